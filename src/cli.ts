@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Commander wiring only. Each command lives in src/commands/ and registers
+// itself; this file is the one place that turns errors into exit codes.
+import { Command, CommanderError } from 'commander';
+import { OrphanmapError, EXIT_USAGE } from './errors.js';
+
+const program = new Command('orphanmap')
+  .description('Find memory mappings that outlive their files (deleted-but-mapped), from strace or bpftrace traces.')
+  .version('0.1.0')
+  .exitOverride()
+  .showHelpAfterError();
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = exitCodeFor(error);
+}
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander already printed its message; help and version are not failures.
+    return error.exitCode === 0 ? 0 : EXIT_USAGE;
+  }
+  if (error instanceof OrphanmapError) {
+    process.stderr.write(`orphanmap: ${error.format()}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`orphanmap: internal error: ${message}\n`);
+  return 1;
+}

@@ -1,0 +1,238 @@
+// The typed records every trace format is turned into. Both the strace and the
+// bpftrace parsers produce `TraceEvent`s; the engine consumes nothing else.
+// Pure types and tiny helpers only: no I/O here.
+
+/** Where a record came from: the input file and its 1-based line number. */
+export interface Place {
+  file: string;
+  line: number;
+}
+
+/** Fields every event carries. */
+export interface EventBase {
+  place: Place;
+  /** The trace's own timestamp text ("17:41:43.078823", "1795544192.489878"), or null. */
+  time: string | null;
+  /** The same instant in seconds (epoch, since midnight, or since trace start), for delays. */
+  seconds: number | null;
+  /** The thread that made the call. 0 when the trace does not say (single process, no -f). */
+  tid: number;
+  /** Thread group id when the trace states it (bpftrace, bundle metadata); otherwise undefined. */
+  tgid?: number;
+  /** Thread name (strace -Y, bpftrace comm), when known. */
+  comm?: string;
+  /** The raw text the event was built from (joined when it was split by unfinished/resumed). */
+  raw: string;
+  /** Line numbers of every physical line that made this event (an unfinished/resumed pair gives two). */
+  lines?: number[];
+}
+
+/** A file identity as the kernel sees it, when the tracer reports one (bpftrace). */
+export interface Inode {
+  dev: number;
+  ino: number;
+}
+
+/** A directory argument: AT_FDCWD or a directory fd, with the path strace -y printed for it. */
+export interface DirRef {
+  fd: number | 'cwd';
+  /** The -y annotation (a print-time snapshot), or undefined. */
+  hint?: string;
+}
+
+export type TraceEvent =
+  | OpenEvent
+  | CloseEvent
+  | CloseRangeEvent
+  | DupEvent
+  | SetCloexecEvent
+  | MmapEvent
+  | MunmapEvent
+  | MremapEvent
+  | TruncateEvent
+  | RenameEvent
+  | LinkEvent
+  | UnlinkEvent
+  | ChdirEvent
+  | CloneEvent
+  | ExecEvent
+  | ThreadExitEvent
+  | LostEvent;
+
+export interface OpenEvent extends EventBase {
+  kind: 'open';
+  dir: DirRef;
+  path: string;
+  fd: number;
+  cloexec: boolean;
+  /** The -y annotation of the returned fd: the absolute path the kernel resolved. */
+  resolvedHint?: string;
+  inode?: Inode;
+}
+
+export interface CloseEvent extends EventBase {
+  kind: 'close';
+  fd: number;
+}
+
+export interface CloseRangeEvent extends EventBase {
+  kind: 'close-range';
+  low: number;
+  high: number;
+  /** CLOSE_RANGE_CLOEXEC only marks the fds close-on-exec instead of closing them. */
+  cloexecOnly: boolean;
+}
+
+/** dup, dup2, dup3 and fcntl(F_DUPFD/F_DUPFD_CLOEXEC): newFd now names oldFd's open file. */
+export interface DupEvent extends EventBase {
+  kind: 'dup';
+  oldFd: number;
+  newFd: number;
+  cloexec: boolean;
+}
+
+export interface SetCloexecEvent extends EventBase {
+  kind: 'set-cloexec';
+  fd: number;
+  cloexec: boolean;
+}
+
+export interface MmapEvent extends EventBase {
+  kind: 'mmap';
+  /** The address mmap returned. */
+  address: number;
+  /** Bytes as passed to mmap (not page-rounded). */
+  length: number;
+  prot: number;
+  flags: number;
+  /** -1 for anonymous mappings. */
+  fd: number;
+  offset: number;
+  /** The -y annotation of the fd argument. */
+  fdHint?: string;
+  inode?: Inode;
+}
+
+export interface MunmapEvent extends EventBase {
+  kind: 'munmap';
+  address: number;
+  length: number;
+}
+
+export interface MremapEvent extends EventBase {
+  kind: 'mremap';
+  oldAddress: number;
+  oldLength: number;
+  newLength: number;
+  flags: number;
+  newAddress: number;
+}
+
+/** ftruncate (fd set) or truncate (path set): the file's size changed. */
+export interface TruncateEvent extends EventBase {
+  kind: 'truncate';
+  fd?: number;
+  fdHint?: string;
+  path?: string;
+  dir?: DirRef;
+  length: number;
+  inode?: Inode;
+}
+
+export interface RenameEvent extends EventBase {
+  kind: 'rename';
+  oldDir: DirRef;
+  oldPath: string;
+  newDir: DirRef;
+  newPath: string;
+  /** RENAME_EXCHANGE swaps the two names. */
+  exchange: boolean;
+  inode?: Inode;
+}
+
+export interface LinkEvent extends EventBase {
+  kind: 'link';
+  oldDir: DirRef;
+  oldPath: string;
+  newDir: DirRef;
+  newPath: string;
+}
+
+export interface UnlinkEvent extends EventBase {
+  kind: 'unlink';
+  dir: DirRef;
+  path: string;
+  /** unlinkat(…, AT_REMOVEDIR) is rmdir. */
+  removeDir: boolean;
+  inode?: Inode;
+  /** Link count after the unlink when the tracer reports it (bpftrace). */
+  nlinkAfter?: number;
+}
+
+export interface ChdirEvent extends EventBase {
+  kind: 'chdir';
+  /** chdir(path) */
+  path?: string;
+  /** fchdir(fd) */
+  fd?: number;
+  fdHint?: string;
+}
+
+/** clone, clone3, fork, vfork: a new task. */
+export interface CloneEvent extends EventBase {
+  kind: 'clone';
+  childTid: number;
+  flags: number;
+}
+
+/** A successful execve/execveat: the caller's address space is replaced. */
+export interface ExecEvent extends EventBase {
+  kind: 'exec';
+  path: string;
+  /** For an exec by a non-leader thread: the TID the thread had before it took over the leader's. */
+  formerTid?: number;
+}
+
+/** A thread ended (`+++ exited with N +++`, `+++ killed by SIG +++`, bpftrace exit). */
+export interface ThreadExitEvent extends EventBase {
+  kind: 'thread-exit';
+  /** "exited with 0", "killed by SIGKILL", … as the trace says it. */
+  how: string;
+  /** The tracer says the whole thread group is gone (bpftrace group_dead=1). */
+  groupDead?: boolean;
+}
+
+/** The tracer lost events here (bpftrace "Lost N events"): later conclusions are uncertain. */
+export interface LostEvent extends EventBase {
+  kind: 'lost';
+  count: number;
+}
+
+/** A line that could not be read: counted and kept as a sample, never thrown. */
+export interface Diagnostic {
+  place: Place;
+  text: string;
+  reason: string;
+}
+
+// Constants as the x86_64 kernel defines them (see reference/TRACE-FORMATS.md §2).
+export const O_CLOEXEC = 0x80000;
+export const MAP_SHARED = 0x1;
+export const MAP_PRIVATE = 0x2;
+export const MAP_FIXED = 0x10;
+export const MAP_ANONYMOUS = 0x20;
+export const MREMAP_MAYMOVE = 0x1;
+export const MREMAP_FIXED = 0x2;
+export const MREMAP_DONTUNMAP = 0x4;
+export const CLONE_VM = 0x100;
+export const CLONE_FILES = 0x400;
+export const CLONE_VFORK = 0x4000;
+export const CLONE_THREAD = 0x10000;
+export const RENAME_EXCHANGE = 0x2;
+export const AT_REMOVEDIR = 0x200;
+export const CLOSE_RANGE_CLOEXEC = 0x4;
+
+/** Exhaustiveness check for switches over discriminated unions. */
+export function assertNever(value: never): never {
+  throw new Error(`unhandled variant: ${JSON.stringify(value)}`);
+}
