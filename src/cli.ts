@@ -3,12 +3,15 @@
 // itself; this file is the one place that turns errors into exit codes.
 import { Command, CommanderError } from 'commander';
 import { OrphanmapError, EXIT_USAGE } from './errors.js';
+import { registerAnalyze } from './commands/analyze.js';
 
 const program = new Command('orphanmap')
   .description('Find memory mappings that outlive their files (deleted-but-mapped), from strace or bpftrace traces.')
   .version('0.1.0')
   .exitOverride()
   .showHelpAfterError();
+
+registerAnalyze(program);
 
 try {
   await program.parseAsync(process.argv);

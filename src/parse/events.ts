@@ -54,6 +54,7 @@ export type TraceEvent =
   | LinkEvent
   | UnlinkEvent
   | ChdirEvent
+  | CloneStartEvent
   | CloneEvent
   | ExecEvent
   | ThreadExitEvent
@@ -176,6 +177,16 @@ export interface ChdirEvent extends EventBase {
   /** fchdir(fd) */
   fd?: number;
   fdHint?: string;
+}
+
+/**
+ * A clone/fork/vfork has been entered but has not returned yet. Under strace -f
+ * the child's first calls can be printed before the parent's clone returns;
+ * this lets the engine place such a child correctly (same address space or a copy).
+ */
+export interface CloneStartEvent extends EventBase {
+  kind: 'clone-start';
+  flags: number;
 }
 
 /** clone, clone3, fork, vfork: a new task. */

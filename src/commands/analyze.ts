@@ -1,0 +1,78 @@
+// `orphanmap analyze <input...>`: post-hoc analysis of traces and bundles.
+import { createWriteStream } from 'node:fs';
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import type { Finding } from '../engine/findings.js';
+import { EXIT_FINDINGS, UsageError } from '../errors.js';
+import { analyze } from '../ingest/analyze.js';
+import { buildReport, findingFilter, type FindingFilter, type Report } from '../report/report.js';
+import { formatText } from '../report/text.js';
+import { formatReport, OUTPUT_FORMATS, type OutputFormat } from '../report/formats.js';
+
+interface AnalyzeFlags {
+  format: OutputFormat;
+  out?: string;
+  tui?: boolean;
+  pid?: number;
+  path?: string;
+  failOn?: 'error' | 'warning';
+  redact?: boolean;
+}
+
+export function registerAnalyze(program: Command): void {
+  program
+    .command('analyze')
+    .description('analyze strace/bpftrace traces, -ff sets or capture bundles for mappings that outlive their files')
+    .argument('<input...>', 'trace files, a capture bundle directory, strace -ff files (trace.<tid>), or - for stdin')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(OUTPUT_FORMATS).default('text'))
+    .option('-o, --out <file>', 'write the report to a file instead of stdout')
+    .option('--pid <pid>', 'only findings of this process (thread group id)', parsePid)
+    .option('--path <glob>', 'only findings whose file (any of its names) matches; without a slash, matches the base name')
+    .addOption(new Option('--fail-on <severity>', 'exit 3 when a finding of this severity or worse is reported').choices(['error', 'warning']))
+    .option('--redact', 'replace path components with stable short hashes (markdown/jira/text/json)')
+    .action(async (inputs: string[], flags: AnalyzeFlags) => {
+      process.exitCode = await runAnalyze(inputs, flags);
+    });
+}
+
+function parsePid(value: string): number {
+  const pid = Number(value);
+  if (!Number.isInteger(pid) || pid <= 0) throw new UsageError(`--pid needs a process id, not "${value}"`);
+  return pid;
+}
+
+async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise<number> {
+  const filter: FindingFilter = {};
+  if (flags.pid !== undefined) filter.pid = flags.pid;
+  if (flags.path !== undefined) filter.path = flags.path;
+  const output = flags.out === undefined ? process.stdout : createWriteStream(flags.out);
+  const keep = findingFilter(filter);
+  const streaming = flags.format === 'ndjson';
+  const analysis = await analyze(inputs, streaming ? {
+    onChange: (change, engine) => {
+      if (!keep(change.finding)) return;
+      output.write(`${JSON.stringify({ ...change.finding, evidence: engine.evidenceOf(change.finding) })}\n`);
+    },
+  } : {});
+  const report = buildReport(analysis, filter);
+  if (flags.format === 'text') output.write(formatText(report));
+  else if (flags.format !== 'ndjson') output.write(formatReport(report, flags.format, { redact: flags.redact === true, command: commandLine() }));
+  else if (report.warnings.length > 0 || report.summary.unparsedLines > 0) process.stderr.write(stderrSummary(report));
+  if (output !== process.stdout) await new Promise<void>((resolve) => output.end(resolve));
+  return failsOn(report.findings, flags.failOn) ? EXIT_FINDINGS : 0;
+}
+
+function commandLine(): string {
+  return ['orphanmap', ...process.argv.slice(2)].map((arg) => (/^[\w./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+function stderrSummary(report: Report): string {
+  const lines = report.warnings.map((warning) => `orphanmap: warning: ${warning}`);
+  if (report.summary.unparsedLines > 0) lines.push(`orphanmap: ${report.summary.unparsedLines} unreadable lines (first: ${report.unparsedSamples[0]?.file}:${report.unparsedSamples[0]?.line})`);
+  return `${lines.join('\n')}\n`;
+}
+
+function failsOn(findings: readonly Finding[], threshold: 'error' | 'warning' | undefined): boolean {
+  if (threshold === undefined) return false;
+  return findings.some((finding) => finding.severity === 'error' || (threshold === 'warning' && finding.severity === 'warning'));
+}

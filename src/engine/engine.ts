@@ -1,0 +1,772 @@
+// The correlation engine: a pure reducer over TraceEvents. It keeps, per
+// thread group, the live file mappings (address spaces), the fd tables and one
+// identity per file (not per name), and decides findings as soon as they are
+// decidable. It knows nothing of files on disk, terminals or processes.
+import {
+  assertNever,
+  CLONE_FILES,
+  CLONE_THREAD,
+  CLONE_VM,
+  MAP_ANONYMOUS,
+  MREMAP_DONTUNMAP,
+  type EventBase,
+  type Inode,
+  type TraceEvent,
+  type DirRef,
+} from '../parse/events.js';
+import { AddressSpace, pageEnd, type MappingRecord } from './address-space.js';
+import { hex, SEVERITY_OF, type At, type EvidenceLine, type Finding, type FindingKind, type Resolution } from './findings.js';
+
+/** How many lines of a file's life are kept: the first few and the most recent. */
+const EVIDENCE_HEAD = 8;
+const EVIDENCE_TAIL = 40;
+
+class FileNode {
+  readonly names = new Set<string>();
+  /** Every name, in the order the file had them. */
+  readonly history: string[] = [];
+  inodeKey: string | null = null;
+  size: number | null = null;
+  /** Sequence number of the last size change, -1 if none seen. */
+  sizeChangeSeq = -1;
+  fdRefs = 0;
+  readonly records = new Set<Record>();
+  gone = false;
+  /** Findings keep their file alive for evidence. */
+  findingRefs = 0;
+  readonly evidenceHead: EvidenceLine[] = [];
+  readonly evidenceTail: EvidenceLine[] = [];
+  evidenceDropped = 0;
+
+  constructor(
+    readonly id: number,
+    name: string | null,
+  ) {
+    if (name !== null) this.addName(name);
+  }
+
+  addName(name: string): void {
+    this.names.add(name);
+    if (this.history[this.history.length - 1] !== name) this.history.push(name);
+  }
+
+  get displayName(): string {
+    return this.history[this.history.length - 1] ?? `(file #${this.id})`;
+  }
+
+  note(lines: EvidenceLine[]): void {
+    for (const line of lines) {
+      if (this.evidenceHead.length < EVIDENCE_HEAD) this.evidenceHead.push(line);
+      else {
+        this.evidenceTail.push(line);
+        if (this.evidenceTail.length > EVIDENCE_TAIL) {
+          this.evidenceTail.shift();
+          this.evidenceDropped++;
+        }
+      }
+    }
+  }
+
+  evidence(): EvidenceLine[] {
+    return [...this.evidenceHead, ...this.evidenceTail];
+  }
+}
+
+interface Record extends MappingRecord<FileNode> {
+  mappedAt: At | null;
+  unlinkFinding: Finding | null;
+  remapFinding: Finding | null;
+}
+
+interface FdEntry {
+  file: FileNode | null;
+  cloexec: boolean;
+}
+
+class FdTable {
+  readonly fds = new Map<number, FdEntry>();
+  users = 0;
+}
+
+interface Group {
+  tgid: number;
+  tasks: Set<Task>;
+  /** False for threads that existed before the trace (attach): their exit does not end the process. */
+  membershipKnown: boolean;
+  cwd: string | null;
+  exited: boolean;
+}
+
+interface Task {
+  tid: number;
+  group: Group;
+  space: AddressSpace<FileNode>;
+  fds: FdTable;
+  /** Flags of a clone this task has entered and that has not returned yet. */
+  pendingClone: number | null;
+}
+
+export type EngineChange = { type: 'decided'; finding: Finding } | { type: 'resolved'; finding: Finding };
+
+export interface EngineOptions {
+  /** tid → tgid, from bundle metadata or the tracer. */
+  threadGroups?: ReadonlyMap<number, number>;
+  /** The traced process, when known (bundle metadata): names the group of threads seen without a clone. */
+  rootPid?: number;
+}
+
+export interface EngineStats {
+  events: number;
+  processes: number;
+  liveMappings: number;
+  deletedMappings: number;
+  deletedBytes: number;
+}
+
+export interface SeedMapping {
+  start: number;
+  end: number;
+  offset: number;
+  path: string;
+  deleted: boolean;
+  inode?: Inode;
+  place: { file: string; line: number };
+  text: string;
+}
+
+const NO_CHANGES: EngineChange[] = [];
+
+export class Engine {
+  private readonly tasks = new Map<number, Task>();
+  private readonly groups = new Map<number, Group>();
+  private readonly names = new Map<string, FileNode>();
+  private readonly inodes = new Map<string, FileNode>();
+  private readonly allFindings: Finding[] = [];
+  private seq = 0;
+  private nextId = 1;
+  private events = 0;
+  private processCount = 0;
+  private changes: EngineChange[] = NO_CHANGES;
+  /** Threads whose clone we have not seen are put here: the attached process. */
+  private initialGroup: Group | null = null;
+
+  constructor(private readonly options: EngineOptions = {}) {}
+
+  /** Apply one event; returns the findings decided or resolved by it. */
+  apply(event: TraceEvent): EngineChange[] {
+    this.changes = NO_CHANGES;
+    this.events++;
+    this.seq++;
+    const task = this.taskFor(event.tid, event.tgid);
+    switch (event.kind) {
+      case 'open': return this.open(task, event), this.changes;
+      case 'close': return this.closeFd(task, event.fd, event), this.changes;
+      case 'close-range': return this.closeRange(task, event.low, event.high, event.cloexecOnly, event), this.changes;
+      case 'dup': return this.dup(task, event.oldFd, event.newFd, event.cloexec, event), this.changes;
+      case 'set-cloexec': {
+        const entry = task.fds.fds.get(event.fd);
+        if (entry !== undefined) entry.cloexec = event.cloexec;
+        return this.changes;
+      }
+      case 'mmap': return this.mmap(task, event), this.changes;
+      case 'munmap': {
+        const touched = task.space.removeRange(event.address, pageEnd(event.address, event.length));
+        this.noteOnRecords(touched, event);
+        this.settle(touched, 'unmapped', event);
+        return this.changes;
+      }
+      case 'mremap': return this.mremap(task, event), this.changes;
+      case 'truncate': return this.truncate(task, event), this.changes;
+      case 'rename': return this.rename(task, event), this.changes;
+      case 'link': {
+        const file = this.names.get(this.resolve(task, event.oldDir, event.oldPath));
+        if (file !== undefined) {
+          const name = this.resolve(task, event.newDir, event.newPath);
+          file.addName(name);
+          this.names.set(name, file);
+          file.note(this.lines(event));
+        }
+        return this.changes;
+      }
+      case 'unlink': return this.unlink(task, event), this.changes;
+      case 'chdir': {
+        if (event.path !== undefined) task.group.cwd = this.resolve(task, { fd: 'cwd' }, event.path);
+        else if (event.fd !== undefined) task.group.cwd = task.fds.fds.get(event.fd)?.file?.displayName ?? event.fdHint ?? task.group.cwd;
+        return this.changes;
+      }
+      case 'clone-start':
+        task.pendingClone = event.flags;
+        return this.changes;
+      case 'clone': return this.clone(task, event.childTid, event.flags), this.changes;
+      case 'exec': return this.exec(task, event), this.changes;
+      case 'thread-exit': return this.threadExit(task, event), this.changes;
+      case 'lost':
+        return this.changes;
+      default:
+        return assertNever(event);
+    }
+  }
+
+  /**
+   * Seed an address space with the mappings that existed before the trace
+   * (a bundle's maps-start.txt). Mappings of files already deleted become
+   * findings at once: their unlink happened before the capture.
+   */
+  seedMappings(pid: number, mappings: readonly SeedMapping[]): EngineChange[] {
+    this.changes = NO_CHANGES;
+    const task = this.taskFor(pid, pid);
+    for (const seed of mappings) {
+      let file: FileNode | undefined;
+      const key = seed.inode === undefined ? null : inodeKey(seed.inode);
+      if (key !== null) file = this.inodes.get(key);
+      if (file === undefined && !seed.deleted) file = this.names.get(seed.path);
+      if (file === undefined) {
+        file = this.newFile(seed.deleted ? null : seed.path);
+        if (seed.deleted) {
+          file.history.push(seed.path);
+          file.gone = true;
+        }
+        if (key !== null) {
+          file.inodeKey = key;
+          this.inodes.set(key, file);
+        }
+      }
+      file.note([{ file: seed.place.file, line: seed.place.line, text: seed.text, time: null, tid: null }]);
+      const at: At = { file: seed.place.file, line: seed.place.line, time: null, tid: null };
+      const record = this.addRecord(task.space, file, seed.start, seed.end - seed.start, seed.offset, at, seed.end);
+      if (seed.deleted) {
+        const finding = this.decide('unlinked-while-mapped', record, { unlinkedAt: null }, null);
+        finding.note ??= 'The file was already deleted when the capture started (maps at start); its unlink is not in the trace.';
+        record.unlinkFinding = finding;
+      }
+    }
+    return this.changes;
+  }
+
+  /** The trace ended: every finding whose mapping is still live is `still-mapped`. */
+  finish(): EngineChange[] {
+    this.changes = NO_CHANGES;
+    for (const finding of this.allFindings) {
+      if (finding.resolution === null) this.resolveFinding(finding, 'still-mapped', null);
+    }
+    return this.changes;
+  }
+
+  findings(): readonly Finding[] {
+    return this.allFindings;
+  }
+
+  /** The file's life so far, for a finding's evidence. */
+  evidenceOf(finding: Finding): EvidenceLine[] {
+    return this.findingFiles.get(finding)?.evidence() ?? finding.evidence;
+  }
+
+  stats(): EngineStats {
+    let liveMappings = 0;
+    let deletedMappings = 0;
+    let deletedBytes = 0;
+    const seen = new Set<AddressSpace<FileNode>>();
+    for (const task of this.tasks.values()) {
+      if (seen.has(task.space)) continue;
+      seen.add(task.space);
+      liveMappings += task.space.liveCount;
+      for (const piece of task.space.pieces) {
+        if (piece.record.file.gone) {
+          deletedMappings++;
+          deletedBytes += piece.end - piece.start;
+        }
+      }
+    }
+    return { events: this.events, processes: this.processCount, liveMappings, deletedMappings, deletedBytes };
+  }
+
+  // ---- tasks and groups -------------------------------------------------
+
+  private taskFor(tid: number, tgid: number | undefined): Task {
+    const known = this.tasks.get(tid);
+    if (known !== undefined) return known;
+    // A child printed before its parent's clone returned.
+    for (const parent of this.tasks.values()) {
+      if (parent.pendingClone !== null && (tgid === undefined || (parent.pendingClone & CLONE_THREAD) === 0 || parent.group.tgid === tgid)) {
+        const flags = parent.pendingClone;
+        return this.clone(parent, tid, flags);
+      }
+    }
+    const groupId = tgid ?? this.options.threadGroups?.get(tid);
+    let group: Group;
+    if (groupId !== undefined) {
+      group = this.groups.get(groupId) ?? this.newGroup(groupId, groupId === tid);
+    } else {
+      // Threads that existed before the trace began (attach, or no -f): one process.
+      group = this.initialGroup ?? this.newGroup(this.options.rootPid ?? tid, this.tasks.size === 0 && this.options.rootPid === undefined);
+      this.initialGroup = group;
+    }
+    const sibling = group.tasks.values().next().value as Task | undefined;
+    const task: Task = {
+      tid,
+      group,
+      space: sibling?.space ?? new AddressSpace<FileNode>(this.nextId++, group.tgid),
+      fds: sibling?.fds ?? new FdTable(),
+      pendingClone: null,
+    };
+    this.attach(task);
+    return task;
+  }
+
+  private newGroup(tgid: number, membershipKnown: boolean): Group {
+    const group: Group = { tgid, tasks: new Set(), membershipKnown, cwd: null, exited: false };
+    this.groups.set(tgid, group);
+    this.processCount++;
+    return group;
+  }
+
+  private attach(task: Task): void {
+    task.group.tasks.add(task);
+    task.space.users++;
+    task.fds.users++;
+    this.tasks.set(task.tid, task);
+  }
+
+  private clone(parent: Task, childTid: number, flags: number): Task {
+    parent.pendingClone = null;
+    const existing = this.tasks.get(childTid);
+    if (existing !== undefined) return existing;
+    let group: Group;
+    if ((flags & CLONE_THREAD) !== 0) group = parent.group;
+    else {
+      group = this.newGroup(childTid, true);
+      group.cwd = parent.group.cwd;
+    }
+    let space: AddressSpace<FileNode>;
+    if ((flags & CLONE_VM) !== 0) space = parent.space;
+    else {
+      space = new AddressSpace<FileNode>(this.nextId++, group.tgid);
+      for (const piece of parent.space.pieces) {
+        const source = piece.record as Record;
+        const copy = this.addRecord(space, source.file, piece.start, source.length, source.offset, source.mappedAt, piece.end, source.address);
+        copy.seq = source.seq;
+      }
+    }
+    let fds: FdTable;
+    if ((flags & CLONE_FILES) !== 0) fds = parent.fds;
+    else {
+      fds = new FdTable();
+      for (const [fd, entry] of parent.fds.fds) {
+        fds.fds.set(fd, { ...entry });
+        if (entry.file !== null) entry.file.fdRefs++;
+      }
+    }
+    const child: Task = { tid: childTid, group, space, fds, pendingClone: null };
+    this.attach(child);
+    return child;
+  }
+
+  private exec(task: Task, event: TraceEvent & { kind: 'exec' }): void {
+    if (event.formerTid !== undefined && event.formerTid !== task.tid) {
+      const former = this.tasks.get(event.formerTid);
+      if (former !== undefined) this.detach(former, null);
+    }
+    // Every other thread of the group dies; the address space is replaced.
+    for (const other of [...task.group.tasks]) if (other !== task) this.detach(other, null);
+    const oldSpace = task.space;
+    oldSpace.users--;
+    if (oldSpace.users <= 0) this.settle(oldSpace.clear(), 'process-exited', event);
+    task.space = new AddressSpace<FileNode>(this.nextId++, task.group.tgid);
+    task.space.users = 1;
+    // The fd table is unshared and close-on-exec fds go.
+    const oldFds = task.fds;
+    const fds = new FdTable();
+    fds.users = 1;
+    for (const [fd, entry] of oldFds.fds) {
+      if (entry.cloexec) continue;
+      fds.fds.set(fd, { ...entry });
+      if (entry.file !== null) entry.file.fdRefs++;
+    }
+    this.releaseFdTable(oldFds);
+    task.fds = fds;
+    task.group.membershipKnown = true;
+  }
+
+  private threadExit(task: Task, event: TraceEvent & { kind: 'thread-exit' }): void {
+    const group = task.group;
+    this.detach(task, event);
+    // The leader's exit is reported only once the whole group is gone.
+    const groupGone = event.groupDead === true || task.tid === group.tgid || (group.membershipKnown && group.tasks.size === 0);
+    if (groupGone) {
+      for (const other of [...group.tasks]) this.detach(other, event);
+      group.exited = true;
+      if (this.initialGroup === group) this.initialGroup = null;
+    }
+  }
+
+  private detach(task: Task, event: EventBase | null): void {
+    if (this.tasks.get(task.tid) === task) this.tasks.delete(task.tid);
+    task.group.tasks.delete(task);
+    task.space.users--;
+    if (task.space.users <= 0) this.settle(task.space.clear(), 'process-exited', event);
+    this.releaseFdTable(task.fds);
+  }
+
+  private releaseFdTable(table: FdTable): void {
+    table.users--;
+    if (table.users > 0) return;
+    for (const entry of table.fds.values()) this.dropFdRef(entry.file);
+    table.fds.clear();
+  }
+
+  // ---- fds and names ------------------------------------------------------
+
+  private open(task: Task, event: TraceEvent & { kind: 'open' }): void {
+    if (event.dir.fd === 'cwd' && event.dir.hint !== undefined) task.group.cwd = event.dir.hint;
+    const name = this.resolve(task, event.dir, event.path);
+    let file: FileNode | undefined;
+    const key = event.inode === undefined ? null : inodeKey(event.inode);
+    if (key !== null) file = this.inodes.get(key);
+    file ??= this.names.get(name);
+    if (file === undefined && event.resolvedHint !== undefined && event.resolvedHint !== name) file = this.names.get(event.resolvedHint);
+    if (file === undefined) file = this.newFile(name);
+    else if (!file.names.has(name) && !file.gone) {
+      file.addName(name);
+      this.names.set(name, file);
+    }
+    if (key !== null && file.inodeKey === null) {
+      file.inodeKey = key;
+      this.inodes.set(key, file);
+    }
+    this.setFd(task, event.fd, file, event.cloexec);
+    file.note(this.lines(event));
+  }
+
+  private setFd(task: Task, fd: number, file: FileNode | null, cloexec: boolean): void {
+    const previous = task.fds.fds.get(fd);
+    // An fd number handed out again proves the old one was closed (maybe by a
+    // close still <unfinished ...> on another thread).
+    if (previous !== undefined) this.dropFdRef(previous.file);
+    task.fds.fds.set(fd, { file, cloexec });
+    if (file !== null) file.fdRefs++;
+  }
+
+  private closeFd(task: Task, fd: number, event: EventBase): void {
+    const entry = task.fds.fds.get(fd);
+    if (entry === undefined) return;
+    task.fds.fds.delete(fd);
+    entry.file?.note(this.lines(event));
+    this.dropFdRef(entry.file);
+  }
+
+  private closeRange(task: Task, low: number, high: number, cloexecOnly: boolean, event: EventBase): void {
+    for (const fd of [...task.fds.fds.keys()]) {
+      if (fd < low || fd > high) continue;
+      if (cloexecOnly) task.fds.fds.get(fd)!.cloexec = true;
+      else this.closeFd(task, fd, event);
+    }
+  }
+
+  private dup(task: Task, oldFd: number, newFd: number, cloexec: boolean, event: EventBase): void {
+    if (oldFd === newFd) return;
+    const file = this.fileOfFd(task, oldFd, undefined);
+    this.setFd(task, newFd, file, cloexec);
+    file?.note(this.lines(event));
+  }
+
+  /** The file behind an fd; an fd opened before the trace is named from the -y hint. */
+  private fileOfFd(task: Task, fd: number, hint: string | undefined, inode?: Inode): FileNode | null {
+    const key = inode === undefined ? null : inodeKey(inode);
+    if (key !== null) {
+      const byInode = this.inodes.get(key);
+      if (byInode !== undefined) return byInode;
+    }
+    const entry = task.fds.fds.get(fd);
+    if (entry !== undefined) return entry.file;
+    let file: FileNode | undefined = hint === undefined ? undefined : this.names.get(hint);
+    if (file === undefined) {
+      file = this.newFile(hint !== undefined && hint.startsWith('/') ? hint : null);
+      if (file.history.length === 0) file.history.push(hint ?? `(fd ${fd}, opened before the trace)`);
+    }
+    if (key !== null) {
+      file.inodeKey = key;
+      this.inodes.set(key, file);
+    }
+    this.setFd(task, fd, file, false);
+    return file;
+  }
+
+  private dropFdRef(file: FileNode | null): void {
+    if (file === null) return;
+    file.fdRefs--;
+    this.maybeForget(file);
+  }
+
+  /** A file with no fd, no live mapping and no finding can be forgotten: memory stays flat. */
+  private maybeForget(file: FileNode): void {
+    if (file.fdRefs > 0 || file.records.size > 0 || file.findingRefs > 0) return;
+    for (const name of file.names) if (this.names.get(name) === file) this.names.delete(name);
+    if (file.inodeKey !== null && this.inodes.get(file.inodeKey) === file) this.inodes.delete(file.inodeKey);
+  }
+
+  private newFile(name: string | null): FileNode {
+    const file = new FileNode(this.nextId++, name);
+    if (name !== null) {
+      const previous = this.names.get(name);
+      if (previous !== undefined && previous !== file) previous.names.delete(name);
+      this.names.set(name, file);
+    }
+    return file;
+  }
+
+  private resolve(task: Task, dir: DirRef, path: string): string {
+    if (path.startsWith('/')) return normalizePath(path);
+    let base: string | null;
+    if (dir.fd === 'cwd') base = task.group.cwd ?? dir.hint ?? null;
+    else base = task.fds.fds.get(dir.fd)?.file?.displayName ?? dir.hint ?? null;
+    if (base === null || !base.startsWith('/')) return normalizePath(path);
+    return normalizePath(`${base}/${path}`);
+  }
+
+  private truncate(task: Task, event: TraceEvent & { kind: 'truncate' }): void {
+    let file: FileNode | null | undefined;
+    if (event.fd !== undefined) file = this.fileOfFd(task, event.fd, event.fdHint, event.inode);
+    else if (event.path !== undefined) file = this.names.get(this.resolve(task, event.dir ?? { fd: 'cwd' }, event.path));
+    if (file === null || file === undefined) return;
+    if (file.size !== event.length) {
+      file.size = event.length;
+      file.sizeChangeSeq = this.seq;
+    }
+    file.note(this.lines(event));
+  }
+
+  private rename(task: Task, event: TraceEvent & { kind: 'rename' }): void {
+    const from = this.resolve(task, event.oldDir, event.oldPath);
+    const to = this.resolve(task, event.newDir, event.newPath);
+    if (from === to) return;
+    const moving = this.names.get(from);
+    const replaced = this.names.get(to);
+    if (event.exchange) {
+      if (moving !== undefined) this.moveName(moving, from, to);
+      if (replaced !== undefined) this.moveName(replaced, to, from);
+      if (moving !== undefined) this.names.set(to, moving);
+      else this.names.delete(to);
+      if (replaced !== undefined) this.names.set(from, replaced);
+      else this.names.delete(from);
+      moving?.note(this.lines(event));
+      replaced?.note(this.lines(event));
+      return;
+    }
+    // Renaming over an existing name unlinks the file that had it.
+    if (replaced !== undefined && replaced !== moving) {
+      replaced.note(this.lines(event));
+      this.removeName(replaced, to, event);
+    }
+    if (moving === undefined) {
+      this.names.delete(to);
+      return;
+    }
+    this.moveName(moving, from, to);
+    this.names.delete(from);
+    this.names.set(to, moving);
+    moving.note(this.lines(event));
+  }
+
+  private moveName(file: FileNode, from: string, to: string): void {
+    file.names.delete(from);
+    file.addName(to);
+  }
+
+  private unlink(task: Task, event: TraceEvent & { kind: 'unlink' }): void {
+    if (event.removeDir) return;
+    const name = this.resolve(task, event.dir, event.path);
+    let file: FileNode | undefined;
+    if (event.inode !== undefined) file = this.inodes.get(inodeKey(event.inode));
+    file ??= this.names.get(name);
+    if (file === undefined) return;
+    file.note(this.lines(event));
+    this.removeName(file, name, event, event.nlinkAfter);
+  }
+
+  /** A name goes; when it was the file's last, every live mapping of the file is orphaned. */
+  private removeName(file: FileNode, name: string, event: EventBase, nlinkAfter?: number): void {
+    file.names.delete(name);
+    if (this.names.get(name) === file) this.names.delete(name);
+    const lastName = nlinkAfter !== undefined ? nlinkAfter === 0 : file.names.size === 0;
+    if (!lastName || file.gone) return;
+    file.gone = true;
+    for (const name of file.names) if (this.names.get(name) === file) this.names.delete(name);
+    file.names.clear();
+    const unlinkedAt = this.at(event);
+    for (const record of file.records) {
+      if (record.remapFinding !== null && record.remapFinding.unlinkedAt === null) record.remapFinding.unlinkedAt = unlinkedAt;
+      if (record.unlinkFinding === null) record.unlinkFinding = this.decide('unlinked-while-mapped', record, { unlinkedAt }, event.seconds);
+    }
+    this.maybeForget(file);
+  }
+
+  // ---- mappings -----------------------------------------------------------
+
+  private mmap(task: Task, event: TraceEvent & { kind: 'mmap' }): void {
+    const end = pageEnd(event.address, event.length);
+    // MAP_FIXED replaces what was there; a non-fixed mmap that returns a live
+    // range proves that range was unmapped already (a munmap in flight).
+    const replaced = task.space.removeRange(event.address, end);
+    this.settle(replaced, 'unmapped', event);
+    if (event.fd < 0 || (event.flags & MAP_ANONYMOUS) !== 0) return;
+    const file = this.fileOfFd(task, event.fd, event.fdHint, event.inode);
+    if (file === null) return;
+    file.note(this.lines(event));
+    const remappedAt = this.at(event);
+    // The resize signature: mapped, size changed, mapped again, old mapping still live.
+    for (const old of file.records) {
+      if (old.space !== task.space || old.remapFinding !== null || old.seq >= file.sizeChangeSeq) continue;
+      old.remapFinding = this.decide('remapped-without-unmap', old, { remappedAt, newAddress: hex(event.address) }, event.seconds);
+    }
+    this.addRecord(task.space, file, event.address, event.length, event.offset, remappedAt, end);
+  }
+
+  private mremap(task: Task, event: TraceEvent & { kind: 'mremap' }): void {
+    const oldEnd = pageEnd(event.oldAddress, event.oldLength);
+    const moved = task.space.pieces.find((piece) => piece.start < oldEnd && piece.end > event.oldAddress)?.record as Record | undefined;
+    const touched: Record[] = [];
+    if ((event.flags & MREMAP_DONTUNMAP) === 0) touched.push(...(task.space.removeRange(event.oldAddress, oldEnd) as Record[]));
+    touched.push(...(task.space.removeRange(event.newAddress, pageEnd(event.newAddress, event.newLength)) as Record[]));
+    if (moved !== undefined) {
+      // Same mapping, new place: its findings follow it.
+      task.space.insert({ start: event.newAddress, end: pageEnd(event.newAddress, event.newLength), record: moved });
+      moved.file.records.add(moved);
+      moved.file.note(this.lines(event));
+    }
+    this.settle(touched, 'unmapped', event);
+  }
+
+  private addRecord(space: AddressSpace<FileNode>, file: FileNode, address: number, length: number, offset: number, mappedAt: At | null, end: number, originalAddress = address): Record {
+    const record: Record = {
+      id: this.nextId++, file, space, address: originalAddress, length, offset, seq: this.seq, pieces: 0,
+      mappedAt, unlinkFinding: null, remapFinding: null,
+    };
+    space.insert({ start: address, end, record });
+    file.records.add(record);
+    return record;
+  }
+
+  private noteOnRecords(records: MappingRecord<FileNode>[], event: EventBase): void {
+    const files = new Set(records.map((record) => record.file));
+    for (const file of files) file.note(this.lines(event));
+  }
+
+  /** Records that lost pieces: those with none left are gone, and so are their findings. */
+  private settle(records: MappingRecord<FileNode>[], how: Resolution, event: EventBase | null): void {
+    for (const base of records) {
+      const record = base as Record;
+      if (record.pieces > 0) continue;
+      if (!record.file.records.delete(record)) continue;
+      if (record.unlinkFinding !== null) this.resolveFinding(record.unlinkFinding, how, event);
+      if (record.remapFinding !== null) this.resolveFinding(record.remapFinding, how, event);
+      this.maybeForget(record.file);
+    }
+  }
+
+  // ---- findings -----------------------------------------------------------
+
+  private readonly findingFiles = new WeakMap<Finding, FileNode>();
+  /** When each finding was decided, in trace seconds: the start of its delay. */
+  private readonly decidedSeconds = new WeakMap<Finding, number>();
+
+  private decide(kind: FindingKind, record: Record, fields: Partial<Finding>, seconds: number | null): Finding {
+    const file = record.file;
+    const finding: Finding = {
+      id: `F${this.allFindings.length + 1}`,
+      kind,
+      severity: SEVERITY_OF[kind],
+      pid: record.space.ownerTgid,
+      path: file.displayName,
+      names: [...file.history],
+      address: hex(record.address),
+      length: record.length,
+      mappedAt: record.mappedAt,
+      unlinkedAt: null,
+      remappedAt: null,
+      newAddress: null,
+      resolution: null,
+      resolvedAt: null,
+      delayMs: null,
+      confirmedByMaps: null,
+      evidence: file.evidence(),
+      note: null,
+      ...fields,
+    };
+    const benign = benignNote(file.displayName);
+    if (benign !== null) {
+      finding.note = benign;
+      finding.severity = 'info';
+    }
+    file.findingRefs++;
+    this.findingFiles.set(finding, file);
+    if (seconds !== null) this.decidedSeconds.set(finding, seconds);
+    this.allFindings.push(finding);
+    this.push({ type: 'decided', finding });
+    return finding;
+  }
+
+  private resolveFinding(finding: Finding, how: Resolution, event: EventBase | null): void {
+    const decidedSeconds = this.decidedSeconds.get(finding) ?? null;
+    if (finding.resolution !== null) return;
+    finding.resolution = how;
+    finding.resolvedAt = event === null ? null : this.at(event);
+    if (event !== null && event.seconds !== null && decidedSeconds !== null) {
+      finding.delayMs = Math.round((event.seconds - decidedSeconds) * 1e6) / 1e3;
+    }
+    const file = this.findingFiles.get(finding);
+    if (file !== undefined) finding.evidence = file.evidence();
+    this.push({ type: 'resolved', finding });
+  }
+
+  private push(change: EngineChange): void {
+    if (this.changes === NO_CHANGES) this.changes = [];
+    this.changes.push(change);
+  }
+
+  private at(event: EventBase): At {
+    return { file: event.place.file, line: event.place.line, time: event.time, tid: event.tid };
+  }
+
+  private lines(event: EventBase): EvidenceLine[] {
+    const texts = event.raw.split('\n');
+    const numbers = event.lines ?? [event.place.line];
+    return texts.map((text, index) => ({
+      file: event.place.file,
+      line: numbers[index] ?? event.place.line,
+      text,
+      time: event.time,
+      tid: event.tid,
+    }));
+  }
+}
+
+function inodeKey(inode: Inode): string {
+  return `${inode.dev}:${inode.ino}`;
+}
+
+/** Lexical normalisation: "//" → "/", "/./" → "/", "a/../" → "". */
+export function normalizePath(path: string): string {
+  if (path.indexOf('//') < 0 && path.indexOf('/.') < 0 && !path.startsWith('.')) return path;
+  const absolute = path.startsWith('/');
+  const parts: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (parts.length > 0 && parts[parts.length - 1] !== '..') parts.pop();
+      else if (!absolute) parts.push('..');
+      continue;
+    }
+    parts.push(part);
+  }
+  const joined = parts.join('/');
+  return absolute ? `/${joined}` : joined === '' ? '.' : joined;
+}
+
+const HSPERFDATA = /\/hsperfdata_[^/]+\/\d+$/;
+
+function benignNote(path: string): string | null {
+  if (HSPERFDATA.test(path)) {
+    return 'The JVM\'s own performance-data file (hsperfdata): the JVM unlinks it at exit without unmapping it first. Benign; not a leak.';
+  }
+  return null;
+}

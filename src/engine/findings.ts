@@ -1,0 +1,62 @@
+// Findings as the report schema `orphanmap/report@1` names them (DESIGN.md).
+// The field names are a public contract: scripts and jq users depend on them.
+
+export type FindingKind = 'unlinked-while-mapped' | 'remapped-without-unmap';
+/** `info` marks a finding known to be benign (the JVM's hsperfdata file at exit). */
+export type Severity = 'error' | 'warning' | 'info';
+export type Resolution = 'unmapped' | 'process-exited' | 'still-mapped';
+
+export const FINDING_KINDS: readonly FindingKind[] = ['unlinked-while-mapped', 'remapped-without-unmap'];
+
+export const SEVERITY_OF: Readonly<Record<FindingKind, Severity>> = {
+  'unlinked-while-mapped': 'error',
+  'remapped-without-unmap': 'warning',
+};
+
+/** A moment in a trace: where, when and which thread. */
+export interface At {
+  file: string;
+  line: number;
+  time: string | null;
+  tid: number | null;
+}
+
+export interface EvidenceLine {
+  file: string;
+  line: number;
+  text: string;
+  time: string | null;
+  tid: number | null;
+}
+
+export interface Finding {
+  id: string;
+  kind: FindingKind;
+  severity: Severity;
+  /** Thread-group id owning the address space. */
+  pid: number;
+  /** The file's name when the finding was decided (its last name for unlinks). */
+  path: string;
+  /** Every name the file had in the trace, in order. */
+  names: string[];
+  /** Mapping start as mmap returned it, `0x…` lower-case hex. */
+  address: string;
+  /** Bytes as passed to mmap. */
+  length: number;
+  mappedAt: At | null;
+  unlinkedAt: At | null;
+  remappedAt: At | null;
+  newAddress: string | null;
+  /** null while the mapping is still live and the trace goes on. */
+  resolution: Resolution | null;
+  resolvedAt: At | null;
+  delayMs: number | null;
+  confirmedByMaps: boolean | null;
+  evidence: EvidenceLine[];
+  /** Plain-words context, e.g. for the JVM's own hsperfdata file. */
+  note: string | null;
+}
+
+export function hex(address: number): string {
+  return `0x${address.toString(16)}`;
+}

@@ -1,0 +1,286 @@
+// Post-hoc analysis: resolve the inputs (files, stdin, -ff sets, bundles),
+// detect each one's format from its content, feed the lines through the
+// parser into one engine, and collect what a report needs.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { Engine, type EngineChange } from '../engine/engine.js';
+import type { Diagnostic, TraceEvent } from '../parse/events.js';
+import { StraceReader, type ParseOutput } from '../parse/strace.js';
+import { parseStraceLine } from '../parse/strace-line.js';
+import { UsageError } from '../errors.js';
+import { fileSource, stdinSource, type LineSource } from './lines.js';
+import { loadBundle, confirmWithMaps, type Bundle } from './bundle.js';
+import { createLineParser, detectFormat, type LineParser, type TraceFormat } from './formats.js';
+
+export const MAX_SAMPLES = 20;
+const MAX_SAMPLE_TEXT = 400;
+
+export interface InputInfo {
+  path: string;
+  format: TraceFormat;
+  sha256: string;
+}
+
+export interface Progress {
+  source: string;
+  bytesRead: number;
+  size: number | null;
+  lines: number;
+}
+
+export interface AnalyzeOptions {
+  /** Every finding decided or resolved, as it happens (ndjson, TUI). */
+  onChange?: (change: EngineChange, engine: Engine) => void;
+  /** Roughly every 64k lines. */
+  onProgress?: (progress: Progress, engine: Engine) => void;
+}
+
+export interface Analysis {
+  engine: Engine;
+  inputs: InputInfo[];
+  lines: number;
+  events: number;
+  unparsedLines: number;
+  unparsedSamples: Diagnostic[];
+  lostEvents: number;
+  warnings: string[];
+  bundle: Bundle | null;
+}
+
+/** One input as the user named it, resolved to what must be read. */
+type Input =
+  | { type: 'stream'; source: LineSource; defaultTid: number }
+  | { type: 'ff-set'; files: { path: string; tid: number }[] }
+  | { type: 'bundle'; bundle: Bundle };
+
+export async function analyze(paths: readonly string[], options: AnalyzeOptions = {}): Promise<Analysis> {
+  if (paths.length === 0) throw new UsageError('no input: name a trace file, a capture bundle directory, or - for stdin');
+  const inputs = await resolveInputs(paths);
+  const bundle = inputs.find((input) => input.type === 'bundle')?.bundle ?? null;
+  const engine = new Engine(bundle?.engineOptions ?? {});
+  const run = new Run(engine, options);
+  for (const input of inputs) {
+    switch (input.type) {
+      case 'stream':
+        await run.readStream(input.source, input.defaultTid);
+        break;
+      case 'ff-set':
+        await run.readFfSet(input.files);
+        break;
+      case 'bundle':
+        run.seed(input.bundle);
+        for (const trace of input.bundle.traceFiles) await run.readStream(await fileSource(trace), 0);
+        break;
+    }
+  }
+  run.report(engine.finish());
+  if (bundle !== null) confirmWithMaps(engine.findings(), bundle);
+  return run.result(bundle);
+}
+
+class Run {
+  lines = 0;
+  unparsed = 0;
+  lost = 0;
+  readonly samples: Diagnostic[] = [];
+  readonly inputs: InputInfo[] = [];
+  readonly warnings: string[] = [];
+  private readonly out: ParseOutput[] = [];
+
+  constructor(
+    readonly engine: Engine,
+    readonly options: AnalyzeOptions,
+  ) {}
+
+  seed(bundle: Bundle): void {
+    for (const [pid, mappings] of bundle.seeds) this.report(this.engine.seedMappings(pid, mappings));
+    this.warnings.push(...bundle.warnings);
+  }
+
+  async readStream(source: LineSource, defaultTid: number): Promise<void> {
+    let parser: LineParser | null = null;
+    let pendingFirst: { text: string; lineNo: number }[] = [];
+    const feed = (text: string, lineNo: number) => {
+      this.lines++;
+      if (parser === null) {
+        // The format is decided by the first line with content, never by the file name.
+        if (text.trim().length === 0) {
+          pendingFirst.push({ text, lineNo });
+          return;
+        }
+        parser = createLineParser(detectFormat(text), source.name, defaultTid);
+        for (const early of pendingFirst) parser.push(early.text, early.lineNo, this.out);
+        pendingFirst = [];
+      }
+      parser.push(text, lineNo, this.out);
+      if (this.out.length > 0) this.drain();
+      if ((lineNo & 0xffff) === 0) this.progress(source, lineNo);
+    };
+    await source.each(feed);
+    const finished = parser as LineParser | null;
+    if (finished !== null) {
+      finished.end(this.out);
+      this.drain();
+      this.warnings.push(...finished.warnings());
+    } else {
+      this.warnings.push(`${source.name}: empty input: no trace lines`);
+    }
+    this.inputs.push({ path: source.name, format: finished?.format ?? 'strace', sha256: source.sha256() });
+    this.progress(source, -1);
+  }
+
+  /**
+   * strace -ff writes one file per thread (trace.<tid>), without pid prefixes.
+   * Merge them by timestamp into one ordered stream.
+   */
+  async readFfSet(files: { path: string; tid: number }[]): Promise<void> {
+    const texts = await Promise.all(files.map((file) => fileSource(file.path)));
+    const perFile = await Promise.all(
+      texts.map(async (source) => {
+        const lines: string[] = [];
+        await source.each((text) => lines.push(text));
+        return lines;
+      }),
+    );
+    const readers = files.map((file) => new StraceReader(file.path, file.tid));
+    const cursors = perFile.map(() => 0);
+    const times = perFile.map((lines) => lines.map(lineSeconds));
+    const timed = times.some((list) => list.some((value) => value !== null));
+    if (!timed) this.warnings.push('strace -ff files without timestamps (-tt/-ttt): they cannot be merged in order; read one after another');
+    for (;;) {
+      let best = -1;
+      let bestTime = Infinity;
+      for (let k = 0; k < perFile.length; k++) {
+        const at = cursors[k]!;
+        if (at >= perFile[k]!.length) continue;
+        const time = timed ? times[k]![at] ?? -Infinity : 0;
+        if (best < 0 || time < bestTime) {
+          best = k;
+          bestTime = time;
+        }
+        if (!timed) break;
+      }
+      if (best < 0) break;
+      const at = cursors[best]!;
+      cursors[best] = at + 1;
+      this.lines++;
+      readers[best]!.push(perFile[best]![at]!, at + 1, this.out);
+      this.drain();
+    }
+    for (const reader of readers) reader.end(this.out);
+    this.drain();
+    for (let k = 0; k < files.length; k++) {
+      this.inputs.push({ path: files[k]!.path, format: 'strace', sha256: texts[k]!.sha256() });
+    }
+    const shapes = readers.map((reader) => reader.shape);
+    if (shapes.every((shape) => shape.withTime === 0 && shape.withRelative === 0)) {
+      this.warnings.push('no -t/-tt/-ttt: delays cannot be measured');
+    }
+  }
+
+  private drain(): void {
+    for (const output of this.out) {
+      switch (output.type) {
+        case 'event':
+          this.apply(output.event);
+          break;
+        case 'diagnostic':
+          this.unparsed++;
+          if (this.samples.length < MAX_SAMPLES) {
+            const text = output.diagnostic.text;
+            this.samples.push({ ...output.diagnostic, text: text.length > MAX_SAMPLE_TEXT ? `${text.slice(0, MAX_SAMPLE_TEXT)}… (${text.length} characters)` : text });
+          }
+          break;
+        case 'attached':
+          break;
+      }
+    }
+    this.out.length = 0;
+  }
+
+  private apply(event: TraceEvent): void {
+    if (event.kind === 'lost') this.lost += event.count;
+    this.report(this.engine.apply(event));
+  }
+
+  report(changes: EngineChange[]): void {
+    const onChange = this.options.onChange;
+    if (onChange === undefined) return;
+    for (const change of changes) onChange(change, this.engine);
+  }
+
+  private progress(source: LineSource, lineNo: number): void {
+    this.options.onProgress?.({ source: source.name, bytesRead: source.bytesRead(), size: source.size, lines: lineNo < 0 ? this.lines : this.lines }, this.engine);
+  }
+
+  result(bundle: Bundle | null): Analysis {
+    if (this.lost > 0) {
+      this.warnings.push(`${this.lost} events were lost by the tracer: a mapping reported orphaned may have been unmapped by a lost munmap`);
+    }
+    return {
+      engine: this.engine,
+      inputs: this.inputs,
+      lines: this.lines,
+      events: this.engine.stats().events,
+      unparsedLines: this.unparsed,
+      unparsedSamples: this.samples,
+      lostEvents: this.lost,
+      warnings: this.warnings,
+      bundle,
+    };
+  }
+}
+
+function lineSeconds(text: string): number | null {
+  const record = parseStraceLine(text);
+  return 'seconds' in record ? record.seconds : null;
+}
+
+async function resolveInputs(paths: readonly string[]): Promise<Input[]> {
+  const inputs: Input[] = [];
+  const ffGroups = new Map<string, { path: string; tid: number }[]>();
+  for (const path of paths) {
+    if (path === '-') {
+      inputs.push({ type: 'stream', source: stdinSource(), defaultTid: 0 });
+      continue;
+    }
+    const info = await stat(path).catch(() => null);
+    if (info === null) throw new UsageError('no such file', path);
+    if (info.isDirectory()) {
+      const entries = await readdir(path);
+      if (entries.includes('meta.json')) {
+        inputs.push({ type: 'bundle', bundle: await loadBundle(path) });
+        continue;
+      }
+      // A directory of strace -ff files.
+      const ff = entries.filter((entry) => /\.\d+$/.test(entry)).sort();
+      if (ff.length === 0) throw new UsageError('is a directory with neither meta.json (a bundle) nor strace -ff files (NAME.<tid>)', path);
+      for (const entry of ff) addFf(ffGroups, join(path, entry));
+      continue;
+    }
+    if (/\.\d+$/.test(path) && (await looksLikeFf(path))) addFf(ffGroups, path);
+    else inputs.push({ type: 'stream', source: await fileSource(path), defaultTid: 0 });
+  }
+  for (const files of ffGroups.values()) {
+    if (files.length === 1) inputs.push({ type: 'stream', source: await fileSource(files[0]!.path), defaultTid: files[0]!.tid });
+    else inputs.push({ type: 'ff-set', files: files.sort((a, b) => a.tid - b.tid) });
+  }
+  return inputs;
+}
+
+function addFf(groups: Map<string, { path: string; tid: number }[]>, path: string): void {
+  const dot = path.lastIndexOf('.');
+  const prefix = join(dirname(path), basename(path.slice(0, dot)));
+  const list = groups.get(prefix) ?? [];
+  list.push({ path, tid: Number(path.slice(dot + 1)) });
+  groups.set(prefix, list);
+}
+
+/** trace.<tid> files have no pid prefix; anything else with a numeric suffix is read as-is. */
+async function looksLikeFf(path: string): Promise<boolean> {
+  const head = (await readFile(path, { encoding: 'latin1' }).catch(() => '')).slice(0, 4096);
+  const first = head.split('\n').find((line) => line.trim().length > 0);
+  if (first === undefined) return true;
+  const record = parseStraceLine(first);
+  return record.type !== 'bad' && (!('tid' in record) || record.tid === null);
+}

@@ -1,0 +1,261 @@
+// From a complete call (name + argument text + return) to a TraceEvent.
+// Only the calls the engine needs are decoded; everything else is ignored.
+// A call that failed (= -1 E…, = ?) changes nothing and yields no event.
+import { parseFdArg, parseFlags, parseNumber, parseReturn, parseStringArg, splitCall, type FdArg } from './strace-args.js';
+import {
+  CLONE_FILES,
+  CLONE_THREAD,
+  CLONE_VFORK,
+  CLONE_VM,
+  CLOSE_RANGE_CLOEXEC,
+  O_CLOEXEC,
+  RENAME_EXCHANGE,
+  AT_REMOVEDIR,
+  type DirRef,
+  type EventBase,
+  type TraceEvent,
+} from './events.js';
+
+const OPEN_FLAGS: Record<string, number> = {
+  O_RDONLY: 0, O_WRONLY: 0x1, O_RDWR: 0x2, O_CREAT: 0x40, O_EXCL: 0x80, O_NOCTTY: 0x100, O_TRUNC: 0x200,
+  O_APPEND: 0x400, O_NONBLOCK: 0x800, O_DSYNC: 0x1000, O_DIRECT: 0x4000, O_LARGEFILE: 0, O_DIRECTORY: 0x10000,
+  O_NOFOLLOW: 0x20000, O_NOATIME: 0x40000, O_CLOEXEC: 0x80000, O_SYNC: 0x101000, O_PATH: 0x200000, O_TMPFILE: 0x410000,
+};
+const PROT_FLAGS: Record<string, number> = { PROT_NONE: 0, PROT_READ: 0x1, PROT_WRITE: 0x2, PROT_EXEC: 0x4, PROT_SEM: 0x8, PROT_GROWSDOWN: 0x01000000, PROT_GROWSUP: 0x02000000 };
+const MAP_FLAGS: Record<string, number> = {
+  MAP_SHARED: 0x1, MAP_PRIVATE: 0x2, MAP_SHARED_VALIDATE: 0x3, MAP_FIXED: 0x10, MAP_ANONYMOUS: 0x20, MAP_32BIT: 0x40,
+  MAP_GROWSDOWN: 0x100, MAP_DENYWRITE: 0x800, MAP_EXECUTABLE: 0x1000, MAP_LOCKED: 0x2000, MAP_NORESERVE: 0x4000,
+  MAP_POPULATE: 0x8000, MAP_NONBLOCK: 0x10000, MAP_STACK: 0x20000, MAP_HUGETLB: 0x40000, MAP_SYNC: 0x80000,
+  MAP_FIXED_NOREPLACE: 0x100000, MAP_UNINITIALIZED: 0x4000000,
+};
+const MREMAP_FLAGS: Record<string, number> = { MREMAP_MAYMOVE: 0x1, MREMAP_FIXED: 0x2, MREMAP_DONTUNMAP: 0x4 };
+const CLONE_FLAGS: Record<string, number> = {
+  CLONE_VM: 0x100, CLONE_FS: 0x200, CLONE_FILES: 0x400, CLONE_SIGHAND: 0x800, CLONE_PIDFD: 0x1000, CLONE_PTRACE: 0x2000,
+  CLONE_VFORK: 0x4000, CLONE_PARENT: 0x8000, CLONE_THREAD: 0x10000, CLONE_NEWNS: 0x20000, CLONE_SYSVSEM: 0x40000,
+  CLONE_SETTLS: 0x80000, CLONE_PARENT_SETTID: 0x100000, CLONE_CHILD_CLEARTID: 0x200000, CLONE_DETACHED: 0x400000,
+  CLONE_UNTRACED: 0x800000, CLONE_CHILD_SETTID: 0x1000000, CLONE_NEWCGROUP: 0x2000000, CLONE_NEWUTS: 0x4000000,
+  CLONE_NEWIPC: 0x8000000, CLONE_NEWUSER: 0x10000000, CLONE_NEWPID: 0x20000000, CLONE_NEWNET: 0x40000000, CLONE_IO: 0x80000000,
+};
+const RENAME_FLAGS: Record<string, number> = { RENAME_NOREPLACE: 0x1, RENAME_EXCHANGE: 0x2, RENAME_WHITEOUT: 0x4 };
+const AT_FLAGS: Record<string, number> = { AT_REMOVEDIR: 0x200, AT_SYMLINK_FOLLOW: 0x400, AT_EMPTY_PATH: 0x1000 };
+const CLOSE_RANGE_FLAGS: Record<string, number> = { CLOSE_RANGE_UNSHARE: 0x2, CLOSE_RANGE_CLOEXEC: 0x4 };
+
+/** The syscalls the engine follows. Anything else is skipped before its arguments are lexed. */
+export const FOLLOWED_SYSCALLS: ReadonlySet<string> = new Set([
+  'open', 'openat', 'openat2', 'creat', 'close', 'close_range', 'dup', 'dup2', 'dup3', 'fcntl', 'fcntl64',
+  'mmap', 'mmap2', 'munmap', 'mremap', 'ftruncate', 'ftruncate64', 'truncate', 'truncate64',
+  'rename', 'renameat', 'renameat2', 'link', 'linkat', 'unlink', 'unlinkat', 'chdir', 'fchdir',
+  'clone', 'clone3', 'fork', 'vfork', 'execve', 'execveat',
+]);
+
+/** Calls whose effect happens at entry: the kernel releases the fd/range before the call returns. */
+export const EFFECTIVE_AT_ENTRY: ReadonlySet<string> = new Set(['close', 'munmap']);
+
+export type DecodeResult =
+  | { ok: true; event: TraceEvent }
+  | { ok: false; reason: string | null }; // null: nothing to report (failed call, ignored command)
+
+const NOTHING: DecodeResult = { ok: false, reason: null };
+
+/**
+ * Decode `name(body` where body holds the arguments, the closing parenthesis
+ * and the return section. `base` carries place, time, tid and raw text.
+ */
+export function decodeCall(name: string, body: string, base: EventBase): DecodeResult {
+  const split = splitCall(body);
+  if (split === null) return { ok: false, reason: `unterminated argument list of ${name}` };
+  const { args } = split;
+  if (split.ret === null) return { ok: false, reason: `${name} has no return value` };
+  const ret = parseReturn(split.ret);
+  if (ret.error !== null) {
+    return ret.error === 'unreadable return value' ? { ok: false, reason: `unreadable return value of ${name}` } : NOTHING;
+  }
+  const value = ret.value!;
+  const bad = (what: string): DecodeResult => ({ ok: false, reason: `unreadable ${what} in ${name}` });
+
+  switch (name) {
+    case 'open':
+    case 'creat': {
+      const path = parseStringArg(args[0] ?? '');
+      if (path === null) return bad('path');
+      const flags = name === 'creat' ? 0x241 : parseFlags(args[1] ?? '0', OPEN_FLAGS);
+      return ok({ ...base, kind: 'open', dir: { fd: 'cwd' }, path: path.value, fd: value, cloexec: (flags & O_CLOEXEC) !== 0, ...hintOf(ret.hint, 'resolvedHint') });
+    }
+    case 'openat':
+    case 'openat2': {
+      const dir = dirArg(args[0]);
+      const path = parseStringArg(args[1] ?? '');
+      if (dir === null) return bad('dirfd');
+      if (path === null) return bad('path');
+      let flagsText = args[2] ?? '0';
+      if (name === 'openat2') flagsText = /flags=([^,}]*)/.exec(flagsText)?.[1] ?? '0';
+      const flags = parseFlags(flagsText, OPEN_FLAGS);
+      return ok({ ...base, kind: 'open', dir, path: path.value, fd: value, cloexec: (flags & O_CLOEXEC) !== 0, ...hintOf(ret.hint, 'resolvedHint') });
+    }
+    case 'close': {
+      const fd = parseFdArg(args[0] ?? '');
+      if (fd === null) return bad('fd');
+      return ok({ ...base, kind: 'close', fd: fd.fd });
+    }
+    case 'close_range': {
+      const low = parseNumber(args[0] ?? '');
+      const high = parseNumber(args[1] ?? '');
+      if (low === null || high === null) return bad('range');
+      const flags = parseFlags(args[2] ?? '0', CLOSE_RANGE_FLAGS);
+      return ok({ ...base, kind: 'close-range', low, high, cloexecOnly: (flags & CLOSE_RANGE_CLOEXEC) !== 0 });
+    }
+    case 'dup':
+    case 'dup2':
+    case 'dup3': {
+      const old = parseFdArg(args[0] ?? '');
+      if (old === null) return bad('fd');
+      const cloexec = name === 'dup3' && parseFlags(args[2] ?? '0', OPEN_FLAGS) !== 0;
+      return ok({ ...base, kind: 'dup', oldFd: old.fd, newFd: value, cloexec });
+    }
+    case 'fcntl':
+    case 'fcntl64': {
+      const fd = parseFdArg(args[0] ?? '');
+      if (fd === null) return bad('fd');
+      const command = (args[1] ?? '').split(' ')[0];
+      if (command === 'F_DUPFD' || command === '0') return ok({ ...base, kind: 'dup', oldFd: fd.fd, newFd: value, cloexec: false });
+      if (command === 'F_DUPFD_CLOEXEC' || command === '0x406') return ok({ ...base, kind: 'dup', oldFd: fd.fd, newFd: value, cloexec: true });
+      if (command === 'F_SETFD' || command === '0x2') {
+        const flag = parseFlags(args[2] ?? '0', { FD_CLOEXEC: 1 });
+        return ok({ ...base, kind: 'set-cloexec', fd: fd.fd, cloexec: (flag & 1) !== 0 });
+      }
+      return NOTHING;
+    }
+    case 'mmap':
+    case 'mmap2': {
+      if (args.length < 6) return bad('arguments');
+      const length = parseNumber(args[1]!);
+      const fd = parseFdArg(args[4]!);
+      const offset = parseNumber(args[5]!);
+      if (length === null || fd === null || offset === null) return bad('arguments');
+      return ok({
+        ...base, kind: 'mmap', address: value, length,
+        prot: parseFlags(args[2]!, PROT_FLAGS), flags: parseFlags(args[3]!, MAP_FLAGS),
+        fd: fd.fd, offset, ...hintOf(fd.hint, 'fdHint'),
+      });
+    }
+    case 'munmap': {
+      const address = parseNumber(args[0] ?? '');
+      const length = parseNumber(args[1] ?? '');
+      if (address === null || length === null) return bad('arguments');
+      return ok({ ...base, kind: 'munmap', address, length });
+    }
+    case 'mremap': {
+      const oldAddress = parseNumber(args[0] ?? '');
+      const oldLength = parseNumber(args[1] ?? '');
+      const newLength = parseNumber(args[2] ?? '');
+      if (oldAddress === null || oldLength === null || newLength === null) return bad('arguments');
+      return ok({ ...base, kind: 'mremap', oldAddress, oldLength, newLength, flags: parseFlags(args[3] ?? '0', MREMAP_FLAGS), newAddress: value });
+    }
+    case 'ftruncate':
+    case 'ftruncate64': {
+      const fd = parseFdArg(args[0] ?? '');
+      const length = parseNumber(args[1] ?? '');
+      if (fd === null || length === null) return bad('arguments');
+      return ok({ ...base, kind: 'truncate', fd: fd.fd, length, ...hintOf(fd.hint, 'fdHint') });
+    }
+    case 'truncate':
+    case 'truncate64': {
+      const path = parseStringArg(args[0] ?? '');
+      const length = parseNumber(args[1] ?? '');
+      if (path === null || length === null) return bad('arguments');
+      return ok({ ...base, kind: 'truncate', path: path.value, dir: { fd: 'cwd' }, length });
+    }
+    case 'rename':
+    case 'link': {
+      const from = parseStringArg(args[0] ?? '');
+      const to = parseStringArg(args[1] ?? '');
+      if (from === null || to === null) return bad('path');
+      const names = { oldDir: { fd: 'cwd' } as DirRef, oldPath: from.value, newDir: { fd: 'cwd' } as DirRef, newPath: to.value };
+      return name === 'rename' ? ok({ ...base, kind: 'rename', ...names, exchange: false }) : ok({ ...base, kind: 'link', ...names });
+    }
+    case 'renameat':
+    case 'renameat2':
+    case 'linkat': {
+      const oldDir = dirArg(args[0]);
+      const from = parseStringArg(args[1] ?? '');
+      const newDir = dirArg(args[2]);
+      const to = parseStringArg(args[3] ?? '');
+      if (oldDir === null || newDir === null || from === null || to === null) return bad('arguments');
+      const names = { oldDir, oldPath: from.value, newDir, newPath: to.value };
+      if (name === 'linkat') return ok({ ...base, kind: 'link', ...names });
+      const flags = name === 'renameat2' ? parseFlags(args[4] ?? '0', RENAME_FLAGS) : 0;
+      return ok({ ...base, kind: 'rename', ...names, exchange: (flags & RENAME_EXCHANGE) !== 0 });
+    }
+    case 'unlink': {
+      const path = parseStringArg(args[0] ?? '');
+      if (path === null) return bad('path');
+      return ok({ ...base, kind: 'unlink', dir: { fd: 'cwd' }, path: path.value, removeDir: false });
+    }
+    case 'unlinkat': {
+      const dir = dirArg(args[0]);
+      const path = parseStringArg(args[1] ?? '');
+      if (dir === null || path === null) return bad('arguments');
+      const removeDir = (parseFlags(args[2] ?? '0', AT_FLAGS) & AT_REMOVEDIR) !== 0;
+      return ok({ ...base, kind: 'unlink', dir, path: path.value, removeDir });
+    }
+    case 'chdir': {
+      const path = parseStringArg(args[0] ?? '');
+      if (path === null) return bad('path');
+      return ok({ ...base, kind: 'chdir', path: path.value });
+    }
+    case 'fchdir': {
+      const fd = parseFdArg(args[0] ?? '');
+      if (fd === null) return bad('fd');
+      return ok({ ...base, kind: 'chdir', fd: fd.fd, ...hintOf(fd.hint, 'fdHint') });
+    }
+    case 'clone':
+    case 'clone3':
+    case 'fork':
+    case 'vfork':
+      return ok({ ...base, kind: 'clone', childTid: value, flags: cloneFlagsAtEntry(name, body) ?? 0 });
+    case 'execve':
+    case 'execveat': {
+      const path = parseStringArg(args[name === 'execve' ? 0 : 1] ?? '');
+      return ok({ ...base, kind: 'exec', path: path?.value ?? '?' });
+    }
+    default:
+      return NOTHING;
+  }
+}
+
+/** The clone flags of a call that created a task, read from its entry text; null for other calls. */
+export function cloneFlagsAtEntry(name: string, head: string): number | null {
+  switch (name) {
+    case 'clone':
+    case 'clone3':
+      return parseFlags(/flags=([^,}]*)/.exec(head)?.[1] ?? '0', CLONE_FLAGS);
+    case 'fork':
+      return 0;
+    case 'vfork':
+      return CLONE_VM | CLONE_VFORK;
+    default:
+      return null;
+  }
+}
+
+function ok(event: TraceEvent): DecodeResult {
+  return { ok: true, event };
+}
+
+function dirArg(text: string | undefined): DirRef | null {
+  if (text === undefined) return null;
+  const fd: FdArg | null = parseFdArg(text);
+  if (fd === null) return null;
+  const ref: DirRef = { fd: fd.fd === -100 ? 'cwd' : fd.fd };
+  if (fd.hint !== undefined) ref.hint = fd.hint;
+  return ref;
+}
+
+function hintOf<K extends string>(hint: string | undefined, key: K): { [P in K]?: string } {
+  return (hint === undefined ? {} : { [key]: hint }) as { [P in K]?: string };
+}
+
+/** Clone flags that mean "same thread group" / "same address space" / "same fd table". */
+export const sharesThreadGroup = (flags: number): boolean => (flags & CLONE_THREAD) !== 0;
+export const sharesAddressSpace = (flags: number): boolean => (flags & CLONE_VM) !== 0;
+export const sharesFdTable = (flags: number): boolean => (flags & CLONE_FILES) !== 0;

@@ -1,0 +1,252 @@
+// The strace reader: physical lines in, TraceEvents and diagnostics out.
+// Stateful but pure (no I/O): it repairs lines cut by strace's own messages,
+// joins `<unfinished ...>` with `<... NAME resumed>` per thread, accumulates
+// -r clocks, and decodes the calls the engine follows.
+import type { Diagnostic, EventBase, TraceEvent } from './events.js';
+import { cloneFlagsAtEntry, decodeCall, EFFECTIVE_AT_ENTRY, FOLLOWED_SYSCALLS } from './strace-decode.js';
+import { parseStraceLine, type CallRecord, type LinePrefix } from './strace-line.js';
+
+export type ParseOutput =
+  | { type: 'event'; event: TraceEvent }
+  | { type: 'diagnostic'; diagnostic: Diagnostic }
+  /** `strace: Process N attached`: tells which threads existed before the trace. */
+  | { type: 'attached'; tid: number };
+
+/** What the reader saw of the capture flags, for the preflight warnings. */
+export interface StraceShape {
+  lines: number;
+  callLines: number;
+  withPid: number;
+  withTime: number;
+  withRelative: number;
+  withFdHints: number;
+  execveSeen: boolean;
+  attachedSeen: boolean;
+}
+
+interface PendingCall {
+  name: string;
+  head: string;
+  line: number;
+  raw: string;
+  time: string | null;
+  seconds: number | null;
+  comm?: string;
+  /** close/munmap were already applied at entry. */
+  applied: boolean;
+}
+
+const MESSAGE_SPLICE = /strace: Process \d+ (?:attached|detached)(?: with \d+ threads)?$/;
+
+export class StraceReader {
+  readonly shape: StraceShape = {
+    lines: 0, callLines: 0, withPid: 0, withTime: 0, withRelative: 0, withFdHints: 0, execveSeen: false, attachedSeen: false,
+  };
+  private readonly pending = new Map<number, PendingCall>();
+  private carry: { text: string; line: number } | null = null;
+  private relativeClock = 0;
+  private lastUnfinishedTid: number | null = null;
+
+  /**
+   * @param file name used in places and diagnostics
+   * @param defaultTid the tid for lines without a pid prefix (the -ff file's
+   *   suffix, or 0 when the trace does not say)
+   */
+  constructor(
+    readonly file: string,
+    private readonly defaultTid = 0,
+  ) {}
+
+  push(text: string, lineNo: number, out: ParseOutput[]): void {
+    this.shape.lines++;
+    let line = text;
+    let firstLine = lineNo;
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (this.carry !== null) {
+      // The previous physical line was cut by "strace: Process N attached".
+      line = this.carry.text + line;
+      firstLine = this.carry.line;
+      this.carry = null;
+    }
+    if (!line.startsWith('strace: ')) {
+      const splice = MESSAGE_SPLICE.exec(line);
+      if (splice !== null) {
+        this.noteMessage(splice[0], out);
+        this.carry = { text: line.slice(0, splice.index), line: firstLine };
+        return;
+      }
+    }
+    const record = parseStraceLine(line);
+    if ('relative' in record && record.relative !== null && record.time === null) {
+      // -r deltas are between consecutive printed lines: keep seconds since the first one.
+      this.relativeClock += record.relative;
+      record.seconds = this.relativeClock;
+      record.time = `+${this.relativeClock.toFixed(6)}`;
+    }
+    switch (record.type) {
+      case 'skip':
+        return;
+      case 'message':
+        this.noteMessage(record.text, out);
+        return;
+      case 'bad':
+        out.push(this.diagnostic(firstLine, line, record.reason));
+        return;
+      case 'continuation': {
+        const tid = this.lastUnfinishedTid;
+        const pending = tid === null ? undefined : this.pending.get(tid);
+        if (tid === null || pending === undefined) {
+          out.push(this.diagnostic(lineNo, line, 'continuation line with no call to continue'));
+          return;
+        }
+        this.pending.delete(tid);
+        this.finish(pending, tid, pending.head + record.body, lineNo, line, out);
+        return;
+      }
+      case 'signal':
+        return;
+      case 'exit': {
+        const { tid, base } = this.base(record, firstLine, line);
+        if (record.supersededBy !== undefined) {
+          // A non-leader thread exec'd: its pending execve resumes under the leader's tid.
+          const moved = this.pending.get(record.supersededBy);
+          this.pending.delete(tid);
+          if (moved !== undefined) {
+            this.pending.delete(record.supersededBy);
+            this.pending.set(tid, moved);
+            this.supersededFrom.set(tid, record.supersededBy);
+          }
+          return;
+        }
+        // A thread that dies inside a call leaves it pending forever.
+        this.pending.delete(tid);
+        out.push({ type: 'event', event: { ...base, kind: 'thread-exit', how: record.how } });
+        return;
+      }
+      case 'call':
+        this.call(record, firstLine, line, out);
+        return;
+    }
+  }
+
+  /** Lines still open when the trace ends are reported, not dropped. */
+  end(out: ParseOutput[]): void {
+    if (this.carry !== null) {
+      out.push(this.diagnostic(this.carry.line, this.carry.text, 'trace ends inside a line cut by a strace message'));
+      this.carry = null;
+    }
+    for (const [, pending] of this.pending) {
+      if (!FOLLOWED_SYSCALLS.has(pending.name) || pending.applied) continue;
+      out.push(this.diagnostic(pending.line, pending.raw, `${pending.name} call cut off by the end of the trace`));
+    }
+    this.pending.clear();
+  }
+
+  private readonly supersededFrom = new Map<number, number>();
+
+  private call(record: CallRecord, lineNo: number, line: string, out: ParseOutput[]): void {
+    this.shape.callLines++;
+    const tid = record.tid ?? this.defaultTid;
+    this.notePrefix(record);
+    if (record.status === 'resumed') {
+      const pending = this.pending.get(tid);
+      if (pending === undefined || pending.name !== record.name) {
+        if (pending !== undefined) this.pending.delete(tid);
+        // After an attach the first resume of a call started earlier has no start: expected.
+        if (!FOLLOWED_SYSCALLS.has(record.name) && this.shape.attachedSeen) return;
+        out.push(this.diagnostic(lineNo, line, `"<... ${record.name} resumed>" with no start on thread ${tid}`));
+        return;
+      }
+      this.pending.delete(tid);
+      let rest = record.body;
+      // "<... read resumed> <unfinished ...>) = ?": the thread died inside the call.
+      if (rest.startsWith(' <unfinished ...>')) rest = rest.slice(' <unfinished ...>'.length);
+      this.finish(pending, tid, pending.head + rest, lineNo, line, out, record);
+      return;
+    }
+    if (record.name === 'execve' || record.name === 'execveat') this.shape.execveSeen = true;
+    if (record.status === 'unfinished') {
+      const previous = this.pending.get(tid);
+      if (previous !== undefined && FOLLOWED_SYSCALLS.has(previous.name) && !previous.applied) {
+        out.push(this.diagnostic(previous.line, previous.raw, `${previous.name} left unfinished: thread ${tid} started another call`));
+      }
+      const pending: PendingCall = {
+        name: record.name, head: record.body, line: lineNo, raw: line,
+        time: record.time, seconds: record.seconds, applied: false,
+      };
+      if (record.comm !== undefined) pending.comm = record.comm;
+      this.pending.set(tid, pending);
+      this.lastUnfinishedTid = tid;
+      const cloneFlags = cloneFlagsAtEntry(record.name, record.body);
+      if (cloneFlags !== null) {
+        out.push({ type: 'event', event: { ...this.baseFor(pending, tid, [lineNo]), kind: 'clone-start', flags: cloneFlags } });
+      }
+      if (EFFECTIVE_AT_ENTRY.has(record.name)) {
+        // close/munmap release at entry: apply now so another thread's
+        // open/mmap printed before our resume sees the fd/range free.
+        pending.applied = true;
+        this.emit(record.name, record.body + ') = 0', this.baseFor(pending, tid, [lineNo]), out);
+      }
+      return;
+    }
+    if (record.status === 'detached' || record.status === 'pid-changed') return;
+    if (!FOLLOWED_SYSCALLS.has(record.name)) return;
+    const { base } = this.base(record, lineNo, line);
+    this.emit(record.name, record.body, base, out);
+  }
+
+  private finish(pending: PendingCall, tid: number, joined: string, lineNo: number, line: string, out: ParseOutput[], resumed?: LinePrefix): void {
+    if (!FOLLOWED_SYSCALLS.has(pending.name) || pending.applied) return;
+    if (resumed !== undefined && resumed.comm !== undefined && pending.comm === undefined) pending.comm = resumed.comm;
+    const base = this.baseFor(pending, tid, [pending.line, lineNo]);
+    base.raw = `${pending.raw}\n${line}`;
+    const event = this.emit(pending.name, joined, base, out);
+    const former = this.supersededFrom.get(tid);
+    if (former !== undefined) {
+      this.supersededFrom.delete(tid);
+      if (event?.kind === 'exec') event.formerTid = former;
+    }
+  }
+
+  private emit(name: string, body: string, base: EventBase, out: ParseOutput[]): TraceEvent | null {
+    const decoded = decodeCall(name, body, base);
+    if (decoded.ok) {
+      if (body.indexOf('</') >= 0) this.shape.withFdHints++;
+      out.push({ type: 'event', event: decoded.event });
+      return decoded.event;
+    }
+    if (decoded.reason !== null) out.push(this.diagnostic(base.place.line, base.raw, decoded.reason));
+    return null;
+  }
+
+  private base(record: LinePrefix, lineNo: number, line: string): { tid: number; base: EventBase } {
+    const tid = record.tid ?? this.defaultTid;
+    const base: EventBase = { place: { file: this.file, line: lineNo }, time: record.time, seconds: record.seconds, tid, raw: line };
+    if (record.comm !== undefined) base.comm = record.comm;
+    return { tid, base };
+  }
+
+  private baseFor(pending: PendingCall, tid: number, lines: number[]): EventBase {
+    const base: EventBase = { place: { file: this.file, line: pending.line }, time: pending.time, seconds: pending.seconds, tid, raw: pending.raw, lines };
+    if (pending.comm !== undefined) base.comm = pending.comm;
+    return base;
+  }
+
+  private notePrefix(record: LinePrefix): void {
+    if (record.tid !== null) this.shape.withPid++;
+    if (record.time !== null) this.shape.withTime++;
+    if (record.relative !== null) this.shape.withRelative++;
+  }
+
+  private noteMessage(text: string, out: ParseOutput[]): void {
+    const attached = /^strace: Process (\d+) attached/.exec(text);
+    if (attached !== null) {
+      this.shape.attachedSeen = true;
+      out.push({ type: 'attached', tid: Number(attached[1]) });
+    }
+  }
+
+  private diagnostic(line: number, text: string, reason: string): ParseOutput {
+    return { type: 'diagnostic', diagnostic: { place: { file: this.file, line }, text, reason } };
+  }
+}

@@ -1,0 +1,84 @@
+// The report `orphanmap/report@1`: what every formatter renders. Built once
+// from an analysis; formatters never re-derive facts.
+import { FINDING_KINDS, type Finding, type FindingKind } from '../engine/findings.js';
+import type { Analysis } from '../ingest/analyze.js';
+import type { BundleMeta } from '../ingest/bundle.js';
+import { globMatcher } from './glob.js';
+
+export const REPORT_SCHEMA = 'orphanmap/report@1';
+
+export interface Report {
+  schema: typeof REPORT_SCHEMA;
+  inputs: { path: string; format: string; sha256: string }[];
+  summary: {
+    lines: number;
+    events: number;
+    unparsedLines: number;
+    processes: number;
+    findings: Record<FindingKind, number>;
+  };
+  unparsedSamples: { file: string; line: number; text: string; reason: string }[];
+  findings: Finding[];
+  warnings: string[];
+  /** Bundle metadata when the input was a capture bundle. */
+  environment: BundleMeta | null;
+  /** /proc/PID/maps lines at the end of the capture, by finding id, when a bundle has them. */
+  mapsLines: Record<string, string>;
+}
+
+export interface FindingFilter {
+  pid?: number;
+  path?: string;
+}
+
+export function findingFilter(filter: FindingFilter): (finding: Finding) => boolean {
+  const pathMatches = filter.path === undefined ? null : globMatcher(filter.path);
+  return (finding) =>
+    (filter.pid === undefined || finding.pid === filter.pid) &&
+    (pathMatches === null || finding.names.some(pathMatches) || pathMatches(finding.path));
+}
+
+export function buildReport(analysis: Analysis, filter: FindingFilter = {}): Report {
+  const keep = findingFilter(filter);
+  const findings = analysis.engine
+    .findings()
+    .filter(keep)
+    .map((finding) => ({ ...finding, evidence: analysis.engine.evidenceOf(finding) }));
+  const counts = Object.fromEntries(FINDING_KINDS.map((kind) => [kind, 0])) as Record<FindingKind, number>;
+  for (const finding of findings) counts[finding.kind]++;
+  const mapsLines: Record<string, string> = {};
+  const bundle = analysis.bundle;
+  if (bundle !== null && bundle.mapsEnd !== null) {
+    for (const finding of findings) {
+      if (finding.pid !== bundle.meta.pid) continue;
+      const address = Number.parseInt(finding.address.slice(2), 16);
+      const entry = bundle.mapsEnd.find((line) => line.start <= address && address < line.end);
+      if (entry?.text !== undefined) mapsLines[finding.id] = entry.text;
+    }
+  }
+  return {
+    schema: REPORT_SCHEMA,
+    inputs: analysis.inputs,
+    summary: {
+      lines: analysis.lines,
+      events: analysis.events,
+      unparsedLines: analysis.unparsedLines,
+      processes: analysis.engine.stats().processes,
+      findings: counts,
+    },
+    unparsedSamples: analysis.unparsedSamples.map((sample) => ({ file: sample.place.file, line: sample.place.line, text: sample.text, reason: sample.reason })),
+    findings,
+    warnings: analysis.warnings,
+    environment: bundle?.meta ?? null,
+    mapsLines,
+  };
+}
+
+/** Bytes of deleted files still held by findings that were never unmapped. */
+export function orphanedBytes(findings: readonly Finding[]): number {
+  let bytes = 0;
+  for (const finding of findings) {
+    if (finding.kind === 'unlinked-while-mapped' && finding.resolution !== 'unmapped') bytes += finding.length;
+  }
+  return bytes;
+}

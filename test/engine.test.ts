@@ -1,0 +1,211 @@
+import { describe, expect, it } from 'vitest';
+import { runEngine, trace } from './helpers.js';
+
+// The pre-fix Kafka index life cycle (reference/KAFKA-INDEX-LIFECYCLE.md), in
+// the shape JDK 17 prints under strace -f -ttt.
+const LEAKY = trace`
+  5958 1795544190.000001 openat(AT_FDCWD, "/kafka-logs/t-0/00000000000000000000.index", O_RDWR|O_CREAT, 0666) = 41
+  5958 1795544190.000002 ftruncate(41, 10485760) = 0
+  5958 1795544190.000003 mmap(NULL, 10485760, PROT_READ|PROT_WRITE, MAP_SHARED, 41, 0) = 0x7f9912200000
+  5958 1795544190.000004 close(41) = 0
+  5958 1795544191.000000 openat(AT_FDCWD, "/kafka-logs/t-0/00000000000000000000.index", O_RDWR|O_CREAT, 0666) = 41
+  5958 1795544191.000001 ftruncate(41, 24) = 0
+  5958 1795544191.000002 mmap(NULL, 24, PROT_READ|PROT_WRITE, MAP_SHARED, 41, 0) = 0x7f99c6a29000
+  5958 1795544191.000003 close(41) = 0
+  5959 1795544192.000000 rename("/kafka-logs/t-0/00000000000000000000.index", "/kafka-logs/t-0/00000000000000000000.index.deleted") = 0
+  5959 1795544252.000000 munmap(0x7f99c6a29000, 24) = 0
+  5959 1795544252.000100 unlink("/kafka-logs/t-0/00000000000000000000.index.deleted") = 0
+`;
+
+describe('engine: the resize signature and the orphan', () => {
+  it('flags the old mapping when the file is mapped again after ftruncate', () => {
+    const { engine } = runEngine(LEAKY);
+    const remap = engine.findings().find((f) => f.kind === 'remapped-without-unmap');
+    expect(remap).toMatchObject({
+      address: '0x7f9912200000', length: 10485760, newAddress: '0x7f99c6a29000', severity: 'warning',
+      mappedAt: { line: 3, tid: 5958 }, remappedAt: { line: 7 }, unlinkedAt: { line: 11 },
+    });
+  });
+
+  it('flags every mapping still live when the last name is unlinked, with its names', () => {
+    const { engine } = runEngine(LEAKY);
+    const orphans = engine.findings().filter((f) => f.kind === 'unlinked-while-mapped');
+    expect(orphans).toHaveLength(1);
+    expect(orphans[0]).toMatchObject({
+      pid: 5958, address: '0x7f9912200000', length: 10485760, severity: 'error',
+      path: '/kafka-logs/t-0/00000000000000000000.index.deleted',
+      names: ['/kafka-logs/t-0/00000000000000000000.index', '/kafka-logs/t-0/00000000000000000000.index.deleted'],
+      unlinkedAt: { line: 11, tid: 5959, time: '1795544252.000100' },
+      resolution: 'still-mapped',
+    });
+  });
+
+  it('resolves the orphan as unmapped with the delay when a GC unmaps it later', () => {
+    const { engine } = runEngine(`${LEAKY}\n5960 1795544262.000100 munmap(0x7f9912200000, 10485760) = 0`);
+    const orphan = engine.findings().find((f) => f.kind === 'unlinked-while-mapped')!;
+    expect(orphan.resolution).toBe('unmapped');
+    expect(orphan.resolvedAt).toMatchObject({ line: 12, tid: 5960 });
+    expect(orphan.delayMs).toBeCloseTo(10_000, 3);
+  });
+
+  it('reports nothing when the old mapping is unmapped before the remap (the fix)', () => {
+    const fixed = LEAKY.replace('5958 1795544191.000002 mmap', '5958 1795544191.000001 munmap(0x7f9912200000, 10485760) = 0\n5958 1795544191.000002 mmap');
+    expect(runEngine(fixed).engine.findings()).toEqual([]);
+  });
+
+  it('resolves findings as process-exited when the process ends', () => {
+    const { engine } = runEngine(`${LEAKY}\n5959 +++ exited with 0 +++\n5958 +++ exited with 0 +++`);
+    expect(engine.findings().every((f) => f.resolution === 'process-exited')).toBe(true);
+  });
+});
+
+describe('engine: file identity', () => {
+  it('follows a file, not a name: unlinking one of two hard links orphans nothing', () => {
+    const { engine } = runEngine(trace`
+      1 openat(AT_FDCWD, "/d/a", O_RDWR|O_CREAT, 0644) = 3
+      1 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3, 0) = 0x10000
+      1 link("/d/a", "/d/b") = 0
+      1 unlink("/d/a") = 0
+    `);
+    expect(engine.findings()).toEqual([]);
+  });
+
+  it('a rename over a mapped file unlinks it', () => {
+    const { engine } = runEngine(trace`
+      1 openat(AT_FDCWD, "/d/a", O_RDWR|O_CREAT, 0644) = 3
+      1 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3, 0) = 0x10000
+      1 openat(AT_FDCWD, "/d/b", O_RDWR|O_CREAT, 0644) = 4
+      1 rename("/d/b", "/d/a") = 0
+    `);
+    expect(engine.findings()).toMatchObject([{ kind: 'unlinked-while-mapped', path: '/d/a', address: '0x10000' }]);
+  });
+
+  it('RENAME_EXCHANGE swaps names without unlinking', () => {
+    const { engine } = runEngine(trace`
+      1 openat(AT_FDCWD, "/d/a", O_RDWR|O_CREAT, 0644) = 3
+      1 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3, 0) = 0x10000
+      1 openat(AT_FDCWD, "/d/b", O_RDWR|O_CREAT, 0644) = 4
+      1 renameat2(AT_FDCWD, "/d/a", AT_FDCWD, "/d/b", RENAME_EXCHANGE) = 0
+      1 unlink("/d/a") = 0
+    `);
+    expect(engine.findings()).toEqual([]);
+  });
+
+  it('resolves relative paths against dirfds and the cwd', () => {
+    const { engine } = runEngine(trace`
+      1 chdir("/data") = 0
+      1 openat(AT_FDCWD, "x.index", O_RDWR) = 3
+      1 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3, 0) = 0x10000
+      1 openat(AT_FDCWD, "/data", O_RDONLY|O_DIRECTORY) = 4
+      1 unlinkat(4, "x.index", 0) = 0
+    `);
+    expect(engine.findings()).toMatchObject([{ path: '/data/x.index' }]);
+  });
+
+  it('failed calls change nothing', () => {
+    const { engine } = runEngine(trace`
+      1 openat(AT_FDCWD, "/d/a", O_RDWR) = 3
+      1 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3, 0) = 0x10000
+      1 unlink("/d/a") = -1 EACCES (Permission denied)
+    `);
+    expect(engine.findings()).toEqual([]);
+  });
+});
+
+describe('engine: address spaces', () => {
+  const MAPPED = trace`
+    1 openat(AT_FDCWD, "/d/a", O_RDWR) = 3
+    1 mmap(NULL, 16384, PROT_READ, MAP_SHARED, 3, 0) = 0x10000
+  `;
+
+  it('a partial munmap splits the mapping; the finding resolves when the last piece goes', () => {
+    const { engine } = runEngine(`${MAPPED}\n1 munmap(0x11000, 4096) = 0\n1 unlink("/d/a") = 0\n1 munmap(0x10000, 4096) = 0`);
+    expect(engine.findings()).toMatchObject([{ kind: 'unlinked-while-mapped', resolution: 'still-mapped' }]);
+    const all = runEngine(`${MAPPED}\n1 munmap(0x11000, 4096) = 0\n1 unlink("/d/a") = 0\n1 munmap(0x10000, 4096) = 0\n1 munmap(0x12000, 8192) = 0`);
+    expect(all.engine.findings()).toMatchObject([{ resolution: 'unmapped' }]);
+  });
+
+  it('one munmap can release several mappings', () => {
+    const { engine } = runEngine(`${MAPPED}\n1 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3, 0) = 0x14000\n1 unlink("/d/a") = 0\n1 munmap(0x10000, 20480) = 0`);
+    expect(engine.findings().map((f) => f.resolution)).toEqual(['unmapped', 'unmapped']);
+  });
+
+  it('MAP_FIXED replaces what it overlaps', () => {
+    const { engine } = runEngine(`${MAPPED}\n1 unlink("/d/a") = 0\n1 mmap(0x10000, 16384, PROT_READ, MAP_PRIVATE|MAP_FIXED|MAP_ANONYMOUS, -1, 0) = 0x10000`);
+    expect(engine.findings()).toMatchObject([{ resolution: 'unmapped' }]);
+  });
+
+  it('mremap moves a mapping and its finding follows it', () => {
+    const { engine } = runEngine(`${MAPPED}\n1 mremap(0x10000, 16384, 32768, MREMAP_MAYMOVE) = 0x40000\n1 unlink("/d/a") = 0\n1 munmap(0x10000, 16384) = 0`);
+    expect(engine.findings()).toMatchObject([{ address: '0x10000', resolution: 'still-mapped' }]);
+    const moved = runEngine(`${MAPPED}\n1 mremap(0x10000, 16384, 32768, MREMAP_MAYMOVE) = 0x40000\n1 unlink("/d/a") = 0\n1 munmap(0x40000, 32768) = 0`);
+    expect(moved.engine.findings()).toMatchObject([{ resolution: 'unmapped' }]);
+  });
+
+  it('threads share the address space; a forked child gets a copy, and execve empties it', () => {
+    const { engine } = runEngine(trace`
+      1 openat(AT_FDCWD, "/d/a", O_RDWR) = 3
+      1 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3, 0) = 0x10000
+      1 clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM, exit_signal=0}, 88) = 2
+      1 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f) = 3
+      3 execve("/bin/true", ["true"], 0x7ffd /* 35 vars */) = 0
+      2 unlink("/d/a") = 0
+    `);
+    // One finding: the parent's mapping. The child's copy went with its execve.
+    expect(engine.findings()).toMatchObject([{ pid: 1, address: '0x10000' }]);
+  });
+
+  it('places a child whose calls are printed before its clone returns', () => {
+    const { engine } = runEngine(trace`
+      1 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f <unfinished ...>
+      7 openat(AT_FDCWD, "/d/child", O_RDWR|O_CREAT, 0644) = 5
+      7 mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_SHARED, 5, 0) = 0x20000
+      7 unlink("/d/child") = 0
+      1 <... clone resumed>) = 7
+      7 exit_group(3) = ?
+      7 +++ exited with 3 +++
+    `);
+    expect(engine.findings()).toMatchObject([{ pid: 7, resolution: 'process-exited' }]);
+  });
+
+  it('a close still unfinished on one thread frees the fd for another thread\'s open', () => {
+    const { engine } = runEngine(trace`
+      1 openat(AT_FDCWD, "/d/a", O_RDWR) = 3
+      1 clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM}, 88) = 2
+      1 close(3 <unfinished ...>
+      2 openat(AT_FDCWD, "/d/b", O_RDWR) = 3
+      1 <... close resumed>) = 0
+      2 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3, 0) = 0x10000
+      2 unlink("/d/b") = 0
+    `);
+    expect(engine.findings()).toMatchObject([{ path: '/d/b' }]);
+  });
+
+  it('dup, dup2 and fcntl(F_DUPFD) alias the same file', () => {
+    const { engine } = runEngine(trace`
+      1 openat(AT_FDCWD, "/d/a", O_RDWR) = 3
+      1 dup2(3, 50) = 50
+      1 fcntl(50, F_DUPFD_CLOEXEC, 60) = 60
+      1 close(3) = 0
+      1 close(50) = 0
+      1 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 60, 0) = 0x10000
+      1 unlink("/d/a") = 0
+    `);
+    expect(engine.findings()).toMatchObject([{ path: '/d/a' }]);
+  });
+});
+
+describe('engine: the JVM hsperfdata file', () => {
+  it('is reported for what it is: benign, severity info', () => {
+    const { engine } = runEngine(trace`
+      100 openat(AT_FDCWD, "/tmp/hsperfdata_root/100", O_RDWR|O_CREAT|O_NOFOLLOW, 0600) = 4
+      100 ftruncate(4, 32768) = 0
+      100 mmap(NULL, 32768, PROT_READ|PROT_WRITE, MAP_SHARED, 4, 0) = 0x7f0000000000
+      100 close(4) = 0
+      100 unlink("/tmp/hsperfdata_root/100") = 0
+      100 +++ exited with 0 +++
+    `);
+    expect(engine.findings()).toMatchObject([{ severity: 'info', resolution: 'process-exited' }]);
+    expect(engine.findings()[0]!.note).toMatch(/hsperfdata/);
+  });
+});
