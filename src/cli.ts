@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { OrphanmapError, EXIT_USAGE } from './errors.js';
 import { registerAnalyze } from './commands/analyze.js';
+import { registerDiff } from './commands/diff.js';
 
 const program = new Command('orphanmap')
   .description('Find memory mappings that outlive their files (deleted-but-mapped), from strace or bpftrace traces.')
@@ -12,6 +13,7 @@ const program = new Command('orphanmap')
   .showHelpAfterError();
 
 registerAnalyze(program);
+registerDiff(program);
 
 try {
   await program.parseAsync(process.argv);

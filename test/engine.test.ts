@@ -181,6 +181,18 @@ describe('engine: address spaces', () => {
     expect(engine.findings()).toMatchObject([{ path: '/d/b' }]);
   });
 
+  it('a close printed after the open that reused its number (merged -ff, entry times) closes the old file', () => {
+    const { engine } = runEngine(trace`
+      1 openat(AT_FDCWD, "/d/a", O_RDWR) = 4
+      2 openat(AT_FDCWD, "/d/b", O_RDWR) = 4
+      1 close(4) = 0
+      2 ftruncate(4, 100) = 0
+      2 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 4, 0) = 0x10000
+      2 unlink("/d/b") = 0
+    `, { threadGroups: new Map([[1, 1], [2, 1]]) });
+    expect(engine.findings()).toMatchObject([{ path: '/d/b' }]);
+  });
+
   it('dup, dup2 and fcntl(F_DUPFD) alias the same file', () => {
     const { engine } = runEngine(trace`
       1 openat(AT_FDCWD, "/d/a", O_RDWR) = 3

@@ -7,6 +7,7 @@ import { EXIT_FINDINGS, UsageError } from '../errors.js';
 import { analyze } from '../ingest/analyze.js';
 import { buildReport, findingFilter, type FindingFilter, type Report } from '../report/report.js';
 import { formatText } from '../report/text.js';
+import { redactReport } from '../report/redact.js';
 import { formatReport, OUTPUT_FORMATS, type OutputFormat } from '../report/formats.js';
 
 interface AnalyzeFlags {
@@ -54,7 +55,8 @@ async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise<number
       output.write(`${JSON.stringify({ ...change.finding, evidence: engine.evidenceOf(change.finding) })}\n`);
     },
   } : {});
-  const report = buildReport(analysis, filter);
+  const built = buildReport(analysis, filter);
+  const report = flags.redact === true ? redactReport(built) : built;
   if (flags.format === 'text') output.write(formatText(report));
   else if (flags.format !== 'ndjson') output.write(formatReport(report, flags.format, { redact: flags.redact === true, command: commandLine() }));
   else if (report.warnings.length > 0 || report.summary.unparsedLines > 0) process.stderr.write(stderrSummary(report));

@@ -81,6 +81,12 @@ interface Record extends MappingRecord<FileNode> {
 interface FdEntry {
   file: FileNode | null;
   cloexec: boolean;
+  /**
+   * An open returned this number while it was still live here: the close of
+   * the old file was in flight (printed later, as in merged -ff traces where
+   * lines carry entry times). The next close of this number is that one.
+   */
+  closeInFlight?: boolean;
 }
 
 class FdTable {
@@ -433,22 +439,29 @@ export class Engine {
       file.inodeKey = key;
       this.inodes.set(key, file);
     }
-    this.setFd(task, event.fd, file, event.cloexec);
+    this.setFd(task, event.fd, file, event.cloexec, true);
     file.note(this.lines(event));
   }
 
-  private setFd(task: Task, fd: number, file: FileNode | null, cloexec: boolean): void {
+  private setFd(task: Task, fd: number, file: FileNode | null, cloexec: boolean, handedOut = false): void {
     const previous = task.fds.fds.get(fd);
     // An fd number handed out again proves the old one was closed (maybe by a
     // close still <unfinished ...> on another thread).
     if (previous !== undefined) this.dropFdRef(previous.file);
-    task.fds.fds.set(fd, { file, cloexec });
+    const entry: FdEntry = { file, cloexec };
+    if (handedOut && previous !== undefined && previous.file !== file) entry.closeInFlight = true;
+    task.fds.fds.set(fd, entry);
     if (file !== null) file.fdRefs++;
   }
 
   private closeFd(task: Task, fd: number, event: EventBase): void {
     const entry = task.fds.fds.get(fd);
     if (entry === undefined) return;
+    if (entry.closeInFlight === true) {
+      // This close released the previous file, already dropped when the number came back.
+      entry.closeInFlight = false;
+      return;
+    }
     task.fds.fds.delete(fd);
     entry.file?.note(this.lines(event));
     this.dropFdRef(entry.file);

@@ -1,6 +1,7 @@
 // Post-hoc analysis: resolve the inputs (files, stdin, -ff sets, bundles),
 // detect each one's format from its content, feed the lines through the
 // parser into one engine, and collect what a report needs.
+import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Engine, type EngineChange } from '../engine/engine.js';
@@ -10,6 +11,7 @@ import { parseStraceLine } from '../parse/strace-line.js';
 import { UsageError } from '../errors.js';
 import { fileSource, stdinSource, type LineSource } from './lines.js';
 import { loadBundle, confirmWithMaps, type Bundle } from './bundle.js';
+import { tailFile } from './tail.js';
 import { createLineParser, detectFormat, type LineParser, type TraceFormat } from './formats.js';
 
 export const MAX_SAMPLES = 20;
@@ -76,6 +78,40 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
   run.report(engine.finish());
   if (bundle !== null) confirmWithMaps(engine.findings(), bundle);
   return run.result(bundle);
+}
+
+/**
+ * Live mode: follow a bundle's trace while the capture writes it. Findings
+ * reach `onChange` within a poll interval of the line that decided them.
+ */
+export async function analyzeLiveBundle(dir: string, captureDone: Promise<unknown>, options: AnalyzeOptions = {}): Promise<Analysis> {
+  const bundle = await loadBundle(dir);
+  const engine = new Engine(bundle.engineOptions);
+  const run = new Run(engine, options);
+  run.seed(bundle);
+  const trace = bundle.traceFiles[0] ?? join(dir, 'trace.txt');
+  await run.readStream(tailSource(trace, captureDone), 0);
+  run.report(engine.finish());
+  // The capture has finished the bundle: maps at end and final metadata.
+  const finished = await loadBundle(dir);
+  confirmWithMaps(engine.findings(), finished);
+  return run.result(finished);
+}
+
+function tailSource(path: string, writerDone: Promise<unknown>): LineSource {
+  let bytes = 0;
+  let digest = '';
+  return {
+    name: path,
+    size: null,
+    bytesRead: () => bytes,
+    sha256: () => digest,
+    async each(onLine) {
+      const result = await tailFile(path, onLine, { writerDone });
+      bytes = result.bytes;
+      digest = createHash('sha256').update(await readFile(path)).digest('hex');
+    },
+  };
 }
 
 class Run {

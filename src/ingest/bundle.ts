@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { EngineOptions, SeedMapping } from '../engine/engine.js';
 import type { Finding } from '../engine/findings.js';
-import { parseMaps, type MapsEntry } from '../parse/maps.js';
+import { parseMapsLine, type MapsEntry } from '../parse/maps.js';
 import { UsageError } from '../errors.js';
 
 export interface BundleMeta {
@@ -37,11 +37,27 @@ export interface Bundle {
   meta: BundleMeta;
   traceFiles: string[];
   seeds: Map<number, SeedMapping[]>;
-  mapsEnd: MapsEntry[] | null;
-  /** maps-end.txt lines, by address, for reports. */
-  mapsEndText: Map<number, string>;
+  mapsEnd: MapsLine[] | null;
   engineOptions: EngineOptions;
   warnings: string[];
+}
+
+/** A maps entry with the text and line number it came from, for evidence. */
+export interface MapsLine extends MapsEntry {
+  lineNo: number;
+  text: string;
+}
+
+function readMapsLines(text: string): { lines: MapsLine[]; bad: number } {
+  const lines: MapsLine[] = [];
+  let bad = 0;
+  text.split('\n').forEach((line, index) => {
+    if (line.trim() === '') return;
+    const entry = parseMapsLine(line);
+    if (entry === null) bad++;
+    else lines.push({ ...entry, lineNo: index + 1, text: line });
+  });
+  return { lines, bad };
 }
 
 export async function loadBundle(dir: string): Promise<Bundle> {
@@ -63,20 +79,20 @@ export async function loadBundle(dir: string): Promise<Bundle> {
   const startPath = join(dir, 'maps-start.txt');
   const start = await readOptional(startPath);
   if (start !== null && typeof meta.pid === 'number') {
-    const parsed = parseMaps(start);
+    const parsed = readMapsLines(start);
     const mappings: SeedMapping[] = [];
-    parsed.entries.forEach((entry, index) => {
-      if (!entry.path.startsWith('/') || entry.inode === 0) return; // anonymous, [heap], [vdso]…
+    for (const entry of parsed.lines) {
+      if (!entry.path.startsWith('/') || entry.inode === 0) continue; // anonymous, [heap], [vdso]…
       mappings.push({
         start: entry.start,
         end: entry.end,
         offset: entry.offset,
         path: entry.path,
         deleted: entry.deleted,
-        place: { file: startPath, line: entry.lineNo ?? index + 1 },
-        text: entry.text ?? '',
+        place: { file: startPath, line: entry.lineNo },
+        text: entry.text,
       });
-    });
+    }
     seeds.set(meta.pid, mappings);
     if (parsed.bad > 0) warnings.push(`${startPath}: ${parsed.bad} unreadable lines`);
   } else if (start === null) {
@@ -85,11 +101,9 @@ export async function loadBundle(dir: string): Promise<Bundle> {
 
   const endPath = join(dir, 'maps-end.txt');
   const end = await readOptional(endPath);
-  const mapsEnd = end === null ? null : parseMaps(end).entries;
-  const mapsEndText = new Map<number, string>();
-  for (const entry of mapsEnd ?? []) if (entry.text !== undefined) mapsEndText.set(entry.start, entry.text);
+  const mapsEnd = end === null ? null : readMapsLines(end).lines;
   if ((meta.lostEvents ?? 0) > 0) warnings.push(`the tracer lost ${meta.lostEvents} events during the capture (meta.json)`);
-  return { dir, meta, traceFiles, seeds, mapsEnd, mapsEndText, engineOptions, warnings };
+  return { dir, meta, traceFiles, seeds, mapsEnd, engineOptions, warnings };
 }
 
 async function readOptional(path: string): Promise<string | null> {

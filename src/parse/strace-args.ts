@@ -77,11 +77,23 @@ function trailingEllipsis(text: string, i: number): number {
 function skipAnnotation(text: string, from: number): number {
   let nesting = 0;
   let brackets = 0;
+  // A path annotation escapes '<' and '>' but not '[' or '"': only sockets
+  // and the like need bracket and quote tracking.
+  const isPath = text.charCodeAt(from + 1) === 47; /* / */
   let i = from;
   while (i < text.length) {
     const c = text.charCodeAt(i);
     if (c === 92 /* \ */) {
       i += 2;
+      continue;
+    }
+    if (isPath) {
+      if (c === 60) nesting++;
+      else if (c === 62 && --nesting === 0) {
+        i++;
+        return text.startsWith('(deleted)', i) ? i + 9 : i;
+      }
+      i++;
       continue;
     }
     if (c === 34 /* " */ && brackets > 0) {

@@ -1,4 +1,7 @@
 // Output formats other than text, by name.
+import { formatJira } from './jira.js';
+import { formatMarkdown } from './markdown.js';
+import { redactCommand, redactReport } from './redact.js';
 import type { Report } from './report.js';
 
 export const OUTPUT_FORMATS = ['text', 'json', 'ndjson', 'markdown', 'jira'] as const;
@@ -11,12 +14,14 @@ export interface FormatOptions {
 }
 
 export function formatReport(report: Report, format: Exclude<OutputFormat, 'text' | 'ndjson'>, options: FormatOptions): string {
+  const shown = options.redact ? redactReport(report) : report;
+  const command = options.redact ? redactCommand(options.command) : options.command;
   switch (format) {
     case 'json':
-      return `${JSON.stringify(report, null, 2)}\n`;
+      return `${JSON.stringify(shown, null, 2)}\n`;
     case 'markdown':
+      return formatMarkdown(shown, { command });
     case 'jira':
-      void options;
-      return `${JSON.stringify(report, null, 2)}\n`;
+      return formatJira(shown, { command });
   }
 }

@@ -53,7 +53,7 @@ export function buildReport(analysis: Analysis, filter: FindingFilter = {}): Rep
       if (finding.pid !== bundle.meta.pid) continue;
       const address = Number.parseInt(finding.address.slice(2), 16);
       const entry = bundle.mapsEnd.find((line) => line.start <= address && address < line.end);
-      if (entry?.text !== undefined) mapsLines[finding.id] = entry.text;
+      if (entry !== undefined) mapsLines[finding.id] = entry.text;
     }
   }
   return {

@@ -1,0 +1,204 @@
+// /proc/PID/maps: one line in, one mapping out. Pure: no I/O, no exceptions for
+// bad input. Used by `scan` on a live /proc and to seed the engine from the maps
+// snapshots of a capture bundle.
+//
+// The kernel prints each line with show_vma_header_prefix() (fs/proc/task_mmu.c):
+//   "%08lx-%08lx %c%c%c%c %08llx %02x:%02x %lu " and then, when the mapping has a
+//   name, pads with spaces to a fixed column and writes the name. What the name
+//   can hold, and what it cannot tell:
+//   - a file path, from d_path(): spaces are kept as they are, a newline is printed
+//     as the four characters \012, and nothing else is escaped, so other control
+//     characters reach us raw;
+//   - " (deleted)" appended by d_path() when the dentry was unlinked. A file really
+//     named "x (deleted)" cannot be told apart from a deleted "x" by text alone;
+//   - pseudo names: [heap], [stack], [vdso], [vvar], [vsyscall], [anon:NAME],
+//     [anon_shmem:NAME], and objects that were never linked anywhere but print as
+//     deleted: /dev/zero (deleted) (MAP_SHARED|MAP_ANONYMOUS), /memfd:NAME (deleted),
+//     /SYSV0000002a (deleted) (System V shm), /[aio] (deleted).
+
+export interface MapsEntry {
+  /** Start address. Page-aligned, so exact as a double even above 2^53 ([vsyscall]). */
+  start: number;
+  /** End address, exclusive. */
+  end: number;
+  /** Four characters: r/w/x and p (private) or s (shared). */
+  perms: string;
+  /** Offset into the file, in bytes. */
+  offset: number;
+  /** Device as printed, "major:minor" in hex, e.g. "fe:00". */
+  dev: string;
+  /** Inode number; 0 for anonymous mappings. */
+  inode: number;
+  /** The name without the " (deleted)" suffix, as the kernel printed it; "" for anonymous. */
+  path: string;
+  /** The kernel appended " (deleted)": the name's dentry was unlinked. */
+  deleted: boolean;
+}
+
+/** What a " (deleted)" name stands for: a real file that was unlinked, or a kernel object that never had a name. */
+export type DeletedKind = 'file' | 'shared-anonymous' | 'memfd' | 'sysv-shm' | 'aio';
+
+export interface BadMapsLine {
+  line: number;
+  text: string;
+}
+
+export interface ParsedMaps {
+  entries: MapsEntry[];
+  /** Lines that are not blank and could not be read. */
+  badLines: number;
+  /** The first few of them, with 1-based line numbers. */
+  badSamples: BadMapsLine[];
+}
+
+const DELETED_SUFFIX = ' (deleted)';
+const MAX_BAD_SAMPLES = 5;
+const HEX = /^[0-9a-f]+$/;
+const DEV = /^[0-9a-f]+:[0-9a-f]+$/;
+const DECIMAL = /^[0-9]+$/;
+const PERMS = /^[r-][w-][x-][ps]$/;
+
+/** One line of /proc/PID/maps, or null when it is not one. */
+export function parseMapsLine(text: string): MapsEntry | null {
+  // 7f87db600000-7f87dc000000 rw-s 00000000 fe:00 2164443                    /tmp/t-1/00000000000000001000.timeindex.deleted (deleted)
+  // ^^^^^^^^^^^^ ^^^^^^^^^^^^ ^^^^ ^^^^^^^^ ^^^^^ ^^^^^^^                    ^^^^^^^^ path (to end of line; may hold spaces)
+  // start        end          perms offset dev   inode
+  const line = text.endsWith('\r') ? text.slice(0, -1) : text;
+  const dash = line.indexOf('-');
+  const s1 = line.indexOf(' ', dash + 1);
+  const s2 = s1 < 0 ? -1 : line.indexOf(' ', s1 + 1);
+  const s3 = s2 < 0 ? -1 : line.indexOf(' ', s2 + 1);
+  const s4 = s3 < 0 ? -1 : line.indexOf(' ', s3 + 1);
+  if (dash <= 0 || s4 < 0) return null;
+  let s5 = line.indexOf(' ', s4 + 1);
+  if (s5 < 0) s5 = line.length; // an anonymous mapping on a kernel that does not print the trailing space
+
+  const startHex = line.slice(0, dash);
+  const endHex = line.slice(dash + 1, s1);
+  const perms = line.slice(s1 + 1, s2);
+  const offsetHex = line.slice(s2 + 1, s3);
+  const dev = line.slice(s3 + 1, s4);
+  const inodeText = line.slice(s4 + 1, s5);
+  if (!HEX.test(startHex) || !HEX.test(endHex) || !HEX.test(offsetHex)) return null;
+  if (!PERMS.test(perms) || !DEV.test(dev) || !DECIMAL.test(inodeText)) return null;
+  const start = parseInt(startHex, 16);
+  const end = parseInt(endHex, 16);
+  if (end < start) return null;
+
+  // The name starts after the padding. Every name the kernel prints begins with
+  // "/" or "[" (or "anon_inode:" and the like), never with a space, so skipping
+  // all spaces is exact; spaces inside the name are kept.
+  let nameAt = s5;
+  while (nameAt < line.length && line.charCodeAt(nameAt) === 0x20) nameAt++;
+  let path = line.slice(nameAt);
+  const deleted = path.endsWith(DELETED_SUFFIX);
+  if (deleted) path = path.slice(0, -DELETED_SUFFIX.length);
+
+  return {
+    start,
+    end,
+    perms,
+    offset: parseInt(offsetHex, 16),
+    dev,
+    inode: Number(inodeText),
+    path,
+    deleted,
+  };
+}
+
+/** A whole maps file. Blank lines are skipped; unreadable ones are counted and sampled. */
+export function parseMaps(text: string): ParsedMaps {
+  const entries: MapsEntry[] = [];
+  const badSamples: BadMapsLine[] = [];
+  let badLines = 0;
+  let from = 0;
+  let lineNo = 0;
+  while (from < text.length) {
+    let to = text.indexOf('\n', from);
+    if (to < 0) to = text.length;
+    lineNo++;
+    const line = text.slice(from, to);
+    from = to + 1;
+    if (line.trim() === '') continue;
+    const entry = parseMapsLine(line);
+    if (entry !== null) {
+      entries.push(entry);
+    } else {
+      badLines++;
+      if (badSamples.length < MAX_BAD_SAMPLES) badSamples.push({ line: lineNo, text: line });
+    }
+  }
+  return { entries, badLines, badSamples };
+}
+
+/** Bytes of address space the mapping covers. */
+export function mappingBytes(entry: MapsEntry): number {
+  return entry.end - entry.start;
+}
+
+/** Lower-case hex with 0x, as the report schema writes addresses. */
+export function hexAddress(address: number): string {
+  return `0x${address.toString(16)}`;
+}
+
+/** The device field as numbers, e.g. "fe:00" → {major: 254, minor: 0}. */
+export function parseDev(dev: string): { major: number; minor: number } | null {
+  const colon = dev.indexOf(':');
+  if (colon <= 0 || !DEV.test(dev)) return null;
+  return { major: parseInt(dev.slice(0, colon), 16), minor: parseInt(dev.slice(colon + 1), 16) };
+}
+
+/**
+ * What a deleted entry is. Only 'file' is a file that had a name and lost it
+ * while mapped (the leak orphanmap looks for); the others print " (deleted)"
+ * because they were never linked anywhere, and are normal.
+ */
+export function deletedKind(path: string): DeletedKind {
+  if (path === '/dev/zero') return 'shared-anonymous';
+  if (path.startsWith('/memfd:')) return 'memfd';
+  if (/^\/SYSV[0-9a-f]{8}$/.test(path)) return 'sysv-shm';
+  if (path === '/[aio]') return 'aio';
+  return 'file';
+}
+
+/** True for a mapping of a file that was unlinked while mapped. */
+export function isDeletedFile(entry: MapsEntry): boolean {
+  return entry.deleted && deletedKind(entry.path) === 'file';
+}
+
+/**
+ * The group an operator thinks in, from a path:
+ *   /kafka-logs/t-0/00000000000000000000.index.deleted → *.index.deleted
+ *   /data/nodes/0/indices/x/0/index/_1a_Lucene90_0.dvd → *.dvd
+ *   /usr/lib/x86_64-linux-gnu/libc.so.6                 → *.so.*
+ *   /tmp/hsperfdata_kafka/5958                          → hsperfdata_kafka/*
+ *   /var/lib/rocksdb/MANIFEST-000005                    → MANIFEST-*
+ * The suffix from the first dot of the base name is what identifies the kind of
+ * file (Kafka index/timeindex/txnindex/log, with .deleted or .swap; Lucene's
+ * per-format extensions; Chronicle's .cq4); the stem before it is a segment
+ * offset, generation or name that differs per file. Numeric parts of the suffix
+ * (.so.6, .log.1) become *. A base name without a suffix keeps its text with
+ * digit runs as *, and when nothing but * is left, the parent directory's name
+ * is kept in front, so /tmp/hsperfdata_kafka/5958 stays recognisable.
+ */
+export function filePattern(path: string): string {
+  if (path === '' || path.startsWith('[')) return path;
+  const slash = path.lastIndexOf('/');
+  const base = path.slice(slash + 1);
+  if (/^SYSV[0-9a-f]{8}$/.test(base)) return 'SYSV*';
+  if (base.startsWith('memfd:')) return base;
+  if (base.startsWith('.nfs')) return '.nfs*'; // NFS "silly rename" of a file unlinked while open
+  const dot = base.indexOf('.', 1); // a leading dot (".nfs000123") is part of the stem
+  if (dot > 0) {
+    const suffix = base
+      .slice(dot)
+      .split('.')
+      .map((part) => (DECIMAL.test(part) ? '*' : part))
+      .join('.');
+    return `*${suffix}`;
+  }
+  const stem = base.replace(/[0-9]+/g, '*');
+  if (stem !== '*') return stem;
+  const parent = slash > 0 ? path.slice(path.lastIndexOf('/', slash - 1) + 1, slash) : '';
+  return parent === '' ? '*' : `${parent}/*`;
+}

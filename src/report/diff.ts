@@ -1,0 +1,131 @@
+// `orphanmap diff <before> <after>`: the same counts on two reports (a broker
+// before and after the fix), by kind and by file pattern, and what changed.
+import { FINDING_KINDS, SEVERITY_OF, type Finding, type FindingKind, type Severity } from '../engine/findings.js';
+import { code, heading, paragraph, strong, table, text, type Block } from './document.js';
+import { renderJira } from './jira.js';
+import { renderMarkdown } from './markdown.js';
+import { orphanedBytes, type Report } from './report.js';
+import { escapeControl, formatBytes } from './sanitize.js';
+import { patternGroups } from './ticket.js';
+
+export const DIFF_SCHEMA = 'orphanmap/diff@1';
+export const DIFF_FORMATS = ['text', 'json', 'markdown', 'jira'] as const;
+export type DiffFormat = (typeof DIFF_FORMATS)[number];
+
+export interface DiffRow {
+  before: number;
+  after: number;
+  change: number;
+}
+
+export interface DiffSide {
+  inputs: Report['inputs'];
+  findings: number;
+  /** Findings by severity; `info` are known benign (JVM hsperfdata at exit). */
+  errors: number;
+  warnings: number;
+  benign: number;
+  /** Bytes of deleted files still mapped (benign findings excluded). */
+  orphanedBytes: number;
+}
+
+export interface ReportDiff {
+  schema: typeof DIFF_SCHEMA;
+  before: DiffSide;
+  after: DiffSide;
+  byKind: (DiffRow & { kind: FindingKind; severity: Severity })[];
+  byPattern: (DiffRow & { pattern: string; kind: FindingKind })[];
+}
+
+export function diffReports(before: Report, after: Report): ReportDiff {
+  const side = (report: Report): DiffSide => ({
+    inputs: report.inputs,
+    findings: report.findings.length,
+    errors: count(report.findings, (f) => f.severity === 'error'),
+    warnings: count(report.findings, (f) => f.severity === 'warning'),
+    benign: count(report.findings, (f) => f.severity === 'info'),
+    orphanedBytes: orphanedBytes(report.findings.filter((f) => f.severity !== 'info')),
+  });
+  const row = (b: number, a: number): DiffRow => ({ before: b, after: a, change: a - b });
+  const byKind = FINDING_KINDS.map((kind) => ({
+    kind,
+    severity: SEVERITY_OF[kind],
+    ...row(count(before.findings, (f) => f.kind === kind), count(after.findings, (f) => f.kind === kind)),
+  }));
+  const beforeGroups = patternGroups(before.findings);
+  const afterGroups = patternGroups(after.findings);
+  const keys = new Map<string, { pattern: string; kind: FindingKind }>();
+  for (const group of [...beforeGroups, ...afterGroups]) keys.set(`${group.kind}\u0000${group.pattern}`, { pattern: group.pattern, kind: group.kind });
+  const sizeOf = (groups: typeof beforeGroups, key: { pattern: string; kind: FindingKind }) =>
+    groups.find((group) => group.kind === key.kind && group.pattern === key.pattern)?.findings.length ?? 0;
+  const byPattern = [...keys.values()]
+    .sort((a, b) => FINDING_KINDS.indexOf(a.kind) - FINDING_KINDS.indexOf(b.kind) || (a.pattern < b.pattern ? -1 : a.pattern > b.pattern ? 1 : 0))
+    .map((key) => ({ ...key, ...row(sizeOf(beforeGroups, key), sizeOf(afterGroups, key)) }));
+  return { schema: DIFF_SCHEMA, before: side(before), after: side(after), byKind, byPattern };
+}
+
+function count(findings: readonly Finding[], keep: (finding: Finding) => boolean): number {
+  return findings.filter(keep).length;
+}
+
+/** Exit status 3 is due when the after side still has a finding at or above the threshold. */
+export function afterFailsOn(after: Report, threshold: 'error' | 'warning' | undefined): boolean {
+  if (threshold === undefined) return false;
+  return after.findings.some((f) => f.severity === 'error' || (threshold === 'warning' && f.severity === 'warning'));
+}
+
+export function diffVerdict(diff: ReportDiff): string {
+  const { before: b, after: a } = diff;
+  const counts = `errors ${b.errors} → ${a.errors}, warnings ${b.warnings} → ${a.warnings}; ${formatBytes(b.orphanedBytes)} → ${formatBytes(a.orphanedBytes)} of deleted files still mapped`;
+  const benign = b.benign + a.benign > 0 ? `; benign (JVM hsperfdata at exit) ${b.benign} → ${a.benign}` : '';
+  if (a.errors === 0 && a.warnings === 0 && b.errors === 0 && b.warnings === 0) return `no findings on either side (${counts}${benign}).`;
+  if (a.errors === 0 && a.warnings === 0) return `fixed: no mapping outlives its file after the change (${counts}${benign}).`;
+  if (a.errors < b.errors || (a.errors === b.errors && a.warnings < b.warnings)) return `better, not fixed: ${counts}${benign}.`;
+  if (a.errors === b.errors && a.warnings === b.warnings) return `no change: ${counts}${benign}.`;
+  return `worse: ${counts}${benign}.`;
+}
+
+export function formatDiff(diff: ReportDiff, format: DiffFormat): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(diff, null, 2)}\n`;
+    case 'markdown':
+      return renderMarkdown(diffDocument(diff));
+    case 'jira':
+      return renderJira(diffDocument(diff));
+    case 'text':
+      return diffText(diff);
+  }
+}
+
+const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
+
+function diffDocument(diff: ReportDiff): Block[] {
+  const inputs = (which: DiffSide) => which.inputs.map((input) => escapeControl(input.path)).join(', ');
+  return [
+    heading(1, 'orphanmap diff'),
+    paragraph(strong(diffVerdict(diff))),
+    table(
+      ['', 'inputs', 'SHA-256'],
+      (['before', 'after'] as const).map((which) => [which, code(inputs(diff[which])), code(diff[which].inputs.map((input) => input.sha256).join(', '))]),
+    ),
+    heading(2, 'By kind'),
+    table(['kind', 'severity', 'before', 'after', 'change'], diff.byKind.map((row) => [code(row.kind), row.severity, String(row.before), String(row.after), signed(row.change)])),
+    heading(2, 'By file pattern'),
+    diff.byPattern.length === 0
+      ? paragraph(text('No findings on either side.'))
+      : table(['file pattern', 'kind', 'before', 'after', 'change'], diff.byPattern.map((row) => [code(row.pattern), code(row.kind), String(row.before), String(row.after), signed(row.change)])),
+  ];
+}
+
+function diffText(diff: ReportDiff): string {
+  const out = [`orphanmap diff: ${diffVerdict(diff)}`, ''];
+  out.push(`  before  ${diff.before.inputs.map((input) => escapeControl(input.path)).join(', ')}`);
+  out.push(`  after   ${diff.after.inputs.map((input) => escapeControl(input.path)).join(', ')}`, '');
+  const rows: string[][] = [['kind / file pattern', 'before', 'after', 'change']];
+  for (const row of diff.byKind) rows.push([`${row.kind} (${row.severity})`, String(row.before), String(row.after), signed(row.change)]);
+  for (const row of diff.byPattern) rows.push([`  ${escapeControl(row.pattern)}  ${row.kind}`, String(row.before), String(row.after), signed(row.change)]);
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((cells) => cells[column]!.length)));
+  for (const cells of rows) out.push(`  ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')}`);
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,314 @@
+// What a ticket-ready report says (Markdown and Jira draw the same content):
+// a verdict, the environment, summary tables, a diagnosis in plain words, the
+// findings with their raw trace lines, and how to reproduce the analysis.
+import { pageEnd } from '../engine/address-space.js';
+import { FINDING_KINDS, SEVERITY_OF, type At, type Finding } from '../engine/findings.js';
+import type { BundleMeta } from '../ingest/bundle.js';
+import { code, heading, paragraph, strong, table, text, type Block, type Cell, type Inline } from './document.js';
+import { filePattern } from './pattern.js';
+import { orphanedBytes, type Report } from './report.js';
+import { escapeControl, formatBytes, formatCount } from './sanitize.js';
+import { resolutionText, verdict } from './text.js';
+
+/** Findings drawn in full; the rest are counted in one line. */
+export const MAX_FINDING_SECTIONS = 10;
+
+export interface TicketOptions {
+  /** The command that produced the report, for "how to reproduce". */
+  command: string;
+}
+
+const KAFKA_INDEX = /\.(index|timeindex|txnindex)(\.deleted)?$/;
+const SEVERITY_RANK = { error: 0, warning: 1, info: 2 } as const;
+
+export function reportDocument(report: Report, options: TicketOptions): Block[] {
+  const blocks: Block[] = [heading(1, 'orphanmap report'), paragraph(...verdictParagraph(report))];
+  const environment = report.environment === null ? [] : environmentRows(report.environment);
+  if (environment.length > 0) blocks.push(heading(2, 'Environment'), table(['', 'value'], environment));
+  blocks.push(...summaryBlocks(report));
+  const diagnosis = diagnosisBlocks(report);
+  if (diagnosis.length > 0) blocks.push(heading(2, 'Diagnosis'), ...diagnosis);
+  blocks.push(...findingBlocks(report));
+  if (report.warnings.length > 0 || report.summary.unparsedLines > 0) blocks.push(...caveatBlocks(report));
+  blocks.push(...reproduceBlocks(report, options));
+  return blocks;
+}
+
+function verdictParagraph(report: Report): Inline[] {
+  const content: Inline[] = [strong(verdict(report).replace(/^orphanmap: /, ''))];
+  const meta = report.environment;
+  const pids = [...new Set(report.findings.filter((f) => f.severity === 'error').map((f) => f.pid))];
+  if (meta !== null && meta.cmdline !== undefined && meta.cmdline.length > 0 && pids.length === 1 && pids[0] === meta.pid) {
+    content.push(text(` Process ${meta.pid} runs `), code(meta.cmdline.join(' ')), text('.'));
+  }
+  const s = report.summary;
+  content.push(text(` Read ${formatCount(s.lines)} trace lines (${formatCount(s.events)} events, ${formatCount(s.processes)} process${s.processes === 1 ? '' : 'es'}) from ${report.inputs.length} input${report.inputs.length === 1 ? '' : 's'}.`));
+  return content;
+}
+
+function environmentRows(meta: BundleMeta): Cell[][] {
+  const rows: Cell[][] = [];
+  const add = (label: string, value: Cell | undefined | null) => {
+    if (value !== undefined && value !== null && value !== '') rows.push([label, value]);
+  };
+  add('host kernel', meta.kernel);
+  add('host name', meta.hostname === undefined ? undefined : code(meta.hostname));
+  add('process', meta.pid === undefined ? undefined : `${meta.pid}${meta.comm === undefined ? '' : ` (${meta.comm})`}`);
+  add('command line', meta.cmdline === undefined || meta.cmdline.length === 0 ? undefined : code(meta.cmdline.join(' ')));
+  add('JVM', meta.jvmVersion);
+  add('tracer', [meta.backend, meta.tracerVersion].filter((part) => part !== undefined).join(', '));
+  add('vm.max_map_count', meta.maxMapCount === undefined ? undefined : formatCount(meta.maxMapCount));
+  if (meta.mapCountStart !== undefined || (meta.mapCountEnd !== undefined && meta.mapCountEnd !== null)) {
+    const end = meta.mapCountEnd ?? null;
+    const headroom = end !== null && meta.maxMapCount !== undefined ? ` (headroom ${formatCount(meta.maxMapCount - end)})` : '';
+    add('mappings at start / end', `${meta.mapCountStart === undefined ? '?' : formatCount(meta.mapCountStart)} / ${end === null ? '?' : formatCount(end)}${headroom}`);
+  }
+  add('capture', meta.startTime === undefined ? undefined : `${meta.startTime} to ${meta.endTime ?? '(not recorded)'}`);
+  if (meta.lostEvents !== undefined && meta.lostEvents !== null) add('lost events', formatCount(meta.lostEvents));
+  return rows;
+}
+
+function stillHeld(finding: Finding): boolean {
+  return finding.resolution === 'still-mapped' || finding.resolution === null;
+}
+
+function summaryBlocks(report: Report): Block[] {
+  const byKind: Cell[][] = FINDING_KINDS.map((kind) => {
+    const of = report.findings.filter((f) => f.kind === kind);
+    const benign = of.filter((f) => f.severity === 'info').length;
+    return [
+      code(kind),
+      SEVERITY_OF[kind],
+      `${of.length}${benign > 0 ? ` (${benign} benign)` : ''}`,
+      String(of.filter(stillHeld).length),
+      kind === 'unlinked-while-mapped' ? formatBytes(orphanedBytes(of.filter((f) => f.severity !== 'info'))) : '',
+    ];
+  });
+  const blocks: Block[] = [heading(2, 'Summary'), table(['kind', 'severity', 'findings', 'still mapped at the end', 'deleted bytes held'], byKind)];
+  const groups = patternGroups(report.findings);
+  if (groups.length > 0) {
+    blocks.push(
+      table(
+        ['file pattern', 'kind', 'findings', 'still mapped at the end', 'deleted bytes held'],
+        groups.map((group) => [
+          code(group.pattern),
+          code(group.kind),
+          String(group.findings.length),
+          String(group.findings.filter(stillHeld).length),
+          group.kind === 'unlinked-while-mapped' ? formatBytes(orphanedBytes(group.findings)) : '',
+        ]),
+      ),
+    );
+  }
+  return blocks;
+}
+
+export interface PatternGroup {
+  pattern: string;
+  kind: Finding['kind'];
+  findings: Finding[];
+}
+
+/** Findings grouped by (file pattern, kind), in kind order then pattern order. */
+export function patternGroups(findings: readonly Finding[]): PatternGroup[] {
+  const groups = new Map<string, PatternGroup>();
+  for (const finding of findings) {
+    const pattern = filePattern(finding.path);
+    const key = `${finding.kind}\u0000${pattern}`;
+    const group = groups.get(key) ?? { pattern, kind: finding.kind, findings: [] };
+    group.findings.push(finding);
+    groups.set(key, group);
+  }
+  return [...groups.values()].sort((a, b) => FINDING_KINDS.indexOf(a.kind) - FINDING_KINDS.indexOf(b.kind) || compare(a.pattern, b.pattern));
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The remapped-without-unmap finding that explains an unlink finding: same process, same old mapping, same file. */
+function resizeOf(finding: Finding, report: Report): Finding | undefined {
+  if (finding.kind !== 'unlinked-while-mapped') return undefined;
+  return report.findings.find(
+    (other) => other.kind === 'remapped-without-unmap' && other.pid === finding.pid && other.address === finding.address && other.names.some((name) => finding.names.includes(name)),
+  );
+}
+
+function diagnosisBlocks(report: Report): Block[] {
+  const blocks: Block[] = [];
+  const orphans = report.findings.filter((f) => f.kind === 'unlinked-while-mapped' && f.severity !== 'info');
+  const resized = orphans.filter((f) => resizeOf(f, report) !== undefined);
+  const multi = new Set(report.inputs.map((input) => input.path)).size > 1;
+  if (resized.length > 0) {
+    const example = resized[0]!;
+    blocks.push(
+      paragraph(
+        strong('Resize signature. '),
+        text(`${resized.length} of ${orphans.length} orphaned mapping${orphans.length === 1 ? '' : 's'} ${resized.length === 1 ? 'shows' : 'show'} it. `),
+        ...resizeStory(example, resizeOf(example, report)!, multi),
+        text(' The old mapping keeps the deleted file\'s blocks on disk and one slot of vm.max_map_count until the process unmaps it or exits.'),
+      ),
+    );
+  } else if (orphans.length > 0) {
+    blocks.push(
+      paragraph(
+        strong('Unlinked while mapped. '),
+        text('The file was deleted while a mapping of it was still live. The kernel keeps the file\'s blocks on disk, and the mapping keeps its slot in vm.max_map_count, until it is unmapped or the process exits. Look for code that deletes the file before unmapping it (in Java, a MappedByteBuffer left to the garbage collector).'),
+      ),
+    );
+  }
+  const lone = report.findings.filter((f) => f.kind === 'remapped-without-unmap' && !orphans.some((o) => resizeOf(o, report) === f));
+  if (lone.length > 0) {
+    blocks.push(
+      paragraph(
+        strong('Mapped again without unmapping. '),
+        text(`${lone.length} time${lone.length === 1 ? '' : 's'} a file was resized and mapped again while its old mapping stayed live, and the file has not (yet) been unlinked. Each is a mapping that will outlive its file when the file is deleted.`),
+      ),
+    );
+  }
+  if (report.findings.some((f) => f.severity !== 'info' && f.names.some((name) => KAFKA_INDEX.test(name)))) {
+    blocks.push(
+      paragraph(
+        strong('Kafka index files. '),
+        text('This is the known Kafka bug: AbstractIndex.resize() maps an index file again without unmapping the old MappedByteBuffer, which lives until a garbage collection. See '),
+        code('KAFKA-7442'),
+        text(' and '),
+        code('KAFKA-19390'),
+        text('; KAFKA-19390 fixed resize() in July 2025 (it always unmaps, under a lock around buffer reads) and was backported to the 3.9 and 4.0 lines. Upgrade the brokers to a release that contains that fix; until then, watch the deleted mappings in /proc/PID/maps against vm.max_map_count.'),
+      ),
+    );
+  }
+  const benign = report.findings.filter((f) => f.severity === 'info');
+  if (benign.length > 0) {
+    blocks.push(
+      paragraph(
+        strong('Benign. '),
+        text(`${benign.map((f) => f.id).join(', ')}: `),
+        text(benign[0]!.note ?? 'known benign: the JVM unlinks its performance-data file (hsperfdata) at exit without unmapping it first; the mapping goes away with the process. Not a leak.'),
+      ),
+    );
+  }
+  return blocks;
+}
+
+/** The resize signature of one file, in plain words, with the lines that show each step. */
+function resizeStory(orphan: Finding, resize: Finding, multi: boolean): Inline[] {
+  const truncate = orphan.evidence.find(
+    (line) => /\bf?truncate\(/.test(line.text) && (resize.mappedAt === null || line.line > resize.mappedAt.line) && (resize.remappedAt === null || line.line < resize.remappedAt.line),
+  );
+  return [
+    text('The file '),
+    code(escapeControl(orphan.path)),
+    text(` was mapped at ${orphan.address} (${formatBytes(orphan.length)}, ${place(orphan.mappedAt, multi)}), its size changed (${truncate === undefined ? 'ftruncate' : `${truncate.text.includes('ftruncate(') ? 'ftruncate' : 'truncate'}, ${place(truncate, multi)}`}), it was mapped again at ${resize.newAddress ?? '?'} (${place(resize.remappedAt, multi)}), the old mapping was never unmapped, and the file was unlinked (${place(orphan.unlinkedAt, multi)}) while the old mapping was still live.`),
+  ];
+}
+
+function place(at: Pick<At, 'file' | 'line'> | null, multi: boolean): string {
+  if (at === null) return 'before the trace';
+  return multi ? `${escapeControl(at.file)}:${at.line}` : `line ${at.line}`;
+}
+
+function findingBlocks(report: Report): Block[] {
+  const folded = new Set<Finding>();
+  for (const finding of report.findings) {
+    const resize = resizeOf(finding, report);
+    if (resize !== undefined) folded.add(resize);
+  }
+  const shown = report.findings.filter((f) => !folded.has(f)).sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
+  if (shown.length === 0) return [];
+  const multi = new Set(report.inputs.map((input) => input.path)).size > 1;
+  const blocks: Block[] = [heading(2, 'Findings')];
+  for (const finding of shown.slice(0, MAX_FINDING_SECTIONS)) blocks.push(...findingSection(finding, report, multi));
+  const left = shown.length - Math.min(shown.length, MAX_FINDING_SECTIONS);
+  const foldedNote = folded.size > 0 ? ` ${folded.size} remapped-without-unmap finding${folded.size === 1 ? ' is' : 's are'} shown inside the unlink finding${folded.size === 1 ? '' : 's'} they explain.` : '';
+  if (left > 0) blocks.push(paragraph(text(`${left} more finding${left === 1 ? '' : 's'} not shown (${MAX_FINDING_SECTIONS} of ${shown.length} drawn); every finding is in --format json.${foldedNote}`)));
+  else if (foldedNote !== '') blocks.push(paragraph(text(foldedNote.trim())));
+  return blocks;
+}
+
+function findingSection(finding: Finding, report: Report, multi: boolean): Block[] {
+  const resize = resizeOf(finding, report);
+  const start = Number.parseInt(finding.address.slice(2), 16);
+  const rows: Cell[][] = [
+    ['file', code(escapeControl(finding.path))],
+  ];
+  const earlier = finding.names.filter((name) => name !== finding.path);
+  if (earlier.length > 0) rows.push(['earlier names', earlier.flatMap((name, i) => (i === 0 ? [code(escapeControl(name))] : [text(', '), code(escapeControl(name))]))]);
+  rows.push(['mapping', [strong(finding.address), text(`-0x${pageEnd(start, finding.length).toString(16)}, ${formatBytes(finding.length)} (${formatCount(finding.length)} bytes)`)]]);
+  rows.push(['mapped', atText(finding.mappedAt)]);
+  if (finding.remappedAt !== null) rows.push(['mapped again', `${atText(finding.remappedAt)}, new mapping at ${finding.newAddress ?? '?'}`]);
+  if (resize !== undefined) rows.push(['mapped again', `${atText(resize.remappedAt)}, new mapping at ${resize.newAddress ?? '?'} (${resize.id})`]);
+  if (finding.kind === 'unlinked-while-mapped' || finding.unlinkedAt !== null) rows.push(['unlinked', atText(finding.unlinkedAt)]);
+  rows.push(['now', escapeControl(resolutionText(finding))]);
+  const blocks: Block[] = [
+    heading(3, `${finding.id} ${finding.kind} (${finding.severity}), pid ${finding.pid}`),
+    table(['', ''], rows),
+  ];
+  if (resize !== undefined) blocks.push(paragraph(strong('Resize signature: '), ...resizeStory(finding, resize, multi)));
+  if (finding.note !== null) blocks.push(paragraph(text(finding.note)));
+  if (finding.evidence.length > 0) {
+    blocks.push(paragraph(text('Timeline (raw trace lines; '), strong(finding.address), text(' is the orphaned mapping):')));
+    blocks.push({ type: 'preformatted', lines: timeline(finding, multi) });
+  }
+  const mapsLine = report.mapsLines[finding.id];
+  if (mapsLine !== undefined) {
+    blocks.push(paragraph(text(`/proc/${finding.pid}/maps at the end of the capture:`)));
+    blocks.push({ type: 'preformatted', lines: [escapeControl(mapsLine)] });
+  }
+  return blocks;
+}
+
+function atText(at: At | null): string {
+  if (at === null) return '(before the trace)';
+  const parts = [`${escapeControl(at.file)}:${at.line}`];
+  if (at.time !== null) parts.push(at.time);
+  if (at.tid !== null && at.tid !== 0) parts.push(`tid ${at.tid}`);
+  return parts.join(', ');
+}
+
+/**
+ * Raw lines with their line numbers, and a caret line under each occurrence
+ * of the orphaned address:
+ *   459  4871 1764070186.101 mmap(NULL, 10485760, …) = 0x7f606e600000 <0.000022>
+ *                                                      ^^^^^^^^^^^^^^ orphaned mapping
+ */
+export function timeline(finding: Finding, multi: boolean): string[] {
+  const labels = finding.evidence.map((line) => (multi ? `${escapeControl(line.file)}:${line.line}` : String(line.line)));
+  const width = Math.max(...labels.map((label) => label.length));
+  const address = new RegExp(`${finding.address}(?![0-9a-f])`, 'gi');
+  const out: string[] = [];
+  finding.evidence.forEach((line, i) => {
+    const prefix = `${labels[i]!.padStart(width)}  `;
+    const body = escapeControl(line.text);
+    out.push(prefix + body);
+    let carets = '';
+    for (const match of body.matchAll(address)) {
+      carets = carets.padEnd(prefix.length + match.index, ' ') + '^'.repeat(match[0].length);
+    }
+    if (carets !== '') out.push(`${carets} orphaned mapping`);
+  });
+  return out;
+}
+
+function caveatBlocks(report: Report): Block[] {
+  const blocks: Block[] = [heading(2, 'Caveats')];
+  const items: Inline[][] = report.warnings.map((warning) => [text(escapeControl(warning))]);
+  if (report.summary.unparsedLines > 0) {
+    const first = report.unparsedSamples[0];
+    items.push([text(`${formatCount(report.summary.unparsedLines)} unreadable trace line${report.summary.unparsedLines === 1 ? '' : 's'}${first === undefined ? '' : ` (first: ${escapeControl(first.file)}:${first.line}, ${first.reason})`}`)]);
+  }
+  blocks.push({ type: 'list', items });
+  return blocks;
+}
+
+function reproduceBlocks(report: Report, options: TicketOptions): Block[] {
+  return [
+    heading(2, 'How to reproduce'),
+    table(
+      ['input', 'format', 'SHA-256'],
+      report.inputs.map((input) => [code(escapeControl(input.path)), input.format, code(input.sha256)]),
+    ),
+    paragraph(text('Command:')),
+    { type: 'preformatted', lines: [escapeControl(options.command)] },
+  ];
+}

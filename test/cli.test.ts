@@ -1,0 +1,95 @@
+// The real CLI, from dist/, on real traces and on bad input.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Finding } from '../src/engine/findings.js';
+import { REPO, runCli } from './tools.js';
+
+const LEAKY = join(REPO, 'traces', 'f-o-ttt-T-y', 'trace.txt');
+const scratch = mkdtempSync(join(tmpdir(), 'orphanmap-cli-'));
+
+function scratchFile(name: string, content: string | Buffer): string {
+  const path = join(scratch, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+describe('orphanmap analyze', () => {
+  it('prints a verdict, the counts and one block per finding', () => {
+    const { status, stdout } = runCli(['analyze', LEAKY]);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/^orphanmap: 8 mappings outlived their files \(80\.0 MiB of deleted files still mapped\) in process \d+/);
+    expect(stdout).toContain('findings: 9 unlinked-while-mapped (error), 8 remapped-without-unmap (warning)');
+    expect(stdout).toMatch(/ERROR {3}F\d+ unlinked-while-mapped {2}pid \d+\n {2}file {6}\/tmp\/orphanmap-repro\/f-o-ttt-T-y\/topic-\d\/\d{20}\.(time)?index\.deleted\n {2}was {7}/);
+  });
+
+  it('writes the report@1 JSON with the documented field names', () => {
+    const { stdout } = runCli(['analyze', LEAKY, '--format', 'json']);
+    const report = JSON.parse(stdout);
+    expect(report.schema).toBe('orphanmap/report@1');
+    expect(Object.keys(report.summary)).toEqual(['lines', 'events', 'unparsedLines', 'processes', 'findings']);
+    expect(report.inputs[0]).toMatchObject({ path: LEAKY, format: 'strace', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const finding = report.findings.find((f: Finding) => f.kind === 'unlinked-while-mapped');
+    for (const key of ['id', 'kind', 'severity', 'pid', 'path', 'names', 'address', 'length', 'mappedAt', 'unlinkedAt', 'remappedAt', 'newAddress', 'resolution', 'resolvedAt', 'delayMs', 'confirmedByMaps', 'evidence']) {
+      expect(finding, key).toHaveProperty(key);
+    }
+    expect(finding.mappedAt).toMatchObject({ file: LEAKY, line: expect.any(Number), time: expect.stringMatching(/^\d+\.\d{6}$/), tid: expect.any(Number) });
+    expect(finding.evidence.map((e: { text: string }) => e.text).join('\n')).toMatch(/mmap\(NULL, (10485760|10485756),(.|\n)*unlink\(/);
+  });
+
+  it('streams NDJSON: each finding when decided and again when resolved', () => {
+    const { stdout } = runCli(['analyze', LEAKY, '--format', 'ndjson']);
+    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as Finding);
+    const first = lines.find((f) => f.kind === 'unlinked-while-mapped')!;
+    expect(first.resolution).toBeNull();
+    expect(lines.filter((f) => f.id === first.id).at(-1)!.resolution).toBe('process-exited');
+  });
+
+  it('reads stdin with -', () => {
+    const { status, stdout } = runCli(['analyze', '-', '--format', 'json'], 'openat(AT_FDCWD, "/d/a", O_RDWR) = 3\nmmap(NULL, 4096, PROT_READ, MAP_SHARED, 3, 0) = 0x10000\nunlink("/d/a") = 0\n');
+    expect(status).toBe(0);
+    expect(JSON.parse(stdout).findings).toMatchObject([{ path: '/d/a', address: '0x10000', resolution: 'still-mapped' }]);
+  });
+
+  it('filters by --path glob and --pid, and exits 3 with --fail-on', () => {
+    const timeindex = JSON.parse(runCli(['analyze', LEAKY, '--format', 'json', '--path', '*.timeindex*']).stdout);
+    expect(timeindex.findings.length).toBe(8);
+    expect(timeindex.findings.every((f: Finding) => f.names.some((n) => n.includes('.timeindex')))).toBe(true);
+    expect(JSON.parse(runCli(['analyze', LEAKY, '--format', 'json', '--pid', '1']).stdout).findings).toEqual([]);
+    expect(runCli(['analyze', LEAKY, '--fail-on', 'error']).status).toBe(3);
+  });
+
+  it('names a missing file and exits 2, without a stack trace', () => {
+    const { status, stderr } = runCli(['analyze', join(scratch, 'nope.txt')]);
+    expect(status).toBe(2);
+    expect(stderr.trim()).toBe(`orphanmap: ${join(scratch, 'nope.txt')}: error: no such file`);
+  });
+
+  it('counts binary junk, orphan resumes and cut-off calls as unreadable lines with their numbers', () => {
+    const file = scratchFile('bad.txt', Buffer.concat([
+      Buffer.from('1 openat(AT_FDCWD, "/d/a", O_RDWR) = 3\n'),
+      Buffer.from([0x00, 0xff, 0x1b, 0x5b, 0x32, 0x4a, 0x0a]),
+      Buffer.from('1 <... mmap resumed>) = 0x10000\n'),
+      Buffer.from('1 syscall_0x1c3(0x1, 0x2) = 0\n'),
+      Buffer.from('1 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3, 0 <unfinished ...>\n'),
+      Buffer.from('1 munmap(0x10000, 40'),
+    ]));
+    const { status, stdout } = runCli(['analyze', file]);
+    expect(status).toBe(0);
+    expect(stdout).toContain('unreadable lines 4');
+    expect(stdout).toContain(`${file}:2: not a strace line: \\x00\ufffd\\x1b[2J`);
+    expect(stdout).toContain(`${file}:3: "<... mmap resumed>" with no start on thread 1`);
+    expect(stdout).toContain(`${file}:5: mmap call cut off by the end of the trace`);
+    expect(stdout).toContain(`${file}:6: unterminated argument list of munmap`);
+    expect(stdout).not.toContain('\u001b');
+  });
+
+  it('handles an empty file and a 10 MB line', () => {
+    expect(runCli(['analyze', scratchFile('empty.txt', '')]).stdout).toContain('empty input');
+    const huge = scratchFile('huge.txt', `1 openat(AT_FDCWD, "/d/${'x'.repeat(10 * 1024 * 1024)}\n1 close(3) = 0\n`);
+    const { status, stdout } = runCli(['analyze', huge]);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/huge\.txt:1: unterminated argument list of openat: 1 openat.*… \(\d+ characters\)/);
+  });
+});
