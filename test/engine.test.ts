@@ -193,6 +193,18 @@ describe('engine: address spaces', () => {
     expect(engine.findings()).toMatchObject([{ path: '/d/b' }]);
   });
 
+  it('a munmap printed after the mmap that reused its range removes the old mapping, not the new', () => {
+    const { engine } = runEngine(trace`
+      1 openat(AT_FDCWD, "/d/a", O_RDWR) = 3
+      1 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3, 0) = 0x10000
+      2 openat(AT_FDCWD, "/d/b", O_RDWR) = 4
+      2 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 4, 0) = 0x10000
+      1 munmap(0x10000, 4096) = 0
+      2 unlink("/d/b") = 0
+    `, { threadGroups: new Map([[1, 1], [2, 1]]) });
+    expect(engine.findings()).toMatchObject([{ path: '/d/b', resolution: 'still-mapped' }]);
+  });
+
   it('dup, dup2 and fcntl(F_DUPFD) alias the same file', () => {
     const { engine } = runEngine(trace`
       1 openat(AT_FDCWD, "/d/a", O_RDWR) = 3

@@ -8,6 +8,7 @@ import {
   CLONE_THREAD,
   CLONE_VM,
   MAP_ANONYMOUS,
+  MAP_FIXED,
   MREMAP_DONTUNMAP,
   type EventBase,
   type Inode,
@@ -176,7 +177,9 @@ export class Engine {
       }
       case 'mmap': return this.mmap(task, event), this.changes;
       case 'munmap': {
-        const touched = task.space.removeRange(event.address, pageEnd(event.address, event.length));
+        const end = pageEnd(event.address, event.length);
+        if (this.consumeUnmapInFlight(task.space, event.address, end)) return this.changes;
+        const touched = task.space.removeRange(event.address, end);
         this.noteOnRecords(touched, event);
         this.settle(touched, 'unmapped', event);
         return this.changes;
@@ -620,6 +623,7 @@ export class Engine {
     // MAP_FIXED replaces what was there; a non-fixed mmap that returns a live
     // range proves that range was unmapped already (a munmap in flight).
     const replaced = task.space.removeRange(event.address, end);
+    if ((event.flags & MAP_FIXED) === 0) this.expectUnmapsInFlight(task.space, replaced);
     this.settle(replaced, 'unmapped', event);
     if (event.fd < 0 || (event.flags & MAP_ANONYMOUS) !== 0) return;
     const file = this.fileOfFd(task, event.fd, event.fdHint, event.inode);
@@ -633,6 +637,28 @@ export class Engine {
     }
     this.addRecord(task.space, file, event.address, event.length, event.offset, remappedAt, end);
   }
+
+  /**
+   * A non-fixed mmap returned a range that was still live: its munmap had
+   * happened in the kernel but is printed later (merged -ff traces carry entry
+   * times). Remember the old ranges so that late munmap does not remove the
+   * new mapping.
+   */
+  private expectUnmapsInFlight(space: AddressSpace<FileNode>, replaced: MappingRecord<FileNode>[]): void {
+    const pending = this.unmapsInFlight.get(space) ?? new Map<number, number>();
+    for (const record of replaced) pending.set(record.address, pageEnd(record.address, record.length));
+    while (pending.size > 64) pending.delete(pending.keys().next().value as number);
+    if (pending.size > 0) this.unmapsInFlight.set(space, pending);
+  }
+
+  private consumeUnmapInFlight(space: AddressSpace<FileNode>, start: number, end: number): boolean {
+    const pending = this.unmapsInFlight.get(space);
+    if (pending?.get(start) !== end) return false;
+    pending.delete(start);
+    return true;
+  }
+
+  private readonly unmapsInFlight = new WeakMap<AddressSpace<FileNode>, Map<number, number>>();
 
   private mremap(task: Task, event: TraceEvent & { kind: 'mremap' }): void {
     const oldEnd = pageEnd(event.oldAddress, event.oldLength);
