@@ -763,7 +763,9 @@ export class Engine {
   }
 
   private at(event: EventBase): At {
-    return { file: event.place.file, line: event.place.line, time: event.time, tid: event.tid };
+    const at: At = { file: event.place.file, line: event.place.line, time: event.time, tid: event.tid };
+    if (event.comm !== undefined) at.comm = event.comm;
+    return at;
   }
 
   private lines(event: EventBase): EvidenceLine[] {

@@ -19,6 +19,8 @@ export interface At {
   line: number;
   time: string | null;
   tid: number | null;
+  /** The thread's name when the trace has it (strace -Y, bpftrace): on a JVM it names the thread. */
+  comm?: string;
 }
 
 export interface EvidenceLine {

@@ -1,5 +1,6 @@
 // Which parser reads an input: decided from the content of its first line,
 // never from the file name.
+import { BpftraceReader, looksLikeBpftrace } from '../parse/bpftrace.js';
 import { StraceReader, type ParseOutput } from '../parse/strace.js';
 
 export type TraceFormat = 'strace' | 'bpftrace';
@@ -14,19 +15,22 @@ export interface LineParser {
 }
 
 export function detectFormat(firstLine: string): TraceFormat {
-  return isBpftraceHeader(firstLine) ? 'bpftrace' : 'strace';
-}
-
-function isBpftraceHeader(line: string): boolean {
-  return line.startsWith('Attaching ') || line.startsWith('orphanmap-bt ') || line.startsWith('{"type": "attached_probes"');
+  return looksLikeBpftrace([firstLine]) ? 'bpftrace' : 'strace';
 }
 
 export function createLineParser(format: TraceFormat, file: string, defaultTid: number): LineParser {
   switch (format) {
     case 'strace':
       return straceParser(file, defaultTid);
-    case 'bpftrace':
-      return straceParser(file, defaultTid);
+    case 'bpftrace': {
+      const reader = new BpftraceReader(file);
+      return {
+        format: 'bpftrace',
+        push: (text, lineNo, out) => reader.push(text, lineNo, out),
+        end: (out) => reader.end(out),
+        warnings: () => reader.warnings(),
+      };
+    }
   }
 }
 

@@ -14,7 +14,9 @@ export function formatText(report: Report): string {
     `  findings: ${s.findings['unlinked-while-mapped']} unlinked-while-mapped (error), ${s.findings['remapped-without-unmap']} remapped-without-unmap (warning)`,
     '',
   );
-  for (const finding of report.findings) out.push(...findingBlock(finding, report.mapsLines[finding.id]), '');
+  // Errors first: the orphans are what the reader came for; their causes follow.
+  const ordered = [...report.findings].sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
+  for (const finding of ordered) out.push(...findingBlock(finding, report.mapsLines[finding.id]), '');
   if (report.warnings.length > 0) {
     out.push('warnings:');
     for (const warning of report.warnings) out.push(`  - ${escapeControl(warning)}`);
@@ -29,6 +31,8 @@ export function formatText(report: Report): string {
   }
   return out.join('\n');
 }
+
+const SEVERITY_RANK = { error: 0, warning: 1, info: 2 } as const;
 
 export function verdict(report: Report): string {
   const orphans = report.findings.filter((f) => f.kind === 'unlinked-while-mapped');
@@ -69,7 +73,7 @@ function at(place: At | null): string {
   if (place === null) return '(before the trace)';
   const parts = [`${escapeControl(place.file)}:${place.line}`];
   if (place.time !== null) parts.push(place.time);
-  if (place.tid !== null && place.tid !== 0) parts.push(`tid ${place.tid}`);
+  if (place.tid !== null && place.tid !== 0) parts.push(place.comm === undefined ? `tid ${place.tid}` : `tid ${place.tid} (${escapeControl(place.comm)})`);
   return parts.join('  ');
 }
 
