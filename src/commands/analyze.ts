@@ -27,6 +27,7 @@ export function registerAnalyze(program: Command): void {
     .argument('<input...>', 'trace files, a capture bundle directory, strace -ff files (trace.<tid>), or - for stdin')
     .addOption(new Option('-f, --format <format>', 'output format').choices(OUTPUT_FORMATS).default('text'))
     .option('-o, --out <file>', 'write the report to a file instead of stdout')
+    .option('--tui', 'browse the findings in the interactive terminal UI (falls back to the report without a terminal)')
     .option('--pid <pid>', 'only findings of this process (thread group id)', parsePid)
     .option('--path <glob>', 'only findings whose file (any of its names) matches; without a slash, matches the base name')
     .addOption(new Option('--fail-on <severity>', 'exit 3 when a finding of this severity or worse is reported').choices(['error', 'warning']))
@@ -46,6 +47,11 @@ async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise<number
   const filter: FindingFilter = {};
   if (flags.pid !== undefined) filter.pid = flags.pid;
   if (flags.path !== undefined) filter.path = flags.path;
+  if (flags.tui === true) {
+    const { runAnalyzeTui } = await import('../tui/run.js');
+    // Without a terminal the UI is not drawn: fall through to the report.
+    if (await runAnalyzeTui(inputs, filter)) return 0;
+  }
   const output = flags.out === undefined ? process.stdout : createWriteStream(flags.out);
   const keep = findingFilter(filter);
   const streaming = flags.format === 'ndjson';

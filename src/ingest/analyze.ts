@@ -28,12 +28,13 @@ export interface Progress {
   bytesRead: number;
   size: number | null;
   lines: number;
+  unparsedLines: number;
 }
 
 export interface AnalyzeOptions {
   /** Every finding decided or resolved, as it happens (ndjson, TUI). */
   onChange?: (change: EngineChange, engine: Engine) => void;
-  /** Roughly every 64k lines. */
+  /** At most every 100 ms while reading, and once at the end of each input. */
   onProgress?: (progress: Progress, engine: Engine) => void;
 }
 
@@ -150,7 +151,14 @@ class Run {
       }
       parser.push(text, lineNo, this.out);
       if (this.out.length > 0) this.drain();
-      if ((lineNo & 0xffff) === 0) this.progress(source, lineNo);
+      // Checking the clock every 4096 lines keeps the hot path cheap.
+      if ((lineNo & 0xfff) === 0 && this.options.onProgress !== undefined) {
+        const now = Date.now();
+        if (now - this.lastProgress >= 100) {
+          this.lastProgress = now;
+          this.progress(source);
+        }
+      }
     };
     await source.each(feed);
     const finished = parser as LineParser | null;
@@ -162,7 +170,7 @@ class Run {
       this.warnings.push(`${source.name}: empty input: no trace lines`);
     }
     this.inputs.push({ path: source.name, format: finished?.format ?? 'strace', sha256: source.sha256() });
-    this.progress(source, -1);
+    this.progress(source);
   }
 
   /**
@@ -245,8 +253,10 @@ class Run {
     for (const change of changes) onChange(change, this.engine);
   }
 
-  private progress(source: LineSource, lineNo: number): void {
-    this.options.onProgress?.({ source: source.name, bytesRead: source.bytesRead(), size: source.size, lines: lineNo < 0 ? this.lines : this.lines }, this.engine);
+  private lastProgress = 0;
+
+  private progress(source: LineSource): void {
+    this.options.onProgress?.({ source: source.name, bytesRead: source.bytesRead(), size: source.size, lines: this.lines, unparsedLines: this.unparsed }, this.engine);
   }
 
   result(bundle: Bundle | null): Analysis {

@@ -1,0 +1,441 @@
+// The TUI's state, kept apart from ink: engine changes, progress and counters
+// go in (at whatever rate the engine produces them), plain snapshots come out
+// (at most one per `throttleMs`). The engine never waits for rendering: a
+// change is a map update; sorting, filtering and building the snapshot happen
+// only when a snapshot is emitted.
+import type { EngineChange } from '../engine/engine.js';
+import type { EvidenceLine, Finding, Severity } from '../engine/findings.js';
+import { assertNever } from '../parse/events.js';
+import { decidedAt, traceSeconds } from './format.js';
+
+export type Backend = 'strace' | 'bpftrace';
+
+export type SourceInfo =
+  | { kind: 'file'; names: string[] }
+  | { kind: 'live'; pid: number | null; command: string | null; backend: Backend };
+
+export type Phase = 'reading' | 'done' | 'live' | 'ended';
+
+export const SORT_KEYS = ['id', 'severity', 'size', 'age', 'path'] as const;
+export type SortKey = (typeof SORT_KEYS)[number];
+
+export const SEVERITY_FILTERS = ['all', 'error', 'warning', 'info'] as const;
+export type SeverityFilter = (typeof SEVERITY_FILTERS)[number];
+
+export interface Counters {
+  lines: number;
+  events: number;
+  unparsedLines: number;
+  /** Events the tracer dropped (live; bpftrace ring buffer, strace never). */
+  lostEvents: number;
+  processes: number;
+  liveMappings: number;
+  deletedMappings: number;
+  deletedBytes: number;
+  /** Live mode: the traced process's map count and the system's vm.max_map_count. */
+  mapCount: number | null;
+  maxMapCount: number | null;
+}
+
+export interface ProgressSample {
+  source: string;
+  bytesRead: number;
+  size: number | null;
+  lines: number;
+}
+
+export interface Progress extends ProgressSample {
+  /** 0..100 when the size is known. */
+  percent: number | null;
+  linesPerSecond: number | null;
+}
+
+/** One sample of the chart: deleted-but-mapped mappings and bytes at trace time x. */
+export interface SeriesPoint {
+  /** Trace seconds when the trace has timestamps, else the event count. */
+  x: number;
+  count: number;
+  bytes: number;
+}
+
+export interface TuiSnapshot {
+  source: SourceInfo;
+  phase: Phase;
+  startedAt: number;
+  now: number;
+  progress: Progress | null;
+  counters: Counters;
+  /** Peak deleted-but-mapped seen so far (in the shown data). */
+  peak: { count: number; bytes: number };
+  /** The findings as shown: filtered and sorted. */
+  rows: readonly Finding[];
+  totalFindings: number;
+  selectedId: string | null;
+  /** Index of the selection in `rows`, -1 when there are none. */
+  selectedIndex: number;
+  sort: SortKey;
+  severity: SeverityFilter;
+  filterText: string;
+  paused: boolean;
+  /** Changes that arrived while paused, shown on resume. */
+  pendingChanges: number;
+  series: readonly SeriesPoint[];
+  /** The latest trace time seen, in seconds, for ages. */
+  traceNow: number | null;
+  warnings: readonly string[];
+  error: string | null;
+}
+
+export interface StoreOptions {
+  source: SourceInfo;
+  /** Minimum time between two emitted snapshots. */
+  throttleMs?: number;
+  /** Chart points kept; older ones are merged pairwise beyond that. */
+  maxPoints?: number;
+  clock?: () => number;
+}
+
+/** What the store shows; frozen as a whole while paused. */
+interface Data {
+  findings: Map<string, Finding>;
+  counters: Counters;
+  series: SeriesPoint[];
+  peak: { count: number; bytes: number };
+  traceNow: number | null;
+}
+
+const EMPTY_COUNTERS: Counters = {
+  lines: 0, events: 0, unparsedLines: 0, lostEvents: 0, processes: 0,
+  liveMappings: 0, deletedMappings: 0, deletedBytes: 0, mapCount: null, maxMapCount: null,
+};
+
+const SEVERITY_RANK: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };
+
+export class TuiStore {
+  readonly source: SourceInfo;
+  private readonly throttleMs: number;
+  private readonly maxPoints: number;
+  private readonly clock: () => number;
+  private readonly startedAt: number;
+  private readonly listeners = new Set<() => void>();
+
+  private live: Data;
+  private frozen: Data | null = null;
+  private pending = 0;
+  private phase: Phase;
+  private progressSample: Progress | null = null;
+  private warnings: string[] = [];
+  private error: string | null = null;
+
+  private sort: SortKey = 'id';
+  private severity: SeverityFilter = 'all';
+  private filterText = '';
+  private selectedId: string | null = null;
+  private selectedIndex = 0;
+
+  private snapshot: TuiSnapshot;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private lastEmit = -Infinity;
+
+  constructor(options: StoreOptions) {
+    this.source = options.source;
+    this.throttleMs = options.throttleMs ?? 100;
+    this.maxPoints = Math.max(8, options.maxPoints ?? 240);
+    this.clock = options.clock ?? Date.now;
+    this.startedAt = this.clock();
+    this.phase = options.source.kind === 'live' ? 'live' : 'reading';
+    this.live = { findings: new Map(), counters: { ...EMPTY_COUNTERS }, series: [], peak: { count: 0, bytes: 0 }, traceNow: null };
+    this.snapshot = this.build();
+  }
+
+  // ---- input: from the engine side, at any rate -------------------------
+
+  /**
+   * A finding decided or resolved. The engine mutates its findings in place,
+   * so the store keeps a copy: a paused view must not change under the user.
+   */
+  change(change: EngineChange, evidence?: EvidenceLine[]): void {
+    const finding = change.finding;
+    const copy: Finding = { ...finding, evidence: evidence ?? finding.evidence };
+    this.live.findings.set(finding.id, copy);
+    const at = change.type === 'decided' ? decidedAt(finding) : finding.resolvedAt;
+    this.advanceTime(traceSeconds(at?.time));
+    this.touchData();
+  }
+
+  /** Counters as the engine and reader know them; missing fields keep their value. */
+  counters(update: Partial<Counters>): void {
+    Object.assign(this.live.counters, update);
+    if (update.deletedMappings !== undefined || update.deletedBytes !== undefined) {
+      const { deletedMappings, deletedBytes } = this.live.counters;
+      this.live.peak = { count: Math.max(this.live.peak.count, deletedMappings), bytes: Math.max(this.live.peak.bytes, deletedBytes) };
+    }
+    this.touchData();
+  }
+
+  progress(sample: ProgressSample): void {
+    const elapsed = (this.clock() - this.startedAt) / 1000;
+    this.progressSample = {
+      ...sample,
+      percent: sample.size === null || sample.size === 0 ? null : Math.min(100, (100 * sample.bytesRead) / sample.size),
+      linesPerSecond: elapsed > 0 ? sample.lines / elapsed : null,
+    };
+    if (sample.lines > this.live.counters.lines) this.live.counters.lines = sample.lines;
+    this.touchData();
+  }
+
+  /**
+   * A chart sample. `x` is trace seconds when known; pass null to use the
+   * event count. Points are kept bounded: beyond maxPoints, neighbours merge
+   * keeping their highest values, so growth and spikes stay visible.
+   */
+  point(x: number | null, count: number, bytes: number): void {
+    const series = this.live.series;
+    const at = x ?? this.live.counters.events;
+    if (x !== null) this.advanceTime(x);
+    const last = series[series.length - 1];
+    if (last !== undefined && at <= last.x) {
+      series[series.length - 1] = { x: last.x, count, bytes };
+    } else {
+      series.push({ x: at, count, bytes });
+    }
+    if (series.length > this.maxPoints) this.live.series = halve(series);
+    this.live.peak = { count: Math.max(this.live.peak.count, count), bytes: Math.max(this.live.peak.bytes, bytes) };
+    this.touchData();
+  }
+
+  warn(message: string): void {
+    this.warnings.push(message);
+    this.touchData();
+  }
+
+  /** The input is read to its end (file) or the capture stopped (live). */
+  finish(final: Partial<Counters> = {}, warnings: readonly string[] = []): void {
+    Object.assign(this.live.counters, final);
+    this.warnings.push(...warnings);
+    this.phase = this.source.kind === 'live' ? 'ended' : 'done';
+    if (this.progressSample !== null && this.progressSample.size !== null) this.progressSample = { ...this.progressSample, percent: 100 };
+    this.touchData();
+  }
+
+  fail(message: string): void {
+    this.error = message;
+    this.phase = this.source.kind === 'live' ? 'ended' : 'done';
+    this.emitNow();
+  }
+
+  // ---- input: from the user, emitted at once ----------------------------
+
+  move(by: number): void {
+    const rows = this.snapshot.rows;
+    if (rows.length === 0) return;
+    const from = this.snapshot.selectedIndex < 0 ? 0 : this.snapshot.selectedIndex;
+    this.select(Math.max(0, Math.min(rows.length - 1, from + by)));
+  }
+
+  moveTo(where: 'first' | 'last'): void {
+    const rows = this.snapshot.rows;
+    if (rows.length > 0) this.select(where === 'first' ? 0 : rows.length - 1);
+  }
+
+  selectId(id: string): void {
+    this.selectedId = id;
+    this.emitNow();
+  }
+
+  cycleSort(): SortKey {
+    this.sort = nextOf(SORT_KEYS, this.sort);
+    this.emitNow();
+    return this.sort;
+  }
+
+  cycleSeverity(): SeverityFilter {
+    this.severity = nextOf(SEVERITY_FILTERS, this.severity);
+    this.emitNow();
+    return this.severity;
+  }
+
+  setFilter(text: string): void {
+    this.filterText = text;
+    this.emitNow();
+  }
+
+  setPaused(paused: boolean): void {
+    if (paused === (this.frozen !== null)) return;
+    this.frozen = paused ? cloneData(this.live) : null;
+    this.pending = 0;
+    this.emitNow();
+  }
+
+  togglePause(): boolean {
+    this.setPaused(this.frozen === null);
+    return this.frozen !== null;
+  }
+
+  /** Redraw soon (the clock in the header moved). */
+  tick(): void {
+    this.schedule();
+  }
+
+  // ---- output -----------------------------------------------------------
+
+  getSnapshot = (): TuiSnapshot => this.snapshot;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  /** Emit now if anything is waiting (tests; the end of a run). */
+  flush(): void {
+    if (this.timer !== null) this.emitNow();
+  }
+
+  dispose(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.listeners.clear();
+  }
+
+  // ---- internals --------------------------------------------------------
+
+  private select(index: number): void {
+    const row = this.snapshot.rows[index];
+    if (row === undefined) return;
+    this.selectedId = row.id;
+    this.selectedIndex = index;
+    this.emitNow();
+  }
+
+  private advanceTime(seconds: number | null): void {
+    if (seconds !== null && (this.live.traceNow === null || seconds > this.live.traceNow)) this.live.traceNow = seconds;
+  }
+
+  private touchData(): void {
+    if (this.frozen !== null) this.pending++;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer !== null) return;
+    const wait = Math.max(0, this.lastEmit + this.throttleMs - this.clock());
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.emit();
+    }, wait);
+    this.timer.unref?.();
+  }
+
+  private emitNow(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.emit();
+  }
+
+  private emit(): void {
+    this.snapshot = this.build();
+    this.lastEmit = this.clock();
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  private build(): TuiSnapshot {
+    const data = this.frozen ?? this.live;
+    const rows = [...data.findings.values()].filter(this.keeps()).sort(comparator(this.sort));
+    // The selection follows its finding, not its row: new findings sorted in
+    // above it push it down rather than taking its place.
+    let index = this.selectedId === null ? -1 : rows.findIndex((row) => row.id === this.selectedId);
+    if (index < 0 && rows.length > 0) index = Math.max(0, Math.min(rows.length - 1, this.selectedIndex));
+    const selected = rows[index];
+    if (selected !== undefined) {
+      this.selectedId = selected.id;
+      this.selectedIndex = index;
+    }
+    return {
+      source: this.source,
+      phase: this.phase,
+      startedAt: this.startedAt,
+      now: this.clock(),
+      progress: this.progressSample,
+      counters: { ...data.counters },
+      peak: data.peak,
+      rows,
+      totalFindings: data.findings.size,
+      selectedId: selected?.id ?? null,
+      selectedIndex: selected === undefined ? -1 : index,
+      sort: this.sort,
+      severity: this.severity,
+      filterText: this.filterText,
+      paused: this.frozen !== null,
+      pendingChanges: this.pending,
+      series: [...data.series],
+      traceNow: data.traceNow,
+      warnings: [...this.warnings],
+      error: this.error,
+    };
+  }
+
+  private keeps(): (finding: Finding) => boolean {
+    const severity = this.severity;
+    const text = this.filterText.trim().toLowerCase();
+    const pid = /^\d+$/.test(text) ? Number(text) : null;
+    return (finding) => {
+      if (severity !== 'all' && finding.severity !== severity) return false;
+      if (text.length === 0) return true;
+      if (pid !== null && finding.pid === pid) return true;
+      return finding.path.toLowerCase().includes(text) || finding.names.some((name) => name.toLowerCase().includes(text));
+    };
+  }
+}
+
+/** Orders are total (ties broken by id), so a new finding has one place to go. */
+function comparator(sort: SortKey): (a: Finding, b: Finding) => number {
+  const byId = (a: Finding, b: Finding) => idNumber(a) - idNumber(b);
+  switch (sort) {
+    case 'id':
+      return byId;
+    case 'severity':
+      return (a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || byId(a, b);
+    case 'size':
+      return (a, b) => b.length - a.length || byId(a, b);
+    case 'age':
+      // Oldest first: the longest-held orphan is the one to look at.
+      return (a, b) => (decidedSeconds(a) ?? Infinity) - (decidedSeconds(b) ?? Infinity) || byId(a, b);
+    case 'path':
+      return (a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : byId(a, b));
+    default:
+      return assertNever(sort);
+  }
+}
+
+function idNumber(finding: Finding): number {
+  const n = Number(finding.id.slice(1));
+  return Number.isFinite(n) ? n : 0;
+}
+
+function decidedSeconds(finding: Finding): number | null {
+  return traceSeconds(decidedAt(finding)?.time);
+}
+
+function nextOf<T>(list: readonly T[], current: T): T {
+  return list[(list.indexOf(current) + 1) % list.length]!;
+}
+
+function halve(series: SeriesPoint[]): SeriesPoint[] {
+  const out: SeriesPoint[] = [];
+  for (let k = 0; k < series.length; k += 2) {
+    const a = series[k]!;
+    const b = series[k + 1];
+    out.push(b === undefined ? a : { x: b.x, count: Math.max(a.count, b.count), bytes: Math.max(a.bytes, b.bytes) });
+  }
+  return out;
+}
+
+function cloneData(data: Data): Data {
+  return {
+    findings: new Map(data.findings),
+    counters: { ...data.counters },
+    series: [...data.series],
+    peak: { ...data.peak },
+    traceNow: data.traceNow,
+  };
+}

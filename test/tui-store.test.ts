@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import type { Finding } from '../src/engine/findings.js';
+import { TuiStore } from '../src/tui/store.js';
+import { shortenPath, sparkline, traceSeconds } from '../src/tui/format.js';
+import { storeFromTrace } from './tui-fixture.js';
+
+function finding(id: number, overrides: Partial<Finding> = {}): Finding {
+  return {
+    id: `F${id}`, kind: 'unlinked-while-mapped', severity: 'error', pid: 100, path: `/d/${id}.index.deleted`, names: [`/d/${id}.index`],
+    address: `0x${(0x7f0000000000 + id * 0x1000).toString(16)}`, length: 4096 * id,
+    mappedAt: { file: 't', line: id, time: `10:00:0${id % 10}.000000`, tid: 100 }, unlinkedAt: { file: 't', line: 100 + id, time: `10:00:${10 + id}.000000`, tid: 100 },
+    remappedAt: null, newAddress: null, resolution: null, resolvedAt: null, delayMs: null, confirmedByMaps: null, evidence: [], note: null,
+    ...overrides,
+  };
+}
+
+function newStore(): TuiStore {
+  const store = new TuiStore({ source: { kind: 'live', pid: 100, command: 'java', backend: 'strace' }, throttleMs: 0 });
+  return store;
+}
+
+describe('TuiStore', () => {
+  it('keeps the selection on its finding when new findings sort in above it', () => {
+    const store = newStore();
+    store.change({ type: 'decided', finding: finding(2) });
+    store.change({ type: 'decided', finding: finding(3) });
+    store.flush();
+    store.cycleSort(); // severity
+    store.cycleSort(); // size: largest first → F3, F2
+    store.move(1);
+    expect(store.getSnapshot().selectedId).toBe('F2');
+    store.change({ type: 'decided', finding: finding(9) }); // largest: sorts first
+    store.change({ type: 'decided', finding: finding(5) });
+    store.flush();
+    const snapshot = store.getSnapshot();
+    expect(snapshot.rows.map((row) => row.id)).toEqual(['F9', 'F5', 'F3', 'F2']);
+    expect(snapshot.selectedId).toBe('F2');
+    expect(snapshot.selectedIndex).toBe(3);
+  });
+
+  it('selects the first finding when the first one arrives, and does not follow later ones', () => {
+    const store = newStore();
+    expect(store.getSnapshot().selectedIndex).toBe(-1);
+    store.change({ type: 'decided', finding: finding(1) });
+    store.flush();
+    expect(store.getSnapshot().selectedId).toBe('F1');
+    store.change({ type: 'decided', finding: finding(2) });
+    store.flush();
+    expect(store.getSnapshot().selectedId).toBe('F1');
+  });
+
+  it('shows a frozen view while paused, keeps accepting changes, and catches up on resume', () => {
+    const store = newStore();
+    store.change({ type: 'decided', finding: finding(1) });
+    store.counters({ deletedMappings: 1, deletedBytes: 4096 });
+    store.flush();
+    store.setPaused(true);
+    store.change({ type: 'decided', finding: finding(2) });
+    store.change({ type: 'resolved', finding: finding(1, { resolution: 'unmapped', delayMs: 1500 }) });
+    store.counters({ deletedMappings: 1, deletedBytes: 8192 });
+    store.flush();
+    let snapshot = store.getSnapshot();
+    expect(snapshot.paused).toBe(true);
+    expect(snapshot.rows.map((row) => row.id)).toEqual(['F1']);
+    expect(snapshot.rows[0]!.resolution).toBeNull();
+    expect(snapshot.counters.deletedBytes).toBe(4096);
+    expect(snapshot.pendingChanges).toBeGreaterThanOrEqual(3);
+    store.setPaused(false);
+    snapshot = store.getSnapshot();
+    expect(snapshot.rows.map((row) => row.id)).toEqual(['F1', 'F2']);
+    expect(snapshot.rows[0]!.resolution).toBe('unmapped');
+    expect(snapshot.counters.deletedBytes).toBe(8192);
+  });
+
+  it('does not show later in-place mutations of an engine finding until a change reports them', () => {
+    const store = newStore();
+    const live = finding(1);
+    store.change({ type: 'decided', finding: live });
+    store.flush();
+    live.resolution = 'unmapped';
+    expect(store.getSnapshot().rows[0]!.resolution).toBeNull();
+  });
+
+  it('sorts by id, severity, size, age and path, ties broken by id', () => {
+    const store = newStore();
+    store.change({ type: 'decided', finding: finding(1, { severity: 'info', path: '/z', length: 10 }) });
+    store.change({ type: 'decided', finding: finding(2, { severity: 'warning', kind: 'remapped-without-unmap', path: '/a', length: 30, remappedAt: { file: 't', line: 1, time: '09:00:00.000000', tid: 1 } }) });
+    store.change({ type: 'decided', finding: finding(3, { path: '/m', length: 20 }) });
+    store.flush();
+    const order = () => store.getSnapshot().rows.map((row) => row.id).join(' ');
+    expect(store.getSnapshot().sort).toBe('id');
+    expect(order()).toBe('F1 F2 F3');
+    expect(store.cycleSort()).toBe('severity');
+    expect(order()).toBe('F3 F2 F1');
+    expect(store.cycleSort()).toBe('size');
+    expect(order()).toBe('F2 F3 F1');
+    expect(store.cycleSort()).toBe('age');
+    expect(order()).toBe('F2 F1 F3');
+    expect(store.cycleSort()).toBe('path');
+    expect(order()).toBe('F2 F3 F1');
+    expect(store.cycleSort()).toBe('id');
+  });
+
+  it('filters by path text or pid, and cycles the severity filter', () => {
+    const store = newStore();
+    store.change({ type: 'decided', finding: finding(1) });
+    store.change({ type: 'decided', finding: finding(2, { pid: 4242, severity: 'info' }) });
+    store.flush();
+    store.setFilter('4242');
+    expect(store.getSnapshot().rows.map((row) => row.id)).toEqual(['F2']);
+    store.setFilter('1.INDEX');
+    expect(store.getSnapshot().rows.map((row) => row.id)).toEqual(['F1']);
+    store.setFilter('');
+    expect(store.cycleSeverity()).toBe('error');
+    expect(store.getSnapshot().rows.map((row) => row.id)).toEqual(['F1']);
+    store.cycleSeverity();
+    expect(store.getSnapshot().rows).toEqual([]);
+    expect(store.cycleSeverity()).toBe('info');
+    expect(store.getSnapshot().rows.map((row) => row.id)).toEqual(['F2']);
+  });
+
+  it('emits at most one snapshot per throttle interval however many changes arrive', async () => {
+    const store = new TuiStore({ source: { kind: 'file', names: ['t'] }, throttleMs: 50 });
+    let emitted = 0;
+    store.subscribe(() => emitted++);
+    for (let k = 1; k <= 2000; k++) store.change({ type: 'decided', finding: finding(k) });
+    expect(emitted).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(emitted).toBe(1);
+    expect(store.getSnapshot().totalFindings).toBe(2000);
+    store.dispose();
+  });
+
+  it('keeps the chart series bounded and its peak', () => {
+    const store = new TuiStore({ source: { kind: 'file', names: ['t'] }, throttleMs: 0, maxPoints: 16 });
+    for (let k = 0; k < 1000; k++) store.point(k, k === 500 ? 99 : k % 7, k);
+    store.flush();
+    const snapshot = store.getSnapshot();
+    expect(snapshot.series.length).toBeLessThanOrEqual(16);
+    expect(Math.max(...snapshot.series.map((point) => point.count))).toBe(99);
+    expect(snapshot.peak).toEqual({ count: 99, bytes: 999 });
+  });
+
+  it('counts the real JVM trace: 17 findings and a peak of 9 deleted mappings', () => {
+    const { store } = storeFromTrace();
+    const snapshot = store.getSnapshot();
+    expect(snapshot.totalFindings).toBe(17);
+    expect(snapshot.rows.filter((row) => row.severity === 'error')).toHaveLength(8);
+    // All eight 10 MiB index mappings plus the hsperfdata file were held at once before exit.
+    expect(snapshot.peak.count).toBe(9);
+    expect(snapshot.counters.deletedMappings).toBe(0);
+    expect(snapshot.series.length).toBeGreaterThan(2);
+  });
+});
+
+describe('TUI formatting', () => {
+  it('keeps the file name when shortening a path and elides the middle', () => {
+    const path = '/tmp/orphanmap-repro/f-o-ttt-T-y/topic-1/00000000000000001000.index.deleted';
+    const short = shortenPath(path, 50);
+    expect(short).toHaveLength(50);
+    expect(short.endsWith('/00000000000000001000.index.deleted')).toBe(true);
+    expect(short.startsWith('/tmp/')).toBe(true);
+    expect(shortenPath(path, 20)).toHaveLength(20);
+    expect(shortenPath('/short', 20)).toBe('/short');
+  });
+
+  it('escapes control characters before measuring', () => {
+    expect(shortenPath('/tmp/\u001b[2Jevil', 40)).toBe('/tmp/\\x1b[2Jevil');
+  });
+
+  it('reads -tt and -ttt timestamps as seconds', () => {
+    expect(traceSeconds('17:41:43.5')).toBeCloseTo(17 * 3600 + 41 * 60 + 43.5);
+    expect(traceSeconds('1795606233.510382')).toBeCloseTo(1795606233.510382);
+    expect(traceSeconds(null)).toBeNull();
+  });
+
+  it('draws a step function with each column at its highest value', () => {
+    // Columns cover x 0-0.75, 0.75-1.5, 1.5-2.25, 2.25-3: the 8 is held until x=2.
+    expect(sparkline([{ x: 0, value: 0 }, { x: 1, value: 8 }, { x: 2, value: 4 }, { x: 3, value: 0 }], 4)).toBe(' ██▄');
+    // A one-sample spike among a thousand still shows.
+    const points = Array.from({ length: 1000 }, (_, k) => ({ x: k, value: k === 500 ? 10 : 1 }));
+    expect(sparkline(points, 10)).toContain('█');
+    expect(sparkline([], 3)).toBe('   ');
+  });
+});
