@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { OrphanmapError, EXIT_USAGE } from './errors.js';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerDiff } from './commands/diff.js';
+import { registerScan } from './commands/scan.js';
 
 const program = new Command('orphanmap')
   .description('Find memory mappings that outlive their files (deleted-but-mapped), from strace or bpftrace traces.')
@@ -14,6 +15,7 @@ const program = new Command('orphanmap')
 
 registerAnalyze(program);
 registerDiff(program);
+registerScan(program);
 
 try {
   await program.parseAsync(process.argv);

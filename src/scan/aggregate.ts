@@ -1,0 +1,190 @@
+// Pure aggregation for `scan`: parsed maps in, per-process totals out. Reading
+// /proc lives in read.ts; nothing here does I/O.
+import { deletedKind, filePattern, hexAddress, mappingBytes, parseMaps, type MapsEntry } from '../parse/maps.js';
+
+/** Why a process was not scanned. Each is normal on a live system and only counted. */
+export type SkipReason =
+  | 'vanished' // exited between the listing and the read
+  | 'denied' // EACCES/EPERM: another user's process without CAP_SYS_PTRACE
+  | 'no-address-space' // empty maps: a kernel thread or a zombie
+  | 'unreadable'; // this /proc lacks the file, or another error
+
+export const SKIP_REASONS: readonly SkipReason[] = ['vanished', 'denied', 'no-address-space', 'unreadable'];
+
+export interface DeletedMapping {
+  start: string;
+  end: string;
+  perms: string;
+  offset: number;
+  bytes: number;
+}
+
+/** One deleted file (dev + inode + name) and all of its live mappings in a process. */
+export interface DeletedFile {
+  path: string;
+  dev: string;
+  inode: number;
+  pattern: string;
+  bytes: number;
+  mappings: DeletedMapping[];
+}
+
+export interface PatternTotal {
+  pattern: string;
+  files: number;
+  mappings: number;
+  bytes: number;
+}
+
+export interface ProcessScan {
+  pid: number;
+  comm: string;
+  /** VMAs, as the kernel counts them against vm.max_map_count. */
+  mappings: number;
+  /** vm.max_map_count minus mappings; null when max_map_count could not be read. */
+  headroom: number | null;
+  /** Mappings of unlinked files: the leak. */
+  deletedMappings: number;
+  deletedBytes: number;
+  /** Mappings that print " (deleted)" but never had a name (memfd, shared anonymous, SysV shm, aio). */
+  anonymousDeletedMappings: number;
+  /** By bytes, largest first. */
+  patterns: PatternTotal[];
+  /** By bytes, largest first. */
+  deletedFiles: DeletedFile[];
+  /** maps lines that could not be read. */
+  badLines: number;
+}
+
+export interface ProcessSample {
+  pid: number;
+  comm: string;
+  maps: string;
+}
+
+export interface ScanSkip {
+  pid: number;
+  reason: SkipReason;
+  /** errno code or a short note, for --pid diagnostics. */
+  detail: string;
+}
+
+export interface ScanResult {
+  /** Milliseconds since the epoch when the scan started. */
+  time: number;
+  durationMs: number;
+  maxMapCount: number | null;
+  processes: ProcessScan[];
+  skipped: ScanSkip[];
+}
+
+/** Turns one process's maps text into its totals. */
+export function summarizeProcess(sample: ProcessSample, maxMapCount: number | null): ProcessScan {
+  const parsed = parseMaps(sample.maps);
+  return summarizeEntries(sample.pid, sample.comm, parsed.entries, maxMapCount, parsed.badLines);
+}
+
+export function summarizeEntries(pid: number, comm: string, entries: readonly MapsEntry[], maxMapCount: number | null, badLines = 0): ProcessScan {
+  const files = new Map<string, DeletedFile>();
+  let mappings = 0;
+  let deletedMappings = 0;
+  let deletedBytes = 0;
+  let anonymousDeletedMappings = 0;
+  for (const entry of entries) {
+    // The vsyscall page is the gate VMA: listed in maps, but not in the mm's VMA
+    // tree, so it does not count against vm.max_map_count.
+    if (entry.path !== '[vsyscall]') mappings++;
+    if (!entry.deleted) continue;
+    if (deletedKind(entry.path) !== 'file') {
+      anonymousDeletedMappings++;
+      continue;
+    }
+    const bytes = mappingBytes(entry);
+    deletedMappings++;
+    deletedBytes += bytes;
+    const key = `${entry.dev}\0${entry.inode}\0${entry.path}`;
+    let file = files.get(key);
+    if (file === undefined) {
+      file = { path: entry.path, dev: entry.dev, inode: entry.inode, pattern: filePattern(entry.path), bytes: 0, mappings: [] };
+      files.set(key, file);
+    }
+    file.bytes += bytes;
+    file.mappings.push({ start: hexAddress(entry.start), end: hexAddress(entry.end), perms: entry.perms, offset: entry.offset, bytes });
+  }
+  const deletedFiles = [...files.values()].sort(byBytesThen((f) => f.path));
+  return {
+    pid,
+    comm,
+    mappings,
+    headroom: maxMapCount === null ? null : maxMapCount - mappings,
+    deletedMappings,
+    deletedBytes,
+    anonymousDeletedMappings,
+    patterns: patternTotals(deletedFiles),
+    deletedFiles,
+    badLines,
+  };
+}
+
+export function patternTotals(files: readonly DeletedFile[]): PatternTotal[] {
+  const totals = new Map<string, PatternTotal>();
+  for (const file of files) {
+    let total = totals.get(file.pattern);
+    if (total === undefined) {
+      total = { pattern: file.pattern, files: 0, mappings: 0, bytes: 0 };
+      totals.set(file.pattern, total);
+    }
+    total.files++;
+    total.mappings += file.mappings.length;
+    total.bytes += file.bytes;
+  }
+  return [...totals.values()].sort(byBytesThen((t) => t.pattern));
+}
+
+/**
+ * The first `top` patterns, then one "other" total for the rest, so that a
+ * metric labelled by pattern has at most top + 1 series per process.
+ */
+export function topPatterns(patterns: readonly PatternTotal[], top: number): PatternTotal[] {
+  if (patterns.length <= top) return [...patterns];
+  // A file whose pattern is literally "other" joins the bucket rather than
+  // making a second series with the same labels (which Prometheus rejects).
+  const kept = patterns.filter((p) => p.pattern !== OTHER_PATTERN).slice(0, top);
+  const other: PatternTotal = { pattern: OTHER_PATTERN, files: 0, mappings: 0, bytes: 0 };
+  for (const rest of patterns.filter((p) => !kept.includes(p))) {
+    other.files += rest.files;
+    other.mappings += rest.mappings;
+    other.bytes += rest.bytes;
+  }
+  return [...kept, other];
+}
+
+export const OTHER_PATTERN = 'other';
+
+export interface ScanTotals {
+  processes: number;
+  deletedMappings: number;
+  deletedBytes: number;
+  skipped: Record<SkipReason, number>;
+}
+
+export function scanTotals(result: ScanResult): ScanTotals {
+  const skipped = Object.fromEntries(SKIP_REASONS.map((reason) => [reason, 0])) as Record<SkipReason, number>;
+  for (const skip of result.skipped) skipped[skip.reason]++;
+  let deletedMappings = 0;
+  let deletedBytes = 0;
+  for (const process of result.processes) {
+    deletedMappings += process.deletedMappings;
+    deletedBytes += process.deletedBytes;
+  }
+  return { processes: result.processes.length, deletedMappings, deletedBytes, skipped };
+}
+
+/** Processes in report order: most deleted bytes first, then fullest address space, then pid. */
+export function reportOrder(processes: readonly ProcessScan[]): ProcessScan[] {
+  return [...processes].sort((a, b) => b.deletedBytes - a.deletedBytes || b.mappings - a.mappings || a.pid - b.pid);
+}
+
+function byBytesThen<T extends { bytes: number }>(name: (item: T) => string): (a: T, b: T) => number {
+  return (a, b) => b.bytes - a.bytes || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0);
+}

@@ -1,0 +1,147 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { deletedKind, filePattern, hexAddress, isDeletedFile, parseDev, parseMaps, parseMapsLine } from '../src/parse/maps.js';
+
+describe('parseMapsLine', () => {
+  it('reads a mapping of a deleted Kafka index, as the JVM reproducer prints it', () => {
+    const entry = parseMapsLine(
+      '7f87db600000-7f87dc000000 rw-s 00000000 fe:00 2164443                    /tmp/orphanmap-repro-322/topic-1/00000000000000001000.timeindex.deleted (deleted)',
+    );
+    expect(entry).toEqual({
+      start: 0x7f87db600000,
+      end: 0x7f87dc000000,
+      perms: 'rw-s',
+      offset: 0,
+      dev: 'fe:00',
+      inode: 2164443,
+      path: '/tmp/orphanmap-repro-322/topic-1/00000000000000001000.timeindex.deleted',
+      deleted: true,
+    });
+    expect(entry!.end - entry!.start).toBe(10 * 1024 * 1024);
+  });
+
+  it('keeps spaces inside a path and strips only the final " (deleted)"', () => {
+    const entry = parseMapsLine('7f0000000000-7f0000001000 r--s 00001000 08:01 42                         /data/my dir/a (deleted) b.index (deleted)');
+    expect(entry?.path).toBe('/data/my dir/a (deleted) b.index');
+    expect(entry?.deleted).toBe(true);
+    expect(entry?.offset).toBe(0x1000);
+  });
+
+  it('reads anonymous mappings with and without the trailing space', () => {
+    for (const text of ['7ffd1c1e6000-7ffd1c1ea000 rw-p 00000000 00:00 0 ', '7ffd1c1e6000-7ffd1c1ea000 rw-p 00000000 00:00 0']) {
+      expect(parseMapsLine(text)).toMatchObject({ inode: 0, path: '', deleted: false, perms: 'rw-p' });
+    }
+  });
+
+  it('reads pseudo names: heap, stack, vdso, named anonymous memory', () => {
+    expect(parseMapsLine('55e701f63000-55e701f84000 rw-p 00000000 00:00 0                          [heap]')?.path).toBe('[heap]');
+    expect(parseMapsLine('7ffd1c1c5000-7ffd1c1e6000 rw-p 00000000 00:00 0                          [stack]')?.path).toBe('[stack]');
+    expect(parseMapsLine('7ffd1c1ee000-7ffd1c1f0000 r-xp 00000000 00:00 0                          [vdso]')?.path).toBe('[vdso]');
+    expect(parseMapsLine('7f3a0c000000-7f3a0c021000 rw-p 00000000 00:00 0                          [anon:libc_malloc]')?.path).toBe('[anon:libc_malloc]');
+  });
+
+  it('keeps [vsyscall] exact although its address is above 2^53', () => {
+    const entry = parseMapsLine('ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]');
+    expect(entry).not.toBeNull();
+    expect(hexAddress(entry!.start)).toBe('0xffffffffff600000');
+    expect(entry!.end - entry!.start).toBe(4096);
+  });
+
+  it('reads a path that is longer than the padding column, and a three-digit major', () => {
+    const entry = parseMapsLine('7f0000000000-7f0000001000 r--p 00000000 103:02 18446744 /x');
+    expect(entry).toMatchObject({ dev: '103:02', inode: 18446744, path: '/x' });
+    expect(parseDev('103:02')).toEqual({ major: 0x103, minor: 2 });
+  });
+
+  it('keeps control characters and the kernel\'s \\012 newline escape as printed', () => {
+    const entry = parseMapsLine('7f0000000000-7f0000001000 rw-s 00000000 fe:00 7                          /tmp/a\\012b\x1b[31m.index.deleted (deleted)');
+    expect(entry?.path).toBe('/tmp/a\\012b\x1b[31m.index.deleted');
+  });
+
+  it('tolerates CRLF', () => {
+    expect(parseMapsLine('7f0000000000-7f0000001000 r--p 00000000 fe:00 7    /lib/x.so\r')?.path).toBe('/lib/x.so');
+  });
+
+  it('returns null for lines that are not maps lines', () => {
+    for (const text of [
+      '',
+      'garbage',
+      '7f0000000000-7f0000001000',
+      '7f0000000000-7f0000001000 rw-p 00000000 00:00',
+      'zz0000000000-7f0000001000 rw-p 00000000 00:00 0',
+      '7f0000001000-7f0000000000 rw-p 00000000 00:00 0', // end before start
+      '7f0000000000-7f0000001000 rwzp 00000000 00:00 0',
+      '7f0000000000-7f0000001000 rw-p 00000000 0000 0',
+      '7f0000000000-7f0000001000 rw-p 00000000 00:00 12a',
+      'Size:                132 kB', // an smaps field line
+    ]) {
+      expect(parseMapsLine(text), text).toBeNull();
+    }
+  });
+});
+
+describe('parseMaps', () => {
+  it('reads every line of this process\'s real /proc/self/maps', () => {
+    const text = readFileSync('/proc/self/maps', 'utf8');
+    const lines = text.split('\n').filter((line) => line !== '');
+    const parsed = parseMaps(text);
+    expect(parsed.badLines).toBe(0);
+    expect(parsed.entries).toHaveLength(lines.length);
+    for (const [index, entry] of parsed.entries.entries()) {
+      const line = lines[index]!;
+      // Rebuild the address range and the name from the parsed numbers.
+      expect(line.startsWith(`${entry.start.toString(16).padStart(8, '0')}-${entry.end.toString(16).padStart(8, '0')} ${entry.perms} `)).toBe(true);
+      expect(line.trimEnd().endsWith(entry.path + (entry.deleted ? ' (deleted)' : ''))).toBe(true);
+    }
+    expect(parsed.entries.some((entry) => entry.path === '[stack]')).toBe(true);
+    expect(parsed.entries.some((entry) => entry.path.endsWith('/node') || entry.path.includes('node'))).toBe(true);
+  });
+
+  it('counts and samples bad lines with their line numbers, and skips blank ones', () => {
+    const parsed = parseMaps(['7f0000000000-7f0000001000 r--p 00000000 fe:00 7    /lib/x.so', '', 'not a line', '7f0000001000-7f0000002000 r--p 00000000 00:00 0 ', 'again not', ''].join('\n'));
+    expect(parsed.entries).toHaveLength(2);
+    expect(parsed.badLines).toBe(2);
+    expect(parsed.badSamples).toEqual([
+      { line: 3, text: 'not a line' },
+      { line: 5, text: 'again not' },
+    ]);
+  });
+});
+
+describe('deleted kinds', () => {
+  it('tells unlinked files from objects that never had a name', () => {
+    expect(deletedKind('/kafka-logs/t-0/00000000000000000000.index.deleted')).toBe('file');
+    expect(deletedKind('/dev/shm/.org.chromium.Chromium.x1')).toBe('file');
+    expect(deletedKind('/dev/zero')).toBe('shared-anonymous');
+    expect(deletedKind('/memfd:java_heap')).toBe('memfd');
+    expect(deletedKind('/SYSV0000002a')).toBe('sysv-shm');
+    expect(deletedKind('/[aio]')).toBe('aio');
+    const memfd = parseMapsLine('7f0000000000-7f0000001000 rw-s 00000000 00:01 1025                       /memfd:java_heap (deleted)')!;
+    expect(memfd.deleted).toBe(true);
+    expect(isDeletedFile(memfd)).toBe(false);
+  });
+});
+
+describe('filePattern', () => {
+  it.each([
+    ['/kafka-logs/t-0/00000000000000000000.index.deleted', '*.index.deleted'],
+    ['/kafka-logs/t-0/00000000000000001000.timeindex.deleted', '*.timeindex.deleted'],
+    ['/kafka-logs/t-0/00000000000000001000.txnindex', '*.txnindex'],
+    ['/kafka-logs/t-0/00000000000000001000.log.deleted', '*.log.deleted'],
+    ['/data/nodes/0/indices/Xy/0/index/_1a_Lucene90_0.dvd', '*.dvd'],
+    ['/data/nodes/0/indices/Xy/0/index/_0.cfs', '*.cfs'],
+    ['/queue/20231201.cq4', '*.cq4'],
+    ['/usr/lib/x86_64-linux-gnu/libc.so.6', '*.so.*'],
+    ['/var/log/app.log.1', '*.log.*'],
+    ['/tmp/hsperfdata_kafka/5958', 'hsperfdata_kafka/*'],
+    ['/var/lib/rocksdb/MANIFEST-000005', 'MANIFEST-*'],
+    ['/data/.nfs000000000012abcd00000001', '.nfs*'],
+    ['/SYSV0000002a', 'SYSV*'],
+    ['/memfd:java_heap', 'memfd:java_heap'],
+    ['[heap]', '[heap]'],
+    ['/5958', '*'],
+    ['', ''],
+  ])('%s → %s', (path, pattern) => {
+    expect(filePattern(path)).toBe(pattern);
+  });
+});
