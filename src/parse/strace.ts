@@ -36,6 +36,15 @@ interface PendingCall {
   applied: boolean;
 }
 
+function isNameChar(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || code === 95 || (code >= 65 && code <= 90);
+}
+
+/** A flat copy of a string: V8 keeps a sliced string's parent alive otherwise. */
+function copyString(text: string): string {
+  return (' ' + text).slice(1);
+}
+
 const MESSAGE_SPLICE = /strace: Process \d+ (?:attached|detached)(?: with \d+ threads)?$/;
 
 export class StraceReader {
@@ -61,14 +70,15 @@ export class StraceReader {
     this.shape.lines++;
     let line = text;
     let firstLine = lineNo;
-    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (line.charCodeAt(line.length - 1) === 13 /* \r */) line = line.slice(0, -1);
     if (this.carry !== null) {
       // The previous physical line was cut by "strace: Process N attached".
       line = this.carry.text + line;
       firstLine = this.carry.line;
       this.carry = null;
     }
-    if (!line.startsWith('strace: ')) {
+    const last = line.charCodeAt(line.length - 1);
+    if ((last === 100 /* d */ || last === 115 /* s */) && !line.startsWith('strace: ')) {
       const splice = MESSAGE_SPLICE.exec(line);
       if (splice !== null) {
         this.noteMessage(splice[0], out);
@@ -76,7 +86,12 @@ export class StraceReader {
         return;
       }
     }
+    if (this.isIgnoredCall(line)) return;
+    // The line matters: copy it, so the strings kept from it (paths, evidence)
+    // do not pin the whole input chunk it was sliced from.
+    line = copyString(line);
     const record = parseStraceLine(line);
+    if (this.shape.callLines < 64 && record.type === 'call' && record.relative !== null) this.relativeMode = true;
     if ('relative' in record && record.relative !== null && record.time === null) {
       // -r deltas are between consecutive printed lines: keep seconds since the first one.
       this.relativeClock += record.relative;
@@ -93,6 +108,7 @@ export class StraceReader {
         out.push(this.diagnostic(firstLine, line, record.reason));
         return;
       case 'continuation': {
+        if (this.lastUnfinishedIgnored) return;
         const tid = this.lastUnfinishedTid;
         const pending = tid === null ? undefined : this.pending.get(tid);
         if (tid === null || pending === undefined) {
@@ -129,6 +145,39 @@ export class StraceReader {
     }
   }
 
+  /**
+   * The hot path: most lines of a real trace are calls the engine does not
+   * follow (futex, read, epoll_wait…). Recognise them by name without
+   * building a record. -r traces need every line for their clock.
+   *
+   *   11051 1795606335.397642 futex(0x7f…, FUTEX_WAIT_PRIVATE, 0, NULL <unfinished ...>
+   *                           ^^^^^ name, between the prefix and "("
+   */
+  private isIgnoredCall(line: string): boolean {
+    if (this.relativeMode) return false;
+    const paren = line.indexOf('(');
+    if (paren > 0) {
+      let start = paren;
+      while (start > 0 && isNameChar(line.charCodeAt(start - 1))) start--;
+      const first = line.charCodeAt(start);
+      const named = start < paren && (start === 0 || line.charCodeAt(start - 1) === 32) && !(first >= 48 && first <= 57);
+      // A "(" inside a resumed call's arguments is not a call's name.
+      if (named && line.lastIndexOf('<... ', paren) < 0) {
+        if (FOLLOWED_SYSCALLS.has(line.slice(start, paren))) return false;
+        this.lastUnfinishedIgnored = line.endsWith(' <unfinished ...>');
+        return true;
+      }
+    }
+    // "11051 1795606335.397739 <... futex resumed>) = 0"
+    const resumed = line.indexOf('<... ');
+    if (resumed < 0 || resumed > 64) return false;
+    const end = line.indexOf(' resumed>', resumed);
+    return end > 0 && !FOLLOWED_SYSCALLS.has(line.slice(resumed + 5, end));
+  }
+
+  private relativeMode = false;
+  private lastUnfinishedIgnored = false;
+
   /** Lines still open when the trace ends are reported, not dropped. */
   end(out: ParseOutput[]): void {
     if (this.carry !== null) {
@@ -152,8 +201,8 @@ export class StraceReader {
       const pending = this.pending.get(tid);
       if (pending === undefined || pending.name !== record.name) {
         if (pending !== undefined) this.pending.delete(tid);
-        // After an attach the first resume of a call started earlier has no start: expected.
-        if (!FOLLOWED_SYSCALLS.has(record.name) && this.shape.attachedSeen) return;
+        // Calls that are not followed are not tracked, so their resumes have no start here.
+        if (!FOLLOWED_SYSCALLS.has(record.name)) return;
         out.push(this.diagnostic(lineNo, line, `"<... ${record.name} resumed>" with no start on thread ${tid}`));
         return;
       }
@@ -177,6 +226,7 @@ export class StraceReader {
       if (record.comm !== undefined) pending.comm = record.comm;
       this.pending.set(tid, pending);
       this.lastUnfinishedTid = tid;
+      this.lastUnfinishedIgnored = false;
       const cloneFlags = cloneFlagsAtEntry(record.name, record.body);
       if (cloneFlags !== null) {
         out.push({ type: 'event', event: { ...this.baseFor(pending, tid, [lineNo]), kind: 'clone-start', flags: cloneFlags } });

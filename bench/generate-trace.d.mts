@@ -1,0 +1,16 @@
+// Types for bench/generate-trace.mjs, so tests can generate traces in-process.
+export declare const GENERATOR_VERSION: number;
+export declare function parseSize(text: string): number;
+export interface GeneratedTrace {
+  version: number;
+  seed: number;
+  leakRate: number;
+  gcRate: number;
+  target: number;
+  filtered: boolean;
+  bytes: number;
+  lines: number;
+  findings: { 'unlinked-while-mapped': number; 'remapped-without-unmap': number };
+  counts: Record<string, number>;
+}
+export declare function generate(options: { bytes: number; seed?: number; leakRate?: number; gcRate?: number; write: (text: string) => void }): GeneratedTrace;
