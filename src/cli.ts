@@ -6,6 +6,8 @@ import { OrphanmapError, EXIT_USAGE } from './errors.js';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerDiff } from './commands/diff.js';
 import { registerScan } from './commands/scan.js';
+import { registerCapture } from './commands/capture.js';
+import { registerDoctor } from './commands/doctor.js';
 
 const program = new Command('orphanmap')
   .description('Find memory mappings that outlive their files (deleted-but-mapped), from strace or bpftrace traces.')
@@ -16,6 +18,8 @@ const program = new Command('orphanmap')
 registerAnalyze(program);
 registerDiff(program);
 registerScan(program);
+registerCapture(program);
+registerDoctor(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# capture-strace.sh — capture a bundle of file, fd, mapping and lifecycle syscalls with strace.
+#
+# USAGE
+#   capture-strace.sh -p PID -o BUNDLE_DIR [-d SECONDS] [--parent-pid PID]
+#   capture-strace.sh -o BUNDLE_DIR [-d SECONDS] [--parent-pid PID] -- CMD ARGS...
+#
+#   -p PID          attach to a running process and all its threads (strace -f -p)
+#   -- CMD ARGS...  run CMD under strace (with --seccomp-bpf when strace supports it)
+#   -o BUNDLE_DIR   new or empty directory for the bundle (created)
+#   -d SECONDS      stop after SECONDS; without it, run until interrupted or the target exits
+#   --parent-pid P  stop (and detach) as soon as process P dies, even by SIGKILL
+#
+#   Stops on -d, SIGINT/SIGTERM/SIGHUP, or when every traced process has exited,
+#   and always detaches: after the capture the target shows "TracerPid: 0".
+#   With -- CMD the command is ended (SIGTERM, then SIGKILL) when the capture
+#   stops early: under --seccomp-bpf an untraced command would get ENOSYS from
+#   every traced syscall. Prints the bundle path on stdout; the bundle holds
+#   meta.json, trace.txt, maps-start.txt, fds-start.txt, maps-end.txt, tracer.stderr.
+#   Exit status: 0 bundle complete, 1 the tracer failed, 2 bad usage.
+#   Started with & from a non-interactive shell, bash ignores SIGINT: stop it with SIGTERM.
+#
+# EXAMPLE (trace.txt; real lines, `capture-strace.sh -o b -- /usr/bin/python3 prog.py`
+#          where prog.py maps /tmp/om/seg.index and unlinks it; strace 6.1)
+#   14196<python3> 1795606942.861596 openat(AT_FDCWD</tmp>, "/tmp/om/seg.index", O_RDWR|O_CREAT|O_TRUNC|O_CLOEXEC, 0666) = 4</tmp/om/seg.index> <0.000199>
+#   14196<python3> 1795606942.862126 ftruncate(4</tmp/om/seg.index>, 8192) = 0 <0.000026>
+#   14196<python3> 1795606942.865082 fcntl(4</tmp/om/seg.index>, F_DUPFD_CLOEXEC, 0) = 5</tmp/om/seg.index> <0.000017>
+#   14196<python3> 1795606942.865165 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_SHARED, 4</tmp/om/seg.index>, 0) = 0x7fee61f2a000 <0.000023>
+#   14196<python3> 1795606942.865255 unlink("/tmp/om/seg.index") = 0 <0.000029>
+#   14196<python3> 1795606942.865328 close(4</tmp/om/seg.index>(deleted)) = 0 <0.000027>
+#   14196<python3> 1795606942.870126 exit_group(0) = ?
+#   14196<python3> 1795606942.870872 +++ exited with 0 +++
+#
+# FIELDS
+#   TID<comm>   thread id, with its comm as strace printed it (-Y)
+#   1795606942.861596  wall-clock time of syscall entry, seconds.microseconds (-ttt)
+#   name(args)  the call; fds carry their path at decode time, "(deleted)" after it once
+#               unlinked, sockets and devices their endpoints (-yy); strings up to 4096 bytes (-s)
+#   = RET       return value, with the path for a returned fd
+#   <0.000199>  time spent in the call, seconds (-T)
+#   Other line kinds: "<unfinished ...>" / "<... NAME resumed>" pairs when threads
+#   interleave, "+++ exited with N +++", "+++ killed by SIG +++", "--- SIG... ---".
+#
+# OVERHEAD
+#   ptrace stops the traced thread twice per traced syscall. With -- CMD,
+#   --seccomp-bpf keeps untraced syscalls (read, write, futex...) at full speed;
+#   with -p every syscall of every thread stops, so a busy JVM can slow down
+#   several-fold while attached. Keep -d short on production hosts.
+#
+# REQUIREMENTS
+#   strace >= 5.3 (6.1 tested), bash >= 4.4, coreutils, sed, awk; root or
+#   CAP_SYS_PTRACE, and kernel.yama.ptrace_scope <= 1 for -p (0 for a non-child
+#   as non-root). `orphanmap doctor` checks all of these.
+set -u -o pipefail
+OM_PROG=capture-strace
+# shellcheck source=bundle-lib.sh
+. "$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")/bundle-lib.sh"
+
+om_usage() { sed -n '3,/^# EXAMPLE/{/^# EXAMPLE/d; s/^# \{0,1\}//p; }' "${BASH_SOURCE[0]}"; }
+
+# The syscalls the engine needs; '?' keeps strace quiet on architectures that
+# lack the legacy ones (aarch64 has no open, creat, rename, unlink, fork...).
+OM_STRACE_SYSCALLS='?open,openat,?openat2,?creat,close,?close_range,dup,?dup2,dup3,fcntl,mmap,?mmap2,munmap,mremap,ftruncate,truncate,?rename,renameat,?renameat2,?link,linkat,?unlink,unlinkat,chdir,fchdir,clone,?clone3,?fork,?vfork,execve,execveat,exit,exit_group'
+OM_TRACER_STDOUT=''
+
+om_backend_check() {
+  OM_BACKEND=strace
+  command -v strace >/dev/null 2>&1 || om_die "strace is not installed (apt-get install strace / yum install strace)"
+  OM_TRACER_VERSION=$(strace -V 2>/dev/null | head -n 1)
+}
+
+# True when this strace both knows --seccomp-bpf and can install the filter here.
+om_strace_has_seccomp() {
+  local err
+  err=$(strace -f --seccomp-bpf -qq -e trace=exit_group -o /dev/null true 2>&1 >/dev/null) || return 1
+  [[ -z $err ]]
+}
+
+om_backend_argv() {
+  OM_TRACER_ARGV=(strace -f -ttt -T -yy -Y -s 4096 -e "trace=$OM_STRACE_SYSCALLS" -o "$OM_OUT/trace.txt")
+  if ((OM_CMD_MODE)); then
+    om_strace_has_seccomp && OM_TRACER_ARGV+=(--seccomp-bpf)
+    OM_TRACER_ARGV+=(-- "${OM_CMD[@]}")
+  else
+    OM_TRACER_ARGV+=(-p "$OM_TARGET_PID")
+  fi
+}
+
+# Attached once the target's main thread names strace as its tracer.
+om_backend_attached() {
+  [[ $(om_tracer_pid "$OM_TARGET_PID") == "$OM_TRACER_PID" ]] && grep -q ' attached' "$OM_OUT/tracer.stderr" 2>/dev/null
+}
+
+om_backend_first_pid() {
+  [[ -s $OM_OUT/trace.txt ]] || return 0
+  head -n 1 "$OM_OUT/trace.txt" | sed -n 's/^\([0-9][0-9]*\).*/\1/p'
+}
+
+om_backend_counts() {
+  OM_LOST_EVENTS=''   # ptrace loses nothing
+  # A string cut at -s shows as "..."... after its closing quote.
+  OM_TRUNCATED_EVENTS=$(grep -c '[^\\]"\.\.\.' "$OM_OUT/trace.txt" 2>/dev/null)
+  [[ -n $OM_TRUNCATED_EVENTS ]] || OM_TRUNCATED_EVENTS=0
+}
+
+om_run_capture "$@"

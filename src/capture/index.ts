@@ -1,0 +1,10 @@
+export { BACKENDS, captureScriptPath, packageRoot, scriptsDir, type Backend } from './scripts.js';
+export {
+  captureScriptArgs,
+  readBundleMeta,
+  startCapture,
+  validateCaptureOptions,
+  type CaptureHandle,
+  type CaptureOptions,
+  type CaptureResult,
+} from './supervise.js';

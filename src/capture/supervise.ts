@@ -1,0 +1,151 @@
+// Spawning and supervising scripts/capture-*.sh. The scripts do the real work
+// (attach, snapshots, meta.json, detaching) and are usable without Node; this
+// module only starts one, forwards a stop request, follows the trace for live
+// views, and reads the finished bundle's meta.json.
+//
+// Safety does not depend on this process staying alive: the script gets
+// --parent-pid process.pid, and its watchdog detaches the tracer if we die,
+// even by SIGKILL.
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { BundleMeta } from '../ingest/bundle.js';
+import { tailFile } from '../ingest/tail.js';
+import { UsageError } from '../errors.js';
+import { captureScriptPath, type Backend } from './scripts.js';
+
+export interface CaptureOptions {
+  backend: Backend;
+  /** Attach to this running process (all threads, and what it forks). */
+  pid?: number;
+  /** Or run this command (argv) under the tracer. */
+  command?: string[];
+  /** The bundle directory: new or empty. */
+  outDir: string;
+  /** Stop after this many seconds; by default run until stopped or the target exits. */
+  durationSeconds?: number;
+  /** Every line of trace.txt, as the tracer writes it (live views). */
+  onLine?: (text: string, lineNo: number) => void;
+  /** The script's and the tracer's messages; default: copied to process.stderr. */
+  onStderr?: (text: string) => void;
+  /** Turn SIGINT/SIGTERM/SIGHUP of this process into stop(); default true. */
+  handleSignals?: boolean;
+  /** Stdin of a launched command; default 'inherit' for a command, 'ignore' with pid. */
+  stdin?: 'inherit' | 'ignore';
+}
+
+export interface CaptureResult {
+  bundleDir: string;
+  meta: BundleMeta;
+  /** True when the capture ended because stop() was called or a signal arrived. */
+  stopped: boolean;
+}
+
+export interface CaptureHandle {
+  /** The capture script's pid. */
+  readonly pid: number;
+  readonly bundleDir: string;
+  /** Resolves with a complete bundle; rejects (UsageError) when the tracer could not run. */
+  readonly done: Promise<CaptureResult>;
+  /** Asks for a clean stop: detach, end snapshot, final meta.json. Idempotent. */
+  stop(): void;
+}
+
+const SCRIPT_EXIT_USAGE = 2;
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+export function validateCaptureOptions(options: CaptureOptions): void {
+  const hasPid = options.pid !== undefined;
+  const hasCommand = options.command !== undefined && options.command.length > 0;
+  if (hasPid === hasCommand) throw new UsageError('give either --pid N or -- CMD ARGS..., not both and not neither');
+  if (hasPid && (!Number.isInteger(options.pid) || (options.pid ?? 0) <= 0)) throw new UsageError(`--pid needs a positive integer, got ${options.pid}`);
+  if (options.durationSeconds !== undefined && !(Number.isFinite(options.durationSeconds) && options.durationSeconds > 0)) {
+    throw new UsageError(`--duration needs a positive number of seconds, got ${options.durationSeconds}`);
+  }
+  if (options.outDir.trim() === '') throw new UsageError('--out needs a directory');
+}
+
+/** The script's argv, without the script itself. */
+export function captureScriptArgs(options: CaptureOptions, parentPid: number = process.pid): string[] {
+  const args = ['-o', resolve(options.outDir), '--parent-pid', String(parentPid)];
+  if (options.durationSeconds !== undefined) args.push('-d', String(options.durationSeconds));
+  if (options.pid !== undefined) args.push('-p', String(options.pid));
+  else args.push('--', ...(options.command ?? []));
+  return args;
+}
+
+export function startCapture(options: CaptureOptions): CaptureHandle {
+  validateCaptureOptions(options);
+  const bundleDir = resolve(options.outDir);
+  const script = captureScriptPath(options.backend);
+  const stdin = options.stdin ?? (options.pid !== undefined ? 'ignore' : 'inherit');
+  const child = spawn(script, captureScriptArgs(options), { stdio: [stdin, 'pipe', 'pipe'] });
+
+  let stdout = '';
+  let stderrTail = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderrTail = (stderrTail + chunk).slice(-4000);
+    if (options.onStderr) options.onStderr(chunk);
+    else process.stderr.write(chunk);
+  });
+
+  let stopped = false;
+  const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    // The script traps SIGTERM and runs its full stop sequence.
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  const handleSignals = options.handleSignals ?? true;
+  if (handleSignals) for (const signal of STOP_SIGNALS) process.on(signal, stop);
+
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit, rejectExit) => {
+    child.once('error', rejectExit);
+    // 'exit', not 'close': a launched command may keep our stderr pipe open.
+    child.once('exit', (code, signal) => resolveExit({ code, signal }));
+  });
+  const tail = options.onLine ? tailFile(join(bundleDir, 'trace.txt'), options.onLine, { writerDone: exited }).catch(() => undefined) : Promise.resolve();
+
+  const done = (async (): Promise<CaptureResult> => {
+    try {
+      let exit: { code: number | null; signal: NodeJS.Signals | null };
+      try {
+        exit = await exited;
+      } catch (error) {
+        throw new UsageError(`cannot run ${script}: ${(error as Error).message}`);
+      }
+      await tail;
+      const reason = lastMessage(stderrTail);
+      if (exit.code === SCRIPT_EXIT_USAGE) throw new UsageError(reason ?? `capture-${options.backend}.sh rejected its arguments`);
+      if (exit.code !== 0) {
+        const how = exit.code === null ? `was killed by ${exit.signal}` : `failed (exit status ${exit.code})`;
+        throw new UsageError(`capture with ${options.backend} ${how}${reason ? `: ${reason}` : ''}`, bundleDir);
+      }
+      const printed = stdout.trim().split('\n').pop() ?? '';
+      const dir = printed === '' ? bundleDir : printed;
+      return { bundleDir: dir, meta: await readBundleMeta(dir), stopped };
+    } finally {
+      if (handleSignals) for (const signal of STOP_SIGNALS) process.off(signal, stop);
+    }
+  })();
+
+  return { pid: child.pid ?? -1, bundleDir, done, stop };
+}
+
+export async function readBundleMeta(bundleDir: string): Promise<BundleMeta> {
+  const path = join(bundleDir, 'meta.json');
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as BundleMeta;
+  } catch (error) {
+    throw new UsageError(`unreadable bundle metadata: ${(error as Error).message}`, path);
+  }
+}
+
+/** The last "error:" line the script printed, or its last line. */
+function lastMessage(stderr: string): string | null {
+  const lines = stderr.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const error = [...lines].reverse().find((line) => /\berror: /.test(line));
+  const line = error ?? lines[lines.length - 1];
+  return line === undefined ? null : line.replace(/^capture-(strace|bpftrace): (error: )?/, '');
+}

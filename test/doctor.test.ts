@@ -1,0 +1,52 @@
+// runDoctorChecks on this machine (the CI image: root, strace, bpftrace, BTF).
+import { describe, expect, it } from 'vitest';
+import { effectiveCapabilities, formatDoctor, runDoctorChecks, type DoctorEnv, systemDoctorEnv } from '../src/commands/doctor.js';
+
+describe('doctor', () => {
+  const checks = runDoctorChecks();
+  const byId = new Map(checks.map((check) => [check.id, check]));
+
+  it('reports every check once, in a fixed order', () => {
+    expect(checks.map((check) => check.id)).toEqual(['privileges', 'ptrace-scope', 'strace', 'seccomp-bpf', 'bpftrace', 'tracefs', 'btf', 'max-map-count']);
+  });
+
+  it('finds strace with its version, and a working --seccomp-bpf', () => {
+    expect(byId.get('strace')).toMatchObject({ status: 'ok', fix: null });
+    expect(byId.get('strace')?.detail).toMatch(/^strace \d+\.\d+/);
+    expect(byId.get('seccomp-bpf')?.status).toBe('ok');
+  });
+
+  it('reads privileges from CapEff and the kernel files', () => {
+    if (process.getuid?.() === 0) expect(byId.get('privileges')?.detail).toMatch(/^root/);
+    expect(byId.get('btf')?.status).toBe('ok');
+    expect(byId.get('max-map-count')?.detail).toMatch(/^vm\.max_map_count = \d+$/);
+  });
+
+  it('gives a fix for everything that is not ok', () => {
+    for (const check of checks) expect(check.fix === null).toBe(check.status === 'ok');
+  });
+
+  it('decodes CapEff', () => {
+    const caps = effectiveCapabilities('Name:\tx\nCapEff:\t000001fffeffffff\n');
+    expect(caps).toBe(0x1fffeffffffn);
+    expect(effectiveCapabilities('Name:\tx\n')).toBeNull();
+  });
+
+  it('fails the right checks on a bare host', () => {
+    const bare: DoctorEnv = {
+      readFile: (path) => (path === '/proc/self/status' ? 'CapEff:\t0000000000000000\n' : path.endsWith('ptrace_scope') ? '3\n' : path.endsWith('max_map_count') ? '65530\n' : null),
+      exists: () => false,
+      run: () => null,
+      uid: 1000,
+    };
+    const status = Object.fromEntries(runDoctorChecks(bare).map((check) => [check.id, check.status]));
+    expect(status).toEqual({ privileges: 'fail', 'ptrace-scope': 'fail', strace: 'fail', 'seccomp-bpf': 'warn', bpftrace: 'warn', tracefs: 'warn', btf: 'warn', 'max-map-count': 'warn' });
+  });
+
+  it('formats one line per check with ok/warn/fail first, and the fix under it', () => {
+    const text = formatDoctor(runDoctorChecks(systemDoctorEnv));
+    const statusLines = text.split('\n').filter((line) => /^(ok|warn|fail)\s/.test(line));
+    expect(statusLines).toHaveLength(8);
+    expect(text.split('\n').filter((line) => /^\s+fix: /.test(line))).toHaveLength(checks.filter((check) => check.fix !== null).length);
+  });
+});
