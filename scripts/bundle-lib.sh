@@ -375,7 +375,9 @@ om_finish() {
 # om_watchdog SCRIPT_PID SCRIPT_ST -> runs in its own process until the tracer ends.
 om_watchdog() {
   local script_pid=$1 script_st=$2 parent_st='' told=0
-  trap '' INT TERM HUP
+  # PIPE too: once orphanmap is gone, our stderr is a broken pipe, and dying of
+  # SIGPIPE on the next log line would leave the target traced.
+  trap '' INT TERM HUP PIPE
   if [[ -n $OM_PARENT_PID ]]; then
     parent_st=$(om_starttime "$OM_PARENT_PID") || parent_st=gone
   fi
@@ -426,6 +428,9 @@ om_run_capture() {
 
   trap 'om_on_signal interrupted' INT TERM HUP
   trap 'om_on_signal parent-died' USR1
+  # orphanmap reads our stdout and stderr; if it is killed, writing to them must
+  # fail quietly rather than kill this script before it has detached the tracer.
+  trap '' PIPE
 
   # The traced command's stdout goes to our stderr: stdout carries only the bundle path.
   # With -- CMD the command's stderr is shown and kept in tracer.stderr as well

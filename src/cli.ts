@@ -8,6 +8,7 @@ import { registerDiff } from './commands/diff.js';
 import { registerScan } from './commands/scan.js';
 import { registerCapture } from './commands/capture.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerLive } from './commands/live.js';
 
 const program = new Command('orphanmap')
   .description('Find memory mappings that outlive their files (deleted-but-mapped), from strace or bpftrace traces.')
@@ -19,6 +20,7 @@ registerAnalyze(program);
 registerDiff(program);
 registerScan(program);
 registerCapture(program);
+registerLive(program);
 registerDoctor(program);
 
 try {

@@ -1,0 +1,157 @@
+// End to end with the real tracers: `orphanmap capture` records the JVM
+// reproducer (launched, or attached while it runs) with strace and with
+// bpftrace; `orphanmap analyze BUNDLE` must match the ground truth the JVM
+// printed from /proc/self/maps. Needs root, strace, bpftrace, tracefs and a
+// JDK: .ci/run provides them all.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Finding } from '../src/engine/findings.js';
+import { parseGroundTruth, reportedOrphans } from './ground-truth.js';
+import { CLI, compileReproducer, requireTool, runCli } from './tools.js';
+
+let classes: string;
+
+beforeAll(() => {
+  requireTool('strace');
+  requireTool('bpftrace');
+  requireTool('java');
+  classes = compileReproducer();
+});
+
+function reproducerArgs(mode: string, dir: string): string[] {
+  return ['java', '-cp', classes, 'IndexLifecycle', '--mode', mode, '--threads', '2', '--segments', '2', '--dir', join(dir, 'logs')];
+}
+
+function run(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+async function waitFor(path: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(path)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${path}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function analyzeBundle(bundle: string): { findings: Finding[]; unparsed: number } {
+  const result = runCli(['analyze', bundle, '--format', 'json']);
+  expect(result.status, result.stderr).toBe(0);
+  const report = JSON.parse(result.stdout) as { findings: Finding[]; summary: { unparsedLines: number } };
+  return { findings: report.findings, unparsed: report.summary.unparsedLines };
+}
+
+async function captureLaunched(backend: string, mode: string): Promise<{ bundle: string; truth: string }> {
+  const dir = mkdtempSync(join(tmpdir(), `orphanmap-e2e-${backend}-${mode}-`));
+  const bundle = join(dir, 'bundle');
+  const stdoutFile = join(dir, 'stdout.txt');
+  // `exec` keeps the JVM's pid that of the traced command; its stdout (the ground truth) goes to a file.
+  const shell = `exec ${reproducerArgs(mode, dir).join(' ')} > ${stdoutFile}`;
+  const capture = await run(spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--out', bundle, '--', 'sh', '-c', shell]));
+  expect(capture.code, capture.stderr).toBe(0);
+  return { bundle, truth: readFileSync(stdoutFile, 'utf8') };
+}
+
+async function captureAttached(backend: string, mode: string): Promise<{ bundle: string; truth: string }> {
+  const dir = mkdtempSync(join(tmpdir(), `orphanmap-e2e-${backend}-${mode}-attach-`));
+  const bundle = join(dir, 'bundle');
+  const go = join(dir, 'go');
+  const jvm = spawn(reproducerArgs(mode, dir)[0]!, [...reproducerArgs(mode, dir).slice(1), '--wait-for', go], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const jvmDone = run(jvm);
+  const capture = run(spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--pid', String(jvm.pid), '--out', bundle]));
+  // meta.json is written once the tracer is attached: only then may the JVM start its work.
+  await waitFor(join(bundle, 'meta.json'), 90_000);
+  writeFileSync(go, '');
+  const [jvmResult, captureResult] = await Promise.all([jvmDone, capture]);
+  expect(jvmResult.code, jvmResult.stderr).toBe(0);
+  expect(captureResult.code, captureResult.stderr).toBe(0);
+  return { bundle, truth: jvmResult.stdout };
+}
+
+describe.each(['strace', 'bpftrace'])('capture with %s, then analyze the bundle', (backend) => {
+  it.each([
+    ['launched', 'leaky'],
+    ['launched', 'fixed'],
+    ['attached', 'leaky'],
+    ['attached', 'fixed'],
+  ])('%s, %s mode: exactly the ground truth', async (how, mode) => {
+    const { bundle, truth } = how === 'launched' ? await captureLaunched(backend, mode) : await captureAttached(backend, mode);
+    const expected = parseGroundTruth(truth);
+    expect(expected).toHaveLength(mode === 'leaky' ? 8 : 0);
+    const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { backend: string; endTime: string | null; lostEvents: number | null };
+    expect(meta.backend).toBe(backend);
+    expect(meta.endTime).not.toBeNull();
+    const { findings, unparsed } = analyzeBundle(bundle);
+    expect(unparsed).toBe(0);
+    expect(reportedOrphans(findings)).toEqual(expected);
+    expect(findings.filter((f) => f.kind === 'remapped-without-unmap')).toHaveLength(expected.length);
+  }, 180_000);
+});
+
+describe('orphanmap live', () => {
+  it('without a terminal prints each finding as NDJSON as it is decided and resolved', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orphanmap-e2e-live-'));
+    const stdoutFile = join(dir, 'stdout.txt');
+    const shell = `exec ${reproducerArgs('leaky', dir).join(' ')} > ${stdoutFile}`;
+    const live = await run(spawn(process.execPath, [CLI, 'live', '--save', join(dir, 'bundle'), '--', 'sh', '-c', shell], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    expect(live.code, live.stderr).toBe(0);
+    const lines = live.stdout.trim().split('\n').map((line) => JSON.parse(line) as Finding);
+    const last = new Map(lines.map((finding) => [finding.id, finding]));
+    expect(reportedOrphans([...last.values()])).toEqual(parseGroundTruth(readFileSync(stdoutFile, 'utf8')));
+    // Decided first (unresolved), resolved later: two lines per finding.
+    expect(lines.filter((f) => f.resolution === null).length).toBe(last.size);
+    expect(existsSync(join(dir, 'bundle', 'trace.txt'))).toBe(true);
+  }, 120_000);
+
+  it('killed with SIGKILL while attached: the target keeps running with no tracer', async () => {
+    const target = spawn('sh', ['-c', 'while :; do sleep 0.2; done'], { stdio: 'ignore' });
+    const dir = mkdtempSync(join(tmpdir(), 'orphanmap-e2e-kill-'));
+    const live = spawn(process.execPath, [CLI, 'live', '--pid', String(target.pid), '--save', join(dir, 'bundle')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const liveDone = run(live);
+    try {
+      await waitFor(join(dir, 'bundle', 'meta.json'), 30_000);
+      expect(tracerPid(target.pid!)).not.toBe(0);
+      live.kill('SIGKILL');
+      await liveDone;
+      const deadline = Date.now() + 10_000;
+      while (tracerPid(target.pid!) !== 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(tracerPid(target.pid!)).toBe(0);
+      expect(readFileSync(`/proc/${target.pid}/stat`, 'utf8').split(' ')[2]).not.toBe('T'); // not left stopped
+    } finally {
+      target.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  it('capture interrupted with SIGINT leaves a complete bundle', async () => {
+    const target = spawn('sh', ['-c', 'while :; do sleep 0.2; done'], { stdio: 'ignore' });
+    const dir = mkdtempSync(join(tmpdir(), 'orphanmap-e2e-int-'));
+    const bundle = join(dir, 'bundle');
+    const capture = spawn(process.execPath, [CLI, 'capture', '--pid', String(target.pid), '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const captureDone = run(capture);
+    try {
+      await waitFor(join(bundle, 'meta.json'), 30_000);
+      capture.kill('SIGINT');
+      const result = await captureDone;
+      expect(result.code, result.stderr).toBe(0);
+      const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { endTime: string | null; exitReason: string };
+      expect(meta.endTime).not.toBeNull();
+      expect(meta.exitReason).toBe('interrupted');
+      expect(existsSync(join(bundle, 'maps-end.txt'))).toBe(true);
+      expect(tracerPid(target.pid!)).toBe(0);
+    } finally {
+      target.kill('SIGKILL');
+    }
+  }, 60_000);
+});
+
+function tracerPid(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/TracerPid:\s+(\d+)/.exec(status)?.[1] ?? -1);
+}
