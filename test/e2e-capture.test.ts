@@ -95,6 +95,39 @@ describe.each(['strace', 'bpftrace'])('capture with %s, then analyze the bundle'
   }, 180_000);
 });
 
+describe('a bundle whose process outlives the capture', () => {
+  it('marks still-mapped orphans confirmed by maps-end.txt and shows its lines', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orphanmap-e2e-hold-'));
+    const bundle = join(dir, 'bundle');
+    const go = join(dir, 'go');
+    const ready = join(dir, 'ready');
+    const jvm = spawn('java', [...reproducerArgs('leaky', dir).slice(1), '--wait-for', go, '--ready-file', ready, '--hold-seconds', '60'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let truth = '';
+    jvm.stdout!.setEncoding('utf8').on('data', (chunk: string) => (truth += chunk));
+    try {
+      const capture = spawn(process.execPath, [CLI, 'capture', '--pid', String(jvm.pid), '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const captureDone = run(capture);
+      await waitFor(join(bundle, 'meta.json'), 30_000);
+      writeFileSync(go, '');
+      await waitFor(ready, 60_000);
+      capture.kill('SIGINT');
+      expect((await captureDone).code).toBe(0);
+    } finally {
+      jvm.kill('SIGKILL');
+    }
+    const result = runCli(['analyze', bundle, '--format', 'json']);
+    const report = JSON.parse(result.stdout) as { findings: Finding[]; mapsLines: Record<string, string> };
+    const orphans = report.findings.filter((f) => f.kind === 'unlinked-while-mapped' && f.severity === 'error');
+    expect(orphans.map((f) => ({ address: f.address, path: f.path })).sort((a, b) => a.address.localeCompare(b.address))).toEqual(parseGroundTruth(truth));
+    for (const orphan of orphans) {
+      expect(orphan.resolution).toBe('still-mapped');
+      expect(orphan.confirmedByMaps).toBe(true);
+      expect(report.mapsLines[orphan.id]).toMatch(new RegExp(`^${orphan.address.slice(2)}-[0-9a-f]+ rw-s .* \\(deleted\\)$`));
+    }
+    expect(runCli(['analyze', bundle]).stdout).toContain('(confirmed by maps-end.txt)');
+  }, 120_000);
+});
+
 describe('orphanmap live', () => {
   it('without a terminal prints each finding as NDJSON as it is decided and resolved', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'orphanmap-e2e-live-'));
