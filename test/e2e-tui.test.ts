@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine/engine.js';
 import { readStrace } from './helpers.js';
+import { requireTool } from './tools.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const TRACE = join(ROOT, 'traces/f-o-ttt-T-y/trace.txt');
 const SOCKET = `orphanmap-e2e-${process.pid}`;
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 
 function tmux(...args: string[]): string {
   return execFileSync('tmux', ['-L', SOCKET, '-f', '/dev/null', ...args], { encoding: 'utf8' });
@@ -75,8 +75,9 @@ function expectedOrphan() {
   return { finding: findings[index]!, index };
 }
 
-describe.skipIf(!hasTmux)('TUI in a real terminal (tmux)', () => {
+describe('TUI in a real terminal (tmux)', () => {
   beforeAll(() => {
+    requireTool('tmux');
     if (!existsSync(join(ROOT, 'dist/tui/run.js'))) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
   });
 

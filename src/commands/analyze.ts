@@ -8,6 +8,7 @@ import { analyze } from '../ingest/analyze.js';
 import { buildReport, findingFilter, type FindingFilter, type Report } from '../report/report.js';
 import { formatText } from '../report/text.js';
 import { redactReport } from '../report/redact.js';
+import { loadInkInteractively } from '../tui/terminal.js';
 import { formatReport, OUTPUT_FORMATS, type OutputFormat } from '../report/formats.js';
 
 interface AnalyzeFlags {
@@ -48,6 +49,7 @@ async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise<number
   if (flags.pid !== undefined) filter.pid = flags.pid;
   if (flags.path !== undefined) filter.path = flags.path;
   if (flags.tui === true) {
+    loadInkInteractively();
     const { runAnalyzeTui } = await import('../tui/run.js');
     // Without a terminal the UI is not drawn: fall through to the report.
     if (await runAnalyzeTui(inputs, filter)) return 0;

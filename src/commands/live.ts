@@ -12,6 +12,7 @@ import { startCapture, type CaptureHandle } from '../capture/supervise.js';
 import { EXIT_INTERRUPTED, UsageError } from '../errors.js';
 import { analyzeLiveBundle, type Analysis } from '../ingest/analyze.js';
 import { findingFilter, type FindingFilter } from '../report/report.js';
+import { hasTerminal, loadInkInteractively } from '../tui/terminal.js';
 
 interface LiveFlags {
   pid?: string;
@@ -44,8 +45,7 @@ async function runLive(command: string[], flags: LiveFlags): Promise<number> {
   const outDir = flags.save ?? (await mkdtemp(join(tmpdir(), 'orphanmap-live-')));
   const filter: FindingFilter = flags.path === undefined ? {} : { path: flags.path };
 
-  const { canUseTui } = await import('../tui/run.js');
-  const tui = canUseTui();
+  const tui = hasTerminal();
   const handle = startCapture({
     backend: flags.backend,
     outDir,
@@ -80,6 +80,7 @@ async function liveAsNdjson(handle: CaptureHandle, filter: FindingFilter): Promi
 }
 
 async function liveInTui(handle: CaptureHandle, flags: LiveFlags, pid: number | undefined, command: string[], filter: FindingFilter): Promise<{ stopped: boolean }> {
+  loadInkInteractively();
   const { startTui } = await import('../tui/run.js');
   const session = startTui({
     source: { kind: 'live', pid: pid ?? null, command: command.length > 0 ? command.join(' ') : null, backend: flags.backend },
