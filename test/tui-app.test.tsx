@@ -101,7 +101,7 @@ describe('App on the JVM reproducer trace', () => {
     // The /proc/self/maps ground truth: each deleted mapping has its row.
     expect(groundTruth).toHaveLength(8);
     for (const mapping of groundTruth) {
-      const name = mapping.path.slice(mapping.path.lastIndexOf('/') + 1);
+      const name = mapping.path.slice(mapping.path.lastIndexOf('/') + 1).replace(/0{4,}/g, '0…');
       expect(out).toMatch(new RegExp(`ERR unlink .*${name.replace(/\./g, '\\.')}\\s+${mapping.address}\\s+10\\.0 MiB\\s+\\d+ released at exit`));
     }
   });

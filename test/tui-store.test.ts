@@ -154,13 +154,12 @@ describe('TuiStore', () => {
 });
 
 describe('TUI formatting', () => {
-  it('keeps the file name when shortening a path and elides the middle', () => {
+  it('keeps the partition directory and the file name, squeezing runs of zeros when short of room', () => {
     const path = '/tmp/orphanmap-repro/f-o-ttt-T-y/topic-1/00000000000000001000.index.deleted';
-    const short = shortenPath(path, 50);
-    expect(short).toHaveLength(50);
-    expect(short.endsWith('/00000000000000001000.index.deleted')).toBe(true);
-    expect(short.startsWith('/tmp/')).toBe(true);
-    expect(shortenPath(path, 20)).toHaveLength(20);
+    expect(shortenPath(path, 50)).toBe('…/topic-1/00000000000000001000.index.deleted');
+    expect(shortenPath(path, 30)).toBe('…/topic-1/0…1000.index.deleted');
+    expect(shortenPath(path, 20)).toBe('0…1000.index.deleted');
+    expect(shortenPath(path, 12)).toHaveLength(12);
     expect(shortenPath('/short', 20)).toBe('/short');
   });
 

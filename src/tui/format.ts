@@ -17,13 +17,15 @@ export function shortenPath(raw: string, width: number): string {
   const path = escapeControl(raw);
   if (width <= 0) return '';
   if (path.length <= width) return path;
-  if (width === 1) return ELLIPSIS;
-  const slash = path.lastIndexOf('/');
-  const name = path.slice(slash + 1);
-  if (slash < 0 || name.length + 2 > width) return elideMiddle(name.length > 0 ? name : path, width);
-  // Room for "<head>…/<name>": take as much of the directory's start as fits.
-  const head = path.slice(0, width - name.length - 2);
-  return `${head}${ELLIPSIS}/${name}`;
+  const parts = path.split('/');
+  const name = parts.pop() ?? path;
+  const parent = parts.pop();
+  // Kafka-style names are mostly zeros: 00000000000000001000.index → 0…1000.index
+  const squeezed = name.replace(/0{4,}/g, `0${ELLIPSIS}`);
+  // The parent directory names the topic partition: keep it before the head of the path.
+  const candidates = parent === undefined || parent === '' ? [squeezed] : [`${ELLIPSIS}/${parent}/${name}`, `${ELLIPSIS}/${parent}/${squeezed}`, squeezed];
+  for (const candidate of candidates) if (candidate.length <= width) return candidate;
+  return elideMiddle(squeezed, width);
 }
 
 /** Keep both ends of a string, with … in between. */
@@ -166,7 +168,7 @@ export function wrapRows(text: string, width: number): string[] {
  *   ^^^^^^^^^^^^^^^^^^^^^^^^ prefix
  */
 export function callText(text: string): string {
-  const match = /^(?:\[pid\s+\d+\]\s+|\d+\s+)?(?:\d{1,2}:\d{2}:\d{2}(?:\.\d+)?\s+|\d+\.\d+\s+)?/.exec(text);
+  const match = /^(?:\[pid\s+\d+(?:<[^>]*>)?\]\s+|\d+(?:<[^>]*>)?\s+)?(?:\d{1,2}:\d{2}:\d{2}(?:\.\d+)?\s+|\d+\.\d+\s+)?/.exec(text);
   const cut = match === null ? 0 : match[0].length;
   return text.slice(cut);
 }
