@@ -35,8 +35,9 @@ class FileNode {
   gone = false;
   /** Findings keep their file alive for evidence. */
   findingRefs = 0;
-  readonly evidenceHead: EvidenceLine[] = [];
-  readonly evidenceTail: EvidenceLine[] = [];
+  // The events themselves are kept; their lines are only built for a report.
+  readonly evidenceHead: EventBase[] = [];
+  readonly evidenceTail: EventBase[] = [];
   evidenceDropped = 0;
 
   constructor(
@@ -55,21 +56,19 @@ class FileNode {
     return this.history[this.history.length - 1] ?? `(file #${this.id})`;
   }
 
-  note(lines: EvidenceLine[]): void {
-    for (const line of lines) {
-      if (this.evidenceHead.length < EVIDENCE_HEAD) this.evidenceHead.push(line);
-      else {
-        this.evidenceTail.push(line);
-        if (this.evidenceTail.length > EVIDENCE_TAIL) {
-          this.evidenceTail.shift();
-          this.evidenceDropped++;
-        }
+  note(event: EventBase): void {
+    if (this.evidenceHead.length < EVIDENCE_HEAD) this.evidenceHead.push(event);
+    else {
+      this.evidenceTail.push(event);
+      if (this.evidenceTail.length > EVIDENCE_TAIL) {
+        this.evidenceTail.shift();
+        this.evidenceDropped++;
       }
     }
   }
 
   evidence(): EvidenceLine[] {
-    return [...this.evidenceHead, ...this.evidenceTail];
+    return [...this.evidenceHead, ...this.evidenceTail].flatMap(evidenceLines);
   }
 }
 
@@ -193,7 +192,7 @@ export class Engine {
           const name = this.resolve(task, event.newDir, event.newPath);
           file.addName(name);
           this.names.set(name, file);
-          file.note(this.lines(event));
+          file.note(event);
         }
         return this.changes;
       }
@@ -240,7 +239,7 @@ export class Engine {
           this.inodes.set(key, file);
         }
       }
-      file.note([{ file: seed.place.file, line: seed.place.line, text: seed.text, time: null, tid: null }]);
+      file.note({ place: seed.place, time: null, seconds: null, tid: 0, raw: seed.text });
       const at: At = { file: seed.place.file, line: seed.place.line, time: null, tid: null };
       const record = this.addRecord(task.space, file, seed.start, seed.end - seed.start, seed.offset, at, seed.end);
       if (seed.deleted) {
@@ -443,7 +442,7 @@ export class Engine {
       this.inodes.set(key, file);
     }
     this.setFd(task, event.fd, file, event.cloexec, true);
-    file.note(this.lines(event));
+    file.note(event);
   }
 
   private setFd(task: Task, fd: number, file: FileNode | null, cloexec: boolean, handedOut = false): void {
@@ -466,7 +465,7 @@ export class Engine {
       return;
     }
     task.fds.fds.delete(fd);
-    entry.file?.note(this.lines(event));
+    entry.file?.note(event);
     this.dropFdRef(entry.file);
   }
 
@@ -482,7 +481,7 @@ export class Engine {
     if (oldFd === newFd) return;
     const file = this.fileOfFd(task, oldFd, undefined);
     this.setFd(task, newFd, file, cloexec);
-    file?.note(this.lines(event));
+    file?.note(event);
   }
 
   /** The file behind an fd; an fd opened before the trace is named from the -y hint. */
@@ -548,7 +547,7 @@ export class Engine {
       file.size = event.length;
       file.sizeChangeSeq = this.seq;
     }
-    file.note(this.lines(event));
+    file.note(event);
   }
 
   private rename(task: Task, event: TraceEvent & { kind: 'rename' }): void {
@@ -564,13 +563,13 @@ export class Engine {
       else this.names.delete(to);
       if (replaced !== undefined) this.names.set(from, replaced);
       else this.names.delete(from);
-      moving?.note(this.lines(event));
-      replaced?.note(this.lines(event));
+      moving?.note(event);
+      replaced?.note(event);
       return;
     }
     // Renaming over an existing name unlinks the file that had it.
     if (replaced !== undefined && replaced !== moving) {
-      replaced.note(this.lines(event));
+      replaced.note(event);
       this.removeName(replaced, to, event);
     }
     if (moving === undefined) {
@@ -580,7 +579,7 @@ export class Engine {
     this.moveName(moving, from, to);
     this.names.delete(from);
     this.names.set(to, moving);
-    moving.note(this.lines(event));
+    moving.note(event);
   }
 
   private moveName(file: FileNode, from: string, to: string): void {
@@ -595,7 +594,7 @@ export class Engine {
     if (event.inode !== undefined) file = this.inodes.get(inodeKey(event.inode));
     file ??= this.names.get(name);
     if (file === undefined) return;
-    file.note(this.lines(event));
+    file.note(event);
     this.removeName(file, name, event, event.nlinkAfter);
   }
 
@@ -628,7 +627,7 @@ export class Engine {
     if (event.fd < 0 || (event.flags & MAP_ANONYMOUS) !== 0) return;
     const file = this.fileOfFd(task, event.fd, event.fdHint, event.inode);
     if (file === null) return;
-    file.note(this.lines(event));
+    file.note(event);
     const remappedAt = this.at(event);
     // The resize signature: mapped, size changed, mapped again, old mapping still live.
     for (const old of file.records) {
@@ -670,7 +669,7 @@ export class Engine {
       // Same mapping, new place: its findings follow it.
       task.space.insert({ start: event.newAddress, end: pageEnd(event.newAddress, event.newLength), record: moved });
       moved.file.records.add(moved);
-      moved.file.note(this.lines(event));
+      moved.file.note(event);
     }
     this.settle(touched, 'unmapped', event);
   }
@@ -687,7 +686,7 @@ export class Engine {
 
   private noteOnRecords(records: MappingRecord<FileNode>[], event: EventBase): void {
     const files = new Set(records.map((record) => record.file));
-    for (const file of files) file.note(this.lines(event));
+    for (const file of files) file.note(event);
   }
 
   /** Records that lost pieces: those with none left are gone, and so are their findings. */
@@ -768,17 +767,14 @@ export class Engine {
     return at;
   }
 
-  private lines(event: EventBase): EvidenceLine[] {
-    const texts = event.raw.split('\n');
-    const numbers = event.lines ?? [event.place.line];
-    return texts.map((text, index) => ({
-      file: event.place.file,
-      line: numbers[index] ?? event.place.line,
-      text,
-      time: event.time,
-      tid: event.tid,
-    }));
-  }
+}
+
+/** The physical lines an event was read from (two for an unfinished/resumed pair). */
+function evidenceLines(event: EventBase): EvidenceLine[] {
+  const texts = event.raw.split('\n');
+  const numbers = event.lines ?? [event.place.line];
+  const tid = event.tid === 0 ? null : event.tid;
+  return texts.map((text, index) => ({ file: event.place.file, line: numbers[index] ?? event.place.line, text, time: event.time, tid }));
 }
 
 function inodeKey(inode: Inode): string {

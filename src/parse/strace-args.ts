@@ -216,10 +216,18 @@ export function parseNumber(text: string): number | null {
   let value: number;
   if (t.startsWith('0x')) value = parseInt(t.slice(2), 16);
   else if (t.length > 1 && t.charCodeAt(0) === 48) value = parseInt(t, 8);
-  else if (/^\d+$/.test(t)) value = Number(t);
+  else if (isDecimal(t)) value = Number(t);
   else return null;
   if (!Number.isFinite(value)) return null;
   return negative ? -value : value;
+}
+
+function isDecimal(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** `O_RDWR|O_CREAT|0x80000000`, `0x22`, `MAP_SHARED|MAP_FIXED`: symbolic names through `table`. */
