@@ -75,6 +75,12 @@ describe('StraceReader', () => {
     expect(events).toMatchObject([{ kind: 'thread-exit', tid: 13734, how: 'exited with 0' }, { kind: 'thread-exit', tid: 13733, how: 'killed by SIGSEGV (core dumped)' }]);
   });
 
+  it('reports a followed call whose return value strace could not fetch', () => {
+    const { events, diagnostics } = readStrace('1 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3, 0) = ? <unavailable>');
+    expect(events).toEqual([]);
+    expect(diagnostics).toMatchObject([{ place: { line: 1 }, reason: 'mmap returned a value strace could not fetch' }]);
+  });
+
   it('reads -yy, -X raw and -e raw shapes of the same calls', () => {
     const { events } = readStrace(trace`
       openat(-100, "/data/demo/files", 0x90000) = 3

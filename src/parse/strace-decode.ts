@@ -68,7 +68,10 @@ export function decodeCall(name: string, body: string, base: EventBase): DecodeR
   if (split.ret === null) return { ok: false, reason: `${name} has no return value` };
   const ret = parseReturn(split.ret);
   if (ret.error !== null) {
-    return ret.error === 'unreadable return value' ? { ok: false, reason: `unreadable return value of ${name}` } : NOTHING;
+    if (ret.error === 'unreadable return value') return { ok: false, reason: `unreadable return value of ${name}` };
+    // "= ? <unavailable>": the call may have succeeded; say so rather than guess.
+    if (ret.error === '<unavailable>') return { ok: false, reason: `${name} returned a value strace could not fetch` };
+    return NOTHING;
   }
   const value = ret.value!;
   const bad = (what: string): DecodeResult => ({ ok: false, reason: `unreadable ${what} in ${name}` });
