@@ -2,7 +2,8 @@
 // detect each one's format from its content, feed the lines through the
 // parser into one engine, and collect what a report needs.
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Engine, type EngineChange } from '../engine/engine.js';
 import type { Diagnostic, TraceEvent } from '../parse/events.js';
@@ -110,9 +111,16 @@ function tailSource(path: string, writerDone: Promise<unknown>): LineSource {
     async each(onLine) {
       const result = await tailFile(path, onLine, { writerDone });
       bytes = result.bytes;
-      digest = createHash('sha256').update(await readFile(path)).digest('hex');
+      digest = await hashFile(path);
     },
   };
+}
+
+/** SHA-256 of a file, streamed: a live capture can be gigabytes. */
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 class Run {
@@ -314,6 +322,18 @@ async function resolveInputs(paths: readonly string[]): Promise<Input[]> {
   return inputs;
 }
 
+async function readHead(path: string, bytes: number): Promise<string> {
+  const handle = await open(path, 'r').catch(() => null);
+  if (handle === null) return '';
+  try {
+    const buffer = Buffer.alloc(bytes);
+    const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
+    return buffer.subarray(0, bytesRead).toString('latin1');
+  } finally {
+    await handle.close();
+  }
+}
+
 function addFf(groups: Map<string, { path: string; tid: number }[]>, path: string): void {
   const dot = path.lastIndexOf('.');
   const prefix = join(dirname(path), basename(path.slice(0, dot)));
@@ -324,7 +344,7 @@ function addFf(groups: Map<string, { path: string; tid: number }[]>, path: strin
 
 /** trace.<tid> files have no pid prefix; anything else with a numeric suffix is read as-is. */
 async function looksLikeFf(path: string): Promise<boolean> {
-  const head = (await readFile(path, { encoding: 'latin1' }).catch(() => '')).slice(0, 4096);
+  const head = await readHead(path, 4096);
   const first = head.split('\n').find((line) => line.trim().length > 0);
   if (first === undefined) return true;
   const record = parseStraceLine(first);
