@@ -10,7 +10,7 @@ import type { Diagnostic, TraceEvent } from '../parse/events.js';
 import { StraceReader, type ParseOutput } from '../parse/strace.js';
 import { parseStraceLine } from '../parse/strace-line.js';
 import { UsageError } from '../errors.js';
-import { fileSource, stdinSource, type LineSource } from './lines.js';
+import { fileLineCursor, fileSource, stdinSource, type LineSource } from './lines.js';
 import { loadBundle, confirmWithMaps, type Bundle } from './bundle.js';
 import { tailFile } from './tail.js';
 import { createLineParser, detectFormat, type LineParser, type TraceFormat } from './formats.js';
@@ -186,46 +186,34 @@ class Run {
    * Merge them by timestamp into one ordered stream.
    */
   async readFfSet(files: { path: string; tid: number }[]): Promise<void> {
-    const texts = await Promise.all(files.map((file) => fileSource(file.path)));
-    const perFile = await Promise.all(
-      texts.map(async (source) => {
-        const lines: string[] = [];
-        await source.each((text) => lines.push(text));
-        return lines;
-      }),
-    );
-    const readers = files.map((file) => new StraceReader(file.path, file.tid));
-    const cursors = perFile.map(() => 0);
-    const times = perFile.map((lines) => lines.map(lineSeconds));
-    const timed = times.some((list) => list.some((value) => value !== null));
+    const cursors = files.map((file) => ({ lines: fileLineCursor(file.path), reader: new StraceReader(file.path, file.tid), lineNo: 0, head: null as string | null, time: 0 }));
+    const advance = async (cursor: (typeof cursors)[number]): Promise<void> => {
+      cursor.head = await cursor.lines.next();
+      // A line without a timestamp (a continuation) goes with the line before it.
+      cursor.time = cursor.head === null ? Infinity : lineSeconds(cursor.head) ?? -Infinity;
+    };
+    await Promise.all(cursors.map(advance));
+    const timed = cursors.some((cursor) => Number.isFinite(cursor.time));
     if (!timed) this.warnings.push('strace -ff files without timestamps (-tt/-ttt): they cannot be merged in order; read one after another');
     for (;;) {
-      let best = -1;
-      let bestTime = Infinity;
-      for (let k = 0; k < perFile.length; k++) {
-        const at = cursors[k]!;
-        if (at >= perFile[k]!.length) continue;
-        const time = timed ? times[k]![at] ?? -Infinity : 0;
-        if (best < 0 || time < bestTime) {
-          best = k;
-          bestTime = time;
-        }
+      let best: (typeof cursors)[number] | null = null;
+      for (const cursor of cursors) {
+        if (cursor.head === null) continue;
+        if (best === null || (timed && cursor.time < best.time)) best = cursor;
         if (!timed) break;
       }
-      if (best < 0) break;
-      const at = cursors[best]!;
-      cursors[best] = at + 1;
+      if (best === null) break;
       this.lines++;
-      readers[best]!.push(perFile[best]![at]!, at + 1, this.out);
+      best.reader.push(best.head!, ++best.lineNo, this.out);
       this.drain();
+      await advance(best);
     }
-    for (const reader of readers) reader.end(this.out);
+    for (const cursor of cursors) cursor.reader.end(this.out);
     this.drain();
     for (let k = 0; k < files.length; k++) {
-      this.inputs.push({ path: files[k]!.path, format: 'strace', sha256: texts[k]!.sha256() });
+      this.inputs.push({ path: files[k]!.path, format: 'strace', sha256: cursors[k]!.lines.sha256() });
     }
-    const shapes = readers.map((reader) => reader.shape);
-    if (shapes.every((shape) => shape.withTime === 0 && shape.withRelative === 0)) {
+    if (cursors.every(({ reader }) => reader.shape.withTime === 0 && reader.shape.withRelative === 0)) {
       this.warnings.push('no -t/-tt/-ttt: delays cannot be measured');
     }
   }

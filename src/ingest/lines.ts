@@ -74,3 +74,26 @@ function readFailure(error: Error & { code?: string }): string {
     default: return `cannot read: ${error.message}`;
   }
 }
+
+/**
+ * Pull lines one at a time from a file, with backpressure: for merging
+ * several files (strace -ff) without holding any of them in memory.
+ */
+export function fileLineCursor(path: string): { next(): Promise<string | null>; sha256(): string } {
+  const hash: Hash = createHash('sha256');
+  let digest: string | null = null;
+  const input = createReadStream(path, { highWaterMark: 256 * 1024 });
+  const lines = input.pipe(split2());
+  input.on('data', (chunk: string | Buffer) => {
+    hash.update(chunk);
+  });
+  input.on('error', (error: Error & { code?: string }) => lines.destroy(new UsageError(readFailure(error), path)));
+  const iterator = lines[Symbol.asyncIterator]() as AsyncIterator<string>;
+  return {
+    sha256: () => (digest ??= hash.digest('hex')),
+    async next() {
+      const result = await iterator.next();
+      return result.done === true ? null : result.value;
+    },
+  };
+}
