@@ -404,10 +404,13 @@ om_watchdog() {
 # om_find_cmd_pid -> the pid of the command the tracer launched: its child once
 # the child has exec'd (its exe differs from the tracer's), else empty.
 om_find_cmd_pid() {
-  local tracer_exe c
+  local tracer_exe c exe
   tracer_exe=$(readlink "/proc/$OM_TRACER_PID/exe" 2>/dev/null) || return 0
   for c in $(om_children "$OM_TRACER_PID"); do
-    [[ $(readlink "/proc/$c/exe" 2>/dev/null) != "$tracer_exe" ]] && { printf '%s' "$c"; return 0; }
+    # strace forks short-lived probes at startup whose exe cannot be read yet:
+    # an unreadable exe is not the command.
+    exe=$(readlink "/proc/$c/exe" 2>/dev/null) || continue
+    [[ -n $exe && $exe != "$tracer_exe" ]] && { printf '%s' "$c"; return 0; }
   done
 }
 

@@ -116,6 +116,10 @@ export function startCapture(options: CaptureOptions): CaptureHandle {
         throw new UsageError(`cannot run ${script}: ${(error as Error).message}`);
       }
       await tail;
+      // A process the script started may still hold our pipes: let go of them,
+      // or this process could not exit until that one does.
+      child.stdout.destroy();
+      child.stderr.destroy();
       const reason = lastMessage(stderrTail);
       if (exit.code === SCRIPT_EXIT_USAGE) throw new UsageError(reason ?? `capture-${options.backend}.sh rejected its arguments`);
       if (exit.code !== 0) {

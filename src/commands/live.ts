@@ -82,13 +82,13 @@ async function liveAsNdjson(handle: CaptureHandle, filter: FindingFilter): Promi
 async function liveInTui(handle: CaptureHandle, flags: LiveFlags, pid: number | undefined, command: string[], filter: FindingFilter): Promise<{ stopped: boolean }> {
   loadInkInteractively();
   const { startTui } = await import('../tui/run.js');
+  const targetPid = pid ?? (await bundlePid(handle.bundleDir));
   const session = startTui({
-    source: { kind: 'live', pid: pid ?? null, command: command.length > 0 ? command.join(' ') : null, backend: flags.backend },
+    source: { kind: 'live', pid: targetPid, command: command.length > 0 ? command.join(' ') : null, backend: flags.backend },
     onQuit: () => handle.stop(),
     keep: findingFilter(filter),
     export: { command: `orphanmap analyze ${handle.bundleDir}`, dir: process.cwd() },
   });
-  const targetPid = pid ?? (await bundlePid(handle.bundleDir));
   const maxMapCount = await readNumber('/proc/sys/vm/max_map_count');
   const poll = setInterval(() => {
     if (targetPid === null) return;
@@ -98,10 +98,11 @@ async function liveInTui(handle: CaptureHandle, flags: LiveFlags, pid: number | 
     const analysis = await analyzeLiveBundle(handle.bundleDir, handle.done, session.analyzeOptions());
     session.store.counters({ lostEvents: analysis.lostEvents });
     session.store.finish();
-    const result = await handle.done;
+    await handle.done;
     // The capture is over (target exited or the user quit); the findings stay on screen until q.
     await session.waitUntilExit();
-    return { stopped: result.stopped };
+    // Quitting the UI is the normal way to end a live session, not an interruption.
+    return { stopped: false };
   } finally {
     clearInterval(poll);
     session.close();

@@ -56,7 +56,7 @@ function sourceText(snapshot: TuiSnapshot): string {
       const who = source.pid === null ? '' : `pid ${source.pid}`;
       const command = source.command === null ? '' : ` ${escapeControl(source.command)}`;
       const state = snapshot.phase === 'ended' ? '  capture ended' : '';
-      return `live ${who}${command}  via ${source.backend}${state}`;
+      return `live via ${source.backend}${state}  ${who}${command}`;
     }
   }
 }
