@@ -137,7 +137,7 @@ describe('engine: address spaces', () => {
 
   it('mremap moves a mapping and its finding follows it', () => {
     const { engine } = runEngine(`${MAPPED}\n1 mremap(0x10000, 16384, 32768, MREMAP_MAYMOVE) = 0x40000\n1 unlink("/d/a") = 0\n1 munmap(0x10000, 16384) = 0`);
-    expect(engine.findings()).toMatchObject([{ address: '0x10000', resolution: 'still-mapped' }]);
+    expect(engine.findings()).toMatchObject([{ address: '0x40000', length: 32768, resolution: 'still-mapped' }]);
     const moved = runEngine(`${MAPPED}\n1 mremap(0x10000, 16384, 32768, MREMAP_MAYMOVE) = 0x40000\n1 unlink("/d/a") = 0\n1 munmap(0x40000, 32768) = 0`);
     expect(moved.engine.findings()).toMatchObject([{ resolution: 'unmapped' }]);
   });
@@ -193,7 +193,7 @@ describe('engine: address spaces', () => {
     expect(engine.findings()).toMatchObject([{ path: '/d/b' }]);
   });
 
-  it('a munmap printed after the mmap that reused its range removes the old mapping, not the new', () => {
+  it('merged -ff input: a munmap printed after the mmap that reused its range removes the old mapping, not the new', () => {
     const { engine } = runEngine(trace`
       1 openat(AT_FDCWD, "/d/a", O_RDWR) = 3
       1 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3, 0) = 0x10000
@@ -201,7 +201,7 @@ describe('engine: address spaces', () => {
       2 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 4, 0) = 0x10000
       1 munmap(0x10000, 4096) = 0
       2 unlink("/d/b") = 0
-    `, { threadGroups: new Map([[1, 1], [2, 1]]) });
+    `, { threadGroups: new Map([[1, 1], [2, 1]]), entryOrdered: true });
     expect(engine.findings()).toMatchObject([{ path: '/d/b', resolution: 'still-mapped' }]);
   });
 
@@ -231,5 +231,123 @@ describe('engine: the JVM hsperfdata file', () => {
     `);
     expect(engine.findings()).toMatchObject([{ severity: 'info', resolution: 'process-exited' }]);
     expect(engine.findings()[0]!.note).toMatch(/hsperfdata/);
+  });
+});
+
+// Regressions found in review: each input is the smallest trace that showed the bug.
+describe('engine: review regressions', () => {
+  it('an attach trace names the process after the attached pid and a thread exit does not end it', () => {
+    const { engine } = runEngine(trace`
+      strace: Process 100 attached with 3 threads
+      [pid 102] openat(AT_FDCWD, "/d/x.log", O_RDONLY) = 9
+      [pid 102] close(9) = 0
+      [pid 101] openat(AT_FDCWD, "/d/0.index", O_RDWR) = 5
+      [pid 101] mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_SHARED, 5, 0) = 0x7f0000000000
+      [pid 102] +++ exited with 0 +++
+      [pid 101] unlink("/d/0.index") = 0
+    `, {}, true);
+    expect(engine.findings()).toMatchObject([{ pid: 100, resolution: 'still-mapped' }]);
+  });
+
+  it('renaming a directory renames the files in it (Kafka partition deletion)', () => {
+    const { engine } = runEngine(trace`
+      100 openat(AT_FDCWD, "/k/t-0/0.index", O_RDWR) = 5
+      100 mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_SHARED, 5, 0) = 0x7f0000000000
+      100 close(5) = 0
+      100 rename("/k/t-0", "/k/t-0.abc-delete") = 0
+      100 unlink("/k/t-0.abc-delete/0.index") = 0
+    `);
+    expect(engine.findings()).toMatchObject([{ path: '/k/t-0.abc-delete/0.index', names: ['/k/t-0/0.index', '/k/t-0.abc-delete/0.index'] }]);
+  });
+
+  it('a file mapped by windows at other offsets as it grows is not a remap', () => {
+    const { engine } = runEngine(trace`
+      100 openat(AT_FDCWD, "/db/x", O_RDWR) = 5
+      100 ftruncate(5, 32768) = 0
+      100 mmap(NULL, 32768, PROT_READ|PROT_WRITE, MAP_SHARED, 5, 0) = 0x7f0000000000
+      100 ftruncate(5, 65536) = 0
+      100 mmap(NULL, 32768, PROT_READ|PROT_WRITE, MAP_SHARED, 5, 0x8000) = 0x7f0000100000
+    `);
+    expect(engine.findings()).toEqual([]);
+  });
+
+  it('a failed fork leaves no pending child to adopt', () => {
+    const { engine } = runEngine(trace`
+      100 openat(AT_FDCWD, "/d/a", O_RDWR) = 5
+      100 mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_SHARED, 5, 0) = 0x7f0000000000
+      100 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x1 <unfinished ...>
+      100 <... clone resumed>) = -1 EAGAIN (Resource temporarily unavailable)
+      101 munmap(0x7f0000000000, 4096) = 0
+      100 unlink("/d/a") = 0
+    `);
+    expect(engine.findings()).toEqual([]);
+  });
+
+  it('dup of an fd opened before the trace keeps its -y name', () => {
+    const { engine } = runEngine(trace`
+      100 dup(6</d/0.index>) = 11</d/0.index>
+      100 mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_SHARED, 11, 0) = 0x7f0000000000
+      100 unlink("/d/0.index") = 0
+    `);
+    expect(engine.findings()).toMatchObject([{ path: '/d/0.index' }]);
+  });
+
+  it('close_range with CLOSE_RANGE_UNSHARE leaves the fds of the other threads open', () => {
+    const { engine } = runEngine(trace`
+      100 clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM, exit_signal=0}, 88) = 101
+      100 openat(AT_FDCWD, "/d/a", O_RDWR) = 5
+      101 close_range(3, 4294967295, CLOSE_RANGE_UNSHARE) = 0
+      100 mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_SHARED, 5, 0) = 0x7f0000000000
+      100 unlink("/d/a") = 0
+    `);
+    expect(engine.findings()).toMatchObject([{ path: '/d/a' }]);
+  });
+
+  it('a moved mapping is reported at its new address', () => {
+    const { engine } = runEngine(trace`
+      100 openat(AT_FDCWD, "/d/a", O_RDWR) = 5
+      100 mmap(NULL, 12288, PROT_READ, MAP_SHARED, 5, 0) = 0x7fd9996d0000
+      100 mremap(0x7fd9996d0000, 12288, 24576, MREMAP_MAYMOVE) = 0x7fd9996bb000
+      100 unlink("/d/a") = 0
+    `);
+    expect(engine.findings()).toMatchObject([{ address: '0x7fd9996bb000', length: 24576 }]);
+  });
+
+  it('in one strace stream a munmap is never taken for a late one', () => {
+    const { engine } = runEngine(trace`
+      100 openat(AT_FDCWD, "/d/a", O_RDWR) = 5
+      100 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 5, 0) = 0x7f0000000000
+      100 openat(AT_FDCWD, "/d/b", O_RDWR) = 6
+      100 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 6, 0) = 0x7f0000000000
+      100 munmap(0x7f0000000000, 4096) = 0
+      100 unlink("/d/b") = 0
+    `);
+    expect(engine.findings()).toEqual([]);
+  });
+
+  it('a close that fails with EINTR still releases the fd', () => {
+    const { engine } = runEngine(trace`
+      100 openat(AT_FDCWD, "/d/a", O_RDWR) = 5
+      100 close(5) = -1 EINTR (Interrupted system call)
+      100 openat(AT_FDCWD, "/d/b", O_RDWR) = 5
+      100 close(5) = 0
+      100 openat(AT_FDCWD, "/d/c", O_RDWR) = 5
+      100 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 5, 0) = 0x7f0000000000
+      100 unlink("/d/c") = 0
+    `);
+    expect(engine.findings()).toMatchObject([{ path: '/d/c' }]);
+  });
+
+  it('exit markers printed after the group ended do not make new processes', () => {
+    const { engine } = runEngine(trace`
+      100 execve("/bin/x", ["x"], 0x7ffd /* 1 vars */) = 0
+      100 clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM, exit_signal=0}, 88) = 101
+      100 clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM, exit_signal=0}, 88) = 102
+      100 exit_group(0) = ?
+      100 +++ exited with 0 +++
+      101 +++ exited with 0 +++
+      102 +++ exited with 0 +++
+    `);
+    expect(engine.stats().processes).toBe(1);
   });
 });

@@ -17,11 +17,20 @@ export function readStrace(text: string, file = 'trace.txt', defaultTid = 0): { 
   return { events, diagnostics };
 }
 
-export function runEngine(text: string, options: EngineOptions = {}): { engine: Engine; changes: EngineChange[]; diagnostics: Diagnostic[] } {
-  const { events, diagnostics } = readStrace(text);
+/** Run strace text through the reader and the engine, as analyze does (attach messages included). */
+export function runEngine(text: string, options: EngineOptions = {}, withAttach = false): { engine: Engine; changes: EngineChange[]; diagnostics: Diagnostic[] } {
+  const reader = new StraceReader('trace.txt');
+  const out: ParseOutput[] = [];
+  text.split('\n').forEach((line, index) => reader.push(line, index + 1, out));
+  reader.end(out);
   const engine = new Engine(options);
   const changes: EngineChange[] = [];
-  for (const event of events) changes.push(...engine.apply(event));
+  const diagnostics: Diagnostic[] = [];
+  for (const item of out) {
+    if (item.type === 'event') changes.push(...engine.apply(item.event));
+    else if (item.type === 'diagnostic') diagnostics.push(item.diagnostic);
+    else if (withAttach) engine.noteAttached(item.tid);
+  }
   changes.push(...engine.finish());
   return { engine, changes, diagnostics };
 }

@@ -1,5 +1,5 @@
 // `orphanmap analyze <input...>`: post-hoc analysis of traces and bundles.
-import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { Finding } from '../engine/findings.js';
@@ -7,6 +7,7 @@ import { EXIT_FINDINGS, UsageError } from '../errors.js';
 import { analyze } from '../ingest/analyze.js';
 import { buildReport, findingFilter, type FindingFilter, type Report } from '../report/report.js';
 import { formatText } from '../report/text.js';
+import { escapeControl } from '../report/sanitize.js';
 import { redactReport } from '../report/redact.js';
 import { loadInkInteractively } from '../tui/terminal.js';
 import { formatReport, OUTPUT_FORMATS, type OutputFormat } from '../report/formats.js';
@@ -54,7 +55,7 @@ async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise<number
     // Without a terminal the UI is not drawn: fall through to the report.
     if (await runAnalyzeTui(inputs, filter)) return 0;
   }
-  const output = flags.out === undefined ? process.stdout : createWriteStream(flags.out);
+  const output = flags.out === undefined ? process.stdout : await openOutput(flags.out);
   const keep = findingFilter(filter);
   const streaming = flags.format === 'ndjson';
   const analysis = await analyze(inputs, streaming ? {
@@ -76,9 +77,17 @@ function commandLine(): string {
   return ['orphanmap', ...process.argv.slice(2)].map((arg) => (/^[\w./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
+/** Open --out before reading anything: a bad path is a usage error, named. */
+async function openOutput(path: string): Promise<NodeJS.WritableStream & { end(callback: () => void): void }> {
+  const handle = await open(path, 'w').catch((error: Error & { code?: string }) => {
+    throw new UsageError(`cannot write the report: ${error.code === 'ENOENT' ? 'no such directory' : error.message}`, path);
+  });
+  return handle.createWriteStream();
+}
+
 function stderrSummary(report: Report): string {
-  const lines = report.warnings.map((warning) => `orphanmap: warning: ${warning}`);
-  if (report.summary.unparsedLines > 0) lines.push(`orphanmap: ${report.summary.unparsedLines} unreadable lines (first: ${report.unparsedSamples[0]?.file}:${report.unparsedSamples[0]?.line})`);
+  const lines = report.warnings.map((warning) => `orphanmap: warning: ${escapeControl(warning)}`);
+  if (report.summary.unparsedLines > 0) lines.push(`orphanmap: ${report.summary.unparsedLines} unreadable lines (first: ${escapeControl(report.unparsedSamples[0]?.file ?? '')}:${report.unparsedSamples[0]?.line})`);
   return `${lines.join('\n')}\n`;
 }
 

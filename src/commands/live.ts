@@ -63,7 +63,14 @@ async function runLive(command: string[], flags: LiveFlags): Promise<number> {
     await handle.done.catch(() => undefined);
     throw error;
   }
-  const { stopped } = tui ? await liveInTui(handle, flags, pid, command, filter) : await liveAsNdjson(handle, filter);
+  let stopped: boolean;
+  try {
+    ({ stopped } = tui ? await liveInTui(handle, flags, pid, command, filter) : await liveAsNdjson(handle, filter));
+  } finally {
+    // Whatever failed here, the tracer must not stay attached.
+    handle.stop();
+    await handle.done.catch(() => undefined);
+  }
   process.stderr.write(`orphanmap: capture finished; analyze it again with: orphanmap analyze ${handle.bundleDir}\n`);
   return stopped ? EXIT_INTERRUPTED : 0;
 }

@@ -99,6 +99,8 @@ interface Group {
   tasks: Set<Task>;
   /** False for threads that existed before the trace (attach): their exit does not end the process. */
   membershipKnown: boolean;
+  /** The leader's tid is known to be `tgid`: its exit marker, printed last, ends the group. */
+  leaderKnown: boolean;
   cwd: string | null;
   exited: boolean;
 }
@@ -119,6 +121,11 @@ export interface EngineOptions {
   threadGroups?: ReadonlyMap<number, number>;
   /** The traced process, when known (bundle metadata): names the group of threads seen without a clone. */
   rootPid?: number;
+  /**
+   * Lines are in entry-time order (merged strace -ff files), so a munmap can
+   * be printed after the mmap that reused its range.
+   */
+  entryOrdered?: boolean;
 }
 
 export interface EngineStats {
@@ -158,17 +165,26 @@ export class Engine {
 
   constructor(private readonly options: EngineOptions = {}) {}
 
+  /** `strace: Process N attached`: the first one names the process the trace is about. */
+  noteAttached(tid: number): void {
+    this.attachedRoot ??= tid;
+  }
+
+  private attachedRoot: number | undefined;
+
   /** Apply one event; returns the findings decided or resolved by it. */
   apply(event: TraceEvent): EngineChange[] {
     this.changes = NO_CHANGES;
     this.events++;
     this.seq++;
+    // Exit markers of threads already gone (exit_group prints them in any order) must not create tasks.
+    if (event.kind === 'thread-exit' && !this.tasks.has(event.tid)) return this.changes;
     const task = this.taskFor(event.tid, event.tgid);
     switch (event.kind) {
       case 'open': return this.open(task, event), this.changes;
       case 'close': return this.closeFd(task, event.fd, event), this.changes;
-      case 'close-range': return this.closeRange(task, event.low, event.high, event.cloexecOnly, event), this.changes;
-      case 'dup': return this.dup(task, event.oldFd, event.newFd, event.cloexec, event), this.changes;
+      case 'close-range': return this.closeRange(task, event.low, event.high, event.cloexecOnly, event.unshare === true, event), this.changes;
+      case 'dup': return this.dup(task, event.oldFd, event.newFd, event.cloexec, event.oldHint, event), this.changes;
       case 'set-cloexec': {
         const entry = task.fds.fds.get(event.fd);
         if (entry !== undefined) entry.cloexec = event.cloexec;
@@ -293,20 +309,26 @@ export class Engine {
   private taskFor(tid: number, tgid: number | undefined): Task {
     const known = this.tasks.get(tid);
     if (known !== undefined) return known;
-    // A child printed before its parent's clone returned.
+    // A child printed before its parent's clone returned; only when the guess is unambiguous.
+    let cloning: Task | null = null;
+    let pending = 0;
     for (const parent of this.tasks.values()) {
       if (parent.pendingClone !== null && (tgid === undefined || (parent.pendingClone & CLONE_THREAD) === 0 || parent.group.tgid === tgid)) {
-        const flags = parent.pendingClone;
-        return this.clone(parent, tid, flags);
+        cloning = parent;
+        pending++;
       }
     }
+    if (cloning !== null && pending === 1 && tid !== this.attachedRoot) return this.clone(cloning, tid, cloning.pendingClone!);
     const groupId = tgid ?? this.options.threadGroups?.get(tid);
     let group: Group;
     if (groupId !== undefined) {
-      group = this.groups.get(groupId) ?? this.newGroup(groupId, groupId === tid);
+      group = this.groups.get(groupId) ?? this.newGroup(groupId, groupId === tid, true);
     } else {
-      // Threads that existed before the trace began (attach, or no -f): one process.
-      group = this.initialGroup ?? this.newGroup(this.options.rootPid ?? tid, this.tasks.size === 0 && this.options.rootPid === undefined);
+      // Threads that existed before the trace began (attach, or no -f): one
+      // process, whose members and leader we learn only as they show up. A
+      // trace that starts at an execve learns both there (exec).
+      const root = this.options.rootPid ?? this.attachedRoot;
+      group = this.initialGroup ?? this.newGroup(root ?? tid, false, root !== undefined || tid === 0);
       this.initialGroup = group;
     }
     const sibling = group.tasks.values().next().value as Task | undefined;
@@ -321,8 +343,8 @@ export class Engine {
     return task;
   }
 
-  private newGroup(tgid: number, membershipKnown: boolean): Group {
-    const group: Group = { tgid, tasks: new Set(), membershipKnown, cwd: null, exited: false };
+  private newGroup(tgid: number, membershipKnown: boolean, leaderKnown: boolean): Group {
+    const group: Group = { tgid, tasks: new Set(), membershipKnown, leaderKnown, cwd: null, exited: false };
     this.groups.set(tgid, group);
     this.processCount++;
     return group;
@@ -337,12 +359,13 @@ export class Engine {
 
   private clone(parent: Task, childTid: number, flags: number): Task {
     parent.pendingClone = null;
+    if (childTid <= 0) return parent; // the clone failed: no child
     const existing = this.tasks.get(childTid);
     if (existing !== undefined) return existing;
     let group: Group;
     if ((flags & CLONE_THREAD) !== 0) group = parent.group;
     else {
-      group = this.newGroup(childTid, true);
+      group = this.newGroup(childTid, true, true);
       group.cwd = parent.group.cwd;
     }
     let space: AddressSpace<FileNode>;
@@ -392,17 +415,20 @@ export class Engine {
     }
     this.releaseFdTable(oldFds);
     task.fds = fds;
+    // After an execve the caller is the leader and every later thread is cloned in view.
     task.group.membershipKnown = true;
+    task.group.leaderKnown = task.tid === task.group.tgid;
   }
 
   private threadExit(task: Task, event: TraceEvent & { kind: 'thread-exit' }): void {
     const group = task.group;
     this.detach(task, event);
     // The leader's exit is reported only once the whole group is gone.
-    const groupGone = event.groupDead === true || task.tid === group.tgid || (group.membershipKnown && group.tasks.size === 0);
+    const groupGone = event.groupDead === true || (group.leaderKnown && task.tid === group.tgid) || (group.membershipKnown && group.tasks.size === 0);
     if (groupGone) {
       for (const other of [...group.tasks]) this.detach(other, event);
       group.exited = true;
+      if (this.groups.get(group.tgid) === group) this.groups.delete(group.tgid);
       if (this.initialGroup === group) this.initialGroup = null;
     }
   }
@@ -469,7 +495,18 @@ export class Engine {
     this.dropFdRef(entry.file);
   }
 
-  private closeRange(task: Task, low: number, high: number, cloexecOnly: boolean, event: EventBase): void {
+  private closeRange(task: Task, low: number, high: number, cloexecOnly: boolean, unshare: boolean, event: EventBase): void {
+    if (unshare && task.fds.users > 1) {
+      // CLOSE_RANGE_UNSHARE: this task gets its own copy first; the others keep theirs open.
+      const copy = new FdTable();
+      copy.users = 1;
+      for (const [fd, entry] of task.fds.fds) {
+        copy.fds.set(fd, { file: entry.file, cloexec: entry.cloexec });
+        if (entry.file !== null) entry.file.fdRefs++;
+      }
+      this.releaseFdTable(task.fds);
+      task.fds = copy;
+    }
     for (const fd of [...task.fds.fds.keys()]) {
       if (fd < low || fd > high) continue;
       if (cloexecOnly) task.fds.fds.get(fd)!.cloexec = true;
@@ -477,9 +514,9 @@ export class Engine {
     }
   }
 
-  private dup(task: Task, oldFd: number, newFd: number, cloexec: boolean, event: EventBase): void {
+  private dup(task: Task, oldFd: number, newFd: number, cloexec: boolean, oldHint: string | undefined, event: EventBase): void {
     if (oldFd === newFd) return;
-    const file = this.fileOfFd(task, oldFd, undefined);
+    const file = this.fileOfFd(task, oldFd, oldHint);
     this.setFd(task, newFd, file, cloexec);
     file?.note(event);
   }
@@ -574,12 +611,28 @@ export class Engine {
     }
     if (moving === undefined) {
       this.names.delete(to);
+      // Not a file we know: perhaps a directory (Kafka renames a deleted
+      // partition's directory to "…-delete", then unlinks the files in it).
+      this.renameDirectory(from, to, event);
       return;
     }
     this.moveName(moving, from, to);
     this.names.delete(from);
     this.names.set(to, moving);
     moving.note(event);
+  }
+
+  private renameDirectory(from: string, to: string, event: EventBase): void {
+    const prefix = `${from}/`;
+    const moved: [string, FileNode][] = [];
+    for (const entry of this.names) if (entry[0].startsWith(prefix)) moved.push(entry);
+    for (const [name, file] of moved) {
+      const renamed = to + name.slice(from.length);
+      this.names.delete(name);
+      this.moveName(file, name, renamed);
+      this.names.set(renamed, file);
+      file.note(event);
+    }
   }
 
   private moveName(file: FileNode, from: string, to: string): void {
@@ -622,7 +675,7 @@ export class Engine {
     // MAP_FIXED replaces what was there; a non-fixed mmap that returns a live
     // range proves that range was unmapped already (a munmap in flight).
     const replaced = task.space.removeRange(event.address, end);
-    if ((event.flags & MAP_FIXED) === 0) this.expectUnmapsInFlight(task.space, replaced);
+    if (this.options.entryOrdered === true && (event.flags & MAP_FIXED) === 0) this.expectUnmapsInFlight(task.space, replaced);
     this.settle(replaced, 'unmapped', event);
     if (event.fd < 0 || (event.flags & MAP_ANONYMOUS) !== 0) return;
     const file = this.fileOfFd(task, event.fd, event.fdHint, event.inode);
@@ -632,6 +685,8 @@ export class Engine {
     // The resize signature: mapped, size changed, mapped again, old mapping still live.
     for (const old of file.records) {
       if (old.space !== task.space || old.remapFinding !== null || old.seq >= file.sizeChangeSeq) continue;
+      // A window onto another part of the file (a mapper that grows by chunks) is not a remap.
+      if (old.offset >= event.offset + event.length || event.offset >= old.offset + old.length) continue;
       old.remapFinding = this.decide('remapped-without-unmap', old, { remappedAt, newAddress: hex(event.address) }, event.seconds);
     }
     this.addRecord(task.space, file, event.address, event.length, event.offset, remappedAt, end);
@@ -667,6 +722,10 @@ export class Engine {
     touched.push(...(task.space.removeRange(event.newAddress, pageEnd(event.newAddress, event.newLength)) as Record[]));
     if (moved !== undefined) {
       // Same mapping, new place: its findings follow it.
+      if (moved.address === event.oldAddress && moved.pieces === 0) {
+        moved.address = event.newAddress;
+        moved.length = event.newLength;
+      }
       task.space.insert({ start: event.newAddress, end: pageEnd(event.newAddress, event.newLength), record: moved });
       moved.file.records.add(moved);
       moved.file.note(event);

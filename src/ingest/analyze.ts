@@ -61,7 +61,8 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
   if (paths.length === 0) throw new UsageError('no input: name a trace file, a capture bundle directory, or - for stdin');
   const inputs = await resolveInputs(paths);
   const bundle = inputs.find((input) => input.type === 'bundle')?.bundle ?? null;
-  const engine = new Engine(bundle?.engineOptions ?? {});
+  // Merged -ff files are in entry-time order, which the engine must know.
+  const engine = new Engine({ ...bundle?.engineOptions, entryOrdered: inputs.some((input) => input.type === 'ff-set') });
   const run = new Run(engine, options);
   for (const input of inputs) {
     switch (input.type) {
@@ -232,6 +233,7 @@ class Run {
           }
           break;
         case 'attached':
+          this.engine.noteAttached(output.tid);
           break;
       }
     }

@@ -82,6 +82,8 @@ export interface CloseRangeEvent extends EventBase {
   high: number;
   /** CLOSE_RANGE_CLOEXEC only marks the fds close-on-exec instead of closing them. */
   cloexecOnly: boolean;
+  /** CLOSE_RANGE_UNSHARE: the caller's fd table is unshared first. */
+  unshare?: boolean;
 }
 
 /** dup, dup2, dup3 and fcntl(F_DUPFD/F_DUPFD_CLOEXEC): newFd now names oldFd's open file. */
@@ -90,6 +92,8 @@ export interface DupEvent extends EventBase {
   oldFd: number;
   newFd: number;
   cloexec: boolean;
+  /** The -y annotation of the old fd (for an fd opened before the trace). */
+  oldHint?: string;
 }
 
 export interface SetCloexecEvent extends EventBase {
@@ -189,7 +193,7 @@ export interface CloneStartEvent extends EventBase {
   flags: number;
 }
 
-/** clone, clone3, fork, vfork: a new task. */
+/** clone, clone3, fork, vfork: a new task (childTid -1 when the call failed). */
 export interface CloneEvent extends EventBase {
   kind: 'clone';
   childTid: number;
@@ -242,6 +246,7 @@ export const CLONE_THREAD = 0x10000;
 export const RENAME_EXCHANGE = 0x2;
 export const AT_REMOVEDIR = 0x200;
 export const CLOSE_RANGE_CLOEXEC = 0x4;
+export const CLOSE_RANGE_UNSHARE = 0x2;
 
 /** Exhaustiveness check for switches over discriminated unions. */
 export function assertNever(value: never): never {

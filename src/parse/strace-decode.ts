@@ -8,6 +8,7 @@ import {
   CLONE_VFORK,
   CLONE_VM,
   CLOSE_RANGE_CLOEXEC,
+  CLOSE_RANGE_UNSHARE,
   O_CLOEXEC,
   RENAME_EXCHANGE,
   AT_REMOVEDIR,
@@ -71,6 +72,11 @@ export function decodeCall(name: string, body: string, base: EventBase): DecodeR
     if (ret.error === 'unreadable return value') return { ok: false, reason: `unreadable return value of ${name}` };
     // "= ? <unavailable>": the call may have succeeded; say so rather than guess.
     if (ret.error === '<unavailable>') return { ok: false, reason: `${name} returned a value strace could not fetch` };
+    // The kernel releases the fd even when close fails, unless it was not open (EBADF).
+    if (name === 'close' && ret.value === -1 && ret.error !== 'EBADF') return decodeCall(name, body.replace(/= -1 .*$/, '= 0'), base);
+    // A failed clone makes no child: the engine must stop expecting one.
+    const flags = cloneFlagsAtEntry(name, body);
+    if (flags !== null) return ok(base, { kind: 'clone', childTid: -1, flags });
     return NOTHING;
   }
   const value = ret.value!;
@@ -105,7 +111,7 @@ export function decodeCall(name: string, body: string, base: EventBase): DecodeR
       const high = parseNumber(args[1] ?? '');
       if (low === null || high === null) return bad('range');
       const flags = parseFlags(args[2] ?? '0', CLOSE_RANGE_FLAGS);
-      return ok(base, { kind: 'close-range', low, high, cloexecOnly: (flags & CLOSE_RANGE_CLOEXEC) !== 0 });
+      return ok(base, { kind: 'close-range', low, high, cloexecOnly: (flags & CLOSE_RANGE_CLOEXEC) !== 0, unshare: (flags & CLOSE_RANGE_UNSHARE) !== 0 });
     }
     case 'dup':
     case 'dup2':
@@ -113,15 +119,15 @@ export function decodeCall(name: string, body: string, base: EventBase): DecodeR
       const old = parseFdArg(args[0] ?? '');
       if (old === null) return bad('fd');
       const cloexec = name === 'dup3' && parseFlags(args[2] ?? '0', OPEN_FLAGS) !== 0;
-      return ok(base, { kind: 'dup', oldFd: old.fd, newFd: value, cloexec });
+      return ok(base, { kind: 'dup', oldFd: old.fd, newFd: value, cloexec, oldHint: old.hint });
     }
     case 'fcntl':
     case 'fcntl64': {
       const fd = parseFdArg(args[0] ?? '');
       if (fd === null) return bad('fd');
       const command = (args[1] ?? '').split(' ')[0];
-      if (command === 'F_DUPFD' || command === '0') return ok(base, { kind: 'dup', oldFd: fd.fd, newFd: value, cloexec: false });
-      if (command === 'F_DUPFD_CLOEXEC' || command === '0x406') return ok(base, { kind: 'dup', oldFd: fd.fd, newFd: value, cloexec: true });
+      if (command === 'F_DUPFD' || command === '0') return ok(base, { kind: 'dup', oldFd: fd.fd, newFd: value, cloexec: false, oldHint: fd.hint });
+      if (command === 'F_DUPFD_CLOEXEC' || command === '0x406') return ok(base, { kind: 'dup', oldFd: fd.fd, newFd: value, cloexec: true, oldHint: fd.hint });
       if (command === 'F_SETFD' || command === '0x2') {
         const flag = parseFlags(args[2] ?? '0', { FD_CLOEXEC: 1 });
         return ok(base, { kind: 'set-cloexec', fd: fd.fd, cloexec: (flag & 1) !== 0 });

@@ -25,7 +25,7 @@ export function formatText(report: Report): string {
   if (s.unparsedLines > 0) {
     out.push(`unreadable lines (${report.unparsedSamples.length} of ${formatCount(s.unparsedLines)} shown):`);
     for (const sample of report.unparsedSamples) {
-      out.push(`  ${escapeControl(sample.file)}:${sample.line}: ${sample.reason}: ${escapeControl(sample.text)}`);
+      out.push(`  ${escapeControl(sample.file)}:${sample.line}: ${escapeControl(sample.reason)}: ${escapeControl(sample.text)}`);
     }
     out.push('');
   }
