@@ -20,7 +20,7 @@
 #   Prints the bundle path on stdout; the bundle holds meta.json, trace.txt,
 #   maps-start.txt, fds-start.txt, maps-end.txt, tracer.stderr, and with -- CMD
 #   run-command.sh. Exit status: 0 bundle complete, 1 the tracer failed, 2 bad usage.
-#   BPFTRACE_PERF_RB_PAGES from the environment is passed on (raise it if
+#   BPFTRACE_PERF_RB_PAGES (default 1024 pages per CPU) is passed on (raise it if
 #   meta.json reports lostEvents > 0).
 #
 # EXAMPLE (trace.txt; see scripts/orphanmap.bt for the full grammar)
@@ -86,7 +86,9 @@ om_write_wrapper() {
 om_backend_argv() {
   OM_TRACER_STDOUT=$OM_OUT/trace.txt
   OM_TRACER_ARGV=(env "BPFTRACE_STRLEN=$OM_BT_STRLEN" __BPFTRACE_NOTIFY_PROBES_ATTACHED=1)
-  [[ -n ${BPFTRACE_PERF_RB_PAGES:-} ]] && OM_TRACER_ARGV+=("BPFTRACE_PERF_RB_PAGES=$BPFTRACE_PERF_RB_PAGES")
+  # bpftrace 0.17's default of 64 pages per CPU loses events on a busy JVM
+  # (bench/overhead-results.md); 1024 pages is 4 MiB per CPU.
+  OM_TRACER_ARGV+=("BPFTRACE_PERF_RB_PAGES=${BPFTRACE_PERF_RB_PAGES:-1024}")
   OM_TRACER_ARGV+=(bpftrace)
   if ((OM_CMD_MODE)); then
     om_write_wrapper
