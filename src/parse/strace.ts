@@ -86,12 +86,13 @@ export class StraceReader {
         return;
       }
     }
-    if (this.isIgnoredCall(line)) return;
+    // The first lines are always read in full: they tell whether this is a -r trace.
+    if (this.shape.lines > 4 && this.isIgnoredCall(line)) return;
     // The line matters: copy it, so the strings kept from it (paths, evidence)
     // do not pin the whole input chunk it was sliced from.
     line = copyString(line);
     const record = parseStraceLine(line);
-    if (this.shape.callLines < 64 && record.type === 'call' && record.relative !== null) this.relativeMode = true;
+    if (this.shape.lines <= 4 && 'relative' in record && record.relative !== null) this.relativeMode = true;
     if ('relative' in record && record.relative !== null && record.time === null) {
       // -r deltas are between consecutive printed lines: keep seconds since the first one.
       this.relativeClock += record.relative;
