@@ -40,6 +40,9 @@ function isNameChar(code: number): boolean {
   return (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || code === 95 || (code >= 65 && code <= 90);
 }
 
+/** Length × 128 + first character code of every followed syscall name. */
+const FOLLOWED_SHAPES: ReadonlySet<number> = new Set([...FOLLOWED_SYSCALLS].map((name) => name.length * 128 + name.charCodeAt(0)));
+
 /** A flat copy of a string: V8 keeps a sliced string's parent alive otherwise. */
 function copyString(text: string): string {
   return (' ' + text).slice(1);
@@ -156,24 +159,22 @@ export class StraceReader {
    */
   private isIgnoredCall(line: string): boolean {
     if (this.relativeMode) return false;
-    const paren = line.indexOf('(');
-    if (paren > 0) {
-      let start = paren;
-      while (start > 0 && isNameChar(line.charCodeAt(start - 1))) start--;
-      const first = line.charCodeAt(start);
-      const named = start < paren && (start === 0 || line.charCodeAt(start - 1) === 32) && !(first >= 48 && first <= 57);
-      // A "(" inside a resumed call's arguments is not a call's name.
-      if (named && line.lastIndexOf('<... ', paren) < 0) {
-        if (FOLLOWED_SYSCALLS.has(line.slice(start, paren))) return false;
-        this.lastUnfinishedIgnored = line.endsWith(' <unfinished ...>');
-        return true;
-      }
-    }
     // "11051 1795606335.397739 <... futex resumed>) = 0"
     const resumed = line.indexOf('<... ');
-    if (resumed < 0 || resumed > 64) return false;
-    const end = line.indexOf(' resumed>', resumed);
-    return end > 0 && !FOLLOWED_SYSCALLS.has(line.slice(resumed + 5, end));
+    if (resumed >= 0) {
+      const end = line.indexOf(' resumed>', resumed);
+      return resumed < 64 && end > 0 && !FOLLOWED_SYSCALLS.has(line.slice(resumed + 5, end));
+    }
+    const paren = line.indexOf('(');
+    if (paren <= 0) return false;
+    let start = paren;
+    while (start > 0 && isNameChar(line.charCodeAt(start - 1))) start--;
+    const first = line.charCodeAt(start);
+    if (start === paren || (start > 0 && line.charCodeAt(start - 1) !== 32) || (first >= 48 && first <= 57)) return false;
+    // Most names are ruled out by length and first letter, without a slice.
+    if (FOLLOWED_SHAPES.has((paren - start) * 128 + first) && FOLLOWED_SYSCALLS.has(line.slice(start, paren))) return false;
+    this.lastUnfinishedIgnored = line.endsWith(' <unfinished ...>');
+    return true;
   }
 
   private relativeMode = false;
