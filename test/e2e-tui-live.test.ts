@@ -7,51 +7,16 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TmuxSession, shellQuote } from './tmux.js';
 import { CLI, compileReproducer, REPO, requireTool } from './tools.js';
 
-const SOCKET = `orphanmap-e2e-live-${process.pid}`;
-const SESSION = 'live';
+const term = new TmuxSession('live');
 /**
  * Long enough that q always arrives while the JVM still holds its orphans
  * (so quitting has a live tracee to detach from), short enough that a hang
  * in orphanmap's exit shows up as a timeout rather than as a slow pass.
  */
 const HOLD_SECONDS = 30;
-
-function tmux(...args: string[]): string {
-  return execFileSync('tmux', ['-L', SOCKET, '-f', '/dev/null', ...args], { encoding: 'utf8' });
-}
-
-function screen(): string {
-  return tmux('capture-pane', '-p', '-t', SESSION);
-}
-
-async function waitForScreen(predicate: (text: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < end) {
-    last = screen();
-    if (predicate(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}; screen:\n${last}`);
-}
-
-/** Press a key until its effect shows: on a loaded machine a key is now and then not seen (see e2e-tui.test.ts). */
-async function pressUntil(key: string, predicate: (text: string) => boolean, what: string, attempts = 3): Promise<string> {
-  for (let attempt = 1; ; attempt++) {
-    tmux('send-keys', '-t', SESSION, key);
-    try {
-      return await waitForScreen(predicate, what, attempt < attempts ? 3_000 : 20_000);
-    } catch (error) {
-      if (attempt >= attempts) throw error;
-    }
-  }
-}
-
-function quote(arg: string): string {
-  return `'${arg.replace(/'/g, `'\\''`)}'`;
-}
 
 const selectedRow = (text: string) => text.split('\n').find((line) => line.startsWith('› ')) ?? '';
 
@@ -101,7 +66,7 @@ describe('orphanmap live in a real terminal (tmux, strace, JVM reproducer)', () 
   });
 
   afterAll(() => {
-    spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
+    term.kill();
     // Only what this test started: processes naming our temp dir.
     if (work !== undefined) for (const p of processesWith(work)) spawnSync('kill', ['-KILL', String(p.pid)]);
   });
@@ -110,10 +75,10 @@ describe('orphanmap live in a real terminal (tmux, strace, JVM reproducer)', () 
     const bundle = join(work, 'bundle');
     const logs = join(work, 'logs');
     const live = ['node', CLI, 'live', '--save', bundle, '--', 'java', '-cp', classes, 'IndexLifecycle', '--mode', 'leaky', '--threads', '2', '--segments', '2', '--dir', logs, '--hold-seconds', String(HOLD_SECONDS)];
-    tmux('new-session', '-d', '-s', SESSION, '-x', '120', '-y', '40', `cd ${quote(REPO)} && ${live.map(quote).join(' ')}; echo "exited with status $?"; sleep 120`);
+    term.start(`cd ${shellQuote(REPO)} && ${live.map(shellQuote).join(' ')}; echo "exited with status $?"; sleep 120`);
 
     // The live header names the backend and the command; 8 orphans (2 threads x 2 segments x .index/.timeindex).
-    const first = await waitForScreen((text) => /live via strace\b.*\bjava -cp /.test(text) && text.includes('(8 error'), 'the live header and 8 error findings', 60_000);
+    const first = await term.waitForScreen((text) => /live via strace\b.*\bjava -cp /.test(text) && text.includes('(8 error'), 'the live header and 8 error findings', 60_000);
     expect(first.split('\n')[0]).toMatch(/^orphanmap\s+live via strace\s.*java -cp/);
     expect(first).toMatch(/deleted but mapped 8 \(80\.0 MiB\)/);
 
@@ -123,12 +88,12 @@ describe('orphanmap live in a real terminal (tmux, strace, JVM reproducer)', () 
     const to = table.findIndex((line) => /^[ ›] ERR unlink /.test(line));
     expect(from).toBeGreaterThanOrEqual(0);
     expect(to).toBeGreaterThan(from);
-    for (let k = 0; k < to - from - 1; k++) tmux('send-keys', '-t', SESSION, 'j');
-    const onOrphan = await pressUntil('j', (text) => selectedRow(text).startsWith('› ERR unlink '), 'the selection on an unlink error', to - from + 3);
+    for (let k = 0; k < to - from - 1; k++) term.send('j');
+    const onOrphan = await term.pressUntil('j', (text) => selectedRow(text).startsWith('› ERR unlink '), 'the selection on an unlink error', to - from + 3);
     const address = /\b(0x[0-9a-f]+)\b/.exec(selectedRow(onOrphan))?.[1];
     expect(address).toBeDefined();
 
-    const detail = await pressUntil('Enter', (text) => text.includes('timeline of the file'), 'the detail pane');
+    const detail = await term.pressUntil('Enter', (text) => text.includes('timeline of the file'), 'the detail pane');
     const path = /^file {6}(\S+)$/m.exec(detail)?.[1] ?? '';
     expect(path).toMatch(new RegExp(`^${logs}/topic-\\d+/\\d{20}\\.(index|timeindex)\\.deleted$`));
     expect(detail).toContain('unlinked-while-mapped  ERROR');
@@ -148,8 +113,8 @@ describe('orphanmap live in a real terminal (tmux, strace, JVM reproducer)', () 
     expect(jvmsBefore.some((p) => p.tracerPid !== null && p.tracerPid > 0)).toBe(true);
 
     // q: the TUI leaves, the capture stops, orphanmap exits.
-    tmux('send-keys', '-t', SESSION, 'q');
-    const after = await waitForScreen((text) => text.includes('exited with status'), 'orphanmap to exit after q', 20_000);
+    term.send('q');
+    const after = await term.waitForScreen((text) => text.includes('exited with status'), 'orphanmap to exit after q', 20_000);
     expect(after).not.toContain('timeline of the file');
     // q during a capture counts as an interrupted capture (130); after the JVM exited it is 0.
     expect(after).toMatch(/exited with status (0|130)\b/);
