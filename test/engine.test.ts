@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runEngine, trace } from './helpers.js';
+import { Engine } from '../src/engine/engine.js';
+import { readStrace, runEngine, trace } from './helpers.js';
 
 // The pre-fix Kafka index life cycle (reference/KAFKA-INDEX-LIFECYCLE.md), in
 // the shape JDK 17 prints under strace -f -ttt.
@@ -349,5 +350,20 @@ describe('engine: review regressions', () => {
       102 +++ exited with 0 +++
     `);
     expect(engine.stats().processes).toBe(1);
+  });
+});
+
+describe('engine: bundles', () => {
+  it('threads missing from the bundle metadata join the captured process and its seeded mappings', () => {
+    const engine = new Engine({ rootPid: 100, threadGroups: new Map([[100, 100]]) });
+    engine.seedMappings(100, [{ start: 0x7f0000000000, end: 0x7f0000a00000, offset: 0, path: '/k/t-0/0.index', deleted: false, place: { file: 'maps-start.txt', line: 7 }, text: '7f0000000000-7f0000a00000 rw-s 00000000 fe:00 42 /k/t-0/0.index' }]);
+    const { events } = readStrace(trace`
+      105 rename("/k/t-0/0.index", "/k/t-0/0.index.deleted") = 0
+      105 unlink("/k/t-0/0.index.deleted") = 0
+      105 +++ exited with 0 +++
+    `);
+    for (const event of events) engine.apply(event);
+    engine.finish();
+    expect(engine.findings()).toMatchObject([{ pid: 100, address: '0x7f0000000000', mappedAt: { file: 'maps-start.txt', line: 7 }, resolution: 'still-mapped' }]);
   });
 });

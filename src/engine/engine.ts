@@ -238,6 +238,8 @@ export class Engine {
    */
   seedMappings(pid: number, mappings: readonly SeedMapping[]): EngineChange[] {
     this.changes = NO_CHANGES;
+    // The captured process: its leader is known, its threads only as they show up.
+    if (!this.groups.has(pid)) this.newGroup(pid, false, true);
     const task = this.taskFor(pid, pid);
     for (const seed of mappings) {
       let file: FileNode | undefined;
@@ -328,7 +330,8 @@ export class Engine {
       // process, whose members and leader we learn only as they show up. A
       // trace that starts at an execve learns both there (exec).
       const root = this.options.rootPid ?? this.attachedRoot;
-      group = this.initialGroup ?? this.newGroup(root ?? tid, false, root !== undefined || tid === 0);
+      const rootGroup = root === undefined ? undefined : this.groups.get(root);
+      group = this.initialGroup ?? rootGroup ?? this.newGroup(root ?? tid, false, root !== undefined || tid === 0);
       this.initialGroup = group;
     }
     const sibling = group.tasks.values().next().value as Task | undefined;
