@@ -96,3 +96,17 @@ describe('StraceReader', () => {
     ]);
   });
 });
+
+describe('StraceReader on one -ff file', () => {
+  it('reads the leader file of a non-leader execve: the exec resumes with no start here', () => {
+    const { events, diagnostics } = readStrace(trace`
+      futex(0x7ff19dad1990, FUTEX_WAIT_BITSET|FUTEX_CLOCK_REALTIME, 14180, NULL, FUTEX_BITSET_MATCH_ANY) = ?
+      +++ superseded by execve in pid 14180 +++
+      <... execve resumed>)                   = 0
+      exit_group(0)                           = ?
+      +++ exited with 0 +++
+    `, 'trace.14179', 14179);
+    expect(diagnostics).toEqual([]);
+    expect(events).toMatchObject([{ kind: 'exec', tid: 14179, formerTid: 14180 }, { kind: 'thread-exit', tid: 14179 }]);
+  });
+});

@@ -134,8 +134,9 @@ export class StraceReader {
           if (moved !== undefined) {
             this.pending.delete(record.supersededBy);
             this.pending.set(tid, moved);
-            this.supersededFrom.set(tid, record.supersededBy);
           }
+          // With -ff the execve started in the other thread's file: its resume here has no start.
+          this.supersededFrom.set(tid, record.supersededBy);
           return;
         }
         // A thread that dies inside a call leaves it pending forever.
@@ -205,6 +206,13 @@ export class StraceReader {
         if (pending !== undefined) this.pending.delete(tid);
         // Calls that are not followed are not tracked, so their resumes have no start here.
         if (!FOLLOWED_SYSCALLS.has(record.name)) return;
+        const former = this.supersededFrom.get(tid);
+        if (former !== undefined && (record.name === 'execve' || record.name === 'execveat')) {
+          this.supersededFrom.delete(tid);
+          const { base } = this.base(record, lineNo, line);
+          out.push({ type: 'event', event: { ...base, kind: 'exec', path: '?', formerTid: former } });
+          return;
+        }
         out.push(this.diagnostic(lineNo, line, `"<... ${record.name} resumed>" with no start on thread ${tid}`));
         return;
       }
