@@ -146,6 +146,7 @@ class Run {
   async readStream(source: LineSource, defaultTid: number): Promise<void> {
     let parser: LineParser | null = null;
     let pendingFirst: { text: string; lineNo: number }[] = [];
+    const progressMask = source.size === null ? 0x3f : 0xfff;
     const feed = (text: string, lineNo: number) => {
       this.lines++;
       if (parser === null) {
@@ -160,8 +161,9 @@ class Run {
       }
       parser.push(text, lineNo, this.out);
       if (this.out.length > 0) this.drain();
-      // Checking the clock every 4096 lines keeps the hot path cheap.
-      if ((lineNo & 0xfff) === 0 && this.options.onProgress !== undefined) {
+      // Checking the clock every 4096 lines keeps the hot path cheap; a live
+      // trace (no size known) arrives slowly, so look every 64 lines there.
+      if ((lineNo & progressMask) === 0 && this.options.onProgress !== undefined) {
         const now = Date.now();
         if (now - this.lastProgress >= 100) {
           this.lastProgress = now;
