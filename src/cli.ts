@@ -10,6 +10,13 @@ import { registerCapture } from './commands/capture.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerLive } from './commands/live.js';
 
+// `orphanmap analyze … | head` closes our stdout early: that is the reader's
+// choice, not an error. (A live capture's watchdog still detaches the tracer.)
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const program = new Command('orphanmap')
   .description('Find memory mappings that outlive their files (deleted-but-mapped), from strace or bpftrace traces.')
   .version('0.1.0')

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { REPO, runCli } from './tools.js';
+import { CLI, REPO, runCli } from './tools.js';
+import { spawnSync } from 'node:child_process';
 
 const LEAKY = join(REPO, 'traces', 'f-o-ttt-T-y', 'trace.txt');
 const scratch = mkdtempSync(join(tmpdir(), 'orphanmap-cli-'));
@@ -91,5 +92,13 @@ describe('orphanmap analyze', () => {
     const { status, stdout } = runCli(['analyze', huge]);
     expect(status).toBe(0);
     expect(stdout).toMatch(/huge\.txt:1: unterminated argument list of openat: 1 openat.*… \(\d+ characters\)/);
+  });
+});
+
+describe('orphanmap analyze into a closed pipe', () => {
+  it('stops quietly when the reader goes away (… | head)', () => {
+    const result = spawnSync('sh', ['-c', `node ${CLI} analyze ${LEAKY} --format json | head -c 10`], { encoding: 'utf8' });
+    expect(result.stdout).toBe('{\n  "schem');
+    expect(result.stderr).not.toMatch(/EPIPE|Unhandled/);
   });
 });
