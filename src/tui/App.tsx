@@ -143,7 +143,11 @@ export function App({ store, width, height, onQuit, onExport }: AppProps) {
     // Keys typed faster than stdin is read arrive as one string ("jjj"), as a
     // paste does: outside the filter's text, each character is its own key.
     if (input.length > 1 && paneRef.current !== 'filter' && !key.ctrl && !key.meta) {
-      for (const char of input) onKey(char, key);
+      for (const char of input) {
+        // Enter inside such a run is a character too ("jjj\r"), not a named key of its own.
+        if (char === '\r' || char === '\n') onKey('', { ...key, return: true });
+        else onKey(char, key);
+      }
       return;
     }
     const action = resolveKey(paneRef.current, input, key);

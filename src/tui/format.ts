@@ -21,7 +21,7 @@ export function shortenPath(raw: string, width: number): string {
   const name = parts.pop() ?? path;
   const parent = parts.pop();
   // Kafka-style names are mostly zeros: 00000000000000001000.index → 0…1000.index
-  const squeezed = name.replace(/0{4,}/g, `0${ELLIPSIS}`);
+  const squeezed = name.replace(/0{4,}/g, (run: string, at: number) => (/\d/.test(name.charAt(at + run.length)) ? `0${ELLIPSIS}` : `0${ELLIPSIS}0`));
   // The parent directory names the topic partition: keep it before the head of the path.
   const candidates = parent === undefined || parent === '' ? [squeezed] : [`${ELLIPSIS}/${parent}/${name}`, `${ELLIPSIS}/${parent}/${squeezed}`, squeezed];
   for (const candidate of candidates) if (candidate.length <= width) return candidate;
