@@ -3,34 +3,34 @@ import { Engine, type EngineChange, type EngineOptions } from '../src/engine/eng
 import type { Diagnostic, TraceEvent } from '../src/parse/events.js';
 import { StraceReader, type ParseOutput } from '../src/parse/strace.js';
 
-export function readStrace(text: string, file = 'trace.txt', defaultTid = 0): { events: TraceEvent[]; diagnostics: Diagnostic[] } {
-  const reader = new StraceReader(file, defaultTid);
+/** Feed text to a line reader (strace or bpftrace) and sort what comes out. */
+export function readLines(reader: { push(text: string, lineNo: number, out: ParseOutput[]): void; end(out: ParseOutput[]): void }, text: string): { events: TraceEvent[]; diagnostics: Diagnostic[]; attached: number[] } {
   const out: ParseOutput[] = [];
   text.split('\n').forEach((line, index) => reader.push(line, index + 1, out));
   reader.end(out);
   const events: TraceEvent[] = [];
   const diagnostics: Diagnostic[] = [];
+  const attached: number[] = [];
   for (const item of out) {
     if (item.type === 'event') events.push(item.event);
     else if (item.type === 'diagnostic') diagnostics.push(item.diagnostic);
+    else attached.push(item.tid);
   }
-  return { events, diagnostics };
+  return { events, diagnostics, attached };
 }
 
-/** Run strace text through the reader and the engine, as analyze does (attach messages included). */
+export function readStrace(text: string, file = 'trace.txt', defaultTid = 0): { events: TraceEvent[]; diagnostics: Diagnostic[] } {
+  return readLines(new StraceReader(file, defaultTid), text);
+}
+
+/** Run strace text through the reader and the engine, as analyze does (attach messages included when asked). */
 export function runEngine(text: string, options: EngineOptions = {}, withAttach = false): { engine: Engine; changes: EngineChange[]; diagnostics: Diagnostic[] } {
-  const reader = new StraceReader('trace.txt');
-  const out: ParseOutput[] = [];
-  text.split('\n').forEach((line, index) => reader.push(line, index + 1, out));
-  reader.end(out);
+  const { events, diagnostics, attached } = readLines(new StraceReader('trace.txt'), text);
   const engine = new Engine(options);
+  // strace prints "Process N attached" before the lines of the attached process.
+  if (withAttach) for (const tid of attached) engine.noteAttached(tid);
   const changes: EngineChange[] = [];
-  const diagnostics: Diagnostic[] = [];
-  for (const item of out) {
-    if (item.type === 'event') changes.push(...engine.apply(item.event));
-    else if (item.type === 'diagnostic') diagnostics.push(item.diagnostic);
-    else if (withAttach) engine.noteAttached(item.tid);
-  }
+  for (const event of events) changes.push(...engine.apply(event));
   changes.push(...engine.finish());
   return { engine, changes, diagnostics };
 }

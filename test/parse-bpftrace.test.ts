@@ -8,25 +8,14 @@ import {
   BpftraceReader, ContinuationJoiner, ReorderBuffer, describeWaitStatus, looksLikeBpftrace, parseBpftraceLine,
   type BpftraceReaderOptions,
 } from '../src/parse/bpftrace.js';
-import type { ParseOutput } from '../src/parse/strace.js';
+import { readLines } from './helpers.js';
 
 const fixture = (name: string): string => readFileSync(fileURLToPath(new URL(`fixtures/bpftrace/${name}`, import.meta.url)), 'latin1');
 const scriptPath = fileURLToPath(new URL('../scripts/orphanmap.bt', import.meta.url));
 
 function read(text: string, options: BpftraceReaderOptions = {}): { events: TraceEvent[]; diagnostics: Diagnostic[]; reader: BpftraceReader } {
   const reader = new BpftraceReader('trace.bt.txt', options);
-  const out: ParseOutput[] = [];
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  lines.forEach((line, index) => reader.push(line, index + 1, out));
-  reader.end(out);
-  const events: TraceEvent[] = [];
-  const diagnostics: Diagnostic[] = [];
-  for (const item of out) {
-    if (item.type === 'event') events.push(item.event);
-    else if (item.type === 'diagnostic') diagnostics.push(item.diagnostic);
-  }
-  return { events, diagnostics, reader };
+  return { ...readLines(reader, text.endsWith('\n') ? text.slice(0, -1) : text), reader };
 }
 
 function one(line: string): TraceEvent {
