@@ -4,7 +4,7 @@ import type { Diagnostic, TraceEvent } from '../src/parse/events.js';
 import { StraceReader, type ParseOutput } from '../src/parse/strace.js';
 
 /** Feed text to a line reader (strace or bpftrace) and sort what comes out. */
-export function readLines(reader: { push(text: string, lineNo: number, out: ParseOutput[]): void; end(out: ParseOutput[]): void }, text: string): { events: TraceEvent[]; diagnostics: Diagnostic[]; attached: number[] } {
+export function readLines(reader: { push(text: string, lineNo: number, out: ParseOutput[]): void; end(out: ParseOutput[]): void }, text: string): { events: TraceEvent[]; diagnostics: Diagnostic[]; attached: number[]; out: ParseOutput[] } {
   const out: ParseOutput[] = [];
   text.split('\n').forEach((line, index) => reader.push(line, index + 1, out));
   reader.end(out);
@@ -14,9 +14,9 @@ export function readLines(reader: { push(text: string, lineNo: number, out: Pars
   for (const item of out) {
     if (item.type === 'event') events.push(item.event);
     else if (item.type === 'diagnostic') diagnostics.push(item.diagnostic);
-    else attached.push(item.tid);
+    else if (item.type === 'attached') attached.push(item.tid);
   }
-  return { events, diagnostics, attached };
+  return { events, diagnostics, attached, out };
 }
 
 export function readStrace(text: string, file = 'trace.txt', defaultTid = 0): { events: TraceEvent[]; diagnostics: Diagnostic[] } {
@@ -25,12 +25,14 @@ export function readStrace(text: string, file = 'trace.txt', defaultTid = 0): { 
 
 /** Run strace text through the reader and the engine, as analyze does (attach messages included when asked). */
 export function runEngine(text: string, options: EngineOptions = {}, withAttach = false): { engine: Engine; changes: EngineChange[]; diagnostics: Diagnostic[] } {
-  const { events, diagnostics, attached } = readLines(new StraceReader('trace.txt'), text);
+  const { diagnostics, out } = readLines(new StraceReader('trace.txt'), text);
   const engine = new Engine(options);
-  // strace prints "Process N attached" before the lines of the attached process.
-  if (withAttach) for (const tid of attached) engine.noteAttached(tid);
   const changes: EngineChange[] = [];
-  for (const event of events) changes.push(...engine.apply(event));
+  for (const item of out) {
+    if (item.type === 'event') changes.push(...engine.apply(item.event));
+    else if (item.type === 'tid-known') engine.renameTask(item.from, item.tid);
+    else if (item.type === 'attached' && withAttach) engine.noteAttached(item.tid);
+  }
   changes.push(...engine.finish());
   return { engine, changes, diagnostics };
 }

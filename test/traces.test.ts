@@ -26,6 +26,13 @@ describe.each(names)('traces/%s', (name) => {
     expect(analysis.unparsedLines).toBe(0);
   });
 
+  it('names the JVM by the pid it printed, whatever the prefix shape (stderr traces start without one)', async () => {
+    const pid = Number(/^pid=(\d+)$/m.exec(readFileSync(join(TRACES, name, 'stdout.txt'), 'utf8'))![1]);
+    const findings = (await analyze(inputsOf(name))).engine.findings();
+    expect(findings.length).toBeGreaterThan(0);
+    expect(new Set(findings.map((f) => f.pid))).toEqual(new Set([pid]));
+  });
+
   it('reports one remapped-without-unmap per leaked mapping, and the hsperfdata file as benign', async () => {
     const findings = (await analyze(inputsOf(name))).engine.findings();
     const orphans = findings.filter((f) => f.kind === 'unlinked-while-mapped' && f.severity !== 'info');

@@ -172,6 +172,27 @@ export class Engine {
 
   private attachedRoot: number | undefined;
 
+  /**
+   * The process known as `from` (printed without a pid) was `to`: its task,
+   * group and findings take the real id. Called at the end of a trace.
+   */
+  renameTask(from: number, to: number): void {
+    const task = this.tasks.get(from);
+    if (task !== undefined && !this.tasks.has(to)) {
+      this.tasks.delete(from);
+      task.tid = to;
+      this.tasks.set(to, task);
+    }
+    const group = this.groups.get(from);
+    if (group !== undefined && !this.groups.has(to)) {
+      this.groups.delete(from);
+      group.tgid = to;
+      this.groups.set(to, group);
+    }
+    for (const space of new Set([...this.tasks.values()].map((t) => t.space))) if (space.ownerTgid === from) space.ownerTgid = to;
+    for (const finding of this.allFindings) if (finding.pid === from) finding.pid = to;
+  }
+
   /** Apply one event; returns the findings decided or resolved by it. */
   apply(event: TraceEvent): EngineChange[] {
     this.changes = NO_CHANGES;

@@ -237,6 +237,9 @@ class Run {
         case 'attached':
           this.engine.noteAttached(output.tid);
           break;
+        case 'tid-known':
+          this.engine.renameTask(output.from, output.tid);
+          break;
       }
     }
     this.out.length = 0;

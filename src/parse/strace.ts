@@ -10,7 +10,9 @@ export type ParseOutput =
   | { type: 'event'; event: TraceEvent }
   | { type: 'diagnostic'; diagnostic: Diagnostic }
   /** `strace: Process N attached`: tells which threads existed before the trace. */
-  | { type: 'attached'; tid: number };
+  | { type: 'attached'; tid: number }
+  /** At the end of a trace to stderr: the process printed without a pid prefix (tid 0) was `tid`. */
+  | { type: 'tid-known'; from: number; tid: number };
 
 /** What the reader saw of the capture flags, for the preflight warnings. */
 export interface StraceShape {
@@ -42,6 +44,16 @@ function isNameChar(code: number): boolean {
 
 /** Length × 128 + first character code of every followed syscall name. */
 const FOLLOWED_SHAPES: ReadonlySet<number> = new Set([...FOLLOWED_SYSCALLS].map((name) => name.length * 128 + name.charCodeAt(0)));
+
+/** The pid of a "[pid  1234] …" line, or null. */
+function stderrPid(line: string): number | null {
+  let i = 5;
+  while (line.charCodeAt(i) === 32) i++;
+  let value = 0;
+  const start = i;
+  for (let c = line.charCodeAt(i); c >= 48 && c <= 57; c = line.charCodeAt(++i)) value = value * 10 + (c - 48);
+  return i > start ? value : null;
+}
 
 /** A flat copy of a string: V8 keeps a sliced string's parent alive otherwise. */
 function copyString(text: string): string {
@@ -90,12 +102,17 @@ export class StraceReader {
       }
     }
     // The first lines are always read in full: they tell whether this is a -r trace.
-    if (this.shape.lines > 4 && this.isIgnoredCall(line)) return;
+    if (this.shape.lines > 4 && this.isIgnoredCall(line)) {
+      // On stderr the pid prefix comes and goes: every prefixed line tells who is alive.
+      if (this.defaultTid === 0 && line.startsWith('[pid ')) this.notePid(stderrPid(line));
+      return;
+    }
     // The line matters: copy it, so the strings kept from it (paths, evidence)
     // do not pin the whole input chunk it was sliced from.
     line = copyString(line);
     const record = parseStraceLine(line);
     if (this.shape.lines <= 4 && 'relative' in record && record.relative !== null) this.relativeMode = true;
+    if ('tid' in record) record.tid = this.notePid(record.tid);
     if ('relative' in record && record.relative !== null && record.time === null) {
       // -r deltas are between consecutive printed lines: keep seconds since the first one.
       this.relativeClock += record.relative;
@@ -178,6 +195,32 @@ export class StraceReader {
     return true;
   }
 
+  /**
+   * strace writing to stderr prints "[pid N] " only while more than one
+   * tracee exists, so the first process's lines carry no pid (tid 0 here)
+   * until it clones. Its pid is the one prefixed tid no clone created.
+   */
+  private notePid(tid: number | null): number {
+    if (this.defaultTid !== 0) return tid ?? this.defaultTid; // a -ff file: the name says
+    if (tid === null) {
+      this.unprefixedSeen = true;
+      return 0;
+    }
+    this.prefixedTids.add(tid);
+    return tid;
+  }
+
+  /** At the end of a stderr trace: which tid the unprefixed lines (tid 0) belonged to. */
+  private unprefixedProcess(): number | null {
+    if (!this.unprefixedSeen) return null;
+    for (const tid of this.prefixedTids) if (!this.cloneChildren.has(tid)) return tid;
+    return null;
+  }
+
+  private unprefixedSeen = false;
+  private readonly prefixedTids = new Set<number>();
+  private readonly cloneChildren = new Set<number>();
+
   private relativeMode = false;
   private lastUnfinishedIgnored = false;
 
@@ -192,6 +235,8 @@ export class StraceReader {
       out.push(this.diagnostic(pending.line, pending.raw, `${pending.name} call cut off by the end of the trace`));
     }
     this.pending.clear();
+    const process = this.unprefixedProcess();
+    if (process !== null) out.push({ type: 'tid-known', from: 0, tid: process });
   }
 
   private readonly supersededFrom = new Map<number, number>();
@@ -270,6 +315,7 @@ export class StraceReader {
 
   private emit(name: string, body: string, base: EventBase, out: ParseOutput[]): TraceEvent | null {
     const decoded = decodeCall(name, body, base);
+    if (decoded.ok && decoded.event.kind === 'clone' && decoded.event.childTid > 0) this.cloneChildren.add(decoded.event.childTid);
     if (decoded.ok) {
       if (body.indexOf('</') >= 0) this.shape.withFdHints++;
       out.push({ type: 'event', event: decoded.event });
