@@ -91,10 +91,6 @@ export class AddressSpace<File> {
     return touched;
   }
 
-  piecesOf(record: MappingRecord<File>): Piece<File>[] {
-    return this.pieces.filter((piece) => piece.record === record);
-  }
-
   /** Everything at once: for exit and exec. */
   clear(): MappingRecord<File>[] {
     const records = new Set<MappingRecord<File>>();

@@ -38,7 +38,6 @@ class FileNode {
   // The events themselves are kept; their lines are only built for a report.
   readonly evidenceHead: EventBase[] = [];
   readonly evidenceTail: EventBase[] = [];
-  evidenceDropped = 0;
 
   constructor(
     readonly id: number,
@@ -62,7 +61,6 @@ class FileNode {
       this.evidenceTail.push(event);
       if (this.evidenceTail.length > EVIDENCE_TAIL) {
         this.evidenceTail.shift();
-        this.evidenceDropped++;
       }
     }
   }
@@ -102,7 +100,6 @@ interface Group {
   /** The leader's tid is known to be `tgid`: its exit marker, printed last, ends the group. */
   leaderKnown: boolean;
   cwd: string | null;
-  exited: boolean;
 }
 
 interface Task {
@@ -368,7 +365,7 @@ export class Engine {
   }
 
   private newGroup(tgid: number, membershipKnown: boolean, leaderKnown: boolean): Group {
-    const group: Group = { tgid, tasks: new Set(), membershipKnown, leaderKnown, cwd: null, exited: false };
+    const group: Group = { tgid, tasks: new Set(), membershipKnown, leaderKnown, cwd: null };
     this.groups.set(tgid, group);
     this.processCount++;
     return group;
@@ -451,7 +448,6 @@ export class Engine {
     const groupGone = event.groupDead === true || (group.leaderKnown && task.tid === group.tgid) || (group.membershipKnown && group.tasks.size === 0);
     if (groupGone) {
       for (const other of [...group.tasks]) this.detach(other, event);
-      group.exited = true;
       if (this.groups.get(group.tgid) === group) this.groups.delete(group.tgid);
       if (this.initialGroup === group) this.initialGroup = null;
     }

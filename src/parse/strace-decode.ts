@@ -3,8 +3,6 @@
 // A call that failed (= -1 E…, = ?) changes nothing and yields no event.
 import { parseFdArg, parseFlags, parseNumber, parseReturn, parseStringArg, splitCall, type FdArg } from './strace-args.js';
 import {
-  CLONE_FILES,
-  CLONE_THREAD,
   CLONE_VFORK,
   CLONE_VM,
   CLOSE_RANGE_CLOEXEC,
@@ -274,9 +272,3 @@ function dirArg(text: string | undefined): DirRef | null {
   if (fd.hint !== undefined) ref.hint = fd.hint;
   return ref;
 }
-
-
-/** Clone flags that mean "same thread group" / "same address space" / "same fd table". */
-export const sharesThreadGroup = (flags: number): boolean => (flags & CLONE_THREAD) !== 0;
-export const sharesAddressSpace = (flags: number): boolean => (flags & CLONE_VM) !== 0;
-export const sharesFdTable = (flags: number): boolean => (flags & CLONE_FILES) !== 0;

@@ -60,28 +60,29 @@ function findingBlock(finding: Finding, mapsLine: string | undefined): string[] 
   if (earlier.length > 0) lines.push(`  was       ${earlier.map(escapeControl).join(' → ')}`);
   const start = Number.parseInt(finding.address.slice(2), 16);
   lines.push(`  mapping   ${finding.address}-0x${pageEnd(start, finding.length).toString(16)} (${formatBytes(finding.length)}, ${formatCount(finding.length)} bytes)`);
-  lines.push(`  mapped    ${at(finding.mappedAt)}`);
-  if (finding.remappedAt !== null) lines.push(`  remapped  ${at(finding.remappedAt)}  new mapping at ${finding.newAddress}`);
-  if (finding.kind === 'unlinked-while-mapped' || finding.unlinkedAt !== null) lines.push(`  unlinked  ${at(finding.unlinkedAt)}`);
+  lines.push(`  mapped    ${describePlace(finding.mappedAt)}`);
+  if (finding.remappedAt !== null) lines.push(`  remapped  ${describePlace(finding.remappedAt)}  new mapping at ${finding.newAddress}`);
+  if (finding.kind === 'unlinked-while-mapped' || finding.unlinkedAt !== null) lines.push(`  unlinked  ${describePlace(finding.unlinkedAt)}`);
   lines.push(`  now       ${resolutionText(finding)}`);
   if (mapsLine !== undefined) lines.push(`  maps      ${escapeControl(mapsLine)}`);
   if (finding.note !== null) lines.push(`  note      ${finding.note}`);
   return lines;
 }
 
-function at(place: At | null): string {
+/** Where and when, as every view prints it: file:line, time, thread (and its name when known). */
+export function describePlace(place: At | null, separator = '  '): string {
   if (place === null) return '(before the trace)';
   const parts = [`${escapeControl(place.file)}:${place.line}`];
   if (place.time !== null) parts.push(place.time);
   if (place.tid !== null && place.tid !== 0) parts.push(place.comm === undefined ? `tid ${place.tid}` : `tid ${place.tid} (${escapeControl(place.comm)})`);
-  return parts.join('  ');
+  return parts.join(separator);
 }
 
 export function resolutionText(finding: Finding): string {
   const delay = finding.delayMs === null ? '' : ` ${formatDelay(finding.delayMs)} later`;
   switch (finding.resolution) {
     case 'unmapped':
-      return `unmapped${delay}${finding.resolvedAt === null ? '' : ` at ${at(finding.resolvedAt)}`}`;
+      return `unmapped${delay}${finding.resolvedAt === null ? '' : ` at ${describePlace(finding.resolvedAt)}`}`;
     case 'process-exited':
       return `released when the process exited or exec'd${delay}`;
     case 'still-mapped': {

@@ -8,7 +8,7 @@ import { code, heading, paragraph, strong, table, text, type Block, type Cell, t
 import { filePattern } from './pattern.js';
 import { orphanedBytes, type Report } from './report.js';
 import { escapeControl, formatBytes, formatCount } from './sanitize.js';
-import { resolutionText, verdict } from './text.js';
+import { describePlace, resolutionText, verdict } from './text.js';
 
 /** Findings drawn in full; the rest are counted in one line. */
 export const MAX_FINDING_SECTIONS = 10;
@@ -235,10 +235,10 @@ function findingSection(finding: Finding, report: Report, multi: boolean): Block
   const earlier = finding.names.filter((name) => name !== finding.path);
   if (earlier.length > 0) rows.push(['earlier names', earlier.flatMap((name, i) => (i === 0 ? [code(escapeControl(name))] : [text(', '), code(escapeControl(name))]))]);
   rows.push(['mapping', [strong(finding.address), text(`-0x${pageEnd(start, finding.length).toString(16)}, ${formatBytes(finding.length)} (${formatCount(finding.length)} bytes)`)]]);
-  rows.push(['mapped', atText(finding.mappedAt)]);
-  if (finding.remappedAt !== null) rows.push(['mapped again', `${atText(finding.remappedAt)}, new mapping at ${finding.newAddress ?? '?'}`]);
-  if (resize !== undefined) rows.push(['mapped again', `${atText(resize.remappedAt)}, new mapping at ${resize.newAddress ?? '?'} (${resize.id})`]);
-  if (finding.kind === 'unlinked-while-mapped' || finding.unlinkedAt !== null) rows.push(['unlinked', atText(finding.unlinkedAt)]);
+  rows.push(['mapped', describePlace(finding.mappedAt, ', ')]);
+  if (finding.remappedAt !== null) rows.push(['mapped again', `${describePlace(finding.remappedAt, ', ')}, new mapping at ${finding.newAddress ?? '?'}`]);
+  if (resize !== undefined) rows.push(['mapped again', `${describePlace(resize.remappedAt, ', ')}, new mapping at ${resize.newAddress ?? '?'} (${resize.id})`]);
+  if (finding.kind === 'unlinked-while-mapped' || finding.unlinkedAt !== null) rows.push(['unlinked', describePlace(finding.unlinkedAt, ', ')]);
   rows.push(['now', escapeControl(resolutionText(finding))]);
   const blocks: Block[] = [
     heading(3, `${finding.id} ${finding.kind} (${finding.severity}), pid ${finding.pid}`),
@@ -258,13 +258,6 @@ function findingSection(finding: Finding, report: Report, multi: boolean): Block
   return blocks;
 }
 
-function atText(at: At | null): string {
-  if (at === null) return '(before the trace)';
-  const parts = [`${escapeControl(at.file)}:${at.line}`];
-  if (at.time !== null) parts.push(at.time);
-  if (at.tid !== null && at.tid !== 0) parts.push(`tid ${at.tid}`);
-  return parts.join(', ');
-}
 
 /**
  * Raw lines with their line numbers, and a caret line under each occurrence

@@ -6,7 +6,7 @@ import { Box, Text } from 'ink';
 import { pageEnd } from '../../engine/address-space.js';
 import type { At, EvidenceLine, Finding } from '../../engine/findings.js';
 import { escapeControl, formatBytes, formatCount } from '../../report/sanitize.js';
-import { resolutionText } from '../../report/text.js';
+import { describePlace, resolutionText } from '../../report/text.js';
 import { callText, fit, fitRight, wrapRows } from '../format.js';
 import { SEVERITY_COLOR } from './FindingsTable.js';
 
@@ -121,21 +121,14 @@ function summaryLines(finding: Finding, width: number): string[] {
   const earlier = finding.names.filter((name) => name !== finding.path);
   if (earlier.length > 0) lines.push(...wrapRows(`was       ${earlier.map(escapeControl).join(' → ')}`, width));
   lines.push(`mapping   ${finding.address}-0x${pageEnd(start, finding.length).toString(16)}  ${formatBytes(finding.length)} (${formatCount(finding.length)} bytes)`);
-  lines.push(`mapped    ${at(finding.mappedAt)}`);
-  if (finding.remappedAt !== null) lines.push(`remapped  ${at(finding.remappedAt)}  new mapping ${finding.newAddress ?? '?'}`);
-  if (finding.kind === 'unlinked-while-mapped' || finding.unlinkedAt !== null) lines.push(`unlinked  ${at(finding.unlinkedAt)}`);
+  lines.push(`mapped    ${describePlace(finding.mappedAt, ' ')}`);
+  if (finding.remappedAt !== null) lines.push(`remapped  ${describePlace(finding.remappedAt, ' ')}  new mapping ${finding.newAddress ?? '?'}`);
+  if (finding.kind === 'unlinked-while-mapped' || finding.unlinkedAt !== null) lines.push(`unlinked  ${describePlace(finding.unlinkedAt, ' ')}`);
   lines.push(`now       ${escapeControl(resolutionText(finding))}`);
   if (finding.note !== null) lines.push(...wrapRows(`note      ${escapeControl(finding.note)}`, width));
   return lines;
 }
 
-function at(place: At | null): string {
-  if (place === null) return 'before the trace';
-  const parts = [`${escapeControl(place.file)}:${place.line}`];
-  if (place.time !== null) parts.push(place.time);
-  if (place.tid !== null && place.tid !== 0) parts.push(`tid ${place.tid}`);
-  return parts.join(' ');
-}
 
 function markText(mark: Mark): string {
   return mark === null ? '' : `${mark}▶`;
