@@ -99,7 +99,8 @@ om_alive() {
   local st state
   st=$(om_starttime "$1") || return 1
   [[ $st == "$2" ]] || return 1
-  state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null)
+  # Any state letter: a traced process is often in "t (tracing stop)".
+  state=$(sed -n 's/^State:[[:space:]]*\([[:alpha:]]\).*/\1/p' "/proc/$1/status" 2>/dev/null)
   [[ -n $state && $state != Z && $state != X ]]
 }
 
@@ -194,6 +195,8 @@ om_write_meta() {
     printf '  "schema": %s,\n' "$(om_json_str "$OM_SCHEMA")"
     printf '  "backend": %s,\n' "$(om_json_str "$OM_BACKEND")"
     printf '  "pid": %s,\n' "$(om_json_num_or_null "$OM_PID")"
+    # launched: the trace begins before the command's execve, so nothing predates it.
+    printf '  "mode": %s,\n' "$(om_json_str "$( ((OM_CMD_MODE)) && echo launched || echo attached)")"
     printf '  "comm": %s,\n' "$(om_json_str "$OM_COMM")"
     printf '  "cmdline": %s,\n' "$(om_json_str_array "${OM_CMDLINE[@]}")"
     printf '  "threads": %s,\n' "$OM_THREADS_JSON"

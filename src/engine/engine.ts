@@ -123,6 +123,11 @@ export interface EngineOptions {
    * be printed after the mmap that reused its range.
    */
   entryOrdered?: boolean;
+  /**
+   * The pid the user asked about (`analyze --pid`): names the process of the
+   * threads seen without their clone (an attach trace) when its leader never shows.
+   */
+  pidHint?: number;
 }
 
 export interface EngineStats {

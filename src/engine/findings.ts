@@ -41,10 +41,19 @@ export interface Finding {
   path: string;
   /** Every name the file had in the trace, in order. */
   names: string[];
-  /** Mapping start as mmap returned it, `0x…` lower-case hex. */
+  /**
+   * Start of what was still mapped when the finding was decided, `0x…`
+   * lower-case hex: the address mmap returned, unless a partial munmap had
+   * already taken the first pages.
+   */
   address: string;
-  /** Bytes as passed to mmap. */
+  /**
+   * Bytes still mapped when the finding was decided: the length passed to mmap
+   * for a whole mapping, the page-rounded sum of `ranges` for a split one.
+   */
   length: number;
+  /** Only for a mapping that partial munmaps had cut: the pieces still mapped, in address order. */
+  ranges?: { address: string; length: number }[];
   mappedAt: At | null;
   unlinkedAt: At | null;
   remappedAt: At | null;
