@@ -120,6 +120,21 @@ describe('deleted kinds', () => {
     expect(memfd.deleted).toBe(true);
     expect(isDeletedFile(memfd)).toBe(false);
   });
+
+  it('takes "#<inode>" named after its own inode for an O_TMPFILE file that never had a name', () => {
+    // As this kernel prints an O_TMPFILE mapping in /tmp (ext4) and /dev/shm (tmpfs).
+    const tmp = parseMapsLine('7f03870bc000-7f03870be000 rw-s 00000000 fe:00 2147256                    /tmp/#2147256 (deleted)')!;
+    const shm = parseMapsLine('7efe8de24000-7efe8de26000 rw-s 00000000 00:1b 3                          /dev/shm/#3 (deleted)')!;
+    expect(deletedKind(tmp.path, tmp.inode)).toBe('tmpfile');
+    expect(isDeletedFile(tmp)).toBe(false);
+    expect(isDeletedFile(shm)).toBe(false);
+    // A deleted file that happens to be named "#<digits>" with another inode had a name: a leak.
+    const named = parseMapsLine('7f03870bc000-7f03870be000 rw-s 00000000 fe:00 2147999                    /tmp/#2147256 (deleted)')!;
+    expect(isDeletedFile(named)).toBe(true);
+    expect(deletedKind('/tmp/#12ab', 12)).toBe('file');
+    expect(deletedKind('/tmp/x#12', 12)).toBe('file');
+    expect(deletedKind('/tmp/#12')).toBe('tmpfile');
+  });
 });
 
 describe('filePattern', () => {

@@ -14,7 +14,9 @@
 //   - pseudo names: [heap], [stack], [vdso], [vvar], [vsyscall], [anon:NAME],
 //     [anon_shmem:NAME], and objects that were never linked anywhere but print as
 //     deleted: /dev/zero (deleted) (MAP_SHARED|MAP_ANONYMOUS), /memfd:NAME (deleted),
-//     /SYSV0000002a (deleted) (System V shm), /[aio] (deleted).
+//     /SYSV0000002a (deleted) (System V shm), /[aio] (deleted), and an O_TMPFILE
+//     file never linked anywhere: d_tmpfile() names its dentry "#<inode>" in the
+//     directory it was opened in, so it prints as /tmp/#2147256 (deleted).
 
 export interface MapsEntry {
   /** Start address. Page-aligned, so exact as a double even above 2^53 ([vsyscall]). */
@@ -36,7 +38,7 @@ export interface MapsEntry {
 }
 
 /** What a " (deleted)" name stands for: a real file that was unlinked, or a kernel object that never had a name. */
-export type DeletedKind = 'file' | 'shared-anonymous' | 'memfd' | 'sysv-shm' | 'aio';
+export type DeletedKind = 'file' | 'shared-anonymous' | 'memfd' | 'sysv-shm' | 'aio' | 'tmpfile';
 
 export interface BadMapsLine {
   line: number;
@@ -152,18 +154,33 @@ export function parseDev(dev: string): { major: number; minor: number } | null {
  * What a deleted entry is. Only 'file' is a file that had a name and lost it
  * while mapped (the leak orphanmap looks for); the others print " (deleted)"
  * because they were never linked anywhere, and are normal.
+ *
+ * An O_TMPFILE file is told by its name being "#" and its own inode number:
+ *   7f03870bc000-7f03870be000 rw-s 00000000 fe:00 2147256                    /tmp/#2147256 (deleted)
+ *                                                 ^^^^^^^                         ^^^^^^^ the same number
+ * A deleted file really named "#123" would need inode 123 to be taken for one.
+ * Without the inode (a bare path), any "#<digits>" base name counts.
  */
-export function deletedKind(path: string): DeletedKind {
+export function deletedKind(path: string, inode?: number): DeletedKind {
   if (path === '/dev/zero') return 'shared-anonymous';
   if (path.startsWith('/memfd:')) return 'memfd';
   if (/^\/SYSV[0-9a-f]{8}$/.test(path)) return 'sysv-shm';
   if (path === '/[aio]') return 'aio';
+  if (isTmpfileName(path, inode)) return 'tmpfile';
   return 'file';
+}
+
+function isTmpfileName(path: string, inode: number | undefined): boolean {
+  const slash = path.lastIndexOf('/');
+  if (slash < 0 || path.charCodeAt(slash + 1) !== 0x23 /* # */) return false;
+  const digits = path.slice(slash + 2);
+  if (!DECIMAL.test(digits)) return false;
+  return inode === undefined || String(inode) === digits;
 }
 
 /** True for a mapping of a file that was unlinked while mapped. */
 export function isDeletedFile(entry: MapsEntry): boolean {
-  return entry.deleted && deletedKind(entry.path) === 'file';
+  return entry.deleted && deletedKind(entry.path, entry.inode) === 'file';
 }
 
 /**

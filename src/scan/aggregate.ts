@@ -46,7 +46,7 @@ export interface ProcessScan {
   /** Mappings of unlinked files: the leak. */
   deletedMappings: number;
   deletedBytes: number;
-  /** Mappings that print " (deleted)" but never had a name (memfd, shared anonymous, SysV shm, aio). */
+  /** Mappings that print " (deleted)" but never had a name (memfd, shared anonymous, SysV shm, aio, O_TMPFILE). */
   anonymousDeletedMappings: number;
   /** By bytes, largest first. */
   patterns: PatternTotal[];
@@ -95,7 +95,7 @@ export function summarizeEntries(pid: number, comm: string, entries: readonly Ma
     // tree, so it does not count against vm.max_map_count.
     if (entry.path !== '[vsyscall]') mappings++;
     if (!entry.deleted) continue;
-    if (deletedKind(entry.path) !== 'file') {
+    if (deletedKind(entry.path, entry.inode) !== 'file') {
       anonymousDeletedMappings++;
       continue;
     }

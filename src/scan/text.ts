@@ -76,7 +76,7 @@ function detailLines(process: ProcessScan, top: number): string[] {
   lines.push(`    largest deleted files:`);
   for (const file of files) lines.push(`      ${formatBytes(file.bytes).padStart(10)}  ${plural(file.mappings.length, 'mapping').padEnd(11)} ${escapeControl(file.path)}`);
   if (process.deletedFiles.length > files.length) lines.push(`      … ${process.deletedFiles.length - files.length} more (--top N or --format json)`);
-  if (process.anonymousDeletedMappings > 0) lines.push(`    (${plural(process.anonymousDeletedMappings, 'memfd/shared-memory mapping')} also print "(deleted)"; they never had a file name and are not counted)`);
+  if (process.anonymousDeletedMappings > 0) lines.push(`    (${plural(process.anonymousDeletedMappings, 'memfd/shared-memory/O_TMPFILE mapping')} also print "(deleted)"; they never had a file name and are not counted)`);
   return lines;
 }
 
