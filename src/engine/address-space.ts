@@ -91,6 +91,18 @@ export class AddressSpace<File> {
     return touched;
   }
 
+  /** The live pieces of one mapping, in address order. */
+  piecesOf(record: MappingRecord<File>): Piece<File>[] {
+    const found: Piece<File>[] = [];
+    if (record.pieces === 0) return found;
+    for (const piece of this.pieces) {
+      if (piece.record !== record) continue;
+      found.push(piece);
+      if (found.length === record.pieces) break;
+    }
+    return found;
+  }
+
   /** Everything at once: for exit and exec. */
   clear(): MappingRecord<File>[] {
     const records = new Set<MappingRecord<File>>();

@@ -74,7 +74,27 @@ interface Record extends MappingRecord<FileNode> {
   mappedAt: At | null;
   unlinkFinding: Finding | null;
   remapFinding: Finding | null;
+  /** A mapping of a file already gone whose finding waits to see the mapping live on (see PendingOrphan). */
+  pendingOrphan: PendingOrphan | null;
 }
+
+/**
+ * A mapping of a deleted file that the engine did not see orphaned: one in the
+ * start snapshot of an attached capture, or one a fork copied into a child.
+ * Its finding is decided only once the mapping is seen to live on (unmapped,
+ * released at exit, or still there at the end), because a snapshot can hold
+ * a mapping that the trace then shows being made (the snapshot was read after
+ * the attach), and a forked child that execs at once never uses what it inherited.
+ */
+interface PendingOrphan {
+  origin: 'snapshot' | 'fork';
+  unlinkedAt: At | null;
+  unlinkedSeconds: number | null;
+  note: string;
+}
+
+/** Why mappings went away: a pending orphan is dropped for some causes and decided for others. */
+type Release = 'munmap' | 'replaced' | 'exec' | 'exit';
 
 interface FdEntry {
   file: FileNode | null;
@@ -151,6 +171,22 @@ export interface SeedMapping {
 
 const NO_CHANGES: EngineChange[] = [];
 
+/** How many events of unknown threads may wait for a clone to return before they are taken as they come. */
+const MAX_AWAITING_CLONE = 4096;
+
+/** The threads taken for the process a trace attached to, to name it at the end. */
+class GuessedProcess {
+  group: Group | null = null;
+  lowestTid = Number.MAX_SAFE_INTEGER;
+  count = 0;
+
+  note(group: Group, tid: number): void {
+    this.group = group;
+    this.count++;
+    if (tid < this.lowestTid) this.lowestTid = tid;
+  }
+}
+
 export class Engine {
   private readonly tasks = new Map<number, Task>();
   private readonly groups = new Map<number, Group>();
@@ -199,10 +235,46 @@ export class Engine {
   apply(event: TraceEvent): EngineChange[] {
     this.changes = NO_CHANGES;
     this.events++;
+    if (this.mustWaitForClone(event)) this.awaitingClone.push(event);
+    else this.applyNow(event);
+    if (event.kind === 'clone' && this.awaitingClone.length > 0) this.replayAwaitingClone(false);
+    return this.changes;
+  }
+
+  /**
+   * A thread never seen before, while a clone is in flight: the clone's child
+   * (printed before its parent's clone returned), or a thread that ran before
+   * an attach. Which one, only the clone's return value says, so its events
+   * wait for it: taken for the child of a fork, a thread of the attached
+   * process would get an address space of its own.
+   */
+  private mustWaitForClone(event: TraceEvent): boolean {
+    if (this.clonesInFlight.size === 0 || this.tasks.has(event.tid) || event.tgid !== undefined) return false;
+    if (this.options.threadGroups?.has(event.tid) === true) return false;
+    if (this.awaitingClone.length >= MAX_AWAITING_CLONE) {
+      this.replayAwaitingClone(true);
+      return false;
+    }
+    return true;
+  }
+
+  private replayAwaitingClone(force: boolean): void {
+    const waiting = this.awaitingClone.splice(0);
+    for (const event of waiting) {
+      if (!force && this.mustWaitForClone(event)) this.awaitingClone.push(event);
+      else this.applyNow(event);
+    }
+  }
+
+  private applyNow(event: TraceEvent): void {
     this.seq++;
     // Exit markers of threads already gone (exit_group prints them in any order) must not create tasks.
-    if (event.kind === 'thread-exit' && !this.tasks.has(event.tid)) return this.changes;
+    if (event.kind === 'thread-exit' && !this.tasks.has(event.tid)) return;
     const task = this.taskFor(event.tid, event.tgid);
+    this.dispatch(task, event);
+  }
+
+  private dispatch(task: Task, event: TraceEvent): EngineChange[] {
     switch (event.kind) {
       case 'open': return this.open(task, event), this.changes;
       case 'close': return this.closeFd(task, event.fd, event), this.changes;
@@ -219,7 +291,7 @@ export class Engine {
         if (this.consumeUnmapInFlight(task.space, event.address, end)) return this.changes;
         const touched = task.space.removeRange(event.address, end);
         this.noteOnRecords(touched, event);
-        this.settle(touched, 'unmapped', event);
+        this.settle(touched, 'unmapped', event, 'munmap');
         return this.changes;
       }
       case 'mremap': return this.mremap(task, event), this.changes;
@@ -243,6 +315,7 @@ export class Engine {
       }
       case 'clone-start':
         task.pendingClone = event.flags;
+        this.clonesInFlight.add(task);
         return this.changes;
       case 'clone': return this.clone(task, event.childTid, event.flags), this.changes;
       case 'exec': return this.exec(task, event), this.changes;
@@ -284,9 +357,13 @@ export class Engine {
       const at: At = { file: seed.place.file, line: seed.place.line, time: null, tid: null };
       const record = this.addRecord(task.space, file, seed.start, seed.end - seed.start, seed.offset, at, seed.end);
       if (seed.deleted) {
-        const finding = this.decide('unlinked-while-mapped', record, { unlinkedAt: null }, null);
-        finding.note ??= 'The file was already deleted when the capture started (maps at start); its unlink is not in the trace.';
-        record.unlinkFinding = finding;
+        record.pendingOrphan = {
+          origin: 'snapshot',
+          unlinkedAt: null,
+          unlinkedSeconds: null,
+          note: 'The file was already deleted when the capture started (maps at start); its unlink is not in the trace.',
+        };
+        this.pendingOrphans.add(record);
       }
     }
     return this.changes;
@@ -295,6 +372,13 @@ export class Engine {
   /** The trace ended: every finding whose mapping is still live is `still-mapped`. */
   finish(): EngineChange[] {
     this.changes = NO_CHANGES;
+    this.replayAwaitingClone(true);
+    this.nameGuessedProcess();
+    for (const record of this.pendingOrphans) {
+      if (record.pendingOrphan !== null) this.decidePending(record, record.pendingOrphan);
+      record.pendingOrphan = null;
+    }
+    this.pendingOrphans.clear();
     for (const finding of this.allFindings) {
       if (finding.resolution === null) this.resolveFinding(finding, 'still-mapped', null);
     }
@@ -334,16 +418,6 @@ export class Engine {
   private taskFor(tid: number, tgid: number | undefined): Task {
     const known = this.tasks.get(tid);
     if (known !== undefined) return known;
-    // A child printed before its parent's clone returned; only when the guess is unambiguous.
-    let cloning: Task | null = null;
-    let pending = 0;
-    for (const parent of this.tasks.values()) {
-      if (parent.pendingClone !== null && (tgid === undefined || (parent.pendingClone & CLONE_THREAD) === 0 || parent.group.tgid === tgid)) {
-        cloning = parent;
-        pending++;
-      }
-    }
-    if (cloning !== null && pending === 1 && tid !== this.attachedRoot) return this.clone(cloning, tid, cloning.pendingClone!);
     const groupId = tgid ?? this.options.threadGroups?.get(tid);
     let group: Group;
     if (groupId !== undefined) {
@@ -356,6 +430,7 @@ export class Engine {
       const rootGroup = root === undefined ? undefined : this.groups.get(root);
       group = this.initialGroup ?? rootGroup ?? this.newGroup(root ?? tid, false, root !== undefined || tid === 0);
       this.initialGroup = group;
+      if (!group.leaderKnown) this.guessed.note(group, tid);
     }
     const sibling = group.tasks.values().next().value as Task | undefined;
     const task: Task = {
@@ -385,6 +460,7 @@ export class Engine {
 
   private clone(parent: Task, childTid: number, flags: number): Task {
     parent.pendingClone = null;
+    this.clonesInFlight.delete(parent);
     if (childTid <= 0) return parent; // the clone failed: no child
     const existing = this.tasks.get(childTid);
     if (existing !== undefined) return existing;
@@ -398,10 +474,28 @@ export class Engine {
     if ((flags & CLONE_VM) !== 0) space = parent.space;
     else {
       space = new AddressSpace<FileNode>(this.nextId++, group.tgid);
+      // One copy per mapping, however many pieces partial munmaps left of it.
+      const copies = new Map<Record, Record>();
       for (const piece of parent.space.pieces) {
         const source = piece.record as Record;
+        const known = copies.get(source);
+        if (known !== undefined) {
+          space.insert({ start: piece.start, end: piece.end, record: known });
+          continue;
+        }
         const copy = this.addRecord(space, source.file, piece.start, source.length, source.offset, source.mappedAt, piece.end, source.address);
+        copies.set(source, copy);
         copy.seq = source.seq;
+        const orphan = source.unlinkFinding ?? source.pendingOrphan;
+        if (source.file.gone && orphan !== null && copy.pendingOrphan === null) {
+          copy.pendingOrphan = {
+            origin: 'fork',
+            unlinkedAt: orphan.unlinkedAt,
+            unlinkedSeconds: source.unlinkFinding !== null ? (this.decidedSeconds.get(source.unlinkFinding) ?? null) : (source.pendingOrphan?.unlinkedSeconds ?? null),
+            note: `Inherited by fork from process ${parent.group.tgid}, whose mapping of this file outlived it too.`,
+          };
+          this.pendingOrphans.add(copy);
+        }
       }
     }
     let fds: FdTable;
@@ -427,7 +521,7 @@ export class Engine {
     for (const other of [...task.group.tasks]) if (other !== task) this.detach(other, null);
     const oldSpace = task.space;
     oldSpace.users--;
-    if (oldSpace.users <= 0) this.settle(oldSpace.clear(), 'process-exited', event);
+    if (oldSpace.users <= 0) this.settle(oldSpace.clear(), 'process-exited', event, 'exec');
     task.space = new AddressSpace<FileNode>(this.nextId++, task.group.tgid);
     task.space.users = 1;
     // The fd table is unshared and close-on-exec fds go.
@@ -460,9 +554,10 @@ export class Engine {
 
   private detach(task: Task, event: EventBase | null): void {
     if (this.tasks.get(task.tid) === task) this.tasks.delete(task.tid);
+    this.clonesInFlight.delete(task);
     task.group.tasks.delete(task);
     task.space.users--;
-    if (task.space.users <= 0) this.settle(task.space.clear(), 'process-exited', event);
+    if (task.space.users <= 0) this.settle(task.space.clear(), 'process-exited', event, 'exit');
     this.releaseFdTable(task.fds);
   }
 
@@ -701,7 +796,7 @@ export class Engine {
     // range proves that range was unmapped already (a munmap in flight).
     const replaced = task.space.removeRange(event.address, end);
     if (this.options.entryOrdered === true && (event.flags & MAP_FIXED) === 0) this.expectUnmapsInFlight(task.space, replaced);
-    this.settle(replaced, 'unmapped', event);
+    this.settle(replaced, 'unmapped', event, 'replaced');
     if (event.fd < 0 || (event.flags & MAP_ANONYMOUS) !== 0) return;
     const file = this.fileOfFd(task, event.fd, event.fdHint, event.inode);
     if (file === null) return;
@@ -755,13 +850,13 @@ export class Engine {
       moved.file.records.add(moved);
       moved.file.note(event);
     }
-    this.settle(touched, 'unmapped', event);
+    this.settle(touched, 'unmapped', event, 'munmap');
   }
 
   private addRecord(space: AddressSpace<FileNode>, file: FileNode, address: number, length: number, offset: number, mappedAt: At | null, end: number, originalAddress = address): Record {
     const record: Record = {
       id: this.nextId++, file, space, address: originalAddress, length, offset, seq: this.seq, pieces: 0,
-      mappedAt, unlinkFinding: null, remapFinding: null,
+      mappedAt, unlinkFinding: null, remapFinding: null, pendingOrphan: null,
     };
     space.insert({ start: address, end, record });
     file.records.add(record);
@@ -774,11 +869,19 @@ export class Engine {
   }
 
   /** Records that lost pieces: those with none left are gone, and so are their findings. */
-  private settle(records: MappingRecord<FileNode>[], how: Resolution, event: EventBase | null): void {
+  private settle(records: MappingRecord<FileNode>[], how: Resolution, event: EventBase | null, cause: Release): void {
     for (const base of records) {
       const record = base as Record;
       if (record.pieces > 0) continue;
       if (!record.file.records.delete(record)) continue;
+      if (record.pendingOrphan !== null) {
+        const pending = record.pendingOrphan;
+        this.pendingOrphans.delete(record);
+        record.pendingOrphan = null;
+        // An exec drops what a fork copied unused; a snapshot mapping that a traced mmap makes anew was that very mapping.
+        const unused = cause === 'exec' || (cause === 'replaced' && pending.origin === 'snapshot');
+        if (!unused) this.decidePending(record, pending);
+      }
       if (record.unlinkFinding !== null) this.resolveFinding(record.unlinkFinding, how, event);
       if (record.remapFinding !== null) this.resolveFinding(record.remapFinding, how, event);
       this.maybeForget(record.file);
@@ -787,12 +890,62 @@ export class Engine {
 
   // ---- findings -----------------------------------------------------------
 
+  private readonly pendingOrphans = new Set<Record>();
+  /** Tasks inside a clone that has not returned yet. */
+  private readonly clonesInFlight = new Set<Task>();
+  /** Events of unknown threads, waiting for a clone in flight to return. */
+  private readonly awaitingClone: TraceEvent[] = [];
+  private readonly guessed = new GuessedProcess();
+  private readonly notes: string[] = [];
+
+  /** What the engine had to assume because the trace could not say, in plain words for a report. */
+  assumptions(): readonly string[] {
+    return this.notes;
+  }
+
+  /**
+   * The process whose threads ran before the trace began (an attach) and
+   * whose leader never showed itself: named by --pid when that fits, else by
+   * its lowest thread id (a leader's tid is its pid, and it is the first thread).
+   */
+  private nameGuessedProcess(): void {
+    const group = this.guessed.group;
+    if (group === null || group.leaderKnown) return;
+    const lowest = this.guessed.lowestTid;
+    const hint = this.options.pidHint;
+    const fromHint = hint !== undefined && hint <= lowest && (hint === group.tgid || !this.groups.has(hint));
+    const pid = fromHint ? hint : lowest;
+    const tids = this.guessed.count === 1 ? `thread ${lowest}` : `${this.guessed.count} threads (lowest ${lowest})`;
+    this.notes.push(
+      `${tids} ran before the trace began and showed no clone: taken as one process, pid ${pid}` +
+        (fromHint ? ' (from --pid)' : '; its leader made no traced call, so the lowest thread id names it: pass --pid PID to name it yourself') +
+        '. A thread\'s exit is not taken for the process\'s.',
+    );
+    if (pid !== group.tgid) this.renameGroup(group, pid);
+  }
+
+  private renameGroup(group: Group, pid: number): void {
+    const from = group.tgid;
+    if (this.groups.get(from) === group) this.groups.delete(from);
+    group.tgid = pid;
+    this.groups.set(pid, group);
+    for (const task of group.tasks) task.space.ownerTgid = pid;
+    for (const finding of this.allFindings) if (finding.pid === from) finding.pid = pid;
+  }
+
+  private decidePending(record: Record, pending: PendingOrphan): void {
+    const finding = this.decide('unlinked-while-mapped', record, { unlinkedAt: pending.unlinkedAt }, pending.unlinkedSeconds);
+    finding.note ??= pending.note;
+    record.unlinkFinding = finding;
+  }
+
   private readonly findingFiles = new WeakMap<Finding, FileNode>();
   /** When each finding was decided, in trace seconds: the start of its delay. */
   private readonly decidedSeconds = new WeakMap<Finding, number>();
 
   private decide(kind: FindingKind, record: Record, fields: Partial<Finding>, seconds: number | null): Finding {
     const file = record.file;
+    const held = stillMapped(record);
     const finding: Finding = {
       id: `F${this.allFindings.length + 1}`,
       kind,
@@ -800,8 +953,8 @@ export class Engine {
       pid: record.space.ownerTgid,
       path: file.displayName,
       names: [...file.history],
-      address: hex(record.address),
-      length: record.length,
+      address: hex(held.address),
+      length: held.length,
       mappedAt: record.mappedAt,
       unlinkedAt: null,
       remappedAt: null,
@@ -814,6 +967,7 @@ export class Engine {
       note: null,
       ...fields,
     };
+    if (held.ranges !== undefined) finding.ranges = held.ranges;
     const benign = benignNote(file.displayName);
     if (benign !== null) {
       finding.note = benign;
@@ -851,6 +1005,20 @@ export class Engine {
     return at;
   }
 
+}
+
+/**
+ * What a mapping still holds: mmap's own address and length while it is
+ * whole; after partial munmaps, its pieces (page-rounded, as /proc shows them).
+ */
+function stillMapped(record: Record): { address: number; length: number; ranges?: { address: string; length: number }[] } {
+  const pieces = record.space.piecesOf(record);
+  const whole = pieces.length === 1 && pieces[0]!.start === record.address && pieces[0]!.end === pageEnd(record.address, record.length);
+  if (pieces.length === 0 || whole) return { address: record.address, length: record.length };
+  const length = pieces.reduce((sum, piece) => sum + piece.end - piece.start, 0);
+  const held: { address: number; length: number; ranges?: { address: string; length: number }[] } = { address: pieces[0]!.start, length };
+  if (pieces.length > 1) held.ranges = pieces.map((piece) => ({ address: hex(piece.start), length: piece.end - piece.start }));
+  return held;
 }
 
 /** The physical lines an event was read from (two for an unfinished/resumed pair). */

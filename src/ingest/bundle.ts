@@ -13,6 +13,8 @@ export interface BundleMeta {
   schema?: string;
   backend?: 'strace' | 'bpftrace';
   pid?: number;
+  /** `launched`: the tracer started the command, so the trace holds its whole life; `attached`: -p. */
+  mode?: 'launched' | 'attached';
   comm?: string;
   cmdline?: string[];
   threads?: { tid: number; tgid: number; comm?: string }[];
@@ -78,7 +80,10 @@ export async function loadBundle(dir: string): Promise<Bundle> {
   const seeds = new Map<number, SeedMapping[]>();
   const startPath = join(dir, 'maps-start.txt');
   const start = await readOptional(startPath);
-  if (start !== null && typeof meta.pid === 'number') {
+  // A launched command's trace begins before its execve: maps-start.txt, read
+  // once it runs, holds nothing older than the trace, only mappings the trace
+  // shows being made. Seeding them would count each twice.
+  if (start !== null && typeof meta.pid === 'number' && meta.mode !== 'launched') {
     const parsed = readMapsLines(start);
     const mappings: SeedMapping[] = [];
     for (const entry of parsed.lines) {

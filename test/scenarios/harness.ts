@@ -1,0 +1,195 @@
+// Runs the scenario driver (scenarios.py) beside its observer (observer.py)
+// under a tracer, the way a user would take the trace, and returns the truth
+// the observer read from /proc and the trace for orphanmap to read.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLI, REPO, STRACE_FILTER } from '../tools.js';
+
+export const PYTHON = '/usr/bin/python3';
+const HERE = join(REPO, 'test', 'scenarios');
+
+export interface Leak {
+  label: string;
+  pid: number;
+  address: string;
+  bytes: number;
+  path: string;
+}
+
+export interface Truth {
+  pid: number;
+  checkpoints: number;
+  leaks: Leak[];
+}
+
+export interface Captured {
+  truth: Truth;
+  /** What `orphanmap analyze` reads: a trace file or a bundle directory; null when findings came from `live`. */
+  input: string | null;
+  /** `live` output: NDJSON finding lines. */
+  ndjson?: string;
+}
+
+export interface Exited {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function exited(child: ChildProcess): Promise<Exited> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
+}
+
+async function until(what: string, test: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** One capture's private directory; short, since bpftrace cuts long paths. */
+export function workspace(name: string): string {
+  const dir = mkdtempSync(join('/tmp', `om-${name}-`));
+  mkdirSync(join(dir, 'w'));
+  return dir;
+}
+
+let javaClasses: string | null = null;
+
+/** JavaScenarios compiled once per test run. */
+export function compileJavaScenarios(): string {
+  if (javaClasses !== null) return javaClasses;
+  const dir = mkdtempSync('/tmp/om-java-');
+  const result = spawnSync('javac', ['-d', dir, join(HERE, 'JavaScenarios.java')], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`javac failed: ${result.stderr}`);
+  javaClasses = dir;
+  return dir;
+}
+
+/** The observer, listening before the driver starts. */
+class Observer {
+  readonly child: ChildProcess;
+  readonly done: Promise<Exited>;
+  private output = '';
+
+  constructor(readonly dir: string) {
+    this.child = spawn(PYTHON, [join(HERE, 'observer.py'), join(dir, 'observer.sock'), join(dir, 'truth.json')], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
+    this.done = exited(this.child);
+  }
+
+  async listening(): Promise<void> {
+    await until('the observer to listen', () => this.output.includes('listening'), 10_000);
+  }
+
+  /** The driver waits with its threads started: attach now, then go. */
+  async ready(): Promise<void> {
+    await until('the driver to be ready for an attach', () => this.output.includes('ready'), 20_000);
+  }
+
+  go(): void {
+    this.child.stdin!.write('go\n');
+  }
+
+  async truth(): Promise<Truth> {
+    const result = await this.done;
+    if (result.code !== 0) throw new Error(`observer failed (${result.code}): ${result.stderr}`);
+    return JSON.parse(readFileSync(join(this.dir, 'truth.json'), 'utf8')) as Truth;
+  }
+}
+
+function driverArgs(dir: string, waitGo: boolean): string[] {
+  const args = [join(HERE, 'scenarios.py'), join(dir, 'w'), join(dir, 'observer.sock'), '--java', compileJavaScenarios()];
+  if (waitGo) args.push('--wait-go');
+  return args;
+}
+
+function checkDriver(result: Exited, how: string): void {
+  if (!result.stderr.includes('scenarios: ran')) {
+    throw new Error(`the scenario driver did not finish under ${how} (exit ${result.code}, ${result.signal}):\n${result.stderr.slice(-3000)}`);
+  }
+}
+
+/** `strace -f -o trace.txt CMD`, as a user types it. */
+export async function straceLaunched(dir: string): Promise<Captured> {
+  const observer = new Observer(dir);
+  await observer.listening();
+  const trace = join(dir, 'trace.txt');
+  const strace = exited(spawn('strace', ['-f', '-ttt', '-T', '-yy', '-o', trace, PYTHON, ...driverArgs(dir, false)]));
+  const result = await strace;
+  checkDriver(result, 'strace -f -o');
+  return { truth: await observer.truth(), input: trace };
+}
+
+/**
+ * `strace -f -p PID` attached to the running driver, whose threads exist
+ * before the attach: the README's recommended form, filtered to the calls followed.
+ */
+export async function straceAttached(dir: string): Promise<Captured> {
+  const observer = new Observer(dir);
+  await observer.listening();
+  const driver = spawn(PYTHON, driverArgs(dir, true), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const driverDone = exited(driver);
+  await observer.ready();
+  const pid = driver.pid!;
+  const threads = readdirSync(`/proc/${pid}/task`).length;
+  if (threads < 4) throw new Error(`the driver should have its 3 workers before the attach, has ${threads} threads`);
+  const trace = join(dir, 'trace.txt');
+  const strace = spawn('strace', ['-f', '-ttt', '-T', '-yy', '-Y', '-s', '4096', '-o', trace, '-e', `trace=${STRACE_FILTER}`, '-p', String(pid)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const straceDone = exited(strace);
+  let stderr = '';
+  strace.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  // strace 6 says "Process N attached with T threads" once, after attaching to them all.
+  await until("strace to attach", () => / attached/.test(stderr), 20_000);
+  observer.go();
+  checkDriver(await driverDone, 'strace -p');
+  const traced = await straceDone;
+  if (traced.code !== 0) throw new Error(`strace -p failed (${traced.code}): ${traced.stderr}`);
+  return { truth: await observer.truth(), input: trace };
+}
+
+/** `orphanmap capture --backend B --out DIR -- CMD`. */
+export async function captureLaunched(dir: string, backend: 'strace' | 'bpftrace'): Promise<Captured> {
+  const observer = new Observer(dir);
+  await observer.listening();
+  const bundle = join(dir, 'bundle');
+  const capture = await exited(spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--out', bundle, '--', PYTHON, ...driverArgs(dir, false)]));
+  checkDriver(capture, `capture --backend ${backend} --`);
+  if (capture.code !== 0) throw new Error(`capture failed (${capture.code}): ${capture.stderr}`);
+  return { truth: await observer.truth(), input: bundle };
+}
+
+/** `orphanmap capture --backend B --pid PID` of the driver while its threads wait. */
+export async function captureAttached(dir: string, backend: 'strace' | 'bpftrace'): Promise<Captured> {
+  const observer = new Observer(dir);
+  await observer.listening();
+  const driver = spawn(PYTHON, driverArgs(dir, true), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const driverDone = exited(driver);
+  await observer.ready();
+  const bundle = join(dir, 'bundle');
+  const capture = exited(spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--pid', String(driver.pid), '--out', bundle]));
+  // meta.json is first written once the tracer has attached.
+  await until(`capture --pid (${backend}) to attach`, () => existsSync(join(bundle, 'meta.json')), 60_000);
+  observer.go();
+  checkDriver(await driverDone, `capture --pid --backend ${backend}`);
+  const captured = await capture;
+  if (captured.code !== 0) throw new Error(`capture --pid failed (${captured.code}): ${captured.stderr}`);
+  return { truth: await observer.truth(), input: bundle };
+}
+
+/** `orphanmap live -- CMD` without a terminal: NDJSON findings on stdout. */
+export async function liveLaunched(dir: string, backend: 'strace' | 'bpftrace'): Promise<Captured> {
+  const observer = new Observer(dir);
+  await observer.listening();
+  const live = await exited(spawn(process.execPath, [CLI, 'live', '--backend', backend, '--save', join(dir, 'bundle'), '--', PYTHON, ...driverArgs(dir, false)], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  checkDriver(live, `live --backend ${backend}`);
+  if (live.code !== 0) throw new Error(`live failed (${live.code}): ${live.stderr}`);
+  return { truth: await observer.truth(), input: null, ndjson: live.stdout };
+}
