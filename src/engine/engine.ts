@@ -671,7 +671,11 @@ export class Engine {
 
   /** A file with no fd, no live mapping and no finding can be forgotten: memory stays flat. */
   private maybeForget(file: FileNode): void {
-    if (file.fdRefs > 0 || file.records.size > 0 || file.findingRefs > 0) return;
+    if (file.fdRefs > 0 || file.records.size > 0) return;
+    // A deleted file that nothing holds is freed by the kernel, and its inode
+    // number comes back for the next file created: it must not lead here.
+    if (file.gone && file.inodeKey !== null && this.inodes.get(file.inodeKey) === file) this.inodes.delete(file.inodeKey);
+    if (file.findingRefs > 0) return;
     for (const name of file.names) if (this.names.get(name) === file) this.names.delete(name);
     if (file.inodeKey !== null && this.inodes.get(file.inodeKey) === file) this.inodes.delete(file.inodeKey);
   }
