@@ -14,7 +14,7 @@ OUT.json:
   {"pid": 1234, "checkpoints": 17,
    "leaks": [{"label": "mmap-unlink", "pid": 1234, "address": "0x7f...",
               "bytes": 16384, "path": "/tmp/x/mmap-unlink/seg.index",
-              "inode": "00:2a:1234"}]}
+              "inode": "00:2a:1234", "pieces": [["0x7f...", 16384]]}]}
 
 A file that another hard link still names is not deleted yet, whatever the
 maps line says (it prints "(deleted)" once the mapped name is gone): the
@@ -99,15 +99,17 @@ def look(root, label, leaks, seen):
     for pid in tree_of(root):
         for key, start, end, path, inode in deleted_mappings(pid):
             group = groups.setdefault(key, {'label': label, 'pid': pid, 'start': start, 'bytes': 0,
-                                             'path': path, 'inode': inode})
+                                             'path': path, 'inode': inode, 'pieces': []})
             group['start'] = min(group['start'], start)
             group['bytes'] += end - start
+            group['pieces'].append([hex(start), end - start])
     for key, group in groups.items():
         if key in seen:
             continue
         seen.add(key)
         leaks.append({'label': group['label'], 'pid': group['pid'], 'address': hex(group['start']),
-                      'bytes': group['bytes'], 'path': group['path'], 'inode': group['inode']})
+                      'bytes': group['bytes'], 'path': group['path'], 'inode': group['inode'],
+                      'pieces': sorted(group['pieces'], key=lambda piece: int(piece[0], 16))})
 
 
 def main():
