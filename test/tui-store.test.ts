@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import type { Finding } from '../src/engine/findings.js';
+import type { At, Finding } from '../src/engine/findings.js';
 import { TuiStore } from '../src/tui/store.js';
-import { shortenPath, sparkline, traceSeconds } from '../src/tui/format.js';
+import { shortenPath, sparkline } from '../src/tui/format.js';
 import { storeFromTrace } from './tui-fixture.js';
+
+/** A place with the numeric time the parser carries (`seconds`), as the engine passes it on. */
+function at(line: number, time: string, seconds: number): At {
+  return Object.assign({ file: 't', line, time, tid: 100 }, { seconds });
+}
 
 function finding(id: number, overrides: Partial<Finding> = {}): Finding {
   return {
     id: `F${id}`, kind: 'unlinked-while-mapped', severity: 'error', pid: 100, path: `/d/${id}.index.deleted`, names: [`/d/${id}.index`],
     address: `0x${(0x7f0000000000 + id * 0x1000).toString(16)}`, length: 4096 * id,
-    mappedAt: { file: 't', line: id, time: `10:00:0${id % 10}.000000`, tid: 100 }, unlinkedAt: { file: 't', line: 100 + id, time: `10:00:${10 + id}.000000`, tid: 100 },
+    mappedAt: at(id, `10:00:0${id % 10}.000000`, 36000 + (id % 10)), unlinkedAt: at(100 + id, `10:00:${10 + id}.000000`, 36010 + id),
     remappedAt: null, newAddress: null, resolution: null, resolvedAt: null, delayMs: null, confirmedByMaps: null, evidence: [], note: null,
     ...overrides,
   };
@@ -84,7 +89,7 @@ describe('TuiStore', () => {
   it('sorts by id, severity, size, age and path, ties broken by id', () => {
     const store = newStore();
     store.change({ type: 'decided', finding: finding(1, { severity: 'info', path: '/z', length: 10 }) });
-    store.change({ type: 'decided', finding: finding(2, { severity: 'warning', kind: 'remapped-without-unmap', path: '/a', length: 30, remappedAt: { file: 't', line: 1, time: '09:00:00.000000', tid: 1 } }) });
+    store.change({ type: 'decided', finding: finding(2, { severity: 'warning', kind: 'remapped-without-unmap', path: '/a', length: 30, remappedAt: at(1, '09:00:00.000000', 32400) }) });
     store.change({ type: 'decided', finding: finding(3, { path: '/m', length: 20 }) });
     store.flush();
     const order = () => store.getSnapshot().rows.map((row) => row.id).join(' ');
@@ -165,12 +170,6 @@ describe('TUI formatting', () => {
 
   it('escapes control characters before measuring', () => {
     expect(shortenPath('/tmp/\u001b[2Jevil', 40)).toBe('/tmp/\\x1b[2Jevil');
-  });
-
-  it('reads -tt and -ttt timestamps as seconds', () => {
-    expect(traceSeconds('17:41:43.5')).toBeCloseTo(17 * 3600 + 41 * 60 + 43.5);
-    expect(traceSeconds('1795606233.510382')).toBeCloseTo(1795606233.510382);
-    expect(traceSeconds(null)).toBeNull();
   });
 
   it('draws a step function with each column at its highest value', () => {

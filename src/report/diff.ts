@@ -2,9 +2,10 @@
 // before and after the fix), by kind and by file pattern, and what changed.
 import { FINDING_KINDS, SEVERITY_OF, type Finding, type FindingKind, type Severity } from '../engine/findings.js';
 import { code, heading, paragraph, strong, table, text, type Block } from './document.js';
+import { BENIGN, HELD_WHEN_UNLINKED, kindAndSeverity, SEVERITY_WORD, STILL_MAPPED_AT_THE_END, tally } from './finding-view.js';
 import { renderJira } from './jira.js';
 import { renderMarkdown } from './markdown.js';
-import { orphanedBytes, type Report } from './report.js';
+import type { Report } from './report.js';
 import { escapeControl, formatBytes } from './sanitize.js';
 import { patternGroups } from './ticket.js';
 
@@ -25,8 +26,11 @@ export interface DiffSide {
   errors: number;
   warnings: number;
   benign: number;
-  /** Bytes of deleted files still mapped (benign findings excluded). */
-  orphanedBytes: number;
+  /** Bytes the orphans (unlinked-while-mapped, not benign) held when their files were unlinked. */
+  heldWhenUnlinkedBytes: number;
+  /** Orphans still mapped at the end of the trace, and their bytes. */
+  stillMappedAtEnd: number;
+  stillMappedAtEndBytes: number;
 }
 
 export interface ReportDiff {
@@ -38,20 +42,30 @@ export interface ReportDiff {
 }
 
 export function diffReports(before: Report, after: Report): ReportDiff {
-  const side = (report: Report): DiffSide => ({
-    inputs: report.inputs,
-    findings: report.findings.length,
-    errors: count(report.findings, (f) => f.severity === 'error'),
-    warnings: count(report.findings, (f) => f.severity === 'warning'),
-    benign: count(report.findings, (f) => f.severity === 'info'),
-    orphanedBytes: orphanedBytes(report.findings.filter((f) => f.severity !== 'info')),
-  });
+  const side = (report: Report): DiffSide => {
+    const t = tally(report.findings);
+    return {
+      inputs: report.inputs,
+      findings: t.findings,
+      errors: t.errors,
+      warnings: t.warnings,
+      benign: t.benign,
+      heldWhenUnlinkedBytes: t.heldWhenUnlinkedBytes,
+      stillMappedAtEnd: t.stillMappedAtEnd,
+      stillMappedAtEndBytes: t.stillMappedAtEndBytes,
+    };
+  };
   const row = (b: number, a: number): DiffRow => ({ before: b, after: a, change: a - b });
-  const byKind = FINDING_KINDS.map((kind) => ({
-    kind,
-    severity: SEVERITY_OF[kind],
-    ...row(count(before.findings, (f) => f.kind === kind), count(after.findings, (f) => f.kind === kind)),
-  }));
+  // Benign findings are a row of their own (severity info), never counted with the errors.
+  const byKind: ReportDiff['byKind'] = [];
+  for (const kind of FINDING_KINDS) {
+    const real = (f: Finding) => f.kind === kind && f.severity !== 'info';
+    byKind.push({ kind, severity: SEVERITY_OF[kind], ...row(count(before.findings, real), count(after.findings, real)) });
+    const benign = (f: Finding) => f.kind === kind && f.severity === 'info';
+    const b = count(before.findings, benign);
+    const a = count(after.findings, benign);
+    if (a + b > 0) byKind.push({ kind, severity: 'info', ...row(b, a) });
+  }
   const beforeGroups = patternGroups(before.findings);
   const afterGroups = patternGroups(after.findings);
   const keys = new Map<string, { pattern: string; kind: FindingKind }>();
@@ -76,8 +90,11 @@ export function afterFailsOn(after: Report, threshold: 'error' | 'warning' | und
 
 export function diffVerdict(diff: ReportDiff): string {
   const { before: b, after: a } = diff;
-  const counts = `errors ${b.errors} → ${a.errors}, warnings ${b.warnings} → ${a.warnings}; ${formatBytes(b.orphanedBytes)} → ${formatBytes(a.orphanedBytes)} of deleted files still mapped`;
-  const benign = b.benign + a.benign > 0 ? `; benign (JVM hsperfdata at exit) ${b.benign} → ${a.benign}` : '';
+  const counts =
+    `errors ${b.errors} → ${a.errors}, warnings ${b.warnings} → ${a.warnings}; ` +
+    `${HELD_WHEN_UNLINKED} ${formatBytes(b.heldWhenUnlinkedBytes)} → ${formatBytes(a.heldWhenUnlinkedBytes)}, ` +
+    `${STILL_MAPPED_AT_THE_END} ${formatBytes(b.stillMappedAtEndBytes)} → ${formatBytes(a.stillMappedAtEndBytes)}`;
+  const benign = b.benign + a.benign > 0 ? `; ${BENIGN} ${b.benign} → ${a.benign}` : '';
   if (a.errors === 0 && a.warnings === 0 && b.errors === 0 && b.warnings === 0) return `no findings on either side (${counts}${benign}).`;
   if (a.errors === 0 && a.warnings === 0) return `fixed: no mapping outlives its file after the change (${counts}${benign}).`;
   if (a.errors < b.errors || (a.errors === b.errors && a.warnings < b.warnings)) return `better, not fixed: ${counts}${benign}.`;
@@ -110,7 +127,7 @@ function diffDocument(diff: ReportDiff): Block[] {
       (['before', 'after'] as const).map((which) => [which, code(inputs(diff[which])), code(diff[which].inputs.map((input) => input.sha256).join(', '))]),
     ),
     heading(2, 'By kind'),
-    table(['kind', 'severity', 'before', 'after', 'change'], diff.byKind.map((row) => [code(row.kind), row.severity, String(row.before), String(row.after), signed(row.change)])),
+    table(['kind', 'severity', 'before', 'after', 'change'], diff.byKind.map((row) => [code(row.kind), SEVERITY_WORD[row.severity], String(row.before), String(row.after), signed(row.change)])),
     heading(2, 'By file pattern'),
     diff.byPattern.length === 0
       ? paragraph(text('No findings on either side.'))
@@ -123,7 +140,7 @@ function diffText(diff: ReportDiff): string {
   out.push(`  before  ${diff.before.inputs.map((input) => escapeControl(input.path)).join(', ')}`);
   out.push(`  after   ${diff.after.inputs.map((input) => escapeControl(input.path)).join(', ')}`, '');
   const rows: string[][] = [['kind / file pattern', 'before', 'after', 'change']];
-  for (const row of diff.byKind) rows.push([`${row.kind} (${row.severity})`, String(row.before), String(row.after), signed(row.change)]);
+  for (const row of diff.byKind) rows.push([kindAndSeverity(row.kind, row.severity), String(row.before), String(row.after), signed(row.change)]);
   for (const row of diff.byPattern) rows.push([`  ${escapeControl(row.pattern)}  ${row.kind}`, String(row.before), String(row.after), signed(row.change)]);
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((cells) => cells[column]!.length)));
   for (const cells of rows) out.push(`  ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')}`);

@@ -73,12 +73,3 @@ export function buildReport(analysis: Analysis, filter: FindingFilter = {}): Rep
     mapsLines,
   };
 }
-
-/** Bytes of deleted files still held by findings that were never unmapped. */
-export function orphanedBytes(findings: readonly Finding[]): number {
-  let bytes = 0;
-  for (const finding of findings) {
-    if (finding.kind === 'unlinked-while-mapped' && finding.resolution !== 'unmapped') bytes += finding.length;
-  }
-  return bytes;
-}

@@ -1,14 +1,16 @@
 // What a ticket-ready report says (Markdown and Jira draw the same content):
 // a verdict, the environment, summary tables, a diagnosis in plain words, the
 // findings with their raw trace lines, and how to reproduce the analysis.
-import { pageEnd } from '../engine/address-space.js';
-import { FINDING_KINDS, SEVERITY_OF, type At, type Finding } from '../engine/findings.js';
+import { FINDING_KINDS, SEVERITY_OF, type At, type Finding, type FindingKind } from '../engine/findings.js';
 import type { BundleMeta } from '../ingest/bundle.js';
 import { code, heading, paragraph, strong, table, text, type Block, type Cell, type Inline } from './document.js';
+import {
+  BENIGN, bySeverity, describePlace, headline, HELD_WHEN_UNLINKED, heldWhenUnlinked, isStillMapped, kindAndSeverity, mappingView, rangesText,
+  remapText, resolutionText, SEVERITY_WORD, STILL_MAPPED_AT_THE_END, type MappingView,
+} from './finding-view.js';
 import { filePattern } from './pattern.js';
-import { orphanedBytes, type Report } from './report.js';
+import type { Report } from './report.js';
 import { escapeControl, formatBytes, formatCount } from './sanitize.js';
-import { describePlace, resolutionText, verdict } from './text.js';
 
 /** Findings drawn in full; the rest are counted in one line. */
 export const MAX_FINDING_SECTIONS = 10;
@@ -19,7 +21,6 @@ export interface TicketOptions {
 }
 
 const KAFKA_INDEX = /\.(index|timeindex|txnindex)(\.deleted)?$/;
-const SEVERITY_RANK = { error: 0, warning: 1, info: 2 } as const;
 
 export function reportDocument(report: Report, options: TicketOptions): Block[] {
   const blocks: Block[] = [heading(1, 'orphanmap report'), paragraph(...verdictParagraph(report))];
@@ -35,7 +36,7 @@ export function reportDocument(report: Report, options: TicketOptions): Block[] 
 }
 
 function verdictParagraph(report: Report): Inline[] {
-  const content: Inline[] = [strong(verdict(report).replace(/^orphanmap: /, ''))];
+  const content: Inline[] = [strong(headline(report.findings))];
   const meta = report.environment;
   const pids = [...new Set(report.findings.filter((f) => f.severity === 'error').map((f) => f.pid))];
   if (meta !== null && meta.cmdline !== undefined && meta.cmdline.length > 0 && pids.length === 1 && pids[0] === meta.pid) {
@@ -68,39 +69,43 @@ function environmentRows(meta: BundleMeta): Cell[][] {
   return rows;
 }
 
-function stillHeld(finding: Finding): boolean {
-  return finding.resolution === 'still-mapped' || finding.resolution === null;
-}
-
 function summaryBlocks(report: Report): Block[] {
-  const byKind: Cell[][] = FINDING_KINDS.map((kind) => {
+  // Benign findings get rows of their own: they are neither errors nor warnings.
+  const byKind: Cell[][] = [];
+  for (const kind of FINDING_KINDS) {
     const of = report.findings.filter((f) => f.kind === kind);
-    const benign = of.filter((f) => f.severity === 'info').length;
-    return [
-      code(kind),
-      SEVERITY_OF[kind],
-      `${of.length}${benign > 0 ? ` (${benign} benign)` : ''}`,
-      String(of.filter(stillHeld).length),
-      kind === 'unlinked-while-mapped' ? formatBytes(orphanedBytes(of.filter((f) => f.severity !== 'info'))) : '',
-    ];
-  });
-  const blocks: Block[] = [heading(2, 'Summary'), table(['kind', 'severity', 'findings', 'still mapped at the end', 'deleted bytes held'], byKind)];
+    const real = of.filter((f) => f.severity !== 'info');
+    byKind.push([code(kind), SEVERITY_WORD[SEVERITY_OF[kind]], formatCount(real.length), ...endCells(kind, real)]);
+    const benign = of.filter((f) => f.severity === 'info');
+    if (benign.length > 0) byKind.push([code(kind), BENIGN, formatCount(benign.length), ...endCells(kind, benign)]);
+  }
+  const blocks: Block[] = [heading(2, 'Summary'), table(['kind', 'severity', 'findings', HELD_WHEN_UNLINKED, STILL_MAPPED_AT_THE_END], byKind)];
   const groups = patternGroups(report.findings);
   if (groups.length > 0) {
     blocks.push(
       table(
-        ['file pattern', 'kind', 'findings', 'still mapped at the end', 'deleted bytes held'],
-        groups.map((group) => [
-          code(group.pattern),
-          code(group.kind),
-          String(group.findings.length),
-          String(group.findings.filter(stillHeld).length),
-          group.kind === 'unlinked-while-mapped' ? formatBytes(orphanedBytes(group.findings)) : '',
-        ]),
+        ['file pattern', 'kind', 'findings', HELD_WHEN_UNLINKED, STILL_MAPPED_AT_THE_END],
+        groups.map((group) => [code(group.pattern), code(group.kind), groupCount(group.findings), ...endCells(group.kind, group.findings)]),
       ),
     );
   }
   return blocks;
+}
+
+/** "4", "1 benign", "3, 1 benign": benign findings are counted apart. */
+function groupCount(findings: readonly Finding[]): string {
+  const benign = findings.filter((f) => f.severity === 'info').length;
+  const real = findings.length - benign;
+  return [real > 0 || benign === 0 ? formatCount(real) : '', benign > 0 ? `${formatCount(benign)} ${BENIGN}` : ''].filter((part) => part !== '').join(', ');
+}
+
+/** The held-when-unlinked bytes and the still-mapped-at-the-end count (with bytes) of some findings of one kind. */
+function endCells(kind: FindingKind, findings: readonly Finding[]): [string, string] {
+  const still = findings.filter(isStillMapped);
+  const stillBytes = still.reduce((sum, f) => sum + heldWhenUnlinked(f), 0);
+  if (kind !== 'unlinked-while-mapped') return ['', formatCount(still.length)];
+  const held = findings.reduce((sum, f) => sum + heldWhenUnlinked(f), 0);
+  return [formatBytes(held), still.length === 0 ? '0' : `${formatCount(still.length)} (${formatBytes(stillBytes)})`];
 }
 
 export interface PatternGroup {
@@ -193,14 +198,21 @@ function diagnosisBlocks(report: Report): Block[] {
 
 /** The resize signature of one file, in plain words, with the lines that show each step. */
 function resizeStory(orphan: Finding, resize: Finding, multi: boolean): Inline[] {
+  const view = mappingView(orphan);
   const truncate = orphan.evidence.find(
     (line) => /\bf?truncate\(/.test(line.text) && (resize.mappedAt === null || line.line > resize.mappedAt.line) && (resize.remappedAt === null || line.line < resize.remappedAt.line),
   );
   return [
     text('The file '),
     code(escapeControl(orphan.path)),
-    text(` was mapped at ${orphan.address} (${formatBytes(orphan.length)}, ${place(orphan.mappedAt, multi)}), its size changed (${truncate === undefined ? 'ftruncate' : `${truncate.text.includes('ftruncate(') ? 'ftruncate' : 'truncate'}, ${place(truncate, multi)}`}), it was mapped again at ${resize.newAddress ?? '?'} (${place(resize.remappedAt, multi)}), the old mapping was never unmapped, and the file was unlinked (${place(orphan.unlinkedAt, multi)}) while the old mapping was still live.`),
+    text(` was mapped ${mappedPhrase(view, place(orphan.mappedAt, multi))}, its size changed (${truncate === undefined ? 'ftruncate' : `${truncate.text.includes('ftruncate(') ? 'ftruncate' : 'truncate'}, ${place(truncate, multi)}`}), it was mapped again${resize.newAddress === null ? '' : ` at ${resize.newAddress}`} (${place(resize.remappedAt, multi)}), the old mapping was never unmapped, and the file was unlinked (${place(orphan.unlinkedAt, multi)}) while the old mapping was still live.`),
   ];
+}
+
+/** "at 0x7f… (10.0 MiB, line 504)"; for a mapping partial munmaps had cut, what was left of it. */
+function mappedPhrase(view: MappingView, where: string): string {
+  if (view.cut === null) return `at ${view.ranges[0]!.start} (${formatBytes(view.bytes)}, ${where})`;
+  return `(${where}; at the unlink ${rangesText(view.ranges)}, ${formatBytes(view.bytes)} ${view.cut})`;
 }
 
 function place(at: Pick<At, 'file' | 'line'> | null, multi: boolean): string {
@@ -214,7 +226,7 @@ function findingBlocks(report: Report): Block[] {
     const resize = resizeOf(finding, report);
     if (resize !== undefined) folded.add(resize);
   }
-  const shown = report.findings.filter((f) => !folded.has(f)).sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
+  const shown = report.findings.filter((f) => !folded.has(f)).sort(bySeverity);
   if (shown.length === 0) return [];
   const multi = new Set(report.inputs.map((input) => input.path)).size > 1;
   const blocks: Block[] = [heading(2, 'Findings')];
@@ -228,26 +240,27 @@ function findingBlocks(report: Report): Block[] {
 
 function findingSection(finding: Finding, report: Report, multi: boolean): Block[] {
   const resize = resizeOf(finding, report);
-  const start = Number.parseInt(finding.address.slice(2), 16);
+  const view = mappingView(finding);
   const rows: Cell[][] = [
     ['file', code(escapeControl(finding.path))],
   ];
   const earlier = finding.names.filter((name) => name !== finding.path);
   if (earlier.length > 0) rows.push(['earlier names', earlier.flatMap((name, i) => (i === 0 ? [code(escapeControl(name))] : [text(', '), code(escapeControl(name))]))]);
-  rows.push(['mapping', [strong(finding.address), text(`-0x${pageEnd(start, finding.length).toString(16)}, ${formatBytes(finding.length)} (${formatCount(finding.length)} bytes)`)]]);
+  rows.push(['mapping', mappingCell(view)]);
   rows.push(['mapped', describePlace(finding.mappedAt, ', ')]);
-  if (finding.remappedAt !== null) rows.push(['mapped again', `${describePlace(finding.remappedAt, ', ')}, new mapping at ${finding.newAddress ?? '?'}`]);
-  if (resize !== undefined) rows.push(['mapped again', `${describePlace(resize.remappedAt, ', ')}, new mapping at ${resize.newAddress ?? '?'} (${resize.id})`]);
+  if (finding.remappedAt !== null) rows.push(['mapped again', [describePlace(finding.remappedAt, ', '), remapText(finding)].filter((part) => part !== '').join(', ')]);
+  if (resize !== undefined) rows.push(['mapped again', `${[describePlace(resize.remappedAt, ', '), remapText(resize)].filter((part) => part !== '').join(', ')} (${resize.id})`]);
   if (finding.kind === 'unlinked-while-mapped' || finding.unlinkedAt !== null) rows.push(['unlinked', describePlace(finding.unlinkedAt, ', ')]);
   rows.push(['now', escapeControl(resolutionText(finding))]);
   const blocks: Block[] = [
-    heading(3, `${finding.id} ${finding.kind} (${finding.severity}), pid ${finding.pid}`),
+    heading(3, `${finding.id} ${kindAndSeverity(finding.kind, finding.severity)}, pid ${finding.pid}`),
     table(['', ''], rows),
   ];
   if (resize !== undefined) blocks.push(paragraph(strong('Resize signature: '), ...resizeStory(finding, resize, multi)));
   if (finding.note !== null) blocks.push(paragraph(text(finding.note)));
   if (finding.evidence.length > 0) {
-    blocks.push(paragraph(text('Timeline (raw trace lines; '), strong(finding.address), text(' is the orphaned mapping):')));
+    const starts = view.ranges.map((range) => range.start);
+    blocks.push(paragraph(text('Timeline (raw trace lines; '), ...starts.flatMap((start, i) => [...(i === 0 ? [] : [text(i === starts.length - 1 ? ' and ' : ', ')]), strong(start)]), text(starts.length === 1 ? ' is the orphaned mapping):' : ' are what is left of the orphaned mapping):')));
     blocks.push({ type: 'preformatted', lines: timeline(finding, multi) });
   }
   const mapsLine = report.mapsLines[finding.id];
@@ -258,6 +271,16 @@ function findingSection(finding: Finding, report: Report, multi: boolean): Block
   return blocks;
 }
 
+/** "**0x7feb45600000**-0x7feb46000000, 10.0 MiB (10,485,760 bytes)", each range's start in bold. */
+function mappingCell(view: MappingView): Inline[] {
+  const cell: Inline[] = [];
+  view.ranges.forEach((range, i) => {
+    if (i > 0) cell.push(text(i === view.ranges.length - 1 ? ' and ' : ', '));
+    cell.push(strong(range.start), text(`-${range.end}`));
+  });
+  cell.push(text(`, ${formatBytes(view.bytes)} (${formatCount(view.bytes)} bytes)${view.cut === null ? '' : `, ${view.cut}`}`));
+  return cell;
+}
 
 /**
  * Raw lines with their line numbers, and a caret line under each occurrence
@@ -268,7 +291,8 @@ function findingSection(finding: Finding, report: Report, multi: boolean): Block
 export function timeline(finding: Finding, multi: boolean): string[] {
   const labels = finding.evidence.map((line) => (multi ? `${escapeControl(line.file)}:${line.line}` : String(line.line)));
   const width = Math.max(...labels.map((label) => label.length));
-  const address = new RegExp(`${finding.address}(?![0-9a-f])`, 'gi');
+  const starts = mappingView(finding).ranges.map((range) => range.start);
+  const address = new RegExp(`(?:${starts.join('|')})(?![0-9a-f])`, 'gi');
   const out: string[] = [];
   finding.evidence.forEach((line, i) => {
     const prefix = `${labels[i]!.padStart(width)}  `;

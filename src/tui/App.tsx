@@ -15,6 +15,7 @@ import { FilterBar, HintBar, StatusLine } from './components/HintBar.js';
 import { usePaneKeys, useSnapshot, useTerminalSize, type KeyPress } from './hooks.js';
 import { resolveKey, type Action, type Pane } from './keymap.js';
 import type { TuiSnapshot, TuiStore } from './store.js';
+import { SEVERITY_WORD } from '../report/finding-view.js';
 import { escapeControl } from '../report/sanitize.js';
 
 export interface AppProps {
@@ -184,9 +185,9 @@ function titleLine(snapshot: TuiSnapshot, pane: Pane): string {
   for (const row of snapshot.rows) counts[row.severity]++;
   const shown = snapshot.rows.length === snapshot.totalFindings ? `${snapshot.totalFindings}` : `${snapshot.rows.length} of ${snapshot.totalFindings}`;
   const parts = [
-    `findings ${shown} (${counts.error} error, ${counts.warning} warning, ${counts.info} info)`,
+    `findings ${shown} (${counts.error} ${SEVERITY_WORD.error}, ${counts.warning} ${SEVERITY_WORD.warning}, ${counts.info} ${SEVERITY_WORD.info})`,
     `sort ${snapshot.sort}`,
-    `severity ${snapshot.severity}`,
+    `severity ${snapshot.severity === 'all' ? 'all' : SEVERITY_WORD[snapshot.severity]}`,
   ];
   if (snapshot.filterText.length > 0 && pane !== 'filter') parts.push(`filter "${escapeControl(snapshot.filterText)}"`);
   return parts.join(' · ');

@@ -2,7 +2,7 @@
 // No ink here, so tests and the live code can feed a store without a terminal.
 import type { Engine, EngineChange } from '../engine/engine.js';
 import type { Finding } from '../engine/findings.js';
-import { decidedAt, traceSeconds } from './format.js';
+import { decidedAt, secondsOf } from '../report/finding-view.js';
 import type { TuiStore } from './store.js';
 
 export interface EngineFeed {
@@ -27,7 +27,7 @@ export function engineFeed(store: TuiStore, keep: (finding: Finding) => boolean 
     onChange(change, engine) {
       const stats = sample(engine);
       const at = change.type === 'decided' ? decidedAt(change.finding) : change.finding.resolvedAt;
-      store.point(traceSeconds(at?.time), stats.deletedMappings, stats.deletedBytes);
+      store.point(secondsOf(at), stats.deletedMappings, stats.deletedBytes);
       if (keep(change.finding)) store.change(change, engine.evidenceOf(change.finding));
     },
     sample,

@@ -1,9 +1,9 @@
 // Cell formatting for the TUI: pure string functions, no ink. Every string
 // that came from a trace goes through escapeControl before it is measured or
 // cut, so an escape sequence in a file name is shown, never obeyed.
-import type { At, Finding } from '../engine/findings.js';
+import type { Finding } from '../engine/findings.js';
+import { decidedAt, formatDelay, secondsOf } from '../report/finding-view.js';
 import { escapeControl, formatBytes } from '../report/sanitize.js';
-import { formatDelay } from '../report/text.js';
 
 const ELLIPSIS = '…';
 
@@ -48,58 +48,14 @@ export function fitRight(text: string, width: number): string {
 }
 
 /**
- * The trace's own timestamp text in seconds: `17:41:43.078823` (-tt, since
- * midnight), `1795606233.510382` (-ttt, epoch) or a -r relative stamp.
- */
-export function traceSeconds(time: string | null | undefined): number | null {
-  if (time === null || time === undefined || time.length === 0) return null;
-  if (time.includes(':')) {
-    const parts = time.split(':').map(Number);
-    if (parts.length !== 3 || parts.some((part) => !Number.isFinite(part))) return null;
-    return parts[0]! * 3600 + parts[1]! * 60 + parts[2]!;
-  }
-  const value = Number(time);
-  return Number.isFinite(value) ? value : null;
-}
-
-/** When the finding became true: the unlink, or the second mmap of a resize. */
-export function decidedAt(finding: Finding): At | null {
-  return finding.kind === 'unlinked-while-mapped' ? finding.unlinkedAt : (finding.remappedAt ?? finding.unlinkedAt);
-}
-
-export function severityLabel(finding: Finding): string {
-  switch (finding.severity) {
-    case 'error': return 'ERR';
-    case 'warning': return 'WRN';
-    case 'info': return 'INF';
-  }
-}
-
-export function kindLabel(finding: Finding): string {
-  return finding.kind === 'unlinked-while-mapped' ? 'unlink' : 'remap';
-}
-
-/** "still mapped", "unmapped after 16.4 ms", "released at exit". */
-export function stateLabel(finding: Finding): string {
-  switch (finding.resolution) {
-    case null:
-    case 'still-mapped':
-      return 'still mapped';
-    case 'unmapped':
-      return finding.delayMs === null ? 'unmapped' : `unmapped after ${formatDelay(finding.delayMs)}`;
-    case 'process-exited':
-      return 'released at exit';
-  }
-}
-
-/**
  * How long the mapping has been (or was) held past the deciding event: the
- * delay once resolved, else the age against the latest trace time seen.
+ * delay once resolved, else the age against the trace's clock now (in seconds,
+ * the same clock as the parser's `seconds`; live, it goes on with the wall clock).
  */
 export function ageLabel(finding: Finding, traceNow: number | null): string {
   if (finding.delayMs !== null) return formatDelay(finding.delayMs);
   if (finding.resolution !== null && finding.resolution !== 'still-mapped') return '';
-  const since = traceSeconds(decidedAt(finding)?.time);
+  const since = secondsOf(decidedAt(finding));
   if (since === null || traceNow === null) return '';
   return formatDelay(Math.max(0, traceNow - since) * 1000);
 }

@@ -69,7 +69,7 @@ export const KEYMAP: readonly Binding[] = [
   { keys: [char('/')], action: { type: 'edit-filter' }, description: 'filter by path text or pid', hint: 'filter', panes: ['table'] },
   { keys: [named('return')], action: { type: 'apply-filter' }, description: 'keep the filter', hint: 'keep', panes: ['filter'] },
   { keys: [named('escape')], action: { type: 'cancel-filter' }, description: 'clear the filter', hint: 'clear', panes: ['filter'] },
-  { keys: [char('s')], action: { type: 'cycle-severity' }, description: 'severity shown: all → error → warning → info', hint: 'severity', panes: ['table'] },
+  { keys: [char('s')], action: { type: 'cycle-severity' }, description: 'severity shown: all → error → warning → benign', hint: 'severity', panes: ['table'] },
   { keys: [char('o')], action: { type: 'cycle-sort' }, description: 'sort by: id → severity → size → age → path', hint: 'sort', panes: ['table'] },
   { keys: [char(' ', 'space'), char('p')], action: { type: 'toggle-pause' }, description: 'pause/resume the view (capture goes on, nothing is lost)', hint: 'pause', panes: LISTS },
   { keys: [char('e')], action: { type: 'export' }, description: "export the finding's evidence to Markdown and Jira files", hint: 'export', panes: LISTS },

@@ -4,9 +4,9 @@
 // change is a map update; sorting, filtering and building the snapshot happen
 // only when a snapshot is emitted.
 import type { EngineChange } from '../engine/engine.js';
-import type { EvidenceLine, Finding, Severity } from '../engine/findings.js';
+import type { EvidenceLine, Finding } from '../engine/findings.js';
 import { assertNever } from '../parse/events.js';
-import { decidedAt, traceSeconds } from './format.js';
+import { decidedAt, secondsOf, SEVERITY_RANK, tally, type Tally } from '../report/finding-view.js';
 
 export type Backend = 'strace' | 'bpftrace';
 
@@ -80,8 +80,14 @@ export interface TuiSnapshot {
   /** Changes that arrived while paused, shown on resume. */
   pendingChanges: number;
   series: readonly SeriesPoint[];
-  /** The latest trace time seen, in seconds, for ages. */
+  /**
+   * The trace's clock now, in the parser's seconds, for ages: the latest time
+   * seen; while a live capture runs, carried on by the wall clock, so the age
+   * of a still-mapped finding keeps growing while the process is idle.
+   */
   traceNow: number | null;
+  /** Counts over every finding the store holds (not only the filtered rows), in the report's words. */
+  tally: Tally;
   warnings: readonly string[];
   error: string | null;
 }
@@ -102,14 +108,14 @@ interface Data {
   series: SeriesPoint[];
   peak: { count: number; bytes: number };
   traceNow: number | null;
+  /** store clock (ms) when traceNow was set: live, the trace's clock runs on from there. */
+  traceNowAt: number;
 }
 
 const EMPTY_COUNTERS: Counters = {
   lines: 0, events: 0, unparsedLines: 0, lostEvents: 0, processes: 0,
   liveMappings: 0, deletedMappings: 0, deletedBytes: 0, mapCount: null, maxMapCount: null,
 };
-
-const SEVERITY_RANK: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };
 
 export class TuiStore {
   readonly source: SourceInfo;
@@ -121,6 +127,8 @@ export class TuiStore {
 
   private live: Data;
   private frozen: Data | null = null;
+  /** store clock when the view was frozen: a paused view's ages stop there. */
+  private frozenAt = 0;
   private pending = 0;
   private phase: Phase;
   private progressSample: Progress | null = null;
@@ -144,7 +152,7 @@ export class TuiStore {
     this.clock = options.clock ?? Date.now;
     this.startedAt = this.clock();
     this.phase = options.source.kind === 'live' ? 'live' : 'reading';
-    this.live = { findings: new Map(), counters: { ...EMPTY_COUNTERS }, series: [], peak: { count: 0, bytes: 0 }, traceNow: null };
+    this.live = { findings: new Map(), counters: { ...EMPTY_COUNTERS }, series: [], peak: { count: 0, bytes: 0 }, traceNow: null, traceNowAt: this.startedAt };
     this.snapshot = this.build();
   }
 
@@ -159,7 +167,7 @@ export class TuiStore {
     const copy: Finding = { ...finding, evidence: evidence ?? finding.evidence };
     this.live.findings.set(finding.id, copy);
     const at = change.type === 'decided' ? decidedAt(finding) : finding.resolvedAt;
-    this.advanceTime(traceSeconds(at?.time));
+    this.advanceTime(secondsOf(at));
     this.touchData();
   }
 
@@ -211,6 +219,8 @@ export class TuiStore {
 
   /** The input is read to its end (file) or the capture stopped (live). */
   finish(final: Partial<Counters> = {}, warnings: readonly string[] = []): void {
+    // The capture's end stops the trace clock where it stands.
+    this.settleClock(this.live, this.clock());
     Object.assign(this.live.counters, final);
     this.warnings.push(...warnings);
     this.phase = this.source.kind === 'live' ? 'ended' : 'done';
@@ -219,6 +229,7 @@ export class TuiStore {
   }
 
   fail(message: string): void {
+    this.settleClock(this.live, this.clock());
     this.error = message;
     this.phase = this.source.kind === 'live' ? 'ended' : 'done';
     this.emitNow();
@@ -262,6 +273,7 @@ export class TuiStore {
 
   setPaused(paused: boolean): void {
     if (paused === (this.frozen !== null)) return;
+    this.frozenAt = this.clock();
     this.frozen = paused ? cloneData(this.live) : null;
     this.pending = 0;
     this.emitNow();
@@ -307,8 +319,33 @@ export class TuiStore {
     this.emitNow();
   }
 
+  /** Live captures run in real time: between events, trace time goes on as the wall clock does. */
+  private get clockRuns(): boolean {
+    return this.source.kind === 'live' && this.phase === 'live';
+  }
+
+  /** The trace's clock at store time `at`: the latest time seen, plus the wall time since while a capture runs. */
+  private traceClock(data: Data, at: number): number | null {
+    if (data.traceNow === null) return null;
+    return this.clockRuns ? data.traceNow + Math.max(0, at - data.traceNowAt) / 1000 : data.traceNow;
+  }
+
+  private settleClock(data: Data, at: number): void {
+    data.traceNow = this.traceClock(data, at);
+    data.traceNowAt = at;
+  }
+
+  /**
+   * A trace time seen. Never moves the clock back: a live reader sees events
+   * a little after they happened, so the wall-clock estimate can be ahead.
+   */
   private advanceTime(seconds: number | null): void {
-    if (seconds !== null && (this.live.traceNow === null || seconds > this.live.traceNow)) this.live.traceNow = seconds;
+    if (seconds === null) return;
+    const now = this.clock();
+    const current = this.traceClock(this.live, now);
+    if (current === null || seconds > current) this.live.traceNow = seconds;
+    else this.live.traceNow = current;
+    this.live.traceNowAt = now;
   }
 
   private touchData(): void {
@@ -368,7 +405,8 @@ export class TuiStore {
       paused: this.frozen !== null,
       pendingChanges: this.pending,
       series: [...data.series],
-      traceNow: data.traceNow,
+      traceNow: this.traceClock(data, this.frozen === null ? this.clock() : this.frozenAt),
+      tally: tally(data.findings.values()),
       warnings: [...this.warnings],
       error: this.error,
     };
@@ -413,7 +451,7 @@ function idNumber(finding: Finding): number {
 }
 
 function decidedSeconds(finding: Finding): number | null {
-  return traceSeconds(decidedAt(finding)?.time);
+  return secondsOf(decidedAt(finding));
 }
 
 function nextOf<T>(list: readonly T[], current: T): T {
@@ -437,5 +475,6 @@ function cloneData(data: Data): Data {
     series: [...data.series],
     peak: { ...data.peak },
     traceNow: data.traceNow,
+    traceNowAt: data.traceNowAt,
   };
 }

@@ -3,10 +3,9 @@
 // (the unlink, or the second mmap of a resize) marked. The summary stays put;
 // the timeline scrolls.
 import { Box, Text } from 'ink';
-import { pageEnd } from '../../engine/address-space.js';
 import type { At, EvidenceLine, Finding } from '../../engine/findings.js';
-import { escapeControl, formatBytes, formatCount } from '../../report/sanitize.js';
-import { describePlace, resolutionText } from '../../report/text.js';
+import { describePlace, mappingText, mappingView, remapText, resolutionText, SEVERITY_TAG } from '../../report/finding-view.js';
+import { escapeControl } from '../../report/sanitize.js';
 import { callText, fit, fitRight, wrapRows } from '../format.js';
 import { SEVERITY_COLOR } from './FindingsTable.js';
 
@@ -113,16 +112,15 @@ export function DetailPane({ finding, width, height, scroll }: DetailPaneProps) 
 }
 
 function summaryLines(finding: Finding, width: number): string[] {
-  const start = Number.parseInt(finding.address.slice(2), 16);
   const lines = [
-    `${finding.id}  ${finding.kind}  ${finding.severity.toUpperCase()}  pid ${finding.pid}`,
+    `${finding.id}  ${finding.kind}  ${SEVERITY_TAG[finding.severity]}  pid ${finding.pid}`,
     ...wrapRows(`file      ${escapeControl(finding.path)}`, width),
   ];
   const earlier = finding.names.filter((name) => name !== finding.path);
   if (earlier.length > 0) lines.push(...wrapRows(`was       ${earlier.map(escapeControl).join(' → ')}`, width));
-  lines.push(`mapping   ${finding.address}-0x${pageEnd(start, finding.length).toString(16)}  ${formatBytes(finding.length)} (${formatCount(finding.length)} bytes)`);
+  lines.push(...wrapRows(`mapping   ${mappingText(mappingView(finding))}`, width));
   lines.push(`mapped    ${describePlace(finding.mappedAt, ' ')}`);
-  if (finding.remappedAt !== null) lines.push(`remapped  ${describePlace(finding.remappedAt, ' ')}  new mapping ${finding.newAddress ?? '?'}`);
+  if (finding.remappedAt !== null) lines.push(`remapped  ${[describePlace(finding.remappedAt, ' '), remapText(finding)].filter((part) => part !== '').join('  ')}`);
   if (finding.kind === 'unlinked-while-mapped' || finding.unlinkedAt !== null) lines.push(`unlinked  ${describePlace(finding.unlinkedAt, ' ')}`);
   lines.push(`now       ${escapeControl(resolutionText(finding))}`);
   if (finding.note !== null) lines.push(...wrapRows(`note      ${escapeControl(finding.note)}`, width));

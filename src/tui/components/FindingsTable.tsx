@@ -4,7 +4,8 @@
 import { useRef } from 'react';
 import { Box, Text } from 'ink';
 import type { Finding, Severity } from '../../engine/findings.js';
-import { ageLabel, fit, fitRight, kindLabel, severityLabel, shortenPath, sizeLabel, stateLabel } from '../format.js';
+import { KIND_SHORT, SEVERITY_SHORT, stateLabel } from '../../report/finding-view.js';
+import { ageLabel, fit, fitRight, shortenPath, sizeLabel } from '../format.js';
 
 export interface FindingsTableProps {
   rows: readonly Finding[];
@@ -62,9 +63,9 @@ export function FindingsTable({ rows, selectedIndex, width, height, traceNow, em
         return (
           <Text key={finding.id} inverse={selected} wrap="truncate">
             {selected ? '› ' : '  '}
-            <Text color={SEVERITY_COLOR[finding.severity]} bold={finding.severity === 'error'}>{fit(severityLabel(finding), SEV)}</Text>
+            <Text color={SEVERITY_COLOR[finding.severity]} bold={finding.severity === 'error'}>{fit(SEVERITY_SHORT[finding.severity], SEV)}</Text>
             {' '}
-            {fit(kindLabel(finding), KIND)} {fit(shortenPath(finding.path, layout.path), layout.path)} {fit(finding.address, ADDRESS)} {fitRight(sizeLabel(finding.length), SIZE)}
+            {fit(KIND_SHORT[finding.kind], KIND)} {fit(shortenPath(finding.path, layout.path), layout.path)} {fit(finding.address, ADDRESS)} {fitRight(sizeLabel(finding.length), SIZE)}
             {layout.pid ? ` ${fitRight(String(finding.pid), PID)}` : ''} {fit(state(finding, layout), layout.state)}
             {layout.age ? ` ${fitRight(ageLabel(finding, traceNow), AGE)}` : ''}
           </Text>

@@ -1,6 +1,9 @@
 // The top three lines: where the data comes from, how far along, and the
-// counters an engineer watches (deleted-but-mapped first among them).
+// counters an engineer watches (deleted-but-mapped first among them). Once the
+// input is read or the capture ended, that counter is what the report calls
+// "still mapped at the end", in the report's words and numbers.
 import { Box, Text } from 'ink';
+import { HELD_WHEN_UNLINKED, STILL_MAPPED_AT_THE_END } from '../../report/finding-view.js';
 import { escapeControl, formatBytes, formatCount } from '../../report/sanitize.js';
 import { formatElapsed } from '../format.js';
 import type { TuiSnapshot } from '../store.js';
@@ -13,6 +16,9 @@ export interface HeaderProps {
 export function Header({ snapshot, width }: HeaderProps) {
   const c = snapshot.counters;
   const live = snapshot.source.kind === 'live';
+  const t = snapshot.tally;
+  const ended = snapshot.phase === 'done' || snapshot.phase === 'ended';
+  const [nowLabel, nowCount, nowBytes] = ended ? [STILL_MAPPED_AT_THE_END, t.stillMappedAtEnd, t.stillMappedAtEndBytes] : ['deleted but mapped', c.deletedMappings, c.deletedBytes];
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate">
@@ -28,11 +34,12 @@ export function Header({ snapshot, width }: HeaderProps) {
         {'  '}processes {formatCount(c.processes)}  live mappings {formatCount(c.liveMappings)}
       </Text>
       <Text wrap="truncate">
-        deleted but mapped{' '}
-        <Text bold color={c.deletedMappings > 0 ? 'red' : 'green'}>
-          {formatCount(c.deletedMappings)} ({formatBytes(c.deletedBytes)})
+        {nowLabel}{' '}
+        <Text bold color={nowCount > 0 ? 'red' : 'green'}>
+          {formatCount(nowCount)} ({formatBytes(nowBytes)})
         </Text>
         <Text dimColor>  peak {formatCount(snapshot.peak.count)} ({formatBytes(snapshot.peak.bytes)})</Text>
+        {t.orphans > 0 ? <Text>  {HELD_WHEN_UNLINKED} {formatBytes(t.heldWhenUnlinkedBytes)}</Text> : null}
         {c.mapCount !== null ? <Text>  maps {mapCountText(c.mapCount, c.maxMapCount)}</Text> : null}
         {snapshot.error !== null ? <Text color="red">  error: {escapeControl(snapshot.error)}</Text> : null}
       </Text>

@@ -1,0 +1,283 @@
+// What a finding says, in the words every view uses: text, Markdown, Jira and
+// the TUI render these strings and numbers, and none of them derives its own.
+//
+// The vocabulary (issue #10, item 7):
+//   held when unlinked       bytes a finding's mapping held when its file's last
+//                            name was unlinked (`length` of unlinked-while-mapped
+//                            findings that are not benign);
+//   still mapped at the end  findings whose resolution is `still-mapped` (or not
+//                            yet resolved while a trace goes on);
+//   benign                   severity `info` (the JVM's hsperfdata at exit):
+//                            counted apart from errors and warnings, everywhere.
+// Times come from the numbers the parser carries, never from time text.
+import { FINDING_KINDS, SEVERITY_OF, type At, type Finding, type FindingKind, type Resolution, type Severity } from '../engine/findings.js';
+import { escapeControl, formatBytes, formatCount } from './sanitize.js';
+
+export const HELD_WHEN_UNLINKED = 'held when unlinked';
+export const STILL_MAPPED_AT_THE_END = 'still mapped at the end';
+export const BENIGN = 'benign';
+
+// ---- severity ---------------------------------------------------------------
+
+/** Errors first: the orphans are what the reader came for; their causes follow, the benign last. */
+export const SEVERITY_ORDER: readonly Severity[] = ['error', 'warning', 'info'];
+
+export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };
+
+export function bySeverity(a: Finding, b: Finding): number {
+  return SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity];
+}
+
+/** The severity as prose and table cells say it: `info` is shown as "benign". */
+export const SEVERITY_WORD: Readonly<Record<Severity, string>> = { error: 'error', warning: 'warning', info: BENIGN };
+
+/** The label in front of a finding's block (text report, TUI detail). */
+export const SEVERITY_TAG: Readonly<Record<Severity, string>> = { error: 'ERROR', warning: 'WARNING', info: 'BENIGN' };
+
+/** Three columns for the TUI table. */
+export const SEVERITY_SHORT: Readonly<Record<Severity, string>> = { error: 'ERR', warning: 'WRN', info: 'BEN' };
+
+export const KIND_SHORT: Readonly<Record<FindingKind, string>> = { 'unlinked-while-mapped': 'unlink', 'remapped-without-unmap': 'remap' };
+
+/** "unlinked-while-mapped (error)", "unlinked-while-mapped (benign)". */
+export function kindAndSeverity(kind: FindingKind, severity: Severity): string {
+  return `${kind} (${SEVERITY_WORD[severity]})`;
+}
+
+// ---- time -------------------------------------------------------------------
+
+/**
+ * The instant of a place in seconds, as the parser computed it for the event
+ * (`seconds` on At). An engine that does not carry it yet gives null: the
+ * views then show no age rather than one made up from time text.
+ */
+export function secondsOf(at: At | null | undefined): number | null {
+  const seconds = (at as (At & { seconds?: number | null }) | null | undefined)?.seconds;
+  return typeof seconds === 'number' && Number.isFinite(seconds) ? seconds : null;
+}
+
+/** When the finding became true: the unlink, or the second mmap of a resize. */
+export function decidedAt(finding: Finding): At | null {
+  return finding.kind === 'unlinked-while-mapped' ? finding.unlinkedAt : (finding.remappedAt ?? finding.unlinkedAt);
+}
+
+export function formatDelay(ms: number): string {
+  if (ms < 1) return `${ms.toFixed(3)} ms`;
+  if (ms < 1000) return `${ms.toFixed(1)} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 2 * 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+
+/** Where and when, as every view prints it: file:line, time, thread (and its name when known). */
+export function describePlace(place: At | null, separator = '  '): string {
+  if (place === null) return '(before the trace)';
+  const parts = [`${escapeControl(place.file)}:${place.line}`];
+  if (place.time !== null) parts.push(escapeControl(place.time));
+  if (place.tid !== null && place.tid !== 0) parts.push(place.comm === undefined ? `tid ${place.tid}` : `tid ${place.tid} (${escapeControl(place.comm)})`);
+  return parts.join(separator);
+}
+
+// ---- how it ended -----------------------------------------------------------
+
+/** The resolution in full: "released when the process exited or exec'd 32.6 ms later". */
+export function resolutionText(finding: Finding): string {
+  const delay = finding.delayMs === null ? '' : ` ${formatDelay(finding.delayMs)} later`;
+  switch (finding.resolution) {
+    case 'unmapped':
+      return `unmapped${delay}${finding.resolvedAt === null ? '' : ` at ${describePlace(finding.resolvedAt)}`}`;
+    case 'process-exited':
+      return `released when the process exited or exec'd${delay}`;
+    case 'still-mapped': {
+      const confirm = finding.confirmedByMaps === null ? '' : finding.confirmedByMaps ? ' (confirmed by maps-end.txt)' : ' (NOT in maps-end.txt: released after the trace ended?)';
+      return `${STILL_MAPPED_AT_THE_END} of the trace${confirm}`;
+    }
+    case null:
+      return 'still mapped (trace goes on)';
+  }
+}
+
+/** The resolution in a table cell: "still mapped", "unmapped after 16.4 ms", "released at exit". */
+export function stateLabel(finding: Finding): string {
+  switch (finding.resolution) {
+    case null:
+    case 'still-mapped':
+      return 'still mapped';
+    case 'unmapped':
+      return finding.delayMs === null ? 'unmapped' : `unmapped after ${formatDelay(finding.delayMs)}`;
+    case 'process-exited':
+      return 'released at exit';
+  }
+}
+
+/** Still holding its mapping when the trace (so far) ends. */
+export function isStillMapped(finding: Finding): boolean {
+  return finding.resolution === 'still-mapped' || finding.resolution === null;
+}
+
+// ---- the mapping ------------------------------------------------------------
+
+const PAGE = 4096n;
+
+export interface RangeView {
+  start: string;
+  /** Exclusive, page-rounded as /proc/PID/maps shows it. */
+  end: string;
+}
+
+export interface MappingView {
+  /** What was still mapped when the finding was decided, in address order. */
+  ranges: RangeView[];
+  bytes: number;
+  /** "10.0 MiB, 10,485,760 bytes". */
+  size: string;
+  /** For a mapping partial munmaps had cut: "still mapped in 2 pieces; partial munmaps unmapped the rest". */
+  cut: string | null;
+}
+
+export function mappingView(finding: Finding): MappingView {
+  const pieces = finding.ranges !== undefined && finding.ranges.length > 0 ? finding.ranges : [{ address: finding.address, length: finding.length }];
+  const ranges = pieces.map((piece) => ({ start: piece.address, end: rangeEnd(piece.address, piece.length) }));
+  const split = finding.ranges !== undefined && finding.ranges.length > 0;
+  const cut = !split ? null : `still mapped${ranges.length > 1 ? ` in ${ranges.length} pieces` : ''}; partial munmaps unmapped the rest`;
+  return { ranges, bytes: finding.length, size: `${formatBytes(finding.length)}, ${formatCount(finding.length)} bytes`, cut };
+}
+
+/** "0x7f00-0x8000 and 0x9000-0xa000 (8.0 KiB, 8,192 bytes still mapped in 2 pieces; partial munmaps unmapped the rest)". */
+export function mappingText(view: MappingView): string {
+  return `${rangesText(view.ranges)} (${view.size}${view.cut === null ? '' : ` ${view.cut}`})`;
+}
+
+export function rangesText(ranges: readonly RangeView[]): string {
+  return listWords(ranges.map((range) => `${range.start}-${range.end}`));
+}
+
+/** End of a range as maps prints it. BigInt: user addresses fit a double, but nothing here should depend on it. */
+function rangeEnd(address: string, length: number): string {
+  const pages = (BigInt(Math.max(0, Math.ceil(length))) + PAGE - 1n) / PAGE;
+  return `0x${(BigInt(address) + pages * PAGE).toString(16)}`;
+}
+
+/** The second mmap of a resize, without printing an address the trace did not give. */
+export function remapText(finding: Pick<Finding, 'newAddress'>): string {
+  return finding.newAddress === null ? '' : `new mapping at ${finding.newAddress}`;
+}
+
+// ---- counts -----------------------------------------------------------------
+
+/** The counts every summary prints, computed once. */
+export interface Tally {
+  findings: number;
+  errors: number;
+  warnings: number;
+  benign: number;
+  /** Findings that are not benign, by kind. */
+  byKind: Record<FindingKind, number>;
+  /** unlinked-while-mapped findings that are not benign: the mappings that outlived their files. */
+  orphans: number;
+  /** Thread groups of the orphans, ascending. */
+  orphanPids: number[];
+  heldWhenUnlinkedBytes: number;
+  /** Orphans still mapped at the end, and their bytes. */
+  stillMappedAtEnd: number;
+  stillMappedAtEndBytes: number;
+  /** Orphans by how they ended. */
+  orphanResolutions: Record<Resolution | 'open', number>;
+  /** Non-benign findings of any kind still mapped at the end (the summary tables' column). */
+  stillMappedFindings: number;
+}
+
+export function tally(findings: Iterable<Finding>): Tally {
+  const t: Tally = {
+    findings: 0, errors: 0, warnings: 0, benign: 0,
+    byKind: Object.fromEntries(FINDING_KINDS.map((kind) => [kind, 0])) as Record<FindingKind, number>,
+    orphans: 0, orphanPids: [], heldWhenUnlinkedBytes: 0, stillMappedAtEnd: 0, stillMappedAtEndBytes: 0,
+    orphanResolutions: { unmapped: 0, 'process-exited': 0, 'still-mapped': 0, open: 0 },
+    stillMappedFindings: 0,
+  };
+  const pids = new Set<number>();
+  for (const finding of findings) {
+    t.findings++;
+    if (finding.severity === 'info') {
+      t.benign++;
+      continue;
+    }
+    if (finding.severity === 'error') t.errors++;
+    else t.warnings++;
+    t.byKind[finding.kind]++;
+    if (isStillMapped(finding)) t.stillMappedFindings++;
+    if (finding.kind !== 'unlinked-while-mapped') continue;
+    t.orphans++;
+    pids.add(finding.pid);
+    t.heldWhenUnlinkedBytes += heldWhenUnlinked(finding);
+    t.orphanResolutions[finding.resolution ?? 'open']++;
+    if (isStillMapped(finding)) {
+      t.stillMappedAtEnd++;
+      t.stillMappedAtEndBytes += finding.length;
+    }
+  }
+  t.orphanPids = [...pids].sort((a, b) => a - b);
+  return t;
+}
+
+/** Bytes a finding held when its file was unlinked: an unlinked-while-mapped finding's mapping. */
+export function heldWhenUnlinked(finding: Finding): number {
+  return finding.kind === 'unlinked-while-mapped' ? finding.length : 0;
+}
+
+/** "JVM hsperfdata at exit" when every benign finding is the JVM's perf-data file; else null. */
+export function benignReason(findings: readonly Finding[]): string | null {
+  const benign = findings.filter((f) => f.severity === 'info');
+  return benign.length > 0 && benign.every((f) => /\/hsperfdata_[^/]*\/\d+$/.test(f.path)) ? 'JVM hsperfdata at exit' : null;
+}
+
+/** "8 unlinked-while-mapped (error), 8 remapped-without-unmap (warning), 1 benign". */
+export function findingCountsText(t: Tally): string {
+  const parts = FINDING_KINDS.map((kind) => `${t.byKind[kind]} ${kindAndSeverity(kind, SEVERITY_OF[kind])}`);
+  parts.push(`${t.benign} ${BENIGN}`);
+  return parts.join(', ');
+}
+
+/** "80.0 MiB held when unlinked; still mapped at the end: none, 8 released when the process exited". */
+export function endStateText(t: Tally): string {
+  const still = t.stillMappedAtEnd === 0 ? 'none' : `${formatCount(t.stillMappedAtEnd)}, ${formatBytes(t.stillMappedAtEndBytes)}`;
+  const others: string[] = [];
+  if (t.orphanResolutions.unmapped > 0) others.push(`${formatCount(t.orphanResolutions.unmapped)} unmapped later`);
+  if (t.orphanResolutions['process-exited'] > 0) others.push(`${formatCount(t.orphanResolutions['process-exited'])} released when the process exited`);
+  return `${formatBytes(t.heldWhenUnlinkedBytes)} ${HELD_WHEN_UNLINKED}; ${STILL_MAPPED_AT_THE_END}: ${still}${others.length > 0 ? `${t.stillMappedAtEnd === 0 ? ',' : ';'} ${others.join(', ')}` : ''}`;
+}
+
+/**
+ * The one-sentence verdict, without the "orphanmap: " prefix. What was held
+ * when unlinked and what is still mapped at the end are said apart: a JVM
+ * that exits releases every orphan, and the headline must not call them still mapped.
+ */
+export function headline(findings: readonly Finding[]): string {
+  const t = tally(findings);
+  if (t.findings === 0) return 'no mapping outlived its file.';
+  const parts: string[] = [];
+  if (t.orphans > 0) {
+    const who = t.orphanPids.length === 1 ? `process ${t.orphanPids[0]}` : `${t.orphanPids.length} processes`;
+    parts.push(`${plural(t.orphans, 'mapping outlived its file', 'mappings outlived their files')} in ${who} (${endStateText(t)})`);
+  } else {
+    parts.push('no mapping outlived its file');
+  }
+  if (t.byKind['remapped-without-unmap'] > 0) {
+    parts.push(`${plural(t.byKind['remapped-without-unmap'], 'resize', 'resizes')} mapped a file again without unmapping the old mapping`);
+  }
+  if (t.benign > 0) {
+    const reason = benignReason(findings);
+    parts.push(`${formatCount(t.benign)} ${BENIGN}${reason === null ? '' : ` (${reason})`}`);
+  }
+  return `${parts.join('; ')}.`;
+}
+
+/** "a", "a and b", "a, b and c". */
+export function listWords(words: readonly string[]): string {
+  if (words.length <= 1) return words[0] ?? '';
+  return `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}

@@ -1,0 +1,158 @@
+// One time value (issue #10, item 6, the view half): the TUI's ages come from
+// the seconds the parser computed, never from time text, and a live capture's
+// still-mapped findings keep ageing while the traced process is idle.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Engine } from '../src/engine/engine.js';
+import type { At, Finding } from '../src/engine/findings.js';
+import { BpftraceReader } from '../src/parse/bpftrace.js';
+import { decidedAt, secondsOf } from '../src/report/finding-view.js';
+import { engineFeed } from '../src/tui/feed.js';
+import { ageLabel } from '../src/tui/format.js';
+import { TuiStore } from '../src/tui/store.js';
+import { readLines } from './helpers.js';
+import { REPO } from './tools.js';
+
+/** A place as the engine gives it: bpftrace's time text and the parser's seconds. */
+function at(line: number, time: string, seconds: number): At {
+  return Object.assign({ file: 't', line, time, tid: 7 }, { seconds });
+}
+
+function orphan(id: number, unlinkedAt: At, overrides: Partial<Finding> = {}): Finding {
+  return {
+    id: `F${id}`, kind: 'unlinked-while-mapped', severity: 'error', pid: 7, path: `/d/${id}.bin`, names: [`/d/${id}.bin`], address: '0x7f0000000000', length: 4096,
+    mappedAt: null, unlinkedAt, remappedAt: null, newAddress: null, resolution: null, resolvedAt: null, delayMs: null, confirmedByMaps: null, evidence: [], note: null,
+    ...overrides,
+  };
+}
+
+class FakeClock {
+  ms = 1_000_000;
+  now = (): number => this.ms;
+}
+
+describe('ages in the findings table', () => {
+  it('shows a 5 ms bpftrace age as 5.0 ms, whatever its nanosecond stamps look like', () => {
+    // 1498766880321 ns and 5 ms later, as bpftrace stamps them (CLOCK_BOOTTIME).
+    const store = new TuiStore({ source: { kind: 'file', names: ['t'] }, throttleMs: 0 });
+    const finding = orphan(1, at(10, '1498766880321', 1498.766880321));
+    store.change({ type: 'decided', finding });
+    store.change({ type: 'decided', finding: orphan(2, at(20, '1498771880321', 1498.771880321)) });
+    store.flush();
+    const snapshot = store.getSnapshot();
+    expect(ageLabel(snapshot.rows[0]!, snapshot.traceNow)).toBe('5.0 ms');
+  });
+
+  it('shows no age rather than one made from time text when the place carries no seconds', () => {
+    const store = new TuiStore({ source: { kind: 'file', names: ['t'] }, throttleMs: 0 });
+    const textOnly = (line: number, time: string): At => ({ file: 't', line, time, tid: 7 });
+    store.change({ type: 'decided', finding: orphan(1, textOnly(10, '1498766880321')) });
+    store.change({ type: 'decided', finding: orphan(2, textOnly(20, '1498771880321')) });
+    store.flush();
+    const snapshot = store.getSnapshot();
+    expect(snapshot.traceNow).toBeNull();
+    expect(ageLabel(snapshot.rows[0]!, snapshot.traceNow)).toBe('');
+  });
+
+  it('shows a resolved finding its delay, not an age', () => {
+    expect(ageLabel(orphan(1, at(1, '+0.000100', 0.0001), { resolution: 'unmapped', delayMs: 16.4 }), 99)).toBe('16.4 ms');
+    expect(ageLabel(orphan(1, at(1, '+0.000100', 0.0001), { resolution: 'process-exited', delayMs: null }), 99)).toBe('');
+  });
+
+  it('ages the real bpftrace capture\'s first orphan by its own nanoseconds at the next unlink', () => {
+    const text = readFileSync(join(REPO, 'test', 'fixtures', 'bpftrace', 'python-segments.txt'), 'utf8');
+    const lines = text.split('\n');
+    const { events } = readLines(new BpftraceReader('trace.txt'), text);
+    const engine = new Engine();
+    const store = new TuiStore({ source: { kind: 'file', names: ['trace.txt'] }, throttleMs: 0 });
+    const feed = engineFeed(store);
+    const orphans: Finding[] = [];
+    for (const event of events) {
+      for (const change of engine.apply(event)) {
+        feed.onChange(change, engine);
+        if (change.type === 'decided' && change.finding.kind === 'unlinked-while-mapped') orphans.push(change.finding);
+      }
+      if (orphans.length === 2) break;
+    }
+    store.flush();
+    const [first, second] = orphans as [Finding, Finding];
+    // The stamps as bpftrace printed them on the two unlink lines.
+    const ns = (finding: Finding) => BigInt(lines[finding.unlinkedAt!.line - 1]!.split(' ')[0]!);
+    const ms = Number(ns(second) - ns(first)) / 1e6;
+    expect(ms).toBeGreaterThan(0);
+    expect(ms).toBeLessThan(1000);
+    const row = store.getSnapshot().rows.find((row) => row.id === first.id)!;
+    const age = ageLabel(row, store.getSnapshot().traceNow);
+    if (secondsOf(decidedAt(first)) === null) {
+      // The engine does not pass the parser's seconds on to At yet: no age, never a made-up one.
+      expect(age).toBe('');
+    } else {
+      expect(age).toBe(ms < 1 ? `${ms.toFixed(3)} ms` : `${ms.toFixed(1)} ms`);
+    }
+  });
+});
+
+describe('ages while a live capture is idle', () => {
+  function liveStore(clock: FakeClock): TuiStore {
+    return new TuiStore({ source: { kind: 'live', pid: 7, command: 'java', backend: 'strace' }, throttleMs: 0, clock: clock.now });
+  }
+
+  it('keeps ageing a still-mapped finding on the wall clock when no event arrives', () => {
+    const clock = new FakeClock();
+    const store = liveStore(clock);
+    store.change({ type: 'decided', finding: orphan(1, at(10, '10:00:00.000000', 36000)) });
+    store.flush();
+    expect(ageLabel(store.getSnapshot().rows[0]!, store.getSnapshot().traceNow)).toBe('0.000 ms');
+    clock.ms += 90_000;
+    store.tick();
+    store.flush();
+    expect(ageLabel(store.getSnapshot().rows[0]!, store.getSnapshot().traceNow)).toBe('90.0 s');
+    clock.ms += 60_000;
+    store.tick();
+    store.flush();
+    expect(ageLabel(store.getSnapshot().rows[0]!, store.getSnapshot().traceNow)).toBe('2.5 min');
+  });
+
+  it('never moves back when an event stamped a little earlier than the wall estimate arrives', () => {
+    const clock = new FakeClock();
+    const store = liveStore(clock);
+    store.change({ type: 'decided', finding: orphan(1, at(10, '10:00:00.000000', 36000)) });
+    clock.ms += 10_000;
+    // Read 10 s later, but it happened 9.5 s after the first (the reader lags the tracer).
+    store.change({ type: 'decided', finding: orphan(2, at(20, '10:00:09.500000', 36009.5)) });
+    store.flush();
+    const snapshot = store.getSnapshot();
+    expect(ageLabel(snapshot.rows[0]!, snapshot.traceNow)).toBe('10.0 s');
+  });
+
+  it('stops the clock when the capture ends, and a paused view stops its ages', () => {
+    const clock = new FakeClock();
+    const store = liveStore(clock);
+    store.change({ type: 'decided', finding: orphan(1, at(10, '10:00:00.000000', 36000)) });
+    clock.ms += 5_000;
+    store.setPaused(true);
+    clock.ms += 5_000;
+    store.tick();
+    store.flush();
+    expect(ageLabel(store.getSnapshot().rows[0]!, store.getSnapshot().traceNow)).toBe('5.0 s');
+    store.setPaused(false);
+    expect(ageLabel(store.getSnapshot().rows[0]!, store.getSnapshot().traceNow)).toBe('10.0 s');
+    store.finish();
+    clock.ms += 60_000;
+    store.tick();
+    store.flush();
+    expect(store.getSnapshot().phase).toBe('ended');
+    expect(ageLabel(store.getSnapshot().rows[0]!, store.getSnapshot().traceNow)).toBe('10.0 s');
+  });
+
+  it('does not run the clock for a file being read', () => {
+    const clock = new FakeClock();
+    const store = new TuiStore({ source: { kind: 'file', names: ['t'] }, throttleMs: 0, clock: clock.now });
+    store.change({ type: 'decided', finding: orphan(1, at(10, '10:00:00.000000', 36000)) });
+    clock.ms += 60_000;
+    store.tick();
+    store.flush();
+    expect(ageLabel(store.getSnapshot().rows[0]!, store.getSnapshot().traceNow)).toBe('0.000 ms');
+  });
+});
