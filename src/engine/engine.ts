@@ -131,7 +131,8 @@ interface Task {
   pendingClone: number | null;
 }
 
-export type EngineChange = { type: 'decided'; finding: Finding } | { type: 'resolved'; finding: Finding };
+/** `updated`: a fact of a finding changed after it was decided (its pid, once the trace named the process). */
+export type EngineChange = { type: 'decided'; finding: Finding } | { type: 'resolved'; finding: Finding } | { type: 'updated'; finding: Finding };
 
 export interface EngineOptions {
   /** tid → tgid, from bundle metadata or the tracer. */
@@ -214,7 +215,8 @@ export class Engine {
    * The process known as `from` (printed without a pid) was `to`: its task,
    * group and findings take the real id. Called at the end of a trace.
    */
-  renameTask(from: number, to: number): void {
+  renameTask(from: number, to: number): EngineChange[] {
+    this.changes = NO_CHANGES;
     const task = this.tasks.get(from);
     if (task !== undefined && !this.tasks.has(to)) {
       this.tasks.delete(from);
@@ -228,7 +230,17 @@ export class Engine {
       this.groups.set(to, group);
     }
     for (const space of new Set([...this.tasks.values()].map((t) => t.space))) if (space.ownerTgid === from) space.ownerTgid = to;
-    for (const finding of this.allFindings) if (finding.pid === from) finding.pid = to;
+    this.renumberFindings(from, to);
+    return this.changes;
+  }
+
+  /** Findings already out (live views, NDJSON) hear of the new pid. */
+  private renumberFindings(from: number, to: number): void {
+    for (const finding of this.allFindings) {
+      if (finding.pid !== from) continue;
+      finding.pid = to;
+      this.push({ type: 'updated', finding });
+    }
   }
 
   /** Apply one event; returns the findings decided or resolved by it. */
@@ -934,7 +946,7 @@ export class Engine {
     group.tgid = pid;
     this.groups.set(pid, group);
     for (const task of group.tasks) task.space.ownerTgid = pid;
-    for (const finding of this.allFindings) if (finding.pid === from) finding.pid = pid;
+    this.renumberFindings(from, pid);
   }
 
   private decidePending(record: Record, pending: PendingOrphan): void {
