@@ -9,7 +9,7 @@ import type { At, Finding } from '../src/engine/findings.js';
 import { BpftraceReader } from '../src/parse/bpftrace.js';
 import { decidedAt, secondsOf } from '../src/report/finding-view.js';
 import { engineFeed } from '../src/tui/feed.js';
-import { ageLabel } from '../src/tui/format.js';
+import { ageLabel, callText } from '../src/tui/format.js';
 import { TuiStore } from '../src/tui/store.js';
 import { readLines } from './helpers.js';
 import { REPO } from './tools.js';
@@ -154,5 +154,18 @@ describe('ages while a live capture is idle', () => {
     store.tick();
     store.flush();
     expect(ageLabel(store.getSnapshot().rows[0]!, store.getSnapshot().traceNow)).toBe('0.000 ms');
+  });
+});
+
+describe('the detail pane\'s call text', () => {
+  it('shows a bpftrace record without its nanoseconds, cpu and ids, which have columns of their own', () => {
+    const line = '1498786587098 0 26514 26581 unlink sys=unlink ret=0 dfd=-100 flags=0x0 path=/tmp/omw/data dir/00000000.index.deleted';
+    expect(callText(line)).toBe('unlink sys=unlink ret=0 dfd=-100 flags=0x0 path=/tmp/omw/data dir/00000000.index.deleted');
+    expect(callText(line)).not.toContain('1498786587098');
+  });
+
+  it('still cuts strace\'s pid and timestamp', () => {
+    expect(callText('7619  1795606233.536518 unlink("/tmp/a.deleted") = 0 <0.000049>')).toBe('unlink("/tmp/a.deleted") = 0 <0.000049>');
+    expect(callText('[pid  7619] 17:41:43.078823 munmap(0x7f00, 4096) = 0')).toBe('munmap(0x7f00, 4096) = 0');
   });
 });

@@ -124,6 +124,10 @@ export function wrapRows(text: string, width: number): string[] {
  *   ^^^^^^^^^^^^^^^^^^^^^^^^ prefix
  */
 export function callText(text: string): string {
+  // 1498786587098 0 26514 26581 unlink sys=unlink ret=0 dfd=-100 flags=0x0 path=/tmp/omw/x.index.deleted
+  // ^^^^^^^^^^^^^^^^^^^^^^^^^^^^ ns cpu tgid tid (orphanmap.bt): raw nanoseconds are never shown
+  const bpftrace = /^\d+ \d+ \d+ \d+ (?=[a-z])/.exec(text);
+  if (bpftrace !== null) return text.slice(bpftrace[0].length);
   const match = /^(?:\[pid\s+\d+(?:<[^>]*>)?\]\s+|\d+(?:<[^>]*>)?\s+)?(?:\d{1,2}:\d{2}:\d{2}(?:\.\d+)?\s+|\d+\.\d+\s+)?/.exec(text);
   const cut = match === null ? 0 : match[0].length;
   return text.slice(cut);
