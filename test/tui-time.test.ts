@@ -27,6 +27,13 @@ function orphan(id: number, unlinkedAt: At, overrides: Partial<Finding> = {}): F
   };
 }
 
+/** The AGE/DELAY cell of a row (the first by default), as the findings table draws it. */
+function ageOf(store: TuiStore, id?: string): string {
+  const snapshot = store.getSnapshot();
+  const row = id === undefined ? snapshot.rows[0]! : snapshot.rows.find((r) => r.id === id)!;
+  return ageLabel(row, snapshot.ages.get(row.id));
+}
+
 class FakeClock {
   ms = 1_000_000;
   now = (): number => this.ms;
@@ -41,7 +48,7 @@ describe('ages in the findings table', () => {
     store.change({ type: 'decided', finding: orphan(2, at(20, '1498771880321', 1498.771880321)) });
     store.flush();
     const snapshot = store.getSnapshot();
-    expect(ageLabel(snapshot.rows[0]!, snapshot.traceNow)).toBe('5.0 ms');
+    expect(ageOf(store)).toBe('5.0 ms');
   });
 
   it('shows no age rather than one made from time text when the place carries no seconds', () => {
@@ -52,12 +59,13 @@ describe('ages in the findings table', () => {
     store.flush();
     const snapshot = store.getSnapshot();
     expect(snapshot.traceNow).toBeNull();
-    expect(ageLabel(snapshot.rows[0]!, snapshot.traceNow)).toBe('');
+    expect(ageOf(store)).toBe('');
   });
 
   it('shows a resolved finding its delay, not an age', () => {
     expect(ageLabel(orphan(1, at(1, '+0.000100', 0.0001), { resolution: 'unmapped', delayMs: 16.4 }), 99)).toBe('16.4 ms');
     expect(ageLabel(orphan(1, at(1, '+0.000100', 0.0001), { resolution: 'process-exited', delayMs: null }), 99)).toBe('');
+    expect(ageLabel(orphan(1, at(1, '+0.000100', 0.0001)), undefined)).toBe('');
   });
 
   it('ages the real bpftrace capture\'s first orphan by its own nanoseconds at the next unlink', () => {
@@ -82,8 +90,7 @@ describe('ages in the findings table', () => {
     const ms = Number(ns(second) - ns(first)) / 1e6;
     expect(ms).toBeGreaterThan(0);
     expect(ms).toBeLessThan(1000);
-    const row = store.getSnapshot().rows.find((row) => row.id === first.id)!;
-    const age = ageLabel(row, store.getSnapshot().traceNow);
+    const age = ageOf(store, first.id);
     if (secondsOf(decidedAt(first)) === null) {
       // The engine does not pass the parser's seconds on to At yet: no age, never a made-up one.
       expect(age).toBe('');
@@ -103,15 +110,15 @@ describe('ages while a live capture is idle', () => {
     const store = liveStore(clock);
     store.change({ type: 'decided', finding: orphan(1, at(10, '10:00:00.000000', 36000)) });
     store.flush();
-    expect(ageLabel(store.getSnapshot().rows[0]!, store.getSnapshot().traceNow)).toBe('0.000 ms');
+    expect(ageOf(store)).toBe('0.000 ms');
     clock.ms += 90_000;
     store.tick();
     store.flush();
-    expect(ageLabel(store.getSnapshot().rows[0]!, store.getSnapshot().traceNow)).toBe('90.0 s');
+    expect(ageOf(store)).toBe('90.0 s');
     clock.ms += 60_000;
     store.tick();
     store.flush();
-    expect(ageLabel(store.getSnapshot().rows[0]!, store.getSnapshot().traceNow)).toBe('2.5 min');
+    expect(ageOf(store)).toBe('2.5 min');
   });
 
   it('never moves back when an event stamped a little earlier than the wall estimate arrives', () => {
@@ -123,7 +130,7 @@ describe('ages while a live capture is idle', () => {
     store.change({ type: 'decided', finding: orphan(2, at(20, '10:00:09.500000', 36009.5)) });
     store.flush();
     const snapshot = store.getSnapshot();
-    expect(ageLabel(snapshot.rows[0]!, snapshot.traceNow)).toBe('10.0 s');
+    expect(ageOf(store)).toBe('10.0 s');
   });
 
   it('stops the clock when the capture ends, and a paused view stops its ages', () => {
@@ -135,15 +142,37 @@ describe('ages while a live capture is idle', () => {
     clock.ms += 5_000;
     store.tick();
     store.flush();
-    expect(ageLabel(store.getSnapshot().rows[0]!, store.getSnapshot().traceNow)).toBe('5.0 s');
+    expect(ageOf(store)).toBe('5.0 s');
     store.setPaused(false);
-    expect(ageLabel(store.getSnapshot().rows[0]!, store.getSnapshot().traceNow)).toBe('10.0 s');
+    expect(ageOf(store)).toBe('10.0 s');
     store.finish();
     clock.ms += 60_000;
     store.tick();
     store.flush();
     expect(store.getSnapshot().phase).toBe('ended');
-    expect(ageLabel(store.getSnapshot().rows[0]!, store.getSnapshot().traceNow)).toBe('10.0 s');
+    expect(ageOf(store)).toBe('10.0 s');
+  });
+
+  it('ages on the wall clock from when the finding arrived when the trace carries no seconds', () => {
+    const clock = new FakeClock();
+    const store = liveStore(clock);
+    store.change({ type: 'decided', finding: orphan(1, { file: 't', line: 10, time: '+0.000100', tid: 7 }) });
+    clock.ms += 3_000;
+    store.change({ type: 'decided', finding: orphan(2, { file: 't', line: 20, time: '+3.000100', tid: 7 }) });
+    clock.ms += 42_000;
+    store.tick();
+    store.flush();
+    expect(ageOf(store, 'F1')).toBe('45.0 s');
+    expect(ageOf(store, 'F2')).toBe('42.0 s');
+    store.cycleSort(); // severity
+    store.cycleSort(); // size
+    expect(store.cycleSort()).toBe('age');
+    expect(store.getSnapshot().rows.map((row) => row.id)).toEqual(['F1', 'F2']);
+    store.finish();
+    clock.ms += 60_000;
+    store.tick();
+    store.flush();
+    expect(ageOf(store, 'F1')).toBe('45.0 s');
   });
 
   it('does not run the clock for a file being read', () => {
@@ -153,7 +182,7 @@ describe('ages while a live capture is idle', () => {
     clock.ms += 60_000;
     store.tick();
     store.flush();
-    expect(ageLabel(store.getSnapshot().rows[0]!, store.getSnapshot().traceNow)).toBe('0.000 ms');
+    expect(ageOf(store)).toBe('0.000 ms');
   });
 });
 

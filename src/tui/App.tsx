@@ -172,7 +172,7 @@ export function App({ store, width, height, onQuit, onExport }: AppProps) {
       ) : pane === 'detail' && selected !== null ? (
         <DetailPane finding={selected} width={columns} height={bodyRows} scroll={detailScroll} />
       ) : (
-        <FindingsTable rows={snapshot.rows} selectedIndex={snapshot.selectedIndex} width={columns} height={bodyRows} traceNow={snapshot.traceNow} empty={emptyText(snapshot)} />
+        <FindingsTable rows={snapshot.rows} selectedIndex={snapshot.selectedIndex} width={columns} height={bodyRows} ages={snapshot.ages} empty={emptyText(snapshot)} />
       )}
       {status !== null ? <StatusLine text={status.text} tone={status.tone} /> : null}
       {pane === 'filter' ? <FilterBar text={snapshot.filterText} /> : <HintBar pane={pane} />}

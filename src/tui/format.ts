@@ -2,7 +2,7 @@
 // that came from a trace goes through escapeControl before it is measured or
 // cut, so an escape sequence in a file name is shown, never obeyed.
 import type { Finding } from '../engine/findings.js';
-import { decidedAt, formatDelay, secondsOf } from '../report/finding-view.js';
+import { formatDelay } from '../report/finding-view.js';
 import { escapeControl, formatBytes } from '../report/sanitize.js';
 
 const ELLIPSIS = '…';
@@ -49,15 +49,12 @@ export function fitRight(text: string, width: number): string {
 
 /**
  * How long the mapping has been (or was) held past the deciding event: the
- * delay once resolved, else the age against the trace's clock now (in seconds,
- * the same clock as the parser's `seconds`; live, it goes on with the wall clock).
+ * delay once resolved, else its age as the store measured it (snapshot.ages).
  */
-export function ageLabel(finding: Finding, traceNow: number | null): string {
+export function ageLabel(finding: Finding, ageMs: number | undefined): string {
   if (finding.delayMs !== null) return formatDelay(finding.delayMs);
   if (finding.resolution !== null && finding.resolution !== 'still-mapped') return '';
-  const since = secondsOf(decidedAt(finding));
-  if (since === null || traceNow === null) return '';
-  return formatDelay(Math.max(0, traceNow - since) * 1000);
+  return ageMs === undefined ? '' : formatDelay(ageMs);
 }
 
 export function sizeLabel(bytes: number): string {

@@ -86,6 +86,12 @@ export interface TuiSnapshot {
    * of a still-mapped finding keeps growing while the process is idle.
    */
   traceNow: number | null;
+  /**
+   * How long each still-mapped row has held its mapping, in ms: trace time
+   * since it was decided; live, when the trace carries no seconds, wall time
+   * since the store heard of it. Rows without an age are absent.
+   */
+  ages: ReadonlyMap<string, number>;
   /** Counts over every finding the store holds (not only the filtered rows), in the report's words. */
   tally: Tally;
   warnings: readonly string[];
@@ -129,6 +135,10 @@ export class TuiStore {
   private frozen: Data | null = null;
   /** store clock when the view was frozen: a paused view's ages stop there. */
   private frozenAt = 0;
+  /** Live: store clock when each finding was first heard of, for ages when the trace carries no seconds. */
+  private readonly heardAt = new Map<string, number>();
+  /** Live: store clock when the capture ended; wall-clock ages stop there. */
+  private endedAt: number | null = null;
   private pending = 0;
   private phase: Phase;
   private progressSample: Progress | null = null;
@@ -166,6 +176,7 @@ export class TuiStore {
     const finding = change.finding;
     const copy: Finding = { ...finding, evidence: evidence ?? finding.evidence };
     this.live.findings.set(finding.id, copy);
+    if (this.source.kind === 'live' && !this.heardAt.has(finding.id)) this.heardAt.set(finding.id, this.clock());
     const at = change.type === 'decided' ? decidedAt(finding) : finding.resolvedAt;
     this.advanceTime(secondsOf(at));
     this.touchData();
@@ -221,6 +232,7 @@ export class TuiStore {
   finish(final: Partial<Counters> = {}, warnings: readonly string[] = []): void {
     // The capture's end stops the trace clock where it stands.
     this.settleClock(this.live, this.clock());
+    this.endedAt ??= this.clock();
     Object.assign(this.live.counters, final);
     this.warnings.push(...warnings);
     this.phase = this.source.kind === 'live' ? 'ended' : 'done';
@@ -230,6 +242,7 @@ export class TuiStore {
 
   fail(message: string): void {
     this.settleClock(this.live, this.clock());
+    this.endedAt ??= this.clock();
     this.error = message;
     this.phase = this.source.kind === 'live' ? 'ended' : 'done';
     this.emitNow();
@@ -377,7 +390,9 @@ export class TuiStore {
 
   private build(): TuiSnapshot {
     const data = this.frozen ?? this.live;
-    const rows = [...data.findings.values()].filter(this.keeps()).sort(comparator(this.sort));
+    const until = this.frozen === null ? this.clock() : this.frozenAt;
+    const traceNow = this.traceClock(data, until);
+    const rows = [...data.findings.values()].filter(this.keeps()).sort(comparator(this.sort, (finding) => this.heardAt.get(finding.id) ?? null));
     // The selection follows its finding, not its row: new findings sorted in
     // above it push it down rather than taking its place.
     let index = this.selectedId === null ? -1 : rows.findIndex((row) => row.id === this.selectedId);
@@ -405,11 +420,27 @@ export class TuiStore {
       paused: this.frozen !== null,
       pendingChanges: this.pending,
       series: [...data.series],
-      traceNow: this.traceClock(data, this.frozen === null ? this.clock() : this.frozenAt),
+      traceNow,
+      ages: this.agesOf(rows, traceNow, Math.min(until, this.endedAt ?? Infinity)),
       tally: tally(data.findings.values()),
       warnings: [...this.warnings],
       error: this.error,
     };
+  }
+
+  private agesOf(rows: readonly Finding[], traceNow: number | null, wallNow: number): Map<string, number> {
+    const ages = new Map<string, number>();
+    for (const finding of rows) {
+      if (finding.delayMs !== null || (finding.resolution !== null && finding.resolution !== 'still-mapped')) continue;
+      const since = secondsOf(decidedAt(finding));
+      const heard = this.heardAt.get(finding.id);
+      if (since !== null) {
+        if (traceNow !== null) ages.set(finding.id, Math.max(0, traceNow - since) * 1000);
+      } else if (heard !== undefined) {
+        ages.set(finding.id, Math.max(0, wallNow - heard));
+      }
+    }
+    return ages;
   }
 
   private keeps(): (finding: Finding) => boolean {
@@ -426,7 +457,7 @@ export class TuiStore {
 }
 
 /** Orders are total (ties broken by id), so a new finding has one place to go. */
-function comparator(sort: SortKey): (a: Finding, b: Finding) => number {
+function comparator(sort: SortKey, heardAt: (finding: Finding) => number | null): (a: Finding, b: Finding) => number {
   const byId = (a: Finding, b: Finding) => idNumber(a) - idNumber(b);
   switch (sort) {
     case 'id':
@@ -437,7 +468,8 @@ function comparator(sort: SortKey): (a: Finding, b: Finding) => number {
       return (a, b) => b.length - a.length || byId(a, b);
     case 'age':
       // Oldest first: the longest-held orphan is the one to look at.
-      return (a, b) => (decidedSeconds(a) ?? Infinity) - (decidedSeconds(b) ?? Infinity) || byId(a, b);
+      // Trace seconds; live without them, the order the store heard of them (ms).
+      return (a, b) => (decidedSeconds(a) ?? heardAt(a) ?? Infinity) - (decidedSeconds(b) ?? heardAt(b) ?? Infinity) || byId(a, b);
     case 'path':
       return (a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : byId(a, b));
     default:

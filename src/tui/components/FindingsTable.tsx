@@ -13,7 +13,8 @@ export interface FindingsTableProps {
   width: number;
   /** Lines available, including the column header. */
   height: number;
-  traceNow: number | null;
+  /** Ages of still-mapped rows in ms, by id (snapshot.ages). */
+  ages: ReadonlyMap<string, number>;
   /** What is shown when there are no rows. */
   empty: string;
 }
@@ -42,7 +43,7 @@ export function layoutFor(width: number): Layout {
   return { path: Math.max(12, width - fixed - 1), pid: width >= 100, age: wide, state };
 }
 
-export function FindingsTable({ rows, selectedIndex, width, height, traceNow, empty }: FindingsTableProps) {
+export function FindingsTable({ rows, selectedIndex, width, height, ages, empty }: FindingsTableProps) {
   const layout = layoutFor(width);
   const visible = Math.max(1, height - 1);
   // Scroll only as far as needed to keep the selection in view, so rows do
@@ -67,7 +68,7 @@ export function FindingsTable({ rows, selectedIndex, width, height, traceNow, em
             {' '}
             {fit(KIND_SHORT[finding.kind], KIND)} {fit(shortenPath(finding.path, layout.path), layout.path)} {fit(finding.address, ADDRESS)} {fitRight(sizeLabel(finding.length), SIZE)}
             {layout.pid ? ` ${fitRight(String(finding.pid), PID)}` : ''} {fit(state(finding, layout), layout.state)}
-            {layout.age ? ` ${fitRight(ageLabel(finding, traceNow), AGE)}` : ''}
+            {layout.age ? ` ${fitRight(ageLabel(finding, ages.get(finding.id)), AGE)}` : ''}
           </Text>
         );
       })}
