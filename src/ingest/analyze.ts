@@ -238,7 +238,7 @@ class Run {
           this.engine.noteAttached(output.tid);
           break;
         case 'tid-known':
-          this.engine.renameTask(output.from, output.tid);
+          this.report(this.engine.renameTask(output.from, output.tid));
           break;
       }
     }
@@ -274,7 +274,7 @@ class Run {
       unparsedLines: this.unparsed,
       unparsedSamples: this.samples,
       lostEvents: this.lost,
-      warnings: this.warnings,
+      warnings: [...this.warnings, ...this.engine.assumptions()],
       bundle,
     };
   }
