@@ -23,7 +23,8 @@ export function createLineParser(format: TraceFormat, file: string, defaultTid: 
     case 'strace':
       return straceParser(file, defaultTid);
     case 'bpftrace': {
-      const reader = new BpftraceReader(file);
+      // Reports show seconds since the trace began, never raw boot-time ns.
+      const reader = new BpftraceReader(file, { clock: 'trace-start' });
       return {
         format: 'bpftrace',
         push: (text, lineNo, out) => reader.push(text, lineNo, out),

@@ -490,6 +490,15 @@ export interface BpftraceShape {
 export interface BpftraceReaderOptions extends ReorderOptions {
   /** The BPFTRACE_STRLEN of the capture (default 200): paths of strlen-1 bytes were probably cut. */
   strlen?: number;
+  /**
+   * The events' `time` and `seconds`. `ns` (default): bpftrace's own stamp,
+   * nanoseconds of CLOCK_BOOTTIME as printed, and those ns in seconds: the
+   * record as it is. `trace-start`: seconds since the trace started, the ns of
+   * the `orphanmap-bt 1 begin ns=…` line (the first record's without one), as
+   * text with 6 decimals (`+29.665759`): what a report shows. The script
+   * prints no wall-clock anchor, so no time of day can be given.
+   */
+  clock?: 'ns' | 'trace-start';
 }
 
 /**
@@ -504,10 +513,14 @@ export class BpftraceReader {
   private readonly buffer: ReorderBuffer<ParseOutput>;
   private readonly halves = new Map<number, Half>();
   private readonly strlen: number;
+  private readonly sinceStart: boolean;
+  /** Time 0 of a `trace-start` clock: the begin line's ns, else the first record's. */
+  private origin: bigint | null = null;
 
   constructor(readonly file: string, options: BpftraceReaderOptions = {}) {
     this.buffer = new ReorderBuffer(options);
     this.strlen = options.strlen ?? 200;
+    this.sinceStart = options.clock === 'trace-start';
   }
 
   push(text: string, lineNo: number, out: ParseOutput[]): void {
@@ -521,8 +534,13 @@ export class BpftraceReader {
       this.emitNow({ type: 'diagnostic', diagnostic: { place: half.place, text: half.raw, reason: `${half.kind} without its second record` } }, out);
     }
     this.halves.clear();
-    out.push(...this.buffer.flush());
+    this.release(this.buffer.flush(), out);
     this.shape.late = this.buffer.late;
+  }
+
+  /** Lines that are orphanmap.bt output: its records, header and end line. */
+  get traceLines(): number {
+    return this.shape.records + (this.shape.version === null ? 0 : 1) + (this.shape.endSeen ? 1 : 0);
   }
 
   /** Preflight findings about the capture. */
@@ -545,6 +563,9 @@ export class BpftraceReader {
         if (record.marker.kind === 'header') {
           this.shape.version = record.marker.version ?? null;
           this.shape.root = record.marker.root ?? null;
+          // orphanmap-bt 1 begin ns=1498737093204 cpu=1 self=26011 root=0
+          //                      ^^^^^^^^^^^^^^^^ BEGIN ran: the trace starts
+          if (this.origin === null && record.marker.ns !== undefined && /^\d+$/.test(record.marker.ns)) this.origin = BigInt(record.marker.ns);
         } else if (record.marker.kind === 'end') this.shape.endSeen = true;
         return;
       case 'diagnostic':
@@ -578,11 +599,28 @@ export class BpftraceReader {
 
   private accept(record: Extract<BpftraceRecord, { type: 'event' }>, out: ParseOutput[]): void {
     const event = record.event;
+    if (this.origin === null && event.time !== null) this.origin = BigInt(event.time);
     if (event.kind === 'lost') this.shape.lostEvents += event.count;
     if ('path' in event && typeof event.path === 'string') this.countLongPath(event.path);
     if (event.kind === 'rename' || event.kind === 'link') this.countLongPath(event.newPath);
     const key = record.key ?? this.buffer.newestKey ?? 0n;
-    out.push(...this.buffer.push(key, { type: 'event', event }));
+    this.release(this.buffer.push(key, { type: 'event', event }), out);
+  }
+
+  /** Events leave the reorder buffer here, and take the clock asked for. */
+  private release(items: ParseOutput[], out: ParseOutput[]): void {
+    for (const output of items) {
+      if (this.sinceStart && output.type === 'event' && output.event.time !== null) {
+        const event = output.event;
+        // 1498786347689 0 26514 26581 mmap ret=0x7fc9b8fe2000 …
+        // ^^^^^^^^^^^^^ ns: the event's time until here
+        const ns = BigInt(event.time!) - (this.origin ?? 0n);
+        event.seconds = Number(ns) / 1e9;
+        // Without a begin line, a record older than the first one read comes out negative.
+        event.time = `${ns < 0n ? '-' : '+'}${(Math.abs(Number(ns)) / 1e9).toFixed(6)}`;
+      }
+      out.push(output);
+    }
   }
 
   /** Diagnostics have no time: pass them on at once. */

@@ -25,6 +25,13 @@ export interface EventBase {
   raw: string;
   /** Line numbers of every physical line that made this event (an unfinished/resumed pair gives two). */
   lines?: number[];
+  /**
+   * The time printed on each line of `lines`, in the same order (null for a
+   * line without one). A `<... mmap resumed>` line has its own stamp, later
+   * than `time`, which is the call's first line's. Absent for an event read
+   * from one line, or from lines that share one stamp (a bpftrace record).
+   */
+  lineTimes?: (string | null)[];
 }
 
 /** A file identity as the kernel sees it, when the tracer reports one (bpftrace). */

@@ -259,6 +259,7 @@ function ok(base: EventBase, fields: Fields<TraceEvent>): DecodeResult {
   event.tid = base.tid;
   event.raw = base.raw;
   if (base.lines !== undefined) event.lines = base.lines;
+  if (base.lineTimes !== undefined) event.lineTimes = base.lineTimes;
   if (base.comm !== undefined) event.comm = base.comm;
   if (base.tgid !== undefined) event.tgid = base.tgid;
   return { ok: true, event };

@@ -18,12 +18,21 @@ export type ParseOutput =
 export interface StraceShape {
   lines: number;
   callLines: number;
+  /**
+   * Lines that are unmistakably strace output: a call with its result
+   * (`…) = 3`), an unfinished or resumed call, `+++ exited…+++`, `--- SIG… ---`,
+   * a `strace:` message. A text that is not a trace has (almost) none.
+   */
+  traceLines: number;
+  /** Lines that printed a pid prefix (`1234 `, `[pid 1234] `): none means no -f. */
   withPid: number;
   withTime: number;
   withRelative: number;
   withFdHints: number;
   execveSeen: boolean;
   attachedSeen: boolean;
+  /** Successful clone/fork calls: their children exist even when the trace does not follow them. */
+  clones: number;
 }
 
 interface PendingCall {
@@ -60,11 +69,24 @@ function copyString(text: string): string {
   return (' ' + text).slice(1);
 }
 
+/**
+ * "…, O_RDONLY) = 3", "close(3)      = 0", ") = 0": a call's result after its
+ * argument list. `from` is where the arguments start.
+ */
+function hasResult(text: string, from: number): boolean {
+  for (let eq = text.indexOf(' = ', from); eq >= 0; eq = text.indexOf(' = ', eq + 3)) {
+    let k = eq;
+    while (k > from && text.charCodeAt(k - 1) === 32) k--;
+    if (text.charCodeAt(k - 1) === 41 /* ) */) return true;
+  }
+  return false;
+}
+
 const MESSAGE_SPLICE = /strace: Process \d+ (?:attached|detached)(?: with \d+ threads)?$/;
 
 export class StraceReader {
   readonly shape: StraceShape = {
-    lines: 0, callLines: 0, withPid: 0, withTime: 0, withRelative: 0, withFdHints: 0, execveSeen: false, attachedSeen: false,
+    lines: 0, callLines: 0, traceLines: 0, withPid: 0, withTime: 0, withRelative: 0, withFdHints: 0, execveSeen: false, attachedSeen: false, clones: 0,
   };
   private readonly pending = new Map<number, PendingCall>();
   private carry: { text: string; line: number } | null = null;
@@ -112,7 +134,11 @@ export class StraceReader {
     line = copyString(line);
     const record = parseStraceLine(line);
     if (this.shape.lines <= 4 && 'relative' in record && record.relative !== null) this.relativeMode = true;
-    if ('tid' in record) record.tid = this.notePid(record.tid);
+    if ('tid' in record) {
+      // Counted before notePid turns "no prefix" into tid 0.
+      if (record.tid !== null) this.shape.withPid++;
+      record.tid = this.notePid(record.tid);
+    }
     if ('relative' in record && record.relative !== null && record.time === null) {
       // -r deltas are between consecutive printed lines: keep seconds since the first one.
       this.relativeClock += record.relative;
@@ -121,14 +147,18 @@ export class StraceReader {
     }
     switch (record.type) {
       case 'skip':
+        if (line.length > 0) this.shape.traceLines++; // a -k stack frame
         return;
       case 'message':
+        // "strace: Process 14181 attached"; not any text that begins with "strace: ".
+        if (record.attachedPid !== undefined || record.detachedPid !== undefined) this.shape.traceLines++;
         this.noteMessage(record.text, out);
         return;
       case 'bad':
         out.push(this.diagnostic(firstLine, line, record.reason));
         return;
       case 'continuation': {
+        if (hasResult(line, 0)) this.shape.traceLines++;
         if (this.lastUnfinishedIgnored) return;
         const tid = this.lastUnfinishedTid;
         const pending = tid === null ? undefined : this.pending.get(tid);
@@ -141,8 +171,10 @@ export class StraceReader {
         return;
       }
       case 'signal':
+        this.shape.traceLines++;
         return;
       case 'exit': {
+        this.shape.traceLines++;
         const { tid, base } = this.base(record, firstLine, line);
         if (record.supersededBy !== undefined) {
           // A non-leader thread exec'd: its pending execve resumes under the leader's tid.
@@ -181,7 +213,9 @@ export class StraceReader {
     const resumed = line.indexOf('<... ');
     if (resumed >= 0) {
       const end = line.indexOf(' resumed>', resumed);
-      return resumed < 64 && end > 0 && !FOLLOWED_SYSCALLS.has(line.slice(resumed + 5, end));
+      const ignored = resumed < 64 && end > 0 && !FOLLOWED_SYSCALLS.has(line.slice(resumed + 5, end));
+      if (ignored) this.shape.traceLines++;
+      return ignored;
     }
     const paren = line.indexOf('(');
     if (paren <= 0) return false;
@@ -192,6 +226,8 @@ export class StraceReader {
     // Most names are ruled out by length and first letter, without a slice.
     if (FOLLOWED_SHAPES.has((paren - start) * 128 + first) && FOLLOWED_SYSCALLS.has(line.slice(start, paren))) return false;
     this.lastUnfinishedIgnored = line.endsWith(' <unfinished ...>');
+    // "see printf(3)" in a README is a name and a parenthesis too; a call has a result.
+    if (this.lastUnfinishedIgnored || hasResult(line, paren)) this.shape.traceLines++;
     return true;
   }
 
@@ -243,6 +279,7 @@ export class StraceReader {
 
   private call(record: CallRecord, lineNo: number, line: string, out: ParseOutput[]): void {
     this.shape.callLines++;
+    if (record.status !== 'complete' || hasResult(record.body, 0)) this.shape.traceLines++;
     const tid = record.tid ?? this.defaultTid;
     this.notePrefix(record);
     if (record.status === 'resumed') {
@@ -305,6 +342,11 @@ export class StraceReader {
     if (resumed !== undefined && resumed.comm !== undefined && pending.comm === undefined) pending.comm = resumed.comm;
     const base = this.baseFor(pending, tid, [pending.line, lineNo]);
     base.raw = `${pending.raw}\n${line}`;
+    // 11051 1795606335.411625 mmap(NULL, 10485760, …, 5</d/0.index>, 0 <unfinished ...>
+    // 11051 1795606335.411778 <... mmap resumed>) = 0x7feb45600000 <0.000096>
+    //       ^^^^^^^^^^^^^^^^^ this line's own time; the event's is the first line's
+    // A bare ") = 0" continuation prints no time.
+    base.lineTimes = [pending.time, resumed?.time ?? null];
     const event = this.emit(pending.name, joined, base, out);
     const former = this.supersededFrom.get(tid);
     if (former !== undefined) {
@@ -315,7 +357,10 @@ export class StraceReader {
 
   private emit(name: string, body: string, base: EventBase, out: ParseOutput[]): TraceEvent | null {
     const decoded = decodeCall(name, body, base);
-    if (decoded.ok && decoded.event.kind === 'clone' && decoded.event.childTid > 0) this.cloneChildren.add(decoded.event.childTid);
+    if (decoded.ok && decoded.event.kind === 'clone' && decoded.event.childTid > 0) {
+      this.cloneChildren.add(decoded.event.childTid);
+      this.shape.clones++;
+    }
     if (decoded.ok) {
       if (body.indexOf('</') >= 0) this.shape.withFdHints++;
       out.push({ type: 'event', event: decoded.event });
@@ -339,7 +384,6 @@ export class StraceReader {
   }
 
   private notePrefix(record: LinePrefix): void {
-    if (record.tid !== null) this.shape.withPid++;
     if (record.time !== null) this.shape.withTime++;
     if (record.relative !== null) this.shape.withRelative++;
   }
