@@ -983,7 +983,10 @@ export class Engine {
       note: null,
       ...fields,
     };
-    if (held.ranges !== undefined) finding.ranges = held.ranges;
+    if (held.ranges !== undefined) {
+      finding.ranges = held.ranges;
+      finding.mapped = { address: hex(record.address), length: record.length };
+    }
     const benign = benignNote(file.displayName);
     if (benign !== null) {
       finding.note = benign;
@@ -1016,7 +1019,7 @@ export class Engine {
   }
 
   private at(event: EventBase): At {
-    const at: At = { file: event.place.file, line: event.place.line, time: event.time, tid: event.tid };
+    const at: At = { file: event.place.file, line: event.place.line, time: event.time, seconds: event.seconds, tid: event.tid };
     if (event.comm !== undefined) at.comm = event.comm;
     return at;
   }
@@ -1025,16 +1028,15 @@ export class Engine {
 
 /**
  * What a mapping still holds: mmap's own address and length while it is
- * whole; after partial munmaps, its pieces (page-rounded, as /proc shows them).
+ * whole; once partial munmaps cut it, its pieces (page-rounded, as /proc
+ * shows them), even if one piece is left.
  */
 function stillMapped(record: Record): { address: number; length: number; ranges?: { address: string; length: number }[] } {
   const pieces = record.space.piecesOf(record);
   const whole = pieces.length === 1 && pieces[0]!.start === record.address && pieces[0]!.end === pageEnd(record.address, record.length);
   if (pieces.length === 0 || whole) return { address: record.address, length: record.length };
   const length = pieces.reduce((sum, piece) => sum + piece.end - piece.start, 0);
-  const held: { address: number; length: number; ranges?: { address: string; length: number }[] } = { address: pieces[0]!.start, length };
-  if (pieces.length > 1) held.ranges = pieces.map((piece) => ({ address: hex(piece.start), length: piece.end - piece.start }));
-  return held;
+  return { address: pieces[0]!.start, length, ranges: pieces.map((piece) => ({ address: hex(piece.start), length: piece.end - piece.start })) };
 }
 
 /** The physical lines an event was read from (two for an unfinished/resumed pair). */

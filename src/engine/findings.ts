@@ -18,6 +18,8 @@ export interface At {
   file: string;
   line: number;
   time: string | null;
+  /** The same moment as a number of seconds, as the trace counts them (null when the trace has no times). */
+  seconds?: number | null;
   tid: number | null;
   /** The thread's name when the trace has it (strace -Y, bpftrace): on a JVM it names the thread. */
   comm?: string;
@@ -54,6 +56,8 @@ export interface Finding {
   length: number;
   /** Only for a mapping that partial munmaps had cut: the pieces still mapped, in address order. */
   ranges?: { address: string; length: number }[];
+  /** Only for a mapping that partial munmaps had cut: what mmap returned and the length passed to it. */
+  mapped?: { address: string; length: number };
   mappedAt: At | null;
   unlinkedAt: At | null;
   remappedAt: At | null;

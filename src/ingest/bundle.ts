@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { EngineOptions, SeedMapping } from '../engine/engine.js';
 import type { Finding } from '../engine/findings.js';
-import { parseMapsLine, type MapsEntry } from '../parse/maps.js';
+import { isDeletedFile, parseMapsLine, type MapsEntry } from '../parse/maps.js';
 import { UsageError } from '../errors.js';
 
 export interface BundleMeta {
@@ -88,6 +88,8 @@ export async function loadBundle(dir: string): Promise<Bundle> {
     const mappings: SeedMapping[] = [];
     for (const entry of parsed.lines) {
       if (!entry.path.startsWith('/') || entry.inode === 0) continue; // anonymous, [heap], [vdso]…
+      // memfd, /dev/zero, SysV shm and O_TMPFILE files print "(deleted)" but never had a name to unlink.
+      if (entry.deleted && !isDeletedFile(entry)) continue;
       mappings.push({
         start: entry.start,
         end: entry.end,
