@@ -5,16 +5,28 @@
 # (>= 4.4), coreutils, sed and awk: brokers often have no python3 and no jq.
 #
 # A capture BUNDLE is a directory:
-#   meta.json       orphanmap/bundle@1 metadata, written at start (endTime null)
-#                   and rewritten at the end, always via rename, so a crash at any
-#                   moment leaves a complete, parseable file
+#   meta.json       orphanmap/bundle@1 metadata, written at start (endTime null,
+#                   "complete": false) and rewritten at the end, always via
+#                   rename, so a crash at any moment leaves a parseable file
 #   trace.txt       the raw trace
 #   maps-start.txt  /proc/PID/maps once the tracer is attached
 #   fds-start.txt   "FD<TAB>TARGET" per open fd once the tracer is attached
 #   maps-end.txt    /proc/PID/maps at the end, if the process still lives
 #   tracer.stderr   the tracer's stderr
+#   .meta-reserve   128 KiB held while the capture runs and freed just before the
+#                   final meta.json, so a full disk still gets a final meta.json
+#
+# These scripts run as root on production hosts, so the bundle directory is one
+# they create themselves (or an empty one the caller owns that no one else can
+# write to), opened once as fd 9: every bundle file is then created through
+# /proc/PID/fd/9/NAME, which names that directory by inode and never walks the
+# --out path again. A link planted in --out, or a directory of --out's path
+# swapped for a link mid-capture, cannot redirect a write. noclobber (set -C)
+# makes every `>` fail on an existing file as a second line of defence.
 #
 # The capture script sets the OM_* variables below and calls the om_* functions.
+
+set -C
 
 OM_SCHEMA='orphanmap/bundle@1'
 OM_BACKEND=''
@@ -32,6 +44,10 @@ OM_COMMAND=''
 OM_LOST_EVENTS=''
 OM_TRUNCATED_EVENTS=''
 OM_EXIT_REASON=''
+OM_COMPLETE=0          # 1 once the trace is known to hold everything to the end
+OM_D=''                # /proc/PID/fd/9: the bundle directory, by inode
+OM_DIR_FD=9
+OM_RESERVE_BYTES=131072
 
 om_log() { printf '%s: %s\n' "${OM_PROG:-orphanmap}" "$*" >&2; }
 om_die() { om_log "error: $*"; exit "${OM_DIE_STATUS:-1}"; }
@@ -125,23 +141,30 @@ om_descendants() {
   for c in $(om_children "$1"); do printf '%s\n' "$c"; om_descendants "$c"; done
 }
 
-# om_snapshot_maps PID FILE -> copies /proc/PID/maps; false if the process is gone.
+# om_snapshot_maps PID FILE -> copies /proc/PID/maps; status 1 if the process
+# is gone, 2 if FILE could not be written.
 om_snapshot_maps() {
   local tmp="$2.tmp"
-  cat "/proc/$1/maps" > "$tmp" 2>/dev/null || { rm -f "$tmp"; return 1; }
-  mv -f "$tmp" "$2"
+  rm -f -- "$tmp"
+  if { cat "/proc/$1/maps" > "$tmp"; } 2>/dev/null && mv -f -- "$tmp" "$2"; then return 0; fi
+  rm -f -- "$tmp"
+  cat "/proc/$1/maps" > /dev/null 2>&1 && return 2
+  return 1
 }
 
-# om_snapshot_fds PID FILE -> "FD<TAB>TARGET" per open fd of PID.
+# om_snapshot_fds PID FILE -> "FD<TAB>TARGET" per open fd of PID; status 1 if
+# the process is gone, 2 if FILE could not be written.
 om_snapshot_fds() {
-  local tmp="$2.tmp" fd target
+  local tmp="$2.tmp" fd target list=''
   [[ -d /proc/$1/fd ]] || return 1
-  : > "$tmp"
   for fd in /proc/"$1"/fd/*; do
     target=$(readlink "$fd" 2>/dev/null) || continue
-    printf '%s\t%s\n' "${fd##*/}" "$target" >> "$tmp"
+    list+="${fd##*/}"$'\t'"$target"$'\n'
   done
-  sort -n "$tmp" > "$2" && rm -f "$tmp"
+  rm -f -- "$tmp"
+  if { printf '%s' "$list" | sort -n > "$tmp"; } 2>/dev/null && mv -f -- "$tmp" "$2"; then return 0; fi
+  rm -f -- "$tmp"
+  return 2
 }
 
 # om_count_lines FILE -> number of lines, or nothing when FILE is missing.
@@ -187,9 +210,8 @@ om_read_process() {
 
 om_hostname() { cat /proc/sys/kernel/hostname 2>/dev/null || hostname 2>/dev/null || true; }
 
-# om_write_meta DIR -> writes DIR/meta.json from the OM_* variables, atomically.
-om_write_meta() {
-  local dir=$1 tmp="$1/.meta.json.tmp"
+# om_meta_json -> the meta.json text from the OM_* variables.
+om_meta_json() {
   {
     printf '{\n'
     printf '  "schema": %s,\n' "$(om_json_str "$OM_SCHEMA")"
@@ -213,9 +235,23 @@ om_write_meta() {
     printf '  "traceFiles": %s,\n' "$(om_json_str_array trace.txt)"
     printf '  "lostEvents": %s,\n' "$(om_json_num_or_null "$OM_LOST_EVENTS")"
     printf '  "truncatedEvents": %s,\n' "$(om_json_num_or_null "$OM_TRUNCATED_EVENTS")"
-    printf '  "exitReason": %s\n' "$(om_json_str_or_null "$OM_EXIT_REASON")"
-    printf '}\n'
-  } > "$tmp" && mv -f "$tmp" "$dir/meta.json"
+    printf '  "exitReason": %s,\n' "$(om_json_str_or_null "$OM_EXIT_REASON")"
+    # false while the capture runs, and at the end when the trace may lack events
+    # (the tracer died, the disk filled up, a bundle file could not be written).
+    printf '  "complete": %s\n' "$( ((OM_COMPLETE)) && echo true || echo false)"
+    printf '}'
+  }
+}
+
+# om_write_meta -> writes meta.json into the bundle, atomically (temporary file,
+# then rename); false, leaving the previous meta.json, when it cannot be written.
+om_write_meta() {
+  local tmp="$OM_D/.meta.json.tmp" json
+  json=$(om_meta_json)
+  rm -f -- "$tmp"
+  if { printf '%s\n' "$json" > "$tmp"; } 2>/dev/null && mv -f -- "$tmp" "$OM_D/meta.json"; then return 0; fi
+  rm -f -- "$tmp"
+  return 1
 }
 
 # om_parse_common_args ARG... -> sets OM_TARGET_PID, OM_OUT, OM_DURATION,
@@ -241,18 +277,91 @@ om_parse_common_args() {
   [[ -z $OM_DURATION || $OM_DURATION =~ ^[0-9]+([.][0-9]+)?$ ]] || om_die "-d needs a number of seconds, got '$OM_DURATION'"
   [[ -z $OM_PARENT_PID || $OM_PARENT_PID =~ ^[1-9][0-9]*$ ]] || om_die "--parent-pid needs a numeric PID, got '$OM_PARENT_PID'"
   if [[ -n $OM_TARGET_PID && ! -d /proc/$OM_TARGET_PID ]]; then om_die "no process with pid $OM_TARGET_PID"; fi
+  if [[ -n $OM_TARGET_PID ]] && om_is_kernel_thread "$OM_TARGET_PID"; then
+    om_die "pid $OM_TARGET_PID ($(cat "/proc/$OM_TARGET_PID/comm" 2>/dev/null)) is a kernel thread: it makes no system calls to trace; give the pid of a user-space process"
+  fi
   if [[ -n $OM_PARENT_PID && ! -d /proc/$OM_PARENT_PID ]]; then om_die "--parent-pid $OM_PARENT_PID is not running"; fi
   OM_DIE_STATUS=1
   return 0
 }
 
-# om_prepare_bundle -> creates OM_OUT (must be empty or new), makes it absolute.
+# om_is_kernel_thread PID -> true for a kernel thread (PF_KTHREAD in field 9 of
+# /proc/PID/stat): no user space, so nothing for strace or orphanmap.bt to see.
+om_is_kernel_thread() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  set -- $stat                   # field 3 (state) is $1, so flags (field 9) is $7
+  [[ ${7:-} =~ ^[0-9]+$ ]] && (( $7 & 0x00200000 ))
+}
+
+# om_prepare_bundle -> makes OM_OUT the bundle directory, opens it as fd 9 and
+# sets OM_D=/proc/$$/fd/9 (every bundle file is created through it) and OM_OUT
+# to its absolute physical path. OM_OUT must be new (created here with mkdir,
+# never -p, mode 0700) or an empty directory owned by this user that no one else
+# can write to. Anything else (a link, a directory of another user, one others
+# may write to, one with files in it) is refused with exit status 2.
 om_prepare_bundle() {
-  mkdir -p -- "$OM_OUT" || om_die "cannot create bundle directory $OM_OUT"
-  OM_OUT=$(cd -- "$OM_OUT" && pwd) || om_die "cannot enter $OM_OUT"
-  if [[ -e $OM_OUT/trace.txt || -e $OM_OUT/meta.json ]]; then
-    OM_DIE_STATUS=2 om_die "$OM_OUT already holds a bundle; give an empty or new directory"
+  local out=$OM_OUT parent base at created=0 seen='' now mode uid
+  while [[ $out == */ && $out != / ]]; do out=${out%/}; done
+  base=${out##*/}
+  if [[ $out == */* ]]; then parent=${out%/*}; parent=${parent:-/}; else parent=.; fi
+  if [[ $out == / || -z $base || $base == . || $base == .. ]]; then
+    OM_DIE_STATUS=2 om_die "-o needs the name of a new directory, got '$OM_OUT'"
   fi
+  # The parent is opened once; mkdir and the checks below go through that fd,
+  # so the parent's own path may change under us without effect.
+  { exec 8< "$parent"; } 2>/dev/null || OM_DIE_STATUS=2 om_die "cannot open $parent, the directory that would hold $OM_OUT"
+  at=/proc/$$/fd/8
+  [[ -d $at/ ]] || OM_DIE_STATUS=2 om_die "$parent is not a directory"
+  if mkdir -m 0700 -- "$at/$base" 2>/dev/null; then
+    created=1
+  elif [[ -L $at/$base ]]; then
+    OM_DIE_STATUS=2 om_die "$OM_OUT is a symbolic link; give a new path (capture creates the directory itself)"
+  elif [[ -e $at/$base ]]; then
+    [[ -d $at/$base ]] || OM_DIE_STATUS=2 om_die "$OM_OUT exists and is not a directory"
+    seen=$(stat -c '%d:%i' -- "$at/$base") || om_die "cannot stat $OM_OUT"
+  else
+    om_die "cannot create $OM_OUT: $(mkdir -m 0700 -- "$at/$base" 2>&1 | sed 's/^mkdir: //')"
+  fi
+  { exec 9< "$at/$base"; } 2>/dev/null || om_die "cannot open $OM_OUT"
+  OM_D=/proc/$$/fd/9
+  # Still the directory that was checked (existing) or made (new): a swap of the
+  # name for a link between the two steps lands elsewhere and is caught here.
+  if ((created)); then
+    [[ $(stat -L -c '%d:%i' -- "$OM_D/..") == "$(stat -L -c '%d:%i' -- "$at")" ]] ||
+      om_die "$OM_OUT was replaced while it was being created; nothing was written"
+  else
+    [[ $(stat -L -c '%d:%i' -- "$OM_D") == "$seen" ]] ||
+      om_die "$OM_OUT was replaced while it was being checked; nothing was written"
+  fi
+  exec 8<&-
+  read -r uid mode < <(stat -L -c '%u %a' -- "$OM_D")
+  if [[ $uid != "$EUID" ]]; then
+    OM_DIE_STATUS=2 om_die "$OM_OUT exists and belongs to uid $uid, not to this user (uid $EUID); give a new path (capture creates the directory itself)"
+  fi
+  if (( 8#$mode & 8#022 )); then
+    OM_DIE_STATUS=2 om_die "$OM_OUT exists and others may write to it (mode $mode); give a new path (capture creates the directory itself)"
+  fi
+  now=$(find "$OM_D/" -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | head -n 3 | tr '\n' ' ')
+  if [[ -n $now ]]; then
+    [[ -e $OM_D/meta.json || -e $OM_D/trace.txt ]] && OM_DIE_STATUS=2 om_die "$OM_OUT already holds a bundle; give a new path"
+    OM_DIE_STATUS=2 om_die "$OM_OUT is not empty (${now% }); give a new path (capture creates the directory itself)"
+  fi
+  OM_OUT=$(readlink -- "$OM_D") || om_die "cannot resolve $OM_OUT"
+  # Room for the final meta.json however full the disk gets (om_finish frees it).
+  if ! { head -c "$OM_RESERVE_BYTES" /dev/zero > "$OM_D/.meta-reserve"; } 2>/dev/null; then
+    rm -f -- "$OM_D/.meta-reserve"
+    om_die "cannot write into $OM_OUT (is its file system full?)"
+  fi
+}
+
+# om_disk_full -> true when the file system holding the bundle has no free block
+# left for this user: the tracer's writes to trace.txt are failing.
+om_disk_full() {
+  local free avail
+  read -r free avail < <(stat -f -L -c '%f %a' -- "$OM_D" 2>/dev/null) || return 1
+  if ((EUID == 0)); then ((free == 0)); else ((avail == 0)); fi
 }
 
 # om_deadline_reached START_EPOCH_NS SECONDS -> true once SECONDS have passed.
@@ -293,19 +402,28 @@ om_tree_of() {
 #   om_backend_counts         sets OM_LOST_EVENTS and OM_TRUNCATED_EVENTS
 #   om_backend_first_pid      the first pid in trace.txt (for a command too
 #                             short-lived to be seen in /proc)
-#   OM_TRACER_STDOUT          file the tracer's stdout goes to; empty: our stderr
+#   om_backend_exit_seen PID  true when trace.txt shows PID's exit (a tracer
+#                             that cannot tell always says true)
+#   OM_TRACER_STDOUT          bundle file the tracer's stdout goes to (a name in
+#                             OM_D); empty: our stderr
 # and then calls om_run_capture "$@".
 #
-# Stopping, in every case (duration, SIGINT/SIGTERM/SIGHUP, parent death):
+# Stopping, in every case (duration, SIGINT/SIGTERM/SIGHUP, parent death, full disk):
 #   -p PID  the tracer gets SIGINT, which makes strace detach (PTRACE_DETACH) and
 #           bpftrace unload its probes; SIGTERM then SIGKILL follow if it hangs.
 #           A SIGKILLed tracer is still safe here: the kernel detaches ptrace
 #           tracees when their tracer exits.
 #   -- CMD  the command and its descendants get SIGTERM (SIGKILL after a grace
-#           period) before the tracer is stopped, because with --seccomp-bpf a
-#           process left without its tracer has every traced syscall fail with
-#           ENOSYS (the filter's SECCOMP_RET_TRACE outlives strace; strace >= 6.6
-#           does the same, --kill-on-exit). The command never outlives the capture.
+#           period) before the tracer is stopped: the command never outlives a
+#           capture that stops. capture-strace.sh uses --seccomp-bpf only
+#           together with --kill-on-exit (strace >= 6.6), because a process left
+#           under strace's seccomp filter without its tracer has every traced
+#           syscall fail with ENOSYS (SECCOMP_RET_TRACE with no tracer); with
+#           --kill-on-exit the kernel SIGKILLs the command when strace exits, so
+#           no syscall ever returns that ENOSYS. Without it, a command whose
+#           tracer is killed is detached by the kernel and runs on normally.
+# A tracer that ends while its target still runs (killed, crashed) is reported:
+# exitReason "tracer-died", exit status 1; the target is left running untraced.
 # A watchdog process, separate from this script, polls every 0.25 s: when the
 # --parent-pid process (orphanmap) dies, even by SIGKILL, it asks this script to
 # stop; when this script itself dies, the watchdog stops the tracer and finishes
@@ -317,6 +435,7 @@ OM_TRACER_PID='' OM_TRACER_ST=''
 OM_PID_ST=''
 OM_STOP_REASON=''
 OM_CMD_MODE=0
+OM_WRITE_FAILED=''
 
 om_on_signal() { [[ -n $OM_STOP_REASON ]] || OM_STOP_REASON=$1; }
 
@@ -340,7 +459,8 @@ om_stop_tracer() {
   fi
   if ((OM_CMD_MODE)) && [[ -n $OM_PID ]]; then
     if om_alive "$OM_PID" "$OM_PID_ST"; then
-      om_snapshot_maps "$OM_PID" "$OM_OUT/maps-end.txt" || true
+      om_snapshot_maps "$OM_PID" "$OM_D/maps-end.txt"
+      (($? == 2)) && OM_WRITE_FAILED+=' maps-end.txt'
       tree=$(om_tree_of "$OM_PID")
       om_kill_tree "$tree" TERM
       om_wait_gone "$OM_TRACER_PID" "$OM_TRACER_ST" 3 && return 0
@@ -359,20 +479,32 @@ om_stop_tracer() {
   om_wait_gone "$OM_TRACER_PID" "$OM_TRACER_ST" 2
 }
 
-# om_finish REASON -> end snapshot, counts, final meta.json.
+# om_finish REASON -> end snapshot, counts, final meta.json. A full disk turns
+# any REASON into "disk-full": trace.txt lost what the tracer could not write.
 om_finish() {
   OM_EXIT_REASON=$1
+  if om_disk_full; then OM_EXIT_REASON=disk-full; fi
   if [[ -n $OM_PID ]] && om_alive "$OM_PID" "$OM_PID_ST"; then
-    if ! ((OM_CMD_MODE)) || [[ ! -f $OM_OUT/maps-end.txt ]]; then
-      om_snapshot_maps "$OM_PID" "$OM_OUT/maps-end.txt" || true
+    if ! ((OM_CMD_MODE)) || [[ ! -f $OM_D/maps-end.txt ]]; then
+      om_snapshot_maps "$OM_PID" "$OM_D/maps-end.txt"
+      (($? == 2)) && OM_WRITE_FAILED+=' maps-end.txt'
     fi
     [[ $OM_THREADS_JSON != '[]' ]] || om_read_process "$OM_PID"
     [[ -n $OM_JVM_VERSION ]] || OM_JVM_VERSION=$(om_jvm_version "$OM_PID")
   fi
-  OM_MAP_COUNT_END=$(om_count_lines "$OM_OUT/maps-end.txt")
+  OM_MAP_COUNT_END=$(om_count_lines "$OM_D/maps-end.txt")
   om_backend_counts
   OM_END_TIME=$(om_now_iso)
-  om_write_meta "$OM_OUT"
+  case $OM_EXIT_REASON in
+    duration|interrupted|target-exited|parent-died) [[ -n $OM_WRITE_FAILED ]] || OM_COMPLETE=1 ;;
+    *) OM_COMPLETE=0 ;;
+  esac
+  rm -f -- "$OM_D/.meta-reserve"
+  if ! om_write_meta; then
+    OM_COMPLETE=0
+    om_log "error: cannot write the final meta.json into $OM_OUT (is its file system full?); the meta.json left there says \"complete\": false"
+    return 1
+  fi
 }
 
 # om_watchdog SCRIPT_PID SCRIPT_ST -> runs in its own process until the tracer ends.
@@ -381,6 +513,8 @@ om_watchdog() {
   # PIPE too: once orphanmap is gone, our stderr is a broken pipe, and dying of
   # SIGPIPE on the next log line would leave the target traced.
   trap '' INT TERM HUP PIPE
+  # This process's own copy of fd 9: the script's vanishes with it.
+  OM_D=/proc/$BASHPID/fd/$OM_DIR_FD
   if [[ -n $OM_PARENT_PID ]]; then
     parent_st=$(om_starttime "$OM_PARENT_PID") || parent_st=gone
   fi
@@ -417,8 +551,14 @@ om_find_cmd_pid() {
   done
 }
 
+# om_status_text STATUS -> "exit status N" or "killed by SIGNAME".
+om_status_text() {
+  if (($1 > 128)); then printf 'killed by SIG%s' "$(kill -l "$(($1 - 128))" 2>/dev/null || echo "$(($1 - 128))")"
+  else printf 'exit status %s' "$1"; fi
+}
+
 om_run_capture() {
-  local i start_ns status=0
+  local i start_ns status=0 tracer_out attached=0 finished=1
   om_parse_common_args "$@"
   if ((${#OM_CMD[@]})); then
     # Until /proc says otherwise (a command may exit before it is seen there).
@@ -428,9 +568,11 @@ om_run_capture() {
   om_backend_check
   om_prepare_bundle
   om_backend_argv
+  # The tracer is given /proc/PID/fd/9 paths; record the bundle's real path,
+  # which is what someone rerunning the command needs.
   OM_COMMAND=$(om_shell_quote "${OM_TRACER_ARGV[@]}")
+  OM_COMMAND=${OM_COMMAND//"$OM_D"/$OM_OUT}
   OM_START_TIME=$(om_now_iso)
-  start_ns=$(date +%s%N)
 
   trap 'om_on_signal interrupted' INT TERM HUP
   trap 'om_on_signal parent-died' USR1
@@ -443,19 +585,22 @@ om_run_capture() {
   # (strace cannot keep them apart). fd 3 reaches capture-bpftrace.sh's wrapper.
   # The tee reads a FIFO rather than a process substitution: a process
   # substitution would become the tracer's child and keep strace waiting.
+  # Neither the tracer nor the command inherits fd 9 (the bundle directory).
   exec 3>&2
+  tracer_out=/dev/null
+  [[ -z $OM_TRACER_STDOUT ]] || tracer_out=$OM_D/$OM_TRACER_STDOUT
   if ((OM_CMD_MODE)); then
-    local fifo="$OM_OUT/.stderr.fifo"
-    mkfifo -- "$fifo" || om_die "cannot create $fifo"
-    tee -- "$OM_OUT/tracer.stderr" < "$fifo" >&3 2>/dev/null &
+    local fifo="$OM_D/.stderr.fifo"
+    mkfifo -m 0600 -- "$fifo" || om_die "cannot create $fifo"
+    tee -- "$OM_D/tracer.stderr" < "$fifo" >&3 2>/dev/null 9<&- &
     if [[ -z $OM_TRACER_STDOUT ]]; then
-      "${OM_TRACER_ARGV[@]}" 0<&0 1>&3 2> "$fifo" &
+      "${OM_TRACER_ARGV[@]}" 0<&0 1>&3 2> "$fifo" 9<&- &
     else
-      "${OM_TRACER_ARGV[@]}" 0<&0 > "$OM_TRACER_STDOUT" 2> "$fifo" &
+      "${OM_TRACER_ARGV[@]}" 0<&0 > "$tracer_out" 2> "$fifo" 9<&- &
     fi
     OM_TRACER_PID=$!
   else
-    "${OM_TRACER_ARGV[@]}" < /dev/null > "${OM_TRACER_STDOUT:-/dev/null}" 2> "$OM_OUT/tracer.stderr" 3>&- &
+    "${OM_TRACER_ARGV[@]}" < /dev/null > "$tracer_out" 2> "$OM_D/tracer.stderr" 3>&- 9<&- &
     OM_TRACER_PID=$!
   fi
   OM_TRACER_ST=$(om_starttime "$OM_TRACER_PID") || OM_TRACER_ST=gone
@@ -468,12 +613,15 @@ om_run_capture() {
     elif om_backend_attached; then
       OM_PID=$OM_TARGET_PID
     fi
-    [[ -n $OM_PID || -n $OM_STOP_REASON ]] && break
+    [[ -n $OM_PID ]] && { attached=1; break; }
+    [[ -n $OM_STOP_REASON ]] && break
     om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || break
     sleep 0.05
   done
+  # -d counts from here: bpftrace spends 8-25 s compiling before it attaches.
+  start_ns=$(date +%s%N)
   # By now the tracer has opened the FIFO (or died), so its name can go.
-  rm -f -- "$OM_OUT/.stderr.fifo"
+  rm -f -- "$OM_D/.stderr.fifo"
   if [[ -z $OM_PID ]] && ((!OM_CMD_MODE)); then
     OM_PID=$OM_TARGET_PID
     if om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" && [[ -z $OM_STOP_REASON ]]; then
@@ -483,16 +631,26 @@ om_run_capture() {
   fi
   if [[ -n $OM_PID ]]; then
     OM_PID_ST=$(om_starttime "$OM_PID") || OM_PID_ST=gone
-    om_snapshot_maps "$OM_PID" "$OM_OUT/maps-start.txt" || true
-    om_snapshot_fds "$OM_PID" "$OM_OUT/fds-start.txt" || true
+    om_snapshot_maps "$OM_PID" "$OM_D/maps-start.txt"
+    (($? == 2)) && OM_WRITE_FAILED+=' maps-start.txt'
+    om_snapshot_fds "$OM_PID" "$OM_D/fds-start.txt"
+    (($? == 2)) && OM_WRITE_FAILED+=' fds-start.txt'
     om_read_process "$OM_PID"
-    OM_MAP_COUNT_START=$(om_count_lines "$OM_OUT/maps-start.txt")
+    OM_MAP_COUNT_START=$(om_count_lines "$OM_D/maps-start.txt")
   fi
-  om_write_meta "$OM_OUT"
+  if ! om_write_meta; then
+    om_log "error: cannot write meta.json into $OM_OUT (is its file system full?); stopping the capture"
+    OM_WRITE_FAILED+=' meta.json'
+    [[ -n $OM_STOP_REASON ]] || OM_STOP_REASON=write-failed
+  fi
 
   while om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; do
     if [[ -z $OM_STOP_REASON ]] && om_deadline_reached "$start_ns" "$OM_DURATION"; then
       OM_STOP_REASON=duration
+    fi
+    if [[ -z $OM_STOP_REASON ]] && om_disk_full; then
+      om_log "error: the file system holding $OM_OUT is full: the tracer can no longer write the trace; stopping the capture"
+      OM_STOP_REASON=disk-full
     fi
     if [[ -z $OM_STOP_REASON && -n $OM_PID ]] && ! om_alive "$OM_PID" "$OM_PID_ST"; then
       # strace ends by itself when its tracees are gone; bpftrace -p does not.
@@ -513,25 +671,45 @@ om_run_capture() {
   # A command too short-lived to be seen running: take its pid from the trace.
   if [[ -z $OM_PID ]] && ((OM_CMD_MODE)); then
     OM_PID=$(om_backend_first_pid)
-    om_write_meta "$OM_OUT"
+    om_write_meta || true
   fi
 
-  case $OM_STOP_REASON in
-    '') om_finish target-exited ;;
-    attach-timeout) om_finish target-exited ;;
-    *) om_finish "$OM_STOP_REASON" ;;
-  esac
+  # Nobody asked the tracer to stop: it failed to start or attach; or its
+  # target ended (and with it the trace); or the tracer itself was killed or
+  # crashed, with the target still running or dying with it (--kill-on-exit).
+  if [[ -z $OM_STOP_REASON ]]; then
+    if { ((OM_CMD_MODE)) && [[ ! -s $OM_D/trace.txt ]] && ((status != 0)); } || { ((!OM_CMD_MODE)) && ((!attached)); }; then
+      OM_STOP_REASON=tracer-failed
+    elif [[ -n $OM_PID ]] && { om_alive "$OM_PID" "$OM_PID_ST" || ! om_backend_exit_seen "$OM_PID"; }; then
+      OM_STOP_REASON=tracer-died
+      if om_alive "$OM_PID" "$OM_PID_ST"; then
+        om_log "error: the tracer ended ($(om_status_text "$status")) while pid $OM_PID still runs: the trace stops there; pid $OM_PID keeps running, untraced (TracerPid $(om_tracer_pid "$OM_PID"))"
+      else
+        om_log "error: the tracer ended ($(om_status_text "$status")) before the trace showed pid $OM_PID's exit: the trace stops there"
+      fi
+    fi
+  fi
+
+  om_finish "${OM_STOP_REASON:-target-exited}" || finished=0
   exec 3>&-
+  # Where the bundle is now: whoever owns a directory above it may have moved it.
+  OM_OUT=$(readlink -- "$OM_D") || true
 
-  # Failed: never attached, or ended by itself with an error and no trace.
-  # (strace with a command exits with the command's status, so a status alone
-  # says nothing.)
-  if [[ $OM_STOP_REASON == attach-timeout ]] || { [[ -z $OM_STOP_REASON && ! -s $OM_OUT/trace.txt ]] && ((status != 0)); }; then
-    om_log "the tracer failed (exit status $status); its stderr is in $OM_OUT/tracer.stderr:"
-    tail -n 5 "$OM_OUT/tracer.stderr" >&2
-    printf '%s\n' "$OM_OUT"
-    return 1
-  fi
+  case $OM_EXIT_REASON in
+    disk-full)
+      om_log "error: the file system holding $OM_OUT filled up: trace.txt lacks what the tracer could not write (meta.json says \"complete\": false)" ;;
+    attach-timeout|tracer-failed)
+      om_log "the tracer failed ($(om_status_text "$status")); its stderr is in $OM_OUT/tracer.stderr:"
+      tail -n 5 "$OM_D/tracer.stderr" >&2 ;;
+    *)
+      if [[ -n $OM_WRITE_FAILED ]]; then
+        om_log "error: could not write${OM_WRITE_FAILED} into $OM_OUT: the bundle is incomplete (meta.json says \"complete\": false)"
+      fi ;;
+  esac
   printf '%s\n' "$OM_OUT"
+  # Incomplete (tracer failed or died, disk full, a file not written): 1.
+  ((finished)) && ((OM_COMPLETE)) || return 1
+  # Stopped by SIGINT, SIGTERM or SIGHUP: the bundle is complete up to then.
+  [[ $OM_EXIT_REASON == interrupted ]] && return 130
   return 0
 }

@@ -9,17 +9,26 @@
 #   -- CMD ARGS...  run CMD under bpftrace -c (through a small exec wrapper, since
 #                   bpftrace 0.17 splits -c on blanks; the command's stdout goes to
 #                   this script's stderr so it stays out of the trace)
-#   -o BUNDLE_DIR   new or empty directory for the bundle (created)
-#   -d SECONDS      stop after SECONDS; without it, run until interrupted or the target exits
+#   -o BUNDLE_DIR   a new directory for the bundle, created here (mode 0700; its
+#                   parent must exist), or an empty directory owned by this user
+#                   that no one else can write to; anything else is refused
+#   -d SECONDS      stop SECONDS after the probes are attached; without it, run
+#                   until interrupted or the target exits
 #   --parent-pid P  stop as soon as process P dies, even by SIGKILL
 #
-#   Stops on -d, SIGINT/SIGTERM/SIGHUP, or when the target exits; bpftrace then
-#   unloads its probes. With -- CMD the command is ended (SIGTERM, then SIGKILL)
-#   when the capture stops early. Startup takes 8-15 s (bpftrace 0.17 compiles 61
-#   programs); the trace is complete from the moment maps-start.txt is written.
-#   Prints the bundle path on stdout; the bundle holds meta.json, trace.txt,
-#   maps-start.txt, fds-start.txt, maps-end.txt, tracer.stderr, and with -- CMD
-#   run-command.sh. Exit status: 0 bundle complete, 1 the tracer failed, 2 bad usage.
+#   Stops on -d, SIGINT/SIGTERM/SIGHUP, a full disk, or when the target exits;
+#   bpftrace then unloads its probes. With -- CMD the command is ended (SIGTERM,
+#   then SIGKILL) when the capture stops before it exits. Startup takes 8-15 s
+#   (bpftrace 0.17 compiles 61 programs); the trace is complete from the moment
+#   maps-start.txt is written. Prints the bundle path on stdout; the bundle holds
+#   meta.json, trace.txt, maps-start.txt, fds-start.txt, maps-end.txt,
+#   tracer.stderr, and with -- CMD run-command.sh (inside the bundle, which only
+#   this user can write to, so no one can swap it before bpftrace runs it).
+#   Always runs scripts/orphanmap.bt from this directory: no variable selects
+#   another program (bpftrace runs as root; see docs/safety.md).
+#   Exit status: 0 bundle complete; 130 stopped by SIGINT/SIGTERM/SIGHUP, bundle
+#   complete up to then; 1 bundle incomplete (bpftrace failed or died, the disk
+#   filled up; meta.json says "complete": false); 2 bad usage, or -o refused.
 #   BPFTRACE_PERF_RB_PAGES (default 1024 pages per CPU) is passed on (raise it if
 #   meta.json reports lostEvents > 0).
 #
@@ -55,12 +64,13 @@ OM_SCRIPT_DIR=$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")
 om_usage() { sed -n '3,/^# EXAMPLE/{/^# EXAMPLE/d; s/^# \{0,1\}//p; }' "${BASH_SOURCE[0]}"; }
 
 OM_BT_STRLEN=200
-# ORPHANMAP_BT overrides the .bt file (tests; trying a modified script).
-OM_BT_SCRIPT=${ORPHANMAP_BT:-$OM_SCRIPT_DIR/orphanmap.bt}
+# Never taken from the environment: a variable that picks the program would let
+# whoever can set it (sudo env_keep, a unit file, a wrapper) load any bpftrace
+# program as root. To try a modified program, edit orphanmap.bt in a checkout.
+OM_BT_SCRIPT=$OM_SCRIPT_DIR/orphanmap.bt
 
 om_backend_check() {
   OM_BACKEND=bpftrace
-  OM_TRACER_STDOUT=$OM_OUT/trace.txt
   command -v bpftrace >/dev/null 2>&1 || om_die "bpftrace is not installed (apt-get install -y bpftrace; dnf install bpftrace)"
   [[ -f $OM_BT_SCRIPT ]] || om_die "bpftrace script $OM_BT_SCRIPT not found"
   if [[ ! -d /sys/kernel/tracing/events && ! -d /sys/kernel/debug/tracing/events ]]; then
@@ -70,21 +80,22 @@ om_backend_check() {
 }
 
 # bpftrace 0.17 splits -c on blanks without quoting and runs only ELF files:
-# run "/bin/sh WRAPPER", a wrapper that sends
-# the command's stdout to fd 3 (our stderr) and execs the exact argv.
+# run "/bin/sh WRAPPER", a wrapper that sends the command's stdout to fd 3 (our
+# stderr) and execs the exact argv. WRAPPER is /proc/PID/fd/9/run-command.sh:
+# no blanks, and it names the file in the bundle directory by inode, a
+# directory only this user can write to, so the file /bin/sh runs as root is
+# the one written here.
 om_write_wrapper() {
-  local dir=$OM_OUT
-  [[ $dir =~ [[:space:]] ]] && dir=$(mktemp -d /tmp/orphanmap-bt.XXXXXX)
-  OM_WRAPPER=$dir/run-command.sh
+  OM_WRAPPER=$OM_D/run-command.sh
   {
     printf '#!/bin/sh\n# written by capture-bpftrace.sh: bpftrace -c cannot quote arguments\n'
     printf 'exec 1>&3 3>&-\n'
     printf 'exec %s\n' "$(om_shell_quote "${OM_CMD[@]}")"
-  } > "$OM_WRAPPER" && chmod +x "$OM_WRAPPER"
+  } > "$OM_WRAPPER" && chmod 0700 "$OM_WRAPPER" || om_die "cannot write $OM_OUT/run-command.sh"
 }
 
 om_backend_argv() {
-  OM_TRACER_STDOUT=$OM_OUT/trace.txt
+  OM_TRACER_STDOUT=trace.txt
   OM_TRACER_ARGV=(env "BPFTRACE_STRLEN=$OM_BT_STRLEN" __BPFTRACE_NOTIFY_PROBES_ATTACHED=1)
   # bpftrace 0.17's default of 64 pages per CPU loses events on a busy JVM
   # (bench/overhead-results.md); 1024 pages is 4 MiB per CPU.
@@ -99,17 +110,23 @@ om_backend_argv() {
 }
 
 om_backend_attached() {
-  grep -q '__BPFTRACE_NOTIFY_PROBES_ATTACHED' "$OM_OUT/tracer.stderr" 2>/dev/null
+  grep -q '__BPFTRACE_NOTIFY_PROBES_ATTACHED' "$OM_D/tracer.stderr" 2>/dev/null
 }
 
 om_backend_first_pid() {
-  awk '$1 ~ /^[0-9]+$/ && $3 ~ /^[1-9][0-9]*$/ { print $3; exit }' "$OM_OUT/trace.txt" 2>/dev/null
+  awk '$1 ~ /^[0-9]+$/ && $3 ~ /^[1-9][0-9]*$/ { print $3; exit }' "$OM_D/trace.txt" 2>/dev/null
 }
 
+# bpftrace -c exits when its command does, and bpftrace -p is stopped by the
+# script when the target goes: a bpftrace that ends on its own while the target
+# runs is caught by om_alive. Its last records may still be in flight, so the
+# trace cannot tell more.
+om_backend_exit_seen() { return 0; }
+
 om_backend_counts() {
-  OM_LOST_EVENTS=$(awk '/^Lost [0-9]+ events/ { n += $2 } END { print n + 0 }' "$OM_OUT/trace.txt" 2>/dev/null)
+  OM_LOST_EVENTS=$(awk '/^Lost [0-9]+ events/ { n += $2 } END { print n + 0 }' "$OM_D/trace.txt" 2>/dev/null)
   OM_TRUNCATED_EVENTS=$(LC_ALL=C awk -v max=$((OM_BT_STRLEN - 1)) '
-    { i = index($0, " path=") } i > 0 && length($0) - i - 5 >= max { n++ } END { print n + 0 }' "$OM_OUT/trace.txt" 2>/dev/null)
+    { i = index($0, " path=") } i > 0 && length($0) - i - 5 >= max { n++ } END { print n + 0 }' "$OM_D/trace.txt" 2>/dev/null)
 }
 
 om_run_capture "$@"

@@ -6,18 +6,25 @@
 #   capture-strace.sh -o BUNDLE_DIR [-d SECONDS] [--parent-pid PID] -- CMD ARGS...
 #
 #   -p PID          attach to a running process and all its threads (strace -f -p)
-#   -- CMD ARGS...  run CMD under strace (with --seccomp-bpf when strace supports it)
-#   -o BUNDLE_DIR   new or empty directory for the bundle (created)
-#   -d SECONDS      stop after SECONDS; without it, run until interrupted or the target exits
+#   -- CMD ARGS...  run CMD under strace (with --seccomp-bpf only when strace also
+#                   has --kill-on-exit, 6.6 and later; see docs/safety.md)
+#   -o BUNDLE_DIR   a new directory for the bundle, created here (mode 0700; its
+#                   parent must exist), or an empty directory owned by this user
+#                   that no one else can write to; anything else is refused
+#   -d SECONDS      stop SECONDS after the attach; without it, run until
+#                   interrupted or the target exits
 #   --parent-pid P  stop (and detach) as soon as process P dies, even by SIGKILL
 #
-#   Stops on -d, SIGINT/SIGTERM/SIGHUP, or when every traced process has exited,
-#   and always detaches: after the capture the target shows "TracerPid: 0".
-#   With -- CMD the command is ended (SIGTERM, then SIGKILL) when the capture
-#   stops early: under --seccomp-bpf an untraced command would get ENOSYS from
-#   every traced syscall. Prints the bundle path on stdout; the bundle holds
-#   meta.json, trace.txt, maps-start.txt, fds-start.txt, maps-end.txt, tracer.stderr.
-#   Exit status: 0 bundle complete, 1 the tracer failed, 2 bad usage.
+#   Stops on -d, SIGINT/SIGTERM/SIGHUP, a full disk, or when every traced process
+#   has exited, and always detaches: after the capture the target shows
+#   "TracerPid: 0". With -- CMD the command is ended (SIGTERM, then SIGKILL) when
+#   the capture stops before it exits. If strace itself is killed, the kernel
+#   detaches the command, which runs on normally (with --kill-on-exit: is killed).
+#   Prints the bundle path on stdout; the bundle holds meta.json, trace.txt,
+#   maps-start.txt, fds-start.txt, maps-end.txt, tracer.stderr.
+#   Exit status: 0 bundle complete; 130 stopped by SIGINT/SIGTERM/SIGHUP, bundle
+#   complete up to then; 1 bundle incomplete (the tracer failed or died, the disk
+#   filled up; meta.json says "complete": false); 2 bad usage, or -o refused.
 #   Started with & from a non-interactive shell, bash ignores SIGINT: stop it with SIGTERM.
 #
 # EXAMPLE (trace.txt; real lines, `capture-strace.sh -o b -- /usr/bin/python3 prog.py`
@@ -69,17 +76,22 @@ om_backend_check() {
   OM_TRACER_VERSION=$(strace -V 2>/dev/null | head -n 1)
 }
 
-# True when this strace both knows --seccomp-bpf and can install the filter here.
-om_strace_has_seccomp() {
+# True when this strace can install its seccomp filter here AND has
+# --kill-on-exit (6.6+). A tracee whose tracer dies keeps a SECCOMP_RET_TRACE
+# filter, and with no tracer every filtered syscall returns ENOSYS: the command
+# would run on with open, mmap, close... failing. --kill-on-exit sets
+# PTRACE_O_EXITKILL, so the kernel SIGKILLs the command when strace exits
+# instead. Without it, no filter: the kernel then simply detaches the command.
+om_strace_seccomp_safe() {
   local err
-  err=$(strace -f --seccomp-bpf -qq -e trace=exit_group -o /dev/null true 2>&1 >/dev/null) || return 1
+  err=$(strace -f --seccomp-bpf --kill-on-exit -qq -e trace=exit_group -o /dev/null true 2>&1 >/dev/null) || return 1
   [[ -z $err ]]
 }
 
 om_backend_argv() {
-  OM_TRACER_ARGV=(strace -f -ttt -T -yy -Y -s 4096 -e "trace=$OM_STRACE_SYSCALLS" -o "$OM_OUT/trace.txt")
+  OM_TRACER_ARGV=(strace -f -ttt -T -yy -Y -s 4096 -e "trace=$OM_STRACE_SYSCALLS" -o "$OM_D/trace.txt")
   if ((OM_CMD_MODE)); then
-    om_strace_has_seccomp && OM_TRACER_ARGV+=(--seccomp-bpf)
+    om_strace_seccomp_safe && OM_TRACER_ARGV+=(--seccomp-bpf --kill-on-exit)
     OM_TRACER_ARGV+=(-- "${OM_CMD[@]}")
   else
     OM_TRACER_ARGV+=(-p "$OM_TARGET_PID")
@@ -88,18 +100,23 @@ om_backend_argv() {
 
 # Attached once the target's main thread names strace as its tracer.
 om_backend_attached() {
-  [[ $(om_tracer_pid "$OM_TARGET_PID") == "$OM_TRACER_PID" ]] && grep -q ' attached' "$OM_OUT/tracer.stderr" 2>/dev/null
+  [[ $(om_tracer_pid "$OM_TARGET_PID") == "$OM_TRACER_PID" ]] && grep -q ' attached' "$OM_D/tracer.stderr" 2>/dev/null
 }
 
 om_backend_first_pid() {
-  [[ -s $OM_OUT/trace.txt ]] || return 0
-  head -n 1 "$OM_OUT/trace.txt" | sed -n 's/^\([0-9][0-9]*\).*/\1/p'
+  [[ -s $OM_D/trace.txt ]] || return 0
+  head -n 1 "$OM_D/trace.txt" | sed -n 's/^\([0-9][0-9]*\).*/\1/p'
+}
+
+# 14196<python3> 1795606942.870872 +++ exited with 0 +++
+om_backend_exit_seen() {
+  grep -Eq "^$1<.*> [0-9.]+ \+\+\+ (exited with|killed by) " "$OM_D/trace.txt" 2>/dev/null
 }
 
 om_backend_counts() {
   OM_LOST_EVENTS=''   # ptrace loses nothing
   # A string cut at -s shows as "..."... after its closing quote.
-  OM_TRUNCATED_EVENTS=$(grep -c '[^\\]"\.\.\.' "$OM_OUT/trace.txt" 2>/dev/null)
+  OM_TRUNCATED_EVENTS=$(grep -c '[^\\]"\.\.\.' "$OM_D/trace.txt" 2>/dev/null)
   [[ -n $OM_TRUNCATED_EVENTS ]] || OM_TRUNCATED_EVENTS=0
 }
 

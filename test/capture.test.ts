@@ -79,9 +79,9 @@ describe('capture-strace.sh', () => {
     expect(code).toBe(0);
     expect(stdout.trim()).toBe(dir);
     const meta = await readBundleMeta(dir);
-    expect(meta).toMatchObject({ schema: 'orphanmap/bundle@1', backend: 'strace', exitReason: 'target-exited', traceFiles: ['trace.txt'], lostEvents: null, truncatedEvents: 0 });
+    expect(meta).toMatchObject({ schema: 'orphanmap/bundle@1', backend: 'strace', exitReason: 'target-exited', complete: true, traceFiles: ['trace.txt'], lostEvents: null, truncatedEvents: 0 });
     expect(meta.tracerVersion).toMatch(/^strace -- version \d/);
-    expect(meta.command).toMatch(/^strace -f -ttt -T -yy -Y -s 4096 -e 'trace=.*' -o \S+trace\.txt (--seccomp-bpf )?-- /);
+    expect(meta.command).toMatch(/^strace -f -ttt -T -yy -Y -s 4096 -e 'trace=.*' -o \S+trace\.txt (--seccomp-bpf --kill-on-exit )?-- /);
     expect(meta.cmdline?.[0]).toBe(PYTHON);
     expect(Date.parse(meta.endTime ?? '')).toBeGreaterThanOrEqual(Date.parse(meta.startTime ?? ''));
     const trace = readFileSync(join(dir, 'trace.txt'), 'utf8');
@@ -109,7 +109,7 @@ describe('capture-strace.sh', () => {
     expect(target.exitCode).toBeNull();
   }, 20_000);
 
-  it('finishes the bundle and detaches on SIGINT', async () => {
+  it('finishes the bundle, detaches and exits 130 on SIGINT', async () => {
     const target = await startTarget();
     const dir = bundleDir('sigint');
     const child = spawn(SCRIPT, ['-p', String(target.pid), '-o', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -117,7 +117,7 @@ describe('capture-strace.sh', () => {
     await waitFor('the attach', () => tracerPid(target.pid!) !== 0 && existsSync(join(dir, 'maps-start.txt')), 10_000);
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     child.kill('SIGINT');
-    expect(await exited).toBe(0);
+    expect(await exited).toBe(130);
     const meta = await readBundleMeta(dir);
     expect(meta.exitReason).toBe('interrupted');
     expect(meta.endTime).not.toBeNull();

@@ -111,7 +111,7 @@ describe('a bundle whose process outlives the capture', () => {
       writeFileSync(go, '');
       await waitFor(ready, 60_000);
       capture.kill('SIGINT');
-      expect((await captureDone).code).toBe(0);
+      expect((await captureDone).code).toBe(130); // interrupted: the bundle is complete up to then
     } finally {
       jvm.kill('SIGKILL');
     }
@@ -162,7 +162,7 @@ describe('orphanmap live', () => {
     }
   }, 60_000);
 
-  it('capture interrupted with SIGINT leaves a complete bundle', async () => {
+  it('capture interrupted with SIGINT exits 130 and leaves a complete bundle', async () => {
     const target = spawn('sh', ['-c', 'while :; do sleep 0.2; done'], { stdio: 'ignore' });
     const dir = mkdtempSync(join(tmpdir(), 'orphanmap-e2e-int-'));
     const bundle = join(dir, 'bundle');
@@ -172,7 +172,7 @@ describe('orphanmap live', () => {
       await waitFor(join(bundle, 'meta.json'), 30_000);
       capture.kill('SIGINT');
       const result = await captureDone;
-      expect(result.code, result.stderr).toBe(0);
+      expect(result.code, result.stderr).toBe(130);
       const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { endTime: string | null; exitReason: string };
       expect(meta.endTime).not.toBeNull();
       expect(meta.exitReason).toBe('interrupted');

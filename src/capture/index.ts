@@ -5,6 +5,7 @@ export {
   startCapture,
   validateCaptureOptions,
   type CaptureHandle,
+  type CaptureMeta,
   type CaptureOptions,
   type CaptureResult,
 } from './supervise.js';

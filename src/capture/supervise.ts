@@ -7,7 +7,8 @@
 // --parent-pid process.pid, and its watchdog detaches the tracer if we die,
 // even by SIGKILL.
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { BundleMeta } from '../ingest/bundle.js';
 import { tailFile } from '../ingest/tail.js';
@@ -20,7 +21,10 @@ export interface CaptureOptions {
   pid?: number;
   /** Or run this command (argv) under the tracer. */
   command?: string[];
-  /** The bundle directory: new or empty. */
+  /**
+   * The bundle directory: a new path (the script creates it, mode 0700), or an
+   * empty directory this user owns that no one else can write to.
+   */
   outDir: string;
   /** Stop after this many seconds; by default run until stopped or the target exits. */
   durationSeconds?: number;
@@ -34,10 +38,22 @@ export interface CaptureOptions {
   stdin?: 'inherit' | 'ignore';
 }
 
+/** meta.json as the capture scripts write it: BundleMeta and what only a fresh capture reads. */
+export interface CaptureMeta extends BundleMeta {
+  /** launched: the trace begins before the command's execve; attached: --pid. */
+  mode?: 'launched' | 'attached';
+  /**
+   * false while the capture runs, and at its end when the trace may lack events:
+   * the tracer failed or died (exitReason tracer-failed, tracer-died), the disk
+   * filled up (disk-full), or a bundle file could not be written.
+   */
+  complete?: boolean;
+}
+
 export interface CaptureResult {
   bundleDir: string;
-  meta: BundleMeta;
-  /** True when the capture ended because stop() was called or a signal arrived. */
+  meta: CaptureMeta;
+  /** True when the capture ended because stop() was called or a signal arrived (the script exits 130). */
   stopped: boolean;
 }
 
@@ -52,6 +68,8 @@ export interface CaptureHandle {
 }
 
 const SCRIPT_EXIT_USAGE = 2;
+/** The script was stopped by SIGINT, SIGTERM or SIGHUP: the bundle is complete up to then. */
+const SCRIPT_EXIT_INTERRUPTED = 130;
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export function validateCaptureOptions(options: CaptureOptions): void {
@@ -122,7 +140,9 @@ export function startCapture(options: CaptureOptions): CaptureHandle {
       child.stderr.destroy();
       const reason = lastMessage(stderrTail);
       if (exit.code === SCRIPT_EXIT_USAGE) throw new UsageError(reason ?? `capture-${options.backend}.sh rejected its arguments`);
-      if (exit.code !== 0) {
+      // A Ctrl-C in a terminal reaches the script directly, before or without stop().
+      if (exit.code === SCRIPT_EXIT_INTERRUPTED) stopped = true;
+      else if (exit.code !== 0) {
         const how = exit.code === null ? `was killed by ${exit.signal}` : `failed (exit status ${exit.code})`;
         throw new UsageError(`capture with ${options.backend} ${how}${reason ? `: ${reason}` : ''}`, bundleDir);
       }
@@ -137,12 +157,25 @@ export function startCapture(options: CaptureOptions): CaptureHandle {
   return { pid: child.pid ?? -1, bundleDir, done, stop };
 }
 
-export async function readBundleMeta(bundleDir: string): Promise<BundleMeta> {
+/**
+ * The meta.json a capture just wrote. Read without following a link and only
+ * if this user owns it: the capture runs as root, and whoever owns a directory
+ * above the bundle could have swapped the bundle for links by now.
+ */
+export async function readBundleMeta(bundleDir: string): Promise<CaptureMeta> {
   const path = join(bundleDir, 'meta.json');
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as BundleMeta;
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const stat = await handle.stat();
+    const me = process.geteuid?.();
+    if (!stat.isFile() || (me !== undefined && stat.uid !== me)) throw new Error(`not a file this capture wrote (a ${stat.isFile() ? 'file' : 'non-file'} owned by uid ${stat.uid})`);
+    return JSON.parse(await handle.readFile('utf8')) as CaptureMeta;
   } catch (error) {
-    throw new UsageError(`unreadable bundle metadata: ${(error as Error).message}`, path);
+    const reason = (error as NodeJS.ErrnoException).code === 'ELOOP' ? 'it is a symbolic link' : (error as Error).message;
+    throw new UsageError(`unreadable bundle metadata: ${reason}`, path);
+  } finally {
+    await handle?.close();
   }
 }
 

@@ -2,7 +2,7 @@
 // without analysing it, for `orphanmap analyze BUNDLE` later or elsewhere.
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { UsageError } from '../errors.js';
+import { EXIT_INTERRUPTED, UsageError } from '../errors.js';
 import { BACKENDS, type Backend } from '../capture/scripts.js';
 import { startCapture, type CaptureResult } from '../capture/supervise.js';
 
@@ -20,12 +20,15 @@ export function registerCapture(program: Command): void {
     .usage('(--pid N | -- CMD...) [--backend strace|bpftrace] --out DIR [--duration S]')
     .option('--pid <n>', 'attach to a running process (all threads, and what it forks)')
     .addOption(new Option('--backend <name>', 'tracer').choices([...BACKENDS]).default('strace'))
-    .option('--out <dir>', 'bundle directory (new or empty)')
+    .option('--out <dir>', 'bundle directory: a new path (created, mode 0700), or an empty directory you own that no one else can write to')
     .option('--duration <seconds>', 'stop after this many seconds')
     .argument('[command...]', 'command to run under the tracer, after --')
     .action(async (command: string[], flags: CaptureFlags) => {
       const result = await runCapture(command, flags);
       process.stdout.write(`${result.bundleDir}\n`);
+      // Ctrl-C, SIGTERM or SIGHUP: the bundle is complete up to then, but the
+      // capture did not end the way it was asked to (duration, target exit).
+      if (result.stopped) process.exitCode = EXIT_INTERRUPTED;
     });
 }
 
