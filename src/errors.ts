@@ -32,3 +32,16 @@ export class UsageError extends OrphanmapError {
     this.name = 'UsageError';
   }
 }
+
+/** An input that was read but is not a trace (a strace -c table, a README): exit 2. */
+export class NotATraceError extends UsageError {
+  constructor(
+    /** What the input looks like instead, in words ("a strace -c summary table …"). */
+    readonly looksLike: string,
+    advice: string,
+    file: string,
+  ) {
+    super(`not a syscall trace: it looks like ${looksLike}. ${advice[0]!.toUpperCase()}${advice.slice(1)}.`, file);
+    this.name = 'NotATraceError';
+  }
+}

@@ -9,11 +9,14 @@ import { Engine, type EngineChange } from '../engine/engine.js';
 import type { Diagnostic, TraceEvent } from '../parse/events.js';
 import { StraceReader, type ParseOutput } from '../parse/strace.js';
 import { parseStraceLine } from '../parse/strace-line.js';
-import { UsageError } from '../errors.js';
+import { NotATraceError, UsageError } from '../errors.js';
 import { fileLineCursor, fileSource, stdinSource, type LineSource } from './lines.js';
 import { loadBundle, confirmWithMaps, type Bundle } from './bundle.js';
 import { tailFile } from './tail.js';
-import { createLineParser, detectFormat, type LineParser, type TraceFormat } from './formats.js';
+import {
+  CAPTURE_ADVICE, createLineParser, describeNonTrace, detectFormat, HEAD_LINES, isNotATrace,
+  type InputCounts, type LineParser, type TraceFormat,
+} from './formats.js';
 
 export const MAX_SAMPLES = 20;
 const MAX_SAMPLE_TEXT = 400;
@@ -93,7 +96,8 @@ export async function analyzeLiveBundle(dir: string, captureDone: Promise<unknow
   const run = new Run(engine, options);
   run.seed(bundle);
   const trace = bundle.traceFiles[0] ?? join(dir, 'trace.txt');
-  await run.readStream(tailSource(trace, captureDone), 0);
+  // Our own capture, shown as it grows: never rejected at its end.
+  await run.readStream(tailSource(trace, captureDone), 0, false);
   run.report(engine.finish());
   // The capture has finished the bundle: maps at end and final metadata.
   const finished = await loadBundle(dir);
@@ -128,6 +132,8 @@ class Run {
   lines = 0;
   unparsed = 0;
   lost = 0;
+  /** Events applied, all inputs together. */
+  events = 0;
   readonly samples: Diagnostic[] = [];
   readonly inputs: InputInfo[] = [];
   readonly warnings: string[] = [];
@@ -143,12 +149,20 @@ class Run {
     this.warnings.push(...bundle.warnings);
   }
 
-  async readStream(source: LineSource, defaultTid: number): Promise<void> {
+  /** @param judge reject the input (NotATraceError) when it was not a trace at all */
+  async readStream(source: LineSource, defaultTid: number, judge = true): Promise<void> {
     let parser: LineParser | null = null;
     let pendingFirst: { text: string; lineNo: number }[] = [];
     const progressMask = source.size === null ? 0x3f : 0xfff;
+    const eventsBefore = this.events;
+    let contentLines = 0;
+    const head: string[] = [];
     const feed = (text: string, lineNo: number) => {
       this.lines++;
+      if (text.length > 1 || (text.length === 1 && text !== '\r')) {
+        contentLines++;
+        if (head.length < HEAD_LINES) head.push(text.length > 300 ? text.slice(0, 300) : copyString(text));
+      }
       if (parser === null) {
         // The format is decided by the first line with content, never by the file name.
         if (text.trim().length === 0) {
@@ -176,6 +190,8 @@ class Run {
     if (finished !== null) {
       finished.end(this.out);
       this.drain();
+      const counts: InputCounts = { format: finished.format, contentLines, traceLines: finished.traceLines(), events: this.events - eventsBefore, head };
+      if (judge && isNotATrace(counts)) throw new NotATraceError(describeNonTrace(counts), CAPTURE_ADVICE, source.name);
       this.warnings.push(...finished.warnings());
     } else {
       this.warnings.push(`${source.name}: empty input: no trace lines`);
@@ -198,6 +214,9 @@ class Run {
     await Promise.all(cursors.map(advance));
     const timed = cursors.some((cursor) => Number.isFinite(cursor.time));
     if (!timed) this.warnings.push('strace -ff files without timestamps (-tt/-ttt): they cannot be merged in order; read one after another');
+    const eventsBefore = this.events;
+    let contentLines = 0;
+    const head: string[] = [];
     for (;;) {
       let best: (typeof cursors)[number] | null = null;
       for (const cursor of cursors) {
@@ -207,12 +226,20 @@ class Run {
       }
       if (best === null) break;
       this.lines++;
-      best.reader.push(best.head!, ++best.lineNo, this.out);
+      const text = best.head!;
+      if (text.length > 1 || (text.length === 1 && text !== '\r')) {
+        contentLines++;
+        if (head.length < HEAD_LINES) head.push(text.length > 300 ? text.slice(0, 300) : text);
+      }
+      best.reader.push(text, ++best.lineNo, this.out);
       this.drain();
       await advance(best);
     }
     for (const cursor of cursors) cursor.reader.end(this.out);
     this.drain();
+    const traceLines = cursors.reduce((sum, cursor) => sum + cursor.reader.shape.traceLines, 0);
+    const counts: InputCounts = { format: 'strace', contentLines, traceLines, events: this.events - eventsBefore, head };
+    if (isNotATrace(counts)) throw new NotATraceError(describeNonTrace(counts), CAPTURE_ADVICE, files[0]!.path);
     for (let k = 0; k < files.length; k++) {
       this.inputs.push({ path: files[k]!.path, format: 'strace', sha256: cursors[k]!.lines.sha256() });
     }
@@ -246,6 +273,7 @@ class Run {
   }
 
   private apply(event: TraceEvent): void {
+    this.events++;
     if (event.kind === 'lost') this.lost += event.count;
     this.report(this.engine.apply(event));
   }
@@ -278,6 +306,11 @@ class Run {
       bundle,
     };
   }
+}
+
+/** A flat copy of a string: a slice would keep its whole input chunk alive. */
+function copyString(text: string): string {
+  return (' ' + text).slice(1);
 }
 
 function lineSeconds(text: string): number | null {

@@ -1,5 +1,6 @@
 // Which parser reads an input: decided from the content of its first line,
-// never from the file name.
+// never from the file name. And, once an input is read, whether it was a
+// trace at all.
 import { BpftraceReader, looksLikeBpftrace } from '../parse/bpftrace.js';
 import { StraceReader, type ParseOutput } from '../parse/strace.js';
 
@@ -12,6 +13,8 @@ export interface LineParser {
   end(out: ParseOutput[]): void;
   /** Preflight findings about how the trace was captured, e.g. missing strace flags. */
   warnings(): string[];
+  /** Lines read so far that are unmistakably output of the tracer (see StraceShape.traceLines). */
+  traceLines(): number;
 }
 
 export function detectFormat(firstLine: string): TraceFormat {
@@ -30,6 +33,7 @@ export function createLineParser(format: TraceFormat, file: string, defaultTid: 
         push: (text, lineNo, out) => reader.push(text, lineNo, out),
         end: (out) => reader.end(out),
         warnings: () => reader.warnings(),
+        traceLines: () => reader.traceLines,
       };
     }
   }
@@ -42,6 +46,7 @@ function straceParser(file: string, defaultTid: number): LineParser {
     push: (text, lineNo, out) => reader.push(text, lineNo, out),
     end: (out) => reader.end(out),
     warnings: () => straceWarnings(reader, defaultTid !== 0),
+    traceLines: () => reader.shape.traceLines,
   };
 }
 
@@ -50,10 +55,76 @@ function straceWarnings(reader: StraceReader, fromFfFile: boolean): string[] {
   const warnings: string[] = [];
   if (shape.callLines === 0) return warnings;
   const name = reader.file;
-  if (shape.withPid === 0 && !fromFfFile) warnings.push(`${name}: no -f: threads cannot be told apart (no pid prefix on any line)`);
+  if (shape.withPid === 0 && !fromFfFile) {
+    // Without -f strace follows the one thread it started or attached to: the
+    // others' mmap, munmap and unlink never reach the trace, so their leaks
+    // cannot be found, and lines carry no thread id. (With -f to stderr, a
+    // process that never clones prints no prefix either: nothing is missing then.)
+    const seen = shape.clones > 0
+      ? `the trace shows ${shape.clones === 1 ? 'a clone' : `${shape.clones} clones`} but not what the new thread${shape.clones === 1 ? ' or process' : 's or processes'} did`
+      : 'if the program has other threads or child processes, what they did is not in the trace';
+    warnings.push(`${name}: no -f: threads cannot be told apart (no pid prefix on any line), and strace followed only the first thread: ${seen}, so mappings they leaked cannot be reported; capture with strace -f`);
+  }
   if (shape.withTime === 0 && shape.withRelative === 0) warnings.push(`${name}: no -t/-tt/-ttt: delays cannot be measured`);
   else if (shape.withTime === 0) warnings.push(`${name}: only -r timestamps: times are seconds since the first line`);
   if (shape.withFdHints === 0 && !shape.execveSeen) warnings.push(`${name}: no -y: files opened before the trace began cannot be named`);
   if (!shape.execveSeen) warnings.push(`${name}: the trace does not start at an execve (attached to a running process?): mappings made before it are unknown unless a bundle's maps-start.txt is read`);
   return warnings;
+}
+
+/** How to get a trace orphanmap can read, for messages about inputs that are not one. */
+export const CAPTURE_ADVICE =
+  'capture a trace with `strace -f -ttt -T -yy -o trace.txt -p PID` (or `-- CMD ARGS…` instead of -p), or `orphanmap capture --pid PID --out DIR`';
+
+/** What was read of one input, to tell whether it was a trace. */
+export interface InputCounts {
+  format: TraceFormat;
+  /** Lines that are not blank. */
+  contentLines: number;
+  /** Lines the parser recognised as tracer output. */
+  traceLines: number;
+  /** Events the input gave the engine. */
+  events: number;
+  /** The first non-blank lines, for saying what the input looks like instead. */
+  head: readonly string[];
+}
+
+/** How many of an input's first non-blank lines to keep for `describeNonTrace`. */
+export const HEAD_LINES = 40;
+
+/**
+ * Not a trace: no event at all, and no line of tracer output, or (from 20
+ * lines on) fewer than one line in ten. A real trace can have unreadable
+ * lines (program output on stderr, a cut line, binary junk) and still be a
+ * trace; an idle process's trace can have no followed call, but all its lines
+ * are syscalls. An empty input is not judged here: it is a warning.
+ */
+export function isNotATrace(counts: InputCounts): boolean {
+  if (counts.contentLines === 0 || counts.events > 0) return false;
+  if (counts.traceLines === 0) return true;
+  return counts.contentLines >= 20 && counts.traceLines * 10 < counts.contentLines;
+}
+
+const STRACE_C_HEADER = /^% time\s+(?:total\s+)?seconds\s+usecs\/call\s+calls\b/;
+const STRACE_C_RULE = /^-{6} -{11} -{11} -{9} /;
+//   2.95    0.004419           3      1372       588 openat
+const STRACE_C_ROW = /^\s*\d+\.\d+\s+\d+\.\d+\s+\d+\s+\d+\s+(?:\d+\s+)?[a-z_0-9]+$/;
+// 7f1c2a000000-7f1c2a021000 rw-s 00000000 08:01 1234   /tmp/x.index (deleted)
+const MAPS_LINE = /^[0-9a-f]+-[0-9a-f]+ [r-][w-][x-][ps] [0-9a-f]+ [0-9a-f]+:[0-9a-f]+ \d+/;
+
+/** What an input that is not a trace looks like, in words for the message. */
+export function describeNonTrace(counts: InputCounts): string {
+  const head = counts.head;
+  const share = (test: (line: string) => boolean): number => head.filter(test).length / Math.max(1, head.length);
+  if (head.some((line) => STRACE_C_HEADER.test(line)) || (head.some((line) => STRACE_C_RULE.test(line)) && share((line) => STRACE_C_ROW.test(line)) > 0.3)) {
+    return 'a strace -c summary table (calls counted per syscall: strace -c prints no syscall lines, leave it out)';
+  }
+  if (share((line) => MAPS_LINE.test(line)) > 0.5) return 'a /proc/PID/maps listing (a capture bundle keeps one beside its trace: name the bundle directory to use both)';
+  if (share((line) => /[\u0000-\u0008\u000e-\u001a\ufffd]/.test(line)) > 0.3) return 'binary data, not text';
+  const first = head[0]?.trimStart() ?? '';
+  if (first.startsWith('{') || first.startsWith('[')) return 'a JSON document (an orphanmap report?), not a trace';
+  if (counts.format === 'bpftrace') return 'bpftrace output that is not from scripts/orphanmap.bt (no orphanmap-bt header and no record it prints)';
+  const lines = `${counts.contentLines} line${counts.contentLines === 1 ? '' : 's'}`;
+  if (counts.traceLines === 0) return `text with no syscall lines (${lines})`;
+  return `text with only ${counts.traceLines} syscall-like line${counts.traceLines === 1 ? '' : 's'} among ${lines}, and no call orphanmap follows`;
 }
