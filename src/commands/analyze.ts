@@ -58,12 +58,18 @@ async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise<number
   const output = flags.out === undefined ? process.stdout : await openOutput(flags.out);
   const keep = findingFilter(filter);
   const streaming = flags.format === 'ndjson';
-  const analysis = await analyze(inputs, streaming ? {
-    onChange: (change, engine) => {
-      if (!keep(change.finding)) return;
-      output.write(`${JSON.stringify({ ...change.finding, evidence: engine.evidenceOf(change.finding) })}\n`);
-    },
-  } : {});
+  const analysis = await analyze(inputs, {
+    ...(flags.pid === undefined ? {} : { pid: flags.pid }),
+    ...(streaming ? {
+      onChange: (change, engine) => {
+        if (!keep(change.finding)) return;
+        output.write(`${JSON.stringify({ ...change.finding, evidence: engine.evidenceOf(change.finding) })}\n`);
+      },
+    } : {}),
+  });
+  // Said on stderr too: a report of nothing must not read as "nothing leaked".
+  // (ndjson's stderr summary below prints every warning, this one included.)
+  if (analysis.pidNotice !== null && !streaming) process.stderr.write(`orphanmap: warning: ${escapeControl(analysis.pidNotice)}\n`);
   const built = buildReport(analysis, filter);
   const report = flags.redact === true ? redactReport(built) : built;
   if (flags.format === 'text') output.write(formatText(report));

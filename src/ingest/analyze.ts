@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Engine, type EngineChange } from '../engine/engine.js';
-import type { Diagnostic, TraceEvent } from '../parse/events.js';
+import { CLONE_THREAD, type Diagnostic, type TraceEvent } from '../parse/events.js';
 import { StraceReader, type ParseOutput } from '../parse/strace.js';
 import { parseStraceLine } from '../parse/strace-line.js';
 import { NotATraceError, UsageError } from '../errors.js';
@@ -40,6 +40,12 @@ export interface AnalyzeOptions {
   onChange?: (change: EngineChange, engine: Engine) => void;
   /** At most every 100 ms while reading, and once at the end of each input. */
   onProgress?: (progress: Progress, engine: Engine) => void;
+  /**
+   * The process the user asked about (`analyze --pid`): the engine may name an
+   * attach trace's process by it, and the analysis says so when no process of
+   * the trace has this id.
+   */
+  pid?: number;
 }
 
 export interface Analysis {
@@ -51,6 +57,8 @@ export interface Analysis {
   unparsedSamples: Diagnostic[];
   lostEvents: number;
   warnings: string[];
+  /** Set when `pid` was asked for and is not a process of the trace: also in `warnings`. */
+  pidNotice: string | null;
   bundle: Bundle | null;
 }
 
@@ -65,7 +73,11 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
   const inputs = await resolveInputs(paths);
   const bundle = inputs.find((input) => input.type === 'bundle')?.bundle ?? null;
   // Merged -ff files are in entry-time order, which the engine must know.
-  const engine = new Engine({ ...bundle?.engineOptions, entryOrdered: inputs.some((input) => input.type === 'ff-set') });
+  const engine = new Engine({
+    ...bundle?.engineOptions,
+    entryOrdered: inputs.some((input) => input.type === 'ff-set'),
+    ...(options.pid === undefined ? {} : { pidHint: options.pid }),
+  });
   const run = new Run(engine, options);
   for (const input of inputs) {
     switch (input.type) {
@@ -83,7 +95,7 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
   }
   run.report(engine.finish());
   if (bundle !== null) confirmWithMaps(engine.findings(), bundle);
-  return run.result(bundle);
+  return run.result(bundle, bundle === null ? [] : bundleProcesses(bundle));
 }
 
 /**
@@ -102,7 +114,7 @@ export async function analyzeLiveBundle(dir: string, captureDone: Promise<unknow
   // The capture has finished the bundle: maps at end and final metadata.
   const finished = await loadBundle(dir);
   confirmWithMaps(engine.findings(), finished);
-  return run.result(finished);
+  return run.result(finished, bundleProcesses(finished));
 }
 
 function tailSource(path: string, writerDone: Promise<unknown>): LineSource {
@@ -134,6 +146,8 @@ class Run {
   lost = 0;
   /** Events applied, all inputs together. */
   events = 0;
+  /** Only kept when `--pid` asks about one process. */
+  private readonly ids: TraceIds | null;
   readonly samples: Diagnostic[] = [];
   readonly inputs: InputInfo[] = [];
   readonly warnings: string[] = [];
@@ -142,7 +156,9 @@ class Run {
   constructor(
     readonly engine: Engine,
     readonly options: AnalyzeOptions,
-  ) {}
+  ) {
+    this.ids = options.pid === undefined ? null : new TraceIds();
+  }
 
   seed(bundle: Bundle): void {
     for (const [pid, mappings] of bundle.seeds) this.report(this.engine.seedMappings(pid, mappings));
@@ -263,9 +279,11 @@ class Run {
           break;
         case 'attached':
           this.engine.noteAttached(output.tid);
+          this.ids?.attached(output.tid);
           break;
         case 'tid-known':
           this.report(this.engine.renameTask(output.from, output.tid));
+          this.ids?.rename(output.from, output.tid);
           break;
       }
     }
@@ -274,6 +292,7 @@ class Run {
 
   private apply(event: TraceEvent): void {
     this.events++;
+    this.ids?.note(event);
     if (event.kind === 'lost') this.lost += event.count;
     this.report(this.engine.apply(event));
   }
@@ -290,10 +309,14 @@ class Run {
     this.options.onProgress?.({ source: source.name, bytesRead: source.bytesRead(), size: source.size, lines: this.lines, unparsedLines: this.unparsed }, this.engine);
   }
 
-  result(bundle: Bundle | null): Analysis {
+  /** @param known processes the capture's metadata names */
+  result(bundle: Bundle | null, known: readonly number[]): Analysis {
     if (this.lost > 0) {
       this.warnings.push(`${this.lost} events were lost by the tracer: a mapping reported orphaned may have been unmapped by a lost munmap`);
     }
+    const pid = this.options.pid;
+    const pidNotice = pid === undefined || this.ids === null ? null : this.ids.notice(pid, [...known, ...this.engine.findings().map((f) => f.pid)]);
+    if (pidNotice !== null) this.warnings.push(pidNotice);
     return {
       engine: this.engine,
       inputs: this.inputs,
@@ -303,6 +326,7 @@ class Run {
       unparsedSamples: this.samples,
       lostEvents: this.lost,
       warnings: [...this.warnings, ...this.engine.assumptions()],
+      pidNotice,
       bundle,
     };
   }
@@ -311,6 +335,82 @@ class Run {
 /** A flat copy of a string: a slice would keep its whole input chunk alive. */
 function copyString(text: string): string {
   return (' ' + text).slice(1);
+}
+
+/** The processes a bundle's meta.json names: the traced pid and its threads' groups. */
+function bundleProcesses(bundle: Bundle): number[] {
+  const ids = [...(bundle.engineOptions.threadGroups?.values() ?? [])];
+  if (bundle.engineOptions.rootPid !== undefined) ids.push(bundle.engineOptions.rootPid);
+  return ids;
+}
+
+/**
+ * Which ids of a trace are processes (thread groups) and which only threads,
+ * for telling a user that `--pid N` names no process of the trace. A stopgap
+ * beside the engine, which knows this better (it decides every finding's pid)
+ * but keeps no list of the processes it has seen once they exit.
+ */
+class TraceIds {
+  private readonly processes = new Set<number>();
+  /** Threads a clone(CLONE_THREAD) made. */
+  private readonly threads = new Set<number>();
+  private readonly tids = new Set<number>();
+  /**
+   * Threads seen without their clone and no tgid given: they existed before
+   * the trace (attach, or the first process), and belong to the process the
+   * trace starts in, whose pid is one of theirs (its leader's) or unknown.
+   */
+  private readonly unclaimed = new Set<number>();
+  private attachedRoot: number | null = null;
+
+  note(event: TraceEvent): void {
+    const tid = event.tid;
+    if (!this.tids.has(tid)) {
+      this.tids.add(tid);
+      if (event.tgid === undefined && !this.threads.has(tid) && !this.processes.has(tid)) this.unclaimed.add(tid);
+    }
+    if (event.tgid !== undefined) this.processes.add(event.tgid);
+    if (event.kind === 'clone' && event.childTid > 0) {
+      // strace -f can print a child's first call before its parent's clone returns.
+      this.unclaimed.delete(event.childTid);
+      if ((event.flags & CLONE_THREAD) !== 0) this.threads.add(event.childTid);
+      else this.processes.add(event.childTid);
+    }
+    // After an execve the caller is its process's leader: its tid is the pid.
+    if (event.kind === 'exec') this.processes.add(tid);
+  }
+
+  attached(tid: number): void {
+    this.attachedRoot ??= tid;
+  }
+
+  /** The lines printed without a pid (tid 0) were process `to`'s. */
+  rename(from: number, to: number): void {
+    for (const set of [this.tids, this.processes, this.unclaimed]) if (set.delete(from)) set.add(to);
+  }
+
+  /** Null when `pid` is a process of the trace; otherwise what to tell the user. */
+  notice(pid: number, alsoProcesses: readonly number[]): string | null {
+    const processes = new Set([...this.processes, ...alsoProcesses]);
+    // The threads seen without a clone are one process. Its pid, as the
+    // engine decides it: the attach message's, or an exec'd thread's (the
+    // one its findings carry), else the one asked about when no thread has a
+    // lower id (a leader's tid is its pid, and it is the first thread), else
+    // the lowest thread id.
+    const unclaimed = [...this.unclaimed];
+    const lowest = unclaimed.length > 0 ? Math.min(...unclaimed) : undefined;
+    const root = this.attachedRoot
+      ?? unclaimed.find((tid) => processes.has(tid))
+      ?? (lowest !== undefined && pid <= lowest ? pid : lowest);
+    if (root !== undefined) processes.add(root);
+    processes.delete(0);
+    if (processes.has(pid)) return null;
+    const sorted = [...processes].sort((a, b) => a - b);
+    const shown = sorted.slice(0, 12).join(', ') + (sorted.length > 12 ? ` and ${sorted.length - 12} more` : '');
+    const listed = sorted.length === 0 ? 'the trace names no process' : `the trace has process${sorted.length === 1 ? '' : 'es'} ${shown}`;
+    const what = this.tids.has(pid) ? `${pid} is a thread in the trace, not a process (findings are per process, by thread group id)` : `no process ${pid} in the trace`;
+    return `--pid ${pid}: ${what}, so no finding can match it; ${listed}`;
+  }
 }
 
 function lineSeconds(text: string): number | null {
