@@ -2,8 +2,8 @@
 // trace, and /proc/PID/maps at start and end. The start snapshot seeds the
 // engine with mappings that predate the trace; the end snapshot confirms or
 // contradicts `still-mapped` findings.
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { lstat, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { EngineOptions, SeedMapping } from '../engine/engine.js';
 import type { Finding } from '../engine/findings.js';
 import { isDeletedFile, parseMapsLine, type MapsEntry } from '../parse/maps.js';
@@ -31,7 +31,9 @@ export interface BundleMeta {
   traceFiles?: string[];
   lostEvents?: number | null;
   truncatedEvents?: number | null;
-  exitReason?: string;
+  exitReason?: string | null;
+  /** false while the capture is still writing (or died before it finished). */
+  complete?: boolean;
 }
 
 export interface Bundle {
@@ -42,6 +44,8 @@ export interface Bundle {
   mapsEnd: MapsLine[] | null;
   engineOptions: EngineOptions;
   warnings: string[];
+  /** meta.json has no end: a capture still running (live), or one that died before it finished. */
+  unfinished: boolean;
 }
 
 /** A maps entry with the text and line number it came from, for evidence. */
@@ -64,14 +68,18 @@ function readMapsLines(text: string): { lines: MapsLine[]; bad: number } {
 
 export async function loadBundle(dir: string): Promise<Bundle> {
   const metaPath = join(dir, 'meta.json');
-  let meta: BundleMeta;
+  let parsed: unknown;
   try {
-    meta = JSON.parse(await readFile(metaPath, 'utf8')) as BundleMeta;
+    parsed = JSON.parse(await readInside(dir, 'meta.json'));
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw new UsageError(`unreadable bundle metadata: ${(error as Error).message}`, metaPath);
   }
+  const meta = checkMeta(parsed, metaPath);
   const warnings: string[] = [];
-  const traceFiles = (meta.traceFiles ?? ['trace.txt']).map((file) => resolve(dir, file));
+  const unfinished = meta.endTime === null || meta.exitReason === null || meta.exitReason === undefined || meta.complete === false;
+  const traceFiles = (meta.traceFiles ?? ['trace.txt']).map((file) => join(dir, file));
+  for (const file of meta.traceFiles ?? ['trace.txt']) await checkRegularFile(dir, file);
   const threadGroups = new Map<number, number>();
   for (const thread of meta.threads ?? []) threadGroups.set(thread.tid, thread.tgid);
   const engineOptions: EngineOptions = { threadGroups };
@@ -79,7 +87,7 @@ export async function loadBundle(dir: string): Promise<Bundle> {
 
   const seeds = new Map<number, SeedMapping[]>();
   const startPath = join(dir, 'maps-start.txt');
-  const start = await readOptional(startPath);
+  const start = await readOptional(dir, 'maps-start.txt');
   // A launched command's trace begins before its execve: maps-start.txt, read
   // once it runs, holds nothing older than the trace, only mappings the trace
   // shows being made. Seeding them would count each twice.
@@ -107,18 +115,97 @@ export async function loadBundle(dir: string): Promise<Bundle> {
   }
 
   const endPath = join(dir, 'maps-end.txt');
-  const end = await readOptional(endPath);
-  const mapsEnd = end === null ? null : readMapsLines(end).lines;
+  const end = await readOptional(dir, 'maps-end.txt');
+  let mapsEnd: MapsLine[] | null = null;
+  if (end !== null) {
+    const parsedEnd = readMapsLines(end);
+    // A file that is mostly not /proc/PID/maps must not confirm or contradict anything.
+    if (parsedEnd.bad > parsedEnd.lines.length) {
+      warnings.push(`${endPath}: ${parsedEnd.bad} of ${parsedEnd.bad + parsedEnd.lines.length} lines are not /proc/PID/maps lines: not used to confirm still-mapped findings`);
+    } else {
+      mapsEnd = parsedEnd.lines;
+      if (parsedEnd.bad > 0) warnings.push(`${endPath}: ${parsedEnd.bad} unreadable lines`);
+    }
+  }
   if ((meta.lostEvents ?? 0) > 0) warnings.push(`the tracer lost ${meta.lostEvents} events during the capture (meta.json)`);
-  return { dir, meta, traceFiles, seeds, mapsEnd, engineOptions, warnings };
+  return { dir, meta, traceFiles, seeds, mapsEnd, engineOptions, warnings, unfinished };
 }
 
-async function readOptional(path: string): Promise<string | null> {
+/** A bundle file that may be missing; present, it must be a regular file inside the bundle. */
+async function readOptional(dir: string, name: string): Promise<string | null> {
   try {
-    return await readFile(path, 'utf8');
-  } catch {
-    return null;
+    await lstat(join(dir, name));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
   }
+  return readInside(dir, name);
+}
+
+/**
+ * Bundles are received from other hosts and analysed as root: a file named
+ * by meta.json, or a planted symlink, must not make orphanmap read (and quote
+ * in a report) anything outside the bundle directory.
+ */
+async function checkRegularFile(dir: string, name: string): Promise<void> {
+  const path = join(dir, name);
+  let info;
+  try {
+    info = await lstat(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? `bundle file ${name} is missing` : `bundle file ${name} cannot be read (${code})`, path);
+  }
+  if (info.isSymbolicLink()) throw new UsageError(`bundle file ${name} is a symbolic link: a bundle holds its own files, so it is not read`, path);
+  if (!info.isFile()) throw new UsageError(`bundle file ${name} is not a regular file`, path);
+}
+
+async function readInside(dir: string, name: string): Promise<string> {
+  await checkRegularFile(dir, name);
+  return readFile(join(dir, name), 'utf8');
+}
+
+/** A file name inside the bundle: no directories, no "..", nothing absolute. */
+function isPlainName(name: string): boolean {
+  return name.length > 0 && name.length <= 255 && !name.includes('/') && !name.includes('\0') && name !== '.' && name !== '..';
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** meta.json as received: every field the analysis uses is checked, and a bad one named. */
+function checkMeta(value: unknown, path: string): BundleMeta {
+  const bad = (field: string, want: string): never => {
+    throw new UsageError(`bundle metadata field "${field}" must be ${want}`, path);
+  };
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) bad('(top level)', 'an object');
+  const meta = value as Record<string, unknown>;
+  if (meta.pid !== undefined && meta.pid !== null && !(isCount(meta.pid) && meta.pid > 0)) bad('pid', 'a positive integer or null');
+  if (meta.mode !== undefined && meta.mode !== 'launched' && meta.mode !== 'attached') bad('mode', '"launched" or "attached"');
+  if (meta.threads !== undefined && meta.threads !== null) {
+    if (!Array.isArray(meta.threads)) bad('threads', 'an array of {tid, tgid}');
+    (meta.threads as unknown[]).forEach((thread, index) => {
+      const t = thread as Record<string, unknown> | null;
+      if (t === null || typeof t !== 'object' || !(isCount(t.tid) && t.tid > 0) || !(isCount(t.tgid) && t.tgid > 0)) bad(`threads[${index}]`, 'an object with positive integer tid and tgid');
+    });
+  }
+  if (meta.traceFiles !== undefined && meta.traceFiles !== null) {
+    if (!Array.isArray(meta.traceFiles) || meta.traceFiles.length === 0) bad('traceFiles', 'a non-empty array of file names');
+    (meta.traceFiles as unknown[]).forEach((file, index) => {
+      if (typeof file !== 'string' || !isPlainName(file)) bad(`traceFiles[${index}]`, 'the name of a file inside the bundle (no directory, no "..")');
+    });
+  }
+  for (const field of ['lostEvents', 'truncatedEvents', 'maxMapCount', 'mapCountStart', 'mapCountEnd'] as const) {
+    if (meta[field] !== undefined && meta[field] !== null && !isCount(meta[field])) bad(field, 'a non-negative integer or null');
+  }
+  for (const field of ['comm', 'kernel', 'hostname', 'tracerVersion', 'command', 'startTime', 'backend'] as const) {
+    if (meta[field] !== undefined && meta[field] !== null && typeof meta[field] !== 'string') bad(field, 'a string');
+  }
+  if (meta.cmdline !== undefined && meta.cmdline !== null && (!Array.isArray(meta.cmdline) || meta.cmdline.some((arg) => typeof arg !== 'string'))) bad('cmdline', 'an array of strings');
+  const threads = meta.threads === null ? undefined : meta.threads;
+  const traceFiles = meta.traceFiles === null ? undefined : meta.traceFiles;
+  const pid = meta.pid === null ? undefined : meta.pid;
+  return { ...(meta as BundleMeta), threads: threads as BundleMeta['threads'], traceFiles: traceFiles as BundleMeta['traceFiles'], pid: pid as BundleMeta['pid'] };
 }
 
 /**
