@@ -311,7 +311,7 @@ om_prepare_bundle() {
   fi
   # The parent is opened once; mkdir and the checks below go through that fd,
   # so the parent's own path may change under us without effect.
-  { exec 8< "$parent"; } 2>/dev/null || OM_DIE_STATUS=2 om_die "cannot open $parent, the directory that would hold $OM_OUT"
+  { exec 8< "$parent"; } 2>/dev/null || OM_DIE_STATUS=2 om_die "cannot open $parent, the directory that would hold $OM_OUT (it must exist: capture creates only the last component)"
   at=/proc/$$/fd/8
   [[ -d $at/ ]] || OM_DIE_STATUS=2 om_die "$parent is not a directory"
   if mkdir -m 0700 -- "$at/$base" 2>/dev/null; then

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CaptureMeta } from '../src/capture/index.js';
+import { shellQuote, TmuxSession } from './tmux.js';
 import { CLI, requireTool } from './tools.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -339,6 +340,25 @@ describe('interruptions and targets that cannot be traced (item 4)', () => {
     expect(readMeta(bundle)).toMatchObject({ exitReason: 'interrupted', complete: true });
     expect(status(target.pid!)?.tracerPid).toBe(0);
     expect(target.exitCode).toBeNull();
+  }, 30_000);
+
+  it('a real Ctrl-C in a terminal (tmux) ends the capture with 130, the target untraced', async () => {
+    requireTool('tmux');
+    const target = await startTarget('import time\ntime.sleep(120)');
+    const bundle = join(work, 'ctrl-c');
+    const term = new TmuxSession('capture-safety');
+    try {
+      term.start(`bash -c ${shellQuote(`${shellQuote(process.execPath)} ${shellQuote(CLI)} capture --pid ${target.pid} --out ${shellQuote(bundle)}; echo "exited with status $?"; sleep 60`)}`);
+      await waitFor('the attach (meta.json)', () => existsSync(join(bundle, 'meta.json')), 15_000);
+      term.send('C-c');
+      const screen = await term.waitForScreen((text) => /exited with status \d+/.test(text), 'capture to exit after Ctrl-C');
+      expect(screen).toMatch(/exited with status 130\b/);
+      expect(readMeta(bundle)).toMatchObject({ exitReason: 'interrupted', complete: true });
+      expect(status(target.pid!)?.tracerPid).toBe(0);
+      expect(target.exitCode).toBeNull();
+    } finally {
+      term.kill();
+    }
   }, 30_000);
 
   it.each(['strace', 'bpftrace'])('capture --pid 2 (kthreadd, a kernel thread) is refused with %s', (backend) => {

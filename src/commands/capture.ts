@@ -44,7 +44,7 @@ export async function runCapture(command: string[], flags: CaptureFlags): Promis
     ...(pid !== undefined ? { pid } : { command }),
     ...(durationSeconds !== undefined ? { durationSeconds } : {}),
   });
-  process.stderr.write(`orphanmap: capturing with ${flags.backend} into ${handle.bundleDir}${durationSeconds ? ` for ${durationSeconds} s` : ''}; Ctrl-C stops and detaches\n`);
+  process.stderr.write(`orphanmap: capturing with ${flags.backend} into ${handle.bundleDir}${durationSeconds ? ` for ${durationSeconds} s` : ''}; Ctrl-C stops ${pid !== undefined ? 'and detaches' : 'and ends the command'}\n`);
   return handle.done;
 }
 
