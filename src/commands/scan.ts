@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { EXIT_INTERRUPTED, UsageError } from '../errors.js';
+import { safeJson } from '../report/json.js';
 import type { ScanResult } from '../scan/aggregate.js';
 import { GrowthTracker, type ProcessGrowth } from '../scan/growth.js';
 import { formatProm } from '../scan/prom.js';
@@ -123,7 +124,7 @@ function render(result: ScanResult, flags: ScanFlags, growth: ReadonlyMap<number
       return formatScanText(result, { top: flags.top, all: flags.all === true || flags.pid !== undefined, ...(growth !== undefined ? { growth } : {}) }) + (watching && flags.out === undefined ? '\n' : '');
     case 'json':
       // Watching: one compact document per line, for jq and log shippers.
-      return watching ? `${JSON.stringify(scanJson(result, growth))}\n` : `${JSON.stringify(scanJson(result, growth), null, 2)}\n`;
+      return watching ? `${safeJson(scanJson(result, growth))}\n` : `${safeJson(scanJson(result, growth), 2)}\n`;
     case 'prom':
       return formatProm(result, { topPatterns: flags.top, ...(growth !== undefined ? { growth } : {}) }) + (watching && flags.out === undefined ? '\n' : '');
     default:

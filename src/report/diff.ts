@@ -4,6 +4,7 @@ import { FINDING_KINDS, SEVERITY_OF, type Finding, type FindingKind, type Severi
 import { code, heading, paragraph, strong, table, text, type Block } from './document.js';
 import { BENIGN, HELD_WHEN_UNLINKED, kindAndSeverity, SEVERITY_WORD, STILL_MAPPED_AT_THE_END, tally } from './finding-view.js';
 import { renderJira } from './jira.js';
+import { safeJson } from './json.js';
 import { renderMarkdown } from './markdown.js';
 import type { Report } from './report.js';
 import { escapeControl, formatBytes } from './sanitize.js';
@@ -105,7 +106,7 @@ export function diffVerdict(diff: ReportDiff): string {
 export function formatDiff(diff: ReportDiff, format: DiffFormat): string {
   switch (format) {
     case 'json':
-      return `${JSON.stringify(diff, null, 2)}\n`;
+      return `${safeJson(diff, 2)}\n`;
     case 'markdown':
       return renderMarkdown(diffDocument(diff));
     case 'jira':

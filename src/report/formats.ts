@@ -1,5 +1,6 @@
 // Output formats other than text, by name.
 import { formatJira } from './jira.js';
+import { safeJson } from './json.js';
 import { formatMarkdown } from './markdown.js';
 import { redactCommand, redactReport } from './redact.js';
 import type { Report } from './report.js';
@@ -18,7 +19,7 @@ export function formatReport(report: Report, format: Exclude<OutputFormat, 'text
   const command = options.redact ? redactCommand(options.command) : options.command;
   switch (format) {
     case 'json':
-      return `${JSON.stringify(shown, null, 2)}\n`;
+      return `${safeJson(shown, 2)}\n`;
     case 'markdown':
       return formatMarkdown(shown, { command });
     case 'jira':

@@ -1,8 +1,12 @@
 // Jira wiki markup (h2., ||heading|| tables, {noformat} blocks). Jira's
-// parsers cannot escape everything: `\|` still splits a table cell, and `\\`
-// is a line break. So text from a trace is escaped where markup allows it, a
-// pipe inside a table and a backslash that would escape something are drawn
-// as look-alikes (¦, ⧵), and a literal {noformat} inside a block is defused.
+// parsers cannot escape everything: `\|` still splits a table cell, `\\` is a
+// line break, and a table row is cut into cells before escapes are read, so
+// `\{noformat:title=x\}` in a cell still opens a block that swallows the rest
+// of the report (Atlassian's parser: a macro's parameters may end in `\`); a
+// list item is cut the same way. So text from a trace is escaped where markup
+// allows it; a backslash that would escape something, a pipe in a table cell
+// and a `{` before a letter (a macro name) in a cell or list item are drawn as
+// look-alikes (⧵, ¦, ❴); and a literal {noformat} inside a block is defused.
 import { assertNever, type Block, type Inline } from './document.js';
 import type { Report } from './report.js';
 import { escapeControl } from './sanitize.js';
@@ -19,14 +23,14 @@ export function renderJira(blocks: readonly Block[]): string {
 function renderBlock(block: Block): string {
   switch (block.type) {
     case 'heading':
-      return `h${block.level}. ${escapeJira(block.text, false)}`;
+      return `h${block.level}. ${escapeJira(block.text, 'prose')}`;
     case 'paragraph':
-      return guardBlockStart(block.content, false);
+      return guardBlockStart(block.content, 'prose');
     case 'list':
-      return block.items.map((item) => `* ${guardBlockStart(item, false)}`).join('\n');
+      return block.items.map((item) => `* ${guardBlockStart(item, 'list')}`).join('\n');
     case 'table': {
-      const header = `||${block.header.map((cell) => (cell === '' ? ' ' : escapeJira(cell, true))).join('||')}||`;
-      const rows = block.rows.map((cells) => `|${cells.map((cell) => guardBlockStart(cell, true) || ' ').join('|')}|`);
+      const header = `||${block.header.map((cell) => (cell === '' ? ' ' : escapeJira(cell, 'table'))).join('||')}||`;
+      const rows = block.rows.map((cells) => `|${cells.map((cell) => guardBlockStart(cell, 'table') || ' ').join('|')}|`);
       return [header, ...rows].join('\n');
     }
     case 'preformatted':
@@ -37,25 +41,25 @@ function renderBlock(block: Block): string {
 }
 
 /** `h2.` or `bq.` at the start of a paragraph or cell would make a heading or a quote: show such text monospace. */
-function guardBlockStart(content: readonly Inline[], inTable: boolean): string {
+function guardBlockStart(content: readonly Inline[], where: Where): string {
   const first = content[0];
   if (first !== undefined && first.type === 'text' && /^\s*(h[1-6]|bq)\./i.test(first.text)) {
-    return [{ type: 'code', text: first.text } as const, ...content.slice(1)].map((inline) => renderInline(inline, inTable)).join('');
+    return [{ type: 'code', text: first.text } as const, ...content.slice(1)].map((inline) => renderInline(inline, where)).join('');
   }
-  return content.map((inline) => renderInline(inline, inTable)).join('');
+  return content.map((inline) => renderInline(inline, where)).join('');
 }
 
-function renderInline(inline: Inline, inTable: boolean): string {
+function renderInline(inline: Inline, where: Where): string {
   switch (inline.type) {
     case 'text':
-      return escapeJira(inline.text, inTable);
+      return escapeJira(inline.text, where);
     case 'strong': {
       // `*bold *` is not bold: keep surrounding spaces outside the markers.
       const [, lead = '', body = '', trail = ''] = /^(\s*)([^]*?)(\s*)$/.exec(inline.text) ?? [];
-      return body === '' ? inline.text : `${lead}*${escapeJira(body, inTable)}*${trail}`;
+      return body === '' ? inline.text : `${lead}*${escapeJira(body, where)}*${trail}`;
     }
     case 'code':
-      return inline.text === '' ? '' : `{{${escapeJira(inline.text, inTable)}}}`;
+      return inline.text === '' ? '' : `{{${escapeJira(inline.text, where)}}}`;
     default:
       return assertNever(inline);
   }
@@ -65,22 +69,37 @@ function renderInline(inline: Inline, inTable: boolean): string {
 // mentions) and that a backslash turns back into themselves.
 const JIRA_SPECIAL = new Set(['{', '}', '[', ']', '*', '_', '-', '+', '^', '~', '!', '?', '#', '(', ')', '@', '|']);
 
-export function escapeJira(value: string, inTable: boolean): string {
+/**
+ * Where text goes. Atlassian's parser cuts a table row into cells and a list
+ * into items before it reads escapes, and opens a macro it meets on the way.
+ */
+export type Where = 'prose' | 'list' | 'table';
+
+/** Look-alikes for what no escape protects: a backslash before markup anywhere, a pipe in a table cell, a macro's `{` in a cell or list item. */
+export const LOOKALIKE = { pipe: '\u00a6', backslash: '\u29f5', macroBrace: '\u2774' } as const;
+
+export function escapeJira(value: string, where: Where): string {
   const safe = escapeControl(value);
   let out = '';
   for (let i = 0; i < safe.length; i++) {
     const char = safe[i]!;
+    const next = safe[i + 1] ?? '';
     if (char === '\\') {
       // `\n`, `\x1b` from escapeControl stay literal; `\\` or `\*` would not.
-      out += /[A-Za-z0-9 ]/.test(safe[i + 1] ?? '') ? '\\' : '\u29f5';
-    } else if (char === '|' && inTable) out += '\u00a6';
+      out += /[A-Za-z0-9 ]/.test(next) ? '\\' : LOOKALIKE.backslash;
+    } else if (char === '|' && where === 'table') out += LOOKALIKE.pipe;
+    else if (char === '{' && where !== 'prose' && /[A-Za-z]/.test(next)) out += LOOKALIKE.macroBrace;
     else if (JIRA_SPECIAL.has(char)) out += `\\${char}`;
     else out += char;
   }
   return out;
 }
 
-/** Inside {noformat} nothing is markup except the closing {noformat} itself. */
+/**
+ * Inside {noformat} nothing is markup except the closing {noformat} itself
+ * (in any case: Atlassian's parser closes on the opening's spelling, and a
+ * renderer that ignores case must not be able to close it either).
+ */
 export function defuseNoformat(line: string): string {
-  return escapeControl(line).replaceAll('{noformat}', '{noformat\\}');
+  return escapeControl(line).replace(/\{(noformat)\}/gi, '{$1\\}');
 }

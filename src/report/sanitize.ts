@@ -1,9 +1,14 @@
 // Text from a trace is untrusted: a file name can hold escape sequences that
 // would drive the terminal. Everything printed goes through here.
 
-// C0 controls, DEL, C1 controls, and the Unicode bidi/format characters that
-// can make a name display as something it is not.
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+// C0 controls, DEL, C1 controls, and the Unicode bidi, format and separator
+// characters that can make a name display as something it is not: the Arabic
+// letter mark, zero-width and directional marks, line and paragraph
+// separators, embeddings and overrides, invisible operators, isolates, BOM.
+const BEYOND_C0 = String.raw`\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff`;
+const UNSAFE = new RegExp(`[\\u0000-\\u001f${BEYOND_C0}]`, 'g');
+/** The unsafe characters other than C0 controls: what JSON.stringify leaves raw. */
+export const UNSAFE_BEYOND_C0 = new RegExp(`[${BEYOND_C0}]`, 'g');
 
 /** Control characters shown as escapes (\n, \t, \x1b, \u202e); everything else kept. */
 export function escapeControl(text: string): string {
