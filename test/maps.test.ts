@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type { Finding } from '../src/engine/findings.js';
 import { deletedKind, filePattern, hexAddress, isDeletedFile, parseDev, parseMaps, parseMapsLine } from '../src/parse/maps.js';
+import { patternGroups } from '../src/report/ticket.js';
+import { summarizeEntries } from '../src/scan/aggregate.js';
 
 describe('parseMapsLine', () => {
   it('reads a mapping of a deleted Kafka index, as the JVM reproducer prints it', () => {
@@ -145,9 +148,16 @@ describe('filePattern', () => {
     ['/kafka-logs/t-0/00000000000000001000.log.deleted', '*.log.deleted'],
     ['/data/nodes/0/indices/Xy/0/index/_1a_Lucene90_0.dvd', '*.dvd'],
     ['/data/nodes/0/indices/Xy/0/index/_0.cfs', '*.cfs'],
+    ['/data/nodes/0/indices/Xy/0/index/_a.cfs', '*.cfs'],
+    ['/data/nodes/0/indices/Xy/0/index/segments_1', 'segments_*'],
+    ['/data/nodes/0/indices/Xy/0/translog/translog-12.tlog', '*.tlog'],
     ['/queue/20231201.cq4', '*.cq4'],
-    ['/usr/lib/x86_64-linux-gnu/libc.so.6', '*.so.*'],
-    ['/var/log/app.log.1', '*.log.*'],
+    ['/queue/20231201-12.cq4', '*.cq4'],
+    ['/queue/metadata.cq4t', 'metadata.cq4t'],
+    ['/usr/lib/x86_64-linux-gnu/libc.so.6', 'libc.so.*'],
+    ['/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0', '*.*.so.*.*'],
+    ['/var/log/app.log.1', 'app.log.*'],
+    ['/var/log/app.1.log', 'app.*.log'],
     ['/tmp/hsperfdata_kafka/5958', 'hsperfdata_kafka/*'],
     ['/var/lib/rocksdb/MANIFEST-000005', 'MANIFEST-*'],
     ['/data/.nfs000000000012abcd00000001', '.nfs*'],
@@ -159,4 +169,25 @@ describe('filePattern', () => {
   ])('%s → %s', (path, pattern) => {
     expect(filePattern(path)).toBe(pattern);
   });
+
+  it('groups files the same way in scan and in reports', () => {
+    const paths = ['/k/t-0/00000000000000001000.index.deleted', '/i/_0.cfs', '/i/_1.cfs', '/var/log/app.1.log', '/var/log/app.2.log', '/tmp/hsperfdata_kafka/5958', '/db/segments_1'];
+    const entries = paths.map((path, i) => parseMapsLine(`7f00000${i}0000-7f00000${i}1000 rw-s 00000000 fe:00 ${100 + i}                    ${path} (deleted)`)!);
+    const scanned = summarizeEntries(1, 'java', entries, 65530).patterns.map((p) => [p.pattern, p.files]);
+    const reported = patternGroups(paths.map((path, i) => ({ ...FINDING, id: `F${i}`, path, names: [path] }))).map((g) => [g.pattern, g.findings.length]);
+    const sorted = (rows: (string | number)[][]) => [...rows].sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    expect(sorted(reported)).toEqual(sorted(scanned));
+    expect(sorted(reported)).toEqual([
+      ['*.cfs', 2],
+      ['*.index.deleted', 1],
+      ['app.*.log', 2],
+      ['hsperfdata_kafka/*', 1],
+      ['segments_*', 1],
+    ]);
+  });
 });
+
+const FINDING: Finding = {
+  id: 'F1', kind: 'unlinked-while-mapped', severity: 'error', pid: 1, path: '', names: [], address: '0x7f0000000000', length: 4096,
+  mappedAt: null, unlinkedAt: null, remappedAt: null, newAddress: null, resolution: 'still-mapped', resolvedAt: null, delayMs: null, confirmedByMaps: null, evidence: [], note: null,
+};

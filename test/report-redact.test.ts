@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { redactComponent, redactPath, redactText, shortHash } from '../src/report/redact.js';
-import { filePattern } from '../src/report/pattern.js';
 
 describe('redact', () => {
   it('hashes topic and host directories but keeps suffixes, offsets and system directories', () => {
@@ -22,13 +21,5 @@ describe('redact', () => {
 
   it('decodes strace escapes before hashing, so raw lines match decoded finding paths', () => {
     expect(redactText(String.raw`unlink("/data/a\nb/0.index")`)).toBe(`unlink("${redactPath('/data/a\nb/0.index')}")`);
-  });
-});
-
-describe('filePattern', () => {
-  it('turns a digits-only stem into *', () => {
-    expect(filePattern('/k/t-0/00000000000000001000.timeindex.deleted')).toBe('*.timeindex.deleted');
-    expect(filePattern('/tmp/hsperfdata_root/4871')).toBe('hsperfdata_root/*');
-    expect(filePattern('/data/segments_1')).toBe('segments_1');
   });
 });

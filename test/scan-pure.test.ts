@@ -146,7 +146,7 @@ describe('--format prom', () => {
     const deleted = families.find((f) => f.name === 'orphanmap_process_deleted_mappings')!;
     expect(deleted.metrics).toEqual([{ value: '2', labels: { pid: '42', comm } }]);
     const patterns = families.find((f) => f.name === 'orphanmap_process_deleted_pattern_mappings')!;
-    expect(patterns.metrics.map((m) => m.labels?.pattern).sort()).toEqual(['*.index.deleted', '*.my"ext\\'].sort());
+    expect(patterns.metrics.map((m) => m.labels?.pattern).sort()).toEqual(['*.index.deleted', 'x.my"ext\\'].sort());
     const outcomes = families.find((f) => f.name === 'orphanmap_scan_processes')!;
     expect(outcomes.metrics.map((m) => [m.labels?.result, m.value])).toEqual([
       ['scanned', '1'],

@@ -184,19 +184,27 @@ export function isDeletedFile(entry: MapsEntry): boolean {
 }
 
 /**
- * The group an operator thinks in, from a path:
+ * The group an operator thinks in, from a path: what `scan` and every report
+ * (summary tables, diffs) group files by. A part that differs from file to
+ * file of one kind becomes `*`; a part that says what the file is stays.
  *   /kafka-logs/t-0/00000000000000000000.index.deleted → *.index.deleted
  *   /data/nodes/0/indices/x/0/index/_1a_Lucene90_0.dvd → *.dvd
- *   /usr/lib/x86_64-linux-gnu/libc.so.6                 → *.so.*
+ *   /data/nodes/0/indices/x/0/index/_0.cfs             → *.cfs
+ *   /queue/metadata.cq4t                               → metadata.cq4t
+ *   /usr/lib/x86_64-linux-gnu/libc.so.6                 → libc.so.*
+ *   /var/log/app.1.log                                 → app.*.log
  *   /tmp/hsperfdata_kafka/5958                          → hsperfdata_kafka/*
  *   /var/lib/rocksdb/MANIFEST-000005                    → MANIFEST-*
- * The suffix from the first dot of the base name is what identifies the kind of
- * file (Kafka index/timeindex/txnindex/log, with .deleted or .swap; Lucene's
- * per-format extensions; Chronicle's .cq4); the stem before it is a segment
- * offset, generation or name that differs per file. Numeric parts of the suffix
- * (.so.6, .log.1) become *. A base name without a suffix keeps its text with
- * digit runs as *, and when nothing but * is left, the parent directory's name
- * is kept in front, so /tmp/hsperfdata_kafka/5958 stays recognisable.
+ * The suffix from the first dot of the base name says what kind of file it is
+ * (Kafka index/timeindex/txnindex/log, with .deleted or .swap; Lucene's
+ * per-format extensions; Chronicle's .cq4); its numeric parts (.so.6, .log.1)
+ * become *. The stem before that dot is an identifier when it holds a digit
+ * or starts with `_` (a segment offset, a Lucene segment, a date, a
+ * generation): it becomes *. A stem of letters is a name (libc, app,
+ * metadata) and is kept, so one program's files are not lumped with every
+ * other program's. A base name without a suffix keeps its text with digit
+ * runs as *, and when nothing but * is left, the parent directory's name is
+ * kept in front, so /tmp/hsperfdata_kafka/5958 stays recognisable.
  */
 export function filePattern(path: string): string {
   if (path === '' || path.startsWith('[')) return path;
@@ -207,12 +215,13 @@ export function filePattern(path: string): string {
   if (base.startsWith('.nfs')) return '.nfs*'; // NFS "silly rename" of a file unlinked while open
   const dot = base.indexOf('.', 1); // a leading dot (".nfs000123") is part of the stem
   if (dot > 0) {
+    const stem = base.slice(0, dot);
     const suffix = base
       .slice(dot)
       .split('.')
       .map((part) => (DECIMAL.test(part) ? '*' : part))
       .join('.');
-    return `*${suffix}`;
+    return `${/[0-9]/.test(stem) || stem.startsWith('_') ? '*' : stem}${suffix}`;
   }
   const stem = base.replace(/[0-9]+/g, '*');
   if (stem !== '*') return stem;

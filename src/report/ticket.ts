@@ -3,12 +3,12 @@
 // findings with their raw trace lines, and how to reproduce the analysis.
 import { FINDING_KINDS, SEVERITY_OF, type At, type Finding, type FindingKind } from '../engine/findings.js';
 import type { BundleMeta } from '../ingest/bundle.js';
+import { filePattern } from '../parse/maps.js';
 import { code, heading, paragraph, strong, table, text, type Block, type Cell, type Inline } from './document.js';
 import {
   BENIGN, bySeverity, describePlace, headline, HELD_WHEN_UNLINKED, heldWhenUnlinked, isStillMapped, kindAndSeverity, mappingView, rangesText,
   remapText, resolutionText, SEVERITY_WORD, STILL_MAPPED_AT_THE_END, type MappingView,
 } from './finding-view.js';
-import { filePattern } from './pattern.js';
 import type { Report } from './report.js';
 import { escapeControl, formatBytes, formatCount } from './sanitize.js';
 
