@@ -88,6 +88,9 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
         await run.readFfSet(input.files);
         break;
       case 'bundle':
+        if (input.bundle.unfinished) {
+          run.warnings.push(`${input.bundle.dir}: the capture did not finish this bundle (meta.json has no end time or exit reason): the trace may stop early`);
+        }
         run.seed(input.bundle);
         for (const trace of input.bundle.traceFiles) await run.readStream(await fileSource(trace), 0);
         break;
