@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { registerScan, runScan, type ScanFlags } from '../src/commands/scan.js';
+import { UsageError } from '../src/errors.js';
 import { summarizeEntries, topPatterns, type PatternTotal, type ScanResult } from '../src/scan/aggregate.js';
 import { GrowthTracker, projectMapLimit, slopePerHour } from '../src/scan/growth.js';
 import { escapeHelp, escapeLabelValue, formatProm } from '../src/scan/prom.js';
@@ -115,16 +116,24 @@ describe('reading /proc', () => {
     ]);
   });
 
-  it('warns on stderr about a requested pid it could not read, and still exits 0', async () => {
+  it('refuses a requested pid it cannot scan with exit 2, naming it, before writing anything', async () => {
     let stdout = '';
-    let stderr = '';
-    const code = await runScan(
-      { pid: [11], format: 'text', top: 5 },
-      { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, reader: fakeProc({ 'sys/vm/max_map_count': '65530\n' }) },
-    );
-    expect(code).toBe(0);
-    expect(stderr).toBe('orphanmap: warning: pid 11: no such process\n');
-    expect(stdout).toContain('0 processes');
+    const reader = fakeProc({ 'sys/vm/max_map_count': '65530\n', '10/maps': LEAKY_MAPS, '10/comm': 'java\n', '12/maps': errno('EACCES'), '13/maps': '' });
+    for (const [pids, message] of [
+      [[11], 'cannot scan pid 11 (no such process)'],
+      [[10, 12], 'cannot scan pid 12 (permission denied (run as root or as its user))'],
+      [[13, 11], 'cannot scan pid 11 (no such process), pid 13 (no address space: a kernel thread or a zombie)'],
+    ] as const) {
+      for (const watch of [undefined, 1]) {
+        const flags: ScanFlags = { pid: [...pids], format: 'text', top: 5, ...(watch === undefined ? {} : { watch }) };
+        const running = runScan(flags, { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: () => true }, reader, signal: new AbortController().signal });
+        await expect(running).rejects.toThrow(UsageError);
+        await expect(running).rejects.toMatchObject({ exitCode: 2, message });
+      }
+    }
+    expect(stdout).toBe('');
+    expect(await runScan({ pid: [10], format: 'text', top: 5 }, { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: () => true }, reader })).toBe(0);
+    expect(stdout).toContain('java');
   });
 });
 
@@ -173,6 +182,21 @@ describe('--format text', () => {
     expect(text).toContain('evil\\x1b[2J\\r');
     expect(text).toContain('/tmp/\\x1b]0;pwned\\x07.index\\u202e');
     expect(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/.test(text)).toBe(false);
+  });
+});
+
+describe('--format json', () => {
+  it('writes C1 controls and bidi overrides from comm and paths as \\u escapes that parse back', async () => {
+    const comm = 'ja\u202eva';
+    const path = '/k/csi\u009b2J/0.index.deleted';
+    let stdout = '';
+    const reader = fakeProc({ 'sys/vm/max_map_count': '65530\n', '10/maps': mapsLine(0x7f0000000000, 0x1000, `${path} (deleted)`), '10/comm': `${comm}\n` });
+    expect(await runScan({ pid: [10], format: 'json', top: 5 }, { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: () => true }, reader })).toBe(0);
+    expect(stdout).not.toMatch(/[\u007f-\u009f\u202a-\u202e]/);
+    expect(stdout).toContain('ja\\u202eva');
+    const doc = JSON.parse(stdout) as { processes: { comm: string; deletedFiles: { path: string }[] }[] };
+    expect(doc.processes[0]!.comm).toBe(comm);
+    expect(doc.processes[0]!.deletedFiles[0]!.path).toBe(path);
   });
 });
 
@@ -234,7 +258,7 @@ describe('--watch', () => {
   it('rescans, shows growth, and ends with 130 when stopped', async () => {
     const controller = new AbortController();
     const chunks: string[] = [];
-    const flags: ScanFlags = { format: 'json', watch: 0.02, top: 5 };
+    const flags: ScanFlags = { format: 'json', watch: 0.1, top: 5 };
     const done = runScan(flags, {
       stdout: {
         write: (text: string) => {
@@ -255,13 +279,67 @@ describe('--watch', () => {
     expect(docs[2]!.processes[0]!.growth.projection.kind).toBe('eta');
   });
 
+  it('refuses an interval under 0.1 s or over a day with exit 2: 1e-9 was a busy loop', async () => {
+    for (const value of ['1e-9', '0', '0.099', '-1', '', 'NaN', 'Infinity', '1e7', '86401']) {
+      const program = new Command('orphanmap').exitOverride();
+      registerScan(program, { stdout: { write: () => true }, stderr: { write: () => true }, reader: growingProc() });
+      const running = program.parseAsync(['scan', '--watch', value], { from: 'user' });
+      await expect(running, value).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('--watch needs seconds from 0.1 to 86400') });
+    }
+    await expect(runScan({ format: 'text', top: 5, watch: 1e-9 }, { stdout: { write: () => true }, stderr: { write: () => true }, reader: growingProc() })).rejects.toThrow(UsageError);
+  });
+
+  it('pauses at least 0.1 s between scans even when a scan takes longer than the interval', async () => {
+    let now = 0;
+    const pauses: number[] = [];
+    const controller = new AbortController();
+    const slow = growingProc();
+    const reader: ProcReader = {
+      ...slow,
+      read: async (relative) => {
+        now += 5_000; // every read takes 5 s of the watch's clock
+        return slow.read(relative);
+      },
+    };
+    const clock = {
+      now: () => now,
+      sleep: async (ms: number) => {
+        pauses.push(ms);
+        now += ms;
+        if (pauses.length === 4) controller.abort();
+      },
+    };
+    const code = await runScan({ format: 'json', watch: 1, top: 5 }, { stdout: { write: () => true }, stderr: { write: () => true }, reader, clock, signal: controller.signal });
+    expect(code).toBe(130);
+    expect(pauses).toEqual([100, 100, 100, 100]);
+  });
+
+  it('says once on stderr that a requested pid went away while watching, and goes on', async () => {
+    let rounds = 0;
+    const stderr: string[] = [];
+    const controller = new AbortController();
+    const reader: ProcReader = {
+      list: async () => ['7'],
+      exists: async () => rounds < 2,
+      read: async (relative) => {
+        if (relative === 'sys/vm/max_map_count') return '65530\n';
+        if (relative === '7/maps' && ++rounds > 2) throw errno('ENOENT');
+        return relative === '7/comm' ? 'java\n' : mapsLine(0x7f0000000000, 0x1000, '/k/0.index.deleted (deleted)');
+      },
+    };
+    const clock = { now: () => 0, sleep: async () => void (rounds >= 5 && controller.abort()) };
+    const code = await runScan({ pid: [7], format: 'json', watch: 1, top: 5 }, { stdout: { write: () => true }, stderr: { write: (t: string) => stderr.push(t) }, reader, clock, signal: controller.signal });
+    expect(code).toBe(130);
+    expect(stderr).toEqual(['orphanmap: warning: pid 7: no such process\n']);
+  });
+
   it('listens for SIGINT while watching and lets go of it afterwards', async () => {
     const before = process.listeners('SIGINT');
     let stdout = '';
     const program = new Command('orphanmap').exitOverride();
     registerScan(program, { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: () => true }, reader: growingProc() });
     const saved = process.exitCode;
-    const running = program.parseAsync(['scan', '--watch', '0.05'], { from: 'user' });
+    const running = program.parseAsync(['scan', '--watch', '0.1'], { from: 'user' });
     while (!stdout.includes('AT MAX_MAP_COUNT')) await new Promise((resolve) => setTimeout(resolve, 5));
     const added = process.listeners('SIGINT').filter((listener) => !before.includes(listener));
     expect(added).toHaveLength(1);

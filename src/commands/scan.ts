@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { EXIT_INTERRUPTED, UsageError } from '../errors.js';
 import { safeJson } from '../report/json.js';
-import type { ScanResult } from '../scan/aggregate.js';
+import type { ScanResult, ScanSkip } from '../scan/aggregate.js';
 import { GrowthTracker, type ProcessGrowth } from '../scan/growth.js';
 import { formatProm } from '../scan/prom.js';
 import { scanProcesses, type ProcReader } from '../scan/read.js';
@@ -31,7 +31,29 @@ export interface ScanIo {
   /** Ends --watch; by default SIGINT does. */
   signal?: AbortSignal;
   reader?: ProcReader;
+  /** The watch's clock; by default the wall clock and timers. */
+  clock?: WatchClock;
 }
+
+export interface WatchClock {
+  now(): number;
+  /** Resolves after `ms`, rejects when `signal` aborts. */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+const WALL_CLOCK: WatchClock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) => sleep(ms, undefined, { signal }),
+};
+
+/**
+ * The shortest --watch interval, and the least pause between two scans when
+ * one takes longer than the interval: a scan of every process takes about
+ * 10 ms, so anything shorter is a busy loop that shows nothing new.
+ */
+export const MIN_WATCH_SECONDS = 0.1;
+/** The longest: Node runs a timer longer than 2^31-1 ms (24.8 days) after 1 ms, so a longer wait would be a busy loop too. */
+export const MAX_WATCH_SECONDS = 86_400;
 
 export function registerScan(program: Command, io?: Partial<ScanIo>): void {
   program
@@ -49,6 +71,7 @@ export function registerScan(program: Command, io?: Partial<ScanIo>): void {
         stderr: io?.stderr ?? process.stderr,
         ...(io?.signal !== undefined ? { signal: io.signal } : {}),
         ...(io?.reader !== undefined ? { reader: io.reader } : {}),
+        ...(io?.clock !== undefined ? { clock: io.clock } : {}),
       });
     });
 }
@@ -60,9 +83,15 @@ function collectPids(value: string, previous: number[] | undefined): number[] {
 }
 
 function parseSeconds(value: string): number {
-  const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--watch needs a number of seconds, not "${value}"`);
+  const seconds = value.trim() === '' ? Number.NaN : Number(value);
+  checkWatch(seconds, `"${value}"`);
   return seconds;
+}
+
+function checkWatch(seconds: number, shown: string): void {
+  if (!(seconds >= MIN_WATCH_SECONDS && seconds <= MAX_WATCH_SECONDS)) {
+    throw new UsageError(`--watch needs seconds from ${MIN_WATCH_SECONDS} to ${MAX_WATCH_SECONDS} (a day), not ${shown}`);
+  }
 }
 
 function parseTop(value: string): number {
@@ -71,15 +100,21 @@ function parseTop(value: string): number {
   return n;
 }
 
-/** Runs one scan, or a watch until the signal; returns the exit status. */
+/**
+ * Runs one scan, or a watch until the signal; returns the exit status. A
+ * --pid that cannot be scanned (no such process, permission denied, no
+ * address space) is a UsageError (exit 2) before anything is written.
+ */
 export async function runScan(flags: ScanFlags, io: ScanIo): Promise<number> {
   if (flags.watch === undefined) {
     const result = await scanOnce(flags, io);
+    refuseUnscannedPids(result, flags);
     await emit(render(result, flags, undefined, false), flags, io);
-    warnAboutRequested(result, flags, io);
     return 0;
   }
+  checkWatch(flags.watch, String(flags.watch));
 
+  const clock = io.clock ?? WALL_CLOCK;
   const interval = flags.watch * 1000;
   const controller = new AbortController();
   const stop = (): void => controller.abort();
@@ -91,16 +126,18 @@ export async function runScan(flags: ScanFlags, io: ScanIo): Promise<number> {
     process.on('SIGINT', stop);
   }
   const tracker = new GrowthTracker();
+  const gone = new Set<number>();
   try {
     for (let round = 0; ; round++) {
-      const started = Date.now();
+      const started = clock.now();
       const result = await scanOnce(flags, io);
       if (controller.signal.aborted) return EXIT_INTERRUPTED;
+      if (round === 0) refuseUnscannedPids(result, flags);
+      else warnAboutGonePids(result, flags, gone, io);
       const growth = tracker.record(result);
       await emit(render(result, flags, growth, true), flags, io);
-      if (round === 0) warnAboutRequested(result, flags, io);
       try {
-        await sleep(Math.max(0, interval - (Date.now() - started)), undefined, { signal: controller.signal });
+        await clock.sleep(Math.max(MIN_WATCH_SECONDS * 1000, interval - (clock.now() - started)), controller.signal);
       } catch {
         return EXIT_INTERRUPTED;
       }
@@ -148,15 +185,37 @@ async function emit(text: string, flags: ScanFlags, io: ScanIo): Promise<void> {
   }
 }
 
-/** A --pid that could not be scanned is worth a line on stderr; unlisted processes are not. */
-function warnAboutRequested(result: ScanResult, flags: ScanFlags, io: ScanIo): void {
+/** Only --pid lists processes whose absence is an error; unlisted processes come and go. */
+function refuseUnscannedPids(result: ScanResult, flags: ScanFlags): void {
+  if (flags.pid === undefined || result.skipped.length === 0) return;
+  throw new UsageError(`cannot scan ${result.skipped.map((skip) => `pid ${skip.pid} (${skipText(skip)})`).join(', ')}`);
+}
+
+/** While watching, a requested process that exits is said once on stderr; the watch goes on for the rest. */
+function warnAboutGonePids(result: ScanResult, flags: ScanFlags, gone: Set<number>, io: ScanIo): void {
   if (flags.pid === undefined) return;
   for (const skip of result.skipped) {
-    const why = skip.reason === 'vanished' ? 'no such process' : skip.reason === 'denied' ? 'permission denied' : skip.reason === 'no-address-space' ? 'no address space (kernel thread or zombie)' : `unreadable (${skip.detail})`;
-    io.stderr.write(`orphanmap: warning: pid ${skip.pid}: ${why}\n`);
+    if (gone.has(skip.pid)) continue;
+    gone.add(skip.pid);
+    io.stderr.write(`orphanmap: warning: pid ${skip.pid}: ${skipText(skip)}\n`);
+  }
+}
+
+function skipText(skip: ScanSkip): string {
+  switch (skip.reason) {
+    case 'vanished':
+      return 'no such process';
+    case 'denied':
+      return 'permission denied (run as root or as its user)';
+    case 'no-address-space':
+      return 'no address space: a kernel thread or a zombie';
+    case 'unreadable':
+      return `its maps are unreadable (${skip.detail})`;
+    default:
+      return assertNever(skip.reason);
   }
 }
 
 function assertNever(value: never): never {
-  throw new Error(`unexpected format ${String(value)}`);
+  throw new Error(`unexpected ${String(value)}`);
 }
