@@ -11,7 +11,7 @@
 //                            counted apart from errors and warnings, everywhere.
 // Times come from the numbers the parser carries, never from time text.
 import { FINDING_KINDS, SEVERITY_OF, type At, type Finding, type FindingKind, type Resolution, type Severity } from '../engine/findings.js';
-import { escapeControl, formatBytes, formatCount } from './sanitize.js';
+import { escapeControl, formatBytes, formatCount, isByteCount, MAX_BYTES, outOfRange } from './sanitize.js';
 
 export const HELD_WHEN_UNLINKED = 'held when unlinked';
 export const STILL_MAPPED_AT_THE_END = 'still mapped at the end';
@@ -62,6 +62,8 @@ export function decidedAt(finding: Finding): At | null {
 }
 
 export function formatDelay(ms: number): string {
+  // A clock that went back, or a time strace never printed that way.
+  if (!(ms >= 0 && ms <= Number.MAX_SAFE_INTEGER)) return `? (${outOfRange(ms, 'ms')})`;
   if (ms < 1) return `${ms.toFixed(3)} ms`;
   if (ms < 1000) return `${ms.toFixed(1)} ms`;
   if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
@@ -129,7 +131,9 @@ export interface MappingView {
   /** What was still mapped when the finding was decided, in address order. */
   ranges: RangeView[];
   bytes: number;
-  /** "10.0 MiB, 10,485,760 bytes". */
+  /** False when the trace gave a length no mapping can have (negative, over 2^64): `size` says so, and `end`s are "?". */
+  plausible: boolean;
+  /** "10.0 MiB, 10,485,760 bytes"; "length -5 bytes: out of range" when not plausible. */
   size: string;
   /** For a mapping partial munmaps had cut: "still mapped in 2 pieces; partial munmaps unmapped the rest". */
   cut: string | null;
@@ -140,7 +144,9 @@ export function mappingView(finding: Finding): MappingView {
   const ranges = pieces.map((piece) => ({ start: piece.address, end: rangeEnd(piece.address, piece.length) }));
   const split = finding.ranges !== undefined && finding.ranges.length > 0;
   const cut = !split ? null : `still mapped${ranges.length > 1 ? ` in ${ranges.length} pieces` : ''}; partial munmaps unmapped the rest`;
-  return { ranges, bytes: finding.length, size: `${formatBytes(finding.length)}, ${formatCount(finding.length)} bytes`, cut };
+  const plausible = isByteCount(finding.length);
+  const size = plausible ? `${formatBytes(finding.length)}, ${formatCount(finding.length)} bytes` : `length ${outOfRange(finding.length, 'bytes')}`;
+  return { ranges, bytes: finding.length, plausible, size, cut };
 }
 
 /** "0x7f00-0x8000 and 0x9000-0xa000 (8.0 KiB, 8,192 bytes still mapped in 2 pieces; partial munmaps unmapped the rest)". */
@@ -152,10 +158,16 @@ export function rangesText(ranges: readonly RangeView[]): string {
   return listWords(ranges.map((range) => `${range.start}-${range.end}`));
 }
 
-/** End of a range as maps prints it. BigInt: user addresses fit a double, but nothing here should depend on it. */
+/**
+ * End of a range as maps prints it, or "?" when the start or the length is no
+ * address or size (the end would be past 2^64). BigInt: user addresses fit a
+ * double, but nothing here should depend on it.
+ */
 function rangeEnd(address: string, length: number): string {
-  const pages = (BigInt(Math.max(0, Math.ceil(length))) + PAGE - 1n) / PAGE;
-  return `0x${(BigInt(address) + pages * PAGE).toString(16)}`;
+  if (!isByteCount(length) || !/^0x[0-9a-f]{1,16}$/i.test(address)) return '?';
+  const pages = (BigInt(length) + PAGE - 1n) / PAGE;
+  const end = BigInt(address) + pages * PAGE;
+  return end > BigInt(MAX_BYTES) ? '?' : `0x${end.toString(16)}`;
 }
 
 /** The second mmap of a resize, without printing an address the trace did not give. */
@@ -213,16 +225,24 @@ export function tally(findings: Iterable<Finding>): Tally {
     t.orphanResolutions[finding.resolution ?? 'open']++;
     if (isStillMapped(finding)) {
       t.stillMappedAtEnd++;
-      t.stillMappedAtEndBytes += finding.length;
+      t.stillMappedAtEndBytes += plausibleBytes(finding.length);
     }
   }
   t.orphanPids = [...pids].sort((a, b) => a - b);
   return t;
 }
 
-/** Bytes a finding held when its file was unlinked: an unlinked-while-mapped finding's mapping. */
+/**
+ * Bytes a finding held when its file was unlinked: an unlinked-while-mapped
+ * finding's mapping. A length no mapping can have adds nothing to a sum (the
+ * finding's own view says it is out of range).
+ */
 export function heldWhenUnlinked(finding: Finding): number {
-  return finding.kind === 'unlinked-while-mapped' ? finding.length : 0;
+  return finding.kind === 'unlinked-while-mapped' ? plausibleBytes(finding.length) : 0;
+}
+
+function plausibleBytes(length: number): number {
+  return isByteCount(length) ? length : 0;
 }
 
 /** "JVM hsperfdata at exit" when every benign finding is the JVM's perf-data file; else null. */

@@ -25,8 +25,23 @@ export function escapeControl(text: string): string {
   });
 }
 
+/**
+ * The most bytes anything here can span: a 64-bit address space. A length
+ * from a trace is the number strace printed, so a corrupt or hostile trace can
+ * say -5 or 1e23; a view flags such a number instead of printing
+ * "90949470177.3 TiB".
+ */
+export const MAX_BYTES = 2 ** 64;
+
+/** A size that can be true: a whole number of bytes from 0 to 2^64. */
+export function isByteCount(value: number): boolean {
+  return Number.isInteger(value) && value >= 0 && value <= MAX_BYTES;
+}
+
+/** "10.0 MiB", "512 B"; a number that cannot be a size as "? (1e+23 bytes: out of range)". */
 export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  if (!isByteCount(bytes)) return `? (${outOfRange(bytes, 'bytes')})`;
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
   let value = bytes;
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) {
@@ -38,4 +53,9 @@ export function formatBytes(bytes: number): string {
 
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
+}
+
+/** "-5 bytes: out of range", "1e+23 bytes: out of range": the raw number, said to be wrong. */
+export function outOfRange(value: number, unit: string): string {
+  return `${String(value)} ${unit}: out of range`;
 }

@@ -211,8 +211,9 @@ function resizeStory(orphan: Finding, resize: Finding, multi: boolean): Inline[]
 
 /** "at 0x7f… (10.0 MiB, line 504)"; for a mapping partial munmaps had cut, what was left of it. */
 function mappedPhrase(view: MappingView, where: string): string {
-  if (view.cut === null) return `at ${view.ranges[0]!.start} (${formatBytes(view.bytes)}, ${where})`;
-  return `(${where}; at the unlink ${rangesText(view.ranges)}, ${formatBytes(view.bytes)} ${view.cut})`;
+  const bytes = view.plausible ? formatBytes(view.bytes) : view.size;
+  if (view.cut === null) return `at ${view.ranges[0]!.start} (${bytes}, ${where})`;
+  return `(${where}; at the unlink ${rangesText(view.ranges)}, ${bytes} ${view.cut})`;
 }
 
 function place(at: Pick<At, 'file' | 'line'> | null, multi: boolean): string {
@@ -278,7 +279,8 @@ function mappingCell(view: MappingView): Inline[] {
     if (i > 0) cell.push(text(i === view.ranges.length - 1 ? ' and ' : ', '));
     cell.push(strong(range.start), text(`-${range.end}`));
   });
-  cell.push(text(`, ${formatBytes(view.bytes)} (${formatCount(view.bytes)} bytes)${view.cut === null ? '' : `, ${view.cut}`}`));
+  const size = view.plausible ? `${formatBytes(view.bytes)} (${formatCount(view.bytes)} bytes)` : view.size;
+  cell.push(text(`, ${size}${view.cut === null ? '' : `, ${view.cut}`}`));
   return cell;
 }
 
