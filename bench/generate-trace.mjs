@@ -14,7 +14,7 @@
 // counts a finding at the very line that decides it, in print order, with the
 // engine's rules (close/munmap take effect at entry, everything else at exit).
 //
-// The workload (reference/KAFKA-INDEX-LIFECYCLE.md): partitions roll segments;
+// The workload (docs/kafka-index-lifecycle.md): partitions roll segments;
 // a roll trims the old active segment's .index/.timeindex (open, ftruncate to
 // the real size, mmap again, close). A "leaky" trim keeps the old 10 MiB
 // mapping (Kafka on Linux: remapped-without-unmap); a correct one munmaps it
@@ -86,7 +86,7 @@ export function generate(options) {
   let buffer = '';
   let bytes = 0;
   let lines = 0;
-  // --filtered: what `strace -e trace=<the calls orphanmap follows>` would keep (TRACE-FORMATS.md §3.1).
+  // --filtered: what `strace -e trace=<the calls orphanmap follows>` would keep (docs/trace-formats.md, "Recommended capture").
   const kept = options.filtered ? /^\d+ [\d.]+ (?:<\.\.\. )?(open|openat|close|mmap|munmap|mremap|ftruncate|truncate|rename|renameat2?|unlink|unlinkat|clone3?|vfork|execve|exit|exit_group|dup[23]?|fcntl)\b|^\d+ [\d.]+ \+\+\+/ : null;
   let ticks = 0; // lines as strace would print them unfiltered: the workload's clock
   const print = (text) => {

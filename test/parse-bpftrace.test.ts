@@ -265,7 +265,7 @@ describe('format detection', () => {
 describe('scripts/orphanmap.bt', () => {
   const script = readFileSync(scriptPath, 'utf8');
 
-  it('has the documented header sections (STYLE.md item 10)', () => {
+  it('has the header sections docs/bpftrace-format.md names', () => {
     for (const section of ['USAGE', 'EXAMPLE', 'FORMAT', 'FIELDS', 'OVERHEAD', 'REQUIREMENTS']) expect(script).toContain(` * ${section}`);
   });
 

@@ -1,5 +1,6 @@
-// STYLE.md item 10: each capture script's header shows example output; that
-// example must be something the parser actually reads.
+// Each capture script documents itself in its header (USAGE, an EXAMPLE of its
+// output, FIELDS, OVERHEAD, REQUIREMENTS; docs/bpftrace-format.md for the
+// bpftrace format). The example must be something the parser actually reads.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { decodeCString, parseStraceLine } from '../src/parse/strace-line.js';
 import { parseFdArg, splitCall } from '../src/parse/strace-args.js';
 
-// Real lines from the captures in shared/reference/TRACE-FORMATS.md.
+// Lines as strace 6.1 prints them, mostly taken from runs of a small C test
+// program; docs/trace-formats.md lists each shape with a line from traces/.
 describe('strace line prefixes', () => {
   it('reads "-f -o" pid prefixes', () => {
     const r = parseStraceLine('13725 <... openat resumed>)             = 5');

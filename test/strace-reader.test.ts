@@ -1,4 +1,4 @@
-// StraceReader on real multi-line shapes from reference/TRACE-FORMATS.md:
+// StraceReader on real multi-line shapes (docs/trace-formats.md, "Line bodies"):
 // joins, repairs and the lines that must not be lost or invented.
 import { describe, expect, it } from 'vitest';
 import { readStrace, trace } from './helpers.js';
