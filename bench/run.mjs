@@ -8,7 +8,7 @@
 //   npm run bench -- --large               the same and 1 GB
 //   npm run bench -- --sizes 50MB,300MB    any sizes
 //   npm run bench -- --sizes 20MB-filtered  a trace as `strace -e trace=<followed calls>` writes it:
-//                                          every line is an event (the recommended capture, §3.1)
+//                                          every line is an event (the recommended capture, docs/trace-formats.md)
 //   npm run bench -- --runs 5              best of N timed runs (default 3; 1 for sizes ≥ 1 GB)
 //
 // Exit status 1 when a figure is wrong (findings or unparsed lines differ from
