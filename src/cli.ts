@@ -9,6 +9,7 @@ import { registerScan } from './commands/scan.js';
 import { registerCapture } from './commands/capture.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerLive } from './commands/live.js';
+import { registerReport } from './commands/report.js';
 
 // `orphanmap analyze … | head` closes our stdout early: that is the reader's
 // choice, not an error. (A live capture's watchdog still detaches the tracer.)
@@ -24,6 +25,7 @@ const program = new Command('orphanmap')
   .showHelpAfterError();
 
 registerAnalyze(program);
+registerReport(program);
 registerDiff(program);
 registerScan(program);
 registerCapture(program);

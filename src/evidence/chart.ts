@@ -1,0 +1,302 @@
+// The evidence chart as SVG: mappings of deleted files (left axis) and their
+// bytes (right axis) over the trace's time, each unlink of a mapped file
+// marked above the plot and, when a bundle's meta.json knows it, the
+// process's map count at the capture's start and end against
+// vm.max_map_count in a panel of its own (a leak of hundreds of mappings
+// would be a flat line on an axis that reaches 262,144). Pure: a model in,
+// text out; every string from a trace is escaped for XML.
+import { escapeControl, formatBytes, formatCount } from '../report/sanitize.js';
+import type { DeletedSeries, SeriesPoint } from './series.js';
+
+/** Where things are drawn, in SVG pixels (also what tests look for in a rendering). */
+export const CHART = {
+  width: 960,
+  plot: { left: 96, right: 856, top: 96, bottom: 360 },
+  rug: { top: 72, bottom: 88 },
+  legendY: 430,
+  limit: { top: 484, bottom: 564 },
+  height: 456,
+  heightWithLimit: 600,
+} as const;
+
+export const CHART_COLORS = {
+  background: '#ffffff',
+  axis: '#222222',
+  grid: '#e6e6e6',
+  count: '#1f5fbf',
+  bytesFill: '#fcd9a8',
+  bytesLine: '#e8891d',
+  unlink: '#d62728',
+  benign: '#8c8c8c',
+  limit: '#d62728',
+  mapCount: '#555555',
+  text: '#222222',
+  muted: '#666666',
+} as const;
+
+export interface MapLimit {
+  maxMapCount: number;
+  mapCountStart: number | null;
+  mapCountEnd: number | null;
+  pid: number | null;
+  comm: string | null;
+}
+
+export interface ChartModel {
+  title: string;
+  subtitle: string;
+  /** null when the trace has no timestamps: nothing can be placed in time. */
+  series: DeletedSeries | null;
+  /** From a bundle's meta.json; null when vm.max_map_count is not known. */
+  limit: MapLimit | null;
+}
+
+const FONT = 'DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif';
+
+export function renderChart(model: ChartModel): string {
+  const height = model.limit === null ? CHART.height : CHART.heightWithLimit;
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${CHART.width}" height="${height}" viewBox="0 0 ${CHART.width} ${height}" font-family="${FONT}" font-size="13" fill="${CHART_COLORS.text}">`,
+    `<title>${xml(model.title)}</title>`,
+    `<desc>${xml(describe(model))}</desc>`,
+    `<rect x="0" y="0" width="${CHART.width}" height="${height}" fill="${CHART_COLORS.background}"/>`,
+    `<text x="${CHART.plot.left}" y="30" font-size="18" font-weight="bold">${xml(model.title)}</text>`,
+    `<text x="${CHART.plot.left}" y="52" fill="${CHART_COLORS.muted}">${xml(clip(model.subtitle, 120))}</text>`,
+  ];
+  if (model.series === null) out.push(...noTimes());
+  else out.push(...mainPanel(model.series));
+  if (model.limit !== null && model.series !== null) out.push(...limitPanel(model.limit, model.series));
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+}
+
+function describe(model: ChartModel): string {
+  const series = model.series;
+  if (series === null) return 'The trace has no timestamps: the chart is empty.';
+  const peak = series.peak;
+  const parts = [`Peak: ${formatCount(peak.count)} mapping${peak.count === 1 ? '' : 's'} of deleted files (${formatBytes(peak.bytes)}), ${formatCount(series.unlinks.length)} unlink${series.unlinks.length === 1 ? '' : 's'} of mapped files.`];
+  if (model.limit !== null) parts.push(`vm.max_map_count ${formatCount(model.limit.maxMapCount)}.`);
+  return parts.join(' ');
+}
+
+// ---- scales and ticks -------------------------------------------------------
+
+interface Scale {
+  at(value: number): number;
+}
+
+function linear(domainLow: number, domainHigh: number, low: number, high: number): Scale {
+  const span = domainHigh - domainLow;
+  return { at: (value) => (span <= 0 ? low : low + ((value - domainLow) / span) * (high - low)) };
+}
+
+/** 1, 2, 2.5 or 5 times a power of ten, near range / count. */
+export function niceStep(range: number, count: number, integers = false): number {
+  const raw = range / count;
+  if (!(raw > 0) || !Number.isFinite(raw)) return 1;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const steps = integers ? [1, 2, 5, 10] : [1, 2, 2.5, 5, 10];
+  const step = (steps.find((candidate) => candidate * power >= raw) ?? 10) * power;
+  return integers ? Math.max(1, Math.round(step)) : step;
+}
+
+function decimalsOf(step: number): number {
+  const text = step.toPrecision(6).replace(/0+$/, '').replace(/\.$/, '');
+  const dot = text.indexOf('.');
+  return dot < 0 ? 0 : text.length - dot - 1;
+}
+
+/** Tick values from 0 to at least `top`, `step` apart. */
+function ticks(top: number, step: number): number[] {
+  const out: number[] = [];
+  for (let k = 0; k * step <= top * (1 + 1e-9); k++) out.push(k * step);
+  return out;
+}
+
+const TIME_UNITS = [
+  { unit: 'ms', per: 1000, below: 2 },
+  { unit: 's', per: 1, below: 180 },
+  { unit: 'min', per: 1 / 60, below: 3 * 3600 },
+  { unit: 'h', per: 1 / 3600, below: Infinity },
+] as const;
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const;
+
+// ---- panels -----------------------------------------------------------------
+
+function noTimes(): string[] {
+  const { left, right, top, bottom } = CHART.plot;
+  return [
+    `<rect x="${left}" y="${top}" width="${right - left}" height="${bottom - top}" fill="none" stroke="${CHART_COLORS.axis}" stroke-width="2" shape-rendering="crispEdges"/>`,
+    `<text x="${(left + right) / 2}" y="${(top + bottom) / 2}" text-anchor="middle">The trace has no timestamps (strace -t, -tt or -ttt): nothing can be placed in time.</text>`,
+  ];
+}
+
+function mainPanel(series: DeletedSeries): string[] {
+  const { left, right, top, bottom } = CHART.plot;
+  const c = CHART_COLORS;
+  const { first, last } = series.span;
+  const duration = Math.max(0, last - first);
+  const x = linear(first, first + (duration > 0 ? duration : 1), left, right);
+  const px = (t: number) => Math.round(x.at(t));
+
+  // Each axis ends a step above its peak: the peak never runs along the frame.
+  const countStep = niceStep(Math.max(1, series.peak.count), 5, true);
+  const countTop = (Math.floor(series.peak.count / countStep) + 1) * countStep;
+  const yCount = linear(0, countTop, bottom, top);
+
+  const peakBytes = Math.max(...series.points.map((point) => point.bytes), 0);
+  const unitIndex = peakBytes <= 0 ? 2 : Math.min(BYTE_UNITS.length - 1, Math.floor(Math.log(peakBytes) / Math.log(1024)));
+  const unitBytes = 1024 ** unitIndex;
+  const bytesStep = niceStep(Math.max(peakBytes / unitBytes, 1e-9), 5);
+  const bytesTop = (Math.floor(peakBytes / unitBytes / bytesStep + 1e-9) + 1) * bytesStep;
+  const yBytes = linear(0, bytesTop * unitBytes, bottom, top);
+
+  const out: string[] = [];
+  // Grid and left/right tick labels.
+  out.push(`<g shape-rendering="crispEdges" stroke="${c.grid}" stroke-width="1">`);
+  for (const value of ticks(countTop, countStep)) {
+    if (value === 0) continue;
+    const y = Math.round(yCount.at(value));
+    out.push(`<line x1="${left}" y1="${y}" x2="${right}" y2="${y}"/>`);
+  }
+  out.push('</g>');
+  out.push('<g font-size="12" text-anchor="end">');
+  for (const value of ticks(countTop, countStep)) out.push(`<text x="${left - 10}" y="${Math.round(yCount.at(value)) + 4}">${formatCount(value)}</text>`);
+  out.push('</g>');
+  out.push('<g font-size="12" text-anchor="start">');
+  const bytesDecimals = decimalsOf(bytesStep);
+  for (const value of ticks(bytesTop, bytesStep)) {
+    out.push(`<text x="${right + 10}" y="${Math.round(yBytes.at(value * unitBytes)) + 4}">${value.toFixed(bytesDecimals)} ${BYTE_UNITS[unitIndex]}</text>`);
+  }
+  out.push('</g>');
+  out.push(`<text transform="translate(30 ${(top + bottom) / 2}) rotate(-90)" text-anchor="middle" fill="${c.count}">mappings of deleted files</text>`);
+  out.push(`<text transform="translate(${CHART.width - 16} ${(top + bottom) / 2}) rotate(90)" text-anchor="middle" fill="${c.bytesLine}">their bytes</text>`);
+
+  // The series: bytes as a filled area under the count line.
+  const points = series.points;
+  const ends = (k: number) => (k + 1 < points.length ? points[k + 1]!.t : last);
+  const stepPath = (value: (p: SeriesPoint) => number) => {
+    let d = `M${px(points[0]!.t)} ${Math.round(value(points[0]!))}`;
+    points.forEach((point, k) => {
+      d += ` V${Math.round(value(point))} H${px(ends(k))}`;
+    });
+    return d;
+  };
+  const bytesLine = stepPath((p) => yBytes.at(p.bytes));
+  out.push(`<g shape-rendering="crispEdges">`);
+  out.push(`<path d="${bytesLine} V${bottom} H${px(points[0]!.t)} Z" fill="${c.bytesFill}" stroke="none"/>`);
+  out.push(`<path d="${bytesLine}" fill="none" stroke="${c.bytesLine}" stroke-width="2"/>`);
+  out.push(`<path d="${stepPath((p) => yCount.at(p.count))}" fill="none" stroke="${c.count}" stroke-width="3"/>`);
+  out.push('</g>');
+
+  // Unlinks, as a rug above the plot.
+  out.push(`<text x="${left - 10}" y="${CHART.rug.bottom - 3}" font-size="12" text-anchor="end">unlinks</text>`);
+  out.push(`<g shape-rendering="crispEdges" stroke-width="2">`);
+  for (const mark of series.unlinks) {
+    const mx = px(mark.t);
+    out.push(`<line x1="${mx}" y1="${CHART.rug.top}" x2="${mx}" y2="${CHART.rug.bottom}" stroke="${mark.benign ? c.benign : c.unlink}"><title>${xml(mark.id)}</title></line>`);
+  }
+  out.push('</g>');
+
+  // Axes last, over the series' baseline.
+  out.push(`<g shape-rendering="crispEdges" stroke="${c.axis}" stroke-width="2">`);
+  out.push(`<line x1="${left}" y1="${bottom}" x2="${right}" y2="${bottom}"/>`);
+  out.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${bottom}"/>`);
+  out.push(`<line x1="${right}" y1="${top}" x2="${right}" y2="${bottom}"/>`);
+  const time = TIME_UNITS.find((unit) => duration < unit.below)!;
+  const timeStep = niceStep(Math.max(duration * time.per, 1e-9), 8);
+  const timeTicks = ticks(duration * time.per, timeStep);
+  for (const value of timeTicks) {
+    const tx = px(first + value / time.per);
+    out.push(`<line x1="${tx}" y1="${bottom}" x2="${tx}" y2="${bottom + 6}"/>`);
+  }
+  out.push('</g>');
+  const timeDecimals = decimalsOf(timeStep);
+  out.push('<g font-size="12" text-anchor="middle">');
+  for (const value of timeTicks) out.push(`<text x="${px(first + value / time.per)}" y="${bottom + 20}">${value.toFixed(timeDecimals)}</text>`);
+  out.push('</g>');
+  out.push(`<text x="${(left + right) / 2}" y="${bottom + 42}" text-anchor="middle">${xml(`${time.unit} since the first traced call${clockOrigin(first)}`)}</text>`);
+
+  out.push(...legend(series));
+  return out;
+}
+
+/** " (2026-11-25 09:18:55.190 UTC)" for epoch seconds (strace -ttt, bpftrace's wall clock); nothing for other clocks. */
+function clockOrigin(first: number): string {
+  if (!(first > 1e9 && first < 1e11)) return '';
+  return ` (${new Date(first * 1000).toISOString().replace('T', ' ').replace('Z', ' UTC')})`;
+}
+
+function legend(series: DeletedSeries): string[] {
+  const c = CHART_COLORS;
+  const y = CHART.legendY;
+  const out: string[] = [];
+  let x = CHART.plot.left;
+  const item = (icon: string, label: string) => {
+    out.push(icon, `<text x="${x + 32}" y="${y + 4}">${xml(label)}</text>`);
+    x += 32 + approximateWidth(label) + 20;
+  };
+  item(`<line x1="${x}" y1="${y}" x2="${x + 24}" y2="${y}" stroke="${c.count}" stroke-width="3" shape-rendering="crispEdges"/>`, 'mappings of deleted files (left axis)');
+  item(`<rect x="${x}" y="${y - 6}" width="24" height="12" fill="${c.bytesFill}" stroke="${c.bytesLine}" stroke-width="2" shape-rendering="crispEdges"/>`, 'their bytes (right axis)');
+  const real = series.unlinks.filter((mark) => !mark.benign).length;
+  item(`<line x1="${x + 12}" y1="${y - 8}" x2="${x + 12}" y2="${y + 8}" stroke="${c.unlink}" stroke-width="2" shape-rendering="crispEdges"/>`, `unlink (${formatCount(real)})`);
+  const benign = series.unlinks.length - real;
+  if (benign > 0) item(`<line x1="${x + 12}" y1="${y - 8}" x2="${x + 12}" y2="${y + 8}" stroke="${c.benign}" stroke-width="2" shape-rendering="crispEdges"/>`, `benign unlink (${formatCount(benign)})`);
+  return out;
+}
+
+function limitPanel(limit: MapLimit, series: DeletedSeries): string[] {
+  const c = CHART_COLORS;
+  const { left, right } = CHART.plot;
+  const { top, bottom } = CHART.limit;
+  const { first, last } = series.span;
+  const x = linear(first, last > first ? last : first + 1, left, right);
+  const y = linear(0, limit.maxMapCount * 1.15, bottom, top);
+  const limitY = Math.round(y.at(limit.maxMapCount));
+  const who = limit.pid === null ? 'the process' : `pid ${limit.pid}${limit.comm === null ? '' : ` (${limit.comm})`}`;
+  const out: string[] = [
+    `<text x="${left}" y="${top - 12}" font-weight="bold">${xml(`Map count of ${who} at the capture's start and end, against vm.max_map_count`)}</text>`,
+    `<g shape-rendering="crispEdges" stroke="${c.axis}" stroke-width="2">`,
+    `<line x1="${left}" y1="${bottom}" x2="${right}" y2="${bottom}"/>`,
+    `<line x1="${left}" y1="${top}" x2="${left}" y2="${bottom}"/>`,
+    '</g>',
+    `<line x1="${left}" y1="${limitY}" x2="${right}" y2="${limitY}" stroke="${c.limit}" stroke-width="2" stroke-dasharray="10 5" shape-rendering="crispEdges"/>`,
+    `<text x="${right}" y="${limitY - 6}" text-anchor="end" fill="${c.limit}">${xml(`vm.max_map_count ${formatCount(limit.maxMapCount)}`)}</text>`,
+    `<g font-size="12" text-anchor="end"><text x="${left - 10}" y="${bottom + 4}">0</text><text x="${left - 10}" y="${limitY + 4}">${formatCount(limit.maxMapCount)}</text></g>`,
+  ];
+  const known: { t: number; count: number; label: string; anchor: 'start' | 'end' }[] = [];
+  if (limit.mapCountStart !== null) known.push({ t: first, count: limit.mapCountStart, label: `${formatCount(limit.mapCountStart)} mappings at the start`, anchor: 'start' });
+  if (limit.mapCountEnd !== null) {
+    known.push({ t: last, count: limit.mapCountEnd, label: `${formatCount(limit.mapCountEnd)} at the end, headroom ${formatCount(Math.max(0, limit.maxMapCount - limit.mapCountEnd))}`, anchor: 'end' });
+  }
+  if (known.length === 2) {
+    const [a, b] = known as [(typeof known)[number], (typeof known)[number]];
+    out.push(`<line x1="${Math.round(x.at(a.t))}" y1="${Math.round(y.at(a.count))}" x2="${Math.round(x.at(b.t))}" y2="${Math.round(y.at(b.count))}" stroke="${c.mapCount}" stroke-width="2" stroke-dasharray="4 4"/>`);
+  }
+  for (const point of known) {
+    const px = Math.round(x.at(point.t));
+    const py = Math.round(y.at(point.count));
+    out.push(`<circle cx="${px}" cy="${py}" r="5" fill="${c.mapCount}"/>`);
+    out.push(`<text x="${px + (point.anchor === 'start' ? 10 : -10)}" y="${py - 10}" text-anchor="${point.anchor}" fill="${c.mapCount}">${xml(point.label)}</text>`);
+  }
+  if (known.length === 0) out.push(`<text x="${(left + right) / 2}" y="${bottom - 10}" text-anchor="middle" fill="${c.muted}">map counts at the start and end were not recorded</text>`);
+  return out;
+}
+
+// ---- text -------------------------------------------------------------------
+
+/** Text for an SVG element or attribute: control characters shown as escapes, markup characters as entities. */
+export function xml(value: string): string {
+  return escapeControl(value).replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+function clip(value: string, max: number): string {
+  const chars = [...value];
+  return chars.length <= max ? value : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/** Pixels of 13 px DejaVu Sans, roughly (about 0.52 em a character): enough to lay out the legend. */
+function approximateWidth(text: string): number {
+  return Math.ceil(text.length * 6.8);
+}

@@ -1,0 +1,114 @@
+// The evidence directory, made the way `orphanmap capture` makes a bundle
+// (scripts/bundle-lib.sh, om_prepare_bundle): a new directory, created here
+// with mode 0700 (its parent must exist), or an empty directory this user
+// owns that no one else can write to. Anything else (a symbolic link, a file,
+// another user's directory, one others may write to, one with files in it) is
+// refused. The parent and then the directory are opened once, and every file
+// is created through the directory's descriptor (/proc/self/fd/N/NAME, the
+// openat of a language without one), exclusively and without following a
+// link: a name swapped for a link between the checks and the writes cannot
+// send a file elsewhere.
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readdir, rmdir, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { describeSystemError, OutputError, UsageError } from '../errors.js';
+
+export interface EvidenceDir {
+  /** Absolute path of the directory as it was opened. */
+  readonly path: string;
+  /** Creates NAME in the directory (never replacing anything) and writes it whole. */
+  write(name: string, content: string | Uint8Array): Promise<void>;
+  /** Removes the directory if this run created it and nothing was written: for a run that failed before writing. */
+  discard(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+const DIRECTORY = constants.O_RDONLY | constants.O_DIRECTORY;
+
+function through(handle: FileHandle, name: string): string {
+  return `/proc/self/fd/${handle.fd}/${name}`;
+}
+
+export async function createEvidenceDir(out: string): Promise<EvidenceDir> {
+  let trimmed = out;
+  while (trimmed.length > 1 && trimmed.endsWith('/')) trimmed = trimmed.slice(0, -1);
+  const base = basename(trimmed);
+  if (trimmed === '' || trimmed === '/' || base === '' || base === '.' || base === '..') {
+    throw new UsageError(`--out needs the name of a new directory, not '${out}'`);
+  }
+  const parentPath = dirname(trimmed);
+  const parent = await open(parentPath, DIRECTORY).catch((error: unknown) => {
+    throw new UsageError(`cannot open ${parentPath}, the directory that would hold ${out} (it must exist: report creates only the last component): ${describeSystemError(error)}`);
+  });
+  let dir: FileHandle | null = null;
+  let created = false;
+  try {
+    const at = through(parent, base);
+    let seen: { dev: number; ino: number } | null = null;
+    try {
+      await mkdir(at, { mode: 0o700 });
+      created = true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new UsageError(`cannot create ${out}: ${describeSystemError(error)}`);
+      const info = await lstat(at).catch(() => null);
+      if (info?.isSymbolicLink() === true) throw new UsageError(`${out} is a symbolic link; give a new path (report creates the directory itself)`);
+      if (info === null || !info.isDirectory()) throw new UsageError(`${out} exists and is not a directory; give a new path (report creates the directory itself)`);
+      seen = { dev: info.dev, ino: info.ino };
+    }
+    dir = await open(at, DIRECTORY | constants.O_NOFOLLOW).catch((error: unknown) => {
+      throw new UsageError(`cannot open ${out}: ${describeSystemError(error)}`);
+    });
+    const info = await dir.stat();
+    // Still the directory that was made or checked: a swap in between lands elsewhere and is caught here.
+    if (created) {
+      const up = await stat(through(dir, '..'));
+      const parentInfo = await parent.stat();
+      if (up.dev !== parentInfo.dev || up.ino !== parentInfo.ino) throw new OutputError(`${out} was replaced while it was being created; nothing was written`, out);
+    } else if (seen !== null && (info.dev !== seen.dev || info.ino !== seen.ino)) {
+      throw new OutputError(`${out} was replaced while it was being checked; nothing was written`, out);
+    }
+    const uid = process.geteuid?.() ?? info.uid;
+    if (info.uid !== uid) throw new UsageError(`${out} exists and belongs to uid ${info.uid}, not to this user (uid ${uid}); give a new path (report creates the directory itself)`);
+    if ((info.mode & 0o022) !== 0) throw new UsageError(`${out} exists and others may write to it (mode ${(info.mode & 0o777).toString(8)}); give a new path (report creates the directory itself)`);
+    const entries = await readdir(through(dir, ''));
+    if (entries.length > 0) {
+      const shown = entries.slice(0, 3).join(' ');
+      throw new UsageError(`${out} is not empty (${shown}${entries.length > 3 ? ' …' : ''}); give a new path (report creates the directory itself)`);
+    }
+  } catch (error) {
+    await dir?.close().catch(() => undefined);
+    await parent.close().catch(() => undefined);
+    throw error;
+  }
+  const handle = dir;
+  let written = 0;
+  return {
+    path: resolve(trimmed),
+    async write(name, content) {
+      if (name.includes('/') || name === '' || name === '.' || name === '..') throw new Error(`not a file name: ${name}`);
+      let file: FileHandle;
+      try {
+        file = await open(through(handle, name), NEW_FILE, 0o644);
+      } catch (error) {
+        throw new OutputError(`cannot create ${name} in ${out}: ${describeSystemError(error)}`, out);
+      }
+      written++;
+      try {
+        await file.writeFile(content);
+      } catch (error) {
+        throw new OutputError(`cannot write ${name} in ${out}: ${describeSystemError(error)}`, out);
+      } finally {
+        await file.close();
+      }
+    },
+    async discard() {
+      if (!created || written > 0) return;
+      await rmdir(through(parent, base)).catch(() => undefined);
+    },
+    async close() {
+      await handle.close().catch(() => undefined);
+      await parent.close().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,123 @@
+// `orphanmap report`: the evidence directory an engineer attaches to a ticket.
+// The reports are exactly what `analyze --format markdown|jira|json` writes;
+// the rest (chart, the findings' trace lines, the maps lines at the end, the
+// environment, README.txt) is built here from the same report, redacted once
+// when asked, and SHA256SUMS is written last: a directory without it is
+// incomplete.
+import { readFile } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
+import { analyze } from '../ingest/analyze.js';
+import { tally } from '../report/finding-view.js';
+import { formatReport } from '../report/formats.js';
+import { redactCommand, redactReport } from '../report/redact.js';
+import { buildReport, type Report } from '../report/report.js';
+import { formatBytes, formatCount } from '../report/sanitize.js';
+import { renderChart, type ChartModel } from './chart.js';
+import { environmentJson, mapsEndText, readmeText, sha256sums, traceLinesText, type EvidenceFile } from './files.js';
+import { createEvidenceDir } from './out-dir.js';
+import { deletedSeries, type TraceSpan } from './series.js';
+import { traceSpan } from './span.js';
+
+export interface EvidenceOptions {
+  out: string;
+  redact: boolean;
+  /** The command line that made the evidence, for "how to reproduce" and README.txt. */
+  command: string;
+}
+
+export interface EvidenceResult {
+  dir: string;
+  files: string[];
+  report: Report;
+}
+
+export async function writeEvidence(inputs: readonly string[], options: EvidenceOptions): Promise<EvidenceResult> {
+  if (inputs.length === 0) throw new UsageError('no input: name a trace file or a capture bundle directory');
+  if (inputs.includes('-')) throw new UsageError('report reads its inputs twice (the findings, then the time the trace covers): give a file or a bundle, not - for stdin');
+  // Like analyze's --out, the directory is made before anything is read: a bad path is said at once.
+  const dir = await createEvidenceDir(options.out);
+  try {
+    let files: EvidenceFile[];
+    let report: Report;
+    try {
+      const analysis = await analyze(inputs);
+      report = buildReport(analysis);
+      const span = await traceSpan(analysis.inputs);
+      files = evidenceFiles(report, {
+        span,
+        mapsEnd: analysis.bundle?.mapsEnd ?? null,
+        redact: options.redact,
+        command: options.command,
+        version: await orphanmapVersion(),
+      });
+    } catch (error) {
+      await dir.discard();
+      throw error;
+    }
+    for (const file of files) await dir.write(file.name, file.content);
+    await dir.write('SHA256SUMS', sha256sums(files));
+    return { dir: dir.path, files: [...files.map((file) => file.name), 'SHA256SUMS'], report };
+  } finally {
+    await dir.close();
+  }
+}
+
+export interface EvidenceInputs {
+  span: TraceSpan | null;
+  mapsEnd: Parameters<typeof mapsEndText>[0] | null;
+  redact: boolean;
+  command: string;
+  version: string;
+}
+
+/** Every file but SHA256SUMS, in the order README.txt lists them. Pure. */
+export function evidenceFiles(report: Report, inputs: EvidenceInputs): EvidenceFile[] {
+  const shown = inputs.redact ? redactReport(report) : report;
+  const command = inputs.redact ? redactCommand(inputs.command) : inputs.command;
+  const formatOptions = { redact: inputs.redact, command: inputs.command };
+  const files: EvidenceFile[] = [
+    { name: 'report.md', what: 'the report in GitHub-flavoured Markdown, to paste into an issue', content: formatReport(report, 'markdown', formatOptions) },
+    { name: 'report.jira', what: 'the same report in Jira wiki markup, to paste into a ticket', content: formatReport(report, 'jira', formatOptions) },
+    { name: 'report.json', what: 'every finding with its evidence (schema orphanmap/report@1)', content: formatReport(report, 'json', formatOptions) },
+    { name: 'chart.svg', what: 'mappings of deleted files and their bytes over the trace\'s time, unlinks marked', content: renderChart(chartModel(shown, inputs.span)) },
+    { name: 'trace-lines.txt', what: 'the trace lines of each finding\'s file (not the whole trace)', content: traceLinesText(shown) },
+  ];
+  if (inputs.mapsEnd !== null) {
+    files.push({ name: 'maps-end.txt', what: '/proc/PID/maps at the end of the capture: mappings of deleted files and the findings\' mappings', content: mapsEndText(inputs.mapsEnd, report, inputs.redact) });
+  }
+  files.push({
+    name: 'environment.json',
+    what: shown.environment === null ? 'how the evidence was made (the input was not a capture bundle: no host facts)' : 'the capture\'s host, process and tracer (meta.json) and how the evidence was made',
+    content: `${JSON.stringify(environmentJson(shown, { orphanmapVersion: inputs.version, node: process.version, command }), null, 2)}\n`,
+  });
+  files.push({ name: 'README.txt', what: 'this list', content: '' });
+  const readme = files[files.length - 1]!;
+  readme.content = readmeText(shown, files, command, inputs.redact);
+  return files;
+}
+
+export function chartModel(shown: Report, span: TraceSpan | null): ChartModel {
+  const meta = shown.environment;
+  const limit = meta?.maxMapCount === undefined
+    ? null
+    : { maxMapCount: meta.maxMapCount, mapCountStart: meta.mapCountStart ?? null, mapCountEnd: meta.mapCountEnd ?? null, pid: meta.pid ?? null, comm: meta.comm ?? null };
+  const inputs = [...new Set(shown.inputs.map((input) => input.path))].join(', ');
+  if (span === null) return { title: 'Mappings of deleted files over the trace', subtitle: inputs, series: null, limit };
+  const series = deletedSeries(shown.findings, span);
+  const t = tally(shown.findings);
+  const subtitle = [
+    inputs,
+    `peak ${formatCount(series.peak.count)} (${formatBytes(series.peak.bytes)})`,
+    `still mapped at the end: ${t.stillMappedAtEnd === 0 ? 'none' : `${formatCount(t.stillMappedAtEnd)} (${formatBytes(t.stillMappedAtEndBytes)})`}`,
+  ].join(' · ');
+  return { title: 'Mappings of deleted files over the trace', subtitle, series, limit };
+}
+
+async function orphanmapVersion(): Promise<string> {
+  try {
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
