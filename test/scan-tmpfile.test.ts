@@ -91,7 +91,7 @@ describe('scan of a process holding O_TMPFILE mappings', () => {
     // Everything else that printed "(deleted)": two O_TMPFILE files and the memfd.
     expect(process.anonymousDeletedMappings).toBe(lines.length - leakLines.length);
     expect(process.anonymousDeletedMappings).toBe(3);
-    expect(process.patterns.map((p) => [p.pattern, p.files])).toEqual([['*.bin', 1]]);
+    expect(process.patterns.map((p) => [p.pattern, p.files])).toEqual([['leak.bin', 1]]);
 
     const text = formatScanText(result, { top: 5, all: false });
     expect(text).not.toContain('/#');
