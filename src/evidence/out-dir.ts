@@ -11,7 +11,7 @@
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, readdir, rmdir, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { describeSystemError, OutputError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 
 export interface EvidenceDir {
   /** Absolute path of the directory as it was opened. */
@@ -39,7 +39,7 @@ export async function createEvidenceDir(out: string): Promise<EvidenceDir> {
   }
   const parentPath = dirname(trimmed);
   const parent = await open(parentPath, DIRECTORY).catch((error: unknown) => {
-    throw new UsageError(`cannot open ${parentPath}, the directory that would hold ${out} (it must exist: report creates only the last component): ${describeSystemError(error)}`);
+    throw new UsageError(`cannot open ${parentPath}, the directory that would hold ${out} (it must exist: report creates only the last component): ${systemError(error)}`);
   });
   let dir: FileHandle | null = null;
   let created = false;
@@ -50,23 +50,23 @@ export async function createEvidenceDir(out: string): Promise<EvidenceDir> {
       await mkdir(at, { mode: 0o700 });
       created = true;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new UsageError(`cannot create ${out}: ${describeSystemError(error)}`);
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new UsageError(`cannot create ${out}: ${systemError(error)}`);
       const info = await lstat(at).catch(() => null);
       if (info?.isSymbolicLink() === true) throw new UsageError(`${out} is a symbolic link; give a new path (report creates the directory itself)`);
       if (info === null || !info.isDirectory()) throw new UsageError(`${out} exists and is not a directory; give a new path (report creates the directory itself)`);
       seen = { dev: info.dev, ino: info.ino };
     }
     dir = await open(at, DIRECTORY | constants.O_NOFOLLOW).catch((error: unknown) => {
-      throw new UsageError(`cannot open ${out}: ${describeSystemError(error)}`);
+      throw new UsageError(`cannot open ${out}: ${systemError(error)}`);
     });
     const info = await dir.stat();
     // Still the directory that was made or checked: a swap in between lands elsewhere and is caught here.
     if (created) {
       const up = await stat(through(dir, '..'));
       const parentInfo = await parent.stat();
-      if (up.dev !== parentInfo.dev || up.ino !== parentInfo.ino) throw new OutputError(`${out} was replaced while it was being created; nothing was written`, out);
+      if (up.dev !== parentInfo.dev || up.ino !== parentInfo.ino) throw new UsageError(`${out} was replaced while it was being created; nothing was written`);
     } else if (seen !== null && (info.dev !== seen.dev || info.ino !== seen.ino)) {
-      throw new OutputError(`${out} was replaced while it was being checked; nothing was written`, out);
+      throw new UsageError(`${out} was replaced while it was being checked; nothing was written`);
     }
     const uid = process.geteuid?.() ?? info.uid;
     if (info.uid !== uid) throw new UsageError(`${out} exists and belongs to uid ${info.uid}, not to this user (uid ${uid}); give a new path (report creates the directory itself)`);
@@ -91,13 +91,13 @@ export async function createEvidenceDir(out: string): Promise<EvidenceDir> {
       try {
         file = await open(through(handle, name), NEW_FILE, 0o644);
       } catch (error) {
-        throw new OutputError(`cannot create ${name} in ${out}: ${describeSystemError(error)}`, out);
+        throw new UsageError(`cannot create ${name} in ${out}: ${systemError(error)}`);
       }
       written++;
       try {
         await file.writeFile(content);
       } catch (error) {
-        throw new OutputError(`cannot write ${name} in ${out}: ${describeSystemError(error)}`, out);
+        throw new UsageError(`cannot write ${name} in ${out} (it is incomplete: SHA256SUMS is written last): ${systemError(error)}`);
       } finally {
         await file.close();
       }
@@ -111,4 +111,20 @@ export async function createEvidenceDir(out: string): Promise<EvidenceDir> {
       await parent.close().catch(() => undefined);
     },
   };
+}
+
+/** A system error in words ("no such file or directory"), without Node's call and path. */
+function systemError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  switch (code) {
+    case 'ENOENT': return 'no such file or directory';
+    case 'EACCES':
+    case 'EPERM': return 'permission denied';
+    case 'ENOTDIR': return 'not a directory';
+    case 'ENOSPC': return 'no space left on the device';
+    case 'EROFS': return 'read-only file system';
+    case 'EEXIST': return 'it exists already';
+    case 'ELOOP': return 'a symbolic link where none is allowed';
+    default: return error instanceof Error ? error.message : String(error);
+  }
 }
