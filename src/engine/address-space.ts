@@ -8,29 +8,21 @@ export function pageEnd(start: number, length: number): number {
   return start + Math.ceil(length / PAGE_SIZE) * PAGE_SIZE;
 }
 
-/** One mmap's result. Partial munmaps split it into several pieces. */
-export interface MappingRecord<File> {
-  id: number;
-  file: File;
-  space: AddressSpace<File>;
-  address: number;
-  length: number;
-  offset: number;
-  /** Engine sequence number of the mmap, to order it against size changes. */
-  seq: number;
+/** What the interval map needs of one mmap's result. Partial munmaps split it into several pieces. */
+export interface Pieced {
   /** Live pieces; the mapping is gone when this reaches 0. */
   pieces: number;
 }
 
-export interface Piece<File> {
+export interface Piece<Mapping extends Pieced> {
   start: number;
   end: number;
-  record: MappingRecord<File>;
+  record: Mapping;
 }
 
-export class AddressSpace<File> {
+export class AddressSpace<Mapping extends Pieced> {
   /** Sorted by start, never overlapping. */
-  readonly pieces: Piece<File>[] = [];
+  readonly pieces: Piece<Mapping>[] = [];
   /** Tasks using this space; it is released when the last one exits or execs. */
   users = 0;
 
@@ -52,7 +44,7 @@ export class AddressSpace<File> {
     return low;
   }
 
-  insert(piece: Piece<File>): void {
+  insert(piece: Piece<Mapping>): void {
     const at = this.firstEndingAfter(piece.start);
     this.pieces.splice(at, 0, piece);
     piece.record.pieces++;
@@ -62,8 +54,8 @@ export class AddressSpace<File> {
    * Remove [start, end) from every piece it touches, splitting pieces it only
    * partly covers. Returns the records that lost at least one piece or part.
    */
-  removeRange(start: number, end: number): MappingRecord<File>[] {
-    const touched: MappingRecord<File>[] = [];
+  removeRange(start: number, end: number): Mapping[] {
+    const touched: Mapping[] = [];
     let i = this.firstEndingAfter(start);
     while (i < this.pieces.length) {
       const piece = this.pieces[i]!;
@@ -72,7 +64,7 @@ export class AddressSpace<File> {
       const keepLeft = piece.start < start;
       const keepRight = piece.end > end;
       if (keepLeft && keepRight) {
-        const right: Piece<File> = { start: end, end: piece.end, record: piece.record };
+        const right: Piece<Mapping> = { start: end, end: piece.end, record: piece.record };
         piece.end = start;
         this.pieces.splice(i + 1, 0, right);
         piece.record.pieces++;
@@ -92,8 +84,8 @@ export class AddressSpace<File> {
   }
 
   /** The live pieces of one mapping, in address order. */
-  piecesOf(record: MappingRecord<File>): Piece<File>[] {
-    const found: Piece<File>[] = [];
+  piecesOf(record: Mapping): Piece<Mapping>[] {
+    const found: Piece<Mapping>[] = [];
     if (record.pieces === 0) return found;
     for (const piece of this.pieces) {
       if (piece.record !== record) continue;
@@ -104,8 +96,8 @@ export class AddressSpace<File> {
   }
 
   /** Everything at once: for exit and exec. */
-  clear(): MappingRecord<File>[] {
-    const records = new Set<MappingRecord<File>>();
+  clear(): Mapping[] {
+    const records = new Set<Mapping>();
     for (const piece of this.pieces) {
       piece.record.pieces--;
       records.add(piece.record);

@@ -1,0 +1,309 @@
+// File identities: one per file, not per name. A name leads to the identity;
+// rename moves the name, unlink removes it, and the file is gone when its last
+// name goes. Where the tracer reports an inode (bpftrace, maps snapshots), the
+// inode wins over the name. Names are resolved against the process's cwd.
+import type { ChdirEvent, DirRef, EventBase, Inode, LinkEvent, RenameEvent, UnlinkEvent } from '../parse/events.js';
+import type { Counters } from './counters.js';
+import type { FindingLog } from './finding-log.js';
+import type { EvidenceLine } from './findings.js';
+import type { MappingState, SeedMapping } from './mappings.js';
+import type { Task } from './tasks.js';
+
+/** How many lines of a file's life are kept: the first few and the most recent. */
+const EVIDENCE_HEAD = 8;
+const EVIDENCE_TAIL = 40;
+
+export class FileNode {
+  readonly names = new Set<string>();
+  /** Every name, in the order the file had them. */
+  readonly history: string[] = [];
+  inodeKey: string | null = null;
+  size: number | null = null;
+  /** Sequence number of the last size change, -1 if none seen. */
+  sizeChangeSeq = -1;
+  fdRefs = 0;
+  /** The file's live mappings, in every address space. */
+  readonly records = new Set<MappingState>();
+  gone = false;
+  /** Findings keep their file alive for evidence. */
+  findingRefs = 0;
+  // The events themselves are kept; their lines are only built for a report.
+  readonly evidenceHead: EventBase[] = [];
+  readonly evidenceTail: EventBase[] = [];
+
+  constructor(
+    readonly id: number,
+    name: string | null,
+  ) {
+    if (name !== null) this.addName(name);
+  }
+
+  addName(name: string): void {
+    this.names.add(name);
+    if (this.history[this.history.length - 1] !== name) this.history.push(name);
+  }
+
+  get displayName(): string {
+    return this.history[this.history.length - 1] ?? `(file #${this.id})`;
+  }
+
+  note(event: EventBase): void {
+    if (this.evidenceHead.length < EVIDENCE_HEAD) this.evidenceHead.push(event);
+    else {
+      this.evidenceTail.push(event);
+      if (this.evidenceTail.length > EVIDENCE_TAIL) {
+        this.evidenceTail.shift();
+      }
+    }
+  }
+
+  evidence(): EvidenceLine[] {
+    return [...this.evidenceHead, ...this.evidenceTail].flatMap(evidenceLines);
+  }
+}
+
+export class Files {
+  /** Each name known now → the file that has it. */
+  private readonly byName = new Map<string, FileNode>();
+  /** `dev:ino` → the file, while that inode number is the file's. */
+  private readonly byInode = new Map<string, FileNode>();
+
+  constructor(
+    private readonly counters: Counters,
+    private readonly log: FindingLog,
+  ) {}
+
+  named(name: string): FileNode | undefined {
+    return this.byName.get(name);
+  }
+
+  withInode(inode: Inode | undefined): FileNode | undefined {
+    return inode === undefined ? undefined : this.byInode.get(inodeKey(inode));
+  }
+
+  setInode(file: FileNode, inode: Inode): void {
+    file.inodeKey = inodeKey(inode);
+    this.byInode.set(file.inodeKey, file);
+  }
+
+  /** The file an open names: by inode when known, else by its name or the path -y printed; a new file otherwise. */
+  opened(name: string, inode: Inode | undefined, resolvedHint: string | undefined): FileNode {
+    let file = this.withInode(inode) ?? this.byName.get(name);
+    if (file === undefined && resolvedHint !== undefined && resolvedHint !== name) file = this.byName.get(resolvedHint);
+    if (file === undefined) file = this.newFile(name);
+    else if (!file.names.has(name) && !file.gone) this.giveName(file, name);
+    if (inode !== undefined && file.inodeKey === null) this.setInode(file, inode);
+    return file;
+  }
+
+  /** The file behind an fd opened before the trace: named from the -y hint when there is one. */
+  openedBeforeTrace(fd: number, hint: string | undefined): FileNode {
+    let file = hint === undefined ? undefined : this.byName.get(hint);
+    if (file === undefined) {
+      file = this.newFile(hint !== undefined && hint.startsWith('/') ? hint : null);
+      if (file.history.length === 0) file.history.push(hint ?? `(fd ${fd}, opened before the trace)`);
+    }
+    return file;
+  }
+
+  /** The file of a mapping in a maps snapshot; a deleted one is known only by its inode. */
+  seeded(seed: SeedMapping): FileNode {
+    let file = this.withInode(seed.inode);
+    if (file === undefined && !seed.deleted) file = this.byName.get(seed.path);
+    if (file !== undefined) return file;
+    file = this.newFile(seed.deleted ? null : seed.path);
+    if (seed.deleted) {
+      file.history.push(seed.path);
+      file.gone = true;
+    }
+    if (seed.inode !== undefined) this.setInode(file, seed.inode);
+    return file;
+  }
+
+  resized(file: FileNode, length: number, event: EventBase): void {
+    if (file.size !== length) {
+      file.size = length;
+      file.sizeChangeSeq = this.counters.seq;
+    }
+    file.note(event);
+  }
+
+  link(task: Task, event: LinkEvent): void {
+    const file = this.byName.get(resolveName(task, event.oldDir, event.oldPath));
+    if (file === undefined) return;
+    this.giveName(file, resolveName(task, event.newDir, event.newPath));
+    file.note(event);
+  }
+
+  rename(task: Task, event: RenameEvent): void {
+    const from = resolveName(task, event.oldDir, event.oldPath);
+    const to = resolveName(task, event.newDir, event.newPath);
+    if (from === to) return;
+    const moving = this.byName.get(from);
+    const replaced = this.byName.get(to);
+    if (event.exchange) {
+      this.exchange(from, to, moving, replaced);
+      moving?.note(event);
+      replaced?.note(event);
+      return;
+    }
+    // Renaming over an existing name unlinks the file that had it.
+    if (replaced !== undefined && replaced !== moving) {
+      replaced.note(event);
+      this.removeName(replaced, to, event);
+    }
+    if (moving === undefined) {
+      this.byName.delete(to);
+      // Not a file we know: perhaps a directory (Kafka renames a deleted
+      // partition's directory to "…-delete", then unlinks the files in it).
+      this.renameDirectory(from, to, event);
+      return;
+    }
+    this.moveName(moving, from, to);
+    moving.note(event);
+  }
+
+  /** RENAME_EXCHANGE: the two names swap files. */
+  private exchange(from: string, to: string, moving: FileNode | undefined, replaced: FileNode | undefined): void {
+    if (moving !== undefined) this.renameIn(moving, from, to);
+    if (replaced !== undefined) this.renameIn(replaced, to, from);
+    if (moving !== undefined) this.byName.set(to, moving);
+    else this.byName.delete(to);
+    if (replaced !== undefined) this.byName.set(from, replaced);
+    else this.byName.delete(from);
+  }
+
+  private renameDirectory(from: string, to: string, event: EventBase): void {
+    const prefix = `${from}/`;
+    const moved: [string, FileNode][] = [];
+    for (const entry of this.byName) if (entry[0].startsWith(prefix)) moved.push(entry);
+    for (const [name, file] of moved) {
+      this.moveName(file, name, to + name.slice(from.length));
+      file.note(event);
+    }
+  }
+
+  unlink(task: Task, event: UnlinkEvent): void {
+    if (event.removeDir) return;
+    const name = resolveName(task, event.dir, event.path);
+    const file = this.withInode(event.inode) ?? this.byName.get(name);
+    if (file === undefined) return;
+    file.note(event);
+    this.removeName(file, name, event, event.nlinkAfter);
+  }
+
+  /** A name goes; when it was the file's last, every live mapping of the file is orphaned. */
+  private removeName(file: FileNode, name: string, event: EventBase, nlinkAfter?: number): void {
+    file.names.delete(name);
+    if (this.byName.get(name) === file) this.byName.delete(name);
+    const lastName = nlinkAfter !== undefined ? nlinkAfter === 0 : file.names.size === 0;
+    if (!lastName || file.gone) return;
+    file.gone = true;
+    this.unindexNames(file);
+    file.names.clear();
+    this.log.unlinked(file, event);
+    this.forgetIfUnused(file);
+  }
+
+  /** An fd of the file was closed (or its table released). */
+  releaseFd(file: FileNode | null): void {
+    if (file === null) return;
+    file.fdRefs--;
+    this.forgetIfUnused(file);
+  }
+
+  /** A file with no fd, no live mapping and no finding can be forgotten: memory stays flat. */
+  forgetIfUnused(file: FileNode): void {
+    if (file.fdRefs > 0 || file.records.size > 0) return;
+    // A deleted file that nothing holds is freed by the kernel, and its inode
+    // number comes back for the next file created: it must not lead here.
+    if (file.gone) this.unindexInode(file);
+    if (file.findingRefs > 0) return;
+    this.unindexNames(file);
+    this.unindexInode(file);
+  }
+
+  private newFile(name: string | null): FileNode {
+    const file = new FileNode(this.counters.nextId(), name);
+    if (name !== null) {
+      this.byName.get(name)?.names.delete(name);
+      this.byName.set(name, file);
+    }
+    return file;
+  }
+
+  private giveName(file: FileNode, name: string): void {
+    file.addName(name);
+    this.byName.set(name, file);
+  }
+
+  /** The name `from` of a file becomes `to`. */
+  private moveName(file: FileNode, from: string, to: string): void {
+    this.byName.delete(from);
+    this.renameIn(file, from, to);
+    this.byName.set(to, file);
+  }
+
+  private renameIn(file: FileNode, from: string, to: string): void {
+    file.names.delete(from);
+    file.addName(to);
+  }
+
+  private unindexNames(file: FileNode): void {
+    for (const name of file.names) if (this.byName.get(name) === file) this.byName.delete(name);
+  }
+
+  private unindexInode(file: FileNode): void {
+    if (file.inodeKey !== null && this.byInode.get(file.inodeKey) === file) this.byInode.delete(file.inodeKey);
+  }
+}
+
+/** A path as the process named it, made absolute against its cwd or the directory fd, when those are known. */
+export function resolveName(task: Task, dir: DirRef, path: string): string {
+  if (path.startsWith('/')) return normalizePath(path);
+  let base: string | null;
+  if (dir.fd === 'cwd') base = task.group.cwd ?? dir.hint ?? null;
+  else base = task.fds.fds.get(dir.fd)?.file?.displayName ?? dir.hint ?? null;
+  if (base === null || !base.startsWith('/')) return normalizePath(path);
+  return normalizePath(`${base}/${path}`);
+}
+
+export function chdir(task: Task, event: ChdirEvent): void {
+  if (event.path !== undefined) task.group.cwd = resolveName(task, { fd: 'cwd' }, event.path);
+  else if (event.fd !== undefined) task.group.cwd = task.fds.fds.get(event.fd)?.file?.displayName ?? event.fdHint ?? task.group.cwd;
+}
+
+/** An open relative to the cwd printed with -y shows the cwd itself. */
+export function learnCwd(task: Task, dir: DirRef): void {
+  if (dir.fd === 'cwd' && dir.hint !== undefined) task.group.cwd = dir.hint;
+}
+
+/** Lexical normalisation: "//" → "/", "/./" → "/", "a/../" → "". */
+export function normalizePath(path: string): string {
+  if (path.indexOf('//') < 0 && path.indexOf('/.') < 0 && !path.startsWith('.')) return path;
+  const absolute = path.startsWith('/');
+  const parts: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (parts.length > 0 && parts[parts.length - 1] !== '..') parts.pop();
+      else if (!absolute) parts.push('..');
+      continue;
+    }
+    parts.push(part);
+  }
+  const joined = parts.join('/');
+  return absolute ? `/${joined}` : joined === '' ? '.' : joined;
+}
+
+/** The physical lines an event was read from (two for an unfinished/resumed pair). */
+function evidenceLines(event: EventBase): EvidenceLine[] {
+  const texts = event.raw.split('\n');
+  const numbers = event.lines ?? [event.place.line];
+  const tid = event.tid === 0 ? null : event.tid;
+  return texts.map((text, index) => ({ file: event.place.file, line: numbers[index] ?? event.place.line, text, time: event.time, tid }));
+}
+
+function inodeKey(inode: Inode): string {
+  return `${inode.dev}:${inode.ino}`;
+}

@@ -1,0 +1,171 @@
+// Findings, decided as soon as they are decidable and resolved later: the
+// rules that decide them, the file whose life is their evidence, and the
+// changes one call into the engine produced, for live views.
+import type { EventBase, MmapEvent } from '../parse/events.js';
+import { pageEnd } from './address-space.js';
+import { benignRuleFor } from './benign.js';
+import type { FileNode } from './files.js';
+import { hex, SEVERITY_OF, type At, type EvidenceLine, type Finding, type FindingKind, type Resolution } from './findings.js';
+import type { MappingState, PendingOrphan, Space } from './mappings.js';
+
+/** `updated`: a fact of a finding changed after it was decided (its pid, once the trace named the process). */
+export type EngineChange = { type: 'decided'; finding: Finding } | { type: 'resolved'; finding: Finding } | { type: 'updated'; finding: Finding };
+
+const NO_CHANGES: EngineChange[] = [];
+
+export class FindingLog {
+  /** Every finding, in the order decided: `F1`, `F2`, … */
+  private readonly all: Finding[] = [];
+  private readonly fileOf = new WeakMap<Finding, FileNode>();
+  /** When each finding was decided, in trace seconds: the start of its delay. */
+  private readonly decidedSeconds = new WeakMap<Finding, number>();
+  /** What the current call into the engine changed. */
+  private changes: EngineChange[] = NO_CHANGES;
+
+  /** A call into the engine begins: nothing changed yet. */
+  begin(): void {
+    this.changes = NO_CHANGES;
+  }
+
+  /** What changed since `begin`. */
+  changed(): EngineChange[] {
+    return this.changes;
+  }
+
+  findings(): readonly Finding[] {
+    return this.all;
+  }
+
+  /** The file's life so far, for a finding's evidence. */
+  evidenceOf(finding: Finding): EvidenceLine[] {
+    return this.fileOf.get(finding)?.evidence() ?? finding.evidence;
+  }
+
+  decidedSecondsOf(finding: Finding): number | null {
+    return this.decidedSeconds.get(finding) ?? null;
+  }
+
+  /** The file's last name went: each of its live mappings outlives it. */
+  unlinked(file: FileNode, event: EventBase): void {
+    const unlinkedAt = atOf(event);
+    for (const mapping of file.records) {
+      if (mapping.remapFinding !== null && mapping.remapFinding.unlinkedAt === null) mapping.remapFinding.unlinkedAt = unlinkedAt;
+      if (mapping.unlinkFinding === null) mapping.unlinkFinding = this.decide('unlinked-while-mapped', mapping, { unlinkedAt }, event.seconds);
+    }
+  }
+
+  /**
+   * The resize signature: mapped, size changed, mapped again (this mmap),
+   * the old mapping still live in the same address space.
+   */
+  remapped(file: FileNode, space: Space, event: MmapEvent, remappedAt: At): void {
+    for (const old of file.records) {
+      if (old.space !== space || old.remapFinding !== null || old.seq >= file.sizeChangeSeq) continue;
+      // A window onto another part of the file (a mapper that grows by chunks) is not a remap.
+      if (old.offset >= event.offset + event.length || event.offset >= old.offset + old.length) continue;
+      old.remapFinding = this.decide('remapped-without-unmap', old, { remappedAt, newAddress: hex(event.address) }, event.seconds);
+    }
+  }
+
+  /** A mapping of a file already gone was seen to live on (see PendingOrphan). */
+  decidePending(mapping: MappingState, pending: PendingOrphan): void {
+    const finding = this.decide('unlinked-while-mapped', mapping, { unlinkedAt: pending.unlinkedAt }, pending.unlinkedSeconds);
+    finding.note ??= pending.note;
+    mapping.unlinkFinding = finding;
+  }
+
+  resolve(finding: Finding, how: Resolution, event: EventBase | null): void {
+    const decidedSeconds = this.decidedSecondsOf(finding);
+    if (finding.resolution !== null) return;
+    finding.resolution = how;
+    finding.resolvedAt = event === null ? null : atOf(event);
+    if (event !== null && event.seconds !== null && decidedSeconds !== null) {
+      finding.delayMs = Math.round((event.seconds - decidedSeconds) * 1e6) / 1e3;
+    }
+    const file = this.fileOf.get(finding);
+    if (file !== undefined) finding.evidence = file.evidence();
+    this.push({ type: 'resolved', finding });
+  }
+
+  /** The trace ended: every finding not resolved yet is still mapped. */
+  resolveRemaining(): void {
+    for (const finding of this.all) {
+      if (finding.resolution === null) this.resolve(finding, 'still-mapped', null);
+    }
+  }
+
+  /** Findings already out (live views, NDJSON) hear of the new pid. */
+  renumber(from: number, to: number): void {
+    for (const finding of this.all) {
+      if (finding.pid !== from) continue;
+      finding.pid = to;
+      this.push({ type: 'updated', finding });
+    }
+  }
+
+  private decide(kind: FindingKind, mapping: MappingState, fields: Partial<Finding>, seconds: number | null): Finding {
+    const file = mapping.file;
+    const held = stillMapped(mapping);
+    const finding: Finding = {
+      id: `F${this.all.length + 1}`,
+      kind,
+      severity: SEVERITY_OF[kind],
+      pid: mapping.space.ownerTgid,
+      path: file.displayName,
+      names: [...file.history],
+      address: hex(held.address),
+      length: held.length,
+      mappedAt: mapping.mappedAt,
+      unlinkedAt: null,
+      remappedAt: null,
+      newAddress: null,
+      resolution: null,
+      resolvedAt: null,
+      delayMs: null,
+      confirmedByMaps: null,
+      evidence: file.evidence(),
+      note: null,
+      ...fields,
+    };
+    if (held.ranges !== undefined) {
+      finding.ranges = held.ranges;
+      finding.mapped = { address: hex(mapping.address), length: mapping.length };
+    }
+    const benign = benignRuleFor(file.displayName);
+    if (benign !== null) {
+      finding.note = benign.note;
+      finding.severity = 'info';
+    }
+    file.findingRefs++;
+    this.fileOf.set(finding, file);
+    if (seconds !== null) this.decidedSeconds.set(finding, seconds);
+    this.all.push(finding);
+    this.push({ type: 'decided', finding });
+    return finding;
+  }
+
+  private push(change: EngineChange): void {
+    if (this.changes === NO_CHANGES) this.changes = [];
+    this.changes.push(change);
+  }
+}
+
+/** A moment of the trace, as a finding places it. */
+export function atOf(event: EventBase): At {
+  const at: At = { file: event.place.file, line: event.place.line, time: event.time, seconds: event.seconds, tid: event.tid };
+  if (event.comm !== undefined) at.comm = event.comm;
+  return at;
+}
+
+/**
+ * What a mapping still holds: mmap's own address and length while it is
+ * whole; once partial munmaps cut it, its pieces (page-rounded, as /proc
+ * shows them), even if one piece is left.
+ */
+function stillMapped(mapping: MappingState): { address: number; length: number; ranges?: { address: string; length: number }[] } {
+  const pieces = mapping.space.piecesOf(mapping);
+  const whole = pieces.length === 1 && pieces[0]!.start === mapping.address && pieces[0]!.end === pageEnd(mapping.address, mapping.length);
+  if (pieces.length === 0 || whole) return { address: mapping.address, length: mapping.length };
+  const length = pieces.reduce((sum, piece) => sum + piece.end - piece.start, 0);
+  return { address: pieces[0]!.start, length, ranges: pieces.map((piece) => ({ address: hex(piece.start), length: piece.end - piece.start })) };
+}

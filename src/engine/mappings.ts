@@ -1,0 +1,266 @@
+// Address spaces and the file mappings live in them: mmap (MAP_FIXED
+// replaces), munmap (a partial one splits), mremap (moves, resizes), a fork's
+// copy, and the release at exec and exit. Anonymous mappings are not kept, but
+// they still evict what they replace. Munmap takes effect at its entry.
+import { MAP_ANONYMOUS, MAP_FIXED, MREMAP_DONTUNMAP, type EventBase, type Inode, type MmapEvent, type MremapEvent, type MunmapEvent } from '../parse/events.js';
+import { AddressSpace, pageEnd } from './address-space.js';
+import type { Counters } from './counters.js';
+import type { Fds } from './fds.js';
+import type { FileNode, Files } from './files.js';
+import { atOf, type FindingLog } from './finding-log.js';
+import type { At, Finding, Resolution } from './findings.js';
+import type { Task } from './tasks.js';
+
+/** One mmap's result and the findings about it. */
+export interface MappingState {
+  id: number;
+  file: FileNode;
+  space: Space;
+  /** What mmap returned (moved by mremap while the mapping is whole). */
+  address: number;
+  length: number;
+  offset: number;
+  /** Engine sequence number of the mmap, to order it against size changes. */
+  seq: number;
+  /** Live pieces; the mapping is gone when this reaches 0. */
+  pieces: number;
+  mappedAt: At | null;
+  unlinkFinding: Finding | null;
+  remapFinding: Finding | null;
+  /** A mapping of a file already gone whose finding waits to see the mapping live on (see PendingOrphan). */
+  pendingOrphan: PendingOrphan | null;
+}
+
+export type Space = AddressSpace<MappingState>;
+
+/**
+ * A mapping of a deleted file that the engine did not see orphaned: one in the
+ * start snapshot of an attached capture, or one a fork copied into a child.
+ * Its finding is decided only once the mapping is seen to live on (unmapped,
+ * released at exit, or still there at the end), because a snapshot can hold
+ * a mapping that the trace then shows being made (the snapshot was read after
+ * the attach), and a forked child that execs at once never uses what it inherited.
+ */
+export interface PendingOrphan {
+  origin: 'snapshot' | 'fork';
+  unlinkedAt: At | null;
+  unlinkedSeconds: number | null;
+  note: string;
+}
+
+/** Why mappings went away: a pending orphan is dropped for some causes and decided for others. */
+type Release = 'munmap' | 'replaced' | 'exec' | 'exit';
+
+/** A mapping that existed before the trace: a line of a bundle's maps-start.txt. */
+export interface SeedMapping {
+  start: number;
+  end: number;
+  offset: number;
+  path: string;
+  deleted: boolean;
+  inode?: Inode;
+  place: { file: string; line: number };
+  text: string;
+}
+
+export interface MappingStats {
+  liveMappings: number;
+  deletedMappings: number;
+  deletedBytes: number;
+}
+
+/** How many ranges reused by a non-fixed mmap are remembered per space while their munmap is awaited. */
+const MAX_UNMAPS_IN_FLIGHT = 64;
+
+export class Mappings {
+  /** Mappings whose PendingOrphan waits to be decided. */
+  private readonly pendingOrphans = new Set<MappingState>();
+  /** Per space, start → end of ranges whose munmap is still to be printed (see expectUnmapsInFlight). */
+  private readonly unmapsInFlight = new WeakMap<Space, Map<number, number>>();
+
+  constructor(
+    private readonly counters: Counters,
+    private readonly files: Files,
+    private readonly fds: Fds,
+    private readonly log: FindingLog,
+    /** Lines are in entry-time order (merged strace -ff files). */
+    private readonly entryOrdered: boolean,
+  ) {}
+
+  newSpace(ownerTgid: number): Space {
+    return new AddressSpace<MappingState>(this.counters.nextId(), ownerTgid);
+  }
+
+  mmap(task: Task, event: MmapEvent): void {
+    const space = task.space;
+    const end = pageEnd(event.address, event.length);
+    // MAP_FIXED replaces what was there; a non-fixed mmap that returns a live
+    // range proves that range was unmapped already (a munmap in flight).
+    const replaced = space.removeRange(event.address, end);
+    if (this.entryOrdered && (event.flags & MAP_FIXED) === 0) this.expectUnmapsInFlight(space, replaced);
+    this.settle(replaced, 'unmapped', event, 'replaced');
+    if (event.fd < 0 || (event.flags & MAP_ANONYMOUS) !== 0) return;
+    const file = this.fds.fileOfFd(task, event.fd, event.fdHint, event.inode);
+    if (file === null) return;
+    file.note(event);
+    const mappedAt = atOf(event);
+    this.log.remapped(file, space, event, mappedAt);
+    this.add(space, file, event.address, event.length, event.offset, mappedAt, end);
+  }
+
+  munmap(space: Space, event: MunmapEvent): void {
+    const end = pageEnd(event.address, event.length);
+    if (this.consumeUnmapInFlight(space, event.address, end)) return;
+    const touched = space.removeRange(event.address, end);
+    for (const file of new Set(touched.map((mapping) => mapping.file))) file.note(event);
+    this.settle(touched, 'unmapped', event, 'munmap');
+  }
+
+  mremap(space: Space, event: MremapEvent): void {
+    const oldEnd = pageEnd(event.oldAddress, event.oldLength);
+    const newEnd = pageEnd(event.newAddress, event.newLength);
+    const moved = space.pieces.find((piece) => piece.start < oldEnd && piece.end > event.oldAddress)?.record;
+    const touched: MappingState[] = [];
+    if ((event.flags & MREMAP_DONTUNMAP) === 0) touched.push(...space.removeRange(event.oldAddress, oldEnd));
+    touched.push(...space.removeRange(event.newAddress, newEnd));
+    if (moved !== undefined) {
+      // Same mapping, new place: its findings follow it.
+      if (moved.address === event.oldAddress && moved.pieces === 0) {
+        moved.address = event.newAddress;
+        moved.length = event.newLength;
+      }
+      space.insert({ start: event.newAddress, end: newEnd, record: moved });
+      moved.file.records.add(moved);
+      moved.file.note(event);
+    }
+    this.settle(touched, 'unmapped', event, 'munmap');
+  }
+
+  /** The mappings that existed before the trace; those of files already deleted wait to be seen living on. */
+  seed(space: Space, seeds: readonly SeedMapping[]): void {
+    for (const seed of seeds) {
+      const file = this.files.seeded(seed);
+      file.note({ place: seed.place, time: null, seconds: null, tid: 0, raw: seed.text });
+      const at: At = { file: seed.place.file, line: seed.place.line, time: null, tid: null };
+      const mapping = this.add(space, file, seed.start, seed.end - seed.start, seed.offset, at, seed.end);
+      if (!seed.deleted) continue;
+      this.awaitOrphan(mapping, {
+        origin: 'snapshot',
+        unlinkedAt: null,
+        unlinkedSeconds: null,
+        note: 'The file was already deleted when the capture started (maps at start); its unlink is not in the trace.',
+      });
+    }
+  }
+
+  /** A fork without CLONE_VM: the child's space holds a copy of every mapping, one per mapping however many pieces it has. */
+  fork(parent: Space, childTgid: number, parentTgid: number): Space {
+    const space = this.newSpace(childTgid);
+    const copies = new Map<MappingState, MappingState>();
+    for (const piece of parent.pieces) {
+      const source = piece.record;
+      const known = copies.get(source);
+      if (known !== undefined) {
+        space.insert({ start: piece.start, end: piece.end, record: known });
+        continue;
+      }
+      const copy = this.add(space, source.file, piece.start, source.length, source.offset, source.mappedAt, piece.end, source.address);
+      copies.set(source, copy);
+      copy.seq = source.seq;
+      const orphan = source.unlinkFinding ?? source.pendingOrphan;
+      if (!source.file.gone || orphan === null) continue;
+      this.awaitOrphan(copy, {
+        origin: 'fork',
+        unlinkedAt: orphan.unlinkedAt,
+        unlinkedSeconds: source.unlinkFinding !== null ? this.log.decidedSecondsOf(source.unlinkFinding) : (source.pendingOrphan?.unlinkedSeconds ?? null),
+        note: `Inherited by fork from process ${parentTgid}, whose mapping of this file outlived it too.`,
+      });
+    }
+    return space;
+  }
+
+  /** A task stopped using the space (exit, exec): the last one out releases every mapping. */
+  release(space: Space, event: EventBase | null, cause: 'exec' | 'exit'): void {
+    space.users--;
+    if (space.users <= 0) this.settle(space.clear(), 'process-exited', event, cause);
+  }
+
+  /** The trace ended: every mapping of a deleted file still waiting lived on to the end. */
+  decidePendingOrphans(): void {
+    for (const mapping of this.pendingOrphans) {
+      if (mapping.pendingOrphan !== null) this.log.decidePending(mapping, mapping.pendingOrphan);
+      mapping.pendingOrphan = null;
+    }
+    this.pendingOrphans.clear();
+  }
+
+  private add(space: Space, file: FileNode, address: number, length: number, offset: number, mappedAt: At | null, end: number, originalAddress = address): MappingState {
+    const mapping: MappingState = {
+      id: this.counters.nextId(), file, space, address: originalAddress, length, offset, seq: this.counters.seq, pieces: 0,
+      mappedAt, unlinkFinding: null, remapFinding: null, pendingOrphan: null,
+    };
+    space.insert({ start: address, end, record: mapping });
+    file.records.add(mapping);
+    return mapping;
+  }
+
+  private awaitOrphan(mapping: MappingState, pending: PendingOrphan): void {
+    mapping.pendingOrphan = pending;
+    this.pendingOrphans.add(mapping);
+  }
+
+  /** Mappings that lost pieces: those with none left are gone, and so are their findings. */
+  private settle(mappings: readonly MappingState[], how: Resolution, event: EventBase | null, cause: Release): void {
+    for (const mapping of mappings) {
+      if (mapping.pieces > 0) continue;
+      if (!mapping.file.records.delete(mapping)) continue;
+      const pending = mapping.pendingOrphan;
+      if (pending !== null) {
+        this.pendingOrphans.delete(mapping);
+        mapping.pendingOrphan = null;
+        // An exec drops what a fork copied unused; a snapshot mapping that a traced mmap makes anew was that very mapping.
+        const unused = cause === 'exec' || (cause === 'replaced' && pending.origin === 'snapshot');
+        if (!unused) this.log.decidePending(mapping, pending);
+      }
+      if (mapping.unlinkFinding !== null) this.log.resolve(mapping.unlinkFinding, how, event);
+      if (mapping.remapFinding !== null) this.log.resolve(mapping.remapFinding, how, event);
+      this.files.forgetIfUnused(mapping.file);
+    }
+  }
+
+  /**
+   * A non-fixed mmap returned a range that was still live: its munmap had
+   * happened in the kernel but is printed later (merged -ff traces carry entry
+   * times). Remember the old ranges so that late munmap does not remove the
+   * new mapping.
+   */
+  private expectUnmapsInFlight(space: Space, replaced: readonly MappingState[]): void {
+    const pending = this.unmapsInFlight.get(space) ?? new Map<number, number>();
+    for (const mapping of replaced) pending.set(mapping.address, pageEnd(mapping.address, mapping.length));
+    while (pending.size > MAX_UNMAPS_IN_FLIGHT) pending.delete(pending.keys().next().value as number);
+    if (pending.size > 0) this.unmapsInFlight.set(space, pending);
+  }
+
+  private consumeUnmapInFlight(space: Space, start: number, end: number): boolean {
+    const pending = this.unmapsInFlight.get(space);
+    if (pending?.get(start) !== end) return false;
+    pending.delete(start);
+    return true;
+  }
+}
+
+/** What the live mappings of these spaces hold, and how much of it is of deleted files. */
+export function measure(spaces: Iterable<Space>): MappingStats {
+  let liveMappings = 0;
+  let deletedMappings = 0;
+  let deletedBytes = 0;
+  for (const space of spaces) {
+    liveMappings += space.liveCount;
+    for (const piece of space.pieces) {
+      if (!piece.record.file.gone) continue;
+      deletedMappings++;
+      deletedBytes += piece.end - piece.start;
+    }
+  }
+  return { liveMappings, deletedMappings, deletedBytes };
+}

@@ -1,0 +1,298 @@
+// Threads and thread groups: which address space and fd table each thread
+// uses, from clone flags (CLONE_THREAD/CLONE_VM/CLONE_FILES), bundle metadata
+// or the tgid bpftrace prints; execve and exit. Threads that ran before an
+// attach are taken as one process whose members show up one by one.
+import { CLONE_FILES, CLONE_THREAD, CLONE_VM, type EventBase, type ExecEvent, type ThreadExitEvent, type TraceEvent } from '../parse/events.js';
+import { FdTable, type Fds } from './fds.js';
+import type { FindingLog } from './finding-log.js';
+import type { Mappings, Space } from './mappings.js';
+
+/** What a capture or the user says about processes, where the trace cannot. */
+export interface ProcessHints {
+  /** tid → tgid, from bundle metadata or the tracer. */
+  threadGroups?: ReadonlyMap<number, number>;
+  /** The traced process, when known (bundle metadata): names the group of threads seen without a clone. */
+  rootPid?: number;
+  /**
+   * The pid the user asked about (`analyze --pid`): names the process of the
+   * threads seen without their clone (an attach trace) when its leader never shows.
+   */
+  pidHint?: number;
+}
+
+export interface Group {
+  tgid: number;
+  tasks: Set<Task>;
+  /** False for threads that existed before the trace (attach): their exit does not end the process. */
+  membershipKnown: boolean;
+  /** The leader's tid is known to be `tgid`: its exit marker, printed last, ends the group. */
+  leaderKnown: boolean;
+  /** The process's working directory, once the trace shows it: relative names resolve against it. */
+  cwd: string | null;
+}
+
+export interface Task {
+  tid: number;
+  group: Group;
+  space: Space;
+  fds: FdTable;
+}
+
+/** The threads taken for the process a trace attached to, to name it at the end. */
+class GuessedProcess {
+  group: Group | null = null;
+  lowestTid = Number.MAX_SAFE_INTEGER;
+  count = 0;
+
+  note(group: Group, tid: number): void {
+    this.group = group;
+    this.count++;
+    if (tid < this.lowestTid) this.lowestTid = tid;
+  }
+}
+
+export class Tasks {
+  private readonly byTid = new Map<number, Task>();
+  private readonly groups = new Map<number, Group>();
+  /** Threads whose clone we have not seen are put here: the attached process. */
+  private initialGroup: Group | null = null;
+  private readonly guessed = new GuessedProcess();
+  /** Tasks inside a clone that has not returned yet. */
+  private readonly clonesInFlight = new Set<Task>();
+  /** The first `strace: Process N attached`: the process the trace is about. */
+  private attachedRoot: number | undefined;
+  private processCount = 0;
+  /** What had to be assumed because the trace could not say, in plain words for a report. */
+  private readonly notes: string[] = [];
+
+  constructor(
+    private readonly hints: ProcessHints,
+    private readonly mappings: Mappings,
+    private readonly fds: Fds,
+    private readonly log: FindingLog,
+  ) {}
+
+  get processes(): number {
+    return this.processCount;
+  }
+
+  assumptions(): readonly string[] {
+    return this.notes;
+  }
+
+  has(tid: number): boolean {
+    return this.byTid.has(tid);
+  }
+
+  /** Every address space in use, once each. */
+  spaces(): Set<Space> {
+    return new Set([...this.byTid.values()].map((task) => task.space));
+  }
+
+  noteAttached(tid: number): void {
+    this.attachedRoot ??= tid;
+  }
+
+  /**
+   * A thread never seen before, while a clone is in flight: the clone's child
+   * (printed before its parent's clone returned), or a thread that ran before
+   * an attach. Which one, only the clone's return value says.
+   */
+  awaitsClone(event: TraceEvent): boolean {
+    if (this.clonesInFlight.size === 0 || this.byTid.has(event.tid) || event.tgid !== undefined) return false;
+    return this.hints.threadGroups?.has(event.tid) !== true;
+  }
+
+  taskFor(tid: number, tgid: number | undefined): Task {
+    const known = this.byTid.get(tid);
+    if (known !== undefined) return known;
+    const group = this.groupOfNew(tid, tgid);
+    const sibling = group.tasks.values().next().value as Task | undefined;
+    const task: Task = { tid, group, space: sibling?.space ?? this.mappings.newSpace(group.tgid), fds: sibling?.fds ?? new FdTable() };
+    this.attach(task);
+    return task;
+  }
+
+  /** The captured process of a maps snapshot: its leader is known, its threads only as they show up. */
+  leaderOf(pid: number): Task {
+    if (!this.groups.has(pid)) this.newGroup(pid, false, true);
+    return this.taskFor(pid, pid);
+  }
+
+  cloneStarted(task: Task): void {
+    this.clonesInFlight.add(task);
+  }
+
+  cloneReturned(parent: Task, childTid: number, flags: number): void {
+    this.clonesInFlight.delete(parent);
+    if (childTid <= 0) return; // the clone failed: no child
+    if (this.byTid.has(childTid)) return;
+    let group: Group;
+    if ((flags & CLONE_THREAD) !== 0) group = parent.group;
+    else {
+      group = this.newGroup(childTid, true, true);
+      group.cwd = parent.group.cwd;
+    }
+    const space = (flags & CLONE_VM) !== 0 ? parent.space : this.mappings.fork(parent.space, group.tgid, parent.group.tgid);
+    const fds = (flags & CLONE_FILES) !== 0 ? parent.fds : this.fds.forFork(parent.fds);
+    this.attach({ tid: childTid, group, space, fds });
+  }
+
+  exec(task: Task, event: ExecEvent): void {
+    if (event.formerTid !== undefined && event.formerTid !== task.tid) {
+      const former = this.byTid.get(event.formerTid);
+      if (former !== undefined) this.detach(former, null);
+    }
+    // Every other thread of the group dies; the address space is replaced.
+    for (const other of [...task.group.tasks]) if (other !== task) this.detach(other, null);
+    this.mappings.release(task.space, event, 'exec');
+    task.space = this.mappings.newSpace(task.group.tgid);
+    task.space.users = 1;
+    task.fds = this.fds.forExec(task.fds);
+    // After an execve the caller is the leader and every later thread is cloned in view.
+    task.group.membershipKnown = true;
+    task.group.leaderKnown = task.tid === task.group.tgid;
+  }
+
+  threadExit(task: Task, event: ThreadExitEvent): void {
+    const group = task.group;
+    this.detach(task, event);
+    // The leader's exit is reported only once the whole group is gone.
+    const groupGone = event.groupDead === true || (group.leaderKnown && task.tid === group.tgid) || (group.membershipKnown && group.tasks.size === 0);
+    if (!groupGone) return;
+    for (const other of [...group.tasks]) this.detach(other, event);
+    if (this.groups.get(group.tgid) === group) this.groups.delete(group.tgid);
+    if (this.initialGroup === group) this.initialGroup = null;
+  }
+
+  /** The process known as `from` (printed without a pid) was `to`: its task, group, spaces and findings take the real id. */
+  rename(from: number, to: number): void {
+    const task = rekey(this.byTid, from, to);
+    if (task !== undefined) task.tid = to;
+    const group = rekey(this.groups, from, to);
+    if (group !== undefined) group.tgid = to;
+    for (const space of this.spaces()) if (space.ownerTgid === from) space.ownerTgid = to;
+    this.log.renumber(from, to);
+  }
+
+  /**
+   * The process whose threads ran before the trace began (an attach) and
+   * whose leader never showed itself: named by --pid when that fits, else by
+   * its lowest thread id (a leader's tid is its pid, and it is the first thread).
+   */
+  nameGuessedProcess(): void {
+    const group = this.guessed.group;
+    if (group === null || group.leaderKnown) return;
+    const lowest = this.guessed.lowestTid;
+    const hint = this.hints.pidHint;
+    const fromHint = hint !== undefined && hint <= lowest && (hint === group.tgid || !this.groups.has(hint));
+    const pid = fromHint ? hint : lowest;
+    const tids = this.guessed.count === 1 ? `thread ${lowest}` : `${this.guessed.count} threads (lowest ${lowest})`;
+    this.notes.push(
+      `${tids} ran before the trace began and showed no clone: taken as one process, pid ${pid}` +
+        (fromHint ? ' (from --pid)' : '; its leader made no traced call, so the lowest thread id names it: pass --pid PID to name it yourself') +
+        '. A thread\'s exit is not taken for the process\'s.',
+    );
+    if (pid !== group.tgid) this.renameGroup(group, pid);
+  }
+
+  private renameGroup(group: Group, pid: number): void {
+    const from = group.tgid;
+    if (this.groups.get(from) === group) this.groups.delete(from);
+    group.tgid = pid;
+    this.groups.set(pid, group);
+    for (const task of group.tasks) task.space.ownerTgid = pid;
+    this.log.renumber(from, pid);
+  }
+
+  private groupOfNew(tid: number, tgid: number | undefined): Group {
+    const groupId = tgid ?? this.hints.threadGroups?.get(tid);
+    if (groupId !== undefined) return this.groups.get(groupId) ?? this.newGroup(groupId, groupId === tid, true);
+    // Threads that existed before the trace began (attach, or no -f): one
+    // process, whose members and leader we learn only as they show up. A
+    // trace that starts at an execve learns both there (exec).
+    const root = this.hints.rootPid ?? this.attachedRoot;
+    const rootGroup = root === undefined ? undefined : this.groups.get(root);
+    const group = this.initialGroup ?? rootGroup ?? this.newGroup(root ?? tid, false, root !== undefined || tid === 0);
+    this.initialGroup = group;
+    if (!group.leaderKnown) this.guessed.note(group, tid);
+    return group;
+  }
+
+  private newGroup(tgid: number, membershipKnown: boolean, leaderKnown: boolean): Group {
+    const group: Group = { tgid, tasks: new Set(), membershipKnown, leaderKnown, cwd: null };
+    this.groups.set(tgid, group);
+    this.processCount++;
+    return group;
+  }
+
+  private attach(task: Task): void {
+    task.group.tasks.add(task);
+    task.space.users++;
+    task.fds.users++;
+    this.byTid.set(task.tid, task);
+  }
+
+  private detach(task: Task, event: EventBase | null): void {
+    if (this.byTid.get(task.tid) === task) this.byTid.delete(task.tid);
+    this.clonesInFlight.delete(task);
+    task.group.tasks.delete(task);
+    this.mappings.release(task.space, event, 'exit');
+    this.fds.release(task.fds);
+  }
+}
+
+/** Files the entry under `from` under `to` instead, unless `to` is taken; returns what moved. */
+function rekey<V>(map: Map<number, V>, from: number, to: number): V | undefined {
+  const value = map.get(from);
+  if (value === undefined || map.has(to)) return undefined;
+  map.delete(from);
+  map.set(to, value);
+  return value;
+}
+
+/** How many events of unknown threads may wait for a clone to return before they are taken as they come. */
+const MAX_AWAITING_CLONE = 4096;
+
+/**
+ * Events of a thread never seen before wait while a clone is in flight: taken
+ * for the child of a fork, a thread of the attached process would get an
+ * address space of its own. The clone's return places them.
+ */
+export class CloneWait {
+  private readonly waiting: TraceEvent[] = [];
+
+  constructor(
+    private readonly tasks: Tasks,
+    private readonly applyNow: (event: TraceEvent) => void,
+  ) {}
+
+  /** Apply the event now, or hold it until a clone returns. */
+  offer(event: TraceEvent): void {
+    if (this.mustWait(event)) this.waiting.push(event);
+    else this.applyNow(event);
+    if (event.kind === 'clone' && this.waiting.length > 0) this.replay(false);
+  }
+
+  /** The trace ended: whatever waits is taken as it comes. */
+  flush(): void {
+    this.replay(true);
+  }
+
+  private mustWait(event: TraceEvent): boolean {
+    if (!this.tasks.awaitsClone(event)) return false;
+    if (this.waiting.length >= MAX_AWAITING_CLONE) {
+      this.replay(true);
+      return false;
+    }
+    return true;
+  }
+
+  private replay(force: boolean): void {
+    const waiting = this.waiting.splice(0);
+    for (const event of waiting) {
+      if (!force && this.mustWait(event)) this.waiting.push(event);
+      else this.applyNow(event);
+    }
+  }
+}
