@@ -60,6 +60,9 @@ function renderInline(inline: Inline, where: Where): string {
     }
     case 'code':
       return inline.text === '' ? '' : `{{${escapeJira(inline.text, where)}}}`;
+    case 'link':
+      // Text and address are plain by construction (document.ts `link`): Jira shows and links the key as is.
+      return `[${inline.text}|${inline.url}]`;
     default:
       return assertNever(inline);
   }

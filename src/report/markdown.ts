@@ -50,6 +50,8 @@ function renderInline(inline: Inline, inTable: boolean): string {
     }
     case 'code':
       return codeSpan(escapeControl(inline.text), inTable);
+    case 'link':
+      return `[${escapeMarkdown(inline.text)}](${inline.url})`;
     default:
       return assertNever(inline);
   }

@@ -4,7 +4,7 @@
 import { FINDING_KINDS, SEVERITY_OF, type At, type Finding, type FindingKind } from '../engine/findings.js';
 import type { BundleMeta } from '../ingest/bundle.js';
 import { filePattern } from '../parse/maps.js';
-import { code, heading, paragraph, strong, table, text, type Block, type Cell, type Inline } from './document.js';
+import { apacheIssue, code, heading, paragraph, strong, table, text, type Block, type Cell, type Inline } from './document.js';
 import {
   BENIGN, bySeverity, describePlace, headline, HELD_WHEN_UNLINKED, heldWhenUnlinked, isStillMapped, kindAndSeverity, mappingView, rangesText,
   remapText, resolutionText, SEVERITY_WORD, STILL_MAPPED_AT_THE_END, type MappingView,
@@ -176,9 +176,9 @@ function diagnosisBlocks(report: Report): Block[] {
       paragraph(
         strong('Kafka index files. '),
         text('This is the known Kafka bug: AbstractIndex.resize() maps an index file again without unmapping the old MappedByteBuffer, which lives until a garbage collection. See '),
-        code('KAFKA-7442'),
+        apacheIssue('KAFKA-7442'),
         text(' and '),
-        code('KAFKA-19390'),
+        apacheIssue('KAFKA-19390'),
         text('; KAFKA-19390 fixed resize() in July 2025 (it always unmaps, under a lock around buffer reads) and was backported to the 3.9 and 4.0 lines. Upgrade the brokers to a release that contains that fix; until then, watch the deleted mappings in /proc/PID/maps against vm.max_map_count.'),
       ),
     );
