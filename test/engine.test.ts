@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine/engine.js';
-import { readStrace, runEngine, trace } from './helpers.js';
+import { readStrace, runEngine, trace } from './support/trace-text.js';
 
-// The pre-fix Kafka index life cycle (reference/KAFKA-INDEX-LIFECYCLE.md), in
+// The pre-fix Kafka index life cycle (docs/kafka-index-lifecycle.md), in
 // the shape JDK 17 prints under strace -f -ttt.
 const LEAKY = trace`
   5958 1795544190.000001 openat(AT_FDCWD, "/kafka-logs/t-0/00000000000000000000.index", O_RDWR|O_CREAT, 0666) = 41

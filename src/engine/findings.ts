@@ -1,8 +1,8 @@
-// Findings as the report schema `orphanmap/report@1` names them (DESIGN.md).
+// Findings as the report schema `orphanmap/report@1` names them (docs/report.md).
 // The field names are a public contract: scripts and jq users depend on them.
 
 export type FindingKind = 'unlinked-while-mapped' | 'remapped-without-unmap';
-/** `info` marks a finding known to be benign (the JVM's hsperfdata file at exit). */
+/** `info` marks a finding known to be benign: a rule of benign.ts names why (`benignRuleFor`). */
 export type Severity = 'error' | 'warning' | 'info';
 export type Resolution = 'unmapped' | 'process-exited' | 'still-mapped';
 
