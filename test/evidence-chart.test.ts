@@ -102,6 +102,14 @@ describe('deletedSeries', () => {
     expect(series.unlinks).toEqual([{ t: 1, id: 'F1', benign: true }]);
   });
 
+  it('ends each axis a step above its peak, even a peak a few bytes short of a tick (lengths not page-rounded)', () => {
+    // Eight Kafka timeindex-like mappings of 10 MiB less 4 bytes: 80 MiB less 32 bytes.
+    const findings = Array.from({ length: 8 }, (_, k) => orphan(`F${k + 1}`, k + 1, { resolution: 'still-mapped', at: null }, 10 * 1024 * 1024 - 4));
+    const svg = renderChart({ title: 't', subtitle: 's', series: deletedSeries(findings, { first: 0, last: 10 }), limit: null });
+    expect(svg.match(/>[0-9.]+ MiB</g)).toEqual(['>0 MiB<', '>20 MiB<', '>40 MiB<', '>60 MiB<', '>80 MiB<', '>100 MiB<']);
+    expect(svg).toContain('>10</text>');
+  });
+
   it('picks ticks of 1, 2, 2.5 or 5 times a power of ten (whole numbers for counts)', () => {
     expect(niceStep(0.3, 8)).toBe(0.05);
     expect(niceStep(300, 8)).toBe(50);

@@ -149,7 +149,8 @@ function mainPanel(series: DeletedSeries): string[] {
   const unitIndex = peakBytes <= 0 ? 2 : Math.min(BYTE_UNITS.length - 1, Math.floor(Math.log(peakBytes) / Math.log(1024)));
   const unitBytes = 1024 ** unitIndex;
   const bytesStep = niceStep(Math.max(peakBytes / unitBytes, 1e-9), 5);
-  const bytesTop = (Math.floor(peakBytes / unitBytes / bytesStep + 1e-9) + 1) * bytesStep;
+  // 79.99 MiB (lengths not page-rounded) must get the same room above as 80.
+  const bytesTop = (Math.floor(peakBytes / unitBytes / bytesStep + 0.05) + 1) * bytesStep;
   const yBytes = linear(0, bytesTop * unitBytes, bottom, top);
 
   const out: string[] = [];
