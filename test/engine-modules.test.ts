@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { benignRuleFor } from '../src/engine/benign.js';
 import { normalizePath } from '../src/engine/engine.js';
-import { runEngine, trace } from './support/trace-text.js';
+import { runEngine, trace } from './helpers.js';
 
 describe('benign rules: one named place', () => {
   it('names the JVM hsperfdata file, with the note a report prints', () => {

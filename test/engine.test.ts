@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { benignRuleFor } from '../src/engine/benign.js';
 import { Engine } from '../src/engine/engine.js';
-import { readStrace, runEngine, trace } from './support/trace-text.js';
+import { readStrace, runEngine, trace } from './helpers.js';
 
 // The pre-fix Kafka index life cycle (docs/kafka-index-lifecycle.md), in
 // the shape JDK 17 prints under strace -f -ttt.
