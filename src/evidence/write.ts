@@ -90,9 +90,8 @@ export function evidenceFiles(report: Report, inputs: EvidenceInputs): EvidenceF
     what: shown.environment === null ? 'how the evidence was made (the input was not a capture bundle: no host facts)' : 'the capture\'s host, process and tracer (meta.json) and how the evidence was made',
     content: `${JSON.stringify(environmentJson(shown, { orphanmapVersion: inputs.version, node: process.version, command }), null, 2)}\n`,
   });
-  files.push({ name: 'README.txt', what: 'this list', content: '' });
-  const readme = files[files.length - 1]!;
-  readme.content = readmeText(shown, files, command, inputs.redact);
+  const readme = { name: 'README.txt', what: 'this list' };
+  files.push({ ...readme, content: readmeText(shown, [...files, readme], command, inputs.redact) });
   return files;
 }
 
