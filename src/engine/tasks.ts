@@ -98,6 +98,13 @@ export class Tasks {
    * (printed before its parent's clone returned), or a thread that ran before
    * an attach. Which one, only the clone's return value says.
    */
+  /** The return of a clone whose start was seen: what the waiting events wait for. */
+  returnsCloneInFlight(event: TraceEvent): boolean {
+    if (event.kind !== 'clone') return false;
+    const parent = this.byTid.get(event.tid);
+    return parent !== undefined && this.clonesInFlight.has(parent);
+  }
+
   awaitsClone(event: TraceEvent): boolean {
     if (this.clonesInFlight.size === 0 || this.byTid.has(event.tid) || event.tgid !== undefined) return false;
     return this.hints.threadGroups?.has(event.tid) !== true;
@@ -251,13 +258,17 @@ function rekey<V>(map: Map<number, V>, from: number, to: number): V | undefined 
   return value;
 }
 
-/** How many events of unknown threads may wait for a clone to return before they are taken as they come. */
+/** How many events may wait for a clone to return before they are taken as they come. */
 const MAX_AWAITING_CLONE = 4096;
 
 /**
  * Events of a thread never seen before wait while a clone is in flight: taken
  * for the child of a fork, a thread of the attached process would get an
- * address space of its own. The clone's return places them.
+ * address space of its own. The clone's return places them. Once one event
+ * waits, every later one waits behind it (the return of a clone in flight
+ * excepted), so that
+ * the trace's order holds: a waiting thread's mmap stays before a known
+ * thread's unlink of the same file.
  */
 export class CloneWait {
   private readonly waiting: TraceEvent[] = [];
@@ -269,9 +280,15 @@ export class CloneWait {
 
   /** Apply the event now, or hold it until a clone returns. */
   offer(event: TraceEvent): void {
-    if (this.mustWait(event)) this.waiting.push(event);
-    else this.applyNow(event);
-    if (event.kind === 'clone' && this.waiting.length > 0) this.replay(false);
+    if (this.waiting.length >= MAX_AWAITING_CLONE) this.replay(true);
+    const queueNonEmpty = this.waiting.length > 0;
+    const releases = this.tasks.returnsCloneInFlight(event);
+    if (!releases && (queueNonEmpty || this.tasks.awaitsClone(event))) {
+      this.waiting.push(event);
+      return;
+    }
+    this.applyNow(event);
+    if (releases && queueNonEmpty) this.replay(false);
   }
 
   /** The trace ended: whatever waits is taken as it comes. */
@@ -279,20 +296,15 @@ export class CloneWait {
     this.replay(true);
   }
 
-  private mustWait(event: TraceEvent): boolean {
-    if (!this.tasks.awaitsClone(event)) return false;
-    if (this.waiting.length >= MAX_AWAITING_CLONE) {
-      this.replay(true);
-      return false;
-    }
-    return true;
-  }
-
+  /** In trace order, up to the first event that must still wait; it and all after it wait on. */
   private replay(force: boolean): void {
     const waiting = this.waiting.splice(0);
-    for (const event of waiting) {
-      if (!force && this.mustWait(event)) this.waiting.push(event);
-      else this.applyNow(event);
+    let index = 0;
+    for (; index < waiting.length; index++) {
+      const event = waiting[index]!;
+      if (!force && this.tasks.awaitsClone(event)) break;
+      this.applyNow(event);
     }
+    if (index < waiting.length) this.waiting.push(...waiting.slice(index));
   }
 }
