@@ -94,3 +94,18 @@ describe('partial munmaps and MAP_FIXED over a file mapping', () => {
     expect(seen).toEqual(expected);
   });
 });
+
+describe('one time value per line (issue #10, item 6)', () => {
+  it('every evidence line carries the time printed on that very line of the trace, resumed lines included', () => {
+    const trace = join(TRACES, 'f-o-ttt-T-y', 'trace.txt');
+    const lines = readFileSync(trace, 'utf8').split('\n');
+    const result = runCli(['analyze', trace, '--format', 'json']);
+    const findings = (JSON.parse(result.stdout) as { findings: Finding[] }).findings;
+    const evidence = findings.flatMap((finding) => finding.evidence);
+    expect(evidence.some((line) => line.text.includes(' resumed>'))).toBe(true);
+    for (const line of evidence) {
+      expect(line.time, `${line.file}:${line.line}`).not.toBeNull();
+      expect(lines[line.line - 1], `${line.file}:${line.line}`).toContain(` ${line.time!} `);
+    }
+  });
+});

@@ -301,7 +301,8 @@ function evidenceLines(event: EventBase): EvidenceLine[] {
   const texts = event.raw.split('\n');
   const numbers = event.lines ?? [event.place.line];
   const tid = event.tid === 0 ? null : event.tid;
-  return texts.map((text, index) => ({ file: event.place.file, line: numbers[index] ?? event.place.line, text, time: event.time, tid }));
+  // Each physical line with its own time: a `<... resumed>` line is found in the trace by the time printed on it.
+  return texts.map((text, index) => ({ file: event.place.file, line: numbers[index] ?? event.place.line, text, time: event.lineTimes?.[index] ?? event.time, tid }));
 }
 
 function inodeKey(inode: Inode): string {

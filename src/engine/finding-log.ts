@@ -49,7 +49,10 @@ export class FindingLog {
   unlinked(file: FileNode, event: EventBase): void {
     const unlinkedAt = atOf(event);
     for (const mapping of file.records) {
-      if (mapping.remapFinding !== null && mapping.remapFinding.unlinkedAt === null) mapping.remapFinding.unlinkedAt = unlinkedAt;
+      if (mapping.remapFinding !== null && mapping.remapFinding.unlinkedAt === null) {
+        mapping.remapFinding.unlinkedAt = unlinkedAt;
+        this.push({ type: 'updated', finding: mapping.remapFinding });
+      }
       if (mapping.unlinkFinding === null) mapping.unlinkFinding = this.decide('unlinked-while-mapped', mapping, { unlinkedAt }, event.seconds);
     }
   }

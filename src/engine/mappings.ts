@@ -141,7 +141,7 @@ export class Mappings {
     for (const seed of seeds) {
       const file = this.files.seeded(seed);
       file.note({ place: seed.place, time: null, seconds: null, tid: 0, raw: seed.text });
-      const at: At = { file: seed.place.file, line: seed.place.line, time: null, tid: null };
+      const at: At = { file: seed.place.file, line: seed.place.line, time: null, seconds: null, tid: null };
       const mapping = this.add(space, file, seed.start, seed.end - seed.start, seed.offset, at, seed.end);
       if (!seed.deleted) continue;
       this.awaitOrphan(mapping, {
