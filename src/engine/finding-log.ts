@@ -138,6 +138,7 @@ export class FindingLog {
     if (benign !== null) {
       finding.note = benign.note;
       finding.severity = 'info';
+      finding.benign = benign.name;
     }
     file.findingRefs++;
     this.fileOf.set(finding, file);

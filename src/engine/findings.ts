@@ -70,6 +70,8 @@ export interface Finding {
   evidence: EvidenceLine[];
   /** Plain-words context, e.g. for the JVM's own hsperfdata file. */
   note: string | null;
+  /** For a benign finding (severity `info`): the name of the rule that says so, e.g. "JVM hsperfdata at exit". */
+  benign?: string;
 }
 
 export function hex(address: number): string {

@@ -245,10 +245,11 @@ function plausibleBytes(length: number): number {
   return isByteCount(length) ? length : 0;
 }
 
-/** "JVM hsperfdata at exit" when every benign finding is the JVM's perf-data file; else null. */
+/** The benign rule's name ("JVM hsperfdata at exit") when one rule covers every benign finding; else null. */
 export function benignReason(findings: readonly Finding[]): string | null {
-  const benign = findings.filter((f) => f.severity === 'info');
-  return benign.length > 0 && benign.every((f) => /\/hsperfdata_[^/]*\/\d+$/.test(f.path)) ? 'JVM hsperfdata at exit' : null;
+  const names = new Set(findings.filter((f) => f.severity === 'info').map((f) => f.benign ?? null));
+  if (names.size !== 1) return null;
+  return names.values().next().value ?? null;
 }
 
 /** "8 unlinked-while-mapped (error), 8 remapped-without-unmap (warning), 1 benign". */
