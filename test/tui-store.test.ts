@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { At, Finding } from '../src/engine/findings.js';
 import { TuiStore } from '../src/tui/store.js';
-import { shortenPath, sparkline } from '../src/tui/format.js';
+import { fitParts, sparkline } from '../src/tui/format.js';
 import { storeFromTrace } from './tui-fixture.js';
 
 /** A place with the numeric time the parser carries (`seconds`), as the engine passes it on. */
@@ -30,7 +30,7 @@ describe('TuiStore', () => {
     store.change({ type: 'decided', finding: finding(2) });
     store.change({ type: 'decided', finding: finding(3) });
     store.flush();
-    store.cycleSort(); // severity
+    store.cycleSort(); // age
     store.cycleSort(); // size: largest first → F3, F2
     store.move(1);
     expect(store.getSnapshot().selectedId).toBe('F2');
@@ -52,6 +52,22 @@ describe('TuiStore', () => {
     store.change({ type: 'decided', finding: finding(2) });
     store.flush();
     expect(store.getSnapshot().selectedId).toBe('F1');
+  });
+
+  it('follows each new finding in follow mode, and a move ends it', () => {
+    const store = newStore();
+    store.change({ type: 'decided', finding: finding(1) });
+    store.change({ type: 'decided', finding: finding(2) });
+    store.flush();
+    store.setFollow(true);
+    expect(store.getSnapshot().selectedId).toBe('F2');
+    store.change({ type: 'decided', finding: finding(3) });
+    store.flush();
+    expect(store.getSnapshot()).toMatchObject({ selectedId: 'F3', follow: true });
+    store.move(-1);
+    store.change({ type: 'decided', finding: finding(4) });
+    store.flush();
+    expect(store.getSnapshot()).toMatchObject({ selectedId: 'F2', follow: false });
   });
 
   it('shows a frozen view while paused, keeps accepting changes, and catches up on resume', () => {
@@ -86,24 +102,46 @@ describe('TuiStore', () => {
     expect(store.getSnapshot().rows[0]!.resolution).toBeNull();
   });
 
-  it('sorts by id, severity, size, age and path, ties broken by id', () => {
+  it('sorts by severity then age by default, then age, size, path, pid and id, ties broken by id, and reverses', () => {
     const store = newStore();
     store.change({ type: 'decided', finding: finding(1, { severity: 'info', path: '/z', length: 10 }) });
     store.change({ type: 'decided', finding: finding(2, { severity: 'warning', kind: 'remapped-without-unmap', path: '/a', length: 30, remappedAt: at(1, '09:00:00.000000', 32400) }) });
     store.change({ type: 'decided', finding: finding(3, { path: '/m', length: 20 }) });
     store.flush();
     const order = () => store.getSnapshot().rows.map((row) => row.id).join(' ');
-    expect(store.getSnapshot().sort).toBe('id');
-    expect(order()).toBe('F1 F2 F3');
-    expect(store.cycleSort()).toBe('severity');
+    expect(store.getSnapshot().sort).toBe('severity');
     expect(order()).toBe('F3 F2 F1');
+    expect(store.reverseSort()).toBe(true);
+    expect(order()).toBe('F1 F2 F3');
+    expect(store.cycleSort()).toBe('age');
+    expect(store.getSnapshot().reversed).toBe(false);
+    expect(order()).toBe('F2 F1 F3');
     expect(store.cycleSort()).toBe('size');
     expect(order()).toBe('F2 F3 F1');
-    expect(store.cycleSort()).toBe('age');
-    expect(order()).toBe('F2 F1 F3');
     expect(store.cycleSort()).toBe('path');
     expect(order()).toBe('F2 F3 F1');
+    expect(store.cycleSort()).toBe('pid');
+    expect(order()).toBe('F1 F2 F3');
     expect(store.cycleSort()).toBe('id');
+    expect(order()).toBe('F1 F2 F3');
+    expect(store.cycleSort()).toBe('severity');
+  });
+
+  it('keeps the order right as findings arrive and are resolved, without re-sorting everything', () => {
+    const store = newStore();
+    const sizes = [5, 3, 9, 1, 7, 2, 8, 6, 4];
+    store.cycleSort(); // age
+    store.cycleSort(); // size
+    for (const [k, size] of sizes.entries()) {
+      for (let j = 0; j < 20; j++) store.change({ type: 'decided', finding: finding(100 + k * 20 + j, { length: size * 4096 + j }) });
+      store.flush();
+    }
+    store.change({ type: 'resolved', finding: finding(100, { length: 5 * 4096, resolution: 'unmapped', delayMs: 3 }) });
+    store.flush();
+    const rows = store.getSnapshot().rows;
+    expect(rows).toHaveLength(180);
+    for (let k = 1; k < rows.length; k++) expect(rows[k - 1]!.length).toBeGreaterThanOrEqual(rows[k]!.length);
+    expect(rows.find((row) => row.id === 'F100')!.resolution).toBe('unmapped');
   });
 
   it('filters by path text or pid, and cycles the severity filter', () => {
@@ -159,19 +197,6 @@ describe('TuiStore', () => {
 });
 
 describe('TUI formatting', () => {
-  it('keeps the partition directory and the file name, squeezing runs of zeros when short of room', () => {
-    const path = '/tmp/orphanmap-repro/f-o-ttt-T-y/topic-1/00000000000000001000.index.deleted';
-    expect(shortenPath(path, 50)).toBe('…/topic-1/00000000000000001000.index.deleted');
-    expect(shortenPath(path, 30)).toBe('…/topic-1/0…1000.index.deleted');
-    expect(shortenPath(path, 20)).toBe('0…1000.index.deleted');
-    expect(shortenPath(path, 12)).toHaveLength(12);
-    expect(shortenPath('/short', 20)).toBe('/short');
-  });
-
-  it('escapes control characters before measuring', () => {
-    expect(shortenPath('/tmp/\u001b[2Jevil', 40)).toBe('/tmp/\\x1b[2Jevil');
-  });
-
   it('draws a step function with each column at its highest value', () => {
     // Columns cover x 0-0.75, 0.75-1.5, 1.5-2.25, 2.25-3: the 8 is held until x=2.
     expect(sparkline([{ x: 0, value: 0 }, { x: 1, value: 8 }, { x: 2, value: 4 }, { x: 3, value: 0 }], 4)).toBe(' ██▄');
@@ -179,5 +204,26 @@ describe('TUI formatting', () => {
     const points = Array.from({ length: 1000 }, (_, k) => ({ x: k, value: k === 500 ? 10 : 1 }));
     expect(sparkline(points, 10)).toContain('█');
     expect(sparkline([], 3)).toBe('   ');
+  });
+
+  it('draws over the whole axis: a value held only in the last instants is a sliver at the right edge', () => {
+    // traces/fixed: the hsperfdata file, deleted 6 ms before the end of a 445 ms trace.
+    const line = sparkline([{ x: 0.439, value: 1 }, { x: 0.445, value: 1 }], 40, 0, 0.445);
+    expect(line.trimEnd()).toBe(`${' '.repeat(39)}█`);
+    // Growth over the whole span reads as growth, not as a solid bar.
+    const growth = sparkline(Array.from({ length: 160 }, (_, k) => ({ x: k, value: k * 29 })), 8, 0, 159);
+    expect(growth).toBe('▁▂▃▄▅▆▇█');
+  });
+
+  it('fits header parts by dropping the least important whole, cutting only what may be cut', () => {
+    const parts = [
+      { text: 'orphanmap', priority: 100 },
+      { text: 'PAUSED', priority: 95 },
+      { text: 'elapsed 1:02', priority: 90 },
+      { text: 'java -cp /very/long/class/path IndexLifecycle --mode leaky', priority: 10, shrink: 'end' as const, min: 8 },
+    ];
+    expect(fitParts(parts, 41).map((part) => part.shown)).toEqual(['orphanmap', 'PAUSED', 'elapsed 1:02', 'java -c…']);
+    expect(fitParts(parts, 48).map((part) => part.shown)).toEqual(['orphanmap', 'PAUSED', 'elapsed 1:02', 'java -cp /very…']);
+    expect(fitParts(parts, 31).map((part) => part.shown)).toEqual(['orphanmap', 'PAUSED', 'elapsed 1:02']);
   });
 });

@@ -1,8 +1,14 @@
 // `e`: the selected finding's evidence as a Markdown and a Jira file, through
 // the same formatters as `analyze --format markdown|jira`, so a ticket pasted
 // from the TUI reads like one made on the command line.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, relative, isAbsolute } from 'node:path';
+//
+// Where: a directory chosen for the session, never the current directory
+// silently: a live capture's bundle directory; else $ORPHANMAP_EXPORT_DIR;
+// else a new ./orphanmap-export-<date>-<time>/ made at the first export. `E`
+// picks another. Files are created, never overwritten: a name taken gets -2,
+// -3… An unwritable directory is an ExportError naming it and the reason.
+import { mkdir, open } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { FINDING_KINDS, type Finding, type FindingKind } from '../engine/findings.js';
 import { formatReport } from '../report/formats.js';
 import { REPORT_SCHEMA, type Report } from '../report/report.js';
@@ -10,19 +16,39 @@ import type { Counters } from './store.js';
 
 /** What a report needs beyond the finding: the analysis when there is one, else what the store counted. */
 export interface ExportContext {
-  /** The command line to show under "how to reproduce". */
+  /** The command line to show under "how to reproduce": one that reproduces the analysis, not the TUI. */
   command: string;
-  /** Directory the files go to (default: the current directory). */
-  dir?: string;
   redact?: boolean;
-  /** The whole report when the input has been read to its end (analyze). */
+  /** The whole report when the input has been read to its end (analyze) or the capture has ended (live). */
   report?: () => Report | null;
   /** Otherwise, the counters so far (live, or a file still being read). */
   counters?: () => Counters;
-  inputs?: Report['inputs'];
+  /** Otherwise, the inputs as they stand (live: the bundle's trace so far) and what to say about them. */
+  inputs?: () => Promise<{ inputs: Report['inputs']; warnings: string[] }>;
 }
 
-export function reportForFinding(finding: Finding, context: ExportContext): Report {
+export class ExportError extends Error {
+  constructor(message: string, readonly dir: string) {
+    super(message);
+    this.name = 'ExportError';
+  }
+}
+
+export interface ExportResult {
+  dir: string;
+  /** The files written, as the user should read them (./relative when under the current directory). */
+  files: string[];
+}
+
+/** Where exports go, for a session. */
+export interface ExportTarget {
+  /** The directory as the user should read it. */
+  dir(): string;
+  setDir(dir: string): void;
+  write(finding: Finding): Promise<ExportResult>;
+}
+
+export async function reportForFinding(finding: Finding, context: ExportContext): Promise<Report> {
   const full = context.report?.() ?? null;
   const findings = [full?.findings.find((item) => item.id === finding.id) ?? finding];
   const counts = Object.fromEntries(FINDING_KINDS.map((kind) => [kind, 0])) as Record<FindingKind, number>;
@@ -32,34 +58,102 @@ export function reportForFinding(finding: Finding, context: ExportContext): Repo
     return { ...full, summary: { ...full.summary, findings: counts }, findings, mapsLines: mapsLine === undefined ? {} : { [finding.id]: mapsLine } };
   }
   const c = context.counters?.();
+  const partial = (await context.inputs?.()) ?? { inputs: [], warnings: [] };
   return {
     schema: REPORT_SCHEMA,
-    inputs: context.inputs ?? [],
+    inputs: partial.inputs,
     summary: { lines: c?.lines ?? 0, events: c?.events ?? 0, unparsedLines: c?.unparsedLines ?? 0, processes: c?.processes ?? 0, findings: counts },
     unparsedSamples: [],
     findings,
-    warnings: [],
+    warnings: partial.warnings,
     environment: null,
     mapsLines: {},
   };
 }
 
-/** Writes orphanmap-<id>-pid<pid>.md and .jira.txt; returns their paths as the user should read them. */
-export async function exportFinding(finding: Finding, context: ExportContext): Promise<string[]> {
-  const dir = context.dir ?? process.cwd();
-  await mkdir(dir, { recursive: true });
-  const report = reportForFinding(finding, context);
-  const options = { redact: context.redact === true, command: context.command };
-  const base = join(dir, `orphanmap-${finding.id}-pid${finding.pid}`);
-  const files: [string, string][] = [
-    [`${base}.md`, formatReport(report, 'markdown', options)],
-    [`${base}.jira.txt`, formatReport(report, 'jira', options)],
-  ];
-  for (const [path, text] of files) await writeFile(path, text);
-  return files.map(([path]) => shownPath(path));
+/** A new directory name for this session's exports: ./orphanmap-export-20260101-120000. */
+export function defaultExportDir(now = new Date(), cwd = process.cwd()): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}`;
+  return join(cwd, `orphanmap-export-${stamp}`);
+}
+
+/**
+ * The export directory of a session. `initial` is created when the first
+ * export needs it (its parent must exist, unless it came from the user, who
+ * may name a path to create).
+ */
+export function exportTarget(initial: string, context: ExportContext, options: { createParents?: boolean } = {}): ExportTarget {
+  let dir = resolve(initial);
+  let createParents = options.createParents === true;
+  return {
+    dir: () => shownPath(dir),
+    setDir(next: string) {
+      dir = resolve(next.startsWith('~/') && process.env.HOME !== undefined ? join(process.env.HOME, next.slice(2)) : next);
+      createParents = true;
+    },
+    async write(finding: Finding): Promise<ExportResult> {
+      try {
+        await mkdir(dir, { recursive: createParents, mode: 0o755 });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'EEXIST') throw unwritable(dir, error);
+      }
+      const report = await reportForFinding(finding, context);
+      const options = { redact: context.redact === true, command: context.command };
+      const base = `orphanmap-${finding.id}-pid${finding.pid}`;
+      const written: string[] = [];
+      for (const [suffix, format] of [['.md', 'markdown'], ['.jira.txt', 'jira']] as const) {
+        const text = formatReport(report, format, options);
+        written.push(await createNew(dir, base, suffix, text));
+      }
+      return { dir: shownPath(dir), files: written.map(shownPath) };
+    },
+  };
+}
+
+/** Writes `text` to DIR/BASE[-n]SUFFIX, the first name not taken; never replaces a file. */
+async function createNew(dir: string, base: string, suffix: string, text: string): Promise<string> {
+  for (let n = 1; n < 1000; n++) {
+    const path = join(dir, `${base}${n === 1 ? '' : `-${n}`}${suffix}`);
+    let handle;
+    try {
+      handle = await open(path, 'wx', 0o644);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw unwritable(dir, error);
+    }
+    try {
+      await handle.writeFile(text);
+    } catch (error) {
+      throw unwritable(dir, error);
+    } finally {
+      await handle.close();
+    }
+    return path;
+  }
+  throw new ExportError(`${shownPath(dir)} already holds 999 exports of this finding`, dir);
+}
+
+const REASONS: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'not permitted',
+  EROFS: 'read-only file system',
+  ENOENT: 'its parent directory does not exist',
+  ENOTDIR: 'a part of the path is not a directory',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EEXIST: 'a file of that name is in the way',
+};
+
+function unwritable(dir: string, error: unknown): ExportError {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  const reason = REASONS[code] ?? (error instanceof Error ? error.message : String(error));
+  return new ExportError(`cannot write in ${shownPath(dir)}: ${reason}${code === '' ? '' : ` (${code})`}`, dir);
 }
 
 function shownPath(path: string): string {
   const rel = relative(process.cwd(), path);
-  return rel.length > 0 && !rel.startsWith('..') && !isAbsolute(rel) ? `./${rel}` : path;
+  if (rel === '') return '.';
+  return !rel.startsWith('..') && !isAbsolute(rel) ? `./${rel}` : path;
 }

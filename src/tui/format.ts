@@ -3,39 +3,9 @@
 // cut, so an escape sequence in a file name is shown, never obeyed.
 import type { Finding } from '../engine/findings.js';
 import { formatDelay } from '../report/finding-view.js';
-import { escapeControl, formatBytes } from '../report/sanitize.js';
+import { formatBytes } from '../report/sanitize.js';
 
 const ELLIPSIS = '…';
-
-/**
- * Fit a path into `width` columns, keeping the file name: the name is what
- * tells .index from .timeindex and which segment it was. The middle goes first.
- *   /tmp/orphanmap-repro/t/topic-1/00000000000000001000.index.deleted
- *   /tmp/…/topic-1/00000000000000001000.index.deleted
- */
-export function shortenPath(raw: string, width: number): string {
-  const path = escapeControl(raw);
-  if (width <= 0) return '';
-  if (path.length <= width) return path;
-  const parts = path.split('/');
-  const name = parts.pop() ?? path;
-  const parent = parts.pop();
-  // Kafka-style names are mostly zeros: 00000000000000001000.index → 0…1000.index
-  const squeezed = name.replace(/0{4,}/g, (run: string, at: number) => (/\d/.test(name.charAt(at + run.length)) ? `0${ELLIPSIS}` : `0${ELLIPSIS}0`));
-  // The parent directory names the topic partition: keep it before the head of the path.
-  const candidates = parent === undefined || parent === '' ? [squeezed] : [`${ELLIPSIS}/${parent}/${name}`, `${ELLIPSIS}/${parent}/${squeezed}`, squeezed];
-  for (const candidate of candidates) if (candidate.length <= width) return candidate;
-  return elideMiddle(squeezed, width);
-}
-
-/** Keep both ends of a string, with … in between. */
-export function elideMiddle(text: string, width: number): string {
-  if (text.length <= width) return text;
-  if (width <= 1) return width === 1 ? ELLIPSIS : '';
-  const tail = Math.floor((width - 1) / 2);
-  const head = width - 1 - tail;
-  return `${text.slice(0, head)}${ELLIPSIS}${text.slice(text.length - tail)}`;
-}
 
 export function fit(text: string, width: number): string {
   if (text.length > width) return width <= 0 ? '' : `${text.slice(0, width - 1)}${ELLIPSIS}`;
@@ -73,23 +43,26 @@ export function formatElapsed(ms: number): string {
 const BLOCKS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'] as const;
 
 /**
- * A sparkline of a step function sampled at points (x ascending): each column
- * shows the highest value held during its slice of x, so a short spike is not
- * lost between samples. Zero is a blank column, so "none left" reads as empty.
+ * A sparkline of a step function sampled at points (x ascending) over the
+ * axis [start, end]: before the first point the value is 0, and each column
+ * shows the highest value held during its slice of the axis, so a short
+ * spike is not lost between samples. Zero is a blank column, so "none left"
+ * reads as empty, and a value held only at the end of the axis draws only at
+ * the right edge.
  */
-export function sparkline(points: readonly { x: number; value: number }[], width: number): string {
+export function sparkline(points: readonly { x: number; value: number }[], width: number, start?: number, end?: number): string {
   if (width <= 0) return '';
   if (points.length === 0) return ' '.repeat(width);
-  const first = points[0]!.x;
-  const last = points[points.length - 1]!.x;
+  const first = start ?? points[0]!.x;
+  const last = Math.max(end ?? points[points.length - 1]!.x, first);
   const span = last - first;
   const columns = new Array<number>(width).fill(0);
   let k = 0;
   let held = 0;
   for (let c = 0; c < width; c++) {
-    const end = span === 0 ? first : first + (span * (c + 1)) / width;
+    const until = span === 0 ? last : first + (span * (c + 1)) / width;
     let high = held;
-    while (k < points.length && (points[k]!.x <= end || c === width - 1)) {
+    while (k < points.length && (points[k]!.x <= until || c === width - 1)) {
       held = points[k]!.value;
       high = Math.max(high, held);
       k++;
@@ -99,7 +72,7 @@ export function sparkline(points: readonly { x: number; value: number }[], width
   const peak = Math.max(...columns);
   return columns
     .map((value) => {
-      if (value <= 0) return peak === 0 ? BLOCKS[0] : ' ';
+      if (value <= 0) return ' ';
       return BLOCKS[Math.min(BLOCKS.length - 1, Math.ceil((value / peak) * BLOCKS.length) - 1)]!;
     })
     .join('');
@@ -128,4 +101,88 @@ export function callText(text: string): string {
   const match = /^(?:\[pid\s+\d+(?:<[^>]*>)?\]\s+|\d+(?:<[^>]*>)?\s+)?(?:\d{1,2}:\d{2}:\d{2}(?:\.\d+)?\s+|\d+\.\d+\s+)?/.exec(text);
   const cut = match === null ? 0 : match[0].length;
   return text.slice(cut);
+}
+
+/** A piece of a header line: what it says, how much it matters, and whether it can be cut shorter. */
+export interface LinePart {
+  text: string;
+  /** Higher stays longer; parts are dropped lowest first when the line is too long. */
+  priority: number;
+  /** A part that may be cut (a command line, a file name) rather than dropped, down to `min` characters. */
+  shrink?: 'end' | 'middle';
+  min?: number;
+  /** The separator before this part, when not the line's usual one. */
+  gapBefore?: string;
+}
+
+/**
+ * Fit parts into `width` columns with `gap` between them, in their order:
+ * shrinkable parts are cut first (lowest priority first), then whole parts
+ * are dropped, lowest priority first. What matters most is never cut off by
+ * something less important printed before it.
+ */
+export function fitParts<T extends LinePart>(parts: readonly T[], width: number, gap = '  '): (T & { shown: string; gap: string })[] {
+  const items = parts.map((part) => ({ ...part, shown: part.text, gap: '' }));
+  const total = () => {
+    let sum = 0;
+    items.forEach((item, k) => {
+      item.gap = k === 0 ? '' : (item.gapBefore ?? gap);
+      sum += item.gap.length + item.shown.length;
+    });
+    return sum;
+  };
+  const byPriority = [...items].sort((a, b) => a.priority - b.priority);
+  for (const item of byPriority) {
+    const over = total() - width;
+    if (over <= 0) break;
+    if (item.shrink === undefined) continue;
+    const room = Math.max(item.min ?? 8, item.shown.length - over);
+    if (room < item.shown.length) item.shown = item.shrink === 'middle' ? elideMiddleText(item.shown, room) : fit(item.shown, room).trimEnd();
+  }
+  for (const item of byPriority) {
+    if (total() <= width) break;
+    const at = items.indexOf(item);
+    if (at >= 0 && items.length > 1) items.splice(at, 1);
+  }
+  total();
+  return items;
+}
+
+function elideMiddleText(text: string, width: number): string {
+  if (text.length <= width) return text;
+  if (width <= 1) return width === 1 ? ELLIPSIS : '';
+  const tail = Math.floor((width - 1) / 2);
+  return `${text.slice(0, width - 1 - tail)}${ELLIPSIS}${text.slice(text.length - tail)}`;
+}
+
+/** Seconds as a span: "445.3 ms", "2.6 min". */
+export function spanLabel(seconds: number): string {
+  return formatDelay(Math.max(0, seconds * 1000));
+}
+
+/** A wall-clock moment as HH:MM:SS (local time). */
+export function clockLabel(epochMs: number): string {
+  const date = new Date(epochMs);
+  return [date.getHours(), date.getMinutes(), date.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+}
+
+/** Words into rows of at most `width` characters; a word longer than a row is cut. */
+export function wrapWords(text: string, width: number): string[] {
+  if (width <= 0) return [text];
+  const rows: string[] = [];
+  let row = '';
+  for (const word of text.split(/\s+/).filter((w) => w !== '')) {
+    if (row === '') row = word;
+    else if (row.length + 1 + word.length <= width) row += ` ${word}`;
+    else {
+      rows.push(row);
+      row = word;
+    }
+    while (row.length > width) {
+      rows.push(row.slice(0, width));
+      row = row.slice(width);
+    }
+  }
+  if (row !== '' || rows.length === 0) rows.push(row);
+  return rows;
 }

@@ -5,14 +5,15 @@
 import { render } from 'ink';
 import { createElement } from 'react';
 import type { Finding } from '../engine/findings.js';
-import { analyze, type AnalyzeOptions } from '../ingest/analyze.js';
+import { analyze, type Analysis, type AnalyzeOptions } from '../ingest/analyze.js';
 import { buildReport, findingFilter, type FindingFilter, type Report } from '../report/report.js';
-import { App } from './App.js';
-import { exportFinding, type ExportContext } from './export.js';
+import { App, type QuitHow, type QuitOptions } from './App.js';
+import { defaultExportDir, exportTarget, type ExportContext } from './export.js';
 import { engineFeed, type EngineFeed } from './feed.js';
 import { TuiStore, type SourceInfo } from './store.js';
 
 export type { EngineFeed } from './feed.js';
+export type { QuitHow, QuitOptions } from './App.js';
 export { engineFeed } from './feed.js';
 
 export interface TuiStreams {
@@ -27,10 +28,12 @@ export function canUseTui(streams: TuiStreams = { stdin: process.stdin, stdout: 
 
 export interface StartTuiOptions {
   source: SourceInfo;
-  /** Called once when the user quits (q, Ctrl-C): the live code detaches the tracer here. */
-  onQuit?: () => void;
-  /** Where `e` writes, the command line for the report, and the report when there is one. */
-  export?: Omit<ExportContext, 'counters'>;
+  /** Called once when the user quits (q, F10, Ctrl-C, or a choice in the quit question): the live code stops or detaches here. */
+  onQuit?: (how: QuitHow) => void;
+  /** What q offers (live -- CMD asks; the default just quits). */
+  quit?: QuitOptions;
+  /** The reproducing command, the report when there is one, and where exports go. */
+  export?: Omit<ExportContext, 'counters'> & { dir: string; createParents?: boolean };
   /** Findings outside the user's --pid/--path filter are counted but not listed. */
   keep?: (finding: Finding) => boolean;
   streams?: TuiStreams;
@@ -52,26 +55,49 @@ export interface TuiSession {
 /** The alternate screen keeps the user's scrollback as it was. */
 const ENTER_ALT_SCREEN = '\u001b[?1049h';
 const LEAVE_ALT_SCREEN = '\u001b[?1049l';
+/**
+ * SGR mouse reports, for the wheel: only with ORPHANMAP_MOUSE=1, because a
+ * program that takes the mouse takes click-and-drag selection away (Shift
+ * gives it back in most terminals). Without it, terminals that scroll the
+ * alternate screen with the wheel send ↑/↓, which scroll just the same.
+ */
+const MOUSE_ON = '\u001b[?1000h\u001b[?1006h';
+const MOUSE_OFF = '\u001b[?1006l\u001b[?1000l';
+
+/** OSC 52: puts text on the terminal's clipboard where the terminal (and tmux's set-clipboard) allows it. */
+export function osc52(text: string): string {
+  return `\u001b]52;c;${Buffer.from(text, 'utf8').toString('base64')}\u0007`;
+}
 
 export function startTui(options: StartTuiOptions): TuiSession {
   const streams = options.streams ?? { stdin: process.stdin, stdout: process.stdout };
   const store = new TuiStore({ source: options.source, throttleMs: options.throttleMs ?? 100 });
   const context: ExportContext = { command: 'orphanmap', ...options.export, counters: () => store.getSnapshot().counters };
+  const exporter = exportTarget(options.export?.dir ?? defaultExportDir(), context, { createParents: options.export?.createParents === true });
   let quitCalled = false;
-  const onQuit = () => {
+  const onQuit = (how: QuitHow) => {
     if (quitCalled) return;
     quitCalled = true;
-    options.onQuit?.();
+    options.onQuit?.(how);
   };
-  streams.stdout.write(ENTER_ALT_SCREEN);
+  const mouse = process.env.ORPHANMAP_MOUSE === '1';
+  streams.stdout.write(ENTER_ALT_SCREEN + (mouse ? MOUSE_ON : ''));
+  // However the process ends, the terminal gets its normal screen and mouse back.
+  const restore = () => streams.stdout.write((mouse ? MOUSE_OFF : '') + LEAVE_ALT_SCREEN);
   const instance = render(
-    createElement(App, { store, onQuit, onExport: (finding: Finding) => exportFinding(finding, context) }),
+    createElement(App, {
+      store,
+      onQuit,
+      exporter,
+      onCopy: (text: string) => streams.stdout.write(osc52(text)),
+      ...(options.quit === undefined ? {} : { quit: options.quit }),
+    }),
     { stdin: streams.stdin, stdout: streams.stdout, exitOnCtrlC: false, patchConsole: false },
   );
   const feed = engineFeed(store, options.keep);
   const exited = instance.waitUntilExit().finally(() => {
     store.dispose();
-    streams.stdout.write(LEAVE_ALT_SCREEN);
+    restore();
   });
   return {
     store,
@@ -107,19 +133,27 @@ export async function runAnalyzeTui(inputs: string[], filter: FindingFilter, str
   if (!canUseTui(streams)) return false;
   // Reading stdin as the trace would take the keyboard away.
   if (inputs.includes('-')) return false;
+  let analysis: Analysis | null = null;
   let report: Report | null = null;
+  const chosen = process.env.ORPHANMAP_EXPORT_DIR;
   const session = startTui({
     source: { kind: 'file', names: inputs },
     streams,
-    export: { command: commandLine(), report: () => report },
+    export: {
+      command: commandLine(),
+      // Built at the first export, not at the end of reading: a report of every finding with its evidence is big.
+      report: () => (report ??= analysis === null ? null : buildReport(analysis, filter)),
+      dir: chosen !== undefined && chosen !== '' ? chosen : defaultExportDir(),
+      createParents: chosen !== undefined && chosen !== '',
+    },
     keep: findingFilter(filter),
   });
   const { store, feed } = session;
   try {
-    const analysis = await analyze(inputs, session.analyzeOptions());
-    feed.sample(analysis.engine);
-    report = buildReport(analysis, filter);
-    store.finish({ lines: analysis.lines, events: analysis.events, unparsedLines: analysis.unparsedLines, lostEvents: analysis.lostEvents }, analysis.warnings);
+    const result = await analyze(inputs, session.analyzeOptions());
+    feed.sample(result.engine);
+    analysis = result;
+    store.finish({ lines: result.lines, events: result.events, unparsedLines: result.unparsedLines, lostEvents: result.lostEvents }, result.warnings);
   } catch (error) {
     session.close();
     await session.waitUntilExit();
@@ -129,6 +163,7 @@ export async function runAnalyzeTui(inputs: string[], filter: FindingFilter, str
   return true;
 }
 
-function commandLine(): string {
-  return ['orphanmap', ...process.argv.slice(2)].map((arg) => (/^[\w./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' ');
+/** The command line that reproduces the analysis: this one, without --tui (a ticket reader wants the report). */
+export function commandLine(argv: readonly string[] = process.argv.slice(2)): string {
+  return ['orphanmap', ...argv.filter((arg) => arg !== '--tui')].map((arg) => (/^[\w./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' ');
 }

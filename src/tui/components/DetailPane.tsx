@@ -7,7 +7,7 @@ import type { At, EvidenceLine, Finding } from '../../engine/findings.js';
 import { describePlace, mappingText, mappingView, remapText, resolutionText, SEVERITY_TAG } from '../../report/finding-view.js';
 import { escapeControl } from '../../report/sanitize.js';
 import { callText, fit, fitRight, wrapRows } from '../format.js';
-import { SEVERITY_COLOR } from './FindingsTable.js';
+import { Highlighted, SEVERITY_COLOR } from './FindingsTable.js';
 
 export interface DetailPaneProps {
   finding: Finding;
@@ -15,6 +15,8 @@ export interface DetailPaneProps {
   height: number;
   /** First timeline row shown; null: placed so the orphaning line is in view. */
   scroll: number | null;
+  /** Filter text: highlighted in the timeline. */
+  highlight: string;
 }
 
 export type Mark = 'mapped' | 'unlink' | 'remap' | 'freed' | null;
@@ -75,58 +77,89 @@ export function timelineRows(finding: Finding, width: number): { rows: TimelineR
   return { rows, focus };
 }
 
-/** What the pane shows at a given scroll: the fixed summary and the timeline window. */
-export function detailView(finding: Finding, width: number, height: number, scroll: number | null) {
-  const summary = summaryLines(finding, width);
+/** Timeline rows on screen never drop below this while summary lines can give way. */
+const MIN_TIMELINE = 3;
+
+/**
+ * What the pane shows at a given scroll: the title (always), as many summary
+ * lines as leave room for the timeline (the least telling go first), the
+ * timeline's own title, and the timeline window. `needle` is the filter
+ * text: the timeline rows holding it, for n/N and the highlight.
+ */
+export function detailView(finding: Finding, width: number, height: number, scroll: number | null, needle = '') {
+  const title = `${finding.id}  ${finding.kind}  ${SEVERITY_TAG[finding.severity]}  pid ${finding.pid}`;
+  const all = summaryLines(finding, width);
+  const columns = height >= 12;
+  // title, the timeline's title and (when tall enough) its column names.
+  const fixed = 2 + (columns ? 1 : 0);
+  const summaryRoom = Math.max(0, Math.min(all.length, height - fixed - MIN_TIMELINE));
+  const summary = keepMostTelling(all, summaryRoom);
   const { rows, focus } = timelineRows(finding, width);
-  const room = Math.max(1, height - summary.length - 2);
+  const room = Math.max(1, height - fixed - summary.length);
   let top = Math.max(0, Math.min(scroll ?? focus - Math.floor(room / 3), rows.length - room));
   // Placed automatically: the orphaning line a third of the way down, and the
   // window starting on a line's first row rather than inside a wrapped one.
   if (scroll === null) while (top < focus && rows[top]!.head === null) top++;
-  return { summary, rows, room, top };
+  const lower = needle.trim().toLowerCase();
+  const matches: number[] = [];
+  if (lower !== '') rows.forEach((row, k) => {
+    if (row.text.toLowerCase().includes(lower)) matches.push(k);
+  });
+  return { title, summary, hidden: all.length - summary.length, rows, room, top, matches, columns };
 }
 
-export function DetailPane({ finding, width, height, scroll }: DetailPaneProps) {
-  const { summary, rows, room, top } = detailView(finding, width, height, scroll);
+export function DetailPane({ finding, width, height, scroll, highlight }: DetailPaneProps) {
+  const needle = highlight.trim().toLowerCase();
+  const { title, summary, hidden, rows, room, top, columns } = detailView(finding, width, height, scroll, needle);
   const blank = ' '.repeat(MARK + TIME + TID + LINE + 4);
+  const range = rows.length > room ? `, rows ${top + 1}-${Math.min(rows.length, top + room)} of ${rows.length}` : '';
   return (
     <Box flexDirection="column" width={width} height={height}>
-      {summary.map((line, k) => (
-        <Text key={`s${k}`} wrap="truncate" bold={k === 0} color={k === 0 ? SEVERITY_COLOR[finding.severity] : undefined}>
-          {line}
-        </Text>
+      <Text wrap="truncate" bold color={SEVERITY_COLOR[finding.severity]}>{title}</Text>
+      {summary.map((line) => (
+        <Text key={line.key} wrap="truncate">{line.text}</Text>
       ))}
       <Text bold wrap="truncate">
-        {`timeline of the file: ${finding.evidence.length} lines${rows.length > room ? `, ${top + 1}-${Math.min(rows.length, top + room)} of ${rows.length} rows` : ''}`}
+        {`timeline of the file: ${finding.evidence.length} lines${range}${hidden > 0 ? ` (${hidden} summary lines hidden: a taller terminal shows them)` : ''}`}
       </Text>
-      <Text dimColor wrap="truncate">{`${fit('', MARK)} ${fit('TIME', TIME)} ${fitRight('TID', TID)} ${fitRight('LINE', LINE)} CALL`}</Text>
+      {columns ? <Text dimColor wrap="truncate">{`${fit('', MARK)} ${fit('TIME', TIME)} ${fitRight('TID', TID)} ${fitRight('LINE', LINE)} CALL`}</Text> : null}
       {rows.slice(top, top + room).map((row) => (
         <Text key={row.key} wrap="truncate" color={markColor(row.mark)} bold={row.mark === 'unlink' || row.mark === 'remap'}>
           {row.head === null ? blank : `${fit(markText(row.mark), MARK)} ${row.head} `}
-          {row.text}
+          <Highlighted text={row.text} needle={needle} />
         </Text>
       ))}
     </Box>
   );
 }
 
-function summaryLines(finding: Finding, width: number): string[] {
-  const lines = [
-    `${finding.id}  ${finding.kind}  ${SEVERITY_TAG[finding.severity]}  pid ${finding.pid}`,
-    ...wrapRows(`file      ${escapeControl(finding.path)}`, width),
-  ];
-  const earlier = finding.names.filter((name) => name !== finding.path);
-  if (earlier.length > 0) lines.push(...wrapRows(`was       ${earlier.map(escapeControl).join(' → ')}`, width));
-  lines.push(...wrapRows(`mapping   ${mappingText(mappingView(finding))}`, width));
-  lines.push(`mapped    ${describePlace(finding.mappedAt, ' ')}`);
-  if (finding.remappedAt !== null) lines.push(`remapped  ${[describePlace(finding.remappedAt, ' '), remapText(finding)].filter((part) => part !== '').join('  ')}`);
-  if (finding.kind === 'unlinked-while-mapped' || finding.unlinkedAt !== null) lines.push(`unlinked  ${describePlace(finding.unlinkedAt, ' ')}`);
-  lines.push(`now       ${escapeControl(resolutionText(finding))}`);
-  if (finding.note !== null) lines.push(...wrapRows(`note      ${escapeControl(finding.note)}`, width));
-  return lines;
+interface SummaryLine {
+  key: string;
+  text: string;
+  /** Lower is kept longer when the pane is short. */
+  rank: number;
 }
 
+function keepMostTelling(lines: readonly SummaryLine[], room: number): SummaryLine[] {
+  if (lines.length <= room) return [...lines];
+  const kept = new Set([...lines].sort((a, b) => a.rank - b.rank).slice(0, room));
+  return lines.filter((line) => kept.has(line));
+}
+
+function summaryLines(finding: Finding, width: number): SummaryLine[] {
+  const lines: SummaryLine[] = [];
+  const add = (key: string, text: string, rank: number) => wrapRows(text, width).forEach((row, k) => lines.push({ key: `${key}${k}`, text: row, rank: rank + k / 100 }));
+  add('file', `file      ${escapeControl(finding.path)}`, 1);
+  const earlier = finding.names.filter((name) => name !== finding.path);
+  if (earlier.length > 0) add('was', `was       ${earlier.map(escapeControl).join(' → ')}`, 6);
+  add('mapping', `mapping   ${mappingText(mappingView(finding))}`, 2);
+  add('mapped', `mapped    ${describePlace(finding.mappedAt, ' ')}`, 5);
+  if (finding.remappedAt !== null) add('remapped', `remapped  ${[describePlace(finding.remappedAt, ' '), remapText(finding)].filter((part) => part !== '').join('  ')}`, 3);
+  if (finding.kind === 'unlinked-while-mapped' || finding.unlinkedAt !== null) add('unlinked', `unlinked  ${describePlace(finding.unlinkedAt, ' ')}`, 3);
+  add('now', `now       ${escapeControl(resolutionText(finding))}`, 4);
+  if (finding.note !== null) add('note', `note      ${escapeControl(finding.note)}`, 7);
+  return lines;
+}
 
 function markText(mark: Mark): string {
   return mark === null ? '' : `${mark}▶`;

@@ -1,11 +1,15 @@
-// The findings, one row each, windowed to the height it is given. Columns
-// drop from the right of importance (age, then pid) on narrow terminals; the
-// path keeps its file name and loses its middle.
+// The findings, one row each, windowed to the height it is given: only the
+// rows on screen are drawn, however many findings there are. The path column
+// gets the room that tells its files apart (paths.ts); the other columns give
+// way in order (address, then age, pid and kind) on narrow terminals.
 import { useRef } from 'react';
 import { Box, Text } from 'ink';
 import type { Finding, Severity } from '../../engine/findings.js';
 import { KIND_SHORT, SEVERITY_SHORT, stateLabel } from '../../report/finding-view.js';
-import { ageLabel, fit, fitRight, shortenPath, sizeLabel } from '../format.js';
+import { escapeControl } from '../../report/sanitize.js';
+import { ageLabel, fit, fitRight, sizeLabel } from '../format.js';
+import { neededWidth, pathLabels } from '../paths.js';
+import type { SortKey } from '../store.js';
 
 export interface FindingsTableProps {
   rows: readonly Finding[];
@@ -13,38 +17,68 @@ export interface FindingsTableProps {
   width: number;
   /** Lines available, including the column header. */
   height: number;
-  /** Ages of still-mapped rows in ms, by id (snapshot.ages). */
-  ages: ReadonlyMap<string, number>;
+  ageOf: (finding: Finding) => number | undefined;
+  pathDepth: (path: string) => number;
+  sort: SortKey;
+  reversed: boolean;
+  /** Filter text to highlight in the paths. */
+  highlight: string;
   /** What is shown when there are no rows. */
   empty: string;
 }
 
 export const SEVERITY_COLOR: Readonly<Record<Severity, string>> = { error: 'red', warning: 'yellow', info: 'gray' };
 
-interface Layout {
+export interface Layout {
   path: number;
+  kind: boolean;
+  address: boolean;
   pid: boolean;
   age: boolean;
   state: number;
 }
 
 const MARK = 2;
-const SEV = 3;
+/** ERR and a space for the sort marker of SEV▼. */
+const SEV = 4;
 const KIND = 6;
 const ADDRESS = 14;
 const SIZE = 9;
 const PID = 7;
 const AGE = 10;
+const STATE_SHORT = 18;
+const STATE_LONG = 22;
+/** The path column never gets less than this while another column could give way. */
+const PATH_FLOOR = 16;
+/** Nor does it ask for more than this before the other columns are shown. */
+const PATH_WANT_CAP = 48;
 
-export function layoutFor(width: number): Layout {
-  const wide = width >= 110;
-  const state = width >= 100 ? 22 : 17;
-  const fixed = MARK + (SEV + 1) + (KIND + 1) + (ADDRESS + 1) + (SIZE + 1) + (state + 1) + (width >= 100 ? PID + 1 : 0) + (wide ? AGE + 1 : 0);
-  return { path: Math.max(12, width - fixed - 1), pid: width >= 100, age: wide, state };
+/**
+ * Columns for a width, given the path width the rows need to be told apart
+ * (`want`): severity, path, size and state always; then kind, pid, age and
+ * address, each only while the path keeps what it needs.
+ */
+export function layoutFor(width: number, want = 32): Layout {
+  const target = Math.max(PATH_FLOOR, Math.min(PATH_WANT_CAP, want));
+  // mark, SEV and the spaces between columns: one before each column after SEV.
+  let used = MARK + SEV + 1 + (SIZE + 1) + (STATE_SHORT + 1);
+  const layout: Layout = { path: 0, kind: false, address: false, pid: false, age: false, state: STATE_SHORT };
+  const optional: [keyof Omit<Layout, 'path' | 'state'>, number][] = [['kind', KIND + 1], ['pid', PID + 1], ['age', AGE + 1], ['address', ADDRESS + 1]];
+  for (const [column, size] of optional) {
+    if (width - used - size >= target) {
+      layout[column] = true;
+      used += size;
+    }
+  }
+  if (width - used - (STATE_LONG - STATE_SHORT) >= target + 8) {
+    layout.state = STATE_LONG;
+    used += STATE_LONG - STATE_SHORT;
+  }
+  layout.path = Math.max(8, width - used);
+  return layout;
 }
 
-export function FindingsTable({ rows, selectedIndex, width, height, ages, empty }: FindingsTableProps) {
-  const layout = layoutFor(width);
+export function FindingsTable({ rows, selectedIndex, width, height, ageOf, pathDepth, sort, reversed, highlight, empty }: FindingsTableProps) {
   const visible = Math.max(1, height - 1);
   // Scroll only as far as needed to keep the selection in view, so rows do
   // not jump under the user's eyes when findings arrive.
@@ -55,20 +89,32 @@ export function FindingsTable({ rows, selectedIndex, width, height, ages, empty 
   }
   top.current = Math.max(0, Math.min(top.current, Math.max(0, rows.length - visible)));
   const shown = rows.slice(top.current, top.current + visible);
+  const paths = shown.map((finding) => escapeControl(finding.path));
+  // The widest need seen at this width: columns give way as paths need it and
+  // do not come back and go again while the list scrolls.
+  const want = useRef({ width, need: 0 });
+  if (want.current.width !== width) want.current = { width, need: 0 };
+  for (const path of paths) want.current.need = Math.max(want.current.need, neededWidth(path, pathDepth(path)));
+  const layout = layoutFor(width, want.current.need);
+  const labels = pathLabels(paths, layout.path, pathDepth);
+  const needle = highlight.trim().toLowerCase();
   return (
     <Box flexDirection="column" width={width} height={height}>
-      <Text bold wrap="truncate">{headerLine(layout)}</Text>
+      <Text bold wrap="truncate">{headerLine(layout, sort, reversed)}</Text>
       {rows.length === 0 ? <Text dimColor wrap="truncate">  {empty}</Text> : null}
       {shown.map((finding, k) => {
         const selected = top.current + k === selectedIndex;
+        const label = labels.get(paths[k]!) ?? paths[k]!;
         return (
           <Text key={finding.id} inverse={selected} wrap="truncate">
             {selected ? '› ' : '  '}
             <Text color={SEVERITY_COLOR[finding.severity]} bold={finding.severity === 'error'}>{fit(SEVERITY_SHORT[finding.severity], SEV)}</Text>
             {' '}
-            {fit(KIND_SHORT[finding.kind], KIND)} {fit(shortenPath(finding.path, layout.path), layout.path)} {fit(finding.address, ADDRESS)} {fitRight(sizeLabel(finding.length), SIZE)}
+            {layout.kind ? `${fit(KIND_SHORT[finding.kind], KIND)} ` : ''}
+            <Highlighted text={fit(label, layout.path)} needle={needle} />
+            {layout.address ? ` ${fit(finding.address, ADDRESS)}` : ''} {fitRight(sizeLabel(finding.length), SIZE)}
             {layout.pid ? ` ${fitRight(String(finding.pid), PID)}` : ''} {fit(state(finding, layout), layout.state)}
-            {layout.age ? ` ${fitRight(ageLabel(finding, ages.get(finding.id)), AGE)}` : ''}
+            {layout.age ? ` ${fitRight(ageLabel(finding, ageOf(finding)), AGE)}` : ''}
           </Text>
         );
       })}
@@ -76,21 +122,46 @@ export function FindingsTable({ rows, selectedIndex, width, height, ages, empty 
   );
 }
 
-function headerLine(layout: Layout): string {
+/** Occurrences of the filter text shown underlined in yellow. */
+export function Highlighted({ text, needle }: { text: string; needle: string }) {
+  if (needle === '') return <Text>{text}</Text>;
+  const lower = text.toLowerCase();
+  const pieces: { text: string; hit: boolean }[] = [];
+  let at = 0;
+  for (let found = lower.indexOf(needle); found >= 0; found = lower.indexOf(needle, found + needle.length)) {
+    if (found > at) pieces.push({ text: text.slice(at, found), hit: false });
+    pieces.push({ text: text.slice(found, found + needle.length), hit: true });
+    at = found + needle.length;
+  }
+  if (at < text.length) pieces.push({ text: text.slice(at), hit: false });
+  return (
+    <Text>
+      {pieces.map((piece, k) => (piece.hit ? <Text key={k} color="yellow" underline>{piece.text}</Text> : <Text key={k}>{piece.text}</Text>))}
+    </Text>
+  );
+}
+
+/** The column the order is by carries ▼ (as listed) or ▲ (reversed). */
+const SORT_COLUMN: Readonly<Partial<Record<SortKey, string>>> = { severity: 'SEV', age: 'AGE/DELAY', size: 'SIZE', path: 'PATH', pid: 'PID' };
+
+export function headerLine(layout: Layout, sort: SortKey = 'id', reversed = false): string {
+  const mark = reversed ? '▲' : '▼';
+  const title = (name: string) => (SORT_COLUMN[sort] === name ? `${name}${mark}` : name);
   return [
-    ' '.repeat(MARK) + fit('SEV', SEV),
-    fit('KIND', KIND),
-    fit('PATH', layout.path),
-    fit('ADDRESS', ADDRESS),
-    fitRight('SIZE', SIZE),
-    ...(layout.pid ? [fitRight('PID', PID)] : []),
+    ' '.repeat(MARK) + fit(title('SEV'), SEV),
+    ...(layout.kind ? [fit('KIND', KIND)] : []),
+    fit(title('PATH'), layout.path),
+    ...(layout.address ? [fit('ADDRESS', ADDRESS)] : []),
+    fitRight(title('SIZE'), SIZE),
+    ...(layout.pid ? [fitRight(title('PID'), PID)] : []),
     fit('STATE', layout.state),
-    ...(layout.age ? [fitRight('AGE/DELAY', AGE)] : []),
+    ...(layout.age ? [fitRight(title('AGE/DELAY'), AGE)] : []),
   ].join(' ');
 }
 
-/** The state, compact on narrow terminals: "unmapped +16.4 ms". */
+/** The state, compact on narrow terminals ("unmapped +16.4 ms"), and without the delay the AGE/DELAY column shows. */
 function state(finding: Finding, layout: Layout): string {
   const label = stateLabel(finding);
-  return layout.state >= 22 ? label : label.replace('unmapped after ', 'unmapped +');
+  if (layout.age) return label.replace(/^unmapped after .*/, 'unmapped');
+  return layout.state >= STATE_LONG ? label : label.replace('unmapped after ', 'unmapped +');
 }

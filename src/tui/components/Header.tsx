@@ -1,11 +1,14 @@
-// The top three lines: where the data comes from, how far along, and the
-// counters an engineer watches (deleted-but-mapped first among them). Once the
-// input is read or the capture ended, that counter is what the report calls
-// "still mapped at the end", in the report's words and numbers.
+// The top three lines: the state (PAUSED, ended), the elapsed time and where
+// the data comes from; the counters an engineer watches; deleted-but-mapped
+// first among them. Each line is built from parts with priorities (fitParts):
+// a long command line is cut before PAUSED or the elapsed time could be, and a
+// part that does not fit is dropped whole, never cut in the middle of a number.
+// Once the input is read or the capture ended, the deleted-but-mapped counter
+// is what the report calls "still mapped at the end", in the report's words.
 import { Box, Text } from 'ink';
 import { HELD_WHEN_UNLINKED, STILL_MAPPED_AT_THE_END } from '../../report/finding-view.js';
 import { escapeControl, formatBytes, formatCount } from '../../report/sanitize.js';
-import { formatElapsed } from '../format.js';
+import { fitParts, formatElapsed, type LinePart } from '../format.js';
 import type { TuiSnapshot } from '../store.js';
 
 export interface HeaderProps {
@@ -13,62 +16,123 @@ export interface HeaderProps {
   width: number;
 }
 
-export function Header({ snapshot, width }: HeaderProps) {
+type Tone = 'title' | 'paused' | 'ended' | 'dim' | 'alert' | 'good' | 'warn' | 'plain';
+
+interface Part extends LinePart {
+  tone: Tone;
+}
+
+const part = (text: string, priority: number, tone: Tone = 'plain', extra: Partial<LinePart> = {}): Part => ({ text, priority, tone, ...extra });
+
+export function headerLines(snapshot: TuiSnapshot, width: number): (Part & { shown: string; gap: string })[][] {
   const c = snapshot.counters;
   const live = snapshot.source.kind === 'live';
   const t = snapshot.tally;
   const ended = snapshot.phase === 'done' || snapshot.phase === 'ended';
+
+  const first: Part[] = [part('orphanmap', 100, 'title')];
+  if (snapshot.paused) first.push(part(`PAUSED${snapshot.pendingChanges > 0 ? ` +${formatCount(snapshot.pendingChanges)} updates waiting` : ''}`, 95, 'paused', { shrink: 'end', min: 6 }));
+  first.push(...sourceParts(snapshot));
+  first.push(part(`elapsed ${formatElapsed(snapshot.elapsedMs)}`, 90, 'dim'));
+  first.push(...originParts(snapshot));
+
+  const second: Part[] = [];
+  if (live && c.mapCount !== null) second.push(part(`maps ${mapCountText(c.mapCount, c.maxMapCount)}`, 90, mapTone(c.mapCount, c.maxMapCount)));
+  second.push(part(`lines ${formatCount(c.lines)}`, 40), part(`events ${formatCount(c.events)}`, 50));
+  second.push(part(`unreadable ${formatCount(c.unparsedLines)}`, 45, c.unparsedLines > 0 ? 'warn' : 'plain'));
+  if (live) second.push(part(`lost ${formatCount(c.lostEvents)}`, 60, c.lostEvents > 0 ? 'alert' : 'plain'));
+  second.push(part(`processes ${formatCount(c.processes)}`, 30), part(`live mappings ${formatCount(c.liveMappings)}`, 20));
+
   const [nowLabel, nowCount, nowBytes] = ended ? [STILL_MAPPED_AT_THE_END, t.stillMappedAtEnd, t.stillMappedAtEndBytes] : ['deleted but mapped', c.deletedMappings, c.deletedBytes];
-  return (
-    <Box flexDirection="column" width={width}>
-      <Text wrap="truncate">
-        <Text bold color="cyan">orphanmap</Text>
-        <Text>  {sourceText(snapshot)}</Text>
-        <Text dimColor>  elapsed {formatElapsed(snapshot.now - snapshot.startedAt)}</Text>
-        {snapshot.paused ? <Text inverse color="yellow"> PAUSED{snapshot.pendingChanges > 0 ? ` +${formatCount(snapshot.pendingChanges)} updates waiting` : ''} </Text> : null}
-      </Text>
-      <Text wrap="truncate">
-        lines {formatCount(c.lines)}  events {formatCount(c.events)}  unreadable{' '}
-        <Text color={c.unparsedLines > 0 ? 'yellow' : undefined}>{formatCount(c.unparsedLines)}</Text>
-        {live ? <Text>  lost <Text color={c.lostEvents > 0 ? 'red' : undefined}>{formatCount(c.lostEvents)}</Text></Text> : null}
-        {'  '}processes {formatCount(c.processes)}  live mappings {formatCount(c.liveMappings)}
-      </Text>
-      <Text wrap="truncate">
-        {nowLabel}{' '}
-        <Text bold color={nowCount > 0 ? 'red' : 'green'}>
-          {formatCount(nowCount)} ({formatBytes(nowBytes)})
-        </Text>
-        <Text dimColor>  peak {formatCount(snapshot.peak.count)} ({formatBytes(snapshot.peak.bytes)})</Text>
-        {t.orphans > 0 ? <Text>  {HELD_WHEN_UNLINKED} {formatBytes(t.heldWhenUnlinkedBytes)}</Text> : null}
-        {c.mapCount !== null ? <Text>  maps {mapCountText(c.mapCount, c.maxMapCount)}</Text> : null}
-        {snapshot.error !== null ? <Text color="red">  error: {escapeControl(snapshot.error)}</Text> : null}
-      </Text>
-    </Box>
-  );
+  const third: Part[] = [part(`${nowLabel} ${formatCount(nowCount)} (${formatBytes(nowBytes)})`, 100, nowCount > 0 ? 'alert' : 'good')];
+  third.push(part(`peak ${formatCount(snapshot.peak.count)} (${formatBytes(snapshot.peak.bytes)})`, 60, 'dim'));
+  if (t.orphans > 0) third.push(part(`${HELD_WHEN_UNLINKED} ${formatBytes(t.heldWhenUnlinkedBytes)}`, 50));
+  if (snapshot.error !== null) third.push(part(`error: ${escapeControl(snapshot.error)}`, 95, 'alert', { shrink: 'end', min: 12 }));
+  return [first, second, third].map((line) => fitParts(line, width));
 }
 
-function sourceText(snapshot: TuiSnapshot): string {
+/** What the input is doing: reading (how far), read to the end, live, capture ended. */
+function sourceParts(snapshot: TuiSnapshot): Part[] {
   const source = snapshot.source;
   switch (source.kind) {
     case 'file': {
+      if (snapshot.phase === 'done') return [part('read to the end', 92)];
       const progress = snapshot.progress;
-      const name = escapeControl(progress?.source ?? source.names.join(' '));
-      if (snapshot.phase === 'done') return `${name}  read to the end`;
-      const parts = [name, 'reading'];
-      if (progress?.percent != null) parts.push(`${Math.floor(progress.percent)}%`);
-      if (progress?.linesPerSecond != null) parts.push(`${formatCount(Math.round(progress.linesPerSecond))} lines/s`);
-      return parts.join('  ');
+      const parts = [part('reading', 92)];
+      if (progress?.percent != null) parts.push(part(`${Math.floor(progress.percent)}%`, 85));
+      if (progress?.linesPerSecond != null) parts.push(part(`${formatCount(Math.round(progress.linesPerSecond))} lines/s`, 40));
+      return parts;
+    }
+    case 'live':
+      return snapshot.phase === 'ended'
+        ? [part('capture ended', 96, 'ended')]
+        : [part(`live via ${source.backend}`, 92)];
+  }
+}
+
+/** Which file or process: last on the line, and the first thing cut. */
+function originParts(snapshot: TuiSnapshot): Part[] {
+  const source = snapshot.source;
+  switch (source.kind) {
+    case 'file': {
+      const name = escapeControl(snapshot.progress?.source ?? source.names.join(' '));
+      return [part(name, 70, 'plain', { shrink: 'middle', min: 12 })];
     }
     case 'live': {
-      const who = source.pid === null ? '' : `pid ${source.pid}`;
-      const command = source.command === null ? '' : ` ${escapeControl(source.command)}`;
-      const state = snapshot.phase === 'ended' ? '  capture ended' : '';
-      return `live via ${source.backend}${state}  ${who}${command}`;
+      const parts: Part[] = [];
+      if (source.pid !== null) parts.push(part(`pid ${source.pid}`, 80));
+      if (source.command !== null) parts.push(part(escapeControl(source.command), 10, 'dim', { shrink: 'end', min: 8 }));
+      return parts;
     }
   }
 }
 
+/** "60 / 65,530 vm.max_map_count (0.1%)", shortened to what fits by fitParts' caller. */
 function mapCountText(count: number, max: number | null): string {
   if (max === null || max <= 0) return formatCount(count);
-  return `${formatCount(count)} / ${formatCount(max)} vm.max_map_count (${((100 * count) / max).toFixed(1)}%)`;
+  return `${formatCount(count)} / ${formatCount(max)} (${((100 * count) / max).toFixed(1)}% of vm.max_map_count)`;
+}
+
+function mapTone(count: number, max: number | null): Tone {
+  if (max === null || max <= 0) return 'plain';
+  return count / max >= 0.8 ? 'alert' : count / max >= 0.5 ? 'warn' : 'plain';
+}
+
+export function Header({ snapshot, width }: HeaderProps) {
+  const lines = headerLines(snapshot, width);
+  return (
+    <Box flexDirection="column" width={width}>
+      {lines.map((parts, k) => (
+        <Text key={k} wrap="truncate">
+          {parts.map((item, j) => (
+            <Text key={j}>
+              {item.gap}
+              <PartText tone={item.tone} text={item.shown} />
+            </Text>
+          ))}
+        </Text>
+      ))}
+    </Box>
+  );
+}
+
+function PartText({ tone, text }: { tone: Tone; text: string }) {
+  switch (tone) {
+    case 'title':
+      return <Text bold color="cyan">{text}</Text>;
+    case 'paused':
+      return <Text inverse bold color="yellow">{text}</Text>;
+    case 'ended':
+      return <Text inverse color="magenta">{text}</Text>;
+    case 'dim':
+      return <Text dimColor>{text}</Text>;
+    case 'alert':
+      return <Text bold color="red">{text}</Text>;
+    case 'good':
+      return <Text bold color="green">{text}</Text>;
+    case 'warn':
+      return <Text color="yellow">{text}</Text>;
+    case 'plain':
+      return <Text>{text}</Text>;
+  }
 }

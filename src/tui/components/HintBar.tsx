@@ -1,11 +1,14 @@
-// The bottom line: the focused pane's keys from the keymap, a status message
-// (e.g. where an export was saved), or the filter being typed.
-import { Text } from 'ink';
+// The bottom of the screen: the focused pane's keys from the keymap, a status
+// message (where an export was saved, a finding's full path), the line being
+// edited, or the question `q` asks in `live -- CMD`.
+import { Box, Text } from 'ink';
 import { escapeControl } from '../../report/sanitize.js';
-import { bindingsFor, keyLabel, type Binding, type Pane } from '../keymap.js';
+import { wrapRows, wrapWords } from '../format.js';
+import { bindingsFor, keyLabel, KEYMAP, type Binding, type Pane } from '../keymap.js';
 
 export interface HintBarProps {
   pane: Pane;
+  width: number;
 }
 
 export function hintsFor(pane: Pane): { keys: string; hint: string }[] {
@@ -26,10 +29,16 @@ function shortKey(binding: Binding): string {
   return keyLabel(char ?? binding.keys[0]!);
 }
 
-export function HintBar({ pane }: HintBarProps) {
+/** As many hints as fit whole: `? help` and `q quit` are kept at the end whatever the width. */
+export function HintBar({ pane, width }: HintBarProps) {
+  const all = hintsFor(pane);
+  const last = all.filter((item) => item.hint === 'help' || item.hint === 'quit');
+  const first = all.filter((item) => !last.includes(item));
+  const length = (items: typeof all) => items.reduce((sum, item, k) => sum + (k > 0 ? 1 : 0) + item.keys.length + 1 + item.hint.length, 0);
+  while (first.length > 0 && length([...first, ...last]) > width) first.pop();
   return (
     <Text wrap="truncate">
-      {hintsFor(pane).map((item, k) => (
+      {[...first, ...last].map((item, k) => (
         <Text key={k}>
           {k > 0 ? ' ' : ''}
           <Text bold color="cyan">{item.keys}</Text>
@@ -40,21 +49,74 @@ export function HintBar({ pane }: HintBarProps) {
   );
 }
 
-export function FilterBar({ text }: { text: string }) {
+export function EditorBar({ label, text, width }: { label: string; text: string; width: number }) {
+  const room = Math.max(4, width - label.length - 2 - 30);
+  const shown = escapeControl(text);
+  const tail = shown.length > room ? `…${shown.slice(shown.length - room + 1)}` : shown;
   return (
     <Text wrap="truncate">
-      <Text bold color="cyan">filter (path text or pid): </Text>
-      {escapeControl(text)}
+      <Text bold color="cyan">{label}</Text>
+      {tail}
       <Text inverse> </Text>
-      <Text dimColor>  Enter keep  Esc clear</Text>
+      <Text dimColor>  Enter keep  Esc cancel  Ctrl-U/Ctrl-W delete</Text>
     </Text>
   );
 }
 
-export function StatusLine({ text, tone }: { text: string; tone: 'ok' | 'error' }) {
+/** Status rows: a long message (a full path) wraps over up to `maxRows` rows. */
+export function statusRows(text: string, width: number, maxRows = 4): string[] {
+  const rows = wrapRows(escapeControl(text), Math.max(1, width));
+  return rows.length <= maxRows ? rows : [...rows.slice(0, maxRows - 1), `${rows[maxRows - 1]!.slice(0, Math.max(0, width - 1))}…`];
+}
+
+export function StatusLine({ text, tone, width }: { text: string; tone: 'ok' | 'error' | 'info'; width: number }) {
   return (
-    <Text wrap="truncate" color={tone === 'ok' ? 'green' : 'red'}>
-      {escapeControl(text)}
-    </Text>
+    <Box flexDirection="column" width={width}>
+      {statusRows(text, width).map((row, k) => (
+        <Text key={k} wrap="truncate" color={tone === 'ok' ? 'green' : tone === 'error' ? 'red' : 'yellow'}>
+          {row}
+        </Text>
+      ))}
+    </Box>
   );
+}
+
+/** The question `q` asks when orphanmap launched the program: its rows, drawn from the keymap. */
+export function quitRows(program: string, detach: { ok: true } | { ok: false; why: string }): { keys: string; text: string; off: boolean }[] {
+  const rows = [{ keys: '', text: `Quit? orphanmap started ${program}: what becomes of it?`, off: false }];
+  for (const binding of KEYMAP) {
+    if (!binding.panes.includes('quit')) continue;
+    const off = binding.action.type === 'quit-detach' && !detach.ok;
+    const text = off && !detach.ok ? `detach is not offered: ${detach.why}` : binding.description;
+    rows.push({ keys: binding.keys.map(keyLabel).join('/'), text, off });
+  }
+  return rows;
+}
+
+export function QuitQuestion({ program, detach, width }: { program: string; detach: { ok: true } | { ok: false; why: string }; width: number }) {
+  const rows = quitRows(program, detach);
+  return (
+    <Box flexDirection="column" width={width}>
+      {rows.map((row, k) =>
+        k === 0 ? (
+          <Text key={k} wrap="truncate" bold color="yellow">{row.text}</Text>
+        ) : (
+          <Box key={k} flexDirection="column" width={width}>
+            {wrapWords(row.text, Math.max(10, width - 10)).map((part, j) => (
+              <Text key={j} wrap="truncate" dimColor={row.off}>
+                <Text bold color={row.off ? undefined : 'cyan'}>{(j === 0 ? row.keys : '').padEnd(8)}</Text>
+                {'  '}
+                {part}
+              </Text>
+            ))}
+          </Box>
+        ),
+      )}
+    </Box>
+  );
+}
+
+/** Rows the question takes at a width. */
+export function quitHeight(program: string, detach: { ok: true } | { ok: false; why: string }, width: number): number {
+  return quitRows(program, detach).reduce((sum, row, k) => sum + (k === 0 ? 1 : wrapWords(row.text, Math.max(10, width - 10)).length), 0);
 }

@@ -1,0 +1,143 @@
+// Paths in a column too narrow for them. Two different files must never look
+// the same, and what tells them apart goes last:
+//
+//   /var/lib/kafka/data/orders-1/00000000000000146685.timeindex.deleted
+//   …/orders-1/00000000000000146685.timeindex.deleted     the head goes first
+//   …/orders-1/0…146685.timeindex.deleted                 then the zeros of a base offset
+//   …rs-1/0…146685.timeindex.deleted                      then the head of the distinguishing directory
+//
+// "Distinguishing" is measured against every path the store holds (PathIndex):
+// the shortest run of trailing components no other path ends with. Pure: no ink.
+
+const ELLIPSIS = '…';
+
+/**
+ * How many trailing components set each path apart from all the others: a
+ * count of every suffix (by components) of every distinct path.
+ */
+export class PathIndex {
+  private readonly seen = new Set<string>();
+  private readonly suffixes = new Map<string, number>();
+
+  add(path: string): void {
+    if (this.seen.has(path)) return;
+    this.seen.add(path);
+    let at = path.length;
+    for (;;) {
+      const slash = path.lastIndexOf('/', at - 1);
+      const suffix = path.slice(slash + 1);
+      this.suffixes.set(suffix, (this.suffixes.get(suffix) ?? 0) + 1);
+      if (slash <= 0) {
+        if (slash === 0) this.suffixes.set(path, (this.suffixes.get(path) ?? 0) + 1);
+        break;
+      }
+      at = slash;
+    }
+  }
+
+  /** Trailing components needed to tell `path` from every other path (all of them when it ends another path). */
+  depth(path: string): number {
+    const parts = path.split('/');
+    for (let k = 1; k <= parts.length; k++) {
+      const suffix = parts.slice(parts.length - k).join('/');
+      if ((this.suffixes.get(suffix) ?? 0) <= 1) return k;
+    }
+    return parts.length;
+  }
+
+  get size(): number {
+    return this.seen.size;
+  }
+}
+
+/**
+ * Leading zeros of a long run of digits, as in Kafka's 20-digit base offsets:
+ * 00000000000000146685 → 0…146685, 00000000000000000000 → 0…0.
+ */
+export function squeezeZeros(text: string): string {
+  return text.replace(/(?<!\d)0{4,}(\d*)(?!\d)/g, (run: string, rest: string) => (run.length < 8 ? run : `0${ELLIPSIS}${rest === '' ? '0' : rest}`));
+}
+
+/**
+ * The candidates for one path, most faithful first: squeezing zeros loses
+ * nothing a reader needs, so it comes before dropping the head; every
+ * candidate after the whole path ends with the distinguishing components, or
+ * with as many characters of them as fit.
+ */
+function candidates(path: string, depth: number, width: number): string[] {
+  const parts = path.split('/');
+  const lowest = Math.min(parts.length, Math.max(1, depth));
+  const suffixOf = (m: number, squeeze: boolean) => {
+    const kept = parts.slice(parts.length - m);
+    return (squeeze ? kept.map(squeezeZeros) : kept).join('/');
+  };
+  const squeezed = squeezeZeros(path);
+  const out = [path, squeezed];
+  for (let m = parts.length - 1; m >= lowest; m--) out.push(`${ELLIPSIS}/${suffixOf(m, true)}`);
+  // Two names that differ only in how many zeros they start with.
+  if (lowest < parts.length) out.push(`${ELLIPSIS}/${suffixOf(lowest, false)}`);
+  // Narrower than the distinguishing suffix: its head goes first (a
+  // partition directory keeps its number), then its middle.
+  if (width >= 2) out.push(`${ELLIPSIS}${squeezed.slice(squeezed.length - (width - 1))}`);
+  out.push(elideMiddle(suffixOf(lowest, true), width));
+  return out;
+}
+
+/**
+ * Labels for the paths shown together, each at most `width` characters, the
+ * most faithful that fits; where two different paths would read the same, the
+ * next candidate is tried for both. `depthOf` comes from a PathIndex over
+ * every path the view holds, so a label does not change as rows scroll by.
+ */
+export function pathLabels(paths: readonly string[], width: number, depthOf: (path: string) => number): Map<string, string> {
+  const distinct = [...new Set(paths)];
+  const lists = new Map<string, string[]>();
+  const level = new Map<string, number>();
+  for (const path of distinct) {
+    const list = candidates(path, depthOf(path), width).filter((label) => label.length <= width);
+    lists.set(path, list.length > 0 ? list : [elideMiddle(path, width)]);
+    level.set(path, 0);
+  }
+  const labelOf = (path: string) => {
+    const list = lists.get(path)!;
+    return list[Math.min(level.get(path)!, list.length - 1)]!;
+  };
+  for (let round = 0; round < 16; round++) {
+    const owners = new Map<string, string[]>();
+    for (const path of distinct) {
+      const label = labelOf(path);
+      const group = owners.get(label);
+      if (group === undefined) owners.set(label, [path]);
+      else group.push(path);
+    }
+    let moved = false;
+    for (const group of owners.values()) {
+      if (group.length < 2) continue;
+      for (const path of group) {
+        if (level.get(path)! < lists.get(path)!.length - 1) {
+          level.set(path, level.get(path)! + 1);
+          moved = true;
+        }
+      }
+    }
+    if (!moved) break;
+  }
+  return new Map(distinct.map((path) => [path, labelOf(path)]));
+}
+
+/** The label's length at its best fit with unlimited room: how wide a column should be for it. */
+export function neededWidth(path: string, depth: number): number {
+  const parts = path.split('/');
+  const m = Math.min(parts.length, Math.max(1, depth));
+  if (m >= parts.length) return squeezeZeros(path).length;
+  return 2 + parts.slice(parts.length - m).map(squeezeZeros).join('/').length;
+}
+
+/** Keep both ends of a string, with … in between. */
+export function elideMiddle(text: string, width: number): string {
+  if (text.length <= width) return text;
+  if (width <= 1) return width === 1 ? ELLIPSIS : '';
+  const tail = Math.floor((width - 1) / 2);
+  const head = width - 1 - tail;
+  return `${text.slice(0, head)}${ELLIPSIS}${text.slice(text.length - tail)}`;
+}
