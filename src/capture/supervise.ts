@@ -36,6 +36,12 @@ export interface CaptureOptions {
   handleSignals?: boolean;
   /** Stdin of a launched command; default 'inherit' for a command, 'ignore' with pid. */
   stdin?: 'inherit' | 'ignore';
+  /**
+   * A launched command's stdout and stderr go to command.log in the bundle
+   * rather than through this process: a command left running by detach()
+   * must not write into a pipe that dies with us.
+   */
+  logCommand?: boolean;
 }
 
 /** meta.json as the capture scripts write it: BundleMeta and what only a fresh capture reads. */
@@ -48,6 +54,13 @@ export interface CaptureMeta extends BundleMeta {
    * filled up (disk-full), or a bundle file could not be written.
    */
   complete?: boolean;
+  /**
+   * Whether detach() can leave the target running, untraced: always with
+   * --pid; with a launched command, not where the tracer ends it on letting go
+   * (strace --kill-on-exit, bpftrace -c), and `noDetachReason` says why.
+   */
+  canDetach?: boolean;
+  noDetachReason?: string | null;
 }
 
 export interface CaptureResult {
@@ -63,8 +76,18 @@ export interface CaptureHandle {
   readonly bundleDir: string;
   /** Resolves with a complete bundle; rejects (UsageError) when the tracer could not run. */
   readonly done: Promise<CaptureResult>;
-  /** Asks for a clean stop: detach, end snapshot, final meta.json. Idempotent. */
+  /**
+   * Asks for a clean stop: end snapshot, final meta.json; an attached target
+   * is detached, a launched command ended (SIGTERM, then SIGKILL). Idempotent.
+   */
   stop(): void;
+  /**
+   * Asks the capture to end and leave the target running, untraced (exitReason
+   * "detached"). For a launched command the script refuses when meta.json says
+   * "canDetach": false, and the capture goes on. Idempotent; stop() after it
+   * is ignored.
+   */
+  detach(): void;
 }
 
 const SCRIPT_EXIT_USAGE = 2;
@@ -88,7 +111,10 @@ export function captureScriptArgs(options: CaptureOptions, parentPid: number = p
   const args = ['-o', resolve(options.outDir), '--parent-pid', String(parentPid)];
   if (options.durationSeconds !== undefined) args.push('-d', String(options.durationSeconds));
   if (options.pid !== undefined) args.push('-p', String(options.pid));
-  else args.push('--', ...(options.command ?? []));
+  else {
+    if (options.logCommand === true) args.push('--log-command');
+    args.push('--', ...(options.command ?? []));
+  }
   return args;
 }
 
@@ -114,6 +140,12 @@ export function startCapture(options: CaptureOptions): CaptureHandle {
     stopped = true;
     // The script traps SIGTERM and runs its full stop sequence.
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  const detach = (): void => {
+    if (stopped) return;
+    stopped = true;
+    // The script traps SIGUSR2: end snapshot, the tracer lets go, the target runs on.
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGUSR2');
   };
   const handleSignals = options.handleSignals ?? true;
   if (handleSignals) for (const signal of STOP_SIGNALS) process.on(signal, stop);
@@ -154,7 +186,7 @@ export function startCapture(options: CaptureOptions): CaptureHandle {
     }
   })();
 
-  return { pid: child.pid ?? -1, bundleDir, done, stop };
+  return { pid: child.pid ?? -1, bundleDir, done, stop, detach };
 }
 
 /**
