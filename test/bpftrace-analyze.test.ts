@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/ingest/analyze.js';
-import { REPO } from './tools.js';
+import { REPO } from './support/tools.js';
 
 const FIXTURE = join(REPO, 'test', 'fixtures', 'bpftrace', 'python-segments.txt');
 

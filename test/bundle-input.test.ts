@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync, readFileSync, symlinkSync, unlinkSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO, runCli } from './tools.js';
+import { REPO, runCli } from './support/tools.js';
 
 const REAL = join(REPO, 'traces', 'launched-late-snapshot', 'bundle');
 

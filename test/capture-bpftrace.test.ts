@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { captureScriptPath, readBundleMeta } from '../src/capture/index.js';
+import { requireTool } from './support/tools.js';
+import { waitFor } from './support/wait.js';
 
 const SCRIPT = captureScriptPath('bpftrace');
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -17,9 +19,7 @@ let work: string;
 const children: ChildProcess[] = [];
 
 beforeAll(() => {
-  if (spawnSync('bpftrace', ['--version']).error) {
-    throw new Error('bpftrace is required for test/capture-bpftrace.test.ts: apt-get install -y bpftrace');
-  }
+  requireTool('bpftrace');
   if (!existsSync('/sys/kernel/tracing/events') && !existsSync('/sys/kernel/debug/tracing/events')) {
     throw new Error('tracefs must be mounted for bpftrace: mount -t tracefs nodev /sys/kernel/tracing');
   }
@@ -30,13 +30,6 @@ afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-async function waitFor(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 function alive(pid: number): boolean {
   try {

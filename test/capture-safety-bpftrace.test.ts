@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { captureScriptPath, type CaptureMeta } from '../src/capture/index.js';
-import { CLI, REPO, requireTool } from './tools.js';
+import { procStatus } from './support/proc.js';
+import { CLI, REPO, requireTool } from './support/tools.js';
+import { waitFor } from './support/wait.js';
 
 const PYTHON = '/usr/bin/python3';
 const NOBODY = 65534;
@@ -56,21 +58,9 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv = process.env)
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
 }
 
-async function waitFor(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 function readMeta(bundle: string): CaptureMeta {
   return JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as CaptureMeta;
-}
-
-function procStatus(pid: number): { state: string; tracerPid: number } {
-  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return { state: /^State:\s*(\S)/m.exec(text)?.[1] ?? '?', tracerPid: Number(/^TracerPid:\s*(\d+)/m.exec(text)?.[1]) };
 }
 
 function asNobody(command: string): { status: number | null; stderr: string } {
@@ -95,12 +85,12 @@ describe('capture with bpftrace on a production host', () => {
     expect(readMeta(straceBundle)).toMatchObject({ pid: target.pid, exitReason: 'duration', complete: true });
     expect(seconds(readMeta(straceBundle))).toBeGreaterThanOrEqual(4);
     // While bpftrace still runs, the target is running and no longer ptraced.
-    expect(procStatus(target.pid!).tracerPid).toBe(0);
+    expect(procStatus(target.pid!)?.tracerPid).toBe(0);
     const btRun = await bt;
     expect(btRun.code, btRun.stderr).toBe(0);
     expect(readMeta(btBundle)).toMatchObject({ pid: target.pid, exitReason: 'duration', complete: true, lostEvents: 0 });
     expect(seconds(readMeta(btBundle))).toBeGreaterThanOrEqual(10);
-    expect(procStatus(target.pid!).state).toMatch(/^[RS]$/);
+    expect(procStatus(target.pid!)?.state).toMatch(/^[RS]$/);
     expect(target.exitCode).toBeNull();
   }, STARTUP_MS + 40_000);
 

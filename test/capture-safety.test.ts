@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CaptureMeta } from '../src/capture/index.js';
 import { shellQuote, TmuxSession } from './tmux.js';
-import { CLI, requireTool } from './tools.js';
+import { procStatus } from './support/proc.js';
+import { CLI, requireTool } from './support/tools.js';
+import { waitFor } from './support/wait.js';
 
 const PYTHON = '/usr/bin/python3';
 const NOBODY = 65534;
@@ -60,31 +62,12 @@ async function startTarget(code: string): Promise<ChildProcess> {
   return child;
 }
 
-function status(pid: number): { state: string; tracerPid: number; ppid: number } | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return {
-      state: /^State:\s*(\S)/m.exec(text)?.[1] ?? '?',
-      tracerPid: Number(/^TracerPid:\s*(\d+)/m.exec(text)?.[1]),
-      ppid: Number(/^PPid:\s*(\d+)/m.exec(text)?.[1]),
-    };
-  } catch {
-    return null;
-  }
-}
 
 const alive = (pid: number): boolean => {
-  const s = status(pid);
+  const s = procStatus(pid);
   return s !== null && s.state !== 'Z' && s.state !== 'X';
 };
 
-async function waitFor(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -161,8 +144,8 @@ describe('a busy target (item 1)', () => {
     expect(elapsed).toBeGreaterThanOrEqual(5_000);
     expect(Date.parse(meta.endTime ?? '') - Date.parse(meta.startTime ?? '')).toBeGreaterThanOrEqual(5_000);
     expect(readFileSync(join(bundle, 'tracer.stderr'), 'utf8')).toMatch(/detached/);
-    expect(status(target.pid!)).toMatchObject({ tracerPid: 0 });
-    expect(status(target.pid!)?.state).toMatch(/^[RS]$/);
+    expect(procStatus(target.pid!)).toMatchObject({ tracerPid: 0 });
+    expect(procStatus(target.pid!)?.state).toMatch(/^[RS]$/);
     expect(target.exitCode).toBeNull();
   }, 30_000);
 
@@ -173,9 +156,9 @@ describe('a busy target (item 1)', () => {
     const { done } = capture(['--out', bundle, '--', PYTHON, '-c', WORKLOAD(dir)]);
     await waitFor('the launched command to run traced', () => existsSync(join(bundle, 'meta.json')) && counts(dir).ok >= 10, 15_000);
     const pid = readMeta(bundle).pid!;
-    const strace = status(pid)!.ppid;
+    const strace = procStatus(pid)!.ppid;
     expect(readFileSync(`/proc/${strace}/comm`, 'utf8').trim()).toBe('strace');
-    expect(status(pid)?.tracerPid).toBe(strace);
+    expect(procStatus(pid)?.tracerPid).toBe(strace);
     try {
       process.kill(strace, 'SIGKILL');
       const run = await done;
@@ -194,7 +177,7 @@ describe('a busy target (item 1)', () => {
         // No seccomp filter: the kernel detached the command, which runs on.
         expect(meta.command).not.toContain('--seccomp-bpf');
         expect(alive(pid)).toBe(true);
-        expect(status(pid)?.tracerPid).toBe(0);
+        expect(procStatus(pid)?.tracerPid).toBe(0);
         expect(counts(dir).ok).toBeGreaterThan(before + 20);
       }
       expect(existsSync(join(dir, 'errors')) ? readFileSync(join(dir, 'errors'), 'utf8') : '').toBe('');
@@ -323,7 +306,7 @@ describe('a full disk (item 3)', () => {
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/cannot write into \S+ \(is its file system full\?\)/);
     expect(existsSync(join(mount, 'bundle', 'meta.json'))).toBe(false);
-    expect(status(target.pid!)?.tracerPid).toBe(0);
+    expect(procStatus(target.pid!)?.tracerPid).toBe(0);
   }, 30_000);
 });
 
@@ -338,7 +321,7 @@ describe('interruptions and targets that cannot be traced (item 4)', () => {
     expect(run.code, run.stderr).toBe(130);
     expect(run.stdout.trim()).toBe(bundle);
     expect(readMeta(bundle)).toMatchObject({ exitReason: 'interrupted', complete: true });
-    expect(status(target.pid!)?.tracerPid).toBe(0);
+    expect(procStatus(target.pid!)?.tracerPid).toBe(0);
     expect(target.exitCode).toBeNull();
   }, 30_000);
 
@@ -354,7 +337,7 @@ describe('interruptions and targets that cannot be traced (item 4)', () => {
       const screen = await term.waitForScreen((text) => /exited with status \d+/.test(text), 'capture to exit after Ctrl-C');
       expect(screen).toMatch(/exited with status 130\b/);
       expect(readMeta(bundle)).toMatchObject({ exitReason: 'interrupted', complete: true });
-      expect(status(target.pid!)?.tracerPid).toBe(0);
+      expect(procStatus(target.pid!)?.tracerPid).toBe(0);
       expect(target.exitCode).toBeNull();
     } finally {
       term.kill();

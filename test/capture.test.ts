@@ -1,12 +1,15 @@
 // capture-strace.sh and startCapture against real processes: no mocks. Needs
 // strace and root (or CAP_SYS_PTRACE); `orphanmap doctor` says what is missing.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { captureScriptPath, readBundleMeta, startCapture } from '../src/capture/index.js';
 import { UsageError } from '../src/errors.js';
+import { tracerPid } from './support/proc.js';
+import { requireTool } from './support/tools.js';
+import { waitFor } from './support/wait.js';
 
 const SCRIPT = captureScriptPath('strace');
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -25,7 +28,7 @@ let work: string;
 const children: ChildProcess[] = [];
 
 beforeAll(() => {
-  if (spawnSync('strace', ['-V']).error) throw new Error('strace is required for test/capture.test.ts (apt-get install -y strace)');
+  requireTool('strace');
   work = mkdtempSync(join(tmpdir(), 'orphanmap-capture-'));
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -47,17 +50,19 @@ async function startTarget(): Promise<ChildProcess> {
   return child;
 }
 
-function tracerPid(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/^TracerPid:\s*(\d+)/m.exec(status)?.[1]);
+/** A target that opens and closes the file named by each line it reads: traced calls on demand. */
+async function startPokeTarget(): Promise<ChildProcess> {
+  const child = spawn(PYTHON, ['-c', 'import os, sys\nprint("ready", flush=True)\nfor line in sys.stdin:\n    os.close(os.open(line.strip(), os.O_RDONLY))'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+  return child;
 }
 
-async function waitFor(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+function poke(target: ChildProcess, name: string): void {
+  writeFileSync(join(work, name), '');
+  target.stdin!.write(`${join(work, name)}\n`);
 }
 
 function runScript(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -175,14 +180,17 @@ describe('capture-strace.sh', () => {
 });
 
 describe('startCapture', () => {
-  it('streams trace lines, and stop() leaves a complete bundle of a running process', async () => {
-    const target = await startTarget();
+  it('streams trace lines as they are written, and stop() leaves a complete bundle of a running process', async () => {
+    const target = await startPokeTarget();
     const dir = bundleDir('api-stop');
     const lines: string[] = [];
     const handle = startCapture({ backend: 'strace', pid: target.pid!, outDir: dir, onLine: (text) => lines.push(text), onStderr: () => {} });
     await waitFor('the attach', () => tracerPid(target.pid!) !== 0 && existsSync(join(dir, 'maps-start.txt')), 10_000);
-    // Make the target do something traceable: its sleeping threads make no calls.
-    writeFileSync(join(dir, 'poke'), '');
+    for (const name of ['poke-1', 'poke-2', 'poke-3']) {
+      poke(target, name);
+      // Streamed while the capture runs: before stop(), not read back from the file afterwards.
+      await waitFor(`the openat of ${name} to be streamed`, () => lines.some((line) => line.includes(`"${join(work, name)}"`)), 10_000);
+    }
     handle.stop();
     const result = await handle.done;
     expect(result.stopped).toBe(true);
@@ -190,9 +198,11 @@ describe('startCapture', () => {
     expect(result.meta.exitReason).toBe('interrupted');
     expect(result.meta.pid).toBe(target.pid);
     expect(existsSync(join(dir, 'maps-end.txt'))).toBe(true);
-    expect(lines.join('\n')).toBe(readFileSync(join(dir, 'trace.txt'), 'utf8').replace(/\n$/, ''));
+    const written = readFileSync(join(dir, 'trace.txt'), 'utf8').replace(/\n$/, '').split('\n');
+    expect(written.filter((line) => /openat\(.*poke-\d/.test(line))).toHaveLength(3);
+    expect(lines).toEqual(written);
     expect(tracerPid(target.pid!)).toBe(0);
-  }, 20_000);
+  }, 30_000);
 
   it('runs a command to its end and reports every line', async () => {
     const dir = bundleDir('api-command');

@@ -9,8 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { parseGroundTruth, reportedOrphans } from './ground-truth.js';
-import { CLI, compileReproducer, requireTool, runCli } from './tools.js';
+import { parseGroundTruth, reportedOrphans } from './support/ground-truth.js';
+import { tracerPid } from './support/proc.js';
+import { CLI, compileReproducer, requireTool, runCli } from './support/tools.js';
+import { waitFor } from './support/wait.js';
 
 let classes: string;
 
@@ -33,12 +35,9 @@ function run(child: ChildProcess): Promise<{ code: number | null; stdout: string
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
 }
 
-async function waitFor(path: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!existsSync(path)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${path}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** Waits for a file the capture or the JVM writes when it is ready. */
+function waitForFile(path: string, timeoutMs: number): Promise<void> {
+  return waitFor(path, () => existsSync(path), timeoutMs, 100);
 }
 
 function analyzeBundle(bundle: string): { findings: Finding[]; unparsed: number } {
@@ -67,7 +66,7 @@ async function captureAttached(backend: string, mode: string): Promise<{ bundle:
   const jvmDone = run(jvm);
   const capture = run(spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--pid', String(jvm.pid), '--out', bundle]));
   // meta.json is written once the tracer is attached: only then may the JVM start its work.
-  await waitFor(join(bundle, 'meta.json'), 90_000);
+  await waitForFile(join(bundle, 'meta.json'), 90_000);
   writeFileSync(go, '');
   const [jvmResult, captureResult] = await Promise.all([jvmDone, capture]);
   expect(jvmResult.code, jvmResult.stderr).toBe(0);
@@ -107,9 +106,9 @@ describe('a bundle whose process outlives the capture', () => {
     try {
       const capture = spawn(process.execPath, [CLI, 'capture', '--pid', String(jvm.pid), '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
       const captureDone = run(capture);
-      await waitFor(join(bundle, 'meta.json'), 30_000);
+      await waitForFile(join(bundle, 'meta.json'), 30_000);
       writeFileSync(go, '');
-      await waitFor(ready, 60_000);
+      await waitForFile(ready, 60_000);
       capture.kill('SIGINT');
       expect((await captureDone).code).toBe(130); // interrupted: the bundle is complete up to then
     } finally {
@@ -149,7 +148,7 @@ describe('orphanmap live', () => {
     const live = spawn(process.execPath, [CLI, 'live', '--pid', String(target.pid), '--save', join(dir, 'bundle')], { stdio: ['ignore', 'pipe', 'pipe'] });
     const liveDone = run(live);
     try {
-      await waitFor(join(dir, 'bundle', 'meta.json'), 30_000);
+      await waitForFile(join(dir, 'bundle', 'meta.json'), 30_000);
       expect(tracerPid(target.pid!)).not.toBe(0);
       live.kill('SIGKILL');
       await liveDone;
@@ -169,7 +168,7 @@ describe('orphanmap live', () => {
     const capture = spawn(process.execPath, [CLI, 'capture', '--pid', String(target.pid), '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
     const captureDone = run(capture);
     try {
-      await waitFor(join(bundle, 'meta.json'), 30_000);
+      await waitForFile(join(bundle, 'meta.json'), 30_000);
       capture.kill('SIGINT');
       const result = await captureDone;
       expect(result.code, result.stderr).toBe(130);
@@ -183,8 +182,3 @@ describe('orphanmap live', () => {
     }
   }, 60_000);
 });
-
-function tracerPid(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/TracerPid:\s+(\d+)/.exec(status)?.[1] ?? -1);
-}

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { parseGroundTruth, reportedOrphans } from './ground-truth.js';
-import { compileReproducer, requireTool, runCli, STRACE_FILTER } from './tools.js';
+import { parseGroundTruth, reportedOrphans } from './support/ground-truth.js';
+import { compileReproducer, requireTool, runCli, STRACE_FILTER } from './support/tools.js';
 
 let classes: string;
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { REPO, runCli } from './tools.js';
+import { REPO, runCli } from './support/tools.js';
 
 const TRACES = join(REPO, 'traces');
 

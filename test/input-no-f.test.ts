@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireTool, runCli } from './tools.js';
+import { requireTool, runCli } from './support/tools.js';
 
 const PYTHON = '/usr/bin/python3';
 const scratch = mkdtempSync(join(tmpdir(), 'orphanmap-nof-'));

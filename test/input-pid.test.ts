@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../src/ingest/analyze.js';
-import { REPO, requireTool, runCli } from './tools.js';
+import { REPO, requireTool, runCli } from './support/tools.js';
 
 const PYTHON = '/usr/bin/python3';
 const scratch = mkdtempSync(join(tmpdir(), 'orphanmap-pid-'));

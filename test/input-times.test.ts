@@ -13,8 +13,8 @@ import type { At } from '../src/engine/findings.js';
 import { BpftraceReader } from '../src/parse/bpftrace.js';
 import type { TraceEvent } from '../src/parse/events.js';
 import { StraceReader } from '../src/parse/strace.js';
-import { readLines } from './helpers.js';
-import { REPO, requireTool, runCli } from './tools.js';
+import { readLines } from './support/trace-text.js';
+import { REPO, requireTool, runCli } from './support/tools.js';
 
 const PYTHON = '/usr/bin/python3';
 const scratch = mkdtempSync(join(tmpdir(), 'orphanmap-times-'));

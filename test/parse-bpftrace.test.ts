@@ -1,5 +1,5 @@
 // The orphanmap.bt reader, on real captures from this machine (test/fixtures/bpftrace/README.md).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,8 @@ import {
   BpftraceReader, ContinuationJoiner, ReorderBuffer, describeWaitStatus, looksLikeBpftrace, parseBpftraceLine,
   type BpftraceReaderOptions,
 } from '../src/parse/bpftrace.js';
-import { readLines } from './helpers.js';
+import { requireTool } from './support/tools.js';
+import { readLines } from './support/trace-text.js';
 
 const fixture = (name: string): string => readFileSync(fileURLToPath(new URL(`fixtures/bpftrace/${name}`, import.meta.url)), 'latin1');
 const scriptPath = fileURLToPath(new URL('../scripts/orphanmap.bt', import.meta.url));
@@ -286,10 +287,7 @@ describe('scripts/orphanmap.bt', () => {
   });
 
   it('runs under bpftrace and its output parses (needs root and bpftrace)', () => {
-    const which = spawnSync('sh', ['-c', 'command -v bpftrace'], { encoding: 'utf8' });
-    if (which.status !== 0) {
-      throw new Error('bpftrace is required for this test (CI installs it: apt-get install -y bpftrace); it must not be skipped');
-    }
+    requireTool('bpftrace');
     const output = execFileSync('bpftrace', ['-c', '/bin/true', scriptPath, '0'], {
       encoding: 'latin1', env: { ...process.env, BPFTRACE_STRLEN: '200' }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 110_000,
     });

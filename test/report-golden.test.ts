@@ -1,28 +1,19 @@
 // Golden tests: Markdown and Jira reports, and diff, on the bundled real
-// traces. Regenerate on purpose with UPDATE_GOLDEN=1 and read the diff.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// traces. A golden file is never written by a test run: regenerate on
+// purpose with `npm run test:update-golden` and read the diff.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../src/ingest/analyze.js';
 import { diffReports, formatDiff, DIFF_FORMATS } from '../src/report/diff.js';
 import { formatReport } from '../src/report/formats.js';
 import { buildReport, type Report } from '../src/report/report.js';
+import { golden, UPDATE_GOLDEN } from './support/golden.js';
+import { REPO } from './support/tools.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = REPO;
 const LEAKY = 'traces/f-o-ttt-T-y/trace.txt';
 const FIXED = 'traces/fixed/trace.txt';
-
-export function golden(name: string, actual: string): void {
-  const path = join(root, 'test/golden', name);
-  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(path)) {
-    if (process.env.UPDATE_GOLDEN !== '1' && process.env.CI) throw new Error(`missing golden file ${name}: run with UPDATE_GOLDEN=1`);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, actual);
-    return;
-  }
-  expect(actual, `${name} differs; regenerate with UPDATE_GOLDEN=1 and read the diff`).toBe(readFileSync(path, 'utf8'));
-}
 
 /** Inputs are named relative to the repo root, so golden output has no tmp paths. */
 async function reportOf(path: string): Promise<Report> {
@@ -69,4 +60,11 @@ describe('diff of the leaky and the fixed reproducer', () => {
       golden(`diff-leaky-fixed.${format === 'markdown' ? 'md' : format === 'text' ? 'txt' : format}`, formatDiff(diffReports(leaky, fixed), format));
     });
   }
+});
+
+describe('golden files', () => {
+  it.skipIf(UPDATE_GOLDEN)('a missing one fails the test and is not written', () => {
+    expect(() => golden('no-such-report.md', '# nothing\n')).toThrow(/missing golden file test\/golden\/no-such-report\.md: create it with npm run test:update-golden/);
+    expect(existsSync(join(REPO, 'test', 'golden', 'no-such-report.md'))).toBe(false);
+  });
 });

@@ -14,7 +14,8 @@ import { detailView } from '../src/tui/components/DetailPane.js';
 import { formatReport } from '../src/report/formats.js';
 import { buildReport, type Report } from '../src/report/report.js';
 import { formatText } from '../src/report/text.js';
-import { REPO, requireTool, STRACE_FILTER } from './tools.js';
+import { REPO, requireTool, STRACE_FILTER } from './support/tools.js';
+import { waitFor } from './support/wait.js';
 
 const LEAKY = join(REPO, 'traces/f-o-ttt-T-y/trace.txt');
 const FIXED = join(REPO, 'traces/fixed/trace.txt');
@@ -115,13 +116,6 @@ function deletedLines(pid: number): Capture['deleted'] {
   return readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').flatMap((line) => mapsDeleted(line));
 }
 
-async function waitFor(what: () => boolean, label: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 async function captureProgram(): Promise<Capture> {
   requireTool('python3');
@@ -132,15 +126,15 @@ async function captureProgram(): Promise<Capture> {
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  await waitFor(() => stdout.includes('ready\n') || child.exitCode !== null, 'the program to start');
+  await waitFor('the program to start', () => stdout.includes('ready\n') || child.exitCode !== null, 20_000, 20);
   if (child.exitCode !== null) throw new Error(`cut-and-unlink.py exited early:\n${stdout}\n${stderr}`);
   const trace = join(work, 'trace.txt');
   const strace = spawn('strace', ['-f', '-ttt', '-T', '-y', '-e', `trace=${STRACE_FILTER}`, '-o', trace, '-p', String(child.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let straceErr = '';
   strace.stderr!.setEncoding('utf8').on('data', (chunk: string) => (straceErr += chunk));
-  await waitFor(() => straceErr.includes('attached'), 'strace to attach');
+  await waitFor('strace to attach', () => straceErr.includes('attached'), 20_000, 20);
   child.stdin!.write('go\n');
-  await waitFor(() => stdout.includes('done\n') || child.exitCode !== null, 'the program to map, cut and unlink');
+  await waitFor('the program to map, cut and unlink', () => stdout.includes('done\n') || child.exitCode !== null, 20_000, 20);
   if (child.exitCode !== null) throw new Error(`cut-and-unlink.py failed:\n${stdout}\n${stderr}`);
   const deleted = deletedLines(child.pid!);
   // strace detaches on SIGINT; the program goes on holding its mappings.

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generate } from '../bench/generate-trace.mjs';
+import { generate } from './support/generate-trace.mjs';
 import { analyze } from '../src/ingest/analyze.js';
 
 setFlagsFromString('--expose-gc');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { generate } from '../bench/generate-trace.mjs';
+import { generate } from './support/generate-trace.mjs';
 import { Engine } from '../src/engine/engine.js';
 import type { Finding } from '../src/engine/findings.js';
 import { streamSource } from '../src/ingest/lines.js';

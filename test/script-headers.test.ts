@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { BpftraceReader } from '../src/parse/bpftrace.js';
 import type { ParseOutput } from '../src/parse/strace.js';
 import { StraceReader } from '../src/parse/strace.js';
-import { REPO } from './tools.js';
+import { REPO } from './support/tools.js';
 
 /** The indented lines under "# EXAMPLE" up to the next header section. */
 function exampleOf(script: string): string[] {

@@ -1,7 +1,7 @@
 // StraceReader on real multi-line shapes (docs/trace-formats.md, "Line bodies"):
 // joins, repairs and the lines that must not be lost or invented.
 import { describe, expect, it } from 'vitest';
-import { readStrace, trace } from './helpers.js';
+import { readStrace, trace } from './support/trace-text.js';
 
 describe('StraceReader', () => {
   it('joins an unfinished call with its resume while other threads interleave', () => {

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/ingest/analyze.js';
-import { parseGroundTruth, reportedOrphans } from './ground-truth.js';
+import { parseGroundTruth, reportedOrphans } from './support/ground-truth.js';
 
 const TRACES = join(import.meta.dirname, '..', 'traces');
 // The JVM reproducer's captures (stdout.txt holds its pid and ground truth);

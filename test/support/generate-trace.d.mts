@@ -1,4 +1,4 @@
-// Types for bench/generate-trace.mjs, so tests can generate traces in-process.
+// Types for test/support/generate-trace.mjs, so tests can generate traces in-process.
 export declare const GENERATOR_VERSION: number;
 export declare function parseSize(text: string): number;
 export interface GeneratedTrace {
@@ -14,3 +14,4 @@ export interface GeneratedTrace {
   counts: Record<string, number>;
 }
 export declare function generate(options: { bytes: number; seed?: number; leakRate?: number; gcRate?: number; write: (text: string) => void }): GeneratedTrace;
+export declare function main(args?: string[]): Promise<void>;

@@ -1,0 +1,45 @@
+// Real tools for real tests. A test that needs a tool the machine lacks fails
+// loudly and says so (requireTool, the one way tests check for a tool);
+// .ci/run installs every one of them.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const REPO = join(import.meta.dirname, '..', '..');
+export const CLI = join(REPO, 'dist', 'cli.js');
+
+export function requireTool(tool: string): void {
+  const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' });
+  if (found.status !== 0) {
+    throw new Error(`this test needs ${tool}, which is not installed here (.ci/run installs it with apt-get)`);
+  }
+}
+
+let compiled: string | null = null;
+
+/** Compile the JVM reproducer once per test file; returns its class directory. */
+export function compileReproducer(): string {
+  requireTool('javac');
+  if (compiled !== null) return compiled;
+  const classes = mkdtempSync(join(tmpdir(), 'orphanmap-classes-'));
+  execFileSync('javac', ['-d', classes, join(REPO, 'scripts', 'repro', 'IndexLifecycle.java')], { stdio: 'pipe' });
+  compiled = classes;
+  return classes;
+}
+
+/** The syscalls the engine follows, for strace -e trace=. */
+export const STRACE_FILTER =
+  'open,openat,openat2,creat,close,close_range,dup,dup2,dup3,fcntl,mmap,munmap,mremap,ftruncate,truncate,rename,renameat,renameat2,link,linkat,unlink,unlinkat,chdir,fchdir,clone,clone3,fork,vfork,execve,execveat,exit,exit_group';
+
+/**
+ * The built CLI (dist/cli.js) with these arguments; `env` is added to this
+ * process's environment. A run past 100 s is killed (status -1), so a test of
+ * an endless input fails instead of hanging its worker.
+ */
+export function runCli(args: string[], input?: string, env?: Record<string, string>): { status: number; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8', input, maxBuffer: 256 * 1024 * 1024, timeout: 100_000, ...(env === undefined ? {} : { env: { ...process.env, ...env } }),
+  });
+  return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
