@@ -195,8 +195,8 @@ describe('empty and missing inputs', () => {
     const result = spawnSync(process.execPath, [CLI, 'analyze', NASTY, '--format', 'json'], { encoding: 'utf8' });
     expect(result.status).toBe(0);
     const report = JSON.parse(result.stdout) as { summary: { unparsedLines: number }; unparsedSamples: { file: string; line: number }[] };
-    expect(report.summary.unparsedLines).toBe(9);
-    expect(report.unparsedSamples.map((s) => s.line)).toEqual([8, 11, 12, 15, 16, 17, 21, 26, 28]);
+    expect(report.summary.unparsedLines).toBe(10);
+    expect(report.unparsedSamples.map((s) => s.line)).toEqual([8, 11, 12, 15, 16, 17, 21, 22, 26, 28]);
     expect(new Set(report.unparsedSamples.map((s) => s.file))).toEqual(new Set([NASTY]));
   });
 });

@@ -18,6 +18,12 @@ const AT_FDCWD = -100;
 const EBADF = -9;
 /** mmap/mremap return -errno as an address: anything at or above -4095 as u64. */
 const FIRST_ERROR_ADDRESS = 0xfffffffffffff001n;
+/**
+ * 2^64, the end of a 64-bit address space: a mapping of a call that succeeded
+ * ends at or below it. Sizes and offsets are off_t, below 2^63.
+ */
+const ADDRESS_SPACE_END = 1n << 64n;
+const OFFSET_END = 1n << 63n;
 
 /** Events the script prints, and whether their records end in `path=`. */
 const EVENT_NAMES: ReadonlyMap<string, boolean> = new Map([
@@ -159,33 +165,44 @@ export function parseBpftraceLine(text: string, lineNo: number, file: string, li
     case 'mmap': {
       const ret = f.big('ret');
       const fd = f.int('fd');
+      const failedCall = ret >= FIRST_ERROR_ADDRESS && ret < ADDRESS_SPACE_END;
+      f.checkRanges = !failedCall;
+      const address = f.address('ret', ret);
       const e = event({
-        ...base, kind: 'mmap', address: Number(ret), length: f.int('len'), prot: f.int('prot'), flags: f.int('flags'),
-        fd, offset: f.int('off'), ...(fd >= 0 ? inodeOf(f) : {}),
+        ...base, kind: 'mmap', address, length: f.size('len', address), prot: f.int('prot'), flags: f.int('flags'),
+        fd, offset: f.offset('off'), ...(fd >= 0 ? inodeOf(f) : {}),
       });
-      return failedUnlessBad(e, ret >= FIRST_ERROR_ADDRESS ? { type: 'ignored', reason: 'mmap failed' } : null);
+      return failedUnlessBad(e, failedCall ? { type: 'ignored', reason: 'mmap failed' } : null);
     }
     case 'munmap': {
       const ret = f.int('ret');
-      const e = event({ ...base, kind: 'munmap', address: f.int('addr'), length: f.int('len') }, f.big('ens'));
+      f.checkRanges = ret >= 0;
+      const address = f.address('addr');
+      const e = event({ ...base, kind: 'munmap', address, length: f.size('len', address) }, f.big('ens'));
       return failedUnlessBad(e, failed(ret));
     }
     case 'mremap': {
       const ret = f.big('ret');
+      const failedCall = ret >= FIRST_ERROR_ADDRESS && ret < ADDRESS_SPACE_END;
+      f.checkRanges = !failedCall;
+      const oldAddress = f.address('addr');
+      const newAddress = f.address('ret', ret);
       const e = event({
-        ...base, kind: 'mremap', oldAddress: f.int('addr'), oldLength: f.int('old_len'), newLength: f.int('new_len'),
-        flags: f.int('flags'), newAddress: Number(ret),
+        ...base, kind: 'mremap', oldAddress, oldLength: f.size('old_len', oldAddress), newLength: f.size('new_len', newAddress),
+        flags: f.int('flags'), newAddress,
       });
-      return failedUnlessBad(e, ret >= FIRST_ERROR_ADDRESS ? { type: 'ignored', reason: 'mremap failed' } : null);
+      return failedUnlessBad(e, failedCall ? { type: 'ignored', reason: 'mremap failed' } : null);
     }
     case 'ftruncate': {
       const ret = f.int('ret');
-      const e = event({ ...base, kind: 'truncate', fd: f.int('fd'), length: f.int('len'), ...inodeOf(f) });
+      f.checkRanges = ret >= 0;
+      const e = event({ ...base, kind: 'truncate', fd: f.int('fd'), length: f.offset('len'), ...inodeOf(f) });
       return failedUnlessBad(e, failed(ret));
     }
     case 'truncate': {
       const ret = f.int('ret');
-      const e = event({ ...base, kind: 'truncate', path: path!, dir: { fd: 'cwd' }, length: f.int('len') });
+      f.checkRanges = ret >= 0;
+      const e = event({ ...base, kind: 'truncate', path: path!, dir: { fd: 'cwd' }, length: f.offset('len') });
       return failedUnlessBad(e, failed(ret));
     }
     case 'rename':
@@ -330,6 +347,32 @@ class FieldReader {
 
   optionalInt(key: string): number | undefined {
     return this.fields.has(key) ? this.int(key) : undefined;
+  }
+
+  /**
+   * Ranges are checked for calls that succeeded only: a failed call's
+   * arguments may be anything (an mmap of 1e23 bytes fails with ENOMEM).
+   */
+  checkRanges = true;
+
+  /** An address: 0 to 2^64 - 1. `value` when the field was already read. */
+  address(key: string, value: bigint = this.big(key)): number {
+    if (this.checkRanges && (value < 0n || value >= ADDRESS_SPACE_END)) this.missing.push(`${key} (out of range)`);
+    return Number(value);
+  }
+
+  /** The length of a range starting at `start`: not negative, and not past 2^64 (said once, for a start past it). */
+  size(key: string, start: number): number {
+    const value = this.big(key);
+    if (this.checkRanges && start < 2 ** 64 && (value < 0n || Number(value) + start > 2 ** 64)) this.missing.push(`${key} (out of range)`);
+    return Number(value);
+  }
+
+  /** A file size or offset (off_t): 0 to 2^63 - 1. */
+  offset(key: string): number {
+    const value = this.big(key);
+    if (this.checkRanges && (value < 0n || value >= OFFSET_END)) this.missing.push(`${key} (out of range)`);
+    return Number(value);
   }
 }
 

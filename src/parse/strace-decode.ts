@@ -57,6 +57,28 @@ export type DecodeResult =
 const NOTHING: DecodeResult = { ok: false, reason: null };
 
 /**
+ * 2^64, the end of a 64-bit address space. A mapping ends at or below it, so
+ * an address past it, a negative length or one that runs past it (a 1e23-byte
+ * mmap) cannot come from a call that succeeded: the line is unreadable, not a
+ * mapping of 90949470177 TiB.
+ */
+const ADDRESS_SPACE_END = 2 ** 64;
+/** off_t is signed 64-bit: file sizes and offsets are below 2^63. */
+const OFFSET_END = 2 ** 63;
+
+function isAddress(value: number): boolean {
+  return value >= 0 && value < ADDRESS_SPACE_END;
+}
+
+function isRange(address: number, length: number): boolean {
+  return isAddress(address) && length >= 0 && address + length <= ADDRESS_SPACE_END;
+}
+
+function isOffset(value: number): boolean {
+  return value >= 0 && value < OFFSET_END;
+}
+
+/**
  * Decode `name(body` where body holds the arguments, the closing parenthesis
  * and the return section. `base` carries place, time, tid and raw text.
  */
@@ -79,6 +101,7 @@ export function decodeCall(name: string, body: string, base: EventBase): DecodeR
   }
   const value = ret.value!;
   const bad = (what: string): DecodeResult => ({ ok: false, reason: `unreadable ${what} in ${name}` });
+  const outOfRange = (what: string): DecodeResult => ({ ok: false, reason: `${what} out of range in ${name}` });
 
   switch (name) {
     case 'open':
@@ -139,6 +162,9 @@ export function decodeCall(name: string, body: string, base: EventBase): DecodeR
       const fd = parseFdArg(args[4]!);
       const offset = parseNumber(args[5]!);
       if (length === null || fd === null || offset === null) return bad('arguments');
+      if (!isAddress(value)) return outOfRange('returned address');
+      if (!isRange(value, length)) return outOfRange('length');
+      if (!isOffset(offset)) return outOfRange('offset');
       return ok(base, {
         kind: 'mmap', address: value, length,
         prot: parseFlags(args[2]!, PROT_FLAGS), flags: parseFlags(args[3]!, MAP_FLAGS),
@@ -149,6 +175,8 @@ export function decodeCall(name: string, body: string, base: EventBase): DecodeR
       const address = parseNumber(args[0] ?? '');
       const length = parseNumber(args[1] ?? '');
       if (address === null || length === null) return bad('arguments');
+      if (!isAddress(address)) return outOfRange('address');
+      if (!isRange(address, length)) return outOfRange('length');
       return ok(base, { kind: 'munmap', address, length });
     }
     case 'mremap': {
@@ -156,6 +184,10 @@ export function decodeCall(name: string, body: string, base: EventBase): DecodeR
       const oldLength = parseNumber(args[1] ?? '');
       const newLength = parseNumber(args[2] ?? '');
       if (oldAddress === null || oldLength === null || newLength === null) return bad('arguments');
+      if (!isAddress(oldAddress)) return outOfRange('old address');
+      if (!isRange(oldAddress, oldLength)) return outOfRange('old length');
+      if (!isAddress(value)) return outOfRange('returned address');
+      if (!isRange(value, newLength)) return outOfRange('new length');
       return ok(base, { kind: 'mremap', oldAddress, oldLength, newLength, flags: parseFlags(args[3] ?? '0', MREMAP_FLAGS), newAddress: value });
     }
     case 'ftruncate':
@@ -163,6 +195,7 @@ export function decodeCall(name: string, body: string, base: EventBase): DecodeR
       const fd = parseFdArg(args[0] ?? '');
       const length = parseNumber(args[1] ?? '');
       if (fd === null || length === null) return bad('arguments');
+      if (!isOffset(length)) return outOfRange('length');
       return ok(base, { kind: 'truncate', fd: fd.fd, length, fdHint: fd.hint });
     }
     case 'truncate':
@@ -170,6 +203,7 @@ export function decodeCall(name: string, body: string, base: EventBase): DecodeR
       const path = parseStringArg(args[0] ?? '');
       const length = parseNumber(args[1] ?? '');
       if (path === null || length === null) return bad('arguments');
+      if (!isOffset(length)) return outOfRange('length');
       return ok(base, { kind: 'truncate', path: path.value, dir: { fd: 'cwd' }, length });
     }
     case 'rename':
