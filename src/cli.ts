@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Commander wiring only. Each command lives in src/commands/ and registers
 // itself; this file is the one place that turns errors into exit codes.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { OrphanmapError, EXIT_USAGE } from './errors.js';
+import { describeSystemError, EXIT_INTERNAL, EXIT_USAGE, OrphanmapError } from './errors.js';
+import { packageRoot } from './capture/scripts.js';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerDiff } from './commands/diff.js';
 import { registerScan } from './commands/scan.js';
@@ -11,16 +14,22 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerLive } from './commands/live.js';
 import { registerReport } from './commands/report.js';
 
+/** ORPHANMAP_DEBUG=1: every error also shows its stack and its causes. */
+const DEBUG = process.env.ORPHANMAP_DEBUG !== undefined && process.env.ORPHANMAP_DEBUG !== '' && process.env.ORPHANMAP_DEBUG !== '0';
+
 // `orphanmap analyze … | head` closes our stdout early: that is the reader's
 // choice, not an error. (A live capture's watchdog still detaches the tracer.)
+// Any other failure to write stdout fails the run once it is over (reports
+// write through commands/output.ts, which says which write failed).
+let stdoutFailure: NodeJS.ErrnoException | null = null;
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(0);
-  throw error;
+  stdoutFailure ??= error;
 });
 
 const program = new Command('orphanmap')
   .description('Find memory mappings that outlive their files (deleted-but-mapped), from strace or bpftrace traces.')
-  .version('0.1.0')
+  .version(packageVersion())
   .exitOverride()
   .showHelpAfterError();
 
@@ -34,6 +43,10 @@ registerDoctor(program);
 
 try {
   await program.parseAsync(process.argv);
+  if (stdoutFailure !== null) {
+    process.stderr.write(`orphanmap: stdout: error: cannot write: ${describeSystemError(stdoutFailure)}\n`);
+    process.exitCode = EXIT_USAGE;
+  }
 } catch (error) {
   process.exitCode = exitCodeFor(error);
 }
@@ -45,9 +58,29 @@ function exitCodeFor(error: unknown): number {
   }
   if (error instanceof OrphanmapError) {
     process.stderr.write(`orphanmap: ${error.format()}\n`);
+    if (DEBUG) process.stderr.write(debugText(error));
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`orphanmap: internal error: ${message}\n`);
-  return 1;
+  process.stderr.write(DEBUG ? debugText(error) : 'orphanmap: (set ORPHANMAP_DEBUG=1 to see where it happened)\n');
+  return EXIT_INTERNAL;
+}
+
+/** The stack of an error and of each of its causes, for ORPHANMAP_DEBUG. */
+function debugText(error: unknown): string {
+  const parts: string[] = [];
+  for (let current: unknown = error, depth = 0; current !== undefined && current !== null && depth < 8; depth++) {
+    const code = current instanceof OrphanmapError ? ` [${current.code}]` : '';
+    parts.push(`${depth === 0 ? '' : 'caused by: '}${current instanceof Error ? (current.stack ?? current.message) : String(current)}${code}`);
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return `${parts.join('\n')}\n`;
+}
+
+/** The version in orphanmap's package.json: one place to change it. */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown };
+  if (typeof manifest.version !== 'string') throw new Error('package.json has no version');
+  return manifest.version;
 }

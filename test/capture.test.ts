@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { captureScriptPath, readBundleMeta, startCapture } from '../src/capture/index.js';
-import { UsageError } from '../src/errors.js';
+import { CaptureError, UsageError } from '../src/errors.js';
 import { tracerPid } from './support/proc.js';
 import { requireTool } from './support/tools.js';
 import { waitFor } from './support/wait.js';
@@ -202,6 +202,26 @@ describe('startCapture', () => {
     expect(written.filter((line) => /openat\(.*poke-\d/.test(line))).toHaveLength(3);
     expect(lines).toEqual(written);
     expect(tracerPid(target.pid!)).toBe(0);
+  }, 30_000);
+
+  it('a consumer of the streamed lines that throws stops the capture, and done rejects with a CaptureError saying why', async () => {
+    const target = await startPokeTarget();
+    const dir = bundleDir('api-tail-failure');
+    const handle = startCapture({
+      backend: 'strace', pid: target.pid!, outDir: dir, onStderr: () => {},
+      onLine: () => {
+        throw new Error('the view broke');
+      },
+    });
+    await waitFor('the attach', () => tracerPid(target.pid!) !== 0 && existsSync(join(dir, 'maps-start.txt')), 10_000);
+    // The openat reaches onLine, which throws: the capture must stop by itself.
+    poke(target, 'poke-fail');
+    const failure = await handle.done.then(() => null, (error: unknown) => error);
+    expect(failure).toBeInstanceOf(CaptureError);
+    expect((failure as CaptureError).code).toBe('capture');
+    expect((failure as CaptureError).message).toBe(`stopped the capture: reading ${join(dir, 'trace.txt')} as it was written failed: the view broke`);
+    expect(tracerPid(target.pid!)).toBe(0);
+    expect(target.exitCode).toBeNull();
   }, 30_000);
 
   it('runs a command to its end and reports every line', async () => {

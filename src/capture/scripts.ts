@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UsageError } from '../errors.js';
 
 export type Backend = 'strace' | 'bpftrace';
 export const BACKENDS: readonly Backend[] = ['strace', 'bpftrace'];
@@ -39,4 +40,19 @@ export function scriptsDir(): string {
 /** scripts/capture-strace.sh or scripts/capture-bpftrace.sh. */
 export function captureScriptPath(backend: Backend): string {
   return join(scriptsDir(), `capture-${backend}.sh`);
+}
+
+/**
+ * The capture scripts count a duration in whole milliseconds with mawk's
+ * printf %d, which stops at 2^31-1, as Node's timers do: a duration outside
+ * these bounds would silently become another one.
+ */
+export const DURATION_MIN_SECONDS = 0.001;
+export const DURATION_MAX_SECONDS = 2_147_483;
+
+/** `--duration` (or a duration given through the API) within what the scripts can keep. */
+export function checkDurationSeconds(seconds: number, shown: string, flag = '--duration'): void {
+  if (!(seconds >= DURATION_MIN_SECONDS && seconds <= DURATION_MAX_SECONDS)) {
+    throw new UsageError(`${flag} needs a number of seconds from ${DURATION_MIN_SECONDS} to ${DURATION_MAX_SECONDS} (24.8 days), not ${shown}`);
+  }
 }

@@ -5,12 +5,13 @@ import { Option } from 'commander';
 import { EXIT_INTERRUPTED, UsageError } from '../errors.js';
 import { BACKENDS, type Backend } from '../capture/scripts.js';
 import { startCapture, type CaptureResult } from '../capture/supervise.js';
+import { durationOption, pidOption } from './options.js';
 
 export interface CaptureFlags {
-  pid?: string;
+  pid?: number;
   backend: Backend;
   out?: string;
-  duration?: string;
+  duration?: number;
 }
 
 export function registerCapture(program: Command): void {
@@ -18,10 +19,10 @@ export function registerCapture(program: Command): void {
     .command('capture')
     .description('Record a capture bundle (raw trace, /proc/PID/maps at start and end, meta.json) without analysing it')
     .usage('(--pid N | -- CMD...) [--backend strace|bpftrace] --out DIR [--duration S]')
-    .option('--pid <n>', 'attach to a running process (all threads, and what it forks)')
+    .addOption(pidOption('attach to a running process (all threads, and what it forks)'))
     .addOption(new Option('--backend <name>', 'tracer').choices([...BACKENDS]).default('strace'))
     .option('--out <dir>', 'bundle directory: a new path (created, mode 0700), or an empty directory you own that no one else can write to')
-    .option('--duration <seconds>', 'stop after this many seconds')
+    .addOption(durationOption('stop after this many seconds'))
     .argument('[command...]', 'command to run under the tracer, after --')
     .action(async (command: string[], flags: CaptureFlags) => {
       const result = await runCapture(command, flags);
@@ -34,8 +35,8 @@ export function registerCapture(program: Command): void {
 
 export async function runCapture(command: string[], flags: CaptureFlags): Promise<CaptureResult> {
   if (flags.out === undefined) throw new UsageError('capture needs --out DIR');
-  const pid = flags.pid === undefined ? undefined : parsePositiveInt(flags.pid, '--pid');
-  const durationSeconds = flags.duration === undefined ? undefined : parseSeconds(flags.duration);
+  const pid = flags.pid;
+  const durationSeconds = flags.duration;
   if (pid !== undefined && command.length > 0) throw new UsageError('give --pid N or -- CMD..., not both');
   if (pid === undefined && command.length === 0) throw new UsageError('capture needs --pid N or -- CMD ARGS...');
   const handle = startCapture({
@@ -46,15 +47,4 @@ export async function runCapture(command: string[], flags: CaptureFlags): Promis
   });
   process.stderr.write(`orphanmap: capturing with ${flags.backend} into ${handle.bundleDir}${durationSeconds ? ` for ${durationSeconds} s` : ''}; Ctrl-C stops ${pid !== undefined ? 'and detaches' : 'and ends the command'}\n`);
   return handle.done;
-}
-
-function parsePositiveInt(text: string, flag: string): number {
-  if (!/^[1-9][0-9]*$/.test(text)) throw new UsageError(`${flag} needs a positive integer, got '${text}'`);
-  return Number(text);
-}
-
-function parseSeconds(text: string): number {
-  const seconds = Number(text);
-  if (!/^[0-9]+(\.[0-9]+)?$/.test(text) || !(seconds > 0)) throw new UsageError(`--duration needs a positive number of seconds, got '${text}'`);
-  return seconds;
 }

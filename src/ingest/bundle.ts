@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { EngineOptions, SeedMapping } from '../engine/engine.js';
 import type { Finding } from '../engine/findings.js';
 import { isDeletedFile, parseMapsLine, type MapsEntry } from '../parse/maps.js';
-import { UsageError } from '../errors.js';
+import { InputError } from '../errors.js';
 
 export interface BundleMeta {
   schema?: string;
@@ -72,8 +72,8 @@ export async function loadBundle(dir: string): Promise<Bundle> {
   try {
     parsed = JSON.parse(await readInside(dir, 'meta.json'));
   } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(`unreadable bundle metadata: ${(error as Error).message}`, metaPath);
+    if (error instanceof InputError) throw error;
+    throw new InputError(`unreadable bundle metadata: ${(error as Error).message}`, metaPath);
   }
   const meta = checkMeta(parsed, metaPath);
   const warnings: string[] = [];
@@ -153,10 +153,10 @@ async function checkRegularFile(dir: string, name: string): Promise<void> {
     info = await lstat(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'ENOENT' ? `bundle file ${name} is missing` : `bundle file ${name} cannot be read (${code})`, path);
+    throw new InputError(code === 'ENOENT' ? `bundle file ${name} is missing` : `bundle file ${name} cannot be read (${code})`, path);
   }
-  if (info.isSymbolicLink()) throw new UsageError(`bundle file ${name} is a symbolic link: a bundle holds its own files, so it is not read`, path);
-  if (!info.isFile()) throw new UsageError(`bundle file ${name} is not a regular file`, path);
+  if (info.isSymbolicLink()) throw new InputError(`bundle file ${name} is a symbolic link: a bundle holds its own files, so it is not read`, path);
+  if (!info.isFile()) throw new InputError(`bundle file ${name} is not a regular file`, path);
 }
 
 async function readInside(dir: string, name: string): Promise<string> {
@@ -176,7 +176,7 @@ function isCount(value: unknown): value is number {
 /** meta.json as received: every field the analysis uses is checked, and a bad one named. */
 function checkMeta(value: unknown, path: string): BundleMeta {
   const bad = (field: string, want: string): never => {
-    throw new UsageError(`bundle metadata field "${field}" must be ${want}`, path);
+    throw new InputError(`bundle metadata field "${field}" must be ${want}`, path);
   };
   if (value === null || typeof value !== 'object' || Array.isArray(value)) bad('(top level)', 'an object');
   const meta = value as Record<string, unknown>;
