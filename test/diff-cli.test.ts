@@ -1,36 +1,72 @@
-// `orphanmap diff` exit status: 3 only when the after side still has findings at --fail-on.
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+// `orphanmap diff` exit status: 3 only when the after side still has findings
+// at --fail-on; a side that is empty, /dev/null or not a trace is exit 2,
+// never "fixed" (issue #11, item 8).
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runDiff } from '../src/commands/diff.js';
 import { EXIT_FINDINGS } from '../src/errors.js';
+import { REPO, runCli } from './support/tools.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const LEAKY = join(root, 'traces/f-o-ttt-T-y/trace.txt');
-const FIXED = join(root, 'traces/fixed/trace.txt');
+const LEAKY = join(REPO, 'traces/f-o-ttt-T-y/trace.txt');
+const FIXED = join(REPO, 'traces/fixed/trace.txt');
+const scratch = mkdtempSync(join(tmpdir(), 'orphanmap-diff-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function file(name: string, content: string | Buffer): string {
+  const path = join(scratch, name);
+  writeFileSync(path, content);
+  return path;
+}
 
 describe('orphanmap diff --fail-on', () => {
-  let written = '';
-  beforeEach(() => {
-    written = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written += String(chunk);
-      return true;
-    });
-  });
-  afterEach(() => vi.restoreAllMocks());
-
   it('exits 0 when the fixed side has only benign findings', async () => {
-    expect(await runDiff(LEAKY, FIXED, { format: 'json', failOn: 'warning' })).toBe(0);
-    expect(JSON.parse(written).after.errors).toBe(0);
+    const out = join(scratch, 'benign.json');
+    expect(await runDiff(LEAKY, FIXED, { format: 'json', failOn: 'warning', out })).toBe(0);
+    // The leaky reproducer's 8 orphans are gone after the fix; the JVM's own hsperfdata file stays, benign.
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ before: { errors: 8, benign: 1 }, after: { errors: 0, warnings: 0, benign: 1 } });
   });
 
   it('exits 3 when the after side still leaks', async () => {
-    expect(await runDiff(FIXED, LEAKY, { format: 'text', failOn: 'error' })).toBe(EXIT_FINDINGS);
-    expect(written).toMatch(/^orphanmap diff: worse/);
+    const out = join(scratch, 'worse.txt');
+    expect(await runDiff(FIXED, LEAKY, { format: 'text', failOn: 'error', out })).toBe(EXIT_FINDINGS);
+    expect(readFileSync(out, 'utf8')).toMatch(/^orphanmap diff: worse/);
   });
 
   it('exits 0 without --fail-on', async () => {
-    expect(await runDiff(FIXED, LEAKY, { format: 'markdown' })).toBe(0);
+    expect(await runDiff(FIXED, LEAKY, { format: 'markdown', out: join(scratch, 'worse.md') })).toBe(0);
+  });
+});
+
+describe('a side that proves nothing is not "fixed"', () => {
+  const empty = (): string => file('empty.txt', '');
+
+  it.each([
+    ['/dev/null as the after side', () => [LEAKY, '/dev/null'], '/dev/null'],
+    ['an empty file as the after side', () => [LEAKY, empty()], join(scratch, 'empty.txt')],
+    ['an empty file as the before side', () => [empty(), FIXED], join(scratch, 'empty.txt')],
+  ] as const)('%s: exit 2 naming it, with or without --fail-on', (_, sides, named) => {
+    for (const extra of [[], ['--fail-on', 'error']]) {
+      const result = runCli(['diff', ...sides(), ...extra]);
+      expect(result.status).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe(`orphanmap: ${named}: error: empty input: no trace lines, so it cannot be compared (a diff needs a trace on both sides)\n`);
+    }
+  });
+
+  it('random bytes as the after side: exit 2, binary data', () => {
+    const garbage = file('garbage.bin', randomBytes(200_000));
+    const result = runCli(['diff', LEAKY, garbage, '--fail-on', 'error']);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(new RegExp(`^orphanmap: ${garbage}: error: not a syscall trace: it looks like binary data, not text`));
+  });
+
+  it('/etc/passwd as the after side: exit 2, text with no syscall lines', () => {
+    const result = runCli(['diff', LEAKY, '/etc/passwd', '--fail-on', 'error']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^orphanmap: \/etc\/passwd: error: not a syscall trace: it looks like text with no syscall lines/);
   });
 });

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
-import { REPO, requireTool, runCli } from './tools.js';
+import { REPO, requireTool, runCli } from './support/tools.js';
 
 const PYTHON = '/usr/bin/python3';
 const scratch = mkdtempSync(join(tmpdir(), 'orphanmap-input-'));
@@ -86,6 +86,10 @@ describe('analyze rejects input that is not a trace', () => {
     expectRejected(runCli(['analyze', '-'], text), '-', 'text with no syscall lines');
   });
 
+  it('/etc/passwd with --fail-on error: exit 2', () => {
+    expectRejected(runCli(['analyze', '/etc/passwd', '--fail-on', 'error']), '/etc/passwd', 'text with no syscall lines');
+  });
+
   it('a /proc/PID/maps listing says so', () => {
     const maps = join(scratch, 'maps.txt');
     writeFileSync(maps, readFileSync('/proc/self/maps'));
@@ -111,6 +115,17 @@ describe('what is a trace stays accepted', () => {
     const result = runCli(['analyze', empty]);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('empty input');
+  });
+
+  it('but with --fail-on an empty file proves nothing: exit 2, not a pass', () => {
+    const empty = join(scratch, 'empty-verdict.txt');
+    writeFileSync(empty, '');
+    for (const severity of ['error', 'warning']) {
+      const result = runCli(['analyze', empty, '--fail-on', severity]);
+      expect(result.status).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe(`orphanmap: ${empty}: error: empty input: no trace lines, so --fail-on ${severity} cannot tell that nothing leaked\n`);
+    }
   });
 
   it('the real trace of the leak: its one orphaned mapping is reported', () => {

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../src/errors.js';
+import { InputError } from '../src/errors.js';
 import { analyze, MAX_SAMPLES } from '../src/ingest/analyze.js';
 import { StraceReader, type ParseOutput } from '../src/parse/strace.js';
 
@@ -169,15 +169,16 @@ describe('empty and missing inputs', () => {
     expect(analysis.warnings.join('\n')).toContain(path);
   });
 
-  it('a missing file rejects with a UsageError naming the file', async () => {
+  it('a missing file rejects with an InputError naming the file', async () => {
     const path = join(scratch, 'no-such-trace.txt');
     const failure = await analyze([path]).then(
       () => null,
       (error: unknown) => error,
     );
-    expect(failure).toBeInstanceOf(UsageError);
-    expect((failure as UsageError).file).toBe(path);
-    expect((failure as UsageError).exitCode).toBe(2);
+    expect(failure).toBeInstanceOf(InputError);
+    expect((failure as InputError).code).toBe('input');
+    expect((failure as InputError).file).toBe(path);
+    expect((failure as InputError).exitCode).toBe(2);
   });
 
   it('the CLI exits 2 on a missing file and names it; 0 on an empty one', () => {

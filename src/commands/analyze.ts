@@ -1,16 +1,15 @@
 // `orphanmap analyze <input...>`: post-hoc analysis of traces and bundles.
-import { open } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { Option } from 'commander';
-import type { Finding } from '../engine/findings.js';
-import { EXIT_FINDINGS, UsageError } from '../errors.js';
-import { analyze } from '../ingest/analyze.js';
+import { EXIT_FINDINGS, InputError } from '../errors.js';
+import { analyze, type Analysis } from '../ingest/analyze.js';
 import { buildReport, findingFilter, type FindingFilter, type Report } from '../report/report.js';
 import { formatText } from '../report/text.js';
 import { escapeControl } from '../report/sanitize.js';
 import { redactReport } from '../report/redact.js';
 import { loadInkInteractively } from '../tui/terminal.js';
 import { formatReport, OUTPUT_FORMATS, type OutputFormat } from '../report/formats.js';
+import { failOnOption, failsOn, formatOption, pidOption, type FailOn } from './options.js';
+import { openReportOutput, type ReportOutput } from './output.js';
 
 interface AnalyzeFlags {
   format: OutputFormat;
@@ -18,7 +17,7 @@ interface AnalyzeFlags {
   tui?: boolean;
   pid?: number;
   path?: string;
-  failOn?: 'error' | 'warning';
+  failOn?: FailOn;
   redact?: boolean;
 }
 
@@ -27,22 +26,16 @@ export function registerAnalyze(program: Command): void {
     .command('analyze')
     .description('analyze strace/bpftrace traces, -ff sets or capture bundles for mappings that outlive their files')
     .argument('<input...>', 'trace files, a capture bundle directory, strace -ff files (trace.<tid>), or - for stdin')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(OUTPUT_FORMATS).default('text'))
-    .option('-o, --out <file>', 'write the report to a file instead of stdout')
+    .addOption(formatOption(OUTPUT_FORMATS, 'text'))
+    .option('-o, --out <file>', 'write the report to a file instead of stdout (replaced whole, or left as it was if the run fails)')
     .option('--tui', 'browse the findings in the interactive terminal UI (falls back to the report without a terminal)')
-    .option('--pid <pid>', 'only findings of this process (thread group id)', parsePid)
+    .addOption(pidOption('only findings of this process (thread group id)'))
     .option('--path <glob>', 'only findings whose file (any of its names) matches; without a slash, matches the base name')
-    .addOption(new Option('--fail-on <severity>', 'exit 3 when a finding of this severity or worse is reported').choices(['error', 'warning']))
+    .addOption(failOnOption('exit 3 when a finding of this severity or worse is reported'))
     .option('--redact', 'replace path components with stable short hashes (markdown/jira/text/json)')
     .action(async (inputs: string[], flags: AnalyzeFlags) => {
       process.exitCode = await runAnalyze(inputs, flags);
     });
-}
-
-function parsePid(value: string): number {
-  const pid = Number(value);
-  if (!Number.isInteger(pid) || pid <= 0) throw new UsageError(`--pid needs a process id, not "${value}"`);
-  return pid;
 }
 
 async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise<number> {
@@ -55,7 +48,19 @@ async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise<number
     // Without a terminal the UI is not drawn: fall through to the report.
     if (await runAnalyzeTui(inputs, filter)) return 0;
   }
-  const output = flags.out === undefined ? process.stdout : await openOutput(flags.out);
+  // Opened before anything is read: a bad --out is said at once.
+  const output = openReportOutput(flags.out);
+  try {
+    const report = await analyzeInto(output, inputs, flags, filter);
+    await output.close();
+    return failsOn(report.findings.map((finding) => finding.severity), flags.failOn) ? EXIT_FINDINGS : 0;
+  } catch (error) {
+    output.abort();
+    throw error;
+  }
+}
+
+async function analyzeInto(output: ReportOutput, inputs: string[], flags: AnalyzeFlags, filter: FindingFilter): Promise<Report> {
   const keep = findingFilter(filter);
   const streaming = flags.format === 'ndjson';
   const analysis = await analyze(inputs, {
@@ -67,6 +72,7 @@ async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise<number
       },
     } : {}),
   });
+  if (flags.failOn !== undefined) refuseEmptyInputs(analysis, `--fail-on ${flags.failOn} cannot tell that nothing leaked`);
   // Said on stderr too: a report of nothing must not read as "nothing leaked".
   // (ndjson's stderr summary below prints every warning, this one included.)
   if (analysis.pidNotice !== null && !streaming) process.stderr.write(`orphanmap: warning: ${escapeControl(analysis.pidNotice)}\n`);
@@ -75,29 +81,24 @@ async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise<number
   if (flags.format === 'text') output.write(formatText(report));
   else if (flags.format !== 'ndjson') output.write(formatReport(report, flags.format, { redact: flags.redact === true, command: commandLine() }));
   else if (report.warnings.length > 0 || report.summary.unparsedLines > 0) process.stderr.write(stderrSummary(report));
-  if (output !== process.stdout) await new Promise<void>((resolve) => output.end(resolve));
-  return failsOn(report.findings, flags.failOn) ? EXIT_FINDINGS : 0;
+  return report;
+}
+
+/**
+ * An input with no lines at all proves nothing: where the answer is a verdict
+ * (`--fail-on`, `diff`), it is an error rather than a pass.
+ */
+export function refuseEmptyInputs(analysis: Analysis, why: string): void {
+  const empty = analysis.emptyInputs[0];
+  if (empty !== undefined) throw new InputError(`empty input: no trace lines, so ${why}`, empty);
 }
 
 function commandLine(): string {
   return ['orphanmap', ...process.argv.slice(2)].map((arg) => (/^[\w./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
-/** Open --out before reading anything: a bad path is a usage error, named. */
-async function openOutput(path: string): Promise<NodeJS.WritableStream & { end(callback: () => void): void }> {
-  const handle = await open(path, 'w').catch((error: Error & { code?: string }) => {
-    throw new UsageError(`cannot write the report: ${error.code === 'ENOENT' ? 'no such directory' : error.message}`, path);
-  });
-  return handle.createWriteStream();
-}
-
 function stderrSummary(report: Report): string {
   const lines = report.warnings.map((warning) => `orphanmap: warning: ${escapeControl(warning)}`);
   if (report.summary.unparsedLines > 0) lines.push(`orphanmap: ${report.summary.unparsedLines} unreadable lines (first: ${escapeControl(report.unparsedSamples[0]?.file ?? '')}:${report.unparsedSamples[0]?.line})`);
   return `${lines.join('\n')}\n`;
-}
-
-function failsOn(findings: readonly Finding[], threshold: 'error' | 'warning' | undefined): boolean {
-  if (threshold === undefined) return false;
-  return findings.some((finding) => finding.severity === 'error' || (threshold === 'warning' && finding.severity === 'warning'));
 }

@@ -6,6 +6,7 @@ import { EXIT_INTERRUPTED, UsageError } from '../errors.js';
 import { BACKENDS, type Backend } from '../capture/scripts.js';
 import { startCapture, type CaptureResult } from '../capture/supervise.js';
 import { durationOption, pidOption } from './options.js';
+import { openReportOutput } from './output.js';
 
 export interface CaptureFlags {
   pid?: number;
@@ -26,7 +27,9 @@ export function registerCapture(program: Command): void {
     .argument('[command...]', 'command to run under the tracer, after --')
     .action(async (command: string[], flags: CaptureFlags) => {
       const result = await runCapture(command, flags);
-      process.stdout.write(`${result.bundleDir}\n`);
+      const output = openReportOutput(undefined);
+      output.write(`${result.bundleDir}\n`);
+      await output.close();
       // Ctrl-C, SIGTERM or SIGHUP: the bundle is complete up to then, but the
       // capture did not end the way it was asked to (duration, target exit).
       if (result.stopped) process.exitCode = EXIT_INTERRUPTED;

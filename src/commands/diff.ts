@@ -1,18 +1,19 @@
 // `orphanmap diff <before> <after>`: compare two traces or bundles (a broker
 // before and after the fix) by kind and by file pattern.
-import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
-import { Option } from 'commander';
 import { EXIT_FINDINGS } from '../errors.js';
 import { analyze } from '../ingest/analyze.js';
 import { afterFailsOn, DIFF_FORMATS, diffReports, formatDiff, type DiffFormat } from '../report/diff.js';
 import { redactReport } from '../report/redact.js';
 import { buildReport } from '../report/report.js';
+import { refuseEmptyInputs } from './analyze.js';
+import { failOnOption, formatOption, type FailOn } from './options.js';
+import { openReportOutput } from './output.js';
 
 interface DiffFlags {
   format: DiffFormat;
   out?: string;
-  failOn?: 'error' | 'warning';
+  failOn?: FailOn;
   redact?: boolean;
 }
 
@@ -22,9 +23,9 @@ export function registerDiff(program: Command): void {
     .description('compare findings before and after a change (two traces or capture bundles), by kind and by file pattern')
     .argument('<before>', 'trace file or capture bundle directory before the change')
     .argument('<after>', 'trace file or capture bundle directory after the change')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(DIFF_FORMATS).default('text'))
-    .option('-o, --out <file>', 'write the comparison to a file instead of stdout')
-    .addOption(new Option('--fail-on <severity>', 'exit 3 when the after side still has a finding of this severity or worse').choices(['error', 'warning']))
+    .addOption(formatOption(DIFF_FORMATS, 'text'))
+    .option('-o, --out <file>', 'write the comparison to a file instead of stdout (replaced whole, or left as it was if the run fails)')
+    .addOption(failOnOption('exit 3 when the after side still has a finding of this severity or worse'))
     .option('--redact', 'replace path components with stable short hashes')
     .action(async (before: string, after: string, flags: DiffFlags) => {
       process.exitCode = await runDiff(before, after, flags);
@@ -32,14 +33,26 @@ export function registerDiff(program: Command): void {
 }
 
 export async function runDiff(beforePath: string, afterPath: string, flags: DiffFlags): Promise<number> {
-  let before = buildReport(await analyze([beforePath]));
-  let after = buildReport(await analyze([afterPath]));
-  if (flags.redact === true) {
-    before = redactReport(before);
-    after = redactReport(after);
+  const output = openReportOutput(flags.out);
+  try {
+    let before = buildReport(await analyzeSide(beforePath));
+    let after = buildReport(await analyzeSide(afterPath));
+    if (flags.redact === true) {
+      before = redactReport(before);
+      after = redactReport(after);
+    }
+    output.write(formatDiff(diffReports(before, after), flags.format));
+    await output.close();
+    return afterFailsOn(after, flags.failOn) ? EXIT_FINDINGS : 0;
+  } catch (error) {
+    output.abort();
+    throw error;
   }
-  const output = flags.out === undefined ? process.stdout : createWriteStream(flags.out);
-  output.write(formatDiff(diffReports(before, after), flags.format));
-  if (output !== process.stdout) await new Promise<void>((resolve) => output.end(resolve));
-  return afterFailsOn(after, flags.failOn) ? EXIT_FINDINGS : 0;
+}
+
+/** An empty side (`/dev/null`, a capture that wrote nothing) would read as "fixed": refused. */
+async function analyzeSide(path: string): ReturnType<typeof analyze> {
+  const analysis = await analyze([path]);
+  refuseEmptyInputs(analysis, 'it cannot be compared (a diff needs a trace on both sides)');
+  return analysis;
 }

@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { openReportOutput } from './output.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -180,9 +181,11 @@ export function registerDoctor(program: Command): void {
   program
     .command('doctor')
     .description('Check that this host can capture: privileges, ptrace scope, strace, seccomp-bpf, bpftrace, tracefs, BTF, vm.max_map_count')
-    .action(() => {
+    .action(async () => {
       const checks = runDoctorChecks();
-      process.stdout.write(formatDoctor(checks));
+      const output = openReportOutput(undefined);
+      output.write(formatDoctor(checks));
+      await output.close();
       if (checks.some((check) => check.status === 'fail')) process.exitCode = 1;
     });
 }

@@ -9,8 +9,8 @@ import { Engine, type EngineChange } from '../engine/engine.js';
 import { CLONE_THREAD, type Diagnostic, type TraceEvent } from '../parse/events.js';
 import { StraceReader, type ParseOutput } from '../parse/strace.js';
 import { parseStraceLine } from '../parse/strace-line.js';
-import { NotATraceError, UsageError } from '../errors.js';
-import { fileLineCursor, fileSource, stdinSource, type LineSource } from './lines.js';
+import { InputError, NotATraceError } from '../errors.js';
+import { fileLineCursor, fileSource, readFailure, stdinSource, type LineSource } from './lines.js';
 import { loadBundle, confirmWithMaps, type Bundle } from './bundle.js';
 import { tailFile } from './tail.js';
 import {
@@ -59,6 +59,8 @@ export interface Analysis {
   warnings: string[];
   /** Set when `pid` was asked for and is not a process of the trace: also in `warnings`. */
   pidNotice: string | null;
+  /** Inputs with no line at all (also a warning): they prove nothing, for a verdict. */
+  emptyInputs: string[];
   bundle: Bundle | null;
 }
 
@@ -69,7 +71,7 @@ type Input =
   | { type: 'bundle'; bundle: Bundle };
 
 export async function analyze(paths: readonly string[], options: AnalyzeOptions = {}): Promise<Analysis> {
-  if (paths.length === 0) throw new UsageError('no input: name a trace file, a capture bundle directory, or - for stdin');
+  if (paths.length === 0) throw new InputError('no input: name a trace file, a capture bundle directory, or - for stdin');
   const inputs = await resolveInputs(paths);
   const bundle = inputs.find((input) => input.type === 'bundle')?.bundle ?? null;
   // Merged -ff files are in entry-time order, which the engine must know.
@@ -154,6 +156,7 @@ class Run {
   readonly samples: Diagnostic[] = [];
   readonly inputs: InputInfo[] = [];
   readonly warnings: string[] = [];
+  readonly emptyInputs: string[] = [];
   private readonly out: ParseOutput[] = [];
 
   constructor(
@@ -214,6 +217,7 @@ class Run {
       this.warnings.push(...finished.warnings());
     } else {
       this.warnings.push(`${source.name}: empty input: no trace lines`);
+      this.emptyInputs.push(source.name);
     }
     this.inputs.push({ path: source.name, format: finished?.format ?? 'strace', sha256: source.sha256() });
     this.progress(source);
@@ -259,6 +263,10 @@ class Run {
     const traceLines = cursors.reduce((sum, cursor) => sum + cursor.reader.shape.traceLines, 0);
     const counts: InputCounts = { format: 'strace', contentLines, traceLines, events: this.events - eventsBefore, head };
     if (isNotATrace(counts)) throw new NotATraceError(describeNonTrace(counts), CAPTURE_ADVICE, files[0]!.path);
+    if (contentLines === 0) {
+      this.warnings.push(`${files.map((file) => file.path).join(', ')}: empty input: no trace lines`);
+      this.emptyInputs.push(files[0]!.path);
+    }
     for (let k = 0; k < files.length; k++) {
       this.inputs.push({ path: files[k]!.path, format: 'strace', sha256: cursors[k]!.lines.sha256() });
     }
@@ -274,11 +282,7 @@ class Run {
           this.apply(output.event);
           break;
         case 'diagnostic':
-          this.unparsed++;
-          if (this.samples.length < MAX_SAMPLES) {
-            const text = output.diagnostic.text;
-            this.samples.push({ ...output.diagnostic, text: text.length > MAX_SAMPLE_TEXT ? `${text.slice(0, MAX_SAMPLE_TEXT)}… (${text.length} characters)` : text });
-          }
+          this.unreadable(output.diagnostic);
           break;
         case 'attached':
           this.engine.noteAttached(output.tid);
@@ -291,6 +295,15 @@ class Run {
       }
     }
     this.out.length = 0;
+  }
+
+  /** A line that could not be read: counted, and the first few kept with their place. */
+  private unreadable(diagnostic: Diagnostic): void {
+    this.unparsed++;
+    if (this.samples.length < MAX_SAMPLES) {
+      const text = diagnostic.text;
+      this.samples.push({ ...diagnostic, text: text.length > MAX_SAMPLE_TEXT ? `${text.slice(0, MAX_SAMPLE_TEXT)}… (${text.length} characters)` : text });
+    }
   }
 
   private apply(event: TraceEvent): void {
@@ -330,6 +343,7 @@ class Run {
       lostEvents: this.lost,
       warnings: [...this.warnings, ...this.engine.assumptions()],
       pidNotice,
+      emptyInputs: this.emptyInputs,
       bundle,
     };
   }
@@ -429,17 +443,20 @@ async function resolveInputs(paths: readonly string[]): Promise<Input[]> {
       inputs.push({ type: 'stream', source: stdinSource(), defaultTid: 0 });
       continue;
     }
-    const info = await stat(path).catch(() => null);
-    if (info === null) throw new UsageError('no such file', path);
+    const info = await stat(path).catch((error: unknown) => {
+      throw new InputError(readFailure(error), path, { cause: error });
+    });
     if (info.isDirectory()) {
-      const entries = await readdir(path);
+      const entries = await readdir(path).catch((error: unknown) => {
+        throw new InputError(readFailure(error), path, { cause: error });
+      });
       if (entries.includes('meta.json')) {
         inputs.push({ type: 'bundle', bundle: await loadBundle(path) });
         continue;
       }
       // A directory of strace -ff files.
       const ff = entries.filter((entry) => /\.\d+$/.test(entry)).sort();
-      if (ff.length === 0) throw new UsageError('is a directory with neither meta.json (a bundle) nor strace -ff files (NAME.<tid>)', path);
+      if (ff.length === 0) throw new InputError('is a directory with neither meta.json (a bundle) nor strace -ff files (NAME.<tid>)', path);
       for (const entry of ff) addFf(ffGroups, join(path, entry));
       continue;
     }
@@ -454,8 +471,9 @@ async function resolveInputs(paths: readonly string[]): Promise<Input[]> {
 }
 
 async function readHead(path: string, bytes: number): Promise<string> {
-  const handle = await open(path, 'r').catch(() => null);
-  if (handle === null) return '';
+  const handle = await open(path, 'r').catch((error: unknown) => {
+    throw new InputError(readFailure(error), path, { cause: error });
+  });
   try {
     const buffer = Buffer.alloc(bytes);
     const { bytesRead } = await handle.read(buffer, 0, bytes, 0);

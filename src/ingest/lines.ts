@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import split2 from 'split2';
-import { UsageError } from '../errors.js';
+import { describeSystemError, InputError } from '../errors.js';
 
 export interface LineSource {
   /** The name used in places and messages ("-" is stdin). */
@@ -35,7 +35,7 @@ export function streamSource(name: string, open: () => Readable, size: number | 
         const input = open();
         let lineNo = 0;
         const fail = (error: Error & { code?: string }) => {
-          reject(new UsageError(readFailure(error), name));
+          reject(new InputError(readFailure(error), name, { cause: error }));
         };
         input.on('error', fail);
         input.on('data', (chunk: Buffer) => {
@@ -55,10 +55,10 @@ export function streamSource(name: string, open: () => Readable, size: number | 
 }
 
 export async function fileSource(path: string): Promise<LineSource> {
-  const info = await stat(path).catch((error: Error & { code?: string }) => {
-    throw new UsageError(readFailure(error), path);
+  const info = await stat(path).catch((error: unknown) => {
+    throw new InputError(readFailure(error), path, { cause: error });
   });
-  if (info.isDirectory()) throw new UsageError('is a directory but not a capture bundle (no meta.json)', path);
+  if (info.isDirectory()) throw new InputError('is a directory but not a capture bundle (no meta.json)', path);
   return streamSource(path, () => createReadStream(path, { highWaterMark: 256 * 1024 }), info.size);
 }
 
@@ -66,13 +66,12 @@ export function stdinSource(): LineSource {
   return streamSource('-', () => process.stdin);
 }
 
-function readFailure(error: Error & { code?: string }): string {
-  switch (error.code) {
-    case 'ENOENT': return 'no such file';
-    case 'EACCES': return 'permission denied';
-    case 'EISDIR': return 'is a directory';
-    default: return `cannot read: ${error.message}`;
-  }
+/** Why an input could not be read, in words: `no such file`, `permission denied`, … */
+export function readFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === undefined) return `cannot read: ${error instanceof Error ? error.message : String(error)}`;
+  const words = describeSystemError(error);
+  return words === (error as Error).message ? `cannot read: ${words}` : words;
 }
 
 /**
@@ -87,7 +86,7 @@ export function fileLineCursor(path: string): { next(): Promise<string | null>; 
   input.on('data', (chunk: string | Buffer) => {
     hash.update(chunk);
   });
-  input.on('error', (error: Error & { code?: string }) => lines.destroy(new UsageError(readFailure(error), path)));
+  input.on('error', (error: Error & { code?: string }) => lines.destroy(new InputError(readFailure(error), path, { cause: error })));
   const iterator = lines[Symbol.asyncIterator]() as AsyncIterator<string>;
   return {
     sha256: () => (digest ??= hash.digest('hex')),

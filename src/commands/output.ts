@@ -1,0 +1,224 @@
+// Where a report goes: stdout, or `--out FILE`. Every byte is accounted for:
+// a write that fails or comes up short (a full disk, a read-only file, a file
+// in /proc) is an OutputError naming the path (exit 2), never a truncated
+// report with exit 0. `--out` is written to a temporary file beside it,
+// synced and renamed over it at the end, so the file holds the previous
+// report or the new one, whole: a run that fails (its input is missing, the
+// disk fills up) leaves the previous report as it was.
+//
+// Node's process.stdout is not used for reports: for a regular file it is a
+// SyncWriteStream, which ignores the byte count of each write(2), so a write
+// cut short by a full disk loses the rest of the report without an error.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, constants, fstatSync, fsyncSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { describeSystemError, OutputError } from '../errors.js';
+
+export interface ReportOutput {
+  /** The name used in messages: the --out path, or "stdout". */
+  readonly name: string;
+  /** Queue text to write, in order. A failure is kept and thrown by close(). */
+  write(text: string): void;
+  /** Everything written and on disk (--out renamed into place). Throws OutputError. */
+  close(): Promise<void>;
+  /** The run failed: drop what was written; --out keeps its previous content. */
+  abort(): void;
+}
+
+/**
+ * Opens the report's destination before anything is read, so a bad --out is
+ * reported at once. `undefined` is stdout.
+ */
+export function openReportOutput(out: string | undefined): ReportOutput {
+  return out === undefined || out === '-' ? new FdOutput(1, 'stdout', false) : openFileOutput(out);
+}
+
+/** Writes all of `buffer` to `fd`, waiting while a non-blocking pipe is full. */
+async function writeAll(fd: number, buffer: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < buffer.length) {
+    try {
+      offset += writeSync(fd, buffer, offset, buffer.length - offset);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }
+}
+
+class FdOutput implements ReportOutput {
+  private chain: Promise<void> = Promise.resolve();
+  private failure: unknown = null;
+  /** The reader went away (`orphanmap … | head`): its choice, not an error. */
+  private readerGone = false;
+
+  constructor(
+    protected readonly fd: number,
+    readonly name: string,
+    /** Sync before close: only for files this process owns. */
+    private readonly mustSync: boolean,
+  ) {}
+
+  write(text: string): void {
+    if (text.length === 0) return;
+    const buffer = Buffer.from(text, 'utf8');
+    this.chain = this.chain.then(async () => {
+      if (this.failure !== null || this.readerGone) return;
+      try {
+        await writeAll(this.fd, buffer);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EPIPE' && !this.mustSync) this.readerGone = true;
+        else this.failure = error;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.chain;
+    if (this.failure === null && !this.readerGone) this.sync();
+    if (this.failure !== null) throw this.outputError(this.failure);
+  }
+
+  abort(): void {}
+
+  /** A regular file (stdout redirected to one, or our own) is synced: a late write error shows here. */
+  private sync(): void {
+    try {
+      if (this.mustSync || fstatSync(this.fd).isFile()) fsyncSync(this.fd);
+    } catch (error) {
+      // fsync of a pipe or a terminal is EINVAL: nothing to sync.
+      if ((error as NodeJS.ErrnoException).code !== 'EINVAL') this.failure = error;
+    }
+  }
+
+  protected outputError(error: unknown): OutputError {
+    return new OutputError(`cannot write the report: ${describeSystemError(error)}`, this.name, error);
+  }
+}
+
+/**
+ * A temporary file in the directory of `--out`, renamed over it by close().
+ * A destination that exists and is not a regular file (/dev/null, a FIFO,
+ * /dev/stdout) is written directly: it cannot be replaced, only written to.
+ */
+function openFileOutput(path: string): ReportOutput {
+  let existing: { target: string; mode: number } | null = null;
+  try {
+    const target = realpathSync(path);
+    const info = statSync(target);
+    if (!info.isFile()) return new FdOutput(openOrFail(path, constants.O_WRONLY | constants.O_TRUNC, path), path, false);
+    existing = { target, mode: info.mode & 0o7777 };
+  } catch (error) {
+    if (error instanceof OutputError) throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new OutputError(`cannot write the report: ${describeSystemError(error)}`, path, error);
+  }
+  const target = existing?.target ?? path;
+  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fd = openTemp(temp, path);
+  if (existing !== null) {
+    // The report replaces the file: it keeps the file's permissions.
+    try {
+      chmodSync(temp, existing.mode);
+    } catch {
+      // Best effort: another owner's file; the new one has the default mode.
+    }
+  }
+  return new TempFileOutput(fd, path, temp, target);
+}
+
+/** The temporary file beside --out: a directory that is missing, or where no file can be made (/proc), is named. */
+function openTemp(temp: string, shownAs: string): number {
+  try {
+    return openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o666);
+  } catch (error) {
+    const dir = dirname(temp);
+    let dirExists = false;
+    try {
+      dirExists = statSync(dir).isDirectory();
+    } catch {
+      // Missing or unreachable: said below.
+    }
+    const why = dirExists ? `cannot create a file in ${dir} (${describeSystemError(error)})` : 'no such directory';
+    throw new OutputError(`cannot write the report: ${why}`, shownAs, error);
+  }
+}
+
+function openOrFail(path: string, flags: number, shownAs: string): number {
+  try {
+    return openSync(path, flags);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such directory' : describeSystemError(error);
+    throw new OutputError(`cannot write the report: ${why}`, shownAs, error);
+  }
+}
+
+/** Temporary files not yet renamed or removed, for a signal that ends the process. */
+const pendingTemps = new Set<string>();
+let signalsHooked = false;
+
+function removeTempsOnSignal(): void {
+  if (signalsHooked) return;
+  signalsHooked = true;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      for (const temp of pendingTemps) removeQuietly(temp);
+      pendingTemps.clear();
+      // Then die of the signal as if we had not caught it (a shell sees 128+n).
+      process.off(signal, onSignal);
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already gone: nothing to clean.
+  }
+}
+
+class TempFileOutput extends FdOutput {
+  private open = true;
+
+  constructor(
+    fd: number,
+    name: string,
+    private readonly temp: string,
+    private readonly target: string,
+  ) {
+    super(fd, name, true);
+    pendingTemps.add(temp);
+    removeTempsOnSignal();
+  }
+
+  override async close(): Promise<void> {
+    try {
+      await super.close();
+      this.closeFd();
+      renameSync(this.temp, this.target);
+      pendingTemps.delete(this.temp);
+    } catch (error) {
+      this.abort();
+      throw error instanceof OutputError ? error : this.outputError(error);
+    }
+  }
+
+  override abort(): void {
+    try {
+      this.closeFd();
+    } catch {
+      // The report is dropped anyway.
+    }
+    removeQuietly(this.temp);
+    pendingTemps.delete(this.temp);
+  }
+
+  private closeFd(): void {
+    if (!this.open) return;
+    this.open = false;
+    closeSync(this.fd);
+  }
+}
