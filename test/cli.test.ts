@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { CLI, REPO, runCli } from './tools.js';
+import { CLI, REPO, runCli } from './support/tools.js';
 import { spawnSync } from 'node:child_process';
 
 const LEAKY = join(REPO, 'traces', 'f-o-ttt-T-y', 'trace.txt');
@@ -86,12 +86,16 @@ describe('orphanmap analyze', () => {
     expect(stdout).not.toContain('\u001b');
   });
 
-  it('handles an empty file and a 10 MB line', () => {
+  it('handles an empty file, a cut 512 KiB line and a 10 MiB line (over the 1 MiB limit)', () => {
     expect(runCli(['analyze', scratchFile('empty.txt', '')]).stdout).toContain('empty input');
+    const cut = scratchFile('cut.txt', `1 openat(AT_FDCWD, "/d/${'x'.repeat(512 * 1024)}\n1 close(3) = 0\n`);
+    const read = runCli(['analyze', cut]);
+    expect(read.status).toBe(0);
+    expect(read.stdout).toMatch(/cut\.txt:1: unterminated argument list of openat: 1 openat.*… \(\d+ characters\)/);
     const huge = scratchFile('huge.txt', `1 openat(AT_FDCWD, "/d/${'x'.repeat(10 * 1024 * 1024)}\n1 close(3) = 0\n`);
-    const { status, stdout } = runCli(['analyze', huge]);
-    expect(status).toBe(0);
-    expect(stdout).toMatch(/huge\.txt:1: unterminated argument list of openat: 1 openat.*… \(\d+ characters\)/);
+    const skipped = runCli(['analyze', huge]);
+    expect(skipped.status).toBe(0);
+    expect(skipped.stdout).toContain(`huge.txt:1: line of ${(10 * 1024 * 1024 + 23).toLocaleString('en-US')} characters, longer than the 1 MiB limit: not read: 1 openat(AT_FDCWD, "/d/xxx`);
   });
 });
 

@@ -86,8 +86,20 @@ describe('analyze rejects input that is not a trace', () => {
     expectRejected(runCli(['analyze', '-'], text), '-', 'text with no syscall lines');
   });
 
+  it('random bytes, with --fail-on error: exit 2 (issue #11, item 8), decided from the first 64 KiB', () => {
+    const path = join(scratch, 'random.bin');
+    writeFileSync(path, randomBytes(1024 * 1024));
+    expectRejected(runCli(['analyze', path, '--fail-on', 'error']), path, 'binary data, not text');
+  });
+
   it('/etc/passwd with --fail-on error: exit 2', () => {
     expectRejected(runCli(['analyze', '/etc/passwd', '--fail-on', 'error']), '/etc/passwd', 'text with no syscall lines');
+  });
+
+  it('/dev/zero, endless: refused after its first bytes, also on stdin', () => {
+    expectRejected(runCli(['analyze', '/dev/zero']), '/dev/zero', 'NUL bytes only (like /dev/zero), not text');
+    const piped = spawnSync('sh', ['-c', `'${process.execPath}' '${join(REPO, 'dist', 'cli.js')}' analyze - < /dev/zero`], { encoding: 'utf8', timeout: 100_000 });
+    expectRejected({ status: piped.status ?? -1, stdout: piped.stdout, stderr: piped.stderr }, '-', 'NUL bytes only (like /dev/zero), not text');
   });
 
   it('a /proc/PID/maps listing says so', () => {

@@ -96,8 +96,9 @@ describe('a real line cut at every position', () => {
 // ---- huge lines ----------------------------------------------------------------------------
 
 describe('huge lines', () => {
-  it('reads a 10 MB data line and a 10 MB junk line, reporting the junk once with a short sample', async () => {
-    const big = 10 * 1024 * 1024;
+  // Lines over MAX_LINE_CHARS (1 MiB): test/input-bounded.test.ts.
+  it('reads a 512 KiB data line and reports a 512 KiB junk line once, with a short sample', async () => {
+    const big = 512 * 1024;
     const data = `11020 1795606335.190900 write(9<socket:[1234]>, "${'A'.repeat(big)}", ${big}) = ${big} <0.000100>`;
     const junk = `#${'x\\"('.repeat(big / 4)}`;
     const path = temp('huge.txt', [
@@ -108,26 +109,12 @@ describe('huge lines', () => {
       '11020 1795606335.190902 unlink("/d/0.index") = 0 <0.000010>',
       '',
     ].join('\n'));
-    const started = Date.now();
     const analysis = await analyze([path]);
-    expect(Date.now() - started).toBeLessThan(20_000);
     expect(analysis.lines).toBe(5);
     expect(analysis.unparsedLines).toBe(1);
     expect(analysis.unparsedSamples[0]!.place).toEqual({ file: path, line: 4 });
     expect(analysis.unparsedSamples[0]!.text.length).toBeLessThan(1000);
     expect(analysis.engine.findings().map((f) => f.kind)).toEqual(['unlinked-while-mapped']);
-  });
-
-  it('reads a mapping of a file whose path is 1 MB long', async () => {
-    const name = `/d/${'n'.repeat(1024 * 1024)}.index`;
-    const path = temp('long-path.txt', [
-      `11020 1795606335.190800 openat(AT_FDCWD</w>, "${name}", O_RDWR|O_CREAT, 0666) = 4<${name}> <0.000010>`,
-      `11020 1795606335.190801 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 4<${name}>, 0) = 0x7feb46000000 <0.000010>`,
-      `11020 1795606335.190902 unlink("${name}") = 0 <0.000010>`,
-    ].join('\n'));
-    const analysis = await analyze([path]);
-    expect(analysis.unparsedLines).toBe(0);
-    expect(analysis.engine.findings().map((f) => f.path.length)).toEqual([name.length]);
   });
 });
 

@@ -10,7 +10,7 @@ import { CLONE_THREAD, type Diagnostic, type TraceEvent } from '../parse/events.
 import { StraceReader, type ParseOutput } from '../parse/strace.js';
 import { parseStraceLine } from '../parse/strace-line.js';
 import { InputError, NotATraceError } from '../errors.js';
-import { fileLineCursor, fileSource, readFailure, stdinSource, type LineSource } from './lines.js';
+import { fileLineCursor, fileSource, MAX_LINE_CHARS, readFailure, stdinSource, type CursorLine, type LineSource } from './lines.js';
 import { loadBundle, confirmWithMaps, type Bundle } from './bundle.js';
 import { tailFile } from './tail.js';
 import {
@@ -130,8 +130,8 @@ function tailSource(path: string, writerDone: Promise<unknown>): LineSource {
     size: null,
     bytesRead: () => bytes,
     sha256: () => digest,
-    async each(onLine) {
-      const result = await tailFile(path, onLine, { writerDone });
+    async each(onLine, onLongLine) {
+      const result = await tailFile(path, onLine, { writerDone, ...(onLongLine === undefined ? {} : { onLongLine }) });
       bytes = result.bytes;
       digest = await hashFile(path);
     },
@@ -207,7 +207,13 @@ class Run {
         }
       }
     };
-    await source.each(feed);
+    const long = (lineNo: number, text: string, length: number) => {
+      this.lines++;
+      contentLines++;
+      if (head.length < HEAD_LINES) head.push(text);
+      this.unreadable(tooLong(source.name, lineNo, text, length));
+    };
+    await source.each(feed, long);
     const finished = parser as LineParser | null;
     if (finished !== null) {
       finished.end(this.out);
@@ -215,6 +221,9 @@ class Run {
       const counts: InputCounts = { format: finished.format, contentLines, traceLines: finished.traceLines(), events: this.events - eventsBefore, head };
       if (judge && isNotATrace(counts)) throw new NotATraceError(describeNonTrace(counts), CAPTURE_ADVICE, source.name);
       this.warnings.push(...finished.warnings());
+    } else if (contentLines > 0) {
+      // Nothing but lines too long to read: not a trace either.
+      if (judge) throw new NotATraceError(`${contentLines === 1 ? 'a single line' : `${contentLines} lines`} longer than ${MAX_LINE_CHARS / (1024 * 1024)} MiB (a trace's lines are a few KiB at most)`, CAPTURE_ADVICE, source.name);
     } else {
       this.warnings.push(`${source.name}: empty input: no trace lines`);
       this.emptyInputs.push(source.name);
@@ -228,11 +237,11 @@ class Run {
    * Merge them by timestamp into one ordered stream.
    */
   async readFfSet(files: { path: string; tid: number }[]): Promise<void> {
-    const cursors = files.map((file) => ({ lines: fileLineCursor(file.path), reader: new StraceReader(file.path, file.tid), lineNo: 0, head: null as string | null, time: 0 }));
+    const cursors = files.map((file) => ({ path: file.path, lines: fileLineCursor(file.path), reader: new StraceReader(file.path, file.tid), lineNo: 0, head: null as CursorLine | null, time: 0 }));
     const advance = async (cursor: (typeof cursors)[number]): Promise<void> => {
       cursor.head = await cursor.lines.next();
-      // A line without a timestamp (a continuation) goes with the line before it.
-      cursor.time = cursor.head === null ? Infinity : lineSeconds(cursor.head) ?? -Infinity;
+      // A line without a timestamp (a continuation, one too long to read) goes with the line before it.
+      cursor.time = cursor.head === null ? Infinity : typeof cursor.head === 'string' ? lineSeconds(cursor.head) ?? -Infinity : -Infinity;
     };
     await Promise.all(cursors.map(advance));
     const timed = cursors.some((cursor) => Number.isFinite(cursor.time));
@@ -249,12 +258,19 @@ class Run {
       }
       if (best === null) break;
       this.lines++;
-      const text = best.head!;
-      if (text.length > 1 || (text.length === 1 && text !== '\r')) {
+      const line = best.head!;
+      if (typeof line !== 'string') {
         contentLines++;
-        if (head.length < HEAD_LINES) head.push(text.length > 300 ? text.slice(0, 300) : text);
+        if (head.length < HEAD_LINES) head.push(line.long.head);
+        this.unreadable(tooLong(best.path, ++best.lineNo, line.long.head, line.long.length));
+        await advance(best);
+        continue;
       }
-      best.reader.push(text, ++best.lineNo, this.out);
+      if (line.length > 1 || (line.length === 1 && line !== '\r')) {
+        contentLines++;
+        if (head.length < HEAD_LINES) head.push(line.length > 300 ? line.slice(0, 300) : copyString(line));
+      }
+      best.reader.push(line, ++best.lineNo, this.out);
       this.drain();
       await advance(best);
     }
@@ -347,6 +363,15 @@ class Run {
       bundle,
     };
   }
+}
+
+/** A line over MAX_LINE_CHARS, as an unreadable line of its input. */
+function tooLong(file: string, line: number, head: string, length: number): Diagnostic {
+  return {
+    place: { file, line },
+    text: `${head}…`,
+    reason: `line of ${length.toLocaleString('en-US')} characters, longer than the ${MAX_LINE_CHARS / (1024 * 1024)} MiB limit: not read`,
+  };
 }
 
 /** A flat copy of a string: a slice would keep its whole input chunk alive. */

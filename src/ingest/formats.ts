@@ -112,6 +112,38 @@ const STRACE_C_ROW = /^\s*\d+\.\d+\s+\d+\.\d+\s+\d+\s+\d+\s+(?:\d+\s+)?[a-z_0-9]
 // 7f1c2a000000-7f1c2a021000 rw-s 00000000 08:01 1234   /tmp/x.index (deleted)
 const MAPS_LINE = /^[0-9a-f]+-[0-9a-f]+ [r-][w-][x-][ps] [0-9a-f]+ [0-9a-f]+:[0-9a-f]+ \d+/;
 
+/** How many of an input's first bytes `describeBinary` looks at. */
+export const SNIFF_BYTES = 64 * 1024;
+
+/**
+ * Binary data, decided from an input's first bytes; null for text. strace
+ * escapes every byte that is not printable (`\0`, `\x1b`, `\377`), and
+ * orphanmap.bt prints C strings, which hold no NUL: in a trace, NULs and
+ * control characters come only from something else on the same stream
+ * (a program's own output on stderr), never in bulk. More than 30 % of NULs,
+ * control characters or bytes that are not UTF-8 is not a trace: refused at
+ * once, so `analyze /dev/zero` does not read forever.
+ */
+export function describeBinary(bytes: Buffer): string | null {
+  if (bytes.length === 0) return null;
+  let nuls = 0;
+  let controls = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b === 0) nuls++;
+    // \b \t \n \v \f \r and ESC are text; the other C0 controls and DEL are not.
+    else if ((b < 32 && (b < 8 || b > 13) && b !== 27) || b === 127) controls++;
+  }
+  if (nuls === bytes.length) return 'NUL bytes only (like /dev/zero), not text';
+  let invalid = 0;
+  const text = bytes.toString('utf8');
+  // The last character may be cut by the end of the window: not counted.
+  for (let i = 0; i < text.length - 1; i++) if (text.charCodeAt(i) === 0xfffd) invalid++;
+  const share = (nuls + controls + invalid) / bytes.length;
+  if (share <= 0.3) return null;
+  return `binary data, not text (${Math.round(share * 100)} % of its first ${bytes.length < SNIFF_BYTES ? bytes.length : SNIFF_BYTES / 1024 + ' KiB'}${bytes.length < SNIFF_BYTES ? ' bytes' : ''} are NULs, control characters or not UTF-8)`;
+}
+
 /** What an input that is not a trace looks like, in words for the message. */
 export function describeNonTrace(counts: InputCounts): string {
   const head = counts.head;

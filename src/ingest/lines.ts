@@ -1,17 +1,161 @@
-// Line sources on split2: a file, stdin, or any readable stream, with the
-// bytes hashed on the way through (a report names its inputs by SHA-256).
+// Line sources: a file, stdin, or any readable stream, split into lines with
+// a bound on their length, with the bytes hashed on the way through (a report
+// names its inputs by SHA-256).
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import split2 from 'split2';
-import { describeSystemError, InputError } from '../errors.js';
+import { StringDecoder } from 'node:string_decoder';
+import { describeSystemError, InputError, NotATraceError } from '../errors.js';
+import { CAPTURE_ADVICE, describeBinary, SNIFF_BYTES } from './formats.js';
+
+/**
+ * The longest line read, in characters: 1 MiB. strace bounds its own lines:
+ * each string argument is cut at `-s` (capture uses -s 4096) and each -y path
+ * at PATH_MAX (4096 bytes, up to 16 KiB once escaped as \ooo), so the longest
+ * line of a followed call (rename: two paths, two annotated fds) is under
+ * 70 KiB. A longer line is a cut trace, binary junk or an attack: it is
+ * counted as unreadable, with its file and line number, and reading goes on
+ * after it. The bound keeps memory flat on any input (one line held at most,
+ * ~2 MiB as a JavaScript string) and the time linear.
+ */
+export const MAX_LINE_CHARS = 1024 * 1024;
+/** How much of a too-long line is kept to show. */
+const LONG_LINE_HEAD = 200;
+
+export interface LineSink {
+  /** One line, in order, with its 1-based number, without its \n or \r\n. */
+  line(text: string, lineNo: number): void;
+  /** A line longer than the limit: not passed on; its first characters and its length in characters. */
+  longLine(lineNo: number, head: string, length: number): void;
+}
+
+/**
+ * Splits decoded text into lines, holding at most one line of `limit`
+ * characters. Linear in the input whatever its shape: a line that grows past
+ * the limit is dropped and only counted until its newline.
+ */
+export class LineSplitter {
+  private readonly decoder = new StringDecoder('utf8');
+  private held: string[] = [];
+  private heldChars = 0;
+  private long: { head: string; length: number } | null = null;
+  private lineNo = 0;
+
+  constructor(
+    private readonly sink: LineSink,
+    private readonly limit = MAX_LINE_CHARS,
+  ) {}
+
+  get lines(): number {
+    return this.lineNo;
+  }
+
+  write(chunk: Buffer): void {
+    this.feed(this.decoder.write(chunk));
+  }
+
+  /** The input ended: a last line without a newline is a line too. */
+  end(): void {
+    this.feed(this.decoder.end());
+    if (this.heldChars > 0 || this.long !== null) this.finishLine();
+  }
+
+  private feed(text: string): void {
+    let start = 0;
+    for (;;) {
+      const newline = text.indexOf('\n', start);
+      if (newline < 0) {
+        this.take(text, start, text.length);
+        return;
+      }
+      if (this.heldChars === 0 && this.long === null && newline - start <= this.limit) {
+        // The usual case: a whole line inside this piece of text.
+        const end = text.charCodeAt(newline - 1) === 13 && newline > start ? newline - 1 : newline;
+        this.sink.line(text.slice(start, end), ++this.lineNo);
+      } else {
+        this.take(text, start, newline);
+        this.finishLine();
+      }
+      start = newline + 1;
+    }
+  }
+
+  private take(text: string, start: number, end: number): void {
+    if (end <= start) return;
+    if (this.long !== null) {
+      this.long.length += end - start;
+      return;
+    }
+    if (this.heldChars + (end - start) > this.limit) {
+      const head = (this.held.join('').slice(0, LONG_LINE_HEAD) + text.slice(start, Math.min(end, start + LONG_LINE_HEAD))).slice(0, LONG_LINE_HEAD);
+      this.long = { head: copyString(head), length: this.heldChars + (end - start) };
+      this.held = [];
+      this.heldChars = 0;
+      return;
+    }
+    this.held.push(text.slice(start, end));
+    this.heldChars += end - start;
+  }
+
+  private finishLine(): void {
+    this.lineNo++;
+    if (this.long !== null) {
+      const { head, length } = this.long;
+      this.long = null;
+      this.sink.longLine(this.lineNo, head, length);
+      return;
+    }
+    let line = this.held.length === 1 ? this.held[0]! : this.held.join('');
+    this.held = [];
+    this.heldChars = 0;
+    if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+    this.sink.line(line, this.lineNo);
+  }
+}
+
+/**
+ * Looks at an input's first bytes (SNIFF_BYTES, or all of a shorter input):
+ * binary data or an endless stream of NULs (/dev/zero) is not a trace, and is
+ * refused as soon as that is clear instead of being read to its end, if any.
+ */
+class Sniffer {
+  private readonly pieces: Buffer[] = [];
+  private bytes = 0;
+  private decided = false;
+
+  constructor(private readonly name: string) {}
+
+  /** Throws NotATraceError once the first bytes are binary. */
+  see(chunk: Buffer): void {
+    if (this.decided) return;
+    const piece = chunk.length > SNIFF_BYTES - this.bytes ? chunk.subarray(0, SNIFF_BYTES - this.bytes) : chunk;
+    this.pieces.push(piece);
+    this.bytes += piece.length;
+    if (this.bytes >= SNIFF_BYTES) this.decide();
+  }
+
+  end(): void {
+    if (!this.decided) this.decide();
+  }
+
+  private decide(): void {
+    this.decided = true;
+    const looksLike = describeBinary(Buffer.concat(this.pieces));
+    this.pieces.length = 0;
+    if (looksLike !== null) throw new NotATraceError(looksLike, CAPTURE_ADVICE, this.name);
+  }
+}
 
 export interface LineSource {
   /** The name used in places and messages ("-" is stdin). */
   name: string;
-  /** Called once per line, in order, with 1-based numbers. Returning is enough: no await per line. */
-  each(onLine: (text: string, lineNo: number) => void): Promise<void>;
+  /**
+   * Calls `onLine` once per line, in order, with 1-based numbers, and
+   * `onLongLine` for a line over MAX_LINE_CHARS (not passed to `onLine`).
+   * Returning is enough: no await per line.
+   */
+  each(onLine: (text: string, lineNo: number) => void, onLongLine?: LineSink['longLine']): Promise<void>;
   /** Hex SHA-256 of the bytes read, once `each` has finished. */
   sha256(): string;
   /** Bytes read so far, for progress. */
@@ -30,25 +174,40 @@ export function streamSource(name: string, open: () => Readable, size: number | 
     size,
     bytesRead: () => bytes,
     sha256: () => (digest ??= hash.digest('hex')),
-    each(onLine) {
+    each(onLine, onLongLine = () => undefined) {
       return new Promise((resolve, reject) => {
         const input = open();
-        let lineNo = 0;
-        const fail = (error: Error & { code?: string }) => {
-          reject(new InputError(readFailure(error), name, { cause: error }));
+        const sniffer = new Sniffer(name);
+        const splitter = new LineSplitter({ line: onLine, longLine: onLongLine });
+        let failed = false;
+        const fail = (error: unknown) => {
+          if (failed) return;
+          failed = true;
+          input.destroy();
+          reject(error instanceof InputError ? error : new InputError(readFailure(error), name, { cause: error }));
         };
         input.on('error', fail);
         input.on('data', (chunk: Buffer) => {
+          if (failed) return;
           bytes += chunk.length;
           hash.update(chunk);
+          try {
+            sniffer.see(chunk);
+            splitter.write(chunk);
+          } catch (error) {
+            fail(error);
+          }
         });
-        const lines = input.pipe(split2());
-        lines.on('data', (text: string) => {
-          lineNo++;
-          onLine(text, lineNo);
+        input.on('end', () => {
+          if (failed) return;
+          try {
+            sniffer.end();
+            splitter.end();
+            resolve();
+          } catch (error) {
+            fail(error);
+          }
         });
-        lines.on('error', fail);
-        lines.on('end', () => resolve());
       });
     },
   };
@@ -59,7 +218,7 @@ export async function fileSource(path: string): Promise<LineSource> {
     throw new InputError(readFailure(error), path, { cause: error });
   });
   if (info.isDirectory()) throw new InputError('is a directory but not a capture bundle (no meta.json)', path);
-  return streamSource(path, () => createReadStream(path, { highWaterMark: 256 * 1024 }), info.size);
+  return streamSource(path, () => createReadStream(path, { highWaterMark: 256 * 1024 }), info.isFile() ? info.size : null);
 }
 
 export function stdinSource(): LineSource {
@@ -76,23 +235,53 @@ export function readFailure(error: unknown): string {
 
 /**
  * Pull lines one at a time from a file, with backpressure: for merging
- * several files (strace -ff) without holding any of them in memory.
+ * several files (strace -ff) without holding any of them in memory. A line
+ * over MAX_LINE_CHARS comes out as `{ long }` in its place.
  */
-export function fileLineCursor(path: string): { next(): Promise<string | null>; sha256(): string } {
+export function fileLineCursor(path: string): { next(): Promise<CursorLine | null>; sha256(): string } {
   const hash: Hash = createHash('sha256');
   let digest: string | null = null;
   const input = createReadStream(path, { highWaterMark: 256 * 1024 });
-  const lines = input.pipe(split2());
-  input.on('data', (chunk: string | Buffer) => {
-    hash.update(chunk);
+  const ready: CursorLine[] = [];
+  let readAt = 0;
+  const sniffer = new Sniffer(path);
+  const splitter = new LineSplitter({
+    line: (text) => ready.push(text),
+    longLine: (_lineNo, head, length) => ready.push({ long: { head, length } }),
   });
-  input.on('error', (error: Error & { code?: string }) => lines.destroy(new InputError(readFailure(error), path, { cause: error })));
-  const iterator = lines[Symbol.asyncIterator]() as AsyncIterator<string>;
+  const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let ended = false;
   return {
     sha256: () => (digest ??= hash.digest('hex')),
     async next() {
-      const result = await iterator.next();
-      return result.done === true ? null : result.value;
+      while (readAt >= ready.length && !ended) {
+        ready.length = 0;
+        readAt = 0;
+        let result: IteratorResult<Buffer>;
+        try {
+          result = await chunks.next();
+        } catch (error) {
+          throw new InputError(readFailure(error), path, { cause: error });
+        }
+        if (result.done === true) {
+          ended = true;
+          sniffer.end();
+          splitter.end();
+        } else {
+          hash.update(result.value);
+          sniffer.see(result.value);
+          splitter.write(result.value);
+        }
+      }
+      return readAt < ready.length ? ready[readAt++]! : null;
     },
   };
+}
+
+/** A line of a cursor: its text, or what is left of one too long to read. */
+export type CursorLine = string | { long: { head: string; length: number } };
+
+/** A flat copy of a string: a slice would keep its whole input chunk alive. */
+function copyString(text: string): string {
+  return (' ' + text).slice(1);
 }

@@ -2,13 +2,15 @@
 // the file itself, so the raw trace is on disk whatever happens to orphanmap;
 // this only reads what has been flushed, a whole line at a time.
 import { open, type FileHandle } from 'node:fs/promises';
-import { StringDecoder } from 'node:string_decoder';
+import { LineSplitter, type LineSink } from './lines.js';
 
 export interface TailOptions {
   /** Resolves when the writer is done: the tail then drains what is left and stops. */
   writerDone: Promise<unknown>;
   /** How often to look for new bytes. */
   pollMs?: number;
+  /** A line over MAX_LINE_CHARS, in place of `onLine` (default: dropped). */
+  onLongLine?: LineSink['longLine'];
 }
 
 /** Calls `onLine` for every complete line of `path`, as it is written. */
@@ -20,11 +22,9 @@ export async function tailFile(path: string, onLine: (text: string, lineNo: numb
     () => (done = true),
   );
   const handle = await waitForFile(path, () => done, pollMs);
-  const decoder = new StringDecoder('utf8');
   const buffer = Buffer.alloc(1024 * 1024);
   let position = 0;
-  let partial = '';
-  let lineNo = 0;
+  const splitter = new LineSplitter({ line: onLine, longLine: options.onLongLine ?? (() => undefined) });
   try {
     for (;;) {
       const finishing = done;
@@ -32,21 +32,17 @@ export async function tailFile(path: string, onLine: (text: string, lineNo: numb
       do {
         ({ bytesRead: read } = await handle.read(buffer, 0, buffer.length, position));
         position += read;
-        if (read > 0) {
-          const lines = (partial + decoder.write(buffer.subarray(0, read))).split('\n');
-          partial = lines.pop() ?? '';
-          for (const line of lines) onLine(line.endsWith('\r') ? line.slice(0, -1) : line, ++lineNo);
-        }
+        // The splitter decodes at once: the buffer is read into again.
+        if (read > 0) splitter.write(buffer.subarray(0, read));
       } while (read > 0);
       if (finishing) break;
       await sleep(pollMs);
     }
-    const rest = partial + decoder.end();
-    if (rest.length > 0) onLine(rest, ++lineNo);
+    splitter.end();
   } finally {
     await handle.close();
   }
-  return { lines: lineNo, bytes: position };
+  return { lines: splitter.lines, bytes: position };
 }
 
 async function waitForFile(path: string, givenUp: () => boolean, pollMs: number): Promise<FileHandle> {
