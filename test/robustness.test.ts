@@ -173,7 +173,7 @@ describe('splitting the input into chunks anywhere gives identical results', () 
     expect(result.diagnostics.some((diagnostic) => diagnostic.text.includes('🦀'))).toBe(true);
   });
 
-  it('one chunk, or cut anywhere, through split2', async () => {
+  it('one chunk, or cut anywhere, through the line source', async () => {
     expect(outcome(await runChunks([input]))).toEqual(baseline);
     await fc.assert(
       fc.asyncProperty(fc.array(fc.nat({ max: input.length }), { minLength: 1, maxLength: 30 }), async (at) => {

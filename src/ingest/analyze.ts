@@ -3,10 +3,10 @@
 // parser into one engine, and collect what a report needs.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { access, open, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Engine, type EngineChange } from '../engine/engine.js';
-import { CLONE_THREAD, type Diagnostic, type TraceEvent } from '../parse/events.js';
+import { CLONE_THREAD, type Diagnostic, type Place, type TraceEvent } from '../parse/events.js';
 import { StraceReader, type ParseOutput } from '../parse/strace.js';
 import { parseStraceLine } from '../parse/strace-line.js';
 import { InputError, NotATraceError } from '../errors.js';
@@ -66,9 +66,16 @@ export interface Analysis {
 
 /** One input as the user named it, resolved to what must be read. */
 type Input =
-  | { type: 'stream'; source: LineSource; defaultTid: number }
-  | { type: 'ff-set'; files: { path: string; tid: number }[] }
+  /** `ffSet`: the file is the only one read of a strace -ff set. */
+  | { type: 'stream'; source: LineSource; defaultTid: number; ffSet?: FfSet }
+  | { type: 'ff-set'; files: { path: string; tid: number }[]; ffSet: FfSet }
   | { type: 'bundle'; bundle: Bundle };
+
+/** The files of one strace -ff set: PREFIX.<tid>, one per thread it followed. */
+interface FfSet {
+  prefix: string;
+  tids: ReadonlySet<number>;
+}
 
 export async function analyze(paths: readonly string[], options: AnalyzeOptions = {}): Promise<Analysis> {
   if (paths.length === 0) throw new InputError('no input: name a trace file, a capture bundle directory, or - for stdin');
@@ -84,10 +91,14 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
   for (const input of inputs) {
     switch (input.type) {
       case 'stream':
+        run.followFfSet(input.ffSet);
         await run.readStream(input.source, input.defaultTid);
+        await run.checkFfSet();
         break;
       case 'ff-set':
+        run.followFfSet(input.ffSet);
         await run.readFfSet(input.files);
+        await run.checkFfSet();
         break;
       case 'bundle':
         if (input.bundle.unfinished) {
@@ -158,12 +169,25 @@ class Run {
   readonly warnings: string[] = [];
   readonly emptyInputs: string[] = [];
   private readonly out: ParseOutput[] = [];
+  /** While an -ff set (or one file of it) is read: the members its clones name. */
+  private ffMembers: FfMembers | null = null;
 
   constructor(
     readonly engine: Engine,
     readonly options: AnalyzeOptions,
   ) {
     this.ids = options.pid === undefined ? null : new TraceIds();
+  }
+
+  followFfSet(set: FfSet | undefined): void {
+    this.ffMembers = set === undefined ? null : new FfMembers(set);
+  }
+
+  /** After an -ff set: a member its clones name but whose file was not read is said. */
+  async checkFfSet(): Promise<void> {
+    if (this.ffMembers === null) return;
+    this.warnings.push(...(await this.ffMembers.warnings()));
+    this.ffMembers = null;
   }
 
   seed(bundle: Bundle): void {
@@ -325,6 +349,7 @@ class Run {
   private apply(event: TraceEvent): void {
     this.events++;
     this.ids?.note(event);
+    if (this.ffMembers !== null && event.kind === 'clone' && event.childTid > 0) this.ffMembers.created(event.childTid, event.place);
     if (event.kind === 'lost') this.lost += event.count;
     this.report(this.engine.apply(event));
   }
@@ -372,6 +397,37 @@ function tooLong(file: string, line: number, head: string, length: number): Diag
     text: `${head}…`,
     reason: `line of ${length.toLocaleString('en-US')} characters, longer than the ${MAX_LINE_CHARS / (1024 * 1024)} MiB limit: not read`,
   };
+}
+
+/**
+ * strace -ff writes one file per thread, PREFIX.<tid>, and each clone in one
+ * file names the tid of the next. A file of the set that was deleted or not
+ * copied leaves no trace of its own, but the clone that created its thread
+ * does: a child tid with no file is a member missing, and its calls (maybe
+ * its leaks) are not in the analysis.
+ */
+class FfMembers {
+  private readonly createdAt = new Map<number, Place>();
+
+  constructor(private readonly set: FfSet) {}
+
+  created(tid: number, place: Place): void {
+    if (!this.set.tids.has(tid) && !this.createdAt.has(tid)) this.createdAt.set(tid, place);
+  }
+
+  async warnings(): Promise<string[]> {
+    const warnings: string[] = [];
+    const missing = [...this.createdAt].sort(([a], [b]) => a - b);
+    for (const [tid, place] of missing.slice(0, 10)) {
+      const file = `${this.set.prefix}.${tid}`;
+      const exists = await access(file).then(() => true, () => false);
+      warnings.push(exists
+        ? `${file} was not read: ${place.file}:${place.line} created thread ${tid}, whose calls are in that file of the strace -ff set; name the directory, or every ${basename(this.set.prefix)}.* file`
+        : `${file} is missing from the strace -ff set: ${place.file}:${place.line} created thread ${tid}, but its file was deleted or not copied, so its calls (and any mapping it leaked) are not in the analysis`);
+    }
+    if (missing.length > 10) warnings.push(`${missing.length - 10} more threads of the strace -ff set ${this.set.prefix}.* have no file`);
+    return warnings;
+  }
 }
 
 /** A flat copy of a string: a slice would keep its whole input chunk alive. */
@@ -488,9 +544,10 @@ async function resolveInputs(paths: readonly string[]): Promise<Input[]> {
     if (/\.\d+$/.test(path) && (await looksLikeFf(path))) addFf(ffGroups, path);
     else inputs.push({ type: 'stream', source: await fileSource(path), defaultTid: 0 });
   }
-  for (const files of ffGroups.values()) {
-    if (files.length === 1) inputs.push({ type: 'stream', source: await fileSource(files[0]!.path), defaultTid: files[0]!.tid });
-    else inputs.push({ type: 'ff-set', files: files.sort((a, b) => a.tid - b.tid) });
+  for (const [prefix, files] of ffGroups) {
+    const ffSet: FfSet = { prefix, tids: new Set(files.map((file) => file.tid)) };
+    if (files.length === 1) inputs.push({ type: 'stream', source: await fileSource(files[0]!.path), defaultTid: files[0]!.tid, ffSet });
+    else inputs.push({ type: 'ff-set', files: files.sort((a, b) => a.tid - b.tid), ffSet });
   }
   return inputs;
 }
