@@ -1,5 +1,7 @@
 // A real pseudo-terminal for end-to-end TUI tests: a private tmux server,
-// one session, keys in and the screen out.
+// one session, keys in and the screen out. Keys are sent once: a test waits
+// for the screen to show their effect (polling capture-pane with a timeout),
+// and never sends a key again because the screen was slow to change.
 import { execFileSync, spawnSync } from 'node:child_process';
 
 export class TmuxSession {
@@ -18,14 +20,25 @@ export class TmuxSession {
     this.tmux('new-session', '-d', '-s', this.session, '-x', String(width), '-y', String(height), command);
   }
 
-  send(key: string): void {
-    this.tmux('send-keys', '-t', this.session, key);
+  /**
+   * Keys in tmux's names (`j`, `Enter`, `BSpace`, `C-u`, `Escape`, `PageDown`),
+   * all in one send-keys: tmux writes them to the program together, so they
+   * usually reach it in one read, as fast typing over ssh does.
+   */
+  send(...keys: string[]): void {
+    this.tmux('send-keys', '-t', this.session, ...keys);
+  }
+
+  /** Text typed as is (no key names): `send-keys -l`. */
+  type(text: string): void {
+    this.tmux('send-keys', '-t', this.session, '-l', text);
   }
 
   screen(): string {
     return this.tmux('capture-pane', '-p', '-t', this.session);
   }
 
+  /** Poll the screen until `predicate` holds; throws with the last screen after `timeoutMs`. */
   async waitForScreen(predicate: (text: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
     const end = Date.now() + timeoutMs;
     let last = '';
@@ -35,23 +48,6 @@ export class TmuxSession {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error(`timed out waiting for ${what}; screen:\n${last}`);
-  }
-
-  /**
-   * Send a key and wait for its effect. On a loaded machine a key is now and
-   * then not seen by the app (about one run in four while other test files
-   * run beside it; never in 15 quiet cycles): press once more, and say so.
-   */
-  async pressUntil(key: string, predicate: (text: string) => boolean, what: string, attempts = 3): Promise<string> {
-    for (let attempt = 1; ; attempt++) {
-      this.send(key);
-      try {
-        return await this.waitForScreen(predicate, what, attempt < attempts ? 5_000 : 20_000);
-      } catch (error) {
-        if (attempt >= attempts) throw error;
-        console.warn(`tmux ${this.session}: ${key} had no effect after 5 s (attempt ${attempt}); pressing it again`);
-      }
-    }
   }
 
   kill(): void {

@@ -117,9 +117,9 @@ export interface LinePart {
 
 /**
  * Fit parts into `width` columns with `gap` between them, in their order:
- * shrinkable parts are cut first (lowest priority first), then whole parts
- * are dropped, lowest priority first. What matters most is never cut off by
- * something less important printed before it.
+ * from the least important up, a part that may be cut is cut (down to its
+ * `min`), and a part that still does not fit is dropped whole. What matters
+ * most is never cut off by something less important printed before it.
  */
 export function fitParts<T extends LinePart>(parts: readonly T[], width: number, gap = '  '): (T & { shown: string; gap: string })[] {
   const items = parts.map((part) => ({ ...part, shown: part.text, gap: '' }));
@@ -135,14 +135,12 @@ export function fitParts<T extends LinePart>(parts: readonly T[], width: number,
   for (const item of byPriority) {
     const over = total() - width;
     if (over <= 0) break;
-    if (item.shrink === undefined) continue;
-    const room = Math.max(item.min ?? 8, item.shown.length - over);
-    if (room < item.shown.length) item.shown = item.shrink === 'middle' ? elideMiddleText(item.shown, room) : fit(item.shown, room).trimEnd();
-  }
-  for (const item of byPriority) {
-    if (total() <= width) break;
-    const at = items.indexOf(item);
-    if (at >= 0 && items.length > 1) items.splice(at, 1);
+    if (item.shrink !== undefined) {
+      const room = Math.max(item.min ?? 8, item.shown.length - over);
+      if (room < item.shown.length) item.shown = item.shrink === 'middle' ? elideMiddleText(item.shown, room) : fit(item.shown, room).trimEnd();
+      if (total() <= width) break;
+    }
+    if (items.length > 1) items.splice(items.indexOf(item), 1);
   }
   total();
   return items;

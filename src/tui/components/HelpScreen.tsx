@@ -74,13 +74,18 @@ export function HelpScreen({ width, height, scroll, quitNote }: HelpScreenProps)
       {shown.map((line, k) => (
         <Text key={k} wrap="truncate">
           {line.kind === 'heading' ? <Text bold underline>{line.text}</Text> : null}
-          {line.kind === 'binding' ? <Text bold color="cyan">{line.keys.padEnd(line.text === '' ? 0 : line.keys.length)}</Text> : null}
+          {line.kind === 'binding' ? <Text bold color="cyan">{line.keys}</Text> : null}
           {line.kind === 'binding' ? <Text>{line.text}</Text> : null}
           {line.kind === 'note' ? <Text dimColor>{line.text}</Text> : null}
         </Text>
       ))}
     </Box>
   );
+}
+
+/** A help line as the screen shows it (without its colours). */
+export function helpText(line: HelpLine): string {
+  return line.kind === 'binding' ? `${line.keys}${line.text}` : line.text;
 }
 
 /** Help rows and the rows on screen at a height, for scrolling. */

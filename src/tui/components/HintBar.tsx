@@ -49,16 +49,20 @@ export function HintBar({ pane, width }: HintBarProps) {
   );
 }
 
+const EDITOR_KEYS = '  Enter keep  Esc cancel  Ctrl-U/Ctrl-W delete';
+
+/** The line being edited: as much of its end as fits, then the keys when there is room for them. */
 export function EditorBar({ label, text, width }: { label: string; text: string; width: number }) {
-  const room = Math.max(4, width - label.length - 2 - 30);
   const shown = escapeControl(text);
+  const room = Math.max(4, width - label.length - 1);
   const tail = shown.length > room ? `…${shown.slice(shown.length - room + 1)}` : shown;
+  const keys = label.length + tail.length + 1 + EDITOR_KEYS.length <= width ? EDITOR_KEYS : '';
   return (
     <Text wrap="truncate">
       <Text bold color="cyan">{label}</Text>
       {tail}
       <Text inverse> </Text>
-      <Text dimColor>  Enter keep  Esc cancel  Ctrl-U/Ctrl-W delete</Text>
+      <Text dimColor>{keys}</Text>
     </Text>
   );
 }
