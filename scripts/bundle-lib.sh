@@ -44,6 +44,8 @@ OM_COMMAND=''
 OM_LOST_EVENTS=''
 OM_TRUNCATED_EVENTS=''
 OM_EXIT_REASON=''
+OM_NO_DETACH=''        # why a launched command cannot be left running untraced (set by the backend)
+OM_LOG_COMMAND=0       # --log-command: the command's stdout and stderr go to command.log in the bundle
 OM_COMPLETE=0          # 1 once the trace is known to hold everything to the end
 OM_D=''                # /proc/PID/fd/9: the bundle directory, by inode
 OM_DIR_FD=9
@@ -236,6 +238,10 @@ om_meta_json() {
     printf '  "lostEvents": %s,\n' "$(om_json_num_or_null "$OM_LOST_EVENTS")"
     printf '  "truncatedEvents": %s,\n' "$(om_json_num_or_null "$OM_TRUNCATED_EVENTS")"
     printf '  "exitReason": %s,\n' "$(om_json_str_or_null "$OM_EXIT_REASON")"
+    # SIGUSR2 ends the capture and leaves the target running, untraced: always
+    # for -p; for -- CMD only where the tracer can let go of its command.
+    printf '  "canDetach": %s,\n' "$( ((!OM_CMD_MODE)) || [[ -z $OM_NO_DETACH ]] && echo true || echo false)"
+    printf '  "noDetachReason": %s,\n' "$(om_json_str_or_null "$( ((OM_CMD_MODE)) && printf '%s' "$OM_NO_DETACH")")"
     # false while the capture runs, and at the end when the trace may lack events
     # (the tracer died, the disk filled up, a bundle file could not be written).
     printf '  "complete": %s\n' "$( ((OM_COMPLETE)) && echo true || echo false)"
@@ -265,6 +271,7 @@ om_parse_common_args() {
       -o|--out) (($# >= 2)) || om_die "$1 needs a directory"; OM_OUT=$2; shift 2 ;;
       -d|--duration) (($# >= 2)) || om_die "$1 needs seconds"; OM_DURATION=$2; shift 2 ;;
       --parent-pid) (($# >= 2)) || om_die "$1 needs a PID"; OM_PARENT_PID=$2; shift 2 ;;
+      --log-command) OM_LOG_COMMAND=1; shift ;;
       -h|--help) om_usage; exit 0 ;;
       --) shift; OM_CMD=("$@"); break ;;
       *) om_die "unknown argument '$1' (see --help)" ;;
@@ -406,6 +413,9 @@ om_tree_of() {
 #                             that cannot tell always says true)
 #   OM_TRACER_STDOUT          bundle file the tracer's stdout goes to (a name in
 #                             OM_D); empty: our stderr
+#   om_backend_detach_command makes the tracer let go of a launched command
+#                             and leave it running (only called when
+#                             OM_NO_DETACH, set by om_backend_argv, is empty)
 # and then calls om_run_capture "$@".
 #
 # Stopping, in every case (duration, SIGINT/SIGTERM/SIGHUP, parent death, full disk):
@@ -422,6 +432,14 @@ om_tree_of() {
 #           --kill-on-exit the kernel SIGKILLs the command when strace exits, so
 #           no syscall ever returns that ENOSYS. Without it, a command whose
 #           tracer is killed is detached by the kernel and runs on normally.
+# Detaching (SIGUSR2; `orphanmap live` asks for it when the user chooses to
+# leave a launched command running): -p PID as above. -- CMD: the end snapshot
+# is taken, nothing is signalled, and the backend makes the tracer let go
+# (om_backend_detach_command); the command runs on, untraced, and the bundle
+# is complete up to then (exitReason "detached", exit status 0). Refused, with
+# a message, where the tracer cannot let go without ending the command
+# (OM_NO_DETACH: strace --kill-on-exit, bpftrace -c); meta.json says so from
+# the start ("canDetach", "noDetachReason").
 # A tracer that ends while its target still runs (killed, crashed) is reported:
 # exitReason "tracer-died", exit status 1; the target is left running untraced.
 # A watchdog process, separate from this script, polls every 0.25 s: when the
@@ -438,6 +456,17 @@ OM_CMD_MODE=0
 OM_WRITE_FAILED=''
 
 om_on_signal() { [[ -n $OM_STOP_REASON ]] || OM_STOP_REASON=$1; }
+
+# SIGUSR2: stop capturing and leave the target running, untraced. With -p that
+# is the ordinary stop (the tracer detaches). With -- CMD it is refused where
+# the tracer cannot let go of its command without ending it (OM_NO_DETACH).
+om_on_detach() {
+  if ((OM_CMD_MODE)) && [[ -n $OM_NO_DETACH ]]; then
+    om_log "cannot detach: $OM_NO_DETACH; the capture goes on"
+    return 0
+  fi
+  [[ -n $OM_STOP_REASON ]] || OM_STOP_REASON=detached
+}
 
 # om_wait_gone PID STARTTIME SECONDS -> true if the process ends within SECONDS.
 om_wait_gone() {
@@ -457,7 +486,16 @@ om_stop_tracer() {
     OM_PID=$(om_find_cmd_pid)
     [[ -n $OM_PID ]] && { OM_PID_ST=$(om_starttime "$OM_PID") || OM_PID_ST=gone; }
   fi
-  if ((OM_CMD_MODE)) && [[ -n $OM_PID ]]; then
+  if ((OM_CMD_MODE)) && [[ $OM_STOP_REASON == detached ]]; then
+    # Leave the command running: its end snapshot now, then the tracer lets go.
+    if [[ -n $OM_PID ]] && om_alive "$OM_PID" "$OM_PID_ST"; then
+      om_snapshot_maps "$OM_PID" "$OM_D/maps-end.txt"
+      (($? == 2)) && OM_WRITE_FAILED+=' maps-end.txt'
+    fi
+    om_backend_detach_command
+    # (bash would report the SIGKILLed tracer as "Killed" on stderr when it reaps it.)
+    om_wait_gone "$OM_TRACER_PID" "$OM_TRACER_ST" 5 2>/dev/null && return 0
+  elif ((OM_CMD_MODE)) && [[ -n $OM_PID ]]; then
     if om_alive "$OM_PID" "$OM_PID_ST"; then
       om_snapshot_maps "$OM_PID" "$OM_D/maps-end.txt"
       (($? == 2)) && OM_WRITE_FAILED+=' maps-end.txt'
@@ -496,7 +534,7 @@ om_finish() {
   om_backend_counts
   OM_END_TIME=$(om_now_iso)
   case $OM_EXIT_REASON in
-    duration|interrupted|target-exited|parent-died) [[ -n $OM_WRITE_FAILED ]] || OM_COMPLETE=1 ;;
+    duration|interrupted|target-exited|parent-died|detached) [[ -n $OM_WRITE_FAILED ]] || OM_COMPLETE=1 ;;
     *) OM_COMPLETE=0 ;;
   esac
   rm -f -- "$OM_D/.meta-reserve"
@@ -576,6 +614,7 @@ om_run_capture() {
 
   trap 'om_on_signal interrupted' INT TERM HUP
   trap 'om_on_signal parent-died' USR1
+  trap 'om_on_detach' USR2
   # orphanmap reads our stdout and stderr; if it is killed, writing to them must
   # fail quietly rather than kill this script before it has detached the tracer.
   trap '' PIPE
@@ -587,6 +626,11 @@ om_run_capture() {
   # substitution would become the tracer's child and keep strace waiting.
   # Neither the tracer nor the command inherits fd 9 (the bundle directory).
   exec 3>&2
+  # --log-command: the command's output goes to a file in the bundle, so a
+  # command left running after a detach never writes into a closed pipe.
+  if ((OM_LOG_COMMAND && OM_CMD_MODE)); then
+    { exec 3> "$OM_D/command.log"; } 2>/dev/null || om_die "cannot create $OM_OUT/command.log"
+  fi
   tracer_out=/dev/null
   [[ -z $OM_TRACER_STDOUT ]] || tracer_out=$OM_D/$OM_TRACER_STDOUT
   if ((OM_CMD_MODE)); then
@@ -701,6 +745,10 @@ om_run_capture() {
     attach-timeout|tracer-failed)
       om_log "the tracer failed ($(om_status_text "$status")); its stderr is in $OM_OUT/tracer.stderr:"
       tail -n 5 "$OM_D/tracer.stderr" >&2 ;;
+    detached)
+      if [[ -n $OM_PID ]] && om_alive "$OM_PID" "$OM_PID_ST"; then
+        om_log "detached: pid $OM_PID runs on, untraced (TracerPid $(om_tracer_pid "$OM_PID"))$( ((OM_LOG_COMMAND && OM_CMD_MODE)) && printf '; its output goes to %s' "$OM_OUT/command.log")"
+      fi ;;&
     *)
       if [[ -n $OM_WRITE_FAILED ]]; then
         om_log "error: could not write${OM_WRITE_FAILED} into $OM_OUT: the bundle is incomplete (meta.json says \"complete\": false)"

@@ -15,10 +15,14 @@
 #   -d SECONDS      stop SECONDS after the probes are attached; without it, run
 #                   until interrupted or the target exits
 #   --parent-pid P  stop as soon as process P dies, even by SIGKILL
+#   --log-command   with -- CMD: the command's stdout and stderr go to
+#                   BUNDLE_DIR/command.log instead of this script's stderr
 #
-#   Stops on -d, SIGINT/SIGTERM/SIGHUP, a full disk, or when the target exits;
-#   bpftrace then unloads its probes. With -- CMD the command is ended (SIGTERM,
-#   then SIGKILL) when the capture stops before it exits. Startup takes 8-15 s
+#   Stops on -d, SIGINT/SIGTERM/SIGHUP/SIGUSR2, a full disk, or when the target
+#   exits; bpftrace then unloads its probes. With -- CMD the command is ended
+#   (SIGTERM, then SIGKILL) when the capture stops before it exits: bpftrace -c
+#   cannot leave it running (SIGUSR2, detach, is refused; meta.json
+#   "canDetach": false). Startup takes 8-15 s
 #   (bpftrace 0.17 compiles 61 programs); the trace is complete from the moment
 #   maps-start.txt is written. Prints the bundle path on stdout; the bundle holds
 #   meta.json, trace.txt, maps-start.txt, fds-start.txt, maps-end.txt,
@@ -102,11 +106,18 @@ om_backend_argv() {
   OM_TRACER_ARGV+=("BPFTRACE_PERF_RB_PAGES=${BPFTRACE_PERF_RB_PAGES:-1024}")
   OM_TRACER_ARGV+=(bpftrace)
   if ((OM_CMD_MODE)); then
+    OM_NO_DETACH='bpftrace ends the program it started when bpftrace exits (bpftrace -c sets PR_SET_PDEATHSIG on it); to leave a program running after the capture, start it yourself and use --pid'
     om_write_wrapper
     OM_TRACER_ARGV+=(-c "/bin/sh $OM_WRAPPER" "$OM_BT_SCRIPT" 0)
   else
     OM_TRACER_ARGV+=("$OM_BT_SCRIPT" "$OM_TARGET_PID")
   fi
+}
+
+# bpftrace -c sets PR_SET_PDEATHSIG (SIGTERM) on the command it starts and
+# kills it when bpftrace exits: a launched command cannot outlive the capture.
+om_backend_detach_command() {
+  om_log "bpftrace cannot let go of a command it started"
 }
 
 om_backend_attached() {

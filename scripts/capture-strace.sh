@@ -14,11 +14,15 @@
 #   -d SECONDS      stop SECONDS after the attach; without it, run until
 #                   interrupted or the target exits
 #   --parent-pid P  stop (and detach) as soon as process P dies, even by SIGKILL
+#   --log-command   with -- CMD: the command's stdout and stderr go to
+#                   BUNDLE_DIR/command.log instead of this script's stderr
 #
 #   Stops on -d, SIGINT/SIGTERM/SIGHUP, a full disk, or when every traced process
 #   has exited, and always detaches: after the capture the target shows
 #   "TracerPid: 0". With -- CMD the command is ended (SIGTERM, then SIGKILL) when
-#   the capture stops before it exits. If strace itself is killed, the kernel
+#   the capture stops before it exits, unless it is stopped with SIGUSR2:
+#   then strace lets go and the command runs on, untraced (refused when strace
+#   has --kill-on-exit; meta.json "canDetach"). If strace itself is killed, the kernel
 #   detaches the command, which runs on normally (with --kill-on-exit: is killed).
 #   Prints the bundle path on stdout; the bundle holds meta.json, trace.txt,
 #   maps-start.txt, fds-start.txt, maps-end.txt, tracer.stderr.
@@ -91,11 +95,25 @@ om_strace_seccomp_safe() {
 om_backend_argv() {
   OM_TRACER_ARGV=(strace -f -ttt -T -yy -Y -s 4096 -e "trace=$OM_STRACE_SYSCALLS" -o "$OM_D/trace.txt")
   if ((OM_CMD_MODE)); then
-    om_strace_seccomp_safe && OM_TRACER_ARGV+=(--seccomp-bpf --kill-on-exit)
+    if om_strace_seccomp_safe; then
+      OM_TRACER_ARGV+=(--seccomp-bpf --kill-on-exit)
+      OM_NO_DETACH='this capture runs strace with --seccomp-bpf --kill-on-exit (strace 6.6 or later), so the kernel kills the program the moment strace lets go of it (without --kill-on-exit, a program left under the seccomp filter would have its traced system calls fail)'
+    fi
     OM_TRACER_ARGV+=(-- "${OM_CMD[@]}")
   else
     OM_TRACER_ARGV+=(-p "$OM_TARGET_PID")
   fi
+}
+
+# Let go of the launched command, leaving it running. `strace -o FILE CMD`
+# blocks SIGINT and SIGTERM (its -I default for that shape), and when strace
+# does end on a signal it kills the command it started (its cleanup signals
+# strace_child). SIGKILL ends strace without that cleanup; the kernel then
+# detaches every tracee, which runs on untraced (there is no seccomp filter
+# left behind: OM_NO_DETACH is set whenever --seccomp-bpf is used). What strace
+# had not yet written is a call still in progress, at most one partial line.
+om_backend_detach_command() {
+  kill -KILL "$OM_TRACER_PID" 2>/dev/null
 }
 
 # Attached once the target's main thread names strace as its tracer.

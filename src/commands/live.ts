@@ -2,16 +2,17 @@
 // trace into a bundle on disk (a crash of orphanmap loses nothing) and the
 // engine follows that file as it grows. With a terminal the TUI shows the
 // findings; without one each finding is printed as an NDJSON line.
-import { access, mkdtemp, readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { access, mkdtemp, open, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { BACKENDS, type Backend } from '../capture/scripts.js';
-import { startCapture, type CaptureHandle } from '../capture/supervise.js';
+import { readBundleMeta, startCapture, type CaptureHandle, type CaptureMeta } from '../capture/supervise.js';
 import { EXIT_INTERRUPTED, UsageError } from '../errors.js';
 import { analyzeLiveBundle, type Analysis } from '../ingest/analyze.js';
-import { findingFilter, type FindingFilter } from '../report/report.js';
+import { buildReport, findingFilter, type FindingFilter, type Report } from '../report/report.js';
 import { hasTerminal, loadInkInteractively } from '../tui/terminal.js';
 
 interface LiveFlags {
@@ -52,8 +53,10 @@ async function runLive(command: string[], flags: LiveFlags): Promise<number> {
     ...(pid !== undefined ? { pid } : { command }),
     ...(durationSeconds !== undefined ? { durationSeconds } : {}),
     // The TUI owns the keyboard: a launched command must not read it, and
-    // Ctrl-C arrives as a key, not a signal.
-    ...(tui ? { stdin: 'ignore' as const, onStderr: () => undefined } : {}),
+    // Ctrl-C arrives as a key, not a signal. Its output goes to command.log in
+    // the bundle, so that if the user leaves it running (q, then d) it never
+    // writes into a pipe that ends with orphanmap.
+    ...(tui ? { stdin: 'ignore' as const, onStderr: () => undefined, logCommand: true } : {}),
   });
   process.stderr.write(`orphanmap: tracing with ${flags.backend}; the bundle is saved in ${handle.bundleDir}\n`);
   try {
@@ -67,10 +70,11 @@ async function runLive(command: string[], flags: LiveFlags): Promise<number> {
   try {
     ({ stopped } = tui ? await liveInTui(handle, flags, pid, command, filter) : await liveAsNdjson(handle, filter));
   } finally {
-    // Whatever failed here, the tracer must not stay attached.
+    // Whatever failed here, the tracer must not stay attached (after a detach this is a no-op).
     handle.stop();
     await handle.done.catch(() => undefined);
   }
+  if (tui) process.stderr.write(await endOfCaptureText(handle.bundleDir));
   process.stderr.write(`orphanmap: capture finished; analyze it again with: orphanmap analyze ${handle.bundleDir}\n`);
   return stopped ? EXIT_INTERRUPTED : 0;
 }
@@ -89,21 +93,45 @@ async function liveAsNdjson(handle: CaptureHandle, filter: FindingFilter): Promi
 async function liveInTui(handle: CaptureHandle, flags: LiveFlags, pid: number | undefined, command: string[], filter: FindingFilter): Promise<{ stopped: boolean }> {
   loadInkInteractively();
   const { startTui } = await import('../tui/run.js');
-  const targetPid = pid ?? (await bundlePid(handle.bundleDir));
+  const meta = await readBundleMeta(handle.bundleDir).catch(() => null);
+  const targetPid = pid ?? (typeof meta?.pid === 'number' ? meta.pid : null);
+  const launched = command.length > 0;
+  const program = `${meta?.comm ?? command[0] ?? 'the program'}${targetPid === null ? '' : ` (pid ${targetPid})`}`;
+  const detach = detachOffer(meta);
+  const log = join(handle.bundleDir, 'command.log');
+  let analysis: Analysis | null = null;
+  let report: Report | null = null;
   const session = startTui({
-    source: { kind: 'live', pid: targetPid, command: command.length > 0 ? command.join(' ') : null, backend: flags.backend },
-    onQuit: () => handle.stop(),
+    source: { kind: 'live', pid: targetPid, command: launched ? command.join(' ') : null, backend: flags.backend },
+    quit: {
+      asks: launched,
+      program,
+      detach,
+      note: launched
+        ? `asks what becomes of ${program}: s stops it (SIGTERM, then SIGKILL after 3 s); d${detach.ok ? ` leaves it running, untraced, its output going to ${log}` : ` is not offered (${detach.why})`}; c goes back. Once the capture has ended, q just quits.`
+        : `stops the capture and detaches from pid ${targetPid ?? '?'}: the process runs on, untraced.`,
+    },
+    onQuit: (how) => (how === 'detach' ? handle.detach() : handle.stop()),
     keep: findingFilter(filter),
-    export: { command: `orphanmap analyze ${handle.bundleDir}`, dir: process.cwd() },
+    export: {
+      command: `orphanmap analyze ${handle.bundleDir}`,
+      dir: handle.bundleDir,
+      // Once the capture has ended, the whole report; before, the trace as it stands.
+      report: () => (report ??= analysis === null ? null : buildReport(analysis, filter)),
+      inputs: () => traceSoFar(handle.bundleDir, flags.backend),
+    },
   });
   const maxMapCount = await readNumber('/proc/sys/vm/max_map_count');
-  const poll = setInterval(() => {
+  const pollMaps = () => {
     if (targetPid === null) return;
     void mapCount(targetPid).then((count) => session.store.counters({ mapCount: count, maxMapCount }));
-  }, 1000);
+  };
+  pollMaps();
+  const poll = setInterval(pollMaps, 1000);
   try {
-    const analysis = await analyzeLiveBundle(handle.bundleDir, handle.done, session.analyzeOptions());
-    session.store.counters({ lostEvents: analysis.lostEvents });
+    const result = await analyzeLiveBundle(handle.bundleDir, handle.done, session.analyzeOptions());
+    analysis = result;
+    session.store.counters({ lostEvents: result.lostEvents });
     session.store.finish();
     await handle.done;
     // The capture is over (target exited or the user quit); the findings stay on screen until q.
@@ -113,6 +141,55 @@ async function liveInTui(handle: CaptureHandle, flags: LiveFlags, pid: number | 
   } finally {
     clearInterval(poll);
     session.close();
+  }
+}
+
+/** Whether q can offer to leave a launched program running, from what the capture script wrote. */
+export function detachOffer(meta: CaptureMeta | null): { ok: true } | { ok: false; why: string } {
+  if (meta === null || meta.canDetach !== false) return { ok: true };
+  return { ok: false, why: meta.noDetachReason ?? 'the tracer ends the program when it lets go of it' };
+}
+
+/**
+ * A live export's inputs while the capture runs: the bundle's trace as it
+ * stands, with the SHA-256 of the bytes written so far, and a caveat saying so.
+ */
+async function traceSoFar(dir: string, backend: Backend): Promise<{ inputs: Report['inputs']; warnings: string[] }> {
+  const path = join(dir, 'trace.txt');
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const file = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(1 << 20);
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, bytes);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      bytes += bytesRead;
+    }
+  } finally {
+    await file.close();
+  }
+  return {
+    inputs: [{ path, format: backend, sha256: hash.digest('hex') }],
+    warnings: [`exported while the capture was still running: the SHA-256 covers the first ${bytes} bytes of ${path}; \`orphanmap analyze ${dir}\` reads the finished bundle`],
+  };
+}
+
+/** What became of the target, from the finished bundle: said once the TUI has left the screen. */
+async function endOfCaptureText(dir: string): Promise<string> {
+  const meta = await readBundleMeta(dir).catch(() => null);
+  if (meta === null) return '';
+  const who = `pid ${meta.pid ?? '?'}${meta.comm === undefined ? '' : ` (${meta.comm})`}`;
+  switch (meta.exitReason) {
+    case 'detached':
+      return `orphanmap: detached: ${who} runs on, untraced${meta.mode === 'launched' ? `; its output goes to ${join(dir, 'command.log')}` : ''}\n`;
+    case 'interrupted':
+      return meta.mode === 'launched' ? `orphanmap: stopped ${who} (SIGTERM, then SIGKILL if it had not ended after 3 s)\n` : `orphanmap: detached from ${who}; it runs on, untraced\n`;
+    case 'target-exited':
+      return `orphanmap: ${who} exited\n`;
+    default:
+      return '';
   }
 }
 
