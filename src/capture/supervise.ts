@@ -12,8 +12,8 @@ import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { BundleMeta } from '../ingest/bundle.js';
 import { tailFile } from '../ingest/tail.js';
-import { UsageError } from '../errors.js';
-import { captureScriptPath, type Backend } from './scripts.js';
+import { CaptureError, describeSystemError, UsageError } from '../errors.js';
+import { captureScriptPath, checkDurationSeconds, type Backend } from './scripts.js';
 
 export interface CaptureOptions {
   backend: Backend;
@@ -74,7 +74,11 @@ export interface CaptureHandle {
   /** The capture script's pid. */
   readonly pid: number;
   readonly bundleDir: string;
-  /** Resolves with a complete bundle; rejects (UsageError) when the tracer could not run. */
+  /**
+   * Resolves with a complete bundle; rejects with a UsageError when the
+   * script refused the target or --out, a CaptureError when the tracer could
+   * not run or failed, or following trace.txt (onLine) failed.
+   */
   readonly done: Promise<CaptureResult>;
   /**
    * Asks for a clean stop: end snapshot, final meta.json; an attached target
@@ -100,16 +104,15 @@ export function validateCaptureOptions(options: CaptureOptions): void {
   const hasCommand = options.command !== undefined && options.command.length > 0;
   if (hasPid === hasCommand) throw new UsageError('give either --pid N or -- CMD ARGS..., not both and not neither');
   if (hasPid && (!Number.isInteger(options.pid) || (options.pid ?? 0) <= 0)) throw new UsageError(`--pid needs a positive integer, got ${options.pid}`);
-  if (options.durationSeconds !== undefined && !(Number.isFinite(options.durationSeconds) && options.durationSeconds > 0)) {
-    throw new UsageError(`--duration needs a positive number of seconds, got ${options.durationSeconds}`);
-  }
+  if (options.durationSeconds !== undefined) checkDurationSeconds(options.durationSeconds, String(options.durationSeconds));
   if (options.outDir.trim() === '') throw new UsageError('--out needs a directory');
 }
 
 /** The script's argv, without the script itself. */
 export function captureScriptArgs(options: CaptureOptions, parentPid: number = process.pid): string[] {
   const args = ['-o', resolve(options.outDir), '--parent-pid', String(parentPid)];
-  if (options.durationSeconds !== undefined) args.push('-d', String(options.durationSeconds));
+  // The scripts read plain decimals (`1e3` is not one) and count milliseconds.
+  if (options.durationSeconds !== undefined) args.push('-d', String(Math.round(options.durationSeconds * 1000) / 1000));
   if (options.pid !== undefined) args.push('-p', String(options.pid));
   else {
     if (options.logCommand === true) args.push('--log-command');
@@ -155,7 +158,15 @@ export function startCapture(options: CaptureOptions): CaptureHandle {
     // 'exit', not 'close': a launched command may keep our stderr pipe open.
     child.once('exit', (code, signal) => resolveExit({ code, signal }));
   });
-  const tail = options.onLine ? tailFile(join(bundleDir, 'trace.txt'), options.onLine, { writerDone: exited }).catch(() => undefined) : Promise.resolve();
+  // A failure to follow the trace (unreadable, vanished) stops the capture:
+  // a live view must not go quiet while the tracer goes on.
+  let tailFailure: unknown = null;
+  const tail = options.onLine
+    ? tailFile(join(bundleDir, 'trace.txt'), options.onLine, { writerDone: exited }).catch((error: unknown) => {
+        tailFailure = error;
+        stop();
+      })
+    : Promise.resolve();
 
   const done = (async (): Promise<CaptureResult> => {
     try {
@@ -163,7 +174,7 @@ export function startCapture(options: CaptureOptions): CaptureHandle {
       try {
         exit = await exited;
       } catch (error) {
-        throw new UsageError(`cannot run ${script}: ${(error as Error).message}`);
+        throw new CaptureError(`cannot run ${script}: ${(error as Error).message}`, undefined, error);
       }
       await tail;
       // A process the script started may still hold our pipes: let go of them,
@@ -171,12 +182,16 @@ export function startCapture(options: CaptureOptions): CaptureHandle {
       child.stdout.destroy();
       child.stderr.destroy();
       const reason = lastMessage(stderrTail);
+      if (tailFailure !== null) {
+        throw new CaptureError(`stopped the capture: reading ${join(bundleDir, 'trace.txt')} as it was written failed: ${describeSystemError(tailFailure)}`, bundleDir, tailFailure);
+      }
+      // The script checks the target and --out before it traces: what it refuses is the caller's to fix.
       if (exit.code === SCRIPT_EXIT_USAGE) throw new UsageError(reason ?? `capture-${options.backend}.sh rejected its arguments`);
       // A Ctrl-C in a terminal reaches the script directly, before or without stop().
       if (exit.code === SCRIPT_EXIT_INTERRUPTED) stopped = true;
       else if (exit.code !== 0) {
         const how = exit.code === null ? `was killed by ${exit.signal}` : `failed (exit status ${exit.code})`;
-        throw new UsageError(`capture with ${options.backend} ${how}${reason ? `: ${reason}` : ''}`, bundleDir);
+        throw new CaptureError(`capture with ${options.backend} ${how}${reason ? `: ${reason}` : ''}`, bundleDir);
       }
       const printed = stdout.trim().split('\n').pop() ?? '';
       const dir = printed === '' ? bundleDir : printed;
@@ -205,7 +220,7 @@ export async function readBundleMeta(bundleDir: string): Promise<CaptureMeta> {
     return JSON.parse(await handle.readFile('utf8')) as CaptureMeta;
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ELOOP' ? 'it is a symbolic link' : (error as Error).message;
-    throw new UsageError(`unreadable bundle metadata: ${reason}`, path);
+    throw new CaptureError(`unreadable bundle metadata: ${reason}`, path, error);
   } finally {
     await handle?.close();
   }
