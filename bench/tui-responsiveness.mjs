@@ -62,6 +62,10 @@ if (!existsSync(TRACE)) {
   execFileSync(process.execPath, [join(ROOT, 'bench/generate-trace.mjs'), '60MB', TRACE, '--filtered'], { stdio: 'inherit' });
 }
 
+// What the CLI does before it loads ink: React's production build (the
+// development build records a measure per render and slows every frame).
+const { loadInkInteractively } = await import(join(ROOT, 'dist/tui/terminal.js'));
+loadInkInteractively();
 const { startTui, analyzeOptionsFor } = await import(join(ROOT, 'dist/tui/run.js'));
 const { StraceReader } = await import(join(ROOT, 'dist/parse/strace.js'));
 const { Engine } = await import(join(ROOT, 'dist/engine/engine.js'));

@@ -142,6 +142,18 @@ describe('orphanmap live in a real terminal (tmux, strace)', () => {
     const jvm = readMeta(bundle).pid;
     expect(statusOf(jvm)?.tracerPid).toBeGreaterThan(0);
 
+    // e while the capture runs: the files go into the bundle, with the trace so far as the input.
+    term.send('e');
+    const saved = await term.waitForScreen((text) => /(F\d+) evidence saved: /.test(text), 'the export');
+    const exported = readdirSync(bundle).filter((file) => /^orphanmap-F\d+-pid\d+\.md$/.test(file));
+    expect(exported, saved).toHaveLength(1);
+    const markdown = readFileSync(join(bundle, exported[0]!), 'utf8');
+    expect(markdown).toContain('from 1 input.');
+    expect(markdown).toMatch(new RegExp(`\\|\\s*\`${join(bundle, 'trace.txt')}\`\\s*\\|\\s*strace\\s*\\|\\s*\`[0-9a-f]{64}\`\\s*\\|`));
+    expect(markdown).toContain(`orphanmap analyze ${bundle}`);
+    expect(markdown).toContain('exported while the capture was still running');
+    expect(markdown).not.toContain('--tui');
+
     // q asks what becomes of the JVM.
     term.send('q');
     const question = await term.waitForScreen((text) => text.includes('Quit? orphanmap started java'), 'the quit question');

@@ -196,3 +196,35 @@ describe('the detail pane\'s call text', () => {
     expect(callText('[pid  7619] 17:41:43.078823 munmap(0x7f00, 4096) = 0')).toBe('munmap(0x7f00, 4096) = 0');
   });
 });
+
+describe('elapsed time in the header', () => {
+  it('stops for a file while the view is paused and once it is read to the end; runs on for a live session while paused', () => {
+    const clock = new FakeClock();
+    const file = new TuiStore({ source: { kind: 'file', names: ['t'] }, throttleMs: 0, clock: clock.now });
+    clock.ms += 2_000;
+    file.setPaused(true);
+    clock.ms += 5_000;
+    file.tick();
+    file.flush();
+    expect(file.getSnapshot().elapsedMs).toBe(2_000);
+    file.setPaused(false);
+    expect(file.getSnapshot().elapsedMs).toBe(7_000);
+    file.finish();
+    clock.ms += 60_000;
+    file.tick();
+    file.flush();
+    expect(file.getSnapshot().elapsedMs).toBe(7_000);
+
+    const live = new TuiStore({ source: { kind: 'live', pid: 7, command: 'java', backend: 'strace' }, throttleMs: 0, clock: clock.now });
+    live.setPaused(true);
+    clock.ms += 4_000;
+    live.tick();
+    live.flush();
+    expect(live.getSnapshot().elapsedMs).toBe(4_000);
+    live.finish();
+    clock.ms += 4_000;
+    live.tick();
+    live.flush();
+    expect(live.getSnapshot().elapsedMs).toBe(4_000);
+  });
+});

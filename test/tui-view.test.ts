@@ -116,3 +116,10 @@ describe('view reducer', () => {
     expect(applied.effects).toEqual([{ type: 'set-export-dir', dir: '/tmp/x', thenExport: true }]);
   });
 });
+
+describe('the command an export says reproduces the analysis', () => {
+  it('is the command line without --tui', async () => {
+    const { commandLine } = await import('../src/tui/run.js');
+    expect(commandLine(['analyze', 'traces/f-o-ttt-T-y/trace.txt', '--tui', '--path', '*.index*'])).toBe("orphanmap analyze traces/f-o-ttt-T-y/trace.txt --path '*.index*'");
+  });
+});

@@ -110,6 +110,7 @@ export function App({ store, width, height, quit = DEFAULT_QUIT, onQuit, exporte
     };
   };
 
+  const exportsDone = useRef(0);
   const runExport = (finding: Finding) => {
     if (exporter === undefined) {
       setStatus({ text: 'export is not available here', tone: 'error', findingId: null });
@@ -117,7 +118,11 @@ export function App({ store, width, height, quit = DEFAULT_QUIT, onQuit, exporte
     }
     setStatus({ text: `exporting ${finding.id} to ${exporter.dir()}…`, tone: 'info', findingId: finding.id });
     exporter.write(finding).then(
-      (result) => setStatus({ text: `${finding.id} evidence saved: ${result.files.join('  ')}`, tone: 'ok', findingId: finding.id }),
+      (result) => {
+        // The first time, where the directory is and how to pick another.
+        const where = exportsDone.current++ === 0 ? ` (in ${result.dir}; E chooses another directory)` : '';
+        setStatus({ text: `${finding.id} evidence saved: ${result.files.join('  ')}${where}`, tone: 'ok', findingId: finding.id });
+      },
       (error: unknown) => {
         const message = error instanceof Error ? error.message : String(error);
         if (error instanceof ExportError && !quitting.current) {
