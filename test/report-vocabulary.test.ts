@@ -186,7 +186,7 @@ describe('a program traced by attaching, holding a cut and a whole orphan when t
     expect(text).toContain(`  mapping   ${ranges} (${size} still mapped in 2 pieces; partial munmaps unmapped the rest)`);
     expect(markdown).toContain(`| mapping | **${pieces[0]!.start}**-${pieces[0]!.end} and **${pieces[1]!.start}**-${pieces[1]!.end}, ${(bytes / 1024).toFixed(1)} KiB (${bytes.toLocaleString('en-US')} bytes), still mapped in 2 pieces; partial munmaps unmapped the rest |`);
     expect(jira).toContain(`*${pieces[0]!.start}*\\-${pieces[0]!.end} and *${pieces[1]!.start}*\\-${pieces[1]!.end}`);
-    const detail = detailView(cut, 200, 40, null).summary.join('\n');
+    const detail = detailView(cut, 200, 40, null).summary.map((line) => line.text).join('\n');
     expect(detail).toContain(`mapping   ${ranges} (${size} still mapped in 2 pieces; partial munmaps unmapped the rest)`);
 
     const whole = c.deleted.find((line) => line.path === join(c.work, 'whole.bin'))!;
@@ -212,7 +212,7 @@ describe('a resize whose new address the trace did not give', () => {
       unparsedSamples: [], findings, warnings: [], environment: null, mapsLines: {},
     };
     const { text, markdown, jira } = all(report);
-    const detail = detailView(findings[0]!, 200, 40, null).summary.join('\n');
+    const detail = detailView(findings[0]!, 200, 40, null).summary.map((line) => line.text).join('\n');
     for (const view of [text, markdown, jira, detail]) {
       expect(view).not.toMatch(/null|new mapping at \?|new mapping \?/);
       expect(view).toMatch(/remapped|mapped again/);
