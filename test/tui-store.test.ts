@@ -127,6 +127,34 @@ describe('TuiStore', () => {
     expect(store.cycleSort()).toBe('severity');
   });
 
+  it('reuses an order it computed for the same findings, and never one computed before they changed', () => {
+    const store = newStore();
+    for (const k of [4, 1, 3, 2]) store.change({ type: 'decided', finding: finding(k, { length: k * 4096 }) });
+    store.flush();
+    const order = () => store.getSnapshot().rows.map((row) => row.id).join(' ');
+    const cycle = () => {
+      const seen: string[] = [];
+      for (let k = 0; k < 6; k++) {
+        store.cycleSort();
+        seen.push(`${store.getSnapshot().sort}: ${order()}`);
+        store.reverseSort();
+        seen.push(`${store.getSnapshot().sort} reversed: ${order()}`);
+        store.reverseSort();
+      }
+      return seen;
+    };
+    const first = cycle();
+    expect(cycle()).toEqual(first);
+    expect(first).toContain('size: F4 F3 F2 F1');
+    expect(first).toContain('size reversed: F1 F2 F3 F4');
+    // A new finding: every order is worked out again.
+    store.change({ type: 'decided', finding: finding(9, { length: 9 * 4096 }) });
+    store.flush();
+    const after = cycle();
+    expect(after).toContain('size: F9 F4 F3 F2 F1');
+    expect(after).toContain('id reversed: F9 F4 F3 F2 F1');
+  });
+
   it('keeps the order right as findings arrive and are resolved, without re-sorting everything', () => {
     const store = newStore();
     const sizes = [5, 3, 9, 1, 7, 2, 8, 6, 4];

@@ -171,6 +171,8 @@ interface Data {
   /** Every finding in the current order; repaired from `dirty` before use. */
   sorted: Finding[];
   sortedBy: string;
+  /** Orders already computed for this version of the findings (o cycles through them; r reverses one). */
+  orders: Map<string, { version: number; list: Finding[] }>;
   counters: Counters;
   series: SeriesPoint[];
   peak: { count: number; bytes: number };
@@ -247,7 +249,7 @@ export class TuiStore {
     this.startedAt = this.clock();
     this.phase = options.source.kind === 'live' ? 'live' : 'reading';
     this.live = {
-      findings: new Map(), version: 0, dirty: new Map(), sorted: [], sortedBy: '',
+      findings: new Map(), version: 0, dirty: new Map(), sorted: [], sortedBy: '', orders: new Map(),
       counters: { ...EMPTY_COUNTERS }, series: [], peak: { count: 0, bytes: 0 },
       traceNow: null, traceNowAt: this.startedAt, earliest: null, timed: false, newestId: null,
     };
@@ -423,8 +425,9 @@ export class TuiStore {
     return this.frozen !== null;
   }
 
-  /** Redraw soon (the clock in the header moved). */
+  /** Redraw soon (the clock in the header moved). Once the input is read or the capture ended, nothing on screen moves with the clock. */
   tick(): void {
+    if (this.phase === 'done' || this.phase === 'ended') return;
     this.schedule();
   }
 
@@ -527,12 +530,32 @@ export class TuiStore {
   /** Brings data.sorted up to date: repaired for a few changed findings, re-sorted for many or a new order. */
   private sortedOf(data: Data): Finding[] {
     const compare = this.comparator();
-    if (data.sortedBy !== this.orderKey || data.dirty.size > Math.max(64, data.sorted.length / 8)) {
+    const key = this.orderKey;
+    if (data.sortedBy !== key && data.dirty.size === 0) {
+      // Another order of the same findings: computed before, or the reverse of one that was.
+      data.orders.set(data.sortedBy, { version: data.version, list: data.sorted });
+      const known = data.orders.get(key);
+      const mirror = data.orders.get(mirrorOf(key));
+      if (known !== undefined && known.version === data.version) {
+        data.sorted = known.list;
+        data.sortedBy = key;
+        return data.sorted;
+      }
+      if (mirror !== undefined && mirror.version === data.version) {
+        // Orders are total, so the reversed comparator's order is this one backwards.
+        data.sorted = mirror.list.slice().reverse();
+        data.sortedBy = key;
+        return data.sorted;
+      }
+    }
+    if (data.sortedBy !== key || data.dirty.size > Math.max(64, data.sorted.length / 8)) {
+      data.orders.clear();
       data.sorted = [...data.findings.values()].sort(compare);
-      data.sortedBy = this.orderKey;
+      data.sortedBy = key;
       data.dirty.clear();
       return data.sorted;
     }
+    if (data.dirty.size > 0) data.orders.clear();
     for (const [id, old] of data.dirty) {
       if (old !== null) {
         const at = lowerBound(data.sorted, old, compare);
@@ -746,6 +769,11 @@ function lowerBound(list: readonly Finding[], item: Finding, compare: (a: Findin
   return lo;
 }
 
+/** severity+ ↔ severity- */
+function mirrorOf(key: string): string {
+  return key.endsWith('+') ? `${key.slice(0, -1)}-` : `${key.slice(0, -1)}+`;
+}
+
 function nextOf<T>(list: readonly T[], current: T): T {
   return list[(list.indexOf(current) + 1) % list.length]!;
 }
@@ -767,6 +795,7 @@ function cloneData(data: Data): Data {
     dirty: new Map(data.dirty),
     sorted: data.sorted.slice(),
     sortedBy: data.sortedBy,
+    orders: new Map(),
     counters: { ...data.counters },
     series: [...data.series],
     peak: { ...data.peak },
