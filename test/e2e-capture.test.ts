@@ -64,9 +64,17 @@ async function captureAttached(backend: string, mode: string): Promise<{ bundle:
   const go = join(dir, 'go');
   const jvm = spawn(reproducerArgs(mode, dir)[0]!, [...reproducerArgs(mode, dir).slice(1), '--wait-for', go], { stdio: ['ignore', 'pipe', 'pipe'] });
   const jvmDone = run(jvm);
-  const capture = run(spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--pid', String(jvm.pid), '--out', bundle]));
+  const captureChild = spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--pid', String(jvm.pid), '--out', bundle]);
+  const capture = run(captureChild);
   // meta.json is written once the tracer is attached: only then may the JVM start its work.
-  await waitForFile(join(bundle, 'meta.json'), 90_000);
+  try {
+    await waitForFile(join(bundle, 'meta.json'), 90_000);
+  } catch (error) {
+    // Leave nothing running: the JVM would wait for its go file forever.
+    jvm.kill('SIGKILL');
+    captureChild.kill('SIGINT');
+    throw error;
+  }
   writeFileSync(go, '');
   const [jvmResult, captureResult] = await Promise.all([jvmDone, capture]);
   expect(jvmResult.code, jvmResult.stderr).toBe(0);

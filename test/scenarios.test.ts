@@ -7,13 +7,14 @@
 //
 // Needs root, strace, bpftrace with tracefs, a JDK and /usr/bin/python3:
 // .ci/run installs them all.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
 import { requireTool, runCli } from './tools.js';
 import {
   captureAttached,
   captureLaunched,
   compileJavaScenarios,
+  killLeftovers,
   liveLaunched,
   straceAttached,
   straceLaunched,
@@ -97,6 +98,8 @@ function expectExact(captured: Captured, cannotSee: readonly string[] = []): voi
   // The suite is not vacuous: every scenario that leaks was seen leaking.
   expect(captured.truth.leaks.length).toBeGreaterThanOrEqual(20);
 }
+
+afterEach(killLeftovers);
 
 describe('every capture way matches /proc exactly', () => {
   it('strace -f -o, launched by hand', async () => {

@@ -38,6 +38,21 @@ export interface Exited {
   stderr: string;
 }
 
+/** Every process a capture way started, so that a failed test leaves none running. */
+const started = new Set<ChildProcess>();
+
+function track(child: ChildProcess): ChildProcess {
+  started.add(child);
+  child.on('exit', () => started.delete(child));
+  return child;
+}
+
+/** SIGKILL what a failed run left: the driver waiting for "go" first, then tracers and the observer. */
+export function killLeftovers(): void {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  started.clear();
+}
+
 export function exited(child: ChildProcess): Promise<Exited> {
   let stdout = '';
   let stderr = '';
@@ -80,7 +95,7 @@ class Observer {
   private output = '';
 
   constructor(readonly dir: string) {
-    this.child = spawn(PYTHON, [join(HERE, 'observer.py'), join(dir, 'observer.sock'), join(dir, 'truth.json')], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = track(spawn(PYTHON, [join(HERE, 'observer.py'), join(dir, 'observer.sock'), join(dir, 'truth.json')], { stdio: ['pipe', 'pipe', 'pipe'] }));
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
     this.done = exited(this.child);
   }
@@ -122,7 +137,7 @@ export async function straceLaunched(dir: string): Promise<Captured> {
   const observer = new Observer(dir);
   await observer.listening();
   const trace = join(dir, 'trace.txt');
-  const strace = exited(spawn('strace', ['-f', '-ttt', '-T', '-yy', '-o', trace, PYTHON, ...driverArgs(dir, false)]));
+  const strace = exited(track(spawn('strace', ['-f', '-ttt', '-T', '-yy', '-o', trace, PYTHON, ...driverArgs(dir, false)])));
   const result = await strace;
   checkDriver(result, 'strace -f -o');
   return { truth: await observer.truth(), input: trace };
@@ -135,14 +150,14 @@ export async function straceLaunched(dir: string): Promise<Captured> {
 export async function straceAttached(dir: string): Promise<Captured> {
   const observer = new Observer(dir);
   await observer.listening();
-  const driver = spawn(PYTHON, driverArgs(dir, true), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const driver = track(spawn(PYTHON, driverArgs(dir, true), { stdio: ['ignore', 'pipe', 'pipe'] }));
   const driverDone = exited(driver);
   await observer.ready();
   const pid = driver.pid!;
   const threads = readdirSync(`/proc/${pid}/task`).length;
   if (threads < 4) throw new Error(`the driver should have its 3 workers before the attach, has ${threads} threads`);
   const trace = join(dir, 'trace.txt');
-  const strace = spawn('strace', ['-f', '-ttt', '-T', '-yy', '-Y', '-s', '4096', '-o', trace, '-e', `trace=${STRACE_FILTER}`, '-p', String(pid)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const strace = track(spawn('strace', ['-f', '-ttt', '-T', '-yy', '-Y', '-s', '4096', '-o', trace, '-e', `trace=${STRACE_FILTER}`, '-p', String(pid)], { stdio: ['ignore', 'pipe', 'pipe'] }));
   const straceDone = exited(strace);
   let stderr = '';
   strace.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -160,7 +175,7 @@ export async function captureLaunched(dir: string, backend: 'strace' | 'bpftrace
   const observer = new Observer(dir);
   await observer.listening();
   const bundle = join(dir, 'bundle');
-  const capture = await exited(spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--out', bundle, '--', PYTHON, ...driverArgs(dir, false)]));
+  const capture = await exited(track(spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--out', bundle, '--', PYTHON, ...driverArgs(dir, false)])));
   checkDriver(capture, `capture --backend ${backend} --`);
   if (capture.code !== 0) throw new Error(`capture failed (${capture.code}): ${capture.stderr}`);
   return { truth: await observer.truth(), input: bundle };
@@ -170,11 +185,11 @@ export async function captureLaunched(dir: string, backend: 'strace' | 'bpftrace
 export async function captureAttached(dir: string, backend: 'strace' | 'bpftrace'): Promise<Captured> {
   const observer = new Observer(dir);
   await observer.listening();
-  const driver = spawn(PYTHON, driverArgs(dir, true), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const driver = track(spawn(PYTHON, driverArgs(dir, true), { stdio: ['ignore', 'pipe', 'pipe'] }));
   const driverDone = exited(driver);
   await observer.ready();
   const bundle = join(dir, 'bundle');
-  const capture = exited(spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--pid', String(driver.pid), '--out', bundle]));
+  const capture = exited(track(spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--pid', String(driver.pid), '--out', bundle])));
   // meta.json is first written once the tracer has attached.
   await until(`capture --pid (${backend}) to attach`, () => existsSync(join(bundle, 'meta.json')), 60_000);
   observer.go();
@@ -188,7 +203,7 @@ export async function captureAttached(dir: string, backend: 'strace' | 'bpftrace
 export async function liveLaunched(dir: string, backend: 'strace' | 'bpftrace'): Promise<Captured> {
   const observer = new Observer(dir);
   await observer.listening();
-  const live = await exited(spawn(process.execPath, [CLI, 'live', '--backend', backend, '--save', join(dir, 'bundle'), '--', PYTHON, ...driverArgs(dir, false)], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const live = await exited(track(spawn(process.execPath, [CLI, 'live', '--backend', backend, '--save', join(dir, 'bundle'), '--', PYTHON, ...driverArgs(dir, false)], { stdio: ['ignore', 'pipe', 'pipe'] })));
   checkDriver(live, `live --backend ${backend}`);
   if (live.code !== 0) throw new Error(`live failed (${live.code}): ${live.stderr}`);
   return { truth: await observer.truth(), input: null, ndjson: live.stdout };
