@@ -19,7 +19,7 @@ import { fitParts, type LinePart } from './format.js';
 import { useKeys, useSnapshot, useTerminalSize } from './hooks.js';
 import type { Key } from './keys.js';
 import { resolveKey, type Pane } from './keymap.js';
-import { SORT_WORDS, type TuiSnapshot, type TuiStore } from './store.js';
+import type { TuiSnapshot, TuiStore } from './store.js';
 import { INITIAL_VIEW, reduce, typeText, type Effect, type Status, type ViewEnv, type ViewState } from './view.js';
 
 /** How `q` ends the session: `plain` for a file or `live --pid` (which detaches), else the user's choice. */
@@ -168,7 +168,7 @@ export function App({ store, width, height, quit = DEFAULT_QUIT, onQuit, exporte
         onCopy?.(selected.path);
         const names = selected.names.filter((name) => name !== selected.path);
         const copied = onCopy === undefined ? '' : ' (copied to the clipboard where the terminal allows OSC 52)';
-        setStatus({ text: `${selected.id} ${selected.path}${names.length > 0 ? `  was ${names.join(' → ')}` : ''}${copied}`, tone: 'info', findingId: selected.id });
+        setStatus({ text: `${selected.id} ${selected.path}${names.length > 0 ? `  was ${names.join(' → ')}` : ''}${copied}`, tone: 'info', findingId: selected.id, whileSelected: true });
         return;
       }
       case 'export':
@@ -193,6 +193,9 @@ export function App({ store, width, height, quit = DEFAULT_QUIT, onQuit, exporte
   const onKeys = (keys: Key[]) => {
     for (const key of keys) {
       if (quitting.current) return;
+      // A hint ("no filter: …") lasts until the next key; results and errors stay until replaced.
+      const shown = view.current.status;
+      if (shown !== null && shown.tone === 'info' && shown.findingId === null) view.current = { ...view.current, status: null };
       const pane = view.current.pane;
       const action = resolveKey(pane, key);
       let step;
@@ -251,9 +254,10 @@ export function App({ store, width, height, quit = DEFAULT_QUIT, onQuit, exporte
   );
 }
 
-/** A message about a finding is dropped once that finding is no longer in the list. */
+/** A message about a finding is dropped once that finding is no longer in the list (a full path: no longer selected). */
 function visibleStatus(status: Status | null, snapshot: TuiSnapshot): Status | null {
   if (status === null || status.findingId === null) return status;
+  if (status.whileSelected === true) return snapshot.selectedId === status.findingId ? status : null;
   return snapshot.rows.some((row) => row.id === status.findingId) ? status : null;
 }
 
@@ -296,4 +300,3 @@ function emptyText(snapshot: TuiSnapshot): string {
   return 'no mapping outlived its file';
 }
 
-export { SORT_WORDS };

@@ -176,17 +176,3 @@ export class KeyReader {
     return parsed.keys;
   }
 }
-
-/** How a key is written in tests and messages: "j", "Ctrl-U", "Esc". */
-export function describeKey(key: Key): string {
-  switch (key.type) {
-    case 'char':
-      return key.char;
-    case 'ctrl':
-      return `Ctrl-${key.char.toUpperCase()}`;
-    case 'named':
-      return key.name;
-    case 'wheel':
-      return key.by < 0 ? 'wheel up' : 'wheel down';
-  }
-}

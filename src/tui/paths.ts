@@ -44,10 +44,6 @@ export class PathIndex {
     }
     return parts.length;
   }
-
-  get size(): number {
-    return this.seen.size;
-  }
 }
 
 /**

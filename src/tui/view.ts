@@ -13,6 +13,8 @@ export interface Status {
   tone: 'ok' | 'error' | 'info';
   /** A message about one finding disappears when that finding leaves the list. */
   findingId: string | null;
+  /** ... or, for its full path (y), as soon as another finding is selected. */
+  whileSelected?: boolean;
 }
 
 export interface ViewState {
@@ -163,7 +165,7 @@ export function reduce(state: ViewState, action: Action, env: ViewEnv): Step {
     case 'quit-stop':
       return next({}, { type: 'quit', how: 'stop' });
     case 'quit-detach':
-      if (!env.detach.ok) return next({ status: { text: `detach is not offered: ${env.detach.why}`, tone: 'error', findingId: null } });
+      if (!env.detach.ok) return next({ status: { text: `detach is not offered: ${env.detach.why}`, tone: 'info', findingId: null } });
       return next({}, { type: 'quit', how: 'detach' });
     case 'quit-cancel':
       return next({ pane: state.back });
