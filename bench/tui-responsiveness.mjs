@@ -91,12 +91,16 @@ function fakeTerminal() {
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[()][0-9A-B]|\u001b[=>78]/g;
 
-/** The selected finding in a frame, by what its row shows and does not change with time. */
+/**
+ * The selected finding in a frame, by what its row shows and does not change
+ * with time: severity, kind, path, address, size and pid (not the state or
+ * the age, which move on their own in a live session).
+ */
 function selectedIn(text) {
   const row = text.replace(ANSI, '').split('\n').find((line) => line.startsWith('› '));
   if (row === undefined) return null;
-  const m = /^› (\S+)\s+(\S+)\s+(.*?)\s+(0x[0-9a-f]+)\s+\S+ \S+\s+(\d+) /.exec(row);
-  return m === null ? row : `${m[1]} ${m[2]} ${m[3]} ${m[4]} ${m[5]}`;
+  const m = /^› (ERR|WRN|BEN) +(?:(unlink|remap) +)?(\S+)\s+(?:(0x[0-9a-f]+)\s+)?(\d+(?:\.\d)? (?:[KMGTPE]iB|B))(?:\s+(\d+))? /.exec(row);
+  return m === null ? null : m.slice(1).join(' ');
 }
 
 const percentile = (sorted, p) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]);
