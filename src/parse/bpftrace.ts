@@ -456,7 +456,7 @@ export interface ReorderOptions {
 
 /**
  * Restores key (ns) order across bpftrace 0.17's per-CPU perf buffers, which are
- * each in order but are drained in no particular order (reference §4.10 measured
+ * each in order but are drained in no particular order (docs/bpftrace-format.md, "Order": measured
  * up to ~75 ms of disorder under load). An item is released once an item newer
  * by more than `windowNs` has arrived, or when more than `maxHeld` are held; ties
  * keep arrival order. An item older than one already released cannot be placed:

@@ -237,7 +237,7 @@ export interface Diagnostic {
   reason: string;
 }
 
-// Constants as the x86_64 kernel defines them (see reference/TRACE-FORMATS.md §2).
+// Constants as the x86_64 kernel defines them (the values strace and bpftrace print; docs/trace-formats.md).
 export const O_CLOEXEC = 0x80000;
 export const MAP_SHARED = 0x1;
 export const MAP_PRIVATE = 0x2;

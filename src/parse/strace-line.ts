@@ -1,7 +1,7 @@
 // One strace output line in, one typed record out. Pure: no I/O, no throwing
 // on bad input (a line we cannot read becomes a `bad` record).
 //
-// Shapes handled (reference/TRACE-FORMATS.md §3.3–3.4):
+// Shapes handled (docs/trace-formats.md, "Line prefixes" and "Times"):
 //   13725 1795544192.489878 mmap(NULL, 4096, …, 5, 0 <unfinished ...>     -f -o, -ttt
 //   [pid 13734] <... rseq resumed>)         = 0                          -f to stderr
 //   14004<fmtdemo> close(50)                = 0                          -Y thread names
