@@ -3,7 +3,6 @@
 // Atlassian's wiki-markup transformer for Jira), the tables keep their rows and
 // cells and the raw-line blocks keep their lines.
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { marked, type Token, type Tokens } from 'marked';
@@ -15,6 +14,7 @@ import { formatReport } from '../src/report/formats.js';
 import { buildReport, type Report } from '../src/report/report.js';
 import { escapeControl } from '../src/report/sanitize.js';
 import { reportDocument } from '../src/report/ticket.js';
+import { parseJira, type AdfNode } from './support/jira.js';
 
 // As strace prints them inside "…": \" and \\ escaped, control characters as \n, \t, \33.
 const HOSTILE_NAMES = [
@@ -144,18 +144,6 @@ function markdownText(tokens: readonly Token[]): string {
     .join('');
 }
 
-interface AdfNode {
-  type: string;
-  text?: string;
-  content?: AdfNode[];
-}
-
-function parseJira(markup: string): AdfNode {
-  const { WikiMarkupTransformer } = createRequire(import.meta.url)('@atlaskit/editor-wikimarkup-transformer') as {
-    WikiMarkupTransformer: new () => { parse(markup: string): { toJSON(): AdfNode } };
-  };
-  return new WikiMarkupTransformer().parse(markup).toJSON();
-}
 
 function textOf(node: AdfNode): string {
   return node.text ?? (node.content ?? []).map(textOf).join('');

@@ -2,28 +2,14 @@
 // Markdown readers must see KAFKA-19390 as the key people search for, linked
 // to its page, while everything from the trace stays escaped. Checked with the
 // real parsers: Atlassian's wiki-markup transformer and marked.
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { marked } from 'marked';
 import { describe, expect, it } from 'vitest';
 import { link } from '../src/report/document.js';
+import { parseJira, type AdfNode } from './support/jira.js';
 import { REPO, runCli } from './tools.js';
 
 const LEAKY = join(REPO, 'traces', 'f-o-ttt-T-y', 'trace.txt');
-
-interface AdfNode {
-  type: string;
-  text?: string;
-  marks?: { type: string; attrs?: { href?: string } }[];
-  content?: AdfNode[];
-}
-
-function adfOf(markup: string): AdfNode {
-  const { WikiMarkupTransformer } = createRequire(import.meta.url)('@atlaskit/editor-wikimarkup-transformer') as {
-    WikiMarkupTransformer: new () => { parse(markup: string): { toJSON(): AdfNode } };
-  };
-  return new WikiMarkupTransformer().parse(markup).toJSON();
-}
 
 function linksIn(node: AdfNode): { text: string; href: string }[] {
   const here = (node.marks ?? []).filter((mark) => mark.type === 'link').map((mark) => ({ text: node.text ?? '', href: mark.attrs?.href ?? '' }));
@@ -39,7 +25,7 @@ describe('upstream tickets in a report on Kafka index files', () => {
   it('are Jira links that show the key', () => {
     const jira = runCli(['analyze', LEAKY, '--format', 'jira']).stdout;
     expect(jira).toContain('[KAFKA-19390|https://issues.apache.org/jira/browse/KAFKA-19390]');
-    expect(linksIn(adfOf(jira))).toEqual(expect.arrayContaining(EXPECTED));
+    expect(linksIn(parseJira(jira))).toEqual(expect.arrayContaining(EXPECTED));
   });
 
   it('are Markdown links that show the key', () => {

@@ -2,7 +2,6 @@
 // reorder or drive a display, must not change a report's structure or reach a
 // JSON consumer raw. Jira is checked with Atlassian's own wiki-markup parser.
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { marked, type Tokens } from 'marked';
@@ -17,6 +16,7 @@ import { buildReport, type Report } from '../src/report/report.js';
 import { escapeControl } from '../src/report/sanitize.js';
 import { formatText } from '../src/report/text.js';
 import { reportDocument } from '../src/report/ticket.js';
+import { parseJira, type AdfNode } from './support/jira.js';
 
 // Directory names as strace prints them inside "…": a newline as \n, other
 // bytes of a UTF-8 character in octal (U+202E RIGHT-TO-LEFT OVERRIDE is
@@ -171,18 +171,6 @@ function cellText(cell: Inline[]): string {
   return cell.map((inline) => escapeControl(inline.text)).join('');
 }
 
-interface AdfNode {
-  type: string;
-  text?: string;
-  content?: AdfNode[];
-}
-
-function parseJira(markup: string): AdfNode {
-  const { WikiMarkupTransformer } = createRequire(import.meta.url)('@atlaskit/editor-wikimarkup-transformer') as {
-    WikiMarkupTransformer: new () => { parse(markup: string): { toJSON(): AdfNode } };
-  };
-  return new WikiMarkupTransformer().parse(markup).toJSON();
-}
 
 function textOf(node: AdfNode): string {
   return node.text ?? (node.content ?? []).map(textOf).join('');
