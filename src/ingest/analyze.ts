@@ -141,8 +141,8 @@ function tailSource(path: string, writerDone: Promise<unknown>): LineSource {
     size: null,
     bytesRead: () => bytes,
     sha256: () => digest,
-    async each(onLine, onLongLine) {
-      const result = await tailFile(path, onLine, { writerDone, ...(onLongLine === undefined ? {} : { onLongLine }) });
+    async each(onLine, onLongLine, onIdle) {
+      const result = await tailFile(path, onLine, { writerDone, ...(onLongLine === undefined ? {} : { onLongLine }), ...(onIdle === undefined ? {} : { onIdle }) });
       bytes = result.bytes;
       digest = await hashFile(path);
     },
@@ -237,7 +237,13 @@ class Run {
       if (head.length < HEAD_LINES) head.push(text);
       this.unreadable(tooLong(source.name, lineNo, text, length));
     };
-    await source.each(feed, long);
+    // A live source that has caught up: the parser may release what it held for later lines.
+    const idle = () => {
+      if (parser === null || parser.idle === undefined) return;
+      parser.idle(this.out, process.hrtime.bigint());
+      if (this.out.length > 0) this.drain();
+    };
+    await source.each(feed, long, idle);
     const finished = parser as LineParser | null;
     if (finished !== null) {
       finished.end(this.out);

@@ -11,6 +11,11 @@ export interface LineParser {
   readonly format: TraceFormat;
   push(text: string, lineNo: number, out: ParseOutput[]): void;
   end(out: ParseOutput[]): void;
+  /**
+   * Live input has caught up with its writer (nothing more to read for now);
+   * `nowNs` is CLOCK_MONOTONIC (process.hrtime.bigint()).
+   */
+  idle?(out: ParseOutput[], nowNs: bigint): void;
   /** Preflight findings about how the trace was captured, e.g. missing strace flags. */
   warnings(): string[];
   /** Lines read so far that are unmistakably output of the tracer (see StraceShape.traceLines). */
@@ -32,6 +37,7 @@ export function createLineParser(format: TraceFormat, file: string, defaultTid: 
         format: 'bpftrace',
         push: (text, lineNo, out) => reader.push(text, lineNo, out),
         end: (out) => reader.end(out),
+        idle: (out, nowNs) => reader.idle(out, nowNs),
         warnings: () => reader.warnings(),
         traceLines: () => reader.traceLines,
       };

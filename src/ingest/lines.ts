@@ -155,7 +155,7 @@ export interface LineSource {
    * `onLongLine` for a line over MAX_LINE_CHARS (not passed to `onLine`).
    * Returning is enough: no await per line.
    */
-  each(onLine: (text: string, lineNo: number) => void, onLongLine?: LineSink['longLine']): Promise<void>;
+  each(onLine: (text: string, lineNo: number) => void, onLongLine?: LineSink['longLine'], onIdle?: () => void): Promise<void>;
   /** Hex SHA-256 of the bytes read, once `each` has finished. */
   sha256(): string;
   /** Bytes read so far, for progress. */

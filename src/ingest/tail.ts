@@ -11,11 +11,13 @@ export interface TailOptions {
   pollMs?: number;
   /** A line over MAX_LINE_CHARS, in place of `onLine` (default: dropped). */
   onLongLine?: LineSink['longLine'];
+  /** Called whenever everything written so far has been read, before waiting for more. */
+  onIdle?: () => void;
 }
 
 /** Calls `onLine` for every complete line of `path`, as it is written. */
 export async function tailFile(path: string, onLine: (text: string, lineNo: number) => void, options: TailOptions): Promise<{ lines: number; bytes: number }> {
-  const pollMs = options.pollMs ?? 100;
+  const pollMs = options.pollMs ?? 25;
   let done = false;
   void options.writerDone.then(
     () => (done = true),
@@ -36,6 +38,7 @@ export async function tailFile(path: string, onLine: (text: string, lineNo: numb
         if (read > 0) splitter.write(buffer.subarray(0, read));
       } while (read > 0);
       if (finishing) break;
+      options.onIdle?.();
       await sleep(pollMs);
     }
     splitter.end();

@@ -412,10 +412,13 @@ export function describeWaitStatus(code: number): string {
 export class ContinuationJoiner {
   private held: LogicalLine | null = null;
   private heldTakesContinuation = false;
+  /** The held line has already seen one idle moment without a line after it. */
+  private heldThroughIdle = false;
 
   /** Feed one physical line; returns the logical lines that are now complete. */
   push(text: string, lineNo: number): LogicalLine[] {
     const done: LogicalLine[] = [];
+    this.heldThroughIdle = false;
     if (this.held !== null && this.heldTakesContinuation && !startsRecord(text)) {
       this.held.text += `\n${text}`;
       this.held.lines.push(lineNo);
@@ -425,6 +428,21 @@ export class ContinuationJoiner {
     this.held = { text, lines: [lineNo] };
     this.heldTakesContinuation = endsInString(text);
     return done;
+  }
+
+  /**
+   * Live input caught up with its writer. A held line that cannot continue is
+   * complete; one ending in a path is complete once a second idle moment
+   * passes with nothing after it (orphanmap.bt writes a record, newlines in
+   * its path included, with one write: its continuation would have come with it).
+   */
+  idle(): LogicalLine[] {
+    if (this.held === null) return [];
+    if (this.heldTakesContinuation && !this.heldThroughIdle) {
+      this.heldThroughIdle = true;
+      return [];
+    }
+    return this.end();
   }
 
   /** The last logical line, at end of input. */
@@ -452,6 +470,11 @@ export interface ReorderOptions {
   windowNs?: bigint;
   /** Never hold more than this many items. Default 100 000. */
   maxHeld?: number;
+  /**
+   * Live input (see BpftraceReader.idle): release an item once the clock is
+   * this far past its key, whatever has arrived since. Default 150 ms.
+   */
+  liveWindowNs?: bigint;
 }
 
 /**
@@ -501,6 +524,13 @@ export class ReorderBuffer<T> {
     const horizon = this.newest - this.windowNs;
     while (release < this.held.length && this.held[release]!.key < horizon) release++;
     if (this.held.length - release > this.maxHeld) release = this.held.length - this.maxHeld;
+    return this.take(release);
+  }
+
+  /** Every item whose key is older than `horizon`, in order (live input: nothing older can still be in flight). */
+  releaseBefore(horizon: bigint): T[] {
+    let release = 0;
+    while (release < this.held.length && this.held[release]!.key < horizon) release++;
     return this.take(release);
   }
 
@@ -557,11 +587,13 @@ export class BpftraceReader {
   private readonly halves = new Map<number, Half>();
   private readonly strlen: number;
   private readonly sinceStart: boolean;
+  private readonly liveWindowNs: bigint;
   /** Time 0 of a `trace-start` clock: the begin line's ns, else the first record's. */
   private origin: bigint | null = null;
 
   constructor(readonly file: string, options: BpftraceReaderOptions = {}) {
     this.buffer = new ReorderBuffer(options);
+    this.liveWindowNs = options.liveWindowNs ?? 150_000_000n;
     this.strlen = options.strlen ?? 200;
     this.sinceStart = options.clock === 'trace-start';
   }
@@ -569,6 +601,20 @@ export class BpftraceReader {
   push(text: string, lineNo: number, out: ParseOutput[]): void {
     this.shape.lines++;
     for (const logical of this.joiner.push(text, lineNo)) this.handle(logical, out);
+  }
+
+  /**
+   * Live input caught up with bpftrace: the last record is complete if nothing
+   * can continue it, and records older than `nowNs - liveWindowNs` are released
+   * in order without waiting for a newer one (a quiet process would otherwise
+   * hold its last records until its next call). `nowNs` is process.hrtime
+   * (CLOCK_MONOTONIC); 0.17's `nsecs` is CLOCK_BOOTTIME, the same clock on a
+   * machine that never suspended. After a suspend the keys run ahead of
+   * `nowNs` and records wait for a newer one, as without this.
+   */
+  idle(out: ParseOutput[], nowNs: bigint): void {
+    for (const logical of this.joiner.idle()) this.handle(logical, out);
+    this.release(this.buffer.releaseBefore(nowNs - this.liveWindowNs), out);
   }
 
   end(out: ParseOutput[]): void {
