@@ -96,7 +96,7 @@ describe('the shared options', () => {
     expect(result.stdout).toBe(`${version}\n`);
   });
 
-  it('--pid: decimal digits from 1 to 4194304 (PID_MAX_LIMIT), in analyze and capture alike', () => {
+  it('--pid: decimal digits from 1 to 4194304 (PID_MAX_LIMIT), in analyze, capture, live and scan alike', () => {
     expect(parsePid('4194304')).toBe(4194304);
     for (const bad of ['0', '-1', '0x10', '1e3', '4194305', ' 7', '7.0', '']) {
       expect(() => parsePid(bad), bad).toThrow(UsageError);
@@ -106,6 +106,19 @@ describe('the shared options', () => {
     expect([analyze.status, analyze.stderr]).toEqual([2, `orphanmap: ${message}`]);
     const capture = runCli(['capture', '--pid', '1e3', '--out', join(scratch, 'never')]);
     expect([capture.status, capture.stderr]).toEqual([2, `orphanmap: ${message}`]);
+    const live = runCli(['live', '--pid', '1e3', '--save', join(scratch, 'never-live')]);
+    expect([live.status, live.stderr]).toEqual([2, `orphanmap: ${message}`]);
+    const scan = runCli(['scan', '--pid', '1', '--pid', '1e3']);
+    expect([scan.status, scan.stderr]).toEqual([2, `orphanmap: ${message}`]);
+  });
+
+  it('--pid and -- CMD: capture and live ask for exactly one, in the same words', () => {
+    for (const args of [['capture', '--out', join(scratch, 'b')], ['live', '--save', join(scratch, 'b')]]) {
+      const both = runCli([...args, '--pid', '1', '--', 'true']);
+      expect([both.status, both.stderr], args[0]).toEqual([2, 'orphanmap: error: give --pid N or -- CMD..., not both\n']);
+    }
+    const neither = runCli(['live', '--save', join(scratch, 'n')]);
+    expect([neither.status, neither.stderr]).toEqual([2, 'orphanmap: error: live needs --pid N or -- CMD ARGS...\n']);
   });
 
   it('--duration: a number of seconds from 0.001 to 2147483, written as JavaScript reads numbers', () => {
@@ -120,11 +133,11 @@ describe('the shared options', () => {
     expect(captureScriptArgs({ backend: 'strace', pid: 1, outDir: '/x', durationSeconds: 0.0015 }, 9)).toContain('0.002');
   });
 
-  it.each(['Infinity', '1e-4', '3000000', '0'])('--duration %s is refused by capture and live alike (exit 2, naming --duration), before anything runs', (value) => {
+  it.each(['Infinity', '1e-4', '3000000', '0', 'ten', ''])('--duration "%s" is refused by capture and live with the same message (exit 2), before anything runs', (value) => {
+    const message = `orphanmap: error: --duration needs a number of seconds from 0.001 to 2147483 (24.8 days), not "${value}"\n`;
     for (const command of [['capture', '--out', join(scratch, `c-${value}`)], ['live', '--save', join(scratch, `l-${value}`)]]) {
       const result = runCli([...command, '--duration', value, '--', 'true']);
-      expect(result.status, `${command[0]}: ${result.stderr}`).toBe(2);
-      expect(result.stderr).toMatch(/^orphanmap: error: --duration needs a /);
+      expect([result.status, result.stderr], command[0]).toEqual([2, message]);
     }
   });
 });

@@ -11,6 +11,7 @@ import { analyze } from '../src/ingest/analyze.js';
 import type { Block, Inline } from '../src/report/document.js';
 import { defuseNoformat } from '../src/report/jira.js';
 import { formatReport } from '../src/report/formats.js';
+import { redaction } from '../src/report/redact.js';
 import { buildReport, type Report } from '../src/report/report.js';
 import { escapeControl } from '../src/report/sanitize.js';
 import { reportDocument } from '../src/report/ticket.js';
@@ -79,7 +80,7 @@ describe('a trace of hostile file names', () => {
 
   for (const redact of [false, true]) {
     it(`renders to Markdown whose tables and code blocks survive marked${redact ? ' (redacted)' : ''}`, () => {
-      const shown = formatReport(report, 'markdown', { redact, command: COMMAND });
+      const shown = formatReport(redaction(redact).report(report), 'markdown', { command: redaction(redact).text(COMMAND) });
       expect(shown).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
       const tokens = marked.lexer(shown).filter((token) => token.type !== 'space');
       const tables = tokens.filter((token): token is Tokens.Table => token.type === 'table');
@@ -102,7 +103,7 @@ describe('a trace of hostile file names', () => {
     });
 
     it(`renders to Jira markup whose tables and blocks survive Atlassian's parser${redact ? ' (redacted)' : ''}`, () => {
-      const shown = formatReport(report, 'jira', { redact, command: COMMAND });
+      const shown = formatReport(redaction(redact).report(report), 'jira', { command: redaction(redact).text(COMMAND) });
       expect(shown).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
       const doc = parseJira(shown);
       const top = doc.content ?? [];

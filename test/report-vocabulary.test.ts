@@ -43,8 +43,8 @@ function mib(bytes: number): string {
 function all(report: Report): { text: string; markdown: string; jira: string } {
   return {
     text: formatText(report),
-    markdown: formatReport(report, 'markdown', { redact: false, command: 'orphanmap analyze' }),
-    jira: formatReport(report, 'jira', { redact: false, command: 'orphanmap analyze' }),
+    markdown: formatReport(report, 'markdown', { command: 'orphanmap analyze' }),
+    jira: formatReport(report, 'jira', { command: 'orphanmap analyze' }),
   };
 }
 

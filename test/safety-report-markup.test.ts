@@ -10,6 +10,7 @@ import { analyze } from '../src/ingest/analyze.js';
 import { diffReports, formatDiff } from '../src/report/diff.js';
 import type { Block, Inline } from '../src/report/document.js';
 import { formatReport } from '../src/report/formats.js';
+import { redaction } from '../src/report/redact.js';
 import { defuseNoformat } from '../src/report/jira.js';
 import { safeJson } from '../src/report/json.js';
 import { buildReport, type Report } from '../src/report/report.js';
@@ -83,7 +84,7 @@ describe('a trace of file names that open Jira macros', () => {
 
   for (const redact of [false, true]) {
     it(`renders to Jira markup that Atlassian's parser reads back as the same rows and blocks${redact ? ' (redacted)' : ''}`, () => {
-      const shown = formatReport(report, 'jira', { redact, command: COMMAND });
+      const shown = formatReport(redaction(redact).report(report), 'jira', { command: redaction(redact).text(COMMAND) });
       expect(shown).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/);
       const top = parseJira(shown).content ?? [];
       // Only what the document holds: no quote, panel, or block title made by a name.
@@ -123,14 +124,14 @@ describe('a trace of file names that open Jira macros', () => {
   }
 
   it('renders to Markdown that marked reads back as the same tables and code blocks', () => {
-    const tokens = marked.lexer(formatReport(report, 'markdown', { redact: false, command: COMMAND }));
+    const tokens = marked.lexer(formatReport(report, 'markdown', { command: COMMAND }));
     const tables = tokens.filter((token): token is Tokens.Table => token.type === 'table');
     expect(tables.map((table) => [table.header.length, table.rows.length])).toEqual(tablesOf(blocks).map((table) => [table.header.length, table.rows.length]));
     expect(tokens.filter((token) => token.type === 'code').map((token) => (token as Tokens.Code).text)).toEqual(preOf(blocks).map((block) => block.lines.map(escapeControl).join('\n')));
   });
 
   it('shows bidi overrides and C1 controls as escapes in Jira, Markdown and text', () => {
-    const shown = [...(['jira', 'markdown'] as const).map((format) => formatReport(report, format, { redact: false, command: COMMAND })), formatText(report)];
+    const shown = [...(['jira', 'markdown'] as const).map((format) => formatReport(report, format, { command: COMMAND })), formatText(report)];
     for (const output of shown) {
       expect(output).toContain('rtl\\u202eexe.txt');
       expect(output).toContain('csi\\x9b2Jclear');
@@ -143,7 +144,7 @@ describe('JSON of a report with such names', () => {
   const RAW = /[\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
 
   it('escapes C1 controls and bidi characters and parses back to the same report', () => {
-    const shown = formatReport(report, 'json', { redact: false, command: COMMAND });
+    const shown = formatReport(report, 'json', { command: COMMAND });
     expect(shown).not.toMatch(RAW);
     expect(shown).toContain('rtl\\u202eexe.txt');
     expect(shown).toContain('csi\\u009b2Jclear');

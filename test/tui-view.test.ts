@@ -119,7 +119,7 @@ describe('view reducer', () => {
 
 describe('the command an export says reproduces the analysis', () => {
   it('is the command line without --tui', async () => {
-    const { commandLine } = await import('../src/tui/run.js');
-    expect(commandLine(['analyze', 'traces/f-o-ttt-T-y/trace.txt', '--tui', '--path', '*.index*'])).toBe("orphanmap analyze traces/f-o-ttt-T-y/trace.txt --path '*.index*'");
+    const { reproducingCommand } = await import('../src/tui/run.js');
+    expect(reproducingCommand(['analyze', 'traces/f-o-ttt-T-y/trace.txt', '--tui', '--path', '*.index*'])).toBe("orphanmap analyze traces/f-o-ttt-T-y/trace.txt --path '*.index*'");
   });
 });

@@ -2,13 +2,12 @@
 import type { Command } from 'commander';
 import { EXIT_FINDINGS, InputError } from '../errors.js';
 import { analyze, type Analysis } from '../ingest/analyze.js';
+import { commandLine, formatReport, ndjsonLine, OUTPUT_FORMATS, type OutputFormat } from '../report/formats.js';
+import { redaction, type Redaction } from '../report/redact.js';
 import { buildReport, findingFilter, type FindingFilter, type Report } from '../report/report.js';
-import { formatText } from '../report/text.js';
 import { escapeControl } from '../report/sanitize.js';
-import { redactReport } from '../report/redact.js';
 import { loadInkInteractively } from '../tui/terminal.js';
-import { formatReport, OUTPUT_FORMATS, type OutputFormat } from '../report/formats.js';
-import { failOnOption, failsOn, formatOption, pidOption, type FailOn } from './options.js';
+import { failOnOption, failsOn, formatOption, pathOption, pidOption, redactOption, type FailOn } from './options.js';
 import { openReportOutput, type ReportOutput } from './output.js';
 
 interface AnalyzeFlags {
@@ -30,9 +29,9 @@ export function registerAnalyze(program: Command): void {
     .option('-o, --out <file>', 'write the report to a file instead of stdout (replaced whole, or left as it was if the run fails)')
     .option('--tui', 'browse the findings in the interactive terminal UI (falls back to the report without a terminal)')
     .addOption(pidOption('only findings of this process (thread group id)'))
-    .option('--path <glob>', 'only findings whose file (any of its names) matches; without a slash, matches the base name')
+    .addOption(pathOption())
     .addOption(failOnOption('exit 3 when a finding of this severity or worse is reported'))
-    .option('--redact', 'replace path components with stable short hashes (markdown/jira/text/json)')
+    .addOption(redactOption('in every format (text, json, ndjson, markdown, jira) and in the TUI\'s exports'))
     .action(async (inputs: string[], flags: AnalyzeFlags) => {
       process.exitCode = await runAnalyze(inputs, flags);
     });
@@ -42,16 +41,18 @@ async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise<number
   const filter: FindingFilter = {};
   if (flags.pid !== undefined) filter.pid = flags.pid;
   if (flags.path !== undefined) filter.path = flags.path;
+  // Decided once for the run: the report, NDJSON lines, exports and the command line all go through it.
+  const redact = redaction(flags.redact === true, inputs);
   if (flags.tui === true) {
     loadInkInteractively();
     const { runAnalyzeTui } = await import('../tui/run.js');
     // Without a terminal the UI is not drawn: fall through to the report.
-    if (await runAnalyzeTui(inputs, filter)) return 0;
+    if (await runAnalyzeTui(inputs, filter, undefined, redact)) return 0;
   }
   // Opened before anything is read: a bad --out is said at once.
   const output = openReportOutput(flags.out);
   try {
-    const report = await analyzeInto(output, inputs, flags, filter);
+    const report = await analyzeInto(output, inputs, flags, filter, redact);
     await output.close();
     return failsOn(report.findings.map((finding) => finding.severity), flags.failOn) ? EXIT_FINDINGS : 0;
   } catch (error) {
@@ -60,7 +61,7 @@ async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise<number
   }
 }
 
-async function analyzeInto(output: ReportOutput, inputs: string[], flags: AnalyzeFlags, filter: FindingFilter): Promise<Report> {
+async function analyzeInto(output: ReportOutput, inputs: string[], flags: AnalyzeFlags, filter: FindingFilter, redact: Redaction): Promise<Report> {
   const keep = findingFilter(filter);
   const streaming = flags.format === 'ndjson';
   const analysis = await analyze(inputs, {
@@ -68,18 +69,16 @@ async function analyzeInto(output: ReportOutput, inputs: string[], flags: Analyz
     ...(streaming ? {
       onChange: (change, engine) => {
         if (!keep(change.finding)) return;
-        output.write(`${JSON.stringify({ ...change.finding, evidence: engine.evidenceOf(change.finding) })}\n`);
+        output.write(ndjsonLine(redact.finding({ ...change.finding, evidence: engine.evidenceOf(change.finding) })));
       },
     } : {}),
   });
   if (flags.failOn !== undefined) refuseEmptyInputs(analysis, `--fail-on ${flags.failOn} cannot tell that nothing leaked`);
   // Said on stderr too: a report of nothing must not read as "nothing leaked".
   // (ndjson's stderr summary below prints every warning, this one included.)
-  if (analysis.pidNotice !== null && !streaming) process.stderr.write(`orphanmap: warning: ${escapeControl(analysis.pidNotice)}\n`);
-  const built = buildReport(analysis, filter);
-  const report = flags.redact === true ? redactReport(built) : built;
-  if (flags.format === 'text') output.write(formatText(report));
-  else if (flags.format !== 'ndjson') output.write(formatReport(report, flags.format, { redact: flags.redact === true, command: commandLine() }));
+  if (analysis.pidNotice !== null && !streaming) process.stderr.write(`orphanmap: warning: ${escapeControl(redact.text(analysis.pidNotice))}\n`);
+  const report = buildReport(analysis, filter, redact);
+  if (flags.format !== 'ndjson') output.write(formatReport(report, flags.format, { command: redact.text(commandLine(process.argv.slice(2))) }));
   else if (report.warnings.length > 0 || report.summary.unparsedLines > 0) process.stderr.write(stderrSummary(report));
   return report;
 }
@@ -91,10 +90,6 @@ async function analyzeInto(output: ReportOutput, inputs: string[], flags: Analyz
 export function refuseEmptyInputs(analysis: Analysis, why: string): void {
   const empty = analysis.emptyInputs[0];
   if (empty !== undefined) throw new InputError(`empty input: no trace lines, so ${why}`, empty);
-}
-
-function commandLine(): string {
-  return ['orphanmap', ...process.argv.slice(2)].map((arg) => (/^[\w./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
 function stderrSummary(report: Report): string {

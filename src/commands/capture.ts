@@ -1,11 +1,10 @@
 // `orphanmap capture`: record a bundle (trace + /proc snapshots + meta.json)
 // without analysing it, for `orphanmap analyze BUNDLE` later or elsewhere.
 import type { Command } from 'commander';
-import { Option } from 'commander';
 import { EXIT_INTERRUPTED, UsageError } from '../errors.js';
-import { BACKENDS, type Backend } from '../capture/scripts.js';
+import type { Backend } from '../capture/scripts.js';
 import { startCapture, type CaptureResult } from '../capture/supervise.js';
-import { durationOption, pidOption } from './options.js';
+import { backendOption, durationOption, pidOption, targetOf } from './options.js';
 import { openReportOutput } from './output.js';
 
 export interface CaptureFlags {
@@ -21,7 +20,7 @@ export function registerCapture(program: Command): void {
     .description('Record a capture bundle (raw trace, /proc/PID/maps at start and end, meta.json) without analysing it')
     .usage('(--pid N | -- CMD...) [--backend strace|bpftrace] --out DIR [--duration S]')
     .addOption(pidOption('attach to a running process (all threads, and what it forks)'))
-    .addOption(new Option('--backend <name>', 'tracer').choices([...BACKENDS]).default('strace'))
+    .addOption(backendOption())
     .option('--out <dir>', 'bundle directory: a new path (created, mode 0700), or an empty directory you own that no one else can write to')
     .addOption(durationOption('stop after this many seconds'))
     .argument('[command...]', 'command to run under the tracer, after --')
@@ -38,14 +37,13 @@ export function registerCapture(program: Command): void {
 
 export async function runCapture(command: string[], flags: CaptureFlags): Promise<CaptureResult> {
   if (flags.out === undefined) throw new UsageError('capture needs --out DIR');
+  const target = targetOf('capture', flags.pid, command);
   const pid = flags.pid;
   const durationSeconds = flags.duration;
-  if (pid !== undefined && command.length > 0) throw new UsageError('give --pid N or -- CMD..., not both');
-  if (pid === undefined && command.length === 0) throw new UsageError('capture needs --pid N or -- CMD ARGS...');
   const handle = startCapture({
     backend: flags.backend,
     outDir: flags.out,
-    ...(pid !== undefined ? { pid } : { command }),
+    ...target,
     ...(durationSeconds !== undefined ? { durationSeconds } : {}),
   });
   process.stderr.write(`orphanmap: capturing with ${flags.backend} into ${handle.bundleDir}${durationSeconds ? ` for ${durationSeconds} s` : ''}; Ctrl-C stops ${pid !== undefined ? 'and detaches' : 'and ends the command'}\n`);

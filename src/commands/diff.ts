@@ -4,10 +4,10 @@ import type { Command } from 'commander';
 import { EXIT_FINDINGS } from '../errors.js';
 import { analyze } from '../ingest/analyze.js';
 import { afterFailsOn, DIFF_FORMATS, diffReports, formatDiff, type DiffFormat } from '../report/diff.js';
-import { redactReport } from '../report/redact.js';
-import { buildReport } from '../report/report.js';
+import { redaction, type Redaction } from '../report/redact.js';
+import { buildReport, type Report } from '../report/report.js';
 import { refuseEmptyInputs } from './analyze.js';
-import { failOnOption, formatOption, type FailOn } from './options.js';
+import { failOnOption, formatOption, redactOption, type FailOn } from './options.js';
 import { openReportOutput } from './output.js';
 
 interface DiffFlags {
@@ -26,7 +26,7 @@ export function registerDiff(program: Command): void {
     .addOption(formatOption(DIFF_FORMATS, 'text'))
     .option('-o, --out <file>', 'write the comparison to a file instead of stdout (replaced whole, or left as it was if the run fails)')
     .addOption(failOnOption('exit 3 when the after side still has a finding of this severity or worse'))
-    .option('--redact', 'replace path components with stable short hashes')
+    .addOption(redactOption('the same on both sides, in every format'))
     .action(async (before: string, after: string, flags: DiffFlags) => {
       process.exitCode = await runDiff(before, after, flags);
     });
@@ -35,12 +35,10 @@ export function registerDiff(program: Command): void {
 export async function runDiff(beforePath: string, afterPath: string, flags: DiffFlags): Promise<number> {
   const output = openReportOutput(flags.out);
   try {
-    let before = buildReport(await analyzeSide(beforePath));
-    let after = buildReport(await analyzeSide(afterPath));
-    if (flags.redact === true) {
-      before = redactReport(before);
-      after = redactReport(after);
-    }
+    // One redaction for both sides: a file that is on both hashes the same on both.
+    const redact = redaction(flags.redact === true, [beforePath, afterPath]);
+    const before = await sideReport(beforePath, redact);
+    const after = await sideReport(afterPath, redact);
     output.write(formatDiff(diffReports(before, after), flags.format));
     await output.close();
     return afterFailsOn(after, flags.failOn) ? EXIT_FINDINGS : 0;
@@ -51,8 +49,8 @@ export async function runDiff(beforePath: string, afterPath: string, flags: Diff
 }
 
 /** An empty side (`/dev/null`, a capture that wrote nothing) would read as "fixed": refused. */
-async function analyzeSide(path: string): ReturnType<typeof analyze> {
+async function sideReport(path: string, redact: Redaction): Promise<Report> {
   const analysis = await analyze([path]);
   refuseEmptyInputs(analysis, 'it cannot be compared (a diff needs a trace on both sides)');
-  return analysis;
+  return buildReport(analysis, {}, redact);
 }

@@ -7,32 +7,37 @@ import { access, mkdtemp, open, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { Option } from 'commander';
-import { BACKENDS, type Backend } from '../capture/scripts.js';
+import type { Backend } from '../capture/scripts.js';
 import { readBundleMeta, startCapture, type CaptureHandle, type CaptureMeta } from '../capture/supervise.js';
-import { EXIT_INTERRUPTED, UsageError } from '../errors.js';
+import { EXIT_INTERRUPTED } from '../errors.js';
 import { analyzeLiveBundle, type Analysis } from '../ingest/analyze.js';
+import { ndjsonLine } from '../report/formats.js';
+import { redaction, type Redaction } from '../report/redact.js';
 import { buildReport, findingFilter, type FindingFilter, type Report } from '../report/report.js';
+import { escapeControl } from '../report/sanitize.js';
 import { hasTerminal, loadInkInteractively } from '../tui/terminal.js';
+import { backendOption, durationOption, pathOption, pidOption, redactOption, targetOf } from './options.js';
 
 interface LiveFlags {
-  pid?: string;
+  pid?: number;
   backend: Backend;
   save?: string;
   path?: string;
-  duration?: string;
+  duration?: number;
+  redact?: boolean;
 }
 
 export function registerLive(program: Command): void {
   program
     .command('live')
     .description('trace a running process (or a command) and show mappings that outlive their files as they happen')
-    .usage('(--pid N | -- CMD...) [--backend strace|bpftrace] [--save DIR] [--path GLOB]')
-    .option('--pid <n>', 'attach to a running process (all threads, and what it forks)')
-    .addOption(new Option('--backend <name>', 'tracer').choices([...BACKENDS]).default('strace'))
+    .usage('(--pid N | -- CMD...) [--backend strace|bpftrace] [--save DIR] [--path GLOB] [--duration S] [--redact]')
+    .addOption(pidOption('attach to a running process (all threads, and what it forks)'))
+    .addOption(backendOption())
     .option('--save <dir>', 'keep the capture bundle here (default: a new directory under the temp dir)')
-    .option('--path <glob>', 'only findings whose file (any of its names) matches')
-    .option('--duration <seconds>', 'stop after this many seconds')
+    .addOption(pathOption())
+    .addOption(durationOption('stop after this many seconds'))
+    .addOption(redactOption('in the NDJSON lines and in the TUI\'s exports (the screen shows the real paths)'))
     .argument('[command...]', 'command to run under the tracer, after --')
     .action(async (command: string[], flags: LiveFlags) => {
       process.exitCode = await runLive(command, flags);
@@ -40,17 +45,18 @@ export function registerLive(program: Command): void {
 }
 
 async function runLive(command: string[], flags: LiveFlags): Promise<number> {
-  const pid = flags.pid === undefined ? undefined : positiveInt(flags.pid, '--pid');
-  if ((pid === undefined) === (command.length === 0)) throw new UsageError('live needs --pid N or -- CMD ARGS..., not both');
-  const durationSeconds = flags.duration === undefined ? undefined : positiveNumber(flags.duration, '--duration');
+  const target = targetOf('live', flags.pid, command);
+  const pid = flags.pid;
+  const durationSeconds = flags.duration;
   const outDir = flags.save ?? (await mkdtemp(join(tmpdir(), 'orphanmap-live-')));
   const filter: FindingFilter = flags.path === undefined ? {} : { path: flags.path };
+  const redact = redaction(flags.redact === true);
 
   const tui = hasTerminal();
   const handle = startCapture({
     backend: flags.backend,
     outDir,
-    ...(pid !== undefined ? { pid } : { command }),
+    ...target,
     ...(durationSeconds !== undefined ? { durationSeconds } : {}),
     // The TUI owns the keyboard: a launched command must not read it, and
     // Ctrl-C arrives as a key, not a signal. Its output goes to command.log in
@@ -59,40 +65,56 @@ async function runLive(command: string[], flags: LiveFlags): Promise<number> {
     ...(tui ? { stdin: 'ignore' as const, onStderr: () => undefined, logCommand: true } : {}),
   });
   process.stderr.write(`orphanmap: tracing with ${flags.backend}; the bundle is saved in ${handle.bundleDir}\n`);
-  try {
-    await waitForBundleStart(handle);
-  } catch (error) {
-    handle.stop();
-    await handle.done.catch(() => undefined);
-    throw error;
-  }
-  let stopped: boolean;
-  try {
-    ({ stopped } = tui ? await liveInTui(handle, flags, pid, command, filter) : await liveAsNdjson(handle, filter));
-  } finally {
-    // Whatever failed here, the tracer must not stay attached (after a detach this is a no-op).
-    handle.stop();
-    await handle.done.catch(() => undefined);
-  }
+  // Throws only the capture's own error, once the capture has ended: nothing to stop.
+  await waitForBundleStart(handle);
+  const { stopped } = await withCapture(handle, () => (tui ? liveInTui(handle, flags, pid, command, filter, redact) : liveAsNdjson(handle, filter, redact)), (text) => process.stderr.write(text));
   if (tui) process.stderr.write(await endOfCaptureText(handle.bundleDir));
   process.stderr.write(`orphanmap: capture finished; analyze it again with: orphanmap analyze ${handle.bundleDir}\n`);
   return stopped ? EXIT_INTERRUPTED : 0;
 }
 
-async function liveAsNdjson(handle: CaptureHandle, filter: FindingFilter): Promise<{ stopped: boolean; analysis: Analysis }> {
+/**
+ * Runs `body` while the capture runs. However it ends, the capture is stopped
+ * (a no-op once it has ended or detached) and its end awaited, so the tracer
+ * never stays attached. The body's error wins the exit status; a different
+ * error of the capture after it is said on stderr, not lost.
+ */
+export async function withCapture<T>(handle: Pick<CaptureHandle, 'stop' | 'done'>, body: () => Promise<T>, warn: (text: string) => void): Promise<T> {
+  let result: T;
+  try {
+    result = await body();
+  } catch (error) {
+    handle.stop();
+    try {
+      await handle.done;
+    } catch (captureError) {
+      if (captureError !== error) warn(`orphanmap: warning: the capture failed too: ${escapeControl(captureError instanceof Error ? captureError.message : String(captureError))}\n`);
+    }
+    throw error;
+  }
+  // The body has seen the capture end (or the user quit): this stop is a no-op then, and done's own error is thrown here.
+  handle.stop();
+  await handle.done;
+  return result;
+}
+
+async function liveAsNdjson(handle: CaptureHandle, filter: FindingFilter, redact: Redaction): Promise<{ stopped: boolean; analysis: Analysis }> {
   const keep = findingFilter(filter);
   const analysis = await analyzeLiveBundle(handle.bundleDir, handle.done, {
     onChange: (change, engine) => {
-      if (keep(change.finding)) process.stdout.write(`${JSON.stringify({ ...change.finding, evidence: engine.evidenceOf(change.finding) })}\n`);
+      if (keep(change.finding)) process.stdout.write(ndjsonLine(redact.finding({ ...change.finding, evidence: engine.evidenceOf(change.finding) })));
     },
   });
   const { stopped } = await handle.done;
   return { stopped, analysis };
 }
 
-async function liveInTui(handle: CaptureHandle, flags: LiveFlags, pid: number | undefined, command: string[], filter: FindingFilter): Promise<{ stopped: boolean }> {
+async function liveInTui(handle: CaptureHandle, flags: LiveFlags, pid: number | undefined, command: string[], filter: FindingFilter, redact: Redaction): Promise<{ stopped: boolean }> {
   loadInkInteractively();
   const { startTui } = await import('../tui/run.js');
+  // Only for words on the quit question (the program's name, whether detach
+  // is offered): the capture goes on without them, and a bundle it cannot
+  // finish fails handle.done, which is awaited below.
   const meta = await readBundleMeta(handle.bundleDir).catch(() => null);
   const targetPid = pid ?? (typeof meta?.pid === 'number' ? meta.pid : null);
   const launched = command.length > 0;
@@ -114,7 +136,8 @@ async function liveInTui(handle: CaptureHandle, flags: LiveFlags, pid: number | 
     onQuit: (how) => (how === 'detach' ? handle.detach() : handle.stop()),
     keep: findingFilter(filter),
     export: {
-      command: `orphanmap analyze ${handle.bundleDir}`,
+      command: redact.text(`orphanmap analyze ${redact.on ? '--redact ' : ''}${handle.bundleDir}`),
+      redaction: redact,
       dir: handle.bundleDir,
       // Once the capture has ended, the whole report; before, the trace as it stands.
       report: () => (report ??= analysis === null ? null : buildReport(analysis, filter)),
@@ -178,8 +201,12 @@ async function traceSoFar(dir: string, backend: Backend): Promise<{ inputs: Repo
 
 /** What became of the target, from the finished bundle: said once the TUI has left the screen. */
 async function endOfCaptureText(dir: string): Promise<string> {
-  const meta = await readBundleMeta(dir).catch(() => null);
-  if (meta === null) return '';
+  let meta: CaptureMeta;
+  try {
+    meta = await readBundleMeta(dir);
+  } catch (error) {
+    return `orphanmap: warning: cannot tell what became of the target: ${escapeControl(error instanceof Error ? error.message : String(error))}\n`;
+  }
   const who = `pid ${meta.pid ?? '?'}${meta.comm === undefined ? '' : ` (${meta.comm})`}`;
   switch (meta.exitReason) {
     case 'detached':
@@ -214,15 +241,7 @@ async function waitForBundleStart(handle: CaptureHandle): Promise<void> {
   }
 }
 
-async function bundlePid(dir: string): Promise<number | null> {
-  try {
-    const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as { pid?: unknown };
-    return typeof meta.pid === 'number' ? meta.pid : null;
-  } catch {
-    return null;
-  }
-}
-
+/** The target's map count now; null once it has exited (the header then shows none). */
 async function mapCount(pid: number): Promise<number | null> {
   try {
     const maps = await readFile(`/proc/${pid}/maps`, 'latin1');
@@ -232,21 +251,11 @@ async function mapCount(pid: number): Promise<number | null> {
   }
 }
 
+/** vm.max_map_count; null where /proc/sys is not readable (a container): the header leaves the limit out. */
 async function readNumber(path: string): Promise<number | null> {
   try {
     return Number((await readFile(path, 'utf8')).trim());
   } catch {
     return null;
   }
-}
-
-function positiveInt(text: string, flag: string): number {
-  if (!/^[1-9][0-9]*$/.test(text)) throw new UsageError(`${flag} needs a positive integer, got '${text}'`);
-  return Number(text);
-}
-
-function positiveNumber(text: string, flag: string): number {
-  const value = Number(text);
-  if (!(value > 0)) throw new UsageError(`${flag} needs a positive number, got '${text}'`);
-  return value;
 }

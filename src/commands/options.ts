@@ -1,8 +1,9 @@
 // The options several commands share, each parsed by one rule in one place:
-// `--pid`, `--duration`, `--format` and `--fail-on`. A bad value is a
-// UsageError (exit 2) that names the option and repeats what was given.
+// `--pid`, `--duration`, `--format`, `--fail-on`, `--path`, `--redact` and
+// `--backend`. A bad value is a UsageError (exit 2) that names the option and
+// repeats what was given, the same words whichever command took it.
 import { Option } from 'commander';
-import { checkDurationSeconds } from '../capture/scripts.js';
+import { BACKENDS, checkDurationSeconds } from '../capture/scripts.js';
 import { UsageError } from '../errors.js';
 
 /** PID_MAX_LIMIT on 64-bit Linux (include/linux/threads.h): no process id is larger. */
@@ -17,6 +18,22 @@ export function parsePid(text: string, flag = '--pid'): number {
 
 export function pidOption(description: string): Option {
   return new Option('--pid <pid>', description).argParser((text: string) => parsePid(text));
+}
+
+/** `--pid N...` (scan): the same rule for each process id, collected in order. */
+export function pidsOption(description: string): Option {
+  return new Option('--pid <pid...>', description).argParser((text: string, previous: number[] | undefined) => [...(previous ?? []), parsePid(text)]);
+}
+
+/**
+ * What capture and live trace: a running process (`--pid N`) or a command
+ * (after `--`), exactly one of them.
+ */
+export function targetOf(commandName: string, pid: number | undefined, command: readonly string[]): { pid: number } | { command: string[] } {
+  if (pid !== undefined && command.length > 0) throw new UsageError('give --pid N or -- CMD..., not both');
+  if (pid !== undefined) return { pid };
+  if (command.length === 0) throw new UsageError(`${commandName} needs --pid N or -- CMD ARGS...`);
+  return { command: [...command] };
 }
 
 /**
@@ -35,8 +52,20 @@ export function durationOption(description: string): Option {
   return new Option('--duration <seconds>', description).argParser((text: string) => parseSeconds(text));
 }
 
-export function formatOption<F extends string>(choices: readonly F[], defaultValue: F): Option {
-  return new Option('-f, --format <format>', 'output format').choices(choices).default(defaultValue);
+export function formatOption<F extends string>(choices: readonly F[], defaultValue: F, description = 'output format'): Option {
+  return new Option('-f, --format <format>', description).choices(choices).default(defaultValue);
+}
+
+export function pathOption(): Option {
+  return new Option('--path <glob>', 'only findings whose file (any of its names) matches; without a slash, matches the base name');
+}
+
+export function redactOption(where: string): Option {
+  return new Option('--redact', `replace path components with stable short hashes, ${where}`);
+}
+
+export function backendOption(): Option {
+  return new Option('--backend <name>', 'tracer').choices([...BACKENDS]).default('strace');
 }
 
 export const FAIL_ON = ['error', 'warning'] as const;

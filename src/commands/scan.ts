@@ -3,7 +3,6 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { Option } from 'commander';
 import { EXIT_INTERRUPTED, UsageError } from '../errors.js';
 import { safeJson } from '../report/json.js';
 import type { ScanResult, ScanSkip } from '../scan/aggregate.js';
@@ -11,6 +10,7 @@ import { GrowthTracker, type ProcessGrowth } from '../scan/growth.js';
 import { formatProm } from '../scan/prom.js';
 import { scanProcesses, type ProcReader } from '../scan/read.js';
 import { formatScanText, scanJson } from '../scan/text.js';
+import { formatOption, pidsOption } from './options.js';
 
 export const SCAN_FORMATS = ['text', 'json', 'prom'] as const;
 export type ScanFormat = (typeof SCAN_FORMATS)[number];
@@ -59,8 +59,8 @@ export function registerScan(program: Command, io?: Partial<ScanIo>): void {
   program
     .command('scan')
     .description('count mappings of deleted files and map-count headroom per process, from /proc (no tracing)')
-    .option('--pid <pid...>', 'only these processes (default: every readable process)', collectPids)
-    .addOption(new Option('-f, --format <format>', 'output format; prom is for node_exporter\'s textfile collector').choices(SCAN_FORMATS).default('text'))
+    .addOption(pidsOption('only these processes (default: every readable process)'))
+    .addOption(formatOption(SCAN_FORMATS, 'text', 'output format; prom is for node_exporter\'s textfile collector'))
     .option('--watch <seconds>', 'scan again every S seconds and show growth per hour and when vm.max_map_count would be reached', parseSeconds)
     .option('--top <n>', 'patterns and files listed per process (prom: patterns before "other")', parseTop, 5)
     .option('--all', 'text: list every scanned process, not only those mapping deleted files or near the limit')
@@ -74,12 +74,6 @@ export function registerScan(program: Command, io?: Partial<ScanIo>): void {
         ...(io?.clock !== undefined ? { clock: io.clock } : {}),
       });
     });
-}
-
-function collectPids(value: string, previous: number[] | undefined): number[] {
-  const pid = Number(value);
-  if (!Number.isInteger(pid) || pid <= 0) throw new UsageError(`--pid needs a process id, not "${value}"`);
-  return [...(previous ?? []), pid];
 }
 
 function parseSeconds(value: string): number {

@@ -5,7 +5,6 @@ import type { Finding } from '../engine/findings.js';
 import type { MapsLine } from '../ingest/bundle.js';
 import { isDeletedFile } from '../parse/maps.js';
 import { headline, kindAndSeverity, listWords } from '../report/finding-view.js';
-import { redactText } from '../report/redact.js';
 import type { Report } from '../report/report.js';
 import { escapeControl } from '../report/sanitize.js';
 import { timeline } from '../report/ticket.js';
@@ -55,12 +54,13 @@ export function traceLinesText(report: Report): string {
 /**
  * The lines of the bundle's maps-end.txt that matter: every mapping of a
  * deleted file, and the mapping holding each finding's address, in the order
- * /proc printed them, so the file is still /proc/PID/maps text.
+ * /proc printed them, so the file is still /proc/PID/maps text. The lines
+ * and the report are redacted alike, or neither is.
  */
-export function mapsEndText(mapsEnd: readonly MapsLine[], report: Report, redact: boolean): string {
-  const findingLines = new Set(Object.values(report.mapsLines));
+export function mapsEndText(mapsEnd: readonly MapsLine[], shown: Report): string {
+  const findingLines = new Set(Object.values(shown.mapsLines));
   const kept = mapsEnd.filter((line) => isDeletedFile(line) || findingLines.has(line.text));
-  return kept.map((line) => `${redact ? redactText(line.text) : line.text}\n`).join('');
+  return kept.map((line) => `${line.text}\n`).join('');
 }
 
 export interface AnalysisFacts {

@@ -2,14 +2,16 @@
 // The reports are exactly what `analyze --format markdown|jira|json` writes;
 // the rest (chart, the findings' trace lines, the maps lines at the end, the
 // environment, README.txt) is built here from the same report, redacted once
-// when asked, and SHA256SUMS is written last: a directory without it is
-// incomplete.
+// when it is built (with the maps lines and the command beside it, through
+// the same Redaction), and SHA256SUMS is written last: a directory without it
+// is incomplete.
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { analyze } from '../ingest/analyze.js';
 import { tally } from '../report/finding-view.js';
 import { formatReport } from '../report/formats.js';
-import { redactCommand, redactReport } from '../report/redact.js';
+import type { MapsLine } from '../ingest/bundle.js';
+import { redaction, type Redaction } from '../report/redact.js';
 import { buildReport, type Report } from '../report/report.js';
 import { formatBytes, formatCount } from '../report/sanitize.js';
 import { renderChart, type ChartModel } from './chart.js';
@@ -36,17 +38,19 @@ export async function writeEvidence(inputs: readonly string[], options: Evidence
   if (inputs.includes('-')) throw new UsageError('report reads its inputs twice (the findings, then the time the trace covers): give a file or a bundle, not - for stdin');
   // Like analyze's --out, the directory is made before anything is read: a bad path is said at once.
   const dir = await createEvidenceDir(options.out);
+  const redact = redaction(options.redact, inputs);
   try {
     let files: EvidenceFile[];
     let report: Report;
     try {
       const analysis = await analyze(inputs);
-      report = buildReport(analysis);
+      report = buildReport(analysis, {}, redact);
+      // The span is read from the raw inputs (their times, not their names).
       const span = await traceSpan(analysis.inputs);
       files = evidenceFiles(report, {
         span,
         mapsEnd: analysis.bundle?.mapsEnd ?? null,
-        redact: options.redact,
+        redaction: redact,
         command: options.command,
         version: await orphanmapVersion(),
       });
@@ -64,26 +68,29 @@ export async function writeEvidence(inputs: readonly string[], options: Evidence
 
 export interface EvidenceInputs {
   span: TraceSpan | null;
-  mapsEnd: Parameters<typeof mapsEndText>[0] | null;
-  redact: boolean;
+  /** The bundle's maps-end.txt as read (not redacted). */
+  mapsEnd: readonly MapsLine[] | null;
+  /** The redaction `shown` was built with: it redacts the maps lines and the command alike. */
+  redaction: Redaction;
   command: string;
   version: string;
 }
 
-/** Every file but SHA256SUMS, in the order README.txt lists them. Pure. */
-export function evidenceFiles(report: Report, inputs: EvidenceInputs): EvidenceFile[] {
-  const shown = inputs.redact ? redactReport(report) : report;
-  const command = inputs.redact ? redactCommand(inputs.command) : inputs.command;
-  const formatOptions = { redact: inputs.redact, command: inputs.command };
+/** Every file but SHA256SUMS, in the order README.txt lists them, from the report as shown (built with inputs.redaction). Pure. */
+export function evidenceFiles(shown: Report, inputs: EvidenceInputs): EvidenceFile[] {
+  const redact = inputs.redaction;
+  const command = redact.text(inputs.command);
+  const formatOptions = { command };
   const files: EvidenceFile[] = [
-    { name: 'report.md', what: 'the report in GitHub-flavoured Markdown, to paste into an issue', content: formatReport(report, 'markdown', formatOptions) },
-    { name: 'report.jira', what: 'the same report in Jira wiki markup, to paste into a ticket', content: formatReport(report, 'jira', formatOptions) },
-    { name: 'report.json', what: 'every finding with its evidence (schema orphanmap/report@1)', content: formatReport(report, 'json', formatOptions) },
+    { name: 'report.md', what: 'the report in GitHub-flavoured Markdown, to paste into an issue', content: formatReport(shown, 'markdown', formatOptions) },
+    { name: 'report.jira', what: 'the same report in Jira wiki markup, to paste into a ticket', content: formatReport(shown, 'jira', formatOptions) },
+    { name: 'report.json', what: 'every finding with its evidence (schema orphanmap/report@1)', content: formatReport(shown, 'json', formatOptions) },
     { name: 'chart.svg', what: 'mappings of deleted files and their bytes over the trace\'s time, unlinks marked', content: renderChart(chartModel(shown, inputs.span)) },
     { name: 'trace-lines.txt', what: 'the trace lines of each finding\'s file (not the whole trace)', content: traceLinesText(shown) },
   ];
   if (inputs.mapsEnd !== null) {
-    files.push({ name: 'maps-end.txt', what: '/proc/PID/maps at the end of the capture: mappings of deleted files and the findings\' mappings', content: mapsEndText(inputs.mapsEnd, report, inputs.redact) });
+    const mapsEnd = inputs.mapsEnd.map((line) => ({ ...line, text: redact.text(line.text) }));
+    files.push({ name: 'maps-end.txt', what: '/proc/PID/maps at the end of the capture: mappings of deleted files and the findings\' mappings', content: mapsEndText(mapsEnd, shown) });
   }
   files.push({
     name: 'environment.json',
@@ -91,7 +98,7 @@ export function evidenceFiles(report: Report, inputs: EvidenceInputs): EvidenceF
     content: `${JSON.stringify(environmentJson(shown, { orphanmapVersion: inputs.version, node: process.version, command }), null, 2)}\n`,
   });
   const readme = { name: 'README.txt', what: 'this list' };
-  files.push({ ...readme, content: readmeText(shown, [...files, readme], command, inputs.redact) });
+  files.push({ ...readme, content: readmeText(shown, [...files, readme], command, redact.on) });
   return files;
 }
 

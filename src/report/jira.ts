@@ -8,13 +8,7 @@
 // and a `{` before a letter (a macro name) in a cell or list item are drawn as
 // look-alikes (⧵, ¦, ❴); and a literal {noformat} inside a block is defused.
 import { assertNever, type Block, type Inline } from './document.js';
-import type { Report } from './report.js';
 import { escapeControl } from './sanitize.js';
-import { reportDocument, type TicketOptions } from './ticket.js';
-
-export function formatJira(report: Report, options: TicketOptions): string {
-  return renderJira(reportDocument(report, options));
-}
 
 export function renderJira(blocks: readonly Block[]): string {
   return `${blocks.map(renderBlock).join('\n\n')}\n`;

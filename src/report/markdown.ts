@@ -3,13 +3,7 @@
 // pipe cannot end a cell), code spans and fenced blocks use a fence longer
 // than any backtick run inside, and control characters are shown as escapes.
 import { assertNever, type Block, type Inline } from './document.js';
-import type { Report } from './report.js';
 import { escapeControl } from './sanitize.js';
-import { reportDocument, type TicketOptions } from './ticket.js';
-
-export function formatMarkdown(report: Report, options: TicketOptions): string {
-  return renderMarkdown(reportDocument(report, options));
-}
 
 export function renderMarkdown(blocks: readonly Block[]): string {
   return `${blocks.map(renderBlock).join('\n\n')}\n`;

@@ -49,12 +49,12 @@ const CHUNK = new RegExp(
 
 /**
  * Paths inside free text (raw trace lines, maps lines, messages, commands).
- * `known` are names to replace exactly wherever they occur (input file names
- * without a slash).
+ * `known` are names to replace exactly wherever they stand as a whole word
+ * (input file names given without a slash: `trace.txt: no -f: …`).
  */
 export function redactText(text: string, known: readonly string[] = []): string {
-  const names = known.filter((name) => name.length > 0).sort((a, b) => b.length - a.length);
-  const pattern = names.length === 0 ? CHUNK : new RegExp(`${names.map(escapeRegExp).join('|')}|${CHUNK.source}`, 'g');
+  const names = [...new Set(known.filter((name) => name.length > 0))].sort((a, b) => b.length - a.length);
+  const pattern = names.length === 0 ? CHUNK : new RegExp(`(?<![\\w.-])(?:${names.map(escapeRegExp).join('|')})(?![\\w-]|\\.\\w)|${CHUNK.source}`, 'g');
   return text.replace(pattern, (chunk) => {
     if (names.includes(chunk)) return redactPath(chunk);
     if (chunk.startsWith('"')) {
@@ -70,32 +70,80 @@ export function redactText(text: string, known: readonly string[] = []): string 
       const hint = parseFdArg(chunk)?.hint ?? inner;
       return `${chunk.slice(0, lt)}<${redactPath(hint)}${suffix}>`;
     }
+    // Options written together (`no -t/-tt/-ttt`) are not a path.
+    if (/^-[\w-]*(?:\/-[\w-]*)+$/.test(chunk)) return chunk;
     return redactPath(chunk);
   });
 }
 
-/** A whole report, redacted: a pure function, so every output format gets the same names. */
-export function redactReport(report: Report): Report {
-  const known = report.inputs.map((input) => input.path).filter((path) => !path.includes('/'));
+/**
+ * Whether a run redacts, decided once (from --redact) and applied once: where
+ * the report is built (buildReport), to each NDJSON line as it is written, to
+ * an export's report, to the "how to reproduce" command. Formatters never
+ * redact, so nothing is hashed twice and every format shows the same hashes.
+ */
+export interface Redaction {
+  readonly on: boolean;
+  report(report: Report): Report;
+  finding(finding: Finding): Finding;
+  /** Free text beside a report: a command line, a maps line, a message. */
+  text(text: string): string;
+}
+
+export const NO_REDACTION: Redaction = {
+  on: false,
+  report: (report) => report,
+  finding: (finding) => finding,
+  text: (text) => text,
+};
+
+/**
+ * The run's redaction. `inputs` are the inputs as named on the command line:
+ * those without a slash (`trace.txt`, not `-`) are replaced wherever they
+ * stand as a word, so a warning that starts `trace.txt:` is redacted in every
+ * format and in every NDJSON line alike.
+ */
+export function redaction(on: boolean, inputs: readonly string[] = []): Redaction {
+  if (!on) return NO_REDACTION;
+  const known = bareNames(inputs);
+  return {
+    on: true,
+    report: (report) => redactReport(report, known),
+    finding: (finding) => redactFinding(finding, known),
+    text: (text) => redactText(text, known),
+  };
+}
+
+function bareNames(paths: readonly string[]): string[] {
+  return paths.filter((path) => path !== '' && path !== '-' && !path.includes('/'));
+}
+
+/** One finding, redacted: its names, places, evidence lines and note. */
+export function redactFinding(finding: Finding, known: readonly string[] = []): Finding {
   const text = (value: string) => redactText(value, known);
   const at = (value: At | null): At | null => (value === null ? null : { ...value, file: redactPath(value.file) });
   const evidence = (line: EvidenceLine): EvidenceLine => ({ ...line, file: redactPath(line.file), text: text(line.text) });
-  const finding = (value: Finding): Finding => ({
-    ...value,
-    path: redactPath(value.path),
-    names: value.names.map(redactPath),
-    mappedAt: at(value.mappedAt),
-    unlinkedAt: at(value.unlinkedAt),
-    remappedAt: at(value.remappedAt),
-    resolvedAt: at(value.resolvedAt),
-    evidence: value.evidence.map(evidence),
-    note: value.note === null ? null : text(value.note),
-  });
+  return {
+    ...finding,
+    path: redactPath(finding.path),
+    names: finding.names.map(redactPath),
+    mappedAt: at(finding.mappedAt),
+    unlinkedAt: at(finding.unlinkedAt),
+    remappedAt: at(finding.remappedAt),
+    resolvedAt: at(finding.resolvedAt),
+    evidence: finding.evidence.map(evidence),
+    note: finding.note === null ? null : text(finding.note),
+  };
+}
+
+/** A whole report, redacted: a pure function. Apply it once (see Redaction); a second pass would hash the hashes. */
+export function redactReport(report: Report, known: readonly string[] = bareNames(report.inputs.map((input) => input.path))): Report {
+  const text = (value: string) => redactText(value, known);
   return {
     ...report,
     inputs: report.inputs.map((input) => ({ ...input, path: redactPath(input.path) })),
     unparsedSamples: report.unparsedSamples.map((sample) => ({ ...sample, file: redactPath(sample.file), text: text(sample.text) })),
-    findings: report.findings.map(finding),
+    findings: report.findings.map((finding) => redactFinding(finding, known)),
     warnings: report.warnings.map(text),
     environment: report.environment === null ? null : redactMeta(report.environment),
     mapsLines: Object.fromEntries(Object.entries(report.mapsLines).map(([id, line]) => [id, text(line)])),
@@ -109,11 +157,6 @@ function redactMeta(meta: BundleMeta): BundleMeta {
   if (meta.command !== undefined) out.command = redactText(meta.command);
   if (meta.traceFiles !== undefined) out.traceFiles = meta.traceFiles.map(redactPath);
   return out;
-}
-
-/** The command line shown under "how to reproduce". */
-export function redactCommand(command: string): string {
-  return redactText(command);
 }
 
 function escapeRegExp(value: string): string {

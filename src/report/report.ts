@@ -1,9 +1,11 @@
 // The report `orphanmap/report@1`: what every formatter renders. Built once
-// from an analysis; formatters never re-derive facts.
+// from an analysis, and redacted there when the run redacts; formatters never
+// re-derive facts and never redact.
 import { FINDING_KINDS, type Finding, type FindingKind } from '../engine/findings.js';
 import type { Analysis } from '../ingest/analyze.js';
 import type { BundleMeta } from '../ingest/bundle.js';
 import { globMatcher } from './glob.js';
+import { NO_REDACTION, type Redaction } from './redact.js';
 
 export const REPORT_SCHEMA = 'orphanmap/report@1';
 
@@ -38,7 +40,7 @@ export function findingFilter(filter: FindingFilter): (finding: Finding) => bool
     (pathMatches === null || finding.names.some(pathMatches) || pathMatches(finding.path));
 }
 
-export function buildReport(analysis: Analysis, filter: FindingFilter = {}): Report {
+export function buildReport(analysis: Analysis, filter: FindingFilter = {}, redaction: Redaction = NO_REDACTION): Report {
   const keep = findingFilter(filter);
   const findings = analysis.engine
     .findings()
@@ -56,7 +58,7 @@ export function buildReport(analysis: Analysis, filter: FindingFilter = {}): Rep
       if (entry !== undefined) mapsLines[finding.id] = entry.text;
     }
   }
-  return {
+  return redaction.report({
     schema: REPORT_SCHEMA,
     inputs: analysis.inputs,
     summary: {
@@ -71,5 +73,5 @@ export function buildReport(analysis: Analysis, filter: FindingFilter = {}): Rep
     warnings: analysis.warnings,
     environment: bundle?.meta ?? null,
     mapsLines,
-  };
+  });
 }

@@ -1,6 +1,8 @@
 // `e`: the selected finding's evidence as a Markdown and a Jira file, through
 // the same formatters as `analyze --format markdown|jira`, so a ticket pasted
-// from the TUI reads like one made on the command line.
+// from the TUI reads like one made on the command line. With --redact the
+// export's report is redacted once, when it is put together here, with the
+// run's Redaction: the same hashes as the command line's reports.
 //
 // Where: a directory chosen for the session, never the current directory
 // silently: a live capture's bundle directory; else $ORPHANMAP_EXPORT_DIR;
@@ -11,15 +13,17 @@ import { mkdir, open } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { FINDING_KINDS, type Finding, type FindingKind } from '../engine/findings.js';
 import { formatReport } from '../report/formats.js';
+import { NO_REDACTION, type Redaction } from '../report/redact.js';
 import { REPORT_SCHEMA, type Report } from '../report/report.js';
 import type { Counters } from './store.js';
 
 /** What a report needs beyond the finding: the analysis when there is one, else what the store counted. */
 export interface ExportContext {
-  /** The command line to show under "how to reproduce": one that reproduces the analysis, not the TUI. */
+  /** The command line to show under "how to reproduce": one that reproduces the analysis, not the TUI (redacted already when the run redacts). */
   command: string;
-  redact?: boolean;
-  /** The whole report when the input has been read to its end (analyze) or the capture has ended (live). */
+  /** The run's --redact, applied to the export's report. */
+  redaction?: Redaction;
+  /** The whole report, not redacted, when the input has been read to its end (analyze) or the capture has ended (live). */
   report?: () => Report | null;
   /** Otherwise, the counters so far (live, or a file still being read). */
   counters?: () => Counters;
@@ -48,7 +52,12 @@ export interface ExportTarget {
   write(finding: Finding): Promise<ExportResult>;
 }
 
+/** The report of one finding, redacted when the run redacts. */
 export async function reportForFinding(finding: Finding, context: ExportContext): Promise<Report> {
+  return (context.redaction ?? NO_REDACTION).report(await rawReportForFinding(finding, context));
+}
+
+async function rawReportForFinding(finding: Finding, context: ExportContext): Promise<Report> {
   const full = context.report?.() ?? null;
   const findings = [full?.findings.find((item) => item.id === finding.id) ?? finding];
   const counts = Object.fromEntries(FINDING_KINDS.map((kind) => [kind, 0])) as Record<FindingKind, number>;
@@ -100,7 +109,7 @@ export function exportTarget(initial: string, context: ExportContext, options: {
         if (code !== 'EEXIST') throw unwritable(dir, error);
       }
       const report = await reportForFinding(finding, context);
-      const options = { redact: context.redact === true, command: context.command };
+      const options = { command: context.command };
       const base = `orphanmap-${finding.id}-pid${finding.pid}`;
       const written: string[] = [];
       for (const [suffix, format] of [['.md', 'markdown'], ['.jira.txt', 'jira']] as const) {

@@ -6,6 +6,8 @@ import { render } from 'ink';
 import { createElement } from 'react';
 import type { Finding } from '../engine/findings.js';
 import { analyze, type Analysis, type AnalyzeOptions } from '../ingest/analyze.js';
+import { commandLine } from '../report/formats.js';
+import { NO_REDACTION, type Redaction } from '../report/redact.js';
 import { buildReport, findingFilter, type FindingFilter, type Report } from '../report/report.js';
 import { App, type QuitHow, type QuitOptions } from './App.js';
 import { defaultExportDir, exportTarget, type ExportContext } from './export.js';
@@ -129,7 +131,12 @@ export function analyzeOptionsFor(store: TuiStore, feed: EngineFeed): AnalyzeOpt
  * until they quit. Returns false, having drawn nothing, when stdin or stdout
  * is not a terminal; the caller then prints the text report.
  */
-export async function runAnalyzeTui(inputs: string[], filter: FindingFilter, streams: TuiStreams = { stdin: process.stdin, stdout: process.stdout }): Promise<boolean> {
+export async function runAnalyzeTui(
+  inputs: string[],
+  filter: FindingFilter,
+  streams: TuiStreams = { stdin: process.stdin, stdout: process.stdout },
+  redaction: Redaction = NO_REDACTION,
+): Promise<boolean> {
   if (!canUseTui(streams)) return false;
   // Reading stdin as the trace would take the keyboard away.
   if (inputs.includes('-')) return false;
@@ -140,7 +147,8 @@ export async function runAnalyzeTui(inputs: string[], filter: FindingFilter, str
     source: { kind: 'file', names: inputs },
     streams,
     export: {
-      command: commandLine(),
+      command: redaction.text(reproducingCommand()),
+      redaction,
       // Built at the first export, not at the end of reading: a report of every finding with its evidence is big.
       report: () => (report ??= analysis === null ? null : buildReport(analysis, filter)),
       dir: chosen !== undefined && chosen !== '' ? chosen : defaultExportDir(),
@@ -164,6 +172,6 @@ export async function runAnalyzeTui(inputs: string[], filter: FindingFilter, str
 }
 
 /** The command line that reproduces the analysis: this one, without --tui (a ticket reader wants the report). */
-export function commandLine(argv: readonly string[] = process.argv.slice(2)): string {
-  return ['orphanmap', ...argv.filter((arg) => arg !== '--tui')].map((arg) => (/^[\w./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' ');
+export function reproducingCommand(argv: readonly string[] = process.argv.slice(2)): string {
+  return commandLine(argv.filter((arg) => arg !== '--tui'));
 }
