@@ -16,7 +16,7 @@ import { Files, chdir, resolveName, type FileNode } from './files.js';
 import { FindingLog, type EngineChange } from './finding-log.js';
 import type { EvidenceLine, Finding } from './findings.js';
 import { Mappings, measure, type MappingStats, type SeedMapping } from './mappings.js';
-import { CloneWait, Tasks, type ProcessHints, type Task } from './tasks.js';
+import { CloneWait, Tasks, type ProcessHints, type Task, type TasksHeld } from './tasks.js';
 
 export type { EngineChange } from './finding-log.js';
 export type { SeedMapping } from './mappings.js';
@@ -35,6 +35,14 @@ export interface EngineStats extends MappingStats {
   processes: number;
 }
 
+/** How many entries the engine holds now, for tests and diagnostics: a process that exited leaves none. */
+export interface EngineHeld extends TasksHeld {
+  /** Events waiting for a clone in flight to return. */
+  waitingEvents: number;
+  /** Mappings of deleted files waiting to be seen living on. */
+  pendingOrphans: number;
+}
+
 export class Engine {
   private readonly counters = new Counters();
   private readonly log = new FindingLog();
@@ -49,8 +57,8 @@ export class Engine {
     this.files = new Files(this.counters, this.log);
     this.fds = new Fds(this.files);
     this.mappings = new Mappings(this.counters, this.files, this.fds, this.log, options.entryOrdered === true);
-    this.tasks = new Tasks(options, this.mappings, this.fds, this.log);
-    this.cloneWait = new CloneWait(this.tasks, (event) => this.applyNow(event));
+    this.tasks = new Tasks(options, this.counters, this.mappings, this.fds, this.log);
+    this.cloneWait = new CloneWait(this.tasks, this.counters, (event) => this.applyNow(event));
   }
 
   /** `strace: Process N attached`: the first one names the process the trace is about. */
@@ -113,6 +121,15 @@ export class Engine {
   /** What the engine had to assume because the trace could not say, in plain words for a report. */
   assumptions(): readonly string[] {
     return this.tasks.assumptions();
+  }
+
+  held(): EngineHeld {
+    return { ...this.tasks.held(), waitingEvents: this.cloneWait.size, pendingOrphans: this.mappings.pendingOrphanCount };
+  }
+
+  /** Steps taken so far resolving threads to their processes (Counters.taskSteps): linear in the events. */
+  taskSteps(): number {
+    return this.counters.taskSteps;
   }
 
   private applyNow(event: TraceEvent): void {

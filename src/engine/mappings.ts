@@ -87,6 +87,10 @@ export class Mappings {
     private readonly entryOrdered: boolean,
   ) {}
 
+  get pendingOrphanCount(): number {
+    return this.pendingOrphans.size;
+  }
+
   newSpace(ownerTgid: number): Space {
     return new AddressSpace<MappingState>(this.counters.nextId(), ownerTgid);
   }

@@ -2,7 +2,13 @@
 // uses, from clone flags (CLONE_THREAD/CLONE_VM/CLONE_FILES), bundle metadata
 // or the tgid bpftrace prints; execve and exit. Threads that ran before an
 // attach are taken as one process whose members show up one by one.
+//
+// Every walk over threads or processes counts its steps (Counters.taskSteps):
+// issue #11 found a walk over every known thread for each thread seen
+// without its clone, and an attach trace of 100k threads took 21 s. Tests
+// hold the steps linear in the threads (test/engine-work.test.ts).
 import { CLONE_FILES, CLONE_THREAD, CLONE_VM, type EventBase, type ExecEvent, type ThreadExitEvent, type TraceEvent } from '../parse/events.js';
+import type { Counters } from './counters.js';
 import { FdTable, type Fds } from './fds.js';
 import type { FindingLog } from './finding-log.js';
 import type { Mappings, Space } from './mappings.js';
@@ -22,7 +28,7 @@ export interface ProcessHints {
 
 export interface Group {
   tgid: number;
-  tasks: Set<Task>;
+  tasks: Walked<Task>;
   /** False for threads that existed before the trace (attach): their exit does not end the process. */
   membershipKnown: boolean;
   /** The leader's tid is known to be `tgid`: its exit marker, printed last, ends the group. */
@@ -51,14 +57,92 @@ class GuessedProcess {
   }
 }
 
+/** A set whose walks count a step per member visited; `any` takes one. */
+export class Walked<T> implements Iterable<T> {
+  private readonly members = new Set<T>();
+
+  constructor(private readonly counters: Counters) {}
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  has(member: T): boolean {
+    return this.members.has(member);
+  }
+
+  add(member: T): void {
+    this.members.add(member);
+  }
+
+  delete(member: T): boolean {
+    return this.members.delete(member);
+  }
+
+  /** Any one member (the first still there), in one step. */
+  any(): T | undefined {
+    this.counters.taskSteps++;
+    return this.members.values().next().value as T | undefined;
+  }
+
+  *[Symbol.iterator](): Iterator<T> {
+    for (const member of this.members) {
+      this.counters.taskSteps++;
+      yield member;
+    }
+  }
+}
+
+/** A map whose walks count a step per value visited. */
+class WalkedMap<K, V> {
+  private readonly entries = new Map<K, V>();
+
+  constructor(private readonly counters: Counters) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(key: K): V | undefined {
+    return this.entries.get(key);
+  }
+
+  has(key: K): boolean {
+    return this.entries.has(key);
+  }
+
+  set(key: K, value: V): void {
+    this.entries.set(key, value);
+  }
+
+  delete(key: K): void {
+    this.entries.delete(key);
+  }
+
+  *values(): Generator<V> {
+    for (const value of this.entries.values()) {
+      this.counters.taskSteps++;
+      yield value;
+    }
+  }
+}
+
+/** How many entries the engine's task state holds now: a dead process leaves none. */
+export interface TasksHeld {
+  threads: number;
+  /** Thread groups known alive (the attached process's stays, since its exit is not always seen). */
+  processes: number;
+  clonesInFlight: number;
+}
+
 export class Tasks {
-  private readonly byTid = new Map<number, Task>();
-  private readonly groups = new Map<number, Group>();
+  private readonly byTid: WalkedMap<number, Task>;
+  private readonly groups: WalkedMap<number, Group>;
   /** Threads whose clone we have not seen are put here: the attached process. */
   private initialGroup: Group | null = null;
   private readonly guessed = new GuessedProcess();
   /** Tasks inside a clone that has not returned yet. */
-  private readonly clonesInFlight = new Set<Task>();
+  private readonly clonesInFlight: Walked<Task>;
   /** The first `strace: Process N attached`: the process the trace is about. */
   private attachedRoot: number | undefined;
   private processCount = 0;
@@ -67,10 +151,15 @@ export class Tasks {
 
   constructor(
     private readonly hints: ProcessHints,
+    private readonly counters: Counters,
     private readonly mappings: Mappings,
     private readonly fds: Fds,
     private readonly log: FindingLog,
-  ) {}
+  ) {
+    this.byTid = new WalkedMap(counters);
+    this.groups = new WalkedMap(counters);
+    this.clonesInFlight = new Walked(counters);
+  }
 
   get processes(): number {
     return this.processCount;
@@ -84,20 +173,21 @@ export class Tasks {
     return this.byTid.has(tid);
   }
 
+  held(): TasksHeld {
+    return { threads: this.byTid.size, processes: this.groups.size, clonesInFlight: this.clonesInFlight.size };
+  }
+
   /** Every address space in use, once each. */
   spaces(): Set<Space> {
-    return new Set([...this.byTid.values()].map((task) => task.space));
+    const spaces = new Set<Space>();
+    for (const task of this.byTid.values()) spaces.add(task.space);
+    return spaces;
   }
 
   noteAttached(tid: number): void {
     this.attachedRoot ??= tid;
   }
 
-  /**
-   * A thread never seen before, while a clone is in flight: the clone's child
-   * (printed before its parent's clone returned), or a thread that ran before
-   * an attach. Which one, only the clone's return value says.
-   */
   /** The return of a clone whose start was seen: what the waiting events wait for. */
   returnsCloneInFlight(event: TraceEvent): boolean {
     if (event.kind !== 'clone') return false;
@@ -105,6 +195,11 @@ export class Tasks {
     return parent !== undefined && this.clonesInFlight.has(parent);
   }
 
+  /**
+   * A thread never seen before, while a clone is in flight: the clone's child
+   * (printed before its parent's clone returned), or a thread that ran before
+   * an attach. Which one, only the clone's return value says.
+   */
   awaitsClone(event: TraceEvent): boolean {
     if (this.clonesInFlight.size === 0 || this.byTid.has(event.tid) || event.tgid !== undefined) return false;
     return this.hints.threadGroups?.has(event.tid) !== true;
@@ -114,7 +209,7 @@ export class Tasks {
     const known = this.byTid.get(tid);
     if (known !== undefined) return known;
     const group = this.groupOfNew(tid, tgid);
-    const sibling = group.tasks.values().next().value as Task | undefined;
+    const sibling = group.tasks.any();
     const task: Task = { tid, group, space: sibling?.space ?? this.mappings.newSpace(group.tgid), fds: sibling?.fds ?? new FdTable() };
     this.attach(task);
     return task;
@@ -227,7 +322,7 @@ export class Tasks {
   }
 
   private newGroup(tgid: number, membershipKnown: boolean, leaderKnown: boolean): Group {
-    const group: Group = { tgid, tasks: new Set(), membershipKnown, leaderKnown, cwd: null };
+    const group: Group = { tgid, tasks: new Walked(this.counters), membershipKnown, leaderKnown, cwd: null };
     this.groups.set(tgid, group);
     this.processCount++;
     return group;
@@ -250,7 +345,7 @@ export class Tasks {
 }
 
 /** Files the entry under `from` under `to` instead, unless `to` is taken; returns what moved. */
-function rekey<V>(map: Map<number, V>, from: number, to: number): V | undefined {
+function rekey<V>(map: WalkedMap<number, V>, from: number, to: number): V | undefined {
   const value = map.get(from);
   if (value === undefined || map.has(to)) return undefined;
   map.delete(from);
@@ -271,17 +366,25 @@ const MAX_AWAITING_CLONE = 4096;
  * thread's unlink of the same file.
  */
 export class CloneWait {
+  /** Held events in trace order, from `head` on; those before it are applied already. */
   private readonly waiting: TraceEvent[] = [];
+  private head = 0;
 
   constructor(
     private readonly tasks: Tasks,
+    private readonly counters: Counters,
     private readonly applyNow: (event: TraceEvent) => void,
   ) {}
 
+  /** How many events wait. */
+  get size(): number {
+    return this.waiting.length - this.head;
+  }
+
   /** Apply the event now, or hold it until a clone returns. */
   offer(event: TraceEvent): void {
-    if (this.waiting.length >= MAX_AWAITING_CLONE) this.replay(true);
-    const queueNonEmpty = this.waiting.length > 0;
+    if (this.size >= MAX_AWAITING_CLONE) this.replay(true);
+    const queueNonEmpty = this.size > 0;
     const releases = this.tasks.returnsCloneInFlight(event);
     if (!releases && (queueNonEmpty || this.tasks.awaitsClone(event))) {
       this.waiting.push(event);
@@ -296,15 +399,27 @@ export class CloneWait {
     this.replay(true);
   }
 
-  /** In trace order, up to the first event that must still wait; it and all after it wait on. */
+  /**
+   * In trace order, up to the first event that must still wait; it and all
+   * after it wait on. Each event is looked at once when applied, plus once per
+   * replay that stops at it: a clone returning while another is still in
+   * flight costs one step, not a pass over everything held.
+   */
   private replay(force: boolean): void {
-    const waiting = this.waiting.splice(0);
-    let index = 0;
-    for (; index < waiting.length; index++) {
-      const event = waiting[index]!;
+    while (this.head < this.waiting.length) {
+      const event = this.waiting[this.head]!;
+      this.counters.taskSteps++;
       if (!force && this.tasks.awaitsClone(event)) break;
+      this.head++;
       this.applyNow(event);
     }
-    if (index < waiting.length) this.waiting.push(...waiting.slice(index));
+    // Applied events are cut off once they are half the array: O(1) each.
+    if (this.head === this.waiting.length) {
+      this.waiting.length = 0;
+      this.head = 0;
+    } else if (this.head * 2 >= this.waiting.length) {
+      this.waiting.splice(0, this.head);
+      this.head = 0;
+    }
   }
 }
