@@ -19,7 +19,8 @@ import { fitParts, type LinePart } from './format.js';
 import { useKeys, useSnapshot, useTerminalSize } from './hooks.js';
 import type { Key } from './keys.js';
 import { resolveKey, type Pane } from './keymap.js';
-import type { TuiSnapshot, TuiStore } from './store.js';
+import type { TuiSnapshot } from './snapshot.js';
+import type { TuiStore } from './store.js';
 import { INITIAL_VIEW, reduce, typeText, type Effect, type Status, type ViewEnv, type ViewState } from './view.js';
 
 /** How `q` ends the session: `plain` for a file or `live --pid` (which detaches), else the user's choice. */

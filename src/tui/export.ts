@@ -15,7 +15,7 @@ import { FINDING_KINDS, type Finding, type FindingKind } from '../engine/finding
 import { formatReport } from '../report/formats.js';
 import { NO_REDACTION, type Redaction } from '../report/redact.js';
 import { REPORT_SCHEMA, type Report } from '../report/report.js';
-import type { Counters } from './store.js';
+import type { Counters } from './snapshot.js';
 
 /** What a report needs beyond the finding: the analysis when there is one, else what the store counted. */
 export interface ExportContext {

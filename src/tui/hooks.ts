@@ -2,7 +2,8 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { useStdin, useStdout } from 'ink';
 import { KeyReader, type Key } from './keys.js';
-import type { TuiSnapshot, TuiStore } from './store.js';
+import type { TuiSnapshot } from './snapshot.js';
+import type { TuiStore } from './store.js';
 
 export function useSnapshot(store: TuiStore): TuiSnapshot {
   return useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);

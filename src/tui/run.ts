@@ -12,7 +12,8 @@ import { buildReport, findingFilter, type FindingFilter, type Report } from '../
 import { App, type QuitHow, type QuitOptions } from './App.js';
 import { defaultExportDir, exportTarget, type ExportContext } from './export.js';
 import { engineFeed, type EngineFeed } from './feed.js';
-import { TuiStore, type SourceInfo } from './store.js';
+import type { SourceInfo } from './snapshot.js';
+import { TuiStore } from './store.js';
 
 export type { EngineFeed } from './feed.js';
 export type { QuitHow, QuitOptions } from './App.js';

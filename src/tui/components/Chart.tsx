@@ -6,7 +6,7 @@
 import { Box, Text } from 'ink';
 import { formatBytes, formatCount } from '../../report/sanitize.js';
 import { clockLabel, sparkline, spanLabel } from '../format.js';
-import type { SeriesPoint, TimeAxis } from '../store.js';
+import type { SeriesPoint, TimeAxis } from '../snapshot.js';
 
 export interface ChartProps {
   series: readonly SeriesPoint[];

@@ -9,7 +9,7 @@ import { KIND_SHORT, SEVERITY_SHORT, stateLabel } from '../../report/finding-vie
 import { escapeControl } from '../../report/sanitize.js';
 import { ageLabel, fit, fitRight, sizeLabel } from '../format.js';
 import { neededWidth, pathLabels } from '../paths.js';
-import type { SortKey } from '../store.js';
+import type { SortKey } from '../snapshot.js';
 
 export interface FindingsTableProps {
   rows: readonly Finding[];

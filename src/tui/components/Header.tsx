@@ -9,7 +9,7 @@ import { Box, Text } from 'ink';
 import { HELD_WHEN_UNLINKED, STILL_MAPPED_AT_THE_END } from '../../report/finding-view.js';
 import { escapeControl, formatBytes, formatCount } from '../../report/sanitize.js';
 import { fitParts, formatElapsed, type LinePart } from '../format.js';
-import type { TuiSnapshot } from '../store.js';
+import type { TuiSnapshot } from '../snapshot.js';
 
 export interface HeaderProps {
   snapshot: TuiSnapshot;

@@ -3,7 +3,7 @@
 // another) and the whole help scrolls with the same keys as the list.
 import { Box, Text } from 'ink';
 import { bindingLabel, KEYMAP, PANE_NAMES, type Pane } from '../keymap.js';
-import { SORT_KEYS, SORT_WORDS } from '../store.js';
+import { SORT_KEYS, SORT_WORDS } from '../snapshot.js';
 import { wrapWords } from '../format.js';
 
 export interface HelpScreenProps {
