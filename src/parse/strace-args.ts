@@ -41,18 +41,35 @@ export function splitCall(body: string): SplitCall | null {
     else if (c === 93 || c === 125) depth--;
     else if (c === 41 /* ) */) {
       if (depth === 0) {
-        const last = body.slice(argStart, i).trim();
-        if (last.length > 0 || args.length > 0) args.push(last);
+        if (i > argStart || args.length > 0) {
+          const last = trimmed(body, argStart, i);
+          if (last.length > 0 || args.length > 0) args.push(last);
+        }
         return { args, ret: readReturn(body, i + 1) };
       }
       depth--;
     } else if (c === 44 /* , */ && depth === 0) {
-      args.push(body.slice(argStart, i).trim());
+      args.push(trimmed(body, argStart, i));
       argStart = i + 1;
     }
     i++;
   }
   return null;
+}
+
+/** `text.slice(start, end).trim()` in one allocation: arguments are ", "-separated. */
+function trimmed(text: string, start: number, end: number): string {
+  let from = start;
+  let to = end;
+  while (from < to && isSpace(text.charCodeAt(from))) from++;
+  while (to > from && isSpace(text.charCodeAt(to - 1))) to--;
+  // trim() also drops Unicode spaces (U+00A0, U+2028…): a hostile line is cut the same way.
+  if (to > from && (text.charCodeAt(from) > 127 || text.charCodeAt(to - 1) > 127)) return text.slice(from, to).trim();
+  return text.slice(from, to);
+}
+
+function isSpace(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13);
 }
 
 function skipString(text: string, from: number): number {
@@ -116,16 +133,31 @@ function skipAnnotation(text: string, from: number): number {
 }
 
 // ")                = 0x7f7941afe000 <0.000062>" → "0x7f7941afe000"
+//                     ^^^^^^^^^^^^^^ ret         ^^^^^^^^^^ -T duration, dropped
 function readReturn(body: string, from: number): string | null {
   const eq = body.indexOf('= ', from);
   if (eq < 0) return null;
   for (let k = from; k < eq; k++) if (body.charCodeAt(k) !== 32) return null;
-  let ret = body.slice(eq + 2);
-  if (ret.endsWith('>')) {
-    const open = ret.lastIndexOf(' <');
-    if (open >= 0 && /^ <\d+\.\d+>$/.test(ret.slice(open))) ret = ret.slice(0, open);
+  let end = body.length;
+  if (body.charCodeAt(end - 1) === 62 /* > */) {
+    const open = body.lastIndexOf(' <');
+    if (open >= eq + 2 && isDuration(body, open + 2, end - 1)) end = open;
   }
-  return ret;
+  return body.slice(eq + 2, end);
+}
+
+/** `\d+\.\d+` between `from` and `to`. */
+function isDuration(text: string, from: number, to: number): boolean {
+  let i = from;
+  while (i < to && isDigit(text.charCodeAt(i))) i++;
+  if (i === from || i >= to || text.charCodeAt(i) !== 46 /* . */) return false;
+  const fraction = ++i;
+  while (i < to && isDigit(text.charCodeAt(i))) i++;
+  return i === to && i > fraction;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
 }
 
 export interface ReturnValue {
@@ -138,14 +170,19 @@ export interface ReturnValue {
 }
 
 export function parseReturn(ret: string): ReturnValue {
-  if (ret.startsWith('?')) return { value: null, error: ret.length > 2 ? ret.slice(2).split(' ')[0]! : '?' };
-  if (ret.startsWith('-1 ')) {
-    const name = ret.slice(3).split(' ')[0] ?? 'error';
-    return { value: -1, error: name };
-  }
-  const fd = parseFdArg(ret.split(' (')[0]!);
+  if (ret.startsWith('?')) return { value: null, error: ret.length > 2 ? firstWord(ret, 2) : '?' };
+  if (ret.startsWith('-1 ')) return { value: -1, error: firstWord(ret, 3) };
+  // "0x7f06f123f000", "3</kafka/0.index>", "0 (Timeout)": the value before any " (…)" comment.
+  const comment = ret.indexOf(' (');
+  const fd = parseFdArg(comment < 0 ? ret : ret.slice(0, comment));
   if (fd === null) return { value: null, error: 'unreadable return value' };
   return fd.hint === undefined ? { value: fd.fd, error: null } : { value: fd.fd, error: null, hint: fd.hint };
+}
+
+/** The text from `from` to the next space: `ret.slice(from).split(' ')[0]`. */
+function firstWord(text: string, from: number): string {
+  const space = text.indexOf(' ', from);
+  return space < 0 ? text.slice(from) : text.slice(from, space);
 }
 
 export interface FdArg {
@@ -202,6 +239,8 @@ export function parseStringArg(text: string): StringArg | null {
 
 /** Decimal, hex (0x…), octal (0644), negative; `NULL` is 0. -X verbose comments are ignored. */
 export function parseNumber(text: string): number | null {
+  const fast = plainNumber(text);
+  if (fast >= 0) return fast;
   let t = text;
   const comment = t.indexOf(' /*');
   if (comment >= 0) t = t.slice(0, comment);
@@ -222,6 +261,36 @@ export function parseNumber(text: string): number | null {
   return negative ? -value : value;
 }
 
+/**
+ * The usual shapes without a string allocated: a decimal of up to 15 digits
+ * ("4096", "0") or a hex of up to 13 ("0x7f06f123f000"), below 2^53 so the
+ * sum is exact and equal to Number()'s and parseInt()'s. -1 for anything
+ * else, which parseNumber reads the long way.
+ */
+function plainNumber(text: string): number {
+  const n = text.length;
+  if (n === 0) return -1;
+  let value = 0;
+  if (n > 2 && text.charCodeAt(0) === 48 && text.charCodeAt(1) === 120 /* x */) {
+    if (n > 15) return -1;
+    for (let i = 2; i < n; i++) {
+      const c = text.charCodeAt(i);
+      const digit = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+      if (digit < 0) return -1;
+      value = value * 16 + digit;
+    }
+    return value;
+  }
+  // A leading 0 is octal (or "0" itself).
+  if (n > 15 || (n > 1 && text.charCodeAt(0) === 48)) return -1;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    value = value * 10 + (c - 48);
+  }
+  return value;
+}
+
 function isDecimal(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -232,12 +301,28 @@ function isDecimal(text: string): boolean {
 
 /** `O_RDWR|O_CREAT|0x80000000`, `0x22`, `MAP_SHARED|MAP_FIXED`: symbolic names through `table`. */
 export function parseFlags(text: string, table: Readonly<Record<string, number>>): number {
+  // A trace repeats a handful of flag sets ("PROT_READ|PROT_WRITE") millions of times.
+  let known = flagCache.get(table);
+  if (known === undefined) flagCache.set(table, (known = new Map()));
+  const cached = known.get(text);
+  if (cached !== undefined) return cached;
+  const value = readFlags(text, table);
+  if (known.size >= FLAG_CACHE_SIZE) known.clear();
+  known.set(text, value);
+  return value;
+}
+
+/** Distinct flag texts remembered per table; a hostile trace of unique ones only clears it. */
+const FLAG_CACHE_SIZE = 256;
+const flagCache = new WeakMap<object, Map<string, number>>();
+
+function readFlags(text: string, table: Readonly<Record<string, number>>): number {
   const numeric = parseNumber(text);
   if (numeric !== null) return numeric;
   let value = 0;
   for (const part of text.split('|')) {
     const name = part.trim();
-    const known = table[name];
+    const known = Object.hasOwn(table, name) ? table[name] : undefined;
     if (known !== undefined) value |= known;
     else {
       const n = parseNumber(name);

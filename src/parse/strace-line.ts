@@ -125,7 +125,7 @@ function readPid(text: string, out: LinePrefix): number {
     while (text.charCodeAt(i) === 32) i++;
     const end = readDigits(text, i);
     if (end === i) return -1;
-    out.tid = Number(text.slice(i, end));
+    out.tid = digitsValue(text, i, end);
     let j = end;
     if (text.charCodeAt(j) === 60 /* < */) {
       const close = text.indexOf('>] ', j);
@@ -143,18 +143,49 @@ function readPid(text: string, out: LinePrefix): number {
     // -Y: the comm has '<' and '>' escaped as \74 \76, so the first "> " ends it.
     const close = text.indexOf('> ', end);
     if (close < 0) return -1;
-    out.tid = Number(text.slice(0, end));
+    out.tid = digitsValue(text, 0, end);
     out.comm = unescapeComm(text.slice(end + 1, close));
     return close + 2;
   }
   if (next !== 32) return 0; // "18:16:32…" or "1795544192.48…": a timestamp, not a pid
-  const value = Number(text.slice(0, end));
+  const value = digitsValue(text, 0, end);
   if (value > PID_MAX) return 0; // "1795544192 openat(" (--timestamps=unix,s)
   out.tid = value;
   let i = end;
   while (text.charCodeAt(i) === 32) i++;
   return i;
 }
+
+/** The value of the decimal digits from `start` to `end`, as Number() reads them. */
+function digitsValue(text: string, start: number, end: number): number {
+  // Past 15 digits a sum loses precision that Number() does not.
+  if (end - start > 15) return Number(text.slice(start, end));
+  let value = 0;
+  for (let i = start; i < end; i++) value = value * 10 + (text.charCodeAt(i) - 48);
+  return value;
+}
+
+/**
+ * Number(text.slice(start, end)) for "1795606335.397642": the digits as one
+ * integer below 2^53, divided by a power of ten. Both are exact doubles, so
+ * the quotient is the correctly rounded value of the decimal, as Number()'s
+ * is. Any other shape is left to Number().
+ */
+function decimalValue(text: string, start: number, end: number): number {
+  let whole = 0;
+  let point = -1;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 /* . */ && point < 0 && i > start) point = i;
+    else if (c >= 48 && c <= 57) whole = whole * 10 + (c - 48);
+    else return Number(text.slice(start, end));
+  }
+  const decimals = point < 0 ? 0 : end - point - 1;
+  if (whole > Number.MAX_SAFE_INTEGER || decimals === 0 || decimals > 9) return Number(text.slice(start, end));
+  return whole / POWERS_OF_TEN[decimals]!;
+}
+
+const POWERS_OF_TEN = [1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
 function unescapeComm(comm: string): string {
   return comm.indexOf('\\') < 0 ? comm : decodeCString(comm);
@@ -181,10 +212,11 @@ function readTimestamps(text: string, from: number, out: LinePrefix): number {
       // "1795544192.489878 " is an epoch stamp (-ttt); "0.000543 " a -r delta
       // (its leading padding was eaten with the pid's).
       const space = text.indexOf(' ', i);
-      const value = space > i ? Number(text.slice(i, space)) : NaN;
+      const stamp = space > i ? text.slice(i, space) : '';
+      const value = space > i ? decimalValue(text, i, space) : NaN;
       if (Number.isFinite(value)) {
         if (value >= 100_000_000) {
-          out.time = text.slice(i, space);
+          out.time = stamp;
           out.seconds = value;
         } else {
           out.relative = value;
@@ -242,7 +274,7 @@ function parseBody(text: string, i: number, prefix: LinePrefix): StraceRecord {
     const end = text.lastIndexOf(' +++');
     if (end <= i + 3) return { type: 'bad', reason: 'unterminated +++ marker' };
     const how = text.slice(i + 4, end);
-    const record: ExitRecord = { type: 'exit', how, ...prefix };
+    const record: ExitRecord = withPrefix({ type: 'exit', how }, prefix);
     const superseded = /^superseded by execve in pid (\d+)$/.exec(how);
     if (superseded) record.supersededBy = Number(superseded[1]);
     else if (!how.startsWith('exited with ') && !how.startsWith('killed by ')) {
@@ -251,7 +283,7 @@ function parseBody(text: string, i: number, prefix: LinePrefix): StraceRecord {
     return record;
   }
   if (first === 45 /* - */ && text.startsWith('--- ', i)) {
-    return { type: 'signal', text: text.slice(i + 4, text.endsWith(' ---') ? -4 : undefined), ...prefix };
+    return withPrefix<SignalRecord>({ type: 'signal', text: text.slice(i + 4, text.endsWith(' ---') ? -4 : undefined) }, prefix);
   }
   if (first === 60 /* < */ && text.startsWith(RESUMED_OPEN, i)) {
     const close = text.indexOf(RESUMED_CLOSE, i);
@@ -259,7 +291,7 @@ function parseBody(text: string, i: number, prefix: LinePrefix): StraceRecord {
     const name = text.slice(i + RESUMED_OPEN.length, close);
     if (!isSyscallName(name)) return { type: 'bad', reason: 'malformed "<... resumed>"' };
     const body = text.slice(close + RESUMED_CLOSE.length);
-    return { type: 'call', status: 'resumed', name, body, ...prefix };
+    return callRecord('resumed', name, body, prefix);
   }
   // NAME(
   let j = i;
@@ -268,16 +300,32 @@ function parseBody(text: string, i: number, prefix: LinePrefix): StraceRecord {
     return { type: 'bad', reason: 'not a strace line' };
   }
   const name = text.slice(i, j);
-  if (text.endsWith(UNFINISHED)) {
-    return { type: 'call', status: 'unfinished', name, body: text.slice(j + 1, text.length - UNFINISHED.length), ...prefix };
+  // Every such ending finishes with '>': a complete call ends with its value or -T duration.
+  if (text.charCodeAt(text.length - 1) === 62 /* > */) {
+    if (text.endsWith(UNFINISHED)) return callRecord('unfinished', name, text.slice(j + 1, text.length - UNFINISHED.length), prefix);
+    if (text.endsWith(DETACHED)) return callRecord('detached', name, text.slice(j + 1, text.length - DETACHED.length), prefix);
+    if (text.endsWith(' ...>') && text.lastIndexOf(' <pid changed to ') > j) {
+      return callRecord('pid-changed', name, text.slice(j + 1, text.lastIndexOf(' <pid changed to ')), prefix);
+    }
   }
-  if (text.endsWith(DETACHED)) {
-    return { type: 'call', status: 'detached', name, body: text.slice(j + 1, text.length - DETACHED.length), ...prefix };
-  }
-  if (text.endsWith(' ...>') && text.lastIndexOf(' <pid changed to ') > j) {
-    return { type: 'call', status: 'pid-changed', name, body: text.slice(j + 1, text.lastIndexOf(' <pid changed to ')), ...prefix };
-  }
-  return { type: 'call', status: 'complete', name, body: text.slice(j + 1), ...prefix };
+  return callRecord('complete', name, text.slice(j + 1), prefix);
+}
+
+/** A call record, built in one object: a spread of the prefix costs more than the rest of the line. */
+function callRecord(status: CallStatus, name: string, body: string, prefix: LinePrefix): CallRecord {
+  const record: CallRecord = { type: 'call', status, name, body, tid: prefix.tid, time: prefix.time, seconds: prefix.seconds, relative: prefix.relative };
+  if (prefix.comm !== undefined) record.comm = prefix.comm;
+  return record;
+}
+
+function withPrefix<R extends LinePrefix>(fields: Omit<R, keyof LinePrefix>, prefix: LinePrefix): R {
+  const record = fields as R;
+  record.tid = prefix.tid;
+  record.time = prefix.time;
+  record.seconds = prefix.seconds;
+  record.relative = prefix.relative;
+  if (prefix.comm !== undefined) record.comm = prefix.comm;
+  return record;
 }
 
 function isSyscallName(name: string): boolean {

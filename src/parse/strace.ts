@@ -133,13 +133,14 @@ export class StraceReader {
     // do not pin the whole input chunk it was sliced from.
     line = copyString(line);
     const record = parseStraceLine(line);
-    if (this.shape.lines <= 4 && 'relative' in record && record.relative !== null) this.relativeMode = true;
-    if ('tid' in record) {
+    const prefixed = record.type === 'call' || record.type === 'exit' || record.type === 'signal';
+    if (prefixed && this.shape.lines <= 4 && record.relative !== null) this.relativeMode = true;
+    if (prefixed) {
       // Counted before notePid turns "no prefix" into tid 0.
       if (record.tid !== null) this.shape.withPid++;
       record.tid = this.notePid(record.tid);
     }
-    if ('relative' in record && record.relative !== null && record.time === null) {
+    if (prefixed && record.relative !== null && record.time === null) {
       // -r deltas are between consecutive printed lines: keep seconds since the first one.
       this.relativeClock += record.relative;
       record.seconds = this.relativeClock;
@@ -175,7 +176,8 @@ export class StraceReader {
         return;
       case 'exit': {
         this.shape.traceLines++;
-        const { tid, base } = this.base(record, firstLine, line);
+        const tid = record.tid ?? this.defaultTid;
+        const base = this.base(record, firstLine, line);
         if (record.supersededBy !== undefined) {
           // A non-leader thread exec'd: its pending execve resumes under the leader's tid.
           const moved = this.pending.get(record.supersededBy);
@@ -291,7 +293,7 @@ export class StraceReader {
         const former = this.supersededFrom.get(tid);
         if (former !== undefined && (record.name === 'execve' || record.name === 'execveat')) {
           this.supersededFrom.delete(tid);
-          const { base } = this.base(record, lineNo, line);
+          const base = this.base(record, lineNo, line);
           out.push({ type: 'event', event: { ...base, kind: 'exec', path: '?', formerTid: former } });
           return;
         }
@@ -333,8 +335,7 @@ export class StraceReader {
     }
     if (record.status === 'detached' || record.status === 'pid-changed') return;
     if (!FOLLOWED_SYSCALLS.has(record.name)) return;
-    const { base } = this.base(record, lineNo, line);
-    this.emit(record.name, record.body, base, out);
+    this.emit(record.name, record.body, this.base(record, lineNo, line), out);
   }
 
   private finish(pending: PendingCall, tid: number, joined: string, lineNo: number, line: string, out: ParseOutput[], resumed?: LinePrefix): void {
@@ -370,11 +371,10 @@ export class StraceReader {
     return null;
   }
 
-  private base(record: LinePrefix, lineNo: number, line: string): { tid: number; base: EventBase } {
-    const tid = record.tid ?? this.defaultTid;
-    const base: EventBase = { place: { file: this.file, line: lineNo }, time: record.time, seconds: record.seconds, tid, raw: line };
+  private base(record: LinePrefix, lineNo: number, line: string): EventBase {
+    const base: EventBase = { place: { file: this.file, line: lineNo }, time: record.time, seconds: record.seconds, tid: record.tid ?? this.defaultTid, raw: line };
     if (record.comm !== undefined) base.comm = record.comm;
-    return { tid, base };
+    return base;
   }
 
   private baseFor(pending: PendingCall, tid: number, lines: number[]): EventBase {
