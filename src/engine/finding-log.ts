@@ -38,7 +38,8 @@ export class FindingLog {
 
   /** The file's life so far, for a finding's evidence. */
   evidenceOf(finding: Finding): EvidenceLine[] {
-    return this.fileOf.get(finding)?.evidence() ?? finding.evidence;
+    const file = this.fileOf.get(finding);
+    return file === undefined ? finding.evidence : file.evidence();
   }
 
   decidedSecondsOf(finding: Finding): number | null {
@@ -85,8 +86,6 @@ export class FindingLog {
     if (event !== null && event.seconds !== null && decidedSeconds !== null) {
       finding.delayMs = Math.round((event.seconds - decidedSeconds) * 1e6) / 1e3;
     }
-    const file = this.fileOf.get(finding);
-    if (file !== undefined) finding.evidence = file.evidence();
     this.push({ type: 'resolved', finding });
   }
 
@@ -126,10 +125,11 @@ export class FindingLog {
       resolvedAt: null,
       delayMs: null,
       confirmedByMaps: null,
-      evidence: file.evidence(),
+      evidence: NO_EVIDENCE,
       note: null,
       ...fields,
     };
+    lazyEvidence(finding, file);
     if (held.ranges !== undefined) {
       finding.ranges = held.ranges;
       finding.mapped = { address: hex(mapping.address), length: mapping.length };
@@ -152,6 +152,27 @@ export class FindingLog {
     if (this.changes === NO_CHANGES) this.changes = [];
     this.changes.push(change);
   }
+}
+
+const NO_EVIDENCE: EvidenceLine[] = [];
+
+/**
+ * A finding's evidence is its file's life, built into lines only when read (a
+ * report, a view, NDJSON): building it for every finding as it was decided
+ * and again as it was resolved cost a tenth of the time of a filtered trace
+ * and kept 48 lines per finding (issue #14). The property is enumerable, so a
+ * spread or JSON.stringify of the finding still carries the lines; a view
+ * that assigns its own replaces it with a plain value.
+ */
+function lazyEvidence(finding: Finding, file: FileNode): void {
+  Object.defineProperty(finding, 'evidence', {
+    enumerable: true,
+    configurable: true,
+    get: () => file.evidence(),
+    set(value: EvidenceLine[]) {
+      Object.defineProperty(finding, 'evidence', { value, enumerable: true, configurable: true, writable: true });
+    },
+  });
 }
 
 /** A moment of the trace, as a finding places it. */
