@@ -33,21 +33,42 @@ export function openReportOutput(out: string | undefined): ReportOutput {
   return out === undefined || out === '-' ? new FdOutput(1, 'stdout', false) : openFileOutput(out);
 }
 
-/** Writes all of `buffer` to `fd`, waiting while a non-blocking pipe is full. */
-async function writeAll(fd: number, buffer: Buffer): Promise<void> {
+/**
+ * Writes what it can of `buffer` to `fd` now; the number of bytes written,
+ * short only when a non-blocking pipe is full (EAGAIN).
+ */
+function writeNow(fd: number, buffer: Buffer): number {
   let offset = 0;
   while (offset < buffer.length) {
     try {
       offset += writeSync(fd, buffer, offset, buffer.length - offset);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-      await new Promise((resolve) => setTimeout(resolve, 2));
+      break;
     }
+  }
+  return offset;
+}
+
+/** Writes all of `buffer` to `fd`, waiting while a non-blocking pipe is full. */
+async function writeAll(fd: number, buffer: Buffer): Promise<void> {
+  let offset = writeNow(fd, buffer);
+  while (offset < buffer.length) {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    offset += writeNow(fd, buffer.subarray(offset));
   }
 }
 
+/**
+ * Text is encoded and written a slice at a time: a 138 MB report as one
+ * string must not also exist as one 138 MB Buffer (issue #14, goal 3).
+ */
+const SLICE_CHARS = 1 << 20;
+
 class FdOutput implements ReportOutput {
   private chain: Promise<void> = Promise.resolve();
+  /** Writes waiting behind a full pipe: later text queues behind them, in order. */
+  private queued = 0;
   private failure: unknown = null;
   /** The reader went away (`orphanmap … | head`): its choice, not an error. */
   private readerGone = false;
@@ -59,18 +80,51 @@ class FdOutput implements ReportOutput {
     private readonly mustSync: boolean,
   ) {}
 
+  /**
+   * Written at once while the destination takes it (a file always does), so a
+   * report streamed in pieces is never held whole in memory; queued behind a
+   * full non-blocking pipe.
+   */
   write(text: string): void {
-    if (text.length === 0) return;
-    const buffer = Buffer.from(text, 'utf8');
-    this.chain = this.chain.then(async () => {
-      if (this.failure !== null || this.readerGone) return;
+    for (let start = 0; start < text.length; ) {
+      let end = Math.min(text.length, start + SLICE_CHARS);
+      // Never between the two halves of a surrogate pair.
+      const last = text.charCodeAt(end - 1);
+      if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+      this.writeBuffer(Buffer.from(start === 0 && end === text.length ? text : text.slice(start, end), 'utf8'));
+      start = end;
+    }
+  }
+
+  private writeBuffer(buffer: Buffer): void {
+    if (this.failure !== null || this.readerGone) return;
+    let rest = buffer;
+    if (this.queued === 0) {
       try {
-        await writeAll(this.fd, buffer);
+        const written = writeNow(this.fd, buffer);
+        if (written === buffer.length) return;
+        rest = buffer.subarray(written);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EPIPE' && !this.mustSync) this.readerGone = true;
-        else this.failure = error;
+        this.failed(error);
+        return;
+      }
+    }
+    this.queued++;
+    this.chain = this.chain.then(async () => {
+      try {
+        if (this.failure === null && !this.readerGone) await writeAll(this.fd, rest);
+      } catch (error) {
+        this.failed(error);
+      } finally {
+        // Only now may a later write go straight out: this one is done.
+        this.queued--;
       }
     });
+  }
+
+  private failed(error: unknown): void {
+    if ((error as NodeJS.ErrnoException).code === 'EPIPE' && !this.mustSync) this.readerGone = true;
+    else this.failure = error;
   }
 
   async close(): Promise<void> {

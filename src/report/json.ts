@@ -11,3 +11,56 @@ import { UNSAFE_BEYOND_C0 } from './sanitize.js';
 export function safeJson(value: unknown, indent?: number): string {
   return JSON.stringify(value, null, indent).replace(UNSAFE_BEYOND_C0, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/**
+ * `${safeJson(document, 2)}\n`, byte for byte, handed to `write` in pieces:
+ * each element of a top-level array (a report's findings) is stringified on
+ * its own, so a report of 25,000 findings never exists as one string, and a
+ * finding's evidence (built when read, see FindingLog) lives only while its
+ * element is written (issue #14, goal 3).
+ */
+export function writeSafeJson(document: object, write: (text: string) => void): void {
+  if (Array.isArray(document) || typeof (document as { toJSON?: unknown }).toJSON === 'function') {
+    write(`${safeJson(document, 2)}\n`);
+    return;
+  }
+  const entries = Object.entries(document).filter(([, value]) => isSerialized(value));
+  if (entries.length === 0) {
+    write('{}\n');
+    return;
+  }
+  write('{');
+  entries.forEach(([key, value], index) => {
+    write(`${index === 0 ? '' : ','}\n  ${safeJson(key)}: `);
+    if (Array.isArray(value) && value.length > 0) writeArray(value, write);
+    else write(indented(safeJson(value, 2), '  '));
+  });
+  write('\n}\n');
+}
+
+/** An array at depth 1: its elements at depth 2, as JSON.stringify indents them. */
+function writeArray(array: readonly unknown[], write: (text: string) => void): void {
+  write('[');
+  const holder = { element: [null as unknown] };
+  for (let i = 0; i < array.length; i++) {
+    // Stringified where it sits, two levels down, so JSON.stringify indents it itself.
+    holder.element[0] = array[i];
+    const json = safeJson(holder, 2);
+    write(`${i === 0 ? '' : ','}\n    ${json.slice(ELEMENT_HEAD.length, json.length - ELEMENT_TAIL.length)}`);
+  }
+  write('\n  ]');
+}
+
+/** What `{ element: [x] }` stringifies to around x. */
+const ELEMENT_HEAD = '{\n  "element": [\n    ';
+const ELEMENT_TAIL = '\n  ]\n}';
+
+/** JSON.stringify leaves out undefined, functions and symbols as object members. */
+function isSerialized(value: unknown): boolean {
+  return value !== undefined && typeof value !== 'function' && typeof value !== 'symbol';
+}
+
+/** A newline in JSON text is always layout (one inside a string is written \n), so each one takes the extra indent. */
+function indented(json: string, indent: string): string {
+  return json.indexOf('\n') < 0 ? json : json.replace(/\n/g, `\n${indent}`);
+}
