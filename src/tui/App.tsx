@@ -4,38 +4,28 @@
 // the state the previous key left (a ref, not the last rendered state).
 import { useEffect, useRef, useState } from 'react';
 import { Box, Text, useApp } from 'ink';
-import type { Finding } from '../engine/findings.js';
-import { assertNever } from '../parse/events.js';
 import { SEVERITY_WORD } from '../report/finding-view.js';
 import { escapeControl, formatCount } from '../report/sanitize.js';
-import { Chart, CHART_ROWS } from './components/Chart.js';
-import { DetailPane, detailView } from './components/DetailPane.js';
+import { Chart } from './components/Chart.js';
+import { DetailPane } from './components/DetailPane.js';
 import { FindingsTable } from './components/FindingsTable.js';
 import { Header } from './components/Header.js';
-import { HelpScreen, helpGeometry } from './components/HelpScreen.js';
-import { EditorBar, HintBar, QuitQuestion, quitHeight, StatusLine, statusRows } from './components/HintBar.js';
-import { ExportError, type ExportTarget } from './export.js';
+import { HelpScreen } from './components/HelpScreen.js';
+import { EditorBar, HintBar, QuitQuestion, StatusLine } from './components/HintBar.js';
+import {
+  applyStoreEffect, DEFAULT_QUIT, exportFinding, pathStatus, screenLayout, viewEnvOf, visibleStatus, type QuitHow, type QuitOptions,
+} from './controller.js';
+import type { ExportTarget } from './export.js';
 import { fitParts, type LinePart } from './format.js';
 import { useKeys, useSnapshot, useTerminalSize } from './hooks.js';
 import type { Key } from './keys.js';
 import { resolveKey, type Pane } from './keymap.js';
 import type { TuiSnapshot } from './snapshot.js';
 import type { TuiStore } from './store.js';
-import { INITIAL_VIEW, reduce, typeText, type Effect, type Status, type ViewEnv, type ViewState } from './view.js';
+import { INITIAL_VIEW, reduce, typeText, type Effect, type Status, type ViewState } from './view.js';
 
-/** How `q` ends the session: `plain` for a file or `live --pid` (which detaches), else the user's choice. */
-export type QuitHow = 'plain' | 'stop' | 'detach';
-
-/** What `q` offers in this session. */
-export interface QuitOptions {
-  /** `live -- CMD`: ask whether to stop the program or leave it running. */
-  asks: boolean;
-  /** The program, as the question names it: "java (pid 4242)". */
-  program: string;
-  detach: { ok: true } | { ok: false; why: string };
-  /** One line for the help: what q does here. */
-  note: string;
-}
+export type { QuitHow, QuitOptions } from './controller.js';
+export { screenLayout } from './controller.js';
 
 export interface AppProps {
   store: TuiStore;
@@ -51,28 +41,16 @@ export interface AppProps {
   onCopy?: (text: string) => void;
 }
 
-const HEADER_ROWS = 3;
-const DEFAULT_QUIT: QuitOptions = { asks: false, program: '', detach: { ok: true }, note: 'quits' };
-
-/** Rows of each part of the screen for a terminal size and what is showing. */
-export function screenLayout(rows: number, columns: number, view: ViewState, quit: QuitOptions, status: Status | null) {
-  const showChart = rows >= 20;
-  const statusHeight = status === null ? 0 : statusRows(status.text, columns).length;
-  const bottom = view.pane === 'quit' ? quitHeight(quit.program, quit.detach, columns) : 1;
-  const body = Math.max(3, rows - HEADER_ROWS - (showChart ? CHART_ROWS : 0) - 1 - statusHeight - bottom);
-  return { showChart, body, statusHeight, bottom };
-}
-
 export function App({ store, width, height, quit = DEFAULT_QUIT, onQuit, exporter, onCopy }: AppProps) {
   const snapshot = useSnapshot(store);
   const terminal = useTerminalSize();
   const { exit } = useApp();
-  const columns = width ?? terminal.columns;
-  const rows = height ?? Math.max(10, terminal.rows - 1);
+  const size = { columns: width ?? terminal.columns, rows: height ?? Math.max(10, terminal.rows - 1) };
   const view = useRef<ViewState>(INITIAL_VIEW);
   const [, setFrame] = useState(0);
   const redraw = () => setFrame((n) => n + 1);
   const quitting = useRef(false);
+  const exportsSaved = useRef(0);
 
   useEffect(() => {
     const clock = setInterval(() => store.tick(), 1000);
@@ -85,109 +63,35 @@ export function App({ store, width, height, quit = DEFAULT_QUIT, onQuit, exporte
     redraw();
   };
 
-  /** The screen as the next key will find it: from the store's latest snapshot, not the rendered one. */
-  const envNow = (): ViewEnv => {
-    const current = store.getSnapshot();
-    const state = view.current;
-    const layout = screenLayout(rows, columns, state, quit, visibleStatus(state.status, current));
-    const selected = current.rows[current.selectedIndex] ?? null;
-    let detail: ViewEnv['detail'] = null;
-    if (selected !== null) {
-      const scroll = state.detailFor === selected.id ? state.detailScroll : null;
-      const geometry = detailView(selected, columns, layout.body, scroll, current.filterText);
-      detail = { rows: geometry.rows.length, room: geometry.room, top: geometry.top, matches: geometry.matches };
-    }
-    return {
-      rowCount: current.rows.length,
-      selectedId: selected?.id ?? null,
-      filterText: current.filterText,
-      pageRows: Math.max(1, layout.body - 1),
-      detail,
-      help: helpGeometry(columns, layout.body, quit.note),
-      // Once the capture has ended there is nothing left to stop or leave running.
-      quitAsks: quit.asks && current.phase !== 'ended',
-      detach: quit.detach,
-      exportDir: exporter?.dir() ?? null,
-    };
-  };
-
-  const exportsDone = useRef(0);
-  const runExport = (finding: Finding) => {
-    if (exporter === undefined) {
-      setStatus({ text: 'export is not available here', tone: 'error', findingId: null });
-      return;
-    }
-    setStatus({ text: `exporting ${finding.id} to ${exporter.dir()}…`, tone: 'info', findingId: finding.id });
-    exporter.write(finding).then(
-      (result) => {
-        // The first time, where the directory is and how to pick another.
-        const where = exportsDone.current++ === 0 ? ` (in ${result.dir}; E chooses another directory)` : '';
-        setStatus({ text: `${finding.id} evidence saved: ${result.files.join('  ')}${where}`, tone: 'ok', findingId: finding.id });
-      },
-      (error: unknown) => {
-        const message = error instanceof Error ? error.message : String(error);
-        if (error instanceof ExportError && !quitting.current) {
-          // Ask for another directory at once, then export again.
-          const back = view.current.pane === 'detail' ? 'detail' : 'table';
-          view.current = { ...view.current, pane: 'export-dir', back, draft: exporter.dir(), exportAfterDir: true };
-        }
-        setStatus({ text: `export failed: ${message}; type another directory (Enter exports there, Esc gives up)`, tone: 'error', findingId: null });
-      },
-    );
+  const exportReport = {
+    status: setStatus,
+    firstSaved: () => exportsSaved.current++ === 0,
+    askForDirectory: () => {
+      // Ask for another directory at once, then export again.
+      if (quitting.current) return;
+      const back = view.current.pane === 'detail' ? 'detail' : 'table';
+      view.current = { ...view.current, pane: 'export-dir', back, draft: exporter?.dir() ?? '', exportAfterDir: true };
+    },
   };
 
   const runEffect = (effect: Effect) => {
+    if (applyStoreEffect(store, effect)) return;
     const current = store.getSnapshot();
     const selected = current.rows[current.selectedIndex] ?? null;
-    switch (effect.type) {
-      case 'move':
-        store.move(effect.by, effect.wrap === true);
-        return;
-      case 'jump':
-        store.moveTo(effect.to);
-        return;
-      case 'set-filter':
-        store.setFilter(effect.text);
-        return;
-      case 'cycle-severity':
-        store.cycleSeverity();
-        return;
-      case 'cycle-sort':
-        store.cycleSort();
-        return;
-      case 'reverse-sort':
-        store.reverseSort();
-        return;
-      case 'toggle-pause':
-        store.togglePause();
-        return;
-      case 'toggle-follow':
-        store.setFollow(!current.follow);
-        return;
-      case 'show-path': {
-        if (selected === null) return;
-        onCopy?.(selected.path);
-        const names = selected.names.filter((name) => name !== selected.path);
-        const copied = onCopy === undefined ? '' : ' (copied to the clipboard where the terminal allows OSC 52)';
-        setStatus({ text: `${selected.id} ${selected.path}${names.length > 0 ? `  was ${names.join(' → ')}` : ''}${copied}`, tone: 'info', findingId: selected.id, whileSelected: true });
-        return;
-      }
-      case 'export':
-        if (selected !== null) runExport(selected);
-        return;
-      case 'set-export-dir':
-        exporter?.setDir(effect.dir);
-        setStatus({ text: `exports go to ${exporter?.dir() ?? effect.dir}`, tone: 'info', findingId: null });
-        if (effect.thenExport && selected !== null) runExport(selected);
-        return;
-      case 'quit':
-        if (quitting.current) return;
-        quitting.current = true;
-        onQuit?.(effect.how);
-        exit();
-        return;
-      default:
-        assertNever(effect);
+    if (effect.type === 'show-path') {
+      if (selected === null) return;
+      onCopy?.(selected.path);
+      setStatus(pathStatus(selected, onCopy !== undefined));
+    } else if (effect.type === 'export') {
+      if (selected !== null) exportFinding(exporter, selected, exportReport);
+    } else if (effect.type === 'set-export-dir') {
+      exporter?.setDir(effect.dir);
+      setStatus({ text: `exports go to ${exporter?.dir() ?? effect.dir}`, tone: 'info', findingId: null });
+      if (effect.thenExport && selected !== null) exportFinding(exporter, selected, exportReport);
+    } else if (!quitting.current) {
+      quitting.current = true;
+      onQuit?.(effect.how);
+      exit();
     }
   };
 
@@ -200,7 +104,7 @@ export function App({ store, width, height, quit = DEFAULT_QUIT, onQuit, exporte
       const pane = view.current.pane;
       const action = resolveKey(pane, key);
       let step;
-      if (action !== null) step = reduce(view.current, action, envNow());
+      if (action !== null) step = reduce(view.current, action, viewEnvOf(store.getSnapshot(), view.current, size, quit, exporter?.dir() ?? null));
       else if (key.type === 'char' && (pane === 'filter' || pane === 'export-dir')) step = typeText(view.current, key.char);
       else continue;
       view.current = step.state;
@@ -210,7 +114,11 @@ export function App({ store, width, height, quit = DEFAULT_QUIT, onQuit, exporte
   };
   useKeys(onKeys);
 
-  const state = view.current;
+  return <Screen snapshot={snapshot} state={view.current} quit={quit} columns={size.columns} rows={size.rows} />;
+}
+
+/** What the screen shows for a snapshot and the view's state: header, chart, title, the pane, the status and the bottom line. */
+function Screen({ snapshot, state, quit, columns, rows }: { snapshot: TuiSnapshot; state: ViewState; quit: QuitOptions; columns: number; rows: number }) {
   const status = visibleStatus(state.status, snapshot);
   const layout = screenLayout(rows, columns, state, quit, status);
   const selected = snapshot.rows[snapshot.selectedIndex] ?? null;
@@ -253,13 +161,6 @@ export function App({ store, width, height, quit = DEFAULT_QUIT, onQuit, exporte
       )}
     </Box>
   );
-}
-
-/** A message about a finding is dropped once that finding is no longer in the list (a full path: no longer selected). */
-function visibleStatus(status: Status | null, snapshot: TuiSnapshot): Status | null {
-  if (status === null || status.findingId === null) return status;
-  if (status.whileSelected === true) return snapshot.selectedId === status.findingId ? status : null;
-  return snapshot.rows.some((row) => row.id === status.findingId) ? status : null;
 }
 
 interface TitlePart extends LinePart {

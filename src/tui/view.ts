@@ -51,19 +51,18 @@ export interface ViewEnv {
   exportDir: string | null;
 }
 
+/** Actions the reducer passes on unchanged, as effects on the store or the App. */
+type PassedOn = Extract<Action, { type: 'jump' | 'cycle-severity' | 'cycle-sort' | 'reverse-sort' | 'toggle-pause' | 'toggle-follow' | 'show-path' | 'export' }>;
+
 export type Effect =
+  | PassedOn
   | { type: 'move'; by: number; wrap?: boolean }
-  | { type: 'jump'; to: 'first' | 'last' }
   | { type: 'set-filter'; text: string }
-  | { type: 'cycle-severity' }
-  | { type: 'cycle-sort' }
-  | { type: 'reverse-sort' }
-  | { type: 'toggle-pause' }
-  | { type: 'toggle-follow' }
-  | { type: 'show-path' }
-  | { type: 'export' }
   | { type: 'set-export-dir'; dir: string; thenExport: boolean }
   | { type: 'quit'; how: 'plain' | 'stop' | 'detach' };
+
+/** The effects the App hands to the store (controller.ts's applyStoreEffect); the rest it handles itself. */
+export type StoreEffect = Exclude<Effect, { type: 'show-path' | 'export' | 'set-export-dir' | 'quit' }>;
 
 export const INITIAL_VIEW: ViewState = {
   pane: 'table', back: 'table', detailScroll: null, detailFor: null, helpScroll: 0,
@@ -75,103 +74,164 @@ export interface Step {
   effects: Effect[];
 }
 
+type ActionOf<T extends Action['type']> = Extract<Action, { type: T }>;
+
+const step = (state: ViewState, patch: Partial<ViewState>, ...effects: Effect[]): Step => ({ state: { ...state, ...patch }, effects });
+/** Nothing changes: the same state. */
+const none = (state: ViewState): Step => ({ state, effects: [] });
+const hint = (state: ViewState, text: string): Step => step(state, { status: { text, tone: 'info', findingId: null } });
+
 export function reduce(state: ViewState, action: Action, env: ViewEnv): Step {
-  const pane = state.pane;
-  const next = (patch: Partial<ViewState>, ...effects: Effect[]): Step => ({ state: { ...state, ...patch }, effects });
-  const none: Step = { state, effects: [] };
   switch (action.type) {
     case 'move':
     case 'page':
-    case 'scroll': {
-      const by = action.type === 'move' ? action.by : action.type === 'scroll' ? action.by : action.by * Math.max(1, pageOf(pane, env) - 1);
-      if (pane === 'help') return next({ helpScroll: clamp(state.helpScroll + by, 0, Math.max(0, env.help.lines - env.help.room)) });
-      if (pane === 'detail') return env.detail === null ? none : next({ detailScroll: clamp(env.detail.top + by, 0, Math.max(0, env.detail.rows - env.detail.room)), detailFor: env.selectedId });
-      return next({}, { type: 'move', by });
-    }
+    case 'scroll':
     case 'jump':
-      if (pane === 'help') return next({ helpScroll: action.to === 'first' ? 0 : Math.max(0, env.help.lines - env.help.room) });
-      if (pane === 'detail') {
-        if (env.detail === null) return none;
-        return next({ detailScroll: action.to === 'first' ? 0 : Math.max(0, env.detail.rows - env.detail.room), detailFor: env.selectedId });
-      }
-      return next({}, { type: 'jump', to: action.to });
-    case 'match': {
-      if (env.filterText.trim() === '') return next({ status: { text: 'no filter: / to type one, then n and N go from match to match', tone: 'info', findingId: null } });
-      if (pane === 'detail') {
-        const detail = env.detail;
-        if (detail === null || detail.matches.length === 0) return next({ status: { text: `no line of this timeline contains "${env.filterText}"`, tone: 'info', findingId: null } });
-        const target = action.by > 0
-          ? (detail.matches.find((row) => row > detail.top) ?? detail.matches[0]!)
-          : ([...detail.matches].reverse().find((row) => row < detail.top) ?? detail.matches[detail.matches.length - 1]!);
-        return next({ detailScroll: clamp(target, 0, Math.max(0, detail.rows - detail.room)), detailFor: env.selectedId });
-      }
-      // Every row of a filtered list matches: n and N step through them and wrap round.
-      return env.rowCount === 0 ? none : next({}, { type: 'move', by: action.by, wrap: true });
-    }
+      return scroll(state, action, env);
+    case 'match':
+      return match(state, action, env);
     case 'open-detail':
-      if (env.selectedId === null) return none;
-      return next({ pane: 'detail', detailScroll: null, detailFor: env.selectedId });
     case 'close':
-      if (pane === 'help') return next({ pane: state.back });
-      if (pane === 'detail') return next({ pane: 'table' });
+    case 'toggle-help':
+      return panes(state, action, env);
+    case 'edit-filter':
+    case 'apply-filter':
+    case 'cancel-filter':
+    case 'delete-char':
+    case 'clear-line':
+    case 'delete-word':
+      return edit(state, action, env);
+    case 'cycle-severity':
+    case 'cycle-sort':
+    case 'reverse-sort':
+    case 'toggle-pause':
+    case 'toggle-follow':
+      return step(state, {}, action);
+    case 'show-path':
+    case 'export':
+    case 'choose-export-dir':
+    case 'apply-export-dir':
+    case 'cancel-export-dir':
+      return exporting(state, action, env);
+    case 'quit':
+    case 'quit-stop':
+    case 'quit-detach':
+    case 'quit-cancel':
+      return quitting(state, action, env);
+    default:
+      return assertNever(action);
+  }
+}
+
+/** j/k, pages, the wheel, g/G: the list's selection, or the detail's or the help's scroll. */
+function scroll(state: ViewState, action: ActionOf<'move' | 'page' | 'scroll' | 'jump'>, env: ViewEnv): Step {
+  const pane = state.pane;
+  if (action.type === 'jump') {
+    if (pane === 'help') return step(state, { helpScroll: action.to === 'first' ? 0 : Math.max(0, env.help.lines - env.help.room) });
+    if (pane !== 'detail') return step(state, {}, action);
+    if (env.detail === null) return none(state);
+    return step(state, { detailScroll: action.to === 'first' ? 0 : Math.max(0, env.detail.rows - env.detail.room), detailFor: env.selectedId });
+  }
+  const by = action.type === 'page' ? action.by * Math.max(1, pageOf(pane, env) - 1) : action.by;
+  if (pane === 'help') return step(state, { helpScroll: clamp(state.helpScroll + by, 0, Math.max(0, env.help.lines - env.help.room)) });
+  if (pane !== 'detail') return step(state, {}, { type: 'move', by });
+  if (env.detail === null) return none(state);
+  return step(state, { detailScroll: clamp(env.detail.top + by, 0, Math.max(0, env.detail.rows - env.detail.room)), detailFor: env.selectedId });
+}
+
+/** n/N: the next row of a filtered list (wrapping round), or the next timeline line that matches. */
+function match(state: ViewState, action: ActionOf<'match'>, env: ViewEnv): Step {
+  if (env.filterText.trim() === '') return hint(state, 'no filter: / to type one, then n and N go from match to match');
+  if (state.pane !== 'detail') return env.rowCount === 0 ? none(state) : step(state, {}, { type: 'move', by: action.by, wrap: true });
+  const detail = env.detail;
+  if (detail === null || detail.matches.length === 0) return hint(state, `no line of this timeline contains "${env.filterText}"`);
+  const target = action.by > 0
+    ? (detail.matches.find((row) => row > detail.top) ?? detail.matches[0]!)
+    : ([...detail.matches].reverse().find((row) => row < detail.top) ?? detail.matches[detail.matches.length - 1]!);
+  return step(state, { detailScroll: clamp(target, 0, Math.max(0, detail.rows - detail.room)), detailFor: env.selectedId });
+}
+
+function panes(state: ViewState, action: ActionOf<'open-detail' | 'close' | 'toggle-help'>, env: ViewEnv): Step {
+  const pane = state.pane;
+  switch (action.type) {
+    case 'open-detail':
+      return env.selectedId === null ? none(state) : step(state, { pane: 'detail', detailScroll: null, detailFor: env.selectedId });
+    case 'close':
+      if (pane === 'help') return step(state, { pane: state.back });
+      if (pane === 'detail') return step(state, { pane: 'table' });
       // In the list, Esc takes the filter away.
-      return env.filterText === '' ? none : next({}, { type: 'set-filter', text: '' });
+      return env.filterText === '' ? none(state) : step(state, {}, { type: 'set-filter', text: '' });
+    case 'toggle-help':
+      if (pane === 'help') return step(state, { pane: state.back });
+      return step(state, { pane: 'help', back: backOf(pane), helpScroll: 0 });
+    default:
+      return assertNever(action);
+  }
+}
+
+/** The filter editor (`/`), and the keys that edit either editor's line. */
+function edit(state: ViewState, action: ActionOf<'edit-filter' | 'apply-filter' | 'cancel-filter' | 'delete-char' | 'clear-line' | 'delete-word'>, env: ViewEnv): Step {
+  const backTo = state.back === 'detail' && env.selectedId !== null ? 'detail' : 'table';
+  switch (action.type) {
     case 'edit-filter':
       // A new filter each time, as / does in less; Esc puts the old one back.
-      return next({ pane: 'filter', back: pane === 'detail' ? 'detail' : 'table', draft: '', filterBefore: env.filterText }, { type: 'set-filter', text: '' });
+      return step(state, { pane: 'filter', back: backOf(state.pane), draft: '', filterBefore: env.filterText }, { type: 'set-filter', text: '' });
     case 'apply-filter':
-      return next({ pane: state.back === 'detail' && env.selectedId !== null ? 'detail' : 'table' });
+      return step(state, { pane: backTo });
     case 'cancel-filter':
-      return next({ pane: state.back === 'detail' && env.selectedId !== null ? 'detail' : 'table', draft: state.filterBefore }, { type: 'set-filter', text: state.filterBefore });
+      return step(state, { pane: backTo, draft: state.filterBefore }, { type: 'set-filter', text: state.filterBefore });
     case 'delete-char':
     case 'clear-line':
     case 'delete-word': {
       const draft = action.type === 'clear-line' ? '' : action.type === 'delete-word' ? deleteWord(state.draft) : [...state.draft].slice(0, -1).join('');
-      return pane === 'filter' ? next({ draft }, { type: 'set-filter', text: draft }) : next({ draft });
+      return state.pane === 'filter' ? step(state, { draft }, { type: 'set-filter', text: draft }) : step(state, { draft });
     }
-    case 'cycle-severity':
-      return next({}, { type: 'cycle-severity' });
-    case 'cycle-sort':
-      return next({}, { type: 'cycle-sort' });
-    case 'reverse-sort':
-      return next({}, { type: 'reverse-sort' });
-    case 'toggle-pause':
-      return next({}, { type: 'toggle-pause' });
-    case 'toggle-follow':
-      return next({}, { type: 'toggle-follow' });
-    case 'show-path':
-      if (env.selectedId === null) return next({ status: { text: 'no finding selected', tone: 'info', findingId: null } });
-      return next({}, { type: 'show-path' });
-    case 'export':
-      if (env.selectedId === null) {
-        return next({ status: { text: env.rowCount === 0 ? 'nothing to export: the list is empty (s and / change what it shows)' : 'no finding selected', tone: 'info', findingId: null } });
-      }
-      return next({}, { type: 'export' });
-    case 'choose-export-dir':
-      return next({ pane: 'export-dir', back: pane === 'detail' ? 'detail' : 'table', draft: env.exportDir ?? '', exportAfterDir: false });
-    case 'apply-export-dir': {
-      const dir = state.draft.trim();
-      if (dir === '') return next({ status: { text: 'type a directory, or Esc to keep the one there was', tone: 'info', findingId: null } });
-      return next({ pane: state.back, exportAfterDir: false }, { type: 'set-export-dir', dir, thenExport: state.exportAfterDir });
-    }
-    case 'cancel-export-dir':
-      return next({ pane: state.back, exportAfterDir: false });
-    case 'toggle-help':
-      if (pane === 'help') return next({ pane: state.back });
-      return next({ pane: 'help', back: pane === 'detail' ? 'detail' : 'table', helpScroll: 0 });
-    case 'quit':
-      if (!env.quitAsks) return next({}, { type: 'quit', how: 'plain' });
-      return next({ pane: 'quit', back: pane === 'detail' ? 'detail' : 'table' });
-    case 'quit-stop':
-      return next({}, { type: 'quit', how: 'stop' });
-    case 'quit-detach':
-      if (!env.detach.ok) return next({ status: { text: `detach is not offered: ${env.detach.why}`, tone: 'info', findingId: null } });
-      return next({}, { type: 'quit', how: 'detach' });
-    case 'quit-cancel':
-      return next({ pane: state.back });
     default:
       return assertNever(action);
   }
+}
+
+/** y, e, and the export directory's editor (E). */
+function exporting(state: ViewState, action: ActionOf<'show-path' | 'export' | 'choose-export-dir' | 'apply-export-dir' | 'cancel-export-dir'>, env: ViewEnv): Step {
+  switch (action.type) {
+    case 'show-path':
+      return env.selectedId === null ? hint(state, 'no finding selected') : step(state, {}, action);
+    case 'export':
+      if (env.selectedId !== null) return step(state, {}, action);
+      return hint(state, env.rowCount === 0 ? 'nothing to export: the list is empty (s and / change what it shows)' : 'no finding selected');
+    case 'choose-export-dir':
+      return step(state, { pane: 'export-dir', back: backOf(state.pane), draft: env.exportDir ?? '', exportAfterDir: false });
+    case 'apply-export-dir': {
+      const dir = state.draft.trim();
+      if (dir === '') return hint(state, 'type a directory, or Esc to keep the one there was');
+      return step(state, { pane: state.back, exportAfterDir: false }, { type: 'set-export-dir', dir, thenExport: state.exportAfterDir });
+    }
+    case 'cancel-export-dir':
+      return step(state, { pane: state.back, exportAfterDir: false });
+    default:
+      return assertNever(action);
+  }
+}
+
+/** q, and the question it asks in `live -- CMD`. */
+function quitting(state: ViewState, action: ActionOf<'quit' | 'quit-stop' | 'quit-detach' | 'quit-cancel'>, env: ViewEnv): Step {
+  switch (action.type) {
+    case 'quit':
+      return env.quitAsks ? step(state, { pane: 'quit', back: backOf(state.pane) }) : step(state, {}, { type: 'quit', how: 'plain' });
+    case 'quit-stop':
+      return step(state, {}, { type: 'quit', how: 'stop' });
+    case 'quit-detach':
+      return env.detach.ok ? step(state, {}, { type: 'quit', how: 'detach' }) : hint(state, `detach is not offered: ${env.detach.why}`);
+    case 'quit-cancel':
+      return step(state, { pane: state.back });
+    default:
+      return assertNever(action);
+  }
+}
+
+/** Where help, an editor or the question returns to. */
+function backOf(pane: Pane): 'table' | 'detail' {
+  return pane === 'detail' ? 'detail' : 'table';
 }
 
 /** A printable key typed into the filter or the directory editor. */

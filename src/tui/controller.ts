@@ -1,0 +1,145 @@
+// What the App does besides drawing: the screen's geometry as the next key
+// will find it (the environment view.ts's reducer needs), and the effects a
+// key has on the store, the clipboard and the exporter. No React here: the
+// App holds the state and calls these.
+import type { Finding } from '../engine/findings.js';
+import { assertNever } from '../parse/events.js';
+import { CHART_ROWS } from './components/Chart.js';
+import { detailView } from './components/DetailPane.js';
+import { helpGeometry } from './components/HelpScreen.js';
+import { quitHeight, statusRows } from './components/HintBar.js';
+import { ExportError, type ExportTarget } from './export.js';
+import type { TuiSnapshot } from './snapshot.js';
+import type { TuiStore } from './store.js';
+import type { Effect, Status, StoreEffect, ViewEnv, ViewState } from './view.js';
+
+/** How `q` ends the session: `plain` for a file or `live --pid` (which detaches), else the user's choice. */
+export type QuitHow = 'plain' | 'stop' | 'detach';
+
+/** What `q` offers in this session. */
+export interface QuitOptions {
+  /** `live -- CMD`: ask whether to stop the program or leave it running. */
+  asks: boolean;
+  /** The program, as the question names it: "java (pid 4242)". */
+  program: string;
+  detach: { ok: true } | { ok: false; why: string };
+  /** One line for the help: what q does here. */
+  note: string;
+}
+
+export const DEFAULT_QUIT: QuitOptions = { asks: false, program: '', detach: { ok: true }, note: 'quits' };
+
+const HEADER_ROWS = 3;
+
+/** Rows of each part of the screen for a terminal size and what is showing. */
+export function screenLayout(rows: number, columns: number, view: ViewState, quit: QuitOptions, status: Status | null) {
+  const showChart = rows >= 20;
+  const statusHeight = status === null ? 0 : statusRows(status.text, columns).length;
+  const bottom = view.pane === 'quit' ? quitHeight(quit.program, quit.detach, columns) : 1;
+  const body = Math.max(3, rows - HEADER_ROWS - (showChart ? CHART_ROWS : 0) - 1 - statusHeight - bottom);
+  return { showChart, body, statusHeight, bottom };
+}
+
+/** A message about a finding is dropped once that finding is no longer in the list (a full path: no longer selected). */
+export function visibleStatus(status: Status | null, snapshot: TuiSnapshot): Status | null {
+  if (status === null || status.findingId === null) return status;
+  if (status.whileSelected === true) return snapshot.selectedId === status.findingId ? status : null;
+  return snapshot.rows.some((row) => row.id === status.findingId) ? status : null;
+}
+
+/** The screen as the next key will find it: from the store's latest snapshot, not the rendered one. */
+export function viewEnvOf(current: TuiSnapshot, state: ViewState, size: { rows: number; columns: number }, quit: QuitOptions, exportDir: string | null): ViewEnv {
+  const layout = screenLayout(size.rows, size.columns, state, quit, visibleStatus(state.status, current));
+  const selected = current.rows[current.selectedIndex] ?? null;
+  let detail: ViewEnv['detail'] = null;
+  if (selected !== null) {
+    const scroll = state.detailFor === selected.id ? state.detailScroll : null;
+    const geometry = detailView(selected, size.columns, layout.body, scroll, current.filterText);
+    detail = { rows: geometry.rows.length, room: geometry.room, top: geometry.top, matches: geometry.matches };
+  }
+  return {
+    rowCount: current.rows.length,
+    selectedId: selected?.id ?? null,
+    filterText: current.filterText,
+    pageRows: Math.max(1, layout.body - 1),
+    detail,
+    help: helpGeometry(size.columns, layout.body, quit.note),
+    // Once the capture has ended there is nothing left to stop or leave running.
+    quitAsks: quit.asks && current.phase !== 'ended',
+    detach: quit.detach,
+    exportDir,
+  };
+}
+
+/** An effect on the store alone: applied, and true; false for the effects the App handles itself. */
+export function applyStoreEffect(store: TuiStore, effect: Effect): effect is StoreEffect {
+  switch (effect.type) {
+    case 'move':
+      store.move(effect.by, effect.wrap === true);
+      return true;
+    case 'jump':
+      store.moveTo(effect.to);
+      return true;
+    case 'set-filter':
+      store.setFilter(effect.text);
+      return true;
+    case 'cycle-severity':
+      store.cycleSeverity();
+      return true;
+    case 'cycle-sort':
+      store.cycleSort();
+      return true;
+    case 'reverse-sort':
+      store.reverseSort();
+      return true;
+    case 'toggle-pause':
+      store.togglePause();
+      return true;
+    case 'toggle-follow':
+      store.setFollow(!store.getSnapshot().follow);
+      return true;
+    case 'show-path':
+    case 'export':
+    case 'set-export-dir':
+    case 'quit':
+      return false;
+    default:
+      return assertNever(effect);
+  }
+}
+
+/** `y`: the full path, with its earlier names, said while the finding stays selected. */
+export function pathStatus(finding: Finding, copied: boolean): Status {
+  const names = finding.names.filter((name) => name !== finding.path);
+  const was = names.length > 0 ? `  was ${names.join(' → ')}` : '';
+  const where = copied ? ' (copied to the clipboard where the terminal allows OSC 52)' : '';
+  return { text: `${finding.id} ${finding.path}${was}${where}`, tone: 'info', findingId: finding.id, whileSelected: true };
+}
+
+export interface ExportReport {
+  status(status: Status): void;
+  /** True for the session's first export saved: its message says where the files are and how to choose another directory. */
+  firstSaved(): boolean;
+  /** The directory could not be written: ask for another, then export again. */
+  askForDirectory(): void;
+}
+
+/** `e`: writes the finding's evidence and says how it went. */
+export function exportFinding(exporter: ExportTarget | undefined, finding: Finding, report: ExportReport): void {
+  if (exporter === undefined) {
+    report.status({ text: 'export is not available here', tone: 'error', findingId: null });
+    return;
+  }
+  report.status({ text: `exporting ${finding.id} to ${exporter.dir()}…`, tone: 'info', findingId: finding.id });
+  exporter.write(finding).then(
+    (result) => {
+      const where = report.firstSaved() ? ` (in ${result.dir}; E chooses another directory)` : '';
+      report.status({ text: `${finding.id} evidence saved: ${result.files.join('  ')}${where}`, tone: 'ok', findingId: finding.id });
+    },
+    (error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof ExportError) report.askForDirectory();
+      report.status({ text: `export failed: ${message}; type another directory (Enter exports there, Esc gives up)`, tone: 'error', findingId: null });
+    },
+  );
+}
