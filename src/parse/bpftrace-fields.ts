@@ -1,0 +1,77 @@
+// Fields of an orphanmap.bt record: `key=value` pairs, read as numbers with
+// the ranges a successful call can print. Pure.
+
+/**
+ * 2^64, the end of a 64-bit address space: a mapping of a call that succeeded
+ * ends at or below it. Sizes and offsets are off_t, below 2^63.
+ */
+export const ADDRESS_SPACE_END = 1n << 64n;
+const OFFSET_END = 1n << 63n;
+
+/** `key=value key=value` → map; null when a token has no `=`. */
+export function parseFields(text: string): Map<string, string> | null {
+  const fields = new Map<string, string>();
+  for (const token of text.split(' ')) {
+    if (token === '') continue;
+    const eq = token.indexOf('=');
+    if (eq <= 0) return null;
+    fields.set(token.slice(0, eq), token.slice(eq + 1));
+  }
+  return fields;
+}
+
+const NUMBER = /^-?(?:0x[0-9a-f]+|\d+)$/i;
+
+/** Reads numeric fields and remembers which were missing, so one check covers them all. */
+export class FieldReader {
+  readonly missing: string[] = [];
+  constructor(readonly fields: Map<string, string>) {}
+
+  int(key: string): number {
+    const value = this.fields.get(key);
+    if (value === undefined || !NUMBER.test(value)) {
+      this.missing.push(key);
+      return 0;
+    }
+    return value.startsWith('-') ? -Number(value.slice(1)) : Number(value);
+  }
+
+  big(key: string): bigint {
+    const value = this.fields.get(key);
+    if (value === undefined || !NUMBER.test(value)) {
+      this.missing.push(key);
+      return 0n;
+    }
+    return value.startsWith('-') ? -BigInt(value.slice(1)) : BigInt(value);
+  }
+
+  optionalInt(key: string): number | undefined {
+    return this.fields.has(key) ? this.int(key) : undefined;
+  }
+
+  /**
+   * Ranges are checked for calls that succeeded only: a failed call's
+   * arguments may be anything (an mmap of 1e23 bytes fails with ENOMEM).
+   */
+  checkRanges = true;
+
+  /** An address: 0 to 2^64 - 1. `value` when the field was already read. */
+  address(key: string, value: bigint = this.big(key)): number {
+    if (this.checkRanges && (value < 0n || value >= ADDRESS_SPACE_END)) this.missing.push(`${key} (out of range)`);
+    return Number(value);
+  }
+
+  /** The length of a range starting at `start`: not negative, and not past 2^64 (said once, for a start past it). */
+  size(key: string, start: number): number {
+    const value = this.big(key);
+    if (this.checkRanges && start < 2 ** 64 && (value < 0n || Number(value) + start > 2 ** 64)) this.missing.push(`${key} (out of range)`);
+    return Number(value);
+  }
+
+  /** A file size or offset (off_t): 0 to 2^63 - 1. */
+  offset(key: string): number {
+    const value = this.big(key);
+    if (this.checkRanges && (value < 0n || value >= OFFSET_END)) this.missing.push(`${key} (out of range)`);
+    return Number(value);
+  }
+}

@@ -1,0 +1,42 @@
+// rename and link print two records (`rename.old` then `rename`, with the same
+// tid and ns): two paths do not fit one printf under the 512-byte BPF stack.
+// Here the two become one event. Pure.
+import { FieldReader, parseFields } from './bpftrace-fields.js';
+import { RECORD_HEAD, dirRef, type BpftraceRecord, type Half, type SecondRecord } from './bpftrace-line.js';
+import { RENAME_EXCHANGE, type EventBase, type TraceEvent } from './events.js';
+
+/** Joins a rename/link half with its second record (same tid and ns) into one event. */
+export function joinHalf(half: Half, second: SecondRecord): BpftraceRecord {
+  const bad = (reason: string): BpftraceRecord => ({ type: 'diagnostic', diagnostic: { place: second.place, text: second.text, reason } });
+  if (half.tid !== second.tid || half.ns !== second.ns || half.kind !== `${second.kind}.old`) {
+    return bad(`${second.kind} record without its ${second.kind}.old record (same tid and ns)`);
+  }
+  const head = RECORD_HEAD.exec(second.text)!;
+  const rest = second.text.slice(head[0].length);
+  const pathAt = rest.indexOf(' path=');
+  const fields = pathAt < 0 ? null : parseFields(rest.slice(0, pathAt));
+  if (fields === null) return bad(`unreadable ${second.kind} record`);
+  const f = new FieldReader(fields);
+  const ret = f.int('ret');
+  const base: EventBase = {
+    place: half.place, time: half.ns, seconds: Number(half.ns) / 1e9, tid: half.tid, tgid: Number(head[3]),
+    raw: `${half.raw}\n${second.text}`, lines: [...half.lines, ...second.lines],
+  };
+  const names = {
+    oldDir: dirRef(f.int('olddfd')), oldPath: half.path, newDir: dirRef(f.int('newdfd')), newPath: rest.slice(pathAt + 6),
+  };
+  const event: TraceEvent = second.kind === 'rename'
+    ? { ...base, kind: 'rename', ...names, exchange: (f.int('flags') & RENAME_EXCHANGE) !== 0 }
+    : { ...base, kind: 'link', ...names };
+  if (f.missing.length > 0) return bad(`${second.kind}: missing or bad ${f.missing.join(', ')}`);
+  if (ret < 0) return { type: 'ignored', reason: `${second.kind} failed (${ret})` };
+  return { type: 'event', event, key: BigInt(half.ns), cpu: Number(head[2]) };
+}
+
+/** A second record whose half never came. */
+export function missingHalf(second: SecondRecord): BpftraceRecord {
+  return {
+    type: 'diagnostic',
+    diagnostic: { place: second.place, text: second.text, reason: `${second.kind} record without its ${second.kind}.old record (same tid and ns)` },
+  };
+}

@@ -1,0 +1,367 @@
+// One logical line of scripts/orphanmap.bt's output (line format version 1,
+// docs/bpftrace-format.md) -> one record: an event, the first half of a
+// rename/link, a directory description, a marker, an ignored call or a
+// diagnostic. Pure.
+import { ADDRESS_SPACE_END, FieldReader, parseFields } from './bpftrace-fields.js';
+import {
+  AT_REMOVEDIR, CLOSE_RANGE_CLOEXEC, O_CLOEXEC,
+  type Diagnostic, type DirRef, type EventBase, type Inode, type Place, type TraceEvent,
+} from './events.js';
+
+/** The version this parser reads: the `1` in `orphanmap-bt 1 begin …`. */
+export const BPFTRACE_FORMAT_VERSION = 1;
+
+const AT_FDCWD = -100;
+const EBADF = -9;
+/** mmap/mremap return -errno as an address: anything at or above -4095 as u64. */
+const FIRST_ERROR_ADDRESS = 0xfffffffffffff001n;
+/** A `dir=` value: the directory's id, and in its low byte the length of the file's name there. */
+const NAME_LENGTH_BITS = 0xffn;
+/** A `dir` record prints this many bytes of a name; a longer one is cut. */
+export const DIR_NAME_BYTES = 64;
+
+/** Events the script prints, and whether their records end in `path=`. */
+export const EVENT_NAMES: ReadonlyMap<string, boolean> = new Map([
+  ['open', true], ['close', false], ['close_range', false], ['dup', false], ['setfd', false],
+  ['mmap', false], ['munmap', false], ['mremap', false], ['ftruncate', false], ['truncate', true],
+  ['rename.old', true], ['rename', true], ['link.old', true], ['link', true], ['unlink', true],
+  ['chdir', true], ['fchdir', false], ['clone', false], ['exec', true], ['exit', false], ['end', false],
+  ['dir', false],
+]);
+
+// 1498786270073 0 26514 26581 open sys=openat ret=3 …
+// ^ns           ^cpu ^tgid ^tid ^event
+export const RECORD_HEAD = /^(\d+) (\d+) (\d+) (\d+) ([a-z_.]+)(?: |$)/;
+export const ATTACHING = /^Attaching (\d+) probes?\.\.\.$/;
+export const LOST = /^Lost (\d+) events$/;
+
+export type MarkerKind = 'header' | 'attaching' | 'attached' | 'end' | 'blank';
+
+export interface Marker {
+  kind: MarkerKind;
+  place: Place;
+  /** header: format version. */
+  version?: number;
+  /** header: the root tgid given as $1 (0 = the -c child); attaching: the probe count. */
+  root?: number;
+  probes?: number;
+  /** header: bpftrace's own tgid. */
+  self?: number;
+  /** header / end: the ns stamp. */
+  ns?: string;
+}
+
+/** The first record of a two-record call (`rename.old`, `link.old`): paired by (tid, ns). */
+export interface Half {
+  kind: 'rename.old' | 'link.old';
+  tid: number;
+  ns: string;
+  path: string;
+  place: Place;
+  raw: string;
+  lines: number[];
+}
+
+/** A `dir` record: one directory of the real path of files opened, and its parent. */
+export interface DirRecord {
+  id: bigint;
+  /** The parent's id; 0 when the parent is the process's root. */
+  up: bigint;
+  /** null for the root of a mount, whose path is its mount point's (`up`). */
+  name: string | null;
+  /** The name is longer than the record can hold: paths through it are unknown. */
+  cut: boolean;
+}
+
+/** An open's `dir=`: the directory that really holds the file, and the byte length of its name there. */
+export interface RealDirRef {
+  id: bigint;
+  nameBytes: number;
+}
+
+export type BpftraceRecord =
+  /** `key` is the ns to sort by (entry ns for close/close_range/munmap); null for `lost`. */
+  | { type: 'event'; event: TraceEvent; key: bigint | null; cpu: number; realDir?: RealDirRef }
+  | { type: 'half'; half: Half }
+  /** The second record of a rename/link: joinHalf() makes the event once its half is known. */
+  | { type: 'second'; kind: 'rename' | 'link'; tid: number; ns: string; text: string; place: Place; lines: number[] }
+  | { type: 'dir'; dir: DirRecord }
+  | { type: 'marker'; marker: Marker }
+  /** A readable record the engine does not need: failed calls. */
+  | { type: 'ignored'; reason: string }
+  | { type: 'diagnostic'; diagnostic: Diagnostic };
+
+export type SecondRecord = Extract<BpftraceRecord, { type: 'second' }>;
+
+/** A logical line: one record, possibly spread over several physical lines. */
+export interface LogicalLine {
+  text: string;
+  /** Physical line numbers, first one first. */
+  lines: number[];
+}
+
+/** True when these first lines of an input come from orphanmap.bt (or at least bpftrace). */
+export function looksLikeBpftrace(firstLines: string[]): boolean {
+  return firstLines.some((line) => {
+    if (line.startsWith('orphanmap-bt ') || ATTACHING.test(line)) return true;
+    const head = RECORD_HEAD.exec(line);
+    return head !== null && EVENT_NAMES.has(head[5]!) && line.includes('=');
+  });
+}
+
+/** What every event decoder needs from the record it decodes. */
+interface RecordContext {
+  name: string;
+  tid: number;
+  ns: string;
+  place: Place;
+  lines: number[];
+  text: string;
+  path: string | undefined;
+  base: EventBase;
+  f: FieldReader;
+  /** The event, or a diagnostic naming the fields that were missing or bad. */
+  event(e: TraceEvent, key?: bigint): BpftraceRecord;
+  /** An ignored record when `ret` says the call failed, else null. */
+  failed(ret: number): BpftraceRecord | null;
+  bad(reason: string): BpftraceRecord;
+}
+
+/**
+ * Parses one logical line. `lineNo` is its first physical line; pass `lines`
+ * when the joiner made it of several.
+ */
+export function parseBpftraceLine(text: string, lineNo: number, file: string, lines?: number[]): BpftraceRecord {
+  const place: Place = { file, line: lineNo };
+  const bad = (reason: string): BpftraceRecord => ({ type: 'diagnostic', diagnostic: { place, text, reason } });
+  if (text.endsWith('\r')) text = text.slice(0, -1);
+  if (text.trim() === '') return { type: 'marker', marker: { kind: 'blank', place } };
+
+  const head = RECORD_HEAD.exec(text);
+  if (head === null) return parseOtherLine(text, place, bad);
+  const [, ns, cpuText, tgidText, tidText, name] = head as unknown as [string, string, string, string, string, string];
+  if (!EVENT_NAMES.has(name)) return bad(`unknown event "${name}"`);
+  if (name === 'end') return { type: 'marker', marker: { kind: 'end', place, ns } };
+
+  // 1498786458066 0 26514 26581 rename sys=rename ret=0 olddfd=-100 newdfd=-100 flags=0x0 path=/tmp/omw/data dir/00000000.index.deleted
+  //                                                                                       ^^^^^^ path: to the end, blanks and all
+  const rest = text.slice(head[0].length);
+  const pathAt = rest.startsWith('path=') ? 0 : rest.indexOf(' path=');
+  const path = pathAt < 0 ? undefined : rest.slice(pathAt === 0 ? 5 : pathAt + 6);
+  const fields = parseFields(pathAt < 0 ? rest : rest.slice(0, pathAt));
+  if (fields === null) return bad('a field is not key=value');
+  if (EVENT_NAMES.get(name) && path === undefined) return bad(`${name} record without path=`);
+
+  const tid = Number(tidText);
+  const base: EventBase = {
+    place, time: ns, seconds: Number(ns) / 1e9, tid, tgid: Number(tgidText), raw: text,
+  };
+  if (lines !== undefined && lines.length > 1) base.lines = lines;
+  const cpu = Number(cpuText);
+  const exitKey = BigInt(ns);
+  const f = new FieldReader(fields);
+  const context: RecordContext = {
+    name, tid, ns, place, lines: lines ?? [lineNo], text, path, base, f, bad,
+    event: (e, key = exitKey) => (f.missing.length > 0 ? bad(`${name}: missing or bad ${f.missing.join(', ')}`) : { type: 'event', event: e, key, cpu }),
+    failed: (ret) => (ret < 0 ? { type: 'ignored', reason: `${name} failed (${ret})` } : null),
+  };
+  return decodeFileRecord(context) ?? decodeMemoryRecord(context) ?? bad(`unknown event "${name}"`);
+}
+
+/** Records about fds, names and directories; null for the others. */
+function decodeFileRecord(c: RecordContext): BpftraceRecord | null {
+  const { f, base } = c;
+  switch (c.name) {
+    case 'rename.old':
+    case 'link.old':
+      return { type: 'half', half: { kind: c.name, tid: c.tid, ns: c.ns, path: c.path!, place: c.place, raw: c.text, lines: c.lines } };
+    case 'rename':
+    case 'link':
+      return { type: 'second', kind: c.name, tid: c.tid, ns: c.ns, text: c.text, place: c.place, lines: c.lines };
+    case 'open':
+      return decodeOpen(c);
+    case 'close': {
+      const ret = f.int('ret');
+      // The fd is released at entry, and also when close fails with anything but EBADF.
+      const e = c.event({ ...base, kind: 'close', fd: f.int('fd') }, f.big('ens'));
+      return failedUnlessBad(e, ret === EBADF ? c.failed(ret) : null);
+    }
+    case 'close_range': {
+      const ret = f.int('ret');
+      const e = c.event({ ...base, kind: 'close-range', low: f.int('fd'), high: f.int('max'), cloexecOnly: (f.int('flags') & CLOSE_RANGE_CLOEXEC) !== 0 }, f.big('ens'));
+      return failedUnlessBad(e, c.failed(ret));
+    }
+    case 'dup': {
+      const ret = f.int('ret');
+      return failedUnlessBad(c.event({ ...base, kind: 'dup', oldFd: f.int('oldfd'), newFd: ret, cloexec: f.int('cloexec') !== 0 }), c.failed(ret));
+    }
+    case 'setfd': {
+      const ret = f.int('ret');
+      return failedUnlessBad(c.event({ ...base, kind: 'set-cloexec', fd: f.int('fd'), cloexec: (f.int('fdflags') & 1) !== 0 }), c.failed(ret));
+    }
+    case 'unlink': {
+      const ret = f.int('ret');
+      const nlink = f.optionalInt('nlink');
+      const e = c.event({
+        ...base, kind: 'unlink', dir: dirRef(f.int('dfd')), path: c.path!, removeDir: (f.int('flags') & AT_REMOVEDIR) !== 0,
+        ...inodeOf(f), ...(nlink !== undefined ? { nlinkAfter: nlink } : {}),
+      });
+      return failedUnlessBad(e, c.failed(ret));
+    }
+    case 'chdir': {
+      const ret = f.int('ret');
+      return failedUnlessBad(c.event({ ...base, kind: 'chdir', path: c.path! }), c.failed(ret));
+    }
+    case 'fchdir': {
+      const ret = f.int('ret');
+      return failedUnlessBad(c.event({ ...base, kind: 'chdir', fd: f.int('fd') }), c.failed(ret));
+    }
+    case 'dir':
+      return decodeDir(c);
+    default:
+      return null;
+  }
+}
+
+/** Records about sizes, mappings and tasks; null for the others. */
+function decodeMemoryRecord(c: RecordContext): BpftraceRecord | null {
+  const { f, base } = c;
+  switch (c.name) {
+    case 'ftruncate': {
+      const ret = f.int('ret');
+      f.checkRanges = ret >= 0;
+      return failedUnlessBad(c.event({ ...base, kind: 'truncate', fd: f.int('fd'), length: f.offset('len'), ...inodeOf(f) }), c.failed(ret));
+    }
+    case 'truncate': {
+      const ret = f.int('ret');
+      f.checkRanges = ret >= 0;
+      return failedUnlessBad(c.event({ ...base, kind: 'truncate', path: c.path!, dir: { fd: 'cwd' }, length: f.offset('len') }), c.failed(ret));
+    }
+    case 'mmap': {
+      const ret = f.big('ret');
+      const fd = f.int('fd');
+      const failedCall = ret >= FIRST_ERROR_ADDRESS && ret < ADDRESS_SPACE_END;
+      f.checkRanges = !failedCall;
+      const address = f.address('ret', ret);
+      const e = c.event({
+        ...base, kind: 'mmap', address, length: f.size('len', address), prot: f.int('prot'), flags: f.int('flags'),
+        fd, offset: f.offset('off'), ...(fd >= 0 ? inodeOf(f) : {}),
+      });
+      return failedUnlessBad(e, failedCall ? { type: 'ignored', reason: 'mmap failed' } : null);
+    }
+    case 'munmap': {
+      const ret = f.int('ret');
+      f.checkRanges = ret >= 0;
+      const address = f.address('addr');
+      return failedUnlessBad(c.event({ ...base, kind: 'munmap', address, length: f.size('len', address) }, f.big('ens')), c.failed(ret));
+    }
+    case 'mremap': {
+      const ret = f.big('ret');
+      const failedCall = ret >= FIRST_ERROR_ADDRESS && ret < ADDRESS_SPACE_END;
+      f.checkRanges = !failedCall;
+      const oldAddress = f.address('addr');
+      const newAddress = f.address('ret', ret);
+      const e = c.event({
+        ...base, kind: 'mremap', oldAddress, oldLength: f.size('old_len', oldAddress), newLength: f.size('new_len', newAddress),
+        flags: f.int('flags'), newAddress,
+      });
+      return failedUnlessBad(e, failedCall ? { type: 'ignored', reason: 'mremap failed' } : null);
+    }
+    case 'clone':
+      return c.event({ ...base, kind: 'clone', childTid: f.int('child'), flags: f.int('flags') });
+    case 'exec': {
+      const oldTid = f.int('old_tid');
+      return c.event({ ...base, kind: 'exec', path: c.path!, ...(oldTid !== c.tid ? { formerTid: oldTid } : {}) });
+    }
+    case 'exit':
+      return c.event({ ...base, kind: 'thread-exit', how: describeWaitStatus(f.int('code')), groupDead: f.int('group_dead') !== 0 });
+    default:
+      return null;
+  }
+}
+
+// 11475961936110 0 29545 29545 open sys=openat ret=3 dfd=-100 flags=0x80042 ino=2171087 dev=266338304 dir=0xe5e58de7a2008f07 path=rel.map
+//                                                                                                         ^^^^^^^^^^^^^^^^ ^^ the name's length, 7
+//                                                                                                         the directory's id
+function decodeOpen(c: RecordContext): BpftraceRecord {
+  const { f } = c;
+  const ret = f.int('ret');
+  const flags = f.int('flags');
+  const dir = f.fields.has('dir') ? f.big('dir') : 0n;
+  const e = c.event({ ...c.base, kind: 'open', dir: dirRef(f.int('dfd')), path: c.path!, fd: ret, cloexec: (flags & O_CLOEXEC) !== 0, ...inodeOf(f) });
+  if (e.type === 'event' && dir !== 0n) e.realDir = { id: dir & ~NAME_LENGTH_BITS, nameBytes: Number(dir & NAME_LENGTH_BITS) };
+  return failedUnlessBad(e, c.failed(ret));
+}
+
+// 11475961919829 0 29545 29545 dir id=0xe5e58de7a2008f00 up=0xe5e58de7a2008300 len=4 name=7265616c00000000…
+//                                                                                    ^^^^^^^^ "real": the name's bytes in hex
+function decodeDir(c: RecordContext): BpftraceRecord {
+  const { f } = c;
+  const id = f.big('id');
+  const up = f.big('up');
+  const length = f.int('len');
+  const hex = f.fields.get('name') ?? '';
+  if (f.missing.length > 0 || length < 0 || !/^(?:[0-9a-f]{2}){1,64}$/i.test(hex)) return c.bad(`dir: missing or bad ${[...f.missing, 'name'].join(', ')}`);
+  const cut = length > DIR_NAME_BYTES || length > hex.length / 2;
+  // A mount's root is printed with length 0: its path is its mount point's.
+  const name = length === 0 || cut ? null : Buffer.from(hex.slice(0, length * 2), 'hex').toString('utf8');
+  return { type: 'dir', dir: { id, up, name, cut } };
+}
+
+function parseOtherLine(text: string, place: Place, bad: (reason: string) => BpftraceRecord): BpftraceRecord {
+  // orphanmap-bt 1 begin ns=1498737093204 cpu=1 self=26011 root=0
+  if (text.startsWith('orphanmap-bt ')) {
+    const parts = text.split(' ');
+    const version = Number(parts[1]);
+    const fields = parseFields(parts.slice(3).join(' '));
+    if (parts[2] !== 'begin' || !Number.isInteger(version) || fields === null) return bad('unreadable orphanmap-bt header');
+    const marker: Marker = { kind: 'header', place, version };
+    const root = fields.get('root');
+    const self = fields.get('self');
+    const ns = fields.get('ns');
+    if (root !== undefined) marker.root = Number(root);
+    if (self !== undefined) marker.self = Number(self);
+    if (ns !== undefined) marker.ns = ns;
+    return { type: 'marker', marker };
+  }
+  const attaching = ATTACHING.exec(text);
+  if (attaching) return { type: 'marker', marker: { kind: 'attaching', place, probes: Number(attaching[1]) } };
+  if (text === '__BPFTRACE_NOTIFY_PROBES_ATTACHED') return { type: 'marker', marker: { kind: 'attached', place } };
+  const lost = LOST.exec(text);
+  if (lost) {
+    // No CPU, pid or time: the reader places it after everything seen so far.
+    return {
+      type: 'event', key: null, cpu: -1,
+      event: { kind: 'lost', count: Number(lost[1]), place, time: null, seconds: null, tid: 0, raw: text },
+    };
+  }
+  return bad('not an orphanmap.bt record');
+}
+
+function failedUnlessBad(record: BpftraceRecord, failure: BpftraceRecord | null): BpftraceRecord {
+  return record.type === 'diagnostic' || failure === null ? record : failure;
+}
+
+export function dirRef(dfd: number): DirRef {
+  return dfd === AT_FDCWD ? { fd: 'cwd' } : { fd: dfd };
+}
+
+/** `ino=0` means the script could not resolve a file (failed call, anonymous mapping). */
+function inodeOf(f: FieldReader): { inode?: Inode } {
+  const ino = f.optionalInt('ino');
+  const dev = f.optionalInt('dev');
+  return ino !== undefined && ino !== 0 && dev !== undefined ? { inode: { dev, ino } } : {};
+}
+
+const SIGNAL_NAMES: Readonly<Record<number, string>> = {
+  1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE',
+  9: 'SIGKILL', 10: 'SIGUSR1', 11: 'SIGSEGV', 12: 'SIGUSR2', 13: 'SIGPIPE', 14: 'SIGALRM', 15: 'SIGTERM',
+};
+
+/** task->exit_code in wait() encoding: 0x300 = exit(3), 0x9 = SIGKILL, | 0x80 = core dumped. */
+export function describeWaitStatus(code: number): string {
+  const signal = code & 0x7f;
+  if (signal === 0) return `exited with ${(code >> 8) & 0xff}`;
+  const name = SIGNAL_NAMES[signal] ?? `signal ${signal}`;
+  return `killed by ${name}${code & 0x80 ? ' (core dumped)' : ''}`;
+}
