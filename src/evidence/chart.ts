@@ -132,94 +132,128 @@ function noTimes(): string[] {
   ];
 }
 
-function mainPanel(series: DeletedSeries): string[] {
+/** Where the main panel puts a time, a count and a byte total, and the ticks of its axes. */
+interface Scales {
+  first: number;
+  duration: number;
+  px: (t: number) => number;
+  countStep: number;
+  countTop: number;
+  yCount: Scale;
+  unitIndex: number;
+  unitBytes: number;
+  bytesStep: number;
+  bytesTop: number;
+  yBytes: Scale;
+}
+
+function scalesOf(series: DeletedSeries): Scales {
   const { left, right, top, bottom } = CHART.plot;
-  const c = CHART_COLORS;
   const { first, last } = series.span;
   const duration = Math.max(0, last - first);
   const x = linear(first, first + (duration > 0 ? duration : 1), left, right);
-  const px = (t: number) => Math.round(x.at(t));
-
   // Each axis ends a step above its peak: the peak never runs along the frame.
   const countStep = niceStep(Math.max(1, series.peak.count), 5, true);
   const countTop = (Math.floor(series.peak.count / countStep) + 1) * countStep;
-  const yCount = linear(0, countTop, bottom, top);
-
   const peakBytes = Math.max(...series.points.map((point) => point.bytes), 0);
   const unitIndex = peakBytes <= 0 ? 2 : Math.min(BYTE_UNITS.length - 1, Math.floor(Math.log(peakBytes) / Math.log(1024)));
   const unitBytes = 1024 ** unitIndex;
   const bytesStep = niceStep(Math.max(peakBytes / unitBytes, 1e-9), 5);
   // 79.99 MiB (lengths not page-rounded) must get the same room above as 80.
   const bytesTop = (Math.floor(peakBytes / unitBytes / bytesStep + 0.05) + 1) * bytesStep;
-  const yBytes = linear(0, bytesTop * unitBytes, bottom, top);
+  return {
+    first, duration, px: (t) => Math.round(x.at(t)),
+    countStep, countTop, yCount: linear(0, countTop, bottom, top),
+    unitIndex, unitBytes, bytesStep, bytesTop, yBytes: linear(0, bytesTop * unitBytes, bottom, top),
+  };
+}
 
+function mainPanel(series: DeletedSeries): string[] {
+  const scales = scalesOf(series);
+  return [...gridAndLabels(scales), ...seriesPaths(series, scales), ...unlinkRug(series, scales), ...axes(scales), ...legend(series)];
+}
+
+/** Grid lines at the count ticks, counts on the left, bytes on the right. */
+function gridAndLabels(s: Scales): string[] {
+  const { left, right, top, bottom } = CHART.plot;
+  const c = CHART_COLORS;
   const out: string[] = [];
-  // Grid and left/right tick labels.
   out.push(`<g shape-rendering="crispEdges" stroke="${c.grid}" stroke-width="1">`);
-  for (const value of ticks(countTop, countStep)) {
+  for (const value of ticks(s.countTop, s.countStep)) {
     if (value === 0) continue;
-    const y = Math.round(yCount.at(value));
+    const y = Math.round(s.yCount.at(value));
     out.push(`<line x1="${left}" y1="${y}" x2="${right}" y2="${y}"/>`);
   }
   out.push('</g>');
   out.push('<g font-size="12" text-anchor="end">');
-  for (const value of ticks(countTop, countStep)) out.push(`<text x="${left - 10}" y="${Math.round(yCount.at(value)) + 4}">${formatCount(value)}</text>`);
+  for (const value of ticks(s.countTop, s.countStep)) out.push(`<text x="${left - 10}" y="${Math.round(s.yCount.at(value)) + 4}">${formatCount(value)}</text>`);
   out.push('</g>');
   out.push('<g font-size="12" text-anchor="start">');
-  const bytesDecimals = decimalsOf(bytesStep);
-  for (const value of ticks(bytesTop, bytesStep)) {
-    out.push(`<text x="${right + 10}" y="${Math.round(yBytes.at(value * unitBytes)) + 4}">${value.toFixed(bytesDecimals)} ${BYTE_UNITS[unitIndex]}</text>`);
+  const bytesDecimals = decimalsOf(s.bytesStep);
+  for (const value of ticks(s.bytesTop, s.bytesStep)) {
+    out.push(`<text x="${right + 10}" y="${Math.round(s.yBytes.at(value * s.unitBytes)) + 4}">${value.toFixed(bytesDecimals)} ${BYTE_UNITS[s.unitIndex]}</text>`);
   }
   out.push('</g>');
   out.push(`<text transform="translate(30 ${(top + bottom) / 2}) rotate(-90)" text-anchor="middle" fill="${c.count}">mappings of deleted files</text>`);
   out.push(`<text transform="translate(${CHART.width - 16} ${(top + bottom) / 2}) rotate(90)" text-anchor="middle" fill="${c.bytesLine}">their bytes</text>`);
+  return out;
+}
 
-  // The series: bytes as a filled area under the count line.
+/** The series: bytes as a filled area under the count line, both as steps. */
+function seriesPaths(series: DeletedSeries, s: Scales): string[] {
+  const c = CHART_COLORS;
   const points = series.points;
-  const ends = (k: number) => (k + 1 < points.length ? points[k + 1]!.t : last);
+  const ends = (k: number) => (k + 1 < points.length ? points[k + 1]!.t : series.span.last);
   const stepPath = (value: (p: SeriesPoint) => number) => {
-    let d = `M${px(points[0]!.t)} ${Math.round(value(points[0]!))}`;
+    let d = `M${s.px(points[0]!.t)} ${Math.round(value(points[0]!))}`;
     points.forEach((point, k) => {
-      d += ` V${Math.round(value(point))} H${px(ends(k))}`;
+      d += ` V${Math.round(value(point))} H${s.px(ends(k))}`;
     });
     return d;
   };
-  const bytesLine = stepPath((p) => yBytes.at(p.bytes));
-  out.push(`<g shape-rendering="crispEdges">`);
-  out.push(`<path d="${bytesLine} V${bottom} H${px(points[0]!.t)} Z" fill="${c.bytesFill}" stroke="none"/>`);
-  out.push(`<path d="${bytesLine}" fill="none" stroke="${c.bytesLine}" stroke-width="2"/>`);
-  out.push(`<path d="${stepPath((p) => yCount.at(p.count))}" fill="none" stroke="${c.count}" stroke-width="3"/>`);
-  out.push('</g>');
+  const bytesLine = stepPath((p) => s.yBytes.at(p.bytes));
+  return [
+    `<g shape-rendering="crispEdges">`,
+    `<path d="${bytesLine} V${CHART.plot.bottom} H${s.px(points[0]!.t)} Z" fill="${c.bytesFill}" stroke="none"/>`,
+    `<path d="${bytesLine}" fill="none" stroke="${c.bytesLine}" stroke-width="2"/>`,
+    `<path d="${stepPath((p) => s.yCount.at(p.count))}" fill="none" stroke="${c.count}" stroke-width="3"/>`,
+    '</g>',
+  ];
+}
 
-  // Unlinks, as a rug above the plot.
-  out.push(`<text x="${left - 10}" y="${CHART.rug.bottom - 3}" font-size="12" text-anchor="end">unlinks</text>`);
-  out.push(`<g shape-rendering="crispEdges" stroke-width="2">`);
+/** Unlinks, as a rug above the plot. */
+function unlinkRug(series: DeletedSeries, s: Scales): string[] {
+  const c = CHART_COLORS;
+  const out = [`<text x="${CHART.plot.left - 10}" y="${CHART.rug.bottom - 3}" font-size="12" text-anchor="end">unlinks</text>`, `<g shape-rendering="crispEdges" stroke-width="2">`];
   for (const mark of series.unlinks) {
-    const mx = px(mark.t);
+    const mx = s.px(mark.t);
     out.push(`<line x1="${mx}" y1="${CHART.rug.top}" x2="${mx}" y2="${CHART.rug.bottom}" stroke="${mark.benign ? c.benign : c.unlink}"><title>${xml(mark.id)}</title></line>`);
   }
   out.push('</g>');
+  return out;
+}
 
-  // Axes last, over the series' baseline.
-  out.push(`<g shape-rendering="crispEdges" stroke="${c.axis}" stroke-width="2">`);
+/** The frame and the time axis, drawn last, over the series' baseline. */
+function axes(s: Scales): string[] {
+  const { left, right, top, bottom } = CHART.plot;
+  const out: string[] = [];
+  out.push(`<g shape-rendering="crispEdges" stroke="${CHART_COLORS.axis}" stroke-width="2">`);
   out.push(`<line x1="${left}" y1="${bottom}" x2="${right}" y2="${bottom}"/>`);
   out.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${bottom}"/>`);
   out.push(`<line x1="${right}" y1="${top}" x2="${right}" y2="${bottom}"/>`);
-  const time = TIME_UNITS.find((unit) => duration < unit.below)!;
-  const timeStep = niceStep(Math.max(duration * time.per, 1e-9), 8);
-  const timeTicks = ticks(duration * time.per, timeStep);
+  const time = TIME_UNITS.find((unit) => s.duration < unit.below)!;
+  const timeStep = niceStep(Math.max(s.duration * time.per, 1e-9), 8);
+  const timeTicks = ticks(s.duration * time.per, timeStep);
   for (const value of timeTicks) {
-    const tx = px(first + value / time.per);
+    const tx = s.px(s.first + value / time.per);
     out.push(`<line x1="${tx}" y1="${bottom}" x2="${tx}" y2="${bottom + 6}"/>`);
   }
   out.push('</g>');
   const timeDecimals = decimalsOf(timeStep);
   out.push('<g font-size="12" text-anchor="middle">');
-  for (const value of timeTicks) out.push(`<text x="${px(first + value / time.per)}" y="${bottom + 20}">${value.toFixed(timeDecimals)}</text>`);
+  for (const value of timeTicks) out.push(`<text x="${s.px(s.first + value / time.per)}" y="${bottom + 20}">${value.toFixed(timeDecimals)}</text>`);
   out.push('</g>');
-  out.push(`<text x="${(left + right) / 2}" y="${bottom + 42}" text-anchor="middle">${xml(`${time.unit} since the first traced call${clockOrigin(first)}`)}</text>`);
-
-  out.push(...legend(series));
+  out.push(`<text x="${(left + right) / 2}" y="${bottom + 42}" text-anchor="middle">${xml(`${time.unit} since the first traced call${clockOrigin(s.first)}`)}</text>`);
   return out;
 }
 

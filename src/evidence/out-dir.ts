@@ -41,50 +41,69 @@ export async function createEvidenceDir(out: string): Promise<EvidenceDir> {
   const parent = await open(parentPath, DIRECTORY).catch((error: unknown) => {
     throw new UsageError(`cannot open ${parentPath}, the directory that would hold ${out} (it must exist: report creates only the last component): ${systemError(error)}`);
   });
-  let dir: FileHandle | null = null;
-  let created = false;
+  let opened: { dir: FileHandle; created: boolean };
   try {
-    const at = through(parent, base);
-    let seen: { dev: number; ino: number } | null = null;
-    try {
-      await mkdir(at, { mode: 0o700 });
-      created = true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new UsageError(`cannot create ${out}: ${systemError(error)}`);
-      const info = await lstat(at).catch(() => null);
-      if (info?.isSymbolicLink() === true) throw new UsageError(`${out} is a symbolic link; give a new path (report creates the directory itself)`);
-      if (info === null || !info.isDirectory()) throw new UsageError(`${out} exists and is not a directory; give a new path (report creates the directory itself)`);
-      seen = { dev: info.dev, ino: info.ino };
-    }
-    dir = await open(at, DIRECTORY | constants.O_NOFOLLOW).catch((error: unknown) => {
-      throw new UsageError(`cannot open ${out}: ${systemError(error)}`);
-    });
-    const info = await dir.stat();
-    // Still the directory that was made or checked: a swap in between lands elsewhere and is caught here.
-    if (created) {
-      const up = await stat(through(dir, '..'));
-      const parentInfo = await parent.stat();
-      if (up.dev !== parentInfo.dev || up.ino !== parentInfo.ino) throw new UsageError(`${out} was replaced while it was being created; nothing was written`);
-    } else if (seen !== null && (info.dev !== seen.dev || info.ino !== seen.ino)) {
-      throw new UsageError(`${out} was replaced while it was being checked; nothing was written`);
-    }
-    const uid = process.geteuid?.() ?? info.uid;
-    if (info.uid !== uid) throw new UsageError(`${out} exists and belongs to uid ${info.uid}, not to this user (uid ${uid}); give a new path (report creates the directory itself)`);
-    if ((info.mode & 0o022) !== 0) throw new UsageError(`${out} exists and others may write to it (mode ${(info.mode & 0o777).toString(8)}); give a new path (report creates the directory itself)`);
-    const entries = await readdir(through(dir, ''));
-    if (entries.length > 0) {
-      const shown = entries.slice(0, 3).join(' ');
-      throw new UsageError(`${out} is not empty (${shown}${entries.length > 3 ? ' …' : ''}); give a new path (report creates the directory itself)`);
-    }
+    opened = await openNewOrEmpty(parent, base, out);
   } catch (error) {
-    await dir?.close().catch(() => undefined);
+    // The refusal is the error to report; the parent is only let go of.
     await parent.close().catch(() => undefined);
     throw error;
   }
-  const handle = dir;
+  return evidenceDir(resolve(trimmed), out, parent, base, opened.dir, opened.created);
+}
+
+/** DIR made with mode 0700 under `parent`, or DIR as it is when it is an empty directory of ours that no one else can write to. */
+async function openNewOrEmpty(parent: FileHandle, base: string, out: string): Promise<{ dir: FileHandle; created: boolean }> {
+  const at = through(parent, base);
+  let seen: { dev: number; ino: number } | null = null;
+  let created = false;
+  try {
+    await mkdir(at, { mode: 0o700 });
+    created = true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new UsageError(`cannot create ${out}: ${systemError(error)}`);
+    // Gone again between mkdir and lstat: said below as "not a directory".
+    const info = await lstat(at).catch(() => null);
+    if (info?.isSymbolicLink() === true) throw new UsageError(`${out} is a symbolic link; give a new path (report creates the directory itself)`);
+    if (info === null || !info.isDirectory()) throw new UsageError(`${out} exists and is not a directory; give a new path (report creates the directory itself)`);
+    seen = { dev: info.dev, ino: info.ino };
+  }
+  const dir = await open(at, DIRECTORY | constants.O_NOFOLLOW).catch((error: unknown) => {
+    throw new UsageError(`cannot open ${out}: ${systemError(error)}`);
+  });
+  try {
+    await checkOpened(dir, parent, out, created ? 'created' : seen);
+  } catch (error) {
+    await dir.close().catch(() => undefined);
+    throw error;
+  }
+  return { dir, created };
+}
+
+/** Still the directory that was made or checked (a swap in between lands elsewhere and is caught here), ours, private, empty. */
+async function checkOpened(dir: FileHandle, parent: FileHandle, out: string, made: 'created' | { dev: number; ino: number } | null): Promise<void> {
+  const info = await dir.stat();
+  if (made === 'created') {
+    const up = await stat(through(dir, '..'));
+    const parentInfo = await parent.stat();
+    if (up.dev !== parentInfo.dev || up.ino !== parentInfo.ino) throw new UsageError(`${out} was replaced while it was being created; nothing was written`);
+  } else if (made !== null && (info.dev !== made.dev || info.ino !== made.ino)) {
+    throw new UsageError(`${out} was replaced while it was being checked; nothing was written`);
+  }
+  const uid = process.geteuid?.() ?? info.uid;
+  if (info.uid !== uid) throw new UsageError(`${out} exists and belongs to uid ${info.uid}, not to this user (uid ${uid}); give a new path (report creates the directory itself)`);
+  if ((info.mode & 0o022) !== 0) throw new UsageError(`${out} exists and others may write to it (mode ${(info.mode & 0o777).toString(8)}); give a new path (report creates the directory itself)`);
+  const entries = await readdir(through(dir, ''));
+  if (entries.length > 0) {
+    const shown = entries.slice(0, 3).join(' ');
+    throw new UsageError(`${out} is not empty (${shown}${entries.length > 3 ? ' …' : ''}); give a new path (report creates the directory itself)`);
+  }
+}
+
+function evidenceDir(path: string, out: string, parent: FileHandle, base: string, handle: FileHandle, created: boolean): EvidenceDir {
   let written = 0;
   return {
-    path: resolve(trimmed),
+    path,
     async write(name, content) {
       if (name.includes('/') || name === '' || name === '.' || name === '..') throw new Error(`not a file name: ${name}`);
       let file: FileHandle;
@@ -104,9 +123,11 @@ export async function createEvidenceDir(out: string): Promise<EvidenceDir> {
     },
     async discard() {
       if (!created || written > 0) return;
+      // Best effort: an empty directory left behind is harmless, and the run's own error is what to report.
       await rmdir(through(parent, base)).catch(() => undefined);
     },
     async close() {
+      // Read-only directory handles: closing them cannot lose data.
       await handle.close().catch(() => undefined);
       await parent.close().catch(() => undefined);
     },
