@@ -1,7 +1,7 @@
 // Splitting a complete strace call body into arguments and a return value,
 // and reading the argument values this tool needs (fds with their -y
 // annotations, strings, numbers, flag sets). Pure.
-import { decodeCString } from './strace-line.js';
+import { decodeCString } from './c-string.js';
 
 export interface SplitCall {
   args: string[];

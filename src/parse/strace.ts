@@ -4,7 +4,8 @@
 // -r clocks, and decodes the calls the engine follows.
 import type { Diagnostic, EventBase, TraceEvent } from './events.js';
 import { cloneFlagsAtEntry, decodeCall, EFFECTIVE_AT_ENTRY, FOLLOWED_SYSCALLS } from './strace-decode.js';
-import { parseStraceLine, type CallRecord, type LinePrefix } from './strace-line.js';
+import { copyString, FOLLOWED_SHAPES, hasResult, isNameChar, MESSAGE_SPLICE, stderrPid } from './strace-scan.js';
+import { parseStraceLine, type CallRecord, type ContinuationRecord, type ExitRecord, type LinePrefix, type StraceRecord } from './strace-line.js';
 
 export type ParseOutput =
   | { type: 'event'; event: TraceEvent }
@@ -46,43 +47,6 @@ interface PendingCall {
   /** close/munmap were already applied at entry. */
   applied: boolean;
 }
-
-function isNameChar(code: number): boolean {
-  return (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || code === 95 || (code >= 65 && code <= 90);
-}
-
-/** Length × 128 + first character code of every followed syscall name. */
-const FOLLOWED_SHAPES: ReadonlySet<number> = new Set([...FOLLOWED_SYSCALLS].map((name) => name.length * 128 + name.charCodeAt(0)));
-
-/** The pid of a "[pid  1234] …" line, or null. */
-function stderrPid(line: string): number | null {
-  let i = 5;
-  while (line.charCodeAt(i) === 32) i++;
-  let value = 0;
-  const start = i;
-  for (let c = line.charCodeAt(i); c >= 48 && c <= 57; c = line.charCodeAt(++i)) value = value * 10 + (c - 48);
-  return i > start ? value : null;
-}
-
-/** A flat copy of a string: V8 keeps a sliced string's parent alive otherwise. */
-function copyString(text: string): string {
-  return (' ' + text).slice(1);
-}
-
-/**
- * "…, O_RDONLY) = 3", "close(3)      = 0", ") = 0": a call's result after its
- * argument list. `from` is where the arguments start.
- */
-function hasResult(text: string, from: number): boolean {
-  for (let eq = text.indexOf(' = ', from); eq >= 0; eq = text.indexOf(' = ', eq + 3)) {
-    let k = eq;
-    while (k > from && text.charCodeAt(k - 1) === 32) k--;
-    if (text.charCodeAt(k - 1) === 41 /* ) */) return true;
-  }
-  return false;
-}
-
-const MESSAGE_SPLICE = /strace: Process \d+ (?:attached|detached)(?: with \d+ threads)?$/;
 
 export class StraceReader {
   readonly shape: StraceShape = {
@@ -146,6 +110,11 @@ export class StraceReader {
       record.seconds = this.relativeClock;
       record.time = `+${this.relativeClock.toFixed(6)}`;
     }
+    this.read(record, firstLine, lineNo, line, out);
+  }
+
+  /** One record, by its kind (its pid and clock already noted). */
+  private read(record: StraceRecord, firstLine: number, lineNo: number, line: string, out: ParseOutput[]): void {
     switch (record.type) {
       case 'skip':
         if (line.length > 0) this.shape.traceLines++; // a -k stack frame
@@ -158,47 +127,55 @@ export class StraceReader {
       case 'bad':
         out.push(this.diagnostic(firstLine, line, record.reason));
         return;
-      case 'continuation': {
-        if (hasResult(line, 0)) this.shape.traceLines++;
-        if (this.lastUnfinishedIgnored) return;
-        const tid = this.lastUnfinishedTid;
-        const pending = tid === null ? undefined : this.pending.get(tid);
-        if (tid === null || pending === undefined) {
-          out.push(this.diagnostic(lineNo, line, 'continuation line with no call to continue'));
-          return;
-        }
-        this.pending.delete(tid);
-        this.finish(pending, tid, pending.head + record.body, lineNo, line, out);
+      case 'continuation':
+        this.continuation(record, lineNo, line, out);
         return;
-      }
       case 'signal':
         this.shape.traceLines++;
         return;
-      case 'exit': {
-        this.shape.traceLines++;
-        const tid = record.tid ?? this.defaultTid;
-        const base = this.base(record, firstLine, line);
-        if (record.supersededBy !== undefined) {
-          // A non-leader thread exec'd: its pending execve resumes under the leader's tid.
-          const moved = this.pending.get(record.supersededBy);
-          this.pending.delete(tid);
-          if (moved !== undefined) {
-            this.pending.delete(record.supersededBy);
-            this.pending.set(tid, moved);
-          }
-          // With -ff the execve started in the other thread's file: its resume here has no start.
-          this.supersededFrom.set(tid, record.supersededBy);
-          return;
-        }
-        // A thread that dies inside a call leaves it pending forever.
-        this.pending.delete(tid);
-        out.push({ type: 'event', event: { ...base, kind: 'thread-exit', how: record.how } });
+      case 'exit':
+        this.exit(record, firstLine, line, out);
         return;
-      }
       case 'call':
         this.call(record, firstLine, line, out);
         return;
     }
+  }
+
+  /** A bare ") = 0" (strace -z): the end of the last call left unfinished. */
+  private continuation(record: ContinuationRecord, lineNo: number, line: string, out: ParseOutput[]): void {
+    if (hasResult(line, 0)) this.shape.traceLines++;
+    if (this.lastUnfinishedIgnored) return;
+    const tid = this.lastUnfinishedTid;
+    const pending = tid === null ? undefined : this.pending.get(tid);
+    if (tid === null || pending === undefined) {
+      out.push(this.diagnostic(lineNo, line, 'continuation line with no call to continue'));
+      return;
+    }
+    this.pending.delete(tid);
+    this.finish(pending, tid, pending.head + record.body, lineNo, line, out);
+  }
+
+  /** `+++ exited with 0 +++`, `+++ superseded by execve in pid N +++`. */
+  private exit(record: ExitRecord, firstLine: number, line: string, out: ParseOutput[]): void {
+    this.shape.traceLines++;
+    const tid = record.tid ?? this.defaultTid;
+    const base = this.base(record, firstLine, line);
+    if (record.supersededBy !== undefined) {
+      // A non-leader thread exec'd: its pending execve resumes under the leader's tid.
+      const moved = this.pending.get(record.supersededBy);
+      this.pending.delete(tid);
+      if (moved !== undefined) {
+        this.pending.delete(record.supersededBy);
+        this.pending.set(tid, moved);
+      }
+      // With -ff the execve started in the other thread's file: its resume here has no start.
+      this.supersededFrom.set(tid, record.supersededBy);
+      return;
+    }
+    // A thread that dies inside a call leaves it pending forever.
+    this.pending.delete(tid);
+    out.push({ type: 'event', event: { ...base, kind: 'thread-exit', how: record.how } });
   }
 
   /**

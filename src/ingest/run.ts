@@ -1,0 +1,278 @@
+// One analysis run: the lines of each input through its parser into the
+// engine, with the counts, samples and warnings a report needs.
+import type { Engine, EngineChange } from '../engine/engine.js';
+import type { Diagnostic, TraceEvent } from '../parse/events.js';
+import { StraceReader, type ParseOutput } from '../parse/strace.js';
+import { parseStraceLine } from '../parse/strace-line.js';
+import { NotATraceError } from '../errors.js';
+import { fileLineCursor, MAX_LINE_CHARS, type CursorLine, type LineSource } from './lines.js';
+import type { Bundle } from './bundle.js';
+import {
+  CAPTURE_ADVICE, createLineParser, describeNonTrace, detectFormat, HEAD_LINES, isNotATrace,
+  type InputCounts, type LineParser,
+} from './formats.js';
+import type { Analysis, AnalyzeOptions, InputInfo } from './analyze.js';
+import { FfMembers, type FfSet } from './ff-set.js';
+import { TraceIds } from './trace-ids.js';
+
+export const MAX_SAMPLES = 20;
+const MAX_SAMPLE_TEXT = 400;
+
+export class Run {
+  lines = 0;
+  unparsed = 0;
+  lost = 0;
+  /** Events applied, all inputs together. */
+  events = 0;
+  /** Only kept when `--pid` asks about one process. */
+  private readonly ids: TraceIds | null;
+  readonly samples: Diagnostic[] = [];
+  readonly inputs: InputInfo[] = [];
+  readonly warnings: string[] = [];
+  readonly emptyInputs: string[] = [];
+  private readonly out: ParseOutput[] = [];
+  /** While an -ff set (or one file of it) is read: the members its clones name. */
+  private ffMembers: FfMembers | null = null;
+
+  constructor(
+    readonly engine: Engine,
+    readonly options: AnalyzeOptions,
+  ) {
+    this.ids = options.pid === undefined ? null : new TraceIds();
+  }
+
+  followFfSet(set: FfSet | undefined): void {
+    this.ffMembers = set === undefined ? null : new FfMembers(set);
+  }
+
+  /** After an -ff set: a member its clones name but whose file was not read is said. */
+  async checkFfSet(): Promise<void> {
+    if (this.ffMembers === null) return;
+    this.warnings.push(...(await this.ffMembers.warnings()));
+    this.ffMembers = null;
+  }
+
+  seed(bundle: Bundle): void {
+    for (const [pid, mappings] of bundle.seeds) this.report(this.engine.seedMappings(pid, mappings));
+    this.warnings.push(...bundle.warnings);
+  }
+
+  /** @param judge reject the input (NotATraceError) when it was not a trace at all */
+  async readStream(source: LineSource, defaultTid: number, judge = true): Promise<void> {
+    let parser: LineParser | null = null;
+    let pendingFirst: { text: string; lineNo: number }[] = [];
+    const progressMask = source.size === null ? 0x3f : 0xfff;
+    const eventsBefore = this.events;
+    let contentLines = 0;
+    const head: string[] = [];
+    const feed = (text: string, lineNo: number) => {
+      this.lines++;
+      if (text.length > 1 || (text.length === 1 && text !== '\r')) {
+        contentLines++;
+        if (head.length < HEAD_LINES) head.push(text.length > 300 ? text.slice(0, 300) : copyString(text));
+      }
+      if (parser === null) {
+        // The format is decided by the first line with content, never by the file name.
+        if (text.trim().length === 0) {
+          pendingFirst.push({ text, lineNo });
+          return;
+        }
+        parser = createLineParser(detectFormat(text), source.name, defaultTid);
+        for (const early of pendingFirst) parser.push(early.text, early.lineNo, this.out);
+        pendingFirst = [];
+      }
+      parser.push(text, lineNo, this.out);
+      if (this.out.length > 0) this.drain();
+      // Checking the clock every 4096 lines keeps the hot path cheap; a live
+      // trace (no size known) arrives slowly, so look every 64 lines there.
+      if ((lineNo & progressMask) === 0 && this.options.onProgress !== undefined) {
+        const now = Date.now();
+        if (now - this.lastProgress >= 100) {
+          this.lastProgress = now;
+          this.progress(source);
+        }
+      }
+    };
+    const long = (lineNo: number, text: string, length: number) => {
+      this.lines++;
+      contentLines++;
+      if (head.length < HEAD_LINES) head.push(text);
+      this.unreadable(tooLong(source.name, lineNo, text, length));
+    };
+    // A live source that has caught up: the parser may release what it held for later lines.
+    const idle = () => {
+      if (parser === null || parser.idle === undefined) return;
+      parser.idle(this.out, process.hrtime.bigint());
+      if (this.out.length > 0) this.drain();
+    };
+    await source.each(feed, long, idle);
+    const finished = parser as LineParser | null;
+    if (finished !== null) {
+      finished.end(this.out);
+      this.drain();
+      const counts: InputCounts = { format: finished.format, contentLines, traceLines: finished.traceLines(), events: this.events - eventsBefore, head };
+      if (judge && isNotATrace(counts)) throw new NotATraceError(describeNonTrace(counts), CAPTURE_ADVICE, source.name);
+      this.warnings.push(...finished.warnings());
+    } else if (contentLines > 0) {
+      // Nothing but lines too long to read: not a trace either.
+      if (judge) throw new NotATraceError(`${contentLines === 1 ? 'a single line' : `${contentLines} lines`} longer than ${MAX_LINE_CHARS / (1024 * 1024)} MiB (a trace's lines are a few KiB at most)`, CAPTURE_ADVICE, source.name);
+    } else {
+      this.warnings.push(`${source.name}: empty input: no trace lines`);
+      this.emptyInputs.push(source.name);
+    }
+    this.inputs.push({ path: source.name, format: finished?.format ?? 'strace', sha256: source.sha256() });
+    this.progress(source);
+  }
+
+  /**
+   * strace -ff writes one file per thread (trace.<tid>), without pid prefixes.
+   * Merge them by timestamp into one ordered stream.
+   */
+  async readFfSet(files: { path: string; tid: number }[]): Promise<void> {
+    const cursors = files.map((file) => ({ path: file.path, lines: fileLineCursor(file.path), reader: new StraceReader(file.path, file.tid), lineNo: 0, head: null as CursorLine | null, time: 0 }));
+    const advance = async (cursor: (typeof cursors)[number]): Promise<void> => {
+      cursor.head = await cursor.lines.next();
+      // A line without a timestamp (a continuation, one too long to read) goes with the line before it.
+      cursor.time = cursor.head === null ? Infinity : typeof cursor.head === 'string' ? lineSeconds(cursor.head) ?? -Infinity : -Infinity;
+    };
+    await Promise.all(cursors.map(advance));
+    const timed = cursors.some((cursor) => Number.isFinite(cursor.time));
+    if (!timed) this.warnings.push('strace -ff files without timestamps (-tt/-ttt): they cannot be merged in order; read one after another');
+    const eventsBefore = this.events;
+    let contentLines = 0;
+    const head: string[] = [];
+    for (;;) {
+      let best: (typeof cursors)[number] | null = null;
+      for (const cursor of cursors) {
+        if (cursor.head === null) continue;
+        if (best === null || (timed && cursor.time < best.time)) best = cursor;
+        if (!timed) break;
+      }
+      if (best === null) break;
+      this.lines++;
+      const line = best.head!;
+      if (typeof line !== 'string') {
+        contentLines++;
+        if (head.length < HEAD_LINES) head.push(line.long.head);
+        this.unreadable(tooLong(best.path, ++best.lineNo, line.long.head, line.long.length));
+        await advance(best);
+        continue;
+      }
+      if (line.length > 1 || (line.length === 1 && line !== '\r')) {
+        contentLines++;
+        if (head.length < HEAD_LINES) head.push(line.length > 300 ? line.slice(0, 300) : copyString(line));
+      }
+      best.reader.push(line, ++best.lineNo, this.out);
+      this.drain();
+      await advance(best);
+    }
+    for (const cursor of cursors) cursor.reader.end(this.out);
+    this.drain();
+    const traceLines = cursors.reduce((sum, cursor) => sum + cursor.reader.shape.traceLines, 0);
+    const counts: InputCounts = { format: 'strace', contentLines, traceLines, events: this.events - eventsBefore, head };
+    if (isNotATrace(counts)) throw new NotATraceError(describeNonTrace(counts), CAPTURE_ADVICE, files[0]!.path);
+    if (contentLines === 0) {
+      this.warnings.push(`${files.map((file) => file.path).join(', ')}: empty input: no trace lines`);
+      this.emptyInputs.push(files[0]!.path);
+    }
+    for (let k = 0; k < files.length; k++) {
+      this.inputs.push({ path: files[k]!.path, format: 'strace', sha256: cursors[k]!.lines.sha256() });
+    }
+    if (cursors.every(({ reader }) => reader.shape.withTime === 0 && reader.shape.withRelative === 0)) {
+      this.warnings.push('no -t/-tt/-ttt: delays cannot be measured');
+    }
+  }
+
+  private drain(): void {
+    for (const output of this.out) {
+      switch (output.type) {
+        case 'event':
+          this.apply(output.event);
+          break;
+        case 'diagnostic':
+          this.unreadable(output.diagnostic);
+          break;
+        case 'attached':
+          this.engine.noteAttached(output.tid);
+          this.ids?.attached(output.tid);
+          break;
+        case 'tid-known':
+          this.report(this.engine.renameTask(output.from, output.tid));
+          this.ids?.rename(output.from, output.tid);
+          break;
+      }
+    }
+    this.out.length = 0;
+  }
+
+  /** A line that could not be read: counted, and the first few kept with their place. */
+  private unreadable(diagnostic: Diagnostic): void {
+    this.unparsed++;
+    if (this.samples.length < MAX_SAMPLES) {
+      const text = diagnostic.text;
+      this.samples.push({ ...diagnostic, text: text.length > MAX_SAMPLE_TEXT ? `${text.slice(0, MAX_SAMPLE_TEXT)}… (${text.length} characters)` : text });
+    }
+  }
+
+  private apply(event: TraceEvent): void {
+    this.events++;
+    this.ids?.note(event);
+    if (this.ffMembers !== null && event.kind === 'clone' && event.childTid > 0) this.ffMembers.created(event.childTid, event.place);
+    if (event.kind === 'lost') this.lost += event.count;
+    this.report(this.engine.apply(event));
+  }
+
+  report(changes: EngineChange[]): void {
+    const onChange = this.options.onChange;
+    if (onChange === undefined) return;
+    for (const change of changes) onChange(change, this.engine);
+  }
+
+  private lastProgress = 0;
+
+  private progress(source: LineSource): void {
+    this.options.onProgress?.({ source: source.name, bytesRead: source.bytesRead(), size: source.size, lines: this.lines, unparsedLines: this.unparsed }, this.engine);
+  }
+
+  /** @param known processes the capture's metadata names */
+  result(bundle: Bundle | null, known: readonly number[]): Analysis {
+    if (this.lost > 0) {
+      this.warnings.push(`${this.lost} events were lost by the tracer: a mapping reported orphaned may have been unmapped by a lost munmap`);
+    }
+    const pid = this.options.pid;
+    const pidNotice = pid === undefined || this.ids === null ? null : this.ids.notice(pid, [...known, ...this.engine.findings().map((f) => f.pid)]);
+    if (pidNotice !== null) this.warnings.push(pidNotice);
+    return {
+      engine: this.engine,
+      inputs: this.inputs,
+      lines: this.lines,
+      events: this.engine.stats().events,
+      unparsedLines: this.unparsed,
+      unparsedSamples: this.samples,
+      lostEvents: this.lost,
+      warnings: [...this.warnings, ...this.engine.assumptions()],
+      pidNotice,
+      emptyInputs: this.emptyInputs,
+      bundle,
+    };
+  }
+}
+
+/** A line over MAX_LINE_CHARS, as an unreadable line of its input. */
+function tooLong(file: string, line: number, head: string, length: number): Diagnostic {
+  return {
+    place: { file, line },
+    text: `${head}…`,
+    reason: `line of ${length.toLocaleString('en-US')} characters, longer than the ${MAX_LINE_CHARS / (1024 * 1024)} MiB limit: not read`,
+  };
+}
+
+/** A flat copy of a string: a slice would keep its whole input chunk alive. */
+function copyString(text: string): string {
+  return (' ' + text).slice(1);
+}
+
+function lineSeconds(text: string): number | null {
+  const record = parseStraceLine(text);
+  return 'seconds' in record ? record.seconds : null;
+}

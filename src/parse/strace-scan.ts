@@ -1,0 +1,40 @@
+// Small scans of a raw strace line, shared by the reader's fast path and its
+// full path: no records, no I/O.
+import { FOLLOWED_SYSCALLS } from './strace-decode.js';
+
+export function isNameChar(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || code === 95 || (code >= 65 && code <= 90);
+}
+
+/** Length × 128 + first character code of every followed syscall name. */
+export const FOLLOWED_SHAPES: ReadonlySet<number> = new Set([...FOLLOWED_SYSCALLS].map((name) => name.length * 128 + name.charCodeAt(0)));
+
+/** The pid of a "[pid  1234] …" line, or null. */
+export function stderrPid(line: string): number | null {
+  let i = 5;
+  while (line.charCodeAt(i) === 32) i++;
+  let value = 0;
+  const start = i;
+  for (let c = line.charCodeAt(i); c >= 48 && c <= 57; c = line.charCodeAt(++i)) value = value * 10 + (c - 48);
+  return i > start ? value : null;
+}
+
+/** A flat copy of a string: V8 keeps a sliced string's parent alive otherwise. */
+export function copyString(text: string): string {
+  return (' ' + text).slice(1);
+}
+
+/**
+ * "…, O_RDONLY) = 3", "close(3)      = 0", ") = 0": a call's result after its
+ * argument list. `from` is where the arguments start.
+ */
+export function hasResult(text: string, from: number): boolean {
+  for (let eq = text.indexOf(' = ', from); eq >= 0; eq = text.indexOf(' = ', eq + 3)) {
+    let k = eq;
+    while (k > from && text.charCodeAt(k - 1) === 32) k--;
+    if (text.charCodeAt(k - 1) === 41 /* ) */) return true;
+  }
+  return false;
+}
+
+export const MESSAGE_SPLICE = /strace: Process \d+ (?:attached|detached)(?: with \d+ threads)?$/;
