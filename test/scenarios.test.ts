@@ -78,19 +78,8 @@ function findingsOf(captured: Captured): Finding[] {
   return (JSON.parse(result.stdout) as { findings: Finding[] }).findings;
 }
 
-/**
- * A bpftrace limit, stated rather than hidden: with tracepoints only, an
- * unlink carries a name and no inode, so a file opened through a symlinked
- * directory and unlinked by its real path cannot be told to be the same file
- * (strace -yy prints the resolved path of every fd, which settles it). The
- * suite checks that exactly this leak is missed, so a fix shows up here.
- */
-const BPFTRACE_CANNOT_SEE = ['symlink-chdir'];
-
-function expectExact(captured: Captured, cannotSee: readonly string[] = []): void {
-  const hidden = captured.truth.leaks.filter((leak) => cannotSee.includes(leak.label));
-  expect(hidden.map((leak) => leak.label), 'the leaks this capture way is known not to see did happen').toEqual([...cannotSee]);
-  const truth = truthTally({ ...captured.truth, leaks: captured.truth.leaks.filter((leak) => !cannotSee.includes(leak.label)) });
+function expectExact(captured: Captured): void {
+  const truth = truthTally(captured.truth);
   const reported = findingTally(findingsOf(captured));
   const missed = surplus(truth, reported);
   const extra = surplus(reported, truth);
@@ -123,10 +112,10 @@ describe('every capture way matches /proc exactly', () => {
   });
 
   it('orphanmap capture -- CMD with bpftrace', async () => {
-    expectExact(await captureLaunched(workspace('cap-bpf'), 'bpftrace'), BPFTRACE_CANNOT_SEE);
+    expectExact(await captureLaunched(workspace('cap-bpf'), 'bpftrace'));
   });
 
   it('orphanmap capture --pid with bpftrace', async () => {
-    expectExact(await captureAttached(workspace('capp-bpf'), 'bpftrace'), BPFTRACE_CANNOT_SEE);
+    expectExact(await captureAttached(workspace('capp-bpf'), 'bpftrace'));
   });
 });

@@ -2,6 +2,10 @@
 // rename moves the name, unlink removes it, and the file is gone when its last
 // name goes. Where the tracer reports an inode (bpftrace, maps snapshots), the
 // inode wins over the name. Names are resolved against the process's cwd.
+// A name can have two spellings: the path the process gave, and the path the
+// kernel resolved when it differs (a symlinked directory, a cwd reached
+// through one; strace -y prints it, orphanmap.bt describes it): either one
+// leads to the file, and removing either removes the name (issue #10).
 import type { ChdirEvent, DirRef, EventBase, Inode, LinkEvent, RenameEvent, UnlinkEvent } from '../parse/events.js';
 import type { Counters } from './counters.js';
 import type { FindingLog } from './finding-log.js';
@@ -14,7 +18,10 @@ const EVIDENCE_HEAD = 8;
 const EVIDENCE_TAIL = 40;
 
 export class FileNode {
+  /** Every name known now, in each of its spellings. */
   readonly names = new Set<string>();
+  /** A name's other spelling, both ways: `/d/link/f` ↔ `/d/real/f`. */
+  readonly otherSpelling = new Map<string, string>();
   /** Every name, in the order the file had them. */
   readonly history: string[] = [];
   inodeKey: string | null = null;
@@ -93,7 +100,28 @@ export class Files {
     if (file === undefined) file = this.newFile(name);
     else if (!file.names.has(name) && !file.gone) this.giveName(file, name);
     if (inode !== undefined && file.inodeKey === null) this.setInode(file, inode);
+    if (resolvedHint !== undefined && !file.gone) this.spellAlso(file, name, resolvedHint);
     return file;
+  }
+
+  /**
+   * `resolved`, the path the kernel resolved for the name `name`, is another
+   * spelling of it. Only when the last components agree: when they differ,
+   * `name` ended in a symlink to the file, and unlinking it would not touch
+   * the file.
+   */
+  private spellAlso(file: FileNode, name: string, resolved: string): void {
+    const real = normalizePath(resolved);
+    if (real === name || !real.startsWith('/') || !name.startsWith('/') || lastComponent(real) !== lastComponent(name)) return;
+    if (file.otherSpelling.get(name) === real) return;
+    const holder = this.byName.get(real);
+    // The kernel says which file has that name now: another one only had it before.
+    if (holder !== undefined && holder !== file) this.dropName(holder, real);
+    this.dropSpelling(file, name);
+    file.names.add(real);
+    this.byName.set(real, file);
+    file.otherSpelling.set(name, real);
+    file.otherSpelling.set(real, name);
   }
 
   /** The file behind an fd opened before the trace: named from the -y hint when there is one. */
@@ -178,7 +206,7 @@ export class Files {
     const moved: [string, FileNode][] = [];
     for (const entry of this.byName) if (entry[0].startsWith(prefix)) moved.push(entry);
     for (const [name, file] of moved) {
-      this.moveName(file, name, to + name.slice(from.length));
+      this.moveName(file, name, to + name.slice(from.length), true);
       file.note(event);
     }
   }
@@ -194,13 +222,13 @@ export class Files {
 
   /** A name goes; when it was the file's last, every live mapping of the file is orphaned. */
   private removeName(file: FileNode, name: string, event: EventBase, nlinkAfter?: number): void {
-    file.names.delete(name);
-    if (this.byName.get(name) === file) this.byName.delete(name);
+    this.dropName(file, name);
     const lastName = nlinkAfter !== undefined ? nlinkAfter === 0 : file.names.size === 0;
     if (!lastName || file.gone) return;
     file.gone = true;
     this.unindexNames(file);
     file.names.clear();
+    file.otherSpelling.clear();
     this.log.unlinked(file, event);
     this.forgetIfUnused(file);
   }
@@ -237,14 +265,45 @@ export class Files {
     this.byName.set(name, file);
   }
 
-  /** The name `from` of a file becomes `to`. */
-  private moveName(file: FileNode, from: string, to: string): void {
+  /** A name and its other spelling go from the file. */
+  private dropName(file: FileNode, name: string): void {
+    const other = file.otherSpelling.get(name);
+    for (const spelling of other === undefined ? [name] : [name, other]) {
+      file.names.delete(spelling);
+      file.otherSpelling.delete(spelling);
+      if (this.byName.get(spelling) === file) this.byName.delete(spelling);
+    }
+  }
+
+  /** The other spelling of `name` no longer names the file (its directory changed); `name` stays. */
+  private dropSpelling(file: FileNode, name: string): void {
+    const other = file.otherSpelling.get(name);
+    if (other === undefined) return;
+    file.otherSpelling.delete(name);
+    file.otherSpelling.delete(other);
+    file.names.delete(other);
+    if (this.byName.get(other) === file) this.byName.delete(other);
+  }
+
+  /**
+   * The name `from` of a file becomes `to`. The rename of a file leaves the
+   * other spelling of `from` naming nothing; the rename of a directory moves
+   * every name under it, and spellings stay paired (`from` may be a symlink
+   * to the directory whose other spelling is still right).
+   */
+  private moveName(file: FileNode, from: string, to: string, keepSpelling = false): void {
     this.byName.delete(from);
-    this.renameIn(file, from, to);
+    this.renameIn(file, from, to, keepSpelling);
     this.byName.set(to, file);
   }
 
-  private renameIn(file: FileNode, from: string, to: string): void {
+  private renameIn(file: FileNode, from: string, to: string, keepSpelling = false): void {
+    const other = file.otherSpelling.get(from);
+    if (other !== undefined && keepSpelling) {
+      file.otherSpelling.delete(from);
+      file.otherSpelling.set(to, other);
+      file.otherSpelling.set(other, to);
+    } else this.dropSpelling(file, from);
     file.names.delete(from);
     file.addName(to);
   }
@@ -303,6 +362,10 @@ function evidenceLines(event: EventBase): EvidenceLine[] {
   const tid = event.tid === 0 ? null : event.tid;
   // Each physical line with its own time: a `<... resumed>` line is found in the trace by the time printed on it.
   return texts.map((text, index) => ({ file: event.place.file, line: numbers[index] ?? event.place.line, text, time: event.lineTimes?.[index] ?? event.time, tid }));
+}
+
+function lastComponent(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
 }
 
 function inodeKey(inode: Inode): string {
