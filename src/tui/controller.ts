@@ -3,7 +3,6 @@
 // key has on the store, the clipboard and the exporter. No React here: the
 // App holds the state and calls these.
 import type { Finding } from '../engine/findings.js';
-import { assertNever } from '../parse/events.js';
 import { CHART_ROWS } from './components/Chart.js';
 import { detailView } from './components/DetailPane.js';
 import { helpGeometry } from './components/HelpScreen.js';
@@ -71,41 +70,27 @@ export function viewEnvOf(current: TuiSnapshot, state: ViewState, size: { rows: 
   };
 }
 
+/** What each effect on the store does; a StoreEffect without an entry does not compile. */
+const STORE_EFFECTS: { readonly [T in StoreEffect['type']]: (store: TuiStore, effect: Extract<StoreEffect, { type: T }>) => void } = {
+  move: (store, effect) => store.move(effect.by, effect.wrap === true),
+  jump: (store, effect) => store.moveTo(effect.to),
+  'set-filter': (store, effect) => store.setFilter(effect.text),
+  'cycle-severity': (store) => store.cycleSeverity(),
+  'cycle-sort': (store) => store.cycleSort(),
+  'reverse-sort': (store) => store.reverseSort(),
+  'toggle-pause': (store) => store.togglePause(),
+  'toggle-follow': (store) => store.setFollow(!store.getSnapshot().follow),
+};
+
+function isStoreEffect(effect: Effect): effect is StoreEffect {
+  return Object.hasOwn(STORE_EFFECTS, effect.type);
+}
+
 /** An effect on the store alone: applied, and true; false for the effects the App handles itself. */
 export function applyStoreEffect(store: TuiStore, effect: Effect): effect is StoreEffect {
-  switch (effect.type) {
-    case 'move':
-      store.move(effect.by, effect.wrap === true);
-      return true;
-    case 'jump':
-      store.moveTo(effect.to);
-      return true;
-    case 'set-filter':
-      store.setFilter(effect.text);
-      return true;
-    case 'cycle-severity':
-      store.cycleSeverity();
-      return true;
-    case 'cycle-sort':
-      store.cycleSort();
-      return true;
-    case 'reverse-sort':
-      store.reverseSort();
-      return true;
-    case 'toggle-pause':
-      store.togglePause();
-      return true;
-    case 'toggle-follow':
-      store.setFollow(!store.getSnapshot().follow);
-      return true;
-    case 'show-path':
-    case 'export':
-    case 'set-export-dir':
-    case 'quit':
-      return false;
-    default:
-      return assertNever(effect);
-  }
+  if (!isStoreEffect(effect)) return false;
+  (STORE_EFFECTS[effect.type] as (store: TuiStore, effect: StoreEffect) => void)(store, effect);
+  return true;
 }
 
 /** `y`: the full path, with its earlier names, said while the finding stays selected. */

@@ -15,6 +15,10 @@ export type Phase = 'reading' | 'done' | 'live' | 'ended';
 export const SORT_KEYS = ['severity', 'age', 'size', 'path', 'pid', 'id'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 
+/** What `s` cycles through. */
+export const SEVERITY_FILTERS = ['all', 'error', 'warning', 'info'] as const;
+export type SeverityFilter = (typeof SEVERITY_FILTERS)[number];
+
 /** What each order means, for the help and the title line. */
 export const SORT_WORDS: Readonly<Record<SortKey, string>> = {
   severity: 'severity, then age (errors first, the longest held first)',
@@ -24,9 +28,6 @@ export const SORT_WORDS: Readonly<Record<SortKey, string>> = {
   pid: 'pid (lowest first)',
   id: 'id (the order they were found)',
 };
-
-export const SEVERITY_FILTERS = ['all', 'error', 'warning', 'info'] as const;
-export type SeverityFilter = (typeof SEVERITY_FILTERS)[number];
 
 export interface Counters {
   lines: number;
