@@ -106,13 +106,13 @@ export class Files {
 
   /**
    * `resolved`, the path the kernel resolved for the name `name`, is another
-   * spelling of it. Only when the last components agree: when they differ,
-   * `name` ended in a symlink to the file, and unlinking it would not touch
-   * the file.
+   * spelling of it. (When `name` ends in a symlink to the file, unlinking it
+   * removes the symlink only, yet is taken for the file's name going, as it
+   * was before the kernel's path was known.)
    */
   private spellAlso(file: FileNode, name: string, resolved: string): void {
     const real = normalizePath(resolved);
-    if (real === name || !real.startsWith('/') || !name.startsWith('/') || lastComponent(real) !== lastComponent(name)) return;
+    if (real === name || !real.startsWith('/') || !name.startsWith('/')) return;
     if (file.otherSpelling.get(name) === real) return;
     const holder = this.byName.get(real);
     // The kernel says which file has that name now: another one only had it before.
@@ -362,10 +362,6 @@ function evidenceLines(event: EventBase): EvidenceLine[] {
   const tid = event.tid === 0 ? null : event.tid;
   // Each physical line with its own time: a `<... resumed>` line is found in the trace by the time printed on it.
   return texts.map((text, index) => ({ file: event.place.file, line: numbers[index] ?? event.place.line, text, time: event.lineTimes?.[index] ?? event.time, tid }));
-}
-
-function lastComponent(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
 }
 
 function inodeKey(inode: Inode): string {

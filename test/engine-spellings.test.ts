@@ -1,0 +1,106 @@
+// Two spellings of one name (issue #10): the path a process gave, through a
+// symlinked directory or a cwd reached through one, and the path the kernel
+// resolved (strace -yy's fd annotation, orphanmap.bt's dir records). An
+// unlink by either must find the file. Captures and truth:
+// test/fixtures/bpftrace/symlink-dir/README.md.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { Engine } from '../src/engine/engine.js';
+import type { Finding } from '../src/engine/findings.js';
+import { BpftraceReader } from '../src/parse/bpftrace.js';
+import { StraceReader } from '../src/parse/strace.js';
+import { readLines, runEngine, trace } from './helpers.js';
+
+const fixture = (name: string): string => readFileSync(fileURLToPath(new URL(`fixtures/bpftrace/symlink-dir/${name}`, import.meta.url)), 'utf8');
+
+function findingsOf(reader: BpftraceReader | StraceReader, text: string): Finding[] {
+  const { out } = readLines(reader, text.endsWith('\n') ? text.slice(0, -1) : text);
+  const engine = new Engine();
+  for (const item of out) if (item.type === 'event') engine.apply(item.event);
+  engine.finish();
+  return [...engine.findings()];
+}
+
+/** Orphaned mappings as "ADDRESS BYTES", the way /proc/PID/maps gives them. */
+function orphans(findings: readonly Finding[]): string[] {
+  return findings.filter((f) => f.kind === 'unlinked-while-mapped').map((f) => `${f.address} ${f.length}`).sort();
+}
+
+describe('a file reached through a symlinked directory', () => {
+  it('bpftrace: every mapping /proc showed as (deleted) is found, whichever spelling unlinked it', () => {
+    // README.md: the (deleted) lines of /proc/self/maps before the unmaps.
+    expect(orphans(findingsOf(new BpftraceReader('trace.bt.txt'), fixture('trace.bt.txt')))).toEqual([
+      '0x7ffbe89d4000 16384', '0x7ffbe89d8000 12288', '0x7ffbe89db000 8192', '0x7ffbe8fb2000 4096',
+    ]);
+  });
+
+  it('bpftrace: a capture without dir records (made before them) finds only the file unlinked by the name it was opened with', () => {
+    const old = fixture('trace.bt.txt').split('\n').filter((line) => !/^\d+ \d+ \d+ \d+ dir /.test(line))
+      .map((line) => line.replace(/ dir=0x[0-9a-f]+/, '')).join('\n');
+    expect(orphans(findingsOf(new BpftraceReader('trace.bt.txt'), old))).toEqual(['0x7ffbe89d4000 16384']);
+  });
+
+  it('strace -yy: every mapping /proc showed as (deleted) is found, the absolute opens through symlinks too', () => {
+    expect(orphans(findingsOf(new StraceReader('trace.strace.txt'), fixture('trace.strace.txt')))).toEqual([
+      '0x7fdfed8c6000 16384', '0x7fdfed8ca000 12288', '0x7fdfed8cd000 8192', '0x7fdfedea4000 4096',
+    ]);
+  });
+
+  it('shows the file by the name the process gave it, and lists the name it was unlinked by', () => {
+    const abs = findingsOf(new BpftraceReader('trace.bt.txt'), fixture('trace.bt.txt')).find((f) => f.address === '0x7ffbe89db000')!;
+    expect(abs.path).toBe('/tmp/omw-symlink/link/abs.map');
+    expect(abs.unlinkedAt?.line).toBe(fixture('trace.bt.txt').split('\n').findIndex((line) => line.includes('unlink sys=unlink ret=0 dfd=-100 flags=0x0 path=/tmp/omw-symlink/real/abs.map')) + 1);
+  });
+});
+
+// Lines in the shape strace -f -ttt -yy prints them (trace-formats.md).
+const OPENED_THROUGH_LINK = trace`
+  7001 1796150310.000001 openat(AT_FDCWD</tmp>, "/d/link/f", O_RDWR|O_CREAT|O_CLOEXEC, 0644) = 3</d/real/f>
+  7001 1796150310.000002 ftruncate(3</d/real/f>, 4096) = 0
+  7001 1796150310.000003 mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_SHARED, 3</d/real/f>, 0) = 0x7f0000001000
+  7001 1796150310.000004 close(3</d/real/f>) = 0
+`;
+
+describe('the two spellings of a name', () => {
+  it('a second name (hard link) keeps the file: only the last name orphans its mapping', () => {
+    const linked = `${OPENED_THROUGH_LINK}
+7001 1796150310.000005 link("/d/real/f", "/d/real/g") = 0
+7001 1796150310.000006 unlink("/d/real/f") = 0`;
+    expect(orphans(runEngine(linked).engine.findings())).toEqual([]);
+    expect(orphans(runEngine(`${linked}\n7001 1796150310.000007 unlink("/d/real/g") = 0`).engine.findings())).toEqual(['0x7f0000001000 4096']);
+  });
+
+  it('a renamed file leaves its other spelling naming nothing: a new file there is another file', () => {
+    const { engine } = runEngine(`${OPENED_THROUGH_LINK}
+7001 1796150310.000005 rename("/d/link/f", "/d/link/f.old") = 0
+7001 1796150310.000006 openat(AT_FDCWD</tmp>, "/d/real/f", O_RDWR|O_CREAT|O_CLOEXEC, 0644) = 3</d/real/f>
+7001 1796150310.000007 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_SHARED, 3</d/real/f>, 0) = 0x7f0000010000
+7001 1796150310.000008 unlink("/d/real/f") = 0`);
+    expect(orphans(engine.findings())).toEqual(['0x7f0000010000 8192']);
+  });
+
+  it('the renamed file is found by its new name', () => {
+    const { engine } = runEngine(`${OPENED_THROUGH_LINK}
+7001 1796150310.000005 rename("/d/link/f", "/d/link/f.old") = 0
+7001 1796150310.000006 unlink("/d/link/f.old") = 0`);
+    expect(orphans(engine.findings())).toEqual(['0x7f0000001000 4096']);
+  });
+
+  it('a renamed directory moves the spelling under it and keeps the pair', () => {
+    const { engine } = runEngine(`${OPENED_THROUGH_LINK}
+7001 1796150310.000005 rename("/d/real", "/d/real.moved") = 0
+7001 1796150310.000006 unlink("/d/real.moved/f") = 0`);
+    expect(orphans(engine.findings())).toEqual(['0x7f0000001000 4096']);
+  });
+
+  it('a name that ends in a symlink to the file: the file is found by its real name', () => {
+    // /d/flink -> /d/real/target (strace -yy names the target).
+    const { engine } = runEngine(trace`
+      7001 1796150310.000001 openat(AT_FDCWD</tmp>, "/d/flink", O_RDWR|O_CLOEXEC) = 3</d/real/target>
+      7001 1796150310.000002 mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_SHARED, 3</d/real/target>, 0) = 0x7f0000001000
+      7001 1796150310.000003 unlink("/d/real/target") = 0
+    `);
+    expect(orphans(engine.findings())).toEqual(['0x7f0000001000 4096']);
+  });
+});
