@@ -279,7 +279,9 @@ describe('scripts/orphanmap.bt', () => {
     const { events, diagnostics, reader } = read(lines.join('\n'), { windowNs: 10n ** 12n });
     expect(diagnostics).toEqual([]);
     expect(reader.shape.version).toBe(1);
-    expect(new Set(events.map((e) => e.kind))).toEqual(new Set(['exec', 'clone', 'open', 'truncate', 'dup', 'mmap', 'close', 'rename', 'munmap', 'unlink', 'thread-exit']));
+    expect(new Set(events.map((e) => e.kind))).toEqual(new Set(['exec', 'clone', 'open', 'truncate', 'dup', 'mmap', 'close', 'rename', 'munmap', 'unlink', 'thread-exit', 'chdir']));
+    // The second example: the open through the symlinked directory gets its real path from the dir records.
+    expect(events.find((e) => e.kind === 'open' && e.path === 'rel.map')).toMatchObject({ resolvedHint: '/tmp/omw-symlink/real/rel.map' });
     // The example's out-of-order CPU 1 mmap is sorted before the CPU 0 exit.
     const mmapAt = events.findIndex((e) => e.kind === 'mmap' && e.tid === 26582);
     const exitAt = events.findIndex((e) => e.kind === 'thread-exit' && e.tid === 26581);
