@@ -3,7 +3,7 @@
 // names its inputs by SHA-256).
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { describeSystemError, InputError, NotATraceError } from '../errors.js';
@@ -129,7 +129,8 @@ class Sniffer {
   /** Throws NotATraceError once the first bytes are binary. */
   see(chunk: Buffer): void {
     if (this.decided) return;
-    const piece = chunk.length > SNIFF_BYTES - this.bytes ? chunk.subarray(0, SNIFF_BYTES - this.bytes) : chunk;
+    // A copy: a file's chunks are read into the same buffers again.
+    const piece = Buffer.from(chunk.subarray(0, Math.min(chunk.length, SNIFF_BYTES - this.bytes)));
     this.pieces.push(piece);
     this.bytes += piece.length;
     if (this.bytes >= SNIFF_BYTES) this.decide();
@@ -218,7 +219,66 @@ export async function fileSource(path: string): Promise<LineSource> {
     throw new InputError(readFailure(error), path, { cause: error });
   });
   if (info.isDirectory()) throw new InputError('is a directory but not a capture bundle (no meta.json)', path);
-  return streamSource(path, () => createReadStream(path, { highWaterMark: 256 * 1024 }), info.isFile() ? info.size : null);
+  const hash: Hash = createHash('sha256');
+  let bytes = 0;
+  let digest: string | null = null;
+  return {
+    name: path,
+    size: info.isFile() ? info.size : null,
+    bytesRead: () => bytes,
+    sha256: () => (digest ??= hash.digest('hex')),
+    async each(onLine, onLongLine = () => undefined) {
+      const sniffer = new Sniffer(path);
+      const splitter = new LineSplitter({ line: onLine, longLine: onLongLine });
+      try {
+        await readAhead(path, (chunk) => {
+          bytes += chunk.length;
+          hash.update(chunk);
+          sniffer.see(chunk);
+          splitter.write(chunk);
+        });
+        sniffer.end();
+        splitter.end();
+      } catch (error) {
+        throw error instanceof InputError ? error : new InputError(readFailure(error), path, { cause: error });
+      }
+    },
+  };
+}
+
+/** Bytes asked of the file at a time. */
+const READ_CHUNK = 256 * 1024;
+
+/**
+ * Reads a file a chunk at a time, the next read already in flight while a
+ * chunk is handled: the file system's thread reads while this one parses
+ * (a stream reads only once its last chunk was handled, and the thread
+ * waits). `onChunk` must be done with its chunk when it returns: the buffer
+ * is read into again.
+ */
+async function readAhead(path: string, onChunk: (chunk: Buffer) => void): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    const buffers = [Buffer.allocUnsafe(READ_CHUNK), Buffer.allocUnsafe(READ_CHUNK)];
+    let turn = 0;
+    let next = handle.read(buffers[0]!, 0, READ_CHUNK, null);
+    for (;;) {
+      const { bytesRead } = await next;
+      if (bytesRead === 0) return;
+      const chunk = buffers[turn]!.subarray(0, bytesRead);
+      turn ^= 1;
+      next = handle.read(buffers[turn]!, 0, READ_CHUNK, null);
+      try {
+        onChunk(chunk);
+      } catch (error) {
+        // The read in flight still owns its buffer: let it land before the handle closes.
+        await next.catch(() => undefined);
+        throw error;
+      }
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 export function stdinSource(): LineSource {
