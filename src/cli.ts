@@ -1,11 +1,8 @@
 #!/usr/bin/env node
 // Commander wiring only. Each command lives in src/commands/ and registers
 // itself; this file is the one place that turns errors into exit codes.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { describeSystemError, EXIT_INTERNAL, EXIT_USAGE, OrphanmapError } from './errors.js';
-import { packageRoot } from './capture/scripts.js';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerDiff } from './commands/diff.js';
 import { registerScan } from './commands/scan.js';
@@ -13,6 +10,7 @@ import { registerCapture } from './commands/capture.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerLive } from './commands/live.js';
 import { registerReport } from './commands/report.js';
+import { packageVersion } from './commands/version.js';
 
 /** ORPHANMAP_DEBUG=1: every error also shows its stack and its causes. */
 const DEBUG = process.env.ORPHANMAP_DEBUG !== undefined && process.env.ORPHANMAP_DEBUG !== '' && process.env.ORPHANMAP_DEBUG !== '0';
@@ -76,11 +74,4 @@ function debugText(error: unknown): string {
     current = current instanceof Error ? current.cause : undefined;
   }
   return `${parts.join('\n')}\n`;
-}
-
-/** The version in orphanmap's package.json: one place to change it. */
-function packageVersion(): string {
-  const manifest = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown };
-  if (typeof manifest.version !== 'string') throw new Error('package.json has no version');
-  return manifest.version;
 }

@@ -8,6 +8,7 @@ import { commandLine } from '../report/formats.js';
 import { escapeControl } from '../report/sanitize.js';
 import { writeEvidence } from '../evidence/write.js';
 import { redactOption } from './options.js';
+import { packageVersion } from './version.js';
 
 interface ReportFlags {
   out?: string;
@@ -23,7 +24,7 @@ export function registerReport(program: Command): void {
     .addOption(redactOption('the same in every file'))
     .action(async (inputs: string[], flags: ReportFlags) => {
       if (flags.out === undefined) throw new UsageError('report needs --out DIR');
-      const result = await writeEvidence(inputs, { out: flags.out, redact: flags.redact === true, command: commandLine(process.argv.slice(2)) });
+      const result = await writeEvidence(inputs, { out: flags.out, redact: flags.redact === true, command: commandLine(process.argv.slice(2)), version: packageVersion() });
       process.stderr.write(`orphanmap: ${escapeControl(headline(result.report.findings))}\norphanmap: wrote ${result.files.join(', ')}\n`);
       process.stdout.write(`${escapeControl(result.dir)}\n`);
     });

@@ -5,7 +5,6 @@
 // when it is built (with the maps lines and the command beside it, through
 // the same Redaction), and SHA256SUMS is written last: a directory without it
 // is incomplete.
-import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { analyze } from '../ingest/analyze.js';
 import { tally } from '../report/finding-view.js';
@@ -25,6 +24,8 @@ export interface EvidenceOptions {
   redact: boolean;
   /** The command line that made the evidence, for "how to reproduce" and README.txt. */
   command: string;
+  /** orphanmap's version, for environment.json. */
+  version: string;
 }
 
 export interface EvidenceResult {
@@ -52,7 +53,7 @@ export async function writeEvidence(inputs: readonly string[], options: Evidence
         mapsEnd: analysis.bundle?.mapsEnd ?? null,
         redaction: redact,
         command: options.command,
-        version: await orphanmapVersion(),
+        version: options.version,
       });
     } catch (error) {
       await dir.discard();
@@ -117,13 +118,4 @@ export function chartModel(shown: Report, span: TraceSpan | null): ChartModel {
     `still mapped at the end: ${t.stillMappedAtEnd === 0 ? 'none' : `${formatCount(t.stillMappedAtEnd)} (${formatBytes(t.stillMappedAtEndBytes)})`}`,
   ].join(' · ');
   return { title: 'Mappings of deleted files over the trace', subtitle, series, limit };
-}
-
-async function orphanmapVersion(): Promise<string> {
-  try {
-    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
 }
