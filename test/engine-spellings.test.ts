@@ -71,6 +71,14 @@ describe('the two spellings of a name', () => {
     expect(orphans(runEngine(`${linked}\n7001 1796150310.000007 unlink("/d/real/g") = 0`).engine.findings())).toEqual(['0x7f0000001000 4096']);
   });
 
+  it('a third spelling (another symlink to the directory) spells the same name: unlinking one removes all', () => {
+    const { engine } = runEngine(`${OPENED_THROUGH_LINK}
+7001 1796150310.000005 openat(AT_FDCWD</tmp>, "/d/link2/f", O_RDONLY|O_CLOEXEC) = 3</d/real/f>
+7001 1796150310.000006 close(3</d/real/f>) = 0
+7001 1796150310.000007 unlink("/d/link/f") = 0`);
+    expect(orphans(engine.findings())).toEqual(['0x7f0000001000 4096']);
+  });
+
   it('a renamed file leaves its other spelling naming nothing: a new file there is another file', () => {
     const { engine } = runEngine(`${OPENED_THROUGH_LINK}
 7001 1796150310.000005 rename("/d/link/f", "/d/link/f.old") = 0

@@ -20,8 +20,8 @@ const EVIDENCE_TAIL = 40;
 export class FileNode {
   /** Every name known now, in each of its spellings. */
   readonly names = new Set<string>();
-  /** A name's other spelling, both ways: `/d/link/f` ↔ `/d/real/f`. */
-  readonly otherSpelling = new Map<string, string>();
+  /** Each spelling of a name that has several → all of them (`/d/link/f`, `/d/real/f`), one set shared. */
+  readonly spellings = new Map<string, Set<string>>();
   /** Every name, in the order the file had them. */
   readonly history: string[] = [];
   inodeKey: string | null = null;
@@ -113,15 +113,16 @@ export class Files {
   private spellAlso(file: FileNode, name: string, resolved: string): void {
     const real = normalizePath(resolved);
     if (real === name || !real.startsWith('/') || !name.startsWith('/')) return;
-    if (file.otherSpelling.get(name) === real) return;
+    const group = file.spellings.get(name);
+    if (group?.has(real)) return;
     const holder = this.byName.get(real);
     // The kernel says which file has that name now: another one only had it before.
     if (holder !== undefined && holder !== file) this.dropName(holder, real);
-    this.dropSpelling(file, name);
+    // Spellings of one name: another path through a symlink may already spell it.
+    const spelled = new Set([...(group ?? [name]), ...(file.spellings.get(real) ?? [real])]);
+    for (const spelling of spelled) file.spellings.set(spelling, spelled);
     file.names.add(real);
     this.byName.set(real, file);
-    file.otherSpelling.set(name, real);
-    file.otherSpelling.set(real, name);
   }
 
   /** The file behind an fd opened before the trace: named from the -y hint when there is one. */
@@ -228,7 +229,7 @@ export class Files {
     file.gone = true;
     this.unindexNames(file);
     file.names.clear();
-    file.otherSpelling.clear();
+    file.spellings.clear();
     this.log.unlinked(file, event);
     this.forgetIfUnused(file);
   }
@@ -265,24 +266,23 @@ export class Files {
     this.byName.set(name, file);
   }
 
-  /** A name and its other spelling go from the file. */
+  /** A name goes from the file, in every spelling. */
   private dropName(file: FileNode, name: string): void {
-    const other = file.otherSpelling.get(name);
-    for (const spelling of other === undefined ? [name] : [name, other]) {
-      file.names.delete(spelling);
-      file.otherSpelling.delete(spelling);
-      if (this.byName.get(spelling) === file) this.byName.delete(spelling);
-    }
+    for (const spelling of [...(file.spellings.get(name) ?? [name])]) this.dropSpelling(file, spelling, spelling);
   }
 
-  /** The other spelling of `name` no longer names the file (its directory changed); `name` stays. */
-  private dropSpelling(file: FileNode, name: string): void {
-    const other = file.otherSpelling.get(name);
-    if (other === undefined) return;
-    file.otherSpelling.delete(name);
-    file.otherSpelling.delete(other);
-    file.names.delete(other);
-    if (this.byName.get(other) === file) this.byName.delete(other);
+  /** The other spellings of `name` no longer name the file (its directory changed); `name` stays. */
+  private dropOtherSpellings(file: FileNode, name: string): void {
+    for (const spelling of [...(file.spellings.get(name) ?? [])]) if (spelling !== name) this.dropSpelling(file, name, spelling);
+    file.spellings.delete(name);
+  }
+
+  /** `spelling`, one of the spellings of `name`, goes. */
+  private dropSpelling(file: FileNode, name: string, spelling: string): void {
+    file.spellings.get(name)?.delete(spelling);
+    file.spellings.delete(spelling);
+    file.names.delete(spelling);
+    if (this.byName.get(spelling) === file) this.byName.delete(spelling);
   }
 
   /**
@@ -298,12 +298,13 @@ export class Files {
   }
 
   private renameIn(file: FileNode, from: string, to: string, keepSpelling = false): void {
-    const other = file.otherSpelling.get(from);
-    if (other !== undefined && keepSpelling) {
-      file.otherSpelling.delete(from);
-      file.otherSpelling.set(to, other);
-      file.otherSpelling.set(other, to);
-    } else this.dropSpelling(file, from);
+    const spelled = file.spellings.get(from);
+    if (spelled !== undefined && keepSpelling) {
+      spelled.delete(from);
+      spelled.add(to);
+      file.spellings.delete(from);
+      file.spellings.set(to, spelled);
+    } else this.dropOtherSpellings(file, from);
     file.names.delete(from);
     file.addName(to);
   }
