@@ -123,10 +123,11 @@ export class Mappings {
   mremap(space: Space, event: MremapEvent): void {
     const oldEnd = pageEnd(event.oldAddress, event.oldLength);
     const newEnd = pageEnd(event.newAddress, event.newLength);
-    const moved = space.pieces.find((piece) => piece.start < oldEnd && piece.end > event.oldAddress)?.record;
+    const moved = space.firstOverlapping(event.oldAddress, oldEnd)?.record;
     const touched: MappingState[] = [];
-    if ((event.flags & MREMAP_DONTUNMAP) === 0) touched.push(...space.removeRange(event.oldAddress, oldEnd));
-    touched.push(...space.removeRange(event.newAddress, newEnd));
+    // Not push(...): a range can hold more pieces than a call takes arguments.
+    if ((event.flags & MREMAP_DONTUNMAP) === 0) for (const mapping of space.removeRange(event.oldAddress, oldEnd)) touched.push(mapping);
+    for (const mapping of space.removeRange(event.newAddress, newEnd)) touched.push(mapping);
     if (moved !== undefined) {
       // Same mapping, new place: its findings follow it.
       if (moved.address === event.oldAddress && moved.pieces === 0) {
@@ -161,7 +162,7 @@ export class Mappings {
   fork(parent: Space, childTgid: number, parentTgid: number): Space {
     const space = this.newSpace(childTgid);
     const copies = new Map<MappingState, MappingState>();
-    for (const piece of parent.pieces) {
+    for (const piece of parent.pieces()) {
       const source = piece.record;
       const known = copies.get(source);
       if (known !== undefined) {
@@ -260,7 +261,7 @@ export function measure(spaces: Iterable<Space>): MappingStats {
   let deletedBytes = 0;
   for (const space of spaces) {
     liveMappings += space.liveCount;
-    for (const piece of space.pieces) {
+    for (const piece of space.pieces()) {
       if (!piece.record.file.gone) continue;
       deletedMappings++;
       deletedBytes += piece.end - piece.start;
