@@ -5,7 +5,8 @@
 // USAGE
 //   node bench/measure.mjs split2 FILE     bare line count: createReadStream → split2
 //   node bench/measure.mjs analyze FILE    dist/ingest/analyze.js in-process (run with --expose-gc
-//                                          to also sample the live heap at each quarter of the input)
+//                                          to also sample the live heap at each quarter of the input;
+//                                          ORPHANMAP_DIST=DIR measures another build's dist/)
 import { createReadStream, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -37,7 +38,8 @@ function countLines() {
 }
 
 async function analyzeFile() {
-  const { analyze } = await import(pathToFileURL(join(HERE, '..', 'dist', 'ingest', 'analyze.js')).href);
+  const dist = process.env.ORPHANMAP_DIST ?? join(HERE, '..', 'dist');
+  const { analyze } = await import(pathToFileURL(join(dist, 'ingest', 'analyze.js')).href);
   const gc = globalThis.gc;
   /** RSS and, with --expose-gc, the heap still live after a full collection: the state kept. */
   const samples = [];
