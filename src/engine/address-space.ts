@@ -33,6 +33,12 @@ export class AddressSpace<Mapping extends Pieced> {
   /** Sorted by start, never overlapping; each chunk non-empty and at most twice chunkSize long. */
   private readonly chunks: Piece<Mapping>[][] = [];
   private count = 0;
+  /**
+   * Where each mapping was ever inserted, lowest start to highest end: its
+   * pieces lie there, since a split only cuts a piece. piecesOf looks there
+   * alone, not through the whole space, once per finding decided.
+   */
+  private readonly spans = new WeakMap<Mapping, { low: number; high: number }>();
   /** Tasks using this space; it is released when the last one exits or execs. */
   users = 0;
 
@@ -81,6 +87,12 @@ export class AddressSpace<Mapping extends Pieced> {
   insert(piece: Piece<Mapping>): void {
     piece.record.pieces++;
     this.count++;
+    const span = this.spans.get(piece.record);
+    if (span === undefined) this.spans.set(piece.record, { low: piece.start, high: piece.end });
+    else {
+      span.low = Math.min(span.low, piece.start);
+      span.high = Math.max(span.high, piece.end);
+    }
     let [c, i] = this.firstEndingAfter(piece.start);
     if (c === this.chunks.length) {
       // After every piece: at the end of the last chunk.
@@ -157,11 +169,18 @@ export class AddressSpace<Mapping extends Pieced> {
   /** The live pieces of one mapping, in address order. */
   piecesOf(record: Mapping): Piece<Mapping>[] {
     const found: Piece<Mapping>[] = [];
-    if (record.pieces === 0) return found;
-    for (const piece of this.pieces()) {
-      if (piece.record !== record) continue;
-      found.push(piece);
-      if (found.length === record.pieces) break;
+    const span = this.spans.get(record);
+    if (record.pieces === 0 || span === undefined) return found;
+    let [c, i] = this.firstEndingAfter(span.low);
+    for (; c < this.chunks.length; c++, i = 0) {
+      const chunk = this.chunks[c]!;
+      for (; i < chunk.length; i++) {
+        const piece = chunk[i]!;
+        if (piece.start >= span.high) return found;
+        if (piece.record !== record) continue;
+        found.push(piece);
+        if (found.length === record.pieces) return found;
+      }
     }
     return found;
   }
