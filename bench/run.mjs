@@ -281,7 +281,7 @@ function writeResults(rows) {
   const resultsPath = join(HERE, 'results.md');
   const previous = existsSync(resultsPath) ? readFileSync(resultsPath, 'utf8') : '';
   const steps = previous.indexOf('\n## Steps');
-  writeFileSync(resultsPath, steps < 0 ? md : `${md}${previous.slice(steps + 1)}`);
+  writeFileSync(resultsPath, steps < 0 ? md : `${md}\n${previous.slice(steps + 1)}`);
   log(`\nwrote ${relative(ROOT, join(HERE, 'results.md'))}`);
 }
 
