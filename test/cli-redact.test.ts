@@ -6,7 +6,7 @@
 // the code under test. Without --redact every format shows the real path.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
@@ -185,6 +185,33 @@ describe('report --redact', () => {
       const text = unescapeMarkup(readFileSync(join(out, name), 'utf8'));
       for (const secret of SECRETS) expect(text.includes(secret), `"${secret}" in ${name}`).toBe(false);
     }
+  });
+});
+
+describe('report --redact on a bundle whose mapping is still live at the end', () => {
+  it('keeps the finding\'s maps line in maps-end.txt, redacted as report.json\'s mapsLines', () => {
+    // The launched-late-snapshot capture cut before the program's munmap, with
+    // its maps-start.txt (which holds the real `(deleted)` line) as maps-end.txt.
+    const from = join(REPO, 'traces', 'launched-late-snapshot', 'bundle');
+    const bundle = join(scratch, 'still-mapped');
+    mkdirSync(bundle);
+    for (const name of ['meta.json', 'maps-start.txt']) copyFileSync(join(from, name), join(bundle, name));
+    copyFileSync(join(from, 'maps-start.txt'), join(bundle, 'maps-end.txt'));
+    const trace = readFileSync(join(from, 'trace.txt'), 'utf8').split('\n');
+    const munmap = trace.findIndex((line) => line.includes('munmap(0x7f38d5233000,'));
+    expect(munmap).toBeGreaterThan(0);
+    writeFileSync(join(bundle, 'trace.txt'), `${trace.slice(0, munmap).join('\n')}\n`);
+
+    const out = join(scratch, 'still-mapped-evidence');
+    const result = orphanmap(['report', bundle, '--out', out, '--redact']);
+    expect(result.status, result.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { mapsLines: Record<string, string> };
+    const lines = Object.values(report.mapsLines);
+    // /tmp/ls/w/seg.index in the trace: `ls` and `w` hashed, `seg.index` keeps its suffix.
+    expect(lines).toEqual([expect.stringMatching(new RegExp(` /tmp/${h('ls')}/${h('w')}/${h('seg')}\\.index \\(deleted\\)$`))]);
+    const mapsEnd = readFileSync(join(out, 'maps-end.txt'), 'utf8');
+    expect(mapsEnd.split('\n')).toContain(lines[0]);
+    expect(mapsEnd).not.toContain('/tmp/ls/');
   });
 });
 
