@@ -111,4 +111,22 @@ describe('the two spellings of a name', () => {
     `);
     expect(orphans(engine.findings())).toEqual(['0x7f0000001000 4096']);
   });
+
+  it('bpftrace: a spelling gone stale (its directory replaced outside the trace) does not take in the new file there', () => {
+    // Shaped like test/fixtures/bpftrace/symlink-dir/trace.bt.txt. After the first file
+    // is mapped, /d/real is renamed away and made again by another process: the new
+    // /d/real (another dentry, so another id) holds another f (another inode).
+    const text = trace`
+      1000 0 10 10 dir id=0x100 up=0x0 len=1 name=64
+      1001 0 10 10 dir id=0x200 up=0x100 len=4 name=7265616c
+      1002 0 10 10 open sys=openat ret=3 dfd=-100 flags=0x80042 ino=100 dev=27 dir=0x201 path=/d/link/f
+      1003 0 10 10 mmap ret=0x7f0000001000 addr=0x0 len=4096 prot=0x3 flags=0x1 fd=3 off=0x0 ens=1002 mm=0xffff888100000000 ino=100 dev=27 nlink=1
+      1004 0 10 10 close fd=3 ret=0 ens=1003
+      1005 0 10 10 dir id=0x300 up=0x100 len=4 name=7265616c
+      1006 0 10 10 open sys=openat ret=3 dfd=-100 flags=0x80042 ino=200 dev=27 dir=0x301 path=/d/real/f
+      1007 0 10 10 close fd=3 ret=0 ens=1006
+      1008 0 10 10 unlink sys=unlink ret=0 dfd=-100 flags=0x0 path=/d/real/f
+    `;
+    expect(orphans(findingsOf(new BpftraceReader('trace.bt.txt'), text))).toEqual([]);
+  });
 });

@@ -95,13 +95,24 @@ export class Files {
 
   /** The file an open names: by inode when known, else by its name or the path -y printed; a new file otherwise. */
   opened(name: string, inode: Inode | undefined, resolvedHint: string | undefined): FileNode {
-    let file = this.withInode(inode) ?? this.byName.get(name);
-    if (file === undefined && resolvedHint !== undefined && resolvedHint !== name) file = this.byName.get(resolvedHint);
+    let file = this.withInode(inode) ?? this.namedAs(name, inode);
+    if (file === undefined && resolvedHint !== undefined && resolvedHint !== name) file = this.namedAs(resolvedHint, inode);
     if (file === undefined) file = this.newFile(name);
     else if (!file.names.has(name) && !file.gone) this.giveName(file, name);
     if (inode !== undefined && file.inodeKey === null) this.setInode(file, inode);
     if (resolvedHint !== undefined && !file.gone) this.spellAlso(file, name, resolvedHint);
     return file;
+  }
+
+  /**
+   * The file known by `name`, unless the open's inode says it is another one:
+   * the name was given to a new file (by a process outside the trace, or
+   * after a rename the trace did not see), or is a spelling gone stale.
+   */
+  private namedAs(name: string, inode: Inode | undefined): FileNode | undefined {
+    const file = this.byName.get(name);
+    if (file === undefined || inode === undefined || file.inodeKey === null || file.inodeKey === inodeKey(inode)) return file;
+    return undefined;
   }
 
   /**
