@@ -21,11 +21,12 @@ export interface Piece<Mapping extends Pieced> {
 }
 
 /**
- * Pieces per chunk before it is cut in two. An insert or a removal moves at
- * most a chunk's worth of pieces, not the whole space's: mmap hands out
- * addresses top-down, so one sorted array took every insert at its front,
- * and a process that mapped 200k files (a Kafka host allows 262,144) took
- * 104 s; a munmap over 50k pieces, 11 s.
+ * Pieces per chunk: a chunk holds up to twice this many, and a fuller one is
+ * cut in two. An insert or a removal moves at most a chunk's worth of
+ * pieces, not the whole space's: mmap hands out addresses top-down, so one
+ * sorted array took every insert at its front, and a process that mapped
+ * 200k files (a Kafka host allows 262,144) took 104 s; a munmap over 50k
+ * pieces, 11 s.
  */
 const CHUNK = 256;
 

@@ -28,7 +28,7 @@ export interface ProcessHints {
 
 export interface Group {
   tgid: number;
-  tasks: Walked<Task>;
+  tasks: WalkedSet<Task>;
   /** False for threads that existed before the trace (attach): their exit does not end the process. */
   membershipKnown: boolean;
   /** The leader's tid is known to be `tgid`: its exit marker, printed last, ends the group. */
@@ -58,7 +58,7 @@ class GuessedProcess {
 }
 
 /** A set whose walks count a step per member visited; `any` takes one. */
-export class Walked<T> implements Iterable<T> {
+export class WalkedSet<T> implements Iterable<T> {
   private readonly members = new Set<T>();
 
   constructor(private readonly counters: Counters) {}
@@ -142,7 +142,7 @@ export class Tasks {
   private initialGroup: Group | null = null;
   private readonly guessed = new GuessedProcess();
   /** Tasks inside a clone that has not returned yet. */
-  private readonly clonesInFlight: Walked<Task>;
+  private readonly clonesInFlight: WalkedSet<Task>;
   /** The first `strace: Process N attached`: the process the trace is about. */
   private attachedRoot: number | undefined;
   private processCount = 0;
@@ -158,7 +158,7 @@ export class Tasks {
   ) {
     this.byTid = new WalkedMap(counters);
     this.groups = new WalkedMap(counters);
-    this.clonesInFlight = new Walked(counters);
+    this.clonesInFlight = new WalkedSet(counters);
   }
 
   get processes(): number {
@@ -322,7 +322,7 @@ export class Tasks {
   }
 
   private newGroup(tgid: number, membershipKnown: boolean, leaderKnown: boolean): Group {
-    const group: Group = { tgid, tasks: new Walked(this.counters), membershipKnown, leaderKnown, cwd: null };
+    const group: Group = { tgid, tasks: new WalkedSet(this.counters), membershipKnown, leaderKnown, cwd: null };
     this.groups.set(tgid, group);
     this.processCount++;
     return group;
