@@ -295,6 +295,18 @@ def symlink_chdir(d, cp):
     raw_unmap(address, 2 * PAGE)
 
 
+def symlink_absolute(d, cp):
+    """Opened by an absolute path through a symlinked directory; unlinked by its real path."""
+    os.mkdir(f'{d}/real')
+    os.symlink(f'{d}/real', f'{d}/link')
+    fd = new_file(f'{d}/link/abs.map', 3 * PAGE)
+    address = raw_map(fd, 3 * PAGE)
+    os.close(fd)
+    os.unlink(f'{d}/real/abs.map')
+    cp()
+    raw_unmap(address, 3 * PAGE)
+
+
 def map_fixed(d, cp):
     """MAP_FIXED maps one file over the middle of another's mapping."""
     fd_a = new_file(f'{d}/a.map', 4 * PAGE)
@@ -379,7 +391,7 @@ def java(d, cp):
 
 SCENARIOS = [mmap_unlink, close_then_unlink, mremap_grow, rename_deleted_unlink, hard_link, resize_remap,
              at_calls, rename_over, rm_child, fork_inherit, three_threads, sqlite_wal, posix_shm, dir_rename,
-             symlink_chdir, map_fixed, partial_munmap, offsets_and_dup, java]
+             symlink_chdir, symlink_absolute, map_fixed, partial_munmap, offsets_and_dup, java]
 KEEP = []
 WORKERS = None
 JAVA_CLASSES = None
