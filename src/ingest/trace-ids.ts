@@ -55,7 +55,9 @@ export class TraceIds {
     // lower id (a leader's tid is its pid, and it is the first thread), else
     // the lowest thread id.
     const unclaimed = [...this.unclaimed];
-    const lowest = unclaimed.length > 0 ? Math.min(...unclaimed) : undefined;
+    // A loop, not Math.min(...unclaimed): an attach trace can have 100k threads, past the spread's stack.
+    let lowest: number | undefined;
+    for (const tid of unclaimed) if (lowest === undefined || tid < lowest) lowest = tid;
     const root = this.attachedRoot
       ?? unclaimed.find((tid) => processes.has(tid))
       ?? (lowest !== undefined && pid <= lowest ? pid : lowest);

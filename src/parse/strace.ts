@@ -7,6 +7,14 @@ import { cloneFlagsAtEntry, decodeCall, EFFECTIVE_AT_ENTRY, FOLLOWED_SYSCALLS } 
 import { copyString, FOLLOWED_SHAPES, hasResult, isNameChar, MESSAGE_SPLICE, stderrPid } from './strace-scan.js';
 import { parseStraceLine, type CallRecord, type ContinuationRecord, type ExitRecord, type LinePrefix, type StraceRecord } from './strace-line.js';
 
+/**
+ * How many prefixed tids of a stderr trace are kept as candidates for the
+ * process whose lines have no prefix. Prefixes start with its first clone, so
+ * it prints among the first few; a trace of a million short-lived processes
+ * must not keep a million tids for this.
+ */
+const PID_CANDIDATES = 64;
+
 export type ParseOutput =
   | { type: 'event'; event: TraceEvent }
   | { type: 'diagnostic'; diagnostic: Diagnostic }
@@ -221,7 +229,7 @@ export class StraceReader {
       this.unprefixedSeen = true;
       return 0;
     }
-    this.prefixedTids.add(tid);
+    if (this.prefixedTids.size < PID_CANDIDATES) this.prefixedTids.add(tid);
     return tid;
   }
 
@@ -233,7 +241,9 @@ export class StraceReader {
   }
 
   private unprefixedSeen = false;
+  /** The first PID_CANDIDATES prefixed tids, in order: the unprefixed process is among the first. */
   private readonly prefixedTids = new Set<number>();
+  /** Clone children that are, or may yet become, candidates: bounded like them. */
   private readonly cloneChildren = new Set<number>();
 
   private relativeMode = false;
@@ -336,7 +346,8 @@ export class StraceReader {
   private emit(name: string, body: string, base: EventBase, out: ParseOutput[]): TraceEvent | null {
     const decoded = decodeCall(name, body, base);
     if (decoded.ok && decoded.event.kind === 'clone' && decoded.event.childTid > 0) {
-      this.cloneChildren.add(decoded.event.childTid);
+      const child = decoded.event.childTid;
+      if (this.prefixedTids.size < PID_CANDIDATES || this.prefixedTids.has(child)) this.cloneChildren.add(child);
       this.shape.clones++;
     }
     if (decoded.ok) {
