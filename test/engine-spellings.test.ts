@@ -24,33 +24,44 @@ function findingsOf(reader: BpftraceReader | StraceReader, text: string): Findin
 
 /** Orphaned mappings as "ADDRESS BYTES", the way /proc/PID/maps gives them. */
 function orphans(findings: readonly Finding[]): string[] {
-  return findings.filter((f) => f.kind === 'unlinked-while-mapped').map((f) => `${f.address} ${f.length}`).sort();
+  return findings
+    .filter((f) => f.kind === 'unlinked-while-mapped')
+    .map((f) => `${f.address} ${f.length}`)
+    .sort();
 }
 
 describe('a file reached through a symlinked directory', () => {
   it('bpftrace: every mapping /proc showed as (deleted) is found, whichever spelling unlinked it', () => {
     // README.md: the (deleted) lines of /proc/self/maps before the unmaps.
-    expect(orphans(findingsOf(new BpftraceReader('trace.bt.txt'), fixture('trace.bt.txt')))).toEqual([
-      '0x7ffbe89d4000 16384', '0x7ffbe89d8000 12288', '0x7ffbe89db000 8192', '0x7ffbe8fb2000 4096',
-    ]);
+    expect(orphans(findingsOf(new BpftraceReader('trace.bt.txt'), fixture('trace.bt.txt')))).toEqual(['0x7ffbe89d4000 16384', '0x7ffbe89d8000 12288', '0x7ffbe89db000 8192', '0x7ffbe8fb2000 4096']);
   });
 
   it('bpftrace: a capture without dir records (made before them) finds only the file unlinked by the name it was opened with', () => {
-    const old = fixture('trace.bt.txt').split('\n').filter((line) => !/^\d+ \d+ \d+ \d+ dir /.test(line))
-      .map((line) => line.replace(/ dir=0x[0-9a-f]+/, '')).join('\n');
+    const old = fixture('trace.bt.txt')
+      .split('\n')
+      .filter((line) => !/^\d+ \d+ \d+ \d+ dir /.test(line))
+      .map((line) => line.replace(/ dir=0x[0-9a-f]+/, ''))
+      .join('\n');
     expect(orphans(findingsOf(new BpftraceReader('trace.bt.txt'), old))).toEqual(['0x7ffbe89d4000 16384']);
   });
 
   it('strace -yy: every mapping /proc showed as (deleted) is found, the absolute opens through symlinks too', () => {
     expect(orphans(findingsOf(new StraceReader('trace.strace.txt'), fixture('trace.strace.txt')))).toEqual([
-      '0x7fdfed8c6000 16384', '0x7fdfed8ca000 12288', '0x7fdfed8cd000 8192', '0x7fdfedea4000 4096',
+      '0x7fdfed8c6000 16384',
+      '0x7fdfed8ca000 12288',
+      '0x7fdfed8cd000 8192',
+      '0x7fdfedea4000 4096',
     ]);
   });
 
   it('shows the file by the name the process gave it, and lists the name it was unlinked by', () => {
     const abs = findingsOf(new BpftraceReader('trace.bt.txt'), fixture('trace.bt.txt')).find((f) => f.address === '0x7ffbe89db000')!;
     expect(abs.path).toBe('/tmp/omw-symlink/link/abs.map');
-    expect(abs.unlinkedAt?.line).toBe(fixture('trace.bt.txt').split('\n').findIndex((line) => line.includes('unlink sys=unlink ret=0 dfd=-100 flags=0x0 path=/tmp/omw-symlink/real/abs.map')) + 1);
+    expect(abs.unlinkedAt?.line).toBe(
+      fixture('trace.bt.txt')
+        .split('\n')
+        .findIndex((line) => line.includes('unlink sys=unlink ret=0 dfd=-100 flags=0x0 path=/tmp/omw-symlink/real/abs.map')) + 1,
+    );
   });
 });
 

@@ -26,11 +26,11 @@ function read(text: string): { events: TraceEvent[]; reader: BpftraceReader } {
   return { ...readLines(reader, text.endsWith('\n') ? text.slice(0, -1) : text), reader };
 }
 
-
 describe('bpftrace dir records', () => {
   it('reads a directory: its id, its parent, and its name from the hex of its bytes', () => {
     expect(parseBpftraceLine(line('len=4 name=7265616c'), 1, 'x')).toEqual({
-      type: 'dir', dir: { id: 0xe5e58de7dd257b00n, up: 0xe5e58de7d9f41d00n, name: 'real', cut: false },
+      type: 'dir',
+      dir: { id: 0xe5e58de7dd257b00n, up: 0xe5e58de7d9f41d00n, name: 'real', cut: false },
     });
   });
 
@@ -74,14 +74,20 @@ describe('bpftrace dir records', () => {
 describe('the real path of an opened file', () => {
   it('gives each open through a symlink the path the kernel resolved, the one /proc/PID/maps shows', () => {
     const { events, reader } = read(SYMLINK_DIR);
-    const hints = new Map(opens(events).filter((open) => open.path.includes('omw-symlink') || open.path === 'rel.map').map((open) => [open.path, open.resolvedHint]));
+    const hints = new Map(
+      opens(events)
+        .filter((open) => open.path.includes('omw-symlink') || open.path === 'rel.map')
+        .map((open) => [open.path, open.resolvedHint]),
+    );
     // README.md beside the capture: the (deleted) lines of /proc/self/maps.
-    expect(hints).toEqual(new Map([
-      ['rel.map', '/tmp/omw-symlink/real/rel.map'],
-      ['/tmp/omw-symlink/link/abs.map', '/tmp/omw-symlink/real/abs.map'],
-      ['/tmp/omw-symlink/shm/s.map', '/dev/shm/omw-symlink/s.map'],
-      ['/tmp/omw-symlink/link/same.map', '/tmp/omw-symlink/real/same.map'],
-    ]));
+    expect(hints).toEqual(
+      new Map([
+        ['rel.map', '/tmp/omw-symlink/real/rel.map'],
+        ['/tmp/omw-symlink/link/abs.map', '/tmp/omw-symlink/real/abs.map'],
+        ['/tmp/omw-symlink/shm/s.map', '/dev/shm/omw-symlink/s.map'],
+        ['/tmp/omw-symlink/link/same.map', '/tmp/omw-symlink/real/same.map'],
+      ]),
+    );
     expect(reader.warnings()).toEqual([]);
   });
 
@@ -156,4 +162,3 @@ describe('RealDirectories', () => {
     expect(table.realPath('f.map', { id: 0n, nameBytes: 5 })).toBe('/f.map');
   });
 });
-

@@ -75,3 +75,29 @@ export class FieldReader {
     return Number(value);
   }
 }
+
+const SIGNAL_NAMES: Readonly<Record<number, string>> = {
+  1: 'SIGHUP',
+  2: 'SIGINT',
+  3: 'SIGQUIT',
+  4: 'SIGILL',
+  5: 'SIGTRAP',
+  6: 'SIGABRT',
+  7: 'SIGBUS',
+  8: 'SIGFPE',
+  9: 'SIGKILL',
+  10: 'SIGUSR1',
+  11: 'SIGSEGV',
+  12: 'SIGUSR2',
+  13: 'SIGPIPE',
+  14: 'SIGALRM',
+  15: 'SIGTERM',
+};
+
+/** task->exit_code in wait() encoding: 0x300 = exit(3), 0x9 = SIGKILL, | 0x80 = core dumped. */
+export function describeWaitStatus(code: number): string {
+  const signal = code & 0x7f;
+  if (signal === 0) return `exited with ${(code >> 8) & 0xff}`;
+  const name = SIGNAL_NAMES[signal] ?? `signal ${signal}`;
+  return `killed by ${name}${code & 0x80 ? ' (core dumped)' : ''}`;
+}

@@ -19,15 +19,21 @@ export function joinHalf(half: Half, second: SecondRecord): BpftraceRecord {
   const f = new FieldReader(fields);
   const ret = f.int('ret');
   const base: EventBase = {
-    place: half.place, time: half.ns, seconds: Number(half.ns) / 1e9, tid: half.tid, tgid: Number(head[3]),
-    raw: `${half.raw}\n${second.text}`, lines: [...half.lines, ...second.lines],
+    place: half.place,
+    time: half.ns,
+    seconds: Number(half.ns) / 1e9,
+    tid: half.tid,
+    tgid: Number(head[3]),
+    raw: `${half.raw}\n${second.text}`,
+    lines: [...half.lines, ...second.lines],
   };
   const names = {
-    oldDir: dirRef(f.int('olddfd')), oldPath: half.path, newDir: dirRef(f.int('newdfd')), newPath: rest.slice(pathAt + 6),
+    oldDir: dirRef(f.int('olddfd')),
+    oldPath: half.path,
+    newDir: dirRef(f.int('newdfd')),
+    newPath: rest.slice(pathAt + 6),
   };
-  const event: TraceEvent = second.kind === 'rename'
-    ? { ...base, kind: 'rename', ...names, exchange: (f.int('flags') & RENAME_EXCHANGE) !== 0 }
-    : { ...base, kind: 'link', ...names };
+  const event: TraceEvent = second.kind === 'rename' ? { ...base, kind: 'rename', ...names, exchange: (f.int('flags') & RENAME_EXCHANGE) !== 0 } : { ...base, kind: 'link', ...names };
   if (f.missing.length > 0) return bad(`${second.kind}: missing or bad ${f.missing.join(', ')}`);
   if (ret < 0) return { type: 'ignored', reason: `${second.kind} failed (${ret})` };
   return { type: 'event', event, key: BigInt(half.ns), cpu: Number(head[2]) };

@@ -1,6 +1,7 @@
 // Physical lines in, logical lines out: bpftrace prints strings raw, so a
 // newline inside a path splits a record over several lines. Pure.
-import { ATTACHING, EVENT_NAMES, LOST, RECORD_HEAD, type LogicalLine } from './bpftrace-line.js';
+import { EVENT_NAMES, RECORD_HEAD, type LogicalLine } from './bpftrace-line.js';
+import { ATTACHING, LOST } from './bpftrace-markers.js';
 
 /**
  * Rebuilds records split by newlines inside paths. bpftrace prints strings raw,

@@ -2,11 +2,9 @@
 // docs/bpftrace-format.md) -> one record: an event, the first half of a
 // rename/link, a directory description, a marker, an ignored call or a
 // diagnostic. Pure.
-import { ADDRESS_SPACE_END, FieldReader, parseFields } from './bpftrace-fields.js';
-import {
-  AT_REMOVEDIR, CLOSE_RANGE_CLOEXEC, O_CLOEXEC,
-  type Diagnostic, type DirRef, type EventBase, type Inode, type Place, type TraceEvent,
-} from './events.js';
+import { ADDRESS_SPACE_END, describeWaitStatus, FieldReader, parseFields } from './bpftrace-fields.js';
+import { ATTACHING, parseMarkerLine } from './bpftrace-markers.js';
+import { AT_REMOVEDIR, CLOSE_RANGE_CLOEXEC, O_CLOEXEC, type Diagnostic, type DirRef, type EventBase, type Inode, type Place, type TraceEvent } from './events.js';
 
 /** The version this parser reads: the `1` in `orphanmap-bt 1 begin …`. */
 export const BPFTRACE_FORMAT_VERSION = 1;
@@ -22,18 +20,33 @@ export const DIR_NAME_BYTES = 64;
 
 /** Events the script prints, and whether their records end in `path=`. */
 export const EVENT_NAMES: ReadonlyMap<string, boolean> = new Map([
-  ['open', true], ['close', false], ['close_range', false], ['dup', false], ['setfd', false],
-  ['mmap', false], ['munmap', false], ['mremap', false], ['ftruncate', false], ['truncate', true],
-  ['rename.old', true], ['rename', true], ['link.old', true], ['link', true], ['unlink', true],
-  ['chdir', true], ['fchdir', false], ['clone', false], ['exec', true], ['exit', false], ['end', false],
+  ['open', true],
+  ['close', false],
+  ['close_range', false],
+  ['dup', false],
+  ['setfd', false],
+  ['mmap', false],
+  ['munmap', false],
+  ['mremap', false],
+  ['ftruncate', false],
+  ['truncate', true],
+  ['rename.old', true],
+  ['rename', true],
+  ['link.old', true],
+  ['link', true],
+  ['unlink', true],
+  ['chdir', true],
+  ['fchdir', false],
+  ['clone', false],
+  ['exec', true],
+  ['exit', false],
+  ['end', false],
   ['dir', false],
 ]);
 
 // 1498786270073 0 26514 26581 open sys=openat ret=3 …
 // ^ns           ^cpu ^tgid ^tid ^event
 export const RECORD_HEAD = /^(\d+) (\d+) (\d+) (\d+) ([a-z_.]+)(?: |$)/;
-export const ATTACHING = /^Attaching (\d+) probes?\.\.\.$/;
-export const LOST = /^Lost (\d+) events$/;
 
 export type MarkerKind = 'header' | 'attaching' | 'attached' | 'end' | 'blank';
 
@@ -138,7 +151,7 @@ export function parseBpftraceLine(text: string, lineNo: number, file: string, li
   if (text.trim() === '') return { type: 'marker', marker: { kind: 'blank', place } };
 
   const head = RECORD_HEAD.exec(text);
-  if (head === null) return parseOtherLine(text, place, bad);
+  if (head === null) return parseMarkerLine(text, place, bad);
   const [, ns, cpuText, tgidText, tidText, name] = head as unknown as [string, string, string, string, string, string];
   if (!EVENT_NAMES.has(name)) return bad(`unknown event "${name}"`);
   if (name === 'end') return { type: 'marker', marker: { kind: 'end', place, ns } };
@@ -154,14 +167,28 @@ export function parseBpftraceLine(text: string, lineNo: number, file: string, li
 
   const tid = Number(tidText);
   const base: EventBase = {
-    place, time: ns, seconds: Number(ns) / 1e9, tid, tgid: Number(tgidText), raw: text,
+    place,
+    time: ns,
+    seconds: Number(ns) / 1e9,
+    tid,
+    tgid: Number(tgidText),
+    raw: text,
   };
   if (lines !== undefined && lines.length > 1) base.lines = lines;
   const cpu = Number(cpuText);
   const exitKey = BigInt(ns);
   const f = new FieldReader(fields);
   const context: RecordContext = {
-    name, tid, ns, place, lines: lines ?? [lineNo], text, path, base, f, bad,
+    name,
+    tid,
+    ns,
+    place,
+    lines: lines ?? [lineNo],
+    text,
+    path,
+    base,
+    f,
+    bad,
     event: (e, key = exitKey) => (f.missing.length > 0 ? bad(`${name}: missing or bad ${f.missing.join(', ')}`) : { type: 'event', event: e, key, cpu }),
     failed: (ret) => (ret < 0 ? { type: 'ignored', reason: `${name} failed (${ret})` } : null),
   };
@@ -203,8 +230,13 @@ function decodeFileRecord(c: RecordContext): BpftraceRecord | null {
       const ret = f.int('ret');
       const nlink = f.optionalInt('nlink');
       const e = c.event({
-        ...base, kind: 'unlink', dir: dirRef(f.int('dfd')), path: c.path!, removeDir: (f.int('flags') & AT_REMOVEDIR) !== 0,
-        ...inodeOf(f), ...(nlink !== undefined ? { nlinkAfter: nlink } : {}),
+        ...base,
+        kind: 'unlink',
+        dir: dirRef(f.int('dfd')),
+        path: c.path!,
+        removeDir: (f.int('flags') & AT_REMOVEDIR) !== 0,
+        ...inodeOf(f),
+        ...(nlink !== undefined ? { nlinkAfter: nlink } : {}),
       });
       return failedUnlessBad(e, c.failed(ret));
     }
@@ -244,8 +276,15 @@ function decodeMemoryRecord(c: RecordContext): BpftraceRecord | null {
       f.checkRanges = !failedCall;
       const address = f.address('ret', ret);
       const e = c.event({
-        ...base, kind: 'mmap', address, length: f.size('len', address), prot: f.int('prot'), flags: f.int('flags'),
-        fd, offset: f.offset('off'), ...(fd >= 0 ? inodeOf(f) : {}),
+        ...base,
+        kind: 'mmap',
+        address,
+        length: f.size('len', address),
+        prot: f.int('prot'),
+        flags: f.int('flags'),
+        fd,
+        offset: f.offset('off'),
+        ...(fd >= 0 ? inodeOf(f) : {}),
       });
       return failedUnlessBad(e, failedCall ? { type: 'ignored', reason: 'mmap failed' } : null);
     }
@@ -262,8 +301,13 @@ function decodeMemoryRecord(c: RecordContext): BpftraceRecord | null {
       const oldAddress = f.address('addr');
       const newAddress = f.address('ret', ret);
       const e = c.event({
-        ...base, kind: 'mremap', oldAddress, oldLength: f.size('old_len', oldAddress), newLength: f.size('new_len', newAddress),
-        flags: f.int('flags'), newAddress,
+        ...base,
+        kind: 'mremap',
+        oldAddress,
+        oldLength: f.size('old_len', oldAddress),
+        newLength: f.size('new_len', newAddress),
+        flags: f.int('flags'),
+        newAddress,
       });
       return failedUnlessBad(e, failedCall ? { type: 'ignored', reason: 'mremap failed' } : null);
     }
@@ -308,36 +352,6 @@ function decodeDir(c: RecordContext): BpftraceRecord {
   return { type: 'dir', dir: { id, up, name, cut } };
 }
 
-function parseOtherLine(text: string, place: Place, bad: (reason: string) => BpftraceRecord): BpftraceRecord {
-  // orphanmap-bt 1 begin ns=1498737093204 cpu=1 self=26011 root=0
-  if (text.startsWith('orphanmap-bt ')) {
-    const parts = text.split(' ');
-    const version = Number(parts[1]);
-    const fields = parseFields(parts.slice(3).join(' '));
-    if (parts[2] !== 'begin' || !Number.isInteger(version) || fields === null) return bad('unreadable orphanmap-bt header');
-    const marker: Marker = { kind: 'header', place, version };
-    const root = fields.get('root');
-    const self = fields.get('self');
-    const ns = fields.get('ns');
-    if (root !== undefined) marker.root = Number(root);
-    if (self !== undefined) marker.self = Number(self);
-    if (ns !== undefined) marker.ns = ns;
-    return { type: 'marker', marker };
-  }
-  const attaching = ATTACHING.exec(text);
-  if (attaching) return { type: 'marker', marker: { kind: 'attaching', place, probes: Number(attaching[1]) } };
-  if (text === '__BPFTRACE_NOTIFY_PROBES_ATTACHED') return { type: 'marker', marker: { kind: 'attached', place } };
-  const lost = LOST.exec(text);
-  if (lost) {
-    // No CPU, pid or time: the reader places it after everything seen so far.
-    return {
-      type: 'event', key: null, cpu: -1,
-      event: { kind: 'lost', count: Number(lost[1]), place, time: null, seconds: null, tid: 0, raw: text },
-    };
-  }
-  return bad('not an orphanmap.bt record');
-}
-
 function failedUnlessBad(record: BpftraceRecord, failure: BpftraceRecord | null): BpftraceRecord {
   return record.type === 'diagnostic' || failure === null ? record : failure;
 }
@@ -351,17 +365,4 @@ function inodeOf(f: FieldReader): { inode?: Inode } {
   const ino = f.optionalInt('ino');
   const dev = f.optionalInt('dev');
   return ino !== undefined && ino !== 0 && dev !== undefined ? { inode: { dev, ino } } : {};
-}
-
-const SIGNAL_NAMES: Readonly<Record<number, string>> = {
-  1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE',
-  9: 'SIGKILL', 10: 'SIGUSR1', 11: 'SIGSEGV', 12: 'SIGUSR2', 13: 'SIGPIPE', 14: 'SIGALRM', 15: 'SIGTERM',
-};
-
-/** task->exit_code in wait() encoding: 0x300 = exit(3), 0x9 = SIGKILL, | 0x80 = core dumped. */
-export function describeWaitStatus(code: number): string {
-  const signal = code & 0x7f;
-  if (signal === 0) return `exited with ${(code >> 8) & 0xff}`;
-  const name = SIGNAL_NAMES[signal] ?? `signal ${signal}`;
-  return `killed by ${name}${code & 0x80 ? ' (core dumped)' : ''}`;
 }

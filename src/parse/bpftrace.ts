@@ -1,7 +1,8 @@
 // Reader for the output of scripts/orphanmap.bt (line format version 1,
 // docs/bpftrace-format.md; the script's header says the same in brief). Pure: no I/O.
 //
-//   bpftrace-line.ts     parseBpftraceLine: one logical line -> one record
+//   bpftrace-line.ts     parseBpftraceLine: one logical line -> one record (bpftrace-fields.ts reads
+//                        its key=value fields, bpftrace-markers.ts the lines that are not records)
 //   bpftrace-joiner.ts   ContinuationJoiner: physical lines -> logical lines (a newline inside a path splits a record)
 //   bpftrace-reorder.ts  ReorderBuffer: restores ns order across bpftrace 0.17's per-CPU output buffers
 //   bpftrace-halves.ts   joinHalf: a rename/link's two records -> one event
@@ -10,20 +11,26 @@
 import { RealDirectories } from './bpftrace-dirs.js';
 import { ContinuationJoiner } from './bpftrace-joiner.js';
 import { joinHalf, missingHalf } from './bpftrace-halves.js';
-import {
-  BPFTRACE_FORMAT_VERSION, parseBpftraceLine,
-  type BpftraceRecord, type Half, type LogicalLine, type RealDirRef,
-} from './bpftrace-line.js';
+import { BPFTRACE_FORMAT_VERSION, parseBpftraceLine, type BpftraceRecord, type Half, type LogicalLine, type RealDirRef } from './bpftrace-line.js';
 import { ReorderBuffer, type ReorderOptions } from './bpftrace-reorder.js';
 import { assertNever, type TraceEvent } from './events.js';
 import type { ParseOutput } from './strace.js';
 
 export { RealDirectories } from './bpftrace-dirs.js';
+export { describeWaitStatus } from './bpftrace-fields.js';
 export { ContinuationJoiner } from './bpftrace-joiner.js';
 export { joinHalf } from './bpftrace-halves.js';
 export {
-  BPFTRACE_FORMAT_VERSION, describeWaitStatus, looksLikeBpftrace, parseBpftraceLine,
-  type BpftraceRecord, type DirRecord, type Half, type LogicalLine, type Marker, type MarkerKind, type RealDirRef,
+  BPFTRACE_FORMAT_VERSION,
+  looksLikeBpftrace,
+  parseBpftraceLine,
+  type BpftraceRecord,
+  type DirRecord,
+  type Half,
+  type LogicalLine,
+  type Marker,
+  type MarkerKind,
+  type RealDirRef,
 } from './bpftrace-line.js';
 export { ReorderBuffer, type ReorderOptions } from './bpftrace-reorder.js';
 
@@ -60,7 +67,14 @@ export interface BpftraceReaderOptions extends ReorderOptions {
  */
 export class BpftraceReader {
   readonly shape: BpftraceShape = {
-    lines: 0, records: 0, version: null, root: null, lostEvents: 0, longPaths: 0, late: 0, endSeen: false,
+    lines: 0,
+    records: 0,
+    version: null,
+    root: null,
+    lostEvents: 0,
+    longPaths: 0,
+    late: 0,
+    endSeen: false,
   };
   private readonly joiner = new ContinuationJoiner();
   private readonly buffer: ReorderBuffer<ParseOutput>;
@@ -74,7 +88,10 @@ export class BpftraceReader {
   /** Time 0 of a `trace-start` clock: the begin line's ns, else the first record's. */
   private origin: bigint | null = null;
 
-  constructor(readonly file: string, options: BpftraceReaderOptions = {}) {
+  constructor(
+    readonly file: string,
+    options: BpftraceReaderOptions = {},
+  ) {
     this.buffer = new ReorderBuffer(options);
     this.liveWindowNs = options.liveWindowNs ?? 150_000_000n;
     this.strlen = options.strlen ?? 200;

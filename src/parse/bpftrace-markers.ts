@@ -1,0 +1,41 @@
+// Lines of an orphanmap.bt capture that are not records: the script's header,
+// and what bpftrace prints itself (Attaching, the probes-attached notice, Lost).
+// Pure.
+import { parseFields } from './bpftrace-fields.js';
+import type { BpftraceRecord, Marker } from './bpftrace-line.js';
+import type { Place } from './events.js';
+
+export const ATTACHING = /^Attaching (\d+) probes?\.\.\.$/;
+export const LOST = /^Lost (\d+) events$/;
+
+export function parseMarkerLine(text: string, place: Place, bad: (reason: string) => BpftraceRecord): BpftraceRecord {
+  // orphanmap-bt 1 begin ns=1498737093204 cpu=1 self=26011 root=0
+  if (text.startsWith('orphanmap-bt ')) {
+    const parts = text.split(' ');
+    const version = Number(parts[1]);
+    const fields = parseFields(parts.slice(3).join(' '));
+    if (parts[2] !== 'begin' || !Number.isInteger(version) || fields === null) return bad('unreadable orphanmap-bt header');
+    const marker: Marker = { kind: 'header', place, version };
+    const root = fields.get('root');
+    const self = fields.get('self');
+    const ns = fields.get('ns');
+    if (root !== undefined) marker.root = Number(root);
+    if (self !== undefined) marker.self = Number(self);
+    if (ns !== undefined) marker.ns = ns;
+    return { type: 'marker', marker };
+  }
+  const attaching = ATTACHING.exec(text);
+  if (attaching) return { type: 'marker', marker: { kind: 'attaching', place, probes: Number(attaching[1]) } };
+  if (text === '__BPFTRACE_NOTIFY_PROBES_ATTACHED') return { type: 'marker', marker: { kind: 'attached', place } };
+  const lost = LOST.exec(text);
+  if (lost) {
+    // No CPU, pid or time: the reader places it after everything seen so far.
+    return {
+      type: 'event',
+      key: null,
+      cpu: -1,
+      event: { kind: 'lost', count: Number(lost[1]), place, time: null, seconds: null, tid: 0, raw: text },
+    };
+  }
+  return bad('not an orphanmap.bt record');
+}
