@@ -79,17 +79,22 @@ describe.each(FORMATS)('analyze --format %s', (format) => {
     expect(all).not.toContain(DOUBLE_HASH);
   });
 
-  it.runIf(format !== 'text')('with --redact names the input by its hashed components', () => {
-    expect(redacted.stdout).toContain(REDACTED_INPUT);
-  });
+  // Text names no input; the other formats do (a registered test per format that has one, not a skipped one).
+  if (format !== 'text') {
+    it('with --redact names the input by its hashed components', () => {
+      expect(redacted.stdout).toContain(REDACTED_INPUT);
+    });
+  }
 
-  it.runIf(format === 'ndjson')('writes lines the schema\'s finding accepts, redacted or not', () => {
-    for (const output of [plain, redacted]) {
-      const lines = output.stdout.split('\n').filter((line) => line !== '');
-      expect(lines.length).toBeGreaterThan(17);
-      for (const line of lines) expect(validateFinding(JSON.parse(line)), JSON.stringify(validateFinding.errors)).toBe(true);
-    }
-  });
+  if (format === 'ndjson') {
+    it('writes lines the schema\'s finding accepts, redacted or not', () => {
+      for (const output of [plain, redacted]) {
+        const lines = output.stdout.split('\n').filter((line) => line !== '');
+        expect(lines.length).toBeGreaterThan(17);
+        for (const line of lines) expect(validateFinding(JSON.parse(line)), JSON.stringify(validateFinding.errors)).toBe(true);
+      }
+    });
+  }
 });
 
 describe('--format ndjson --redact and --format json --redact', () => {

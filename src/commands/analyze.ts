@@ -4,6 +4,7 @@ import { EXIT_FINDINGS, InputError } from '../errors.js';
 import { analyze, type Analysis } from '../ingest/analyze.js';
 import { commandLine, formatReport, ndjsonLine, OUTPUT_FORMATS, type OutputFormat } from '../report/formats.js';
 import { redaction, type Redaction } from '../report/redact.js';
+import { writeSafeJson } from '../report/json.js';
 import { buildReport, findingFilter, type FindingFilter, type Report } from '../report/report.js';
 import { escapeControl } from '../report/sanitize.js';
 import { loadInkInteractively } from '../tui/terminal.js';
@@ -78,7 +79,9 @@ async function analyzeInto(output: ReportOutput, inputs: string[], flags: Analyz
   // (ndjson's stderr summary below prints every warning, this one included.)
   if (analysis.pidNotice !== null && !streaming) process.stderr.write(`orphanmap: warning: ${escapeControl(redact.text(analysis.pidNotice))}\n`);
   const report = buildReport(analysis, filter, redact);
-  if (flags.format !== 'ndjson') output.write(formatReport(report, flags.format, { command: redact.text(commandLine(process.argv.slice(2))) }));
+  // JSON is streamed a finding at a time: the report of 25,000 findings is never one string (issue #14, goal 3).
+  if (flags.format === 'json') writeSafeJson(report, (text) => output.write(text));
+  else if (flags.format !== 'ndjson') output.write(formatReport(report, flags.format, { command: redact.text(commandLine(process.argv.slice(2))) }));
   else if (report.warnings.length > 0 || report.summary.unparsedLines > 0) process.stderr.write(stderrSummary(report));
   return report;
 }
