@@ -1,7 +1,8 @@
 // runDoctorChecks on this machine (the CI image: root, strace, bpftrace, BTF).
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { effectiveCapabilities, formatDoctor, runDoctorChecks, type DoctorEnv, systemDoctorEnv } from '../src/commands/doctor.js';
-import { runCli } from './support/tools.js';
+import { CLI, runCli } from './support/tools.js';
 
 describe('doctor', () => {
   const checks = runDoctorChecks();
@@ -62,5 +63,16 @@ describe('orphanmap doctor, the real command', () => {
     const lines = stdout.split('\n').filter((line) => /^(ok|warn|fail)\s/.test(line));
     expect(lines.map((line) => line.split(/\s+/)[1])).toEqual(['privileges', 'ptrace-scope', 'strace', 'seccomp-bpf', 'bpftrace', 'tracefs', 'btf', 'max-map-count']);
     expect(stdout.split('\n').filter((line) => !line.startsWith('ok') && line !== ''), 'checks that are not green, with their fix').toEqual([]);
+  });
+});
+
+describe('orphanmap doctor, where a check fails', () => {
+  // A host where capture cannot work is an answer, not a bug: exit 3 (1 means a bug in orphanmap).
+  it('exits 3 and names the fix when strace cannot be found', () => {
+    const result = spawnSync(process.execPath, [CLI, 'doctor'], { encoding: 'utf8', env: { ...process.env, PATH: '/nonexistent' } });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/^fail\s+strace\s+strace not found$/m);
+    expect(result.stdout).toMatch(/^\s+fix: apt-get install -y strace/m);
+    expect(result.status).toBe(3);
   });
 });

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { openReportOutput } from './output.js';
+import { EXIT_FINDINGS } from '../errors.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -194,7 +195,8 @@ export function registerDoctor(program: Command): void {
       const output = openReportOutput(undefined);
       output.write(formatDoctor(checks));
       await output.close();
-      if (checks.some((check) => check.status === 'fail')) process.exitCode = 1;
+      // A failed check is an answer, not a bug (exit 1 is kept for bugs): 3, as when --fail-on finds something.
+      if (checks.some((check) => check.status === 'fail')) process.exitCode = EXIT_FINDINGS;
     });
 }
 
