@@ -77,3 +77,8 @@ export interface Finding {
 export function hex(address: number): string {
   return `0x${address.toString(16)}`;
 }
+
+/** A finding's address as a number, for comparing with /proc/PID/maps ranges (user-space addresses are below 2^53). */
+export function findingStart(finding: Pick<Finding, 'address'>): number {
+  return Number.parseInt(finding.address.slice(2), 16);
+}

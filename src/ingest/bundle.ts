@@ -5,7 +5,7 @@
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineOptions, SeedMapping } from '../engine/engine.js';
-import type { Finding } from '../engine/findings.js';
+import { findingStart, type Finding } from '../engine/findings.js';
 import { isDeletedFile, parseMapsLine, type MapsEntry } from '../parse/maps.js';
 import { InputError } from '../errors.js';
 
@@ -216,7 +216,7 @@ export function confirmWithMaps(findings: readonly Finding[], bundle: Bundle): v
   if (bundle.mapsEnd === null || bundle.meta.pid === undefined) return;
   for (const finding of findings) {
     if (finding.resolution !== 'still-mapped' || finding.pid !== bundle.meta.pid) continue;
-    const address = Number.parseInt(finding.address.slice(2), 16);
+    const address = findingStart(finding);
     const line = bundle.mapsEnd.find((entry) => entry.start <= address && address < entry.end);
     finding.confirmedByMaps = line !== undefined && (finding.kind !== 'unlinked-while-mapped' || line.deleted);
   }

@@ -1,7 +1,7 @@
 // The report `orphanmap/report@1`: what every formatter renders. Built once
 // from an analysis, and redacted there when the run redacts; formatters never
 // re-derive facts and never redact.
-import { FINDING_KINDS, type Finding, type FindingKind } from '../engine/findings.js';
+import { FINDING_KINDS, findingStart, type Finding, type FindingKind } from '../engine/findings.js';
 import type { Analysis } from '../ingest/analyze.js';
 import type { BundleMeta } from '../ingest/bundle.js';
 import { globMatcher } from './glob.js';
@@ -52,7 +52,7 @@ export function buildReport(analysis: Analysis, filter: FindingFilter = {}, reda
   if (bundle !== null && bundle.mapsEnd !== null) {
     for (const finding of findings) {
       if (finding.pid !== bundle.meta.pid) continue;
-      const address = Number.parseInt(finding.address.slice(2), 16);
+      const address = findingStart(finding);
       const entry = bundle.mapsEnd.find((line) => line.start <= address && address < line.end);
       if (entry !== undefined) mapsLines[finding.id] = entry.text;
     }
