@@ -200,8 +200,7 @@ async function runOnce(backend, noise, seed) {
   let ndjsonLines = 0;
   try {
     workload = start(
-      ['/usr/bin/python3', join(HERE, 'live-latency-workload.py'), join(work, 'files'), go,
-        '--count', String(count), '--interval', interval, '--seed', String(seed), '--noise', String(noise)],
+      ['/usr/bin/python3', join(HERE, 'live-latency-workload.py'), join(work, 'files'), go, '--count', String(count), '--interval', interval, '--seed', String(seed), '--noise', String(noise)],
       (line) => {
         const m = /^unlink (\d+) ([\d.]+) ([\d.]+)$/.exec(line);
         if (m) unlinked.set(Number(m[1]), Number(m[3]));
@@ -310,7 +309,9 @@ function table(results) {
     lines.push('', '| backend | target | bpftrace records read | arrival lag, ms: p50 / p99 / p99.9 / max |', '| --- | --- | --- | --- |');
     for (const r of withLags) {
       const xs = r.summary.lags;
-      lines.push(`| ${r.backend} | ${r.noise === 0 ? 'quiet' : `busy (+${r.noise}/s)`} | ${xs.length} | ${[0.5, 0.99, 0.999].map((q) => fmt(quantile(xs, q))).join(' / ')} / ${fmt(Math.max(...xs))} |`);
+      lines.push(
+        `| ${r.backend} | ${r.noise === 0 ? 'quiet' : `busy (+${r.noise}/s)`} | ${xs.length} | ${[0.5, 0.99, 0.999].map((q) => fmt(quantile(xs, q))).join(' / ')} / ${fmt(Math.max(...xs))} |`,
+      );
     }
   }
   return lines.join('\n');
@@ -319,7 +320,12 @@ function table(results) {
 function firstLine(argv) {
   try {
     const r = spawnSyncText(argv);
-    return r.split('\n').find((l) => l.trim() !== '')?.trim() ?? '?';
+    return (
+      r
+        .split('\n')
+        .find((l) => l.trim() !== '')
+        ?.trim() ?? '?'
+    );
   } catch {
     return `not found (${argv[0]})`;
   }
@@ -334,7 +340,9 @@ async function main() {
   if (process.getuid?.() !== 0) process.stderr.write('live-latency: not root; the tracers will probably fail to attach\n');
   if (!existsSync(cli)) fail(`${cli} not found: npm run build first`);
   const startedAt = new Date().toISOString();
-  const loadBefore = loadavg().map((l) => l.toFixed(1)).join(' ');
+  const loadBefore = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
   const results = [];
   for (const backend of backends) for (const noise of noises) results.push({ backend, noise, runs: [] });
   // Round-robin, so drift in the machine's load spreads over every combination.
@@ -343,19 +351,25 @@ async function main() {
       const out = await runOnce(r.backend, r.noise, 14 + run);
       r.runs.push(out);
       const s = summarize([out]);
-      process.stderr.write(`live-latency: run ${run}/${runs} ${r.backend} noise ${r.noise}: orphanmap p95 ${fmt(quantile(s.pooled.orphanmapMs, 0.95))} ms, ` +
-        `tracer p95 ${fmt(quantile(s.pooled.tracerMs, 0.95))} ms, total p95 ${fmt(quantile(s.pooled.totalMs, 0.95))} ms, ${s.missing} of ${s.unlinks} missing\n`);
+      process.stderr.write(
+        `live-latency: run ${run}/${runs} ${r.backend} noise ${r.noise}: orphanmap p95 ${fmt(quantile(s.pooled.orphanmapMs, 0.95))} ms, ` +
+          `tracer p95 ${fmt(quantile(s.pooled.tracerMs, 0.95))} ms, total p95 ${fmt(quantile(s.pooled.totalMs, 0.95))} ms, ${s.missing} of ${s.unlinks} missing\n`,
+      );
     }
   }
   for (const r of results) r.summary = summarize(r.runs);
-  const loadAfter = loadavg().map((l) => l.toFixed(1)).join(' ');
+  const loadAfter = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
   const text = table(results);
   process.stdout.write(`${text}\n`);
   if (outFile === '-') return;
-  const quote = (arg) => (/^[\w.,:=\/-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`);
+  const quote = (arg) => (/^[\w.,:=/-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`);
   const commandLine = ['node', relative(process.cwd(), fileURLToPath(import.meta.url)), ...args].map(quote).join(' ');
   const model = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? '?';
-  writeFileSync(outFile, `# orphanmap live latency
+  writeFileSync(
+    outFile,
+    `# orphanmap live latency
 
 Written by \`bench/live-latency.mjs\` (issue 14, goal 4); regenerate with the command below, as root.
 
@@ -377,7 +391,8 @@ record, the moment it was read from trace.txt minus the time it sorts by (its \`
 its ns; bpftrace's \`nsecs\` (CLOCK_BOOTTIME) and Node's process.hrtime (CLOCK_MONOTONIC) agree on a machine
 that never suspended): how long a record may
 still be in flight after the moment it names, which bounds how soon a reader can put records in order.
-`);
+`,
+  );
   process.stdout.write(`wrote ${relative(process.cwd(), outFile)}\n`);
 }
 

@@ -53,9 +53,7 @@ const workloadName = (() => {
 })();
 // Issue 14, goal 5. strace --seccomp-bpf's 1.3x on the broker also applies to plain
 // launched strace here: capture uses --seccomp-bpf only from strace 6.6 (--kill-on-exit).
-const GOALS = workloadName === 'broker'
-  ? { bpftrace: 1.05, 'strace-seccomp': 1.3, 'strace-launch': 1.3 }
-  : { bpftrace: 1.5, 'strace-seccomp': 1.5 };
+const GOALS = workloadName === 'broker' ? { bpftrace: 1.05, 'strace-seccomp': 1.3, 'strace-launch': 1.3 } : { bpftrace: 1.5, 'strace-seccomp': 1.5 };
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -129,11 +127,14 @@ const BACKENDS = [
     attach: (jvmPid, trace) => attachBpftrace(jvmPid, trace, BT_SCRIPT),
   },
   // Other programs to compare with orphanmap.bt, in the same round-robin (--bt-variants name=FILE,...).
-  ...(option('bt-variants', '') || '').split(',').filter(Boolean).map((spec) => {
-    const [name, file] = spec.split('=');
-    if (!name || !file || !existsSync(file)) fail(`--bt-variants takes name=FILE,...; ${spec} is not that`);
-    return { key: `bt:${name}`, label: `bpftrace ${name} (${file.split('/').pop()})`, how: `\`bpftrace ${file} PID\``, attach: (jvmPid, trace) => attachBpftrace(jvmPid, trace, file) };
-  }),
+  ...(option('bt-variants', '') || '')
+    .split(',')
+    .filter(Boolean)
+    .map((spec) => {
+      const [name, file] = spec.split('=');
+      if (!name || !file || !existsSync(file)) fail(`--bt-variants takes name=FILE,...; ${spec} is not that`);
+      return { key: `bt:${name}`, label: `bpftrace ${name} (${file.split('/').pop()})`, how: `\`bpftrace ${file} PID\``, attach: (jvmPid, trace) => attachBpftrace(jvmPid, trace, file) };
+    }),
 ];
 
 const only = option('only');
@@ -243,10 +244,14 @@ function killPid(pid, signal) {
 /** strace -f -p: attached once every thread of the JVM names strace as its tracer. */
 function attachStrace(jvmPid, trace) {
   const tracer = start(['strace', ...STRACE_FLAGS, '-o', trace, '-p', String(jvmPid)]);
-  const ready = until('strace -p to attach to every thread', () => {
-    const tracers = tracersOf(jvmPid);
-    return tracers.length > 0 && tracers.every((t) => t === tracer.pid);
-  }, { proc: tracer, timeout: 60_000 });
+  const ready = until(
+    'strace -p to attach to every thread',
+    () => {
+      const tracers = tracersOf(jvmPid);
+      return tracers.length > 0 && tracers.every((t) => t === tracer.pid);
+    },
+    { proc: tracer, timeout: 60_000 },
+  );
   // SIGTERM makes strace detach from every thread before it exits.
   return { tracer, ready, finish: () => stop(tracer, 'SIGTERM') };
 }
@@ -301,16 +306,48 @@ const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' 
 function workloadArgv(classDir, data, release, readyFile) {
   if (!broker) {
     return [
-      'java', '-cp', classDir, 'IndexLifecycle', '--mode', 'fixed',
-      '--threads', String(workload.threads), '--segments', String(workload.segments), '--rounds', String(workload.rounds),
-      '--dir', data, '--wait-for', release, '--ready-file', readyFile,
+      'java',
+      '-cp',
+      classDir,
+      'IndexLifecycle',
+      '--mode',
+      'fixed',
+      '--threads',
+      String(workload.threads),
+      '--segments',
+      String(workload.segments),
+      '--rounds',
+      String(workload.rounds),
+      '--dir',
+      data,
+      '--wait-for',
+      release,
+      '--ready-file',
+      readyFile,
     ];
   }
   // Kafka runs G1 with a fixed heap (-Xms = -Xmx); 256 MiB is plenty for this one.
   return [
-    'java', '-Xms256m', '-Xmx256m', '-cp', classDir, 'BrokerSim', '--role', 'broker', '--dir', data,
-    '--requests', String(workload.requests), '--requests-per-roll', String(workload.perRoll),
-    '--partitions', String(workload.partitions), '--fsync-every', String(workload.fsyncEvery), '--ready-file', readyFile,
+    'java',
+    '-Xms256m',
+    '-Xmx256m',
+    '-cp',
+    classDir,
+    'BrokerSim',
+    '--role',
+    'broker',
+    '--dir',
+    data,
+    '--requests',
+    String(workload.requests),
+    '--requests-per-roll',
+    String(workload.perRoll),
+    '--partitions',
+    String(workload.partitions),
+    '--fsync-every',
+    String(workload.fsyncEvery),
+    '--ready-file',
+    readyFile,
   ];
 }
 
@@ -340,8 +377,7 @@ async function runOnce(backend, classDir) {
     if (broker) {
       await until('the broker to listen', () => /^port=\d+$/m.test(launched.out), { proc: launched, timeout: 60_000 });
       const port = /^port=(\d+)$/m.exec(launched.out)[1];
-      client = start(['java', '-Xms128m', '-Xmx128m', '-cp', classDir, 'BrokerSim', '--role', 'client', '--port', port,
-        '--requests', String(workload.requests), '--wait-for', release]);
+      client = start(['java', '-Xms128m', '-Xmx128m', '-cp', classDir, 'BrokerSim', '--role', 'client', '--port', port, '--requests', String(workload.requests), '--wait-for', release]);
       await until('the clients to connect', () => /^connected$/m.test(client.out), { proc: client, timeout: 60_000 });
     }
     // CPU seconds of the JVM and of its tracer (strace launching it, or the attached one) from release to ready.
@@ -411,7 +447,12 @@ async function runOnce(backend, classDir) {
 function firstLine(argv) {
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
   if (r.error) return `not found (${argv[0]})`;
-  return `${r.stdout}${r.stderr}`.split('\n').find((l) => l.trim() !== '')?.trim() ?? '?';
+  return (
+    `${r.stdout}${r.stderr}`
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? '?'
+  );
 }
 
 function machine() {
@@ -504,7 +545,7 @@ function advice(rows) {
             'compile-and-attach once, before the window you care about (`orphanmap capture --backend bpftrace --pid PID`). ' +
             'Check `lostEvents` in meta.json and raise BPFTRACE_PERF_RB_PAGES if it is not 0.'
         : `- bpftrace measured ${x('bpftrace')} here, above its ${GOALS.bpftrace}x goal: still the only backend that ` +
-            'attaches to a running broker without stopping its threads, but keep captures short and check the figure on the broker\'s own hardware.',
+            "attaches to a running broker without stopping its threads, but keep captures short and check the figure on the broker's own hardware.",
     );
   }
   if (by['strace-seccomp']) {
@@ -533,7 +574,7 @@ function advice(rows) {
   }
   out.push(
     '- These are worst-case ratios: on tmpfs the workload does little but traced calls (open, ftruncate, mmap, ' +
-      'munmap, rename, unlink), so each one\'s tracing cost shows in full. On a disk file system the same run is ' +
+      "munmap, rename, unlink), so each one's tracing cost shows in full. On a disk file system the same run is " +
       'bound by ftruncate/unlink of 10 MiB files and the ratios shrink (`--data /var/tmp`); a broker makes far more ' +
       'untraced syscalls (network, log I/O, futex) per traced one, which costs strace -p more and ' +
       'strace --seccomp-bpf and bpftrace almost nothing.',
@@ -606,7 +647,12 @@ async function main() {
   const startedAt = new Date().toISOString();
   const commandLine = ['node', relative(process.cwd(), fileURLToPath(import.meta.url)) || 'bench/overhead.mjs', ...args].join(' ');
   if (process.getuid?.() !== 0) process.stderr.write('overhead: not root; strace -p and bpftrace will probably fail\n');
-  const info = { ...machine(), loadBefore: loadavg().map((l) => l.toFixed(1)).join(' ') };
+  const info = {
+    ...machine(),
+    loadBefore: loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' '),
+  };
 
   const classDir = mkdtempSync(join(tmpdir(), 'orphanmap-overhead-classes-'));
   const results = new Map(selected.map((b) => [b.key, { seconds: [], cpu: [], events: [], lines: [], lost: [], skipped: '' }]));
@@ -632,15 +678,19 @@ async function main() {
         slot.events.push(r.events);
         slot.lines.push(r.lines);
         slot.lost.push(r.lost);
-        process.stderr.write(`overhead: run ${i}/${runs} ${b.key.padEnd(15)} ${fmt(r.seconds)} s, CPU ${fmt(r.jvmCpu)} + ${fmt(r.tracerCpu)} s` +
-          `${b.key === 'untraced' ? '' : `  (${r.events} mmap/munmap events${r.lost ? `, ${r.lost} lost` : ''})`}\n`);
+        process.stderr.write(
+          `overhead: run ${i}/${runs} ${b.key.padEnd(15)} ${fmt(r.seconds)} s, CPU ${fmt(r.jvmCpu)} + ${fmt(r.tracerCpu)} s` +
+            `${b.key === 'untraced' ? '' : `  (${r.events} mmap/munmap events${r.lost ? `, ${r.lost} lost` : ''})`}\n`,
+        );
       }
     }
   } finally {
     rmSync(classDir, { recursive: true, force: true });
   }
 
-  info.loadAfter = loadavg().map((l) => l.toFixed(1)).join(' ');
+  info.loadAfter = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
   const rows = summarize(results);
   process.stdout.write(`${table(rows)}\n\n`);
   for (const r of rows.filter((row) => row.goal !== undefined)) {

@@ -84,7 +84,9 @@ for (const size of sizes) {
   let cli = null;
   for (let run = 0; run < runs; run++) {
     const attempt = measureCli(trace);
-    log(`  orphanmap analyze --format json (CLI, with startup and report) ${fmtSeconds(attempt.seconds)}  peak RSS ${attempt.maxRssMiB === null ? '?' : attempt.maxRssMiB.toFixed(0)} MiB  (CPU ${attempt.cpuSeconds === null ? '?' : fmtSeconds(attempt.cpuSeconds)})`);
+    log(
+      `  orphanmap analyze --format json (CLI, with startup and report) ${fmtSeconds(attempt.seconds)}  peak RSS ${attempt.maxRssMiB === null ? '?' : attempt.maxRssMiB.toFixed(0)} MiB  (CPU ${attempt.cpuSeconds === null ? '?' : fmtSeconds(attempt.cpuSeconds)})`,
+    );
     if (cli === null || attempt.seconds < cli.seconds) cli = { ...attempt, maxRssMiB: Math.max(attempt.maxRssMiB ?? 0, cli?.maxRssMiB ?? 0) || null };
   }
 
@@ -134,11 +136,18 @@ if (failures.length > 0) {
 
 // ---- steps ----------------------------------------------------------------------------
 
-function ensureTrace(size, target, trace, filtered, leaky) {
+function ensureTrace(_size, target, trace, filtered, leaky) {
   const sidecar = `${trace}.expected.json`;
   if (existsSync(trace) && existsSync(sidecar)) {
     const known = JSON.parse(readFileSync(sidecar, 'utf8'));
-    if (known.version === GENERATOR_VERSION && known.seed === seed && known.target === target && known.filtered === filtered && (known.leakRate === 1) === leaky && statSync(trace).size === known.bytes) {
+    if (
+      known.version === GENERATOR_VERSION &&
+      known.seed === seed &&
+      known.target === target &&
+      known.filtered === filtered &&
+      (known.leakRate === 1) === leaky &&
+      statSync(trace).size === known.bytes
+    ) {
       log(`reusing ${relative(ROOT, trace)}`);
       return known;
     }
@@ -200,7 +209,22 @@ function machine() {
 }
 
 function tableLines(rows) {
-  const header = ['trace', 'lines', 'findings', 'split2 lines/s', 'split2 MB/s', 'analyze lines/s', 'analyze MB/s', 'ratio (goal)', 'CPU ratio', 'CLI s (MB/s)', 'CLI ratio (goal)', `peak RSS MiB (goal < ${GOAL_RSS_MIB})`, 'CLI peak RSS MiB', 'live heap MiB at 25/50/75/100%'];
+  const header = [
+    'trace',
+    'lines',
+    'findings',
+    'split2 lines/s',
+    'split2 MB/s',
+    'analyze lines/s',
+    'analyze MB/s',
+    'ratio (goal)',
+    'CPU ratio',
+    'CLI s (MB/s)',
+    'CLI ratio (goal)',
+    `peak RSS MiB (goal < ${GOAL_RSS_MIB})`,
+    'CLI peak RSS MiB',
+    'live heap MiB at 25/50/75/100%',
+  ];
   const verdict = (ratio, goal) => `${ratio.toFixed(2)} (${goal}) ${ratio >= goal ? 'met' : 'MISSED'}`;
   const body = rows.map((row) => [
     `${row.size} (${(row.bytes / MiB).toFixed(0)} MiB)`,
@@ -254,7 +278,9 @@ function writeResults(rows) {
     `- date: ${new Date().toISOString()}`,
     `- machine: ${info.nproc} CPUs (nproc), ${info.model}, ${info.platform}`,
     `- node: ${info.node}`,
-    `- load average when done: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other work on the machine makes the figures noisy; each is the best of N)`,
+    `- load average when done: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} (other work on the machine makes the figures noisy; each is the best of N)`,
     `- generator: version ${GENERATOR_VERSION}, seed ${seed}`,
     '',
     'Goals (issue 14): a filtered trace (`-e trace=…`) analyzed at ≥ 0.35 of the bare split2 line rate;',
@@ -265,7 +291,12 @@ function writeResults(rows) {
     `| ${table[0].map(() => '---').join(' | ')} |`,
     ...table.slice(1).map((row) => `| ${row.join(' | ')} |`),
     '',
-    ...rows.map((row) => `- ${row.size}: expected and found ${Object.entries(row.findings).map(([kind, count]) => `${count} ${kind}`).join(', ')}; ${flatness(row) ?? ''}`),
+    ...rows.map(
+      (row) =>
+        `- ${row.size}: expected and found ${Object.entries(row.findings)
+          .map(([kind, count]) => `${count} ${kind}`)
+          .join(', ')}; ${flatness(row) ?? ''}`,
+    ),
     '',
     'How to read it: "split2" is `fs.createReadStream` (256 KiB chunks) piped into `split2()`, counting',
     'lines, in a fresh process. "analyze" is `analyze([file])` from dist/ingest/analyze.js in a fresh process',
@@ -274,7 +305,7 @@ function writeResults(rows) {
     'timed from outside (best of N), startup and report included, with its peak RSS from GNU time. "live heap" is',
     'the heap still used after a full GC at each quarter of the input: the state orphanmap keeps.',
     '',
-    failures.length > 0 ? `**Wrong results:**\n\n${failures.map((f) => `- ${f}`).join('\n')}\n` : 'Findings and line counts matched the generator\'s expectation exactly.',
+    failures.length > 0 ? `**Wrong results:**\n\n${failures.map((f) => `- ${f}`).join('\n')}\n` : "Findings and line counts matched the generator's expectation exactly.",
     '',
   ].join('\n');
   // What follows "## Steps" is written by hand (each change's before and after): kept across runs.

@@ -80,14 +80,18 @@ async function main() {
   ].join('\n');
   console.log(table);
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
-  writeFileSync(OUT, `# The TUI with ${findings.toLocaleString('en-US')} findings
+  writeFileSync(
+    OUT,
+    `# The TUI with ${findings.toLocaleString('en-US')} findings
 
 Written by \`bench/tui-large.mjs\`; regenerate with the command below.
 
 - command: \`${['npm run build && node bench/tui-large.mjs', ...args].join(' ')}\`
 - date: ${new Date().toISOString()}
 - machine: ${cpus().length} CPUs (${cpu}), ${platform()} ${arch()}, node ${process.version}
-- load average when done: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other work on the machine makes the figures noisy)
+- load average when done: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} (other work on the machine makes the figures noisy)
 - input: ${TRACE.slice(ROOT.length + 1)} (bench/generate-trace.mjs ${SIZE} --filtered --leak-rate 1 --gc-rate 0: ${expected.lines.toLocaleString('en-US')} lines, ${findings.toLocaleString('en-US')} findings)
 - terminal: fake ${COLUMNS}x${ROWS} TTY; keys written after the trace is read to the end
 
@@ -104,12 +108,14 @@ How a key is timed: written to the fake stdin as a terminal would send it, then 
 time until ink writes the first frame that shows its effect (the title line's sort,
 severity, row number or filter, or the selected row). One key at a time: the next is
 written only after the previous one's frame.
-`);
+`,
+  );
   console.error(`wrote ${OUT}`);
 }
 
 function measureJson() {
   const start = performance.now();
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the template literal is code for the child process to run
   const code = "process.on('exit', () => process.stderr.write(`\\nMAXRSS ${process.resourceUsage().maxRSS}\\n`)); process.argv.splice(1, 0, 'orphanmap'); await import(process.env.ORPHANMAP_CLI);";
   const result = spawnSync(process.execPath, ['--input-type=module', '-e', code, 'analyze', TRACE, '--format', 'json', '--out', '/dev/null'], {
     env: { ...process.env, ORPHANMAP_CLI: join(ROOT, 'dist/cli.js') },

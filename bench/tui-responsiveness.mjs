@@ -52,7 +52,9 @@ const flag = (name, fallback) => {
   const at = args.indexOf(name);
   return at >= 0 && args[at + 1] !== undefined ? args[at + 1] : fallback;
 };
-const RATES = flag('--rates', '100000,200000,max').split(',').map((r) => (r === 'max' ? Infinity : Number(r)));
+const RATES = flag('--rates', '100000,200000,max')
+  .split(',')
+  .map((r) => (r === 'max' ? Infinity : Number(r)));
 const SECONDS = Number(flag('--seconds', '6'));
 const OUT = flag('--out', join(ROOT, 'bench/tui-results.md'));
 
@@ -97,7 +99,10 @@ const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[()][0-9A-B]|\u001b[=>78]/g;
  * the age, which move on their own in a live session).
  */
 function selectedIn(text) {
-  const row = text.replace(ANSI, '').split('\n').find((line) => line.startsWith('› '));
+  const row = text
+    .replace(ANSI, '')
+    .split('\n')
+    .find((line) => line.startsWith('› '));
   if (row === undefined) return null;
   const m = /^› (ERR|WRN|BEN) +(?:(unlink|remap) +)?(\S+)\s+(?:(0x[0-9a-f]+)\s+)?(\d+(?:\.\d)? (?:[KMGTPE]iB|B))(?:\s+(\d+))? /.exec(row);
   return m === null ? null : m.slice(1).join(' ');
@@ -109,10 +114,12 @@ const macrotask = () => new Promise((resolve) => setImmediate(resolve));
 
 async function measure(rate, withTui = true) {
   const term = fakeTerminal();
-  const session = !withTui ? headless() : startTui({
-    source: { kind: 'live', pid: 24310, command: 'java kafka.Kafka (generated trace)', backend: 'strace' },
-    streams: { stdin: term.stdin, stdout: term.stdout },
-  });
+  const session = !withTui
+    ? headless()
+    : startTui({
+        source: { kind: 'live', pid: 24310, command: 'java kafka.Kafka (generated trace)', backend: 'strace' },
+        streams: { stdin: term.stdin, stdout: term.stdout },
+      });
   const options = withTui ? analyzeOptionsFor(session.store, session.feed) : null;
   const reader = new StraceReader('trace.txt', 0);
   const engine = new Engine();
@@ -229,27 +236,34 @@ console.error(`baseline, no TUI, as fast as it goes: ${k(results[0].linesPerSeco
 for (const rate of RATES) {
   const r = await measure(rate);
   results.push(r);
-  console.error(`rate ${rate === Infinity ? 'max' : k(rate) + '/s'}: ${k(r.linesPerSecond)} lines/s, ${k(r.eventsPerSecond)} events/s, key→frame p50 ${ms(r.p50)} p95 ${ms(r.p95)} max ${ms(r.max)}, ${r.answered}/${r.keys} keys, ${r.framesPerSecond.toFixed(1)} frames/s`);
+  console.error(
+    `rate ${rate === Infinity ? 'max' : `${k(rate)}/s`}: ${k(r.linesPerSecond)} lines/s, ${k(r.eventsPerSecond)} events/s, key→frame p50 ${ms(r.p50)} p95 ${ms(r.p95)} max ${ms(r.max)}, ${r.answered}/${r.keys} keys, ${r.framesPerSecond.toFixed(1)} frames/s`,
+  );
 }
 
 const header = '| input rate asked (lines/s) | TUI | lines/s reached | events/s reached | events | findings | key→frame p50 | p95 | max | keys answered | frames/s | loop lag p95 | loop lag max |';
 const rule = '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |';
-const rows = results.map((r) =>
-  `| ${r.rate === Infinity ? 'as fast as it goes' : `${k(r.rate)}/s`} | ${r.withTui ? 'yes' : 'no (baseline)'} | ${k(r.linesPerSecond)} | ${k(r.eventsPerSecond)} | ${r.events} | ${r.withTui ? r.findings : '–'} | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.max)} | ${r.withTui ? `${r.answered}/${r.keys}` : '–'} | ${r.withTui ? r.framesPerSecond.toFixed(1) : '–'} | ${ms(r.lagP95)} | ${ms(r.lagMax)} |`,
+const rows = results.map(
+  (r) =>
+    `| ${r.rate === Infinity ? 'as fast as it goes' : `${k(r.rate)}/s`} | ${r.withTui ? 'yes' : 'no (baseline)'} | ${k(r.linesPerSecond)} | ${k(r.eventsPerSecond)} | ${r.events} | ${r.withTui ? r.findings : '–'} | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.max)} | ${r.withTui ? `${r.answered}/${r.keys}` : '–'} | ${r.withTui ? r.framesPerSecond.toFixed(1) : '–'} | ${ms(r.lagP95)} | ${ms(r.lagMax)} |`,
 );
 const table = [header, rule, ...rows].join('\n');
 console.log(table);
 
 const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
 const goal = results.filter((r) => r.withTui).every((r) => r.p95 < 200 && r.answered === r.keys);
-writeFileSync(OUT, `# TUI responsiveness while ingesting
+writeFileSync(
+  OUT,
+  `# TUI responsiveness while ingesting
 
 Written by \`bench/tui-responsiveness.mjs\`; regenerate with the command below.
 
 - command: \`${['npm run build && node bench/tui-responsiveness.mjs', ...args].join(' ')}\`
 - date: ${new Date().toISOString()}
 - machine: ${cpus().length} CPUs (${cpu}), ${platform()} ${arch()}, node ${process.version}
-- load average when done: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other work on the machine makes the figures noisy)
+- load average when done: ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} (other work on the machine makes the figures noisy)
 - input: ${TRACE.slice(ROOT.length + 1)} (bench/generate-trace.mjs 60MB --filtered: ${lines.length} lines, every one a call the engine follows; an <unfinished>/<resumed> pair is one event, so events ≈ lines / 2), ${SECONDS} s per rate at most
 - terminal: fake ${COLUMNS}x${ROWS} TTY; ink ${JSON.parse(readFileSync(join(ROOT, 'node_modules/ink/package.json'), 'utf8')).version}, store throttle 100 ms, ink maxFps 30 (defaults)
 
@@ -264,6 +278,7 @@ engineFeed/analyzeOptionsFor. A key (j, k, j…) is written to the fake stdin ev
 until ink writes the first frame whose selected row (\`› \`) is another finding. "frames/s" counts ink's writes
 to stdout while ingesting (data redraws are throttled to one snapshot per 100 ms by the store and to 30 fps by
 ink; a key redraws at once, within ink's 33 ms throttle). "loop lag" is perf_hooks' event-loop delay.
-`);
+`,
+);
 console.error(`wrote ${OUT}`);
 process.exit(0);

@@ -94,18 +94,29 @@ export class InternalError extends OrphanmapError {
 export function describeSystemError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   switch (code) {
-    case 'ENOENT': return 'no such file';
+    case 'ENOENT':
+      return 'no such file';
     case 'EACCES':
-    case 'EPERM': return 'permission denied';
-    case 'EISDIR': return 'is a directory';
-    case 'ENOTDIR': return 'a component of the path is not a directory';
-    case 'ENOSPC': return 'no space left on the device';
-    case 'EDQUOT': return 'disk quota exceeded';
-    case 'EROFS': return 'read-only file system';
-    case 'EFBIG': return 'file too large';
-    case 'EIO': return 'input/output error';
-    case 'ELOOP': return 'too many symbolic links (or a link where none is allowed)';
-    case 'ENAMETOOLONG': return 'file name too long';
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'ENOTDIR':
+      return 'a component of the path is not a directory';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'EFBIG':
+      return 'file too large';
+    case 'EIO':
+      return 'input/output error';
+    case 'ELOOP':
+      return 'too many symbolic links (or a link where none is allowed)';
+    case 'ENAMETOOLONG':
+      return 'file name too long';
     default:
       return error instanceof Error ? error.message : String(error);
   }

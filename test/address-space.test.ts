@@ -78,8 +78,7 @@ describe('an address space in chunks', () => {
             flat.insert(start, end, flatRecs[flatRecs.length - 1]!);
           }
           const overlapAt = (page + 7) * PAGE;
-          expect(chunked.firstOverlapping(overlapAt, overlapAt + 3 * PAGE)?.record.name)
-            .toBe(flat.pieces.find((piece) => piece.start < overlapAt + 3 * PAGE && piece.end > overlapAt)?.record.name);
+          expect(chunked.firstOverlapping(overlapAt, overlapAt + 3 * PAGE)?.record.name).toBe(flat.pieces.find((piece) => piece.start < overlapAt + 3 * PAGE && piece.end > overlapAt)?.record.name);
         }
         expect([...chunked.pieces()].map((piece) => [piece.start, piece.end, piece.record.name])).toEqual(flat.pieces.map((piece) => [piece.start, piece.end, piece.record.name]));
         expect(chunked.liveCount).toBe(flat.pieces.length);

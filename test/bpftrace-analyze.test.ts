@@ -14,13 +14,12 @@ describe('analyze on a bpftrace capture', () => {
     expect(analysis.inputs[0]!.format).toBe('bpftrace');
     expect(analysis.unparsedLines).toBe(0);
     const orphans = analysis.engine.findings().filter((f) => f.kind === 'unlinked-while-mapped');
-    const main = orphans.filter((f) => f.pid === orphans[0]!.pid).map((f) => `${f.address} ${f.path}`).sort();
+    const main = orphans
+      .filter((f) => f.pid === orphans[0]!.pid)
+      .map((f) => `${f.address} ${f.path}`)
+      .sort();
     // README.md beside the fixture: the main process's maps before exit.
-    expect(main).toEqual([
-      '0x7fc9b820b000 /tmp/omw/data dir/hard link.bin',
-      '0x7fc9b8fe1000 /tmp/omw/data dir/00000001.index.deleted',
-      '0x7fc9b8fe2000 /tmp/omw/data dir/00000000.index.deleted',
-    ]);
+    expect(main).toEqual(['0x7fc9b820b000 /tmp/omw/data dir/hard link.bin', '0x7fc9b8fe1000 /tmp/omw/data dir/00000001.index.deleted', '0x7fc9b8fe2000 /tmp/omw/data dir/00000000.index.deleted']);
     // The forked child mapped and unlinked child.bin, then exited with status 3.
     expect(orphans.filter((f) => f.path.endsWith('/child.bin'))).toMatchObject([{ resolution: 'process-exited' }]);
     expect(analysis.engine.findings().filter((f) => f.kind === 'remapped-without-unmap')).toHaveLength(2);

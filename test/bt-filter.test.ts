@@ -18,7 +18,7 @@ import { REPO, requireTool, runCli } from './tools.js';
 
 // Every fd the program opens that the script must keep quiet is open at the
 // same time, so that no two of them share a number.
-const PROGRAM = String.raw`
+const PROGRAM = `
 import json, mmap, os, socket, sys
 d = sys.argv[1]
 # Held open until the quiet fds are closed: the test looks from its open on.
@@ -78,13 +78,18 @@ beforeAll(() => {
   writeFileSync(join(dir, 'prog.py'), PROGRAM);
   // bpftrace 0.17 splits -c on blanks: the paths here have none.
   const output = execFileSync('bpftrace', ['-c', `/usr/bin/python3 ${join(dir, 'prog.py')} ${dir}`, join(REPO, 'scripts', 'orphanmap.bt'), '0'], {
-    encoding: 'latin1', env: { ...process.env, BPFTRACE_STRLEN: '200' }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 110_000,
+    encoding: 'latin1',
+    env: { ...process.env, BPFTRACE_STRLEN: '200' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 110_000,
   });
   trace = join(dir, 'trace.txt');
   writeFileSync(trace, output, 'latin1');
   const reader = new BpftraceReader(trace);
   const out: ParseOutput[] = [];
-  output.split('\n').forEach((line, index) => reader.push(line, index + 1, out));
+  output.split('\n').forEach((line, index) => {
+    reader.push(line, index + 1, out);
+  });
   reader.end(out);
   expect(out.filter((o) => o.type === 'diagnostic')).toEqual([]);
   const all = out.flatMap((o) => (o.type === 'event' ? [o.event] : []));
@@ -105,7 +110,9 @@ function beforeDup2(): TraceEvent[] {
 
 describe('orphanmap.bt keeps in the kernel what the engine cannot use', () => {
   it('prints no failed call, except a close that failed with anything but EBADF', () => {
-    const failed = readFileSync(trace, 'latin1').split('\n').filter((line) => / ret=-\d/.test(line) && !/ close fd=\d+ ret=-(?!9 )/.test(line));
+    const failed = readFileSync(trace, 'latin1')
+      .split('\n')
+      .filter((line) => / ret=-\d/.test(line) && !/ close fd=\d+ ret=-(?!9 )/.test(line));
     expect(failed).toEqual([]);
     expect(events.some((e) => e.kind === 'open' && e.path.includes('/missing/'))).toBe(false);
   });
@@ -138,4 +145,3 @@ describe('orphanmap.bt keeps in the kernel what the engine cannot use', () => {
     expect(findings.map((f) => [f.path, f.length, f.resolution])).toEqual([[join(dir, 'kept.map'), 2 * 4096, 'unmapped']]);
   });
 });
-

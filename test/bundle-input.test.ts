@@ -36,7 +36,10 @@ describe('meta.json that does not hold what it should', () => {
 
   it.each(cases)('%s: exit 2 naming the field, through analyze and diff', (_, change, field) => {
     const dir = withMeta(change);
-    for (const args of [['analyze', dir], ['diff', dir, REAL]]) {
+    for (const args of [
+      ['analyze', dir],
+      ['diff', dir, REAL],
+    ]) {
       const result = runCli(args);
       expect(result.status, result.stderr).toBe(2);
       expect(result.stderr).toContain(join(dir, 'meta.json'));

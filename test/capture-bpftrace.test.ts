@@ -30,7 +30,6 @@ afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-
 function alive(pid: number): boolean {
   try {
     return !/^State:\s*Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -40,10 +39,12 @@ function alive(pid: number): boolean {
 }
 
 describe('capture-bpftrace.sh', () => {
-  it('records a launched command with arguments bpftrace -c could not quote, keeping its output out of the trace', async () => {
-    const dir = join(work, 'launch');
-    const file = join(work, 'data dir', 'seg.index');
-    const program = `
+  it(
+    'records a launched command with arguments bpftrace -c could not quote, keeping its output out of the trace',
+    async () => {
+      const dir = join(work, 'launch');
+      const file = join(work, 'data dir', 'seg.index');
+      const program = `
 import mmap, os
 os.makedirs(os.path.dirname(${JSON.stringify(file)}), exist_ok=True)
 fd = os.open(${JSON.stringify(file)}, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -53,42 +54,58 @@ os.unlink(${JSON.stringify(file)})
 os.close(fd)
 print("workload output")
 `;
-    const result = spawnSync(SCRIPT, ['-o', dir, '--', PYTHON, '-c', program], { encoding: 'utf8', timeout: STARTUP_MS + 20_000 });
-    expect(result.status, result.stderr).toBe(0);
-    expect(result.stdout.trim()).toBe(dir);
-    expect(result.stderr).toContain('workload output');
-    const meta = await readBundleMeta(dir);
-    expect(meta).toMatchObject({ schema: 'orphanmap/bundle@1', backend: 'bpftrace', exitReason: 'target-exited', lostEvents: 0, truncatedEvents: 0 });
-    expect(meta.tracerVersion).toMatch(/^bpftrace v\d/);
-    expect(meta.command).toMatch(/^env BPFTRACE_STRLEN=200 .*bpftrace -c '\/bin\/sh .*run-command\.sh' .*orphanmap\.bt 0$/);
-    const trace = readFileSync(join(dir, 'trace.txt'), 'utf8');
-    expect(trace).not.toContain('workload output');
-    expect(trace).toMatch(new RegExp(`^\\d+ \\d+ ${meta.pid} \\d+ unlink .*path=${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
-  }, STARTUP_MS + 30_000);
+      const result = spawnSync(SCRIPT, ['-o', dir, '--', PYTHON, '-c', program], { encoding: 'utf8', timeout: STARTUP_MS + 20_000 });
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.stdout.trim()).toBe(dir);
+      expect(result.stderr).toContain('workload output');
+      const meta = await readBundleMeta(dir);
+      expect(meta).toMatchObject({ schema: 'orphanmap/bundle@1', backend: 'bpftrace', exitReason: 'target-exited', lostEvents: 0, truncatedEvents: 0 });
+      expect(meta.tracerVersion).toMatch(/^bpftrace v\d/);
+      expect(meta.command).toMatch(/^env BPFTRACE_STRLEN=200 .*bpftrace -c '\/bin\/sh .*run-command\.sh' .*orphanmap\.bt 0$/);
+      const trace = readFileSync(join(dir, 'trace.txt'), 'utf8');
+      expect(trace).not.toContain('workload output');
+      expect(trace).toMatch(new RegExp(`^\\d+ \\d+ ${meta.pid} \\d+ unlink .*path=${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+    },
+    STARTUP_MS + 30_000,
+  );
 
-  it('stops bpftrace when its parent is SIGKILLed, leaving the target running', async () => {
-    const target = spawn('sleep', ['120'], { stdio: 'ignore' });
-    children.push(target);
-    const dir = join(work, 'parent-killed');
-    const parent = spawn(process.execPath, ['-e', `
+  it(
+    'stops bpftrace when its parent is SIGKILLed, leaving the target running',
+    async () => {
+      const target = spawn('sleep', ['120'], { stdio: 'ignore' });
+      children.push(target);
+      const dir = join(work, 'parent-killed');
+      const parent = spawn(
+        process.execPath,
+        [
+          '-e',
+          `
       const { spawn } = require('node:child_process');
       spawn(${JSON.stringify(SCRIPT)}, ['--parent-pid', String(process.pid), '-p', '${target.pid}', '-o', ${JSON.stringify(dir)}], { stdio: 'ignore' });
       setInterval(() => {}, 1000);
-    `], { stdio: 'ignore' });
-    children.push(parent);
-    // meta.json is first written right after the attach and the start snapshots.
-    await waitFor('the attach (meta.json)', () => existsSync(join(dir, 'meta.json')), STARTUP_MS);
-    const meta0 = await readBundleMeta(dir);
-    expect(meta0.endTime).toBeNull();
-    const bpftracePids = spawnSync('pgrep', ['-f', `orphanmap.bt ${target.pid}$`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
-    expect(bpftracePids.length).toBeGreaterThan(0);
-    parent.kill('SIGKILL');
-    await waitFor('bpftrace to exit', () => bpftracePids.every((pid) => !alive(pid)), 10_000);
-    await waitFor('the final meta.json', () => JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')).endTime !== null, 10_000);
-    const meta = await readBundleMeta(dir);
-    expect(meta.exitReason).toBe('parent-died');
-    expect(meta.pid).toBe(target.pid);
-    expect(existsSync(join(dir, 'maps-end.txt'))).toBe(true);
-    expect(alive(target.pid!)).toBe(true);
-  }, STARTUP_MS + 30_000);
+    `,
+        ],
+        { stdio: 'ignore' },
+      );
+      children.push(parent);
+      // meta.json is first written right after the attach and the start snapshots.
+      await waitFor('the attach (meta.json)', () => existsSync(join(dir, 'meta.json')), STARTUP_MS);
+      const meta0 = await readBundleMeta(dir);
+      expect(meta0.endTime).toBeNull();
+      const bpftracePids = spawnSync('pgrep', ['-f', `orphanmap.bt ${target.pid}$`], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean)
+        .map(Number);
+      expect(bpftracePids.length).toBeGreaterThan(0);
+      parent.kill('SIGKILL');
+      await waitFor('bpftrace to exit', () => bpftracePids.every((pid) => !alive(pid)), 10_000);
+      await waitFor('the final meta.json', () => JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')).endTime !== null, 10_000);
+      const meta = await readBundleMeta(dir);
+      expect(meta.exitReason).toBe('parent-died');
+      expect(meta.pid).toBe(target.pid);
+      expect(existsSync(join(dir, 'maps-end.txt'))).toBe(true);
+      expect(alive(target.pid!)).toBe(true);
+    },
+    STARTUP_MS + 30_000,
+  );
 });

@@ -62,12 +62,10 @@ async function startTarget(code: string): Promise<ChildProcess> {
   return child;
 }
 
-
 const alive = (pid: number): boolean => {
   const s = procStatus(pid);
   return s !== null && s.state !== 'Z' && s.state !== 'X';
 };
-
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -208,7 +206,9 @@ describe('--out in a directory another user controls (item 2)', () => {
         `ln -s ${victim}/empty-dir link-to-dir`,
         `ln -s ${victim}/new dangling`,
         'mkdir theirs',
-        ...['trace.txt', 'maps-start.txt.tmp', 'maps-end.txt.tmp', 'fds-start.txt.tmp', '.meta.json.tmp', 'tracer.stderr', '.meta-reserve', 'run-command.sh'].map((name) => `ln -s ${victim}/file theirs/${name}`),
+        ...['trace.txt', 'maps-start.txt.tmp', 'maps-end.txt.tmp', 'fds-start.txt.tmp', '.meta.json.tmp', 'tracer.stderr', '.meta-reserve', 'run-command.sh'].map(
+          (name) => `ln -s ${victim}/file theirs/${name}`,
+        ),
         `ln -s ${victim}/new-meta theirs/meta.json`,
         'mkdir empty-theirs',
       ].join(' && '),

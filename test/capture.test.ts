@@ -135,11 +135,18 @@ describe('capture-strace.sh', () => {
     const target = await startTarget();
     const dir = bundleDir('parent-killed');
     // A parent that starts the capture with --parent-pid of itself, as orphanmap does.
-    const parent = spawn(process.execPath, ['-e', `
+    const parent = spawn(
+      process.execPath,
+      [
+        '-e',
+        `
       const { spawn } = require('node:child_process');
       spawn(${JSON.stringify(SCRIPT)}, ['--parent-pid', String(process.pid), '-p', '${target.pid}', '-o', ${JSON.stringify(dir)}], { stdio: 'ignore' });
       setInterval(() => {}, 1000);
-    `], { stdio: 'ignore' });
+    `,
+      ],
+      { stdio: 'ignore' },
+    );
     children.push(parent);
     await waitFor('the attach', () => tracerPid(target.pid!) !== 0, 10_000);
     parent.kill('SIGKILL');
@@ -208,7 +215,10 @@ describe('startCapture', () => {
     const target = await startPokeTarget();
     const dir = bundleDir('api-tail-failure');
     const handle = startCapture({
-      backend: 'strace', pid: target.pid!, outDir: dir, onStderr: () => {},
+      backend: 'strace',
+      pid: target.pid!,
+      outDir: dir,
+      onStderr: () => {},
       onLine: () => {
         throw new Error('the view broke');
       },
@@ -216,7 +226,10 @@ describe('startCapture', () => {
     await waitFor('the attach', () => tracerPid(target.pid!) !== 0 && existsSync(join(dir, 'maps-start.txt')), 10_000);
     // The openat reaches onLine, which throws: the capture must stop by itself.
     poke(target, 'poke-fail');
-    const failure = await handle.done.then(() => null, (error: unknown) => error);
+    const failure = await handle.done.then(
+      () => null,
+      (error: unknown) => error,
+    );
     expect(failure).toBeInstanceOf(CaptureError);
     expect((failure as CaptureError).code).toBe('capture');
     expect((failure as CaptureError).message).toBe(`stopped the capture: reading ${join(dir, 'trace.txt')} as it was written failed: the view broke`);

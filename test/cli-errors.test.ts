@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { captureScriptArgs } from '../src/capture/supervise.js';
 import { parsePid, parseSeconds } from '../src/commands/options.js';
-import { CaptureError, InputError, InternalError, NotATraceError, OrphanmapError, OutputError, UsageError } from '../src/errors.js';
+import { CaptureError, InputError, InternalError, NotATraceError, type OrphanmapError, OutputError, UsageError } from '../src/errors.js';
 import { CLI, REPO, requireTool, runCli } from './support/tools.js';
 
 const LEAKY = join(REPO, 'traces', 'f-o-ttt-T-y', 'trace.txt');
@@ -89,7 +89,7 @@ describe('permission denied is not "no such file"', () => {
 });
 
 describe('the shared options', () => {
-  it('--version is package.json\'s version', () => {
+  it("--version is package.json's version", () => {
     const { version } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
     const result = runCli(['--version']);
     expect(result.status).toBe(0);
@@ -113,7 +113,10 @@ describe('the shared options', () => {
   });
 
   it('--pid and -- CMD: capture and live ask for exactly one, in the same words', () => {
-    for (const args of [['capture', '--out', join(scratch, 'b')], ['live', '--save', join(scratch, 'b')]]) {
+    for (const args of [
+      ['capture', '--out', join(scratch, 'b')],
+      ['live', '--save', join(scratch, 'b')],
+    ]) {
       const both = runCli([...args, '--pid', '1', '--', 'true']);
       expect([both.status, both.stderr], args[0]).toEqual([2, 'orphanmap: error: give --pid N or -- CMD..., not both\n']);
     }
@@ -135,7 +138,10 @@ describe('the shared options', () => {
 
   it.each(['Infinity', '1e-4', '3000000', '0', 'ten', ''])('--duration "%s" is refused by capture and live with the same message (exit 2), before anything runs', (value) => {
     const message = `orphanmap: error: --duration needs a number of seconds from 0.001 to 2147483 (24.8 days), not "${value}"\n`;
-    for (const command of [['capture', '--out', join(scratch, `c-${value}`)], ['live', '--save', join(scratch, `l-${value}`)]]) {
+    for (const command of [
+      ['capture', '--out', join(scratch, `c-${value}`)],
+      ['live', '--save', join(scratch, `l-${value}`)],
+    ]) {
       const result = runCli([...command, '--duration', value, '--', 'true']);
       expect([result.status, result.stderr], command[0]).toEqual([2, message]);
     }

@@ -23,7 +23,7 @@ function collect(): { warn: (text: string) => void; said: string[] } {
 }
 
 describe('withCapture', () => {
-  it('returns the view\'s result once the capture has ended, stopping it (a no-op then)', async () => {
+  it("returns the view's result once the capture has ended, stopping it (a no-op then)", async () => {
     const { handle, stops } = fakeCapture({ ok: true });
     const { warn, said } = collect();
     await expect(withCapture(handle, async () => 'shown', warn)).resolves.toBe('shown');
@@ -31,7 +31,7 @@ describe('withCapture', () => {
     expect(said).toEqual([]);
   });
 
-  it('throws the capture\'s error when the view ended without one', async () => {
+  it("throws the capture's error when the view ended without one", async () => {
     const failure = new CaptureError('capture with strace failed (exit status 1): strace: attach: ptrace(PTRACE_SEIZE, 42): Operation not permitted');
     const { handle } = fakeCapture({ ok: false, error: failure });
     const { warn, said } = collect();
@@ -39,7 +39,7 @@ describe('withCapture', () => {
     expect(said).toEqual([]);
   });
 
-  it('on the view\'s error: stops the capture, throws the view\'s error and says the capture\'s own, different one', async () => {
+  it("on the view's error: stops the capture, throws the view's error and says the capture's own, different one", async () => {
     const viewError = new InputError('not a syscall trace', '/b/trace.txt');
     const captureError = new CaptureError('capture with strace was killed by SIGKILL');
     const { handle, stops } = fakeCapture({ ok: false, error: captureError });
@@ -49,7 +49,7 @@ describe('withCapture', () => {
     expect(said).toEqual(['orphanmap: warning: the capture failed too: capture with strace was killed by SIGKILL\n']);
   });
 
-  it('says nothing twice when the view failed with the capture\'s own error', async () => {
+  it("says nothing twice when the view failed with the capture's own error", async () => {
     const captureError = new CaptureError('stopped the capture: reading /b/trace.txt as it was written failed: permission denied');
     const { handle } = fakeCapture({ ok: false, error: captureError });
     const { warn, said } = collect();
@@ -57,7 +57,7 @@ describe('withCapture', () => {
     expect(said).toEqual([]);
   });
 
-  it('on the view\'s error with a capture that ends cleanly: stops it and throws the view\'s error alone', async () => {
+  it("on the view's error with a capture that ends cleanly: stops it and throws the view's error alone", async () => {
     const viewError = new Error('ink crashed');
     const { handle, stops } = fakeCapture({ ok: true });
     const { warn, said } = collect();

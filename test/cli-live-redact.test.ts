@@ -37,7 +37,10 @@ describe('live --redact without a terminal', () => {
     const bundle = join(scratch, 'bundle');
     const live = spawnSync(process.execPath, [CLI, 'live', '--redact', '--save', bundle, '--', 'python3', '-c', program, dir], { encoding: 'utf8', timeout: 100_000 });
     expect(live.status, live.stderr).toBe(0);
-    const lines = live.stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Line);
+    const lines = live.stdout
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Line);
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(validateFinding(line), JSON.stringify(validateFinding.errors)).toBe(true);
 

@@ -87,7 +87,7 @@ describe.each(FORMATS)('analyze --format %s', (format) => {
   }
 
   if (format === 'ndjson') {
-    it('writes lines the schema\'s finding accepts, redacted or not', () => {
+    it("writes lines the schema's finding accepts, redacted or not", () => {
       for (const output of [plain, redacted]) {
         const lines = output.stdout.split('\n').filter((line) => line !== '');
         expect(lines.length).toBeGreaterThan(17);
@@ -98,9 +98,12 @@ describe.each(FORMATS)('analyze --format %s', (format) => {
 });
 
 describe('--format ndjson --redact and --format json --redact', () => {
-  it('agree: the last line per id is the JSON report\'s finding, facts for facts', () => {
+  it("agree: the last line per id is the JSON report's finding, facts for facts", () => {
     const json = JSON.parse(orphanmap(['analyze', LEAKY, '--format', 'json', '--redact']).stdout) as { findings: { id: string; evidence: unknown[] }[] };
-    const lines = orphanmap(['analyze', LEAKY, '--format', 'ndjson', '--redact']).stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { id: string; evidence: unknown[] });
+    const lines = orphanmap(['analyze', LEAKY, '--format', 'ndjson', '--redact'])
+      .stdout.split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { id: string; evidence: unknown[] });
     const last = new Map(lines.map((line) => [line.id, line]));
     expect(json.findings.length).toBe(17);
     for (const finding of json.findings) {
@@ -118,12 +121,15 @@ describe('an input named without a slash', () => {
   beforeAll(() => {
     rmSync(dir, { recursive: true, force: true });
     spawnSync('mkdir', ['-p', dir]);
-    writeFileSync(join(dir, NAME), [
-      'openat(AT_FDCWD, "/data/orders-3/00000000000000000000.index", O_RDWR|O_CREAT, 0666) = 3',
-      'mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_SHARED, 3, 0) = 0x7f0000000000',
-      'unlink("/data/orders-3/00000000000000000000.index") = 0',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      join(dir, NAME),
+      [
+        'openat(AT_FDCWD, "/data/orders-3/00000000000000000000.index", O_RDWR|O_CREAT, 0666) = 3',
+        'mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_SHARED, 3, 0) = 0x7f0000000000',
+        'unlink("/data/orders-3/00000000000000000000.index") = 0',
+        '',
+      ].join('\n'),
+    );
   });
 
   it.each(FORMATS)('is redacted wherever it stands, in --format %s', (format) => {
@@ -143,17 +149,23 @@ describe('--format ndjson escapes characters unsafe to display, as the JSON repo
   it('writes U+202E and U+009B in a name as \\u escapes that parse back to the name', () => {
     const path = join(scratch, 'bidi.txt');
     // strace prints the UTF-8 bytes of U+202E (RIGHT-TO-LEFT OVERRIDE) and U+009B (CSI) in octal.
-    writeFileSync(path, [
-      String.raw`100 10:00:00.000001 openat(AT_FDCWD, "/data/rtl\342\200\256exe/csi\302\233x.index", O_RDWR|O_CREAT, 0666) = 3`,
-      '100 10:00:00.000002 mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_SHARED, 3, 0) = 0x7f0000000000',
-      String.raw`100 10:00:00.000003 unlink("/data/rtl\342\200\256exe/csi\302\233x.index") = 0`,
-      '',
-    ].join('\n'));
+    writeFileSync(
+      path,
+      [
+        String.raw`100 10:00:00.000001 openat(AT_FDCWD, "/data/rtl\342\200\256exe/csi\302\233x.index", O_RDWR|O_CREAT, 0666) = 3`,
+        '100 10:00:00.000002 mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_SHARED, 3, 0) = 0x7f0000000000',
+        String.raw`100 10:00:00.000003 unlink("/data/rtl\342\200\256exe/csi\302\233x.index") = 0`,
+        '',
+      ].join('\n'),
+    );
     const result = orphanmap(['analyze', path, '--format', 'ndjson']);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).not.toMatch(/[\u0080-\u009f\u202a-\u202e]/);
     expect(result.stdout).toContain(String.raw`rtl\u202eexe/csi\u009bx.index`);
-    const lines = result.stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { path: string });
+    const lines = result.stdout
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { path: string });
     expect(lines.at(-1)!.path).toBe('/data/rtl\u202eexe/csi\u009bx.index');
   });
 });
@@ -194,7 +206,7 @@ describe('report --redact', () => {
 });
 
 describe('report --redact on a bundle whose mapping is still live at the end', () => {
-  it('keeps the finding\'s maps line in maps-end.txt, redacted as report.json\'s mapsLines', () => {
+  it("keeps the finding's maps line in maps-end.txt, redacted as report.json's mapsLines", () => {
     // The launched-late-snapshot capture cut before the program's munmap, with
     // its maps-start.txt (which holds the real `(deleted)` line) as maps-end.txt.
     const from = join(REPO, 'traces', 'launched-late-snapshot', 'bundle');
@@ -224,7 +236,7 @@ describe('a TUI export with --redact', () => {
   it('writes Markdown and Jira with the hashes of analyze --redact, and no raw name', async () => {
     const cwd = process.cwd();
     process.chdir(REPO);
-    let analysis;
+    let analysis: Awaited<ReturnType<typeof analyze>>;
     try {
       analysis = await analyze([LEAKY]);
     } finally {

@@ -32,7 +32,25 @@ describe('orphanmap analyze', () => {
     expect(Object.keys(report.summary)).toEqual(['lines', 'events', 'unparsedLines', 'processes', 'findings']);
     expect(report.inputs[0]).toMatchObject({ path: LEAKY, format: 'strace', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const finding = report.findings.find((f: Finding) => f.kind === 'unlinked-while-mapped');
-    for (const key of ['id', 'kind', 'severity', 'pid', 'path', 'names', 'address', 'length', 'mappedAt', 'unlinkedAt', 'remappedAt', 'newAddress', 'resolution', 'resolvedAt', 'delayMs', 'confirmedByMaps', 'evidence']) {
+    for (const key of [
+      'id',
+      'kind',
+      'severity',
+      'pid',
+      'path',
+      'names',
+      'address',
+      'length',
+      'mappedAt',
+      'unlinkedAt',
+      'remappedAt',
+      'newAddress',
+      'resolution',
+      'resolvedAt',
+      'delayMs',
+      'confirmedByMaps',
+      'evidence',
+    ]) {
       expect(finding, key).toHaveProperty(key);
     }
     expect(finding.mappedAt).toMatchObject({ file: LEAKY, line: expect.any(Number), time: expect.stringMatching(/^\d+\.\d{6}$/), tid: expect.any(Number) });
@@ -41,7 +59,10 @@ describe('orphanmap analyze', () => {
 
   it('streams NDJSON: each finding when decided and again when resolved', () => {
     const { stdout } = runCli(['analyze', LEAKY, '--format', 'ndjson']);
-    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as Finding);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Finding);
     const first = lines.find((f) => f.kind === 'unlinked-while-mapped')!;
     expect(first.resolution).toBeNull();
     expect(lines.filter((f) => f.id === first.id).at(-1)!.resolution).toBe('process-exited');
@@ -68,14 +89,17 @@ describe('orphanmap analyze', () => {
   });
 
   it('counts binary junk, orphan resumes and cut-off calls as unreadable lines with their numbers', () => {
-    const file = scratchFile('bad.txt', Buffer.concat([
-      Buffer.from('1 openat(AT_FDCWD, "/d/a", O_RDWR) = 3\n'),
-      Buffer.from([0x00, 0xff, 0x1b, 0x5b, 0x32, 0x4a, 0x0a]),
-      Buffer.from('1 <... mmap resumed>) = 0x10000\n'),
-      Buffer.from('1 syscall_0x1c3(0x1, 0x2) = 0\n'),
-      Buffer.from('1 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3, 0 <unfinished ...>\n'),
-      Buffer.from('1 munmap(0x10000, 40'),
-    ]));
+    const file = scratchFile(
+      'bad.txt',
+      Buffer.concat([
+        Buffer.from('1 openat(AT_FDCWD, "/d/a", O_RDWR) = 3\n'),
+        Buffer.from([0x00, 0xff, 0x1b, 0x5b, 0x32, 0x4a, 0x0a]),
+        Buffer.from('1 <... mmap resumed>) = 0x10000\n'),
+        Buffer.from('1 syscall_0x1c3(0x1, 0x2) = 0\n'),
+        Buffer.from('1 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3, 0 <unfinished ...>\n'),
+        Buffer.from('1 munmap(0x10000, 40'),
+      ]),
+    );
     const { status, stdout } = runCli(['analyze', file]);
     expect(status).toBe(0);
     expect(stdout).toContain('unreadable lines 4');

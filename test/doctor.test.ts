@@ -62,7 +62,10 @@ describe('orphanmap doctor, the real command', () => {
     expect(status).toBe(0);
     const lines = stdout.split('\n').filter((line) => /^(ok|warn|fail)\s/.test(line));
     expect(lines.map((line) => line.split(/\s+/)[1])).toEqual(['privileges', 'ptrace-scope', 'strace', 'seccomp-bpf', 'bpftrace', 'tracefs', 'btf', 'max-map-count']);
-    expect(stdout.split('\n').filter((line) => !line.startsWith('ok') && line !== ''), 'checks that are not green, with their fix').toEqual([]);
+    expect(
+      stdout.split('\n').filter((line) => !line.startsWith('ok') && line !== ''),
+      'checks that are not green, with their fix',
+    ).toEqual([]);
   });
 });
 

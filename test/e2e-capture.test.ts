@@ -88,18 +88,22 @@ describe.each(['strace', 'bpftrace'])('capture with %s, then analyze the bundle'
     ['launched', 'fixed'],
     ['attached', 'leaky'],
     ['attached', 'fixed'],
-  ])('%s, %s mode: exactly the ground truth', async (how, mode) => {
-    const { bundle, truth } = how === 'launched' ? await captureLaunched(backend, mode) : await captureAttached(backend, mode);
-    const expected = parseGroundTruth(truth);
-    expect(expected).toHaveLength(mode === 'leaky' ? 8 : 0);
-    const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { backend: string; endTime: string | null; lostEvents: number | null };
-    expect(meta.backend).toBe(backend);
-    expect(meta.endTime).not.toBeNull();
-    const { findings, unparsed } = analyzeBundle(bundle);
-    expect(unparsed).toBe(0);
-    expect(reportedOrphans(findings)).toEqual(expected);
-    expect(findings.filter((f) => f.kind === 'remapped-without-unmap')).toHaveLength(expected.length);
-  }, 180_000);
+  ])(
+    '%s, %s mode: exactly the ground truth',
+    async (how, mode) => {
+      const { bundle, truth } = how === 'launched' ? await captureLaunched(backend, mode) : await captureAttached(backend, mode);
+      const expected = parseGroundTruth(truth);
+      expect(expected).toHaveLength(mode === 'leaky' ? 8 : 0);
+      const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { backend: string; endTime: string | null; lostEvents: number | null };
+      expect(meta.backend).toBe(backend);
+      expect(meta.endTime).not.toBeNull();
+      const { findings, unparsed } = analyzeBundle(bundle);
+      expect(unparsed).toBe(0);
+      expect(reportedOrphans(findings)).toEqual(expected);
+      expect(findings.filter((f) => f.kind === 'remapped-without-unmap')).toHaveLength(expected.length);
+    },
+    180_000,
+  );
 });
 
 describe('a bundle whose process outlives the capture', () => {
@@ -142,7 +146,10 @@ describe('orphanmap live', () => {
     const shell = `exec ${reproducerArgs('leaky', dir).join(' ')} > ${stdoutFile}`;
     const live = await run(spawn(process.execPath, [CLI, 'live', '--save', join(dir, 'bundle'), '--', 'sh', '-c', shell], { stdio: ['ignore', 'pipe', 'pipe'] }));
     expect(live.code, live.stderr).toBe(0);
-    const lines = live.stdout.trim().split('\n').map((line) => JSON.parse(line) as Finding);
+    const lines = live.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Finding);
     const last = new Map(lines.map((finding) => [finding.id, finding]));
     expect(reportedOrphans([...last.values()])).toEqual(parseGroundTruth(readFileSync(stdoutFile, 'utf8')));
     // Decided first (unresolved), resolved last; in between, an update (a

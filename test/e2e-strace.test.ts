@@ -43,7 +43,7 @@ describe('the JVM reproducer under real strace', () => {
     expect(report.summary.unparsedLines).toBe(0);
   });
 
-  it('fixed mode: nothing but the JVM\'s benign hsperfdata file', () => {
+  it("fixed mode: nothing but the JVM's benign hsperfdata file", () => {
     const { trace, stdout } = traceReproducer('fixed', ['-f', '-tt']);
     expect(parseGroundTruth(stdout)).toEqual([]);
     const result = runCli(['analyze', trace, '--format', 'json', '--fail-on', 'warning']);

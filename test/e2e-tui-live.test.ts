@@ -30,7 +30,9 @@ function processesWith(needle: string): Proc[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter((arg) => arg !== '');
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8')
+        .split('\0')
+        .filter((arg) => arg !== '');
       if (!argv.some((arg) => arg.includes(needle))) continue;
       const status = readFileSync(`/proc/${entry}/status`, 'utf8');
       if (/^State:\s+Z/m.test(status)) continue;
@@ -99,15 +101,40 @@ describe('orphanmap live in a real terminal (tmux, strace)', () => {
     if (work !== undefined) for (const p of processesWith(work)) spawnSync('kill', ['-KILL', String(p.pid)]);
   });
 
-  it('shows the JVM\'s orphans with PAUSED, elapsed and ages that tick while it idles; q offers stop, detach, cancel; detach leaves it running, untraced', async () => {
+  it("shows the JVM's orphans with PAUSED, elapsed and ages that tick while it idles; q offers stop, detach, cancel; detach leaves it running, untraced", async () => {
     const bundle = join(work, 'bundle-detach');
     const logs = join(work, 'logs-detach');
-    const live = ['node', CLI, 'live', '--save', bundle, '--', 'java', '-cp', classes, 'IndexLifecycle', '--mode', 'leaky', '--threads', '2', '--segments', '2', '--dir', logs, '--hold-seconds', String(HOLD_SECONDS)];
+    const live = [
+      'node',
+      CLI,
+      'live',
+      '--save',
+      bundle,
+      '--',
+      'java',
+      '-cp',
+      classes,
+      'IndexLifecycle',
+      '--mode',
+      'leaky',
+      '--threads',
+      '2',
+      '--segments',
+      '2',
+      '--dir',
+      logs,
+      '--hold-seconds',
+      String(HOLD_SECONDS),
+    ];
     term = new TmuxSession('live-detach');
     term.start(`cd ${shellQuote(REPO)} && ${live.map(shellQuote).join(' ')}; echo "exited with status $?"; sleep 300`, 200, 60);
 
     // 8 orphans (2 threads x 2 segments x .index/.timeindex), held by an idle JVM.
-    const first = await term.waitForScreen((text) => titleOf(text).includes('(8 error') && ageMs(selectedRow(text)) !== null && lines(text)[1]!.startsWith('maps '), 'the live header and 8 error findings', 120_000);
+    const first = await term.waitForScreen(
+      (text) => titleOf(text).includes('(8 error') && ageMs(selectedRow(text)) !== null && lines(text)[1]!.startsWith('maps '),
+      'the live header and 8 error findings',
+      120_000,
+    );
     expect(lines(first)[0]).toMatch(/^orphanmap {2}live via strace {2}elapsed \d+:\d\d {2}pid \d+ {2}java -cp /);
     expect(lines(first)[1]).toMatch(/^maps [\d,]+ \/ [\d,]+ \(\d+\.\d% of vm\.max_map_count\)/);
     expect(first).toMatch(/deleted but mapped 8 \(80\.0 MiB\)/);
@@ -197,7 +224,11 @@ describe('orphanmap live in a real terminal (tmux, strace)', () => {
     const live = ['node', CLI, 'live', '--save', bundle, '--', 'sh', '-c', 'while :; do sleep 0.2; done', work];
     term = new TmuxSession('live-stop');
     term.start(`cd ${shellQuote(REPO)} && ${live.map(shellQuote).join(' ')}; echo "exited with status $?"; sleep 300`, 80, 24);
-    const first = await term.waitForScreen((text) => /^orphanmap {2}live via strace {2}elapsed \d+:\d\d {2}pid \d+/.test(text) && text.includes('q quit') && lines(text)[1]!.startsWith('maps '), 'the live screen', 60_000);
+    const first = await term.waitForScreen(
+      (text) => /^orphanmap {2}live via strace {2}elapsed \d+:\d\d {2}pid \d+/.test(text) && text.includes('q quit') && lines(text)[1]!.startsWith('maps '),
+      'the live screen',
+      60_000,
+    );
     expect(lines(first)[1]).toMatch(/^maps [\d,]+ \/ [\d,]+ \(\d+\.\d% of vm\.max_map_count\)/);
     const program = readMeta(bundle).pid;
     expect(statusOf(program)?.tracerPid).toBeGreaterThan(0);

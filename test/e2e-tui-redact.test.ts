@@ -27,7 +27,7 @@ afterEach(() => {
 afterAll(() => rmSync(exports, { recursive: true, force: true }));
 
 describe('analyze --tui --redact', () => {
-  it('shows real paths on screen and exports Markdown and Jira with the CLI\'s hashes and no raw name', async () => {
+  it("shows real paths on screen and exports Markdown and Jira with the CLI's hashes and no raw name", async () => {
     term = new TmuxSession('tuiredact');
     const command = ['node', join(ROOT, 'dist/cli.js'), 'analyze', TRACE, '--tui', '--redact'].map(shellQuote).join(' ');
     term.start(`cd ${shellQuote(ROOT)} && ORPHANMAP_EXPORT_DIR=${shellQuote(exports)} ${command}; echo "exited with status $?"; sleep 120`, 120, 40);

@@ -15,7 +15,11 @@ import { bundledInputs, storeFromInputs, storeFromTrace } from './tui-fixture.js
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const TRACE = join(ROOT, 'traces/f-o-ttt-T-y/trace.txt');
-const SIZES = [[80, 24], [60, 15], [200, 60]] as const;
+const SIZES = [
+  [80, 24],
+  [60, 15],
+  [200, 60],
+] as const;
 
 let term: TmuxSession | null = null;
 
@@ -62,7 +66,10 @@ describe('TUI in a real terminal (tmux), bundled JVM trace', () => {
         for (let k = 0; k < rows.length; k++) {
           if (k > 0) t.send('j');
           // The title and the selected row both drawn (capture-pane can catch a frame half written).
-          const screen = await t.waitForScreen((text) => titleOf(text).includes(`row ${k + 1} of 17`) && ROW.test(selectedRow(text)) && lines(text).filter((line) => ROW.test(line)).length >= Math.min(17, height - 12), `row ${k + 1}`);
+          const screen = await t.waitForScreen(
+            (text) => titleOf(text).includes(`row ${k + 1} of 17`) && ROW.test(selectedRow(text)) && lines(text).filter((line) => ROW.test(line)).length >= Math.min(17, height - 12),
+            `row ${k + 1}`,
+          );
           for (const line of lines(screen)) expect(line.length, line).toBeLessThanOrEqual(width);
           const label = pathCell(selectedRow(screen));
           const path = escapeControl(rows[k]!.path);
@@ -162,7 +169,9 @@ describe('TUI in a real terminal (tmux), every bundled trace', () => {
         // Tall enough for every row on one screen.
         const t = await open(inputs, width, Math.max(24, rows.length + 12), `all-${name}-${width}`);
         const screen = await t.waitForScreen((text) => lines(text).filter((line) => ROW.test(line)).length === rows.length, 'every row');
-        const shown = lines(screen).filter((line) => ROW.test(line)).map(pathCell);
+        const shown = lines(screen)
+          .filter((line) => ROW.test(line))
+          .map(pathCell);
         const byLabel = new Map<string, Set<string>>();
         shown.forEach((label, k) => {
           const set = byLabel.get(label) ?? new Set<string>();

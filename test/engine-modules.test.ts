@@ -41,7 +41,7 @@ describe('the wait for a clone in flight', () => {
   // so the mapping is never seen live at the unlink and its orphan is missed.
   // Without the clone in flight the same lines give the finding. A fix makes
   // this test fail: then turn it into a plain `it`.
-  it('keeps the order of a waiting thread\'s mmap and a known thread\'s unlink', () => {
+  it("keeps the order of a waiting thread's mmap and a known thread's unlink", () => {
     const { engine } = runEngine(trace`
       500 1.000001 openat(AT_FDCWD, "/d/x", O_RDWR) = 3
       502 1.000002 openat(AT_FDCWD, "/d/y", O_RDONLY) = 4

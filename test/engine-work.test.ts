@@ -32,7 +32,7 @@ describe('resolving threads to their processes takes steps linear in the threads
     ]);
   });
 
-  it('the same while the main thread\'s vforks hold new threads\' events until the clone returns', () => {
+  it("the same while the main thread's vforks hold new threads' events until the clone returns", () => {
     const once = attachSteps(N, 16);
     const twice = attachSteps(2 * N, 16);
     // Each vfork window holds one new thread's 5 events and the helper's execve: each looked at.

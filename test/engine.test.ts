@@ -24,8 +24,13 @@ describe('engine: the resize signature and the orphan', () => {
     const { engine } = runEngine(LEAKY);
     const remap = engine.findings().find((f) => f.kind === 'remapped-without-unmap');
     expect(remap).toMatchObject({
-      address: '0x7f9912200000', length: 10485760, newAddress: '0x7f99c6a29000', severity: 'warning',
-      mappedAt: { line: 3, tid: 5958 }, remappedAt: { line: 7 }, unlinkedAt: { line: 11 },
+      address: '0x7f9912200000',
+      length: 10485760,
+      newAddress: '0x7f99c6a29000',
+      severity: 'warning',
+      mappedAt: { line: 3, tid: 5958 },
+      remappedAt: { line: 7 },
+      unlinkedAt: { line: 11 },
     });
   });
 
@@ -34,7 +39,10 @@ describe('engine: the resize signature and the orphan', () => {
     const orphans = engine.findings().filter((f) => f.kind === 'unlinked-while-mapped');
     expect(orphans).toHaveLength(1);
     expect(orphans[0]).toMatchObject({
-      pid: 5958, address: '0x7f9912200000', length: 10485760, severity: 'error',
+      pid: 5958,
+      address: '0x7f9912200000',
+      length: 10485760,
+      severity: 'error',
       path: '/kafka-logs/t-0/00000000000000000000.index.deleted',
       names: ['/kafka-logs/t-0/00000000000000000000.index', '/kafka-logs/t-0/00000000000000000000.index.deleted'],
       unlinkedAt: { line: 11, tid: 5959, time: '1795544252.000100' },
@@ -170,7 +178,7 @@ describe('engine: address spaces', () => {
     expect(engine.findings()).toMatchObject([{ pid: 7, resolution: 'process-exited' }]);
   });
 
-  it('a close still unfinished on one thread frees the fd for another thread\'s open', () => {
+  it("a close still unfinished on one thread frees the fd for another thread's open", () => {
     const { engine } = runEngine(trace`
       1 openat(AT_FDCWD, "/d/a", O_RDWR) = 3
       1 clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM}, 88) = 2
@@ -184,26 +192,43 @@ describe('engine: address spaces', () => {
   });
 
   it('a close printed after the open that reused its number (merged -ff, entry times) closes the old file', () => {
-    const { engine } = runEngine(trace`
+    const { engine } = runEngine(
+      trace`
       1 openat(AT_FDCWD, "/d/a", O_RDWR) = 4
       2 openat(AT_FDCWD, "/d/b", O_RDWR) = 4
       1 close(4) = 0
       2 ftruncate(4, 100) = 0
       2 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 4, 0) = 0x10000
       2 unlink("/d/b") = 0
-    `, { threadGroups: new Map([[1, 1], [2, 1]]) });
+    `,
+      {
+        threadGroups: new Map([
+          [1, 1],
+          [2, 1],
+        ]),
+      },
+    );
     expect(engine.findings()).toMatchObject([{ path: '/d/b' }]);
   });
 
   it('merged -ff input: a munmap printed after the mmap that reused its range removes the old mapping, not the new', () => {
-    const { engine } = runEngine(trace`
+    const { engine } = runEngine(
+      trace`
       1 openat(AT_FDCWD, "/d/a", O_RDWR) = 3
       1 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3, 0) = 0x10000
       2 openat(AT_FDCWD, "/d/b", O_RDWR) = 4
       2 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 4, 0) = 0x10000
       1 munmap(0x10000, 4096) = 0
       2 unlink("/d/b") = 0
-    `, { threadGroups: new Map([[1, 1], [2, 1]]), entryOrdered: true });
+    `,
+      {
+        threadGroups: new Map([
+          [1, 1],
+          [2, 1],
+        ]),
+        entryOrdered: true,
+      },
+    );
     expect(engine.findings()).toMatchObject([{ path: '/d/b', resolution: 'still-mapped' }]);
   });
 
@@ -239,7 +264,8 @@ describe('engine: the JVM hsperfdata file', () => {
 // Regressions found in review: each input is the smallest trace that showed the bug.
 describe('engine: review regressions', () => {
   it('an attach trace names the process after the attached pid and a thread exit does not end it', () => {
-    const { engine } = runEngine(trace`
+    const { engine } = runEngine(
+      trace`
       strace: Process 100 attached with 3 threads
       [pid 102] openat(AT_FDCWD, "/d/x.log", O_RDONLY) = 9
       [pid 102] close(9) = 0
@@ -247,7 +273,10 @@ describe('engine: review regressions', () => {
       [pid 101] mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_SHARED, 5, 0) = 0x7f0000000000
       [pid 102] +++ exited with 0 +++
       [pid 101] unlink("/d/0.index") = 0
-    `, {}, true);
+    `,
+      {},
+      true,
+    );
     expect(engine.findings()).toMatchObject([{ pid: 100, resolution: 'still-mapped' }]);
   });
 
@@ -357,7 +386,17 @@ describe('engine: review regressions', () => {
 describe('engine: bundles', () => {
   it('threads missing from the bundle metadata join the captured process and its seeded mappings', () => {
     const engine = new Engine({ rootPid: 100, threadGroups: new Map([[100, 100]]) });
-    engine.seedMappings(100, [{ start: 0x7f0000000000, end: 0x7f0000a00000, offset: 0, path: '/k/t-0/0.index', deleted: false, place: { file: 'maps-start.txt', line: 7 }, text: '7f0000000000-7f0000a00000 rw-s 00000000 fe:00 42 /k/t-0/0.index' }]);
+    engine.seedMappings(100, [
+      {
+        start: 0x7f0000000000,
+        end: 0x7f0000a00000,
+        offset: 0,
+        path: '/k/t-0/0.index',
+        deleted: false,
+        place: { file: 'maps-start.txt', line: 7 },
+        text: '7f0000000000-7f0000a00000 rw-s 00000000 fe:00 42 /k/t-0/0.index',
+      },
+    ]);
     const { events } = readStrace(trace`
       105 rename("/k/t-0/0.index", "/k/t-0/0.index.deleted") = 0
       105 unlink("/k/t-0/0.index.deleted") = 0

@@ -39,7 +39,10 @@ beforeAll(() => {
   const shell = `exec ${PYTHON} ${LEAKER} --dir ${join(scratch, 'leaker-files')} --count ${LEAKS} --interval 0.1 --size ${SIZE} --hold 60 > ${stdout}`;
   const capture = orphanmap(['capture', '--backend', 'strace', '--duration', '3', '--out', bundle, '--', 'sh', '-c', shell]);
   expect(capture.status, capture.stderr).toBe(0);
-  leaked = readFileSync(stdout, 'utf8').split('\n').filter((line) => line.startsWith('leaked ')).map((line) => line.split(' ')[2]!);
+  leaked = readFileSync(stdout, 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('leaked '))
+    .map((line) => line.split(' ')[2]!);
   expect(leaked).toHaveLength(LEAKS);
 }, 120_000);
 

@@ -53,18 +53,30 @@ function at(seconds: number | null, line = 1): At {
 
 function orphan(id: string, unlinked: number | null, end: { resolution: Finding['resolution']; at: number | null }, length = 4096, severity: Finding['severity'] = 'error'): Finding {
   return {
-    id, kind: 'unlinked-while-mapped', severity, pid: 1, path: `/d/${id}`, names: [`/d/${id}`], address: '0x1000', length,
-    mappedAt: at(0), unlinkedAt: unlinked === null ? null : at(unlinked), remappedAt: null, newAddress: null,
-    resolution: end.resolution, resolvedAt: end.at === null ? null : at(end.at), delayMs: null, confirmedByMaps: null, evidence: [], note: null,
+    id,
+    kind: 'unlinked-while-mapped',
+    severity,
+    pid: 1,
+    path: `/d/${id}`,
+    names: [`/d/${id}`],
+    address: '0x1000',
+    length,
+    mappedAt: at(0),
+    unlinkedAt: unlinked === null ? null : at(unlinked),
+    remappedAt: null,
+    newAddress: null,
+    resolution: end.resolution,
+    resolvedAt: end.at === null ? null : at(end.at),
+    delayMs: null,
+    confirmedByMaps: null,
+    evidence: [],
+    note: null,
   };
 }
 
 describe('deletedSeries', () => {
   it('counts a mapping from its unlink to its munmap, and to the end of the trace while still mapped', () => {
-    const series = deletedSeries([
-      orphan('F1', 10, { resolution: 'unmapped', at: 30 }),
-      orphan('F2', 20, { resolution: 'still-mapped', at: null }, 8192),
-    ], { first: 0, last: 50 });
+    const series = deletedSeries([orphan('F1', 10, { resolution: 'unmapped', at: 30 }), orphan('F2', 20, { resolution: 'still-mapped', at: null }, 8192)], { first: 0, last: 50 });
     expect(series.points).toEqual([
       { t: 0, count: 0, bytes: 0 },
       { t: 10, count: 1, bytes: 4096 },
@@ -72,21 +84,28 @@ describe('deletedSeries', () => {
       { t: 30, count: 1, bytes: 8192 },
     ]);
     expect(series.peak).toEqual({ t: 20, count: 2, bytes: 12288 });
-    expect(series.unlinks.map((mark) => [mark.t, mark.id])).toEqual([[10, 'F1'], [20, 'F2']]);
+    expect(series.unlinks.map((mark) => [mark.t, mark.id])).toEqual([
+      [10, 'F1'],
+      [20, 'F2'],
+    ]);
   });
 
   it('counts a file already deleted when the trace began from the start, with no unlink mark', () => {
     const series = deletedSeries([orphan('F1', null, { resolution: 'process-exited', at: 40 })], { first: 5, last: 50 });
-    expect(series.points).toEqual([{ t: 5, count: 1, bytes: 4096 }, { t: 40, count: 0, bytes: 0 }]);
+    expect(series.points).toEqual([
+      { t: 5, count: 1, bytes: 4096 },
+      { t: 40, count: 0, bytes: 0 },
+    ]);
     expect(series.unlinks).toEqual([]);
   });
 
   it('merges changes at one instant: a release and a new orphan in the same microsecond are no spike', () => {
-    const series = deletedSeries([
-      orphan('F1', 10, { resolution: 'unmapped', at: 20 }),
-      orphan('F2', 20, { resolution: 'still-mapped', at: null }),
-    ], { first: 0, last: 30 });
-    expect(series.points).toEqual([{ t: 0, count: 0, bytes: 0 }, { t: 10, count: 1, bytes: 4096 }, { t: 20, count: 1, bytes: 4096 }]);
+    const series = deletedSeries([orphan('F1', 10, { resolution: 'unmapped', at: 20 }), orphan('F2', 20, { resolution: 'still-mapped', at: null })], { first: 0, last: 30 });
+    expect(series.points).toEqual([
+      { t: 0, count: 0, bytes: 0 },
+      { t: 10, count: 1, bytes: 4096 },
+      { t: 20, count: 1, bytes: 4096 },
+    ]);
     expect(series.peak.count).toBe(1);
   });
 

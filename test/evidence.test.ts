@@ -61,7 +61,10 @@ describe('orphanmap report on the bundled leaky trace', () => {
   it('passes sha256sum -c SHA256SUMS, which lists every other file', () => {
     const check = sha256sumCheck(dir);
     expect(check.status, check.output).toBe(0);
-    const listed = readFileSync(join(dir, 'SHA256SUMS'), 'utf8').trim().split('\n').map((line) => line.split('  ')[1]);
+    const listed = readFileSync(join(dir, 'SHA256SUMS'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => line.split('  ')[1]);
     expect(listed).toEqual(FILES.filter((name) => name !== 'SHA256SUMS'));
     const copy = join(scratch, 'leaky-tampered');
     mkdirSync(copy);
@@ -72,7 +75,10 @@ describe('orphanmap report on the bundled leaky trace', () => {
 
   it('holds the reports analyze writes, unchanged but for the command under "how to reproduce"', () => {
     const command = `orphanmap report ${LEAKY} --out ${dir}`;
-    for (const [file, format] of [['report.md', 'markdown'], ['report.jira', 'jira']] as const) {
+    for (const [file, format] of [
+      ['report.md', 'markdown'],
+      ['report.jira', 'jira'],
+    ] as const) {
       const analyzed = orphanmap(['analyze', LEAKY, '--format', format]);
       expect(analyzed.status, analyzed.stderr).toBe(0);
       expect(withoutCommand(readFileSync(join(dir, file), 'utf8'), command)).toBe(withoutCommand(analyzed.stdout, `orphanmap analyze ${LEAKY} --format ${format}`));
@@ -81,7 +87,7 @@ describe('orphanmap report on the bundled leaky trace', () => {
     expect(json).toEqual(JSON.parse(orphanmap(['analyze', LEAKY, '--format', 'json']).stdout));
   });
 
-  it('has the trace lines of each finding\'s file, and not the whole trace', () => {
+  it("has the trace lines of each finding's file, and not the whole trace", () => {
     const text = readFileSync(join(dir, 'trace-lines.txt'), 'utf8');
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { findings: Finding[] };
     for (const finding of report.findings) {
@@ -90,7 +96,12 @@ describe('orphanmap report on the bundled leaky trace', () => {
     }
     // 8 index files (each a resize and an unlink finding) and the JVM's hsperfdata file.
     expect(text.match(/^## F\d+ .*, pid 11020, mapping at /gm)).toHaveLength(9);
-    const shown = new Set(text.split('\n').filter((line) => line.startsWith(`${LEAKY}:`)).map((line) => line.split('  ')[0]));
+    const shown = new Set(
+      text
+        .split('\n')
+        .filter((line) => line.startsWith(`${LEAKY}:`))
+        .map((line) => line.split('  ')[0]),
+    );
     const traceLines = readFileSync(join(REPO, LEAKY), 'utf8').trimEnd().split('\n').length;
     expect(shown.size).toBeGreaterThan(9 * 5);
     expect(shown.size).toBeLessThan(traceLines / 2);
@@ -98,7 +109,10 @@ describe('orphanmap report on the bundled leaky trace', () => {
   });
 
   it('says what it knows of the environment: no capture for a plain trace, and how the evidence was made', () => {
-    const environment = JSON.parse(readFileSync(join(dir, 'environment.json'), 'utf8')) as { capture: unknown; analysis: { orphanmap: string; node: string; command: string; inputs: { path: string; sha256: string }[] } };
+    const environment = JSON.parse(readFileSync(join(dir, 'environment.json'), 'utf8')) as {
+      capture: unknown;
+      analysis: { orphanmap: string; node: string; command: string; inputs: { path: string; sha256: string }[] };
+    };
     expect(environment.capture).toBeNull();
     expect(environment.analysis.orphanmap).toBe(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);
     expect(environment.analysis.node).toBe(process.version);
@@ -107,7 +121,7 @@ describe('orphanmap report on the bundled leaky trace', () => {
     expect(readFileSync(join(dir, 'README.txt'), 'utf8')).toContain('sha256sum -c SHA256SUMS');
   });
 
-  it('draws the chart over the trace\'s time with the unlinks', () => {
+  it("draws the chart over the trace's time with the unlinks", () => {
     const svg = readFileSync(join(dir, 'chart.svg'), 'utf8');
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" width="960" height="456"/);
     expect(svg).toContain('peak 9 (80.0 MiB)');

@@ -17,7 +17,10 @@ function findingsOf(args: string[]): Finding[] {
 
 /** `7f38d5233000-7f38d5237000 rw-s …` → ["0x7f38d5233000", 16384] */
 function rangeOf(mapsLine: string): [string, number] {
-  const [start, end] = mapsLine.split(' ')[0]!.split('-').map((hex) => Number.parseInt(hex, 16)) as [number, number];
+  const [start, end] = mapsLine
+    .split(' ')[0]!
+    .split('-')
+    .map((hex) => Number.parseInt(hex, 16)) as [number, number];
   return [`0x${start.toString(16)}`, end - start];
 }
 
@@ -51,7 +54,10 @@ describe('strace -f -p attached by hand to a process whose threads ran before th
   const dir = join(TRACES, 'attach-threads');
   const truth = readFileSync(join(dir, 'ground-truth.txt'), 'utf8');
   const pid = Number(/^pid (\d+) ready/m.exec(truth)![1]);
-  const leaked = truth.split('\n').filter((line) => line.startsWith('deleted ')).map((line) => rangeOf(line.slice('deleted '.length)));
+  const leaked = truth
+    .split('\n')
+    .filter((line) => line.startsWith('deleted '))
+    .map((line) => rangeOf(line.slice('deleted '.length)));
 
   it('names the process, not a thread, and a worker thread exit does not release the mappings', () => {
     const findings = findingsOf([join(dir, 'trace.txt')]);
@@ -78,7 +84,13 @@ describe('strace -f -p attached by hand to a process whose threads ran before th
 
 describe('partial munmaps and MAP_FIXED over a file mapping', () => {
   const dir = join(TRACES, 'partial-munmap');
-  interface Leak { pid: number; address: string; bytes: number; path: string; pieces: [string, number][] }
+  interface Leak {
+    pid: number;
+    address: string;
+    bytes: number;
+    path: string;
+    pieces: [string, number][];
+  }
   const truth = (JSON.parse(readFileSync(join(dir, 'ground-truth.json'), 'utf8')) as { leaks: Leak[] }).leaks;
 
   it('reports what was still mapped at the unlink: address, bytes and each piece', () => {

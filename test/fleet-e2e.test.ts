@@ -12,9 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, requireTool } from './tools.js';
-import {
-  freePort, GiveUp, orphanmapShim, requireBuiltCli, running, sleep, startLeaker, startProcess, stopAll, waitFor, WRAPPER, type Leaker, type Started,
-} from './fixtures/fleet/harness.js';
+import { freePort, GiveUp, orphanmapShim, requireBuiltCli, running, sleep, startLeaker, startProcess, stopAll, waitFor, WRAPPER, type Leaker, type Started } from './fixtures/fleet/harness.js';
 
 const DEPLOY = join(REPO, 'deploy', 'prometheus');
 /** Debian's name for node_exporter; upstream's binary is node_exporter. */
@@ -25,7 +23,7 @@ const NODE_EXPORTER = 'prometheus-node-exporter';
  * seconds: each swap must match exactly as often as expected, so a change to
  * the rules fails here instead of silently testing something else.
  */
-export function fastRules(rules: string, horizonSeconds: number): string {
+function fastRules(rules: string, horizonSeconds: number): string {
   const swaps: [RegExp, string, number][] = [
     [/min_over_time\(orphanmap_process_deleted_mappings\[1h\]\)/g, 'min_over_time(orphanmap_process_deleted_mappings[30s])', 1],
     [/predict_linear\(orphanmap_process_mappings\[6h\], 24 \* 3600\)/g, `predict_linear(orphanmap_process_mappings[30s], ${horizonSeconds})`, 1],
@@ -45,7 +43,7 @@ function testConfig(example: string, target: string, rulesFile: string): string 
   const swaps: [string, string][] = [
     ['scrape_interval: 30s', 'scrape_interval: 1s'],
     ['evaluation_interval: 30s', 'evaluation_interval: 1s'],
-    ["- orphanmap.rules.yml", `- '${rulesFile}'`],
+    ['- orphanmap.rules.yml', `- '${rulesFile}'`],
     ["targets: ['localhost:9100']", `targets: ['${target}']`],
     // The keep-list recipe, with the one process name this test keeps.
     ["regex: '.*'", "regex: 'python3'"],
@@ -148,11 +146,16 @@ beforeAll(async () => {
     '--collector.textfile',
     `--collector.textfile.directory=${textfiles}`,
   ]);
-  await waitFor('node_exporter to serve /metrics', 30_000, async () => {
-    if (!running(nodeExporter.child)) throw new GiveUp(`node_exporter exited:\n${nodeExporter.output()}`);
-    const text = await (await fetch(`http://127.0.0.1:${nodePort}/metrics`)).text();
-    return text.includes('orphanmap_vm_max_map_count') ? text : undefined;
-  }, diagnostics);
+  await waitFor(
+    'node_exporter to serve /metrics',
+    30_000,
+    async () => {
+      if (!running(nodeExporter.child)) throw new GiveUp(`node_exporter exited:\n${nodeExporter.output()}`);
+      const text = await (await fetch(`http://127.0.0.1:${nodePort}/metrics`)).text();
+      return text.includes('orphanmap_vm_max_map_count') ? text : undefined;
+    },
+    diagnostics,
+  );
 
   // A horizon at which the leaker's rate (4 a second) passes vm.max_map_count twice over.
   const maxMapCount = Number(readFileSync('/proc/sys/vm/max_map_count', 'utf8'));
@@ -163,16 +166,16 @@ beforeAll(async () => {
 
   const promPort = await freePort();
   promUrl = `http://127.0.0.1:${promPort}`;
-  prometheus = startProcess('prometheus', 'prometheus', [
-    `--config.file=${configFile}`,
-    `--storage.tsdb.path=${join(work, 'tsdb')}`,
-    `--web.listen-address=127.0.0.1:${promPort}`,
-    '--log.level=warn',
-  ]);
-  await waitFor('Prometheus to be ready', 60_000, async () => {
-    if (!running(prometheus.child)) throw new GiveUp(`prometheus exited:\n${prometheus.output()}`);
-    return (await fetch(`${promUrl}/-/ready`)).ok ? true : undefined;
-  }, diagnostics);
+  prometheus = startProcess('prometheus', 'prometheus', [`--config.file=${configFile}`, `--storage.tsdb.path=${join(work, 'tsdb')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn']);
+  await waitFor(
+    'Prometheus to be ready',
+    60_000,
+    async () => {
+      if (!running(prometheus.child)) throw new GiveUp(`prometheus exited:\n${prometheus.output()}`);
+      return (await fetch(`${promUrl}/-/ready`)).ok ? true : undefined;
+    },
+    diagnostics,
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -189,17 +192,22 @@ describe('fleet: scan → textfile → node_exporter → Prometheus → alert', 
     expect(prometheus.child.spawnargs.join(' ')).toMatch(/--web\.listen-address=127\.0\.0\.1:\d+/);
   });
 
-  it('Prometheus has the leaker\'s deleted mappings, growing, and the host\'s vm.max_map_count', async () => {
+  it("Prometheus has the leaker's deleted mappings, growing, and the host's vm.max_map_count", async () => {
     const selector = `orphanmap_process_deleted_mappings{pid="${leaker.pid}"}`;
     const first = await waitFor(`${selector} in Prometheus`, 60_000, async () => (await query(selector))[0], diagnostics);
     expect(first.metric).toMatchObject({ __name__: 'orphanmap_process_deleted_mappings', pid: String(leaker.pid), comm: 'python3', job: 'node' });
     expect(Object.keys(first.metric).some((label) => label.startsWith('__tmp'))).toBe(false);
     const start = Number(first.value[1]);
     expect(start).toBeGreaterThanOrEqual(1);
-    await waitFor(`${selector} to grow past ${start + 4}`, 30_000, async () => {
-      const now = Number((await query(selector))[0]?.value[1]);
-      return now >= start + 4 ? now : undefined;
-    }, diagnostics);
+    await waitFor(
+      `${selector} to grow past ${start + 4}`,
+      30_000,
+      async () => {
+        const now = Number((await query(selector))[0]?.value[1]);
+        return now >= start + 4 ? now : undefined;
+      },
+      diagnostics,
+    );
 
     const max = await query('orphanmap_vm_max_map_count');
     expect(max.map((sample) => Number(sample.value[1]))).toEqual([Number(readFileSync('/proc/sys/vm/max_map_count', 'utf8'))]);
@@ -209,10 +217,15 @@ describe('fleet: scan → textfile → node_exporter → Prometheus → alert', 
   });
 
   it('fires OrphanmapDeletedMappingsGrowing for the leaker, with a runbook naming orphanmap capture --pid', async () => {
-    const alert = await waitFor('OrphanmapDeletedMappingsGrowing firing for the leaker', 60_000, async () => {
-      const { alerts } = await api<{ alerts: Alert[] }>('/api/v1/alerts');
-      return alerts.find((a) => a.labels.alertname === 'OrphanmapDeletedMappingsGrowing' && a.labels.pid === String(leaker.pid) && a.state === 'firing');
-    }, diagnostics);
+    const alert = await waitFor(
+      'OrphanmapDeletedMappingsGrowing firing for the leaker',
+      60_000,
+      async () => {
+        const { alerts } = await api<{ alerts: Alert[] }>('/api/v1/alerts');
+        return alerts.find((a) => a.labels.alertname === 'OrphanmapDeletedMappingsGrowing' && a.labels.pid === String(leaker.pid) && a.state === 'firing');
+      },
+      diagnostics,
+    );
     expect(alert.labels).toMatchObject({ severity: 'warning', comm: 'python3', job: 'node' });
     expect(Number(alert.value)).toBeGreaterThanOrEqual(4);
     expect(alert.annotations.summary).toContain(`python3 (pid ${leaker.pid}) on 127.0.0.1:`);
@@ -221,10 +234,15 @@ describe('fleet: scan → textfile → node_exporter → Prometheus → alert', 
   });
 
   it('fires OrphanmapMapCountExhaustionPredicted from predict_linear, and not the headroom alert', async () => {
-    const alert = await waitFor('OrphanmapMapCountExhaustionPredicted firing for the leaker', 60_000, async () => {
-      const { alerts } = await api<{ alerts: Alert[] }>('/api/v1/alerts');
-      return alerts.find((a) => a.labels.alertname === 'OrphanmapMapCountExhaustionPredicted' && a.labels.pid === String(leaker.pid) && a.state === 'firing');
-    }, diagnostics);
+    const alert = await waitFor(
+      'OrphanmapMapCountExhaustionPredicted firing for the leaker',
+      60_000,
+      async () => {
+        const { alerts } = await api<{ alerts: Alert[] }>('/api/v1/alerts');
+        return alerts.find((a) => a.labels.alertname === 'OrphanmapMapCountExhaustionPredicted' && a.labels.pid === String(leaker.pid) && a.state === 'firing');
+      },
+      diagnostics,
+    );
     expect(alert.annotations.runbook).toContain(`orphanmap capture --pid ${leaker.pid}`);
     const { alerts } = await api<{ alerts: Alert[] }>('/api/v1/alerts');
     expect(alerts.filter((a) => a.labels.alertname === 'OrphanmapMapCountHeadroomLow' && a.labels.pid === String(leaker.pid))).toEqual([]);
@@ -240,7 +258,7 @@ describe('fleet: scan → textfile → node_exporter → Prometheus → alert', 
     expect(fired.map((a) => [a.state, Number(a.value)])).toEqual(denied === 0 ? [] : [['firing', denied]]);
   });
 
-  it('keeps only the listed process names: Prometheus\'s own process is scanned but its series are dropped', async () => {
+  it("keeps only the listed process names: Prometheus's own process is scanned but its series are dropped", async () => {
     const file = readFileSync(join(textfiles, 'orphanmap.prom'), 'utf8');
     expect(file).toContain(`orphanmap_process_mappings{pid="${prometheus.child.pid}",comm="prometheus"}`);
     expect(await query(`orphanmap_process_mappings{pid="${prometheus.child.pid}"}`)).toEqual([]);

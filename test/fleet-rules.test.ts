@@ -52,7 +52,7 @@ describe('deploy/prometheus/orphanmap.rules.yml', () => {
     expect(output).toContain('SUCCESS');
   });
 
-  it('has an alert for each of the issue\'s conditions, with severity, summary and a runbook naming orphanmap capture --pid', () => {
+  it("has an alert for each of the issue's conditions, with severity, summary and a runbook naming orphanmap capture --pid", () => {
     const rules = readFileSync(RULES, 'utf8');
     const alerts = [...rules.matchAll(/^ {6}- alert: (\w+)$/gm)].map((match) => match[1]);
     expect(alerts).toEqual(['OrphanmapDeletedMappingsGrowing', 'OrphanmapMapCountHeadroomLow', 'OrphanmapMapCountExhaustionPredicted', 'OrphanmapScanStale', 'OrphanmapScanDenied']);
@@ -71,7 +71,10 @@ describe('deploy/prometheus/orphanmap.rules.yml', () => {
     ['a growth threshold of 40 instead of 4', (rules: string) => rules.replace('growth1h >= 4', 'growth1h >= 40')],
     ['a headroom threshold of 5 % instead of 10 %', (rules: string) => rules.replace('ratio < 0.1', 'ratio < 0.05')],
     ['a 1-hour projection instead of 24 hours', (rules: string) => rules.replace('24 * 3600', '3600')],
-    ['a runbook that forgets the pid', (rules: string) => rules.replace('orphanmap capture --pid {{ $labels.pid }} --backend bpftrace --duration 300', 'orphanmap capture --backend bpftrace --duration 300')],
+    [
+      'a runbook that forgets the pid',
+      (rules: string) => rules.replace('orphanmap capture --pid {{ $labels.pid }} --backend bpftrace --duration 300', 'orphanmap capture --backend bpftrace --duration 300'),
+    ],
   ])('fails its unit tests with %s', (_what, edit) => {
     const dir = mutated(edit);
     const { status, output } = promtool(['test', 'rules', 'orphanmap.rules.test.yml'], dir);

@@ -56,7 +56,9 @@ function unitEntries(path: string, section: string): [string, string][] {
 }
 
 function entry(path: string, section: string, key: string): string[] {
-  return unitEntries(path, section).filter(([k]) => k === key).map(([, value]) => value);
+  return unitEntries(path, section)
+    .filter(([k]) => k === key)
+    .map(([, value]) => value);
 }
 
 function runWrapper(env: Record<string, string>, args: string[] = [], prefix: string[] = []): { status: number; stdout: string; stderr: string } {
@@ -73,7 +75,7 @@ function textfileDir(name: string): string {
 }
 
 describe('deploy/systemd units', () => {
-  it('pass systemd-analyze verify (the service pointed at this checkout\'s wrapper)', () => {
+  it("pass systemd-analyze verify (the service pointed at this checkout's wrapper)", () => {
     requireTool('systemd-analyze');
     const dir = textfileDir('units');
     const service = readFileSync(SERVICE, 'utf8');
@@ -109,7 +111,7 @@ describe('deploy/systemd units', () => {
 });
 
 describe('deploy/orphanmap-textfile.sh', () => {
-  it('writes the whole exposition, readable by node_exporter\'s user, and leaves no temporary file', () => {
+  it("writes the whole exposition, readable by node_exporter's user, and leaves no temporary file", () => {
     const dir = textfileDir('once');
     const result = runWrapper({ ORPHANMAP: shim, ORPHANMAP_TEXTFILE_DIR: dir }, ['--top', '2']);
     expect(result.status, result.stderr).toBe(0);
@@ -169,8 +171,8 @@ describe('deploy/orphanmap-textfile.sh', () => {
   });
 });
 
-describe('the unit\'s CapabilityBoundingSet, applied with setpriv', () => {
-  it('reads another user\'s leaking process with CAP_SYS_PTRACE, and cannot without it', async () => {
+describe("the unit's CapabilityBoundingSet, applied with setpriv", () => {
+  it("reads another user's leaking process with CAP_SYS_PTRACE, and cannot without it", async () => {
     requireTool('setpriv');
     if (process.getuid?.() !== 0) throw new Error('this test needs root: it runs the leaker as another user and the scan as root with reduced capabilities (CI runs as root)');
     const caps = entry(SERVICE, 'Service', 'CapabilityBoundingSet');

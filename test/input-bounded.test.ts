@@ -27,10 +27,13 @@ type Item = { line: string; no: number } | { long: string; no: number; length: n
 /** Feeds `chunks` (bytes) through a splitter with `limit`, collecting what comes out. */
 function split(chunks: (string | Buffer)[], limit = MAX_LINE_CHARS): Item[] {
   const items: Item[] = [];
-  const splitter = new LineSplitter({
-    line: (line, no) => items.push({ line, no }),
-    longLine: (no, head, length) => items.push({ long: head, no, length }),
-  }, limit);
+  const splitter = new LineSplitter(
+    {
+      line: (line, no) => items.push({ line, no }),
+      longLine: (no, head, length) => items.push({ long: head, no, length }),
+    },
+    limit,
+  );
   for (const chunk of chunks) splitter.write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
   splitter.end();
   return items;
@@ -51,11 +54,18 @@ describe('the line splitter at the edges', () => {
   });
 
   it('drops the CR of CRLF, also when CR and LF arrive in different chunks', () => {
-    expect(split(['a\r\nb\r', '\nc\r\n'])).toEqual([{ line: 'a', no: 1 }, { line: 'b', no: 2 }, { line: 'c', no: 3 }]);
+    expect(split(['a\r\nb\r', '\nc\r\n'])).toEqual([
+      { line: 'a', no: 1 },
+      { line: 'b', no: 2 },
+      { line: 'c', no: 3 },
+    ]);
   });
 
   it('gives the last line of a trace that ends mid-line, and no line for a final newline', () => {
-    expect(split(['a\nb'])).toEqual([{ line: 'a', no: 1 }, { line: 'b', no: 2 }]);
+    expect(split(['a\nb'])).toEqual([
+      { line: 'a', no: 1 },
+      { line: 'b', no: 2 },
+    ]);
     expect(split(['a\n'])).toEqual([{ line: 'a', no: 1 }]);
     expect(split([''])).toEqual([]);
   });
@@ -79,31 +89,30 @@ describe('the line splitter at the edges', () => {
   });
 
   it('a trace that ends inside a long line reports it', () => {
-    expect(split(['ok\n', 'z'.repeat(300)], 10)).toEqual([{ line: 'ok', no: 1 }, { long: 'z'.repeat(200), no: 2, length: 300 }]);
+    expect(split(['ok\n', 'z'.repeat(300)], 10)).toEqual([
+      { line: 'ok', no: 1 },
+      { long: 'z'.repeat(200), no: 2, length: 300 },
+    ]);
   });
 
   it('whatever the chunking, the same lines come out: short ones read, long ones counted', () => {
     fc.assert(
-      fc.property(
-        fc.array(fc.string({ unit: fc.constantFrom('a', 'é', '\r', ' ', '€'), maxLength: 30 }), { maxLength: 20 }),
-        fc.array(fc.nat(), { maxLength: 8 }),
-        (lines, cuts) => {
-          const text = lines.map((line) => `${line}\n`).join('');
-          const bytes = Buffer.from(text, 'utf8');
-          const points = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b);
-          const chunks: Buffer[] = [];
-          let from = 0;
-          for (const point of [...points, bytes.length]) {
-            chunks.push(bytes.subarray(from, point));
-            from = point;
-          }
-          const expected: Item[] = lines.map((line, index) => {
-            const bare = line.endsWith('\r') ? line.slice(0, -1) : line;
-            return line.length > 12 ? { long: line.slice(0, 200), no: index + 1, length: line.length } : { line: bare, no: index + 1 };
-          });
-          expect(split(chunks, 12)).toEqual(expected);
-        },
-      ),
+      fc.property(fc.array(fc.string({ unit: fc.constantFrom('a', 'é', '\r', ' ', '€'), maxLength: 30 }), { maxLength: 20 }), fc.array(fc.nat(), { maxLength: 8 }), (lines, cuts) => {
+        const text = lines.map((line) => `${line}\n`).join('');
+        const bytes = Buffer.from(text, 'utf8');
+        const points = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b);
+        const chunks: Buffer[] = [];
+        let from = 0;
+        for (const point of [...points, bytes.length]) {
+          chunks.push(bytes.subarray(from, point));
+          from = point;
+        }
+        const expected: Item[] = lines.map((line, index) => {
+          const bare = line.endsWith('\r') ? line.slice(0, -1) : line;
+          return line.length > 12 ? { long: line.slice(0, 200), no: index + 1, length: line.length } : { line: bare, no: index + 1 };
+        });
+        expect(split(chunks, 12)).toEqual(expected);
+      }),
       { numRuns: 300 },
     );
   });
@@ -133,11 +142,14 @@ describe('analyze, with lines over the limit', () => {
   it('still reads a mapping of a file whose path is 64 KiB long: longer than any real path (PATH_MAX is 4096)', async () => {
     const name = `/d/${'n'.repeat(64 * 1024)}.index`;
     const path = join(scratch, 'long-path.txt');
-    writeFileSync(path, [
-      `11020 1795606335.190800 openat(AT_FDCWD</w>, "${name}", O_RDWR|O_CREAT, 0666) = 4<${name}> <0.000010>`,
-      `11020 1795606335.190801 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 4<${name}>, 0) = 0x7feb46000000 <0.000010>`,
-      `11020 1795606335.190902 unlink("${name}") = 0 <0.000010>`,
-    ].join('\n'));
+    writeFileSync(
+      path,
+      [
+        `11020 1795606335.190800 openat(AT_FDCWD</w>, "${name}", O_RDWR|O_CREAT, 0666) = 4<${name}> <0.000010>`,
+        `11020 1795606335.190801 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 4<${name}>, 0) = 0x7feb46000000 <0.000010>`,
+        `11020 1795606335.190902 unlink("${name}") = 0 <0.000010>`,
+      ].join('\n'),
+    );
     const analysis = await analyze([path]);
     expect(analysis.unparsedLines).toBe(0);
     expect(analysis.engine.findings().map((f) => f.path)).toEqual([name]);
@@ -146,14 +158,26 @@ describe('analyze, with lines over the limit', () => {
   it('an input of nothing but one long line is not a trace', async () => {
     const path = join(scratch, 'one-long-line.txt');
     writeFileSync(path, 'q'.repeat(MAX_LINE_CHARS + 1));
-    const failure = await analyze([path]).then(() => null, (error: unknown) => error);
+    const failure = await analyze([path]).then(
+      () => null,
+      (error: unknown) => error,
+    );
     expect(failure).toBeInstanceOf(NotATraceError);
-    expect((failure as NotATraceError).looksLike).toBe('a single line longer than 1 MiB (a trace\'s lines are a few KiB at most)');
+    expect((failure as NotATraceError).looksLike).toBe("a single line longer than 1 MiB (a trace's lines are a few KiB at most)");
   });
 
   it('a strace -ff set counts a long line in its own file, at its own line', async () => {
     const dir = mkdtempSync(join(scratch, 'ff-'));
-    writeFileSync(join(dir, 'trace.11020'), ['1795606335.190800 openat(AT_FDCWD, "/d/a", O_RDWR) = 4', `1795606335.190801 ${'w'.repeat(MAX_LINE_CHARS + 5)}`, '1795606335.190802 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 4, 0) = 0x10000', '1795606335.190803 clone(child_stack=NULL, flags=CLONE_VM|CLONE_THREAD) = 11021', ''].join('\n'));
+    writeFileSync(
+      join(dir, 'trace.11020'),
+      [
+        '1795606335.190800 openat(AT_FDCWD, "/d/a", O_RDWR) = 4',
+        `1795606335.190801 ${'w'.repeat(MAX_LINE_CHARS + 5)}`,
+        '1795606335.190802 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 4, 0) = 0x10000',
+        '1795606335.190803 clone(child_stack=NULL, flags=CLONE_VM|CLONE_THREAD) = 11021',
+        '',
+      ].join('\n'),
+    );
     writeFileSync(join(dir, 'trace.11021'), ['1795606335.190900 unlink("/d/a") = 0', ''].join('\n'));
     const analysis = await analyze([dir]);
     expect(analysis.unparsedSamples.map((d) => [d.place.file, d.place.line])).toEqual([[join(dir, 'trace.11020'), 2]]);
@@ -175,7 +199,10 @@ describe('analyze, with lines over the limit', () => {
   it('a stream source passes long lines to its onLongLine', async () => {
     const source = streamSource('s', () => Readable.from([Buffer.from(`x\n${'y'.repeat(MAX_LINE_CHARS + 2)}`), Buffer.from('\nz')]));
     const seen: string[] = [];
-    await source.each((text, no) => seen.push(`${no}:${text}`), (no, _head, length) => seen.push(`${no}:long ${length}`));
+    await source.each(
+      (text, no) => seen.push(`${no}:${text}`),
+      (no, _head, length) => seen.push(`${no}:long ${length}`),
+    );
     expect(seen).toEqual(['1:x', `2:long ${MAX_LINE_CHARS + 2}`, '3:z']);
   });
 });
@@ -186,14 +213,17 @@ describe('memory of the real CLI, measured as its peak RSS', () => {
   const BOUND_MIB = 160;
 
   it('a 1 GiB line on stdin: one unreadable line at -:3, the leak after it found, RSS under 160 MiB', () => {
-    const run = measurePeakRss([process.execPath, CLI, 'analyze', '-', '--format', 'json'], [
-      { text: `${OPEN}\n${MMAP}\n` },
-      { text: 'a', repeat: 1024 * 1024, times: 1024 },
-      { text: `\n${UNLINK}\n` },
-    ]);
+    const run = measurePeakRss(
+      [process.execPath, CLI, 'analyze', '-', '--format', 'json'],
+      [{ text: `${OPEN}\n${MMAP}\n` }, { text: 'a', repeat: 1024 * 1024, times: 1024 }, { text: `\n${UNLINK}\n` }],
+    );
     expect(run.timedOut).toBe(false);
     expect(run.status, run.stderr).toBe(0);
-    const report = JSON.parse(run.stdout) as { summary: { lines: number; unparsedLines: number }; unparsedSamples: { file: string; line: number; reason: string }[]; findings: { kind: string; path: string }[] };
+    const report = JSON.parse(run.stdout) as {
+      summary: { lines: number; unparsedLines: number };
+      unparsedSamples: { file: string; line: number; reason: string }[];
+      findings: { kind: string; path: string }[];
+    };
     expect(report.summary).toMatchObject({ lines: 4, unparsedLines: 1 });
     expect(report.unparsedSamples.map((s) => [s.file, s.line, s.reason])).toEqual([['-', 3, 'line of 1,073,741,824 characters, longer than the 1 MiB limit: not read']]);
     expect(report.findings.map((f) => [f.kind, f.path])).toEqual([['unlinked-while-mapped', '/d/0.index']]);

@@ -42,7 +42,9 @@ beforeAll(() => {
   mkdirSync(dir);
   const traced = spawnSync('strace', ['-ff', '-ttt', '-yy', '-o', join(dir, 'trace'), PYTHON, '-c', WORKLOAD, scratch], { encoding: 'utf8' });
   expect(traced.status, traced.stderr).toBe(0);
-  const tids = readdirSync(dir).map((name) => Number(name.slice('trace.'.length))).sort((a, b) => a - b);
+  const tids = readdirSync(dir)
+    .map((name) => Number(name.slice('trace.'.length)))
+    .sort((a, b) => a - b);
   // python3 is one thread here: the set is the parent and its child.
   expect(tids).toHaveLength(2);
   [parentTid, childTid] = tids as [number, number];
@@ -50,17 +52,20 @@ beforeAll(() => {
 });
 
 describe('strace -ff set', () => {
-  it('whole: the child\'s leak is found, and nothing is said missing', async () => {
+  it("whole: the child's leak is found, and nothing is said missing", async () => {
     const analysis = await analyze([dir]);
     expect(analysis.engine.findings().map((f) => [f.kind, f.path])).toEqual([['unlinked-while-mapped', join(scratch, 'child.bin')]]);
     expect(analysis.warnings.filter((w) => w.includes('strace -ff set'))).toEqual([]);
   });
 
-  it('with the child\'s file deleted: its leak cannot be found, and the warning names the file and the clone that made it', async () => {
+  it("with the child's file deleted: its leak cannot be found, and the warning names the file and the clone that made it", async () => {
     const copy = join(scratch, 'deleted');
     mkdirSync(copy);
     writeFileSync(join(copy, `trace.${parentTid}`), readFileSync(join(dir, `trace.${parentTid}`)));
-    const cloneLine = readFileSync(join(copy, `trace.${parentTid}`), 'utf8').split('\n').findIndex((line) => new RegExp(`clone\\(.*\\) = ${childTid}`).test(line)) + 1;
+    const cloneLine =
+      readFileSync(join(copy, `trace.${parentTid}`), 'utf8')
+        .split('\n')
+        .findIndex((line) => new RegExp(`clone\\(.*\\) = ${childTid}`).test(line)) + 1;
     const result = runCli(['analyze', copy, '--format', 'json']);
     expect(result.status, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as { findings: unknown[]; warnings: string[] };
@@ -70,7 +75,7 @@ describe('strace -ff set', () => {
     );
   });
 
-  it('with only the parent\'s file named while the child\'s is there: says how to read the whole set', async () => {
+  it("with only the parent's file named while the child's is there: says how to read the whole set", async () => {
     const analysis = await analyze([join(dir, `trace.${parentTid}`)]);
     expect(analysis.engine.findings()).toEqual([]);
     expect(analysis.warnings.some((w) => w.startsWith(`${join(dir, 'trace')}.${childTid} was not read: `) && w.endsWith('name the directory, or every trace.* file'))).toBe(true);
@@ -79,12 +84,15 @@ describe('strace -ff set', () => {
   it('a set of three with the middle one deleted names only that one', async () => {
     const set = join(scratch, 'three');
     mkdirSync(set);
-    writeFileSync(join(set, 'trace.100'), [
-      '1795606335.000001 execve("/bin/app", ["app"], 0x7ffd /* 1 var */) = 0',
-      '1795606335.000002 clone(child_stack=0x7f00, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM) = 101',
-      '1795606335.000003 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD) = 102',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      join(set, 'trace.100'),
+      [
+        '1795606335.000001 execve("/bin/app", ["app"], 0x7ffd /* 1 var */) = 0',
+        '1795606335.000002 clone(child_stack=0x7f00, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM) = 101',
+        '1795606335.000003 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD) = 102',
+        '',
+      ].join('\n'),
+    );
     writeFileSync(join(set, 'trace.102'), '1795606335.000010 exit_group(0) = ?\n1795606335.000011 +++ exited with 0 +++\n');
     const analysis = await analyze([set]);
     const missing = analysis.warnings.filter((w) => w.includes('strace -ff set'));

@@ -81,7 +81,7 @@ beforeAll(() => {
 });
 
 describe('a trace without -f of a program whose worker threads leak', () => {
-  it('warns that only the first thread was followed, so the workers\' leaks cannot be seen', () => {
+  it("warns that only the first thread was followed, so the workers' leaks cannot be seen", () => {
     const { trace, truth } = run('no-f', ['-ttt']);
     // The program did leak two mappings; the trace shows none of the workers' calls.
     expect(truth.deleted).toHaveLength(2);

@@ -147,7 +147,7 @@ describe('what is a trace stays accepted', () => {
     expect(report.findings.map((f) => [f.kind, f.path])).toEqual([['unlinked-while-mapped', join(scratch, 'seg.bin')]]);
   });
 
-  it('a real trace to stderr with the program\'s own output mixed in: unreadable lines, not a rejection', () => {
+  it("a real trace to stderr with the program's own output mixed in: unreadable lines, not a rejection", () => {
     // strace without -o writes to stderr, where the program writes too.
     const noisy = `
 import sys

@@ -64,7 +64,7 @@ describe('analyze --pid', () => {
     expect(report.warnings.filter((w) => w.startsWith('--pid'))).toEqual([]);
   });
 
-  it('for a pid the trace never saw: a notice on stderr and in the warnings, naming the trace\'s process', () => {
+  it("for a pid the trace never saw: a notice on stderr and in the warnings, naming the trace's process", () => {
     const notice = `--pid ${stranger}: no process ${stranger} in the trace, so no finding can match it; the trace has process ${pid}`;
     const json = runCli(['analyze', trace, '--format', 'json', '--pid', String(stranger)]);
     expect(json.status, json.stderr).toBe(0);
@@ -104,13 +104,13 @@ describe('analyze --pid on a real attach trace (traces/attach-threads: strace -f
   const realPid = Number(/^pid (\d+) ready$/m.exec(readFileSync(join(dir, 'ground-truth.txt'), 'utf8'))![1]);
   const workers = [...readFileSync(attachTrace, 'utf8').matchAll(/^(\d+)<[^>]*> \S+ mmap\(.*seg-\d+\.index>/gm)].map((m) => Number(m[1]));
 
-  it('the process\'s own pid: no notice', () => {
+  it("the process's own pid: no notice", () => {
     const result = runCli(['analyze', attachTrace, '--format', 'json', '--pid', String(realPid)]);
     expect(result.stderr).not.toContain(`--pid ${realPid}:`);
     expect((JSON.parse(result.stdout) as JsonReport).findings.length).toBeGreaterThan(0);
   });
 
-  it('a worker thread\'s id: a thread, not a process; the notice names the real pid', () => {
+  it("a worker thread's id: a thread, not a process; the notice names the real pid", () => {
     expect(workers.length).toBeGreaterThan(0);
     const worker = workers.find((tid) => tid !== realPid)!;
     const result = runCli(['analyze', attachTrace, '--format', 'json', '--pid', String(worker)]);

@@ -68,7 +68,10 @@ function strace(path: string): { events: TraceEvent[]; lines: string[] } {
 }
 
 describe('strace: the time of an event is the one printed on its line', () => {
-  for (const [name, path] of [['a real FIFO trace', () => fifoTrace], ['the real attach trace traces/attach-threads', () => attachTrace]] as const) {
+  for (const [name, path] of [
+    ['a real FIFO trace', () => fifoTrace],
+    ['the real attach trace traces/attach-threads', () => attachTrace],
+  ] as const) {
     it(`every event of ${name}`, () => {
       const { events, lines } = strace(path());
       expect(events.length).toBeGreaterThan(50);
@@ -81,10 +84,10 @@ describe('strace: the time of an event is the one printed on its line', () => {
     });
   }
 
-  it('a resumed line\'s time is its own, 200 ms after the call began', () => {
+  it("a resumed line's time is its own, 200 ms after the call began", () => {
     const { events, lines } = strace(fifoTrace);
     const open = events.find((e) => e.kind === 'open' && e.path.endsWith('/pipe') && e.lines?.length === 2);
-    expect(open, 'the reader thread\'s openat of the FIFO, unfinished then resumed').toBeDefined();
+    expect(open, "the reader thread's openat of the FIFO, unfinished then resumed").toBeDefined();
     const [first, second] = open!.lines!;
     expect(lines[first! - 1]).toMatch(/openat\(.*pipe.* <unfinished \.\.\.>$/);
     expect(lines[second! - 1]).toMatch(/<\.\.\. openat resumed>/);
@@ -93,7 +96,7 @@ describe('strace: the time of an event is the one printed on its line', () => {
     expect(resumed! - started!).toBeGreaterThan(0.15);
   });
 
-  it('a report\'s places name a line that carries their time', () => {
+  it("a report's places name a line that carries their time", () => {
     for (const path of [fifoTrace, attachTrace]) {
       const result = runCli(['analyze', path, '--format', 'json']);
       expect(result.status, result.stderr).toBe(0);
@@ -122,7 +125,7 @@ describe('bpftrace: seconds since the trace began, not nanoseconds', () => {
     return { time: `+${(Number(ns) / 1e9).toFixed(6)}`, seconds: Number(ns) / 1e9 };
   };
 
-  it('the reader, asked for trace-start times, gives every event its line\'s ns since the begin line', () => {
+  it("the reader, asked for trace-start times, gives every event its line's ns since the begin line", () => {
     const { events } = readLines(new BpftraceReader(fixture, { clock: 'trace-start' }), text.replace(/\n$/, ''));
     const timed = events.filter((e) => e.kind !== 'lost');
     expect(timed.length).toBeGreaterThan(100);
@@ -133,7 +136,7 @@ describe('bpftrace: seconds since the trace began, not nanoseconds', () => {
     }
   });
 
-  it('the reader\'s default still gives the record\'s own ns', () => {
+  it("the reader's default still gives the record's own ns", () => {
     const { events } = readLines(new BpftraceReader(fixture), text.replace(/\n$/, ''));
     for (const event of events.filter((e) => e.kind !== 'lost')) expect(event.time).toBe(/^(\d+) /.exec(lines[event.place.line - 1]!)![1]);
   });

@@ -7,9 +7,7 @@ import { summarizeEntries } from '../src/scan/aggregate.js';
 
 describe('parseMapsLine', () => {
   it('reads a mapping of a deleted Kafka index, as the JVM reproducer prints it', () => {
-    const entry = parseMapsLine(
-      '7f87db600000-7f87dc000000 rw-s 00000000 fe:00 2164443                    /tmp/orphanmap-repro-322/topic-1/00000000000000001000.timeindex.deleted (deleted)',
-    );
+    const entry = parseMapsLine('7f87db600000-7f87dc000000 rw-s 00000000 fe:00 2164443                    /tmp/orphanmap-repro-322/topic-1/00000000000000001000.timeindex.deleted (deleted)');
     expect(entry).toEqual({
       start: 0x7f87db600000,
       end: 0x7f87dc000000,
@@ -56,7 +54,7 @@ describe('parseMapsLine', () => {
     expect(parseDev('103:02')).toEqual({ major: 0x103, minor: 2 });
   });
 
-  it('keeps control characters and the kernel\'s \\012 newline escape as printed', () => {
+  it("keeps control characters and the kernel's \\012 newline escape as printed", () => {
     const entry = parseMapsLine('7f0000000000-7f0000001000 rw-s 00000000 fe:00 7                          /tmp/a\\012b\x1b[31m.index.deleted (deleted)');
     expect(entry?.path).toBe('/tmp/a\\012b\x1b[31m.index.deleted');
   });
@@ -84,7 +82,7 @@ describe('parseMapsLine', () => {
 });
 
 describe('parseMaps', () => {
-  it('reads every line of this process\'s real /proc/self/maps', () => {
+  it("reads every line of this process's real /proc/self/maps", () => {
     const text = readFileSync('/proc/self/maps', 'utf8');
     const lines = text.split('\n').filter((line) => line !== '');
     const parsed = parseMaps(text);
@@ -188,6 +186,22 @@ describe('filePattern', () => {
 });
 
 const FINDING: Finding = {
-  id: 'F1', kind: 'unlinked-while-mapped', severity: 'error', pid: 1, path: '', names: [], address: '0x7f0000000000', length: 4096,
-  mappedAt: null, unlinkedAt: null, remappedAt: null, newAddress: null, resolution: 'still-mapped', resolvedAt: null, delayMs: null, confirmedByMaps: null, evidence: [], note: null,
+  id: 'F1',
+  kind: 'unlinked-while-mapped',
+  severity: 'error',
+  pid: 1,
+  path: '',
+  names: [],
+  address: '0x7f0000000000',
+  length: 4096,
+  mappedAt: null,
+  unlinkedAt: null,
+  remappedAt: null,
+  newAddress: null,
+  resolution: 'still-mapped',
+  resolvedAt: null,
+  delayMs: null,
+  confirmedByMaps: null,
+  evidence: [],
+  note: null,
 };

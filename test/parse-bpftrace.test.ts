@@ -4,10 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic, TraceEvent } from '../src/parse/events.js';
-import {
-  BpftraceReader, ContinuationJoiner, ReorderBuffer, describeWaitStatus, looksLikeBpftrace, parseBpftraceLine,
-  type BpftraceReaderOptions,
-} from '../src/parse/bpftrace.js';
+import { BpftraceReader, ContinuationJoiner, ReorderBuffer, describeWaitStatus, looksLikeBpftrace, parseBpftraceLine, type BpftraceReaderOptions } from '../src/parse/bpftrace.js';
 import { requireTool } from './support/tools.js';
 import { readLines } from './support/trace-text.js';
 
@@ -29,8 +26,17 @@ describe('parseBpftraceLine on real records', () => {
   it('reads an open with its inode, a blank in the path and O_CLOEXEC', () => {
     const line = '1498786270073 0 26514 26581 open sys=openat ret=3 dfd=-100 flags=0x80242 ino=2164510 dev=266338304 path=/tmp/omw/data dir/00000000.index';
     expect(one(line)).toEqual({
-      kind: 'open', place: { file: 'x.txt', line: 7 }, time: '1498786270073', seconds: 1498.786270073, tid: 26581, tgid: 26514,
-      raw: line, dir: { fd: 'cwd' }, path: '/tmp/omw/data dir/00000000.index', fd: 3, cloexec: true,
+      kind: 'open',
+      place: { file: 'x.txt', line: 7 },
+      time: '1498786270073',
+      seconds: 1498.786270073,
+      tid: 26581,
+      tgid: 26514,
+      raw: line,
+      dir: { fd: 'cwd' },
+      path: '/tmp/omw/data dir/00000000.index',
+      fd: 3,
+      cloexec: true,
       inode: { dev: 266338304, ino: 2164510 },
     });
   });
@@ -41,8 +47,9 @@ describe('parseBpftraceLine on real records', () => {
   });
 
   it('reads a file mmap with the inode taken at entry, and an anonymous one without', () => {
-    expect(one('1498786347689 0 26514 26581 mmap ret=0x7fc9b8fe2000 addr=0x0 len=4096 prot=0x3 flags=0x1 fd=3 off=0x0 ens=1498786335085 mm=0xffff8881097d5140 ino=2164510 dev=266338304 nlink=1'))
-      .toMatchObject({ kind: 'mmap', address: 0x7fc9b8fe2000, length: 4096, prot: 3, flags: 1, fd: 3, offset: 0, inode: { dev: 266338304, ino: 2164510 } });
+    expect(
+      one('1498786347689 0 26514 26581 mmap ret=0x7fc9b8fe2000 addr=0x0 len=4096 prot=0x3 flags=0x1 fd=3 off=0x0 ens=1498786335085 mm=0xffff8881097d5140 ino=2164510 dev=266338304 nlink=1'),
+    ).toMatchObject({ kind: 'mmap', address: 0x7fc9b8fe2000, length: 4096, prot: 3, flags: 1, fd: 3, offset: 0, inode: { dev: 266338304, ino: 2164510 } });
     const anon = one('1498786435474 1 26514 26582 mmap ret=0x7fc9ab600000 addr=0x0 len=134217728 prot=0x0 flags=0x4022 fd=-1 off=0x0 ens=1498786427138 mm=0xffff8881097d5140 ino=0 dev=0 nlink=0');
     expect(anon).toMatchObject({ kind: 'mmap', fd: -1, length: 134217728, flags: 0x4022 });
     expect(anon).not.toHaveProperty('inode');
@@ -60,32 +67,41 @@ describe('parseBpftraceLine on real records', () => {
   });
 
   it('reads ftruncate with nlink, dup, dup2, fcntl F_DUPFD_CLOEXEC, setfd', () => {
-    expect(one('1498786618016 0 26514 26581 ftruncate fd=6 len=100 ret=0 ino=2164510 dev=266338304 nlink=0'))
-      .toMatchObject({ kind: 'truncate', fd: 6, length: 100, inode: { dev: 266338304, ino: 2164510 } });
-    expect(one('1498786328393 0 26514 26581 dup sys=fcntl oldfd=3 newfd=-1 cloexec=1 ret=4'))
-      .toMatchObject({ kind: 'dup', oldFd: 3, newFd: 4, cloexec: true });
-    expect(one('1498787353536 1 26514 26514 dup sys=dup2 oldfd=3 newfd=50 cloexec=0 ret=50'))
-      .toMatchObject({ kind: 'dup', oldFd: 3, newFd: 50, cloexec: false });
+    expect(one('1498786618016 0 26514 26581 ftruncate fd=6 len=100 ret=0 ino=2164510 dev=266338304 nlink=0')).toMatchObject({
+      kind: 'truncate',
+      fd: 6,
+      length: 100,
+      inode: { dev: 266338304, ino: 2164510 },
+    });
+    expect(one('1498786328393 0 26514 26581 dup sys=fcntl oldfd=3 newfd=-1 cloexec=1 ret=4')).toMatchObject({ kind: 'dup', oldFd: 3, newFd: 4, cloexec: true });
+    expect(one('1498787353536 1 26514 26514 dup sys=dup2 oldfd=3 newfd=50 cloexec=0 ret=50')).toMatchObject({ kind: 'dup', oldFd: 3, newFd: 50, cloexec: false });
     expect(one('2896276350384 0 16043 16043 setfd fd=6 fdflags=0x1 ret=0')).toMatchObject({ kind: 'set-cloexec', fd: 6, cloexec: true });
   });
 
   it('reads mremap, truncate, unlinkat rmdir, chdir, fchdir, close_range', () => {
-    expect(one('2896275676905 0 16043 16241 mremap ret=0x7f15abb6c000 addr=0x7f15add5d000 old_len=12288 new_len=24576 flags=0x1 new_addr=0x0 ens=2896275666320 mm=0xffff88810006d780'))
-      .toMatchObject({ kind: 'mremap', oldAddress: 0x7f15add5d000, oldLength: 12288, newLength: 24576, flags: 1, newAddress: 0x7f15abb6c000 });
-    expect(one('2896276286799 0 16043 16043 truncate len=100 ret=0 path=/data/demo/files/v-a.txt'))
-      .toMatchObject({ kind: 'truncate', path: '/data/demo/files/v-a.txt', dir: { fd: 'cwd' }, length: 100 });
-    expect(one('2896276477813 0 16043 16043 unlink sys=unlinkat ret=0 dfd=5 flags=0x200 path=v-c'))
-      .toMatchObject({ kind: 'unlink', dir: { fd: 5 }, path: 'v-c', removeDir: true });
+    expect(one('2896275676905 0 16043 16241 mremap ret=0x7f15abb6c000 addr=0x7f15add5d000 old_len=12288 new_len=24576 flags=0x1 new_addr=0x0 ens=2896275666320 mm=0xffff88810006d780')).toMatchObject({
+      kind: 'mremap',
+      oldAddress: 0x7f15add5d000,
+      oldLength: 12288,
+      newLength: 24576,
+      flags: 1,
+      newAddress: 0x7f15abb6c000,
+    });
+    expect(one('2896276286799 0 16043 16043 truncate len=100 ret=0 path=/data/demo/files/v-a.txt')).toMatchObject({
+      kind: 'truncate',
+      path: '/data/demo/files/v-a.txt',
+      dir: { fd: 'cwd' },
+      length: 100,
+    });
+    expect(one('2896276477813 0 16043 16043 unlink sys=unlinkat ret=0 dfd=5 flags=0x200 path=v-c')).toMatchObject({ kind: 'unlink', dir: { fd: 5 }, path: 'v-c', removeDir: true });
     expect(one('1498785755227 1 26514 26514 chdir ret=0 path=/tmp/omw/data dir')).toMatchObject({ kind: 'chdir', path: '/tmp/omw/data dir' });
     expect(one('1 0 5 5 fchdir fd=4 ret=0')).toMatchObject({ kind: 'chdir', fd: 4 });
-    expect(one('1 0 5 5 close_range fd=3 max=4294967295 flags=0x4 ret=0 ens=1'))
-      .toMatchObject({ kind: 'close-range', low: 3, high: 4294967295, cloexecOnly: true });
+    expect(one('1 0 5 5 close_range fd=3 max=4294967295 flags=0x4 ret=0 ens=1')).toMatchObject({ kind: 'close-range', low: 3, high: 4294967295, cloexecOnly: true });
   });
 
   it('reads clone, exec after a non-leader exec, and exits with their wait status', () => {
     expect(one('1498785995528 1 26514 26514 clone child=26581 flags=0x3d0f00')).toMatchObject({ kind: 'clone', childTid: 26581, flags: 0x3d0f00 });
-    expect(one('2903366571205 0 16252 16252 exec old_tid=16455 mm=0xffff88810006d140 path=/bin/true'))
-      .toMatchObject({ kind: 'exec', path: '/bin/true', formerTid: 16455, tgid: 16252 });
+    expect(one('2903366571205 0 16252 16252 exec old_tid=16455 mm=0xffff88810006d140 path=/bin/true')).toMatchObject({ kind: 'exec', path: '/bin/true', formerTid: 16455, tgid: 16252 });
     expect(one('1498766759003 1 26514 26514 exec old_tid=26514 mm=0xffff8881097d5140 path=/usr/bin/python3')).not.toHaveProperty('formerTid');
     expect(one('1498788650188 0 26583 26583 exit code=0x300 group_dead=1')).toMatchObject({ kind: 'thread-exit', how: 'exited with 3', groupDead: true });
     expect(describeWaitStatus(0x9)).toBe('killed by SIGKILL');
@@ -93,8 +109,10 @@ describe('parseBpftraceLine on real records', () => {
   });
 
   it('reads the header, Attaching, end and blank lines as markers', () => {
-    expect(parseBpftraceLine('orphanmap-bt 1 begin ns=1498737093204 cpu=1 self=26011 root=0', 2, 'x'))
-      .toEqual({ type: 'marker', marker: { kind: 'header', place: { file: 'x', line: 2 }, version: 1, root: 0, self: 26011, ns: '1498737093204' } });
+    expect(parseBpftraceLine('orphanmap-bt 1 begin ns=1498737093204 cpu=1 self=26011 root=0', 2, 'x')).toEqual({
+      type: 'marker',
+      marker: { kind: 'header', place: { file: 'x', line: 2 }, version: 1, root: 0, self: 26011, ns: '1498737093204' },
+    });
     expect(parseBpftraceLine('Attaching 61 probes...', 1, 'x')).toMatchObject({ type: 'marker', marker: { kind: 'attaching', probes: 61 } });
     expect(parseBpftraceLine('1503436511894 1 0 0 end', 1, 'x')).toMatchObject({ type: 'marker', marker: { kind: 'end' } });
     expect(parseBpftraceLine('', 1, 'x')).toMatchObject({ type: 'marker', marker: { kind: 'blank' } });
@@ -103,7 +121,7 @@ describe('parseBpftraceLine on real records', () => {
   it('turns junk into diagnostics with the place, never an exception', () => {
     const junk = [
       'MAPS 7fc9b820b000-7fc9b820c000 rw-s 00000000 fe:00 2164512 /x (deleted)',
-      'ERROR: Unknown error -1: couldn\'t set RLIMIT_MEMLOCK for bpftrace.',
+      "ERROR: Unknown error -1: couldn't set RLIMIT_MEMLOCK for bpftrace.",
       '1498786270073 0 26514 26581 frobnicate fd=3',
       '1498786270073 0 26514 26581 close fd=3 ret=0',
       '1498786270073 0 26514 26581 mmap ret=0x7f00 garbage',
@@ -127,7 +145,10 @@ describe('BpftraceReader on python-segments.txt (a real capture)', () => {
   });
 
   it('delivers events in kernel order although the CPU streams arrive interleaved', () => {
-    const raw = fixture('python-segments.txt').split('\n').filter((l) => /^\d+ /.test(l)).map((l) => BigInt(l.split(' ')[0]!));
+    const raw = fixture('python-segments.txt')
+      .split('\n')
+      .filter((l) => /^\d+ /.test(l))
+      .map((l) => BigInt(l.split(' ')[0]!));
     expect(raw.some((ns, i) => i > 0 && ns < raw[i - 1]!)).toBe(true);
     const keys = events.map((e) => (e.kind === 'close' || e.kind === 'munmap' ? /ens=(\d+)/.exec(e.raw)![1]! : e.time!)).map(BigInt);
     for (let i = 1; i < keys.length; i++) expect(keys[i]! >= keys[i - 1]!, events[i]!.raw).toBe(true);
@@ -142,8 +163,12 @@ describe('BpftraceReader on python-segments.txt (a real capture)', () => {
     const renames = events.filter((e) => e.kind === 'rename');
     expect(renames).toHaveLength(2);
     expect(renames.find((e) => e.tid === 26581)).toMatchObject({
-      oldPath: '/tmp/omw/data dir/00000000.index', newPath: '/tmp/omw/data dir/00000000.index.deleted',
-      oldDir: { fd: 'cwd' }, newDir: { fd: 'cwd' }, exchange: false, time: '1498786458066',
+      oldPath: '/tmp/omw/data dir/00000000.index',
+      newPath: '/tmp/omw/data dir/00000000.index.deleted',
+      oldDir: { fd: 'cwd' },
+      newDir: { fd: 'cwd' },
+      exchange: false,
+      time: '1498786458066',
     });
   });
 
@@ -219,7 +244,15 @@ describe('ReorderBuffer', () => {
   it('restores order across two in-order streams within the window, keeping ties in arrival order', () => {
     const buffer = new ReorderBuffer<string>({ windowNs: 100n });
     const out: string[] = [];
-    const arrivals: [bigint, string][] = [[10n, 'a0'], [30n, 'a1'], [20n, 'b0'], [30n, 'b1'], [40n, 'b2'], [35n, 'a2'], [300n, 'a3']];
+    const arrivals: [bigint, string][] = [
+      [10n, 'a0'],
+      [30n, 'a1'],
+      [20n, 'b0'],
+      [30n, 'b1'],
+      [40n, 'b2'],
+      [35n, 'a2'],
+      [300n, 'a3'],
+    ];
     for (const [key, item] of arrivals) out.push(...buffer.push(key, item));
     expect(out).toEqual(['a0', 'b0', 'a1', 'b1', 'a2', 'b2']);
     expect(buffer.flush()).toEqual(['a3']);
@@ -239,11 +272,7 @@ describe('ReorderBuffer', () => {
 describe('ContinuationJoiner', () => {
   it('joins the lines of a path with newlines, and only after a record with a path', () => {
     const joiner = new ContinuationJoiner();
-    const got = [
-      '1 0 5 5 open sys=openat ret=3 dfd=-100 flags=0x0 ino=1 dev=2 path=a', 'b', 'c',
-      '2 0 5 5 close fd=3 ret=0 ens=2', 'stray',
-      '',
-    ].flatMap((line, i) => joiner.push(line, i + 1));
+    const got = ['1 0 5 5 open sys=openat ret=3 dfd=-100 flags=0x0 ino=1 dev=2 path=a', 'b', 'c', '2 0 5 5 close fd=3 ret=0 ens=2', 'stray', ''].flatMap((line, i) => joiner.push(line, i + 1));
     got.push(...joiner.end());
     expect(got).toEqual([
       { text: '1 0 5 5 open sys=openat ret=3 dfd=-100 flags=0x0 ino=1 dev=2 path=a\nb\nc', lines: [1, 2, 3] },
@@ -272,7 +301,9 @@ describe('scripts/orphanmap.bt', () => {
 
   it('parses the EXAMPLE output of its own header', () => {
     const block = script.slice(script.indexOf(' * EXAMPLE'), script.indexOf(' * FORMAT'));
-    const lines = block.split('\n').slice(1)
+    const lines = block
+      .split('\n')
+      .slice(1)
       .map((l) => l.replace(/^ \*( {3})?/, ''))
       .filter((l) => l.startsWith('Attaching') || l.startsWith('orphanmap-bt') || /^\d/.test(l));
     expect(lines.length).toBeGreaterThan(15);
@@ -291,7 +322,10 @@ describe('scripts/orphanmap.bt', () => {
   it('runs under bpftrace and its output parses (needs root and bpftrace)', () => {
     requireTool('bpftrace');
     const output = execFileSync('bpftrace', ['-c', '/bin/true', scriptPath, '0'], {
-      encoding: 'latin1', env: { ...process.env, BPFTRACE_STRLEN: '200' }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 110_000,
+      encoding: 'latin1',
+      env: { ...process.env, BPFTRACE_STRLEN: '200' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 110_000,
     });
     const { events, diagnostics, reader } = read(output);
     expect(diagnostics).toEqual([]);

@@ -78,12 +78,15 @@ describe('bpftrace: out of range is unreadable', () => {
 describe('the CLI', () => {
   it('counts an out-of-range line as unreadable, with its place, and never prints a size in TiB for it', () => {
     const path = join(scratch, 'huge-length.txt');
-    writeFileSync(path, [
-      '11020 1795606335.190800 openat(AT_FDCWD</w>, "/d/0.index", O_RDWR|O_CREAT, 0666) = 4</d/0.index> <0.000010>',
-      '11020 1795606335.190801 mmap(NULL, 100000000000000000000000, PROT_READ, MAP_SHARED, 4</d/0.index>, 0) = 0x7feb46000000 <0.000010>',
-      '11020 1795606335.190902 unlink("/d/0.index") = 0 <0.000010>',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      path,
+      [
+        '11020 1795606335.190800 openat(AT_FDCWD</w>, "/d/0.index", O_RDWR|O_CREAT, 0666) = 4</d/0.index> <0.000010>',
+        '11020 1795606335.190801 mmap(NULL, 100000000000000000000000, PROT_READ, MAP_SHARED, 4</d/0.index>, 0) = 0x7feb46000000 <0.000010>',
+        '11020 1795606335.190902 unlink("/d/0.index") = 0 <0.000010>',
+        '',
+      ].join('\n'),
+    );
     const result = runCli(['analyze', path]);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain('unreadable lines 1');

@@ -22,9 +22,9 @@ const HOSTILE_NAMES = [
   String.raw`a|b{c}[d]*e_f\`g\`<h>#i!j~k&l(m)n+o^p?q@r-s=t\\u`,
   String.raw`{noformat}x{code}y\`\`\`z\`\`\`\`{{mono}}`,
   String.raw`ctl\nnew\tline\33[31mred\33[0m\177`,
-  String.raw`h2. heading`,
-  String.raw`bq. quote|| x ||`,
-  String.raw`1. list`,
+  'h2. heading',
+  'bq. quote|| x ||',
+  '1. list',
   String.raw`- dash <script>alert(1)</script> &amp; \"q\"`,
   String.raw`\\|pipe after backslash\\`,
 ];
@@ -96,7 +96,10 @@ describe('a trace of hostile file names', () => {
       const codes = tokens.filter((token): token is Tokens.Code => token.type === 'code');
       const pre = preOf(blocks);
       expect(codes).toHaveLength(pre.length);
-      if (!redact) codes.forEach((token, i) => expect(token.text).toBe(pre[i]!.lines.map(escapeControl).join('\n')));
+      if (!redact)
+        codes.forEach((token, i) => {
+          expect(token.text).toBe(pre[i]!.lines.map(escapeControl).join('\n'));
+        });
       expect(tokens.filter((token) => token.type === 'heading')).toHaveLength(blocks.filter((block) => block.type === 'heading').length);
       expect(tokens.some((token: Token) => token.type === 'html')).toBe(false);
       expect(tokens.filter((token) => token.type === 'list')).toHaveLength(blocks.filter((block) => block.type === 'list').length);
@@ -125,7 +128,10 @@ describe('a trace of hostile file names', () => {
       const codes = top.filter((node) => node.type === 'codeBlock');
       const pre = preOf(blocks);
       expect(codes).toHaveLength(pre.length);
-      if (!redact) codes.forEach((node, i) => expect(textOf(node)).toBe(pre[i]!.lines.map(defuseNoformat).join('\n')));
+      if (!redact)
+        codes.forEach((node, i) => {
+          expect(textOf(node)).toBe(pre[i]!.lines.map(defuseNoformat).join('\n'));
+        });
       expect(top.filter((node) => node.type === 'heading')).toHaveLength(blocks.filter((block) => block.type === 'heading').length);
       expect(top.map((node) => node.type).filter((type) => !['heading', 'paragraph', 'table', 'codeBlock', 'bulletList'].includes(type))).toEqual([]);
     });
@@ -144,7 +150,6 @@ function markdownText(tokens: readonly Token[]): string {
     })
     .join('');
 }
-
 
 function textOf(node: AdfNode): string {
   return node.text ?? (node.content ?? []).map(textOf).join('');

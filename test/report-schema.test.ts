@@ -59,7 +59,9 @@ function stillMappedBundle(): string {
 }
 
 const FIXTURES = [
-  ...readdirSync(join(REPO, 'test', 'fixtures', 'bpftrace')).filter((name) => name.endsWith('.txt')).map((name) => join('test', 'fixtures', 'bpftrace', name)),
+  ...readdirSync(join(REPO, 'test', 'fixtures', 'bpftrace'))
+    .filter((name) => name.endsWith('.txt'))
+    .map((name) => join('test', 'fixtures', 'bpftrace', name)),
   join('test', 'fixtures', 'nasty', 'nasty.txt'),
 ];
 
@@ -102,14 +104,19 @@ beforeAll(async () => {
   for (let i = 0; i < all.length; i += 2) {
     const batch = all.slice(i, i + 2);
     const results = await Promise.all(batch.map(outputsOf));
-    batch.forEach((input, k) => outputs.set(input, results[k]!));
+    batch.forEach((input, k) => {
+      outputs.set(input, results[k]!);
+    });
   }
   // About 70 CLI runs: 40 s on an idle two-core machine, more while other files test.
 }, 300_000);
 
 function ndjsonLines(text: string): Finding[] {
   expect(text === '' || text.endsWith('\n'), 'every NDJSON line ends with a newline').toBe(true);
-  return text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Finding);
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Finding);
 }
 
 function expectValidReport(text: string, label: string): Report {
@@ -153,7 +160,7 @@ describe.each(inputs)('analyze %s', (input) => {
     expectValidReport(jsonRedacted, `${input} --redact`);
   });
 
-  it('writes NDJSON lines the schema accepts, and the last line per id is the report\'s finding', () => {
+  it("writes NDJSON lines the schema accepts, and the last line per id is the report's finding", () => {
     const { json, ndjson, ndjsonRedacted } = outputs.get(input)!;
     const report = JSON.parse(json) as Report;
     const lines = expectValidLines(ndjson, `${input} ndjson`);
@@ -176,7 +183,7 @@ describe('a bundle whose mapping is still live at the end', () => {
     const report = expectValidReport(json, 'derived bundle');
     expectValidReport(jsonRedacted, 'derived bundle --redact');
     expectValidLines(ndjson, 'derived bundle ndjson');
-    expect(report.findings.map((finding) => [finding.resolution, finding['confirmedByMaps'], finding['resolvedAt'], finding['delayMs']])).toEqual([['still-mapped', true, null, null]]);
+    expect(report.findings.map((finding) => [finding.resolution, finding.confirmedByMaps, finding.resolvedAt, finding.delayMs])).toEqual([['still-mapped', true, null, null]]);
     expect(Object.values(report.mapsLines)).toEqual([expect.stringMatching(/ \/tmp\/ls\/w\/seg\.index \(deleted\)$/)]);
   });
 });
@@ -190,17 +197,17 @@ describe('the reports validated above', () => {
     expect(new Set(findings.map((finding) => finding.severity))).toEqual(new Set(['error', 'warning', 'info']));
     expect(new Set(findings.map((finding) => finding.resolution))).toEqual(new Set(['unmapped', 'process-exited', 'still-mapped']));
     expect(lines.some((line) => line.resolution === null)).toBe(true);
-    expect(findings.some((finding) => finding['ranges'] !== undefined && finding['mapped'] !== undefined)).toBe(true);
-    expect(findings.some((finding) => finding['confirmedByMaps'] === true)).toBe(true);
-    expect(findings.some((finding) => typeof finding['note'] === 'string' && finding.severity !== 'info')).toBe(true);
-    expect(findings.some((finding) => (finding['mappedAt'] as Json | null)?.['comm'] !== undefined)).toBe(true);
-    expect(new Set(reports.flatMap((report) => (report['inputs'] as Json[]).map((info) => info['format'])))).toEqual(new Set(['strace', 'bpftrace']));
-    expect(reports.some((report) => (report['unparsedSamples'] as unknown[]).length > 0)).toBe(true);
-    expect(reports.some((report) => (report['warnings'] as unknown[]).length > 0)).toBe(true);
-    expect(reports.some((report) => report['environment'] !== null)).toBe(true);
+    expect(findings.some((finding) => finding.ranges !== undefined && finding.mapped !== undefined)).toBe(true);
+    expect(findings.some((finding) => finding.confirmedByMaps === true)).toBe(true);
+    expect(findings.some((finding) => typeof finding.note === 'string' && finding.severity !== 'info')).toBe(true);
+    expect(findings.some((finding) => (finding.mappedAt as Json | null)?.comm !== undefined)).toBe(true);
+    expect(new Set(reports.flatMap((report) => (report.inputs as Json[]).map((info) => info.format)))).toEqual(new Set(['strace', 'bpftrace']));
+    expect(reports.some((report) => (report.unparsedSamples as unknown[]).length > 0)).toBe(true);
+    expect(reports.some((report) => (report.warnings as unknown[]).length > 0)).toBe(true);
+    expect(reports.some((report) => report.environment !== null)).toBe(true);
     expect(reports.some((report) => Object.keys(report.mapsLines).length > 0)).toBe(true);
     // Every way a trace writes time: -ttt, -tt, -r, bpftrace seconds since the begin line.
-    const times = findings.map((finding) => (finding['mappedAt'] as Json | null)?.['time']).filter((time): time is string => typeof time === 'string');
+    const times = findings.map((finding) => (finding.mappedAt as Json | null)?.time).filter((time): time is string => typeof time === 'string');
     expect(times.some((time) => /^\d{10}\.\d{6}$/.test(time))).toBe(true);
     expect(times.some((time) => /^\d\d:\d\d:\d\d\.\d{6}$/.test(time))).toBe(true);
     expect(times.some((time) => time.startsWith('+'))).toBe(true);
@@ -212,28 +219,80 @@ describe('a report broken on purpose', () => {
   const firstOf = (report: Report, kind: string): Finding => report.findings.find((finding) => finding.kind === kind)!;
 
   const breakages: [string, (report: Report) => void, string][] = [
-    ['a renamed field', (r) => {
-      const finding = firstOf(r, 'unlinked-while-mapped');
-      finding['delay_ms'] = finding['delayMs'];
-      delete finding['delayMs'];
-    }, '/findings/'],
-    ['a length written as a string', (r) => { firstOf(r, 'unlinked-while-mapped')['length'] = '10485760'; }, '/length'],
-    ['an address in upper case', (r) => { firstOf(r, 'unlinked-while-mapped')['address'] = '0x7FEB45600000'; }, '/address'],
-    ['an unknown severity', (r) => { firstOf(r, 'unlinked-while-mapped').severity = 'critical'; }, '/severity'],
-    ['an unresolved finding in a finished report', (r) => { firstOf(r, 'unlinked-while-mapped').resolution = null; }, '/resolution'],
-    ['a resize finding without its new mapping', (r) => { firstOf(r, 'remapped-without-unmap')['newAddress'] = null; }, '/newAddress'],
-    ['a benign finding that does not say why', (r) => {
-      const benign = r.findings.find((finding) => finding.severity === 'info')!;
-      benign['note'] = null;
-    }, '/note'],
-    ['a field the schema does not know', (r) => { r['generatedAt'] = '2026-01-01'; }, ''],
-    ['a summary count under another name', (r) => {
-      r.summary.findings['unlinked_while_mapped'] = r.summary.findings['unlinked-while-mapped']!;
-      delete r.summary.findings['unlinked-while-mapped'];
-    }, '/summary/findings'],
-    ['a place whose time was dropped but not its seconds', (r) => {
-      (firstOf(r, 'unlinked-while-mapped')['mappedAt'] as Json)['time'] = null;
-    }, '/mappedAt/seconds'],
+    [
+      'a renamed field',
+      (r) => {
+        const finding = firstOf(r, 'unlinked-while-mapped');
+        finding.delay_ms = finding.delayMs;
+        delete finding.delayMs;
+      },
+      '/findings/',
+    ],
+    [
+      'a length written as a string',
+      (r) => {
+        firstOf(r, 'unlinked-while-mapped').length = '10485760';
+      },
+      '/length',
+    ],
+    [
+      'an address in upper case',
+      (r) => {
+        firstOf(r, 'unlinked-while-mapped').address = '0x7FEB45600000';
+      },
+      '/address',
+    ],
+    [
+      'an unknown severity',
+      (r) => {
+        firstOf(r, 'unlinked-while-mapped').severity = 'critical';
+      },
+      '/severity',
+    ],
+    [
+      'an unresolved finding in a finished report',
+      (r) => {
+        firstOf(r, 'unlinked-while-mapped').resolution = null;
+      },
+      '/resolution',
+    ],
+    [
+      'a resize finding without its new mapping',
+      (r) => {
+        firstOf(r, 'remapped-without-unmap').newAddress = null;
+      },
+      '/newAddress',
+    ],
+    [
+      'a benign finding that does not say why',
+      (r) => {
+        const benign = r.findings.find((finding) => finding.severity === 'info')!;
+        benign.note = null;
+      },
+      '/note',
+    ],
+    [
+      'a field the schema does not know',
+      (r) => {
+        r.generatedAt = '2026-01-01';
+      },
+      '',
+    ],
+    [
+      'a summary count under another name',
+      (r) => {
+        r.summary.findings.unlinked_while_mapped = r.summary.findings['unlinked-while-mapped']!;
+        delete r.summary.findings['unlinked-while-mapped'];
+      },
+      '/summary/findings',
+    ],
+    [
+      'a place whose time was dropped but not its seconds',
+      (r) => {
+        (firstOf(r, 'unlinked-while-mapped').mappedAt as Json).time = null;
+      },
+      '/mappedAt/seconds',
+    ],
   ];
 
   it('validates unbroken', () => {
@@ -250,7 +309,7 @@ describe('a report broken on purpose', () => {
   it('fails on an NDJSON line with a mistyped field', () => {
     const line = ndjsonLines(outputs.get(join('traces', 'f-o-ttt-T-y', 'trace.txt'))!.ndjson)[0]!;
     expect(validateFinding(line), problems(validateFinding.errors)).toBe(true);
-    line['pid'] = String(line['pid']);
+    line.pid = String(line.pid);
     expect(validateFinding(line)).toBe(false);
     expect(problems(validateFinding.errors)).toContain('/pid');
   });

@@ -35,8 +35,13 @@ describe('writeSafeJson', () => {
 
   it('leaves out what JSON.stringify leaves out, and escapes what safeJson escapes', () => {
     const odd = {
-      skipped: undefined, fn: () => 1, empty: [], nested: [{ deep: [1, { x: [] }] }],
-      holes: [undefined, () => 2, null, 'gpj.exe\u202e', 'line\nbreak'], object: {}, text: '\u009b[31m',
+      skipped: undefined,
+      fn: () => 1,
+      empty: [],
+      nested: [{ deep: [1, { x: [] }] }],
+      holes: [undefined, () => 2, null, 'gpj.exe\u202e', 'line\nbreak'],
+      object: {},
+      text: '\u009b[31m',
     };
     expect(streamed(odd)).toBe(`${safeJson(odd, 2)}\n`);
     expect(streamed({})).toBe('{}\n');

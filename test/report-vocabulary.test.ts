@@ -22,7 +22,9 @@ const FIXED = join(REPO, 'traces/fixed/trace.txt');
 
 /** The " (deleted)" lines a reproducer printed from its own /proc/self/maps, cut by this test's own rule. */
 function groundTruth(name: string): { start: string; end: string; path: string; bytes: number }[] {
-  return readFileSync(join(REPO, 'traces', name, 'ground-truth.txt'), 'utf8').split('\n').flatMap((line) => mapsDeleted(line));
+  return readFileSync(join(REPO, 'traces', name, 'ground-truth.txt'), 'utf8')
+    .split('\n')
+    .flatMap((line) => mapsDeleted(line));
 }
 
 function mapsDeleted(line: string): { start: string; end: string; path: string; bytes: number }[] {
@@ -81,7 +83,9 @@ describe('the fixed JVM trace, whose only finding is the benign hsperfdata file'
   it('counts it as benign, never as an error, in every format', async () => {
     const truth = groundTruth('fixed');
     expect(truth).toHaveLength(0);
-    const hsperfdataUnlinks = readFileSync(FIXED, 'utf8').split('\n').filter((line) => /unlink(at)?\(.*hsperfdata_/.test(line));
+    const hsperfdataUnlinks = readFileSync(FIXED, 'utf8')
+      .split('\n')
+      .filter((line) => /unlink(at)?\(.*hsperfdata_/.test(line));
     expect(hsperfdataUnlinks).toHaveLength(1);
 
     const report = await reportOf(FIXED);
@@ -113,9 +117,10 @@ interface Capture {
 let capture: Capture | undefined;
 
 function deletedLines(pid: number): Capture['deleted'] {
-  return readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').flatMap((line) => mapsDeleted(line));
+  return readFileSync(`/proc/${pid}/maps`, 'utf8')
+    .split('\n')
+    .flatMap((line) => mapsDeleted(line));
 }
-
 
 async function captureProgram(): Promise<Capture> {
   requireTool('python3');
@@ -184,9 +189,13 @@ describe('a program traced by attaching, holding a cut and a whole orphan when t
 
     const { text, markdown, jira } = all(report);
     expect(text).toContain(`  mapping   ${ranges} (${size} still mapped in 2 pieces; partial munmaps unmapped the rest)`);
-    expect(markdown).toContain(`| mapping | **${pieces[0]!.start}**-${pieces[0]!.end} and **${pieces[1]!.start}**-${pieces[1]!.end}, ${(bytes / 1024).toFixed(1)} KiB (${bytes.toLocaleString('en-US')} bytes), still mapped in 2 pieces; partial munmaps unmapped the rest |`);
+    expect(markdown).toContain(
+      `| mapping | **${pieces[0]!.start}**-${pieces[0]!.end} and **${pieces[1]!.start}**-${pieces[1]!.end}, ${(bytes / 1024).toFixed(1)} KiB (${bytes.toLocaleString('en-US')} bytes), still mapped in 2 pieces; partial munmaps unmapped the rest |`,
+    );
     expect(jira).toContain(`*${pieces[0]!.start}*\\-${pieces[0]!.end} and *${pieces[1]!.start}*\\-${pieces[1]!.end}`);
-    const detail = detailView(cut, 200, 40, null).summary.map((line) => line.text).join('\n');
+    const detail = detailView(cut, 200, 40, null)
+      .summary.map((line) => line.text)
+      .join('\n');
     expect(detail).toContain(`mapping   ${ranges} (${size} still mapped in 2 pieces; partial munmaps unmapped the rest)`);
 
     const whole = c.deleted.find((line) => line.path === join(c.work, 'whole.bin'))!;
@@ -201,18 +210,42 @@ describe('a program traced by attaching, holding a cut and a whole orphan when t
 
 describe('a resize whose new address the trace did not give', () => {
   it('prints no "new mapping at null" in any view', () => {
-    const findings: Finding[] = [{
-      id: 'F1', kind: 'remapped-without-unmap', severity: 'warning', pid: 7, path: '/d/a.index', names: ['/d/a.index'], address: '0x7f0000000000', length: 8192,
-      mappedAt: { file: 't', line: 1, time: null, tid: 7 }, unlinkedAt: null, remappedAt: { file: 't', line: 2, time: null, tid: 7 }, newAddress: null,
-      resolution: 'still-mapped', resolvedAt: null, delayMs: null, confirmedByMaps: null, evidence: [], note: null,
-    }];
+    const findings: Finding[] = [
+      {
+        id: 'F1',
+        kind: 'remapped-without-unmap',
+        severity: 'warning',
+        pid: 7,
+        path: '/d/a.index',
+        names: ['/d/a.index'],
+        address: '0x7f0000000000',
+        length: 8192,
+        mappedAt: { file: 't', line: 1, time: null, tid: 7 },
+        unlinkedAt: null,
+        remappedAt: { file: 't', line: 2, time: null, tid: 7 },
+        newAddress: null,
+        resolution: 'still-mapped',
+        resolvedAt: null,
+        delayMs: null,
+        confirmedByMaps: null,
+        evidence: [],
+        note: null,
+      },
+    ];
     const report: Report = {
-      schema: 'orphanmap/report@1', inputs: [{ path: 't', format: 'strace', sha256: '0' }],
+      schema: 'orphanmap/report@1',
+      inputs: [{ path: 't', format: 'strace', sha256: '0' }],
       summary: { lines: 2, events: 2, unparsedLines: 0, processes: 1, findings: { 'unlinked-while-mapped': 0, 'remapped-without-unmap': 1 } },
-      unparsedSamples: [], findings, warnings: [], environment: null, mapsLines: {},
+      unparsedSamples: [],
+      findings,
+      warnings: [],
+      environment: null,
+      mapsLines: {},
     };
     const { text, markdown, jira } = all(report);
-    const detail = detailView(findings[0]!, 200, 40, null).summary.map((line) => line.text).join('\n');
+    const detail = detailView(findings[0]!, 200, 40, null)
+      .summary.map((line) => line.text)
+      .join('\n');
     for (const view of [text, markdown, jira, detail]) {
       expect(view).not.toMatch(/null|new mapping at \?|new mapping \?/);
       expect(view).toMatch(/remapped|mapped again/);

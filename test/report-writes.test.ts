@@ -51,7 +51,9 @@ function cliToFile(args: string[], file: string): { status: number; stderr: stri
 }
 
 function names(dir: string): string[] {
-  return readdirSync(dir).filter((name) => name !== 'filler').sort();
+  return readdirSync(dir)
+    .filter((name) => name !== 'filler')
+    .sort();
 }
 
 describe('stdout', () => {

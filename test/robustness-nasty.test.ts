@@ -3,7 +3,7 @@
 // readable lines prove is still found. Plus huge lines, every cut of real
 // lines, empty and missing inputs, through analyze() and the real CLI.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -70,7 +70,9 @@ const REAL = [
 function outcomes(lines: string[]): { events: number; diagnostics: number } {
   const reader = new StraceReader('t');
   const out: ParseOutput[] = [];
-  lines.forEach((line, index) => reader.push(line, index + 1, out));
+  lines.forEach((line, index) => {
+    reader.push(line, index + 1, out);
+  });
   reader.end(out);
   return { events: out.filter((o) => o.type === 'event').length, diagnostics: out.filter((o) => o.type === 'diagnostic').length };
 }
@@ -101,14 +103,17 @@ describe('huge lines', () => {
     const big = 512 * 1024;
     const data = `11020 1795606335.190900 write(9<socket:[1234]>, "${'A'.repeat(big)}", ${big}) = ${big} <0.000100>`;
     const junk = `#${'x\\"('.repeat(big / 4)}`;
-    const path = temp('huge.txt', [
-      '11020 1795606335.190800 openat(AT_FDCWD</w>, "/d/0.index", O_RDWR|O_CREAT, 0666) = 4</d/0.index> <0.000010>',
-      '11020 1795606335.190801 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 4</d/0.index>, 0) = 0x7feb46000000 <0.000010>',
-      data,
-      junk,
-      '11020 1795606335.190902 unlink("/d/0.index") = 0 <0.000010>',
-      '',
-    ].join('\n'));
+    const path = temp(
+      'huge.txt',
+      [
+        '11020 1795606335.190800 openat(AT_FDCWD</w>, "/d/0.index", O_RDWR|O_CREAT, 0666) = 4</d/0.index> <0.000010>',
+        '11020 1795606335.190801 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 4</d/0.index>, 0) = 0x7feb46000000 <0.000010>',
+        data,
+        junk,
+        '11020 1795606335.190902 unlink("/d/0.index") = 0 <0.000010>',
+        '',
+      ].join('\n'),
+    );
     const analysis = await analyze([path]);
     expect(analysis.lines).toBe(5);
     expect(analysis.unparsedLines).toBe(1);

@@ -96,14 +96,22 @@ const mutatedLine = fc
   .map(({ base, other, op, at, junk, tid }) => {
     const p = at % (base.length + 1);
     switch (op) {
-      case 0: return base;
-      case 1: return base.slice(0, p);
-      case 2: return base.slice(0, p) + other.slice(p % (other.length + 1));
-      case 3: return base.slice(0, p) + junk + base.slice(p);
-      case 4: return base.replace(/^\d+/, tid);
-      case 5: return base.replace(/\) = .*$/, ' <unfinished ...>');
-      case 6: return base.replace(/^(\S+ \S+ )(\w+)\(/, '$1<... $2 resumed>');
-      default: return junk;
+      case 0:
+        return base;
+      case 1:
+        return base.slice(0, p);
+      case 2:
+        return base.slice(0, p) + other.slice(p % (other.length + 1));
+      case 3:
+        return base.slice(0, p) + junk + base.slice(p);
+      case 4:
+        return base.replace(/^\d+/, tid);
+      case 5:
+        return base.replace(/\) = .*$/, ' <unfinished ...>');
+      case 6:
+        return base.replace(/^(\S+ \S+ )(\w+)\(/, '$1<... $2 resumed>');
+      default:
+        return junk;
     }
   });
 
@@ -225,7 +233,10 @@ function processLines(plan: ProcessPlan): string[] {
     clock += 17;
     lines.push(`${tid} ${Math.floor(clock / 1e6)}.${String(clock % 1e6).padStart(6, '0')} ${body}`);
   };
-  at(pid, `clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, child_tid=0x7f0000001000, parent_tid=0x7f0000001000, exit_signal=0, stack=0x7f0000000000, stack_size=0xfffc0, tls=0x7f0000000f00} => {parent_tid=[${worker}]}, 88) = ${worker} <0.000020>`);
+  at(
+    pid,
+    `clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, child_tid=0x7f0000001000, parent_tid=0x7f0000001000, exit_signal=0, stack=0x7f0000000000, stack_size=0xfffc0, tls=0x7f0000000f00} => {parent_tid=[${worker}]}, 88) = ${worker} <0.000020>`,
+  );
   let address = 0x7f1000000000 + (pid % 1000) * 0x100000000;
   plan.segments.forEach((segment, k) => {
     const path = `/data/p${pid}/${String(k).padStart(20, '0')}.index`;
@@ -260,9 +271,17 @@ function comparable(findings: readonly Finding[], pid: number): unknown[] {
   return findings
     .filter((finding) => finding.pid === pid)
     .map((finding) => ({
-      kind: finding.kind, path: finding.path, names: finding.names, address: finding.address, length: finding.length,
-      resolution: finding.resolution, newAddress: finding.newAddress, delayMs: finding.delayMs,
-      mappedAt: finding.mappedAt?.time, unlinkedAt: finding.unlinkedAt?.time, remappedAt: finding.remappedAt?.time,
+      kind: finding.kind,
+      path: finding.path,
+      names: finding.names,
+      address: finding.address,
+      length: finding.length,
+      resolution: finding.resolution,
+      newAddress: finding.newAddress,
+      delayMs: finding.delayMs,
+      mappedAt: finding.mappedAt?.time,
+      unlinkedAt: finding.unlinkedAt?.time,
+      remappedAt: finding.remappedAt?.time,
       evidence: finding.evidence.map((line) => line.text),
     }))
     .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));

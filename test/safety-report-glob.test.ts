@@ -72,35 +72,47 @@ async function expectMatches(cases: readonly (readonly [pattern: string, path: s
 const LONG = 60_000;
 
 describe('--path on hostile input', () => {
-  it('matches *-*-*.deleted against 4,000-character names', async () => {
-    await expectMatches([
-      ['*-*-*.deleted', `/k/${'-'.repeat(4000)}`, false],
-      ['*-*-*.deleted', `/k/${'-'.repeat(4000)}.deletex`, false],
-      ['*-*-*.deleted', `/k/${'x-'.repeat(2000)}.deleted`, true],
-      ['*-*-*.deleted', `/k/${'x'.repeat(4000)}-y.deleted`, false], // one dash only
-    ]);
-  }, LONG);
+  it(
+    'matches *-*-*.deleted against 4,000-character names',
+    async () => {
+      await expectMatches([
+        ['*-*-*.deleted', `/k/${'-'.repeat(4000)}`, false],
+        ['*-*-*.deleted', `/k/${'-'.repeat(4000)}.deletex`, false],
+        ['*-*-*.deleted', `/k/${'x-'.repeat(2000)}.deleted`, true],
+        ['*-*-*.deleted', `/k/${'x'.repeat(4000)}-y.deleted`, false], // one dash only
+      ]);
+    },
+    LONG,
+  );
 
-  it('answers 2,000 stars against a 4,000-character name', async () => {
-    const name = `${'a'.repeat(3999)}b`;
-    await expectMatches([
-      [`${'*a'.repeat(2000)}*c`, name, false],
-      [`${'*a'.repeat(1999)}*b`, name, true],
-      [`${'*a'.repeat(2000)}*b`, `${'a'.repeat(1999)}b`, false], // one a short
-      ['*'.repeat(5000), name, true],
-      [`${'*'.repeat(5000)}c`, name, false],
-    ]);
-  }, LONG);
+  it(
+    'answers 2,000 stars against a 4,000-character name',
+    async () => {
+      const name = `${'a'.repeat(3999)}b`;
+      await expectMatches([
+        [`${'*a'.repeat(2000)}*c`, name, false],
+        [`${'*a'.repeat(1999)}*b`, name, true],
+        [`${'*a'.repeat(2000)}*b`, `${'a'.repeat(1999)}b`, false], // one a short
+        ['*'.repeat(5000), name, true],
+        [`${'*'.repeat(5000)}c`, name, false],
+      ]);
+    },
+    LONG,
+  );
 
-  it('answers ** across 2,000 directories', async () => {
-    const path = `${'/a'.repeat(2000)}/x`;
-    await expectMatches([
-      [`${'**/a'.repeat(1000)}/**/y`, path, false],
-      [`${'**/a'.repeat(1000)}/**/x`, path, true],
-      [`/a/${'*/'.repeat(1999)}x`, path, true],
-      [`/a/${'*/'.repeat(2000)}x`, path, false],
-    ]);
-  }, LONG);
+  it(
+    'answers ** across 2,000 directories',
+    async () => {
+      const path = `${'/a'.repeat(2000)}/x`;
+      await expectMatches([
+        [`${'**/a'.repeat(1000)}/**/y`, path, false],
+        [`${'**/a'.repeat(1000)}/**/x`, path, true],
+        [`/a/${'*/'.repeat(1999)}x`, path, true],
+        [`/a/${'*/'.repeat(2000)}x`, path, false],
+      ]);
+    },
+    LONG,
+  );
 
   it('gives the same answers in this thread', () => {
     // The worker runs a transpiled copy; make sure the module as imported agrees on a short case.

@@ -23,13 +23,13 @@ import { parseJira, type AdfNode } from './support/jira.js';
 // bytes of a UTF-8 character in octal (U+202E RIGHT-TO-LEFT OVERRIDE is
 // \342\200\256, U+009B CSI is \302\233). Ten of them: a ticket draws ten findings.
 const NAMES = [
-  String.raw`{noformat:title=x}`,
-  String.raw`{noformat:title=y}z{noformat}`,
-  String.raw`{NOFORMAT}up{NoFormat:title=a}`,
-  String.raw`{code}c{code:java}j{code}{color:red}r{color}`,
-  String.raw`{quote}q{panel:title=p}p{panel}`,
-  String.raw`{{mono}}a|b[c]d*e*`,
-  String.raw`[x|http://example.com]`,
+  '{noformat:title=x}',
+  '{noformat:title=y}z{noformat}',
+  '{NOFORMAT}up{NoFormat:title=a}',
+  '{code}c{code:java}j{code}{color:red}r{color}',
+  '{quote}q{panel:title=p}p{panel}',
+  '{{mono}}a|b[c]d*e*',
+  '[x|http://example.com]',
   String.raw`new\nline{noformat}`,
   String.raw`rtl\342\200\256exe.txt`,
   String.raw`csi\302\2332Jclear`,
@@ -111,7 +111,10 @@ describe('a trace of file names that open Jira macros', () => {
       const codes = top.filter((node) => node.type === 'codeBlock');
       const pre = preOf(blocks);
       expect(codes).toHaveLength(pre.length);
-      if (!redact) codes.forEach((node, i) => expect(textOf(node)).toBe(pre[i]!.lines.map(defuseNoformat).join('\n')));
+      if (!redact)
+        codes.forEach((node, i) => {
+          expect(textOf(node)).toBe(pre[i]!.lines.map(defuseNoformat).join('\n'));
+        });
       // Raw trace lines keep strace's own escapes.
       if (!redact) for (const name of ['{noformat:title=x}', '{noformat\\}', String.raw`rtl\342\200\256exe`]) expect(codes.some((node) => textOf(node).includes(name))).toBe(true);
 
@@ -171,7 +174,6 @@ describe('JSON of a report with such names', () => {
 function cellText(cell: Inline[]): string {
   return cell.map((inline) => escapeControl(inline.text)).join('');
 }
-
 
 function textOf(node: AdfNode): string {
   return node.text ?? (node.content ?? []).map(textOf).join('');

@@ -38,11 +38,7 @@ beforeAll(async () => {
 
 describe('lengths no mapping can have', () => {
   it('are flagged where a size is printed, never drawn as TiB', () => {
-    const outputs = [
-      formatText(absurd),
-      formatReport(absurd, 'markdown', { command: 'orphanmap analyze' }),
-      formatReport(absurd, 'jira', { command: 'orphanmap analyze' }),
-    ];
+    const outputs = [formatText(absurd), formatReport(absurd, 'markdown', { command: 'orphanmap analyze' }), formatReport(absurd, 'jira', { command: 'orphanmap analyze' })];
     for (const output of outputs) {
       expect(output).not.toMatch(/TiB|PiB|EiB|90949470177|NaN B|Infinity B/);
       expect(output).toContain('-5 bytes: out of range');

@@ -139,7 +139,13 @@ describe('reading /proc', () => {
 
 function oneProcessResult(comm: string, path: string): ScanResult {
   const parsed = parseMaps([mapsLine(0x7f0000000000, 0x1000, `${path} (deleted)`), mapsLine(0x7f0000100000, 0x1000, '/k/0.index.deleted (deleted)')].join('\n'));
-  return { time: Date.UTC(2025, 0, 1), durationMs: 1.5, maxMapCount: 65530, processes: [summarizeEntries(42, comm, parsed.entries, 65530)], skipped: [{ pid: 2, reason: 'no-address-space', detail: '' }] };
+  return {
+    time: Date.UTC(2025, 0, 1),
+    durationMs: 1.5,
+    maxMapCount: 65530,
+    processes: [summarizeEntries(42, comm, parsed.entries, 65530)],
+    skipped: [{ pid: 2, reason: 'no-address-space', detail: '' }],
+  };
 }
 
 describe('--format prom', () => {
@@ -203,8 +209,18 @@ describe('--format json', () => {
 describe('growth and projection', () => {
   it('fits a slope per hour over noisy samples', () => {
     expect(slopePerHour([{ time: 0, value: 100 }])).toBeNull();
-    expect(slopePerHour([{ time: 5, value: 1 }, { time: 5, value: 9 }])).toBeNull();
-    expect(slopePerHour([{ time: 0, value: 100 }, { time: HOUR / 2, value: 150 }])).toBeCloseTo(100);
+    expect(
+      slopePerHour([
+        { time: 5, value: 1 },
+        { time: 5, value: 9 },
+      ]),
+    ).toBeNull();
+    expect(
+      slopePerHour([
+        { time: 0, value: 100 },
+        { time: HOUR / 2, value: 150 },
+      ]),
+    ).toBeCloseTo(100);
     const noisy = [0, 1, 2, 3, 4].map((i) => ({ time: i * 60_000, value: 1000 + i * 10 + (i % 2 === 0 ? 3 : -3) }));
     expect(slopePerHour(noisy)).toBeCloseTo(10 * 60, 6); // noise symmetric about the middle sample does not tilt the fit
   });
@@ -328,7 +344,10 @@ describe('--watch', () => {
       },
     };
     const clock = { now: () => 0, sleep: async () => void (rounds >= 5 && controller.abort()) };
-    const code = await runScan({ pid: [7], format: 'json', watch: 1, top: 5 }, { stdout: { write: () => true }, stderr: { write: (t: string) => stderr.push(t) }, reader, clock, signal: controller.signal });
+    const code = await runScan(
+      { pid: [7], format: 'json', watch: 1, top: 5 },
+      { stdout: { write: () => true }, stderr: { write: (t: string) => stderr.push(t) }, reader, clock, signal: controller.signal },
+    );
     expect(code).toBe(130);
     expect(stderr).toEqual(['orphanmap: warning: pid 7: no such process\n']);
   });

@@ -10,18 +10,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
 import { requireTool, runCli } from './tools.js';
-import {
-  captureAttached,
-  captureLaunched,
-  compileJavaScenarios,
-  killLeftovers,
-  liveLaunched,
-  straceAttached,
-  straceLaunched,
-  workspace,
-  type Captured,
-  type Truth,
-} from './scenarios/harness.js';
+import { captureAttached, captureLaunched, compileJavaScenarios, killLeftovers, liveLaunched, straceAttached, straceLaunched, workspace, type Captured, type Truth } from './scenarios/harness.js';
 
 const PAGE = 4096;
 

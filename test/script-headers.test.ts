@@ -24,7 +24,9 @@ function exampleOf(script: string): string[] {
 
 function read(reader: { push(text: string, lineNo: number, out: ParseOutput[]): void; end(out: ParseOutput[]): void }, lines: string[]): ParseOutput[] {
   const out: ParseOutput[] = [];
-  lines.forEach((line, index) => reader.push(line, index + 1, out));
+  lines.forEach((line, index) => {
+    reader.push(line, index + 1, out);
+  });
   reader.end(out);
   return out;
 }

@@ -19,13 +19,15 @@ describe('StraceReader', () => {
   });
 
   it('repairs a line cut by "strace: Process N attached" on stderr (no -o)', () => {
-    const { events, diagnostics } = readStrace([
-      'clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, child_tid=0x7f6ffe7cf990, parent_tid=0x7f6ffe7cf990, exit_signal=0, stack=0x7f6ffdfcf000, stack_size=0x7fff80, tls=0x7f6ffe7cf6c0}strace: Process 13734 attached',
-      ' => {parent_tid=[13734]}, 88) = 13734',
-      '[pid 13733] vfork(strace: Process 13741 attached',
-      ' <unfinished ...>',
-      '[pid 13733] <... vfork resumed>)        = 13741',
-    ].join('\n'));
+    const { events, diagnostics } = readStrace(
+      [
+        'clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, child_tid=0x7f6ffe7cf990, parent_tid=0x7f6ffe7cf990, exit_signal=0, stack=0x7f6ffdfcf000, stack_size=0x7fff80, tls=0x7f6ffe7cf6c0}strace: Process 13734 attached',
+        ' => {parent_tid=[13734]}, 88) = 13734',
+        '[pid 13733] vfork(strace: Process 13741 attached',
+        ' <unfinished ...>',
+        '[pid 13733] <... vfork resumed>)        = 13741',
+      ].join('\n'),
+    );
     expect(diagnostics).toEqual([]);
     expect(events.filter((e) => e.kind === 'clone')).toMatchObject([
       { childTid: 13734, place: { line: 1 } },
@@ -72,7 +74,10 @@ describe('StraceReader', () => {
       13733 +++ killed by SIGSEGV (core dumped) +++
     `);
     expect(diagnostics).toEqual([]);
-    expect(events).toMatchObject([{ kind: 'thread-exit', tid: 13734, how: 'exited with 0' }, { kind: 'thread-exit', tid: 13733, how: 'killed by SIGSEGV (core dumped)' }]);
+    expect(events).toMatchObject([
+      { kind: 'thread-exit', tid: 13734, how: 'exited with 0' },
+      { kind: 'thread-exit', tid: 13733, how: 'killed by SIGSEGV (core dumped)' },
+    ]);
   });
 
   it('reports a followed call whose return value strace could not fetch', () => {
@@ -99,14 +104,21 @@ describe('StraceReader', () => {
 
 describe('StraceReader on one -ff file', () => {
   it('reads the leader file of a non-leader execve: the exec resumes with no start here', () => {
-    const { events, diagnostics } = readStrace(trace`
+    const { events, diagnostics } = readStrace(
+      trace`
       futex(0x7ff19dad1990, FUTEX_WAIT_BITSET|FUTEX_CLOCK_REALTIME, 14180, NULL, FUTEX_BITSET_MATCH_ANY) = ?
       +++ superseded by execve in pid 14180 +++
       <... execve resumed>)                   = 0
       exit_group(0)                           = ?
       +++ exited with 0 +++
-    `, 'trace.14179', 14179);
+    `,
+      'trace.14179',
+      14179,
+    );
     expect(diagnostics).toEqual([]);
-    expect(events).toMatchObject([{ kind: 'exec', tid: 14179, formerTid: 14180 }, { kind: 'thread-exit', tid: 14179 }]);
+    expect(events).toMatchObject([
+      { kind: 'exec', tid: 14179, formerTid: 14180 },
+      { kind: 'thread-exit', tid: 14179 },
+    ]);
   });
 });

@@ -18,6 +18,8 @@ describe('TraceIds.notice', () => {
     // Highest first, so that the lowest is last: no shortcut on the order seen.
     for (let tid = first + 199_999; tid >= first; tid--) ids.note(closeBy(tid));
     expect(ids.notice(first, [])).toBeNull();
-    expect(ids.notice(first + 5, [])).toBe(`--pid ${first + 5}: ${first + 5} is a thread in the trace, not a process (findings are per process, by thread group id), so no finding can match it; the trace has process ${first}`);
+    expect(ids.notice(first + 5, [])).toBe(
+      `--pid ${first + 5}: ${first + 5} is a thread in the trace, not a process (findings are per process, by thread group id), so no finding can match it; the trace has process ${first}`,
+    );
   });
 });

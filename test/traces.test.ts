@@ -68,7 +68,8 @@ describe('modes', () => {
   it('the same findings whichever strace flags made the trace', async () => {
     // Paths differ only by the work directory and the JVM's pid.
     const shape = async (name: string) =>
-      (await analyze(inputsOf(name))).engine.findings()
+      (await analyze(inputsOf(name))).engine
+        .findings()
         .map((f) => `${f.kind} ${f.severity} ${f.resolution} ${f.length} ${f.path.replace(/.*\/topic-/, 'topic-').replace(/hsperfdata_root\/\d+/, 'hsperfdata')}`)
         .sort();
     const reference = await shape('f-o-ttt-T-y');

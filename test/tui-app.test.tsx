@@ -224,7 +224,9 @@ describe('App on the JVM reproducer trace', () => {
     const second = await until((text) => text.includes(`-pid${finding.pid}-2.md`), 'the second export');
     expect(second).toContain(join(dir, `orphanmap-${finding.id}-pid${finding.pid}-2.jira.txt`));
     const files = readdirSync(dir).sort();
-    expect(files).toEqual([2, 1].flatMap((n) => [`orphanmap-${finding.id}-pid${finding.pid}${n === 1 ? '' : '-2'}.jira.txt`, `orphanmap-${finding.id}-pid${finding.pid}${n === 1 ? '' : '-2'}.md`]).sort());
+    expect(files).toEqual(
+      [2, 1].flatMap((n) => [`orphanmap-${finding.id}-pid${finding.pid}${n === 1 ? '' : '-2'}.jira.txt`, `orphanmap-${finding.id}-pid${finding.pid}${n === 1 ? '' : '-2'}.md`]).sort(),
+    );
     const text = readFileSync(join(dir, files[0]!), 'utf8');
     expect(text).toContain(finding.address);
     expect(text).not.toContain('--tui');
@@ -292,9 +294,23 @@ describe('App on the JVM reproducer trace', () => {
     store.change({
       type: 'decided',
       finding: {
-        id: 'F1', kind: 'unlinked-while-mapped', severity: 'error', pid: 7, path, names: [path], address: '0x7f0000000000', length: 4096,
-        mappedAt: { file: 't', line: 1, time: null, tid: 7 }, unlinkedAt: { file: 't', line: 2, time: null, tid: 7 }, remappedAt: null, newAddress: null,
-        resolution: null, resolvedAt: null, delayMs: null, confirmedByMaps: null, note: null,
+        id: 'F1',
+        kind: 'unlinked-while-mapped',
+        severity: 'error',
+        pid: 7,
+        path,
+        names: [path],
+        address: '0x7f0000000000',
+        length: 4096,
+        mappedAt: { file: 't', line: 1, time: null, tid: 7 },
+        unlinkedAt: { file: 't', line: 2, time: null, tid: 7 },
+        remappedAt: null,
+        newAddress: null,
+        resolution: null,
+        resolvedAt: null,
+        delayMs: null,
+        confirmedByMaps: null,
+        note: null,
         evidence: [{ file: 't', line: 2, text: `7 unlink("${path}") = 0`, time: null, tid: 7 }],
       },
     });
@@ -402,7 +418,11 @@ describe('App in live -- CMD: q asks', () => {
 });
 
 describe('App at small sizes', () => {
-  for (const [width, height] of [[120, 39], [80, 23], [60, 14]] as const) {
+  for (const [width, height] of [
+    [120, 39],
+    [80, 23],
+    [60, 14],
+  ] as const) {
     it(`scrolls the help at ${width}x${height + 1}: every binding readable, no line over ${width} columns`, async () => {
       const { store } = storeFromTrace();
       const { frame, send, until } = mount(store, { width, height });
@@ -430,7 +450,7 @@ describe('App at small sizes', () => {
     });
   }
 
-  it('keeps the detail pane\'s title at 60x15', async () => {
+  it("keeps the detail pane's title at 60x15", async () => {
     const { store } = storeFromTrace();
     const { finding, index } = firstOrphan(store);
     const { send, until } = mount(store, { width: 60, height: 14 });

@@ -4,7 +4,7 @@ import { KeyReader, parseKeys, type Key } from '../src/tui/keys.js';
 import { resolveKey } from '../src/tui/keymap.js';
 
 const char = (c: string): Key => ({ type: 'char', char: c });
-const named = (name: string): Key => ({ type: 'named', name } as Key);
+const named = (name: string): Key => ({ type: 'named', name }) as Key;
 const ctrl = (c: string): Key => ({ type: 'ctrl', char: c });
 
 describe('parseKeys', () => {
@@ -28,7 +28,15 @@ describe('parseKeys', () => {
 
   it('reads PgUp, PgDn, Home, End, Delete, F1 and F10 in their common encodings', () => {
     expect(parseKeys('\u001b[5~\u001b[6~\u001b[H\u001b[F\u001b[1~\u001b[4~\u001b[3~\u001bOP\u001b[21~').keys).toEqual([
-      named('pageup'), named('pagedown'), named('home'), named('end'), named('home'), named('end'), named('delete'), named('f1'), named('f10'),
+      named('pageup'),
+      named('pagedown'),
+      named('home'),
+      named('end'),
+      named('home'),
+      named('end'),
+      named('delete'),
+      named('f1'),
+      named('f10'),
     ]);
   });
 
@@ -38,7 +46,10 @@ describe('parseKeys', () => {
   });
 
   it('reads SGR mouse wheel reports and ignores clicks', () => {
-    expect(parseKeys('\u001b[<64;10;5M\u001b[<65;10;5M\u001b[<0;10;5M\u001b[<0;10;5m').keys).toEqual([{ type: 'wheel', by: -1 }, { type: 'wheel', by: 1 }]);
+    expect(parseKeys('\u001b[<64;10;5M\u001b[<65;10;5M\u001b[<0;10;5M\u001b[<0;10;5m').keys).toEqual([
+      { type: 'wheel', by: -1 },
+      { type: 'wheel', by: 1 },
+    ]);
   });
 
   it('reads Esc followed by a key in the same read as two keys', () => {

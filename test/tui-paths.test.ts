@@ -68,7 +68,12 @@ describe('PATH labels', () => {
   }
 
   it('labels any set of Kafka-like paths distinctly once the column holds the distinguishing part', () => {
-    const segment = fc.tuple(fc.constantFrom('orders', 'events-1.v2', 'payments'), fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 3_000_000 }), fc.constantFrom('.index', '.timeindex', '.index.deleted', '.timeindex.deleted', '.log'));
+    const segment = fc.tuple(
+      fc.constantFrom('orders', 'events-1.v2', 'payments'),
+      fc.integer({ min: 0, max: 12 }),
+      fc.integer({ min: 0, max: 3_000_000 }),
+      fc.constantFrom('.index', '.timeindex', '.index.deleted', '.timeindex.deleted', '.log'),
+    );
     fc.assert(
       fc.property(fc.uniqueArray(segment, { minLength: 2, maxLength: 40, selector: (s) => s.join(' ') }), fc.integer({ min: 24, max: 90 }), (segments, width) => {
         const paths = segments.map(([topic, partition, offset, ext]) => `/var/lib/kafka/data/${topic}-${partition}/${String(offset).padStart(20, '0')}${ext}`);

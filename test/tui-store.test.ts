@@ -11,10 +11,24 @@ function at(line: number, time: string, seconds: number): At {
 
 function finding(id: number, overrides: Partial<Finding> = {}): Finding {
   return {
-    id: `F${id}`, kind: 'unlinked-while-mapped', severity: 'error', pid: 100, path: `/d/${id}.index.deleted`, names: [`/d/${id}.index`],
-    address: `0x${(0x7f0000000000 + id * 0x1000).toString(16)}`, length: 4096 * id,
-    mappedAt: at(id, `10:00:0${id % 10}.000000`, 36000 + (id % 10)), unlinkedAt: at(100 + id, `10:00:${10 + id}.000000`, 36010 + id),
-    remappedAt: null, newAddress: null, resolution: null, resolvedAt: null, delayMs: null, confirmedByMaps: null, evidence: [], note: null,
+    id: `F${id}`,
+    kind: 'unlinked-while-mapped',
+    severity: 'error',
+    pid: 100,
+    path: `/d/${id}.index.deleted`,
+    names: [`/d/${id}.index`],
+    address: `0x${(0x7f0000000000 + id * 0x1000).toString(16)}`,
+    length: 4096 * id,
+    mappedAt: at(id, `10:00:0${id % 10}.000000`, 36000 + (id % 10)),
+    unlinkedAt: at(100 + id, `10:00:${10 + id}.000000`, 36010 + id),
+    remappedAt: null,
+    newAddress: null,
+    resolution: null,
+    resolvedAt: null,
+    delayMs: null,
+    confirmedByMaps: null,
+    evidence: [],
+    note: null,
     ...overrides,
   };
 }
@@ -108,7 +122,11 @@ describe('TuiStore', () => {
     store.change({ type: 'decided', finding: finding(2, { severity: 'warning', kind: 'remapped-without-unmap', path: '/a', length: 30, remappedAt: at(1, '09:00:00.000000', 32400) }) });
     store.change({ type: 'decided', finding: finding(3, { path: '/m', length: 20 }) });
     store.flush();
-    const order = () => store.getSnapshot().rows.map((row) => row.id).join(' ');
+    const order = () =>
+      store
+        .getSnapshot()
+        .rows.map((row) => row.id)
+        .join(' ');
     expect(store.getSnapshot().sort).toBe('severity');
     expect(order()).toBe('F3 F2 F1');
     expect(store.reverseSort()).toBe(true);
@@ -131,7 +149,11 @@ describe('TuiStore', () => {
     const store = newStore();
     for (const k of [4, 1, 3, 2]) store.change({ type: 'decided', finding: finding(k, { length: k * 4096 }) });
     store.flush();
-    const order = () => store.getSnapshot().rows.map((row) => row.id).join(' ');
+    const order = () =>
+      store
+        .getSnapshot()
+        .rows.map((row) => row.id)
+        .join(' ');
     const cycle = () => {
       const seen: string[] = [];
       for (let k = 0; k < 6; k++) {
@@ -227,7 +249,17 @@ describe('TuiStore', () => {
 describe('TUI formatting', () => {
   it('draws a step function with each column at its highest value', () => {
     // Columns cover x 0-0.75, 0.75-1.5, 1.5-2.25, 2.25-3: the 8 is held until x=2.
-    expect(sparkline([{ x: 0, value: 0 }, { x: 1, value: 8 }, { x: 2, value: 4 }, { x: 3, value: 0 }], 4)).toBe(' ██▄');
+    expect(
+      sparkline(
+        [
+          { x: 0, value: 0 },
+          { x: 1, value: 8 },
+          { x: 2, value: 4 },
+          { x: 3, value: 0 },
+        ],
+        4,
+      ),
+    ).toBe(' ██▄');
     // A one-sample spike among a thousand still shows.
     const points = Array.from({ length: 1000 }, (_, k) => ({ x: k, value: k === 500 ? 10 : 1 }));
     expect(sparkline(points, 10)).toContain('█');
@@ -236,10 +268,23 @@ describe('TUI formatting', () => {
 
   it('draws over the whole axis: a value held only in the last instants is a sliver at the right edge', () => {
     // traces/fixed: the hsperfdata file, deleted 6 ms before the end of a 445 ms trace.
-    const line = sparkline([{ x: 0.439, value: 1 }, { x: 0.445, value: 1 }], 40, 0, 0.445);
+    const line = sparkline(
+      [
+        { x: 0.439, value: 1 },
+        { x: 0.445, value: 1 },
+      ],
+      40,
+      0,
+      0.445,
+    );
     expect(line.trimEnd()).toBe(`${' '.repeat(39)}█`);
     // Growth over the whole span reads as growth, not as a solid bar.
-    const growth = sparkline(Array.from({ length: 160 }, (_, k) => ({ x: k, value: k * 29 })), 8, 0, 159);
+    const growth = sparkline(
+      Array.from({ length: 160 }, (_, k) => ({ x: k, value: k * 29 })),
+      8,
+      0,
+      159,
+    );
     expect(growth).toBe('▁▂▃▄▅▆▇█');
   });
 

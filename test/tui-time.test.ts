@@ -21,8 +21,24 @@ function at(line: number, time: string, seconds: number): At {
 
 function orphan(id: number, unlinkedAt: At, overrides: Partial<Finding> = {}): Finding {
   return {
-    id: `F${id}`, kind: 'unlinked-while-mapped', severity: 'error', pid: 7, path: `/d/${id}.bin`, names: [`/d/${id}.bin`], address: '0x7f0000000000', length: 4096,
-    mappedAt: null, unlinkedAt, remappedAt: null, newAddress: null, resolution: null, resolvedAt: null, delayMs: null, confirmedByMaps: null, evidence: [], note: null,
+    id: `F${id}`,
+    kind: 'unlinked-while-mapped',
+    severity: 'error',
+    pid: 7,
+    path: `/d/${id}.bin`,
+    names: [`/d/${id}.bin`],
+    address: '0x7f0000000000',
+    length: 4096,
+    mappedAt: null,
+    unlinkedAt,
+    remappedAt: null,
+    newAddress: null,
+    resolution: null,
+    resolvedAt: null,
+    delayMs: null,
+    confirmedByMaps: null,
+    evidence: [],
+    note: null,
     ...overrides,
   };
 }
@@ -47,7 +63,6 @@ describe('ages in the findings table', () => {
     store.change({ type: 'decided', finding });
     store.change({ type: 'decided', finding: orphan(2, at(20, '1498771880321', 1498.771880321)) });
     store.flush();
-    const snapshot = store.getSnapshot();
     expect(ageOf(store)).toBe('5.0 ms');
   });
 
@@ -68,7 +83,7 @@ describe('ages in the findings table', () => {
     expect(ageLabel(orphan(1, at(1, '+0.000100', 0.0001)), undefined)).toBe('');
   });
 
-  it('ages the real bpftrace capture\'s first orphan by its own nanoseconds at the next unlink', () => {
+  it("ages the real bpftrace capture's first orphan by its own nanoseconds at the next unlink", () => {
     const text = readFileSync(join(REPO, 'test', 'fixtures', 'bpftrace', 'python-segments.txt'), 'utf8');
     const lines = text.split('\n');
     const { events } = readLines(new BpftraceReader('trace.txt'), text);
@@ -129,7 +144,6 @@ describe('ages while a live capture is idle', () => {
     // Read 10 s later, but it happened 9.5 s after the first (the reader lags the tracer).
     store.change({ type: 'decided', finding: orphan(2, at(20, '10:00:09.500000', 36009.5)) });
     store.flush();
-    const snapshot = store.getSnapshot();
     expect(ageOf(store)).toBe('10.0 s');
   });
 
@@ -184,14 +198,14 @@ describe('ages while a live capture is idle', () => {
   });
 });
 
-describe('the detail pane\'s call text', () => {
+describe("the detail pane's call text", () => {
   it('shows a bpftrace record without its nanoseconds, cpu and ids, which have columns of their own', () => {
     const line = '1498786587098 0 26514 26581 unlink sys=unlink ret=0 dfd=-100 flags=0x0 path=/tmp/omw/data dir/00000000.index.deleted';
     expect(callText(line)).toBe('unlink sys=unlink ret=0 dfd=-100 flags=0x0 path=/tmp/omw/data dir/00000000.index.deleted');
     expect(callText(line)).not.toContain('1498786587098');
   });
 
-  it('still cuts strace\'s pid and timestamp', () => {
+  it("still cuts strace's pid and timestamp", () => {
     expect(callText('7619  1795606233.536518 unlink("/tmp/a.deleted") = 0 <0.000049>')).toBe('unlink("/tmp/a.deleted") = 0 <0.000049>');
     expect(callText('[pid  7619] 17:41:43.078823 munmap(0x7f00, 4096) = 0')).toBe('munmap(0x7f00, 4096) = 0');
   });

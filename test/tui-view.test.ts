@@ -5,10 +5,15 @@ import { deleteWord, INITIAL_VIEW, reduce, typeText, type Effect, type ViewEnv, 
 
 function env(overrides: Partial<ViewEnv> = {}): ViewEnv {
   return {
-    rowCount: 17, selectedId: 'F8', filterText: '', pageRows: 10,
+    rowCount: 17,
+    selectedId: 'F8',
+    filterText: '',
+    pageRows: 10,
     detail: { rows: 50, room: 8, top: 20, matches: [] },
     help: { lines: 60, room: 12 },
-    quitAsks: false, detach: { ok: true }, exportDir: './out',
+    quitAsks: false,
+    detach: { ok: true },
+    exportDir: './out',
     ...overrides,
   };
 }
@@ -38,14 +43,27 @@ describe('view reducer', () => {
 
   it('scrolls the help, clamped to its length', () => {
     const help = run(INITIAL_VIEW, [{ type: 'toggle-help' }]).state;
-    expect(run(help, [{ type: 'page', by: 1 }, { type: 'page', by: 1 }]).state.helpScroll).toBe(22);
+    expect(
+      run(help, [
+        { type: 'page', by: 1 },
+        { type: 'page', by: 1 },
+      ]).state.helpScroll,
+    ).toBe(22);
     expect(run(help, [{ type: 'jump', to: 'last' }]).state.helpScroll).toBe(48);
     expect(run(help, [{ type: 'move', by: -1 }]).state.helpScroll).toBe(0);
   });
 
   it('moves the table through the store, one effect per key', () => {
-    expect(run(INITIAL_VIEW, [{ type: 'move', by: 1 }, { type: 'move', by: 1 }, { type: 'jump', to: 'last' }]).effects).toEqual([
-      { type: 'move', by: 1 }, { type: 'move', by: 1 }, { type: 'jump', to: 'last' },
+    expect(
+      run(INITIAL_VIEW, [
+        { type: 'move', by: 1 },
+        { type: 'move', by: 1 },
+        { type: 'jump', to: 'last' },
+      ]).effects,
+    ).toEqual([
+      { type: 'move', by: 1 },
+      { type: 'move', by: 1 },
+      { type: 'jump', to: 'last' },
     ]);
   });
 
@@ -75,7 +93,16 @@ describe('view reducer', () => {
     const detail = { ...INITIAL_VIEW, pane: 'detail' as const, detailFor: 'F8' };
     const withMatches = (state: ViewState) => env({ filterText: 'x', detail: { rows: 50, room: 8, top: state.detailScroll ?? 20, matches: [3, 25, 40] } });
     expect(run(detail, [{ type: 'match', by: 1 }], withMatches).state.detailScroll).toBe(25);
-    expect(run(detail, [{ type: 'match', by: 1 }, { type: 'match', by: 1 }], withMatches).state.detailScroll).toBe(40);
+    expect(
+      run(
+        detail,
+        [
+          { type: 'match', by: 1 },
+          { type: 'match', by: 1 },
+        ],
+        withMatches,
+      ).state.detailScroll,
+    ).toBe(40);
     expect(run(detail, [{ type: 'match', by: -1 }], withMatches).state.detailScroll).toBe(3);
     expect(run(INITIAL_VIEW, [{ type: 'match', by: 1 }]).state.status?.text).toMatch(/no filter/);
   });

@@ -18,7 +18,10 @@ export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && isOrphanmapManifest(manifest)) return (cachedRoot = dir);
+    if (existsSync(manifest) && isOrphanmapManifest(manifest)) {
+      cachedRoot = dir;
+      return dir;
+    }
     const parent = dirname(dir);
     if (parent === dir) throw new Error(`cannot find orphanmap's package.json above ${fileURLToPath(import.meta.url)}`);
     dir = parent;

@@ -228,7 +228,10 @@ export async function readBundleMeta(bundleDir: string): Promise<CaptureMeta> {
 
 /** The last "error:" line the script printed, or its last line. */
 function lastMessage(stderr: string): string | null {
-  const lines = stderr.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
   const error = [...lines].reverse().find((line) => /\berror: /.test(line));
   const line = error ?? lines[lines.length - 1];
   return line === undefined ? null : line.replace(/^capture-(strace|bpftrace): (error: )?/, '');

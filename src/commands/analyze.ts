@@ -32,7 +32,7 @@ export function registerAnalyze(program: Command): void {
     .addOption(pidOption('only findings of this process (thread group id)'))
     .addOption(pathOption())
     .addOption(failOnOption('exit 3 when a finding of this severity or worse is reported'))
-    .addOption(redactOption('in every format (text, json, ndjson, markdown, jira) and in the TUI\'s exports'))
+    .addOption(redactOption("in every format (text, json, ndjson, markdown, jira) and in the TUI's exports"))
     .action(async (inputs: string[], flags: AnalyzeFlags) => {
       process.exitCode = await runAnalyze(inputs, flags);
     });
@@ -55,7 +55,12 @@ async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise<number
   try {
     const report = await analyzeInto(output, inputs, flags, filter, redact);
     await output.close();
-    return failsOn(report.findings.map((finding) => finding.severity), flags.failOn) ? EXIT_FINDINGS : 0;
+    return failsOn(
+      report.findings.map((finding) => finding.severity),
+      flags.failOn,
+    )
+      ? EXIT_FINDINGS
+      : 0;
   } catch (error) {
     output.abort();
     throw error;
@@ -67,12 +72,14 @@ async function analyzeInto(output: ReportOutput, inputs: string[], flags: Analyz
   const streaming = flags.format === 'ndjson';
   const analysis = await analyze(inputs, {
     ...(flags.pid === undefined ? {} : { pid: flags.pid }),
-    ...(streaming ? {
-      onChange: (change, engine) => {
-        if (!keep(change.finding)) return;
-        output.write(ndjsonLine(redact.finding({ ...change.finding, evidence: engine.evidenceOf(change.finding) })));
-      },
-    } : {}),
+    ...(streaming
+      ? {
+          onChange: (change, engine) => {
+            if (!keep(change.finding)) return;
+            output.write(ndjsonLine(redact.finding({ ...change.finding, evidence: engine.evidenceOf(change.finding) })));
+          },
+        }
+      : {}),
   });
   if (flags.failOn !== undefined) refuseEmptyInputs(analysis, `--fail-on ${flags.failOn} cannot tell that nothing leaked`);
   // Said on stderr too: a report of nothing must not read as "nothing leaked".
@@ -97,6 +104,7 @@ export function refuseEmptyInputs(analysis: Analysis, why: string): void {
 
 function stderrSummary(report: Report): string {
   const lines = report.warnings.map((warning) => `orphanmap: warning: ${escapeControl(warning)}`);
-  if (report.summary.unparsedLines > 0) lines.push(`orphanmap: ${report.summary.unparsedLines} unreadable lines (first: ${escapeControl(report.unparsedSamples[0]?.file ?? '')}:${report.unparsedSamples[0]?.line})`);
+  if (report.summary.unparsedLines > 0)
+    lines.push(`orphanmap: ${report.summary.unparsedLines} unreadable lines (first: ${escapeControl(report.unparsedSamples[0]?.file ?? '')}:${report.unparsedSamples[0]?.line})`);
   return `${lines.join('\n')}\n`;
 }

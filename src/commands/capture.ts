@@ -46,6 +46,8 @@ export async function runCapture(command: string[], flags: CaptureFlags): Promis
     ...target,
     ...(durationSeconds !== undefined ? { durationSeconds } : {}),
   });
-  process.stderr.write(`orphanmap: capturing with ${flags.backend} into ${handle.bundleDir}${durationSeconds ? ` for ${durationSeconds} s` : ''}; Ctrl-C stops ${pid !== undefined ? 'and detaches' : 'and ends the command'}\n`);
+  process.stderr.write(
+    `orphanmap: capturing with ${flags.backend} into ${handle.bundleDir}${durationSeconds ? ` for ${durationSeconds} s` : ''}; Ctrl-C stops ${pid !== undefined ? 'and detaches' : 'and ends the command'}\n`,
+  );
   return handle.done;
 }

@@ -60,15 +60,7 @@ const has = (caps: bigint | null, cap: bigint): boolean => caps !== null && (cap
 export function runDoctorChecks(env: DoctorEnv = systemDoctorEnv): DoctorCheck[] {
   const caps = effectiveCapabilities(env.readFile('/proc/self/status'));
   const canPtrace = env.uid === 0 || has(caps, CAP_SYS_PTRACE);
-  return [
-    privilegesCheck(env.uid, caps),
-    ptraceScopeCheck(env, canPtrace),
-    ...straceChecks(env),
-    bpftraceCheck(env),
-    tracefsCheck(env),
-    btfCheck(env),
-    maxMapCountCheck(env),
-  ];
+  return [privilegesCheck(env.uid, caps), ptraceScopeCheck(env, canPtrace), ...straceChecks(env), bpftraceCheck(env), tracefsCheck(env), btfCheck(env), maxMapCountCheck(env)];
 }
 
 function privilegesCheck(uid: number, caps: bigint | null): DoctorCheck {
@@ -106,7 +98,7 @@ function ptraceScopeCheck(env: DoctorEnv, canPtrace: boolean): DoctorCheck {
 /** strace and its --seccomp-bpf, as capture-strace.sh will use them. */
 function straceChecks(env: DoctorEnv): [DoctorCheck, DoctorCheck] {
   const strace = env.run('strace', ['-V']);
-  const straceVersion = strace === null ? null : /version\s+(\d+(?:\.\d+)*)/.exec(strace.stdout)?.[1] ?? null;
+  const straceVersion = strace === null ? null : (/version\s+(\d+(?:\.\d+)*)/.exec(strace.stdout)?.[1] ?? null);
   let version: DoctorCheck;
   if (strace === null || straceVersion === null) {
     version = { id: 'strace', status: 'fail', detail: 'strace not found', fix: 'apt-get install -y strace (or: dnf install strace)' };
@@ -130,7 +122,13 @@ function seccompCheck(env: DoctorEnv): DoctorCheck {
   }
   if (works(seccomp)) {
     // Not a fault: captures are safe and complete, launched ones only slower.
-    return { id: 'seccomp-bpf', status: 'ok', detail: 'strace --seccomp-bpf works, but this strace has no --kill-on-exit (6.6+): launched commands are traced without the filter (slower), so a killed strace never leaves them with failing syscalls', fix: null };
+    return {
+      id: 'seccomp-bpf',
+      status: 'ok',
+      detail:
+        'strace --seccomp-bpf works, but this strace has no --kill-on-exit (6.6+): launched commands are traced without the filter (slower), so a killed strace never leaves them with failing syscalls',
+      fix: null,
+    };
   }
   return {
     id: 'seccomp-bpf',
@@ -142,7 +140,7 @@ function seccompCheck(env: DoctorEnv): DoctorCheck {
 
 function bpftraceCheck(env: DoctorEnv): DoctorCheck {
   const bpftrace = env.run('bpftrace', ['--version']);
-  const bpftraceVersion = bpftrace === null ? null : /v?(\d+\.\d+(?:\.\d+)?)/.exec(bpftrace.stdout)?.[1] ?? null;
+  const bpftraceVersion = bpftrace === null ? null : (/v?(\d+\.\d+(?:\.\d+)?)/.exec(bpftrace.stdout)?.[1] ?? null);
   return bpftrace === null || bpftraceVersion === null
     ? { id: 'bpftrace', status: 'warn', detail: 'bpftrace not found (needed only for --backend bpftrace)', fix: 'apt-get install -y bpftrace (or: dnf install bpftrace)' }
     : { id: 'bpftrace', status: 'ok', detail: `bpftrace v${bpftraceVersion}`, fix: null };

@@ -37,7 +37,7 @@ export function registerLive(program: Command): void {
     .option('--save <dir>', 'keep the capture bundle here (default: a new directory under the temp dir)')
     .addOption(pathOption())
     .addOption(durationOption('stop after this many seconds'))
-    .addOption(redactOption('in the NDJSON lines and in the TUI\'s exports (the screen shows the real paths)'))
+    .addOption(redactOption("in the NDJSON lines and in the TUI's exports (the screen shows the real paths)"))
     .argument('[command...]', 'command to run under the tracer, after --')
     .action(async (command: string[], flags: LiveFlags) => {
       process.exitCode = await runLive(command, flags);
@@ -67,7 +67,11 @@ async function runLive(command: string[], flags: LiveFlags): Promise<number> {
   process.stderr.write(`orphanmap: tracing with ${flags.backend}; the bundle is saved in ${handle.bundleDir}\n`);
   // Throws only the capture's own error, once the capture has ended: nothing to stop.
   await waitForBundleStart(handle);
-  const { stopped } = await withCapture(handle, () => (tui ? liveInTui(handle, flags, pid, command, filter, redact) : liveAsNdjson(handle, filter, redact)), (text) => process.stderr.write(text));
+  const { stopped } = await withCapture(
+    handle,
+    () => (tui ? liveInTui(handle, flags, pid, command, filter, redact) : liveAsNdjson(handle, filter, redact)),
+    (text) => process.stderr.write(text),
+  );
   if (tui) process.stderr.write(await endOfCaptureText(handle.bundleDir));
   process.stderr.write(`orphanmap: capture finished; analyze it again with: orphanmap analyze ${handle.bundleDir}\n`);
   return stopped ? EXIT_INTERRUPTED : 0;

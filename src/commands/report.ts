@@ -18,7 +18,7 @@ interface ReportFlags {
 export function registerReport(program: Command): void {
   program
     .command('report')
-    .description('write an evidence directory for a ticket: Markdown, Jira and JSON reports, an SVG chart, the findings\' trace lines, maps at the end, the environment and SHA256SUMS')
+    .description("write an evidence directory for a ticket: Markdown, Jira and JSON reports, an SVG chart, the findings' trace lines, maps at the end, the environment and SHA256SUMS")
     .argument('<input...>', 'trace files, a capture bundle directory, or strace -ff files (trace.<tid>)')
     .option('-o, --out <dir>', 'a new directory (created, mode 0700; its parent must exist), or an empty directory you own that no one else can write to')
     .addOption(redactOption('the same in every file'))

@@ -60,7 +60,7 @@ export function registerScan(program: Command, io?: Partial<ScanIo>): void {
     .command('scan')
     .description('count mappings of deleted files and map-count headroom per process, from /proc (no tracing)')
     .addOption(pidsOption('only these processes (default: every readable process)'))
-    .addOption(formatOption(SCAN_FORMATS, 'text', 'output format; prom is for node_exporter\'s textfile collector'))
+    .addOption(formatOption(SCAN_FORMATS, 'text', "output format; prom is for node_exporter's textfile collector"))
     .option('--watch <seconds>', 'scan again every S seconds and show growth per hour and when vm.max_map_count would be reached', parseSeconds)
     .option('--top <n>', 'patterns and files listed per process (prom: patterns before "other")', parseTop, 5)
     .option('--all', 'text: list every scanned process, not only those mapping deleted files or near the limit')
@@ -152,7 +152,9 @@ function scanOnce(flags: ScanFlags, io: ScanIo): Promise<ScanResult> {
 function render(result: ScanResult, flags: ScanFlags, growth: ReadonlyMap<number, ProcessGrowth> | undefined, watching: boolean): string {
   switch (flags.format) {
     case 'text':
-      return formatScanText(result, { top: flags.top, all: flags.all === true || flags.pid !== undefined, ...(growth !== undefined ? { growth } : {}) }) + (watching && flags.out === undefined ? '\n' : '');
+      return (
+        formatScanText(result, { top: flags.top, all: flags.all === true || flags.pid !== undefined, ...(growth !== undefined ? { growth } : {}) }) + (watching && flags.out === undefined ? '\n' : '')
+      );
     case 'json':
       // Watching: one compact document per line, for jq and log shippers.
       return watching ? `${safeJson(scanJson(result, growth))}\n` : `${safeJson(scanJson(result, growth), 2)}\n`;

@@ -14,7 +14,7 @@ export interface BenignRule {
 const RULES: readonly BenignRule[] = [
   {
     name: 'JVM hsperfdata at exit',
-    note: 'The JVM\'s own performance-data file (hsperfdata): the JVM unlinks it at exit without unmapping it first. Benign; not a leak.',
+    note: "The JVM's own performance-data file (hsperfdata): the JVM unlinks it at exit without unmapping it first. Benign; not a leak.",
     // /tmp/hsperfdata_<user>/<pid>
     path: /\/hsperfdata_[^/]+\/\d+$/,
   },

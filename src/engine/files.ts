@@ -140,7 +140,7 @@ export class Files {
   openedBeforeTrace(fd: number, hint: string | undefined): FileNode {
     let file = hint === undefined ? undefined : this.byName.get(hint);
     if (file === undefined) {
-      file = this.newFile(hint !== undefined && hint.startsWith('/') ? hint : null);
+      file = this.newFile(hint?.startsWith('/') ? hint : null);
       if (file.history.length === 0) file.history.push(hint ?? `(fd ${fd}, opened before the trace)`);
     }
     return file;

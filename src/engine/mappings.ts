@@ -201,8 +201,18 @@ export class Mappings {
 
   private add(space: Space, file: FileNode, address: number, length: number, offset: number, mappedAt: At | null, end: number, originalAddress = address): MappingState {
     const mapping: MappingState = {
-      id: this.counters.nextId(), file, space, address: originalAddress, length, offset, seq: this.counters.seq, pieces: 0,
-      mappedAt, unlinkFinding: null, remapFinding: null, pendingOrphan: null,
+      id: this.counters.nextId(),
+      file,
+      space,
+      address: originalAddress,
+      length,
+      offset,
+      seq: this.counters.seq,
+      pieces: 0,
+      mappedAt,
+      unlinkFinding: null,
+      remapFinding: null,
+      pendingOrphan: null,
     };
     space.insert({ start: address, end, record: mapping });
     file.records.add(mapping);

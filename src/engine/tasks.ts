@@ -293,7 +293,7 @@ export class Tasks {
     this.notes.push(
       `${tids} ran before the trace began and showed no clone: taken as one process, pid ${pid}` +
         (fromHint ? ' (from --pid)' : '; its leader made no traced call, so the lowest thread id names it: pass --pid PID to name it yourself') +
-        '. A thread\'s exit is not taken for the process\'s.',
+        ". A thread's exit is not taken for the process's.",
     );
     if (pid !== group.tgid) this.renameGroup(group, pid);
   }

@@ -74,7 +74,9 @@ function describe(model: ChartModel): string {
   const series = model.series;
   if (series === null) return 'The trace has no timestamps: the chart is empty.';
   const peak = series.peak;
-  const parts = [`Peak: ${formatCount(peak.count)} mapping${peak.count === 1 ? '' : 's'} of deleted files (${formatBytes(peak.bytes)}), ${formatCount(series.unlinks.length)} unlink${series.unlinks.length === 1 ? '' : 's'} of mapped files.`];
+  const parts = [
+    `Peak: ${formatCount(peak.count)} mapping${peak.count === 1 ? '' : 's'} of deleted files (${formatBytes(peak.bytes)}), ${formatCount(series.unlinks.length)} unlink${series.unlinks.length === 1 ? '' : 's'} of mapped files.`,
+  ];
   if (model.limit !== null) parts.push(`vm.max_map_count ${formatCount(model.limit.maxMapCount)}.`);
   return parts.join(' ');
 }
@@ -162,9 +164,17 @@ function scalesOf(series: DeletedSeries): Scales {
   // 79.99 MiB (lengths not page-rounded) must get the same room above as 80.
   const bytesTop = (Math.floor(peakBytes / unitBytes / bytesStep + 0.05) + 1) * bytesStep;
   return {
-    first, duration, px: (t) => Math.round(x.at(t)),
-    countStep, countTop, yCount: linear(0, countTop, bottom, top),
-    unitIndex, unitBytes, bytesStep, bytesTop, yBytes: linear(0, bytesTop * unitBytes, bottom, top),
+    first,
+    duration,
+    px: (t) => Math.round(x.at(t)),
+    countStep,
+    countTop,
+    yCount: linear(0, countTop, bottom, top),
+    unitIndex,
+    unitBytes,
+    bytesStep,
+    bytesTop,
+    yBytes: linear(0, bytesTop * unitBytes, bottom, top),
   };
 }
 
@@ -277,7 +287,8 @@ function legend(series: DeletedSeries): string[] {
   const real = series.unlinks.filter((mark) => !mark.benign).length;
   item(`<line x1="${x + 12}" y1="${y - 8}" x2="${x + 12}" y2="${y + 8}" stroke="${c.unlink}" stroke-width="2" shape-rendering="crispEdges"/>`, `unlink (${formatCount(real)})`);
   const benign = series.unlinks.length - real;
-  if (benign > 0) item(`<line x1="${x + 12}" y1="${y - 8}" x2="${x + 12}" y2="${y + 8}" stroke="${c.benign}" stroke-width="2" shape-rendering="crispEdges"/>`, `benign unlink (${formatCount(benign)})`);
+  if (benign > 0)
+    item(`<line x1="${x + 12}" y1="${y - 8}" x2="${x + 12}" y2="${y + 8}" stroke="${c.benign}" stroke-width="2" shape-rendering="crispEdges"/>`, `benign unlink (${formatCount(benign)})`);
   return out;
 }
 
@@ -303,11 +314,18 @@ function limitPanel(limit: MapLimit, series: DeletedSeries): string[] {
   const known: { t: number; count: number; label: string; anchor: 'start' | 'end' }[] = [];
   if (limit.mapCountStart !== null) known.push({ t: first, count: limit.mapCountStart, label: `${formatCount(limit.mapCountStart)} mappings at the start`, anchor: 'start' });
   if (limit.mapCountEnd !== null) {
-    known.push({ t: last, count: limit.mapCountEnd, label: `${formatCount(limit.mapCountEnd)} at the end, headroom ${formatCount(Math.max(0, limit.maxMapCount - limit.mapCountEnd))}`, anchor: 'end' });
+    known.push({
+      t: last,
+      count: limit.mapCountEnd,
+      label: `${formatCount(limit.mapCountEnd)} at the end, headroom ${formatCount(Math.max(0, limit.maxMapCount - limit.mapCountEnd))}`,
+      anchor: 'end',
+    });
   }
   if (known.length === 2) {
     const [a, b] = known as [(typeof known)[number], (typeof known)[number]];
-    out.push(`<line x1="${Math.round(x.at(a.t))}" y1="${Math.round(y.at(a.count))}" x2="${Math.round(x.at(b.t))}" y2="${Math.round(y.at(b.count))}" stroke="${c.mapCount}" stroke-width="2" stroke-dasharray="4 4"/>`);
+    out.push(
+      `<line x1="${Math.round(x.at(a.t))}" y1="${Math.round(y.at(a.count))}" x2="${Math.round(x.at(b.t))}" y2="${Math.round(y.at(b.count))}" stroke="${c.mapCount}" stroke-width="2" stroke-dasharray="4 4"/>`,
+    );
   }
   for (const point of known) {
     const px = Math.round(x.at(point.t));

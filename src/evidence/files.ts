@@ -32,7 +32,7 @@ export function traceLinesText(report: Report): string {
     groups.set(key, group);
   }
   const out = [
-    '# orphanmap: the trace lines of each finding\'s file, as the analysis kept them',
+    "# orphanmap: the trace lines of each finding's file, as the analysis kept them",
     '# (the first calls on the file and the most recent ones; not the whole trace).',
     '# Each line is FILE:LINE, two spaces, then the raw trace line; carets mark the orphaned mapping.',
   ];

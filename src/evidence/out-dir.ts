@@ -138,14 +138,22 @@ function evidenceDir(path: string, out: string, parent: FileHandle, base: string
 function systemError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   switch (code) {
-    case 'ENOENT': return 'no such file or directory';
+    case 'ENOENT':
+      return 'no such file or directory';
     case 'EACCES':
-    case 'EPERM': return 'permission denied';
-    case 'ENOTDIR': return 'not a directory';
-    case 'ENOSPC': return 'no space left on the device';
-    case 'EROFS': return 'read-only file system';
-    case 'EEXIST': return 'it exists already';
-    case 'ELOOP': return 'a symbolic link where none is allowed';
-    default: return error instanceof Error ? error.message : String(error);
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOTDIR':
+      return 'not a directory';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'EEXIST':
+      return 'it exists already';
+    case 'ELOOP':
+      return 'a symbolic link where none is allowed';
+    default:
+      return error instanceof Error ? error.message : String(error);
   }
 }

@@ -86,16 +86,17 @@ export function evidenceFiles(shown: Report, inputs: EvidenceInputs): EvidenceFi
     { name: 'report.md', what: 'the report in GitHub-flavoured Markdown, to paste into an issue', content: formatReport(shown, 'markdown', formatOptions) },
     { name: 'report.jira', what: 'the same report in Jira wiki markup, to paste into a ticket', content: formatReport(shown, 'jira', formatOptions) },
     { name: 'report.json', what: 'every finding with its evidence (schema orphanmap/report@1)', content: formatReport(shown, 'json', formatOptions) },
-    { name: 'chart.svg', what: 'mappings of deleted files and their bytes over the trace\'s time, unlinks marked', content: renderChart(chartModel(shown, inputs.span)) },
-    { name: 'trace-lines.txt', what: 'the trace lines of each finding\'s file (not the whole trace)', content: traceLinesText(shown) },
+    { name: 'chart.svg', what: "mappings of deleted files and their bytes over the trace's time, unlinks marked", content: renderChart(chartModel(shown, inputs.span)) },
+    { name: 'trace-lines.txt', what: "the trace lines of each finding's file (not the whole trace)", content: traceLinesText(shown) },
   ];
   if (inputs.mapsEnd !== null) {
     const mapsEnd = inputs.mapsEnd.map((line) => ({ ...line, text: redact.text(line.text) }));
-    files.push({ name: 'maps-end.txt', what: '/proc/PID/maps at the end of the capture: mappings of deleted files and the findings\' mappings', content: mapsEndText(mapsEnd, shown) });
+    files.push({ name: 'maps-end.txt', what: "/proc/PID/maps at the end of the capture: mappings of deleted files and the findings' mappings", content: mapsEndText(mapsEnd, shown) });
   }
   files.push({
     name: 'environment.json',
-    what: shown.environment === null ? 'how the evidence was made (the input was not a capture bundle: no host facts)' : 'the capture\'s host, process and tracer (meta.json) and how the evidence was made',
+    what:
+      shown.environment === null ? 'how the evidence was made (the input was not a capture bundle: no host facts)' : "the capture's host, process and tracer (meta.json) and how the evidence was made",
     content: `${JSON.stringify(environmentJson(shown, { orphanmapVersion: inputs.version, node: process.version, command }), null, 2)}\n`,
   });
   const readme = { name: 'README.txt', what: 'this list' };
@@ -105,9 +106,10 @@ export function evidenceFiles(shown: Report, inputs: EvidenceInputs): EvidenceFi
 
 export function chartModel(shown: Report, span: TraceSpan | null): ChartModel {
   const meta = shown.environment;
-  const limit = meta?.maxMapCount === undefined
-    ? null
-    : { maxMapCount: meta.maxMapCount, mapCountStart: meta.mapCountStart ?? null, mapCountEnd: meta.mapCountEnd ?? null, pid: meta.pid ?? null, comm: meta.comm ?? null };
+  const limit =
+    meta?.maxMapCount === undefined
+      ? null
+      : { maxMapCount: meta.maxMapCount, mapCountStart: meta.mapCountStart ?? null, mapCountEnd: meta.mapCountEnd ?? null, pid: meta.pid ?? null, comm: meta.comm ?? null };
   const inputs = [...new Set(shown.inputs.map((input) => input.path))].join(', ');
   if (span === null) return { title: 'Mappings of deleted files over the trace', subtitle: inputs, series: null, limit };
   const series = deletedSeries(shown.findings, span);

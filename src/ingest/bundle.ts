@@ -2,6 +2,7 @@
 // trace, and /proc/PID/maps at start and end. The start snapshot seeds the
 // engine with mappings that predate the trace; the end snapshot confirms or
 // contradicts `still-mapped` findings.
+import type { Stats } from 'node:fs';
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineOptions, SeedMapping } from '../engine/engine.js';
@@ -148,7 +149,7 @@ async function readOptional(dir: string, name: string): Promise<string | null> {
  */
 async function checkRegularFile(dir: string, name: string): Promise<void> {
   const path = join(dir, name);
-  let info;
+  let info: Stats;
   try {
     info = await lstat(path);
   } catch (error) {

@@ -30,10 +30,15 @@ export class FfMembers {
     const missing = [...this.createdAt].sort(([a], [b]) => a - b);
     for (const [tid, place] of missing.slice(0, 10)) {
       const file = `${this.set.prefix}.${tid}`;
-      const exists = await access(file).then(() => true, () => false);
-      warnings.push(exists
-        ? `${file} was not read: ${place.file}:${place.line} created thread ${tid}, whose calls are in that file of the strace -ff set; name the directory, or every ${basename(this.set.prefix)}.* file`
-        : `${file} is missing from the strace -ff set: ${place.file}:${place.line} created thread ${tid}, but its file was deleted or not copied, so its calls (and any mapping it leaked) are not in the analysis`);
+      const exists = await access(file).then(
+        () => true,
+        () => false,
+      );
+      warnings.push(
+        exists
+          ? `${file} was not read: ${place.file}:${place.line} created thread ${tid}, whose calls are in that file of the strace -ff set; name the directory, or every ${basename(this.set.prefix)}.* file`
+          : `${file} is missing from the strace -ff set: ${place.file}:${place.line} created thread ${tid}, but its file was deleted or not copied, so its calls (and any mapping it leaked) are not in the analysis`,
+      );
     }
     if (missing.length > 10) warnings.push(`${missing.length - 10} more threads of the strace -ff set ${this.set.prefix}.* have no file`);
     return warnings;

@@ -66,10 +66,13 @@ function straceWarnings(reader: StraceReader, fromFfFile: boolean): string[] {
     // others' mmap, munmap and unlink never reach the trace, so their leaks
     // cannot be found, and lines carry no thread id. (With -f to stderr, a
     // process that never clones prints no prefix either: nothing is missing then.)
-    const seen = shape.clones > 0
-      ? `the trace shows ${shape.clones === 1 ? 'a clone' : `${shape.clones} clones`} but not what the new thread${shape.clones === 1 ? ' or process' : 's or processes'} did`
-      : 'if the program has other threads or child processes, what they did is not in the trace';
-    warnings.push(`${name}: no -f: threads cannot be told apart (no pid prefix on any line), and strace followed only the first thread: ${seen}, so mappings they leaked cannot be reported; capture with strace -f`);
+    const seen =
+      shape.clones > 0
+        ? `the trace shows ${shape.clones === 1 ? 'a clone' : `${shape.clones} clones`} but not what the new thread${shape.clones === 1 ? ' or process' : 's or processes'} did`
+        : 'if the program has other threads or child processes, what they did is not in the trace';
+    warnings.push(
+      `${name}: no -f: threads cannot be told apart (no pid prefix on any line), and strace followed only the first thread: ${seen}, so mappings they leaked cannot be reported; capture with strace -f`,
+    );
   }
   if (shape.withTime === 0 && shape.withRelative === 0) warnings.push(`${name}: no -t/-tt/-ttt: delays cannot be measured`);
   else if (shape.withTime === 0) warnings.push(`${name}: only -r timestamps: times are seconds since the first line`);
@@ -79,8 +82,7 @@ function straceWarnings(reader: StraceReader, fromFfFile: boolean): string[] {
 }
 
 /** How to get a trace orphanmap can read, for messages about inputs that are not one. */
-export const CAPTURE_ADVICE =
-  'capture a trace with `strace -f -ttt -T -yy -o trace.txt -p PID` (or `-- CMD ARGS…` instead of -p), or `orphanmap capture --pid PID --out DIR`';
+export const CAPTURE_ADVICE = 'capture a trace with `strace -f -ttt -T -yy -o trace.txt -p PID` (or `-- CMD ARGS…` instead of -p), or `orphanmap capture --pid PID --out DIR`';
 
 /** What was read of one input, to tell whether it was a trace. */
 export interface InputCounts {
@@ -147,7 +149,7 @@ export function describeBinary(bytes: Buffer): string | null {
   for (let i = 0; i < text.length - 1; i++) if (text.charCodeAt(i) === 0xfffd) invalid++;
   const share = (nuls + controls + invalid) / bytes.length;
   if (share <= 0.3) return null;
-  return `binary data, not text (${Math.round(share * 100)} % of its first ${bytes.length < SNIFF_BYTES ? bytes.length : SNIFF_BYTES / 1024 + ' KiB'}${bytes.length < SNIFF_BYTES ? ' bytes' : ''} are NULs, control characters or not UTF-8)`;
+  return `binary data, not text (${Math.round(share * 100)} % of its first ${bytes.length < SNIFF_BYTES ? bytes.length : `${SNIFF_BYTES / 1024} KiB`}${bytes.length < SNIFF_BYTES ? ' bytes' : ''} are NULs, control characters or not UTF-8)`;
 }
 
 /** What an input that is not a trace looks like, in words for the message. */

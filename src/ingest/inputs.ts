@@ -12,9 +12,7 @@ import type { FfSet } from './ff-set.js';
 /** One input as the user named it, resolved to what must be read. */
 export type Input =
   /** `ffSet`: the file is the only one read of a strace -ff set. */
-  | { type: 'stream'; source: LineSource; defaultTid: number; ffSet?: FfSet }
-  | { type: 'ff-set'; files: { path: string; tid: number }[]; ffSet: FfSet }
-  | { type: 'bundle'; bundle: Bundle };
+  { type: 'stream'; source: LineSource; defaultTid: number; ffSet?: FfSet } | { type: 'ff-set'; files: { path: string; tid: number }[]; ffSet: FfSet } | { type: 'bundle'; bundle: Bundle };
 
 export async function resolveInputs(paths: readonly string[]): Promise<Input[]> {
   const inputs: Input[] = [];

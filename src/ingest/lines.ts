@@ -343,5 +343,5 @@ export type CursorLine = string | { long: { head: string; length: number } };
 
 /** A flat copy of a string: a slice would keep its whole input chunk alive. */
 function copyString(text: string): string {
-  return (' ' + text).slice(1);
+  return ` ${text}`.slice(1);
 }

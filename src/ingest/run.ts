@@ -7,10 +7,7 @@ import { parseStraceLine } from '../parse/strace-line.js';
 import { NotATraceError } from '../errors.js';
 import { fileLineCursor, MAX_LINE_CHARS, type CursorLine, type LineSource } from './lines.js';
 import type { Bundle } from './bundle.js';
-import {
-  CAPTURE_ADVICE, createLineParser, describeNonTrace, detectFormat, HEAD_LINES, isNotATrace,
-  type InputCounts, type LineParser,
-} from './formats.js';
+import { CAPTURE_ADVICE, createLineParser, describeNonTrace, detectFormat, HEAD_LINES, isNotATrace, type InputCounts, type LineParser } from './formats.js';
 import type { Analysis, AnalyzeOptions, InputInfo } from './analyze.js';
 import { FfMembers, type FfSet } from './ff-set.js';
 import { TraceIds } from './trace-ids.js';
@@ -115,7 +112,12 @@ export class Run {
       this.warnings.push(...finished.warnings());
     } else if (contentLines > 0) {
       // Nothing but lines too long to read: not a trace either.
-      if (judge) throw new NotATraceError(`${contentLines === 1 ? 'a single line' : `${contentLines} lines`} longer than ${MAX_LINE_CHARS / (1024 * 1024)} MiB (a trace's lines are a few KiB at most)`, CAPTURE_ADVICE, source.name);
+      if (judge)
+        throw new NotATraceError(
+          `${contentLines === 1 ? 'a single line' : `${contentLines} lines`} longer than ${MAX_LINE_CHARS / (1024 * 1024)} MiB (a trace's lines are a few KiB at most)`,
+          CAPTURE_ADVICE,
+          source.name,
+        );
     } else {
       this.warnings.push(`${source.name}: empty input: no trace lines`);
       this.emptyInputs.push(source.name);
@@ -133,7 +135,7 @@ export class Run {
     const advance = async (cursor: (typeof cursors)[number]): Promise<void> => {
       cursor.head = await cursor.lines.next();
       // A line without a timestamp (a continuation, one too long to read) goes with the line before it.
-      cursor.time = cursor.head === null ? Infinity : typeof cursor.head === 'string' ? lineSeconds(cursor.head) ?? -Infinity : -Infinity;
+      cursor.time = cursor.head === null ? Infinity : typeof cursor.head === 'string' ? (lineSeconds(cursor.head) ?? -Infinity) : -Infinity;
     };
     await Promise.all(cursors.map(advance));
     const timed = cursors.some((cursor) => Number.isFinite(cursor.time));
@@ -269,7 +271,7 @@ function tooLong(file: string, line: number, head: string, length: number): Diag
 
 /** A flat copy of a string: a slice would keep its whole input chunk alive. */
 function copyString(text: string): string {
-  return (' ' + text).slice(1);
+  return ` ${text}`.slice(1);
 }
 
 function lineSeconds(text: string): number | null {

@@ -58,9 +58,7 @@ export class TraceIds {
     // A loop, not Math.min(...unclaimed): an attach trace can have 100k threads, past the spread's stack.
     let lowest: number | undefined;
     for (const tid of unclaimed) if (lowest === undefined || tid < lowest) lowest = tid;
-    const root = this.attachedRoot
-      ?? unclaimed.find((tid) => processes.has(tid))
-      ?? (lowest !== undefined && pid <= lowest ? pid : lowest);
+    const root = this.attachedRoot ?? unclaimed.find((tid) => processes.has(tid)) ?? (lowest !== undefined && pid <= lowest ? pid : lowest);
     if (root !== undefined) processes.add(root);
     processes.delete(0);
     if (processes.has(pid)) return null;

@@ -19,13 +19,27 @@ export function decodeCString(text: string): string {
     const next = text[i + 1]!;
     i++;
     switch (next) {
-      case 'n': bytes.push(10); break;
-      case 't': bytes.push(9); break;
-      case 'v': bytes.push(11); break;
-      case 'f': bytes.push(12); break;
-      case 'r': bytes.push(13); break;
-      case '"': bytes.push(34); break;
-      case '\\': bytes.push(92); break;
+      case 'n':
+        bytes.push(10);
+        break;
+      case 't':
+        bytes.push(9);
+        break;
+      case 'v':
+        bytes.push(11);
+        break;
+      case 'f':
+        bytes.push(12);
+        break;
+      case 'r':
+        bytes.push(13);
+        break;
+      case '"':
+        bytes.push(34);
+        break;
+      case '\\':
+        bytes.push(92);
+        break;
       case 'x': {
         const hex = text.slice(i + 1, i + 3);
         if (/^[0-9a-fA-F]{2}$/.test(hex)) {

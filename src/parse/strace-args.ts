@@ -303,7 +303,10 @@ function isDecimal(text: string): boolean {
 export function parseFlags(text: string, table: Readonly<Record<string, number>>): number {
   // A trace repeats a handful of flag sets ("PROT_READ|PROT_WRITE") millions of times.
   let known = flagCache.get(table);
-  if (known === undefined) flagCache.set(table, (known = new Map()));
+  if (known === undefined) {
+    known = new Map();
+    flagCache.set(table, known);
+  }
   const cached = known.get(text);
   if (cached !== undefined) return cached;
   const value = readFlags(text, table);

@@ -2,38 +2,76 @@
 // Only the calls the engine needs are decoded; everything else is ignored.
 // A call that failed (= -1 E…, = ?) changes nothing and yields no event.
 import { parseFdArg, parseFlags, parseNumber, parseReturn, parseStringArg, splitCall, type FdArg, type ReturnValue } from './strace-args.js';
-import {
-  CLONE_VFORK,
-  CLONE_VM,
-  CLOSE_RANGE_CLOEXEC,
-  CLOSE_RANGE_UNSHARE,
-  O_CLOEXEC,
-  RENAME_EXCHANGE,
-  AT_REMOVEDIR,
-  type DirRef,
-  type EventBase,
-  type TraceEvent,
-} from './events.js';
+import { CLONE_VFORK, CLONE_VM, CLOSE_RANGE_CLOEXEC, CLOSE_RANGE_UNSHARE, O_CLOEXEC, RENAME_EXCHANGE, AT_REMOVEDIR, type DirRef, type EventBase, type TraceEvent } from './events.js';
 
 const OPEN_FLAGS: Record<string, number> = {
-  O_RDONLY: 0, O_WRONLY: 0x1, O_RDWR: 0x2, O_CREAT: 0x40, O_EXCL: 0x80, O_NOCTTY: 0x100, O_TRUNC: 0x200,
-  O_APPEND: 0x400, O_NONBLOCK: 0x800, O_DSYNC: 0x1000, O_DIRECT: 0x4000, O_LARGEFILE: 0, O_DIRECTORY: 0x10000,
-  O_NOFOLLOW: 0x20000, O_NOATIME: 0x40000, O_CLOEXEC: 0x80000, O_SYNC: 0x101000, O_PATH: 0x200000, O_TMPFILE: 0x410000,
+  O_RDONLY: 0,
+  O_WRONLY: 0x1,
+  O_RDWR: 0x2,
+  O_CREAT: 0x40,
+  O_EXCL: 0x80,
+  O_NOCTTY: 0x100,
+  O_TRUNC: 0x200,
+  O_APPEND: 0x400,
+  O_NONBLOCK: 0x800,
+  O_DSYNC: 0x1000,
+  O_DIRECT: 0x4000,
+  O_LARGEFILE: 0,
+  O_DIRECTORY: 0x10000,
+  O_NOFOLLOW: 0x20000,
+  O_NOATIME: 0x40000,
+  O_CLOEXEC: 0x80000,
+  O_SYNC: 0x101000,
+  O_PATH: 0x200000,
+  O_TMPFILE: 0x410000,
 };
 const PROT_FLAGS: Record<string, number> = { PROT_NONE: 0, PROT_READ: 0x1, PROT_WRITE: 0x2, PROT_EXEC: 0x4, PROT_SEM: 0x8, PROT_GROWSDOWN: 0x01000000, PROT_GROWSUP: 0x02000000 };
 const MAP_FLAGS: Record<string, number> = {
-  MAP_SHARED: 0x1, MAP_PRIVATE: 0x2, MAP_SHARED_VALIDATE: 0x3, MAP_FIXED: 0x10, MAP_ANONYMOUS: 0x20, MAP_32BIT: 0x40,
-  MAP_GROWSDOWN: 0x100, MAP_DENYWRITE: 0x800, MAP_EXECUTABLE: 0x1000, MAP_LOCKED: 0x2000, MAP_NORESERVE: 0x4000,
-  MAP_POPULATE: 0x8000, MAP_NONBLOCK: 0x10000, MAP_STACK: 0x20000, MAP_HUGETLB: 0x40000, MAP_SYNC: 0x80000,
-  MAP_FIXED_NOREPLACE: 0x100000, MAP_UNINITIALIZED: 0x4000000,
+  MAP_SHARED: 0x1,
+  MAP_PRIVATE: 0x2,
+  MAP_SHARED_VALIDATE: 0x3,
+  MAP_FIXED: 0x10,
+  MAP_ANONYMOUS: 0x20,
+  MAP_32BIT: 0x40,
+  MAP_GROWSDOWN: 0x100,
+  MAP_DENYWRITE: 0x800,
+  MAP_EXECUTABLE: 0x1000,
+  MAP_LOCKED: 0x2000,
+  MAP_NORESERVE: 0x4000,
+  MAP_POPULATE: 0x8000,
+  MAP_NONBLOCK: 0x10000,
+  MAP_STACK: 0x20000,
+  MAP_HUGETLB: 0x40000,
+  MAP_SYNC: 0x80000,
+  MAP_FIXED_NOREPLACE: 0x100000,
+  MAP_UNINITIALIZED: 0x4000000,
 };
 const MREMAP_FLAGS: Record<string, number> = { MREMAP_MAYMOVE: 0x1, MREMAP_FIXED: 0x2, MREMAP_DONTUNMAP: 0x4 };
 const CLONE_FLAGS: Record<string, number> = {
-  CLONE_VM: 0x100, CLONE_FS: 0x200, CLONE_FILES: 0x400, CLONE_SIGHAND: 0x800, CLONE_PIDFD: 0x1000, CLONE_PTRACE: 0x2000,
-  CLONE_VFORK: 0x4000, CLONE_PARENT: 0x8000, CLONE_THREAD: 0x10000, CLONE_NEWNS: 0x20000, CLONE_SYSVSEM: 0x40000,
-  CLONE_SETTLS: 0x80000, CLONE_PARENT_SETTID: 0x100000, CLONE_CHILD_CLEARTID: 0x200000, CLONE_DETACHED: 0x400000,
-  CLONE_UNTRACED: 0x800000, CLONE_CHILD_SETTID: 0x1000000, CLONE_NEWCGROUP: 0x2000000, CLONE_NEWUTS: 0x4000000,
-  CLONE_NEWIPC: 0x8000000, CLONE_NEWUSER: 0x10000000, CLONE_NEWPID: 0x20000000, CLONE_NEWNET: 0x40000000, CLONE_IO: 0x80000000,
+  CLONE_VM: 0x100,
+  CLONE_FS: 0x200,
+  CLONE_FILES: 0x400,
+  CLONE_SIGHAND: 0x800,
+  CLONE_PIDFD: 0x1000,
+  CLONE_PTRACE: 0x2000,
+  CLONE_VFORK: 0x4000,
+  CLONE_PARENT: 0x8000,
+  CLONE_THREAD: 0x10000,
+  CLONE_NEWNS: 0x20000,
+  CLONE_SYSVSEM: 0x40000,
+  CLONE_SETTLS: 0x80000,
+  CLONE_PARENT_SETTID: 0x100000,
+  CLONE_CHILD_CLEARTID: 0x200000,
+  CLONE_DETACHED: 0x400000,
+  CLONE_UNTRACED: 0x800000,
+  CLONE_CHILD_SETTID: 0x1000000,
+  CLONE_NEWCGROUP: 0x2000000,
+  CLONE_NEWUTS: 0x4000000,
+  CLONE_NEWIPC: 0x8000000,
+  CLONE_NEWUSER: 0x10000000,
+  CLONE_NEWPID: 0x20000000,
+  CLONE_NEWNET: 0x40000000,
+  CLONE_IO: 0x80000000,
 };
 const RENAME_FLAGS: Record<string, number> = { RENAME_NOREPLACE: 0x1, RENAME_EXCHANGE: 0x2, RENAME_WHITEOUT: 0x4 };
 const AT_FLAGS: Record<string, number> = { AT_REMOVEDIR: 0x200, AT_SYMLINK_FOLLOW: 0x400, AT_EMPTY_PATH: 0x1000 };
@@ -42,18 +80,46 @@ const FD_FLAGS: Record<string, number> = { FD_CLOEXEC: 1 };
 
 /** The syscalls the engine follows. Anything else is skipped before its arguments are lexed. */
 export const FOLLOWED_SYSCALLS: ReadonlySet<string> = new Set([
-  'open', 'openat', 'openat2', 'creat', 'close', 'close_range', 'dup', 'dup2', 'dup3', 'fcntl', 'fcntl64',
-  'mmap', 'mmap2', 'munmap', 'mremap', 'ftruncate', 'ftruncate64', 'truncate', 'truncate64',
-  'rename', 'renameat', 'renameat2', 'link', 'linkat', 'unlink', 'unlinkat', 'chdir', 'fchdir',
-  'clone', 'clone3', 'fork', 'vfork', 'execve', 'execveat',
+  'open',
+  'openat',
+  'openat2',
+  'creat',
+  'close',
+  'close_range',
+  'dup',
+  'dup2',
+  'dup3',
+  'fcntl',
+  'fcntl64',
+  'mmap',
+  'mmap2',
+  'munmap',
+  'mremap',
+  'ftruncate',
+  'ftruncate64',
+  'truncate',
+  'truncate64',
+  'rename',
+  'renameat',
+  'renameat2',
+  'link',
+  'linkat',
+  'unlink',
+  'unlinkat',
+  'chdir',
+  'fchdir',
+  'clone',
+  'clone3',
+  'fork',
+  'vfork',
+  'execve',
+  'execveat',
 ]);
 
 /** Calls whose effect happens at entry: the kernel releases the fd/range before the call returns. */
 export const EFFECTIVE_AT_ENTRY: ReadonlySet<string> = new Set(['close', 'munmap']);
 
-export type DecodeResult =
-  | { ok: true; event: TraceEvent }
-  | { ok: false; reason: string | null }; // null: nothing to report (failed call, ignored command)
+export type DecodeResult = { ok: true; event: TraceEvent } | { ok: false; reason: string | null }; // null: nothing to report (failed call, ignored command)
 
 const NOTHING: DecodeResult = { ok: false, reason: null };
 
@@ -188,9 +254,14 @@ function decodeMmap(call: Call): DecodeResult {
   if (!isRange(value, length)) return outOfRange(call, 'length');
   if (!isOffset(offset)) return outOfRange(call, 'offset');
   return ok(call.base, {
-    kind: 'mmap', address: value, length,
-    prot: parseFlags(args[2]!, PROT_FLAGS), flags: parseFlags(args[3]!, MAP_FLAGS),
-    fd: fd.fd, offset, fdHint: fd.hint,
+    kind: 'mmap',
+    address: value,
+    length,
+    prot: parseFlags(args[2]!, PROT_FLAGS),
+    flags: parseFlags(args[3]!, MAP_FLAGS),
+    fd: fd.fd,
+    offset,
+    fdHint: fd.hint,
   });
 }
 

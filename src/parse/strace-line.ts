@@ -78,14 +78,7 @@ export interface BadRecord {
   reason: string;
 }
 
-export type StraceRecord =
-  | CallRecord
-  | ExitRecord
-  | SignalRecord
-  | MessageRecord
-  | SkipRecord
-  | ContinuationRecord
-  | BadRecord;
+export type StraceRecord = CallRecord | ExitRecord | SignalRecord | MessageRecord | SkipRecord | ContinuationRecord | BadRecord;
 
 const UNFINISHED = ' <unfinished ...>';
 const DETACHED = ' <detached ...>';
@@ -130,7 +123,7 @@ function readPid(text: string, out: LinePrefix): number {
     const end = readDigits(text, i);
     if (end === i) return -1;
     out.tid = digitsValue(text, i, end);
-    let j = end;
+    const j = end;
     if (text.charCodeAt(j) === 60 /* < */) {
       const close = text.indexOf('>] ', j);
       if (close < 0) return -1;

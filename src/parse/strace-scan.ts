@@ -21,7 +21,7 @@ export function stderrPid(line: string): number | null {
 
 /** A flat copy of a string: V8 keeps a sliced string's parent alive otherwise. */
 export function copyString(text: string): string {
-  return (' ' + text).slice(1);
+  return ` ${text}`.slice(1);
 }
 
 /**

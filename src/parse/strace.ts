@@ -58,7 +58,16 @@ interface PendingCall {
 
 export class StraceReader {
   readonly shape: StraceShape = {
-    lines: 0, callLines: 0, traceLines: 0, withPid: 0, withTime: 0, withRelative: 0, withFdHints: 0, execveSeen: false, attachedSeen: false, clones: 0,
+    lines: 0,
+    callLines: 0,
+    traceLines: 0,
+    withPid: 0,
+    withTime: 0,
+    withRelative: 0,
+    withFdHints: 0,
+    execveSeen: false,
+    attachedSeen: false,
+    clones: 0,
   };
   private readonly pending = new Map<number, PendingCall>();
   private carry: { text: string; line: number } | null = null;
@@ -87,7 +96,7 @@ export class StraceReader {
       this.carry = null;
     }
     const last = line.charCodeAt(line.length - 1);
-    if ((last === 100 /* d */ || last === 115 /* s */) && !line.startsWith('strace: ')) {
+    if ((last === 100 /* d */ || last === 115) /* s */ && !line.startsWith('strace: ')) {
       const splice = MESSAGE_SPLICE.exec(line);
       if (splice !== null) {
         this.noteMessage(splice[0], out);
@@ -301,8 +310,13 @@ export class StraceReader {
         out.push(this.diagnostic(previous.line, previous.raw, `${previous.name} left unfinished: thread ${tid} started another call`));
       }
       const pending: PendingCall = {
-        name: record.name, head: record.body, line: lineNo, raw: line,
-        time: record.time, seconds: record.seconds, applied: false,
+        name: record.name,
+        head: record.body,
+        line: lineNo,
+        raw: line,
+        time: record.time,
+        seconds: record.seconds,
+        applied: false,
       };
       if (record.comm !== undefined) pending.comm = record.comm;
       this.pending.set(tid, pending);
@@ -316,7 +330,7 @@ export class StraceReader {
         // close/munmap release at entry: apply now so another thread's
         // open/mmap printed before our resume sees the fd/range free.
         pending.applied = true;
-        this.emit(record.name, record.body + ') = 0', this.baseFor(pending, tid, [lineNo]), out);
+        this.emit(record.name, `${record.body}) = 0`, this.baseFor(pending, tid, [lineNo]), out);
       }
       return;
     }

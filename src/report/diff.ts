@@ -71,8 +71,7 @@ export function diffReports(before: Report, after: Report): ReportDiff {
   const afterGroups = patternGroups(after.findings);
   const keys = new Map<string, { pattern: string; kind: FindingKind }>();
   for (const group of [...beforeGroups, ...afterGroups]) keys.set(`${group.kind}\u0000${group.pattern}`, { pattern: group.pattern, kind: group.kind });
-  const sizeOf = (groups: typeof beforeGroups, key: { pattern: string; kind: FindingKind }) =>
-    groups.find((group) => group.kind === key.kind && group.pattern === key.pattern)?.findings.length ?? 0;
+  const sizeOf = (groups: typeof beforeGroups, key: { pattern: string; kind: FindingKind }) => groups.find((group) => group.kind === key.kind && group.pattern === key.pattern)?.findings.length ?? 0;
   const byPattern = [...keys.values()]
     .sort((a, b) => FINDING_KINDS.indexOf(a.kind) - FINDING_KINDS.indexOf(b.kind) || (a.pattern < b.pattern ? -1 : a.pattern > b.pattern ? 1 : 0))
     .map((key) => ({ ...key, ...row(sizeOf(beforeGroups, key), sizeOf(afterGroups, key)) }));
@@ -128,11 +127,17 @@ function diffDocument(diff: ReportDiff): Block[] {
       (['before', 'after'] as const).map((which) => [which, code(inputs(diff[which])), code(diff[which].inputs.map((input) => input.sha256).join(', '))]),
     ),
     heading(2, 'By kind'),
-    table(['kind', 'severity', 'before', 'after', 'change'], diff.byKind.map((row) => [code(row.kind), SEVERITY_WORD[row.severity], String(row.before), String(row.after), signed(row.change)])),
+    table(
+      ['kind', 'severity', 'before', 'after', 'change'],
+      diff.byKind.map((row) => [code(row.kind), SEVERITY_WORD[row.severity], String(row.before), String(row.after), signed(row.change)]),
+    ),
     heading(2, 'By file pattern'),
     diff.byPattern.length === 0
       ? paragraph(text('No findings on either side.'))
-      : table(['file pattern', 'kind', 'before', 'after', 'change'], diff.byPattern.map((row) => [code(row.pattern), code(row.kind), String(row.before), String(row.after), signed(row.change)])),
+      : table(
+          ['file pattern', 'kind', 'before', 'after', 'change'],
+          diff.byPattern.map((row) => [code(row.pattern), code(row.kind), String(row.before), String(row.after), signed(row.change)]),
+        ),
   ];
 }
 

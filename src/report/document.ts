@@ -9,11 +9,7 @@
  * emphasis, or a link. A link's text and address are orphanmap's own (an
  * upstream ticket), never from a trace: `link` accepts only such text.
  */
-export type Inline =
-  | { type: 'text'; text: string }
-  | { type: 'code'; text: string }
-  | { type: 'strong'; text: string }
-  | { type: 'link'; text: string; url: string };
+export type Inline = { type: 'text'; text: string } | { type: 'code'; text: string } | { type: 'strong'; text: string } | { type: 'link'; text: string; url: string };
 
 export type Block =
   | { type: 'heading'; level: 1 | 2 | 3; text: string }

@@ -201,9 +201,16 @@ export interface Tally {
 
 export function tally(findings: Iterable<Finding>): Tally {
   const t: Tally = {
-    findings: 0, errors: 0, warnings: 0, benign: 0,
+    findings: 0,
+    errors: 0,
+    warnings: 0,
+    benign: 0,
     byKind: Object.fromEntries(FINDING_KINDS.map((kind) => [kind, 0])) as Record<FindingKind, number>,
-    orphans: 0, orphanPids: [], heldWhenUnlinkedBytes: 0, stillMappedAtEnd: 0, stillMappedAtEndBytes: 0,
+    orphans: 0,
+    orphanPids: [],
+    heldWhenUnlinkedBytes: 0,
+    stillMappedAtEnd: 0,
+    stillMappedAtEndBytes: 0,
     orphanResolutions: { unmapped: 0, 'process-exited': 0, 'still-mapped': 0, open: 0 },
     stillMappedFindings: 0,
   };

@@ -49,7 +49,7 @@ function renderInline(inline: Inline, where: Where): string {
       return escapeJira(inline.text, where);
     case 'strong': {
       // `*bold *` is not bold: keep surrounding spaces outside the markers.
-      const [, lead = '', body = '', trail = ''] = /^(\s*)([^]*?)(\s*)$/.exec(inline.text) ?? [];
+      const [, lead = '', body = '', trail = ''] = /^(\s*)([\s\S]*?)(\s*)$/.exec(inline.text) ?? [];
       return body === '' ? inline.text : `${lead}*${escapeJira(body, where)}*${trail}`;
     }
     case 'code':

@@ -39,7 +39,7 @@ function renderInline(inline: Inline, inTable: boolean): string {
       return escapeMarkdown(inline.text);
     case 'strong': {
       // Emphasis cannot end in a space: keep surrounding spaces outside the markers.
-      const [, lead = '', body = '', trail = ''] = /^(\s*)([^]*?)(\s*)$/.exec(inline.text) ?? [];
+      const [, lead = '', body = '', trail = ''] = /^(\s*)([\s\S]*?)(\s*)$/.exec(inline.text) ?? [];
       return body === '' ? inline.text : `${lead}**${escapeMarkdown(body)}**${trail}`;
     }
     case 'code':

@@ -12,9 +12,7 @@ import type { BundleMeta } from '../ingest/bundle.js';
 import { parseFdArg, parseStringArg } from '../parse/strace-args.js';
 import type { Report } from './report.js';
 
-const KEPT_DIRECTORIES = new Set([
-  'tmp', 'proc', 'dev', 'sys', 'usr', 'lib', 'lib32', 'lib64', 'bin', 'sbin', 'etc', 'var', 'opt', 'run', 'home', 'root', 'srv', 'mnt', 'media', 'boot', 'shm',
-]);
+const KEPT_DIRECTORIES = new Set(['tmp', 'proc', 'dev', 'sys', 'usr', 'lib', 'lib32', 'lib64', 'bin', 'sbin', 'etc', 'var', 'opt', 'run', 'home', 'root', 'srv', 'mnt', 'media', 'boot', 'shm']);
 
 export function shortHash(value: string): string {
   return createHash('sha256').update(value).digest('hex').slice(0, 8);

@@ -35,9 +35,7 @@ export interface FindingFilter {
 
 export function findingFilter(filter: FindingFilter): (finding: Finding) => boolean {
   const pathMatches = filter.path === undefined ? null : globMatcher(filter.path);
-  return (finding) =>
-    (filter.pid === undefined || finding.pid === filter.pid) &&
-    (pathMatches === null || finding.names.some(pathMatches) || pathMatches(finding.path));
+  return (finding) => (filter.pid === undefined || finding.pid === filter.pid) && (pathMatches === null || finding.names.some(pathMatches) || pathMatches(finding.path));
 }
 
 export function buildReport(analysis: Analysis, filter: FindingFilter = {}, redaction: Redaction = NO_REDACTION): Report {

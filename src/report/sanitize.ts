@@ -14,9 +14,12 @@ export const UNSAFE_BEYOND_C0 = new RegExp(`[${BEYOND_C0}]`, 'g');
 export function escapeControl(text: string): string {
   return text.replace(UNSAFE, (char) => {
     switch (char) {
-      case '\n': return '\\n';
-      case '\t': return '\\t';
-      case '\r': return '\\r';
+      case '\n':
+        return '\\n';
+      case '\t':
+        return '\\t';
+      case '\r':
+        return '\\r';
       default: {
         const code = char.charCodeAt(0);
         return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;

@@ -2,9 +2,7 @@
 // block per finding, then what to distrust (warnings, unreadable lines). The
 // words and numbers come from finding-view.ts, shared with every other view.
 import type { Finding } from '../engine/findings.js';
-import {
-  bySeverity, describePlace, endStateText, findingCountsText, headline, mappingText, mappingView, remapText, resolutionText, SEVERITY_TAG, tally,
-} from './finding-view.js';
+import { bySeverity, describePlace, endStateText, findingCountsText, headline, mappingText, mappingView, remapText, resolutionText, SEVERITY_TAG, tally } from './finding-view.js';
 import type { Report } from './report.js';
 import { escapeControl, formatCount } from './sanitize.js';
 

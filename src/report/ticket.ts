@@ -6,8 +6,21 @@ import type { BundleMeta } from '../ingest/bundle.js';
 import { filePattern } from '../parse/maps.js';
 import { apacheIssue, code, heading, paragraph, strong, table, text, type Block, type Cell, type Inline } from './document.js';
 import {
-  BENIGN, bySeverity, describePlace, headline, HELD_WHEN_UNLINKED, heldWhenUnlinked, isStillMapped, kindAndSeverity, mappingView, rangesText,
-  remapText, resolutionText, SEVERITY_WORD, STILL_MAPPED_AT_THE_END, type MappingView,
+  BENIGN,
+  bySeverity,
+  describePlace,
+  headline,
+  HELD_WHEN_UNLINKED,
+  heldWhenUnlinked,
+  isStillMapped,
+  kindAndSeverity,
+  mappingView,
+  rangesText,
+  remapText,
+  resolutionText,
+  SEVERITY_WORD,
+  STILL_MAPPED_AT_THE_END,
+  type MappingView,
 } from './finding-view.js';
 import type { Report } from './report.js';
 import { escapeControl, formatBytes, formatCount } from './sanitize.js';
@@ -43,7 +56,11 @@ function verdictParagraph(report: Report): Inline[] {
     content.push(text(` Process ${meta.pid} runs `), code(meta.cmdline.join(' ')), text('.'));
   }
   const s = report.summary;
-  content.push(text(` Read ${formatCount(s.lines)} trace lines (${formatCount(s.events)} events, ${formatCount(s.processes)} process${s.processes === 1 ? '' : 'es'}) from ${report.inputs.length} input${report.inputs.length === 1 ? '' : 's'}.`));
+  content.push(
+    text(
+      ` Read ${formatCount(s.lines)} trace lines (${formatCount(s.events)} events, ${formatCount(s.processes)} process${s.processes === 1 ? '' : 'es'}) from ${report.inputs.length} input${report.inputs.length === 1 ? '' : 's'}.`,
+    ),
+  );
   return content;
 }
 
@@ -151,14 +168,16 @@ function diagnosisBlocks(report: Report): Block[] {
         strong('Resize signature. '),
         text(`${resized.length} of ${orphans.length} orphaned mapping${orphans.length === 1 ? '' : 's'} ${resized.length === 1 ? 'shows' : 'show'} it. `),
         ...resizeStory(example, resizeOf(example, report)!, multi),
-        text(' The old mapping keeps the deleted file\'s blocks on disk and one slot of vm.max_map_count until the process unmaps it or exits.'),
+        text(" The old mapping keeps the deleted file's blocks on disk and one slot of vm.max_map_count until the process unmaps it or exits."),
       ),
     );
   } else if (orphans.length > 0) {
     blocks.push(
       paragraph(
         strong('Unlinked while mapped. '),
-        text('The file was deleted while a mapping of it was still live. The kernel keeps the file\'s blocks on disk, and the mapping keeps its slot in vm.max_map_count, until it is unmapped or the process exits. Look for code that deletes the file before unmapping it (in Java, a MappedByteBuffer left to the garbage collector).'),
+        text(
+          "The file was deleted while a mapping of it was still live. The kernel keeps the file's blocks on disk, and the mapping keeps its slot in vm.max_map_count, until it is unmapped or the process exits. Look for code that deletes the file before unmapping it (in Java, a MappedByteBuffer left to the garbage collector).",
+        ),
       ),
     );
   }
@@ -167,7 +186,9 @@ function diagnosisBlocks(report: Report): Block[] {
     blocks.push(
       paragraph(
         strong('Mapped again without unmapping. '),
-        text(`${lone.length} time${lone.length === 1 ? '' : 's'} a file was resized and mapped again while its old mapping stayed live, and the file has not (yet) been unlinked. Each is a mapping that will outlive its file when the file is deleted.`),
+        text(
+          `${lone.length} time${lone.length === 1 ? '' : 's'} a file was resized and mapped again while its old mapping stayed live, and the file has not (yet) been unlinked. Each is a mapping that will outlive its file when the file is deleted.`,
+        ),
       ),
     );
   }
@@ -179,7 +200,9 @@ function diagnosisBlocks(report: Report): Block[] {
         apacheIssue('KAFKA-7442'),
         text(' and '),
         apacheIssue('KAFKA-19390'),
-        text('; KAFKA-19390 fixed resize() in July 2025 (it always unmaps, under a lock around buffer reads) and was backported to the 3.9 and 4.0 lines. Upgrade the brokers to a release that contains that fix; until then, watch the deleted mappings in /proc/PID/maps against vm.max_map_count.'),
+        text(
+          '; KAFKA-19390 fixed resize() in July 2025 (it always unmaps, under a lock around buffer reads) and was backported to the 3.9 and 4.0 lines. Upgrade the brokers to a release that contains that fix; until then, watch the deleted mappings in /proc/PID/maps against vm.max_map_count.',
+        ),
       ),
     );
   }
@@ -205,7 +228,9 @@ function resizeStory(orphan: Finding, resize: Finding, multi: boolean): Inline[]
   return [
     text('The file '),
     code(escapeControl(orphan.path)),
-    text(` was mapped ${mappedPhrase(view, place(orphan.mappedAt, multi))}, its size changed (${truncate === undefined ? 'ftruncate' : `${truncate.text.includes('ftruncate(') ? 'ftruncate' : 'truncate'}, ${place(truncate, multi)}`}), it was mapped again${resize.newAddress === null ? '' : ` at ${resize.newAddress}`} (${place(resize.remappedAt, multi)}), the old mapping was never unmapped, and the file was unlinked (${place(orphan.unlinkedAt, multi)}) while the old mapping was still live.`),
+    text(
+      ` was mapped ${mappedPhrase(view, place(orphan.mappedAt, multi))}, its size changed (${truncate === undefined ? 'ftruncate' : `${truncate.text.includes('ftruncate(') ? 'ftruncate' : 'truncate'}, ${place(truncate, multi)}`}), it was mapped again${resize.newAddress === null ? '' : ` at ${resize.newAddress}`} (${place(resize.remappedAt, multi)}), the old mapping was never unmapped, and the file was unlinked (${place(orphan.unlinkedAt, multi)}) while the old mapping was still live.`,
+    ),
   ];
 }
 
@@ -233,8 +258,10 @@ function findingBlocks(report: Report): Block[] {
   const blocks: Block[] = [heading(2, 'Findings')];
   for (const finding of shown.slice(0, MAX_FINDING_SECTIONS)) blocks.push(...findingSection(finding, report, multi));
   const left = shown.length - Math.min(shown.length, MAX_FINDING_SECTIONS);
-  const foldedNote = folded.size > 0 ? ` ${folded.size} remapped-without-unmap finding${folded.size === 1 ? ' is' : 's are'} shown inside the unlink finding${folded.size === 1 ? '' : 's'} they explain.` : '';
-  if (left > 0) blocks.push(paragraph(text(`${left} more finding${left === 1 ? '' : 's'} not shown (${MAX_FINDING_SECTIONS} of ${shown.length} drawn); every finding is in --format json.${foldedNote}`)));
+  const foldedNote =
+    folded.size > 0 ? ` ${folded.size} remapped-without-unmap finding${folded.size === 1 ? ' is' : 's are'} shown inside the unlink finding${folded.size === 1 ? '' : 's'} they explain.` : '';
+  if (left > 0)
+    blocks.push(paragraph(text(`${left} more finding${left === 1 ? '' : 's'} not shown (${MAX_FINDING_SECTIONS} of ${shown.length} drawn); every finding is in --format json.${foldedNote}`)));
   else if (foldedNote !== '') blocks.push(paragraph(text(foldedNote.trim())));
   return blocks;
 }
@@ -242,9 +269,7 @@ function findingBlocks(report: Report): Block[] {
 function findingSection(finding: Finding, report: Report, multi: boolean): Block[] {
   const resize = resizeOf(finding, report);
   const view = mappingView(finding);
-  const rows: Cell[][] = [
-    ['file', code(escapeControl(finding.path))],
-  ];
+  const rows: Cell[][] = [['file', code(escapeControl(finding.path))]];
   const earlier = finding.names.filter((name) => name !== finding.path);
   if (earlier.length > 0) rows.push(['earlier names', earlier.flatMap((name, i) => (i === 0 ? [code(escapeControl(name))] : [text(', '), code(escapeControl(name))]))]);
   rows.push(['mapping', mappingCell(view)]);
@@ -253,15 +278,18 @@ function findingSection(finding: Finding, report: Report, multi: boolean): Block
   if (resize !== undefined) rows.push(['mapped again', `${[describePlace(resize.remappedAt, ', '), remapText(resize)].filter((part) => part !== '').join(', ')} (${resize.id})`]);
   if (finding.kind === 'unlinked-while-mapped' || finding.unlinkedAt !== null) rows.push(['unlinked', describePlace(finding.unlinkedAt, ', ')]);
   rows.push(['now', escapeControl(resolutionText(finding))]);
-  const blocks: Block[] = [
-    heading(3, `${finding.id} ${kindAndSeverity(finding.kind, finding.severity)}, pid ${finding.pid}`),
-    table(['', ''], rows),
-  ];
+  const blocks: Block[] = [heading(3, `${finding.id} ${kindAndSeverity(finding.kind, finding.severity)}, pid ${finding.pid}`), table(['', ''], rows)];
   if (resize !== undefined) blocks.push(paragraph(strong('Resize signature: '), ...resizeStory(finding, resize, multi)));
   if (finding.note !== null) blocks.push(paragraph(text(finding.note)));
   if (finding.evidence.length > 0) {
     const starts = view.ranges.map((range) => range.start);
-    blocks.push(paragraph(text('Timeline (raw trace lines; '), ...starts.flatMap((start, i) => [...(i === 0 ? [] : [text(i === starts.length - 1 ? ' and ' : ', ')]), strong(start)]), text(starts.length === 1 ? ' is the orphaned mapping):' : ' are what is left of the orphaned mapping):')));
+    blocks.push(
+      paragraph(
+        text('Timeline (raw trace lines; '),
+        ...starts.flatMap((start, i) => [...(i === 0 ? [] : [text(i === starts.length - 1 ? ' and ' : ', ')]), strong(start)]),
+        text(starts.length === 1 ? ' is the orphaned mapping):' : ' are what is left of the orphaned mapping):'),
+      ),
+    );
     blocks.push({ type: 'preformatted', lines: timeline(finding, multi) });
   }
   const mapsLine = report.mapsLines[finding.id];
@@ -314,7 +342,11 @@ function caveatBlocks(report: Report): Block[] {
   const items: Inline[][] = report.warnings.map((warning) => [text(escapeControl(warning))]);
   if (report.summary.unparsedLines > 0) {
     const first = report.unparsedSamples[0];
-    items.push([text(`${formatCount(report.summary.unparsedLines)} unreadable trace line${report.summary.unparsedLines === 1 ? '' : 's'}${first === undefined ? '' : ` (first: ${escapeControl(first.file)}:${first.line}, ${first.reason})`}`)]);
+    items.push([
+      text(
+        `${formatCount(report.summary.unparsedLines)} unreadable trace line${report.summary.unparsedLines === 1 ? '' : 's'}${first === undefined ? '' : ` (first: ${escapeControl(first.file)}:${first.line}, ${first.reason})`}`,
+      ),
+    ]);
   }
   blocks.push({ type: 'list', items });
   return blocks;

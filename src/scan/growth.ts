@@ -37,11 +37,7 @@ export function slopePerHour(points: readonly TimedValue[]): number | null {
   return (num / den) * HOUR_MS;
 }
 
-export type Projection =
-  | { kind: 'unknown'; why: 'one-sample' | 'no-max-map-count' }
-  | { kind: 'not-growing' }
-  | { kind: 'at-limit' }
-  | { kind: 'eta'; hours: number; at: number };
+export type Projection = { kind: 'unknown'; why: 'one-sample' | 'no-max-map-count' } | { kind: 'not-growing' } | { kind: 'at-limit' } | { kind: 'eta'; hours: number; at: number };
 
 /**
  * When the map count reaches vm.max_map_count at a steady rate. mmap fails with

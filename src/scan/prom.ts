@@ -60,9 +60,21 @@ export function formatProm(result: ScanResult, options: PromOptions): string {
   if (result.maxMapCount !== null) {
     out.family('orphanmap_vm_max_map_count', 'Value of the vm.max_map_count sysctl: the most memory mappings one process may have.', [[{}, result.maxMapCount]]);
   }
-  out.family('orphanmap_process_mappings', 'Memory mappings (VMAs) of the process, as counted against vm.max_map_count.', each((p) => p.mappings));
-  out.family('orphanmap_process_deleted_mappings', 'Memory mappings of files that were unlinked while mapped ("(deleted)" in /proc/PID/maps).', each((p) => p.deletedMappings));
-  out.family('orphanmap_process_deleted_mapped_bytes', 'Bytes of address space mapping files that were unlinked while mapped.', each((p) => p.deletedBytes));
+  out.family(
+    'orphanmap_process_mappings',
+    'Memory mappings (VMAs) of the process, as counted against vm.max_map_count.',
+    each((p) => p.mappings),
+  );
+  out.family(
+    'orphanmap_process_deleted_mappings',
+    'Memory mappings of files that were unlinked while mapped ("(deleted)" in /proc/PID/maps).',
+    each((p) => p.deletedMappings),
+  );
+  out.family(
+    'orphanmap_process_deleted_mapped_bytes',
+    'Bytes of address space mapping files that were unlinked while mapped.',
+    each((p) => p.deletedBytes),
+  );
 
   const withDeleted = processes.filter((p) => p.patterns.length > 0);
   const byPattern = withDeleted.flatMap((p) => topPatterns(p.patterns, options.topPatterns).map((t) => [{ ...processLabels(p), pattern: t.pattern }, t] as const));
@@ -85,8 +97,16 @@ export function formatProm(result: ScanResult, options: PromOptions): string {
         const picked = value === undefined ? null : pick(value);
         return picked === null ? [] : [[processLabels(p), picked] as const];
       });
-    out.family('orphanmap_process_mappings_growth_per_hour', 'Change of the map count per hour, fitted over the scans of this watch.', rate((g) => g.mappingsPerHour));
-    out.family('orphanmap_process_deleted_mappings_growth_per_hour', 'Change of the mappings of unlinked files per hour, fitted over the scans of this watch.', rate((g) => g.deletedMappingsPerHour));
+    out.family(
+      'orphanmap_process_mappings_growth_per_hour',
+      'Change of the map count per hour, fitted over the scans of this watch.',
+      rate((g) => g.mappingsPerHour),
+    );
+    out.family(
+      'orphanmap_process_deleted_mappings_growth_per_hour',
+      'Change of the mappings of unlinked files per hour, fitted over the scans of this watch.',
+      rate((g) => g.deletedMappingsPerHour),
+    );
     out.family(
       'orphanmap_process_max_map_count_eta_seconds',
       'Seconds until the map count reaches vm.max_map_count at the fitted rate; absent when not growing.',

@@ -76,7 +76,8 @@ function detailLines(process: ProcessScan, top: number): string[] {
   lines.push(`    largest deleted files:`);
   for (const file of files) lines.push(`      ${formatBytes(file.bytes).padStart(10)}  ${plural(file.mappings.length, 'mapping').padEnd(11)} ${escapeControl(file.path)}`);
   if (process.deletedFiles.length > files.length) lines.push(`      … ${process.deletedFiles.length - files.length} more (--top N or --format json)`);
-  if (process.anonymousDeletedMappings > 0) lines.push(`    (${plural(process.anonymousDeletedMappings, 'memfd/shared-memory/O_TMPFILE mapping')} also print "(deleted)"; they never had a file name and are not counted)`);
+  if (process.anonymousDeletedMappings > 0)
+    lines.push(`    (${plural(process.anonymousDeletedMappings, 'memfd/shared-memory/O_TMPFILE mapping')} also print "(deleted)"; they never had a file name and are not counted)`);
   return lines;
 }
 
@@ -88,7 +89,9 @@ function table(header: string[], rows: string[][], right: boolean[], after: (row
       .join('  ')
       .trimEnd();
   const out = [line(header)];
-  rows.forEach((row, index) => out.push(line(row), ...after(index)));
+  rows.forEach((row, index) => {
+    out.push(line(row), ...after(index));
+  });
   return out;
 }
 
@@ -103,7 +106,7 @@ function rateText(perHour: number | null): string {
 }
 
 /** "in 3.2 h (14:02)", "not growing", "reached", "…" for one sample. */
-export function projectionText(projection: Projection, now: number): string {
+export function projectionText(projection: Projection, _now: number): string {
   switch (projection.kind) {
     case 'unknown':
       return projection.why === 'one-sample' ? '…' : 'unknown';

@@ -12,9 +12,7 @@ import { FindingsTable } from './components/FindingsTable.js';
 import { Header } from './components/Header.js';
 import { HelpScreen } from './components/HelpScreen.js';
 import { EditorBar, HintBar, QuitQuestion, StatusLine } from './components/HintBar.js';
-import {
-  applyStoreEffect, DEFAULT_QUIT, exportFinding, pathStatus, screenLayout, viewEnvOf, visibleStatus, type QuitHow, type QuitOptions,
-} from './controller.js';
+import { applyStoreEffect, DEFAULT_QUIT, exportFinding, pathStatus, screenLayout, viewEnvOf, visibleStatus, type QuitHow, type QuitOptions } from './controller.js';
 import type { ExportTarget } from './export.js';
 import { fitParts, type LinePart } from './format.js';
 import { useKeys, useSnapshot, useTerminalSize } from './hooks.js';
@@ -103,7 +101,7 @@ export function App({ store, width, height, quit = DEFAULT_QUIT, onQuit, exporte
       if (shown !== null && shown.tone === 'info' && shown.findingId === null) view.current = { ...view.current, status: null };
       const pane = view.current.pane;
       const action = resolveKey(pane, key);
-      let step;
+      let step: ReturnType<typeof typeText>;
       if (action !== null) step = reduce(view.current, action, viewEnvOf(store.getSnapshot(), view.current, size, quit, exporter?.dir() ?? null));
       else if (key.type === 'char' && (pane === 'filter' || pane === 'export-dir')) step = typeText(view.current, key.char);
       else continue;
@@ -172,9 +170,17 @@ export function titleParts(snapshot: TuiSnapshot, pane: Pane): TitlePart[] {
   const shown = snapshot.rows.length === snapshot.totalFindings ? formatCount(snapshot.totalFindings) : `${formatCount(snapshot.rows.length)} of ${formatCount(snapshot.totalFindings)}`;
   const parts: TitlePart[] = [
     { text: `findings ${shown}`, priority: 100 },
-    { text: `(${formatCount(counts.error)} ${SEVERITY_WORD.error}, ${formatCount(counts.warning)} ${SEVERITY_WORD.warning}, ${formatCount(counts.info)} ${SEVERITY_WORD.info})`, priority: 40, gapBefore: ' ' },
+    {
+      text: `(${formatCount(counts.error)} ${SEVERITY_WORD.error}, ${formatCount(counts.warning)} ${SEVERITY_WORD.warning}, ${formatCount(counts.info)} ${SEVERITY_WORD.info})`,
+      priority: 40,
+      gapBefore: ' ',
+    },
   ];
-  if (snapshot.selectedIndex >= 0) parts.push({ text: `${pane === 'detail' ? `${snapshot.rows[snapshot.selectedIndex]!.id}, ` : ''}row ${formatCount(snapshot.selectedIndex + 1)} of ${formatCount(snapshot.rows.length)}`, priority: 90 });
+  if (snapshot.selectedIndex >= 0)
+    parts.push({
+      text: `${pane === 'detail' ? `${snapshot.rows[snapshot.selectedIndex]!.id}, ` : ''}row ${formatCount(snapshot.selectedIndex + 1)} of ${formatCount(snapshot.rows.length)}`,
+      priority: 90,
+    });
   parts.push({ text: `sort ${snapshot.sort}${snapshot.reversed ? ' ▲' : ' ▼'}`, priority: 70 });
   if (snapshot.severity !== 'all') parts.push({ text: `severity ${SEVERITY_WORD[snapshot.severity]}`, priority: 80, strong: true });
   if (snapshot.filterText.length > 0) parts.push({ text: `filter "${escapeControl(snapshot.filterText)}"`, priority: 85, strong: true, shrink: 'end', min: 12 });
@@ -201,4 +207,3 @@ function emptyText(snapshot: TuiSnapshot): string {
   if (snapshot.phase === 'reading' || snapshot.phase === 'live') return 'no mapping has outlived its file yet';
   return 'no mapping outlived its file';
 }
-

@@ -9,7 +9,7 @@
 // else a new ./orphanmap-export-<date>-<time>/ made at the first export. `E`
 // picks another. Files are created, never overwritten: a name taken gets -2,
 // -3… An unwritable directory is an ExportError naming it and the reason.
-import { mkdir, open } from 'node:fs/promises';
+import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { FINDING_KINDS, type Finding, type FindingKind } from '../engine/findings.js';
 import { formatReport } from '../report/formats.js';
@@ -32,7 +32,10 @@ export interface ExportContext {
 }
 
 export class ExportError extends Error {
-  constructor(message: string, readonly dir: string) {
+  constructor(
+    message: string,
+    readonly dir: string,
+  ) {
     super(message);
     this.name = 'ExportError';
   }
@@ -112,7 +115,10 @@ export function exportTarget(initial: string, context: ExportContext, options: {
       const options = { command: context.command };
       const base = `orphanmap-${finding.id}-pid${finding.pid}`;
       const written: string[] = [];
-      for (const [suffix, format] of [['.md', 'markdown'], ['.jira.txt', 'jira']] as const) {
+      for (const [suffix, format] of [
+        ['.md', 'markdown'],
+        ['.jira.txt', 'jira'],
+      ] as const) {
         const text = formatReport(report, format, options);
         written.push(await createNew(dir, base, suffix, text));
       }
@@ -125,7 +131,7 @@ export function exportTarget(initial: string, context: ExportContext, options: {
 async function createNew(dir: string, base: string, suffix: string, text: string): Promise<string> {
   for (let n = 1; n < 1000; n++) {
     const path = join(dir, `${base}${n === 1 ? '' : `-${n}`}${suffix}`);
-    let handle;
+    let handle: FileHandle;
     try {
       handle = await open(path, 'wx', 0o644);
     } catch (error) {

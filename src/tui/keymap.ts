@@ -41,11 +41,7 @@ export type Action =
   | { type: 'quit-detach' }
   | { type: 'quit-cancel' };
 
-export type KeySpec =
-  | { type: 'char'; char: string; label?: string }
-  | { type: 'ctrl'; char: string }
-  | { type: 'named'; name: KeyName }
-  | { type: 'wheel' };
+export type KeySpec = { type: 'char'; char: string; label?: string } | { type: 'ctrl'; char: string } | { type: 'named'; name: KeyName } | { type: 'wheel' };
 
 export interface Binding {
   keys: KeySpec[];
@@ -95,7 +91,13 @@ export const KEYMAP: readonly Binding[] = [
   { keys: [named('return')], action: { type: 'apply-export-dir' }, description: 'use this directory (and export)', hint: 'use', panes: ['export-dir'] },
   { keys: [named('escape')], action: { type: 'cancel-export-dir' }, description: 'keep the directory as it was', hint: 'cancel', panes: ['export-dir'] },
   { keys: [char('?'), named('f1')], action: { type: 'toggle-help' }, description: 'this help', hint: 'help', panes: ['table', 'detail', 'help'] },
-  { keys: [char('q'), named('f10'), ctrl('c')], action: { type: 'quit' }, description: 'quit; live -- CMD asks first: stop the program or leave it running (live --pid detaches: the process runs on)', hint: 'quit', panes: ['table', 'detail', 'help'] },
+  {
+    keys: [char('q'), named('f10'), ctrl('c')],
+    action: { type: 'quit' },
+    description: 'quit; live -- CMD asks first: stop the program or leave it running (live --pid detaches: the process runs on)',
+    hint: 'quit',
+    panes: ['table', 'detail', 'help'],
+  },
   { keys: [named('f10'), ctrl('c')], action: { type: 'quit' }, description: 'quit', panes: EDITORS },
   { keys: [char('s')], action: { type: 'quit-stop' }, description: 'stop: end the program (SIGTERM, SIGKILL after 3 s), finish the bundle, quit', hint: 'stop', panes: ['quit'] },
   { keys: [char('d')], action: { type: 'quit-detach' }, description: 'detach: stop tracing, leave the program running untraced, finish the bundle, quit', hint: 'detach', panes: ['quit'] },
@@ -130,7 +132,20 @@ export function resolveKey(pane: Pane, key: Key): Action | null {
 }
 
 const NAMED_LABELS: Partial<Record<KeyName, string>> = {
-  up: '↑', down: '↓', left: '←', right: '→', pageup: 'PgUp', pagedown: 'PgDn', home: 'Home', end: 'End', return: 'Enter', escape: 'Esc', backspace: 'Backspace', delete: 'Del', tab: 'Tab', insert: 'Ins',
+  up: '↑',
+  down: '↓',
+  left: '←',
+  right: '→',
+  pageup: 'PgUp',
+  pagedown: 'PgDn',
+  home: 'Home',
+  end: 'End',
+  return: 'Enter',
+  escape: 'Esc',
+  backspace: 'Backspace',
+  delete: 'Del',
+  tab: 'Tab',
+  insert: 'Ins',
 };
 
 export function keyLabel(spec: KeySpec): string {
@@ -166,5 +181,10 @@ export function bindingsFor(pane: Pane): Binding[] {
 
 /** The pane names the help uses. */
 export const PANE_NAMES: Readonly<Record<Pane, string>> = {
-  table: 'list', detail: 'detail', help: 'help', filter: 'filter', 'export-dir': 'directory', quit: 'quit?',
+  table: 'list',
+  detail: 'detail',
+  help: 'help',
+  filter: 'filter',
+  'export-dir': 'directory',
+  quit: 'quit?',
 };

@@ -8,10 +8,32 @@
 
 /** Keys with a name of their own. */
 export type KeyName =
-  | 'up' | 'down' | 'left' | 'right'
-  | 'pageup' | 'pagedown' | 'home' | 'end'
-  | 'return' | 'escape' | 'backspace' | 'delete' | 'tab' | 'insert'
-  | 'f1' | 'f2' | 'f3' | 'f4' | 'f5' | 'f6' | 'f7' | 'f8' | 'f9' | 'f10' | 'f11' | 'f12';
+  | 'up'
+  | 'down'
+  | 'left'
+  | 'right'
+  | 'pageup'
+  | 'pagedown'
+  | 'home'
+  | 'end'
+  | 'return'
+  | 'escape'
+  | 'backspace'
+  | 'delete'
+  | 'tab'
+  | 'insert'
+  | 'f1'
+  | 'f2'
+  | 'f3'
+  | 'f4'
+  | 'f5'
+  | 'f6'
+  | 'f7'
+  | 'f8'
+  | 'f9'
+  | 'f10'
+  | 'f11'
+  | 'f12';
 
 export type Key =
   /** A printable character (one code point; a paste is one key per character). */
@@ -32,13 +54,40 @@ const ESC = '\u001b';
 
 // CSI "~" codes: ESC [ 5 ~ is PgUp.
 const TILDE: Readonly<Record<string, KeyName>> = {
-  '1': 'home', '2': 'insert', '3': 'delete', '4': 'end', '5': 'pageup', '6': 'pagedown', '7': 'home', '8': 'end',
-  '11': 'f1', '12': 'f2', '13': 'f3', '14': 'f4', '15': 'f5', '17': 'f6', '18': 'f7', '19': 'f8', '20': 'f9', '21': 'f10', '23': 'f11', '24': 'f12',
+  '1': 'home',
+  '2': 'insert',
+  '3': 'delete',
+  '4': 'end',
+  '5': 'pageup',
+  '6': 'pagedown',
+  '7': 'home',
+  '8': 'end',
+  '11': 'f1',
+  '12': 'f2',
+  '13': 'f3',
+  '14': 'f4',
+  '15': 'f5',
+  '17': 'f6',
+  '18': 'f7',
+  '19': 'f8',
+  '20': 'f9',
+  '21': 'f10',
+  '23': 'f11',
+  '24': 'f12',
 };
 
 // CSI and SS3 letter finals: ESC [ A and ESC O A are both ↑ (normal and application cursor mode).
 const LETTER: Readonly<Record<string, KeyName>> = {
-  A: 'up', B: 'down', C: 'right', D: 'left', H: 'home', F: 'end', P: 'f1', Q: 'f2', R: 'f3', S: 'f4',
+  A: 'up',
+  B: 'down',
+  C: 'right',
+  D: 'left',
+  H: 'home',
+  F: 'end',
+  P: 'f1',
+  Q: 'f2',
+  R: 'f3',
+  S: 'f4',
 };
 
 /**

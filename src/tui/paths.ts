@@ -126,7 +126,13 @@ export function neededWidth(path: string, depth: number): number {
   const parts = path.split('/');
   const m = Math.min(parts.length, Math.max(1, depth));
   if (m >= parts.length) return squeezeZeros(path).length;
-  return 2 + parts.slice(parts.length - m).map(squeezeZeros).join('/').length;
+  return (
+    2 +
+    parts
+      .slice(parts.length - m)
+      .map(squeezeZeros)
+      .join('/').length
+  );
 }
 
 /** Keep both ends of a string, with … in between. */

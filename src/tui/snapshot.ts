@@ -5,9 +5,7 @@ import type { Tally } from '../report/finding-view.js';
 
 export type Backend = 'strace' | 'bpftrace';
 
-export type SourceInfo =
-  | { kind: 'file'; names: string[] }
-  | { kind: 'live'; pid: number | null; command: string | null; backend: Backend };
+export type SourceInfo = { kind: 'file'; names: string[] } | { kind: 'live'; pid: number | null; command: string | null; backend: Backend };
 
 export type Phase = 'reading' | 'done' | 'live' | 'ended';
 
@@ -141,6 +139,14 @@ export interface TuiSnapshot {
   error: string | null;
 }
 export const EMPTY_COUNTERS: Readonly<Counters> = {
-  lines: 0, events: 0, unparsedLines: 0, lostEvents: 0, processes: 0,
-  liveMappings: 0, deletedMappings: 0, deletedBytes: 0, mapCount: null, maxMapCount: null,
+  lines: 0,
+  events: 0,
+  unparsedLines: 0,
+  lostEvents: 0,
+  processes: 0,
+  liveMappings: 0,
+  deletedMappings: 0,
+  deletedBytes: 0,
+  mapCount: null,
+  maxMapCount: null,
 };

@@ -13,8 +13,18 @@ import { cloneOrder, emptyOrder, putFinding, RowsMemo, selectionIndex, type Orde
 import { PathIndex } from './paths.js';
 import { addPoint, advanceTraceTime, ageFunction, chartAxis, noteTraceTime, traceClockAt, type TraceTime } from './timeline.js';
 import {
-  EMPTY_COUNTERS, SEVERITY_FILTERS, SORT_KEYS,
-  type Counters, type Phase, type Progress, type ProgressSample, type SeriesPoint, type SeverityFilter, type SortKey, type SourceInfo, type TuiSnapshot,
+  EMPTY_COUNTERS,
+  SEVERITY_FILTERS,
+  SORT_KEYS,
+  type Counters,
+  type Phase,
+  type Progress,
+  type ProgressSample,
+  type SeriesPoint,
+  type SeverityFilter,
+  type SortKey,
+  type SourceInfo,
+  type TuiSnapshot,
 } from './snapshot.js';
 
 export interface StoreOptions {
@@ -85,8 +95,14 @@ export class TuiStore {
     this.phase = options.source.kind === 'live' ? 'live' : 'reading';
     this.live = {
       ...emptyOrder(),
-      counters: { ...EMPTY_COUNTERS }, series: [], peak: { count: 0, bytes: 0 },
-      traceNow: null, traceNowAt: this.startedAt, earliest: null, timed: false, newestId: null,
+      counters: { ...EMPTY_COUNTERS },
+      series: [],
+      peak: { count: 0, bytes: 0 },
+      traceNow: null,
+      traceNowAt: this.startedAt,
+      earliest: null,
+      timed: false,
+      newestId: null,
     };
     this.snapshot = this.build();
   }
@@ -187,7 +203,7 @@ export class TuiStore {
   move(by: number, wrap = false): void {
     const rows = this.snapshot.rows;
     if (rows.length === 0) return;
-    const from = this.snapshot.selectedIndex < 0 ? 0 : this.snapshot.selectedIndex;
+    const from = Math.max(this.snapshot.selectedIndex, 0);
     const to = wrap ? (((from + by) % rows.length) + rows.length) % rows.length : Math.max(0, Math.min(rows.length - 1, from + by));
     this.follow = false;
     this.select(to);
@@ -342,7 +358,11 @@ export class TuiStore {
     const until = this.frozen === null ? now : this.frozenAt;
     const traceNow = this.traceClock(data, until);
     const { rows, counts } = this.rowsMemo.rowsOf(data, {
-      sort: this.sort, reversed: this.reversed, severity: this.severity, filterText: this.filterText, heardAt: (finding) => this.heardAt.get(finding.id) ?? null,
+      sort: this.sort,
+      reversed: this.reversed,
+      severity: this.severity,
+      filterText: this.filterText,
+      heardAt: (finding) => this.heardAt.get(finding.id) ?? null,
     });
     // Follow mode: the newest finding takes the selection once, when it arrives.
     if (this.follow && data.newestId !== null && data.newestId !== this.followedId && rows.some((row) => row.id === data.newestId)) {
@@ -380,8 +400,15 @@ export class TuiStore {
       pendingChanges: this.pending,
       series: data.series.slice(),
       axis: chartAxis({
-        live: this.source.kind === 'live', startedAt: this.startedAt, endedAt: this.endedAt, until, traceNow,
-        earliest: data.earliest, timed: data.timed, series: data.series, events: data.counters.events,
+        live: this.source.kind === 'live',
+        startedAt: this.startedAt,
+        endedAt: this.endedAt,
+        until,
+        traceNow,
+        earliest: data.earliest,
+        timed: data.timed,
+        series: data.series,
+        events: data.counters.events,
       }),
       traceNow,
       ageOf,

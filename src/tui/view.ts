@@ -65,8 +65,15 @@ export type Effect =
 export type StoreEffect = Exclude<Effect, { type: 'show-path' | 'export' | 'set-export-dir' | 'quit' }>;
 
 export const INITIAL_VIEW: ViewState = {
-  pane: 'table', back: 'table', detailScroll: null, detailFor: null, helpScroll: 0,
-  draft: '', filterBefore: '', status: null, exportAfterDir: false,
+  pane: 'table',
+  back: 'table',
+  detailScroll: null,
+  detailFor: null,
+  helpScroll: 0,
+  draft: '',
+  filterBefore: '',
+  status: null,
+  exportAfterDir: false,
 };
 
 export interface Step {
@@ -145,9 +152,10 @@ function match(state: ViewState, action: ActionOf<'match'>, env: ViewEnv): Step 
   if (state.pane !== 'detail') return env.rowCount === 0 ? none(state) : step(state, {}, { type: 'move', by: action.by, wrap: true });
   const detail = env.detail;
   if (detail === null || detail.matches.length === 0) return hint(state, `no line of this timeline contains "${env.filterText}"`);
-  const target = action.by > 0
-    ? (detail.matches.find((row) => row > detail.top) ?? detail.matches[0]!)
-    : ([...detail.matches].reverse().find((row) => row < detail.top) ?? detail.matches[detail.matches.length - 1]!);
+  const target =
+    action.by > 0
+      ? (detail.matches.find((row) => row > detail.top) ?? detail.matches[0]!)
+      : ([...detail.matches].reverse().find((row) => row < detail.top) ?? detail.matches[detail.matches.length - 1]!);
   return step(state, { detailScroll: clamp(target, 0, Math.max(0, detail.rows - detail.room)), detailFor: env.selectedId });
 }
 
@@ -258,4 +266,3 @@ function pageOf(pane: Pane, env: ViewEnv): number {
 function clamp(value: number, low: number, high: number): number {
   return Math.max(low, Math.min(high, value));
 }
-

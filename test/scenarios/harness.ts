@@ -162,7 +162,7 @@ export async function straceAttached(dir: string): Promise<Captured> {
   let stderr = '';
   strace.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   // strace 6 says "Process N attached with T threads" once, after attaching to them all.
-  await until("strace to attach", () => / attached/.test(stderr), 20_000);
+  await until('strace to attach', () => / attached/.test(stderr), 20_000);
   observer.go();
   checkDriver(await driverDone, 'strace -p');
   const traced = await straceDone;
@@ -203,7 +203,9 @@ export async function captureAttached(dir: string, backend: 'strace' | 'bpftrace
 export async function liveLaunched(dir: string, backend: 'strace' | 'bpftrace'): Promise<Captured> {
   const observer = new Observer(dir);
   await observer.listening();
-  const live = await exited(track(spawn(process.execPath, [CLI, 'live', '--backend', backend, '--save', join(dir, 'bundle'), '--', PYTHON, ...driverArgs(dir, false)], { stdio: ['ignore', 'pipe', 'pipe'] })));
+  const live = await exited(
+    track(spawn(process.execPath, [CLI, 'live', '--backend', backend, '--save', join(dir, 'bundle'), '--', PYTHON, ...driverArgs(dir, false)], { stdio: ['ignore', 'pipe', 'pipe'] })),
+  );
   checkDriver(live, `live --backend ${backend}`);
   if (live.code !== 0) throw new Error(`live failed (${live.code}): ${live.stderr}`);
   return { truth: await observer.truth(), input: null, ndjson: live.stdout };

@@ -91,7 +91,9 @@ export function generate(options) {
   let bytes = 0;
   let lines = 0;
   // --filtered: what `strace -e trace=<the calls orphanmap follows>` would keep (docs/trace-formats.md, "Recommended capture").
-  const kept = options.filtered ? /^\d+ [\d.]+ (?:<\.\.\. )?(open|openat|close|mmap|munmap|mremap|ftruncate|truncate|rename|renameat2?|unlink|unlinkat|clone3?|vfork|execve|exit|exit_group|dup[23]?|fcntl)\b|^\d+ [\d.]+ \+\+\+/ : null;
+  const kept = options.filtered
+    ? /^\d+ [\d.]+ (?:<\.\.\. )?(open|openat|close|mmap|munmap|mremap|ftruncate|truncate|rename|renameat2?|unlink|unlinkat|clone3?|vfork|execve|exit|exit_group|dup[23]?|fcntl)\b|^\d+ [\d.]+ \+\+\+/
+    : null;
   let ticks = 0; // lines as strace would print them unfiltered: the workload's clock
   const print = (text) => {
     ticks++;
@@ -251,7 +253,8 @@ export function generate(options) {
       const word = pick(futexWords);
       if (random() < 0.55) {
         const call = {
-          name: 'futex', head: `${word}, FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME, 0, NULL, FUTEX_BITSET_MATCH_ANY`,
+          name: 'futex',
+          head: `${word}, FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME, 0, NULL, FUTEX_BITSET_MATCH_ANY`,
           finish: () => (random() < 0.15 ? ') = -1 EAGAIN (Resource temporarily unavailable)' : random() < 0.05 ? ') = -1 ETIMEDOUT (Connection timed out)' : ') = 0'),
           blocking: true,
         };
@@ -263,14 +266,20 @@ export function generate(options) {
       const epoll = pick(epolls);
       const socket = pick(sockets);
       return {
-        name: 'epoll_wait', head: `${fdText(epoll)}, `, blocking: true,
+        name: 'epoll_wait',
+        head: `${fdText(epoll)}, `,
+        blocking: true,
         finish: () => (random() < 0.2 ? `[], 1024, 300) = 0` : `[{events=EPOLLIN, data={u32=${socket.fd}, u64=${socket.fd}}}], 1024, 300) = 1`),
       };
     }
     if (roll < 0.5) {
       const socket = pick(sockets);
       const size = between(4, 4096);
-      return { name: 'read', head: `${fdText(socket)}, `, finish: () => (random() < 0.1 ? `0x7f3a2c0${between(10000, 99999)}, ${size}) = -1 EAGAIN (Resource temporarily unavailable)` : `${pick(kafkaRequests)}, ${size}) = ${between(4, size)}`) };
+      return {
+        name: 'read',
+        head: `${fdText(socket)}, `,
+        finish: () => (random() < 0.1 ? `0x7f3a2c0${between(10000, 99999)}, ${size}) = -1 EAGAIN (Resource temporarily unavailable)` : `${pick(kafkaRequests)}, ${size}) = ${between(4, size)}`),
+      };
     }
     if (roll < 0.58) {
       const socket = pick(sockets);
@@ -308,7 +317,8 @@ export function generate(options) {
     }
     if (roll < 0.83) return simple('mprotect', `${hex(0x7f3a00000000 + between(0, 0xffff) * PAGE)}, ${pick([4096, 8192, 65536])}, ${pick(['PROT_READ|PROT_WRITE', 'PROT_NONE', 'PROT_READ'])}`, 0);
     if (roll < 0.85) return simple('madvise', `${hex(0x7f3a00000000 + between(0, 0xffff) * PAGE)}, ${pick([4096, 1040384])}, MADV_DONTNEED`, 0);
-    if (roll < 0.87) return simple('getrusage', `RUSAGE_THREAD, {ru_utime={tv_sec=${between(0, 900)}, tv_usec=${between(0, 999999)}}, ru_stime={tv_sec=${between(0, 90)}, tv_usec=${between(0, 999999)}}, ...}`, 0);
+    if (roll < 0.87)
+      return simple('getrusage', `RUSAGE_THREAD, {ru_utime={tv_sec=${between(0, 900)}, tv_usec=${between(0, 999999)}}, ru_stime={tv_sec=${between(0, 90)}, tv_usec=${between(0, 999999)}}, ...}`, 0);
     if (roll < 0.89) {
       const socket = pick(sockets);
       return { name: 'recvfrom', head: `${fdText(socket)}, `, finish: () => `${pick(kafkaRequests)}, 8192, 0, NULL, NULL) = ${between(10, 8192)}` };
@@ -322,7 +332,8 @@ export function generate(options) {
       }
       const length = pick([1052672, 8392704, 65536, 134217728]);
       return {
-        name: 'mmap', head: `NULL, ${length}, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE, -1, 0`,
+        name: 'mmap',
+        head: `NULL, ${length}, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE, -1, 0`,
         finish: () => {
           const address = allocate(length, PAGE);
           anonymous.push([address, length]);
@@ -357,7 +368,8 @@ export function generate(options) {
   const mapped = (path) => ({ path, fd: -1, maps: new Set(), leaked: null, current: null });
 
   const openCall = (file, flags) => ({
-    name: 'openat', head: `AT_FDCWD<${CWD}>, "${file.path}", ${flags}${flags.includes('O_CREAT') ? ', 0666' : ''}`,
+    name: 'openat',
+    head: `AT_FDCWD<${CWD}>, "${file.path}", ${flags}${flags.includes('O_CREAT') ? ', 0666' : ''}`,
     finish: () => {
       file.fd = lowestFreeFd();
       return `) = ${file.fd}<${file.path}>`;
@@ -366,7 +378,8 @@ export function generate(options) {
   const closeCall = (file) => {
     const fd = file.fd;
     return {
-      name: 'close', head: `${fd}<${file.path}>`,
+      name: 'close',
+      head: `${fd}<${file.path}>`,
       atEntry: () => {
         usedFds.delete(fd); // close takes effect at entry
         file.fd = -1;
@@ -376,7 +389,8 @@ export function generate(options) {
   };
   const truncateCall = (file, size) => ({ name: 'ftruncate', head: `${file.fd}<${file.path}>, ${size}`, finish: () => ') = 0' });
   const mmapCall = (file, size, onMapped) => ({
-    name: 'mmap', head: `NULL, ${size}, PROT_READ|PROT_WRITE, MAP_SHARED, ${file.fd}<${file.path}>, 0`,
+    name: 'mmap',
+    head: `NULL, ${size}, PROT_READ|PROT_WRITE, MAP_SHARED, ${file.fd}<${file.path}>, 0`,
     finish: () => {
       const map = { address: allocate(size, size >= 2 * MiB ? 2 * MiB : PAGE), size };
       onMapped?.(map);
@@ -386,7 +400,8 @@ export function generate(options) {
     },
   });
   const munmapCall = (file, map, after) => ({
-    name: 'munmap', head: `${hex(map.address)}, ${map.size}`,
+    name: 'munmap',
+    head: `${hex(map.address)}, ${map.size}`,
     atEntry: () => file.maps.delete(map),
     finish: () => ') = 0',
     after,
@@ -406,14 +421,16 @@ export function generate(options) {
         steps.push(() => openCall(file, 'O_RDWR|O_CREAT'));
         if (!leaky) steps.push(() => munmapCall(file, previous));
         steps.push(() => truncateCall(file, size));
-        steps.push(() => mmapCall(file, size, () => {
-          // The old mapping is still live and the size changed since: the resize signature.
-          if (file.maps.has(previous)) expected['remapped-without-unmap']++;
-          if (leaky) {
-            file.leaked = previous;
-            if (random() < gcRate) scheduleGc(file, previous);
-          }
-        }));
+        steps.push(() =>
+          mmapCall(file, size, () => {
+            // The old mapping is still live and the size changed since: the resize signature.
+            if (file.maps.has(previous)) expected['remapped-without-unmap']++;
+            if (leaky) {
+              file.leaked = previous;
+              if (random() < gcRate) scheduleGc(file, previous);
+            }
+          }),
+        );
         steps.push(() => closeCall(file));
       }
     }
@@ -446,12 +463,13 @@ export function generate(options) {
     };
   };
 
-  const scheduleDeletion = (partition, segment) => {
+  const scheduleDeletion = (_partition, segment) => {
     // Kafka renames at once and deletes file.delete.delay.ms later.
     const renames = [];
     for (const file of [segment.log, segment.index, segment.timeindex]) {
       renames.push(() => ({
-        name: 'rename', head: `"${file.path}", "${file.path}.deleted"`,
+        name: 'rename',
+        head: `"${file.path}", "${file.path}.deleted"`,
         finish: () => {
           file.path = `${file.path}.deleted`;
           return ') = 0';
@@ -467,7 +485,8 @@ export function generate(options) {
         for (const file of [segment.index, segment.timeindex]) {
           steps.push(() => munmapCall(file, file.current));
           steps.push(() => ({
-            name: 'unlink', head: `"${file.path}"`,
+            name: 'unlink',
+            head: `"${file.path}"`,
             finish: () => {
               // One finding per mapping still live when the last name goes.
               expected['unlinked-while-mapped'] += file.maps.size;
@@ -489,10 +508,14 @@ export function generate(options) {
   };
 
   const scheduleGc = (file, map) => {
-    later(between(3000, 120000), {
-      steps: [() => munmapCall(file, map, () => counts.gcUnmaps++)],
-      done: () => {},
-    }, cleaner);
+    later(
+      between(3000, 120000),
+      {
+        steps: [() => munmapCall(file, map, () => counts.gcUnmaps++)],
+        done: () => {},
+      },
+      cleaner,
+    );
   };
 
   /** Checkpoint files: written to .tmp and renamed over the previous version. */
@@ -524,7 +547,9 @@ export function generate(options) {
 
   // ---- startup --------------------------------------------------------------------------
   const startup = () => {
-    print(`${PID} ${stamp(now)} execve("/usr/lib/jvm/java-17-openjdk-amd64/bin/java", ["java", "-Xmx1G", "-Xms1G", "-server", "-XX:+UseG1GC", "-cp", "/opt/kafka/libs/*", "kafka.Kafka", "config/server.properties"], 0x7ffd3c2e1a08 /* 31 vars */) = 0 <0.000412>`);
+    print(
+      `${PID} ${stamp(now)} execve("/usr/lib/jvm/java-17-openjdk-amd64/bin/java", ["java", "-Xmx1G", "-Xms1G", "-server", "-XX:+UseG1GC", "-cp", "/opt/kafka/libs/*", "kafka.Kafka", "config/server.properties"], 0x7ffd3c2e1a08 /* 31 vars */) = 0 <0.000412>`,
+    );
     for (const lib of ['/lib/x86_64-linux-gnu/libc.so.6', '/usr/lib/jvm/java-17-openjdk-amd64/lib/server/libjvm.so', '/lib/x86_64-linux-gnu/libz.so.1']) {
       const file = { path: lib, fd: -1 };
       complete(main, openCall(file, 'O_RDONLY|O_CLOEXEC'));
@@ -572,7 +597,8 @@ export function generate(options) {
     const child = { tid: nextTid++ };
     const stack = allocate(36864, PAGE);
     start(parent, {
-      name: 'clone3', head: `{flags=CLONE_VM|CLONE_VFORK|CLONE_CLEAR_SIGHAND, exit_signal=SIGCHLD, stack=${hex(stack)}, stack_size=0x9000}`,
+      name: 'clone3',
+      head: `{flags=CLONE_VM|CLONE_VFORK|CLONE_CLEAR_SIGHAND, exit_signal=SIGCHLD, stack=${hex(stack)}, stack_size=0x9000}`,
       finish: () => `, 88) = ${child.tid}`,
     });
     closeHeld();
@@ -658,7 +684,7 @@ export function generate(options) {
     if (ticks >= nextChurn && thread.call === null && thread.job === null && thread !== cleaner && thread !== main) {
       nextChurn = ticks + between(10000, 60000);
       exitThread(thread);
-      spawnThread(main.call === null ? main : pick(threads.filter((t) => t.call === null)) ?? main);
+      spawnThread(main.call === null ? main : (pick(threads.filter((t) => t.call === null)) ?? main));
       continue;
     }
     stepThread(thread);
@@ -705,4 +731,3 @@ export async function main(args = process.argv.slice(2)) {
   const seconds = (Date.now() - started) / 1000;
   process.stdout.write(`${out}: ${result.lines} lines, ${(result.bytes / MiB).toFixed(1)} MiB in ${seconds.toFixed(1)} s; expected findings ${JSON.stringify(result.findings)}\n`);
 }
-

@@ -39,7 +39,11 @@ export const STRACE_FILTER =
  */
 export function runCli(args: string[], input?: string, env?: Record<string, string>): { status: number; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [CLI, ...args], {
-    encoding: 'utf8', input, maxBuffer: 256 * 1024 * 1024, timeout: 100_000, ...(env === undefined ? {} : { env: { ...process.env, ...env } }),
+    encoding: 'utf8',
+    input,
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: 100_000,
+    ...(env === undefined ? {} : { env: { ...process.env, ...env } }),
   });
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }

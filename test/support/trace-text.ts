@@ -4,9 +4,14 @@ import type { Diagnostic, TraceEvent } from '../../src/parse/events.js';
 import { StraceReader, type ParseOutput } from '../../src/parse/strace.js';
 
 /** Feed text to a line reader (strace or bpftrace) and sort what comes out. */
-export function readLines(reader: { push(text: string, lineNo: number, out: ParseOutput[]): void; end(out: ParseOutput[]): void }, text: string): { events: TraceEvent[]; diagnostics: Diagnostic[]; attached: number[]; out: ParseOutput[] } {
+export function readLines(
+  reader: { push(text: string, lineNo: number, out: ParseOutput[]): void; end(out: ParseOutput[]): void },
+  text: string,
+): { events: TraceEvent[]; diagnostics: Diagnostic[]; attached: number[]; out: ParseOutput[] } {
   const out: ParseOutput[] = [];
-  text.split('\n').forEach((line, index) => reader.push(line, index + 1, out));
+  text.split('\n').forEach((line, index) => {
+    reader.push(line, index + 1, out);
+  });
   reader.end(out);
   const events: TraceEvent[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -40,7 +45,10 @@ export function runEngine(text: string, options: EngineOptions = {}, withAttach 
 /** Strip a template literal's common indentation, so traces can be written inline. */
 export function trace(strings: TemplateStringsArray, ...values: unknown[]): string {
   const text = String.raw({ raw: strings }, ...values);
-  const lines = text.replace(/^\n/, '').replace(/\n\s*$/, '').split('\n');
+  const lines = text
+    .replace(/^\n/, '')
+    .replace(/\n\s*$/, '')
+    .split('\n');
   const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => l.match(/^ */)![0].length));
   return lines.map((l) => l.slice(indent)).join('\n');
 }

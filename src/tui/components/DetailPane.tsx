@@ -102,9 +102,10 @@ export function detailView(finding: Finding, width: number, height: number, scro
   if (scroll === null) while (top < focus && rows[top]!.head === null) top++;
   const lower = needle.trim().toLowerCase();
   const matches: number[] = [];
-  if (lower !== '') rows.forEach((row, k) => {
-    if (row.text.toLowerCase().includes(lower)) matches.push(k);
-  });
+  if (lower !== '')
+    rows.forEach((row, k) => {
+      if (row.text.toLowerCase().includes(lower)) matches.push(k);
+    });
   return { title, summary, hidden: all.length - summary.length, rows, room, top, matches, columns };
 }
 
@@ -115,9 +116,13 @@ export function DetailPane({ finding, width, height, scroll, highlight }: Detail
   const range = rows.length > room ? `, rows ${top + 1}-${Math.min(rows.length, top + room)} of ${rows.length}` : '';
   return (
     <Box flexDirection="column" width={width} height={height}>
-      <Text wrap="truncate" bold color={SEVERITY_COLOR[finding.severity]}>{title}</Text>
+      <Text wrap="truncate" bold color={SEVERITY_COLOR[finding.severity]}>
+        {title}
+      </Text>
       {summary.map((line) => (
-        <Text key={line.key} wrap="truncate">{line.text}</Text>
+        <Text key={line.key} wrap="truncate">
+          {line.text}
+        </Text>
       ))}
       <Text bold wrap="truncate">
         {`timeline of the file: ${finding.evidence.length} lines${range}${hidden > 0 ? ` (${hidden} summary lines hidden: a taller terminal shows them)` : ''}`}
@@ -148,7 +153,11 @@ function keepMostTelling(lines: readonly SummaryLine[], room: number): SummaryLi
 
 function summaryLines(finding: Finding, width: number): SummaryLine[] {
   const lines: SummaryLine[] = [];
-  const add = (key: string, text: string, rank: number) => wrapRows(text, width).forEach((row, k) => lines.push({ key: `${key}${k}`, text: row, rank: rank + k / 100 }));
+  const add = (key: string, text: string, rank: number) => {
+    wrapRows(text, width).forEach((row, k) => {
+      lines.push({ key: `${key}${k}`, text: row, rank: rank + k / 100 });
+    });
+  };
   add('file', `file      ${escapeControl(finding.path)}`, 1);
   const earlier = finding.names.filter((name) => name !== finding.path);
   if (earlier.length > 0) add('was', `was       ${earlier.map(escapeControl).join(' → ')}`, 6);
@@ -167,10 +176,14 @@ function markText(mark: Mark): string {
 
 function markColor(mark: Mark): string | undefined {
   switch (mark) {
-    case 'mapped': return 'cyan';
+    case 'mapped':
+      return 'cyan';
     case 'unlink':
-    case 'remap': return 'red';
-    case 'freed': return 'green';
-    case null: return undefined;
+    case 'remap':
+      return 'red';
+    case 'freed':
+      return 'green';
+    case null:
+      return undefined;
   }
 }

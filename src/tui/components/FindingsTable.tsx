@@ -63,7 +63,12 @@ export function layoutFor(width: number, want = 32): Layout {
   // mark, SEV and the spaces between columns: one before each column after SEV.
   let used = MARK + SEV + 1 + (SIZE + 1) + (STATE_SHORT + 1);
   const layout: Layout = { path: 0, kind: false, address: false, pid: false, age: false, state: STATE_SHORT };
-  const optional: [keyof Omit<Layout, 'path' | 'state'>, number][] = [['kind', KIND + 1], ['pid', PID + 1], ['age', AGE + 1], ['address', ADDRESS + 1]];
+  const optional: [keyof Omit<Layout, 'path' | 'state'>, number][] = [
+    ['kind', KIND + 1],
+    ['pid', PID + 1],
+    ['age', AGE + 1],
+    ['address', ADDRESS + 1],
+  ];
   for (const [column, size] of optional) {
     if (width - used - size >= target) {
       layout[column] = true;
@@ -100,16 +105,24 @@ export function FindingsTable({ rows, selectedIndex, width, height, ageOf, pathD
   const needle = highlight.trim().toLowerCase();
   return (
     <Box flexDirection="column" width={width} height={height}>
-      <Text bold wrap="truncate">{headerLine(layout, sort, reversed)}</Text>
-      {rows.length === 0 ? <Text dimColor wrap="truncate">  {empty}</Text> : null}
+      <Text bold wrap="truncate">
+        {headerLine(layout, sort, reversed)}
+      </Text>
+      {rows.length === 0 ? (
+        <Text dimColor wrap="truncate">
+          {' '}
+          {empty}
+        </Text>
+      ) : null}
       {shown.map((finding, k) => {
         const selected = top.current + k === selectedIndex;
         const label = labels.get(paths[k]!) ?? paths[k]!;
         return (
           <Text key={finding.id} inverse={selected} wrap="truncate">
             {selected ? '› ' : '  '}
-            <Text color={SEVERITY_COLOR[finding.severity]} bold={finding.severity === 'error'}>{fit(SEVERITY_SHORT[finding.severity], SEV)}</Text>
-            {' '}
+            <Text color={SEVERITY_COLOR[finding.severity]} bold={finding.severity === 'error'}>
+              {fit(SEVERITY_SHORT[finding.severity], SEV)}
+            </Text>{' '}
             {layout.kind ? `${fit(KIND_SHORT[finding.kind], KIND)} ` : ''}
             <Highlighted text={fit(label, layout.path)} needle={needle} />
             {layout.address ? ` ${fit(finding.address, ADDRESS)}` : ''} {fitRight(sizeLabel(finding.length), SIZE)}
@@ -136,7 +149,15 @@ export function Highlighted({ text, needle }: { text: string; needle: string }) 
   if (at < text.length) pieces.push({ text: text.slice(at), hit: false });
   return (
     <Text>
-      {pieces.map((piece, k) => (piece.hit ? <Text key={k} color="yellow" underline>{piece.text}</Text> : <Text key={k}>{piece.text}</Text>))}
+      {pieces.map((piece, k) =>
+        piece.hit ? (
+          <Text key={k} color="yellow" underline>
+            {piece.text}
+          </Text>
+        ) : (
+          <Text key={k}>{piece.text}</Text>
+        ),
+      )}
     </Text>
   );
 }

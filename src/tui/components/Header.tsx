@@ -64,9 +64,7 @@ function sourceParts(snapshot: TuiSnapshot): Part[] {
       return parts;
     }
     case 'live':
-      return snapshot.phase === 'ended'
-        ? [part('capture ended', 96, 'ended')]
-        : [part(`live via ${source.backend}`, 92)];
+      return snapshot.phase === 'ended' ? [part('capture ended', 96, 'ended')] : [part(`live via ${source.backend}`, 92)];
   }
 }
 
@@ -119,17 +117,37 @@ export function Header({ snapshot, width }: HeaderProps) {
 function PartText({ tone, text }: { tone: Tone; text: string }) {
   switch (tone) {
     case 'title':
-      return <Text bold color="cyan">{text}</Text>;
+      return (
+        <Text bold color="cyan">
+          {text}
+        </Text>
+      );
     case 'paused':
-      return <Text inverse bold color="yellow">{text}</Text>;
+      return (
+        <Text inverse bold color="yellow">
+          {text}
+        </Text>
+      );
     case 'ended':
-      return <Text inverse color="magenta">{text}</Text>;
+      return (
+        <Text inverse color="magenta">
+          {text}
+        </Text>
+      );
     case 'dim':
       return <Text dimColor>{text}</Text>;
     case 'alert':
-      return <Text bold color="red">{text}</Text>;
+      return (
+        <Text bold color="red">
+          {text}
+        </Text>
+      );
     case 'good':
-      return <Text bold color="green">{text}</Text>;
+      return (
+        <Text bold color="green">
+          {text}
+        </Text>
+      );
     case 'warn':
       return <Text color="yellow">{text}</Text>;
     case 'plain':

@@ -45,7 +45,9 @@ export function helpLines(width: number, quitNote: string): HelpLine[] {
         lines.push({ keys: label, text: '', kind: 'binding' });
         for (const row of text) lines.push({ keys: '', text: row, kind: 'binding' });
       } else {
-        text.forEach((row, k) => lines.push({ keys: k === 0 ? label : '', text: row, kind: 'binding' }));
+        text.forEach((row, k) => {
+          lines.push({ keys: k === 0 ? label : '', text: row, kind: 'binding' });
+        });
       }
     }
   }
@@ -73,8 +75,16 @@ export function HelpScreen({ width, height, scroll, quitNote }: HelpScreenProps)
       <Text bold wrap="truncate">{`keys${more}; Esc or ? closes`}</Text>
       {shown.map((line, k) => (
         <Text key={k} wrap="truncate">
-          {line.kind === 'heading' ? <Text bold underline>{line.text}</Text> : null}
-          {line.kind === 'binding' ? <Text bold color="cyan">{line.keys}</Text> : null}
+          {line.kind === 'heading' ? (
+            <Text bold underline>
+              {line.text}
+            </Text>
+          ) : null}
+          {line.kind === 'binding' ? (
+            <Text bold color="cyan">
+              {line.keys}
+            </Text>
+          ) : null}
           {line.kind === 'binding' ? <Text>{line.text}</Text> : null}
           {line.kind === 'note' ? <Text dimColor>{line.text}</Text> : null}
         </Text>

@@ -41,7 +41,9 @@ export function HintBar({ pane, width }: HintBarProps) {
       {[...first, ...last].map((item, k) => (
         <Text key={k}>
           {k > 0 ? ' ' : ''}
-          <Text bold color="cyan">{item.keys}</Text>
+          <Text bold color="cyan">
+            {item.keys}
+          </Text>
           <Text dimColor> {item.hint}</Text>
         </Text>
       ))}
@@ -59,7 +61,9 @@ export function EditorBar({ label, text, width }: { label: string; text: string;
   const keys = label.length + tail.length + 1 + EDITOR_KEYS.length <= width ? EDITOR_KEYS : '';
   return (
     <Text wrap="truncate">
-      <Text bold color="cyan">{label}</Text>
+      <Text bold color="cyan">
+        {label}
+      </Text>
       {tail}
       <Text inverse> </Text>
       <Text dimColor>{keys}</Text>
@@ -103,12 +107,16 @@ export function QuitQuestion({ program, detach, width }: { program: string; deta
     <Box flexDirection="column" width={width}>
       {rows.map((row, k) =>
         k === 0 ? (
-          <Text key={k} wrap="truncate" bold color="yellow">{row.text}</Text>
+          <Text key={k} wrap="truncate" bold color="yellow">
+            {row.text}
+          </Text>
         ) : (
           <Box key={k} flexDirection="column" width={width}>
             {wrapWords(row.text, Math.max(10, width - 10)).map((part, j) => (
               <Text key={j} wrap="truncate" dimColor={row.off}>
-                <Text bold color={row.off ? undefined : 'cyan'}>{(j === 0 ? row.keys : '').padEnd(8)}</Text>
+                <Text bold color={row.off ? undefined : 'cyan'}>
+                  {(j === 0 ? row.keys : '').padEnd(8)}
+                </Text>
                 {'  '}
                 {part}
               </Text>
