@@ -29,7 +29,7 @@ const REDACTED_PATH = `/tmp/${h('orphanmap-repro')}/${h('f-o-ttt-T-y')}/${h('top
 const REDACTED_HSPERF = `hsperfdata_${h('root')}`;
 const REDACTED_INPUT = `${h('traces')}/${h('f-o-ttt-T-y')}/${h('trace')}.txt`;
 /** Names that must not survive --redact, and the hash of a hash the old double redaction printed. */
-const SECRETS = ['orphanmap-repro', 'f-o-ttt-T-y', 'topic-', 'hsperfdata_root', '/work/main', 'traces/'];
+const SECRETS = ['orphanmap-repro', 'f-o-ttt-T-y', 'topic-', 'hsperfdata_root', REPO, 'traces/'];
 const DOUBLE_HASH = h(h('orphanmap-repro'));
 
 /**

@@ -138,7 +138,7 @@ describe('orphanmap report --redact', () => {
     expect(sha256sumCheck(dir).status).toBe(0);
     for (const name of readdirSync(dir)) {
       const text = readFileSync(join(dir, name), 'utf8');
-      for (const secret of ['orphanmap-repro', 'topic-0', 'f-o-ttt-T-y', 'leaky-redacted', '/work/main']) {
+      for (const secret of ['orphanmap-repro', 'topic-0', 'f-o-ttt-T-y', 'leaky-redacted', REPO]) {
         expect(text.includes(secret), `${name} holds "${secret}"`).toBe(false);
       }
     }
