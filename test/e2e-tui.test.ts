@@ -3,7 +3,7 @@
 // (several in one send-keys where a burst is the point), and the screen comes
 // back with capture-pane, polled until it shows the key's effect.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { escapeControl } from '../src/report/sanitize.js';
@@ -157,6 +157,23 @@ describe('TUI in a real terminal (tmux), bundled JVM trace', () => {
       });
     });
   }
+});
+
+describe('TUI in a real terminal (tmux), the chart', () => {
+  it("labels the time axis with the trace's whole span, first line to last, read from the trace text", async () => {
+    // `11020 1795606335.190288 execve(…` … `11020 1795606335.486742 +++ exited with 0 +++`
+    const traceLines = readFileSync(TRACE, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '');
+    const seconds = (line: string) => Number(/^\d+ (\d+\.\d{6}) /.exec(line)![1]);
+    const span = `+${((seconds(traceLines[traceLines.length - 1]!) - seconds(traceLines[0]!)) * 1000).toFixed(1)} ms┘`;
+    expect(span).toBe('+296.5 ms┘');
+    const t = await open([TRACE], 100, 30, 'axis100');
+    const screen = await t.waitForScreen((text) => lines(text).some((line) => line.startsWith('time ')), 'the time axis');
+    const axis = lines(screen).find((line) => line.startsWith('time '))!;
+    expect(axis).toMatch(/^time +└0 +\+\d/);
+    expect(axis.trimEnd().endsWith(span), axis).toBe(true);
+  });
 });
 
 describe('TUI in a real terminal (tmux), every bundled trace', () => {

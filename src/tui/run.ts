@@ -5,6 +5,7 @@
 import { render } from 'ink';
 import { createElement } from 'react';
 import type { Finding } from '../engine/findings.js';
+import { traceSpan } from '../evidence/span.js';
 import { analyze, type Analysis, type AnalyzeOptions } from '../ingest/analyze.js';
 import { commandLine } from '../report/formats.js';
 import { NO_REDACTION, type Redaction } from '../report/redact.js';
@@ -157,12 +158,8 @@ export async function runAnalyzeTui(
     },
     keep: findingFilter(filter),
   });
-  const { store, feed } = session;
   try {
-    const result = await analyze(inputs, session.analyzeOptions());
-    feed.sample(result.engine);
-    analysis = result;
-    store.finish({ lines: result.lines, events: result.events, unparsedLines: result.unparsedLines, lostEvents: result.lostEvents }, result.warnings);
+    analysis = await readIntoStore(inputs, session.store, session.feed);
   } catch (error) {
     session.close();
     await session.waitUntilExit();
@@ -170,6 +167,22 @@ export async function runAnalyzeTui(
   }
   await session.waitUntilExit();
   return true;
+}
+
+/**
+ * `analyze --tui`'s reading, without the terminal: the findings go into the
+ * store as they are decided; at the end, the trace's span (its first and last
+ * event times: the chart's axis) and the final counters.
+ */
+export async function readIntoStore(inputs: readonly string[], store: TuiStore, feed: EngineFeed): Promise<Analysis> {
+  const result = await analyze(inputs, analyzeOptionsFor(store, feed));
+  feed.sample(result.engine);
+  // The analysis keeps no first and last times, so the inputs are read once more
+  // for them, as the evidence chart's are. Should that read fail (the file is
+  // gone), the chart spans the times the findings name.
+  store.traceSpan(await traceSpan(result.inputs).catch(() => null));
+  store.finish({ lines: result.lines, events: result.events, unparsedLines: result.unparsedLines, lostEvents: result.lostEvents }, result.warnings);
+  return result;
 }
 
 /** The command line that reproduces the analysis: this one, without --tui (a ticket reader wants the report). */

@@ -66,7 +66,8 @@ export interface SeriesPoint {
 /**
  * The chart's horizontal axis: the whole trace read so far, or the whole live
  * session, from `start` to `end`.
- *   trace-seconds  a file with timestamps: the earliest and latest trace times seen
+ *   trace-seconds  a file with timestamps: its first and last event times (while
+ *                  it is read, the earliest and latest times seen so far)
  *   events         a file without timestamps: event 0 to the last event
  *   session        live: seconds since the session started, to now
  */

@@ -7,6 +7,7 @@
 // selection move reuses everything and only builds a new snapshot object.
 import type { EngineChange } from '../engine/engine.js';
 import type { EvidenceLine, Finding } from '../engine/findings.js';
+import type { TraceSpan } from '../evidence/series.js';
 import { decidedAt, secondsOf, tally, type Tally } from '../report/finding-view.js';
 import { escapeControl } from '../report/sanitize.js';
 import { cloneOrder, emptyOrder, putFinding, RowsMemo, selectionIndex, type OrderState } from './order.js';
@@ -101,6 +102,7 @@ export class TuiStore {
       traceNow: null,
       traceNowAt: this.startedAt,
       earliest: null,
+      span: null,
       timed: false,
       newestId: null,
     };
@@ -169,6 +171,12 @@ export class TuiStore {
     const at = this.source.kind === 'live' ? (this.clock() - this.startedAt) / 1000 : (x ?? data.counters.events);
     data.series = addPoint(data.series, at, count, bytes, this.maxPoints);
     data.peak = { count: Math.max(data.peak.count, count), bytes: Math.max(data.peak.bytes, bytes) };
+    this.touchData();
+  }
+
+  /** A file's first and last event times (null: it has none), read once the analysis has read it through. */
+  traceSpan(span: TraceSpan | null): void {
+    this.live.span = span;
     this.touchData();
   }
 
@@ -406,6 +414,7 @@ export class TuiStore {
         until,
         traceNow,
         earliest: data.earliest,
+        span: data.span,
         timed: data.timed,
         series: data.series,
         events: data.counters.events,
@@ -441,6 +450,7 @@ function cloneData(data: Data): Data {
     traceNow: data.traceNow,
     traceNowAt: data.traceNowAt,
     earliest: data.earliest,
+    span: data.span,
     timed: data.timed,
     newestId: data.newestId,
   };

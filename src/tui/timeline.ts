@@ -2,6 +2,7 @@
 // clock while a live capture is idle), the age of a still-mapped finding, and
 // the chart's series and axis. Pure functions over the store's data.
 import type { Finding } from '../engine/findings.js';
+import type { TraceSpan } from '../evidence/series.js';
 import { decidedAt, secondsOf } from '../report/finding-view.js';
 import type { SeriesPoint, TimeAxis } from './snapshot.js';
 
@@ -10,8 +11,10 @@ export interface TraceTime {
   traceNow: number | null;
   /** store clock (ms) when traceNow was set: live, the trace's clock runs on from there. */
   traceNowAt: number;
-  /** The earliest trace time seen (a file's chart starts there). */
+  /** The earliest trace time a finding or chart point names. */
   earliest: number | null;
+  /** A file's first and last event times, once it is read to its end: its chart spans them. */
+  span: TraceSpan | null;
 }
 
 /** The trace's clock at store time `at`: the latest time seen, plus the wall time since while a capture runs. */
@@ -32,7 +35,7 @@ export function advanceTraceTime(time: TraceTime, seconds: number | null, now: n
   time.traceNowAt = now;
 }
 
-/** A trace time seen anywhere in a finding: the chart of a file starts at the earliest. */
+/** A trace time seen anywhere in a finding: until the file's span is known, its chart starts at the earliest. */
 export function noteTraceTime(time: TraceTime, seconds: number | null): void {
   if (seconds !== null && (time.earliest === null || seconds < time.earliest)) time.earliest = seconds;
 }
@@ -82,6 +85,7 @@ export interface AxisFacts {
   until: number;
   traceNow: number | null;
   earliest: number | null;
+  span: TraceSpan | null;
   /** Whether chart points came with trace seconds (else with event counts). */
   timed: boolean;
   series: readonly SeriesPoint[];
@@ -95,10 +99,23 @@ export function chartAxis(facts: AxisFacts): TimeAxis | null {
     const end = (Math.min(facts.until, facts.endedAt ?? Infinity) - facts.startedAt) / 1000;
     return { unit: 'session', start: 0, end: Math.max(end, lastX ?? 0), startedAt: facts.startedAt };
   }
-  if (facts.timed || (facts.earliest !== null && facts.traceNow !== null)) {
-    if (facts.earliest === null || facts.traceNow === null) return null;
-    return { unit: 'trace-seconds', start: facts.earliest, end: Math.max(facts.traceNow, lastX ?? facts.traceNow), startedAt: facts.startedAt };
+  // A file: from its first event to its last once it is read (before, the times seen so far).
+  const start = lowest(facts.span?.first, facts.earliest);
+  const end = highest(facts.span?.last, facts.traceNow, lastX);
+  if (facts.timed || facts.span !== null || (facts.earliest !== null && facts.traceNow !== null)) {
+    if (start === null || end === null) return null;
+    return { unit: 'trace-seconds', start, end, startedAt: facts.startedAt };
   }
   if (facts.series.length === 0 && facts.events === 0) return null;
   return { unit: 'events', start: 0, end: Math.max(facts.events, lastX ?? 0), startedAt: facts.startedAt };
+}
+
+function lowest(...values: (number | null | undefined)[]): number | null {
+  const known = values.filter((value) => value !== null && value !== undefined);
+  return known.length === 0 ? null : Math.min(...known);
+}
+
+function highest(...values: (number | null | undefined)[]): number | null {
+  const known = values.filter((value) => value !== null && value !== undefined);
+  return known.length === 0 ? null : Math.max(...known);
 }

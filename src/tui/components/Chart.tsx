@@ -31,7 +31,7 @@ export function axisLabels(axis: TimeAxis | null, graph: number): string {
       end = `+${spanLabel(axis.end - axis.start)} now`;
       break;
     case 'trace-seconds':
-      // From the earliest time a finding names (its first mmap) to the latest event seen.
+      // From the trace's first event to its last (while reading, the times seen so far).
       start = '0';
       end = `+${spanLabel(axis.end - axis.start)}`;
       break;
