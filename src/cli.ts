@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // Commander wiring only. Each command lives in src/commands/ and registers
-// itself; this file is the one place that turns errors into exit codes.
+// itself there (its options and description: cheap to load); its work is in
+// src/commands/<name>-run.ts, imported by its action when it runs, so that
+// `--version`, `--help` and one command do not load every other command's
+// code (issue #14, goal 2; test/cli-lazy.test.ts). This file is the one place
+// that turns errors into exit codes.
 import { Command, CommanderError } from 'commander';
 import { describeSystemError, EXIT_INTERNAL, EXIT_USAGE, OrphanmapError } from './errors.js';
 import { registerAnalyze } from './commands/analyze.js';

@@ -1,11 +1,9 @@
 // `orphanmap capture`: record a bundle (trace + /proc snapshots + meta.json)
 // without analysing it, for `orphanmap analyze BUNDLE` later or elsewhere.
+// Registration only; the work is in capture-run.ts, loaded when it runs.
 import type { Command } from 'commander';
-import { EXIT_INTERRUPTED, UsageError } from '../errors.js';
 import type { Backend } from '../capture/scripts.js';
-import { startCapture, type CaptureResult } from '../capture/supervise.js';
-import { backendOption, durationOption, pidOption, targetOf } from './options.js';
-import { openReportOutput } from './output.js';
+import { backendOption, durationOption, pidOption } from './options.js';
 
 export interface CaptureFlags {
   pid?: number;
@@ -25,29 +23,7 @@ export function registerCapture(program: Command): void {
     .addOption(durationOption('stop after this many seconds'))
     .argument('[command...]', 'command to run under the tracer, after --')
     .action(async (command: string[], flags: CaptureFlags) => {
-      const result = await runCapture(command, flags);
-      const output = openReportOutput(undefined);
-      output.write(`${result.bundleDir}\n`);
-      await output.close();
-      // Ctrl-C, SIGTERM or SIGHUP: the bundle is complete up to then, but the
-      // capture did not end the way it was asked to (duration, target exit).
-      if (result.stopped) process.exitCode = EXIT_INTERRUPTED;
+      const { captureCommand } = await import('./capture-run.js');
+      process.exitCode = await captureCommand(command, flags);
     });
-}
-
-export async function runCapture(command: string[], flags: CaptureFlags): Promise<CaptureResult> {
-  if (flags.out === undefined) throw new UsageError('capture needs --out DIR');
-  const target = targetOf('capture', flags.pid, command);
-  const pid = flags.pid;
-  const durationSeconds = flags.duration;
-  const handle = startCapture({
-    backend: flags.backend,
-    outDir: flags.out,
-    ...target,
-    ...(durationSeconds !== undefined ? { durationSeconds } : {}),
-  });
-  process.stderr.write(
-    `orphanmap: capturing with ${flags.backend} into ${handle.bundleDir}${durationSeconds ? ` for ${durationSeconds} s` : ''}; Ctrl-C stops ${pid !== undefined ? 'and detaches' : 'and ends the command'}\n`,
-  );
-  return handle.done;
 }

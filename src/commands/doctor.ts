@@ -4,7 +4,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { openReportOutput } from './output.js';
 import { EXIT_FINDINGS } from '../errors.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -190,6 +189,7 @@ export function registerDoctor(program: Command): void {
     .description('Check that this host can capture: privileges, ptrace scope, strace, seccomp-bpf, bpftrace, tracefs, BTF, vm.max_map_count')
     .action(async () => {
       const checks = runDoctorChecks();
+      const { openReportOutput } = await import('./output.js');
       const output = openReportOutput(undefined);
       output.write(formatDoctor(checks));
       await output.close();

@@ -1,16 +1,12 @@
 // `orphanmap report <input...> --out DIR`: the evidence directory for a ticket
 // (reports, chart, the findings' trace lines, maps at the end, environment,
-// SHA256SUMS). The work is in src/evidence/.
+// SHA256SUMS). Registration only; the work is in src/evidence/, loaded by
+// report-run.ts when the command runs.
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { headline } from '../report/finding-view.js';
-import { commandLine } from '../report/formats.js';
-import { escapeControl } from '../report/sanitize.js';
-import { writeEvidence } from '../evidence/write.js';
 import { redactOption } from './options.js';
-import { packageVersion } from './version.js';
 
-interface ReportFlags {
+export interface ReportFlags {
   out?: string;
   redact?: boolean;
 }
@@ -24,8 +20,7 @@ export function registerReport(program: Command): void {
     .addOption(redactOption('the same in every file'))
     .action(async (inputs: string[], flags: ReportFlags) => {
       if (flags.out === undefined) throw new UsageError('report needs --out DIR');
-      const result = await writeEvidence(inputs, { out: flags.out, redact: flags.redact === true, command: commandLine(process.argv.slice(2)), version: packageVersion() });
-      process.stderr.write(`orphanmap: ${escapeControl(headline(result.report.findings))}\norphanmap: wrote ${result.files.join(', ')}\n`);
-      process.stdout.write(`${escapeControl(result.dir)}\n`);
+      const { writeReportDir } = await import('./report-run.js');
+      await writeReportDir(inputs, flags.out, flags.redact === true);
     });
 }

@@ -1,15 +1,10 @@
 // `orphanmap scan`: mappings of deleted files and map-count headroom, from /proc
 // alone. No tracing, so it is cheap enough for cron or a metrics agent.
-import { rename, writeFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
+// Registration and the options' rules; the work is in scan-run.ts, loaded
+// when the command runs.
 import type { Command } from 'commander';
-import { EXIT_INTERRUPTED, UsageError } from '../errors.js';
-import { safeJson } from '../report/json.js';
-import type { ScanResult, ScanSkip } from '../scan/aggregate.js';
-import { GrowthTracker, type ProcessGrowth } from '../scan/growth.js';
-import { formatProm } from '../scan/prom.js';
-import { scanProcesses, type ProcReader } from '../scan/read.js';
-import { formatScanText, scanJson } from '../scan/text.js';
+import { UsageError } from '../errors.js';
+import type { ProcReader } from '../scan/read.js';
 import { formatOption, pidsOption } from './options.js';
 
 export const SCAN_FORMATS = ['text', 'json', 'prom'] as const;
@@ -40,11 +35,6 @@ export interface WatchClock {
   /** Resolves after `ms`, rejects when `signal` aborts. */
   sleep(ms: number, signal: AbortSignal): Promise<void>;
 }
-
-const WALL_CLOCK: WatchClock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) => sleep(ms, undefined, { signal }),
-};
 
 /**
  * The shortest --watch interval, and the least pause between two scans when
@@ -82,7 +72,7 @@ function parseSeconds(value: string): number {
   return seconds;
 }
 
-function checkWatch(seconds: number, shown: string): void {
+export function checkWatch(seconds: number, shown: string): void {
   if (!(seconds >= MIN_WATCH_SECONDS && seconds <= MAX_WATCH_SECONDS)) {
     throw new UsageError(`--watch needs seconds from ${MIN_WATCH_SECONDS} to ${MAX_WATCH_SECONDS} (a day), not ${shown}`);
   }
@@ -100,118 +90,6 @@ function parseTop(value: string): number {
  * address space) is a UsageError (exit 2) before anything is written.
  */
 export async function runScan(flags: ScanFlags, io: ScanIo): Promise<number> {
-  if (flags.watch === undefined) {
-    const result = await scanOnce(flags, io);
-    refuseUnscannedPids(result, flags);
-    await emit(render(result, flags, undefined, false), flags, io);
-    return 0;
-  }
-  checkWatch(flags.watch, String(flags.watch));
-
-  const clock = io.clock ?? WALL_CLOCK;
-  const interval = flags.watch * 1000;
-  const controller = new AbortController();
-  const stop = (): void => controller.abort();
-  const outer = io.signal;
-  if (outer !== undefined) {
-    if (outer.aborted) return EXIT_INTERRUPTED;
-    outer.addEventListener('abort', stop, { once: true });
-  } else {
-    process.on('SIGINT', stop);
-  }
-  const tracker = new GrowthTracker();
-  const gone = new Set<number>();
-  try {
-    for (let round = 0; ; round++) {
-      const started = clock.now();
-      const result = await scanOnce(flags, io);
-      if (controller.signal.aborted) return EXIT_INTERRUPTED;
-      if (round === 0) refuseUnscannedPids(result, flags);
-      else warnAboutGonePids(result, flags, gone, io);
-      const growth = tracker.record(result);
-      await emit(render(result, flags, growth, true), flags, io);
-      try {
-        await clock.sleep(Math.max(MIN_WATCH_SECONDS * 1000, interval - (clock.now() - started)), controller.signal);
-      } catch {
-        return EXIT_INTERRUPTED;
-      }
-    }
-  } finally {
-    if (outer !== undefined) outer.removeEventListener('abort', stop);
-    else process.off('SIGINT', stop);
-  }
-}
-
-function scanOnce(flags: ScanFlags, io: ScanIo): Promise<ScanResult> {
-  return scanProcesses({
-    ...(flags.pid !== undefined ? { pids: flags.pid } : {}),
-    ...(io.reader !== undefined ? { reader: io.reader } : {}),
-  });
-}
-
-function render(result: ScanResult, flags: ScanFlags, growth: ReadonlyMap<number, ProcessGrowth> | undefined, watching: boolean): string {
-  switch (flags.format) {
-    case 'text':
-      return (
-        formatScanText(result, { top: flags.top, all: flags.all === true || flags.pid !== undefined, ...(growth !== undefined ? { growth } : {}) }) + (watching && flags.out === undefined ? '\n' : '')
-      );
-    case 'json':
-      // Watching: one compact document per line, for jq and log shippers.
-      return watching ? `${safeJson(scanJson(result, growth))}\n` : `${safeJson(scanJson(result, growth), 2)}\n`;
-    case 'prom':
-      return formatProm(result, { topPatterns: flags.top, ...(growth !== undefined ? { growth } : {}) }) + (watching && flags.out === undefined ? '\n' : '');
-    default:
-      return assertNever(flags.format);
-  }
-}
-
-async function emit(text: string, flags: ScanFlags, io: ScanIo): Promise<void> {
-  if (flags.out === undefined) {
-    io.stdout.write(text);
-    return;
-  }
-  // The textfile collector may read at any moment: never let it see half a file.
-  const temporary = `${flags.out}.${process.pid}.tmp`;
-  try {
-    await writeFile(temporary, text);
-    await rename(temporary, flags.out);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new UsageError(`cannot write ${flags.out}: ${message}`);
-  }
-}
-
-/** Only --pid lists processes whose absence is an error; unlisted processes come and go. */
-function refuseUnscannedPids(result: ScanResult, flags: ScanFlags): void {
-  if (flags.pid === undefined || result.skipped.length === 0) return;
-  throw new UsageError(`cannot scan ${result.skipped.map((skip) => `pid ${skip.pid} (${skipText(skip)})`).join(', ')}`);
-}
-
-/** While watching, a requested process that exits is said once on stderr; the watch goes on for the rest. */
-function warnAboutGonePids(result: ScanResult, flags: ScanFlags, gone: Set<number>, io: ScanIo): void {
-  if (flags.pid === undefined) return;
-  for (const skip of result.skipped) {
-    if (gone.has(skip.pid)) continue;
-    gone.add(skip.pid);
-    io.stderr.write(`orphanmap: warning: pid ${skip.pid}: ${skipText(skip)}\n`);
-  }
-}
-
-function skipText(skip: ScanSkip): string {
-  switch (skip.reason) {
-    case 'vanished':
-      return 'no such process';
-    case 'denied':
-      return 'permission denied (run as root or as its user)';
-    case 'no-address-space':
-      return 'no address space: a kernel thread or a zombie';
-    case 'unreadable':
-      return `its maps are unreadable (${skip.detail})`;
-    default:
-      return assertNever(skip.reason);
-  }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected ${String(value)}`);
+  const { runScan: run } = await import('./scan-run.js');
+  return run(flags, io);
 }

@@ -1,0 +1,77 @@
+// `orphanmap analyze`'s work, loaded when the command runs (analyze.ts
+// registers it): the inputs analyzed, then the report, the NDJSON stream or the TUI.
+import { EXIT_FINDINGS } from '../errors.js';
+import { analyze } from '../ingest/analyze.js';
+import { writeSafeJson } from '../report/json.js';
+import { redaction, type Redaction } from '../report/redact.js';
+import { buildReport, findingFilter, type FindingFilter, type Report } from '../report/report.js';
+import { escapeControl } from '../report/sanitize.js';
+import { loadInkInteractively } from '../tui/terminal.js';
+import { refuseEmptyInputs, type AnalyzeFlags } from './analyze.js';
+import { failsOn } from './options.js';
+import { openReportOutput, type ReportOutput } from './output.js';
+
+export async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise<number> {
+  const filter: FindingFilter = {};
+  if (flags.pid !== undefined) filter.pid = flags.pid;
+  if (flags.path !== undefined) filter.path = flags.path;
+  // Decided once for the run: the report, NDJSON lines, exports and the command line all go through it.
+  const redact = redaction(flags.redact === true, inputs);
+  if (flags.tui === true) {
+    loadInkInteractively();
+    const { runAnalyzeTui } = await import('../tui/run.js');
+    // Without a terminal the UI is not drawn: fall through to the report.
+    if (await runAnalyzeTui(inputs, filter, undefined, redact)) return 0;
+  }
+  // Opened before anything is read: a bad --out is said at once.
+  const output = openReportOutput(flags.out);
+  try {
+    const report = await analyzeInto(output, inputs, flags, filter, redact);
+    await output.close();
+    return failsOn(
+      report.findings.map((finding) => finding.severity),
+      flags.failOn,
+    )
+      ? EXIT_FINDINGS
+      : 0;
+  } catch (error) {
+    output.abort();
+    throw error;
+  }
+}
+
+async function analyzeInto(output: ReportOutput, inputs: string[], flags: AnalyzeFlags, filter: FindingFilter, redact: Redaction): Promise<Report> {
+  const keep = findingFilter(filter);
+  const streaming = flags.format === 'ndjson';
+  // The formatters are loaded for the format asked for (JSON needs none of them).
+  const ndjsonLine = streaming ? (await import('../report/formats.js')).ndjsonLine : null;
+  const analysis = await analyze(inputs, {
+    ...(flags.pid === undefined ? {} : { pid: flags.pid }),
+    ...(ndjsonLine !== null
+      ? {
+          onChange: (change, engine) => {
+            if (keep(change.finding)) output.write(ndjsonLine(redact.finding({ ...change.finding, evidence: engine.evidenceOf(change.finding) })));
+          },
+        }
+      : {}),
+  });
+  if (flags.failOn !== undefined) refuseEmptyInputs(analysis, `--fail-on ${flags.failOn} cannot tell that nothing leaked`);
+  // Said on stderr too: a report of nothing must not read as "nothing leaked".
+  // (ndjson's stderr summary below prints every warning, this one included.)
+  if (analysis.pidNotice !== null && !streaming) process.stderr.write(`orphanmap: warning: ${escapeControl(redact.text(analysis.pidNotice))}\n`);
+  const report = buildReport(analysis, filter, redact);
+  // JSON is streamed a finding at a time: the report of 25,000 findings is never one string (issue #14, goal 3).
+  if (flags.format === 'json') writeSafeJson(report, (text) => output.write(text));
+  else if (flags.format !== 'ndjson') {
+    const { commandLine, formatReport } = await import('../report/formats.js');
+    output.write(formatReport(report, flags.format, { command: redact.text(commandLine(process.argv.slice(2))) }));
+  } else if (report.warnings.length > 0 || report.summary.unparsedLines > 0) process.stderr.write(stderrSummary(report));
+  return report;
+}
+
+function stderrSummary(report: Report): string {
+  const lines = report.warnings.map((warning) => `orphanmap: warning: ${escapeControl(warning)}`);
+  if (report.summary.unparsedLines > 0)
+    lines.push(`orphanmap: ${report.summary.unparsedLines} unreadable lines (first: ${escapeControl(report.unparsedSamples[0]?.file ?? '')}:${report.unparsedSamples[0]?.line})`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,32 @@
+// `orphanmap diff`'s work, loaded when the command runs (diff.ts registers it).
+import { EXIT_FINDINGS } from '../errors.js';
+import { analyze } from '../ingest/analyze.js';
+import { afterFailsOn, diffReports, formatDiff } from '../report/diff.js';
+import { redaction, type Redaction } from '../report/redact.js';
+import { buildReport, type Report } from '../report/report.js';
+import { refuseEmptyInputs } from './analyze.js';
+import type { DiffFlags } from './diff.js';
+import { openReportOutput } from './output.js';
+
+export async function runDiff(beforePath: string, afterPath: string, flags: DiffFlags): Promise<number> {
+  const output = openReportOutput(flags.out);
+  try {
+    // One redaction for both sides: a file that is on both hashes the same on both.
+    const redact = redaction(flags.redact === true, [beforePath, afterPath]);
+    const before = await sideReport(beforePath, redact);
+    const after = await sideReport(afterPath, redact);
+    output.write(formatDiff(diffReports(before, after), flags.format));
+    await output.close();
+    return afterFailsOn(after, flags.failOn) ? EXIT_FINDINGS : 0;
+  } catch (error) {
+    output.abort();
+    throw error;
+  }
+}
+
+/** An empty side (`/dev/null`, a capture that wrote nothing) would read as "fixed": refused. */
+async function sideReport(path: string, redact: Redaction): Promise<Report> {
+  const analysis = await analyze([path]);
+  refuseEmptyInputs(analysis, 'it cannot be compared (a diff needs a trace on both sides)');
+  return buildReport(analysis, {}, redact);
+}

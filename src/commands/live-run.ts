@@ -1,0 +1,205 @@
+// `orphanmap live`'s work, loaded when the command runs (live.ts registers it).
+import { createHash } from 'node:crypto';
+import { access, mkdtemp, open, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Backend } from '../capture/scripts.js';
+import { readBundleMeta, startCapture, type CaptureHandle, type CaptureMeta } from '../capture/supervise.js';
+import { EXIT_INTERRUPTED } from '../errors.js';
+import { analyzeLiveBundle, type Analysis } from '../ingest/analyze.js';
+import { ndjsonLine } from '../report/formats.js';
+import { redaction, type Redaction } from '../report/redact.js';
+import { buildReport, findingFilter, type FindingFilter, type Report } from '../report/report.js';
+import { escapeControl } from '../report/sanitize.js';
+import { hasTerminal, loadInkInteractively } from '../tui/terminal.js';
+import { detachOffer, withCapture, type LiveFlags } from './live.js';
+import { targetOf } from './options.js';
+
+export async function runLive(command: string[], flags: LiveFlags): Promise<number> {
+  const target = targetOf('live', flags.pid, command);
+  const pid = flags.pid;
+  const durationSeconds = flags.duration;
+  const outDir = flags.save ?? (await mkdtemp(join(tmpdir(), 'orphanmap-live-')));
+  const filter: FindingFilter = flags.path === undefined ? {} : { path: flags.path };
+  const redact = redaction(flags.redact === true);
+
+  const tui = hasTerminal();
+  const handle = startCapture({
+    backend: flags.backend,
+    outDir,
+    ...target,
+    ...(durationSeconds !== undefined ? { durationSeconds } : {}),
+    // The TUI owns the keyboard: a launched command must not read it, and
+    // Ctrl-C arrives as a key, not a signal. Its output goes to command.log in
+    // the bundle, so that if the user leaves it running (q, then d) it never
+    // writes into a pipe that ends with orphanmap.
+    ...(tui ? { stdin: 'ignore' as const, onStderr: () => undefined, logCommand: true } : {}),
+  });
+  process.stderr.write(`orphanmap: tracing with ${flags.backend}; the bundle is saved in ${handle.bundleDir}\n`);
+  // Throws only the capture's own error, once the capture has ended: nothing to stop.
+  await waitForBundleStart(handle);
+  const { stopped } = await withCapture(
+    handle,
+    () => (tui ? liveInTui(handle, flags, pid, command, filter, redact) : liveAsNdjson(handle, filter, redact)),
+    (text) => process.stderr.write(text),
+  );
+  if (tui) process.stderr.write(await endOfCaptureText(handle.bundleDir));
+  process.stderr.write(`orphanmap: capture finished; analyze it again with: orphanmap analyze ${handle.bundleDir}\n`);
+  return stopped ? EXIT_INTERRUPTED : 0;
+}
+
+async function liveAsNdjson(handle: CaptureHandle, filter: FindingFilter, redact: Redaction): Promise<{ stopped: boolean; analysis: Analysis }> {
+  const keep = findingFilter(filter);
+  const analysis = await analyzeLiveBundle(handle.bundleDir, handle.done, {
+    onChange: (change, engine) => {
+      if (keep(change.finding)) process.stdout.write(ndjsonLine(redact.finding({ ...change.finding, evidence: engine.evidenceOf(change.finding) })));
+    },
+  });
+  const { stopped } = await handle.done;
+  return { stopped, analysis };
+}
+
+async function liveInTui(handle: CaptureHandle, flags: LiveFlags, pid: number | undefined, command: string[], filter: FindingFilter, redact: Redaction): Promise<{ stopped: boolean }> {
+  loadInkInteractively();
+  const { startTui } = await import('../tui/run.js');
+  // Only for words on the quit question (the program's name, whether detach
+  // is offered): the capture goes on without them, and a bundle it cannot
+  // finish fails handle.done, which is awaited below.
+  const meta = await readBundleMeta(handle.bundleDir).catch(() => null);
+  const targetPid = pid ?? (typeof meta?.pid === 'number' ? meta.pid : null);
+  const launched = command.length > 0;
+  const program = `${meta?.comm ?? command[0] ?? 'the program'}${targetPid === null ? '' : ` (pid ${targetPid})`}`;
+  const detach = detachOffer(meta);
+  const log = join(handle.bundleDir, 'command.log');
+  let analysis: Analysis | null = null;
+  let report: Report | null = null;
+  const session = startTui({
+    source: { kind: 'live', pid: targetPid, command: launched ? command.join(' ') : null, backend: flags.backend },
+    quit: {
+      asks: launched,
+      program,
+      detach,
+      note: launched
+        ? `asks what becomes of ${program}: s stops it (SIGTERM, then SIGKILL after 3 s); d${detach.ok ? ` leaves it running, untraced, its output going to ${log}` : ` is not offered (${detach.why})`}; c goes back. Once the capture has ended, q just quits.`
+        : `stops the capture and detaches from pid ${targetPid ?? '?'}: the process runs on, untraced.`,
+    },
+    onQuit: (how) => (how === 'detach' ? handle.detach() : handle.stop()),
+    keep: findingFilter(filter),
+    export: {
+      command: redact.text(`orphanmap analyze ${redact.on ? '--redact ' : ''}${handle.bundleDir}`),
+      redaction: redact,
+      dir: handle.bundleDir,
+      // Once the capture has ended, the whole report; before, the trace as it stands.
+      report: () => (report ??= analysis === null ? null : buildReport(analysis, filter)),
+      inputs: () => traceSoFar(handle.bundleDir, flags.backend),
+    },
+  });
+  const maxMapCount = await readNumber('/proc/sys/vm/max_map_count');
+  const pollMaps = () => {
+    if (targetPid === null) return;
+    void mapCount(targetPid).then((count) => session.store.counters({ mapCount: count, maxMapCount }));
+  };
+  pollMaps();
+  const poll = setInterval(pollMaps, 1000);
+  try {
+    const result = await analyzeLiveBundle(handle.bundleDir, handle.done, session.analyzeOptions());
+    analysis = result;
+    session.store.counters({ lostEvents: result.lostEvents });
+    session.store.finish();
+    await handle.done;
+    // The capture is over (target exited or the user quit); the findings stay on screen until q.
+    await session.waitUntilExit();
+    // Quitting the UI is the normal way to end a live session, not an interruption.
+    return { stopped: false };
+  } finally {
+    clearInterval(poll);
+    session.close();
+  }
+}
+
+/**
+ * A live export's inputs while the capture runs: the bundle's trace as it
+ * stands, with the SHA-256 of the bytes written so far, and a caveat saying so.
+ */
+async function traceSoFar(dir: string, backend: Backend): Promise<{ inputs: Report['inputs']; warnings: string[] }> {
+  const path = join(dir, 'trace.txt');
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const file = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(1 << 20);
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, bytes);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      bytes += bytesRead;
+    }
+  } finally {
+    await file.close();
+  }
+  return {
+    inputs: [{ path, format: backend, sha256: hash.digest('hex') }],
+    warnings: [`exported while the capture was still running: the SHA-256 covers the first ${bytes} bytes of ${path}; \`orphanmap analyze ${dir}\` reads the finished bundle`],
+  };
+}
+
+/** What became of the target, from the finished bundle: said once the TUI has left the screen. */
+async function endOfCaptureText(dir: string): Promise<string> {
+  let meta: CaptureMeta;
+  try {
+    meta = await readBundleMeta(dir);
+  } catch (error) {
+    return `orphanmap: warning: cannot tell what became of the target: ${escapeControl(error instanceof Error ? error.message : String(error))}\n`;
+  }
+  const who = `pid ${meta.pid ?? '?'}${meta.comm === undefined ? '' : ` (${meta.comm})`}`;
+  switch (meta.exitReason) {
+    case 'detached':
+      return `orphanmap: detached: ${who} runs on, untraced${meta.mode === 'launched' ? `; its output goes to ${join(dir, 'command.log')}` : ''}\n`;
+    case 'interrupted':
+      return meta.mode === 'launched' ? `orphanmap: stopped ${who} (SIGTERM, then SIGKILL if it had not ended after 3 s)\n` : `orphanmap: detached from ${who}; it runs on, untraced\n`;
+    case 'target-exited':
+      return `orphanmap: ${who} exited\n`;
+    default:
+      return '';
+  }
+}
+
+/** meta.json appears once the tracer is attached (or the command started). */
+async function waitForBundleStart(handle: CaptureHandle): Promise<void> {
+  let finished = false;
+  void handle.done.then(
+    () => (finished = true),
+    () => (finished = true),
+  );
+  for (;;) {
+    try {
+      await access(join(handle.bundleDir, 'meta.json'));
+      return;
+    } catch {
+      if (finished) {
+        await handle.done; // rethrows the capture's own error
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+/** The target's map count now; null once it has exited (the header then shows none). */
+async function mapCount(pid: number): Promise<number | null> {
+  try {
+    const maps = await readFile(`/proc/${pid}/maps`, 'latin1');
+    return maps.split('\n').length - 1;
+  } catch {
+    return null;
+  }
+}
+
+/** vm.max_map_count; null where /proc/sys is not readable (a container): the header leaves the limit out. */
+async function readNumber(path: string): Promise<number | null> {
+  try {
+    return Number((await readFile(path, 'utf8')).trim());
+  } catch {
+    return null;
+  }
+}
