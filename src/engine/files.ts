@@ -9,7 +9,7 @@
 import type { ChdirEvent, DirRef, EventBase, Inode, LinkEvent, RenameEvent, UnlinkEvent } from '../parse/events.js';
 import type { Counters } from './counters.js';
 import type { FindingLog } from './finding-log.js';
-import type { EvidenceLine } from './findings.js';
+import type { EvidenceHandle, EvidenceLine, EvidenceSource } from './findings.js';
 import type { MappingState, SeedMapping } from './mappings.js';
 import type { Task } from './tasks.js';
 
@@ -34,9 +34,12 @@ export class FileNode {
   gone = false;
   /** Findings keep their file alive for evidence. */
   findingRefs = 0;
-  // The events themselves are kept; their lines are only built for a report.
-  readonly evidenceHead: EventBase[] = [];
-  readonly evidenceTail: EventBase[] = [];
+  // What each event's keeper kept of it (positions in the input; ingest's), or
+  // the event itself when it has none; lines are only built for a report.
+  readonly evidenceHead: Kept[] = [];
+  readonly evidenceTail: Kept[] = [];
+  /** Events noted so far: tells a cached reading of the evidence from a stale one. */
+  private noted = 0;
 
   constructor(
     readonly id: number,
@@ -45,6 +48,7 @@ export class FileNode {
     if (name !== null) this.addName(name);
   }
 
+  /** @param name a flat string (flatCopy), not a slice of a line */
   addName(name: string): void {
     this.names.add(name);
     if (this.history[this.history.length - 1] !== name) this.history.push(name);
@@ -55,18 +59,55 @@ export class FileNode {
   }
 
   note(event: EventBase): void {
-    if (this.evidenceHead.length < EVIDENCE_HEAD) this.evidenceHead.push(event);
+    this.noted++;
+    const kept = event.keeper === undefined ? event : event.keeper.keep(event);
+    if (this.evidenceHead.length < EVIDENCE_HEAD) this.evidenceHead.push(kept);
     else {
-      this.evidenceTail.push(event);
+      this.evidenceTail.push(kept);
       if (this.evidenceTail.length > EVIDENCE_TAIL) {
         this.evidenceTail.shift();
       }
     }
   }
 
+  /**
+   * The file's life as lines. Read again from the input for positions kept
+   * (a view may ask several times in a row for one finding: the last reading
+   * is kept, for one file at a time).
+   */
   evidence(): EvidenceLine[] {
-    return [...this.evidenceHead, ...this.evidenceTail].flatMap(evidenceLines);
+    if (lastRead.file !== this || lastRead.noted !== this.noted) {
+      lastRead = { file: this, noted: this.noted, lines: readKept([...this.evidenceHead, ...this.evidenceTail]) };
+    }
+    return [...lastRead.lines];
   }
+}
+
+type Kept = EventBase | EvidenceHandle;
+
+let lastRead: { file: FileNode | null; noted: number; lines: EvidenceLine[] } = { file: null, noted: 0, lines: [] };
+
+/** Lines of what was kept, in order: each run of handles of one source read back together. */
+function readKept(kept: readonly Kept[]): EvidenceLine[] {
+  const lines: EvidenceLine[] = [];
+  let source: EvidenceSource | null = null;
+  let run: EvidenceHandle[] = [];
+  const flush = () => {
+    if (source !== null && run.length > 0) lines.push(...source.linesOf(run));
+    run = [];
+  };
+  for (const item of kept) {
+    if ('source' in item) {
+      if (item.source !== source) flush();
+      source = item.source;
+      run.push(item);
+    } else {
+      flush();
+      lines.push(...evidenceLines(item));
+    }
+  }
+  flush();
+  return lines;
 }
 
 export class Files {
@@ -122,7 +163,7 @@ export class Files {
    * was before the kernel's path was known.)
    */
   private spellAlso(file: FileNode, name: string, resolved: string): void {
-    const real = normalizePath(resolved);
+    const real = flatCopy(normalizePath(resolved));
     if (real === name || !real.startsWith('/') || !name.startsWith('/')) return;
     const group = file.spellings.get(name);
     if (group?.has(real)) return;
@@ -141,7 +182,7 @@ export class Files {
     let file = hint === undefined ? undefined : this.byName.get(hint);
     if (file === undefined) {
       file = this.newFile(hint?.startsWith('/') ? hint : null);
-      if (file.history.length === 0) file.history.push(hint ?? `(fd ${fd}, opened before the trace)`);
+      if (file.history.length === 0) file.history.push(hint === undefined ? `(fd ${fd}, opened before the trace)` : flatCopy(hint));
     }
     return file;
   }
@@ -177,12 +218,12 @@ export class Files {
 
   rename(task: Task, event: RenameEvent): void {
     const from = resolveName(task, event.oldDir, event.oldPath);
-    const to = resolveName(task, event.newDir, event.newPath);
+    const to = flatCopy(resolveName(task, event.newDir, event.newPath));
     if (from === to) return;
     const moving = this.byName.get(from);
     const replaced = this.byName.get(to);
     if (event.exchange) {
-      this.exchange(from, to, moving, replaced);
+      this.exchange(flatCopy(from), to, moving, replaced);
       moving?.note(event);
       replaced?.note(event);
       return;
@@ -263,7 +304,9 @@ export class Files {
     this.unindexInode(file);
   }
 
-  private newFile(name: string | null): FileNode {
+  private newFile(given: string | null): FileNode {
+    // A name cut from a trace line would keep the whole line alive as long as the file.
+    const name = given === null ? null : flatCopy(given);
     const file = new FileNode(this.counters.nextId(), name);
     if (name !== null) {
       this.byName.get(name)?.names.delete(name);
@@ -272,7 +315,8 @@ export class Files {
     return file;
   }
 
-  private giveName(file: FileNode, name: string): void {
+  private giveName(file: FileNode, given: string): void {
+    const name = flatCopy(given);
     file.addName(name);
     this.byName.set(name, file);
   }
@@ -374,6 +418,11 @@ function evidenceLines(event: EventBase): EvidenceLine[] {
   const tid = event.tid === 0 ? null : event.tid;
   // Each physical line with its own time: a `<... resumed>` line is found in the trace by the time printed on it.
   return texts.map((text, index) => ({ file: event.place.file, line: numbers[index] ?? event.place.line, text, time: event.lineTimes?.[index] ?? event.time, tid }));
+}
+
+/** A flat copy of a string: a slice of a trace line would keep the whole line alive. */
+export function flatCopy(text: string): string {
+  return text.length < 13 ? text : ` ${text}`.slice(1);
 }
 
 function inodeKey(inode: Inode): string {

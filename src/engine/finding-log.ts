@@ -4,7 +4,7 @@
 import type { EventBase, MmapEvent } from '../parse/events.js';
 import { pageEnd } from './address-space.js';
 import { benignRuleFor } from './benign.js';
-import type { FileNode } from './files.js';
+import { type FileNode, flatCopy } from './files.js';
 import { hex, SEVERITY_OF, type At, type EvidenceLine, type Finding, type FindingKind, type Resolution } from './findings.js';
 import type { MappingState, PendingOrphan, Space } from './mappings.js';
 
@@ -16,7 +16,6 @@ const NO_CHANGES: EngineChange[] = [];
 export class FindingLog {
   /** Every finding, in the order decided: `F1`, `F2`, … */
   private readonly all: Finding[] = [];
-  private readonly fileOf = new WeakMap<Finding, FileNode>();
   /** When each finding was decided, in trace seconds: the start of its delay. */
   private readonly decidedSeconds = new WeakMap<Finding, number>();
   /** What the current call into the engine changed. */
@@ -38,7 +37,7 @@ export class FindingLog {
 
   /** The file's life so far, for a finding's evidence. */
   evidenceOf(finding: Finding): EvidenceLine[] {
-    const file = this.fileOf.get(finding);
+    const file = fileOf.get(finding);
     return file === undefined ? finding.evidence : file.evidence();
   }
 
@@ -125,11 +124,12 @@ export class FindingLog {
       resolvedAt: null,
       delayMs: null,
       confirmedByMaps: null,
-      evidence: NO_EVIDENCE,
-      note: null,
       ...fields,
-    };
-    lazyEvidence(finding, file);
+    } as Finding;
+    // Then `evidence` and `note`, in the order the schema shows them.
+    Object.defineProperty(finding, 'evidence', LAZY_EVIDENCE);
+    finding.note = null;
+    fileOf.set(finding, file);
     if (held.ranges !== undefined) {
       finding.ranges = held.ranges;
       finding.mapped = { address: hex(mapping.address), length: mapping.length };
@@ -141,7 +141,6 @@ export class FindingLog {
       finding.benign = benign.name;
     }
     file.findingRefs++;
-    this.fileOf.set(finding, file);
     if (seconds !== null) this.decidedSeconds.set(finding, seconds);
     this.all.push(finding);
     this.push({ type: 'decided', finding });
@@ -154,7 +153,8 @@ export class FindingLog {
   }
 }
 
-const NO_EVIDENCE: EvidenceLine[] = [];
+/** The file whose life is each finding's evidence. */
+const fileOf = new WeakMap<Finding, FileNode>();
 
 /**
  * A finding's evidence is its file's life, built into lines only when read (a
@@ -162,23 +162,26 @@ const NO_EVIDENCE: EvidenceLine[] = [];
  * and again as it was resolved cost a tenth of the time of a filtered trace
  * and kept 48 lines per finding (issue #14). The property is enumerable, so a
  * spread or JSON.stringify of the finding still carries the lines; a view
- * that assigns its own replaces it with a plain value.
+ * that assigns its own replaces it with a plain value. One getter and setter
+ * for every finding: a pair of closures per finding turned each one into a
+ * dictionary of properties, about 1 KiB.
  */
-function lazyEvidence(finding: Finding, file: FileNode): void {
-  Object.defineProperty(finding, 'evidence', {
-    enumerable: true,
-    configurable: true,
-    get: () => file.evidence(),
-    set(value: EvidenceLine[]) {
-      Object.defineProperty(finding, 'evidence', { value, enumerable: true, configurable: true, writable: true });
-    },
-  });
-}
+const LAZY_EVIDENCE: PropertyDescriptor = {
+  enumerable: true,
+  configurable: true,
+  get(this: Finding): EvidenceLine[] {
+    return fileOf.get(this)?.evidence() ?? [];
+  },
+  set(this: Finding, value: EvidenceLine[]) {
+    Object.defineProperty(this, 'evidence', { value, enumerable: true, configurable: true, writable: true });
+  },
+};
 
 /** A moment of the trace, as a finding places it. */
 export function atOf(event: EventBase): At {
-  const at: At = { file: event.place.file, line: event.place.line, time: event.time, seconds: event.seconds, tid: event.tid };
-  if (event.comm !== undefined) at.comm = event.comm;
+  // Copies: a slice of the line would keep the whole line alive as long as the finding.
+  const at: At = { file: event.place.file, line: event.place.line, time: event.time === null ? null : flatCopy(event.time), seconds: event.seconds, tid: event.tid };
+  if (event.comm !== undefined) at.comm = flatCopy(event.comm);
   return at;
 }
 

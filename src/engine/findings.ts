@@ -33,6 +33,21 @@ export interface EvidenceLine {
   tid: number | null;
 }
 
+/**
+ * What a file keeps of an event for its evidence, in place of the event: its
+ * lines' positions in an input that can be read again, or their text. Made
+ * by the event's `keeper` (ingest's) and read back by its `source`, the only
+ * one that knows what it holds: the engine only keeps it (issue #14, goal 3).
+ */
+export interface EvidenceHandle {
+  readonly source: EvidenceSource;
+}
+
+export interface EvidenceSource {
+  /** The lines of `handles`, all of this source, in order. */
+  linesOf(handles: readonly EvidenceHandle[]): EvidenceLine[];
+}
+
 export interface Finding {
   id: string;
   kind: FindingKind;

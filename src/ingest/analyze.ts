@@ -122,6 +122,8 @@ function tailSource(path: string, writerDone: Promise<unknown>): LineSource {
   return {
     name: path,
     size: null,
+    // The tracer appends to it: what was read stays where it was.
+    reread: path,
     bytesRead: () => bytes,
     sha256: () => digest,
     async each(onLine, onLongLine, onIdle) {

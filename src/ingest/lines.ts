@@ -1,6 +1,7 @@
 // Line sources: a file, stdin, or any readable stream, split into lines with
 // a bound on their length, with the bytes hashed on the way through (a report
 // names its inputs by SHA-256).
+import { isAscii } from 'node:buffer';
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
@@ -24,8 +25,13 @@ export const MAX_LINE_CHARS = 1024 * 1024;
 const LONG_LINE_HEAD = 200;
 
 export interface LineSink {
-  /** One line, in order, with its 1-based number, without its \n or \r\n. */
-  line(text: string, lineNo: number): void;
+  /**
+   * One line, in order, with its 1-based number, without its \n or \r\n; and
+   * where its bytes lie in the input (byte offset and length, \r\n excluded),
+   * so that it can be read again. `bytes` is -1 when reading those bytes again
+   * would not give `text` back: the line held bytes that are not UTF-8.
+   */
+  line(text: string, lineNo: number, offset: number, bytes: number): void;
   /** A line longer than the limit: not passed on; its first characters and its length in characters. */
   longLine(lineNo: number, head: string, length: number): void;
 }
@@ -41,6 +47,18 @@ export class LineSplitter {
   private heldChars = 0;
   private long: { head: string; length: number } | null = null;
   private lineNo = 0;
+  /** Bytes of the input before the chunk being split. */
+  private chunkStart = 0;
+  /** Where the line being split starts in the input. */
+  private lineStart = 0;
+  /** The chunk being split, to find each newline's byte; null when its characters are its bytes. */
+  private chunk: Buffer | null = null;
+  /** Where in `chunk` to look for the next newline. */
+  private scan = 0;
+  /** The line being held holds a U+FFFD the decoder made of bytes that were not UTF-8. */
+  private replaced = false;
+  /** The chunk being split is not all ASCII: a line's U+FFFD may be a replacement. */
+  private wide = false;
 
   constructor(
     private readonly sink: LineSink,
@@ -52,13 +70,31 @@ export class LineSplitter {
   }
 
   write(chunk: Buffer): void {
-    this.feed(this.decoder.write(chunk));
+    const text = this.decoder.write(chunk);
+    // An ASCII chunk, with nothing the decoder held from the one before, is a character a byte.
+    this.wide = text.length !== chunk.length || !isAscii(chunk);
+    this.chunk = this.wide ? chunk : null;
+    this.scan = 0;
+    this.feed(text);
+    this.chunkStart += chunk.length;
   }
 
   /** The input ended: a last line without a newline is a line too. */
   end(): void {
-    this.feed(this.decoder.end());
-    if (this.heldChars > 0 || this.long !== null) this.finishLine();
+    const text = this.decoder.end();
+    this.chunk = null;
+    this.wide = text.length > 0;
+    this.feed(text);
+    if (this.heldChars > 0 || this.long !== null) this.finishLine(this.chunkStart);
+  }
+
+  /** Where in the input the newline at `index` of the text being split is. */
+  private newlineByte(index: number): number {
+    if (this.chunk === null) return this.chunkStart + index;
+    // A newline is byte 10 in UTF-8 and never part of another character: the k-th of the text is the k-th of the chunk.
+    const at = this.chunk.indexOf(10, this.scan);
+    this.scan = at + 1;
+    return this.chunkStart + at;
   }
 
   private feed(text: string): void {
@@ -69,14 +105,19 @@ export class LineSplitter {
         this.take(text, start, text.length);
         return;
       }
+      const newlineAt = this.newlineByte(newline);
       if (this.heldChars === 0 && this.long === null && newline - start <= this.limit) {
         // The usual case: a whole line inside this piece of text.
         const end = text.charCodeAt(newline - 1) === 13 && newline > start ? newline - 1 : newline;
-        this.sink.line(text.slice(start, end), ++this.lineNo);
+        const line = text.slice(start, end);
+        const lineAt = this.lineStart;
+        const bytes = this.wide && line.indexOf('\ufffd') >= 0 ? -1 : newlineAt - (newline - end) - lineAt;
+        this.sink.line(line, ++this.lineNo, lineAt, bytes);
       } else {
         this.take(text, start, newline);
-        this.finishLine();
+        this.finishLine(newlineAt);
       }
+      this.lineStart = newlineAt + 1;
       start = newline + 1;
     }
   }
@@ -94,12 +135,18 @@ export class LineSplitter {
       this.heldChars = 0;
       return;
     }
-    this.held.push(text.slice(start, end));
+    const piece = text.slice(start, end);
+    if (this.wide && piece.indexOf('\ufffd') >= 0) this.replaced = true;
+    this.held.push(piece);
     this.heldChars += end - start;
   }
 
-  private finishLine(): void {
+  /** @param endByte where the line's newline is in the input (its end, for a last line without one) */
+  private finishLine(endByte: number): void {
     this.lineNo++;
+    const lineAt = this.lineStart;
+    const replaced = this.replaced;
+    this.replaced = false;
     if (this.long !== null) {
       const { head, length } = this.long;
       this.long = null;
@@ -109,8 +156,12 @@ export class LineSplitter {
     let line = this.held.length === 1 ? this.held[0]! : this.held.join('');
     this.held = [];
     this.heldChars = 0;
-    if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
-    this.sink.line(line, this.lineNo);
+    let end = endByte;
+    if (line.charCodeAt(line.length - 1) === 13) {
+      line = line.slice(0, -1);
+      end--;
+    }
+    this.sink.line(line, this.lineNo, lineAt, replaced ? -1 : end - lineAt);
   }
 }
 
@@ -156,13 +207,19 @@ export interface LineSource {
    * `onLongLine` for a line over MAX_LINE_CHARS (not passed to `onLine`).
    * Returning is enough: no await per line.
    */
-  each(onLine: (text: string, lineNo: number) => void, onLongLine?: LineSink['longLine'], onIdle?: () => void): Promise<void>;
+  each(onLine: LineSink['line'], onLongLine?: LineSink['longLine'], onIdle?: () => void): Promise<void>;
   /** Hex SHA-256 of the bytes read, once `each` has finished. */
   sha256(): string;
   /** Bytes read so far, for progress. */
   bytesRead(): number;
   /** Size in bytes when known (files), for progress. */
   size: number | null;
+  /**
+   * The regular file whose bytes these are, to read a line again by its
+   * offset (evidence is kept as positions, issue #14); null when the input
+   * cannot be read twice (stdin, a pipe).
+   */
+  reread: string | null;
 }
 
 /** A source over a readable stream of bytes. */
@@ -173,6 +230,7 @@ export function streamSource(name: string, open: () => Readable, size: number | 
   return {
     name,
     size,
+    reread: null,
     bytesRead: () => bytes,
     sha256: () => (digest ??= hash.digest('hex')),
     each(onLine, onLongLine = () => undefined) {
@@ -225,6 +283,7 @@ export async function fileSource(path: string): Promise<LineSource> {
   return {
     name: path,
     size: info.isFile() ? info.size : null,
+    reread: info.isFile() ? path : null,
     bytesRead: () => bytes,
     sha256: () => (digest ??= hash.digest('hex')),
     async each(onLine, onLongLine = () => undefined) {

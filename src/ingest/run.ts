@@ -10,6 +10,8 @@ import type { Bundle } from './bundle.js';
 import { CAPTURE_ADVICE, createLineParser, describeNonTrace, detectFormat, HEAD_LINES, isNotATrace, type InputCounts, type LineParser } from './formats.js';
 import type { Analysis, AnalyzeOptions, InputInfo } from './analyze.js';
 import { FfMembers, type FfSet } from './ff-set.js';
+import { InputEvidence, TEXT_EVIDENCE } from './evidence.js';
+import type { EvidenceKeeper } from '../parse/events.js';
 import { TraceIds } from './trace-ids.js';
 
 export const MAX_SAMPLES = 20;
@@ -30,6 +32,8 @@ export class Run {
   private readonly out: ParseOutput[] = [];
   /** While an -ff set (or one file of it) is read: the members its clones name. */
   private ffMembers: FfMembers | null = null;
+  /** What files keep of the events of the input being read, for evidence. */
+  private keeper: EvidenceKeeper = TEXT_EVIDENCE;
 
   constructor(
     readonly engine: Engine,
@@ -62,8 +66,12 @@ export class Run {
     const eventsBefore = this.events;
     let contentLines = 0;
     const head: string[] = [];
-    const feed = (text: string, lineNo: number) => {
+    // A file is read again for evidence: its events are kept as the places of their lines.
+    const places = source.reread === null ? null : new InputEvidence(source.name, source.reread);
+    this.keeper = places ?? TEXT_EVIDENCE;
+    const feed = (text: string, lineNo: number, offset: number, bytes: number) => {
       this.lines++;
+      places?.line(lineNo, text.length, offset, bytes);
       if (text.length > 1 || (text.length === 1 && text !== '\r')) {
         contentLines++;
         if (head.length < HEAD_LINES) head.push(text.length > 300 ? text.slice(0, 300) : copyString(text));
@@ -143,6 +151,7 @@ export class Run {
     const eventsBefore = this.events;
     let contentLines = 0;
     const head: string[] = [];
+    this.keeper = TEXT_EVIDENCE;
     for (;;) {
       let best: (typeof cursors)[number] | null = null;
       for (const cursor of cursors) {
@@ -218,6 +227,7 @@ export class Run {
 
   private apply(event: TraceEvent): void {
     this.events++;
+    event.keeper = this.keeper;
     this.ids?.note(event);
     if (this.ffMembers !== null && event.kind === 'clone' && event.childTid > 0) this.ffMembers.created(event.childTid, event.place);
     if (event.kind === 'lost') this.lost += event.count;

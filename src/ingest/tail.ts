@@ -16,7 +16,7 @@ export interface TailOptions {
 }
 
 /** Calls `onLine` for every complete line of `path`, as it is written. */
-export async function tailFile(path: string, onLine: (text: string, lineNo: number) => void, options: TailOptions): Promise<{ lines: number; bytes: number }> {
+export async function tailFile(path: string, onLine: LineSink['line'], options: TailOptions): Promise<{ lines: number; bytes: number }> {
   const pollMs = options.pollMs ?? 25;
   let done = false;
   void options.writerDone.then(

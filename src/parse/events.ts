@@ -1,6 +1,7 @@
 // The typed records every trace format is turned into. Both the strace and the
 // bpftrace parsers produce `TraceEvent`s; the engine consumes nothing else.
 // Pure types and tiny helpers only: no I/O here.
+import type { EvidenceHandle } from '../engine/findings.js';
 
 /** Where a record came from: the input file and its 1-based line number. */
 export interface Place {
@@ -32,6 +33,18 @@ export interface EventBase {
    * from one line, or from lines that share one stamp (a bpftrace record).
    */
   lineTimes?: (string | null)[];
+  /**
+   * `raw` is not the physical lines as they are in the input: one cut by a
+   * strace message was put together again, or a second \r was taken off.
+   */
+  rebuilt?: true;
+  /** Set by ingest as the event is applied: what a file keeps of it for evidence. */
+  keeper?: EvidenceKeeper;
+}
+
+/** Turns an event into what a file keeps of it (ingest's: positions in its input). */
+export interface EvidenceKeeper {
+  keep(event: EventBase): EvidenceHandle;
 }
 
 /** A file identity as the kernel sees it, when the tracer reports one (bpftrace). */

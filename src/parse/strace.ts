@@ -54,6 +54,8 @@ interface PendingCall {
   comm?: string;
   /** close/munmap were already applied at entry. */
   applied: boolean;
+  /** `raw` is not the physical line (EventBase.rebuilt). */
+  rebuilt?: true;
 }
 
 export class StraceReader {
@@ -73,6 +75,8 @@ export class StraceReader {
   private carry: { text: string; line: number } | null = null;
   private relativeClock = 0;
   private lastUnfinishedTid: number | null = null;
+  /** The line being read is not the physical line as the input has it: its events say so (EventBase.rebuilt). */
+  private rebuilt = false;
 
   /**
    * @param file name used in places and diagnostics
@@ -88,8 +92,13 @@ export class StraceReader {
     this.shape.lines++;
     let line = text;
     let firstLine = lineNo;
-    if (line.charCodeAt(line.length - 1) === 13 /* \r */) line = line.slice(0, -1);
+    this.rebuilt = false;
+    if (line.charCodeAt(line.length - 1) === 13 /* \r */) {
+      line = line.slice(0, -1);
+      this.rebuilt = true;
+    }
     if (this.carry !== null) {
+      this.rebuilt = true;
       // The previous physical line was cut by "strace: Process N attached".
       line = this.carry.text + line;
       firstLine = this.carry.line;
@@ -319,6 +328,7 @@ export class StraceReader {
         applied: false,
       };
       if (record.comm !== undefined) pending.comm = record.comm;
+      if (this.rebuilt) pending.rebuilt = true;
       this.pending.set(tid, pending);
       this.lastUnfinishedTid = tid;
       this.lastUnfinishedIgnored = false;
@@ -344,6 +354,7 @@ export class StraceReader {
     if (resumed !== undefined && resumed.comm !== undefined && pending.comm === undefined) pending.comm = resumed.comm;
     const base = this.baseFor(pending, tid, [pending.line, lineNo]);
     base.raw = `${pending.raw}\n${line}`;
+    if (this.rebuilt) base.rebuilt = true;
     // 11051 1795606335.411625 mmap(NULL, 10485760, …, 5</d/0.index>, 0 <unfinished ...>
     // 11051 1795606335.411778 <... mmap resumed>) = 0x7feb45600000 <0.000096>
     //       ^^^^^^^^^^^^^^^^^ this line's own time; the event's is the first line's
@@ -376,12 +387,14 @@ export class StraceReader {
   private base(record: LinePrefix, lineNo: number, line: string): EventBase {
     const base: EventBase = { place: { file: this.file, line: lineNo }, time: record.time, seconds: record.seconds, tid: record.tid ?? this.defaultTid, raw: line };
     if (record.comm !== undefined) base.comm = record.comm;
+    if (this.rebuilt) base.rebuilt = true;
     return base;
   }
 
   private baseFor(pending: PendingCall, tid: number, lines: number[]): EventBase {
     const base: EventBase = { place: { file: this.file, line: pending.line }, time: pending.time, seconds: pending.seconds, tid, raw: pending.raw, lines };
     if (pending.comm !== undefined) base.comm = pending.comm;
+    if (pending.rebuilt === true) base.rebuilt = true;
     return base;
   }
 

@@ -1,0 +1,206 @@
+// What a file keeps of each event for its evidence (issue #14, goal 3): where
+// the event's lines are in its input, as numbers, read again when a report or
+// a view asks. Kept as the events themselves, with their text, that was about
+// 7 KiB a finding. The parser and the engine stay pure: the line source gives
+// each line's byte offset, the engine keeps the handles made here, and only
+// this file reads the input again.
+import { closeSync, openSync, readSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { InputError } from '../errors.js';
+import type { EvidenceHandle, EvidenceLine, EvidenceSource } from '../engine/findings.js';
+import type { EventBase, EvidenceKeeper } from '../parse/events.js';
+import { readFailure } from './lines.js';
+
+/** Lines whose places are remembered: an event's lines are this close to the line that finished it (a resumed call, a reordered bpftrace record). */
+const WINDOW = 1 << 16;
+const SLOT = WINDOW - 1;
+/** The most read at once when lines of a file's life are close together. */
+const READ_SPAN = 64 * 1024;
+
+/**
+ * One physical line of the input: where it is, its number, the time and the
+ * thread the evidence shows, and the event's next line, if any (an unfinished
+ * call and its resume; a bpftrace record cut by a newline in a path).
+ */
+class LineAt implements EvidenceHandle {
+  next: LineAt | null = null;
+
+  constructor(
+    readonly source: InputEvidence,
+    readonly offset: number,
+    readonly bytes: number,
+    readonly line: number,
+    /** The time as text, or where the line itself prints it (timeIn); null for none. */
+    readonly time: string | number | null,
+    readonly tid: number | null,
+  ) {}
+}
+
+/** An event's lines as text: for inputs that cannot be read again, and lines that are not as the input has them. */
+class LinesText implements EvidenceHandle {
+  constructor(
+    readonly source: EvidenceSource,
+    readonly lines: EvidenceLine[],
+  ) {}
+}
+
+/** Keeps the text of an event's lines, copied (bounded: a file keeps at most 48 events). */
+export const TEXT_EVIDENCE: EvidenceKeeper & EvidenceSource = {
+  keep(event: EventBase): EvidenceHandle {
+    return new LinesText(TEXT_EVIDENCE, lineTexts(event));
+  },
+  linesOf(handles: readonly EvidenceHandle[]): EvidenceLine[] {
+    return handles.flatMap((handle) => (handle as LinesText).lines);
+  },
+};
+
+/**
+ * The evidence of one input that can be read again: told each line's place
+ * as it is read (`line`), it turns an event into the places of its lines, and
+ * reads them back with positioned reads.
+ */
+export class InputEvidence implements EvidenceKeeper, EvidenceSource {
+  // The places of the last WINDOW lines, by line number modulo WINDOW.
+  private readonly numbers = new Float64Array(WINDOW).fill(-1);
+  private readonly offsets = new Float64Array(WINDOW);
+  private readonly bytes = new Float64Array(WINDOW);
+  private readonly chars = new Float64Array(WINDOW);
+  /** Absolute: a report may be written after the working directory changed. */
+  readonly path: string;
+
+  /**
+   * @param name the input's name, as events' places give it
+   * @param path the file to read again
+   */
+  constructor(
+    readonly name: string,
+    path: string,
+  ) {
+    this.path = resolve(path);
+  }
+
+  /** A line was read: its text's length, and its place in the input (bytes -1: cannot be read back as it was). */
+  line(lineNo: number, chars: number, offset: number, bytes: number): void {
+    const slot = lineNo & SLOT;
+    this.numbers[slot] = lineNo;
+    this.chars[slot] = chars;
+    this.offsets[slot] = offset;
+    this.bytes[slot] = bytes;
+  }
+
+  keep(event: EventBase): EvidenceHandle {
+    if (event.rebuilt === true || event.place.file !== this.name) return TEXT_EVIDENCE.keep(event);
+    const tid = event.tid === 0 ? null : event.tid;
+    const count = event.lines?.length ?? 1;
+    const texts = count === 1 ? [event.raw] : event.raw.split('\n');
+    let first: LineAt | null = null;
+    let last: LineAt | null = null;
+    for (let k = 0; k < texts.length; k++) {
+      const line = event.lines?.[k] ?? event.place.line;
+      const text = texts[k]!;
+      const slot = this.slotOf(line, text.length);
+      if (slot < 0) return TEXT_EVIDENCE.keep(event);
+      const at = new LineAt(this, this.offsets[slot]!, this.bytes[slot]!, line, timeIn(text, event.lineTimes?.[k] ?? event.time), tid);
+      if (last === null) first = at;
+      else last.next = at;
+      last = at;
+    }
+    return first!;
+  }
+
+  /** The slot of a line still remembered, read as `chars` characters and readable again; -1 otherwise. */
+  private slotOf(lineNo: number, chars: number): number {
+    const slot = lineNo & SLOT;
+    return this.numbers[slot] === lineNo && this.chars[slot] === chars && this.bytes[slot]! >= 0 ? slot : -1;
+  }
+
+  linesOf(handles: readonly EvidenceHandle[]): EvidenceLine[] {
+    const places: LineAt[] = [];
+    for (const handle of handles) for (let at: LineAt | null = handle as LineAt; at !== null; at = at.next) places.push(at);
+    const texts = this.read(places);
+    return places.map((place, k) => {
+      const text = texts[k]!;
+      const time = typeof place.time === 'number' ? text.slice(place.time >>> 8, (place.time >>> 8) + (place.time & 0xff)) : place.time;
+      return { file: this.name, line: place.line, text, time, tid: place.tid };
+    });
+  }
+
+  /** The text of each line, read again: lines close together in one read. */
+  private read(places: readonly LineAt[]): string[] {
+    const texts: string[] = [];
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'r');
+    } catch (error) {
+      throw new InputError(`${readFailure(error)}: the trace was read, and is read again for its evidence lines`, this.name, { cause: error });
+    }
+    try {
+      let buffer = Buffer.allocUnsafe(READ_SPAN);
+      for (let first = 0; first < places.length; ) {
+        // The lines from `first` on that fit in one read with it.
+        const start = places[first]!.offset;
+        let last = first;
+        let end = start + places[first]!.bytes;
+        while (last + 1 < places.length) {
+          const next = places[last + 1]!;
+          const nextEnd = Math.max(end, next.offset + next.bytes);
+          if (next.offset < start || nextEnd - start > READ_SPAN) break;
+          end = nextEnd;
+          last++;
+        }
+        if (end - start > buffer.length) buffer = Buffer.allocUnsafe(end - start);
+        let got = 0;
+        while (got < end - start) {
+          const read = readSync(fd, buffer, got, end - start - got, start + got);
+          if (read === 0) break;
+          got += read;
+        }
+        for (let k = first; k <= last; k++) {
+          const place = places[k]!;
+          const from = place.offset - start;
+          texts.push(buffer.toString('utf8', from, Math.min(got, from + place.bytes)));
+        }
+        first = last + 1;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return texts;
+  }
+}
+
+/** The physical lines an event was read from (two for an unfinished/resumed pair), as text. */
+function lineTexts(event: EventBase): EvidenceLine[] {
+  const texts = event.raw.split('\n');
+  const numbers = event.lines ?? [event.place.line];
+  const tid = event.tid === 0 ? null : event.tid;
+  // Each physical line with its own time: a `<... resumed>` line is found in the trace by the time printed on it.
+  return texts.map((text, index) => ({
+    file: event.place.file,
+    line: numbers[index] ?? event.place.line,
+    text: flat(text),
+    time: copyTime(event.lineTimes?.[index] ?? event.time),
+    tid,
+  }));
+}
+
+/**
+ * A line's time as where the line prints it, `at << 8 | length` (a number
+ * costs nothing; a copy of the text is about 70 bytes), or as a copy when
+ * the line does not print it (a -r trace's running clock, bpftrace's time
+ * since the trace started).
+ */
+function timeIn(text: string, time: string | null | undefined): string | number | null {
+  if (time === null || time === undefined) return null;
+  const at = time.length < 256 ? text.indexOf(time) : -1;
+  return at >= 0 && at < 1 << 22 ? at * 256 + time.length : flat(time);
+}
+
+function copyTime(time: string | null | undefined): string | null {
+  return time === null || time === undefined ? null : flat(time);
+}
+
+/** A flat copy of a string: a slice would keep its whole line alive. */
+function flat(text: string): string {
+  return text.length < 13 ? text : ` ${text}`.slice(1);
+}
