@@ -23,7 +23,7 @@
 #   (SIGTERM, then SIGKILL) when the capture stops before it exits: bpftrace -c
 #   cannot leave it running (SIGUSR2, detach, is refused; meta.json
 #   "canDetach": false). Startup takes 8-15 s
-#   (bpftrace 0.17 compiles 65 programs); the trace is complete from the moment
+#   (bpftrace 0.17 compiles 69 programs); the trace is complete from the moment
 #   maps-start.txt is written. Prints the bundle path on stdout; the bundle holds
 #   meta.json, trace.txt, maps-start.txt, fds-start.txt, maps-end.txt,
 #   tracer.stderr, and with -- CMD run-command.sh (inside the bundle, which only
@@ -37,7 +37,7 @@
 #   meta.json reports lostEvents > 0).
 #
 # EXAMPLE (trace.txt; see scripts/orphanmap.bt for the full grammar)
-#   Attaching 65 probes...
+#   Attaching 69 probes...
 #   orphanmap-bt 1 begin ns=1498737093204 cpu=1 self=26011 root=0
 #   1498786270073 0 26514 26581 open sys=openat ret=3 dfd=-100 flags=0x80242 ino=2164510 dev=266338304 path=/tmp/omw/data dir/00000000.index
 #   1498786347689 0 26514 26581 mmap ret=0x7fc9b8fe2000 addr=0x0 len=4096 prot=0x3 flags=0x1 fd=3 off=0x0 ens=1498786335085 mm=0xffff8881097d5140 ino=2164510 dev=266338304 nlink=1

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { OpenEvent, TraceEvent } from '../src/parse/events.js';
 import { BpftraceReader, RealDirectories, parseBpftraceLine } from '../src/parse/bpftrace.js';
+import { nameTag } from '../src/parse/bpftrace-dirs.js';
 import { readLines } from './support/trace-text.js';
 
 const fixture = (name: string): string => readFileSync(fileURLToPath(new URL(`fixtures/bpftrace/${name}`, import.meta.url)), 'utf8');
@@ -30,13 +31,13 @@ describe('bpftrace dir records', () => {
   it('reads a directory: its id, its parent, and its name from the hex of its bytes', () => {
     expect(parseBpftraceLine(line('len=4 name=7265616c'), 1, 'x')).toEqual({
       type: 'dir',
-      dir: { id: 0xe5e58de7dd257b00n, up: 0xe5e58de7d9f41d00n, name: 'real', cut: false },
+      dir: { id: 0xd2b11b8715000000n, up: 0x89a1a71a3d000000n, name: 'real', cut: false },
     });
   });
 
   it('reads the root of a mount as a directory without a name of its own', () => {
-    const record = parseBpftraceLine(line('dir id=0x9f67a99c28c53000'), 1, 'x');
-    expect(record).toMatchObject({ type: 'dir', dir: { id: 0x9f67a99c28c53000n, name: null, cut: false } });
+    const record = parseBpftraceLine(line('dir id=0xa5e1ed4e49000000'), 1, 'x');
+    expect(record).toMatchObject({ type: 'dir', dir: { id: 0xa5e1ed4e49000000n, name: null, cut: false } });
   });
 
   it('reads a directory whose parent is the process root as up=0', () => {
@@ -58,9 +59,33 @@ describe('bpftrace dir records', () => {
     expect(parseBpftraceLine('5 0 1 1 dir id=0x100 len=3 name=746d70', 1, 'x')).toMatchObject({ type: 'diagnostic' });
   });
 
-  it("reads an open's dir= as the directory's id and, in the low byte, the length of the file's name there", () => {
+  it("reads an open's dir= as the directory's id, a tag of the file's name there, and in the low byte its length", () => {
+    // dir=0xd2b11b871514c707: the directory 0xd2b11b8715000000, the tag 0x14c7, 7 bytes.
     const record = parseBpftraceLine(line('path=/tmp/omw-symlink/link/abs.map'), 1, 'x');
-    expect(record).toMatchObject({ type: 'event', realDir: { id: 0xe5e58de7dd257b00n, nameBytes: 7 }, event: { kind: 'open', path: '/tmp/omw-symlink/link/abs.map' } });
+    expect(record).toMatchObject({ type: 'event', realDir: { id: 0xd2b11b8715000000n, nameTag: 0x14c7, nameBytes: 7 }, event: { kind: 'open', path: '/tmp/omw-symlink/link/abs.map' } });
+  });
+
+  it('tags a name as the kernel-side program did (every open of the capture)', () => {
+    // The tag orphanmap.bt computed in the kernel from the dentry's own name, against ours from the
+    // name the process gave, for every open whose last component is the file's own name.
+    let checked = 0;
+    for (const text of SYMLINK_DIR.split('\n')) {
+      const match = / dir=0x([0-9a-f]+) path=(.*)$/.exec(text);
+      if (match === null || match[1] === '0') continue;
+      const dir = BigInt(`0x${match[1]}`);
+      const base = Buffer.from(match[2]!.slice(match[2]!.lastIndexOf('/') + 1), 'utf8');
+      // A symlink to a file (libz.so.1 → libz.so.1.2.13): the kernel's name is another one.
+      if (Number(dir & 0xffn) !== base.length) continue;
+      if (match[2]!.endsWith('/a/one.map')) {
+        // A symlink to two.map: the kernel's tag is two.map's.
+        expect(Number((dir >> 8n) & 0xffffn)).toBe(nameTag(Buffer.from('two.map')));
+        expect(nameTag(base)).not.toBe(nameTag(Buffer.from('two.map')));
+        continue;
+      }
+      expect(Number((dir >> 8n) & 0xffffn), text).toBe(nameTag(base));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(20);
   });
 
   it('reads an open without dir= (captures made before it) as before', () => {
@@ -86,6 +111,11 @@ describe('the real path of an opened file', () => {
         ['/tmp/omw-symlink/link/abs.map', '/tmp/omw-symlink/real/abs.map'],
         ['/tmp/omw-symlink/shm/s.map', '/dev/shm/omw-symlink/s.map'],
         ['/tmp/omw-symlink/link/same.map', '/tmp/omw-symlink/real/same.map'],
+        ['/tmp/omw-symlink/real/one.map', '/tmp/omw-symlink/real/one.map'],
+        ['/tmp/omw-symlink/real/two.map', '/tmp/omw-symlink/real/two.map'],
+        // A symlink to two.map, a name of the same length: the real name is not known, and
+        // /tmp/omw-symlink/real/one.map (another file) must not be taken for it.
+        ['/tmp/omw-symlink/a/one.map', undefined],
       ]),
     );
     expect(reader.warnings()).toEqual([]);
@@ -101,7 +131,7 @@ describe('the real path of an opened file', () => {
   });
 
   it('still resolves an open whose dir records arrive after it (another CPU), within the reorder window', () => {
-    const dirs = ['len=3 name=746d7000', 'up=0xe5e58de59af99f00 len=11', 'len=4 name=7265616c'].map(line);
+    const dirs = ['len=3 name=746d7000', 'up=0x8ce5e63ef6000000 len=11', 'len=4 name=7265616c'].map(line);
     const open = line('path=/tmp/omw-symlink/link/abs.map');
     const { events } = read([open, ...dirs].join('\n'));
     expect(opens(events)[0]!.resolvedHint).toBe('/tmp/omw-symlink/real/abs.map');
@@ -135,7 +165,7 @@ describe('RealDirectories', () => {
 
   it('joins the names up to the process root', () => {
     expect(dirs().pathOf(0x200n)).toBe('/data/t-0');
-    expect(dirs().realPath('/kafka/t-0/0.index', { id: 0x200n, nameBytes: 7 })).toBe('/data/t-0/0.index');
+    expect(dirs().realPath('/kafka/t-0/0.index', { id: 0x200n, nameBytes: 7, nameTag: nameTag(Buffer.from('0.index')) })).toBe('/data/t-0/0.index');
   });
 
   it('follows a renamed directory once it is described again', () => {
@@ -154,11 +184,13 @@ describe('RealDirectories', () => {
   });
 
   it('gives no path when the last name the process gave is not the one the kernel found (a symlink to a file)', () => {
-    expect(dirs().realPath('/data/t-0/link-to-index', { id: 0x200n, nameBytes: 7 })).toBeNull();
+    expect(dirs().realPath('/data/t-0/link-to-index', { id: 0x200n, nameBytes: 7, nameTag: nameTag(Buffer.from('0.index')) })).toBeNull();
+    // The same length, another name: the tag tells them apart.
+    expect(dirs().realPath('/data/t-0/1.index', { id: 0x200n, nameBytes: 7, nameTag: nameTag(Buffer.from('0.index')) })).toBeNull();
   });
 
   it('reads a file directly under the root', () => {
     const table = new RealDirectories();
-    expect(table.realPath('f.map', { id: 0n, nameBytes: 5 })).toBe('/f.map');
+    expect(table.realPath('f.map', { id: 0n, nameBytes: 5, nameTag: nameTag(Buffer.from('f.map')) })).toBe('/f.map');
   });
 });

@@ -34,15 +34,40 @@ export class RealDirectories {
 
   /**
    * The real path of a file the process opened as `spelled` in the directory
-   * `ref` names. Null when a directory is unknown, or when the name's length
-   * differs from the one the kernel resolved: the last component was then a
-   * symlink, and the file's real name is not known.
+   * `ref` names. Null when a directory is unknown, or when the last component
+   * is not the file's own name there (its length or its tag differs: it was a
+   * symlink to the file, whose real name is not known). Without the tag, a
+   * symlink to a file whose name has the same length would lend its name to
+   * another file.
    */
   realPath(spelled: string, ref: RealDirRef): string | null {
     const base = spelled.slice(spelled.lastIndexOf('/') + 1);
-    if (base === '' || base === '.' || base === '..' || Buffer.byteLength(base, 'utf8') !== ref.nameBytes) return null;
+    if (base === '' || base === '.' || base === '..') return null;
+    const bytes = Buffer.from(base, 'utf8');
+    if (bytes.length !== ref.nameBytes || nameTag(bytes) !== ref.nameTag) return null;
     const dir = this.pathOf(ref.id);
     if (dir === null) return null;
     return dir === '/' ? `/${base}` : `${dir}/${base}`;
   }
+}
+
+const FNV_OFFSET = 0xcbf29ce484222325n;
+const FNV_PRIME = 0x100000001b3n;
+const U64 = (1n << 64n) - 1n;
+const GOLDEN = 0x9e3779b97f4a7c15n;
+
+/**
+ * orphanmap.bt's tag of a name (dir='s bits 8-23): FNV-1a over its bytes
+ * taken as 8-byte little-endian words (the last one zero past the end), mixed
+ * as h ^ h >> 32 times 0x9e3779b97f4a7c15, then the top 16 bits.
+ */
+export function nameTag(bytes: Uint8Array): number {
+  let hash = FNV_OFFSET;
+  for (let at = 0; at < bytes.length; at += 8) {
+    let word = 0n;
+    for (let k = Math.min(7, bytes.length - at - 1); k >= 0; k--) word = (word << 8n) | BigInt(bytes[at + k]!);
+    hash = ((hash ^ word) * FNV_PRIME) & U64;
+  }
+  const mixed = ((hash ^ (hash >> 32n)) * GOLDEN) & U64;
+  return Number(mixed >> 48n);
 }

@@ -13,7 +13,8 @@ const AT_FDCWD = -100;
 const EBADF = -9;
 /** mmap/mremap return -errno as an address: anything at or above -4095 as u64. */
 const FIRST_ERROR_ADDRESS = 0xfffffffffffff001n;
-/** A `dir=` value: the directory's id, and in its low byte the length of the file's name there. */
+/** A `dir=` value: the directory's id, in bits 8-23 a tag of the file's name there, in the low byte its length. */
+const NAME_BITS = 0xffffffn;
 const NAME_LENGTH_BITS = 0xffn;
 /** A `dir` record prints this many bytes of a name; a longer one is cut. */
 export const DIR_NAME_BYTES = 64;
@@ -90,6 +91,8 @@ export interface DirRecord {
 export interface RealDirRef {
   id: bigint;
   nameBytes: number;
+  /** A tag of the file's own name there (nameTag in bpftrace-dirs.ts): dir='s bits 8-23. */
+  nameTag: number;
 }
 
 export type BpftraceRecord =
@@ -324,16 +327,15 @@ function decodeMemoryRecord(c: RecordContext): BpftraceRecord | null {
   }
 }
 
-// 11475961936110 0 29545 29545 open sys=openat ret=3 dfd=-100 flags=0x80042 ino=2171087 dev=266338304 dir=0xe5e58de7a2008f07 path=rel.map
-//                                                                                                         ^^^^^^^^^^^^^^^^ ^^ the name's length, 7
-//                                                                                                         the directory's id
+// 15897203308146 1 32427 32427 open sys=openat ret=3 dfd=-100 flags=0x80042 ino=2303499 dev=266338304 dir=0xd2b11b8715828707 path=rel.map
+//   dir=0x d2b11b8715 8287 07: the directory's id (its low 24 bits clear), a tag of the file's name there (bpftrace-dirs.ts), the name's length
 function decodeOpen(c: RecordContext): BpftraceRecord {
   const { f } = c;
   const ret = f.int('ret');
   const flags = f.int('flags');
   const dir = f.fields.has('dir') ? f.big('dir') : 0n;
   const e = c.event({ ...c.base, kind: 'open', dir: dirRef(f.int('dfd')), path: c.path!, fd: ret, cloexec: (flags & O_CLOEXEC) !== 0, ...inodeOf(f) });
-  if (e.type === 'event' && dir !== 0n) e.realDir = { id: dir & ~NAME_LENGTH_BITS, nameBytes: Number(dir & NAME_LENGTH_BITS) };
+  if (e.type === 'event' && dir !== 0n) e.realDir = { id: dir & ~NAME_BITS, nameBytes: Number(dir & NAME_LENGTH_BITS), nameTag: Number((dir >> 8n) & 0xffffn) };
   return failedUnlessBad(e, c.failed(ret));
 }
 
