@@ -6,7 +6,7 @@
 import type { Finding } from '../engine/findings.js';
 import { assertNever } from '../parse/events.js';
 import { decidedAt, secondsOf, SEVERITY_RANK } from '../report/finding-view.js';
-import type { SeverityCounts, SeverityFilter, SortKey } from './snapshot.js';
+import { SEVERITY_FILTERS, SORT_KEYS, type SeverityCounts, type SeverityFilter, type SortKey } from './snapshot.js';
 
 /** The findings by id and their order; one of these is frozen as a whole while the view is paused. */
 export interface OrderState {
@@ -228,4 +228,67 @@ function lowerBound(list: readonly Finding[], item: Finding, compare: Compare): 
 /** severity+ ↔ severity- */
 function mirrorOf(key: string): string {
   return key.endsWith('+') ? `${key.slice(0, -1)}-` : `${key.slice(0, -1)}+`;
+}
+
+/**
+ * What the user chose to see: the order, the severity and text filters,
+ * follow mode and the selection. Changed only by keys; the store redraws
+ * at once after each change.
+ */
+export class ListChoices {
+  sort: SortKey = 'severity';
+  reversed = false;
+  severity: SeverityFilter = 'all';
+  filterText = '';
+  follow = false;
+  selectedId: string | null = null;
+  selectedIndex = 0;
+  /** The newest finding follow mode last selected. */
+  private followedId: string | null = null;
+
+  cycleSort(): SortKey {
+    this.sort = nextOf(SORT_KEYS, this.sort);
+    this.reversed = false;
+    return this.sort;
+  }
+
+  reverseSort(): boolean {
+    this.reversed = !this.reversed;
+    return this.reversed;
+  }
+
+  cycleSeverity(): SeverityFilter {
+    this.severity = nextOf(SEVERITY_FILTERS, this.severity);
+    return this.severity;
+  }
+
+  /** Follow mode: select each new finding as it arrives (and the newest one now). */
+  setFollow(on: boolean): void {
+    this.follow = on;
+    this.followedId = null;
+  }
+
+  /** The query for this data's rows. */
+  query(heardAt: RowsQuery['heardAt']): RowsQuery {
+    return { sort: this.sort, reversed: this.reversed, severity: this.severity, filterText: this.filterText, heardAt };
+  }
+
+  /** The selected row among `rows` (-1: none), after follow mode has taken the newest finding once, when it arrived. */
+  selectIn(rows: readonly Finding[], newestId: string | null): number {
+    if (this.follow && newestId !== null && newestId !== this.followedId && rows.some((row) => row.id === newestId)) {
+      this.selectedId = newestId;
+      this.followedId = newestId;
+    }
+    const index = selectionIndex(rows, this.selectedId, this.selectedIndex);
+    const selected = rows[index];
+    if (selected !== undefined) {
+      this.selectedId = selected.id;
+      this.selectedIndex = index;
+    }
+    return index;
+  }
+}
+
+function nextOf<T>(list: readonly T[], current: T): T {
+  return list[(list.indexOf(current) + 1) % list.length]!;
 }

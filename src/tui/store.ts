@@ -1,32 +1,21 @@
 // The TUI's state, kept apart from ink: engine changes, progress and counters
 // go in (at whatever rate the engine produces them), plain snapshots
-// (snapshot.ts) come out, at most one per `throttleMs`. The engine never
-// waits for rendering: a change is a map update and a mark on a dirty list.
-// The list's order and filter are in order.ts, time and the chart in
-// timeline.ts; the tally is recomputed only when the findings changed, and a
-// selection move reuses everything and only builds a new snapshot object.
+// (snapshot.ts) come out, at most one per `throttleMs` (throttle.ts). The
+// engine never waits for rendering: a change is a map update and a mark on a
+// dirty list. The list's order and filter, and the user's choices of them and
+// of the selection, are in order.ts, time and the chart in timeline.ts; the
+// tally is recomputed only when the findings changed, and a selection move
+// reuses everything and only builds a new snapshot object.
 import type { EngineChange } from '../engine/engine.js';
 import type { EvidenceLine, Finding } from '../engine/findings.js';
 import type { TraceSpan } from '../evidence/series.js';
 import { decidedAt, secondsOf, tally, type Tally } from '../report/finding-view.js';
 import { escapeControl } from '../report/sanitize.js';
-import { cloneOrder, emptyOrder, putFinding, RowsMemo, selectionIndex, type OrderState } from './order.js';
+import { cloneOrder, emptyOrder, ListChoices, putFinding, RowsMemo, type OrderState } from './order.js';
 import { PathIndex } from './paths.js';
+import { SnapshotThrottle } from './throttle.js';
 import { addPoint, advanceTraceTime, ageFunction, chartAxis, noteTraceTime, traceClockAt, type TraceTime } from './timeline.js';
-import {
-  EMPTY_COUNTERS,
-  SEVERITY_FILTERS,
-  SORT_KEYS,
-  type Counters,
-  type Phase,
-  type Progress,
-  type ProgressSample,
-  type SeriesPoint,
-  type SeverityFilter,
-  type SortKey,
-  type SourceInfo,
-  type TuiSnapshot,
-} from './snapshot.js';
+import { EMPTY_COUNTERS, type Counters, type Phase, type Progress, type ProgressSample, type SeriesPoint, type SeverityFilter, type SortKey, type SourceInfo, type TuiSnapshot } from './snapshot.js';
 
 export interface StoreOptions {
   source: SourceInfo;
@@ -50,7 +39,6 @@ interface Data extends OrderState, TraceTime {
 
 export class TuiStore {
   readonly source: SourceInfo;
-  private readonly throttleMs: number;
   private readonly maxPoints: number;
   private readonly clock: () => number;
   private readonly startedAt: number;
@@ -71,27 +59,17 @@ export class TuiStore {
   private warnings: string[] = [];
   private error: string | null = null;
 
-  private sort: SortKey = 'severity';
-  private reversed = false;
-  private severity: SeverityFilter = 'all';
-  private filterText = '';
-  private follow = false;
-  private selectedId: string | null = null;
-  private selectedIndex = 0;
-  /** The newest finding follow mode last selected. */
-  private followedId: string | null = null;
-
+  private readonly choices = new ListChoices();
   private readonly rowsMemo = new RowsMemo();
   private tallyCache: { data: Data; version: number; tally: Tally } | null = null;
   private snapshot: TuiSnapshot;
-  private timer: ReturnType<typeof setTimeout> | null = null;
-  private lastEmit = -Infinity;
+  private readonly throttle: SnapshotThrottle;
 
   constructor(options: StoreOptions) {
     this.source = options.source;
-    this.throttleMs = options.throttleMs ?? 100;
     this.maxPoints = Math.max(8, options.maxPoints ?? 480);
     this.clock = options.clock ?? Date.now;
+    this.throttle = new SnapshotThrottle(options.throttleMs ?? 100, this.clock, () => this.emit());
     this.startedAt = this.clock();
     this.phase = options.source.kind === 'live' ? 'live' : 'reading';
     this.live = {
@@ -202,7 +180,7 @@ export class TuiStore {
     this.endedAt ??= this.clock();
     this.error = message;
     this.phase = this.source.kind === 'live' ? 'ended' : 'done';
-    this.emitNow();
+    this.throttle.now();
   }
 
   // ---- input: from the user, emitted at once ----------------------------
@@ -213,52 +191,44 @@ export class TuiStore {
     if (rows.length === 0) return;
     const from = Math.max(this.snapshot.selectedIndex, 0);
     const to = wrap ? (((from + by) % rows.length) + rows.length) % rows.length : Math.max(0, Math.min(rows.length - 1, from + by));
-    this.follow = false;
+    this.choices.follow = false;
     this.select(to);
   }
 
   moveTo(where: 'first' | 'last'): void {
     const rows = this.snapshot.rows;
-    this.follow = false;
+    this.choices.follow = false;
     if (rows.length > 0) this.select(where === 'first' ? 0 : rows.length - 1);
-    else this.emitNow();
+    else this.throttle.now();
   }
 
   selectId(id: string): void {
-    this.selectedId = id;
-    this.emitNow();
+    this.choices.selectedId = id;
+    this.throttle.now();
   }
 
   cycleSort(): SortKey {
-    this.sort = nextOf(SORT_KEYS, this.sort);
-    this.reversed = false;
-    this.emitNow();
-    return this.sort;
+    return this.shown(this.choices.cycleSort());
   }
 
   reverseSort(): boolean {
-    this.reversed = !this.reversed;
-    this.emitNow();
-    return this.reversed;
+    return this.shown(this.choices.reverseSort());
   }
 
   cycleSeverity(): SeverityFilter {
-    this.severity = nextOf(SEVERITY_FILTERS, this.severity);
-    this.emitNow();
-    return this.severity;
+    return this.shown(this.choices.cycleSeverity());
   }
 
   setFilter(text: string): void {
-    if (text === this.filterText) return;
-    this.filterText = text;
-    this.emitNow();
+    if (text === this.choices.filterText) return;
+    this.choices.filterText = text;
+    this.throttle.now();
   }
 
   /** Follow mode: select each new finding as it arrives (and the newest one now). */
   setFollow(on: boolean): void {
-    this.follow = on;
-    this.followedId = null;
-    this.emitNow();
+    this.choices.setFollow(on);
+    this.throttle.now();
   }
 
   setPaused(paused: boolean): void {
@@ -266,7 +236,7 @@ export class TuiStore {
     this.frozenAt = this.clock();
     this.frozen = paused ? cloneData(this.live) : null;
     this.pending = 0;
-    this.emitNow();
+    this.throttle.now();
   }
 
   togglePause(): boolean {
@@ -277,7 +247,7 @@ export class TuiStore {
   /** Redraw soon (the clock in the header moved). Once the input is read or the capture ended, nothing on screen moves with the clock. */
   tick(): void {
     if (this.phase === 'done' || this.phase === 'ended') return;
-    this.schedule();
+    this.throttle.soon();
   }
 
   // ---- output -----------------------------------------------------------
@@ -291,12 +261,11 @@ export class TuiStore {
 
   /** Emit now if anything is waiting (tests; the end of a run). */
   flush(): void {
-    if (this.timer !== null) this.emitNow();
+    this.throttle.flush();
   }
 
   dispose(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
+    this.throttle.cancel();
     this.listeners.clear();
   }
 
@@ -305,9 +274,15 @@ export class TuiStore {
   private select(index: number): void {
     const row = this.snapshot.rows[index];
     if (row === undefined) return;
-    this.selectedId = row.id;
-    this.selectedIndex = index;
-    this.emitNow();
+    this.choices.selectedId = row.id;
+    this.choices.selectedIndex = index;
+    this.throttle.now();
+  }
+
+  /** A choice of the user's, drawn at once. */
+  private shown<T>(value: T): T {
+    this.throttle.now();
+    return value;
   }
 
   /** Live captures run in real time: between events, trace time goes on as the wall clock does. */
@@ -327,28 +302,11 @@ export class TuiStore {
 
   private touchData(): void {
     if (this.frozen !== null) this.pending++;
-    this.schedule();
-  }
-
-  private schedule(): void {
-    if (this.timer !== null) return;
-    const wait = Math.max(0, this.lastEmit + this.throttleMs - this.clock());
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.emit();
-    }, wait);
-    this.timer.unref?.();
-  }
-
-  private emitNow(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-    this.emit();
+    this.throttle.soon();
   }
 
   private emit(): void {
     this.snapshot = this.build();
-    this.lastEmit = this.clock();
     for (const listener of [...this.listeners]) listener();
   }
 
@@ -365,24 +323,12 @@ export class TuiStore {
     const now = this.clock();
     const until = this.frozen === null ? now : this.frozenAt;
     const traceNow = this.traceClock(data, until);
-    const { rows, counts } = this.rowsMemo.rowsOf(data, {
-      sort: this.sort,
-      reversed: this.reversed,
-      severity: this.severity,
-      filterText: this.filterText,
-      heardAt: (finding) => this.heardAt.get(finding.id) ?? null,
-    });
-    // Follow mode: the newest finding takes the selection once, when it arrives.
-    if (this.follow && data.newestId !== null && data.newestId !== this.followedId && rows.some((row) => row.id === data.newestId)) {
-      this.selectedId = data.newestId;
-      this.followedId = data.newestId;
-    }
-    const index = selectionIndex(rows, this.selectedId, this.selectedIndex);
+    const { rows, counts } = this.rowsMemo.rowsOf(
+      data,
+      this.choices.query((finding) => this.heardAt.get(finding.id) ?? null),
+    );
+    const index = this.choices.selectIn(rows, data.newestId);
     const selected = rows[index];
-    if (selected !== undefined) {
-      this.selectedId = selected.id;
-      this.selectedIndex = index;
-    }
     const ageOf = ageFunction(traceNow, this.heardAt, Math.min(until, this.endedAt ?? Infinity));
     const paths = this.paths;
     return {
@@ -399,11 +345,11 @@ export class TuiStore {
       totalFindings: data.findings.size,
       selectedId: selected?.id ?? null,
       selectedIndex: selected === undefined ? -1 : index,
-      sort: this.sort,
-      reversed: this.reversed,
-      severity: this.severity,
-      filterText: this.filterText,
-      follow: this.follow,
+      sort: this.choices.sort,
+      reversed: this.choices.reversed,
+      severity: this.choices.severity,
+      filterText: this.choices.filterText,
+      follow: this.choices.follow,
       paused: this.frozen !== null,
       pendingChanges: this.pending,
       series: data.series.slice(),
@@ -435,10 +381,6 @@ export class TuiStore {
     if (this.source.kind === 'file' && this.frozen !== null) until = Math.min(until, this.frozenAt);
     return Math.max(0, until - this.startedAt);
   }
-}
-
-function nextOf<T>(list: readonly T[], current: T): T {
-  return list[(list.indexOf(current) + 1) % list.length]!;
 }
 
 function cloneData(data: Data): Data {
