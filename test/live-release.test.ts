@@ -6,10 +6,12 @@
 // the reader releases what is older than the clock allows.
 //
 // Input: the first lines of a real capture (test/fixtures/bpftrace/python-
-// segments.txt), written to a bundle while "the capture" is still running. The
-// capture's timestamps are CLOCK_BOOTTIME from long ago, so the idle release
-// may let every record through; what the tail would hold without it is the
-// last records, including the unlink that decides the finding.
+// segments.txt), written to a bundle while "the capture" is still running,
+// with its clock moved so that its last record is a second old on this
+// machine's clock (bpftrace's nsecs is time since boot: the capture's own
+// values would be in the future on a host booted less than 25 minutes ago).
+// What the tail would hold without the idle release is the last records,
+// including the unlink that decides the finding.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +20,18 @@ import { analyzeLiveBundle } from '../src/ingest/analyze.js';
 import type { EngineChange } from '../src/engine/engine.js';
 import { waitFor } from './support/wait.js';
 
-const fixture = readFileSync(new URL('./fixtures/bpftrace/python-segments.txt', import.meta.url), 'utf8').split('\n');
+const captured = readFileSync(new URL('./fixtures/bpftrace/python-segments.txt', import.meta.url), 'utf8').split('\n');
+
+/** The capture with every nanosecond time (a record's first field, ns=, ens=) moved by one offset. */
+function movedClock(lines: readonly string[]): string[] {
+  const times = lines.map((line) => /^(\d+) /.exec(line)?.[1]).filter((ns): ns is string => ns !== undefined);
+  const last = BigInt(times[times.length - 1]!);
+  const offset = process.hrtime.bigint() - 1_000_000_000n - last;
+  const move = (ns: string): string => String(BigInt(ns) + offset);
+  return lines.map((line) => line.replace(/^(\d+) /, (_, ns: string) => `${move(ns)} `).replace(/\b(ns|ens)=(\d+)/g, (_, key: string, ns: string) => `${key}=${move(ns)}`));
+}
+
+const fixture = movedClock(captured);
 const scratch = mkdtempSync(join(tmpdir(), 'om-live-release-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
