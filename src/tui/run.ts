@@ -171,17 +171,18 @@ export async function runAnalyzeTui(
 
 /**
  * `analyze --tui`'s reading, without the terminal: the findings go into the
- * store as they are decided; at the end, the trace's span (its first and last
- * event times: the chart's axis) and the final counters.
+ * store as they are decided, then the final counters; last, the trace's span
+ * (its first and last event times: the chart's axis).
  */
 export async function readIntoStore(inputs: readonly string[], store: TuiStore, feed: EngineFeed): Promise<Analysis> {
   const result = await analyze(inputs, analyzeOptionsFor(store, feed));
   feed.sample(result.engine);
-  // The analysis keeps no first and last times, so the inputs are read once more
-  // for them, as the evidence chart's are. Should that read fail (the file is
-  // gone), the chart spans the times the findings name.
-  store.traceSpan(await traceSpan(result.inputs).catch(() => null));
   store.finish({ lines: result.lines, events: result.events, unparsedLines: result.unparsedLines, lostEvents: result.lostEvents }, result.warnings);
+  // The analysis keeps no first and last times, so the inputs are read once
+  // more for them, as the evidence chart's are (about half the analysis's
+  // time): after finish(), so the findings can be browsed meanwhile. Should
+  // that read fail (the file is gone), the chart spans the findings' times.
+  store.traceSpan(await traceSpan(result.inputs).catch(() => null));
   return result;
 }
 
