@@ -9,6 +9,9 @@ export interface FfSet {
   tids: ReadonlySet<number>;
 }
 
+/** How many missing members a warning names. */
+const NAMED = 10;
+
 /**
  * strace -ff writes one file per thread, PREFIX.<tid>, and each clone in one
  * file names the tid of the next. A file of the set that was deleted or not
@@ -17,18 +20,32 @@ export interface FfSet {
  * its leaks) are not in the analysis.
  */
 export class FfMembers {
-  private readonly createdAt = new Map<number, Place>();
+  /** The lowest tids with no file, with the clone that created each, in tid order: the ones a warning names. */
+  private readonly named: [number, Place][] = [];
+  /** How many more: a trace of a million short-lived threads must not keep a million places. */
+  private more = 0;
 
   constructor(private readonly set: FfSet) {}
 
   created(tid: number, place: Place): void {
-    if (!this.set.tids.has(tid) && !this.createdAt.has(tid)) this.createdAt.set(tid, place);
+    if (this.set.tids.has(tid) || this.named.some(([known]) => known === tid)) return;
+    if (this.named.length === NAMED && tid > this.named[NAMED - 1]![0]) {
+      // A tid reused after pid_max wrapped is counted again: it is another thread.
+      this.more++;
+      return;
+    }
+    let at = this.named.length;
+    while (at > 0 && this.named[at - 1]![0] > tid) at--;
+    this.named.splice(at, 0, [tid, { file: place.file, line: place.line }]);
+    if (this.named.length > NAMED) {
+      this.named.pop();
+      this.more++;
+    }
   }
 
   async warnings(): Promise<string[]> {
     const warnings: string[] = [];
-    const missing = [...this.createdAt].sort(([a], [b]) => a - b);
-    for (const [tid, place] of missing.slice(0, 10)) {
+    for (const [tid, place] of this.named) {
       const file = `${this.set.prefix}.${tid}`;
       const exists = await access(file).then(
         () => true,
@@ -40,7 +57,7 @@ export class FfMembers {
           : `${file} is missing from the strace -ff set: ${place.file}:${place.line} created thread ${tid}, but its file was deleted or not copied, so its calls (and any mapping it leaked) are not in the analysis`,
       );
     }
-    if (missing.length > 10) warnings.push(`${missing.length - 10} more threads of the strace -ff set ${this.set.prefix}.* have no file`);
+    if (this.more > 0) warnings.push(`${this.more} more threads of the strace -ff set ${this.set.prefix}.* have no file`);
     return warnings;
   }
 }
