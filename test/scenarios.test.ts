@@ -10,7 +10,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
 import { requireTool, runCli } from './tools.js';
-import { captureAttached, captureLaunched, compileJavaScenarios, killLeftovers, liveLaunched, straceAttached, straceLaunched, workspace, type Captured, type Truth } from './scenarios/harness.js';
+import { captureAttached, captureLaunched, compileJavaScenarios, killLeftovers, liveLaunched, straceAttached, straceLaunched, workspace, type Captured } from './scenarios/harness.js';
 
 const PAGE = 4096;
 
@@ -32,21 +32,31 @@ function tally(entries: Iterable<[string, string]>): Tally {
   return counts;
 }
 
-function truthTally(truth: Truth): Tally {
-  return tally(truth.leaks.map((leak) => [`pid ${leak.pid} ${leak.address} ${leak.bytes}`, `${leak.label}: ${leak.path}`]));
+/** A path under the driver's directory as SCENARIO/FILE. */
+function shortPath(path: string, captured: Captured): string {
+  const work = `${captured.dir}/w/`;
+  return path.startsWith(work) ? path.slice(work.length) : path;
 }
 
-function findingTally(findings: readonly Finding[]): Tally {
+function truthTally(captured: Captured): Tally {
+  return tally(captured.truth.leaks.map((leak) => [`pid ${leak.pid} ${leak.address} ${leak.bytes}`, `${leak.label}: ${shortPath(leak.path, captured)}`]));
+}
+
+function findingTally(findings: readonly Finding[], captured: Captured): Tally {
   const orphans = findings.filter((finding) => finding.kind === 'unlinked-while-mapped' && finding.severity !== 'info');
-  return tally(orphans.map((finding) => [`pid ${finding.pid} ${finding.address} ${Math.ceil(finding.length / PAGE) * PAGE}`, `${finding.id}: ${finding.path}`]));
+  return tally(orphans.map((finding) => [`pid ${finding.pid} ${finding.address} ${Math.ceil(finding.length / PAGE) * PAGE}`, `${finding.id}: ${shortPath(finding.path, captured)}`]));
 }
 
-/** What `a` has more often than `b`, with the names behind it. */
-function surplus(a: Tally, b: Tally): string[] {
+/**
+ * What `a` has more often than `b`, with the names behind that mapping on both
+ * sides: addresses are reused, so the one unmatched is the name one side lacks.
+ */
+function surplus(a: Tally, aName: string, b: Tally, bName: string): string[] {
   const out: string[] = [];
   for (const [key, whats] of a) {
-    const extra = whats.length - (b.get(key)?.length ?? 0);
-    if (extra > 0) out.push(`${key} x${extra}  ${whats.join(' | ')}`);
+    const others = b.get(key) ?? [];
+    const extra = whats.length - others.length;
+    if (extra > 0) out.push(`${key} x${extra}: ${aName} ${whats.length} (${whats.join(' | ')}), ${bName} ${others.length} (${others.join(' | ')})`);
   }
   return out;
 }
@@ -68,11 +78,13 @@ function findingsOf(captured: Captured): Finding[] {
 }
 
 function expectExact(captured: Captured): void {
-  const truth = truthTally(captured.truth);
-  const reported = findingTally(findingsOf(captured));
-  const missed = surplus(truth, reported);
-  const extra = surplus(reported, truth);
-  expect({ missed, extra }, `truth from /proc: ${captured.truth.leaks.length} orphaned mappings in ${captured.truth.checkpoints} looks`).toEqual({ missed: [], extra: [] });
+  const truth = truthTally(captured);
+  const reported = findingTally(findingsOf(captured), captured);
+  const missed = surplus(truth, '/proc', reported, 'orphanmap');
+  const extra = surplus(reported, 'orphanmap', truth, '/proc');
+  const wrong = [...missed.map((line) => `\n  missed ${line}`), ...extra.map((line) => `\n  extra ${line}`)].join('');
+  const looks = `truth from /proc: ${captured.truth.leaks.length} orphaned mappings in ${captured.truth.checkpoints} looks, kept in ${captured.dir}${wrong}`;
+  expect({ missed, extra }, looks).toEqual({ missed: [], extra: [] });
   // The suite is not vacuous: every scenario that leaks was seen leaking.
   expect(captured.truth.leaks.length).toBeGreaterThanOrEqual(20);
 }

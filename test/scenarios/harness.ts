@@ -24,6 +24,8 @@ export interface Truth {
 }
 
 export interface Captured {
+  /** The capture's workspace (workspace()): the driver's files under w/, the truth, the trace or bundle. */
+  dir: string;
   truth: Truth;
   /** What `orphanmap analyze` reads: a trace file or a bundle directory; null when findings came from `live`. */
   input: string | null;
@@ -140,7 +142,7 @@ export async function straceLaunched(dir: string): Promise<Captured> {
   const strace = exited(track(spawn('strace', ['-f', '-ttt', '-T', '-yy', '-o', trace, PYTHON, ...driverArgs(dir, false)])));
   const result = await strace;
   checkDriver(result, 'strace -f -o');
-  return { truth: await observer.truth(), input: trace };
+  return { dir, truth: await observer.truth(), input: trace };
 }
 
 /**
@@ -167,7 +169,7 @@ export async function straceAttached(dir: string): Promise<Captured> {
   checkDriver(await driverDone, 'strace -p');
   const traced = await straceDone;
   if (traced.code !== 0) throw new Error(`strace -p failed (${traced.code}): ${traced.stderr}`);
-  return { truth: await observer.truth(), input: trace };
+  return { dir, truth: await observer.truth(), input: trace };
 }
 
 /** `orphanmap capture --backend B --out DIR -- CMD`. */
@@ -178,7 +180,7 @@ export async function captureLaunched(dir: string, backend: 'strace' | 'bpftrace
   const capture = await exited(track(spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--out', bundle, '--', PYTHON, ...driverArgs(dir, false)])));
   checkDriver(capture, `capture --backend ${backend} --`);
   if (capture.code !== 0) throw new Error(`capture failed (${capture.code}): ${capture.stderr}`);
-  return { truth: await observer.truth(), input: bundle };
+  return { dir, truth: await observer.truth(), input: bundle };
 }
 
 /** `orphanmap capture --backend B --pid PID` of the driver while its threads wait. */
@@ -196,7 +198,7 @@ export async function captureAttached(dir: string, backend: 'strace' | 'bpftrace
   checkDriver(await driverDone, `capture --pid --backend ${backend}`);
   const captured = await capture;
   if (captured.code !== 0) throw new Error(`capture --pid failed (${captured.code}): ${captured.stderr}`);
-  return { truth: await observer.truth(), input: bundle };
+  return { dir, truth: await observer.truth(), input: bundle };
 }
 
 /** `orphanmap live -- CMD` without a terminal: NDJSON findings on stdout. */
@@ -208,5 +210,5 @@ export async function liveLaunched(dir: string, backend: 'strace' | 'bpftrace'):
   );
   checkDriver(live, `live --backend ${backend}`);
   if (live.code !== 0) throw new Error(`live failed (${live.code}): ${live.stderr}`);
-  return { truth: await observer.truth(), input: null, ndjson: live.stdout };
+  return { dir, truth: await observer.truth(), input: null, ndjson: live.stdout };
 }

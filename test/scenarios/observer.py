@@ -23,6 +23,12 @@ together (same process, same file, same start minus file offset), reported
 at the first checkpoint that saw the mapping's file deleted, with the address
 of its lowest piece and the bytes of all its pieces.
 
+A mapping is known from one look to the next by that key only while it stays
+in sight: a key missing from the previous look is a new mapping. Keys come
+back: ext4 gives a freed inode number to a later file, and mmap the same free
+range, so fork-inherit's shared.map can have hard-link's a.dat's inode and
+address in the same process, looks after a.dat's mapping is gone.
+
 Nothing here uses orphanmap's code: the truth must come from outside it.
 """
 import json
@@ -94,7 +100,8 @@ def deleted_mappings(pid):
     return found
 
 
-def look(root, label, leaks, seen):
+def look(root, label, leaks, in_sight):
+    """Adds the mappings first seen orphaned now to leaks; returns the keys in sight."""
     groups = {}
     for pid in tree_of(root):
         for key, start, end, path, inode in deleted_mappings(pid):
@@ -104,12 +111,12 @@ def look(root, label, leaks, seen):
             group['bytes'] += end - start
             group['pieces'].append([hex(start), end - start])
     for key, group in groups.items():
-        if key in seen:
-            continue
-        seen.add(key)
+        if key in in_sight:
+            continue  # the mapping seen at the previous look
         leaks.append({'label': group['label'], 'pid': group['pid'], 'address': hex(group['start']),
                       'bytes': group['bytes'], 'path': group['path'], 'inode': group['inode'],
                       'pieces': sorted(group['pieces'], key=lambda piece: int(piece[0], 16))})
+    return set(groups)
 
 
 def main():
@@ -120,13 +127,13 @@ def main():
     print('listening', flush=True)
     conn, _ = server.accept()
     reader = conn.makefile('r', encoding='utf-8')
-    root, leaks, seen, checkpoints = None, [], set(), 0
+    root, leaks, in_sight, checkpoints = None, [], set(), 0
     for line in reader:
         word, _, arg = line.strip().partition(' ')
         if word == 'hello':
             root = int(arg)
         elif word == 'cp':
-            look(root, arg, leaks, seen)
+            in_sight = look(root, arg, leaks, in_sight)
             checkpoints += 1
             conn.sendall(b'ok\n')
         elif word == 'ready':
