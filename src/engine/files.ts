@@ -11,6 +11,7 @@ import type { Counters } from './counters.js';
 import type { FindingLog } from './finding-log.js';
 import type { EvidenceHandle, EvidenceLine, EvidenceSource } from './findings.js';
 import type { MappingState, SeedMapping } from './mappings.js';
+import { NameIndex } from './name-index.js';
 import type { Task } from './tasks.js';
 
 /** How many lines of a file's life are kept: the first few and the most recent. */
@@ -112,7 +113,7 @@ function readKept(kept: readonly Kept[]): EvidenceLine[] {
 
 export class Files {
   /** Each name known now → the file that has it. */
-  private readonly byName = new Map<string, FileNode>();
+  private readonly byName = new NameIndex<FileNode>();
   /** `dev:ino` → the file, while that inode number is the file's. */
   private readonly byInode = new Map<string, FileNode>();
 
@@ -120,6 +121,11 @@ export class Files {
     private readonly counters: Counters,
     private readonly log: FindingLog,
   ) {}
+
+  /** Names visited to find those under a renamed directory: work counted for tests. */
+  get nameSteps(): number {
+    return this.byName.steps;
+  }
 
   named(name: string): FileNode | undefined {
     return this.byName.get(name);
@@ -255,10 +261,7 @@ export class Files {
   }
 
   private renameDirectory(from: string, to: string, event: EventBase): void {
-    const prefix = `${from}/`;
-    const moved: [string, FileNode][] = [];
-    for (const entry of this.byName) if (entry[0].startsWith(prefix)) moved.push(entry);
-    for (const [name, file] of moved) {
+    for (const [name, file] of this.byName.under(from)) {
       this.moveName(file, name, to + name.slice(from.length), true);
       file.note(event);
     }

@@ -1,0 +1,87 @@
+// Names known now → their files, with the names under a directory found by a
+// lookup. A rename of a path the engine does not know may be a directory's
+// (Kafka renames a deleted partition's directory to "…-delete"): the names
+// under it move. Finding them by scanning every known name cost renames ×
+// names (issue #14); here each directory lists its children (names, and the
+// directories on the way to names), so the walk visits only what is under it.
+
+/** `/d/topic-0/00.index` → `/d/topic-0`; `/x` → `` (the root); a name with no `/` has none. */
+function parentOf(path: string): string | null {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 || path.length === 0 ? null : path.slice(0, slash);
+}
+
+export class NameIndex<T> {
+  /** Each name → its value and when it was first set: the walk gives names in the order a Map would. */
+  private readonly entries = new Map<string, { value: T; seq: number }>();
+  /** Each directory with names under it → its children: names, and directories with names under them. */
+  private readonly children = new Map<string, Set<string>>();
+  private seq = 0;
+  /** Children visited by `under`: work counted for tests. */
+  steps = 0;
+
+  get(name: string): T | undefined {
+    return this.entries.get(name)?.value;
+  }
+
+  set(name: string, value: T): void {
+    const entry = this.entries.get(name);
+    if (entry !== undefined) {
+      entry.value = value;
+      return;
+    }
+    this.entries.set(name, { value, seq: this.seq++ });
+    this.link(name);
+  }
+
+  delete(name: string): void {
+    if (!this.entries.delete(name)) return;
+    this.unlink(name);
+  }
+
+  /** Every name under `dir/`, at any depth, in the order the names were set. */
+  under(dir: string): [string, T][] {
+    const found: { name: string; value: T; seq: number }[] = [];
+    const pending = [dir];
+    while (pending.length > 0) {
+      const kids = this.children.get(pending.pop()!);
+      if (kids === undefined) continue;
+      for (const child of kids) {
+        this.steps++;
+        const entry = this.entries.get(child);
+        if (entry !== undefined) found.push({ name: child, ...entry });
+        if (this.children.has(child)) pending.push(child);
+      }
+    }
+    return found.sort((a, b) => a.seq - b.seq).map(({ name, value }) => [name, value]);
+  }
+
+  /** A new name: listed in its directory, and each directory up to the first already listed. */
+  private link(name: string): void {
+    let child = name;
+    for (let dir = parentOf(child); dir !== null; dir = parentOf(dir)) {
+      const kids = this.children.get(dir);
+      if (kids !== undefined) {
+        kids.add(child);
+        return;
+      }
+      this.children.set(dir, new Set([child]));
+      child = dir;
+    }
+  }
+
+  /** A name gone: unlisted, and each directory left with nothing under it. */
+  private unlink(name: string): void {
+    let child = name;
+    for (let dir = parentOf(child); dir !== null; dir = parentOf(dir)) {
+      // Still a name, or still a directory with names under it: its directory keeps it.
+      if (this.entries.has(child) || this.children.has(child)) return;
+      const kids = this.children.get(dir);
+      if (kids === undefined) return;
+      kids.delete(child);
+      if (kids.size > 0) return;
+      this.children.delete(dir);
+      child = dir;
+    }
+  }
+}
