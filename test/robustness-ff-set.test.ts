@@ -1,19 +1,9 @@
 // An -ff set read one file at a time: each clone names a child whose file was
 // not read. The warnings name the lowest ten and count the rest, and what is
 // kept for them is those ten, however many threads the trace created.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { heapAfterGc } from './support/heap.js';
 import { FfMembers } from '../src/ingest/ff-set.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-function heapAfterGc(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 describe('the members of an -ff set that were not read', () => {
   it('names the ten lowest tids with the clone that created each, and counts the rest, in whatever order they come', async () => {

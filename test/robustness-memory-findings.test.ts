@@ -10,24 +10,15 @@
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { heapAfterGc } from './support/heap.js';
 import { generate } from './support/generate-trace.mjs';
 import { analyze } from '../src/ingest/analyze.js';
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 const MiB = 1024 * 1024;
 
 const scratch = mkdtempSync(join(tmpdir(), 'orphanmap-memory-findings-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-function heapAfterGc(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 /** A filtered trace in which every index trim leaks and nothing unmaps the leak: bench's "leaky" trace. */
 function leakyTrace(name: string, bytes: number): { path: string; findings: number } {

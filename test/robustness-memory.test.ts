@@ -8,26 +8,17 @@
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { heapAfterGc } from './support/heap.js';
 import { applyLines, forkAndExitTrace } from './support/fork-trace.js';
 import { generate } from './support/generate-trace.mjs';
 import { Engine } from '../src/engine/engine.js';
 import { analyze } from '../src/ingest/analyze.js';
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 const MiB = 1024 * 1024;
 
 const scratch = mkdtempSync(join(tmpdir(), 'orphanmap-memory-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-function heapAfterGc(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 describe('memory stays flat', () => {
   it('the state kept after a 24 MiB trace does not pin the input (findings keep copies, not slices of chunks)', async () => {

@@ -4,20 +4,10 @@
 // It kept every prefixed tid and every clone child for that, about 50 bytes a
 // process for as long as the trace is read (issue #11, item 11: a server that
 // forks a worker per job). It needs only the first few.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { heapAfterGc } from './support/heap.js';
 import { forkAndExitTrace } from './support/fork-trace.js';
 import { StraceReader, type ParseOutput } from '../src/parse/strace.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-function heapAfterGc(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 const SERVER = 1000;
 
