@@ -4,7 +4,7 @@
 // 7 KiB a finding. The parser and the engine stay pure: the line source gives
 // each line's byte offset, the engine keeps the handles made here, and only
 // this file reads the input again.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import type { EvidenceHandle, EvidenceLine, EvidenceSource } from '../engine/findings.js';
@@ -67,6 +67,13 @@ export class InputEvidence implements EvidenceKeeper, EvidenceSource {
   private readonly chars = new Float64Array(WINDOW);
   /** Absolute: a report may be written after the working directory changed. */
   readonly path: string;
+  /**
+   * The file as it was when reading began (device and inode): read again only
+   * if it is still that file. A bundle is untrusted input, analysed as root:
+   * a trace swapped for a link to another file between the analysis and the
+   * report must not put that file's bytes into the report.
+   */
+  private readonly identity: { dev: number; ino: number } | null;
 
   /**
    * @param name the input's name, as events' places give it
@@ -77,6 +84,13 @@ export class InputEvidence implements EvidenceKeeper, EvidenceSource {
     path: string,
   ) {
     this.path = resolve(path);
+    try {
+      const info = statSync(this.path);
+      this.identity = { dev: info.dev, ino: info.ino };
+    } catch {
+      // Unreadable now: reading the input says why; reading it again will too.
+      this.identity = null;
+    }
   }
 
   /** A line was read: its text's length, and its place in the input (bytes -1: cannot be read back as it was). */
@@ -135,6 +149,10 @@ export class InputEvidence implements EvidenceKeeper, EvidenceSource {
       throw new InputError(`${readFailure(error)}: the trace was read, and is read again for its evidence lines`, this.name, { cause: error });
     }
     try {
+      const now = fstatSync(fd);
+      if (this.identity === null || now.dev !== this.identity.dev || now.ino !== this.identity.ino) {
+        throw new InputError('is no longer the file that was read (replaced since): its evidence lines are not read from it', this.name);
+      }
       let buffer = Buffer.allocUnsafe(READ_SPAN);
       for (let first = 0; first < places.length; ) {
         // The lines from `first` on that fit in one read with it.
