@@ -116,22 +116,34 @@ function bareNames(paths: readonly string[]): string[] {
   return paths.filter((path) => path !== '' && path !== '-' && !path.includes('/'));
 }
 
-/** One finding, redacted: its names, places, evidence lines and note. */
+/**
+ * One finding, redacted: its names, places, evidence lines and note. The
+ * evidence stays lazy, as the engine's is (read from the trace when a report
+ * asks): a report of 25,000 findings, redacted, still never holds every
+ * finding's lines at once. Keys keep the finding's order.
+ */
 export function redactFinding(finding: Finding, known: readonly string[] = []): Finding {
   const text = (value: string) => redactText(value, known);
   const at = (value: At | null): At | null => (value === null ? null : { ...value, file: redactPath(value.file) });
   const evidence = (line: EvidenceLine): EvidenceLine => ({ ...line, file: redactPath(line.file), text: text(line.text) });
-  return {
-    ...finding,
+  const redacted: Partial<Record<keyof Finding, unknown>> = {
     path: redactPath(finding.path),
     names: finding.names.map(redactPath),
     mappedAt: at(finding.mappedAt),
     unlinkedAt: at(finding.unlinkedAt),
     remappedAt: at(finding.remappedAt),
     resolvedAt: at(finding.resolvedAt),
-    evidence: finding.evidence.map(evidence),
     note: finding.note === null ? null : text(finding.note),
   };
+  const out = {} as Record<string, unknown>;
+  for (const key of Object.keys(finding) as (keyof Finding)[]) {
+    if (key === 'evidence') {
+      Object.defineProperty(out, 'evidence', { enumerable: true, configurable: true, get: () => finding.evidence.map(evidence) });
+    } else {
+      out[key] = key in redacted ? redacted[key] : finding[key];
+    }
+  }
+  return out as unknown as Finding;
 }
 
 /** A whole report, redacted: a pure function. Apply it once (see Redaction); a second pass would hash the hashes. */
