@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { At, Finding } from '../src/engine/findings.js';
 import { CHART, CHART_COLORS, niceStep, renderChart, type ChartModel } from '../src/evidence/chart.js';
 import { deletedSeries } from '../src/evidence/series.js';
-import { traceSpan } from '../src/evidence/span.js';
 import { chartModel } from '../src/evidence/write.js';
 import { analyze } from '../src/ingest/analyze.js';
 import { buildReport } from '../src/report/report.js';
@@ -146,7 +145,7 @@ describe('chart.svg rendered by rsvg-convert', () => {
   beforeAll(async () => {
     const analysis = await analyze([LEAKY]);
     const report = buildReport(analysis);
-    const span = await traceSpan(analysis.inputs);
+    const span = analysis.span;
     expect(span).not.toBeNull();
     model = chartModel(report, span);
     picture = render(renderChart(model), 'leaky');

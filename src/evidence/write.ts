@@ -17,7 +17,6 @@ import { renderChart, type ChartModel } from './chart.js';
 import { environmentJson, mapsEndText, readmeText, sha256sums, traceLinesText, type EvidenceFile } from './files.js';
 import { createEvidenceDir } from './out-dir.js';
 import { deletedSeries, type TraceSpan } from './series.js';
-import { traceSpan } from './span.js';
 
 export interface EvidenceOptions {
   out: string;
@@ -46,8 +45,7 @@ export async function writeEvidence(inputs: readonly string[], options: Evidence
     try {
       const analysis = await analyze(inputs);
       report = buildReport(analysis, {}, redact);
-      // The span is read from the raw inputs (their times, not their names).
-      const span = await traceSpan(analysis.inputs);
+      const span = analysis.span;
       files = evidenceFiles(report, {
         span,
         mapsEnd: analysis.bundle?.mapsEnd ?? null,

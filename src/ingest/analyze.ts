@@ -58,6 +58,8 @@ export interface Analysis {
   /** Inputs with no line at all (also a warning): they prove nothing, for a verdict. */
   emptyInputs: string[];
   bundle: Bundle | null;
+  /** The time the trace covers: its first and last event times (the chart's axis); null when no event has one. */
+  span: { first: number; last: number } | null;
 }
 
 export async function analyze(paths: readonly string[], options: AnalyzeOptions = {}): Promise<Analysis> {

@@ -225,8 +225,17 @@ export class Run {
     }
   }
 
+  /** The first and last event times, in the parser's seconds: the time the trace covers. */
+  private first = Infinity;
+  private last = -Infinity;
+
   private apply(event: TraceEvent): void {
     this.events++;
+    const seconds = event.seconds;
+    if (seconds !== null && Number.isFinite(seconds)) {
+      if (seconds < this.first) this.first = seconds;
+      if (seconds > this.last) this.last = seconds;
+    }
     event.keeper = this.keeper;
     this.ids?.note(event);
     if (this.ffMembers !== null && event.kind === 'clone' && event.childTid > 0) this.ffMembers.created(event.childTid, event.place);
@@ -266,6 +275,7 @@ export class Run {
       pidNotice,
       emptyInputs: this.emptyInputs,
       bundle,
+      span: this.first === Infinity ? null : { first: this.first, last: this.last },
     };
   }
 }

@@ -5,7 +5,6 @@
 import { render } from 'ink';
 import { createElement } from 'react';
 import type { Finding } from '../engine/findings.js';
-import { traceSpan } from '../evidence/span.js';
 import { analyze, type Analysis, type AnalyzeOptions } from '../ingest/analyze.js';
 import { commandLine } from '../report/formats.js';
 import { NO_REDACTION, type Redaction } from '../report/redact.js';
@@ -171,18 +170,14 @@ export async function runAnalyzeTui(
 
 /**
  * `analyze --tui`'s reading, without the terminal: the findings go into the
- * store as they are decided, then the final counters; last, the trace's span
+ * store as they are decided, then the final counters and the trace's span
  * (its first and last event times: the chart's axis).
  */
 export async function readIntoStore(inputs: readonly string[], store: TuiStore, feed: EngineFeed): Promise<Analysis> {
   const result = await analyze(inputs, analyzeOptionsFor(store, feed));
   feed.sample(result.engine);
   store.finish({ lines: result.lines, events: result.events, unparsedLines: result.unparsedLines, lostEvents: result.lostEvents }, result.warnings);
-  // The analysis keeps no first and last times, so the inputs are read once
-  // more for them, as the evidence chart's are (about half the analysis's
-  // time): after finish(), so the findings can be browsed meanwhile. Should
-  // that read fail (the file is gone), the chart spans the findings' times.
-  store.traceSpan(await traceSpan(result.inputs).catch(() => null));
+  store.traceSpan(result.span);
   return result;
 }
 
