@@ -9,14 +9,11 @@
 import type { ChdirEvent, DirRef, EventBase, Inode, LinkEvent, RenameEvent, UnlinkEvent } from '../parse/events.js';
 import type { Counters } from './counters.js';
 import type { FindingLog } from './finding-log.js';
-import type { EvidenceHandle, EvidenceLine, EvidenceSource } from './findings.js';
+import type { EvidenceLine } from './findings.js';
+import { KeptEvidence } from './kept-evidence.js';
 import type { MappingState, SeedMapping } from './mappings.js';
 import { NameIndex } from './name-index.js';
 import type { Task } from './tasks.js';
-
-/** How many lines of a file's life are kept: the first few and the most recent. */
-const EVIDENCE_HEAD = 8;
-const EVIDENCE_TAIL = 40;
 
 export class FileNode {
   /** Every name known now, in each of its spellings. */
@@ -35,10 +32,8 @@ export class FileNode {
   gone = false;
   /** Findings keep their file alive for evidence. */
   findingRefs = 0;
-  // What each event's keeper kept of it (positions in the input; ingest's), or
-  // the event itself when it has none; lines are only built for a report.
-  readonly evidenceHead: Kept[] = [];
-  readonly evidenceTail: Kept[] = [];
+  /** What each event's keeper kept of it (positions in the input; ingest's): lines are only built for a report. */
+  private readonly kept = new KeptEvidence();
   /** Events noted so far: tells a cached reading of the evidence from a stale one. */
   private noted = 0;
 
@@ -61,14 +56,7 @@ export class FileNode {
 
   note(event: EventBase): void {
     this.noted++;
-    const kept = event.keeper === undefined ? event : event.keeper.keep(event);
-    if (this.evidenceHead.length < EVIDENCE_HEAD) this.evidenceHead.push(kept);
-    else {
-      this.evidenceTail.push(kept);
-      if (this.evidenceTail.length > EVIDENCE_TAIL) {
-        this.evidenceTail.shift();
-      }
-    }
+    this.kept.add(event);
   }
 
   /**
@@ -78,38 +66,13 @@ export class FileNode {
    */
   evidence(): EvidenceLine[] {
     if (lastRead.file !== this || lastRead.noted !== this.noted) {
-      lastRead = { file: this, noted: this.noted, lines: readKept([...this.evidenceHead, ...this.evidenceTail]) };
+      lastRead = { file: this, noted: this.noted, lines: this.kept.lines() };
     }
     return [...lastRead.lines];
   }
 }
 
-type Kept = EventBase | EvidenceHandle;
-
 let lastRead: { file: FileNode | null; noted: number; lines: EvidenceLine[] } = { file: null, noted: 0, lines: [] };
-
-/** Lines of what was kept, in order: each run of handles of one source read back together. */
-function readKept(kept: readonly Kept[]): EvidenceLine[] {
-  const lines: EvidenceLine[] = [];
-  let source: EvidenceSource | null = null;
-  let run: EvidenceHandle[] = [];
-  const flush = () => {
-    if (source !== null && run.length > 0) lines.push(...source.linesOf(run));
-    run = [];
-  };
-  for (const item of kept) {
-    if ('source' in item) {
-      if (item.source !== source) flush();
-      source = item.source;
-      run.push(item);
-    } else {
-      flush();
-      lines.push(...evidenceLines(item));
-    }
-  }
-  flush();
-  return lines;
-}
 
 export class Files {
   /** Each name known now → the file that has it. */
@@ -412,15 +375,6 @@ export function normalizePath(path: string): string {
   }
   const joined = parts.join('/');
   return absolute ? `/${joined}` : joined === '' ? '.' : joined;
-}
-
-/** The physical lines an event was read from (two for an unfinished/resumed pair). */
-function evidenceLines(event: EventBase): EvidenceLine[] {
-  const texts = event.raw.split('\n');
-  const numbers = event.lines ?? [event.place.line];
-  const tid = event.tid === 0 ? null : event.tid;
-  // Each physical line with its own time: a `<... resumed>` line is found in the trace by the time printed on it.
-  return texts.map((text, index) => ({ file: event.place.file, line: numbers[index] ?? event.place.line, text, time: event.lineTimes?.[index] ?? event.time, tid }));
 }
 
 /** A flat copy of a string: a slice of a trace line would keep the whole line alive. */

@@ -35,17 +35,24 @@ export interface EvidenceLine {
 
 /**
  * What a file keeps of an event for its evidence, in place of the event: its
- * lines' positions in an input that can be read again, or their text. Made
- * by the event's `keeper` (ingest's) and read back by its `source`, the only
- * one that knows what it holds: the engine only keeps it (issue #14, goal 3).
+ * lines' positions in an input that can be read again, as numbers the keeper
+ * writes, or their text. Made by the event's `keeper` (ingest's) and read
+ * back by its `source`, the only one that knows what it holds: the engine
+ * only keeps it (issue #14, goal 3). Most events' handle is their source itself.
  */
 export interface EvidenceHandle {
   readonly source: EvidenceSource;
 }
 
+/** One event as it was kept: its handle and the numbers its keeper wrote. */
+export interface KeptEvent {
+  handle: EvidenceHandle;
+  numbers: readonly number[];
+}
+
 export interface EvidenceSource {
-  /** The lines of `handles`, all of this source, in order. */
-  linesOf(handles: readonly EvidenceHandle[]): EvidenceLine[];
+  /** The lines of `events`, all kept by this source, in order. */
+  linesOf(events: readonly KeptEvent[]): EvidenceLine[];
 }
 
 export interface Finding {

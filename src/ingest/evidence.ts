@@ -7,7 +7,7 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../errors.js';
-import type { EvidenceHandle, EvidenceLine, EvidenceSource } from '../engine/findings.js';
+import type { EvidenceHandle, EvidenceLine, EvidenceSource, KeptEvent } from '../engine/findings.js';
 import type { EventBase, EvidenceKeeper } from '../parse/events.js';
 import { readFailure } from './lines.js';
 
@@ -18,21 +18,27 @@ const SLOT = WINDOW - 1;
 const READ_SPAN = 64 * 1024;
 
 /**
- * One physical line of the input: where it is, its number, the time and the
- * thread the evidence shows, and the event's next line, if any (an unfinished
- * call and its resume; a bpftrace record cut by a newline in a path).
+ * Each physical line of an event is kept as three numbers (24 bytes; an
+ * object per line was 80, and its slot 8 more):
+ *   its byte offset in the input;
+ *   line number × 2^22 + thread (0: none; Linux thread ids are below 2^22);
+ *   byte length × 2^30 + where the line prints its time (timeIn, plus one; 0: not printed).
+ * A time the line does not print is kept as text by the event's handle.
+ * A line these cannot hold (line number from 2^31, 8 MiB and more) keeps its text.
  */
-class LineAt implements EvidenceHandle {
-  next: LineAt | null = null;
+const NUMBERS_PER_LINE = 3;
+const TID_SPAN = 2 ** 22;
+const TIME_SPAN = 2 ** 30;
+const MAX_LINE_NO = 2 ** 31;
+const MAX_BYTES = 2 ** 23;
+/** A time printed from here on is kept as text: its place, plus one, must stay below TIME_SPAN. */
+const MAX_TIME_AT = TIME_SPAN / 256 - 1;
 
+/** An event whose lines do not print the time the evidence shows: the handle keeps it, per line (null: no time). */
+class TimesKept implements EvidenceHandle {
   constructor(
     readonly source: InputEvidence,
-    readonly offset: number,
-    readonly bytes: number,
-    readonly line: number,
-    /** The time as text, or where the line itself prints it (timeIn); null for none. */
-    readonly time: string | number | null,
-    readonly tid: number | null,
+    readonly times: (string | null)[],
   ) {}
 }
 
@@ -49,17 +55,27 @@ export const TEXT_EVIDENCE: EvidenceKeeper & EvidenceSource = {
   keep(event: EventBase): EvidenceHandle {
     return new LinesText(TEXT_EVIDENCE, lineTexts(event));
   },
-  linesOf(handles: readonly EvidenceHandle[]): EvidenceLine[] {
-    return handles.flatMap((handle) => (handle as LinesText).lines);
+  linesOf(events: readonly KeptEvent[]): EvidenceLine[] {
+    return events.flatMap((event) => (event.handle as LinesText).lines);
   },
 };
+
+/** A line to read back, from its numbers. */
+interface Place {
+  offset: number;
+  bytes: number;
+  line: number;
+  tid: number;
+  /** Where the line prints its time (timeIn), or the time as text, or null. */
+  time: number | string | null;
+}
 
 /**
  * The evidence of one input that can be read again: told each line's place
  * as it is read (`line`), it turns an event into the places of its lines, and
  * reads them back with positioned reads.
  */
-export class InputEvidence implements EvidenceKeeper, EvidenceSource {
+export class InputEvidence implements EvidenceKeeper, EvidenceSource, EvidenceHandle {
   // The places of the last WINDOW lines, by line number modulo WINDOW.
   private readonly numbers = new Float64Array(WINDOW).fill(-1);
   private readonly offsets = new Float64Array(WINDOW);
@@ -102,24 +118,30 @@ export class InputEvidence implements EvidenceKeeper, EvidenceSource {
     this.bytes[slot] = bytes;
   }
 
-  keep(event: EventBase): EvidenceHandle {
-    if (event.rebuilt === true || event.place.file !== this.name) return TEXT_EVIDENCE.keep(event);
-    const tid = event.tid === 0 ? null : event.tid;
+  keep(event: EventBase, numbers: number[]): EvidenceHandle {
+    const tid = event.tid;
+    if (event.rebuilt === true || event.place.file !== this.name || !(tid >= 0 && tid < TID_SPAN)) return TEXT_EVIDENCE.keep(event, numbers);
     const count = event.lines?.length ?? 1;
-    const texts = count === 1 ? [event.raw] : event.raw.split('\n');
-    let first: LineAt | null = null;
-    let last: LineAt | null = null;
-    for (let k = 0; k < texts.length; k++) {
+    const texts = count === 1 ? null : event.raw.split('\n');
+    const start = numbers.length;
+    let times: (string | null)[] | null = null;
+    for (let k = 0; k < (texts?.length ?? 1); k++) {
       const line = event.lines?.[k] ?? event.place.line;
-      const text = texts[k]!;
+      const text = texts === null ? event.raw : texts[k]!;
       const slot = this.slotOf(line, text.length);
-      if (slot < 0) return TEXT_EVIDENCE.keep(event);
-      const at = new LineAt(this, this.offsets[slot]!, this.bytes[slot]!, line, timeIn(text, event.lineTimes?.[k] ?? event.time), tid);
-      if (last === null) first = at;
-      else last.next = at;
-      last = at;
+      const bytes = slot < 0 ? -1 : this.bytes[slot]!;
+      if (bytes < 0 || bytes >= MAX_BYTES || line >= MAX_LINE_NO) {
+        numbers.length = start;
+        return TEXT_EVIDENCE.keep(event, numbers);
+      }
+      const time = timeIn(text, event.lineTimes?.[k] ?? event.time);
+      if (typeof time === 'string') {
+        times ??= new Array<string | null>(texts?.length ?? 1).fill(null);
+        times[k] = time;
+      }
+      numbers.push(this.offsets[slot]!, line * TID_SPAN + tid, bytes * TIME_SPAN + (typeof time === 'number' ? time + 1 : 0));
     }
-    return first!;
+    return times === null ? this : new TimesKept(this, times);
   }
 
   /** The slot of a line still remembered, read as `chars` characters and readable again; -1 otherwise. */
@@ -128,19 +150,38 @@ export class InputEvidence implements EvidenceKeeper, EvidenceSource {
     return this.numbers[slot] === lineNo && this.chars[slot] === chars && this.bytes[slot]! >= 0 ? slot : -1;
   }
 
-  linesOf(handles: readonly EvidenceHandle[]): EvidenceLine[] {
-    const places: LineAt[] = [];
-    for (const handle of handles) for (let at: LineAt | null = handle as LineAt; at !== null; at = at.next) places.push(at);
+  /** The object that reads these events back: the source itself, or an event's handle. */
+  get source(): InputEvidence {
+    return this;
+  }
+
+  linesOf(events: readonly KeptEvent[]): EvidenceLine[] {
+    const places: Place[] = [];
+    for (const { handle, numbers } of events) {
+      const times = handle instanceof TimesKept ? handle.times : null;
+      for (let at = 0, k = 0; at < numbers.length; at += NUMBERS_PER_LINE, k++) {
+        const lineTid = numbers[at + 1]!;
+        const bytesTime = numbers[at + 2]!;
+        const time = bytesTime % TIME_SPAN;
+        places.push({
+          offset: numbers[at]!,
+          bytes: Math.floor(bytesTime / TIME_SPAN),
+          line: Math.floor(lineTid / TID_SPAN),
+          tid: lineTid % TID_SPAN,
+          time: time > 0 ? time - 1 : (times?.[k] ?? null),
+        });
+      }
+    }
     const texts = this.read(places);
     return places.map((place, k) => {
       const text = texts[k]!;
       const time = typeof place.time === 'number' ? text.slice(place.time >>> 8, (place.time >>> 8) + (place.time & 0xff)) : place.time;
-      return { file: this.name, line: place.line, text, time, tid: place.tid };
+      return { file: this.name, line: place.line, text, time, tid: place.tid === 0 ? null : place.tid };
     });
   }
 
   /** The text of each line, read again: lines close together in one read. */
-  private read(places: readonly LineAt[]): string[] {
+  private read(places: readonly Place[]): string[] {
     const texts: string[] = [];
     let fd: number;
     try {
@@ -211,7 +252,7 @@ function lineTexts(event: EventBase): EvidenceLine[] {
 function timeIn(text: string, time: string | null | undefined): string | number | null {
   if (time === null || time === undefined) return null;
   const at = time.length < 256 ? text.indexOf(time) : -1;
-  return at >= 0 && at < 1 << 22 ? at * 256 + time.length : flat(time);
+  return at >= 0 && at < MAX_TIME_AT ? at * 256 + time.length : flat(time);
 }
 
 function copyTime(time: string | null | undefined): string | null {

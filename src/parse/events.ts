@@ -44,7 +44,8 @@ export interface EventBase {
 
 /** Turns an event into what a file keeps of it (ingest's: positions in its input). */
 export interface EvidenceKeeper {
-  keep(event: EventBase): EvidenceHandle;
+  /** Appends what is kept of `event` to `numbers` (nothing, when it keeps an object) and returns the handle that reads it back. */
+  keep(event: EventBase, numbers: number[]): EvidenceHandle;
 }
 
 /** A file identity as the kernel sees it, when the tracer reports one (bpftrace). */

@@ -1,0 +1,80 @@
+// What a file keeps of its life for a finding's evidence: the first few events
+// and the most recent. Each event is what its keeper (ingest's) made of it:
+// numbers, mostly (where its lines are in an input that can be read again),
+// held here in one array of numbers per file, and a handle that reads them back.
+// An object per line kept was 80 bytes, and its slot in an array 8 more; the
+// numbers of a line are 24 (issue #14, goal 3: heap per finding).
+import type { EventBase } from '../parse/events.js';
+import type { EvidenceHandle, EvidenceLine, EvidenceSource, KeptEvent } from './findings.js';
+
+/** How many events of a file's life are kept: the first few and the most recent. */
+const EVIDENCE_HEAD = 8;
+const EVIDENCE_TAIL = 40;
+
+/** What was kept of one event: a keeper's handle, or the event itself when it came with no keeper (engine tests). */
+type Kept = EvidenceHandle | EventBase;
+
+export class KeptEvidence {
+  /** One per event kept, in order: mostly the same shared source object. */
+  private readonly kept: Kept[] = [];
+  /** For each event kept, in order: how many numbers its keeper wrote, then those numbers. */
+  private readonly numbers: number[] = [];
+  /** The numbers of the first EVIDENCE_HEAD events end here: the tail's begin. */
+  private headEnd = 0;
+
+  /** Events kept now. */
+  get size(): number {
+    return this.kept.length;
+  }
+
+  add(event: EventBase): void {
+    const numbers = this.numbers;
+    const at = numbers.length;
+    numbers.push(0);
+    const kept = event.keeper === undefined ? event : event.keeper.keep(event, numbers);
+    numbers[at] = numbers.length - at - 1;
+    this.kept.push(kept);
+    if (this.kept.length <= EVIDENCE_HEAD) this.headEnd = numbers.length;
+    else if (this.kept.length > EVIDENCE_HEAD + EVIDENCE_TAIL) {
+      // The tail's oldest goes.
+      numbers.splice(this.headEnd, numbers[this.headEnd]! + 1);
+      this.kept.splice(EVIDENCE_HEAD, 1);
+    }
+  }
+
+  /** The lines of what was kept, in order: each run of one source's events read back together. */
+  lines(): EvidenceLine[] {
+    const lines: EvidenceLine[] = [];
+    let source: EvidenceSource | null = null;
+    let run: KeptEvent[] = [];
+    const flush = () => {
+      if (source !== null && run.length > 0) for (const line of source.linesOf(run)) lines.push(line);
+      run = [];
+    };
+    let at = 0;
+    for (const kept of this.kept) {
+      const count = this.numbers[at]!;
+      const from = at + 1;
+      at = from + count;
+      if ('source' in kept) {
+        if (kept.source !== source) flush();
+        source = kept.source;
+        run.push({ handle: kept, numbers: this.numbers.slice(from, at) });
+      } else {
+        flush();
+        for (const line of evidenceLines(kept)) lines.push(line);
+      }
+    }
+    flush();
+    return lines;
+  }
+}
+
+/** The physical lines an event was read from (two for an unfinished/resumed pair). */
+function evidenceLines(event: EventBase): EvidenceLine[] {
+  const texts = event.raw.split('\n');
+  const numbers = event.lines ?? [event.place.line];
+  const tid = event.tid === 0 ? null : event.tid;
+  // Each physical line with its own time: a `<... resumed>` line is found in the trace by the time printed on it.
+  return texts.map((text, index) => ({ file: event.place.file, line: numbers[index] ?? event.place.line, text, time: event.lineTimes?.[index] ?? event.time, tid }));
+}
