@@ -10,6 +10,8 @@ export type TraceFormat = 'strace' | 'bpftrace';
 export interface LineParser {
   readonly format: TraceFormat;
   push(text: string, lineNo: number, out: ParseOutput[]): void;
+  /** The fast path for lines nobody follows, before they are strings of their own (LineSink.skip). */
+  skip?(text: string, start: number, end: number): boolean;
   end(out: ParseOutput[]): void;
   /**
    * Live input has caught up with its writer (nothing more to read for now);
@@ -50,6 +52,7 @@ function straceParser(file: string, defaultTid: number): LineParser {
   return {
     format: 'strace',
     push: (text, lineNo, out) => reader.push(text, lineNo, out),
+    skip: (text, start, end) => reader.skipLine(text, start, end),
     end: (out) => reader.end(out),
     warnings: () => straceWarnings(reader, defaultTid !== 0),
     traceLines: () => reader.shape.traceLines,

@@ -34,7 +34,17 @@ export interface LineSink {
   line(text: string, lineNo: number, offset: number, bytes: number): void;
   /** A line longer than the limit: not passed on; its first characters and its length in characters. */
   longLine(lineNo: number, head: string, length: number): void;
+  /**
+   * Optional, the hot path of a trace whose lines are mostly calls nobody
+   * follows: asked first about the line `text[start, end)` of the decoded
+   * input (without its \n or \r\n). True means the sink has taken note of the
+   * line itself: it is counted but never made a string of its own nor passed
+   * to `line`. Not asked about a line split across reads or too long.
+   */
+  skip?: LineSkip;
 }
+
+export type LineSkip = (text: string, start: number, end: number, lineNo: number) => boolean;
 
 /**
  * Splits decoded text into lines, holding at most one line of `limit`
@@ -109,6 +119,12 @@ export class LineSplitter {
       if (this.heldChars === 0 && this.long === null && newline - start <= this.limit) {
         // The usual case: a whole line inside this piece of text.
         const end = text.charCodeAt(newline - 1) === 13 && newline > start ? newline - 1 : newline;
+        if (this.sink.skip?.(text, start, end, this.lineNo + 1) === true) {
+          this.lineNo++;
+          this.lineStart = newlineAt + 1;
+          start = newline + 1;
+          continue;
+        }
         const line = text.slice(start, end);
         const lineAt = this.lineStart;
         const bytes = this.wide && line.indexOf('\ufffd') >= 0 ? -1 : newlineAt - (newline - end) - lineAt;
@@ -205,9 +221,9 @@ export interface LineSource {
   /**
    * Calls `onLine` once per line, in order, with 1-based numbers, and
    * `onLongLine` for a line over MAX_LINE_CHARS (not passed to `onLine`).
-   * Returning is enough: no await per line.
+   * Returning is enough: no await per line. `skip`: see LineSink.skip.
    */
-  each(onLine: LineSink['line'], onLongLine?: LineSink['longLine'], onIdle?: () => void): Promise<void>;
+  each(onLine: LineSink['line'], onLongLine?: LineSink['longLine'], onIdle?: () => void, skip?: LineSkip): Promise<void>;
   /** Hex SHA-256 of the bytes read, once `each` has finished. */
   sha256(): string;
   /** Bytes read so far, for progress. */
@@ -233,11 +249,11 @@ export function streamSource(name: string, open: () => Readable, size: number | 
     reread: null,
     bytesRead: () => bytes,
     sha256: () => (digest ??= hash.digest('hex')),
-    each(onLine, onLongLine = () => undefined) {
+    each(onLine, onLongLine = () => undefined, _onIdle, skip) {
       return new Promise((resolve, reject) => {
         const input = open();
         const sniffer = new Sniffer(name);
-        const splitter = new LineSplitter({ line: onLine, longLine: onLongLine });
+        const splitter = new LineSplitter({ line: onLine, longLine: onLongLine, ...(skip === undefined ? {} : { skip }) });
         let failed = false;
         const fail = (error: unknown) => {
           if (failed) return;
@@ -286,9 +302,9 @@ export async function fileSource(path: string): Promise<LineSource> {
     reread: info.isFile() ? path : null,
     bytesRead: () => bytes,
     sha256: () => (digest ??= hash.digest('hex')),
-    async each(onLine, onLongLine = () => undefined) {
+    async each(onLine, onLongLine = () => undefined, _onIdle, skip) {
       const sniffer = new Sniffer(path);
-      const splitter = new LineSplitter({ line: onLine, longLine: onLongLine });
+      const splitter = new LineSplitter({ line: onLine, longLine: onLongLine, ...(skip === undefined ? {} : { skip }) });
       try {
         await readAhead(path, (chunk) => {
           bytes += chunk.length;

@@ -88,15 +88,16 @@ export class Run {
       }
       parser.push(text, lineNo, this.out);
       if (this.out.length > 0) this.drain();
-      // Checking the clock every 4096 lines keeps the hot path cheap; a live
-      // trace (no size known) arrives slowly, so look every 64 lines there.
-      if ((lineNo & progressMask) === 0 && this.options.onProgress !== undefined) {
-        const now = Date.now();
-        if (now - this.lastProgress >= 100) {
-          this.lastProgress = now;
-          this.progress(source);
-        }
-      }
+      if ((lineNo & progressMask) === 0) this.maybeProgress(source);
+    };
+    // Most lines of an unfiltered trace are calls nobody follows: the parser
+    // may recognise them from their bytes, and they are never made strings.
+    const skip = (text: string, start: number, end: number, lineNo: number) => {
+      if (parser?.skip === undefined || lineNo <= HEAD_LINES || !parser.skip(text, start, end)) return false;
+      this.lines++;
+      contentLines++;
+      if ((lineNo & progressMask) === 0) this.maybeProgress(source);
+      return true;
     };
     const long = (lineNo: number, text: string, length: number) => {
       this.lines++;
@@ -110,7 +111,7 @@ export class Run {
       parser.idle(this.out, process.hrtime.bigint());
       if (this.out.length > 0) this.drain();
     };
-    await source.each(feed, long, idle);
+    await source.each(feed, long, idle, skip);
     const finished = parser as LineParser | null;
     if (finished !== null) {
       finished.end(this.out);
@@ -250,6 +251,19 @@ export class Run {
   }
 
   private lastProgress = 0;
+
+  /**
+   * Called every 4096 lines, which keeps the hot path cheap (every 64 lines
+   * for a live trace, no size known, which arrives slowly): at most one
+   * progress report each 100 ms.
+   */
+  private maybeProgress(source: LineSource): void {
+    if (this.options.onProgress === undefined) return;
+    const now = Date.now();
+    if (now - this.lastProgress < 100) return;
+    this.lastProgress = now;
+    this.progress(source);
+  }
 
   private progress(source: LineSource): void {
     this.options.onProgress?.({ source: source.name, bytesRead: source.bytesRead(), size: source.size, lines: this.lines, unparsedLines: this.unparsed }, this.engine);

@@ -26,10 +26,12 @@ export function copyString(text: string): string {
 
 /**
  * "…, O_RDONLY) = 3", "close(3)      = 0", ") = 0": a call's result after its
- * argument list. `from` is where the arguments start.
+ * argument list, in `text[from, end)`. `from` is where the arguments start.
  */
-export function hasResult(text: string, from: number): boolean {
-  for (let eq = text.indexOf(' = ', from); eq >= 0; eq = text.indexOf(' = ', eq + 3)) {
+export function hasResult(text: string, from: number, end = text.length): boolean {
+  // From the end: the result is the line's last " = " in all but odd lines
+  // (an argument string with " = " in it), so one short backward search decides.
+  for (let eq = text.lastIndexOf(' = ', end - 3); eq >= from; eq = eq === 0 ? -1 : text.lastIndexOf(' = ', eq - 1)) {
     let k = eq;
     while (k > from && text.charCodeAt(k - 1) === 32) k--;
     if (text.charCodeAt(k - 1) === 41 /* ) */) return true;

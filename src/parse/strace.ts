@@ -114,7 +114,7 @@ export class StraceReader {
       }
     }
     // The first lines are always read in full: they tell whether this is a -r trace.
-    if (this.shape.lines > 4 && this.isIgnoredCall(line)) {
+    if (this.shape.lines > 4 && this.isIgnoredCall(line, 0, line.length)) {
       // On stderr the pid prefix comes and goes: every prefixed line tells who is alive.
       if (this.defaultTid === 0 && line.startsWith('[pid ')) this.notePid(stderrPid(line));
       return;
@@ -137,6 +137,23 @@ export class StraceReader {
       record.time = `+${this.relativeClock.toFixed(6)}`;
     }
     this.read(record, firstLine, lineNo, line, out);
+  }
+
+  /**
+   * The hot path of `push`, on the input's text before a string is made of
+   * the line `text[start, end)`: true when the line is a call (or a resume)
+   * the engine does not follow, noted as `push` would note it. False hands
+   * the line to `push` (anything else, or anything unusual: a stderr
+   * `[pid N]` prefix, a line that may end in a strace message, a `\r`).
+   */
+  skipLine(text: string, start: number, end: number): boolean {
+    if (this.carry !== null || this.shape.lines < 4 || end - start < 4) return false;
+    const last = text.charCodeAt(end - 1);
+    if (last === 13 /* \r */ || last === 100 /* d */ || last === 115 /* s */) return false;
+    if (this.defaultTid === 0 && text.charCodeAt(start) === 91 /* [ */) return false;
+    if (!this.isIgnoredCall(text, start, end)) return false;
+    this.shape.lines++;
+    return true;
   }
 
   /** One record, by its kind (its pid and clock already noted). */
@@ -212,29 +229,48 @@ export class StraceReader {
    *   11051 1795606335.397642 futex(0x7f…, FUTEX_WAIT_PRIVATE, 0, NULL <unfinished ...>
    *                           ^^^^^ name, between the prefix and "("
    */
-  private isIgnoredCall(line: string): boolean {
+  private isIgnoredCall(text: string, start: number, end: number): boolean {
     if (this.relativeMode) return false;
-    // "11051 1795606335.397739 <... futex resumed>) = 0"
-    const resumed = line.indexOf('<... ');
-    if (resumed >= 0) {
-      const end = line.indexOf(' resumed>', resumed);
-      const ignored = resumed < 64 && end > 0 && !FOLLOWED_SYSCALLS.has(line.slice(resumed + 5, end));
+    let paren = text.indexOf('(', start);
+    if (paren >= end) paren = -1;
+    // "11051 1795606335.397739 <... futex resumed>) = 0": the marker comes
+    // before any "(" (one after it is inside a call's arguments).
+    const marker = this.nextResumeMarker(text, start);
+    if (marker < end && (paren < 0 || marker < paren)) {
+      const close = text.indexOf(' resumed>', marker);
+      const ignored = marker - start < 64 && close >= 0 && close + 9 <= end && !FOLLOWED_SYSCALLS.has(text.slice(marker + 5, close));
       if (ignored) this.shape.traceLines++;
       return ignored;
     }
-    const paren = line.indexOf('(');
-    if (paren <= 0) return false;
-    let start = paren;
-    while (start > 0 && isNameChar(line.charCodeAt(start - 1))) start--;
-    const first = line.charCodeAt(start);
-    if (start === paren || (start > 0 && line.charCodeAt(start - 1) !== 32) || (first >= 48 && first <= 57)) return false;
+    if (paren <= start) return false;
+    let name = paren;
+    while (name > start && isNameChar(text.charCodeAt(name - 1))) name--;
+    const first = text.charCodeAt(name);
+    if (name === paren || (name > start && text.charCodeAt(name - 1) !== 32) || (first >= 48 && first <= 57)) return false;
     // Most names are ruled out by length and first letter, without a slice.
-    if (FOLLOWED_SHAPES.has((paren - start) * 128 + first) && FOLLOWED_SYSCALLS.has(line.slice(start, paren))) return false;
-    this.lastUnfinishedIgnored = line.endsWith(' <unfinished ...>');
+    if (FOLLOWED_SHAPES.has((paren - name) * 128 + first) && FOLLOWED_SYSCALLS.has(text.slice(name, paren))) return false;
+    this.lastUnfinishedIgnored = text.endsWith(' <unfinished ...>', end);
     // "see printf(3)" in a README is a name and a parenthesis too; a call has a result.
-    if (this.lastUnfinishedIgnored || hasResult(line, paren)) this.shape.traceLines++;
+    if (this.lastUnfinishedIgnored || hasResult(text, paren, end)) this.shape.traceLines++;
     return true;
   }
+
+  /**
+   * Where the first "<... " at or after `from` is (Infinity: none). Found
+   * once and kept until the lines pass it: looking from every line of an
+   * input's text for one that may be thousands of lines on would be
+   * quadratic.
+   */
+  private nextResumeMarker(text: string, from: number): number {
+    if (text !== this.markerText || this.markerAt < from) {
+      const at = text.indexOf('<... ', from);
+      this.markerText = text;
+      this.markerAt = at < 0 ? Number.POSITIVE_INFINITY : at;
+    }
+    return this.markerAt;
+  }
+  private markerText = '';
+  private markerAt = -1;
 
   /**
    * strace writing to stderr prints "[pid N] " only while more than one
