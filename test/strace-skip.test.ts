@@ -5,7 +5,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LineSplitter } from '../src/ingest/lines.js';
+import { filteringSink, LineSplitter } from '../src/ingest/lines.js';
 import { type ParseOutput, StraceReader } from '../src/parse/strace.js';
 
 const TRACES = join(import.meta.dirname, '..', 'traces');
@@ -15,22 +15,24 @@ function read(text: string, chunk: number, fast: boolean, defaultTid = 0) {
   const reader = new StraceReader('trace.txt', defaultTid);
   const out: ParseOutput[] = [];
   let skipped = 0;
-  const splitter = new LineSplitter({
-    line: (line, lineNo) => reader.push(line, lineNo, out),
-    longLine: () => undefined,
-    ...(fast
+  const filtering = filteringSink(
+    (line, lineNo) => reader.push(line, lineNo, out),
+    () => undefined,
+    fast
       ? {
-          skip: (whole: string, start: number, end: number) => {
-            const taken = reader.skipLine(whole, start, end);
-            if (taken) skipped++;
-            return taken;
+          policy: () => reader.skipPolicy(),
+          skipped: (lines) => {
+            skipped += lines.lines;
+            reader.noteSkipped(lines);
           },
         }
-      : {}),
-  });
+      : undefined,
+  );
+  const splitter = new LineSplitter(filtering.sink);
   const bytes = Buffer.from(text);
   for (let at = 0; at < bytes.length; at += chunk) splitter.write(bytes.subarray(at, at + chunk));
   splitter.end();
+  filtering.end();
   reader.end(out);
   return { out, shape: { ...reader.shape }, skipped };
 }

@@ -3,6 +3,7 @@
 // trace at all.
 import { BpftraceReader, looksLikeBpftrace } from '../parse/bpftrace.js';
 import { StraceReader, type ParseOutput } from '../parse/strace.js';
+import type { SkippedLines, SkipPolicy } from '../parse/strace-skip.js';
 
 export type TraceFormat = 'strace' | 'bpftrace';
 
@@ -10,8 +11,10 @@ export type TraceFormat = 'strace' | 'bpftrace';
 export interface LineParser {
   readonly format: TraceFormat;
   push(text: string, lineNo: number, out: ParseOutput[]): void;
-  /** The fast path for lines nobody follows, before they are strings of their own (LineSink.skip). */
-  skip?(text: string, start: number, end: number): boolean;
+  /** Once lines may be skipped for this parser (IgnoredLineFilter); absent or null: never, or not yet. */
+  skipPolicy?(): SkipPolicy | null;
+  /** Lines the line reader skipped for it. */
+  noteSkipped?(skipped: SkippedLines): void;
   end(out: ParseOutput[]): void;
   /**
    * Live input has caught up with its writer (nothing more to read for now);
@@ -52,7 +55,8 @@ function straceParser(file: string, defaultTid: number): LineParser {
   return {
     format: 'strace',
     push: (text, lineNo, out) => reader.push(text, lineNo, out),
-    skip: (text, start, end) => reader.skipLine(text, start, end),
+    skipPolicy: () => reader.skipPolicy(),
+    noteSkipped: (skipped) => reader.noteSkipped(skipped),
     end: (out) => reader.end(out),
     warnings: () => straceWarnings(reader, defaultTid !== 0),
     traceLines: () => reader.shape.traceLines,

@@ -8,6 +8,7 @@ import { open, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { describeSystemError, InputError, NotATraceError } from '../errors.js';
+import { IgnoredLineFilter, type SkippedLines, type SkipPolicy } from '../parse/strace-skip.js';
 import { CAPTURE_ADVICE, describeBinary, SNIFF_BYTES } from './formats.js';
 
 /**
@@ -45,6 +46,49 @@ export interface LineSink {
 }
 
 export type LineSkip = (text: string, start: number, end: number, lineNo: number) => boolean;
+
+/** How a line source may skip lines for the reader it feeds (run.ts): asked as it reads. */
+export interface LineSkipping {
+  /** The reader's policy once lines may be skipped for it; null until then. Polled. */
+  policy(): SkipPolicy | null;
+  /** Lines skipped since the last line passed on: called before that line is, or at the end. */
+  skipped(lines: SkippedLines): void;
+}
+
+/**
+ * A sink that lets an IgnoredLineFilter take lines first, once `skipping`
+ * gives its policy, and says what it took before each line it did not.
+ * `end` says what it took after the last one.
+ */
+export function filteringSink(line: LineSink['line'], longLine: LineSink['longLine'], skipping: LineSkipping | undefined): { sink: LineSink; end(): void } {
+  if (skipping === undefined) return { sink: { line, longLine }, end: () => undefined };
+  let filter: IgnoredLineFilter | null = null;
+  const flush = () => {
+    const skipped = filter?.drain();
+    if (skipped != null) skipping.skipped(skipped);
+  };
+  return {
+    sink: {
+      line(text, lineNo, offset, bytes) {
+        flush();
+        line(text, lineNo, offset, bytes);
+      },
+      longLine(lineNo, head, length) {
+        flush();
+        longLine(lineNo, head, length);
+      },
+      skip(text, start, end, lineNo) {
+        if (filter === null) {
+          const policy = skipping.policy();
+          if (policy === null) return false;
+          filter = new IgnoredLineFilter(policy);
+        }
+        return filter.take(text, start, end, lineNo);
+      },
+    },
+    end: flush,
+  };
+}
 
 /**
  * Splits decoded text into lines, holding at most one line of `limit`
@@ -221,9 +265,10 @@ export interface LineSource {
   /**
    * Calls `onLine` once per line, in order, with 1-based numbers, and
    * `onLongLine` for a line over MAX_LINE_CHARS (not passed to `onLine`).
-   * Returning is enough: no await per line. `skip`: see LineSink.skip.
+   * Returning is enough: no await per line. With `skipping`, lines the
+   * reader would ignore may be counted instead of passed on.
    */
-  each(onLine: LineSink['line'], onLongLine?: LineSink['longLine'], onIdle?: () => void, skip?: LineSkip): Promise<void>;
+  each(onLine: LineSink['line'], onLongLine?: LineSink['longLine'], onIdle?: () => void, skipping?: LineSkipping): Promise<void>;
   /** Hex SHA-256 of the bytes read, once `each` has finished. */
   sha256(): string;
   /** Bytes read so far, for progress. */
@@ -249,11 +294,12 @@ export function streamSource(name: string, open: () => Readable, size: number | 
     reread: null,
     bytesRead: () => bytes,
     sha256: () => (digest ??= hash.digest('hex')),
-    each(onLine, onLongLine = () => undefined, _onIdle, skip) {
+    each(onLine, onLongLine = () => undefined, _onIdle, skipping) {
       return new Promise((resolve, reject) => {
         const input = open();
         const sniffer = new Sniffer(name);
-        const splitter = new LineSplitter({ line: onLine, longLine: onLongLine, ...(skip === undefined ? {} : { skip }) });
+        const filtering = filteringSink(onLine, onLongLine, skipping);
+        const splitter = new LineSplitter(filtering.sink);
         let failed = false;
         const fail = (error: unknown) => {
           if (failed) return;
@@ -278,6 +324,7 @@ export function streamSource(name: string, open: () => Readable, size: number | 
           try {
             sniffer.end();
             splitter.end();
+            filtering.end();
             resolve();
           } catch (error) {
             fail(error);
@@ -302,9 +349,10 @@ export async function fileSource(path: string): Promise<LineSource> {
     reread: info.isFile() ? path : null,
     bytesRead: () => bytes,
     sha256: () => (digest ??= hash.digest('hex')),
-    async each(onLine, onLongLine = () => undefined, _onIdle, skip) {
+    async each(onLine, onLongLine = () => undefined, _onIdle, skipping) {
       const sniffer = new Sniffer(path);
-      const splitter = new LineSplitter({ line: onLine, longLine: onLongLine, ...(skip === undefined ? {} : { skip }) });
+      const filtering = filteringSink(onLine, onLongLine, skipping);
+      const splitter = new LineSplitter(filtering.sink);
       try {
         await readAhead(path, (chunk) => {
           bytes += chunk.length;
@@ -314,6 +362,7 @@ export async function fileSource(path: string): Promise<LineSource> {
         });
         sniffer.end();
         splitter.end();
+        filtering.end();
       } catch (error) {
         throw error instanceof InputError ? error : new InputError(readFailure(error), path, { cause: error });
       }

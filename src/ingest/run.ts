@@ -5,7 +5,7 @@ import type { Diagnostic, TraceEvent } from '../parse/events.js';
 import { StraceReader, type ParseOutput } from '../parse/strace.js';
 import { parseStraceLine } from '../parse/strace-line.js';
 import { NotATraceError } from '../errors.js';
-import { fileLineCursor, MAX_LINE_CHARS, type CursorLine, type LineSource } from './lines.js';
+import { fileLineCursor, MAX_LINE_CHARS, type CursorLine, type LineSkipping, type LineSource } from './lines.js';
 import type { Bundle } from './bundle.js';
 import { CAPTURE_ADVICE, createLineParser, describeNonTrace, detectFormat, HEAD_LINES, isNotATrace, type InputCounts, type LineParser } from './formats.js';
 import type { Analysis, AnalyzeOptions, InputInfo } from './analyze.js';
@@ -90,14 +90,17 @@ export class Run {
       if (this.out.length > 0) this.drain();
       if ((lineNo & progressMask) === 0) this.maybeProgress(source);
     };
-    // Most lines of an unfiltered trace are calls nobody follows: the parser
-    // may recognise them from their bytes, and they are never made strings.
-    const skip = (text: string, start: number, end: number, lineNo: number) => {
-      if (parser?.skip === undefined || lineNo <= HEAD_LINES || !parser.skip(text, start, end)) return false;
-      this.lines++;
-      contentLines++;
-      if ((lineNo & progressMask) === 0) this.maybeProgress(source);
-      return true;
+    // Most lines of an unfiltered trace are calls nobody follows: once the
+    // parser says how, the line source counts them instead of passing them on
+    // (after the first lines, which are kept to show if the input is no trace).
+    const skipping: LineSkipping = {
+      policy: () => (head.length < HEAD_LINES ? null : ((parser as LineParser | null)?.skipPolicy?.() ?? null)),
+      skipped: (skipped) => {
+        (parser as LineParser).noteSkipped?.(skipped);
+        this.lines += skipped.lines;
+        contentLines += skipped.lines;
+        if (this.options.onProgress !== undefined) this.maybeProgress(source);
+      },
     };
     const long = (lineNo: number, text: string, length: number) => {
       this.lines++;
@@ -111,7 +114,7 @@ export class Run {
       parser.idle(this.out, process.hrtime.bigint());
       if (this.out.length > 0) this.drain();
     };
-    await source.each(feed, long, idle, skip);
+    await source.each(feed, long, idle, skipping);
     const finished = parser as LineParser | null;
     if (finished !== null) {
       finished.end(this.out);

@@ -4,7 +4,8 @@
 // -r clocks, and decodes the calls the engine follows.
 import type { Diagnostic, EventBase, TraceEvent } from './events.js';
 import { cloneFlagsAtEntry, decodeCall, EFFECTIVE_AT_ENTRY, FOLLOWED_SYSCALLS } from './strace-decode.js';
-import { copyString, FOLLOWED_SHAPES, hasResult, isNameChar, MESSAGE_SPLICE, stderrPid } from './strace-scan.js';
+import { copyString, hasResult, MESSAGE_SPLICE, stderrPid } from './strace-scan.js';
+import { CALL, ignoredCall, ResumeMarkers, type SkippedLines, type SkipPolicy, TRACE_LINE, UNFINISHED } from './strace-skip.js';
 import { parseStraceLine, type CallRecord, type ContinuationRecord, type ExitRecord, type LinePrefix, type StraceRecord } from './strace-line.js';
 
 /**
@@ -14,6 +15,9 @@ import { parseStraceLine, type CallRecord, type ContinuationRecord, type ExitRec
  * must not keep a million tids for this.
  */
 const PID_CANDIDATES = 64;
+
+/** The first lines are read in full: they tell whether this is a -r trace. Lines after them may be skipped. */
+const SKIP_AFTER = 5;
 
 export type ParseOutput =
   | { type: 'event'; event: TraceEvent }
@@ -114,7 +118,7 @@ export class StraceReader {
       }
     }
     // The first lines are always read in full: they tell whether this is a -r trace.
-    if (this.shape.lines > 4 && this.isIgnoredCall(line, 0, line.length)) {
+    if (this.shape.lines >= SKIP_AFTER && this.isIgnoredCall(line)) {
       // On stderr the pid prefix comes and goes: every prefixed line tells who is alive.
       if (this.defaultTid === 0 && line.startsWith('[pid ')) this.notePid(stderrPid(line));
       return;
@@ -140,20 +144,20 @@ export class StraceReader {
   }
 
   /**
-   * The hot path of `push`, on the input's text before a string is made of
-   * the line `text[start, end)`: true when the line is a call (or a resume)
-   * the engine does not follow, noted as `push` would note it. False hands
-   * the line to `push` (anything else, or anything unusual: a stderr
-   * `[pid N]` prefix, a line that may end in a strace message, a `\r`).
+   * Once the first lines are read (they tell whether this is a -r trace,
+   * whose every line counts for its clock): what the line reader needs to
+   * skip lines for this reader (IgnoredLineFilter); null while it may not.
    */
-  skipLine(text: string, start: number, end: number): boolean {
-    if (this.carry !== null || this.shape.lines < 4 || end - start < 4) return false;
-    const last = text.charCodeAt(end - 1);
-    if (last === 13 /* \r */ || last === 100 /* d */ || last === 115 /* s */) return false;
-    if (this.defaultTid === 0 && text.charCodeAt(start) === 91 /* [ */) return false;
-    if (!this.isIgnoredCall(text, start, end)) return false;
-    this.shape.lines++;
-    return true;
+  skipPolicy(): SkipPolicy | null {
+    if (this.shape.lines < SKIP_AFTER || this.relativeMode) return null;
+    return { stderrPrefixes: this.defaultTid === 0 };
+  }
+
+  /** Lines the line reader skipped (IgnoredLineFilter), noted as `push` would have. */
+  noteSkipped(skipped: SkippedLines): void {
+    this.shape.lines += skipped.lines;
+    this.shape.traceLines += skipped.traceLines;
+    if (skipped.unfinished >= 0) this.lastUnfinishedIgnored = skipped.unfinished === 1;
   }
 
   /** One record, by its kind (its pid and clock already noted). */
@@ -221,56 +225,16 @@ export class StraceReader {
     out.push({ type: 'event', event: { ...base, kind: 'thread-exit', how: record.how } });
   }
 
-  /**
-   * The hot path: most lines of a real trace are calls the engine does not
-   * follow (futex, read, epoll_wait…). Recognise them by name without
-   * building a record. -r traces need every line for their clock.
-   *
-   *   11051 1795606335.397642 futex(0x7f…, FUTEX_WAIT_PRIVATE, 0, NULL <unfinished ...>
-   *                           ^^^^^ name, between the prefix and "("
-   */
-  private isIgnoredCall(text: string, start: number, end: number): boolean {
+  /** The hot path: most lines of a real trace are calls the engine does not follow (strace-skip.ts). */
+  private isIgnoredCall(line: string): boolean {
     if (this.relativeMode) return false;
-    let paren = text.indexOf('(', start);
-    if (paren >= end) paren = -1;
-    // "11051 1795606335.397739 <... futex resumed>) = 0": the marker comes
-    // before any "(" (one after it is inside a call's arguments).
-    const marker = this.nextResumeMarker(text, start);
-    if (marker < end && (paren < 0 || marker < paren)) {
-      const close = text.indexOf(' resumed>', marker);
-      const ignored = marker - start < 64 && close >= 0 && close + 9 <= end && !FOLLOWED_SYSCALLS.has(text.slice(marker + 5, close));
-      if (ignored) this.shape.traceLines++;
-      return ignored;
-    }
-    if (paren <= start) return false;
-    let name = paren;
-    while (name > start && isNameChar(text.charCodeAt(name - 1))) name--;
-    const first = text.charCodeAt(name);
-    if (name === paren || (name > start && text.charCodeAt(name - 1) !== 32) || (first >= 48 && first <= 57)) return false;
-    // Most names are ruled out by length and first letter, without a slice.
-    if (FOLLOWED_SHAPES.has((paren - name) * 128 + first) && FOLLOWED_SYSCALLS.has(text.slice(name, paren))) return false;
-    this.lastUnfinishedIgnored = text.endsWith(' <unfinished ...>', end);
-    // "see printf(3)" in a README is a name and a parenthesis too; a call has a result.
-    if (this.lastUnfinishedIgnored || hasResult(text, paren, end)) this.shape.traceLines++;
+    const flags = ignoredCall(line, 0, line.length, this.markers);
+    if (flags === 0) return false;
+    if ((flags & TRACE_LINE) !== 0) this.shape.traceLines++;
+    if ((flags & CALL) !== 0) this.lastUnfinishedIgnored = (flags & UNFINISHED) !== 0;
     return true;
   }
-
-  /**
-   * Where the first "<... " at or after `from` is (Infinity: none). Found
-   * once and kept until the lines pass it: looking from every line of an
-   * input's text for one that may be thousands of lines on would be
-   * quadratic.
-   */
-  private nextResumeMarker(text: string, from: number): number {
-    if (text !== this.markerText || this.markerAt < from) {
-      const at = text.indexOf('<... ', from);
-      this.markerText = text;
-      this.markerAt = at < 0 ? Number.POSITIVE_INFINITY : at;
-    }
-    return this.markerAt;
-  }
-  private markerText = '';
-  private markerAt = -1;
+  private readonly markers = new ResumeMarkers();
 
   /**
    * strace writing to stderr prints "[pid N] " only while more than one
