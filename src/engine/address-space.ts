@@ -12,6 +12,15 @@ export function pageEnd(start: number, length: number): number {
 export interface Pieced {
   /** Live pieces; the mapping is gone when this reaches 0. */
   pieces: number;
+  /**
+   * Where it was ever inserted, lowest start to highest end (the space's to
+   * set): its pieces lie there, since a split only cuts a piece. piecesOf
+   * looks there alone, not through the whole space, once per finding decided.
+   * Fields of the record, not a WeakMap's entry (an object and an entry: about
+   * 70 bytes a mapping, and every finding keeps its mapping).
+   */
+  spanLow?: number;
+  spanHigh?: number;
 }
 
 export interface Piece<Mapping extends Pieced> {
@@ -34,12 +43,6 @@ export class AddressSpace<Mapping extends Pieced> {
   /** Sorted by start, never overlapping; each chunk non-empty and at most twice chunkSize long. */
   private readonly chunks: Piece<Mapping>[][] = [];
   private count = 0;
-  /**
-   * Where each mapping was ever inserted, lowest start to highest end: its
-   * pieces lie there, since a split only cuts a piece. piecesOf looks there
-   * alone, not through the whole space, once per finding decided.
-   */
-  private readonly spans = new WeakMap<Mapping, { low: number; high: number }>();
   /** Tasks using this space; it is released when the last one exits or execs. */
   users = 0;
 
@@ -86,14 +89,11 @@ export class AddressSpace<Mapping extends Pieced> {
   }
 
   insert(piece: Piece<Mapping>): void {
-    piece.record.pieces++;
+    const record = piece.record;
+    record.pieces++;
     this.count++;
-    const span = this.spans.get(piece.record);
-    if (span === undefined) this.spans.set(piece.record, { low: piece.start, high: piece.end });
-    else {
-      span.low = Math.min(span.low, piece.start);
-      span.high = Math.max(span.high, piece.end);
-    }
+    if (record.spanLow === undefined || piece.start < record.spanLow) record.spanLow = piece.start;
+    if (record.spanHigh === undefined || piece.end > record.spanHigh) record.spanHigh = piece.end;
     let [c, i] = this.firstEndingAfter(piece.start);
     if (c === this.chunks.length) {
       // After every piece: at the end of the last chunk.
@@ -170,14 +170,14 @@ export class AddressSpace<Mapping extends Pieced> {
   /** The live pieces of one mapping, in address order. */
   piecesOf(record: Mapping): Piece<Mapping>[] {
     const found: Piece<Mapping>[] = [];
-    const span = this.spans.get(record);
-    if (record.pieces === 0 || span === undefined) return found;
-    let [c, i] = this.firstEndingAfter(span.low);
+    const { spanLow, spanHigh } = record;
+    if (record.pieces === 0 || spanLow === undefined || spanHigh === undefined) return found;
+    let [c, i] = this.firstEndingAfter(spanLow);
     for (; c < this.chunks.length; c++, i = 0) {
       const chunk = this.chunks[c]!;
       for (; i < chunk.length; i++) {
         const piece = chunk[i]!;
-        if (piece.start >= span.high) return found;
+        if (piece.start >= spanHigh) return found;
         if (piece.record !== record) continue;
         found.push(piece);
         if (found.length === record.pieces) return found;

@@ -15,11 +15,23 @@ import type { MappingState, SeedMapping } from './mappings.js';
 import { NameIndex } from './name-index.js';
 import type { Task } from './tasks.js';
 
+/** The names of every file that is gone: none, and none can be given (its names went with it; nothing names it again). */
+class NoNames extends Set<string> {
+  override add(name: string): this {
+    throw new Error(`a file that is gone took a name: ${name}`);
+  }
+}
+const NO_NAMES: Set<string> = new NoNames();
+
 export class FileNode {
-  /** Every name known now, in each of its spellings. */
-  readonly names = new Set<string>();
-  /** Each spelling of a name that has several → all of them (`/d/link/f`, `/d/real/f`), one set shared. */
-  readonly spellings = new Map<string, Set<string>>();
+  /** Every name known now, in each of its spellings; a file gone has none, and shares one set for it. */
+  names: Set<string> = new Set<string>();
+  /**
+   * Each spelling of a name that has several → all of them (`/d/link/f`,
+   * `/d/real/f`), one set shared; null while no name has two (most files:
+   * a map per file was about 200 bytes of each finding's).
+   */
+  spellings: Map<string, Set<string>> | null = null;
   /** Every name, in the order the file had them. */
   readonly history: string[] = [];
   inodeKey: string | null = null;
@@ -134,13 +146,14 @@ export class Files {
   private spellAlso(file: FileNode, name: string, resolved: string): void {
     const real = flatCopy(normalizePath(resolved));
     if (real === name || !real.startsWith('/') || !name.startsWith('/')) return;
-    const group = file.spellings.get(name);
+    const group = file.spellings?.get(name);
     if (group?.has(real)) return;
     const holder = this.byName.get(real);
     // The kernel says which file has that name now: another one only had it before.
     if (holder !== undefined && holder !== file) this.dropName(holder, real);
     // Spellings of one name: another path through a symlink may already spell it.
-    const spelled = new Set([...(group ?? [name]), ...(file.spellings.get(real) ?? [real])]);
+    const spelled = new Set([...(group ?? [name]), ...(file.spellings?.get(real) ?? [real])]);
+    file.spellings ??= new Map();
     for (const spelling of spelled) file.spellings.set(spelling, spelled);
     file.names.add(real);
     this.byName.set(real, file);
@@ -246,8 +259,8 @@ export class Files {
     if (!lastName || file.gone) return;
     file.gone = true;
     this.unindexNames(file);
-    file.names.clear();
-    file.spellings.clear();
+    file.names = NO_NAMES;
+    file.spellings = null;
     this.log.unlinked(file, event);
     this.forgetIfUnused(file);
   }
@@ -289,19 +302,19 @@ export class Files {
 
   /** A name goes from the file, in every spelling. */
   private dropName(file: FileNode, name: string): void {
-    for (const spelling of [...(file.spellings.get(name) ?? [name])]) this.dropSpelling(file, spelling, spelling);
+    for (const spelling of [...(file.spellings?.get(name) ?? [name])]) this.dropSpelling(file, spelling, spelling);
   }
 
   /** The other spellings of `name` no longer name the file (its directory changed); `name` stays. */
   private dropOtherSpellings(file: FileNode, name: string): void {
-    for (const spelling of [...(file.spellings.get(name) ?? [])]) if (spelling !== name) this.dropSpelling(file, name, spelling);
-    file.spellings.delete(name);
+    for (const spelling of [...(file.spellings?.get(name) ?? [])]) if (spelling !== name) this.dropSpelling(file, name, spelling);
+    file.spellings?.delete(name);
   }
 
   /** `spelling`, one of the spellings of `name`, goes. */
   private dropSpelling(file: FileNode, name: string, spelling: string): void {
-    file.spellings.get(name)?.delete(spelling);
-    file.spellings.delete(spelling);
+    file.spellings?.get(name)?.delete(spelling);
+    file.spellings?.delete(spelling);
     file.names.delete(spelling);
     if (this.byName.get(spelling) === file) this.byName.delete(spelling);
   }
@@ -319,12 +332,13 @@ export class Files {
   }
 
   private renameIn(file: FileNode, from: string, to: string, keepSpelling = false): void {
-    const spelled = file.spellings.get(from);
-    if (spelled !== undefined && keepSpelling) {
+    const spellings = file.spellings;
+    const spelled = spellings?.get(from);
+    if (spellings !== null && spelled !== undefined && keepSpelling) {
       spelled.delete(from);
       spelled.add(to);
-      file.spellings.delete(from);
-      file.spellings.set(to, spelled);
+      spellings.delete(from);
+      spellings.set(to, spelled);
     } else this.dropOtherSpellings(file, from);
     file.names.delete(from);
     file.addName(to);
@@ -377,9 +391,14 @@ export function normalizePath(path: string): string {
   return absolute ? `/${joined}` : joined === '' ? '.' : joined;
 }
 
-/** A flat copy of a string: a slice of a trace line would keep the whole line alive. */
+/**
+ * A flat copy of a string: a slice of a trace line would keep the whole line
+ * alive. V8 copies a slice under 13 characters, and makes a longer one a
+ * view into its source (so did the `(' ' + text).slice(1)` copy this was:
+ * a view of 32 bytes on its own copy); the join of two parts is one new string.
+ */
 export function flatCopy(text: string): string {
-  return text.length < 13 ? text : ` ${text}`.slice(1);
+  return text.length < 13 ? text : [text.slice(0, 1), text.slice(1)].join('');
 }
 
 function inodeKey(inode: Inode): string {

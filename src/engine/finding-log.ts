@@ -26,9 +26,11 @@ export class FindingLog {
     this.changes = NO_CHANGES;
   }
 
-  /** What changed since `begin`. */
+  /** What changed since `begin`, handed over: the log keeps none of it (the end of a trace resolves every finding left). */
   changed(): EngineChange[] {
-    return this.changes;
+    const changes = this.changes;
+    this.changes = NO_CHANGES;
+    return changes;
   }
 
   findings(): readonly Finding[] {

@@ -42,6 +42,8 @@ export interface EvidenceLine {
  */
 export interface EvidenceHandle {
   readonly source: EvidenceSource;
+  /** How many numbers the keeper wrote for the event (shared handles stand for events of one shape). */
+  readonly numberCount: number;
 }
 
 /** One event as it was kept: its handle and the numbers its keeper wrote. */
@@ -97,7 +99,8 @@ export interface Finding {
 }
 
 export function hex(address: number): string {
-  return `0x${address.toString(16)}`;
+  // One flat string: `0x${…}` is a pair of strings joined (64 bytes, not 32), and findings keep their addresses.
+  return ['0x', address.toString(16)].join('');
 }
 
 /** A finding's address as a number, for comparing with /proc/PID/maps ranges (user-space addresses are below 2^53). */

@@ -14,32 +14,48 @@ const EVIDENCE_TAIL = 40;
 /** What was kept of one event: a keeper's handle, or the event itself when it came with no keeper (engine tests). */
 type Kept = EvidenceHandle | EventBase;
 
+/** What a keeper writes for the event being added, before it is copied into its file's numbers. */
+const written: number[] = [];
+
 export class KeptEvidence {
   /** One per event kept, in order: mostly the same shared source object. */
   private readonly kept: Kept[] = [];
-  /** For each event kept, in order: how many numbers its keeper wrote, then those numbers. */
-  private readonly numbers: number[] = [];
+  /**
+   * The numbers each event's keeper wrote, in order (its handle says how
+   * many), in [0, used). Grown a quarter at a time, not by push: an array
+   * grown by push has room for half as many again plus 16, a third of what
+   * these numbers took.
+   */
+  private numbers: number[] = [];
+  private used = 0;
   /** The numbers of the first EVIDENCE_HEAD events end here: the tail's begin. */
   private headEnd = 0;
 
-  /** Events kept now. */
-  get size(): number {
-    return this.kept.length;
+  add(event: EventBase): void {
+    written.length = 0;
+    const kept = event.keeper === undefined ? event : event.keeper.keep(event, written);
+    const count = written.length;
+    if (count !== numberCount(kept)) throw new Error(`an evidence keeper wrote ${count} numbers for an event, and says ${numberCount(kept)}`);
+    if (this.kept.length === EVIDENCE_HEAD + EVIDENCE_TAIL) this.dropOldestOfTail();
+    if (this.used + count > this.numbers.length) this.grow(this.used + count);
+    for (let k = 0; k < count; k++) this.numbers[this.used + k] = written[k]!;
+    this.used += count;
+    this.kept.push(kept);
+    if (this.kept.length <= EVIDENCE_HEAD) this.headEnd = this.used;
   }
 
-  add(event: EventBase): void {
+  private dropOldestOfTail(): void {
+    const gone = numberCount(this.kept[EVIDENCE_HEAD]!);
     const numbers = this.numbers;
-    const at = numbers.length;
-    numbers.push(0);
-    const kept = event.keeper === undefined ? event : event.keeper.keep(event, numbers);
-    numbers[at] = numbers.length - at - 1;
-    this.kept.push(kept);
-    if (this.kept.length <= EVIDENCE_HEAD) this.headEnd = numbers.length;
-    else if (this.kept.length > EVIDENCE_HEAD + EVIDENCE_TAIL) {
-      // The tail's oldest goes.
-      numbers.splice(this.headEnd, numbers[this.headEnd]! + 1);
-      this.kept.splice(EVIDENCE_HEAD, 1);
-    }
+    for (let k = this.headEnd + gone; k < this.used; k++) numbers[k - gone] = numbers[k]!;
+    this.used -= gone;
+    this.kept.splice(EVIDENCE_HEAD, 1);
+  }
+
+  private grow(needed: number): void {
+    const grown = new Array<number>(needed + Math.max(6, needed >> 2));
+    for (let k = 0; k < this.used; k++) grown[k] = this.numbers[k]!;
+    this.numbers = grown;
   }
 
   /** The lines of what was kept, in order: each run of one source's events read back together. */
@@ -53,9 +69,8 @@ export class KeptEvidence {
     };
     let at = 0;
     for (const kept of this.kept) {
-      const count = this.numbers[at]!;
-      const from = at + 1;
-      at = from + count;
+      const from = at;
+      at += numberCount(kept);
       if ('source' in kept) {
         if (kept.source !== source) flush();
         source = kept.source;
@@ -68,6 +83,10 @@ export class KeptEvidence {
     flush();
     return lines;
   }
+}
+
+function numberCount(kept: Kept): number {
+  return 'source' in kept ? kept.numberCount : 0;
 }
 
 /** The physical lines an event was read from (two for an unfinished/resumed pair). */

@@ -3,7 +3,7 @@
 // copy, and the release at exec and exit. Anonymous mappings are not kept, but
 // they still evict what they replace. Munmap takes effect at its entry.
 import { MAP_ANONYMOUS, MAP_FIXED, MREMAP_DONTUNMAP, type EventBase, type Inode, type MmapEvent, type MremapEvent, type MunmapEvent } from '../parse/events.js';
-import { AddressSpace, pageEnd } from './address-space.js';
+import { AddressSpace, pageEnd, type Pieced } from './address-space.js';
 import type { Counters } from './counters.js';
 import type { Fds } from './fds.js';
 import type { FileNode, Files } from './files.js';
@@ -12,7 +12,7 @@ import type { At, Finding, Resolution } from './findings.js';
 import type { Task } from './tasks.js';
 
 /** One mmap's result and the findings about it. */
-export interface MappingState {
+export interface MappingState extends Pieced {
   id: number;
   file: FileNode;
   space: Space;
@@ -209,6 +209,8 @@ export class Mappings {
       offset,
       seq: this.counters.seq,
       pieces: 0,
+      spanLow: undefined,
+      spanHigh: undefined,
       mappedAt,
       unlinkFinding: null,
       remapFinding: null,

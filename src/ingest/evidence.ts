@@ -7,6 +7,7 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../errors.js';
+import { flatCopy } from '../engine/files.js';
 import type { EvidenceHandle, EvidenceLine, EvidenceSource, KeptEvent } from '../engine/findings.js';
 import type { EventBase, EvidenceKeeper } from '../parse/events.js';
 import { readFailure } from './lines.js';
@@ -36,14 +37,32 @@ const MAX_TIME_AT = TIME_SPAN / 256 - 1;
 
 /** An event whose lines do not print the time the evidence shows: the handle keeps it, per line (null: no time). */
 class TimesKept implements EvidenceHandle {
+  readonly numberCount: number;
+
   constructor(
     readonly source: InputEvidence,
     readonly times: (string | null)[],
-  ) {}
+  ) {
+    this.numberCount = times.length * NUMBERS_PER_LINE;
+  }
+}
+
+/** The handle of every event of `lines` lines of one input whose times the lines print: one shared, not one an event. */
+class LinesAt implements EvidenceHandle {
+  readonly numberCount: number;
+
+  constructor(
+    readonly source: InputEvidence,
+    lines: number,
+  ) {
+    this.numberCount = lines * NUMBERS_PER_LINE;
+  }
 }
 
 /** An event's lines as text: for inputs that cannot be read again, and lines that are not as the input has them. */
 class LinesText implements EvidenceHandle {
+  readonly numberCount = 0;
+
   constructor(
     readonly source: EvidenceSource,
     readonly lines: EvidenceLine[],
@@ -81,6 +100,12 @@ export class InputEvidence implements EvidenceKeeper, EvidenceSource, EvidenceHa
   private readonly offsets = new Float64Array(WINDOW);
   private readonly bytes = new Float64Array(WINDOW);
   private readonly chars = new Float64Array(WINDOW);
+  /**
+   * One buffer for every read back: a report reads a finding's lines at a
+   * time, and a buffer each time was 64 KiB of memory outside the heap per
+   * finding, freed only as the collector caught up (CLI peak RSS).
+   */
+  private readonly readBuffer = Buffer.allocUnsafe(READ_SPAN);
   /** Absolute: a report may be written after the working directory changed. */
   readonly path: string;
   /**
@@ -141,7 +166,11 @@ export class InputEvidence implements EvidenceKeeper, EvidenceSource, EvidenceHa
       }
       numbers.push(this.offsets[slot]!, line * TID_SPAN + tid, bytes * TIME_SPAN + (typeof time === 'number' ? time + 1 : 0));
     }
-    return times === null ? this : new TimesKept(this, times);
+    if (times !== null) return new TimesKept(this, times);
+    const lines = texts?.length ?? 1;
+    if (lines === 1) return this;
+    this.linesAt[lines] ??= new LinesAt(this, lines);
+    return this.linesAt[lines];
   }
 
   /** The slot of a line still remembered, read as `chars` characters and readable again; -1 otherwise. */
@@ -150,10 +179,14 @@ export class InputEvidence implements EvidenceKeeper, EvidenceSource, EvidenceHa
     return this.numbers[slot] === lineNo && this.chars[slot] === chars && this.bytes[slot]! >= 0 ? slot : -1;
   }
 
-  /** The object that reads these events back: the source itself, or an event's handle. */
+  /** The handle of a one-line event is the source itself. */
   get source(): InputEvidence {
     return this;
   }
+
+  readonly numberCount = NUMBERS_PER_LINE;
+  /** The handles of events of several lines, by their number of lines. */
+  private readonly linesAt: LinesAt[] = [];
 
   linesOf(events: readonly KeptEvent[]): EvidenceLine[] {
     const places: Place[] = [];
@@ -194,7 +227,7 @@ export class InputEvidence implements EvidenceKeeper, EvidenceSource, EvidenceHa
       if (this.identity === null || now.dev !== this.identity.dev || now.ino !== this.identity.ino) {
         throw new InputError('is no longer the file that was read (replaced since): its evidence lines are not read from it', this.name);
       }
-      let buffer = Buffer.allocUnsafe(READ_SPAN);
+      let buffer = this.readBuffer;
       for (let first = 0; first < places.length; ) {
         // The lines from `first` on that fit in one read with it.
         const start = places[first]!.offset;
@@ -237,7 +270,7 @@ function lineTexts(event: EventBase): EvidenceLine[] {
   return texts.map((text, index) => ({
     file: event.place.file,
     line: numbers[index] ?? event.place.line,
-    text: flat(text),
+    text: flatCopy(text),
     time: copyTime(event.lineTimes?.[index] ?? event.time),
     tid,
   }));
@@ -252,14 +285,9 @@ function lineTexts(event: EventBase): EvidenceLine[] {
 function timeIn(text: string, time: string | null | undefined): string | number | null {
   if (time === null || time === undefined) return null;
   const at = time.length < 256 ? text.indexOf(time) : -1;
-  return at >= 0 && at < MAX_TIME_AT ? at * 256 + time.length : flat(time);
+  return at >= 0 && at < MAX_TIME_AT ? at * 256 + time.length : flatCopy(time);
 }
 
 function copyTime(time: string | null | undefined): string | null {
-  return time === null || time === undefined ? null : flat(time);
-}
-
-/** A flat copy of a string: a slice would keep its whole line alive. */
-function flat(text: string): string {
-  return text.length < 13 ? text : ` ${text}`.slice(1);
+  return time === null || time === undefined ? null : flatCopy(time);
 }
