@@ -230,7 +230,7 @@ export class LineSplitter {
  * binary data or an endless stream of NULs (/dev/zero) is not a trace, and is
  * refused as soon as that is clear instead of being read to its end, if any.
  */
-class Sniffer {
+export class Sniffer {
   private readonly pieces: Buffer[] = [];
   private bytes = 0;
   private decided = false;
@@ -380,7 +380,7 @@ const READ_CHUNK = 256 * 1024;
  * waits). `onChunk` must be done with its chunk when it returns: the buffer
  * is read into again.
  */
-async function readAhead(path: string, onChunk: (chunk: Buffer) => void): Promise<void> {
+export async function readAhead(path: string, onChunk: (chunk: Buffer) => void): Promise<void> {
   const handle = await open(path, 'r');
   try {
     const buffers = [Buffer.allocUnsafe(READ_CHUNK), Buffer.allocUnsafe(READ_CHUNK)];

@@ -13,5 +13,5 @@ export interface GeneratedTrace {
   findings: { 'unlinked-while-mapped': number; 'remapped-without-unmap': number };
   counts: Record<string, number>;
 }
-export declare function generate(options: { bytes: number; seed?: number; leakRate?: number; gcRate?: number; write: (text: string) => void }): GeneratedTrace;
+export declare function generate(options: { bytes: number; seed?: number; leakRate?: number; gcRate?: number; filtered?: boolean; write: (text: string) => void }): GeneratedTrace;
 export declare function main(args?: string[]): Promise<void>;
