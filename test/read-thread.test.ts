@@ -78,6 +78,10 @@ describe('reading a trace file in a second thread', () => {
     let filtered = '';
     generate({ bytes: 2 * 1024 * 1024, seed: 6, filtered: true, leakRate: 0.9, write: (chunk: string) => (filtered += chunk) });
     await expectSameReport(write('filtered.txt', filtered));
+    // Left to itself, a large file is read in a second thread only when that takes most lines off this one.
+    expect(await sourceModule.mostlyIgnored(join(dir, 'unfiltered.txt'))).toBe(true);
+    expect(await sourceModule.mostlyIgnored(join(dir, 'filtered.txt'))).toBe(false);
+    expect(await sourceModule.mostlyIgnored(join(ROOT, 'test/fixtures/bpftrace/python-segments.txt'))).toBe(false);
   });
 
   it('gives the same report and errors on hostile files', async () => {

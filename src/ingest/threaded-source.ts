@@ -6,9 +6,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { stat } from 'node:fs/promises';
+import { type FileHandle, open, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { InputError, NotATraceError } from '../errors.js';
+import { ignoredCall, ResumeMarkers } from '../parse/strace-skip.js';
 import { CAPTURE_ADVICE } from './formats.js';
 import { fileSource, type LineSource } from './lines.js';
 import { CONTROL, CONTROL_SLOTS, RECORD, type ReaderMessage, type ReaderRequest } from './read-protocol.js';
@@ -16,10 +18,11 @@ import { CONTROL, CONTROL_SLOTS, RECORD, type ReaderMessage, type ReaderRequest 
 const WORKER = new URL('./read-worker.js', import.meta.url);
 
 /**
- * Files from this size on are read by a second thread: starting it costs
- * about 30 ms, which a file this large repays several times over.
+ * Files from this size on are read by a second thread. Starting one costs
+ * about 0.1 s of CPU (Node's own start-up in the thread, measured), which
+ * reading 32 MiB of an unfiltered trace in one thread takes too.
  */
-export const THREADED_MIN_BYTES = 8 * 1024 * 1024;
+export const THREADED_MIN_BYTES = 32 * 1024 * 1024;
 
 /**
  * Whether the reading thread can be started: its module is compiled next to
@@ -31,8 +34,9 @@ export function canReadInThread(): boolean {
 
 /**
  * Where a trace file is read: `auto` in a second thread from
- * THREADED_MIN_BYTES on, when the thread can be started; `always` and `never`
- * are for tests and benchmarks.
+ * THREADED_MIN_BYTES on, when the thread can be started, the machine has a
+ * second core for it and most lines are calls nobody follows (mostlyIgnored);
+ * `always` and `never` are for tests and benchmarks.
  */
 export type ReadThread = 'auto' | 'always' | 'never';
 
@@ -40,9 +44,44 @@ export type ReadThread = 'auto' | 'always' | 'never';
 export async function traceFileSource(path: string, readThread: ReadThread = 'auto'): Promise<LineSource> {
   if (readThread !== 'never' && canReadInThread()) {
     const info = await stat(path).catch(() => null);
-    if (info?.isFile() === true && (readThread === 'always' || info.size >= THREADED_MIN_BYTES)) return threadedFileSource(path, info.size);
+    if (info?.isFile() === true) {
+      if (readThread === 'always') return threadedFileSource(path, info.size);
+      if (info.size >= THREADED_MIN_BYTES && availableParallelism() >= 2 && (await mostlyIgnored(path))) return threadedFileSource(path, info.size);
+    }
   }
   return fileSource(path);
+}
+
+/** How much of a file's head mostlyIgnored looks at. */
+const SAMPLE_BYTES = 1024 * 1024;
+
+/**
+ * Whether most lines of the file's first MiB are calls nobody follows: an
+ * unfiltered strace capture. Only then does the second thread pay: it takes
+ * those lines off this one. In a filtered capture (`-e trace=…`) or
+ * bpftrace's output every line matters, this thread does the work anyway,
+ * and the second one would only add its memory (about 15 MiB, measured).
+ */
+export async function mostlyIgnored(path: string): Promise<boolean> {
+  let handle: FileHandle | null = null;
+  try {
+    handle = await open(path, 'r');
+    const buffer = Buffer.alloc(SAMPLE_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, SAMPLE_BYTES, 0);
+    const text = buffer.toString('utf8', 0, bytesRead);
+    const markers = new ResumeMarkers();
+    let lines = 0;
+    let ignored = 0;
+    for (let start = 0, end = text.indexOf('\n'); end >= 0; start = end + 1, end = text.indexOf('\n', start)) {
+      lines++;
+      if (ignoredCall(text, start, end, markers) !== 0) ignored++;
+    }
+    return ignored * 2 > lines;
+  } catch {
+    return false; // fileSource says what is wrong with the file
+  } finally {
+    await handle?.close();
+  }
 }
 
 /** `path` must be a regular file. */
