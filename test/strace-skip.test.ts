@@ -5,7 +5,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { filteringSink, LineSplitter } from '../src/ingest/lines.js';
+import { filteringSink } from '../src/ingest/line-filter.js';
+import { LineSplitter } from '../src/ingest/lines.js';
 import { type ParseOutput, StraceReader } from '../src/parse/strace.js';
 
 const TRACES = join(import.meta.dirname, '..', 'traces');

@@ -4,12 +4,12 @@
 import { isAscii } from 'node:buffer';
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { describeSystemError, InputError, NotATraceError } from '../errors.js';
-import { IgnoredLineFilter, type SkippedLines, type SkipPolicy } from '../parse/strace-skip.js';
-import { CAPTURE_ADVICE, describeBinary, SNIFF_BYTES } from './formats.js';
+import { describeSystemError, InputError } from '../errors.js';
+import { readAhead, Sniffer } from './file-read.js';
+import { filteringSink, type LineSkipping } from './line-filter.js';
 
 /**
  * The longest line read, in characters: 1 MiB. strace bounds its own lines:
@@ -46,49 +46,6 @@ export interface LineSink {
 }
 
 export type LineSkip = (text: string, start: number, end: number, lineNo: number) => boolean;
-
-/** How a line source may skip lines for the reader it feeds (run.ts): asked as it reads. */
-export interface LineSkipping {
-  /** The reader's policy once lines may be skipped for it; null until then. Polled. */
-  policy(): SkipPolicy | null;
-  /** Lines skipped since the last line passed on: called before that line is, or at the end. */
-  skipped(lines: SkippedLines): void;
-}
-
-/**
- * A sink that lets an IgnoredLineFilter take lines first, once `skipping`
- * gives its policy, and says what it took before each line it did not.
- * `end` says what it took after the last one.
- */
-export function filteringSink(line: LineSink['line'], longLine: LineSink['longLine'], skipping: LineSkipping | undefined): { sink: LineSink; end(): void } {
-  if (skipping === undefined) return { sink: { line, longLine }, end: () => undefined };
-  let filter: IgnoredLineFilter | null = null;
-  const flush = () => {
-    const skipped = filter?.drain();
-    if (skipped != null) skipping.skipped(skipped);
-  };
-  return {
-    sink: {
-      line(text, lineNo, offset, bytes) {
-        flush();
-        line(text, lineNo, offset, bytes);
-      },
-      longLine(lineNo, head, length) {
-        flush();
-        longLine(lineNo, head, length);
-      },
-      skip(text, start, end, lineNo) {
-        if (filter === null) {
-          const policy = skipping.policy();
-          if (policy === null) return false;
-          filter = new IgnoredLineFilter(policy);
-        }
-        return filter.take(text, start, end, lineNo);
-      },
-    },
-    end: flush,
-  };
-}
 
 /**
  * Splits decoded text into lines, holding at most one line of `limit`
@@ -225,40 +182,6 @@ export class LineSplitter {
   }
 }
 
-/**
- * Looks at an input's first bytes (SNIFF_BYTES, or all of a shorter input):
- * binary data or an endless stream of NULs (/dev/zero) is not a trace, and is
- * refused as soon as that is clear instead of being read to its end, if any.
- */
-export class Sniffer {
-  private readonly pieces: Buffer[] = [];
-  private bytes = 0;
-  private decided = false;
-
-  constructor(private readonly name: string) {}
-
-  /** Throws NotATraceError once the first bytes are binary. */
-  see(chunk: Buffer): void {
-    if (this.decided) return;
-    // A copy: a file's chunks are read into the same buffers again.
-    const piece = Buffer.from(chunk.subarray(0, Math.min(chunk.length, SNIFF_BYTES - this.bytes)));
-    this.pieces.push(piece);
-    this.bytes += piece.length;
-    if (this.bytes >= SNIFF_BYTES) this.decide();
-  }
-
-  end(): void {
-    if (!this.decided) this.decide();
-  }
-
-  private decide(): void {
-    this.decided = true;
-    const looksLike = describeBinary(Buffer.concat(this.pieces));
-    this.pieces.length = 0;
-    if (looksLike !== null) throw new NotATraceError(looksLike, CAPTURE_ADVICE, this.name);
-  }
-}
-
 export interface LineSource {
   /** The name used in places and messages ("-" is stdin). */
   name: string;
@@ -368,41 +291,6 @@ export async function fileSource(path: string): Promise<LineSource> {
       }
     },
   };
-}
-
-/** Bytes asked of the file at a time. */
-const READ_CHUNK = 256 * 1024;
-
-/**
- * Reads a file a chunk at a time, the next read already in flight while a
- * chunk is handled: the file system's thread reads while this one parses
- * (a stream reads only once its last chunk was handled, and the thread
- * waits). `onChunk` must be done with its chunk when it returns: the buffer
- * is read into again.
- */
-export async function readAhead(path: string, onChunk: (chunk: Buffer) => void): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    const buffers = [Buffer.allocUnsafe(READ_CHUNK), Buffer.allocUnsafe(READ_CHUNK)];
-    let turn = 0;
-    let next = handle.read(buffers[0]!, 0, READ_CHUNK, null);
-    for (;;) {
-      const { bytesRead } = await next;
-      if (bytesRead === 0) return;
-      const chunk = buffers[turn]!.subarray(0, bytesRead);
-      turn ^= 1;
-      next = handle.read(buffers[turn]!, 0, READ_CHUNK, null);
-      try {
-        onChunk(chunk);
-      } catch (error) {
-        // The read in flight still owns its buffer: let it land before the handle closes.
-        await next.catch(() => undefined);
-        throw error;
-      }
-    }
-  } finally {
-    await handle.close();
-  }
 }
 
 export function stdinSource(): LineSource {

@@ -7,7 +7,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { InputError, NotATraceError } from '../errors.js';
 import type { SkipPolicy } from '../parse/strace-skip.js';
-import { filteringSink, LineSplitter, readAhead, readFailure, Sniffer } from './lines.js';
+import { readAhead, Sniffer } from './file-read.js';
+import { filteringSink } from './line-filter.js';
+import { LineSplitter, readFailure } from './lines.js';
 import { CONTROL, MAX_IN_FLIGHT, RECORD, type ReaderMessage, type ReaderRequest } from './read-protocol.js';
 
 const { path, control: shared } = workerData as ReaderRequest;
