@@ -14,8 +14,13 @@ const EVIDENCE_TAIL = 40;
 /** What was kept of one event: a keeper's handle, or the event itself when it came with no keeper (engine tests). */
 type Kept = EvidenceHandle | EventBase;
 
-/** What a keeper writes for the event being added, before it is copied into its file's numbers. */
+/**
+ * What keepers write, before it is copied into its file's numbers: emptied
+ * only once it is long (setting an array's length to 0 drops its storage,
+ * and the next write allocates it again).
+ */
 const written: number[] = [];
+const WRITTEN_LIMIT = 4096;
 
 export class KeptEvidence {
   /** One per event kept, in order: mostly the same shared source object. */
@@ -32,13 +37,14 @@ export class KeptEvidence {
   private headEnd = 0;
 
   add(event: EventBase): void {
-    written.length = 0;
+    if (written.length > WRITTEN_LIMIT) written.length = 0;
+    const start = written.length;
     const kept = event.keeper === undefined ? event : event.keeper.keep(event, written);
-    const count = written.length;
+    const count = written.length - start;
     if (count !== numberCount(kept)) throw new Error(`an evidence keeper wrote ${count} numbers for an event, and says ${numberCount(kept)}`);
     if (this.kept.length === EVIDENCE_HEAD + EVIDENCE_TAIL) this.dropOldestOfTail();
     if (this.used + count > this.numbers.length) this.grow(this.used + count);
-    for (let k = 0; k < count; k++) this.numbers[this.used + k] = written[k]!;
+    for (let k = 0; k < count; k++) this.numbers[this.used + k] = written[start + k]!;
     this.used += count;
     this.kept.push(kept);
     if (this.kept.length <= EVIDENCE_HEAD) this.headEnd = this.used;

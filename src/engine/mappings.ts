@@ -116,7 +116,9 @@ export class Mappings {
     const end = pageEnd(event.address, event.length);
     if (this.consumeUnmapInFlight(space, event.address, end)) return;
     const touched = space.removeRange(event.address, end);
-    for (const file of new Set(touched.map((mapping) => mapping.file))) file.note(event);
+    // Each file once, in the order its mappings come (a munmap most often takes one mapping: no set for it).
+    if (touched.length === 1) touched[0]!.file.note(event);
+    else if (touched.length > 1) for (const file of new Set(touched.map((mapping) => mapping.file))) file.note(event);
     this.settle(touched, 'unmapped', event, 'munmap');
   }
 

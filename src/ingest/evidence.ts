@@ -145,38 +145,49 @@ export class InputEvidence implements EvidenceKeeper, EvidenceSource, EvidenceHa
 
   keep(event: EventBase, numbers: number[]): EvidenceHandle {
     const tid = event.tid;
-    if (event.rebuilt === true || event.place.file !== this.name || !(tid >= 0 && tid < TID_SPAN)) return TEXT_EVIDENCE.keep(event, numbers);
-    const count = event.lines?.length ?? 1;
-    const texts = count === 1 ? null : event.raw.split('\n');
+    const place = event.place;
+    const lines = event.lines;
+    if (event.rebuilt === true || place.file !== this.name || !(tid >= 0 && tid < TID_SPAN)) return TEXT_EVIDENCE.keep(event, numbers);
+    const raw = event.raw;
+    const lineTimes = event.lineTimes;
+    // An event of several lines has them joined by newlines: each is found in place, not split off.
+    const single = lines === undefined || lines.length === 1;
     const start = numbers.length;
     let times: (string | null)[] | null = null;
-    for (let k = 0; k < (texts?.length ?? 1); k++) {
-      const line = event.lines?.[k] ?? event.place.line;
-      const text = texts === null ? event.raw : texts[k]!;
-      const slot = this.slotOf(line, text.length);
-      const bytes = slot < 0 ? -1 : this.bytes[slot]!;
-      if (bytes < 0 || bytes >= MAX_BYTES || line >= MAX_LINE_NO) {
+    let count = 0;
+    for (let from = 0; ; ) {
+      const newline = single ? -1 : raw.indexOf('\n', from);
+      const to = newline < 0 ? raw.length : newline;
+      const time = timeIn(raw, from, to, lineTimes?.[count] ?? event.time);
+      if (!this.write(numbers, lines?.[count] ?? place.line, to - from, tid, time)) {
         numbers.length = start;
         return TEXT_EVIDENCE.keep(event, numbers);
       }
-      const time = timeIn(text, event.lineTimes?.[k] ?? event.time);
       if (typeof time === 'string') {
-        times ??= new Array<string | null>(texts?.length ?? 1).fill(null);
-        times[k] = time;
+        times ??= [];
+        while (times.length < count) times.push(null);
+        times.push(time);
       }
-      numbers.push(this.offsets[slot]!, line * TID_SPAN + tid, bytes * TIME_SPAN + (typeof time === 'number' ? time + 1 : 0));
+      count++;
+      if (newline < 0) break;
+      from = newline + 1;
     }
-    if (times !== null) return new TimesKept(this, times);
-    const lines = texts?.length ?? 1;
-    if (lines === 1) return this;
-    this.linesAt[lines] ??= new LinesAt(this, lines);
-    return this.linesAt[lines];
+    if (times !== null) {
+      while (times.length < count) times.push(null);
+      return new TimesKept(this, times);
+    }
+    if (count === 1) return this;
+    this.linesAt[count] ??= new LinesAt(this, count);
+    return this.linesAt[count]!;
   }
 
-  /** The slot of a line still remembered, read as `chars` characters and readable again; -1 otherwise. */
-  private slotOf(lineNo: number, chars: number): number {
-    const slot = lineNo & SLOT;
-    return this.numbers[slot] === lineNo && this.chars[slot] === chars && this.bytes[slot]! >= 0 ? slot : -1;
+  /** Writes a line's three numbers; false when the line cannot be read back from them (no longer remembered, not as read, too far or too long). */
+  private write(numbers: number[], line: number, chars: number, tid: number, time: number | string | null): boolean {
+    const slot = line & SLOT;
+    const bytes = this.bytes[slot]!;
+    if (this.numbers[slot] !== line || this.chars[slot] !== chars || bytes < 0 || bytes >= MAX_BYTES || line >= MAX_LINE_NO) return false;
+    numbers.push(this.offsets[slot]!, line * TID_SPAN + tid, bytes * TIME_SPAN + (typeof time === 'number' ? time + 1 : 0));
+    return true;
   }
 
   /** The handle of a one-line event is the source itself. */
@@ -277,14 +288,15 @@ function lineTexts(event: EventBase): EvidenceLine[] {
 }
 
 /**
- * A line's time as where the line prints it, `at << 8 | length` (a number
+ * The time of the line text[from, to) as where the line prints it, `at << 8 | length` (a number
  * costs nothing; a copy of the text is about 70 bytes), or as a copy when
  * the line does not print it (a -r trace's running clock, bpftrace's time
  * since the trace started).
  */
-function timeIn(text: string, time: string | null | undefined): string | number | null {
+function timeIn(text: string, from: number, to: number, time: string | null | undefined): string | number | null {
   if (time === null || time === undefined) return null;
-  const at = time.length < 256 ? text.indexOf(time) : -1;
+  const found = time.length < 256 ? text.indexOf(time, from) : -1;
+  const at = found >= 0 && found + time.length <= to ? found - from : -1;
   return at >= 0 && at < MAX_TIME_AT ? at * 256 + time.length : flatCopy(time);
 }
 
