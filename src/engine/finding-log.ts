@@ -5,8 +5,11 @@ import type { EventBase, MmapEvent } from '../parse/events.js';
 import { pageEnd } from './address-space.js';
 import { benignRuleFor } from './benign.js';
 import { type FileNode, flatCopy } from './files.js';
-import { hex, SEVERITY_OF, type At, type EvidenceLine, type Finding, type FindingKind, type Resolution } from './findings.js';
+import { hex, SEVERITY_OF, type At, type EvidenceLine, type Finding, type FindingKind, type Resolution, type Severity } from './findings.js';
 import type { MappingState, PendingOrphan, Space } from './mappings.js';
+
+/** What only one kind of finding has, given when it is decided. */
+type KindFacts = Partial<Pick<Finding, 'unlinkedAt' | 'remappedAt' | 'newAddress'>>;
 
 /** `updated`: a fact of a finding changed after it was decided (its pid, once the trace named the process). */
 export type EngineChange = { type: 'decided'; finding: Finding } | { type: 'resolved'; finding: Finding } | { type: 'updated'; finding: Finding };
@@ -16,8 +19,6 @@ const NO_CHANGES: EngineChange[] = [];
 export class FindingLog {
   /** Every finding, in the order decided: `F1`, `F2`, … */
   private readonly all: Finding[] = [];
-  /** When each finding was decided, in trace seconds: the start of its delay. */
-  private readonly decidedSeconds = new WeakMap<Finding, number>();
   /** What the current call into the engine changed. */
   private changes: EngineChange[] = NO_CHANGES;
 
@@ -39,12 +40,12 @@ export class FindingLog {
 
   /** The file's life so far, for a finding's evidence. */
   evidenceOf(finding: Finding): EvidenceLine[] {
-    const file = fileOf.get(finding);
+    const file = DecidedFinding.fileOf(finding);
     return file === undefined ? finding.evidence : file.evidence();
   }
 
   decidedSecondsOf(finding: Finding): number | null {
-    return this.decidedSeconds.get(finding) ?? null;
+    return DecidedFinding.decidedSecondsOf(finding);
   }
 
   /** The file's last name went: each of its live mappings outlives it. */
@@ -106,44 +107,9 @@ export class FindingLog {
     }
   }
 
-  private decide(kind: FindingKind, mapping: MappingState, fields: Partial<Finding>, seconds: number | null): Finding {
-    const file = mapping.file;
-    const held = stillMapped(mapping);
-    const finding: Finding = {
-      id: `F${this.all.length + 1}`,
-      kind,
-      severity: SEVERITY_OF[kind],
-      pid: mapping.space.ownerTgid,
-      path: file.displayName,
-      names: [...file.history],
-      address: hex(held.address),
-      length: held.length,
-      mappedAt: mapping.mappedAt,
-      unlinkedAt: null,
-      remappedAt: null,
-      newAddress: null,
-      resolution: null,
-      resolvedAt: null,
-      delayMs: null,
-      confirmedByMaps: null,
-      ...fields,
-    } as Finding;
-    // Then `evidence` and `note`, in the order the schema shows them.
-    Object.defineProperty(finding, 'evidence', LAZY_EVIDENCE);
-    finding.note = null;
-    fileOf.set(finding, file);
-    if (held.ranges !== undefined) {
-      finding.ranges = held.ranges;
-      finding.mapped = { address: hex(mapping.address), length: mapping.length };
-    }
-    const benign = benignRuleFor(file.displayName);
-    if (benign !== null) {
-      finding.note = benign.note;
-      finding.severity = 'info';
-      finding.benign = benign.name;
-    }
-    file.findingRefs++;
-    if (seconds !== null) this.decidedSeconds.set(finding, seconds);
+  private decide(kind: FindingKind, mapping: MappingState, facts: KindFacts, seconds: number | null): Finding {
+    const finding = new DecidedFinding(`F${this.all.length + 1}`, kind, mapping, facts, seconds);
+    mapping.file.findingRefs++;
     this.all.push(finding);
     this.push({ type: 'decided', finding });
     return finding;
@@ -155,8 +121,85 @@ export class FindingLog {
   }
 }
 
-/** The file whose life is each finding's evidence. */
-const fileOf = new WeakMap<Finding, FileNode>();
+/**
+ * A finding as the engine decides it: the report's fields, in the order the
+ * schema shows them, and in private fields what the engine keeps of it (no
+ * copy, report or comparison of a finding sees them): the file whose life is
+ * its evidence, and when it was decided, in trace seconds (the start of its
+ * delay). As entries of WeakMaps these cost about 1 µs each to set, and every
+ * full collection walked them (ephemerons); a literal with the facts spread
+ * in, about 5 µs more (issue #14: 31,208 findings).
+ */
+class DecidedFinding implements Finding {
+  // `declare`: no field is defined before the constructor writes it, so the keys come in its order.
+  declare id: string;
+  declare kind: FindingKind;
+  declare severity: Severity;
+  declare pid: number;
+  declare path: string;
+  declare names: string[];
+  declare address: string;
+  declare length: number;
+  declare ranges?: { address: string; length: number }[];
+  declare mapped?: { address: string; length: number };
+  declare mappedAt: At | null;
+  declare unlinkedAt: At | null;
+  declare remappedAt: At | null;
+  declare newAddress: string | null;
+  declare resolution: Resolution | null;
+  declare resolvedAt: At | null;
+  declare delayMs: number | null;
+  declare confirmedByMaps: boolean | null;
+  declare evidence: EvidenceLine[];
+  declare note: string | null;
+  declare benign?: string;
+  readonly #file: FileNode;
+  readonly #decidedSeconds: number | null;
+
+  constructor(id: string, kind: FindingKind, mapping: MappingState, facts: KindFacts, decidedSeconds: number | null) {
+    const file = mapping.file;
+    const held = stillMapped(mapping);
+    this.id = id;
+    this.kind = kind;
+    this.severity = SEVERITY_OF[kind];
+    this.pid = mapping.space.ownerTgid;
+    this.path = file.displayName;
+    this.names = [...file.history];
+    this.address = hex(held.address);
+    this.length = held.length;
+    this.mappedAt = mapping.mappedAt;
+    this.unlinkedAt = facts.unlinkedAt ?? null;
+    this.remappedAt = facts.remappedAt ?? null;
+    this.newAddress = facts.newAddress ?? null;
+    this.resolution = null;
+    this.resolvedAt = null;
+    this.delayMs = null;
+    this.confirmedByMaps = null;
+    Object.defineProperty(this, 'evidence', LAZY_EVIDENCE);
+    this.note = null;
+    this.#file = file;
+    this.#decidedSeconds = decidedSeconds;
+    if (held.ranges !== undefined) {
+      this.ranges = held.ranges;
+      this.mapped = { address: hex(mapping.address), length: mapping.length };
+    }
+    const benign = benignRuleFor(file.displayName);
+    if (benign !== null) {
+      this.note = benign.note;
+      this.severity = 'info';
+      this.benign = benign.name;
+    }
+  }
+
+  /** The file whose life is the finding's evidence; none for a copy. */
+  static fileOf(finding: Finding): FileNode | undefined {
+    return #file in finding ? (finding as DecidedFinding).#file : undefined;
+  }
+
+  static decidedSecondsOf(finding: Finding): number | null {
+    return #decidedSeconds in finding ? (finding as DecidedFinding).#decidedSeconds : null;
+  }
+}
 
 /**
  * A finding's evidence is its file's life, built into lines only when read (a
@@ -172,7 +215,7 @@ const LAZY_EVIDENCE: PropertyDescriptor = {
   enumerable: true,
   configurable: true,
   get(this: Finding): EvidenceLine[] {
-    return fileOf.get(this)?.evidence() ?? [];
+    return DecidedFinding.fileOf(this)?.evidence() ?? [];
   },
   set(this: Finding, value: EvidenceLine[]) {
     Object.defineProperty(this, 'evidence', { value, enumerable: true, configurable: true, writable: true });
