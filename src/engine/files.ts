@@ -22,6 +22,7 @@ class NoNames extends Set<string> {
   }
 }
 const NO_NAMES: Set<string> = new NoNames();
+const NO_HISTORY: readonly string[] = Object.freeze([]);
 
 export class FileNode {
   /** Every name known now, in each of its spellings; a file gone has none, and shares one set for it. */
@@ -32,8 +33,12 @@ export class FileNode {
    * a map per file was about 200 bytes of each finding's).
    */
   spellings: Map<string, Set<string>> | null = null;
-  /** Every name, in the order the file had them. */
-  readonly history: string[] = [];
+  /**
+   * Every name, in the order the file had them: a new frozen array for each
+   * new name, so the findings decided since share it as their `names`
+   * instead of a copy each (and an array grown by push had room for 16 more).
+   */
+  history: readonly string[] = NO_HISTORY;
   inodeKey: string | null = null;
   size: number | null = null;
   /** Sequence number of the last size change, -1 if none seen. */
@@ -59,7 +64,12 @@ export class FileNode {
   /** @param name a flat string (flatCopy), not a slice of a line */
   addName(name: string): void {
     this.names.add(name);
-    if (this.history[this.history.length - 1] !== name) this.history.push(name);
+    if (this.history[this.history.length - 1] !== name) this.record(name);
+  }
+
+  /** A name the file had: the history grows by it. */
+  record(name: string): void {
+    this.history = Object.freeze(this.history.concat(name));
   }
 
   get displayName(): string {
@@ -164,7 +174,7 @@ export class Files {
     let file = hint === undefined ? undefined : this.byName.get(hint);
     if (file === undefined) {
       file = this.newFile(hint?.startsWith('/') ? hint : null);
-      if (file.history.length === 0) file.history.push(hint === undefined ? `(fd ${fd}, opened before the trace)` : flatCopy(hint));
+      if (file.history.length === 0) file.record(hint === undefined ? `(fd ${fd}, opened before the trace)` : flatCopy(hint));
     }
     return file;
   }
@@ -176,7 +186,7 @@ export class Files {
     if (file !== undefined) return file;
     file = this.newFile(seed.deleted ? null : seed.path);
     if (seed.deleted) {
-      file.history.push(seed.path);
+      file.record(seed.path);
       file.gone = true;
     }
     if (seed.inode !== undefined) this.setInode(file, seed.inode);

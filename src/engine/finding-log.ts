@@ -164,7 +164,8 @@ class DecidedFinding implements Finding {
     this.severity = SEVERITY_OF[kind];
     this.pid = mapping.space.ownerTgid;
     this.path = file.displayName;
-    this.names = [...file.history];
+    // Shared with the file, and every finding decided before its next name: frozen, never changed.
+    this.names = file.history as string[];
     this.address = hex(held.address);
     this.length = held.length;
     this.mappedAt = mapping.mappedAt;
