@@ -120,6 +120,55 @@ describe('reading a trace file in a second thread', () => {
     expect(inThread).toEqual(inline);
   });
 
+  it('lets the event loop turn at least once every 4 batches, however far ahead the thread is (found by review: the TUI froze)', async () => {
+    let text = '';
+    generate({ bytes: 6 * 1024 * 1024, seed: 9, write: (chunk: string) => (text += chunk) });
+    const path = write('turns.txt', text);
+    // Lines handled since the event loop last turned, and the most seen in one turn.
+    let sinceTurn = 0;
+    let mostInATurn = 0;
+    let running = true;
+    const turn = () => {
+      sinceTurn = 0;
+      if (running) setImmediate(turn);
+    };
+    setImmediate(turn);
+    const source = sourceModule.threadedFileSource(path, 0);
+    await source.each(() => {
+      // This thread is the slower one, as when it parses a filtered capture.
+      const until = performance.now() + 0.002;
+      while (performance.now() < until);
+      mostInATurn = Math.max(mostInATurn, ++sinceTurn);
+    });
+    running = false;
+    const lines = text.split('\n');
+    // The most lines any 4 reads of 256 KiB can hold: the longest run of lines within 1 MiB.
+    let most = 0;
+    for (let first = 0, last = 0, bytes = 0; last < lines.length; last++) {
+      bytes += Buffer.byteLength(lines[last]!) + 1;
+      while (bytes > 4 * 256 * 1024 + 2 * 65536) bytes -= Buffer.byteLength(lines[first++]!) + 1;
+      most = Math.max(most, last - first + 1);
+    }
+    expect(mostInATurn).toBeGreaterThan(1000);
+    expect(mostInATurn).toBeLessThanOrEqual(most);
+  });
+
+  it('passes on an error of the line handlers as it is, in either thread (found by review)', async () => {
+    const path = join(ROOT, 'traces', 'unfiltered', 'trace.txt');
+    const failing = {
+      onChange: () => {
+        throw new TypeError('a bug in a change handler');
+      },
+    };
+    for (const readThread of ['always', 'never'] as const) {
+      const error = await analyzeModule.analyze([path], { ...failing, readThread }).then(
+        () => null,
+        (thrown: unknown) => thrown as Error,
+      );
+      expect(error, readThread).toMatchObject({ name: 'TypeError', message: 'a bug in a change handler' });
+    }
+  });
+
   it('stops the thread and says why when the line handler throws', async () => {
     let text = '';
     generate({ bytes: 3 * 1024 * 1024, seed: 8, write: (chunk: string) => (text += chunk) });

@@ -112,6 +112,40 @@ describe('the strace fast path', () => {
     expect(kinds).toEqual(expect.arrayContaining(['open', 'mmap', 'unlink']));
   });
 
+  it('does not skip the line after an empty one, which the reader may join to a line cut twice (found by review)', () => {
+    let time = 100000;
+    const at = () => `1795606335.${String(time++).padStart(6, '0')}`;
+    const lines = [`100 ${at()} execve("/bin/x", ["x"], 0x7ffd /* 1 vars */) = 0`];
+    for (let k = 0; k < 60; k++) lines.push(`100 ${at()} futex(0x7f, FUTEX_WAKE_PRIVATE, 1) = 0`);
+    lines.push(`100 ${at()} openat(AT_FDCWD, "/d/x.index", O_RDWR|O_CREAT, 0600) = 3</d/x.index>`);
+    lines.push(`100 ${at()} mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3</d/x.index>, 0) = 0x7f0000000000`);
+    lines.push(`100 ${at()} read(4, strace: Process 7 attachedstrace: Process 8 attached`, '', `100 ${at()} futex(0x7f, FUTEX_WAKE_PRIVATE, 1) = 0`);
+    lines.push(`100 ${at()} unlink("/d/x.index") = 0`);
+    for (let k = 0; k < 10; k++) lines.push(`100 ${at()} futex(0x7f, FUTEX_WAKE_PRIVATE, 1) = 0`);
+    expectSame(lines.join('\n'));
+    expectSame(lines.join('\r\n'));
+  });
+
+  it('finds every resume in chunks of the same text (found by review: a cache keyed by content)', () => {
+    const block = 4096;
+    const lines = ['100 1795606335.100000 execve("/bin/x", ["x"], 0x7ffd /* 1 vars */) = 0'];
+    for (let k = 0; k < 20; k++) lines.push('100 1795606335.100001 futex(0x7f, FUTEX_WAKE_PRIVATE, 1) = 0');
+    lines.push('100 1795606335.100002 openat(AT_FDCWD, <unfinished ...>');
+    lines.push('100 1795606335.100003 <... openat resumed>"/d/a b(1).index", O_RDWR|O_CREAT, 0600) = 3');
+    lines.push('100 1795606335.100004 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3, 0) = 0x7f0000000000');
+    lines.push('100 1795606335.100005 unlink("/d/a b(1).index") = 0');
+    lines.push('100 1795606335.100006 munmap(0x7f0000000000, 4096) = 0');
+    lines.push('100 1795606335.100007 close(3) = 0');
+    let text = `${lines.join('\n')}\n`;
+    const filler = '100 1795606335.100008 futex(0x7f, FUTEX_WAKE_PRIVATE, 1) = 0\n';
+    while (text.length + filler.length < block - 100) text += filler;
+    text += `${'100 1795606335.100009 futex(0x7f, FUTEX_WAKE_PRIVATE, 1) = 0 '.padEnd(block - text.length - 1, ' ')}\n`;
+    expect(text.length).toBe(block);
+    const fast = read(text.repeat(5), block, true);
+    expect(fast.out).toEqual(read(text.repeat(5), block, false).out);
+    expect(fast.out.filter((item) => item.type === 'event' && item.event.kind === 'open')).toHaveLength(5);
+  });
+
   it('decides as the full path on a stderr trace whose pid prefix comes and goes', () => {
     const text = readFileSync(join(TRACES, 'f-stderr-tt', 'trace.txt'), 'utf8');
     expectSame(text);

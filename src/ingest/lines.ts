@@ -224,13 +224,14 @@ export function streamSource(name: string, open: () => Readable, size: number | 
         const filtering = filteringSink(onLine, onLongLine, skipping);
         const splitter = new LineSplitter(filtering.sink);
         let failed = false;
+        // The line handlers' own errors (a bug, a stop asked by the caller) are passed on as they are.
         const fail = (error: unknown) => {
           if (failed) return;
           failed = true;
           input.destroy();
-          reject(error instanceof InputError ? error : new InputError(readFailure(error), name, { cause: error }));
+          reject(error);
         };
-        input.on('error', fail);
+        input.on('error', (error) => fail(error instanceof InputError ? error : new InputError(readFailure(error), name, { cause: error })));
         input.on('data', (chunk: Buffer) => {
           if (failed) return;
           bytes += chunk.length;
@@ -276,18 +277,24 @@ export async function fileSource(path: string): Promise<LineSource> {
       const sniffer = new Sniffer(path);
       const filtering = filteringSink(onLine, onLongLine, skipping);
       const splitter = new LineSplitter(filtering.sink);
+      // Only the file's own errors are input errors: the line handlers' (a
+      // bug, a stop asked by the caller) are passed on as they are.
+      let handling = false;
       try {
         await readAhead(path, (chunk) => {
           bytes += chunk.length;
           hash.update(chunk);
+          handling = true;
           sniffer.see(chunk);
           splitter.write(chunk);
+          handling = false;
         });
+        handling = true;
         sniffer.end();
         splitter.end();
         filtering.end();
       } catch (error) {
-        throw error instanceof InputError ? error : new InputError(readFailure(error), path, { cause: error });
+        throw handling || error instanceof InputError ? error : new InputError(readFailure(error), path, { cause: error });
       }
     },
   };

@@ -135,10 +135,16 @@ export function threadedFileSource(path: string, size: number): LineSource {
             switch (message.type) {
               case 'batch':
                 hash.update(message.chunk);
-                batch(message.texts, message.numbers);
                 bytes = message.bytes;
-                Atomics.sub(control, CONTROL.inFlight, 1);
-                Atomics.notify(control, CONTROL.inFlight);
+                batch(message.texts, message.numbers);
+                // The next batch is asked for once the event loop has turned: a port
+                // delivers what is queued without one, and a reading thread that
+                // always has the next batch ready would starve timers, keys and
+                // the screen of `analyze --tui` for as long as the file lasts.
+                setImmediate(() => {
+                  Atomics.sub(control, CONTROL.inFlight, 1);
+                  Atomics.notify(control, CONTROL.inFlight);
+                });
                 return;
               case 'end':
                 bytes = message.bytes;
@@ -154,6 +160,7 @@ export function threadedFileSource(path: string, size: number): LineSource {
             settle(error);
           }
         });
+        worker.on('messageerror', (error) => settle(new InputError(`a batch of lines from the reading thread could not be read: ${error.message}`, path, { cause: error })));
         worker.on('error', (error) => settle(new InputError(`the reading thread failed: ${error.message}`, path, { cause: error })));
         worker.on('exit', (code) => settle(new InputError(`the reading thread stopped (exit code ${code}) before the end of the file`, path)));
       });

@@ -23,15 +23,18 @@ export const UNFINISHED = 8;
  */
 export class ResumeMarkers {
   private text = '';
+  private from = 0;
   private at = -1;
 
   /** The first "<... " at or after `from` (Infinity: none). */
   next(text: string, from: number): number {
-    if (text !== this.text || this.at < from) {
+    // Strings compare by content: the same text again (two equal chunks) starts from its beginning.
+    if (text !== this.text || from < this.from || this.at < from) {
       const at = text.indexOf('<... ', from);
       this.text = text;
       this.at = at < 0 ? Number.POSITIVE_INFINITY : at;
     }
+    this.from = from;
     return this.at;
   }
 }
@@ -98,12 +101,16 @@ export class IgnoredLineFilter {
 
   /** True when the line `text[start, end)`, number `lineNo`, is skipped (and counted). */
   take(text: string, start: number, end: number, lineNo: number): boolean {
+    // A short line (an empty one) leaves the line after it unsure: the reader
+    // joins a line cut by a strace message to the next one, whatever that is,
+    // and the joined text may end in a second message.
+    if (end - start < 4) return false;
     const afterSeen = lineNo === this.lastLine + 1 && !this.lastMayJoin;
     const last = text.charCodeAt(end - 1);
     this.lastLine = lineNo;
     // "…strace: Process N attached" ends in d, "…with N threads" in s.
     this.lastMayJoin = last === 100 /* d */ || last === 115 /* s */ || last === 13; /* \r */
-    if (!afterSeen || this.lastMayJoin || end - start < 4) return false;
+    if (!afterSeen || this.lastMayJoin) return false;
     if (this.policy.stderrPrefixes && text.charCodeAt(start) === 91 /* [ */) return false;
     const flags = ignoredCall(text, start, end, this.markers);
     if (flags === 0) return false;
