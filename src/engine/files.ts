@@ -22,7 +22,7 @@ class NoNames extends Set<string> {
   }
 }
 const NO_NAMES: Set<string> = new NoNames();
-const NO_HISTORY: readonly string[] = Object.freeze([]);
+const NO_HISTORY: readonly string[] = [];
 
 export class FileNode {
   /** Every name known now, in each of its spellings; a file gone has none, and shares one set for it. */
@@ -34,9 +34,10 @@ export class FileNode {
    */
   spellings: Map<string, Set<string>> | null = null;
   /**
-   * Every name, in the order the file had them: a new frozen array for each
-   * new name, so the findings decided since share it as their `names`
-   * instead of a copy each (and an array grown by push had room for 16 more).
+   * Every name, in the order the file had them: a new array for each new
+   * name, never changed, so the findings decided since share it as their
+   * `names` instead of a copy each (and an array grown by push had room for
+   * 16 more).
    */
   history: readonly string[] = NO_HISTORY;
   inodeKey: string | null = null;
@@ -67,9 +68,12 @@ export class FileNode {
     if (this.history[this.history.length - 1] !== name) this.record(name);
   }
 
-  /** A name the file had: the history grows by it. */
+  /** A name the file had: a new history, one longer (copied by hand: concat took 0.4 µs, freeze 0.13). */
   record(name: string): void {
-    this.history = Object.freeze(this.history.concat(name));
+    const history = new Array<string>(this.history.length + 1);
+    for (let k = 0; k < this.history.length; k++) history[k] = this.history[k]!;
+    history[this.history.length] = name;
+    this.history = history;
   }
 
   get displayName(): string {

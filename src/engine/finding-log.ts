@@ -137,7 +137,7 @@ class DecidedFinding implements Finding {
   declare severity: Severity;
   declare pid: number;
   declare path: string;
-  declare names: string[];
+  declare names: readonly string[];
   declare address: string;
   declare length: number;
   declare ranges?: { address: string; length: number }[];
@@ -164,8 +164,8 @@ class DecidedFinding implements Finding {
     this.severity = SEVERITY_OF[kind];
     this.pid = mapping.space.ownerTgid;
     this.path = file.displayName;
-    // Shared with the file, and every finding decided before its next name: frozen, never changed.
-    this.names = file.history as string[];
+    // Shared with the file, and every finding decided before its next name: never changed.
+    this.names = file.history;
     this.address = hex(held.address);
     this.length = held.length;
     this.mappedAt = mapping.mappedAt;
