@@ -27,9 +27,11 @@ export class KeptEvidence {
   private readonly kept: Kept[] = [];
   /**
    * The numbers each event's keeper wrote, in order (its handle says how
-   * many), in [0, used). Grown a quarter at a time, not by push: an array
-   * grown by push has room for half as many again plus 16, a third of what
-   * these numbers took.
+   * many), in [0, used). Grown by hand, by half and at least 12 (four lines),
+   * not by push: an array grown by push has room for half as many again plus
+   * 16, which was a third of what these numbers took. By a quarter, leaky80's
+   * files reallocated 95,525 times (25 MiB, most of it garbage that outlived
+   * young collections); so, 56,821 times (15 MiB), and 0.6 MiB less kept.
    */
   private numbers: number[] = [];
   private used = 0;
@@ -59,7 +61,7 @@ export class KeptEvidence {
   }
 
   private grow(needed: number): void {
-    const grown = new Array<number>(needed + Math.max(6, needed >> 2));
+    const grown = new Array<number>(needed + Math.max(12, needed >> 1));
     for (let k = 0; k < this.used; k++) grown[k] = this.numbers[k]!;
     this.numbers = grown;
   }
