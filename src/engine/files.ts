@@ -23,6 +23,7 @@ class NoNames extends Set<string> {
 }
 const NO_NAMES: Set<string> = new NoNames();
 const NO_HISTORY: readonly string[] = [];
+const NO_RECORDS: readonly MappingState[] = [];
 
 export class FileNode {
   /** Every name known now, in each of its spellings; a file gone has none, and shares one set for it. */
@@ -45,8 +46,13 @@ export class FileNode {
   /** Sequence number of the last size change, -1 if none seen. */
   sizeChangeSeq = -1;
   fdRefs = 0;
-  /** The file's live mappings, in every address space. */
-  readonly records = new Set<MappingState>();
+  /**
+   * The file's live mappings, in every address space, in the order they were
+   * made: one on its own, a set while there are two or more (a set for each
+   * file was about 150 bytes, and most files have one mapping at a time).
+   */
+  private onlyRecord: MappingState | null = null;
+  private records: Set<MappingState> | null = null;
   gone = false;
   /** Findings keep their file alive for evidence. */
   findingRefs = 0;
@@ -60,6 +66,39 @@ export class FileNode {
     name: string | null,
   ) {
     if (name !== null) this.addName(name);
+  }
+
+  get recordCount(): number {
+    return this.records?.size ?? (this.onlyRecord === null ? 0 : 1);
+  }
+
+  addRecord(mapping: MappingState): void {
+    if (this.records !== null) this.records.add(mapping);
+    else if (this.onlyRecord === null) this.onlyRecord = mapping;
+    else if (this.onlyRecord !== mapping) {
+      this.records = new Set([this.onlyRecord, mapping]);
+      this.onlyRecord = null;
+    }
+  }
+
+  /** False when the mapping was not one of the file's. */
+  deleteRecord(mapping: MappingState): boolean {
+    if (this.records === null) {
+      if (this.onlyRecord !== mapping) return false;
+      this.onlyRecord = null;
+      return true;
+    }
+    if (!this.records.delete(mapping)) return false;
+    if (this.records.size === 1) {
+      this.onlyRecord = this.records.values().next().value as MappingState;
+      this.records = null;
+    }
+    return true;
+  }
+
+  /** The live mappings, in the order they were made; not to be changed while walked. */
+  liveRecords(): Iterable<MappingState> {
+    return this.records ?? (this.onlyRecord === null ? NO_RECORDS : [this.onlyRecord]);
   }
 
   /** @param name a flat string (flatCopy), not a slice of a line */
@@ -288,7 +327,7 @@ export class Files {
 
   /** A file with no fd, no live mapping and no finding can be forgotten: memory stays flat. */
   forgetIfUnused(file: FileNode): void {
-    if (file.fdRefs > 0 || file.records.size > 0) return;
+    if (file.fdRefs > 0 || file.recordCount > 0) return;
     // A deleted file that nothing holds is freed by the kernel, and its inode
     // number comes back for the next file created: it must not lead here.
     if (file.gone) this.unindexInode(file);

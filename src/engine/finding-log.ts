@@ -51,7 +51,7 @@ export class FindingLog {
   /** The file's last name went: each of its live mappings outlives it. */
   unlinked(file: FileNode, event: EventBase): void {
     const unlinkedAt = atOf(event);
-    for (const mapping of file.records) {
+    for (const mapping of file.liveRecords()) {
       if (mapping.remapFinding !== null && mapping.remapFinding.unlinkedAt === null) {
         mapping.remapFinding.unlinkedAt = unlinkedAt;
         this.push({ type: 'updated', finding: mapping.remapFinding });
@@ -65,7 +65,7 @@ export class FindingLog {
    * the old mapping still live in the same address space.
    */
   remapped(file: FileNode, space: Space, event: MmapEvent, remappedAt: At): void {
-    for (const old of file.records) {
+    for (const old of file.liveRecords()) {
       if (old.space !== space || old.remapFinding !== null || old.seq >= file.sizeChangeSeq) continue;
       // A window onto another part of the file (a mapper that grows by chunks) is not a remap.
       if (old.offset >= event.offset + event.length || event.offset >= old.offset + old.length) continue;

@@ -137,7 +137,7 @@ export class Mappings {
         moved.length = event.newLength;
       }
       space.insert({ start: event.newAddress, end: newEnd, record: moved });
-      moved.file.records.add(moved);
+      moved.file.addRecord(moved);
       moved.file.note(event);
     }
     this.settle(touched, 'unmapped', event, 'munmap');
@@ -219,7 +219,7 @@ export class Mappings {
       pendingOrphan: null,
     };
     space.insert({ start: address, end, record: mapping });
-    file.records.add(mapping);
+    file.addRecord(mapping);
     return mapping;
   }
 
@@ -232,7 +232,7 @@ export class Mappings {
   private settle(mappings: readonly MappingState[], how: Resolution, event: EventBase | null, cause: Release): void {
     for (const mapping of mappings) {
       if (mapping.pieces > 0) continue;
-      if (!mapping.file.records.delete(mapping)) continue;
+      if (!mapping.file.deleteRecord(mapping)) continue;
       const pending = mapping.pendingOrphan;
       if (pending !== null) {
         this.pendingOrphans.delete(mapping);
