@@ -1,5 +1,5 @@
-// Reading a file's bytes for the line sources (lines.ts, read-worker.ts): a
-// look at its first bytes to refuse binary data early, and reads a chunk ahead.
+// Reading a file's bytes for the line sources (lines.ts): a look at its first
+// bytes to refuse binary data early, and reads a chunk ahead.
 import { open } from 'node:fs/promises';
 import { NotATraceError } from '../errors.js';
 import { CAPTURE_ADVICE, describeBinary, SNIFF_BYTES } from './formats.js';

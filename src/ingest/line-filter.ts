@@ -1,6 +1,6 @@
 // Lines a line source may skip for the reader it feeds, when the reader says
 // how: the strace reader's filter of calls nobody follows (parse/strace-skip.ts),
-// run where the lines are split, in this thread or the reading thread.
+// run where the lines are split, before a line becomes a string of its own.
 import { IgnoredLineFilter, type SkippedLines, type SkipPolicy } from '../parse/strace-skip.js';
 import type { LineSink } from './lines.js';
 

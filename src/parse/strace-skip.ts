@@ -1,9 +1,8 @@
 // Calls nobody follows (futex, read, epoll_wait…: most lines of a real trace),
 // recognised on the input's text before a line becomes a string of its own.
 // One decision, used by StraceReader on each line it is given and by the
-// filter the line reader runs ahead of it (in the reading thread, or in the
-// worker that reads a large file): skipping a line must change nothing but
-// the time it takes. Pure: no I/O.
+// filter the line source runs ahead of it (ingest/line-filter.ts): skipping a
+// line must change nothing but the time it takes. Pure: no I/O.
 import { FOLLOWED_SYSCALLS } from './strace-decode.js';
 import { FOLLOWED_SHAPES, hasResult, isNameChar } from './strace-scan.js';
 
