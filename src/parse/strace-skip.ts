@@ -82,6 +82,10 @@ export interface SkipPolicy {
   stderrPrefixes: boolean;
 }
 
+/** See IgnoredLineFilter: how many lines in a row not taken make it rest, and for how many lines. */
+const REST_AFTER = 64;
+const REST_FOR = 4096;
+
 /**
  * The filter the line reader runs once the reader has given its policy:
  * takes a line when StraceReader.push would ignore it, and counts it. It
@@ -89,11 +93,18 @@ export interface SkipPolicy {
  * after a line it was not shown (too long, split across reads) or after one
  * that may end in a strace message (which the reader joins to the next), a
  * line with a `\r` or a stderr `[pid N]` prefix.
+ *
+ * In a filtered capture (`-e trace=…`) it would take nothing, and each line
+ * would be decided twice (here, then by the reader): after REST_AFTER lines
+ * in a row that it had to look at and did not take, it rests for REST_FOR
+ * lines, and the reader alone decides them.
  */
 export class IgnoredLineFilter {
   private readonly markers = new ResumeMarkers();
   private lastLine = -1;
   private lastMayJoin = true;
+  private notTakenInARow = 0;
+  private restUntil = -1;
   private skipped: SkippedLines = { lines: 0, traceLines: 0, unfinished: -1 };
 
   constructor(private readonly policy: SkipPolicy) {}
@@ -109,10 +120,17 @@ export class IgnoredLineFilter {
     this.lastLine = lineNo;
     // "…strace: Process N attached" ends in d, "…with N threads" in s.
     this.lastMayJoin = last === 100 /* d */ || last === 115 /* s */ || last === 13; /* \r */
-    if (!afterSeen || this.lastMayJoin) return false;
+    if (!afterSeen || this.lastMayJoin || lineNo < this.restUntil) return false;
     if (this.policy.stderrPrefixes && text.charCodeAt(start) === 91 /* [ */) return false;
     const flags = ignoredCall(text, start, end, this.markers);
-    if (flags === 0) return false;
+    if (flags === 0) {
+      if (++this.notTakenInARow >= REST_AFTER) {
+        this.notTakenInARow = 0;
+        this.restUntil = lineNo + REST_FOR;
+      }
+      return false;
+    }
+    this.notTakenInARow = 0;
     const skipped = this.skipped;
     skipped.lines++;
     if ((flags & TRACE_LINE) !== 0) skipped.traceLines++;
