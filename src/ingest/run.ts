@@ -257,9 +257,9 @@ export class Run {
   private lastProgress = 0;
 
   /**
-   * Called every 4096 lines, which keeps the hot path cheap (every 64 lines
-   * for a live trace, no size known, which arrives slowly): at most one
-   * progress report each 100 ms.
+   * At most one progress report each 100 ms. Asked every 4096 lines passed on
+   * (every 64 for a live trace, no size known, which arrives slowly), which
+   * keeps the hot path cheap, and after each run of skipped lines.
    */
   private maybeProgress(source: LineSource): void {
     if (this.options.onProgress === undefined) return;
