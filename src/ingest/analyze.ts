@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { Engine, type EngineChange } from '../engine/engine.js';
 import type { Diagnostic } from '../parse/events.js';
 import { InputError } from '../errors.js';
-import { fileSource, type LineSource } from './lines.js';
+import type { LineSource } from './lines.js';
 import { loadBundle, confirmWithMaps, type Bundle } from './bundle.js';
 import { tailFile } from './tail.js';
 import type { TraceFormat } from './formats.js';
 import { resolveInputs } from './inputs.js';
+import { type ReadThread, traceFileSource } from './threaded-source.js';
 import { Run } from './run.js';
 
 export { MAX_SAMPLES } from './run.js';
@@ -42,6 +43,8 @@ export interface AnalyzeOptions {
    * the trace has this id.
    */
   pid?: number;
+  /** Where large trace files are read (threaded-source.ts); `auto` unless a test or a benchmark says. */
+  readThread?: ReadThread;
 }
 
 export interface Analysis {
@@ -64,7 +67,7 @@ export interface Analysis {
 
 export async function analyze(paths: readonly string[], options: AnalyzeOptions = {}): Promise<Analysis> {
   if (paths.length === 0) throw new InputError('no input: name a trace file, a capture bundle directory, or - for stdin');
-  const inputs = await resolveInputs(paths);
+  const inputs = await resolveInputs(paths, options.readThread);
   const bundle = inputs.find((input) => input.type === 'bundle')?.bundle ?? null;
   // Merged -ff files are in entry-time order, which the engine must know.
   const engine = new Engine({
@@ -90,7 +93,7 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
           run.warnings.push(`${input.bundle.dir}: the capture did not finish this bundle (meta.json has no end time or exit reason): the trace may stop early`);
         }
         run.seed(input.bundle);
-        for (const trace of input.bundle.traceFiles) await run.readStream(await fileSource(trace), 0);
+        for (const trace of input.bundle.traceFiles) await run.readStream(await traceFileSource(trace, options.readThread), 0);
         break;
     }
   }

@@ -1,5 +1,6 @@
-// Reading a file's bytes for the line sources (lines.ts): a look at its first
-// bytes to refuse binary data early, and reads a chunk ahead.
+// Reading a file's bytes for the line sources (lines.ts, threaded-source.ts,
+// read-worker.ts): a look at its first bytes to refuse binary data early, and
+// reads a chunk ahead.
 import { open } from 'node:fs/promises';
 import { NotATraceError } from '../errors.js';
 import { CAPTURE_ADVICE, describeBinary, SNIFF_BYTES } from './formats.js';
@@ -46,20 +47,26 @@ const READ_CHUNK = 256 * 1024;
  * chunk is handled: the file system's thread reads while this one parses
  * (a stream reads only once its last chunk was handled, and the thread
  * waits). `onChunk` must be done with its chunk when it returns: the buffer
- * is read into again.
+ * is read into again. With `limit`, reads no further than that many bytes.
  */
-export async function readAhead(path: string, onChunk: (chunk: Buffer) => void): Promise<void> {
+export async function readAhead(path: string, onChunk: (chunk: Buffer) => void, limit = Number.POSITIVE_INFINITY): Promise<void> {
   const handle = await open(path, 'r');
   try {
     const buffers = [Buffer.allocUnsafe(READ_CHUNK), Buffer.allocUnsafe(READ_CHUNK)];
     let turn = 0;
-    let next = handle.read(buffers[0]!, 0, READ_CHUNK, null);
+    // Bytes read and asked for so far: a read may return fewer than it was asked.
+    let wanted = Math.min(READ_CHUNK, limit);
+    let asked = wanted;
+    let next = handle.read(buffers[0]!, 0, wanted, null);
     for (;;) {
       const { bytesRead } = await next;
       if (bytesRead === 0) return;
+      asked -= wanted - bytesRead;
       const chunk = buffers[turn]!.subarray(0, bytesRead);
       turn ^= 1;
-      next = handle.read(buffers[turn]!, 0, READ_CHUNK, null);
+      wanted = Math.min(READ_CHUNK, limit - asked);
+      asked += wanted;
+      next = wanted > 0 ? handle.read(buffers[turn]!, 0, wanted, null) : Promise.resolve({ bytesRead: 0, buffer: buffers[turn]! });
       try {
         onChunk(chunk);
       } catch (error) {

@@ -5,7 +5,8 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { parseStraceLine } from '../parse/strace-line.js';
 import { InputError } from '../errors.js';
-import { fileSource, readFailure, stdinSource, type LineSource } from './lines.js';
+import { readFailure, stdinSource, type LineSource } from './lines.js';
+import { type ReadThread, traceFileSource } from './threaded-source.js';
 import { loadBundle, type Bundle } from './bundle.js';
 import type { FfSet } from './ff-set.js';
 
@@ -14,7 +15,7 @@ export type Input =
   /** `ffSet`: the file is the only one read of a strace -ff set. */
   { type: 'stream'; source: LineSource; defaultTid: number; ffSet?: FfSet } | { type: 'ff-set'; files: { path: string; tid: number }[]; ffSet: FfSet } | { type: 'bundle'; bundle: Bundle };
 
-export async function resolveInputs(paths: readonly string[]): Promise<Input[]> {
+export async function resolveInputs(paths: readonly string[], readThread: ReadThread = 'auto'): Promise<Input[]> {
   const inputs: Input[] = [];
   const ffGroups = new Map<string, { path: string; tid: number }[]>();
   for (const path of paths) {
@@ -40,11 +41,11 @@ export async function resolveInputs(paths: readonly string[]): Promise<Input[]> 
       continue;
     }
     if (/\.\d+$/.test(path) && (await looksLikeFf(path))) addFf(ffGroups, path);
-    else inputs.push({ type: 'stream', source: await fileSource(path), defaultTid: 0 });
+    else inputs.push({ type: 'stream', source: await traceFileSource(path, readThread), defaultTid: 0 });
   }
   for (const [prefix, files] of ffGroups) {
     const ffSet: FfSet = { prefix, tids: new Set(files.map((file) => file.tid)) };
-    if (files.length === 1) inputs.push({ type: 'stream', source: await fileSource(files[0]!.path), defaultTid: files[0]!.tid, ffSet });
+    if (files.length === 1) inputs.push({ type: 'stream', source: await traceFileSource(files[0]!.path, readThread), defaultTid: files[0]!.tid, ffSet });
     else inputs.push({ type: 'ff-set', files: files.sort((a, b) => a.tid - b.tid), ffSet });
   }
   return inputs;

@@ -1,0 +1,75 @@
+// The second reading thread of a large trace file (threaded-source.ts). The
+// main thread reads the file's head itself while this one reads the rest:
+// it hashes every byte of the file (the head's too, so that the hash is
+// computed in order), decodes and splits the lines from `start` on, lets
+// the reader's filter take those it would ignore (most of an unfiltered
+// capture), and posts the rest in batches, one per chunk read. Text waiting
+// in the main thread is bounded by MAX_PENDING_CHARS.
+import { createHash } from 'node:crypto';
+import { parentPort, workerData } from 'node:worker_threads';
+import { InputError } from '../errors.js';
+import type { SkipPolicy } from '../parse/strace-skip.js';
+import { readAhead } from './file-read.js';
+import { filteringSink } from './line-filter.js';
+import { LineSplitter, readFailure } from './lines.js';
+import { CONTROL, MAX_PENDING_CHARS, RECORD, type ReaderMessage, type ReaderRequest } from './read-protocol.js';
+
+const { path, start, control: shared } = workerData as ReaderRequest;
+const control = new Int32Array(shared);
+const port = parentPort!;
+
+let texts: string[] = [];
+let numbers: number[] = [];
+let chars = 0;
+
+function record(kind: number, text: string, a: number, b: number, c: number): void {
+  texts.push(text);
+  chars += text.length;
+  numbers.push(kind, a, b, c);
+}
+
+/** The reader's policy, once the main thread has put it in `control`. */
+function policy(): SkipPolicy | null {
+  const value = Atomics.load(control, CONTROL.policy);
+  return value === 0 ? null : { stderrPrefixes: value === 2 };
+}
+
+function post(end: number): void {
+  const message: ReaderMessage = { type: 'batch', texts, numbers: Float64Array.from(numbers), end, chars };
+  Atomics.add(control, CONTROL.pendingChars, chars);
+  texts = [];
+  numbers = [];
+  chars = 0;
+  port.postMessage(message, [message.numbers.buffer as ArrayBuffer]);
+  // Wait for the main thread rather than fill its memory.
+  for (let waiting = Atomics.load(control, CONTROL.pendingChars); waiting > MAX_PENDING_CHARS; waiting = Atomics.load(control, CONTROL.pendingChars)) {
+    Atomics.wait(control, CONTROL.pendingChars, waiting);
+  }
+}
+
+async function read(): Promise<void> {
+  const hash = createHash('sha256');
+  const filtering = filteringSink(
+    (text, lineNo, offset, length) => record(RECORD.line, text, lineNo, offset, length),
+    (lineNo, head, length) => record(RECORD.long, head, lineNo, length, 0),
+    { policy, skipped: (skipped) => record(RECORD.skipped, '', skipped.lines, skipped.traceLines, skipped.unfinished) },
+  );
+  const splitter = new LineSplitter(filtering.sink);
+  let bytes = 0;
+  await readAhead(path, (chunk) => {
+    const at = bytes;
+    bytes += chunk.length;
+    hash.update(chunk);
+    if (bytes <= start) return;
+    splitter.write(at >= start ? chunk : chunk.subarray(start - at));
+    post(bytes);
+  });
+  splitter.end();
+  filtering.end();
+  post(bytes);
+  port.postMessage({ type: 'end', bytes, sha256: hash.digest('hex') } satisfies ReaderMessage);
+}
+
+read().catch((error: unknown) => {
+  port.postMessage({ type: 'error', message: error instanceof InputError ? error.message : readFailure(error) } satisfies ReaderMessage);
+});

@@ -1,0 +1,235 @@
+// A large unfiltered trace file read by two threads at once. Most of its
+// lines are calls nobody follows, and deciding that, line by line, is most
+// of the work (bench/results.md, steps 9–11): this thread reads, parses and
+// applies the file's head while a second one (read-worker.ts) decides the
+// rest, so that when this thread gets there only the lines that matter are
+// left. The lines, their numbers and places, what was skipped and the hash
+// are the ones fileSource gives: only where the work runs changes.
+import { existsSync } from 'node:fs';
+import { type FileHandle, open, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { InputError } from '../errors.js';
+import { ignoredCall, ResumeMarkers } from '../parse/strace-skip.js';
+import { readAhead, Sniffer } from './file-read.js';
+import { filteringSink } from './line-filter.js';
+import { fileSource, LineSplitter, type LineSource, readFailure } from './lines.js';
+import { CONTROL, CONTROL_SLOTS, RECORD, type ReaderMessage, type ReaderRequest } from './read-protocol.js';
+
+const WORKER = new URL('./read-worker.js', import.meta.url);
+
+/**
+ * Files from this size on are read by two threads. Starting the second
+ * costs about 0.1 s of CPU and 15 MiB (Node's own start-up in the thread).
+ */
+export const THREADED_MIN_BYTES = 24 * 1024 * 1024;
+
+/**
+ * The share of the file this thread reads in full. The second thread starts
+ * up, hashes this head and decides the rest's lines at about the pace this
+ * one parses the lines it leaves (measured on unfiltered traces: step 11).
+ */
+export const HEAD_SHARE = 0.2;
+
+/**
+ * Whether the second thread can be started: its module is compiled next to
+ * this one (not so when the sources run under a test runner).
+ */
+export function canReadInThread(): boolean {
+  return existsSync(fileURLToPath(WORKER));
+}
+
+/**
+ * Where a trace file is read: `auto` by two threads from THREADED_MIN_BYTES
+ * on, when the second can be started, the machine has a core for it and most
+ * lines are calls nobody follows (mostlyIgnored); `always` and `never` are
+ * for tests and benchmarks.
+ */
+export type ReadThread = 'auto' | 'always' | 'never';
+
+/** A trace file's lines, read by one thread or two (ReadThread). */
+export async function traceFileSource(path: string, readThread: ReadThread = 'auto'): Promise<LineSource> {
+  if (readThread !== 'never' && canReadInThread()) {
+    const info = await stat(path).catch(() => null);
+    if (info?.isFile() === true) {
+      if (readThread === 'always') return threadedFileSource(path, info.size);
+      if (info.size >= THREADED_MIN_BYTES && availableParallelism() >= 2 && (await mostlyIgnored(path))) return threadedFileSource(path, info.size);
+    }
+  }
+  return fileSource(path);
+}
+
+/** How much of a file's head mostlyIgnored looks at. */
+const SAMPLE_BYTES = 1024 * 1024;
+
+/**
+ * Whether most lines of the file's first MiB are calls nobody follows: an
+ * unfiltered strace capture. Only then does the second thread pay. In a
+ * filtered capture (`-e trace=…`) or bpftrace's output every line matters,
+ * and deciding lines is not where the time goes.
+ */
+export async function mostlyIgnored(path: string): Promise<boolean> {
+  let handle: FileHandle | null = null;
+  try {
+    handle = await open(path, 'r');
+    const buffer = Buffer.alloc(SAMPLE_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, SAMPLE_BYTES, 0);
+    const text = buffer.toString('utf8', 0, bytesRead);
+    const markers = new ResumeMarkers();
+    let lines = 0;
+    let ignored = 0;
+    for (let start = 0, end = text.indexOf('\n'); end >= 0; start = end + 1, end = text.indexOf('\n', start)) {
+      lines++;
+      if (ignoredCall(text, start, end, markers) !== 0) ignored++;
+    }
+    return ignored * 2 > lines;
+  } catch {
+    return false; // fileSource says what is wrong with the file
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** How far past the head's end a line's start is looked for. */
+const LINE_START_WINDOW = 1024 * 1024;
+
+/** The first line start at or after `from` (0 < from), or null: none within LINE_START_WINDOW, or the file ends first. */
+async function lineStartFrom(path: string, from: number): Promise<number | null> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(LINE_START_WINDOW);
+    // From the byte before: `from` is a line start when that byte is a newline.
+    const { bytesRead } = await handle.read(buffer, 0, LINE_START_WINDOW, from - 1);
+    const newline = buffer.subarray(0, bytesRead).indexOf(10);
+    return newline < 0 || newline + 1 >= bytesRead ? null : from + newline;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** `path` must be a regular file of `size` bytes (as it was when looked at). */
+export function threadedFileSource(path: string, size: number, headShare = HEAD_SHARE): LineSource {
+  let bytes = 0;
+  let digest: string | null = null;
+  /** Set when the file is read by this thread alone (its head is all of it, or has no line end). */
+  let alone: LineSource | null = null;
+  return {
+    name: path,
+    size,
+    reread: path,
+    bytesRead: () => alone?.bytesRead() ?? bytes,
+    sha256: () => {
+      if (alone !== null) return alone.sha256();
+      if (digest === null) throw new Error(`${path}: the hash is known once the file is read`);
+      return digest;
+    },
+    async each(onLine, onLongLine = () => undefined, onIdle, skipping) {
+      const start = await lineStartFrom(path, Math.max(1, Math.floor(size * headShare))).catch(() => null);
+      if (start === null) {
+        alone = await fileSource(path);
+        return alone.each(onLine, onLongLine, onIdle, skipping);
+      }
+      const control = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT));
+      const worker = new Worker(WORKER, { workerData: { path, start, control: control.buffer as SharedArrayBuffer } satisfies ReaderRequest });
+      const messages: ReaderMessage[] = [];
+      let failure: InputError | null = null;
+      let wake: (() => void) | null = null;
+      const arrived = () => {
+        wake?.();
+        wake = null;
+      };
+      worker.on('message', (message: ReaderMessage) => {
+        messages.push(message);
+        arrived();
+      });
+      worker.on('messageerror', (error) => {
+        failure ??= new InputError(`a batch of lines from the reading thread could not be read: ${error.message}`, path, { cause: error });
+        arrived();
+      });
+      worker.on('error', (error) => {
+        failure ??= new InputError(`the reading thread failed: ${error.message}`, path, { cause: error });
+        arrived();
+      });
+      worker.on('exit', (code) => {
+        failure ??= new InputError(`the reading thread stopped (exit code ${code}) before the end of the file`, path);
+        arrived();
+      });
+      let policySent = skipping === undefined;
+      const sendPolicy = () => {
+        const policy = skipping!.policy();
+        if (policy === null) return;
+        Atomics.store(control, CONTROL.policy, policy.stderrPrefixes ? 2 : 1);
+        policySent = true;
+      };
+      let ended = false;
+      try {
+        // The head, as fileSource reads it.
+        const sniffer = new Sniffer(path);
+        const filtering = filteringSink(onLine, onLongLine, skipping);
+        const splitter = new LineSplitter(filtering.sink);
+        let handling = false;
+        try {
+          await readAhead(
+            path,
+            (chunk) => {
+              bytes += chunk.length;
+              handling = true;
+              sniffer.see(chunk);
+              splitter.write(chunk);
+              handling = false;
+              if (!policySent) sendPolicy();
+            },
+            start,
+          );
+          if (bytes < start) throw new InputError('the file became shorter while it was read', path);
+          handling = true;
+          sniffer.end();
+          filtering.end();
+          handling = false;
+        } catch (error) {
+          throw handling || error instanceof InputError ? error : new InputError(readFailure(error), path, { cause: error });
+        }
+        // The rest, as the second thread left it: its numbers count from the head's end.
+        const linesBefore = splitter.lines;
+        for (let next = 0; ; ) {
+          if (next === messages.length) {
+            if (failure !== null) throw failure;
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+            });
+            continue;
+          }
+          const message = messages[next]!;
+          messages[next++] = undefined as unknown as ReaderMessage;
+          if (message.type === 'error') throw new InputError(message.message, path);
+          if (message.type === 'end') {
+            ended = true;
+            bytes = message.bytes;
+            digest = message.sha256;
+            return;
+          }
+          const { texts, numbers } = message;
+          for (let k = 0; k < texts.length; k++) {
+            const at = 4 * k;
+            const kind = numbers[at]!;
+            if (kind === RECORD.line) {
+              const lineBytes = numbers[at + 3]!;
+              onLine(texts[k]!, numbers[at + 1]! + linesBefore, numbers[at + 2]! + start, lineBytes);
+            } else if (kind === RECORD.long) onLongLine(numbers[at + 1]! + linesBefore, texts[k]!, numbers[at + 2]!);
+            else skipping!.skipped({ lines: numbers[at + 1]!, traceLines: numbers[at + 2]!, unfinished: numbers[at + 3]! });
+            if (!policySent) sendPolicy();
+          }
+          bytes = message.end;
+          Atomics.sub(control, CONTROL.pendingChars, message.chars);
+          Atomics.notify(control, CONTROL.pendingChars);
+          // Let the event loop turn between batches: the thread may be a whole
+          // file ahead, and `analyze --tui` must keep drawing and reading keys.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+      } finally {
+        if (!ended) void worker.terminate();
+      }
+    },
+  };
+}
