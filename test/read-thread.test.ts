@@ -102,6 +102,11 @@ describe('reading a trace file in a second thread', () => {
     const futexes = Array.from({ length: 200_000 }, (_, k) => `24310 1795606335.${String(k).padStart(6, '0')} futex(0x7f, FUTEX_WAKE_PRIVATE, 1) = 0`);
     expect(await expectSameReport(write('futex-only.txt', `${futexes.join('\n')}\n`))).not.toMatch(/^error/);
     expect(await expectSameReport(write('binary.bin', Buffer.alloc(200_000, 0)))).toMatch(/^error: NotATraceError/);
+    // Binary data is looked for in the first 64 KiB, which the head (30 % of this file) does not hold: decided as in one thread.
+    const textThenBinary = Buffer.concat([Buffer.from(`${futexes.slice(0, 300).join('\n')}\n`), Buffer.from(`${'\x01'.repeat(999)}\n`.repeat(150))]);
+    expect(await expectSameReport(write('text-then-binary.bin', textThenBinary))).toMatch(/^error: NotATraceError: .*binary data/);
+    const controlsThenText = Buffer.concat([Buffer.alloc(15_000, 1), Buffer.from(`\n${futexes.slice(0, 3000).join('\n')}\n`)]);
+    expect(await expectSameReport(write('controls-then-text.txt', controlsThenText))).not.toMatch(/binary data/);
     expect(await expectSameReport(write('empty.txt', ''))).not.toMatch(/^error/);
     expect(await expectSameReport(join(dir, 'missing.txt'))).toMatch(/^error: InputError/);
   });

@@ -15,7 +15,7 @@ export type Input =
   /** `ffSet`: the file is the only one read of a strace -ff set. */
   { type: 'stream'; source: LineSource; defaultTid: number; ffSet?: FfSet } | { type: 'ff-set'; files: { path: string; tid: number }[]; ffSet: FfSet } | { type: 'bundle'; bundle: Bundle };
 
-export async function resolveInputs(paths: readonly string[], readThread: ReadThread = 'auto'): Promise<Input[]> {
+export async function resolveInputs(paths: readonly string[], readThread?: ReadThread): Promise<Input[]> {
   const inputs: Input[] = [];
   const ffGroups = new Map<string, { path: string; tid: number }[]>();
   for (const path of paths) {

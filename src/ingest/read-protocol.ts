@@ -40,4 +40,5 @@ export type ReaderMessage =
   | { type: 'batch'; texts: string[]; numbers: Float64Array; end: number; chars: number }
   /** The file's end: its size as read and the SHA-256 of all its bytes, the head's included. */
   | { type: 'end'; bytes: number; sha256: string }
-  | { type: 'error'; message: string };
+  /** `notATrace`: NotATraceError's looksLike (the file's first bytes are binary); otherwise the words of an InputError. */
+  | { type: 'error'; message: string; notATrace?: string };

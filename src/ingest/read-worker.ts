@@ -7,9 +7,9 @@
 // in the main thread is bounded by MAX_PENDING_CHARS.
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { InputError } from '../errors.js';
+import { InputError, NotATraceError } from '../errors.js';
 import type { SkipPolicy } from '../parse/strace-skip.js';
-import { readAhead } from './file-read.js';
+import { readAhead, Sniffer } from './file-read.js';
 import { filteringSink } from './line-filter.js';
 import { LineSplitter, readFailure } from './lines.js';
 import { CONTROL, MAX_PENDING_CHARS, RECORD, type ReaderMessage, type ReaderRequest } from './read-protocol.js';
@@ -55,15 +55,18 @@ async function read(): Promise<void> {
     { policy, skipped: (skipped) => record(RECORD.skipped, '', skipped.lines, skipped.traceLines, skipped.unfinished) },
   );
   const splitter = new LineSplitter(filtering.sink);
+  const sniffer = new Sniffer(path);
   let bytes = 0;
   await readAhead(path, (chunk) => {
     const at = bytes;
     bytes += chunk.length;
     hash.update(chunk);
+    sniffer.see(chunk);
     if (bytes <= start) return;
     splitter.write(at >= start ? chunk : chunk.subarray(start - at));
     post(bytes);
   });
+  sniffer.end();
   splitter.end();
   filtering.end();
   post(bytes);
@@ -71,5 +74,9 @@ async function read(): Promise<void> {
 }
 
 read().catch((error: unknown) => {
-  port.postMessage({ type: 'error', message: error instanceof InputError ? error.message : readFailure(error) } satisfies ReaderMessage);
+  const message: ReaderMessage =
+    error instanceof NotATraceError
+      ? { type: 'error', notATrace: error.looksLike, message: error.message }
+      : { type: 'error', message: error instanceof InputError ? error.message : readFailure(error) };
+  port.postMessage(message);
 });

@@ -10,9 +10,10 @@ import { type FileHandle, open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { InputError } from '../errors.js';
+import { InputError, NotATraceError } from '../errors.js';
 import { ignoredCall, ResumeMarkers } from '../parse/strace-skip.js';
 import { readAhead, Sniffer } from './file-read.js';
+import { CAPTURE_ADVICE } from './formats.js';
 import { filteringSink } from './line-filter.js';
 import { fileSource, LineSplitter, type LineSource, readFailure } from './lines.js';
 import { CONTROL, CONTROL_SLOTS, RECORD, type ReaderMessage, type ReaderRequest } from './read-protocol.js';
@@ -30,7 +31,7 @@ export const THREADED_MIN_BYTES = 24 * 1024 * 1024;
  * up, hashes this head and decides the rest's lines at about the pace this
  * one parses the lines it leaves (measured on unfiltered traces: step 11).
  */
-export const HEAD_SHARE = 0.2;
+export const HEAD_SHARE = 0.3;
 
 /**
  * Whether the second thread can be started: its module is compiled next to
@@ -48,8 +49,17 @@ export function canReadInThread(): boolean {
  */
 export type ReadThread = 'auto' | 'always' | 'never';
 
+/**
+ * ORPHANMAP_READ_THREAD=never|always|auto: the choice for a whole run, for
+ * benchmarks (bench/compare.sh) and for a machine where the second thread
+ * does not pay. Anything else is `auto`.
+ */
+export function readThreadFromEnv(value = process.env.ORPHANMAP_READ_THREAD): ReadThread {
+  return value === 'never' || value === 'always' ? value : 'auto';
+}
+
 /** A trace file's lines, read by one thread or two (ReadThread). */
-export async function traceFileSource(path: string, readThread: ReadThread = 'auto'): Promise<LineSource> {
+export async function traceFileSource(path: string, readThread: ReadThread = readThreadFromEnv()): Promise<LineSource> {
   if (readThread !== 'never' && canReadInThread()) {
     const info = await stat(path).catch(() => null);
     if (info?.isFile() === true) {
@@ -183,8 +193,8 @@ export function threadedFileSource(path: string, size: number, headShare = HEAD_
             start,
           );
           if (bytes < start) throw new InputError('the file became shorter while it was read', path);
+          // No sniffer.end(): a head shorter than the look for binary data leaves the decision to the second thread, which sees all of it.
           handling = true;
-          sniffer.end();
           filtering.end();
           handling = false;
         } catch (error) {
@@ -202,7 +212,7 @@ export function threadedFileSource(path: string, size: number, headShare = HEAD_
           }
           const message = messages[next]!;
           messages[next++] = undefined as unknown as ReaderMessage;
-          if (message.type === 'error') throw new InputError(message.message, path);
+          if (message.type === 'error') throw message.notATrace === undefined ? new InputError(message.message, path) : new NotATraceError(message.notATrace, CAPTURE_ADVICE, path);
           if (message.type === 'end') {
             ended = true;
             bytes = message.bytes;
