@@ -63,6 +63,15 @@ describe('reading a trace file in a second thread', () => {
     expect(sourceModule.canReadInThread()).toBe(true);
   });
 
+  it('starts it only when a core is free for it', () => {
+    expect(sourceModule.aCoreIsFree(1, 0)).toBe(false);
+    expect(sourceModule.aCoreIsFree(2, 0.9)).toBe(true);
+    expect(sourceModule.aCoreIsFree(2, 1)).toBe(true);
+    expect(sourceModule.aCoreIsFree(2, 1.2)).toBe(false);
+    expect(sourceModule.aCoreIsFree(8, 6.5)).toBe(true);
+    expect(sourceModule.aCoreIsFree(8, 7.5)).toBe(false);
+  });
+
   it.each(readdirSync(join(ROOT, 'traces')).filter((name) => !name.includes('.')))('gives the same report on traces/%s', async (name) => {
     await expectSameReport(join(ROOT, 'traces', name, 'trace.txt'));
   });

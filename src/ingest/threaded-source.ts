@@ -7,7 +7,7 @@
 // are the ones fileSource gives: only where the work runs changes.
 import { existsSync } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { InputError, NotATraceError } from '../errors.js';
@@ -43,9 +43,9 @@ export function canReadInThread(): boolean {
 
 /**
  * Where a trace file is read: `auto` by two threads from THREADED_MIN_BYTES
- * on, when the second can be started, the machine has a core for it and most
- * lines are calls nobody follows (mostlyIgnored); `always` and `never` are
- * for tests and benchmarks.
+ * on, when the second can be started, a core is free for it (aCoreIsFree) and
+ * most lines are calls nobody follows (mostlyIgnored); `always` and `never`
+ * are for tests and benchmarks.
  */
 export type ReadThread = 'auto' | 'always' | 'never';
 
@@ -64,10 +64,20 @@ export async function traceFileSource(path: string, readThread: ReadThread = rea
     const info = await stat(path).catch(() => null);
     if (info?.isFile() === true) {
       if (readThread === 'always') return threadedFileSource(path, info.size);
-      if (info.size >= THREADED_MIN_BYTES && availableParallelism() >= 2 && (await mostlyIgnored(path))) return threadedFileSource(path, info.size);
+      if (info.size >= THREADED_MIN_BYTES && aCoreIsFree() && (await mostlyIgnored(path))) return threadedFileSource(path, info.size);
     }
   }
   return fileSource(path);
+}
+
+/**
+ * Whether a core is left for the second thread: the machine has two or more
+ * and the last minute's load leaves one idle. On a busy host (a broker) the
+ * second thread would take turns with this one, and it costs a quarter more
+ * CPU than reading in one thread (bench/results.md, step 11).
+ */
+export function aCoreIsFree(cores = availableParallelism(), load = loadavg()[0]!): boolean {
+  return cores >= 2 && load <= cores - 1;
 }
 
 /** How much of a file's head mostlyIgnored looks at. */
