@@ -5,10 +5,11 @@
 // byte for byte, on real traces, generated ones and hostile files, wherever the
 // head ends. The thread runs compiled code, so these tests use dist/ (npm test
 // builds it first).
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from './support/generate-trace.mjs';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -25,6 +26,8 @@ let jsonModule: JsonModule;
 let sourceModule: SourceModule;
 let linesModule: LinesModule;
 const dir = mkdtempSync(join(tmpdir(), 'orphanmap-read-thread-'));
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 beforeAll(async () => {
   analyzeModule = (await import(join(DIST, 'ingest/analyze.js'))) as AnalyzeModule;
@@ -210,6 +213,46 @@ describe('reading a trace file in a second thread', () => {
         (thrown: unknown) => thrown as Error,
       );
       expect(error, readThread).toMatchObject({ name: 'TypeError', message: 'a bug in a change handler' });
+    }
+  });
+
+  it('bounds what waits in this thread by records, not only by characters: a file of empty lines (found by review: 1.8 GiB)', () => {
+    const path = write('empty-lines.txt', `${'24310 1795606335.000001 futex(0x7f, FUTEX_WAKE_PRIVATE, 1) = 0\n'.repeat(100)}${'\n'.repeat(6_000_000)}`);
+    // This thread stops for 3 s at its first line while the other one splits the rest: 6 million empty lines, 32 bytes of
+    // numbers each and a slot, would all wait here without a bound on records (about 400 MiB).
+    const script = `
+      const { threadedFileSource } = await import(${JSON.stringify(join(DIST, 'ingest/threaded-source.js'))});
+      const { statSync } = await import('node:fs');
+      const path = ${JSON.stringify(path)};
+      const source = threadedFileSource(path, statSync(path).size, 0, 1024 * 1024);
+      let lines = 0;
+      await source.each(() => { if (++lines === 1) { const until = Date.now() + 3000; while (Date.now() < until); } });
+      console.log(JSON.stringify({ lines, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));`;
+    // A file, not --eval: the thread would inherit --input-type, which a worker refuses.
+    const result = JSON.parse(execFileSync(process.execPath, [write('empty-lines.mjs', script)], { encoding: 'utf8' })) as { lines: number; maxRssMiB: number };
+    expect(result.lines).toBe(6_000_100);
+    expect(result.maxRssMiB).toBeLessThan(200);
+  });
+
+  it('says a file that became shorter while it was read is not the file, with one thread or two (found by review: only two did)', async () => {
+    const line = (k: number) => `24310 1795606335.${String(k).padStart(6, '0')} futex(0x7f, FUTEX_WAKE_PRIVATE, 1) = 0`;
+    const content = `${Array.from({ length: 150_000 }, (_, k) => line(k)).join('\n')}\n`;
+    for (const [name, source] of [
+      ['one thread', async (path: string) => linesModule.fileSource(path)],
+      ['two, cut in the head', async (path: string) => sourceModule.threadedFileSource(path, content.length, 0.5)],
+      ['two, cut in the rest', async (path: string) => sourceModule.threadedFileSource(path, content.length, 0)],
+    ] as const) {
+      const path = write(`shrink-${name.replaceAll(' ', '-').replaceAll(',', '')}.txt`, content);
+      const reading = await source(path);
+      // Cut as a log rotation's copytruncate does, while the first line is handled.
+      const error = await reading
+        .each((_text, lineNo) => lineNo === 1 && truncateSync(path, 4096))
+        .then(
+          () => null,
+          (thrown: unknown) => thrown as Error,
+        );
+      expect(error, name).toMatchObject({ name: 'InputError' });
+      expect(error?.message, name).toMatch(/became shorter while it was read \(\d+ bytes when opened, \d+ read\)/);
     }
   });
 

@@ -289,6 +289,7 @@ export async function fileSource(path: string): Promise<LineSource> {
           splitter.write(chunk);
           handling = false;
         });
+        if (info.isFile() && bytes < info.size) throw shrankWhileRead(path, info.size, bytes);
         handling = true;
         sniffer.end();
         splitter.end();
@@ -298,6 +299,15 @@ export async function fileSource(path: string): Promise<LineSource> {
       }
     },
   };
+}
+
+/**
+ * A regular file that ends before the size it had when opened was cut while
+ * it was read (a log rotation's copytruncate): what was read is not the
+ * file, and a report of it would be of neither.
+ */
+export function shrankWhileRead(path: string, size: number, bytes: number): InputError {
+  return new InputError(`the file became shorter while it was read (${size} bytes when opened, ${bytes} read): analyze a copy that nothing writes to`, path);
 }
 
 export function stdinSource(): LineSource {

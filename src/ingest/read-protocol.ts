@@ -6,6 +6,10 @@ export interface ReaderRequest {
   path: string;
   /** Where the thread's lines start: a line's first byte. The bytes before it are only hashed. */
   start: number;
+  /** The file's size when it was opened: reading fewer bytes is an error, as in fileSource. */
+  size: number;
+  /** PENDING_BYTES, or less in tests. */
+  pendingLimit: number;
   /** Int32Array over it, indexed by CONTROL. */
   control: SharedArrayBuffer;
 }
@@ -13,17 +17,26 @@ export interface ReaderRequest {
 export const CONTROL = {
   /** 0: no skipping yet; 1: the reader's SkipPolicy without stderr prefixes; 2: with them. Set by the main thread. */
   policy: 0,
-  /** Characters of line text posted and not yet handled by the main thread. */
-  pendingChars: 1,
+  /** What the records posted and not yet handled by the main thread hold, in bytes (recordBytes). */
+  pendingBytes: 1,
 } as const;
 export const CONTROL_SLOTS = 2;
 
 /**
- * Text the reading thread may post ahead of the main thread. Its lines are
- * mostly skipped (an unfiltered capture): this lets it run a whole file
+ * What the reading thread may post ahead of the main thread, in bytes. Its
+ * lines are mostly skipped (an unfiltered capture): this lets it run far
  * ahead there, and bounds its memory where they are not.
  */
-export const MAX_PENDING_CHARS = 16 * 1024 * 1024;
+export const PENDING_BYTES = 32 * 1024 * 1024;
+
+/**
+ * About what a record costs the main thread until it is handled: its text
+ * and its four numbers, slots and string header. An empty line is not free
+ * (found by review: a file of empty lines grew the main thread to 1.8 GiB).
+ */
+export function recordBytes(text: string): number {
+  return text.length + 64;
+}
 
 /**
  * A batch holds records in order: `texts[k]` and the four numbers from
@@ -36,8 +49,8 @@ export const MAX_PENDING_CHARS = 16 * 1024 * 1024;
 export const RECORD = { line: 0, long: 1, skipped: 2 } as const;
 
 export type ReaderMessage =
-  /** `end`: where in the file the bytes the batch was split from end; `chars`: its texts' length, for CONTROL.pendingChars. */
-  | { type: 'batch'; texts: string[]; numbers: Float64Array; end: number; chars: number }
+  /** `end`: where in the file the bytes the batch was split from end; `bytes`: its records' recordBytes, for CONTROL.pendingBytes. */
+  | { type: 'batch'; texts: string[]; numbers: Float64Array; end: number; bytes: number }
   /** The file's end: its size as read and the SHA-256 of all its bytes, the head's included. */
   | { type: 'end'; bytes: number; sha256: string }
   /** `notATrace`: NotATraceError's looksLike (the file's first bytes are binary); otherwise the words of an InputError. */

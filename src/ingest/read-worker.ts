@@ -3,29 +3,38 @@
 // it hashes every byte of the file (the head's too, so that the hash is
 // computed in order), decodes and splits the lines from `start` on, lets
 // the reader's filter take those it would ignore (most of an unfiltered
-// capture), and posts the rest in batches, one per chunk read. Text waiting
-// in the main thread is bounded by MAX_PENDING_CHARS.
+// capture), and posts the rest in batches, one per chunk read. What waits in
+// the main thread is bounded by `pendingLimit` (PENDING_BYTES).
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { InputError, NotATraceError } from '../errors.js';
 import type { SkipPolicy } from '../parse/strace-skip.js';
 import { readAhead, Sniffer } from './file-read.js';
 import { filteringSink } from './line-filter.js';
-import { LineSplitter, readFailure } from './lines.js';
-import { CONTROL, MAX_PENDING_CHARS, RECORD, type ReaderMessage, type ReaderRequest } from './read-protocol.js';
+import { LineSplitter, readFailure, shrankWhileRead } from './lines.js';
+import { CONTROL, RECORD, type ReaderMessage, type ReaderRequest, recordBytes } from './read-protocol.js';
 
-const { path, start, control: shared } = workerData as ReaderRequest;
+const { path, start, size, pendingLimit, control: shared } = workerData as ReaderRequest;
 const control = new Int32Array(shared);
 const port = parentPort!;
 
 let texts: string[] = [];
 let numbers: number[] = [];
-let chars = 0;
+let pending = 0;
+/** Where in the file the chunk being split starts: a batch posted before its end says so. */
+let chunkAt = 0;
+
+/**
+ * A batch is posted at the end of each chunk, or sooner once its records
+ * hold this much: a chunk of short lines (empty ones) makes many records.
+ */
+const BATCH_BYTES = 256 * 1024;
 
 function record(kind: number, text: string, a: number, b: number, c: number): void {
   texts.push(text);
-  chars += text.length;
+  pending += recordBytes(text);
   numbers.push(kind, a, b, c);
+  if (pending >= BATCH_BYTES) post(chunkAt);
 }
 
 /** The reader's policy, once the main thread has put it in `control`. */
@@ -35,15 +44,15 @@ function policy(): SkipPolicy | null {
 }
 
 function post(end: number): void {
-  const message: ReaderMessage = { type: 'batch', texts, numbers: Float64Array.from(numbers), end, chars };
-  Atomics.add(control, CONTROL.pendingChars, chars);
+  const message: ReaderMessage = { type: 'batch', texts, numbers: Float64Array.from(numbers), end, bytes: pending };
+  Atomics.add(control, CONTROL.pendingBytes, pending);
   texts = [];
   numbers = [];
-  chars = 0;
+  pending = 0;
   port.postMessage(message, [message.numbers.buffer as ArrayBuffer]);
   // Wait for the main thread rather than fill its memory.
-  for (let waiting = Atomics.load(control, CONTROL.pendingChars); waiting > MAX_PENDING_CHARS; waiting = Atomics.load(control, CONTROL.pendingChars)) {
-    Atomics.wait(control, CONTROL.pendingChars, waiting);
+  for (let waiting = Atomics.load(control, CONTROL.pendingBytes); waiting > pendingLimit; waiting = Atomics.load(control, CONTROL.pendingBytes)) {
+    Atomics.wait(control, CONTROL.pendingBytes, waiting);
   }
 }
 
@@ -63,9 +72,11 @@ async function read(): Promise<void> {
     hash.update(chunk);
     sniffer.see(chunk);
     if (bytes <= start) return;
+    chunkAt = Math.max(at, start);
     splitter.write(at >= start ? chunk : chunk.subarray(start - at));
     post(bytes);
   });
+  if (bytes < size) throw shrankWhileRead(path, size, bytes);
   sniffer.end();
   splitter.end();
   filtering.end();

@@ -15,8 +15,8 @@ import { ignoredCall, ResumeMarkers } from '../parse/strace-skip.js';
 import { readAhead, Sniffer } from './file-read.js';
 import { CAPTURE_ADVICE } from './formats.js';
 import { filteringSink } from './line-filter.js';
-import { fileSource, LineSplitter, type LineSource, readFailure } from './lines.js';
-import { CONTROL, CONTROL_SLOTS, RECORD, type ReaderMessage, type ReaderRequest } from './read-protocol.js';
+import { fileSource, LineSplitter, type LineSource, readFailure, shrankWhileRead } from './lines.js';
+import { CONTROL, CONTROL_SLOTS, PENDING_BYTES, RECORD, type ReaderMessage, type ReaderRequest } from './read-protocol.js';
 
 const WORKER = new URL('./read-worker.js', import.meta.url);
 
@@ -128,8 +128,11 @@ async function lineStartFrom(path: string, from: number): Promise<number | null>
   }
 }
 
-/** `path` must be a regular file of `size` bytes (as it was when looked at). */
-export function threadedFileSource(path: string, size: number, headShare = HEAD_SHARE): LineSource {
+/**
+ * `path` must be a regular file of `size` bytes (as it was when looked at).
+ * `pendingLimit`: what the second thread may post ahead (PENDING_BYTES; less in tests).
+ */
+export function threadedFileSource(path: string, size: number, headShare = HEAD_SHARE, pendingLimit = PENDING_BYTES): LineSource {
   let bytes = 0;
   let digest: string | null = null;
   /** Set when the file is read by this thread alone (its head is all of it, or has no line end). */
@@ -151,7 +154,9 @@ export function threadedFileSource(path: string, size: number, headShare = HEAD_
         return alone.each(onLine, onLongLine, onIdle, skipping);
       }
       const control = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT));
-      const worker = new Worker(WORKER, { workerData: { path, start, control: control.buffer as SharedArrayBuffer } satisfies ReaderRequest });
+      const worker = new Worker(WORKER, { workerData: { path, start, size, pendingLimit, control: control.buffer as SharedArrayBuffer } satisfies ReaderRequest });
+      // `each` returns once the thread is gone, whichever way it ends.
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       const messages: ReaderMessage[] = [];
       let failure: InputError | null = null;
       let wake: (() => void) | null = null;
@@ -202,7 +207,7 @@ export function threadedFileSource(path: string, size: number, headShare = HEAD_
             },
             start,
           );
-          if (bytes < start) throw new InputError('the file became shorter while it was read', path);
+          if (bytes < start) throw shrankWhileRead(path, size, bytes);
           // No sniffer.end(): a head shorter than the look for binary data leaves the decision to the second thread, which sees all of it.
           handling = true;
           filtering.end();
@@ -241,14 +246,15 @@ export function threadedFileSource(path: string, size: number, headShare = HEAD_
             if (!policySent) sendPolicy();
           }
           bytes = message.end;
-          Atomics.sub(control, CONTROL.pendingChars, message.chars);
-          Atomics.notify(control, CONTROL.pendingChars);
+          Atomics.sub(control, CONTROL.pendingBytes, message.bytes);
+          Atomics.notify(control, CONTROL.pendingBytes);
           // Let the event loop turn between batches: the thread may be a whole
           // file ahead, and `analyze --tui` must keep drawing and reading keys.
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
       } finally {
         if (!ended) void worker.terminate();
+        await exited;
       }
     },
   };
