@@ -8,6 +8,7 @@ import { detailView } from './components/DetailPane.js';
 import { helpGeometry } from './components/HelpScreen.js';
 import { quitHeight, statusRows } from './components/HintBar.js';
 import { ExportError, type ExportTarget } from './export.js';
+import { errorText } from './listed.js';
 import type { TuiSnapshot } from './snapshot.js';
 import type { TuiStore } from './store.js';
 import type { Effect, Status, StoreEffect, ViewEnv, ViewState } from './view.js';
@@ -51,9 +52,10 @@ export function viewEnvOf(current: TuiSnapshot, state: ViewState, size: { rows: 
   const layout = screenLayout(size.rows, size.columns, state, quit, visibleStatus(state.status, current));
   const selected = current.rows[current.selectedIndex] ?? null;
   let detail: ViewEnv['detail'] = null;
-  if (selected !== null) {
+  // Only the detail's keys use its geometry: a key in the list reads no evidence.
+  if (selected !== null && detailOnScreen(state)) {
     const scroll = state.detailFor === selected.id ? state.detailScroll : null;
-    const geometry = detailView(selected, size.columns, layout.body, scroll, current.filterText);
+    const geometry = detailView(selected, size.columns, layout.body, scroll, current.filterText, current.evidenceOf(selected));
     detail = { rows: geometry.rows.length, room: geometry.room, top: geometry.top, matches: geometry.matches };
   }
   return {
@@ -68,6 +70,11 @@ export function viewEnvOf(current: TuiSnapshot, state: ViewState, size: { rows: 
     detach: quit.detach,
     exportDir,
   };
+}
+
+/** The detail is on screen: its own pane, or a line being edited (or the quit question) over it. */
+function detailOnScreen(state: ViewState): boolean {
+  return state.pane === 'detail' || ((state.pane === 'filter' || state.pane === 'export-dir' || state.pane === 'quit') && state.back === 'detail');
 }
 
 /** What each effect on the store does; a StoreEffect without an entry does not compile. */
@@ -122,9 +129,11 @@ export function exportFinding(exporter: ExportTarget | undefined, finding: Findi
       report.status({ text: `${finding.id} evidence saved: ${result.files.join('  ')}${where}`, tone: 'ok', findingId: finding.id });
     },
     (error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      if (error instanceof ExportError) report.askForDirectory();
-      report.status({ text: `export failed: ${message}; type another directory (Enter exports there, Esc gives up)`, tone: 'error', findingId: null });
+      const message = errorText(error);
+      // Another directory helps only when this one could not be written (not when the trace cannot be read again for the evidence).
+      const unwritable = error instanceof ExportError;
+      if (unwritable) report.askForDirectory();
+      report.status({ text: `export failed: ${message}${unwritable ? '; type another directory (Enter exports there, Esc gives up)' : ''}`, tone: 'error', findingId: null });
     },
   );
 }

@@ -48,7 +48,8 @@ export function engineFeed(store: TuiStore, keep: (finding: Finding) => boolean 
       if (mappings < EXACT_MAPPINGS || now() - lastAt >= lastCost * STATS_BUDGET) sample(engine);
       const at = change.type === 'decided' ? decidedAt(change.finding) : change.finding.resolvedAt;
       store.point(secondsOf(at), deleted.count, deleted.bytes);
-      if (keep(change.finding)) store.change(change, engine.evidenceOf(change.finding));
+      // The engine reads a finding's lines again when the view shows them: the store copies none (listed.ts).
+      if (keep(change.finding)) store.change(change, engine);
     },
     sample(engine) {
       sample(engine);

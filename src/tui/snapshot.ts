@@ -2,6 +2,7 @@
 // Plain data, no behaviour: components render these and nothing else.
 import type { Finding } from '../engine/findings.js';
 import type { Tally } from '../report/finding-view.js';
+import type { Evidence } from './listed.js';
 
 export type Backend = 'strace' | 'bpftrace';
 
@@ -134,6 +135,11 @@ export interface TuiSnapshot {
   ageOf: (finding: Finding) => number | undefined;
   /** How many path components tell a path apart from every other path the store holds. */
   pathDepth: (path: string) => number;
+  /**
+   * A row's evidence lines, read when asked (the store keeps none per
+   * finding): the same lines again until the shown findings change.
+   */
+  evidenceOf: (finding: Finding) => Evidence;
   /** Counts over every finding the store holds (not only the filtered rows), in the report's words. */
   tally: Tally;
   warnings: readonly string[];

@@ -7,10 +7,11 @@
 // tally is recomputed only when the findings changed, and a selection move
 // reuses everything and only builds a new snapshot object.
 import type { EngineChange } from '../engine/engine.js';
-import type { EvidenceLine, Finding } from '../engine/findings.js';
+import type { Finding } from '../engine/findings.js';
 import type { TraceSpan } from '../evidence/series.js';
 import { decidedAt, secondsOf, tally, type Tally } from '../report/finding-view.js';
 import { escapeControl } from '../report/sanitize.js';
+import { ListedFinding, OWN_EVIDENCE, readEvidence, type Evidence, type EvidenceReader } from './listed.js';
 import { cloneOrder, emptyOrder, ListChoices, putFinding, RowsMemo, type OrderState } from './order.js';
 import { PathIndex } from './paths.js';
 import { SnapshotThrottle } from './throttle.js';
@@ -37,6 +38,9 @@ interface Data extends OrderState, TraceTime {
   newestId: string | null;
 }
 
+/** Findings whose evidence is kept read: the one selected, and a few just left. */
+const EVIDENCE_CACHED = 4;
+
 export class TuiStore {
   readonly source: SourceInfo;
   private readonly maxPoints: number;
@@ -62,6 +66,12 @@ export class TuiStore {
   private readonly choices = new ListChoices();
   private readonly rowsMemo = new RowsMemo();
   private tallyCache: { data: Data; version: number; tally: Tally } | null = null;
+  /**
+   * The evidence last read for the findings on screen (the detail view, and
+   * the key that scrolls it, read the selected one's): read again once the
+   * findings shown have changed, not at every frame.
+   */
+  private evidenceCache: { finding: Finding; data: Data; version: number; evidence: Evidence }[] = [];
   private snapshot: TuiSnapshot;
   private readonly throttle: SnapshotThrottle;
 
@@ -91,11 +101,13 @@ export class TuiStore {
 
   /**
    * A finding decided or resolved. The engine mutates its findings in place,
-   * so the store keeps a copy: a paused view must not change under the user.
+   * so the store keeps a copy of its facts: a paused view must not change
+   * under the user. Not of its evidence lines: `evidence` (the engine, for
+   * engine findings) reads them when they are shown (listed.ts).
    */
-  change(change: EngineChange, evidence?: EvidenceLine[]): void {
+  change(change: EngineChange, evidence: EvidenceReader = OWN_EVIDENCE): void {
     const finding = change.finding;
-    const copy: Finding = { ...finding, evidence: evidence ?? finding.evidence };
+    const copy = new ListedFinding(finding, evidence);
     const data = this.live;
     const previous = putFinding(data, copy);
     if (previous === undefined) {
@@ -310,6 +322,15 @@ export class TuiStore {
     for (const listener of [...this.listeners]) listener();
   }
 
+  /** A finding's evidence lines as shown now, read through its copy (see `change`). */
+  private evidenceIn(data: Data, finding: Finding): Evidence {
+    const cached = this.evidenceCache.find((entry) => entry.finding === finding && entry.data === data);
+    if (cached !== undefined && cached.version === data.version) return cached.evidence;
+    const evidence = readEvidence(finding);
+    this.evidenceCache = [{ finding, data, version: data.version, evidence }, ...this.evidenceCache.filter((entry) => entry !== cached).slice(0, EVIDENCE_CACHED - 1)];
+    return evidence;
+  }
+
   private tallyOf(data: Data): Tally {
     const cache = this.tallyCache;
     if (cache !== null && cache.data === data && cache.version === data.version) return cache.tally;
@@ -368,6 +389,7 @@ export class TuiStore {
       traceNow,
       ageOf,
       pathDepth: (path) => paths.depth(path),
+      evidenceOf: (finding) => this.evidenceIn(data, finding),
       tally: this.tallyOf(data),
       warnings: [...this.warnings],
       error: this.error,

@@ -7,10 +7,13 @@ import type { At, EvidenceLine, Finding } from '../../engine/findings.js';
 import { describePlace, mappingText, mappingView, remapText, resolutionText, SEVERITY_TAG } from '../../report/finding-view.js';
 import { escapeControl } from '../../report/sanitize.js';
 import { callText, fit, fitRight, wrapRows } from '../format.js';
+import type { Evidence } from '../listed.js';
 import { Highlighted, SEVERITY_COLOR } from './FindingsTable.js';
 
 export interface DetailPaneProps {
   finding: Finding;
+  /** Its evidence lines, read for this view (the store's copy keeps none). */
+  evidence: Evidence;
   width: number;
   height: number;
   /** First timeline row shown; null: placed so the orphaning line is in view. */
@@ -61,12 +64,12 @@ export function resumedLineOf(finding: Finding, evidence: readonly EvidenceLine[
   return null;
 }
 
-export function timelineRows(finding: Finding, width: number): { rows: TimelineRow[]; focus: number } {
+export function timelineRows(finding: Finding, width: number, evidence: readonly EvidenceLine[] = finding.evidence): { rows: TimelineRow[]; focus: number } {
   const callWidth = Math.max(10, width - MARK - TIME - TID - LINE - 4);
-  const resumed = resumedLineOf(finding, finding.evidence);
+  const resumed = resumedLineOf(finding, evidence);
   const rows: TimelineRow[] = [];
   let focus = 0;
-  for (const line of finding.evidence) {
+  for (const line of evidence) {
     const mark = markOf(finding, line, resumed);
     if ((mark === 'unlink' && finding.kind === 'unlinked-while-mapped') || (mark === 'remap' && finding.kind === 'remapped-without-unmap')) focus = rows.length;
     const head = `${fit(line.time ?? '', TIME)} ${fitRight(line.tid === null ? '' : String(line.tid), TID)} ${fitRight(String(line.line), LINE)}`;
@@ -86,7 +89,7 @@ const MIN_TIMELINE = 3;
  * timeline's own title, and the timeline window. `needle` is the filter
  * text: the timeline rows holding it, for n/N and the highlight.
  */
-export function detailView(finding: Finding, width: number, height: number, scroll: number | null, needle = '') {
+export function detailView(finding: Finding, width: number, height: number, scroll: number | null, needle = '', evidence: Evidence = { lines: finding.evidence, error: null }) {
   const title = `${finding.id}  ${finding.kind}  ${SEVERITY_TAG[finding.severity]}  pid ${finding.pid}`;
   const all = summaryLines(finding, width);
   const columns = height >= 12;
@@ -94,7 +97,7 @@ export function detailView(finding: Finding, width: number, height: number, scro
   const fixed = 2 + (columns ? 1 : 0);
   const summaryRoom = Math.max(0, Math.min(all.length, height - fixed - MIN_TIMELINE));
   const summary = keepMostTelling(all, summaryRoom);
-  const { rows, focus } = timelineRows(finding, width);
+  const { rows, focus } = timelineRows(finding, width, evidence.lines);
   const room = Math.max(1, height - fixed - summary.length);
   let top = Math.max(0, Math.min(scroll ?? focus - Math.floor(room / 3), rows.length - room));
   // Placed automatically: the orphaning line a third of the way down, and the
@@ -106,12 +109,13 @@ export function detailView(finding: Finding, width: number, height: number, scro
     rows.forEach((row, k) => {
       if (row.text.toLowerCase().includes(lower)) matches.push(k);
     });
-  return { title, summary, hidden: all.length - summary.length, rows, room, top, matches, columns };
+  const timelineTitle = evidence.error === null ? `timeline of the file: ${evidence.lines.length} lines` : `timeline of the file: its lines cannot be read again: ${escapeControl(evidence.error)}`;
+  return { title, summary, hidden: all.length - summary.length, rows, room, top, matches, columns, timelineTitle };
 }
 
-export function DetailPane({ finding, width, height, scroll, highlight }: DetailPaneProps) {
+export function DetailPane({ finding, evidence, width, height, scroll, highlight }: DetailPaneProps) {
   const needle = highlight.trim().toLowerCase();
-  const { title, summary, hidden, rows, room, top, columns } = detailView(finding, width, height, scroll, needle);
+  const { title, summary, hidden, rows, room, top, columns, timelineTitle } = detailView(finding, width, height, scroll, needle, evidence);
   const blank = ' '.repeat(MARK + TIME + TID + LINE + 4);
   const range = rows.length > room ? `, rows ${top + 1}-${Math.min(rows.length, top + room)} of ${rows.length}` : '';
   return (
@@ -125,7 +129,7 @@ export function DetailPane({ finding, width, height, scroll, highlight }: Detail
         </Text>
       ))}
       <Text bold wrap="truncate">
-        {`timeline of the file: ${finding.evidence.length} lines${range}${hidden > 0 ? ` (${hidden} summary lines hidden: a taller terminal shows them)` : ''}`}
+        {`${timelineTitle}${range}${hidden > 0 ? ` (${hidden} summary lines hidden: a taller terminal shows them)` : ''}`}
       </Text>
       {columns ? <Text dimColor wrap="truncate">{`${fit('', MARK)} ${fit('TIME', TIME)} ${fitRight('TID', TID)} ${fitRight('LINE', LINE)} CALL`}</Text> : null}
       {rows.slice(top, top + room).map((row) => (
