@@ -89,4 +89,20 @@ describe('PATH labels', () => {
     expect(index.depth('/a/y/g.index')).toBe(1);
     expect(index.depth('rel.index')).toBe(1);
   });
+
+  it('tells apart paths that share their last components, and a path that ends another one', () => {
+    const index = new PathIndex();
+    for (const path of ['/d/0.index', '/e/d/0.index', '/f/d/0.index', '/e/x/0.index', 'd/0.index', '/d/1.index']) index.add(path);
+    // Every component, the root's too: '/e/d/0.index' and 'd/0.index' end with 'd/0.index'.
+    expect(index.depth('/d/0.index')).toBe(3);
+    expect(index.depth('/e/d/0.index')).toBe(3);
+    expect(index.depth('/e/x/0.index')).toBe(2);
+    expect(index.depth('d/0.index')).toBe(2);
+    expect(index.depth('/d/1.index')).toBe(1);
+    // Added again: still one path.
+    index.add('/d/1.index');
+    expect(index.depth('/d/1.index')).toBe(1);
+    index.add('/g/1.index');
+    expect(index.depth('/d/1.index')).toBe(2);
+  });
 });
