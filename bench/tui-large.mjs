@@ -13,7 +13,9 @@
 //      fake 120x40 terminal: once the trace is read to the end, keys are written
 //      to the fake stdin one at a time and each is timed from the write to the
 //      first frame that shows its effect (sort o and r, severity s, G and g,
-//      j, a filter typed a key at a time with Backspace, Ctrl-U and Esc), then q.
+//      j, Enter into the selected finding's detail, whose evidence lines are
+//      read from the trace then, and Esc back, a filter typed a key at a time
+//      with Backspace, Ctrl-U and Esc), then q.
 //
 // FIELDS
 //   key       what was pressed (each pressed --repeat times or more, in turn)
@@ -196,6 +198,9 @@ async function childTui() {
     await press('k (up)', 'k', (text) => /row ([\d,]+) of/.test(title(text)) && !/row ([\d,]+) of \1\b/.test(title(text)));
     await press('g (first)', 'g', (text) => / row 1 of /.test(title(text)));
     await press('j (down)', 'j', (text) => / row 2 of /.test(title(text)));
+    // The store keeps no evidence line: the detail reads the finding's from the trace.
+    await press('Enter (detail)', '\r', (text) => /F\d+, row 2 of /.test(title(text)) && /timeline of the file: \d+ lines/.test(text));
+    await press('Esc (detail)', '\u001b', (text) => !text.includes('timeline of the file') && / row 2 of /.test(title(text)));
     await press('/ (filter)', '/', (text) => text.includes('filter (path text or pid): '));
     let typed = '';
     for (const char of 'index.dele') {
