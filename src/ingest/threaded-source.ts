@@ -21,17 +21,22 @@ import { CONTROL, CONTROL_SLOTS, PENDING_BYTES, RECORD, type ReaderMessage, type
 const WORKER = new URL('./read-worker.js', import.meta.url);
 
 /**
- * Files from this size on are read by two threads. Starting the second
- * costs about 0.1 s of CPU and 15 MiB (Node's own start-up in the thread).
+ * Files from this size on are read by two threads. Below it the second
+ * thread costs what it saves (it adds 0.3–0.5 s of CPU: Node started in a
+ * thread, and its code compiled again there): 30 MB unfiltered, 0.79 s with
+ * two against 0.75 s with one; 100 MB 1.43 against 1.52; 300 MB 2.86 against
+ * 3.64 (bench/results.md, step 11).
  */
-export const THREADED_MIN_BYTES = 24 * 1024 * 1024;
+export const THREADED_MIN_BYTES = 64 * 1024 * 1024;
 
 /**
  * The share of the file this thread reads in full. The second thread starts
- * up, hashes this head and decides the rest's lines at about the pace this
- * one parses the lines it leaves (measured on unfiltered traces: step 11).
+ * up, hashes this head and decides the rest's lines about as fast as this
+ * one parses the lines it leaves: a smaller head leaves this thread waiting,
+ * a larger one leaves it more to do (main thread CPU on u100: 0.64–0.69 s
+ * at 0.1, 0.76 at 0.2, 0.74–0.82 at 0.3; bench/results.md, step 11).
  */
-export const HEAD_SHARE = 0.3;
+export const HEAD_SHARE = 0.2;
 
 /**
  * Whether the second thread can be started: its module is compiled next to
