@@ -56,7 +56,7 @@ export type ReadThread = 'auto' | 'always' | 'never';
 
 /**
  * ORPHANMAP_READ_THREAD=never|always|auto: the choice for a whole run, for
- * benchmarks (bench/compare.sh) and for a machine where the second thread
+ * benchmarks (bench/read-thread.sh) and for a machine where the second thread
  * does not pay. Anything else is `auto`.
  */
 export function readThreadFromEnv(value = process.env.ORPHANMAP_READ_THREAD): ReadThread {
