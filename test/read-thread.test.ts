@@ -5,7 +5,7 @@
 // byte for byte, on real traces, generated ones and hostile files, wherever the
 // head ends. The thread runs compiled code, so these tests use dist/ (npm test
 // builds it first).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,12 +67,27 @@ describe('reading a trace file in a second thread', () => {
   });
 
   it('starts it only when a core is free for it', () => {
-    expect(sourceModule.aCoreIsFree(1, 0)).toBe(false);
-    expect(sourceModule.aCoreIsFree(2, 0.9)).toBe(true);
-    expect(sourceModule.aCoreIsFree(2, 1)).toBe(true);
-    expect(sourceModule.aCoreIsFree(2, 1.2)).toBe(false);
-    expect(sourceModule.aCoreIsFree(8, 6.5)).toBe(true);
-    expect(sourceModule.aCoreIsFree(8, 7.5)).toBe(false);
+    // Cores, other processes' running tasks, the last minute's load (used only when the kernel does not say).
+    expect(sourceModule.aCoreIsFree(2, 0, 9)).toBe(true);
+    expect(sourceModule.aCoreIsFree(2, 1, 0)).toBe(false);
+    expect(sourceModule.aCoreIsFree(8, 6, 0)).toBe(true);
+    expect(sourceModule.aCoreIsFree(8, 7, 0)).toBe(false);
+    expect(sourceModule.aCoreIsFree(1, 0, 0)).toBe(false);
+    expect(sourceModule.aCoreIsFree(2, null, 0.9)).toBe(true);
+    expect(sourceModule.aCoreIsFree(2, null, 1.2)).toBe(false);
+  });
+
+  it('counts the running tasks of other processes, not its own', async () => {
+    // This thread is running while it asks: never counted.
+    expect(sourceModule.othersRunning()).not.toBeNull();
+    // Another process spinning on a core always is.
+    const spinner = spawn(process.execPath, ['-e', 'for (;;);'], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(sourceModule.othersRunning()).toBeGreaterThanOrEqual(1);
+    } finally {
+      spinner.kill();
+    }
   });
 
   it.each(readdirSync(join(ROOT, 'traces')).filter((name) => !name.includes('.')))('gives the same report on traces/%s', async (name) => {

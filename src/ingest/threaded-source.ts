@@ -5,7 +5,7 @@
 // rest, so that when this thread gets there only the lines that matter are
 // left. The lines, their numbers and places, what was skipped and the hash
 // are the ones fileSource gives: only where the work runs changes.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -76,13 +76,43 @@ export async function traceFileSource(path: string, readThread: ReadThread = rea
 }
 
 /**
- * Whether a core is left for the second thread: the machine has two or more
- * and the last minute's load leaves one idle. On a busy host (a broker) the
- * second thread would take turns with this one, and it costs a quarter more
- * CPU than reading in one thread (bench/results.md, step 11).
+ * How many tasks of other processes are running or ready to run now: the
+ * kernel's count (/proc/loadavg's fourth field) less this process's running
+ * threads, the least of three looks (a task that only passes by is not
+ * load). Null where /proc does not say (not Linux).
  */
-export function aCoreIsFree(cores = availableParallelism(), load = loadavg()[0]!): boolean {
-  return cores >= 2 && load <= cores - 1;
+export function othersRunning(): number | null {
+  try {
+    let least = Number.POSITIVE_INFINITY;
+    for (let look = 0; look < 3; look++) {
+      const running = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[3]?.split('/')[0]);
+      let mine = 0;
+      for (const tid of readdirSync('/proc/self/task')) {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        // "1234 (node) R …": the state after the name, whose own ")" may repeat.
+        if (stat.charCodeAt(stat.lastIndexOf(')') + 2) === 82 /* R */) mine++;
+      }
+      if (!Number.isFinite(running)) return null;
+      least = Math.min(least, Math.max(0, running - mine));
+    }
+    return least;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether a core is left for the second thread: the machine has two or more,
+ * and the tasks of other processes running now leave one idle (or, where the
+ * kernel does not say, the last minute's load does). On a busy host (a
+ * broker) the second thread would take turns with this one, and it costs a
+ * quarter more CPU than reading in one thread (bench/results.md, step 11).
+ * Not the load average alone: it still counts the run before this one for a
+ * minute.
+ */
+export function aCoreIsFree(cores = availableParallelism(), others: number | null = othersRunning(), load = loadavg()[0]!): boolean {
+  if (cores < 2) return false;
+  return others === null ? load <= cores - 1 : others <= cores - 2;
 }
 
 /** How much of a file's head mostlyIgnored looks at. */
