@@ -277,28 +277,41 @@ export async function fileSource(path: string): Promise<LineSource> {
       const sniffer = new Sniffer(path);
       const filtering = filteringSink(onLine, onLongLine, skipping);
       const splitter = new LineSplitter(filtering.sink);
-      // Only the file's own errors are input errors: the line handlers' (a
-      // bug, a stop asked by the caller) are passed on as they are.
-      let handling = false;
-      try {
-        await readAhead(path, (chunk) => {
-          bytes += chunk.length;
-          hash.update(chunk);
-          handling = true;
-          sniffer.see(chunk);
-          splitter.write(chunk);
-          handling = false;
-        });
-        if (info.isFile() && bytes < info.size) throw shrankWhileRead(path, info.size, bytes);
-        handling = true;
-        sniffer.end();
-        splitter.end();
-        filtering.end();
-      } catch (error) {
-        throw handling || error instanceof InputError ? error : new InputError(readFailure(error), path, { cause: error });
-      }
+      await readFileChunks(path, (chunk) => {
+        bytes += chunk.length;
+        hash.update(chunk);
+        sniffer.see(chunk);
+        splitter.write(chunk);
+      });
+      if (info.isFile() && bytes < info.size) throw shrankWhileRead(path, info.size, bytes);
+      sniffer.end();
+      splitter.end();
+      filtering.end();
     },
   };
+}
+
+/**
+ * readAhead, where only the file's own errors become input errors: those
+ * `onChunk` throws (a line handler's bug, a stop asked by the caller, binary
+ * data) are passed on as they are. For fileSource and the head of
+ * threadedFileSource.
+ */
+export async function readFileChunks(path: string, onChunk: (chunk: Buffer) => void, limit?: number): Promise<void> {
+  let handling = false;
+  try {
+    await readAhead(
+      path,
+      (chunk) => {
+        handling = true;
+        onChunk(chunk);
+        handling = false;
+      },
+      limit,
+    );
+  } catch (error) {
+    throw handling || error instanceof InputError ? error : new InputError(readFailure(error), path, { cause: error });
+  }
 }
 
 /**

@@ -12,10 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { InputError, NotATraceError } from '../errors.js';
 import { ignoredCall, ResumeMarkers } from '../parse/strace-skip.js';
-import { readAhead, Sniffer } from './file-read.js';
+import { Sniffer } from './file-read.js';
 import { CAPTURE_ADVICE } from './formats.js';
 import { filteringSink } from './line-filter.js';
-import { fileSource, LineSplitter, type LineSource, readFailure, shrankWhileRead } from './lines.js';
+import { fileSource, LineSplitter, type LineSource, readFileChunks, shrankWhileRead } from './lines.js';
 import { CONTROL, CONTROL_SLOTS, PENDING_BYTES, RECORD, type ReaderMessage, type ReaderRequest } from './read-protocol.js';
 
 const WORKER = new URL('./read-worker.js', import.meta.url);
@@ -228,28 +228,19 @@ export function threadedFileSource(path: string, size: number, headShare = HEAD_
         const sniffer = new Sniffer(path);
         const filtering = filteringSink(onLine, onLongLine, skipping);
         const splitter = new LineSplitter(filtering.sink);
-        let handling = false;
-        try {
-          await readAhead(
-            path,
-            (chunk) => {
-              bytes += chunk.length;
-              handling = true;
-              sniffer.see(chunk);
-              splitter.write(chunk);
-              handling = false;
-              if (!policySent) sendPolicy();
-            },
-            start,
-          );
-          if (bytes < start) throw shrankWhileRead(path, size, bytes);
-          // No sniffer.end(): a head shorter than the look for binary data leaves the decision to the second thread, which sees all of it.
-          handling = true;
-          filtering.end();
-          handling = false;
-        } catch (error) {
-          throw handling || error instanceof InputError ? error : new InputError(readFailure(error), path, { cause: error });
-        }
+        await readFileChunks(
+          path,
+          (chunk) => {
+            bytes += chunk.length;
+            sniffer.see(chunk);
+            splitter.write(chunk);
+            if (!policySent) sendPolicy();
+          },
+          start,
+        );
+        if (bytes < start) throw shrankWhileRead(path, size, bytes);
+        // No sniffer.end(): a head shorter than the look for binary data leaves the decision to the second thread, which sees all of it.
+        filtering.end();
         // The rest, as the second thread left it: its numbers count from the head's end.
         const linesBefore = splitter.lines;
         for (let next = 0; ; ) {
@@ -273,13 +264,11 @@ export function threadedFileSource(path: string, size: number, headShare = HEAD_
           for (let k = 0; k < texts.length; k++) {
             const at = 4 * k;
             const kind = numbers[at]!;
-            if (kind === RECORD.line) {
-              const lineBytes = numbers[at + 3]!;
-              onLine(texts[k]!, numbers[at + 1]! + linesBefore, numbers[at + 2]! + start, lineBytes);
-            } else if (kind === RECORD.long) onLongLine(numbers[at + 1]! + linesBefore, texts[k]!, numbers[at + 2]!);
+            if (kind === RECORD.line) onLine(texts[k]!, numbers[at + 1]! + linesBefore, numbers[at + 2]! + start, numbers[at + 3]!);
+            else if (kind === RECORD.long) onLongLine(numbers[at + 1]! + linesBefore, texts[k]!, numbers[at + 2]!);
             else skipping!.skipped({ lines: numbers[at + 1]!, traceLines: numbers[at + 2]!, unfinished: numbers[at + 3]! });
-            if (!policySent) sendPolicy();
           }
+          if (!policySent) sendPolicy();
           bytes = message.end;
           Atomics.sub(control, CONTROL.pendingBytes, message.bytes);
           Atomics.notify(control, CONTROL.pendingBytes);
