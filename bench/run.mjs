@@ -18,7 +18,7 @@
 // what the generator expects); a missed throughput or memory goal is printed
 // and recorded, not fatal.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +89,15 @@ for (const size of sizes) {
     );
     if (cli === null || attempt.seconds < cli.seconds) cli = { ...attempt, maxRssMiB: Math.max(attempt.maxRssMiB ?? 0, cli?.maxRssMiB ?? 0) || null };
   }
+  // The ticket's evidence directory (Markdown, Jira, JSON, chart, lines): its
+  // reports look at every finding against the others, which must stay linear
+  // in findings (the diagnosis was cubic: 7,734 findings took 6 minutes each).
+  let ticket = null;
+  for (let run = 0; run < runs; run++) {
+    const attempt = measureEvidenceDirectory(trace, run);
+    log(`  orphanmap report --out DIR (evidence directory) ${fmtSeconds(attempt.seconds)}  peak RSS ${attempt.maxRssMiB === null ? '?' : attempt.maxRssMiB.toFixed(0)} MiB`);
+    if (ticket === null || attempt.seconds < ticket.seconds) ticket = attempt;
+  }
 
   // Correctness first: a fast wrong answer is worth nothing.
   check(size, 'lines (split2)', bare.lines, expected.lines);
@@ -120,6 +129,8 @@ for (const size of sizes) {
     cliMiBPerSecond: expected.bytes / MiB / cli.seconds,
     rssMiB: peakRss,
     cliRssMiB: cli.maxRssMiB,
+    ticketSeconds: ticket.seconds,
+    ticketRssMiB: ticket.maxRssMiB,
     liveHeap: quarters,
     liveHeapEnd: memory.samples.at(-1)?.liveHeapMiB ?? null,
     liveHeapHalf: memory.samples.find((s) => s.at === 0.5)?.liveHeapMiB ?? null,
@@ -188,6 +199,27 @@ function measureCli(trace) {
   return { seconds, maxRssMiB: rss === null ? null : Number(rss[1]) / 1024, cpuSeconds: cpu === null ? null : Number(cpu[1]) + Number(cpu[2]), findings: json.summary.findings };
 }
 
+/** `orphanmap report TRACE --out DIR`, a new directory each run, timed from outside with its peak RSS. */
+function measureEvidenceDirectory(trace, run) {
+  const dir = join(OUT, `evidence-${trace.split('/').at(-1)}-${process.pid}-${run}`);
+  rmSync(dir, { recursive: true, force: true });
+  const cli = [join(ROOT, 'dist', 'cli.js'), 'report', trace, '--out', dir];
+  const timed = existsSync('/usr/bin/time');
+  const started = process.hrtime.bigint();
+  const result = timed
+    ? spawnSync('/usr/bin/time', ['-f', 'BENCH_RSS_KB=%M', process.execPath, ...cli], { encoding: 'utf8', maxBuffer: 1 << 26 })
+    : spawnSync(process.execPath, cli, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  rmSync(dir, { recursive: true, force: true });
+  if (result.status !== 0) {
+    process.stderr.write(result.stderr);
+    failures.push(`orphanmap report exited with ${result.status} on ${trace}`);
+    return { seconds, maxRssMiB: null };
+  }
+  const rss = /BENCH_RSS_KB=(\d+)/.exec(result.stderr);
+  return { seconds, maxRssMiB: rss === null ? null : Number(rss[1]) / 1024 };
+}
+
 function check(size, what, got, want, samples) {
   if (got === want) return;
   const detail = samples !== undefined && samples.length > 0 ? ` (first: ${samples.map((s) => `${s.place.file}:${s.place.line}: ${s.reason}`).join('; ')})` : '';
@@ -223,6 +255,7 @@ function tableLines(rows) {
     'CLI ratio (goal)',
     `peak RSS MiB (goal < ${GOAL_RSS_MIB})`,
     'CLI peak RSS MiB',
+    'report s (RSS MiB)',
     'live heap MiB at 25/50/75/100%',
   ];
   const verdict = (ratio, goal) => `${ratio.toFixed(2)} (${goal}) ${ratio >= goal ? 'met' : 'MISSED'}`;
@@ -240,6 +273,7 @@ function tableLines(rows) {
     verdict(row.cliRatio, row.goal),
     `${row.rssMiB.toFixed(0)} ${row.rssMiB < GOAL_RSS_MIB ? 'met' : 'MISSED'}`,
     row.cliRssMiB === null ? '?' : `${row.cliRssMiB.toFixed(0)} ${row.cliRssMiB < GOAL_RSS_MIB ? 'met' : 'MISSED'}`,
+    `${row.ticketSeconds.toFixed(1)} (${row.ticketRssMiB === null ? '?' : row.ticketRssMiB.toFixed(0)})`,
     row.liveHeap.replace(/\d+%: /g, ''),
   ]);
   return [header, ...body];
@@ -303,7 +337,9 @@ function writeResults(rows) {
     '(best of N; the ratio is split2 time / analyze time; "CPU ratio" the same with user + system CPU time,',
     'steadier when other work shares the machine). "CLI" is `node dist/cli.js analyze FILE --format json --out F`,',
     'timed from outside (best of N), startup and report included, with its peak RSS from GNU time. "live heap" is',
-    'the heap still used after a full GC at each quarter of the input: the state orphanmap keeps.',
+    'the heap still used after a full GC at each quarter of the input: the state orphanmap keeps. "report" is',
+    '`node dist/cli.js report FILE --out DIR`, the evidence directory for a ticket (Markdown, Jira, JSON, chart,',
+    "the findings' lines), timed from outside (best of N): its reports compare findings with each other.",
     '',
     failures.length > 0 ? `**Wrong results:**\n\n${failures.map((f) => `- ${f}`).join('\n')}\n` : "Findings and line counts matched the generator's expectation exactly.",
     '',
