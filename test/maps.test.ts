@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { deletedKind, filePattern, hexAddress, isDeletedFile, parseDev, parseMaps, parseMapsLine } from '../src/parse/maps.js';
+import { deletedKind, filePattern, hexAddress, isDeletedFile, mapsLookup, parseDev, parseMaps, parseMapsLine } from '../src/parse/maps.js';
 import { patternGroups } from '../src/report/ticket.js';
 import { summarizeEntries } from '../src/scan/aggregate.js';
 
@@ -106,6 +106,38 @@ describe('parseMaps', () => {
       { line: 3, text: 'not a line' },
       { line: 5, text: 'again not' },
     ]);
+  });
+});
+
+describe('mapsLookup', () => {
+  const byScan = <E extends { start: number; end: number }>(entries: readonly E[], address: number) => entries.find((entry) => entry.start <= address && address < entry.end);
+  /** Every address where the answer may change: each line's first and last byte, and the bytes around them. */
+  const edges = (entries: readonly { start: number; end: number }[]) => entries.flatMap((entry) => [entry.start - 1, entry.start, entry.start + 1, entry.end - 1, entry.end, entry.end + 1]);
+
+  it("finds the line that holds an address, as a scan does, on this process's real /proc/self/maps", () => {
+    const entries = parseMaps(readFileSync('/proc/self/maps', 'utf8')).entries;
+    expect(entries.length).toBeGreaterThan(10);
+    const lineAt = mapsLookup(entries);
+    for (const address of [0, ...edges(entries), 2 ** 64 - 1]) expect(lineAt(address)).toBe(byScan(entries, address));
+    // The kernel's order: the binary search answers, every line is found.
+    for (const entry of entries) expect(lineAt(entry.start)).toBe(entry);
+  });
+
+  it('answers as a scan of the lines in file order when they are not in address order, overlap or are empty', () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let round = 0; round < 200; round++) {
+      const entries = Array.from({ length: 1 + Math.floor(random() * 12) }, () => {
+        const start = Math.floor(random() * 64) * 4096;
+        return { start, end: start + Math.floor(random() * 4) * 4096 };
+      });
+      if (round % 2 === 0) entries.sort((a, b) => a.start - b.start);
+      const lineAt = mapsLookup(entries);
+      for (const address of edges(entries)) expect(lineAt(address)).toBe(byScan(entries, address));
+    }
   });
 });
 

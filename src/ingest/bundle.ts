@@ -7,7 +7,7 @@ import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineOptions, SeedMapping } from '../engine/engine.js';
 import { findingStart, type Finding } from '../engine/findings.js';
-import { isDeletedFile, parseMapsLine, type MapsEntry } from '../parse/maps.js';
+import { isDeletedFile, mapsLookup, parseMapsLine, type MapsEntry } from '../parse/maps.js';
 import { InputError } from '../errors.js';
 
 export interface BundleMeta {
@@ -215,10 +215,10 @@ function checkMeta(value: unknown, path: string): BundleMeta {
  */
 export function confirmWithMaps(findings: readonly Finding[], bundle: Bundle): void {
   if (bundle.mapsEnd === null || bundle.meta.pid === undefined) return;
+  const lineAt = mapsLookup(bundle.mapsEnd);
   for (const finding of findings) {
     if (finding.resolution !== 'still-mapped' || finding.pid !== bundle.meta.pid) continue;
-    const address = findingStart(finding);
-    const line = bundle.mapsEnd.find((entry) => entry.start <= address && address < entry.end);
+    const line = lineAt(findingStart(finding));
     finding.confirmedByMaps = line !== undefined && (finding.kind !== 'unlinked-while-mapped' || line.deleted);
   }
 }

@@ -228,3 +228,30 @@ export function filePattern(path: string): string {
   const parent = slash > 0 ? path.slice(path.lastIndexOf('/', slash - 1) + 1, slash) : '';
   return parent === '' ? '*' : `${parent}/*`;
 }
+
+/**
+ * The first of `entries` (in their order) whose range holds `address`, for
+ * many addresses: a capture at vm.max_map_count holds 65,530 lines and as
+ * many findings may ask. The kernel prints its mappings in address order and
+ * disjoint, so a binary search finds the one; a file that is not in that
+ * order (edited, hostile) is searched line by line, as before, so the answer
+ * is always the first line that holds the address.
+ */
+export function mapsLookup<E extends Pick<MapsEntry, 'start' | 'end'>>(entries: readonly E[]): (address: number) => E | undefined {
+  let ordered = true;
+  for (let i = 1; i < entries.length && ordered; i++) ordered = entries[i - 1]!.end <= entries[i]!.start;
+  for (let i = 0; i < entries.length && ordered; i++) ordered = entries[i]!.start < entries[i]!.end;
+  if (!ordered) return (address) => entries.find((entry) => entry.start <= address && address < entry.end);
+  return (address) => {
+    let low = 0;
+    let high = entries.length;
+    // The first entry that ends after the address: the only one that may hold it.
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (entries[middle]!.end <= address) low = middle + 1;
+      else high = middle;
+    }
+    const entry = entries[low];
+    return entry !== undefined && entry.start <= address ? entry : undefined;
+  };
+}
