@@ -50,10 +50,7 @@ async function analyzeInto(output: ReportOutput, inputs: string[], flags: Analyz
     ...(ndjsonLine !== null
       ? {
           onChange: (change, engine) => {
-            if (!keep(change.finding)) return;
-            output.write(ndjsonLine(redact.finding({ ...change.finding, evidence: engine.evidenceOf(change.finding) })));
-            // A line as each finding comes: a reader following a live trace on stdin sees it now.
-            output.flush();
+            if (keep(change.finding)) output.write(ndjsonLine(redact.finding({ ...change.finding, evidence: engine.evidenceOf(change.finding) })));
           },
         }
       : {}),

@@ -17,10 +17,12 @@ import { describeSystemError, OutputError } from '../errors.js';
 export interface ReportOutput {
   /** The name used in messages: the --out path, or "stdout". */
   readonly name: string;
-  /** Queue text to write, in order: written once 1 MiB has gathered, or at flush() or close(). A failure is kept and thrown by close(). */
+  /**
+   * Queue text to write, in order: written once 1 MiB has gathered, and when
+   * the current task is over, so a stream (NDJSON of a trace still being
+   * written) holds no finding back until more come. A failure is kept and thrown by close().
+   */
   write(text: string): void;
-  /** Write what has gathered now: a stream (NDJSON) must not hold a finding back until the next one comes. */
-  flush(): void;
   /** Everything written and on disk (--out renamed into place). Throws OutputError. */
   close(): Promise<void>;
   /** The run failed: drop what was written; --out keeps its previous content. */
@@ -62,9 +64,10 @@ async function writeAll(fd: number, buffer: Buffer): Promise<void> {
 }
 
 /**
- * Text is encoded into one buffer of this size and written when it is full:
- * a report of 1,887 findings was a Buffer and a write(2) each (f20: 0.15 s
- * of CPU), and a 138 MB report as one string must never also exist as one
+ * Text is encoded into one buffer of this size and written when it is full
+ * or the task ends: a report of 1,887 findings was a Buffer and a write(2)
+ * each (f20: 0.15 s of CPU), and its NDJSON a write(2) for each of 4,513
+ * lines; and a 138 MB report as one string must never also exist as one
  * 138 MB Buffer (issue #14, goal 3).
  */
 const BATCH_BYTES = 1 << 20;
@@ -80,6 +83,7 @@ class FdOutput implements ReportOutput {
   /** Text encoded and not yet written, in [0, batched). */
   private readonly batch = Buffer.allocUnsafe(BATCH_BYTES);
   private batched = 0;
+  private flushScheduled = false;
 
   constructor(
     protected readonly fd: number,
@@ -96,6 +100,12 @@ class FdOutput implements ReportOutput {
       start += read;
       if (start < text.length) this.flush();
     }
+    if (this.batched === 0 || this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
   }
 
   /**
@@ -103,7 +113,7 @@ class FdOutput implements ReportOutput {
    * report streamed in pieces is never held whole in memory; queued behind a
    * full non-blocking pipe.
    */
-  flush(): void {
+  private flush(): void {
     if (this.batched === 0) return;
     const bytes = this.batch.subarray(0, this.batched);
     this.batched = 0;
@@ -153,6 +163,11 @@ class FdOutput implements ReportOutput {
   /** What was written stays written (stdout, a device): the text gathered goes out too, as it would have without the batch. */
   abort(): void {
     this.flush();
+  }
+
+  /** The text gathered is dropped, not written (the file it was for is gone). */
+  protected discard(): void {
+    this.batched = 0;
   }
 
   /** A regular file (stdout redirected to one, or our own) is synced: a late write error shows here. */
@@ -281,6 +296,7 @@ class TempFileOutput extends FdOutput {
   }
 
   override abort(): void {
+    this.discard();
     try {
       this.closeFd();
     } catch {
