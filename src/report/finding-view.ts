@@ -119,7 +119,8 @@ export function isStillMapped(finding: Finding): boolean {
 
 // ---- the mapping ------------------------------------------------------------
 
-const PAGE = 4096n;
+const PAGE_BYTES = 4096;
+const PAGE = BigInt(PAGE_BYTES);
 
 export interface RangeView {
   start: string;
@@ -165,6 +166,8 @@ export function rangesText(ranges: readonly RangeView[]): string {
  */
 function rangeEnd(address: string, length: number): string {
   if (!isByteCount(length) || !/^0x[0-9a-f]{1,16}$/i.test(address)) return '?';
+  // A user address (at most 12 hex digits) and a length below 2^52: exact as doubles, and a BigInt each was a twentieth of a text report.
+  if (address.length <= 14 && length < 2 ** 52) return `0x${(Number.parseInt(address, 16) + Math.ceil(length / PAGE_BYTES) * PAGE_BYTES).toString(16)}`;
   const pages = (BigInt(length) + PAGE - 1n) / PAGE;
   const end = BigInt(address) + pages * PAGE;
   return end > BigInt(MAX_BYTES) ? '?' : `0x${end.toString(16)}`;
