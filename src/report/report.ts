@@ -4,6 +4,7 @@
 import { FINDING_KINDS, findingStart, type Finding, type FindingKind } from '../engine/findings.js';
 import type { Analysis } from '../ingest/analyze.js';
 import type { BundleMeta } from '../ingest/bundle.js';
+import { mapsLookup } from '../parse/maps.js';
 import { globMatcher } from './glob.js';
 import { NO_REDACTION, type Redaction } from './redact.js';
 
@@ -48,10 +49,10 @@ export function buildReport(analysis: Analysis, filter: FindingFilter = {}, reda
   const mapsLines: Record<string, string> = {};
   const bundle = analysis.bundle;
   if (bundle !== null && bundle.mapsEnd !== null) {
+    const lineAt = mapsLookup(bundle.mapsEnd);
     for (const finding of findings) {
       if (finding.pid !== bundle.meta.pid) continue;
-      const address = findingStart(finding);
-      const entry = bundle.mapsEnd.find((line) => line.start <= address && address < line.end);
+      const entry = lineAt(findingStart(finding));
       if (entry !== undefined) mapsLines[finding.id] = entry.text;
     }
   }
