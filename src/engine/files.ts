@@ -197,8 +197,10 @@ export class Files {
    * was before the kernel's path was known.)
    */
   private spellAlso(file: FileNode, name: string, resolved: string): void {
-    const real = flatCopy(normalizePath(resolved));
-    if (real === name || !real.startsWith('/') || !name.startsWith('/')) return;
+    // Most opens name the path the kernel resolved: compared before it is copied.
+    const normalized = resolved === name ? name : normalizePath(resolved);
+    if (normalized === name || !normalized.startsWith('/') || !name.startsWith('/')) return;
+    const real = flatCopy(normalized);
     const group = file.spellings?.get(name);
     if (group?.has(real)) return;
     const holder = this.byName.get(real);
@@ -355,12 +357,16 @@ export class Files {
 
   /** A name goes from the file, in every spelling. */
   private dropName(file: FileNode, name: string): void {
-    for (const spelling of [...(file.spellings?.get(name) ?? [name])]) this.dropSpelling(file, spelling, spelling);
+    const spelled = file.spellings?.get(name);
+    if (spelled === undefined) this.dropSpelling(file, name, name);
+    else for (const spelling of [...spelled]) this.dropSpelling(file, spelling, spelling);
   }
 
   /** The other spellings of `name` no longer name the file (its directory changed); `name` stays. */
   private dropOtherSpellings(file: FileNode, name: string): void {
-    for (const spelling of [...(file.spellings?.get(name) ?? [])]) if (spelling !== name) this.dropSpelling(file, name, spelling);
+    const spelled = file.spellings?.get(name);
+    if (spelled === undefined) return;
+    for (const spelling of [...spelled]) if (spelling !== name) this.dropSpelling(file, name, spelling);
     file.spellings?.delete(name);
   }
 

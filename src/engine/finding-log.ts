@@ -50,6 +50,8 @@ export class FindingLog {
 
   /** The file's last name went: each of its live mappings outlives it. */
   unlinked(file: FileNode, event: EventBase): void {
+    // Most files go with no mapping live: no place made for them.
+    if (file.recordCount === 0) return;
     const unlinkedAt = atOf(event);
     for (const mapping of file.liveRecords()) {
       if (mapping.remapFinding !== null && mapping.remapFinding.unlinkedAt === null) {
@@ -65,6 +67,8 @@ export class FindingLog {
    * the old mapping still live in the same address space.
    */
   remapped(file: FileNode, space: Space, event: MmapEvent, remappedAt: At): void {
+    // Without a size change, no old mapping predates one (most mmaps).
+    if (file.sizeChangeSeq < 0 || file.recordCount === 0) return;
     for (const old of file.liveRecords()) {
       if (old.space !== space || old.remapFinding !== null || old.seq >= file.sizeChangeSeq) continue;
       // A window onto another part of the file (a mapper that grows by chunks) is not a remap.

@@ -39,16 +39,30 @@ export class KeptEvidence {
   private headEnd = 0;
 
   add(event: EventBase): void {
+    const keeper = event.keeper;
+    if (keeper === undefined) {
+      this.keepItself(event);
+      return;
+    }
     if (written.length > WRITTEN_LIMIT) written.length = 0;
     const start = written.length;
-    const kept = event.keeper === undefined ? event : event.keeper.keep(event, written);
+    const kept = keeper.keep(event, written);
     const count = written.length - start;
-    if (count !== numberCount(kept)) throw new Error(`an evidence keeper wrote ${count} numbers for an event, and says ${numberCount(kept)}`);
+    if (count !== kept.numberCount) throw new Error(`an evidence keeper wrote ${count} numbers for an event, and says ${kept.numberCount}`);
     if (this.kept.length === EVIDENCE_HEAD + EVIDENCE_TAIL) this.dropOldestOfTail();
-    if (this.used + count > this.numbers.length) this.grow(this.used + count);
-    for (let k = 0; k < count; k++) this.numbers[this.used + k] = written[start + k]!;
-    this.used += count;
+    const used = this.used;
+    if (used + count > this.numbers.length) this.grow(used + count);
+    const numbers = this.numbers;
+    for (let k = 0; k < count; k++) numbers[used + k] = written[start + k]!;
+    this.used = used + count;
     this.kept.push(kept);
+    if (this.kept.length <= EVIDENCE_HEAD) this.headEnd = this.used;
+  }
+
+  /** An event that came with no keeper (engine tests) is kept as itself, with no numbers. */
+  private keepItself(event: EventBase): void {
+    if (this.kept.length === EVIDENCE_HEAD + EVIDENCE_TAIL) this.dropOldestOfTail();
+    this.kept.push(event);
     if (this.kept.length <= EVIDENCE_HEAD) this.headEnd = this.used;
   }
 

@@ -114,7 +114,8 @@ export class Mappings {
 
   munmap(space: Space, event: MunmapEvent): void {
     const end = pageEnd(event.address, event.length);
-    if (this.consumeUnmapInFlight(space, event.address, end)) return;
+    // Only an entry-ordered trace remembers unmaps in flight (mmap): no lookup otherwise.
+    if (this.entryOrdered && this.consumeUnmapInFlight(space, event.address, end)) return;
     const touched = space.removeRange(event.address, end);
     // Each file once, in the order its mappings come (a munmap most often takes one mapping: no set for it).
     if (touched.length === 1) touched[0]!.file.note(event);

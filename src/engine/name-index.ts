@@ -11,9 +11,21 @@ function parentOf(path: string): string | null {
   return slash < 0 || path.length === 0 ? null : path.slice(0, slash);
 }
 
+interface Entry<T> {
+  value: T;
+  /** When the name was first set: the walk gives names in the order a Map would. */
+  seq: number;
+  /**
+   * The set its directory lists it in (null for a name with no `/`): a name
+   * going is unlisted with no look-up of its directory's (a slice of the name,
+   * hashed). A directory's set stays the same object while it lists anything.
+   */
+  listedIn: Set<string> | null;
+}
+
 export class NameIndex<T> {
-  /** Each name → its value and when it was first set: the walk gives names in the order a Map would. */
-  private readonly entries = new Map<string, { value: T; seq: number }>();
+  /** Each name → its value, when it was first set, and where its directory lists it. */
+  private readonly entries = new Map<string, Entry<T>>();
   /** Each directory with names under it → its children: names, and directories with names under them. */
   private readonly children = new Map<string, Set<string>>();
   private seq = 0;
@@ -30,13 +42,18 @@ export class NameIndex<T> {
       entry.value = value;
       return;
     }
-    this.entries.set(name, { value, seq: this.seq++ });
-    this.link(name);
+    this.entries.set(name, { value, seq: this.seq++, listedIn: this.link(name) });
   }
 
   delete(name: string): void {
-    if (!this.entries.delete(name)) return;
-    this.unlink(name);
+    const entry = this.entries.get(name);
+    if (entry === undefined) return;
+    this.entries.delete(name);
+    // Still a directory with names under it: its directory keeps it.
+    const listedIn = entry.listedIn;
+    if (listedIn === null || this.children.has(name)) return;
+    listedIn.delete(name);
+    if (listedIn.size === 0) this.unlink(name);
   }
 
   /** Every name under `dir/`, at any depth, in the order the names were set. */
@@ -49,30 +66,36 @@ export class NameIndex<T> {
       for (const child of kids) {
         this.steps++;
         const entry = this.entries.get(child);
-        if (entry !== undefined) found.push({ name: child, ...entry });
+        if (entry !== undefined) found.push({ name: child, value: entry.value, seq: entry.seq });
         if (this.children.has(child)) pending.push(child);
       }
     }
     return found.sort((a, b) => a.seq - b.seq).map(({ name, value }) => [name, value]);
   }
 
-  /** A new name: listed in its directory, and each directory up to the first already listed. */
-  private link(name: string): void {
+  /** A new name: listed in its directory, and each directory up to the first already listed. Returns its directory's set. */
+  private link(name: string): Set<string> | null {
     let child = name;
+    let listedIn: Set<string> | null = null;
     for (let dir = parentOf(child); dir !== null; dir = parentOf(dir)) {
       const kids = this.children.get(dir);
       if (kids !== undefined) {
         kids.add(child);
-        return;
+        return listedIn ?? kids;
       }
-      this.children.set(dir, new Set([child]));
+      const created = new Set([child]);
+      this.children.set(dir, created);
+      listedIn ??= created;
       child = dir;
     }
+    return listedIn;
   }
 
-  /** A name gone: unlisted, and each directory left with nothing under it. */
+  /** A name gone left its directory listing nothing: the directory is unlisted, and each one above left with nothing under it. */
   private unlink(name: string): void {
-    let child = name;
+    const emptied = parentOf(name)!;
+    this.children.delete(emptied);
+    let child = emptied;
     for (let dir = parentOf(child); dir !== null; dir = parentOf(dir)) {
       // Still a name, or still a directory with names under it: its directory keeps it.
       if (this.entries.has(child) || this.children.has(child)) return;

@@ -165,6 +165,11 @@ export class Tasks {
     return this.processCount;
   }
 
+  /** No clone is in flight: no event can be a child's printed before its clone returned. */
+  get noCloneInFlight(): boolean {
+    return this.clonesInFlight.size === 0;
+  }
+
   assumptions(): readonly string[] {
     return this.notes;
   }
@@ -383,6 +388,11 @@ export class CloneWait {
 
   /** Apply the event now, or hold it until a clone returns. */
   offer(event: TraceEvent): void {
+    // Nothing waits and no clone is in flight (most events): nothing to look at.
+    if (this.head === this.waiting.length && this.tasks.noCloneInFlight) {
+      this.applyNow(event);
+      return;
+    }
     if (this.size >= MAX_AWAITING_CLONE) this.replay(true);
     const queueNonEmpty = this.size > 0;
     const releases = this.tasks.returnsCloneInFlight(event);
