@@ -1,6 +1,5 @@
 // The evidence directory's text files other than the reports, each from the
 // report as shown (redacted when asked). Pure: no I/O here.
-import { createHash } from 'node:crypto';
 import type { Finding } from '../engine/findings.js';
 import type { MapsLine } from '../ingest/bundle.js';
 import { isDeletedFile } from '../parse/maps.js';
@@ -9,11 +8,17 @@ import type { Report } from '../report/report.js';
 import { escapeControl } from '../report/sanitize.js';
 import { timeline } from '../report/ticket.js';
 
+/**
+ * Text handed to `write` piece by piece, in order: a file of 30,000 findings'
+ * JSON or trace lines is written as it is made, never held whole.
+ */
+export type TextProducer = (write: (text: string) => void) => void;
+
 /** A file of the evidence directory: its name and what it is, for README.txt. */
 export interface EvidenceFile {
   name: string;
   what: string;
-  content: string;
+  content: string | TextProducer;
 }
 
 /**
@@ -22,7 +27,7 @@ export interface EvidenceFile {
  * lines the engine keeps of a file's life (its first calls and its most
  * recent ones), not the whole trace; carets mark the orphaned address.
  */
-export function traceLinesText(report: Report): string {
+export function writeTraceLines(report: Report, write: (text: string) => void): void {
   const groups = new Map<string, Finding[]>();
   for (const finding of report.findings) {
     if (finding.evidence.length === 0) continue;
@@ -31,13 +36,16 @@ export function traceLinesText(report: Report): string {
     group.push(finding);
     groups.set(key, group);
   }
-  const out = [
-    "# orphanmap: the trace lines of each finding's file, as the analysis kept them",
-    '# (the first calls on the file and the most recent ones; not the whole trace).',
-    '# Each line is FILE:LINE, two spaces, then the raw trace line; carets mark the orphaned mapping.',
-  ];
-  if (groups.size === 0) out.push('', '# No finding: no file to show.');
+  write(
+    [
+      "# orphanmap: the trace lines of each finding's file, as the analysis kept them",
+      '# (the first calls on the file and the most recent ones; not the whole trace).',
+      '# Each line is FILE:LINE, two spaces, then the raw trace line; carets mark the orphaned mapping.',
+    ].join('\n'),
+  );
+  if (groups.size === 0) write('\n\n# No finding: no file to show.');
   for (const findings of groups.values()) {
+    const out: string[] = [];
     // The unlink finding's mapping is the one that outlived the file.
     const primary = findings.find((f) => f.kind === 'unlinked-while-mapped') ?? findings[0]!;
     const earlier = [...new Set(findings.flatMap((f) => f.names))].filter((name) => name !== primary.path);
@@ -47,8 +55,10 @@ export function traceLinesText(report: Report): string {
       `## file ${escapeControl(primary.path)}${earlier.length > 0 ? ` (earlier ${earlier.length === 1 ? 'name' : 'names'}: ${earlier.map(escapeControl).join(', ')})` : ''}`,
       ...timeline(primary, true),
     );
+    // Each group's lines are read (evidence is read from the trace when asked) and written before the next.
+    write(`\n${out.join('\n')}`);
   }
-  return `${out.join('\n')}\n`;
+  write('\n');
 }
 
 /**
@@ -105,14 +115,10 @@ export function readmeText(shown: Report, files: readonly Pick<EvidenceFile, 'na
   return `${lines.join('\n')}\n`;
 }
 
-export function sha256Hex(content: string | Uint8Array): string {
-  return createHash('sha256').update(content).digest('hex');
-}
-
-/** `sha256sum -c` format: the digest, two spaces, the name; sorted by name. */
-export function sha256sums(files: readonly Pick<EvidenceFile, 'name' | 'content'>[]): string {
+/** `sha256sum -c` format: the digest of what was written, two spaces, the name; sorted by name. */
+export function sha256sums(files: readonly { name: string; sha256: string }[]): string {
   return [...files]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map((file) => `${sha256Hex(file.content)}  ${file.name}\n`)
+    .map((file) => `${file.sha256}  ${file.name}\n`)
     .join('');
 }

@@ -8,16 +8,22 @@
 // openat of a language without one), exclusively and without following a
 // link: a name swapped for a link between the checks and the writes cannot
 // send a file elsewhere.
-import { constants } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { constants, writeSync } from 'node:fs';
 import { lstat, mkdir, open, readdir, rmdir, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import type { TextProducer } from './files.js';
 
 export interface EvidenceDir {
   /** Absolute path of the directory as it was opened. */
   readonly path: string;
-  /** Creates NAME in the directory (never replacing anything) and writes it whole. */
-  write(name: string, content: string | Uint8Array): Promise<void>;
+  /**
+   * Creates NAME in the directory (never replacing anything) and writes it
+   * whole: a text, or what a producer hands over as it makes it. Returns the
+   * SHA-256 (hex) of the bytes written.
+   */
+  write(name: string, content: string | Uint8Array | TextProducer): Promise<string>;
   /** Removes the directory if this run created it and nothing was written: for a run that failed before writing. */
   discard(): Promise<void>;
   close(): Promise<void>;
@@ -114,7 +120,11 @@ function evidenceDir(path: string, out: string, parent: FileHandle, base: string
       }
       written++;
       try {
-        await file.writeFile(content);
+        if (typeof content !== 'function') {
+          await file.writeFile(content);
+          return createHash('sha256').update(content).digest('hex');
+        }
+        return writeProduced(file.fd, content);
       } catch (error) {
         throw new UsageError(`cannot write ${name} in ${out} (it is incomplete: SHA256SUMS is written last): ${systemError(error)}`);
       } finally {
@@ -132,6 +142,38 @@ function evidenceDir(path: string, out: string, parent: FileHandle, base: string
       await parent.close().catch(() => undefined);
     },
   };
+}
+
+/** Text pieces gathered up to this many characters, then encoded, hashed and written in one call. */
+const PRODUCED_BATCH = 1 << 20;
+
+/** What `produce` hands over, written to `fd` in batches as it comes; the SHA-256 of the bytes written. */
+function writeProduced(fd: number, produce: TextProducer): string {
+  const hash = createHash('sha256');
+  let pieces: string[] = [];
+  let length = 0;
+  const flush = (last: boolean) => {
+    let text = pieces.join('');
+    pieces = [];
+    length = 0;
+    // A pair of UTF-16 surrogates cut between two batches is kept whole for the next.
+    const end = text.charCodeAt(text.length - 1);
+    if (!last && end >= 0xd800 && end <= 0xdbff) {
+      pieces.push(text.slice(-1));
+      length = 1;
+      text = text.slice(0, -1);
+    }
+    const bytes = Buffer.from(text, 'utf8');
+    hash.update(bytes);
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+  };
+  produce((text) => {
+    pieces.push(text);
+    length += text.length;
+    if (length >= PRODUCED_BATCH) flush(false);
+  });
+  flush(true);
+  return hash.digest('hex');
 }
 
 /** A system error in words ("no such file or directory"), without Node's call and path. */
