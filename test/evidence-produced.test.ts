@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { InputError, UsageError } from '../src/errors.js';
 import { createEvidenceDir } from '../src/evidence/out-dir.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'orphanmap-produced-'));
@@ -35,6 +36,24 @@ describe('EvidenceDir.write with a producer', () => {
     expect(written.equals(Buffer.from(pieces.join(''), 'utf8'))).toBe(true);
     expect(written.toString('utf8')).not.toContain('\ufffd');
     expect(digest).toBe(sha256sum(file));
+  });
+
+  it("says a producer's own error as it is (the trace replaced while its evidence is read), and a write's as a write's", async () => {
+    const dir = await createEvidenceDir(join(scratch, 'failing'));
+    const replaced = new InputError('is no longer the file that was read (replaced since): its evidence lines are not read from it', 'trace.txt');
+    await expect(
+      dir.write('report.json', (write) => {
+        write('{');
+        throw replaced;
+      }),
+    ).rejects.toBe(replaced);
+    const system = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    const failed = dir.write('trace-lines.txt', () => {
+      throw system;
+    });
+    await expect(failed).rejects.toBeInstanceOf(UsageError);
+    await expect(failed).rejects.toThrow('cannot write trace-lines.txt');
+    await dir.close();
   });
 
   it('returns the sha256sum of a text written whole, and of an empty producer', async () => {

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { constants, writeSync } from 'node:fs';
 import { lstat, mkdir, open, readdir, rmdir, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { OrphanmapError, UsageError } from '../errors.js';
 import type { TextProducer } from './files.js';
 
 export interface EvidenceDir {
@@ -126,6 +126,8 @@ function evidenceDir(path: string, out: string, parent: FileHandle, base: string
         }
         return writeProduced(file.fd, content);
       } catch (error) {
+        // A producer reads evidence from the trace as it goes: its own error (the trace replaced since) is said as it is.
+        if (error instanceof OrphanmapError) throw error;
         throw new UsageError(`cannot write ${name} in ${out} (it is incomplete: SHA256SUMS is written last): ${systemError(error)}`);
       } finally {
         await file.close();
