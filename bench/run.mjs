@@ -181,7 +181,22 @@ function measure(mode, trace, nodeFlags = []) {
 /** The real command, as a user runs it; GNU time gives its peak RSS. */
 function measureCli(trace) {
   const report = join(OUT, `report-${trace.split('/').at(-1)}.json`);
-  const cli = [join(ROOT, 'dist', 'cli.js'), 'analyze', trace, '--format', 'json', '--out', report];
+  const { failed, ...run } = timedCli(['analyze', trace, '--format', 'json', '--out', report], trace);
+  return { ...run, findings: failed ? null : JSON.parse(readFileSync(report, 'utf8')).summary.findings };
+}
+
+/** `orphanmap report TRACE --out DIR`, a new directory each run, timed from outside with its peak RSS. */
+function measureEvidenceDirectory(trace, run) {
+  const dir = join(OUT, `evidence-${trace.split('/').at(-1)}-${process.pid}-${run}`);
+  rmSync(dir, { recursive: true, force: true });
+  const { failed: _, ...timing } = timedCli(['report', trace, '--out', dir], trace);
+  rmSync(dir, { recursive: true, force: true });
+  return timing;
+}
+
+/** `node dist/cli.js ARGS` in a fresh process, timed from outside, with GNU time's peak RSS and CPU when it is there (none when it failed: noted as a failure). */
+function timedCli(args, trace) {
+  const cli = [join(ROOT, 'dist', 'cli.js'), ...args];
   const timed = existsSync('/usr/bin/time');
   const command = timed ? '/usr/bin/time' : process.execPath;
   const commandArgs = timed ? ['-f', 'BENCH_RSS_KB=%M BENCH_CPU=%U+%S', process.execPath, ...cli] : cli;
@@ -190,34 +205,12 @@ function measureCli(trace) {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (result.status !== 0) {
     process.stderr.write(result.stderr);
-    failures.push(`orphanmap analyze exited with ${result.status} on ${trace}`);
-    return { seconds, maxRssMiB: null, cpuSeconds: null, findings: null };
+    failures.push(`orphanmap ${args[0]} exited with ${result.status} on ${trace}`);
+    return { seconds, maxRssMiB: null, cpuSeconds: null, failed: true };
   }
   const rss = /BENCH_RSS_KB=(\d+)/.exec(result.stderr);
   const cpu = /BENCH_CPU=([\d.]+)\+([\d.]+)/.exec(result.stderr);
-  const json = JSON.parse(readFileSync(report, 'utf8'));
-  return { seconds, maxRssMiB: rss === null ? null : Number(rss[1]) / 1024, cpuSeconds: cpu === null ? null : Number(cpu[1]) + Number(cpu[2]), findings: json.summary.findings };
-}
-
-/** `orphanmap report TRACE --out DIR`, a new directory each run, timed from outside with its peak RSS. */
-function measureEvidenceDirectory(trace, run) {
-  const dir = join(OUT, `evidence-${trace.split('/').at(-1)}-${process.pid}-${run}`);
-  rmSync(dir, { recursive: true, force: true });
-  const cli = [join(ROOT, 'dist', 'cli.js'), 'report', trace, '--out', dir];
-  const timed = existsSync('/usr/bin/time');
-  const started = process.hrtime.bigint();
-  const result = timed
-    ? spawnSync('/usr/bin/time', ['-f', 'BENCH_RSS_KB=%M', process.execPath, ...cli], { encoding: 'utf8', maxBuffer: 1 << 26 })
-    : spawnSync(process.execPath, cli, { encoding: 'utf8', maxBuffer: 1 << 26 });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  rmSync(dir, { recursive: true, force: true });
-  if (result.status !== 0) {
-    process.stderr.write(result.stderr);
-    failures.push(`orphanmap report exited with ${result.status} on ${trace}`);
-    return { seconds, maxRssMiB: null };
-  }
-  const rss = /BENCH_RSS_KB=(\d+)/.exec(result.stderr);
-  return { seconds, maxRssMiB: rss === null ? null : Number(rss[1]) / 1024 };
+  return { seconds, maxRssMiB: rss === null ? null : Number(rss[1]) / 1024, cpuSeconds: cpu === null ? null : Number(cpu[1]) + Number(cpu[2]), failed: false };
 }
 
 function check(size, what, got, want, samples) {

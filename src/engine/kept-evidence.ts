@@ -4,7 +4,7 @@
 // held here in one array of numbers per file, and a handle that reads them back.
 // An object per line kept was 80 bytes, and its slot in an array 8 more; the
 // numbers of a line are 24 (issue #14, goal 3: heap per finding).
-import type { EventBase } from '../parse/events.js';
+import type { EventBase, EvidenceKeeper } from '../parse/events.js';
 import type { EvidenceHandle, EvidenceLine, EvidenceSource, KeptEvent } from './findings.js';
 
 /** How many events of a file's life are kept: the first few and the most recent. */
@@ -39,31 +39,26 @@ export class KeptEvidence {
   private headEnd = 0;
 
   add(event: EventBase): void {
+    if (this.kept.length === EVIDENCE_HEAD + EVIDENCE_TAIL) this.dropOldestOfTail();
     const keeper = event.keeper;
-    if (keeper === undefined) {
-      this.keepItself(event);
-      return;
-    }
+    // An event that came with no keeper (engine tests) is kept as itself, with no numbers.
+    this.kept.push(keeper === undefined ? event : this.keepNumbers(keeper, event));
+    if (this.kept.length <= EVIDENCE_HEAD) this.headEnd = this.used;
+  }
+
+  /** What the keeper writes of the event, appended to the numbers; its handle. */
+  private keepNumbers(keeper: EvidenceKeeper, event: EventBase): EvidenceHandle {
     if (written.length > WRITTEN_LIMIT) written.length = 0;
     const start = written.length;
     const kept = keeper.keep(event, written);
     const count = written.length - start;
     if (count !== kept.numberCount) throw new Error(`an evidence keeper wrote ${count} numbers for an event, and says ${kept.numberCount}`);
-    if (this.kept.length === EVIDENCE_HEAD + EVIDENCE_TAIL) this.dropOldestOfTail();
     const used = this.used;
     if (used + count > this.numbers.length) this.grow(used + count);
     const numbers = this.numbers;
     for (let k = 0; k < count; k++) numbers[used + k] = written[start + k]!;
     this.used = used + count;
-    this.kept.push(kept);
-    if (this.kept.length <= EVIDENCE_HEAD) this.headEnd = this.used;
-  }
-
-  /** An event that came with no keeper (engine tests) is kept as itself, with no numbers. */
-  private keepItself(event: EventBase): void {
-    if (this.kept.length === EVIDENCE_HEAD + EVIDENCE_TAIL) this.dropOldestOfTail();
-    this.kept.push(event);
-    if (this.kept.length <= EVIDENCE_HEAD) this.headEnd = this.used;
+    return kept;
   }
 
   private dropOldestOfTail(): void {

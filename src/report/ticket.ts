@@ -164,9 +164,7 @@ export function resizesOf(findings: readonly Finding[]): Resizes {
   const firstRemap = new Map<number, Map<string, Map<string, number>>>();
   findings.forEach((remap, index) => {
     if (remap.kind !== 'remapped-without-unmap') return;
-    const byAddress = mapOf(firstRemap, remap.pid);
-    const byName = byAddress.get(remap.address) ?? new Map<string, number>();
-    byAddress.set(remap.address, byName);
+    const byName = mapOf(mapOf(firstRemap, remap.pid), remap.address);
     for (const name of remap.names) if (!byName.has(name)) byName.set(name, index);
   });
   const resizes = new Map<Finding, Finding>();
@@ -181,7 +179,8 @@ export function resizesOf(findings: readonly Finding[]): Resizes {
   return resizes;
 }
 
-function mapOf<K, V>(outer: Map<number, Map<K, V>>, key: number): Map<K, V> {
+/** The inner map under `key`, made empty when there is none. */
+function mapOf<O, K, V>(outer: Map<O, Map<K, V>>, key: O): Map<K, V> {
   let inner = outer.get(key);
   if (inner === undefined) {
     inner = new Map<K, V>();
