@@ -10,30 +10,62 @@ export interface SplitCall {
 }
 
 /**
+ * Where a call's arguments and return value lie in its text, as boundCall
+ * finds them: argument k is text[starts[k], ends[k]), trimmed. The decoder
+ * reads the few arguments it needs from there, no array of strings made.
+ */
+export interface CallBounds {
+  count: number;
+  starts: number[];
+  ends: number[];
+  /** The return text (splitCall's ret): text[retStart, retEnd); retStart is -1 when the call has none. */
+  retStart: number;
+  retEnd: number;
+}
+
+export function newCallBounds(): CallBounds {
+  return { count: 0, starts: [], ends: [], retStart: -1, retEnd: -1 };
+}
+
+/** splitCall(body), in strings: the arguments and the return text. */
+export function splitCall(body: string): SplitCall | null {
+  const bounds = newCallBounds();
+  if (!boundCall(body, 0, bounds)) return null;
+  const args: string[] = [];
+  for (let k = 0; k < bounds.count; k++) args.push(body.slice(bounds.starts[k], bounds.ends[k]));
+  return { args, ret: bounds.retStart < 0 ? null : body.slice(bounds.retStart, bounds.retEnd) };
+}
+
+/**
  * Find the argument list's closing parenthesis by lexing, never by searching
- * for ") = ": paths may contain ") = " and so may fd annotations.
+ * for ") = ": paths may contain ") = " and so may fd annotations. The body is
+ * text[from…]; false when its argument list is not closed.
  *
  *   mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3</d/we\76ird, x.bin>, 0) = 0x7f06f123f000 <0.000062>
  *                                           ^^^^^^^^^^^^^^^^^^^^^^ one argument   ^^^^^^^^^^^^^^ ret
  */
-export function splitCall(body: string): SplitCall | null {
-  const args: string[] = [];
+export function boundCall(text: string, from: number, bounds: CallBounds): boolean {
+  let count = 0;
   let depth = 0; // ( [ {
-  let argStart = 0;
-  let i = 0;
-  const n = body.length;
+  let argStart = from;
+  let i = from;
+  const n = text.length;
   while (i < n) {
-    const c = body.charCodeAt(i);
+    const c = text.charCodeAt(i);
+    if (c >= 128 || LEXEMES[c] === 0) {
+      i++;
+      continue;
+    }
     if (c === 34 /* " */) {
-      i = skipString(body, i);
+      i = skipString(text, i);
       continue;
     }
     if (c === 60 /* < */) {
-      i = skipAnnotation(body, i);
+      i = skipAnnotation(text, i);
       continue;
     }
-    if (c === 47 /* / */ && body.charCodeAt(i + 1) === 42 /* * */) {
-      const end = body.indexOf('*/', i + 2);
+    if (c === 47 /* / */ && text.charCodeAt(i + 1) === 42 /* * */) {
+      const end = text.indexOf('*/', i + 2);
       i = end < 0 ? n : end + 2;
       continue;
     }
@@ -41,38 +73,55 @@ export function splitCall(body: string): SplitCall | null {
     else if (c === 93 || c === 125) depth--;
     else if (c === 41 /* ) */) {
       if (depth === 0) {
-        if (i > argStart || args.length > 0) {
-          const last = trimmed(body, argStart, i);
-          if (last.length > 0 || args.length > 0) args.push(last);
+        // "()" has no argument, nor has "( )"; "(a, )" has two.
+        if (i > argStart || count > 0) {
+          const start = trimStart(text, argStart, i);
+          if (start < i || count > 0) bound(bounds, count++, text, start, i);
         }
-        return { args, ret: readReturn(body, i + 1) };
+        bounds.count = count;
+        readReturn(text, i + 1, bounds);
+        return true;
       }
       depth--;
     } else if (c === 44 /* , */ && depth === 0) {
-      args.push(trimmed(body, argStart, i));
+      bound(bounds, count++, text, trimStart(text, argStart, i), i);
       argStart = i + 1;
     }
     i++;
   }
-  return null;
+  return false;
 }
 
-/** `text.slice(start, end).trim()` in one allocation: arguments are ", "-separated. */
-function trimmed(text: string, start: number, end: number): string {
-  let from = start;
+/** 1 for the characters boundCall acts on: " < / ( [ { ] } ) , */
+const LEXEMES = new Uint8Array(128);
+for (const c of '"</([{]}),') LEXEMES[c.charCodeAt(0)] = 1;
+
+/** Argument k is text[start, end) trimmed: its end is found here. */
+function bound(bounds: CallBounds, k: number, text: string, start: number, end: number): void {
   let to = end;
-  while (from < to && isSpace(text.charCodeAt(from))) from++;
-  while (to > from && isSpace(text.charCodeAt(to - 1))) to--;
-  // trim() also drops Unicode spaces (U+00A0, U+2028…): a hostile line is cut the same way.
-  if (to > from && (text.charCodeAt(from) > 127 || text.charCodeAt(to - 1) > 127)) return text.slice(from, to).trim();
-  return text.slice(from, to);
+  while (to > start && isTrimmed(text.charCodeAt(to - 1))) to--;
+  bounds.starts[k] = start;
+  bounds.ends[k] = to;
 }
 
-function isSpace(code: number): boolean {
-  return code === 32 || (code >= 9 && code <= 13);
+function trimStart(text: string, start: number, end: number): number {
+  let from = start;
+  while (from < end && isTrimmed(text.charCodeAt(from))) from++;
+  return from;
+}
+
+/** What String.prototype.trim() takes off: ECMAScript's WhiteSpace and LineTerminator. */
+export function isTrimmed(code: number): boolean {
+  if (code <= 32) return code === 32 || (code >= 9 && code <= 13);
+  if (code < 0xa0) return false;
+  return code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff;
 }
 
 function skipString(text: string, from: number): number {
+  // Most strings (paths) have no escape: their closing quote is the next one.
+  const quote = text.indexOf('"', from + 1);
+  const backslash = text.indexOf('\\', from + 1);
+  if (backslash < 0 || (quote >= 0 && backslash > quote)) return quote < 0 ? text.length : trailingEllipsis(text, quote + 1);
   let i = from + 1;
   while (i < text.length) {
     const c = text.charCodeAt(i);
@@ -97,6 +146,15 @@ function skipAnnotation(text: string, from: number): number {
   // A path annotation escapes '<' and '>' but not '[' or '"': only sockets
   // and the like need bracket and quote tracking.
   const isPath = text.charCodeAt(from + 1) === 47; /* / */
+  if (isPath) {
+    // Most paths have no escape and no -yy suffix: the next '>' ends them.
+    const close = text.indexOf('>', from + 1);
+    const open = text.indexOf('<', from + 1);
+    const backslash = text.indexOf('\\', from + 1);
+    if (close >= 0 && (open < 0 || open > close) && (backslash < 0 || backslash > close)) {
+      return text.startsWith('(deleted)', close + 1) ? close + 10 : close + 1;
+    }
+  }
   let i = from;
   while (i < text.length) {
     const c = text.charCodeAt(i);
@@ -134,16 +192,18 @@ function skipAnnotation(text: string, from: number): number {
 
 // ")                = 0x7f7941afe000 <0.000062>" → "0x7f7941afe000"
 //                     ^^^^^^^^^^^^^^ ret         ^^^^^^^^^^ -T duration, dropped
-function readReturn(body: string, from: number): string | null {
-  const eq = body.indexOf('= ', from);
-  if (eq < 0) return null;
-  for (let k = from; k < eq; k++) if (body.charCodeAt(k) !== 32) return null;
-  let end = body.length;
-  if (body.charCodeAt(end - 1) === 62 /* > */) {
-    const open = body.lastIndexOf(' <');
-    if (open >= eq + 2 && isDuration(body, open + 2, end - 1)) end = open;
+function readReturn(text: string, from: number, bounds: CallBounds): void {
+  bounds.retStart = -1;
+  const eq = text.indexOf('= ', from);
+  if (eq < 0) return;
+  for (let k = from; k < eq; k++) if (text.charCodeAt(k) !== 32) return;
+  let end = text.length;
+  if (text.charCodeAt(end - 1) === 62 /* > */) {
+    const open = text.lastIndexOf(' <');
+    if (open >= eq + 2 && isDuration(text, open + 2, end - 1)) end = open;
   }
-  return body.slice(eq + 2, end);
+  bounds.retStart = eq + 2;
+  bounds.retEnd = end;
 }
 
 /** `\d+\.\d+` between `from` and `to`. */
@@ -193,30 +253,55 @@ export interface FdArg {
 
 /** `5`, `5</kafka/0.index>`, `9</x.deleted>(deleted)`, `AT_FDCWD</data>`, `-100`, `0xffffff9c`. */
 export function parseFdArg(text: string): FdArg | null {
-  const lt = text.indexOf('<');
-  const head = lt < 0 ? text : text.slice(0, lt);
+  const read = fdAt(text, 0, text.length);
+  if (read === null) return null;
+  const { fd, hint, deleted } = read;
+  if (hint === undefined) return { fd };
+  return deleted ? { fd, hint, deleted } : { fd, hint };
+}
+
+/** What fdAt read: one per process, overwritten by the next read. */
+export interface FdRead {
+  fd: number;
+  hint: string | undefined;
+  deleted: boolean;
+}
+const fdRead: FdRead = { fd: 0, hint: undefined, deleted: false };
+
+/** parseFdArg of text[start, end), into a shared record valid until the next call; null when unreadable. */
+export function fdAt(text: string, start: number, end: number): FdRead | null {
+  let lt = text.indexOf('<', start);
+  if (lt >= end) lt = -1;
+  const headEnd = lt < 0 ? end : lt;
   let fd: number;
-  if (head === 'AT_FDCWD') fd = -100;
+  if (headEnd - start === 8 && text.startsWith('AT_FDCWD', start)) fd = -100;
   else {
-    const value = parseNumber(head);
+    const value = numberAt(text, start, headEnd);
     if (value === null) return null;
     // -e raw / -X raw print AT_FDCWD and -1 as 32-bit unsigned.
     fd = value === 0xffffff9c ? -100 : value === 0xffffffff ? -1 : value;
   }
-  if (lt < 0) return { fd };
-  let end = text.length;
-  let deleted = false;
-  if (text.endsWith('(deleted)')) {
-    deleted = true;
-    end -= 9;
+  fdRead.fd = fd;
+  fdRead.hint = undefined;
+  fdRead.deleted = false;
+  if (lt < 0) return fdRead;
+  let to = end;
+  if (end - start >= 9 && text.startsWith('(deleted)', end - 9)) {
+    fdRead.deleted = true;
+    to -= 9;
   }
-  if (text.charCodeAt(end - 1) !== 62 /* > */) return { fd };
-  let body = text.slice(lt + 1, end - 1);
-  // -yy device suffix: "/dev/null<char 1:3>"
-  const device = body.lastIndexOf('<');
-  if (device > 0 && body.endsWith('>')) body = body.slice(0, device);
-  const hint = decodeCString(body);
-  return deleted ? { fd, hint, deleted } : { fd, hint };
+  if (text.charCodeAt(to - 1) !== 62 /* > */) {
+    fdRead.deleted = false;
+    return fdRead;
+  }
+  // The annotation is text[lt + 1, to - 1); a -yy device suffix ends it: "/dev/null<char 1:3>".
+  let hintEnd = to - 1;
+  if (hintEnd - 1 > lt + 1 && text.charCodeAt(hintEnd - 1) === 62) {
+    const device = text.lastIndexOf('<', hintEnd - 1);
+    if (device > lt + 1) hintEnd = device;
+  }
+  fdRead.hint = decodeCString(text.slice(lt + 1, hintEnd));
+  return fdRead;
 }
 
 export interface StringArg {
@@ -226,22 +311,29 @@ export interface StringArg {
 
 /** `"/kafka/0.index"` (with escapes), `"…"...` when cut by -s. Null for a pointer (`0x55d1…`). */
 export function parseStringArg(text: string): StringArg | null {
-  if (text.charCodeAt(0) !== 34) return null;
-  let end = text.length;
-  let truncated = false;
-  if (text.endsWith('...')) {
-    truncated = true;
-    end -= 3;
-  }
-  if (end < 2 || text.charCodeAt(end - 1) !== 34) return null;
-  return { value: decodeCString(text.slice(1, end - 1)), truncated };
+  const value = stringAt(text, 0, text.length);
+  return value === null ? null : { value, truncated: text.endsWith('...') };
+}
+
+/** The value of parseStringArg(text[start, end)), or null. */
+export function stringAt(text: string, start: number, end: number): string | null {
+  if (end <= start || text.charCodeAt(start) !== 34) return null;
+  let to = end;
+  if (end - start >= 3 && text.startsWith('...', end - 3)) to -= 3;
+  if (to - start < 2 || text.charCodeAt(to - 1) !== 34) return null;
+  return decodeCString(text.slice(start + 1, to - 1));
 }
 
 /** Decimal, hex (0x…), octal (0644), negative; `NULL` is 0. -X verbose comments are ignored. */
 export function parseNumber(text: string): number | null {
-  const fast = plainNumber(text);
+  return numberAt(text, 0, text.length);
+}
+
+/** parseNumber(text.slice(start, end)), without the slice for the usual shapes. */
+export function numberAt(text: string, start: number, end: number): number | null {
+  const fast = plainNumber(text, start, end);
   if (fast >= 0) return fast;
-  let t = text;
+  let t = start === 0 && end === text.length ? text : text.slice(start, end);
   const comment = t.indexOf(' /*');
   if (comment >= 0) t = t.slice(0, comment);
   t = t.trim();
@@ -265,15 +357,15 @@ export function parseNumber(text: string): number | null {
  * The usual shapes without a string allocated: a decimal of up to 15 digits
  * ("4096", "0") or a hex of up to 13 ("0x7f06f123f000"), below 2^53 so the
  * sum is exact and equal to Number()'s and parseInt()'s. -1 for anything
- * else, which parseNumber reads the long way.
+ * else, which numberAt reads the long way.
  */
-function plainNumber(text: string): number {
-  const n = text.length;
-  if (n === 0) return -1;
+function plainNumber(text: string, start: number, end: number): number {
+  const n = end - start;
+  if (n <= 0) return -1;
   let value = 0;
-  if (n > 2 && text.charCodeAt(0) === 48 && text.charCodeAt(1) === 120 /* x */) {
+  if (n > 2 && text.charCodeAt(start) === 48 && text.charCodeAt(start + 1) === 120 /* x */) {
     if (n > 15) return -1;
-    for (let i = 2; i < n; i++) {
+    for (let i = start + 2; i < end; i++) {
       const c = text.charCodeAt(i);
       const digit = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
       if (digit < 0) return -1;
@@ -282,8 +374,8 @@ function plainNumber(text: string): number {
     return value;
   }
   // A leading 0 is octal (or "0" itself).
-  if (n > 15 || (n > 1 && text.charCodeAt(0) === 48)) return -1;
-  for (let i = 0; i < n; i++) {
+  if (n > 15 || (n > 1 && text.charCodeAt(start) === 48)) return -1;
+  for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c < 48 || c > 57) return -1;
     value = value * 10 + (c - 48);

@@ -1,7 +1,7 @@
 // From a complete call (name + argument text + return) to a TraceEvent.
 // Only the calls the engine needs are decoded; everything else is ignored.
 // A call that failed (= -1 E…, = ?) changes nothing and yields no event.
-import { parseFdArg, parseFlags, parseNumber, parseReturn, parseStringArg, splitCall, type FdArg, type ReturnValue } from './strace-args.js';
+import { boundCall, fdAt, newCallBounds, numberAt, parseFlags, parseReturn, stringAt, type ReturnValue } from './strace-args.js';
 import { CLONE_VFORK, CLONE_VM, CLOSE_RANGE_CLOEXEC, CLOSE_RANGE_UNSHARE, O_CLOEXEC, RENAME_EXCHANGE, AT_REMOVEDIR, type DirRef, type EventBase, type TraceEvent } from './events.js';
 
 const OPEN_FLAGS: Record<string, number> = {
@@ -119,9 +119,13 @@ export const FOLLOWED_SYSCALLS: ReadonlySet<string> = new Set([
 /** Calls whose effect happens at entry: the kernel releases the fd/range before the call returns. */
 export const EFFECTIVE_AT_ENTRY: ReadonlySet<string> = new Set(['close', 'munmap']);
 
-export type DecodeResult = { ok: true; event: TraceEvent } | { ok: false; reason: string | null }; // null: nothing to report (failed call, ignored command)
+/**
+ * The event of a call; or why the line is unreadable (a diagnostic); or
+ * null: nothing to report (a failed call, a command nobody follows).
+ */
+export type DecodeResult = TraceEvent | string | null;
 
-const NOTHING: DecodeResult = { ok: false, reason: null };
+const NOTHING: DecodeResult = null;
 
 /**
  * 2^64, the end of a 64-bit address space. A mapping ends at or below it, so
@@ -145,111 +149,162 @@ function isOffset(value: number): boolean {
   return value >= 0 && value < OFFSET_END;
 }
 
+/** Where the arguments of the call being decoded are: one, refilled by each decodeCall. */
+const bounds = newCallBounds();
+
 /**
- * Decode `name(body` where body holds the arguments, the closing parenthesis
- * and the return section. `base` carries place, time, tid and raw text.
+ * Decode `name(body` where body, text[from…], holds the arguments, the
+ * closing parenthesis and the return section. `base` carries place, time,
+ * tid and raw text.
  */
-export function decodeCall(name: string, body: string, base: EventBase): DecodeResult {
-  const split = splitCall(body);
-  if (split === null) return { ok: false, reason: `unterminated argument list of ${name}` };
-  if (split.ret === null) return { ok: false, reason: `${name} has no return value` };
-  const ret = parseReturn(split.ret);
-  if (ret.error !== null) return failedCall(name, body, base, ret);
+export function decodeCall(name: string, text: string, from: number, base: EventBase): DecodeResult {
+  if (!boundCall(text, from, bounds)) return `unterminated argument list of ${name}`;
+  if (bounds.retStart < 0) return `${name} has no return value`;
+  const { retStart, retEnd } = bounds;
+  const first = retEnd > retStart ? text.charCodeAt(retStart) : -1;
+  // "?", "-1 ENOENT (…)": a call that failed, read the long way.
+  if (first === 63 /* ? */ || (first === 45 /* - */ && retEnd - retStart >= 3 && text.startsWith('-1 ', retStart))) {
+    return failedCall(name, text.slice(from), base, parseReturn(text.slice(retStart, retEnd)));
+  }
+  // "0x7f06f123f000", "3</kafka/0.index>", "0 (Timeout)": the value before any " (…)" comment.
+  const comment = text.indexOf(' (', retStart);
+  const value = fdAt(text, retStart, comment >= 0 && comment + 2 <= retEnd ? comment : retEnd);
+  if (value === null) return failedCall(name, text.slice(from), base, { value: null, error: 'unreadable return value' });
   const decoder = DECODERS.get(name);
-  return decoder === undefined ? NOTHING : decoder({ name, args: split.args, value: ret.value!, hint: ret.hint, body, base });
+  if (decoder === undefined) return NOTHING;
+  current.name = name;
+  current.text = text;
+  current.from = from;
+  current.value = value.fd;
+  current.hint = value.hint;
+  current.base = base;
+  return decoder(current);
 }
 
 /** A call that returned an error or no value. */
 function failedCall(name: string, body: string, base: EventBase, ret: ReturnValue): DecodeResult {
-  if (ret.error === 'unreadable return value') return { ok: false, reason: `unreadable return value of ${name}` };
+  if (ret.error === 'unreadable return value') return `unreadable return value of ${name}`;
   // "= ? <unavailable>": the call may have succeeded; say so rather than guess.
-  if (ret.error === '<unavailable>') return { ok: false, reason: `${name} returned a value strace could not fetch` };
+  if (ret.error === '<unavailable>') return `${name} returned a value strace could not fetch`;
   // The kernel releases the fd even when close fails, unless it was not open (EBADF).
-  if (name === 'close' && ret.value === -1 && ret.error !== 'EBADF') return decodeCall(name, body.replace(/= -1 .*$/, '= 0'), base);
+  if (name === 'close' && ret.value === -1 && ret.error !== 'EBADF') return decodeCall(name, body.replace(/= -1 .*$/, '= 0'), 0, base);
   // A failed clone makes no child: the engine must stop expecting one.
   const flags = cloneFlagsAtEntry(name, body);
   if (flags !== null) return ok(base, { kind: 'clone', childTid: -1, flags });
   return NOTHING;
 }
 
-/** A call that succeeded, cut into its arguments and its return value. */
+/**
+ * A call that succeeded: its text, with its arguments' places in `bounds`,
+ * and its return value.
+ */
 interface Call {
   name: string;
-  args: string[];
+  /** The call's body is text[from…]. */
+  text: string;
+  from: number;
   /** The return value. */
   value: number;
   /** The -y annotation of a returned fd. */
   hint: string | undefined;
-  /** The whole body, for clone flags read at entry. */
-  body: string;
   base: EventBase;
 }
 
 type Decoder = (call: Call) => DecodeResult;
 
-const bad = (call: Call, what: string): DecodeResult => ({ ok: false, reason: `unreadable ${what} in ${call.name}` });
-const outOfRange = (call: Call, what: string): DecodeResult => ({ ok: false, reason: `${what} out of range in ${call.name}` });
+/** The call being decoded: one, refilled by each decodeCall, like `bounds`. */
+const current: Call = { name: '', text: '', from: 0, value: 0, hint: undefined, base: { place: { file: '', line: 0 }, time: null, seconds: null, tid: 0, raw: '' } };
+
+/** Argument k's text, or undefined when the call has fewer. */
+function arg(call: Call, k: number): string | undefined {
+  return k < bounds.count ? call.text.slice(bounds.starts[k], bounds.ends[k]) : undefined;
+}
+
+/** Argument k as a number (a missing one reads as ""): null when unreadable. */
+function numberArg(call: Call, k: number): number | null {
+  return k < bounds.count ? numberAt(call.text, bounds.starts[k]!, bounds.ends[k]!) : null;
+}
+
+/** Argument k as an fd, in fdAt's shared record: read it before the next. */
+function fdArg(call: Call, k: number): { fd: number; hint: string | undefined } | null {
+  return k < bounds.count ? fdAt(call.text, bounds.starts[k]!, bounds.ends[k]!) : null;
+}
+
+/** Argument k as a string's value: null for anything else. */
+function stringArg(call: Call, k: number): string | null {
+  return k < bounds.count ? stringAt(call.text, bounds.starts[k]!, bounds.ends[k]!) : null;
+}
+
+/** Argument k as flags of `table` (a missing one is 0). */
+function flagsArg(call: Call, k: number, table: Readonly<Record<string, number>>): number {
+  return k < bounds.count ? parseFlags(call.text.slice(bounds.starts[k], bounds.ends[k]), table) : 0;
+}
+
+const bad = (call: Call, what: string): DecodeResult => `unreadable ${what} in ${call.name}`;
+const outOfRange = (call: Call, what: string): DecodeResult => `${what} out of range in ${call.name}`;
 
 function decodeOpen(call: Call): DecodeResult {
-  const { args, name } = call;
+  const { name } = call;
   if (name === 'open' || name === 'creat') {
-    const path = parseStringArg(args[0] ?? '');
+    const path = stringArg(call, 0);
     if (path === null) return bad(call, 'path');
-    const flags = name === 'creat' ? 0x241 : parseFlags(args[1] ?? '0', OPEN_FLAGS);
-    return ok(call.base, { kind: 'open', dir: { fd: 'cwd' }, path: path.value, fd: call.value, cloexec: (flags & O_CLOEXEC) !== 0, resolvedHint: call.hint });
+    const flags = name === 'creat' ? 0x241 : flagsArg(call, 1, OPEN_FLAGS);
+    return ok(call.base, { kind: 'open', dir: { fd: 'cwd' }, path, fd: call.value, cloexec: (flags & O_CLOEXEC) !== 0, resolvedHint: call.hint });
   }
-  const dir = dirArg(args[0]);
-  const path = parseStringArg(args[1] ?? '');
+  const dir = dirArg(call, 0);
+  const path = stringArg(call, 1);
   if (dir === null) return bad(call, 'dirfd');
   if (path === null) return bad(call, 'path');
-  let flagsText = args[2] ?? '0';
-  if (name === 'openat2') flagsText = /flags=([^,}]*)/.exec(flagsText)?.[1] ?? '0';
-  const flags = parseFlags(flagsText, OPEN_FLAGS);
-  return ok(call.base, { kind: 'open', dir, path: path.value, fd: call.value, cloexec: (flags & O_CLOEXEC) !== 0, resolvedHint: call.hint });
+  const flags = name === 'openat2' ? parseFlags(/flags=([^,}]*)/.exec(arg(call, 2) ?? '0')?.[1] ?? '0', OPEN_FLAGS) : flagsArg(call, 2, OPEN_FLAGS);
+  return ok(call.base, { kind: 'open', dir, path, fd: call.value, cloexec: (flags & O_CLOEXEC) !== 0, resolvedHint: call.hint });
 }
 
 function decodeClose(call: Call): DecodeResult {
-  const fd = parseFdArg(call.args[0] ?? '');
+  const fd = fdArg(call, 0);
   if (fd === null) return bad(call, 'fd');
   return ok(call.base, { kind: 'close', fd: fd.fd });
 }
 
 function decodeCloseRange(call: Call): DecodeResult {
-  const low = parseNumber(call.args[0] ?? '');
-  const high = parseNumber(call.args[1] ?? '');
+  const low = numberArg(call, 0);
+  const high = numberArg(call, 1);
   if (low === null || high === null) return bad(call, 'range');
-  const flags = parseFlags(call.args[2] ?? '0', CLOSE_RANGE_FLAGS);
+  const flags = flagsArg(call, 2, CLOSE_RANGE_FLAGS);
   return ok(call.base, { kind: 'close-range', low, high, cloexecOnly: (flags & CLOSE_RANGE_CLOEXEC) !== 0, unshare: (flags & CLOSE_RANGE_UNSHARE) !== 0 });
 }
 
 function decodeDup(call: Call): DecodeResult {
-  const old = parseFdArg(call.args[0] ?? '');
+  const old = fdArg(call, 0);
   if (old === null) return bad(call, 'fd');
-  const cloexec = call.name === 'dup3' && parseFlags(call.args[2] ?? '0', OPEN_FLAGS) !== 0;
-  return ok(call.base, { kind: 'dup', oldFd: old.fd, newFd: call.value, cloexec, oldHint: old.hint });
+  const { fd, hint } = old;
+  const cloexec = call.name === 'dup3' && flagsArg(call, 2, OPEN_FLAGS) !== 0;
+  return ok(call.base, { kind: 'dup', oldFd: fd, newFd: call.value, cloexec, oldHint: hint });
 }
 
 function decodeFcntl(call: Call): DecodeResult {
-  const { args, base, value } = call;
-  const fd = parseFdArg(args[0] ?? '');
+  const { base, value } = call;
+  const fd = fdArg(call, 0);
   if (fd === null) return bad(call, 'fd');
-  const command = (args[1] ?? '').split(' ')[0];
-  if (command === 'F_DUPFD' || command === '0') return ok(base, { kind: 'dup', oldFd: fd.fd, newFd: value, cloexec: false, oldHint: fd.hint });
-  if (command === 'F_DUPFD_CLOEXEC' || command === '0x406') return ok(base, { kind: 'dup', oldFd: fd.fd, newFd: value, cloexec: true, oldHint: fd.hint });
+  const { fd: oldFd, hint } = fd;
+  const command = (arg(call, 1) ?? '').split(' ')[0];
+  if (command === 'F_DUPFD' || command === '0') return ok(base, { kind: 'dup', oldFd, newFd: value, cloexec: false, oldHint: hint });
+  if (command === 'F_DUPFD_CLOEXEC' || command === '0x406') return ok(base, { kind: 'dup', oldFd, newFd: value, cloexec: true, oldHint: hint });
   if (command === 'F_SETFD' || command === '0x2') {
-    const flag = parseFlags(args[2] ?? '0', FD_FLAGS);
-    return ok(base, { kind: 'set-cloexec', fd: fd.fd, cloexec: (flag & 1) !== 0 });
+    const flag = flagsArg(call, 2, FD_FLAGS);
+    return ok(base, { kind: 'set-cloexec', fd: oldFd, cloexec: (flag & 1) !== 0 });
   }
   return NOTHING;
 }
 
 function decodeMmap(call: Call): DecodeResult {
-  const { args, value } = call;
-  if (args.length < 6) return bad(call, 'arguments');
-  const length = parseNumber(args[1]!);
-  const fd = parseFdArg(args[4]!);
-  const offset = parseNumber(args[5]!);
-  if (length === null || fd === null || offset === null) return bad(call, 'arguments');
+  const { value } = call;
+  if (bounds.count < 6) return bad(call, 'arguments');
+  const length = numberArg(call, 1);
+  const fd = fdArg(call, 4);
+  if (fd === null) return bad(call, 'arguments');
+  const { fd: mappedFd, hint } = fd;
+  const offset = numberArg(call, 5);
+  if (length === null || offset === null) return bad(call, 'arguments');
   if (!isAddress(value)) return outOfRange(call, 'returned address');
   if (!isRange(value, length)) return outOfRange(call, 'length');
   if (!isOffset(offset)) return outOfRange(call, 'offset');
@@ -257,17 +312,17 @@ function decodeMmap(call: Call): DecodeResult {
     kind: 'mmap',
     address: value,
     length,
-    prot: parseFlags(args[2]!, PROT_FLAGS),
-    flags: parseFlags(args[3]!, MAP_FLAGS),
-    fd: fd.fd,
+    prot: flagsArg(call, 2, PROT_FLAGS),
+    flags: flagsArg(call, 3, MAP_FLAGS),
+    fd: mappedFd,
     offset,
-    fdHint: fd.hint,
+    fdHint: hint,
   });
 }
 
 function decodeMunmap(call: Call): DecodeResult {
-  const address = parseNumber(call.args[0] ?? '');
-  const length = parseNumber(call.args[1] ?? '');
+  const address = numberArg(call, 0);
+  const length = numberArg(call, 1);
   if (address === null || length === null) return bad(call, 'arguments');
   if (!isAddress(address)) return outOfRange(call, 'address');
   if (!isRange(address, length)) return outOfRange(call, 'length');
@@ -275,86 +330,87 @@ function decodeMunmap(call: Call): DecodeResult {
 }
 
 function decodeMremap(call: Call): DecodeResult {
-  const { args, value } = call;
-  const oldAddress = parseNumber(args[0] ?? '');
-  const oldLength = parseNumber(args[1] ?? '');
-  const newLength = parseNumber(args[2] ?? '');
+  const { value } = call;
+  const oldAddress = numberArg(call, 0);
+  const oldLength = numberArg(call, 1);
+  const newLength = numberArg(call, 2);
   if (oldAddress === null || oldLength === null || newLength === null) return bad(call, 'arguments');
   if (!isAddress(oldAddress)) return outOfRange(call, 'old address');
   if (!isRange(oldAddress, oldLength)) return outOfRange(call, 'old length');
   if (!isAddress(value)) return outOfRange(call, 'returned address');
   if (!isRange(value, newLength)) return outOfRange(call, 'new length');
-  return ok(call.base, { kind: 'mremap', oldAddress, oldLength, newLength, flags: parseFlags(args[3] ?? '0', MREMAP_FLAGS), newAddress: value });
+  return ok(call.base, { kind: 'mremap', oldAddress, oldLength, newLength, flags: flagsArg(call, 3, MREMAP_FLAGS), newAddress: value });
 }
 
 function decodeFtruncate(call: Call): DecodeResult {
-  const fd = parseFdArg(call.args[0] ?? '');
-  const length = parseNumber(call.args[1] ?? '');
-  if (fd === null || length === null) return bad(call, 'arguments');
+  const fd = fdArg(call, 0);
+  if (fd === null) return bad(call, 'arguments');
+  const { fd: truncatedFd, hint } = fd;
+  const length = numberArg(call, 1);
+  if (length === null) return bad(call, 'arguments');
   if (!isOffset(length)) return outOfRange(call, 'length');
-  return ok(call.base, { kind: 'truncate', fd: fd.fd, length, fdHint: fd.hint });
+  return ok(call.base, { kind: 'truncate', fd: truncatedFd, length, fdHint: hint });
 }
 
 function decodeTruncate(call: Call): DecodeResult {
-  const path = parseStringArg(call.args[0] ?? '');
-  const length = parseNumber(call.args[1] ?? '');
+  const path = stringArg(call, 0);
+  const length = numberArg(call, 1);
   if (path === null || length === null) return bad(call, 'arguments');
   if (!isOffset(length)) return outOfRange(call, 'length');
-  return ok(call.base, { kind: 'truncate', path: path.value, dir: { fd: 'cwd' }, length });
+  return ok(call.base, { kind: 'truncate', path, dir: { fd: 'cwd' }, length });
 }
 
 function decodeRenameOrLink(call: Call): DecodeResult {
-  const { args, base, name } = call;
+  const { base, name } = call;
   if (name === 'rename' || name === 'link') {
-    const from = parseStringArg(args[0] ?? '');
-    const to = parseStringArg(args[1] ?? '');
+    const from = stringArg(call, 0);
+    const to = stringArg(call, 1);
     if (from === null || to === null) return bad(call, 'path');
-    const names = { oldDir: { fd: 'cwd' } as DirRef, oldPath: from.value, newDir: { fd: 'cwd' } as DirRef, newPath: to.value };
+    const names = { oldDir: { fd: 'cwd' } as DirRef, oldPath: from, newDir: { fd: 'cwd' } as DirRef, newPath: to };
     return name === 'rename' ? ok(base, { kind: 'rename', ...names, exchange: false }) : ok(base, { kind: 'link', ...names });
   }
-  const oldDir = dirArg(args[0]);
-  const from = parseStringArg(args[1] ?? '');
-  const newDir = dirArg(args[2]);
-  const to = parseStringArg(args[3] ?? '');
+  const oldDir = dirArg(call, 0);
+  const from = stringArg(call, 1);
+  const newDir = dirArg(call, 2);
+  const to = stringArg(call, 3);
   if (oldDir === null || newDir === null || from === null || to === null) return bad(call, 'arguments');
-  const names = { oldDir, oldPath: from.value, newDir, newPath: to.value };
+  const names = { oldDir, oldPath: from, newDir, newPath: to };
   if (name === 'linkat') return ok(base, { kind: 'link', ...names });
-  const flags = name === 'renameat2' ? parseFlags(args[4] ?? '0', RENAME_FLAGS) : 0;
+  const flags = name === 'renameat2' ? flagsArg(call, 4, RENAME_FLAGS) : 0;
   return ok(base, { kind: 'rename', ...names, exchange: (flags & RENAME_EXCHANGE) !== 0 });
 }
 
 function decodeUnlink(call: Call): DecodeResult {
-  const { args, base } = call;
+  const { base } = call;
   if (call.name === 'unlink') {
-    const path = parseStringArg(args[0] ?? '');
+    const path = stringArg(call, 0);
     if (path === null) return bad(call, 'path');
-    return ok(base, { kind: 'unlink', dir: { fd: 'cwd' }, path: path.value, removeDir: false });
+    return ok(base, { kind: 'unlink', dir: { fd: 'cwd' }, path, removeDir: false });
   }
-  const dir = dirArg(args[0]);
-  const path = parseStringArg(args[1] ?? '');
+  const dir = dirArg(call, 0);
+  const path = stringArg(call, 1);
   if (dir === null || path === null) return bad(call, 'arguments');
-  const removeDir = (parseFlags(args[2] ?? '0', AT_FLAGS) & AT_REMOVEDIR) !== 0;
-  return ok(base, { kind: 'unlink', dir, path: path.value, removeDir });
+  const removeDir = (flagsArg(call, 2, AT_FLAGS) & AT_REMOVEDIR) !== 0;
+  return ok(base, { kind: 'unlink', dir, path, removeDir });
 }
 
 function decodeChdir(call: Call): DecodeResult {
   if (call.name === 'chdir') {
-    const path = parseStringArg(call.args[0] ?? '');
+    const path = stringArg(call, 0);
     if (path === null) return bad(call, 'path');
-    return ok(call.base, { kind: 'chdir', path: path.value });
+    return ok(call.base, { kind: 'chdir', path });
   }
-  const fd = parseFdArg(call.args[0] ?? '');
+  const fd = fdArg(call, 0);
   if (fd === null) return bad(call, 'fd');
   return ok(call.base, { kind: 'chdir', fd: fd.fd, fdHint: fd.hint });
 }
 
 function decodeClone(call: Call): DecodeResult {
-  return ok(call.base, { kind: 'clone', childTid: call.value, flags: cloneFlagsAtEntry(call.name, call.body) ?? 0 });
+  return ok(call.base, { kind: 'clone', childTid: call.value, flags: cloneFlagsAtEntry(call.name, call.text.slice(call.from)) ?? 0 });
 }
 
 function decodeExec(call: Call): DecodeResult {
-  const path = parseStringArg(call.args[call.name === 'execve' ? 0 : 1] ?? '');
-  return ok(call.base, { kind: 'exec', path: path?.value ?? '?' });
+  return ok(call.base, { kind: 'exec', path: stringArg(call, call.name === 'execve' ? 0 : 1) ?? '?' });
 }
 
 /** The decoder of each followed call, by name: one lookup instead of a switch over 35 strings. */
@@ -408,12 +464,11 @@ function ok(base: EventBase, fields: Fields<TraceEvent>): DecodeResult {
   if (base.lineTimes !== undefined) event.lineTimes = base.lineTimes;
   if (base.comm !== undefined) event.comm = base.comm;
   if (base.tgid !== undefined) event.tgid = base.tgid;
-  return { ok: true, event };
+  return event;
 }
 
-function dirArg(text: string | undefined): DirRef | null {
-  if (text === undefined) return null;
-  const fd: FdArg | null = parseFdArg(text);
+function dirArg(call: Call, k: number): DirRef | null {
+  const fd = fdArg(call, k);
   if (fd === null) return null;
   const ref: DirRef = { fd: fd.fd === -100 ? 'cwd' : fd.fd };
   if (fd.hint !== undefined) ref.hint = fd.hint;

@@ -80,6 +80,40 @@ export interface BadRecord {
 
 export type StraceRecord = CallRecord | ExitRecord | SignalRecord | MessageRecord | SkipRecord | ContinuationRecord | BadRecord;
 
+/**
+ * A line's prefix and call as positions in its text, filled in place by
+ * scanPrefix and scanCall: the numbers are read, no string is made. The
+ * reader keeps one and decides from it whether a line matters before it
+ * copies anything out of the line.
+ */
+export interface LineScan {
+  tid: number | null;
+  /** The -Y thread name as printed (escaped): text[commStart, commEnd); -1 when none. */
+  commStart: number;
+  commEnd: number;
+  /** The absolute timestamp as printed: text[timeStart, timeEnd); -1 when none. */
+  timeStart: number;
+  timeEnd: number;
+  seconds: number | null;
+  relative: number | null;
+  /**
+   * The prefix surely holds no "(" and no "<": no -Y name with one, no
+   * "(+ 0.000479)", no -n/-i bracket. (strace escapes '<' in names.)
+   */
+  plain: boolean;
+  status: CallStatus;
+  /** The call's name: text[nameStart, nameEnd). */
+  nameStart: number;
+  nameEnd: number;
+  /** CallRecord.body: text[bodyStart, bodyEnd). */
+  bodyStart: number;
+  bodyEnd: number;
+}
+
+export function newLineScan(): LineScan {
+  return { tid: null, commStart: -1, commEnd: -1, timeStart: -1, timeEnd: -1, seconds: null, relative: null, plain: true, status: 'complete', nameStart: 0, nameEnd: 0, bodyStart: 0, bodyEnd: 0 };
+}
+
 const UNFINISHED = ' <unfinished ...>';
 const DETACHED = ' <detached ...>';
 const RESUMED_OPEN = '<... ';
@@ -107,16 +141,46 @@ export function parseStraceLine(text: string): StraceRecord {
   if (text.startsWith(' > ')) return { type: 'skip' }; // -k stack frame
   if (text.charCodeAt(0) === 41 /* ) */) return { type: 'continuation', body: text };
 
-  const prefix: LinePrefix = { tid: null, time: null, seconds: null, relative: null };
-  let i = readPid(text, prefix);
+  const scan = newLineScan();
+  const i = scanPrefix(text, scan);
   if (i < 0) return { type: 'bad', reason: 'malformed pid prefix' };
-  i = readTimestamps(text, i, prefix);
-  i = skipBracketed(text, i); // -n syscall number, -i instruction pointer
-  return parseBody(text, i, prefix);
+  const prefix: LinePrefix = { tid: scan.tid, time: scan.timeStart < 0 ? null : text.slice(scan.timeStart, scan.timeEnd), seconds: scan.seconds, relative: scan.relative };
+  if (scan.commStart >= 0) prefix.comm = unescapeComm(text.slice(scan.commStart, scan.commEnd));
+  return parseBody(text, i, prefix, scan);
+}
+
+/**
+ * Reads the pid, thread name and timestamps that start a line into `scan`
+ * (everything else in it is left as it was), and returns where the rest
+ * begins: -1 for a malformed pid prefix.
+ */
+export function scanPrefix(text: string, scan: LineScan): number {
+  scan.tid = null;
+  scan.commStart = -1;
+  scan.timeStart = -1;
+  scan.seconds = null;
+  scan.relative = null;
+  scan.plain = true;
+  const i = readPid(text, scan);
+  if (i < 0) return -1;
+  if (scan.commStart >= 0) scan.plain = plainText(text, scan.commStart, scan.commEnd);
+  const at = readTimestamps(text, i, scan);
+  const end = skipBracketed(text, at); // -n syscall number, -i instruction pointer
+  if (end !== at) scan.plain = false;
+  return end;
+}
+
+/** text[start, end) holds no "(" and no "<". */
+function plainText(text: string, start: number, end: number): boolean {
+  for (let k = start; k < end; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 40 || c === 60) return false;
+  }
+  return true;
 }
 
 // "13725 " | "13725<kafka-scheduler> " | "[pid 13734] " | "[pid 13734<comm>] " | nothing
-function readPid(text: string, out: LinePrefix): number {
+function readPid(text: string, out: LineScan): number {
   if (text.startsWith('[pid ')) {
     let i = 5;
     while (text.charCodeAt(i) === 32) i++;
@@ -127,7 +191,8 @@ function readPid(text: string, out: LinePrefix): number {
     if (text.charCodeAt(j) === 60 /* < */) {
       const close = text.indexOf('>] ', j);
       if (close < 0) return -1;
-      out.comm = unescapeComm(text.slice(j + 1, close));
+      out.commStart = j + 1;
+      out.commEnd = close;
       return close + 3;
     }
     if (!text.startsWith('] ', j)) return -1;
@@ -141,7 +206,8 @@ function readPid(text: string, out: LinePrefix): number {
     const close = text.indexOf('> ', end);
     if (close < 0) return -1;
     out.tid = digitsValue(text, 0, end);
-    out.comm = unescapeComm(text.slice(end + 1, close));
+    out.commStart = end + 1;
+    out.commEnd = close;
     return close + 2;
   }
   if (next !== 32) return 0; // "18:16:32…" or "1795544192.48…": a timestamp, not a pid
@@ -188,8 +254,10 @@ function unescapeComm(comm: string): string {
   return comm.indexOf('\\') < 0 ? comm : decodeCString(comm);
 }
 
-function readTimestamps(text: string, from: number, out: LinePrefix): number {
-  let i = from;
+function readTimestamps(text: string, from: number, out: LineScan): number {
+  let i = readEpochStamp(text, from, out);
+  if (i >= 0) return readRelative(text, i, out);
+  i = from;
   // Absolute: HH:MM:SS[.frac] or EPOCH[.frac]
   const digitsEnd = readDigits(text, i);
   if (digitsEnd > i) {
@@ -197,10 +265,10 @@ function readTimestamps(text: string, from: number, out: LinePrefix): number {
     if (after === 58 /* : */ && digitsEnd - i === 2) {
       const space = text.indexOf(' ', i);
       if (space > i) {
-        const stamp = text.slice(i, space);
-        const seconds = clockSeconds(stamp);
+        const seconds = clockSeconds(text.slice(i, space));
         if (seconds !== null) {
-          out.time = stamp;
+          out.timeStart = i;
+          out.timeEnd = space;
           out.seconds = seconds;
           i = space + 1;
         }
@@ -209,11 +277,11 @@ function readTimestamps(text: string, from: number, out: LinePrefix): number {
       // "1795544192.489878 " is an epoch stamp (-ttt); "0.000543 " a -r delta
       // (its leading padding was eaten with the pid's).
       const space = text.indexOf(' ', i);
-      const stamp = space > i ? text.slice(i, space) : '';
       const value = space > i ? decimalValue(text, i, space) : NaN;
       if (Number.isFinite(value)) {
         if (value >= 100_000_000) {
-          out.time = stamp;
+          out.timeStart = i;
+          out.timeEnd = space;
           out.seconds = value;
         } else {
           out.relative = value;
@@ -222,15 +290,44 @@ function readTimestamps(text: string, from: number, out: LinePrefix): number {
       }
     }
   }
+  return readRelative(text, i, out);
+}
+
+/**
+ * The usual -ttt stamp, "1795606335.397642 ", read in one pass: what the
+ * general code reads for it (decimalValue's value), or -1 for any other
+ * shape, left to that code.
+ */
+function readEpochStamp(text: string, from: number, out: LineScan): number {
+  let whole = 0;
+  let i = from;
+  let c = text.charCodeAt(i);
+  for (; c >= 48 && c <= 57; c = text.charCodeAt(++i)) whole = whole * 10 + (c - 48);
+  if (i === from || c !== 46 /* . */) return -1;
+  const point = i;
+  for (c = text.charCodeAt(++i); c >= 48 && c <= 57; c = text.charCodeAt(++i)) whole = whole * 10 + (c - 48);
+  const decimals = i - point - 1;
+  if (c !== 32 || decimals === 0 || decimals > 9 || whole > Number.MAX_SAFE_INTEGER) return -1;
+  const value = whole / POWERS_OF_TEN[decimals]!;
+  if (value < 100_000_000) return -1; // a -r delta
+  out.timeStart = from;
+  out.timeEnd = i;
+  out.seconds = value;
+  return i + 1;
+}
+
+function readRelative(text: string, from: number, out: LineScan): number {
+  let i = from;
   // Relative: "     0.000543 " (alone) or "(+     0.000479) " (after -t)
   if (text.charCodeAt(i) === 40 /* ( */ && text.charCodeAt(i + 1) === 43 /* + */) {
     const close = text.indexOf(') ', i);
     if (close > 0) {
+      out.plain = false;
       const value = Number(text.slice(i + 2, close).trim());
       if (Number.isFinite(value)) out.relative = value;
       i = close + 2;
     }
-  } else if (out.time === null && out.relative === null && text.charCodeAt(i) === 32) {
+  } else if (out.timeStart < 0 && out.relative === null && text.charCodeAt(i) === 32) {
     let j = i;
     while (text.charCodeAt(j) === 32) j++;
     const end = text.indexOf(' ', j);
@@ -265,7 +362,7 @@ function skipBracketed(text: string, from: number): number {
   return i;
 }
 
-function parseBody(text: string, i: number, prefix: LinePrefix): StraceRecord {
+function parseBody(text: string, i: number, prefix: LinePrefix, scan: LineScan): StraceRecord {
   const first = text.charCodeAt(i);
   if (first === 43 /* + */ && text.startsWith('+++ ', i)) {
     const end = text.lastIndexOf(' +++');
@@ -282,30 +379,55 @@ function parseBody(text: string, i: number, prefix: LinePrefix): StraceRecord {
   if (first === 45 /* - */ && text.startsWith('--- ', i)) {
     return withPrefix<SignalRecord>({ type: 'signal', text: text.slice(i + 4, text.endsWith(' ---') ? -4 : undefined) }, prefix);
   }
-  if (first === 60 /* < */ && text.startsWith(RESUMED_OPEN, i)) {
+  if (!scanCall(text, i, scan)) return { type: 'bad', reason: text.startsWith(RESUMED_OPEN, i) ? 'malformed "<... resumed>"' : 'not a strace line' };
+  return callRecord(scan.status, text.slice(scan.nameStart, scan.nameEnd), text.slice(scan.bodyStart, scan.bodyEnd), prefix);
+}
+
+/**
+ * Reads the call that starts at `text[i]` (after the prefix) into `scan`: its
+ * status, and where its name and body are. False when no call starts there
+ * (a `+++`/`---` marker, a malformed resume, anything else).
+ *
+ *   13725 1795544192.489878 mmap(NULL, 4096, …, 5, 0 <unfinished ...>
+ *                           ^^^^ name            body ^^^^^^^^^^^^^^^^^ status
+ *   13725 1795544192.489901 <... mmap resumed>) = 0x7f6cd7cdf000
+ *                                ^^^^ name    ^^^^^^^^^^^^^^^^^^^^ body
+ */
+export function scanCall(text: string, i: number, scan: LineScan): boolean {
+  if (text.charCodeAt(i) === 60 /* < */ && text.startsWith(RESUMED_OPEN, i)) {
     const close = text.indexOf(RESUMED_CLOSE, i);
-    if (close < 0) return { type: 'bad', reason: 'malformed "<... resumed>"' };
-    const name = text.slice(i + RESUMED_OPEN.length, close);
-    if (!isSyscallName(name)) return { type: 'bad', reason: 'malformed "<... resumed>"' };
-    const body = text.slice(close + RESUMED_CLOSE.length);
-    return callRecord('resumed', name, body, prefix);
+    const nameStart = i + RESUMED_OPEN.length;
+    if (close < 0 || !isSyscallName(text, nameStart, close)) return false;
+    scan.status = 'resumed';
+    scan.nameStart = nameStart;
+    scan.nameEnd = close;
+    scan.bodyStart = close + RESUMED_CLOSE.length;
+    scan.bodyEnd = text.length;
+    return true;
   }
   // NAME(
   let j = i;
   while (j < text.length && isNameChar(text.charCodeAt(j))) j++;
-  if (j === i || text.charCodeAt(j) !== 40 /* ( */) {
-    return { type: 'bad', reason: 'not a strace line' };
-  }
-  const name = text.slice(i, j);
+  if (j === i || text.charCodeAt(j) !== 40 /* ( */) return false;
+  scan.nameStart = i;
+  scan.nameEnd = j;
+  scan.bodyStart = j + 1;
+  scan.status = 'complete';
+  scan.bodyEnd = text.length;
   // Every such ending finishes with '>': a complete call ends with its value or -T duration.
   if (text.charCodeAt(text.length - 1) === 62 /* > */) {
-    if (text.endsWith(UNFINISHED)) return callRecord('unfinished', name, text.slice(j + 1, text.length - UNFINISHED.length), prefix);
-    if (text.endsWith(DETACHED)) return callRecord('detached', name, text.slice(j + 1, text.length - DETACHED.length), prefix);
-    if (text.endsWith(' ...>') && text.lastIndexOf(' <pid changed to ') > j) {
-      return callRecord('pid-changed', name, text.slice(j + 1, text.lastIndexOf(' <pid changed to ')), prefix);
+    if (text.endsWith(UNFINISHED)) {
+      scan.status = 'unfinished';
+      scan.bodyEnd = text.length - UNFINISHED.length;
+    } else if (text.endsWith(DETACHED)) {
+      scan.status = 'detached';
+      scan.bodyEnd = text.length - DETACHED.length;
+    } else if (text.endsWith(' ...>') && text.lastIndexOf(' <pid changed to ') > j) {
+      scan.status = 'pid-changed';
+      scan.bodyEnd = text.lastIndexOf(' <pid changed to ');
     }
   }
-  return callRecord('complete', name, text.slice(j + 1), prefix);
+  return true;
 }
 
 /** A call record, built in one object: a spread of the prefix costs more than the rest of the line. */
@@ -325,9 +447,9 @@ function withPrefix<R extends LinePrefix>(fields: Omit<R, keyof LinePrefix>, pre
   return record;
 }
 
-function isSyscallName(name: string): boolean {
-  if (name.length === 0) return false;
-  for (let k = 0; k < name.length; k++) if (!isNameChar(name.charCodeAt(k))) return false;
+function isSyscallName(text: string, start: number, end: number): boolean {
+  if (end === start) return false;
+  for (let k = start; k < end; k++) if (!isNameChar(text.charCodeAt(k))) return false;
   return true;
 }
 

@@ -9,6 +9,23 @@ export function isNameChar(code: number): boolean {
 /** Length × 128 + first character code of every followed syscall name. */
 export const FOLLOWED_SHAPES: ReadonlySet<number> = new Set([...FOLLOWED_SYSCALLS].map((name) => name.length * 128 + name.charCodeAt(0)));
 
+/** The followed syscall names, at length × 128 + first character code (an array: indexing it is cheaper than a Map). */
+const FOLLOWED_BY_SHAPE: (string[] | undefined)[] = [];
+for (const name of FOLLOWED_SYSCALLS) {
+  const shape = name.length * 128 + name.charCodeAt(0);
+  FOLLOWED_BY_SHAPE[shape] = [...(FOLLOWED_BY_SHAPE[shape] ?? []), name];
+}
+const LONGEST_FOLLOWED = Math.max(...[...FOLLOWED_SYSCALLS].map((name) => name.length));
+
+/** The followed syscall named by `text[start, end)` (its own string: no slice made), or undefined. */
+export function followedName(text: string, start: number, end: number): string | undefined {
+  if (end - start > LONGEST_FOLLOWED) return undefined;
+  const names = FOLLOWED_BY_SHAPE[(end - start) * 128 + (text.charCodeAt(start) & 127)];
+  if (names === undefined) return undefined;
+  for (const name of names) if (text.startsWith(name, start)) return name;
+  return undefined;
+}
+
 /** The pid of a "[pid  1234] …" line, or null. */
 export function stderrPid(line: string): number | null {
   let i = 5;

@@ -4,9 +4,9 @@
 // -r clocks, and decodes the calls the engine follows.
 import type { Diagnostic, EventBase, TraceEvent } from './events.js';
 import { cloneFlagsAtEntry, decodeCall, EFFECTIVE_AT_ENTRY, FOLLOWED_SYSCALLS } from './strace-decode.js';
-import { copyString, hasResult, MESSAGE_SPLICE, stderrPid } from './strace-scan.js';
+import { copyString, followedName, hasResult, MESSAGE_SPLICE, stderrPid } from './strace-scan.js';
 import { CALL, ignoredCall, ResumeMarkers, type SkippedLines, type SkipPolicy, TRACE_LINE, UNFINISHED } from './strace-skip.js';
-import { parseStraceLine, type CallRecord, type ContinuationRecord, type ExitRecord, type LinePrefix, type StraceRecord } from './strace-line.js';
+import { type CallStatus, type ContinuationRecord, decodeCString, type ExitRecord, type LinePrefix, newLineScan, parseStraceLine, scanCall, scanPrefix, type StraceRecord } from './strace-line.js';
 
 /**
  * How many prefixed tids of a stderr trace are kept as candidates for the
@@ -46,6 +46,19 @@ export interface StraceShape {
   attachedSeen: boolean;
   /** Successful clone/fork calls: their children exist even when the trace does not follow them. */
   clones: number;
+}
+
+/**
+ * The call line being read: its prefix as the reader settled it (pid noted,
+ * -r clock applied) and where its body is. One per reader, filled per line.
+ */
+interface CallLine extends LinePrefix {
+  status: CallStatus;
+  name: string;
+  /** The line (copied); the body is text[bodyStart, bodyEnd), as CallRecord.body. */
+  text: string;
+  bodyStart: number;
+  bodyEnd: number;
 }
 
 interface PendingCall {
@@ -117,8 +130,17 @@ export class StraceReader {
         return;
       }
     }
+    // Calls, most lines by far, are read from one scan of the line, made
+    // before anything is copied out of it; other lines by parseStraceLine.
+    const scan = this.scan;
+    const first = line.charCodeAt(0);
+    const notCall = line.length === 0 || first === 41 /* ) */ || (first === 115 /* s */ && line.startsWith('strace: ')) || (first === 32 && line.startsWith(' > '));
+    const at = notCall ? -1 : scanPrefix(line, scan);
+    const isCall = at >= 0 && scanCall(line, at, scan);
+    const followed = isCall ? followedName(line, scan.nameStart, scan.nameEnd) : undefined;
     // The first lines are always read in full: they tell whether this is a -r trace.
-    if (this.shape.lines >= SKIP_AFTER && this.isIgnoredCall(line)) {
+    // A followed call after a plain prefix is one ignoredCall would not skip: no need to ask it.
+    if (this.shape.lines >= SKIP_AFTER && !(followed !== undefined && scan.plain) && this.isIgnoredCall(line)) {
       // On stderr the pid prefix comes and goes: every prefixed line tells who is alive.
       if (this.defaultTid === 0 && line.startsWith('[pid ')) this.notePid(stderrPid(line));
       return;
@@ -126,6 +148,10 @@ export class StraceReader {
     // The line matters: copy it, so the strings kept from it (paths, evidence)
     // do not pin the whole input chunk it was sliced from.
     line = copyString(line);
+    if (isCall) {
+      this.callLine(line, followed ?? line.slice(scan.nameStart, scan.nameEnd), firstLine, out);
+      return;
+    }
     const record = parseStraceLine(line);
     const prefixed = record.type === 'call' || record.type === 'exit' || record.type === 'signal';
     if (prefixed && this.shape.lines <= 4 && record.relative !== null) this.relativeMode = true;
@@ -141,6 +167,39 @@ export class StraceReader {
       record.time = `+${this.relativeClock.toFixed(6)}`;
     }
     this.read(record, firstLine, lineNo, line, out);
+  }
+
+  private readonly scan = newLineScan();
+  private readonly line: CallLine = { tid: null, comm: undefined, time: null, seconds: null, relative: null, status: 'complete', name: '', text: '', bodyStart: 0, bodyEnd: 0 };
+
+  /** A call line, from `scan` of its text (now copied): its prefix settled as `push` settles every prefix, then the call. */
+  private callLine(text: string, name: string, firstLine: number, out: ParseOutput[]): void {
+    const scan = this.scan;
+    const call = this.line;
+    if (this.shape.lines <= 4 && scan.relative !== null) this.relativeMode = true;
+    // Counted before notePid turns "no prefix" into tid 0.
+    if (scan.tid !== null) this.shape.withPid++;
+    call.tid = this.notePid(scan.tid);
+    call.time = scan.timeStart < 0 ? null : text.slice(scan.timeStart, scan.timeEnd);
+    call.seconds = scan.seconds;
+    call.relative = scan.relative;
+    if (scan.commStart < 0) call.comm = undefined;
+    else {
+      const comm = text.slice(scan.commStart, scan.commEnd);
+      call.comm = comm.indexOf('\\') < 0 ? comm : decodeCString(comm);
+    }
+    if (scan.relative !== null && call.time === null) {
+      // -r deltas are between consecutive printed lines: keep seconds since the first one.
+      this.relativeClock += scan.relative;
+      call.seconds = this.relativeClock;
+      call.time = `+${this.relativeClock.toFixed(6)}`;
+    }
+    call.status = scan.status;
+    call.name = name;
+    call.text = text;
+    call.bodyStart = scan.bodyStart;
+    call.bodyEnd = scan.bodyEnd;
+    this.call(call, firstLine, text, out);
   }
 
   /**
@@ -184,7 +243,8 @@ export class StraceReader {
         this.exit(record, firstLine, line, out);
         return;
       case 'call':
-        this.call(record, firstLine, line, out);
+        // Not reached: push reads call lines itself (callLine).
+        this.call({ ...record, text: record.body, bodyStart: 0, bodyEnd: record.body.length }, firstLine, line, out);
         return;
     }
   }
@@ -284,9 +344,9 @@ export class StraceReader {
 
   private readonly supersededFrom = new Map<number, number>();
 
-  private call(record: CallRecord, lineNo: number, line: string, out: ParseOutput[]): void {
+  private call(record: CallLine, lineNo: number, line: string, out: ParseOutput[]): void {
     this.shape.callLines++;
-    if (record.status !== 'complete' || hasResult(record.body, 0)) this.shape.traceLines++;
+    if (record.status !== 'complete' || hasResult(record.text, record.bodyStart, record.bodyEnd)) this.shape.traceLines++;
     const tid = record.tid ?? this.defaultTid;
     this.notePrefix(record);
     if (record.status === 'resumed') {
@@ -306,10 +366,10 @@ export class StraceReader {
         return;
       }
       this.pending.delete(tid);
-      let rest = record.body;
+      let rest = record.bodyStart;
       // "<... read resumed> <unfinished ...>) = ?": the thread died inside the call.
-      if (rest.startsWith(' <unfinished ...>')) rest = rest.slice(' <unfinished ...>'.length);
-      this.finish(pending, tid, pending.head + rest, lineNo, line, out, record);
+      if (record.text.startsWith(' <unfinished ...>', rest)) rest += ' <unfinished ...>'.length;
+      this.finish(pending, tid, pending.head + record.text.slice(rest, record.bodyEnd), lineNo, line, out, record);
       return;
     }
     if (record.name === 'execve' || record.name === 'execveat') this.shape.execveSeen = true;
@@ -318,9 +378,10 @@ export class StraceReader {
       if (previous !== undefined && FOLLOWED_SYSCALLS.has(previous.name) && !previous.applied) {
         out.push(this.diagnostic(previous.line, previous.raw, `${previous.name} left unfinished: thread ${tid} started another call`));
       }
+      const head = record.text.slice(record.bodyStart, record.bodyEnd);
       const pending: PendingCall = {
         name: record.name,
-        head: record.body,
+        head,
         line: lineNo,
         raw: line,
         time: record.time,
@@ -332,7 +393,7 @@ export class StraceReader {
       this.pending.set(tid, pending);
       this.lastUnfinishedTid = tid;
       this.lastUnfinishedIgnored = false;
-      const cloneFlags = cloneFlagsAtEntry(record.name, record.body);
+      const cloneFlags = cloneFlagsAtEntry(record.name, head);
       if (cloneFlags !== null) {
         out.push({ type: 'event', event: { ...this.baseFor(pending, tid, [lineNo]), kind: 'clone-start', flags: cloneFlags } });
       }
@@ -340,13 +401,13 @@ export class StraceReader {
         // close/munmap release at entry: apply now so another thread's
         // open/mmap printed before our resume sees the fd/range free.
         pending.applied = true;
-        this.emit(record.name, `${record.body}) = 0`, this.baseFor(pending, tid, [lineNo]), out);
+        this.emit(record.name, `${head}) = 0`, 0, this.baseFor(pending, tid, [lineNo]), out);
       }
       return;
     }
     if (record.status === 'detached' || record.status === 'pid-changed') return;
     if (!FOLLOWED_SYSCALLS.has(record.name)) return;
-    this.emit(record.name, record.body, this.base(record, lineNo, line), out);
+    this.emit(record.name, record.text, record.bodyStart, this.base(record, lineNo, line), out);
   }
 
   private finish(pending: PendingCall, tid: number, joined: string, lineNo: number, line: string, out: ParseOutput[], resumed?: LinePrefix): void {
@@ -360,7 +421,7 @@ export class StraceReader {
     //       ^^^^^^^^^^^^^^^^^ this line's own time; the event's is the first line's
     // A bare ") = 0" continuation prints no time.
     base.lineTimes = [pending.time, resumed?.time ?? null];
-    const event = this.emit(pending.name, joined, base, out);
+    const event = this.emit(pending.name, joined, 0, base, out);
     const former = this.supersededFrom.get(tid);
     if (former !== undefined) {
       this.supersededFrom.delete(tid);
@@ -368,20 +429,22 @@ export class StraceReader {
     }
   }
 
-  private emit(name: string, body: string, base: EventBase, out: ParseOutput[]): TraceEvent | null {
-    const decoded = decodeCall(name, body, base);
-    if (decoded.ok && decoded.event.kind === 'clone' && decoded.event.childTid > 0) {
-      const child = decoded.event.childTid;
+  /** Decodes the call whose body is text[from…]. */
+  private emit(name: string, text: string, from: number, base: EventBase, out: ParseOutput[]): TraceEvent | null {
+    const decoded = decodeCall(name, text, from, base);
+    if (decoded === null) return null;
+    if (typeof decoded === 'string') {
+      out.push(this.diagnostic(base.place.line, base.raw, decoded));
+      return null;
+    }
+    if (decoded.kind === 'clone' && decoded.childTid > 0) {
+      const child = decoded.childTid;
       if (this.prefixedTids.size < PID_CANDIDATES || this.prefixedTids.has(child)) this.cloneChildren.add(child);
       this.shape.clones++;
     }
-    if (decoded.ok) {
-      if (body.indexOf('</') >= 0) this.shape.withFdHints++;
-      out.push({ type: 'event', event: decoded.event });
-      return decoded.event;
-    }
-    if (decoded.reason !== null) out.push(this.diagnostic(base.place.line, base.raw, decoded.reason));
-    return null;
+    if (text.indexOf('</', from) >= 0) this.shape.withFdHints++;
+    out.push({ type: 'event', event: decoded });
+    return decoded;
   }
 
   private base(record: LinePrefix, lineNo: number, line: string): EventBase {
