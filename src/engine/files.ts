@@ -6,7 +6,7 @@
 // kernel resolved when it differs (a symlinked directory, a cwd reached
 // through one; strace -y prints it, orphanmap.bt describes it): either one
 // leads to the file, and removing either removes the name (issue #10).
-import type { ChdirEvent, DirRef, EventBase, Inode, LinkEvent, RenameEvent, UnlinkEvent } from '../parse/events.js';
+import type { ChdirEvent, DirRef, EventBase, EvidenceKeeper, Inode, LinkEvent, RenameEvent, UnlinkEvent } from '../parse/events.js';
 import type { Counters } from './counters.js';
 import type { FindingLog } from './finding-log.js';
 import type { EvidenceLine } from './findings.js';
@@ -119,9 +119,10 @@ export class FileNode {
     return this.history[this.history.length - 1] ?? `(file #${this.id})`;
   }
 
-  note(event: EventBase): void {
+  /** @param keeper what is kept of the event (none: the event itself) */
+  note(event: EventBase, keeper: EvidenceKeeper | undefined): void {
     this.noted++;
-    this.kept.add(event);
+    this.kept.add(event, keeper);
   }
 
   /**
@@ -144,6 +145,8 @@ export class Files {
   private readonly byName = new NameIndex<FileNode>();
   /** `dev:ino` → the file, while that inode number is the file's. */
   private readonly byInode = new Map<string, FileNode>();
+  /** The keeper of the event being applied: what each file it concerns keeps of it (Engine.apply). */
+  keeper: EvidenceKeeper | undefined = undefined;
 
   constructor(
     private readonly counters: Counters,
@@ -243,14 +246,14 @@ export class Files {
       file.size = length;
       file.sizeChangeSeq = this.counters.seq;
     }
-    file.note(event);
+    file.note(event, this.keeper);
   }
 
   link(task: Task, event: LinkEvent): void {
     const file = this.byName.get(resolveName(task, event.oldDir, event.oldPath));
     if (file === undefined) return;
     this.giveName(file, resolveName(task, event.newDir, event.newPath));
-    file.note(event);
+    file.note(event, this.keeper);
   }
 
   rename(task: Task, event: RenameEvent): void {
@@ -261,13 +264,13 @@ export class Files {
     const replaced = this.byName.get(to);
     if (event.exchange) {
       this.exchange(flatCopy(from), to, moving, replaced);
-      moving?.note(event);
-      replaced?.note(event);
+      moving?.note(event, this.keeper);
+      replaced?.note(event, this.keeper);
       return;
     }
     // Renaming over an existing name unlinks the file that had it.
     if (replaced !== undefined && replaced !== moving) {
-      replaced.note(event);
+      replaced.note(event, this.keeper);
       this.removeName(replaced, to, event);
     }
     if (moving === undefined) {
@@ -278,7 +281,7 @@ export class Files {
       return;
     }
     this.moveName(moving, from, to);
-    moving.note(event);
+    moving.note(event, this.keeper);
   }
 
   /** RENAME_EXCHANGE: the two names swap files. */
@@ -294,7 +297,7 @@ export class Files {
   private renameDirectory(from: string, to: string, event: EventBase): void {
     for (const [name, file] of this.byName.under(from)) {
       this.moveName(file, name, to + name.slice(from.length), true);
-      file.note(event);
+      file.note(event, this.keeper);
     }
   }
 
@@ -303,7 +306,7 @@ export class Files {
     const name = resolveName(task, event.dir, event.path);
     const file = this.withInode(event.inode) ?? this.byName.get(name);
     if (file === undefined) return;
-    file.note(event);
+    file.note(event, this.keeper);
     this.removeName(file, name, event, event.nlinkAfter);
   }
 

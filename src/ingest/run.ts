@@ -241,11 +241,10 @@ export class Run {
       if (seconds < this.first) this.first = seconds;
       if (seconds > this.last) this.last = seconds;
     }
-    event.keeper = this.keeper;
     this.ids?.note(event);
     if (this.ffMembers !== null && event.kind === 'clone' && event.childTid > 0) this.ffMembers.created(event.childTid, event.place);
     if (event.kind === 'lost') this.lost += event.count;
-    this.report(this.engine.apply(event));
+    this.report(this.engine.apply(event, this.keeper));
   }
 
   report(changes: EngineChange[]): void {
