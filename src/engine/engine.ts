@@ -86,7 +86,9 @@ export class Engine {
   apply(event: TraceEvent, keeper?: EvidenceKeeper): EngineChange[] {
     this.log.begin();
     this.events++;
-    this.cloneWait.offer(event, keeper ?? event.keeper);
+    // Most events: nothing waits and no clone is in flight; applied without the wait's own call.
+    if (this.cloneWait.idle) this.applyNow(event, keeper ?? event.keeper);
+    else this.cloneWait.offer(event, keeper ?? event.keeper);
     return this.log.changed();
   }
 
@@ -147,30 +149,19 @@ export class Engine {
   }
 
   private dispatch(task: Task, event: TraceEvent): void {
+    // The kinds a trace has most come first: each case is a comparison until the switch is optimized.
     switch (event.kind) {
-      case 'open':
-        this.fds.open(task, event);
-        break;
-      case 'close':
-        this.fds.close(task, event.fd, event);
-        break;
-      case 'close-range':
-        this.fds.closeRange(task, event);
-        break;
-      case 'dup':
-        this.fds.dup(task, event);
-        break;
-      case 'set-cloexec':
-        this.fds.setCloexec(task, event);
-        break;
       case 'mmap':
         this.mappings.mmap(task, event);
         break;
       case 'munmap':
         this.mappings.munmap(task.space, event);
         break;
-      case 'mremap':
-        this.mappings.mremap(task.space, event);
+      case 'open':
+        this.fds.open(task, event);
+        break;
+      case 'close':
+        this.fds.close(task, event.fd, event);
         break;
       case 'truncate':
         this.truncate(task, event);
@@ -178,11 +169,23 @@ export class Engine {
       case 'rename':
         this.files.rename(task, event);
         break;
-      case 'link':
-        this.files.link(task, event);
-        break;
       case 'unlink':
         this.files.unlink(task, event);
+        break;
+      case 'dup':
+        this.fds.dup(task, event);
+        break;
+      case 'set-cloexec':
+        this.fds.setCloexec(task, event);
+        break;
+      case 'close-range':
+        this.fds.closeRange(task, event);
+        break;
+      case 'mremap':
+        this.mappings.mremap(task.space, event);
+        break;
+      case 'link':
+        this.files.link(task, event);
         break;
       case 'chdir':
         chdir(task, event);

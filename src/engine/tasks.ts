@@ -388,10 +388,14 @@ export class CloneWait {
     return this.waiting.length - this.head;
   }
 
+  /** Nothing waits and no clone is in flight (most events): an event offered would be applied at once. */
+  get idle(): boolean {
+    return this.head === this.waiting.length && this.tasks.noCloneInFlight;
+  }
+
   /** Apply the event now, or hold it until a clone returns. */
   offer(event: TraceEvent, keeper: EvidenceKeeper | undefined): void {
-    // Nothing waits and no clone is in flight (most events): nothing to look at.
-    if (this.head === this.waiting.length && this.tasks.noCloneInFlight) {
+    if (this.idle) {
       this.applyNow(event, keeper);
       return;
     }
