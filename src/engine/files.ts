@@ -41,7 +41,8 @@ export class FileNode {
    * 16 more).
    */
   history: readonly string[] = NO_HISTORY;
-  inodeKey: string | null = null;
+  /** The inode the file is indexed by (Files.byInode), once the tracer named one. */
+  inode: Inode | null = null;
   size: number | null = null;
   /** Sequence number of the last size change, -1 if none seen. */
   sizeChangeSeq = -1;
@@ -143,8 +144,12 @@ let lastRead: { file: FileNode | null; noted: number; lines: EvidenceLine[] } = 
 export class Files {
   /** Each name known now → the file that has it. */
   private readonly byName = new NameIndex<FileNode>();
-  /** `dev:ino` → the file, while that inode number is the file's. */
-  private readonly byInode = new Map<string, FileNode>();
+  /**
+   * Device → inode number → the file, while that inode number is the file's.
+   * Keyed by the numbers: a `dev:ino` string was built and hashed for every
+   * event that names an inode (bpftrace's, all of them).
+   */
+  private readonly byInode = new Map<number, Map<number, FileNode>>();
   /** The keeper of the event being applied: what each file it concerns keeps of it (Engine.apply). */
   keeper: EvidenceKeeper | undefined = undefined;
 
@@ -163,12 +168,18 @@ export class Files {
   }
 
   withInode(inode: Inode | undefined): FileNode | undefined {
-    return inode === undefined ? undefined : this.byInode.get(inodeKey(inode));
+    return inode === undefined ? undefined : this.byInode.get(inode.dev)?.get(inode.ino);
   }
 
   setInode(file: FileNode, inode: Inode): void {
-    file.inodeKey = inodeKey(inode);
-    this.byInode.set(file.inodeKey, file);
+    // A copy: the event's own object is not kept.
+    file.inode = { dev: inode.dev, ino: inode.ino };
+    let inodes = this.byInode.get(inode.dev);
+    if (inodes === undefined) {
+      inodes = new Map();
+      this.byInode.set(inode.dev, inodes);
+    }
+    inodes.set(inode.ino, file);
   }
 
   /** The file an open names: by inode when known, else by its name or the path -y printed; a new file otherwise. */
@@ -177,7 +188,7 @@ export class Files {
     if (file === undefined && resolvedHint !== undefined && resolvedHint !== name) file = this.namedAs(resolvedHint, inode);
     if (file === undefined) file = this.newFile(name);
     else if (!file.names.has(name) && !file.gone) this.giveName(file, name);
-    if (inode !== undefined && file.inodeKey === null) this.setInode(file, inode);
+    if (inode !== undefined && file.inode === null) this.setInode(file, inode);
     if (resolvedHint !== undefined && !file.gone) this.spellAlso(file, name, resolvedHint);
     return file;
   }
@@ -189,7 +200,7 @@ export class Files {
    */
   private namedAs(name: string, inode: Inode | undefined): FileNode | undefined {
     const file = this.byName.get(name);
-    if (file === undefined || inode === undefined || file.inodeKey === null || file.inodeKey === inodeKey(inode)) return file;
+    if (file === undefined || inode === undefined || file.inode === null || sameInode(file.inode, inode)) return file;
     return undefined;
   }
 
@@ -411,7 +422,12 @@ export class Files {
   }
 
   private unindexInode(file: FileNode): void {
-    if (file.inodeKey !== null && this.byInode.get(file.inodeKey) === file) this.byInode.delete(file.inodeKey);
+    const inode = file.inode;
+    if (inode === null) return;
+    const inodes = this.byInode.get(inode.dev);
+    if (inodes?.get(inode.ino) !== file) return;
+    inodes.delete(inode.ino);
+    if (inodes.size === 0) this.byInode.delete(inode.dev);
   }
 }
 
@@ -463,6 +479,11 @@ export function flatCopy(text: string): string {
   return text.length < 13 ? text : [text.slice(0, 1), text.slice(1)].join('');
 }
 
-function inodeKey(inode: Inode): string {
-  return `${inode.dev}:${inode.ino}`;
+/** The same inode, as the `dev:ino` strings the index was once keyed by compared (SameValueZero: a NaN parsed twice is one key). */
+function sameInode(a: Inode, b: Inode): boolean {
+  return sameNumber(a.dev, b.dev) && sameNumber(a.ino, b.ino);
+}
+
+function sameNumber(a: number, b: number): boolean {
+  return a === b || (Number.isNaN(a) && Number.isNaN(b));
 }
