@@ -42,8 +42,8 @@ export class Fds {
       return;
     }
     task.fds.fds.delete(fd);
-    entry.file?.note(event, this.files.keeper);
     this.files.releaseFd(entry.file);
+    if (entry.file !== null) this.files.noteUnlessForgotten(entry.file, event);
   }
 
   closeRange(task: Task, event: CloseRangeEvent): void {

@@ -317,8 +317,26 @@ export class Files {
     const name = resolveName(task, event.dir, event.path);
     const file = this.withInode(event.inode) ?? this.byName.get(name);
     if (file === undefined) return;
-    file.note(event, this.keeper);
     this.removeName(file, name, event, event.nlinkAfter);
+    this.noteUnlessForgotten(file, event);
+  }
+
+  /**
+   * Notes an event on a file once the event has done its work, unless the
+   * file is forgotten by then: no fd, no live mapping and no finding hold it,
+   * and no name or inode leads to it, so nothing can read what it keeps (a
+   * tenth of f20's notes: the close of a file never mapped, the unlink or
+   * last munmap of one with no finding).
+   */
+  noteUnlessForgotten(file: FileNode, event: EventBase): void {
+    if (!this.forgotten(file)) file.note(event, this.keeper);
+  }
+
+  private forgotten(file: FileNode): boolean {
+    if (file.fdRefs > 0 || file.recordCount > 0 || file.findingRefs > 0) return false;
+    for (const name of file.names) if (this.byName.get(name) === file) return false;
+    const inode = file.inode;
+    return inode === null || this.byInode.get(inode.dev)?.get(inode.ino) !== file;
   }
 
   /** A name goes; when it was the file's last, every live mapping of the file is orphaned. */

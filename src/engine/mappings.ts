@@ -117,10 +117,10 @@ export class Mappings {
     // Only an entry-ordered trace remembers unmaps in flight (mmap): no lookup otherwise.
     if (this.entryOrdered && this.consumeUnmapInFlight(space, event.address, end)) return;
     const touched = space.removeRange(event.address, end);
-    // Each file once, in the order its mappings come (a munmap most often takes one mapping: no set for it).
-    if (touched.length === 1) touched[0]!.file.note(event, this.files.keeper);
-    else if (touched.length > 1) for (const file of new Set(touched.map((mapping) => mapping.file))) file.note(event, this.files.keeper);
     this.settle(touched, 'unmapped', event, 'munmap');
+    // Each file once, in the order its mappings come (a munmap most often takes one mapping: no set for it).
+    if (touched.length === 1) this.files.noteUnlessForgotten(touched[0]!.file, event);
+    else if (touched.length > 1) for (const file of new Set(touched.map((mapping) => mapping.file))) this.files.noteUnlessForgotten(file, event);
   }
 
   mremap(space: Space, event: MremapEvent): void {
