@@ -9,7 +9,7 @@
 //   findings.ts     what a finding is (the report schema); counters.ts, the ids and sequence
 // This file sends each event to the module it concerns. It knows nothing of
 // files on disk, terminals or processes.
-import { assertNever, type TraceEvent, type TruncateEvent } from '../parse/events.js';
+import { assertNever, type EvidenceKeeper, type TraceEvent, type TruncateEvent } from '../parse/events.js';
 import { Counters } from './counters.js';
 import { Fds } from './fds.js';
 import { Files, chdir, resolveName, type FileNode } from './files.js';
@@ -58,7 +58,7 @@ export class Engine {
     this.fds = new Fds(this.files);
     this.mappings = new Mappings(this.counters, this.files, this.fds, this.log, options.entryOrdered === true);
     this.tasks = new Tasks(options, this.counters, this.mappings, this.fds, this.log);
-    this.cloneWait = new CloneWait(this.tasks, this.counters, (event) => this.applyNow(event));
+    this.cloneWait = new CloneWait(this.tasks, this.counters, (event, keeper) => this.applyNow(event, keeper));
   }
 
   /** `strace: Process N attached`: the first one names the process the trace is about. */
@@ -76,11 +76,19 @@ export class Engine {
     return this.log.changed();
   }
 
-  /** Apply one event; returns the findings decided or resolved by it. */
-  apply(event: TraceEvent): EngineChange[] {
+  /**
+   * Apply one event; returns the findings decided or resolved by it.
+   * @param keeper what the files it concerns keep of it for evidence (ingest's);
+   * without one, the event's own `keeper`, else the event itself. An argument,
+   * not a property ingest adds to each event: adding one moved every event to
+   * another shape and gave it a second store for its properties.
+   */
+  apply(event: TraceEvent, keeper?: EvidenceKeeper): EngineChange[] {
     this.log.begin();
     this.events++;
-    this.cloneWait.offer(event);
+    // Most events: nothing waits and no clone is in flight; applied without the wait's own call.
+    if (this.cloneWait.idle) this.applyNow(event, keeper ?? event.keeper);
+    else this.cloneWait.offer(event, keeper ?? event.keeper);
     return this.log.changed();
   }
 
@@ -132,38 +140,28 @@ export class Engine {
     return this.counters.taskSteps;
   }
 
-  private applyNow(event: TraceEvent): void {
+  private applyNow(event: TraceEvent, keeper: EvidenceKeeper | undefined): void {
     this.counters.seq++;
+    this.files.keeper = keeper;
     // Exit markers of threads already gone (exit_group prints them in any order) must not create tasks.
     if (event.kind === 'thread-exit' && !this.tasks.has(event.tid)) return;
     this.dispatch(this.tasks.taskFor(event.tid, event.tgid), event);
   }
 
   private dispatch(task: Task, event: TraceEvent): void {
+    // The kinds a trace has most come first: each case is a comparison until the switch is optimized.
     switch (event.kind) {
-      case 'open':
-        this.fds.open(task, event);
-        break;
-      case 'close':
-        this.fds.close(task, event.fd, event);
-        break;
-      case 'close-range':
-        this.fds.closeRange(task, event);
-        break;
-      case 'dup':
-        this.fds.dup(task, event);
-        break;
-      case 'set-cloexec':
-        this.fds.setCloexec(task, event);
-        break;
       case 'mmap':
         this.mappings.mmap(task, event);
         break;
       case 'munmap':
         this.mappings.munmap(task.space, event);
         break;
-      case 'mremap':
-        this.mappings.mremap(task.space, event);
+      case 'open':
+        this.fds.open(task, event);
+        break;
+      case 'close':
+        this.fds.close(task, event.fd, event);
         break;
       case 'truncate':
         this.truncate(task, event);
@@ -171,11 +169,23 @@ export class Engine {
       case 'rename':
         this.files.rename(task, event);
         break;
-      case 'link':
-        this.files.link(task, event);
-        break;
       case 'unlink':
         this.files.unlink(task, event);
+        break;
+      case 'dup':
+        this.fds.dup(task, event);
+        break;
+      case 'set-cloexec':
+        this.fds.setCloexec(task, event);
+        break;
+      case 'close-range':
+        this.fds.closeRange(task, event);
+        break;
+      case 'mremap':
+        this.mappings.mremap(task.space, event);
+        break;
+      case 'link':
+        this.files.link(task, event);
         break;
       case 'chdir':
         chdir(task, event);

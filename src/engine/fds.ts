@@ -30,7 +30,7 @@ export class Fds {
     learnCwd(task, event.dir);
     const file = this.files.opened(resolveName(task, event.dir, event.path), event.inode, event.resolvedHint);
     this.setFd(task, event.fd, file, event.cloexec, true);
-    file.note(event);
+    file.note(event, this.files.keeper);
   }
 
   close(task: Task, fd: number, event: EventBase): void {
@@ -42,8 +42,8 @@ export class Fds {
       return;
     }
     task.fds.fds.delete(fd);
-    entry.file?.note(event);
     this.files.releaseFd(entry.file);
+    if (entry.file !== null) this.files.noteUnlessForgotten(entry.file, event);
   }
 
   closeRange(task: Task, event: CloseRangeEvent): void {
@@ -65,7 +65,7 @@ export class Fds {
     if (event.oldFd === event.newFd) return;
     const file = this.fileOfFd(task, event.oldFd, event.oldHint);
     this.setFd(task, event.newFd, file, event.cloexec);
-    file?.note(event);
+    file?.note(event, this.files.keeper);
   }
 
   setCloexec(task: Task, event: SetCloexecEvent): void {

@@ -6,7 +6,7 @@
 // kernel resolved when it differs (a symlinked directory, a cwd reached
 // through one; strace -y prints it, orphanmap.bt describes it): either one
 // leads to the file, and removing either removes the name (issue #10).
-import type { ChdirEvent, DirRef, EventBase, Inode, LinkEvent, RenameEvent, UnlinkEvent } from '../parse/events.js';
+import type { ChdirEvent, DirRef, EventBase, EvidenceKeeper, Inode, LinkEvent, RenameEvent, UnlinkEvent } from '../parse/events.js';
 import type { Counters } from './counters.js';
 import type { FindingLog } from './finding-log.js';
 import type { EvidenceLine } from './findings.js';
@@ -41,7 +41,8 @@ export class FileNode {
    * 16 more).
    */
   history: readonly string[] = NO_HISTORY;
-  inodeKey: string | null = null;
+  /** The inode the file is indexed by (Files.byInode), once the tracer named one. */
+  inode: Inode | null = null;
   size: number | null = null;
   /** Sequence number of the last size change, -1 if none seen. */
   sizeChangeSeq = -1;
@@ -119,9 +120,10 @@ export class FileNode {
     return this.history[this.history.length - 1] ?? `(file #${this.id})`;
   }
 
-  note(event: EventBase): void {
+  /** @param keeper what is kept of the event (none: the event itself) */
+  note(event: EventBase, keeper: EvidenceKeeper | undefined): void {
     this.noted++;
-    this.kept.add(event);
+    this.kept.add(event, keeper);
   }
 
   /**
@@ -142,8 +144,14 @@ let lastRead: { file: FileNode | null; noted: number; lines: EvidenceLine[] } = 
 export class Files {
   /** Each name known now → the file that has it. */
   private readonly byName = new NameIndex<FileNode>();
-  /** `dev:ino` → the file, while that inode number is the file's. */
-  private readonly byInode = new Map<string, FileNode>();
+  /**
+   * Device → inode number → the file, while that inode number is the file's.
+   * Keyed by the numbers: a `dev:ino` string was built and hashed for every
+   * event that names an inode (bpftrace's, all of them).
+   */
+  private readonly byInode = new Map<number, Map<number, FileNode>>();
+  /** The keeper of the event being applied: what each file it concerns keeps of it (Engine.apply). */
+  keeper: EvidenceKeeper | undefined = undefined;
 
   constructor(
     private readonly counters: Counters,
@@ -160,12 +168,18 @@ export class Files {
   }
 
   withInode(inode: Inode | undefined): FileNode | undefined {
-    return inode === undefined ? undefined : this.byInode.get(inodeKey(inode));
+    return inode === undefined ? undefined : this.byInode.get(inode.dev)?.get(inode.ino);
   }
 
   setInode(file: FileNode, inode: Inode): void {
-    file.inodeKey = inodeKey(inode);
-    this.byInode.set(file.inodeKey, file);
+    // A copy: the event's own object is not kept.
+    file.inode = { dev: inode.dev, ino: inode.ino };
+    let inodes = this.byInode.get(inode.dev);
+    if (inodes === undefined) {
+      inodes = new Map();
+      this.byInode.set(inode.dev, inodes);
+    }
+    inodes.set(inode.ino, file);
   }
 
   /** The file an open names: by inode when known, else by its name or the path -y printed; a new file otherwise. */
@@ -174,7 +188,7 @@ export class Files {
     if (file === undefined && resolvedHint !== undefined && resolvedHint !== name) file = this.namedAs(resolvedHint, inode);
     if (file === undefined) file = this.newFile(name);
     else if (!file.names.has(name) && !file.gone) this.giveName(file, name);
-    if (inode !== undefined && file.inodeKey === null) this.setInode(file, inode);
+    if (inode !== undefined && file.inode === null) this.setInode(file, inode);
     if (resolvedHint !== undefined && !file.gone) this.spellAlso(file, name, resolvedHint);
     return file;
   }
@@ -186,7 +200,7 @@ export class Files {
    */
   private namedAs(name: string, inode: Inode | undefined): FileNode | undefined {
     const file = this.byName.get(name);
-    if (file === undefined || inode === undefined || file.inodeKey === null || file.inodeKey === inodeKey(inode)) return file;
+    if (file === undefined || inode === undefined || file.inode === null || sameInode(file.inode, inode)) return file;
     return undefined;
   }
 
@@ -243,14 +257,14 @@ export class Files {
       file.size = length;
       file.sizeChangeSeq = this.counters.seq;
     }
-    file.note(event);
+    file.note(event, this.keeper);
   }
 
   link(task: Task, event: LinkEvent): void {
     const file = this.byName.get(resolveName(task, event.oldDir, event.oldPath));
     if (file === undefined) return;
     this.giveName(file, resolveName(task, event.newDir, event.newPath));
-    file.note(event);
+    file.note(event, this.keeper);
   }
 
   rename(task: Task, event: RenameEvent): void {
@@ -261,13 +275,13 @@ export class Files {
     const replaced = this.byName.get(to);
     if (event.exchange) {
       this.exchange(flatCopy(from), to, moving, replaced);
-      moving?.note(event);
-      replaced?.note(event);
+      moving?.note(event, this.keeper);
+      replaced?.note(event, this.keeper);
       return;
     }
     // Renaming over an existing name unlinks the file that had it.
     if (replaced !== undefined && replaced !== moving) {
-      replaced.note(event);
+      replaced.note(event, this.keeper);
       this.removeName(replaced, to, event);
     }
     if (moving === undefined) {
@@ -278,7 +292,7 @@ export class Files {
       return;
     }
     this.moveName(moving, from, to);
-    moving.note(event);
+    moving.note(event, this.keeper);
   }
 
   /** RENAME_EXCHANGE: the two names swap files. */
@@ -294,7 +308,7 @@ export class Files {
   private renameDirectory(from: string, to: string, event: EventBase): void {
     for (const [name, file] of this.byName.under(from)) {
       this.moveName(file, name, to + name.slice(from.length), true);
-      file.note(event);
+      file.note(event, this.keeper);
     }
   }
 
@@ -303,8 +317,26 @@ export class Files {
     const name = resolveName(task, event.dir, event.path);
     const file = this.withInode(event.inode) ?? this.byName.get(name);
     if (file === undefined) return;
-    file.note(event);
     this.removeName(file, name, event, event.nlinkAfter);
+    this.noteUnlessForgotten(file, event);
+  }
+
+  /**
+   * Notes an event on a file once the event has done its work, unless the
+   * file is forgotten by then: no fd, no live mapping and no finding hold it,
+   * and no name or inode leads to it, so nothing can read what it keeps (a
+   * tenth of f20's notes: the close of a file never mapped, the unlink or
+   * last munmap of one with no finding).
+   */
+  noteUnlessForgotten(file: FileNode, event: EventBase): void {
+    if (!this.forgotten(file)) file.note(event, this.keeper);
+  }
+
+  private forgotten(file: FileNode): boolean {
+    if (file.fdRefs > 0 || file.recordCount > 0 || file.findingRefs > 0) return false;
+    for (const name of file.names) if (this.byName.get(name) === file) return false;
+    const inode = file.inode;
+    return inode === null || this.byInode.get(inode.dev)?.get(inode.ino) !== file;
   }
 
   /** A name goes; when it was the file's last, every live mapping of the file is orphaned. */
@@ -408,7 +440,12 @@ export class Files {
   }
 
   private unindexInode(file: FileNode): void {
-    if (file.inodeKey !== null && this.byInode.get(file.inodeKey) === file) this.byInode.delete(file.inodeKey);
+    const inode = file.inode;
+    if (inode === null) return;
+    const inodes = this.byInode.get(inode.dev);
+    if (inodes?.get(inode.ino) !== file) return;
+    inodes.delete(inode.ino);
+    if (inodes.size === 0) this.byInode.delete(inode.dev);
   }
 }
 
@@ -460,6 +497,11 @@ export function flatCopy(text: string): string {
   return text.length < 13 ? text : [text.slice(0, 1), text.slice(1)].join('');
 }
 
-function inodeKey(inode: Inode): string {
-  return `${inode.dev}:${inode.ino}`;
+/** The same inode, as the `dev:ino` strings the index was once keyed by compared (SameValueZero: a NaN parsed twice is one key). */
+function sameInode(a: Inode, b: Inode): boolean {
+  return sameNumber(a.dev, b.dev) && sameNumber(a.ino, b.ino);
+}
+
+function sameNumber(a: number, b: number): boolean {
+  return a === b || (Number.isNaN(a) && Number.isNaN(b));
 }

@@ -38,9 +38,9 @@ export class KeptEvidence {
   /** The numbers of the first EVIDENCE_HEAD events end here: the tail's begin. */
   private headEnd = 0;
 
-  add(event: EventBase): void {
+  /** @param keeper what keeps the event (ingest's); the event's own by default */
+  add(event: EventBase, keeper: EvidenceKeeper | undefined = event.keeper): void {
     if (this.kept.length === EVIDENCE_HEAD + EVIDENCE_TAIL) this.dropOldestOfTail();
-    const keeper = event.keeper;
     // An event that came with no keeper (engine tests) is kept as itself, with no numbers.
     this.kept.push(keeper === undefined ? event : this.keepNumbers(keeper, event));
     if (this.kept.length <= EVIDENCE_HEAD) this.headEnd = this.used;

@@ -106,7 +106,7 @@ export class Mappings {
     if (event.fd < 0 || (event.flags & MAP_ANONYMOUS) !== 0) return;
     const file = this.fds.fileOfFd(task, event.fd, event.fdHint, event.inode);
     if (file === null) return;
-    file.note(event);
+    file.note(event, this.files.keeper);
     const mappedAt = atOf(event);
     this.log.remapped(file, space, event, mappedAt);
     this.add(space, file, event.address, event.length, event.offset, mappedAt, end);
@@ -117,10 +117,10 @@ export class Mappings {
     // Only an entry-ordered trace remembers unmaps in flight (mmap): no lookup otherwise.
     if (this.entryOrdered && this.consumeUnmapInFlight(space, event.address, end)) return;
     const touched = space.removeRange(event.address, end);
-    // Each file once, in the order its mappings come (a munmap most often takes one mapping: no set for it).
-    if (touched.length === 1) touched[0]!.file.note(event);
-    else if (touched.length > 1) for (const file of new Set(touched.map((mapping) => mapping.file))) file.note(event);
     this.settle(touched, 'unmapped', event, 'munmap');
+    // Each file once, in the order its mappings come (a munmap most often takes one mapping: no set for it).
+    if (touched.length === 1) this.files.noteUnlessForgotten(touched[0]!.file, event);
+    else if (touched.length > 1) for (const file of new Set(touched.map((mapping) => mapping.file))) this.files.noteUnlessForgotten(file, event);
   }
 
   mremap(space: Space, event: MremapEvent): void {
@@ -139,7 +139,7 @@ export class Mappings {
       }
       space.insert({ start: event.newAddress, end: newEnd, record: moved });
       moved.file.addRecord(moved);
-      moved.file.note(event);
+      moved.file.note(event, this.files.keeper);
     }
     this.settle(touched, 'unmapped', event, 'munmap');
   }
@@ -148,7 +148,7 @@ export class Mappings {
   seed(space: Space, seeds: readonly SeedMapping[]): void {
     for (const seed of seeds) {
       const file = this.files.seeded(seed);
-      file.note({ place: seed.place, time: null, seconds: null, tid: 0, raw: seed.text });
+      file.note({ place: seed.place, time: null, seconds: null, tid: 0, raw: seed.text }, undefined);
       const at: At = { file: seed.place.file, line: seed.place.line, time: null, seconds: null, tid: null };
       const mapping = this.add(space, file, seed.start, seed.end - seed.start, seed.offset, at, seed.end);
       if (!seed.deleted) continue;
@@ -231,7 +231,10 @@ export class Mappings {
 
   /** Mappings that lost pieces: those with none left are gone, and so are their findings. */
   private settle(mappings: readonly MappingState[], how: Resolution, event: EventBase | null, cause: Release): void {
-    for (const mapping of mappings) {
+    // Indexed, not for-of: most calls (every anonymous mmap and munmap) come with none, and an
+    // iterator is made and stepped even for none until the caller is optimized.
+    for (let k = 0; k < mappings.length; k++) {
+      const mapping = mappings[k]!;
       if (mapping.pieces > 0) continue;
       if (!mapping.file.deleteRecord(mapping)) continue;
       const pending = mapping.pendingOrphan;

@@ -7,7 +7,7 @@
 // issue #11 found a walk over every known thread for each thread seen
 // without its clone, and an attach trace of 100k threads took 21 s. Tests
 // hold the steps linear in the threads (test/engine-work.test.ts).
-import { CLONE_FILES, CLONE_THREAD, CLONE_VM, type EventBase, type ExecEvent, type ThreadExitEvent, type TraceEvent } from '../parse/events.js';
+import { CLONE_FILES, CLONE_THREAD, CLONE_VM, type EventBase, type EvidenceKeeper, type ExecEvent, type ThreadExitEvent, type TraceEvent } from '../parse/events.js';
 import type { Counters } from './counters.js';
 import { FdTable, type Fds } from './fds.js';
 import type { FindingLog } from './finding-log.js';
@@ -373,12 +373,14 @@ const MAX_AWAITING_CLONE = 4096;
 export class CloneWait {
   /** Held events in trace order, from `head` on; those before it are applied already. */
   private readonly waiting: TraceEvent[] = [];
+  /** The keeper of each held event, at the same index. */
+  private readonly keepers: (EvidenceKeeper | undefined)[] = [];
   private head = 0;
 
   constructor(
     private readonly tasks: Tasks,
     private readonly counters: Counters,
-    private readonly applyNow: (event: TraceEvent) => void,
+    private readonly applyNow: (event: TraceEvent, keeper: EvidenceKeeper | undefined) => void,
   ) {}
 
   /** How many events wait. */
@@ -386,11 +388,15 @@ export class CloneWait {
     return this.waiting.length - this.head;
   }
 
+  /** Nothing waits and no clone is in flight (most events): an event offered would be applied at once. */
+  get idle(): boolean {
+    return this.head === this.waiting.length && this.tasks.noCloneInFlight;
+  }
+
   /** Apply the event now, or hold it until a clone returns. */
-  offer(event: TraceEvent): void {
-    // Nothing waits and no clone is in flight (most events): nothing to look at.
-    if (this.head === this.waiting.length && this.tasks.noCloneInFlight) {
-      this.applyNow(event);
+  offer(event: TraceEvent, keeper: EvidenceKeeper | undefined): void {
+    if (this.idle) {
+      this.applyNow(event, keeper);
       return;
     }
     if (this.size >= MAX_AWAITING_CLONE) this.replay(true);
@@ -398,9 +404,10 @@ export class CloneWait {
     const releases = this.tasks.returnsCloneInFlight(event);
     if (!releases && (queueNonEmpty || this.tasks.awaitsClone(event))) {
       this.waiting.push(event);
+      this.keepers.push(keeper);
       return;
     }
-    this.applyNow(event);
+    this.applyNow(event, keeper);
     if (releases && queueNonEmpty) this.replay(false);
   }
 
@@ -420,15 +427,16 @@ export class CloneWait {
       const event = this.waiting[this.head]!;
       this.counters.taskSteps++;
       if (!force && this.tasks.awaitsClone(event)) break;
-      this.head++;
-      this.applyNow(event);
+      this.applyNow(event, this.keepers[this.head++]);
     }
     // Applied events are cut off once they are half the array: O(1) each.
     if (this.head === this.waiting.length) {
       this.waiting.length = 0;
+      this.keepers.length = 0;
       this.head = 0;
     } else if (this.head * 2 >= this.waiting.length) {
       this.waiting.splice(0, this.head);
+      this.keepers.splice(0, this.head);
       this.head = 0;
     }
   }

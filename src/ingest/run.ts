@@ -17,6 +17,13 @@ import { TraceIds } from './trace-ids.js';
 
 export const MAX_SAMPLES = 20;
 const MAX_SAMPLE_TEXT = 400;
+/**
+ * Outputs drained are left in `out` until this many: emptying it after each
+ * line (`length = 0`) dropped its storage, and the next line's output
+ * allocated it again (f20: 112,855 arrays of 17 slots). Few, as they keep
+ * their events (and the input chunks those slice) alive until then.
+ */
+const DRAINED_KEPT = 256;
 
 export class Run {
   lines = 0;
@@ -31,6 +38,8 @@ export class Run {
   readonly warnings: string[] = [];
   readonly emptyInputs: string[] = [];
   private readonly out: ParseOutput[] = [];
+  /** Outputs of `out` before this index are drained already. */
+  private drained = 0;
   /** While an -ff set (or one file of it) is read: the members its clones name. */
   private ffMembers: FfMembers | null = null;
   /** What files keep of the events of the input being read, for evidence. */
@@ -88,7 +97,7 @@ export class Run {
         pendingFirst = [];
       }
       parser.push(text, lineNo, this.out);
-      if (this.out.length > 0) this.drain();
+      if (this.out.length > this.drained) this.drain();
       if ((lineNo & progressMask) === 0) this.maybeProgress(source);
     };
     // Most lines of an unfiltered trace are calls nobody follows: once the
@@ -113,13 +122,14 @@ export class Run {
     const idle = () => {
       if (parser === null || parser.idle === undefined) return;
       parser.idle(this.out, process.hrtime.bigint());
-      if (this.out.length > 0) this.drain();
+      if (this.out.length > this.drained) this.drain();
     };
     await source.each(feed, long, idle, skipping);
     const finished = parser as LineParser | null;
     if (finished !== null) {
       finished.end(this.out);
       this.drain();
+      this.releaseOutputs();
       const counts: InputCounts = { format: finished.format, contentLines, traceLines: finished.traceLines(), events: this.events - eventsBefore, head };
       if (judge && isNotATrace(counts)) throw new NotATraceError(describeNonTrace(counts), CAPTURE_ADVICE, source.name);
       this.warnings.push(...finished.warnings());
@@ -184,6 +194,7 @@ export class Run {
     }
     for (const cursor of cursors) cursor.reader.end(this.out);
     this.drain();
+    this.releaseOutputs();
     const traceLines = cursors.reduce((sum, cursor) => sum + cursor.reader.shape.traceLines, 0);
     const counts: InputCounts = { format: 'strace', contentLines, traceLines, events: this.events - eventsBefore, head };
     if (isNotATrace(counts)) throw new NotATraceError(describeNonTrace(counts), CAPTURE_ADVICE, files[0]!.path);
@@ -200,7 +211,9 @@ export class Run {
   }
 
   private drain(): void {
-    for (const output of this.out) {
+    const out = this.out;
+    for (let k = this.drained; k < out.length; k++) {
+      const output = out[k]!;
       switch (output.type) {
         case 'event':
           this.apply(output.event);
@@ -218,7 +231,14 @@ export class Run {
           break;
       }
     }
+    if (out.length >= DRAINED_KEPT) this.releaseOutputs();
+    else this.drained = out.length;
+  }
+
+  /** Drained outputs go: an input read to its end keeps none of its events alive here. */
+  private releaseOutputs(): void {
     this.out.length = 0;
+    this.drained = 0;
   }
 
   /** A line that could not be read: counted, and the first few kept with their place. */
@@ -241,11 +261,10 @@ export class Run {
       if (seconds < this.first) this.first = seconds;
       if (seconds > this.last) this.last = seconds;
     }
-    event.keeper = this.keeper;
     this.ids?.note(event);
     if (this.ffMembers !== null && event.kind === 'clone' && event.childTid > 0) this.ffMembers.created(event.childTid, event.place);
     if (event.kind === 'lost') this.lost += event.count;
-    this.report(this.engine.apply(event));
+    this.report(this.engine.apply(event, this.keeper));
   }
 
   report(changes: EngineChange[]): void {
