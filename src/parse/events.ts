@@ -38,7 +38,11 @@ export interface EventBase {
    * strace message was put together again, or a second \r was taken off.
    */
   rebuilt?: true;
-  /** Set by ingest as the event is applied: what a file keeps of it for evidence. */
+  /**
+   * What a file keeps of the event for evidence, when whoever applies it does
+   * not pass one to Engine.apply (ingest passes it: a property added to every
+   * event would change its shape on the hot path).
+   */
   keeper?: EvidenceKeeper;
 }
 
