@@ -29,9 +29,11 @@ export function displaySafe(json: string): string {
  * each element of a top-level array (a report's findings) is stringified on
  * its own, so a report of 25,000 findings never exists as one string, and a
  * finding's evidence (built when read, see FindingLog) lives only while its
- * element is written (issue #14, goal 3).
+ * element is written (issue #14, goal 3). `elementOf` gives what is written
+ * for an element of the top-level array at `key` (a finding redacted as it is
+ * written, see writeReportJson): `${safeJson(document with every element mapped, 2)}\n`.
  */
-export function writeSafeJson(document: object, write: (text: string) => void): void {
+export function writeSafeJson(document: object, write: (text: string) => void, elementOf: (key: string, element: unknown) => unknown = asItIs): void {
   if (Array.isArray(document) || typeof (document as { toJSON?: unknown }).toJSON === 'function') {
     write(`${safeJson(document, 2)}\n`);
     return;
@@ -44,19 +46,21 @@ export function writeSafeJson(document: object, write: (text: string) => void): 
   write('{');
   entries.forEach(([key, value], index) => {
     write(`${index === 0 ? '' : ','}\n  ${safeJson(key)}: `);
-    if (Array.isArray(value) && value.length > 0) writeArray(value, write);
+    if (Array.isArray(value) && value.length > 0) writeArray(value, write, (element) => elementOf(key, element));
     else write(indented(safeJson(value, 2), '  '));
   });
   write('\n}\n');
 }
 
+const asItIs = (_key: string, element: unknown): unknown => element;
+
 /** An array at depth 1: its elements at depth 2, as JSON.stringify indents them. */
-function writeArray(array: readonly unknown[], write: (text: string) => void): void {
+function writeArray(array: readonly unknown[], write: (text: string) => void, elementOf: (element: unknown) => unknown): void {
   write('[');
   const holder = { element: [null as unknown] };
   for (let i = 0; i < array.length; i++) {
     // Stringified where it sits, two levels down, so JSON.stringify indents it itself.
-    holder.element[0] = array[i];
+    holder.element[0] = elementOf(array[i]);
     const json = safeJson(holder, 2);
     // Written as two pieces: a slice of the element's text is not copied, as one joined to its separator would be.
     write(i === 0 ? '\n    ' : ',\n    ');
