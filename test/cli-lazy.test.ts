@@ -38,8 +38,8 @@ afterAll(() => {
   if (dir !== '') rmSync(dir, { recursive: true, force: true });
 });
 
-/** The modules the CLI loaded for `args` (dist/… and node_modules/…; Node's own left out), and its exit status. */
-function loadedBy(args: string[], name: string): { modules: string[]; status: number | null } {
+/** The modules the CLI loaded for `args` (dist/… and node_modules/…), Node's own (node:…) apart, and its exit status. */
+function loadedBy(args: string[], name: string): { modules: string[]; builtins: string[]; status: number | null } {
   const log = join(dir, `${name}.log`);
   const result = spawnSync(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, CLI, ...args], {
     cwd: ROOT,
@@ -54,7 +54,7 @@ function loadedBy(args: string[], name: string): { modules: string[]; status: nu
   const root = pathToFileURL(ROOT).href.replace(/\/$/, '');
   // A package is named from its node_modules/ on, wherever that directory really is (it may be a link).
   const named = (url: string) => (url.includes('/node_modules/') ? url.slice(url.lastIndexOf('/node_modules/') + 1) : url.startsWith(`${root}/`) ? url.slice(root.length + 1) : null);
-  return { modules: urls.map(named).filter((path) => path !== null), status: result.status };
+  return { modules: urls.map(named).filter((path) => path !== null), builtins: urls.filter((url) => url.startsWith('node:')), status: result.status };
 }
 
 const inPackage = (modules: string[], name: string) => modules.filter((path) => path.includes(`node_modules/${name}/`));
@@ -76,6 +76,19 @@ describe('the CLI loads a command only when it runs', () => {
     // Only analyze's work among the commands', and no formatter JSON does not use.
     expect(modules.filter((path) => /^dist\/commands\/.*-run\.js$/.test(path))).toEqual(['dist/commands/analyze-run.js']);
     expect(under(modules, 'dist/report/').filter((path) => /\/(text|markdown|jira|ticket|diff)\.js$/.test(path))).toEqual([]);
+  });
+
+  it('only doctor loads node:child_process (4–9 ms of every start otherwise)', () => {
+    const analyzed = loadedBy(['analyze', TRACE, '--format', 'json', '--out', join(dir, 'child.json')], 'child-analyze');
+    expect(analyzed.status).toBe(0);
+    expect(analyzed.builtins).toContain('node:fs/promises');
+    expect(analyzed.builtins).not.toContain('node:child_process');
+    const version = loadedBy(['--version'], 'child-version');
+    expect(version.status).toBe(0);
+    expect(version.builtins).not.toContain('node:child_process');
+    const doctor = loadedBy(['doctor'], 'child-doctor');
+    expect(doctor.modules).toContain('dist/commands/doctor-run.js');
+    expect(doctor.builtins).toContain('node:child_process');
   });
 
   it('analyze --tui without a terminal does load ink (the hook sees it when it is loaded)', () => {

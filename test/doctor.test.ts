@@ -1,7 +1,7 @@
 // runDoctorChecks on this machine (the CI image: root, strace, bpftrace, BTF).
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { effectiveCapabilities, formatDoctor, runDoctorChecks, type DoctorEnv, systemDoctorEnv } from '../src/commands/doctor.js';
+import { effectiveCapabilities, formatDoctor, runDoctorChecks, type DoctorEnv, systemDoctorEnv } from '../src/commands/doctor-run.js';
 import { CLI, runCli } from './support/tools.js';
 
 describe('doctor', () => {

@@ -1,10 +1,10 @@
 // `orphanmap analyze`'s work, loaded when the command runs (analyze.ts
 // registers it): the inputs analyzed, then the report, the NDJSON stream or the TUI.
+import type { Severity } from '../engine/findings.js';
 import { EXIT_FINDINGS } from '../errors.js';
 import { analyze } from '../ingest/analyze.js';
-import { writeSafeJson } from '../report/json.js';
 import { redaction, type Redaction } from '../report/redact.js';
-import { buildReport, findingFilter, type FindingFilter, type Report } from '../report/report.js';
+import { buildReport, findingFilter, type FindingFilter, type Report, writeReportJson } from '../report/report.js';
 import { escapeControl } from '../report/sanitize.js';
 import { loadInkInteractively } from '../tui/terminal.js';
 import { refuseEmptyInputs, type AnalyzeFlags } from './analyze.js';
@@ -26,21 +26,17 @@ export async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise
   // Opened before anything is read: a bad --out is said at once.
   const output = openReportOutput(flags.out);
   try {
-    const report = await analyzeInto(output, inputs, flags, filter, redact);
+    const severities = await analyzeInto(output, inputs, flags, filter, redact);
     await output.close();
-    return failsOn(
-      report.findings.map((finding) => finding.severity),
-      flags.failOn,
-    )
-      ? EXIT_FINDINGS
-      : 0;
+    return failsOn(severities, flags.failOn) ? EXIT_FINDINGS : 0;
   } catch (error) {
     output.abort();
     throw error;
   }
 }
 
-async function analyzeInto(output: ReportOutput, inputs: string[], flags: AnalyzeFlags, filter: FindingFilter, redact: Redaction): Promise<Report> {
+/** Writes the report; the severities of its findings. */
+async function analyzeInto(output: ReportOutput, inputs: string[], flags: AnalyzeFlags, filter: FindingFilter, redact: Redaction): Promise<Severity[]> {
   const keep = findingFilter(filter);
   const streaming = flags.format === 'ndjson';
   // The formatters are loaded for the format asked for (JSON needs none of them).
@@ -59,15 +55,22 @@ async function analyzeInto(output: ReportOutput, inputs: string[], flags: Analyz
   // Said on stderr too: a report of nothing must not read as "nothing leaked".
   // (ndjson's stderr summary below prints every warning, this one included.)
   if (analysis.pidNotice !== null && !streaming) process.stderr.write(`orphanmap: warning: ${escapeControl(redact.text(analysis.pidNotice))}\n`);
+  if (flags.format === 'json') {
+    // Streamed a finding at a time, each redacted as it is written: the report of 25,000 findings is never one
+    // string (issue #14, goal 3), nor are 25,000 redacted findings held at once.
+    const report = buildReport(analysis, filter);
+    writeReportJson(report, redact, (text) => output.write(text));
+    return severitiesOf(report);
+  }
   const report = buildReport(analysis, filter, redact);
-  // JSON is streamed a finding at a time: the report of 25,000 findings is never one string (issue #14, goal 3).
-  if (flags.format === 'json') writeSafeJson(report, (text) => output.write(text));
-  else if (flags.format !== 'ndjson') {
+  if (flags.format !== 'ndjson') {
     const { commandLine, formatReport } = await import('../report/formats.js');
     output.write(formatReport(report, flags.format, { command: redact.text(commandLine(process.argv.slice(2))) }));
   } else if (report.warnings.length > 0 || report.summary.unparsedLines > 0) process.stderr.write(stderrSummary(report));
-  return report;
+  return severitiesOf(report);
 }
+
+const severitiesOf = (report: Report): Severity[] => report.findings.map((finding) => finding.severity);
 
 function stderrSummary(report: Report): string {
   const lines = report.warnings.map((warning) => `orphanmap: warning: ${escapeControl(warning)}`);

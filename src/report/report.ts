@@ -6,6 +6,7 @@ import type { Analysis } from '../ingest/analyze.js';
 import type { BundleMeta } from '../ingest/bundle.js';
 import { mapsLookup } from '../parse/maps.js';
 import { globMatcher } from './glob.js';
+import { writeSafeJson } from './json.js';
 import { NO_REDACTION, type Redaction } from './redact.js';
 
 export const REPORT_SCHEMA = 'orphanmap/report@1';
@@ -72,4 +73,17 @@ export function buildReport(analysis: Analysis, filter: FindingFilter = {}, reda
     environment: bundle?.meta ?? null,
     mapsLines,
   });
+}
+
+/**
+ * The JSON report of a report built without redaction (buildReport(analysis,
+ * filter)), redacted by `redaction`: the same bytes as safeJson of the report
+ * built with it, but each finding is redacted as it is written, so a redacted
+ * copy of every finding is never held at once (leaky80: 31,208 findings, 46
+ * MiB of copies, --redact's peak RSS 224–231 MiB against 173–186 without).
+ */
+export function writeReportJson(report: Report, redaction: Redaction, write: (text: string) => void): void {
+  // Every part but the findings redacted at once (they are few); the findings keep their place among the keys.
+  const document = { ...redaction.report({ ...report, findings: [] }), findings: report.findings };
+  writeSafeJson(document, write, (key, element) => (key === 'findings' ? redaction.finding(element as Finding) : element));
 }

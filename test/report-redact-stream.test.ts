@@ -1,0 +1,112 @@
+// `analyze --format json --redact` redacts each finding as it is written
+// (report.ts's writeReportJson), not the whole report before writing it: the
+// bytes must be those of the report redacted whole, on hostile names too, and
+// the findings redacted one at a time, each written before the next is made.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Finding } from '../src/engine/findings.js';
+import { analyze } from '../src/ingest/analyze.js';
+import { safeJson, writeSafeJson } from '../src/report/json.js';
+import { NO_REDACTION, redaction, type Redaction } from '../src/report/redact.js';
+import { buildReport, writeReportJson } from '../src/report/report.js';
+import { REPO } from './support/tools.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'orphanmap-redact-stream-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+// As strace prints them inside "…": control characters escaped; bidi, C1 and UTF-8 raw.
+const HOSTILE_NAMES = [
+  String.raw`ctl\nnew\tline\33[31mred\33[0m\177`,
+  'gpj.exe\u202e-orders',
+  'c1\u009bcsi-\u2028sep-\ufeffbom',
+  'données-€-😀',
+  'hostile.txt',
+  'kafka-logs/orders-3',
+  String.raw`quote\"and\\back`,
+];
+
+function hostileTrace(): string {
+  const lines: string[] = [];
+  let t = 0;
+  const at = () => `10:00:00.${String(++t).padStart(6, '0')}`;
+  HOSTILE_NAMES.forEach((name, i) => {
+    const path = `/data/${name}/0000000000000000000${i}.index`;
+    const first = `0x7f00${(i * 2).toString(16).padStart(2, '0')}000000`;
+    const second = `0x7f00${(i * 2 + 1).toString(16).padStart(2, '0')}000000`;
+    lines.push(
+      `100 ${at()} openat(AT_FDCWD, "${path}", O_RDWR|O_CREAT, 0666) = 3`,
+      `100 ${at()} ftruncate(3, 10485760) = 0`,
+      `100 ${at()} mmap(NULL, 10485760, PROT_READ|PROT_WRITE, MAP_SHARED, 3, 0) = ${first}`,
+      `100 ${at()} ftruncate(3, 24) = 0`,
+      `100 ${at()} mmap(NULL, 24, PROT_READ|PROT_WRITE, MAP_SHARED, 3, 0) = ${second}`,
+      `100 ${at()} close(3) = 0`,
+      `100 ${at()} rename("${path}", "${path}.deleted") = 0`,
+      `100 ${at()} unlink("${path}.deleted") = 0`,
+      `100 ${at()} not a line strace writes about /data/${name}`,
+    );
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+function streamed(write: (sink: (text: string) => void) => void): string {
+  let text = '';
+  write((piece) => {
+    text += piece;
+  });
+  return text;
+}
+
+describe('the JSON report redacted a finding at a time', () => {
+  const hostile = join(scratch, 'hostile.txt');
+  writeFileSync(hostile, hostileTrace());
+  const cases: [string, string[], string[]][] = [
+    // The input also named bare, as on a command line run in its directory: replaced wherever it stands as a word.
+    ['hostile names', [hostile], [hostile, 'hostile.txt']],
+    ['a real strace trace', [join(REPO, 'traces', 'f-o-ttt-T-y', 'trace.txt')], []],
+    ['a capture bundle (environment, maps lines)', [join(REPO, 'traces', 'launched-late-snapshot', 'bundle')], []],
+  ];
+
+  for (const [what, inputs, named] of cases) {
+    it(`writes the bytes of the report redacted whole: ${what}`, async () => {
+      const analysis = await analyze(inputs);
+      expect(analysis.engine.findings().length).toBeGreaterThan(0);
+      for (const redact of [redaction(true, named.length > 0 ? named : inputs), NO_REDACTION]) {
+        const whole = buildReport(analysis, {}, redact);
+        const expected = `${safeJson(whole, 2)}\n`;
+        expect(streamed((write) => writeSafeJson(whole, write))).toBe(expected);
+        expect(streamed((write) => writeReportJson(buildReport(analysis), redact, write))).toBe(expected);
+      }
+    });
+  }
+
+  it('has the hostile names hashed and escaped, none of them left as it was', async () => {
+    const analysis = await analyze([hostile]);
+    const text = streamed((write) => writeReportJson(buildReport(analysis), redaction(true, [hostile, 'hostile.txt']), write));
+    expect(text).not.toMatch(/[\u007f-\u009f\u202e\u2028\ufeff]/);
+    for (const word of ['orders', 'données', 'gpj', 'hostile', 'kafka-logs', 'csi']) expect(text).not.toContain(word);
+    expect(JSON.parse(text).findings.length).toBe(analysis.engine.findings().length);
+  });
+
+  it('redacts each finding only once the one before it is written', async () => {
+    const analysis = await analyze([hostile]);
+    const report = buildReport(analysis);
+    const real = redaction(true, [hostile]);
+    const events: string[] = [];
+    const counting: Redaction = {
+      ...real,
+      finding: (finding: Finding) => {
+        events.push(`redact ${finding.id}`);
+        return real.finding(finding);
+      },
+    };
+    writeReportJson(report, counting, (text) => {
+      const id = /"id": "(F\d+)"/.exec(text)?.[1];
+      if (id !== undefined) events.push(`write ${id}`);
+    });
+    const ids = report.findings.map((finding) => finding.id);
+    expect(ids.length).toBeGreaterThan(3);
+    expect(events).toEqual(ids.flatMap((id) => [`redact ${id}`, `write ${id}`]));
+  });
+});
