@@ -27,14 +27,23 @@ A mapping is known from one look to the next by that key only while it stays
 in sight: a key missing from the previous look is a new mapping. Keys come
 back: ext4 gives a freed inode number to a later file, and mmap the same free
 range, so fork-inherit's shared.map can have hard-link's a.dat's inode and
-address in the same process, looks after a.dat's mapping is gone.
+address in the same process, looks after a.dat's mapping is gone. Between
+two looks, too: map-fixed's a.map unmapped after its last look, and
+partial-munmap's first.map created with a.map's inode number and mapped at
+its address before the next. So the key also holds the inode's generation
+(FS_IOC_GETVERSION, through map_files), which ext4 draws anew for every
+inode it hands out; a file system without one (tmpfs) gives None.
 
 Nothing here uses orphanmap's code: the truth must come from outside it.
 """
+import fcntl
 import json
 import os
 import socket
 import sys
+
+# _IOR('v', 1, long): the inode's generation number.
+FS_IOC_GETVERSION = 0x80087601
 
 # Objects the kernel prints as "(deleted)" that never had a name to unlink.
 NAMELESS_PREFIXES = ('/memfd:', '/dev/zero', '/SYSV', '/anon_hugepage', '/dev/shm/.')
@@ -89,15 +98,30 @@ def deleted_mappings(pid):
         start, end = (int(x, 16) for x in parts[0].split('-'))
         # "(deleted)" means the mapped name was removed; a hard link may still
         # name the file. Only a file with no name left is orphaned.
+        mapped_file = f'/proc/{pid}/map_files/{parts[0]}'
         try:
-            if os.stat(f'/proc/{pid}/map_files/{parts[0]}').st_nlink > 0:
+            if os.stat(mapped_file).st_nlink > 0:
                 continue
         except OSError:
             pass
         offset = int(parts[2], 16)
         inode = f'{parts[3]}:{parts[4]}'
-        found.append(((pid, inode, start - offset), start, end, path, inode))
+        found.append(((pid, inode, generation(mapped_file), start - offset), start, end, path, inode))
     return found
+
+
+def generation(mapped_file):
+    """The generation of the inode behind a map_files entry, or None where the file system keeps none."""
+    try:
+        fd = os.open(mapped_file, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        return int.from_bytes(fcntl.ioctl(fd, FS_IOC_GETVERSION, bytes(8)), sys.byteorder)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def look(root, label, leaks, in_sight):
