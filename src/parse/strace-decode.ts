@@ -464,6 +464,8 @@ function ok(base: EventBase, fields: Fields<TraceEvent>): DecodeResult {
   if (base.lineTimes !== undefined) event.lineTimes = base.lineTimes;
   if (base.comm !== undefined) event.comm = base.comm;
   if (base.tgid !== undefined) event.tgid = base.tgid;
+  // Evidence keeps such an event as text: its place would read back another line.
+  if (base.rebuilt === true) event.rebuilt = true;
   return event;
 }
 
