@@ -188,13 +188,23 @@ describe('the reader on lines built to trip its fast paths', () => {
           seconds: 65792,
           tid: 103,
           raw: '103 18:16:32 unlink("/d/(deleted) <x>")  = 0',
+          rebuilt: true,
         },
       },
       { type: 'diagnostic', diagnostic: { place: { file: 't.txt', line: 8 }, text: '[ 87] 104 ftruncate(5</d/a\\74b\\76>(deleted),  4096 ) = 0', reason: 'not a strace line' } },
       { type: 'attached', tid: 107 },
       {
         type: 'event',
-        event: { kind: 'close', fd: 9, place: { file: 't.txt', line: 11 }, time: '1795606335.190364', seconds: 1795606335.190364, tid: 106, raw: '106 1795606335.190364 close(9</x>) = 0 <0.000001>' },
+        event: {
+          kind: 'close',
+          fd: 9,
+          place: { file: 't.txt', line: 11 },
+          time: '1795606335.190364',
+          seconds: 1795606335.190364,
+          tid: 106,
+          raw: '106 1795606335.190364 close(9</x>) = 0 <0.000001>',
+          rebuilt: true,
+        },
       },
       {
         type: 'event',
