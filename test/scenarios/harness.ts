@@ -15,6 +15,8 @@ export interface Leak {
   address: string;
   bytes: number;
   path: string;
+  /** "MAJOR:MINOR:INODE" as /proc/PID/maps prints them. */
+  inode: string;
 }
 
 export interface Truth {
