@@ -246,32 +246,16 @@ const outOfRange = (call: Call, what: string): DecodeResult => `${what} out of r
 function decodeOpen(call: Call): DecodeResult {
   const { base } = call;
   const { name } = call;
-  if (name === 'open' || name === 'creat') {
-    const path = stringArg(call, 0);
-    if (path === null) return bad(call, 'path');
-    const flags = name === 'creat' ? 0x241 : flagsArg(call, 1, OPEN_FLAGS);
-    return withExtras(
-      {
-        kind: 'open',
-        dir: { fd: 'cwd' },
-        path,
-        fd: call.value,
-        cloexec: (flags & O_CLOEXEC) !== 0,
-        resolvedHint: call.hint,
-        place: base.place,
-        time: base.time,
-        seconds: base.seconds,
-        tid: base.tid,
-        raw: base.raw,
-      },
-      base,
-    );
-  }
-  const dir = dirArg(call, 0);
-  const path = stringArg(call, 1);
+  // open and creat name a path from the cwd; openat and openat2 a directory fd first.
+  const atCwd = name === 'open' || name === 'creat';
+  const dir: DirRef | null = atCwd ? { fd: 'cwd' } : dirArg(call, 0);
   if (dir === null) return bad(call, 'dirfd');
+  const path = stringArg(call, atCwd ? 0 : 1);
   if (path === null) return bad(call, 'path');
-  const flags = name === 'openat2' ? parseFlags(/flags=([^,}]*)/.exec(arg(call, 2) ?? '0')?.[1] ?? '0', OPEN_FLAGS) : flagsArg(call, 2, OPEN_FLAGS);
+  let flags: number;
+  if (name === 'creat') flags = 0x241;
+  else if (name === 'openat2') flags = parseFlags(/flags=([^,}]*)/.exec(arg(call, 2) ?? '0')?.[1] ?? '0', OPEN_FLAGS);
+  else flags = flagsArg(call, atCwd ? 1 : 2, OPEN_FLAGS);
   return withExtras(
     {
       kind: 'open',
