@@ -153,20 +153,22 @@ export class StraceReader {
       return;
     }
     const record = parseStraceLine(line);
-    const prefixed = record.type === 'call' || record.type === 'exit' || record.type === 'signal';
-    if (prefixed && this.shape.lines <= 4 && record.relative !== null) this.relativeMode = true;
-    if (prefixed) {
-      // Counted before notePid turns "no prefix" into tid 0.
-      if (record.tid !== null) this.shape.withPid++;
-      record.tid = this.notePid(record.tid);
-    }
-    if (prefixed && record.relative !== null && record.time === null) {
+    if (record.type === 'call' || record.type === 'exit' || record.type === 'signal') this.settlePrefix(record);
+    this.read(record, firstLine, lineNo, line, out);
+  }
+
+  /** A line's prefix as the trace means it: its pid noted (none: tid 0 on stderr), a -r delta made a clock. */
+  private settlePrefix(record: LinePrefix): void {
+    if (this.shape.lines <= 4 && record.relative !== null) this.relativeMode = true;
+    // Counted before notePid turns "no prefix" into tid 0.
+    if (record.tid !== null) this.shape.withPid++;
+    record.tid = this.notePid(record.tid);
+    if (record.relative !== null && record.time === null) {
       // -r deltas are between consecutive printed lines: keep seconds since the first one.
       this.relativeClock += record.relative;
       record.seconds = this.relativeClock;
       record.time = `+${this.relativeClock.toFixed(6)}`;
     }
-    this.read(record, firstLine, lineNo, line, out);
   }
 
   private readonly scan = newLineScan();
@@ -176,10 +178,7 @@ export class StraceReader {
   private callLine(text: string, name: string, firstLine: number, out: ParseOutput[]): void {
     const scan = this.scan;
     const call = this.line;
-    if (this.shape.lines <= 4 && scan.relative !== null) this.relativeMode = true;
-    // Counted before notePid turns "no prefix" into tid 0.
-    if (scan.tid !== null) this.shape.withPid++;
-    call.tid = this.notePid(scan.tid);
+    call.tid = scan.tid;
     call.time = scan.timeStart < 0 ? null : text.slice(scan.timeStart, scan.timeEnd);
     call.seconds = scan.seconds;
     call.relative = scan.relative;
@@ -188,12 +187,7 @@ export class StraceReader {
       const comm = text.slice(scan.commStart, scan.commEnd);
       call.comm = comm.indexOf('\\') < 0 ? comm : decodeCString(comm);
     }
-    if (scan.relative !== null && call.time === null) {
-      // -r deltas are between consecutive printed lines: keep seconds since the first one.
-      this.relativeClock += scan.relative;
-      call.seconds = this.relativeClock;
-      call.time = `+${this.relativeClock.toFixed(6)}`;
-    }
+    this.settlePrefix(call);
     call.status = scan.status;
     call.name = name;
     call.text = text;
