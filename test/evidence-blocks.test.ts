@@ -11,22 +11,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
 import { analyze } from '../src/ingest/analyze.js';
+import { prng } from './support/generate-trace.mjs';
 
 const scratch = mkdtempSync(join(tmpdir(), 'orphanmap-evidence-blocks-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const nextTask = () => new Promise((resolve) => setImmediate(resolve));
-
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * `files` files opened, mapped, closed and unlinked, their lives interleaved
@@ -36,7 +26,7 @@ function random(seed: number): () => number {
  * names: two traces of the same shape differ only by it. UTF-8 in every name.
  */
 function trace(files: number, seed: number, letter: string): Buffer {
-  const next = random(seed);
+  const next = prng(seed);
   let us = 1795606335_100000;
   const at = () => {
     us += 11;
@@ -90,7 +80,7 @@ describe('evidence read again through the blocks read last', () => {
     expect(findings.length).toBe(1500);
     // Lines longer than a block are among them.
     expect(findings.some((finding) => finding.evidence.some((line) => Buffer.byteLength(line.text) > 16 * 1024))).toBe(true);
-    const next = random(7);
+    const next = prng(7);
     const shuffled = findings.map((finding) => ({ finding, key: next() })).sort((a, b) => a.key - b.key);
     for (const finding of findings) expectFreshLines(finding, lines);
     for (const finding of [...findings].reverse()) expectFreshLines(finding, lines);

@@ -16,6 +16,7 @@ import { buildReport, type Report } from '../src/report/report.js';
 import { escapeControl } from '../src/report/sanitize.js';
 import { reportDocument } from '../src/report/ticket.js';
 import { parseJira, type AdfNode } from './support/jira.js';
+import { resizeLeakTrace } from './support/trace-text.js';
 
 // As strace prints them inside "…": \" and \\ escaped, control characters as \n, \t, \33.
 const HOSTILE_NAMES = [
@@ -29,32 +30,6 @@ const HOSTILE_NAMES = [
   String.raw`\\|pipe after backslash\\`,
 ];
 
-// No -y fd annotations: strace escapes < and > in them, and the reader does
-// not yet accept an unbalanced [ inside one (an ESC[31m in a name).
-function hostileTrace(): string {
-  const lines: string[] = [];
-  let t = 0;
-  const at = () => `10:00:00.${String(++t).padStart(6, '0')}`;
-  HOSTILE_NAMES.forEach((name, i) => {
-    const dir = `/data/${name}-dir`;
-    const path = `${dir}/0000000000000000000${i}.index`;
-    const first = `0x7f00${(i * 2).toString(16).padStart(2, '0')}000000`;
-    const second = `0x7f00${(i * 2 + 1).toString(16).padStart(2, '0')}000000`;
-    lines.push(
-      `100 ${at()} openat(AT_FDCWD, "${path}", O_RDWR|O_CREAT, 0666) = 3`,
-      `100 ${at()} ftruncate(3, 10485760) = 0`,
-      `100 ${at()} mmap(NULL, 10485760, PROT_READ|PROT_WRITE, MAP_SHARED, 3, 0) = ${first}`,
-      `100 ${at()} ftruncate(3, 24) = 0`,
-      `100 ${at()} mmap(NULL, 24, PROT_READ|PROT_WRITE, MAP_SHARED, 3, 0) = ${second}`,
-      `100 ${at()} close(3) = 0`,
-      `100 ${at()} rename("${path}", "${path}.deleted") = 0`,
-      `100 ${at()} munmap(${second}, 24) = 0`,
-      `100 ${at()} unlink("${path}.deleted") = 0`,
-    );
-  });
-  return `${lines.join('\n')}\n`;
-}
-
 const COMMAND = 'orphanmap analyze --format markdown "x|{noformat}`y`"';
 
 let report: Report;
@@ -62,7 +37,7 @@ let blocks: Block[];
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'orphanmap-hostile-'));
   const path = join(dir, 'trace|{code}`*.txt');
-  writeFileSync(path, hostileTrace());
+  writeFileSync(path, resizeLeakTrace(HOSTILE_NAMES, { dirOf: (name) => `/data/${name}-dir`, unmapSecond: true }));
   report = buildReport(await analyze([path]));
   blocks = reportDocument(report, { command: COMMAND });
 });

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { safeJson, writeSafeJson } from '../src/report/json.js';
 import { UNSAFE_BEYOND_C0 } from '../src/report/sanitize.js';
+import { prng } from './support/generate-trace.mjs';
 
 /** What safeJson wrote before the shortcut: every JSON text scanned. */
 function scannedJson(value: unknown, indent?: number): string {
@@ -17,17 +18,6 @@ function streamed(document: object): string {
     text += piece;
   });
   return text;
-}
-
-/** A small deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // Around every edge of the shortcut and of the unsafe set: DEL and its neighbours,
@@ -77,7 +67,7 @@ describe('safeJson without a scan of ASCII text', () => {
   });
 
   it('writes what the scan wrote on 2,000 generated values, and writeSafeJson streams the same bytes', () => {
-    const next = random(20261202);
+    const next = prng(20261202);
     for (let i = 0; i < 2000; i++) {
       const value = randomValue(next, 0);
       expect(safeJson(value, 2)).toBe(scannedJson(value, 2));

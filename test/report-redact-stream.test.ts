@@ -12,6 +12,7 @@ import { safeJson, writeSafeJson } from '../src/report/json.js';
 import { NO_REDACTION, redaction, type Redaction } from '../src/report/redact.js';
 import { buildReport, writeReportJson } from '../src/report/report.js';
 import { REPO } from './support/tools.js';
+import { resizeLeakTrace } from './support/trace-text.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'orphanmap-redact-stream-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -27,29 +28,6 @@ const HOSTILE_NAMES = [
   String.raw`quote\"and\\back`,
 ];
 
-function hostileTrace(): string {
-  const lines: string[] = [];
-  let t = 0;
-  const at = () => `10:00:00.${String(++t).padStart(6, '0')}`;
-  HOSTILE_NAMES.forEach((name, i) => {
-    const path = `/data/${name}/0000000000000000000${i}.index`;
-    const first = `0x7f00${(i * 2).toString(16).padStart(2, '0')}000000`;
-    const second = `0x7f00${(i * 2 + 1).toString(16).padStart(2, '0')}000000`;
-    lines.push(
-      `100 ${at()} openat(AT_FDCWD, "${path}", O_RDWR|O_CREAT, 0666) = 3`,
-      `100 ${at()} ftruncate(3, 10485760) = 0`,
-      `100 ${at()} mmap(NULL, 10485760, PROT_READ|PROT_WRITE, MAP_SHARED, 3, 0) = ${first}`,
-      `100 ${at()} ftruncate(3, 24) = 0`,
-      `100 ${at()} mmap(NULL, 24, PROT_READ|PROT_WRITE, MAP_SHARED, 3, 0) = ${second}`,
-      `100 ${at()} close(3) = 0`,
-      `100 ${at()} rename("${path}", "${path}.deleted") = 0`,
-      `100 ${at()} unlink("${path}.deleted") = 0`,
-      `100 ${at()} not a line strace writes about /data/${name}`,
-    );
-  });
-  return `${lines.join('\n')}\n`;
-}
-
 function streamed(write: (sink: (text: string) => void) => void): string {
   let text = '';
   write((piece) => {
@@ -60,7 +38,7 @@ function streamed(write: (sink: (text: string) => void) => void): string {
 
 describe('the JSON report redacted a finding at a time', () => {
   const hostile = join(scratch, 'hostile.txt');
-  writeFileSync(hostile, hostileTrace());
+  writeFileSync(hostile, resizeLeakTrace(HOSTILE_NAMES, { lineAfter: (name) => `not a line strace writes about /data/${name}` }));
   const cases: [string, string[], string[]][] = [
     // The input also named bare, as on a command line run in its directory: replaced wherever it stands as a word.
     ['hostile names', [hostile], [hostile, 'hostile.txt']],

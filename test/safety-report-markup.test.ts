@@ -18,6 +18,7 @@ import { escapeControl } from '../src/report/sanitize.js';
 import { formatText } from '../src/report/text.js';
 import { reportDocument } from '../src/report/ticket.js';
 import { parseJira, type AdfNode } from './support/jira.js';
+import { resizeLeakTrace } from './support/trace-text.js';
 
 // Directory names as strace prints them inside "…": a newline as \n, other
 // bytes of a UTF-8 character in octal (U+202E RIGHT-TO-LEFT OVERRIDE is
@@ -36,29 +37,6 @@ const NAMES = [
 ];
 const DECODED = ['rtl\u202eexe.txt', 'csi\u009b2Jclear', 'new\nline{noformat}'];
 
-function hostileTrace(): string {
-  const lines: string[] = [];
-  let t = 0;
-  const at = () => `10:00:00.${String(++t).padStart(6, '0')}`;
-  NAMES.forEach((name, i) => {
-    const path = `/data/${name}/0000000000000000000${i}.index`;
-    const first = `0x7f00${(i * 2).toString(16).padStart(2, '0')}000000`;
-    const second = `0x7f00${(i * 2 + 1).toString(16).padStart(2, '0')}000000`;
-    lines.push(
-      `100 ${at()} openat(AT_FDCWD, "${path}", O_RDWR|O_CREAT, 0666) = 3`,
-      `100 ${at()} ftruncate(3, 10485760) = 0`,
-      `100 ${at()} mmap(NULL, 10485760, PROT_READ|PROT_WRITE, MAP_SHARED, 3, 0) = ${first}`,
-      `100 ${at()} ftruncate(3, 24) = 0`,
-      `100 ${at()} mmap(NULL, 24, PROT_READ|PROT_WRITE, MAP_SHARED, 3, 0) = ${second}`,
-      `100 ${at()} close(3) = 0`,
-      `100 ${at()} rename("${path}", "${path}.deleted") = 0`,
-      `100 ${at()} munmap(${second}, 24) = 0`,
-      `100 ${at()} unlink("${path}.deleted") = 0`,
-    );
-  });
-  return `${lines.join('\n')}\n`;
-}
-
 const COMMAND = 'orphanmap analyze --format jira "{noformat:title=x}|[y]"';
 
 let report: Report;
@@ -67,7 +45,7 @@ let tracePath: string;
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'orphanmap-markup-'));
   tracePath = join(dir, 'trace{noformat:title=t}.txt');
-  writeFileSync(tracePath, hostileTrace());
+  writeFileSync(tracePath, resizeLeakTrace(NAMES, { unmapSecond: true }));
   report = buildReport(await analyze([tracePath]));
   blocks = reportDocument(report, { command: COMMAND });
 });

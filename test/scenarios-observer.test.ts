@@ -9,13 +9,13 @@ import { REPO } from './support/tools.js';
 
 const HERE = join(REPO, 'test', 'scenarios');
 
-/** What observer.py wrote of one client's run (a script in test/scenarios/ taking DIR and SOCKET). */
-async function truthOf(client: string): Promise<Truth> {
+/** What observer.py wrote of one run of reused-key.py in `mode`. */
+async function truthOf(mode: 'same-file' | 'new-inode'): Promise<Truth> {
   const dir = mkdtempSync('/tmp/om-observer-');
   const observer = spawn(PYTHON, [join(HERE, 'observer.py'), join(dir, 'sock'), join(dir, 'truth.json')], { stdio: ['pipe', 'pipe', 'pipe'] });
   const done = exited(observer);
   await new Promise<void>((resolve) => observer.stdout!.once('data', () => resolve()));
-  const run = spawnSync(PYTHON, [join(HERE, client), dir, join(dir, 'sock')], { encoding: 'utf8', timeout: 20_000 });
+  const run = spawnSync(PYTHON, [join(HERE, 'reused-key.py'), dir, join(dir, 'sock'), mode], { encoding: 'utf8', timeout: 20_000 });
   expect(run.status, run.stderr).toBe(0);
   expect((await done).code).toBe(0);
   return JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as Truth;
@@ -26,7 +26,7 @@ describe('observer.py', () => {
   // shared.map got hard-link's a.dat's freed inode number and its address, in
   // the same process, and the observer took it for a.dat's mapping seen again.
   it('reports a mapping whose process, inode and address an earlier, gone mapping had', async () => {
-    const truth = await truthOf('reused-key.py');
+    const truth = await truthOf('same-file');
     expect(truth.checkpoints).toBe(4);
     expect(truth.leaks.map((leak) => leak.label)).toEqual(['first', 'again']);
     expect(truth.leaks[1]!.address).toBe(truth.leaks[0]!.address);
@@ -37,7 +37,7 @@ describe('observer.py', () => {
   // first.map's mmap, so a.map was still "in sight" and first.map went
   // unreported. Only the inode's generation tells the two files apart.
   it('reports a new file with the inode number and address of a gone mapping when no look fell between them', async () => {
-    const truth = await truthOf('reused-inode.py');
+    const truth = await truthOf('new-inode');
     expect(truth.checkpoints).toBe(2);
     expect(truth.leaks.map((leak) => leak.label)).toEqual(['first', 'again']);
     expect(truth.leaks[1]!.address).toBe(truth.leaks[0]!.address);

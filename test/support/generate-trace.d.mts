@@ -1,6 +1,8 @@
 // Types for test/support/generate-trace.mjs, so tests can generate traces in-process.
 export declare const GENERATOR_VERSION: number;
 export declare function parseSize(text: string): number;
+/** A deterministic generator of numbers in [0, 1) (mulberry32). */
+export declare function prng(seed: number): () => number;
 export interface GeneratedTrace {
   version: number;
   seed: number;

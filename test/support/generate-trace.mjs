@@ -53,8 +53,8 @@ export function parseSize(text) {
 
 // ---- deterministic randomness ------------------------------------------------
 
-/** mulberry32: small, fast, good enough for workloads. */
-function prng(seed) {
+/** mulberry32: small, fast, good enough for workloads and for tests that must replay a failure. */
+export function prng(seed) {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
