@@ -7,6 +7,7 @@
 // through one; strace -y prints it, orphanmap.bt describes it): either one
 // leads to the file, and removing either removes the name (issue #10).
 import type { ChdirEvent, DirRef, EventBase, EvidenceKeeper, Inode, LinkEvent, RenameEvent, UnlinkEvent } from '../parse/events.js';
+import { flatCopy } from '../parse/flat-copy.js';
 import type { Counters } from './counters.js';
 import type { FindingLog } from './finding-log.js';
 import type { EvidenceLine } from './findings.js';
@@ -221,7 +222,8 @@ export class Files {
     // The kernel says which file has that name now: another one only had it before.
     if (holder !== undefined && holder !== file) this.dropName(holder, real);
     // Spellings of one name: another path through a symlink may already spell it.
-    const spelled = new Set([...(group ?? [name]), ...(file.spellings?.get(real) ?? [real])]);
+    // The name is the file's own copy once a spelling holds it; a slice of the line until then.
+    const spelled = new Set([...(group ?? [flatCopy(name)]), ...(file.spellings?.get(real) ?? [real])]);
     file.spellings ??= new Map();
     for (const spelling of spelled) file.spellings.set(spelling, spelled);
     file.names.add(real);
@@ -460,13 +462,25 @@ export function resolveName(task: Task, dir: DirRef, path: string): string {
 }
 
 export function chdir(task: Task, event: ChdirEvent): void {
-  if (event.path !== undefined) task.group.cwd = resolveName(task, { fd: 'cwd' }, event.path);
-  else if (event.fd !== undefined) task.group.cwd = task.fds.fds.get(event.fd)?.file?.displayName ?? event.fdHint ?? task.group.cwd;
+  if (event.path !== undefined) setCwd(task, resolveName(task, { fd: 'cwd' }, event.path));
+  else if (event.fd !== undefined) {
+    const cwd = task.fds.fds.get(event.fd)?.file?.displayName ?? event.fdHint;
+    if (cwd !== undefined) setCwd(task, cwd);
+  }
 }
 
 /** An open relative to the cwd printed with -y shows the cwd itself. */
 export function learnCwd(task: Task, dir: DirRef): void {
-  if (dir.fd === 'cwd' && dir.hint !== undefined) task.group.cwd = dir.hint;
+  if (dir.fd === 'cwd' && dir.hint !== undefined) setCwd(task, dir.hint);
+}
+
+/**
+ * The process's cwd, kept as long as the process lives: a copy, not the
+ * slice of a trace line it may be. Most opens show the cwd the process
+ * already has: compared before it is copied.
+ */
+function setCwd(task: Task, cwd: string): void {
+  if (task.group.cwd !== cwd) task.group.cwd = flatCopy(cwd);
 }
 
 /** Lexical normalisation: "//" → "/", "/./" → "/", "a/../" → "". */
@@ -485,16 +499,6 @@ export function normalizePath(path: string): string {
   }
   const joined = parts.join('/');
   return absolute ? `/${joined}` : joined === '' ? '.' : joined;
-}
-
-/**
- * A flat copy of a string: a slice of a trace line would keep the whole line
- * alive. V8 copies a slice under 13 characters, and makes a longer one a
- * view into its source (so did the `(' ' + text).slice(1)` copy this was:
- * a view of 32 bytes on its own copy); the join of two parts is one new string.
- */
-export function flatCopy(text: string): string {
-  return text.length < 13 ? text : [text.slice(0, 1), text.slice(1)].join('');
 }
 
 /** The same inode, as the `dev:ino` strings the index was once keyed by compared (SameValueZero: a NaN parsed twice is one key). */

@@ -4,7 +4,8 @@
 import type { EventBase, MmapEvent } from '../parse/events.js';
 import { pageEnd } from './address-space.js';
 import { benignRuleFor } from './benign.js';
-import { type FileNode, flatCopy } from './files.js';
+import { flatCopy } from '../parse/flat-copy.js';
+import type { FileNode } from './files.js';
 import { hex, SEVERITY_OF, type At, type EvidenceLine, type Finding, type FindingKind, type Resolution, type Severity } from './findings.js';
 import type { MappingState, PendingOrphan, Space } from './mappings.js';
 

@@ -7,7 +7,7 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../errors.js';
-import { flatCopy } from '../engine/files.js';
+import { flatCopy } from '../parse/flat-copy.js';
 import type { EvidenceHandle, EvidenceLine, EvidenceSource, KeptEvent } from '../engine/findings.js';
 import type { EventBase, EvidenceKeeper } from '../parse/events.js';
 import { readFailure } from './lines.js';

@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import { flatCopy } from '../parse/flat-copy.js';
 import { describeSystemError, InputError } from '../errors.js';
 import { readAhead, Sniffer } from './file-read.js';
 import { filteringSink, type LineSkipping } from './line-filter.js';
@@ -147,7 +148,7 @@ export class LineSplitter {
     }
     if (this.heldChars + (end - start) > this.limit) {
       const head = (this.held.join('').slice(0, LONG_LINE_HEAD) + text.slice(start, Math.min(end, start + LONG_LINE_HEAD))).slice(0, LONG_LINE_HEAD);
-      this.long = { head: copyString(head), length: this.heldChars + (end - start) };
+      this.long = { head: flatCopy(head), length: this.heldChars + (end - start) };
       this.held = [];
       this.heldChars = 0;
       return;
@@ -382,8 +383,3 @@ export function fileLineCursor(path: string): { next(): Promise<CursorLine | nul
 
 /** A line of a cursor: its text, or what is left of one too long to read. */
 export type CursorLine = string | { long: { head: string; length: number } };
-
-/** A flat copy of a string: a slice would keep its whole input chunk alive. */
-function copyString(text: string): string {
-  return ` ${text}`.slice(1);
-}

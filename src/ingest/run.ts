@@ -4,6 +4,7 @@ import type { Engine, EngineChange } from '../engine/engine.js';
 import type { Diagnostic, TraceEvent } from '../parse/events.js';
 import { StraceReader, type ParseOutput } from '../parse/strace.js';
 import { parseStraceLine } from '../parse/strace-line.js';
+import { flatCopy } from '../parse/flat-copy.js';
 import { NotATraceError } from '../errors.js';
 import type { LineSkipping } from './line-filter.js';
 import { fileLineCursor, MAX_LINE_CHARS, type CursorLine, type LineSource } from './lines.js';
@@ -84,7 +85,7 @@ export class Run {
       places?.line(lineNo, text.length, offset, bytes);
       if (text.length > 1 || (text.length === 1 && text !== '\r')) {
         contentLines++;
-        if (head.length < HEAD_LINES) head.push(text.length > 300 ? text.slice(0, 300) : copyString(text));
+        if (head.length < HEAD_LINES) head.push(text.length > 300 ? text.slice(0, 300) : flatCopy(text));
       }
       if (parser === null) {
         // The format is decided by the first line with content, never by the file name.
@@ -186,7 +187,7 @@ export class Run {
       }
       if (line.length > 1 || (line.length === 1 && line !== '\r')) {
         contentLines++;
-        if (head.length < HEAD_LINES) head.push(line.length > 300 ? line.slice(0, 300) : copyString(line));
+        if (head.length < HEAD_LINES) head.push(line.length > 300 ? line.slice(0, 300) : flatCopy(line));
       }
       best.reader.push(line, ++best.lineNo, this.out);
       this.drain();
@@ -246,7 +247,9 @@ export class Run {
     this.unparsed++;
     if (this.samples.length < MAX_SAMPLES) {
       const text = diagnostic.text;
-      this.samples.push({ ...diagnostic, text: text.length > MAX_SAMPLE_TEXT ? `${text.slice(0, MAX_SAMPLE_TEXT)}… (${text.length} characters)` : text });
+      // Kept to the end of the run: copies, not the line (a slice of its input chunk), nor a reason that quotes it.
+      const shown = text.length > MAX_SAMPLE_TEXT ? `${text.slice(0, MAX_SAMPLE_TEXT)}… (${text.length} characters)` : text;
+      this.samples.push({ ...diagnostic, text: flatCopy(shown), reason: flatCopy(diagnostic.reason) });
     }
   }
 
@@ -324,11 +327,6 @@ function tooLong(file: string, line: number, head: string, length: number): Diag
     text: `${head}…`,
     reason: `line of ${length.toLocaleString('en-US')} characters, longer than the ${MAX_LINE_CHARS / (1024 * 1024)} MiB limit: not read`,
   };
-}
-
-/** A flat copy of a string: a slice would keep its whole input chunk alive. */
-function copyString(text: string): string {
-  return ` ${text}`.slice(1);
 }
 
 function lineSeconds(text: string): number | null {

@@ -2,6 +2,7 @@
 // of a file opened in one of them: the name an unlink through no symlink
 // gives it (issue #10). Pure.
 import type { DirRecord, RealDirRef } from './bpftrace-line.js';
+import { flatCopy } from './flat-copy.js';
 
 /** No real path is deeper; a longer chain is a loop in corrupt input. */
 const MAX_DEPTH = 256;
@@ -13,7 +14,8 @@ export class RealDirectories {
 
   /** A `dir` record; a later one for the same id (renamed, moved, or a new directory at that address) replaces it. */
   describe(dir: DirRecord): void {
-    this.byId.set(dir.id, dir);
+    // Kept for the whole trace: the name copied, not a slice of its line.
+    this.byId.set(dir.id, dir.name === null ? dir : { ...dir, name: flatCopy(dir.name) });
     if (dir.cut) this.cutNames++;
   }
 

@@ -14,6 +14,7 @@ import { joinHalf, missingHalf } from './bpftrace-halves.js';
 import { BPFTRACE_FORMAT_VERSION, parseBpftraceLine, type BpftraceRecord, type Half, type LogicalLine, type RealDirRef } from './bpftrace-line.js';
 import { ReorderBuffer, type ReorderOptions } from './bpftrace-reorder.js';
 import { assertNever, type TraceEvent } from './events.js';
+import { flatCopy } from './flat-copy.js';
 import type { ParseOutput } from './strace.js';
 
 export { RealDirectories } from './bpftrace-dirs.js';
@@ -167,7 +168,8 @@ export class BpftraceReader {
       case 'half':
         this.shape.records++;
         this.countLongPath(record.half.path);
-        this.halves.set(record.half.tid, record.half);
+        // A half waits for its second record, which may never come: what it keeps is copied, not cut from the line.
+        this.halves.set(record.half.tid, { ...record.half, ns: flatCopy(record.half.ns), path: flatCopy(record.half.path), raw: flatCopy(record.half.raw) });
         return;
       case 'second': {
         this.shape.records++;

@@ -36,11 +36,6 @@ export function stderrPid(line: string): number | null {
   return i > start ? value : null;
 }
 
-/** A flat copy of a string: V8 keeps a sliced string's parent alive otherwise. */
-export function copyString(text: string): string {
-  return ` ${text}`.slice(1);
-}
-
 /**
  * "…, O_RDONLY) = 3", "close(3)      = 0", ") = 0": a call's result after its
  * argument list, in `text[from, end)`. `from` is where the arguments start.

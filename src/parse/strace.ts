@@ -4,7 +4,8 @@
 // -r clocks, and decodes the calls the engine follows.
 import type { Diagnostic, EventBase, TraceEvent } from './events.js';
 import { cloneFlagsAtEntry, decodeCall, EFFECTIVE_AT_ENTRY, FOLLOWED_SYSCALLS } from './strace-decode.js';
-import { copyString, followedName, hasResult, MESSAGE_SPLICE, stderrPid } from './strace-scan.js';
+import { flatCopy } from './flat-copy.js';
+import { followedName, hasResult, MESSAGE_SPLICE, stderrPid } from './strace-scan.js';
 import { CALL, ignoredCall, ResumeMarkers, type SkippedLines, type SkipPolicy, TRACE_LINE, UNFINISHED } from './strace-skip.js';
 import { type CallStatus, type ContinuationRecord, decodeCString, type ExitRecord, type LinePrefix, newLineScan, parseStraceLine, scanCall, scanPrefix, type StraceRecord } from './strace-line.js';
 
@@ -145,11 +146,11 @@ export class StraceReader {
       if (this.defaultTid === 0 && line.startsWith('[pid ')) this.notePid(stderrPid(line));
       return;
     }
-    // The line matters: copy it, so the strings kept from it (paths, evidence)
-    // do not pin the whole input chunk it was sliced from.
-    line = copyString(line);
+    // The line is not copied: it is a slice of the input chunk, and so are the
+    // strings cut from it, but what outlives the line is copied where it is
+    // kept (an unfinished call here, names and times in the engine, samples in ingest).
     if (isCall) {
-      this.callLine(line, followed ?? line.slice(scan.nameStart, scan.nameEnd), firstLine, out);
+      this.callLine(line, followed, firstLine, out);
       return;
     }
     const record = parseStraceLine(line);
@@ -174,9 +175,14 @@ export class StraceReader {
   private readonly scan = newLineScan();
   private readonly line: CallLine = { tid: null, comm: undefined, time: null, seconds: null, relative: null, status: 'complete', name: '', text: '', bodyStart: 0, bodyEnd: 0 };
 
-  /** A call line, from `scan` of its text (now copied): its prefix settled as `push` settles every prefix, then the call. */
-  private callLine(text: string, name: string, firstLine: number, out: ParseOutput[]): void {
+  /** A call line, from `scan` of its text: its prefix settled as `push` settles every prefix, then the call. */
+  private callLine(line: string, followed: string | undefined, firstLine: number, out: ParseOutput[]): void {
     const scan = this.scan;
+    // An unfinished call waits for its resume, for the whole trace if its
+    // thread never returns (a futex, a read on a socket): its line, and the
+    // head, time and thread name cut from it, are kept in `pending`, so they
+    // are cut from a flat copy of the line, which pins no input chunk.
+    const text = scan.status === 'unfinished' ? flatCopy(line) : line;
     const call = this.line;
     call.tid = scan.tid;
     call.time = scan.timeStart < 0 ? null : text.slice(scan.timeStart, scan.timeEnd);
@@ -189,7 +195,7 @@ export class StraceReader {
     }
     this.settlePrefix(call);
     call.status = scan.status;
-    call.name = name;
+    call.name = followed ?? text.slice(scan.nameStart, scan.nameEnd);
     call.text = text;
     call.bodyStart = scan.bodyStart;
     call.bodyEnd = scan.bodyEnd;
