@@ -1,9 +1,10 @@
 // The strace reader does not copy the lines it reads: a line is a slice of
 // the 256 KiB input chunk it was split from (V8 keeps a sliced string's
 // parent alive), and so is every string cut from it. What outlives its line
-// is copied where it is kept: the unfinished call a thread sits in, a
-// process's cwd, the spellings of a name, the samples of unreadable lines
-// (and, already, the engine's names, times and thread names). This reads a
+// is copied where it is kept: the unfinished call a thread sits in (once it
+// has waited a few thousand lines), a process's cwd, the spellings of a name,
+// the samples of unreadable lines (and, already, the engine's names, times
+// and thread names). This reads a
 // filtered trace where each of those is kept from lines all over the input,
 // and checks that the heap kept, while reading and after it, is far below
 // the input's size: any one of them kept as a slice pins most of the chunks.

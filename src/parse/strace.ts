@@ -20,6 +20,16 @@ const PID_CANDIDATES = 64;
 /** The first lines are read in full: they tell whether this is a -r trace. Lines after them may be skipped. */
 const SKIP_AFTER = 5;
 
+/**
+ * Every this many lines, the unfinished calls still waiting are copied out
+ * of their lines. A thread can sit in a call for the whole trace (a futex, a
+ * read on a socket), and what `pending` keeps of it, cut from its line, would
+ * pin the line's input chunk that long; but most calls resume within a few
+ * lines, and copying every unfinished line cost f20 a tenth of its parse.
+ * Until then, a chunk or two of a filtered trace are pinned at most.
+ */
+const PENDING_COPY_LINES = 4096;
+
 export type ParseOutput =
   | { type: 'event'; event: TraceEvent }
   | { type: 'diagnostic'; diagnostic: Diagnostic }
@@ -74,6 +84,8 @@ interface PendingCall {
   applied: boolean;
   /** `raw` is not the physical line (EventBase.rebuilt). */
   rebuilt?: true;
+  /** Its strings are flat copies (copyPending), not slices of the input. */
+  copied: boolean;
 }
 
 export class StraceReader {
@@ -108,6 +120,7 @@ export class StraceReader {
 
   push(text: string, lineNo: number, out: ParseOutput[]): void {
     this.shape.lines++;
+    if (lineNo >= this.copyPendingAt) this.copyPending(lineNo);
     let line = text;
     let firstLine = lineNo;
     this.rebuilt = false;
@@ -148,7 +161,8 @@ export class StraceReader {
     }
     // The line is not copied: it is a slice of the input chunk, and so are the
     // strings cut from it, but what outlives the line is copied where it is
-    // kept (an unfinished call here, names and times in the engine, samples in ingest).
+    // kept (an unfinished call here, in copyPending; names and times in the
+    // engine; samples in ingest).
     if (isCall) {
       this.callLine(line, followed, firstLine, out);
       return;
@@ -156,6 +170,22 @@ export class StraceReader {
     const record = parseStraceLine(line);
     if (record.type === 'call' || record.type === 'exit' || record.type === 'signal') this.settlePrefix(record);
     this.read(record, firstLine, lineNo, line, out);
+  }
+
+  private copyPendingAt = PENDING_COPY_LINES;
+
+  /** The calls still waiting for their resume, copied out of their lines (PENDING_COPY_LINES). */
+  private copyPending(lineNo: number): void {
+    this.copyPendingAt = lineNo + PENDING_COPY_LINES;
+    for (const pending of this.pending.values()) {
+      if (pending.copied) continue;
+      pending.copied = true;
+      pending.name = flatCopy(pending.name);
+      pending.head = flatCopy(pending.head);
+      pending.raw = flatCopy(pending.raw);
+      if (pending.time !== null) pending.time = flatCopy(pending.time);
+      if (pending.comm !== undefined) pending.comm = flatCopy(pending.comm);
+    }
   }
 
   /** A line's prefix as the trace means it: its pid noted (none: tid 0 on stderr), a -r delta made a clock. */
@@ -176,13 +206,8 @@ export class StraceReader {
   private readonly line: CallLine = { tid: null, comm: undefined, time: null, seconds: null, relative: null, status: 'complete', name: '', text: '', bodyStart: 0, bodyEnd: 0 };
 
   /** A call line, from `scan` of its text: its prefix settled as `push` settles every prefix, then the call. */
-  private callLine(line: string, followed: string | undefined, firstLine: number, out: ParseOutput[]): void {
+  private callLine(text: string, followed: string | undefined, firstLine: number, out: ParseOutput[]): void {
     const scan = this.scan;
-    // An unfinished call waits for its resume, for the whole trace if its
-    // thread never returns (a futex, a read on a socket): its line, and the
-    // head, time and thread name cut from it, are kept in `pending`, so they
-    // are cut from a flat copy of the line, which pins no input chunk.
-    const text = scan.status === 'unfinished' ? flatCopy(line) : line;
     const call = this.line;
     call.tid = scan.tid;
     call.time = scan.timeStart < 0 ? null : text.slice(scan.timeStart, scan.timeEnd);
@@ -387,6 +412,7 @@ export class StraceReader {
         time: record.time,
         seconds: record.seconds,
         applied: false,
+        copied: false,
       };
       if (record.comm !== undefined) pending.comm = record.comm;
       if (this.rebuilt) pending.rebuilt = true;
