@@ -86,6 +86,8 @@ interface PendingCall {
   rebuilt?: true;
   /** Its strings are flat copies (copyPending), not slices of the input. */
   copied: boolean;
+  /** When it was started (or moved to another tid), in StraceReader.started. */
+  order: number;
 }
 
 export class StraceReader {
@@ -101,7 +103,14 @@ export class StraceReader {
     attachedSeen: false,
     clones: 0,
   };
-  private readonly pending = new Map<number, PendingCall>();
+  /**
+   * The call each thread is inside, by tid; undefined once it ended. A call
+   * that ends leaves its tid's key (copyPending prunes them): deleting it and
+   * adding it again for the thread's next call was most of what the Map cost.
+   */
+  private readonly pending = new Map<number, PendingCall | undefined>();
+  /** Calls started so far: `pending`'s order as a Map whose ended calls were deleted (end). */
+  private started = 0;
   private carry: { text: string; line: number } | null = null;
   private relativeClock = 0;
   private lastUnfinishedTid: number | null = null;
@@ -177,8 +186,9 @@ export class StraceReader {
   /** The calls still waiting for their resume, copied out of their lines (PENDING_COPY_LINES). */
   private copyPending(lineNo: number): void {
     this.copyPendingAt = lineNo + PENDING_COPY_LINES;
-    for (const pending of this.pending.values()) {
-      if (pending.copied) continue;
+    for (const [tid, pending] of this.pending) {
+      if (pending === undefined) this.pending.delete(tid);
+      if (pending === undefined || pending.copied) continue;
       pending.copied = true;
       pending.name = flatCopy(pending.name);
       pending.head = flatCopy(pending.head);
@@ -284,8 +294,8 @@ export class StraceReader {
       out.push(this.diagnostic(lineNo, line, 'continuation line with no call to continue'));
       return;
     }
-    this.pending.delete(tid);
-    this.finish(pending, tid, pending.head + record.body, lineNo, line, out);
+    this.pending.set(tid, undefined);
+    if (this.resumeIsRead(pending)) this.finish(pending, tid, pending.head + record.body, lineNo, line, out);
   }
 
   /** `+++ exited with 0 +++`, `+++ superseded by execve in pid N +++`. */
@@ -299,6 +309,7 @@ export class StraceReader {
       this.pending.delete(tid);
       if (moved !== undefined) {
         this.pending.delete(record.supersededBy);
+        moved.order = this.started++;
         this.pending.set(tid, moved);
       }
       // With -ff the execve started in the other thread's file: its resume here has no start.
@@ -358,7 +369,8 @@ export class StraceReader {
       out.push(this.diagnostic(this.carry.line, this.carry.text, 'trace ends inside a line cut by a strace message'));
       this.carry = null;
     }
-    for (const [, pending] of this.pending) {
+    const cutOff = [...this.pending.values()].filter((pending) => pending !== undefined).sort((a, b) => a.order - b.order);
+    for (const pending of cutOff) {
       if (!FOLLOWED_SYSCALLS.has(pending.name) || pending.applied) continue;
       out.push(this.diagnostic(pending.line, pending.raw, `${pending.name} call cut off by the end of the trace`));
     }
@@ -377,7 +389,7 @@ export class StraceReader {
     if (record.status === 'resumed') {
       const pending = this.pending.get(tid);
       if (pending === undefined || pending.name !== record.name) {
-        if (pending !== undefined) this.pending.delete(tid);
+        if (pending !== undefined) this.pending.set(tid, undefined);
         // Calls that are not followed are not tracked, so their resumes have no start here.
         if (!FOLLOWED_SYSCALLS.has(record.name)) return;
         const former = this.supersededFrom.get(tid);
@@ -390,7 +402,9 @@ export class StraceReader {
         out.push(this.diagnostic(lineNo, line, `"<... ${record.name} resumed>" with no start on thread ${tid}`));
         return;
       }
-      this.pending.delete(tid);
+      this.pending.set(tid, undefined);
+      // Most resumes of close and munmap (applied at entry) end here: nothing to join.
+      if (!this.resumeIsRead(pending)) return;
       let rest = record.bodyStart;
       // "<... read resumed> <unfinished ...>) = ?": the thread died inside the call.
       if (record.text.startsWith(' <unfinished ...>', rest)) rest += ' <unfinished ...>'.length;
@@ -413,6 +427,8 @@ export class StraceReader {
         seconds: record.seconds,
         applied: false,
         copied: false,
+        // A call that replaces one left unfinished takes its place, as Map.set does.
+        order: previous === undefined ? this.started++ : previous.order,
       };
       if (record.comm !== undefined) pending.comm = record.comm;
       if (this.rebuilt) pending.rebuilt = true;
@@ -436,8 +452,13 @@ export class StraceReader {
     this.emit(record.name, record.text, record.bodyStart, this.base(record, lineNo, line), out);
   }
 
+  /** Whether the end of a pending call makes an event: it is followed, and was not applied at entry already. */
+  private resumeIsRead(pending: PendingCall): boolean {
+    return !pending.applied && FOLLOWED_SYSCALLS.has(pending.name);
+  }
+
+  /** A pending call (resumeIsRead) and the end of its argument list joined in `joined`: its event. */
   private finish(pending: PendingCall, tid: number, joined: string, lineNo: number, line: string, out: ParseOutput[], resumed?: LinePrefix): void {
-    if (!FOLLOWED_SYSCALLS.has(pending.name) || pending.applied) return;
     if (resumed !== undefined && resumed.comm !== undefined && pending.comm === undefined) pending.comm = resumed.comm;
     const base = this.baseFor(pending, tid, [pending.line, lineNo]);
     base.raw = `${pending.raw}\n${line}`;
