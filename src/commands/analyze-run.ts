@@ -4,7 +4,7 @@ import type { Severity } from '../engine/findings.js';
 import { EXIT_FINDINGS } from '../errors.js';
 import { analyze } from '../ingest/analyze.js';
 import { redaction, type Redaction } from '../report/redact.js';
-import { buildReport, findingFilter, type FindingFilter, type Report, writeReportJson } from '../report/report.js';
+import { buildReport, findingFilter, type FindingFilter, redactAllButFindings, type Report, writeReportJson } from '../report/report.js';
 import { escapeControl } from '../report/sanitize.js';
 import { loadInkInteractively } from '../tui/terminal.js';
 import { refuseEmptyInputs, type AnalyzeFlags } from './analyze.js';
@@ -55,18 +55,18 @@ async function analyzeInto(output: ReportOutput, inputs: string[], flags: Analyz
   // Said on stderr too: a report of nothing must not read as "nothing leaked".
   // (ndjson's stderr summary below prints every warning, this one included.)
   if (analysis.pidNotice !== null && !streaming) process.stderr.write(`orphanmap: warning: ${escapeControl(redact.text(analysis.pidNotice))}\n`);
+  // Streamed or drawn a finding at a time, each redacted as it is written or drawn: the report of 25,000 findings
+  // is never one JSON string (issue #14, goal 3), nor are 25,000 redacted findings held at once.
+  const report = buildReport(analysis, filter);
   if (flags.format === 'json') {
-    // Streamed a finding at a time, each redacted as it is written: the report of 25,000 findings is never one
-    // string (issue #14, goal 3), nor are 25,000 redacted findings held at once.
-    const report = buildReport(analysis, filter);
     writeReportJson(report, redact, (text) => output.write(text));
     return severitiesOf(report);
   }
-  const report = buildReport(analysis, filter, redact);
+  const shown = redactAllButFindings(report, redact);
   if (flags.format !== 'ndjson') {
     const { commandLine, formatReport } = await import('../report/formats.js');
-    output.write(formatReport(report, flags.format, { command: redact.text(commandLine(process.argv.slice(2))) }));
-  } else if (report.warnings.length > 0 || report.summary.unparsedLines > 0) process.stderr.write(stderrSummary(report));
+    output.write(formatReport(shown, flags.format, { command: redact.text(commandLine(process.argv.slice(2))), redaction: redact }));
+  } else if (shown.warnings.length > 0 || shown.summary.unparsedLines > 0) process.stderr.write(stderrSummary(shown));
   return severitiesOf(report);
 }
 

@@ -208,6 +208,16 @@ class DecidedFinding implements Finding {
 }
 
 /**
+ * The file whose life is the finding's evidence, as a token to compare: two
+ * findings with the same token have the same evidence lines (a resize and the
+ * unlink it explains), told without reading them. None for a copy, or for a
+ * finding whose evidence was given its own lines.
+ */
+export function evidenceFileOf(finding: Finding): object | undefined {
+  return Object.getOwnPropertyDescriptor(finding, 'evidence')?.get === LAZY_EVIDENCE.get ? DecidedFinding.fileOf(finding) : undefined;
+}
+
+/**
  * A finding's evidence is its file's life, built into lines only when read (a
  * report, a view, NDJSON): building it for every finding as it was decided
  * and again as it was resolved cost a tenth of the time of a filtered trace

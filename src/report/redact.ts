@@ -118,15 +118,18 @@ const NO_NAMES = { known: [], names: [], pattern: CHUNK };
 let lastKnown: { known: readonly string[]; names: string[]; pattern: RegExp } = NO_NAMES;
 
 /**
- * Whether a run redacts, decided once (from --redact) and applied once: where
- * the report is built (buildReport), to each NDJSON line as it is written, to
- * an export's report, to the "how to reproduce" command. Formatters never
- * redact, so nothing is hashed twice and every format shows the same hashes.
+ * Whether a run redacts, decided once (from --redact) and applied once to
+ * each thing shown: a report's small parts (redactAllButFindings), each
+ * finding as a view draws it or as its NDJSON line is written, an export's
+ * report, the "how to reproduce" command. Nothing is hashed twice, and every
+ * format shows the same hashes.
  */
 export interface Redaction {
   readonly on: boolean;
   report(report: Report): Report;
   finding(finding: Finding): Finding;
+  /** A path as a redacted finding shows it (its `path`, each of its `names`), for a view that needs no more of the finding. */
+  path(path: string): string;
   /** Free text beside a report: a command line, a maps line, a message. */
   text(text: string): string;
 }
@@ -135,6 +138,7 @@ export const NO_REDACTION: Redaction = {
   on: false,
   report: (report) => report,
   finding: (finding) => finding,
+  path: (path) => path,
   text: (text) => text,
 };
 
@@ -151,6 +155,7 @@ export function redaction(on: boolean, inputs: readonly string[] = []): Redactio
     on: true,
     report: (report) => redactReport(report, known),
     finding: (finding) => redactFinding(finding, known),
+    path: redactPath,
     text: (text) => redactText(text, known),
   };
 }

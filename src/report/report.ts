@@ -1,6 +1,7 @@
 // The report `orphanmap/report@1`: what every formatter renders. Built once
-// from an analysis, and redacted there when the run redacts; formatters never
-// re-derive facts and never redact.
+// from an analysis; when the run redacts, its small parts are redacted once
+// (redactAllButFindings) and each finding as a view draws it. Formatters
+// never re-derive facts.
 import { FINDING_KINDS, findingStart, type Finding, type FindingKind } from '../engine/findings.js';
 import type { Analysis } from '../ingest/analyze.js';
 import type { BundleMeta } from '../ingest/bundle.js';
@@ -76,6 +77,19 @@ export function buildReport(analysis: Analysis, filter: FindingFilter = {}, reda
 }
 
 /**
+ * A report as views draw it under `redaction`: every part but the findings
+ * redacted now (they are few and small), the findings left as the engine
+ * decided them, each redacted only as a view draws it (FormatOptions.redaction,
+ * writeShownReportJson, the evidence files): a redacted copy of every finding
+ * is never held at once (leaky80: 31,208 findings, 47 MiB of copies). The
+ * findings keep their place among the keys.
+ */
+export function redactAllButFindings(report: Report, redaction: Redaction): Report {
+  if (!redaction.on) return report;
+  return { ...redaction.report({ ...report, findings: [] }), findings: report.findings };
+}
+
+/**
  * The JSON report of a report built without redaction (buildReport(analysis,
  * filter)), redacted by `redaction`: the same bytes as safeJson of the report
  * built with it, but each finding is redacted as it is written, so a redacted
@@ -83,7 +97,11 @@ export function buildReport(analysis: Analysis, filter: FindingFilter = {}, reda
  * MiB of copies, --redact's peak RSS 224–231 MiB against 173–186 without).
  */
 export function writeReportJson(report: Report, redaction: Redaction, write: (text: string) => void): void {
-  // Every part but the findings redacted at once (they are few); the findings keep their place among the keys.
-  const document = { ...redaction.report({ ...report, findings: [] }), findings: report.findings };
-  writeSafeJson(document, write, (key, element) => (key === 'findings' ? redaction.finding(element as Finding) : element));
+  writeShownReportJson(redactAllButFindings(report, redaction), redaction, write);
+}
+
+/** writeReportJson of a report whose parts but its findings `redaction` has redacted already (redactAllButFindings). */
+export function writeShownReportJson(shown: Report, redaction: Redaction, write: (text: string) => void): void {
+  if (!redaction.on) writeSafeJson(shown, write);
+  else writeSafeJson(shown, write, (key, element) => (key === 'findings' ? redaction.finding(element as Finding) : element));
 }

@@ -3,10 +3,12 @@
 // words and numbers come from finding-view.ts, shared with every other view.
 import type { Finding } from '../engine/findings.js';
 import { bySeverity, describePlace, endStateText, findingCountsText, headline, mappingText, mappingView, remapText, resolutionText, SEVERITY_TAG, tally } from './finding-view.js';
+import { NO_REDACTION, type Redaction } from './redact.js';
 import type { Report } from './report.js';
 import { escapeControl, formatCount } from './sanitize.js';
 
-export function formatText(report: Report): string {
+/** @param redaction what each finding is drawn through (the rest of the report went through it already: redactAllButFindings) */
+export function formatText(report: Report, redaction: Redaction = NO_REDACTION): string {
   const out: string[] = [];
   out.push(verdict(report), '');
   const s = report.summary;
@@ -18,7 +20,7 @@ export function formatText(report: Report): string {
   if (t.orphans > 0) out.push(`  ${endStateText(t)}`);
   out.push('');
   const ordered = [...report.findings].sort(bySeverity);
-  for (const finding of ordered) out.push(...findingBlock(finding, report.mapsLines[finding.id]), '');
+  for (const finding of ordered) out.push(...findingBlock(redaction.finding(finding), report.mapsLines[finding.id]), '');
   if (report.warnings.length > 0) {
     out.push('warnings:');
     for (const warning of report.warnings) out.push(`  - ${escapeControl(warning)}`);

@@ -22,6 +22,7 @@ import {
   STILL_MAPPED_AT_THE_END,
   type MappingView,
 } from './finding-view.js';
+import { NO_REDACTION, type Redaction } from './redact.js';
 import type { Report } from './report.js';
 import { escapeControl, formatBytes, formatCount } from './sanitize.js';
 
@@ -31,19 +32,28 @@ export const MAX_FINDING_SECTIONS = 10;
 export interface TicketOptions {
   /** The command that produced the report, for "how to reproduce". */
   command: string;
+  /**
+   * The redaction each finding is drawn through (the rest of the report went
+   * through it already: redactAllButFindings). Findings are matched and
+   * counted without a redacted copy of each (a name compared or a pattern
+   * grouped as it is drawn); only the few drawn in full are redacted.
+   */
+  redaction?: Redaction;
 }
 
 const KAFKA_INDEX = /\.(index|timeindex|txnindex)(\.deleted)?$/;
 
 export function reportDocument(report: Report, options: TicketOptions): Block[] {
+  const redaction = options.redaction ?? NO_REDACTION;
   const blocks: Block[] = [heading(1, 'orphanmap report'), paragraph(...verdictParagraph(report))];
   const environment = report.environment === null ? [] : environmentRows(report.environment);
   if (environment.length > 0) blocks.push(heading(2, 'Environment'), table(['', 'value'], environment));
-  blocks.push(...summaryBlocks(report));
-  const resizes = resizesOf(report.findings);
-  const diagnosis = diagnosisBlocks(report, resizes);
+  blocks.push(...summaryBlocks(report, redaction));
+  // Names compared as drawn: two that redact alike are one name, as in a report redacted whole.
+  const resizes = resizesOf(report.findings, redaction.path);
+  const diagnosis = diagnosisBlocks(report, resizes, redaction);
   if (diagnosis.length > 0) blocks.push(heading(2, 'Diagnosis'), ...diagnosis);
-  blocks.push(...findingBlocks(report, resizes));
+  blocks.push(...findingBlocks(report, resizes, redaction));
   if (report.warnings.length > 0 || report.summary.unparsedLines > 0) blocks.push(...caveatBlocks(report));
   blocks.push(...reproduceBlocks(report, options));
   return blocks;
@@ -87,7 +97,7 @@ function environmentRows(meta: BundleMeta): Cell[][] {
   return rows;
 }
 
-function summaryBlocks(report: Report): Block[] {
+function summaryBlocks(report: Report, redaction: Redaction): Block[] {
   // Benign findings get rows of their own: they are neither errors nor warnings.
   const byKind: Cell[][] = [];
   for (const kind of FINDING_KINDS) {
@@ -98,7 +108,7 @@ function summaryBlocks(report: Report): Block[] {
     if (benign.length > 0) byKind.push([code(kind), BENIGN, formatCount(benign.length), ...endCells(kind, benign)]);
   }
   const blocks: Block[] = [heading(2, 'Summary'), table(['kind', 'severity', 'findings', HELD_WHEN_UNLINKED, STILL_MAPPED_AT_THE_END], byKind)];
-  const groups = patternGroups(report.findings);
+  const groups = patternGroups(report.findings, redaction.path);
   if (groups.length > 0) {
     blocks.push(
       table(
@@ -132,11 +142,14 @@ export interface PatternGroup {
   findings: Finding[];
 }
 
-/** Findings grouped by (file pattern, kind), in kind order then pattern order. */
-export function patternGroups(findings: readonly Finding[]): PatternGroup[] {
+/**
+ * Findings grouped by (file pattern, kind), in kind order then pattern order.
+ * `shownPath`: the path as drawn (redacted), whose pattern is shown.
+ */
+export function patternGroups(findings: readonly Finding[], shownPath: (path: string) => string = asItIs): PatternGroup[] {
   const groups = new Map<string, PatternGroup>();
   for (const finding of findings) {
-    const pattern = filePattern(finding.path);
+    const pattern = filePattern(shownPath(finding.path));
     const key = `${finding.kind}\u0000${pattern}`;
     const group = groups.get(key) ?? { pattern, kind: finding.kind, findings: [] };
     group.findings.push(finding);
@@ -144,6 +157,8 @@ export function patternGroups(findings: readonly Finding[]): PatternGroup[] {
   }
   return [...groups.values()].sort((a, b) => FINDING_KINDS.indexOf(a.kind) - FINDING_KINDS.indexOf(b.kind) || compare(a.pattern, b.pattern));
 }
+
+const asItIs = (path: string): string => path;
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -157,15 +172,19 @@ export type Resizes = ReadonlyMap<Finding, Finding>;
  * of the same process, old mapping and file (a name in common), in report
  * order. Found through an index of the remaps by pid, address and name: a
  * search of every finding for each one made a ticket of f20's 1,887 findings
- * take 9 s, and of leaky20's 7,734 several minutes (issue #14).
+ * take 9 s, and of leaky20's 7,734 several minutes (issue #14). Names are
+ * compared as `shownName` draws them (redacted).
  */
-export function resizesOf(findings: readonly Finding[]): Resizes {
+export function resizesOf(findings: readonly Finding[], shownName: (name: string) => string = asItIs): Resizes {
   // pid → address → name → the first remap (its place in `findings`) with that name among its names.
   const firstRemap = new Map<number, Map<string, Map<string, number>>>();
   findings.forEach((remap, index) => {
     if (remap.kind !== 'remapped-without-unmap') return;
     const byName = mapOf(mapOf(firstRemap, remap.pid), remap.address);
-    for (const name of remap.names) if (!byName.has(name)) byName.set(name, index);
+    for (const name of remap.names) {
+      const shown = shownName(name);
+      if (!byName.has(shown)) byName.set(shown, index);
+    }
   });
   const resizes = new Map<Finding, Finding>();
   for (const finding of findings) {
@@ -173,7 +192,7 @@ export function resizesOf(findings: readonly Finding[]): Resizes {
     const byName = firstRemap.get(finding.pid)?.get(finding.address);
     if (byName === undefined) continue;
     let first = Number.POSITIVE_INFINITY;
-    for (const name of finding.names) first = Math.min(first, byName.get(name) ?? first);
+    for (const name of finding.names) first = Math.min(first, byName.get(shownName(name)) ?? first);
     if (first !== Number.POSITIVE_INFINITY) resizes.set(finding, findings[first]!);
   }
   return resizes;
@@ -189,7 +208,7 @@ function mapOf<O, K, V>(outer: Map<O, Map<K, V>>, key: O): Map<K, V> {
   return inner;
 }
 
-function diagnosisBlocks(report: Report, resizes: Resizes): Block[] {
+function diagnosisBlocks(report: Report, resizes: Resizes, redaction: Redaction): Block[] {
   const blocks: Block[] = [];
   const orphans = report.findings.filter((f) => f.kind === 'unlinked-while-mapped' && f.severity !== 'info');
   const resized = orphans.filter((f) => resizes.has(f));
@@ -200,7 +219,7 @@ function diagnosisBlocks(report: Report, resizes: Resizes): Block[] {
       paragraph(
         strong('Resize signature. '),
         text(`${resized.length} of ${orphans.length} orphaned mapping${orphans.length === 1 ? '' : 's'} ${resized.length === 1 ? 'shows' : 'show'} it. `),
-        ...resizeStory(example, resizes.get(example)!, multi),
+        ...resizeStory(redaction.finding(example), redaction.finding(resizes.get(example)!), multi),
         text(" The old mapping keeps the deleted file's blocks on disk and one slot of vm.max_map_count until the process unmaps it or exits."),
       ),
     );
@@ -226,7 +245,7 @@ function diagnosisBlocks(report: Report, resizes: Resizes): Block[] {
       ),
     );
   }
-  if (report.findings.some((f) => f.severity !== 'info' && f.names.some((name) => KAFKA_INDEX.test(name)))) {
+  if (report.findings.some((f) => f.severity !== 'info' && f.names.some((name) => KAFKA_INDEX.test(redaction.path(name))))) {
     blocks.push(
       paragraph(
         strong('Kafka index files. '),
@@ -246,7 +265,10 @@ function diagnosisBlocks(report: Report, resizes: Resizes): Block[] {
       paragraph(
         strong('Benign. '),
         text(`${benign.map((f) => f.id).join(', ')}: `),
-        text(benign[0]!.note ?? 'known benign: the JVM unlinks its performance-data file (hsperfdata) at exit without unmapping it first; the mapping goes away with the process. Not a leak.'),
+        text(
+          redaction.finding(benign[0]!).note ??
+            'known benign: the JVM unlinks its performance-data file (hsperfdata) at exit without unmapping it first; the mapping goes away with the process. Not a leak.',
+        ),
       ),
     );
   }
@@ -280,13 +302,16 @@ function place(at: Pick<At, 'file' | 'line'> | null, multi: boolean): string {
   return multi ? `${escapeControl(at.file)}:${at.line}` : `line ${at.line}`;
 }
 
-function findingBlocks(report: Report, resizes: Resizes): Block[] {
+function findingBlocks(report: Report, resizes: Resizes, redaction: Redaction): Block[] {
   const folded = new Set(resizes.values());
   const shown = report.findings.filter((f) => !folded.has(f)).sort(bySeverity);
   if (shown.length === 0) return [];
   const multi = new Set(report.inputs.map((input) => input.path)).size > 1;
   const blocks: Block[] = [heading(2, 'Findings')];
-  for (const finding of shown.slice(0, MAX_FINDING_SECTIONS)) blocks.push(...findingSection(finding, report, resizes.get(finding), multi));
+  for (const finding of shown.slice(0, MAX_FINDING_SECTIONS)) {
+    const resize = resizes.get(finding);
+    blocks.push(...findingSection(redaction.finding(finding), report, resize === undefined ? undefined : redaction.finding(resize), multi));
+  }
   const left = shown.length - Math.min(shown.length, MAX_FINDING_SECTIONS);
   const foldedNote =
     folded.size > 0 ? ` ${folded.size} remapped-without-unmap finding${folded.size === 1 ? ' is' : 's are'} shown inside the unlink finding${folded.size === 1 ? '' : 's'} they explain.` : '';
@@ -348,12 +373,14 @@ function mappingCell(view: MappingView): Inline[] {
  *                                                      ^^^^^^^^^^^^^^ orphaned mapping
  */
 export function timeline(finding: Finding, multi: boolean): string[] {
-  const labels = finding.evidence.map((line) => (multi ? `${escapeControl(line.file)}:${line.line}` : String(line.line)));
+  // Read once: a finding's evidence is built (read from the trace, redacted) each time it is read.
+  const evidence = finding.evidence;
+  const labels = evidence.map((line) => (multi ? `${escapeControl(line.file)}:${line.line}` : String(line.line)));
   const width = Math.max(...labels.map((label) => label.length));
   const starts = mappingView(finding).ranges.map((range) => range.start);
   const address = new RegExp(`(?:${starts.join('|')})(?![0-9a-f])`, 'gi');
   const out: string[] = [];
-  finding.evidence.forEach((line, i) => {
+  evidence.forEach((line, i) => {
     const prefix = `${labels[i]!.padStart(width)}  `;
     const body = escapeControl(line.text);
     out.push(prefix + body);
