@@ -100,7 +100,7 @@ export function evidenceFiles(shown: Report, inputs: EvidenceInputs): EvidenceFi
     { name: 'trace-lines.txt', what: "the trace lines of each finding's file (not the whole trace)", content: (write) => writeTraceLines(shown, write, redact) },
   ];
   if (inputs.mapsEnd !== null) {
-    const mapsEnd = inputs.mapsEnd.map((line) => ({ ...line, text: redact.text(line.text) }));
+    const mapsEnd = inputs.mapsEnd.map((line) => ({ ...line, text: redact.mapsLine(line.text) }));
     files.push({ name: 'maps-end.txt', what: "/proc/PID/maps at the end of the capture: mappings of deleted files and the findings' mappings", content: mapsEndText(mapsEnd, shown) });
   }
   files.push({

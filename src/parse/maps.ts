@@ -53,7 +53,7 @@ export interface ParsedMaps {
   badSamples: BadMapsLine[];
 }
 
-const DELETED_SUFFIX = ' (deleted)';
+export const DELETED_SUFFIX = ' (deleted)';
 const MAX_BAD_SAMPLES = 5;
 const HEX = /^[0-9a-f]+$/;
 const DEV = /^[0-9a-f]+:[0-9a-f]+$/;

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { At, EvidenceLine, Finding } from '../engine/findings.js';
 import type { BundleMeta } from '../ingest/bundle.js';
+import { DELETED_SUFFIX, parseMapsLine } from '../parse/maps.js';
 import { parseFdArg, parseStringArg } from '../parse/strace-args.js';
 import type { Report } from './report.js';
 
@@ -103,6 +104,22 @@ export function redactText(text: string, known: readonly string[] = []): string 
   });
 }
 
+/**
+ * A line of /proc/PID/maps, its path redacted whole: the kernel prints the
+ * path to the end of the line, spaces and all (`/kafka/secret orders.index
+ * (deleted)`), where redactText, which cannot tell a path's spaces from the
+ * words of a message, would hash `/kafka/secret` and leave `orders.index`.
+ * The path hashes as the finding's own path does. A line that is not a maps
+ * line is redacted as text.
+ */
+export function redactMapsLine(text: string, known: readonly string[] = []): string {
+  const entry = parseMapsLine(text);
+  if (entry === null || !entry.path.startsWith('/')) return redactText(text, known);
+  const end = text.length - (text.endsWith('\r') ? 1 : 0) - (entry.deleted ? DELETED_SUFFIX.length : 0);
+  const nameAt = end - entry.path.length;
+  return `${text.slice(0, nameAt)}${redactPath(entry.path)}${text.slice(end)}`;
+}
+
 /** The names to replace whole, longest first, and the pattern that finds them and the chunks of CHUNK: made once for a run's names, not for each line. */
 function chunksOf(known: readonly string[]): { names: string[]; pattern: RegExp } {
   if (known.length === 0) return NO_NAMES;
@@ -130,8 +147,10 @@ export interface Redaction {
   finding(finding: Finding): Finding;
   /** A path as a redacted finding shows it (its `path`, each of its `names`), for a view that needs no more of the finding. */
   path(path: string): string;
-  /** Free text beside a report: a command line, a maps line, a message. */
+  /** Free text beside a report: a command line, a message. */
   text(text: string): string;
+  /** A line of /proc/PID/maps (redactMapsLine). */
+  mapsLine(text: string): string;
 }
 
 export const NO_REDACTION: Redaction = {
@@ -140,6 +159,7 @@ export const NO_REDACTION: Redaction = {
   finding: (finding) => finding,
   path: (path) => path,
   text: (text) => text,
+  mapsLine: (text) => text,
 };
 
 /**
@@ -157,6 +177,7 @@ export function redaction(on: boolean, inputs: readonly string[] = []): Redactio
     finding: (finding) => redactFinding(finding, known),
     path: redactPath,
     text: (text) => redactText(text, known),
+    mapsLine: (text) => redactMapsLine(text, known),
   };
 }
 
@@ -204,7 +225,7 @@ export function redactReport(report: Report, known: readonly string[] = bareName
     findings: report.findings.map((finding) => redactFinding(finding, known)),
     warnings: report.warnings.map(text),
     environment: report.environment === null ? null : redactMeta(report.environment),
-    mapsLines: Object.fromEntries(Object.entries(report.mapsLines).map(([id, line]) => [id, text(line)])),
+    mapsLines: Object.fromEntries(Object.entries(report.mapsLines).map(([id, line]) => [id, redactMapsLine(line, known)])),
   };
 }
 
