@@ -68,8 +68,12 @@ const CHUNK = new RegExp(
   [
     // a strace string argument, with its escapes: "/kafka/0.index"
     String.raw`"(?:[^"\\]|\\.)*"(?:\.\.\.)?`,
+    // one the line ends inside (an unreadable line, cut): its path runs to the end, spaces and all
+    String.raw`"(?:[^"\\]|\\.)*$`,
     // a -y fd annotation: 4</kafka/0.index>, with -yy's <char 1:3> suffix
     String.raw`\b(?:\d+|AT_FDCWD)<[^<>]*(?:<[^<>]*>)?>`,
+    // one the line ends inside: 4</kafka/secret orders.index
+    String.raw`\b(?:\d+|AT_FDCWD)</[^<>]*$`,
     // a bare token with a slash in it: maps lines, command lines, messages
     String.raw`(?<=^|[\s=,(\['"])[^\s"'<>,()[\]=|:]*/[^\s"'<>,()[\]=|:]*`,
   ].join('|'),
@@ -87,10 +91,15 @@ export function redactText(text: string, known: readonly string[] = []): string 
     if (names.includes(chunk)) return redactPath(chunk);
     if (chunk.startsWith('"')) {
       const value = parseStringArg(chunk);
-      return value === null ? chunk : `"${redactPath(value.value)}"${value.truncated ? '...' : ''}`;
+      if (value !== null) return `"${redactPath(value.value)}"${value.truncated ? '...' : ''}`;
+      // Cut inside the string: what there is of it, read as if it were closed.
+      const cut = parseStringArg(`${chunk}"`);
+      return cut === null ? chunk : `"${redactPath(cut.value)}`;
     }
     const lt = chunk.indexOf('<');
-    if (lt > 0 && chunk.endsWith('>') && /^(?:\d+|AT_FDCWD)$/.test(chunk.slice(0, lt))) {
+    const fd = lt > 0 && /^(?:\d+|AT_FDCWD)$/.test(chunk.slice(0, lt));
+    if (fd && !chunk.endsWith('>')) return `${chunk.slice(0, lt)}<${redactPath(chunk.slice(lt + 1))}`;
+    if (fd) {
       const inner = chunk.slice(lt + 1, -1);
       if (!inner.startsWith('/')) return chunk; // socket:[…], pipe:[…], anon_inode:…
       const device = inner.lastIndexOf('<');
@@ -170,7 +179,7 @@ export const NO_REDACTION: Redaction = {
  */
 export function redaction(on: boolean, inputs: readonly string[] = []): Redaction {
   if (!on) return NO_REDACTION;
-  const known = bareNames(inputs);
+  const known = namesReplacedWhole(inputs);
   return {
     on: true,
     report: (report) => redactReport(report, known),
@@ -181,8 +190,13 @@ export function redaction(on: boolean, inputs: readonly string[] = []): Redactio
   };
 }
 
-function bareNames(paths: readonly string[]): string[] {
-  return paths.filter((path) => path !== '' && path !== '-' && !path.includes('/'));
+/**
+ * The input names to replace whole in free text: those without a slash, which
+ * no other rule takes for a path, and those with a space, which the rule for
+ * bare paths would cut there (`/data/acme corp/trace.txt: …`).
+ */
+function namesReplacedWhole(paths: readonly string[]): string[] {
+  return paths.filter((path) => path !== '' && path !== '-' && (!path.includes('/') || /\s/.test(path)));
 }
 
 /**
@@ -216,7 +230,7 @@ export function redactFinding(finding: Finding, known: readonly string[] = []): 
 }
 
 /** A whole report, redacted: a pure function. Apply it once (see Redaction); a second pass would hash the hashes. */
-export function redactReport(report: Report, known: readonly string[] = bareNames(report.inputs.map((input) => input.path))): Report {
+export function redactReport(report: Report, known: readonly string[] = namesReplacedWhole(report.inputs.map((input) => input.path))): Report {
   const text = (value: string) => redactText(value, known);
   return {
     ...report,

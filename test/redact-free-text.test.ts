@@ -1,0 +1,79 @@
+// --redact where a path stands in free text and holds spaces: an input named
+// from a directory with spaces (in warnings, samples and "how to reproduce"),
+// and a trace line cut inside a string argument (an unreadable line's sample).
+// Nothing of the names may reach a redacted report, in any format or file.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redactPath, redactText, redaction } from '../src/report/redact.js';
+import { resizeLeakTrace } from './support/trace-text.js';
+
+const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
+const SECRET = /acme|corp|hidden|ledger/i;
+
+let root: string;
+let trace: string;
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'om-redact-'));
+  const dir = join(root, 'acme corp traces');
+  mkdirSync(dir);
+  trace = join(dir, 'trace.txt');
+  // A leak in a directory with a space, then a line cut inside its path argument (strace killed mid-line).
+  const leak = resizeLeakTrace(['orders-3'], { dirOf: () => '/data/acme corp' });
+  writeFileSync(trace, `${leak}100 10:00:01.000000 openat(AT_FDCWD, "/data/hidden ledger/00000000000000000042.index`);
+});
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function cli(...args: string[]): { stdout: string; stderr: string; status: number | null } {
+  const run = spawnSync(process.execPath, [CLI, ...args], { cwd: root, encoding: 'utf8' });
+  return { stdout: run.stdout, stderr: run.stderr, status: run.status };
+}
+
+describe('free text redacted', () => {
+  it('hashes a string argument the line ends inside, to the end of the line, as its path would hash', () => {
+    const line = '100 10:00:01.000000 openat(AT_FDCWD, "/data/hidden ledger/0.index';
+    expect(redactText(line)).toBe(`100 10:00:01.000000 openat(AT_FDCWD, "${redactPath('/data/hidden ledger/0.index')}`);
+  });
+
+  it('hashes a -y annotation the line ends inside, to the end of the line', () => {
+    const line = '100 10:00:01.000000 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3</data/hidden ledger.index';
+    expect(redactText(line)).toBe(`100 10:00:01.000000 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3<${redactPath('/data/hidden ledger.index')}`);
+  });
+
+  it('hashes an input named with a space whole wherever it stands in a message', () => {
+    const input = '/srv/acme corp/trace.txt';
+    expect(redaction(true, [input]).text(`${input}: no -f: threads are not told apart`)).toBe(`${redactPath(input)}: no -f: threads are not told apart`);
+  });
+});
+
+describe('a redacted report of a trace with spaces in its names', () => {
+  it('shows the trace has what the test needs: the names in the unredacted report', () => {
+    const plain = cli('analyze', trace, '--format', 'json');
+    const report = JSON.parse(plain.stdout);
+    expect(report.findings.length).toBeGreaterThan(0);
+    expect(report.unparsedSamples.length + report.warnings.length).toBeGreaterThan(0);
+    expect(plain.stdout).toMatch(/hidden ledger/);
+    expect(plain.stdout).toMatch(/acme corp/);
+  });
+
+  it.each(['json', 'text', 'markdown', 'jira', 'ndjson'])('--format %s --redact names none of them', (format) => {
+    const run = cli('analyze', trace, '--format', format, '--redact');
+    expect(run.stdout.length).toBeGreaterThan(0);
+    expect(run.stdout).not.toMatch(SECRET);
+    expect(run.stderr).not.toMatch(SECRET);
+  });
+
+  it('report --redact names none of them in any file', () => {
+    const out = join(root, 'evidence');
+    const run = cli('report', trace, '--redact', '--out', out);
+    expect(run.status, run.stderr).toBe(0);
+    const files = readdirSync(out);
+    expect(files).toContain('report.md');
+    for (const file of files) expect(readFileSync(join(out, file), 'utf8'), file).not.toMatch(SECRET);
+    expect(run.stderr).not.toMatch(SECRET);
+  });
+});
