@@ -85,7 +85,7 @@ export class Run {
       places?.line(lineNo, text.length, offset, bytes);
       if (text.length > 1 || (text.length === 1 && text !== '\r')) {
         contentLines++;
-        if (head.length < HEAD_LINES) head.push(text.length > 300 ? text.slice(0, 300) : flatCopy(text));
+        if (head.length < HEAD_LINES) head.push(flatCopy(text.length > 300 ? text.slice(0, 300) : text));
       }
       if (parser === null) {
         // The format is decided by the first line with content, never by the file name.
@@ -187,7 +187,7 @@ export class Run {
       }
       if (line.length > 1 || (line.length === 1 && line !== '\r')) {
         contentLines++;
-        if (head.length < HEAD_LINES) head.push(line.length > 300 ? line.slice(0, 300) : flatCopy(line));
+        if (head.length < HEAD_LINES) head.push(flatCopy(line.length > 300 ? line.slice(0, 300) : line));
       }
       best.reader.push(line, ++best.lineNo, this.out);
       this.drain();
