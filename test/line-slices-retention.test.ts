@@ -3,8 +3,8 @@
 // parent alive), and so is every string cut from it. What outlives its line
 // is copied where it is kept: the unfinished call a thread sits in (once it
 // has waited a few thousand lines), a process's cwd, the spellings of a name,
-// the samples of unreadable lines (and, already, the engine's names, times
-// and thread names). This reads a
+// the samples of unreadable lines, the flag texts the parser remembers (and,
+// already, the engine's names, times and thread names). This reads a
 // filtered trace where each of those is kept from lines all over the input,
 // and checks that the heap kept, while reading and after it, is far below
 // the input's size: any one of them kept as a slice pins most of the chunks.
@@ -72,6 +72,9 @@ function writeTrace(path: string, bytes: number): number {
     print(
       `${pid} @ clone(child_stack=0x7f0000100000, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM, parent_tid=0x7f0000100990, tls=0x7f00001006c0, child_tidptr=0x7f0000100990) = ${pid + 1} <0.000040>`,
     );
+    // Flags no line before spelled: the parser remembers each flag text it reads (parseFlags' cache).
+    print(`${pid} @ mmap(NULL, 4096, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS|0x${(0x40000000 + p).toString(16)}, -1, 0) = 0x7d${(0x100000 + p).toString(16)}000 <0.000010>`);
+    print(`${pid} @ munmap(0x7d${(0x100000 + p).toString(16)}000, 4096) = 0 <0.000009>`);
     print(`${pid + 1} @ mmap(NULL, 4096, PROT_READ, MAP_SHARED, 4</srv/real-${p}/index-${p}.idx>, 0 <unfinished ...>`);
   };
   const target = bytes - 4096;
@@ -90,7 +93,7 @@ function writeTrace(path: string, bytes: number): number {
 }
 
 describe('what outlives a line does not pin its input chunk', () => {
-  it('keeps unfinished calls, cwds, spellings, findings and samples of a 24 MiB trace in copies', async () => {
+  it('keeps unfinished calls, cwds, spellings, flag texts, findings and samples of a 24 MiB trace in copies', async () => {
     const path = join(scratch, 'trace.txt');
     const lines = writeTrace(path, 24 * MiB);
     const before = heapAfterGc();

@@ -2,6 +2,7 @@
 // and reading the argument values this tool needs (fds with their -y
 // annotations, strings, numbers, flag sets). Pure.
 import { decodeCString } from './c-string.js';
+import { flatCopy } from './flat-copy.js';
 
 export interface SplitCall {
   args: string[];
@@ -403,7 +404,8 @@ export function parseFlags(text: string, table: Readonly<Record<string, number>>
   if (cached !== undefined) return cached;
   const value = readFlags(text, table);
   if (known.size >= FLAG_CACHE_SIZE) known.clear();
-  known.set(text, value);
+  // Kept past its line: a copy, not a slice that would pin the line's input chunk.
+  known.set(flatCopy(text), value);
   return value;
 }
 
