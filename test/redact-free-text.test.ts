@@ -23,7 +23,15 @@ beforeAll(() => {
   trace = join(dir, 'trace.txt');
   // A leak in a directory with a space, then a line cut inside its path argument (strace killed mid-line).
   const leak = resizeLeakTrace(['orders-3'], { dirOf: () => '/data/acme corp' });
-  writeFileSync(trace, `${leak}100 10:00:01.000000 openat(AT_FDCWD, "/data/hidden ledger/00000000000000000042.index`);
+  // An unknown marker (its reason quotes it), then a line cut inside its path argument (strace killed mid-line).
+  const marker = '100 10:00:00.900000 +++ weird /data/hidden ledger/markers +++\n';
+  writeFileSync(trace, `${leak}${marker}100 10:00:01.000000 openat(AT_FDCWD, "/data/hidden ledger/00000000000000000042.index`);
+  // An strace -ff set whose clone's file is missing: messages name the set's files by joined paths.
+  const ff = join(root, 'acme corp ff');
+  mkdirSync(ff);
+  const perThread = resizeLeakTrace(['t']).replace(/^100 /gm, '');
+  writeFileSync(join(ff, 'trace.100'), `${perThread}10:00:01.000000 clone(child_stack=NULL, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM) = 105\n`);
+  writeFileSync(join(ff, 'trace.101'), '10:00:00.000001 close(5) = 0\n');
 });
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -39,6 +47,11 @@ describe('free text redacted', () => {
     expect(redactText(line)).toBe(`100 10:00:01.000000 openat(AT_FDCWD, "${redactPath('/data/hidden ledger/0.index')}`);
   });
 
+  it('hashes a string argument cut inside an escape, to the end of the line', () => {
+    const line = '100 10:00:01.000000 openat(AT_FDCWD, "/data/hidden ledger/\\';
+    expect(redactText(line)).toBe(`100 10:00:01.000000 openat(AT_FDCWD, "${redactPath('/data/hidden ledger/')}`);
+  });
+
   it('hashes a -y annotation the line ends inside, to the end of the line', () => {
     const line = '100 10:00:01.000000 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3</data/hidden ledger.index';
     expect(redactText(line)).toBe(`100 10:00:01.000000 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3<${redactPath('/data/hidden ledger.index')}`);
@@ -50,12 +63,26 @@ describe('free text redacted', () => {
   });
 });
 
+describe('an strace -ff set in a directory with spaces, named as a shell completes it', () => {
+  it.each(['acme corp ff/', './acme corp ff', 'acme corp ff'])('analyze "%s" --redact names none of it', (name) => {
+    const plain = cli('analyze', name, '--format', 'markdown');
+    expect(plain.stdout).toMatch(/acme corp ff\/trace\.105? is missing|acme corp ff\/trace\.10\d/);
+    for (const format of ['markdown', 'text', 'json']) {
+      const run = cli('analyze', name, '--format', format, '--redact');
+      expect(run.stdout.length).toBeGreaterThan(0);
+      expect(run.stdout, format).not.toMatch(SECRET);
+      expect(run.stderr, format).not.toMatch(SECRET);
+    }
+  });
+});
+
 describe('a redacted report of a trace with spaces in its names', () => {
   it('shows the trace has what the test needs: the names in the unredacted report', () => {
     const plain = cli('analyze', trace, '--format', 'json');
     const report = JSON.parse(plain.stdout);
     expect(report.findings.length).toBeGreaterThan(0);
     expect(report.unparsedSamples.length + report.warnings.length).toBeGreaterThan(0);
+    expect(report.unparsedSamples.map((sample: { reason: string }) => sample.reason).join('\n')).toMatch(/hidden ledger/);
     expect(plain.stdout).toMatch(/hidden ledger/);
     expect(plain.stdout).toMatch(/acme corp/);
   });

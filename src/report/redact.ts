@@ -7,6 +7,7 @@
 //   /kafka-logs/orders-3/00000000000000001000.index.deleted
 //   → /1f0c3a9e/6b2d0e77-3/00000000000000001000.index.deleted
 import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
 import type { At, EvidenceLine, Finding } from '../engine/findings.js';
 import type { BundleMeta } from '../ingest/bundle.js';
 import { DELETED_SUFFIX, parseMapsLine } from '../parse/maps.js';
@@ -68,8 +69,10 @@ const CHUNK = new RegExp(
   [
     // a strace string argument, with its escapes: "/kafka/0.index"
     String.raw`"(?:[^"\\]|\\.)*"(?:\.\.\.)?`,
-    // one the line ends inside (an unreadable line, cut): its path runs to the end, spaces and all
-    String.raw`"(?:[^"\\]|\\.)*$`,
+    // one the line ends inside (an unreadable line, cut, maybe inside an escape): its path runs
+    // to the end, spaces and all. Matched from the first quote to the end, so a line of quotes
+    // and backslashes is read once, not from every quote again.
+    String.raw`"(?:[^"\\]|\\.)*\\?$`,
     // a -y fd annotation: 4</kafka/0.index>, with -yy's <char 1:3> suffix
     String.raw`\b(?:\d+|AT_FDCWD)<[^<>]*(?:<[^<>]*>)?>`,
     // one the line ends inside: 4</kafka/secret orders.index
@@ -88,12 +91,12 @@ const CHUNK = new RegExp(
 export function redactText(text: string, known: readonly string[] = []): string {
   const { names, pattern } = chunksOf(known);
   return text.replace(pattern, (chunk) => {
-    if (names.includes(chunk)) return redactPath(chunk);
+    if (names.some((name) => chunk === name || chunk.startsWith(`${name}/`))) return redactPath(chunk);
     if (chunk.startsWith('"')) {
       const value = parseStringArg(chunk);
       if (value !== null) return `"${redactPath(value.value)}"${value.truncated ? '...' : ''}`;
-      // Cut inside the string: what there is of it, read as if it were closed.
-      const cut = parseStringArg(`${chunk}"`);
+      // Cut inside the string: what there is of it, read as if it were closed (an escape cut in half dropped).
+      const cut = parseStringArg(`${endsInsideEscape(chunk) ? chunk.slice(0, -1) : chunk}"`);
       return cut === null ? chunk : `"${redactPath(cut.value)}`;
     }
     const lt = chunk.indexOf('<');
@@ -129,12 +132,23 @@ export function redactMapsLine(text: string, known: readonly string[] = []): str
   return `${text.slice(0, nameAt)}${redactPath(entry.path)}${text.slice(end)}`;
 }
 
-/** The names to replace whole, longest first, and the pattern that finds them and the chunks of CHUNK: made once for a run's names, not for each line. */
+/** Whether `text` ends in a backslash that escapes nothing yet (an odd run of them). */
+function endsInsideEscape(text: string): boolean {
+  let run = 0;
+  while (run < text.length && text.charCodeAt(text.length - 1 - run) === 92) run++;
+  return run % 2 === 1;
+}
+
+/**
+ * The names to replace whole (with what follows them after a slash: a file of
+ * an -ff directory, of a bundle), longest first, and the pattern that finds
+ * them and the chunks of CHUNK: made once for a run's names, not for each line.
+ */
 function chunksOf(known: readonly string[]): { names: string[]; pattern: RegExp } {
   if (known.length === 0) return NO_NAMES;
   if (known !== lastKnown.known) {
     const names = [...new Set(known.filter((name) => name.length > 0))].sort((a, b) => b.length - a.length);
-    const pattern = names.length === 0 ? CHUNK : new RegExp(`(?<![\\w.-])(?:${names.map(escapeRegExp).join('|')})(?![\\w-]|\\.\\w)|${CHUNK.source}`, 'g');
+    const pattern = names.length === 0 ? CHUNK : new RegExp(`(?<![\\w.-])(?:${names.map(escapeRegExp).join('|')})(?:/[^\\s"'<>,()[\\]=|:]*|(?![\\w-]|\\.\\w))|${CHUNK.source}`, 'g');
     lastKnown = { known, names, pattern };
   }
   return lastKnown;
@@ -193,10 +207,19 @@ export function redaction(on: boolean, inputs: readonly string[] = []): Redactio
 /**
  * The input names to replace whole in free text: those without a slash, which
  * no other rule takes for a path, and those with a space, which the rule for
- * bare paths would cut there (`/data/acme corp/trace.txt: …`).
+ * bare paths would cut there (`/data/acme corp/trace.txt: …`); each as typed
+ * and as a message names it, joined to its files (`./acme corp/` is
+ * `acme corp/trace.100` there).
  */
 function namesReplacedWhole(paths: readonly string[]): string[] {
-  return paths.filter((path) => path !== '' && path !== '-' && (!path.includes('/') || /\s/.test(path)));
+  const names = paths.flatMap((path) => [path, normalizedName(path)]);
+  return names.filter((path) => path !== '' && path !== '-' && path !== '.' && (!path.includes('/') || /\s/.test(path)));
+}
+
+/** A path as path.join leaves it: no `./` before it, no slash after it. */
+function normalizedName(path: string): string {
+  const normal = posix.normalize(path);
+  return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
 }
 
 /**
@@ -235,7 +258,8 @@ export function redactReport(report: Report, known: readonly string[] = namesRep
   return {
     ...report,
     inputs: report.inputs.map((input) => ({ ...input, path: redactPath(input.path) })),
-    unparsedSamples: report.unparsedSamples.map((sample) => ({ ...sample, file: redactPath(sample.file), text: text(sample.text) })),
+    // A reason may quote the line (`unknown +++ marker "…"`).
+    unparsedSamples: report.unparsedSamples.map((sample) => ({ ...sample, file: redactPath(sample.file), text: text(sample.text), reason: text(sample.reason) })),
     findings: report.findings.map((finding) => redactFinding(finding, known)),
     warnings: report.warnings.map(text),
     environment: report.environment === null ? null : redactMeta(report.environment),
