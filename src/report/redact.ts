@@ -121,7 +121,8 @@ export function redactText(text: string, known: readonly string[] = []): string 
  * path to the end of the line, spaces and all (`/kafka/secret orders.index
  * (deleted)`), where redactText, which cannot tell a path's spaces from the
  * words of a message, would hash `/kafka/secret` and leave `orders.index`.
- * The path hashes as the finding's own path does. A line that is not a maps
+ * The path hashes as the finding's own path does, but for a newline in a name
+ * (printed \012 here, decoded from strace's \n there). A line that is not a maps
  * line is redacted as text.
  */
 export function redactMapsLine(text: string, known: readonly string[] = []): string {
