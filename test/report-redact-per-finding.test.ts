@@ -17,26 +17,10 @@ import { NO_REDACTION, redaction, type Redaction } from '../src/report/redact.js
 import { buildReport, redactAllButFindings } from '../src/report/report.js';
 import { MAX_FINDING_SECTIONS } from '../src/report/ticket.js';
 import { REPO } from './support/tools.js';
-import { resizeLeakTrace } from './support/trace-text.js';
+import { HOSTILE_NAMES, resizeLeakTrace } from './support/trace-text.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'orphanmap-redact-per-finding-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-// As strace prints them inside "…": markup of every kind, control characters, bidi, C1 and UTF-8.
-const HOSTILE_NAMES = [
-  String.raw`a|b{c}[d]*e_f\`g\`<h>#i!j~k&l(m)n+o^p?q@r-s=t\\u`,
-  String.raw`{noformat}x{code}y\`\`\`z\`\`\`\`{{mono}}`,
-  String.raw`ctl\nnew\tline\33[31mred\33[0m\177`,
-  'h2. heading',
-  '1. list',
-  'gpj.exe\u202e-orders',
-  'c1\u009bcsi-\u2028sep-\ufeffbom',
-  'données-€-😀',
-  'hostile.txt',
-  'kafka-logs/orders-3',
-  String.raw`quote\"and\\back`,
-  '.index',
-];
 
 const hostileDirs = join(scratch, 'hostile-dirs.txt');
 writeFileSync(hostileDirs, resizeLeakTrace(HOSTILE_NAMES, { dirOf: (name) => `/data/${name}-dir`, unmapSecond: true }));

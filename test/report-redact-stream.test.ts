@@ -12,21 +12,10 @@ import { safeJson, writeSafeJson } from '../src/report/json.js';
 import { NO_REDACTION, redaction, type Redaction } from '../src/report/redact.js';
 import { buildReport, writeReportJson } from '../src/report/report.js';
 import { REPO } from './support/tools.js';
-import { resizeLeakTrace } from './support/trace-text.js';
+import { HOSTILE_NAMES, resizeLeakTrace } from './support/trace-text.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'orphanmap-redact-stream-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-// As strace prints them inside "…": control characters escaped; bidi, C1 and UTF-8 raw.
-const HOSTILE_NAMES = [
-  String.raw`ctl\nnew\tline\33[31mred\33[0m\177`,
-  'gpj.exe\u202e-orders',
-  'c1\u009bcsi-\u2028sep-\ufeffbom',
-  'données-€-😀',
-  'hostile.txt',
-  'kafka-logs/orders-3',
-  String.raw`quote\"and\\back`,
-];
 
 function streamed(write: (sink: (text: string) => void) => void): string {
   let text = '';

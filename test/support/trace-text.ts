@@ -86,3 +86,19 @@ export function resizeLeakTrace(names: readonly string[], options: { dirOf?: (na
   });
   return `${lines.join('\n')}\n`;
 }
+
+/** Names as strace prints them inside "…": markup of every kind, control characters, bidi, C1 and UTF-8, a slash, an escaped quote. */
+export const HOSTILE_NAMES = [
+  String.raw`a|b{c}[d]*e_f\`g\`<h>#i!j~k&l(m)n+o^p?q@r-s=t\\u`,
+  String.raw`{noformat}x{code}y\`\`\`z\`\`\`\`{{mono}}`,
+  String.raw`ctl\nnew\tline\33[31mred\33[0m\177`,
+  'h2. heading',
+  '1. list',
+  'gpj.exe\u202e-orders',
+  'c1\u009bcsi-\u2028sep-\ufeffbom',
+  'données-€-😀',
+  'hostile.txt',
+  'kafka-logs/orders-3',
+  String.raw`quote\"and\\back`,
+  '.index',
+];
