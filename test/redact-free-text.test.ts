@@ -7,7 +7,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redactPath, redactText, redaction } from '../src/report/redact.js';
+import { redactPath, redactReport, redactText, redaction } from '../src/report/redact.js';
+import type { Report } from '../src/report/report.js';
 import { resizeLeakTrace } from './support/trace-text.js';
 
 const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
@@ -50,6 +51,15 @@ describe('free text redacted', () => {
   it('hashes a string argument cut inside an escape, to the end of the line', () => {
     const line = '100 10:00:01.000000 openat(AT_FDCWD, "/data/hidden ledger/\\';
     expect(redactText(line)).toBe(`100 10:00:01.000000 openat(AT_FDCWD, "${redactPath('/data/hidden ledger/')}`);
+  });
+
+  it('keeps the note of a sample cut at its length, and hashes the string cut with it', () => {
+    const cut = `100 10:00:01.000000 openat(AT_FDCWD, "/data/hidden ledger/${'x'.repeat(400)}`;
+    const sample = `${cut.slice(0, 400)}… (${cut.length + 30} characters)`;
+    const report = { inputs: [], unparsedSamples: [{ file: 't', line: 1, text: sample, reason: 'bad' }], findings: [], warnings: [], environment: null, mapsLines: {} } as unknown as Report;
+    const shown = redactReport(report).unparsedSamples[0]!.text;
+    expect(shown).toMatch(new RegExp(`… \\(${cut.length + 30} characters\\)$`));
+    expect(shown).not.toMatch(SECRET);
   });
 
   it('hashes a -y annotation the line ends inside, to the end of the line', () => {

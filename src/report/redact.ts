@@ -260,13 +260,25 @@ export function redactReport(report: Report, known: readonly string[] = namesRep
     ...report,
     inputs: report.inputs.map((input) => ({ ...input, path: redactPath(input.path) })),
     // A reason may quote the line (`unknown +++ marker "…"`).
-    unparsedSamples: report.unparsedSamples.map((sample) => ({ ...sample, file: redactPath(sample.file), text: text(sample.text), reason: text(sample.reason) })),
+    unparsedSamples: report.unparsedSamples.map((sample) => ({ ...sample, file: redactPath(sample.file), text: redactSample(sample.text, known), reason: text(sample.reason) })),
     findings: report.findings.map((finding) => redactFinding(finding, known)),
     warnings: report.warnings.map(text),
     environment: report.environment === null ? null : redactMeta(report.environment),
     mapsLines: Object.fromEntries(Object.entries(report.mapsLines).map(([id, line]) => [id, redactMapsLine(line, known)])),
   };
 }
+
+/**
+ * A sample of an unreadable line, whose note of a cut (`… (1234 characters)`,
+ * added where samples are taken) is kept as it is: the line, cut inside a
+ * string, would otherwise take the note into the path it hashes.
+ */
+function redactSample(sample: string, known: readonly string[]): string {
+  const note = CUT_NOTE.exec(sample);
+  return note === null ? redactText(sample, known) : `${redactText(sample.slice(0, note.index), known)}${note[0]}`;
+}
+
+const CUT_NOTE = /… \(\d+ characters\)$/;
 
 function redactMeta(meta: BundleMeta): BundleMeta {
   const out: BundleMeta = { ...meta };
