@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redactPath, redactReport, redactText, redaction } from '../src/report/redact.js';
+import { cutSampleText } from '../src/parse/events.js';
 import type { Report } from '../src/report/report.js';
 import { resizeLeakTrace } from './support/trace-text.js';
 
@@ -55,7 +56,7 @@ describe('free text redacted', () => {
 
   it('keeps the note of a sample cut at its length, and hashes the string cut with it', () => {
     const cut = `100 10:00:01.000000 openat(AT_FDCWD, "/data/hidden ledger/${'x'.repeat(400)}`;
-    const sample = `${cut.slice(0, 400)}… (${cut.length + 30} characters)`;
+    const sample = cutSampleText(`${cut}${'y'.repeat(30)}`, 400);
     const report = { inputs: [], unparsedSamples: [{ file: 't', line: 1, text: sample, reason: 'bad' }], findings: [], warnings: [], environment: null, mapsLines: {} } as unknown as Report;
     const shown = redactReport(report).unparsedSamples[0]!.text;
     expect(shown).toMatch(new RegExp(`… \\(${cut.length + 30} characters\\)$`));

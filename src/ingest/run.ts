@@ -1,7 +1,7 @@
 // One analysis run: the lines of each input through its parser into the
 // engine, with the counts, samples and warnings a report needs.
 import type { Engine, EngineChange } from '../engine/engine.js';
-import type { Diagnostic, TraceEvent } from '../parse/events.js';
+import { cutSampleText, type Diagnostic, type TraceEvent } from '../parse/events.js';
 import { StraceReader, type ParseOutput } from '../parse/strace.js';
 import { parseStraceLine } from '../parse/strace-line.js';
 import { flatCopy } from '../parse/flat-copy.js';
@@ -248,8 +248,7 @@ export class Run {
     if (this.samples.length < MAX_SAMPLES) {
       const text = diagnostic.text;
       // Kept to the end of the run: copies, not the line (a slice of its input chunk), nor a reason that quotes it.
-      const shown = text.length > MAX_SAMPLE_TEXT ? `${text.slice(0, MAX_SAMPLE_TEXT)}… (${text.length} characters)` : text;
-      this.samples.push({ ...diagnostic, text: flatCopy(shown), reason: flatCopy(diagnostic.reason) });
+      this.samples.push({ ...diagnostic, text: flatCopy(cutSampleText(text, MAX_SAMPLE_TEXT)), reason: flatCopy(diagnostic.reason) });
     }
   }
 

@@ -255,6 +255,14 @@ export interface Diagnostic {
   reason: string;
 }
 
+/** A diagnostic's text cut to `max` characters, with a note of its length: `… (1234 characters)`. */
+export function cutSampleText(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
+}
+
+/** The note cutSampleText adds, where it ends a text. */
+export const SAMPLE_CUT_NOTE = /… \(\d+ characters\)$/;
+
 // Constants as the x86_64 kernel defines them (the values strace and bpftrace print; docs/trace-formats.md).
 export const O_CLOEXEC = 0x80000;
 export const MAP_SHARED = 0x1;

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { At, EvidenceLine, Finding } from '../engine/findings.js';
+import { SAMPLE_CUT_NOTE } from '../parse/events.js';
 import type { BundleMeta } from '../ingest/bundle.js';
 import { DELETED_SUFFIX, parseMapsLine } from '../parse/maps.js';
 import { parseFdArg, parseStringArg } from '../parse/strace-args.js';
@@ -269,16 +270,14 @@ export function redactReport(report: Report, known: readonly string[] = namesRep
 }
 
 /**
- * A sample of an unreadable line, whose note of a cut (`… (1234 characters)`,
- * added where samples are taken) is kept as it is: the line, cut inside a
- * string, would otherwise take the note into the path it hashes.
+ * A sample of an unreadable line, whose note of a cut (cutSampleText) is kept
+ * as it is: the line, cut inside a string, would otherwise take the note into
+ * the path it hashes.
  */
 function redactSample(sample: string, known: readonly string[]): string {
-  const note = CUT_NOTE.exec(sample);
+  const note = SAMPLE_CUT_NOTE.exec(sample);
   return note === null ? redactText(sample, known) : `${redactText(sample.slice(0, note.index), known)}${note[0]}`;
 }
-
-const CUT_NOTE = /… \(\d+ characters\)$/;
 
 function redactMeta(meta: BundleMeta): BundleMeta {
   const out: BundleMeta = { ...meta };
