@@ -2,7 +2,9 @@
 // a mapping's path to the end of the line, spaces and all; read as free text,
 // `/kafka/secret customer.index` lost only its first word to the hash. The
 // lines here are the kernel's own: a Python process maps a file with spaces in
-// its name and prints its maps line before and after unlinking the file.
+// its name and prints its maps line before and after unlinking the file; and
+// does the same with a file whose name holds a newline, which the kernel
+// prints as \012 and strace as \n.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +22,8 @@ fd = os.open(path, os.O_RDWR)
 m = mmap.mmap(fd, 8192, mmap.MAP_SHARED)
 def line():
     with open("/proc/self/maps") as maps:
-        return next(l.rstrip("\\n") for l in maps if os.path.basename(path) in l)
+        # The kernel prints a newline in a name as \\012.
+        return next(l.rstrip("\\n") for l in maps if os.path.basename(path).replace("\\n", "\\\\012") in l)
 print(line())
 os.unlink(path)
 print(line())
@@ -29,13 +32,22 @@ print(line())
 let dir: string;
 let path: string;
 let lines: string[];
+let newlinePath: string;
+let newlineLines: string[];
+
+/** The maps line of `path` printed by a Python process while it is linked, then once unlinked. */
+function kernelMapsLines(path: string): string[] {
+  const run = spawnSync('python3', ['-c', MAP_AND_UNLINK, path], { encoding: 'utf8' });
+  if (run.error !== undefined || run.status !== 0) throw new Error(`python3 could not map a file: ${run.error?.message ?? run.stderr}`);
+  return run.stdout.trim().split('\n');
+}
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'om-secret dir '));
   path = join(dir, 'secret customer-3.index');
-  const run = spawnSync('python3', ['-c', MAP_AND_UNLINK, path], { encoding: 'utf8' });
-  if (run.error !== undefined || run.status !== 0) throw new Error(`python3 could not map a file: ${run.error?.message ?? run.stderr}`);
-  lines = run.stdout.trim().split('\n');
+  lines = kernelMapsLines(path);
+  newlinePath = join(dir, 'secret\norders-7.index');
+  newlineLines = kernelMapsLines(newlinePath);
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,6 +68,17 @@ describe('a maps line redacted', () => {
       expect(redacted).toBe(`${fields}${redactPath(path)}${suffix}`);
       // The suffix the kernel appends, and a Kafka partition's "-3.index", are kept.
       expect(redacted).toMatch(/-3\.index( \(deleted\))?$/);
+    }
+  });
+
+  it('hashes a name holding a newline, printed \\012 by the kernel, as the finding path that holds the newline', () => {
+    expect(newlineLines).toHaveLength(2);
+    const printed = newlinePath.replace('\n', '\\012');
+    expect(newlineLines[1]!.endsWith(`${printed} (deleted)`)).toBe(true);
+    for (const line of newlineLines) {
+      const redacted = redactMapsLine(line);
+      expect(redacted).not.toMatch(/secret|orders/);
+      expect(redacted).toBe(`${line.slice(0, line.indexOf(printed))}${redactPath(newlinePath)}${line.slice(line.indexOf(printed) + printed.length)}`);
     }
   });
 

@@ -122,16 +122,18 @@ export function redactText(text: string, known: readonly string[] = []): string 
  * path to the end of the line, spaces and all (`/kafka/secret orders.index
  * (deleted)`), where redactText, which cannot tell a path's spaces from the
  * words of a message, would hash `/kafka/secret` and leave `orders.index`.
- * The path hashes as the finding's own path does, but for a newline in a name
- * (printed \012 here, decoded from strace's \n there). A line that is not a maps
- * line is redacted as text.
+ * The path hashes as the finding's own path does: a newline in a name, which
+ * the kernel prints as \012 and strace as \n (decoded into the finding's path),
+ * is read back as a newline first. (A name holding a backslash and "012"
+ * prints the same and hashes as if it held a newline: the kernel's text cannot
+ * tell them apart.) A line that is not a maps line is redacted as text.
  */
 export function redactMapsLine(text: string, known: readonly string[] = []): string {
   const entry = parseMapsLine(text);
   if (entry === null || !entry.path.startsWith('/')) return redactText(text, known);
   const end = text.length - (text.endsWith('\r') ? 1 : 0) - (entry.deleted ? DELETED_SUFFIX.length : 0);
   const nameAt = end - entry.path.length;
-  return `${text.slice(0, nameAt)}${redactPath(entry.path)}${text.slice(end)}`;
+  return `${text.slice(0, nameAt)}${redactPath(entry.path.replaceAll('\\012', '\n'))}${text.slice(end)}`;
 }
 
 /** Whether `text` ends in a backslash that escapes nothing yet (an odd run of them). */
