@@ -54,6 +54,36 @@ OM_RESERVE_BYTES=131072
 om_log() { printf '%s: %s\n' "${OM_PROG:-orphanmap}" "$*" >&2; }
 om_die() { om_log "error: $*"; exit "${OM_DIE_STATUS:-1}"; }
 
+# A Ctrl-C in a terminal kills whatever child this script runs at that instant
+# (see om_stat below), leaving a cut or empty result. The two functions below
+# run a child again when a signal killed it (status above 128): the first stop
+# signal makes the script ignore further ones (om_on_signal), so its children
+# from then on ignore them too and a second run completes.
+
+# om_retry COMMAND ARG... -> runs COMMAND again (up to 3 runs) while a signal kills it.
+om_retry() {
+  local try status=0
+  for try in 1 2 3; do
+    "$@"
+    status=$?
+    ((status > 128)) || break
+  done
+  return "$status"
+}
+
+# om_out VAR COMMAND ARG... -> VAR=$(COMMAND ARG...), run again while a signal kills it.
+om_out() {
+  local om_out_var=$1 om_out_text='' try status=0
+  shift
+  for try in 1 2 3; do
+    om_out_text=$("$@")
+    status=$?
+    ((status > 128)) || break
+  done
+  printf -v "$om_out_var" '%s' "$om_out_text"
+  return "$status"
+}
+
 # om_json_str STRING -> prints STRING as a JSON string literal, quotes included.
 # Escapes backslash, double quote and every control character (U+0000..U+001F);
 # bytes that are not valid UTF-8 are dropped (iconv -c) so the file stays valid JSON.
@@ -102,56 +132,96 @@ om_shell_quote() {
 
 om_now_iso() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
 
-# om_starttime PID -> field 22 of /proc/PID/stat (clock ticks since boot), which
-# together with the pid names one process even after the pid is reused.
-om_starttime() {
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  stat=${stat##*) }              # comm may contain spaces and parentheses
+# Supervision reads /proc with builtins only. A terminal's Ctrl-C is a SIGINT to
+# its whole foreground process group: orphanmap, this script, the tracer, the
+# command, and whatever child this script is running at that instant (a $(...)
+# subshell, a cat, a sed), which dies of it. A dead child's answer is no
+# answer: a killed $(cat /proc/PID/stat) once read as "the tracer is gone",
+# ended the supervision loop without stopping anything and left the script
+# waiting forever on a tracer that ignores SIGINT, its command still traced.
+# So whether a process lives, which process a pid is, which pid is the launched
+# command and which processes to end are decided without any child process.
+
+# om_stat PID -> sets OM_STATE (the state letter) and OM_ST (field 22 of
+# /proc/PID/stat, clock ticks since boot, which together with the pid names one
+# process even after the pid is reused); false when PID is gone.
+om_stat() {
+  local stat=''
+  IFS= read -r -d '' stat 2>/dev/null < "/proc/$1/stat"
+  OM_STATE='' OM_ST=''
+  [[ $stat == *') '* ]] || return 1
+  stat=${stat##*) }              # comm may contain spaces, parentheses, newlines
   set -- $stat                   # field 3 (state) is now $1, so starttime is $20
-  printf '%s' "${20}"
+  OM_STATE=$1 OM_ST=${20:-}
+  [[ -n $OM_ST ]]
 }
+
+# om_identify PID VAR -> VAR=PID's starttime, or "gone", which no process matches.
+om_identify() {
+  if om_stat "$1"; then printf -v "$2" '%s' "$OM_ST"; else printf -v "$2" '%s' gone; fi
+}
+
+# om_starttime PID -> prints PID's starttime (see om_stat); status 1 when PID is gone.
+om_starttime() { om_stat "$1" && printf '%s' "$OM_ST"; }
 
 # om_alive PID STARTTIME -> true while that very process exists and is not a zombie.
+# Any other state letter: a traced process is often in "t (tracing stop)".
 om_alive() {
-  local st state
-  st=$(om_starttime "$1") || return 1
-  [[ $st == "$2" ]] || return 1
-  # Any state letter: a traced process is often in "t (tracing stop)".
-  state=$(sed -n 's/^State:[[:space:]]*\([[:alpha:]]\).*/\1/p' "/proc/$1/status" 2>/dev/null)
-  [[ -n $state && $state != Z && $state != X ]]
+  om_stat "$1" && [[ $OM_ST == "$2" && $OM_STATE != [ZX] ]]
 }
 
-# om_tracer_pid PID -> the TracerPid line of /proc/PID/status (0: not traced).
-om_tracer_pid() { sed -n 's/^TracerPid:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null; }
+# om_tracer_of PID -> sets OM_TRACER_OF to the TracerPid of PID (0: not traced);
+# false, OM_TRACER_OF empty, when PID is gone.
+om_tracer_of() {
+  local key value
+  OM_TRACER_OF=''
+  while read -r key value; do
+    [[ $key == TracerPid: ]] && { OM_TRACER_OF=$value; return 0; }
+  done 2>/dev/null < "/proc/$1/status"
+  return 1
+}
 
-# om_children PID -> the pids of PID's children, one per line.
+# om_tracer_pid PID -> prints the TracerPid of PID (for messages).
+om_tracer_pid() { om_tracer_of "$1"; printf '%s' "$OM_TRACER_OF"; }
+
+# om_children PID -> sets the array OM_KIDS to the pids of PID's children.
 om_children() {
-  local f
+  local want=$1 f stat kids=()
+  OM_KIDS=()
   if compgen -G "/proc/$1/task/*/children" >/dev/null; then
-    for f in /proc/"$1"/task/*/children; do tr ' ' '\n' < "$f" 2>/dev/null; done | sed '/^$/d'
+    for f in /proc/"$1"/task/*/children; do
+      kids=()
+      read -r -d '' -a kids 2>/dev/null < "$f"
+      OM_KIDS+=("${kids[@]}")
+    done
   else
+    # Kernels without CONFIG_PROC_CHILDREN: field 4 of every /proc/PID/stat.
     for f in /proc/[0-9]*/stat; do
-      awk -v want="$1" '{ sub(/^.*\) /, ""); if ($2 == want) { split(FILENAME, p, "/"); print p[3] } }' "$f" 2>/dev/null
+      stat=''
+      IFS= read -r -d '' stat 2>/dev/null < "$f"
+      [[ $stat == *') '* ]] || continue
+      stat=${stat##*) }
+      set -- $stat
+      [[ ${2:-} == "$want" ]] && OM_KIDS+=("${f//[!0-9]/}")
     done
   fi
-}
-
-# om_descendants PID -> PID's descendants (not PID itself), parents before children.
-om_descendants() {
-  local c
-  for c in $(om_children "$1"); do printf '%s\n' "$c"; om_descendants "$c"; done
+  return 0
 }
 
 # om_snapshot_maps PID FILE -> copies /proc/PID/maps; status 1 if the process
 # is gone, 2 if FILE could not be written.
 om_snapshot_maps() {
   local tmp="$2.tmp"
+  if om_retry om_copy "/proc/$1/maps" "$tmp" && om_retry mv -f -- "$tmp" "$2"; then return 0; fi
   rm -f -- "$tmp"
-  if { cat "/proc/$1/maps" > "$tmp"; } 2>/dev/null && mv -f -- "$tmp" "$2"; then return 0; fi
-  rm -f -- "$tmp"
-  cat "/proc/$1/maps" > /dev/null 2>&1 && return 2
+  om_retry cat "/proc/$1/maps" > /dev/null 2>&1 && return 2
   return 1
+}
+
+# om_copy FROM TO -> a new file TO with FROM's content (noclobber: TO is removed first).
+om_copy() {
+  rm -f -- "$2" || return
+  { cat -- "$1" > "$2"; } 2>/dev/null
 }
 
 # om_snapshot_fds PID FILE -> "FD<TAB>TARGET" per open fd of PID; status 1 if
@@ -160,13 +230,18 @@ om_snapshot_fds() {
   local tmp="$2.tmp" fd target list=''
   [[ -d /proc/$1/fd ]] || return 1
   for fd in /proc/"$1"/fd/*; do
-    target=$(readlink "$fd" 2>/dev/null) || continue
+    om_out target readlink "$fd" 2>/dev/null || continue
     list+="${fd##*/}"$'\t'"$target"$'\n'
   done
-  rm -f -- "$tmp"
-  if { printf '%s' "$list" | sort -n > "$tmp"; } 2>/dev/null && mv -f -- "$tmp" "$2"; then return 0; fi
+  if om_retry om_sorted_to "$list" "$tmp" && om_retry mv -f -- "$tmp" "$2"; then return 0; fi
   rm -f -- "$tmp"
   return 2
+}
+
+# om_sorted_to TEXT FILE -> a new FILE with TEXT's lines in numeric order.
+om_sorted_to() {
+  rm -f -- "$2" || return
+  { printf '%s' "$1" | sort -n > "$2"; } 2>/dev/null
 }
 
 # om_count_lines FILE -> number of lines, or nothing when FILE is missing.
@@ -201,12 +276,10 @@ om_jvm_version() {
 # om_read_process PID -> fills OM_COMM, OM_CMDLINE, OM_THREADS_JSON, OM_JVM_VERSION.
 om_read_process() {
   local v args=()
-  v=$(cat "/proc/$1/comm" 2>/dev/null) && OM_COMM=$v
+  om_out v cat "/proc/$1/comm" 2>/dev/null && OM_COMM=$v
   mapfile -t -d '' args < "/proc/$1/cmdline" 2>/dev/null && ((${#args[@]})) && OM_CMDLINE=("${args[@]}")
-  v=$(om_threads_json "$1")
-  [[ $v != '[]' ]] && OM_THREADS_JSON=$v
-  v=$(om_jvm_version "$1")
-  [[ -n $v ]] && OM_JVM_VERSION=$v
+  om_out v om_threads_json "$1" && [[ $v != '[]' ]] && OM_THREADS_JSON=$v
+  om_out v om_jvm_version "$1" && [[ -n $v ]] && OM_JVM_VERSION=$v
   return 0
 }
 
@@ -253,7 +326,7 @@ om_meta_json() {
 # then rename); false, leaving the previous meta.json, when it cannot be written.
 om_write_meta() {
   local tmp="$OM_D/.meta.json.tmp" json
-  json=$(om_meta_json)
+  om_out json om_meta_json || return 1
   rm -f -- "$tmp"
   if { printf '%s\n' "$json" > "$tmp"; } 2>/dev/null && mv -f -- "$tmp" "$OM_D/meta.json"; then return 0; fi
   rm -f -- "$tmp"
@@ -366,19 +439,22 @@ om_prepare_bundle() {
 # om_disk_full -> true when the file system holding the bundle has no free block
 # left for this user: the tracer's writes to trace.txt are failing.
 om_disk_full() {
-  local free avail
-  read -r free avail < <(stat -f -L -c '%f %a' -- "$OM_D" 2>/dev/null) || return 1
-  if ((EUID == 0)); then ((free == 0)); else ((avail == 0)); fi
+  local blocks
+  om_out blocks stat -f -L -c '%f %a' -- "$OM_D" 2>/dev/null || return 1
+  set -- $blocks                 # free blocks, blocks free for non-root
+  [[ ${2:-} =~ ^[0-9]+$ ]] || return 1
+  if ((EUID == 0)); then (($1 == 0)); else (($2 == 0)); fi
 }
 
 # om_deadline_reached START_EPOCH_NS SECONDS -> true once SECONDS have passed.
 om_deadline_reached() {
   [[ -n $2 ]] || return 1
-  local now elapsed_ms limit_ms
-  now=$(date +%s%N)
-  elapsed_ms=$(( (now - $1) / 1000000 ))
-  limit_ms=$(awk -v s="$2" 'BEGIN { printf "%d", s * 1000 }')
-  (( elapsed_ms >= limit_ms ))
+  local now limit_ms
+  om_out now date +%s%N || return 1
+  om_out limit_ms awk -v s="$2" 'BEGIN { printf "%d", s * 1000 }' || return 1
+  # An empty number would count as 0 and end the capture at once.
+  [[ $now =~ ^[0-9]+$ && $1 =~ ^[0-9]+$ && $limit_ms =~ ^[0-9]+$ ]] || return 1
+  (( (now - $1) / 1000000 >= limit_ms ))
 }
 
 # om_kill_tree PIDS_WITH_STARTTIMES SIGNAL -> signals each "pid:starttime" that is
@@ -392,13 +468,19 @@ om_kill_tree() {
   return 0
 }
 
-# om_tree_of PID -> "pid:starttime" for PID and its descendants, space separated.
+# om_tree_of PID -> sets OM_TREE to "pid:starttime" for PID and its
+# descendants, parents first, space separated.
 om_tree_of() {
-  local p st out=''
-  for p in "$1" $(om_descendants "$1"); do
-    st=$(om_starttime "$p") && out+="$p:$st "
+  local queue=("$1") p
+  OM_TREE=''
+  while ((${#queue[@]})); do
+    p=${queue[0]}
+    queue=("${queue[@]:1}")
+    om_stat "$p" || continue
+    OM_TREE+="$p:$OM_ST "
+    om_children "$p"
+    queue+=("${OM_KIDS[@]}")
   done
-  printf '%s' "$out"
 }
 
 # ---------------------------------------------------------------------------
@@ -454,8 +536,16 @@ OM_PID_ST=''
 OM_STOP_REASON=''
 OM_CMD_MODE=0
 OM_WRITE_FAILED=''
+OM_STOPPED=0           # 1 once om_stop_tracer has run
 
-om_on_signal() { [[ -n $OM_STOP_REASON ]] || OM_STOP_REASON=$1; }
+# A stop signal. The capture stops from here on, so a further SIGINT, SIGTERM
+# or SIGHUP asks for nothing more: they are ignored, and with them by every
+# child the script starts from now on, which a repeated Ctrl-C (sent to the
+# whole process group) can then no longer kill halfway through the stop.
+om_on_signal() {
+  [[ -n $OM_STOP_REASON ]] || OM_STOP_REASON=$1
+  trap '' INT TERM HUP
+}
 
 # SIGUSR2: stop capturing and leave the target running, untraced. With -p that
 # is the ordinary stop (the tracer detaches). With -- CMD it is refused where
@@ -466,6 +556,7 @@ om_on_detach() {
     return 0
   fi
   [[ -n $OM_STOP_REASON ]] || OM_STOP_REASON=detached
+  trap '' INT TERM HUP
 }
 
 # om_wait_gone PID STARTTIME SECONDS -> true if the process ends within SECONDS.
@@ -482,9 +573,13 @@ om_wait_gone() {
 # script or from the watchdog.
 om_stop_tracer() {
   local tree
+  OM_STOPPED=1
+  # Stopping whatever the reason: see om_on_signal.
+  trap '' INT TERM HUP
   if ((OM_CMD_MODE)) && [[ -z $OM_PID ]]; then
-    OM_PID=$(om_find_cmd_pid)
-    [[ -n $OM_PID ]] && { OM_PID_ST=$(om_starttime "$OM_PID") || OM_PID_ST=gone; }
+    om_find_cmd_pid
+    OM_PID=$OM_FOUND
+    [[ -n $OM_PID ]] && om_identify "$OM_PID" OM_PID_ST
   fi
   if ((OM_CMD_MODE)) && [[ $OM_STOP_REASON == detached ]]; then
     # Leave the command running: its end snapshot now, then the tracer lets go.
@@ -499,7 +594,8 @@ om_stop_tracer() {
     if om_alive "$OM_PID" "$OM_PID_ST"; then
       om_snapshot_maps "$OM_PID" "$OM_D/maps-end.txt"
       (($? == 2)) && OM_WRITE_FAILED+=' maps-end.txt'
-      tree=$(om_tree_of "$OM_PID")
+      om_tree_of "$OM_PID"
+      tree=$OM_TREE
       om_kill_tree "$tree" TERM
       om_wait_gone "$OM_TRACER_PID" "$OM_TRACER_ST" 3 && return 0
       om_kill_tree "$tree" KILL
@@ -520,6 +616,8 @@ om_stop_tracer() {
 # om_finish REASON -> end snapshot, counts, final meta.json. A full disk turns
 # any REASON into "disk-full": trace.txt lost what the tracer could not write.
 om_finish() {
+  # Nothing can change the outcome now: see om_on_signal.
+  trap '' INT TERM HUP
   OM_EXIT_REASON=$1
   if om_disk_full; then OM_EXIT_REASON=disk-full; fi
   if [[ -n $OM_PID ]] && om_alive "$OM_PID" "$OM_PID_ST"; then
@@ -528,11 +626,11 @@ om_finish() {
       (($? == 2)) && OM_WRITE_FAILED+=' maps-end.txt'
     fi
     [[ $OM_THREADS_JSON != '[]' ]] || om_read_process "$OM_PID"
-    [[ -n $OM_JVM_VERSION ]] || OM_JVM_VERSION=$(om_jvm_version "$OM_PID")
+    [[ -n $OM_JVM_VERSION ]] || om_out OM_JVM_VERSION om_jvm_version "$OM_PID"
   fi
-  OM_MAP_COUNT_END=$(om_count_lines "$OM_D/maps-end.txt")
+  om_out OM_MAP_COUNT_END om_count_lines "$OM_D/maps-end.txt"
   om_backend_counts
-  OM_END_TIME=$(om_now_iso)
+  om_out OM_END_TIME om_now_iso
   case $OM_EXIT_REASON in
     duration|interrupted|target-exited|parent-died|detached) [[ -n $OM_WRITE_FAILED ]] || OM_COMPLETE=1 ;;
     *) OM_COMPLETE=0 ;;
@@ -554,14 +652,14 @@ om_watchdog() {
   # This process's own copy of fd 9: the script's vanishes with it.
   OM_D=/proc/$BASHPID/fd/$OM_DIR_FD
   if [[ -n $OM_PARENT_PID ]]; then
-    parent_st=$(om_starttime "$OM_PARENT_PID") || parent_st=gone
+    om_identify "$OM_PARENT_PID" parent_st
   fi
   while om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; do
     if ! om_alive "$script_pid" "$script_st"; then
       om_log "capture script $script_pid died; watchdog stops the tracer"
       if [[ -z $OM_PID && -n $OM_TARGET_PID ]]; then
         OM_PID=$OM_TARGET_PID
-        OM_PID_ST=$(om_starttime "$OM_PID") || OM_PID_ST=gone
+        om_identify "$OM_PID" OM_PID_ST
       fi
       om_stop_tracer
       om_finish interrupted
@@ -576,17 +674,45 @@ om_watchdog() {
   done
 }
 
-# om_find_cmd_pid -> the pid of the command the tracer launched: its child once
-# the child has exec'd (its exe differs from the tracer's), else empty.
+# om_find_cmd_pid -> sets OM_FOUND to the pid of the command the tracer
+# launched: its child once the child has exec'd (its exe is another file than
+# the tracer's), else empty.
 om_find_cmd_pid() {
-  local tracer_exe c exe
-  tracer_exe=$(readlink "/proc/$OM_TRACER_PID/exe" 2>/dev/null) || return 0
-  for c in $(om_children "$OM_TRACER_PID"); do
+  local c
+  OM_FOUND=''
+  [[ -e /proc/$OM_TRACER_PID/exe ]] || return 0
+  om_children "$OM_TRACER_PID"
+  for c in "${OM_KIDS[@]}"; do
     # strace forks short-lived probes at startup whose exe cannot be read yet:
     # an unreadable exe is not the command.
-    exe=$(readlink "/proc/$c/exe" 2>/dev/null) || continue
-    [[ -n $exe && $exe != "$tracer_exe" ]] && { printf '%s' "$c"; return 0; }
+    [[ -e /proc/$c/exe ]] || continue
+    [[ /proc/$c/exe -ef /proc/$OM_TRACER_PID/exe ]] && continue
+    OM_FOUND=$c
+    return 0
   done
+}
+
+# om_wait_tracer -> sets OM_TRACER_STATUS to the tracer's exit status. `wait`
+# returns early, with 128+N, when a trapped signal arrives (a Ctrl-C, orphanmap's
+# SIGTERM): the tracer may still run then, and must not be left running if a
+# stop was asked for. Called once the tracer is known to be gone or stopped.
+om_wait_tracer() {
+  local status next
+  wait "$OM_TRACER_PID" 2>/dev/null
+  status=$?
+  while ((status > 128)) && om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; do
+    if [[ -n $OM_STOP_REASON ]] && ((!OM_STOPPED)); then om_stop_tracer; fi
+    wait "$OM_TRACER_PID" 2>/dev/null
+    status=$?
+  done
+  if ((status > 128)); then
+    # Either the tracer's own status, or a wait cut short just as it ended:
+    # then asking again collects it (127: already collected; bash < 5.1).
+    wait "$OM_TRACER_PID" 2>/dev/null
+    next=$?
+    ((next == 127)) || status=$next
+  fi
+  OM_TRACER_STATUS=$status
 }
 
 # om_status_text STATUS -> "exit status N" or "killed by SIGNAME".
@@ -647,13 +773,16 @@ om_run_capture() {
     "${OM_TRACER_ARGV[@]}" < /dev/null > "$tracer_out" 2> "$OM_D/tracer.stderr" 3>&- 9<&- &
     OM_TRACER_PID=$!
   fi
-  OM_TRACER_ST=$(om_starttime "$OM_TRACER_PID") || OM_TRACER_ST=gone
-  om_watchdog "$$" "$(om_starttime $$)" 3>&- &
+  om_identify "$OM_TRACER_PID" OM_TRACER_ST
+  local script_st
+  om_identify $$ script_st
+  om_watchdog "$$" "$script_st" 3>&- &
 
   # Wait for the attach (-p) or for the launched command to exec (-- CMD).
   for ((i = 0; i < 600; i++)); do
     if ((OM_CMD_MODE)); then
-      OM_PID=$(om_find_cmd_pid)
+      om_find_cmd_pid
+      OM_PID=$OM_FOUND
     elif om_backend_attached; then
       OM_PID=$OM_TARGET_PID
     fi
@@ -663,7 +792,7 @@ om_run_capture() {
     sleep 0.05
   done
   # -d counts from here: bpftrace spends 8-25 s compiling before it attaches.
-  start_ns=$(date +%s%N)
+  om_out start_ns date +%s%N
   # By now the tracer has opened the FIFO (or died), so its name can go.
   rm -f -- "$OM_D/.stderr.fifo"
   if [[ -z $OM_PID ]] && ((!OM_CMD_MODE)); then
@@ -674,13 +803,13 @@ om_run_capture() {
     fi
   fi
   if [[ -n $OM_PID ]]; then
-    OM_PID_ST=$(om_starttime "$OM_PID") || OM_PID_ST=gone
+    om_identify "$OM_PID" OM_PID_ST
     om_snapshot_maps "$OM_PID" "$OM_D/maps-start.txt"
     (($? == 2)) && OM_WRITE_FAILED+=' maps-start.txt'
     om_snapshot_fds "$OM_PID" "$OM_D/fds-start.txt"
     (($? == 2)) && OM_WRITE_FAILED+=' fds-start.txt'
     om_read_process "$OM_PID"
-    OM_MAP_COUNT_START=$(om_count_lines "$OM_D/maps-start.txt")
+    om_out OM_MAP_COUNT_START om_count_lines "$OM_D/maps-start.txt"
   fi
   if ! om_write_meta; then
     om_log "error: cannot write meta.json into $OM_OUT (is its file system full?); stopping the capture"
@@ -709,12 +838,12 @@ om_run_capture() {
     sleep 0.2 &
     wait $! 2>/dev/null
   done
-  wait "$OM_TRACER_PID" 2>/dev/null
-  status=$?
+  om_wait_tracer
+  status=$OM_TRACER_STATUS
 
   # A command too short-lived to be seen running: take its pid from the trace.
   if [[ -z $OM_PID ]] && ((OM_CMD_MODE)); then
-    OM_PID=$(om_backend_first_pid)
+    om_out OM_PID om_backend_first_pid
     om_write_meta || true
   fi
 

@@ -135,9 +135,9 @@ om_backend_first_pid() {
 om_backend_exit_seen() { return 0; }
 
 om_backend_counts() {
-  OM_LOST_EVENTS=$(awk '/^Lost [0-9]+ events/ { n += $2 } END { print n + 0 }' "$OM_D/trace.txt" 2>/dev/null)
-  OM_TRUNCATED_EVENTS=$(LC_ALL=C awk -v max=$((OM_BT_STRLEN - 1)) '
-    { i = index($0, " path=") } i > 0 && length($0) - i - 5 >= max { n++ } END { print n + 0 }' "$OM_D/trace.txt" 2>/dev/null)
+  om_out OM_LOST_EVENTS awk '/^Lost [0-9]+ events/ { n += $2 } END { print n + 0 }' "$OM_D/trace.txt" 2>/dev/null
+  om_out OM_TRUNCATED_EVENTS env LC_ALL=C awk -v max=$((OM_BT_STRLEN - 1)) '
+    { i = index($0, " path=") } i > 0 && length($0) - i - 5 >= max { n++ } END { print n + 0 }' "$OM_D/trace.txt" 2>/dev/null
 }
 
 om_run_capture "$@"

@@ -118,7 +118,7 @@ om_backend_detach_command() {
 
 # Attached once the target's main thread names strace as its tracer.
 om_backend_attached() {
-  [[ $(om_tracer_pid "$OM_TARGET_PID") == "$OM_TRACER_PID" ]] && grep -q ' attached' "$OM_D/tracer.stderr" 2>/dev/null
+  om_tracer_of "$OM_TARGET_PID" && [[ $OM_TRACER_OF == "$OM_TRACER_PID" ]] && grep -q ' attached' "$OM_D/tracer.stderr" 2>/dev/null
 }
 
 om_backend_first_pid() {
@@ -128,13 +128,13 @@ om_backend_first_pid() {
 
 # 14196<python3> 1795606942.870872 +++ exited with 0 +++
 om_backend_exit_seen() {
-  grep -Eq "^$1<.*> [0-9.]+ \+\+\+ (exited with|killed by) " "$OM_D/trace.txt" 2>/dev/null
+  om_retry grep -Eq "^$1<.*> [0-9.]+ \+\+\+ (exited with|killed by) " "$OM_D/trace.txt" 2>/dev/null
 }
 
 om_backend_counts() {
   OM_LOST_EVENTS=''   # ptrace loses nothing
   # A string cut at -s shows as "..."... after its closing quote.
-  OM_TRUNCATED_EVENTS=$(grep -c '[^\\]"\.\.\.' "$OM_D/trace.txt" 2>/dev/null)
+  om_out OM_TRUNCATED_EVENTS grep -c '[^\\]"\.\.\.' "$OM_D/trace.txt" 2>/dev/null
   [[ -n $OM_TRUNCATED_EVENTS ]] || OM_TRUNCATED_EVENTS=0
 }
 
