@@ -751,6 +751,16 @@ om_run_capture() {
   # The tee reads a FIFO rather than a process substitution: a process
   # substitution would become the tracer's child and keep strace waiting.
   # Neither the tracer nor the command inherits fd 9 (the bundle directory).
+  # A launched command starts with the SIGINT and SIGQUIT dispositions this
+  # script was started with, as it would if run directly: bash starts every
+  # background job with both ignored (no job control here), and a command that
+  # inherits SIG_IGN keeps it (Python gets no KeyboardInterrupt, a JVM installs
+  # no handler and runs no shutdown hook on Ctrl-C). `trap -` in the job's
+  # subshell restores what the script inherited, which is not always the
+  # default: a script started with SIGINT ignored passes that on. Through
+  # orphanmap it is the default, as Node resets every disposition when it
+  # starts its children. strace then ignores both for itself, as it does with
+  # -o FILE and a command; bpftrace catches SIGINT as before.
   exec 3>&2
   # --log-command: the command's output goes to a file in the bundle, so a
   # command left running after a detach never writes into a closed pipe.
@@ -764,9 +774,9 @@ om_run_capture() {
     mkfifo -m 0600 -- "$fifo" || om_die "cannot create $fifo"
     tee -- "$OM_D/tracer.stderr" < "$fifo" >&3 2>/dev/null 9<&- &
     if [[ -z $OM_TRACER_STDOUT ]]; then
-      "${OM_TRACER_ARGV[@]}" 0<&0 1>&3 2> "$fifo" 9<&- &
+      (trap - INT QUIT; exec "${OM_TRACER_ARGV[@]}") 0<&0 1>&3 2> "$fifo" 9<&- &
     else
-      "${OM_TRACER_ARGV[@]}" 0<&0 > "$tracer_out" 2> "$fifo" 9<&- &
+      (trap - INT QUIT; exec "${OM_TRACER_ARGV[@]}") 0<&0 > "$tracer_out" 2> "$fifo" 9<&- &
     fi
     OM_TRACER_PID=$!
   else
