@@ -128,7 +128,8 @@ export class Engine {
 
   /** What the engine had to assume because the trace could not say, in plain words for a report. */
   assumptions(): readonly string[] {
-    return this.tasks.assumptions();
+    const fromFds = this.fds.assumptions();
+    return fromFds.length === 0 ? this.tasks.assumptions() : [...this.tasks.assumptions(), ...fromFds];
   }
 
   held(): EngineHeld {
@@ -212,7 +213,7 @@ export class Engine {
   /** ftruncate names its file by fd, truncate by path. */
   private truncate(task: Task, event: TruncateEvent): void {
     let file: FileNode | null | undefined;
-    if (event.fd !== undefined) file = this.fds.fileOfFd(task, event.fd, event.fdHint, event.inode);
+    if (event.fd !== undefined) file = this.fds.fileOfFd(task, event.fd, event.fdHint, event, event.inode);
     else if (event.path !== undefined) file = this.files.named(resolveName(task, event.dir ?? { fd: 'cwd' }, event.path));
     if (file !== null && file !== undefined) this.files.resized(file, event.length, event);
   }
