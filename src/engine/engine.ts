@@ -11,7 +11,7 @@
 // files on disk, terminals or processes.
 import { assertNever, type EvidenceKeeper, type TraceEvent, type TruncateEvent } from '../parse/events.js';
 import { Counters } from './counters.js';
-import { Fds } from './fds.js';
+import { Fds, type SeedFd } from './fds.js';
 import { Files, chdir, resolveName, type FileNode } from './files.js';
 import { FindingLog, type EngineChange } from './finding-log.js';
 import type { EvidenceLine, Finding } from './findings.js';
@@ -20,6 +20,7 @@ import { CloneWait, Tasks, type ProcessHints, type Task, type TasksHeld } from '
 
 export type { EngineChange } from './finding-log.js';
 export type { SeedMapping } from './mappings.js';
+export type { SeedFd } from './fds.js';
 export { normalizePath } from './files.js';
 
 export interface EngineOptions extends ProcessHints {
@@ -101,6 +102,15 @@ export class Engine {
     this.log.begin();
     this.mappings.seed(this.tasks.leaderOf(pid).space, mappings);
     return this.log.changed();
+  }
+
+  /**
+   * Seed a process's fd table with the fds open when the capture began (a
+   * bundle's fds-start.txt): an fd opened before the attach and mapped
+   * during the capture is named by it (bpftrace prints no path with an fd).
+   */
+  seedFds(pid: number, fds: readonly SeedFd[]): void {
+    this.fds.seed(this.tasks.leaderOf(pid), fds);
   }
 
   /** The trace ended: every finding whose mapping is still live is `still-mapped`. */

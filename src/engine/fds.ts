@@ -9,6 +9,17 @@ import type { CloseRangeEvent, DupEvent, EventBase, Inode, OpenEvent, SetCloexec
 import { learnCwd, resolveName, type FileNode, type Files } from './files.js';
 import type { Task } from './tasks.js';
 
+/** An fd open when the capture began: a line of a bundle's fds-start.txt. */
+export interface SeedFd {
+  fd: number;
+  /** The file's path, without the " (deleted)" readlink appends. */
+  path: string;
+  /** readlink said " (deleted)": the file had lost that name already. */
+  deleted: boolean;
+  place: { file: string; line: number };
+  text: string;
+}
+
 /** An fd whose -y annotation named another file than its binding: the first one, for the report's warning. */
 interface Rebinding {
   pid: number;
@@ -150,6 +161,15 @@ export class Fds {
     if (inode !== undefined) this.files.setInode(file, inode);
     this.setFd(task, fd, file, false, false, true);
     return file;
+  }
+
+  /** The fds open when the capture began (a bundle's fds-start.txt): bound until the trace or an annotation says otherwise. */
+  seed(task: Task, seeds: readonly SeedFd[]): void {
+    for (const seed of seeds) {
+      const file = this.files.seededFd(seed.path, seed.deleted);
+      this.setFd(task, seed.fd, file, false, false, true);
+      file.note({ place: seed.place, time: null, seconds: null, tid: 0, raw: seed.text }, undefined);
+    }
   }
 
   private noteRebinding(task: Task, fd: number, bound: FileNode, hint: string, event: EventBase): void {

@@ -263,6 +263,15 @@ export class Files {
     return this.byName.get(hint);
   }
 
+  /** The file behind an fd open when the capture began (fds-start.txt): by its name; a deleted one has none left. */
+  seededFd(path: string, deleted: boolean): FileNode {
+    if (!deleted) return this.byName.get(path) ?? this.newFile(path);
+    const file = this.newFile(null);
+    file.record(flatCopy(path));
+    file.gone = true;
+    return file;
+  }
+
   /** The file of a mapping in a maps snapshot; a deleted one is known only by its inode. */
   seeded(seed: SeedMapping): FileNode {
     let file = this.withInode(seed.inode);
