@@ -11,7 +11,7 @@
 // files on disk, terminals or processes.
 import { assertNever, type EvidenceKeeper, type TraceEvent, type TruncateEvent } from '../parse/events.js';
 import { Counters } from './counters.js';
-import { Fds } from './fds.js';
+import { Fds, type SeedFd } from './fds.js';
 import { Files, chdir, resolveName, type FileNode } from './files.js';
 import { FindingLog, type EngineChange } from './finding-log.js';
 import type { EvidenceLine, Finding } from './findings.js';
@@ -20,6 +20,7 @@ import { CloneWait, Tasks, type ProcessHints, type Task, type TasksHeld } from '
 
 export type { EngineChange } from './finding-log.js';
 export type { SeedMapping } from './mappings.js';
+export type { SeedFd } from './fds.js';
 export { normalizePath } from './files.js';
 
 export interface EngineOptions extends ProcessHints {
@@ -103,6 +104,15 @@ export class Engine {
     return this.log.changed();
   }
 
+  /**
+   * Seed a process's fd table with the fds open when the capture began (a
+   * bundle's fds-start.txt): an fd opened before the attach and mapped
+   * during the capture is named by it (bpftrace prints no path with an fd).
+   */
+  seedFds(pid: number, fds: readonly SeedFd[]): void {
+    this.fds.seed(this.tasks.leaderOf(pid), fds);
+  }
+
   /** The trace ended: every finding whose mapping is still live is `still-mapped`. */
   finish(): EngineChange[] {
     this.log.begin();
@@ -128,7 +138,8 @@ export class Engine {
 
   /** What the engine had to assume because the trace could not say, in plain words for a report. */
   assumptions(): readonly string[] {
-    return this.tasks.assumptions();
+    const fromFds = this.fds.assumptions();
+    return fromFds.length === 0 ? this.tasks.assumptions() : [...this.tasks.assumptions(), ...fromFds];
   }
 
   held(): EngineHeld {
@@ -212,7 +223,7 @@ export class Engine {
   /** ftruncate names its file by fd, truncate by path. */
   private truncate(task: Task, event: TruncateEvent): void {
     let file: FileNode | null | undefined;
-    if (event.fd !== undefined) file = this.fds.fileOfFd(task, event.fd, event.fdHint, event.inode);
+    if (event.fd !== undefined) file = this.fds.fileOfFd(task, event.fd, event.fdHint, event, event.inode);
     else if (event.path !== undefined) file = this.files.named(resolveName(task, event.dir ?? { fd: 'cwd' }, event.path));
     if (file !== null && file !== undefined) this.files.resized(file, event.length, event);
   }

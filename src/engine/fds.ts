@@ -2,13 +2,42 @@
 // close_range drop, O_CLOEXEC goes on execve; CLONE_FILES shares a table, a
 // fork copies it. Close takes effect at its entry, so a number handed out
 // again proves the old one was closed even before that close is printed.
+// The -y annotation of an fd is the kernel's word at that call: where it names
+// another file than the table holds, the table missed a close, open or dup
+// (filtered out with -e trace=…) and the annotation wins (fileOfFd).
 import type { CloseRangeEvent, DupEvent, EventBase, Inode, OpenEvent, SetCloexecEvent } from '../parse/events.js';
 import { learnCwd, resolveName, type FileNode, type Files } from './files.js';
 import type { Task } from './tasks.js';
 
+/** An fd open when the capture began: a line of a bundle's fds-start.txt. */
+export interface SeedFd {
+  fd: number;
+  /** The file's path, without the " (deleted)" readlink appends. */
+  path: string;
+  /** readlink said " (deleted)": the file had lost that name already. */
+  deleted: boolean;
+  place: { file: string; line: number };
+  text: string;
+}
+
+/** An fd whose -y annotation named another file than its binding: the first one, for the report's warning. */
+interface Rebinding {
+  pid: number;
+  fd: number;
+  was: string;
+  now: string;
+  at: string;
+}
+
 interface FdEntry {
   file: FileNode | null;
   cloexec: boolean;
+  /**
+   * The binding came from an annotation or a snapshot (an fd opened before
+   * the trace), not from an open or dup the trace showed: it holds only until
+   * an annotation says otherwise.
+   */
+  annotated: boolean;
   /**
    * An open returned this number while it was still live here: the close of
    * the old file was in flight (printed later, as in merged -ff traces where
@@ -24,9 +53,39 @@ export class FdTable {
 }
 
 export class Fds {
+  /** Opens, closes and dups applied: none in a trace whose fds are known from annotations alone. */
+  private tableEvents = 0;
+  /** Files reached through an fd with its -y annotation (mmap, ftruncate, dup). */
+  private annotatedLookups = 0;
+  private rebindings = 0;
+  private firstRebinding: Rebinding | null = null;
+
   constructor(private readonly files: Files) {}
 
+  /** What had to be assumed about fds, in plain words for a report's warnings. */
+  assumptions(): string[] {
+    const notes: string[] = [];
+    const first = this.firstRebinding;
+    if (first !== null) {
+      const more = this.rebindings > 1 ? ` (and ${this.rebindings - 1} more like it)` : '';
+      notes.push(
+        `fd ${first.fd} of process ${first.pid} was ${first.was} as far as the trace showed, but its -y annotation at ${first.at} names ${first.now}${more}: ` +
+          'the trace does not show every open, close or dup of its fds (filtered out with -e trace=…?), so each such fd was taken for the file its annotation names',
+      );
+    }
+    if (this.tableEvents === 0 && this.annotatedLookups > 0) {
+      const times = this.annotatedLookups === 1 ? 'once' : `${this.annotatedLookups} times`;
+      notes.push(
+        `the trace reaches files through -y annotated fds ${times} but shows no open, close or dup: if it was captured with -e trace=… leaving them out, ` +
+          'each fd is named by its annotation alone, and if clone, execve, exit or rename calls were left out too, processes and names are not followed: ' +
+          'the findings may be wrong or missing; capture without -e trace=, or with orphanmap capture',
+      );
+    }
+    return notes;
+  }
+
   open(task: Task, event: OpenEvent): void {
+    this.tableEvents++;
     learnCwd(task, event.dir);
     const file = this.files.opened(resolveName(task, event.dir, event.path), event.inode, event.resolvedHint);
     this.setFd(task, event.fd, file, event.cloexec, true);
@@ -34,6 +93,7 @@ export class Fds {
   }
 
   close(task: Task, fd: number, event: EventBase): void {
+    this.tableEvents++;
     const entry = task.fds.fds.get(fd);
     if (entry === undefined) return;
     if (entry.closeInFlight === true) {
@@ -47,9 +107,10 @@ export class Fds {
   }
 
   closeRange(task: Task, event: CloseRangeEvent): void {
+    this.tableEvents++;
     if (event.unshare === true && task.fds.users > 1) {
       // CLOSE_RANGE_UNSHARE: this task gets its own copy first; the others keep theirs open.
-      const copy = copyTable(task.fds, (entry) => ({ file: entry.file, cloexec: entry.cloexec }));
+      const copy = copyTable(task.fds, (entry) => ({ file: entry.file, cloexec: entry.cloexec, annotated: entry.annotated }));
       copy.users = 1;
       this.release(task.fds);
       task.fds = copy;
@@ -62,8 +123,9 @@ export class Fds {
   }
 
   dup(task: Task, event: DupEvent): void {
+    this.tableEvents++;
     if (event.oldFd === event.newFd) return;
-    const file = this.fileOfFd(task, event.oldFd, event.oldHint);
+    const file = this.fileOfFd(task, event.oldFd, event.oldHint, event);
     this.setFd(task, event.newFd, file, event.cloexec);
     file?.note(event, this.files.keeper);
   }
@@ -73,16 +135,47 @@ export class Fds {
     if (entry !== undefined) entry.cloexec = event.cloexec;
   }
 
-  /** The file behind an fd; an fd opened before the trace is named from the -y hint. */
-  fileOfFd(task: Task, fd: number, hint: string | undefined, inode?: Inode): FileNode | null {
+  /**
+   * The file behind an fd at `event`; an fd opened before the trace is named
+   * from the -y hint. A hint that names another file than the binding wins
+   * when the binding came from an annotation itself (any other name: the fd
+   * was closed and reused out of sight), or when the engine knows the hint's
+   * name as another file's (a dup2 over it, out of sight). A binding the trace
+   * made stays against a name the engine does not know: that is another
+   * spelling of its file (the kernel's path through a symlinked directory, or
+   * outside a container's root, after a rename took the known one away).
+   */
+  fileOfFd(task: Task, fd: number, hint: string | undefined, event: EventBase, inode?: Inode): FileNode | null {
+    if (hint !== undefined) this.annotatedLookups++;
     const byInode = this.files.withInode(inode);
     if (byInode !== undefined) return byInode;
     const entry = task.fds.fds.get(fd);
-    if (entry !== undefined) return entry.file;
+    if (entry !== undefined) {
+      const bound = entry.file;
+      if (hint === undefined || bound === null || this.files.isNamed(bound, hint)) return bound;
+      const named = this.files.namedByAnnotation(hint);
+      if (named === bound || (named === undefined && !entry.annotated)) return bound;
+      this.noteRebinding(task, fd, bound, hint, event);
+    }
     const file = this.files.openedBeforeTrace(fd, hint);
     if (inode !== undefined) this.files.setInode(file, inode);
-    this.setFd(task, fd, file, false);
+    this.setFd(task, fd, file, false, false, true);
     return file;
+  }
+
+  /** The fds open when the capture began (a bundle's fds-start.txt): bound until the trace or an annotation says otherwise. */
+  seed(task: Task, seeds: readonly SeedFd[]): void {
+    for (const seed of seeds) {
+      const file = this.files.seededFd(seed.path, seed.deleted);
+      this.setFd(task, seed.fd, file, false, false, true);
+      file.note({ place: seed.place, time: null, seconds: null, tid: 0, raw: seed.text }, undefined);
+    }
+  }
+
+  private noteRebinding(task: Task, fd: number, bound: FileNode, hint: string, event: EventBase): void {
+    this.rebindings++;
+    if (this.firstRebinding !== null) return;
+    this.firstRebinding = { pid: task.group.tgid, fd, was: bound.displayName, now: hint, at: `${event.place.file}:${event.place.line}` };
   }
 
   /** A fork without CLONE_FILES: the child's own copy of the table. */
@@ -106,12 +199,12 @@ export class Fds {
     table.fds.clear();
   }
 
-  private setFd(task: Task, fd: number, file: FileNode | null, cloexec: boolean, handedOut = false): void {
+  private setFd(task: Task, fd: number, file: FileNode | null, cloexec: boolean, handedOut = false, annotated = false): void {
     const previous = task.fds.fds.get(fd);
     // An fd number handed out again proves the old one was closed (maybe by a
     // close still <unfinished ...> on another thread).
     if (previous !== undefined) this.files.releaseFd(previous.file);
-    const entry: FdEntry = { file, cloexec };
+    const entry: FdEntry = { file, cloexec, annotated };
     if (handedOut && previous !== undefined && previous.file !== file) entry.closeInFlight = true;
     task.fds.fds.set(fd, entry);
     if (file !== null) file.fdRefs++;

@@ -25,6 +25,8 @@ class NoNames extends Set<string> {
 const NO_NAMES: Set<string> = new NoNames();
 const NO_HISTORY: readonly string[] = [];
 const NO_RECORDS: readonly MappingState[] = [];
+/** How strace before 6 (and readlink) end the path of an fd whose file lost that name. */
+const DELETED_IN_ANNOTATION = ' (deleted)';
 
 export class FileNode {
   /** Every name known now, in each of its spellings; a file gone has none, and shares one set for it. */
@@ -237,6 +239,36 @@ export class Files {
       file = this.newFile(hint?.startsWith('/') ? hint : null);
       if (file.history.length === 0) file.record(hint === undefined ? `(fd ${fd}, opened before the trace)` : flatCopy(hint));
     }
+    return file;
+  }
+
+  /**
+   * The -y annotation `hint` of an fd names this file: one of its names now,
+   * in any spelling; for a file with none (gone, or named by an annotation
+   * that is no path), one it had. Older strace put " (deleted)" inside the
+   * annotation (strace 6 prints "(deleted)" after it, and the parser drops it).
+   */
+  isNamed(file: FileNode, hint: string): boolean {
+    if (file.names.has(hint)) return true;
+    const bare = hint.endsWith(DELETED_IN_ANNOTATION) ? hint.slice(0, -DELETED_IN_ANNOTATION.length) : hint;
+    if (bare !== hint && file.names.has(bare)) return true;
+    if (file.names.size === 0) return file.history.includes(bare) || file.history.includes(hint);
+    // A name relative to a cwd the trace never showed: the kernel's path ends with it.
+    for (const name of file.names) if (!name.startsWith('/') && bare.endsWith(`/${name}`)) return true;
+    return false;
+  }
+
+  /** The file the engine knows by the name an annotation gives, in any spelling. */
+  namedByAnnotation(hint: string): FileNode | undefined {
+    return this.byName.get(hint);
+  }
+
+  /** The file behind an fd open when the capture began (fds-start.txt): by its name; a deleted one has none left. */
+  seededFd(path: string, deleted: boolean): FileNode {
+    if (!deleted) return this.byName.get(path) ?? this.newFile(path);
+    const file = this.newFile(null);
+    file.record(flatCopy(path));
+    file.gone = true;
     return file;
   }
 

@@ -78,9 +78,13 @@ export class FindingLog {
     }
   }
 
-  /** A mapping of a file already gone was seen to live on (see PendingOrphan). */
+  /**
+   * A mapping of a file already gone was seen to live on (see PendingOrphan):
+   * its finding shows what it held last, before the call that took its last piece.
+   */
   decidePending(mapping: MappingState, pending: PendingOrphan): void {
-    const finding = this.decide('unlinked-while-mapped', mapping, { unlinkedAt: pending.unlinkedAt }, pending.unlinkedSeconds);
+    const held = mapping.pieces === 0 && pending.held !== null ? pending.held : stillMapped(mapping);
+    const finding = this.decide('unlinked-while-mapped', mapping, { unlinkedAt: pending.unlinkedAt }, pending.unlinkedSeconds, held);
     finding.note ??= pending.note;
     mapping.unlinkFinding = finding;
   }
@@ -112,8 +116,8 @@ export class FindingLog {
     }
   }
 
-  private decide(kind: FindingKind, mapping: MappingState, facts: KindFacts, seconds: number | null): Finding {
-    const finding = new DecidedFinding(`F${this.all.length + 1}`, kind, mapping, facts, seconds);
+  private decide(kind: FindingKind, mapping: MappingState, facts: KindFacts, seconds: number | null, held = stillMapped(mapping)): Finding {
+    const finding = new DecidedFinding(`F${this.all.length + 1}`, kind, mapping, facts, seconds, held);
     mapping.file.findingRefs++;
     this.all.push(finding);
     this.push({ type: 'decided', finding });
@@ -161,9 +165,8 @@ class DecidedFinding implements Finding {
   readonly #file: FileNode;
   readonly #decidedSeconds: number | null;
 
-  constructor(id: string, kind: FindingKind, mapping: MappingState, facts: KindFacts, decidedSeconds: number | null) {
+  constructor(id: string, kind: FindingKind, mapping: MappingState, facts: KindFacts, decidedSeconds: number | null, held: Held) {
     const file = mapping.file;
-    const held = stillMapped(mapping);
     this.id = id;
     this.kind = kind;
     this.severity = SEVERITY_OF[kind];
@@ -246,12 +249,19 @@ export function atOf(event: EventBase): At {
   return at;
 }
 
+/** What a finding says a mapping holds: where, how many bytes, and its pieces once partial munmaps cut it. */
+export interface Held {
+  address: number;
+  length: number;
+  ranges?: { address: string; length: number }[];
+}
+
 /**
  * What a mapping still holds: mmap's own address and length while it is
  * whole; once partial munmaps cut it, its pieces (page-rounded, as /proc
  * shows them), even if one piece is left.
  */
-function stillMapped(mapping: MappingState): { address: number; length: number; ranges?: { address: string; length: number }[] } {
+export function stillMapped(mapping: MappingState): Held {
   const pieces = mapping.space.piecesOf(mapping);
   const whole = pieces.length === 1 && pieces[0]!.start === mapping.address && pieces[0]!.end === pageEnd(mapping.address, mapping.length);
   if (pieces.length === 0 || whole) return { address: mapping.address, length: mapping.length };

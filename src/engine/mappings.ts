@@ -7,7 +7,7 @@ import { AddressSpace, pageEnd, type Pieced } from './address-space.js';
 import type { Counters } from './counters.js';
 import type { Fds } from './fds.js';
 import type { FileNode, Files } from './files.js';
-import { atOf, type FindingLog } from './finding-log.js';
+import { atOf, stillMapped, type FindingLog, type Held } from './finding-log.js';
 import type { At, Finding, Resolution } from './findings.js';
 import type { Task } from './tasks.js';
 
@@ -46,6 +46,12 @@ export interface PendingOrphan {
   unlinkedAt: At | null;
   unlinkedSeconds: number | null;
   note: string;
+  /**
+   * What the mapping held after the last call that cut or moved it: the
+   * finding is decided once its last piece is gone (munmap, exit), when the
+   * space no longer shows what that piece was.
+   */
+  held: Held | null;
 }
 
 /** Why mappings went away: a pending orphan is dropped for some causes and decided for others. */
@@ -104,7 +110,7 @@ export class Mappings {
     if (this.entryOrdered && (event.flags & MAP_FIXED) === 0) this.expectUnmapsInFlight(space, replaced);
     this.settle(replaced, 'unmapped', event, 'replaced');
     if (event.fd < 0 || (event.flags & MAP_ANONYMOUS) !== 0) return;
-    const file = this.fds.fileOfFd(task, event.fd, event.fdHint, event.inode);
+    const file = this.fds.fileOfFd(task, event.fd, event.fdHint, event, event.inode);
     if (file === null) return;
     file.note(event, this.files.keeper);
     const mappedAt = atOf(event);
@@ -157,6 +163,7 @@ export class Mappings {
         unlinkedAt: null,
         unlinkedSeconds: null,
         note: 'The file was already deleted when the capture started (maps at start); its unlink is not in the trace.',
+        held: null,
       });
     }
   }
@@ -165,6 +172,7 @@ export class Mappings {
   fork(parent: Space, childTgid: number, parentTgid: number): Space {
     const space = this.newSpace(childTgid);
     const copies = new Map<MappingState, MappingState>();
+    const orphans: MappingState[] = [];
     for (const piece of parent.pieces()) {
       const source = piece.record;
       const known = copies.get(source);
@@ -182,8 +190,12 @@ export class Mappings {
         unlinkedAt: orphan.unlinkedAt,
         unlinkedSeconds: source.unlinkFinding !== null ? this.log.decidedSecondsOf(source.unlinkFinding) : (source.pendingOrphan?.unlinkedSeconds ?? null),
         note: `Inherited by fork from process ${parentTgid}, whose mapping of this file outlived it too.`,
+        held: null,
       });
+      orphans.push(copy);
     }
+    // The pieces a partial munmap left in the parent are the child's too, and its finding shows them.
+    for (const copy of orphans) copy.pendingOrphan!.held = stillMapped(copy);
     return space;
   }
 
@@ -235,7 +247,11 @@ export class Mappings {
     // iterator is made and stepped even for none until the caller is optimized.
     for (let k = 0; k < mappings.length; k++) {
       const mapping = mappings[k]!;
-      if (mapping.pieces > 0) continue;
+      if (mapping.pieces > 0) {
+        // Cut or moved, still there: what it holds now is what its finding will show once its last piece goes.
+        if (mapping.pendingOrphan !== null) mapping.pendingOrphan.held = stillMapped(mapping);
+        continue;
+      }
       if (!mapping.file.deleteRecord(mapping)) continue;
       const pending = mapping.pendingOrphan;
       if (pending !== null) {

@@ -1,13 +1,13 @@
 // Capture bundles (a directory from scripts/capture-*.sh): meta.json, the raw
-// trace, and /proc/PID/maps at start and end. The start snapshot seeds the
-// engine with mappings that predate the trace; the end snapshot confirms or
-// contradicts `still-mapped` findings.
+// trace, /proc/PID/maps at start and end, and the open fds at start. The start
+// snapshots seed the engine with the mappings and fds that predate the trace;
+// the end snapshot confirms or contradicts `still-mapped` findings.
 import type { Stats } from 'node:fs';
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { EngineOptions, SeedMapping } from '../engine/engine.js';
+import type { EngineOptions, SeedFd, SeedMapping } from '../engine/engine.js';
 import { findingStart, type Finding } from '../engine/findings.js';
-import { isDeletedFile, mapsLookup, parseMapsLine, type MapsEntry } from '../parse/maps.js';
+import { DELETED_SUFFIX, isDeletedFile, mapsLookup, parseMapsLine, type MapsEntry } from '../parse/maps.js';
 import { InputError } from '../errors.js';
 
 export interface BundleMeta {
@@ -42,6 +42,8 @@ export interface Bundle {
   meta: BundleMeta;
   traceFiles: string[];
   seeds: Map<number, SeedMapping[]>;
+  /** The fds open when an attached capture began (fds-start.txt), per process. */
+  fdSeeds: Map<number, SeedFd[]>;
   mapsEnd: MapsLine[] | null;
   engineOptions: EngineOptions;
   warnings: string[];
@@ -115,6 +117,17 @@ export async function loadBundle(dir: string): Promise<Bundle> {
     warnings.push(`${dir}: bundle has no maps-start.txt: mappings made before the capture are unknown`);
   }
 
+  // The fds open at the attach, for the same reason, and only then: a launched command's are all in its trace.
+  const fdSeeds = new Map<number, SeedFd[]>();
+  const fdsPath = join(dir, 'fds-start.txt');
+  const fdsText = typeof meta.pid === 'number' && meta.mode !== 'launched' ? await readOptional(dir, 'fds-start.txt') : null;
+  if (fdsText !== null && typeof meta.pid === 'number') {
+    const fds = readFdLines(fdsText, fdsPath);
+    fdSeeds.set(meta.pid, fds.seeds);
+    for (const problem of fds.problems.slice(0, MAX_FD_PROBLEMS_SHOWN)) warnings.push(problem);
+    if (fds.problems.length > MAX_FD_PROBLEMS_SHOWN) warnings.push(`${fdsPath}: ${fds.problems.length - MAX_FD_PROBLEMS_SHOWN} more unreadable lines`);
+  }
+
   const endPath = join(dir, 'maps-end.txt');
   const end = await readOptional(dir, 'maps-end.txt');
   let mapsEnd: MapsLine[] | null = null;
@@ -129,7 +142,56 @@ export async function loadBundle(dir: string): Promise<Bundle> {
     }
   }
   if ((meta.lostEvents ?? 0) > 0) warnings.push(`the tracer lost ${meta.lostEvents} events during the capture (meta.json)`);
-  return { dir, meta, traceFiles, seeds, mapsEnd, engineOptions, warnings, unfinished };
+  return { dir, meta, traceFiles, seeds, fdSeeds, mapsEnd, engineOptions, warnings, unfinished };
+}
+
+/** How many unreadable lines of fds-start.txt are named one by one; the rest are counted. */
+const MAX_FD_PROBLEMS_SHOWN = 3;
+
+/** Targets of fds whose file no directory holds (orphanmap.bt's @nameless: their closes are not traced) start so. */
+const NAMELESS_FD_TARGETS = ['/proc/', '/sys/', '/dev/pts/'];
+
+/**
+ * fds-start.txt: "FD<TAB>TARGET" per open fd, TARGET as readlink prints
+ * /proc/PID/fd/FD (scripts/bundle-lib.sh om_snapshot_fds):
+ *   3	/tmp/review/c2/prefd.map
+ *   4	/tmp/x/seg.index (deleted)
+ *   251	pipe:[6435562]
+ * Only files a directory holds are kept: sockets, pipes, anonymous inodes and
+ * files of /proc, /sys and /dev/pts are fds whose closes orphanmap.bt leaves
+ * out, and no unlink can orphan them. A bad line is named with its line
+ * number and skipped.
+ */
+function readFdLines(text: string, path: string): { seeds: SeedFd[]; problems: string[] } {
+  const seeds: SeedFd[] = [];
+  const problems: string[] = [];
+  const seen = new Set<number>();
+  const lines = text.split('\n');
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index]!;
+    if (line.trim() === '') continue;
+    const place = { file: path, line: index + 1 };
+    const read = readFdLine(line, seen);
+    if (typeof read === 'string') problems.push(`${path}:${place.line}: unreadable line, not "FD<TAB>TARGET": ${read}`);
+    else if (read !== null) seeds.push({ ...read, place, text: line });
+  }
+  return { seeds, problems };
+}
+
+/** One line of fds-start.txt: the fd and its file, null for an fd of no file a directory holds, or what is wrong with it. */
+function readFdLine(line: string, seen: Set<number>): Pick<SeedFd, 'fd' | 'path' | 'deleted'> | string | null {
+  const tab = line.indexOf('\t');
+  if (tab < 0) return 'no tab';
+  const number = line.slice(0, tab);
+  const fd = /^\d{1,10}$/.test(number) ? Number(number) : Number.NaN;
+  if (!(fd <= 0x7fffffff)) return 'the fd is not a number from 0 to 2147483647';
+  if (seen.has(fd)) return `fd ${fd} is listed twice`;
+  seen.add(fd);
+  const target = line.slice(tab + 1);
+  if (target === '') return 'no target';
+  if (!target.startsWith('/') || NAMELESS_FD_TARGETS.some((prefix) => target.startsWith(prefix))) return null;
+  const deleted = target.endsWith(DELETED_SUFFIX);
+  return { fd, path: deleted ? target.slice(0, -DELETED_SUFFIX.length) : target, deleted };
 }
 
 /** A bundle file that may be missing; present, it must be a regular file inside the bundle. */

@@ -66,6 +66,7 @@ export class Run {
 
   seed(bundle: Bundle): void {
     for (const [pid, mappings] of bundle.seeds) this.report(this.engine.seedMappings(pid, mappings));
+    for (const [pid, fds] of bundle.fdSeeds) this.engine.seedFds(pid, fds);
     this.warnings.push(...bundle.warnings);
   }
 
