@@ -297,7 +297,7 @@ export class Tasks {
     const tids = this.guessed.count === 1 ? `thread ${lowest}` : `${this.guessed.count} threads (lowest ${lowest})`;
     this.notes.push(
       `${tids} ran before the trace began and showed no clone: taken as one process, pid ${pid}` +
-        (fromHint ? ' (from --pid)' : '; its leader made no traced call, so the lowest thread id names it: pass --pid PID to name it yourself') +
+        (fromHint ? ' (from --pid)' : '; nothing in the trace shows which thread is its leader, so the lowest thread id names it: pass --pid PID to name it yourself') +
         ". A thread's exit is not taken for the process's.",
     );
     if (pid !== group.tgid) this.renameGroup(group, pid);

@@ -21,8 +21,12 @@ export interface LineParser {
    * `nowNs` is CLOCK_MONOTONIC (process.hrtime.bigint()).
    */
   idle?(out: ParseOutput[], nowNs: bigint): void;
-  /** Preflight findings about how the trace was captured, e.g. missing strace flags. */
-  warnings(): string[];
+  /**
+   * Preflight findings about how the trace was captured, e.g. missing strace
+   * flags. `mapsStartRead`: a bundle's maps-start.txt gave the mappings made
+   * before the trace began, so a trace that starts without an execve lacks nothing there.
+   */
+  warnings(mapsStartRead: boolean): string[];
   /** Lines read so far that are unmistakably output of the tracer (see StraceShape.traceLines). */
   traceLines(): number;
 }
@@ -58,12 +62,12 @@ function straceParser(file: string, defaultTid: number): LineParser {
     skipPolicy: () => reader.skipPolicy(),
     noteSkipped: (skipped) => reader.noteSkipped(skipped),
     end: (out) => reader.end(out),
-    warnings: () => straceWarnings(reader, defaultTid !== 0),
+    warnings: (mapsStartRead) => straceWarnings(reader, defaultTid !== 0, mapsStartRead),
     traceLines: () => reader.shape.traceLines,
   };
 }
 
-function straceWarnings(reader: StraceReader, fromFfFile: boolean): string[] {
+function straceWarnings(reader: StraceReader, fromFfFile: boolean, mapsStartRead: boolean): string[] {
   const shape = reader.shape;
   const warnings: string[] = [];
   if (shape.callLines === 0) return warnings;
@@ -84,7 +88,8 @@ function straceWarnings(reader: StraceReader, fromFfFile: boolean): string[] {
   if (shape.withTime === 0 && shape.withRelative === 0) warnings.push(`${name}: no -t/-tt/-ttt: delays cannot be measured`);
   else if (shape.withTime === 0) warnings.push(`${name}: only -r timestamps: times are seconds since the first line`);
   if (shape.withFdHints === 0 && !shape.execveSeen) warnings.push(`${name}: no -y: files opened before the trace began cannot be named`);
-  if (!shape.execveSeen) warnings.push(`${name}: the trace does not start at an execve (attached to a running process?): mappings made before it are unknown unless a bundle's maps-start.txt is read`);
+  if (!shape.execveSeen && !mapsStartRead)
+    warnings.push(`${name}: the trace does not start at an execve (attached to a running process?): mappings made before it are unknown unless a bundle's maps-start.txt is read`);
   return warnings;
 }
 

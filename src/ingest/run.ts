@@ -43,6 +43,8 @@ export class Run {
   private drained = 0;
   /** While an -ff set (or one file of it) is read: the members its clones name. */
   private ffMembers: FfMembers | null = null;
+  /** A bundle's maps-start.txt seeded the engine: a trace without an execve lacks no mapping. */
+  private mapsStartRead = false;
   /** What files keep of the events of the input being read, for evidence. */
   private keeper: EvidenceKeeper = TEXT_EVIDENCE;
 
@@ -65,6 +67,7 @@ export class Run {
   }
 
   seed(bundle: Bundle): void {
+    if (bundle.seeds.size > 0) this.mapsStartRead = true;
     for (const [pid, mappings] of bundle.seeds) this.report(this.engine.seedMappings(pid, mappings));
     for (const [pid, fds] of bundle.fdSeeds) this.engine.seedFds(pid, fds);
     this.warnings.push(...bundle.warnings);
@@ -134,7 +137,7 @@ export class Run {
       this.releaseOutputs();
       const counts: InputCounts = { format: finished.format, contentLines, traceLines: finished.traceLines(), events: this.events - eventsBefore, head };
       if (judge && isNotATrace(counts)) throw new NotATraceError(describeNonTrace(counts), CAPTURE_ADVICE, source.name);
-      this.warnings.push(...finished.warnings());
+      this.warnings.push(...finished.warnings(this.mapsStartRead));
     } else if (contentLines > 0) {
       // Nothing but lines too long to read: not a trace either.
       if (judge)
