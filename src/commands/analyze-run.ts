@@ -65,7 +65,7 @@ async function analyzeInto(output: ReportOutput, inputs: string[], flags: Analyz
   const shown = redactAllButFindings(report, redact);
   if (flags.format !== 'ndjson') {
     const { commandLine, formatReport } = await import('../report/formats.js');
-    output.write(formatReport(shown, flags.format, { command: redact.text(commandLine(process.argv.slice(2))), redaction: redact }));
+    output.write(formatReport(shown, flags.format, { command: commandLine(process.argv.slice(2), redact), redaction: redact }));
   } else if (shown.warnings.length > 0 || shown.summary.unparsedLines > 0) process.stderr.write(stderrSummary(shown));
   return severitiesOf(report);
 }

@@ -6,7 +6,7 @@ import type { Finding } from '../engine/findings.js';
 import { safeJson } from './json.js';
 import { renderJira } from './jira.js';
 import { renderMarkdown } from './markdown.js';
-import type { Redaction } from './redact.js';
+import { NO_REDACTION, type Redaction } from './redact.js';
 import { type Report, writeShownReportJson } from './report.js';
 import { formatText } from './text.js';
 import { reportDocument } from './ticket.js';
@@ -48,7 +48,49 @@ export function ndjsonLine(finding: Finding): string {
   return `${safeJson(finding)}\n`;
 }
 
-/** The command as typed, quoted for a shell where needed: what "how to reproduce" shows. */
-export function commandLine(argv: readonly string[]): string {
-  return ['orphanmap', ...argv].map((arg) => (/^[\w./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' ');
+/** Options whose values name nothing of the host (a format, a pid, a duration): shown as typed under --redact. */
+const PLAIN_VALUE_OPTIONS = new Set(['-f', '--format', '--pid', '--fail-on', '--backend', '--duration', '--top', '--watch']);
+/** Options whose values are a path or a glob of paths: hashed whole under --redact, spaces and all. */
+const PATH_VALUE_OPTIONS = new Set(['-o', '--out', '--path', '--save']);
+
+/**
+ * The command as typed, quoted for a shell where needed: what "how to
+ * reproduce" shows; with `redaction`, each argument redacted on its own
+ * before it is quoted. Redacting the joined line as free text would end a
+ * path at its first space (`--path '/data/secret words/*'` kept "words"): a
+ * path option's value is hashed whole; an input (a positional argument) is
+ * redacted as messages name it, so the two agree; option names and the
+ * values of PLAIN_VALUE_OPTIONS are kept.
+ */
+export function commandLine(argv: readonly string[], redaction: Redaction = NO_REDACTION): string {
+  const shown: string[] = [];
+  let optionAwaitingValue: string | null = null;
+  for (const arg of argv) {
+    if (optionAwaitingValue !== null) {
+      shown.push(redactedValue(optionAwaitingValue, arg, redaction));
+      optionAwaitingValue = null;
+    } else if (arg.startsWith('--') && arg.includes('=')) {
+      const equals = arg.indexOf('=');
+      shown.push(`${arg.slice(0, equals + 1)}${redactedValue(arg.slice(0, equals), arg.slice(equals + 1), redaction)}`);
+    } else if (/^-[fo]./.test(arg)) {
+      shown.push(`${arg.slice(0, 2)}${redactedValue(arg.slice(0, 2), arg.slice(2), redaction)}`);
+    } else if (PLAIN_VALUE_OPTIONS.has(arg) || PATH_VALUE_OPTIONS.has(arg)) {
+      shown.push(arg);
+      optionAwaitingValue = arg;
+    } else if (arg.startsWith('-') && arg !== '-') {
+      shown.push(arg);
+    } else {
+      shown.push(redaction.text(arg));
+    }
+  }
+  return ['orphanmap', ...shown].map(shellWord).join(' ');
+}
+
+function redactedValue(option: string, value: string, redaction: Redaction): string {
+  if (!redaction.on || PLAIN_VALUE_OPTIONS.has(option) || value === '-') return value;
+  return PATH_VALUE_OPTIONS.has(option) ? redaction.path(value) : redaction.text(value);
+}
+
+function shellWord(arg: string): string {
+  return /^[\w./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }

@@ -148,7 +148,7 @@ export async function runAnalyzeTui(
     source: { kind: 'file', names: inputs },
     streams,
     export: {
-      command: redaction.text(reproducingCommand()),
+      command: reproducingCommand(process.argv.slice(2), redaction),
       redaction,
       // Built at the first export, not at the end of reading: a report of every finding with its evidence is big.
       report: () => (report ??= analysis === null ? null : buildReport(analysis, filter)),
@@ -182,6 +182,9 @@ export async function readIntoStore(inputs: readonly string[], store: TuiStore, 
 }
 
 /** The command line that reproduces the analysis: this one, without --tui (a ticket reader wants the report). */
-export function reproducingCommand(argv: readonly string[] = process.argv.slice(2)): string {
-  return commandLine(argv.filter((arg) => arg !== '--tui'));
+export function reproducingCommand(argv: readonly string[] = process.argv.slice(2), redaction: Redaction = NO_REDACTION): string {
+  return commandLine(
+    argv.filter((arg) => arg !== '--tui'),
+    redaction,
+  );
 }

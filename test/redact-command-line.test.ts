@@ -1,0 +1,40 @@
+// --redact on the "how to reproduce" command. It was redacted as one line of
+// free text, where a path ends at its first space: `--path '/data/secret
+// words here/*'` kept "words" and "here", and a glob without a slash
+// (`--path '*acmecorp*'`) was kept whole. Each argument is now redacted on its
+// own. Expected hashes are computed here with node:crypto (the first 8 hex
+// digits of a component's SHA-256), not by the code under test.
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { commandLine } from '../src/report/formats.js';
+import { redaction } from '../src/report/redact.js';
+import { runCli } from './support/tools.js';
+
+const h = (component: string): string => createHash('sha256').update(component).digest('hex').slice(0, 8);
+const TRACE = 'traces/f-o-ttt-T-y/trace.txt';
+const REDACTED_TRACE = `${h('traces')}/${h('f-o-ttt-T-y')}/${h('trace')}.txt`;
+
+describe('the reproducing command under --redact', () => {
+  it('hashes a path option value whole, spaces and all, and a glob without a slash', () => {
+    const shown = commandLine(['analyze', TRACE, '--redact', '--path', '/data/secret words here/*', '--path=*acmecorp*', '-o', '/srv/acme corp/report.md'], redaction(true, [TRACE]));
+    // Top directories of the file system (/srv, /tmp) are kept, as in every redacted path.
+    expect(shown).not.toMatch(/secret|words|here|acmecorp|acme|corp|data/);
+    expect(shown).toBe(`orphanmap analyze ${REDACTED_TRACE} --redact --path /${h('data')}/${h('secret words here')}/${h('*')} --path=${h('*acmecorp*')} -o /srv/${h('acme corp')}/${h('report')}.md`);
+  });
+
+  it('keeps option names, "-" and the values of options that name nothing of the host', () => {
+    const argv = ['analyze', '-', '--redact', '-f', 'jira', '--format=json', '-fmarkdown', '--pid', '4242', '--fail-on', 'error', '-o', '-'];
+    expect(commandLine(argv, redaction(true))).toBe(`orphanmap ${argv.join(' ')}`);
+  });
+
+  it('is the command as typed without --redact, quoted for a shell', () => {
+    expect(commandLine(['analyze', TRACE, '--path', "/data/it's here/*"])).toBe(`orphanmap analyze ${TRACE} --path '/data/it'\\''s here/*'`);
+  });
+
+  it('shows no word of the --path value in a Markdown report', () => {
+    const result = runCli(['analyze', TRACE, '--redact', '--format', 'markdown', '--path', '/tmp/orphanmap-repro/secret words here/*']);
+    expect(result.status, result.stderr).toBe(0);
+    const reproduce = result.stdout.split('\n').find((line) => line.startsWith('orphanmap analyze'));
+    expect(reproduce).toBe(`orphanmap analyze ${REDACTED_TRACE} --redact --format markdown --path /tmp/${h('orphanmap-repro')}/${h('secret words here')}/${h('*')}`);
+  });
+});
