@@ -82,6 +82,14 @@ describe('orphanmap analyze', () => {
     expect(runCli(['analyze', LEAKY, '--fail-on', 'error']).status).toBe(3);
   });
 
+  it("exits 2 with --fail-on when --pid names no process of the trace: a pass would be the typo's", () => {
+    const typo = runCli(['analyze', LEAKY, '--fail-on', 'error', '--pid', '1']);
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toMatch(/^orphanmap: error: --pid 1: no process 1 in the trace, .*--fail-on error cannot tell that nothing leaked$/m);
+    // Without --fail-on it stays a warning beside the (empty) report.
+    expect(runCli(['analyze', LEAKY, '--pid', '1']).status).toBe(0);
+  });
+
   it('names a missing file and exits 2, without a stack trace', () => {
     const { status, stderr } = runCli(['analyze', join(scratch, 'nope.txt')]);
     expect(status).toBe(2);

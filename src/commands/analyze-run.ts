@@ -1,7 +1,7 @@
 // `orphanmap analyze`'s work, loaded when the command runs (analyze.ts
 // registers it): the inputs analyzed, then the report, the NDJSON stream or the TUI.
 import type { Severity } from '../engine/findings.js';
-import { EXIT_FINDINGS } from '../errors.js';
+import { EXIT_FINDINGS, InputError } from '../errors.js';
 import { analyze } from '../ingest/analyze.js';
 import { redaction, type Redaction } from '../report/redact.js';
 import { buildReport, findingFilter, type FindingFilter, redactAllButFindings, type Report, writeReportJson } from '../report/report.js';
@@ -51,7 +51,11 @@ async function analyzeInto(output: ReportOutput, inputs: string[], flags: Analyz
         }
       : {}),
   });
-  if (flags.failOn !== undefined) refuseEmptyInputs(analysis, `--fail-on ${flags.failOn} cannot tell that nothing leaked`);
+  if (flags.failOn !== undefined) {
+    refuseEmptyInputs(analysis, `--fail-on ${flags.failOn} cannot tell that nothing leaked`);
+    // A pid the trace does not have matches no finding: a pass would be the typo's, not the process's.
+    if (analysis.pidNotice !== null) throw new InputError(`${redact.text(analysis.pidNotice)}; --fail-on ${flags.failOn} cannot tell that nothing leaked`);
+  }
   // Said on stderr too: a report of nothing must not read as "nothing leaked".
   // (ndjson's stderr summary below prints every warning, this one included.)
   if (analysis.pidNotice !== null && !streaming) process.stderr.write(`orphanmap: warning: ${escapeControl(redact.text(analysis.pidNotice))}\n`);
