@@ -11,10 +11,15 @@ fd-reuse: maps DIR/A.map and closes it, maps DIR/B.map through the same fd
   over C.map's, maps it and unlinks D.map ("cp dup2"). Meant to run under
   strace -e trace=mmap,munmap,unlink: only the -y annotations say which file
   each fd is.
+symlink-rename: keeps DIR/real/y open, opens DIR/link/x (link -> real),
+  renames it over link/y (replacing real/y, which the trace names only by
+  that spelling), maps it and unlinks link/y ("cp symlink-rename"): the -y
+  annotations name real/y, a name the engine still gives the replaced file.
 fork-pieces: maps three pages of DIR/C.map, unmaps the middle one, unlinks
   it and forks; the child keeps the two pieces it inherited ("cp fork-pieces"
   while both live).
-pre-attach: opens DIR/prefd.map, and maps three pages of DIR/snap.map and
+pre-attach: opens DIR/prefd.map (and keeps open a file whose path holds a
+  backslash, a newline and a tab), and maps three pages of DIR/snap.map and
   unlinks it, then says "ready" and waits for "go" (a capture attaches in
   between); then maps prefd.map through the fd opened before the attach and
   unlinks it, and unmaps snap.map's middle page ("cp pre-attach"). Both are
@@ -87,6 +92,16 @@ if mode == 'fd-reuse':
     os.close(d_fd)
     os.unlink(f'{d}/D.map')
     cp('dup2')
+elif mode == 'symlink-rename':
+    os.mkdir(f'{d}/real')
+    os.symlink('real', f'{d}/link')
+    kept = new_file(f'{d}/real/y', PAGE)
+    fd = new_file(f'{d}/link/x', 2 * PAGE)
+    os.rename(f'{d}/link/x', f'{d}/link/y')
+    raw_map(fd, 2 * PAGE)
+    os.close(fd)
+    os.unlink(f'{d}/link/y')
+    cp('symlink-rename')
 elif mode == 'fork-pieces':
     fd = new_file(f'{d}/C.map', 3 * PAGE)
     base = raw_map(fd, 3 * PAGE)
@@ -107,6 +122,11 @@ elif mode == 'fork-pieces':
     raw_unmap(base, 3 * PAGE)
 elif mode == 'pre-attach':
     prefd = new_file(f'{d}/prefd.map', 2 * PAGE)
+    # Kept open, never mapped: a name whose newline and tab would forge an fd
+    # line of fds-start.txt ("9<TAB>DIR/forged.map") if written raw, and a backslash.
+    forger = f'{d}/x\\y\n9\t{d}/forged.map'
+    os.makedirs(os.path.dirname(forger), exist_ok=True)
+    forger_fd = new_file(forger, PAGE)
     snap_fd = new_file(f'{d}/snap.map', 3 * PAGE)
     snap = raw_map(snap_fd, 3 * PAGE)
     os.close(snap_fd)
