@@ -225,12 +225,16 @@ om_copy() {
 }
 
 # om_snapshot_fds PID FILE -> "FD<TAB>TARGET" per open fd of PID; status 1 if
-# the process is gone, 2 if FILE could not be written.
+# the process is gone, 2 if FILE could not be written. A path can hold any
+# byte but NUL: each backslash is written as \\ and each newline
+# as \n, so that a name cannot end its line and forge the next fd's.
 om_snapshot_fds() {
-  local tmp="$2.tmp" fd target list=''
+  local tmp="$2.tmp" fd target list='' bs='\' nl=$'\n'
   [[ -d /proc/$1/fd ]] || return 1
   for fd in /proc/"$1"/fd/*; do
     om_out target readlink "$fd" 2>/dev/null || continue
+    target=${target//"$bs"/"$bs$bs"}
+    target=${target//"$nl"/"${bs}n"}
     list+="${fd##*/}"$'\t'"$target"$'\n'
   done
   if om_retry om_sorted_to "$list" "$tmp" && om_retry mv -f -- "$tmp" "$2"; then return 0; fi

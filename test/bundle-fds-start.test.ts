@@ -48,15 +48,15 @@ describe("a bundle's fds-start.txt", () => {
   });
 
   it('names each bad line with its line number and counts those past the first three; the good lines count', () => {
-    const text = ['x\t/d/a.map', 'no tab here', '3\t/d/prefd.map', '3\t/d/again.map', '5\t', '99999999999\t/d/b.map', '-1\t/d/c.map', '6\tsocket:[1]', '7\t/proc/1/maps'].join('\n');
+    const text = ['x\t/d/a.map', 'no tab here', '3\t/d/prefd.map', '4\t/d/again.map', '5\t', '99999999999\t/d/b.map', '-1\t/d/c.map', '6\tsocket:[1]', '7\t/proc/1/maps', '4\t/d/twice.map'].join('\n');
     const { findings, warnings } = analyze(bundle(`${text}\n`));
     expect(findings.map((finding) => finding.path)).toEqual(['/d/prefd.map']);
     const path = (line: number) => expect.stringMatching(new RegExp(`fds-start\\.txt:${line}: unreadable line, not "FD<TAB>TARGET": `));
     const about = warnings.filter((warning) => warning.includes('fds-start.txt'));
-    expect(about).toEqual([path(1), path(2), path(4), expect.stringMatching(/fds-start\.txt: 3 more unreadable lines$/)]);
+    expect(about).toEqual([path(1), path(2), path(5), expect.stringMatching(/fds-start\.txt: 3 more unreadable lines$/)]);
     expect(about[0]).toMatch(/the fd is not a number/);
     expect(about[1]).toMatch(/no tab$/);
-    expect(about[2]).toMatch(/fd 3 is listed twice$/);
+    expect(about[2]).toMatch(/no target$/);
   });
 
   it('a file of junk is unreadable lines, not a crash', () => {
@@ -65,6 +65,24 @@ describe("a bundle's fds-start.txt", () => {
     const { findings, warnings } = analyze(bundle(junk));
     expect(findings).toEqual([]);
     expect(warnings.some((warning) => /fds-start\.txt: \d+ more unreadable lines$/.test(warning))).toBe(true);
+  });
+
+  it('an fd listed twice is used by neither line: a name with a newline, written raw by an older capture, forged the second', () => {
+    // The older script wrote readlink's text raw: fd 3 on "/d/x\n4\t/d/aaa" read as fd 3 and a forged fd 4, sorted before the real one.
+    const forged = bundle('3\t/d/x\n4\t/d/aaa\n4\t/d/real.map\n');
+    // The forged line's file is the one unlinked: taken at its word, fd 4's mapping would be blamed on it.
+    const trace = ['300 1796200000.000001 mmap(NULL, 8192, PROT_READ, MAP_SHARED, 4, 0) = 0x7f0000000000', '300 1796200000.000002 unlink("/d/aaa") = 0', ''].join('\n');
+    writeFileSync(join(forged, 'trace.txt'), trace);
+    const { findings, warnings } = analyze(forged);
+    expect(findings).toEqual([]);
+    expect(warnings.join('\n')).toMatch(/fds-start\.txt:3: unreadable line, not "FD<TAB>TARGET": fd 4 is listed twice: neither of its lines is used/);
+  });
+
+  it('reads a name with a newline or a backslash as the capture escapes it (\\n, \\\\)', () => {
+    const trace = ['300 1796200000.000001 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_SHARED, 3, 0) = 0x7f0000000000', '300 1796200000.000002 unlink("/d/a\\nb\\\\c.map") = 0', ''].join('\n');
+    const dir = bundle('3\t/d/a\\nb\\\\c.map\n');
+    writeFileSync(join(dir, 'trace.txt'), trace);
+    expect(analyze(dir).findings.map((finding) => finding.path)).toEqual(['/d/a\nb\\c.map']);
   });
 
   it('an fd of a file deleted before the attach is not the file later created with its name', () => {

@@ -166,32 +166,43 @@ function readFdLines(text: string, path: string): { seeds: SeedFd[]; problems: s
   const seeds: SeedFd[] = [];
   const problems: string[] = [];
   const seen = new Set<number>();
+  const twice = new Set<number>();
   const lines = text.split('\n');
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index]!;
     if (line.trim() === '') continue;
     const place = { file: path, line: index + 1 };
-    const read = readFdLine(line, seen);
+    const read = readFdLine(line, seen, twice);
     if (typeof read === 'string') problems.push(`${path}:${place.line}: unreadable line, not "FD<TAB>TARGET": ${read}`);
     else if (read !== null) seeds.push({ ...read, place, text: line });
   }
-  return { seeds, problems };
+  // An fd listed twice: one of its lines was forged (a name the capture did
+  // not escape, from an older script) or the file was cut: neither is trusted.
+  return { seeds: seeds.filter((seed) => !twice.has(seed.fd)), problems };
 }
 
 /** One line of fds-start.txt: the fd and its file, null for an fd of no file a directory holds, or what is wrong with it. */
-function readFdLine(line: string, seen: Set<number>): Pick<SeedFd, 'fd' | 'path' | 'deleted'> | string | null {
+function readFdLine(line: string, seen: Set<number>, twice: Set<number>): Pick<SeedFd, 'fd' | 'path' | 'deleted'> | string | null {
   const tab = line.indexOf('\t');
   if (tab < 0) return 'no tab';
   const number = line.slice(0, tab);
   const fd = /^\d{1,10}$/.test(number) ? Number(number) : Number.NaN;
   if (!(fd <= 0x7fffffff)) return 'the fd is not a number from 0 to 2147483647';
-  if (seen.has(fd)) return `fd ${fd} is listed twice`;
+  if (seen.has(fd)) {
+    twice.add(fd);
+    return `fd ${fd} is listed twice: neither of its lines is used`;
+  }
   seen.add(fd);
-  const target = line.slice(tab + 1);
+  const target = unescapeFdTarget(line.slice(tab + 1));
   if (target === '') return 'no target';
   if (!target.startsWith('/') || NAMELESS_FD_TARGETS.some((prefix) => target.startsWith(prefix))) return null;
   const deleted = target.endsWith(DELETED_SUFFIX);
   return { fd, path: deleted ? target.slice(0, -DELETED_SUFFIX.length) : target, deleted };
+}
+
+/** A target as the capture writes it: a backslash as \\\\ and a newline as \\n (scripts/bundle-lib.sh, om_snapshot_fds). */
+function unescapeFdTarget(text: string): string {
+  return text.indexOf('\\') < 0 ? text : text.replace(/\\([\\n])/g, (_, char: string) => (char === 'n' ? '\n' : '\\'));
 }
 
 /** A bundle file that may be missing; present, it must be a regular file inside the bundle. */
