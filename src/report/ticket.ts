@@ -176,11 +176,27 @@ export type Resizes = ReadonlyMap<Finding, Finding>;
  * compared as `shownName` draws them (redacted).
  */
 export function resizesOf(findings: readonly Finding[], shownName: (name: string) => string = asItIs): Resizes {
-  // pid → address → name → the first remap (its place in `findings`) with that name among its names.
-  const firstRemap = new Map<number, Map<string, Map<string, number>>>();
+  // pid → address → the remap there (its place in `findings`), or once there are more, name → the first
+  // remap (its place) with that name among its names. A map of names for each address was 15,652 maps
+  // for leaky80's, most of them for one remap, kept until every unlink was matched: 2.8 MiB made old.
+  const firstRemap = new Map<number, Map<string, number | Map<string, number>>>();
   findings.forEach((remap, index) => {
     if (remap.kind !== 'remapped-without-unmap') return;
-    const byName = mapOf(mapOf(firstRemap, remap.pid), remap.address);
+    const byAddress = mapOf(firstRemap, remap.pid);
+    let byName = byAddress.get(remap.address);
+    if (byName === undefined) {
+      byAddress.set(remap.address, index);
+      return;
+    }
+    if (typeof byName === 'number') {
+      const only = byName;
+      byName = new Map<string, number>();
+      for (const name of findings[only]!.names) {
+        const shown = shownName(name);
+        if (!byName.has(shown)) byName.set(shown, only);
+      }
+      byAddress.set(remap.address, byName);
+    }
     for (const name of remap.names) {
       const shown = shownName(name);
       if (!byName.has(shown)) byName.set(shown, index);
@@ -191,6 +207,11 @@ export function resizesOf(findings: readonly Finding[], shownName: (name: string
     if (finding.kind !== 'unlinked-while-mapped') continue;
     const byName = firstRemap.get(finding.pid)?.get(finding.address);
     if (byName === undefined) continue;
+    if (typeof byName === 'number') {
+      const remap = findings[byName]!;
+      if (finding.names.some((name) => remap.names.some((other) => shownName(other) === shownName(name)))) resizes.set(finding, remap);
+      continue;
+    }
     let first = Number.POSITIVE_INFINITY;
     for (const name of finding.names) first = Math.min(first, byName.get(shownName(name)) ?? first);
     if (first !== Number.POSITIVE_INFINITY) resizes.set(finding, findings[first]!);
@@ -377,20 +398,84 @@ export function timeline(finding: Finding, multi: boolean): string[] {
   const evidence = finding.evidence;
   const labels = evidence.map((line) => (multi ? `${escapeControl(line.file)}:${line.line}` : String(line.line)));
   const width = Math.max(...labels.map((label) => label.length));
-  const starts = mappingView(finding).ranges.map((range) => range.start);
-  const address = new RegExp(`(?:${starts.join('|')})(?![0-9a-f])`, 'gi');
+  const find = addressFinder(mappingView(finding).ranges.map((range) => range.start));
   const out: string[] = [];
   evidence.forEach((line, i) => {
     const prefix = `${labels[i]!.padStart(width)}  `;
     const body = escapeControl(line.text);
     out.push(prefix + body);
     let carets = '';
-    for (const match of body.matchAll(address)) {
-      carets = carets.padEnd(prefix.length + match.index, ' ') + '^'.repeat(match[0].length);
+    const matches = find(body);
+    for (let k = 0; k < matches.length; k++) {
+      const match = matches[k]!;
+      carets = carets.padEnd(prefix.length + match.index, ' ') + '^'.repeat(match.length);
     }
     if (carets !== '') out.push(`${carets} orphaned mapping`);
   });
   return out;
+}
+
+/** Where an address shows in a line: its place and length. */
+export interface AddressMatch {
+  index: number;
+  length: number;
+}
+
+/**
+ * What `new RegExp(`(?:${starts.join('|')})(?![0-9a-f])`, 'gi')` finds, with
+ * matchAll: each place a line shows one of `starts` (the first that fits,
+ * in their order) with no hex digit after it, case aside, left to right. A
+ * RegExp per finding was compiled to machine code each time: trace-lines.txt
+ * of 31,208 findings (leaky80) grew the code space by 19 MiB, and the old
+ * space by 24 MiB more, all of it garbage left for a full collection (report's
+ * peak RSS 250 MiB). Addresses as the engine prints them (`0x` and hex
+ * digits) are found by a scan; anything else, by that RegExp, as before.
+ */
+export function addressFinder(starts: readonly string[]): (line: string) => readonly AddressMatch[] {
+  if (starts.length === 0 || !starts.every((start) => HEX_ADDRESS.test(start))) {
+    const address = new RegExp(`(?:${starts.join('|')})(?![0-9a-f])`, 'gi');
+    return (line) => Array.from(line.matchAll(address), (match) => ({ index: match.index, length: match[0].length }));
+  }
+  // ASCII only (checked above): lower case has the same length.
+  const lower = starts.map((start) => start.toLowerCase());
+  // Nothing made for a line without the address (most of them): trace-lines.txt scans 750,000 (leaky80).
+  return (line) => {
+    let found: AddressMatch[] | null = null;
+    // Every start begins with `0x`: a match can begin only where a `0` is followed by an x.
+    for (let at = line.indexOf('0'); at >= 0; ) {
+      const x = line.charCodeAt(at + 1);
+      let length = 0;
+      if (x === 0x78 || x === 0x58) {
+        for (let k = 0; k < lower.length && length === 0; k++) if (isAddressAt(line, at, lower[k]!)) length = lower[k]!.length;
+      }
+      if (length === 0) at = line.indexOf('0', at + 1);
+      else {
+        found ??= [];
+        found.push({ index: at, length });
+        at = line.indexOf('0', at + length);
+      }
+    }
+    return found ?? NO_MATCHES;
+  };
+}
+
+const NO_MATCHES: readonly AddressMatch[] = [];
+
+const HEX_ADDRESS = /^0x[0-9a-f]+$/i;
+
+/** `line` shows `address` (lower case) at `at`, case aside, and no hex digit follows it. */
+function isAddressAt(line: string, at: number, address: string): boolean {
+  if (at + address.length > line.length) return false;
+  for (let k = 0; k < address.length; k++) {
+    const c = line.charCodeAt(at + k);
+    // A-Z to a-z; nothing else folds to ASCII in a RegExp without the u flag.
+    if ((c >= 0x41 && c <= 0x5a ? c + 0x20 : c) !== address.charCodeAt(k)) return false;
+  }
+  return !isHexDigit(line.charCodeAt(at + address.length));
+}
+
+function isHexDigit(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
 }
 
 function caveatBlocks(report: Report): Block[] {
