@@ -245,3 +245,13 @@ describe('chart.svg rendered by rsvg-convert', () => {
     expect(columnShare(blank, CHART.plot.left, CHART.plot.top, CHART.plot.bottom, CHART_COLORS.axis)).toBeGreaterThan(0.95);
   });
 });
+
+describe('a chart of very many steps', () => {
+  it('is drawn for 300,000 points without passing the stack (no spread of every point)', () => {
+    const points = Array.from({ length: 300_000 }, (_, i) => ({ t: i, count: i % 50, bytes: (i % 50) * 4096 }));
+    const series = { span: { first: 0, last: 300_000 }, points, unlinks: [], peak: { t: 49, count: 49, bytes: 49 * 4096 }, unplaced: [] };
+    const svg = renderChart({ title: 'many', subtitle: 'steps', series, limit: null });
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('</svg>');
+  });
+});

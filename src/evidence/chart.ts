@@ -169,7 +169,9 @@ function scalesOf(series: DeletedSeries): Scales {
   // Each axis ends a step above its peak: the peak never runs along the frame.
   const countStep = niceStep(Math.max(1, series.peak.count), 5, true);
   const countTop = (Math.floor(series.peak.count / countStep) + 1) * countStep;
-  const peakBytes = Math.max(...series.points.map((point) => point.bytes), 0);
+  // A loop, not Math.max(...points): a trace with a few hundred thousand unlinks of mapped files would pass the spread's stack.
+  let peakBytes = 0;
+  for (const point of series.points) if (point.bytes > peakBytes) peakBytes = point.bytes;
   const unitIndex = peakBytes <= 0 ? 2 : Math.min(BYTE_UNITS.length - 1, Math.floor(Math.log(peakBytes) / Math.log(1024)));
   const unitBytes = 1024 ** unitIndex;
   const bytesStep = niceStep(Math.max(peakBytes / unitBytes, 1e-9), 5);
