@@ -5,6 +5,9 @@
 // own. Expected hashes are computed here with node:crypto (the first 8 hex
 // digits of a component's SHA-256), not by the code under test.
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commandLine } from '../src/report/formats.js';
 import { redaction } from '../src/report/redact.js';
@@ -36,5 +39,16 @@ describe('the reproducing command under --redact', () => {
     expect(result.status, result.stderr).toBe(0);
     const reproduce = result.stdout.split('\n').find((line) => line.startsWith('orphanmap analyze'));
     expect(reproduce).toBe(`orphanmap analyze ${REDACTED_TRACE} --redact --format markdown --path /tmp/${h('orphanmap-repro')}/${h('secret words here')}/${h('*')}`);
+  });
+
+  it("shows no word of report's --out directory in its README.txt and environment.json", () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'orphanmap-cmdline-')), 'acme secret stash');
+    const result = runCli(['report', TRACE, '--redact', '--out', out]);
+    expect(result.status, result.stderr).toBe(0);
+    for (const name of ['README.txt', 'environment.json', 'report.md']) {
+      const text = readFileSync(join(out, name), 'utf8');
+      expect(text, name).toContain(`orphanmap report ${REDACTED_TRACE} --redact --out `);
+      expect(text, name).not.toMatch(/acme|secret|stash/);
+    }
   });
 });

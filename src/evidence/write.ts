@@ -8,6 +8,7 @@
 import { UsageError } from '../errors.js';
 import { analyze } from '../ingest/analyze.js';
 import { tally } from '../report/finding-view.js';
+import { commandLine } from '../report/formats.js';
 import { renderJira } from '../report/jira.js';
 import { renderMarkdown } from '../report/markdown.js';
 import type { MapsLine } from '../ingest/bundle.js';
@@ -23,8 +24,8 @@ import { deletedSeries, type TraceSpan } from './series.js';
 export interface EvidenceOptions {
   out: string;
   redact: boolean;
-  /** The command line that made the evidence, for "how to reproduce" and README.txt. */
-  command: string;
+  /** The arguments the evidence was made with (orphanmap's, without the program), for "how to reproduce" and README.txt. */
+  argv: readonly string[];
   /** orphanmap's version, for environment.json. */
   version: string;
 }
@@ -53,7 +54,7 @@ export async function writeEvidence(inputs: readonly string[], options: Evidence
         span,
         mapsEnd: analysis.bundle?.mapsEnd ?? null,
         redaction: redact,
-        command: options.command,
+        command: commandLine(options.argv, redact),
         version: options.version,
       });
     } catch (error) {
@@ -73,8 +74,9 @@ export interface EvidenceInputs {
   span: TraceSpan | null;
   /** The bundle's maps-end.txt as read (not redacted). */
   mapsEnd: readonly MapsLine[] | null;
-  /** The redaction `shown`'s parts went through (redactAllButFindings): it redacts each finding as it is drawn, the maps lines and the command alike. */
+  /** The redaction `shown`'s parts went through (redactAllButFindings): it redacts each finding as it is drawn, and the maps lines. */
   redaction: Redaction;
+  /** The command as shown, already redacted an argument at a time (commandLine). */
   command: string;
   version: string;
 }
@@ -88,7 +90,7 @@ export interface EvidenceInputs {
  */
 export function evidenceFiles(shown: Report, inputs: EvidenceInputs): EvidenceFile[] {
   const redact = inputs.redaction;
-  const command = redact.text(inputs.command);
+  const command = inputs.command;
   // One document for both markups, as formatReport draws each: its tables go over every finding (leaky80: 0.3 s each).
   const ticket = reportDocument(shown, { command, redaction: redact });
   const files: EvidenceFile[] = [
