@@ -55,6 +55,12 @@ export class FdTable {
 export class Fds {
   /** Opens, closes and dups applied: none in a trace whose fds are known from annotations alone. */
   private tableEvents = 0;
+  /**
+   * Closes and dups applied. A trace that shows them shows them all (an
+   * unfiltered one): an annotation that names another file than the table is
+   * then another spelling of the same file, never a close or dup2 out of sight.
+   */
+  private closesAndDups = 0;
   /** Files reached through an fd with its -y annotation (mmap, ftruncate, dup). */
   private annotatedLookups = 0;
   private rebindings = 0;
@@ -94,6 +100,7 @@ export class Fds {
 
   close(task: Task, fd: number, event: EventBase): void {
     this.tableEvents++;
+    this.closesAndDups++;
     const entry = task.fds.fds.get(fd);
     if (entry === undefined) return;
     if (entry.closeInFlight === true) {
@@ -108,6 +115,7 @@ export class Fds {
 
   closeRange(task: Task, event: CloseRangeEvent): void {
     this.tableEvents++;
+    this.closesAndDups++;
     if (event.unshare === true && task.fds.users > 1) {
       // CLOSE_RANGE_UNSHARE: this task gets its own copy first; the others keep theirs open.
       const copy = copyTable(task.fds, (entry) => ({ file: entry.file, cloexec: entry.cloexec, annotated: entry.annotated }));
@@ -124,6 +132,7 @@ export class Fds {
 
   dup(task: Task, event: DupEvent): void {
     this.tableEvents++;
+    this.closesAndDups++;
     if (event.oldFd === event.newFd) return;
     const file = this.fileOfFd(task, event.oldFd, event.oldHint, event);
     this.setFd(task, event.newFd, file, event.cloexec);
@@ -144,6 +153,9 @@ export class Fds {
    * made stays against a name the engine does not know: that is another
    * spelling of its file (the kernel's path through a symlinked directory, or
    * outside a container's root, after a rename took the known one away).
+   * Neither holds in a trace that shows closes or dups (closesAndDups): there
+   * a known name can be stale (a rename through a symlinked directory replaced
+   * the file the engine knows by the other spelling), and the table is right.
    */
   fileOfFd(task: Task, fd: number, hint: string | undefined, event: EventBase, inode?: Inode): FileNode | null {
     if (hint !== undefined) this.annotatedLookups++;
@@ -152,7 +164,7 @@ export class Fds {
     const entry = task.fds.fds.get(fd);
     if (entry !== undefined) {
       const bound = entry.file;
-      if (hint === undefined || bound === null || this.files.isNamed(bound, hint)) return bound;
+      if (hint === undefined || bound === null || this.closesAndDups > 0 || this.files.isNamed(bound, hint)) return bound;
       const named = this.files.namedByAnnotation(hint);
       if (named === bound || (named === undefined && !entry.annotated)) return bound;
       this.noteRebinding(task, fd, bound, hint, event);
