@@ -12,6 +12,7 @@ import type { EvidenceLine, Finding } from '../src/engine/findings.js';
 import { redactFinding } from '../src/report/redact.js';
 import { addressFinder, timeline } from '../src/report/ticket.js';
 import { HOSTILE_NAMES } from './support/trace-text.js';
+import { handMadeFinding } from './support/finding.js';
 
 /** What timeline found the addresses with, per finding, before: every match of the RegExp. */
 function byRegExp(starts: readonly string[], line: string): { index: number; length: number }[] {
@@ -90,26 +91,7 @@ describe('the orphaned addresses of a trace line', () => {
 describe('a redacted finding', () => {
   it("reads its evidence through one getter, every finding's the same", () => {
     const finding = (id: string, path: string): Finding =>
-      ({
-        id,
-        kind: 'unlinked-while-mapped',
-        severity: 'error',
-        pid: 1,
-        path,
-        names: [path],
-        address: '0x7f00',
-        length: 4096,
-        mappedAt: null,
-        unlinkedAt: null,
-        remappedAt: null,
-        newAddress: null,
-        resolution: null,
-        resolvedAt: null,
-        delayMs: null,
-        confirmedByMaps: null,
-        evidence: [{ file: 'trace.txt', line: 1, text: `openat(AT_FDCWD, "${path}", O_RDWR) = 3`, time: null, tid: null }],
-        note: null,
-      }) as Finding;
+      handMadeFinding(id, path, { evidence: [{ file: 'trace.txt', line: 1, text: `openat(AT_FDCWD, "${path}", O_RDWR) = 3`, time: null, tid: null }] });
     const a = redactFinding(finding('F1', '/kafka-logs/orders-3/0.index'));
     const b = redactFinding(finding('F2', '/kafka-logs/payments-1/0.index'), ['trace.txt']);
     const getter = (redacted: Finding) => Object.getOwnPropertyDescriptor(redacted, 'evidence')?.get;
