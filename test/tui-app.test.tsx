@@ -14,6 +14,7 @@ import { KEYMAP, bindingLabel } from '../src/tui/keymap.js';
 import { TuiStore } from '../src/tui/store.js';
 import { parseGroundTruth } from './ground-truth.js';
 import { JVM_TRACE, storeFromTrace } from './tui-fixture.js';
+import { handMadeFinding } from './support/finding.js';
 
 const DOWN = '\u001B[B';
 const UP = '\u001B[A';
@@ -293,26 +294,13 @@ describe('App on the JVM reproducer trace', () => {
     const path = '/tmp/\u001b[2J\u001b]0;owned\u0007x.index.deleted';
     store.change({
       type: 'decided',
-      finding: {
-        id: 'F1',
-        kind: 'unlinked-while-mapped',
-        severity: 'error',
+      finding: handMadeFinding('F1', path, {
         pid: 7,
-        path,
-        names: [path],
         address: '0x7f0000000000',
-        length: 4096,
         mappedAt: { file: 't', line: 1, time: null, tid: 7 },
         unlinkedAt: { file: 't', line: 2, time: null, tid: 7 },
-        remappedAt: null,
-        newAddress: null,
-        resolution: null,
-        resolvedAt: null,
-        delayMs: null,
-        confirmedByMaps: null,
-        note: null,
         evidence: [{ file: 't', line: 2, text: `7 unlink("${path}") = 0`, time: null, tid: 7 }],
-      },
+      }),
     });
     store.flush();
     const { send, until } = mount(store);

@@ -3,6 +3,7 @@ import type { At, Finding } from '../src/engine/findings.js';
 import { TuiStore } from '../src/tui/store.js';
 import { fitParts, sparkline } from '../src/tui/format.js';
 import { storeFromTrace } from './tui-fixture.js';
+import { handMadeFinding } from './support/finding.js';
 
 /** A place with the numeric time the parser carries (`seconds`), as the engine passes it on. */
 function at(line: number, time: string, seconds: number): At {
@@ -10,27 +11,15 @@ function at(line: number, time: string, seconds: number): At {
 }
 
 function finding(id: number, overrides: Partial<Finding> = {}): Finding {
-  return {
-    id: `F${id}`,
-    kind: 'unlinked-while-mapped',
-    severity: 'error',
+  return handMadeFinding(`F${id}`, `/d/${id}.index.deleted`, {
     pid: 100,
-    path: `/d/${id}.index.deleted`,
     names: [`/d/${id}.index`],
     address: `0x${(0x7f0000000000 + id * 0x1000).toString(16)}`,
     length: 4096 * id,
     mappedAt: at(id, `10:00:0${id % 10}.000000`, 36000 + (id % 10)),
     unlinkedAt: at(100 + id, `10:00:${10 + id}.000000`, 36010 + id),
-    remappedAt: null,
-    newAddress: null,
-    resolution: null,
-    resolvedAt: null,
-    delayMs: null,
-    confirmedByMaps: null,
-    evidence: [],
-    note: null,
     ...overrides,
-  };
+  });
 }
 
 function newStore(): TuiStore {

@@ -13,6 +13,7 @@ import { ageLabel, callText } from '../src/tui/format.js';
 import { TuiStore } from '../src/tui/store.js';
 import { readLines } from './helpers.js';
 import { REPO } from './tools.js';
+import { handMadeFinding } from './support/finding.js';
 
 /** A place as the engine gives it: bpftrace's time text and the parser's seconds. */
 function at(line: number, time: string, seconds: number): At {
@@ -20,27 +21,7 @@ function at(line: number, time: string, seconds: number): At {
 }
 
 function orphan(id: number, unlinkedAt: At, overrides: Partial<Finding> = {}): Finding {
-  return {
-    id: `F${id}`,
-    kind: 'unlinked-while-mapped',
-    severity: 'error',
-    pid: 7,
-    path: `/d/${id}.bin`,
-    names: [`/d/${id}.bin`],
-    address: '0x7f0000000000',
-    length: 4096,
-    mappedAt: null,
-    unlinkedAt,
-    remappedAt: null,
-    newAddress: null,
-    resolution: null,
-    resolvedAt: null,
-    delayMs: null,
-    confirmedByMaps: null,
-    evidence: [],
-    note: null,
-    ...overrides,
-  };
+  return handMadeFinding(`F${id}`, `/d/${id}.bin`, { pid: 7, address: '0x7f0000000000', unlinkedAt, ...overrides });
 }
 
 /** The AGE/DELAY cell of a row (the first by default), as the findings table draws it. */

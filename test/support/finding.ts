@@ -23,5 +23,5 @@ export function handMadeFinding(id: string, path: string, overrides: Partial<Fin
     evidence: [],
     note: null,
     ...overrides,
-  } as Finding;
+  };
 }
