@@ -506,7 +506,8 @@ om_tree_of() {
 #
 # Stopping, in every case (duration, SIGINT/SIGTERM/SIGHUP, parent death, full disk):
 #   -p PID  the tracer gets SIGINT, which makes strace detach (PTRACE_DETACH) and
-#           bpftrace unload its probes; SIGTERM then SIGKILL follow if it hangs.
+#           bpftrace unload its probes; SIGTERM then SIGKILL follow if it hangs
+#           (opens or closes no file for 5 s, then 2 s; see om_wait_stopping).
 #           A SIGKILLed tracer is still safe here: the kernel detaches ptrace
 #           tracees when their tracer exits.
 #   -- CMD  the command and its descendants get SIGTERM (SIGKILL after a grace
@@ -573,6 +574,26 @@ om_wait_gone() {
   ! om_alive "$1" "$2"
 }
 
+# om_wait_stopping PID STARTTIME SECONDS -> true if the process ends before it
+# has gone SECONDS without closing or opening a file, and within 60 s. A tracer
+# that was asked to stop is not stuck while it lets go: bpftrace closes its
+# probes one by one, and the kernel waits out an RCU grace period for each
+# (69 probes: 4.6 s on an idle machine, over 10 s on a loaded one). Killing it
+# then would not end it sooner (the kernel closes what is left at its exit),
+# but would lose the END record and the events still in the ring buffers,
+# which bpftrace prints only after the probes are gone.
+om_wait_stopping() {
+  local quiet=0 total=0 fds last=''
+  while ((quiet < $3 * 10 && total < 600)); do
+    om_alive "$1" "$2" || return 0
+    fds=(/proc/"$1"/fd/*)
+    if [[ ${#fds[@]} != "$last" ]]; then last=${#fds[@]} quiet=0; else ((quiet++)); fi
+    ((total++))
+    sleep 0.1
+  done
+  ! om_alive "$1" "$2"
+}
+
 # om_stop_tracer -> ends the capture as described above. Callable from the
 # script or from the watchdog.
 om_stop_tracer() {
@@ -601,18 +622,18 @@ om_stop_tracer() {
       om_tree_of "$OM_PID"
       tree=$OM_TREE
       om_kill_tree "$tree" TERM
-      om_wait_gone "$OM_TRACER_PID" "$OM_TRACER_ST" 3 && return 0
+      om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 3 && return 0
       om_kill_tree "$tree" KILL
-      om_wait_gone "$OM_TRACER_PID" "$OM_TRACER_ST" 2 && return 0
+      om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 2 && return 0
     fi
   fi
   om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || return 0
   kill -INT "$OM_TRACER_PID" 2>/dev/null
-  om_wait_gone "$OM_TRACER_PID" "$OM_TRACER_ST" 5 && return 0
-  om_log "tracer $OM_TRACER_PID ignored SIGINT; sending SIGTERM"
+  om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 5 && return 0
+  om_log "tracer $OM_TRACER_PID hangs 5 s after SIGINT; sending SIGTERM"
   kill -TERM "$OM_TRACER_PID" 2>/dev/null
-  om_wait_gone "$OM_TRACER_PID" "$OM_TRACER_ST" 2 && return 0
-  om_log "tracer $OM_TRACER_PID ignored SIGTERM; sending SIGKILL (the kernel detaches its tracees)"
+  om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 2 && return 0
+  om_log "tracer $OM_TRACER_PID hangs 2 s after SIGTERM; sending SIGKILL (the kernel detaches its tracees)"
   kill -KILL "$OM_TRACER_PID" 2>/dev/null
   om_wait_gone "$OM_TRACER_PID" "$OM_TRACER_ST" 2
 }
