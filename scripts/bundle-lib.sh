@@ -281,7 +281,9 @@ om_jvm_version() {
 om_read_process() {
   local v args=()
   om_out v cat "/proc/$1/comm" 2>/dev/null && OM_COMM=$v
-  mapfile -t -d '' args < "/proc/$1/cmdline" 2>/dev/null && ((${#args[@]})) && OM_CMDLINE=("${args[@]}")
+  # 2>/dev/null first: redirections apply in order, and a process already gone
+  # would have bash say so on our stderr.
+  mapfile -t -d '' args 2>/dev/null < "/proc/$1/cmdline" && ((${#args[@]})) && OM_CMDLINE=("${args[@]}")
   om_out v om_threads_json "$1" && [[ $v != '[]' ]] && OM_THREADS_JSON=$v
   om_out v om_jvm_version "$1" && [[ -n $v ]] && OM_JVM_VERSION=$v
   return 0
@@ -786,6 +788,12 @@ om_run_capture() {
   # orphanmap it is the default, as Node resets every disposition when it
   # starts its children. strace then ignores both for itself, as it does with
   # -o FILE and a command; bpftrace catches SIGINT as before.
+  # SIGPIPE likewise: this script ignores it, and a command started with it
+  # ignored would get EPIPE where it expects to die (`cmd | head`). strace
+  # ignores it for itself; bpftrace does not, so its stderr's reader, the tee,
+  # must outlive it: the tee ignores HUP and TERM (a closed terminal, a
+  # systemd stop: it ends when the tracer closes the FIFO), and with -p it
+  # keeps writing tracer.stderr when our stderr's reader is gone.
   exec 3>&2
   # --log-command: the command's output goes to a file in the bundle, so a
   # command left running after a detach never writes into a closed pipe.
@@ -797,11 +805,11 @@ om_run_capture() {
   if ((OM_CMD_MODE)); then
     local fifo="$OM_D/.stderr.fifo"
     mkfifo -m 0600 -- "$fifo" || om_die "cannot create $fifo"
-    tee -- "$OM_D/tracer.stderr" < "$fifo" >&3 2>/dev/null 9<&- &
+    (trap '' HUP TERM; exec tee -p -- "$OM_D/tracer.stderr") < "$fifo" >&3 2>/dev/null 9<&- &
     if [[ -z $OM_TRACER_STDOUT ]]; then
-      (trap - INT QUIT; exec "${OM_TRACER_ARGV[@]}") 0<&0 1>&3 2> "$fifo" 9<&- &
+      (trap - INT QUIT PIPE; exec "${OM_TRACER_ARGV[@]}") 0<&0 1>&3 2> "$fifo" 9<&- &
     else
-      (trap - INT QUIT; exec "${OM_TRACER_ARGV[@]}") 0<&0 > "$tracer_out" 2> "$fifo" 9<&- &
+      (trap - INT QUIT PIPE; exec "${OM_TRACER_ARGV[@]}") 0<&0 > "$tracer_out" 2> "$fifo" 9<&- &
     fi
     OM_TRACER_PID=$!
   else

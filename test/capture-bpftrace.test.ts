@@ -49,7 +49,7 @@ function alive(pid: number): boolean {
 
 describe('capture-bpftrace.sh', () => {
   it(
-    'records a launched command with arguments bpftrace -c could not quote, keeping its output out of the trace',
+    'records a launched command with arguments bpftrace -c could not quote, keeping its output out of the trace, its signals as if run directly',
     async () => {
       const dir = join(work, 'launch');
       const file = join(work, 'data dir', 'seg.index');
@@ -63,10 +63,15 @@ os.unlink(${JSON.stringify(file)})
 os.close(fd)
 print("workload output")
 `;
-      const result = spawnSync(SCRIPT, ['-o', dir, '--', PYTHON, '-c', program], { encoding: 'utf8', timeout: STARTUP_MS + 20_000 });
+      // sh reports the signal dispositions the command starts with, then becomes it.
+      const dispositions = 'grep \'^SigIgn:\' /proc/self/status; exec "$0" "$@"';
+      const result = spawnSync(SCRIPT, ['-o', dir, '--', 'sh', '-c', dispositions, PYTHON, '-c', program], { encoding: 'utf8', timeout: STARTUP_MS + 20_000 });
       expect(result.status, result.stderr).toBe(0);
       expect(result.stdout.trim()).toBe(dir);
       expect(result.stderr).toContain('workload output');
+      // As when run directly by Node: nothing ignored (bash ignores SIGPIPE, SIGINT and SIGQUIT around it).
+      expect(spawnSync('grep', ['^SigIgn:', '/proc/self/status'], { encoding: 'utf8' }).stdout).toMatch(/^SigIgn:\s+0+\n$/);
+      expect(result.stderr).toMatch(/^SigIgn:\s+0+$/m);
       const meta = await readBundleMeta(dir);
       expect(meta).toMatchObject({ schema: 'orphanmap/bundle@1', backend: 'bpftrace', exitReason: 'target-exited', lostEvents: 0, truncatedEvents: 0 });
       expect(meta.tracerVersion).toMatch(/^bpftrace v\d/);

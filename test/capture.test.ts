@@ -1,6 +1,6 @@
 // capture-strace.sh and startCapture against real processes: no mocks. Needs
 // strace and root (or CAP_SYS_PTRACE); `orphanmap doctor` says what is missing.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,6 +95,35 @@ describe('capture-strace.sh', () => {
     expect(trace).toMatch(/ mmap\(NULL, 8192, PROT_READ\|PROT_WRITE, MAP_SHARED, \d+<.*seg\.index>, 0\) = 0x/);
     expect(trace).toMatch(/\+\+\+ exited with 0 \+\+\+/);
     expect(existsSync(join(dir, 'tracer.stderr'))).toBe(true);
+  }, 20_000);
+
+  it('starts a launched command with no signal ignored that it would not ignore if run directly (SIGPIPE included)', async () => {
+    // grep reports the dispositions it inherited; run directly by Node, nothing is ignored.
+    const direct = spawnSync('grep', ['^SigIgn:', '/proc/self/status'], { encoding: 'utf8' });
+    expect(direct.stdout).toMatch(/^SigIgn:\s+0+\n$/);
+    const { code, stderr } = await runScript(['-o', bundleDir('dispositions'), '--', 'grep', '^SigIgn:', '/proc/self/status']);
+    expect(code, stderr).toBe(0);
+    expect(stderr).toContain(direct.stdout);
+  }, 20_000);
+
+  it("keeps the command's stderr in tracer.stderr after the tee that copies it is sent SIGHUP and SIGTERM", async () => {
+    // A closed terminal or a systemd stop signals the whole group; a tee that
+    // died would leave the tracer writing into a FIFO nobody reads.
+    const dir = bundleDir('tee-signals');
+    const gate = join(work, 'tee-signals.go');
+    const script = spawn(SCRIPT, ['-o', dir, '--', 'sh', '-c', `echo before >&2; while [ ! -e '${gate}' ]; do sleep 0.05; done; echo after >&2`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(script);
+    const exited = new Promise<number | null>((resolve) => script.on('exit', (status) => resolve(status)));
+    await waitFor('"before" in tracer.stderr', () => existsSync(join(dir, 'tracer.stderr')) && readFileSync(join(dir, 'tracer.stderr'), 'utf8').includes('before'), 10_000);
+    const tee = spawnSync('pgrep', ['-P', String(script.pid), '-x', 'tee'], { encoding: 'utf8' }).stdout.trim();
+    expect(tee).toMatch(/^\d+$/);
+    process.kill(Number(tee), 'SIGHUP');
+    process.kill(Number(tee), 'SIGTERM');
+    writeFileSync(gate, '');
+    expect(await exited).toBe(0);
+    expect(readFileSync(join(dir, 'tracer.stderr'), 'utf8')).toMatch(/before\n(.*\n)*after\n/);
   }, 20_000);
 
   it('attaches to every thread of a running process, snapshots it and detaches after -d', async () => {
