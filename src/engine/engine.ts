@@ -223,7 +223,7 @@ export class Engine {
   /** ftruncate names its file by fd, truncate by path. */
   private truncate(task: Task, event: TruncateEvent): void {
     let file: FileNode | null | undefined;
-    if (event.fd !== undefined) file = this.fds.fileOfFd(task, event.fd, event.fdHint, event, event.inode);
+    if (event.fd !== undefined) file = this.fds.fileOfFd(task, event.fd, event.fdHint, event, event.inode, event.fdDeleted === true);
     else if (event.path !== undefined) file = this.files.named(resolveName(task, event.dir ?? { fd: 'cwd' }, event.path));
     if (file !== null && file !== undefined) this.files.resized(file, event.length, event);
   }
