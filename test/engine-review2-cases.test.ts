@@ -138,3 +138,31 @@ describe('finding 4: a mapping of a file whose last name was already gone', () =
     expect(orphans(engine)).toEqual([]);
   });
 });
+
+describe('finding 5: a link that names its file by an fd', () => {
+  it.each([
+    ['/proc/self/fd/3', 'linkat(AT_FDCWD</d>, "/proc/self/fd/3", AT_FDCWD</d>, "/d/T", AT_SYMLINK_FOLLOW) = 0'],
+    ['/proc/thread-self/fd/3', 'linkat(AT_FDCWD</d>, "/proc/thread-self/fd/3", AT_FDCWD</d>, "/d/T", AT_SYMLINK_FOLLOW) = 0'],
+    ['/proc/PID/fd/3', 'linkat(AT_FDCWD</d>, "/proc/100/fd/3", AT_FDCWD</d>, "/d/T", AT_SYMLINK_FOLLOW) = 0'],
+    ['AT_EMPTY_PATH', 'linkat(3</d/#4242>(deleted), "", AT_FDCWD</d>, "/d/T", AT_EMPTY_PATH) = 0'],
+  ])('an O_TMPFILE file named by %s, mapped, its name unlinked', (_, link) => {
+    const { engine } = runEngine(trace`
+      100 1796200000.000001 openat(AT_FDCWD</d>, "/d", O_RDWR|O_TMPFILE, 0644) = 3</d/#4242>(deleted)
+      100 1796200000.000002 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3</d/#4242>(deleted), 0) = 0x7f0000000000
+      100 1796200000.000003 ${link}
+      100 1796200000.000004 unlink("/d/T") = 0
+    `);
+    expect(orphans(engine)).toEqual([{ address: '0x7f0000000000', path: '/d/T', unlinked: 4 }]);
+  });
+
+  it('an O_TMPFILE file never linked is no finding, and its directory keeps its own file', () => {
+    const { engine } = runEngine(trace`
+      100 1796200000.000001 openat(AT_FDCWD</>, "/d", O_RDONLY|O_DIRECTORY) = 5</d>
+      100 1796200000.000002 openat(AT_FDCWD</d>, "/d", O_RDWR|O_TMPFILE, 0644) = 3</d/#4242>(deleted)
+      100 1796200000.000003 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3</d/#4242>(deleted), 0) = 0x7f0000000000
+      100 1796200000.000004 linkat(5</d>, "x", AT_FDCWD</d>, "/d/T", 0) = 0
+      100 1796200000.000005 unlink("/d/T") = 0
+    `);
+    expect(orphans(engine)).toEqual([]);
+  });
+});

@@ -97,3 +97,15 @@ describe('finding 4: a file mapped after its last name was unlinked (open, unlin
     expect(finding!.resolution).toBe('process-exited');
   });
 });
+
+describe('finding 5: an O_TMPFILE file named by a link through its fd, then unlinked', () => {
+  it('linkat of /proc/self/fd/N (AT_SYMLINK_FOLLOW) and of an empty path (AT_EMPTY_PATH); the file never linked is no finding', () => {
+    const { truth, trace, findings } = underStrace('tmpfile', null);
+    expect(truth.leaks).toHaveLength(2);
+    expect(findingKeys(findings)).toEqual(truthKeys(truth));
+    expect(findings.map((finding) => [finding.path.slice(finding.path.lastIndexOf('/') + 1), finding.unlinkedAt?.line]).sort()).toEqual([
+      ['E', lineOf(trace, '/w/E") = 0')],
+      ['T', lineOf(trace, '/w/T") = 0')],
+    ]);
+  });
+});

@@ -198,12 +198,26 @@ export class Files {
 
   /** The file an open names: by inode when known, else by its name or the path -y printed; a new file otherwise. */
   opened(name: string, inode: Inode | undefined, resolvedHint: string | undefined): FileNode {
-    let file = this.withInode(inode) ?? this.namedAs(name, inode);
+    let file = this.withInode(inode);
+    if (file === undefined && resolvedHint !== undefined && resolvedHint !== name && isTmpfileOpen(name, resolvedHint)) return this.nameless(resolvedHint, inode);
+    file ??= this.namedAs(name, inode);
     if (file === undefined && resolvedHint !== undefined && resolvedHint !== name) file = this.namedAs(resolvedHint, inode);
     if (file === undefined) file = this.newFile(name);
     else if (!file.names.has(name) && !file.gone) this.giveName(file, name);
     if (inode !== undefined && file.inode === null) this.setInode(file, inode);
     if (resolvedHint !== undefined && !file.gone) this.spellAlso(file, name, resolvedHint);
+    return file;
+  }
+
+  /**
+   * An O_TMPFILE file: the path opened is its directory, and it has no name
+   * until a link gives it one (the kernel calls it "#INODE" in that directory,
+   * which no unlink can remove).
+   */
+  private nameless(kernelName: string, inode: Inode | undefined): FileNode {
+    const file = this.newFile(null);
+    file.record(flatCopy(kernelName));
+    if (inode !== undefined) this.setInode(file, inode);
     return file;
   }
 
@@ -350,9 +364,11 @@ export class Files {
     file.note(event, this.keeper);
   }
 
-  link(task: Task, event: LinkEvent): void {
-    const file = this.byName.get(resolveName(task, event.oldDir, event.oldPath));
-    if (file === undefined) return;
+  /** @param byFd the file the link names by an fd (Engine.linkedFd), undefined for a link by name */
+  link(task: Task, event: LinkEvent, byFd?: FileNode | null): void {
+    const file = byFd === undefined ? this.byName.get(resolveName(task, event.oldDir, event.oldPath)) : byFd;
+    // Only a file that never had a name (O_TMPFILE) can be linked once it has none: one gone here was not seen getting one.
+    if (file === undefined || file === null || file.gone) return;
     this.giveName(file, resolveName(task, event.newDir, event.newPath));
     file.note(event, this.keeper);
   }
@@ -553,6 +569,20 @@ export class Files {
     inodes.delete(inode.ino);
     if (inodes.size === 0) this.byInode.delete(inode.dev);
   }
+}
+
+/**
+ * An open of the directory `name` that returned an fd the kernel calls
+ * `resolved` = ".../#INODE": O_TMPFILE (an open of a file really named "#123" names it).
+ */
+function isTmpfileOpen(name: string, resolved: string): boolean {
+  const slash = resolved.lastIndexOf('/');
+  if (slash < 0 || resolved.length < slash + 3 || resolved.charCodeAt(slash + 1) !== 35 /* # */) return false;
+  for (let k = slash + 2; k < resolved.length; k++) {
+    const c = resolved.charCodeAt(k);
+    if (c < 48 || c > 57) return false;
+  }
+  return !name.endsWith(resolved.slice(slash));
 }
 
 /** A path as the process named it, made absolute against its cwd or the directory fd, when those are known. */
