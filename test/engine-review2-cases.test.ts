@@ -155,6 +155,19 @@ describe('finding 5: a link that names its file by an fd', () => {
     expect(orphans(engine)).toEqual([{ address: '0x7f0000000000', path: '/d/T', unlinked: 4 }]);
   });
 
+  it("the same with the open out of sight (-e trace= without openat): the annotation's DIR/#INODE is no name", () => {
+    const { engine } = runEngine(trace`
+      100 1796200000.000001 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3</d/#4242>(deleted), 0) = 0x7f0000000000
+      100 1796200000.000002 linkat(AT_FDCWD</d>, "/proc/self/fd/3", AT_FDCWD</d>, "/d/T", AT_SYMLINK_FOLLOW) = 0
+      100 1796200000.000003 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3</d/#4242>(deleted), 0) = 0x7f0000010000
+      100 1796200000.000004 unlink("/d/T") = 0
+    `);
+    expect(orphans(engine)).toEqual([
+      { address: '0x7f0000000000', path: '/d/T', unlinked: 4 },
+      { address: '0x7f0000010000', path: '/d/T', unlinked: 4 },
+    ]);
+  });
+
   it('an O_TMPFILE file never linked is no finding, and its directory keeps its own file', () => {
     const { engine } = runEngine(trace`
       100 1796200000.000001 openat(AT_FDCWD</>, "/d", O_RDONLY|O_DIRECTORY) = 5</d>

@@ -167,17 +167,24 @@ export class Fds {
       gone = true;
     }
     // memfd, /dev/zero, SysV shm and O_TMPFILE files print "(deleted)" too: they never had a name to lose.
-    if (gone && hint !== undefined && deletedKind(hint) !== 'file') gone = false;
+    // An O_TMPFILE file ("DIR/#INODE") has none until a link gives it one, and then still prints that way.
+    let tmpfile = false;
+    if (gone && hint !== undefined) {
+      const kind = deletedKind(hint);
+      gone = kind === 'file';
+      tmpfile = kind === 'tmpfile';
+    }
     const entry = task.fds.fds.get(fd);
     if (entry !== undefined) {
       const bound = entry.file;
       if (hint === undefined || bound === null) return bound;
       if (gone ? this.files.isNamedGone(bound, hint) : this.files.isNamed(bound, hint)) return bound;
+      if (tmpfile && bound.history.includes(hint)) return bound;
       if (!this.stale(entry, bound, hint, gone)) return bound;
       this.noteRebinding(task, fd, bound, hint, event, gone);
     }
-    const file = gone ? this.files.goneBeforeTrace(hint!) : this.files.openedBeforeTrace(fd, hint);
-    if (inode !== undefined) this.files.setInode(file, inode);
+    const file = gone ? this.files.goneBeforeTrace(hint!) : tmpfile ? this.files.nameless(hint!, inode) : this.files.openedBeforeTrace(fd, hint);
+    if (inode !== undefined && file.inode === null) this.files.setInode(file, inode);
     this.setFd(task, fd, file, false, false, true);
     return file;
   }

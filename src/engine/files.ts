@@ -210,11 +210,12 @@ export class Files {
   }
 
   /**
-   * An O_TMPFILE file: the path opened is its directory, and it has no name
-   * until a link gives it one (the kernel calls it "#INODE" in that directory,
-   * which no unlink can remove).
+   * An O_TMPFILE file (opened in the trace, or named by an fd's annotation):
+   * the path opened is its directory, and it has no name until a link gives
+   * it one (the kernel calls it "#INODE" in that directory, which no unlink
+   * can remove).
    */
-  private nameless(kernelName: string, inode: Inode | undefined): FileNode {
+  nameless(kernelName: string, inode: Inode | undefined): FileNode {
     const file = this.newFile(null);
     file.record(flatCopy(kernelName));
     if (inode !== undefined) this.setInode(file, inode);
