@@ -9,7 +9,7 @@
 //   findings.ts     what a finding is (the report schema); counters.ts, the ids and sequence
 // This file sends each event to the module it concerns. It knows nothing of
 // files on disk, terminals or processes.
-import { assertNever, type EvidenceKeeper, type TraceEvent, type TruncateEvent } from '../parse/events.js';
+import { assertNever, type EvidenceKeeper, type LinkEvent, type TraceEvent, type TruncateEvent } from '../parse/events.js';
 import { Counters } from './counters.js';
 import { Fds, type SeedFd } from './fds.js';
 import { Files, chdir, resolveName, type FileNode } from './files.js';
@@ -43,6 +43,9 @@ export interface EngineHeld extends TasksHeld {
   /** Mappings of deleted files waiting to be seen living on. */
   pendingOrphans: number;
 }
+
+/** /proc/self/fd/N, /proc/thread-self/fd/N, /proc/PID/fd/N: the fd N of that thread. */
+const PROC_FD = /^\/proc\/(self|thread-self|\d+)\/fd\/(\d+)$/;
 
 export class Engine {
   private readonly counters = new Counters();
@@ -196,7 +199,7 @@ export class Engine {
         this.mappings.mremap(task.space, event);
         break;
       case 'link':
-        this.files.link(task, event);
+        this.files.link(task, event, this.linkedFd(task, event));
         break;
       case 'chdir':
         chdir(task, event);
@@ -220,10 +223,27 @@ export class Engine {
     }
   }
 
+  /**
+   * The file a link names by an fd, not by a name: an empty old path with a
+   * directory fd (AT_EMPTY_PATH), or a procfs fd link (/proc/self/fd/N,
+   * /proc/thread-self/fd/N, /proc/PID/fd/N), which a link that succeeded
+   * followed (without AT_SYMLINK_FOLLOW it fails with EXDEV). This is how an
+   * O_TMPFILE file gets its name. Undefined for a link by name.
+   */
+  private linkedFd(task: Task, event: LinkEvent): FileNode | null | undefined {
+    const dir = event.oldDir.fd;
+    if (event.oldPath === '') return dir === 'cwd' ? undefined : this.fds.fileOfFd(task, dir, event.oldDir.hint, event);
+    const path = resolveName(task, event.oldDir, event.oldPath);
+    const procFd = path.startsWith('/proc/') ? PROC_FD.exec(path) : null;
+    if (procFd === null) return undefined;
+    const owner = procFd[1] === 'self' || procFd[1] === 'thread-self' ? task.fds : this.tasks.fdsOf(Number(procFd[1]));
+    return owner?.fds.get(Number(procFd[2]))?.file;
+  }
+
   /** ftruncate names its file by fd, truncate by path. */
   private truncate(task: Task, event: TruncateEvent): void {
     let file: FileNode | null | undefined;
-    if (event.fd !== undefined) file = this.fds.fileOfFd(task, event.fd, event.fdHint, event, event.inode);
+    if (event.fd !== undefined) file = this.fds.fileOfFd(task, event.fd, event.fdHint, event, event.inode, event.fdDeleted === true);
     else if (event.path !== undefined) file = this.files.named(resolveName(task, event.dir ?? { fd: 'cwd' }, event.path));
     if (file !== null && file !== undefined) this.files.resized(file, event.length, event);
   }

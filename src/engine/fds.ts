@@ -6,7 +6,8 @@
 // another file than the table holds, the table missed a close, open or dup
 // (filtered out with -e trace=…) and the annotation wins (fileOfFd).
 import type { CloseRangeEvent, DupEvent, EventBase, Inode, OpenEvent, SetCloexecEvent } from '../parse/events.js';
-import { learnCwd, resolveName, type FileNode, type Files } from './files.js';
+import { deletedKind } from '../parse/maps.js';
+import { DELETED_IN_ANNOTATION, learnCwd, resolveName, type FileNode, type Files } from './files.js';
 import type { Task } from './tasks.js';
 
 /** An fd open when the capture began: a line of a bundle's fds-start.txt. */
@@ -61,6 +62,8 @@ export class Fds {
    * then another spelling of the same file, never a close or dup2 out of sight.
    */
   private closesAndDups = 0;
+  /** Dups applied (dup, dup2, dup3, fcntl F_DUPFD): none while a filter may leave them out. */
+  private dups = 0;
   /** Files reached through an fd with its -y annotation (mmap, ftruncate, dup). */
   private annotatedLookups = 0;
   private rebindings = 0;
@@ -133,8 +136,9 @@ export class Fds {
   dup(task: Task, event: DupEvent): void {
     this.tableEvents++;
     this.closesAndDups++;
+    this.dups++;
     if (event.oldFd === event.newFd) return;
-    const file = this.fileOfFd(task, event.oldFd, event.oldHint, event);
+    const file = this.fileOfFd(task, event.oldFd, event.oldHint, event, undefined, event.oldDeleted === true);
     this.setFd(task, event.newFd, file, event.cloexec);
     file?.note(event, this.files.keeper);
   }
@@ -147,32 +151,66 @@ export class Fds {
   /**
    * The file behind an fd at `event`; an fd opened before the trace is named
    * from the -y hint. A hint that names another file than the binding wins
-   * when the binding came from an annotation itself (any other name: the fd
-   * was closed and reused out of sight), or when the engine knows the hint's
-   * name as another file's (a dup2 over it, out of sight). A binding the trace
-   * made stays against a name the engine does not know: that is another
-   * spelling of its file (the kernel's path through a symlinked directory, or
-   * outside a container's root, after a rename took the known one away).
-   * Neither holds in a trace that shows closes or dups (closesAndDups): there
-   * a known name can be stale (a rename through a symlinked directory replaced
-   * the file the engine knows by the other spelling), and the table is right.
+   * when the binding may be stale (stale): the trace may not show every
+   * close, open or dup of the fd. A "(deleted)" hint (`hintGone`, or older
+   * strace's " (deleted)" inside it) names a file that lost that name: never
+   * the file that has it now, always one gone (the one that last had it, as
+   * far as the trace shows, or one gone before the trace).
    */
-  fileOfFd(task: Task, fd: number, hint: string | undefined, event: EventBase, inode?: Inode): FileNode | null {
+  fileOfFd(task: Task, fd: number, hint: string | undefined, event: EventBase, inode?: Inode, hintGone = false): FileNode | null {
     if (hint !== undefined) this.annotatedLookups++;
     const byInode = this.files.withInode(inode);
     if (byInode !== undefined) return byInode;
+    let gone = hintGone;
+    if (hint !== undefined && !gone && hint.endsWith(DELETED_IN_ANNOTATION) && deletedKind(hint.slice(0, -DELETED_IN_ANNOTATION.length)) === 'file') {
+      hint = hint.slice(0, -DELETED_IN_ANNOTATION.length);
+      gone = true;
+    }
+    // memfd, /dev/zero, SysV shm and O_TMPFILE files print "(deleted)" too: they never had a name to lose.
+    // An O_TMPFILE file ("DIR/#INODE") has none until a link gives it one, and then still prints that way.
+    let tmpfile = false;
+    if (gone && hint !== undefined) {
+      const kind = deletedKind(hint);
+      gone = kind === 'file';
+      tmpfile = kind === 'tmpfile';
+    }
     const entry = task.fds.fds.get(fd);
     if (entry !== undefined) {
       const bound = entry.file;
-      if (hint === undefined || bound === null || this.closesAndDups > 0 || this.files.isNamed(bound, hint)) return bound;
-      const named = this.files.namedByAnnotation(hint);
-      if (named === bound || (named === undefined && !entry.annotated)) return bound;
-      this.noteRebinding(task, fd, bound, hint, event);
+      if (hint === undefined || bound === null) return bound;
+      if (gone ? this.files.isNamedGone(bound, hint) : this.files.isNamed(bound, hint)) return bound;
+      if (tmpfile && bound.history.includes(hint)) return bound;
+      if (!this.stale(entry, bound, hint, gone)) return bound;
+      this.noteRebinding(task, fd, bound, hint, event, gone);
     }
-    const file = this.files.openedBeforeTrace(fd, hint);
-    if (inode !== undefined) this.files.setInode(file, inode);
+    const file = gone ? this.files.goneBeforeTrace(hint!) : tmpfile ? this.files.nameless(hint!, inode) : this.files.openedBeforeTrace(fd, hint);
+    if (inode !== undefined && file.inode === null) this.files.setInode(file, inode);
     this.setFd(task, fd, file, false, false, true);
     return file;
+  }
+
+  /**
+   * The annotation `hint` names another file than `bound`: whether the table's
+   * binding may be stale. A "(deleted)" hint of the very file that has the
+   * name now: always (a file gone is not the one created since). In a trace
+   * that shows no close or dup: when the binding came from an annotation
+   * itself (any other name: the fd was closed and reused out of sight), or
+   * when the engine knows the hint's name as another file's (a dup2 over it,
+   * out of sight); not against a name the engine does not know, another
+   * spelling of its file (the kernel's path through a symlinked directory, or
+   * outside a container's root, after a rename took the known one away).
+   * In a trace that shows closes: only while it has shown no dup (a filter
+   * that keeps close but leaves dup2, dup3 and fcntl out), and only for a
+   * name the engine knows as another file's that does not end with the base
+   * name of one of the binding's (a rename through a symlinked directory can
+   * leave the engine giving that spelling to the file it replaced).
+   */
+  private stale(entry: FdEntry, bound: FileNode, hint: string, gone: boolean): boolean {
+    if (gone && this.files.named(hint) === bound) return true;
+    const named = gone ? this.files.goneNamed(hint) : this.files.namedByAnnotation(hint);
+    if (named === bound) return false;
+    if (this.closesAndDups === 0) return named !== undefined || entry.annotated;
+    return this.dups === 0 && named !== undefined && !this.files.spellsBaseName(bound, hint);
   }
 
   /** The fds open when the capture began (a bundle's fds-start.txt): bound until the trace or an annotation says otherwise. */
@@ -184,10 +222,11 @@ export class Fds {
     }
   }
 
-  private noteRebinding(task: Task, fd: number, bound: FileNode, hint: string, event: EventBase): void {
+  private noteRebinding(task: Task, fd: number, bound: FileNode, hint: string, event: EventBase, gone: boolean): void {
     this.rebindings++;
     if (this.firstRebinding !== null) return;
-    this.firstRebinding = { pid: task.group.tgid, fd, was: bound.displayName, now: hint, at: `${event.place.file}:${event.place.line}` };
+    const now = gone ? `${hint}${DELETED_IN_ANNOTATION}` : hint;
+    this.firstRebinding = { pid: task.group.tgid, fd, was: bound.displayName, now, at: `${event.place.file}:${event.place.line}` };
   }
 
   /** A fork without CLONE_FILES: the child's own copy of the table. */

@@ -9,8 +9,8 @@
 import type { ChdirEvent, DirRef, EventBase, EvidenceKeeper, Inode, LinkEvent, RenameEvent, UnlinkEvent } from '../parse/events.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import type { Counters } from './counters.js';
-import type { FindingLog } from './finding-log.js';
-import type { EvidenceLine } from './findings.js';
+import { atOf, type FindingLog } from './finding-log.js';
+import type { At, EvidenceLine } from './findings.js';
 import { KeptEvidence } from './kept-evidence.js';
 import type { MappingState, SeedMapping } from './mappings.js';
 import { NameIndex } from './name-index.js';
@@ -26,7 +26,7 @@ const NO_NAMES: Set<string> = new NoNames();
 const NO_HISTORY: readonly string[] = [];
 const NO_RECORDS: readonly MappingState[] = [];
 /** How strace before 6 (and readlink) end the path of an fd whose file lost that name. */
-const DELETED_IN_ANNOTATION = ' (deleted)';
+export const DELETED_IN_ANNOTATION = ' (deleted)';
 
 export class FileNode {
   /** Every name known now, in each of its spellings; a file gone has none, and shares one set for it. */
@@ -58,6 +58,11 @@ export class FileNode {
   private onlyRecord: MappingState | null = null;
   private records: Set<MappingState> | null = null;
   gone = false;
+  /**
+   * The file went while an fd still held it (an fd can map it after): the
+   * unlink, and the names it last had (Files.goneByName lists it by them).
+   */
+  wentHeld: { at: At; names: readonly string[] } | null = null;
   /** Findings keep their file alive for evidence. */
   findingRefs = 0;
   /** What each event's keeper kept of it (positions in the input; ingest's): lines are only built for a report. */
@@ -153,6 +158,12 @@ export class Files {
    * event that names an inode (bpftrace's, all of them).
    */
   private readonly byInode = new Map<number, Map<number, FileNode>>();
+  /**
+   * The files gone while an fd held them, by the name they last had, in each
+   * spelling: what an fd's "(deleted)" annotation names (never the file that
+   * has the name now). A file leaves once nothing holds it.
+   */
+  private readonly goneByName = new Map<string, FileNode>();
   /** The keeper of the event being applied: what each file it concerns keeps of it (Engine.apply). */
   keeper: EvidenceKeeper | undefined = undefined;
 
@@ -187,12 +198,27 @@ export class Files {
 
   /** The file an open names: by inode when known, else by its name or the path -y printed; a new file otherwise. */
   opened(name: string, inode: Inode | undefined, resolvedHint: string | undefined): FileNode {
-    let file = this.withInode(inode) ?? this.namedAs(name, inode);
+    let file = this.withInode(inode);
+    if (file === undefined && resolvedHint !== undefined && resolvedHint !== name && isTmpfileOpen(name, resolvedHint)) return this.nameless(resolvedHint, inode);
+    file ??= this.namedAs(name, inode);
     if (file === undefined && resolvedHint !== undefined && resolvedHint !== name) file = this.namedAs(resolvedHint, inode);
     if (file === undefined) file = this.newFile(name);
     else if (!file.names.has(name) && !file.gone) this.giveName(file, name);
     if (inode !== undefined && file.inode === null) this.setInode(file, inode);
     if (resolvedHint !== undefined && !file.gone) this.spellAlso(file, name, resolvedHint);
+    return file;
+  }
+
+  /**
+   * An O_TMPFILE file (opened in the trace, or named by an fd's annotation):
+   * the path opened is its directory, and it has no name until a link gives
+   * it one (the kernel calls it "#INODE" in that directory, which no unlink
+   * can remove).
+   */
+  nameless(kernelName: string, inode: Inode | undefined): FileNode {
+    const file = this.newFile(null);
+    file.record(flatCopy(kernelName));
+    if (inode !== undefined) this.setInode(file, inode);
     return file;
   }
 
@@ -230,6 +256,51 @@ export class Files {
     for (const spelling of spelled) file.spellings.set(spelling, spelled);
     file.names.add(real);
     this.byName.set(real, file);
+  }
+
+  /**
+   * The file behind an fd whose annotation says its file lost the name `hint`
+   * (strace's "(deleted)"), the trace having shown no open of it: the file
+   * that last had that name if an fd held it then, else a file gone before
+   * the trace. Never the file that has the name now (one created since).
+   */
+  goneBeforeTrace(hint: string): FileNode {
+    const known = this.goneByName.get(hint);
+    if (known !== undefined) return known;
+    const file = this.newFile(null);
+    file.record(flatCopy(hint));
+    file.gone = true;
+    return file;
+  }
+
+  /** The file gone while an fd held it that last had the name `hint`, in any spelling. */
+  goneNamed(hint: string): FileNode | undefined {
+    return this.goneByName.get(hint);
+  }
+
+  /**
+   * A "(deleted)" annotation `hint` of an fd names this file: it lost that
+   * name, and no file that has the name now is it.
+   */
+  isNamedGone(file: FileNode, hint: string): boolean {
+    if (this.goneByName.get(hint) === file) return true;
+    if (this.byName.get(hint) === file) return false;
+    for (const name of file.history) if (name === hint || (!name.startsWith('/') && hint.endsWith(`/${name}`))) return true;
+    return false;
+  }
+
+  /**
+   * The annotation `hint` ends with the base name of one of the file's names,
+   * in another directory: another spelling of it (a symlinked directory,
+   * a container's root), not another file.
+   */
+  spellsBaseName(file: FileNode, hint: string): boolean {
+    const names = file.names.size > 0 ? file.names : file.history;
+    for (const name of names) {
+      const base = name.length - name.lastIndexOf('/');
+      if (base < name.length && hint.length > base && hint.endsWith(name.slice(-base))) return true;
+    }
+    return false;
   }
 
   /** The file behind an fd opened before the trace: named from the -y hint when there is one. */
@@ -294,9 +365,11 @@ export class Files {
     file.note(event, this.keeper);
   }
 
-  link(task: Task, event: LinkEvent): void {
-    const file = this.byName.get(resolveName(task, event.oldDir, event.oldPath));
-    if (file === undefined) return;
+  /** @param byFd the file the link names by an fd (Engine.linkedFd), undefined for a link by name */
+  link(task: Task, event: LinkEvent, byFd?: FileNode | null): void {
+    const file = byFd === undefined ? this.byName.get(resolveName(task, event.oldDir, event.oldPath)) : byFd;
+    // Only a file that never had a name (O_TMPFILE) can be linked once it has none: one gone here was not seen getting one.
+    if (file === undefined || file === null || file.gone) return;
     this.giveName(file, resolveName(task, event.newDir, event.newPath));
     file.note(event, this.keeper);
   }
@@ -375,6 +448,9 @@ export class Files {
 
   /** A name goes; when it was the file's last, every live mapping of the file is orphaned. */
   private removeName(file: FileNode, name: string, event: EventBase, nlinkAfter?: number): void {
+    // Read before the name goes: an fd still open can map the file once it is gone.
+    const spelled = file.fdRefs > 0 ? (file.spellings?.get(name) ?? null) : null;
+    const lastNames = file.fdRefs > 0 ? (spelled === null ? [flatCopy(name)] : [...spelled]) : null;
     this.dropName(file, name);
     const lastName = nlinkAfter !== undefined ? nlinkAfter === 0 : file.names.size === 0;
     if (!lastName || file.gone) return;
@@ -382,7 +458,11 @@ export class Files {
     this.unindexNames(file);
     file.names = NO_NAMES;
     file.spellings = null;
-    this.log.unlinked(file, event);
+    const unlinkedAt = this.log.unlinked(file, event, lastNames !== null);
+    if (lastNames !== null) {
+      file.wentHeld = { at: unlinkedAt ?? atOf(event), names: lastNames };
+      for (const last of lastNames) this.goneByName.set(last, file);
+    }
     this.forgetIfUnused(file);
   }
 
@@ -398,7 +478,10 @@ export class Files {
     if (file.fdRefs > 0 || file.recordCount > 0) return;
     // A deleted file that nothing holds is freed by the kernel, and its inode
     // number comes back for the next file created: it must not lead here.
-    if (file.gone) this.unindexInode(file);
+    if (file.gone) {
+      this.unindexInode(file);
+      this.unindexGone(file);
+    }
     if (file.findingRefs > 0) return;
     this.unindexNames(file);
     this.unindexInode(file);
@@ -473,6 +556,12 @@ export class Files {
     for (const name of file.names) if (this.byName.get(name) === file) this.byName.delete(name);
   }
 
+  private unindexGone(file: FileNode): void {
+    const went = file.wentHeld;
+    if (went === null) return;
+    for (const name of went.names) if (this.goneByName.get(name) === file) this.goneByName.delete(name);
+  }
+
   private unindexInode(file: FileNode): void {
     const inode = file.inode;
     if (inode === null) return;
@@ -481,6 +570,20 @@ export class Files {
     inodes.delete(inode.ino);
     if (inodes.size === 0) this.byInode.delete(inode.dev);
   }
+}
+
+/**
+ * An open of the directory `name` that returned an fd the kernel calls
+ * `resolved` = ".../#INODE": O_TMPFILE (an open of a file really named "#123" names it).
+ */
+function isTmpfileOpen(name: string, resolved: string): boolean {
+  const slash = resolved.lastIndexOf('/');
+  if (slash < 0 || resolved.length < slash + 3 || resolved.charCodeAt(slash + 1) !== 35 /* # */) return false;
+  for (let k = slash + 2; k < resolved.length; k++) {
+    const c = resolved.charCodeAt(k);
+    if (c < 48 || c > 57) return false;
+  }
+  return !name.endsWith(resolved.slice(slash));
 }
 
 /** A path as the process named it, made absolute against its cwd or the directory fd, when those are known. */

@@ -49,10 +49,13 @@ export class FindingLog {
     return DecidedFinding.decidedSecondsOf(finding);
   }
 
-  /** The file's last name went: each of its live mappings outlives it. */
-  unlinked(file: FileNode, event: EventBase): void {
+  /**
+   * The file's last name went: each of its live mappings outlives it. Returns
+   * where, when asked (`wanted`) or when a mapping was live; null otherwise.
+   */
+  unlinked(file: FileNode, event: EventBase, wanted = false): At | null {
     // Most files go with no mapping live: no place made for them.
-    if (file.recordCount === 0) return;
+    if (file.recordCount === 0) return wanted ? atOf(event) : null;
     const unlinkedAt = atOf(event);
     for (const mapping of file.liveRecords()) {
       if (mapping.remapFinding !== null && mapping.remapFinding.unlinkedAt === null) {
@@ -61,6 +64,20 @@ export class FindingLog {
       }
       if (mapping.unlinkFinding === null) mapping.unlinkFinding = this.decide('unlinked-while-mapped', mapping, { unlinkedAt }, event.seconds);
     }
+    return unlinkedAt;
+  }
+
+  /**
+   * A mapping made of a file whose last name was already gone (through an fd
+   * kept open): it holds the deleted file as one made before the unlink does.
+   */
+  mappedGone(mapping: MappingState): void {
+    const went = mapping.file.wentHeld;
+    const unlinkedAt = went?.at ?? null;
+    const finding = this.decide('unlinked-while-mapped', mapping, { unlinkedAt }, unlinkedAt?.seconds ?? null);
+    finding.note ??=
+      unlinkedAt === null ? 'Mapped after its last name was unlinked (through an fd kept open); the unlink is not in the trace.' : 'Mapped after its last name was unlinked (through an fd kept open).';
+    mapping.unlinkFinding = finding;
   }
 
   /**

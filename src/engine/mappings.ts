@@ -110,12 +110,13 @@ export class Mappings {
     if (this.entryOrdered && (event.flags & MAP_FIXED) === 0) this.expectUnmapsInFlight(space, replaced);
     this.settle(replaced, 'unmapped', event, 'replaced');
     if (event.fd < 0 || (event.flags & MAP_ANONYMOUS) !== 0) return;
-    const file = this.fds.fileOfFd(task, event.fd, event.fdHint, event, event.inode);
+    const file = this.fds.fileOfFd(task, event.fd, event.fdHint, event, event.inode, event.fdDeleted === true);
     if (file === null) return;
     file.note(event, this.files.keeper);
     const mappedAt = atOf(event);
     this.log.remapped(file, space, event, mappedAt);
-    this.add(space, file, event.address, event.length, event.offset, mappedAt, end);
+    const mapping = this.add(space, file, event.address, event.length, event.offset, mappedAt, end);
+    if (file.gone) this.log.mappedGone(mapping);
   }
 
   munmap(space: Space, event: MunmapEvent): void {

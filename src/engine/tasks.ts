@@ -178,6 +178,11 @@ export class Tasks {
     return this.byTid.has(tid);
   }
 
+  /** The fd table of thread `tid` (a /proc/TID/fd path names it), when the trace has shown the thread. */
+  fdsOf(tid: number): FdTable | undefined {
+    return this.byTid.get(tid)?.fds;
+  }
+
   held(): TasksHeld {
     return { threads: this.byTid.size, processes: this.groups.size, clonesInFlight: this.clonesInFlight.size };
   }

@@ -119,6 +119,8 @@ export interface DupEvent extends EventBase {
   cloexec: boolean;
   /** The -y annotation of the old fd (for an fd opened before the trace). */
   oldHint?: string;
+  /** strace 6 printed "(deleted)" after that annotation: the fd's file no longer has that name. */
+  oldDeleted?: boolean;
 }
 
 export interface SetCloexecEvent extends EventBase {
@@ -140,6 +142,8 @@ export interface MmapEvent extends EventBase {
   offset: number;
   /** The -y annotation of the fd argument. */
   fdHint?: string;
+  /** strace 6 printed "(deleted)" after that annotation: the fd's file no longer has that name. */
+  fdDeleted?: boolean;
   inode?: Inode;
 }
 
@@ -163,6 +167,8 @@ export interface TruncateEvent extends EventBase {
   kind: 'truncate';
   fd?: number;
   fdHint?: string;
+  /** strace 6 printed "(deleted)" after the fd's annotation: the fd's file no longer has that name. */
+  fdDeleted?: boolean;
   path?: string;
   dir?: DirRef;
   length: number;

@@ -1,8 +1,22 @@
 // From a complete call (name + argument text + return) to a TraceEvent.
 // Only the calls the engine needs are decoded; everything else is ignored.
 // A call that failed (= -1 E…, = ?) changes nothing and yields no event.
-import { boundCall, fdAt, newCallBounds, numberAt, parseFlags, parseReturn, stringAt, type ReturnValue } from './strace-args.js';
-import { CLONE_VFORK, CLONE_VM, CLOSE_RANGE_CLOEXEC, CLOSE_RANGE_UNSHARE, O_CLOEXEC, RENAME_EXCHANGE, AT_REMOVEDIR, type DirRef, type EventBase, type TraceEvent } from './events.js';
+import { boundCall, fdAt, newCallBounds, numberAt, parseFlags, parseReturn, stringAt, type FdRead, type ReturnValue } from './strace-args.js';
+import {
+  CLONE_VFORK,
+  CLONE_VM,
+  CLOSE_RANGE_CLOEXEC,
+  CLOSE_RANGE_UNSHARE,
+  O_CLOEXEC,
+  RENAME_EXCHANGE,
+  AT_REMOVEDIR,
+  type DirRef,
+  type DupEvent,
+  type EventBase,
+  type MmapEvent,
+  type TraceEvent,
+  type TruncateEvent,
+} from './events.js';
 
 const OPEN_FLAGS: Record<string, number> = {
   O_RDONLY: 0,
@@ -226,7 +240,7 @@ function numberArg(call: Call, k: number): number | null {
 }
 
 /** Argument k as an fd, in fdAt's shared record: read it before the next. */
-function fdArg(call: Call, k: number): { fd: number; hint: string | undefined } | null {
+function fdArg(call: Call, k: number): FdRead | null {
   return k < bounds.count ? fdAt(call.text, bounds.starts[k]!, bounds.ends[k]!) : null;
 }
 
@@ -308,21 +322,25 @@ function decodeDup(call: Call): DecodeResult {
   const { base } = call;
   const old = fdArg(call, 0);
   if (old === null) return bad(call, 'fd');
-  const { fd, hint } = old;
+  const { fd, hint, deleted } = old;
   const cloexec = call.name === 'dup3' && flagsArg(call, 2, OPEN_FLAGS) !== 0;
-  return withExtras({ kind: 'dup', oldFd: fd, newFd: call.value, cloexec, oldHint: hint, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw }, base);
+  const event: DupEvent = { kind: 'dup', oldFd: fd, newFd: call.value, cloexec, oldHint: hint, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw };
+  if (deleted) event.oldDeleted = true;
+  return withExtras(event, base);
 }
 
 function decodeFcntl(call: Call): DecodeResult {
   const { base, value } = call;
   const fd = fdArg(call, 0);
   if (fd === null) return bad(call, 'fd');
-  const { fd: oldFd, hint } = fd;
+  const { fd: oldFd, hint, deleted } = fd;
   const command = (arg(call, 1) ?? '').split(' ')[0];
-  if (command === 'F_DUPFD' || command === '0')
-    return withExtras({ kind: 'dup', oldFd, newFd: value, cloexec: false, oldHint: hint, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw }, base);
-  if (command === 'F_DUPFD_CLOEXEC' || command === '0x406')
-    return withExtras({ kind: 'dup', oldFd, newFd: value, cloexec: true, oldHint: hint, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw }, base);
+  const dupfd = command === 'F_DUPFD' || command === '0';
+  if (dupfd || command === 'F_DUPFD_CLOEXEC' || command === '0x406') {
+    const event: DupEvent = { kind: 'dup', oldFd, newFd: value, cloexec: !dupfd, oldHint: hint, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw };
+    if (deleted) event.oldDeleted = true;
+    return withExtras(event, base);
+  }
   if (command === 'F_SETFD' || command === '0x2') {
     const flag = flagsArg(call, 2, FD_FLAGS);
     return withExtras({ kind: 'set-cloexec', fd: oldFd, cloexec: (flag & 1) !== 0, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw }, base);
@@ -337,30 +355,30 @@ function decodeMmap(call: Call): DecodeResult {
   const length = numberArg(call, 1);
   const fd = fdArg(call, 4);
   if (fd === null) return bad(call, 'arguments');
-  const { fd: mappedFd, hint } = fd;
+  const { fd: mappedFd, hint, deleted } = fd;
   const offset = numberArg(call, 5);
   if (length === null || offset === null) return bad(call, 'arguments');
   if (!isAddress(value)) return outOfRange(call, 'returned address');
   if (!isRange(value, length)) return outOfRange(call, 'length');
   if (!isOffset(offset)) return outOfRange(call, 'offset');
-  return withExtras(
-    {
-      kind: 'mmap',
-      address: value,
-      length,
-      prot: flagsArg(call, 2, PROT_FLAGS),
-      flags: flagsArg(call, 3, MAP_FLAGS),
-      fd: mappedFd,
-      offset,
-      fdHint: hint,
-      place: base.place,
-      time: base.time,
-      seconds: base.seconds,
-      tid: base.tid,
-      raw: base.raw,
-    },
-    base,
-  );
+  const event: MmapEvent = {
+    kind: 'mmap',
+    address: value,
+    length,
+    prot: flagsArg(call, 2, PROT_FLAGS),
+    flags: flagsArg(call, 3, MAP_FLAGS),
+    fd: mappedFd,
+    offset,
+    fdHint: hint,
+    place: base.place,
+    time: base.time,
+    seconds: base.seconds,
+    tid: base.tid,
+    raw: base.raw,
+  };
+  // strace 6 prints "(deleted)" after the annotation of an fd whose file lost that name.
+  if (deleted) event.fdDeleted = true;
+  return withExtras(event, base);
 }
 
 function decodeMunmap(call: Call): DecodeResult {
@@ -406,11 +424,13 @@ function decodeFtruncate(call: Call): DecodeResult {
   const { base } = call;
   const fd = fdArg(call, 0);
   if (fd === null) return bad(call, 'arguments');
-  const { fd: truncatedFd, hint } = fd;
+  const { fd: truncatedFd, hint, deleted } = fd;
   const length = numberArg(call, 1);
   if (length === null) return bad(call, 'arguments');
   if (!isOffset(length)) return outOfRange(call, 'length');
-  return withExtras({ kind: 'truncate', fd: truncatedFd, length, fdHint: hint, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw }, base);
+  const event: TruncateEvent = { kind: 'truncate', fd: truncatedFd, length, fdHint: hint, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw };
+  if (deleted) event.fdDeleted = true;
+  return withExtras(event, base);
 }
 
 function decodeTruncate(call: Call): DecodeResult {

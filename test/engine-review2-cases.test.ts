@@ -1,0 +1,181 @@
+// Review 1 of 2026-12, findings 2 to 5, on small hand-written traces: what each
+// rule does and the cases it must leave alone. test/engine-review2-real.test.ts
+// runs them on a real program against its /proc.
+import { describe, expect, it } from 'vitest';
+import type { Engine } from '../src/engine/engine.js';
+import { runEngine, trace } from './helpers.js';
+
+function orphans(engine: Engine): { address: string; path: string; unlinked: number | null }[] {
+  return engine
+    .findings()
+    .filter((finding) => finding.kind === 'unlinked-while-mapped')
+    .map((finding) => ({ address: finding.address, path: finding.path, unlinked: finding.unlinkedAt?.line ?? null }));
+}
+
+const rebindings = (engine: Engine): string =>
+  engine
+    .assumptions()
+    .filter((note) => /annotation at/.test(note))
+    .join('\n');
+
+describe('finding 2: a trace that shows closes but no dup', () => {
+  it('an annotation naming another known file wins over the table (a dup2 filtered out), and is said', () => {
+    const { engine } = runEngine(trace`
+      100 1796200000.000001 openat(AT_FDCWD</d>, "/d/A", O_RDWR|O_CREAT, 0644) = 3</d/A>
+      100 1796200000.000002 close(3</d/A>) = 0
+      100 1796200000.000003 openat(AT_FDCWD</d>, "/d/C", O_RDWR|O_CREAT, 0644) = 3</d/C>
+      100 1796200000.000004 openat(AT_FDCWD</d>, "/d/B", O_RDWR|O_CREAT, 0644) = 4</d/B>
+      100 1796200000.000005 mmap(NULL, 8192, PROT_READ, MAP_SHARED, 3</d/B>, 0) = 0x7f0000000000
+      100 1796200000.000006 close(3</d/B>) = 0
+      100 1796200000.000007 unlink("/d/C") = 0
+      100 1796200000.000008 unlink("/d/B") = 0
+    `);
+    expect(orphans(engine)).toEqual([{ address: '0x7f0000000000', path: '/d/B', unlinked: 8 }]);
+    expect(rebindings(engine)).toContain('fd 3 of process 100 was /d/C as far as the trace showed, but its -y annotation at trace.txt:5 names /d/B');
+  });
+
+  it('once the trace has shown a dup, the table it showed wins', () => {
+    const { engine } = runEngine(trace`
+      100 1796200000.000001 openat(AT_FDCWD</d>, "/d/C", O_RDWR|O_CREAT, 0644) = 3</d/C>
+      100 1796200000.000002 openat(AT_FDCWD</d>, "/d/B", O_RDWR|O_CREAT, 0644) = 4</d/B>
+      100 1796200000.000003 dup(4</d/B>) = 5</d/B>
+      100 1796200000.000004 close(5</d/B>) = 0
+      100 1796200000.000005 mmap(NULL, 8192, PROT_READ, MAP_SHARED, 3</d/B>, 0) = 0x7f0000000000
+      100 1796200000.000006 unlink("/d/C") = 0
+    `);
+    expect(orphans(engine)).toEqual([{ address: '0x7f0000000000', path: '/d/C', unlinked: 6 }]);
+    expect(rebindings(engine)).toBe('');
+  });
+
+  it('an annotation that spells a name of the bound file through another directory keeps the table, though the engine knows that spelling as another file (a rename through a symlinked directory)', () => {
+    const { engine } = runEngine(trace`
+      100 1796200000.000001 openat(AT_FDCWD</d>, "/d/real/y", O_RDWR|O_CREAT, 0644) = 4</d/real/y>
+      100 1796200000.000002 openat(AT_FDCWD</d>, "/d/link/x", O_RDWR|O_CREAT, 0644) = 3</d/real/x>
+      100 1796200000.000003 close(5</etc/passwd>) = 0
+      100 1796200000.000004 rename("/d/link/x", "/d/link/y") = 0
+      100 1796200000.000005 mmap(NULL, 8192, PROT_READ, MAP_SHARED, 3</d/real/y>, 0) = 0x7f0000000000
+      100 1796200000.000006 close(3</d/real/y>) = 0
+      100 1796200000.000007 unlink("/d/link/y") = 0
+    `);
+    expect(orphans(engine)).toEqual([{ address: '0x7f0000000000', path: '/d/link/y', unlinked: 7 }]);
+    expect(rebindings(engine)).toBe('');
+  });
+});
+
+describe('finding 3: a "(deleted)" annotation never names the file that has that name now', () => {
+  it('with no open in the trace: a file gone before it, not the new file of that name', () => {
+    const { engine } = runEngine(trace`
+      100 1796200000.000001 unlink("/d/A") = 0
+      100 1796200000.000002 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3</d/A>(deleted), 0) = 0x7f0000000000
+      100 1796200000.000003 mmap(NULL, 8192, PROT_READ, MAP_SHARED, 4</d/A>, 0) = 0x7f0000010000
+      100 1796200000.000004 munmap(0x7f0000010000, 8192) = 0
+      100 1796200000.000005 unlink("/d/A") = 0
+    `);
+    expect(orphans(engine)).toEqual([{ address: '0x7f0000000000', path: '/d/A', unlinked: null }]);
+  });
+
+  it('with the opens in the trace: the file that last had the name, held by the fd', () => {
+    const { engine } = runEngine(trace`
+      100 1796200000.000001 openat(AT_FDCWD</d>, "/d/A", O_RDWR|O_CREAT, 0644) = 3</d/A>
+      100 1796200000.000002 unlink("/d/A") = 0
+      100 1796200000.000003 openat(AT_FDCWD</d>, "/d/A", O_RDWR|O_CREAT, 0644) = 4</d/A>
+      100 1796200000.000004 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3</d/A>(deleted), 0) = 0x7f0000000000
+      100 1796200000.000005 dup2(3</d/A>(deleted), 7) = 7</d/A>(deleted)
+      100 1796200000.000006 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 7</d/A>(deleted), 0) = 0x7f0000010000
+      100 1796200000.000007 unlink("/d/A") = 0
+    `);
+    expect(orphans(engine)).toEqual([
+      { address: '0x7f0000000000', path: '/d/A', unlinked: 2 },
+      { address: '0x7f0000010000', path: '/d/A', unlinked: 2 },
+    ]);
+    expect(rebindings(engine)).toBe('');
+  });
+
+  it("an fd the table binds to the name's current file is rebound to a gone one, and that is said", () => {
+    const { engine } = runEngine(trace`
+      100 1796200000.000001 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3</d/A>, 0) = 0x7f0000000000
+      100 1796200000.000002 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3</d/A>(deleted), 0) = 0x7f0000010000
+      100 1796200000.000003 unlink("/d/A") = 0
+    `);
+    expect(orphans(engine)).toEqual([
+      { address: '0x7f0000010000', path: '/d/A', unlinked: null },
+      { address: '0x7f0000000000', path: '/d/A', unlinked: 3 },
+    ]);
+    expect(rebindings(engine)).toContain('its -y annotation at trace.txt:2 names /d/A (deleted)');
+  });
+
+  it.each(['3</memfd:buf>(deleted)', '3</memfd:buf (deleted)>', '3</dev/zero>(deleted)'])('%s never had a name: no finding', (fd) => {
+    const { engine } = runEngine(trace`
+      100 1796200000.000001 mmap(NULL, 4096, PROT_READ, MAP_SHARED, ${fd}, 0) = 0x7f0000000000
+    `);
+    expect(orphans(engine)).toEqual([]);
+  });
+});
+
+describe('finding 4: a mapping of a file whose last name was already gone', () => {
+  it('is an unlinked-while-mapped finding at the unlink, with a note, resolved at its munmap', () => {
+    const { engine } = runEngine(trace`
+      100 1796200000.000001 openat(AT_FDCWD</d>, "/d/A", O_RDWR|O_CREAT, 0644) = 3</d/A>
+      100 1796200000.000002 unlink("/d/A") = 0
+      100 1796200000.000003 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3</d/A>(deleted), 0) = 0x7f0000000000
+      100 1796200000.000004 close(3</d/A>(deleted)) = 0
+      100 1796200000.000005 munmap(0x7f0000000000, 4096) = 0
+    `);
+    const [finding] = engine.findings();
+    expect(engine.findings()).toHaveLength(1);
+    expect(finding).toMatchObject({ kind: 'unlinked-while-mapped', path: '/d/A', resolution: 'unmapped', delayMs: 0.003 });
+    expect([finding!.mappedAt?.line, finding!.unlinkedAt?.line, finding!.resolvedAt?.line]).toEqual([3, 2, 5]);
+    expect(finding!.note).toMatch(/^Mapped after its last name was unlinked/);
+  });
+
+  it('a file that still has a name (a hard link) is no finding', () => {
+    const { engine } = runEngine(trace`
+      100 1796200000.000001 openat(AT_FDCWD</d>, "/d/A", O_RDWR|O_CREAT, 0644) = 3</d/A>
+      100 1796200000.000002 link("/d/A", "/d/A2") = 0
+      100 1796200000.000003 unlink("/d/A") = 0
+      100 1796200000.000004 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3</d/A>(deleted), 0) = 0x7f0000000000
+    `);
+    expect(orphans(engine)).toEqual([]);
+  });
+});
+
+describe('finding 5: a link that names its file by an fd', () => {
+  it.each([
+    ['/proc/self/fd/3', 'linkat(AT_FDCWD</d>, "/proc/self/fd/3", AT_FDCWD</d>, "/d/T", AT_SYMLINK_FOLLOW) = 0'],
+    ['/proc/thread-self/fd/3', 'linkat(AT_FDCWD</d>, "/proc/thread-self/fd/3", AT_FDCWD</d>, "/d/T", AT_SYMLINK_FOLLOW) = 0'],
+    ['/proc/PID/fd/3', 'linkat(AT_FDCWD</d>, "/proc/100/fd/3", AT_FDCWD</d>, "/d/T", AT_SYMLINK_FOLLOW) = 0'],
+    ['AT_EMPTY_PATH', 'linkat(3</d/#4242>(deleted), "", AT_FDCWD</d>, "/d/T", AT_EMPTY_PATH) = 0'],
+  ])('an O_TMPFILE file named by %s, mapped, its name unlinked', (_, link) => {
+    const { engine } = runEngine(trace`
+      100 1796200000.000001 openat(AT_FDCWD</d>, "/d", O_RDWR|O_TMPFILE, 0644) = 3</d/#4242>(deleted)
+      100 1796200000.000002 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3</d/#4242>(deleted), 0) = 0x7f0000000000
+      100 1796200000.000003 ${link}
+      100 1796200000.000004 unlink("/d/T") = 0
+    `);
+    expect(orphans(engine)).toEqual([{ address: '0x7f0000000000', path: '/d/T', unlinked: 4 }]);
+  });
+
+  it("the same with the open out of sight (-e trace= without openat): the annotation's DIR/#INODE is no name", () => {
+    const { engine } = runEngine(trace`
+      100 1796200000.000001 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3</d/#4242>(deleted), 0) = 0x7f0000000000
+      100 1796200000.000002 linkat(AT_FDCWD</d>, "/proc/self/fd/3", AT_FDCWD</d>, "/d/T", AT_SYMLINK_FOLLOW) = 0
+      100 1796200000.000003 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3</d/#4242>(deleted), 0) = 0x7f0000010000
+      100 1796200000.000004 unlink("/d/T") = 0
+    `);
+    expect(orphans(engine)).toEqual([
+      { address: '0x7f0000000000', path: '/d/T', unlinked: 4 },
+      { address: '0x7f0000010000', path: '/d/T', unlinked: 4 },
+    ]);
+  });
+
+  it('an O_TMPFILE file never linked is no finding, and its directory keeps its own file', () => {
+    const { engine } = runEngine(trace`
+      100 1796200000.000001 openat(AT_FDCWD</>, "/d", O_RDONLY|O_DIRECTORY) = 5</d>
+      100 1796200000.000002 openat(AT_FDCWD</d>, "/d", O_RDWR|O_TMPFILE, 0644) = 3</d/#4242>(deleted)
+      100 1796200000.000003 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3</d/#4242>(deleted), 0) = 0x7f0000000000
+      100 1796200000.000004 linkat(5</d>, "x", AT_FDCWD</d>, "/d/T", 0) = 0
+      100 1796200000.000005 unlink("/d/T") = 0
+    `);
+    expect(orphans(engine)).toEqual([]);
+  });
+});

@@ -1,0 +1,124 @@
+#!/usr/bin/python3
+"""review2-cases.py - the engine cases of review 1 (2026-12), each writing its own truth.
+
+USAGE  review2-cases.py DIR MODE
+
+Runs MODE in DIR, then reads its own /proc/self/maps before it exits (every
+mapping it made is still live) and writes DIR/truth.json:
+
+  {"pid": 1234, "leaks": [{"address": "0x7f...", "bytes": 8192, "path": "..."}]}
+
+A leak is a mapping under DIR that the kernel prints "(deleted)" and whose
+file has no name left (st_nlink 0 through /proc/self/map_files). An O_TMPFILE
+file prints as DIR/#INODE (deleted) whether or not it ever had a name: it is a
+leak only if this program linked a name to it (and unlinked that name).
+
+dup2-hidden: opens A and closes it, opens C (fd 3 again) and B, dup2s B's fd
+  over C's, maps it, closes it and unlinks B; C keeps its name. Meant for
+  strace -e trace=openat,close,mmap,munmap,unlink: the trace shows the closes
+  but not the dup2, and the mmap's annotation names B.
+deleted-reopen: opens A, unlinks it, creates a new A, maps the old A's fd
+  (strace 6 prints it "3</DIR/A>(deleted)") and unlinks the new A, never
+  mapped. Meant for strace -e trace=mmap,munmap,unlink.
+open-unlink-map: opens A, unlinks it, then maps it through the fd kept open.
+tmpfile: an O_TMPFILE file mapped, given the name T by
+  linkat(AT_FDCWD, "/proc/self/fd/N", AT_FDCWD, T, AT_SYMLINK_FOLLOW), T
+  unlinked; another given E by linkat(N, "", AT_FDCWD, E, AT_EMPTY_PATH), E
+  unlinked; a third mapped and never linked (not a leak).
+"""
+import ctypes
+import json
+import mmap
+import os
+import sys
+
+PAGE = mmap.PAGESIZE
+AT_FDCWD = -100
+AT_EMPTY_PATH = 0x1000
+AT_SYMLINK_FOLLOW = 0x400
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long)
+libc.linkat.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int)
+
+
+def raw_map(fd, length):
+    """libc's mmap, not Python's mmap module: that one maps a dup of the fd."""
+    address = libc.mmap(None, length, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, fd, 0)
+    if address in (None, ctypes.c_void_p(-1).value):
+        raise OSError(ctypes.get_errno(), 'mmap failed')
+    return address
+
+
+def new_file(path, size):
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.ftruncate(fd, size)
+    return fd
+
+
+def tmpfile(d, size):
+    fd = os.open(d, os.O_TMPFILE | os.O_RDWR, 0o644)
+    os.ftruncate(fd, size)
+    return fd
+
+
+def truth(d, named_inodes):
+    leaks = []
+    with open('/proc/self/maps', 'rb') as f:
+        text = f.read().decode('utf-8', 'surrogateescape')
+    for line in text.splitlines():
+        parts = line.split(None, 5)
+        if len(parts) < 6 or not parts[5].endswith(' (deleted)'):
+            continue
+        path = parts[5][:-len(' (deleted)')]
+        if not path.startswith(d + '/'):
+            continue
+        if os.path.basename(path).startswith('#') and int(parts[4]) not in named_inodes:
+            continue
+        if os.stat(f'/proc/self/map_files/{parts[0]}').st_nlink > 0:
+            continue
+        start, end = (int(x, 16) for x in parts[0].split('-'))
+        leaks.append({'address': hex(start), 'bytes': end - start, 'path': path})
+    return leaks
+
+
+d, mode = os.path.abspath(sys.argv[1]), sys.argv[2]
+os.makedirs(d, exist_ok=True)
+named = set()
+if mode == 'dup2-hidden':
+    os.close(new_file(f'{d}/A', PAGE))
+    c = new_file(f'{d}/C', PAGE)
+    b = new_file(f'{d}/B', 2 * PAGE)
+    os.dup2(b, c)
+    raw_map(c, 2 * PAGE)
+    os.close(c)
+    os.unlink(f'{d}/B')
+elif mode == 'deleted-reopen':
+    old = new_file(f'{d}/A', PAGE)
+    os.unlink(f'{d}/A')
+    new_file(f'{d}/A', 2 * PAGE)
+    raw_map(old, PAGE)
+    os.unlink(f'{d}/A')
+elif mode == 'open-unlink-map':
+    fd = new_file(f'{d}/A', 2 * PAGE)
+    os.unlink(f'{d}/A')
+    raw_map(fd, 2 * PAGE)
+elif mode == 'tmpfile':
+    t = tmpfile(d, PAGE)
+    raw_map(t, PAGE)
+    # Only AT_SYMLINK_FOLLOW links the fd's file (os.link calls link(), which fails with EXDEV).
+    if libc.linkat(AT_FDCWD, f'/proc/self/fd/{t}'.encode(), AT_FDCWD, f'{d}/T'.encode(), AT_SYMLINK_FOLLOW) != 0:
+        raise OSError(ctypes.get_errno(), 'linkat AT_SYMLINK_FOLLOW failed')
+    named.add(os.fstat(t).st_ino)
+    os.unlink(f'{d}/T')
+    e = tmpfile(d, 2 * PAGE)
+    raw_map(e, 2 * PAGE)
+    if libc.linkat(e, b'', AT_FDCWD, f'{d}/E'.encode(), AT_EMPTY_PATH) != 0:
+        raise OSError(ctypes.get_errno(), 'linkat AT_EMPTY_PATH failed')
+    named.add(os.fstat(e).st_ino)
+    os.unlink(f'{d}/E')
+    raw_map(tmpfile(d, 3 * PAGE), 3 * PAGE)
+else:
+    raise SystemExit(f'unknown mode {mode}')
+with open(f'{d}/truth.json', 'w') as f:
+    json.dump({'pid': os.getpid(), 'leaks': truth(d, named)}, f, indent=1)
