@@ -32,16 +32,19 @@ function capture(scenario: string): { trace: string; truth: string[] } {
   } finally {
     closeSync(stderr);
   }
-  // "25686 7fef94a2e000-7fef94a30000", a line per orphaned mapping, by the process that holds it.
+  // A line per orphaned mapping, by the process that holds it.
   const truth = readFileSync(join(dir, 'w', 'truth.txt'), 'utf8')
     .trim()
     .split('\n')
-    .map((line) => {
-      const [pid, range] = line.split(' ') as [string, string];
-      const [start, end] = range.split('-').map((hex) => Number.parseInt(hex, 16)) as [number, number];
-      return `pid ${pid} 0x${start.toString(16)} ${end - start}`;
-    });
+    .map(truthKey);
   return { trace, truth: truth.sort() };
+}
+
+/** "25686 7fef94a2e000-7fef94a30000" → "pid 25686 0x7fef94a2e000 8192" */
+function truthKey(line: string): string {
+  const [pid, range] = line.split(' ') as [string, string];
+  const [start, end] = range.split('-').map((hex) => Number.parseInt(hex, 16)) as [number, number];
+  return `pid ${pid} 0x${start.toString(16)} ${end - start}`;
 }
 
 function analyze(trace: string): { keys: string[]; unparsed: number; samples: unknown[] } {
@@ -69,6 +72,15 @@ describe('strace -f to stderr, where the [pid N] prefix comes and goes', () => {
     const { trace, truth } = capture('parent-exits');
     expect(truth).toHaveLength(1);
     const { keys, unparsed, samples } = analyze(trace);
+    expect(unparsed, JSON.stringify(samples)).toBe(0);
+    expect(keys).toEqual(truth);
+  });
+
+  it('a clone begun with a prefix resumes without one once the others exited (captured: test/fixtures/review/stderr-threads)', () => {
+    const dir = join(REPO, 'test', 'fixtures', 'review', 'stderr-threads');
+    const truth = readFileSync(join(dir, 'truth.txt'), 'utf8').trim().split('\n').map(truthKey).sort();
+    expect(truth).toHaveLength(8);
+    const { keys, unparsed, samples } = analyze(join(dir, 'trace.txt'));
     expect(unparsed, JSON.stringify(samples)).toBe(0);
     expect(keys).toEqual(truth);
   });

@@ -39,8 +39,11 @@ if CASE == "fork-first":
     truth()
 elif CASE == "parent-exits":
     parent = os.getpid()
+    ready, go = os.pipe()
     if os.fork() != 0:
+        os.read(ready, 1)  # the child has run a call: strace follows it, and prints the parent's exit with a prefix
         os._exit(0)
+    os.write(go, b"x")
     while os.getppid() == parent:
         time.sleep(0.01)
     time.sleep(0.05)  # the parent's exit is printed
