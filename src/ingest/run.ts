@@ -98,6 +98,7 @@ export class Run {
           return;
         }
         parser = createLineParser(detectFormat(text), source.name, defaultTid);
+        if (cutLine >= 0) parser.cut?.(cutLine);
         for (const early of pendingFirst) parser.push(early.text, early.lineNo, this.out);
         pendingFirst = [];
       }
@@ -108,7 +109,13 @@ export class Run {
     // Most lines of an unfiltered trace are calls nobody follows: once the
     // parser says how, the line source counts them instead of passing them on
     // (after the first lines, which are kept to show if the input is no trace).
+    // The input's last line has no newline: the parser must not read a value cut short for a whole one.
+    let cutLine = -1;
     const skipping: LineSkipping = {
+      cut: (lineNo) => {
+        cutLine = lineNo;
+        (parser as LineParser | null)?.cut?.(lineNo);
+      },
       policy: () => (head.length < HEAD_LINES ? null : ((parser as LineParser | null)?.skipPolicy?.() ?? null)),
       skipped: (skipped) => {
         (parser as LineParser).noteSkipped?.(skipped);
@@ -193,7 +200,8 @@ export class Run {
         contentLines++;
         if (head.length < HEAD_LINES) head.push(flatCopy(line.length > 300 ? line.slice(0, 300) : line));
       }
-      best.reader.push(line, ++best.lineNo, this.out);
+      if (++best.lineNo === best.lines.cutLine()) best.reader.cutAt(best.lineNo);
+      best.reader.push(line, best.lineNo, this.out);
       this.drain();
       await advance(best);
     }

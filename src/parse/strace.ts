@@ -101,6 +101,19 @@ interface PendingCall {
   order: number;
 }
 
+/**
+ * A call line at the end of an input without a newline ends where strace
+ * ends a whole one, after its return value: a -T time or an fd's -y path
+ * (`>`), an error's text or a comment (`)`), `?`. A bare value does not show
+ * it is whole: `= 0x7f8a8` may have been `= 0x7f8a8f3b4000`, `= 3` `= 35`.
+ */
+function endsWhole(line: string): boolean {
+  let end = line.length;
+  while (end > 0 && line.charCodeAt(end - 1) === 32) end--;
+  const last = line.charCodeAt(end - 1);
+  return last === 62 /* > */ || last === 41 /* ) */ || last === 63; /* ? */
+}
+
 export class StraceReader {
   readonly shape: StraceShape = {
     lines: 0,
@@ -184,6 +197,12 @@ export class StraceReader {
     }
     // "[pid 19885] …": strace writes to stderr, where a line's prefix says how many tracees are alive (notePid).
     if (first === 91 /* [ */ && !this.stderrPrefixes && this.defaultTid === 0 && line.startsWith('[pid ')) this.stderrPrefixes = true;
+    if (lineNo === this.cutLine) {
+      if (isCall && followed !== undefined && (scan.status === 'complete' || scan.status === 'resumed') && !endsWhole(line) && hasResult(line, scan.bodyStart, scan.bodyEnd)) {
+        out.push(this.diagnostic(firstLine, line, `${followed} line cut by the end of the input (no newline after it): its return value may be cut short`));
+        return;
+      }
+    }
     // The line is not copied: it is a slice of the input chunk, and so are the
     // strings cut from it, but what outlives the line is copied where it is
     // kept (an unfinished call here, in copyPending; names and times in the
@@ -198,6 +217,12 @@ export class StraceReader {
   }
 
   private copyPendingAt = PENDING_COPY_LINES;
+
+  /** The input's last line has no newline (LineSink.cut): `lineNo`, pushed next. */
+  cutAt(lineNo: number): void {
+    this.cutLine = lineNo;
+  }
+  private cutLine = -1;
 
   /** The calls still waiting for their resume, copied out of their lines (PENDING_COPY_LINES). */
   private copyPending(lineNo: number): void {
