@@ -1,6 +1,6 @@
 // strace -f writing to stderr prints "[pid N] " only while more than one
 // tracee exists, so the first process's lines carry no pid, and the reader
-// names that process at the end: the first prefixed tid that no clone created.
+// names that process once its pid shows: a prefixed tid that no clone created.
 // It kept every prefixed tid and every clone child for that, about 50 bytes a
 // process for as long as the trace is read (issue #11, item 11: a server that
 // forks a worker per job). It needs only the first few.
@@ -29,25 +29,27 @@ interface Holder {
   reader: StraceReader | null;
 }
 
-/** Reads `processes` workers' trace, keeps the reader in `holder`, and returns what the reader said at the end. */
+/** Reads `processes` workers' trace, keeps the reader in `holder`, and returns what the reader said besides events. */
 function readWorkers(holder: Holder, processes: number): ParseOutput[] {
   const reader = new StraceReader('trace.txt');
   const out: ParseOutput[] = [];
+  const said: ParseOutput[] = [];
   let lineNo = 0;
   for (const line of toStderrForm(forkAndExitTrace({ parentPid: SERVER, processes, leaker: 3 }))) {
     reader.push(line, ++lineNo, out);
     if (out.some((item) => item.type === 'diagnostic')) throw new Error(`line ${lineNo} unreadable: ${line}`);
+    for (const item of out) if (item.type !== 'event') said.push(item);
     out.length = 0;
   }
   reader.end(out);
   holder.reader = reader;
-  return out.filter((item) => item.type !== 'event');
+  return [...said, ...out.filter((item) => item.type !== 'event')];
 }
 
 /** The heap the reader keeps alive after `processes` workers: with it, minus without it. */
 function heapKeptAfter(processes: number): number {
   const holder: Holder = { reader: null };
-  // The server printed without a prefix is named at the end, as before the bound.
+  // The server printed without a prefix is named once, when its pid first shows (at its first clone).
   expect(readWorkers(holder, processes)).toEqual([{ type: 'tid-known', from: 0, tid: SERVER }]);
   heapAfterGc();
   const withIt = heapAfterGc();

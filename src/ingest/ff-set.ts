@@ -2,6 +2,7 @@
 import { access } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Place } from '../parse/events.js';
+import { InputError } from '../errors.js';
 
 /** The files of one strace -ff set: PREFIX.<tid>, one per thread it followed. */
 export interface FfSet {
@@ -60,4 +61,27 @@ export class FfMembers {
     if (this.more > 0) warnings.push(`${this.more} more threads of the strace -ff set ${this.set.prefix}.* have no file`);
     return warnings;
   }
+}
+
+/**
+ * An -ff set is merged by its lines' times, one file per thread. `-t` (and
+ * `--timestamps=…,s`) prints whole seconds: a thousand calls share one, and
+ * which of two files' lines in the same second came first cannot be told (a
+ * fork child's calls would go before the clone that made it, a thread's
+ * unlink before another's mmap). Rather than report what a wrong order makes,
+ * the set is refused. `times`: each file's first line's time as printed
+ * (null: none).
+ */
+export function refuseWholeSeconds(paths: readonly string[], times: readonly (string | null)[]): void {
+  if (paths.length < 2) return;
+  const whole = paths.filter((_, k) => {
+    const time = times[k];
+    return time != null && !time.includes('.') && !time.startsWith('+');
+  });
+  if (whole.length === 0) return;
+  const named = whole.slice(0, 3).join(', ') + (whole.length > 3 ? ` and ${whole.length - 3} more` : '');
+  throw new InputError(
+    `strace -ff files with whole-second times (-t): ${named}. The files are merged in time order, and lines of different files in the same second cannot be put in order, so the analysis would be wrong; capture again with -ff -tt or -ff -ttt (or -f -o FILE, one file in order)`,
+    paths[0],
+  );
 }

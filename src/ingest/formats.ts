@@ -16,6 +16,8 @@ export interface LineParser {
   /** Lines the line reader skipped for it. */
   noteSkipped?(skipped: SkippedLines): void;
   end(out: ParseOutput[]): void;
+  /** LineSink.cut: line `lineNo`, pushed next, ends the input without a newline. */
+  cut?(lineNo: number): void;
   /**
    * Live input has caught up with its writer (nothing more to read for now);
    * `nowNs` is CLOCK_MONOTONIC (process.hrtime.bigint()).
@@ -61,6 +63,7 @@ function straceParser(file: string, defaultTid: number): LineParser {
     push: (text, lineNo, out) => reader.push(text, lineNo, out),
     skipPolicy: () => reader.skipPolicy(),
     noteSkipped: (skipped) => reader.noteSkipped(skipped),
+    cut: (lineNo) => reader.cutAt(lineNo),
     end: (out) => reader.end(out),
     warnings: (mapsStartRead) => straceWarnings(reader, defaultTid !== 0, mapsStartRead),
     traceLines: () => reader.shape.traceLines,

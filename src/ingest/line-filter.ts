@@ -10,6 +10,8 @@ export interface LineSkipping {
   policy(): SkipPolicy | null;
   /** Lines skipped since the last line passed on: called before that line is, or at the end. */
   skipped(lines: SkippedLines): void;
+  /** LineSink.cut: the input's last line, passed next, has no newline. */
+  cut?(lineNo: number): void;
 }
 
 /**
@@ -19,6 +21,7 @@ export interface LineSkipping {
  */
 export function filteringSink(line: LineSink['line'], longLine: LineSink['longLine'], skipping: LineSkipping | undefined): { sink: LineSink; end(): void } {
   if (skipping === undefined) return { sink: { line, longLine }, end: () => undefined };
+  const cut = skipping.cut;
   let filter: IgnoredLineFilter | null = null;
   const flush = () => {
     const skipped = filter?.drain();
@@ -41,6 +44,10 @@ export function filteringSink(line: LineSink['line'], longLine: LineSink['longLi
           filter = new IgnoredLineFilter(policy);
         }
         return filter.take(text, start, end, lineNo);
+      },
+      cut(lineNo) {
+        flush();
+        cut?.(lineNo);
       },
     },
     end: flush,

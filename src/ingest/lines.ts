@@ -44,6 +44,12 @@ export interface LineSink {
    * to `line`. Not asked about a line split across reads or too long.
    */
   skip?: LineSkip;
+  /**
+   * Optional: the line numbered `lineNo`, passed next, is the input's last
+   * and has no newline. strace ends every line with one: the line was cut
+   * (the tracer killed mid-write, the file copied while written, `head -c`).
+   */
+  cut?(lineNo: number): void;
 }
 
 export type LineSkip = (text: string, start: number, end: number, lineNo: number) => boolean;
@@ -97,6 +103,7 @@ export class LineSplitter {
     this.chunk = null;
     this.wide = text.length > 0;
     this.feed(text);
+    if (this.heldChars > 0 && this.long === null) this.sink.cut?.(this.lineNo + 1);
     if (this.heldChars > 0 || this.long !== null) this.finishLine(this.chunkStart);
   }
 
@@ -341,21 +348,25 @@ export function readFailure(error: unknown): string {
  * several files (strace -ff) without holding any of them in memory. A line
  * over MAX_LINE_CHARS comes out as `{ long }` in its place.
  */
-export function fileLineCursor(path: string): { next(): Promise<CursorLine | null>; sha256(): string } {
+export function fileLineCursor(path: string): { next(): Promise<CursorLine | null>; sha256(): string; cutLine(): number } {
   const hash: Hash = createHash('sha256');
   let digest: string | null = null;
   const input = createReadStream(path, { highWaterMark: 256 * 1024 });
   const ready: CursorLine[] = [];
   let readAt = 0;
   const sniffer = new Sniffer(path);
+  let cut = -1;
   const splitter = new LineSplitter({
     line: (text) => ready.push(text),
     longLine: (_lineNo, head, length) => ready.push({ long: { head, length } }),
+    cut: (lineNo) => (cut = lineNo),
   });
   const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let ended = false;
   return {
     sha256: () => (digest ??= hash.digest('hex')),
+    /** The number of the last line when it has no newline (LineSink.cut), once it is read; else -1. */
+    cutLine: () => cut,
     async next() {
       while (readAt >= ready.length && !ended) {
         ready.length = 0;

@@ -46,8 +46,9 @@ export function recordBytes(text: string): number {
  *   line:    text, line number, byte offset, bytes (LineSink.line)
  *   long:    its head, line number, length in characters (LineSink.longLine)
  *   skipped: '', lines, trace lines, unfinished (SkippedLines)
+ *   cut:     '', line number of the last line, which has no newline (LineSink.cut)
  */
-export const RECORD = { line: 0, long: 1, skipped: 2 } as const;
+export const RECORD = { line: 0, long: 1, skipped: 2, cut: 3 } as const;
 
 export type ReaderMessage =
   /** `end`: where in the file the bytes the batch was split from end; `bytes`: its records' recordBytes, for CONTROL.pendingBytes. */

@@ -61,7 +61,7 @@ async function read(): Promise<void> {
   const filtering = filteringSink(
     (text, lineNo, offset, length) => record(RECORD.line, text, lineNo, offset, length),
     (lineNo, head, length) => record(RECORD.long, head, lineNo, length, 0),
-    { policy, skipped: (skipped) => record(RECORD.skipped, '', skipped.lines, skipped.traceLines, skipped.unfinished) },
+    { policy, skipped: (skipped) => record(RECORD.skipped, '', skipped.lines, skipped.traceLines, skipped.unfinished), cut: (lineNo) => record(RECORD.cut, '', lineNo, 0, 0) },
   );
   const splitter = new LineSplitter(filtering.sink);
   const sniffer = new Sniffer(path);

@@ -11,7 +11,7 @@ import { fileLineCursor, MAX_LINE_CHARS, type CursorLine, type LineSource } from
 import type { Bundle } from './bundle.js';
 import { CAPTURE_ADVICE, createLineParser, describeNonTrace, detectFormat, HEAD_LINES, isNotATrace, type InputCounts, type LineParser } from './formats.js';
 import type { Analysis, AnalyzeOptions, InputInfo } from './analyze.js';
-import { FfMembers, type FfSet } from './ff-set.js';
+import { FfMembers, type FfSet, refuseWholeSeconds } from './ff-set.js';
 import { InputEvidence, TEXT_EVIDENCE } from './evidence.js';
 import type { EvidenceKeeper } from '../parse/events.js';
 import { TraceIds } from './trace-ids.js';
@@ -98,6 +98,7 @@ export class Run {
           return;
         }
         parser = createLineParser(detectFormat(text), source.name, defaultTid);
+        if (cutLine >= 0) parser.cut?.(cutLine);
         for (const early of pendingFirst) parser.push(early.text, early.lineNo, this.out);
         pendingFirst = [];
       }
@@ -108,7 +109,13 @@ export class Run {
     // Most lines of an unfiltered trace are calls nobody follows: once the
     // parser says how, the line source counts them instead of passing them on
     // (after the first lines, which are kept to show if the input is no trace).
+    // The input's last line has no newline: the parser must not read a value cut short for a whole one.
+    let cutLine = -1;
     const skipping: LineSkipping = {
+      cut: (lineNo) => {
+        cutLine = lineNo;
+        (parser as LineParser | null)?.cut?.(lineNo);
+      },
       policy: () => (head.length < HEAD_LINES ? null : ((parser as LineParser | null)?.skipPolicy?.() ?? null)),
       skipped: (skipped) => {
         (parser as LineParser).noteSkipped?.(skipped);
@@ -166,6 +173,10 @@ export class Run {
       cursor.time = cursor.head === null ? Infinity : typeof cursor.head === 'string' ? (lineSeconds(cursor.head) ?? -Infinity) : -Infinity;
     };
     await Promise.all(cursors.map(advance));
+    refuseWholeSeconds(
+      cursors.map((cursor) => cursor.path),
+      cursors.map((cursor) => (typeof cursor.head === 'string' ? lineTime(cursor.head) : null)),
+    );
     const timed = cursors.some((cursor) => Number.isFinite(cursor.time));
     if (!timed) this.warnings.push('strace -ff files without timestamps (-tt/-ttt): they cannot be merged in order; read one after another');
     const eventsBefore = this.events;
@@ -193,7 +204,8 @@ export class Run {
         contentLines++;
         if (head.length < HEAD_LINES) head.push(flatCopy(line.length > 300 ? line.slice(0, 300) : line));
       }
-      best.reader.push(line, ++best.lineNo, this.out);
+      if (++best.lineNo === best.lines.cutLine()) best.reader.cutAt(best.lineNo);
+      best.reader.push(line, best.lineNo, this.out);
       this.drain();
       await advance(best);
     }
@@ -330,6 +342,12 @@ function tooLong(file: string, line: number, head: string, length: number): Diag
     text: `${head}…`,
     reason: `line of ${length.toLocaleString('en-US')} characters, longer than the ${MAX_LINE_CHARS / (1024 * 1024)} MiB limit: not read`,
   };
+}
+
+/** The time of a line as printed ("11:32:15", "1795606335.411625"), or null. */
+function lineTime(text: string): string | null {
+  const record = parseStraceLine(text);
+  return 'time' in record ? record.time : null;
 }
 
 function lineSeconds(text: string): number | null {

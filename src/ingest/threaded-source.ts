@@ -266,6 +266,7 @@ export function threadedFileSource(path: string, size: number, headShare = HEAD_
             const kind = numbers[at]!;
             if (kind === RECORD.line) onLine(texts[k]!, numbers[at + 1]! + linesBefore, numbers[at + 2]! + start, numbers[at + 3]!);
             else if (kind === RECORD.long) onLongLine(numbers[at + 1]! + linesBefore, texts[k]!, numbers[at + 2]!);
+            else if (kind === RECORD.cut) skipping?.cut?.(numbers[at + 1]! + linesBefore);
             else skipping!.skipped({ lines: numbers[at + 1]!, traceLines: numbers[at + 2]!, unfinished: numbers[at + 3]! });
           }
           if (!policySent) sendPolicy();

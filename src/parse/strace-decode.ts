@@ -180,6 +180,9 @@ export function decodeCall(name: string, text: string, from: number, base: Event
   if (first === 63 /* ? */ || (first === 45 /* - */ && retEnd - retStart >= 3 && text.startsWith('-1 ', retStart))) {
     return failedCall(name, text.slice(from), base, parseReturn(text.slice(retStart, retEnd)));
   }
+  // "= -1", "= -": strace prints a failure as "-1 ENAME (…)", and no followed call returns another
+  // negative value: the line was cut inside its return value. Neither a success nor a failure.
+  if (first === 45 /* - */) return `return value of ${name} cut short: "${text.slice(retStart, retEnd)}" (a failure prints its error name)`;
   // "0x7f06f123f000", "3</kafka/0.index>", "0 (Timeout)": the value before any " (…)" comment.
   const comment = text.indexOf(' (', retStart);
   const value = fdAt(text, retStart, comment >= 0 && comment + 2 <= retEnd ? comment : retEnd);

@@ -17,6 +17,17 @@ import { type CallStatus, type ContinuationRecord, decodeCString, type ExitRecor
  */
 const PID_CANDIDATES = 64;
 
+/**
+ * How many tracees alive a stderr trace counts to tell whose an unprefixed
+ * line is. Past it the count is not trusted: such lines go to the first process.
+ */
+const LIVE_LIMIT = 4096;
+
+/** The calls that make a tracee; a tid first seen while one is in flight may be its child. */
+const CLONE_CALLS: ReadonlySet<string> = new Set(['clone', 'clone3', 'fork', 'vfork']);
+/** A line cut by "strace: Process N attached" (StraceReader.carry) that is a clone's head. */
+const CLONE_HEAD = /^(?:\[pid +\d+\] )?[^(]*?\b(?:clone3?|v?fork)\(/;
+
 /** The first lines are read in full: they tell whether this is a -r trace. Lines after them may be skipped. */
 const SKIP_AFTER = 5;
 
@@ -88,6 +99,19 @@ interface PendingCall {
   copied: boolean;
   /** When it was started (or moved to another tid), in StraceReader.started. */
   order: number;
+}
+
+/**
+ * A call line at the end of an input without a newline ends where strace
+ * ends a whole one, after its return value: a -T time or an fd's -y path
+ * (`>`), an error's text or a comment (`)`), `?`. A bare value does not show
+ * it is whole: `= 0x7f8a8` may have been `= 0x7f8a8f3b4000`, `= 3` `= 35`.
+ */
+function endsWhole(line: string): boolean {
+  let end = line.length;
+  while (end > 0 && line.charCodeAt(end - 1) === 32) end--;
+  const last = line.charCodeAt(end - 1);
+  return last === 62 /* > */ || last === 41 /* ) */ || last === 63; /* ? */
 }
 
 export class StraceReader {
@@ -165,8 +189,19 @@ export class StraceReader {
     // A followed call after a plain prefix is one ignoredCall would not skip: no need to ask it.
     if (this.shape.lines >= SKIP_AFTER && !(followed !== undefined && scan.plain) && this.isIgnoredCall(line)) {
       // On stderr the pid prefix comes and goes: every prefixed line tells who is alive.
-      if (this.defaultTid === 0 && line.startsWith('[pid ')) this.notePid(stderrPid(line));
+      if (this.defaultTid === 0 && line.startsWith('[pid ')) {
+        this.stderrPrefixes = true;
+        this.notePid(stderrPid(line), out);
+      }
       return;
+    }
+    // "[pid 19885] …": strace writes to stderr, where a line's prefix says how many tracees are alive (notePid).
+    if (first === 91 /* [ */ && !this.stderrPrefixes && this.defaultTid === 0 && line.startsWith('[pid ')) this.stderrPrefixes = true;
+    if (lineNo === this.cutLine) {
+      if (isCall && followed !== undefined && (scan.status === 'complete' || scan.status === 'resumed') && !endsWhole(line) && hasResult(line, scan.bodyStart, scan.bodyEnd)) {
+        out.push(this.diagnostic(firstLine, line, `${followed} line cut by the end of the input (no newline after it): its return value may be cut short`));
+        return;
+      }
     }
     // The line is not copied: it is a slice of the input chunk, and so are the
     // strings cut from it, but what outlives the line is copied where it is
@@ -177,11 +212,17 @@ export class StraceReader {
       return;
     }
     const record = parseStraceLine(line);
-    if (record.type === 'call' || record.type === 'exit' || record.type === 'signal') this.settlePrefix(record);
+    if (record.type === 'call' || record.type === 'exit' || record.type === 'signal') this.settlePrefix(record, out);
     this.read(record, firstLine, lineNo, line, out);
   }
 
   private copyPendingAt = PENDING_COPY_LINES;
+
+  /** The input's last line has no newline (LineSink.cut): `lineNo`, pushed next. */
+  cutAt(lineNo: number): void {
+    this.cutLine = lineNo;
+  }
+  private cutLine = -1;
 
   /** The calls still waiting for their resume, copied out of their lines (PENDING_COPY_LINES). */
   private copyPending(lineNo: number): void {
@@ -199,11 +240,11 @@ export class StraceReader {
   }
 
   /** A line's prefix as the trace means it: its pid noted (none: tid 0 on stderr), a -r delta made a clock. */
-  private settlePrefix(record: LinePrefix): void {
+  private settlePrefix(record: LinePrefix, out: ParseOutput[]): void {
     if (this.shape.lines <= 4 && record.relative !== null) this.relativeMode = true;
     // Counted before notePid turns "no prefix" into tid 0.
     if (record.tid !== null) this.shape.withPid++;
-    record.tid = this.notePid(record.tid);
+    record.tid = this.notePid(record.tid, out);
     if (record.relative !== null && record.time === null) {
       // -r deltas are between consecutive printed lines: keep seconds since the first one.
       this.relativeClock += record.relative;
@@ -228,7 +269,7 @@ export class StraceReader {
       const comm = text.slice(scan.commStart, scan.commEnd);
       call.comm = comm.indexOf('\\') < 0 ? comm : decodeCString(comm);
     }
-    this.settlePrefix(call);
+    this.settlePrefix(call, out);
     call.status = scan.status;
     call.name = followed ?? text.slice(scan.nameStart, scan.nameEnd);
     call.text = text;
@@ -314,10 +355,12 @@ export class StraceReader {
       }
       // With -ff the execve started in the other thread's file: its resume here has no start.
       this.supersededFrom.set(tid, record.supersededBy);
+      this.noteGone(record.supersededBy);
       return;
     }
     // A thread that dies inside a call leaves it pending forever.
     this.pending.delete(tid);
+    this.noteGone(tid);
     out.push({ type: 'event', event: { ...base, kind: 'thread-exit', how: record.how } });
   }
 
@@ -334,27 +377,109 @@ export class StraceReader {
 
   /**
    * strace writing to stderr prints "[pid N] " only while more than one
-   * tracee exists, so the first process's lines carry no pid (tid 0 here)
-   * until it clones. Its pid is the one prefixed tid no clone created.
+   * tracee exists (printleader: `nprocs > 1 && !outfname`), checked as each
+   * line starts. So a line without one is the only tracee alive's: the first
+   * process's until it clones, and again whenever one tracee is left (a
+   * shell after its child exits, a child whose parent exited). Tracees are
+   * counted from the prefixes and the `+++ exited +++` lines. The first
+   * process's lines are tid 0 until its pid shows (rootShown).
    */
-  private notePid(tid: number | null): number {
+  private notePid(tid: number | null, out: ParseOutput[]): number {
     if (this.defaultTid !== 0) return tid ?? this.defaultTid; // a -ff file: the name says
-    if (tid === null) {
-      this.unprefixedSeen = true;
-      return 0;
-    }
+    if (tid === null) return this.unprefixedTid(out);
     if (this.prefixedTids.size < PID_CANDIDATES) this.prefixedTids.add(tid);
+    if (this.stderrPrefixes && !this.live.has(tid)) {
+      if (this.live.size < LIVE_LIMIT) {
+        this.live.add(tid);
+        this.liveChanged = true;
+      }
+      if (this.rootTid === null && this.unprefixedSeen && this.isFirstProcess(tid)) this.nameRoot(tid, out);
+    }
     return tid;
   }
 
-  /** At the end of a stderr trace: which tid the unprefixed lines (tid 0) belonged to. */
+  /**
+   * Whether `tid`, prefixed for the first time, is the first process: no
+   * clone we saw made it, and no clone is in flight whose child it could be
+   * (a child prints before its parent's clone returns). A clone in flight in
+   * the first process itself leaves it open: it is the first process if it
+   * resumes that call (call → nameRoot).
+   */
+  private isFirstProcess(tid: number): boolean {
+    if (this.cloneChildren.has(tid)) return false;
+    for (const pending of this.pending.values()) if (pending !== undefined && CLONE_CALLS.has(pending.name)) return false;
+    return !(this.carry !== null && CLONE_HEAD.test(this.carry.text));
+  }
+
+  /**
+   * The first process's pid is `tid`: what it did as tid 0 takes it now
+   * (tid-known), before any event of its own, so that it is one thread
+   * throughout; a call it left unfinished as tid 0 resumes under it.
+   */
+  private nameRoot(tid: number, out: ParseOutput[]): void {
+    this.rootTid = tid;
+    const pending = this.pending.get(0);
+    if (pending !== undefined && this.pending.get(tid) === undefined) {
+      this.pending.set(0, undefined);
+      this.pending.set(tid, pending);
+    }
+    if (this.lastUnfinishedTid === 0) this.lastUnfinishedTid = tid;
+    out.push({ type: 'tid-known', from: 0, tid });
+  }
+
+  /**
+   * The tid of a line without a prefix: the one tracee alive. None counted
+   * (only the first process has lived, its pid unknown): 0. When the count
+   * cannot be trusted (more than one, or no exit ever printed: -qq hides
+   * them), the first process's, as before any prefix.
+   */
+  private unprefixedTid(out: ParseOutput[]): number {
+    if (this.liveChanged) {
+      this.liveChanged = false;
+      this.soleLive = null;
+      if (this.live.size === 1) for (const tid of this.live) this.soleLive = tid;
+    }
+    const sole = this.soleLive;
+    if (sole !== null && this.exitsSeen > 0) {
+      // Its pid showed while a clone was in flight, and it is alone again: the first process after all, if any prefixed one is.
+      if (this.rootTid === null && this.unprefixedSeen && sole === this.firstUncloned()) this.nameRoot(sole, out);
+      return sole;
+    }
+    if (this.rootTid !== null) return this.rootTid;
+    this.unprefixedSeen = true;
+    return 0;
+  }
+
+  /** A tracee left: it no longer counts for the prefix (notePid). */
+  private noteGone(tid: number): void {
+    if (!this.stderrPrefixes) return;
+    this.exitsSeen++;
+    if (this.live.delete(tid)) this.liveChanged = true;
+  }
+
+  /** At the end of a stderr trace: which tid the unprefixed lines (tid 0) belonged to, when not named already (nameRoot). */
   private unprefixedProcess(): number | null {
-    if (!this.unprefixedSeen) return null;
+    if (!this.unprefixedSeen || this.rootTid !== null) return null;
+    return this.firstUncloned();
+  }
+
+  /** The first process's pid as far as the trace tells: the first prefixed tid no clone created. */
+  private firstUncloned(): number | null {
     for (const tid of this.prefixedTids) if (!this.cloneChildren.has(tid)) return tid;
     return null;
   }
 
+  /** The first process printed lines without a prefix (tid 0) before its pid was known. */
   private unprefixedSeen = false;
+  /** The trace has `[pid N] ` prefixes: strace wrote it to stderr, and the tracees alive are counted (notePid). */
+  private stderrPrefixes = false;
+  /** Tids seen with a prefix and not gone since; bounded (a trace whose exits are hidden would grow it forever). */
+  private readonly live = new Set<number>();
+  private liveChanged = false;
+  private soleLive: number | null = null;
+  private exitsSeen = 0;
+  /** The first process's pid, once it showed (nameRoot). */
+  private rootTid: number | null = null;
   /** The first PID_CANDIDATES prefixed tids, in order: the unprefixed process is among the first. */
   private readonly prefixedTids = new Set<number>();
   /** Clone children that are, or may yet become, candidates: bounded like them. */
@@ -387,7 +512,12 @@ export class StraceReader {
     const tid = record.tid ?? this.defaultTid;
     this.notePrefix(record);
     if (record.status === 'resumed') {
-      const pending = this.pending.get(tid);
+      let pending = this.pending.get(tid);
+      // "[pid 19835] <... vfork resumed>) = 19885": the vfork began as tid 0, the first process's, its pid unknown until now.
+      if (pending === undefined && this.rootTid === null && this.stderrPrefixes && tid !== 0 && this.pending.get(0)?.name === record.name) {
+        this.nameRoot(tid, out);
+        pending = this.pending.get(tid);
+      }
       if (pending === undefined || pending.name !== record.name) {
         if (pending !== undefined) this.pending.set(tid, undefined);
         // Calls that are not followed are not tracked, so their resumes have no start here.
@@ -518,7 +648,10 @@ export class StraceReader {
     if (attached !== null) {
       this.shape.attachedSeen = true;
       out.push({ type: 'attached', tid: Number(attached[1]) });
+      return;
     }
+    const detached = /^strace: Process (\d+) detached/.exec(text);
+    if (detached !== null) this.noteGone(Number(detached[1]));
   }
 
   private diagnostic(line: number, text: string, reason: string): ParseOutput {
