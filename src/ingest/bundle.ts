@@ -15,7 +15,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineOptions, SeedFd, SeedMapping } from '../engine/engine.js';
 import { findingStart, type Finding } from '../engine/findings.js';
-import { DELETED_SUFFIX, isDeletedFile, mapsLookup, parseMapsLine, type MapsEntry } from '../parse/maps.js';
+import { DELETED_SUFFIX, isDeletedFile, mapsInOrder, mapsLookup, readMapsLine, type MapsEntry } from '../parse/maps.js';
 import { InputError, OrphanmapError } from '../errors.js';
 import type { LineSource } from './lines.js';
 import { type ReadThread, traceFileSource } from './threaded-source.js';
@@ -70,17 +70,25 @@ export interface MapsLine extends MapsEntry {
   text: string;
 }
 
-function readMapsLines(text: string): { lines: MapsLine[]; bad: number } {
+/** A maps snapshot's lines, and its unreadable ones named (the first MAX_MAPS_PROBLEMS_SHOWN, then counted). */
+function readMapsLines(text: string, path: string): { lines: MapsLine[]; bad: number; problems: string[] } {
   const lines: MapsLine[] = [];
+  const problems: string[] = [];
   let bad = 0;
   text.split('\n').forEach((line, index) => {
     if (line.trim() === '') return;
-    const entry = parseMapsLine(line);
-    if (entry === null) bad++;
-    else lines.push({ ...entry, lineNo: index + 1, text: line });
+    const entry = readMapsLine(line);
+    if (typeof entry !== 'string') lines.push({ ...entry, lineNo: index + 1, text: line });
+    else if (++bad <= MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${path}:${index + 1}: unreadable line, not a /proc/PID/maps line: ${entry}`);
   });
-  return { lines, bad };
+  if (bad > MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${path}: ${bad - MAX_MAPS_PROBLEMS_SHOWN} more unreadable lines`);
+  if (!mapsInOrder(lines))
+    problems.push(`${path}: its lines are not in address order, or overlap, as the kernel never prints them: a finding's line is the one that starts at its address, else the first that holds it`);
+  return { lines, bad, problems };
 }
+
+/** How many unreadable lines of a maps snapshot are named one by one; the rest are counted. */
+const MAX_MAPS_PROBLEMS_SHOWN = 3;
 
 export async function loadBundle(dir: string): Promise<Bundle> {
   const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY).catch((error: unknown) => {
@@ -126,7 +134,7 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   // once it runs, holds nothing older than the trace, only mappings the trace
   // shows being made. Seeding them would count each twice.
   if (start !== null && typeof meta.pid === 'number' && meta.mode !== 'launched') {
-    const parsed = readMapsLines(start);
+    const parsed = readMapsLines(start, startPath);
     const mappings: SeedMapping[] = [];
     for (const entry of parsed.lines) {
       if (!entry.path.startsWith('/') || entry.inode === 0) continue; // anonymous, [heap], [vdso]…
@@ -143,7 +151,7 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
       });
     }
     seeds.set(meta.pid, mappings);
-    if (parsed.bad > 0) warnings.push(`${startPath}: ${parsed.bad} unreadable lines`);
+    warnings.push(...parsed.problems);
   } else if (start === null) {
     warnings.push(`${dir}: bundle has no maps-start.txt: mappings made before the capture are unknown`);
   }
@@ -163,13 +171,13 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   const end = await files.readOptional('maps-end.txt', MAX_SNAPSHOT_BYTES);
   let mapsEnd: MapsLine[] | null = null;
   if (end !== null) {
-    const parsedEnd = readMapsLines(end);
+    const parsedEnd = readMapsLines(end, endPath);
     // A file that is mostly not /proc/PID/maps must not confirm or contradict anything.
     if (parsedEnd.bad > parsedEnd.lines.length) {
-      warnings.push(`${endPath}: ${parsedEnd.bad} of ${parsedEnd.bad + parsedEnd.lines.length} lines are not /proc/PID/maps lines: not used to confirm still-mapped findings`);
+      warnings.push(`${endPath}: ${parsedEnd.bad} of ${parsedEnd.bad + parsedEnd.lines.length} lines are not /proc/PID/maps lines: not used to confirm still-mapped findings`, ...parsedEnd.problems);
     } else {
       mapsEnd = parsedEnd.lines;
-      if (parsedEnd.bad > 0) warnings.push(`${endPath}: ${parsedEnd.bad} unreadable lines`);
+      warnings.push(...parsedEnd.problems);
     }
   }
   if ((meta.lostEvents ?? 0) > 0) warnings.push(`the tracer lost ${meta.lostEvents} events during the capture (meta.json)`);
