@@ -137,7 +137,7 @@ export function exportTarget(initial: string, context: ExportContext, options: {
   };
 }
 
-const EXPORT_DIR: DirRule = { mode: 0o755, empty: false, advice: 'press E to choose a directory of your own' };
+const EXPORT_DIR: DirRule = { mode: 0o755, empty: false, advice: 'choose a directory of your own' };
 
 /** The export directory, opened: made under its parent (opened once), or taken as it is only if it is ours and no one else may write to it. */
 async function openExportDir(dir: string, createParents: boolean): Promise<FileHandle> {
