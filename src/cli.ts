@@ -7,6 +7,7 @@
 // that turns errors into exit codes.
 import { Command, CommanderError } from 'commander';
 import { describeSystemError, EXIT_INTERNAL, EXIT_USAGE, OrphanmapError } from './errors.js';
+import { escapeControl } from './report/sanitize.js';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerDiff } from './commands/diff.js';
 import { registerScan } from './commands/scan.js';
@@ -58,18 +59,21 @@ function exitCodeFor(error: unknown): number {
     // Commander already printed its message; help and version are not failures.
     return error.exitCode === 0 ? 0 : EXIT_USAGE;
   }
+  // A message may quote a bundle, a trace or a path (a file name holding
+  // escape sequences, meta.json's first bytes): it is printed escaped, here,
+  // so that no message can forget to be.
   if (error instanceof OrphanmapError) {
-    process.stderr.write(`orphanmap: ${error.format()}\n`);
+    process.stderr.write(`orphanmap: ${escapeControl(error.format())}\n`);
     if (DEBUG) process.stderr.write(debugText(error));
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`orphanmap: internal error: ${message}\n`);
+  process.stderr.write(`orphanmap: internal error: ${escapeControl(message)}\n`);
   process.stderr.write(DEBUG ? debugText(error) : 'orphanmap: (set ORPHANMAP_DEBUG=1 to see where it happened)\n');
   return EXIT_INTERNAL;
 }
 
-/** The stack of an error and of each of its causes, for ORPHANMAP_DEBUG. */
+/** The stack of an error and of each of its causes, for ORPHANMAP_DEBUG: each line escaped as messages are. */
 function debugText(error: unknown): string {
   const parts: string[] = [];
   for (let current: unknown = error, depth = 0; current !== undefined && current !== null && depth < 8; depth++) {
@@ -77,5 +81,5 @@ function debugText(error: unknown): string {
     parts.push(`${depth === 0 ? '' : 'caused by: '}${current instanceof Error ? (current.stack ?? current.message) : String(current)}${code}`);
     current = current instanceof Error ? current.cause : undefined;
   }
-  return `${parts.join('\n')}\n`;
+  return `${parts.join('\n').split('\n').map(escapeControl).join('\n')}\n`;
 }

@@ -110,7 +110,9 @@ describe('parseMaps', () => {
 });
 
 describe('mapsLookup', () => {
-  const byScan = <E extends { start: number; end: number }>(entries: readonly E[], address: number) => entries.find((entry) => entry.start <= address && address < entry.end);
+  /** A scan of the lines in file order: the line that starts at the address, else the first that holds it (review 2, finding 9). */
+  const byScan = <E extends { start: number; end: number }>(entries: readonly E[], address: number) =>
+    entries.find((entry) => entry.start === address && address < entry.end) ?? entries.find((entry) => entry.start <= address && address < entry.end);
   /** Every address where the answer may change: each line's first and last byte, and the bytes around them. */
   const edges = (entries: readonly { start: number; end: number }[]) => entries.flatMap((entry) => [entry.start - 1, entry.start, entry.start + 1, entry.end - 1, entry.end, entry.end + 1]);
 
@@ -123,7 +125,7 @@ describe('mapsLookup', () => {
     for (const entry of entries) expect(lineAt(entry.start)).toBe(entry);
   });
 
-  it('answers as a scan of the lines in file order when they are not in address order, overlap or are empty', () => {
+  it('answers as a scan of the lines does when they are not in address order, overlap or are empty', () => {
     let seed = 7;
     const random = () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;

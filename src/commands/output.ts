@@ -10,8 +10,8 @@
 // SyncWriteStream, which ignores the byte count of each write(2), so a write
 // cut short by a full disk loses the rest of the report without an error.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, constants, fstatSync, fsyncSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, realpathSync, renameSync, type Stats, statSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { describeSystemError, OutputError } from '../errors.js';
 
 export interface ReportOutput {
@@ -189,47 +189,95 @@ class FdOutput implements ReportOutput {
  * A temporary file in the directory of `--out`, renamed over it by close().
  * A destination that exists and is not a regular file (/dev/null, a FIFO,
  * /dev/stdout) is written directly: it cannot be replaced, only written to.
+ *
+ * orphanmap runs as root on hosts where others can write beside `--out`: a
+ * symbolic link there is followed only if it belongs to this user or to root
+ * (as /dev/stdout does), the rule of the kernel's fs.protected_symlinks for
+ * sticky directories; another user's link is refused, so that it cannot make
+ * the report replace a file that user could not write. The directory that
+ * holds the file is opened once, and the temporary file is created in it and
+ * renamed through its descriptor, never by walking the path again.
  */
 function openFileOutput(path: string): ReportOutput {
-  let existing: { target: string; mode: number } | null = null;
-  try {
-    const target = realpathSync(path);
-    const info = statSync(target);
-    if (!info.isFile()) return new FdOutput(openOrFail(path, constants.O_WRONLY | constants.O_TRUNC, path), path, false);
-    existing = { target, mode: info.mode & 0o7777 };
-  } catch (error) {
-    if (error instanceof OutputError) throw error;
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new OutputError(`cannot write the report: ${describeSystemError(error)}`, path, error);
-  }
-  const target = existing?.target ?? path;
-  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fd = openTemp(temp, path);
-  if (existing !== null) {
-    // The report replaces the file: it keeps the file's permissions.
-    try {
-      chmodSync(temp, existing.mode);
-    } catch {
-      // Best effort: another owner's file; the new one has the default mode.
+  const link = lstatOrNull(path);
+  if (link?.isSymbolicLink() === true) {
+    const me = process.geteuid?.() ?? link.uid;
+    if (link.uid !== me && link.uid !== 0) {
+      throw new OutputError(`cannot write the report: it is a symbolic link of another user (uid ${link.uid}), which a report never follows; name the file itself`, path);
     }
+    let target: string;
+    try {
+      target = realpathSync(path);
+    } catch (error) {
+      // A link to nothing (yet): the report replaces the link, as a new file would.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new OutputError(`cannot write the report: ${describeSystemError(error)}`, path, error);
+      return replaceFile(dirname(path), basename(path), null, path);
+    }
+    const info = statOrNull(target, path);
+    return info?.isFile() !== false ? replaceFile(dirname(target), basename(target), info, path) : writeInPlace(path);
   }
-  return new TempFileOutput(fd, path, temp, target);
+  if (link === null || link.isFile()) return replaceFile(dirname(path), basename(path), link, path);
+  return writeInPlace(path);
 }
 
-/** The temporary file beside --out: a directory that is missing, or where no file can be made (/proc), is named. */
-function openTemp(temp: string, shownAs: string): number {
+function lstatOrNull(path: string): Stats | null {
   try {
-    return openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o666);
+    return lstatSync(path);
   } catch (error) {
-    const dir = dirname(temp);
-    let dirExists = false;
-    try {
-      dirExists = statSync(dir).isDirectory();
-    } catch {
-      // Missing or unreachable: said below.
-    }
-    const why = dirExists ? `cannot create a file in ${dir} (${describeSystemError(error)})` : 'no such directory';
-    throw new OutputError(`cannot write the report: ${why}`, shownAs, error);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new OutputError(`cannot write the report: ${describeSystemError(error)}`, path, error);
   }
+}
+
+function statOrNull(path: string, shownAs: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new OutputError(`cannot write the report: ${describeSystemError(error)}`, shownAs, error);
+  }
+}
+
+/** A device, a FIFO, a terminal: written as it is, and only if it is still not a regular file once open. */
+function writeInPlace(path: string): ReportOutput {
+  const fd = openOrFail(path, constants.O_WRONLY, path);
+  let regular = true;
+  try {
+    regular = fstatSync(fd).isFile();
+  } finally {
+    if (regular) closeSync(fd);
+  }
+  if (regular) throw new OutputError('cannot write the report: it was replaced by a regular file while it was opened; nothing was written', path);
+  return new FdOutput(fd, path, false);
+}
+
+/** NAME in DIR, replaced by a temporary file made and renamed through DIR's descriptor; `existing` is the file it replaces. */
+function replaceFile(dir: string, name: string, existing: Stats | null, shownAs: string): ReportOutput {
+  let dirFd: number;
+  try {
+    dirFd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new OutputError(`cannot write the report: ${code === 'ENOENT' || code === 'ENOTDIR' ? 'no such directory' : `cannot open ${dir} (${describeSystemError(error)})`}`, shownAs, error);
+  }
+  const at = (file: string) => `/proc/self/fd/${dirFd}/${file}`;
+  const temp = at(`.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let fd: number;
+  try {
+    fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o666);
+  } catch (error) {
+    closeSync(dirFd);
+    throw new OutputError(`cannot write the report: cannot create a file in ${dir} (${describeSystemError(error)})`, shownAs, error);
+  }
+  if (existing !== null) {
+    // The report replaces the file: it keeps the file's permissions (not set-user-ID, set-group-ID or sticky).
+    try {
+      fchmodSync(fd, existing.mode & 0o777);
+    } catch {
+      // Best effort: the new file has the default mode.
+    }
+  }
+  return new TempFileOutput(fd, shownAs, temp, at(name), dirFd);
 }
 
 function openOrFail(path: string, flags: number, shownAs: string): number {
@@ -275,8 +323,10 @@ class TempFileOutput extends FdOutput {
   constructor(
     fd: number,
     name: string,
+    /** Both named through the directory's descriptor (/proc/self/fd/N/NAME). */
     private readonly temp: string,
     private readonly target: string,
+    private readonly dirFd: number,
   ) {
     super(fd, name, true);
     pendingTemps.add(temp);
@@ -289,6 +339,7 @@ class TempFileOutput extends FdOutput {
       this.closeFd();
       renameSync(this.temp, this.target);
       pendingTemps.delete(this.temp);
+      closeSync(this.dirFd);
     } catch (error) {
       this.abort();
       throw error instanceof OutputError ? error : this.outputError(error);
@@ -302,8 +353,10 @@ class TempFileOutput extends FdOutput {
     } catch {
       // The report is dropped anyway.
     }
+    if (!pendingTemps.has(this.temp)) return;
     removeQuietly(this.temp);
     pendingTemps.delete(this.temp);
+    closeSync(this.dirFd);
   }
 
   private closeFd(): void {

@@ -49,7 +49,7 @@ export async function createEvidenceDir(out: string): Promise<EvidenceDir> {
   });
   let opened: { dir: FileHandle; created: boolean };
   try {
-    opened = await openNewOrEmpty(parent, base, out);
+    opened = await openOwnDir(parent, base, out);
   } catch (error) {
     // The refusal is the error to report; the parent is only let go of.
     await parent.close().catch(() => undefined);
@@ -58,27 +58,48 @@ export async function createEvidenceDir(out: string): Promise<EvidenceDir> {
   return evidenceDir(resolve(trimmed), out, parent, base, opened.dir, opened.created);
 }
 
-/** DIR made with mode 0700 under `parent`, or DIR as it is when it is an empty directory of ours that no one else can write to. */
-async function openNewOrEmpty(parent: FileHandle, base: string, out: string): Promise<{ dir: FileHandle; created: boolean }> {
+/** How a directory is taken: made with `mode`; an existing one must be ours, not writable by others, and (`empty`) empty. */
+export interface DirRule {
+  mode: number;
+  empty: boolean;
+  /** Said after a refusal: what to do instead. */
+  advice: string;
+}
+
+const REPORT_DIR: DirRule = { mode: 0o700, empty: true, advice: 'give a new path (report creates the directory itself)' };
+
+/** NAME created in the open directory `dir`, exclusively and without following a link; its handle. */
+export async function createIn(dir: FileHandle, name: string, mode: number): Promise<FileHandle> {
+  if (name.includes('/') || name === '' || name === '.' || name === '..') throw new Error(`not a file name: ${name}`);
+  return open(through(dir, name), NEW_FILE, mode);
+}
+
+/**
+ * The directory BASE of the open directory `parent`, opened without following
+ * a link: made with the rule's mode, or as it is when it is a directory of
+ * ours that no one else can write to (and empty, if the rule says so). A
+ * UsageError says why not. Files are created in it with createIn.
+ */
+export async function openOwnDir(parent: FileHandle, base: string, out: string, rule: DirRule = REPORT_DIR): Promise<{ dir: FileHandle; created: boolean }> {
   const at = through(parent, base);
   let seen: { dev: number; ino: number } | null = null;
   let created = false;
   try {
-    await mkdir(at, { mode: 0o700 });
+    await mkdir(at, { mode: rule.mode });
     created = true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new UsageError(`cannot create ${out}: ${systemError(error)}`);
     // Gone again between mkdir and lstat: said below as "not a directory".
     const info = await lstat(at).catch(() => null);
-    if (info?.isSymbolicLink() === true) throw new UsageError(`${out} is a symbolic link; give a new path (report creates the directory itself)`);
-    if (info === null || !info.isDirectory()) throw new UsageError(`${out} exists and is not a directory; give a new path (report creates the directory itself)`);
+    if (info?.isSymbolicLink() === true) throw new UsageError(`${out} is a symbolic link; ${rule.advice}`);
+    if (info === null || !info.isDirectory()) throw new UsageError(`${out} exists and is not a directory; ${rule.advice}`);
     seen = { dev: info.dev, ino: info.ino };
   }
   const dir = await open(at, DIRECTORY | constants.O_NOFOLLOW).catch((error: unknown) => {
     throw new UsageError(`cannot open ${out}: ${systemError(error)}`);
   });
   try {
-    await checkOpened(dir, parent, out, created ? 'created' : seen);
+    await checkOpened(dir, parent, out, created ? 'created' : seen, rule);
   } catch (error) {
     await dir.close().catch(() => undefined);
     throw error;
@@ -87,7 +108,7 @@ async function openNewOrEmpty(parent: FileHandle, base: string, out: string): Pr
 }
 
 /** Still the directory that was made or checked (a swap in between lands elsewhere and is caught here), ours, private, empty. */
-async function checkOpened(dir: FileHandle, parent: FileHandle, out: string, made: 'created' | { dev: number; ino: number } | null): Promise<void> {
+async function checkOpened(dir: FileHandle, parent: FileHandle, out: string, made: 'created' | { dev: number; ino: number } | null, rule: DirRule): Promise<void> {
   const info = await dir.stat();
   if (made === 'created') {
     const up = await stat(through(dir, '..'));
@@ -97,12 +118,13 @@ async function checkOpened(dir: FileHandle, parent: FileHandle, out: string, mad
     throw new UsageError(`${out} was replaced while it was being checked; nothing was written`);
   }
   const uid = process.geteuid?.() ?? info.uid;
-  if (info.uid !== uid) throw new UsageError(`${out} exists and belongs to uid ${info.uid}, not to this user (uid ${uid}); give a new path (report creates the directory itself)`);
-  if ((info.mode & 0o022) !== 0) throw new UsageError(`${out} exists and others may write to it (mode ${(info.mode & 0o777).toString(8)}); give a new path (report creates the directory itself)`);
+  if (info.uid !== uid) throw new UsageError(`${out} exists and belongs to uid ${info.uid}, not to this user (uid ${uid}); ${rule.advice}`);
+  if ((info.mode & 0o022) !== 0) throw new UsageError(`${out} exists and others may write to it (mode ${(info.mode & 0o777).toString(8)}); ${rule.advice}`);
+  if (!rule.empty) return;
   const entries = await readdir(through(dir, ''));
   if (entries.length > 0) {
     const shown = entries.slice(0, 3).join(' ');
-    throw new UsageError(`${out} is not empty (${shown}${entries.length > 3 ? ' …' : ''}); give a new path (report creates the directory itself)`);
+    throw new UsageError(`${out} is not empty (${shown}${entries.length > 3 ? ' …' : ''}); ${rule.advice}`);
   }
 }
 

@@ -9,11 +9,11 @@ import { Engine, type EngineChange } from '../engine/engine.js';
 import type { Diagnostic } from '../parse/events.js';
 import { InputError } from '../errors.js';
 import type { LineSource } from './lines.js';
-import { loadBundle, confirmWithMaps, type Bundle } from './bundle.js';
+import { bundleTraceSource, loadBundle, confirmWithMaps, type Bundle } from './bundle.js';
 import { tailFile } from './tail.js';
 import type { TraceFormat } from './formats.js';
 import { resolveInputs } from './inputs.js';
-import { type ReadThread, traceFileSource } from './threaded-source.js';
+import type { ReadThread } from './threaded-source.js';
 import { Run } from './run.js';
 
 export { MAX_SAMPLES } from './run.js';
@@ -93,7 +93,7 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
           run.warnings.push(`${input.bundle.dir}: the capture did not finish this bundle (meta.json has no end time or exit reason): the trace may stop early`);
         }
         run.seed(input.bundle);
-        for (const trace of input.bundle.traceFiles) await run.readStream(await traceFileSource(trace, options.readThread), 0);
+        for (let index = 0; index < input.bundle.traceFiles.length; index++) await run.readStream(await bundleTraceSource(input.bundle, index, options.readThread), 0);
         break;
     }
   }

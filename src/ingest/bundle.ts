@@ -2,13 +2,23 @@
 // trace, /proc/PID/maps at start and end, and the open fds at start. The start
 // snapshots seed the engine with the mappings and fds that predate the trace;
 // the end snapshot confirms or contradicts `still-mapped` findings.
-import type { Stats } from 'node:fs';
-import { lstat, readFile } from 'node:fs/promises';
+//
+// Bundles are received from other hosts and analysed as root, often in a
+// directory someone else can write to: every file is opened once, through the
+// bundle directory opened once, without following a link and without waiting
+// (a FIFO), checked on its handle to be a regular file of a sensible size,
+// and read from that handle. A trace file stays open, and is read through
+// its descriptor (/proc/self/fd/N): whatever is renamed over its name after
+// the check, the bytes read are the file checked.
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineOptions, SeedFd, SeedMapping } from '../engine/engine.js';
 import { findingStart, type Finding } from '../engine/findings.js';
-import { DELETED_SUFFIX, isDeletedFile, mapsLookup, parseMapsLine, type MapsEntry } from '../parse/maps.js';
-import { InputError } from '../errors.js';
+import { DELETED_SUFFIX, isDeletedFile, mapsInOrder, mapsLookup, readMapsLine, type MapsEntry } from '../parse/maps.js';
+import { InputError, OrphanmapError } from '../errors.js';
+import type { LineSource } from './lines.js';
+import { type ReadThread, traceFileSource } from './threaded-source.js';
 
 export interface BundleMeta {
   schema?: string;
@@ -40,7 +50,10 @@ export interface BundleMeta {
 export interface Bundle {
   dir: string;
   meta: BundleMeta;
+  /** The trace files' paths, as reports name them; read them with bundleTraceSource. */
   traceFiles: string[];
+  /** Each trace file, open since it was checked (see bundleTraceSource). */
+  traceFds: number[];
   seeds: Map<number, SeedMapping[]>;
   /** The fds open when an attached capture began (fds-start.txt), per process. */
   fdSeeds: Map<number, SeedFd[]>;
@@ -57,23 +70,43 @@ export interface MapsLine extends MapsEntry {
   text: string;
 }
 
-function readMapsLines(text: string): { lines: MapsLine[]; bad: number } {
+/** A maps snapshot's lines, and its unreadable ones named (the first MAX_MAPS_PROBLEMS_SHOWN, then counted). */
+function readMapsLines(text: string, path: string): { lines: MapsLine[]; bad: number; problems: string[] } {
   const lines: MapsLine[] = [];
+  const problems: string[] = [];
   let bad = 0;
   text.split('\n').forEach((line, index) => {
     if (line.trim() === '') return;
-    const entry = parseMapsLine(line);
-    if (entry === null) bad++;
-    else lines.push({ ...entry, lineNo: index + 1, text: line });
+    const entry = readMapsLine(line);
+    if (typeof entry !== 'string') lines.push({ ...entry, lineNo: index + 1, text: line });
+    else if (++bad <= MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${path}:${index + 1}: unreadable line, not a /proc/PID/maps line: ${entry}`);
   });
-  return { lines, bad };
+  if (bad > MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${path}: ${bad - MAX_MAPS_PROBLEMS_SHOWN} more unreadable lines`);
+  if (!mapsInOrder(lines))
+    problems.push(`${path}: its lines are not in address order, or overlap, as the kernel never prints them: a finding's line is the one that starts at its address, else the first that holds it`);
+  return { lines, bad, problems };
 }
 
+/** How many unreadable lines of a maps snapshot are named one by one; the rest are counted. */
+const MAX_MAPS_PROBLEMS_SHOWN = 3;
+
 export async function loadBundle(dir: string): Promise<Bundle> {
+  const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY).catch((error: unknown) => {
+    throw new InputError(`cannot open the bundle directory: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, dir);
+  });
+  try {
+    return await loadOpenBundle(dir, handle);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> {
+  const files = new BundleFiles(dir, handle.fd);
   const metaPath = join(dir, 'meta.json');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readInside(dir, 'meta.json'));
+    parsed = JSON.parse(await files.read('meta.json', MAX_META_BYTES));
   } catch (error) {
     if (error instanceof InputError) throw error;
     throw new InputError(`unreadable bundle metadata: ${(error as Error).message}`, metaPath);
@@ -82,7 +115,13 @@ export async function loadBundle(dir: string): Promise<Bundle> {
   const warnings: string[] = [];
   const unfinished = meta.endTime === null || meta.exitReason === null || meta.exitReason === undefined || meta.complete === false;
   const traceFiles = (meta.traceFiles ?? ['trace.txt']).map((file) => join(dir, file));
-  for (const file of meta.traceFiles ?? ['trace.txt']) await checkRegularFile(dir, file);
+  const traceFds: number[] = [];
+  try {
+    for (const file of meta.traceFiles ?? ['trace.txt']) traceFds.push(files.openRegular(file));
+  } catch (error) {
+    for (const fd of traceFds) closeSync(fd);
+    throw error;
+  }
   const threadGroups = new Map<number, number>();
   for (const thread of meta.threads ?? []) threadGroups.set(thread.tid, thread.tgid);
   const engineOptions: EngineOptions = { threadGroups };
@@ -90,12 +129,12 @@ export async function loadBundle(dir: string): Promise<Bundle> {
 
   const seeds = new Map<number, SeedMapping[]>();
   const startPath = join(dir, 'maps-start.txt');
-  const start = await readOptional(dir, 'maps-start.txt');
+  const start = await files.readOptional('maps-start.txt', MAX_SNAPSHOT_BYTES);
   // A launched command's trace begins before its execve: maps-start.txt, read
   // once it runs, holds nothing older than the trace, only mappings the trace
   // shows being made. Seeding them would count each twice.
   if (start !== null && typeof meta.pid === 'number' && meta.mode !== 'launched') {
-    const parsed = readMapsLines(start);
+    const parsed = readMapsLines(start, startPath);
     const mappings: SeedMapping[] = [];
     for (const entry of parsed.lines) {
       if (!entry.path.startsWith('/') || entry.inode === 0) continue; // anonymous, [heap], [vdso]…
@@ -112,7 +151,7 @@ export async function loadBundle(dir: string): Promise<Bundle> {
       });
     }
     seeds.set(meta.pid, mappings);
-    if (parsed.bad > 0) warnings.push(`${startPath}: ${parsed.bad} unreadable lines`);
+    warnings.push(...parsed.problems);
   } else if (start === null) {
     warnings.push(`${dir}: bundle has no maps-start.txt: mappings made before the capture are unknown`);
   }
@@ -120,7 +159,7 @@ export async function loadBundle(dir: string): Promise<Bundle> {
   // The fds open at the attach, for the same reason, and only then: a launched command's are all in its trace.
   const fdSeeds = new Map<number, SeedFd[]>();
   const fdsPath = join(dir, 'fds-start.txt');
-  const fdsText = typeof meta.pid === 'number' && meta.mode !== 'launched' ? await readOptional(dir, 'fds-start.txt') : null;
+  const fdsText = typeof meta.pid === 'number' && meta.mode !== 'launched' ? await files.readOptional('fds-start.txt', MAX_SNAPSHOT_BYTES) : null;
   if (fdsText !== null && typeof meta.pid === 'number') {
     const fds = readFdLines(fdsText, fdsPath);
     fdSeeds.set(meta.pid, fds.seeds);
@@ -129,20 +168,50 @@ export async function loadBundle(dir: string): Promise<Bundle> {
   }
 
   const endPath = join(dir, 'maps-end.txt');
-  const end = await readOptional(dir, 'maps-end.txt');
+  const end = await files.readOptional('maps-end.txt', MAX_SNAPSHOT_BYTES);
   let mapsEnd: MapsLine[] | null = null;
   if (end !== null) {
-    const parsedEnd = readMapsLines(end);
+    const parsedEnd = readMapsLines(end, endPath);
     // A file that is mostly not /proc/PID/maps must not confirm or contradict anything.
     if (parsedEnd.bad > parsedEnd.lines.length) {
-      warnings.push(`${endPath}: ${parsedEnd.bad} of ${parsedEnd.bad + parsedEnd.lines.length} lines are not /proc/PID/maps lines: not used to confirm still-mapped findings`);
+      warnings.push(`${endPath}: ${parsedEnd.bad} of ${parsedEnd.bad + parsedEnd.lines.length} lines are not /proc/PID/maps lines: not used to confirm still-mapped findings`, ...parsedEnd.problems);
     } else {
       mapsEnd = parsedEnd.lines;
-      if (parsedEnd.bad > 0) warnings.push(`${endPath}: ${parsedEnd.bad} unreadable lines`);
+      warnings.push(...parsedEnd.problems);
     }
   }
   if ((meta.lostEvents ?? 0) > 0) warnings.push(`the tracer lost ${meta.lostEvents} events during the capture (meta.json)`);
-  return { dir, meta, traceFiles, seeds, fdSeeds, mapsEnd, engineOptions, warnings, unfinished };
+  return { dir, meta, traceFiles, traceFds, seeds, fdSeeds, mapsEnd, engineOptions, warnings, unfinished };
+}
+
+/**
+ * The bundle's trace file `index`, read through the descriptor opened when
+ * the bundle was loaded (threads and evidence reopen /proc/self/fd/N, the same
+ * file), and named by its path. The descriptor stays open for the life of
+ * the process: a report reads evidence lines again until its end.
+ */
+export async function bundleTraceSource(bundle: Bundle, index: number, readThread?: ReadThread): Promise<LineSource> {
+  const through = `/proc/self/fd/${bundle.traceFds[index]!}`;
+  const name = bundle.traceFiles[index]!;
+  const source = await traceFileSource(through, readThread);
+  const renamed = (error: unknown): never => {
+    // The reader names the file it opened: the user knows it by its path.
+    if (error instanceof OrphanmapError && error.file === through) {
+      Object.defineProperty(error, 'file', { value: name });
+      error.message = error.message.replaceAll(through, name);
+    }
+    throw error;
+  };
+  return {
+    name,
+    get size() {
+      return source.size;
+    },
+    reread: source.reread,
+    bytesRead: () => source.bytesRead(),
+    sha256: () => source.sha256(),
+    each: (onLine, onLongLine, onIdle, skipping) => source.each(onLine, onLongLine, onIdle, skipping).catch(renamed),
+  };
 }
 
 /** How many unreadable lines of fds-start.txt are named one by one; the rest are counted. */
@@ -205,37 +274,79 @@ function unescapeFdTarget(text: string): string {
   return text.indexOf('\\') < 0 ? text : text.replace(/\\([\\n])/g, (_, char: string) => (char === 'n' ? '\n' : '\\'));
 }
 
-/** A bundle file that may be missing; present, it must be a regular file inside the bundle. */
-async function readOptional(dir: string, name: string): Promise<string | null> {
-  try {
-    await lstat(join(dir, name));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-  }
-  return readInside(dir, name);
-}
+/** meta.json is a few KiB (the threads list of a JVM with 10,000 threads: 500 KiB). */
+const MAX_META_BYTES = 16 << 20;
+/** A maps snapshot of a process at a vm.max_map_count of a million is about 150 MiB; fds-start.txt is smaller. */
+const MAX_SNAPSHOT_BYTES = 256 << 20;
+
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /**
- * Bundles are received from other hosts and analysed as root: a file named
- * by meta.json, or a planted symlink, must not make orphanmap read (and quote
- * in a report) anything outside the bundle directory.
+ * The files of a bundle directory, opened through its descriptor: a file
+ * named by meta.json, or a planted symbolic link, FIFO or device, must not
+ * make orphanmap read (and quote in a report) anything outside the bundle,
+ * wait forever, or read without end.
  */
-async function checkRegularFile(dir: string, name: string): Promise<void> {
-  const path = join(dir, name);
-  let info: Stats;
-  try {
-    info = await lstat(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? `bundle file ${name} is missing` : `bundle file ${name} cannot be read (${code})`, path);
-  }
-  if (info.isSymbolicLink()) throw new InputError(`bundle file ${name} is a symbolic link: a bundle holds its own files, so it is not read`, path);
-  if (!info.isFile()) throw new InputError(`bundle file ${name} is not a regular file`, path);
-}
+class BundleFiles {
+  constructor(
+    private readonly dir: string,
+    private readonly dirFd: number,
+  ) {}
 
-async function readInside(dir: string, name: string): Promise<string> {
-  await checkRegularFile(dir, name);
-  return readFile(join(dir, name), 'utf8');
+  /** NAME opened without following a link or waiting, and checked to be a regular file; its descriptor. */
+  openRegular(name: string, optional = false): number {
+    const path = join(this.dir, name);
+    let fd: number;
+    try {
+      fd = openSync(`/proc/self/fd/${this.dirFd}/${name}`, READ_FLAGS);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && optional) return -1;
+      if (code === 'ENOENT') throw new InputError(`bundle file ${name} is missing`, path);
+      if (code === 'ELOOP') throw new InputError(`bundle file ${name} is a symbolic link: a bundle holds its own files, so it is not read`, path);
+      throw new InputError(`bundle file ${name} cannot be read (${code})`, path);
+    }
+    try {
+      if (!fstatSync(fd).isFile()) throw new InputError(`bundle file ${name} is not a regular file`, path);
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+    return fd;
+  }
+
+  /** A bundle file that may be missing; present, it must be a regular file inside the bundle. */
+  async readOptional(name: string, limit: number): Promise<string | null> {
+    const fd = this.openRegular(name, true);
+    return fd < 0 ? null : this.readOpen(fd, name, limit);
+  }
+
+  async read(name: string, limit: number): Promise<string> {
+    return this.readOpen(this.openRegular(name), name, limit);
+  }
+
+  /** The whole of the open file `fd` (closed after), as UTF-8: at most `limit` bytes, else an InputError. */
+  private async readOpen(fd: number, name: string, limit: number): Promise<string> {
+    const handle = await open(`/proc/self/fd/${fd}`, 'r').finally(() => closeSync(fd));
+    try {
+      const tooBig = () => new InputError(`bundle file ${name} is larger than ${limit >> 20} MiB: not what a capture writes, so it is not read`, join(this.dir, name));
+      const { size } = await handle.stat();
+      if (size > limit) throw tooBig();
+      // A file still being written (a live capture's) is read as far as it goes, and no further than the limit.
+      let buffer = Buffer.allocUnsafe(Math.min(limit, size + (1 << 16)) + 1);
+      let length = 0;
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+        if (bytesRead === 0) break;
+        length += bytesRead;
+        if (length > limit) throw tooBig();
+        if (length === buffer.length) buffer = Buffer.concat([buffer, Buffer.allocUnsafe(Math.min(limit + 1, buffer.length * 2) - buffer.length)]);
+      }
+      return buffer.toString('utf8', 0, length);
+    } finally {
+      await handle.close();
+    }
+  }
 }
 
 /** A file name inside the bundle: no directories, no "..", nothing absolute. */

@@ -59,9 +59,34 @@ const HEX = /^[0-9a-f]+$/;
 const DEV = /^[0-9a-f]+:[0-9a-f]+$/;
 const DECIMAL = /^[0-9]+$/;
 const PERMS = /^[r-][w-][x-][ps]$/;
+const NOT_A_MAPS_LINE = 'not "START-END PERMS OFFSET DEV INODE [NAME]"';
 
-/** One line of /proc/PID/maps, or null when it is not one. */
+/** One line of /proc/PID/maps, or null when it is not one (readMapsLine says why). */
 export function parseMapsLine(text: string): MapsEntry | null {
+  const entry = readMapsLine(text);
+  return typeof entry === 'string' ? null : entry;
+}
+
+/** Hex digits of a 64-bit value: more is no address the kernel prints. */
+const MAX_HEX_DIGITS = 16;
+/** Pages are 4 KiB or a multiple of it: the kernel prints every start and end on a page boundary (its last three hex digits 0). */
+function onPageBoundary(hex: string): boolean {
+  const n = hex.length;
+  return n >= 3 ? hex.charCodeAt(n - 1) === 0x30 && hex.charCodeAt(n - 2) === 0x30 && hex.charCodeAt(n - 3) === 0x30 : /^0+$/.test(hex);
+}
+/** The top of the user address space with 5-level page tables (2^56; 2^47 with 4-level). */
+const USER_SPACE_END = 2 ** 56;
+
+/**
+ * One line of /proc/PID/maps, or what is wrong with it. A line the kernel
+ * could not have printed is not one: a range that is empty or ends before it
+ * starts, an address of more than 64 bits, off a page boundary, or beyond
+ * the user address space (but for [vsyscall], the page the kernel maps at
+ * ffffffffff600000 in every x86-64 process). A crafted line such as
+ * `0-ffffffffffffffff` would otherwise hold every address, and be taken for
+ * the line of any finding.
+ */
+export function readMapsLine(text: string): MapsEntry | string {
   // 7f87db600000-7f87dc000000 rw-s 00000000 fe:00 2164443                    /tmp/t-1/00000000000000001000.timeindex.deleted (deleted)
   // ^^^^^^^^^^^^ ^^^^^^^^^^^^ ^^^^ ^^^^^^^^ ^^^^^ ^^^^^^^                    ^^^^^^^^ path (to end of line; may hold spaces)
   // start        end          perms offset dev   inode
@@ -71,7 +96,7 @@ export function parseMapsLine(text: string): MapsEntry | null {
   const s2 = s1 < 0 ? -1 : line.indexOf(' ', s1 + 1);
   const s3 = s2 < 0 ? -1 : line.indexOf(' ', s2 + 1);
   const s4 = s3 < 0 ? -1 : line.indexOf(' ', s3 + 1);
-  if (dash <= 0 || s4 < 0) return null;
+  if (dash <= 0 || s4 < 0) return NOT_A_MAPS_LINE;
   let s5 = line.indexOf(' ', s4 + 1);
   if (s5 < 0) s5 = line.length; // an anonymous mapping on a kernel that does not print the trailing space
 
@@ -81,11 +106,14 @@ export function parseMapsLine(text: string): MapsEntry | null {
   const offsetHex = line.slice(s2 + 1, s3);
   const dev = line.slice(s3 + 1, s4);
   const inodeText = line.slice(s4 + 1, s5);
-  if (!HEX.test(startHex) || !HEX.test(endHex) || !HEX.test(offsetHex)) return null;
-  if (!PERMS.test(perms) || !DEV.test(dev) || !DECIMAL.test(inodeText)) return null;
+  if (!HEX.test(startHex) || !HEX.test(endHex) || !HEX.test(offsetHex)) return NOT_A_MAPS_LINE;
+  if (!PERMS.test(perms) || !DEV.test(dev) || !DECIMAL.test(inodeText)) return NOT_A_MAPS_LINE;
+  if (startHex.length > MAX_HEX_DIGITS || endHex.length > MAX_HEX_DIGITS || offsetHex.length > MAX_HEX_DIGITS) return 'a number of more than 64 bits';
+  // Told from the text: above 2^53 a double has lost the low bits (ffffffffffffffff reads as 2^64).
+  if (!onPageBoundary(startHex) || !onPageBoundary(endHex)) return 'an address off a page boundary';
   const start = parseInt(startHex, 16);
   const end = parseInt(endHex, 16);
-  if (end < start) return null;
+  if (end <= start) return 'the range is empty or ends before it starts';
 
   // The name starts after the padding. Every name the kernel prints begins with
   // "/" or "[" (or "anon_inode:" and the like), never with a space, so skipping
@@ -95,6 +123,7 @@ export function parseMapsLine(text: string): MapsEntry | null {
   let path = line.slice(nameAt);
   const deleted = path.endsWith(DELETED_SUFFIX);
   if (deleted) path = path.slice(0, -DELETED_SUFFIX.length);
+  if (end > USER_SPACE_END && path !== '[vsyscall]') return 'an address beyond the user address space';
 
   return {
     start,
@@ -230,18 +259,25 @@ export function filePattern(path: string): string {
 }
 
 /**
- * The first of `entries` (in their order) whose range holds `address`, for
- * many addresses: a capture at vm.max_map_count holds 65,530 lines and as
- * many findings may ask. The kernel prints its mappings in address order and
- * disjoint, so a binary search finds the one; a file that is not in that
- * order (edited, hostile) is searched line by line, as before, so the answer
- * is always the first line that holds the address.
+ * Whether `entries` are as the kernel prints them: in address order, and
+ * disjoint. A file that is not (edited, hostile) has lines that overlap.
+ */
+export function mapsInOrder(entries: readonly Pick<MapsEntry, 'start' | 'end'>[]): boolean {
+  for (let i = 0; i < entries.length; i++) if (!(entries[i]!.start < entries[i]!.end && (i === 0 || entries[i - 1]!.end <= entries[i]!.start))) return false;
+  return true;
+}
+
+/**
+ * The line of `entries` that holds `address`, for many addresses: a capture
+ * at vm.max_map_count holds 65,530 lines and as many findings may ask. The
+ * kernel prints its mappings in address order and disjoint, so a binary
+ * search finds the one. A file that is not in that order (edited, hostile)
+ * is searched line by line: the line that starts at the address, else the
+ * first that holds it, so that a line covering much more never stands for
+ * the mapping's own.
  */
 export function mapsLookup<E extends Pick<MapsEntry, 'start' | 'end'>>(entries: readonly E[]): (address: number) => E | undefined {
-  let ordered = true;
-  for (let i = 1; i < entries.length && ordered; i++) ordered = entries[i - 1]!.end <= entries[i]!.start;
-  for (let i = 0; i < entries.length && ordered; i++) ordered = entries[i]!.start < entries[i]!.end;
-  if (!ordered) return (address) => entries.find((entry) => entry.start <= address && address < entry.end);
+  if (!mapsInOrder(entries)) return (address) => entries.find((entry) => entry.start === address && address < entry.end) ?? entries.find((entry) => entry.start <= address && address < entry.end);
   return (address) => {
     let low = 0;
     let high = entries.length;

@@ -316,14 +316,54 @@ function redactSample(sample: string, known: readonly string[]): string {
   return note === null ? redactText(sample, known) : `${redactText(sample.slice(0, note.index), known)}${note[0]}`;
 }
 
+/**
+ * meta.json, redacted: every field that can carry a path or a name of the
+ * host. The JVM's version is `unknown (/opt/app/bin/java)` when the capture
+ * could not ask the JVM; the tracer's version and the reason a launched
+ * command cannot be detached are the tools' own words. A field orphanmap does
+ * not know (a newer capture's, or one added by hand) is left out: nothing
+ * says it holds no path.
+ */
 function redactMeta(meta: BundleMeta): BundleMeta {
-  const out: BundleMeta = { ...meta };
-  if (meta.hostname !== undefined) out.hostname = shortHash(meta.hostname);
-  if (meta.cmdline !== undefined) out.cmdline = meta.cmdline.map((arg) => redactText(arg));
-  if (meta.command !== undefined) out.command = redactText(meta.command);
-  if (meta.traceFiles !== undefined) out.traceFiles = meta.traceFiles.map(redactPath);
-  return out;
+  const out: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(meta)) {
+    const redact = META_FIELDS[field];
+    if (redact !== undefined) out[field] = typeof value === 'string' || Array.isArray(value) ? redact(value) : value;
+  }
+  return out as BundleMeta;
 }
+
+const kept = <T>(value: T): T => value;
+const freeText = (value: unknown): unknown => (typeof value === 'string' ? redactText(value) : value);
+
+/** The fields of meta.json (scripts/bundle-lib.sh, om_write_meta) and how --redact treats a string or an array in each. */
+const META_FIELDS: Readonly<Record<string, (value: unknown) => unknown>> = {
+  schema: kept,
+  backend: kept,
+  pid: kept,
+  mode: kept,
+  // The kernel's name of the process and its threads (15 bytes, no directory): kept, as in traces.
+  comm: kept,
+  cmdline: (value) => (Array.isArray(value) ? value.map(freeText) : freeText(value)),
+  threads: kept,
+  kernel: kept,
+  hostname: (value) => (typeof value === 'string' ? shortHash(value) : value),
+  tracerVersion: freeText,
+  jvmVersion: freeText,
+  maxMapCount: kept,
+  mapCountStart: kept,
+  mapCountEnd: kept,
+  startTime: kept,
+  endTime: kept,
+  command: freeText,
+  traceFiles: (value) => (Array.isArray(value) ? value.map((file) => (typeof file === 'string' ? redactPath(file) : file)) : value),
+  lostEvents: kept,
+  truncatedEvents: kept,
+  exitReason: kept,
+  canDetach: kept,
+  noDetachReason: freeText,
+  complete: kept,
+};
 
 function escapeRegExp(value: string): string {
   return value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

@@ -9,8 +9,19 @@
 // else a new ./orphanmap-export-<date>-<time>/ made at the first export. `E`
 // picks another. Files are created, never overwritten: a name taken gets -2,
 // -3… An unwritable directory is an ExportError naming it and the reason.
+//
+// orphanmap runs as root in directories others can write to: the export
+// directory is made the way `report --out` makes its directory
+// (evidence/out-dir.ts): its parent opened once, the directory made in it or,
+// if it exists, taken only if it is a directory (not a link) of this user
+// that no one else can write to; each file created through its descriptor,
+// exclusively and without following a link. A name planted beforehand (a
+// link to /root/…, another user's directory) is refused, never written through.
+import { constants } from 'node:fs';
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import { createIn, type DirRule, openOwnDir } from '../evidence/out-dir.js';
 import { FINDING_KINDS, type Finding, type FindingKind } from '../engine/findings.js';
 import { formatReport } from '../report/formats.js';
 import { NO_REDACTION, type Redaction } from '../report/redact.js';
@@ -105,47 +116,75 @@ export function exportTarget(initial: string, context: ExportContext, options: {
       createParents = true;
     },
     async write(finding: Finding): Promise<ExportResult> {
-      try {
-        await mkdir(dir, { recursive: createParents, mode: 0o755 });
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code !== 'EEXIST') throw unwritable(dir, error);
-      }
       const report = await reportForFinding(finding, context);
       const options = { command: context.command };
       const base = `orphanmap-${finding.id}-pid${finding.pid}`;
-      const written: string[] = [];
-      for (const [suffix, format] of [
-        ['.md', 'markdown'],
-        ['.jira.txt', 'jira'],
-      ] as const) {
-        const text = formatReport(report, format, options);
-        written.push(await createNew(dir, base, suffix, text));
+      const handle = await openExportDir(dir, createParents);
+      try {
+        const written: string[] = [];
+        for (const [suffix, format] of [
+          ['.md', 'markdown'],
+          ['.jira.txt', 'jira'],
+        ] as const) {
+          const text = formatReport(report, format, options);
+          written.push(await createNew(handle, dir, base, suffix, text));
+        }
+        return { dir: shownPath(dir), files: written.map(shownPath) };
+      } finally {
+        await handle.close();
       }
-      return { dir: shownPath(dir), files: written.map(shownPath) };
     },
   };
 }
 
-/** Writes `text` to DIR/BASE[-n]SUFFIX, the first name not taken; never replaces a file. */
-async function createNew(dir: string, base: string, suffix: string, text: string): Promise<string> {
-  for (let n = 1; n < 1000; n++) {
-    const path = join(dir, `${base}${n === 1 ? '' : `-${n}`}${suffix}`);
-    let handle: FileHandle;
+const EXPORT_DIR: DirRule = { mode: 0o755, empty: false, advice: 'choose a directory of your own' };
+
+/** The export directory, opened: made under its parent (opened once), or taken as it is only if it is ours and no one else may write to it. */
+async function openExportDir(dir: string, createParents: boolean): Promise<FileHandle> {
+  const parentPath = dirname(dir);
+  if (createParents) {
     try {
-      handle = await open(path, 'wx', 0o644);
+      await mkdir(parentPath, { recursive: true, mode: 0o755 });
+    } catch (error) {
+      throw unwritable(dir, error);
+    }
+  }
+  let parent: FileHandle;
+  try {
+    parent = await open(parentPath, constants.O_RDONLY | constants.O_DIRECTORY);
+  } catch (error) {
+    throw unwritable(dir, error);
+  }
+  try {
+    return (await openOwnDir(parent, basename(dir), shownPath(dir), EXPORT_DIR)).dir;
+  } catch (error) {
+    // out-dir's refusals name the directory and say why: they are the message.
+    if (error instanceof UsageError) throw new ExportError(`cannot export: ${error.message}`, dir);
+    throw unwritable(dir, error);
+  } finally {
+    await parent.close();
+  }
+}
+
+/** Writes `text` to DIR/BASE[-n]SUFFIX, the first name not taken; never replaces a file. */
+async function createNew(handle: FileHandle, dir: string, base: string, suffix: string, text: string): Promise<string> {
+  for (let n = 1; n < 1000; n++) {
+    const name = `${base}${n === 1 ? '' : `-${n}`}${suffix}`;
+    let file: FileHandle;
+    try {
+      file = await createIn(handle, name, 0o644);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
       throw unwritable(dir, error);
     }
     try {
-      await handle.writeFile(text);
+      await file.writeFile(text);
     } catch (error) {
       throw unwritable(dir, error);
     } finally {
-      await handle.close();
+      await file.close();
     }
-    return path;
+    return join(dir, name);
   }
   throw new ExportError(`${shownPath(dir)} already holds 999 exports of this finding`, dir);
 }
@@ -159,6 +198,7 @@ const REASONS: Readonly<Record<string, string>> = {
   ENOSPC: 'no space left on the device',
   EDQUOT: 'disk quota exceeded',
   EEXIST: 'a file of that name is in the way',
+  ELOOP: 'a symbolic link is in the way',
 };
 
 function unwritable(dir: string, error: unknown): ExportError {
