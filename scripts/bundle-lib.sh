@@ -50,6 +50,10 @@ OM_COMPLETE=0          # 1 once the trace is known to hold everything to the end
 OM_D=''                # /proc/PID/fd/9: the bundle directory, by inode
 OM_DIR_FD=9
 OM_RESERVE_BYTES=131072
+OM_JVM_SECONDS=3       # the most om_jvm_version may take (see om_bounded)
+OM_FDS_SECONDS=30      # the most the fds-start.txt snapshot may take
+OM_START_NS=''         # when the tracer attached (date +%s%N)
+OM_DUE_CALLS=0
 
 om_log() { printf '%s: %s\n' "${OM_PROG:-orphanmap}" "$*" >&2; }
 om_die() { om_log "error: $*"; exit "${OM_DIE_STATUS:-1}"; }
@@ -82,6 +86,57 @@ om_out() {
   done
   printf -v "$om_out_var" '%s' "$om_out_text"
   return "$status"
+}
+
+# om_bounded SECONDS VAR COMMAND ARG... -> VAR=$(COMMAND ARG...) and its
+# status, or, when it has not ended within SECONDS or a stop is asked for
+# meanwhile (a signal, --duration, the parent's death) while the tracer is
+# attached, VAR empty and status 124, COMMAND and whatever it started killed.
+# For what may block on things the target controls: a trap cannot run while
+# the script waits for a $(...), but runs while it waits here (the child is in
+# the background). Its output goes through a file in the bundle.
+om_bounded() {
+  local limit=$1 var=$2 out pid st i status=0 text=''
+  shift 2
+  out=$OM_D/.bounded.$BASHPID
+  rm -f -- "$out"
+  "$@" > "$out" &
+  pid=$!
+  om_identify "$pid" st
+  for ((i = 0; ; i++)); do
+    om_alive "$pid" "$st" || break
+    if ((i >= limit * 20)) || om_stop_due; then status=124; break; fi
+    sleep 0.05 &
+    wait $! 2>/dev/null
+  done
+  if ((status == 124)); then
+    for i in 1 2 3; do
+      om_tree_of "$pid"
+      [[ -n $OM_TREE ]] || break
+      om_kill_tree "$OM_TREE" KILL
+    done
+    wait "$pid" 2>/dev/null
+  else
+    wait "$pid" 2>/dev/null
+    status=$?
+    IFS= read -r -d '' text 2>/dev/null < "$out"
+    while [[ $text == *$'\n' ]]; do text=${text%$'\n'}; done
+  fi
+  rm -f -- "$out"
+  printf -v "$var" '%s' "$text"
+  return "$status"
+}
+
+# om_stop_due -> true when a stop is asked for and the tracer is not yet
+# stopped; sets OM_STOP_REASON=duration once --duration has passed since the
+# attach (OM_START_NS; checked every 10th call, it runs two processes).
+om_stop_due() {
+  om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || return 1
+  [[ -n $OM_STOP_REASON ]] && { ((OM_STOPPED)) && return 1; return 0; }
+  [[ -n $OM_START_NS && -n $OM_DURATION ]] || return 1
+  ((++OM_DUE_CALLS % 10 == 1)) || return 1
+  om_deadline_reached "$OM_START_NS" "$OM_DURATION" || return 1
+  OM_STOP_REASON=duration
 }
 
 # om_json_str STRING -> prints STRING as a JSON string literal, quotes included.
@@ -224,40 +279,43 @@ om_copy() {
   { cat -- "$1" > "$2"; } 2>/dev/null
 }
 
-# om_snapshot_fds PID FILE -> "FD<TAB>TARGET" per open fd of PID; status 1 if
-# the process is gone, 2 if FILE could not be written. A path can hold any
-# byte but NUL: each backslash is written as \\ and each newline
-# as \n, so that a name cannot end its line and forge the next fd's.
+# om_snapshot_fds PID FILE -> "FD<TAB>TARGET" per open fd of PID, in fd
+# order; status 1 if the process is gone, 2 if FILE could not be written. A
+# path can hold any byte but NUL: each backslash is written as \\ and each
+# newline as \n, so that a name cannot end its line and forge the next fd's.
+# A fixed number of processes however many fds there are (a broker has 10^5):
+# find reads every link, sed escapes, sort orders; find's complaint about an
+# fd closed between its listing and its reading leaves that fd out.
 om_snapshot_fds() {
-  local tmp="$2.tmp" fd target list='' bs='\' nl=$'\n'
+  local tmp="$2.tmp"
   [[ -d /proc/$1/fd ]] || return 1
-  for fd in /proc/"$1"/fd/*; do
-    om_out target readlink "$fd" 2>/dev/null || continue
-    target=${target//"$bs"/"$bs$bs"}
-    target=${target//"$nl"/"${bs}n"}
-    list+="${fd##*/}"$'\t'"$target"$'\n'
-  done
-  if om_retry om_sorted_to "$list" "$tmp" && om_retry mv -f -- "$tmp" "$2"; then return 0; fi
+  if om_retry om_fds_to "$1" "$tmp" && om_retry mv -f -- "$tmp" "$2"; then return 0; fi
   rm -f -- "$tmp"
+  [[ -d /proc/$1/fd ]] || return 1
   return 2
 }
 
-# om_sorted_to TEXT FILE -> a new FILE with TEXT's lines in numeric order.
-om_sorted_to() {
+# om_fds_to PID FILE -> a new FILE with PID's "FD<TAB>TARGET" lines (see om_snapshot_fds).
+om_fds_to() {
   rm -f -- "$2" || return
-  { printf '%s' "$1" | sort -n > "$2"; } 2>/dev/null
+  {
+    { find "/proc/$1/fd/" -mindepth 1 -maxdepth 1 -printf '%f\t%l\0' 2>/dev/null || [[ -d /proc/$1/fd ]]; } |
+      LC_ALL=C sed -z 's/\\/\\\\/g; s/\n/\\n/g' | tr '\0' '\n' | LC_ALL=C sort -n > "$2"
+  } 2>/dev/null
 }
 
 # om_count_lines FILE -> number of lines, or nothing when FILE is missing.
 om_count_lines() { [[ -f $1 ]] && wc -l < "$1" | tr -d ' '; }
 
-# om_threads_json PID -> [{"tid":N,"tgid":PID,"comm":"…"}, …] from /proc/PID/task/*/comm.
+# om_threads_json PID -> [{"tid":N,"tgid":PID,"comm":"…"}, …] from /proc/PID/task/*/comm,
+# read without a process per thread (a JVM has thousands).
 om_threads_json() {
   local sep='' task tid comm
   printf '['
   for task in /proc/"$1"/task/[0-9]*; do
     tid=${task##*/}
-    comm=$(cat "$task/comm" 2>/dev/null) || continue
+    comm=''
+    IFS= read -r comm 2>/dev/null < "$task/comm" || [[ -n $comm ]] || continue
     printf '%s{"tid":%s,"tgid":%s,"comm":%s}' "$sep" "$tid" "$1" "$(om_json_str "$comm")"
     sep=','
   done
@@ -267,25 +325,56 @@ om_threads_json() {
 # om_jvm_version PID -> JAVA_VERSION from the release file of the JDK whose
 # bin/java the process runs; nothing when it is not a JVM. Reads files only:
 # running `java -version` or attaching to the JVM would perturb the target.
+# The path comes from the target's executable, so whoever owns the target
+# chooses it: `release` may be a link to /proc/kmsg (a read that waits for
+# the next kernel message, and takes it from syslog), a FIFO, a file on a
+# FUSE mount that never answers. So it is resolved first (readlink -e), and
+# read only if that is a regular file of 1 byte to 64 KiB (the files of
+# /proc and tracefs that wait, such as kmsg and trace_pipe, say 0 bytes),
+# opened without following a link (a swap after the check) and without
+# waiting (O_NONBLOCK: a FIFO swapped in), at most 8 KiB, and, for a target
+# that does not run as root, with its user's rights (setpriv), so that it
+# reads nothing that user could not read. The caller runs this under
+# om_bounded, which ends it after a few seconds or at a stop.
 om_jvm_version() {
-  local exe home v
+  local exe home release real size text line key uid gid as=()
   exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 0
   [[ ${exe##*/} == java ]] || return 0
   home=${exe%/bin/java}
-  [[ -f $home/release ]] || home=${home%/jre}
-  v=$(sed -n 's/^JAVA_VERSION="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$home/release" 2>/dev/null | head -n 1)
-  if [[ -n $v ]]; then printf '%s' "$v"; else printf 'unknown (%s)' "$exe"; fi
+  while read -r key uid _ && [[ $key != Uid: ]]; do :; done 2>/dev/null < "/proc/$1/status"
+  while read -r key gid _ && [[ $key != Gid: ]]; do :; done 2>/dev/null < "/proc/$1/status"
+  if [[ $uid =~ ^[0-9]+$ && $gid =~ ^[0-9]+$ ]] && ((uid != 0)) && command -v setpriv > /dev/null 2>&1; then
+    as=(setpriv "--reuid=$uid" "--regid=$gid" --clear-groups --)
+  fi
+  for release in "$home/release" "${home%/jre}/release"; do
+    real=$(readlink -e -- "$release" 2>/dev/null) || continue
+    [[ -f $real && ! -L $real ]] || continue
+    size=$(stat -c %s -- "$real" 2>/dev/null) || continue
+    [[ $size =~ ^[0-9]+$ ]] && ((size > 0 && size <= 65536)) || break
+    # (bash would warn about a NUL byte in the text.)
+    { text=$("${as[@]}" dd if="$real" iflag=nofollow,nonblock bs=8192 count=1 status=none); } 2>/dev/null || break
+    while [[ -n $text ]]; do
+      line=${text%%$'\n'*}
+      if [[ $line =~ ^JAVA_VERSION=\"?([^\"]*)\"?$ ]]; then
+        printf '%s' "${BASH_REMATCH[1]}"
+        return 0
+      fi
+      [[ $text == *$'\n'* ]] && text=${text#*$'\n'} || text=''
+    done
+    break
+  done
+  printf 'unknown (%s)' "$exe"
 }
 
 # om_read_process PID -> fills OM_COMM, OM_CMDLINE, OM_THREADS_JSON, OM_JVM_VERSION.
 om_read_process() {
   local v args=()
-  om_out v cat "/proc/$1/comm" 2>/dev/null && OM_COMM=$v
+  IFS= read -r v 2>/dev/null < "/proc/$1/comm" && OM_COMM=$v
   # 2>/dev/null first: redirections apply in order, and a process already gone
   # would have bash say so on our stderr.
   mapfile -t -d '' args 2>/dev/null < "/proc/$1/cmdline" && ((${#args[@]})) && OM_CMDLINE=("${args[@]}")
   om_out v om_threads_json "$1" && [[ $v != '[]' ]] && OM_THREADS_JSON=$v
-  om_out v om_jvm_version "$1" && [[ -n $v ]] && OM_JVM_VERSION=$v
+  om_bounded "$OM_JVM_SECONDS" v om_jvm_version "$1" && [[ -n $v ]] && OM_JVM_VERSION=$v
   return 0
 }
 
@@ -653,7 +742,7 @@ om_finish() {
       (($? == 2)) && OM_WRITE_FAILED+=' maps-end.txt'
     fi
     [[ $OM_THREADS_JSON != '[]' ]] || om_read_process "$OM_PID"
-    [[ -n $OM_JVM_VERSION ]] || om_out OM_JVM_VERSION om_jvm_version "$OM_PID"
+    [[ -n $OM_JVM_VERSION ]] || om_bounded "$OM_JVM_SECONDS" OM_JVM_VERSION om_jvm_version "$OM_PID"
   fi
   om_out OM_MAP_COUNT_END om_count_lines "$OM_D/maps-end.txt"
   om_backend_counts
@@ -749,7 +838,7 @@ om_status_text() {
 }
 
 om_run_capture() {
-  local i start_ns status=0 tracer_out attached=0 finished=1
+  local i start_ns status=0 tracer_out attached=0 finished=1 v
   om_parse_common_args "$@"
   if ((${#OM_CMD[@]})); then
     # Until /proc says otherwise (a command may exit before it is seen there).
@@ -836,6 +925,7 @@ om_run_capture() {
   done
   # -d counts from here: bpftrace spends 8-25 s compiling before it attaches.
   om_out start_ns date +%s%N
+  OM_START_NS=$start_ns
   # By now the tracer has opened the FIFO (or died), so its name can go.
   rm -f -- "$OM_D/.stderr.fifo"
   if [[ -z $OM_PID ]] && ((!OM_CMD_MODE)); then
@@ -849,8 +939,14 @@ om_run_capture() {
     om_identify "$OM_PID" OM_PID_ST
     om_snapshot_maps "$OM_PID" "$OM_D/maps-start.txt"
     (($? == 2)) && OM_WRITE_FAILED+=' maps-start.txt'
-    om_snapshot_fds "$OM_PID" "$OM_D/fds-start.txt"
-    (($? == 2)) && OM_WRITE_FAILED+=' fds-start.txt'
+    # A stop asked for meanwhile ends it: fds-start.txt is then left out.
+    om_bounded "$OM_FDS_SECONDS" v om_snapshot_fds "$OM_PID" "$OM_D/fds-start.txt"
+    case $? in
+      2) OM_WRITE_FAILED+=' fds-start.txt' ;;
+      124)
+        if [[ -n $OM_STOP_REASON ]]; then om_log "fds-start.txt left out: the capture was stopped first"
+        else om_log "fds-start.txt left out: listing the open fds of pid $OM_PID took over $OM_FDS_SECONDS s"; fi ;;
+    esac
     om_read_process "$OM_PID"
     om_out OM_MAP_COUNT_START om_count_lines "$OM_D/maps-start.txt"
   fi
