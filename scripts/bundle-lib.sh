@@ -713,16 +713,23 @@ om_stop_tracer() {
       om_tree_of "$OM_PID"
       tree=$OM_TREE
       om_kill_tree "$tree" TERM
+      # A command stopped by Ctrl-Z acts on SIGTERM only once continued.
+      om_kill_tree "$tree" CONT
       om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 3 && return 0
       om_kill_tree "$tree" KILL
       om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 2 && return 0
     fi
   fi
   om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || return 0
+  # SIGCONT after each signal: a tracer that is stopped (a Ctrl-Z reaches the
+  # tracer of a launched command, as it would reach `strace CMD`; SIGSTOP)
+  # would act on it only once continued.
   kill -INT "$OM_TRACER_PID" 2>/dev/null
+  kill -CONT "$OM_TRACER_PID" 2>/dev/null
   om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 5 && return 0
   om_log "tracer $OM_TRACER_PID hangs 5 s after SIGINT; sending SIGTERM"
   kill -TERM "$OM_TRACER_PID" 2>/dev/null
+  kill -CONT "$OM_TRACER_PID" 2>/dev/null
   om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 2 && return 0
   om_log "tracer $OM_TRACER_PID hangs 2 s after SIGTERM; sending SIGKILL (the kernel detaches its tracees)"
   kill -KILL "$OM_TRACER_PID" 2>/dev/null
@@ -786,6 +793,11 @@ om_watchdog() {
       kill -USR1 "$script_pid" 2>/dev/null
       told=1
     fi
+    # A script that is stopped (SIGSTOP) would act on the request only once
+    # continued, the target traced all the while.
+    if ((told)) && om_stat "$script_pid" && [[ $OM_ST == "$script_st" && $OM_STATE == [Tt] ]]; then
+      kill -CONT "$script_pid" 2>/dev/null
+    fi
     sleep 0.25
   done
 }
@@ -839,6 +851,14 @@ om_status_text() {
 
 om_run_capture() {
   local i start_ns status=0 tracer_out attached=0 finished=1 v
+  # A Ctrl-Z in a terminal is a SIGTSTP to the whole foreground process group:
+  # orphanmap, this script, its helpers, the watchdog, the tracer. A stopped
+  # strace leaves an attached target stopped at its next system call (State
+  # "t (tracing stop)") until someone continues it. So this script ignores
+  # SIGTSTP, and the terminal's SIGTTIN and SIGTTOU, and so does everything it
+  # starts (an ignored signal stays ignored across exec; neither strace nor
+  # bpftrace changes that); a launched command gets them back (see below).
+  trap '' TSTP TTIN TTOU
   om_parse_common_args "$@"
   if ((${#OM_CMD[@]})); then
     # Until /proc says otherwise (a command may exit before it is seen there).
@@ -877,6 +897,9 @@ om_run_capture() {
   # orphanmap it is the default, as Node resets every disposition when it
   # starts its children. strace then ignores both for itself, as it does with
   # -o FILE and a command; bpftrace catches SIGINT as before.
+  # SIGTSTP, SIGTTIN and SIGTTOU too: a Ctrl-Z stops the command and the
+  # tracer it runs under, as it would stop `strace CMD`, but never this script
+  # or the watchdog, which end the capture if orphanmap dies meanwhile.
   # SIGPIPE likewise: this script ignores it, and a command started with it
   # ignored would get EPIPE where it expects to die (`cmd | head`). strace
   # ignores it for itself; bpftrace does not, so its stderr's reader, the tee,
@@ -896,9 +919,9 @@ om_run_capture() {
     mkfifo -m 0600 -- "$fifo" || om_die "cannot create $fifo"
     (trap '' HUP TERM; exec tee -p -- "$OM_D/tracer.stderr") < "$fifo" >&3 2>/dev/null 9<&- &
     if [[ -z $OM_TRACER_STDOUT ]]; then
-      (trap - INT QUIT PIPE; exec "${OM_TRACER_ARGV[@]}") 0<&0 1>&3 2> "$fifo" 9<&- &
+      (trap - INT QUIT PIPE TSTP TTIN TTOU; exec "${OM_TRACER_ARGV[@]}") 0<&0 1>&3 2> "$fifo" 9<&- &
     else
-      (trap - INT QUIT PIPE; exec "${OM_TRACER_ARGV[@]}") 0<&0 > "$tracer_out" 2> "$fifo" 9<&- &
+      (trap - INT QUIT PIPE TSTP TTIN TTOU; exec "${OM_TRACER_ARGV[@]}") 0<&0 > "$tracer_out" 2> "$fifo" 9<&- &
     fi
     OM_TRACER_PID=$!
   else
