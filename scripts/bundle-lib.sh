@@ -46,6 +46,7 @@ OM_TRUNCATED_EVENTS=''
 OM_EXIT_REASON=''
 OM_NO_DETACH=''        # why a launched command cannot be left running untraced (set by the backend)
 OM_LOG_COMMAND=0       # --log-command: the command's stdout and stderr go to command.log in the bundle
+OM_PRINT_ID=0          # --print-id: "id DEV:INODE" of the bundle directory before its path (see om_run_capture)
 OM_COMPLETE=0          # 1 once the trace is known to hold everything to the end
 OM_D=''                # /proc/PID/fd/9: the bundle directory, by inode
 OM_DIR_FD=9
@@ -55,7 +56,30 @@ OM_FDS_SECONDS=30      # the most the fds-start.txt snapshot may take
 OM_START_NS=''         # when the tracer attached (date +%s%N)
 OM_DUE_CALLS=0
 
-om_log() { printf '%s: %s\n' "${OM_PROG:-orphanmap}" "$*" >&2; }
+# Messages name paths that others may choose (a bundle renamed mid-capture, a
+# target's command): control characters in them are shown as \n, \xHH, never
+# sent to the terminal raw.
+om_log() { local m; om_escape_ctl m "$*"; printf '%s: %s\n' "${OM_PROG:-orphanmap}" "$m" >&2; }
+
+# om_escape_ctl VAR STRING -> VAR=STRING with each control character
+# (U+0001..U+001F, DEL) shown as \n, \t, \r or \xHH; in such a string each
+# backslash is doubled too, so that the text reads back unambiguously.
+om_escape_ctl() {
+  local s=$2 i c e
+  if [[ $s == *[[:cntrl:]]* ]]; then
+    s=${s//\\/\\\\}
+    s=${s//$'\n'/\\n}
+    s=${s//$'\t'/\\t}
+    s=${s//$'\r'/\\r}
+    for ((i = 1; i < 128; i++)); do
+      ((i < 32 || i == 127)) || continue
+      printf -v e '\\x%02x' "$i"
+      printf -v c "$e"
+      [[ $s == *"$c"* ]] && s=${s//"$c"/"$e"}
+    done
+  fi
+  printf -v "$1" '%s' "$s"
+}
 om_die() { om_log "error: $*"; exit "${OM_DIE_STATUS:-1}"; }
 
 # A Ctrl-C in a terminal kills whatever child this script runs at that instant
@@ -440,6 +464,7 @@ om_parse_common_args() {
       -d|--duration) (($# >= 2)) || om_die "$1 needs seconds"; OM_DURATION=$2; shift 2 ;;
       --parent-pid) (($# >= 2)) || om_die "$1 needs a PID"; OM_PARENT_PID=$2; shift 2 ;;
       --log-command) OM_LOG_COMMAND=1; shift ;;
+      --print-id) OM_PRINT_ID=1; shift ;;
       -h|--help) om_usage; exit 0 ;;
       --) shift; OM_CMD=("$@"); break ;;
       *) om_die "unknown argument '$1' (see --help)" ;;
@@ -523,12 +548,20 @@ om_prepare_bundle() {
     [[ -e $OM_D/meta.json || -e $OM_D/trace.txt ]] && OM_DIE_STATUS=2 om_die "$OM_OUT already holds a bundle; give a new path"
     OM_DIE_STATUS=2 om_die "$OM_OUT is not empty (${now% }); give a new path (capture creates the directory itself)"
   fi
-  OM_OUT=$(readlink -- "$OM_D") || om_die "cannot resolve $OM_OUT"
+  om_where || om_die "cannot resolve $OM_OUT"
   # Room for the final meta.json however full the disk gets (om_finish frees it).
   if ! { head -c "$OM_RESERVE_BYTES" /dev/zero > "$OM_D/.meta-reserve"; } 2>/dev/null; then
     rm -f -- "$OM_D/.meta-reserve"
     om_die "cannot write into $OM_OUT (is its file system full?)"
   fi
+}
+
+# om_where -> OM_OUT=the bundle directory's path now (see om_prepare_bundle).
+om_where() {
+  local path
+  path=$(readlink -- "$OM_D" && printf x) || return 1
+  path=${path%x}
+  OM_OUT=${path%$'\n'}
 }
 
 # om_disk_full -> true when the file system holding the bundle has no free block
@@ -1027,8 +1060,10 @@ om_run_capture() {
 
   om_finish "${OM_STOP_REASON:-target-exited}" || finished=0
   exec 3>&-
-  # Where the bundle is now: whoever owns a directory above it may have moved it.
-  OM_OUT=$(readlink -- "$OM_D") || true
+  # Where the bundle is now: whoever owns a directory above it may have moved
+  # it, and named it as they like (a newline, escape sequences). The x keeps
+  # a name's trailing newlines, which $(...) would strip.
+  om_where
 
   case $OM_EXIT_REASON in
     disk-full)
@@ -1045,7 +1080,19 @@ om_run_capture() {
         om_log "error: could not write${OM_WRITE_FAILED} into $OM_OUT: the bundle is incomplete (meta.json says \"complete\": false)"
       fi ;;
   esac
-  printf '%s\n' "$OM_OUT"
+  # The path, for whoever ran this script: quoted as a shell would take it back
+  # ($'b\nc') when it holds a control character, so that it is one line that
+  # cannot drive a terminal. With --print-id (orphanmap), the device and inode
+  # of the bundle directory first, then the exact path: orphanmap reads the
+  # bundle only from a directory with that device and inode, so no rename
+  # can make it read another one.
+  if ((OM_PRINT_ID)); then
+    printf 'id %s\n%s\n' "$(stat -L -c '%d:%i' -- "$OM_D")" "$OM_OUT"
+  elif [[ $OM_OUT == *[[:cntrl:]]* ]]; then
+    printf '%q\n' "$OM_OUT"
+  else
+    printf '%s\n' "$OM_OUT"
+  fi
   # Incomplete (tracer failed or died, disk full, a file not written): 1.
   ((finished)) && ((OM_COMPLETE)) || return 1
   # Stopped by SIGINT, SIGTERM or SIGHUP: the bundle is complete up to then.
