@@ -22,6 +22,8 @@ const NOBODY = 65534;
 let work: string;
 /** Process groups to SIGKILL after each test: every capture runs in its own, as a shell's foreground job. */
 const groups: number[] = [];
+/** Every capture started, for afterEach. */
+const captures: Capture[] = [];
 /** Targets, each its own session and group. */
 const targets: number[] = [];
 
@@ -34,6 +36,14 @@ beforeAll(() => {
   chmodSync(work, 0o755);
 });
 afterEach(() => {
+  // orphanmap's own group, which a failed test may not have asked for yet.
+  for (const run of captures.splice(0)) {
+    try {
+      void run.group;
+    } catch {
+      // never started
+    }
+  }
   for (const group of [...groups.splice(0), ...targets.splice(0)]) {
     try {
       process.kill(-group, 'SIGKILL');
@@ -109,6 +119,7 @@ function capture(args: string[], env: NodeJS.ProcessEnv = process.env, jobShell 
     },
     done,
   };
+  captures.push(run);
   return run;
 }
 
