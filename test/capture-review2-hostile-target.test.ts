@@ -375,11 +375,11 @@ while True:
     process.kill(-run.group, 'SIGTSTP');
     // The Ctrl-Z arrived: orphanmap itself is stopped.
     await waitFor('orphanmap to be stopped (State T)', () => procStatus(run.group)?.state === 'T', 5_000);
-    for (const other of [script, tracer, ...others]) expect(procStatus(other)?.state ?? 'gone', `pid ${other}`).not.toMatch(/^[tT]$/);
-    // And the target is not stopped at its next system call: it makes progress.
+    // The target is not stopped at its next system call: it makes progress.
     const before = progress();
     await waitFor('the target to make progress while orphanmap is stopped', () => progress() >= before + 20, 5_000);
     expect(procStatus(pid)?.state).not.toMatch(/^[tT]$/);
+    for (const other of [script, tracer, ...others]) expect(procStatus(other)?.state ?? 'gone', `pid ${other}`).not.toMatch(/^[tT]$/);
     // fg: the capture goes on, and its stop still detaches.
     process.kill(-run.group, 'SIGCONT');
     process.kill(run.group, 'SIGTERM');
