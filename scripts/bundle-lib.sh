@@ -134,12 +134,13 @@ om_bounded() {
     wait $! 2>/dev/null
   done
   if ((status == 124)); then
+    # Out of the job table first: bash would say "Killed" on our stderr.
+    disown "$pid" 2>/dev/null
     for i in 1 2 3; do
       om_tree_of "$pid"
       [[ -n $OM_TREE ]] || break
       om_kill_tree "$OM_TREE" KILL
     done
-    wait "$pid" 2>/dev/null
   else
     wait "$pid" 2>/dev/null
     status=$?
@@ -792,6 +793,8 @@ om_finish() {
     *) OM_COMPLETE=0 ;;
   esac
   rm -f -- "$OM_D/.meta-reserve"
+  # What om_bounded left behind in a script that died in it (the watchdog finishes then).
+  rm -f -- "$OM_D"/.bounded.*
   if ! om_write_meta; then
     OM_COMPLETE=0
     om_log "error: cannot write the final meta.json into $OM_OUT (is its file system full?); the meta.json left there says \"complete\": false"
