@@ -256,6 +256,8 @@ describe("finding 1: the JDK release file of a target's java is the target owner
       if (what.startsWith('SIGTERM')) {
         const done = await ended(run, 20_000, 'after SIGTERM');
         expect(done.code, done.stderr).toBe(130);
+        // The abandoned read is killed quietly (bash would say "Killed").
+        expect(done.stderr).not.toMatch(/Killed/);
         expect(readMeta(bundle)).toMatchObject({ pid, exitReason: 'interrupted', complete: true });
       } else {
         await waitFor('the final meta.json', () => existsSync(join(bundle, 'meta.json')) && readMeta(bundle).endTime !== null, 20_000);
@@ -277,7 +279,9 @@ describe("finding 1: the JDK release file of a target's java is the target owner
     expect(existsSync(`${dir}.hanging`)).toBe(true);
     const done = await ended(run, 20_000, 'after its --duration');
     expect(done.code, done.stderr).toBe(0);
+    expect(done.stderr).not.toMatch(/Killed/);
     expect(readMeta(bundle)).toMatchObject({ pid, exitReason: 'duration', complete: true });
+    expect(readdirSync(bundle).filter((name) => name.startsWith('.'))).toEqual([]);
   }, 60_000);
 });
 
