@@ -46,12 +46,40 @@ OM_TRUNCATED_EVENTS=''
 OM_EXIT_REASON=''
 OM_NO_DETACH=''        # why a launched command cannot be left running untraced (set by the backend)
 OM_LOG_COMMAND=0       # --log-command: the command's stdout and stderr go to command.log in the bundle
+OM_PRINT_ID=0          # --print-id: "id DEV:INODE" of the bundle directory before its path (see om_run_capture)
 OM_COMPLETE=0          # 1 once the trace is known to hold everything to the end
 OM_D=''                # /proc/PID/fd/9: the bundle directory, by inode
 OM_DIR_FD=9
 OM_RESERVE_BYTES=131072
+OM_JVM_SECONDS=3       # the most om_jvm_version may take (see om_bounded)
+OM_FDS_SECONDS=30      # the most the fds-start.txt snapshot may take
+OM_START_NS=''         # when the tracer attached (date +%s%N)
+OM_DUE_CALLS=0
 
-om_log() { printf '%s: %s\n' "${OM_PROG:-orphanmap}" "$*" >&2; }
+# Messages name paths that others may choose (a bundle renamed mid-capture, a
+# target's command): control characters in them are shown as \n, \xHH, never
+# sent to the terminal raw.
+om_log() { local m; om_escape_ctl m "$*"; printf '%s: %s\n' "${OM_PROG:-orphanmap}" "$m" >&2; }
+
+# om_escape_ctl VAR STRING -> VAR=STRING with each control character
+# (U+0001..U+001F, DEL) shown as \n, \t, \r or \xHH; in such a string each
+# backslash is doubled too, so that the text reads back unambiguously.
+om_escape_ctl() {
+  local s=$2 i c e
+  if [[ $s == *[[:cntrl:]]* ]]; then
+    s=${s//\\/\\\\}
+    s=${s//$'\n'/\\n}
+    s=${s//$'\t'/\\t}
+    s=${s//$'\r'/\\r}
+    for ((i = 1; i < 128; i++)); do
+      ((i < 32 || i == 127)) || continue
+      printf -v e '\\x%02x' "$i"
+      printf -v c "$e"
+      [[ $s == *"$c"* ]] && s=${s//"$c"/"$e"}
+    done
+  fi
+  printf -v "$1" '%s' "$s"
+}
 om_die() { om_log "error: $*"; exit "${OM_DIE_STATUS:-1}"; }
 
 # A Ctrl-C in a terminal kills whatever child this script runs at that instant
@@ -82,6 +110,58 @@ om_out() {
   done
   printf -v "$om_out_var" '%s' "$om_out_text"
   return "$status"
+}
+
+# om_bounded SECONDS VAR COMMAND ARG... -> VAR=$(COMMAND ARG...) and its
+# status, or, when it has not ended within SECONDS or a stop is asked for
+# meanwhile (a signal, --duration, the parent's death) while the tracer is
+# attached, VAR empty and status 124, COMMAND and whatever it started killed.
+# For what may block on things the target controls: a trap cannot run while
+# the script waits for a $(...), but runs while it waits here (the child is in
+# the background). Its output goes through a file in the bundle.
+om_bounded() {
+  local limit=$1 var=$2 out pid st i status=0 text=''
+  shift 2
+  out=$OM_D/.bounded.$BASHPID
+  rm -f -- "$out"
+  "$@" > "$out" &
+  pid=$!
+  om_identify "$pid" st
+  for ((i = 0; ; i++)); do
+    om_alive "$pid" "$st" || break
+    if ((i >= limit * 20)) || om_stop_due; then status=124; break; fi
+    sleep 0.05 &
+    wait $! 2>/dev/null
+  done
+  if ((status == 124)); then
+    # Out of the job table first: bash would say "Killed" on our stderr.
+    disown "$pid" 2>/dev/null
+    for i in 1 2 3; do
+      om_tree_of "$pid"
+      [[ -n $OM_TREE ]] || break
+      om_kill_tree "$OM_TREE" KILL
+    done
+  else
+    wait "$pid" 2>/dev/null
+    status=$?
+    IFS= read -r -d '' text 2>/dev/null < "$out"
+    while [[ $text == *$'\n' ]]; do text=${text%$'\n'}; done
+  fi
+  rm -f -- "$out"
+  printf -v "$var" '%s' "$text"
+  return "$status"
+}
+
+# om_stop_due -> true when a stop is asked for and the tracer is not yet
+# stopped; sets OM_STOP_REASON=duration once --duration has passed since the
+# attach (OM_START_NS; checked every 10th call, it runs two processes).
+om_stop_due() {
+  om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || return 1
+  [[ -n $OM_STOP_REASON ]] && { ((OM_STOPPED)) && return 1; return 0; }
+  [[ -n $OM_START_NS && -n $OM_DURATION ]] || return 1
+  ((++OM_DUE_CALLS % 10 == 1)) || return 1
+  om_deadline_reached "$OM_START_NS" "$OM_DURATION" || return 1
+  OM_STOP_REASON=duration
 }
 
 # om_json_str STRING -> prints STRING as a JSON string literal, quotes included.
@@ -224,40 +304,43 @@ om_copy() {
   { cat -- "$1" > "$2"; } 2>/dev/null
 }
 
-# om_snapshot_fds PID FILE -> "FD<TAB>TARGET" per open fd of PID; status 1 if
-# the process is gone, 2 if FILE could not be written. A path can hold any
-# byte but NUL: each backslash is written as \\ and each newline
-# as \n, so that a name cannot end its line and forge the next fd's.
+# om_snapshot_fds PID FILE -> "FD<TAB>TARGET" per open fd of PID, in fd
+# order; status 1 if the process is gone, 2 if FILE could not be written. A
+# path can hold any byte but NUL: each backslash is written as \\ and each
+# newline as \n, so that a name cannot end its line and forge the next fd's.
+# A fixed number of processes however many fds there are (a broker has 10^5):
+# find reads every link, sed escapes, sort orders; find's complaint about an
+# fd closed between its listing and its reading leaves that fd out.
 om_snapshot_fds() {
-  local tmp="$2.tmp" fd target list='' bs='\' nl=$'\n'
+  local tmp="$2.tmp"
   [[ -d /proc/$1/fd ]] || return 1
-  for fd in /proc/"$1"/fd/*; do
-    om_out target readlink "$fd" 2>/dev/null || continue
-    target=${target//"$bs"/"$bs$bs"}
-    target=${target//"$nl"/"${bs}n"}
-    list+="${fd##*/}"$'\t'"$target"$'\n'
-  done
-  if om_retry om_sorted_to "$list" "$tmp" && om_retry mv -f -- "$tmp" "$2"; then return 0; fi
+  if om_retry om_fds_to "$1" "$tmp" && om_retry mv -f -- "$tmp" "$2"; then return 0; fi
   rm -f -- "$tmp"
+  [[ -d /proc/$1/fd ]] || return 1
   return 2
 }
 
-# om_sorted_to TEXT FILE -> a new FILE with TEXT's lines in numeric order.
-om_sorted_to() {
+# om_fds_to PID FILE -> a new FILE with PID's "FD<TAB>TARGET" lines (see om_snapshot_fds).
+om_fds_to() {
   rm -f -- "$2" || return
-  { printf '%s' "$1" | sort -n > "$2"; } 2>/dev/null
+  {
+    { find "/proc/$1/fd/" -mindepth 1 -maxdepth 1 -printf '%f\t%l\0' 2>/dev/null || [[ -d /proc/$1/fd ]]; } |
+      LC_ALL=C sed -z 's/\\/\\\\/g; s/\n/\\n/g' | tr '\0' '\n' | LC_ALL=C sort -n > "$2"
+  } 2>/dev/null
 }
 
 # om_count_lines FILE -> number of lines, or nothing when FILE is missing.
 om_count_lines() { [[ -f $1 ]] && wc -l < "$1" | tr -d ' '; }
 
-# om_threads_json PID -> [{"tid":N,"tgid":PID,"comm":"…"}, …] from /proc/PID/task/*/comm.
+# om_threads_json PID -> [{"tid":N,"tgid":PID,"comm":"…"}, …] from /proc/PID/task/*/comm,
+# read without a process per thread (a JVM has thousands).
 om_threads_json() {
   local sep='' task tid comm
   printf '['
   for task in /proc/"$1"/task/[0-9]*; do
     tid=${task##*/}
-    comm=$(cat "$task/comm" 2>/dev/null) || continue
+    comm=''
+    IFS= read -r comm 2>/dev/null < "$task/comm" || [[ -n $comm ]] || continue
     printf '%s{"tid":%s,"tgid":%s,"comm":%s}' "$sep" "$tid" "$1" "$(om_json_str "$comm")"
     sep=','
   done
@@ -267,25 +350,56 @@ om_threads_json() {
 # om_jvm_version PID -> JAVA_VERSION from the release file of the JDK whose
 # bin/java the process runs; nothing when it is not a JVM. Reads files only:
 # running `java -version` or attaching to the JVM would perturb the target.
+# The path comes from the target's executable, so whoever owns the target
+# chooses it: `release` may be a link to /proc/kmsg (a read that waits for
+# the next kernel message, and takes it from syslog), a FIFO, a file on a
+# FUSE mount that never answers. So it is resolved first (readlink -e), and
+# read only if that is a regular file of 1 byte to 64 KiB (the files of
+# /proc and tracefs that wait, such as kmsg and trace_pipe, say 0 bytes),
+# opened without following a link (a swap after the check) and without
+# waiting (O_NONBLOCK: a FIFO swapped in), at most 8 KiB, and, for a target
+# that does not run as root, with its user's rights (setpriv), so that it
+# reads nothing that user could not read. The caller runs this under
+# om_bounded, which ends it after a few seconds or at a stop.
 om_jvm_version() {
-  local exe home v
+  local exe home release real size text line key uid gid as=()
   exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 0
   [[ ${exe##*/} == java ]] || return 0
   home=${exe%/bin/java}
-  [[ -f $home/release ]] || home=${home%/jre}
-  v=$(sed -n 's/^JAVA_VERSION="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$home/release" 2>/dev/null | head -n 1)
-  if [[ -n $v ]]; then printf '%s' "$v"; else printf 'unknown (%s)' "$exe"; fi
+  while read -r key uid _ && [[ $key != Uid: ]]; do :; done 2>/dev/null < "/proc/$1/status"
+  while read -r key gid _ && [[ $key != Gid: ]]; do :; done 2>/dev/null < "/proc/$1/status"
+  if [[ $uid =~ ^[0-9]+$ && $gid =~ ^[0-9]+$ ]] && ((uid != 0)) && command -v setpriv > /dev/null 2>&1; then
+    as=(setpriv "--reuid=$uid" "--regid=$gid" --clear-groups --)
+  fi
+  for release in "$home/release" "${home%/jre}/release"; do
+    real=$(readlink -e -- "$release" 2>/dev/null) || continue
+    [[ -f $real && ! -L $real ]] || continue
+    size=$(stat -c %s -- "$real" 2>/dev/null) || continue
+    [[ $size =~ ^[0-9]+$ ]] && ((size > 0 && size <= 65536)) || break
+    # (bash would warn about a NUL byte in the text.)
+    { text=$("${as[@]}" dd if="$real" iflag=nofollow,nonblock bs=8192 count=1 status=none); } 2>/dev/null || break
+    while [[ -n $text ]]; do
+      line=${text%%$'\n'*}
+      if [[ $line =~ ^JAVA_VERSION=\"?([^\"]*)\"?$ ]]; then
+        printf '%s' "${BASH_REMATCH[1]}"
+        return 0
+      fi
+      [[ $text == *$'\n'* ]] && text=${text#*$'\n'} || text=''
+    done
+    break
+  done
+  printf 'unknown (%s)' "$exe"
 }
 
 # om_read_process PID -> fills OM_COMM, OM_CMDLINE, OM_THREADS_JSON, OM_JVM_VERSION.
 om_read_process() {
   local v args=()
-  om_out v cat "/proc/$1/comm" 2>/dev/null && OM_COMM=$v
+  IFS= read -r v 2>/dev/null < "/proc/$1/comm" && OM_COMM=$v
   # 2>/dev/null first: redirections apply in order, and a process already gone
   # would have bash say so on our stderr.
   mapfile -t -d '' args 2>/dev/null < "/proc/$1/cmdline" && ((${#args[@]})) && OM_CMDLINE=("${args[@]}")
   om_out v om_threads_json "$1" && [[ $v != '[]' ]] && OM_THREADS_JSON=$v
-  om_out v om_jvm_version "$1" && [[ -n $v ]] && OM_JVM_VERSION=$v
+  om_bounded "$OM_JVM_SECONDS" v om_jvm_version "$1" && [[ -n $v ]] && OM_JVM_VERSION=$v
   return 0
 }
 
@@ -351,6 +465,7 @@ om_parse_common_args() {
       -d|--duration) (($# >= 2)) || om_die "$1 needs seconds"; OM_DURATION=$2; shift 2 ;;
       --parent-pid) (($# >= 2)) || om_die "$1 needs a PID"; OM_PARENT_PID=$2; shift 2 ;;
       --log-command) OM_LOG_COMMAND=1; shift ;;
+      --print-id) OM_PRINT_ID=1; shift ;;
       -h|--help) om_usage; exit 0 ;;
       --) shift; OM_CMD=("$@"); break ;;
       *) om_die "unknown argument '$1' (see --help)" ;;
@@ -434,12 +549,20 @@ om_prepare_bundle() {
     [[ -e $OM_D/meta.json || -e $OM_D/trace.txt ]] && OM_DIE_STATUS=2 om_die "$OM_OUT already holds a bundle; give a new path"
     OM_DIE_STATUS=2 om_die "$OM_OUT is not empty (${now% }); give a new path (capture creates the directory itself)"
   fi
-  OM_OUT=$(readlink -- "$OM_D") || om_die "cannot resolve $OM_OUT"
+  om_where || om_die "cannot resolve $OM_OUT"
   # Room for the final meta.json however full the disk gets (om_finish frees it).
   if ! { head -c "$OM_RESERVE_BYTES" /dev/zero > "$OM_D/.meta-reserve"; } 2>/dev/null; then
     rm -f -- "$OM_D/.meta-reserve"
     om_die "cannot write into $OM_OUT (is its file system full?)"
   fi
+}
+
+# om_where -> OM_OUT=the bundle directory's path now (see om_prepare_bundle).
+om_where() {
+  local path
+  path=$(readlink -- "$OM_D" && printf x) || return 1
+  path=${path%x}
+  OM_OUT=${path%$'\n'}
 }
 
 # om_disk_full -> true when the file system holding the bundle has no free block
@@ -624,16 +747,23 @@ om_stop_tracer() {
       om_tree_of "$OM_PID"
       tree=$OM_TREE
       om_kill_tree "$tree" TERM
+      # A command stopped by Ctrl-Z acts on SIGTERM only once continued.
+      om_kill_tree "$tree" CONT
       om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 3 && return 0
       om_kill_tree "$tree" KILL
       om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 2 && return 0
     fi
   fi
   om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || return 0
+  # SIGCONT after each signal: a tracer that is stopped (a Ctrl-Z reaches the
+  # tracer of a launched command, as it would reach `strace CMD`; SIGSTOP)
+  # would act on it only once continued.
   kill -INT "$OM_TRACER_PID" 2>/dev/null
+  kill -CONT "$OM_TRACER_PID" 2>/dev/null
   om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 5 && return 0
   om_log "tracer $OM_TRACER_PID hangs 5 s after SIGINT; sending SIGTERM"
   kill -TERM "$OM_TRACER_PID" 2>/dev/null
+  kill -CONT "$OM_TRACER_PID" 2>/dev/null
   om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 2 && return 0
   om_log "tracer $OM_TRACER_PID hangs 2 s after SIGTERM; sending SIGKILL (the kernel detaches its tracees)"
   kill -KILL "$OM_TRACER_PID" 2>/dev/null
@@ -653,7 +783,7 @@ om_finish() {
       (($? == 2)) && OM_WRITE_FAILED+=' maps-end.txt'
     fi
     [[ $OM_THREADS_JSON != '[]' ]] || om_read_process "$OM_PID"
-    [[ -n $OM_JVM_VERSION ]] || om_out OM_JVM_VERSION om_jvm_version "$OM_PID"
+    [[ -n $OM_JVM_VERSION ]] || om_bounded "$OM_JVM_SECONDS" OM_JVM_VERSION om_jvm_version "$OM_PID"
   fi
   om_out OM_MAP_COUNT_END om_count_lines "$OM_D/maps-end.txt"
   om_backend_counts
@@ -663,6 +793,8 @@ om_finish() {
     *) OM_COMPLETE=0 ;;
   esac
   rm -f -- "$OM_D/.meta-reserve"
+  # What om_bounded left behind in a script that died in it (the watchdog finishes then).
+  rm -f -- "$OM_D"/.bounded.*
   if ! om_write_meta; then
     OM_COMPLETE=0
     om_log "error: cannot write the final meta.json into $OM_OUT (is its file system full?); the meta.json left there says \"complete\": false"
@@ -696,6 +828,11 @@ om_watchdog() {
       om_log "parent $OM_PARENT_PID died; stopping the capture"
       kill -USR1 "$script_pid" 2>/dev/null
       told=1
+    fi
+    # A script that is stopped (SIGSTOP) would act on the request only once
+    # continued, the target traced all the while.
+    if ((told)) && om_stat "$script_pid" && [[ $OM_ST == "$script_st" && $OM_STATE == [Tt] ]]; then
+      kill -CONT "$script_pid" 2>/dev/null
     fi
     sleep 0.25
   done
@@ -749,7 +886,15 @@ om_status_text() {
 }
 
 om_run_capture() {
-  local i start_ns status=0 tracer_out attached=0 finished=1
+  local i start_ns status=0 tracer_out attached=0 finished=1 v
+  # A Ctrl-Z in a terminal is a SIGTSTP to the whole foreground process group:
+  # orphanmap, this script, its helpers, the watchdog, the tracer. A stopped
+  # strace leaves an attached target stopped at its next system call (State
+  # "t (tracing stop)") until someone continues it. So this script ignores
+  # SIGTSTP, and the terminal's SIGTTIN and SIGTTOU, and so does everything it
+  # starts (an ignored signal stays ignored across exec; neither strace nor
+  # bpftrace changes that); a launched command gets them back (see below).
+  trap '' TSTP TTIN TTOU
   om_parse_common_args "$@"
   if ((${#OM_CMD[@]})); then
     # Until /proc says otherwise (a command may exit before it is seen there).
@@ -788,6 +933,9 @@ om_run_capture() {
   # orphanmap it is the default, as Node resets every disposition when it
   # starts its children. strace then ignores both for itself, as it does with
   # -o FILE and a command; bpftrace catches SIGINT as before.
+  # SIGTSTP, SIGTTIN and SIGTTOU too: a Ctrl-Z stops the command and the
+  # tracer it runs under, as it would stop `strace CMD`, but never this script
+  # or the watchdog, which end the capture if orphanmap dies meanwhile.
   # SIGPIPE likewise: this script ignores it, and a command started with it
   # ignored would get EPIPE where it expects to die (`cmd | head`). strace
   # ignores it for itself; bpftrace does not, so its stderr's reader, the tee,
@@ -807,9 +955,9 @@ om_run_capture() {
     mkfifo -m 0600 -- "$fifo" || om_die "cannot create $fifo"
     (trap '' HUP TERM; exec tee -p -- "$OM_D/tracer.stderr") < "$fifo" >&3 2>/dev/null 9<&- &
     if [[ -z $OM_TRACER_STDOUT ]]; then
-      (trap - INT QUIT PIPE; exec "${OM_TRACER_ARGV[@]}") 0<&0 1>&3 2> "$fifo" 9<&- &
+      (trap - INT QUIT PIPE TSTP TTIN TTOU; exec "${OM_TRACER_ARGV[@]}") 0<&0 1>&3 2> "$fifo" 9<&- &
     else
-      (trap - INT QUIT PIPE; exec "${OM_TRACER_ARGV[@]}") 0<&0 > "$tracer_out" 2> "$fifo" 9<&- &
+      (trap - INT QUIT PIPE TSTP TTIN TTOU; exec "${OM_TRACER_ARGV[@]}") 0<&0 > "$tracer_out" 2> "$fifo" 9<&- &
     fi
     OM_TRACER_PID=$!
   else
@@ -836,6 +984,7 @@ om_run_capture() {
   done
   # -d counts from here: bpftrace spends 8-25 s compiling before it attaches.
   om_out start_ns date +%s%N
+  OM_START_NS=$start_ns
   # By now the tracer has opened the FIFO (or died), so its name can go.
   rm -f -- "$OM_D/.stderr.fifo"
   if [[ -z $OM_PID ]] && ((!OM_CMD_MODE)); then
@@ -849,8 +998,14 @@ om_run_capture() {
     om_identify "$OM_PID" OM_PID_ST
     om_snapshot_maps "$OM_PID" "$OM_D/maps-start.txt"
     (($? == 2)) && OM_WRITE_FAILED+=' maps-start.txt'
-    om_snapshot_fds "$OM_PID" "$OM_D/fds-start.txt"
-    (($? == 2)) && OM_WRITE_FAILED+=' fds-start.txt'
+    # A stop asked for meanwhile ends it: fds-start.txt is then left out.
+    om_bounded "$OM_FDS_SECONDS" v om_snapshot_fds "$OM_PID" "$OM_D/fds-start.txt"
+    case $? in
+      2) OM_WRITE_FAILED+=' fds-start.txt' ;;
+      124)
+        if [[ -n $OM_STOP_REASON ]]; then om_log "fds-start.txt left out: the capture was stopped first"
+        else om_log "fds-start.txt left out: listing the open fds of pid $OM_PID took over $OM_FDS_SECONDS s"; fi ;;
+    esac
     om_read_process "$OM_PID"
     om_out OM_MAP_COUNT_START om_count_lines "$OM_D/maps-start.txt"
   fi
@@ -908,8 +1063,10 @@ om_run_capture() {
 
   om_finish "${OM_STOP_REASON:-target-exited}" || finished=0
   exec 3>&-
-  # Where the bundle is now: whoever owns a directory above it may have moved it.
-  OM_OUT=$(readlink -- "$OM_D") || true
+  # Where the bundle is now: whoever owns a directory above it may have moved
+  # it, and named it as they like (a newline, escape sequences). The x keeps
+  # a name's trailing newlines, which $(...) would strip.
+  om_where
 
   case $OM_EXIT_REASON in
     disk-full)
@@ -926,7 +1083,19 @@ om_run_capture() {
         om_log "error: could not write${OM_WRITE_FAILED} into $OM_OUT: the bundle is incomplete (meta.json says \"complete\": false)"
       fi ;;
   esac
-  printf '%s\n' "$OM_OUT"
+  # The path, for whoever ran this script: quoted as a shell would take it back
+  # ($'b\nc') when it holds a control character, so that it is one line that
+  # cannot drive a terminal. With --print-id (orphanmap), the device and inode
+  # of the bundle directory first, then the exact path: orphanmap reads the
+  # bundle only from a directory with that device and inode, so no rename
+  # can make it read another one.
+  if ((OM_PRINT_ID)); then
+    printf 'id %s\n%s\n' "$(stat -L -c '%d:%i' -- "$OM_D")" "$OM_OUT"
+  elif [[ $OM_OUT == *[[:cntrl:]]* ]]; then
+    printf '%q\n' "$OM_OUT"
+  else
+    printf '%s\n' "$OM_OUT"
+  fi
   # Incomplete (tracer failed or died, disk full, a file not written): 1.
   ((finished)) && ((OM_COMPLETE)) || return 1
   # Stopped by SIGINT, SIGTERM or SIGHUP: the bundle is complete up to then.

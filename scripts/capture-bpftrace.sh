@@ -17,6 +17,8 @@
 #   --parent-pid P  stop as soon as process P dies, even by SIGKILL
 #   --log-command   with -- CMD: the command's stdout and stderr go to
 #                   BUNDLE_DIR/command.log instead of this script's stderr
+#   --print-id      print "id DEV:INODE" of the bundle directory, then its exact
+#                   path (orphanmap reads the bundle only where the id matches)
 #
 #   Stops on -d, SIGINT/SIGTERM/SIGHUP/SIGUSR2, a full disk, or when the target
 #   exits; bpftrace then unloads its probes. With -- CMD the command is ended
@@ -24,7 +26,8 @@
 #   cannot leave it running (SIGUSR2, detach, is refused; meta.json
 #   "canDetach": false). Startup takes 8-15 s
 #   (bpftrace 0.17 compiles 69 programs); the trace is complete from the moment
-#   maps-start.txt is written. Prints the bundle path on stdout; the bundle holds
+#   maps-start.txt is written. Prints the bundle path on stdout (where it is
+#   at the end; $'...'-quoted if it holds a control character); the bundle holds
 #   meta.json, trace.txt, maps-start.txt, fds-start.txt, maps-end.txt,
 #   tracer.stderr, and with -- CMD run-command.sh (inside the bundle, which only
 #   this user can write to, so no one can swap it before bpftrace runs it).

@@ -16,6 +16,8 @@
 #   --parent-pid P  stop (and detach) as soon as process P dies, even by SIGKILL
 #   --log-command   with -- CMD: the command's stdout and stderr go to
 #                   BUNDLE_DIR/command.log instead of this script's stderr
+#   --print-id      print "id DEV:INODE" of the bundle directory, then its exact
+#                   path (orphanmap reads the bundle only where the id matches)
 #
 #   Stops on -d, SIGINT/SIGTERM/SIGHUP, a full disk, or when every traced process
 #   has exited, and always detaches: after the capture the target shows
@@ -24,7 +26,8 @@
 #   then strace lets go and the command runs on, untraced (refused when strace
 #   has --kill-on-exit; meta.json "canDetach"). If strace itself is killed, the kernel
 #   detaches the command, which runs on normally (with --kill-on-exit: is killed).
-#   Prints the bundle path on stdout; the bundle holds meta.json, trace.txt,
+#   Prints the bundle path on stdout (where it is at the end; $'...'-quoted if
+#   it holds a control character); the bundle holds meta.json, trace.txt,
 #   maps-start.txt, fds-start.txt, maps-end.txt, tracer.stderr.
 #   Exit status: 0 bundle complete; 130 stopped by SIGINT/SIGTERM/SIGHUP, bundle
 #   complete up to then; 1 bundle incomplete (the tracer failed or died, the disk

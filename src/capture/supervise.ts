@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import type { BundleMeta } from '../ingest/bundle.js';
 import { tailFile } from '../ingest/tail.js';
 import { CaptureError, describeSystemError, UsageError } from '../errors.js';
+import { escapeControl } from '../report/sanitize.js';
 import { captureScriptPath, checkDurationSeconds, type Backend } from './scripts.js';
 
 export interface CaptureOptions {
@@ -110,7 +111,8 @@ export function validateCaptureOptions(options: CaptureOptions): void {
 
 /** The script's argv, without the script itself. */
 export function captureScriptArgs(options: CaptureOptions, parentPid: number = process.pid): string[] {
-  const args = ['-o', resolve(options.outDir), '--parent-pid', String(parentPid)];
+  // --print-id: the bundle directory's device and inode, which readFinishedMeta checks.
+  const args = ['-o', resolve(options.outDir), '--parent-pid', String(parentPid), '--print-id'];
   // The scripts read plain decimals (`1e3` is not one) and count milliseconds.
   if (options.durationSeconds !== undefined) args.push('-d', String(Math.round(options.durationSeconds * 1000) / 1000));
   if (options.pid !== undefined) args.push('-p', String(options.pid));
@@ -128,9 +130,10 @@ export function startCapture(options: CaptureOptions): CaptureHandle {
   const stdin = options.stdin ?? (options.pid !== undefined ? 'ignore' : 'inherit');
   const child = spawn(script, captureScriptArgs(options), { stdio: [stdin, 'pipe', 'pipe'] });
 
-  let stdout = '';
+  // Bytes: the path the script prints may be any bytes but NUL.
+  const stdoutChunks: Buffer[] = [];
   let stderrTail = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stdout.on('data', (chunk: Buffer) => stdoutChunks.push(chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderrTail = (stderrTail + chunk).slice(-4000);
     if (options.onStderr) options.onStderr(chunk);
@@ -193,9 +196,8 @@ export function startCapture(options: CaptureOptions): CaptureHandle {
         const how = exit.code === null ? `was killed by ${exit.signal}` : `failed (exit status ${exit.code})`;
         throw new CaptureError(`capture with ${options.backend} ${how}${reason ? `: ${reason}` : ''}`, bundleDir);
       }
-      const printed = stdout.trim().split('\n').pop() ?? '';
-      const dir = printed === '' ? bundleDir : printed;
-      return { bundleDir: dir, meta: await readBundleMeta(dir), stopped };
+      const { dir, meta } = await readFinishedMeta(Buffer.concat(stdoutChunks), bundleDir, options.backend);
+      return { bundleDir: dir, meta, stopped };
     } finally {
       if (handleSignals) for (const signal of STOP_SIGNALS) process.off(signal, stop);
     }
@@ -205,11 +207,48 @@ export function startCapture(options: CaptureOptions): CaptureHandle {
 }
 
 /**
+ * The finished bundle, from what the script printed: "id DEV:INODE" of the
+ * directory it wrote, then the path where that directory is now. Whoever owns
+ * a directory above the bundle can rename it at any moment, to any name (a
+ * newline, escape sequences), and put another directory, say an older
+ * root-owned bundle, at the printed path: so the path is opened once, its
+ * device and inode must be the ones printed, and meta.json is read through
+ * that open directory, never by path again.
+ */
+async function readFinishedMeta(printed: Buffer, asked: string, backend: Backend): Promise<{ dir: string; meta: CaptureMeta }> {
+  const match = /^id (\d+):(\d+)\n/.exec(printed.toString('latin1'));
+  if (match === null || !printed.subarray(-1).equals(Buffer.from('\n'))) {
+    throw new CaptureError(
+      `capture-${backend}.sh did not say where the bundle is (expected "id DEV:INODE" and its path on stdout, got ${JSON.stringify(escapeControl(printed.toString('utf8').slice(0, 200)))})`,
+      asked,
+    );
+  }
+  const pathBytes = printed.subarray(match[0].length, -1);
+  const dir = pathBytes.toString('utf8');
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    try {
+      handle = await open(pathBytes, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NONBLOCK);
+    } catch (error) {
+      throw new CaptureError(`the bundle was moved after the capture ended: it is no longer at ${escapeControl(dir)} (${describeSystemError(error)}); nothing was read`, asked, error);
+    }
+    const stat = await handle.stat({ bigint: true });
+    if (stat.dev !== BigInt(match[1]!) || stat.ino !== BigInt(match[2]!)) {
+      throw new CaptureError(`the bundle was moved after the capture ended: ${escapeControl(dir)} is now another directory; nothing was read from it`, asked);
+    }
+    return { dir, meta: await readBundleMeta(`/proc/self/fd/${handle.fd}`, dir) };
+  } finally {
+    await handle?.close();
+  }
+}
+
+/**
  * The meta.json a capture just wrote. Read without following a link and only
  * if this user owns it: the capture runs as root, and whoever owns a directory
- * above the bundle could have swapped the bundle for links by now.
+ * above the bundle could have swapped the bundle for links by now. `shown`:
+ * the directory's name in messages, when `bundleDir` is a /proc/self/fd path.
  */
-export async function readBundleMeta(bundleDir: string): Promise<CaptureMeta> {
+export async function readBundleMeta(bundleDir: string, shown: string = bundleDir): Promise<CaptureMeta> {
   const path = join(bundleDir, 'meta.json');
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
@@ -220,7 +259,7 @@ export async function readBundleMeta(bundleDir: string): Promise<CaptureMeta> {
     return JSON.parse(await handle.readFile('utf8')) as CaptureMeta;
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ELOOP' ? 'it is a symbolic link' : (error as Error).message;
-    throw new CaptureError(`unreadable bundle metadata: ${reason}`, path, error);
+    throw new CaptureError(`unreadable bundle metadata: ${escapeControl(reason)}`, escapeControl(join(shown, 'meta.json')), error);
   } finally {
     await handle?.close();
   }

@@ -1,6 +1,7 @@
 // `orphanmap capture`'s work, loaded when the command runs (capture.ts registers it).
 import { startCapture, type CaptureResult } from '../capture/supervise.js';
 import { EXIT_INTERRUPTED, UsageError } from '../errors.js';
+import { escapeControl } from '../report/sanitize.js';
 import type { CaptureFlags } from './capture.js';
 import { targetOf } from './options.js';
 import { openReportOutput } from './output.js';
@@ -9,7 +10,9 @@ import { openReportOutput } from './output.js';
 export async function captureCommand(command: string[], flags: CaptureFlags): Promise<number> {
   const result = await runCapture(command, flags);
   const output = openReportOutput(undefined);
-  output.write(`${result.bundleDir}\n`);
+  // Where the bundle is now, which whoever owns a directory above it may have
+  // renamed to anything: escaped, so that it is one line and drives no terminal.
+  output.write(`${escapeControl(result.bundleDir)}\n`);
   await output.close();
   // Ctrl-C, SIGTERM or SIGHUP: the bundle is complete up to then, but the
   // capture did not end the way it was asked to (duration, target exit).
@@ -28,7 +31,7 @@ export async function runCapture(command: string[], flags: CaptureFlags): Promis
     ...(durationSeconds !== undefined ? { durationSeconds } : {}),
   });
   process.stderr.write(
-    `orphanmap: capturing with ${flags.backend} into ${handle.bundleDir}${durationSeconds ? ` for ${durationSeconds} s` : ''}; Ctrl-C stops ${pid !== undefined ? 'and detaches' : 'and ends the command'}\n`,
+    `orphanmap: capturing with ${flags.backend} into ${escapeControl(handle.bundleDir)}${durationSeconds ? ` for ${durationSeconds} s` : ''}; Ctrl-C stops ${pid !== undefined ? 'and detaches' : 'and ends the command'}\n`,
   );
   return handle.done;
 }

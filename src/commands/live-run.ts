@@ -4,8 +4,8 @@ import { access, mkdtemp, open, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend } from '../capture/scripts.js';
-import { readBundleMeta, startCapture, type CaptureHandle, type CaptureMeta } from '../capture/supervise.js';
-import { EXIT_INTERRUPTED } from '../errors.js';
+import { readBundleMeta, startCapture, type CaptureHandle, type CaptureResult } from '../capture/supervise.js';
+import { CaptureError, describeSystemError, EXIT_INTERRUPTED, OrphanmapError } from '../errors.js';
 import { analyzeLiveBundle, type Analysis } from '../ingest/analyze.js';
 import { ndjsonLine } from '../report/formats.js';
 import { redaction, type Redaction } from '../report/redact.js';
@@ -35,17 +35,41 @@ export async function runLive(command: string[], flags: LiveFlags): Promise<numb
     // writes into a pipe that ends with orphanmap.
     ...(tui ? { stdin: 'ignore' as const, onStderr: () => undefined, logCommand: true } : {}),
   });
-  process.stderr.write(`orphanmap: tracing with ${flags.backend}; the bundle is saved in ${handle.bundleDir}\n`);
+  process.stderr.write(`orphanmap: tracing with ${flags.backend}; the bundle is saved in ${escapeControl(handle.bundleDir)}\n`);
   // Throws only the capture's own error, once the capture has ended: nothing to stop.
   await waitForBundleStart(handle);
-  const { stopped } = await withCapture(
-    handle,
-    () => (tui ? liveInTui(handle, flags, pid, command, filter, redact) : liveAsNdjson(handle, filter, redact)),
-    (text) => process.stderr.write(text),
-  );
-  if (tui) process.stderr.write(await endOfCaptureText(handle.bundleDir));
-  process.stderr.write(`orphanmap: capture finished; analyze it again with: orphanmap analyze ${handle.bundleDir}\n`);
+  let stopped: boolean;
+  try {
+    ({ stopped } = await withCapture(
+      handle,
+      () => (tui ? liveInTui(handle, flags, pid, command, filter, redact) : liveAsNdjson(handle, filter, redact)),
+      (text) => process.stderr.write(text),
+    ));
+  } catch (error) {
+    throw await followingFailed(error, handle);
+  }
+  // The finished bundle, where it is now (whoever owns a directory above it
+  // may have renamed it): what the capture itself checked and read.
+  const result = await handle.done;
+  if (tui) process.stderr.write(endOfCaptureText(result));
+  process.stderr.write(`orphanmap: capture finished; analyze it again with: orphanmap analyze ${escapeControl(result.bundleDir)}\n`);
   return stopped ? EXIT_INTERRUPTED : 0;
+}
+
+/**
+ * The live view follows the bundle by its path. Whoever owns a directory above
+ * it can rename it meanwhile (docs/safety.md), and a read then fails with a
+ * system error (ENOENT): said as such, with where the capture left the bundle,
+ * rather than as an internal error. orphanmap's own errors pass unchanged.
+ */
+async function followingFailed(error: unknown, handle: CaptureHandle): Promise<unknown> {
+  if (error instanceof OrphanmapError || typeof (error as NodeJS.ErrnoException | null)?.code !== 'string') return error;
+  const now = await handle.done.then(
+    (result) => result.bundleDir,
+    () => null,
+  );
+  const moved = now !== null && now !== handle.bundleDir ? `; the capture left it in ${escapeControl(now)}: orphanmap analyze that directory` : '; was it moved or renamed during the capture?';
+  return new CaptureError(`following the bundle as it was written failed: ${escapeControl(describeSystemError(error))}${moved}`, escapeControl(handle.bundleDir), error);
 }
 
 async function liveAsNdjson(handle: CaptureHandle, filter: FindingFilter, redact: Redaction): Promise<{ stopped: boolean; analysis: Analysis }> {
@@ -68,9 +92,10 @@ async function liveInTui(handle: CaptureHandle, flags: LiveFlags, pid: number | 
   const meta = await readBundleMeta(handle.bundleDir).catch(() => null);
   const targetPid = pid ?? (typeof meta?.pid === 'number' ? meta.pid : null);
   const launched = command.length > 0;
-  const program = `${meta?.comm ?? command[0] ?? 'the program'}${targetPid === null ? '' : ` (pid ${targetPid})`}`;
+  // comm is the target's to choose (escape sequences included).
+  const program = escapeControl(`${meta?.comm ?? command[0] ?? 'the program'}${targetPid === null ? '' : ` (pid ${targetPid})`}`);
   const detach = detachOffer(meta);
-  const log = join(handle.bundleDir, 'command.log');
+  const log = escapeControl(join(handle.bundleDir, 'command.log'));
   let analysis: Analysis | null = null;
   let report: Report | null = null;
   const session = startTui({
@@ -143,18 +168,16 @@ async function traceSoFar(dir: string, backend: Backend): Promise<{ inputs: Repo
   };
 }
 
-/** What became of the target, from the finished bundle: said once the TUI has left the screen. */
-async function endOfCaptureText(dir: string): Promise<string> {
-  let meta: CaptureMeta;
-  try {
-    meta = await readBundleMeta(dir);
-  } catch (error) {
-    return `orphanmap: warning: cannot tell what became of the target: ${escapeControl(error instanceof Error ? error.message : String(error))}\n`;
-  }
-  const who = `pid ${meta.pid ?? '?'}${meta.comm === undefined ? '' : ` (${meta.comm})`}`;
+/**
+ * What became of the target, from the finished bundle: said once the TUI has
+ * left the screen. The target chose its comm, and the bundle's path may be
+ * anyone's choice: both escaped.
+ */
+function endOfCaptureText({ meta, bundleDir }: CaptureResult): string {
+  const who = escapeControl(`pid ${meta.pid ?? '?'}${meta.comm === undefined ? '' : ` (${meta.comm})`}`);
   switch (meta.exitReason) {
     case 'detached':
-      return `orphanmap: detached: ${who} runs on, untraced${meta.mode === 'launched' ? `; its output goes to ${join(dir, 'command.log')}` : ''}\n`;
+      return `orphanmap: detached: ${who} runs on, untraced${meta.mode === 'launched' ? `; its output goes to ${escapeControl(join(bundleDir, 'command.log'))}` : ''}\n`;
     case 'interrupted':
       return meta.mode === 'launched' ? `orphanmap: stopped ${who} (SIGTERM, then SIGKILL if it had not ended after 3 s)\n` : `orphanmap: detached from ${who}; it runs on, untraced\n`;
     case 'target-exited':
