@@ -620,6 +620,9 @@ om_tree_of() {
 #   om_backend_counts         sets OM_LOST_EVENTS and OM_TRUNCATED_EVENTS
 #   om_backend_first_pid      the first pid in trace.txt (for a command too
 #                             short-lived to be seen in /proc)
+#   om_backend_traced         true when the tracer traced at all (a launched
+#                             command's capture that did not is a failure,
+#                             whatever the tracer's exit status)
 #   om_backend_exit_seen PID  true when trace.txt shows PID's exit (a tracer
 #                             that cannot tell always says true)
 #   OM_TRACER_STDOUT          bundle file the tracer's stdout goes to (a name in
@@ -1049,7 +1052,7 @@ om_run_capture() {
   # target ended (and with it the trace); or the tracer itself was killed or
   # crashed, with the target still running or dying with it (--kill-on-exit).
   if [[ -z $OM_STOP_REASON ]]; then
-    if { ((OM_CMD_MODE)) && [[ ! -s $OM_D/trace.txt ]] && ((status != 0)); } || { ((!OM_CMD_MODE)) && ((!attached)); }; then
+    if { ((OM_CMD_MODE)) && ! om_backend_traced; } || { ((!OM_CMD_MODE)) && ((!attached)); }; then
       OM_STOP_REASON=tracer-failed
     elif [[ -n $OM_PID ]] && { om_alive "$OM_PID" "$OM_PID_ST" || ! om_backend_exit_seen "$OM_PID"; }; then
       OM_STOP_REASON=tracer-died
@@ -1072,7 +1075,11 @@ om_run_capture() {
     disk-full)
       om_log "error: the file system holding $OM_OUT filled up: trace.txt lacks what the tracer could not write (meta.json says \"complete\": false)" ;;
     attach-timeout|tracer-failed)
-      om_log "the tracer failed ($(om_status_text "$status")); its stderr is in $OM_OUT/tracer.stderr:"
+      if ((status == 0)); then
+        om_log "the tracer ended before it traced anything (exit status 0); its stderr is in $OM_OUT/tracer.stderr:"
+      else
+        om_log "the tracer failed ($(om_status_text "$status")); its stderr is in $OM_OUT/tracer.stderr:"
+      fi
       tail -n 5 "$OM_D/tracer.stderr" >&2 ;;
     detached)
       if [[ -n $OM_PID ]] && om_alive "$OM_PID" "$OM_PID_ST"; then

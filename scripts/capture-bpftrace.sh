@@ -127,6 +127,13 @@ om_backend_attached() {
   grep -q '__BPFTRACE_NOTIFY_PROBES_ATTACHED' "$OM_D/tracer.stderr" 2>/dev/null
 }
 
+# bpftrace can end before its probes are attached and still exit 0 (seen
+# once in a test run: its stderr held only its usual RLIMIT_MEMLOCK line, and
+# the command, released, died with it): nothing was traced then. The BEGIN
+# probe's line, which bpftrace writes itself as it attaches its probes (and
+# not through the tee that copies its stderr later), says it got that far.
+om_backend_traced() { om_retry grep -q '^orphanmap-bt [0-9]* begin ' "$OM_D/trace.txt" 2>/dev/null; }
+
 om_backend_first_pid() {
   awk '$1 ~ /^[0-9]+$/ && $3 ~ /^[1-9][0-9]*$/ { print $3; exit }' "$OM_D/trace.txt" 2>/dev/null
 }

@@ -124,6 +124,9 @@ om_backend_attached() {
   om_tracer_of "$OM_TARGET_PID" && [[ $OM_TRACER_OF == "$OM_TRACER_PID" ]] && grep -q ' attached' "$OM_D/tracer.stderr" 2>/dev/null
 }
 
+# strace writes a launched command's execve before anything else.
+om_backend_traced() { [[ -s $OM_D/trace.txt ]]; }
+
 om_backend_first_pid() {
   [[ -s $OM_D/trace.txt ]] || return 0
   head -n 1 "$OM_D/trace.txt" | sed -n 's/^\([0-9][0-9]*\).*/\1/p'

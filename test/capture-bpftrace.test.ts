@@ -3,7 +3,7 @@
 // 0.17 compiles scripts/orphanmap.bt for 8-25 s before it attaches, so these
 // tests are slower than the strace ones.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -82,6 +82,29 @@ print("workload output")
     },
     STARTUP_MS + 30_000,
   );
+
+  it('reports a launched capture whose bpftrace ended before attaching as failed, whatever its exit status', () => {
+    // A stand-in first on PATH does what a bpftrace 0.17 was seen to do once
+    // in a test run: print its usual RLIMIT_MEMLOCK line and exit 0 before its
+    // probes were attached, so the command it holds back never ran.
+    const bin = join(work, 'early-exit-bin');
+    mkdirSync(bin);
+    const real = spawnSync('sh', ['-c', 'command -v bpftrace'], { encoding: 'utf8' }).stdout.trim();
+    writeFileSync(
+      join(bin, 'bpftrace'),
+      `#!/bin/sh\ncase "$1" in --version) exec ${real} --version ;; esac\necho 'ERROR: Unknown error -1: couldn'"'"'t set RLIMIT_MEMLOCK for bpftrace.' >&2\nexit 0\n`,
+      { mode: 0o755 },
+    );
+    const dir = join(work, 'early-exit');
+    const ran = join(work, 'early-exit.ran');
+    const result = spawnSync(SCRIPT, ['-o', dir, '--', 'touch', ran], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, timeout: 30_000 });
+    expect(existsSync(ran)).toBe(false);
+    expect(result.status, result.stderr).toBe(1);
+    expect(result.stderr).toContain('the tracer ended before it traced anything (exit status 0)');
+    expect(result.stderr).toContain('RLIMIT_MEMLOCK');
+    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
+    expect(meta).toMatchObject({ exitReason: 'tracer-failed', complete: false });
+  });
 
   it(
     'stops bpftrace when its parent is SIGKILLed, leaving the target running and the trace whole',
