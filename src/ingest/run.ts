@@ -246,6 +246,9 @@ export class Run {
           this.report(this.engine.renameTask(output.from, output.tid));
           this.ids?.rename(output.from, output.tid);
           break;
+        case 'warning':
+          this.warnings.push(flatCopy(output.text));
+          break;
       }
     }
     if (out.length >= DRAINED_KEPT) this.releaseOutputs();
