@@ -85,7 +85,7 @@ describe('strace -f to stderr: strace counts a tracee from its "Process N attach
     const found = orphans(analyze(trace));
     expect(found.map((finding) => ({ pid: finding.pid, address: finding.address, length: finding.length }))).toEqual(truth);
     // Mapped by the child, and released when it ended: not the parent's, not still mapped.
-    expect(found[0]!.mappedAt.tid).toBe(child.pid);
+    expect(found[0]!.mappedAt?.tid).toBe(child.pid);
     expect(found[0]!.resolution).not.toBe('still-mapped');
   });
 
@@ -99,8 +99,8 @@ describe('strace -f to stderr: strace counts a tracee from its "Process N attach
     const found = orphans(report);
     for (const held of parent) {
       // The parent printed no prefix while its child lived: its pid is not in the trace (0), but never the child's.
-      const finding = found.find((f) => f.address === held.address && f.length === held.length && f.mappedAt.tid !== child);
-      expect(finding, `parent's ${held.address} in ${JSON.stringify(found.map((f) => [f.pid, f.address, f.mappedAt.tid]))}`).toBeDefined();
+      const finding = found.find((f) => f.address === held.address && f.length === held.length && f.mappedAt?.tid !== child);
+      expect(finding, `parent's ${held.address} in ${JSON.stringify(found.map((f) => [f.pid, f.address, f.mappedAt?.tid]))}`).toBeDefined();
       expect([held.pid, 0]).toContain(finding!.pid);
       expect(finding!.pid).not.toBe(child);
     }
@@ -126,7 +126,7 @@ describe('strace -f to stderr: strace counts a tracee from its "Process N attach
       expect(truth).toEqual([expect.objectContaining({ pid: program.pid })]);
       const found = orphans(analyze(trace));
       expect(found.map((finding) => ({ pid: finding.pid, address: finding.address, length: finding.length }))).toEqual(truth);
-      expect(found[0]!.mappedAt.tid).toBe(program.pid);
+      expect(found[0]!.mappedAt?.tid).toBe(program.pid);
     } finally {
       program.kill();
     }
