@@ -63,25 +63,40 @@ export class FfMembers {
   }
 }
 
+/** How a file of an -ff set times its lines, from its first line: what merging the set needs. */
+export type FfClock = 'absolute' | 'whole-seconds' | 'relative' | 'none' | 'empty';
+
 /**
- * An -ff set is merged by its lines' times, one file per thread. `-t` (and
- * `--timestamps=…,s`) prints whole seconds: a thousand calls share one, and
- * which of two files' lines in the same second came first cannot be told (a
- * fork child's calls would go before the clone that made it, a thread's
- * unlink before another's mmap). Rather than report what a wrong order makes,
- * the set is refused. `times`: each file's first line's time as printed
- * (null: none).
+ * An -ff set is merged by its lines' times, one file per thread, and only
+ * absolute times with a fraction (-tt, -ttt) order lines across files.
+ * `-t` (and `--timestamps=…,s`) prints whole seconds: a thousand calls share
+ * one. `-r` prints each line's time since the file's line before, which no
+ * other file shares; and without times there is nothing to order by. Merged
+ * in a wrong order, a fork child's calls go before the clone that made it, a
+ * thread's unlink before another's mmap: findings are lost or made up. Rather
+ * than report that, the set is refused, with its files named. `clocks`: each
+ * file's, from its first line.
  */
-export function refuseWholeSeconds(paths: readonly string[], times: readonly (string | null)[]): void {
+export function refuseUnordered(paths: readonly string[], clocks: readonly FfClock[]): void {
   if (paths.length < 2) return;
-  const whole = paths.filter((_, k) => {
-    const time = times[k];
-    return time != null && !time.includes('.') && !time.startsWith('+');
-  });
-  if (whole.length === 0) return;
-  const named = whole.slice(0, 3).join(', ') + (whole.length > 3 ? ` and ${whole.length - 3} more` : '');
-  throw new InputError(
-    `strace -ff files with whole-second times (-t): ${named}. The files are merged in time order, and lines of different files in the same second cannot be put in order, so the analysis would be wrong; capture again with -ff -tt or -ff -ttt (or -f -o FILE, one file in order)`,
-    paths[0],
-  );
+  const kinds: [Exclude<FfClock, 'absolute' | 'empty'>, string][] = [
+    ['whole-seconds', 'whole-second times (-t)'],
+    ['relative', 'relative times (-r)'],
+    ['none', 'no times'],
+  ];
+  for (const [kind, what] of kinds) {
+    const files = paths.filter((_, k) => clocks[k] === kind);
+    if (files.length === 0) continue;
+    const named = files.slice(0, 3).join(', ') + (files.length > 3 ? ` and ${files.length - 3} more` : '');
+    const why =
+      kind === 'whole-seconds'
+        ? 'lines of different files in the same second cannot be put in order'
+        : kind === 'relative'
+          ? "each line's time is since the line before it in the same file, so lines of different files cannot be put in order"
+          : 'nothing says in which order lines of different files came';
+    throw new InputError(
+      `strace -ff files with ${what}: ${named}. The files are merged in time order, and ${why}: the analysis would be wrong; capture again with -ff -tt or -ff -ttt (or -f -o FILE, one file in order), or analyze one file at a time`,
+      paths[0],
+    );
+  }
 }

@@ -11,7 +11,7 @@ import { fileLineCursor, MAX_LINE_CHARS, type CursorLine, type LineSource } from
 import type { Bundle } from './bundle.js';
 import { CAPTURE_ADVICE, createLineParser, describeNonTrace, detectFormat, HEAD_LINES, isNotATrace, type InputCounts, type LineParser } from './formats.js';
 import type { Analysis, AnalyzeOptions, InputInfo } from './analyze.js';
-import { FfMembers, type FfSet, refuseWholeSeconds } from './ff-set.js';
+import { type FfClock, FfMembers, type FfSet, refuseUnordered } from './ff-set.js';
 import { InputEvidence, TEXT_EVIDENCE } from './evidence.js';
 import type { EvidenceKeeper } from '../parse/events.js';
 import { TraceIds } from './trace-ids.js';
@@ -173,12 +173,11 @@ export class Run {
       cursor.time = cursor.head === null ? Infinity : typeof cursor.head === 'string' ? (lineSeconds(cursor.head) ?? -Infinity) : -Infinity;
     };
     await Promise.all(cursors.map(advance));
-    refuseWholeSeconds(
+    refuseUnordered(
       cursors.map((cursor) => cursor.path),
-      cursors.map((cursor) => (typeof cursor.head === 'string' ? lineTime(cursor.head) : null)),
+      cursors.map((cursor) => ffClock(cursor.head)),
     );
     const timed = cursors.some((cursor) => Number.isFinite(cursor.time));
-    if (!timed) this.warnings.push('strace -ff files without timestamps (-tt/-ttt): they cannot be merged in order; read one after another');
     const eventsBefore = this.events;
     let contentLines = 0;
     const head: string[] = [];
@@ -245,6 +244,9 @@ export class Run {
         case 'tid-known':
           this.report(this.engine.renameTask(output.from, output.tid));
           this.ids?.rename(output.from, output.tid);
+          break;
+        case 'warning':
+          this.warnings.push(flatCopy(output.text));
           break;
       }
     }
@@ -344,10 +346,14 @@ function tooLong(file: string, line: number, head: string, length: number): Diag
   };
 }
 
-/** The time of a line as printed ("11:32:15", "1795606335.411625"), or null. */
-function lineTime(text: string): string | null {
-  const record = parseStraceLine(text);
-  return 'time' in record ? record.time : null;
+/** How an -ff file times its lines, from its first line (refuseUnordered). */
+function ffClock(head: CursorLine | null): FfClock {
+  if (head === null) return 'empty';
+  if (typeof head !== 'string') return 'none';
+  const record = parseStraceLine(head);
+  if ('time' in record && record.time !== null) return record.time.includes('.') ? 'absolute' : 'whole-seconds';
+  if ('relative' in record && record.relative !== null) return 'relative';
+  return 'none';
 }
 
 function lineSeconds(text: string): number | null {

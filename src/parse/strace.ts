@@ -27,6 +27,9 @@ const LIVE_LIMIT = 4096;
 const CLONE_CALLS: ReadonlySet<string> = new Set(['clone', 'clone3', 'fork', 'vfork']);
 /** A line cut by "strace: Process N attached" (StraceReader.carry) that is a clone's head. */
 const CLONE_HEAD = /^(?:\[pid +\d+\] )?[^(]*?\b(?:clone3?|v?fork)\(/;
+/** `strace: Process 14181 attached`, `… attached with 3 threads` (-f -p). */
+const ATTACHED = /^strace: Process (\d+) attached(?: with (\d+) threads)?/;
+const DETACHED = /^strace: Process (\d+) detached/;
 
 /** The first lines are read in full: they tell whether this is a -r trace. Lines after them may be skipped. */
 const SKIP_AFTER = 5;
@@ -47,7 +50,9 @@ export type ParseOutput =
   /** `strace: Process N attached`: tells which threads existed before the trace. */
   | { type: 'attached'; tid: number }
   /** At the end of a trace to stderr: the process printed without a pid prefix (tid 0) was `tid`. */
-  | { type: 'tid-known'; from: number; tid: number };
+  | { type: 'tid-known'; from: number; tid: number }
+  /** What the reader could not tell from the trace, and what it did instead, for the report's warnings. */
+  | { type: 'warning'; text: string };
 
 /** What the reader saw of the capture flags, for the preflight warnings. */
 export interface StraceShape {
@@ -153,6 +158,9 @@ export class StraceReader {
 
   push(text: string, lineNo: number, out: ParseOutput[]): void {
     this.shape.lines++;
+    // A message that cut the line before this one counts from now: that line's prefix was printed before it.
+    if (this.deferred.length > 0 && this.carry === null) this.applyDeferred();
+    this.lineNo = lineNo;
     if (lineNo >= this.copyPendingAt) this.copyPending(lineNo);
     let line = text;
     let firstLine = lineNo;
@@ -173,6 +181,7 @@ export class StraceReader {
       const splice = MESSAGE_SPLICE.exec(line);
       if (splice !== null) {
         this.noteMessage(splice[0], out);
+        this.deferred.push(splice[0]);
         this.carry = { text: line.slice(0, splice.index), line: firstLine };
         return;
       }
@@ -212,7 +221,9 @@ export class StraceReader {
       return;
     }
     const record = parseStraceLine(line);
-    if (record.type === 'call' || record.type === 'exit' || record.type === 'signal') this.settlePrefix(record, out);
+    // strace drops the thread that exec'd from its count before it prints "+++ superseded +++" for the leader.
+    if (record.type === 'exit' && record.supersededBy !== undefined) this.noteGone(record.supersededBy);
+    if (record.type === 'call' || record.type === 'exit' || record.type === 'signal') this.settlePrefix(record, first === 91 /* [ */, out);
     this.read(record, firstLine, lineNo, line, out);
   }
 
@@ -240,10 +251,14 @@ export class StraceReader {
   }
 
   /** A line's prefix as the trace means it: its pid noted (none: tid 0 on stderr), a -r delta made a clock. */
-  private settlePrefix(record: LinePrefix, out: ParseOutput[]): void {
+  private settlePrefix(record: LinePrefix, bracketed: boolean, out: ParseOutput[]): void {
     if (this.shape.lines <= 4 && record.relative !== null) this.relativeMode = true;
     // Counted before notePid turns "no prefix" into tid 0.
-    if (record.tid !== null) this.shape.withPid++;
+    if (record.tid !== null) {
+      this.shape.withPid++;
+      // "1234 …": strace -o FILE, which prints every line's pid; not a trace to stderr.
+      if (!bracketed) this.pidColumn = true;
+    }
     record.tid = this.notePid(record.tid, out);
     if (record.relative !== null && record.time === null) {
       // -r deltas are between consecutive printed lines: keep seconds since the first one.
@@ -269,7 +284,7 @@ export class StraceReader {
       const comm = text.slice(scan.commStart, scan.commEnd);
       call.comm = comm.indexOf('\\') < 0 ? comm : decodeCString(comm);
     }
-    this.settlePrefix(call, out);
+    this.settlePrefix(call, text.charCodeAt(0) === 91 /* [ */, out);
     call.status = scan.status;
     call.name = followed ?? text.slice(scan.nameStart, scan.nameEnd);
     call.text = text;
@@ -301,11 +316,15 @@ export class StraceReader {
       case 'skip':
         if (line.length > 0) this.shape.traceLines++; // a -k stack frame
         return;
-      case 'message':
+      case 'message': {
+        // Before any line of a call: strace -p attached to the process (or processes) named.
+        const leading = this.shape.traceLines === 0 && this.shape.callLines === 0;
         // "strace: Process 14181 attached"; not any text that begins with "strace: ".
         if (record.attachedPid !== undefined || record.detachedPid !== undefined) this.shape.traceLines++;
         this.noteMessage(record.text, out);
+        this.countMessage(record.text, leading);
         return;
+      }
       case 'bad':
         out.push(this.diagnostic(firstLine, line, record.reason));
         return;
@@ -355,7 +374,6 @@ export class StraceReader {
       }
       // With -ff the execve started in the other thread's file: its resume here has no start.
       this.supersededFrom.set(tid, record.supersededBy);
-      this.noteGone(record.supersededBy);
       return;
     }
     // A thread that dies inside a call leaves it pending forever.
@@ -380,22 +398,42 @@ export class StraceReader {
    * tracee exists (printleader: `nprocs > 1 && !outfname`), checked as each
    * line starts. So a line without one is the only tracee alive's: the first
    * process's until it clones, and again whenever one tracee is left (a
-   * shell after its child exits, a child whose parent exited). Tracees are
-   * counted from the prefixes and the `+++ exited +++` lines. The first
-   * process's lines are tid 0 until its pid shows (rootShown).
+   * shell after its child exits, a child whose parent exited).
+   *
+   * strace's count is followed as strace keeps it: one for the process it
+   * started; one more for each `strace: Process N attached` (printed as it
+   * takes each new tracee, or each process -p attached to, unless -q); one
+   * less for each `+++ exited +++`, `+++ killed by +++`, `+++ superseded +++`
+   * and `Process N detached` (unless -qq). A prefixed tid no such line
+   * announced is the first process, whose lines are tid 0 until its pid shows
+   * (rootTid); under -q no tracee is announced, and the first process is told
+   * from the clones traced (isFirstProcess), or guessed, with a warning.
    */
   private notePid(tid: number | null, out: ParseOutput[]): number {
     if (this.defaultTid !== 0) return tid ?? this.defaultTid; // a -ff file: the name says
     if (tid === null) return this.unprefixedTid(out);
     if (this.prefixedTids.size < PID_CANDIDATES) this.prefixedTids.add(tid);
-    if (this.stderrPrefixes && !this.live.has(tid)) {
-      if (this.live.size < LIVE_LIMIT) {
-        this.live.add(tid);
-        this.liveChanged = true;
-      }
-      if (this.rootTid === null && this.unprefixedSeen && this.isFirstProcess(tid)) this.nameRoot(tid, out);
-    }
+    if (this.stderrPrefixes && !this.live.has(tid)) this.unannounced(tid, out);
     return tid;
+  }
+
+  /** A prefixed tid that is not counted alive: no `Process N attached` announced it. */
+  private unannounced(tid: number, out: ParseOutput[]): void {
+    this.unseenClones.delete(tid);
+    if (this.rootTid === null && this.rootAlive) {
+      // Every tracee but the first process is announced: this is it.
+      if (this.announced) {
+        this.nameRoot(tid, out);
+        return;
+      }
+      // strace -q: its child, or itself now that a child lives?
+      if (this.unprefixedSeen && this.isFirstProcess(tid)) {
+        this.nameRoot(tid, out);
+        this.rootGuess = tid;
+        return;
+      }
+    } else if (this.unnamedThreads > 0) this.unnamedThreads--;
+    this.addLive(tid);
   }
 
   /**
@@ -418,48 +456,139 @@ export class StraceReader {
    */
   private nameRoot(tid: number, out: ParseOutput[]): void {
     this.rootTid = tid;
+    if (this.rootAlive) this.addLive(tid);
     const pending = this.pending.get(0);
     if (pending !== undefined && this.pending.get(tid) === undefined) {
       this.pending.set(0, undefined);
       this.pending.set(tid, pending);
     }
     if (this.lastUnfinishedTid === 0) this.lastUnfinishedTid = tid;
-    out.push({ type: 'tid-known', from: 0, tid });
+    if (this.unprefixedSeen) out.push({ type: 'tid-known', from: 0, tid });
   }
 
   /**
-   * The tid of a line without a prefix: the one tracee alive. None counted
-   * (only the first process has lived, its pid unknown): 0. When the count
-   * cannot be trusted (more than one, or no exit ever printed: -qq hides
-   * them), the first process's, as before any prefix.
+   * The tid of a line without a prefix: the one tracee alive. The first
+   * process before its pid showed: 0. When the count says no tracee or
+   * several (the trace hides some attach or exit lines: -q, -qq), the one
+   * the trace still tells, or the first process's, with a warning.
    */
   private unprefixedTid(out: ParseOutput[]): number {
-    if (this.liveChanged) {
-      this.liveChanged = false;
-      this.soleLive = null;
-      if (this.live.size === 1) for (const tid of this.live) this.soleLive = tid;
-    }
-    const sole = this.soleLive;
-    if (sole !== null && this.exitsSeen > 0) {
-      // Its pid showed while a clone was in flight, and it is alone again: the first process after all, if any prefixed one is.
-      if (this.rootTid === null && this.unprefixedSeen && sole === this.firstUncloned()) this.nameRoot(sole, out);
-      return sole;
+    if (!this.pidColumn && !this.overflow) {
+      const unnamed = this.rootTid === null && this.rootAlive ? 1 : 0;
+      const count = this.live.size + unnamed + this.unnamedThreads;
+      if (count === 1) {
+        if (unnamed === 1) {
+          this.unprefixedSeen = true;
+          return 0;
+        }
+        if (this.unnamedThreads === 0) return this.soleLive();
+      } else if (count === 0 && this.unseenClones.size === 1) {
+        // strace -q: a child that never printed a prefix, alone now; its clone was traced.
+        for (const child of this.unseenClones) this.addLive(child);
+        this.unseenClones.clear();
+        return this.soleLive();
+      } else if (count === 2 && unnamed === 1 && this.unnamedThreads === 0 && this.exitsSeen > 0 && this.unprefixedSeen) {
+        // strace -q: the one counted besides the first process is the first process, if no clone made it.
+        const named = this.soleLive();
+        if (!this.cloneChildren.has(named)) {
+          this.nameRoot(named, out);
+          this.rootGuess = named;
+          return named;
+        }
+      }
+      if (this.stderrPrefixes) this.unknownAlone(out);
     }
     if (this.rootTid !== null) return this.rootTid;
     this.unprefixedSeen = true;
     return 0;
   }
 
+  /** The one tid in `live`. */
+  private soleLive(): number {
+    if (this.liveChanged) {
+      this.liveChanged = false;
+      for (const tid of this.live) this.sole = tid;
+    }
+    return this.sole;
+  }
+
+  /** A tracee strace counts from now on. */
+  private addLive(tid: number): void {
+    if (this.live.size >= LIVE_LIMIT) {
+      this.overflow = true;
+      return;
+    }
+    this.live.add(tid);
+    this.liveChanged = true;
+  }
+
   /** A tracee left: it no longer counts for the prefix (notePid). */
   private noteGone(tid: number): void {
-    if (!this.stderrPrefixes) return;
+    if (this.pidColumn || this.defaultTid !== 0) return;
     this.exitsSeen++;
-    if (this.live.delete(tid)) this.liveChanged = true;
+    if (tid === 0 && this.rootTid === null) this.rootAlive = false;
+    else if (this.live.delete(tid)) this.liveChanged = true;
+    if (tid === this.rootTid) this.rootAlive = false;
+    this.unseenClones.delete(tid);
+  }
+
+  /**
+   * What a `strace: Process N attached` or `detached` message changes in the
+   * count. `leading`: before any call, the process strace -p attached to,
+   * the first process (or one more, with several -p).
+   */
+  private countMessage(text: string, leading: boolean): void {
+    if (this.defaultTid !== 0) return;
+    const attached = ATTACHED.exec(text);
+    if (attached !== null) {
+      const tid = Number(attached[1]);
+      this.announced = true;
+      if (leading && this.rootTid === null && !this.unprefixedSeen) {
+        this.rootTid = tid;
+        this.rootAlive = true;
+      } else {
+        this.announcedChildren++;
+        if (this.prefixedTids.size < PID_CANDIDATES || this.prefixedTids.has(tid)) this.cloneChildren.add(tid);
+      }
+      this.unseenClones.delete(tid);
+      this.addLive(tid);
+      // "attached with 3 threads" (-f -p): the others are named by their prefixes.
+      if (attached[2] !== undefined) this.unnamedThreads += Math.max(0, Number(attached[2]) - 1);
+      return;
+    }
+    const detached = DETACHED.exec(text);
+    if (detached !== null) this.noteGone(Number(detached[1]));
+  }
+
+  /** Messages that cut a line: counted once that line is read (push). */
+  private applyDeferred(): void {
+    for (const text of this.deferred) this.countMessage(text, false);
+    this.deferred.length = 0;
+  }
+
+  /** The first unprefixed line whose tracee the count cannot tell. */
+  private unknownAlone(out: ParseOutput[]): void {
+    if (this.warnedAlone) return;
+    this.warnedAlone = true;
+    const who = this.rootTid === null ? 'the first process (pid 0 until its pid shows)' : `the first process, ${this.rootTid}`;
+    out.push({
+      type: 'warning',
+      text: `${this.file}:${this.lineNo}: this line has no [pid N] prefix, which strace -f writing to stderr leaves off when one process is traced, but the trace does not show which one that was (it hides some "strace: Process N attached" or "+++ exited" lines: -q, -qq): such lines are given to ${who}, and may be another process's. Capture with -o FILE to have every line's pid`,
+    });
+  }
+
+  /** The first process was told from the prefixed tids alone (strace -q), and no clone was traced to check it. */
+  private guessedRoot(tid: number, out: ParseOutput[]): void {
+    out.push({
+      type: 'warning',
+      text: `${this.file}: process ${tid} is taken for the first process, whose lines have no [pid N] prefix, as the first to print a prefix; the trace cannot tell (no "strace: Process N attached" lines, -q, and no clone calls traced), and if it was a child, findings of the two are under each other's pid. Capture with -o FILE, or without -q and with clone traced`,
+    });
   }
 
   /** At the end of a stderr trace: which tid the unprefixed lines (tid 0) belonged to, when not named already (nameRoot). */
   private unprefixedProcess(): number | null {
-    if (!this.unprefixedSeen || this.rootTid !== null) return null;
+    // Announced, the first process is named at its first prefix: if none showed, the trace does not say.
+    if (!this.unprefixedSeen || this.rootTid !== null || this.announced) return null;
     return this.firstUncloned();
   }
 
@@ -473,16 +602,37 @@ export class StraceReader {
   private unprefixedSeen = false;
   /** The trace has `[pid N] ` prefixes: strace wrote it to stderr, and the tracees alive are counted (notePid). */
   private stderrPrefixes = false;
-  /** Tids seen with a prefix and not gone since; bounded (a trace whose exits are hidden would grow it forever). */
+  /** The trace has `PID ` prefixes (strace -o FILE): every line names its tid, nothing is counted. */
+  private pidColumn = false;
+  /** The tracees counted alive (notePid) whose tids are known; bounded (a trace whose exits are hidden would grow it forever). */
   private readonly live = new Set<number>();
+  /** More than LIVE_LIMIT counted: the count is not trusted. */
+  private overflow = false;
   private liveChanged = false;
-  private soleLive: number | null = null;
+  private sole = 0;
   private exitsSeen = 0;
-  /** The first process's pid, once it showed (nameRoot). */
+  /** The first process is alive: counted apart from `live` while its pid is unknown. */
+  private rootAlive = true;
+  /** -f -p "attached with N threads": threads counted whose tids have not shown yet. */
+  private unnamedThreads = 0;
+  /** The trace has `strace: Process N attached` lines: strace announces each tracee (no -q). */
+  private announced = false;
+  /** Under -q: children of clones traced that have printed nothing with a prefix; bounded. */
+  private readonly unseenClones = new Set<number>();
+  /** `strace: Process N attached` messages that cut a line, counted once it is read. */
+  private readonly deferred: string[] = [];
+  private warnedAlone = false;
+  /** The first process as told under -q (unannounced), checked at the end against the clones traced. */
+  private rootGuess: number | null = null;
+  /** `strace: Process N attached` lines after the trace began: new tracees. */
+  private announcedChildren = 0;
+  /** The line being read, for warnings. */
+  private lineNo = 0;
+  /** The first process's pid, once it showed (nameRoot), or the process strace -p attached to. */
   private rootTid: number | null = null;
   /** The first PID_CANDIDATES prefixed tids, in order: the unprefixed process is among the first. */
   private readonly prefixedTids = new Set<number>();
-  /** Clone children that are, or may yet become, candidates: bounded like them. */
+  /** Tids that are not the first process (clone children, announced tracees), while they may be candidates: bounded like them. */
   private readonly cloneChildren = new Set<number>();
 
   private relativeMode = false;
@@ -500,8 +650,24 @@ export class StraceReader {
       out.push(this.diagnostic(pending.line, pending.raw, `${pending.name} call cut off by the end of the trace`));
     }
     this.pending.clear();
+    if (this.announcedChildren > 0 && this.shape.clones === 0 && !this.pidColumn) {
+      out.push({
+        type: 'warning',
+        text: `${this.file}: no clone, fork or vfork call is in the trace, but strace announced ${this.announcedChildren} new tracee${this.announcedChildren === 1 ? '' : 's'} ("strace: Process N attached"): each is taken for a thread of the first process, though it may have been a child process; a child's mappings are then counted in the first process and end when it exits. Keep clone,clone3,fork,vfork in -e trace=`,
+      });
+    }
     const process = this.unprefixedProcess();
-    if (process !== null) out.push({ type: 'tid-known', from: 0, tid: process });
+    if (process !== null) {
+      out.push({ type: 'tid-known', from: 0, tid: process });
+      this.rootGuess = process;
+    }
+    if (this.rootGuess !== null && this.shape.clones === 0) this.guessedRoot(this.rootGuess, out);
+    else if (process === null && this.unprefixedSeen && this.rootTid === null && this.stderrPrefixes) {
+      out.push({
+        type: 'warning',
+        text: `${this.file}: the first process's pid is not in the trace: strace -f writing to stderr prints a line's [pid N] prefix only while another process is traced, and it printed none then; what it did is reported under pid 0. Capture with -o FILE to have every line's pid`,
+      });
+    }
   }
 
   private readonly supersededFrom = new Map<number, number>();
@@ -617,6 +783,8 @@ export class StraceReader {
     if (decoded.kind === 'clone' && decoded.childTid > 0) {
       const child = decoded.childTid;
       if (this.prefixedTids.size < PID_CANDIDATES || this.prefixedTids.has(child)) this.cloneChildren.add(child);
+      // Under -q (no tracee announced), a child that may never print a prefix (unprefixedTid).
+      if (!this.announced && !this.pidColumn && this.defaultTid === 0 && !this.live.has(child) && this.unseenClones.size < LIVE_LIMIT) this.unseenClones.add(child);
       this.shape.clones++;
     }
     if (text.indexOf('</', from) >= 0) this.shape.withFdHints++;
@@ -643,15 +811,14 @@ export class StraceReader {
     if (record.relative !== null) this.shape.withRelative++;
   }
 
+  /** `strace: Process N attached`: the trace is from strace's stderr, and N is a tracee (countMessage counts it). */
   private noteMessage(text: string, out: ParseOutput[]): void {
-    const attached = /^strace: Process (\d+) attached/.exec(text);
+    if (!text.startsWith('strace: Process ')) return;
+    const attached = ATTACHED.exec(text);
     if (attached !== null) {
       this.shape.attachedSeen = true;
       out.push({ type: 'attached', tid: Number(attached[1]) });
-      return;
     }
-    const detached = /^strace: Process (\d+) detached/.exec(text);
-    if (detached !== null) this.noteGone(Number(detached[1]));
   }
 
   private diagnostic(line: number, text: string, reason: string): ParseOutput {

@@ -7,6 +7,9 @@
 #   fork-first    the root runs a short child (subprocess: vfork + exec), then maps and unlinks
 #   parent-exits  the root forks and exits; the child, alone, maps and unlinks
 #   threads       threads map and unlink; then a forked child does; the root after it exits
+#   daemon        the root forks and exits at once; the child, which never printed a prefix, maps and unlinks
+#   fork-between  the root maps A and forks; the child maps and unlinks B; the root unlinks A, maps and unlinks C
+#   attach-fork   waits for a tracer (strace -p), runs a short child, then maps and unlinks
 import mmap, os, subprocess, sys, threading, time
 
 D, CASE = sys.argv[1], sys.argv[2]
@@ -62,6 +65,43 @@ elif CASE == "threads":
         os._exit(0)
     os.waitpid(child, 0)
     orphan("root.index")
+    truth()
+elif CASE == "daemon":
+    if os.fork() != 0:
+        os._exit(0)
+    time.sleep(0.2)  # the parent's exit is printed long before
+    orphan("daemon.index")
+    truth()
+elif CASE == "fork-between":
+    path = f"{D}/A.index"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.ftruncate(fd, 8192)
+    keep.append(mmap.mmap(fd, 8192))
+    os.close(fd)
+    child = os.fork()
+    if child == 0:
+        orphan("B.index")
+        truth()
+        os._exit(0)
+    os.waitpid(child, 0)
+    os.unlink(path)
+    orphan("C.index")
+    truth()
+elif CASE == "attach-fork":
+    with open(f"{D}/ready", "w"):
+        pass
+    while True:  # until strace -p is attached
+        with open("/proc/self/status") as status:
+            if any(line.startswith("TracerPid:") and line.split()[1] != "0" for line in status):
+                break
+        time.sleep(0.01)
+    time.sleep(0.2)
+    child = os.fork()
+    if child == 0:
+        time.sleep(0.05)
+        os._exit(0)
+    os.waitpid(child, 0)
+    orphan("attached.index")
     truth()
 else:
     sys.exit(f"unknown case {CASE}")
