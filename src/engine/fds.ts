@@ -108,7 +108,7 @@ export class Fds {
   open(task: Task, event: OpenEvent): void {
     this.tableEvents++;
     learnCwd(task, event.dir);
-    const file = this.files.opened(resolveName(task, event.dir, event.path), event.inode, event.resolvedHint);
+    const file = this.files.opened(resolveName(task, event.dir, event.path), event.inode, event.resolvedHint, event.tmpfile === true);
     this.setFd(task, event.fd, file, event.cloexec, true);
     file.note(event, this.files.keeper);
   }

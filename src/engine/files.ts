@@ -59,6 +59,12 @@ export class FileNode {
   private records: Set<MappingState> | null = null;
   gone = false;
   /**
+   * An O_TMPFILE file no link has named yet: it has no name, and was never
+   * unlinked (Files.nameless). A mapping of it is one of a file with no name
+   * left, as one made after the unlink of a file's last name is.
+   */
+  unnamed = false;
+  /**
    * The file went while an fd still held it (an fd can map it after): the
    * unlink, and the names it last had (Files.goneByName lists it by them).
    */
@@ -196,8 +202,14 @@ export class Files {
     inodes.set(inode.ino, file);
   }
 
-  /** The file an open names: by inode when known, else by its name or the path -y printed; a new file otherwise. */
-  opened(name: string, inode: Inode | undefined, resolvedHint: string | undefined): FileNode {
+  /**
+   * The file an open names: by inode when known, else by its name or the path
+   * -y printed; a new file otherwise. An O_TMPFILE open (`tmpfile`, its flag;
+   * or the annotation "DIR/#INODE" when the flags are not known) makes a new
+   * file with no name, in the directory `name`.
+   */
+  opened(name: string, inode: Inode | undefined, resolvedHint: string | undefined, tmpfile = false): FileNode {
+    if (tmpfile) return this.nameless(tmpfileName(name, inode, resolvedHint), inode);
     let file = this.withInode(inode);
     if (file === undefined && resolvedHint !== undefined && resolvedHint !== name && isTmpfileOpen(name, resolvedHint)) return this.nameless(resolvedHint, inode);
     file ??= this.namedAs(name, inode);
@@ -218,6 +230,7 @@ export class Files {
   nameless(kernelName: string, inode: Inode | undefined): FileNode {
     const file = this.newFile(null);
     file.record(flatCopy(kernelName));
+    file.unnamed = true;
     if (inode !== undefined) this.setInode(file, inode);
     return file;
   }
@@ -371,6 +384,7 @@ export class Files {
     // Only a file that never had a name (O_TMPFILE) can be linked once it has none: one gone here was not seen getting one.
     if (file === undefined || file === null || file.gone) return;
     this.giveName(file, resolveName(task, event.newDir, event.newPath));
+    file.unnamed = false;
     file.note(event, this.keeper);
   }
 
@@ -584,6 +598,15 @@ function isTmpfileOpen(name: string, resolved: string): boolean {
     if (c < 48 || c > 57) return false;
   }
   return !name.endsWith(resolved.slice(slash));
+}
+
+/**
+ * The name the kernel gives an O_TMPFILE file: "DIR/#INODE", as -y printed it
+ * or from the inode the tracer reported; "DIR/#?" when neither is known.
+ */
+function tmpfileName(dir: string, inode: Inode | undefined, resolvedHint: string | undefined): string {
+  if (resolvedHint !== undefined && isTmpfileOpen(dir, resolvedHint)) return resolvedHint;
+  return inode === undefined ? `${dir}/#?` : `${dir}/#${inode.ino}`;
 }
 
 /** A path as the process named it, made absolute against its cwd or the directory fd, when those are known. */
