@@ -138,7 +138,7 @@ describe('finding 3: a "(deleted)" annotation never names the file that has that
 });
 
 describe('finding 4: a mapping of a file whose last name was already gone', () => {
-  it('is an unlinked-while-mapped finding at the unlink, with a note, resolved at its munmap', () => {
+  it('is a benign unlinked-while-mapped finding decided at the mmap, with a note, resolved at its munmap (review 3, finding E)', () => {
     const { engine } = runEngine(trace`
       100 1796200000.000001 openat(AT_FDCWD</d>, "/d/A", O_RDWR|O_CREAT, 0644) = 3</d/A>
       100 1796200000.000002 unlink("/d/A") = 0
@@ -148,9 +148,10 @@ describe('finding 4: a mapping of a file whose last name was already gone', () =
     `);
     const [finding] = engine.findings();
     expect(engine.findings()).toHaveLength(1);
-    expect(finding).toMatchObject({ kind: 'unlinked-while-mapped', path: '/d/A', resolution: 'unmapped', delayMs: 0.003 });
+    // The delay runs from the mapping (line 3), not from the unlink before it.
+    expect(finding).toMatchObject({ kind: 'unlinked-while-mapped', severity: 'info', benign: 'mapped with no name left', path: '/d/A', resolution: 'unmapped', delayMs: 0.002 });
     expect([finding!.mappedAt?.line, finding!.unlinkedAt?.line, finding!.resolvedAt?.line]).toEqual([3, 2, 5]);
-    expect(finding!.note).toMatch(/^Mapped after its last name was unlinked/);
+    expect(finding!.note).toMatch(/^Mapped after its last name was unlinked \(through an fd kept open\)\. The idiom for shared memory .* no unlink left it behind\. Benign; not a leak\.$/);
   });
 
   it('a file that still has a name (a hard link) is no finding', () => {
@@ -193,7 +194,7 @@ describe('finding 5: a link that names its file by an fd', () => {
     ]);
   });
 
-  it('an O_TMPFILE file never linked is no finding, and its directory keeps its own file', () => {
+  it('an O_TMPFILE file never linked is a benign finding (review 3, finding E), and its directory keeps its own file', () => {
     const { engine } = runEngine(trace`
       100 1796200000.000001 openat(AT_FDCWD</>, "/d", O_RDONLY|O_DIRECTORY) = 5</d>
       100 1796200000.000002 openat(AT_FDCWD</d>, "/d", O_RDWR|O_TMPFILE, 0644) = 3</d/#4242>(deleted)
@@ -201,6 +202,7 @@ describe('finding 5: a link that names its file by an fd', () => {
       100 1796200000.000004 linkat(5</d>, "x", AT_FDCWD</d>, "/d/T", 0) = 0
       100 1796200000.000005 unlink("/d/T") = 0
     `);
-    expect(orphans(engine)).toEqual([]);
+    expect(orphans(engine)).toEqual([{ address: '0x7f0000000000', path: '/d/#4242', unlinked: null }]);
+    expect(engine.findings()[0]).toMatchObject({ severity: 'info', benign: 'mapped with no name left' });
   });
 });
