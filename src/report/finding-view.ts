@@ -77,7 +77,7 @@ export function unlinkedFirst(finding: Finding): boolean {
 export function unlinkedText(finding: Finding, separator = '  '): string {
   if (!unlinkedFirst(finding)) return describePlace(finding.unlinkedAt, separator);
   if (finding.unlinkedAt === null) return 'not in the trace: the file had no name when it was mapped';
-  return `${describePlace(finding.unlinkedAt, separator)}${separator}(before it was mapped)`;
+  return `${describePlace(finding.unlinkedAt, separator)}${separator.trim() === '' ? separator : ' '}(before it was mapped)`;
 }
 
 export function formatDelay(ms: number): string {
