@@ -138,7 +138,7 @@ function endCells(kind: FindingKind, findings: readonly Finding[]): [string, str
   if (kind !== 'unlinked-while-mapped') return ['', formatCount(still.length)];
   // A file mapped with no name left held nothing when it was unlinked: the mapping came after.
   const held = findings.filter((f) => !unlinkedFirst(f));
-  const heldCell = held.length === 0 ? '' : formatBytes(held.reduce((sum, f) => sum + heldWhenUnlinked(f), 0));
+  const heldCell = held.length === 0 && findings.length > 0 ? '' : formatBytes(held.reduce((sum, f) => sum + heldWhenUnlinked(f), 0));
   return [heldCell, still.length === 0 ? '0' : `${formatCount(still.length)} (${formatBytes(stillBytes)})`];
 }
 
