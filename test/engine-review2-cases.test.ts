@@ -47,7 +47,7 @@ describe('finding 2: a trace that shows closes but no dup', () => {
     expect(rebindings(engine)).toBe('');
   });
 
-  it('an annotation that spells a name of the bound file through another directory keeps the table, though the engine knows that spelling as another file (a rename through a symlinked directory), and says so', () => {
+  it('a rename through a symlinked directory replaces the file of that name in the real directory too: the annotation then names the file the fd holds', () => {
     const { engine } = runEngine(trace`
       100 1796200000.000001 openat(AT_FDCWD</d>, "/d/real/y", O_RDWR|O_CREAT, 0644) = 4</d/real/y>
       100 1796200000.000002 openat(AT_FDCWD</d>, "/d/link/x", O_RDWR|O_CREAT, 0644) = 3</d/real/x>
@@ -58,10 +58,22 @@ describe('finding 2: a trace that shows closes but no dup', () => {
       100 1796200000.000007 unlink("/d/link/y") = 0
     `);
     expect(orphans(engine)).toEqual([{ address: '0x7f0000000000', path: '/d/link/y', unlinked: 7 }]);
+    expect(rebindings(engine)).toBe('');
+  });
+
+  it('an annotation that spells a name of a file reached through a symlinked directory in another directory, where the engine knows another file by it: the table is kept, and that guess is said (review 3, finding D)', () => {
+    const { engine } = runEngine(trace`
+      100 1796200000.000001 openat(AT_FDCWD</d>, "/d/link/x", O_RDWR|O_CREAT, 0644) = 3</d/real/x>
+      100 1796200000.000002 openat(AT_FDCWD</d>, "/e/x", O_RDWR|O_CREAT, 0644) = 4</e/x>
+      100 1796200000.000003 close(5</etc/passwd>) = 0
+      100 1796200000.000004 mmap(NULL, 8192, PROT_READ, MAP_SHARED, 3</e/x>, 0) = 0x7f0000000000
+      100 1796200000.000005 unlink("/d/link/x") = 0
+    `);
+    expect(orphans(engine)).toEqual([{ address: '0x7f0000000000', path: '/d/link/x', unlinked: 5 }]);
     expect(rebindings(engine)).toBe(
-      'fd 3 of process 100 is /d/link/y as far as the trace showed, but its -y annotation at trace.txt:5 names /d/real/y, another file the trace knows: ' +
-        'kept /d/link/y because the annotation ends with its base name and the trace reached it through a symlinked directory (another spelling of it?), ' +
-        'and the trace shows closes but no dup. If a dup2 or dup3 left out with -e trace=… put /d/real/y on that fd, the findings of both files are wrong: ' +
+      'fd 3 of process 100 is /d/link/x as far as the trace showed, but its -y annotation at trace.txt:4 names /e/x, another file the trace knows: ' +
+        'kept /d/link/x because the annotation ends with its base name and the trace reached it through a symlinked directory (another spelling of it?), ' +
+        'and the trace shows closes but no dup. If a dup2 or dup3 left out with -e trace=… put /e/x on that fd, the findings of both files are wrong: ' +
         'capture without -e trace=, or with orphanmap capture',
     );
   });

@@ -405,6 +405,13 @@ export class Files {
       replaced.note(event, this.keeper);
       this.removeName(replaced, to, event);
     }
+    // Within a directory reached through a symlink: the new name in the kernel's spelling of it may be another file's.
+    const realTo = moving === undefined || replaced !== undefined ? null : otherSpellingOfMove(moving, from, to);
+    const realReplaced = realTo === null ? undefined : this.byName.get(realTo);
+    if (realReplaced !== undefined && realReplaced !== moving) {
+      realReplaced.note(event, this.keeper);
+      this.removeName(realReplaced, realTo!, event);
+    }
     if (moving === undefined) {
       this.byName.delete(to);
       // Not a file we know: perhaps a directory (Kafka renames a deleted
@@ -413,6 +420,7 @@ export class Files {
       return;
     }
     this.moveName(moving, from, to);
+    if (realTo !== null) this.spellAlso(moving, to, realTo);
     moving.note(event, this.keeper);
   }
 
@@ -598,6 +606,26 @@ function isTmpfileOpen(name: string, resolved: string): boolean {
     if (c < 48 || c > 57) return false;
   }
   return !name.endsWith(resolved.slice(slash));
+}
+
+/**
+ * `to` in the other spelling of `from`'s directory, when the file was reached
+ * through a symlinked directory (`/d/link/x` is `/d/real/x`) and is renamed
+ * within it (`/d/link/x` → `/d/link/y` is `/d/real/y` too): what the kernel's
+ * annotations will call it, and the name of any file the rename replaced
+ * there. Null when the file has no other spelling of `from`.
+ */
+function otherSpellingOfMove(file: FileNode, from: string, to: string): string | null {
+  const spelled = file.spellings?.get(from);
+  if (spelled === undefined) return null;
+  const slash = from.lastIndexOf('/');
+  const dir = from.slice(0, slash + 1);
+  if (slash < 0 || !to.startsWith(dir) || to.indexOf('/', dir.length) >= 0) return null;
+  const base = from.slice(slash);
+  for (const spelling of spelled) {
+    if (spelling !== from && spelling.endsWith(base)) return `${spelling.slice(0, spelling.length - base.length)}/${to.slice(dir.length)}`;
+  }
+  return null;
 }
 
 /**
