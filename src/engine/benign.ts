@@ -1,14 +1,15 @@
 // Findings known to be benign: real instances of the pattern that are not
 // leaks. Each rule has a name, so that every view can say why a finding is
 // benign from this one place instead of guessing from its severity or path.
+import type { Finding } from './findings.js';
 
 export interface BenignRule {
   /** Short, for a summary line: "1 benign (JVM hsperfdata at exit)". */
   readonly name: string;
   /** Plain words for a report: what the file is and why keeping it mapped is no leak. */
   readonly note: string;
-  /** Matches the file's last name. */
-  readonly path: RegExp;
+  /** Matches the file's last name; none for a rule the engine applies from what the trace shows (MAPPED_WITH_NO_NAME). */
+  readonly path?: RegExp;
 }
 
 const RULES: readonly BenignRule[] = [
@@ -20,7 +21,26 @@ const RULES: readonly BenignRule[] = [
   },
 ];
 
-/** The rule that makes a mapping of this file benign, or null. */
+/**
+ * A mapping made when its file had no name left: unlinked first (through an
+ * fd kept open), or an O_TMPFILE file no link had named. /proc shows it
+ * "(deleted)" as it shows a leak, but nothing was left behind by an unlink:
+ * it is how programs make shared memory backed by a file nobody can open
+ * (review 3, finding E).
+ */
+export const MAPPED_WITH_NO_NAME: BenignRule = {
+  name: 'mapped with no name left',
+  note:
+    "The idiom for shared memory that no other process can open by name (Python multiprocessing's heap, Wayland shm buffers, tempfile.TemporaryFile with mmap): " +
+    'the mapping pins the file and its blocks until it is unmapped, but no unlink left it behind. Benign; not a leak.',
+};
+
+/** The rule that makes a mapping of this file benign by its name, or null. */
 export function benignRuleFor(path: string): BenignRule | null {
-  return RULES.find((rule) => rule.path.test(path)) ?? null;
+  return RULES.find((rule) => rule.path?.test(path) === true) ?? null;
+}
+
+/** The finding is of a mapping made when its file had no name left: its unlink (if any) came first, and its delay counts from the mapping. */
+export function mappedWithNoName(finding: Pick<Finding, 'benign'>): boolean {
+  return finding.benign === MAPPED_WITH_NO_NAME.name;
 }

@@ -68,6 +68,9 @@ export class Fds {
   private annotatedLookups = 0;
   private rebindings = 0;
   private firstRebinding: Rebinding | null = null;
+  /** Annotations naming another known file with the same base name, against which the table was kept (see stale). */
+  private keptBindings = 0;
+  private firstKept: Rebinding | null = null;
 
   constructor(private readonly files: Files) {}
 
@@ -80,6 +83,15 @@ export class Fds {
       notes.push(
         `fd ${first.fd} of process ${first.pid} was ${first.was} as far as the trace showed, but its -y annotation at ${first.at} names ${first.now}${more}: ` +
           'the trace does not show every open, close or dup of its fds (filtered out with -e trace=…?), so each such fd was taken for the file its annotation names',
+      );
+    }
+    const kept = this.firstKept;
+    if (kept !== null) {
+      const more = this.keptBindings > 1 ? ` (and ${this.keptBindings - 1} more like it)` : '';
+      notes.push(
+        `fd ${kept.fd} of process ${kept.pid} is ${kept.was} as far as the trace showed, but its -y annotation at ${kept.at} names ${kept.now}, another file the trace knows${more}: ` +
+          `kept ${kept.was} because the annotation ends with its base name and the trace reached it through a symlinked directory (another spelling of it?), and the trace shows closes but no dup. ` +
+          `If a dup2 or dup3 left out with -e trace=… put ${kept.now} on that fd, the findings of both files are wrong: capture without -e trace=, or with orphanmap capture`,
       );
     }
     if (this.tableEvents === 0 && this.annotatedLookups > 0) {
@@ -96,7 +108,7 @@ export class Fds {
   open(task: Task, event: OpenEvent): void {
     this.tableEvents++;
     learnCwd(task, event.dir);
-    const file = this.files.opened(resolveName(task, event.dir, event.path), event.inode, event.resolvedHint);
+    const file = this.files.opened(resolveName(task, event.dir, event.path), event.inode, event.resolvedHint, event.tmpfile === true);
     this.setFd(task, event.fd, file, event.cloexec, true);
     file.note(event, this.files.keeper);
   }
@@ -180,7 +192,10 @@ export class Fds {
       if (hint === undefined || bound === null) return bound;
       if (gone ? this.files.isNamedGone(bound, hint) : this.files.isNamed(bound, hint)) return bound;
       if (tmpfile && bound.history.includes(hint)) return bound;
-      if (!this.stale(entry, bound, hint, gone)) return bound;
+      if (!this.stale(entry, bound, hint, gone)) {
+        if (this.keptAgainst(bound, hint, gone)) this.noteKept(task, fd, bound, hint, event);
+        return bound;
+      }
       this.noteRebinding(task, fd, bound, hint, event, gone);
     }
     const file = gone ? this.files.goneBeforeTrace(hint!) : tmpfile ? this.files.nameless(hint!, inode) : this.files.openedBeforeTrace(fd, hint);
@@ -201,16 +216,37 @@ export class Fds {
    * outside a container's root, after a rename took the known one away).
    * In a trace that shows closes: only while it has shown no dup (a filter
    * that keeps close but leaves dup2, dup3 and fcntl out), and only for a
-   * name the engine knows as another file's that does not end with the base
-   * name of one of the binding's (a rename through a symlinked directory can
-   * leave the engine giving that spelling to the file it replaced).
+   * name the engine knows as another file's, unless the bound file was
+   * reached through two spellings (a symlinked directory) and the name ends
+   * with the base name of one of its names: a rename through that directory
+   * can leave the engine giving the kernel's spelling to the file it replaced.
+   * A file the trace only ever named as the kernel does (d1/x.index, with
+   * another file at d2/x.index) has no such spelling: the annotation wins
+   * (review 3, finding D).
    */
   private stale(entry: FdEntry, bound: FileNode, hint: string, gone: boolean): boolean {
     if (gone && this.files.named(hint) === bound) return true;
     const named = gone ? this.files.goneNamed(hint) : this.files.namedByAnnotation(hint);
     if (named === bound) return false;
     if (this.closesAndDups === 0) return named !== undefined || entry.annotated;
-    return this.dups === 0 && named !== undefined && !this.files.spellsBaseName(bound, hint);
+    return this.dups === 0 && named !== undefined && !(bound.spellings !== null && this.files.spellsBaseName(bound, hint));
+  }
+
+  /**
+   * The table was kept against an annotation naming another file the engine
+   * knows, only because it spells a name of the binding through another
+   * directory (stale's last rule): a guess, said in the report's warnings.
+   */
+  private keptAgainst(bound: FileNode, hint: string, gone: boolean): boolean {
+    if (gone || this.closesAndDups === 0 || this.dups > 0) return false;
+    const named = this.files.namedByAnnotation(hint);
+    return named !== undefined && named !== bound;
+  }
+
+  private noteKept(task: Task, fd: number, bound: FileNode, hint: string, event: EventBase): void {
+    this.keptBindings++;
+    if (this.firstKept !== null) return;
+    this.firstKept = { pid: task.group.tgid, fd, was: bound.displayName, now: hint, at: `${event.place.file}:${event.place.line}` };
   }
 
   /** The fds open when the capture began (a bundle's fds-start.txt): bound until the trace or an annotation says otherwise. */

@@ -59,6 +59,12 @@ export class FileNode {
   private records: Set<MappingState> | null = null;
   gone = false;
   /**
+   * An O_TMPFILE file no link has named yet: it has no name, and was never
+   * unlinked (Files.nameless). A mapping of it is one of a file with no name
+   * left, as one made after the unlink of a file's last name is.
+   */
+  unnamed = false;
+  /**
    * The file went while an fd still held it (an fd can map it after): the
    * unlink, and the names it last had (Files.goneByName lists it by them).
    */
@@ -196,8 +202,14 @@ export class Files {
     inodes.set(inode.ino, file);
   }
 
-  /** The file an open names: by inode when known, else by its name or the path -y printed; a new file otherwise. */
-  opened(name: string, inode: Inode | undefined, resolvedHint: string | undefined): FileNode {
+  /**
+   * The file an open names: by inode when known, else by its name or the path
+   * -y printed; a new file otherwise. An O_TMPFILE open (`tmpfile`, its flag;
+   * or the annotation "DIR/#INODE" when the flags are not known) makes a new
+   * file with no name, in the directory `name`.
+   */
+  opened(name: string, inode: Inode | undefined, resolvedHint: string | undefined, tmpfile = false): FileNode {
+    if (tmpfile) return this.nameless(tmpfileName(name, inode, resolvedHint), inode);
     let file = this.withInode(inode);
     if (file === undefined && resolvedHint !== undefined && resolvedHint !== name && isTmpfileOpen(name, resolvedHint)) return this.nameless(resolvedHint, inode);
     file ??= this.namedAs(name, inode);
@@ -218,6 +230,7 @@ export class Files {
   nameless(kernelName: string, inode: Inode | undefined): FileNode {
     const file = this.newFile(null);
     file.record(flatCopy(kernelName));
+    file.unnamed = true;
     if (inode !== undefined) this.setInode(file, inode);
     return file;
   }
@@ -371,6 +384,7 @@ export class Files {
     // Only a file that never had a name (O_TMPFILE) can be linked once it has none: one gone here was not seen getting one.
     if (file === undefined || file === null || file.gone) return;
     this.giveName(file, resolveName(task, event.newDir, event.newPath));
+    file.unnamed = false;
     file.note(event, this.keeper);
   }
 
@@ -391,6 +405,13 @@ export class Files {
       replaced.note(event, this.keeper);
       this.removeName(replaced, to, event);
     }
+    // Within a directory reached through a symlink: the new name in the kernel's spelling of it may be another file's.
+    const realTo = moving === undefined || replaced !== undefined ? null : otherSpellingOfMove(moving, from, to);
+    const realReplaced = realTo === null ? undefined : this.byName.get(realTo);
+    if (realReplaced !== undefined && realReplaced !== moving) {
+      realReplaced.note(event, this.keeper);
+      this.removeName(realReplaced, realTo!, event);
+    }
     if (moving === undefined) {
       this.byName.delete(to);
       // Not a file we know: perhaps a directory (Kafka renames a deleted
@@ -399,6 +420,7 @@ export class Files {
       return;
     }
     this.moveName(moving, from, to);
+    if (realTo !== null) this.spellAlso(moving, to, realTo);
     moving.note(event, this.keeper);
   }
 
@@ -584,6 +606,35 @@ function isTmpfileOpen(name: string, resolved: string): boolean {
     if (c < 48 || c > 57) return false;
   }
   return !name.endsWith(resolved.slice(slash));
+}
+
+/**
+ * `to` in the other spelling of `from`'s directory, when the file was reached
+ * through a symlinked directory (`/d/link/x` is `/d/real/x`) and is renamed
+ * within it (`/d/link/x` → `/d/link/y` is `/d/real/y` too): what the kernel's
+ * annotations will call it, and the name of any file the rename replaced
+ * there. Null when the file has no other spelling of `from`.
+ */
+function otherSpellingOfMove(file: FileNode, from: string, to: string): string | null {
+  const spelled = file.spellings?.get(from);
+  if (spelled === undefined) return null;
+  const slash = from.lastIndexOf('/');
+  const dir = from.slice(0, slash + 1);
+  if (slash < 0 || !to.startsWith(dir) || to.indexOf('/', dir.length) >= 0) return null;
+  const base = from.slice(slash);
+  for (const spelling of spelled) {
+    if (spelling !== from && spelling.endsWith(base)) return `${spelling.slice(0, spelling.length - base.length)}/${to.slice(dir.length)}`;
+  }
+  return null;
+}
+
+/**
+ * The name the kernel gives an O_TMPFILE file: "DIR/#INODE", as -y printed it
+ * or from the inode the tracer reported; "DIR/#?" when neither is known.
+ */
+function tmpfileName(dir: string, inode: Inode | undefined, resolvedHint: string | undefined): string {
+  if (resolvedHint !== undefined && isTmpfileOpen(dir, resolvedHint)) return resolvedHint;
+  return inode === undefined ? `${dir}/#?` : `${dir}/#${inode.ino}`;
 }
 
 /** A path as the process named it, made absolute against its cwd or the directory fd, when those are known. */

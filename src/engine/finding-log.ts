@@ -3,7 +3,7 @@
 // changes one call into the engine produced, for live views.
 import type { EventBase, MmapEvent } from '../parse/events.js';
 import { pageEnd } from './address-space.js';
-import { benignRuleFor } from './benign.js';
+import { benignRuleFor, MAPPED_WITH_NO_NAME, mappedWithNoName, type BenignRule } from './benign.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import type { FileNode } from './files.js';
 import { hex, SEVERITY_OF, type At, type EvidenceLine, type Finding, type FindingKind, type Resolution, type Severity } from './findings.js';
@@ -62,21 +62,45 @@ export class FindingLog {
         mapping.remapFinding.unlinkedAt = unlinkedAt;
         this.push({ type: 'updated', finding: mapping.remapFinding });
       }
-      if (mapping.unlinkFinding === null) mapping.unlinkFinding = this.decide('unlinked-while-mapped', mapping, { unlinkedAt }, event.seconds);
+      const found = mapping.unlinkFinding;
+      const pending = mapping.pendingOrphan;
+      if (found !== null) {
+        // An O_TMPFILE file mapped with no name, named by a link since, and now unlinked while that mapping lives: a leak after all.
+        if (mappedWithNoName(found) && found.resolution === null) {
+          DecidedFinding.orphaned(found, unlinkedAt, event.seconds);
+          this.push({ type: 'updated', finding: found });
+        }
+      } else if (pending !== null) {
+        // A fork child's copy of such a mapping: decided as it was going to be, an orphan now.
+        if (pending.rule !== null) {
+          pending.rule = null;
+          pending.unlinkedAt = unlinkedAt;
+          pending.unlinkedSeconds = event.seconds;
+          pending.note = `Inherited by fork from process ${pending.parentTgid}, whose mapping of this file outlived it too.`;
+        }
+      } else mapping.unlinkFinding = this.decide('unlinked-while-mapped', mapping, { unlinkedAt }, event.seconds);
     }
     return unlinkedAt;
   }
 
   /**
-   * A mapping made of a file whose last name was already gone (through an fd
-   * kept open): it holds the deleted file as one made before the unlink does.
+   * A mapping made of a file with no name left: its last name already gone
+   * (through an fd kept open), or an O_TMPFILE file no link has named. It
+   * holds the file as a leak does, yet no unlink left it behind: the idiom for
+   * anonymous shared memory, benign (MAPPED_WITH_NO_NAME). Decided at the
+   * mmap, which its delay counts from; unlinkedAt is the unlink that came
+   * before, when the trace shows it.
    */
-  mappedGone(mapping: MappingState): void {
-    const went = mapping.file.wentHeld;
-    const unlinkedAt = went?.at ?? null;
-    const finding = this.decide('unlinked-while-mapped', mapping, { unlinkedAt }, unlinkedAt?.seconds ?? null);
-    finding.note ??=
-      unlinkedAt === null ? 'Mapped after its last name was unlinked (through an fd kept open); the unlink is not in the trace.' : 'Mapped after its last name was unlinked (through an fd kept open).';
+  mappedWithNoName(mapping: MappingState, seconds: number | null): void {
+    const file = mapping.file;
+    const unlinkedAt = file.wentHeld?.at ?? null;
+    const finding = this.decide('unlinked-while-mapped', mapping, { unlinkedAt }, seconds, stillMapped(mapping), MAPPED_WITH_NO_NAME);
+    const how = file.unnamed
+      ? 'An O_TMPFILE file, mapped before any link gave it a name.'
+      : unlinkedAt === null
+        ? 'Mapped after its last name was unlinked (through an fd kept open); the unlink is not in the trace.'
+        : 'Mapped after its last name was unlinked (through an fd kept open).';
+    finding.note = `${how} ${MAPPED_WITH_NO_NAME.note}`;
     mapping.unlinkFinding = finding;
   }
 
@@ -101,8 +125,9 @@ export class FindingLog {
    */
   decidePending(mapping: MappingState, pending: PendingOrphan): void {
     const held = mapping.pieces === 0 && pending.held !== null ? pending.held : stillMapped(mapping);
-    const finding = this.decide('unlinked-while-mapped', mapping, { unlinkedAt: pending.unlinkedAt }, pending.unlinkedSeconds, held);
-    finding.note ??= pending.note;
+    const finding = this.decide('unlinked-while-mapped', mapping, { unlinkedAt: pending.unlinkedAt }, pending.unlinkedSeconds, held, pending.rule);
+    if (pending.note !== null) finding.note ??= pending.note;
+    else if (pending.rule !== null) finding.note = `Inherited by fork from process ${pending.parentTgid}, which mapped this file when it had no name left. ${pending.rule.note}`;
     mapping.unlinkFinding = finding;
   }
 
@@ -133,8 +158,8 @@ export class FindingLog {
     }
   }
 
-  private decide(kind: FindingKind, mapping: MappingState, facts: KindFacts, seconds: number | null, held = stillMapped(mapping)): Finding {
-    const finding = new DecidedFinding(`F${this.all.length + 1}`, kind, mapping, facts, seconds, held);
+  private decide(kind: FindingKind, mapping: MappingState, facts: KindFacts, seconds: number | null, held = stillMapped(mapping), rule: BenignRule | null = null): Finding {
+    const finding = new DecidedFinding(`F${this.all.length + 1}`, kind, mapping, facts, seconds, held, rule);
     mapping.file.findingRefs++;
     this.all.push(finding);
     this.push({ type: 'decided', finding });
@@ -180,9 +205,10 @@ class DecidedFinding implements Finding {
   declare note: string | null;
   declare benign?: string;
   readonly #file: FileNode;
-  readonly #decidedSeconds: number | null;
+  #decidedSeconds: number | null;
 
-  constructor(id: string, kind: FindingKind, mapping: MappingState, facts: KindFacts, decidedSeconds: number | null, held: Held) {
+  /** @param rule what makes it benign, known from the trace (MAPPED_WITH_NO_NAME); else a rule by the file's name, if any */
+  constructor(id: string, kind: FindingKind, mapping: MappingState, facts: KindFacts, decidedSeconds: number | null, held: Held, rule: BenignRule | null) {
     const file = mapping.file;
     this.id = id;
     this.kind = kind;
@@ -209,7 +235,7 @@ class DecidedFinding implements Finding {
       this.ranges = held.ranges;
       this.mapped = { address: hex(mapping.address), length: mapping.length };
     }
-    const benign = benignRuleFor(file.displayName);
+    const benign = rule ?? benignRuleFor(file.displayName);
     if (benign !== null) {
       this.note = benign.note;
       this.severity = 'info';
@@ -224,6 +250,24 @@ class DecidedFinding implements Finding {
 
   static decidedSecondsOf(finding: Finding): number | null {
     return #decidedSeconds in finding ? (finding as DecidedFinding).#decidedSeconds : null;
+  }
+
+  /**
+   * A finding of a mapping made with no name left (benign) becomes an orphan:
+   * the file got a name since (a link of an O_TMPFILE file) and lost it while
+   * the mapping lived. It says what one decided at that unlink would.
+   */
+  static orphaned(finding: Finding, unlinkedAt: At, seconds: number | null): void {
+    finding.severity = SEVERITY_OF[finding.kind];
+    delete finding.benign;
+    finding.note = null;
+    finding.unlinkedAt = unlinkedAt;
+    if (!(#decidedSeconds in finding)) return;
+    const decided = finding as DecidedFinding;
+    decided.#decidedSeconds = seconds;
+    // Its last name, and every one it had: the link's.
+    decided.path = decided.#file.displayName;
+    decided.names = decided.#file.history;
   }
 }
 

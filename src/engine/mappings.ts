@@ -8,6 +8,7 @@ import type { Counters } from './counters.js';
 import type { Fds } from './fds.js';
 import type { FileNode, Files } from './files.js';
 import { atOf, stillMapped, type FindingLog, type Held } from './finding-log.js';
+import { MAPPED_WITH_NO_NAME, mappedWithNoName, type BenignRule } from './benign.js';
 import type { At, Finding, Resolution } from './findings.js';
 import type { Task } from './tasks.js';
 
@@ -44,8 +45,13 @@ export type Space = AddressSpace<MappingState>;
 export interface PendingOrphan {
   origin: 'snapshot' | 'fork';
   unlinkedAt: At | null;
+  /** When the finding's delay starts: the unlink, or for a mapping made with no name left (`rule`), the parent's mmap. */
   unlinkedSeconds: number | null;
-  note: string;
+  /** null when the rule's own note (with the fork's parent) is said instead. */
+  note: string | null;
+  /** The mapping the fork copied was made with no name left (MAPPED_WITH_NO_NAME): benign, until a link and unlink of the file while it lives. */
+  rule: BenignRule | null;
+  parentTgid: number;
   /**
    * What the mapping held after the last call that cut or moved it: the
    * finding is decided once its last piece is gone (munmap, exit), when the
@@ -116,7 +122,7 @@ export class Mappings {
     const mappedAt = atOf(event);
     this.log.remapped(file, space, event, mappedAt);
     const mapping = this.add(space, file, event.address, event.length, event.offset, mappedAt, end);
-    if (file.gone) this.log.mappedGone(mapping);
+    if (file.gone || file.unnamed) this.log.mappedWithNoName(mapping, event.seconds);
   }
 
   munmap(space: Space, event: MunmapEvent): void {
@@ -164,6 +170,8 @@ export class Mappings {
         unlinkedAt: null,
         unlinkedSeconds: null,
         note: 'The file was already deleted when the capture started (maps at start); its unlink is not in the trace.',
+        rule: null,
+        parentTgid: 0,
         held: null,
       });
     }
@@ -185,12 +193,16 @@ export class Mappings {
       copies.set(source, copy);
       copy.seq = source.seq;
       const orphan = source.unlinkFinding ?? source.pendingOrphan;
-      if (!source.file.gone || orphan === null) continue;
+      if ((!source.file.gone && !source.file.unnamed) || orphan === null) continue;
+      // What the parent's mapping is: an orphan, or one made with no name left (benign, as the parent's is).
+      const rule = source.unlinkFinding !== null ? (mappedWithNoName(source.unlinkFinding) ? MAPPED_WITH_NO_NAME : null) : (source.pendingOrphan?.rule ?? null);
       this.awaitOrphan(copy, {
         origin: 'fork',
         unlinkedAt: orphan.unlinkedAt,
         unlinkedSeconds: source.unlinkFinding !== null ? this.log.decidedSecondsOf(source.unlinkFinding) : (source.pendingOrphan?.unlinkedSeconds ?? null),
-        note: `Inherited by fork from process ${parentTgid}, whose mapping of this file outlived it too.`,
+        note: rule === null ? `Inherited by fork from process ${parentTgid}, whose mapping of this file outlived it too.` : null,
+        rule,
+        parentTgid,
         held: null,
       });
       orphans.push(copy);
@@ -297,7 +309,9 @@ export function measure(spaces: Iterable<Space>): MappingStats {
   for (const space of spaces) {
     liveMappings += space.liveCount;
     for (const piece of space.pieces()) {
-      if (!piece.record.file.gone) continue;
+      const file = piece.record.file;
+      // An O_TMPFILE file no link has named prints "(deleted)" too.
+      if (!file.gone && !file.unnamed) continue;
       deletedMappings++;
       deletedBytes += piece.end - piece.start;
     }

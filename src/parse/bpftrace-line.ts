@@ -4,7 +4,7 @@
 // diagnostic. Pure.
 import { ADDRESS_SPACE_END, describeWaitStatus, FieldReader, parseFields } from './bpftrace-fields.js';
 import { ATTACHING, parseMarkerLine } from './bpftrace-markers.js';
-import { AT_REMOVEDIR, CLOSE_RANGE_CLOEXEC, O_CLOEXEC, type Diagnostic, type DirRef, type EventBase, type Inode, type Place, type TraceEvent } from './events.js';
+import { AT_REMOVEDIR, CLOSE_RANGE_CLOEXEC, O_CLOEXEC, O_TMPFILE, type Diagnostic, type OpenEvent, type DirRef, type EventBase, type Inode, type Place, type TraceEvent } from './events.js';
 
 /** The version this parser reads: the `1` in `orphanmap-bt 1 begin …`. */
 export const BPFTRACE_FORMAT_VERSION = 1;
@@ -335,6 +335,8 @@ function decodeOpen(c: RecordContext): BpftraceRecord {
   const flags = f.int('flags');
   const dir = f.fields.has('dir') ? f.big('dir') : 0n;
   const e = c.event({ ...c.base, kind: 'open', dir: dirRef(f.int('dfd')), path: c.path!, fd: ret, cloexec: (flags & O_CLOEXEC) !== 0, ...inodeOf(f) });
+  // Set only on an O_TMPFILE open (rare): every other open keeps the shape it had.
+  if (e.type === 'event' && (flags & O_TMPFILE) === O_TMPFILE) (e.event as OpenEvent).tmpfile = true;
   if (e.type === 'event' && dir !== 0n) e.realDir = { id: dir & ~NAME_BITS, nameBytes: Number(dir & NAME_LENGTH_BITS), nameTag: Number((dir >> 8n) & 0xffffn) };
   return failedUnlessBad(e, c.failed(ret));
 }

@@ -94,6 +94,8 @@ export interface OpenEvent extends EventBase {
   /** The -y annotation of the returned fd: the absolute path the kernel resolved. */
   resolvedHint?: string;
   inode?: Inode;
+  /** O_TMPFILE was among the flags: `path` is a directory, and the fd a new file in it with no name. */
+  tmpfile?: boolean;
 }
 
 export interface CloseEvent extends EventBase {
@@ -271,6 +273,8 @@ export const SAMPLE_CUT_NOTE = /… \(\d+ characters\)$/;
 
 // Constants as the x86_64 kernel defines them (the values strace and bpftrace print; docs/trace-formats.md).
 export const O_CLOEXEC = 0x80000;
+/** __O_TMPFILE | O_DIRECTORY: strace prints it as O_TMPFILE, bpftrace as flags=0x410002 (with O_RDWR). */
+export const O_TMPFILE = 0x410000;
 export const MAP_SHARED = 0x1;
 export const MAP_PRIVATE = 0x2;
 export const MAP_FIXED = 0x10;

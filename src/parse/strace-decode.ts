@@ -8,12 +8,14 @@ import {
   CLOSE_RANGE_CLOEXEC,
   CLOSE_RANGE_UNSHARE,
   O_CLOEXEC,
+  O_TMPFILE,
   RENAME_EXCHANGE,
   AT_REMOVEDIR,
   type DirRef,
   type DupEvent,
   type EventBase,
   type MmapEvent,
+  type OpenEvent,
   type TraceEvent,
   type TruncateEvent,
 } from './events.js';
@@ -273,22 +275,22 @@ function decodeOpen(call: Call): DecodeResult {
   if (name === 'creat') flags = 0x241;
   else if (name === 'openat2') flags = parseFlags(/flags=([^,}]*)/.exec(arg(call, 2) ?? '0')?.[1] ?? '0', OPEN_FLAGS);
   else flags = flagsArg(call, atCwd ? 1 : 2, OPEN_FLAGS);
-  return withExtras(
-    {
-      kind: 'open',
-      dir,
-      path,
-      fd: call.value,
-      cloexec: (flags & O_CLOEXEC) !== 0,
-      resolvedHint: call.hint,
-      place: base.place,
-      time: base.time,
-      seconds: base.seconds,
-      tid: base.tid,
-      raw: base.raw,
-    },
-    base,
-  );
+  const event: OpenEvent = {
+    kind: 'open',
+    dir,
+    path,
+    fd: call.value,
+    cloexec: (flags & O_CLOEXEC) !== 0,
+    resolvedHint: call.hint,
+    place: base.place,
+    time: base.time,
+    seconds: base.seconds,
+    tid: base.tid,
+    raw: base.raw,
+  };
+  // Set only on an O_TMPFILE open (rare): every other open keeps the shape it had.
+  if ((flags & O_TMPFILE) === O_TMPFILE) event.tmpfile = true;
+  return withExtras(event, base);
 }
 
 function decodeClose(call: Call): DecodeResult {

@@ -7,9 +7,12 @@
 //                            findings that are not benign);
 //   still mapped at the end  findings whose resolution is `still-mapped` (or not
 //                            yet resolved while a trace goes on);
-//   benign                   severity `info` (the JVM's hsperfdata at exit):
-//                            counted apart from errors and warnings, everywhere.
+//   benign                   severity `info` (the JVM's hsperfdata at exit, a
+//                            file mapped with no name left): counted apart
+//                            from errors and warnings, everywhere; never
+//                            "held when unlinked".
 // Times come from the numbers the parser carries, never from time text.
+import { mappedWithNoName } from '../engine/benign.js';
 import { FINDING_KINDS, SEVERITY_OF, type At, type Finding, type FindingKind, type Resolution, type Severity } from '../engine/findings.js';
 import { escapeControl, formatBytes, formatCount, isByteCount, MAX_BYTES, outOfRange } from './sanitize.js';
 
@@ -56,9 +59,25 @@ export function secondsOf(at: At | null | undefined): number | null {
   return typeof seconds === 'number' && Number.isFinite(seconds) ? seconds : null;
 }
 
-/** When the finding became true: the unlink, or the second mmap of a resize. */
+/** When the finding became true: the unlink, the mmap of a file with no name left, or the second mmap of a resize. */
 export function decidedAt(finding: Finding): At | null {
+  if (mappedWithNoName(finding)) return finding.mappedAt;
   return finding.kind === 'unlinked-while-mapped' ? finding.unlinkedAt : (finding.remappedAt ?? finding.unlinkedAt);
+}
+
+/**
+ * The unlink came before the mapping (a file mapped with no name left): views
+ * say it first, and the delay counts from the mapping.
+ */
+export function unlinkedFirst(finding: Finding): boolean {
+  return mappedWithNoName(finding);
+}
+
+/** Where the file's last name went, as every view says it: "trace.txt:5  12.000001  tid 100", "… (before it was mapped)". */
+export function unlinkedText(finding: Finding, separator = '  '): string {
+  if (!unlinkedFirst(finding)) return describePlace(finding.unlinkedAt, separator);
+  if (finding.unlinkedAt === null) return 'not in the trace: the file had no name when it was mapped';
+  return `${describePlace(finding.unlinkedAt, separator)}${separator.trim() === '' ? separator : ' '}(before it was mapped)`;
 }
 
 export function formatDelay(ms: number): string {
@@ -84,9 +103,11 @@ export function describePlace(place: At | null, separator = '  '): string {
 
 /** The resolution in full: "released when the process exited or exec'd 32.6 ms later". */
 export function resolutionText(finding: Finding): string {
-  const delay = finding.delayMs === null ? '' : ` ${formatDelay(finding.delayMs)} later`;
+  const delay = finding.delayMs === null ? '' : ` ${formatDelay(finding.delayMs)} ${unlinkedFirst(finding) ? 'after it was mapped' : 'later'}`;
   switch (finding.resolution) {
     case 'unmapped':
+      // "unmapped at PLACE, 17.5 ms after it was mapped": the delay does not run to that place's own words.
+      if (unlinkedFirst(finding)) return `unmapped${finding.resolvedAt === null ? '' : ` at ${describePlace(finding.resolvedAt)},`}${delay}`;
       return `unmapped${delay}${finding.resolvedAt === null ? '' : ` at ${describePlace(finding.resolvedAt)}`}`;
     case 'process-exited':
       return `released when the process exited or exec'd${delay}`;
@@ -249,6 +270,11 @@ export function tally(findings: Iterable<Finding>): Tally {
  */
 export function heldWhenUnlinked(finding: Finding): number {
   return finding.kind === 'unlinked-while-mapped' ? plausibleBytes(finding.length) : 0;
+}
+
+/** Bytes a finding's mapping holds (0 for a length no mapping can have). */
+export function mappedBytes(finding: Finding): number {
+  return plausibleBytes(finding.length);
 }
 
 function plausibleBytes(length: number): number {

@@ -2,7 +2,21 @@
 // block per finding, then what to distrust (warnings, unreadable lines). The
 // words and numbers come from finding-view.ts, shared with every other view.
 import type { Finding } from '../engine/findings.js';
-import { bySeverity, describePlace, endStateText, findingCountsText, headline, mappingText, mappingView, remapText, resolutionText, SEVERITY_TAG, tally } from './finding-view.js';
+import {
+  bySeverity,
+  describePlace,
+  endStateText,
+  findingCountsText,
+  headline,
+  mappingText,
+  mappingView,
+  remapText,
+  resolutionText,
+  SEVERITY_TAG,
+  tally,
+  unlinkedFirst,
+  unlinkedText,
+} from './finding-view.js';
 import { NO_REDACTION, type Redaction } from './redact.js';
 import type { Report } from './report.js';
 import { escapeControl, formatCount } from './sanitize.js';
@@ -46,9 +60,11 @@ function findingBlock(finding: Finding, mapsLine: string | undefined): string[] 
   const earlier = finding.names.filter((name) => name !== finding.path);
   if (earlier.length > 0) lines.push(`  was       ${earlier.map(escapeControl).join(' → ')}`);
   lines.push(`  mapping   ${mappingText(mappingView(finding))}`);
+  const unlinked = finding.kind === 'unlinked-while-mapped' || finding.unlinkedAt !== null ? `  unlinked  ${unlinkedText(finding)}` : null;
+  if (unlinked !== null && unlinkedFirst(finding)) lines.push(unlinked);
   lines.push(`  mapped    ${describePlace(finding.mappedAt)}`);
   if (finding.remappedAt !== null) lines.push(`  remapped  ${[describePlace(finding.remappedAt), remapText(finding)].filter((part) => part !== '').join('  ')}`);
-  if (finding.kind === 'unlinked-while-mapped' || finding.unlinkedAt !== null) lines.push(`  unlinked  ${describePlace(finding.unlinkedAt)}`);
+  if (unlinked !== null && !unlinkedFirst(finding)) lines.push(unlinked);
   lines.push(`  now       ${resolutionText(finding)}`);
   if (mapsLine !== undefined) lines.push(`  maps      ${escapeControl(mapsLine)}`);
   if (finding.note !== null) lines.push(`  note      ${escapeControl(finding.note)}`);

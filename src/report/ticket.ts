@@ -1,6 +1,7 @@
 // What a ticket-ready report says (Markdown and Jira draw the same content):
 // a verdict, the environment, summary tables, a diagnosis in plain words, the
 // findings with their raw trace lines, and how to reproduce the analysis.
+import { MAPPED_WITH_NO_NAME, mappedWithNoName } from '../engine/benign.js';
 import { FINDING_KINDS, SEVERITY_OF, type At, type Finding, type FindingKind } from '../engine/findings.js';
 import type { BundleMeta } from '../ingest/bundle.js';
 import { filePattern } from '../parse/maps.js';
@@ -14,10 +15,13 @@ import {
   heldWhenUnlinked,
   isStillMapped,
   kindAndSeverity,
+  mappedBytes,
   mappingView,
   rangesText,
   remapText,
   resolutionText,
+  unlinkedFirst,
+  unlinkedText,
   SEVERITY_WORD,
   STILL_MAPPED_AT_THE_END,
   type MappingView,
@@ -130,10 +134,12 @@ function groupCount(findings: readonly Finding[]): string {
 /** The held-when-unlinked bytes and the still-mapped-at-the-end count (with bytes) of some findings of one kind. */
 function endCells(kind: FindingKind, findings: readonly Finding[]): [string, string] {
   const still = findings.filter(isStillMapped);
-  const stillBytes = still.reduce((sum, f) => sum + heldWhenUnlinked(f), 0);
+  const stillBytes = still.reduce((sum, f) => sum + mappedBytes(f), 0);
   if (kind !== 'unlinked-while-mapped') return ['', formatCount(still.length)];
-  const held = findings.reduce((sum, f) => sum + heldWhenUnlinked(f), 0);
-  return [formatBytes(held), still.length === 0 ? '0' : `${formatCount(still.length)} (${formatBytes(stillBytes)})`];
+  // A file mapped with no name left held nothing when it was unlinked: the mapping came after.
+  const held = findings.filter((f) => !unlinkedFirst(f));
+  const heldCell = held.length === 0 && findings.length > 0 ? '' : formatBytes(held.reduce((sum, f) => sum + heldWhenUnlinked(f), 0));
+  return [heldCell, still.length === 0 ? '0' : `${formatCount(still.length)} (${formatBytes(stillBytes)})`];
 }
 
 export interface PatternGroup {
@@ -280,14 +286,23 @@ function diagnosisBlocks(report: Report, resizes: Resizes, redaction: Redaction)
       ),
     );
   }
-  const benign = report.findings.filter((f) => f.severity === 'info');
-  if (benign.length > 0) {
+  // One paragraph per rule that made findings benign, in the order their first finding comes.
+  const byRule = new Map<string, Finding[]>();
+  for (const finding of report.findings) {
+    if (finding.severity !== 'info') continue;
+    const rule = finding.benign ?? '';
+    const of = byRule.get(rule);
+    if (of === undefined) byRule.set(rule, [finding]);
+    else of.push(finding);
+  }
+  for (const benign of byRule.values()) {
     blocks.push(
       paragraph(
         strong('Benign. '),
         text(`${benign.map((f) => f.id).join(', ')}: `),
         text(
-          redaction.finding(benign[0]!).note ??
+          (mappedWithNoName(benign[0]!) ? `mapped when their file had no name left (unlinked first through an fd kept open, or an O_TMPFILE file no link named). ${MAPPED_WITH_NO_NAME.note}` : null) ??
+            redaction.finding(benign[0]!).note ??
             'known benign: the JVM unlinks its performance-data file (hsperfdata) at exit without unmapping it first; the mapping goes away with the process. Not a leak.',
         ),
       ),
@@ -348,10 +363,12 @@ function findingSection(finding: Finding, report: Report, resize: Finding | unde
   const earlier = finding.names.filter((name) => name !== finding.path);
   if (earlier.length > 0) rows.push(['earlier names', earlier.flatMap((name, i) => (i === 0 ? [code(escapeControl(name))] : [text(', '), code(escapeControl(name))]))]);
   rows.push(['mapping', mappingCell(view)]);
+  const unlinked: Cell[] | null = finding.kind === 'unlinked-while-mapped' || finding.unlinkedAt !== null ? ['unlinked', unlinkedText(finding, ', ')] : null;
+  if (unlinked !== null && unlinkedFirst(finding)) rows.push(unlinked);
   rows.push(['mapped', describePlace(finding.mappedAt, ', ')]);
   if (finding.remappedAt !== null) rows.push(['mapped again', [describePlace(finding.remappedAt, ', '), remapText(finding)].filter((part) => part !== '').join(', ')]);
   if (resize !== undefined) rows.push(['mapped again', `${[describePlace(resize.remappedAt, ', '), remapText(resize)].filter((part) => part !== '').join(', ')} (${resize.id})`]);
-  if (finding.kind === 'unlinked-while-mapped' || finding.unlinkedAt !== null) rows.push(['unlinked', describePlace(finding.unlinkedAt, ', ')]);
+  if (unlinked !== null && !unlinkedFirst(finding)) rows.push(unlinked);
   rows.push(['now', escapeControl(resolutionText(finding))]);
   const blocks: Block[] = [heading(3, `${finding.id} ${kindAndSeverity(finding.kind, finding.severity)}, pid ${finding.pid}`), table(['', ''], rows)];
   if (resize !== undefined) blocks.push(paragraph(strong('Resize signature: '), ...resizeStory(finding, resize, multi)));

@@ -25,6 +25,22 @@ tmpfile: an O_TMPFILE file mapped, given the name T by
   linkat(AT_FDCWD, "/proc/self/fd/N", AT_FDCWD, T, AT_SYMLINK_FOLLOW), T
   unlinked; another given E by linkat(N, "", AT_FDCWD, E, AT_EMPTY_PATH), E
   unlinked; a third mapped and never linked (not a leak).
+samebase: (review 3, D) opens DIR/d1/x.index and DIR/d2/x.index, opens and
+  closes /dev/null, dup2s d2's fd over d1's, maps it, closes both and unlinks
+  d2, then d1. Meant for strace -e trace=openat,close,mmap,munmap,unlink: the
+  trace shows closes but not the dup2.
+shm-idiom: (review 3, E) maps files that have no name left, on purpose:
+  multiprocessing.RawArray (its heap: mkstemp in /dev/shm, unlink, ftruncate,
+  mmap), tempfile.TemporaryFile + mmap (O_TMPFILE, never linked), and a file
+  opened, unlinked, then mapped; then forks a child that writes its own
+  DIR/truth-child.json and exits. Every such mapping is "nameless" in the
+  truth: /proc shows it "(deleted)", but no unlink left it behind.
+shm-idiom-leak: the same, and before the fork maps DIR/L and then unlinks it:
+  that one is a "leak", in the parent and in the child.
+
+Truth for shm-idiom: {"pid": ..., "mappings": [{"address", "bytes", "path",
+"kind": "nameless" | "leak"}]}, every mapping /proc shows "(deleted)" under DIR
+or /dev/shm/pym-PID-*, its kind what this program did to its file.
 """
 import ctypes
 import json
@@ -82,6 +98,50 @@ def truth(d, named_inodes):
     return leaks
 
 
+def deleted_mappings(d, parent):
+    """Every "(deleted)" mapping of ours: the kind is what this program did (only DIR/L was mapped before its unlink)."""
+    out = []
+    with open('/proc/self/maps', 'rb') as f:
+        text = f.read().decode('utf-8', 'surrogateescape')
+    for line in text.splitlines():
+        parts = line.split(None, 5)
+        if len(parts) < 6 or not parts[5].endswith(' (deleted)'):
+            continue
+        path = parts[5][:-len(' (deleted)')]
+        if not (path.startswith(d + '/') or path.startswith(f'/dev/shm/pym-{parent}-')):
+            continue
+        start, end = (int(x, 16) for x in parts[0].split('-'))
+        out.append({'address': hex(start), 'bytes': end - start, 'path': path, 'kind': 'leak' if path == f'{d}/L' else 'nameless'})
+    return out
+
+
+def shm_idiom(d, leak):
+    import multiprocessing
+    import tempfile
+    parent = os.getpid()
+    heap = multiprocessing.RawArray('d', 10000)
+    heap[0] = 1.0
+    t = tempfile.TemporaryFile(dir=d)
+    t.truncate(4 * PAGE)
+    raw_map(t.fileno(), 4 * PAGE)
+    fd = new_file(f'{d}/A', 2 * PAGE)
+    os.unlink(f'{d}/A')
+    raw_map(fd, 2 * PAGE)
+    if leak:
+        lfd = new_file(f'{d}/L', 3 * PAGE)
+        raw_map(lfd, 3 * PAGE)
+        os.unlink(f'{d}/L')
+    child = os.fork()
+    if child == 0:
+        with open(f'{d}/truth-child.json', 'w') as f:
+            json.dump({'pid': os.getpid(), 'mappings': deleted_mappings(d, parent)}, f, indent=1)
+        os._exit(0)
+    os.waitpid(child, 0)
+    with open(f'{d}/truth.json', 'w') as f:
+        json.dump({'pid': parent, 'mappings': deleted_mappings(d, parent)}, f, indent=1)
+    sys.exit(0)
+
+
 d, mode = os.path.abspath(sys.argv[1]), sys.argv[2]
 os.makedirs(d, exist_ok=True)
 named = set()
@@ -118,6 +178,23 @@ elif mode == 'tmpfile':
     named.add(os.fstat(e).st_ino)
     os.unlink(f'{d}/E')
     raw_map(tmpfile(d, 3 * PAGE), 3 * PAGE)
+elif mode == 'samebase':
+    os.makedirs(f'{d}/d1')
+    os.makedirs(f'{d}/d2')
+    a = new_file(f'{d}/d1/x.index', PAGE)
+    b = new_file(f'{d}/d2/x.index', 2 * PAGE)
+    os.close(os.open('/dev/null', os.O_RDONLY))
+    os.dup2(b, a)
+    raw_map(a, 2 * PAGE)
+    os.close(a)
+    os.close(b)
+    os.unlink(f'{d}/d2/x.index')
+    with open(f'{d}/truth.json', 'w') as f:
+        json.dump({'pid': os.getpid(), 'leaks': truth(d, named)}, f, indent=1)
+    os.unlink(f'{d}/d1/x.index')
+    sys.exit(0)
+elif mode in ('shm-idiom', 'shm-idiom-leak'):
+    shm_idiom(d, mode == 'shm-idiom-leak')
 else:
     raise SystemExit(f'unknown mode {mode}')
 with open(f'{d}/truth.json', 'w') as f:

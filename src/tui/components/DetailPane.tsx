@@ -4,7 +4,7 @@
 // the timeline scrolls.
 import { Box, Text } from 'ink';
 import type { At, EvidenceLine, Finding } from '../../engine/findings.js';
-import { describePlace, mappingText, mappingView, remapText, resolutionText, SEVERITY_TAG } from '../../report/finding-view.js';
+import { describePlace, mappingText, mappingView, remapText, resolutionText, SEVERITY_TAG, unlinkedFirst, unlinkedText } from '../../report/finding-view.js';
 import { escapeControl } from '../../report/sanitize.js';
 import { callText, fit, fitRight, wrapRows } from '../format.js';
 import type { Evidence } from '../listed.js';
@@ -71,7 +71,11 @@ export function timelineRows(finding: Finding, width: number, evidence: readonly
   let focus = 0;
   for (const line of evidence) {
     const mark = markOf(finding, line, resumed);
-    if ((mark === 'unlink' && finding.kind === 'unlinked-while-mapped') || (mark === 'remap' && finding.kind === 'remapped-without-unmap')) focus = rows.length;
+    // The line that made the finding: the unlink, the second mmap of a resize, or the mmap of a file with no name left.
+    const deciding = unlinkedFirst(finding)
+      ? mark === 'mapped' && focus === 0
+      : (mark === 'unlink' && finding.kind === 'unlinked-while-mapped') || (mark === 'remap' && finding.kind === 'remapped-without-unmap');
+    if (deciding) focus = rows.length;
     const head = `${fit(line.time ?? '', TIME)} ${fitRight(line.tid === null ? '' : String(line.tid), TID)} ${fitRight(String(line.line), LINE)}`;
     wrapRows(escapeControl(callText(line.text)), callWidth).forEach((text, k) => {
       rows.push({ key: `${line.file}:${line.line}:${k}`, mark: k === 0 ? mark : null, head: k === 0 ? head : null, text });
@@ -166,9 +170,12 @@ function summaryLines(finding: Finding, width: number): SummaryLine[] {
   const earlier = finding.names.filter((name) => name !== finding.path);
   if (earlier.length > 0) add('was', `was       ${earlier.map(escapeControl).join(' → ')}`, 6);
   add('mapping', `mapping   ${mappingText(mappingView(finding))}`, 2);
-  add('mapped', `mapped    ${describePlace(finding.mappedAt, ' ')}`, 5);
+  const unlinked = finding.kind === 'unlinked-while-mapped' || finding.unlinkedAt !== null;
+  // A file mapped with no name left: its unlink came first, and is the less telling line.
+  if (unlinked && unlinkedFirst(finding)) add('unlinked', `unlinked  ${unlinkedText(finding, ' ')}`, 5);
+  add('mapped', `mapped    ${describePlace(finding.mappedAt, ' ')}`, unlinkedFirst(finding) ? 3 : 5);
   if (finding.remappedAt !== null) add('remapped', `remapped  ${[describePlace(finding.remappedAt, ' '), remapText(finding)].filter((part) => part !== '').join('  ')}`, 3);
-  if (finding.kind === 'unlinked-while-mapped' || finding.unlinkedAt !== null) add('unlinked', `unlinked  ${describePlace(finding.unlinkedAt, ' ')}`, 3);
+  if (unlinked && !unlinkedFirst(finding)) add('unlinked', `unlinked  ${unlinkedText(finding, ' ')}`, 3);
   add('now', `now       ${escapeControl(resolutionText(finding))}`, 4);
   if (finding.note !== null) add('note', `note      ${escapeControl(finding.note)}`, 7);
   return lines;

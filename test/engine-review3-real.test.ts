@@ -1,0 +1,139 @@
+// Review 3 of 2026-12, findings C, D and E (the correlation engine), each on
+// a real program (test/scenarios/review2-cases.py) under real strace or
+// bpftrace, with the truth the program read from its own /proc/self/maps
+// before it exited.
+//
+// Needs root (linkat with AT_EMPTY_PATH, bpftrace), strace, bpftrace and /usr/bin/python3.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Finding } from '../src/engine/findings.js';
+import { PYTHON, workspace } from './scenarios/harness.js';
+import { REPO, requireTool, runCli, STRACE_FILTER } from './support/tools.js';
+
+const CLIENT = join(REPO, 'test', 'scenarios', 'review2-cases.py');
+const PAGE = 4096;
+
+interface Report {
+  findings: Finding[];
+  warnings: string[];
+}
+
+interface ShmTruth {
+  pid: number;
+  mappings: { address: string; bytes: number; path: string; kind: 'nameless' | 'leak' }[];
+}
+
+beforeAll(() => {
+  for (const tool of ['strace', 'bpftrace', PYTHON]) requireTool(tool);
+  if (process.getuid?.() !== 0) throw new Error('these tests need root: linkat(…, AT_EMPTY_PATH) and bpftrace');
+  if (!existsSync('/sys/kernel/tracing/trace_pipe') && !existsSync('/sys/kernel/debug/tracing/trace_pipe')) {
+    throw new Error('tracefs must be mounted for bpftrace: mount -t tracefs nodev /sys/kernel/tracing');
+  }
+});
+
+/** The client in `mode` under strace -f -ttt with `flags` (-yy or none) and a filter: the input to analyze, and the work directory. */
+function underStrace(mode: string, flags: string[], filter: string | null): { input: string; work: string } {
+  const dir = workspace(`review3-${mode}`);
+  const input = join(dir, 'trace.txt');
+  const args = ['-f', '-ttt', ...flags, ...(filter === null ? [] : ['-e', `trace=${filter}`]), '-o', input, PYTHON, CLIENT, join(dir, 'w'), mode];
+  const run = spawnSync('strace', args, { encoding: 'utf8', timeout: 60_000 });
+  expect(run.status, run.stderr).toBe(0);
+  return { input, work: join(dir, 'w') };
+}
+
+/** The client in `mode` under `orphanmap capture --backend bpftrace`: the bundle, and the work directory. */
+function underBpftrace(mode: string): { input: string; work: string } {
+  const dir = workspace(`review3-bt-${mode}`);
+  const bundle = join(dir, 'bundle');
+  const capture = runCli(['capture', '--backend', 'bpftrace', '--out', bundle, '--', PYTHON, CLIENT, join(dir, 'w'), mode]);
+  expect(capture.status, capture.stderr).toBe(0);
+  return { input: bundle, work: join(dir, 'w') };
+}
+
+function analyze(input: string): Report {
+  const result = runCli(['analyze', input, '--format', 'json']);
+  expect(result.status, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as Report;
+}
+
+const unlinks = (report: Report) => report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped');
+const key = (pid: number, address: string, bytes: number) => `pid ${pid} ${address} ${Math.ceil(bytes / PAGE) * PAGE}`;
+
+describe('finding C: an O_TMPFILE open is known by its flag, not only by its -y annotation', () => {
+  const cases: [string, () => { input: string; work: string }][] = [
+    ['strace without -y', () => underStrace('tmpfile', [], null)],
+    ['bpftrace', () => underBpftrace('tmpfile')],
+  ];
+  it.each(cases)('%s: the files a link through their fd named, then unlinked while mapped, are the leaks /proc shows', (_, run) => {
+    const { input, work } = run();
+    const truth = JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as { pid: number; leaks: { address: string; bytes: number }[] };
+    expect(truth.leaks).toHaveLength(2);
+    const report = analyze(input);
+    const errors = unlinks(report).filter((finding) => finding.severity === 'error');
+    expect(errors.map((finding) => key(finding.pid, finding.address, finding.length)).sort()).toEqual(truth.leaks.map((leak) => key(truth.pid, leak.address, leak.bytes)).sort());
+    expect(errors.map((finding) => finding.path.slice(finding.path.lastIndexOf('/') + 1)).sort()).toEqual(['E', 'T']);
+    // The third, never linked: benign (finding E).
+    expect(unlinks(report).filter((finding) => finding.severity === 'info')).toHaveLength(1);
+  });
+});
+
+describe('finding D: two files of one base name, a dup2 filtered out', () => {
+  it('the mapping is charged to the file the annotation names, unlinked where it was, and that is said', () => {
+    const { input, work } = underStrace('samebase', ['-yy'], 'openat,close,mmap,munmap,unlink');
+    const truth = JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as { pid: number; leaks: { address: string; bytes: number; path: string }[] };
+    expect(truth.leaks.map((leak) => leak.path)).toEqual([join(work, 'd2', 'x.index')]);
+    const report = analyze(input);
+    const found = unlinks(report);
+    expect(found.map((finding) => key(finding.pid, finding.address, finding.length))).toEqual(truth.leaks.map((leak) => key(truth.pid, leak.address, leak.bytes)));
+    expect(found[0]!.path).toBe(join(work, 'd2', 'x.index'));
+    const lines = readFileSync(input, 'utf8').split('\n');
+    expect(lines[found[0]!.unlinkedAt!.line - 1]).toContain(`unlink("${join(work, 'd2', 'x.index')}") = 0`);
+    expect(report.warnings.join('\n')).toMatch(/fd \d+ of process \d+ was \S+\/d1\/x\.index as far as the trace showed, but its -y annotation at \S+ names \S+\/d2\/x\.index/);
+  });
+});
+
+describe('finding E: files mapped with no name left, on purpose (multiprocessing heap, TemporaryFile + mmap, open-unlink-mmap)', () => {
+  const cases: [string, (mode: string) => { input: string; work: string }][] = [
+    ['strace -yy', (mode) => underStrace(mode, ['-yy'], null)],
+    ['strace with the recommended filter, no -y', (mode) => underStrace(mode, [], STRACE_FILTER)],
+    ['bpftrace', (mode) => underBpftrace(mode)],
+  ];
+
+  it.each(cases)('%s: each is a benign finding in the parent and in its fork child, and --fail-on error passes', (_, run) => {
+    const { input, work } = run('shm-idiom');
+    const truths = ['truth.json', 'truth-child.json'].map((name) => JSON.parse(readFileSync(join(work, name), 'utf8')) as ShmTruth);
+    const expected = truths.flatMap((truth) => truth.mappings.map((m) => `${key(truth.pid, m.address, m.bytes)} ${m.kind === 'leak' ? 'error' : 'info'}`)).sort();
+    expect(expected).toHaveLength(6);
+    const report = analyze(input);
+    const found = unlinks(report).filter((finding) => truths.some((truth) => truth.pid === finding.pid));
+    expect(found.map((finding) => `${key(finding.pid, finding.address, finding.length)} ${finding.severity}`).sort()).toEqual(expected);
+    for (const finding of found) {
+      expect(finding.benign).toBe('mapped with no name left');
+      // The delay runs from the mapping: the unlink (when the trace shows it) came before it.
+      if (finding.pid === truths[0]!.pid && finding.delayMs !== null && finding.resolvedAt?.seconds != null && finding.mappedAt?.seconds != null) {
+        expect(finding.delayMs).toBeCloseTo((finding.resolvedAt.seconds - finding.mappedAt.seconds) * 1000, 2);
+      }
+      if (finding.unlinkedAt !== null) expect(finding.unlinkedAt.line).toBeLessThan(finding.mappedAt!.line);
+    }
+    expect(runCli(['analyze', input, '--fail-on', 'error']).status).toBe(0);
+    const text = runCli(['analyze', input]).stdout;
+    expect(text).toMatch(/^orphanmap: no mapping outlived its file; 6 benign \(mapped with no name left\)\.$/m);
+    expect(text).not.toContain('held when unlinked');
+  });
+
+  it.each(cases)('%s: a file mapped and then unlinked beside them stays an error, in the child too', (_, run) => {
+    const { input, work } = run('shm-idiom-leak');
+    const truths = ['truth.json', 'truth-child.json'].map((name) => JSON.parse(readFileSync(join(work, name), 'utf8')) as ShmTruth);
+    const expected = truths.flatMap((truth) => truth.mappings.map((m) => `${key(truth.pid, m.address, m.bytes)} ${m.kind === 'leak' ? 'error' : 'info'}`)).sort();
+    expect(expected.filter((line) => line.endsWith('error'))).toHaveLength(2);
+    const report = analyze(input);
+    const found = unlinks(report).filter((finding) => truths.some((truth) => truth.pid === finding.pid));
+    expect(found.map((finding) => `${key(finding.pid, finding.address, finding.length)} ${finding.severity}`).sort()).toEqual(expected);
+    expect(runCli(['analyze', input, '--fail-on', 'error']).status).toBe(3);
+    const text = runCli(['analyze', input]).stdout;
+    // Only the leak's bytes were held when unlinked: 12 KiB in each process.
+    expect(text).toMatch(/^orphanmap: 2 mappings outlived their files in 2 processes \(24\.0 KiB held when unlinked; .*\); 6 benign \(mapped with no name left\)\.$/m);
+  });
+});
