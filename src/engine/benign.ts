@@ -19,6 +19,14 @@ const RULES: readonly BenignRule[] = [
     // /tmp/hsperfdata_<user>/<pid>
     path: /\/hsperfdata_[^/]+\/\d+$/,
   },
+  {
+    name: 'POSIX semaphore unlinked in use',
+    note:
+      'A named POSIX semaphore (sem_open maps /dev/shm/sem.NAME): unlinking it while it is in use, as Python multiprocessing does for every Lock, ' +
+      'is how a semaphore is kept from other processes; its one page goes with the last process that uses it. Benign; not a leak.',
+    // glibc's sem_open: /dev/shm/sem.<name>
+    path: /^\/dev\/shm\/sem\.[^/]+$/,
+  },
 ];
 
 /**
