@@ -296,14 +296,15 @@ export class Run {
   private lastProgress = 0;
 
   /**
-   * At most one progress report each 100 ms. Asked every 4096 lines passed on
-   * (every 64 for a live trace, no size known, which arrives slowly), which
-   * keeps the hot path cheap, and after each run of skipped lines.
+   * At most one progress report each 100 ms (progressEveryMs). Asked every
+   * 4096 lines passed on (every 64 for a live trace, no size known, which
+   * arrives slowly), which keeps the hot path cheap, and after each run of
+   * skipped lines.
    */
   private maybeProgress(source: LineSource): void {
     if (this.options.onProgress === undefined) return;
     const now = Date.now();
-    if (now - this.lastProgress < 100) return;
+    if (now - this.lastProgress < (this.options.progressEveryMs ?? 100)) return;
     this.lastProgress = now;
     this.progress(source);
   }
