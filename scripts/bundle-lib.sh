@@ -61,12 +61,38 @@ OM_DUE_CALLS=0
 # sent to the terminal raw.
 om_log() { local m; om_escape_ctl m "$*"; printf '%s: %s\n' "${OM_PROG:-orphanmap}" "$m" >&2; }
 
+# The characters the CLI escapes (src/report/sanitize.ts) beyond C0 and DEL,
+# as their UTF-8 bytes and their escapes: the C1 controls (U+009B alone is a
+# CSI) and the bidi, zero-width and separator characters that make a name
+# read as something it is not. Matched as bytes (LC_ALL=C in om_escape_ctl),
+# whatever the locale.
+OM_WIDE_BYTES=() OM_WIDE_ESCAPES=()
+om_wide_init() {
+  local code e c
+  for code in $(seq 128 159) 1564 $(seq 8203 8207) $(seq 8232 8238) $(seq 8288 8292) $(seq 8294 8297) 65279; do
+    if ((code < 0x800)); then
+      printf -v e '\\x%02x\\x%02x' $((0xc0 | code >> 6)) $((0x80 | (code & 0x3f)))
+    else
+      printf -v e '\\x%02x\\x%02x\\x%02x' $((0xe0 | code >> 12)) $((0x80 | (code >> 6 & 0x3f))) $((0x80 | (code & 0x3f)))
+    fi
+    printf -v c "$e"
+    OM_WIDE_BYTES+=("$c")
+    if ((code <= 0xff)); then printf -v e '\\x%02x' "$code"; else printf -v e '\\u%04x' "$code"; fi
+    OM_WIDE_ESCAPES+=("$e")
+  done
+}
+om_wide_init
+
 # om_escape_ctl VAR STRING -> VAR=STRING with each control character
-# (U+0001..U+001F, DEL) shown as \n, \t, \r or \xHH; in such a string each
-# backslash is doubled too, so that the text reads back unambiguously.
+# (U+0001..U+001F, DEL) shown as \n, \t, \r or \xHH, and each of OM_WIDE_BYTES
+# as \xHH or \uHHHH, as the CLI shows them; in such a string each backslash
+# is doubled too, so that the text reads back unambiguously.
 om_escape_ctl() {
-  local s=$2 i c e
-  if [[ $s == *[[:cntrl:]]* ]]; then
+  local s=$2 i c e wide=-1 LC_ALL=C
+  for ((i = 0; i < ${#OM_WIDE_BYTES[@]}; i++)); do
+    [[ $s == *"${OM_WIDE_BYTES[i]}"* ]] && { wide=$i; break; }
+  done
+  if [[ $s == *[[:cntrl:]]* ]] || ((wide >= 0)); then
     s=${s//\\/\\\\}
     s=${s//$'\n'/\\n}
     s=${s//$'\t'/\\t}
@@ -76,6 +102,10 @@ om_escape_ctl() {
       printf -v e '\\x%02x' "$i"
       printf -v c "$e"
       [[ $s == *"$c"* ]] && s=${s//"$c"/"$e"}
+    done
+    for ((i = (wide < 0 ? ${#OM_WIDE_BYTES[@]} : wide); i < ${#OM_WIDE_BYTES[@]}; i++)); do
+      c=${OM_WIDE_BYTES[i]}
+      [[ $s == *"$c"* ]] && s=${s//"$c"/"${OM_WIDE_ESCAPES[i]}"}
     done
   fi
   printf -v "$1" '%s' "$s"
@@ -136,11 +166,11 @@ om_bounded() {
   if ((status == 124)); then
     # Out of the job table first: bash would say "Killed" on our stderr.
     disown "$pid" 2>/dev/null
-    for i in 1 2 3; do
-      om_tree_of "$pid"
-      [[ -n $OM_TREE ]] || break
-      om_kill_tree "$OM_TREE" KILL
-    done
+    # One pass, the whole tree taken first (each "pid:starttime"): once the
+    # child is gone its pid may be another process's, and its own children
+    # are no longer under it.
+    om_tree_of "$pid"
+    [[ ${OM_TREE%% *} == "$pid:$st" ]] && om_kill_tree "$OM_TREE" KILL
   else
     wait "$pid" 2>/dev/null
     status=$?
@@ -368,7 +398,10 @@ om_jvm_version() {
   home=${exe%/bin/java}
   while read -r key uid _ && [[ $key != Uid: ]]; do :; done 2>/dev/null < "/proc/$1/status"
   while read -r key gid _ && [[ $key != Gid: ]]; do :; done 2>/dev/null < "/proc/$1/status"
-  if [[ $uid =~ ^[0-9]+$ && $gid =~ ^[0-9]+$ ]] && ((uid != 0)) && command -v setpriv > /dev/null 2>&1; then
+  [[ $uid =~ ^[0-9]+$ && $gid =~ ^[0-9]+$ ]] || { printf 'unknown (%s)' "$exe"; return 0; }
+  if ((uid != 0)); then
+    # Without setpriv the file would be read as root: not read at all.
+    command -v setpriv > /dev/null 2>&1 || { printf 'unknown (%s)' "$exe"; return 0; }
     as=(setpriv "--reuid=$uid" "--regid=$gid" --clear-groups --)
   fi
   for release in "$home/release" "${home%/jre}/release"; do
@@ -1006,6 +1039,7 @@ om_run_capture() {
     case $? in
       2) OM_WRITE_FAILED+=' fds-start.txt' ;;
       124)
+        rm -f -- "$OM_D/fds-start.txt.tmp"
         if [[ -n $OM_STOP_REASON ]]; then om_log "fds-start.txt left out: the capture was stopped first"
         else om_log "fds-start.txt left out: listing the open fds of pid $OM_PID took over $OM_FDS_SECONDS s"; fi ;;
     esac
