@@ -57,6 +57,29 @@ describe('--out FILE and symbolic links', () => {
     }
   });
 
+  it("another user's FIFO, planted or behind a link of ours: refused at once, never waited on (found by the final review)", () => {
+    const { home } = scene();
+    const fifo = join(home, 'report.md');
+    asNobody('mkfifo', [fifo]);
+    const ours = join(mkdtempSync(join(tmpdir(), 'orphanmap-rv2-ours-')), 'r.md');
+    symlinkSync(fifo, ours);
+    for (const out of [fifo, ours]) {
+      // Without the rule, opening the FIFO blocks until nobody reads it: the timeout says so.
+      const result = spawnSync(process.execPath, [CLI, 'analyze', TRACE, '--out', out], { encoding: 'utf8', timeout: 10_000 });
+      expect(result.signal).toBeNull();
+      expect(result.status, result.stderr).toBe(2);
+      expect(result.stderr).toContain(`cannot write the report: it is a FIFO of another user (uid ${NOBODY})`);
+    }
+  });
+
+  it('a FIFO of this user is written into, as a reader of it expects', () => {
+    const fifo = join(mkdtempSync(join(tmpdir(), 'orphanmap-rv2-own-fifo-')), 'report.json');
+    spawnSync('mkfifo', [fifo]);
+    const run = spawnSync('sh', ['-c', `cat "$1" > "$1.read" & node "$2" analyze "$3" --format json --out "$1"; wait`, 'sh', fifo, CLI, TRACE], { encoding: 'utf8', timeout: 20_000 });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(`${fifo}.read`, 'utf8')).schema).toMatch(/^orphanmap\/report@/);
+  });
+
   it('a link of this user is followed: the file it names gets the report, its mode kept, the link stays', () => {
     const dir = mkdtempSync(join(tmpdir(), 'orphanmap-rv2-out-own-'));
     const file = join(dir, 'report.md');

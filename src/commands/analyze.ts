@@ -30,7 +30,7 @@ export function registerAnalyze(program: Command): void {
     .description('analyze strace/bpftrace traces, -ff sets or capture bundles for mappings that outlive their files')
     .argument('<input...>', 'trace files, a capture bundle directory, strace -ff files (trace.<tid>), or - for stdin')
     .addOption(formatOption(ANALYZE_FORMATS, 'text'))
-    .option('-o, --out <file>', 'write the report to a file instead of stdout (replaced whole, or left as it was if the run fails; a symbolic link of another user is refused)')
+    .option('-o, --out <file>', 'write the report to a file instead of stdout (replaced whole, or left as it was if the run fails; a symbolic link, FIFO or socket of another user is refused)')
     .option('--tui', 'browse the findings in the interactive terminal UI (falls back to the report without a terminal)')
     .addOption(pidOption('only findings of this process (thread group id)'))
     .addOption(pathOption())

@@ -26,7 +26,7 @@ export function registerDiff(program: Command): void {
     .argument('<before>', 'trace file or capture bundle directory before the change')
     .argument('<after>', 'trace file or capture bundle directory after the change')
     .addOption(formatOption(DIFF_COMMAND_FORMATS, 'text'))
-    .option('-o, --out <file>', 'write the comparison to a file instead of stdout (replaced whole, or left as it was if the run fails; a symbolic link of another user is refused)')
+    .option('-o, --out <file>', 'write the comparison to a file instead of stdout (replaced whole, or left as it was if the run fails; a symbolic link, FIFO or socket of another user is refused)')
     .addOption(failOnOption('exit 3 when the after side still has a finding of this severity or worse'))
     .addOption(redactOption('the same on both sides, in every format'))
     .action(async (before: string, after: string, flags: DiffFlags) => {

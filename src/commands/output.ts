@@ -214,10 +214,29 @@ function openFileOutput(path: string): ReportOutput {
       return replaceFile(dirname(path), basename(path), null, path);
     }
     const info = statOrNull(target, path);
-    return info?.isFile() !== false ? replaceFile(dirname(target), basename(target), info, path) : writeInPlace(path);
+    if (info?.isFile() !== false) return replaceFile(dirname(target), basename(target), info, path);
+    refuseOthersPipe(info, path);
+    return writeInPlace(path);
   }
   if (link === null || link.isFile()) return replaceFile(dirname(path), basename(path), link, path);
+  refuseOthersPipe(link, path);
   return writeInPlace(path);
+}
+
+/**
+ * A FIFO or socket of another user (not root) is refused: opening it waits
+ * until that user reads, and then hands them the whole report. O_CREAT is
+ * not asked for, so fs.protected_fifos does not step in (found by review).
+ */
+function refuseOthersPipe(info: Stats, path: string): void {
+  if (!info.isFIFO() && !info.isSocket()) return;
+  const me = process.geteuid?.() ?? info.uid;
+  if (info.uid !== me && info.uid !== 0) {
+    throw new OutputError(
+      `cannot write the report: it is a ${info.isFIFO() ? 'FIFO' : 'socket'} of another user (uid ${info.uid}), which a report is never written into; name a file of your own`,
+      path,
+    );
+  }
 }
 
 function lstatOrNull(path: string): Stats | null {
