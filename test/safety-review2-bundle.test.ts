@@ -4,7 +4,7 @@
 // for a link to a root-only file, while orphanmap reads, gets nothing of it.
 // The attacker is a real process of an unprivileged user (nobody).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -173,6 +173,16 @@ while True:
       expect(result.status, name).toBe(2);
       expect(result.stderr).toContain(`bundle file ${name} is not a regular file`);
     }
+  });
+
+  it('a bundle refused for a snapshot leaves no trace descriptor open (found by the final review)', async () => {
+    const dir = bundleCopy();
+    spawnSyncOk('rm', [join(dir, 'maps-start.txt')]);
+    spawnSyncOk('mkfifo', [join(dir, 'maps-start.txt')]);
+    const open = () => readdirSync('/proc/self/fd').length;
+    const before = open();
+    for (let i = 0; i < 20; i++) await expect(loadBundle(dir)).rejects.toThrow(/maps-start\.txt is not a regular file/);
+    expect(open()).toBe(before);
   });
 
   it('a maps snapshot larger than any capture writes is refused, naming it', () => {

@@ -115,13 +115,6 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   const warnings: string[] = [];
   const unfinished = meta.endTime === null || meta.exitReason === null || meta.exitReason === undefined || meta.complete === false;
   const traceFiles = (meta.traceFiles ?? ['trace.txt']).map((file) => join(dir, file));
-  const traceFds: number[] = [];
-  try {
-    for (const file of meta.traceFiles ?? ['trace.txt']) traceFds.push(files.openRegular(file));
-  } catch (error) {
-    for (const fd of traceFds) closeSync(fd);
-    throw error;
-  }
   const threadGroups = new Map<number, number>();
   for (const thread of meta.threads ?? []) threadGroups.set(thread.tid, thread.tgid);
   const engineOptions: EngineOptions = { threadGroups };
@@ -181,6 +174,14 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
     }
   }
   if ((meta.lostEvents ?? 0) > 0) warnings.push(`the tracer lost ${meta.lostEvents} events during the capture (meta.json)`);
+  // Opened last: a snapshot refused above leaves no descriptor behind.
+  const traceFds: number[] = [];
+  try {
+    for (const file of meta.traceFiles ?? ['trace.txt']) traceFds.push(files.openRegular(file));
+  } catch (error) {
+    for (const fd of traceFds) closeSync(fd);
+    throw error;
+  }
   return { dir, meta, traceFiles, traceFds, seeds, fdSeeds, mapsEnd, engineOptions, warnings, unfinished };
 }
 
