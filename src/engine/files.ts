@@ -204,14 +204,15 @@ export class Files {
 
   /**
    * The file an open names: by inode when known, else by its name or the path
-   * -y printed; a new file otherwise. An O_TMPFILE open (`tmpfile`, its flag;
-   * or the annotation "DIR/#INODE" when the flags are not known) makes a new
-   * file with no name, in the directory `name`.
+   * -y printed; a new file otherwise. An O_TMPFILE open (`tmpfile`: its flags
+   * say so, and every open's flags are known) makes a new file with no name,
+   * in the directory `name`. An annotation "DIR/#INODE" alone does not: a
+   * file can really be named "#123" (found by the final review: opened
+   * through a link, it was taken for a nameless one and its leak for benign).
    */
   opened(name: string, inode: Inode | undefined, resolvedHint: string | undefined, tmpfile = false): FileNode {
     if (tmpfile) return this.nameless(tmpfileName(name, inode, resolvedHint), inode);
     let file = this.withInode(inode);
-    if (file === undefined && resolvedHint !== undefined && resolvedHint !== name && isTmpfileOpen(name, resolvedHint)) return this.nameless(resolvedHint, inode);
     file ??= this.namedAs(name, inode);
     if (file === undefined && resolvedHint !== undefined && resolvedHint !== name) file = this.namedAs(resolvedHint, inode);
     if (file === undefined) file = this.newFile(name);
