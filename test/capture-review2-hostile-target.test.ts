@@ -15,9 +15,9 @@ import type { CaptureMeta } from '../src/capture/index.js';
 import { procStatus } from './support/proc.js';
 import { CLI, requireTool } from './support/tools.js';
 import { waitFor } from './support/wait.js';
+import { asNobody, NOBODY } from './support/nobody.js';
 
 const PYTHON = '/usr/bin/python3';
-const NOBODY = 65534;
 
 let work: string;
 /** Process groups to SIGKILL after each test: every capture runs in its own, as a shell's foreground job. */
@@ -137,12 +137,6 @@ async function ended(run: Capture, ms: number, what: string): Promise<Run> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Runs a shell command as nobody. */
-function asNobody(command: string): void {
-  const result = spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'sh', '-c', command], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`as nobody: ${command}: ${result.stderr}`);
 }
 
 /** A directory nobody owns, under `work`. */

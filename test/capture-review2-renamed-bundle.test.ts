@@ -15,9 +15,9 @@ import { procStatus } from './support/proc.js';
 import { CLI, requireTool } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 import { shellQuote, TmuxSession } from './tmux.js';
+import { asNobody, NOBODY } from './support/nobody.js';
 
 const PYTHON = '/usr/bin/python3';
-const NOBODY = 65534;
 
 let work: string;
 const children: ChildProcess[] = [];
@@ -53,12 +53,6 @@ function run(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } 
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   return { child, done: new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr }))) };
-}
-
-/** Runs a shell command as nobody. */
-function asNobody(command: string): void {
-  const result = spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'sh', '-c', command], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`as nobody: ${command}: ${result.stderr}`);
 }
 
 /** A directory nobody owns: the parent of --out. */

@@ -12,9 +12,9 @@ import { captureScriptPath, type CaptureMeta } from '../src/capture/index.js';
 import { procStatus } from './support/proc.js';
 import { CLI, REPO, requireTool } from './support/tools.js';
 import { waitFor } from './support/wait.js';
+import { NOBODY, runAsNobody as asNobody } from './support/nobody.js';
 
 const PYTHON = '/usr/bin/python3';
-const NOBODY = 65534;
 // 8-25 s on an idle 2-vCPU machine; several times that while other suites load it.
 const STARTUP_MS = 120_000;
 
@@ -60,11 +60,6 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv = process.env)
 
 function readMeta(bundle: string): CaptureMeta {
   return JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as CaptureMeta;
-}
-
-function asNobody(command: string): { status: number | null; stderr: string } {
-  const result = spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'sh', '-c', command], { encoding: 'utf8' });
-  return { status: result.status, stderr: result.stderr };
 }
 
 const seconds = (meta: CaptureMeta): number => (Date.parse(meta.endTime ?? '') - Date.parse(meta.startTime ?? '')) / 1000;

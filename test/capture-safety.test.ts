@@ -14,9 +14,9 @@ import { shellQuote, TmuxSession } from './tmux.js';
 import { procStatus } from './support/proc.js';
 import { CLI, requireTool } from './support/tools.js';
 import { waitFor } from './support/wait.js';
+import { NOBODY, runAsNobody as asNobody } from './support/nobody.js';
 
 const PYTHON = '/usr/bin/python3';
-const NOBODY = 65534;
 
 let work: string;
 const children: ChildProcess[] = [];
@@ -71,12 +71,6 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 function readMeta(bundle: string): CaptureMeta {
   return JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as CaptureMeta;
-}
-
-/** Runs a shell command as nobody, so what it creates really belongs to another user. */
-function asNobody(command: string): { status: number | null; stderr: string } {
-  const result = spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'sh', '-c', command], { encoding: 'utf8' });
-  return { status: result.status, stderr: result.stderr };
 }
 
 /** Every entry under dir (type, owner, mode, content or link target), to prove nothing changed. */

@@ -78,40 +78,41 @@ def tmpfile(d, size):
     return fd
 
 
-def truth(d, named_inodes):
-    leaks = []
+def deleted_lines():
+    """Each "(deleted)" line of our own maps, as (range, inode, path)."""
     with open('/proc/self/maps', 'rb') as f:
         text = f.read().decode('utf-8', 'surrogateescape')
     for line in text.splitlines():
         parts = line.split(None, 5)
-        if len(parts) < 6 or not parts[5].endswith(' (deleted)'):
-            continue
-        path = parts[5][:-len(' (deleted)')]
+        if len(parts) == 6 and parts[5].endswith(' (deleted)'):
+            yield parts[0], int(parts[4]), parts[5][:-len(' (deleted)')]
+
+
+def mapping(span, path):
+    start, end = (int(x, 16) for x in span.split('-'))
+    return {'address': hex(start), 'bytes': end - start, 'path': path}
+
+
+def truth(d, named_inodes):
+    leaks = []
+    for span, inode, path in deleted_lines():
         if not path.startswith(d + '/'):
             continue
-        if os.path.basename(path).startswith('#') and int(parts[4]) not in named_inodes:
+        if os.path.basename(path).startswith('#') and inode not in named_inodes:
             continue
-        if os.stat(f'/proc/self/map_files/{parts[0]}').st_nlink > 0:
+        if os.stat(f'/proc/self/map_files/{span}').st_nlink > 0:
             continue
-        start, end = (int(x, 16) for x in parts[0].split('-'))
-        leaks.append({'address': hex(start), 'bytes': end - start, 'path': path})
+        leaks.append(mapping(span, path))
     return leaks
 
 
 def deleted_mappings(d, parent):
     """Every "(deleted)" mapping of ours: the kind is what this program did (only DIR/L was mapped before its unlink)."""
     out = []
-    with open('/proc/self/maps', 'rb') as f:
-        text = f.read().decode('utf-8', 'surrogateescape')
-    for line in text.splitlines():
-        parts = line.split(None, 5)
-        if len(parts) < 6 or not parts[5].endswith(' (deleted)'):
-            continue
-        path = parts[5][:-len(' (deleted)')]
+    for span, _, path in deleted_lines():
         if not (path.startswith(d + '/') or path.startswith(f'/dev/shm/pym-{parent}-')):
             continue
-        start, end = (int(x, 16) for x in parts[0].split('-'))
-        out.append({'address': hex(start), 'bytes': end - start, 'path': path, 'kind': 'leak' if path == f'{d}/L' else 'nameless'})
+        out.append({**mapping(span, path), 'kind': 'leak' if path == f'{d}/L' else 'nameless'})
     return out
 
 
