@@ -116,6 +116,39 @@ describe('the line splitter at the edges', () => {
       { numRuns: 300 },
     );
   });
+
+  it('a read longer than one decoded piece (48 KiB) gives the lines, places and byte lengths small reads give, whatever straddles a piece boundary', () => {
+    /** Every line with its number, byte offset and byte length (-1: bytes that are not UTF-8). */
+    const places = (chunks: Buffer[]) => {
+      const seen: string[] = [];
+      const splitter = new LineSplitter({
+        line: (line, no, offset, bytes) => seen.push(`${no} ${offset} ${bytes} ${line}`),
+        longLine: (no, head, length) => seen.push(`${no} long ${length} ${head}`),
+      });
+      for (const chunk of chunks) splitter.write(chunk);
+      splitter.end();
+      return seen;
+    };
+    const PIECE = 48 * 1024;
+    // What may straddle a boundary: a 3-byte character, CR and LF, a byte that is not UTF-8, a newline just before or after it.
+    const straddlers = [Buffer.from('€', 'utf8'), Buffer.from('\r\n'), Buffer.from([0xff, 0xc3]), Buffer.from('\n'), Buffer.from('x\n')];
+    for (const straddler of straddlers) {
+      for (let shift = -3; shift <= 3; shift++) {
+        const parts: Buffer[] = [];
+        let length = 0;
+        for (let line = 0; length < 5 * PIECE; line++) {
+          const text = Buffer.from(`${line} mmap(NULL, 4096, PROT_READ, MAP_SHARED, 4</d/é${line}.index>, 0) = 0x7f00 <0.000001>\n`, 'utf8');
+          parts.push(text);
+          length += text.length;
+        }
+        const bytes = Buffer.concat(parts);
+        for (let boundary = PIECE; boundary < bytes.length - 8; boundary += PIECE) straddler.copy(bytes, boundary + shift - 1);
+        const small: Buffer[] = [];
+        for (let at = 0; at < bytes.length; at += 1000) small.push(bytes.subarray(at, at + 1000));
+        expect(places([bytes])).toEqual(places(small));
+      }
+    }
+  });
 });
 
 const OPEN = '11020 1795606335.190800 openat(AT_FDCWD</w>, "/d/0.index", O_RDWR|O_CREAT, 0666) = 4</d/0.index> <0.000010>';
