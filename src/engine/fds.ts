@@ -288,13 +288,16 @@ export class Fds {
 
   private setFd(task: Task, fd: number, file: FileNode | null, cloexec: boolean, handedOut = false, annotated = false): void {
     const previous = task.fds.fds.get(fd);
+    // The new reference counts before the old one is let go: the same file
+    // opened again on the same number (its close not traced) would otherwise
+    // have none for a moment, and be forgotten with its names.
+    if (file !== null) file.fdRefs++;
     // An fd number handed out again proves the old one was closed (maybe by a
     // close still <unfinished ...> on another thread).
     if (previous !== undefined) this.files.releaseFd(previous.file);
     const entry: FdEntry = { file, cloexec, annotated };
     if (handedOut && previous !== undefined && previous.file !== file) entry.closeInFlight = true;
     task.fds.fds.set(fd, entry);
-    if (file !== null) file.fdRefs++;
   }
 }
 

@@ -21,6 +21,9 @@ deleted-reopen: opens A, unlinks it, creates a new A, maps the old A's fd
   (strace 6 prints it "3</DIR/A>(deleted)") and unlinks the new A, never
   mapped. Meant for strace -e trace=mmap,munmap,unlink.
 open-unlink-map: opens A, unlinks it, then maps it through the fd kept open.
+reopen-same-fd: (review 4) writes A and closes it, opens it again (the same fd
+  number), maps it with the mmap module and unlinks A. Meant for strace -e
+  trace=%file,%memory,%process: the close is not in the trace.
 tmpfile: an O_TMPFILE file mapped, given the name T by
   linkat(AT_FDCWD, "/proc/self/fd/N", AT_FDCWD, T, AT_SYMLINK_FOLLOW), T
   unlinked; another given E by linkat(N, "", AT_FDCWD, E, AT_EMPTY_PATH), E
@@ -194,6 +197,14 @@ elif mode == 'samebase':
         json.dump({'pid': os.getpid(), 'leaks': truth(d, named)}, f, indent=1)
     os.unlink(f'{d}/d1/x.index')
     sys.exit(0)
+elif mode == 'reopen-same-fd':
+    # Python's own idiom: the file written, closed, then opened again to be
+    # mapped; the second open gets the first one's fd number back.
+    with open(f'{d}/A', 'wb') as f:
+        f.write(b'\0' * (2 * PAGE))
+    again = open(f'{d}/A', 'r+b')
+    kept = mmap.mmap(again.fileno(), 2 * PAGE)
+    os.unlink(f'{d}/A')
 elif mode in ('shm-idiom', 'shm-idiom-leak'):
     shm_idiom(d, mode == 'shm-idiom-leak')
 else:
