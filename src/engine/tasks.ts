@@ -141,6 +141,10 @@ export class Tasks {
   /** Threads whose clone we have not seen are put here: the attached process. */
   private initialGroup: Group | null = null;
   private readonly guessed = new GuessedProcess();
+  /** Threads that joined a process whose members the trace shows (after its execve) without a clone: clone filtered out. */
+  private readonly unannounced = new GuessedProcess();
+  /** Of those, the ones that ran execve in their own pid: child processes (leaveGuessedGroup). */
+  private readonly leftGuessedGroup = new GuessedProcess();
   /** Tasks inside a clone that has not returned yet. */
   private readonly clonesInFlight: WalkedSet<Task>;
   /** The first `strace: Process N attached`: the process the trace is about. */
@@ -254,6 +258,8 @@ export class Tasks {
     if (event.formerTid !== undefined && event.formerTid !== task.tid) {
       const former = this.byTid.get(event.formerTid);
       if (former !== undefined) this.detach(former, null);
+    } else if (task.group.leaderKnown && task.tid !== task.group.tgid) {
+      this.leaveGuessedGroup(task);
     }
     // Every other thread of the group dies; the address space is replaced.
     for (const other of [...task.group.tasks]) if (other !== task) this.detach(other, null);
@@ -293,6 +299,7 @@ export class Tasks {
    * its lowest thread id (a leader's tid is its pid, and it is the first thread).
    */
   nameGuessedProcess(): void {
+    this.noteUnannounced();
     const group = this.guessed.group;
     if (group === null || group.leaderKnown) return;
     const lowest = this.guessed.lowestTid;
@@ -306,6 +313,21 @@ export class Tasks {
         ". A thread's exit is not taken for the process's.",
     );
     if (pid !== group.tgid) this.renameGroup(group, pid);
+  }
+
+  private noteUnannounced(): void {
+    const left = this.leftGuessedGroup;
+    if (left.group !== null) {
+      const tids = left.count === 1 ? `thread ${left.lowestTid}` : `${left.count} threads (lowest ${left.lowestTid})`;
+      this.notes.push(`${tids}, taken for threads of process ${left.group.tgid}, ran execve in their own pid, as only a process does: from there each is a process of its own`);
+    }
+    const { group, count, lowestTid } = this.unannounced;
+    if (group === null) return;
+    const tids = count === 1 ? `thread ${lowestTid}` : `${count} threads (lowest ${lowestTid})`;
+    this.notes.push(
+      `${tids} showed up with no clone, fork or vfork in the trace (filtered out with -e trace=…?): taken for threads of process ${group.tgid}. ` +
+        `A child process among them has its mappings counted in ${group.tgid}'s, and the leaks it alone held can be missed: keep clone,clone3,fork,vfork in the filter`,
+    );
   }
 
   private renameGroup(group: Group, pid: number): void {
@@ -328,7 +350,26 @@ export class Tasks {
     const group = this.initialGroup ?? rootGroup ?? this.newGroup(root ?? tid, false, root !== undefined || tid === 0);
     this.initialGroup = group;
     if (!group.leaderKnown) this.guessed.note(group, tid);
+    else if (group.membershipKnown) this.unannounced.note(group, tid);
     return group;
+  }
+
+  /**
+   * A thread's execve returns in its leader's pid (`formerTid`: strace's
+   * "superseded by execve", bpftrace's exec record). One that returns in its
+   * own, taken for a thread of a process whose leader is another, was never
+   * its thread: a child whose fork the trace did not show (clone filtered
+   * out). It leaves that process before its execve, which then replaces its
+   * own address space and not its parent's.
+   */
+  private leaveGuessedGroup(task: Task): void {
+    const parent = task.group;
+    parent.tasks.delete(task);
+    const group = this.newGroup(task.tid, true, true);
+    group.cwd = parent.cwd;
+    group.tasks.add(task);
+    task.group = group;
+    this.leftGuessedGroup.note(parent, task.tid);
   }
 
   private newGroup(tgid: number, membershipKnown: boolean, leaderKnown: boolean): Group {

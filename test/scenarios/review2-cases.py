@@ -24,6 +24,9 @@ open-unlink-map: opens A, unlinks it, then maps it through the fd kept open.
 reopen-same-fd: (review 4) writes A and closes it, opens it again (the same fd
   number), maps it with the mmap module and unlinks A. Meant for strace -e
   trace=%file,%memory,%process: the close is not in the trace.
+fork-exec: (review 4) maps A and unlinks it, forks a child that runs
+  /bin/true, waits for it, then maps B and unlinks it. Meant for strace -e
+  trace=%file,%memory: the execve is in the trace, the fork is not.
 tmpfile: an O_TMPFILE file mapped, given the name T by
   linkat(AT_FDCWD, "/proc/self/fd/N", AT_FDCWD, T, AT_SYMLINK_FOLLOW), T
   unlinked; another given E by linkat(N, "", AT_FDCWD, E, AT_EMPTY_PATH), E
@@ -205,6 +208,17 @@ elif mode == 'reopen-same-fd':
     again = open(f'{d}/A', 'r+b')
     kept = mmap.mmap(again.fileno(), 2 * PAGE)
     os.unlink(f'{d}/A')
+elif mode == 'fork-exec':
+    # A helper process started the usual way (fork, then execve in the
+    # child), between two leaks of this process's own.
+    raw_map(new_file(f'{d}/A', PAGE), PAGE)
+    os.unlink(f'{d}/A')
+    child = os.fork()
+    if child == 0:
+        os.execv('/bin/true', ['true'])
+    os.waitpid(child, 0)
+    raw_map(new_file(f'{d}/B', 2 * PAGE), 2 * PAGE)
+    os.unlink(f'{d}/B')
 elif mode in ('shm-idiom', 'shm-idiom-leak'):
     shm_idiom(d, mode == 'shm-idiom-leak')
 else:
