@@ -10,6 +10,7 @@ import type { Diagnostic } from '../parse/events.js';
 import { InputError } from '../errors.js';
 import type { LineSource } from './lines.js';
 import { bundleTraceSource, loadBundle, confirmWithMaps, type Bundle } from './bundle.js';
+import { unexplainedDeleted } from './maps-end.js';
 import { tailFile } from './tail.js';
 import type { TraceFormat } from './formats.js';
 import { resolveInputs } from './inputs.js';
@@ -104,7 +105,7 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
     }
   }
   run.report(engine.finish());
-  if (bundle !== null) confirmWithMaps(engine.findings(), bundle);
+  if (bundle !== null) checkWithMaps(run, engine, bundle);
   return run.result(bundle, bundle === null ? [] : bundleProcesses(bundle));
 }
 
@@ -123,8 +124,16 @@ export async function analyzeLiveBundle(dir: string, captureDone: Promise<unknow
   run.report(engine.finish());
   // The capture has finished the bundle: maps at end and final metadata.
   const finished = await loadBundle(dir);
-  confirmWithMaps(engine.findings(), finished);
+  checkWithMaps(run, engine, finished);
   return run.result(finished, bundleProcesses(finished));
+}
+
+/** The findings of the captured process against its maps-end.txt: those it confirms, and the deleted files' mappings none explains. */
+function checkWithMaps(run: Run, engine: Engine, bundle: Bundle): void {
+  confirmWithMaps(engine.findings(), bundle);
+  if (bundle.mapsEnd === null || bundle.meta.pid === undefined) return;
+  const unexplained = unexplainedDeleted(engine.findings(), bundle.mapsEnd, bundle.meta.pid, join(bundle.dir, 'maps-end.txt'));
+  if (unexplained !== null) run.warnings.push(unexplained);
 }
 
 function tailSource(path: string, writerDone: Promise<unknown>): LineSource {

@@ -1,0 +1,50 @@
+// What a bundle's maps-end.txt shows that the trace does not explain: a
+// mapping of a deleted file, in the captured process, that no finding is
+// about. Its unlink is not in the trace: another process removed the file
+// (a cleaner, `git gc`, retention run by another program), or the file was
+// mapped and removed by calls the filter left out. The mapping is a leak
+// /proc proves, which the trace alone cannot report: it is said as a
+// warning. Pure: no I/O.
+import { findingStart, type Finding } from '../engine/findings.js';
+import { isDeletedFile, type MapsEntry } from '../parse/maps.js';
+
+/** How many of them the warning names. */
+const NAMED = 3;
+
+/**
+ * The warning for the deleted files' mappings of process `pid` in
+ * maps-end.txt (`file`) that no finding of `findings` overlaps, or null when
+ * every one is explained.
+ */
+export function unexplainedDeleted(findings: readonly Finding[], mapsEnd: readonly MapsEntry[], pid: number, file: string): string | null {
+  const spans: [number, number][] = [];
+  for (const finding of findings) {
+    if (finding.pid !== pid) continue;
+    for (const range of finding.ranges ?? [finding]) {
+      const start = findingStart(range);
+      spans.push([start, start + Math.max(range.length, 1)]);
+    }
+  }
+  spans.sort((a, b) => a[0] - b[0]);
+  const deleted = mapsEnd.filter(isDeletedFile).sort((a, b) => a.start - b.start);
+  // In address order: a line is explained when a span that starts before its
+  // end reaches past its start; the farthest such end is all that matters.
+  const unexplained: MapsEntry[] = [];
+  let next = 0;
+  let farthest = Number.NEGATIVE_INFINITY;
+  for (const line of deleted) {
+    while (next < spans.length && spans[next]![0] < line.end) farthest = Math.max(farthest, spans[next++]![1]);
+    if (farthest <= line.start) unexplained.push(line);
+  }
+  if (unexplained.length === 0) return null;
+  const count = unexplained.length;
+  const named = unexplained
+    .slice(0, NAMED)
+    .map((line) => `${line.path} at 0x${line.start.toString(16)}`)
+    .join(', ');
+  return (
+    `${file}: process ${pid} still maps ${count === 1 ? 'a deleted file' : `${count} deleted files`} that no finding explains: ` +
+    `the trace does not show ${count === 1 ? 'its' : 'their'} unlink (another process removed ${count === 1 ? 'it' : 'them'}, or the filter left the calls out), ` +
+    `so ${count === 1 ? 'it is not reported as a finding' : 'they are not reported as findings'}: ${named}${count > NAMED ? `, and ${count - NAMED} more` : ''}`
+  );
+}
