@@ -660,6 +660,9 @@ om_tree_of() {
 #                             that cannot tell always says true)
 #   OM_TRACER_STDOUT          bundle file the tracer's stdout goes to (a name in
 #                             OM_D); empty: our stderr
+#   om_backend_cmd_pid        optional: sets OM_FOUND to the launched command's
+#                             pid once it runs (default: the tracer's child
+#                             whose exe is not the tracer's, om_find_cmd_pid)
 #   om_backend_detach_command makes the tracer let go of a launched command
 #                             and leave it running (only called when
 #                             OM_NO_DETACH, set by om_backend_argv, is empty)
@@ -876,10 +879,14 @@ om_watchdog() {
 
 # om_find_cmd_pid -> sets OM_FOUND to the pid of the command the tracer
 # launched: its child once the child has exec'd (its exe is another file than
-# the tracer's), else empty.
+# the tracer's), else empty; or the backend's own answer (om_backend_cmd_pid).
 om_find_cmd_pid() {
   local c
   OM_FOUND=''
+  if declare -F om_backend_cmd_pid > /dev/null; then
+    om_backend_cmd_pid
+    return 0
+  fi
   [[ -e /proc/$OM_TRACER_PID/exe ]] || return 0
   om_children "$OM_TRACER_PID"
   for c in "${OM_KIDS[@]}"; do

@@ -91,14 +91,29 @@ om_backend_check() {
 # stderr) and execs the exact argv. WRAPPER is /proc/PID/fd/9/run-command.sh:
 # no blanks, and it names the file in the bundle directory by inode, a
 # directory only this user can write to, so the file /bin/sh runs as root is
-# the one written here.
+# the one written here. Before it execs the command it writes its pid (the
+# command's) to .command-pid beside itself: see om_backend_cmd_pid.
 om_write_wrapper() {
   OM_WRAPPER=$OM_D/run-command.sh
   {
     printf '#!/bin/sh\n# written by capture-bpftrace.sh: bpftrace -c cannot quote arguments\n'
     printf 'exec 1>&3 3>&-\n'
+    printf 'echo $$ > "${0%%/*}/.command-pid"\n'
     printf 'exec %s\n' "$(om_shell_quote "${OM_CMD[@]}")"
   } > "$OM_WRAPPER" && chmod 0700 "$OM_WRAPPER" || om_die "cannot write $OM_OUT/run-command.sh"
+}
+
+# bpftrace starts helpers of its own while it compiles (0.17 runs
+# `sh -c "clang-14 -Wp,-v …"` to find the kernel headers): a child of bpftrace
+# that is not bpftrace is not always the command, and one taken for it ended
+# the capture as "target-exited" before bpftrace had attached, the command
+# never run. The wrapper names the command: its pid, once it runs.
+om_backend_cmd_pid() {
+  local pid=''
+  read -r pid 2>/dev/null < "$OM_D/.command-pid"
+  [[ $pid =~ ^[1-9][0-9]{0,6}$ ]] || return 0
+  OM_FOUND=$pid
+  rm -f -- "$OM_D/.command-pid"
 }
 
 om_backend_argv() {

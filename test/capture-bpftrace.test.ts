@@ -106,6 +106,41 @@ print("workload output")
     expect(meta).toMatchObject({ exitReason: 'tracer-failed', complete: false });
   });
 
+  it('never takes a helper bpftrace starts while it compiles for the command (0.17 runs `sh -c "clang-14 …"`)', () => {
+    // A stand-in first on PATH starts a short-lived helper as bpftrace 0.17
+    // does before it attaches, then prints its BEGIN line, runs the -c command
+    // and its exit record. Taken for the command, the helper's end stopped the
+    // capture as target-exited before the command ran (a flaky CI run).
+    const bin = join(work, 'helper-bin');
+    mkdirSync(bin);
+    const real = spawnSync('sh', ['-c', 'command -v bpftrace'], { encoding: 'utf8' }).stdout.trim();
+    writeFileSync(
+      join(bin, 'bpftrace'),
+      [
+        '#!/bin/sh',
+        `case "$1" in --version) exec ${real} --version ;; esac`,
+        'sh -c "sleep 1; :"',
+        'echo "orphanmap-bt 1 begin ns=1 cpu=0 self=$$ root=0"',
+        '$2',
+        'echo "2 0 $(cat "$ORPHANMAP_TEST_RAN") $(cat "$ORPHANMAP_TEST_RAN") exit code=0x0 group_dead=1"',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const dir = join(work, 'helper');
+    const ran = join(work, 'helper.ran');
+    const result = spawnSync(SCRIPT, ['-o', dir, '--', '/bin/sh', '-c', 'echo $$ > "$ORPHANMAP_TEST_RAN"'], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, ORPHANMAP_TEST_RAN: ran },
+      timeout: 30_000,
+    });
+    expect(result.status, result.stderr).toBe(0);
+    const commandPid = Number(readFileSync(ran, 'utf8'));
+    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
+    expect(meta).toMatchObject({ exitReason: 'target-exited', complete: true, pid: commandPid });
+    expect(existsSync(join(dir, '.command-pid'))).toBe(false);
+  });
+
   it(
     'stops bpftrace when its parent is SIGKILLed, leaving the target running and the trace whole',
     async () => {
