@@ -6,6 +6,8 @@
 // kernel resolved when it differs (a symlinked directory, a cwd reached
 // through one; strace -y prints it, orphanmap.bt describes it): either one
 // leads to the file, and removing either removes the name (issue #10).
+// A path whose last component is a symlink to the file is no name of it: the
+// file is named by the kernel's path, and unlinking the symlink leaves it be.
 import type { ChdirEvent, DirRef, EventBase, EvidenceKeeper, Inode, LinkEvent, RenameEvent, UnlinkEvent } from '../parse/events.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import type { Counters } from './counters.js';
@@ -212,6 +214,8 @@ export class Files {
    */
   opened(name: string, inode: Inode | undefined, resolvedHint: string | undefined, tmpfile = false): FileNode {
     if (tmpfile) return this.nameless(tmpfileName(name, inode, resolvedHint), inode);
+    const real = resolvedHint === undefined ? null : targetOfSymlink(name, resolvedHint);
+    if (real !== null) return this.openedAs(flatCopy(real), inode);
     let file = this.withInode(inode);
     file ??= this.namedAs(name, inode);
     if (file === undefined && resolvedHint !== undefined && resolvedHint !== name) file = this.namedAs(resolvedHint, inode);
@@ -219,6 +223,18 @@ export class Files {
     else if (!file.names.has(name) && !file.gone) this.giveName(file, name);
     if (inode !== undefined && file.inode === null) this.setInode(file, inode);
     if (resolvedHint !== undefined && !file.gone) this.spellAlso(file, name, resolvedHint);
+    return file;
+  }
+
+  /**
+   * The file opened through a symlink to it, by its real name `real` (the
+   * kernel's, which /proc shows): the symlink's path is no name of the file.
+   * Unlinking or renaming it removes or moves the symlink only.
+   */
+  private openedAs(real: string, inode: Inode | undefined): FileNode {
+    const file = this.withInode(inode) ?? this.namedAs(real, inode) ?? this.newFile(real);
+    if (!file.names.has(real) && !file.gone) this.giveName(file, real);
+    if (inode !== undefined && file.inode === null) this.setInode(file, inode);
     return file;
   }
 
@@ -249,9 +265,10 @@ export class Files {
 
   /**
    * `resolved`, the path the kernel resolved for the name `name`, is another
-   * spelling of it. (When `name` ends in a symlink to the file, unlinking it
-   * removes the symlink only, yet is taken for the file's name going, as it
-   * was before the kernel's path was known.)
+   * spelling of it: `name` went through a symlinked directory. (When both end
+   * in the same base name, `name` may instead end in a symlink to a file of
+   * that name elsewhere: that is taken for a symlinked directory too, and
+   * unlinking `name` for the file's name going; see targetOfSymlink.)
    */
   private spellAlso(file: FileNode, name: string, resolved: string): void {
     // Most opens name the path the kernel resolved: compared before it is copied.
@@ -596,6 +613,29 @@ export class Files {
 }
 
 /**
+ * The real name of the file opened as `name` when its last component was a
+ * symlink to it: `resolved`, the path the kernel printed (strace -y), when
+ * its base name differs from `name`'s (a symlinked directory changes the
+ * directories, never the base name). Null otherwise, and for an annotation
+ * that is no path (pipe:[…], socket:[…]).
+ */
+export function targetOfSymlink(name: string, resolved: string): string | null {
+  if (resolved === name || !resolved.startsWith('/')) return null;
+  const real = normalizePath(resolved);
+  if (baseName(real) === baseName(name)) return null;
+  // Older strace: a file unlinked between the open and the print ends " (deleted)".
+  if (real.endsWith(DELETED_IN_ANNOTATION) && baseName(real.slice(0, -DELETED_IN_ANNOTATION.length)) === baseName(name)) return null;
+  return real;
+}
+
+/** The last component of a path, trailing slashes aside. */
+function baseName(path: string): string {
+  let end = path.length;
+  while (end > 1 && path.charCodeAt(end - 1) === 47 /* / */) end--;
+  return path.slice(path.lastIndexOf('/', end - 1) + 1, end);
+}
+
+/**
  * An open of the directory `name` that returned an fd the kernel calls
  * `resolved` = ".../#INODE": O_TMPFILE (an open of a file really named "#123" names it).
  */
@@ -643,15 +683,21 @@ export function resolveName(task: Task, dir: DirRef, path: string): string {
   if (path.startsWith('/')) return normalizePath(path);
   let base: string | null;
   if (dir.fd === 'cwd') base = task.group.cwd ?? dir.hint ?? null;
-  else base = task.fds.fds.get(dir.fd)?.file?.displayName ?? dir.hint ?? null;
+  else base = pathOfFd(task, dir.fd) ?? dir.hint ?? null;
   if (base === null || !base.startsWith('/')) return normalizePath(path);
   return normalizePath(`${base}/${path}`);
+}
+
+/** The path of a directory fd as the process spelled it: through the symlink it was opened by, if it was (a symlinked directory). */
+function pathOfFd(task: Task, fd: number): string | undefined {
+  const entry = task.fds.fds.get(fd);
+  return entry?.through ?? entry?.file?.displayName;
 }
 
 export function chdir(task: Task, event: ChdirEvent): void {
   if (event.path !== undefined) setCwd(task, resolveName(task, { fd: 'cwd' }, event.path));
   else if (event.fd !== undefined) {
-    const cwd = task.fds.fds.get(event.fd)?.file?.displayName ?? event.fdHint;
+    const cwd = pathOfFd(task, event.fd) ?? event.fdHint;
     if (cwd !== undefined) setCwd(task, cwd);
   }
 }
