@@ -201,6 +201,9 @@ export class Engine {
       case 'link':
         this.files.link(task, event, this.linkedFd(task, event));
         break;
+      case 'symlink':
+        this.files.symlink(task, event);
+        break;
       case 'chdir':
         chdir(task, event);
         break;

@@ -8,7 +8,7 @@
 import type { CloseRangeEvent, DupEvent, EventBase, Inode, OpenEvent, SetCloexecEvent } from '../parse/events.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import { deletedKind } from '../parse/maps.js';
-import { DELETED_IN_ANNOTATION, learnCwd, resolveName, targetOfSymlink, type FileNode, type Files } from './files.js';
+import { DELETED_IN_ANNOTATION, learnCwd, resolveName, type FileNode, type Files } from './files.js';
 import type { Task } from './tasks.js';
 
 /** An fd open when the capture began: a line of a bundle's fds-start.txt. */
@@ -117,8 +117,13 @@ export class Fds {
     this.tableEvents++;
     learnCwd(task, event.dir);
     const name = resolveName(task, event.dir, event.path);
-    const file = this.files.opened(name, event.inode, event.resolvedHint, event.tmpfile === true);
-    const through = event.resolvedHint === undefined || event.tmpfile === true || targetOfSymlink(name, event.resolvedHint) === null ? null : flatCopy(name);
+    // Through a symlink to the file (its last component): the file is named by the symlink's target, and the fd remembers the way.
+    // Without an annotation, the symlinks the trace made tell where the path leads.
+    const tmpfile = event.tmpfile === true;
+    const resolved = tmpfile ? event.resolvedHint : (event.resolvedHint ?? this.files.followSymlinks(name));
+    const real = tmpfile ? null : this.files.symlinkTarget(name, resolved);
+    const file = real === null ? this.files.opened(name, event.inode, resolved, tmpfile) : this.files.openedThrough(real, event.inode);
+    const through = real === null ? null : flatCopy(name);
     this.setFd(task, event.fd, file, event.cloexec, true, false, through);
     file.note(event, this.files.keeper);
   }

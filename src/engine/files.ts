@@ -8,7 +8,8 @@
 // leads to the file, and removing either removes the name (issue #10).
 // A path whose last component is a symlink to the file is no name of it: the
 // file is named by the kernel's path, and unlinking the symlink leaves it be.
-import type { ChdirEvent, DirRef, EventBase, EvidenceKeeper, Inode, LinkEvent, RenameEvent, UnlinkEvent } from '../parse/events.js';
+// The symlinks the trace shows made (symlink, symlinkat) are followed.
+import type { ChdirEvent, DirRef, EventBase, EvidenceKeeper, Inode, LinkEvent, RenameEvent, SymlinkEvent, UnlinkEvent } from '../parse/events.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import type { Counters } from './counters.js';
 import { atOf, type FindingLog } from './finding-log.js';
@@ -172,6 +173,12 @@ export class Files {
    * has the name now). A file leaves once nothing holds it.
    */
   private readonly goneByName = new Map<string, FileNode>();
+  /**
+   * The symlinks the trace made (symlink, symlinkat) and that are still
+   * there, as far as it shows: path → content, as given. Kept while they
+   * exist: a program makes few.
+   */
+  private readonly links = new NameIndex<string>();
   /** The keeper of the event being applied: what each file it concerns keeps of it (Engine.apply). */
   keeper: EvidenceKeeper | undefined = undefined;
 
@@ -214,8 +221,6 @@ export class Files {
    */
   opened(name: string, inode: Inode | undefined, resolvedHint: string | undefined, tmpfile = false): FileNode {
     if (tmpfile) return this.nameless(tmpfileName(name, inode, resolvedHint), inode);
-    const real = resolvedHint === undefined ? null : targetOfSymlink(name, resolvedHint);
-    if (real !== null) return this.openedAs(flatCopy(real), inode);
     let file = this.withInode(inode);
     file ??= this.namedAs(name, inode);
     if (file === undefined && resolvedHint !== undefined && resolvedHint !== name) file = this.namedAs(resolvedHint, inode);
@@ -227,11 +232,58 @@ export class Files {
   }
 
   /**
+   * The real path of the file an open of `name` reached when the last
+   * component of `name` was a symlink, null when it was not (or the trace
+   * cannot tell). `resolved` is the path the kernel resolved (strace -y's
+   * annotation, or followSymlinks): the real path when its base name differs
+   * (targetOfSymlink), or when the trace made `name` a symlink.
+   */
+  symlinkTarget(name: string, resolved: string | undefined): string | null {
+    if (resolved === undefined) return null;
+    const real = targetOfSymlink(name, resolved);
+    if (real !== null || resolved === name || !resolved.startsWith('/')) return real;
+    return this.links.size === 0 || this.links.get(name) === undefined ? null : normalizePath(resolved);
+  }
+
+  /**
+   * `name` with the symlinks the trace made followed, in every component:
+   * what the kernel resolved it to, as far as the trace shows, for an open
+   * the tracer printed no path for (strace without -y). Undefined when no
+   * symlink the trace made is on the way.
+   */
+  followSymlinks(name: string): string | undefined {
+    if (this.links.size === 0) return undefined;
+    let path = name;
+    // The kernel gives up after 40 symlinks (ELOOP).
+    for (let hops = 0; hops < 40; hops++) {
+      const step = this.throughFirstSymlink(path);
+      if (step === null) break;
+      path = step;
+    }
+    return path === name ? undefined : path;
+  }
+
+  /** `path` with its first component that is a symlink the trace made replaced by the symlink's target; null when it has none. */
+  private throughFirstSymlink(path: string): string | null {
+    for (let end = path.indexOf('/', 1); ; end = path.indexOf('/', end + 1)) {
+      const prefix = end < 0 ? path : path.slice(0, end);
+      const target = this.links.get(prefix);
+      if (target !== undefined) {
+        const slash = prefix.lastIndexOf('/');
+        const at = target.startsWith('/') || slash < 0 ? target : `${prefix.slice(0, slash + 1)}${target}`;
+        return normalizePath(end < 0 ? at : `${at}${path.slice(end)}`);
+      }
+      if (end < 0) return null;
+    }
+  }
+
+  /**
    * The file opened through a symlink to it, by its real name `real` (the
    * kernel's, which /proc shows): the symlink's path is no name of the file.
    * Unlinking or renaming it removes or moves the symlink only.
    */
-  private openedAs(real: string, inode: Inode | undefined): FileNode {
+  openedThrough(given: string, inode: Inode | undefined): FileNode {
+    const real = flatCopy(given);
     const file = this.withInode(inode) ?? this.namedAs(real, inode) ?? this.newFile(real);
     if (!file.names.has(real) && !file.gone) this.giveName(file, real);
     if (inode !== undefined && file.inode === null) this.setInode(file, inode);
@@ -412,6 +464,7 @@ export class Files {
     if (from === to) return;
     const moving = this.byName.get(from);
     const replaced = this.byName.get(to);
+    this.moveSymlink(from, to, event.exchange);
     if (event.exchange) {
       this.exchange(flatCopy(from), to, moving, replaced);
       moving?.note(event, this.keeper);
@@ -452,16 +505,40 @@ export class Files {
     else this.byName.delete(from);
   }
 
+  /** A rename moves a symlink the trace made, and takes away one it replaces. */
+  private moveSymlink(from: string, to: string, exchange: boolean): void {
+    const moving = this.links.get(from);
+    const replaced = this.links.get(to);
+    if (moving === undefined && replaced === undefined) return;
+    this.links.delete(from);
+    this.links.delete(to);
+    if (moving !== undefined) this.links.set(to, moving);
+    if (exchange && replaced !== undefined) this.links.set(flatCopy(from), replaced);
+  }
+
   private renameDirectory(from: string, to: string, event: EventBase): void {
+    for (const [name, target] of this.links.under(from)) {
+      this.links.delete(name);
+      this.links.set(to + name.slice(from.length), target);
+    }
     for (const [name, file] of this.byName.under(from)) {
       this.moveName(file, name, to + name.slice(from.length), true);
       file.note(event, this.keeper);
     }
   }
 
+  /** A symlink made: opens through it reach its target (symlinkTarget). */
+  symlink(task: Task, event: SymlinkEvent): void {
+    this.links.set(flatCopy(resolveName(task, event.dir, event.path)), flatCopy(event.target));
+  }
+
   unlink(task: Task, event: UnlinkEvent): void {
     if (event.removeDir) return;
     const name = resolveName(task, event.dir, event.path);
+    // A symlink the trace made goes, and no file with it. (A file the engine
+    // still knows by that name lost it out of sight, or was the symlink
+    // itself, opened O_PATH|O_NOFOLLOW: it loses it now.)
+    this.links.delete(name);
     const file = this.withInode(event.inode) ?? this.byName.get(name);
     if (file === undefined) return;
     this.removeName(file, name, event, event.nlinkAfter);
@@ -619,7 +696,7 @@ export class Files {
  * directories, never the base name). Null otherwise, and for an annotation
  * that is no path (pipe:[…], socket:[…]).
  */
-export function targetOfSymlink(name: string, resolved: string): string | null {
+function targetOfSymlink(name: string, resolved: string): string | null {
   if (resolved === name || !resolved.startsWith('/')) return null;
   const real = normalizePath(resolved);
   if (baseName(real) === baseName(name)) return null;
