@@ -278,7 +278,7 @@ export class Files {
   }
 
   /**
-   * The file opened through a symlink to it, by its real name `real` (the
+   * The file opened through a symlink to it, by its real name `given` (the
    * kernel's, which /proc shows): the symlink's path is no name of the file.
    * Unlinking or renaming it removes or moves the symlink only.
    */
