@@ -2,7 +2,7 @@
 // has a module that owns it:
 //   tasks.ts        threads, thread groups, clone/exec/exit, the wait for a clone in flight
 //   fds.ts          fd tables: open, dup, close, close_range, close-on-exec
-//   files.ts        file identities, their names, rename/link/unlink, cwd
+//   files.ts        file identities, their names, rename/link/unlink, symlinks, cwd
 //   mappings.ts     address spaces: mmap, munmap, mremap, fork copies, pending orphans
 //   finding-log.ts  findings: decided, resolved, their evidence, what one call changed
 //   benign.ts       named rules for benign findings (the JVM's hsperfdata)
@@ -200,6 +200,9 @@ export class Engine {
         break;
       case 'link':
         this.files.link(task, event, this.linkedFd(task, event));
+        break;
+      case 'symlink':
+        this.files.symlink(task, event);
         break;
       case 'chdir':
         chdir(task, event);

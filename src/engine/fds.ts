@@ -6,6 +6,7 @@
 // another file than the table holds, the table missed a close, open or dup
 // (filtered out with -e trace=…) and the annotation wins (fileOfFd).
 import type { CloseRangeEvent, DupEvent, EventBase, Inode, OpenEvent, SetCloexecEvent } from '../parse/events.js';
+import { flatCopy } from '../parse/flat-copy.js';
 import { deletedKind } from '../parse/maps.js';
 import { DELETED_IN_ANNOTATION, learnCwd, resolveName, type FileNode, type Files } from './files.js';
 import type { Task } from './tasks.js';
@@ -39,6 +40,13 @@ interface FdEntry {
    * an annotation says otherwise.
    */
   annotated: boolean;
+  /**
+   * The path the fd was opened by, when its last component was a symlink
+   * (Files.opened names the file by its real path): a directory opened so is
+   * reached through a symlinked directory, and a path relative to the fd is
+   * spelled through it, as the process spelled it. Null for most fds.
+   */
+  through: string | null;
   /**
    * An open returned this number while it was still live here: the close of
    * the old file was in flight (printed later, as in merged -ff traces where
@@ -108,8 +116,15 @@ export class Fds {
   open(task: Task, event: OpenEvent): void {
     this.tableEvents++;
     learnCwd(task, event.dir);
-    const file = this.files.opened(resolveName(task, event.dir, event.path), event.inode, event.resolvedHint, event.tmpfile === true);
-    this.setFd(task, event.fd, file, event.cloexec, true);
+    const name = resolveName(task, event.dir, event.path);
+    // Through a symlink to the file (its last component): the file is named by the symlink's target, and the fd remembers the way.
+    // Without an annotation, the symlinks the trace made tell where the path leads.
+    const tmpfile = event.tmpfile === true;
+    const resolved = tmpfile ? event.resolvedHint : (event.resolvedHint ?? this.files.followSymlinks(name));
+    const real = tmpfile ? null : this.files.symlinkTarget(name, resolved);
+    const file = real === null ? this.files.opened(name, event.inode, resolved, tmpfile) : this.files.openedThrough(real, event.inode);
+    const through = real === null ? null : flatCopy(name);
+    this.setFd(task, event.fd, file, event.cloexec, true, false, through);
     file.note(event, this.files.keeper);
   }
 
@@ -133,7 +148,7 @@ export class Fds {
     this.closesAndDups++;
     if (event.unshare === true && task.fds.users > 1) {
       // CLOSE_RANGE_UNSHARE: this task gets its own copy first; the others keep theirs open.
-      const copy = copyTable(task.fds, (entry) => ({ file: entry.file, cloexec: entry.cloexec, annotated: entry.annotated }));
+      const copy = copyTable(task.fds, (entry) => ({ file: entry.file, cloexec: entry.cloexec, annotated: entry.annotated, through: entry.through }));
       copy.users = 1;
       this.release(task.fds);
       task.fds = copy;
@@ -151,7 +166,8 @@ export class Fds {
     this.dups++;
     if (event.oldFd === event.newFd) return;
     const file = this.fileOfFd(task, event.oldFd, event.oldHint, event, undefined, event.oldDeleted === true);
-    this.setFd(task, event.newFd, file, event.cloexec);
+    const old = task.fds.fds.get(event.oldFd);
+    this.setFd(task, event.newFd, file, event.cloexec, false, false, old !== undefined && old.file === file ? old.through : null);
     file?.note(event, this.files.keeper);
   }
 
@@ -286,7 +302,7 @@ export class Fds {
     table.fds.clear();
   }
 
-  private setFd(task: Task, fd: number, file: FileNode | null, cloexec: boolean, handedOut = false, annotated = false): void {
+  private setFd(task: Task, fd: number, file: FileNode | null, cloexec: boolean, handedOut = false, annotated = false, through: string | null = null): void {
     const previous = task.fds.fds.get(fd);
     // The new reference counts before the old one is let go: the same file
     // opened again on the same number (its close not traced) would otherwise
@@ -295,7 +311,7 @@ export class Fds {
     // An fd number handed out again proves the old one was closed (maybe by a
     // close still <unfinished ...> on another thread).
     if (previous !== undefined) this.files.releaseFd(previous.file);
-    const entry: FdEntry = { file, cloexec, annotated };
+    const entry: FdEntry = { file, cloexec, annotated, through };
     if (handedOut && previous !== undefined && previous.file !== file) entry.closeInFlight = true;
     task.fds.fds.set(fd, entry);
   }

@@ -6,7 +6,10 @@
 // kernel resolved when it differs (a symlinked directory, a cwd reached
 // through one; strace -y prints it, orphanmap.bt describes it): either one
 // leads to the file, and removing either removes the name (issue #10).
-import type { ChdirEvent, DirRef, EventBase, EvidenceKeeper, Inode, LinkEvent, RenameEvent, UnlinkEvent } from '../parse/events.js';
+// A path whose last component is a symlink to the file is no name of it: the
+// file is named by the kernel's path, and unlinking the symlink leaves it be.
+// The symlinks the trace shows made (symlink, symlinkat) are followed.
+import type { ChdirEvent, DirRef, EventBase, EvidenceKeeper, Inode, LinkEvent, RenameEvent, SymlinkEvent, UnlinkEvent } from '../parse/events.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import type { Counters } from './counters.js';
 import { atOf, type FindingLog } from './finding-log.js';
@@ -170,6 +173,12 @@ export class Files {
    * has the name now). A file leaves once nothing holds it.
    */
   private readonly goneByName = new Map<string, FileNode>();
+  /**
+   * The symlinks the trace made (symlink, symlinkat) and that are still
+   * there, as far as it shows: path → content, as given. Kept while they
+   * exist: a program makes few.
+   */
+  private readonly links = new NameIndex<string>();
   /** The keeper of the event being applied: what each file it concerns keeps of it (Engine.apply). */
   keeper: EvidenceKeeper | undefined = undefined;
 
@@ -223,6 +232,65 @@ export class Files {
   }
 
   /**
+   * The real path of the file an open of `name` reached when the last
+   * component of `name` was a symlink, null when it was not (or the trace
+   * cannot tell). `resolved` is the path the kernel resolved (strace -y's
+   * annotation, or followSymlinks): the real path when its base name differs
+   * (targetOfSymlink), or when the trace made `name` a symlink.
+   */
+  symlinkTarget(name: string, resolved: string | undefined): string | null {
+    if (resolved === undefined) return null;
+    const real = targetOfSymlink(name, resolved);
+    if (real !== null || resolved === name || !resolved.startsWith('/')) return real;
+    return this.links.size === 0 || this.links.get(name) === undefined ? null : normalizePath(resolved);
+  }
+
+  /**
+   * `name` with the symlinks the trace made followed, in every component:
+   * what the kernel resolved it to, as far as the trace shows, for an open
+   * the tracer printed no path for (strace without -y). Undefined when no
+   * symlink the trace made is on the way.
+   */
+  followSymlinks(name: string): string | undefined {
+    if (this.links.size === 0) return undefined;
+    let path = name;
+    // The kernel gives up after 40 symlinks (ELOOP).
+    for (let hops = 0; hops < 40; hops++) {
+      const step = this.throughFirstSymlink(path);
+      if (step === null) break;
+      path = step;
+    }
+    return path === name ? undefined : path;
+  }
+
+  /** `path` with its first component that is a symlink the trace made replaced by the symlink's target; null when it has none. */
+  private throughFirstSymlink(path: string): string | null {
+    for (let end = path.indexOf('/', 1); ; end = path.indexOf('/', end + 1)) {
+      const prefix = end < 0 ? path : path.slice(0, end);
+      const target = this.links.get(prefix);
+      if (target !== undefined) {
+        const slash = prefix.lastIndexOf('/');
+        const at = target.startsWith('/') || slash < 0 ? target : `${prefix.slice(0, slash + 1)}${target}`;
+        return normalizePath(end < 0 ? at : `${at}${path.slice(end)}`);
+      }
+      if (end < 0) return null;
+    }
+  }
+
+  /**
+   * The file opened through a symlink to it, by its real name `given` (the
+   * kernel's, which /proc shows): the symlink's path is no name of the file.
+   * Unlinking or renaming it removes or moves the symlink only.
+   */
+  openedThrough(given: string, inode: Inode | undefined): FileNode {
+    const real = flatCopy(given);
+    const file = this.withInode(inode) ?? this.namedAs(real, inode) ?? this.newFile(real);
+    if (!file.names.has(real) && !file.gone) this.giveName(file, real);
+    if (inode !== undefined && file.inode === null) this.setInode(file, inode);
+    return file;
+  }
+
+  /**
    * An O_TMPFILE file (opened in the trace, or named by an fd's annotation):
    * the path opened is its directory, and it has no name until a link gives
    * it one (the kernel calls it "#INODE" in that directory, which no unlink
@@ -249,9 +317,10 @@ export class Files {
 
   /**
    * `resolved`, the path the kernel resolved for the name `name`, is another
-   * spelling of it. (When `name` ends in a symlink to the file, unlinking it
-   * removes the symlink only, yet is taken for the file's name going, as it
-   * was before the kernel's path was known.)
+   * spelling of it: `name` went through a symlinked directory. (When both end
+   * in the same base name, `name` may instead end in a symlink to a file of
+   * that name elsewhere: that is taken for a symlinked directory too, and
+   * unlinking `name` for the file's name going; see targetOfSymlink.)
    */
   private spellAlso(file: FileNode, name: string, resolved: string): void {
     // Most opens name the path the kernel resolved: compared before it is copied.
@@ -395,6 +464,7 @@ export class Files {
     if (from === to) return;
     const moving = this.byName.get(from);
     const replaced = this.byName.get(to);
+    this.moveSymlink(from, to, event.exchange);
     if (event.exchange) {
       this.exchange(flatCopy(from), to, moving, replaced);
       moving?.note(event, this.keeper);
@@ -435,16 +505,40 @@ export class Files {
     else this.byName.delete(from);
   }
 
+  /** A rename moves a symlink the trace made, and takes away one it replaces. */
+  private moveSymlink(from: string, to: string, exchange: boolean): void {
+    const moving = this.links.get(from);
+    const replaced = this.links.get(to);
+    if (moving === undefined && replaced === undefined) return;
+    this.links.delete(from);
+    this.links.delete(to);
+    if (moving !== undefined) this.links.set(to, moving);
+    if (exchange && replaced !== undefined) this.links.set(flatCopy(from), replaced);
+  }
+
   private renameDirectory(from: string, to: string, event: EventBase): void {
+    for (const [name, target] of this.links.under(from)) {
+      this.links.delete(name);
+      this.links.set(to + name.slice(from.length), target);
+    }
     for (const [name, file] of this.byName.under(from)) {
       this.moveName(file, name, to + name.slice(from.length), true);
       file.note(event, this.keeper);
     }
   }
 
+  /** A symlink made: opens through it reach its target (symlinkTarget). */
+  symlink(task: Task, event: SymlinkEvent): void {
+    this.links.set(flatCopy(resolveName(task, event.dir, event.path)), flatCopy(event.target));
+  }
+
   unlink(task: Task, event: UnlinkEvent): void {
     if (event.removeDir) return;
     const name = resolveName(task, event.dir, event.path);
+    // A symlink the trace made goes, and no file with it. (A file the engine
+    // still knows by that name lost it out of sight, or was the symlink
+    // itself, opened O_PATH|O_NOFOLLOW: it loses it now.)
+    this.links.delete(name);
     const file = this.withInode(event.inode) ?? this.byName.get(name);
     if (file === undefined) return;
     this.removeName(file, name, event, event.nlinkAfter);
@@ -596,6 +690,29 @@ export class Files {
 }
 
 /**
+ * The real name of the file opened as `name` when its last component was a
+ * symlink to it: `resolved`, the path the kernel printed (strace -y), when
+ * its base name differs from `name`'s (a symlinked directory changes the
+ * directories, never the base name). Null otherwise, and for an annotation
+ * that is no path (pipe:[…], socket:[…]).
+ */
+function targetOfSymlink(name: string, resolved: string): string | null {
+  if (resolved === name || !resolved.startsWith('/')) return null;
+  const real = normalizePath(resolved);
+  if (baseName(real) === baseName(name)) return null;
+  // Older strace: a file unlinked between the open and the print ends " (deleted)".
+  if (real.endsWith(DELETED_IN_ANNOTATION) && baseName(real.slice(0, -DELETED_IN_ANNOTATION.length)) === baseName(name)) return null;
+  return real;
+}
+
+/** The last component of a path, trailing slashes aside. */
+function baseName(path: string): string {
+  let end = path.length;
+  while (end > 1 && path.charCodeAt(end - 1) === 47 /* / */) end--;
+  return path.slice(path.lastIndexOf('/', end - 1) + 1, end);
+}
+
+/**
  * An open of the directory `name` that returned an fd the kernel calls
  * `resolved` = ".../#INODE": O_TMPFILE (an open of a file really named "#123" names it).
  */
@@ -643,15 +760,21 @@ export function resolveName(task: Task, dir: DirRef, path: string): string {
   if (path.startsWith('/')) return normalizePath(path);
   let base: string | null;
   if (dir.fd === 'cwd') base = task.group.cwd ?? dir.hint ?? null;
-  else base = task.fds.fds.get(dir.fd)?.file?.displayName ?? dir.hint ?? null;
+  else base = pathOfFd(task, dir.fd) ?? dir.hint ?? null;
   if (base === null || !base.startsWith('/')) return normalizePath(path);
   return normalizePath(`${base}/${path}`);
+}
+
+/** The path of a directory fd as the process spelled it: through the symlink it was opened by, if it was (a symlinked directory). */
+function pathOfFd(task: Task, fd: number): string | undefined {
+  const entry = task.fds.fds.get(fd);
+  return entry?.through ?? entry?.file?.displayName;
 }
 
 export function chdir(task: Task, event: ChdirEvent): void {
   if (event.path !== undefined) setCwd(task, resolveName(task, { fd: 'cwd' }, event.path));
   else if (event.fd !== undefined) {
-    const cwd = task.fds.fds.get(event.fd)?.file?.displayName ?? event.fdHint;
+    const cwd = pathOfFd(task, event.fd) ?? event.fdHint;
     if (cwd !== undefined) setCwd(task, cwd);
   }
 }

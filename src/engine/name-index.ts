@@ -32,6 +32,10 @@ export class NameIndex<T> {
   /** Children visited by `under`: work counted for tests. */
   steps = 0;
 
+  get size(): number {
+    return this.entries.size;
+  }
+
   get(name: string): T | undefined {
     return this.entries.get(name)?.value;
   }

@@ -77,6 +77,7 @@ export type TraceEvent =
   | TruncateEvent
   | RenameEvent
   | LinkEvent
+  | SymlinkEvent
   | UnlinkEvent
   | ChdirEvent
   | CloneStartEvent
@@ -194,6 +195,18 @@ export interface LinkEvent extends EventBase {
   oldPath: string;
   newDir: DirRef;
   newPath: string;
+}
+
+/**
+ * symlink, symlinkat: a symlink at `path` (in `dir`) whose content is
+ * `target`, as given: a relative target is read from the symlink's directory
+ * wherever the symlink is then.
+ */
+export interface SymlinkEvent extends EventBase {
+  kind: 'symlink';
+  target: string;
+  dir: DirRef;
+  path: string;
 }
 
 export interface UnlinkEvent extends EventBase {

@@ -120,6 +120,8 @@ export const FOLLOWED_SYSCALLS: ReadonlySet<string> = new Set([
   'renameat2',
   'link',
   'linkat',
+  'symlink',
+  'symlinkat',
   'unlink',
   'unlinkat',
   'chdir',
@@ -488,6 +490,18 @@ function decodeRenameOrLink(call: Call): DecodeResult {
   );
 }
 
+function decodeSymlink(call: Call): DecodeResult {
+  const { base } = call;
+  const atCwd = call.name === 'symlink';
+  const target = stringArg(call, 0);
+  const dir: DirRef | null = atCwd ? { fd: 'cwd' } : dirArg(call, 1);
+  const path = stringArg(call, atCwd ? 1 : 2);
+  if (target === null || dir === null || path === null) return bad(call, 'arguments');
+  // A target cut short by -s ("…"...) says no whole path: the symlink is not followed.
+  if (call.text.startsWith('...', bounds.ends[0]! - 3)) return NOTHING;
+  return withExtras({ kind: 'symlink', target, dir, path, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw }, base);
+}
+
 function decodeUnlink(call: Call): DecodeResult {
   const { base } = call;
   if (call.name === 'unlink') {
@@ -549,6 +563,7 @@ const DECODERS: ReadonlyMap<string, Decoder> = new Map<string, Decoder>([
   ...['ftruncate', 'ftruncate64'].map((name) => [name, decodeFtruncate] as const),
   ...['truncate', 'truncate64'].map((name) => [name, decodeTruncate] as const),
   ...['rename', 'link', 'renameat', 'renameat2', 'linkat'].map((name) => [name, decodeRenameOrLink] as const),
+  ...['symlink', 'symlinkat'].map((name) => [name, decodeSymlink] as const),
   ...['unlink', 'unlinkat'].map((name) => [name, decodeUnlink] as const),
   ...['chdir', 'fchdir'].map((name) => [name, decodeChdir] as const),
   ...['clone', 'clone3', 'fork', 'vfork'].map((name) => [name, decodeClone] as const),
