@@ -6,8 +6,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { filteringSink } from '../src/ingest/line-filter.js';
+import { LineSplitter } from '../src/ingest/lines.js';
 import { parseBpftraceLine } from '../src/parse/bpftrace.js';
-import { StraceReader } from '../src/parse/strace.js';
+import { type ParseOutput, StraceReader } from '../src/parse/strace.js';
+import type { SkippedLines } from '../src/parse/strace-skip.js';
 import { MAX_TID } from '../src/parse/strace-line.js';
 import { readLines, readStrace, trace } from './support/trace-text.js';
 import { runCli } from './support/tools.js';
@@ -91,19 +94,51 @@ describe('strace: an out-of-range id is an unreadable line', () => {
     expect(events).toMatchObject([{ kind: 'open', tid: 0, seconds: 1795544192 }]);
   });
 
-  it('an ignored call with such a pid, in a trace long enough for the line filter, is unreadable too', () => {
-    const file = join(work, 'ignored.txt');
+  it('an ignored call with such a pid is unreadable too, when the line filter skips ignored calls as when it does not', () => {
     const read = (n: number, tid: number) => `${tid} 1795606335.${String(400000 + n)} read(3, "x", 1) = 1`;
     const lines = [...Array.from({ length: 20 }, (_, n) => read(n, 12)), read(20, 99999999999), read(21, 4194304), ...Array.from({ length: 20 }, (_, n) => read(22 + n, 12))];
-    writeFileSync(file, `${lines.join('\n')}\n`);
-    const { stdout } = runCli(['analyze', file, '-f', 'json']);
-    const report = JSON.parse(stdout) as { unparsedSamples: { line: number; reason: string }[] };
-    expect(report.unparsedSamples.map((s) => [s.line, s.reason])).toEqual([
+    const text = `${lines.join('\n')}\n`;
+    const full = readFiltered(text, false);
+    const fast = readFiltered(text, true);
+    expect(fast.skipped).toBeGreaterThan(30);
+    expect(fast.out).toEqual(full.out);
+    const unreadable = fast.out.flatMap((o) => (o.type === 'diagnostic' ? [[o.diagnostic.place.line, o.diagnostic.reason]] : []));
+    expect(unreadable).toEqual([
       [21, REASON],
       [22, REASON],
     ]);
+    // And through analyze.
+    const file = join(work, 'ignored.txt');
+    writeFileSync(file, text);
+    const report = JSON.parse(runCli(['analyze', file, '-f', 'json']).stdout) as { unparsedSamples: { line: number; reason: string }[] };
+    expect(report.unparsedSamples.map((s) => [s.line, s.reason])).toEqual(unreadable);
   });
 });
+
+/** The reader fed through the line splitter, with the line filter of ignored calls (fast) or without it. */
+function readFiltered(text: string, fast: boolean): { out: ParseOutput[]; skipped: number } {
+  const reader = new StraceReader('trace.txt');
+  const out: ParseOutput[] = [];
+  let skipped = 0;
+  const skipping = {
+    policy: () => reader.skipPolicy(),
+    skipped: (lines: SkippedLines) => {
+      skipped += lines.lines;
+      reader.noteSkipped(lines);
+    },
+  };
+  const filtering = filteringSink(
+    (line, lineNo) => reader.push(line, lineNo, out),
+    () => undefined,
+    fast ? skipping : undefined,
+  );
+  const splitter = new LineSplitter(filtering.sink);
+  splitter.write(Buffer.from(text));
+  splitter.end();
+  filtering.end();
+  reader.end(out);
+  return { out, skipped };
+}
 
 describe('bpftrace: an out-of-range id is an unreadable record', () => {
   const record = (line: string) => parseBpftraceLine(line, 7, 'trace.bt.txt');
