@@ -115,6 +115,8 @@ export interface LogicalLine {
   text: string;
   /** Physical line numbers, first one first. */
   lines: number[];
+  /** Set when the line follows a record ending in `path=` but cannot be the rest of that path: why (ContinuationJoiner). */
+  notPath?: string;
 }
 
 /** True when these first lines of an input come from orphanmap.bt (or at least bpftrace). */
