@@ -150,7 +150,9 @@ function oneProcessResult(comm: string, path: string): ScanResult {
 
 describe('--format prom', () => {
   it('escapes label values and HELP text as the exposition format requires', () => {
-    expect(escapeLabelValue('a\\b"c\nd')).toBe('a\\\\b\\"c\\nd');
+    // A newline is first shown as the text view shows it (\n, two characters), then that backslash is escaped.
+    expect(escapeLabelValue('a\\b"c\nd')).toBe('a\\\\b\\"c\\\\nd');
+    expect(escapeLabelValue('e\x1bs\x07c\u009bd\u202ef')).toBe('e\\\\x1bs\\\\x07c\\\\x9bd\\\\u202ef');
     expect(escapeHelp('a\\b"c\nd')).toBe('a\\\\b"c\\nd');
   });
 
@@ -159,7 +161,8 @@ describe('--format prom', () => {
     const result = oneProcessResult(comm, '/data/we"ird\\dir/x.my"ext\\');
     const families = parsePrometheusTextFormat(formatProm(result, { topPatterns: 5 }));
     const deleted = families.find((f) => f.name === 'orphanmap_process_deleted_mappings')!;
-    expect(deleted.metrics).toEqual([{ value: '2', labels: { pid: '42', comm } }]);
+    // The newline reaches the reader as the two characters \n, as the text view shows it.
+    expect(deleted.metrics).toEqual([{ value: '2', labels: { pid: '42', comm: 'ja"va\\x\\nnew' } }]);
     const patterns = families.find((f) => f.name === 'orphanmap_process_deleted_pattern_mappings')!;
     expect(patterns.metrics.map((m) => m.labels?.pattern).sort()).toEqual(['*.index.deleted', 'x.my"ext\\'].sort());
     const outcomes = families.find((f) => f.name === 'orphanmap_scan_processes')!;

@@ -1,5 +1,6 @@
 // Fields of an orphanmap.bt record: `key=value` pairs, read as numbers with
 // the ranges a successful call can print. Pure.
+import { tidFromDigits } from './strace-line.js';
 
 /**
  * 2^64, the end of a 64-bit address space: a mapping of a call that succeeded
@@ -43,6 +44,17 @@ export class FieldReader {
       return 0n;
     }
     return value.startsWith('-') ? -BigInt(value.slice(1)) : BigInt(value);
+  }
+
+  /** A thread or process id: 1 to MAX_TID (isTid), as sched_process_fork and exec print them. */
+  tid(key: string): number {
+    const value = this.fields.get(key);
+    const tid = value === undefined ? Number.NaN : tidFromDigits(value);
+    if (Number.isNaN(tid)) {
+      this.missing.push(value === undefined ? key : `${key} (out of range)`);
+      return 0;
+    }
+    return tid;
   }
 
   optionalInt(key: string): number | undefined {

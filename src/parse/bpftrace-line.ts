@@ -4,6 +4,7 @@
 // diagnostic. Pure.
 import { ADDRESS_SPACE_END, describeWaitStatus, FieldReader, parseFields } from './bpftrace-fields.js';
 import { ATTACHING, parseMarkerLine } from './bpftrace-markers.js';
+import { TID_RANGE_REASON, tidFromDigits } from './strace-line.js';
 import { AT_REMOVEDIR, CLOSE_RANGE_CLOEXEC, O_CLOEXEC, O_TMPFILE, type Diagnostic, type OpenEvent, type DirRef, type EventBase, type Inode, type Place, type TraceEvent } from './events.js';
 
 /** The version this parser reads: the `1` in `orphanmap-bt 1 begin …`. */
@@ -114,6 +115,8 @@ export interface LogicalLine {
   text: string;
   /** Physical line numbers, first one first. */
   lines: number[];
+  /** Set when the line follows a record ending in `path=` but cannot be the rest of that path: why (ContinuationJoiner). */
+  notPath?: string;
 }
 
 /** True when these first lines of an input come from orphanmap.bt (or at least bpftrace). */
@@ -168,13 +171,16 @@ export function parseBpftraceLine(text: string, lineNo: number, file: string, li
   if (fields === null) return bad('a field is not key=value');
   if (EVENT_NAMES.get(name) && path === undefined) return bad(`${name} record without path=`);
 
-  const tid = Number(tidText);
+  // The trailer alone prints 0 0 (above); every record is a thread's, named by ids the kernel can hand out.
+  const tid = tidFromDigits(tidText);
+  const tgid = tidFromDigits(tgidText);
+  if (Number.isNaN(tid) || Number.isNaN(tgid)) return bad(TID_RANGE_REASON);
   const base: EventBase = {
     place,
     time: ns,
     seconds: Number(ns) / 1e9,
     tid,
-    tgid: Number(tgidText),
+    tgid,
     raw: text,
   };
   if (lines !== undefined && lines.length > 1) base.lines = lines;
@@ -315,9 +321,9 @@ function decodeMemoryRecord(c: RecordContext): BpftraceRecord | null {
       return failedUnlessBad(e, failedCall ? { type: 'ignored', reason: 'mremap failed' } : null);
     }
     case 'clone':
-      return c.event({ ...base, kind: 'clone', childTid: f.int('child'), flags: f.int('flags') });
+      return c.event({ ...base, kind: 'clone', childTid: f.tid('child'), flags: f.int('flags') });
     case 'exec': {
-      const oldTid = f.int('old_tid');
+      const oldTid = f.tid('old_tid');
       return c.event({ ...base, kind: 'exec', path: c.path!, ...(oldTid !== c.tid ? { formerTid: oldTid } : {}) });
     }
     case 'exit':

@@ -4,6 +4,7 @@
 import { parseFields } from './bpftrace-fields.js';
 import type { BpftraceRecord, Marker } from './bpftrace-line.js';
 import type { Place } from './events.js';
+import { TID_RANGE_REASON, tidFromDigits } from './strace-line.js';
 
 export const ATTACHING = /^Attaching (\d+) probes?\.\.\.$/;
 export const LOST = /^Lost (\d+) events$/;
@@ -19,8 +20,12 @@ export function parseMarkerLine(text: string, place: Place, bad: (reason: string
     const root = fields.get('root');
     const self = fields.get('self');
     const ns = fields.get('ns');
-    if (root !== undefined) marker.root = Number(root);
-    if (self !== undefined) marker.self = Number(self);
+    // root=0 is the -c child, named by its first exec; any other root, and self, are process ids.
+    const rootId = root === undefined || root === '0' ? 0 : tidFromDigits(root);
+    const selfId = self === undefined ? 0 : tidFromDigits(self);
+    if (Number.isNaN(rootId) || Number.isNaN(selfId)) return bad(`orphanmap-bt header: ${TID_RANGE_REASON}`);
+    if (root !== undefined) marker.root = rootId;
+    if (self !== undefined) marker.self = selfId;
     if (ns !== undefined) marker.ns = ns;
     return { type: 'marker', marker };
   }

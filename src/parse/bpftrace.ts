@@ -160,6 +160,8 @@ export class BpftraceReader {
         } else if (record.marker.kind === 'end') this.shape.endSeen = true;
         return;
       case 'diagnostic':
+        // "unknown event "frobnicate"": and if it was meant as the rest of the path before it, it is not.
+        if (logical.notPath !== undefined) record.diagnostic.reason += ` (right after a record ending in path=, but not the rest of its path: ${logical.notPath})`;
         this.emitNow(record, out);
         return;
       case 'ignored':

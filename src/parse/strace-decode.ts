@@ -1,6 +1,7 @@
 // From a complete call (name + argument text + return) to a TraceEvent.
 // Only the calls the engine needs are decoded; everything else is ignored.
 // A call that failed (= -1 E…, = ?) changes nothing and yields no event.
+import { isTid, TID_RANGE_REASON } from './strace-line.js';
 import { boundCall, fdAt, newCallBounds, numberAt, parseFlags, parseReturn, stringAt, type FdRead, type ReturnValue } from './strace-args.js';
 import {
   CLONE_VFORK,
@@ -530,6 +531,8 @@ function decodeChdir(call: Call): DecodeResult {
 
 function decodeClone(call: Call): DecodeResult {
   const { base } = call;
+  // The new task's id; 0 in a child that prints its own return. Anything else no task can have.
+  if (call.value !== 0 && !isTid(call.value)) return `${call.name} returned ${String(call.value)}: ${TID_RANGE_REASON}`;
   return withExtras(
     {
       kind: 'clone',

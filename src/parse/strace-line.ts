@@ -14,8 +14,34 @@ import { decodeCString } from './c-string.js';
 
 export { decodeCString };
 
-/** The largest pid Linux hands out (pid_max limit 2^22): a bigger number is an epoch timestamp. */
-const PID_MAX = 4_194_304;
+/**
+ * The largest thread or process id Linux can hand out. The kernel allocates
+ * ids below pid_max, and pid_max can be set to at most PID_MAX_LIMIT, 2^22 on
+ * 64-bit (include/linux/threads.h; 32768 on 32-bit), in every pid namespace.
+ * pid_t is a 32-bit int, but no id reaches past this one: a number outside 1 to
+ * MAX_TID where a trace prints an id is a corrupt or forged line, never rounded
+ * into one (99999999999999999999 would be read as 1e20, and two such tids
+ * rounding to one double would be one thread). The evidence store
+ * (src/ingest/evidence.ts) relies on tids being below 2^22 too.
+ */
+export const MAX_TID = 4_194_303;
+
+/** Whether `value` can be a Linux thread or process id: a whole number from 1 to MAX_TID. */
+export function isTid(value: number): boolean {
+  return Number.isInteger(value) && value >= 1 && value <= MAX_TID;
+}
+
+/** An id printed as decimal digits (at most 10 are read), or NaN when it cannot be one (isTid). */
+export function tidFromDigits(digits: string): number {
+  const value = /^\d{1,10}$/.test(digits) ? Number(digits) : Number.NaN;
+  return isTid(value) ? value : Number.NaN;
+}
+
+/** Why a line whose thread or process id is out of range is unreadable. */
+export const TID_RANGE_REASON = `thread id out of range (a Linux thread or process id is a whole number from 1 to ${MAX_TID})`;
+
+/** scanPrefix's result for a pid prefix whose id no Linux thread can have. */
+export const TID_OUT_OF_RANGE = -2;
 
 export interface LinePrefix {
   tid: number | null;
@@ -114,6 +140,9 @@ export function newLineScan(): LineScan {
   return { tid: null, commStart: -1, commEnd: -1, timeStart: -1, timeEnd: -1, seconds: null, relative: null, plain: true, status: 'complete', nameStart: 0, nameEnd: 0, bodyStart: 0, bodyEnd: 0 };
 }
 
+/** For prefixTidOutOfRange: readPid writes into it, and nothing reads it. */
+const SCRATCH_SCAN = newLineScan();
+
 const UNFINISHED = ' <unfinished ...>';
 const DETACHED = ' <detached ...>';
 const RESUMED_OPEN = '<... ';
@@ -143,7 +172,7 @@ export function parseStraceLine(text: string): StraceRecord {
 
   const scan = newLineScan();
   const i = scanPrefix(text, scan);
-  if (i < 0) return { type: 'bad', reason: 'malformed pid prefix' };
+  if (i < 0) return { type: 'bad', reason: i === TID_OUT_OF_RANGE ? TID_RANGE_REASON : 'malformed pid prefix' };
   const prefix: LinePrefix = { tid: scan.tid, time: scan.timeStart < 0 ? null : text.slice(scan.timeStart, scan.timeEnd), seconds: scan.seconds, relative: scan.relative };
   if (scan.commStart >= 0) prefix.comm = unescapeComm(text.slice(scan.commStart, scan.commEnd));
   return parseBody(text, i, prefix, scan);
@@ -152,7 +181,8 @@ export function parseStraceLine(text: string): StraceRecord {
 /**
  * Reads the pid, thread name and timestamps that start a line into `scan`
  * (everything else in it is left as it was), and returns where the rest
- * begins: -1 for a malformed pid prefix.
+ * begins: -1 for a malformed pid prefix, TID_OUT_OF_RANGE for one whose id
+ * no Linux thread can have.
  */
 export function scanPrefix(text: string, scan: LineScan): number {
   scan.tid = null;
@@ -161,8 +191,8 @@ export function scanPrefix(text: string, scan: LineScan): number {
   scan.seconds = null;
   scan.relative = null;
   scan.plain = true;
-  const i = readPid(text, scan);
-  if (i < 0) return -1;
+  const i = readPid(text, scan, 0);
+  if (i < 0) return i;
   if (scan.commStart >= 0) scan.plain = plainText(text, scan.commStart, scan.commEnd);
   const at = readTimestamps(text, i, scan);
   const end = skipBracketed(text, at); // -n syscall number, -i instruction pointer
@@ -180,13 +210,16 @@ function plainText(text: string, start: number, end: number): boolean {
 }
 
 // "13725 " | "13725<kafka-scheduler> " | "[pid 13734] " | "[pid 13734<comm>] " | nothing
-function readPid(text: string, out: LineScan): number {
-  if (text.startsWith('[pid ')) {
-    let i = 5;
+// The prefix starts at `from` (0 for a line; the line filter passes where its line starts).
+function readPid(text: string, out: LineScan, from: number): number {
+  if (text.startsWith('[pid ', from)) {
+    let i = from + 5;
     while (text.charCodeAt(i) === 32) i++;
     const end = readDigits(text, i);
     if (end === i) return -1;
-    out.tid = digitsValue(text, i, end);
+    const tid = tidValue(text, i, end);
+    if (!isTid(tid)) return TID_OUT_OF_RANGE;
+    out.tid = tid;
     const j = end;
     if (text.charCodeAt(j) === 60 /* < */) {
       const close = text.indexOf('>] ', j);
@@ -198,25 +231,55 @@ function readPid(text: string, out: LineScan): number {
     if (!text.startsWith('] ', j)) return -1;
     return j + 2;
   }
-  const end = readDigits(text, 0);
-  if (end === 0) return 0;
+  const end = readDigits(text, from);
+  if (end === from) return from;
   const next = text.charCodeAt(end);
   if (next === 60 /* < */) {
     // -Y: the comm has '<' and '>' escaped as \74 \76, so the first "> " ends it.
     const close = text.indexOf('> ', end);
     if (close < 0) return -1;
-    out.tid = digitsValue(text, 0, end);
+    const tid = tidValue(text, from, end);
+    if (!isTid(tid)) return TID_OUT_OF_RANGE;
+    out.tid = tid;
     out.commStart = end + 1;
     out.commEnd = close;
     return close + 2;
   }
-  if (next !== 32) return 0; // "18:16:32…" or "1795544192.48…": a timestamp, not a pid
-  const value = digitsValue(text, 0, end);
-  if (value > PID_MAX) return 0; // "1795544192 openat(" (--timestamps=unix,s)
+  if (next !== 32) return from; // "18:16:32…" or "1795544192.48…": a timestamp, not a pid
+  const value = tidValue(text, from, end);
+  if (!isTid(value)) {
+    // "1795544192 openat(" (--timestamps=unix,s): 9 or 10 digits, from 1973 to 2286.
+    // No other number starts a line: anything else there was meant as a pid.
+    if (value >= EPOCH_SECONDS_FROM) return from;
+    return TID_OUT_OF_RANGE;
+  }
   out.tid = value;
   let i = end;
   while (text.charCodeAt(i) === 32) i++;
   return i;
+}
+
+/** The smallest whole number of seconds a line starts with that is read as an epoch time, not a pid (readTimestamps reads the same). */
+const EPOCH_SECONDS_FROM = 100_000_000;
+
+/** The value of the digits text[start, end) when there are at most 10 of them (-1 for more): enough for any id or epoch second. */
+function tidValue(text: string, start: number, end: number): number {
+  return end - start > 10 ? -1 : digitsValue(text, start, end);
+}
+
+/** Whether a line whose pid prefix is out of range is otherwise a strace line: a call, an exit or a signal (a slow path, for unreadable lines only). */
+export function straceShapeBesidesTid(text: string): boolean {
+  const type = parseStraceLine(text.replace(/^(\[pid +)?\d+/, '$11')).type;
+  return type === 'call' || type === 'exit' || type === 'signal';
+}
+
+/**
+ * Whether the line text[start…] starts with a pid prefix ("1234 ", "1234<comm> ",
+ * "[pid 1234] ") whose id no Linux thread can have: the line filter leaves such
+ * a line to the reader, which says it is unreadable.
+ */
+export function prefixTidOutOfRange(text: string, start: number): boolean {
+  return readPid(text, SCRATCH_SCAN, start) === TID_OUT_OF_RANGE;
 }
 
 /** The value of the decimal digits from `start` to `end`, as Number() reads them. */
@@ -279,7 +342,7 @@ function readTimestamps(text: string, from: number, out: LineScan): number {
       const space = text.indexOf(' ', i);
       const value = space > i ? decimalValue(text, i, space) : NaN;
       if (Number.isFinite(value)) {
-        if (value >= 100_000_000) {
+        if (value >= EPOCH_SECONDS_FROM) {
           out.timeStart = i;
           out.timeEnd = space;
           out.seconds = value;
@@ -309,7 +372,7 @@ function readEpochStamp(text: string, from: number, out: LineScan): number {
   const decimals = i - point - 1;
   if (c !== 32 || decimals === 0 || decimals > 9 || whole > Number.MAX_SAFE_INTEGER) return -1;
   const value = whole / POWERS_OF_TEN[decimals]!;
-  if (value < 100_000_000) return -1; // a -r delta
+  if (value < EPOCH_SECONDS_FROM) return -1; // a -r delta
   out.timeStart = from;
   out.timeEnd = i;
   out.seconds = value;
@@ -370,8 +433,10 @@ function parseBody(text: string, i: number, prefix: LinePrefix, scan: LineScan):
     const how = text.slice(i + 4, end);
     const record: ExitRecord = withPrefix({ type: 'exit', how }, prefix);
     const superseded = /^superseded by execve in pid (\d+)$/.exec(how);
-    if (superseded) record.supersededBy = Number(superseded[1]);
-    else if (!how.startsWith('exited with ') && !how.startsWith('killed by ')) {
+    if (superseded) {
+      record.supersededBy = tidFromDigits(superseded[1]!);
+      if (Number.isNaN(record.supersededBy)) return { type: 'bad', reason: TID_RANGE_REASON };
+    } else if (!how.startsWith('exited with ') && !how.startsWith('killed by ')) {
       return { type: 'bad', reason: `unknown +++ marker "${how}"` };
     }
     return record;
@@ -455,8 +520,20 @@ function isSyscallName(text: string, start: number, end: number): boolean {
 
 function parseMessage(text: string): StraceRecord {
   const attached = /^strace: Process (\d+) attached/.exec(text);
-  if (attached) return { type: 'message', text, attachedPid: Number(attached[1]) };
+  if (attached) return messageWithPid(text, attached[1]!, 'attachedPid');
   const detached = /^strace: Process (\d+) detached/.exec(text);
-  if (detached) return { type: 'message', text, detachedPid: Number(detached[1]) };
+  if (detached) return messageWithPid(text, detached[1]!, 'detachedPid');
   return { type: 'message', text };
+}
+
+function messageWithPid(text: string, digits: string, key: 'attachedPid' | 'detachedPid'): StraceRecord {
+  const pid = tidFromDigits(digits);
+  if (Number.isNaN(pid)) return { type: 'bad', reason: TID_RANGE_REASON };
+  return { type: 'message', text, [key]: pid };
+}
+
+/** Whether "strace: Process N attached" (or detached) names an id a Linux process can have. */
+export function messagePidInRange(message: string): boolean {
+  const digits = /Process (\d+) /.exec(message);
+  return digits !== null && !Number.isNaN(tidFromDigits(digits[1]!));
 }

@@ -4,6 +4,7 @@
 // filter the line source runs ahead of it (ingest/line-filter.ts): skipping a
 // line must change nothing but the time it takes. Pure: no I/O.
 import { FOLLOWED_SYSCALLS } from './strace-decode.js';
+import { prefixTidOutOfRange } from './strace-line.js';
 import { FOLLOWED_SHAPES, hasResult, isNameChar } from './strace-scan.js';
 
 /** The line is a call or a resume the engine does not follow. */
@@ -122,6 +123,8 @@ export class IgnoredLineFilter {
     this.lastMayJoin = last === 100 /* d */ || last === 115 /* s */ || last === 13; /* \r */
     if (!afterSeen || this.lastMayJoin || lineNo < this.restUntil) return false;
     if (this.policy.stderrPrefixes && text.charCodeAt(start) === 91 /* [ */) return false;
+    // A pid no thread can have makes the line unreadable, whatever its call: the reader says so.
+    if (prefixTidOutOfRange(text, start)) return false;
     const flags = ignoredCall(text, start, end, this.markers);
     if (flags === 0) {
       if (++this.notTakenInARow >= REST_AFTER) {

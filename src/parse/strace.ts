@@ -7,7 +7,22 @@ import { cloneFlagsAtEntry, decodeCall, EFFECTIVE_AT_ENTRY, FOLLOWED_SYSCALLS } 
 import { flatCopy } from './flat-copy.js';
 import { followedName, hasResult, MESSAGE_SPLICE, stderrPid } from './strace-scan.js';
 import { CALL, ignoredCall, ResumeMarkers, type SkippedLines, type SkipPolicy, TRACE_LINE, UNFINISHED } from './strace-skip.js';
-import { type CallStatus, type ContinuationRecord, decodeCString, type ExitRecord, type LinePrefix, newLineScan, parseStraceLine, scanCall, scanPrefix, type StraceRecord } from './strace-line.js';
+import {
+  type CallStatus,
+  type ContinuationRecord,
+  decodeCString,
+  type ExitRecord,
+  type LinePrefix,
+  messagePidInRange,
+  newLineScan,
+  parseStraceLine,
+  scanCall,
+  scanPrefix,
+  straceShapeBesidesTid,
+  type StraceRecord,
+  TID_OUT_OF_RANGE,
+  TID_RANGE_REASON,
+} from './strace-line.js';
 
 /**
  * How many prefixed tids of a stderr trace are kept as candidates for the
@@ -180,6 +195,11 @@ export class StraceReader {
     if ((last === 100 /* d */ || last === 115) /* s */ && !line.startsWith('strace: ')) {
       const splice = MESSAGE_SPLICE.exec(line);
       if (splice !== null) {
+        // "…strace: Process 99999999999999999999 attached": no process has that id; the line is unreadable as a whole.
+        if (!messagePidInRange(splice[0])) {
+          out.push(this.diagnostic(firstLine, line, TID_RANGE_REASON));
+          return;
+        }
         this.noteMessage(splice[0], out);
         this.deferred.push(splice[0]);
         this.carry = { text: line.slice(0, splice.index), line: firstLine };
@@ -192,6 +212,13 @@ export class StraceReader {
     const first = line.charCodeAt(0);
     const notCall = line.length === 0 || first === 41 /* ) */ || (first === 115 /* s */ && line.startsWith('strace: ')) || (first === 32 && line.startsWith(' > '));
     const at = notCall ? -1 : scanPrefix(line, scan);
+    if (at === TID_OUT_OF_RANGE) {
+      // Said before anything reads the prefix: an ignored call's pid would count a tracee alive.
+      // A strace line all the same (a trace of such lines is a trace with unreadable lines, not text).
+      if (straceShapeBesidesTid(line)) this.shape.traceLines++;
+      out.push(this.diagnostic(firstLine, line, TID_RANGE_REASON));
+      return;
+    }
     const isCall = at >= 0 && scanCall(line, at, scan);
     const followed = isCall ? followedName(line, scan.nameStart, scan.nameEnd) : undefined;
     // The first lines are always read in full: they tell whether this is a -r trace.

@@ -1,6 +1,7 @@
 // `scan --format prom`: the Prometheus text exposition format (version 0.0.4),
 // for node_exporter's textfile collector. Pure.
 import { scanTotals, topPatterns, SKIP_REASONS, type ProcessScan, type ScanResult } from './aggregate.js';
+import { escapeControl } from '../report/sanitize.js';
 import type { ProcessGrowth } from './growth.js';
 
 export interface PromOptions {
@@ -10,8 +11,21 @@ export interface PromOptions {
   growth?: ReadonlyMap<number, ProcessGrowth>;
 }
 
-/** Label values may hold anything; the format escapes only these three. */
+/**
+ * A label value as the text view shows it, then in the format's own escapes.
+ * comm, pattern and path come from other users' processes and their files:
+ * the format itself escapes only backslash, " and newline, so ESC, BEL, C1 controls and
+ * bidi overrides would reach whoever reads the metrics (a terminal running
+ * curl, a dashboard) raw. escapeControl turns them into visible text first
+ * (ESC becomes the four characters \x1b, a newline the two characters \n), and a Prometheus parser
+ * then reads back exactly that text.
+ */
 export function escapeLabelValue(value: string): string {
+  return escapeExposition(escapeControl(value));
+}
+
+/** The format's three escapes (backslash, double quote, newline); everything else is taken as it is. */
+function escapeExposition(value: string): string {
   return value.replace(/[\\"\n]/g, (char) => (char === '\\' ? '\\\\' : char === '"' ? '\\"' : '\\n'));
 }
 
