@@ -100,4 +100,19 @@ describe('strace -ff set', () => {
       `${join(set, 'trace')}.101 is missing from the strace -ff set: ${join(set, 'trace.100')}:2 created thread 101, but its file was deleted or not copied, so its calls (and any mapping it leaked) are not in the analysis`,
     ]);
   });
+
+  it('a file named like one of a set but with a number no thread can have is refused by name, never read as thread 1e20 (review 4)', () => {
+    const set = join(scratch, 'bad-tid');
+    mkdirSync(set);
+    const lines = '1795606335.000001 execve("/bin/app", ["app"], 0x7ffd /* 1 var */) = 0\n';
+    writeFileSync(join(set, 'trace.100'), lines);
+    writeFileSync(join(set, 'trace.99999999999999999999'), lines);
+    for (const input of [set, join(set, 'trace.99999999999999999999')]) {
+      const result = runCli(['analyze', input]);
+      expect(result.status, input).toBe(2);
+      expect(result.stderr).toContain(
+        `${join(set, 'trace.99999999999999999999')}: error: its name ends in .99999999999999999999, as a strace -ff file's would, but that is no thread id (1 to 4194303)`,
+      );
+    }
+  });
 });

@@ -3,7 +3,7 @@
 // never from a file name alone.
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { parseStraceLine } from '../parse/strace-line.js';
+import { MAX_TID, parseStraceLine, tidFromDigits } from '../parse/strace-line.js';
 import { InputError } from '../errors.js';
 import { readFailure, stdinSource, type LineSource } from './lines.js';
 import { type ReadThread, traceFileSource } from './threaded-source.js';
@@ -67,8 +67,11 @@ async function readHead(path: string, bytes: number): Promise<string> {
 function addFf(groups: Map<string, { path: string; tid: number }[]>, path: string): void {
   const dot = path.lastIndexOf('.');
   const prefix = join(dirname(path), basename(path.slice(0, dot)));
+  const tid = tidFromDigits(path.slice(dot + 1));
+  // A name whose number no thread can have is no strace -ff file's: its lines would be taken for a thread that never was.
+  if (Number.isNaN(tid)) throw new InputError(`its name ends in .${path.slice(dot + 1)}, as a strace -ff file's would, but that is no thread id (1 to ${MAX_TID}): rename it to analyze it`, path);
   const list = groups.get(prefix) ?? [];
-  list.push({ path, tid: Number(path.slice(dot + 1)) });
+  list.push({ path, tid });
   groups.set(prefix, list);
 }
 
