@@ -322,21 +322,28 @@ function redactSample(sample: string, known: readonly string[]): string {
  * could not ask the JVM; the tracer's version and the reason a launched
  * command cannot be detached are the tools' own words. A field orphanmap does
  * not know (a newer capture's, or one added by hand) is left out: nothing
- * says it holds no path.
+ * says it holds no path; so is a value of a type its field never has (the
+ * loader refuses one, checkMeta: a report built another way is not trusted
+ * to), and a key of a thread other than tid, tgid and comm.
  */
 function redactMeta(meta: BundleMeta): BundleMeta {
   const out: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(meta)) {
-    const redact = META_FIELDS[field];
-    if (redact !== undefined) out[field] = typeof value === 'string' || Array.isArray(value) ? redact(value) : value;
+    const shown = META_FIELDS[field]?.(value);
+    if (shown !== undefined) out[field] = shown;
   }
   return out as BundleMeta;
 }
 
-const kept = <T>(value: T): T => value;
-const freeText = (value: unknown): unknown => (typeof value === 'string' ? redactText(value) : value);
+type Scalar = string | number | boolean | null;
 
-/** The fields of meta.json (scripts/bundle-lib.sh, om_write_meta) and how --redact treats a string or an array in each. */
+const isScalar = (value: unknown): value is Scalar => value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+const kept = (value: unknown): Scalar | undefined => (isScalar(value) ? value : undefined);
+const freeText = (value: unknown): string | null | undefined => (typeof value === 'string' ? redactText(value) : value === null ? null : undefined);
+const strings = (value: unknown, redact: (text: string) => string): string[] | undefined =>
+  Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string').map((item) => redact(item)) : undefined;
+
+/** The fields of meta.json (scripts/bundle-lib.sh, om_write_meta) and what --redact shows of each: undefined leaves it out. */
 const META_FIELDS: Readonly<Record<string, (value: unknown) => unknown>> = {
   schema: kept,
   backend: kept,
@@ -344,10 +351,15 @@ const META_FIELDS: Readonly<Record<string, (value: unknown) => unknown>> = {
   mode: kept,
   // The kernel's name of the process and its threads (15 bytes, no directory): kept, as in traces.
   comm: kept,
-  cmdline: (value) => (Array.isArray(value) ? value.map(freeText) : freeText(value)),
-  threads: kept,
+  cmdline: (value) => strings(value, redactText),
+  threads: (value) =>
+    Array.isArray(value)
+      ? value
+          .filter((thread) => thread !== null && typeof thread === 'object')
+          .map((thread: Record<string, unknown>) => Object.fromEntries(['tid', 'tgid', 'comm'].filter((key) => isScalar(thread[key])).map((key) => [key, thread[key]])))
+      : undefined,
   kernel: kept,
-  hostname: (value) => (typeof value === 'string' ? shortHash(value) : value),
+  hostname: (value) => (typeof value === 'string' ? shortHash(value) : value === null ? null : undefined),
   tracerVersion: freeText,
   jvmVersion: freeText,
   maxMapCount: kept,
@@ -356,7 +368,7 @@ const META_FIELDS: Readonly<Record<string, (value: unknown) => unknown>> = {
   startTime: kept,
   endTime: kept,
   command: freeText,
-  traceFiles: (value) => (Array.isArray(value) ? value.map((file) => (typeof file === 'string' ? redactPath(file) : file)) : value),
+  traceFiles: (value) => strings(value, redactPath),
   lostEvents: kept,
   truncatedEvents: kept,
   exitReason: kept,
