@@ -12,7 +12,8 @@ import type { At, EvidenceLine, Finding } from '../engine/findings.js';
 import { SAMPLE_CUT_NOTE } from '../parse/events.js';
 import type { BundleMeta } from '../ingest/bundle.js';
 import { DELETED_SUFFIX, parseMapsLine } from '../parse/maps.js';
-import { parseFdArg, parseStringArg } from '../parse/strace-args.js';
+import { decodeCString } from '../parse/c-string.js';
+import { parseStringArg } from '../parse/strace-args.js';
 import type { Report } from './report.js';
 
 const KEPT_DIRECTORIES = new Set(['tmp', 'proc', 'dev', 'sys', 'usr', 'lib', 'lib32', 'lib64', 'bin', 'sbin', 'etc', 'var', 'opt', 'run', 'home', 'root', 'srv', 'mnt', 'media', 'boot', 'shm']);
@@ -70,6 +71,9 @@ export function redactPath(path: string): string {
 
 const paths = new Memo((path) => path.split('/').map(redactComponent).join('/'));
 
+/** -yy's suffix to a device's path: </dev/null<char 1:3>>. */
+const DEVICE_SUFFIX = /<(?:char|block) \d+:\d+>$/;
+
 const CHUNK = new RegExp(
   [
     // a strace string argument, with its escapes: "/kafka/0.index"
@@ -78,10 +82,13 @@ const CHUNK = new RegExp(
     // to the end, spaces and all. Matched from the first quote to the end, so a line of quotes
     // and backslashes is read once, not from every quote again.
     String.raw`"(?:[^"\\]|\\.)*\\?$`,
-    // a -y fd annotation: 4</kafka/0.index>, with -yy's <char 1:3> suffix
+    // a -y fd annotation of a path, 4</kafka/0.index> (with -yy's <char 1:3> suffix), whose name may
+    // hold a raw < or > (strace writes them \74 and \76; a crafted trace need not): it ends at the
+    // first > that ends an argument, a result or the line; without one, with the line (cut there,
+    // or crafted), spaces and all. Every character is read once: the pattern always matches.
+    String.raw`\b(?:\d+|AT_FDCWD)</(?:[^<>]|<|>(?=[^\s,()[\]{}]))*(?:>|$)`,
+    // a -y fd annotation of anything else: 4<socket:[1234]>, 4<TCP:[…]>
     String.raw`\b(?:\d+|AT_FDCWD)<[^<>]*(?:<[^<>]*>)?>`,
-    // one the line ends inside: 4</kafka/secret orders.index
-    String.raw`\b(?:\d+|AT_FDCWD)</[^<>]*$`,
     // a bare token with a slash in it: maps lines, command lines, messages
     String.raw`(?<=^|[\s=,(\['"])[^\s"'<>,()[\]=|:]*/[^\s"'<>,()[\]=|:]*`,
   ].join('|'),
@@ -110,10 +117,10 @@ export function redactText(text: string, known: readonly string[] = []): string 
     if (fd) {
       const inner = chunk.slice(lt + 1, -1);
       if (!inner.startsWith('/')) return chunk; // socket:[…], pipe:[…], anon_inode:…
-      const device = inner.lastIndexOf('<');
-      const suffix = device > 0 ? inner.slice(device) : '';
-      const hint = parseFdArg(chunk)?.hint ?? inner;
-      return `${chunk.slice(0, lt)}<${redactPath(hint)}${suffix}>`;
+      // -yy's device suffix is kept; any other <…> is part of the name (raw, in a crafted trace) and hashed with it.
+      const suffix = DEVICE_SUFFIX.exec(inner)?.[0] ?? '';
+      const name = inner.slice(0, inner.length - suffix.length);
+      return `${chunk.slice(0, lt)}<${redactPath(decodeCString(name))}${suffix}>`;
     }
     // Options written together (`no -t/-tt/-ttt`) are not a path.
     if (/^-[\w-]*(?:\/-[\w-]*)+$/.test(chunk)) return chunk;
