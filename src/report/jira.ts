@@ -6,7 +6,8 @@
 // list item is cut the same way. So text from a trace is escaped where markup
 // allows it; a backslash that would escape something, a pipe in a table cell
 // and a `{` before a letter (a macro name) in a cell or list item are drawn as
-// look-alikes (⧵, ¦, ❴); and a literal {noformat} inside a block is defused.
+// look-alikes (⧵, ¦, ❴); and a literal {noformat} inside a block is drawn
+// ❴noformat}.
 import { assertNever, type Block, type Inline } from './document.js';
 import { escapeControl } from './sanitize.js';
 
@@ -95,8 +96,11 @@ export function escapeJira(value: string, where: Where): string {
 /**
  * Inside {noformat} nothing is markup except the closing {noformat} itself
  * (in any case: Atlassian's parser closes on the opening's spelling, and a
- * renderer that ignores case must not be able to close it either).
+ * renderer that ignores case must not be able to close it either). Its brace
+ * is drawn as the look-alike ❴, one character for one: a timeline's carets,
+ * placed under the line as it stands, stay under the address (an inserted
+ * backslash moved every column after it).
  */
 export function defuseNoformat(line: string): string {
-  return escapeControl(line).replace(/\{(noformat)\}/gi, '{$1\\}');
+  return escapeControl(line).replace(/\{(noformat)\}/gi, `${LOOKALIKE.macroBrace}$1}`);
 }
