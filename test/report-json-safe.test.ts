@@ -9,7 +9,8 @@ import { prng } from './support/generate-trace.mjs';
 
 /** What safeJson wrote before the shortcut: every JSON text scanned. */
 function scannedJson(value: unknown, indent?: number): string {
-  return JSON.stringify(value, null, indent).replace(UNSAFE_BEYOND_C0, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // A match is a code point: an astral one (a tag character) is two UTF-16 halves, each escaped.
+  return JSON.stringify(value, null, indent).replace(UNSAFE_BEYOND_C0, (char) => Array.from({ length: char.length }, (_, i) => `\\u${char.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''));
 }
 
 function streamed(document: object): string {

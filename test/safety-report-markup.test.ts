@@ -94,7 +94,7 @@ describe('a trace of file names that open Jira macros', () => {
           expect(textOf(node)).toBe(pre[i]!.lines.map(defuseNoformat).join('\n'));
         });
       // Raw trace lines keep strace's own escapes.
-      if (!redact) for (const name of ['{noformat:title=x}', '{noformat\\}', String.raw`rtl\342\200\256exe`]) expect(codes.some((node) => textOf(node).includes(name))).toBe(true);
+      if (!redact) for (const name of ['{noformat:title=x}', '\u2774noformat}', String.raw`rtl\342\200\256exe`]) expect(codes.some((node) => textOf(node).includes(name))).toBe(true);
 
       // The caveats, whose warnings name the trace file, stay one list with one item per warning.
       const lists = top.filter((node) => node.type === 'bulletList');

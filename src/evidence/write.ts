@@ -9,6 +9,7 @@ import { UsageError } from '../errors.js';
 import { analyze } from '../ingest/analyze.js';
 import { tally } from '../report/finding-view.js';
 import { commandLine } from '../report/formats.js';
+import { safeJson } from '../report/json.js';
 import { renderJira } from '../report/jira.js';
 import { renderMarkdown } from '../report/markdown.js';
 import type { MapsLine } from '../ingest/bundle.js';
@@ -110,7 +111,8 @@ export function evidenceFiles(shown: Report, inputs: EvidenceInputs): EvidenceFi
     name: 'environment.json',
     what:
       shown.environment === null ? 'how the evidence was made (the input was not a capture bundle: no host facts)' : "the capture's host, process and tracer (meta.json) and how the evidence was made",
-    content: `${JSON.stringify(environmentJson(shown, { orphanmapVersion: inputs.version, node: process.version, command }), null, 2)}\n`,
+    // Display-safe as report.json is: meta.json's strings and the inputs' names may hold bidi overrides and C1 controls.
+    content: `${safeJson(environmentJson(shown, { orphanmapVersion: inputs.version, node: process.version, command }), 2)}\n`,
   });
   const readme = { name: 'README.txt', what: 'this list' };
   files.push({ ...readme, content: readmeText(shown, [...files, readme], command, redact.on) });

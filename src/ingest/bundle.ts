@@ -32,6 +32,7 @@ export interface BundleMeta {
   kernel?: string;
   hostname?: string;
   tracerVersion?: string;
+  /** `unknown (/path/to/java)` when the JVM could not be asked; null when the process is not a JVM. */
   jvmVersion?: string | null;
   maxMapCount?: number;
   mapCountStart?: number;
@@ -42,10 +43,18 @@ export interface BundleMeta {
   traceFiles?: string[];
   lostEvents?: number | null;
   truncatedEvents?: number | null;
-  exitReason?: string | null;
+  /** What ended the capture (EXIT_REASONS); null while it runs. */
+  exitReason?: ExitReason | null;
+  /** Whether the tracer can let go of a launched command without ending it; if not, noDetachReason says why. */
+  canDetach?: boolean;
+  noDetachReason?: string | null;
   /** false while the capture is still writing (or died before it finished). */
   complete?: boolean;
 }
+
+/** Every exitReason the capture scripts write (scripts/bundle-lib.sh, om_finish; docs/safety.md). */
+export const EXIT_REASONS = ['duration', 'target-exited', 'parent-died', 'interrupted', 'detached', 'tracer-died', 'disk-full', 'tracer-failed', 'attach-timeout', 'write-failed'] as const;
+export type ExitReason = (typeof EXIT_REASONS)[number];
 
 export interface Bundle {
   dir: string;
@@ -359,7 +368,12 @@ function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
-/** meta.json as received: every field the analysis uses is checked, and a bad one named. */
+/**
+ * meta.json as received: every field the analysis uses or a view draws is
+ * checked, by type and, where the capture writes one of a few values, by
+ * value; the first bad one refuses the bundle, named. Fields orphanmap does
+ * not know pass through unchecked (report.json's environment), drawn nowhere else.
+ */
 function checkMeta(value: unknown, path: string): BundleMeta {
   const bad = (field: string, want: string): never => {
     throw new InputError(`bundle metadata field "${field}" must be ${want}`, path);
@@ -384,9 +398,20 @@ function checkMeta(value: unknown, path: string): BundleMeta {
   for (const field of ['lostEvents', 'truncatedEvents', 'maxMapCount', 'mapCountStart', 'mapCountEnd'] as const) {
     if (meta[field] !== undefined && meta[field] !== null && !isCount(meta[field])) bad(field, 'a non-negative integer or null');
   }
-  for (const field of ['comm', 'kernel', 'hostname', 'tracerVersion', 'command', 'startTime', 'backend'] as const) {
-    if (meta[field] !== undefined && meta[field] !== null && typeof meta[field] !== 'string') bad(field, 'a string');
+  // Every field a view draws, by type: a report's table cell is text, never an object a renderer would draw as markup.
+  for (const field of ['schema', 'comm', 'kernel', 'hostname', 'tracerVersion', 'jvmVersion', 'command', 'startTime', 'endTime', 'noDetachReason'] as const) {
+    if (meta[field] !== undefined && meta[field] !== null && typeof meta[field] !== 'string') bad(field, 'a string or null');
   }
+  if (meta.backend !== undefined && meta.backend !== null && meta.backend !== 'strace' && meta.backend !== 'bpftrace') bad('backend', '"strace" or "bpftrace"');
+  if (meta.exitReason !== undefined && meta.exitReason !== null && !(EXIT_REASONS as readonly unknown[]).includes(meta.exitReason))
+    bad('exitReason', `one of ${EXIT_REASONS.map((reason) => `"${reason}"`).join(', ')}, or null`);
+  for (const field of ['complete', 'canDetach'] as const) {
+    if (meta[field] !== undefined && typeof meta[field] !== 'boolean') bad(field, 'true or false');
+  }
+  (Array.isArray(meta.threads) ? meta.threads : []).forEach((thread, index) => {
+    const comm = (thread as Record<string, unknown>).comm;
+    if (comm !== undefined && comm !== null && typeof comm !== 'string') bad(`threads[${index}].comm`, 'a string or null');
+  });
   if (meta.cmdline !== undefined && meta.cmdline !== null && (!Array.isArray(meta.cmdline) || meta.cmdline.some((arg) => typeof arg !== 'string'))) bad('cmdline', 'an array of strings');
   const threads = meta.threads === null ? undefined : meta.threads;
   const traceFiles = meta.traceFiles === null ? undefined : meta.traceFiles;

@@ -4,9 +4,10 @@
 // `\{noformat:title=x\}` in a cell still opens a block that swallows the rest
 // of the report (Atlassian's parser: a macro's parameters may end in `\`); a
 // list item is cut the same way. So text from a trace is escaped where markup
-// allows it; a backslash that would escape something, a pipe in a table cell
-// and a `{` before a letter (a macro name) in a cell or list item are drawn as
-// look-alikes (⧵, ¦, ❴); and a literal {noformat} inside a block is defused.
+// allows it; a backslash that would escape something, a pipe in a table cell,
+// a `{` before a letter (a macro name) in a cell or list item, and the colon
+// of a URL Jira would link (https://, mailto:) are drawn as look-alikes (⧵, ¦,
+// ❴, ꞉); and a literal {noformat} inside a block is drawn ❴noformat}.
 import { assertNever, type Block, type Inline } from './document.js';
 import { escapeControl } from './sanitize.js';
 
@@ -72,11 +73,19 @@ const JIRA_SPECIAL = new Set(['{', '}', '[', ']', '*', '_', '-', '+', '^', '~', 
  */
 export type Where = 'prose' | 'list' | 'table';
 
-/** Look-alikes for what no escape protects: a backslash before markup anywhere, a pipe in a table cell, a macro's `{` in a cell or list item. */
-export const LOOKALIKE = { pipe: '\u00a6', backslash: '\u29f5', macroBrace: '\u2774' } as const;
+/** Look-alikes for what no escape protects: a backslash before markup anywhere, a pipe in a table cell, a macro's `{` in a cell or list item, the colon of a link's scheme. */
+export const LOOKALIKE = { pipe: '\u00a6', backslash: '\u29f5', macroBrace: '\u2774', colon: '\ua789' } as const;
+
+/**
+ * The colon of what Jira makes a link of by itself: `scheme://…` (http, https,
+ * ftp, irc, file…) and mailto:, news:, nntp:, which no backslash escapes (Jira
+ * escapes only its markup characters): drawn as the look-alike ꞉, the text
+ * reads the same and links nothing.
+ */
+const AUTOLINK_COLON = /:(?=\/\/)|(?<=\b(?:mailto|news|nntp|file|jamfselfservice)):/gi;
 
 export function escapeJira(value: string, where: Where): string {
-  const safe = escapeControl(value);
+  const safe = escapeControl(value).replace(AUTOLINK_COLON, LOOKALIKE.colon);
   let out = '';
   for (let i = 0; i < safe.length; i++) {
     const char = safe[i]!;
@@ -95,8 +104,11 @@ export function escapeJira(value: string, where: Where): string {
 /**
  * Inside {noformat} nothing is markup except the closing {noformat} itself
  * (in any case: Atlassian's parser closes on the opening's spelling, and a
- * renderer that ignores case must not be able to close it either).
+ * renderer that ignores case must not be able to close it either). Its brace
+ * is drawn as the look-alike ❴, one character for one: a timeline's carets,
+ * placed under the line as it stands, stay under the address (an inserted
+ * backslash moved every column after it).
  */
 export function defuseNoformat(line: string): string {
-  return escapeControl(line).replace(/\{(noformat)\}/gi, '{$1\\}');
+  return escapeControl(line).replace(/\{(noformat)\}/gi, `${LOOKALIKE.macroBrace}$1}`);
 }

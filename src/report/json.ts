@@ -1,12 +1,12 @@
 // JSON for other programs, safe to show. JSON.stringify escapes C0 controls
 // but leaves DEL, C1 controls (U+009B is CSI: an escape sequence on many
-// terminals), bidi overrides (after U+202E, "gpj.exe" reads "exe.jpg") and line
-// separators raw, so `jq`, `less` or a log viewer would draw a hostile file
+// terminals), bidi overrides (after U+202E, "gpj.exe" reads "exe.jpg"), line
+// separators and invisible characters (sanitize.ts's list) raw, so `jq`, `less` or a log viewer would draw a hostile file
 // name as something it is not. Those characters can only occur inside JSON
 // strings, so each one is rewritten as its \u escape: JSON.parse gives back
 // exactly the same value.
 import { Buffer } from 'node:buffer';
-import { UNSAFE_BEYOND_C0 } from './sanitize.js';
+import { MAYBE_UNSAFE_BEYOND_C0, UNSAFE_BEYOND_C0 } from './sanitize.js';
 
 /** JSON.stringify(value, null, indent), with every character unsafe to display as a \u escape. */
 export function safeJson(value: unknown, indent?: number): string {
@@ -21,7 +21,15 @@ export function safeJson(value: unknown, indent?: number): string {
  */
 export function displaySafe(json: string): string {
   if (Buffer.byteLength(json) === json.length && json.indexOf('\x7f') < 0) return json;
-  return json.replace(UNSAFE_BEYOND_C0, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (!MAYBE_UNSAFE_BEYOND_C0.test(json)) return json;
+  return json.replace(UNSAFE_BEYOND_C0, unicodeEscape);
+}
+
+/** `\u202e`; an astral character (a tag, U+E0041) as its two UTF-16 halves, `\udb40\udc41`, as JSON spells it. */
+function unicodeEscape(char: string): string {
+  let escaped = '';
+  for (let i = 0; i < char.length; i++) escaped += `\\u${char.charCodeAt(i).toString(16).padStart(4, '0')}`;
+  return escaped;
 }
 
 /**

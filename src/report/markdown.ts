@@ -1,7 +1,8 @@
 // GitHub-flavoured Markdown for a ticket or an issue. Everything from a trace
 // is escaped: prose and table cells backslash-escape Markdown punctuation (a
-// pipe cannot end a cell), code spans and fenced blocks use a fence longer
-// than any backtick run inside, and control characters are shown as escapes.
+// pipe cannot end a cell) and what would start an autolink (https\://,
+// www\., \@), code spans and fenced blocks use a fence longer than any
+// backtick run inside, and control characters are shown as escapes.
 import { assertNever, type Block, type Inline } from './document.js';
 import { escapeControl } from './sanitize.js';
 
@@ -65,11 +66,19 @@ export function codeSpan(value: string, inTable: boolean): string {
 }
 
 // CommonMark lets any ASCII punctuation be backslash-escaped; these are the
-// ones that can start markup (emphasis, links, HTML, entities, tables, code).
-const MARKDOWN_SPECIAL = /[\\`*_[\]<>|#!~&{}]/g;
+// ones that can start markup (emphasis, links, HTML, entities, tables, code),
+// and @, which would make an e-mail address a link (a GFM autolink).
+const MARKDOWN_SPECIAL = /[\\`*_[\]<>|#!~&{}@]/g;
+
+/**
+ * GFM makes a link of text that starts `scheme://` or `www.` too: the colon
+ * and that dot are escaped, which draws them as they are and links nothing
+ * (`https\://evil.example` reads https://evil.example, as text).
+ */
+const AUTOLINK_START = /:(?=\/\/)|(?<=www)\./gi;
 
 export function escapeMarkdown(value: string): string {
-  return escapeControl(value).replace(MARKDOWN_SPECIAL, '\\$&');
+  return escapeControl(value).replace(MARKDOWN_SPECIAL, '\\$&').replace(AUTOLINK_START, '\\$&');
 }
 
 /** Text that starts a block cannot start a list item ("1. ", "- ", "+ "). */

@@ -12,7 +12,8 @@ import type { At, EvidenceLine, Finding } from '../engine/findings.js';
 import { SAMPLE_CUT_NOTE } from '../parse/events.js';
 import type { BundleMeta } from '../ingest/bundle.js';
 import { DELETED_SUFFIX, parseMapsLine } from '../parse/maps.js';
-import { parseFdArg, parseStringArg } from '../parse/strace-args.js';
+import { decodeCString } from '../parse/c-string.js';
+import { parseStringArg } from '../parse/strace-args.js';
 import type { Report } from './report.js';
 
 const KEPT_DIRECTORIES = new Set(['tmp', 'proc', 'dev', 'sys', 'usr', 'lib', 'lib32', 'lib64', 'bin', 'sbin', 'etc', 'var', 'opt', 'run', 'home', 'root', 'srv', 'mnt', 'media', 'boot', 'shm']);
@@ -70,6 +71,9 @@ export function redactPath(path: string): string {
 
 const paths = new Memo((path) => path.split('/').map(redactComponent).join('/'));
 
+/** -yy's suffix to a device's path: </dev/null<char 1:3>>. */
+const DEVICE_SUFFIX = /<(?:char|block) \d+:\d+>$/;
+
 const CHUNK = new RegExp(
   [
     // a strace string argument, with its escapes: "/kafka/0.index"
@@ -78,10 +82,13 @@ const CHUNK = new RegExp(
     // to the end, spaces and all. Matched from the first quote to the end, so a line of quotes
     // and backslashes is read once, not from every quote again.
     String.raw`"(?:[^"\\]|\\.)*\\?$`,
-    // a -y fd annotation: 4</kafka/0.index>, with -yy's <char 1:3> suffix
+    // a -y fd annotation of a path, 4</kafka/0.index> (with -yy's <char 1:3> suffix), whose name may
+    // hold a raw < or > (strace writes them \74 and \76; a crafted trace need not): it ends at the
+    // first > that ends an argument, a result or the line; without one, with the line (cut there,
+    // or crafted), spaces and all. Every character is read once: the pattern always matches.
+    String.raw`\b(?:\d+|AT_FDCWD)</(?:[^<>]|<|>(?=[^\s,()[\]{}]))*(?:>|$)`,
+    // a -y fd annotation of anything else: 4<socket:[1234]>, 4<TCP:[…]>
     String.raw`\b(?:\d+|AT_FDCWD)<[^<>]*(?:<[^<>]*>)?>`,
-    // one the line ends inside: 4</kafka/secret orders.index
-    String.raw`\b(?:\d+|AT_FDCWD)</[^<>]*$`,
     // a bare token with a slash in it: maps lines, command lines, messages
     String.raw`(?<=^|[\s=,(\['"])[^\s"'<>,()[\]=|:]*/[^\s"'<>,()[\]=|:]*`,
   ].join('|'),
@@ -110,10 +117,10 @@ export function redactText(text: string, known: readonly string[] = []): string 
     if (fd) {
       const inner = chunk.slice(lt + 1, -1);
       if (!inner.startsWith('/')) return chunk; // socket:[…], pipe:[…], anon_inode:…
-      const device = inner.lastIndexOf('<');
-      const suffix = device > 0 ? inner.slice(device) : '';
-      const hint = parseFdArg(chunk)?.hint ?? inner;
-      return `${chunk.slice(0, lt)}<${redactPath(hint)}${suffix}>`;
+      // -yy's device suffix is kept; any other <…> is part of the name (raw, in a crafted trace) and hashed with it.
+      const suffix = DEVICE_SUFFIX.exec(inner)?.[0] ?? '';
+      const name = inner.slice(0, inner.length - suffix.length);
+      return `${chunk.slice(0, lt)}<${redactPath(decodeCString(name))}${suffix}>`;
     }
     // Options written together (`no -t/-tt/-ttt`) are not a path.
     if (/^-[\w-]*(?:\/-[\w-]*)+$/.test(chunk)) return chunk;
@@ -322,21 +329,28 @@ function redactSample(sample: string, known: readonly string[]): string {
  * could not ask the JVM; the tracer's version and the reason a launched
  * command cannot be detached are the tools' own words. A field orphanmap does
  * not know (a newer capture's, or one added by hand) is left out: nothing
- * says it holds no path.
+ * says it holds no path; so is a value of a type its field never has (the
+ * loader refuses one, checkMeta: a report built another way is not trusted
+ * to), and a key of a thread other than tid, tgid and comm.
  */
 function redactMeta(meta: BundleMeta): BundleMeta {
   const out: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(meta)) {
-    const redact = META_FIELDS[field];
-    if (redact !== undefined) out[field] = typeof value === 'string' || Array.isArray(value) ? redact(value) : value;
+    const shown = META_FIELDS[field]?.(value);
+    if (shown !== undefined) out[field] = shown;
   }
   return out as BundleMeta;
 }
 
-const kept = <T>(value: T): T => value;
-const freeText = (value: unknown): unknown => (typeof value === 'string' ? redactText(value) : value);
+type Scalar = string | number | boolean | null;
 
-/** The fields of meta.json (scripts/bundle-lib.sh, om_write_meta) and how --redact treats a string or an array in each. */
+const isScalar = (value: unknown): value is Scalar => value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+const kept = (value: unknown): Scalar | undefined => (isScalar(value) ? value : undefined);
+const freeText = (value: unknown): string | null | undefined => (typeof value === 'string' ? redactText(value) : value === null ? null : undefined);
+const strings = (value: unknown, redact: (text: string) => string): string[] | undefined =>
+  Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string').map((item) => redact(item)) : undefined;
+
+/** The fields of meta.json (scripts/bundle-lib.sh, om_write_meta) and what --redact shows of each: undefined leaves it out. */
 const META_FIELDS: Readonly<Record<string, (value: unknown) => unknown>> = {
   schema: kept,
   backend: kept,
@@ -344,10 +358,15 @@ const META_FIELDS: Readonly<Record<string, (value: unknown) => unknown>> = {
   mode: kept,
   // The kernel's name of the process and its threads (15 bytes, no directory): kept, as in traces.
   comm: kept,
-  cmdline: (value) => (Array.isArray(value) ? value.map(freeText) : freeText(value)),
-  threads: kept,
+  cmdline: (value) => strings(value, redactText),
+  threads: (value) =>
+    Array.isArray(value)
+      ? value
+          .filter((thread) => thread !== null && typeof thread === 'object')
+          .map((thread: Record<string, unknown>) => Object.fromEntries(['tid', 'tgid', 'comm'].filter((key) => isScalar(thread[key])).map((key) => [key, thread[key]])))
+      : undefined,
   kernel: kept,
-  hostname: (value) => (typeof value === 'string' ? shortHash(value) : value),
+  hostname: (value) => (typeof value === 'string' ? shortHash(value) : value === null ? null : undefined),
   tracerVersion: freeText,
   jvmVersion: freeText,
   maxMapCount: kept,
@@ -356,7 +375,7 @@ const META_FIELDS: Readonly<Record<string, (value: unknown) => unknown>> = {
   startTime: kept,
   endTime: kept,
   command: freeText,
-  traceFiles: (value) => (Array.isArray(value) ? value.map((file) => (typeof file === 'string' ? redactPath(file) : file)) : value),
+  traceFiles: (value) => strings(value, redactPath),
   lostEvents: kept,
   truncatedEvents: kept,
   exitReason: kept,

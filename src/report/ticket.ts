@@ -67,8 +67,9 @@ function verdictParagraph(report: Report): Inline[] {
   const content: Inline[] = [strong(headline(report.findings))];
   const meta = report.environment;
   const pids = [...new Set(report.findings.filter((f) => f.severity === 'error').map((f) => f.pid))];
-  if (meta !== null && meta.cmdline !== undefined && meta.cmdline.length > 0 && pids.length === 1 && pids[0] === meta.pid) {
-    content.push(text(` Process ${meta.pid} runs `), code(meta.cmdline.join(' ')), text('.'));
+  const cmdline = meta === null ? undefined : metaWords(meta.cmdline);
+  if (meta !== null && cmdline !== undefined && pids.length === 1 && pids[0] === meta.pid) {
+    content.push(text(` Process ${meta.pid} runs `), code(cmdline), text('.'));
   }
   const s = report.summary;
   content.push(
@@ -79,26 +80,55 @@ function verdictParagraph(report: Report): Inline[] {
   return content;
 }
 
+/**
+ * The environment table, from meta.json. Each cell is text (or a code span of
+ * text) made here from a string or a number of meta.json, whatever it holds:
+ * the loader refuses a field of the wrong type (checkMeta), and a value that
+ * is not a string is still never handed to a renderer, which would draw an
+ * object as markup (a link, bold text) of the bundle's choosing.
+ */
 function environmentRows(meta: BundleMeta): Cell[][] {
   const rows: Cell[][] = [];
-  const add = (label: string, value: Cell | undefined | null) => {
-    if (value !== undefined && value !== null && value !== '') rows.push([label, value]);
+  const add = (label: string, value: string | Inline | undefined) => {
+    if (value !== undefined && value !== '' && (typeof value === 'string' || value.text !== '')) rows.push([label, value]);
   };
-  add('host kernel', meta.kernel);
-  add('host name', meta.hostname === undefined ? undefined : code(meta.hostname));
-  add('process', meta.pid === undefined ? undefined : `${meta.pid}${meta.comm === undefined ? '' : ` (${meta.comm})`}`);
-  add('command line', meta.cmdline === undefined || meta.cmdline.length === 0 ? undefined : code(meta.cmdline.join(' ')));
-  add('JVM', meta.jvmVersion);
-  add('tracer', [meta.backend, meta.tracerVersion].filter((part) => part !== undefined).join(', '));
-  add('vm.max_map_count', meta.maxMapCount === undefined ? undefined : formatCount(meta.maxMapCount));
-  if (meta.mapCountStart !== undefined || (meta.mapCountEnd !== undefined && meta.mapCountEnd !== null)) {
-    const end = meta.mapCountEnd ?? null;
-    const headroom = end !== null && meta.maxMapCount !== undefined ? ` (headroom ${formatCount(meta.maxMapCount - end)})` : '';
-    add('mappings at start / end', `${meta.mapCountStart === undefined ? '?' : formatCount(meta.mapCountStart)} / ${end === null ? '?' : formatCount(end)}${headroom}`);
+  const hostname = metaText(meta.hostname);
+  const cmdline = metaWords(meta.cmdline);
+  const comm = metaText(meta.comm);
+  add('host kernel', metaText(meta.kernel));
+  add('host name', hostname === undefined ? undefined : code(hostname));
+  add('process', metaCount(meta.pid) === undefined ? undefined : `${meta.pid}${comm === undefined ? '' : ` (${comm})`}`);
+  add('command line', cmdline === undefined ? undefined : code(cmdline));
+  add('JVM', metaText(meta.jvmVersion));
+  add('tracer', [metaText(meta.backend), metaText(meta.tracerVersion)].filter((part) => part !== undefined).join(', '));
+  const maxMapCount = metaCount(meta.maxMapCount);
+  const start = metaCount(meta.mapCountStart);
+  const end = metaCount(meta.mapCountEnd);
+  add('vm.max_map_count', maxMapCount === undefined ? undefined : formatCount(maxMapCount));
+  if (start !== undefined || end !== undefined) {
+    const headroom = end !== undefined && maxMapCount !== undefined ? ` (headroom ${formatCount(maxMapCount - end)})` : '';
+    add('mappings at start / end', `${start === undefined ? '?' : formatCount(start)} / ${end === undefined ? '?' : formatCount(end)}${headroom}`);
   }
-  add('capture', meta.startTime === undefined ? undefined : `${meta.startTime} to ${meta.endTime ?? '(not recorded)'}`);
-  if (meta.lostEvents !== undefined && meta.lostEvents !== null) add('lost events', formatCount(meta.lostEvents));
+  const startTime = metaText(meta.startTime);
+  add('capture', startTime === undefined ? undefined : `${startTime} to ${metaText(meta.endTime) ?? '(not recorded)'}`);
+  const lost = metaCount(meta.lostEvents);
+  if (lost !== undefined) add('lost events', formatCount(lost));
   return rows;
+}
+
+/** A string of meta.json; anything else, as if the field were not there. */
+function metaText(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** A count of meta.json (a whole number); anything else, as if the field were not there. */
+function metaCount(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) ? value : undefined;
+}
+
+/** An array of strings of meta.json (a command line), joined by spaces; empty or anything else, as if it were not there. */
+function metaWords(value: unknown): string | undefined {
+  return Array.isArray(value) && value.length > 0 && value.every((word) => typeof word === 'string') ? value.join(' ') : undefined;
 }
 
 function summaryBlocks(report: Report, redaction: Redaction): Block[] {
