@@ -507,6 +507,8 @@ export class Files {
 
   /** A rename moves a symlink the trace made, and takes away one it replaces. */
   private moveSymlink(from: string, to: string, exchange: boolean): void {
+    // Most traces make no symlink: no look-up at all.
+    if (this.links.size === 0) return;
     const moving = this.links.get(from);
     const replaced = this.links.get(to);
     if (moving === undefined && replaced === undefined) return;
@@ -517,10 +519,11 @@ export class Files {
   }
 
   private renameDirectory(from: string, to: string, event: EventBase): void {
-    for (const [name, target] of this.links.under(from)) {
-      this.links.delete(name);
-      this.links.set(to + name.slice(from.length), target);
-    }
+    if (this.links.size > 0)
+      for (const [name, target] of this.links.under(from)) {
+        this.links.delete(name);
+        this.links.set(to + name.slice(from.length), target);
+      }
     for (const [name, file] of this.byName.under(from)) {
       this.moveName(file, name, to + name.slice(from.length), true);
       file.note(event, this.keeper);
