@@ -69,17 +69,42 @@ om_log() { local m; om_escape_ctl m "$*"; printf '%s: %s\n' "${OM_PROG:-orphanma
 OM_WIDE_BYTES=() OM_WIDE_ESCAPES=()
 om_wide_init() {
   local code e c
-  for code in $(seq 128 159) 1564 $(seq 8203 8207) $(seq 8232 8238) $(seq 8288 8292) $(seq 8294 8297) 65279; do
+  # C1, then Unicode's format (Cf) and default-ignorable characters, as
+  # src/report/sanitize.ts escapes them (the tag block U+E0000..U+E0FFF apart:
+  # om_escape_tags).
+  for code in $(seq 128 159) 173 847 $(seq 1536 1541) 1564 1757 1807 2192 2193 2274 4447 4448 6068 6069 $(seq 6155 6159) \
+    $(seq 8203 8207) $(seq 8232 8238) $(seq 8288 8303) 12644 $(seq 65024 65039) 65279 65440 $(seq 65520 65531) \
+    69821 69837 $(seq 78896 78911) $(seq 113824 113827) $(seq 119155 119162); do
     if ((code < 0x800)); then
       printf -v e '\\x%02x\\x%02x' $((0xc0 | code >> 6)) $((0x80 | (code & 0x3f)))
-    else
+    elif ((code < 0x10000)); then
       printf -v e '\\x%02x\\x%02x\\x%02x' $((0xe0 | code >> 12)) $((0x80 | (code >> 6 & 0x3f))) $((0x80 | (code & 0x3f)))
+    else
+      printf -v e '\\x%02x\\x%02x\\x%02x\\x%02x' $((0xf0 | code >> 18)) $((0x80 | (code >> 12 & 0x3f))) $((0x80 | (code >> 6 & 0x3f))) $((0x80 | (code & 0x3f)))
     fi
     printf -v c "$e"
     OM_WIDE_BYTES+=("$c")
-    if ((code <= 0xff)); then printf -v e '\\x%02x' "$code"; else printf -v e '\\u%04x' "$code"; fi
+    if ((code <= 0xff)); then printf -v e '\\x%02x' "$code"; elif ((code <= 0xffff)); then printf -v e '\\u%04x' "$code"; else printf -v e '\\u{%x}' "$code"; fi
     OM_WIDE_ESCAPES+=("$e")
   done
+}
+
+# om_escape_tags VAR -> each character of U+E0000..U+E0FFF in VAR (tag
+# characters, which spell hidden ASCII, and other default-ignorables: UTF-8
+# F3 A0 xx yy) shown as \u{e0xxx}; 4,096 of them would not fit OM_WIDE_BYTES.
+om_escape_tags() {
+  local -n text=$1
+  local tag=$'\xf3\xa0' rest out='' hi lo e LC_ALL=C
+  while [[ $text == *"$tag"* ]]; do
+    out+=${text%%"$tag"*}
+    rest=${text#*"$tag"}
+    printf -v hi '%d' "'${rest:0:1}"
+    printf -v lo '%d' "'${rest:1:1}"
+    printf -v e '\\u{%x}' $((0xe0000 | (hi & 0x3f) << 6 | (lo & 0x3f)))
+    out+=$e
+    text=${rest:2}
+  done
+  text=$out$text
 }
 om_wide_init
 
@@ -92,6 +117,7 @@ om_escape_ctl() {
   for ((i = 0; i < ${#OM_WIDE_BYTES[@]}; i++)); do
     [[ $s == *"${OM_WIDE_BYTES[i]}"* ]] && { wide=$i; break; }
   done
+  ((wide < 0)) && [[ $s == *$'\xf3\xa0'* ]] && wide=${#OM_WIDE_BYTES[@]}
   if [[ $s == *[[:cntrl:]]* ]] || ((wide >= 0)); then
     s=${s//\\/\\\\}
     s=${s//$'\n'/\\n}
@@ -107,6 +133,7 @@ om_escape_ctl() {
       c=${OM_WIDE_BYTES[i]}
       [[ $s == *"$c"* ]] && s=${s//"$c"/"${OM_WIDE_ESCAPES[i]}"}
     done
+    om_escape_tags s
   fi
   printf -v "$1" '%s' "$s"
 }

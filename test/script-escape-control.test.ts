@@ -33,6 +33,20 @@ it.each(['C.UTF-8', 'C'])('escapes every character the CLI escapes, as the CLI w
   expect(shellEscaped(texts, locale)).toEqual(texts.map(escapeControl));
 });
 
+it('escapes every code point the CLI escapes (found by review 4: format and default-ignorable characters, the tag block), under LC_ALL=C.UTF-8', () => {
+  const escaped: string[] = [];
+  for (let code = 1; code <= 0x10ffff; code++) {
+    if (code >= 0xd800 && code <= 0xdfff) continue;
+    const char = String.fromCodePoint(code);
+    if (escapeControl(char) !== char) escaped.push(char);
+  }
+  // The CLI's own list, not one written here: the tag block alone is 4,096.
+  expect(escaped.length).toBeGreaterThan(4096);
+  const texts: string[] = [];
+  for (let i = 0; i < escaped.length; i += 64) texts.push(`/data/${escaped.slice(i, i + 64).join('x')}.index`);
+  expect(shellEscaped(texts, 'C.UTF-8')).toEqual(texts.map(escapeControl));
+}, 60_000);
+
 it('leaves text without such characters as it is, backslashes and other non-ASCII included', () => {
   const texts = ['/data/plain\\path', '/données/ü é/日本.index', 'a b\tc'.replace('\t', ' ')];
   expect(shellEscaped(texts, 'C.UTF-8')).toEqual(texts);
