@@ -12,7 +12,7 @@
 // values would be in the future on a host booted less than 25 minutes ago).
 // What the tail would hold without the idle release is the last records,
 // including the unlink that decides the finding.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -88,5 +88,15 @@ describe('live bpftrace: a quiet program still gets its finding', () => {
     // shows the file still mapped (as new\012line.bin) at exit.
     expect(paths.filter((path) => path.endsWith('link.bin'))).toHaveLength(1);
     expect(paths.some((path) => path.endsWith('/new'))).toBe(false);
+  });
+
+  it('keeps open only the descriptors of the bundle it reports on, not those of the bundle it started from', async () => {
+    const dir = liveBundle('descriptors', 10);
+    const open = () => readdirSync('/proc/self/fd').length;
+    const before = open();
+    const analysis = await analyzeLiveBundle(dir, Promise.resolve());
+    // The finished bundle's trace stays open for the report's evidence (one file here).
+    expect(analysis.bundle?.traceFds).toHaveLength(1);
+    expect(open()).toBe(before + 1);
   });
 });

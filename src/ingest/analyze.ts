@@ -3,7 +3,7 @@
 // parser into one engine, and collect what a report needs. The reading is
 // Run's (run.ts); which files an input names is inputs.ts's.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { Engine, type EngineChange } from '../engine/engine.js';
 import type { Diagnostic } from '../parse/events.js';
@@ -118,6 +118,9 @@ export async function analyzeLiveBundle(dir: string, captureDone: Promise<unknow
   const engine = new Engine(bundle.engineOptions);
   const run = new Run(engine, options);
   run.seed(bundle);
+  // The trace is followed by its path as the capture writes it (tailSource), not through the
+  // descriptors loadBundle checked it on: they are closed, not kept for the life of the process.
+  for (const fd of bundle.traceFds) closeSync(fd);
   const trace = bundle.traceFiles[0] ?? join(dir, 'trace.txt');
   // Our own capture, shown as it grows: never rejected at its end.
   await run.readStream(tailSource(trace, captureDone), 0, false);
