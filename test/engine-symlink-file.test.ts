@@ -100,6 +100,18 @@ const captures: [string, string[], string | null][] = [
   ['strace without -y', [], null],
 ];
 
+/** `mode` leaves one mapping of a file with no name, from its second step on: the finding is that one, under the name /proc shows, decided there. */
+function oneFindingAtTheSecondStep(mode: string, flags: string[], filter: string | null): void {
+  const { truth, trace, findings } = underStrace(mode, flags, filter);
+  const expected = gone(truth);
+  expect(expected).toHaveLength(1);
+  expect(expected[0]!.step).toBe(truth.steps[1]);
+  expect(findings.map((finding) => key(finding.pid, finding.address, finding.length))).toEqual([expected[0]!.key]);
+  expect(findings[0]!.path).toBe(expected[0]!.path);
+  expect(findings[0]!.names).toEqual([expected[0]!.path]);
+  expect(findings[0]!.unlinkedAt?.line).toBe(lineOfStep(trace, expected[0]!.step));
+}
+
 describe.each(captures)('%s: a symlink to the file is no name of it', (_, flags, filter) => {
   it('unlinking only the symlink leaves the file its name: no finding', () => {
     const { truth, findings } = underStrace('link-only', flags, filter);
@@ -109,25 +121,11 @@ describe.each(captures)('%s: a symlink to the file is no name of it', (_, flags,
   });
 
   it('unlinking the symlink and then the file: one finding, under the name /proc shows, decided at the file unlink', () => {
-    const { truth, trace, findings } = underStrace('link-and-file', flags, filter);
-    const expected = gone(truth);
-    expect(expected).toHaveLength(1);
-    expect(expected[0]!.step).toBe(truth.steps[1]);
-    expect(findings.map((finding) => key(finding.pid, finding.address, finding.length))).toEqual([expected[0]!.key]);
-    expect(findings[0]!.path).toBe(expected[0]!.path);
-    expect(findings[0]!.names).toEqual([expected[0]!.path]);
-    expect(findings[0]!.unlinkedAt?.line).toBe(lineOfStep(trace, expected[0]!.step));
+    oneFindingAtTheSecondStep('link-and-file', flags, filter);
   });
 
   it('renaming the symlink leaves the file alone; a rename over the real name takes it', () => {
-    const { truth, trace, findings } = underStrace('rename-over', flags, filter);
-    const expected = gone(truth);
-    expect(expected).toHaveLength(1);
-    expect(expected[0]!.step).toBe(truth.steps[1]);
-    expect(findings.map((finding) => key(finding.pid, finding.address, finding.length))).toEqual([expected[0]!.key]);
-    expect(findings[0]!.path).toBe(expected[0]!.path);
-    expect(findings[0]!.names).toEqual([expected[0]!.path]);
-    expect(findings[0]!.unlinkedAt?.line).toBe(lineOfStep(trace, expected[0]!.step));
+    oneFindingAtTheSecondStep('rename-over', flags, filter);
   });
 
   it('a symlinked directory is another spelling: a file unlinked through it, or opened relative to a directory fd opened through it, is found', () => {
