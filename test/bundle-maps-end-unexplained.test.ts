@@ -18,7 +18,12 @@ import { tracerPid } from './support/proc.js';
 import { CLI, requireTool } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
-/** Maps F and G, says "ready"; on "unlink" unlinks G itself; on "maps" prints its own "(deleted)" lines, then "end"; exits at EOF. */
+/**
+ * Maps F and G shared, then H1, H2 and H3 private, twice each (two maps lines
+ * a file, below F's: a library's or an executable's segments look so); says
+ * "ready"; on "unlink" unlinks G itself; on "maps" prints its own "(deleted)"
+ * lines, then "end"; exits at EOF.
+ */
 const HOLDER = `
 import mmap, os, sys
 d = sys.argv[1]
@@ -27,6 +32,12 @@ for name in ('F', 'G'):
     fd = os.open(f'{d}/{name}', os.O_RDWR | os.O_CREAT, 0o644)
     os.ftruncate(fd, 8192)
     kept.append(mmap.mmap(fd, 8192))
+    os.close(fd)
+for name in ('H1', 'H2', 'H3'):
+    fd = os.open(f'{d}/{name}', os.O_RDWR | os.O_CREAT, 0o644)
+    os.ftruncate(fd, 4096)
+    for _ in range(2):
+        kept.append(mmap.mmap(fd, 4096, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ))
     os.close(fd)
 print('ready', flush=True)
 for line in sys.stdin:
@@ -63,8 +74,8 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-describe("a deleted file's mapping in maps-end.txt that the trace cannot explain", () => {
-  it('is named in a warning when another process removed the file; the one the traced process unlinked itself is a finding, and not in the warning', async () => {
+describe("deleted files' mappings in maps-end.txt that the trace cannot explain", () => {
+  it('are named in a warning, a file once however many its lines and shared ones first, when another process removed them; the one the traced process unlinked itself is a finding, and not in the warning', async () => {
     holder = spawn(PYTHON, ['-c', HOLDER, work], { stdio: ['pipe', 'pipe', 'inherit'] });
     const lines = createInterface({ input: holder.stdout! })[Symbol.asyncIterator]();
     const next = async () => (await lines.next()).value as string;
@@ -75,8 +86,8 @@ describe("a deleted file's mapping in maps-end.txt that the trace cannot explain
     await waitFor('strace to attach to the holder', () => tracerPid(pid) !== 0, 20_000);
     // After maps-start.txt (fds-start.txt is written next): a file gone before it is a finding of its own.
     await waitFor('the start snapshots', () => existsSync(join(bundle, 'fds-start.txt')), 20_000);
-    // This test process is not traced: its unlink of F is not in the trace.
-    unlinkSync(join(work, 'F'));
+    // This test process is not traced: its unlinks of F and the H files are not in the trace.
+    for (const name of ['F', 'H1', 'H2', 'H3']) unlinkSync(join(work, name));
     holder.stdin!.write('unlink\n');
     expect(await next()).toBe('unlinked');
     const captured = await capture;
@@ -85,16 +96,31 @@ describe("a deleted file's mapping in maps-end.txt that the trace cannot explain
     const deleted: string[] = [];
     for (let line = await next(); line !== 'end'; line = await next()) deleted.push(line.slice('deleted '.length));
     holder.stdin!.end();
-    const truth = new Map(deleted.map((line) => [line.slice(line.lastIndexOf(' ', line.length - ' (deleted)'.length - 1) + 1, -' (deleted)'.length), `0x${line.slice(0, line.indexOf('-'))}`]));
-    expect([...truth.keys()].sort()).toEqual([join(work, 'F'), join(work, 'G')]);
+    /** Each deleted file's maps lines, from the holder's own maps: path → [start, shared] of each. */
+    const truth = new Map<string, [string, boolean][]>();
+    for (const line of deleted) {
+      const [range, perms] = line.split(' ');
+      const path = line.slice(line.lastIndexOf(' ', line.length - ' (deleted)'.length - 1) + 1, -' (deleted)'.length);
+      truth.set(path, [...(truth.get(path) ?? []), [`0x${range!.slice(0, range!.indexOf('-'))}`, perms!.endsWith('s')]]);
+    }
+    expect([...truth.keys()].sort()).toEqual(['F', 'G', 'H1', 'H2', 'H3'].map((name) => join(work, name)));
+    expect(truth.get(join(work, 'H1'))).toHaveLength(2);
 
     const analyzed = await cli(['analyze', bundle, '--format', 'json']);
     expect(analyzed.status, analyzed.stderr).toBe(0);
     const report = JSON.parse(analyzed.stdout) as { findings: { path: string; address: string }[]; warnings: string[] };
-    expect(report.findings.map((finding) => `${finding.path} ${finding.address}`)).toEqual([`${join(work, 'G')} ${truth.get(join(work, 'G'))}`]);
-    const warning = report.warnings.filter((text) => text.includes('no finding explains'));
-    expect(warning).toEqual([
-      `${join(bundle, 'maps-end.txt')}: process ${pid} still maps a deleted file that no finding explains: the trace does not show its unlink (another process removed it, or the filter left the calls out), so it is not reported as a finding: ${join(work, 'F')} at ${truth.get(join(work, 'F'))}`,
+    expect(report.findings.map((finding) => `${finding.path} ${finding.address}`)).toEqual([`${join(work, 'G')} ${truth.get(join(work, 'G'))![0]![0]}`]);
+    // Four files, not seven lines; the one mapped shared first, though the others lie below it.
+    const lowest = (path: string) =>
+      truth
+        .get(path)!
+        .map(([start]) => start)
+        .sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))[0];
+    const privates = ['H1', 'H2', 'H3'].map((name) => join(work, name)).sort((a, b) => (BigInt(lowest(a)!) < BigInt(lowest(b)!) ? -1 : 1));
+    expect(BigInt(lowest(privates[0]!)!) < BigInt(lowest(join(work, 'F'))!)).toBe(true);
+    const named = [`${join(work, 'F')} at ${lowest(join(work, 'F'))}`, ...privates.slice(0, 2).map((path) => `${path} at ${lowest(path)} (2 mappings)`)];
+    expect(report.warnings.filter((text) => text.includes('no finding explains'))).toEqual([
+      `${join(bundle, 'maps-end.txt')}: process ${pid} still maps 4 deleted files that no finding explains: the trace does not show their unlink (another process removed them, or the filter left the calls out), so they are not reported as findings: ${named.join(', ')}, and 1 more`,
     ]);
   }, 60_000);
 });

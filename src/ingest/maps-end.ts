@@ -13,10 +13,10 @@ const NAMED = 3;
 
 /**
  * The warning for the deleted files' mappings of process `pid` in
- * maps-end.txt (`file`) that no finding of `findings` overlaps, or null when
- * every one is explained.
+ * maps-end.txt (at `path`) that no finding of `findings` overlaps, or null
+ * when every one is explained.
  */
-export function unexplainedDeleted(findings: readonly Finding[], mapsEnd: readonly MapsEntry[], pid: number, file: string): string | null {
+export function unexplainedDeleted(findings: readonly Finding[], mapsEnd: readonly MapsEntry[], pid: number, path: string): string | null {
   const spans: [number, number][] = [];
   for (const finding of findings) {
     if (finding.pid !== pid) continue;
@@ -37,13 +37,30 @@ export function unexplainedDeleted(findings: readonly Finding[], mapsEnd: readon
     if (farthest <= line.start) unexplained.push(line);
   }
   if (unexplained.length === 0) return null;
-  const count = unexplained.length;
-  const named = unexplained
+  // One file is often several lines (an executable's or a library's segments):
+  // counted and named once, by device and inode. Files mapped shared come
+  // first: a library or the program's own image replaced under it is a file
+  // mapped private, and it would crowd out the shared data files the warning
+  // is for.
+  const files = new Map<string, { path: string; start: number; lines: number; shared: boolean }>();
+  for (const line of unexplained) {
+    const key = `${line.dev} ${line.inode} ${line.path}`;
+    const file = files.get(key);
+    const shared = line.perms[3] === 's';
+    if (file === undefined) files.set(key, { path: line.path, start: line.start, lines: 1, shared });
+    else {
+      file.lines++;
+      file.shared ||= shared;
+    }
+  }
+  const count = files.size;
+  const named = [...files.values()]
+    .sort((a, b) => Number(b.shared) - Number(a.shared) || a.start - b.start)
     .slice(0, NAMED)
-    .map((line) => `${line.path} at 0x${line.start.toString(16)}`)
+    .map((file) => `${file.path} at 0x${file.start.toString(16)}${file.lines > 1 ? ` (${file.lines} mappings)` : ''}`)
     .join(', ');
   return (
-    `${file}: process ${pid} still maps ${count === 1 ? 'a deleted file' : `${count} deleted files`} that no finding explains: ` +
+    `${path}: process ${pid} still maps ${count === 1 ? 'a deleted file' : `${count} deleted files`} that no finding explains: ` +
     `the trace does not show ${count === 1 ? 'its' : 'their'} unlink (another process removed ${count === 1 ? 'it' : 'them'}, or the filter left the calls out), ` +
     `so ${count === 1 ? 'it is not reported as a finding' : 'they are not reported as findings'}: ${named}${count > NAMED ? `, and ${count - NAMED} more` : ''}`
   );
