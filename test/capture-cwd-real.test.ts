@@ -9,8 +9,8 @@
 //
 // Needs strace, bpftrace (run as root) and /usr/bin/python3.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, realpathSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
 import { PYTHON, workspace } from './scenarios/harness.js';
@@ -97,6 +97,18 @@ describe('review 1, item 1: the capture records the traced process’s working d
     expect(report.environment?.cwd).toBe(dir);
     expect(seen(report.findings)).toEqual(expected(truth));
     expect(report.warnings.filter((text) => RELATIVE_WARNING.test(text))).toEqual([]);
+    // --redact hashes it as every path: /tmp stays, the workspace's name does not.
+    const redacted = runCli(['analyze', bundle, '--format', 'json', '--redact']);
+    expect(redacted.status, redacted.stderr).toBe(0);
+    const cwd = (JSON.parse(redacted.stdout) as Report).environment?.cwd;
+    expect(cwd).toMatch(/^\/tmp\/[0-9a-f]{8}$/);
+    expect(redacted.stdout).not.toContain(basename(dir));
+    // A bundle's meta.json is checked: a cwd that is no string is refused.
+    const meta = join(bundle, 'meta.json');
+    writeFileSync(meta, readFileSync(meta, 'utf8').replace(/"cwd": "[^"]*"/, '"cwd": 7'));
+    const refused = runCli(['analyze', bundle, '--format', 'json']);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('bundle metadata field "cwd" must be a string or null');
   });
 
   it('strace, --pid: meta.json says readlink /proc/PID/cwd', async () => {
