@@ -8,6 +8,8 @@
 #   meta.json       orphanmap/bundle@1 metadata, written at start (endTime null,
 #                   "complete": false) and rewritten at the end, always via
 #                   rename, so a crash at any moment leaves a parseable file
+#                   ("cwd": the traced process's working directory at the
+#                   start, om_read_cwd; docs/report.md lists every field)
 #   trace.txt       the raw trace
 #   maps-start.txt  /proc/PID/maps once the tracer is attached
 #   fds-start.txt   "FD<TAB>TARGET" per open fd once the tracer is attached
@@ -33,6 +35,7 @@ OM_BACKEND=''
 OM_PID=''
 OM_COMM=''
 OM_CMDLINE=()
+OM_CWD=''              # the traced process's working directory at the start (om_read_cwd)
 OM_THREADS_JSON='[]'
 OM_TRACER_VERSION=''
 OM_JVM_VERSION=''
@@ -463,6 +466,27 @@ om_read_process() {
   return 0
 }
 
+# om_read_cwd PID -> OM_CWD=PID's working directory as the kernel spells it:
+# readlink /proc/PID/cwd reads the link and never follows it (nothing on the
+# target's file systems is touched, so it cannot wait), ending " (deleted)"
+# when the directory was removed. Empty when it cannot be read, is not
+# absolute, or is not valid UTF-8 (meta.json could not carry it unchanged, and
+# a path changed is a wrong path). The target chose it: it is only ever
+# written as a JSON string (om_json_str), never used as a path here.
+om_read_cwd() {
+  local v
+  OM_CWD=''
+  v=$(readlink -- "/proc/$1/cwd" 2>/dev/null && printf x) || return 0
+  v=${v%x}
+  v=${v%$'\n'}
+  if [[ $v == *[![:print:]]* ]]; then
+    command -v iconv >/dev/null 2>&1 || return 0
+    printf '%s' "$v" | iconv -f UTF-8 -t UTF-8 >/dev/null 2>&1 || return 0
+  fi
+  [[ $v == /* ]] && OM_CWD=$v
+  return 0
+}
+
 om_hostname() { cat /proc/sys/kernel/hostname 2>/dev/null || hostname 2>/dev/null || true; }
 
 # om_meta_json -> the meta.json text from the OM_* variables.
@@ -476,6 +500,7 @@ om_meta_json() {
     printf '  "mode": %s,\n' "$(om_json_str "$( ((OM_CMD_MODE)) && echo launched || echo attached)")"
     printf '  "comm": %s,\n' "$(om_json_str "$OM_COMM")"
     printf '  "cmdline": %s,\n' "$(om_json_str_array "${OM_CMDLINE[@]}")"
+    printf '  "cwd": %s,\n' "$(om_json_str_or_null "$OM_CWD")"
     printf '  "threads": %s,\n' "$OM_THREADS_JSON"
     printf '  "kernel": %s,\n' "$(om_json_str "$(uname -r)")"
     printf '  "hostname": %s,\n' "$(om_json_str "$(om_hostname)")"
@@ -970,6 +995,8 @@ om_run_capture() {
     # Until /proc says otherwise (a command may exit before it is seen there).
     OM_CMD_MODE=1 OM_CMDLINE=("${OM_CMD[@]}") OM_COMM=${OM_CMD[0]##*/}
     OM_COMM=${OM_COMM:0:15}
+    # The command starts in this script's working directory (neither tracer changes it).
+    om_read_cwd $$
   fi
   om_backend_check
   om_prepare_bundle
@@ -1078,6 +1105,8 @@ om_run_capture() {
         else om_log "fds-start.txt left out: listing the open fds of pid $OM_PID took over $OM_FDS_SECONDS s"; fi ;;
     esac
     om_read_process "$OM_PID"
+    # Read once attached, as maps-start.txt is: a chdir from here on is in the trace.
+    ((OM_CMD_MODE)) || om_read_cwd "$OM_PID"
     om_out OM_MAP_COUNT_START om_count_lines "$OM_D/maps-start.txt"
   fi
   if ! om_write_meta; then

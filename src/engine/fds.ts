@@ -8,7 +8,7 @@
 import type { CloseRangeEvent, DupEvent, EventBase, Inode, OpenEvent, SetCloexecEvent } from '../parse/events.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import { deletedKind } from '../parse/maps.js';
-import { DELETED_IN_ANNOTATION, learnCwd, resolveName, type FileNode, type Files } from './files.js';
+import { DELETED_IN_ANNOTATION, learnCwd, noteRelative, resolveName, type FileNode, type Files } from './files.js';
 import type { Task } from './tasks.js';
 
 /** An fd open when the capture began: a line of a bundle's fds-start.txt. */
@@ -121,6 +121,7 @@ export class Fds {
     // Without an annotation, the symlinks the trace made tell where the path leads.
     const tmpfile = event.tmpfile === true;
     const resolved = tmpfile ? event.resolvedHint : (event.resolvedHint ?? this.files.followSymlinks(name));
+    if (resolved === undefined || !resolved.startsWith('/')) noteRelative(task, name, event);
     const real = tmpfile ? null : this.files.symlinkTarget(name, resolved);
     const file = real === null ? this.files.opened(name, event.inode, resolved, tmpfile) : this.files.openedThrough(real, event.inode);
     const through = real === null ? null : flatCopy(name);

@@ -325,7 +325,11 @@ export class Files {
   private spellAlso(file: FileNode, name: string, resolved: string): void {
     // Most opens name the path the kernel resolved: compared before it is copied.
     const normalized = resolved === name ? name : normalizePath(resolved);
-    if (normalized === name || !normalized.startsWith('/') || !name.startsWith('/')) return;
+    // A relative name (its cwd unknown: no bundle recorded it, the trace never
+    // showed it) with the kernel's path (orphanmap.bt's dir records, the path
+    // -y printed for a directory fd): that path spells it too, and is the one
+    // a report shows; an unlink or rename by it is the file's.
+    if (normalized === name || !normalized.startsWith('/')) return;
     const real = flatCopy(normalized);
     const group = file.spellings?.get(name);
     if (group?.has(real)) return;
@@ -339,6 +343,7 @@ export class Files {
     for (const spelling of spelled) file.spellings.set(spelling, spelled);
     file.names.add(real);
     this.byName.set(real, file);
+    if (!name.startsWith('/') && file.displayName !== real) file.record(real);
   }
 
   /**
@@ -484,6 +489,7 @@ export class Files {
       this.removeName(realReplaced, realTo!, event);
     }
     if (moving === undefined) {
+      noteRelative(task, from, event);
       this.byName.delete(to);
       // Not a file we know: perhaps a directory (Kafka renames a deleted
       // partition's directory to "…-delete", then unlinks the files in it).
@@ -543,7 +549,10 @@ export class Files {
     // itself, opened O_PATH|O_NOFOLLOW: it loses it now.)
     this.links.delete(name);
     const file = this.withInode(event.inode) ?? this.byName.get(name);
-    if (file === undefined) return;
+    if (file === undefined) {
+      noteRelative(task, name, event);
+      return;
+    }
     this.removeName(file, name, event, event.nlinkAfter);
     this.noteUnlessForgotten(file, event);
   }
@@ -739,10 +748,11 @@ function isTmpfileOpen(name: string, resolved: string): boolean {
 function otherSpellingOfMove(file: FileNode, from: string, to: string): string | null {
   const spelled = file.spellings?.get(from);
   if (spelled === undefined) return null;
+  // A relative name of one component (no cwd known) is in the cwd, as its new name of one component is.
   const slash = from.lastIndexOf('/');
   const dir = from.slice(0, slash + 1);
-  if (slash < 0 || !to.startsWith(dir) || to.indexOf('/', dir.length) >= 0) return null;
-  const base = from.slice(slash);
+  if (!to.startsWith(dir) || to.indexOf('/', dir.length) >= 0) return null;
+  const base = `/${from.slice(slash + 1)}`;
   for (const spelling of spelled) {
     if (spelling !== from && spelling.endsWith(base)) return `${spelling.slice(0, spelling.length - base.length)}/${to.slice(dir.length)}`;
   }
@@ -764,8 +774,15 @@ export function resolveName(task: Task, dir: DirRef, path: string): string {
   let base: string | null;
   if (dir.fd === 'cwd') base = task.group.cwd ?? dir.hint ?? null;
   else base = pathOfFd(task, dir.fd) ?? dir.hint ?? null;
-  if (base === null || !base.startsWith('/')) return normalizePath(path);
+  if (base === null) return normalizePath(path);
+  // A cwd the trace showed only relative to one it never showed (chdir("repo")): the name is relative to that one too.
+  if (!base.startsWith('/') && (dir.fd !== 'cwd' || base !== task.group.cwd)) return normalizePath(path);
   return normalizePath(`${base}/${path}`);
+}
+
+/** A name that stayed relative, counted for the report's warning (RelativeNames): nothing told the cwd. */
+export function noteRelative(task: Task, name: string, event: EventBase): void {
+  if (!name.startsWith('/')) task.group.relative.add(name, task.group.tgid, event);
 }
 
 /** The path of a directory fd as the process spelled it: through the symlink it was opened by, if it was (a symlinked directory). */
@@ -778,7 +795,9 @@ export function chdir(task: Task, event: ChdirEvent): void {
   if (event.path !== undefined) setCwd(task, resolveName(task, { fd: 'cwd' }, event.path));
   else if (event.fd !== undefined) {
     const cwd = pathOfFd(task, event.fd) ?? event.fdHint;
-    if (cwd !== undefined) setCwd(task, cwd);
+    // A directory fd known by no path (opened before the trace, no -y): the cwd is unknown from here.
+    if (cwd?.startsWith('/')) setCwd(task, cwd);
+    else task.group.cwd = null;
   }
 }
 

@@ -8,6 +8,7 @@
 // without its clone, and an attach trace of 100k threads took 21 s. Tests
 // hold the steps linear in the threads (test/engine-work.test.ts).
 import { CLONE_FILES, CLONE_THREAD, CLONE_VM, type EventBase, type EvidenceKeeper, type ExecEvent, type ThreadExitEvent, type TraceEvent } from '../parse/events.js';
+import { flatCopy } from '../parse/flat-copy.js';
 import type { Counters } from './counters.js';
 import { FdTable, type Fds } from './fds.js';
 import type { FindingLog } from './finding-log.js';
@@ -24,6 +25,12 @@ export interface ProcessHints {
    * threads seen without their clone (an attach trace) when its leader never shows.
    */
   pidHint?: number;
+  /**
+   * The traced process's working directory when the capture began (bundle
+   * metadata): the cwd of `rootPid` until the trace shows another. A string
+   * the target controls, used only to make relative names absolute.
+   */
+  rootCwd?: string;
 }
 
 export interface Group {
@@ -35,6 +42,8 @@ export interface Group {
   leaderKnown: boolean;
   /** The process's working directory, once the trace shows it: relative names resolve against it. */
   cwd: string | null;
+  /** Names that stayed relative, for the whole trace (one object shared by every process). */
+  relative: RelativeNames;
 }
 
 export interface Task {
@@ -42,6 +51,32 @@ export interface Task {
   group: Group;
   space: Space;
   fds: FdTable;
+}
+
+/**
+ * The names that stayed relative: no cwd known (the trace never showed one,
+ * no bundle recorded one) and no path from the kernel (strace -y,
+ * orphanmap.bt's dir records). Counted for a warning: such a name and the
+ * file's absolute name cannot be matched.
+ */
+export class RelativeNames {
+  count = 0;
+  private first: { name: string; pid: number; at: string } | null = null;
+
+  add(name: string, pid: number, event: EventBase): void {
+    if (this.count++ === 0) this.first = { name: flatCopy(name), pid, at: `${event.place.file}:${event.place.line}` };
+  }
+
+  note(): string | null {
+    const first = this.first;
+    if (first === null) return null;
+    const names = this.count === 1 ? 'a name' : `${this.count} names`;
+    return (
+      `${names} relative to a working directory the trace never shows (the first: ${first.name} at ${first.at}, process ${first.pid}) could not be made absolute: ` +
+      'a file opened by a relative name and unlinked or renamed by its absolute one (or the other way round) is taken for two files, and its leak is missed. ' +
+      'Capture with orphanmap capture (its meta.json records the working directory), or with strace -y, which prints it'
+    );
+  }
 }
 
 /** The threads taken for the process a trace attached to, to name it at the end. */
@@ -150,6 +185,9 @@ export class Tasks {
   /** The first `strace: Process N attached`: the process the trace is about. */
   private attachedRoot: number | undefined;
   private processCount = 0;
+  /** The root process took the capture's cwd (ProcessHints.rootCwd): a pid used again later is another process. */
+  private rootCwdGiven = false;
+  private readonly relative = new RelativeNames();
   /** What had to be assumed because the trace could not say, in plain words for a report. */
   private readonly notes: string[] = [];
 
@@ -175,7 +213,8 @@ export class Tasks {
   }
 
   assumptions(): readonly string[] {
-    return this.notes;
+    const relative = this.relative.note();
+    return relative === null ? this.notes : [...this.notes, relative];
   }
 
   has(tid: number): boolean {
@@ -373,7 +412,12 @@ export class Tasks {
   }
 
   private newGroup(tgid: number, membershipKnown: boolean, leaderKnown: boolean): Group {
-    const group: Group = { tgid, tasks: new WalkedSet(this.counters), membershipKnown, leaderKnown, cwd: null };
+    const group: Group = { tgid, tasks: new WalkedSet(this.counters), membershipKnown, leaderKnown, cwd: null, relative: this.relative };
+    const rootCwd = this.hints.rootCwd;
+    if (!this.rootCwdGiven && rootCwd !== undefined && tgid === this.hints.rootPid && rootCwd.startsWith('/')) {
+      this.rootCwdGiven = true;
+      group.cwd = rootCwd;
+    }
     this.groups.set(tgid, group);
     this.processCount++;
     return group;

@@ -28,6 +28,13 @@ export interface BundleMeta {
   mode?: 'launched' | 'attached';
   comm?: string;
   cmdline?: string[];
+  /**
+   * The process's working directory when the capture began (launched: the
+   * capture's own; attached: /proc/PID/cwd), as the kernel spells it; null
+   * when it could not be read. A string the target controls: it only makes
+   * the trace's relative names absolute.
+   */
+  cwd?: string | null;
   threads?: { tid: number; tgid: number; comm?: string }[];
   kernel?: string;
   hostname?: string;
@@ -128,6 +135,8 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   for (const thread of meta.threads ?? []) threadGroups.set(thread.tid, thread.tgid);
   const engineOptions: EngineOptions = { threadGroups };
   if (typeof meta.pid === 'number') engineOptions.rootPid = meta.pid;
+  // readlink's " (deleted)" after a directory removed cannot be told from a name that ends so: no cwd then.
+  if (typeof meta.cwd === 'string' && meta.cwd.startsWith('/') && !meta.cwd.endsWith(' (deleted)')) engineOptions.rootCwd = meta.cwd;
 
   const seeds = new Map<number, SeedMapping[]>();
   const startPath = join(dir, 'maps-start.txt');
@@ -399,7 +408,7 @@ function checkMeta(value: unknown, path: string): BundleMeta {
     if (meta[field] !== undefined && meta[field] !== null && !isCount(meta[field])) bad(field, 'a non-negative integer or null');
   }
   // Every field a view draws, by type: a report's table cell is text, never an object a renderer would draw as markup.
-  for (const field of ['schema', 'comm', 'kernel', 'hostname', 'tracerVersion', 'jvmVersion', 'command', 'startTime', 'endTime', 'noDetachReason'] as const) {
+  for (const field of ['schema', 'comm', 'cwd', 'kernel', 'hostname', 'tracerVersion', 'jvmVersion', 'command', 'startTime', 'endTime', 'noDetachReason'] as const) {
     if (meta[field] !== undefined && meta[field] !== null && typeof meta[field] !== 'string') bad(field, 'a string or null');
   }
   if (meta.backend !== undefined && meta.backend !== null && meta.backend !== 'strace' && meta.backend !== 'bpftrace') bad('backend', '"strace" or "bpftrace"');

@@ -359,6 +359,8 @@ const META_FIELDS: Readonly<Record<string, (value: unknown) => unknown>> = {
   // The kernel's name of the process and its threads (15 bytes, no directory): kept, as in traces.
   comm: kept,
   cmdline: (value) => strings(value, redactText),
+  // A path, hashed component by component as every path is.
+  cwd: (value) => (typeof value === 'string' ? redactPath(value) : value === null ? null : undefined),
   threads: (value) =>
     Array.isArray(value)
       ? value
