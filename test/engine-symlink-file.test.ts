@@ -128,6 +128,10 @@ describe.each(captures)('%s: a symlink to the file is no name of it', (_, flags,
     oneFindingAtTheSecondStep('rename-over', flags, filter);
   });
 
+  it('a symlink made through a symlinked directory (after a chdir into it) leads to the file; its unlink leaves it, the file unlink takes it (second review)', () => {
+    oneFindingAtTheSecondStep('dir-chdir', flags, filter);
+  });
+
   it('a symlinked directory is another spelling: a file unlinked through it, or opened relative to a directory fd opened through it, is found', () => {
     const { truth, trace, findings } = underStrace('dir', flags, filter);
     const expected = gone(truth);

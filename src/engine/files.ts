@@ -256,25 +256,50 @@ export class Files {
     let path = name;
     // The kernel gives up after 40 symlinks (ELOOP).
     for (let hops = 0; hops < 40; hops++) {
-      const step = this.throughFirstSymlink(path);
+      const step = this.throughLongestSymlink(path);
       if (step === null) break;
       path = step;
     }
     return path === name ? undefined : path;
   }
 
-  /** `path` with its first component that is a symlink the trace made replaced by the symlink's target; null when it has none. */
-  private throughFirstSymlink(path: string): string | null {
-    for (let end = path.indexOf('/', 1); ; end = path.indexOf('/', end + 1)) {
-      const prefix = end < 0 ? path : path.slice(0, end);
+  /**
+   * `name`, an unlink's or a rename's, in the spelling the engine knows its
+   * file or symlink by, when a symlinked directory the trace made is on its
+   * way (`chdir("dl")`, then `unlink("real.bin")` of a file opened as
+   * `d/real.bin`): its directory resolved through the trace's symlinks, its
+   * last component not (unlink and rename act on it, not on what it points
+   * to). As given when that spelling names nothing known either.
+   */
+  private knownSpelling(name: string): string {
+    if (this.links.size === 0 || this.byName.get(name) !== undefined || this.links.get(name) !== undefined) return name;
+    const slash = name.lastIndexOf('/');
+    if (slash <= 0) return name;
+    const parent = this.followSymlinks(name.slice(0, slash));
+    if (parent === undefined) return name;
+    const real = `${parent}${name.slice(slash)}`;
+    return this.byName.get(real) !== undefined || this.links.get(real) !== undefined ? real : name;
+  }
+
+  /**
+   * `path` with its longest prefix that is a symlink the trace made replaced
+   * by the symlink's target; null when it has none. The longest, not the
+   * first as the kernel walks: a symlink is kept under the spelling it was
+   * made by, which may go through a symlinked directory (`chdir("dl")`, then
+   * `symlink("real.bin", "lnk")`), and replacing `dl` first would leave a
+   * path that no longer spells it (second review).
+   */
+  private throughLongestSymlink(path: string): string | null {
+    for (let end = path.length; end > 0; end = path.lastIndexOf('/', end - 1)) {
+      const prefix = path.slice(0, end);
       const target = this.links.get(prefix);
       if (target !== undefined) {
         const slash = prefix.lastIndexOf('/');
         const at = target.startsWith('/') || slash < 0 ? target : `${prefix.slice(0, slash + 1)}${target}`;
-        return normalizePath(end < 0 ? at : `${at}${path.slice(end)}`);
+        return normalizePath(`${at}${path.slice(end)}`);
       }
-      if (end < 0) return null;
     }
+    return null;
   }
 
   /**
@@ -464,8 +489,8 @@ export class Files {
   }
 
   rename(task: Task, event: RenameEvent): void {
-    const from = resolveName(task, event.oldDir, event.oldPath);
-    const to = flatCopy(resolveName(task, event.newDir, event.newPath));
+    const from = this.knownSpelling(resolveName(task, event.oldDir, event.oldPath));
+    const to = flatCopy(this.knownSpelling(resolveName(task, event.newDir, event.newPath)));
     if (from === to) return;
     const moving = this.byName.get(from);
     const replaced = this.byName.get(to);
@@ -543,7 +568,7 @@ export class Files {
 
   unlink(task: Task, event: UnlinkEvent): void {
     if (event.removeDir) return;
-    const name = resolveName(task, event.dir, event.path);
+    const name = this.knownSpelling(resolveName(task, event.dir, event.path));
     // A symlink the trace made goes, and no file with it. (A file the engine
     // still knows by that name lost it out of sight, or was the symlink
     // itself, opened O_PATH|O_NOFOLLOW: it loses it now.)

@@ -28,6 +28,9 @@ dir: DIR/link -> real, a symlinked directory: opens DIR/link itself, opens
   a.map relative to that fd, maps it and unlinks DIR/link/a.map; opens
   DIR/link/b.map, maps it and unlinks DIR/real/b.map. Both go (another
   spelling of the same name).
+dir-chdir: (second review) DIR/link -> real, a symlinked directory; changes
+  into DIR/link, makes the symlink lnk -> f.index there, opens lnk, maps it,
+  unlinks lnk (the file keeps its name), then f.index (it is gone).
 samebase: DIR/a/f.index -> ../real/f.index (a symlink to a file of the same
   base name in another directory); opens the symlink, maps it, unlinks the
   symlink only: the file keeps its name.
@@ -102,6 +105,14 @@ elif MODE == 'dir':
     step('unlink', f'{D}/link/a.map')
     mapped(f'{D}/link/b.map', 2)
     step('unlink', f'{D}/real/b.map')
+elif MODE == 'dir-chdir':
+    create(f'{D}/real/f.index', 1)
+    os.symlink('real', f'{D}/link')
+    os.chdir(f'{D}/link')
+    os.symlink('f.index', 'lnk')
+    mapped('lnk', 1)
+    step('unlink', 'lnk')
+    step('unlink', 'f.index')
 elif MODE == 'samebase':
     create(f'{D}/real/f.index', 3)
     os.makedirs(f'{D}/a')
