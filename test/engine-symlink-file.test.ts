@@ -100,12 +100,12 @@ const captures: [string, string[], string | null][] = [
   ['strace without -y', [], null],
 ];
 
-/** `mode` leaves one mapping of a file with no name, from its second step on: the finding is that one, under the name /proc shows, decided there. */
-function oneFindingAtTheSecondStep(mode: string, flags: string[], filter: string | null): void {
+/** `mode` leaves one mapping of a file with no name, from its step `at` on: the finding is that one, under the name /proc shows, decided there. */
+function oneFindingAt(mode: string, at: number, flags: string[], filter: string | null): void {
   const { truth, trace, findings } = underStrace(mode, flags, filter);
   const expected = gone(truth);
   expect(expected).toHaveLength(1);
-  expect(expected[0]!.step).toBe(truth.steps[1]);
+  expect(expected[0]!.step).toBe(truth.steps[at]);
   expect(findings.map((finding) => key(finding.pid, finding.address, finding.length))).toEqual([expected[0]!.key]);
   expect(findings[0]!.path).toBe(expected[0]!.path);
   expect(findings[0]!.names).toEqual([expected[0]!.path]);
@@ -121,15 +121,19 @@ describe.each(captures)('%s: a symlink to the file is no name of it', (_, flags,
   });
 
   it('unlinking the symlink and then the file: one finding, under the name /proc shows, decided at the file unlink', () => {
-    oneFindingAtTheSecondStep('link-and-file', flags, filter);
+    oneFindingAt('link-and-file', 1, flags, filter);
   });
 
   it('renaming the symlink leaves the file alone; a rename over the real name takes it', () => {
-    oneFindingAtTheSecondStep('rename-over', flags, filter);
+    oneFindingAt('rename-over', 1, flags, filter);
+  });
+
+  it("an open of /proc/self/fd/N reaches fd N's file, not a file of that name (second review)", () => {
+    oneFindingAt('proc-fd', 0, flags, filter);
   });
 
   it('a symlink made through a symlinked directory (after a chdir into it) leads to the file; its unlink leaves it, the file unlink takes it (second review)', () => {
-    oneFindingAtTheSecondStep('dir-chdir', flags, filter);
+    oneFindingAt('dir-chdir', 1, flags, filter);
   });
 
   it('a symlinked directory is another spelling: a file unlinked through it, or opened relative to a directory fd opened through it, is found', () => {

@@ -44,8 +44,8 @@ export interface EngineHeld extends TasksHeld {
   pendingOrphans: number;
 }
 
-/** /proc/self/fd/N, /proc/thread-self/fd/N, /proc/PID/fd/N: the fd N of that thread. */
-const PROC_FD = /^\/proc\/(self|thread-self|\d+)\/fd\/(\d+)$/;
+/** /proc/self/fd/N, /proc/thread-self/fd/N, /proc/PID/fd/N, /dev/fd/N: the fd N of that thread (this one for /dev/fd). */
+const PROC_FD = /^\/(?:proc\/(self|thread-self|\d+)|dev)\/fd\/(\d+)$/;
 
 export class Engine {
   private readonly counters = new Counters();
@@ -172,7 +172,8 @@ export class Engine {
         this.mappings.munmap(task.space, event);
         break;
       case 'open':
-        this.fds.open(task, event);
+        // Without -y, an open of /proc/self/fd/N names the path, not the file it reaches: fd N's.
+        this.fds.open(task, event, event.resolvedHint === undefined ? this.procFdFile(task, resolveName(task, event.dir, event.path)) : undefined);
         break;
       case 'close':
         this.fds.close(task, event.fd, event);
@@ -236,10 +237,18 @@ export class Engine {
   private linkedFd(task: Task, event: LinkEvent): FileNode | null | undefined {
     const dir = event.oldDir.fd;
     if (event.oldPath === '') return dir === 'cwd' ? undefined : this.fds.fileOfFd(task, dir, event.oldDir.hint, event);
-    const path = resolveName(task, event.oldDir, event.oldPath);
-    const procFd = path.startsWith('/proc/') ? PROC_FD.exec(path) : null;
+    return this.procFdFile(task, resolveName(task, event.oldDir, event.oldPath));
+  }
+
+  /**
+   * The file a procfs fd link reaches (PROC_FD), which an open or a link
+   * through it follows to the fd's own file. Undefined for any other path;
+   * null or undefined for an fd the trace does not know.
+   */
+  private procFdFile(task: Task, path: string): FileNode | null | undefined {
+    const procFd = path.startsWith('/proc/') || path.startsWith('/dev/fd/') ? PROC_FD.exec(path) : null;
     if (procFd === null) return undefined;
-    const owner = procFd[1] === 'self' || procFd[1] === 'thread-self' ? task.fds : this.tasks.fdsOf(Number(procFd[1]));
+    const owner = procFd[1] === undefined || procFd[1] === 'self' || procFd[1] === 'thread-self' ? task.fds : this.tasks.fdsOf(Number(procFd[1]));
     return owner?.fds.get(Number(procFd[2]))?.file;
   }
 

@@ -113,9 +113,15 @@ export class Fds {
     return notes;
   }
 
-  open(task: Task, event: OpenEvent): void {
+  /** @param reached the file an fd link (/proc/self/fd/N) leads to, when the path is one and the trace printed no real path */
+  open(task: Task, event: OpenEvent, reached?: FileNode | null): void {
     this.tableEvents++;
     learnCwd(task, event.dir);
+    if (reached !== undefined && reached !== null && event.tmpfile !== true) {
+      this.setFd(task, event.fd, reached, event.cloexec, true);
+      reached.note(event, this.files.keeper);
+      return;
+    }
     const name = resolveName(task, event.dir, event.path);
     // Through a symlink to the file (its last component): the file is named by the symlink's target, and the fd remembers the way.
     // Without an annotation, the symlinks the trace made tell where the path leads.

@@ -31,6 +31,8 @@ dir: DIR/link -> real, a symlinked directory: opens DIR/link itself, opens
 dir-chdir: (second review) DIR/link -> real, a symlinked directory; changes
   into DIR/link, makes the symlink lnk -> f.index there, opens lnk, maps it,
   unlinks lnk (the file keeps its name), then f.index (it is gone).
+proc-fd: (second review) opens DIR/real/f.index, opens /proc/self/fd/N of
+  that fd, maps the second, closes both and unlinks DIR/real/f.index.
 samebase: DIR/a/f.index -> ../real/f.index (a symlink to a file of the same
   base name in another directory); opens the symlink, maps it, unlinks the
   symlink only: the file keeps its name.
@@ -113,6 +115,12 @@ elif MODE == 'dir-chdir':
     mapped('lnk', 1)
     step('unlink', 'lnk')
     step('unlink', 'f.index')
+elif MODE == 'proc-fd':
+    create(f'{D}/real/f.index', 2)
+    first = os.open(f'{D}/real/f.index', os.O_RDWR)
+    mapped(f'/proc/self/fd/{first}', 2)
+    os.close(first)
+    step('unlink', f'{D}/real/f.index')
 elif MODE == 'samebase':
     create(f'{D}/real/f.index', 3)
     os.makedirs(f'{D}/a')
