@@ -97,6 +97,10 @@ describe('review 1, item 1: the capture records the traced process’s working d
     expect(report.environment?.cwd).toBe(dir);
     expect(seen(report.findings)).toEqual(expected(truth));
     expect(report.warnings.filter((text) => RELATIVE_WARNING.test(text))).toEqual([]);
+    // The ticket's environment table shows it.
+    const ticket = runCli(['analyze', bundle, '--format', 'markdown']);
+    expect(ticket.status, ticket.stderr).toBe(0);
+    expect(ticket.stdout).toContain(`| working directory | \`${dir}\` |`);
     // --redact hashes it as every path: /tmp stays, the workspace's name does not.
     const redacted = runCli(['analyze', bundle, '--format', 'json', '--redact']);
     expect(redacted.status, redacted.stderr).toBe(0);

@@ -99,6 +99,8 @@ function environmentRows(meta: BundleMeta): Cell[][] {
   add('host name', hostname === undefined ? undefined : code(hostname));
   add('process', metaCount(meta.pid) === undefined ? undefined : `${meta.pid}${comm === undefined ? '' : ` (${comm})`}`);
   add('command line', cmdline === undefined ? undefined : code(cmdline));
+  const cwd = metaText(meta.cwd);
+  add('working directory', cwd === undefined ? undefined : code(cwd));
   add('JVM', metaText(meta.jvmVersion));
   add('tracer', [metaText(meta.backend), metaText(meta.tracerVersion)].filter((part) => part !== undefined).join(', '));
   const maxMapCount = metaCount(meta.maxMapCount);
