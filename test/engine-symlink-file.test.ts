@@ -132,6 +132,16 @@ describe.each(captures)('%s: a symlink to the file is no name of it', (_, flags,
     oneFindingAt('proc-fd', 0, flags, filter);
   });
 
+  it('a file renamed through a symlinked directory keeps its name where the directory really is; its unlink there takes it (final review)', () => {
+    const { truth, trace, findings } = underStrace('dir-rename', flags, filter);
+    const expected = gone(truth);
+    expect(expected).toHaveLength(1);
+    expect(expected[0]!.step).toBe(truth.steps[1]);
+    expect(findings.map((finding) => `${key(finding.pid, finding.address, finding.length)} ${finding.path} line ${finding.unlinkedAt?.line}`)).toEqual([
+      `${expected[0]!.key} ${expected[0]!.path} line ${lineOfStep(trace, expected[0]!.step)}`,
+    ]);
+  });
+
   it('a symlink made through a symlinked directory (after a chdir into it) leads to the file; its unlink leaves it, the file unlink takes it (second review)', () => {
     oneFindingAt('dir-chdir', 1, flags, filter);
   });

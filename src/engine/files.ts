@@ -265,20 +265,23 @@ export class Files {
 
   /**
    * `name`, an unlink's or a rename's, in the spelling the engine knows its
-   * file or symlink by, when a symlinked directory the trace made is on its
+   * file, symlink or directory by (a rename's new name: where its directory
+   * really is), when a symlinked directory the trace made is on its
    * way (`chdir("dl")`, then `unlink("real.bin")` of a file opened as
    * `d/real.bin`): its directory resolved through the trace's symlinks, its
    * last component not (unlink and rename act on it, not on what it points
    * to). As given when that spelling names nothing known either.
    */
-  private knownSpelling(name: string): string {
+  private knownSpelling(name: string, destination = false): string {
     if (this.links.size === 0 || this.byName.get(name) !== undefined || this.links.get(name) !== undefined) return name;
     const slash = name.lastIndexOf('/');
     if (slash <= 0) return name;
     const parent = this.followSymlinks(name.slice(0, slash));
     if (parent === undefined) return name;
     const real = `${parent}${name.slice(slash)}`;
-    return this.byName.get(real) !== undefined || this.links.get(real) !== undefined ? real : name;
+    // A rename's new name is no known one yet: it goes where its directory really is.
+    if (destination) return real;
+    return this.byName.get(real) !== undefined || this.links.get(real) !== undefined || this.byName.hasUnder(real) ? real : name;
   }
 
   /**
@@ -490,7 +493,7 @@ export class Files {
 
   rename(task: Task, event: RenameEvent): void {
     const from = this.knownSpelling(resolveName(task, event.oldDir, event.oldPath));
-    const to = flatCopy(this.knownSpelling(resolveName(task, event.newDir, event.newPath)));
+    const to = flatCopy(this.knownSpelling(resolveName(task, event.newDir, event.newPath), true));
     if (from === to) return;
     const moving = this.byName.get(from);
     const replaced = this.byName.get(to);

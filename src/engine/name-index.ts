@@ -36,6 +36,11 @@ export class NameIndex<T> {
     return this.entries.size;
   }
 
+  /** Whether some name lies under `dir`. */
+  hasUnder(dir: string): boolean {
+    return this.children.has(dir);
+  }
+
   get(name: string): T | undefined {
     return this.entries.get(name)?.value;
   }

@@ -33,6 +33,9 @@ dir-chdir: (second review) DIR/link -> real, a symlinked directory; changes
   unlinks lnk (the file keeps its name), then f.index (it is gone).
 proc-fd: (second review) opens DIR/real/f.index, opens /proc/self/fd/N of
   that fd, maps the second, closes both and unlinks DIR/real/f.index.
+dir-rename: (final review) DIR/link -> real; maps DIR/real/x.bin, renames
+  it as DIR/link/x.bin to DIR/link/y.bin (it keeps a name), then unlinks
+  DIR/real/y.bin (it is gone).
 samebase: DIR/a/f.index -> ../real/f.index (a symlink to a file of the same
   base name in another directory); opens the symlink, maps it, unlinks the
   symlink only: the file keeps its name.
@@ -121,6 +124,11 @@ elif MODE == 'proc-fd':
     mapped(f'/proc/self/fd/{first}', 2)
     os.close(first)
     step('unlink', f'{D}/real/f.index')
+elif MODE == 'dir-rename':
+    os.symlink('real', f'{D}/link')
+    mapped(f'{D}/real/x.bin', 1)
+    step('rename', f'{D}/link/x.bin', f'{D}/link/y.bin')
+    step('unlink', f'{D}/real/y.bin')
 elif MODE == 'samebase':
     create(f'{D}/real/f.index', 3)
     os.makedirs(f'{D}/a')
