@@ -109,9 +109,13 @@ om_write_wrapper() {
 # the capture as "target-exited" before bpftrace had attached, the command
 # never run. The wrapper names the command: its pid, once it runs.
 om_backend_cmd_pid() {
-  local pid=''
+  local pid='' args=()
   read -r pid 2>/dev/null < "$OM_D/.command-pid"
   [[ $pid =~ ^[1-9][0-9]{0,6}$ ]] || return 0
+  # Written just before the wrapper's exec: until the exec, the pid is still
+  # the wrapper's, and a snapshot would describe /bin/sh (final review).
+  mapfile -d '' args 2>/dev/null < "/proc/$pid/cmdline"
+  [[ ${args[1]-} == */run-command.sh ]] && return 0
   OM_FOUND=$pid
   rm -f -- "$OM_D/.command-pid"
 }
