@@ -101,11 +101,18 @@ om_escape_tags() {
   while [[ $text == *"$tag"* ]]; do
     out+=${text%%"$tag"*}
     rest=${text#*"$tag"}
-    printf -v hi '%d' "'${rest:0:1}"
-    printf -v lo '%d' "'${rest:1:1}"
-    printf -v e '\\u{%x}' $((0xe0000 | (hi & 0x3f) << 6 | (lo & 0x3f)))
-    out+=$e
-    text=${rest:2}
+    hi=-1 lo=-1
+    [[ -n ${rest:0:1} ]] && printf -v hi '%d' "'${rest:0:1}"
+    [[ -n ${rest:1:1} ]] && printf -v lo '%d' "'${rest:1:1}"
+    if ((hi >= 0x80 && hi <= 0xbf && lo >= 0x80 && lo <= 0xbf)); then
+      printf -v e '\\u{%x}' $((0xe0000 | (hi & 0x3f) << 6 | (lo & 0x3f)))
+      out+=$e
+      text=${rest:2}
+    else
+      # Not UTF-8: the two bytes as bytes, what follows them kept.
+      out+='\xf3\xa0'
+      text=$rest
+    fi
   done
   text=$out$text
 }

@@ -47,6 +47,12 @@ it('escapes every code point the CLI escapes (found by review 4: format and defa
   expect(shellEscaped(texts, 'C.UTF-8')).toEqual(texts.map(escapeControl));
 }, 60_000);
 
+it('shows a tag-block lead that is no UTF-8 as its bytes, and keeps what follows it (final review: it swallowed an escaped newline)', () => {
+  const run = spawnSync('bash', ['-c', `. "$1"; om_escape_ctl m $'a\\xf3\\xa0\\nb\\xf3\\xa0'; printf '%s' "$m"`, 'bash', LIB], { encoding: 'utf8' });
+  expect(run.status, run.stderr).toBe(0);
+  expect(run.stdout).toBe('a\\xf3\\xa0\\nb\\xf3\\xa0');
+});
+
 it('leaves text without such characters as it is, backslashes and other non-ASCII included', () => {
   const texts = ['/data/plain\\path', '/données/ü é/日本.index', 'a b\tc'.replace('\t', ' ')];
   expect(shellEscaped(texts, 'C.UTF-8')).toEqual(texts);
