@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { captureScriptPath, type CaptureMeta } from '../src/capture/index.js';
-import { procStatus } from './support/proc.js';
+import { processesWith, procStatus } from './support/proc.js';
 import { CLI, requireTool } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
@@ -156,20 +156,6 @@ async function ended(session: Session, ms: number): Promise<Run> {
   }
 }
 
-/** The pids of the processes whose command line holds `text`. */
-function processesNaming(text: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text)) found.push(Number(entry));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return found;
-}
-
 function readMeta(bundle: string): CaptureMeta {
   return JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as CaptureMeta;
 }
@@ -273,8 +259,8 @@ describe('Ctrl-C (SIGINT to the process group) on capture -- CMD with strace', (
     const pid = existsSync(join(dir, 'ready')) ? Number(readFileSync(join(dir, 'ready'), 'utf8')) : meta.pid;
     if (pid !== null && pid !== undefined) expect(procStatus(pid)).toBeNull();
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(processesNaming(dir), 'the command, started after all').toEqual([]);
-    expect(processesNaming(bundle), 'the tracer, left running').toEqual([]);
+    expect(processesWith(dir), 'the command, started after all').toEqual([]);
+    expect(processesWith(bundle), 'the tracer, left running').toEqual([]);
   }, 60_000);
 
   it('an ordinary Ctrl-C, and the command started with the dispositions it gets when run directly', async () => {

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { processesWith, type Proc } from './support/proc.js';
 import { TmuxSession, shellQuote } from './tmux.js';
 import { CLI, compileReproducer, REPO, requireTool } from './tools.js';
 
@@ -17,33 +18,6 @@ const HOLD_SECONDS = 240;
 const lines = (text: string) => text.split('\n');
 const selectedRow = (text: string) => lines(text).find((line) => line.startsWith('› ')) ?? '';
 const titleOf = (text: string) => lines(text).find((line) => line.startsWith('findings ')) ?? '';
-
-interface Proc {
-  pid: number;
-  argv: string[];
-  tracerPid: number | null;
-}
-
-/** Processes whose argv contains `needle` (our unique temp dir): ours and nobody else's. */
-function processesWith(needle: string): Proc[] {
-  const found: Proc[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8')
-        .split('\0')
-        .filter((arg) => arg !== '');
-      if (!argv.some((arg) => arg.includes(needle))) continue;
-      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
-      if (/^State:\s+Z/m.test(status)) continue;
-      const tracer = /^TracerPid:\s+(\d+)/m.exec(status);
-      found.push({ pid: Number(entry), argv, tracerPid: tracer === null ? null : Number(tracer[1]) });
-    } catch {
-      // gone between readdir and read
-    }
-  }
-  return found;
-}
 
 function statusOf(pid: number): { state: string; tracerPid: number } | null {
   try {

@@ -90,6 +90,11 @@ class GuessedProcess {
     this.count++;
     if (tid < this.lowestTid) this.lowestTid = tid;
   }
+
+  /** "thread 12", or "3 threads (lowest 12)", for a note. */
+  threads(): string {
+    return this.count === 1 ? `thread ${this.lowestTid}` : `${this.count} threads (lowest ${this.lowestTid})`;
+  }
 }
 
 /** A set whose walks count a step per member visited; `any` takes one. */
@@ -345,7 +350,7 @@ export class Tasks {
     const hint = this.hints.pidHint;
     const fromHint = hint !== undefined && hint <= lowest && (hint === group.tgid || !this.groups.has(hint));
     const pid = fromHint ? hint : lowest;
-    const tids = this.guessed.count === 1 ? `thread ${lowest}` : `${this.guessed.count} threads (lowest ${lowest})`;
+    const tids = this.guessed.threads();
     this.notes.push(
       `${tids} ran before the trace began and showed no clone: taken as one process, pid ${pid}` +
         (fromHint ? ' (from --pid)' : '; nothing in the trace shows which thread is its leader, so the lowest thread id names it: pass --pid PID to name it yourself') +
@@ -357,14 +362,12 @@ export class Tasks {
   private noteUnannounced(): void {
     const left = this.leftGuessedGroup;
     if (left.group !== null) {
-      const tids = left.count === 1 ? `thread ${left.lowestTid}` : `${left.count} threads (lowest ${left.lowestTid})`;
-      this.notes.push(`${tids}, taken for threads of process ${left.group.tgid}, ran execve in their own pid, as only a process does: from there each is a process of its own`);
+      this.notes.push(`${left.threads()}, taken for threads of process ${left.group.tgid}, ran execve in their own pid, as only a process does: from there each is a process of its own`);
     }
-    const { group, count, lowestTid } = this.unannounced;
+    const { group } = this.unannounced;
     if (group === null) return;
-    const tids = count === 1 ? `thread ${lowestTid}` : `${count} threads (lowest ${lowestTid})`;
     this.notes.push(
-      `${tids} showed up with no clone, fork or vfork in the trace (filtered out with -e trace=…?): taken for threads of process ${group.tgid}. ` +
+      `${this.unannounced.threads()} showed up with no clone, fork or vfork in the trace (filtered out with -e trace=…?): taken for threads of process ${group.tgid}. ` +
         `A child process among them has its mappings counted in ${group.tgid}'s, and the leaks it alone held can be missed: keep clone,clone3,fork,vfork in the filter`,
     );
   }

@@ -4,7 +4,7 @@
 // filter the line source runs ahead of it (ingest/line-filter.ts): skipping a
 // line must change nothing but the time it takes. Pure: no I/O.
 import { FOLLOWED_SYSCALLS } from './strace-decode.js';
-import { MAX_TID, prefixTidOutOfRange } from './strace-line.js';
+import { prefixTidOutOfRange } from './strace-line.js';
 import { FOLLOWED_SHAPES, hasResult, isNameChar } from './strace-scan.js';
 
 /** The line is a call or a resume the engine does not follow. */
@@ -69,22 +69,6 @@ export function ignoredCall(text: string, start: number, end: number, markers: R
   return hasResult(text, paren, end) ? IGNORED | CALL | TRACE_LINE : IGNORED | CALL;
 }
 
-/**
- * The line starts "N " with N from 1 to MAX_TID, the usual strace -f prefix:
- * a pid readPid takes as it is. Decided here in a few steps, before
- * prefixTidOutOfRange's whole read, which cost 70 ns a skipped line (8 % of
- * an unfiltered trace's CLI run); any other start is left to it.
- */
-function plainTidPrefix(text: string, start: number): boolean {
-  let i = start;
-  let value = 0;
-  for (let c = text.charCodeAt(i); c >= 48 && c <= 57; c = text.charCodeAt(++i)) {
-    if (i - start === 7) return false;
-    value = value * 10 + (c - 48);
-  }
-  return i > start && value >= 1 && value <= MAX_TID && text.charCodeAt(i) === 32;
-}
-
 /** Lines skipped since the last line passed on, to note in the reader (StraceReader.noteSkipped). */
 export interface SkippedLines {
   lines: number;
@@ -140,7 +124,7 @@ export class IgnoredLineFilter {
     if (!afterSeen || this.lastMayJoin || lineNo < this.restUntil) return false;
     if (this.policy.stderrPrefixes && text.charCodeAt(start) === 91 /* [ */) return false;
     // A pid no thread can have makes the line unreadable, whatever its call: the reader says so.
-    if (!plainTidPrefix(text, start) && prefixTidOutOfRange(text, start)) return false;
+    if (prefixTidOutOfRange(text, start)) return false;
     const flags = ignoredCall(text, start, end, this.markers);
     if (flags === 0) {
       if (++this.notTakenInARow >= REST_AFTER) {

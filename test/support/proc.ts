@@ -1,5 +1,5 @@
 // What /proc says about a process: whether it is traced, stopped, whose child.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface ProcStatus {
   /** The State letter: R, S, D, T (stopped), t (tracing stop), Z… */
@@ -29,4 +29,32 @@ export function tracerPid(pid: number): number {
   const status = procStatus(pid);
   if (status === null) throw new Error(`process ${pid} is gone`);
   return status.tracerPid;
+}
+
+/** A process found by its command line. */
+export interface Proc {
+  pid: number;
+  argv: string[];
+  tracerPid: number | null;
+}
+
+/** Live processes (not zombies, not this one) with an argument that contains `needle` (a test's unique temp dir): ours and nobody else's. */
+export function processesWith(needle: string): Proc[] {
+  const found: Proc[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8')
+        .split('\0')
+        .filter((arg) => arg !== '');
+      if (!argv.some((arg) => arg.includes(needle))) continue;
+      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
+      if (/^State:\s+Z/m.test(status)) continue;
+      const tracer = /^TracerPid:\s+(\d+)/m.exec(status);
+      found.push({ pid: Number(entry), argv, tracerPid: tracer === null ? null : Number(tracer[1]) });
+    } catch {
+      // gone between readdir and read
+    }
+  }
+  return found;
 }
