@@ -184,21 +184,21 @@ om_out() {
 # meanwhile (a signal, --duration, the parent's death) while the tracer is
 # attached, VAR empty and status 124, COMMAND and whatever it started killed.
 # For what may block on things the target controls: a trap cannot run while
-# the script waits for a $(...), but runs while it waits here (the child is in
-# the background). Its output goes through a file in the bundle.
+# the script waits for a $(...), but runs between the short sleeps here (the
+# child is in the background). Its output and its exit status go through
+# files in the bundle: see om_no_wait_builtin for why it is never `wait`ed for.
 om_bounded() {
   local limit=$1 var=$2 out pid st i status=0 text=''
   shift 2
   out=$OM_D/.bounded.$BASHPID
-  rm -f -- "$out"
-  "$@" > "$out" &
+  rm -f -- "$out" "$out.status"
+  { "$@" > "$out"; printf '%s' "$?" > "$out.status"; } &
   pid=$!
   om_identify "$pid" st
   for ((i = 0; ; i++)); do
     om_alive "$pid" "$st" || break
     if ((i >= limit * 20)) || om_stop_due; then status=124; break; fi
-    sleep 0.05 &
-    wait $! 2>/dev/null
+    om_nap 0.05
   done
   if ((status == 124)); then
     # Out of the job table first: bash would say "Killed" on our stderr.
@@ -209,12 +209,14 @@ om_bounded() {
     om_tree_of "$pid"
     [[ ${OM_TREE%% *} == "$pid:$st" ]] && om_kill_tree "$OM_TREE" KILL
   else
-    wait "$pid" 2>/dev/null
-    status=$?
+    # No file: the child was killed before it could write one.
+    status=''
+    IFS= read -r status 2>/dev/null < "$out.status"
+    [[ $status =~ ^[0-9]+$ ]] || status=1
     IFS= read -r -d '' text 2>/dev/null < "$out"
     while [[ $text == *$'\n' ]]; do text=${text%$'\n'}; done
   fi
-  rm -f -- "$out"
+  rm -f -- "$out" "$out.status"
   printf -v "$var" '%s' "$text"
   return "$status"
 }
@@ -958,27 +960,27 @@ om_find_cmd_pid() {
   done
 }
 
-# om_wait_tracer -> sets OM_TRACER_STATUS to the tracer's exit status. `wait`
-# returns early, with 128+N, when a trapped signal arrives (a Ctrl-C, orphanmap's
-# SIGTERM): the tracer may still run then, and must not be left running if a
-# stop was asked for. Called once the tracer is known to be gone or stopped.
+# om_no_wait_builtin: the `wait` builtin is used only while no signal is
+# trapped. bash (5.2 here) leaves `wait` for a trapped signal by a longjmp out
+# of its signal handler; when the signal lands just as bash has reaped another
+# child, that child's exit is lost, and a later `wait` for it blocks for good.
+# That once left a capture stopped by orphanmap's SIGTERM waiting forever on
+# a child that had ended, the tracer attached all the while. So the script
+# sleeps in the foreground (a trap then runs when the sleep ends), and a
+# background child reports its status through a file (om_bounded).
+
+# om_nap SECONDS -> a foreground sleep. A sleep killed by a signal sent to the
+# whole process group (a systemd stop) would have bash report it on stderr.
+om_nap() { { sleep "$1"; } 2>/dev/null; }
+
+# om_wait_tracer -> sets OM_TRACER_STATUS to the tracer's exit status. Called
+# once the tracer is gone or is being stopped (om_stop_tracer): a stop signal
+# can ask for nothing more, so they are ignored from here on, which makes this
+# `wait` safe (om_no_wait_builtin).
 om_wait_tracer() {
-  local status next
+  trap '' INT TERM HUP USR1 USR2
   wait "$OM_TRACER_PID" 2>/dev/null
-  status=$?
-  while ((status > 128)) && om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; do
-    if [[ -n $OM_STOP_REASON ]] && ((!OM_STOPPED)); then om_stop_tracer; fi
-    wait "$OM_TRACER_PID" 2>/dev/null
-    status=$?
-  done
-  if ((status > 128)); then
-    # Either the tracer's own status, or a wait cut short just as it ended:
-    # then asking again collects it (127: already collected; bash < 5.1).
-    wait "$OM_TRACER_PID" 2>/dev/null
-    next=$?
-    ((next == 127)) || status=$next
-  fi
-  OM_TRACER_STATUS=$status
+  OM_TRACER_STATUS=$?
 }
 
 # om_status_text STATUS -> "exit status N" or "killed by SIGNAME".
@@ -1140,8 +1142,7 @@ om_run_capture() {
       om_stop_tracer
       break
     fi
-    sleep 0.2 &
-    wait $! 2>/dev/null
+    om_nap 0.2
   done
   om_wait_tracer
   status=$OM_TRACER_STATUS
