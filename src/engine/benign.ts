@@ -10,6 +10,13 @@ export interface BenignRule {
   readonly note: string;
   /** Matches the file's last name; none for a rule the engine applies from what the trace shows (MAPPED_WITH_NO_NAME). */
   readonly path?: RegExp;
+  /**
+   * Benign only when the process that maps the file removes its last name
+   * itself: another process removing it (a /tmp cleaner) leaves a mapping
+   * /proc shows "(deleted)" for as long as the owner lives, a finding like
+   * any other.
+   */
+  readonly ownUnlinkOnly?: boolean;
 }
 
 const RULES: readonly BenignRule[] = [
@@ -18,6 +25,8 @@ const RULES: readonly BenignRule[] = [
     note: "The JVM's own performance-data file (hsperfdata): the JVM unlinks it at exit without unmapping it first. Benign; not a leak.",
     // /tmp/hsperfdata_<user>/<pid>
     path: /\/hsperfdata_[^/]+\/\d+$/,
+    // The JVM's own unlink at its exit; not the pid in the name, which is the JVM's in its own pid namespace.
+    ownUnlinkOnly: true,
   },
   {
     name: 'POSIX semaphore unlinked in use',
@@ -43,9 +52,9 @@ export const MAPPED_WITH_NO_NAME: BenignRule = {
     'the mapping pins the file and its blocks until it is unmapped, but no unlink left it behind. Benign; not a leak.',
 };
 
-/** The rule that makes a mapping of this file benign by its name, or null. */
-export function benignRuleFor(path: string): BenignRule | null {
-  return RULES.find((rule) => rule.path?.test(path) === true) ?? null;
+/** The rule that makes a mapping of this file benign by its name, or null. `unlinkedByOwner`: the mapping's own process removed the last name (BenignRule.ownUnlinkOnly). */
+export function benignRuleFor(path: string, unlinkedByOwner = true): BenignRule | null {
+  return RULES.find((rule) => rule.path?.test(path) === true && (unlinkedByOwner || rule.ownUnlinkOnly !== true)) ?? null;
 }
 
 /** The finding is of a mapping made when its file had no name left: its unlink (if any) came first, and its delay counts from the mapping. */

@@ -15,7 +15,7 @@ import type { Counters } from './counters.js';
 import { atOf, type FindingLog } from './finding-log.js';
 import type { At, EvidenceLine } from './findings.js';
 import { KeptEvidence } from './kept-evidence.js';
-import type { MappingState, SeedMapping } from './mappings.js';
+import type { MappingState, SeedMapping, Space } from './mappings.js';
 import { NameIndex } from './name-index.js';
 import type { Task } from './tasks.js';
 
@@ -507,14 +507,14 @@ export class Files {
     // Renaming over an existing name unlinks the file that had it.
     if (replaced !== undefined && replaced !== moving) {
       replaced.note(event, this.keeper);
-      this.removeName(replaced, to, event);
+      this.removeName(replaced, to, event, task.space);
     }
     // Within a directory reached through a symlink: the new name in the kernel's spelling of it may be another file's.
     const realTo = moving === undefined || replaced !== undefined ? null : otherSpellingOfMove(moving, from, to);
     const realReplaced = realTo === null ? undefined : this.byName.get(realTo);
     if (realReplaced !== undefined && realReplaced !== moving) {
       realReplaced.note(event, this.keeper);
-      this.removeName(realReplaced, realTo!, event);
+      this.removeName(realReplaced, realTo!, event, task.space);
     }
     if (moving === undefined) {
       noteRelative(task, from, event);
@@ -581,7 +581,7 @@ export class Files {
       noteRelative(task, name, event);
       return;
     }
-    this.removeName(file, name, event, event.nlinkAfter);
+    this.removeName(file, name, event, task.space, event.nlinkAfter);
     this.noteUnlessForgotten(file, event);
   }
 
@@ -604,7 +604,8 @@ export class Files {
   }
 
   /** A name goes; when it was the file's last, every live mapping of the file is orphaned. */
-  private removeName(file: FileNode, name: string, event: EventBase, nlinkAfter?: number): void {
+  /** `by`: the address space of the process that removed the name (BenignRule.ownUnlinkOnly). */
+  private removeName(file: FileNode, name: string, event: EventBase, by: Space, nlinkAfter?: number): void {
     // Read before the name goes: an fd still open can map the file once it is gone.
     const spelled = file.fdRefs > 0 ? (file.spellings?.get(name) ?? null) : null;
     const lastNames = file.fdRefs > 0 ? (spelled === null ? [flatCopy(name)] : [...spelled]) : null;
@@ -615,7 +616,7 @@ export class Files {
     this.unindexNames(file);
     file.names = NO_NAMES;
     file.spellings = null;
-    const unlinkedAt = this.log.unlinked(file, event, lastNames !== null);
+    const unlinkedAt = this.log.unlinked(file, event, lastNames !== null, by);
     if (lastNames !== null) {
       file.wentHeld = { at: unlinkedAt ?? atOf(event), names: lastNames };
       for (const last of lastNames) this.goneByName.set(last, file);

@@ -53,7 +53,7 @@ export class FindingLog {
    * The file's last name went: each of its live mappings outlives it. Returns
    * where, when asked (`wanted`) or when a mapping was live; null otherwise.
    */
-  unlinked(file: FileNode, event: EventBase, wanted = false): At | null {
+  unlinked(file: FileNode, event: EventBase, wanted = false, by: Space | null = null): At | null {
     // Most files go with no mapping live: no place made for them.
     if (file.recordCount === 0) return wanted ? atOf(event) : null;
     const unlinkedAt = atOf(event);
@@ -78,7 +78,7 @@ export class FindingLog {
           pending.unlinkedSeconds = event.seconds;
           pending.note = `Inherited by fork from process ${pending.parentTgid}, whose mapping of this file outlived it too.`;
         }
-      } else mapping.unlinkFinding = this.decide('unlinked-while-mapped', mapping, { unlinkedAt }, event.seconds);
+      } else mapping.unlinkFinding = this.decide('unlinked-while-mapped', mapping, { unlinkedAt }, event.seconds, stillMapped(mapping), null, by === null || by === mapping.space);
     }
     return unlinkedAt;
   }
@@ -158,8 +158,8 @@ export class FindingLog {
     }
   }
 
-  private decide(kind: FindingKind, mapping: MappingState, facts: KindFacts, seconds: number | null, held = stillMapped(mapping), rule: BenignRule | null = null): Finding {
-    const finding = new DecidedFinding(`F${this.all.length + 1}`, kind, mapping, facts, seconds, held, rule);
+  private decide(kind: FindingKind, mapping: MappingState, facts: KindFacts, seconds: number | null, held = stillMapped(mapping), rule: BenignRule | null = null, unlinkedByOwner = true): Finding {
+    const finding = new DecidedFinding(`F${this.all.length + 1}`, kind, mapping, facts, seconds, held, rule, unlinkedByOwner);
     mapping.file.findingRefs++;
     this.all.push(finding);
     this.push({ type: 'decided', finding });
@@ -207,8 +207,11 @@ class DecidedFinding implements Finding {
   readonly #file: FileNode;
   #decidedSeconds: number | null;
 
-  /** @param rule what makes it benign, known from the trace (MAPPED_WITH_NO_NAME); else a rule by the file's name, if any */
-  constructor(id: string, kind: FindingKind, mapping: MappingState, facts: KindFacts, decidedSeconds: number | null, held: Held, rule: BenignRule | null) {
+  /**
+   * @param rule what makes it benign, known from the trace (MAPPED_WITH_NO_NAME); else a rule by the file's name, if any
+   * @param unlinkedByOwner the mapping's own process removed the file's last name (see BenignRule.ownUnlinkOnly)
+   */
+  constructor(id: string, kind: FindingKind, mapping: MappingState, facts: KindFacts, decidedSeconds: number | null, held: Held, rule: BenignRule | null, unlinkedByOwner: boolean) {
     const file = mapping.file;
     this.id = id;
     this.kind = kind;
@@ -235,7 +238,7 @@ class DecidedFinding implements Finding {
       this.ranges = held.ranges;
       this.mapped = { address: hex(mapping.address), length: mapping.length };
     }
-    const benign = rule ?? benignRuleFor(file.displayName);
+    const benign = rule ?? benignRuleFor(file.displayName, unlinkedByOwner);
     if (benign !== null) {
       this.note = benign.note;
       this.severity = 'info';
