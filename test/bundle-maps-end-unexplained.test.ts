@@ -120,7 +120,7 @@ describe("deleted files' mappings in maps-end.txt that the trace cannot explain"
     expect(BigInt(lowest(privates[0]!)!) < BigInt(lowest(join(work, 'F'))!)).toBe(true);
     const named = [`${join(work, 'F')} at ${lowest(join(work, 'F'))}`, ...privates.slice(0, 2).map((path) => `${path} at ${lowest(path)} (2 mappings)`)];
     expect(report.warnings.filter((text) => text.includes('no finding explains'))).toEqual([
-      `${join(bundle, 'maps-end.txt')}: process ${pid} still maps 4 deleted files that no finding explains: the trace does not show their unlink (another process removed them, or the filter left the calls out), so they are not reported as findings: ${named.join(', ')}, and 1 more`,
+      `${join(bundle, 'maps-end.txt')}: process ${pid} still maps 4 deleted files that no finding explains: the trace does not show the removal of their last name (another process removed the file, the filter left the calls out, or a hard link keeps the file though the name it was mapped by is gone, which /proc shows as deleted too), so they are not reported as findings: ${named.join(', ')}, and 1 more`,
     ]);
   }, 60_000);
 });

@@ -1,10 +1,12 @@
 // What a bundle's maps-end.txt shows that the trace does not explain: a
 // mapping of a deleted file, in the captured process, that no finding is
-// about. Its unlink is not in the trace: another process removed the file
-// (a cleaner, `git gc`, retention run by another program), or the file was
-// mapped and removed by calls the filter left out. The mapping is a leak
-// /proc proves, which the trace alone cannot report: it is said as a
-// warning. Pure: no I/O.
+// about. The removal of its last name is not in the trace: another process
+// removed the file (a cleaner, `git gc`, retention run by another program),
+// or the file was mapped and removed by calls the filter left out. Or the
+// file lives on: /proc says "(deleted)" once the name a mapping was made by
+// is gone, though a hard link (`cp -al`, a backup) keeps the file and its
+// blocks (a review's finding). Which one, the trace alone cannot tell: it
+// is said as a warning. Pure: no I/O.
 import { findingStart, type Finding } from '../engine/findings.js';
 import { isDeletedFile, type MapsEntry } from '../parse/maps.js';
 
@@ -61,7 +63,8 @@ export function unexplainedDeleted(findings: readonly Finding[], mapsEnd: readon
     .join(', ');
   return (
     `${path}: process ${pid} still maps ${count === 1 ? 'a deleted file' : `${count} deleted files`} that no finding explains: ` +
-    `the trace does not show ${count === 1 ? 'its' : 'their'} unlink (another process removed ${count === 1 ? 'it' : 'them'}, or the filter left the calls out), ` +
+    `the trace does not show the removal of ${count === 1 ? 'its' : 'their'} last name (another process removed the file, the filter left the calls out, ` +
+    `or a hard link keeps the file though the name it was mapped by is gone, which /proc shows as deleted too), ` +
     `so ${count === 1 ? 'it is not reported as a finding' : 'they are not reported as findings'}: ${named}${count > NAMED ? `, and ${count - NAMED} more` : ''}`
   );
 }
