@@ -330,6 +330,37 @@ om_tracer_of() {
   return 1
 }
 
+# om_ignores PID SIGNUM -> true when PID ignores that signal (its SigIgn mask).
+om_ignores() {
+  local key value
+  while read -r key value; do
+    [[ $key == SigIgn: ]] || continue
+    (((16#$value >> ($2 - 1)) & 1)) && return 0
+    return 1
+  done 2>/dev/null < "/proc/$1/status"
+  return 1
+}
+
+# om_tracees_of TRACER -> sets OM_TREE to "pid:starttime " for every process
+# whose TracerPid is TRACER: strace -f follows a command's descendants
+# wherever they go, a daemon that double-forked to init among them, which
+# the command's own tree (om_tree_of) no longer holds.
+om_tracees_of() {
+  local f pid key value
+  OM_TREE=''
+  for f in /proc/[0-9]*/status; do
+    while read -r key value; do
+      [[ $key == TracerPid: ]] || continue
+      if [[ $value == "$1" ]]; then
+        pid=${f#/proc/}
+        pid=${pid%/status}
+        om_stat "$pid" && OM_TREE+="$pid:$OM_ST "
+      fi
+      break
+    done 2>/dev/null < "$f"
+  done
+}
+
 # om_tracer_pid PID -> prints the TracerPid of PID (for messages).
 om_tracer_pid() { om_tracer_of "$1"; printf '%s' "$OM_TRACER_OF"; }
 
@@ -846,6 +877,10 @@ om_stop_tracer() {
       (($? == 2)) && OM_WRITE_FAILED+=' maps-end.txt'
       om_tree_of "$OM_PID"
       tree=$OM_TREE
+      # With its descendants that left its tree (a daemon reparented to init): strace
+      # follows them, so it would not end, and its SIGKILL would leave them running.
+      om_tracees_of "$OM_TRACER_PID"
+      tree+=$OM_TREE
       om_kill_tree "$tree" TERM
       # A command stopped by Ctrl-Z acts on SIGTERM only once continued.
       om_kill_tree "$tree" CONT
@@ -857,17 +892,30 @@ om_stop_tracer() {
   om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || return 0
   # SIGCONT after each signal: a tracer that is stopped (a Ctrl-Z reaches the
   # tracer of a launched command, as it would reach `strace CMD`; SIGSTOP)
-  # would act on it only once continued.
-  kill -INT "$OM_TRACER_PID" 2>/dev/null
-  kill -CONT "$OM_TRACER_PID" 2>/dev/null
-  om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 5 && return 0
-  om_log "tracer $OM_TRACER_PID hangs 5 s after SIGINT; sending SIGTERM"
-  kill -TERM "$OM_TRACER_PID" 2>/dev/null
-  kill -CONT "$OM_TRACER_PID" 2>/dev/null
-  om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 2 && return 0
-  om_log "tracer $OM_TRACER_PID hangs 2 s after SIGTERM; sending SIGKILL (the kernel detaches its tracees)"
+  # would act on it only once continued. A signal the tracer ignores is
+  # neither sent nor waited for: `strace -o FILE CMD` ignores SIGINT and
+  # SIGTERM, and bpftrace -p ignores SIGINT until it has attached (it starts
+  # with it ignored, as every background job of a script does, and installs
+  # its handler only then), so a stop while it compiled was lost and it
+  # attached afterwards (review).
+  local tried=''
+  if ! om_ignores "$OM_TRACER_PID" 2; then
+    kill -INT "$OM_TRACER_PID" 2>/dev/null
+    kill -CONT "$OM_TRACER_PID" 2>/dev/null
+    om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 5 && return 0
+    tried='5 s after SIGINT'
+  fi
+  if ! om_ignores "$OM_TRACER_PID" 15; then
+    [[ -z $tried ]] || om_log "tracer $OM_TRACER_PID hangs $tried; sending SIGTERM"
+    kill -TERM "$OM_TRACER_PID" 2>/dev/null
+    kill -CONT "$OM_TRACER_PID" 2>/dev/null
+    om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 2 && return 0
+    tried='2 s after SIGTERM'
+  fi
+  [[ -z $tried ]] || om_log "tracer $OM_TRACER_PID hangs $tried; sending SIGKILL (the kernel detaches its tracees)"
   kill -KILL "$OM_TRACER_PID" 2>/dev/null
-  om_wait_gone "$OM_TRACER_PID" "$OM_TRACER_ST" 2
+  # (bash would report the SIGKILLed tracer as "Killed" on stderr when it reaps it.)
+  om_wait_gone "$OM_TRACER_PID" "$OM_TRACER_ST" 2 2>/dev/null
 }
 
 # om_finish REASON -> end snapshot, counts, final meta.json. A full disk turns

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { captureScriptPath, readBundleMeta } from '../src/capture/index.js';
+import { processesWith } from './support/proc.js';
 import { requireTool } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
@@ -197,4 +198,29 @@ print("workload output")
     },
     STARTUP_MS + 90_000,
   );
+
+  it('stops at once when asked to while bpftrace still compiles for --pid, before it attaches (review: SIGINT was lost, and it attached and traced after the stop)', async () => {
+    // bpftrace -p starts with SIGINT ignored (a background job of the script)
+    // and installs its handler only once attached.
+    const target = spawn(PYTHON, ['-c', 'import time; time.sleep(120)'], { stdio: 'ignore' });
+    children.push(target);
+    const dir = join(work, 'stop-compiling');
+    const script = spawn(SCRIPT, ['-p', String(target.pid), '-o', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(script);
+    let stderr = '';
+    script.stderr!.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => script.on('exit', resolve));
+    await waitFor('bpftrace to start', () => processesWith('orphanmap.bt').length > 0, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const trace = () => (existsSync(join(dir, 'trace.txt')) ? readFileSync(join(dir, 'trace.txt'), 'utf8') : '');
+    // Precondition: still compiling (it takes 8-25 s here).
+    expect(trace()).not.toMatch(/ begin /);
+    script.kill('SIGTERM');
+    expect(await exited, stderr).toBe(130);
+    expect(stderr).not.toMatch(/hangs \d+ s after SIGINT/);
+    expect(trace()).not.toMatch(/ begin /);
+    expect(processesWith('orphanmap.bt')).toEqual([]);
+    expect((await readBundleMeta(dir)).exitReason).toBe('interrupted');
+    expect(alive(target.pid!)).toBe(true);
+  }, 60_000);
 });

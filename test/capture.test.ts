@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { captureScriptPath, readBundleMeta, startCapture } from '../src/capture/index.js';
 import { CaptureError, UsageError } from '../src/errors.js';
-import { tracerPid } from './support/proc.js';
+import { procStatus, tracerPid } from './support/proc.js';
 import { requireTool } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
@@ -159,6 +159,61 @@ describe('capture-strace.sh', () => {
     expect(tracerPid(target.pid!)).toBe(0);
     expect(target.exitCode).toBeNull();
   }, 20_000);
+
+  it('ends the descendants of a launched command that left its tree (a double fork to init) on a stop, and ends promptly (review: they ran on untraced after a 13 s stop)', async () => {
+    const dir = bundleDir('daemon');
+    const pidFile = join(work, 'daemon.pid');
+    // The daemon writes its pid, then sleeps; its parent subshell exits at once, so init adopts it.
+    const daemon = `import os, time\nopen(${JSON.stringify(pidFile)}, "w").write(str(os.getpid()))\ntime.sleep(120)`;
+    const child = spawn(SCRIPT, ['-o', dir, '--', 'sh', '-c', `(${PYTHON} -c '${daemon}' &); exec sleep 120`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    await waitFor('the daemon', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '', 10_000);
+    const daemonPid = Number(readFileSync(pidFile, 'utf8'));
+    // Precondition: init's, not the command's, and traced by the capture's strace.
+    expect(procStatus(daemonPid)?.ppid).not.toBe(child.pid);
+    await waitFor('the daemon traced', () => (procStatus(daemonPid)?.tracerPid ?? 0) !== 0, 5_000);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const stopped = Date.now();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(130);
+    const gone = () => {
+      const status = procStatus(daemonPid);
+      return status === null || status.state === 'Z';
+    };
+    // SIGTERM ends it at once; strace then ends with its last tracee.
+    expect(gone(), `daemon ${daemonPid} still runs: ${JSON.stringify(procStatus(daemonPid))}`).toBe(true);
+    expect(stderr).not.toMatch(/hangs \d+ s after/);
+    expect(Date.now() - stopped).toBeLessThan(10_000);
+    expect((await readBundleMeta(dir)).exitReason).toBe('interrupted');
+  }, 30_000);
+
+  it('lets a launched command that exits leave its daemon running untraced, at once (strace ignores SIGINT and SIGTERM: no wait for them)', async () => {
+    const dir = bundleDir('daemon-left');
+    const pidFile = join(work, 'daemon-left.pid');
+    const daemon = `import os, time\nopen(${JSON.stringify(pidFile)}, "w").write(str(os.getpid()))\ntime.sleep(120)`;
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(SCRIPT, ['-o', dir, '--', 'sh', '-c', `(${PYTHON} -c '${daemon}' &); while [ ! -s ${pidFile} ]; do sleep 0.05; done`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      let stderr = '';
+      child.stderr!.on('data', (chunk) => (stderr += chunk));
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+    const daemonPid = Number(readFileSync(pidFile, 'utf8'));
+    try {
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).not.toMatch(/hangs \d+ s after/);
+      expect((await readBundleMeta(dir)).exitReason).toBe('target-exited');
+      const status = procStatus(daemonPid);
+      expect(status?.state).not.toMatch(/[ZTt]/);
+      expect(status?.tracerPid).toBe(0);
+    } finally {
+      try {
+        process.kill(daemonPid, 'SIGKILL');
+      } catch {}
+    }
+  }, 30_000);
 
   it('detaches when its parent is SIGKILLed, leaving the target running untraced', async () => {
     const target = await startTarget();
