@@ -141,8 +141,8 @@ export class Engine {
 
   /** What the engine had to assume because the trace could not say, in plain words for a report. */
   assumptions(): readonly string[] {
-    const fromFds = this.fds.assumptions();
-    return fromFds.length === 0 ? this.tasks.assumptions() : [...this.tasks.assumptions(), ...fromFds];
+    const fromFiles = [...this.fds.assumptions(), ...this.files.cut.notes()];
+    return fromFiles.length === 0 ? this.tasks.assumptions() : [...this.tasks.assumptions(), ...fromFiles];
   }
 
   held(): EngineHeld {
@@ -256,7 +256,10 @@ export class Engine {
   private truncate(task: Task, event: TruncateEvent): void {
     let file: FileNode | null | undefined;
     if (event.fd !== undefined) file = this.fds.fileOfFd(task, event.fd, event.fdHint, event, event.inode, event.fdDeleted === true);
-    else if (event.path !== undefined) file = this.files.named(resolveName(task, event.dir ?? { fd: 'cwd' }, event.path));
-    if (file !== null && file !== undefined) this.files.resized(file, event.length, event);
+    // A cut path leads to no file (cut-names.ts).
+    else if (event.path !== undefined && event.pathCut !== true) file = this.files.named(resolveName(task, event.dir ?? { fd: 'cwd' }, event.path));
+    if (file === null || file === undefined) return;
+    this.files.resized(file, event.length, event);
+    if (event.nlink !== undefined) this.files.linkCountSeen(file, event.nlink, event, 'ftruncate');
   }
 }

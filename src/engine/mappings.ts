@@ -119,6 +119,8 @@ export class Mappings {
     const file = this.fds.fileOfFd(task, event.fd, event.fdHint, event, event.inode, event.fdDeleted === true);
     if (file === null) return;
     file.note(event, this.files.keeper);
+    // The file's link count (bpftrace) may say what its names could not: before this mapping is made.
+    if (event.nlink !== undefined) this.files.linkCountSeen(file, event.nlink, event, 'mmap');
     const mappedAt = atOf(event);
     this.log.remapped(file, space, event, mappedAt);
     const mapping = this.add(space, file, event.address, event.length, event.offset, mappedAt, end);
