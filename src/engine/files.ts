@@ -17,6 +17,7 @@ import type { Counters } from './counters.js';
 import { CutNames } from './cut-names.js';
 import { atOf, type FindingLog } from './finding-log.js';
 import type { At, EvidenceLine } from './findings.js';
+import type { RunningImages } from './images.js';
 import { KeptEvidence } from './kept-evidence.js';
 import type { MappingState, SeedMapping } from './mappings.js';
 import { NameIndex } from './name-index.js';
@@ -61,6 +62,8 @@ export class FileNode {
   /** Sequence number of the last size change, -1 if none seen. */
   sizeChangeSeq = -1;
   fdRefs = 0;
+  /** Address spaces that run the file as their program (RunningImages): the kernel maps it, no mmap shows it. */
+  runningIn = 0;
   /**
    * The file's live mappings, in every address space, in the order they were
    * made: one on its own, a set while there are two or more (a set for each
@@ -195,6 +198,7 @@ export class Files {
   constructor(
     private readonly counters: Counters,
     private readonly log: FindingLog,
+    private readonly images: RunningImages,
   ) {}
 
   /** Names visited to find those under a renamed directory: work counted for tests. */
@@ -326,6 +330,12 @@ export class Files {
     if (!file.names.has(real) && !file.gone) this.giveName(file, real);
     if (inode !== undefined && file.inode === null) this.setInode(file, inode);
     return file;
+  }
+
+  /** The program an execve of `name` runs (RunningImages): the file known by that name, through the symlinks the trace made. */
+  executed(name: string): FileNode {
+    const real = this.followSymlinks(name) ?? name;
+    return this.byName.get(real) ?? this.newFile(real);
   }
 
   /**
@@ -696,7 +706,7 @@ export class Files {
   }
 
   private forgotten(file: FileNode): boolean {
-    if (file.fdRefs > 0 || file.recordCount > 0 || file.findingRefs > 0) return false;
+    if (file.fdRefs > 0 || file.recordCount > 0 || file.findingRefs > 0 || file.runningIn > 0) return false;
     for (const name of file.names) if (this.byName.get(name) === file) return false;
     const inode = file.inode;
     return inode === null || this.byInode.get(inode.dev)?.get(inode.ino) !== file;
@@ -716,6 +726,7 @@ export class Files {
     }
     this.goes(file);
     const unlinkedAt = this.log.unlinked(file, event, lastNames !== null);
+    if (file.runningIn > 0) this.images.lostLastName(file, event);
     if (lastNames !== null) {
       file.wentHeld = { at: unlinkedAt ?? atOf(event), names: lastNames };
       for (const last of lastNames) this.goneByName.set(last, file);
@@ -764,7 +775,7 @@ export class Files {
 
   /** A file with no fd, no live mapping and no finding can be forgotten: memory stays flat. */
   forgetIfUnused(file: FileNode): void {
-    if (file.fdRefs > 0 || file.recordCount > 0) return;
+    if (file.fdRefs > 0 || file.recordCount > 0 || file.runningIn > 0) return;
     // A deleted file that nothing holds is freed by the kernel, and its inode
     // number comes back for the next file created: it must not lead here.
     if (file.gone) {
