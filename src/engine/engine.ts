@@ -3,6 +3,7 @@
 //   tasks.ts        threads, thread groups, clone/exec/exit, the wait for a clone in flight
 //   fds.ts          fd tables: open, dup, close, close_range, close-on-exec
 //   files.ts        file identities, their names, rename/link/unlink, symlinks, cwd
+//   cut-names.ts    names the tracer cut (bpftrace at BPFTRACE_STRLEN): tied to no other, and what they leave in doubt
 //   mappings.ts     address spaces: mmap, munmap, mremap, fork copies, pending orphans
 //   images.ts       the program each address space runs: execve maps it, no mmap shows it
 //   finding-log.ts  findings: decided, resolved, their evidence, what one call changed
