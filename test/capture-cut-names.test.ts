@@ -131,7 +131,7 @@ describe('review 2, D4: names bpftrace cut at BPFTRACE_STRLEN', () => {
     expect(found!.severity).toBe('error');
     expect(found!.unlinkedAt).toBeNull();
     expect(found!.path).toBe(cut);
-    expect(found!.note).toContain(`the ftruncate at ${join(bundle, 'trace.txt')}:${ftruncate} shows it with no name left (link count 0)`);
+    expect(found!.note).toContain(`The ftruncate at ${join(bundle, 'trace.txt')}:${ftruncate} shows it with no name left (link count 0)`);
     // The unlinks that may have removed its last name: every one by a cut name while it was mapped, up to the ftruncate.
     expect(found!.note).toContain(`names cut alike at ${[logUnlink, indexUnlink, timeindexUnlink].map((line) => `${join(bundle, 'trace.txt')}:${line}`).join(', ')} may have removed`);
     expect(report.findings.filter((finding) => finding.kind === 'remapped-without-unmap')).toEqual([]);
