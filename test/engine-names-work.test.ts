@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Counters } from '../src/engine/counters.js';
 import { FindingLog } from '../src/engine/finding-log.js';
 import { Files } from '../src/engine/files.js';
+import { RunningImages } from '../src/engine/images.js';
 import type { Task } from '../src/engine/tasks.js';
 import type { RenameEvent } from '../src/parse/events.js';
 
@@ -30,7 +31,7 @@ function rename(from: string, to: string, line: number): RenameEvent {
 
 /** `partitions` directories of two index files each, a checkpoint renamed over its old version per partition, then every directory renamed for deletion. */
 function renameSteps(partitions: number): { steps: number; files: Files } {
-  const files = new Files(new Counters(), new FindingLog());
+  const files = new Files(new Counters(), new FindingLog(), new RunningImages());
   for (let k = 0; k < partitions; k++) {
     files.opened(`/kafka/topic-${k}/00000000000000000000.index`, undefined, undefined);
     files.opened(`/kafka/topic-${k}/00000000000000000000.timeindex`, undefined, undefined);

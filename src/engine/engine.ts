@@ -3,18 +3,21 @@
 //   tasks.ts        threads, thread groups, clone/exec/exit, the wait for a clone in flight
 //   fds.ts          fd tables: open, dup, close, close_range, close-on-exec
 //   files.ts        file identities, their names, rename/link/unlink, symlinks, cwd
+//   cut-names.ts    names the tracer cut (bpftrace at BPFTRACE_STRLEN): tied to no other, and what they leave in doubt
 //   mappings.ts     address spaces: mmap, munmap, mremap, fork copies, pending orphans
+//   images.ts       the program each address space runs: execve maps it, no mmap shows it
 //   finding-log.ts  findings: decided, resolved, their evidence, what one call changed
 //   benign.ts       named rules for benign findings (the JVM's hsperfdata)
 //   findings.ts     what a finding is (the report schema); counters.ts, the ids and sequence
 // This file sends each event to the module it concerns. It knows nothing of
 // files on disk, terminals or processes.
-import { assertNever, type EvidenceKeeper, type LinkEvent, type TraceEvent, type TruncateEvent } from '../parse/events.js';
+import { assertNever, type EvidenceKeeper, type ExecEvent, type LinkEvent, type TraceEvent, type TruncateEvent } from '../parse/events.js';
 import { Counters } from './counters.js';
 import { Fds, type SeedFd } from './fds.js';
 import { Files, chdir, resolveName, type FileNode } from './files.js';
 import { FindingLog, type EngineChange } from './finding-log.js';
 import type { EvidenceLine, Finding } from './findings.js';
+import { RunningImages } from './images.js';
 import { Mappings, measure, type MappingStats, type SeedMapping } from './mappings.js';
 import { CloneWait, Tasks, type ProcessHints, type Task, type TasksHeld } from './tasks.js';
 
@@ -50,6 +53,7 @@ const PROC_FD = /^\/(?:proc\/(self|thread-self|\d+)|dev)\/fd\/(\d+)$/;
 export class Engine {
   private readonly counters = new Counters();
   private readonly log = new FindingLog();
+  private readonly images = new RunningImages();
   private readonly files: Files;
   private readonly fds: Fds;
   private readonly mappings: Mappings;
@@ -58,9 +62,9 @@ export class Engine {
   private events = 0;
 
   constructor(options: EngineOptions = {}) {
-    this.files = new Files(this.counters, this.log);
+    this.files = new Files(this.counters, this.log, this.images);
     this.fds = new Fds(this.files);
-    this.mappings = new Mappings(this.counters, this.files, this.fds, this.log, options.entryOrdered === true);
+    this.mappings = new Mappings(this.counters, this.files, this.fds, this.log, this.images, options.entryOrdered === true);
     this.tasks = new Tasks(options, this.counters, this.mappings, this.fds, this.log);
     this.cloneWait = new CloneWait(this.tasks, this.counters, (event, keeper) => this.applyNow(event, keeper));
   }
@@ -141,8 +145,8 @@ export class Engine {
 
   /** What the engine had to assume because the trace could not say, in plain words for a report. */
   assumptions(): readonly string[] {
-    const fromFds = this.fds.assumptions();
-    return fromFds.length === 0 ? this.tasks.assumptions() : [...this.tasks.assumptions(), ...fromFds];
+    const fromFiles = [...this.fds.assumptions(), ...this.files.cut.notes(), ...this.images.notes()];
+    return fromFiles.length === 0 ? this.tasks.assumptions() : [...this.tasks.assumptions(), ...fromFiles];
   }
 
   held(): EngineHeld {
@@ -216,6 +220,7 @@ export class Engine {
         break;
       case 'exec':
         this.tasks.exec(task, event);
+        this.runs(task, event);
         break;
       case 'thread-exit':
         this.tasks.threadExit(task, event);
@@ -252,11 +257,26 @@ export class Engine {
     return owner?.fds.get(Number(procFd[2]))?.file;
   }
 
+  /**
+   * The program the exec'd space runs, by the execve's path (images.ts).
+   * None for a cut path (cut-names.ts), nor for an execveat of an fd, whose
+   * path is empty.
+   */
+  private runs(task: Task, event: ExecEvent): void {
+    if (event.pathCut === true || event.path === '' || event.path === '?') return;
+    const name = resolveName(task, { fd: 'cwd' }, event.path);
+    const file = this.files.executed(name);
+    this.images.started(task.space, file, file.displayName, event);
+  }
+
   /** ftruncate names its file by fd, truncate by path. */
   private truncate(task: Task, event: TruncateEvent): void {
     let file: FileNode | null | undefined;
     if (event.fd !== undefined) file = this.fds.fileOfFd(task, event.fd, event.fdHint, event, event.inode, event.fdDeleted === true);
-    else if (event.path !== undefined) file = this.files.named(resolveName(task, event.dir ?? { fd: 'cwd' }, event.path));
-    if (file !== null && file !== undefined) this.files.resized(file, event.length, event);
+    // A cut path leads to no file (cut-names.ts).
+    else if (event.path !== undefined && event.pathCut !== true) file = this.files.named(resolveName(task, event.dir ?? { fd: 'cwd' }, event.path));
+    if (file === null || file === undefined) return;
+    this.files.resized(file, event.length, event);
+    if (event.nlink !== undefined) this.files.linkCountSeen(file, event.nlink, event, 'ftruncate');
   }
 }

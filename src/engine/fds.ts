@@ -123,6 +123,13 @@ export class Fds {
       return;
     }
     const name = resolveName(task, event.dir, event.path);
+    if (event.pathCut === true && event.tmpfile !== true) {
+      // A name the tracer cut may be another file's, cut alike: the file is the inode's.
+      const file = this.files.openedByCutName(name, event.inode);
+      this.setFd(task, event.fd, file, event.cloexec, true);
+      file.note(event, this.files.keeper);
+      return;
+    }
     // Through a symlink to the file (its last component): the file is named by the symlink's target, and the fd remembers the way.
     // Without an annotation, the symlinks the trace made tell where the path leads.
     const tmpfile = event.tmpfile === true;

@@ -9,11 +9,15 @@
 // A path whose last component is a symlink to the file is no name of it: the
 // file is named by the kernel's path, and unlinking the symlink leaves it be.
 // The symlinks the trace shows made (symlink, symlinkat) are followed.
+// A name the tracer cut (bpftrace at BPFTRACE_STRLEN) is matched with no
+// other: cut-names.ts.
 import type { ChdirEvent, DirRef, EventBase, EvidenceKeeper, Inode, LinkEvent, RenameEvent, SymlinkEvent, UnlinkEvent } from '../parse/events.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import type { Counters } from './counters.js';
+import { CutNames } from './cut-names.js';
 import { atOf, type FindingLog } from './finding-log.js';
 import type { At, EvidenceLine } from './findings.js';
+import type { RunningImages } from './images.js';
 import { KeptEvidence } from './kept-evidence.js';
 import type { MappingState, SeedMapping, Space } from './mappings.js';
 import { NameIndex } from './name-index.js';
@@ -47,12 +51,19 @@ export class FileNode {
    * 16 more).
    */
   history: readonly string[] = NO_HISTORY;
+  /**
+   * Names it has that the tracer cut (CutNames): in no index, but names all
+   * the same, unless a whole name of the file begins with one. Null for most files.
+   */
+  cutNames: Set<string> | null = null;
   /** The inode the file is indexed by (Files.byInode), once the tracer named one. */
   inode: Inode | null = null;
   size: number | null = null;
   /** Sequence number of the last size change, -1 if none seen. */
   sizeChangeSeq = -1;
   fdRefs = 0;
+  /** Address spaces that run the file as their program (RunningImages): the kernel maps it, no mmap shows it. */
+  runningIn = 0;
   /**
    * The file's live mappings, in every address space, in the order they were
    * made: one on its own, a set while there are two or more (a set for each
@@ -181,10 +192,13 @@ export class Files {
   private readonly links = new NameIndex<string>();
   /** The keeper of the event being applied: what each file it concerns keeps of it (Engine.apply). */
   keeper: EvidenceKeeper | undefined = undefined;
+  /** Names the tracer cut, the files that have them, and the mappings calls by them may have orphaned. */
+  readonly cut = new CutNames();
 
   constructor(
     private readonly counters: Counters,
     private readonly log: FindingLog,
+    private readonly images: RunningImages,
   ) {}
 
   /** Names visited to find those under a renamed directory: work counted for tests. */
@@ -318,6 +332,32 @@ export class Files {
     return file;
   }
 
+  /** The program an execve of `name` runs (RunningImages): the file known by that name, through the symlinks the trace made. */
+  executed(name: string): FileNode {
+    const real = this.followSymlinks(name) ?? name;
+    return this.byName.get(real) ?? this.newFile(real);
+  }
+
+  /**
+   * The file an open by a name the tracer cut reached: by its inode alone
+   * (orphanmap.bt's opens report one), else a new file. The name may be
+   * another file's, cut to the same bytes: it goes in no index. Unless a
+   * whole name of the file begins with it, it is a name the file has.
+   */
+  openedByCutName(name: string, inode: Inode | undefined): FileNode {
+    let file = this.withInode(inode);
+    if (file === undefined) {
+      file = this.newFile(null);
+      if (inode !== undefined) this.setInode(file, inode);
+    }
+    if (file.gone || beginsOneOf(name, file.names)) return file;
+    const copy = flatCopy(name);
+    this.cut.add(file, copy);
+    // The report names the file by what the trace printed, unless it knows a whole name.
+    if (file.names.size === 0 && file.displayName !== copy) file.record(copy);
+    return file;
+  }
+
   /**
    * An O_TMPFILE file (opened in the trace, or named by an fd's annotation):
    * the path opened is its directory, and it has no name until a link gives
@@ -371,6 +411,7 @@ export class Files {
     for (const spelling of spelled) file.spellings.set(spelling, spelled);
     file.names.add(real);
     this.byName.set(real, file);
+    if (file.cutNames !== null) this.cut.extendedBy(file, real);
     if (!name.startsWith('/') && file.displayName !== real) file.record(real);
   }
 
@@ -483,15 +524,24 @@ export class Files {
 
   /** @param byFd the file the link names by an fd (Engine.linkedFd), undefined for a link by name */
   link(task: Task, event: LinkEvent, byFd?: FileNode | null): void {
+    // A cut old name leads to no file: the file that got a new name is not known.
+    if (byFd === undefined && event.oldPathCut === true) return;
     const file = byFd === undefined ? this.byName.get(resolveName(task, event.oldDir, event.oldPath)) : byFd;
     // Only a file that never had a name (O_TMPFILE) can be linked once it has none: one gone here was not seen getting one.
     if (file === undefined || file === null || file.gone) return;
-    this.giveName(file, resolveName(task, event.newDir, event.newPath));
+    const name = resolveName(task, event.newDir, event.newPath);
+    // A new name, cut: another name of the file all the same, which no later call can be tied to.
+    if (event.newPathCut === true) this.cut.add(file, flatCopy(name));
+    else this.giveName(file, name);
     file.unnamed = false;
     file.note(event, this.keeper);
   }
 
   rename(task: Task, event: RenameEvent): void {
+    if (event.oldPathCut === true || event.newPathCut === true) {
+      this.renameByCutName(task, event);
+      return;
+    }
     const from = this.knownSpelling(resolveName(task, event.oldDir, event.oldPath));
     const to = flatCopy(this.knownSpelling(resolveName(task, event.newDir, event.newPath), true));
     if (from === to) return;
@@ -527,6 +577,58 @@ export class Files {
     this.moveName(moving, from, to);
     if (realTo !== null) this.spellAlso(moving, to, realTo);
     moving.note(event, this.keeper);
+  }
+
+  /**
+   * A rename with a name the tracer cut. What a whole name leads to is
+   * known: the file renamed from it keeps a name (the cut one), the file that
+   * had the whole new name loses it. A cut name leads to no file: a file that
+   * may have it may have lost it (replaced), or moved it (renamed away).
+   */
+  private renameByCutName(task: Task, event: RenameEvent): void {
+    const from = resolveName(task, event.oldDir, event.oldPath);
+    const to = resolveName(task, event.newDir, event.newPath);
+    const oldCut = event.oldPathCut === true;
+    const newCut = event.newPathCut === true;
+    const known = oldCut ? from : this.knownSpelling(from);
+    const moving = oldCut ? undefined : this.byName.get(known);
+    if (!newCut) {
+      const replaced = this.byName.get(to);
+      if (replaced !== undefined && replaced !== moving) {
+        replaced.note(event, this.keeper);
+        this.removeName(replaced, to, event, task.space);
+      }
+    }
+    if (moving !== undefined) {
+      this.dropName(moving, known);
+      this.cut.add(moving, flatCopy(to));
+      moving.note(event, this.keeper);
+    } else if (!oldCut && newCut && this.byName.hasUnder(from)) {
+      // A directory renamed to a cut path: the names under it are known no more, but are names all the same.
+      for (const [name, file] of this.byName.under(from)) {
+        this.dropName(file, name);
+        this.cut.add(file, flatCopy(to));
+        file.note(event, this.keeper);
+      }
+    }
+    if (oldCut) for (const file of this.mayBeNamed(from, true)) this.cut.doubt(file, event);
+    if (newCut) for (const file of this.mayBeNamed(to, true)) if (file !== moving) this.cut.doubt(file, event);
+  }
+
+  /**
+   * The files a name may be one of, when either is cut: those with cut names
+   * it may be, and, for a cut `name`, those whose whole names begin with it.
+   */
+  private mayBeNamed(name: string, nameCut: boolean): FileNode[] {
+    const found = this.cut.empty ? [] : this.cut.mayBe(name, nameCut);
+    if (!nameCut) return found;
+    // A cut name may end inside a directory's name: the deepest directory that lists names holds every name that begins with it.
+    for (let dir = parentPath(name); dir !== null; dir = parentPath(dir)) {
+      if (!this.byName.hasUnder(dir)) continue;
+      for (const [whole, file] of this.byName.under(dir)) if (whole.startsWith(name)) found.push(file);
+      break;
+    }
+    return found;
   }
 
   /** RENAME_EXCHANGE: the two names swap files. */
@@ -571,6 +673,11 @@ export class Files {
 
   unlink(task: Task, event: UnlinkEvent): void {
     if (event.removeDir) return;
+    if (event.pathCut === true) {
+      // A cut name leads to no file: each file it may name may have lost that name.
+      for (const file of this.mayBeNamed(resolveName(task, event.dir, event.path), true)) this.cut.doubt(file, event);
+      return;
+    }
     const name = this.knownSpelling(resolveName(task, event.dir, event.path));
     // A symlink the trace made goes, and no file with it. (A file the engine
     // still knows by that name lost it out of sight, or was the symlink
@@ -579,6 +686,8 @@ export class Files {
     const file = this.withInode(event.inode) ?? this.byName.get(name);
     if (file === undefined) {
       noteRelative(task, name, event);
+      // A file known by a cut name may have this one.
+      if (!this.cut.empty) for (const cut of this.cut.mayBe(name, false)) this.cut.doubt(cut, event);
       return;
     }
     this.removeName(file, name, event, task.space, event.nlinkAfter);
@@ -597,7 +706,7 @@ export class Files {
   }
 
   private forgotten(file: FileNode): boolean {
-    if (file.fdRefs > 0 || file.recordCount > 0 || file.findingRefs > 0) return false;
+    if (file.fdRefs > 0 || file.recordCount > 0 || file.findingRefs > 0 || file.runningIn > 0) return false;
     for (const name of file.names) if (this.byName.get(name) === file) return false;
     const inode = file.inode;
     return inode === null || this.byInode.get(inode.dev)?.get(inode.ino) !== file;
@@ -610,18 +719,52 @@ export class Files {
     const spelled = file.fdRefs > 0 ? (file.spellings?.get(name) ?? null) : null;
     const lastNames = file.fdRefs > 0 ? (spelled === null ? [flatCopy(name)] : [...spelled]) : null;
     this.dropName(file, name);
-    const lastName = nlinkAfter !== undefined ? nlinkAfter === 0 : file.names.size === 0;
-    if (!lastName || file.gone) return;
-    file.gone = true;
-    this.unindexNames(file);
-    file.names = NO_NAMES;
-    file.spellings = null;
+    const lastName = nlinkAfter !== undefined ? nlinkAfter === 0 : file.names.size === 0 && file.cutNames === null;
+    if (!lastName || file.gone) {
+      // Its last name the trace can match went, and one the tracer cut is left, which may have gone unseen.
+      if (file.names.size === 0 && file.cutNames !== null) this.cut.doubt(file, event);
+      return;
+    }
+    this.goes(file);
     const unlinkedAt = this.log.unlinked(file, event, lastNames !== null, by);
+    if (file.runningIn > 0) this.images.lostLastName(file, event);
     if (lastNames !== null) {
       file.wentHeld = { at: unlinkedAt ?? atOf(event), names: lastNames };
       for (const last of lastNames) this.goneByName.set(last, file);
     }
     this.forgetIfUnused(file);
+  }
+
+  /** The file has no name left: it is known by its inode, while it has one and something holds it. */
+  private goes(file: FileNode): void {
+    file.gone = true;
+    this.unindexNames(file);
+    file.names = NO_NAMES;
+    file.spellings = null;
+    this.cut.forget(file);
+  }
+
+  /**
+   * An mmap or ftruncate (`event`) reported the file's link count. 1 or more:
+   * no call by a cut name removed its last one. 0, while the trace cannot
+   * follow its names (CutNames.outOfSight): its last name went out of the
+   * trace's sight, and each live mapping outlived it. (For a file whose names
+   * the trace follows, a count of 0 it did not see coming is left alone: an
+   * unlink by another process, which a capture's maps-end.txt tells.)
+   */
+  linkCountSeen(file: FileNode, nlink: number, event: EventBase, call: string): void {
+    if (nlink > 0) {
+      this.cut.settle(file, nlink);
+      return;
+    }
+    if (file.gone || file.unnamed || !this.cut.outOfSight(file)) return;
+    const calls = this.cut.settle(file, nlink);
+    const place = `${event.place.file}:${event.place.line}`;
+    const note =
+      `No unlink in the trace can be tied to it: bpftrace cut its names, or names that may be its, at the length it prints (BPFTRACE_STRLEN). The ${call} at ${place} shows it with no name left (link count 0), and the delay counts from there.` +
+      (calls === null ? '' : ` The calls by names cut alike at ${calls} may have removed its last name.`);
+    this.goes(file);
+    this.log.lostNamesOutOfSight(file, event, note);
   }
 
   /** An fd of the file was closed (or its table released). */
@@ -633,7 +776,7 @@ export class Files {
 
   /** A file with no fd, no live mapping and no finding can be forgotten: memory stays flat. */
   forgetIfUnused(file: FileNode): void {
-    if (file.fdRefs > 0 || file.recordCount > 0) return;
+    if (file.fdRefs > 0 || file.recordCount > 0 || file.runningIn > 0) return;
     // A deleted file that nothing holds is freed by the kernel, and its inode
     // number comes back for the next file created: it must not lead here.
     if (file.gone) {
@@ -643,6 +786,7 @@ export class Files {
     if (file.findingRefs > 0) return;
     this.unindexNames(file);
     this.unindexInode(file);
+    this.cut.forget(file);
   }
 
   private newFile(given: string | null): FileNode {
@@ -660,6 +804,7 @@ export class Files {
     const name = flatCopy(given);
     file.addName(name);
     this.byName.set(name, file);
+    if (file.cutNames !== null) this.cut.extendedBy(file, name);
   }
 
   /** A name goes from the file, in every spelling. */
@@ -708,6 +853,7 @@ export class Files {
     } else this.dropOtherSpellings(file, from);
     file.names.delete(from);
     file.addName(to);
+    if (file.cutNames !== null) this.cut.extendedBy(file, to);
   }
 
   private unindexNames(file: FileNode): void {
@@ -744,6 +890,18 @@ function targetOfSymlink(name: string, resolved: string): string | null {
   // Older strace: a file unlinked between the open and the print ends " (deleted)".
   if (real.endsWith(DELETED_IN_ANNOTATION) && baseName(real.slice(0, -DELETED_IN_ANNOTATION.length)) === baseName(name)) return null;
   return real;
+}
+
+/** Whether one of `names` begins with `prefix`. */
+function beginsOneOf(prefix: string, names: Iterable<string>): boolean {
+  for (const name of names) if (name.startsWith(prefix)) return true;
+  return false;
+}
+
+/** `/d/topic-0/00.index` → `/d/topic-0`; `/x` → `` (the root, as NameIndex lists it); a name with no `/` has none. */
+function parentPath(path: string): string | null {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? null : path.slice(0, slash);
 }
 
 /** The last component of a path, trailing slashes aside. */
@@ -821,7 +979,9 @@ function pathOfFd(task: Task, fd: number): string | undefined {
 }
 
 export function chdir(task: Task, event: ChdirEvent): void {
-  if (event.path !== undefined) setCwd(task, resolveName(task, { fd: 'cwd' }, event.path));
+  // A cut path is no directory the trace knows: names relative to it stay relative (RelativeNames).
+  if (event.pathCut === true) task.group.cwd = null;
+  else if (event.path !== undefined) setCwd(task, resolveName(task, { fd: 'cwd' }, event.path));
   else if (event.fd !== undefined) {
     const cwd = pathOfFd(task, event.fd) ?? event.fdHint;
     // A directory fd known by no path (opened before the trace, no -y): the cwd is unknown from here.

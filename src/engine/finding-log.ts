@@ -84,6 +84,22 @@ export class FindingLog {
   }
 
   /**
+   * The file was seen with no name left (a link count of 0) where the trace
+   * could not follow its names (cut-names.ts): each live mapping outlived
+   * them, and no unlink of the trace can be named as the one that removed
+   * the last. Decided at the call that showed it, which the delay counts from.
+   */
+  lostNamesOutOfSight(file: FileNode, event: EventBase, note: string): void {
+    if (file.recordCount === 0) return;
+    for (const mapping of file.liveRecords()) {
+      if (mapping.unlinkFinding !== null || mapping.pendingOrphan !== null) continue;
+      const finding = this.decide('unlinked-while-mapped', mapping, {}, event.seconds);
+      finding.note ??= note;
+      mapping.unlinkFinding = finding;
+    }
+  }
+
+  /**
    * A mapping made of a file with no name left: its last name already gone
    * (through an fd kept open), or an O_TMPFILE file no link has named. It
    * holds the file as a leak does, yet no unlink left it behind: the idiom for

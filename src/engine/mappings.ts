@@ -7,6 +7,7 @@ import { AddressSpace, pageEnd, type Pieced } from './address-space.js';
 import type { Counters } from './counters.js';
 import type { Fds } from './fds.js';
 import type { FileNode, Files } from './files.js';
+import type { RunningImages } from './images.js';
 import { atOf, stillMapped, type FindingLog, type Held } from './finding-log.js';
 import { MAPPED_WITH_NO_NAME, mappedWithNoName, type BenignRule } from './benign.js';
 import type { At, Finding, Resolution } from './findings.js';
@@ -95,6 +96,7 @@ export class Mappings {
     private readonly files: Files,
     private readonly fds: Fds,
     private readonly log: FindingLog,
+    private readonly images: RunningImages,
     /** Lines are in entry-time order (merged strace -ff files). */
     private readonly entryOrdered: boolean,
   ) {}
@@ -119,6 +121,8 @@ export class Mappings {
     const file = this.fds.fileOfFd(task, event.fd, event.fdHint, event, event.inode, event.fdDeleted === true);
     if (file === null) return;
     file.note(event, this.files.keeper);
+    // The file's link count (bpftrace) may say what its names could not: before this mapping is made.
+    if (event.nlink !== undefined) this.files.linkCountSeen(file, event.nlink, event, 'mmap');
     const mappedAt = atOf(event);
     this.log.remapped(file, space, event, mappedAt);
     const mapping = this.add(space, file, event.address, event.length, event.offset, mappedAt, end);
@@ -209,13 +213,17 @@ export class Mappings {
     }
     // The pieces a partial munmap left in the parent are the child's too, and its finding shows them.
     for (const copy of orphans) copy.pendingOrphan!.held = stillMapped(copy);
+    this.images.forked(parent, space);
     return space;
   }
 
   /** A task stopped using the space (exit, exec): the last one out releases every mapping. */
   release(space: Space, event: EventBase | null, cause: 'exec' | 'exit'): void {
     space.users--;
-    if (space.users <= 0) this.settle(space.clear(), 'process-exited', event, cause);
+    if (space.users > 0) return;
+    this.settle(space.clear(), 'process-exited', event, cause);
+    const program = this.images.stopped(space);
+    if (program !== null) this.files.forgetIfUnused(program);
   }
 
   /** The trace ended: every mapping of a deleted file still waiting lived on to the end. */

@@ -271,7 +271,7 @@ function decodeMemoryRecord(c: RecordContext): BpftraceRecord | null {
     case 'ftruncate': {
       const ret = f.int('ret');
       f.checkRanges = ret >= 0;
-      return failedUnlessBad(c.event({ ...base, kind: 'truncate', fd: f.int('fd'), length: f.offset('len'), ...inodeOf(f) }), c.failed(ret));
+      return failedUnlessBad(c.event({ ...base, kind: 'truncate', fd: f.int('fd'), length: f.offset('len'), ...inodeOf(f), ...linkCountOf(f) }), c.failed(ret));
     }
     case 'truncate': {
       const ret = f.int('ret');
@@ -293,7 +293,7 @@ function decodeMemoryRecord(c: RecordContext): BpftraceRecord | null {
         flags: f.int('flags'),
         fd,
         offset: f.offset('off'),
-        ...(fd >= 0 ? inodeOf(f) : {}),
+        ...(fd >= 0 ? { ...inodeOf(f), ...linkCountOf(f) } : {}),
       });
       return failedUnlessBad(e, failedCall ? { type: 'ignored', reason: 'mmap failed' } : null);
     }
@@ -368,6 +368,16 @@ function failedUnlessBad(record: BpftraceRecord, failure: BpftraceRecord | null)
 
 export function dirRef(dfd: number): DirRef {
   return dfd === AT_FDCWD ? { fd: 'cwd' } : { fd: dfd };
+}
+
+/**
+ * `nlink=` of an mmap or ftruncate: the link count of the fd's file, read as
+ * the call returns. Only with an inode: `ino=0` reads no file, and its 0 is no count.
+ */
+function linkCountOf(f: FieldReader): { nlink?: number } {
+  const ino = f.optionalInt('ino');
+  const nlink = f.optionalInt('nlink');
+  return ino !== undefined && ino !== 0 && nlink !== undefined ? { nlink } : {};
 }
 
 /** `ino=0` means the script could not resolve a file (failed call, anonymous mapping). */

@@ -199,8 +199,7 @@ export class BpftraceReader {
     const event = record.event;
     if (this.origin === null && event.time !== null) this.origin = BigInt(event.time);
     if (event.kind === 'lost') this.shape.lostEvents += event.count;
-    if ('path' in event && typeof event.path === 'string') this.countLongPath(event.path);
-    if (event.kind === 'rename' || event.kind === 'link') this.countLongPath(event.newPath);
+    this.markCutPaths(event);
     if (record.realDir !== undefined) this.realDirs.set(event, record.realDir);
     const key = record.key ?? this.buffer.newestKey ?? 0n;
     this.release(this.buffer.push(key, { type: 'event', event }), out);
@@ -233,7 +232,10 @@ export class BpftraceReader {
     const ref = this.realDirs.get(event);
     if (ref === undefined) return;
     const real = this.dirs.realPath(event.path, ref);
-    if (real !== null) event.resolvedHint = real;
+    if (real === null) return;
+    event.resolvedHint = real;
+    // Its last component is the file's whole name there (length and tag): the path was not cut, only as long as one.
+    if (event.pathCut === true) event.pathCut = undefined;
   }
 
   /** Diagnostics have no time: pass them on at once. */
@@ -241,9 +243,41 @@ export class BpftraceReader {
     out.push({ type: 'diagnostic', diagnostic: record.diagnostic });
   }
 
-  private countLongPath(path: string): void {
+  /**
+   * The event's paths as long as bpftrace prints one are marked cut
+   * (PathCut): the engine then matches no other name with them. A rename's
+   * or link's old path was counted with its first record.
+   */
+  private markCutPaths(event: TraceEvent): void {
+    switch (event.kind) {
+      case 'open':
+      case 'unlink':
+      case 'chdir':
+      case 'exec':
+      case 'truncate':
+        if (event.path !== undefined && this.countLongPath(event.path)) event.pathCut = true;
+        return;
+      case 'rename':
+      case 'link':
+        if (this.isCut(event.oldPath)) event.oldPathCut = true;
+        if (this.countLongPath(event.newPath)) event.newPathCut = true;
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Counts a path as long as bpftrace prints one: probably cut. */
+  private countLongPath(path: string): boolean {
+    if (!this.isCut(path)) return false;
+    this.shape.longPaths++;
+    return true;
+  }
+
+  private isCut(path: string): boolean {
     // The capture's bytes may have been decoded as UTF-8: count bytes, not characters.
-    if (utf8Length(path) >= this.strlen - 1) this.shape.longPaths++;
+    // Most paths are far shorter than the limit in bytes however they are encoded: no count.
+    return path.length * 3 >= this.strlen - 1 && utf8Length(path) >= this.strlen - 1;
   }
 }
 

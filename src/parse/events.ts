@@ -97,7 +97,18 @@ export interface OpenEvent extends EventBase {
   inode?: Inode;
   /** O_TMPFILE was among the flags: `path` is a directory, and the fd a new file in it with no name. */
   tmpfile?: boolean;
+  /** `path` is as long as the tracer prints and was probably cut (PathCut). */
+  pathCut?: PathCut;
 }
+
+/**
+ * A path as long as the tracer prints one: bpftrace's str() cuts at
+ * BPFTRACE_STRLEN-1 bytes, silently, so `…/00.index` and `…/00.log` can
+ * both come out as the same bytes. Such a name is not matched with any other
+ * (Files.cut): a file is tied to it by the inode its open reports, never by
+ * the name. Set by the bpftrace reader, on the few events that have one.
+ */
+export type PathCut = true;
 
 export interface CloseEvent extends EventBase {
   kind: 'close';
@@ -148,6 +159,8 @@ export interface MmapEvent extends EventBase {
   /** strace 6 printed "(deleted)" after that annotation: the fd's file no longer has that name. */
   fdDeleted?: boolean;
   inode?: Inode;
+  /** The link count of the fd's file when the tracer reports it (bpftrace): 0, the file has no name left. */
+  nlink?: number;
 }
 
 export interface MunmapEvent extends EventBase {
@@ -176,6 +189,9 @@ export interface TruncateEvent extends EventBase {
   dir?: DirRef;
   length: number;
   inode?: Inode;
+  /** ftruncate: the link count of the fd's file when the tracer reports it (bpftrace): 0, the file has no name left. */
+  nlink?: number;
+  pathCut?: PathCut;
 }
 
 export interface RenameEvent extends EventBase {
@@ -187,6 +203,8 @@ export interface RenameEvent extends EventBase {
   /** RENAME_EXCHANGE swaps the two names. */
   exchange: boolean;
   inode?: Inode;
+  oldPathCut?: PathCut;
+  newPathCut?: PathCut;
 }
 
 export interface LinkEvent extends EventBase {
@@ -195,6 +213,8 @@ export interface LinkEvent extends EventBase {
   oldPath: string;
   newDir: DirRef;
   newPath: string;
+  oldPathCut?: PathCut;
+  newPathCut?: PathCut;
 }
 
 /**
@@ -218,6 +238,7 @@ export interface UnlinkEvent extends EventBase {
   inode?: Inode;
   /** Link count after the unlink when the tracer reports it (bpftrace). */
   nlinkAfter?: number;
+  pathCut?: PathCut;
 }
 
 export interface ChdirEvent extends EventBase {
@@ -227,6 +248,7 @@ export interface ChdirEvent extends EventBase {
   /** fchdir(fd) */
   fd?: number;
   fdHint?: string;
+  pathCut?: PathCut;
 }
 
 /**
@@ -252,6 +274,7 @@ export interface ExecEvent extends EventBase {
   path: string;
   /** For an exec by a non-leader thread: the TID the thread had before it took over the leader's. */
   formerTid?: number;
+  pathCut?: PathCut;
 }
 
 /** A thread ended (`+++ exited with N +++`, `+++ killed by SIG +++`, bpftrace exit). */

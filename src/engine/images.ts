@@ -1,0 +1,101 @@
+// The programs processes run. The kernel maps a program (and its ELF
+// interpreter) at execve, and no mmap in the trace shows it: an address
+// space starts empty, and when a relink or a package upgrade removes the last
+// name of a program a live process runs, /proc shows it "(deleted)" and the
+// engine holds no mapping to make a finding of (review 2, D5). What the trace
+// does show: the execve's path, and the call that removed that file's last
+// name while the process ran. That is said in a warning. An attached
+// capture's maps-start.txt gives the attached process's own program its
+// addresses, and its unlink is a finding like any other (Mappings.seed).
+import type { EventBase } from '../parse/events.js';
+import type { FileNode } from './files.js';
+import type { Space } from './mappings.js';
+
+/** The program an address space runs, from its execve. */
+interface Run {
+  file: FileNode;
+  /** The execve's path, resolved as other names are. */
+  path: string;
+  execAt: string;
+}
+
+/** A program whose last name went while a process ran it. */
+interface Replaced {
+  pid: number;
+  path: string;
+  execAt: string;
+  goneAt: string;
+}
+
+/** Programs told in the warning; the others are counted. */
+const SHOWN = 5;
+
+export class RunningImages {
+  private readonly bySpace = new Map<Space, Run>();
+  /** Each file that some space runs → those spaces. */
+  private readonly byFile = new Map<FileNode, Set<Space>>();
+  private readonly replaced: Replaced[] = [];
+  private replacedCount = 0;
+
+  /** The space runs `file`, exec'd by `path` at `event`. */
+  started(space: Space, file: FileNode, path: string, event: EventBase): void {
+    this.stopped(space);
+    this.bySpace.set(space, { file, path, execAt: `${event.place.file}:${event.place.line}` });
+    this.add(file, space);
+  }
+
+  /** A fork's child runs its parent's program until it execs. */
+  forked(parent: Space, child: Space): void {
+    const run = this.bySpace.get(parent);
+    if (run === undefined) return;
+    this.bySpace.set(child, run);
+    this.add(run.file, child);
+  }
+
+  /** The space is released (exit, exec): returns the file it ran, which may be forgotten now, or null. */
+  stopped(space: Space): FileNode | null {
+    const run = this.bySpace.get(space);
+    if (run === undefined) return null;
+    this.bySpace.delete(space);
+    const spaces = this.byFile.get(run.file);
+    spaces?.delete(space);
+    if (spaces?.size === 0) this.byFile.delete(run.file);
+    run.file.runningIn--;
+    return run.file;
+  }
+
+  /** The file's last name went (`event`): each process running it runs a program "(deleted)" from now on. */
+  lostLastName(file: FileNode, event: EventBase): void {
+    const spaces = this.byFile.get(file);
+    if (spaces === undefined) return;
+    const goneAt = `${event.place.file}:${event.place.line}`;
+    for (const space of spaces) {
+      this.replacedCount++;
+      const run = this.bySpace.get(space)!;
+      if (this.replaced.length < SHOWN) this.replaced.push({ pid: space.ownerTgid, path: run.path, execAt: run.execAt, goneAt });
+    }
+  }
+
+  /** The programs replaced while they ran, in plain words for a report's warning. */
+  notes(): string[] {
+    if (this.replaced.length === 0) return [];
+    const each = this.replaced.map((run) => `process ${run.pid} runs ${run.path} (execve at ${run.execAt}), whose last name went at ${run.goneAt}`);
+    if (this.replacedCount > SHOWN) each.push(`and ${this.replacedCount - SHOWN} more`);
+    return [
+      `${each.join('; ')}: /proc/PID/maps shows the program "(deleted)" until the process exits or runs execve again. ` +
+        'The kernel maps a program at execve and the trace shows no mmap of it, so no finding can give its addresses ' +
+        '(attach to a running process with orphanmap capture --pid: maps-start.txt gives them). ' +
+        'Unless that path was a symlink or a #! script: then the program mapped is another file, which may have kept its name',
+    ];
+  }
+
+  private add(file: FileNode, space: Space): void {
+    file.runningIn++;
+    let spaces = this.byFile.get(file);
+    if (spaces === undefined) {
+      spaces = new Set();
+      this.byFile.set(file, spaces);
+    }
+    spaces.add(space);
+  }
+}
