@@ -9,7 +9,7 @@ import stringWidth from 'string-width';
 import { afterEach, describe, expect, it } from 'vitest';
 import { escapeControl } from '../src/report/sanitize.js';
 import { detailView } from '../src/tui/components/DetailPane.js';
-import { statusRows } from '../src/tui/components/HintBar.js';
+import { EditorBar, statusRows } from '../src/tui/components/HintBar.js';
 import { App } from '../src/tui/App.js';
 import { elideMiddle } from '../src/tui/columns.js';
 import { fitParts, fitRight, fit as fitLeft, wrapRows, wrapWords } from '../src/tui/format.js';
@@ -296,4 +296,22 @@ describe('the App with CJK and emoji paths', () => {
       expect(status.replace(/\n/g, '')).toContain(PATHS[2]!.slice(-12));
     });
   }
+});
+
+describe('the line being edited', () => {
+  it('shows the end of a CJK filter within the width, cut between clusters', () => {
+    const text = '/data/数据库/非常长的文件名称用于测试/👩‍💻-e\u0301.index';
+    for (const width of [20, 30, 40]) {
+      const view = render(createElement(EditorBar, { label: 'filter: ', text, width }));
+      const out = view.lastFrame() ?? '';
+      view.unmount();
+      expect(stringWidth(out), `${width}: ${out}`).toBeLessThanOrEqual(width);
+      expectSafe(out, `${width}`);
+      // The end typed last is what shows, after a … and with the cursor after it.
+      const shown = /^filter: …(.*?) ?$/u.exec(out);
+      expect(shown, `${width}: ${out}`).not.toBeNull();
+      expect(isClusterSuffix(shown![1]!, escapeControl(text)), `${width}: ${out}`).toBe(true);
+      expect(stringWidth(shown![1]!), `${width}: ${out}`).toBeGreaterThanOrEqual(width - 'filter: '.length - 3);
+    }
+  });
 });
