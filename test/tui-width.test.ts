@@ -12,7 +12,7 @@ import { detailView } from '../src/tui/components/DetailPane.js';
 import { EditorBar, statusRows } from '../src/tui/components/HintBar.js';
 import { App } from '../src/tui/App.js';
 import { elideMiddle } from '../src/tui/columns.js';
-import { fitParts, fitRight, fit as fitLeft, wrapRows, wrapWords } from '../src/tui/format.js';
+import { fitParts, fitRight, fit as fitLeft, highlightPieces, wrapRows, wrapWords } from '../src/tui/format.js';
 import { neededWidth, PathIndex, pathLabels } from '../src/tui/paths.js';
 import { TuiStore } from '../src/tui/store.js';
 import { handMadeFinding } from './support/finding.js';
@@ -312,6 +312,40 @@ describe('the line being edited', () => {
       expect(shown, `${width}: ${out}`).not.toBeNull();
       expect(isClusterSuffix(shown![1]!, escapeControl(text)), `${width}: ${out}`).toBe(true);
       expect(stringWidth(shown![1]!), `${width}: ${out}`).toBeGreaterThanOrEqual(width - 'filter: '.length - 3);
+    }
+  });
+});
+
+describe('the filter text highlighted', () => {
+  it('marks whole clusters, at the right place after a letter whose lower case is longer (İ)', () => {
+    const cases: { text: string; needle: string; hits: string[] }[] = [
+      // 'İ'.toLowerCase() is two units: an index into the whole lower case would land inside the first 📁.
+      { text: 'İ📁📁x', needle: '📁', hits: ['📁', '📁'] },
+      { text: '/İstanbul/数据/İİ数据.log', needle: '数据', hits: ['数据', '数据'] },
+      { text: 'cafe\u0301 cafe', needle: 'e', hits: ['e\u0301', 'e'] },
+      { text: 'a👩‍💻b', needle: '👩', hits: ['👩‍💻'] },
+      { text: '/tmp/Orders-1/ORDERS', needle: 'orders', hits: ['Orders', 'ORDERS'] },
+    ];
+    for (const { text, needle, hits } of cases) {
+      const pieces = highlightPieces(text, needle);
+      expect(pieces.map((piece) => piece.text).join(''), text).toBe(text);
+      expect(
+        pieces.filter((piece) => piece.hit).map((piece) => piece.text),
+        text,
+      ).toEqual(hits);
+      // Every piece starts where a cluster of the text starts.
+      const starts = new Set<number>();
+      let at = 0;
+      for (const cluster of clusters(text)) {
+        starts.add(at);
+        at += cluster.length;
+      }
+      at = 0;
+      for (const piece of pieces) {
+        expectSafe(piece.text, text);
+        expect(starts.has(at), `${text}: ${JSON.stringify(piece.text)} at ${at}`).toBe(true);
+        at += piece.text.length;
+      }
     }
   });
 });

@@ -218,3 +218,53 @@ export function wrapWords(text: string, width: number): string[] {
   if (row !== '' || rows.length === 0) rows.push(row);
   return rows;
 }
+
+/**
+ * The text in pieces, the hits of `needle` (lower case) marked. Lower case is
+ * taken a character at a time wherever it would change the length (İ becomes
+ * i and a combining dot), so that an index into it is one into the text; a hit
+ * is widened to whole graphemes, so that no style starts inside a cluster or
+ * between the halves of a surrogate pair.
+ */
+export function highlightPieces(text: string, needle: string): { text: string; hit: boolean }[] {
+  if (needle === '') return [{ text, hit: false }];
+  const plain = isPrintableAscii(text);
+  const lower = plain ? text.toLowerCase() : lowerKeepingIndices(text);
+  const bounds = plain ? null : graphemeBounds(text);
+  const pieces: { text: string; hit: boolean }[] = [];
+  let at = 0;
+  for (let found = lower.indexOf(needle); found >= 0; found = lower.indexOf(needle, at)) {
+    let start = found;
+    let end = found + needle.length;
+    if (bounds !== null) {
+      while (!bounds.has(start)) start--;
+      while (!bounds.has(end)) end++;
+    }
+    start = Math.max(start, at);
+    if (start > at) pieces.push({ text: text.slice(at, start), hit: false });
+    pieces.push({ text: text.slice(start, end), hit: true });
+    at = end;
+  }
+  if (at < text.length) pieces.push({ text: text.slice(at), hit: false });
+  return pieces;
+}
+
+function lowerKeepingIndices(text: string): string {
+  let out = '';
+  for (const char of text) {
+    const low = char.toLowerCase();
+    out += low.length === char.length ? low : char;
+  }
+  return out;
+}
+
+/** Offsets where a grapheme starts, and the text's end. */
+function graphemeBounds(text: string): Set<number> {
+  const bounds = new Set<number>([text.length]);
+  let at = 0;
+  for (const grapheme of graphemes(text)) {
+    bounds.add(at);
+    at += grapheme.length;
+  }
+  return bounds;
+}
