@@ -11,7 +11,7 @@ import { escapeControl } from '../src/report/sanitize.js';
 import { detailView } from '../src/tui/components/DetailPane.js';
 import { EditorBar, statusRows } from '../src/tui/components/HintBar.js';
 import { App } from '../src/tui/App.js';
-import { elideMiddle } from '../src/tui/columns.js';
+import { elideMiddle, UNIT_GRAPHEME_RANGES } from '../src/tui/columns.js';
 import { fitParts, fitRight, fit as fitLeft, highlightPieces, wrapRows, wrapWords } from '../src/tui/format.js';
 import { neededWidth, PathIndex, pathLabels } from '../src/tui/paths.js';
 import { TuiStore } from '../src/tui/store.js';
@@ -144,6 +144,40 @@ describe('cells in terminal columns', () => {
     });
   }
 
+  it('fits any text, once escaped, into exactly the columns asked and wraps it within them', () => {
+    const text = fc
+      .tuple(fc.string({ unit: 'grapheme', maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 8 }), fc.constantFrom('', '数据', '👩‍💻', 'e\u0301', '/x/'))
+      .map((parts) => escapeControl(parts.join('')));
+    fc.assert(
+      fc.property(text, fc.integer({ min: 0, max: 40 }), (shown, width) => {
+        for (const out of [fitLeft(shown, width), fitRight(shown, width)]) {
+          expect(stringWidth(out), JSON.stringify(out)).toBe(width);
+          expectSafe(out, JSON.stringify(shown));
+        }
+        const elided = elideMiddle(shown, width);
+        expect(stringWidth(elided), JSON.stringify(elided)).toBe(Math.min(width, stringWidth(shown)));
+        for (const row of wrapRows(shown, Math.max(1, width))) expect(stringWidth(row), JSON.stringify(row)).toBeLessThanOrEqual(Math.max(1, width));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('cuts the characters it measures a UTF-16 unit at a time as string-width and Intl.Segmenter do', () => {
+    const all: string[] = [];
+    for (const [low, high] of UNIT_GRAPHEME_RANGES) {
+      for (let code = low; code <= high; code++) {
+        const char = String.fromCharCode(code);
+        expect(stringWidth(char), `U+${code.toString(16)}`).toBe(code >= 0x3000 ? 2 : 1);
+        all.push(char);
+      }
+    }
+    // Each a grapheme of its own beside any other: in code point order, reversed, and the ends of every range against those of every other.
+    expect(clusters(all.join(''))).toHaveLength(all.length);
+    expect(clusters([...all].reverse().join(''))).toHaveLength(all.length);
+    const ends = UNIT_GRAPHEME_RANGES.flatMap(([low, high]) => [String.fromCharCode(low), String.fromCharCode(high)]);
+    for (const a of ends) for (const b of ends) expect(clusters(a + b), `${a}${b}`).toHaveLength(2);
+  });
+
   it('cuts as the terminal shows CJK: a character that does not fit is left out and a space keeps the width', () => {
     expect(fitLeft('数据库', 6)).toBe('数据库');
     expect(fitLeft('数据库', 5)).toBe('数据…');
@@ -169,8 +203,10 @@ describe('cells in terminal columns', () => {
     }
   });
 
-  it('leaves printable ASCII exactly as the code-unit cuts had it', () => {
-    // The code before columns were measured, for printable ASCII (one column a UTF-16 unit).
+  it('leaves printable ASCII, with the … ▼ ▲ · → › the TUI adds, exactly as the code-unit cuts had it', () => {
+    // Those marks take one column each as ink measures them: the fast path's premise.
+    for (const mark of '…▼▲·→›') expect(stringWidth(mark), mark).toBe(1);
+    // The code before columns were measured: one column a UTF-16 unit.
     const old = {
       fitLeft: (text: string, width: number) => (text.length > width ? (width <= 0 ? '' : `${text.slice(0, width - 1)}…`) : text.padEnd(width)),
       fitRight: (text: string, width: number) => (text.length > width ? old.fitLeft(text, width) : text.padStart(width)),
@@ -207,7 +243,7 @@ describe('cells in terminal columns', () => {
       },
     };
     fc.assert(
-      fc.property(fc.stringMatching(/^[\x20-\x7e]{0,40}$/), fc.integer({ min: -2, max: 44 }), (text, width) => {
+      fc.property(fc.stringMatching(/^[\x20-\x7e…▼▲·→›]{0,40}$/), fc.integer({ min: -2, max: 44 }), (text, width) => {
         expect(fitLeft(text, width)).toBe(old.fitLeft(text, width));
         expect(fitRight(text, width)).toBe(old.fitRight(text, width));
         expect(elideMiddle(text, width)).toBe(old.elideMiddle(text, width));

@@ -4,13 +4,13 @@
 import type { Finding } from '../engine/findings.js';
 import { formatDelay } from '../report/finding-view.js';
 import { formatBytes } from '../report/sanitize.js';
-import { elideMiddle, graphemes, isPrintableAscii, startWithin, textWidth } from './columns.js';
+import { elideMiddle, graphemes, graphemeWidth, isOneColumnEach, startWithin, textWidth } from './columns.js';
 
 const ELLIPSIS = '…';
 
 /** `text` in exactly `width` columns: padded, or cut with … where it does not fit. */
 export function fit(text: string, width: number): string {
-  if (isPrintableAscii(text)) {
+  if (isOneColumnEach(text)) {
     if (text.length > width) return width <= 0 ? '' : `${text.slice(0, width - 1)}${ELLIPSIS}`;
     return text.padEnd(width);
   }
@@ -92,16 +92,17 @@ export function sparkline(points: readonly { x: number; value: number }[], width
 /** Cut a line into rows of at most `width` columns. */
 export function wrapRows(text: string, width: number): string[] {
   if (width <= 0) return [text];
-  if (textWidth(text) <= width) return [text];
   const rows: string[] = [];
-  if (isPrintableAscii(text)) {
+  if (isOneColumnEach(text)) {
+    if (text.length <= width) return [text];
     for (let at = 0; at < text.length; at += width) rows.push(text.slice(at, at + width));
     return rows;
   }
+  if (textWidth(text) <= width) return [text];
   let row = '';
   let used = 0;
   for (const grapheme of graphemes(text)) {
-    const columns = textWidth(grapheme);
+    const columns = graphemeWidth(grapheme);
     if (used + columns > width) {
       if (row !== '') rows.push(row);
       row = '';
@@ -192,11 +193,12 @@ export function clockLabel(epochMs: number): string {
 /** Words into rows of at most `width` columns; a word longer than a row is cut. */
 export function wrapWords(text: string, width: number): string[] {
   if (width <= 0) return [text];
+  const measure = isOneColumnEach(text) ? (word: string) => word.length : textWidth;
   const rows: string[] = [];
   let row = '';
   let used = 0;
   for (const word of text.split(/\s+/).filter((w) => w !== '')) {
-    const columns = textWidth(word);
+    const columns = measure(word);
     if (row === '') {
       row = word;
       used = columns;
@@ -212,7 +214,7 @@ export function wrapWords(text: string, width: number): string[] {
       const pieces = wrapRows(row, width);
       rows.push(...pieces.slice(0, -1));
       row = pieces[pieces.length - 1]!;
-      used = textWidth(row);
+      used = measure(row);
     }
   }
   if (row !== '' || rows.length === 0) rows.push(row);
@@ -228,7 +230,7 @@ export function wrapWords(text: string, width: number): string[] {
  */
 export function highlightPieces(text: string, needle: string): { text: string; hit: boolean }[] {
   if (needle === '') return [{ text, hit: false }];
-  const plain = isPrintableAscii(text);
+  const plain = isOneColumnEach(text);
   const lower = plain ? text.toLowerCase() : lowerKeepingIndices(text);
   const bounds = plain ? null : graphemeBounds(text);
   const pieces: { text: string; hit: boolean }[] = [];

@@ -9,7 +9,7 @@
 // "Distinguishing" is measured against every path the store holds (PathIndex):
 // the shortest run of trailing components no other path ends with. Widths are
 // terminal columns (columns.ts), two for a CJK character. Pure: no ink.
-import { elideMiddle, endWithin, isPrintableAscii, textWidth } from './columns.js';
+import { elideMiddle, endWithin, isOneColumnEach, textWidth } from './columns.js';
 
 const ELLIPSIS = '…';
 
@@ -101,12 +101,13 @@ function candidates(path: string, depth: number, width: number): string[] {
 }
 
 /**
- * The last `width` columns of a squeezed path. ASCII keeps the slice it always
- * had, whose start counts from the end when `width` is past the length (a
- * candidate that is never the first to fit then): labels stay as they were.
+ * The last `width` columns of a squeezed path. Text of one column a unit
+ * (ASCII) keeps the slice it always had, whose start counts from the end when
+ * `width` is past the length (a candidate that is never the first to fit
+ * then): its labels stay as they were.
  */
 function endOf(squeezed: string, width: number): string {
-  return isPrintableAscii(squeezed) ? squeezed.slice(squeezed.length - width) : endWithin(squeezed, width).text;
+  return isOneColumnEach(squeezed) ? squeezed.slice(squeezed.length - width) : endWithin(squeezed, width).text;
 }
 
 /**
@@ -120,7 +121,9 @@ export function pathLabels(paths: readonly string[], width: number, depthOf: (pa
   const lists = new Map<string, string[]>();
   const level = new Map<string, number>();
   for (const path of distinct) {
-    const list = candidates(path, depthOf(path), width).filter((label) => textWidth(label) <= width);
+    // Candidates are made of the path's own characters, … and /: one look at the path tells how to measure them all.
+    const measure = isOneColumnEach(path) ? (label: string) => label.length : textWidth;
+    const list = candidates(path, depthOf(path), width).filter((label) => measure(label) <= width);
     lists.set(path, list.length > 0 ? list : [elideMiddle(path, width)]);
     level.set(path, 0);
   }
