@@ -4,17 +4,28 @@
 import type { Finding } from '../engine/findings.js';
 import { formatDelay } from '../report/finding-view.js';
 import { formatBytes } from '../report/sanitize.js';
+import { elideMiddle, graphemes, graphemeWidth, isOneColumnEach, startWithin, textWidth } from './columns.js';
 
 const ELLIPSIS = '…';
 
+/** `text` in exactly `width` columns: padded, or cut with … where it does not fit. */
 export function fit(text: string, width: number): string {
-  if (text.length > width) return width <= 0 ? '' : `${text.slice(0, width - 1)}${ELLIPSIS}`;
-  return text.padEnd(width);
+  if (isOneColumnEach(text)) {
+    if (text.length > width) return width <= 0 ? '' : `${text.slice(0, width - 1)}${ELLIPSIS}`;
+    return text.padEnd(width);
+  }
+  if (width <= 0) return '';
+  const columns = textWidth(text);
+  if (columns <= width) return `${text}${' '.repeat(width - columns)}`;
+  const head = startWithin(text, width - 1);
+  // A wide character that does not fit whole is left out: a space keeps the cell its width.
+  return `${head.text}${ELLIPSIS}${' '.repeat(width - 1 - head.width)}`;
 }
 
 export function fitRight(text: string, width: number): string {
-  if (text.length > width) return fit(text, width);
-  return text.padStart(width);
+  const columns = textWidth(text);
+  if (columns > width) return fit(text, width);
+  return `${' '.repeat(width - columns)}${text}`;
 }
 
 /**
@@ -78,12 +89,33 @@ export function sparkline(points: readonly { x: number; value: number }[], width
     .join('');
 }
 
-/** Cut a line into rows of at most `width` characters. */
+/** Cut a line into rows of at most `width` columns. */
 export function wrapRows(text: string, width: number): string[] {
   if (width <= 0) return [text];
-  if (text.length <= width) return [text];
   const rows: string[] = [];
-  for (let at = 0; at < text.length; at += width) rows.push(text.slice(at, at + width));
+  if (isOneColumnEach(text)) {
+    if (text.length <= width) return [text];
+    for (let at = 0; at < text.length; at += width) rows.push(text.slice(at, at + width));
+    return rows;
+  }
+  if (textWidth(text) <= width) return [text];
+  let row = '';
+  let used = 0;
+  for (const grapheme of graphemes(text)) {
+    const columns = graphemeWidth(grapheme);
+    if (used + columns > width) {
+      if (row !== '') rows.push(row);
+      row = '';
+      used = 0;
+    }
+    // A cluster wider than a whole row (a letter with a run of spacing marks) cannot be shown in it: … says something is there.
+    if (columns > width) rows.push(ELLIPSIS);
+    else {
+      row += grapheme;
+      used += columns;
+    }
+  }
+  if (row !== '') rows.push(row);
   return rows;
 }
 
@@ -127,7 +159,7 @@ export function fitParts<T extends LinePart>(parts: readonly T[], width: number,
     let sum = 0;
     items.forEach((item, k) => {
       item.gap = k === 0 ? '' : (item.gapBefore ?? gap);
-      sum += item.gap.length + item.shown.length;
+      sum += textWidth(item.gap) + textWidth(item.shown);
     });
     return sum;
   };
@@ -136,21 +168,15 @@ export function fitParts<T extends LinePart>(parts: readonly T[], width: number,
     const over = total() - width;
     if (over <= 0) break;
     if (item.shrink !== undefined) {
-      const room = Math.max(item.min ?? 8, item.shown.length - over);
-      if (room < item.shown.length) item.shown = item.shrink === 'middle' ? elideMiddleText(item.shown, room) : fit(item.shown, room).trimEnd();
+      const shownWidth = textWidth(item.shown);
+      const room = Math.max(item.min ?? 8, shownWidth - over);
+      if (room < shownWidth) item.shown = item.shrink === 'middle' ? elideMiddle(item.shown, room) : fit(item.shown, room).trimEnd();
       if (total() <= width) break;
     }
     if (items.length > 1) items.splice(items.indexOf(item), 1);
   }
   total();
   return items;
-}
-
-function elideMiddleText(text: string, width: number): string {
-  if (text.length <= width) return text;
-  if (width <= 1) return width === 1 ? ELLIPSIS : '';
-  const tail = Math.floor((width - 1) / 2);
-  return `${text.slice(0, width - 1 - tail)}${ELLIPSIS}${text.slice(text.length - tail)}`;
 }
 
 /** Seconds as a span: "445.3 ms", "2.6 min". */
@@ -164,23 +190,83 @@ export function clockLabel(epochMs: number): string {
   return [date.getHours(), date.getMinutes(), date.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
 }
 
-/** Words into rows of at most `width` characters; a word longer than a row is cut. */
+/** Words into rows of at most `width` columns; a word longer than a row is cut. */
 export function wrapWords(text: string, width: number): string[] {
   if (width <= 0) return [text];
+  const measure = isOneColumnEach(text) ? (word: string) => word.length : textWidth;
   const rows: string[] = [];
   let row = '';
+  let used = 0;
   for (const word of text.split(/\s+/).filter((w) => w !== '')) {
-    if (row === '') row = word;
-    else if (row.length + 1 + word.length <= width) row += ` ${word}`;
-    else {
+    const columns = measure(word);
+    if (row === '') {
+      row = word;
+      used = columns;
+    } else if (used + 1 + columns <= width) {
+      row += ` ${word}`;
+      used += 1 + columns;
+    } else {
       rows.push(row);
       row = word;
+      used = columns;
     }
-    while (row.length > width) {
-      rows.push(row.slice(0, width));
-      row = row.slice(width);
+    if (used > width) {
+      const pieces = wrapRows(row, width);
+      rows.push(...pieces.slice(0, -1));
+      row = pieces[pieces.length - 1]!;
+      used = measure(row);
     }
   }
   if (row !== '' || rows.length === 0) rows.push(row);
   return rows;
+}
+
+/**
+ * The text in pieces, the hits of `needle` (lower case) marked. Lower case is
+ * taken a character at a time wherever it would change the length (İ becomes
+ * i and a combining dot), so that an index into it is one into the text; a hit
+ * is widened to whole graphemes, so that no style starts inside a cluster or
+ * between the halves of a surrogate pair.
+ */
+export function highlightPieces(text: string, needle: string): { text: string; hit: boolean }[] {
+  if (needle === '') return [{ text, hit: false }];
+  const plain = isOneColumnEach(text);
+  const lower = plain ? text.toLowerCase() : lowerKeepingIndices(text);
+  const bounds = plain ? null : graphemeBounds(text);
+  const pieces: { text: string; hit: boolean }[] = [];
+  let at = 0;
+  for (let found = lower.indexOf(needle); found >= 0; found = lower.indexOf(needle, at)) {
+    let start = found;
+    let end = found + needle.length;
+    if (bounds !== null) {
+      while (!bounds.has(start)) start--;
+      while (!bounds.has(end)) end++;
+    }
+    start = Math.max(start, at);
+    if (start > at) pieces.push({ text: text.slice(at, start), hit: false });
+    pieces.push({ text: text.slice(start, end), hit: true });
+    at = end;
+  }
+  if (at < text.length) pieces.push({ text: text.slice(at), hit: false });
+  return pieces;
+}
+
+function lowerKeepingIndices(text: string): string {
+  let out = '';
+  for (const char of text) {
+    const low = char.toLowerCase();
+    out += low.length === char.length ? low : char;
+  }
+  return out;
+}
+
+/** Offsets where a grapheme starts, and the text's end. */
+function graphemeBounds(text: string): Set<number> {
+  const bounds = new Set<number>([text.length]);
+  let at = 0;
+  for (const grapheme of graphemes(text)) {
+    bounds.add(at);
+    at += grapheme.length;
+  }
+  return bounds;
 }

@@ -7,7 +7,9 @@
 //   …rs-1/0…146685.timeindex.deleted                      then the head of the distinguishing directory
 //
 // "Distinguishing" is measured against every path the store holds (PathIndex):
-// the shortest run of trailing components no other path ends with. Pure: no ink.
+// the shortest run of trailing components no other path ends with. Widths are
+// terminal columns (columns.ts), two for a CJK character. Pure: no ink.
+import { elideMiddle, endWithin, isOneColumnEach, textWidth } from './columns.js';
 
 const ELLIPSIS = '…';
 
@@ -93,13 +95,23 @@ function candidates(path: string, depth: number, width: number): string[] {
   if (lowest < parts.length) out.push(`${ELLIPSIS}/${suffixOf(lowest, false)}`);
   // Narrower than the distinguishing suffix: its head goes first (a
   // partition directory keeps its number), then its middle.
-  if (width >= 2) out.push(`${ELLIPSIS}${squeezed.slice(squeezed.length - (width - 1))}`);
+  if (width >= 2) out.push(`${ELLIPSIS}${endOf(squeezed, width - 1)}`);
   out.push(elideMiddle(suffixOf(lowest, true), width));
   return out;
 }
 
 /**
- * Labels for the paths shown together, each at most `width` characters, the
+ * The last `width` columns of a squeezed path. Text of one column a unit
+ * (ASCII) keeps the slice it always had, whose start counts from the end when
+ * `width` is past the length (a candidate that is never the first to fit
+ * then): its labels stay as they were.
+ */
+function endOf(squeezed: string, width: number): string {
+  return isOneColumnEach(squeezed) ? squeezed.slice(squeezed.length - width) : endWithin(squeezed, width).text;
+}
+
+/**
+ * Labels for the paths shown together, each at most `width` columns, the
  * most faithful that fits; where two different paths would read the same, the
  * next candidate is tried for both. `depthOf` comes from a PathIndex over
  * every path the view holds, so a label does not change as rows scroll by.
@@ -109,7 +121,9 @@ export function pathLabels(paths: readonly string[], width: number, depthOf: (pa
   const lists = new Map<string, string[]>();
   const level = new Map<string, number>();
   for (const path of distinct) {
-    const list = candidates(path, depthOf(path), width).filter((label) => label.length <= width);
+    // Candidates are made of the path's own characters, … and /: one look at the path tells how to measure them all.
+    const measure = isOneColumnEach(path) ? (label: string) => label.length : textWidth;
+    const list = candidates(path, depthOf(path), width).filter((label) => measure(label) <= width);
     lists.set(path, list.length > 0 ? list : [elideMiddle(path, width)]);
     level.set(path, 0);
   }
@@ -140,25 +154,18 @@ export function pathLabels(paths: readonly string[], width: number, depthOf: (pa
   return new Map(distinct.map((path) => [path, labelOf(path)]));
 }
 
-/** The label's length at its best fit with unlimited room: how wide a column should be for it. */
+/** The label's width at its best fit with unlimited room: how wide a column should be for it. */
 export function neededWidth(path: string, depth: number): number {
   const parts = path.split('/');
   const m = Math.min(parts.length, Math.max(1, depth));
-  if (m >= parts.length) return squeezeZeros(path).length;
+  if (m >= parts.length) return textWidth(squeezeZeros(path));
   return (
     2 +
-    parts
-      .slice(parts.length - m)
-      .map(squeezeZeros)
-      .join('/').length
+    textWidth(
+      parts
+        .slice(parts.length - m)
+        .map(squeezeZeros)
+        .join('/'),
+    )
   );
-}
-
-/** Keep both ends of a string, with … in between. */
-export function elideMiddle(text: string, width: number): string {
-  if (text.length <= width) return text;
-  if (width <= 1) return width === 1 ? ELLIPSIS : '';
-  const tail = Math.floor((width - 1) / 2);
-  const head = width - 1 - tail;
-  return `${text.slice(0, head)}${ELLIPSIS}${text.slice(text.length - tail)}`;
 }

@@ -7,7 +7,7 @@ import { Box, Text } from 'ink';
 import type { Finding, Severity } from '../../engine/findings.js';
 import { KIND_SHORT, SEVERITY_SHORT, stateLabel } from '../../report/finding-view.js';
 import { escapeControl } from '../../report/sanitize.js';
-import { ageLabel, fit, fitRight, sizeLabel } from '../format.js';
+import { ageLabel, fit, fitRight, highlightPieces, sizeLabel } from '../format.js';
 import { neededWidth, pathLabels } from '../paths.js';
 import type { SortKey } from '../snapshot.js';
 
@@ -138,15 +138,7 @@ export function FindingsTable({ rows, selectedIndex, width, height, ageOf, pathD
 /** Occurrences of the filter text shown underlined in yellow. */
 export function Highlighted({ text, needle }: { text: string; needle: string }) {
   if (needle === '') return <Text>{text}</Text>;
-  const lower = text.toLowerCase();
-  const pieces: { text: string; hit: boolean }[] = [];
-  let at = 0;
-  for (let found = lower.indexOf(needle); found >= 0; found = lower.indexOf(needle, found + needle.length)) {
-    if (found > at) pieces.push({ text: text.slice(at, found), hit: false });
-    pieces.push({ text: text.slice(found, found + needle.length), hit: true });
-    at = found + needle.length;
-  }
-  if (at < text.length) pieces.push({ text: text.slice(at), hit: false });
+  const pieces = highlightPieces(text, needle);
   return (
     <Text>
       {pieces.map((piece, k) =>

@@ -3,6 +3,7 @@
 // edited, or the question `q` asks in `live -- CMD`.
 import { Box, Text } from 'ink';
 import { escapeControl } from '../../report/sanitize.js';
+import { endWithin, startWithin, textWidth } from '../columns.js';
 import { wrapRows, wrapWords } from '../format.js';
 import { bindingsFor, keyLabel, KEYMAP, type Binding, type Pane } from '../keymap.js';
 
@@ -56,9 +57,9 @@ const EDITOR_KEYS = '  Enter keep  Esc cancel  Ctrl-U/Ctrl-W delete';
 /** The line being edited: as much of its end as fits, then the keys when there is room for them. */
 export function EditorBar({ label, text, width }: { label: string; text: string; width: number }) {
   const shown = escapeControl(text);
-  const room = Math.max(4, width - label.length - 1);
-  const tail = shown.length > room ? `…${shown.slice(shown.length - room + 1)}` : shown;
-  const keys = label.length + tail.length + 1 + EDITOR_KEYS.length <= width ? EDITOR_KEYS : '';
+  const room = Math.max(4, width - textWidth(label) - 1);
+  const tail = textWidth(shown) > room ? `…${endWithin(shown, room - 1).text}` : shown;
+  const keys = textWidth(label) + textWidth(tail) + 1 + EDITOR_KEYS.length <= width ? EDITOR_KEYS : '';
   return (
     <Text wrap="truncate">
       <Text bold color="cyan">
@@ -74,7 +75,7 @@ export function EditorBar({ label, text, width }: { label: string; text: string;
 /** Status rows: a long message (a full path) wraps over up to `maxRows` rows. */
 export function statusRows(text: string, width: number, maxRows = 4): string[] {
   const rows = wrapRows(escapeControl(text), Math.max(1, width));
-  return rows.length <= maxRows ? rows : [...rows.slice(0, maxRows - 1), `${rows[maxRows - 1]!.slice(0, Math.max(0, width - 1))}…`];
+  return rows.length <= maxRows ? rows : [...rows.slice(0, maxRows - 1), `${startWithin(rows[maxRows - 1]!, width - 1).text}…`];
 }
 
 export function StatusLine({ text, tone, width }: { text: string; tone: 'ok' | 'error' | 'info'; width: number }) {
