@@ -209,10 +209,10 @@ om_bounded() {
     om_tree_of "$pid"
     [[ ${OM_TREE%% *} == "$pid:$st" ]] && om_kill_tree "$OM_TREE" KILL
   else
-    # No file: the child was killed before it could write one.
+    # No status in the file: it could not be written (a full disk), as the output could not.
     status=''
     IFS= read -r status 2>/dev/null < "$out.status"
-    [[ $status =~ ^[0-9]+$ ]] || status=1
+    [[ $status =~ ^[0-9]+$ ]] || status=2
     IFS= read -r -d '' text 2>/dev/null < "$out"
     while [[ $text == *$'\n' ]]; do text=${text%$'\n'}; done
   fi
@@ -879,8 +879,11 @@ om_stop_tracer() {
       tree=$OM_TREE
       # With its descendants that left its tree (a daemon reparented to init): strace
       # follows them, so it would not end, and its SIGKILL would leave them running.
-      om_tracees_of "$OM_TRACER_PID"
-      tree+=$OM_TREE
+      # (bpftrace traces no process; a tracer pid already reused names another's.)
+      if [[ $OM_BACKEND == strace ]] && om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; then
+        om_tracees_of "$OM_TRACER_PID"
+        tree+=$OM_TREE
+      fi
       om_kill_tree "$tree" TERM
       # A command stopped by Ctrl-Z acts on SIGTERM only once continued.
       om_kill_tree "$tree" CONT
@@ -912,7 +915,8 @@ om_stop_tracer() {
     om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 2 && return 0
     tried='2 s after SIGTERM'
   fi
-  [[ -z $tried ]] || om_log "tracer $OM_TRACER_PID hangs $tried; sending SIGKILL (the kernel detaches its tracees)"
+  if [[ -n $tried ]]; then om_log "tracer $OM_TRACER_PID hangs $tried; sending SIGKILL (the kernel detaches its tracees)"
+  else om_log "tracer $OM_TRACER_PID ignores SIGINT and SIGTERM; sending SIGKILL (the kernel detaches its tracees, which run on untraced)"; fi
   kill -KILL "$OM_TRACER_PID" 2>/dev/null
   # (bash would report the SIGKILLed tracer as "Killed" on stderr when it reaps it.)
   om_wait_gone "$OM_TRACER_PID" "$OM_TRACER_ST" 2 2>/dev/null
