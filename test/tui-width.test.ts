@@ -361,6 +361,10 @@ describe('the filter text highlighted', () => {
       { text: 'cafe\u0301 cafe', needle: 'e', hits: ['e\u0301', 'e'] },
       { text: 'a👩‍💻b', needle: '👩', hits: ['👩‍💻'] },
       { text: '/tmp/Orders-1/ORDERS', needle: 'orders', hits: ['Orders', 'ORDERS'] },
+      // The filter as typed, folded as the text is (final review: an İ in it matched nothing).
+      { text: '/tmp/İstanbul.log', needle: 'İstanbul', hits: ['İstanbul'] },
+      { text: '/tmp/İstanbul/ISTANBUL', needle: 'İSTANBUL', hits: ['İstanbul'] },
+      { text: '/tmp/Orders-1/ORDERS', needle: 'ORDERS', hits: ['Orders', 'ORDERS'] },
     ];
     for (const { text, needle, hits } of cases) {
       const pieces = highlightPieces(text, needle);

@@ -222,13 +222,15 @@ export function wrapWords(text: string, width: number): string[] {
 }
 
 /**
- * The text in pieces, the hits of `needle` (lower case) marked. Lower case is
+ * The text in pieces, the hits of `needle` marked, case aside. Lower case is
  * taken a character at a time wherever it would change the length (İ becomes
- * i and a combining dot), so that an index into it is one into the text; a hit
- * is widened to whole graphemes, so that no style starts inside a cluster or
- * between the halves of a surrogate pair.
+ * i and a combining dot), so that an index into it is one into the text, and
+ * the needle is folded the same way, or an İ in it would never match (final
+ * review); a hit is widened to whole graphemes, so that no style starts inside
+ * a cluster or between the halves of a surrogate pair.
  */
-export function highlightPieces(text: string, needle: string): { text: string; hit: boolean }[] {
+export function highlightPieces(text: string, filter: string): { text: string; hit: boolean }[] {
+  const needle = lowerKeepingIndices(filter);
   if (needle === '') return [{ text, hit: false }];
   const plain = isOneColumnEach(text);
   const lower = plain ? text.toLowerCase() : lowerKeepingIndices(text);

@@ -102,7 +102,7 @@ export function FindingsTable({ rows, selectedIndex, width, height, ageOf, pathD
   for (const path of paths) want.current.need = Math.max(want.current.need, neededWidth(path, pathDepth(path)));
   const layout = layoutFor(width, want.current.need);
   const labels = pathLabels(paths, layout.path, pathDepth);
-  const needle = highlight.trim().toLowerCase();
+  const needle = highlight.trim();
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Text bold wrap="truncate">
