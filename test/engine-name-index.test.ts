@@ -72,4 +72,23 @@ describe('NameIndex', () => {
     index.set('/d/z', 'new');
     expect(index.under('/d')).toEqual([['/d/z', 'new']]);
   });
+
+  it('finds the names that begin with a cut path by looking only into the directories on the way (final review: a walk of every name)', () => {
+    const index = new NameIndex<number>();
+    const names = new Map<string, number>();
+    for (let partition = 0; partition < 1000; partition++) {
+      for (let segment = 0; segment < 10; segment++) {
+        const name = `/data/topic-${partition}/${String(segment).padStart(20, '0')}.index`;
+        names.set(name, names.size);
+        index.set(name, names.get(name)!);
+      }
+    }
+    for (const prefix of ['/data/topic-12/0000000000000000000', '/data/topic-99', '/data/topic-4', '/data/to']) {
+      index.steps = 0;
+      const found = index.startingWith('/data', prefix);
+      expect(found).toEqual([...names].filter(([name]) => name.startsWith(prefix)));
+      // The data directory's 1,000 partitions are looked at once; only those the prefix leads into, further.
+      expect(index.steps).toBeLessThanOrEqual(1000 + 10 * found.length + 10 * 11);
+    }
+  });
 });

@@ -625,7 +625,7 @@ export class Files {
     // A cut name may end inside a directory's name: the deepest directory that lists names holds every name that begins with it.
     for (let dir = parentPath(name); dir !== null; dir = parentPath(dir)) {
       if (!this.byName.hasUnder(dir)) continue;
-      for (const [whole, file] of this.byName.under(dir)) if (whole.startsWith(name)) found.push(file);
+      for (const [, file] of this.byName.startingWith(dir, name)) found.push(file);
       break;
     }
     return found;

@@ -82,6 +82,29 @@ export class NameIndex<T> {
     return found.sort((a, b) => a.seq - b.seq).map(({ name, value }) => [name, value]);
   }
 
+  /**
+   * The names under `dir/` that begin with `prefix` (a path a tracer cut, which
+   * may end inside a directory's name), in the order first set. Only the
+   * directories on the way to them are looked into: under Kafka's data
+   * directory, one partition's, not every file's (final review).
+   */
+  startingWith(dir: string, prefix: string): [string, T][] {
+    const found: { name: string; value: T; seq: number }[] = [];
+    const pending = [dir];
+    while (pending.length > 0) {
+      const kids = this.children.get(pending.pop()!);
+      if (kids === undefined) continue;
+      for (const child of kids) {
+        this.steps++;
+        if (!child.startsWith(prefix) && !prefix.startsWith(`${child}/`)) continue;
+        const entry = this.entries.get(child);
+        if (entry !== undefined && child.startsWith(prefix)) found.push({ name: child, value: entry.value, seq: entry.seq });
+        if (this.children.has(child)) pending.push(child);
+      }
+    }
+    return found.sort((a, b) => a.seq - b.seq).map(({ name, value }) => [name, value]);
+  }
+
   /** A new name: listed in its directory, and each directory up to the first already listed. Returns its directory's set. */
   private link(name: string): Set<string> | null {
     let child = name;
