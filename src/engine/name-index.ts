@@ -67,19 +67,7 @@ export class NameIndex<T> {
 
   /** Every name under `dir/`, at any depth, in the order the names were set. */
   under(dir: string): [string, T][] {
-    const found: { name: string; value: T; seq: number }[] = [];
-    const pending = [dir];
-    while (pending.length > 0) {
-      const kids = this.children.get(pending.pop()!);
-      if (kids === undefined) continue;
-      for (const child of kids) {
-        this.steps++;
-        const entry = this.entries.get(child);
-        if (entry !== undefined) found.push({ name: child, value: entry.value, seq: entry.seq });
-        if (this.children.has(child)) pending.push(child);
-      }
-    }
-    return found.sort((a, b) => a.seq - b.seq).map(({ name, value }) => [name, value]);
+    return this.startingWith(dir, `${dir}/`);
   }
 
   /**
