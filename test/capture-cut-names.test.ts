@@ -1,22 +1,9 @@
-// Review 2, D4: bpftrace's str() cuts paths at BPFTRACE_STRLEN-1 bytes (199),
-// and in a deep enough directory `…/00000000000000000000.index`,
-// `.timeindex` and `.log` all print as the same 199 bytes. orphanmap took the
-// cut names for one name: the unlink of .log (never mapped) became the unlink
-// of a mapped file, an error where /proc showed nothing deleted. A cut name
-// is now tied to no file: files are known by the inodes their opens report,
-// a mapping whose file a call by a name cut alike may have orphaned is named
-// in a warning, and a later ftruncate that reports the file's link count (0)
-// makes the finding, with no unlink. The truth is the program's own
-// /proc/self/maps at each step (test/scenarios/cut-names.py).
-//
-// Needs bpftrace and strace (run as root) and /usr/bin/python3.
-import { spawnSync } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { PYTHON, workspace } from './scenarios/harness.js';
-import { CLI, REPO, requireTool, runCli } from './support/tools.js';
+import { captureProgram, PYTHON, workspace } from './scenarios/harness.js';
+import { REPO, requireTool, runCli } from './support/tools.js';
 
 const PROGRAM = join(REPO, 'test', 'scenarios', 'cut-names.py');
 
@@ -39,16 +26,8 @@ interface Report {
 
 /** `orphanmap capture --backend B --out DIR/bundle -- python3 cut-names.py`, run in a workspace of its own. */
 function captured(backend: 'strace' | 'bpftrace'): { truth: Truth; bundle: string; trace: string[] } {
-  const dir = realpathSync(workspace(`cut-${backend}`));
-  const bundle = join(dir, 'bundle');
-  const run = spawnSync(process.execPath, [CLI, 'capture', '--backend', backend, '--out', bundle, '--', PYTHON, PROGRAM, join(dir, 'truth.json')], {
-    cwd: dir,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  expect(run.status, run.stderr).toBe(0);
-  const trace = readFileSync(join(bundle, 'trace.txt'), 'utf8').split('\n');
-  return { truth: JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as Truth, bundle, trace };
+  const { truth, bundle } = captureProgram<Truth>(realpathSync(workspace(`cut-${backend}`)), backend, PROGRAM);
+  return { truth, bundle, trace: readFileSync(join(bundle, 'trace.txt'), 'utf8').split('\n') };
 }
 
 function analyze(bundle: string): Report {

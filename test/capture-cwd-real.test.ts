@@ -13,7 +13,7 @@ import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { PYTHON, workspace } from './scenarios/harness.js';
+import { captureProgram, PYTHON, workspace } from './scenarios/harness.js';
 import { CLI, REPO, requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
@@ -46,14 +46,7 @@ function analyze(input: string): Report {
 
 /** `orphanmap capture --backend B --out DIR/bundle -- python3 cwd-cases.py`, run in DIR. */
 function captured(dir: string, backend: 'strace' | 'bpftrace'): { truth: Truth; bundle: string } {
-  const bundle = join(dir, 'bundle');
-  const run = spawnSync(process.execPath, [CLI, 'capture', '--backend', backend, '--out', bundle, '--', PYTHON, PROGRAM, join(dir, 'truth.json')], {
-    cwd: dir,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  expect(run.status, run.stderr).toBe(0);
-  return { truth: JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as Truth, bundle };
+  return captureProgram<Truth>(dir, backend, PROGRAM);
 }
 
 /** Each unlinked-while-mapped finding, and each leak of the truth, as pid, address, pages and path. */

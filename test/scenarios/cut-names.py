@@ -27,6 +27,8 @@ import mmap
 import os
 import sys
 
+from deleted_maps import deleted_mappings
+
 truth_path = os.path.abspath(sys.argv[1])
 work = os.path.abspath("w")
 # work + "/" + dir + "/" + 20 zeros is 200 bytes: the cut (199) falls on the last zero.
@@ -41,15 +43,7 @@ checkpoints = []
 
 def checkpoint(label):
     os.close(os.open("mark-" + label, os.O_WRONLY | os.O_CREAT, 0o644))
-    deleted = []
-    with open("/proc/self/maps") as maps:
-        for line in maps:
-            if not line.rstrip("\n").endswith(" (deleted)"):
-                continue
-            fields = line.split(None, 5)
-            start, end = (int(x, 16) for x in fields[0].split("-"))
-            deleted.append({"address": "0x%x" % start, "bytes": end - start, "path": fields[5].rstrip("\n")[: -len(" (deleted)")]})
-    checkpoints.append({"label": label, "deleted": deleted})
+    checkpoints.append({"label": label, "deleted": deleted_mappings()})
 
 
 for suffix in (".index", ".timeindex", ".snapshot", ".log"):

@@ -17,6 +17,8 @@ import mmap
 import os
 import sys
 
+from deleted_maps import deleted_mappings
+
 truth = os.path.abspath(sys.argv[1])
 keep = []
 
@@ -38,13 +40,5 @@ os.chdir("sub")
 mapped("sub.map")
 os.unlink(os.path.abspath("sub.map"))
 
-leaks = []
-with open("/proc/self/maps") as maps:
-    for line in maps:
-        if not line.rstrip("\n").endswith(" (deleted)"):
-            continue
-        fields = line.split(None, 5)
-        start, end = (int(x, 16) for x in fields[0].split("-"))
-        leaks.append({"address": "0x%x" % start, "bytes": end - start, "path": fields[5].rstrip("\n")[: -len(" (deleted)")]})
 with open(truth, "w") as out:
-    json.dump({"pid": os.getpid(), "leaks": leaks}, out)
+    json.dump({"pid": os.getpid(), "leaks": deleted_mappings()}, out)

@@ -4,6 +4,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { CLI, REPO, STRACE_FILTER } from '../tools.js';
 
 export const PYTHON = '/usr/bin/python3';
@@ -183,6 +184,21 @@ export async function captureLaunched(dir: string, backend: 'strace' | 'bpftrace
   checkDriver(capture, `capture --backend ${backend} --`);
   if (capture.code !== 0) throw new Error(`capture failed (${capture.code}): ${capture.stderr}`);
   return { dir, truth: await observer.truth(), input: bundle };
+}
+
+/**
+ * `orphanmap capture --backend B --out DIR/bundle -- python3 PROGRAM DIR/truth.json`, run
+ * in DIR: the bundle, and the truth the program wrote from its own /proc/self/maps.
+ */
+export function captureProgram<T>(dir: string, backend: 'strace' | 'bpftrace', program: string): { truth: T; bundle: string } {
+  const bundle = join(dir, 'bundle');
+  const run = spawnSync(process.execPath, [CLI, 'capture', '--backend', backend, '--out', bundle, '--', PYTHON, program, join(dir, 'truth.json')], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  expect(run.status, run.stderr).toBe(0);
+  return { truth: JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as T, bundle };
 }
 
 /** `orphanmap capture --backend B --pid PID` of the driver while its threads wait. */
