@@ -17,6 +17,14 @@ export interface BenignRule {
    * any other.
    */
   readonly ownUnlinkOnly?: boolean;
+  /**
+   * Benign only as one step of a sequence the trace shows whole: the thread
+   * that unlinked the file does nothing next but unmap it and close fds,
+   * then unlinks the sibling this names. Given the unlink's own path; with
+   * `ownUnlinkOnly`. A finding the thread's next calls do not bear out is an
+   * error after all (FindingLog.callMade).
+   */
+  readonly thenUnlinks?: (path: string) => string;
 }
 
 const RULES: readonly BenignRule[] = [
@@ -35,6 +43,19 @@ const RULES: readonly BenignRule[] = [
       'is how a semaphore is kept from other processes; its one page goes with the last process that uses it. Benign; not a leak.',
     // glibc's sem_open: /dev/shm/sem.<name>
     path: /^\/dev\/shm\/sem\.[^/]+$/,
+  },
+  {
+    name: 'SQLite WAL index at close',
+    note:
+      "SQLite's shared-memory WAL index (DB-shm): the last connection to close a WAL database unlinks it, unmaps it and then deletes DB-wal, " +
+      'all in the same call (sqlite3WalClose). Benign; not a leak.',
+    // The unix VFS names it after the database: DB + "-shm"; a name that is only "-shm" is no database's.
+    path: /[^/]-shm$/,
+    // Another process removing a live database's -shm leaves the connection mapping it "(deleted)".
+    ownUnlinkOnly: true,
+    // unixShmUnmap unlinks DB-shm and munmaps its 32 KiB regions; sqlite3WalClose then closes and unlinks DB-wal.
+    // A program that deletes its own live database's -shm does not do that next, and keeps the mapping.
+    thenUnlinks: (shm) => `${shm.slice(0, -'-shm'.length)}-wal`,
   },
 ];
 
@@ -55,6 +76,11 @@ export const MAPPED_WITH_NO_NAME: BenignRule = {
 /** The rule that makes a mapping of this file benign by its name, or null. `unlinkedByOwner`: the mapping's own process removed the last name (BenignRule.ownUnlinkOnly). */
 export function benignRuleFor(path: string, unlinkedByOwner = true): BenignRule | null {
   return RULES.find((rule) => rule.path?.test(path) === true && (unlinkedByOwner || rule.ownUnlinkOnly !== true)) ?? null;
+}
+
+/** The rule a finding's `benign` names. */
+export function benignRuleNamed(name: string): BenignRule | undefined {
+  return RULES.find((rule) => rule.name === name);
 }
 
 /** The finding is of a mapping made when its file had no name left: its unlink (if any) came first, and its delay counts from the mapping. */

@@ -163,6 +163,7 @@ export class Engine {
     this.files.keeper = keeper;
     // Exit markers of threads already gone (exit_group prints them in any order) must not create tasks.
     if (event.kind === 'thread-exit' && !this.tasks.has(event.tid)) return;
+    this.log.callMade(event);
     this.dispatch(this.tasks.taskFor(event.tid, event.tgid), event);
   }
 

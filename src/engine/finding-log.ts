@@ -1,9 +1,9 @@
 // Findings, decided as soon as they are decidable and resolved later: the
 // rules that decide them, the file whose life is their evidence, and the
 // changes one call into the engine produced, for live views.
-import type { EventBase, MmapEvent } from '../parse/events.js';
+import type { EventBase, MmapEvent, TraceEvent, UnlinkEvent } from '../parse/events.js';
 import { pageEnd } from './address-space.js';
-import { benignRuleFor, MAPPED_WITH_NO_NAME, mappedWithNoName, type BenignRule } from './benign.js';
+import { benignRuleFor, benignRuleNamed, MAPPED_WITH_NO_NAME, mappedWithNoName, type BenignRule } from './benign.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import type { FileNode } from './files.js';
 import { hex, SEVERITY_OF, type At, type EvidenceLine, type Finding, type FindingKind, type Resolution, type Severity } from './findings.js';
@@ -17,11 +17,26 @@ export type EngineChange = { type: 'decided'; finding: Finding } | { type: 'reso
 
 const NO_CHANGES: EngineChange[] = [];
 
+/**
+ * Findings made benign by a rule with `thenUnlinks` (SQLite's close), while
+ * the thread that unlinked the file has yet to show the rest of the sequence.
+ */
+interface SequenceInProgress {
+  rule: BenignRule;
+  /** The unlink that completes it: its path as the thread will spell it, and the directory it is relative to. */
+  thenUnlinks: string;
+  dir: UnlinkEvent['dir']['fd'];
+  findings: Finding[];
+  mappings: MappingState[];
+}
+
 export class FindingLog {
   /** Every finding, in the order decided: `F1`, `F2`, … */
   private readonly all: Finding[] = [];
   /** What the current call into the engine changed. */
   private changes: EngineChange[] = NO_CHANGES;
+  /** By thread: a benign sequence whose next calls are awaited (callMade). */
+  private readonly sequences = new Map<number, SequenceInProgress>();
 
   /** A call into the engine begins: nothing changed yet. */
   begin(): void {
@@ -78,9 +93,44 @@ export class FindingLog {
           pending.unlinkedSeconds = event.seconds;
           pending.note = `Inherited by fork from process ${pending.parentTgid}, whose mapping of this file outlived it too.`;
         }
-      } else mapping.unlinkFinding = this.decide('unlinked-while-mapped', mapping, { unlinkedAt }, event.seconds, stillMapped(mapping), null, by === null || by === mapping.space);
+      } else {
+        const finding = this.decide('unlinked-while-mapped', mapping, { unlinkedAt }, event.seconds, stillMapped(mapping), null, by === null || by === mapping.space);
+        mapping.unlinkFinding = finding;
+        const rule = finding.benign === undefined ? undefined : benignRuleNamed(finding.benign);
+        if (rule?.thenUnlinks !== undefined) this.awaitSequence(rule, finding, mapping, event);
+      }
     }
     return unlinkedAt;
+  }
+
+  /**
+   * The thread's next call, before it is applied: it bears out a benign
+   * sequence in progress (an munmap of the mappings, a close, then the unlink
+   * that completes it) or breaks it, and the findings are errors after all.
+   */
+  callMade(event: TraceEvent): void {
+    if (this.sequences.size === 0) return;
+    const sequence = this.sequences.get(event.tid);
+    if (sequence === undefined) return;
+    switch (event.kind) {
+      case 'close':
+        return;
+      case 'munmap': {
+        const end = pageEnd(event.address, event.length);
+        if (sequence.mappings.some((mapping) => mapping.address < end && event.address < pageEnd(mapping.address, mapping.length))) return;
+        break;
+      }
+      case 'unlink':
+        if (event.path === sequence.thenUnlinks && event.dir.fd === sequence.dir) {
+          this.sequences.delete(event.tid);
+          return;
+        }
+        break;
+      default:
+        break;
+    }
+    this.sequences.delete(event.tid);
+    this.notBenign(sequence);
   }
 
   /**
@@ -160,6 +210,9 @@ export class FindingLog {
 
   /** The trace ended: every finding not resolved yet is still mapped. */
   resolveRemaining(): void {
+    // A sequence the trace does not show whole is not the one that makes its findings benign.
+    for (const sequence of this.sequences.values()) this.notBenign(sequence);
+    this.sequences.clear();
     for (const finding of this.all) {
       if (finding.resolution === null) this.resolve(finding, 'still-mapped', null);
     }
@@ -170,6 +223,33 @@ export class FindingLog {
     for (const finding of this.all) {
       if (finding.pid !== from) continue;
       finding.pid = to;
+      this.push({ type: 'updated', finding });
+    }
+  }
+
+  /** The first benign finding of an unlink starts the thread's sequence; the mapping's others join it. */
+  private awaitSequence(rule: BenignRule, finding: Finding, mapping: MappingState, event: EventBase): void {
+    const unlink = 'kind' in event && (event as TraceEvent).kind === 'unlink' ? (event as UnlinkEvent) : null;
+    let sequence = this.sequences.get(event.tid);
+    if (sequence === undefined || sequence.rule !== rule) {
+      // A rename over the name is no step of the sequence.
+      if (unlink === null || rule.thenUnlinks === undefined) {
+        this.notBenign({ rule, thenUnlinks: '', dir: 'cwd', findings: [finding], mappings: [mapping] });
+        return;
+      }
+      sequence = { rule, thenUnlinks: rule.thenUnlinks(unlink.path), dir: unlink.dir.fd, findings: [], mappings: [] };
+      this.sequences.set(event.tid, sequence);
+    }
+    sequence.findings.push(finding);
+    sequence.mappings.push(mapping);
+  }
+
+  /** The thread did not go on as the rule says: its findings are what an unlink that leaves a mapping is. */
+  private notBenign(sequence: SequenceInProgress): void {
+    for (const finding of sequence.findings) {
+      finding.severity = SEVERITY_OF[finding.kind];
+      delete finding.benign;
+      finding.note = `Its own process removed the name, but its next calls were not the rest of the sequence "${sequence.rule.name}" is benign for: the mapping outlived the file as any other does.`;
       this.push({ type: 'updated', finding });
     }
   }
