@@ -191,7 +191,8 @@ export class FindingLog {
    */
   decidePending(mapping: MappingState, pending: PendingOrphan): void {
     const held = mapping.pieces === 0 && pending.held !== null ? pending.held : stillMapped(mapping);
-    const finding = this.decide('unlinked-while-mapped', mapping, { unlinkedAt: pending.unlinkedAt }, pending.unlinkedSeconds, held, pending.rule);
+    // Not its own process's unlink: a fork child did not remove the name its parent did, and a snapshot does not say who did.
+    const finding = this.decide('unlinked-while-mapped', mapping, { unlinkedAt: pending.unlinkedAt }, pending.unlinkedSeconds, held, pending.rule, false);
     if (pending.note !== null) finding.note ??= pending.note;
     else if (pending.rule !== null) finding.note = `Inherited by fork from process ${pending.parentTgid}, which mapped this file when it had no name left. ${pending.rule.note}`;
     mapping.unlinkFinding = finding;
