@@ -51,25 +51,27 @@ async function analyzeInto(output: ReportOutput, inputs: string[], flags: Analyz
         }
       : {}),
   });
+  // The paths the warnings name are known only now: what follows the stream of findings replaces them whole.
+  const shownRedaction = redact.withWholePaths(analysis.warningPaths);
   if (flags.failOn !== undefined) {
     refuseEmptyInputs(analysis, `--fail-on ${flags.failOn} cannot tell that nothing leaked`);
     // A pid the trace does not have matches no finding: a pass would be the typo's, not the process's.
-    if (analysis.pidNotice !== null) throw new InputError(`${redact.text(analysis.pidNotice)}; --fail-on ${flags.failOn} cannot tell that nothing leaked`);
+    if (analysis.pidNotice !== null) throw new InputError(`${shownRedaction.text(analysis.pidNotice)}; --fail-on ${flags.failOn} cannot tell that nothing leaked`);
   }
   // Said on stderr too: a report of nothing must not read as "nothing leaked".
   // (ndjson's stderr summary below prints every warning, this one included.)
-  if (analysis.pidNotice !== null && !streaming) process.stderr.write(`orphanmap: warning: ${escapeControl(redact.text(analysis.pidNotice))}\n`);
+  if (analysis.pidNotice !== null && !streaming) process.stderr.write(`orphanmap: warning: ${escapeControl(shownRedaction.text(analysis.pidNotice))}\n`);
   // Streamed or drawn a finding at a time, each redacted as it is written or drawn: the report of 25,000 findings
   // is never one JSON string (issue #14, goal 3), nor are 25,000 redacted findings held at once.
   const report = buildReport(analysis, filter);
   if (flags.format === 'json') {
-    writeReportJson(report, redact, (text) => output.write(text));
+    writeReportJson(report, shownRedaction, (text) => output.write(text));
     return severitiesOf(report);
   }
-  const shown = redactAllButFindings(report, redact);
+  const shown = redactAllButFindings(report, shownRedaction);
   if (flags.format !== 'ndjson') {
     const { commandLine, formatReport } = await import('../report/formats.js');
-    output.write(formatReport(shown, flags.format, { command: commandLine(process.argv.slice(2), redact), redaction: redact }));
+    output.write(formatReport(shown, flags.format, { command: commandLine(process.argv.slice(2), shownRedaction), redaction: shownRedaction }));
   } else if (shown.warnings.length > 0 || shown.summary.unparsedLines > 0) process.stderr.write(stderrSummary(shown));
   return severitiesOf(report);
 }

@@ -116,6 +116,7 @@ async function liveInTui(handle: CaptureHandle, flags: LiveFlags, pid: number | 
       dir: handle.bundleDir,
       // Once the capture has ended, the whole report; before, the trace as it stands.
       report: () => (report ??= analysis === null ? null : buildReport(analysis, filter)),
+      warningPaths: () => analysis?.warningPaths ?? [],
       inputs: () => traceSoFar(handle.bundleDir, flags.backend),
     },
   });

@@ -135,6 +135,11 @@ export class CutNames {
     ];
   }
 
+  /** The names notes() gives, to be hashed whole under --redact: a cut name may hold spaces. */
+  paths(): string[] {
+    return [...this.doubts.values()].slice(0, DOUBTS_SHOWN).map((doubt) => doubt.name);
+  }
+
   private remove(file: FileNode, name: string): void {
     file.cutNames?.delete(name);
     if (file.cutNames?.size === 0) file.cutNames = null;

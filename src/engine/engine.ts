@@ -149,6 +149,15 @@ export class Engine {
     return fromFiles.length === 0 ? this.tasks.assumptions() : [...this.tasks.assumptions(), ...fromFiles];
   }
 
+  /**
+   * The paths from the trace that assumptions() names, as written there: a
+   * path may hold spaces, and free text cannot tell where it ends, so
+   * --redact replaces these whole (Redaction.withWholePaths).
+   */
+  pathsInAssumptions(): string[] {
+    return [...this.tasks.pathsInAssumptions(), ...this.fds.pathsInAssumptions(), ...this.files.cut.paths(), ...this.images.paths()];
+  }
+
   held(): EngineHeld {
     return { ...this.tasks.held(), waitingEvents: this.cloneWait.size, pendingOrphans: this.mappings.pendingOrphanCount };
   }

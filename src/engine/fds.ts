@@ -113,6 +113,11 @@ export class Fds {
     return notes;
   }
 
+  /** The paths assumptions() names, to be hashed whole under --redact: a path may hold spaces. */
+  pathsInAssumptions(): string[] {
+    return [this.firstRebinding, this.firstKept].flatMap((rebinding) => (rebinding === null ? [] : [rebinding.was, rebinding.now]));
+  }
+
   /** @param reached the file an fd link (/proc/self/fd/N) leads to, when the path is one and the trace printed no real path */
   open(task: Task, event: OpenEvent, reached?: FileNode | null): void {
     this.tableEvents++;

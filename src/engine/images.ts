@@ -89,6 +89,11 @@ export class RunningImages {
     ];
   }
 
+  /** The paths notes() names, to be hashed whole under --redact: an execve's path may hold spaces. */
+  paths(): string[] {
+    return this.replaced.map((run) => run.path);
+  }
+
   private add(file: FileNode, space: Space): void {
     file.runningIn++;
     let spaces = this.byFile.get(file);

@@ -67,6 +67,11 @@ export class RelativeNames {
     if (this.count++ === 0) this.first = { name: flatCopy(name), pid, at: `${event.place.file}:${event.place.line}` };
   }
 
+  /** The name note() gives, to be hashed whole under --redact. */
+  paths(): string[] {
+    return this.first === null ? [] : [this.first.name];
+  }
+
   note(): string | null {
     const first = this.first;
     if (first === null) return null;
@@ -220,6 +225,11 @@ export class Tasks {
   assumptions(): readonly string[] {
     const relative = this.relative.note();
     return relative === null ? this.notes : [...this.notes, relative];
+  }
+
+  /** The paths assumptions() names (only the relative names' note has any). */
+  pathsInAssumptions(): string[] {
+    return this.relative.paths();
   }
 
   has(tid: number): boolean {

@@ -43,12 +43,13 @@ export async function writeEvidence(inputs: readonly string[], options: Evidence
   if (inputs.includes('-')) throw new UsageError('report reads its inputs twice (the findings, then the time the trace covers): give a file or a bundle, not - for stdin');
   // Like analyze's --out, the directory is made before anything is read: a bad path is said at once.
   const dir = await createEvidenceDir(options.out);
-  const redact = redaction(options.redact, inputs);
   try {
     let files: EvidenceFile[];
     let report: Report;
     try {
       const analysis = await analyze(inputs);
+      // With the paths the warnings name, which are known only now, replaced whole.
+      const redact = redaction(options.redact, inputs).withWholePaths(analysis.warningPaths);
       report = redactAllButFindings(buildReport(analysis), redact);
       const span = analysis.span;
       files = evidenceFiles(report, {

@@ -63,6 +63,13 @@ export interface Analysis {
   unparsedSamples: Diagnostic[];
   lostEvents: number;
   warnings: string[];
+  /**
+   * The paths from the trace or the bundle that `warnings` name, as written
+   * there. A path may hold spaces, and free text cannot tell where one ends:
+   * --redact replaces these whole, as it hashes a finding's path
+   * (Redaction.withWholePaths).
+   */
+  warningPaths: string[];
   /** Set when `pid` was asked for and is not a process of the trace: also in `warnings`. */
   pidNotice: string | null;
   /** Inputs with no line at all (also a warning): they prove nothing, for a verdict. */
@@ -136,7 +143,9 @@ function checkWithMaps(run: Run, engine: Engine, bundle: Bundle): void {
   confirmWithMaps(engine.findings(), bundle);
   if (bundle.mapsEnd === null || bundle.meta.pid === undefined) return;
   const unexplained = unexplainedDeleted(engine.findings(), bundle.mapsEnd, bundle.meta.pid, join(bundle.dir, 'maps-end.txt'));
-  if (unexplained !== null) run.warnings.push(unexplained);
+  if (unexplained === null) return;
+  run.warnings.push(unexplained.warning);
+  run.warningPaths.push(...unexplained.paths);
 }
 
 function tailSource(path: string, writerDone: Promise<unknown>): LineSource {

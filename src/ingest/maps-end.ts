@@ -13,12 +13,18 @@ import { isDeletedFile, type MapsEntry } from '../parse/maps.js';
 /** How many of them the warning names. */
 const NAMED = 3;
 
+/** A warning and the paths of the files it names, which --redact replaces whole (Redaction.withWholePaths). */
+export interface UnexplainedDeleted {
+  warning: string;
+  paths: string[];
+}
+
 /**
  * The warning for the deleted files' mappings of process `pid` in
  * maps-end.txt (at `path`) that no finding of `findings` overlaps, or null
  * when every one is explained.
  */
-export function unexplainedDeleted(findings: readonly Finding[], mapsEnd: readonly MapsEntry[], pid: number, path: string): string | null {
+export function unexplainedDeleted(findings: readonly Finding[], mapsEnd: readonly MapsEntry[], pid: number, path: string): UnexplainedDeleted | null {
   const spans: [number, number][] = [];
   for (const finding of findings) {
     if (finding.pid !== pid) continue;
@@ -49,22 +55,20 @@ export function unexplainedDeleted(findings: readonly Finding[], mapsEnd: readon
     const key = `${line.dev} ${line.inode} ${line.path}`;
     const file = files.get(key);
     const shared = line.perms[3] === 's';
-    if (file === undefined) files.set(key, { path: line.path, start: line.start, lines: 1, shared });
+    // Named as a finding names its file: the kernel's \012 read back as the newline it stands for (as redactMapsLine reads it).
+    if (file === undefined) files.set(key, { path: line.path.replaceAll('\\012', '\n'), start: line.start, lines: 1, shared });
     else {
       file.lines++;
       file.shared ||= shared;
     }
   }
   const count = files.size;
-  const named = [...files.values()]
-    .sort((a, b) => Number(b.shared) - Number(a.shared) || a.start - b.start)
-    .slice(0, NAMED)
-    .map((file) => `${file.path} at 0x${file.start.toString(16)}${file.lines > 1 ? ` (${file.lines} mappings)` : ''}`)
-    .join(', ');
-  return (
+  const shown = [...files.values()].sort((a, b) => Number(b.shared) - Number(a.shared) || a.start - b.start).slice(0, NAMED);
+  const named = shown.map((file) => `${file.path} at 0x${file.start.toString(16)}${file.lines > 1 ? ` (${file.lines} mappings)` : ''}`).join(', ');
+  const warning =
     `${path}: process ${pid} still maps ${count === 1 ? 'a deleted file' : `${count} deleted files`} that no finding explains: ` +
     `the trace does not show the removal of ${count === 1 ? 'its' : 'their'} last name (another process removed the file, the filter left the calls out, ` +
     `or a hard link keeps the file though the name it was mapped by is gone, which /proc shows as deleted too), ` +
-    `so ${count === 1 ? 'it is not reported as a finding' : 'they are not reported as findings'}: ${named}${count > NAMED ? `, and ${count - NAMED} more` : ''}`
-  );
+    `so ${count === 1 ? 'it is not reported as a finding' : 'they are not reported as findings'}: ${named}${count > NAMED ? `, and ${count - NAMED} more` : ''}`;
+  return { warning, paths: shown.map((file) => file.path) };
 }

@@ -37,6 +37,8 @@ export class Run {
   readonly samples: Diagnostic[] = [];
   readonly inputs: InputInfo[] = [];
   readonly warnings: string[] = [];
+  /** The paths from the inputs' contents that `warnings` name (Analysis.warningPaths). */
+  readonly warningPaths: string[] = [];
   readonly emptyInputs: string[] = [];
   private readonly out: ParseOutput[] = [];
   /** Outputs of `out` before this index are drained already. */
@@ -330,6 +332,7 @@ export class Run {
       unparsedSamples: this.samples,
       lostEvents: this.lost,
       warnings: [...this.warnings, ...this.engine.assumptions()],
+      warningPaths: [...this.warningPaths, ...this.engine.pathsInAssumptions()],
       pidNotice,
       emptyInputs: this.emptyInputs,
       bundle,

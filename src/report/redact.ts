@@ -189,6 +189,12 @@ export interface Redaction {
   text(text: string): string;
   /** A line of /proc/PID/maps (redactMapsLine). */
   mapsLine(text: string): string;
+  /**
+   * This redaction, also replacing `paths` whole wherever they stand in free
+   * text: the paths a run's warnings name (Analysis.warningPaths), which may
+   * hold spaces, where the pattern for bare paths would end them.
+   */
+  withWholePaths(paths: readonly string[]): Redaction;
 }
 
 export const NO_REDACTION: Redaction = {
@@ -198,6 +204,7 @@ export const NO_REDACTION: Redaction = {
   path: (path) => path,
   text: (text) => text,
   mapsLine: (text) => text,
+  withWholePaths: () => NO_REDACTION,
 };
 
 /**
@@ -207,16 +214,21 @@ export const NO_REDACTION: Redaction = {
  * format and in every NDJSON line alike.
  */
 export function redaction(on: boolean, inputs: readonly string[] = []): Redaction {
-  if (!on) return NO_REDACTION;
-  const known = namesReplacedWhole(inputs);
-  return {
+  return on ? replacingWhole(namesReplacedWhole(inputs)) : NO_REDACTION;
+}
+
+function replacingWhole(known: readonly string[]): Redaction {
+  const self: Redaction = {
     on: true,
     report: (report) => redactReport(report, known),
     finding: (finding) => redactFinding(finding, known),
     path: redactPath,
     text: (text) => redactText(text, known),
     mapsLine: (text) => redactMapsLine(text, known),
+    // Every path, not only those with a space: a relative name without a slash (`orders.index`) is no path to the pattern either.
+    withWholePaths: (paths) => (paths.length === 0 ? self : replacingWhole([...known, ...paths.filter((path) => path !== '')])),
   };
+  return self;
 }
 
 /**

@@ -34,6 +34,8 @@ export interface ExportContext {
   command: string;
   /** The run's --redact, applied to the export's report. */
   redaction?: Redaction;
+  /** The paths the whole report's warnings name (Analysis.warningPaths), which the redaction replaces whole; none before the report. */
+  warningPaths?: () => readonly string[];
   /** The whole report, not redacted, when the input has been read to its end (analyze) or the capture has ended (live). */
   report?: () => Report | null;
   /** Otherwise, the counters so far (live, or a file still being read). */
@@ -68,7 +70,7 @@ export interface ExportTarget {
 
 /** The report of one finding, redacted when the run redacts. */
 export async function reportForFinding(finding: Finding, context: ExportContext): Promise<Report> {
-  return (context.redaction ?? NO_REDACTION).report(await rawReportForFinding(finding, context));
+  return (context.redaction ?? NO_REDACTION).withWholePaths(context.warningPaths?.() ?? []).report(await rawReportForFinding(finding, context));
 }
 
 async function rawReportForFinding(finding: Finding, context: ExportContext): Promise<Report> {

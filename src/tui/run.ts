@@ -152,6 +152,7 @@ export async function runAnalyzeTui(
       redaction,
       // Built at the first export, not at the end of reading: a report of every finding with its evidence is big.
       report: () => (report ??= analysis === null ? null : buildReport(analysis, filter)),
+      warningPaths: () => analysis?.warningPaths ?? [],
       dir: chosen !== undefined && chosen !== '' ? chosen : defaultExportDir(),
       createParents: chosen !== undefined && chosen !== '',
     },
