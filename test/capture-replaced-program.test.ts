@@ -70,7 +70,7 @@ function expectProgramWarning(report: Report, dir: string, file: string): void {
   const warning = report.warnings.find((text) => text.includes(`process ${pid} runs ${prog} `));
   expect(warning, report.warnings.join('\n')).toBeDefined();
   expect(warning).toContain(`process ${pid} runs ${prog} (execve at ${file}:${execve}), whose last name went at ${file}:${unlink}: `);
-  expect(warning).toContain('/proc/PID/maps shows the program "(deleted)" until the process exits or runs execve again');
+  expect(warning).toContain('/proc/PID/maps shows the program (deleted) until the process exits or runs execve again');
   expect(warning).toContain('the trace shows no mmap of it, so no finding can give its addresses');
 }
 

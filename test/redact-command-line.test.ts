@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commandLine } from '../src/report/formats.js';
 import { redaction } from '../src/report/redact.js';
-import { runCli } from './support/tools.js';
+import { requireTool, runCli } from './support/tools.js';
 
 const h = (component: string): string => createHash('sha256').update(component).digest('hex').slice(0, 8);
 const TRACE = 'traces/f-o-ttt-T-y/trace.txt';
@@ -50,5 +50,30 @@ describe('the reproducing command under --redact', () => {
       expect(text, name).toContain(`orphanmap report ${REDACTED_TRACE} --redact --out `);
       expect(text, name).not.toMatch(/acme|secret|stash/);
     }
+  });
+});
+
+// The traced program's own command line, from a real capture: meta.json's
+// cmdline (its argv) and command (the tracer's command line, quoted for a
+// shell). Each argument was redacted as free text, so a path with a space kept
+// the words after it.
+describe("the traced program's command line under --redact, from a real capture", () => {
+  it('hashes each argument that is a path, or an option whose value is one, whole, in cmdline and in command', () => {
+    requireTool('strace');
+    const bundle = join(mkdtempSync(join(tmpdir(), 'orphanmap-argv-')), 'bundle');
+    const argv = ['/bin/sh', '-c', 'exit 0', 'sh', '/data/acme corp secret/orders-3', '-Dlog.dir=/data/acme corp secret'];
+    const captured = runCli(['capture', '--out', bundle, '--', ...argv]);
+    expect(captured.status, captured.stderr).toBe(0);
+    // What the capture recorded, the truth the redaction is tested on: the argv as given.
+    const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { cmdline: string[]; command: string };
+    expect(meta.cmdline).toEqual(argv);
+    expect(meta.command).toContain("'/data/acme corp secret/orders-3'");
+    const analyzed = runCli(['analyze', bundle, '--redact', '--format', 'json']);
+    expect(analyzed.status, analyzed.stderr).toBe(0);
+    const { environment } = JSON.parse(analyzed.stdout) as { environment: { cmdline: string[]; command: string } };
+    const secret = `/${h('data')}/${h('acme corp secret')}`;
+    expect(environment.cmdline).toEqual([`/bin/${h('sh')}`, '-c', 'exit 0', 'sh', `${secret}/${h('orders')}-3`, `-Dlog.dir=${secret}`]);
+    expect(environment.command).toContain(` ${secret}/${h('orders')}-3 -Dlog.dir=${secret}`);
+    expect(JSON.stringify(environment)).not.toMatch(/acme|corp|secret/);
   });
 });

@@ -117,6 +117,8 @@ describe('--redact of warnings that name paths with spaces, from a real capture'
       expectNoSecretWord(output, format);
       expectHashedWhole(output, format);
       expect(output).toContain(` runs ${redactPath(sleeper())} (execve at `);
+      // The message's own words are no path of the host's: left readable.
+      expect(output).toContain('/proc/PID/maps shows the program (deleted) until');
     });
   }
 

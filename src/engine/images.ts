@@ -82,7 +82,7 @@ export class RunningImages {
     const each = this.replaced.map((run) => `process ${run.pid} runs ${run.path} (execve at ${run.execAt}), whose last name went at ${run.goneAt}`);
     if (this.replacedCount > SHOWN) each.push(`and ${this.replacedCount - SHOWN} more`);
     return [
-      `${each.join('; ')}: /proc/PID/maps shows the program "(deleted)" until the process exits or runs execve again. ` +
+      `${each.join('; ')}: /proc/PID/maps shows the program (deleted) until the process exits or runs execve again. ` +
         'The kernel maps a program at execve and the trace shows no mmap of it, so no finding can give its addresses ' +
         '(attach to a running process with orphanmap capture --pid: maps-start.txt gives them). ' +
         'Unless that path was a symlink or a #! script: then the program mapped is another file, which may have kept its name',

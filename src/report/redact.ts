@@ -16,7 +16,32 @@ import { decodeCString } from '../parse/c-string.js';
 import { parseStringArg } from '../parse/strace-args.js';
 import type { Report } from './report.js';
 
-const KEPT_DIRECTORIES = new Set(['tmp', 'proc', 'dev', 'sys', 'usr', 'lib', 'lib32', 'lib64', 'bin', 'sbin', 'etc', 'var', 'opt', 'run', 'home', 'root', 'srv', 'mnt', 'media', 'boot', 'shm']);
+// Also the words of `/proc/PID/maps`, which messages name: no host's name, and hashed they read as nonsense.
+const KEPT_DIRECTORIES = new Set([
+  'PID',
+  'maps',
+  'tmp',
+  'proc',
+  'dev',
+  'sys',
+  'usr',
+  'lib',
+  'lib32',
+  'lib64',
+  'bin',
+  'sbin',
+  'etc',
+  'var',
+  'opt',
+  'run',
+  'home',
+  'root',
+  'srv',
+  'mnt',
+  'media',
+  'boot',
+  'shm',
+]);
 
 export function shortHash(value: string): string {
   return createHash('sha256').update(value).digest('hex').slice(0, 8);
@@ -127,6 +152,75 @@ export function redactText(text: string, known: readonly string[] = []): string 
     return redactPath(chunk);
   });
 }
+
+/**
+ * One argument of the traced program's command line (meta.json's cmdline).
+ * Each argument is one word, spaces and all: a path (`/data/acme corp/x`) or
+ * an option whose value is one (`-Dlog.dir=/data/acme corp`, `--dir=…`) is
+ * hashed whole, where free text would hash `/data/acme` and keep `corp`.
+ * Anything else is free text: a path inside it is still found by its slash.
+ */
+export function redactArgument(arg: string): string {
+  if (PATH_START.test(arg)) return redactPath(arg);
+  const equals = arg.indexOf('=');
+  if (equals > 0 && PATH_START.test(arg.slice(equals + 1))) return `${arg.slice(0, equals + 1)}${redactPath(arg.slice(equals + 1))}`;
+  return redactText(arg);
+}
+
+/**
+ * meta.json's `command`: the tracer's command line as the capture quoted it
+ * for a shell (scripts/bundle-lib.sh, om_shell_quote: bare words, or words in
+ * single quotes with `'\\''` for a quote). Each word is redacted whole as an
+ * argument, so a quoted path keeps none of its words after a space. A text
+ * the capture could not have written (a bundle edited by hand) is free text.
+ */
+export function redactShellCommand(command: string): string {
+  const words = shellWords(command);
+  return words === null ? redactText(command) : words.map((word) => quotedForShell(redactArgument(word))).join(' ');
+}
+
+/** A character om_shell_quote leaves bare. */
+const BARE = /^[A-Za-z0-9_./=:,+@%-]$/;
+
+/** om_shell_quote's words, unquoted; null for a text it does not write. */
+function shellWords(command: string): string[] | null {
+  const words: string[] = [];
+  let word: string | null = null;
+  for (let at = 0; at < command.length; ) {
+    const char = command[at]!;
+    if (char === ' ') {
+      // One space between words, none at either end.
+      if (word === null) return null;
+      words.push(word);
+      word = null;
+      at++;
+      continue;
+    }
+    word ??= '';
+    if (char === "'") {
+      const close = command.indexOf("'", at + 1);
+      if (close < 0) return null;
+      word += command.slice(at + 1, close);
+      at = close + 1;
+    } else if (char === '\\' && command[at + 1] === "'") {
+      word += "'";
+      at += 2;
+    } else if (BARE.test(char)) {
+      word += char;
+      at++;
+    } else return null;
+  }
+  if (word !== null) words.push(word);
+  else if (command !== '') return null;
+  return words;
+}
+
+function quotedForShell(word: string): string {
+  return /^[A-Za-z0-9_./=:,+@%-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+}
+
+/** How a path begins: from the root, the working directory or its parent. */
+const PATH_START = /^(?:\/|\.\.?\/)/;
 
 /**
  * A line of /proc/PID/maps, its path redacted whole: the kernel prints the
@@ -370,7 +464,7 @@ const META_FIELDS: Readonly<Record<string, (value: unknown) => unknown>> = {
   mode: kept,
   // The kernel's name of the process and its threads (15 bytes, no directory): kept, as in traces.
   comm: kept,
-  cmdline: (value) => strings(value, redactText),
+  cmdline: (value) => strings(value, redactArgument),
   // A path, hashed component by component as every path is.
   cwd: (value) => (typeof value === 'string' ? redactPath(value) : value === null ? null : undefined),
   threads: (value) =>
@@ -388,7 +482,7 @@ const META_FIELDS: Readonly<Record<string, (value: unknown) => unknown>> = {
   mapCountEnd: kept,
   startTime: kept,
   endTime: kept,
-  command: freeText,
+  command: (value) => (typeof value === 'string' ? redactShellCommand(value) : value === null ? null : undefined),
   traceFiles: (value) => strings(value, redactPath),
   lostEvents: kept,
   truncatedEvents: kept,
