@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commandLine } from '../src/report/formats.js';
-import { redaction } from '../src/report/redact.js';
+import { redactArgument, redaction, redactText } from '../src/report/redact.js';
 import { requireTool, runCli } from './support/tools.js';
 
 const h = (component: string): string => createHash('sha256').update(component).digest('hex').slice(0, 8);
@@ -75,5 +75,19 @@ describe("the traced program's command line under --redact, from a real capture"
     expect(environment.cmdline).toEqual([`/bin/${h('sh')}`, '-c', 'exit 0', 'sh', `${secret}/${h('orders')}-3`, `-Dlog.dir=${secret}`]);
     expect(environment.command).toContain(` ${secret}/${h('orders')}-3 -Dlog.dir=${secret}`);
     expect(JSON.stringify(environment)).not.toMatch(/acme|corp|secret/);
+  });
+});
+
+describe('a path after a colon under --redact', () => {
+  it('is hashed in an option (-javaagent:, -Xbootclasspath/a:), a URL scheme and a list, as after a blank or =', () => {
+    expect(redactArgument('-javaagent:/opt/acme-prod/jmx_prometheus_javaagent.jar=7071:/etc/acme-kafka/jmx.yml')).toBe(
+      `-javaagent:/opt/${h('acme-prod')}/${h('jmx_prometheus_javaagent')}.jar=7071:/etc/${h('acme-kafka')}/${h('jmx')}.yml`,
+    );
+    expect(redactArgument('jdbc:sqlite:/srv/acme/db')).toBe(`jdbc:sqlite:/srv/${h('acme')}/${h('db')}`);
+    expect(redactArgument('file:/srv/acme/x')).toBe(`file:/srv/${h('acme')}/${h('x')}`);
+    expect(redactArgument('-Xbootclasspath/a:/opt/acme/boot.jar')).not.toMatch(/acme/);
+    expect(redactText('unknown (/opt/hidden:vendorY/bin/java)')).toBe(`unknown (/opt/${h('hidden')}:${h('vendorY')}/bin/${h('java')})`);
+    // A place in a message keeps its line number.
+    expect(redactText('at traces/x/trace.txt:504')).toBe(`at ${h('traces')}/${h('x')}/${h('trace')}.txt:504`);
   });
 });

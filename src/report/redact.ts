@@ -114,11 +114,15 @@ const CHUNK = new RegExp(
     String.raw`\b(?:\d+|AT_FDCWD)</(?:[^<>]|<|>(?=[^\s,()[\]{}]))*(?:>|$)`,
     // a -y fd annotation of anything else: 4<socket:[1234]>, 4<TCP:[…]>
     String.raw`\b(?:\d+|AT_FDCWD)<[^<>]*(?:<[^<>]*>)?>`,
-    // a bare token with a slash in it: maps lines, command lines, messages
-    String.raw`(?<=^|[\s=,(\['"])[^\s"'<>,()[\]=|:]*/[^\s"'<>,()[\]=|:]*`,
+    // a bare token with a slash in it: maps lines, command lines, messages; also after a colon or a
+    // semicolon, where a path follows an option or a scheme (-javaagent:/opt/…, file:/srv/…, a:b lists)
+    String.raw`(?<=^|[\s=,(\['";:])[^\s"'<>,()[\]=|:;]*/[^\s"'<>,()[\]=|:;]*`,
   ].join('|'),
   'g',
 );
+
+/** `<ns> <cpu> <tgid> <tid> <event> key=value … path=<rest of the line>`: its head, and the path. Keys come before the path and hold numbers. */
+const BPFTRACE_PATH_RECORD = /^(\d+ \d+ \d+ \d+ [a-z][\w.]*(?: [a-z_]+=[^\s=]*)*? )path=(.*)$/s;
 
 /**
  * Paths inside free text (raw trace lines, maps lines, messages, commands).
@@ -126,6 +130,10 @@ const CHUNK = new RegExp(
  * (input file names given without a slash: `trace.txt: no -f: …`).
  */
 export function redactText(text: string, known: readonly string[] = []): string {
+  // A bpftrace record's path runs to the end of its line, blanks and all (docs/bpftrace-format.md):
+  // hashed whole, as the finding's path is, where the pattern below would end it at a blank.
+  const record = BPFTRACE_PATH_RECORD.exec(text);
+  if (record !== null) return `${redactText(record[1]!, known)}path=${redactPath(record[2]!)}`;
   const { names, pattern } = chunksOf(known);
   return text.replace(pattern, (chunk) => {
     if (names.some((name) => chunk === name || chunk.startsWith(`${name}/`))) return redactPath(chunk);
