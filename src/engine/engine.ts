@@ -226,7 +226,7 @@ export class Engine {
         this.tasks.cloneStarted(task);
         break;
       case 'clone':
-        this.tasks.cloneReturned(task, event.childTid, event.flags);
+        this.tasks.cloneReturned(task, event.childTid, event.flags, event.tgid !== undefined);
         break;
       case 'exec':
         this.tasks.exec(task, event);
