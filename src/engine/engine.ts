@@ -18,11 +18,11 @@ import { Files, chdir, resolveName, type FileNode } from './files.js';
 import { FindingLog, type EngineChange } from './finding-log.js';
 import type { EvidenceLine, Finding } from './findings.js';
 import { RunningImages } from './images.js';
-import { Mappings, measure, type MappingStats, type SeedMapping } from './mappings.js';
+import { Mappings, measure, type EndMapping, type MappingStats, type SeedMapping } from './mappings.js';
 import { CloneWait, Tasks, type ProcessHints, type Task, type TasksHeld } from './tasks.js';
 
 export type { EngineChange } from './finding-log.js';
-export type { SeedMapping } from './mappings.js';
+export type { EndMapping, SeedMapping } from './mappings.js';
 export type { SeedFd } from './fds.js';
 export { normalizePath } from './files.js';
 
@@ -127,6 +127,18 @@ export class Engine {
     this.tasks.nameGuessedProcess();
     this.mappings.decidePendingOrphans();
     this.log.resolveRemaining();
+    return this.log.changed();
+  }
+
+  /**
+   * After finish(): the mappings of deleted files in process `pid`'s maps at
+   * the end of the capture (maps-end.txt) that no finding explains are
+   * findings whose unlink the trace does not show (Mappings.deletedAtEnd).
+   */
+  deletedAtEnd(pid: number, lines: readonly EndMapping[]): EngineChange[] {
+    this.log.begin();
+    // A process the trace saw exit has no space left to look in: not made anew (it would count as a process).
+    this.mappings.deletedAtEnd(this.tasks.has(pid) ? this.tasks.leaderOf(pid).space : this.mappings.newSpace(pid), lines);
     return this.log.changed();
   }
 

@@ -150,6 +150,22 @@ export class FindingLog {
   }
 
   /**
+   * After the trace: the maps at the end of the capture show the mapping of a
+   * deleted file, and no call of the trace removed its last name
+   * (Mappings.deletedAtEnd). /proc's word is the proof, so the finding is
+   * confirmed and still mapped; when the name went is not known, so it has
+   * no unlink and no delay. Not its own process's unlink, as far as the trace
+   * shows: a rule by the file's name that needs one does not apply.
+   */
+  deletedOutOfSight(mapping: MappingState, note: string): void {
+    const finding = this.decide('unlinked-while-mapped', mapping, {}, null, stillMapped(mapping), null, false);
+    finding.note ??= note;
+    finding.confirmedByMaps = true;
+    mapping.unlinkFinding = finding;
+    this.resolve(finding, 'still-mapped', null);
+  }
+
+  /**
    * A mapping made of a file with no name left: its last name already gone
    * (through an fd kept open), or an O_TMPFILE file no link has named. It
    * holds the file as a leak does, yet no unlink left it behind: the idiom for

@@ -76,6 +76,31 @@ export interface SeedMapping {
   text: string;
 }
 
+/**
+ * A deleted file's mapping that the captured process's maps at the end of
+ * the capture (a bundle's maps-end.txt) list and no finding explains.
+ */
+export interface EndMapping {
+  start: number;
+  end: number;
+  offset: number;
+  /** The name /proc printed, without " (deleted)" (its \012 read back as a newline). */
+  path: string;
+  /** As a tracer names inodes; null when the line has none. */
+  inode: Inode | null;
+  place: { file: string; line: number };
+  text: string;
+}
+
+/** What every finding of deletedAtEnd says, the trace having shown no removal of the file's last name. */
+const GONE_OUT_OF_SIGHT =
+  'maps-end.txt shows the file deleted, and its last name went during the capture (maps-start.txt did not show it deleted, or the mapping is newer) ' +
+  "by a call the trace does not show: another process removed or replaced the file, the capture's filter left the call out, " +
+  'or it went after the trace ended (maps-end.txt is read just after the tracer stops). ' +
+  '(/proc says deleted too when a hard link made out of sight of the trace keeps the file under another name.)';
+/** Added when the trace does not show the mapping made either: the finding's "mapped" is its maps-end.txt line. */
+const MAPPED_OUT_OF_SIGHT = ' Nor does the trace show the mapping made (a call the filter left out, or made after the trace ended): "mapped" is its maps-end.txt line.';
+
 export interface MappingStats {
   liveMappings: number;
   deletedMappings: number;
@@ -178,6 +203,39 @@ export class Mappings {
         parentTgid: 0,
         held: null,
       });
+    }
+  }
+
+  /**
+   * After the trace: the mappings of deleted files that the space's maps at
+   * the end list and no finding explains (`lines`, in address order) are
+   * findings whose unlink the trace does not show. The mapping the trace
+   * holds at the same address, when it is of the same file, is the one:
+   * its mmap (or maps-start.txt line) is where it was mapped. A file the
+   * trace shows keeping another name once the name it was mapped by went
+   * (a hard link) is left out: /proc shows it deleted though it lives.
+   */
+  deletedAtEnd(space: Space, lines: readonly EndMapping[]): void {
+    const decided = new Set<MappingState>();
+    for (const line of lines) {
+      const piece = space.firstOverlapping(line.start, line.end);
+      // A later segment of a mapping an earlier line made a finding of (mprotect splits what /proc shows, not what the engine holds).
+      if (piece !== undefined && decided.has(piece.record)) continue;
+      const traced = piece !== undefined && piece.start === line.start && sameFile(piece.record.file, line) ? piece.record : null;
+      if (traced !== null && keptByAnotherName(traced.file, line.path)) continue;
+      let mapping = traced;
+      let note = GONE_OUT_OF_SIGHT;
+      if (mapping === null || mapping.unlinkFinding !== null) {
+        // The trace holds something else there, or nothing: what /proc shows replaces it.
+        this.settle(space.removeRange(line.start, line.end), 'unmapped', null, 'replaced');
+        const file = this.files.seeded({ start: line.start, end: line.end, offset: line.offset, path: line.path, deleted: true, place: line.place, text: line.text });
+        const at: At = { file: line.place.file, line: line.place.line, time: null, seconds: null, tid: null };
+        mapping = this.add(space, file, line.start, line.end - line.start, line.offset, at, line.end);
+        note += MAPPED_OUT_OF_SIGHT;
+      }
+      mapping.file.note({ place: line.place, time: null, seconds: null, tid: 0, raw: line.text }, undefined);
+      this.log.deletedOutOfSight(mapping, note);
+      decided.add(mapping);
     }
   }
 
@@ -307,6 +365,17 @@ export class Mappings {
     pending.delete(start);
     return true;
   }
+}
+
+/** The file the engine holds is the one a maps line names: by inode when both know it, else by a name the trace gave it. */
+function sameFile(file: FileNode, line: EndMapping): boolean {
+  if (file.inode !== null && line.inode !== null) return file.inode.dev === line.inode.dev && file.inode.ino === line.inode.ino;
+  return file.history.includes(line.path);
+}
+
+/** The trace shows the name the mapping was made by removed, and another name (a hard link) keeping the file. */
+function keptByAnotherName(file: FileNode, path: string): boolean {
+  return !file.gone && !file.unnamed && file.names.size > 0 && !file.names.has(path) && file.history.includes(path);
 }
 
 /** What the live mappings of these spaces hold, and how much of it is of deleted files. */

@@ -10,7 +10,7 @@ import type { Diagnostic } from '../parse/events.js';
 import { InputError } from '../errors.js';
 import type { LineSource } from './lines.js';
 import { bundleTraceSource, loadBundle, confirmWithMaps, type Bundle } from './bundle.js';
-import { unexplainedDeleted } from './maps-end.js';
+import { endMappings, unexplainedDeleted, unexplainedLines } from './maps-end.js';
 import { tailFile } from './tail.js';
 import type { TraceFormat } from './formats.js';
 import { resolveInputs } from './inputs.js';
@@ -138,11 +138,19 @@ export async function analyzeLiveBundle(dir: string, captureDone: Promise<unknow
   return run.result(finished, bundleProcesses(finished));
 }
 
-/** The findings of the captured process against its maps-end.txt: those it confirms, and the deleted files' mappings none explains. */
+/**
+ * The findings of the captured process against its maps-end.txt: those it
+ * confirms; the deleted files' mappings none explains, findings too (whose
+ * unlink the trace does not show); and a warning for those that cannot be.
+ */
 function checkWithMaps(run: Run, engine: Engine, bundle: Bundle): void {
   confirmWithMaps(engine.findings(), bundle);
   if (bundle.mapsEnd === null || bundle.meta.pid === undefined) return;
-  const unexplained = unexplainedDeleted(engine.findings(), bundle.mapsEnd, bundle.meta.pid, join(bundle.dir, 'maps-end.txt'));
+  const path = join(bundle.dir, 'maps-end.txt');
+  const pid = bundle.meta.pid;
+  const lines = unexplainedLines(engine.findings(), bundle.mapsEnd, pid);
+  if (lines.length > 0) run.report(engine.deletedAtEnd(pid, endMappings(lines, path)));
+  const unexplained = unexplainedDeleted(engine.findings(), bundle.mapsEnd, pid, path);
   if (unexplained === null) return;
   run.warnings.push(unexplained.warning);
   run.warningPaths.push(...unexplained.paths);

@@ -75,7 +75,11 @@ export function unlinkedFirst(finding: Finding): boolean {
 
 /** Where the file's last name went, as every view says it: "trace.txt:5  12.000001  tid 100", "… (before it was mapped)". */
 export function unlinkedText(finding: Finding, separator = '  '): string {
-  if (!unlinkedFirst(finding)) return describePlace(finding.unlinkedAt, separator);
+  if (!unlinkedFirst(finding)) {
+    // Not "(before the trace)": a name can go during the capture by a call the trace does not show (another process's, maps-end.txt's word).
+    if (finding.unlinkedAt === null) return finding.note === null ? 'not in the trace' : 'not in the trace (see the note)';
+    return describePlace(finding.unlinkedAt, separator);
+  }
   if (finding.unlinkedAt === null) return 'not in the trace: the file had no name when it was mapped';
   return `${describePlace(finding.unlinkedAt, separator)}${separator.trim() === '' ? separator : ' '}(before it was mapped)`;
 }
