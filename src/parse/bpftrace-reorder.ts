@@ -2,10 +2,19 @@
 // CPU, each in order, none in order with the others. Pure.
 
 export interface ReorderOptions {
-  /** Hold an item until a key newer by more than this has been seen (ns). Default 250 ms. */
+  /**
+   * The longest a record waits for a silent stream: it is released once a key
+   * newer by more than this has been seen, whatever the streams' marks. Default 30 s.
+   */
   windowNs?: bigint;
-  /** Never hold more than this many items. Default 100 000. */
+  /** Never hold more than this many items. Default 250 000. */
   maxHeld?: number;
+  /**
+   * How far a stream's later records may still reach back before its mark:
+   * a close or munmap is keyed by its entry, printed at its exit, and a BPF
+   * program may be preempted between taking its stamp and printing. Default 50 ms.
+   */
+  graceNs?: bigint;
   /**
    * Live input (see BpftraceReader.idle): release an item once the clock is
    * this far past its key, whatever has arrived since. Default 150 ms.
@@ -13,27 +22,45 @@ export interface ReorderOptions {
   liveWindowNs?: bigint;
 }
 
+interface Entry<T> {
+  key: bigint;
+  seq: number;
+  item: T;
+}
+
 /**
- * Restores key (ns) order across bpftrace 0.17's per-CPU perf buffers, which are
- * each in order but are drained in no particular order (docs/bpftrace-format.md, "Order": measured
- * up to ~75 ms of disorder under load). An item is released once an item newer
- * by more than `windowNs` has arrived, or when more than `maxHeld` are held; ties
- * keep arrival order. An item older than one already released cannot be placed:
- * it is released at once and counted in `late`.
+ * Merges streams that are each in time order (bpftrace 0.17's per-CPU
+ * buffers, docs/bpftrace-format.md "Order") into one, by key (ns). Each
+ * stream's mark is the newest print time it has shown: nothing it prints
+ * later is older than its mark less `graceNs`. An item is released once every
+ * stream seen so far has a mark past its key by `graceNs`: then no record
+ * older than it can come. bpftrace may print a CPU's records seconds after
+ * the others' (a stream it starved while another kept it busy), and a CPU
+ * that runs none of the traced threads prints nothing at all, so a silent
+ * stream holds items back only until a key `windowNs` newer has arrived, and
+ * never more than `maxHeld` of them. Ties keep arrival order. An item older
+ * than one already released cannot be placed: it is released at once and
+ * counted in `late`.
  */
 export class ReorderBuffer<T> {
-  private readonly held: { key: bigint; seq: number; item: T }[] = [];
+  /** A binary min-heap by (key, seq). */
+  private readonly heap: Entry<T>[] = [];
   private seq = 0;
   private newest: bigint | null = null;
   private lastReleased: bigint | null = null;
+  private readonly marks = new Map<number, bigint>();
+  /** The least mark, or null while no stream has one. */
+  private lowMark: bigint | null = null;
   /** Items that arrived after a newer item had already been released. */
   late = 0;
   private readonly windowNs: bigint;
   private readonly maxHeld: number;
+  private readonly graceNs: bigint;
 
   constructor(options: ReorderOptions = {}) {
-    this.windowNs = options.windowNs ?? 250_000_000n;
-    this.maxHeld = options.maxHeld ?? 100_000;
+    this.windowNs = options.windowNs ?? 30_000_000_000n;
+    this.maxHeld = options.maxHeld ?? 250_000;
+    this.graceNs = options.graceNs ?? 50_000_000n;
   }
 
   /** The newest key seen so far, or null. */
@@ -42,43 +69,101 @@ export class ReorderBuffer<T> {
   }
 
   get size(): number {
-    return this.held.length;
+    return this.heap.length;
   }
 
-  push(key: bigint, item: T): T[] {
+  /**
+   * Stream `stream` printed a record at `printedNs`, held or not (its key may
+   * be older: a close's entry): what that lets go, in order.
+   */
+  mark(stream: number, printedNs: bigint): T[] {
+    const old = this.marks.get(stream);
+    if (old !== undefined && printedNs <= old) return [];
+    this.marks.set(stream, printedNs);
+    if (old === undefined) {
+      if (this.lowMark === null || printedNs < this.lowMark) this.lowMark = printedNs;
+    } else if (old === this.lowMark) {
+      let low = printedNs;
+      for (const mark of this.marks.values()) if (mark < low) low = mark;
+      this.lowMark = low;
+    }
+    return this.releaseReady();
+  }
+
+  /** An item with its key; with `stream`, the record also marks its stream (mark()). */
+  push(key: bigint, item: T, stream?: number, printedNs?: bigint): T[] {
     if (this.lastReleased !== null && key < this.lastReleased) {
       this.late++;
-      return [item];
+      return [item, ...(stream === undefined ? [] : this.mark(stream, printedNs ?? key))];
     }
     if (this.newest === null || key > this.newest) this.newest = key;
-    const entry = { key, seq: this.seq++, item };
-    // Mostly in order already: search from the end.
-    let at = this.held.length;
-    while (at > 0 && this.held[at - 1]!.key > key) at--;
-    this.held.splice(at, 0, entry);
-    let release = 0;
-    const horizon = this.newest - this.windowNs;
-    while (release < this.held.length && this.held[release]!.key < horizon) release++;
-    if (this.held.length - release > this.maxHeld) release = this.held.length - this.maxHeld;
-    return this.take(release);
+    this.insert({ key, seq: this.seq++, item });
+    if (stream !== undefined) {
+      const released = this.mark(stream, printedNs ?? key);
+      if (released.length > 0) return released;
+    }
+    return this.releaseReady();
   }
 
   /** Every item whose key is older than `horizon`, in order (live input: nothing older can still be in flight). */
   releaseBefore(horizon: bigint): T[] {
-    let release = 0;
-    while (release < this.held.length && this.held[release]!.key < horizon) release++;
-    return this.take(release);
+    const out: T[] = [];
+    while (this.heap.length > 0 && this.heap[0]!.key < horizon) out.push(this.pop());
+    return out;
   }
 
   /** Everything still held, in order (end of input). */
   flush(): T[] {
-    return this.take(this.held.length);
+    const out: T[] = [];
+    while (this.heap.length > 0) out.push(this.pop());
+    return out;
   }
 
-  private take(count: number): T[] {
-    if (count === 0) return [];
-    const out = this.held.splice(0, count);
-    this.lastReleased = out[out.length - 1]!.key;
-    return out.map((entry) => entry.item);
+  /** What every stream's mark, the window or the bound lets go. */
+  private releaseReady(): T[] {
+    const out: T[] = [];
+    const byMarks = this.lowMark === null ? null : this.lowMark - this.graceNs;
+    const byWindow = this.newest === null ? null : this.newest - this.windowNs;
+    const horizon = byMarks === null ? byWindow : byWindow === null || byMarks > byWindow ? byMarks : byWindow;
+    while (this.heap.length > 0 && ((horizon !== null && this.heap[0]!.key < horizon) || this.heap.length > this.maxHeld)) out.push(this.pop());
+    return out;
   }
+
+  private insert(entry: Entry<T>): void {
+    const heap = this.heap;
+    heap.push(entry);
+    let at = heap.length - 1;
+    while (at > 0) {
+      const parent = (at - 1) >> 1;
+      if (!before(entry, heap[parent]!)) break;
+      heap[at] = heap[parent]!;
+      at = parent;
+    }
+    heap[at] = entry;
+  }
+
+  private pop(): T {
+    const heap = this.heap;
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      let at = 0;
+      for (;;) {
+        const left = 2 * at + 1;
+        if (left >= heap.length) break;
+        const right = left + 1;
+        const child = right < heap.length && before(heap[right]!, heap[left]!) ? right : left;
+        if (!before(heap[child]!, last)) break;
+        heap[at] = heap[child]!;
+        at = child;
+      }
+      heap[at] = last;
+    }
+    this.lastReleased = top.key;
+    return top.item;
+  }
+}
+
+function before<T>(a: Entry<T>, b: Entry<T>): boolean {
+  return a.key < b.key || (a.key === b.key && a.seq < b.seq);
 }

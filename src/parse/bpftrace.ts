@@ -4,14 +4,14 @@
 //   bpftrace-line.ts     parseBpftraceLine: one logical line -> one record (bpftrace-fields.ts reads
 //                        its key=value fields, bpftrace-markers.ts the lines that are not records)
 //   bpftrace-joiner.ts   ContinuationJoiner: physical lines -> logical lines (a newline inside a path splits a record)
-//   bpftrace-reorder.ts  ReorderBuffer: restores ns order across bpftrace 0.17's per-CPU output buffers
+//   bpftrace-reorder.ts  ReorderBuffer: merges bpftrace 0.17's per-CPU output buffers back into ns order
 //   bpftrace-halves.ts   joinHalf: a rename/link's two records -> one event
 //   bpftrace-dirs.ts     RealDirectories: `dir` records -> the real path of each opened file
 //   bpftrace.ts          BpftraceReader: all of them, plus rename/link half pairing: lines in, ParseOutputs out
 import { RealDirectories } from './bpftrace-dirs.js';
 import { ContinuationJoiner } from './bpftrace-joiner.js';
 import { joinHalf, missingHalf } from './bpftrace-halves.js';
-import { BPFTRACE_FORMAT_VERSION, parseBpftraceLine, type BpftraceRecord, type Half, type LogicalLine, type RealDirRef } from './bpftrace-line.js';
+import { BPFTRACE_FORMAT_VERSION, parseBpftraceLine, type BpftraceRecord, type DirRecord, type Half, type LogicalLine, type RealDirRef } from './bpftrace-line.js';
 import { ReorderBuffer, type ReorderOptions } from './bpftrace-reorder.js';
 import { assertNever, type TraceEvent } from './events.js';
 import { flatCopy } from './flat-copy.js';
@@ -34,6 +34,9 @@ export {
   type RealDirRef,
 } from './bpftrace-line.js';
 export { ReorderBuffer, type ReorderOptions } from './bpftrace-reorder.js';
+
+/** What waits in the reorder buffer: events, and the `dir` records that the opens after them resolve through. */
+type Held = ParseOutput | { type: 'dir'; dir: DirRecord };
 
 export interface BpftraceShape {
   lines: number;
@@ -78,7 +81,7 @@ export class BpftraceReader {
     endSeen: false,
   };
   private readonly joiner = new ContinuationJoiner();
-  private readonly buffer: ReorderBuffer<ParseOutput>;
+  private readonly buffer: ReorderBuffer<Held>;
   private readonly halves = new Map<number, Half>();
   private readonly dirs = new RealDirectories();
   /** Opens held in the reorder buffer, and the directory that really holds their file. */
@@ -149,6 +152,11 @@ export class BpftraceReader {
 
   private handle(logical: LogicalLine, out: ParseOutput[]): void {
     const record = parseBpftraceLine(logical.text, logical.lines[0]!, this.file, logical.lines);
+    // Every record read says how far its CPU's output has come, an event's included (accept() passes it with the event).
+    if (record.type === 'half' || record.type === 'second' || record.type === 'ignored') {
+      const { cpu, ns } = streamOf(logical.text);
+      this.release(this.buffer.mark(cpu, ns), out);
+    }
     switch (record.type) {
       case 'marker':
         if (record.marker.kind === 'header') {
@@ -186,10 +194,13 @@ export class BpftraceReader {
         this.shape.records++;
         this.accept(record, out);
         return;
-      case 'dir':
+      case 'dir': {
         this.shape.records++;
-        this.dirs.describe(record.dir);
+        // Applied in time order with the opens: a later record for the same id (a renamed directory, or a new one at a freed address) must not resolve an earlier open.
+        const { cpu, ns } = streamOf(logical.text);
+        this.release(this.buffer.push(ns, { type: 'dir', dir: record.dir }, cpu, ns), out);
         return;
+      }
       default:
         assertNever(record);
     }
@@ -202,12 +213,19 @@ export class BpftraceReader {
     this.markCutPaths(event);
     if (record.realDir !== undefined) this.realDirs.set(event, record.realDir);
     const key = record.key ?? this.buffer.newestKey ?? 0n;
-    this.release(this.buffer.push(key, { type: 'event', event }), out);
+    // 1498786418121 0 26514 26581 close fd=3 ret=0 ens=1498786415797
+    // ^^^^^^^^^^^^^ ^ printed by CPU 0 at this ns; keyed by ens, when the fd was released
+    const printed = event.time === null ? null : BigInt(event.time);
+    this.release(printed === null ? this.buffer.push(key, { type: 'event', event }) : this.buffer.push(key, { type: 'event', event }, record.cpu, printed), out);
   }
 
-  /** Events leave the reorder buffer here, and take the clock asked for. */
-  private release(items: ParseOutput[], out: ParseOutput[]): void {
+  /** Events leave the reorder buffer here, in time order, and take the clock asked for; `dir` records are applied. */
+  private release(items: Held[], out: ParseOutput[]): void {
     for (const output of items) {
+      if (output.type === 'dir') {
+        this.dirs.describe(output.dir);
+        continue;
+      }
       if (output.type === 'event' && output.event.kind === 'open') this.resolve(output.event);
       if (this.sinceStart && output.type === 'event' && output.event.time !== null) {
         const event = output.event;
@@ -279,6 +297,18 @@ export class BpftraceReader {
     // Most paths are far shorter than the limit in bytes however they are encoded: no count.
     return path.length * 3 >= this.strlen - 1 && utf8Length(path) >= this.strlen - 1;
   }
+}
+
+/**
+ * The CPU and print time of a line parseBpftraceLine made a record of (it
+ * read its head as digits, RECORD_HEAD).
+ */
+function streamOf(text: string): { cpu: number; ns: bigint } {
+  // 15897203293588 1 32427 32427 dir id=0xd2b11b8715000000 …
+  // ^^^^^^^^^^^^^^ ^ cpu
+  const first = text.indexOf(' ');
+  const second = text.indexOf(' ', first + 1);
+  return { cpu: Number(text.slice(first + 1, second)), ns: BigInt(text.slice(0, first)) };
 }
 
 function utf8Length(text: string): number {

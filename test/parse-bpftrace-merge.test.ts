@@ -1,0 +1,54 @@
+// ReorderBuffer's merge of per-CPU streams (src/parse/bpftrace-reorder.ts):
+// what each stream's mark lets go, and the bounds on a silent stream.
+import { describe, expect, it } from 'vitest';
+import { ReorderBuffer } from '../src/parse/bpftrace.js';
+
+const S = 1_000_000_000n;
+
+describe('ReorderBuffer merging streams by their marks', () => {
+  it('waits for a stream printed seconds late, then merges it in order', () => {
+    const buffer = new ReorderBuffer<string>({ graceNs: 0n });
+    const out: string[] = [];
+    // CPU 0 prints 1 s, then CPU 1 prints 1..5 s, then CPU 0 its 2..4 s backlog.
+    out.push(...buffer.push(1n * S, 'a1', 0, 1n * S));
+    for (const second of [1n, 2n, 3n, 4n, 5n]) out.push(...buffer.push(second * S + 1n, `b${second}`, 1, second * S + 1n));
+    // Nothing: CPU 0 may still print more of its second 1.
+    expect(out).toEqual([]);
+    for (const second of [2n, 3n, 4n]) out.push(...buffer.push(second * S, `a${second}`, 0, second * S));
+    expect(out).toEqual(['a1', 'b1', 'a2', 'b2', 'a3', 'b3']);
+    expect(buffer.flush()).toEqual(['a4', 'b4', 'b5']);
+    expect(buffer.late).toBe(0);
+  });
+
+  it('holds a record keyed before its print time (a close by its entry) for the grace', () => {
+    const buffer = new ReorderBuffer<string>({ graceNs: 10n });
+    expect(buffer.push(100n, 'open', 0, 100n)).toEqual([]);
+    expect(buffer.push(105n, 'mmap', 1, 105n)).toEqual([]);
+    expect(buffer.push(200n, 'later', 1, 200n)).toEqual([]);
+    // CPU 0's close entered at 95, printed at 120: both marks are now past 105 + 10.
+    expect(buffer.push(95n, 'close', 0, 120n)).toEqual(['close', 'open', 'mmap']);
+    expect(buffer.late).toBe(0);
+  });
+
+  it('holds records for a silent stream only until one newer by the window arrives, then counts what it prints after', () => {
+    const buffer = new ReorderBuffer<string>({ graceNs: 0n, windowNs: 3n * S });
+    buffer.push(1n * S, 'a1', 0, 1n * S);
+    const out: string[] = [];
+    for (const second of [2n, 3n, 4n, 5n]) out.push(...buffer.push(second * S, `b${second}`, 1, second * S));
+    expect(out).toEqual(['a1']);
+    out.push(...buffer.push(6n * S, 'b6', 1, 6n * S));
+    expect(out).toEqual(['a1', 'b2']);
+    // CPU 0's record of 1.5 s, after b2 went on: applied where it arrives, and counted.
+    expect(buffer.push(S + S / 2n, 'a1.5', 0, S + S / 2n)).toEqual(['a1.5']);
+    expect(buffer.late).toBe(1);
+  });
+
+  it('never holds more than maxHeld for a silent stream', () => {
+    const buffer = new ReorderBuffer<number>({ graceNs: 0n, maxHeld: 3 });
+    buffer.push(0n, 0, 0, 0n);
+    const out: number[] = [];
+    for (let n = 1; n <= 5; n++) out.push(...buffer.push(BigInt(n), n, 1, BigInt(n)));
+    expect(out).toEqual([0, 1, 2]);
+    expect(buffer.size).toBe(3);
+  });
+});
