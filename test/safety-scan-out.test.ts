@@ -113,8 +113,12 @@ describe('scan -o FILE in a directory another user can write', () => {
     expect(lstatSync(out).isSymbolicLink()).toBe(true);
   }, 40_000);
 
-  it('a device written in place (-o /dev/null) is closed after each round, not kept open once per round', async () => {
-    const watch = watchInto('/dev/null');
+  it('a device written in place is closed after each round, not kept open once per round, and stays a device', async () => {
+    // A null device of our own: the code before this fix renamed a regular
+    // file over the -o path, and must not be able to do that to /dev/null.
+    const device = join(mkdtempSync(join(tmpdir(), 'orphanmap-scan-dev-')), 'null');
+    spawnSync('mknod', ['-m', '666', device, 'c', '1', '3']);
+    const watch = watchInto(device);
     const openFds = (): number => readdirSync(`/proc/${watch.child.pid}/fd`).length;
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const before = openFds();
@@ -122,6 +126,7 @@ describe('scan -o FILE in a directory another user can write', () => {
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect(watch.child.exitCode, watch.stderr()).toBeNull();
     expect(openFds()).toBeLessThanOrEqual(before + 1);
+    expect(lstatSync(device).isCharacterDevice()).toBe(true);
   }, 20_000);
 
   it('one scan, as cron runs it: the file holds the whole text, mode 0644 under the usual umask, nothing else left in the directory', () => {
