@@ -636,8 +636,14 @@ om_prepare_bundle() {
     OM_DIE_STATUS=2 om_die "-o needs the name of a new directory, got '$OM_OUT'"
   fi
   # The parent is opened once; mkdir and the checks below go through that fd,
-  # so the parent's own path may change under us without effect.
-  { exec 8< "$parent"; } 2>/dev/null || OM_DIE_STATUS=2 om_die "cannot open $parent, the directory that would hold $OM_OUT (it must exist: capture creates only the last component)"
+  # so the parent's own path may change under us without effect. Opened as
+  # "$parent/.", which only a directory has: a FIFO there (planted, or swapped
+  # in) fails at once with ENOTDIR instead of blocking in open(2) until someone
+  # writes to it (review 2, F3).
+  if ! { exec 8< "$parent/."; } 2>/dev/null; then
+    [[ -e $parent && ! -d $parent ]] && OM_DIE_STATUS=2 om_die "$parent is not a directory, so it cannot hold $OM_OUT"
+    OM_DIE_STATUS=2 om_die "cannot open $parent, the directory that would hold $OM_OUT (it must exist: capture creates only the last component)"
+  fi
   at=/proc/$$/fd/8
   [[ -d $at/ ]] || OM_DIE_STATUS=2 om_die "$parent is not a directory"
   if mkdir -m 0700 -- "$at/$base" 2>/dev/null; then
@@ -650,7 +656,8 @@ om_prepare_bundle() {
   else
     om_die "cannot create $OM_OUT: $(mkdir -m 0700 -- "$at/$base" 2>&1 | sed 's/^mkdir: //')"
   fi
-  { exec 9< "$at/$base"; } 2>/dev/null || om_die "cannot open $OM_OUT"
+  # "/." for the same reason: a FIFO swapped in after mkdir fails, never blocks.
+  { exec 9< "$at/$base/."; } 2>/dev/null || om_die "cannot open $OM_OUT as a directory (was it replaced while it was being created?)"
   OM_D=/proc/$$/fd/9
   # Still the directory that was checked (existing) or made (new): a swap of the
   # name for a link between the two steps lands elsewhere and is caught here.
