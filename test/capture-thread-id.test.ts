@@ -97,7 +97,6 @@ async function captureByThreadId(backend: 'strace' | 'bpftrace', attachMs: numbe
 function checkCapturedProcess(run: Awaited<ReturnType<typeof captureByThreadId>>): void {
   const pid = run.target.child.pid!;
   expect(run.code, run.stderr).toBe(0);
-  expect(run.stderr).toContain(`${run.target.tid} is a thread of process ${pid}: capturing process ${pid}`);
   const meta = JSON.parse(readFileSync(join(run.bundle, 'meta.json'), 'utf8'));
   expect(meta.pid).toBe(pid);
   expect(meta.threads.map((thread: { tid: number }) => thread.tid)).toEqual(expect.arrayContaining([pid, run.target.tid]));
@@ -110,6 +109,7 @@ function checkCapturedProcess(run: Awaited<ReturnType<typeof captureByThreadId>>
   expect(leaks[0].unlinkedAt.tid).toBe(run.target.tid);
   const status = procStatus(pid);
   expect(status?.tracerPid).toBe(0);
+  expect(run.stderr).toContain(`${run.target.tid} is a thread of process ${pid}: capturing process ${pid}`);
 }
 
 describe('capture --pid with the id of a thread that is not the leader', () => {
