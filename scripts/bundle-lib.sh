@@ -56,6 +56,7 @@ OM_DIR_FD=9
 OM_RESERVE_BYTES=131072
 OM_JVM_SECONDS=3       # the most om_jvm_version may take (see om_bounded)
 OM_FDS_SECONDS=30      # the most the fds-start.txt snapshot may take
+OM_THREADS_SECONDS=10  # the most listing the target's threads may take
 OM_START_NS=''         # when the tracer attached (date +%s%N)
 OM_DUE_CALLS=0
 
@@ -236,8 +237,17 @@ om_stop_due() {
 # om_json_str STRING -> prints STRING as a JSON string literal, quotes included.
 # Escapes backslash, double quote and every control character (U+0000..U+001F);
 # bytes that are not valid UTF-8 are dropped (iconv -c) so the file stays valid JSON.
+# bash's ${s//x/y} costs time quadratic in the length of s: 100,000 backslashes
+# in a target's argv took 6.4 s, and four of them held the target traced for
+# a minute past --duration (review 2, F8). Short strings (names, times, a
+# thread's comm) stay in bash, where they cost no process; longer ones go
+# through one linear sed pass.
 om_json_str() {
   local s=$1 i c
+  if ((${#s} > OM_JSON_BASH_MAX)); then
+    printf '%s\0' "$s" | om_json_escape_nul
+    return 0
+  fi
   if [[ $s == *[![:print:]]* ]] && command -v iconv >/dev/null 2>&1; then
     s=$(printf '%s' "$s" | iconv -f UTF-8 -t UTF-8 -c 2>/dev/null; printf x) && s=${s%x}
   fi
@@ -255,17 +265,43 @@ om_json_str() {
   printf '"%s"' "$s"
 }
 
+# Longest string om_json_str escapes in bash: 4 KiB cost about 10 ms.
+OM_JSON_BASH_MAX=4096
+
+# The sed program of om_json_escape_nul: the escapes of om_json_str, then quotes.
+OM_JSON_SED='s/\\/\\\\/g; s/"/\\"/g; s/\n/\\n/g; s/\r/\\r/g; s/\t/\\t/g;'
+for ((om_i = 1; om_i < 32; om_i++)); do
+  ((om_i == 9 || om_i == 10 || om_i == 13)) && continue
+  OM_JSON_SED+=$(printf ' s/\\x%02x/\\\\u%04x/g;' "$om_i" "$om_i")
+done
+OM_JSON_SED+=' s/^/"/; s/$/"/'
+unset om_i
+
+# om_json_escape_nul -> reads strings ending in NUL on stdin and prints them as
+# JSON string literals separated by commas: one iconv and one sed, each linear
+# in the input's length however the strings are made.
+om_json_escape_nul() {
+  local out
+  if command -v iconv >/dev/null 2>&1; then
+    out=$(iconv -f UTF-8 -t UTF-8 -c 2>/dev/null | LC_ALL=C sed -z -e "$OM_JSON_SED" | tr '\0' ','; printf x)
+  else
+    out=$(LC_ALL=C sed -z -e "$OM_JSON_SED" | tr '\0' ','; printf x)
+  fi
+  out=${out%x}
+  printf '%s' "${out%,}"
+}
+
 # om_json_str_or_null STRING -> JSON string, or null when STRING is empty.
 om_json_str_or_null() { if [[ -n $1 ]]; then om_json_str "$1"; else printf 'null'; fi; }
 
 # om_json_num_or_null STRING -> the number, or null when STRING is not an integer.
 om_json_num_or_null() { if [[ $1 =~ ^-?[0-9]+$ ]]; then printf '%s' "$1"; else printf 'null'; fi; }
 
-# om_json_str_array ARG... -> ["ARG", ...]
+# om_json_str_array ARG... -> ["ARG", ...], in one linear pass: the target
+# chooses its argv (up to 128 KiB an argument, some 6 MiB in all).
 om_json_str_array() {
-  local sep='' a
   printf '['
-  for a in "$@"; do printf '%s' "$sep"; om_json_str "$a"; sep=','; done
+  (($#)) && printf '%s\0' "$@" | om_json_escape_nul
   printf ']'
 }
 
@@ -501,7 +537,9 @@ om_read_process() {
   # 2>/dev/null first: redirections apply in order, and a process already gone
   # would have bash say so on our stderr.
   mapfile -t -d '' args 2>/dev/null < "/proc/$1/cmdline" && ((${#args[@]})) && OM_CMDLINE=("${args[@]}")
-  om_out v om_threads_json "$1" && [[ $v != '[]' ]] && OM_THREADS_JSON=$v
+  # The target decides how many threads it has (a process each, ~1 ms): bounded,
+  # and cut short by a stop, like everything the target controls while traced.
+  om_bounded "$OM_THREADS_SECONDS" v om_threads_json "$1" && [[ $v != '[]' ]] && OM_THREADS_JSON=$v
   om_bounded "$OM_JVM_SECONDS" v om_jvm_version "$1" && [[ -n $v ]] && OM_JVM_VERSION=$v
   return 0
 }
@@ -603,12 +641,32 @@ om_parse_common_args() {
   [[ -z $OM_DURATION || $OM_DURATION =~ ^[0-9]+([.][0-9]+)?$ ]] || om_die "-d needs a number of seconds, got '$OM_DURATION'"
   [[ -z $OM_PARENT_PID || $OM_PARENT_PID =~ ^[1-9][0-9]*$ ]] || om_die "--parent-pid needs a numeric PID, got '$OM_PARENT_PID'"
   if [[ -n $OM_TARGET_PID && ! -d /proc/$OM_TARGET_PID ]]; then om_die "no process with pid $OM_TARGET_PID"; fi
+  om_resolve_thread_id
   if [[ -n $OM_TARGET_PID ]] && om_is_kernel_thread "$OM_TARGET_PID"; then
     om_die "pid $OM_TARGET_PID ($(cat "/proc/$OM_TARGET_PID/comm" 2>/dev/null)) is a kernel thread: it makes no system calls to trace; give the pid of a user-space process"
   fi
   if [[ -n $OM_PARENT_PID && ! -d /proc/$OM_PARENT_PID ]]; then om_die "--parent-pid $OM_PARENT_PID is not running"; fi
   OM_DIE_STATUS=1
   return 0
+}
+
+# om_resolve_thread_id -> OM_TARGET_PID=the process (thread group) that thread
+# OM_TARGET_PID belongs to, said on stderr. top -H, ps -eLf, pidstat -t and a
+# jstack nid give thread ids, and /proc/TID exists for them though ls /proc
+# hides it. A thread's id is never what a capture wants: bpftrace filters on
+# the thread group id, so -p TID recorded nothing; strace attaches the whole
+# group either way, but meta.json and every finding named the thread as the
+# process (review 1, D0). The mappings are the process's, shared by all its
+# threads: capturing the process is what was meant, so it is done, not refused.
+om_resolve_thread_id() {
+  local key value tgid=''
+  [[ -n $OM_TARGET_PID ]] || return 0
+  while IFS=$': \t' read -r key value; do
+    if [[ $key == Tgid ]]; then tgid=$value; break; fi
+  done 2>/dev/null < "/proc/$OM_TARGET_PID/status"
+  [[ $tgid =~ ^[1-9][0-9]*$ && $tgid != "$OM_TARGET_PID" ]] || return 0
+  om_log "$OM_TARGET_PID is a thread of process $tgid: capturing process $tgid"
+  OM_TARGET_PID=$tgid
 }
 
 # om_is_kernel_thread PID -> true for a kernel thread (PF_KTHREAD in field 9 of
@@ -636,8 +694,14 @@ om_prepare_bundle() {
     OM_DIE_STATUS=2 om_die "-o needs the name of a new directory, got '$OM_OUT'"
   fi
   # The parent is opened once; mkdir and the checks below go through that fd,
-  # so the parent's own path may change under us without effect.
-  { exec 8< "$parent"; } 2>/dev/null || OM_DIE_STATUS=2 om_die "cannot open $parent, the directory that would hold $OM_OUT (it must exist: capture creates only the last component)"
+  # so the parent's own path may change under us without effect. Opened as
+  # "$parent/.", which only a directory has: a FIFO there (planted, or swapped
+  # in) fails at once with ENOTDIR instead of blocking in open(2) until someone
+  # writes to it (review 2, F3).
+  if ! { exec 8< "$parent/."; } 2>/dev/null; then
+    [[ -e $parent && ! -d $parent ]] && OM_DIE_STATUS=2 om_die "$parent is not a directory, so it cannot hold $OM_OUT"
+    OM_DIE_STATUS=2 om_die "cannot open $parent, the directory that would hold $OM_OUT (it must exist: capture creates only the last component)"
+  fi
   at=/proc/$$/fd/8
   [[ -d $at/ ]] || OM_DIE_STATUS=2 om_die "$parent is not a directory"
   if mkdir -m 0700 -- "$at/$base" 2>/dev/null; then
@@ -650,7 +714,8 @@ om_prepare_bundle() {
   else
     om_die "cannot create $OM_OUT: $(mkdir -m 0700 -- "$at/$base" 2>&1 | sed 's/^mkdir: //')"
   fi
-  { exec 9< "$at/$base"; } 2>/dev/null || om_die "cannot open $OM_OUT"
+  # "/." for the same reason: a FIFO swapped in after mkdir fails, never blocks.
+  { exec 9< "$at/$base/."; } 2>/dev/null || om_die "cannot open $OM_OUT as a directory (was it replaced while it was being created?)"
   OM_D=/proc/$$/fd/9
   # Still the directory that was checked (existing) or made (new): a swap of the
   # name for a link between the two steps lands elsewhere and is caught here.

@@ -267,7 +267,35 @@ function writeInPlace(path: string): ReportOutput {
     if (regular) closeSync(fd);
   }
   if (regular) throw new OutputError('cannot write the report: it was replaced by a regular file while it was opened; nothing was written', path);
-  return new FdOutput(fd, path, false);
+  return new InPlaceOutput(fd, path);
+}
+
+/** A device or FIFO opened for one report: closed after it, so that `scan --watch -o` does not keep one open per round. */
+class InPlaceOutput extends FdOutput {
+  private open = true;
+
+  constructor(fd: number, name: string) {
+    super(fd, name, false);
+  }
+
+  override async close(): Promise<void> {
+    try {
+      await super.close();
+    } finally {
+      this.closeFd();
+    }
+  }
+
+  override abort(): void {
+    super.abort();
+    this.closeFd();
+  }
+
+  private closeFd(): void {
+    if (!this.open) return;
+    this.open = false;
+    closeSync(this.fd);
+  }
 }
 
 /** NAME in DIR, replaced by a temporary file made and renamed through DIR's descriptor; `existing` is the file it replaces. */

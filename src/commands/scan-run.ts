@@ -1,5 +1,4 @@
 // `orphanmap scan`'s work, loaded when the command runs (scan.ts registers it).
-import { rename, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EXIT_INTERRUPTED, UsageError } from '../errors.js';
 import { safeJson } from '../report/json.js';
@@ -8,6 +7,7 @@ import { GrowthTracker, type ProcessGrowth } from '../scan/growth.js';
 import { formatProm } from '../scan/prom.js';
 import { scanProcesses } from '../scan/read.js';
 import { formatScanText, scanJson } from '../scan/text.js';
+import { openReportOutput } from './output.js';
 import { checkWatch, MIN_WATCH_SECONDS, type ScanFlags, type ScanIo, type WatchClock } from './scan.js';
 
 const WALL_CLOCK: WatchClock = {
@@ -86,14 +86,19 @@ async function emit(text: string, flags: ScanFlags, io: ScanIo): Promise<void> {
     io.stdout.write(text);
     return;
   }
-  // The textfile collector may read at any moment: never let it see half a file.
-  const temporary = `${flags.out}.${process.pid}.tmp`;
+  // The textfile collector may read at any moment: never let it see half a
+  // file. scan runs as root beside directories others may write (a
+  // collector's group-writable directory, /tmp): the report's writer makes
+  // its temporary file under a random name, exclusively, without following a
+  // link, and renames it through the directory's descriptor, so nothing
+  // planted there is written through or left in place (review 2, F6).
+  const output = openReportOutput(flags.out);
   try {
-    await writeFile(temporary, text);
-    await rename(temporary, flags.out);
+    output.write(text);
+    await output.close();
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new UsageError(`cannot write ${flags.out}: ${message}`);
+    output.abort();
+    throw error;
   }
 }
 

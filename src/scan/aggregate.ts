@@ -1,6 +1,6 @@
 // Pure aggregation for `scan`: parsed maps in, per-process totals out. Reading
 // /proc lives in read.ts; nothing here does I/O.
-import { deletedKind, filePattern, hexAddress, mappingBytes, parseMaps, type MapsEntry } from '../parse/maps.js';
+import { deletedKind, filePattern, hexAddress, mappingBytes, parseMapsLine, type MapsEntry } from '../parse/maps.js';
 
 /** Why a process was not scanned. Each is normal on a live system and only counted. */
 export type SkipReason =
@@ -56,12 +56,6 @@ export interface ProcessScan {
   badLines: number;
 }
 
-export interface ProcessSample {
-  pid: number;
-  comm: string;
-  maps: string;
-}
-
 export interface ScanSkip {
   pid: number;
   reason: SkipReason;
@@ -78,52 +72,72 @@ export interface ScanResult {
   skipped: ScanSkip[];
 }
 
-/** Turns one process's maps text into its totals. */
-export function summarizeProcess(sample: ProcessSample, maxMapCount: number | null): ProcessScan {
-  const parsed = parseMaps(sample.maps);
-  return summarizeEntries(sample.pid, sample.comm, parsed.entries, maxMapCount, parsed.badLines);
+export function summarizeEntries(pid: number, comm: string, entries: readonly MapsEntry[], maxMapCount: number | null, badLines = 0): ProcessScan {
+  const tally = new MapsTally();
+  for (const entry of entries) tally.addEntry(entry);
+  tally.badLines += badLines;
+  return tally.summary(pid, comm, maxMapCount);
 }
 
-export function summarizeEntries(pid: number, comm: string, entries: readonly MapsEntry[], maxMapCount: number | null, badLines = 0): ProcessScan {
-  const files = new Map<string, DeletedFile>();
-  let mappings = 0;
-  let deletedMappings = 0;
-  let deletedBytes = 0;
-  let anonymousDeletedMappings = 0;
-  for (const entry of entries) {
+/**
+ * One process's totals, gathered a maps line at a time: only counts and the
+ * mappings of deleted files are kept, never the maps text, whose size the
+ * process chooses (65,000 mappings under a 3,800-byte path are 254 MB of
+ * text, and once cost 600 MB of memory each; review 2, F2).
+ */
+export class MapsTally {
+  private readonly files = new Map<string, DeletedFile>();
+  private mappings = 0;
+  private deletedMappings = 0;
+  private deletedBytes = 0;
+  private anonymousDeletedMappings = 0;
+  badLines = 0;
+
+  /** A line of /proc/PID/maps, without its newline; blank lines are skipped. */
+  addLine(line: string): void {
+    if (line.trim() === '') return;
+    const entry = parseMapsLine(line);
+    if (entry === null) this.badLines++;
+    else this.addEntry(entry);
+  }
+
+  addEntry(entry: MapsEntry): void {
     // The vsyscall page is the gate VMA: listed in maps, but not in the mm's VMA
     // tree, so it does not count against vm.max_map_count.
-    if (entry.path !== '[vsyscall]') mappings++;
-    if (!entry.deleted) continue;
+    if (entry.path !== '[vsyscall]') this.mappings++;
+    if (!entry.deleted) return;
     if (deletedKind(entry.path, entry.inode) !== 'file') {
-      anonymousDeletedMappings++;
-      continue;
+      this.anonymousDeletedMappings++;
+      return;
     }
     const bytes = mappingBytes(entry);
-    deletedMappings++;
-    deletedBytes += bytes;
+    this.deletedMappings++;
+    this.deletedBytes += bytes;
     const key = `${entry.dev}\0${entry.inode}\0${entry.path}`;
-    let file = files.get(key);
+    let file = this.files.get(key);
     if (file === undefined) {
       file = { path: entry.path, dev: entry.dev, inode: entry.inode, pattern: filePattern(entry.path), bytes: 0, mappings: [] };
-      files.set(key, file);
+      this.files.set(key, file);
     }
     file.bytes += bytes;
     file.mappings.push({ start: hexAddress(entry.start), end: hexAddress(entry.end), perms: entry.perms, offset: entry.offset, bytes });
   }
-  const deletedFiles = [...files.values()].sort(byBytesThen((f) => f.path));
-  return {
-    pid,
-    comm,
-    mappings,
-    headroom: maxMapCount === null ? null : maxMapCount - mappings,
-    deletedMappings,
-    deletedBytes,
-    anonymousDeletedMappings,
-    patterns: patternTotals(deletedFiles),
-    deletedFiles,
-    badLines,
-  };
+
+  summary(pid: number, comm: string, maxMapCount: number | null): ProcessScan {
+    const deletedFiles = [...this.files.values()].sort(byBytesThen((f) => f.path));
+    return {
+      pid,
+      comm,
+      mappings: this.mappings,
+      headroom: maxMapCount === null ? null : maxMapCount - this.mappings,
+      deletedMappings: this.deletedMappings,
+      deletedBytes: this.deletedBytes,
+      anonymousDeletedMappings: this.anonymousDeletedMappings,
+      patterns: patternTotals(deletedFiles),
+      deletedFiles,
+      badLines: this.badLines,
+    };
+  }
 }
 
 export function patternTotals(files: readonly DeletedFile[]): PatternTotal[] {

@@ -1,9 +1,9 @@
 // Reading /proc for `scan`: the I/O edge. Every error a live /proc can give
 // (a process exiting between readdir and read, another user's process, a kernel
 // thread, a /proc without some file) becomes a counted skip, never a throw.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { summarizeProcess, type ProcessScan, type ScanResult, type ScanSkip, type SkipReason } from './aggregate.js';
+import { MapsTally, type ProcessScan, type ScanResult, type ScanSkip, type SkipReason } from './aggregate.js';
 
 /** The few /proc operations scan needs; tests swap in a fake. */
 export interface ProcReader {
@@ -13,12 +13,73 @@ export interface ProcReader {
   read(relative: string): Promise<string>;
   /** Whether a path relative to the root exists. */
   exists(relative: string): Promise<boolean>;
+  /**
+   * A file's lines, each given to `onLine` as it is read and then let go;
+   * resolves to the bytes read. Without it, `read` gives the whole text.
+   */
+  eachLine?(relative: string, onLine: (line: string) => void): Promise<number>;
+}
+
+/** Bytes read from /proc at a time. */
+const CHUNK_BYTES = 64 * 1024;
+/**
+ * The longest maps line kept: a path is at most PATH_MAX (4,096 bytes) and
+ * the fields before it about 100, so a longer one is no line the kernel
+ * printed. It is given as OVERLONG_LINE, which no maps line parses as.
+ */
+const MAX_LINE_BYTES = 16 * 1024;
+export const OVERLONG_LINE = 'a line longer than 16 KiB';
+
+/** Lines of the file at `path`, decoded one at a time, never the whole file in memory. */
+async function eachLineOf(path: string, onLine: (line: string) => void): Promise<number> {
+  const handle = await open(path, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    // The start of a line cut by the chunk's end, waiting for its rest.
+    let partial = Buffer.alloc(0);
+    let overlong = false;
+    let total = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(chunk, 0, CHUNK_BYTES, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      let from = 0;
+      for (;;) {
+        const newline = chunk.indexOf(0x0a, from);
+        const end = newline < 0 || newline >= bytesRead ? bytesRead : newline;
+        if (!overlong) {
+          if (partial.length + (end - from) > MAX_LINE_BYTES) {
+            overlong = true;
+            partial = Buffer.alloc(0);
+          } else if (newline >= 0 && newline < bytesRead) {
+            // A string of its own (toString copies), so that keeping a piece of it keeps no chunk alive.
+            onLine(partial.length === 0 ? chunk.toString('utf8', from, end) : Buffer.concat([partial, chunk.subarray(from, end)]).toString('utf8'));
+            partial = Buffer.alloc(0);
+          } else {
+            partial = Buffer.concat([partial, chunk.subarray(from, end)]);
+          }
+        }
+        if (newline < 0 || newline >= bytesRead) break;
+        if (overlong) {
+          onLine(OVERLONG_LINE);
+          overlong = false;
+        }
+        from = newline + 1;
+      }
+    }
+    if (overlong) onLine(OVERLONG_LINE);
+    else if (partial.length > 0) onLine(partial.toString('utf8'));
+    return total;
+  } finally {
+    await handle.close();
+  }
 }
 
 export function procfsReader(root = '/proc'): ProcReader {
   return {
     list: () => readdir(root),
     read: (relative) => readFile(join(root, relative), 'utf8'),
+    eachLine: (relative, onLine) => eachLineOf(join(root, relative), onLine),
     exists: (relative) =>
       stat(join(root, relative)).then(
         () => true,
@@ -49,7 +110,7 @@ export async function scanProcesses(options: ScanOptions = {}): Promise<ScanResu
   await forEachLimited(pids, options.concurrency ?? 16, async (pid) => {
     const outcome = await readProcess(reader, pid);
     if ('reason' in outcome) skipped.push(outcome);
-    else processes.push(summarizeProcess(outcome, maxMapCount));
+    else processes.push(outcome.tally.summary(pid, outcome.comm, maxMapCount));
   });
   processes.sort((a, b) => a.pid - b.pid);
   skipped.sort((a, b) => a.pid - b.pid);
@@ -73,14 +134,21 @@ export async function readMaxMapCount(reader: ProcReader): Promise<number | null
   }
 }
 
-export async function readProcess(reader: ProcReader, pid: number): Promise<{ pid: number; comm: string; maps: string } | ScanSkip> {
-  let maps: string;
+export async function readProcess(reader: ProcReader, pid: number): Promise<{ pid: number; comm: string; tally: MapsTally } | ScanSkip> {
+  const tally = new MapsTally();
+  let bytes: number;
   try {
-    maps = await reader.read(`${pid}/maps`);
+    if (reader.eachLine !== undefined) {
+      bytes = await reader.eachLine(`${pid}/maps`, (line) => tally.addLine(line));
+    } else {
+      const maps = await reader.read(`${pid}/maps`);
+      bytes = maps.length;
+      for (const line of maps.split('\n')) tally.addLine(line);
+    }
   } catch (error) {
     return { pid, ...(await classifyError(reader, pid, error)) };
   }
-  if (maps.length === 0) {
+  if (bytes === 0) {
     // Kernel threads have no mm; a zombie has released its own. Either way nothing to count.
     // A process that exited during the read also reads empty.
     return { pid, reason: 'no-address-space', detail: 'empty maps' };
@@ -91,7 +159,7 @@ export async function readProcess(reader: ProcReader, pid: number): Promise<{ pi
   } catch {
     // comm is a label only; a missing one does not lose the scan.
   }
-  return { pid, comm, maps };
+  return { pid, comm, tally };
 }
 
 async function classifyError(reader: ProcReader, pid: number, error: unknown): Promise<{ reason: SkipReason; detail: string }> {
