@@ -103,4 +103,19 @@ describe('strace -ff set of threads reusing fd numbers', () => {
       expect(await misses(files, truth)).toEqual(exact);
     });
   }
+
+  it('-ff -ttt (neither -y nor -T): the numbers handed between threads are said, as the set cannot tell which file a call meant', async () => {
+    const { files, truth } = capture('ttt', ['-ttt']);
+    expect(truth.handed).toBe(24);
+    const analysis = await analyze(files);
+    const said = analysis.warnings.filter((warning) => warning.includes('while another thread'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/^.*trace\.\d+:\d+: an open returned fd \d+ of process \d+ .* \(and \d+ more times\): .*capture with -ff -ttt -T -y/);
+  });
+
+  it('-ff -ttt -T -y: no such warning, as the merge and the annotations settle it', async () => {
+    const { files } = capture('ttt-T-y-quiet', ['-ttt', '-T', '-y']);
+    const analysis = await analyze(files);
+    expect(analysis.warnings.filter((warning) => warning.includes('while another thread'))).toEqual([]);
+  });
 });
