@@ -7,7 +7,7 @@
 //
 // A real capture only crosses midnight at midnight: the test takes a real
 // -ff -tt capture and shifts every stamp by one amount, so that it begins
-// 20 ms before 00:00 — the only edit, and what a capture running over
+// halfway — the only edit, and what a capture running over
 // midnight prints. The truth is the program's own record (ff-fd-race.c).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -60,8 +60,8 @@ beforeAll(() => {
     .sort();
   const names = readdirSync(capture);
   const texts = names.map((name) => readFileSync(join(capture, name), 'utf8').split('\n'));
-  const first = Math.min(...texts.flatMap((lines) => lines.map(microseconds).filter((us) => us !== null)));
-  const shift = DAY_US - 20_000 - first;
+  const times = texts.flatMap((lines) => lines.map(microseconds).filter((us) => us !== null)).sort((a, b) => a - b);
+  const shift = DAY_US - times[times.length >> 1]!;
   names.forEach((name, k) => {
     const lines = texts[k]!.map((line) => {
       const us = microseconds(line);
@@ -83,7 +83,7 @@ async function reported(dir: string): Promise<string[]> {
 it('an -ff -tt set that crosses midnight is merged as it ran: the same findings as the program recorded', async () => {
   const lines = readdirSync(shifted).flatMap((name) => readFileSync(join(shifted, name), 'utf8').split('\n'));
   // The shifted set does cross midnight, with most of its lines after it.
-  expect(lines.some((line) => line.startsWith('23:59:59.'))).toBe(true);
+  expect(lines.filter((line) => line.startsWith('23:59:')).length).toBeGreaterThan(100);
   expect(lines.filter((line) => line.startsWith('00:00:')).length).toBeGreaterThan(100);
   expect(leaks).toHaveLength(32);
   expect(await reported(capture)).toEqual(leaks);
