@@ -12,7 +12,7 @@
 //
 // Left to the scheduler, the race happens a few times in a thousand opens,
 // and not in every run. strace's own -e inject=openat:delay_enter=… holds each
-// openat at its entry (after its stamp) for 30 ms, and the program
+// openat at its entry (after its stamp) for 60 ms, and the program
 // (test/scenarios/ff-fd-race.c) closes the number in another thread in that
 // time: every round hands the number over, and the program says so.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -57,11 +57,11 @@ function readTruth(path: string): Truth {
   return { leaks: leaks.sort(), live: live.sort(), handed };
 }
 
-/** Runs the program under `strace -ff FLAGS`, every openat held 30 ms at its entry; the set's files and the program's truth. */
+/** Runs the program under `strace -ff FLAGS`, every openat held 60 ms at its entry (55 ms for the holder to map and close, even on a loaded machine); the set's files and the program's truth. */
 function capture(name: string, flags: string[]): { files: string[]; truth: Truth } {
   const dir = join(scratch, name);
   mkdirSync(dir);
-  const traced = spawnSync('strace', ['-ff', ...flags, '-e', 'inject=openat:delay_enter=30000', '-o', join(dir, 'trace'), program, join(dir, 'd'), join(dir, 'truth')], { encoding: 'utf8' });
+  const traced = spawnSync('strace', ['-ff', ...flags, '-e', 'inject=openat:delay_enter=60000', '-o', join(dir, 'trace'), program, join(dir, 'd'), join(dir, 'truth')], { encoding: 'utf8' });
   expect(traced.status, traced.stderr).toBe(0);
   const files = readdirSync(dir)
     .filter((entry) => entry.startsWith('trace.'))

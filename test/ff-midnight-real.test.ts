@@ -48,7 +48,7 @@ beforeAll(() => {
   mkdirSync(capture);
   mkdirSync(shifted);
   // -T and -y, so that the set is exact when its times are in order (ff-fd-race-real.test.ts).
-  const traced = spawnSync('strace', ['-ff', '-tt', '-T', '-y', '-e', 'inject=openat:delay_enter=30000', '-o', join(capture, 'trace'), program, join(scratch, 'd'), join(scratch, 'truth')], {
+  const traced = spawnSync('strace', ['-ff', '-tt', '-T', '-y', '-e', 'inject=openat:delay_enter=60000', '-o', join(capture, 'trace'), program, join(scratch, 'd'), join(scratch, 'truth')], {
     encoding: 'utf8',
   });
   expect(traced.status, traced.stderr).toBe(0);
