@@ -19,6 +19,7 @@
 // rounds the other thread got the holder's number), then the (deleted)
 // lines of the program's own /proc/self/maps under DIR as "live ADDRESS PATH".
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -42,12 +43,23 @@ static const char *dir;
 static struct file files[ROUNDS][2];
 /** The holder of a round posts its thread's turn: the other thread may open. */
 static sem_t turn[2];
-/** The other thread posts when its round is done: the next round may begin. */
-static sem_t done;
+/**
+ * The other thread posts the holder's when its round is done: the next round
+ * may begin. One per thread: with one for both, the holder of the next round
+ * could take the post meant for this round's holder, which then waited for
+ * ever once the other thread had finished (a hang seen under load).
+ */
+static sem_t done[2];
 
 static void die(const char *what) {
   perror(what);
   exit(2);
+}
+
+/** sem_wait, again when a signal cut it short (EINTR): a wait must end in its post. */
+static void awaitPost(sem_t *sem) {
+  while (sem_wait(sem) != 0)
+    if (errno != EINTR) die("sem_wait");
 }
 
 static void pathOf(char *path, size_t size, int thread, int round) {
@@ -84,12 +96,12 @@ static void *work(void *arg) {
       struct timespec hold = {0, HOLD_US * 1000L};
       nanosleep(&hold, NULL);
       mapAndFinish(path, fd, thread, round);
-      sem_wait(&done);
+      awaitPost(&done[thread]);
     } else {
-      sem_wait(&turn[thread]);
+      awaitPost(&turn[thread]);
       int fd = openSized(path);
       mapAndFinish(path, fd, thread, round);
-      sem_post(&done);
+      sem_post(&done[1 - thread]);
     }
   }
   return NULL;
@@ -104,7 +116,8 @@ int main(int argc, char **argv) {
   if (mkdir(dir, 0755) != 0) die("mkdir");
   sem_init(&turn[0], 0, 0);
   sem_init(&turn[1], 0, 0);
-  sem_init(&done, 0, 0);
+  sem_init(&done[0], 0, 0);
+  sem_init(&done[1], 0, 0);
   pthread_t threads[2];
   for (long t = 0; t < 2; t++)
     if (pthread_create(&threads[t], NULL, work, (void *)t) != 0) die("pthread_create");
