@@ -31,6 +31,13 @@ interface Rebinding {
   at: string;
 }
 
+/** An open that returned a number still open here: its close was in flight, or the lines are out of order. */
+export interface HandOver {
+  pid: number;
+  fd: number;
+  at: string;
+}
+
 interface FdEntry {
   file: FileNode | null;
   cloexec: boolean;
@@ -50,9 +57,12 @@ interface FdEntry {
   /**
    * An open returned this number while it was still live here: the close of
    * the old file was in flight (printed later, as in merged -ff traces where
-   * lines carry entry times). The next close of this number is that one.
+   * lines carry entry times). The next close of this number is that one, and
+   * until then the old file is kept here, with its fd reference: a call of
+   * the closing thread whose -y annotation names it was made before that
+   * close (fileOfFd).
    */
-  closeInFlight?: boolean;
+  inFlight?: FileNode | null;
 }
 
 export class FdTable {
@@ -79,6 +89,9 @@ export class Fds {
   /** Annotations naming another known file with the same base name, against which the table was kept (see stale). */
   private keptBindings = 0;
   private firstKept: Rebinding | null = null;
+  /** Opens that returned a number still open here, as far as the order of the lines shows (FdEntry.inFlight). */
+  private handOvers = 0;
+  private firstHandOver: HandOver | null = null;
 
   constructor(private readonly files: Files) {}
 
@@ -113,6 +126,11 @@ export class Fds {
     return notes;
   }
 
+  /** How many opens returned a number still open here, and the first: an -ff set without -y or -T cannot tell which file a call of that number meant. */
+  handedOver(): { count: number; first: HandOver | null } {
+    return { count: this.handOvers, first: this.firstHandOver };
+  }
+
   /** The paths assumptions() names, to be hashed whole under --redact: a path may hold spaces. */
   pathsInAssumptions(): string[] {
     return [this.firstRebinding, this.firstKept].flatMap((rebinding) => (rebinding === null ? [] : [rebinding.was, rebinding.now]));
@@ -123,7 +141,7 @@ export class Fds {
     this.tableEvents++;
     learnCwd(task, event.dir);
     if (reached !== undefined && reached !== null && event.tmpfile !== true) {
-      this.setFd(task, event.fd, reached, event.cloexec, true);
+      this.setFd(task, event.fd, reached, event.cloexec, event);
       reached.note(event, this.files.keeper);
       return;
     }
@@ -131,7 +149,7 @@ export class Fds {
     if (event.pathCut === true && event.tmpfile !== true) {
       // A name the tracer cut may be another file's, cut alike: the file is the inode's.
       const file = this.files.openedByCutName(name, event.inode);
-      this.setFd(task, event.fd, file, event.cloexec, true);
+      this.setFd(task, event.fd, file, event.cloexec, event);
       file.note(event, this.files.keeper);
       return;
     }
@@ -143,7 +161,7 @@ export class Fds {
     const real = tmpfile ? null : this.files.symlinkTarget(name, resolved);
     const file = real === null ? this.files.opened(name, event.inode, resolved, tmpfile) : this.files.openedThrough(real, event.inode);
     const through = real === null ? null : flatCopy(name);
-    this.setFd(task, event.fd, file, event.cloexec, true, false, through);
+    this.setFd(task, event.fd, file, event.cloexec, event, false, through);
     file.note(event, this.files.keeper);
   }
 
@@ -152,9 +170,12 @@ export class Fds {
     this.closesAndDups++;
     const entry = task.fds.fds.get(fd);
     if (entry === undefined) return;
-    if (entry.closeInFlight === true) {
-      // This close released the previous file, already dropped when the number came back.
-      entry.closeInFlight = false;
+    if (entry.inFlight !== undefined) {
+      // This close released the previous file, whose number came back already.
+      const before = entry.inFlight;
+      delete entry.inFlight;
+      this.files.releaseFd(before);
+      if (before !== null) this.files.noteUnlessForgotten(before, event);
       return;
     }
     task.fds.fds.delete(fd);
@@ -186,7 +207,7 @@ export class Fds {
     if (event.oldFd === event.newFd) return;
     const file = this.fileOfFd(task, event.oldFd, event.oldHint, event, undefined, event.oldDeleted === true);
     const old = task.fds.fds.get(event.oldFd);
-    this.setFd(task, event.newFd, file, event.cloexec, false, false, old !== undefined && old.file === file ? old.through : null);
+    this.setFd(task, event.newFd, file, event.cloexec, null, false, old !== undefined && old.file === file ? old.through : null);
     file?.note(event, this.files.keeper);
   }
 
@@ -227,6 +248,14 @@ export class Fds {
       if (hint === undefined || bound === null) return bound;
       if (gone ? this.files.isNamedGone(bound, hint) : this.files.isNamed(bound, hint)) return bound;
       if (tmpfile && bound.history.includes(hint)) return bound;
+      // 5959  .477583 openat(AT_FDCWD, "/d/t2-82", O_RDWR|O_CREAT, 0644) = 5</d/t2-82>   (thread B, entered first)
+      // 5958  .477604 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 5</d/t3-88>, 0)           (thread A)
+      //                                                       ^^^^^^^^^^^^ the kernel's word: A's file
+      // 5958  .477639 close(5</d/t3-88>)                      (B's openat returned after this)
+      // The number was handed out again while its close was in flight: a call
+      // whose annotation names the file it held came before that close.
+      const before = entry.inFlight;
+      if (before !== undefined && before !== null && (gone ? this.files.isNamedGone(before, hint) : this.files.isNamed(before, hint))) return before;
       if (!this.stale(entry, bound, hint, gone)) {
         if (this.keptAgainst(bound, hint, gone)) this.noteKept(task, fd, bound, hint, event);
         return bound;
@@ -235,7 +264,7 @@ export class Fds {
     }
     const file = gone ? this.files.goneBeforeTrace(hint!) : tmpfile ? this.files.nameless(hint!, inode) : this.files.openedBeforeTrace(fd, hint);
     if (inode !== undefined && file.inode === null) this.files.setInode(file, inode);
-    this.setFd(task, fd, file, false, false, true);
+    this.setFd(task, fd, file, false, null, true);
     return file;
   }
 
@@ -288,7 +317,7 @@ export class Fds {
   seed(task: Task, seeds: readonly SeedFd[]): void {
     for (const seed of seeds) {
       const file = this.files.seededFd(seed.path, seed.deleted);
-      this.setFd(task, seed.fd, file, false, false, true);
+      this.setFd(task, seed.fd, file, false, null, true);
       file.note({ place: seed.place, time: null, seconds: null, tid: 0, raw: seed.text }, undefined);
     }
   }
@@ -317,21 +346,32 @@ export class Fds {
   release(table: FdTable): void {
     table.users--;
     if (table.users > 0) return;
-    for (const entry of table.fds.values()) this.files.releaseFd(entry.file);
+    for (const entry of table.fds.values()) {
+      this.files.releaseFd(entry.file);
+      if (entry.inFlight !== undefined) this.files.releaseFd(entry.inFlight);
+    }
     table.fds.clear();
   }
 
-  private setFd(task: Task, fd: number, file: FileNode | null, cloexec: boolean, handedOut = false, annotated = false, through: string | null = null): void {
+  /** @param handedOut the open that returned `fd`, null for a dup or an annotation */
+  private setFd(task: Task, fd: number, file: FileNode | null, cloexec: boolean, handedOut: EventBase | null, annotated = false, through: string | null = null): void {
     const previous = task.fds.fds.get(fd);
     // The new reference counts before the old one is let go: the same file
     // opened again on the same number (its close not traced) would otherwise
     // have none for a moment, and be forgotten with its names.
     if (file !== null) file.fdRefs++;
-    // An fd number handed out again proves the old one was closed (maybe by a
-    // close still <unfinished ...> on another thread).
-    if (previous !== undefined) this.files.releaseFd(previous.file);
     const entry: FdEntry = { file, cloexec, annotated, through };
-    if (handedOut && previous !== undefined && previous.file !== file) entry.closeInFlight = true;
+    if (previous !== undefined) {
+      if (previous.inFlight !== undefined) this.files.releaseFd(previous.inFlight);
+      // An fd number handed out again proves the old one was closed (maybe by a
+      // close still <unfinished ...> on another thread, or printed later in
+      // another file of an -ff set): its file waits here for that close.
+      if (handedOut !== null && previous.file !== file) {
+        entry.inFlight = previous.file;
+        this.handOvers++;
+        this.firstHandOver ??= { pid: task.group.tgid, fd, at: `${handedOut.place.file}:${handedOut.place.line}` };
+      } else this.files.releaseFd(previous.file);
+    }
     task.fds.fds.set(fd, entry);
   }
 }
@@ -344,6 +384,7 @@ function copyTable(table: FdTable, take: (entry: FdEntry) => FdEntry | null): Fd
     if (taken === null) continue;
     copy.fds.set(fd, taken);
     if (entry.file !== null) entry.file.fdRefs++;
+    if (taken.inFlight !== undefined && taken.inFlight !== null) taken.inFlight.fdRefs++;
   }
   return copy;
 }

@@ -100,3 +100,112 @@ export function refuseUnordered(paths: readonly string[], clocks: readonly FfClo
     );
   }
 }
+
+/**
+ * Calls that make an fd. The kernel picks the number inside the call, so
+ * another thread's close of that number may be stamped after this call's
+ * entry and still come first: in the merge such a call counts from its
+ * return (entry + -T duration). A close counts from its entry, where the
+ * number is already free.
+ */
+const FD_MAKERS: ReadonlySet<string> = new Set([
+  'open',
+  'openat',
+  'openat2',
+  'creat',
+  'open_by_handle_at',
+  'dup',
+  'dup2',
+  'dup3',
+  'socket',
+  'socketpair',
+  'accept',
+  'accept4',
+  'pipe',
+  'pipe2',
+  'memfd_create',
+  'eventfd',
+  'eventfd2',
+  'epoll_create',
+  'epoll_create1',
+  'inotify_init',
+  'inotify_init1',
+  'signalfd',
+  'signalfd4',
+  'timerfd_create',
+  'userfaultfd',
+  'pidfd_open',
+  'pidfd_getfd',
+  'perf_event_open',
+  'fanotify_init',
+  'io_uring_setup',
+]);
+
+/** What the merge of an -ff set learns from its lines: whether it can tell which thread's fd came first. */
+export interface FfOrderSeen {
+  /** Lines of calls that make an fd, with a -T duration: merged at their return. */
+  returns: number;
+  /** Calls that make an fd whose number carries a -y annotation (`= 5</path>`): the kernel names the file at each later call. */
+  annotated: number;
+}
+
+/**
+ * The time at which a call took effect, for the merge: its entry, or its
+ * return for a call that makes an fd and shows its -T duration.
+ * ```
+ * 1796257751.598650 openat(AT_FDCWD</tmp>, "/d/t1-0", O_RDWR|O_CREAT, 0644) = 3</d/t1-0> <0.030368>
+ * ^^^^^^^^^^^^^^^^^ entry                                                    ^^ -y         ^^^^^^^^ -T
+ * ```
+ */
+export function effectSeconds(call: { name: string; body: string; status: string }, entry: number, seen: FfOrderSeen): number {
+  if (call.status !== 'complete' || (!FD_MAKERS.has(call.name) && !isDupFcntl(call))) return entry;
+  const body = call.body;
+  const result = body.lastIndexOf(') = ');
+  if (result >= 0) {
+    let k = result + 4;
+    while (k < body.length && body.charCodeAt(k) >= 48 && body.charCodeAt(k) <= 57) k++;
+    if (k > result + 4 && body.charCodeAt(k) === 60 /* < */) seen.annotated++;
+  }
+  if (body.charCodeAt(body.length - 1) !== 62 /* > */) return entry;
+  const open = body.lastIndexOf(' <');
+  if (open < 0) return entry;
+  const duration = Number(body.slice(open + 2, -1));
+  if (!Number.isFinite(duration) || duration < 0 || !body.slice(open + 2, -1).includes('.')) return entry;
+  seen.returns++;
+  return entry + duration;
+}
+
+function isDupFcntl(call: { name: string; body: string }): boolean {
+  return (call.name === 'fcntl' || call.name === 'fcntl64') && call.body.includes('F_DUPFD');
+}
+
+const DAY = 86_400;
+const HALF_DAY = DAY / 2;
+
+/**
+ * -tt stamps are times of day: a set that runs past midnight goes from
+ * 23:59:59 to 00:00:00. Within one file times never go back, and a capture
+ * has lines in some file at least every 12 hours, so a time more than 12 h
+ * before the merge's clock is of the next day. Where the merge begins: after
+ * the longest gap between the files' first times on the 24 h circle (a set
+ * whose threads start 23:59:59.9 and 00:00:00.1 begins at 23:59:59.9).
+ */
+export function dayStart(firstTimes: readonly number[]): number {
+  const times = [...firstTimes].sort((a, b) => a - b);
+  if (times.length === 0) return 0;
+  let start = times[0]!;
+  let longest = times[0]! + DAY - times[times.length - 1]!;
+  for (let k = 1; k < times.length; k++) {
+    if (times[k]! - times[k - 1]! > longest) {
+      longest = times[k]! - times[k - 1]!;
+      start = times[k]!;
+    }
+  }
+  return start;
+}
+
+/** A time of day as seconds on the merge's clock: the first such time no more than 12 h before `clock`. */
+export function onClock(timeOfDay: number, clock: number): number {
+  const days = Math.ceil((clock - HALF_DAY - timeOfDay) / DAY);
+  return days > 0 ? timeOfDay + days * DAY : timeOfDay;
+}

@@ -11,7 +11,7 @@ import { fileLineCursor, MAX_LINE_CHARS, type CursorLine, type LineSource } from
 import type { Bundle } from './bundle.js';
 import { CAPTURE_ADVICE, createLineParser, describeNonTrace, detectFormat, HEAD_LINES, isNotATrace, type InputCounts, type LineParser } from './formats.js';
 import type { Analysis, AnalyzeOptions, InputInfo } from './analyze.js';
-import { type FfClock, FfMembers, type FfSet, refuseUnordered } from './ff-set.js';
+import { dayStart, effectSeconds, type FfClock, FfMembers, type FfOrderSeen, type FfSet, onClock, refuseUnordered } from './ff-set.js';
 import { InputEvidence, TEXT_EVIDENCE } from './evidence.js';
 import type { EvidenceKeeper } from '../parse/events.js';
 import { TraceIds } from './trace-ids.js';
@@ -165,14 +165,19 @@ export class Run {
 
   /**
    * strace -ff writes one file per thread (trace.<tid>), without pid prefixes.
-   * Merge them by timestamp into one ordered stream.
+   * Merge them by the time each line's call took effect into one ordered
+   * stream: its entry, or its return for a call that makes an fd (effectSeconds).
+   * Each file's lines keep their order, so a thread's first line still comes
+   * after the clone that made it (stamped at the clone's entry, before the
+   * thread ran).
    */
   async readFfSet(files: { path: string; tid: number }[]): Promise<void> {
     const cursors = files.map((file) => ({ path: file.path, lines: fileLineCursor(file.path), reader: new StraceReader(file.path, file.tid), lineNo: 0, head: null as CursorLine | null, time: 0 }));
+    const seen: FfOrderSeen = { returns: 0, annotated: 0 };
     const advance = async (cursor: (typeof cursors)[number]): Promise<void> => {
       cursor.head = await cursor.lines.next();
       // A line without a timestamp (a continuation, one too long to read) goes with the line before it.
-      cursor.time = cursor.head === null ? Infinity : typeof cursor.head === 'string' ? (lineSeconds(cursor.head) ?? -Infinity) : -Infinity;
+      cursor.time = cursor.head === null ? Infinity : typeof cursor.head === 'string' ? (lineSeconds(cursor.head, seen) ?? -Infinity) : -Infinity;
     };
     await Promise.all(cursors.map(advance));
     refuseUnordered(
@@ -180,18 +185,28 @@ export class Run {
       cursors.map((cursor) => ffClock(cursor.head)),
     );
     const timed = cursors.some((cursor) => Number.isFinite(cursor.time));
+    // -tt times of day: a set that runs past midnight is put on one clock (onClock).
+    const timeOfDay = cursors.some((cursor) => typeof cursor.head === 'string' && isTimeOfDay(cursor.head));
+    let clock = timeOfDay ? dayStart(cursors.filter((cursor) => Number.isFinite(cursor.time)).map((cursor) => cursor.time)) : -Infinity;
+    const handOversBefore = this.engine.fdHandOvers().count;
     const eventsBefore = this.events;
     let contentLines = 0;
     const head: string[] = [];
     this.keeper = TEXT_EVIDENCE;
     for (;;) {
       let best: (typeof cursors)[number] | null = null;
+      let bestTime = Infinity;
       for (const cursor of cursors) {
         if (cursor.head === null) continue;
-        if (best === null || (timed && cursor.time < best.time)) best = cursor;
+        const time = timeOfDay && Number.isFinite(cursor.time) ? onClock(cursor.time, clock) : cursor.time;
+        if (best === null || (timed && time < bestTime)) {
+          best = cursor;
+          bestTime = time;
+        }
         if (!timed) break;
       }
       if (best === null) break;
+      if (Number.isFinite(bestTime) && bestTime > clock) clock = bestTime;
       this.lines++;
       const line = best.head!;
       if (typeof line !== 'string') {
@@ -225,6 +240,14 @@ export class Run {
     }
     if (cursors.every(({ reader }) => reader.shape.withTime === 0 && reader.shape.withRelative === 0)) {
       this.warnings.push('no -t/-tt/-ttt: delays cannot be measured');
+    }
+    const handOvers = this.engine.fdHandOvers();
+    if (handOvers.first !== null && handOvers.count > handOversBefore && seen.returns === 0 && seen.annotated === 0) {
+      const more = handOvers.count - handOversBefore > 1 ? ` (and ${handOvers.count - handOversBefore - 1} more times)` : '';
+      this.warnings.push(
+        `${handOvers.first.at}: an open returned fd ${handOvers.first.fd} of process ${handOvers.first.pid} while another thread's fd ${handOvers.first.fd} was still open as far as the merged lines show${more}: ` +
+          "the files of this strace -ff set are stamped at each call's entry, and without -T (when a call returned) or -y (which file each fd is) a call on that number may be taken for the wrong file: capture with -ff -ttt -T -y, or with -f -o FILE (one file in order)",
+      );
     }
   }
 
@@ -360,7 +383,15 @@ function ffClock(head: CursorLine | null): FfClock {
   return 'none';
 }
 
-function lineSeconds(text: string): number | null {
+/** When the line's call took effect, for the merge of an -ff set (effectSeconds). */
+function lineSeconds(text: string, seen: FfOrderSeen): number | null {
   const record = parseStraceLine(text);
-  return 'seconds' in record ? record.seconds : null;
+  if (!('seconds' in record) || record.seconds === null) return null;
+  return record.type === 'call' ? effectSeconds(record, record.seconds, seen) : record.seconds;
+}
+
+/** The line is stamped with a time of day (-t, -tt), not seconds since the epoch (-ttt). */
+function isTimeOfDay(text: string): boolean {
+  const record = parseStraceLine(text);
+  return 'time' in record && record.time !== null && record.time.includes(':');
 }
