@@ -89,6 +89,9 @@ export class Fds {
   /** Annotations naming another known file with the same base name, against which the table was kept (see stale). */
   private keptBindings = 0;
   private firstKept: Rebinding | null = null;
+  /** Mappings of fds no call in the trace had made, with no -y annotation or inode to name the file (mappedUnknownFd). */
+  private unknownFdMaps = 0;
+  private firstUnknownFdMap: { pid: number; fd: number; at: string } | null = null;
   /** Opens that returned a number still open here, as far as the order of the lines shows (FdEntry.inFlight). */
   private handOvers = 0;
   private firstHandOver: HandOver | null = null;
@@ -113,6 +116,15 @@ export class Fds {
         `fd ${kept.fd} of process ${kept.pid} is ${kept.was} as far as the trace showed, but its -y annotation at ${kept.at} names ${kept.now}, another file the trace knows${more}: ` +
           `kept ${kept.was} because the annotation ends with its base name and the trace reached it through a symlinked directory (another spelling of it?), and the trace shows closes but no dup. ` +
           `If a dup2 or dup3 left out with -e trace=… put ${kept.now} on that fd, the findings of both files are wrong: capture without -e trace=, or with orphanmap capture`,
+      );
+    }
+    const unknown = this.firstUnknownFdMap;
+    if (unknown !== null) {
+      const more = this.unknownFdMaps > 1 ? ` (and ${this.unknownFdMaps - 1} more like it)` : '';
+      notes.push(
+        `process ${unknown.pid} mapped fd ${unknown.fd} at ${unknown.at}, which no call in the trace had opened${more}: the trace gives the file no name, so an unlink of it cannot be matched, ` +
+          'and a mapping of it that outlived its file is not reported. The call that made the fd is not in the trace: a dup, dup2, dup3 or fcntl F_DUPFD left out with -e trace=…, ' +
+          'an fd received over a unix socket (recvmsg with SCM_RIGHTS), or one opened before the trace began. Capture with -y, whose annotation names the file',
       );
     }
     if (this.tableEvents === 0 && this.annotatedLookups > 0) {
@@ -327,6 +339,17 @@ export class Fds {
     if (this.firstRebinding !== null) return;
     const now = gone ? `${hint}${DELETED_IN_ANNOTATION}` : hint;
     this.firstRebinding = { pid: task.group.tgid, fd, was: bound.displayName, now, at: `${event.place.file}:${event.place.line}` };
+  }
+
+  /**
+   * An mmap of `fd` that nothing can name: no -y annotation, no inode, and no
+   * call of the trace made the fd. Said in a warning (assumptions): the file
+   * is followed as one "opened before the trace", whose unlink no name matches.
+   */
+  mappedUnknownFd(task: Task, fd: number, hint: string | undefined, inode: Inode | undefined, event: EventBase): void {
+    if (hint !== undefined || inode !== undefined || task.fds.fds.has(fd)) return;
+    this.unknownFdMaps++;
+    this.firstUnknownFdMap ??= { pid: task.group.tgid, fd, at: `${event.place.file}:${event.place.line}` };
   }
 
   /** A fork without CLONE_FILES: the child's own copy of the table. */

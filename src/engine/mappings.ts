@@ -143,6 +143,7 @@ export class Mappings {
     if (this.entryOrdered && (event.flags & MAP_FIXED) === 0) this.expectUnmapsInFlight(space, replaced);
     this.settle(replaced, 'unmapped', event, 'replaced');
     if (event.fd < 0 || (event.flags & MAP_ANONYMOUS) !== 0) return;
+    this.fds.mappedUnknownFd(task, event.fd, event.fdHint, event.inode, event);
     const file = this.fds.fileOfFd(task, event.fd, event.fdHint, event, event.inode, event.fdDeleted === true);
     if (file === null) return;
     file.note(event, this.files.keeper);
