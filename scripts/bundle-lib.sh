@@ -46,6 +46,7 @@ OM_END_TIME=''
 OM_COMMAND=''
 OM_LOST_EVENTS=''
 OM_TRUNCATED_EVENTS=''
+OM_LEFT_RUNNING=''     # launched: processes it started still running when the command exited (strace)
 OM_EXIT_REASON=''
 OM_NO_DETACH=''        # why a launched command cannot be left running untraced (set by the backend)
 OM_LOG_COMMAND=0       # --log-command: the command's stdout and stderr go to command.log in the bundle
@@ -397,6 +398,24 @@ om_tracees_of() {
   done
 }
 
+# om_note_left_running -> OM_LEFT_RUNNING: how many processes strace still
+# traces when the launched command has exited: what the command started and
+# left running (a daemon: `kafka-server-start.sh -daemon`, `nohup java … &`).
+# They run on untraced once the capture ends, so the trace holds what they did
+# until then only: said on stderr and in meta.json (leftRunning), and the
+# analysis warns, rather than let "no mapping outlived its file" stand for them.
+om_note_left_running() {
+  local entry pids=''
+  om_tracees_of "$OM_TRACER_PID"
+  OM_LEFT_RUNNING=0
+  for entry in $OM_TREE; do
+    OM_LEFT_RUNNING=$((OM_LEFT_RUNNING + 1))
+    ((OM_LEFT_RUNNING <= 5)) && pids+=" ${entry%%:*}"
+  done
+  ((OM_LEFT_RUNNING)) || return 0
+  om_log "the command exited, but $OM_LEFT_RUNNING process(es) it started still run (pids${pids}$( ((OM_LEFT_RUNNING > 5)) && printf ' …')): the capture ends now and they run on untraced; what they do from now on is not in the trace (to trace a daemon, start it, then: orphanmap capture --pid PID)"
+}
+
 # om_tracer_pid PID -> prints the TracerPid of PID (for messages).
 om_tracer_pid() { om_tracer_of "$1"; printf '%s' "$OM_TRACER_OF"; }
 
@@ -593,6 +612,7 @@ om_meta_json() {
     printf '  "traceFiles": %s,\n' "$(om_json_str_array trace.txt)"
     printf '  "lostEvents": %s,\n' "$(om_json_num_or_null "$OM_LOST_EVENTS")"
     printf '  "truncatedEvents": %s,\n' "$(om_json_num_or_null "$OM_TRUNCATED_EVENTS")"
+    printf '  "leftRunning": %s,\n' "$(om_json_num_or_null "$OM_LEFT_RUNNING")"
     printf '  "exitReason": %s,\n' "$(om_json_str_or_null "$OM_EXIT_REASON")"
     # SIGUSR2 ends the capture and leaves the target running, untraced: always
     # for -p; for -- CMD only where the tracer can let go of its command.
@@ -1254,6 +1274,7 @@ om_run_capture() {
       sleep 0.5
       om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || break
       OM_STOP_REASON=target-exited
+      ((OM_CMD_MODE)) && [[ $OM_BACKEND == strace ]] && om_note_left_running
     fi
     if [[ -n $OM_STOP_REASON ]]; then
       om_stop_tracer

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { captureScriptPath, readBundleMeta, startCapture } from '../src/capture/index.js';
 import { CaptureError, UsageError } from '../src/errors.js';
 import { procStatus, tracerPid } from './support/proc.js';
-import { requireTool } from './support/tools.js';
+import { requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
 const SCRIPT = captureScriptPath('strace');
@@ -204,10 +204,18 @@ describe('capture-strace.sh', () => {
     try {
       expect(result.code, result.stderr).toBe(0);
       expect(result.stderr).not.toMatch(/hangs \d+ s after/);
-      expect((await readBundleMeta(dir)).exitReason).toBe('target-exited');
+      const meta = await readBundleMeta(dir);
+      expect(meta.exitReason).toBe('target-exited');
       const status = procStatus(daemonPid);
       expect(status?.state).not.toMatch(/[ZTt]/);
       expect(status?.tracerPid).toBe(0);
+      // Said, not left for "no mapping outlived its file" to stand for it: on stderr, in meta.json and in the analysis.
+      expect(result.stderr).toContain(`the command exited, but 1 process(es) it started still run (pids ${daemonPid}): `);
+      expect(meta.leftRunning).toBe(1);
+      const analyzed = runCli(['analyze', dir, '--format', 'json']);
+      expect(analyzed.status, analyzed.stderr).toBe(0);
+      const { warnings } = JSON.parse(analyzed.stdout) as { warnings: string[] };
+      expect(warnings.filter((warning) => warning.startsWith('the command exited while 1 process(es) it started still ran'))).toHaveLength(1);
     } finally {
       try {
         process.kill(daemonPid, 'SIGKILL');

@@ -50,6 +50,8 @@ export interface BundleMeta {
   traceFiles?: string[];
   lostEvents?: number | null;
   truncatedEvents?: number | null;
+  /** Launched with strace: processes the command started that still ran when it exited (a daemon), untraced from then on. */
+  leftRunning?: number | null;
   /** What ended the capture (EXIT_REASONS); null while it runs. */
   exitReason?: ExitReason | null;
   /** Whether the tracer can let go of a launched command without ending it; if not, noDetachReason says why. */
@@ -192,6 +194,11 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
     }
   }
   if ((meta.lostEvents ?? 0) > 0) warnings.push(`the tracer lost ${meta.lostEvents} events during the capture (meta.json)`);
+  if ((meta.leftRunning ?? 0) > 0)
+    warnings.push(
+      `the command exited while ${meta.leftRunning} process(es) it started still ran (a daemon?) (meta.json): the capture ended then, and what they did afterwards is not in the trace, ` +
+        'so a mapping they orphaned later is not reported. To trace a daemon, start it, then: orphanmap capture --pid PID',
+    );
   // Opened last: a snapshot refused above leaves no descriptor behind.
   const traceFds: number[] = [];
   try {
@@ -410,7 +417,7 @@ function checkMeta(value: unknown, path: string): BundleMeta {
       firstIndexOf.set(file as string, index);
     });
   }
-  for (const field of ['lostEvents', 'truncatedEvents', 'maxMapCount', 'mapCountStart', 'mapCountEnd'] as const) {
+  for (const field of ['lostEvents', 'truncatedEvents', 'leftRunning', 'maxMapCount', 'mapCountStart', 'mapCountEnd'] as const) {
     if (meta[field] !== undefined && meta[field] !== null && !isCount(meta[field])) bad(field, 'a non-negative integer or null');
   }
   // Every field a view draws, by type: a report's table cell is text, never an object a renderer would draw as markup.

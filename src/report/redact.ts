@@ -494,6 +494,7 @@ const META_FIELDS: Readonly<Record<string, (value: unknown) => unknown>> = {
   traceFiles: (value) => strings(value, redactPath),
   lostEvents: kept,
   truncatedEvents: kept,
+  leftRunning: kept,
   exitReason: kept,
   canDetach: kept,
   noDetachReason: freeText,
