@@ -25,7 +25,7 @@
 #   (SIGTERM, then SIGKILL) when the capture stops before it exits: bpftrace -c
 #   cannot leave it running (SIGUSR2, detach, is refused; meta.json
 #   "canDetach": false). Startup takes 8-15 s
-#   (bpftrace 0.17 compiles 69 programs); the trace is complete from the moment
+#   (bpftrace 0.17 compiles 70 programs); the trace is complete from the moment
 #   maps-start.txt is written. Prints the bundle path on stdout (where it is
 #   at the end; $'...'-quoted if it holds a control character); the bundle holds
 #   meta.json, trace.txt, maps-start.txt, fds-start.txt, maps-end.txt,
@@ -40,11 +40,12 @@
 #   meta.json reports lostEvents > 0).
 #
 # EXAMPLE (trace.txt; see scripts/orphanmap.bt for the full grammar)
-#   Attaching 69 probes...
+#   Attaching 70 probes...
 #   orphanmap-bt 1 begin ns=1498737093204 cpu=1 self=26011 root=0
 #   1498786270073 0 26514 26581 open sys=openat ret=3 dfd=-100 flags=0x80242 ino=2164510 dev=266338304 path=/tmp/omw/data dir/00000000.index
 #   1498786347689 0 26514 26581 mmap ret=0x7fc9b8fe2000 addr=0x0 len=4096 prot=0x3 flags=0x1 fd=3 off=0x0 ens=1498786335085 mm=0xffff8881097d5140 ino=2164510 dev=266338304 nlink=1
 #   1498786587098 0 26514 26581 unlink sys=unlink ret=0 dfd=-100 flags=0x0 path=/tmp/omw/data dir/00000000.index.deleted
+#   1498798120442 1 26602 26602 stop
 #   1503436511894 1 0 0 end
 #
 # FIELDS
@@ -162,6 +163,25 @@ om_backend_first_pid() {
 # runs is caught by om_alive. Its last records may still be in flight, so the
 # trace cannot tell more.
 om_backend_exit_seen() { return 0; }
+
+# Called just before bpftrace is sent SIGINT: kill(-BPFTRACE_PID, 0), which
+# orphanmap.bt prints as a `stop` record while every probe is still attached
+# (bpftrace then takes them off one at a time, seconds, and what it prints
+# meanwhile is partial: the parser leaves out what comes after the stop). The
+# line must be printed before the signal: 0.17 drops the records it reads once
+# SIGINT has arrived. Waits at most 2 s for it; without it the trace reads as before.
+om_backend_stopping() {
+  local i size
+  om_backend_attached || return 0
+  # Searched from here on only: the trace can be gigabytes.
+  size=$(stat -c %s -- "$OM_D/trace.txt" 2>/dev/null) || size=0
+  kill -0 -- "-$OM_TRACER_PID" 2>/dev/null
+  for ((i = 0; i < 20; i++)); do
+    tail -c "+$((size + 1))" -- "$OM_D/trace.txt" 2>/dev/null | grep -Eq '^[0-9]+ [0-9]+ [0-9]+ [0-9]+ stop$' && return 0
+    sleep 0.1
+  done
+  om_log "bpftrace printed no stop record within 2 s; the trace's last seconds may be partial"
+}
 
 om_backend_counts() {
   om_out OM_LOST_EVENTS awk '/^Lost [0-9]+ events/ { n += $2 } END { print n + 0 }' "$OM_D/trace.txt" 2>/dev/null

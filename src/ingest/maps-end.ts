@@ -26,7 +26,8 @@ export interface UnexplainedDeleted {
 export function unexplainedLines<T extends MapsEntry>(findings: readonly Finding[], mapsEnd: readonly T[], pid: number): T[] {
   const spans: [number, number][] = [];
   for (const finding of findings) {
-    if (finding.pid !== pid) continue;
+    // Only what is still mapped explains a line: an earlier mapping's finding at the same address (reused) does not.
+    if (finding.pid !== pid || finding.resolution !== 'still-mapped') continue;
     for (const range of finding.ranges ?? [finding]) {
       const start = findingStart(range);
       spans.push([start, start + Math.max(range.length, 1)]);

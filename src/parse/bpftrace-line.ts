@@ -43,6 +43,7 @@ export const EVENT_NAMES: ReadonlyMap<string, boolean> = new Map([
   ['exec', true],
   ['exit', false],
   ['end', false],
+  ['stop', false],
   ['dir', false],
 ]);
 
@@ -50,7 +51,7 @@ export const EVENT_NAMES: ReadonlyMap<string, boolean> = new Map([
 // ^ns           ^cpu ^tgid ^tid ^event
 export const RECORD_HEAD = /^(\d+) (\d+) (\d+) (\d+) ([a-z_.]+)(?: |$)/;
 
-export type MarkerKind = 'header' | 'attaching' | 'attached' | 'end' | 'blank';
+export type MarkerKind = 'header' | 'attaching' | 'attached' | 'stop' | 'end' | 'blank';
 
 export interface Marker {
   kind: MarkerKind;
@@ -62,7 +63,7 @@ export interface Marker {
   probes?: number;
   /** header: bpftrace's own tgid. */
   self?: number;
-  /** header / end: the ns stamp. */
+  /** header / stop / end: the ns stamp. */
   ns?: string;
 }
 
@@ -161,6 +162,9 @@ export function parseBpftraceLine(text: string, lineNo: number, file: string, li
   const [, ns, cpuText, tgidText, tidText, name] = head as unknown as [string, string, string, string, string, string];
   if (!EVENT_NAMES.has(name)) return bad(`unknown event "${name}"`);
   if (name === 'end') return { type: 'marker', marker: { kind: 'end', place, ns } };
+  // 1498798120442 1 26602 26602 stop
+  // ^^^^^^^^^^^^^ the capture began to stop: the reader leaves out every record keyed after it
+  if (name === 'stop') return text.length === head[0].length ? { type: 'marker', marker: { kind: 'stop', place, ns } } : bad('stop record with fields');
 
   // 1498786458066 0 26514 26581 rename sys=rename ret=0 olddfd=-100 newdfd=-100 flags=0x0 path=/tmp/omw/data dir/00000000.index.deleted
   //                                                                                       ^^^^^^ path: to the end, blanks and all

@@ -53,6 +53,11 @@ export class ReorderBuffer<T> {
   private lowMark: bigint | null = null;
   /** Items that arrived after a newer item had already been released. */
   late = 0;
+  /** Items left out for being keyed after the cut (cutAfter). */
+  cut = 0;
+  /** An item keyed after the cut had already been released when the cut came. */
+  releasedPastCut = false;
+  private cutKey: bigint | null = null;
   private readonly windowNs: bigint;
   private readonly maxHeld: number;
   private readonly graceNs: bigint;
@@ -90,8 +95,28 @@ export class ReorderBuffer<T> {
     return this.releaseReady();
   }
 
+  /**
+   * From now on, items keyed after `key` are left out and counted in `cut`:
+   * those held, and those still to come. Items keyed before it that arrive
+   * later (another stream's, printed late) are merged as before. The first cut stays.
+   */
+  cutAfter(key: bigint): void {
+    if (this.cutKey !== null) return;
+    this.cutKey = key;
+    if (this.lastReleased !== null && this.lastReleased > key) this.releasedPastCut = true;
+    const kept = this.heap.filter((entry) => entry.key <= key);
+    this.cut += this.heap.length - kept.length;
+    // Taking entries out of the middle breaks the heap's order: built again.
+    this.heap.length = 0;
+    for (const entry of kept) this.insert(entry);
+  }
+
   /** An item with its key; with `stream`, the record also marks its stream (mark()). */
   push(key: bigint, item: T, stream?: number, printedNs?: bigint): T[] {
+    if (this.cutKey !== null && key > this.cutKey) {
+      this.cut++;
+      return stream === undefined ? [] : this.mark(stream, printedNs ?? key);
+    }
     if (this.lastReleased !== null && key < this.lastReleased) {
       this.late++;
       return [item, ...(stream === undefined ? [] : this.mark(stream, printedNs ?? key))];

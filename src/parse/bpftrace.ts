@@ -48,6 +48,10 @@ export interface BpftraceShape {
   longPaths: number;
   /** Records that arrived too late to be put in order. */
   late: number;
+  /** The `stop` record's ns: the capture began to stop then. */
+  stopNs: bigint | null;
+  /** Records keyed after the stop, left out: what bpftrace printed while it took its probes off. */
+  afterStop: number;
   endSeen: boolean;
 }
 
@@ -78,6 +82,8 @@ export class BpftraceReader {
     lostEvents: 0,
     longPaths: 0,
     late: 0,
+    stopNs: null,
+    afterStop: 0,
     endSeen: false,
   };
   private readonly joiner = new ContinuationJoiner();
@@ -129,11 +135,12 @@ export class BpftraceReader {
     this.halves.clear();
     this.release(this.buffer.flush(), out);
     this.shape.late = this.buffer.late;
+    this.shape.afterStop = this.buffer.cut;
   }
 
   /** Lines that are orphanmap.bt output: its records, header and end line. */
   get traceLines(): number {
-    return this.shape.records + (this.shape.version === null ? 0 : 1) + (this.shape.endSeen ? 1 : 0);
+    return this.shape.records + (this.shape.version === null ? 0 : 1) + (this.shape.stopNs === null ? 0 : 1) + (this.shape.endSeen ? 1 : 0);
   }
 
   /** Preflight findings about the capture. */
@@ -146,6 +153,10 @@ export class BpftraceReader {
     if (s.longPaths > 0) warnings.push(`${this.file}: ${s.longPaths} paths are ${this.strlen - 1} bytes long and were probably cut at BPFTRACE_STRLEN`);
     if (this.dirs.cutNames > 0) warnings.push(`${this.file}: ${this.dirs.cutNames} directories have names longer than 64 bytes: files under them are known only by the names the process gave`);
     if (s.late > 0) warnings.push(`${this.file}: ${s.late} records arrived too late to be put in time order`);
+    if (s.afterStop > 0) {
+      warnings.push(`${this.file}: ${s.afterStop} records after the capture began to stop were left out: bpftrace takes its probes off one at a time, so what it printed then is partial`);
+    }
+    if (this.buffer.releasedPastCut) warnings.push(`${this.file}: records after the capture began to stop were applied before its stop record was read: the trace's last moments may be partial`);
     if (s.records > 0 && !s.endSeen) warnings.push(`${this.file}: no end line: the capture was cut short`);
     return warnings;
   }
@@ -165,6 +176,12 @@ export class BpftraceReader {
           // orphanmap-bt 1 begin ns=1498737093204 cpu=1 self=26011 root=0
           //                      ^^^^^^^^^^^^^^^^ BEGIN ran: the trace starts
           if (this.origin === null && record.marker.ns !== undefined && /^\d+$/.test(record.marker.ns)) this.origin = BigInt(record.marker.ns);
+        } else if (record.marker.kind === 'stop' && this.shape.stopNs === null) {
+          // Every probe was still attached at this instant; later records come from fewer and fewer of them.
+          const { cpu, ns } = streamOf(logical.text);
+          this.shape.stopNs = ns;
+          this.buffer.cutAfter(ns);
+          this.release(this.buffer.mark(cpu, ns), out);
         } else if (record.marker.kind === 'end') this.shape.endSeen = true;
         return;
       case 'diagnostic':

@@ -4,7 +4,7 @@
 // USAGE: busy-orphans DIR GO DONE SECONDS THREADS PAUSE_US
 //   Makes DIR, waits for the file GO to exist (polling with opens of DIR, so a
 //   tracer shows it waiting), then runs THREADS threads for SECONDS seconds, each pausing PAUSE_US
-//   microseconds after each loop.
+//   microseconds after each loop. SIGUSR1 ends the work before SECONDS are up.
 //   Thread T's loop I opens DIR/tT-I, sizes it to 4 KiB, maps it shared and
 //   closes it, then by I % 4: unmaps and unlinks it (clean); unlinks it and
 //   keeps the mapping (a leak); unlinks then unmaps it; or keeps it mapped and
@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,12 @@ static const char *dir;
 static double seconds;
 static useconds_t pause_us;
 static long loops[MAX_THREADS];
+static volatile sig_atomic_t work_ended;
+
+static void end_work(int sig) {
+  (void)sig;
+  work_ended = 1;
+}
 
 static double now(void) {
   struct timespec ts;
@@ -46,7 +53,7 @@ static void *work(void *arg) {
   char name[512], kept[512] = "";
   double end = now() + seconds;
   long i = 0;
-  for (; now() < end; i++) {
+  for (; now() < end && !work_ended; i++) {
     snprintf(name, sizeof name, "%s/t%ld-%ld", dir, t, i);
     int fd = open(name, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) fail("open");
@@ -87,6 +94,7 @@ int main(int argc, char **argv) {
   long threads = atol(argv[5]);
   pause_us = (useconds_t)atol(argv[6]);
   if (threads < 1 || threads > MAX_THREADS) fail("THREADS");
+  signal(SIGUSR1, end_work);
   if (mkdir(dir, 0755) != 0) fail("mkdir");
   struct stat st;
   while (stat(argv[2], &st) != 0) {
