@@ -135,6 +135,8 @@ om_backend_argv() {
   else
     OM_TRACER_ARGV+=("$OM_BT_SCRIPT" "$OM_TARGET_PID")
   fi
+  # The CPUs online, printed in the header (cpus=): the reader merges one output buffer per CPU.
+  OM_TRACER_ARGV+=("$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 0)")
 }
 
 # bpftrace -c sets PR_SET_PDEATHSIG (SIGTERM) on the command it starts and

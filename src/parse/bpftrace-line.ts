@@ -61,6 +61,8 @@ export interface Marker {
   /** header: the root tgid given as $1 (0 = the -c child); attaching: the probe count. */
   root?: number;
   probes?: number;
+  /** header: how many CPUs were online (the script's second argument); 0 or absent: not said. */
+  cpus?: number;
   /** header: bpftrace's own tgid. */
   self?: number;
   /** header / stop / end: the ns stamp. */

@@ -27,6 +27,8 @@ export function parseMarkerLine(text: string, place: Place, bad: (reason: string
     if (root !== undefined) marker.root = rootId;
     if (self !== undefined) marker.self = selfId;
     if (ns !== undefined) marker.ns = ns;
+    const cpus = fields.get('cpus');
+    if (cpus !== undefined && /^\d{1,5}$/.test(cpus)) marker.cpus = Number(cpus);
     return { type: 'marker', marker };
   }
   const attaching = ATTACHING.exec(text);

@@ -58,6 +58,8 @@ export class ReorderBuffer<T> {
   /** An item keyed after the cut had already been released when the cut came. */
   releasedPastCut = false;
   private cutKey: bigint | null = null;
+  /** Streams there are (expectStreams): until each has printed, the marks say nothing. */
+  private expected = 0;
   private readonly windowNs: bigint;
   private readonly maxHeld: number;
   private readonly graceNs: bigint;
@@ -66,6 +68,16 @@ export class ReorderBuffer<T> {
     this.windowNs = options.windowNs ?? 30_000_000_000n;
     this.maxHeld = options.maxHeld ?? 250_000;
     this.graceNs = options.graceNs ?? 50_000_000n;
+  }
+
+  /**
+   * How many streams there are (bpftrace's header: the CPUs online). Until
+   * each has shown a record, one still silent may print its first records
+   * late, older than any released by the others' marks: only the window and
+   * the bound release items.
+   */
+  expectStreams(count: number): void {
+    this.expected = count;
   }
 
   /** The newest key seen so far, or null. */
@@ -147,7 +159,7 @@ export class ReorderBuffer<T> {
   /** What every stream's mark, the window or the bound lets go. */
   private releaseReady(): T[] {
     const out: T[] = [];
-    const byMarks = this.lowMark === null ? null : this.lowMark - this.graceNs;
+    const byMarks = this.lowMark === null || this.marks.size < this.expected ? null : this.lowMark - this.graceNs;
     const byWindow = this.newest === null ? null : this.newest - this.windowNs;
     const horizon = byMarks === null ? byWindow : byWindow === null || byMarks > byWindow ? byMarks : byWindow;
     while (this.heap.length > 0 && ((horizon !== null && this.heap[0]!.key < horizon) || this.heap.length > this.maxHeld)) out.push(this.pop());

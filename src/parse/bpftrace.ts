@@ -173,6 +173,7 @@ export class BpftraceReader {
         if (record.marker.kind === 'header') {
           this.shape.version = record.marker.version ?? null;
           this.shape.root = record.marker.root ?? null;
+          if (record.marker.cpus !== undefined) this.buffer.expectStreams(record.marker.cpus);
           // orphanmap-bt 1 begin ns=1498737093204 cpu=1 self=26011 root=0
           //                      ^^^^^^^^^^^^^^^^ BEGIN ran: the trace starts
           if (this.origin === null && record.marker.ns !== undefined && /^\d+$/.test(record.marker.ns)) this.origin = BigInt(record.marker.ns);

@@ -4,7 +4,7 @@
 # /proc/self/maps, to TRUTH as "PID START-END" lines.
 #
 # USAGE: stderr-prefix.py DIR CASE
-#   fork-first    the root runs a short child (subprocess: vfork + exec), then maps and unlinks
+#   fork-first    the root runs a short child (subprocess: vfork + exec), alive until the root closes its stdin, then maps and unlinks
 #   parent-exits  the root forks and exits; the child, alone, maps and unlinks
 #   threads       threads map and unlink; then a forked child does; the root after it exits
 #   daemon        the root forks and exits at once; the child, which never printed a prefix, maps and unlinks
@@ -37,7 +37,12 @@ def truth():
 
 
 if CASE == "fork-first":
-    subprocess.run(["/bin/true"], check=True)
+    # The child waits for its stdin to close, so it is alive when the vfork
+    # resumes and strace prints that line with a prefix: a child that exited
+    # first (/bin/true on a loaded machine) left the resume unprefixed.
+    child = subprocess.Popen(["/bin/sh", "-c", "read line"], stdin=subprocess.PIPE)
+    child.stdin.close()
+    child.wait()
     orphan("seg.index")
     truth()
 elif CASE == "parent-exits":
