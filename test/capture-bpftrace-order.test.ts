@@ -14,7 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_INTERRUPTED } from '../src/errors.js';
 import type { Finding } from '../src/engine/findings.js';
 import { exited, workspace } from './scenarios/harness.js';
+import { deletedMappingsIn } from './support/proc.js';
 import { CLI, REPO, requireTool, runCli } from './support/tools.js';
+import { waitFor } from './support/wait.js';
 
 const SOURCE = join(REPO, 'test', 'scenarios', 'busy-orphans.c');
 const THREADS = 3;
@@ -27,27 +29,10 @@ interface Report {
   warnings: string[];
 }
 
-async function until(what: string, test: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 function analyze(input: string): Report {
   const result = runCli(['analyze', input, '--format', 'json']);
   expect(result.status, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as Report;
-}
-
-/** `address path` of each mapping of a file under `dir` that maps-end.txt shows `(deleted)`. */
-function deletedIn(mapsEnd: string, dir: string): string[] {
-  return mapsEnd
-    .split('\n')
-    .filter((line) => line.endsWith(' (deleted)') && line.includes(` ${dir}/`))
-    .map((line) => `0x${line.slice(0, line.indexOf('-'))} ${line.slice(line.indexOf(` ${dir}/`) + 1, -' (deleted)'.length)}`)
-    .sort();
 }
 
 /** `address path` of each unlinked-while-mapped finding still mapped at the end. */
@@ -132,9 +117,9 @@ describe('review 1, D-B: bpftrace prints its CPUs out of step', () => {
     const capture = spawn(process.execPath, [CLI, 'capture', '--pid', String(program.pid), '--backend', 'bpftrace', '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
     const captured = exited(capture);
     // meta.json is first written once the tracer has attached.
-    await until('capture --pid to attach', () => existsSync(join(bundle, 'meta.json')), 60_000);
+    await waitFor('capture --pid to attach', () => existsSync(join(bundle, 'meta.json')), 60_000);
     writeFileSync(go, '');
-    await until('the program to finish its work', () => existsSync(doneFile), 30_000);
+    await waitFor('the program to finish its work', () => existsSync(doneFile), 30_000);
     // The program maps nothing more: stop the capture, which reads maps-end.txt while it waits.
     capture.kill('SIGTERM');
     const result = await captured;
@@ -147,9 +132,9 @@ describe('review 1, D-B: bpftrace prints its CPUs out of step', () => {
   });
 
   it('reports, under the right names, exactly the orphaned mappings maps-end.txt shows, and calls none benign', () => {
-    const truth = deletedIn(readFileSync(join(bundle, 'maps-end.txt'), 'utf8'), join(dir, 'w', 'd'));
+    const truth = deletedMappingsIn(readFileSync(join(bundle, 'maps-end.txt'), 'utf8'), join(dir, 'w', 'd'));
     // The program's own record of its mappings at the end says the same.
-    expect(deletedIn(done.slice(2).join('\n'), join(dir, 'w', 'd'))).toEqual(truth);
+    expect(deletedMappingsIn(done.slice(2).join('\n'), join(dir, 'w', 'd'))).toEqual(truth);
     expect(truth.length).toBeGreaterThan(1000);
     const trace = readFileSync(join(bundle, 'trace.txt'), 'latin1').split('\n');
     // Both CPUs carried records, and some came out of order (how late depends on the load).
@@ -164,7 +149,7 @@ describe('review 1, D-B: bpftrace prints its CPUs out of step', () => {
   });
 
   it('gives the same answer when one CPU’s records of seconds come out after the others’', () => {
-    const truth = deletedIn(readFileSync(join(bundle, 'maps-end.txt'), 'utf8'), join(dir, 'w', 'd'));
+    const truth = deletedMappingsIn(readFileSync(join(bundle, 'maps-end.txt'), 'utf8'), join(dir, 'w', 'd'));
     const trace = readFileSync(join(bundle, 'trace.txt'), 'latin1').split('\n');
     for (const held of ['0', '1']) {
       const reprinted = holdBack(trace, held);

@@ -14,7 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
 import { EXIT_INTERRUPTED } from '../src/errors.js';
 import { exited, workspace } from './scenarios/harness.js';
+import { deletedMappingsIn } from './support/proc.js';
 import { CLI, REPO, requireTool, runCli } from './support/tools.js';
+import { waitFor } from './support/wait.js';
 
 const SOURCE = join(REPO, 'test', 'scenarios', 'busy-orphans.c');
 const THREADS = 3;
@@ -28,14 +30,6 @@ interface Report {
   warnings: string[];
 }
 
-async function until(what: string, test: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** How many fds process `pid` holds (bpftrace: one perf event per probe), or -1 once it is gone. */
 function fdCount(pid: number): number {
   try {
@@ -43,15 +37,6 @@ function fdCount(pid: number): number {
   } catch {
     return -1;
   }
-}
-
-/** `address path` of each mapping of a file under `dir` that maps lines show `(deleted)`. */
-function deletedIn(maps: string, dir: string): string[] {
-  return maps
-    .split('\n')
-    .filter((line) => line.endsWith(' (deleted)') && line.includes(` ${dir}/`))
-    .map((line) => `0x${line.slice(0, line.indexOf('-'))} ${line.slice(line.indexOf(` ${dir}/`) + 1, -' (deleted)'.length)}`)
-    .sort();
 }
 
 const stillMappedFindings = (report: Report) => report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped' && finding.resolution === 'still-mapped');
@@ -87,7 +72,7 @@ describe('bpftrace stopping: the trace ends where the stop began', () => {
     const capture = spawn(process.execPath, [CLI, 'capture', '--pid', String(running.pid), '--backend', 'bpftrace', '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
     const captured = exited(capture);
     // meta.json is first written once the tracer has attached.
-    await until('capture --pid to attach', () => existsSync(join(bundle, 'meta.json')), 60_000);
+    await waitFor('capture --pid to attach', () => existsSync(join(bundle, 'meta.json')), 60_000, 20);
     const header = readFileSync(join(bundle, 'trace.txt'), 'latin1')
       .split('\n')
       .find((line) => line.startsWith('orphanmap-bt '))!;
@@ -97,9 +82,9 @@ describe('bpftrace stopping: the trace ends where the stop began', () => {
     await new Promise((resolve) => setTimeout(resolve, 2000));
     capture.kill('SIGTERM');
     // The program works on while bpftrace takes its probes off, then stops mapping before maps-end.txt is read (after bpftrace exits).
-    await until(`bpftrace to take ${PROBES_OFF} probes off`, () => fdCount(bpftrace) <= attachedFds - PROBES_OFF, 30_000);
+    await waitFor(`bpftrace to take ${PROBES_OFF} probes off`, () => fdCount(bpftrace) <= attachedFds - PROBES_OFF, 30_000, 20);
     running.kill('SIGUSR1');
-    await until('the program to finish its work', () => existsSync(doneFile), 10_000);
+    await waitFor('the program to finish its work', () => existsSync(doneFile), 10_000, 20);
     const result = await captured;
     expect(result.code, result.stderr).toBe(EXIT_INTERRUPTED);
     done = readFileSync(doneFile, 'utf8').split('\n');
@@ -111,9 +96,9 @@ describe('bpftrace stopping: the trace ends where the stop began', () => {
 
   it('reports exactly the orphaned mappings maps-end.txt shows, calls none benign, and says how many records it left out', () => {
     const mapsDir = join(dir, 'w', 'd');
-    const truth = deletedIn(readFileSync(join(bundle, 'maps-end.txt'), 'utf8'), mapsDir);
+    const truth = deletedMappingsIn(readFileSync(join(bundle, 'maps-end.txt'), 'utf8'), mapsDir);
     // maps-end.txt was read once the program had stopped mapping: its own record says the same.
-    expect(deletedIn(done.slice(2).join('\n'), mapsDir)).toEqual(truth);
+    expect(deletedMappingsIn(done.slice(2).join('\n'), mapsDir)).toEqual(truth);
     expect(truth.length).toBeGreaterThan(100);
 
     const trace = readFileSync(join(bundle, 'trace.txt'), 'latin1').split('\n');

@@ -12,16 +12,14 @@
 //
 // Needs root (strace attaches to a process that is not its child) and strace.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { exited, PYTHON } from './scenarios/harness.js';
-import { tracerPid } from './support/proc.js';
-import { CLI, REPO, requireTool, runCli } from './support/tools.js';
-import { waitFor } from './support/wait.js';
+import { attachStrace, PYTHON } from './scenarios/harness.js';
+import { REPO, requireTool, runCli } from './support/tools.js';
 
 const PROGRAM = join(REPO, 'test', 'scenarios', 'removed-by-others.py');
 
@@ -55,11 +53,7 @@ beforeAll(async () => {
   const next = async () => (await lines.next()).value as string;
   expect(await next()).toBe('ready');
   pid = holder.pid!;
-  const capture = spawn(process.execPath, [CLI, 'capture', '--backend', 'strace', '--pid', String(pid), '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const captured = exited(capture);
-  await waitFor('strace to attach', () => tracerPid(pid) !== 0, 20_000);
-  // The start snapshots are taken (fds-start.txt comes after maps-start.txt): every file is named in maps-start.txt.
-  await waitFor('the start snapshots', () => existsSync(join(bundle, 'fds-start.txt')), 20_000);
+  const capture = await attachStrace(pid, bundle);
   holder.stdin!.write('go\n');
   expect(await next()).toBe('mapped');
   outside('sed', ['-i', 's/a/b/', 'sed.dat']);
@@ -69,8 +63,7 @@ beforeAll(async () => {
   holder.stdin!.write('maps\n');
   expect(await next()).toBe('done');
   // Stopped while the program lives: maps-end.txt is its /proc/PID/maps now.
-  capture.kill('SIGINT');
-  const result = await captured;
+  const result = await capture.stop();
   expect(result.code, result.stderr).toBe(130);
   holder.stdin!.end();
   truth = JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as Truth;

@@ -14,7 +14,7 @@
 // Needs root (strace attaches to a process that is not its child) and strace.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -23,10 +23,8 @@ import { analyze } from '../src/ingest/analyze.js';
 import { redaction, redactPath } from '../src/report/redact.js';
 import { buildReport } from '../src/report/report.js';
 import { reportForFinding } from '../src/tui/export.js';
-import { exited, PYTHON } from './scenarios/harness.js';
-import { tracerPid } from './support/proc.js';
-import { CLI, REPO, requireTool, runCli } from './support/tools.js';
-import { waitFor } from './support/wait.js';
+import { attachStrace, PYTHON } from './scenarios/harness.js';
+import { REPO, requireTool, runCli } from './support/tools.js';
 
 const PROGRAM = join(REPO, 'test', 'scenarios', 'secret-dir-warnings.py');
 /** Each word of the directory's name: none may be in a redacted output. */
@@ -58,16 +56,11 @@ beforeAll(async () => {
   const next = async () => (await lines.next()).value as string;
   expect(await next()).toBe('ready');
   const pid = holder.pid!;
-  const capture = spawn(process.execPath, [CLI, 'capture', '--backend', 'strace', '--pid', String(pid), '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const captured = exited(capture);
-  await waitFor('strace to attach', () => tracerPid(pid) !== 0, 20_000);
-  // The start snapshots are taken: what the program does from now on is in the trace.
-  await waitFor('the start snapshots', () => existsSync(join(bundle, 'fds-start.txt')), 20_000);
+  const capture = await attachStrace(pid, bundle);
   holder.stdin!.write('go\n');
   expect(await next()).toBe('done');
   // Stopped while the program lives: maps-end.txt is its /proc/PID/maps now.
-  capture.kill('SIGINT');
-  const result = await captured;
+  const result = await capture.stop();
   expect(result.code, result.stderr).toBe(130);
   holder.stdin!.end();
   truth = JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as Truth;

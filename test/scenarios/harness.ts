@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { tracerPid } from '../support/proc.js';
 import { CLI, REPO, STRACE_FILTER } from '../tools.js';
 
 export const PYTHON = '/usr/bin/python3';
@@ -229,4 +230,23 @@ export async function liveLaunched(dir: string, backend: 'strace' | 'bpftrace'):
   checkDriver(live, `live --backend ${backend}`);
   if (live.code !== 0) throw new Error(`live failed (${live.code}): ${live.stderr}`);
   return { dir, truth: await observer.truth(), input: null, ndjson: live.stdout };
+}
+
+/**
+ * `orphanmap capture --backend strace --pid PID --out BUNDLE`, once strace has
+ * attached and the start snapshots are written (fds-start.txt comes after
+ * maps-start.txt): what the process does from then on is in the trace.
+ * `stop()` sends SIGINT and gives the capture's exit.
+ */
+export async function attachStrace(pid: number, bundle: string): Promise<{ stop: () => Promise<Exited> }> {
+  const capture = spawn(process.execPath, [CLI, 'capture', '--backend', 'strace', '--pid', String(pid), '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const captured = exited(capture);
+  await until('strace to attach', () => tracerPid(pid) !== 0, 20_000);
+  await until('the start snapshots', () => existsSync(join(bundle, 'fds-start.txt')), 20_000);
+  return {
+    stop: () => {
+      capture.kill('SIGINT');
+      return captured;
+    },
+  };
 }

@@ -58,3 +58,12 @@ export function processesWith(needle: string): Proc[] {
   }
   return found;
 }
+
+/** `address path` of each mapping of a file under `dir` that /proc/PID/maps lines show `(deleted)`, sorted. */
+export function deletedMappingsIn(maps: string, dir: string): string[] {
+  return maps
+    .split('\n')
+    .filter((line) => line.endsWith(' (deleted)') && line.includes(` ${dir}/`))
+    .map((line) => `0x${line.slice(0, line.indexOf('-'))} ${line.slice(line.indexOf(` ${dir}/`) + 1, -' (deleted)'.length)}`)
+    .sort();
+}
