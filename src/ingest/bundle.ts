@@ -18,6 +18,7 @@ import { findingStart, type Finding } from '../engine/findings.js';
 import { DELETED_SUFFIX, isDeletedFile, mapsInOrder, mapsLookup, readMapsLine, type MapsEntry } from '../parse/maps.js';
 import { InputError, OrphanmapError } from '../errors.js';
 import type { LineSource } from './lines.js';
+import { fromKernelName } from './maps-end.js';
 import { type ReadThread, traceFileSource } from './threaded-source.js';
 
 export interface BundleMeta {
@@ -451,6 +452,17 @@ export function confirmWithMaps(findings: readonly Finding[], bundle: Bundle): v
   for (const finding of findings) {
     if (finding.resolution !== 'still-mapped' || finding.pid !== bundle.meta.pid) continue;
     const line = lineAt(findingStart(finding));
-    finding.confirmedByMaps = line !== undefined && (finding.kind !== 'unlinked-while-mapped' || line.deleted);
+    finding.confirmedByMaps = line !== undefined && (finding.kind !== 'unlinked-while-mapped' || (line.deleted && sameBaseName(finding.path, fromKernelName(line.path))));
   }
+}
+
+/**
+ * The maps line (`shown`) is of the finding's file as far as a name can
+ * tell: the same last component, since the directory may be spelled another
+ * way (a symlinked directory, a relative name); or the finding's name is the
+ * start of it (a name bpftrace cut). Another file mapped at the address since
+ * (after the trace ended) has another name.
+ */
+function sameBaseName(finding: string, shown: string): boolean {
+  return finding.slice(finding.lastIndexOf('/') + 1) === shown.slice(shown.lastIndexOf('/') + 1) || shown.startsWith(finding);
 }

@@ -26,8 +26,11 @@ export interface UnexplainedDeleted {
 export function unexplainedLines<T extends MapsEntry>(findings: readonly Finding[], mapsEnd: readonly T[], pid: number): T[] {
   const spans: [number, number][] = [];
   for (const finding of findings) {
-    // Only what is still mapped explains a line: an earlier mapping's finding at the same address (reused) does not.
-    if (finding.pid !== pid || finding.resolution !== 'still-mapped') continue;
+    // An earlier mapping's finding at the same address (reused), unmapped while the process lived, explains no line.
+    // One that was live when maps-end.txt was read does, however it ended after: a launched command is ended
+    // after that read (process-exited), and the trace may end before it (still-mapped).
+    // Nor does one the maps contradict (another file's mapping at its address: confirmWithMaps).
+    if (finding.pid !== pid || finding.resolution === 'unmapped' || finding.confirmedByMaps === false) continue;
     for (const range of finding.ranges ?? [finding]) {
       const start = findingStart(range);
       spans.push([start, start + Math.max(range.length, 1)]);
@@ -104,6 +107,6 @@ export function unexplainedDeleted(findings: readonly Finding[], mapsEnd: readon
 }
 
 /** /proc prints a newline in a name as the four characters \012. */
-function fromKernelName(path: string): string {
+export function fromKernelName(path: string): string {
   return path.replaceAll('\\012', '\n');
 }
