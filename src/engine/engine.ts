@@ -155,12 +155,12 @@ export class Engine {
     return { events: this.events, processes: this.tasks.processes, ...measure(this.tasks.spaces()) };
   }
 
-  /** What the engine had to assume because the trace could not say, in plain words for a report. */
   /** Opens that returned an fd number still open in the process, as far as the order of the lines shows (Fds.handedOver). */
   fdHandOvers(): ReturnType<Fds['handedOver']> {
     return this.fds.handedOver();
   }
 
+  /** What the engine had to assume because the trace could not say, in plain words for a report. */
   assumptions(): readonly string[] {
     const fromFiles = [...this.fds.assumptions(), ...this.files.cut.notes(), ...this.images.notes()];
     return fromFiles.length === 0 ? this.tasks.assumptions() : [...this.tasks.assumptions(), ...fromFiles];
