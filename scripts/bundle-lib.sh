@@ -919,7 +919,7 @@ om_wait_gone() {
 # has gone SECONDS without closing or opening a file, and within 60 s. A tracer
 # that was asked to stop is not stuck while it lets go: bpftrace closes its
 # probes one by one, and the kernel waits out an RCU grace period for each
-# (69 probes: 4.6 s on an idle machine, over 10 s on a loaded one). Killing it
+# (70 probes: 4.6 s on an idle machine, over 10 s on a loaded one). Killing it
 # then would not end it sooner (the kernel closes what is left at its exit),
 # but would lose the END record and the events still in the ring buffers,
 # which bpftrace prints only after the probes are gone.
