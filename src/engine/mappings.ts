@@ -368,9 +368,19 @@ export class Mappings {
   }
 }
 
-/** The file the engine holds is the one a maps line names: by inode when both know it, else by a name the trace gave it. */
+/**
+ * The file the engine holds is the one a maps line names: by inode when both
+ * know it, else by a name the trace gave it. An inode is used again once its
+ * file is gone: the same inode under another name is another file, made after
+ * the trace ended (a name the trace spelled otherwise still has the same last
+ * component, and one bpftrace cut is the start of the real one).
+ */
 function sameFile(file: FileNode, line: EndMapping): boolean {
-  if (file.inode !== null && line.inode !== null) return file.inode.dev === line.inode.dev && file.inode.ino === line.inode.ino;
+  if (file.inode !== null && line.inode !== null) {
+    if (file.inode.dev !== line.inode.dev || file.inode.ino !== line.inode.ino) return false;
+    const base = line.path.slice(line.path.lastIndexOf('/') + 1);
+    return file.history.some((name) => name.slice(name.lastIndexOf('/') + 1) === base || line.path.startsWith(name));
+  }
   return file.history.includes(line.path);
 }
 
