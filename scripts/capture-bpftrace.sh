@@ -137,6 +137,8 @@ om_backend_argv() {
   fi
   # The CPUs online, printed in the header (cpus=): the reader merges one output buffer per CPU.
   OM_TRACER_ARGV+=("$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 0)")
+  # This script, the only process whose kill(-bpftrace, 0) marks the stop (om_backend_stopping).
+  OM_TRACER_ARGV+=("$$")
 }
 
 # bpftrace -c sets PR_SET_PDEATHSIG (SIGTERM) on the command it starts and

@@ -56,6 +56,11 @@ os.dup2(loud['pipe_r'], 60)
 for f in (60, loud['pipe_r'], loud['pipe_w']):
     os.close(f)
 json.dump({'quiet': quiet, 'procdir': procdir, 'file': fd, 'loud': loud}, open(d + '/fds.json', 'w'))
+# The call that marks a capture's stop, made by a traced process (bpftrace -c is its parent): not the stopper's.
+try:
+    os.kill(-os.getppid(), 0)
+except OSError:
+    pass
 kept.close()
 `;
 
@@ -77,7 +82,7 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'om-btf-'));
   writeFileSync(join(dir, 'prog.py'), PROGRAM);
   // bpftrace 0.17 splits -c on blanks: the paths here have none.
-  const output = execFileSync('bpftrace', ['-c', `/usr/bin/python3 ${join(dir, 'prog.py')} ${dir}`, join(REPO, 'scripts', 'orphanmap.bt'), '0'], {
+  const output = execFileSync('bpftrace', ['-c', `/usr/bin/python3 ${join(dir, 'prog.py')} ${dir}`, join(REPO, 'scripts', 'orphanmap.bt'), '0', '2', '1'], {
     encoding: 'latin1',
     env: { ...process.env, BPFTRACE_STRLEN: '200' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -98,6 +103,14 @@ beforeAll(() => {
   events = all.filter((e) => e.tgid === python!.tgid);
   fds = JSON.parse(readFileSync(join(dir, 'fds.json'), 'utf8')) as Fds;
 }, 120_000);
+
+describe('the stop record', () => {
+  it("is not printed for a traced process that makes the stopper's call: only the process named as the stopper (here init) marks the stop", () => {
+    const text = readFileSync(trace, 'latin1');
+    expect(text).toMatch(/^orphanmap-bt 1 begin .* cpus=2$/m);
+    expect(text).not.toMatch(/ stop$/m);
+  });
+});
 
 /** Events from the marker's open (python's own start reuses small fds) to the dup2 that makes every close printed. */
 function beforeDup2(): TraceEvent[] {

@@ -76,8 +76,8 @@ print("workload output")
       const meta = await readBundleMeta(dir);
       expect(meta).toMatchObject({ schema: 'orphanmap/bundle@1', backend: 'bpftrace', exitReason: 'target-exited', lostEvents: 0, truncatedEvents: 0 });
       expect(meta.tracerVersion).toMatch(/^bpftrace v\d/);
-      // The root 0 (the -c command), then the CPUs online, which the header prints for the reader's merge.
-      expect(meta.command).toMatch(/^env BPFTRACE_STRLEN=200 .*bpftrace -c '\/bin\/sh .*run-command\.sh' .*orphanmap\.bt 0 [1-9]\d*$/);
+      // The root 0 (the -c command), the CPUs online (the header prints them for the reader's merge), the script's pid (the only one whose call marks the stop).
+      expect(meta.command).toMatch(/^env BPFTRACE_STRLEN=200 .*bpftrace -c '\/bin\/sh .*run-command\.sh' .*orphanmap\.bt 0 [1-9]\d* [1-9]\d*$/);
       const trace = readFileSync(join(dir, 'trace.txt'), 'utf8');
       expect(trace).not.toContain('workload output');
       expect(trace).toMatch(new RegExp(`^\\d+ \\d+ ${meta.pid} \\d+ unlink .*path=${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
@@ -168,7 +168,7 @@ print("workload output")
       await waitFor('the attach (meta.json)', () => existsSync(join(dir, 'meta.json')), STARTUP_MS);
       const meta0 = await readBundleMeta(dir);
       expect(meta0.endTime).toBeNull();
-      const bpftracePids = spawnSync('pgrep', ['-f', `orphanmap.bt ${target.pid} [0-9]+$`], { encoding: 'utf8' })
+      const bpftracePids = spawnSync('pgrep', ['-f', `orphanmap.bt ${target.pid} [0-9]+ [0-9]+$`], { encoding: 'utf8' })
         .stdout.split('\n')
         .filter(Boolean)
         .map(Number);

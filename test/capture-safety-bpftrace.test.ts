@@ -122,7 +122,7 @@ describe('capture with bpftrace on a production host', () => {
       expect(readFileSync(marker, 'utf8')).toBe('ran');
       const meta = readMeta(`${bundle}.moved`);
       expect(meta).toMatchObject({ backend: 'bpftrace', mode: 'launched', exitReason: 'target-exited', complete: true });
-      expect(meta.command).toMatch(new RegExp(` ${REPO.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/scripts/orphanmap\\.bt 0 [1-9]\\d*$`));
+      expect(meta.command).toMatch(new RegExp(` ${REPO.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/scripts/orphanmap\\.bt 0 [1-9]\\d* [1-9]\\d*$`));
       expect(readFileSync(join(bundle, 'run-command.sh'), 'utf8')).toContain('pwned'); // nobody's file, untouched and unused
     },
     STARTUP_MS + 30_000,
