@@ -7,18 +7,17 @@
 // How late bpftrace prints a CPU depends on the machine's load, so the same
 // real records are also re-printed with one CPU's held back for seconds, as
 // bpftrace does when it drains a buffer late, and must give the same result.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_INTERRUPTED } from '../src/errors.js';
 import type { Finding } from '../src/engine/findings.js';
-import { exited, workspace } from './scenarios/harness.js';
+import { exited, startBusyOrphans, workspace } from './scenarios/harness.js';
 import { deletedMappingsIn } from './support/proc.js';
-import { CLI, REPO, requireTool, runCli } from './support/tools.js';
+import { CLI, requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
-const SOURCE = join(REPO, 'test', 'scenarios', 'busy-orphans.c');
 const THREADS = 3;
 const WORK_SECONDS = 6;
 /** bpftrace's per-CPU streams are put in order within this much by the old fixed window: a test must go past it. */
@@ -108,11 +107,9 @@ describe('review 1, D-B: bpftrace prints its CPUs out of step', () => {
     requireTool('bpftrace');
     requireTool('cc');
     dir = realpathSync(workspace('order'));
-    const binary = join(dir, 'busy-orphans');
-    execFileSync('cc', ['-O2', '-pthread', '-o', binary, SOURCE], { stdio: 'pipe' });
-    const go = join(dir, 'go');
-    const doneFile = join(dir, 'done');
-    program = spawn(binary, [join(dir, 'w', 'd'), go, doneFile, String(WORK_SECONDS), String(THREADS), '1000'], { stdio: 'ignore' });
+    const started = startBusyOrphans(dir, WORK_SECONDS, THREADS);
+    program = started.program;
+    const { go, doneFile } = started;
     bundle = join(dir, 'bundle');
     const capture = spawn(process.execPath, [CLI, 'capture', '--pid', String(program.pid), '--backend', 'bpftrace', '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
     const captured = exited(capture);

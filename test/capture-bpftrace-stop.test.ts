@@ -7,18 +7,17 @@
 // taken off half its probes; the truth is the bundle's maps-end.txt, read
 // after bpftrace exits, once the program had stopped mapping (its own record
 // of its mappings, written then, says the same).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
 import { EXIT_INTERRUPTED } from '../src/errors.js';
-import { exited, workspace } from './scenarios/harness.js';
+import { exited, startBusyOrphans, workspace } from './scenarios/harness.js';
 import { deletedMappingsIn } from './support/proc.js';
-import { CLI, REPO, requireTool, runCli } from './support/tools.js';
+import { CLI, requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
-const SOURCE = join(REPO, 'test', 'scenarios', 'busy-orphans.c');
 const THREADS = 3;
 /** An upper bound only: the test ends the work with SIGUSR1. */
 const WORK_SECONDS = 40;
@@ -62,11 +61,7 @@ describe('bpftrace stopping: the trace ends where the stop began', () => {
     requireTool('bpftrace');
     requireTool('cc');
     dir = realpathSync(workspace('stop'));
-    const binary = join(dir, 'busy-orphans');
-    execFileSync('cc', ['-O2', '-pthread', '-o', binary, SOURCE], { stdio: 'pipe' });
-    const go = join(dir, 'go');
-    const doneFile = join(dir, 'done');
-    const running = spawn(binary, [join(dir, 'w', 'd'), go, doneFile, String(WORK_SECONDS), String(THREADS), '1000'], { stdio: 'ignore' });
+    const { program: running, go, doneFile } = startBusyOrphans(dir, WORK_SECONDS, THREADS);
     program = running;
     bundle = join(dir, 'bundle');
     const capture = spawn(process.execPath, [CLI, 'capture', '--pid', String(running.pid), '--backend', 'bpftrace', '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });

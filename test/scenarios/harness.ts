@@ -1,7 +1,7 @@
 // Runs the scenario driver (scenarios.py) beside its observer (observer.py)
 // under a tracer, the way a user would take the trace, and returns the truth
 // the observer read from /proc and the trace for orphanmap to read.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -249,4 +249,19 @@ export async function attachStrace(pid: number, bundle: string): Promise<{ stop:
       return captured;
     },
   };
+}
+
+/**
+ * test/scenarios/busy-orphans.c, compiled in `dir` and started: its threads
+ * make and orphan mappings under DIR/w/d once DIR/go exists, for at most
+ * `workSeconds` (SIGUSR1 ends the work early), then it writes DIR/done (its
+ * record: the deleted mappings of its own /proc/self/maps) and waits.
+ */
+export function startBusyOrphans(dir: string, workSeconds: number, threads: number): { program: ChildProcess; go: string; doneFile: string } {
+  const binary = join(dir, 'busy-orphans');
+  execFileSync('cc', ['-O2', '-pthread', '-o', binary, join(REPO, 'test', 'scenarios', 'busy-orphans.c')], { stdio: 'pipe' });
+  const go = join(dir, 'go');
+  const doneFile = join(dir, 'done');
+  const program = spawn(binary, [join(dir, 'w', 'd'), go, doneFile, String(workSeconds), String(threads), '1000'], { stdio: 'ignore' });
+  return { program, go, doneFile };
 }
