@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PYTHON } from './scenarios/harness.js';
 import { procStatus } from './support/proc.js';
 import { CLI, requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
@@ -38,7 +39,7 @@ const children: ChildProcess[] = [];
 
 beforeAll(() => {
   requireTool('strace');
-  requireTool('python3');
+  requireTool(PYTHON);
 });
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -53,7 +54,8 @@ interface Target {
 
 async function startTarget(): Promise<Target> {
   const work = mkdtempSync(join(tmpdir(), 'orphanmap-tid-'));
-  const child = spawn('python3', ['-c', PROGRAM, work], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Debian's python3 itself: a python3 found on PATH may be a wrapper (pyenv's shim) that starts Python as its child, whose pid is then not `child.pid`.
+  const child = spawn(PYTHON, ['-c', PROGRAM, work], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
@@ -67,6 +69,8 @@ async function captureByThreadId(backend: 'strace' | 'bpftrace', attachMs: numbe
   const target = await startTarget();
   const pid = target.child.pid!;
   expect(target.tid).not.toBe(pid);
+  // The precondition, from /proc: the worker is a thread of the process this test started.
+  expect(/^Tgid:\s*(\d+)$/m.exec(readFileSync(`/proc/${target.tid}/status`, 'utf8'))?.[1]).toBe(String(pid));
   const bundle = join(target.work, 'bundle');
   const capture = spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--pid', String(target.tid), '--duration', backend === 'strace' ? '3' : '6', '--out', bundle], {
     stdio: ['ignore', 'ignore', 'pipe'],
