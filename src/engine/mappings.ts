@@ -378,10 +378,20 @@ export class Mappings {
 function sameFile(file: FileNode, line: EndMapping): boolean {
   if (file.inode !== null && line.inode !== null) {
     if (file.inode.dev !== line.inode.dev || file.inode.ino !== line.inode.ino) return false;
-    const base = line.path.slice(line.path.lastIndexOf('/') + 1);
-    return file.history.some((name) => name.slice(name.lastIndexOf('/') + 1) === base || line.path.startsWith(name));
+    return file.history.some((name) => nameMayBe(name, line.path));
   }
   return file.history.includes(line.path);
+}
+
+/**
+ * The trace's name `name` may be the name /proc shows (`shown`) for the same
+ * file: the same last component, since the directory may be spelled another
+ * way (a symlinked directory, a relative name); or the start of it (a name
+ * bpftrace cut). Another file mapped at the address since (after the trace
+ * ended) has another name.
+ */
+export function nameMayBe(name: string, shown: string): boolean {
+  return name.slice(name.lastIndexOf('/') + 1) === shown.slice(shown.lastIndexOf('/') + 1) || shown.startsWith(name);
 }
 
 /** The trace shows the name the mapping was made by removed, and another name (a hard link) keeping the file. */

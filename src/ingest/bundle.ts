@@ -15,6 +15,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineOptions, SeedFd, SeedMapping } from '../engine/engine.js';
 import { findingStart, type Finding } from '../engine/findings.js';
+import { nameMayBe } from '../engine/mappings.js';
 import { DELETED_SUFFIX, isDeletedFile, mapsInOrder, mapsLookup, readMapsLine, type MapsEntry } from '../parse/maps.js';
 import { InputError, OrphanmapError } from '../errors.js';
 import type { LineSource } from './lines.js';
@@ -452,17 +453,6 @@ export function confirmWithMaps(findings: readonly Finding[], bundle: Bundle): v
   for (const finding of findings) {
     if (finding.resolution !== 'still-mapped' || finding.pid !== bundle.meta.pid) continue;
     const line = lineAt(findingStart(finding));
-    finding.confirmedByMaps = line !== undefined && (finding.kind !== 'unlinked-while-mapped' || (line.deleted && sameBaseName(finding.path, fromKernelName(line.path))));
+    finding.confirmedByMaps = line !== undefined && (finding.kind !== 'unlinked-while-mapped' || (line.deleted && nameMayBe(finding.path, fromKernelName(line.path))));
   }
-}
-
-/**
- * The maps line (`shown`) is of the finding's file as far as a name can
- * tell: the same last component, since the directory may be spelled another
- * way (a symlinked directory, a relative name); or the finding's name is the
- * start of it (a name bpftrace cut). Another file mapped at the address since
- * (after the trace ended) has another name.
- */
-function sameBaseName(finding: string, shown: string): boolean {
-  return finding.slice(finding.lastIndexOf('/') + 1) === shown.slice(shown.lastIndexOf('/') + 1) || shown.startsWith(finding);
 }

@@ -189,6 +189,8 @@ export function redactShellCommand(command: string): string {
 
 /** A character om_shell_quote leaves bare. */
 const BARE = /^[A-Za-z0-9_./=:,+@%-]$/;
+/** A word om_shell_quote leaves bare: every character BARE. */
+const BARE_WORD = /^[A-Za-z0-9_./=:,+@%-]+$/;
 
 /** om_shell_quote's words, unquoted; null for a text it does not write. */
 function shellWords(command: string): string[] | null {
@@ -224,7 +226,7 @@ function shellWords(command: string): string[] | null {
 }
 
 function quotedForShell(word: string): string {
-  return /^[A-Za-z0-9_./=:,+@%-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+  return BARE_WORD.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }
 
 /** How a path begins: from the root, the working directory or its parent. */
