@@ -90,6 +90,7 @@ describe.each(FORMS)('processes that end with unlinked files mapped, under %s', 
   });
 
   it('says each was released when its process ended, not still mapped', () => {
-    for (const finding of capture.findings) expect({ pid: finding.pid, address: finding.address, resolution: finding.resolution }).toEqual({ pid: finding.pid, address: finding.address, resolution: 'process-exited' });
+    for (const finding of capture.findings)
+      expect({ pid: finding.pid, address: finding.address, resolution: finding.resolution }).toEqual({ pid: finding.pid, address: finding.address, resolution: 'process-exited' });
   });
 });

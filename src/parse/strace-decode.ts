@@ -186,7 +186,7 @@ export function decodeCall(name: string, text: string, from: number, base: Event
   // "?", "-1 ENOENT (…)": a call that failed, read the long way.
   if (first === 63 /* ? */ || (first === 45 /* - */ && retEnd - retStart >= 3 && text.startsWith('-1 ', retStart))) {
     // exit_group never returns: "= ?" is how every one is printed.
-    if (name === 'exit_group' && first === 63) return groupExit(text, from, base);
+    if (name === 'exit_group' && first === 63) return groupExit(text, base);
     return failedCall(name, text.slice(from), base, parseReturn(text.slice(retStart, retEnd)));
   }
   // "= -1", "= -": strace prints a failure as "-1 ENAME (…)", and no followed call returns another
@@ -225,7 +225,7 @@ function failedCall(name: string, body: string, base: EventBase, ret: ReturnValu
  * strace prints "+++ exited with 0 +++" after it, unless -qq; the reader
  * uses this event only when that line does not come (StraceReader.quietExit).
  */
-function groupExit(text: string, from: number, base: EventBase): DecodeResult {
+function groupExit(text: string, base: EventBase): DecodeResult {
   const status = bounds.count === 1 ? text.slice(bounds.starts[0], bounds.ends[0]) : '?';
   return withExtras({ kind: 'thread-exit', how: `exit_group(${status})`, groupDead: true, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw }, base);
 }
