@@ -133,6 +133,8 @@ export const FOLLOWED_SYSCALLS: ReadonlySet<string> = new Set([
   'vfork',
   'execve',
   'execveat',
+  // Read only for strace -qq, which prints no "+++ exited with N +++" (StraceReader.quietExit).
+  'exit_group',
 ]);
 
 /** Calls whose effect happens at entry: the kernel releases the fd/range before the call returns. */
@@ -183,6 +185,8 @@ export function decodeCall(name: string, text: string, from: number, base: Event
   const first = retEnd > retStart ? text.charCodeAt(retStart) : -1;
   // "?", "-1 ENOENT (…)": a call that failed, read the long way.
   if (first === 63 /* ? */ || (first === 45 /* - */ && retEnd - retStart >= 3 && text.startsWith('-1 ', retStart))) {
+    // exit_group never returns: "= ?" is how every one is printed.
+    if (name === 'exit_group' && first === 63) return groupExit(text, base);
     return failedCall(name, text.slice(from), base, parseReturn(text.slice(retStart, retEnd)));
   }
   // "= -1", "= -": strace prints a failure as "-1 ENAME (…)", and no followed call returns another
@@ -214,6 +218,16 @@ function failedCall(name: string, body: string, base: EventBase, ret: ReturnValu
   const flags = cloneFlagsAtEntry(name, body);
   if (flags !== null) return withExtras({ kind: 'clone', childTid: -1, flags, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw }, base);
   return NOTHING;
+}
+
+/**
+ * `exit_group(0) = ?`: the process ends, every thread and mapping with it.
+ * strace prints "+++ exited with 0 +++" after it, unless -qq; the reader
+ * uses this event only when that line does not come (StraceReader.quietExit).
+ */
+function groupExit(text: string, base: EventBase): DecodeResult {
+  const status = bounds.count === 1 ? text.slice(bounds.starts[0], bounds.ends[0]) : '?';
+  return withExtras({ kind: 'thread-exit', how: `exit_group(${status})`, groupDead: true, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw }, base);
 }
 
 /**

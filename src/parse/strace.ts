@@ -48,6 +48,13 @@ const DETACHED = /^strace: Process (\d+) detached/;
 
 /** The first lines are read in full: they tell whether this is a -r trace. Lines after them may be skipped. */
 const SKIP_AFTER = 5;
+/**
+ * How many lines an exit_group waits for its "+++ exited with N +++" before
+ * the reader takes the trace for one strace -qq wrote, and the call for the
+ * exit (StraceReader.quietExit). strace prints that line right after the
+ * call's "= ?"; other processes' lines printed in between are few.
+ */
+const QUIET_EXIT_LINES = 256;
 
 /**
  * Every this many lines, the unfinished calls still waiting are copied out
@@ -177,6 +184,7 @@ export class StraceReader {
     if (this.deferred.length > 0 && this.carry === null) this.applyDeferred();
     this.lineNo = lineNo;
     if (lineNo >= this.copyPendingAt) this.copyPending(lineNo);
+    if (this.quietExits.length > 0 && lineNo - this.quietExits[0]!.place.line > QUIET_EXIT_LINES) this.releaseQuietExits(out);
     let line = text;
     let firstLine = lineNo;
     this.rebuilt = false;
@@ -402,6 +410,11 @@ export class StraceReader {
       // With -ff the execve started in the other thread's file: its resume here has no start.
       this.supersededFrom.set(tid, record.supersededBy);
       return;
+    }
+    // strace prints exit statuses (no -qq): an exit_group waiting for its own is not needed.
+    if (record.how.startsWith('exited with ')) {
+      this.exitStatusesShown = true;
+      this.quietExits.length = 0;
     }
     // A thread that dies inside a call leaves it pending forever.
     this.pending.delete(tid);
@@ -674,9 +687,16 @@ export class StraceReader {
     const cutOff = [...this.pending.values()].filter((pending) => pending !== undefined).sort((a, b) => a.order - b.order);
     for (const pending of cutOff) {
       if (!FOLLOWED_SYSCALLS.has(pending.name) || pending.applied) continue;
+      // "exit_group(0 <unfinished ...>" and nothing after: the process ended (under -qq, silently).
+      if (pending.name === 'exit_group') {
+        const tid = [...this.pending].find(([, call]) => call === pending)![0];
+        this.emit(pending.name, `${pending.head}) = ?`, 0, this.baseFor(pending, tid, [pending.line]), out);
+        continue;
+      }
       out.push(this.diagnostic(pending.line, pending.raw, `${pending.name} call cut off by the end of the trace`));
     }
     this.pending.clear();
+    this.releaseQuietExits(out);
     if (this.announcedChildren > 0 && this.shape.clones === 0 && !this.pidColumn) {
       out.push({
         type: 'warning',
@@ -695,6 +715,29 @@ export class StraceReader {
         text: `${this.file}: the first process's pid is not in the trace: strace -f writing to stderr prints a line's [pid N] prefix only while another process is traced, and it printed none then; what it did is reported under pid 0. Capture with -o FILE to have every line's pid`,
       });
     }
+  }
+
+  /** A "+++ exited with N +++" line was read: strace prints exit statuses (no -qq). */
+  private exitStatusesShown = false;
+  /** exit_group calls waiting for their "+++ exited with N +++" (quietExit), oldest first. */
+  private readonly quietExits: TraceEvent[] = [];
+
+  /**
+   * An `exit_group(N) = ?`. strace prints the process's "+++ exited with N
+   * +++" after it, and that line is the exit the engine follows; under -qq
+   * it prints none, and the call is all the trace shows of the exit. Without
+   * it every mapping the process held would be reported still mapped at the
+   * end. The call waits QUIET_EXIT_LINES lines for that line, and is the
+   * exit if none came: applied late in the order of lines, at its own time
+   * and place.
+   */
+  private quietExit(event: TraceEvent): void {
+    if (!this.exitStatusesShown) this.quietExits.push(event);
+  }
+
+  private releaseQuietExits(out: ParseOutput[]): void {
+    for (const event of this.quietExits) out.push({ type: 'event', event });
+    this.quietExits.length = 0;
   }
 
   private readonly supersededFrom = new Map<number, number>();
@@ -813,6 +856,10 @@ export class StraceReader {
       // Under -q (no tracee announced), a child that may never print a prefix (unprefixedTid).
       if (!this.announced && !this.pidColumn && this.defaultTid === 0 && !this.live.has(child) && this.unseenClones.size < LIVE_LIMIT) this.unseenClones.add(child);
       this.shape.clones++;
+    }
+    if (decoded.kind === 'thread-exit') {
+      this.quietExit(decoded);
+      return decoded;
     }
     if (text.indexOf('</', from) >= 0) this.shape.withFdHints++;
     out.push({ type: 'event', event: decoded });
