@@ -198,23 +198,31 @@ function readReturn(text: string, from: number, bounds: CallBounds): void {
   const eq = text.indexOf('= ', from);
   if (eq < 0) return;
   for (let k = from; k < eq; k++) if (text.charCodeAt(k) !== 32) return;
-  let end = text.length;
-  if (text.charCodeAt(end - 1) === 62 /* > */) {
-    const open = text.lastIndexOf(' <');
-    if (open >= eq + 2 && isDuration(text, open + 2, end - 1)) end = open;
-  }
+  const end = text.length;
   bounds.retStart = eq + 2;
-  bounds.retEnd = end;
+  bounds.retEnd = text.charCodeAt(end - 1) === 62 /* > */ ? durationStart(text, eq + 2, end - 1) : end;
 }
 
-/** `\d+\.\d+` between `from` and `to`. */
-function isDuration(text: string, from: number, to: number): boolean {
-  let i = from;
-  while (i < to && isDigit(text.charCodeAt(i))) i++;
-  if (i === from || i >= to || text.charCodeAt(i) !== 46 /* . */) return false;
-  const fraction = ++i;
-  while (i < to && isDigit(text.charCodeAt(i))) i++;
-  return i === to && i > fraction;
+/**
+ * Where a -T duration " <\d+\.\d+>" ending at text[close] starts (its space),
+ * when it starts at `from` or after; else text.length. Read backwards from
+ * the '>': the " <" it finds is the text's last, as a lastIndexOf would find
+ * it, since nothing but digits and a point lies between them.
+ */
+function durationStart(text: string, from: number, close: number): number {
+  let i = close - 1;
+  let point = -1;
+  for (; ; i--) {
+    const c = text.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (point >= 0) return text.length;
+      point = i;
+    } else if (!isDigit(c)) break;
+  }
+  // `\d+\.\d+`: one point, with digits on both sides.
+  if (point < 0 || point === close - 1 || point === i + 1) return text.length;
+  if (text.charCodeAt(i) !== 60 /* < */ || text.charCodeAt(i - 1) !== 32 || i - 1 < from) return text.length;
+  return i - 1;
 }
 
 function isDigit(code: number): boolean {
