@@ -767,13 +767,13 @@ export class StraceReader {
         // close/munmap release at entry: apply now so another thread's
         // open/mmap printed before our resume sees the fd/range free.
         pending.applied = true;
-        this.emitJoined(record.name, head, ') = 0', 0, this.baseFor(pending, tid, [lineNo]), out);
+        this.emitJoined(record.name, head, ') = 0', 0, this.headerFor(pending, tid, [lineNo]), out);
       }
       return;
     }
     if (record.status === 'detached' || record.status === 'pid-changed') return;
     if (!FOLLOWED_SYSCALLS.has(record.name)) return;
-    this.emit(record.name, record.text, record.bodyStart, this.base(record, lineNo, line), out);
+    this.emit(record.name, record.text, record.bodyStart, this.header(record, lineNo, line), out);
   }
 
   /** Whether the end of a pending call makes an event: it is followed, and was not applied at entry already. */
@@ -784,7 +784,7 @@ export class StraceReader {
   /** A pending call (resumeIsRead) and the end of its argument list, tail[tailFrom…]: its event. */
   private finish(pending: PendingCall, tid: number, tail: string, tailFrom: number, lineNo: number, line: string, out: ParseOutput[], resumed?: LinePrefix): void {
     if (resumed !== undefined && resumed.comm !== undefined && pending.comm === undefined) pending.comm = resumed.comm;
-    const base = this.baseFor(pending, tid, [pending.line, lineNo]);
+    const base = this.headerFor(pending, tid, [pending.line, lineNo]);
     base.raw = `${pending.raw}\n${line}`;
     if (this.rebuilt) base.rebuilt = true;
     // 11051 1795606335.411625 mmap(NULL, 10485760, …, 5</d/0.index>, 0 <unfinished ...>
@@ -839,6 +839,44 @@ export class StraceReader {
     if (record.comm !== undefined) base.comm = record.comm;
     if (this.rebuilt) base.rebuilt = true;
     return base;
+  }
+
+  /**
+   * The header of the event being decoded, refilled for each: the decoders
+   * copy its fields into their event (withExtras) and none keeps it, so an
+   * object a call is not made for it. Every field is always present (unset
+   * ones undefined, which withExtras skips): one hidden class for all.
+   */
+  private readonly scratch: EventBase = { place: { file: '', line: 0 }, time: null, seconds: null, tid: 0, raw: '', tgid: undefined, comm: undefined, lines: undefined, lineTimes: undefined, rebuilt: undefined };
+
+  /** base(record, lineNo, line), in `scratch`: for decodeCall, whose events copy it. */
+  private header(record: LinePrefix, lineNo: number, line: string): EventBase {
+    const header = this.scratch;
+    header.place = { file: this.file, line: lineNo };
+    header.time = record.time;
+    header.seconds = record.seconds;
+    header.tid = record.tid ?? this.defaultTid;
+    header.raw = line;
+    header.comm = record.comm;
+    header.lines = undefined;
+    header.lineTimes = undefined;
+    header.rebuilt = this.rebuilt ? true : undefined;
+    return header;
+  }
+
+  /** baseFor(pending, tid, lines), in `scratch`: for decodeCall, whose events copy it. */
+  private headerFor(pending: PendingCall, tid: number, lines: number[]): EventBase {
+    const header = this.scratch;
+    header.place = { file: this.file, line: pending.line };
+    header.time = pending.time;
+    header.seconds = pending.seconds;
+    header.tid = tid;
+    header.raw = pending.raw;
+    header.comm = pending.comm;
+    header.lines = lines;
+    header.lineTimes = undefined;
+    header.rebuilt = pending.rebuilt;
+    return header;
   }
 
   private baseFor(pending: PendingCall, tid: number, lines: number[]): EventBase {
