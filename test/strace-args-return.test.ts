@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { splitCall } from '../dist/parse/strace-args.js';
+import { splitCall } from '../src/parse/strace-args.js';
 
 /** The return text as splitCall read it before the -T duration was found by a backward scan: lastIndexOf(' <'), then `\d+\.\d+`. */
 function returnByLastIndexOf(body: string): string | null {

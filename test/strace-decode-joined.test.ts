@@ -1,18 +1,80 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeCall, decodeJoined } from '../dist/parse/strace-decode.js';
+import { decodeCall, decodeJoined } from '../src/parse/strace-decode.js';
 import type { EventBase } from '../src/parse/events.js';
 
 const base = (): EventBase => ({ place: { file: 't', line: 1 }, time: '1795606335.411625', seconds: 1795606335.411625, tid: 7, raw: 'raw', lines: [1, 2], lineTimes: ['a', 'b'] });
 
 /** Pieces an argument list is made of, among them every one that can run past the end of a head. */
 const PIECES = [
-  'NULL', ', ', ',', ' ', '4096', '0x7f06f123f000', '5', '-1', 'AT_FDCWD', 'PROT_READ|PROT_WRITE', 'MAP_SHARED', 'O_RDWR|O_CREAT', '0666',
-  '5</d/0.index>', '5</d/x.index>(deleted)', '3</d/we\\76ird, x.bin>', '</dev/null<char 1:3>>', '<TCP:[1->2]>', '<UNIX-STREAM:[1->2,"/run/x.sock"]>',
-  '"/kafka/0.index"', '"a\\"b"', '"cut"...', '"', '\\', '<', '>', '(', ')', '[', ']', '{', '}', '/*', '*/', '/* 31 vars */', '.', '..', '(deleted', 'deleted)', '"x', '/', '*',
-  '{flags=CLONE_VM|CLONE_FS, child_tid=0x7f}', '[3, 4]',
+  'NULL',
+  ', ',
+  ',',
+  ' ',
+  '4096',
+  '0x7f06f123f000',
+  '5',
+  '-1',
+  'AT_FDCWD',
+  'PROT_READ|PROT_WRITE',
+  'MAP_SHARED',
+  'O_RDWR|O_CREAT',
+  '0666',
+  '5</d/0.index>',
+  '5</d/x.index>(deleted)',
+  '3</d/we\\76ird, x.bin>',
+  '</dev/null<char 1:3>>',
+  '<TCP:[1->2]>',
+  '<UNIX-STREAM:[1->2,"/run/x.sock"]>',
+  '"/kafka/0.index"',
+  '"a\\"b"',
+  '"cut"...',
+  '"',
+  '\\',
+  '<',
+  '>',
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  '/*',
+  '*/',
+  '/* 31 vars */',
+  '.',
+  '..',
+  '(deleted',
+  'deleted)',
+  '"x',
+  '/',
+  '*',
+  '{flags=CLONE_VM|CLONE_FS, child_tid=0x7f}',
+  '[3, 4]',
 ];
-const TAILS = [') = 0', ') = 0 <0.000096>', ') = 0x7feb45600000 <0.000096>', ') = 133</d/0.index> <0.000415>', ')    = 3', ') = -1 ENOENT (No such file)', ') = ?', ') = -', ')', ') =', '', ' ) = 0', '.., 0) = 0', '..) = 0', ')) = 0', ', 0) = 0', '"x") = 0', '/x>) = 0', '*/) = 0', ') = 3 (Timeout)', ') = 0 <1.2.3>'];
+const TAILS = [
+  ') = 0',
+  ') = 0 <0.000096>',
+  ') = 0x7feb45600000 <0.000096>',
+  ') = 133</d/0.index> <0.000415>',
+  ')    = 3',
+  ') = -1 ENOENT (No such file)',
+  ') = ?',
+  ') = -',
+  ')',
+  ') =',
+  '',
+  ' ) = 0',
+  '.., 0) = 0',
+  '..) = 0',
+  ')) = 0',
+  ', 0) = 0',
+  '"x") = 0',
+  '/x>) = 0',
+  '*/) = 0',
+  ') = 3 (Timeout)',
+  ') = 0 <1.2.3>',
+];
 const NAMES = ['mmap', 'munmap', 'close', 'openat', 'open', 'ftruncate', 'dup3', 'fcntl', 'mremap', 'unlinkat', 'renameat2', 'symlinkat', 'fchdir', 'clone3', 'execve', 'close_range', 'truncate'];
 
 describe('decodeJoined: an unfinished call and its resume', () => {

@@ -843,11 +843,22 @@ export class StraceReader {
 
   /**
    * The header of the event being decoded, refilled for each: the decoders
-   * copy its fields into their event (withExtras) and none keeps it, so an
-   * object a call is not made for it. Every field is always present (unset
+   * copy its fields into their event (withExtras) and none keeps it, so no
+   * object is made for it per event. Every field is always present (unset
    * ones undefined, which withExtras skips): one hidden class for all.
    */
-  private readonly scratch: EventBase = { place: { file: '', line: 0 }, time: null, seconds: null, tid: 0, raw: '', tgid: undefined, comm: undefined, lines: undefined, lineTimes: undefined, rebuilt: undefined };
+  private readonly scratch: EventBase = {
+    place: { file: '', line: 0 },
+    time: null,
+    seconds: null,
+    tid: 0,
+    raw: '',
+    tgid: undefined,
+    comm: undefined,
+    lines: undefined,
+    lineTimes: undefined,
+    rebuilt: undefined,
+  };
 
   /** base(record, lineNo, line), in `scratch`: for decodeCall, whose events copy it. */
   private header(record: LinePrefix, lineNo: number, line: string): EventBase {
