@@ -22,10 +22,12 @@ export interface CallBounds {
   /** The return text (splitCall's ret): text[retStart, retEnd); retStart is -1 when the call has none. */
   retStart: number;
   retEnd: number;
+  /** Where the argument the text ended in starts (boundHead). */
+  openFrom: number;
 }
 
 export function newCallBounds(): CallBounds {
-  return { count: 0, starts: [], ends: [], retStart: -1, retEnd: -1 };
+  return { count: 0, starts: [], ends: [], retStart: -1, retEnd: -1, openFrom: 0 };
 }
 
 /** splitCall(body), in strings: the arguments and the return text. */
@@ -46,6 +48,41 @@ export function splitCall(body: string): SplitCall | null {
  *                                           ^^^^^^^^^^^^^^^^^^^^^^ one argument   ^^^^^^^^^^^^^^ ret
  */
 export function boundCall(text: string, from: number, bounds: CallBounds): boolean {
+  const close = lexArguments(text, from, bounds);
+  if (close < 0) return false;
+  readReturn(text, close + 1, bounds);
+  return true;
+}
+
+/**
+ * boundCall of `head + ")…"` as far as the arguments go: they are all in
+ * `head`, which a ")" right after it would close. False when that cannot be
+ * told from `head` alone (it ends inside a string, an annotation, a comment
+ * or brackets, or closes the list itself): the caller joins the texts.
+ *
+ *   mmap(NULL, 10485760, PROT_READ|PROT_WRITE, MAP_SHARED, 5</d/0.index>, 0 <unfinished ...>
+ *        ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ head
+ *   <... mmap resumed>) = 0x7feb45600000 <0.000096>
+ */
+export function boundHead(head: string, bounds: CallBounds): boolean {
+  // An annotation's "(deleted" at the end reads as "(deleted)" with the ")" after it: only the joined text tells.
+  if (head.charCodeAt(head.length - 1) === 100 /* d */ && head.endsWith('(deleted')) return false;
+  if (lexArguments(head, 0, bounds) !== OPEN) return false;
+  closeArguments(head, bounds, bounds.count, bounds.openFrom, head.length);
+  return true;
+}
+
+/** lexArguments: the text ended inside the argument list, at its top level (bounds.count and openFrom say where). */
+const OPEN = -1;
+/** lexArguments: the text ended inside a string, an annotation, a comment or brackets. */
+const CUT = -2;
+
+/**
+ * The arguments of the list that starts at text[from] (after its "("), into
+ * `bounds`; the index of the ")" that closes it, or OPEN or CUT when the
+ * text ends first.
+ */
+function lexArguments(text: string, from: number, bounds: CallBounds): number {
   let count = 0;
   let depth = 0; // ( [ {
   let argStart = from;
@@ -59,29 +96,26 @@ export function boundCall(text: string, from: number, bounds: CallBounds): boole
     }
     if (c === 34 /* " */) {
       i = skipString(text, i);
+      if (i < 0) return CUT;
       continue;
     }
     if (c === 60 /* < */) {
       i = skipAnnotation(text, i);
+      if (i < 0) return CUT;
       continue;
     }
     if (c === 47 /* / */ && text.charCodeAt(i + 1) === 42 /* * */) {
       const end = text.indexOf('*/', i + 2);
-      i = end < 0 ? n : end + 2;
+      if (end < 0) return CUT;
+      i = end + 2;
       continue;
     }
     if (c === 40 || c === 91 || c === 123) depth++;
     else if (c === 93 || c === 125) depth--;
     else if (c === 41 /* ) */) {
       if (depth === 0) {
-        // "()" has no argument, nor has "( )"; "(a, )" has two.
-        if (i > argStart || count > 0) {
-          const start = trimStart(text, argStart, i);
-          if (start < i || count > 0) bound(bounds, count++, text, start, i);
-        }
-        bounds.count = count;
-        readReturn(text, i + 1, bounds);
-        return true;
+        closeArguments(text, bounds, count, argStart, i);
+        return i;
       }
       depth--;
     } else if (c === 44 /* , */ && depth === 0) {
@@ -90,7 +124,20 @@ export function boundCall(text: string, from: number, bounds: CallBounds): boole
     }
     i++;
   }
-  return false;
+  bounds.count = count;
+  bounds.openFrom = argStart;
+  return depth === 0 ? OPEN : CUT;
+}
+
+/** The list's last argument, text[argStart, close) trimmed, when it has one, and its count. */
+function closeArguments(text: string, bounds: CallBounds, count: number, argStart: number, close: number): void {
+  let counted = count;
+  // "()" has no argument, nor has "( )"; "(a, )" has two.
+  if (close > argStart || counted > 0) {
+    const start = trimStart(text, argStart, close);
+    if (start < close || counted > 0) bound(bounds, counted++, text, start, close);
+  }
+  bounds.count = counted;
 }
 
 /** 1 for the characters boundCall acts on: " < / ( [ { ] } ) , */
@@ -118,11 +165,14 @@ export function isTrimmed(code: number): boolean {
   return code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff;
 }
 
+/** What skipString and skipAnnotation return when the text ends before what they skip does. */
+const UNTERMINATED = -1;
+
 function skipString(text: string, from: number): number {
   // Most strings (paths) have no escape: their closing quote is the next one.
   const quote = text.indexOf('"', from + 1);
   const backslash = text.indexOf('\\', from + 1);
-  if (backslash < 0 || (quote >= 0 && backslash > quote)) return quote < 0 ? text.length : trailingEllipsis(text, quote + 1);
+  if (backslash < 0 || (quote >= 0 && backslash > quote)) return quote < 0 ? UNTERMINATED : trailingEllipsis(text, quote + 1);
   let i = from + 1;
   while (i < text.length) {
     const c = text.charCodeAt(i);
@@ -130,7 +180,7 @@ function skipString(text: string, from: number): number {
     else if (c === 34) return trailingEllipsis(text, i + 1);
     else i++;
   }
-  return text.length;
+  return UNTERMINATED;
 }
 
 function trailingEllipsis(text: string, i: number): number {
@@ -174,6 +224,7 @@ function skipAnnotation(text: string, from: number): number {
     }
     if (c === 34 /* " */ && brackets > 0) {
       i = skipString(text, i);
+      if (i < 0) return UNTERMINATED;
       continue;
     }
     if (c === 91) brackets++;
@@ -188,33 +239,41 @@ function skipAnnotation(text: string, from: number): number {
     }
     i++;
   }
-  return text.length;
+  return UNTERMINATED;
 }
 
 // ")                = 0x7f7941afe000 <0.000062>" → "0x7f7941afe000"
 //                     ^^^^^^^^^^^^^^ ret         ^^^^^^^^^^ -T duration, dropped
-function readReturn(text: string, from: number, bounds: CallBounds): void {
+export function readReturn(text: string, from: number, bounds: CallBounds): void {
   bounds.retStart = -1;
   const eq = text.indexOf('= ', from);
   if (eq < 0) return;
   for (let k = from; k < eq; k++) if (text.charCodeAt(k) !== 32) return;
-  let end = text.length;
-  if (text.charCodeAt(end - 1) === 62 /* > */) {
-    const open = text.lastIndexOf(' <');
-    if (open >= eq + 2 && isDuration(text, open + 2, end - 1)) end = open;
-  }
+  const end = text.length;
   bounds.retStart = eq + 2;
-  bounds.retEnd = end;
+  bounds.retEnd = text.charCodeAt(end - 1) === 62 /* > */ ? durationStart(text, eq + 2, end - 1) : end;
 }
 
-/** `\d+\.\d+` between `from` and `to`. */
-function isDuration(text: string, from: number, to: number): boolean {
-  let i = from;
-  while (i < to && isDigit(text.charCodeAt(i))) i++;
-  if (i === from || i >= to || text.charCodeAt(i) !== 46 /* . */) return false;
-  const fraction = ++i;
-  while (i < to && isDigit(text.charCodeAt(i))) i++;
-  return i === to && i > fraction;
+/**
+ * Where a -T duration " <\d+\.\d+>" ending at text[close] starts (its space),
+ * when it starts at `from` or after; else text.length. Read backwards from
+ * the '>': the " <" it finds is the text's last, as a lastIndexOf would find
+ * it, since nothing but digits and a point lies between them.
+ */
+function durationStart(text: string, from: number, close: number): number {
+  let i = close - 1;
+  let point = -1;
+  for (; ; i--) {
+    const c = text.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (point >= 0) return text.length;
+      point = i;
+    } else if (!isDigit(c)) break;
+  }
+  // `\d+\.\d+`: one point, with digits on both sides.
+  if (point < 0 || point === close - 1 || point === i + 1) return text.length;
+  if (text.charCodeAt(i) !== 60 /* < */ || text.charCodeAt(i - 1) !== 32 || i - 1 < from) return text.length;
+  return i - 1;
 }
 
 function isDigit(code: number): boolean {

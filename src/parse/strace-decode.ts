@@ -2,7 +2,7 @@
 // Only the calls the engine needs are decoded; everything else is ignored.
 // A call that failed (= -1 E…, = ?) changes nothing and yields no event.
 import { isTid, TID_RANGE_REASON } from './strace-line.js';
-import { boundCall, fdAt, newCallBounds, numberAt, parseFlags, parseReturn, stringAt, type FdRead, type ReturnValue } from './strace-args.js';
+import { boundCall, boundHead, fdAt, newCallBounds, numberAt, parseFlags, parseReturn, readReturn, stringAt, type FdRead, type ReturnValue } from './strace-args.js';
 import {
   CLONE_VFORK,
   CLONE_VM,
@@ -192,10 +192,37 @@ export function decodeCall(name: string, text: string, from: number, base: Event
   // "= -1", "= -": strace prints a failure as "-1 ENAME (…)", and no followed call returns another
   // negative value: the line was cut inside its return value. Neither a success nor a failure.
   if (first === 45 /* - */) return `return value of ${name} cut short: "${text.slice(retStart, retEnd)}" (a failure prints its error name)`;
+  return decodeSucceeded(name, text, from, text, base);
+}
+
+/**
+ * decodeCall(name, head + tail.slice(tailFrom), 0, base): an unfinished
+ * call's arguments and the end of its resume (or the ") = 0" of a call
+ * applied at entry). When the tail starts by closing the argument list,
+ * the arguments are read in `head` and the return value in `tail`, and the
+ * two are not joined into a text to lex again; anything else (a failure,
+ * an argument the resume goes on with) is decoded from the joined text.
+ */
+export function decodeJoined(name: string, head: string, tail: string, tailFrom: number, base: EventBase): DecodeResult {
+  // Clone calls read their flags from the whole text (cloneFlagsAtEntry).
+  if (tail.charCodeAt(tailFrom) !== 41 /* ) */ || CLONE_CALLS.has(name) || !boundHead(head, bounds)) return decodeCall(name, head + tail.slice(tailFrom), 0, base);
+  readReturn(tail, tailFrom + 1, bounds);
+  const { retStart, retEnd } = bounds;
+  const first = retStart >= 0 && retEnd > retStart ? tail.charCodeAt(retStart) : -1;
+  if (retStart < 0 || first === 63 /* ? */ || first === 45 /* - */) return decodeCall(name, head + tail.slice(tailFrom), 0, base);
+  return decodeSucceeded(name, head, 0, tail, base);
+}
+
+const CLONE_CALLS: ReadonlySet<string> = new Set(['clone', 'clone3', 'fork', 'vfork']);
+
+/** A call whose return value (in `returned`, at bounds.retStart) is no failure; its arguments are in `text`, at `bounds`. */
+function decodeSucceeded(name: string, text: string, from: number, returned: string, base: EventBase): DecodeResult {
+  const { retStart, retEnd } = bounds;
   // "0x7f06f123f000", "3</kafka/0.index>", "0 (Timeout)": the value before any " (…)" comment.
-  const comment = text.indexOf(' (', retStart);
-  const value = fdAt(text, retStart, comment >= 0 && comment + 2 <= retEnd ? comment : retEnd);
-  if (value === null) return failedCall(name, text.slice(from), base, { value: null, error: 'unreadable return value' });
+  const comment = returned.indexOf(' (', retStart);
+  const value = fdAt(returned, retStart, comment >= 0 && comment + 2 <= retEnd ? comment : retEnd);
+  // failedCall reads nothing of the call but its name for this one.
+  if (value === null) return failedCall(name, '', base, { value: null, error: 'unreadable return value' });
   const decoder = DECODERS.get(name);
   if (decoder === undefined) return NOTHING;
   current.name = name;

@@ -231,14 +231,18 @@ function readPid(text: string, out: LineScan, from: number): number {
     if (!text.startsWith('] ', j)) return -1;
     return j + 2;
   }
-  const end = readDigits(text, from);
+  // The digits read and summed in one pass (tidValue's value, for at most 10 of them).
+  let end = from;
+  let sum = 0;
+  for (let c = text.charCodeAt(end); c >= 48 && c <= 57; c = text.charCodeAt(++end)) sum = sum * 10 + (c - 48);
   if (end === from) return from;
+  const digitsRead = end - from > 10 ? -1 : sum;
   const next = text.charCodeAt(end);
   if (next === 60 /* < */) {
     // -Y: the comm has '<' and '>' escaped as \74 \76, so the first "> " ends it.
     const close = text.indexOf('> ', end);
     if (close < 0) return -1;
-    const tid = tidValue(text, from, end);
+    const tid = digitsRead;
     if (!isTid(tid)) return TID_OUT_OF_RANGE;
     out.tid = tid;
     out.commStart = end + 1;
@@ -246,7 +250,7 @@ function readPid(text: string, out: LineScan, from: number): number {
     return close + 2;
   }
   if (next !== 32) return from; // "18:16:32…" or "1795544192.48…": a timestamp, not a pid
-  const value = tidValue(text, from, end);
+  const value = digitsRead;
   if (!isTid(value)) {
     // "1795544192 openat(" (--timestamps=unix,s): 9 or 10 digits, from 1973 to 2286.
     // No other number starts a line: anything else there was meant as a pid.
@@ -489,8 +493,8 @@ export function scanCall(text: string, i: number, scan: LineScan): boolean {
   scan.bodyStart = j + 1;
   scan.status = 'complete';
   scan.bodyEnd = text.length;
-  // Every such ending finishes with '>': a complete call ends with its value or -T duration.
-  if (text.charCodeAt(text.length - 1) === 62 /* > */) {
+  // Every such ending finishes with "...>" (a -T duration ends "4>", a path rarely ".>"): most lines need no endsWith.
+  if (text.charCodeAt(text.length - 1) === 62 /* > */ && text.charCodeAt(text.length - 2) === 46 /* . */) {
     if (text.endsWith(UNFINISHED)) {
       scan.status = 'unfinished';
       scan.bodyEnd = text.length - UNFINISHED.length;

@@ -3,7 +3,7 @@
 // joins `<unfinished ...>` with `<... NAME resumed>` per thread, accumulates
 // -r clocks, and decodes the calls the engine follows.
 import type { Diagnostic, EventBase, TraceEvent } from './events.js';
-import { cloneFlagsAtEntry, decodeCall, EFFECTIVE_AT_ENTRY, FOLLOWED_SYSCALLS } from './strace-decode.js';
+import { cloneFlagsAtEntry, decodeCall, decodeJoined, type DecodeResult, EFFECTIVE_AT_ENTRY, FOLLOWED_SYSCALLS } from './strace-decode.js';
 import { flatCopy } from './flat-copy.js';
 import { followedName, hasResult, MESSAGE_SPLICE, stderrPid } from './strace-scan.js';
 import { CALL, ignoredCall, ResumeMarkers, type SkippedLines, type SkipPolicy, TRACE_LINE, UNFINISHED } from './strace-skip.js';
@@ -390,7 +390,7 @@ export class StraceReader {
       return;
     }
     this.pending.set(tid, undefined);
-    if (this.resumeIsRead(pending)) this.finish(pending, tid, pending.head + record.body, lineNo, line, out);
+    if (this.resumeIsRead(pending)) this.finish(pending, tid, record.body, 0, lineNo, line, out);
   }
 
   /** `+++ exited with 0 +++`, `+++ superseded by execve in pid N +++`. */
@@ -774,7 +774,8 @@ export class StraceReader {
       let rest = record.bodyStart;
       // "<... read resumed> <unfinished ...>) = ?": the thread died inside the call.
       if (record.text.startsWith(' <unfinished ...>', rest)) rest += ' <unfinished ...>'.length;
-      this.finish(pending, tid, pending.head + record.text.slice(rest, record.bodyEnd), lineNo, line, out, record);
+      // A resume's body runs to the end of its line (scanCall): the tail is record.text[rest…].
+      this.finish(pending, tid, record.text, rest, lineNo, line, out, record);
       return;
     }
     if (record.name === 'execve' || record.name === 'execveat') this.shape.execveSeen = true;
@@ -809,13 +810,13 @@ export class StraceReader {
         // close/munmap release at entry: apply now so another thread's
         // open/mmap printed before our resume sees the fd/range free.
         pending.applied = true;
-        this.emit(record.name, `${head}) = 0`, 0, this.baseFor(pending, tid, [lineNo]), out);
+        this.emitJoined(record.name, head, ') = 0', 0, this.headerFor(pending, tid, [lineNo]), out);
       }
       return;
     }
     if (record.status === 'detached' || record.status === 'pid-changed') return;
     if (!FOLLOWED_SYSCALLS.has(record.name)) return;
-    this.emit(record.name, record.text, record.bodyStart, this.base(record, lineNo, line), out);
+    this.emit(record.name, record.text, record.bodyStart, this.header(record, lineNo, line), out);
   }
 
   /** Whether the end of a pending call makes an event: it is followed, and was not applied at entry already. */
@@ -823,10 +824,10 @@ export class StraceReader {
     return !pending.applied && FOLLOWED_SYSCALLS.has(pending.name);
   }
 
-  /** A pending call (resumeIsRead) and the end of its argument list joined in `joined`: its event. */
-  private finish(pending: PendingCall, tid: number, joined: string, lineNo: number, line: string, out: ParseOutput[], resumed?: LinePrefix): void {
+  /** A pending call (resumeIsRead) and the end of its argument list, tail[tailFrom…]: its event. */
+  private finish(pending: PendingCall, tid: number, tail: string, tailFrom: number, lineNo: number, line: string, out: ParseOutput[], resumed?: LinePrefix): void {
     if (resumed !== undefined && resumed.comm !== undefined && pending.comm === undefined) pending.comm = resumed.comm;
-    const base = this.baseFor(pending, tid, [pending.line, lineNo]);
+    const base = this.headerFor(pending, tid, [pending.line, lineNo]);
     base.raw = `${pending.raw}\n${line}`;
     if (this.rebuilt) base.rebuilt = true;
     // 11051 1795606335.411625 mmap(NULL, 10485760, …, 5</d/0.index>, 0 <unfinished ...>
@@ -834,7 +835,7 @@ export class StraceReader {
     //       ^^^^^^^^^^^^^^^^^ this line's own time; the event's is the first line's
     // A bare ") = 0" continuation prints no time.
     base.lineTimes = [pending.time, resumed?.time ?? null];
-    const event = this.emit(pending.name, joined, 0, base, out);
+    const event = this.emitJoined(pending.name, pending.head, tail, tailFrom, base, out);
     const former = this.supersededFrom.get(tid);
     if (former !== undefined) {
       this.supersededFrom.delete(tid);
@@ -844,7 +845,22 @@ export class StraceReader {
 
   /** Decodes the call whose body is text[from…]. */
   private emit(name: string, text: string, from: number, base: EventBase, out: ParseOutput[]): TraceEvent | null {
-    const decoded = decodeCall(name, text, from, base);
+    const event = this.emitted(decodeCall(name, text, from, base), base, out);
+    if (event !== null && text.indexOf('</', from) >= 0) this.shape.withFdHints++;
+    return event;
+  }
+
+  /** emit of the call whose body is head + tail[tailFrom…], without that text when the tail closes the argument list (decodeJoined). */
+  private emitJoined(name: string, head: string, tail: string, tailFrom: number, base: EventBase, out: ParseOutput[]): TraceEvent | null {
+    if (tail.charCodeAt(tailFrom) !== 41 /* ) */) return this.emit(name, head + tail.slice(tailFrom), 0, base, out);
+    const event = this.emitted(decodeJoined(name, head, tail, tailFrom, base), base, out);
+    // The tail starts with ")": no "</" spans the two.
+    if (event !== null && (head.indexOf('</') >= 0 || tail.indexOf('</', tailFrom) >= 0)) this.shape.withFdHints++;
+    return event;
+  }
+
+  /** A decoded call's event, pushed; or its diagnostic. */
+  private emitted(decoded: DecodeResult, base: EventBase, out: ParseOutput[]): TraceEvent | null {
     if (decoded === null) return null;
     if (typeof decoded === 'string') {
       out.push(this.diagnostic(base.place.line, base.raw, decoded));
@@ -861,7 +877,6 @@ export class StraceReader {
       this.quietExit(decoded);
       return decoded;
     }
-    if (text.indexOf('</', from) >= 0) this.shape.withFdHints++;
     out.push({ type: 'event', event: decoded });
     return decoded;
   }
@@ -871,6 +886,55 @@ export class StraceReader {
     if (record.comm !== undefined) base.comm = record.comm;
     if (this.rebuilt) base.rebuilt = true;
     return base;
+  }
+
+  /**
+   * The header of the event being decoded, refilled for each: the decoders
+   * copy its fields into their event (withExtras) and none keeps it, so no
+   * object is made for it per event. Every field is always present (unset
+   * ones undefined, which withExtras skips): one hidden class for all.
+   */
+  private readonly scratch: EventBase = {
+    place: { file: '', line: 0 },
+    time: null,
+    seconds: null,
+    tid: 0,
+    raw: '',
+    tgid: undefined,
+    comm: undefined,
+    lines: undefined,
+    lineTimes: undefined,
+    rebuilt: undefined,
+  };
+
+  /** base(record, lineNo, line), in `scratch`: for decodeCall, whose events copy it. */
+  private header(record: LinePrefix, lineNo: number, line: string): EventBase {
+    const header = this.scratch;
+    header.place = { file: this.file, line: lineNo };
+    header.time = record.time;
+    header.seconds = record.seconds;
+    header.tid = record.tid ?? this.defaultTid;
+    header.raw = line;
+    header.comm = record.comm;
+    header.lines = undefined;
+    header.lineTimes = undefined;
+    header.rebuilt = this.rebuilt ? true : undefined;
+    return header;
+  }
+
+  /** baseFor(pending, tid, lines), in `scratch`: for decodeCall, whose events copy it. */
+  private headerFor(pending: PendingCall, tid: number, lines: number[]): EventBase {
+    const header = this.scratch;
+    header.place = { file: this.file, line: pending.line };
+    header.time = pending.time;
+    header.seconds = pending.seconds;
+    header.tid = tid;
+    header.raw = pending.raw;
+    header.comm = pending.comm;
+    header.lines = lines;
+    header.lineTimes = undefined;
+    header.rebuilt = pending.rebuilt;
+    return header;
   }
 
   private baseFor(pending: PendingCall, tid: number, lines: number[]): EventBase {
