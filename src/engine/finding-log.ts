@@ -1,7 +1,7 @@
 // Findings, decided as soon as they are decidable and resolved later: the
 // rules that decide them, the file whose life is their evidence, and the
 // changes one call into the engine produced, for live views.
-import type { EventBase, MmapEvent, TraceEvent, UnlinkEvent } from '../parse/events.js';
+import { MAP_FIXED, type EventBase, type MmapEvent, type TraceEvent, type UnlinkEvent } from '../parse/events.js';
 import { pageEnd } from './address-space.js';
 import { benignRuleFor, benignRuleNamed, MAPPED_WITH_NO_NAME, mappedWithNoName, type BenignRule } from './benign.js';
 import { flatCopy } from '../parse/flat-copy.js';
@@ -443,9 +443,12 @@ export const GROWN_OUT_OF_SIGHT =
  * the old one says the file grew; beyond the last size the trace saw, if it
  * saw one (within it, the new mapping is only a bigger window). Two mappings
  * of the same length are two readers of one file, or a window moved along it:
- * no resize.
+ * no resize. A MAP_FIXED mmap is none either.
  */
 function grownOutOfSight(file: FileNode, old: MappingState, event: MmapEvent): boolean {
+  // At an address the program chose: ld.so laying out a library's segments, two of which share a page of the file (a
+  // 4 KiB one, then an 8 KiB one from the same offset), not a file mapped again at its new size.
+  if ((event.flags & MAP_FIXED) !== 0) return false;
   const newEnd = event.offset + event.length;
   if (event.length <= old.length || newEnd <= old.offset + old.length) return false;
   return file.size === null || newEnd > file.size;

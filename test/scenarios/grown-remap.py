@@ -24,11 +24,13 @@ grown-by-write: writes 64 KiB to w.dat, maps it, grows it to 192 KiB by
 same-length: maps r.dat (64 KiB) twice at the same length in this process,
   and a forked child maps it once more at that length (two readers of one
   file); then maps g.dat's first 64 KiB, grows it by write and maps the next
-  64 KiB only (a window onto another part of the file, not a remap). No remap.
+  64 KiB only (a window onto another part of the file, not a remap), having
+  dlopen'd two extension modules (ld.so's segments). No remap.
 fchdir-unlink: maps sub/c.dat and sub/d.dat (opened by those relative names),
   fchdir's into sub, unlinks "c.dat", renames "d.dat" to "d.old" and unlinks
-  "d.old", then chdir's back: both leak. Then maps k.dat (relative to DIR) and
-  unlinks "k.dat" from DIR: a relative unlink of a known file, a leak too.
+  "d.old", then chdir's back: both leak. Then maps sub/k.dat (kept, named) and
+  k.dat, and unlinks "k.dat" from DIR: a relative unlink of a known file (a
+  leak too), while a file with the same last component is mapped elsewhere.
 """
 import json
 import mmap
@@ -106,6 +108,11 @@ def main():
         keep += maps
         remaps.append(remap)
     elif mode == "same-length":
+        # Extension modules dlopen'd: ld.so maps their segments MAP_FIXED, and two of them may share a
+        # page of the file (_multiprocessing's read-only data, 4 KiB, then its data, 8 KiB, from the same offset).
+        import _multiprocessing  # noqa: F401
+        import _ctypes  # noqa: F401
+
         fd = write_file("r.dat", 64 * KIB)
         keep.append(mmap.mmap(fd, 64 * KIB))
         keep.append(mmap.mmap(fd, 64 * KIB))
@@ -135,6 +142,9 @@ def main():
         os.unlink("d.old")
         os.chdir("..")
         os.close(sub)
+        fd = write_file("sub/k.dat", 4 * KIB)
+        keep.append(mmap.mmap(fd, 4 * KIB))
+        os.close(fd)
         fd = write_file("k.dat", 4 * KIB)
         keep.append(mmap.mmap(fd, 4 * KIB))
         os.close(fd)
