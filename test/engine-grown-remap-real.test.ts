@@ -64,7 +64,10 @@ function tracedPython(mode: string, filter: string[]): { truth: PyTruth; report:
 const remapsSeen = (findings: Finding[]) =>
   findings
     .filter((finding) => finding.kind === 'remapped-without-unmap')
-    .map((finding) => `${finding.severity} pid ${finding.pid} ${finding.address} ${finding.length} -> ${finding.newAddress} ${finding.path} ${finding.note === GROWN_OUT_OF_SIGHT ? 'grown out of sight' : `note ${finding.note}`}`);
+    .map(
+      (finding) =>
+        `${finding.severity} pid ${finding.pid} ${finding.address} ${finding.length} -> ${finding.newAddress} ${finding.path} ${finding.note === GROWN_OUT_OF_SIGHT ? 'grown out of sight' : `note ${finding.note}`}`,
+    );
 
 let javaClasses: string;
 

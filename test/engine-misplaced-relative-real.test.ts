@@ -59,9 +59,13 @@ const expected = (truth: Truth, leaks = truth.leaks) => leaks.map((leak) => `err
 /** The warning about relative names that named nothing while a file with their last component was mapped. */
 const misplacedWarnings = (report: Report) => report.warnings.filter((warning) => warning.includes('a file with the same last component'));
 
-/** The line of the trace where the first relative unlink of "c.dat" is. */
+/** The number of the first line of the trace that matches `pattern`. */
 function lineOf(input: string, pattern: RegExp): number {
-  return readFileSync(input, 'utf8').split('\n').findIndex((line) => pattern.test(line)) + 1;
+  return (
+    readFileSync(input, 'utf8')
+      .split('\n')
+      .findIndex((line) => pattern.test(line)) + 1
+  );
 }
 
 beforeAll(() => {
@@ -74,7 +78,7 @@ describe('M1: a relative unlink and rename after an fchdir the filter left out',
     ['%file,%memory', '%file,%memory'],
   ])('strace filtered to %s: the leaks of sub/ are missed, and a warning names the call, the name and the mapped file it may be; the relative unlink of a known file is no part of it', (_, filter) => {
     const { work, input, truth, report } = traced(['-e', `trace=${filter}`]);
-    const inSub = truth.leaks.filter((leak) => leak.path.startsWith(join(work, 'sub') + '/'));
+    const inSub = truth.leaks.filter((leak) => leak.path.startsWith(`${join(work, 'sub')}/`));
     expect(inSub.map((leak) => leak.path).sort()).toEqual([join(work, 'sub', 'c.dat'), join(work, 'sub', 'd.old')]);
     // What the trace can show: k.dat, unlinked by a relative name the trace resolves right.
     const shown = truth.leaks.filter((leak) => !inSub.includes(leak));

@@ -430,7 +430,7 @@ const LAZY_EVIDENCE: PropertyDescriptor = {
 /** The note of a remap whose size change the trace does not show (grownOutOfSight). */
 export const GROWN_OUT_OF_SIGHT =
   'The size change is not in the trace: this mmap reaches further into the file than the older mapping, still live, ' +
-  'so the file grew between them by a call the trace does not follow (write, pwrite or fallocate), or by a truncate the capture\'s filter left out. ' +
+  "so the file grew between them by a call the trace does not follow (write, pwrite or fallocate), or by a truncate the capture's filter left out. " +
   '(A program that maps the first pages of a file, then the whole file, shows the same: its evidence tells.)';
 
 /**
