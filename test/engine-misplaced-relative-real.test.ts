@@ -12,15 +12,18 @@
 // unlinked, after the fchdir) and k.dat (unlinked as "k.dat" from the
 // directory the trace knows), all mapped and deleted. Under real strace,
 // filtered as users do (a short list, and %file,%memory, neither with fchdir)
-// and unfiltered.
+// and unfiltered. And mode dirfd-unlink: an unlinkat relative to a directory
+// fd opened before strace -p attached, without -y (the fd names no directory
+// the trace knows) and with it.
 //
-// Needs strace and /usr/bin/python3.
-import { spawnSync } from 'node:child_process';
+// Needs strace, /usr/bin/python3, and root (strace -p attaches to a process that is not its child).
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { createInterface } from 'node:readline';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { PYTHON, workspace } from './scenarios/harness.js';
+import { exited, PYTHON, workspace } from './scenarios/harness.js';
 import { REPO, requireTool, runCli } from './support/tools.js';
 
 const PROGRAM = join(REPO, 'test', 'scenarios', 'grown-remap.py');
@@ -116,4 +119,68 @@ describe('M1: a relative unlink and rename after an fchdir the filter left out',
     expect(seen(report.findings)).toEqual(expected(truth));
     expect(misplacedWarnings(report)).toEqual([]);
   });
+});
+
+/** The processes a test started: none outlives it. */
+const started: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of started.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+/**
+ * grown-remap.py dirfd-unlink, with `strace -p PID -f -ttt [flags]` attached
+ * once it opened its directory fd (so the trace never shows that open), and
+ * stopped while the program lives: its truth and orphanmap's report.
+ */
+async function attached(flags: string[]): Promise<{ work: string; input: string; truth: Truth; report: Report }> {
+  const dir = workspace('misplaced-fd');
+  const input = join(dir, 'trace.txt');
+  const work = join(dir, 'w');
+  const program = spawn(PYTHON, [PROGRAM, work, 'dirfd-unlink'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  started.push(program);
+  const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
+  const next = async () => (await lines.next()).value as string;
+  expect(await next()).toBe('ready');
+  const strace = spawn('strace', ['-p', String(program.pid), '-f', '-ttt', ...flags, '-o', input], { stdio: ['ignore', 'ignore', 'pipe'] });
+  started.push(strace);
+  let stderr = '';
+  strace.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const deadline = Date.now() + 20_000;
+  while (!stderr.includes('attached')) {
+    if (Date.now() > deadline || strace.exitCode !== null) throw new Error(`strace did not attach: ${stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  program.stdin!.write('go\n');
+  expect(await next()).toBe('done');
+  const stopped = exited(strace);
+  strace.kill('SIGINT');
+  await stopped;
+  program.stdin!.end();
+  const result = runCli(['analyze', input, '--format', 'json']);
+  expect(result.status, result.stderr).toBe(0);
+  return { work, input, truth: JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as Truth, report: JSON.parse(result.stdout) as Report };
+}
+
+describe('M1: unlinkat relative to a directory fd the trace never opened', () => {
+  it('strace -p without -y: the leak of sub/e.dat is missed, and the warning names the fd, the name and the mapped file it may be', async () => {
+    const { work, input, truth, report } = await attached([]);
+    expect(truth.leaks.map((leak) => leak.path)).toEqual([join(work, 'sub', 'e.dat')]);
+    expect(seen(report.findings)).toEqual([]);
+    const line = lineOf(input, /unlinkat\(\d+, "e\.dat", 0\)/);
+    expect(line).toBeGreaterThan(0);
+    const fd = /unlinkat\((\d+),/.exec(readFileSync(input, 'utf8').split('\n')[line - 1]!)![1];
+    // No cwd and no -y: the open was by the relative name sub/e.dat, and that is the name the trace knows.
+    expect(misplacedWarnings(report)).toEqual([
+      `unlink of the relative name e.dat at ${input}:${line} (process ${truth.pid}) resolved to e.dat, which no call in the trace named, ` +
+        'while sub/e.dat, a file with the same last component, was mapped in that process: if the call unlinked that file, a mapping that outlived it may be missed; ' +
+        `it is relative to fd ${fd}, which no call in the trace opened and no -y annotation names: the real directory is not known. Capture with -y, or keep the directory's open in -e trace=`,
+    ]);
+  }, 40_000);
+
+  it('strace -p with -y: the annotation names the directory, the leak is the one /proc shows, and no warning', async () => {
+    const { truth, report } = await attached(['-y']);
+    expect(truth.leaks).toHaveLength(1);
+    expect(seen(report.findings)).toEqual(expected(truth));
+    expect(misplacedWarnings(report)).toEqual([]);
+  }, 40_000);
 });

@@ -31,6 +31,10 @@ fchdir-unlink: maps sub/c.dat and sub/d.dat (opened by those relative names),
   "d.old", then chdir's back: both leak. Then maps sub/k.dat (kept, named) and
   k.dat, and unlinks "k.dat" from DIR: a relative unlink of a known file (a
   leak too), while a file with the same last component is mapped elsewhere.
+dirfd-unlink: opens the directory sub, prints "ready" and waits for a line
+  (a tracer attaches then: the open of sub is not in its trace), maps
+  sub/e.dat (opened by that relative name) and unlinks it as "e.dat" relative
+  to sub's fd (unlinkat), writes the truth, prints "done" and waits for a line.
 """
 import json
 import mmap
@@ -149,6 +153,15 @@ def main():
         keep.append(mmap.mmap(fd, 4 * KIB))
         os.close(fd)
         os.unlink("k.dat")
+    elif mode == "dirfd-unlink":
+        os.makedirs("sub", exist_ok=True)
+        sub = os.open("sub", os.O_RDONLY | os.O_DIRECTORY)
+        print("ready", flush=True)
+        sys.stdin.readline()
+        fd = write_file("sub/e.dat", 8 * KIB)
+        keep.append(mmap.mmap(fd, 8 * KIB))
+        os.close(fd)
+        os.unlink("e.dat", dir_fd=sub)
     else:
         sys.exit("unknown mode " + mode)
     live = maps_under(d)
@@ -156,6 +169,10 @@ def main():
     truth = {"pid": os.getpid(), "live": live, "remaps": remaps, "leaks": leaks}
     with open(os.path.join(d, "truth.json"), "w") as f:
         json.dump(truth, f)
+    if mode == "dirfd-unlink":
+        # Alive, every mapping with it, until told: a tracer attached to it stops first.
+        print("done", flush=True)
+        sys.stdin.readline()
 
 
 if __name__ == "__main__":
