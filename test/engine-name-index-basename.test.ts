@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { NameIndex } from '../src/engine/name-index.js';
 
-const sorted = (found: [string, number][]) => found.map(([name, value]) => `${name}=${value}`).sort();
+const sorted = (found: Iterable<[string, number]>) => [...found].map(([name, value]) => `${name}=${value}`).sort();
 
 describe('NameIndex.withBaseName', () => {
   it('finds every name with that last component, in any directory, relative names too, and follows sets and deletes after it was built', () => {
@@ -23,7 +23,7 @@ describe('NameIndex.withBaseName', () => {
     index.delete('/d/b/c.dat');
     index.delete('/e/c.dat');
     index.delete('c.dat');
-    expect(index.withBaseName('c.dat')).toEqual([]);
+    expect([...index.withBaseName('c.dat')]).toEqual([]);
     expect(sorted(index.withBaseName('c.dat.tmp'))).toEqual(['/d/c.dat.tmp=3']);
   });
 });

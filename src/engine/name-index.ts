@@ -109,22 +109,22 @@ export class NameIndex<T> {
 
   /**
    * The names whose last component is `base`, with their values, in no set
-   * order: a relative name that named nothing may have meant one of them in
-   * another directory (Files.misplaced). The index is built on the first call.
+   * order, one at a time (a caller that finds what it looks for stops the
+   * walk): a relative name that named nothing may have meant one of them in
+   * another directory (Files.checkMisplaced). The index is built on the first
+   * call. No name may be set or deleted while the walk goes on.
    */
-  withBaseName(base: string): [string, T][] {
+  *withBaseName(base: string): Generator<[string, T]> {
     if (this.byBaseName === null) {
       this.byBaseName = new Map();
       for (const name of this.entries.keys()) this.listBaseName(name);
     }
     const names = this.byBaseName.get(base);
-    if (names === undefined) return [];
-    const found: [string, T][] = [];
+    if (names === undefined) return;
     for (const name of names) {
       this.steps++;
-      found.push([name, this.entries.get(name)!.value]);
+      yield [name, this.entries.get(name)!.value];
     }
-    return found;
   }
 
   private listBaseName(name: string): void {
