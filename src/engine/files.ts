@@ -169,6 +169,57 @@ export class FileNode {
 
 let lastRead: { file: FileNode | null; noted: number; lines: EvidenceLine[] } = { file: null, noted: 0, lines: [] };
 
+/** A relative unlink or rename that named nothing known while a file with its last component was mapped: the first one, for the report's warning. */
+interface Misplaced {
+  call: 'unlink' | 'rename' | 'rename to';
+  given: string;
+  resolved: string;
+  /** What the name is relative to: the working directory, or a directory fd the trace never opened. */
+  dir: number | 'cwd';
+  mapped: string;
+  pid: number;
+  at: string;
+}
+
+/**
+ * Relative names of unlinks and renames that resolved to a name no call in
+ * the trace named, while a file with the same last component, elsewhere, was
+ * mapped in the process: the directory the trace resolved them against may
+ * not be the one the process was in (an fchdir a filter left out), and the
+ * leak of that file is missed. Counted, the first kept, for one warning.
+ */
+export class MisplacedNames {
+  count = 0;
+  private first: Misplaced | null = null;
+
+  add(misplaced: Misplaced): void {
+    if (this.count++ === 0) this.first = misplaced;
+  }
+
+  note(): string | null {
+    const first = this.first;
+    if (first === null) return null;
+    const more = this.count > 1 ? ` (and ${this.count - 1} more like it)` : '';
+    const call = first.call === 'rename to' ? 'rename to the relative name' : `${first.call} of the relative name`;
+    const done = first.call === 'unlink' ? 'unlinked that file' : first.call === 'rename' ? 'renamed that file' : 'renamed another file over it';
+    const why =
+      first.dir === 'cwd'
+        ? 'the working directory the trace knows may not be the one the process was in: a capture filter without chdir and fchdir (-e trace=%file,%memory has no fchdir), ' +
+          'or a working directory the trace did not show, may have hidden the real directory. Keep chdir,fchdir in -e trace=, or capture with orphanmap capture'
+        : `it is relative to fd ${first.dir}, which no call in the trace opened and no -y annotation names: the real directory is not known. Capture with -y, or keep the directory's open in -e trace=`;
+    return (
+      `${call} ${first.given} at ${first.at} (process ${first.pid}) resolved to ${first.resolved}, which no call in the trace named, ` +
+      `while ${first.mapped}, a file with the same last component, was mapped in that process${more}: if the call ${done}, a mapping that outlived it may be missed; ${why}`
+    );
+  }
+
+  /** The names note() gives, to be hashed whole under --redact: a path may hold spaces. */
+  paths(): string[] {
+    const first = this.first;
+    return first === null ? [] : [first.given, first.resolved, first.mapped];
+  }
+}
+
 export class Files {
   /** Each name known now → the file that has it. */
   private readonly byName = new NameIndex<FileNode>();
@@ -194,6 +245,8 @@ export class Files {
   keeper: EvidenceKeeper | undefined = undefined;
   /** Names the tracer cut, the files that have them, and the mappings calls by them may have orphaned. */
   readonly cut = new CutNames();
+  /** Relative unlinks and renames that named nothing while a file with their last component was mapped (checkMisplaced). */
+  readonly misplaced = new MisplacedNames();
 
   constructor(
     private readonly counters: Counters,
@@ -547,6 +600,8 @@ export class Files {
     if (from === to) return;
     const moving = this.byName.get(from);
     const replaced = this.byName.get(to);
+    const symlinkFrom = this.links.size > 0 && this.links.get(from) !== undefined;
+    const symlinkTo = this.links.size > 0 && this.links.get(to) !== undefined;
     this.moveSymlink(from, to, event.exchange);
     if (event.exchange) {
       this.exchange(flatCopy(from), to, moving, replaced);
@@ -568,15 +623,42 @@ export class Files {
     }
     if (moving === undefined) {
       noteRelative(task, from, event);
+      // Not a directory the trace knows names under, nor a symlink it made: a name it never saw.
+      if (!symlinkFrom && !this.byName.hasUnder(from)) this.checkMisplaced(task, event, 'rename', event.oldPath, event.oldDir, from);
       this.byName.delete(to);
       // Not a file we know: perhaps a directory (Kafka renames a deleted
       // partition's directory to "…-delete", then unlinks the files in it).
       this.renameDirectory(from, to, event);
       return;
     }
+    // A file the trace knows renamed over a name it never saw: perhaps over a mapped file, in the directory the process was really in.
+    if (replaced === undefined && realReplaced === undefined && !symlinkTo) this.checkMisplaced(task, event, 'rename to', event.newPath, event.newDir, to);
     this.moveName(moving, from, to);
     if (realTo !== null) this.spellAlso(moving, to, realTo);
     moving.note(event, this.keeper);
+  }
+
+  /**
+   * An unlink's or rename's relative name `given` (relative to `dir`)
+   * resolved to `resolved`, which names no file, symlink or directory the
+   * trace knows. When a file with the same last component, under another
+   * name, is mapped in the calling process, the call may have meant it, in a
+   * directory the trace did not follow (an fchdir a filter left out): said in
+   * a warning (MisplacedNames), since its leak would go unreported. Looked up
+   * by last component in the name index, not in a list of the calls.
+   */
+  private checkMisplaced(task: Task, event: EventBase, call: Misplaced['call'], given: string, dir: DirRef, resolved: string): void {
+    if (given.startsWith('/')) return;
+    // A directory fd the trace knows: the name was resolved by the trace's own word of it.
+    if (dir.fd !== 'cwd' && (dir.hint !== undefined || pathOfFd(task, dir.fd) !== undefined)) return;
+    const base = baseName(given);
+    if (base === '' || base === '.' || base === '..' || base === '/') return;
+    for (const [name, file] of this.byName.withBaseName(base)) {
+      if (name === resolved || !mappedIn(file, task.space)) continue;
+      const at = `${event.place.file}:${event.place.line}`;
+      this.misplaced.add({ call, given: flatCopy(given), resolved: flatCopy(resolved), dir: dir.fd, mapped: file.displayName, pid: task.group.tgid, at });
+      return;
+    }
   }
 
   /**
@@ -682,12 +764,14 @@ export class Files {
     // A symlink the trace made goes, and no file with it. (A file the engine
     // still knows by that name lost it out of sight, or was the symlink
     // itself, opened O_PATH|O_NOFOLLOW: it loses it now.)
+    const symlink = this.links.size > 0 && this.links.get(name) !== undefined;
     this.links.delete(name);
     const file = this.withInode(event.inode) ?? this.byName.get(name);
     if (file === undefined) {
       noteRelative(task, name, event);
       // A file known by a cut name may have this one.
       if (!this.cut.empty) for (const cut of this.cut.mayBe(name, false)) this.cut.doubt(cut, event);
+      if (!symlink) this.checkMisplaced(task, event, 'unlink', event.path, event.dir, name);
       return;
     }
     this.removeName(file, name, event, task.space, event.nlinkAfter);
@@ -890,6 +974,13 @@ function targetOfSymlink(name: string, resolved: string): string | null {
   // Older strace: a file unlinked between the open and the print ends " (deleted)".
   if (real.endsWith(DELETED_IN_ANNOTATION) && baseName(real.slice(0, -DELETED_IN_ANNOTATION.length)) === baseName(name)) return null;
   return real;
+}
+
+/** Whether the file has a live mapping in `space`. */
+function mappedIn(file: FileNode, space: Space): boolean {
+  if (file.recordCount === 0) return false;
+  for (const mapping of file.liveRecords()) if (mapping.space === space) return true;
+  return false;
 }
 
 /** Whether one of `names` begins with `prefix`. */

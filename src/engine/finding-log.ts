@@ -1,7 +1,7 @@
 // Findings, decided as soon as they are decidable and resolved later: the
 // rules that decide them, the file whose life is their evidence, and the
 // changes one call into the engine produced, for live views.
-import type { EventBase, MmapEvent, TraceEvent, UnlinkEvent } from '../parse/events.js';
+import { MAP_FIXED, type EventBase, type MmapEvent, type TraceEvent, type UnlinkEvent } from '../parse/events.js';
 import { pageEnd } from './address-space.js';
 import { benignRuleFor, benignRuleNamed, MAPPED_WITH_NO_NAME, mappedWithNoName, type BenignRule } from './benign.js';
 import { flatCopy } from '../parse/flat-copy.js';
@@ -188,16 +188,25 @@ export class FindingLog {
 
   /**
    * The resize signature: mapped, size changed, mapped again (this mmap),
-   * the old mapping still live in the same address space.
+   * the old mapping still live in the same address space. The size change is
+   * an ftruncate or truncate of the trace, or, when the trace shows none
+   * since the old mapping, this mmap reaching further into the file than the
+   * old one and than any size the trace saw (grownOutOfSight).
    */
   remapped(file: FileNode, space: Space, event: MmapEvent, remappedAt: At): void {
-    // Without a size change, no old mapping predates one (most mmaps).
-    if (file.sizeChangeSeq < 0 || file.recordCount === 0) return;
+    // Most mmaps: the file's first mapping.
+    if (file.recordCount === 0) return;
     for (const old of file.liveRecords()) {
-      if (old.space !== space || old.remapFinding !== null || old.seq >= file.sizeChangeSeq) continue;
+      if (old.space !== space || old.remapFinding !== null) continue;
       // A window onto another part of the file (a mapper that grows by chunks) is not a remap.
       if (old.offset >= event.offset + event.length || event.offset >= old.offset + old.length) continue;
-      old.remapFinding = this.decide('remapped-without-unmap', old, { remappedAt, newAddress: hex(event.address) }, event.seconds);
+      if (file.sizeChangeSeq > old.seq) {
+        old.remapFinding = this.decide('remapped-without-unmap', old, { remappedAt, newAddress: hex(event.address) }, event.seconds);
+      } else if (grownOutOfSight(file, old, event)) {
+        const finding = this.decide('remapped-without-unmap', old, { remappedAt, newAddress: hex(event.address) }, event.seconds);
+        finding.note ??= GROWN_OUT_OF_SIGHT;
+        old.remapFinding = finding;
+      }
     }
   }
 
@@ -417,6 +426,33 @@ const LAZY_EVIDENCE: PropertyDescriptor = {
     Object.defineProperty(this, 'evidence', { value, enumerable: true, configurable: true, writable: true });
   },
 };
+
+/** The note of a remap whose size change the trace does not show (grownOutOfSight). */
+export const GROWN_OUT_OF_SIGHT =
+  'The size change is not in the trace: this mmap reaches further into the file than the older mapping, still live, ' +
+  "so the file grew between them by a call the trace does not follow (write, pwrite or fallocate), or by a truncate the capture's filter left out. " +
+  '(A program that maps the first pages of a file, then the whole file, shows the same: its evidence tells.)';
+
+/**
+ * The file grew between the old mapping and this mmap, though the trace shows
+ * no ftruncate or truncate since the old one was made (a Java thread's
+ * FileChannel.write past the end, Python's os.posix_fallocate; strace's
+ * recommended filter leaves write, pwrite and fallocate out, and the parser
+ * does not follow them). A mapping past the end of its file is of no use
+ * (SIGBUS), so the new one being longer and ending further into the file than
+ * the old one says the file grew; beyond the last size the trace saw, if it
+ * saw one (within it, the new mapping is only a bigger window). Two mappings
+ * of the same length are two readers of one file, or a window moved along it:
+ * no resize. A MAP_FIXED mmap is none either.
+ */
+function grownOutOfSight(file: FileNode, old: MappingState, event: MmapEvent): boolean {
+  // At an address the program chose: ld.so laying out a library's segments, two of which share a page of the file (a
+  // 4 KiB one, then an 8 KiB one from the same offset), not a file mapped again at its new size.
+  if ((event.flags & MAP_FIXED) !== 0) return false;
+  const newEnd = event.offset + event.length;
+  if (event.length <= old.length || newEnd <= old.offset + old.length) return false;
+  return file.size === null || newEnd > file.size;
+}
 
 /** A moment of the trace, as a finding places it. */
 export function atOf(event: EventBase): At {

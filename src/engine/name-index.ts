@@ -4,11 +4,17 @@
 // under it move. Finding them by scanning every known name cost renames ×
 // names (issue #14); here each directory lists its children (names, and the
 // directories on the way to names), so the walk visits only what is under it.
+import { flatCopy } from '../parse/flat-copy.js';
 
 /** `/d/topic-0/00.index` → `/d/topic-0`; `/x` → `` (the root); a name with no `/` has none. */
 function parentOf(path: string): string | null {
   const slash = path.lastIndexOf('/');
   return slash < 0 || path.length === 0 ? null : path.slice(0, slash);
+}
+
+/** `/d/topic-0/00.index` → `00.index`; a name with no `/` is its own. */
+function baseOf(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
 }
 
 interface Entry<T> {
@@ -29,7 +35,13 @@ export class NameIndex<T> {
   /** Each directory with names under it → its children: names, and directories with names under them. */
   private readonly children = new Map<string, Set<string>>();
   private seq = 0;
-  /** Children visited by `under`: work counted for tests. */
+  /**
+   * Each last component → the names that end with it: null until the first
+   * withBaseName, then kept with the names (most traces never ask, and pay
+   * nothing for it).
+   */
+  private byBaseName: Map<string, Set<string>> | null = null;
+  /** Children visited by `under`, names by `withBaseName`: work counted for tests. */
   steps = 0;
 
   get size(): number {
@@ -52,12 +64,14 @@ export class NameIndex<T> {
       return;
     }
     this.entries.set(name, { value, seq: this.seq++, listedIn: this.link(name) });
+    if (this.byBaseName !== null) this.listBaseName(name);
   }
 
   delete(name: string): void {
     const entry = this.entries.get(name);
     if (entry === undefined) return;
     this.entries.delete(name);
+    if (this.byBaseName !== null) this.unlistBaseName(name);
     // Still a directory with names under it: its directory keeps it.
     const listedIn = entry.listedIn;
     if (listedIn === null || this.children.has(name)) return;
@@ -91,6 +105,42 @@ export class NameIndex<T> {
       }
     }
     return found.sort((a, b) => a.seq - b.seq).map(({ name, value }) => [name, value]);
+  }
+
+  /**
+   * The names whose last component is `base`, with their values, in no set
+   * order, one at a time (a caller that finds what it looks for stops the
+   * walk): a relative name that named nothing may have meant one of them in
+   * another directory (Files.checkMisplaced). The index is built on the first
+   * call. No name may be set or deleted while the walk goes on.
+   */
+  *withBaseName(base: string): Generator<[string, T]> {
+    if (this.byBaseName === null) {
+      this.byBaseName = new Map();
+      for (const name of this.entries.keys()) this.listBaseName(name);
+    }
+    const names = this.byBaseName.get(base);
+    if (names === undefined) return;
+    for (const name of names) {
+      this.steps++;
+      yield [name, this.entries.get(name)!.value];
+    }
+  }
+
+  private listBaseName(name: string): void {
+    const base = baseOf(name);
+    const names = this.byBaseName!.get(base);
+    // A copy for the key: a slice would keep the first name alive as long as any name ends with it.
+    if (names === undefined) this.byBaseName!.set(flatCopy(base), new Set([name]));
+    else names.add(name);
+  }
+
+  private unlistBaseName(name: string): void {
+    const base = baseOf(name);
+    const names = this.byBaseName!.get(base);
+    if (names === undefined) return;
+    names.delete(name);
+    if (names.size === 0) this.byBaseName!.delete(base);
   }
 
   /** A new name: listed in its directory, and each directory up to the first already listed. Returns its directory's set. */
