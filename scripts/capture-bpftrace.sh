@@ -187,6 +187,11 @@ om_backend_stopping() {
   om_log "bpftrace printed no stop record within 2 s; the trace's last seconds may be partial"
 }
 
+# A record of the process: "<ns> <cpu> PID <tid> <event> …" (its exit, at least, if it ended while traced).
+om_backend_saw_pid() {
+  om_retry awk -v pid="$1" '$1 ~ /^[0-9]+$/ && $3 == pid { found = 1; exit } END { exit !found }' "$OM_D/trace.txt" 2>/dev/null
+}
+
 om_backend_counts() {
   om_out OM_LOST_EVENTS awk '/^Lost [0-9]+ events/ { n += $2 } END { print n + 0 }' "$OM_D/trace.txt" 2>/dev/null
   om_out OM_TRUNCATED_EVENTS env LC_ALL=C awk -v max=$((OM_BT_STRLEN - 1)) '

@@ -137,6 +137,9 @@ om_backend_exit_seen() {
   om_retry grep -Eq "^$1<.*> [0-9.]+ \+\+\+ (exited with|killed by) " "$OM_D/trace.txt" 2>/dev/null
 }
 
+# Lines of the trace start with the thread id: the process's own line is "PID<comm> …".
+om_backend_saw_pid() { om_retry grep -Eq "^$1[< ]" "$OM_D/trace.txt" 2>/dev/null; }
+
 om_backend_counts() {
   OM_LOST_EVENTS=''   # ptrace loses nothing
   # A string cut at -s shows as "..."... after its closing quote.

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import type { Analysis } from '../ingest/analyze.js';
+import { untracedTarget } from '../ingest/untraced.js';
 import type { OutputFormat } from '../report/formats.js';
 import { failOnOption, formatOption, pathOption, pidOption, redactOption, type FailOn } from './options.js';
 
@@ -44,9 +45,13 @@ export function registerAnalyze(program: Command): void {
 
 /**
  * An input with no lines at all proves nothing: where the answer is a verdict
- * (`--fail-on`, `diff`), it is an error rather than a pass.
+ * (`--fail-on`, `diff`), it is an error rather than a pass. Nor does a bundle
+ * that holds nothing of its process (one that exited before the tracer
+ * attached: untracedTarget), whatever lines its trace has.
  */
 export function refuseEmptyInputs(analysis: Analysis, why: string): void {
+  const untraced = analysis.bundle === null ? null : untracedTarget(analysis.bundle.meta, analysis.events);
+  if (untraced !== null) throw new InputError(`${untraced}, so ${why}`, analysis.bundle!.dir);
   const empty = analysis.emptyInputs[0];
   if (empty !== undefined) throw new InputError(`empty input: no trace lines, so ${why}`, empty);
 }

@@ -10,6 +10,7 @@ import type { Diagnostic } from '../parse/events.js';
 import { InputError } from '../errors.js';
 import type { LineSource } from './lines.js';
 import { bundleTraceSource, loadBundle, confirmWithMaps, type Bundle } from './bundle.js';
+import { untracedTarget } from './untraced.js';
 import { endMappings, unexplainedDeleted, unexplainedLines } from './maps-end.js';
 import { tailFile } from './tail.js';
 import type { TraceFormat } from './formats.js';
@@ -103,7 +104,8 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
         await run.checkFfSet();
         break;
       case 'bundle':
-        if (input.bundle.unfinished) {
+        // That one says why, and more than "unfinished": see warnUntraced.
+        if (input.bundle.unfinished && input.bundle.meta.exitReason !== 'target-exited-before-attach') {
           run.warnings.push(`${input.bundle.dir}: the capture did not finish this bundle (meta.json has no end time or exit reason): the trace may stop early`);
         }
         run.seed(input.bundle);
@@ -113,7 +115,18 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
   }
   run.report(engine.finish());
   if (bundle !== null) checkWithMaps(run, engine, bundle);
+  if (bundle !== null) warnUntraced(run, engine, bundle);
   return run.result(bundle, bundle === null ? [] : bundleProcesses(bundle));
+}
+
+/**
+ * A bundle that holds nothing of its process (untracedTarget) proves nothing:
+ * said first among the warnings, since the report would otherwise read as
+ * clean; where a verdict is asked for, refuseEmptyInputs refuses it.
+ */
+function warnUntraced(run: Run, engine: Engine, bundle: Bundle): void {
+  const untraced = untracedTarget(bundle.meta, engine.stats().events);
+  if (untraced !== null) run.warnings.unshift(`${bundle.dir}: ${untraced}, so the bundle proves nothing either way (--fail-on and diff refuse it)`);
 }
 
 /**
@@ -135,6 +148,7 @@ export async function analyzeLiveBundle(dir: string, captureDone: Promise<unknow
   // The capture has finished the bundle: maps at end and final metadata.
   const finished = await loadBundle(dir);
   checkWithMaps(run, engine, finished);
+  warnUntraced(run, engine, finished);
   return run.result(finished, bundleProcesses(finished));
 }
 
