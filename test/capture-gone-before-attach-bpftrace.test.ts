@@ -13,11 +13,11 @@
 // complete "target-exited" bundle with its leak found:
 // test/review-exactness.test.ts ("orphanmap capture --backend bpftrace --pid")
 // and test/capture-gone-before-attach-strace.test.ts.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Exited, exited, killLeftovers, PYTHON, workspace } from './scenarios/harness.js';
+import { type Exited, exited, PYTHON, workspace } from './scenarios/harness.js';
 import { deletedMappingsIn, processesWith } from './support/proc.js';
 import { CLI, requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
@@ -43,6 +43,9 @@ with open(record, "w") as out:
     out.write("exiting %d %d\\n" % (os.getpid(), time.clock_gettime_ns(time.CLOCK_BOOTTIME)))
 `;
 
+/** What this file started: a failed run must leave none running (a SIGKILLed capture's watchdog stops its bpftrace). */
+const children: ChildProcess[] = [];
+
 describe('review 14, M3: capture --pid --backend bpftrace of a process that exits before bpftrace attaches', () => {
   let dir = '';
   let bundle = '';
@@ -61,6 +64,7 @@ describe('review 14, M3: capture --pid --backend bpftrace of a process that exit
     const go = join(dir, 'go');
     const record = join(dir, 'exit-record');
     const target = spawn(PYTHON, ['-c', TARGET, file, go, record, String(LIFE_SECONDS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(target);
     const targetDone = exited(target);
     pid = target.pid!;
     let out = '';
@@ -71,6 +75,7 @@ describe('review 14, M3: capture --pid --backend bpftrace of a process that exit
 
     const started = Date.now();
     const child = spawn(process.execPath, [CLI, 'capture', '--pid', String(pid), '--backend', 'bpftrace', '--duration', '10', '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
     const captureDone = exited(child);
     // This capture's bpftrace (by its target's pid: other test files run theirs), compiling.
     await waitFor('bpftrace to start', () => processesWith('orphanmap.bt').some((proc) => proc.argv.includes(String(pid))), 10_000);
@@ -89,7 +94,9 @@ describe('review 14, M3: capture --pid --backend bpftrace of a process that exit
     captureSeconds = (Date.now() - started) / 1000;
   }, 55_000);
 
-  afterAll(() => killLeftovers());
+  afterAll(() => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
 
   it('was gone before bpftrace attached (the precondition, from /proc and bpftrace itself)', () => {
     expect(atExit.tracerStderr).not.toContain('__BPFTRACE_NOTIFY_PROBES_ATTACHED');
