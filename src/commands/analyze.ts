@@ -4,7 +4,6 @@
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import type { Analysis } from '../ingest/analyze.js';
-import { untracedTarget } from '../ingest/untraced.js';
 import type { OutputFormat } from '../report/formats.js';
 import { failOnOption, formatOption, pathOption, pidOption, redactOption, type FailOn } from './options.js';
 
@@ -50,8 +49,7 @@ export function registerAnalyze(program: Command): void {
  * attached: untracedTarget), whatever lines its trace has.
  */
 export function refuseEmptyInputs(analysis: Analysis, why: string): void {
-  const untraced = analysis.bundle === null ? null : untracedTarget(analysis.bundle.meta, analysis.events);
-  if (untraced !== null) throw new InputError(`${untraced}, so ${why}`, analysis.bundle!.dir);
+  if (analysis.untraced !== undefined) throw new InputError(`${analysis.untraced.why}, so ${why}`, analysis.untraced.bundle);
   const empty = analysis.emptyInputs[0];
   if (empty !== undefined) throw new InputError(`empty input: no trace lines, so ${why}`, empty);
 }

@@ -75,6 +75,8 @@ export interface Analysis {
   pidNotice: string | null;
   /** Inputs with no line at all (also a warning): they prove nothing, for a verdict. */
   emptyInputs: string[];
+  /** Set when the bundle holds nothing of its process (untracedTarget): why (also a warning). It proves nothing either. */
+  untraced?: { bundle: string; why: string };
   bundle: Bundle | null;
   /** The time the trace covers: its first and last event times (the chart's axis); null when no event has one. */
   span: { first: number; last: number } | null;
@@ -115,8 +117,9 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
   }
   run.report(engine.finish());
   if (bundle !== null) checkWithMaps(run, engine, bundle);
-  if (bundle !== null) warnUntraced(run, engine, bundle);
-  return run.result(bundle, bundle === null ? [] : bundleProcesses(bundle));
+  const untraced = bundle === null ? undefined : warnUntraced(run, engine, bundle);
+  const analysis = run.result(bundle, bundle === null ? [] : bundleProcesses(bundle));
+  return untraced === undefined ? analysis : { ...analysis, untraced };
 }
 
 /**
@@ -124,9 +127,11 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
  * said first among the warnings, since the report would otherwise read as
  * clean; where a verdict is asked for, refuseEmptyInputs refuses it.
  */
-function warnUntraced(run: Run, engine: Engine, bundle: Bundle): void {
-  const untraced = untracedTarget(bundle.meta, engine.stats().events);
-  if (untraced !== null) run.warnings.unshift(`${bundle.dir}: ${untraced}, so the bundle proves nothing either way (--fail-on and diff refuse it)`);
+function warnUntraced(run: Run, engine: Engine, bundle: Bundle): Analysis['untraced'] {
+  const why = untracedTarget(bundle.meta, engine.stats().events);
+  if (why === null) return undefined;
+  run.warnings.unshift(`${bundle.dir}: ${why}, so the bundle proves nothing either way (--fail-on and diff refuse it)`);
+  return { bundle: bundle.dir, why };
 }
 
 /**
@@ -148,8 +153,9 @@ export async function analyzeLiveBundle(dir: string, captureDone: Promise<unknow
   // The capture has finished the bundle: maps at end and final metadata.
   const finished = await loadBundle(dir);
   checkWithMaps(run, engine, finished);
-  warnUntraced(run, engine, finished);
-  return run.result(finished, bundleProcesses(finished));
+  const untraced = warnUntraced(run, engine, finished);
+  const analysis = run.result(finished, bundleProcesses(finished));
+  return untraced === undefined ? analysis : { ...analysis, untraced };
 }
 
 /**
