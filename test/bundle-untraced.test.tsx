@@ -16,13 +16,7 @@ import { readIntoStore } from '../src/tui/run.js';
 import { TuiStore } from '../src/tui/store.js';
 import { runCli } from './support/tools.js';
 
-const TRACE = [
-  'Attaching 70 probes...',
-  'orphanmap-bt 1 begin ns=43137918080480 cpu=1 self=20771 root=20635 cpus=2',
-  '43140281217294 1 20695 20695 stop',
-  '43145032628650 1 0 0 end',
-  '',
-].join('\n');
+const TRACE = ['Attaching 70 probes...', 'orphanmap-bt 1 begin ns=43137918080480 cpu=1 self=20771 root=20635 cpus=2', '43140281217294 1 20695 20695 stop', '43145032628650 1 0 0 end', ''].join('\n');
 const MAPS = '7f7035080000-7f7035180000 rw-s 00000000 fe:00 2368704                    /tmp/review14/short.bin (deleted)\n';
 const CLEAN = 'orphanmap: no mapping outlived its file.';
 const LEGACY_WHY = 'nothing of pid 20635 was traced: the bundle holds no event and no /proc/PID/maps snapshot of it (did it exit before bpftrace attached?)';
@@ -30,7 +24,16 @@ const LEGACY_WHY = 'nothing of pid 20635 was traced: the bundle holds no event a
 function bundle(meta: Record<string, unknown>, mapsStart = false): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'orphanmap-untraced-')), 'bundle');
   mkdirSync(dir);
-  const base = { schema: 'orphanmap/bundle@1', backend: 'bpftrace', pid: 20635, mode: 'attached', traceFiles: ['trace.txt'], mapCountStart: null, mapCountEnd: null, endTime: '2026-12-03T03:35:46.010Z' };
+  const base = {
+    schema: 'orphanmap/bundle@1',
+    backend: 'bpftrace',
+    pid: 20635,
+    mode: 'attached',
+    traceFiles: ['trace.txt'],
+    mapCountStart: null,
+    mapCountEnd: null,
+    endTime: '2026-12-03T03:35:46.010Z',
+  };
   writeFileSync(join(dir, 'meta.json'), JSON.stringify({ ...base, ...meta }));
   writeFileSync(join(dir, 'trace.txt'), TRACE);
   if (mapsStart) writeFileSync(join(dir, 'maps-start.txt'), MAPS);
