@@ -835,6 +835,8 @@ om_tree_of() {
 #                             whatever the tracer's exit status)
 #   om_backend_exit_seen PID  true when trace.txt shows PID's exit (a tracer
 #                             that cannot tell always says true)
+#   om_backend_saw_pid PID    true when trace.txt holds any record of process
+#                             PID (read only when PID was gone at the attach)
 #   OM_TRACER_STDOUT          bundle file the tracer's stdout goes to (a name in
 #                             OM_D); empty: our stderr
 #   om_backend_cmd_pid        optional: sets OM_FOUND to the launched command's
@@ -883,6 +885,10 @@ OM_STOP_REASON=''
 OM_CMD_MODE=0
 OM_WRITE_FAILED=''
 OM_STOPPED=0           # 1 once om_stop_tracer has run
+OM_TARGET_ST=''        # -p: the target's starttime when the tracer was started
+OM_GONE_AT_ATTACH=0    # -p: 1 when the target was gone by the end of the wait for the attach
+OM_GONE_AFTER=''       # seconds from the tracer's start to the end of that wait
+OM_SLOW_ATTACH_SECONDS=3
 
 # A stop signal. The capture stops from here on, so a further SIGINT, SIGTERM
 # or SIGHUP asks for nothing more: they are ignored, and with them by every
@@ -1121,6 +1127,29 @@ om_wait_tracer() {
   OM_TRACER_STATUS=$?
 }
 
+# om_note_attach ATTACHED TRACER_START_NS NOW_NS -> what the wait for the
+# attach came to, said where it matters. -p: a target gone by now
+# (OM_GONE_AT_ATTACH=1) was traced only if the tracer saw it exit after all
+# (om_backend_saw_pid, once the tracer has ended); with no attach at all,
+# nothing of it was, and the capture stops as target-exited-before-attach
+# (exit 1, "complete": false), not as an empty trace that reads as clean.
+# An attach that took long is said too: bpftrace compiles its probes for
+# 8-40 s first, and -d counts from the attach.
+om_note_attach() {
+  local waited=0
+  [[ $2 =~ ^[0-9]+$ && $3 =~ ^[0-9]+$ ]] && waited=$((($3 - $2) / 1000000000))
+  OM_GONE_AFTER=$waited
+  if ((!OM_CMD_MODE)) && ! om_alive "$OM_TARGET_PID" "$OM_TARGET_ST"; then
+    OM_GONE_AT_ATTACH=1
+    (($1)) || [[ -n $OM_STOP_REASON ]] || OM_STOP_REASON=target-exited-before-attach
+    return 0
+  fi
+  if (($1)) && ((waited >= OM_SLOW_ATTACH_SECONDS)); then
+    om_log "$OM_BACKEND attached after $waited s$([[ -n $OM_DURATION ]] && printf "; the capture's %s s (--duration) count from now" "$OM_DURATION")"
+  fi
+  return 0
+}
+
 # om_status_text STATUS -> "exit status N" or "killed by SIGNAME".
 om_status_text() {
   if (($1 > 128)); then printf 'killed by SIG%s' "$(kill -l "$(($1 - 128))" 2>/dev/null || echo "$(($1 - 128))")"
@@ -1128,7 +1157,7 @@ om_status_text() {
 }
 
 om_run_capture() {
-  local i start_ns status=0 tracer_out attached=0 finished=1 v
+  local i start_ns tracer_start_ns status=0 tracer_out attached=0 finished=1 v
   # A Ctrl-Z in a terminal is a SIGTSTP to the whole foreground process group:
   # orphanmap, this script, its helpers, the watchdog, the tracer. A stopped
   # strace leaves an attached target stopped at its next system call (State
@@ -1194,6 +1223,10 @@ om_run_capture() {
   fi
   tracer_out=/dev/null
   [[ -z $OM_TRACER_STDOUT ]] || tracer_out=$OM_D/$OM_TRACER_STDOUT
+  # -p: the target as it is now (its starttime), so that its exit while the
+  # tracer starts is seen even if its pid is reused meanwhile.
+  ((OM_CMD_MODE)) || om_identify "$OM_TARGET_PID" OM_TARGET_ST
+  om_out tracer_start_ns date +%s%N
   if ((OM_CMD_MODE)); then
     local fifo="$OM_D/.stderr.fifo"
     mkfifo -m 0600 -- "$fifo" || om_die "cannot create $fifo"
@@ -1224,13 +1257,16 @@ om_run_capture() {
     [[ -n $OM_PID ]] && { attached=1; break; }
     [[ -n $OM_STOP_REASON ]] && break
     om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || break
+    # No use waiting for bpftrace to finish compiling (8-40 s) for a target that is gone.
+    ((OM_CMD_MODE)) || om_alive "$OM_TARGET_PID" "$OM_TARGET_ST" || break
     sleep 0.05
   done
-  # -d counts from here: bpftrace spends 8-25 s compiling before it attaches.
+  # -d counts from here: bpftrace spends 8-40 s compiling before it attaches.
   om_out start_ns date +%s%N
   OM_START_NS=$start_ns
   # By now the tracer has opened the FIFO (or died), so its name can go.
   rm -f -- "$OM_D/.stderr.fifo"
+  om_note_attach "$attached" "$tracer_start_ns" "$start_ns"
   if [[ -z $OM_PID ]] && ((!OM_CMD_MODE)); then
     OM_PID=$OM_TARGET_PID
     if om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" && [[ -z $OM_STOP_REASON ]]; then
@@ -1239,7 +1275,10 @@ om_run_capture() {
     fi
   fi
   if [[ -n $OM_PID ]]; then
-    om_identify "$OM_PID" OM_PID_ST
+    # -p: the process the tracer was started for, not whatever has its pid now.
+    if ((OM_CMD_MODE)); then om_identify "$OM_PID" OM_PID_ST; else OM_PID_ST=$OM_TARGET_ST; fi
+  fi
+  if [[ -n $OM_PID ]] && ((!OM_GONE_AT_ATTACH)); then
     om_snapshot_maps "$OM_PID" "$OM_D/maps-start.txt"
     (($? == 2)) && OM_WRITE_FAILED+=' maps-start.txt'
     # A stop asked for meanwhile ends it: fds-start.txt is then left out.
@@ -1285,6 +1324,10 @@ om_run_capture() {
   done
   om_wait_tracer
   status=$OM_TRACER_STATUS
+  # Gone as the attach was confirmed: traced if the trace shows it (its exit at least).
+  if ((OM_GONE_AT_ATTACH)) && [[ $OM_STOP_REASON == target-exited ]] && ! om_backend_saw_pid "$OM_TARGET_PID"; then
+    OM_STOP_REASON=target-exited-before-attach
+  fi
 
   # A command too short-lived to be seen running: take its pid from the trace.
   if [[ -z $OM_PID ]] && ((OM_CMD_MODE)); then
@@ -1318,6 +1361,8 @@ om_run_capture() {
   case $OM_EXIT_REASON in
     disk-full)
       om_log "error: the file system holding $OM_OUT filled up: trace.txt lacks what the tracer could not write (meta.json says \"complete\": false)" ;;
+    target-exited-before-attach)
+      om_log "error: pid $OM_TARGET_PID exited before $OM_BACKEND attached to it$( ((OM_GONE_AFTER > 0)) && printf ' (seen gone %s s after %s started)' "$OM_GONE_AFTER" "$OM_BACKEND"): nothing of it was traced, so this bundle proves nothing (meta.json says \"complete\": false)$([[ $OM_BACKEND == bpftrace ]] && printf '; bpftrace takes 8-40 s to attach on a busy host, strace a moment'); to trace a short-lived program, start it under the capture (-- CMD ARGS...)" ;;
     attach-timeout|tracer-failed)
       if ((status == 0)); then
         om_log "the tracer ended before it traced anything (exit status 0); its stderr is in $OM_OUT/tracer.stderr:"

@@ -35,7 +35,9 @@
 #   another program (bpftrace runs as root; see docs/safety.md).
 #   Exit status: 0 bundle complete; 130 stopped by SIGINT/SIGTERM/SIGHUP, bundle
 #   complete up to then; 1 bundle incomplete (bpftrace failed or died, the disk
-#   filled up; meta.json says "complete": false); 2 bad usage, or -o refused.
+#   filled up, or the -p target exited before bpftrace attached: "exitReason":
+#   "target-exited-before-attach"; meta.json says "complete": false); 2 bad
+#   usage, or -o refused.
 #   BPFTRACE_PERF_RB_PAGES (default 1024 pages per CPU) is passed on (raise it if
 #   meta.json reports lostEvents > 0).
 #
@@ -185,6 +187,11 @@ om_backend_stopping() {
     sleep 0.1
   done
   om_log "bpftrace printed no stop record within 2 s; the trace's last seconds may be partial"
+}
+
+# A record of the process: "<ns> <cpu> PID <tid> <event> …" (its exit, at least, if it ended while traced).
+om_backend_saw_pid() {
+  om_retry awk -v pid="$1" '$1 ~ /^[0-9]+$/ && $3 == pid { found = 1; exit } END { exit !found }' "$OM_D/trace.txt" 2>/dev/null
 }
 
 om_backend_counts() {

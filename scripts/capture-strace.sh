@@ -31,7 +31,9 @@
 #   maps-start.txt, fds-start.txt, maps-end.txt, tracer.stderr.
 #   Exit status: 0 bundle complete; 130 stopped by SIGINT/SIGTERM/SIGHUP, bundle
 #   complete up to then; 1 bundle incomplete (the tracer failed or died, the disk
-#   filled up; meta.json says "complete": false); 2 bad usage, or -o refused.
+#   filled up, or the -p target exited before the tracer attached: "exitReason":
+#   "target-exited-before-attach"; meta.json says "complete": false); 2 bad
+#   usage, or -o refused.
 #   Started with & from a non-interactive shell, bash ignores SIGINT: stop it with SIGTERM.
 #
 # EXAMPLE (trace.txt; real lines, `capture-strace.sh -o b -- /usr/bin/python3 prog.py`
@@ -136,6 +138,9 @@ om_backend_first_pid() {
 om_backend_exit_seen() {
   om_retry grep -Eq "^$1<.*> [0-9.]+ \+\+\+ (exited with|killed by) " "$OM_D/trace.txt" 2>/dev/null
 }
+
+# Lines of the trace start with the thread id: the process's own line is "PID<comm> …".
+om_backend_saw_pid() { om_retry grep -Eq "^$1[< ]" "$OM_D/trace.txt" 2>/dev/null; }
 
 om_backend_counts() {
   OM_LOST_EVENTS=''   # ptrace loses nothing

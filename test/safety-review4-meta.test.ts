@@ -74,7 +74,19 @@ describe('a meta.json field of the wrong type', () => {
       .filter((line) => !line.trimStart().startsWith('#'))
       .join('\n');
     const reasons = new Set([...script.matchAll(/(?:OM_STOP_REASON|OM_EXIT_REASON)=([a-z-]+)|om_(?:finish|on_signal) ([a-z-]+)/g)].map((match) => match[1] ?? match[2]!));
-    expect([...reasons].sort()).toEqual(['attach-timeout', 'detached', 'disk-full', 'duration', 'interrupted', 'parent-died', 'target-exited', 'tracer-died', 'tracer-failed', 'write-failed']);
+    expect([...reasons].sort()).toEqual([
+      'attach-timeout',
+      'detached',
+      'disk-full',
+      'duration',
+      'interrupted',
+      'parent-died',
+      'target-exited',
+      'target-exited-before-attach',
+      'tracer-died',
+      'tracer-failed',
+      'write-failed',
+    ]);
     for (const reason of [...reasons, null]) {
       const dir = bundleWith((meta) => ({ ...meta, exitReason: reason, canDetach: false, noDetachReason: 'strace 6.6 ends its command (--kill-on-exit)', complete: reason !== null }));
       const run = runCli(['analyze', dir, '--format', 'json']);

@@ -52,7 +52,9 @@ export interface CaptureMeta extends BundleMeta {
   /**
    * false while the capture runs, and at its end when the trace may lack events:
    * the tracer failed or died (exitReason tracer-failed, tracer-died), the disk
-   * filled up (disk-full), or a bundle file could not be written.
+   * filled up (disk-full), a bundle file could not be written, or the --pid
+   * target exited before the tracer attached (target-exited-before-attach:
+   * nothing of it was traced).
    */
   complete?: boolean;
   /**

@@ -31,7 +31,7 @@ export async function runCapture(command: string[], flags: CaptureFlags): Promis
     ...(durationSeconds !== undefined ? { durationSeconds } : {}),
   });
   process.stderr.write(
-    `orphanmap: capturing with ${flags.backend} into ${escapeControl(handle.bundleDir)}${durationSeconds ? ` for ${durationSeconds} s` : ''}; Ctrl-C stops ${pid !== undefined ? 'and detaches' : 'and ends the command'}\n`,
+    `orphanmap: capturing with ${flags.backend} into ${escapeControl(handle.bundleDir)}${durationSeconds ? ` for ${durationSeconds} s from the attach` : ''}; Ctrl-C stops ${pid !== undefined ? 'and detaches' : 'and ends the command'}\n`,
   );
   return handle.done;
 }

@@ -5,7 +5,7 @@ import { evidenceFileOf } from '../engine/finding-log.js';
 import type { Finding } from '../engine/findings.js';
 import type { MapsLine } from '../ingest/bundle.js';
 import { isDeletedFile } from '../parse/maps.js';
-import { headline, kindAndSeverity, listWords } from '../report/finding-view.js';
+import { kindAndSeverity, listWords, reportHeadline } from '../report/finding-view.js';
 import { NO_REDACTION, type Redaction } from '../report/redact.js';
 import type { Report } from '../report/report.js';
 import { escapeControl } from '../report/sanitize.js';
@@ -215,7 +215,7 @@ export function readmeText(shown: Report, files: readonly Pick<EvidenceFile, 'na
   const lines = [
     'orphanmap evidence',
     '',
-    `orphanmap: ${headline(shown.findings)}`,
+    `orphanmap: ${reportHeadline(shown)}`,
     '',
     'Files (check them with: sha256sum -c SHA256SUMS)',
     ...files.map((file) => `  ${file.name.padEnd(width)}  ${file.what}`),

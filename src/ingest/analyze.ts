@@ -10,6 +10,7 @@ import type { Diagnostic } from '../parse/events.js';
 import { InputError } from '../errors.js';
 import type { LineSource } from './lines.js';
 import { bundleTraceSource, loadBundle, confirmWithMaps, type Bundle } from './bundle.js';
+import { untracedTarget } from './untraced.js';
 import { endMappings, unexplainedDeleted, unexplainedLines } from './maps-end.js';
 import { tailFile } from './tail.js';
 import type { TraceFormat } from './formats.js';
@@ -74,6 +75,8 @@ export interface Analysis {
   pidNotice: string | null;
   /** Inputs with no line at all (also a warning): they prove nothing, for a verdict. */
   emptyInputs: string[];
+  /** Set when the bundle holds nothing of its process (untracedTarget): why (also a warning). It proves nothing either. */
+  untraced?: { bundle: string; why: string };
   bundle: Bundle | null;
   /** The time the trace covers: its first and last event times (the chart's axis); null when no event has one. */
   span: { first: number; last: number } | null;
@@ -103,7 +106,8 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
         await run.checkFfSet();
         break;
       case 'bundle':
-        if (input.bundle.unfinished) {
+        // That one says why, and more than "unfinished": see warnUntraced.
+        if (input.bundle.unfinished && input.bundle.meta.exitReason !== 'target-exited-before-attach') {
           run.warnings.push(`${input.bundle.dir}: the capture did not finish this bundle (meta.json has no end time or exit reason): the trace may stop early`);
         }
         run.seed(input.bundle);
@@ -113,7 +117,21 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
   }
   run.report(engine.finish());
   if (bundle !== null) checkWithMaps(run, engine, bundle);
-  return run.result(bundle, bundle === null ? [] : bundleProcesses(bundle));
+  const untraced = bundle === null ? undefined : warnUntraced(run, engine, bundle);
+  const analysis = run.result(bundle, bundle === null ? [] : bundleProcesses(bundle));
+  return untraced === undefined ? analysis : { ...analysis, untraced };
+}
+
+/**
+ * A bundle that holds nothing of its process (untracedTarget) proves nothing:
+ * said first among the warnings, since the report would otherwise read as
+ * clean; where a verdict is asked for, refuseEmptyInputs refuses it.
+ */
+function warnUntraced(run: Run, engine: Engine, bundle: Bundle): Analysis['untraced'] {
+  const why = untracedTarget(bundle.meta, engine.stats().events);
+  if (why === null) return undefined;
+  run.warnings.unshift(`${bundle.dir}: ${why}, so the bundle proves nothing either way (--fail-on and diff refuse it)`);
+  return { bundle: bundle.dir, why };
 }
 
 /**
@@ -135,7 +153,9 @@ export async function analyzeLiveBundle(dir: string, captureDone: Promise<unknow
   // The capture has finished the bundle: maps at end and final metadata.
   const finished = await loadBundle(dir);
   checkWithMaps(run, engine, finished);
-  return run.result(finished, bundleProcesses(finished));
+  const untraced = warnUntraced(run, engine, finished);
+  const analysis = run.result(finished, bundleProcesses(finished));
+  return untraced === undefined ? analysis : { ...analysis, untraced };
 }
 
 /**

@@ -44,7 +44,7 @@ export interface BundleMeta {
   /** `unknown (/path/to/java)` when the JVM could not be asked; null when the process is not a JVM. */
   jvmVersion?: string | null;
   maxMapCount?: number;
-  mapCountStart?: number;
+  mapCountStart?: number | null;
   mapCountEnd?: number | null;
   startTime?: string;
   endTime?: string | null;
@@ -64,7 +64,19 @@ export interface BundleMeta {
 }
 
 /** Every exitReason the capture scripts write (scripts/bundle-lib.sh, om_finish; docs/safety.md). */
-export const EXIT_REASONS = ['duration', 'target-exited', 'parent-died', 'interrupted', 'detached', 'tracer-died', 'disk-full', 'tracer-failed', 'attach-timeout', 'write-failed'] as const;
+export const EXIT_REASONS = [
+  'duration',
+  'target-exited',
+  'parent-died',
+  'interrupted',
+  'detached',
+  'tracer-died',
+  'disk-full',
+  'tracer-failed',
+  'attach-timeout',
+  'target-exited-before-attach',
+  'write-failed',
+] as const;
 export type ExitReason = (typeof EXIT_REASONS)[number];
 
 export interface Bundle {

@@ -14,6 +14,8 @@
 // Times come from the numbers the parser carries, never from time text.
 import { mappedWithNoName } from '../engine/benign.js';
 import { FINDING_KINDS, SEVERITY_OF, type At, type Finding, type FindingKind, type Resolution, type Severity } from '../engine/findings.js';
+import type { BundleMeta } from '../ingest/bundle.js';
+import { untracedTarget } from '../ingest/untraced.js';
 import { escapeControl, formatBytes, formatCount, isByteCount, MAX_BYTES, outOfRange } from './sanitize.js';
 
 export const HELD_WHEN_UNLINKED = 'held when unlinked';
@@ -331,6 +333,16 @@ export function headline(findings: readonly Finding[]): string {
     parts.push(`${formatCount(t.benign)} ${BENIGN}${reason === null ? '' : ` (${reason})`}`);
   }
   return `${parts.join('; ')}.`;
+}
+
+/**
+ * The report's verdict: the headline of its findings, unless its bundle holds
+ * nothing of its process (untracedTarget), where "no mapping outlived its
+ * file" would read as a process checked and found sound.
+ */
+export function reportHeadline(report: { findings: readonly Finding[]; environment: BundleMeta | null; summary: { events: number } }): string {
+  const untraced = report.environment === null || report.findings.length > 0 ? null : untracedTarget(report.environment, report.summary.events);
+  return untraced === null ? headline(report.findings) : `no verdict: ${untraced}.`;
 }
 
 /** "a", "a and b", "a, b and c". */

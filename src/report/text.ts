@@ -7,7 +7,7 @@ import {
   describePlace,
   endStateText,
   findingCountsText,
-  headline,
+  reportHeadline,
   mappingText,
   mappingView,
   remapText,
@@ -51,7 +51,7 @@ export function formatText(report: Report, redaction: Redaction = NO_REDACTION):
 }
 
 export function verdict(report: Report): string {
-  return `orphanmap: ${headline(report.findings)}`;
+  return `orphanmap: ${reportHeadline(report)}`;
 }
 
 function findingBlock(finding: Finding, mapsLine: string | undefined): string[] {

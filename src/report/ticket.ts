@@ -10,7 +10,7 @@ import {
   BENIGN,
   bySeverity,
   describePlace,
-  headline,
+  reportHeadline,
   HELD_WHEN_UNLINKED,
   heldWhenUnlinked,
   isStillMapped,
@@ -64,7 +64,7 @@ export function reportDocument(report: Report, options: TicketOptions): Block[] 
 }
 
 function verdictParagraph(report: Report): Inline[] {
-  const content: Inline[] = [strong(headline(report.findings))];
+  const content: Inline[] = [strong(reportHeadline(report))];
   const meta = report.environment;
   const pids = [...new Set(report.findings.filter((f) => f.severity === 'error').map((f) => f.pid))];
   const cmdline = meta === null ? undefined : metaWords(meta.cmdline);

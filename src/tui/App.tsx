@@ -205,5 +205,7 @@ function TitleLine({ snapshot, pane, width }: { snapshot: TuiSnapshot; pane: Pan
 function emptyText(snapshot: TuiSnapshot): string {
   if (snapshot.totalFindings > 0) return 'no finding matches (Esc clears the filter, s changes the severity shown)';
   if (snapshot.phase === 'reading' || snapshot.phase === 'live') return 'no mapping has outlived its file yet';
+  // Not "none outlived": nothing of the process was traced (see the warnings).
+  if (snapshot.untraced !== null) return `no verdict: ${snapshot.untraced}`;
   return 'no mapping outlived its file';
 }

@@ -177,7 +177,7 @@ export async function runAnalyzeTui(
 export async function readIntoStore(inputs: readonly string[], store: TuiStore, feed: EngineFeed): Promise<Analysis> {
   const result = await analyze(inputs, analyzeOptionsFor(store, feed));
   feed.sample(result.engine);
-  store.finish({ lines: result.lines, events: result.events, unparsedLines: result.unparsedLines, lostEvents: result.lostEvents }, result.warnings);
+  store.finish({ lines: result.lines, events: result.events, unparsedLines: result.unparsedLines, lostEvents: result.lostEvents }, result.warnings, result.untraced?.why ?? null);
   store.traceSpan(result.span);
   return result;
 }

@@ -143,6 +143,8 @@ export interface TuiSnapshot {
   /** Counts over every finding the store holds (not only the filtered rows), in the report's words. */
   tally: Tally;
   warnings: readonly string[];
+  /** Why the input proves nothing about its process (a bundle of one that exited before the tracer attached), or null. */
+  untraced: string | null;
   error: string | null;
 }
 export const EMPTY_COUNTERS: Readonly<Counters> = {

@@ -61,6 +61,7 @@ export class TuiStore {
   private phase: Phase;
   private progressSample: Progress | null = null;
   private warnings: string[] = [];
+  private untraced: string | null = null;
   private error: string | null = null;
 
   private readonly choices = new ListChoices();
@@ -176,7 +177,8 @@ export class TuiStore {
   }
 
   /** The input is read to its end (file) or the capture stopped (live). */
-  finish(final: Partial<Counters> = {}, warnings: readonly string[] = []): void {
+  finish(final: Partial<Counters> = {}, warnings: readonly string[] = [], untraced: string | null = null): void {
+    this.untraced = untraced;
     // The capture's end stops the trace clock where it stands.
     this.settleClock(this.live, this.clock());
     this.endedAt ??= this.clock();
@@ -392,6 +394,7 @@ export class TuiStore {
       evidenceOf: (finding) => this.evidenceIn(data, finding),
       tally: this.tallyOf(data),
       warnings: [...this.warnings],
+      untraced: this.untraced,
       error: this.error,
     };
   }
