@@ -1246,8 +1246,15 @@ om_run_capture() {
   om_identify $$ script_st
   om_watchdog "$$" "$script_st" 3>&- &
 
-  # Wait for the attach (-p) or for the launched command to exec (-- CMD).
-  for ((i = 0; i < 600; i++)); do
+  # Wait for the attach (-p) or for the launched command to exec (-- CMD),
+  # by the clock: on a busy host each turn of this loop takes longer than its
+  # sleep, and bpftrace alone compiles for 8-40 s before it attaches (a busy
+  # broker is where it is needed most). strace attaches at once.
+  local attach_wait=30 now deadline
+  [[ $OM_BACKEND == bpftrace ]] && attach_wait=120
+  printf -v now '%(%s)T' -1
+  deadline=$((now + attach_wait))
+  while ((now < deadline)); do
     if ((OM_CMD_MODE)); then
       om_find_cmd_pid
       OM_PID=$OM_FOUND
@@ -1260,6 +1267,7 @@ om_run_capture() {
     # No use waiting for bpftrace to finish compiling (8-40 s) for a target that is gone.
     ((OM_CMD_MODE)) || om_alive "$OM_TARGET_PID" "$OM_TARGET_ST" || break
     sleep 0.05
+    printf -v now '%(%s)T' -1
   done
   # -d counts from here: bpftrace spends 8-40 s compiling before it attaches.
   om_out start_ns date +%s%N
@@ -1270,7 +1278,7 @@ om_run_capture() {
   if [[ -z $OM_PID ]] && ((!OM_CMD_MODE)); then
     OM_PID=$OM_TARGET_PID
     if om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" && [[ -z $OM_STOP_REASON ]]; then
-      om_log "tracer did not attach to $OM_TARGET_PID within 30 s"
+      om_log "tracer did not attach to $OM_TARGET_PID within $attach_wait s"
       OM_STOP_REASON=attach-timeout
     fi
   fi

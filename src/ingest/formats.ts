@@ -92,7 +92,9 @@ function straceWarnings(reader: StraceReader, fromFfFile: boolean, mapsStartRead
   else if (shape.withTime === 0) warnings.push(`${name}: only -r timestamps: times are seconds since the first line`);
   if (shape.withFdHints === 0 && !shape.execveSeen) warnings.push(`${name}: no -y: files opened before the trace began cannot be named`);
   if (!shape.execveSeen && !mapsStartRead)
-    warnings.push(`${name}: the trace does not start at an execve (attached to a running process, or execve left out of -e trace=?): mappings made before it are unknown unless a bundle's maps-start.txt is read`);
+    warnings.push(
+      `${name}: the trace does not start at an execve (attached to a running process, or execve left out of -e trace=?): mappings made before it are unknown unless a bundle's maps-start.txt is read`,
+    );
   return warnings;
 }
 
