@@ -135,6 +135,8 @@ export const FOLLOWED_SYSCALLS: ReadonlySet<string> = new Set([
   'execveat',
   // Read only for strace -qq, which prints no "+++ exited with N +++" (StraceReader.quietExit).
   'exit_group',
+  // Read only for the first process's pid in a trace to stderr (StraceReader.rootPidFrom); no event.
+  'set_tid_address',
 ]);
 
 /** Calls whose effect happens at entry: the kernel releases the fd/range before the call returns. */

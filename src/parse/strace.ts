@@ -12,6 +12,7 @@ import {
   type ContinuationRecord,
   decodeCString,
   type ExitRecord,
+  isTid,
   type LinePrefix,
   messagePidInRange,
   newLineScan,
@@ -55,6 +56,8 @@ const SKIP_AFTER = 5;
  * call's "= ?"; other processes' lines printed in between are few.
  */
 const QUIET_EXIT_LINES = 256;
+/** The return value of a complete `set_tid_address(…) = N` (its body, after the opening parenthesis), before any -T time. */
+const SET_TID_RESULT = /\) += (\d{1,7})(?: <[\d.]+>)?$/;
 
 /**
  * Every this many lines, the unfinished calls still waiting are copied out
@@ -816,7 +819,28 @@ export class StraceReader {
     }
     if (record.status === 'detached' || record.status === 'pid-changed') return;
     if (!FOLLOWED_SYSCALLS.has(record.name)) return;
+    if (record.name === 'set_tid_address') {
+      if (tid === 0) this.rootPidFrom(record, out);
+      return;
+    }
     this.emit(record.name, record.text, record.bodyStart, this.header(record, lineNo, line), out);
+  }
+
+  /**
+   * `set_tid_address(0x7f58c98b5310) = 20984`, printed without a prefix by
+   * the first process before its pid showed: the call returns the caller's
+   * thread id, and glibc makes it once at the start of every program, in its
+   * only thread, whose id is the pid. Without it a trace to stderr of a
+   * process that never printed a prefix (it never ran beside another tracee)
+   * reported everything under "process 0".
+   */
+  private rootPidFrom(record: CallLine, out: ParseOutput[]): void {
+    if (this.rootTid !== null || this.defaultTid !== 0 || this.pidColumn) return;
+    const result = SET_TID_RESULT.exec(record.text.slice(record.bodyStart, record.bodyEnd));
+    const pid = result === null ? Number.NaN : Number(result[1]);
+    // A clone's child printing alone is not the first process.
+    if (!isTid(pid) || this.cloneChildren.has(pid)) return;
+    this.nameRoot(pid, out);
   }
 
   /** Whether the end of a pending call makes an event: it is followed, and was not applied at entry already. */
