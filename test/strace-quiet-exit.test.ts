@@ -94,3 +94,41 @@ describe.each(FORMS)('processes that end with unlinked files mapped, under %s', 
       expect({ pid: finding.pid, address: finding.address, resolution: finding.resolution }).toEqual({ pid: finding.pid, address: finding.address, resolution: 'process-exited' });
   });
 });
+
+/**
+ * A child maps a file and exits; its parent reaps it, then unlinks the file.
+ * The child's exit_group is the last the trace shows of it: applied later
+ * than its own line, the unlink would find the child's mapping still live.
+ */
+describe.each(FORMS)('a child that maps a file and exits before its parent unlinks it, under %s', (_form, name, flags, output) => {
+  interface Reaped {
+    parent: number;
+    child: number;
+    childMapped: string[];
+    parentDeleted: unknown[];
+  }
+  let record: Reaped;
+  let findings: Finding[];
+
+  beforeAll(() => {
+    const dir = workspace(`quiet-exit-reaped-${name}`);
+    const recordFile = join(dir, 'record.json');
+    const out = join(dir, output);
+    mkdirSync(dirname(out), { recursive: true });
+    const run = spawnSync('strace', [...flags, '-o', out, PYTHON, PROGRAM, recordFile, join(dir, 'w'), 'reaped'], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.status, run.stderr).toBe(0);
+    record = JSON.parse(readFileSync(recordFile, 'utf8')) as Reaped;
+    const result = runCli(['analyze', flags.includes('-ff') ? dirname(out) : out, '--format', 'json']);
+    expect(result.status, result.stderr).toBe(0);
+    findings = (JSON.parse(result.stdout) as { findings: Finding[] }).findings;
+  });
+
+  it('the child had the file mapped, and the parent no deleted mapping at its end', () => {
+    expect(record.childMapped.length).toBe(1);
+    expect(record.parentDeleted).toEqual([]);
+  });
+
+  it('finds no mapping that outlived its file', () => {
+    expect(findings.map((finding) => `${finding.pid} ${finding.address} ${finding.kind}`)).toEqual([]);
+  });
+});

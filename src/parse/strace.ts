@@ -49,13 +49,6 @@ const DETACHED = /^strace: Process (\d+) detached/;
 
 /** The first lines are read in full: they tell whether this is a -r trace. Lines after them may be skipped. */
 const SKIP_AFTER = 5;
-/**
- * How many lines an exit_group waits for its "+++ exited with N +++" before
- * the reader takes the trace for one strace -qq wrote, and the call for the
- * exit (StraceReader.quietExit). strace prints that line right after the
- * call's "= ?"; other processes' lines printed in between are few.
- */
-const QUIET_EXIT_LINES = 256;
 /** The return value of a complete `set_tid_address(…) = N` (its body, after the opening parenthesis), before any -T time. */
 const SET_TID_RESULT = /\) += (\d{1,7})(?: <[\d.]+>)?$/;
 
@@ -187,7 +180,6 @@ export class StraceReader {
     if (this.deferred.length > 0 && this.carry === null) this.applyDeferred();
     this.lineNo = lineNo;
     if (lineNo >= this.copyPendingAt) this.copyPending(lineNo);
-    if (this.quietExits.length > 0 && lineNo - this.quietExits[0]!.place.line > QUIET_EXIT_LINES) this.releaseQuietExits(out);
     let line = text;
     let firstLine = lineNo;
     this.rebuilt = false;
@@ -417,7 +409,6 @@ export class StraceReader {
     // strace prints exit statuses (no -qq): an exit_group waiting for its own is not needed.
     if (record.how.startsWith('exited with ')) {
       this.exitStatusesShown = true;
-      this.quietExits.length = 0;
     }
     // A thread that dies inside a call leaves it pending forever.
     this.pending.delete(tid);
@@ -699,7 +690,6 @@ export class StraceReader {
       out.push(this.diagnostic(pending.line, pending.raw, `${pending.name} call cut off by the end of the trace`));
     }
     this.pending.clear();
-    this.releaseQuietExits(out);
     if (this.announcedChildren > 0 && this.shape.clones === 0 && !this.pidColumn) {
       out.push({
         type: 'warning',
@@ -722,25 +712,21 @@ export class StraceReader {
 
   /** A "+++ exited with N +++" line was read: strace prints exit statuses (no -qq). */
   private exitStatusesShown = false;
-  /** exit_group calls waiting for their "+++ exited with N +++" (quietExit), oldest first. */
-  private readonly quietExits: TraceEvent[] = [];
 
   /**
-   * An `exit_group(N) = ?`. strace prints the process's "+++ exited with N
-   * +++" after it, and that line is the exit the engine follows; under -qq
-   * it prints none, and the call is all the trace shows of the exit. Without
-   * it every mapping the process held would be reported still mapped at the
-   * end. The call waits QUIET_EXIT_LINES lines for that line, and is the
-   * exit if none came: applied late in the order of lines, at its own time
-   * and place.
+   * An `exit_group(N) = ?`. Once the trace has shown an exit line, strace
+   * prints them (no -qq) and the process's own "+++ exited with N +++" is
+   * its exit, as before. Until then the call is the exit: under -qq it is
+   * all the trace shows of it, and without it every mapping the process held
+   * was reported still mapped at the end. It is applied at its own line, not
+   * later: the kernel has torn the address space down before the parent's
+   * wait4 returns, and a parent that reaps its child and then unlinks the
+   * file the child mapped removed a name nothing mapped any more. A trace
+   * that prints exit lines gets its first one right after (applied to a
+   * process already gone, it changes nothing).
    */
-  private quietExit(event: TraceEvent): void {
-    if (!this.exitStatusesShown) this.quietExits.push(event);
-  }
-
-  private releaseQuietExits(out: ParseOutput[]): void {
-    for (const event of this.quietExits) out.push({ type: 'event', event });
-    this.quietExits.length = 0;
+  private quietExit(event: TraceEvent, out: ParseOutput[]): void {
+    if (!this.exitStatusesShown) out.push({ type: 'event', event });
   }
 
   private readonly supersededFrom = new Map<number, number>();
@@ -898,7 +884,7 @@ export class StraceReader {
       this.shape.clones++;
     }
     if (decoded.kind === 'thread-exit') {
-      this.quietExit(decoded);
+      this.quietExit(decoded, out);
       return decoded;
     }
     out.push({ type: 'event', event: decoded });

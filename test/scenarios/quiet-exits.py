@@ -7,7 +7,12 @@ Writes its own record as JSON to argv[1]: for each process its pid, how it
 ended (from waitpid, for the children) and the deleted mappings it had in
 /proc/self/maps just before it ended, the truth the test compares with.
 
-usage: quiet-exits.py RECORD WORKDIR
+With "reaped" it does something else: a child maps a file and exits, and
+the parent, once waitpid has returned it, unlinks the file. No mapping
+outlives its file then; the record says what the child had mapped and that
+the parent had no deleted mapping at the end.
+
+usage: quiet-exits.py RECORD WORKDIR [reaped]
 """
 
 import json
@@ -56,6 +61,28 @@ def child(name, report_fd, then):
     os.close(ready_read)
     return pid, json.loads(seen)
 
+
+if len(sys.argv) > 3 and sys.argv[3] == "reaped":
+    path = os.path.join(workdir, "shared.bin")
+    with open(path, "wb") as f:
+        f.write(b"x" * 16384)
+    report_read, report_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(report_read)
+        fd = os.open(path, os.O_RDWR)
+        kept = mmap.mmap(fd, 16384)
+        os.close(fd)
+        mapped = [line.split()[0] for line in open("/proc/self/maps") if line.rstrip("\n").endswith(path)]
+        os.write(report_write, json.dumps(mapped).encode())
+        os._exit(0)
+    os.close(report_write)
+    child_mapped = json.loads(os.read(report_read, 65536))
+    os.waitpid(pid, 0)
+    os.unlink(path)
+    with open(record_path, "w") as out:
+        json.dump({"parent": os.getpid(), "child": pid, "childMapped": child_mapped, "parentDeleted": deleted_mappings()}, out)
+    os._exit(0)
 
 own = map_and_unlink("parent.bin")
 exited_pid, exited_seen = child("exited-child.bin", None, "exit")
