@@ -224,6 +224,11 @@ export class Run {
       best.reader.push(line, best.lineNo, this.out);
       this.drain();
       await advance(best);
+      if (best.head === null) {
+        // A thread's file ends where its thread did: an exit_group it ended with, under -qq, is its process's exit here, in time.
+        best.reader.releaseHeldExits(this.out);
+        this.drain();
+      }
     }
     for (const cursor of cursors) cursor.reader.end(this.out);
     this.drain();

@@ -409,7 +409,8 @@ export class StraceReader {
     // strace prints exit statuses (no -qq): an exit_group waiting for its own is not needed.
     if (record.how.startsWith('exited with ')) {
       this.exitStatusesShown = true;
-    }
+      this.heldExits.length = 0;
+    } else this.releaseHeldExits(out);
     // A thread that dies inside a call leaves it pending forever.
     this.pending.delete(tid);
     this.noteGone(tid);
@@ -690,6 +691,7 @@ export class StraceReader {
       out.push(this.diagnostic(pending.line, pending.raw, `${pending.name} call cut off by the end of the trace`));
     }
     this.pending.clear();
+    this.releaseHeldExits(out);
     if (this.announcedChildren > 0 && this.shape.clones === 0 && !this.pidColumn) {
       out.push({
         type: 'warning',
@@ -712,21 +714,33 @@ export class StraceReader {
 
   /** A "+++ exited with N +++" line was read: strace prints exit statuses (no -qq). */
   private exitStatusesShown = false;
+  /** exit_group calls that may be the exits of their processes (quietExit), in order. */
+  private readonly heldExits: TraceEvent[] = [];
 
   /**
-   * An `exit_group(N) = ?`. Once the trace has shown an exit line, strace
-   * prints them (no -qq) and the process's own "+++ exited with N +++" is
-   * its exit, as before. Until then the call is the exit: under -qq it is
-   * all the trace shows of it, and without it every mapping the process held
-   * was reported still mapped at the end. It is applied at its own line, not
-   * later: the kernel has torn the address space down before the parent's
-   * wait4 returns, and a parent that reaps its child and then unlinks the
-   * file the child mapped removed a name nothing mapped any more. A trace
-   * that prints exit lines gets its first one right after (applied to a
-   * process already gone, it changes nothing).
+   * An `exit_group(N) = ?`. strace prints the process's "+++ exited with N
+   * +++" after it, and that line is the exit the engine follows; under -qq
+   * it prints none, and the call is all the trace shows of the exit: without
+   * it every mapping the process held was reported still mapped at the end.
+   * So the call is held, and dropped when an exit line comes (the trace
+   * prints them: from then on calls are not held), or applied, at its own
+   * time and place, before the next followed call or other exit is read (a
+   * parent that reaps its child and then unlinks the file the child mapped
+   * removed a name nothing mapped any more: the kernel tore the child's
+   * address space down first), or when the input ends (releaseHeldExits).
+   * Only calls nobody follows come in between in a trace that prints exit
+   * lines, as a rule (other threads' calls cut short by the exit): its
+   * exits stay those lines.
    */
-  private quietExit(event: TraceEvent, out: ParseOutput[]): void {
-    if (!this.exitStatusesShown) out.push({ type: 'event', event });
+  private quietExit(event: TraceEvent): void {
+    if (!this.exitStatusesShown) this.heldExits.push(event);
+  }
+
+  /** Held exit_group calls (quietExit) are exits: no exit line came before the input's end, or before the next call. */
+  releaseHeldExits(out: ParseOutput[]): void {
+    if (this.heldExits.length === 0) return;
+    for (const event of this.heldExits) out.push({ type: 'event', event });
+    this.heldExits.length = 0;
   }
 
   private readonly supersededFrom = new Map<number, number>();
@@ -736,6 +750,7 @@ export class StraceReader {
     if (record.status !== 'complete' || hasResult(record.text, record.bodyStart, record.bodyEnd)) this.shape.traceLines++;
     const tid = record.tid ?? this.defaultTid;
     this.notePrefix(record);
+    if (this.heldExits.length > 0 && FOLLOWED_SYSCALLS.has(record.name)) this.releaseHeldExits(out);
     if (record.status === 'resumed') {
       let pending = this.pending.get(tid);
       // "[pid 19835] <... vfork resumed>) = 19885": the vfork began as tid 0, the first process's, its pid unknown until now.
@@ -884,7 +899,7 @@ export class StraceReader {
       this.shape.clones++;
     }
     if (decoded.kind === 'thread-exit') {
-      this.quietExit(decoded, out);
+      this.quietExit(decoded);
       return decoded;
     }
     out.push({ type: 'event', event: decoded });
