@@ -356,6 +356,17 @@ om_alive() {
   om_stat "$1" && [[ $OM_ST == "$2" && $OM_STATE != [ZX] ]]
 }
 
+# om_group_gone PID STARTTIME -> true when that process has ended: no process
+# of that starttime, or its leader a zombie with no other thread left. A
+# leader that called pthread_exit is a zombie while its threads run on (and
+# strace cannot attach to it: that is the tracer's failure to say, not an exit).
+om_group_gone() {
+  om_alive "$1" "$2" && return 1
+  om_stat "$1" && [[ $OM_ST == "$2" && $OM_STATE == Z ]] || return 0
+  local tasks=("/proc/$1/task/"*)
+  ((${#tasks[@]} <= 1))
+}
+
 # om_tracer_of PID -> sets OM_TRACER_OF to the TracerPid of PID (0: not traced);
 # false, OM_TRACER_OF empty, when PID is gone.
 om_tracer_of() {
@@ -1129,19 +1140,21 @@ om_wait_tracer() {
 
 # om_note_attach ATTACHED TRACER_START_NS NOW_NS -> what the wait for the
 # attach came to, said where it matters. -p: a target gone by now
-# (OM_GONE_AT_ATTACH=1) was traced only if the tracer saw it exit after all
-# (om_backend_saw_pid, once the tracer has ended); with no attach at all,
-# nothing of it was, and the capture stops as target-exited-before-attach
-# (exit 1, "complete": false), not as an empty trace that reads as clean.
+# (OM_GONE_AT_ATTACH=1) stops the capture (no use waiting for bpftrace to
+# compile for a process that is gone) as target-exited; once the tracer has
+# ended, it was traced only if the trace shows it (om_backend_saw_pid: it
+# may have exited right after the tracer attached, before this script
+# looked), and otherwise the capture is target-exited-before-attach (exit 1,
+# "complete": false), not an empty trace that reads as clean.
 # An attach that took long is said too: bpftrace compiles its probes for
 # 8-40 s first, and -d counts from the attach.
 om_note_attach() {
   local waited=0
   [[ $2 =~ ^[0-9]+$ && $3 =~ ^[0-9]+$ ]] && waited=$((($3 - $2) / 1000000000))
   OM_GONE_AFTER=$waited
-  if ((!OM_CMD_MODE)) && ! om_alive "$OM_TARGET_PID" "$OM_TARGET_ST"; then
+  if ((!OM_CMD_MODE)) && om_group_gone "$OM_TARGET_PID" "$OM_TARGET_ST"; then
     OM_GONE_AT_ATTACH=1
-    (($1)) || [[ -n $OM_STOP_REASON ]] || OM_STOP_REASON=target-exited-before-attach
+    [[ -n $OM_STOP_REASON ]] || OM_STOP_REASON=target-exited
     return 0
   fi
   if (($1)) && ((waited >= OM_SLOW_ATTACH_SECONDS)); then
@@ -1265,7 +1278,7 @@ om_run_capture() {
     [[ -n $OM_STOP_REASON ]] && break
     om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || break
     # No use waiting for bpftrace to finish compiling (8-40 s) for a target that is gone.
-    ((OM_CMD_MODE)) || om_alive "$OM_TARGET_PID" "$OM_TARGET_ST" || break
+    ((OM_CMD_MODE)) || ! om_group_gone "$OM_TARGET_PID" "$OM_TARGET_ST" || break
     sleep 0.05
     printf -v now '%(%s)T' -1
   done

@@ -7,7 +7,7 @@
 // its parent (sh exec'd into sleep) never reaps it, so /proc still lists it,
 // as a zombie, and ptrace cannot attach to it. The target's own record and
 // /proc say it was gone before the capture started.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,52 @@ while not os.path.exists(go):
 os.unlink(file)
 with open(record, "w") as out:
     out.write("exiting %d\\n" % os.getpid())
+`;
+
+// Maps FILE, waits for a tracer (its TracerPid), then at once unlinks FILE, says who traced it and exits.
+const RACER = `
+import mmap, os, sys, time
+file = sys.argv[1]
+fd = os.open(file + ".tmp", os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+os.ftruncate(fd, 8192)
+kept = mmap.mmap(fd, 8192)
+os.close(fd)
+os.rename(file + ".tmp", file)
+while True:
+    with open("/proc/self/status") as status:
+        tracer = [line.split()[1] for line in status if line.startswith("TracerPid:")][0]
+    if tracer != "0":
+        os.unlink(file)
+        print("traced by %s" % tracer, flush=True)
+        os._exit(0)
+    time.sleep(0.001)
+`;
+
+// A worker thread that keeps a mapping of FILE (unlinked), while the leader thread ends with pthread_exit.
+const ZOMBIE_LEADER = `
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
+static const char *file;
+static void *worker(void *unused) {
+  int fd = open(file, O_RDWR | O_CREAT, 0600);
+  if (fd < 0 || ftruncate(fd, 4096) != 0 || mmap(0, 4096, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED) _exit(1);
+  close(fd);
+  unlink(file);
+  printf("worker running\\n");
+  fflush(stdout);
+  sleep(20);
+  _exit(0);
+  return unused;
+}
+int main(int argc, char **argv) {
+  pthread_t thread;
+  file = argv[1];
+  pthread_create(&thread, 0, worker, 0);
+  pthread_exit(0);
+}
 `;
 
 const children: ChildProcess[] = [];
@@ -114,5 +160,55 @@ describe('review 14, M3: capture --pid --backend strace and the target’s exit'
     expect(verdict.status, verdict.stderr).toBe(EXIT_FINDINGS);
     const leaks = JSON.parse(verdict.stdout).findings.filter((finding: { kind: string }) => finding.kind === 'unlinked-while-mapped');
     expect(leaks.map((finding: { path: string; pid: number }) => [finding.path, finding.pid])).toEqual([[file, target.pid]]);
+  }, 30_000);
+  it('a target that exits as soon as strace has attached: traced, so a complete target-exited bundle', async () => {
+    // A review's case: it exited within one look of the capture's wait for the attach, and was taken for gone before it.
+    const dir = workspace('racer-st');
+    const file = join(dir, 'w', 'f.bin');
+    const racer = spawn(PYTHON, ['-c', RACER, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(racer);
+    const racerDone = exited(racer);
+    await waitFor('the target', () => existsSync(file), 10_000);
+    const bundle = join(dir, 'bundle');
+    const result = await capture(racer.pid!, bundle);
+    // Its own record: it saw a tracer, unlinked the file and exited.
+    const racerEnd = await racerDone;
+    expect(racerEnd.code).toBe(0);
+    expect(racerEnd.stdout).toMatch(/^traced by \d+\n$/);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toContain('exited before');
+    const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8'));
+    expect(meta).toMatchObject({ pid: racer.pid, exitReason: 'target-exited', complete: true });
+    // What strace saw of it: the unlink and the exit.
+    const trace = readFileSync(join(bundle, 'trace.txt'), 'utf8');
+    expect(trace).toMatch(new RegExp(`^${racer.pid}(?:<[^>]*>)? +[\\d.]+ unlink\\("${file}"\\) += 0`, 'm'));
+    expect(trace).toMatch(new RegExp(`^${racer.pid}(?:<[^>]*>)? +[\\d.]+ \\+\\+\\+ exited with 0 \\+\\+\\+`, 'm'));
+    // Traced: a verdict, not "no verdict" (whether the leak is seen depends on maps-start.txt, read only if it was still there).
+    const report = runCli(['analyze', bundle]);
+    expect(report.status, report.stderr).toBe(0);
+    expect(report.stdout).not.toContain('no verdict');
+  }, 30_000);
+
+  it('a process whose leader thread ended while another thread runs on is not taken for gone: strace’s own failure is said', async () => {
+    // The leader called pthread_exit: a zombie in /proc while its worker thread lives, and strace cannot attach to it.
+    const dir = workspace('zombie-leader-st');
+    const binary = join(dir, 'zombie-leader');
+    const built = spawnSync('cc', ['-pthread', '-O0', '-o', binary, '-x', 'c', '-'], { input: ZOMBIE_LEADER, encoding: 'utf8' });
+    expect(built.status, built.stderr).toBe(0);
+    const target = spawn(binary, [join(dir, 'w', 'z.bin')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(target);
+    let out = '';
+    target.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    await waitFor('the worker thread', () => out.includes('worker running'), 10_000);
+    await waitFor('the leader to end', () => procStatus(target.pid!)?.state === 'Z', 10_000);
+    // /proc: the leader is a zombie, and the process still has its worker.
+    expect(readFileSync(`/proc/${target.pid}/status`, 'utf8')).toMatch(/^Threads:\s+2$/m);
+    const bundle = join(dir, 'bundle');
+    const result = await capture(target.pid!, bundle);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).not.toContain('exited before');
+    const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8'));
+    expect(meta).toMatchObject({ exitReason: 'tracer-failed', complete: false });
+    expect(readFileSync(join(bundle, 'tracer.stderr'), 'utf8')).toContain(`ptrace(PTRACE_SEIZE, ${target.pid}): Operation not permitted`);
   }, 30_000);
 });
