@@ -1345,7 +1345,7 @@ om_run_capture() {
   done
   om_wait_tracer
   status=$OM_TRACER_STATUS
-  # Gone as the attach was confirmed: traced if the trace shows it (its exit at least).
+  # Gone by the end of the wait for the attach: traced only if the trace shows it (its exit at least).
   if ((OM_GONE_AT_ATTACH)) && [[ $OM_STOP_REASON == target-exited ]] && ! om_backend_saw_pid "$OM_TARGET_PID"; then
     OM_STOP_REASON=target-exited-before-attach
   fi
