@@ -1,5 +1,9 @@
 """The mappings of deleted files in this process's own /proc/self/maps: the
-truth the scenario programs write down for their tests."""
+truth the scenario programs write down for their tests; and a leak to make
+one."""
+
+import mmap
+import os
 
 
 def deleted_mappings():
@@ -13,3 +17,15 @@ def deleted_mappings():
             start, end = (int(x, 16) for x in fields[0].split("-"))
             found.append({"address": "0x%x" % start, "bytes": end - start, "path": fields[5].rstrip("\n")[: -len(" (deleted)")]})
     return found
+
+
+def map_and_unlink(path, size):
+    """Writes a new file of `size` bytes at `path`, maps it shared, closes the fd
+    and unlinks the file: a leak while the returned map is kept."""
+    with open(path, "wb") as f:
+        f.write(b"x" * size)
+    fd = os.open(path, os.O_RDWR)
+    kept = mmap.mmap(fd, size)
+    os.close(fd)
+    os.unlink(path)
+    return kept

@@ -22,20 +22,14 @@ import signal
 import sys
 
 from deleted_maps import deleted_mappings
+from deleted_maps import map_and_unlink as leak
 
 record_path, workdir = sys.argv[1], sys.argv[2]
 
 
 def map_and_unlink(name):
-    """Maps a new 16 KiB file, unlinks it, keeps the mapping: returns the map."""
-    path = os.path.join(workdir, name)
-    with open(path, "wb") as f:
-        f.write(b"x" * 16384)
-    fd = os.open(path, os.O_RDWR)
-    kept = mmap.mmap(fd, 16384)
-    os.close(fd)
-    os.unlink(path)
-    return kept
+    """A leak of a new 16 KiB file in WORKDIR (deleted_maps.map_and_unlink)."""
+    return leak(os.path.join(workdir, name), 16384)
 
 
 def child(name, report_fd, then):

@@ -21,20 +21,15 @@ import sys
 import time
 
 from deleted_maps import deleted_mappings
+from deleted_maps import map_and_unlink as leak
 
 record_path, workdir = sys.argv[1], sys.argv[2]
 with_child = len(sys.argv) > 3 and sys.argv[3] == "fork"
 
 
 def map_and_unlink(name):
-    path = os.path.join(workdir, name)
-    with open(path, "wb") as f:
-        f.write(b"x" * 8192)
-    fd = os.open(path, os.O_RDWR)
-    kept = mmap.mmap(fd, 8192)
-    os.close(fd)
-    os.unlink(path)
-    return kept
+    """A leak of a new 8 KiB file in WORKDIR (deleted_maps.map_and_unlink)."""
+    return leak(os.path.join(workdir, name), 8192)
 
 
 record = {"pid": os.getpid(), "child": None}
