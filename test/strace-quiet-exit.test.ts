@@ -31,20 +31,21 @@ interface ProgramRecord {
   killed: { pid: number; deleted: Seen[]; signal: number | null };
 }
 
-interface Capture {
-  record: ProgramRecord;
+interface Capture<Record> {
+  record: Record;
   findings: Finding[];
   warnings: string[];
 }
 
-function captured(name: string, flags: string[], output: string): Capture {
+/** The program under strace with these flags (its `mode`, if any, after its arguments), its record and the analysis. */
+function captured<Record>(name: string, flags: string[], output: string, mode: string[] = []): Capture<Record> {
   const dir = workspace(`quiet-exit-${name}`);
   const recordFile = join(dir, 'record.json');
   const out = join(dir, output);
   mkdirSync(dirname(out), { recursive: true });
-  const run = spawnSync('strace', [...flags, '-o', out, PYTHON, PROGRAM, recordFile, join(dir, 'w')], { encoding: 'utf8', timeout: 60_000 });
+  const run = spawnSync('strace', [...flags, '-o', out, PYTHON, PROGRAM, recordFile, join(dir, 'w'), ...mode], { encoding: 'utf8', timeout: 60_000 });
   expect(run.status, run.stderr).toBe(0);
-  const record = JSON.parse(readFileSync(recordFile, 'utf8')) as ProgramRecord;
+  const record = JSON.parse(readFileSync(recordFile, 'utf8')) as Record;
   const result = runCli(['analyze', flags.includes('-ff') ? dirname(out) : out, '--format', 'json']);
   expect(result.status, result.stderr).toBe(0);
   const report = JSON.parse(result.stdout) as { findings: Finding[]; warnings: string[] };
@@ -69,10 +70,10 @@ function truth(record: ProgramRecord): string[] {
 }
 
 describe.each(FORMS)('processes that end with unlinked files mapped, under %s', (_form, name, flags, output) => {
-  let capture: Capture;
+  let capture: Capture<ProgramRecord>;
 
   beforeAll(() => {
-    capture = captured(name, flags, output);
+    capture = captured<ProgramRecord>(name, flags, output);
   });
 
   it('the program did what the test needs: a leak in each process, one child exited, one killed', () => {
@@ -111,16 +112,7 @@ describe.each(FORMS)('a child that maps a file and exits before its parent unlin
   let findings: Finding[];
 
   beforeAll(() => {
-    const dir = workspace(`quiet-exit-reaped-${name}`);
-    const recordFile = join(dir, 'record.json');
-    const out = join(dir, output);
-    mkdirSync(dirname(out), { recursive: true });
-    const run = spawnSync('strace', [...flags, '-o', out, PYTHON, PROGRAM, recordFile, join(dir, 'w'), 'reaped'], { encoding: 'utf8', timeout: 60_000 });
-    expect(run.status, run.stderr).toBe(0);
-    record = JSON.parse(readFileSync(recordFile, 'utf8')) as Reaped;
-    const result = runCli(['analyze', flags.includes('-ff') ? dirname(out) : out, '--format', 'json']);
-    expect(result.status, result.stderr).toBe(0);
-    findings = (JSON.parse(result.stdout) as { findings: Finding[] }).findings;
+    ({ record, findings } = captured<Reaped>(`reaped-${name}`, flags, output, ['reaped']));
   });
 
   it('the child had the file mapped, and the parent no deleted mapping at its end', () => {

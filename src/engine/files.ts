@@ -20,7 +20,7 @@ import type { At, EvidenceLine } from './findings.js';
 import type { RunningImages } from './images.js';
 import { KeptEvidence } from './kept-evidence.js';
 import type { MappingState, SeedMapping, Space } from './mappings.js';
-import { NameIndex } from './name-index.js';
+import { baseName, NameIndex } from './name-index.js';
 import type { Task } from './tasks.js';
 
 /** The names of every file that is gone: none, and none can be given (its names went with it; nothing names it again). */
@@ -993,13 +993,6 @@ function beginsOneOf(prefix: string, names: Iterable<string>): boolean {
 function parentPath(path: string): string | null {
   const slash = path.lastIndexOf('/');
   return slash < 0 ? null : path.slice(0, slash);
-}
-
-/** The last component of a path, trailing slashes aside. */
-function baseName(path: string): string {
-  let end = path.length;
-  while (end > 1 && path.charCodeAt(end - 1) === 47 /* / */) end--;
-  return path.slice(path.lastIndexOf('/', end - 1) + 1, end);
 }
 
 /**

@@ -12,9 +12,11 @@ function parentOf(path: string): string | null {
   return slash < 0 || path.length === 0 ? null : path.slice(0, slash);
 }
 
-/** `/d/topic-0/00.index` → `00.index`; a name with no `/` is its own. */
-function baseOf(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
+/** The last component of a path, trailing slashes aside: `/d/topic-0/00.index` → `00.index`; a name with no `/` is its own. */
+export function baseName(path: string): string {
+  let end = path.length;
+  while (end > 1 && path.charCodeAt(end - 1) === 47 /* / */) end--;
+  return path.slice(path.lastIndexOf('/', end - 1) + 1, end);
 }
 
 interface Entry<T> {
@@ -128,7 +130,7 @@ export class NameIndex<T> {
   }
 
   private listBaseName(name: string): void {
-    const base = baseOf(name);
+    const base = baseName(name);
     const names = this.byBaseName!.get(base);
     // A copy for the key: a slice would keep the first name alive as long as any name ends with it.
     if (names === undefined) this.byBaseName!.set(flatCopy(base), new Set([name]));
@@ -136,7 +138,7 @@ export class NameIndex<T> {
   }
 
   private unlistBaseName(name: string): void {
-    const base = baseOf(name);
+    const base = baseName(name);
     const names = this.byBaseName!.get(base);
     if (names === undefined) return;
     names.delete(name);

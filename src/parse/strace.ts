@@ -679,12 +679,11 @@ export class StraceReader {
       out.push(this.diagnostic(this.carry.line, this.carry.text, 'trace ends inside a line cut by a strace message'));
       this.carry = null;
     }
-    const cutOff = [...this.pending.values()].filter((pending) => pending !== undefined).sort((a, b) => a.order - b.order);
-    for (const pending of cutOff) {
+    const cutOff = [...this.pending].filter((entry): entry is [number, PendingCall] => entry[1] !== undefined).sort(([, a], [, b]) => a.order - b.order);
+    for (const [tid, pending] of cutOff) {
       if (!FOLLOWED_SYSCALLS.has(pending.name) || pending.applied) continue;
       // "exit_group(0 <unfinished ...>" and nothing after: the process ended (under -qq, silently).
       if (pending.name === 'exit_group') {
-        const tid = [...this.pending].find(([, call]) => call === pending)![0];
         this.emit(pending.name, `${pending.head}) = ?`, 0, this.baseFor(pending, tid, [pending.line]), out);
         continue;
       }

@@ -46,13 +46,8 @@ def child(name, report_fd, then):
         signal.pause()  # killed here
         del kept
     os.close(ready_write)
-    seen = b""
-    while True:
-        chunk = os.read(ready_read, 65536)
-        if not chunk:
-            break
-        seen += chunk
-    os.close(ready_read)
+    with os.fdopen(ready_read, "rb") as report:
+        seen = report.read()
     return pid, json.loads(seen)
 
 

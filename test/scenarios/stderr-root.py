@@ -53,12 +53,8 @@ if with_child:
     while time.perf_counter() < spin_until:
         pass
     os.close(report_write)
-    seen = b""
-    while True:
-        chunk = os.read(report_read, 65536)
-        if not chunk:
-            break
-        seen += chunk
+    with os.fdopen(report_read, "rb") as report:
+        seen = report.read()
     os.waitpid(child, 0)
     record["child"] = json.loads(seen)
 record["deleted"] = deleted_mappings()
