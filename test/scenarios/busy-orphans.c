@@ -10,11 +10,15 @@
 //   keeps the mapping (a leak); unlinks then unmaps it; or keeps it mapped and
 //   named until its next turn, when it unlinks it (a leak). Freed inodes come
 //   back under new names, so only the order of the calls tells files apart.
+//   Thread T runs only on the T-th CPU it may use (modulo their count): left
+//   to the scheduler, a neighbour busy on one CPU sends every thread to the
+//   other, and the capture then has next to no records of that CPU.
 //   Then it writes DONE: its pid, the loops each thread ran, and its own
 //   /proc/self/maps lines under DIR, and waits to be killed, mapping nothing more.
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,8 +52,23 @@ static void fail(const char *what) {
   exit(2);
 }
 
+/** Pins the calling thread to the (t mod count)-th CPU of those the process may use. */
+static void pin_to_cpu(long t) {
+  cpu_set_t allowed, one;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) fail("sched_getaffinity");
+  long wanted = t % CPU_COUNT(&allowed);
+  for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+    if (!CPU_ISSET(cpu, &allowed) || wanted-- > 0) continue;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    if (pthread_setaffinity_np(pthread_self(), sizeof one, &one) != 0) fail("pthread_setaffinity_np");
+    return;
+  }
+}
+
 static void *work(void *arg) {
   long t = (long)arg;
+  pin_to_cpu(t);
   char name[512], kept[512] = "";
   double end = now() + seconds;
   long i = 0;
