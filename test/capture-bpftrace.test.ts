@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { captureScriptPath, readBundleMeta } from '../src/capture/index.js';
-import { processesWith } from './support/proc.js';
+import { killStillRunning, processesWith } from './support/proc.js';
 import { requireTool } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
@@ -27,9 +27,7 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'orphanmap-capture-bt-'));
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
+afterEach(() => killStillRunning(children));
 
 /** How many files PID has open: bpftrace holds one per probe until it lets go. */
 function openFiles(pid: number): number {

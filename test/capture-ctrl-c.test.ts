@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { captureScriptPath, type CaptureMeta } from '../src/capture/index.js';
-import { processesWith, procStatus } from './support/proc.js';
+import { killStillRunning, processesWith, procStatus } from './support/proc.js';
 import { CLI, requireTool } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
@@ -87,7 +87,7 @@ afterEach(() => {
       // already gone
     }
   }
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  killStillRunning(children);
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

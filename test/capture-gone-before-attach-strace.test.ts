@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_FINDINGS } from '../src/errors.js';
 import { exited, PYTHON, workspace } from './scenarios/harness.js';
-import { procStatus } from './support/proc.js';
+import { killStillRunning, procStatus } from './support/proc.js';
 import { CLI, requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
@@ -85,9 +85,7 @@ beforeAll(() => {
   requireTool('strace');
   requireTool(PYTHON);
 });
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
+afterEach(() => killStillRunning(children));
 
 function capture(pid: number, bundle: string) {
   const child = spawn(process.execPath, [CLI, 'capture', '--pid', String(pid), '--backend', 'strace', '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NOBODY } from './support/nobody.js';
-import { procStatus } from './support/proc.js';
+import { killStillRunning, procStatus } from './support/proc.js';
 import { CLI, requireTool } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
@@ -23,9 +23,7 @@ beforeAll(() => {
   requireTool('strace');
   requireTool('setpriv');
 });
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
+afterEach(() => killStillRunning(children));
 
 /** A sleeping python of nobody's whose argv ends with HOSTILE_ARGV; resolves once it runs. */
 async function startTarget(): Promise<ChildProcess> {

@@ -11,7 +11,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { procStatus } from './support/proc.js';
+import { killStillRunning, procStatus } from './support/proc.js';
 import { CLI, requireTool } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 import { shellQuote, TmuxSession } from './tmux.js';
@@ -35,7 +35,7 @@ beforeAll(() => {
 afterEach(() => {
   term?.kill();
   term = null;
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  killStillRunning(children);
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CaptureMeta } from '../src/capture/index.js';
 import { shellQuote, TmuxSession } from './tmux.js';
-import { procStatus } from './support/proc.js';
+import { killStillRunning, procStatus } from './support/proc.js';
 import { CLI, requireTool } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 import { NOBODY, runAsNobody as asNobody } from './support/nobody.js';
@@ -30,9 +30,7 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'orphanmap-safety-'));
   chmodSync(work, 0o755);
 });
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
+afterEach(() => killStillRunning(children));
 afterAll(() => {
   for (const mount of mounts) spawnSync('umount', ['-l', mount]);
   rmSync(work, { recursive: true, force: true });

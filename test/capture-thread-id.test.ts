@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PYTHON } from './scenarios/harness.js';
-import { procStatus } from './support/proc.js';
+import { killStillRunning, procStatus } from './support/proc.js';
 import { CLI, requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
@@ -41,9 +41,7 @@ beforeAll(() => {
   requireTool('strace');
   requireTool(PYTHON);
 });
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
+afterEach(() => killStillRunning(children));
 
 interface Target {
   child: ChildProcess;

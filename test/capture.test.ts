@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { captureScriptPath, readBundleMeta, startCapture } from '../src/capture/index.js';
 import { CaptureError, UsageError } from '../src/errors.js';
-import { procStatus, tracerPid } from './support/proc.js';
+import { killStillRunning, procStatus, tracerPid } from './support/proc.js';
 import { requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
@@ -32,9 +32,7 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'orphanmap-capture-'));
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
+afterEach(() => killStillRunning(children));
 
 function bundleDir(name: string): string {
   return join(work, name);

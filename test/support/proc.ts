@@ -1,4 +1,5 @@
 // What /proc says about a process: whether it is traced, stopped, whose child.
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 export interface ProcStatus {
@@ -66,4 +67,9 @@ export function deletedMappingsIn(maps: string, dir: string): string[] {
     .filter((line) => line.endsWith(' (deleted)') && line.includes(` ${dir}/`))
     .map((line) => `0x${line.slice(0, line.indexOf('-'))} ${line.slice(line.indexOf(` ${dir}/`) + 1, -' (deleted)'.length)}`)
     .sort();
+}
+
+/** Kills (SIGKILL) the children a test started that still run, and empties the list: for an afterEach, whatever the test's outcome. */
+export function killStillRunning(children: ChildProcess[]): void {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
