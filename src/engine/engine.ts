@@ -163,7 +163,8 @@ export class Engine {
   /** What the engine had to assume because the trace could not say, in plain words for a report. */
   assumptions(): readonly string[] {
     const misplaced = this.files.misplaced.note();
-    const fromFiles = [...this.fds.assumptions(), ...this.files.cut.notes(), ...this.images.notes(), ...(misplaced === null ? [] : [misplaced])];
+    const aliased = this.files.aliased.note();
+    const fromFiles = [...this.fds.assumptions(), ...this.files.cut.notes(), ...this.images.notes(), ...(misplaced === null ? [] : [misplaced]), ...(aliased === null ? [] : [aliased])];
     return fromFiles.length === 0 ? this.tasks.assumptions() : [...this.tasks.assumptions(), ...fromFiles];
   }
 
@@ -173,7 +174,7 @@ export class Engine {
    * --redact replaces these whole (Redaction.withWholePaths).
    */
   pathsInAssumptions(): string[] {
-    return [...this.tasks.pathsInAssumptions(), ...this.fds.pathsInAssumptions(), ...this.files.cut.paths(), ...this.images.paths(), ...this.files.misplaced.paths()];
+    return [...this.tasks.pathsInAssumptions(), ...this.fds.pathsInAssumptions(), ...this.files.cut.paths(), ...this.images.paths(), ...this.files.misplaced.paths(), ...this.files.aliased.paths()];
   }
 
   held(): EngineHeld {

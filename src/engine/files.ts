@@ -220,6 +220,58 @@ export class MisplacedNames {
   }
 }
 
+/**
+ * An absolute unlink or rename that named no file the trace knows, while a
+ * mapped file had a name ending in the same directory and last component
+ * (`/lib/x86_64-linux-gnu/libtcl8.6.so` and `/usr/lib/x86_64-linux-gnu/libtcl8.6.so`).
+ */
+interface Aliased {
+  call: Misplaced['call'];
+  given: string;
+  mapped: string;
+  /** The process that called, and the one that maps the file (may be another). */
+  pid: number;
+  mappedBy: number;
+  at: string;
+}
+
+/**
+ * Absolute names of unlinks and renames that named nothing the trace knows,
+ * while a mapped file, in any process, had a name that ends in the same
+ * directory and last component: two spellings of one file through a
+ * symlinked directory (`/lib` → `/usr/lib` on a merged-/usr system, where
+ * ld.so opens libraries by one and dpkg replaces them by the other) or a
+ * bind mount. Without -y the trace cannot tell the names are one file, and
+ * the mapping that outlived it is missed. Counted, the first kept, for one warning.
+ */
+export class AliasedNames {
+  count = 0;
+  private first: Aliased | null = null;
+
+  add(aliased: Aliased): void {
+    if (this.count++ === 0) this.first = aliased;
+  }
+
+  note(): string | null {
+    const first = this.first;
+    if (first === null) return null;
+    const more = this.count > 1 ? ` (and ${this.count - 1} more like it)` : '';
+    const done = first.call === 'unlink' ? 'unlinked that file' : first.call === 'rename' ? 'renamed that file' : 'renamed another file over it';
+    const where = first.mappedBy === first.pid ? 'in that process' : `in process ${first.mappedBy}`;
+    return (
+      `${first.call === 'rename to' ? 'rename over' : `${first.call} of`} ${first.given} at ${first.at} (process ${first.pid}) removed a name of no file the trace saw mapped, while ${first.mapped}, which ends in the same directory and name, ` +
+      `was mapped ${where}${more}: if the two are one file reached through a symlinked directory (/lib → /usr/lib on a merged-/usr system) or a bind mount, the call ${done}, ` +
+      'and a mapping that outlived it may be missed. Capture with -y (strace then prints the real path of each fd), or with orphanmap capture'
+    );
+  }
+
+  /** The names note() gives, to be hashed whole under --redact. */
+  paths(): string[] {
+    const first = this.first;
+    return first === null ? [] : [first.given, first.mapped];
+  }
+}
+
 export class Files {
   /** Each name known now → the file that has it. */
   private readonly byName = new NameIndex<FileNode>();
@@ -247,6 +299,8 @@ export class Files {
   readonly cut = new CutNames();
   /** Relative unlinks and renames that named nothing while a file with their last component was mapped (checkMisplaced). */
   readonly misplaced = new MisplacedNames();
+  /** Absolute unlinks and renames that named nothing while a mapped file had a name ending the same way (checkAliased). */
+  readonly aliased = new AliasedNames();
 
   constructor(
     private readonly counters: Counters,
@@ -611,6 +665,7 @@ export class Files {
     }
     // Renaming over an existing name unlinks the file that had it.
     if (replaced !== undefined && replaced !== moving) {
+      if (replaced.recordCount === 0 && to.startsWith('/')) this.checkAliased(task, event, 'rename to', to, replaced);
       replaced.note(event, this.keeper);
       this.removeName(replaced, to, event, task.space);
     }
@@ -625,6 +680,8 @@ export class Files {
       noteRelative(task, from, event);
       // Not a directory the trace knows names under, nor a symlink it made: a name it never saw.
       if (!symlinkFrom && !this.byName.hasUnder(from)) this.checkMisplaced(task, event, 'rename', event.oldPath, event.oldDir, from);
+      // A file the trace forgot (written and closed: no name kept) renamed over a name it does not know either: perhaps over a mapped file.
+      if (replaced === undefined && !symlinkTo && !this.byName.hasUnder(from)) this.checkMisplaced(task, event, 'rename to', event.newPath, event.newDir, to);
       this.byName.delete(to);
       // Not a file we know: perhaps a directory (Kafka renames a deleted
       // partition's directory to "…-delete", then unlinks the files in it).
@@ -648,7 +705,10 @@ export class Files {
    * by last component in the name index, not in a list of the calls.
    */
   private checkMisplaced(task: Task, event: EventBase, call: Misplaced['call'], given: string, dir: DirRef, resolved: string): void {
-    if (given.startsWith('/')) return;
+    if (given.startsWith('/')) {
+      this.checkAliased(task, event, call, resolved, undefined);
+      return;
+    }
     // A directory fd the trace knows: the name was resolved by the trace's own word of it.
     if (dir.fd !== 'cwd' && (dir.hint !== undefined || pathOfFd(task, dir.fd) !== undefined)) return;
     const base = baseName(given);
@@ -658,6 +718,30 @@ export class Files {
       const at = `${event.place.file}:${event.place.line}`;
       this.misplaced.add({ call, given: flatCopy(given), resolved: flatCopy(resolved), dir: dir.fd, mapped: file.displayName, pid: task.group.tgid, at });
       return;
+    }
+  }
+
+  /**
+   * An unlink or rename removes the absolute name `name`, of no file the
+   * trace knows or of `removed`, which nothing maps. When a file mapped in
+   * any process (a name is not relative to its caller) has another name that
+   * ends in the same directory and last component, the two may be one file
+   * by two spellings (a symlinked directory made before the trace, a bind
+   * mount), and its mapping outlived the name: said in a warning
+   * (AliasedNames). The directory is asked for too: Kafka's partitions each
+   * hold a 00000000000000000000.index, and a broker unlinking one while it
+   * maps another's is no such case.
+   */
+  private checkAliased(task: Task, event: EventBase, call: Misplaced['call'], name: string, removed: FileNode | undefined): void {
+    const tail = lastTwoComponents(name);
+    if (tail === null) return;
+    for (const [known, file] of this.byName.withBaseName(baseName(name))) {
+      if (known === name || file === removed || file.recordCount === 0 || lastTwoComponents(known) !== tail) continue;
+      for (const mapping of file.liveRecords()) {
+        const at = `${event.place.file}:${event.place.line}`;
+        this.aliased.add({ call, given: flatCopy(name), mapped: file.displayName, pid: task.group.tgid, mappedBy: mapping.space.ownerTgid, at });
+        return;
+      }
     }
   }
 
@@ -774,6 +858,7 @@ export class Files {
       if (!symlink) this.checkMisplaced(task, event, 'unlink', event.path, event.dir, name);
       return;
     }
+    if (file.recordCount === 0 && name.startsWith('/')) this.checkAliased(task, event, 'unlink', name, file);
     this.removeName(file, name, event, task.space, event.nlinkAfter);
     this.noteUnlessForgotten(file, event);
   }
@@ -981,6 +1066,14 @@ function mappedIn(file: FileNode, space: Space): boolean {
   if (file.recordCount === 0) return false;
   for (const mapping of file.liveRecords()) if (mapping.space === space) return true;
   return false;
+}
+
+/** `/usr/lib/x86_64-linux-gnu/libc.so.6` → `x86_64-linux-gnu/libc.so.6`; null for a name with fewer than two components under the root. */
+function lastTwoComponents(name: string): string | null {
+  const last = name.lastIndexOf('/');
+  const before = last > 0 ? name.lastIndexOf('/', last - 1) : -1;
+  if (before < 0 || last === name.length - 1) return null;
+  return name.slice(before + 1);
 }
 
 /** Whether one of `names` begins with `prefix`. */
