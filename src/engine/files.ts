@@ -301,6 +301,12 @@ export class Files {
   readonly misplaced = new MisplacedNames();
   /** Absolute unlinks and renames that named nothing while a mapped file had a name ending the same way (checkAliased). */
   readonly aliased = new AliasedNames();
+  /**
+   * An open's -y annotation or inode was seen: the trace names files by the
+   * paths the kernel resolved (bpftrace's by the directory that really holds
+   * them), and two spellings of one file meet there (checkAliased has nothing to say).
+   */
+  private realPathsShown = false;
 
   constructor(
     private readonly counters: Counters,
@@ -341,6 +347,7 @@ export class Files {
    * through a link, it was taken for a nameless one and its leak for benign).
    */
   opened(name: string, inode: Inode | undefined, resolvedHint: string | undefined, tmpfile = false): FileNode {
+    if (resolvedHint !== undefined || inode !== undefined) this.realPathsShown = true;
     if (tmpfile) return this.nameless(tmpfileName(name, inode, resolvedHint), inode);
     let file = this.withInode(inode);
     file ??= this.namedAs(name, inode);
@@ -733,6 +740,7 @@ export class Files {
    * maps another's is no such case.
    */
   private checkAliased(task: Task, event: EventBase, call: Misplaced['call'], name: string, removed: FileNode | undefined): void {
+    if (this.realPathsShown) return;
     const tail = lastTwoComponents(name);
     if (tail === null) return;
     for (const [known, file] of this.byName.withBaseName(baseName(name))) {
