@@ -87,6 +87,8 @@ export interface StraceShape {
   withTime: number;
   withRelative: number;
   withFdHints: number;
+  /** Calls read that name an fd, where -y prints its path (open, close, dup, mmap of a file): with none, -y cannot be told. */
+  withFdCalls: number;
   execveSeen: boolean;
   attachedSeen: boolean;
   /** Successful clone/fork calls: their children exist even when the trace does not follow them. */
@@ -146,6 +148,7 @@ export class StraceReader {
     withTime: 0,
     withRelative: 0,
     withFdHints: 0,
+    withFdCalls: 0,
     execveSeen: false,
     attachedSeen: false,
     clones: 0,
@@ -870,7 +873,9 @@ export class StraceReader {
   /** Decodes the call whose body is text[from…]. */
   private emit(name: string, text: string, from: number, base: EventBase, out: ParseOutput[]): TraceEvent | null {
     const event = this.emitted(decodeCall(name, text, from, base), base, out);
-    if (event !== null && text.indexOf('</', from) >= 0) this.shape.withFdHints++;
+    if (event === null) return null;
+    if (text.indexOf('</', from) >= 0) this.shape.withFdHints++;
+    if (namesAnFd(event)) this.shape.withFdCalls++;
     return event;
   }
 
@@ -878,8 +883,10 @@ export class StraceReader {
   private emitJoined(name: string, head: string, tail: string, tailFrom: number, base: EventBase, out: ParseOutput[]): TraceEvent | null {
     if (tail.charCodeAt(tailFrom) !== 41 /* ) */) return this.emit(name, head + tail.slice(tailFrom), 0, base, out);
     const event = this.emitted(decodeJoined(name, head, tail, tailFrom, base), base, out);
+    if (event === null) return null;
     // The tail starts with ")": no "</" spans the two.
-    if (event !== null && (head.indexOf('</') >= 0 || tail.indexOf('</', tailFrom) >= 0)) this.shape.withFdHints++;
+    if (head.indexOf('</') >= 0 || tail.indexOf('</', tailFrom) >= 0) this.shape.withFdHints++;
+    if (namesAnFd(event)) this.shape.withFdCalls++;
     return event;
   }
 
@@ -985,5 +992,22 @@ export class StraceReader {
 
   private diagnostic(line: number, text: string, reason: string): ParseOutput {
     return { type: 'diagnostic', diagnostic: { place: { file: this.file, line }, text, reason } };
+  }
+}
+
+/** Whether strace -y prints a path in the call's line: it names an fd (an open's is its return value), or a directory fd. */
+function namesAnFd(event: TraceEvent): boolean {
+  switch (event.kind) {
+    case 'open':
+    case 'close':
+    case 'dup':
+    case 'set-cloexec':
+      return true;
+    case 'mmap':
+      return event.fd >= 0;
+    case 'truncate':
+      return event.fd !== undefined;
+    default:
+      return 'dir' in event && typeof event.dir === 'object' && event.dir.fd !== 'cwd';
   }
 }
