@@ -226,6 +226,18 @@ describe('the reader on lines built to trip its fast paths', () => {
         },
       },
     ]);
-    expect(reader.shape).toEqual({ lines: 16, callLines: 11, traceLines: 14, withPid: 11, withTime: 11, withRelative: 1, withFdHints: 3, execveSeen: false, attachedSeen: true, clones: 0 });
+    expect(reader.shape).toEqual({
+      lines: 16,
+      callLines: 11,
+      traceLines: 14,
+      withPid: 11,
+      withTime: 11,
+      withRelative: 1,
+      withFdHints: 3,
+      withFdCalls: 3,
+      execveSeen: false,
+      attachedSeen: true,
+      clones: 0,
+    });
   });
 });
