@@ -396,7 +396,11 @@ export class Tasks {
     this.notes.push(
       `${tids} ran before the trace began and showed no clone: taken as one process, pid ${pid}` +
         (fromHint ? ' (from --pid)' : '; nothing in the trace shows which thread is its leader, so the lowest thread id names it: pass --pid PID to name it yourself') +
-        ". A thread's exit is not taken for the process's.",
+        ". A thread's exit is not taken for the process's." +
+        (this.guessed.count > 1
+          ? ' If the trace was not attached but launched with a filter that left out execve and clone (-e trace=…), they may be processes, each with its own fds and mappings, ' +
+            'and its findings wrong (an fd number one process reused taken for another’s file): keep execve,clone,clone3,fork,vfork,close in -e trace=, or capture with orphanmap capture'
+          : ''),
     );
     if (pid !== group.tgid) this.renameGroup(group, pid);
   }
