@@ -93,7 +93,8 @@ export class Engine {
    */
   apply(event: TraceEvent, keeper?: EvidenceKeeper): EngineChange[] {
     this.log.begin();
-    this.events++;
+    // A failed call (name-missing) only tells; the count is of the calls that changed something.
+    if (event.kind !== 'name-missing') this.events++;
     // Most events: nothing waits and no clone is in flight; applied without the wait's own call.
     if (this.cloneWait.idle) this.applyNow(event, keeper ?? event.keeper);
     else this.cloneWait.offer(event, keeper ?? event.keeper);
@@ -164,7 +165,15 @@ export class Engine {
   assumptions(): readonly string[] {
     const misplaced = this.files.misplaced.note();
     const aliased = this.files.aliased.note();
-    const fromFiles = [...this.fds.assumptions(), ...this.files.cut.notes(), ...this.images.notes(), ...(misplaced === null ? [] : [misplaced]), ...(aliased === null ? [] : [aliased])];
+    const missing = this.files.missingNote();
+    const fromFiles = [
+      ...this.fds.assumptions(),
+      ...this.files.cut.notes(),
+      ...this.images.notes(),
+      ...(misplaced === null ? [] : [misplaced]),
+      ...(aliased === null ? [] : [aliased]),
+      ...(missing === null ? [] : [missing]),
+    ];
     return fromFiles.length === 0 ? this.tasks.assumptions() : [...this.tasks.assumptions(), ...fromFiles];
   }
 
@@ -174,7 +183,15 @@ export class Engine {
    * --redact replaces these whole (Redaction.withWholePaths).
    */
   pathsInAssumptions(): string[] {
-    return [...this.tasks.pathsInAssumptions(), ...this.fds.pathsInAssumptions(), ...this.files.cut.paths(), ...this.images.paths(), ...this.files.misplaced.paths(), ...this.files.aliased.paths()];
+    return [
+      ...this.tasks.pathsInAssumptions(),
+      ...this.fds.pathsInAssumptions(),
+      ...this.files.cut.paths(),
+      ...this.images.paths(),
+      ...this.files.misplaced.paths(),
+      ...this.files.aliased.paths(),
+      ...this.files.missingPaths(),
+    ];
   }
 
   held(): EngineHeld {
@@ -191,6 +208,11 @@ export class Engine {
     this.files.keeper = keeper;
     // Exit markers of threads already gone (exit_group prints them in any order) must not create tasks.
     if (event.kind === 'thread-exit' && !this.tasks.has(event.tid)) return;
+    // A failed call is no step of a sequence a benign rule follows, and makes no task of a thread the trace has not shown.
+    if (event.kind === 'name-missing') {
+      if (this.tasks.has(event.tid)) this.files.nameMissing(this.tasks.taskFor(event.tid, event.tgid), event);
+      return;
+    }
     this.log.callMade(event);
     this.dispatch(this.tasks.taskFor(event.tid, event.tgid), event);
   }
@@ -255,6 +277,9 @@ export class Engine {
         this.tasks.threadExit(task, event);
         break;
       case 'lost':
+        break;
+      case 'name-missing':
+        // Applied before (applyNow).
         break;
       default:
         assertNever(event);

@@ -11,7 +11,7 @@
 // The symlinks the trace shows made (symlink, symlinkat) are followed.
 // A name the tracer cut (bpftrace at BPFTRACE_STRLEN) is matched with no
 // other: cut-names.ts.
-import type { ChdirEvent, DirRef, EventBase, EvidenceKeeper, Inode, LinkEvent, RenameEvent, SymlinkEvent, UnlinkEvent } from '../parse/events.js';
+import type { ChdirEvent, DirRef, EventBase, EvidenceKeeper, Inode, LinkEvent, NameMissingEvent, RenameEvent, SymlinkEvent, UnlinkEvent } from '../parse/events.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import type { Counters } from './counters.js';
 import { CutNames } from './cut-names.js';
@@ -307,6 +307,12 @@ export class Files {
    * them), and two spellings of one file meet there (checkAliased has nothing to say).
    */
   private realPathsShown = false;
+  /**
+   * Names the trace still gave a mapped file when an open or unlink of them
+   * failed with ENOENT, the first such call for each (nameMissing): kept
+   * while the trace goes on, to say at its end those it never saw removed.
+   */
+  private readonly missing = new Map<string, { file: FileNode; call: string; at: string; pid: number; mappedBy: number }>();
 
   constructor(
     private readonly counters: Counters,
@@ -840,6 +846,55 @@ export class Files {
     }
   }
 
+  /**
+   * An open or unlink of `event.path` failed with ENOENT: the name was not
+   * there. When the trace still gives it to a file mapped now, no call it
+   * shows removed it: a process it does not follow did (a cleaner of /tmp or
+   * /dev/shm, systemd's RemoveIPC), and the mapping may have outlived the
+   * file (review 15, R4-4: PostgreSQL's segments removed under it). Only
+   * absolute names: a relative one rests on a working directory the trace
+   * may not know. Said at the end (missingNote), for the names the trace
+   * did not see go after all (removeName, moveName): a removal that strace
+   * printed after the failure it caused, from another thread, is no removal
+   * out of sight.
+   */
+  nameMissing(task: Task, event: NameMissingEvent): void {
+    const name = resolveName(task, event.dir, event.path);
+    if (!name.startsWith('/') || this.missing.has(name)) return;
+    const file = this.byName.get(name);
+    if (file === undefined || file.recordCount === 0) return;
+    for (const mapping of file.liveRecords()) {
+      const at = `${event.place.file}:${event.place.line}`;
+      this.missing.set(flatCopy(name), { file, call: event.call, at, pid: task.group.tgid, mappedBy: mapping.space.ownerTgid });
+      return;
+    }
+  }
+
+  /** The names nameMissing kept that the trace never saw removed: one warning, the first named. */
+  missingNote(): string | null {
+    const gone = this.stillMissing();
+    if (gone.length === 0) return null;
+    const [name, first] = gone[0]!;
+    const more = gone.length > 1 ? ` (and ${gone.length - 1} more name${gone.length > 2 ? 's' : ''} like it)` : '';
+    const where = first.mappedBy === first.pid ? 'that process' : `process ${first.mappedBy}`;
+    return (
+      `${first.call} of ${name} at ${first.at} (process ${first.pid}) failed with ENOENT: the name was gone, though no call in the trace removed it, ` +
+      `and the file the trace knows by it was mapped in ${where}${more}. A process the trace does not follow removed it (a cleaner of /tmp or /dev/shm, systemd's RemoveIPC), ` +
+      `or one in another mount namespace does not see it: the mapping may have outlived its file, and no finding says so. ` +
+      `A capture's maps-end.txt shows it; on the host, look for "(deleted)" in /proc/${first.mappedBy}/maps`
+    );
+  }
+
+  /** The name missingNote gives, to be hashed whole under --redact. */
+  missingPaths(): string[] {
+    const gone = this.stillMissing();
+    return gone.length === 0 ? [] : [gone[0]![0]];
+  }
+
+  private stillMissing(): [string, { file: FileNode; call: string; at: string; pid: number; mappedBy: number }][] {
+    return [...this.missing];
+  }
+
   /** A symlink made: opens through it reach its target (symlinkTarget). */
   symlink(task: Task, event: SymlinkEvent): void {
     this.links.set(flatCopy(resolveName(task, event.dir, event.path)), flatCopy(event.target));
@@ -892,6 +947,8 @@ export class Files {
   /** A name goes; when it was the file's last, every live mapping of the file is orphaned. */
   /** `by`: the address space of the process that removed the name (BenignRule.ownUnlinkOnly). */
   private removeName(file: FileNode, name: string, event: EventBase, by: Space, nlinkAfter?: number): void {
+    // Removed where the trace shows it (after strace printed a failure it caused): not out of sight.
+    if (this.missing.size > 0) this.missing.delete(name);
     // Read before the name goes: an fd still open can map the file once it is gone.
     const spelled = file.fdRefs > 0 ? (file.spellings?.get(name) ?? null) : null;
     const lastNames = file.fdRefs > 0 ? (spelled === null ? [flatCopy(name)] : [...spelled]) : null;
@@ -1014,6 +1071,7 @@ export class Files {
    * to the directory whose other spelling is still right).
    */
   private moveName(file: FileNode, from: string, to: string, keepSpelling = false): void {
+    if (this.missing.size > 0) this.missing.delete(from);
     this.byName.delete(from);
     this.renameIn(file, from, to, keepSpelling);
     this.byName.set(to, file);

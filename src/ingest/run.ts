@@ -305,7 +305,8 @@ export class Run {
   private last = -Infinity;
 
   private apply(event: TraceEvent): void {
-    this.events++;
+    // A failed call (name-missing) is no event of the trace's count: it changed nothing.
+    if (event.kind !== 'name-missing') this.events++;
     const seconds = event.seconds;
     if (seconds !== null && Number.isFinite(seconds)) {
       if (seconds < this.first) this.first = seconds;

@@ -84,7 +84,8 @@ export type TraceEvent =
   | CloneEvent
   | ExecEvent
   | ThreadExitEvent
-  | LostEvent;
+  | LostEvent
+  | NameMissingEvent;
 
 export interface OpenEvent extends EventBase {
   kind: 'open';
@@ -290,6 +291,18 @@ export interface ThreadExitEvent extends EventBase {
 export interface LostEvent extends EventBase {
   kind: 'lost';
   count: number;
+}
+
+/**
+ * An open or unlink that failed with ENOENT: the name was not there. When the
+ * trace still knows it as a mapped file's, something it does not follow
+ * removed it (Files.nameMissing).
+ */
+export interface NameMissingEvent extends EventBase {
+  kind: 'name-missing';
+  call: string;
+  dir: DirRef;
+  path: string;
 }
 
 /** A line that could not be read: counted and kept as a sample, never thrown. */

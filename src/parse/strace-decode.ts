@@ -189,7 +189,9 @@ export function decodeCall(name: string, text: string, from: number, base: Event
   if (first === 63 /* ? */ || (first === 45 /* - */ && retEnd - retStart >= 3 && text.startsWith('-1 ', retStart))) {
     // exit_group never returns: "= ?" is how every one is printed.
     if (name === 'exit_group' && first === 63) return groupExit(text, base);
-    return failedCall(name, text.slice(from), base, parseReturn(text.slice(retStart, retEnd)));
+    const returned = parseReturn(text.slice(retStart, retEnd));
+    if (returned.error === 'ENOENT' && MISSING_NAME_CALLS.has(name)) return missingName(name, text, base);
+    return failedCall(name, text.slice(from), base, returned);
   }
   // "= -1", "= -": strace prints a failure as "-1 ENAME (…)", and no followed call returns another
   // negative value: the line was cut inside its return value. Neither a success nor a failure.
@@ -247,6 +249,36 @@ function failedCall(name: string, body: string, base: EventBase, ret: ReturnValu
   const flags = cloneFlagsAtEntry(name, body);
   if (flags !== null) return withExtras({ kind: 'clone', childTid: -1, flags, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw }, base);
   return NOTHING;
+}
+
+/** Calls whose ENOENT says their name was not there: open and openat, unlink and unlinkat (`dirfd` first). */
+const MISSING_NAME_CALLS: ReadonlyMap<string, number> = new Map([
+  ['open', -1],
+  ['unlink', -1],
+  ['openat', 0],
+  ['unlinkat', 0],
+]);
+
+/**
+ * `openat(AT_FDCWD, "/dev/shm/x", O_RDWR) = -1 ENOENT (…)`: the name was not
+ * there (a name-missing event). Nothing for a name cut short by -s, or an
+ * unlinkat of a directory.
+ */
+function missingName(name: string, text: string, base: EventBase): DecodeResult {
+  const dirAt = MISSING_NAME_CALLS.get(name)!;
+  const pathAt = dirAt + 1;
+  if (pathAt >= bounds.count || text.startsWith('...', bounds.ends[pathAt]! - 3)) return NOTHING;
+  if (name === 'unlinkat' && bounds.count > 2 && text.slice(bounds.starts[2], bounds.ends[2]).includes('AT_REMOVEDIR')) return NOTHING;
+  const path = stringAt(text, bounds.starts[pathAt]!, bounds.ends[pathAt]!);
+  if (path === null) return NOTHING;
+  let dir: DirRef = { fd: 'cwd' };
+  if (dirAt === 0) {
+    const fd = fdAt(text, bounds.starts[0]!, bounds.ends[0]!);
+    if (fd === null) return NOTHING;
+    dir = { fd: fd.fd === -100 ? 'cwd' : fd.fd };
+    if (fd.hint !== undefined) dir.hint = fd.hint;
+  }
+  return withExtras({ kind: 'name-missing', call: name, dir, path, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw }, base);
 }
 
 /**
