@@ -229,11 +229,18 @@ om_bounded() {
 om_stop_due() {
   om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || return 1
   [[ -n $OM_STOP_REASON ]] && { ((OM_STOPPED)) && return 1; return 0; }
+  om_parent_gone && { OM_STOP_REASON=parent-died; return 0; }
   [[ -n $OM_START_NS && -n $OM_DURATION ]] || return 1
   ((++OM_DUE_CALLS % 10 == 1)) || return 1
   om_deadline_reached "$OM_START_NS" "$OM_DURATION" || return 1
   OM_STOP_REASON=duration
 }
+
+# om_parent_gone -> true once the --parent-pid process (orphanmap) has died.
+# The watchdog asks for the stop too (SIGUSR1), but it is a process of its own,
+# and `pkill -9 -f capture-strace.sh` kills it with this script's helpers:
+# the script then looks for itself (review 5).
+om_parent_gone() { [[ -n $OM_PARENT_PID ]] && ! om_alive "$OM_PARENT_PID" "$OM_PARENT_ST"; }
 
 # om_json_str STRING -> prints STRING as a JSON string literal, quotes included.
 # Escapes backslash, double quote and every control character (U+0000..U+001F);
@@ -883,10 +890,11 @@ om_tree_of() {
 # the start ("canDetach", "noDetachReason").
 # A tracer that ends while its target still runs (killed, crashed) is reported:
 # exitReason "tracer-died", exit status 1; the target is left running untraced.
-# A watchdog process, separate from this script, polls every 0.25 s: when the
-# --parent-pid process (orphanmap) dies, even by SIGKILL, it asks this script to
-# stop; when this script itself dies, the watchdog stops the tracer and finishes
-# meta.json on its own.
+# When the --parent-pid process (orphanmap) dies, even by SIGKILL, the script
+# stops (it looks every 0.2 s), and a watchdog process, separate from this
+# script, polling every 0.25 s, asks it to as well. When this script itself
+# dies, the tracer dies with it (PR_SET_PDEATHSIG, see om_run_capture), and
+# the watchdog ends a launched command and finishes meta.json on its own.
 # ---------------------------------------------------------------------------
 
 OM_TRACER_ARGV=()
@@ -897,6 +905,7 @@ OM_CMD_MODE=0
 OM_WRITE_FAILED=''
 OM_STOPPED=0           # 1 once om_stop_tracer has run
 OM_TARGET_ST=''        # -p: the target's starttime when the tracer was started
+OM_PARENT_ST=''        # --parent-pid: its starttime when the capture began (om_parent_gone)
 OM_GONE_AT_ATTACH=0    # -p: 1 when the target was gone by the end of the wait for the attach
 OM_GONE_AFTER=''       # seconds from the tracer's start to the end of that wait
 OM_SLOW_ATTACH_SECONDS=3
@@ -962,7 +971,7 @@ om_stop_tracer() {
   if ((OM_CMD_MODE)) && [[ -z $OM_PID ]]; then
     om_find_cmd_pid
     OM_PID=$OM_FOUND
-    [[ -n $OM_PID ]] && om_identify "$OM_PID" OM_PID_ST
+    [[ -n $OM_PID ]] && om_identify "$OM_PID" OM_PID_ST && om_note_command
   fi
   if ((OM_CMD_MODE)) && [[ $OM_STOP_REASON == detached ]]; then
     # Leave the command running: its end snapshot now, then the tracer lets go.
@@ -989,7 +998,12 @@ om_stop_tracer() {
       om_kill_tree "$tree" TERM
       # A command stopped by Ctrl-Z acts on SIGTERM only once continued.
       om_kill_tree "$tree" CONT
-      om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 3 && return 0
+      if om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; then
+        om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 3 && return 0
+      else
+        # The tracer died with the script (the watchdog ends the capture): the command is waited for itself.
+        om_wait_gone "$OM_PID" "$OM_PID_ST" 3 && return 0
+      fi
       om_kill_tree "$tree" KILL
       om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 2 && return 0
     fi
@@ -1041,6 +1055,8 @@ om_finish() {
     [[ -n $OM_JVM_VERSION ]] || om_bounded "$OM_JVM_SECONDS" OM_JVM_VERSION om_jvm_version "$OM_PID"
   fi
   om_out OM_MAP_COUNT_END om_count_lines "$OM_D/maps-end.txt"
+  # The watchdog finishes for a script that died: it counts maps-start.txt itself.
+  [[ -n $OM_MAP_COUNT_START ]] || om_out OM_MAP_COUNT_START om_count_lines "$OM_D/maps-start.txt"
   om_backend_counts
   om_out OM_END_TIME om_now_iso
   case $OM_EXIT_REASON in
@@ -1049,7 +1065,7 @@ om_finish() {
   esac
   rm -f -- "$OM_D/.meta-reserve"
   # What om_bounded left behind in a script that died in it (the watchdog finishes then).
-  rm -f -- "$OM_D"/.bounded.*
+  rm -f -- "$OM_D"/.bounded.* "$OM_D/.command-id"
   if ! om_write_meta; then
     OM_COMPLETE=0
     om_log "error: cannot write the final meta.json into $OM_OUT (is its file system full?); the meta.json left there says \"complete\": false"
@@ -1059,27 +1075,21 @@ om_finish() {
 
 # om_watchdog SCRIPT_PID SCRIPT_ST -> runs in its own process until the tracer ends.
 om_watchdog() {
-  local script_pid=$1 script_st=$2 parent_st='' told=0
+  local script_pid=$1 script_st=$2 told=0
   # PIPE too: once orphanmap is gone, our stderr is a broken pipe, and dying of
   # SIGPIPE on the next log line would leave the target traced.
   trap '' INT TERM HUP PIPE
   # This process's own copy of fd 9: the script's vanishes with it.
   OM_D=/proc/$BASHPID/fd/$OM_DIR_FD
-  if [[ -n $OM_PARENT_PID ]]; then
-    om_identify "$OM_PARENT_PID" parent_st
-  fi
   while om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; do
     if ! om_alive "$script_pid" "$script_st"; then
       om_log "capture script $script_pid died; watchdog stops the tracer"
-      if [[ -z $OM_PID && -n $OM_TARGET_PID ]]; then
-        OM_PID=$OM_TARGET_PID
-        om_identify "$OM_PID" OM_PID_ST
-      fi
+      om_watchdog_target
       om_stop_tracer
       om_finish interrupted
       return 0
     fi
-    if ((!told)) && [[ -n $OM_PARENT_PID ]] && ! om_alive "$OM_PARENT_PID" "$parent_st"; then
+    if ((!told)) && om_parent_gone; then
       om_log "parent $OM_PARENT_PID died; stopping the capture"
       kill -USR1 "$script_pid" 2>/dev/null
       told=1
@@ -1091,6 +1101,42 @@ om_watchdog() {
     fi
     sleep 0.25
   done
+  # The tracer has ended. The script finishes the bundle (it frees
+  # .meta-reserve just before its final meta.json), unless it died: its death
+  # ends the tracer at once (PR_SET_PDEATHSIG, see om_run_capture), so the
+  # trace lacks what the tracer had not written, and a launched command it
+  # let go of still runs.
+  om_alive "$script_pid" "$script_st" && return 0
+  [[ -e $OM_D/.meta-reserve ]] || return 0
+  om_log "capture script $script_pid died, and the tracer with it; watchdog finishes the bundle"
+  om_watchdog_target
+  om_stop_tracer
+  om_finish tracer-died
+}
+
+# om_watchdog_target -> OM_PID and OM_PID_ST for the watchdog, which was
+# started before the script knew them: the -p target, or the launched
+# command the script recorded in .command-id (om_note_command).
+om_watchdog_target() {
+  local pid='' st=''
+  if ((OM_CMD_MODE)); then
+    [[ -n $OM_PID ]] && return 0
+    read -r pid st 2>/dev/null < "$OM_D/.command-id"
+    [[ $pid =~ ^[1-9][0-9]*$ && $st =~ ^[0-9]+$ ]] && OM_PID=$pid OM_PID_ST=$st
+  elif [[ -n $OM_TARGET_PID ]]; then
+    OM_PID=$OM_TARGET_PID OM_PID_ST=$OM_TARGET_ST
+  fi
+  return 0
+}
+
+# om_note_command -> records the launched command (OM_PID, OM_PID_ST) in
+# .command-id for the watchdog: should this script die, its tracer dies with
+# it, and the watchdog ends the command (strace before 6.6 lets it run on).
+om_note_command() {
+  ((OM_CMD_MODE)) && [[ -n $OM_PID && -n $OM_PID_ST ]] || return 0
+  rm -f -- "$OM_D/.command-id"
+  { printf '%s %s\n' "$OM_PID" "$OM_PID_ST" > "$OM_D/.command-id"; } 2>/dev/null
+  return 0
 }
 
 # om_find_cmd_pid -> sets OM_FOUND to the pid of the command the tracer
@@ -1180,6 +1226,7 @@ om_run_capture() {
   # bpftrace changes that); a launched command gets them back (see below).
   trap '' TSTP TTIN TTOU
   om_parse_common_args "$@"
+  [[ -z $OM_PARENT_PID ]] || om_identify "$OM_PARENT_PID" OM_PARENT_ST
   if ((${#OM_CMD[@]})); then
     # Until /proc says otherwise (a command may exit before it is seen there).
     OM_CMD_MODE=1 OM_CMDLINE=("${OM_CMD[@]}") OM_COMM=${OM_CMD[0]##*/}
@@ -1236,6 +1283,19 @@ om_run_capture() {
   fi
   tracer_out=/dev/null
   [[ -z $OM_TRACER_STDOUT ]] || tracer_out=$OM_D/$OM_TRACER_STDOUT
+  # The tracer dies with this script: setpriv sets PR_SET_PDEATHSIG, and the
+  # kernel sends it SIGKILL the moment this script dies, however it dies.
+  # Without it, `kill -9` of this script and of its watchdog (as `pkill -9 -f
+  # capture-strace.sh` does) left strace attached to the target, reparented
+  # to init, with no --duration and no one to stop it (review 5). A strace
+  # killed so is detached from its tracees by the kernel, and they run on
+  # (TracerPid 0); bpftrace's probes close with it.
+  local guard=()
+  if setpriv --pdeathsig KILL -- true 2>/dev/null; then
+    guard=(setpriv --pdeathsig KILL --)
+  else
+    om_log "setpriv --pdeathsig (util-linux 2.33 or later) is not available: should this script and its watchdog both be killed, the tracer would run on"
+  fi
   # -p: the target as it is now (its starttime), so that its exit while the
   # tracer starts is seen even if its pid is reused meanwhile.
   ((OM_CMD_MODE)) || om_identify "$OM_TARGET_PID" OM_TARGET_ST
@@ -1245,13 +1305,13 @@ om_run_capture() {
     mkfifo -m 0600 -- "$fifo" || om_die "cannot create $fifo"
     (trap '' HUP TERM; exec tee -p -- "$OM_D/tracer.stderr") < "$fifo" >&3 2>/dev/null 9<&- &
     if [[ -z $OM_TRACER_STDOUT ]]; then
-      (trap - INT QUIT PIPE TSTP TTIN TTOU; exec "${OM_TRACER_ARGV[@]}") 0<&0 1>&3 2> "$fifo" 9<&- &
+      (trap - INT QUIT PIPE TSTP TTIN TTOU; exec "${guard[@]}" "${OM_TRACER_ARGV[@]}") 0<&0 1>&3 2> "$fifo" 9<&- &
     else
-      (trap - INT QUIT PIPE TSTP TTIN TTOU; exec "${OM_TRACER_ARGV[@]}") 0<&0 > "$tracer_out" 2> "$fifo" 9<&- &
+      (trap - INT QUIT PIPE TSTP TTIN TTOU; exec "${guard[@]}" "${OM_TRACER_ARGV[@]}") 0<&0 > "$tracer_out" 2> "$fifo" 9<&- &
     fi
     OM_TRACER_PID=$!
   else
-    "${OM_TRACER_ARGV[@]}" < /dev/null > "$tracer_out" 2> "$OM_D/tracer.stderr" 3>&- 9<&- &
+    "${guard[@]}" "${OM_TRACER_ARGV[@]}" < /dev/null > "$tracer_out" 2> "$OM_D/tracer.stderr" 3>&- 9<&- &
     OM_TRACER_PID=$!
   fi
   om_identify "$OM_TRACER_PID" OM_TRACER_ST
@@ -1275,6 +1335,7 @@ om_run_capture() {
       OM_PID=$OM_TARGET_PID
     fi
     [[ -n $OM_PID ]] && { attached=1; break; }
+    [[ -n $OM_STOP_REASON ]] || ! om_parent_gone || OM_STOP_REASON=parent-died
     [[ -n $OM_STOP_REASON ]] && break
     om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || break
     # No use waiting for bpftrace to finish compiling (8-40 s) for a target that is gone.
@@ -1298,6 +1359,7 @@ om_run_capture() {
   if [[ -n $OM_PID ]]; then
     # -p: the process the tracer was started for, not whatever has its pid now.
     if ((OM_CMD_MODE)); then om_identify "$OM_PID" OM_PID_ST; else OM_PID_ST=$OM_TARGET_ST; fi
+    om_note_command
   fi
   if [[ -n $OM_PID ]] && ((!OM_GONE_AT_ATTACH)); then
     om_snapshot_maps "$OM_PID" "$OM_D/maps-start.txt"
@@ -1323,6 +1385,7 @@ om_run_capture() {
   fi
 
   while om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; do
+    [[ -n $OM_STOP_REASON ]] || ! om_parent_gone || OM_STOP_REASON=parent-died
     if [[ -z $OM_STOP_REASON ]] && om_deadline_reached "$start_ns" "$OM_DURATION"; then
       OM_STOP_REASON=duration
     fi
