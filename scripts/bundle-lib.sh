@@ -13,7 +13,9 @@
 #   trace.txt       the raw trace
 #   maps-start.txt  /proc/PID/maps once the tracer is attached
 #   fds-start.txt   "FD<TAB>TARGET" per open fd once the tracer is attached
-#   maps-end.txt    /proc/PID/maps at the end, if the process still lives
+#   maps-end.txt    /proc/PID/maps at the end, if the process still lives and
+#                   the tracer attached (a tracer that never did takes neither
+#                   snapshot, and meta.json says "attached": false)
 #   tracer.stderr   the tracer's stderr
 #   .meta-reserve   128 KiB held while the capture runs and freed just before the
 #                   final meta.json, so a full disk still gets a final meta.json
@@ -52,6 +54,7 @@ OM_NO_DETACH=''        # why a launched command cannot be left running untraced 
 OM_LOG_COMMAND=0       # --log-command: the command's stdout and stderr go to command.log in the bundle
 OM_PRINT_ID=0          # --print-id: "id DEV:INODE" of the bundle directory before its path (see om_run_capture)
 OM_COMPLETE=0          # 1 once the trace is known to hold everything to the end
+OM_ATTACHED=''         # 1 once the tracer attached (-p) or traced the command it started; 0 if it never did; empty: not known yet
 OM_D=''                # /proc/PID/fd/9: the bundle directory, by inode
 OM_DIR_FD=9
 OM_RESERVE_BYTES=131072
@@ -613,6 +616,9 @@ om_meta_json() {
     printf '  "pid": %s,\n' "$(om_json_num_or_null "$OM_PID")"
     # launched: the trace begins before the command's execve, so nothing predates it.
     printf '  "mode": %s,\n' "$(om_json_str "$( ((OM_CMD_MODE)) && echo launched || echo attached)")"
+    # false: the tracer never attached (-p) or never traced the command, so
+    # nothing of it is in the bundle, whatever stopped the capture.
+    printf '  "attached": %s,\n' "$(case $OM_ATTACHED in 1) echo true ;; 0) echo false ;; *) echo null ;; esac)"
     printf '  "comm": %s,\n' "$(om_json_str "$OM_COMM")"
     printf '  "cmdline": %s,\n' "$(om_json_str_array "${OM_CMDLINE[@]}")"
     printf '  "cwd": %s,\n' "$(om_json_str_or_null "$OM_CWD")"
@@ -855,6 +861,10 @@ om_tree_of() {
 #                             that cannot tell always says true)
 #   om_backend_saw_pid PID    true when trace.txt holds any record of process
 #                             PID (read only when PID was gone at the attach)
+#   om_backend_attach_seen    true when the bundle shows the tracer attached
+#                             to OM_TARGET_PID, or traced the launched command
+#                             (read once the tracer is gone, where this script
+#                             did not see it: the watchdog, a short command)
 #   OM_TRACER_STDOUT          bundle file the tracer's stdout goes to (a name in
 #                             OM_D); empty: our stderr
 #   om_backend_cmd_pid        optional: sets OM_FOUND to the launched command's
@@ -1046,7 +1056,11 @@ om_finish() {
   trap '' INT TERM HUP
   OM_EXIT_REASON=$1
   if om_disk_full; then OM_EXIT_REASON=disk-full; fi
-  if [[ -n $OM_PID ]] && om_alive "$OM_PID" "$OM_PID_ST"; then
+  # Not known in the watchdog, started before the attach: what the tracer left in the bundle says.
+  if [[ -z $OM_ATTACHED ]]; then
+    if om_backend_attach_seen; then OM_ATTACHED=1; else OM_ATTACHED=0; fi
+  fi
+  if ((OM_ATTACHED)) && [[ -n $OM_PID ]] && om_alive "$OM_PID" "$OM_PID_ST"; then
     if ! ((OM_CMD_MODE)) || [[ ! -f $OM_D/maps-end.txt ]]; then
       om_snapshot_maps "$OM_PID" "$OM_D/maps-end.txt"
       (($? == 2)) && OM_WRITE_FAILED+=' maps-end.txt'
@@ -1060,7 +1074,7 @@ om_finish() {
   om_backend_counts
   om_out OM_END_TIME om_now_iso
   case $OM_EXIT_REASON in
-    duration|interrupted|target-exited|parent-died|detached) [[ -n $OM_WRITE_FAILED ]] || OM_COMPLETE=1 ;;
+    duration|interrupted|target-exited|parent-died|detached) [[ -n $OM_WRITE_FAILED ]] || ((!OM_ATTACHED)) || OM_COMPLETE=1 ;;
     *) OM_COMPLETE=0 ;;
   esac
   rm -f -- "$OM_D/.meta-reserve"
@@ -1209,6 +1223,17 @@ om_note_attach() {
   return 0
 }
 
+# om_reason_text EXIT_REASON -> what stopped the capture, in words.
+om_reason_text() {
+  case $1 in
+    interrupted) printf 'by SIGINT, SIGTERM or SIGHUP' ;;
+    parent-died) printf 'orphanmap, pid %s, died' "$OM_PARENT_PID" ;;
+    detached) printf 'asked to detach' ;;
+    duration) printf -- '--duration' ;;
+    *) printf '%s' "$1" ;;
+  esac
+}
+
 # om_status_text STATUS -> "exit status N" or "killed by SIGNAME".
 om_status_text() {
   if (($1 > 128)); then printf 'killed by SIG%s' "$(kill -l "$(($1 - 128))" 2>/dev/null || echo "$(($1 - 128))")"
@@ -1349,6 +1374,7 @@ om_run_capture() {
   # By now the tracer has opened the FIFO (or died), so its name can go.
   rm -f -- "$OM_D/.stderr.fifo"
   om_note_attach "$attached" "$tracer_start_ns" "$start_ns"
+  OM_ATTACHED=$attached
   if [[ -z $OM_PID ]] && ((!OM_CMD_MODE)); then
     OM_PID=$OM_TARGET_PID
     if om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" && [[ -z $OM_STOP_REASON ]]; then
@@ -1361,7 +1387,11 @@ om_run_capture() {
     if ((OM_CMD_MODE)); then om_identify "$OM_PID" OM_PID_ST; else OM_PID_ST=$OM_TARGET_ST; fi
     om_note_command
   fi
-  if [[ -n $OM_PID ]] && ((!OM_GONE_AT_ATTACH)); then
+  # Nothing of a process the tracer never attached to: no snapshot either, or
+  # the bundle would hold both and an empty trace, and read as a process
+  # checked and found sound (review 5: a stop while bpftrace compiled, a
+  # target another tracer already held).
+  if [[ -n $OM_PID ]] && ((attached && !OM_GONE_AT_ATTACH)); then
     om_snapshot_maps "$OM_PID" "$OM_D/maps-start.txt"
     (($? == 2)) && OM_WRITE_FAILED+=' maps-start.txt'
     # A stop asked for meanwhile ends it: fds-start.txt is then left out.
@@ -1409,11 +1439,14 @@ om_run_capture() {
   om_wait_tracer
   status=$OM_TRACER_STATUS
   # Gone by the end of the wait for the attach: traced only if the trace shows it (its exit at least).
-  if ((OM_GONE_AT_ATTACH)) && [[ $OM_STOP_REASON == target-exited ]] && ! om_backend_saw_pid "$OM_TARGET_PID"; then
-    OM_STOP_REASON=target-exited-before-attach
+  if ((OM_GONE_AT_ATTACH)) && [[ $OM_STOP_REASON == target-exited ]]; then
+    if om_backend_saw_pid "$OM_TARGET_PID"; then OM_ATTACHED=1; else OM_STOP_REASON=target-exited-before-attach OM_ATTACHED=0; fi
   fi
 
-  # A command too short-lived to be seen running: take its pid from the trace.
+  # A command too short-lived to be seen running: take its pid from the trace,
+  # which holds it from its execve on (a -p trace holds nothing from before
+  # the attach this script saw, not even maps-start.txt: that stays as seen).
+  if ((OM_CMD_MODE && !OM_ATTACHED)) && om_backend_attach_seen; then OM_ATTACHED=1; fi
   if [[ -z $OM_PID ]] && ((OM_CMD_MODE)); then
     om_out OM_PID om_backend_first_pid
     om_write_meta || true
@@ -1442,19 +1475,21 @@ om_run_capture() {
   # a name's trailing newlines, which $(...) would strip.
   om_where
 
-  case $OM_EXIT_REASON in
-    disk-full)
+  case $OM_ATTACHED:$OM_EXIT_REASON in
+    0:interrupted|0:parent-died|0:detached|0:duration)
+      om_log "error: the capture was stopped ($(om_reason_text "$OM_EXIT_REASON")) before $OM_BACKEND attached to $( ((OM_CMD_MODE)) && printf 'the command' || printf 'pid %s' "$OM_TARGET_PID"): nothing of it was traced, so this bundle proves nothing (meta.json says \"attached\": false, \"complete\": false)" ;;
+    *:disk-full)
       om_log "error: the file system holding $OM_OUT filled up: trace.txt lacks what the tracer could not write (meta.json says \"complete\": false)" ;;
-    target-exited-before-attach)
+    *:target-exited-before-attach)
       om_log "error: pid $OM_TARGET_PID exited before $OM_BACKEND attached to it$( ((OM_GONE_AFTER > 0)) && printf ' (seen gone %s s after %s started)' "$OM_GONE_AFTER" "$OM_BACKEND"): nothing of it was traced, so this bundle proves nothing (meta.json says \"complete\": false)$([[ $OM_BACKEND == bpftrace ]] && printf '; bpftrace takes 8-40 s to attach on a busy host, strace a moment'); to trace a short-lived program, start it under the capture (-- CMD ARGS...)" ;;
-    attach-timeout|tracer-failed)
+    *:attach-timeout|*:tracer-failed)
       if ((status == 0)); then
         om_log "the tracer ended before it traced anything (exit status 0); its stderr is in $OM_OUT/tracer.stderr:"
       else
         om_log "the tracer failed ($(om_status_text "$status")); its stderr is in $OM_OUT/tracer.stderr:"
       fi
       tail -n 5 "$OM_D/tracer.stderr" >&2 ;;
-    detached)
+    *:detached)
       if [[ -n $OM_PID ]] && om_alive "$OM_PID" "$OM_PID_ST"; then
         om_log "detached: pid $OM_PID runs on, untraced (TracerPid $(om_tracer_pid "$OM_PID"))$( ((OM_LOG_COMMAND && OM_CMD_MODE)) && printf '; its output goes to %s' "$OM_OUT/command.log")"
       fi ;;&

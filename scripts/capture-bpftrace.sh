@@ -160,6 +160,9 @@ om_backend_attached() {
 # not through the tee that copies its stderr later), says it got that far.
 om_backend_traced() { om_retry grep -q '^orphanmap-bt [0-9]* begin ' "$OM_D/trace.txt" 2>/dev/null; }
 
+# The probes attached: bpftrace's notice on its stderr, or the BEGIN probe's header in the trace.
+om_backend_attach_seen() { om_backend_attached || om_backend_traced; }
+
 om_backend_first_pid() {
   awk '$1 ~ /^[0-9]+$/ && $3 ~ /^[1-9][0-9]*$/ { print $3; exit }' "$OM_D/trace.txt" 2>/dev/null
 }

@@ -129,6 +129,11 @@ om_backend_attached() {
 # strace writes a launched command's execve before anything else.
 om_backend_traced() { [[ -s $OM_D/trace.txt ]]; }
 
+# strace -p says "strace: Process PID attached" once it has seized the process.
+om_backend_attach_seen() {
+  if ((OM_CMD_MODE)); then om_backend_traced; else om_retry grep -q "^strace: Process $OM_TARGET_PID attached" "$OM_D/tracer.stderr" 2>/dev/null; fi
+}
+
 om_backend_first_pid() {
   [[ -s $OM_D/trace.txt ]] || return 0
   head -n 1 "$OM_D/trace.txt" | sed -n 's/^\([0-9][0-9]*\).*/\1/p'
