@@ -63,6 +63,7 @@ OM_FDS_SECONDS=30      # the most the fds-start.txt snapshot may take
 OM_THREADS_SECONDS=10  # the most listing the target's threads may take
 OM_START_NS=''         # when the tracer attached (date +%s%N)
 OM_DUE_CALLS=0
+OM_THREADS_UNWRITTEN=0 # times the thread list could not be written (said once)
 
 # Messages name paths that others may choose (a bundle renamed mid-capture, a
 # target's command): control characters in them are shown as \n, \xHH, never
@@ -187,7 +188,8 @@ om_out() {
 # om_bounded SECONDS VAR COMMAND ARG... -> VAR=$(COMMAND ARG...) and its
 # status, or, when it has not ended within SECONDS or a stop is asked for
 # meanwhile (a signal, --duration, the parent's death) while the tracer is
-# attached, VAR empty and status 124, COMMAND and whatever it started killed.
+# attached, VAR empty and status 124, COMMAND and whatever it started killed;
+# status 2 and VAR empty when its files in the bundle could not be written.
 # For what may block on things the target controls: a trap cannot run while
 # the script waits for a $(...), but runs between the short sleeps here (the
 # child is in the background). Its output and its exit status go through
@@ -197,7 +199,14 @@ om_bounded() {
   shift 2
   out=$OM_D/.bounded.$BASHPID
   rm -f -- "$out" "$out.status"
-  { "$@" > "$out"; printf '%s' "$?" > "$out.status"; } &
+  # Whatever fails in the child is said by its status, never by bash on our
+  # stderr: a full file system made every write here print "line N: printf:
+  # write error: No space left on device", and a $(...) inside COMMAND whose
+  # reader was killed at a stop, "write error: Broken pipe" (review 5).
+  {
+    exec 2>/dev/null
+    if : > "$out"; then "$@" >> "$out"; printf '%s' "$?" > "$out.status"; fi
+  } &
   pid=$!
   om_identify "$pid" st
   for ((i = 0; ; i++)); do
@@ -214,12 +223,15 @@ om_bounded() {
     om_tree_of "$pid"
     [[ ${OM_TREE%% *} == "$pid:$st" ]] && om_kill_tree "$OM_TREE" KILL
   else
-    # No status in the file: it could not be written (a full disk), as the output could not.
+    # No status in the file: it could not be written (a full disk), nor perhaps the output.
     status=''
     IFS= read -r status 2>/dev/null < "$out.status"
-    [[ $status =~ ^[0-9]+$ ]] || status=2
-    IFS= read -r -d '' text 2>/dev/null < "$out"
-    while [[ $text == *$'\n' ]]; do text=${text%$'\n'}; done
+    if [[ $status =~ ^[0-9]+$ ]]; then
+      IFS= read -r -d '' text 2>/dev/null < "$out"
+      while [[ $text == *$'\n' ]]; do text=${text%$'\n'}; done
+    else
+      status=2
+    fi
   fi
   rm -f -- "$out" "$out.status"
   printf -v "$var" '%s' "$text"
@@ -579,7 +591,12 @@ om_read_process() {
   mapfile -t -d '' args 2>/dev/null < "/proc/$1/cmdline" && ((${#args[@]})) && OM_CMDLINE=("${args[@]}")
   # The target decides how many threads it has (a process each, ~1 ms): bounded,
   # and cut short by a stop, like everything the target controls while traced.
-  om_bounded "$OM_THREADS_SECONDS" v om_threads_json "$1" && [[ $v != '[]' ]] && OM_THREADS_JSON=$v
+  om_bounded "$OM_THREADS_SECONDS" v om_threads_json "$1"
+  case $? in
+    0) [[ $v != '[]' ]] && OM_THREADS_JSON=$v ;;
+    2)
+      ((OM_THREADS_UNWRITTEN++)) || om_log "error: could not write into $OM_OUT (is its file system full?): meta.json lacks the thread list of pid $1" ;;
+  esac
   om_bounded "$OM_JVM_SECONDS" v om_jvm_version "$1" && [[ -n $v ]] && OM_JVM_VERSION=$v
   return 0
 }
@@ -653,7 +670,8 @@ om_meta_json() {
 # then rename); false, leaving the previous meta.json, when it cannot be written.
 om_write_meta() {
   local tmp="$OM_D/.meta.json.tmp" json
-  om_out json om_meta_json || return 1
+  # (A helper of its pipelines killed by a Ctrl-C would have bash say "Broken pipe": it is run again.)
+  om_out json om_meta_json 2>/dev/null || return 1
   rm -f -- "$tmp"
   if { printf '%s\n' "$json" > "$tmp"; } 2>/dev/null && mv -f -- "$tmp" "$OM_D/meta.json"; then return 0; fi
   rm -f -- "$tmp"
@@ -1308,6 +1326,13 @@ om_run_capture() {
   fi
   tracer_out=/dev/null
   [[ -z $OM_TRACER_STDOUT ]] || tracer_out=$OM_D/$OM_TRACER_STDOUT
+  # Created here, so that a file system that cannot hold them is said so by
+  # name, not by a bash error for the redirection below ("line N: …: No space
+  # left on device").
+  local name
+  for name in trace.txt tracer.stderr; do
+    { : > "$OM_D/$name"; } 2>/dev/null || om_die "cannot create $name in $OM_OUT (is its file system full?)"
+  done
   # The tracer dies with this script: setpriv sets PR_SET_PDEATHSIG, and the
   # kernel sends it SIGKILL the moment this script dies, however it dies.
   # Without it, `kill -9` of this script and of its watchdog (as `pkill -9 -f
@@ -1327,16 +1352,16 @@ om_run_capture() {
   om_out tracer_start_ns date +%s%N
   if ((OM_CMD_MODE)); then
     local fifo="$OM_D/.stderr.fifo"
-    mkfifo -m 0600 -- "$fifo" || om_die "cannot create $fifo"
+    mkfifo -m 0600 -- "$fifo" 2>/dev/null || om_die "cannot create .stderr.fifo in $OM_OUT (is its file system full?)"
     (trap '' HUP TERM; exec tee -p -- "$OM_D/tracer.stderr") < "$fifo" >&3 2>/dev/null 9<&- &
     if [[ -z $OM_TRACER_STDOUT ]]; then
       (trap - INT QUIT PIPE TSTP TTIN TTOU; exec "${guard[@]}" "${OM_TRACER_ARGV[@]}") 0<&0 1>&3 2> "$fifo" 9<&- &
     else
-      (trap - INT QUIT PIPE TSTP TTIN TTOU; exec "${guard[@]}" "${OM_TRACER_ARGV[@]}") 0<&0 > "$tracer_out" 2> "$fifo" 9<&- &
+      (trap - INT QUIT PIPE TSTP TTIN TTOU; exec "${guard[@]}" "${OM_TRACER_ARGV[@]}") 0<&0 >> "$tracer_out" 2> "$fifo" 9<&- &
     fi
     OM_TRACER_PID=$!
   else
-    "${guard[@]}" "${OM_TRACER_ARGV[@]}" < /dev/null > "$tracer_out" 2> "$OM_D/tracer.stderr" 3>&- 9<&- &
+    "${guard[@]}" "${OM_TRACER_ARGV[@]}" < /dev/null >> "$tracer_out" 2>> "$OM_D/tracer.stderr" 3>&- 9<&- &
     OM_TRACER_PID=$!
   fi
   om_identify "$OM_TRACER_PID" OM_TRACER_ST
