@@ -17,13 +17,24 @@ import { CLI, requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
 const children: ChildProcess[] = [];
+/** Processes that are not our children: the target the owner's strace started. */
+const strays: number[] = [];
 
 beforeAll(() => {
   if (process.getuid?.() !== 0) throw new Error('test/capture-review5-untraced-strace.test.ts must run as root (it traces with strace a process of nobody)');
   requireTool('strace');
   requireTool('setpriv');
 });
-afterEach(() => killStillRunning(children));
+afterEach(() => {
+  for (const pid of strays.splice(0)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  killStillRunning(children);
+});
 
 const CLEAN = 'orphanmap: no mapping outlived its file.';
 const SLEEPER = 'import time\nprint("ready", flush=True)\nwhile True: time.sleep(1000)';
@@ -58,6 +69,7 @@ describe('review 5, finding 2: a bundle whose strace never attached gives no ver
     await waitFor('the target to run', () => out.includes('ready'), 10_000);
     const ownersStrace = owner.pid!;
     const pid = Number(readFileSync(`/proc/${ownersStrace}/task/${ownersStrace}/children`, 'utf8').trim());
+    strays.push(pid);
     expect(procStatus(pid)?.tracerPid).toBe(ownersStrace);
 
     const bundle = join(workspace('r5-owned'), 'bundle');
