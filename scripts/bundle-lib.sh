@@ -1536,9 +1536,11 @@ om_run_capture() {
   else
     printf '%s\n' "$OM_OUT"
   fi
-  # Incomplete (tracer failed or died, disk full, a file not written): 1.
+  # Stopped by SIGINT, SIGTERM or SIGHUP: 130, the bundle complete up to then;
+  # or, stopped before the tracer attached, holding nothing of the process, as
+  # the message above and meta.json ("attached": false) say.
+  [[ $OM_EXIT_REASON == interrupted ]] && ((finished)) && [[ -z $OM_WRITE_FAILED ]] && return 130
+  # Incomplete (tracer failed or died, disk full, a file not written, nothing traced): 1.
   ((finished)) && ((OM_COMPLETE)) || return 1
-  # Stopped by SIGINT, SIGTERM or SIGHUP: the bundle is complete up to then.
-  [[ $OM_EXIT_REASON == interrupted ]] && return 130
   return 0
 }

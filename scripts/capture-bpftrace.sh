@@ -34,10 +34,11 @@
 #   Always runs scripts/orphanmap.bt from this directory: no variable selects
 #   another program (bpftrace runs as root; see docs/safety.md).
 #   Exit status: 0 bundle complete; 130 stopped by SIGINT/SIGTERM/SIGHUP, bundle
-#   complete up to then; 1 bundle incomplete (bpftrace failed or died, the disk
-#   filled up, or the -p target exited before bpftrace attached: "exitReason":
-#   "target-exited-before-attach"; meta.json says "complete": false); 2 bad
-#   usage, or -o refused.
+#   complete up to then, or empty if the stop came before bpftrace attached
+#   (meta.json says "attached": false); 1 bundle incomplete (bpftrace failed
+#   or died, never attached, the disk filled up, or the -p target exited
+#   before bpftrace attached: "exitReason": "target-exited-before-attach";
+#   meta.json says "complete": false); 2 bad usage, or -o refused.
 #   BPFTRACE_PERF_RB_PAGES (default 1024 pages per CPU) is passed on (raise it if
 #   meta.json reports lostEvents > 0).
 #

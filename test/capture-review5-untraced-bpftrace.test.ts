@@ -96,7 +96,7 @@ describe('review 5, finding 2: a capture stopped while bpftrace compiles', () =>
   it('says nothing was traced, exits 2, and records "attached": false, "complete": false and no snapshot', () => {
     expect(capture.code, capture.stderr).toBe(2);
     expect(capture.stderr).toContain(
-      `error: capture with bpftrace failed (exit status 1): the capture was stopped (by SIGINT, SIGTERM or SIGHUP) before bpftrace attached to pid ${pid}: nothing of it was traced, so this bundle proves nothing`,
+      `orphanmap: ${bundle}: error: the capture was stopped (by SIGINT, SIGTERM or SIGHUP) before bpftrace attached to pid ${pid}: nothing of it was traced, so this bundle proves nothing`,
     );
     const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8'));
     expect(meta).toMatchObject({ pid, mode: 'attached', attached: false, exitReason: 'interrupted', complete: false, mapCountStart: null, mapCountEnd: null });

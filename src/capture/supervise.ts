@@ -50,6 +50,13 @@ export interface CaptureMeta extends BundleMeta {
   /** launched: the trace begins before the command's execve; attached: --pid. */
   mode?: 'launched' | 'attached';
   /**
+   * false when the tracer never attached to the --pid target (or never
+   * traced the launched command): nothing of it is in the bundle, whatever
+   * ended the capture; null in the first meta.json of a capture that had not
+   * looked yet. Absent from bundles of captures before review 5.
+   */
+  attached?: boolean | null;
+  /**
    * false while the capture runs, and at its end when the trace may lack events:
    * the tracer failed or died (exitReason tracer-failed, tracer-died), the disk
    * filled up (disk-full), a bundle file could not be written, or the --pid
@@ -201,6 +208,8 @@ export function startCapture(options: CaptureOptions): CaptureHandle {
         throw new CaptureError(`capture with ${options.backend} ${how}${reason ? `: ${reason}` : ''}${fate === null ? '' : `; ${fate}`}`, bundleDir);
       }
       const { dir, meta } = await readFinishedMeta(Buffer.concat(stdoutChunks), bundleDir, options.backend);
+      // Stopped (130) before the tracer attached: a bundle that proves nothing is no result to hand back.
+      if (meta.attached === false) throw new CaptureError(reason ?? `the capture was stopped before ${options.backend} attached: nothing was traced`, dir);
       return { bundleDir: dir, meta, stopped };
     } finally {
       if (handleSignals) for (const signal of STOP_SIGNALS) process.off(signal, stop);
