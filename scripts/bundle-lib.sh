@@ -13,7 +13,9 @@
 #   trace.txt       the raw trace
 #   maps-start.txt  /proc/PID/maps once the tracer is attached
 #   fds-start.txt   "FD<TAB>TARGET" per open fd once the tracer is attached
-#   maps-end.txt    /proc/PID/maps at the end, if the process still lives
+#   maps-end.txt    /proc/PID/maps at the end, if the process still lives and
+#                   the tracer attached (a tracer that never did takes neither
+#                   snapshot, and meta.json says "attached": false)
 #   tracer.stderr   the tracer's stderr
 #   .meta-reserve   128 KiB held while the capture runs and freed just before the
 #                   final meta.json, so a full disk still gets a final meta.json
@@ -52,6 +54,7 @@ OM_NO_DETACH=''        # why a launched command cannot be left running untraced 
 OM_LOG_COMMAND=0       # --log-command: the command's stdout and stderr go to command.log in the bundle
 OM_PRINT_ID=0          # --print-id: "id DEV:INODE" of the bundle directory before its path (see om_run_capture)
 OM_COMPLETE=0          # 1 once the trace is known to hold everything to the end
+OM_ATTACHED=''         # 1 once the tracer attached (-p) or traced the command it started; 0 if it never did; empty: not known yet
 OM_D=''                # /proc/PID/fd/9: the bundle directory, by inode
 OM_DIR_FD=9
 OM_RESERVE_BYTES=131072
@@ -60,6 +63,7 @@ OM_FDS_SECONDS=30      # the most the fds-start.txt snapshot may take
 OM_THREADS_SECONDS=10  # the most listing the target's threads may take
 OM_START_NS=''         # when the tracer attached (date +%s%N)
 OM_DUE_CALLS=0
+OM_THREADS_UNWRITTEN=0 # times the thread list could not be written (said once)
 
 # Messages name paths that others may choose (a bundle renamed mid-capture, a
 # target's command): control characters in them are shown as \n, \xHH, never
@@ -184,7 +188,8 @@ om_out() {
 # om_bounded SECONDS VAR COMMAND ARG... -> VAR=$(COMMAND ARG...) and its
 # status, or, when it has not ended within SECONDS or a stop is asked for
 # meanwhile (a signal, --duration, the parent's death) while the tracer is
-# attached, VAR empty and status 124, COMMAND and whatever it started killed.
+# attached, VAR empty and status 124, COMMAND and whatever it started killed;
+# status 2 and VAR empty when its files in the bundle could not be written.
 # For what may block on things the target controls: a trap cannot run while
 # the script waits for a $(...), but runs between the short sleeps here (the
 # child is in the background). Its output and its exit status go through
@@ -194,7 +199,14 @@ om_bounded() {
   shift 2
   out=$OM_D/.bounded.$BASHPID
   rm -f -- "$out" "$out.status"
-  { "$@" > "$out"; printf '%s' "$?" > "$out.status"; } &
+  # Whatever fails in the child is said by its status, never by bash on our
+  # stderr: a full file system made every write here print "line N: printf:
+  # write error: No space left on device", and a $(...) inside COMMAND whose
+  # reader was killed at a stop, "write error: Broken pipe" (review 5).
+  {
+    exec 2>/dev/null
+    if : > "$out"; then "$@" >> "$out"; printf '%s' "$?" > "$out.status"; fi
+  } &
   pid=$!
   om_identify "$pid" st
   for ((i = 0; ; i++)); do
@@ -211,12 +223,15 @@ om_bounded() {
     om_tree_of "$pid"
     [[ ${OM_TREE%% *} == "$pid:$st" ]] && om_kill_tree "$OM_TREE" KILL
   else
-    # No status in the file: it could not be written (a full disk), as the output could not.
+    # No status in the file: it could not be written (a full disk), nor perhaps the output.
     status=''
     IFS= read -r status 2>/dev/null < "$out.status"
-    [[ $status =~ ^[0-9]+$ ]] || status=2
-    IFS= read -r -d '' text 2>/dev/null < "$out"
-    while [[ $text == *$'\n' ]]; do text=${text%$'\n'}; done
+    if [[ $status =~ ^[0-9]+$ ]]; then
+      IFS= read -r -d '' text 2>/dev/null < "$out"
+      while [[ $text == *$'\n' ]]; do text=${text%$'\n'}; done
+    else
+      status=2
+    fi
   fi
   rm -f -- "$out" "$out.status"
   printf -v "$var" '%s' "$text"
@@ -229,11 +244,18 @@ om_bounded() {
 om_stop_due() {
   om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || return 1
   [[ -n $OM_STOP_REASON ]] && { ((OM_STOPPED)) && return 1; return 0; }
+  om_parent_gone && { OM_STOP_REASON=parent-died; return 0; }
   [[ -n $OM_START_NS && -n $OM_DURATION ]] || return 1
   ((++OM_DUE_CALLS % 10 == 1)) || return 1
   om_deadline_reached "$OM_START_NS" "$OM_DURATION" || return 1
   OM_STOP_REASON=duration
 }
+
+# om_parent_gone -> true once the --parent-pid process (orphanmap) has died.
+# The watchdog asks for the stop too (SIGUSR1), but it is a process of its own,
+# and `pkill -9 -f capture-strace.sh` kills it with this script's helpers:
+# the script then looks for itself (review 5).
+om_parent_gone() { [[ -n $OM_PARENT_PID ]] && ! om_alive "$OM_PARENT_PID" "$OM_PARENT_ST"; }
 
 # om_json_str STRING -> prints STRING as a JSON string literal, quotes included.
 # Escapes backslash, double quote and every control character (U+0000..U+001F);
@@ -569,7 +591,12 @@ om_read_process() {
   mapfile -t -d '' args 2>/dev/null < "/proc/$1/cmdline" && ((${#args[@]})) && OM_CMDLINE=("${args[@]}")
   # The target decides how many threads it has (a process each, ~1 ms): bounded,
   # and cut short by a stop, like everything the target controls while traced.
-  om_bounded "$OM_THREADS_SECONDS" v om_threads_json "$1" && [[ $v != '[]' ]] && OM_THREADS_JSON=$v
+  om_bounded "$OM_THREADS_SECONDS" v om_threads_json "$1"
+  case $? in
+    0) [[ $v != '[]' ]] && OM_THREADS_JSON=$v ;;
+    2)
+      ((OM_THREADS_UNWRITTEN++)) || om_log "error: could not write into $OM_OUT (is its file system full?): meta.json lacks the thread list of pid $1" ;;
+  esac
   om_bounded "$OM_JVM_SECONDS" v om_jvm_version "$1" && [[ -n $v ]] && OM_JVM_VERSION=$v
   return 0
 }
@@ -606,6 +633,9 @@ om_meta_json() {
     printf '  "pid": %s,\n' "$(om_json_num_or_null "$OM_PID")"
     # launched: the trace begins before the command's execve, so nothing predates it.
     printf '  "mode": %s,\n' "$(om_json_str "$( ((OM_CMD_MODE)) && echo launched || echo attached)")"
+    # false: the tracer never attached (-p) or never traced the command, so
+    # nothing of it is in the bundle, whatever stopped the capture.
+    printf '  "attached": %s,\n' "$(case $OM_ATTACHED in 1) echo true ;; 0) echo false ;; *) echo null ;; esac)"
     printf '  "comm": %s,\n' "$(om_json_str "$OM_COMM")"
     printf '  "cmdline": %s,\n' "$(om_json_str_array "${OM_CMDLINE[@]}")"
     printf '  "cwd": %s,\n' "$(om_json_str_or_null "$OM_CWD")"
@@ -640,7 +670,8 @@ om_meta_json() {
 # then rename); false, leaving the previous meta.json, when it cannot be written.
 om_write_meta() {
   local tmp="$OM_D/.meta.json.tmp" json
-  om_out json om_meta_json || return 1
+  # (A helper of its pipelines killed by a Ctrl-C would have bash say "Broken pipe": it is run again.)
+  om_out json om_meta_json 2>/dev/null || return 1
   rm -f -- "$tmp"
   if { printf '%s\n' "$json" > "$tmp"; } 2>/dev/null && mv -f -- "$tmp" "$OM_D/meta.json"; then return 0; fi
   rm -f -- "$tmp"
@@ -848,6 +879,10 @@ om_tree_of() {
 #                             that cannot tell always says true)
 #   om_backend_saw_pid PID    true when trace.txt holds any record of process
 #                             PID (read only when PID was gone at the attach)
+#   om_backend_attach_seen    true when the bundle shows the tracer attached
+#                             to OM_TARGET_PID, or traced the launched command
+#                             (read once the tracer is gone, where this script
+#                             did not see it: the watchdog, a short command)
 #   OM_TRACER_STDOUT          bundle file the tracer's stdout goes to (a name in
 #                             OM_D); empty: our stderr
 #   om_backend_cmd_pid        optional: sets OM_FOUND to the launched command's
@@ -883,10 +918,11 @@ om_tree_of() {
 # the start ("canDetach", "noDetachReason").
 # A tracer that ends while its target still runs (killed, crashed) is reported:
 # exitReason "tracer-died", exit status 1; the target is left running untraced.
-# A watchdog process, separate from this script, polls every 0.25 s: when the
-# --parent-pid process (orphanmap) dies, even by SIGKILL, it asks this script to
-# stop; when this script itself dies, the watchdog stops the tracer and finishes
-# meta.json on its own.
+# When the --parent-pid process (orphanmap) dies, even by SIGKILL, the script
+# stops (it looks every 0.2 s), and a watchdog process, separate from this
+# script, polling every 0.25 s, asks it to as well. When this script itself
+# dies, the tracer dies with it (PR_SET_PDEATHSIG, see om_run_capture), and
+# the watchdog ends a launched command and finishes meta.json on its own.
 # ---------------------------------------------------------------------------
 
 OM_TRACER_ARGV=()
@@ -897,6 +933,7 @@ OM_CMD_MODE=0
 OM_WRITE_FAILED=''
 OM_STOPPED=0           # 1 once om_stop_tracer has run
 OM_TARGET_ST=''        # -p: the target's starttime when the tracer was started
+OM_PARENT_ST=''        # --parent-pid: its starttime when the capture began (om_parent_gone)
 OM_GONE_AT_ATTACH=0    # -p: 1 when the target was gone by the end of the wait for the attach
 OM_GONE_AFTER=''       # seconds from the tracer's start to the end of that wait
 OM_SLOW_ATTACH_SECONDS=3
@@ -962,7 +999,7 @@ om_stop_tracer() {
   if ((OM_CMD_MODE)) && [[ -z $OM_PID ]]; then
     om_find_cmd_pid
     OM_PID=$OM_FOUND
-    [[ -n $OM_PID ]] && om_identify "$OM_PID" OM_PID_ST
+    [[ -n $OM_PID ]] && om_identify "$OM_PID" OM_PID_ST && om_note_command
   fi
   if ((OM_CMD_MODE)) && [[ $OM_STOP_REASON == detached ]]; then
     # Leave the command running: its end snapshot now, then the tracer lets go.
@@ -989,7 +1026,12 @@ om_stop_tracer() {
       om_kill_tree "$tree" TERM
       # A command stopped by Ctrl-Z acts on SIGTERM only once continued.
       om_kill_tree "$tree" CONT
-      om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 3 && return 0
+      if om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; then
+        om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 3 && return 0
+      else
+        # The tracer died with the script (the watchdog ends the capture): the command is waited for itself.
+        om_wait_gone "$OM_PID" "$OM_PID_ST" 3 && return 0
+      fi
       om_kill_tree "$tree" KILL
       om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 2 && return 0
     fi
@@ -1032,7 +1074,11 @@ om_finish() {
   trap '' INT TERM HUP
   OM_EXIT_REASON=$1
   if om_disk_full; then OM_EXIT_REASON=disk-full; fi
-  if [[ -n $OM_PID ]] && om_alive "$OM_PID" "$OM_PID_ST"; then
+  # Not known in the watchdog, started before the attach: what the tracer left in the bundle says.
+  if [[ -z $OM_ATTACHED ]]; then
+    if om_backend_attach_seen; then OM_ATTACHED=1; else OM_ATTACHED=0; fi
+  fi
+  if ((OM_ATTACHED)) && [[ -n $OM_PID ]] && om_alive "$OM_PID" "$OM_PID_ST"; then
     if ! ((OM_CMD_MODE)) || [[ ! -f $OM_D/maps-end.txt ]]; then
       om_snapshot_maps "$OM_PID" "$OM_D/maps-end.txt"
       (($? == 2)) && OM_WRITE_FAILED+=' maps-end.txt'
@@ -1041,15 +1087,17 @@ om_finish() {
     [[ -n $OM_JVM_VERSION ]] || om_bounded "$OM_JVM_SECONDS" OM_JVM_VERSION om_jvm_version "$OM_PID"
   fi
   om_out OM_MAP_COUNT_END om_count_lines "$OM_D/maps-end.txt"
+  # The watchdog finishes for a script that died: it counts maps-start.txt itself.
+  [[ -n $OM_MAP_COUNT_START ]] || om_out OM_MAP_COUNT_START om_count_lines "$OM_D/maps-start.txt"
   om_backend_counts
   om_out OM_END_TIME om_now_iso
   case $OM_EXIT_REASON in
-    duration|interrupted|target-exited|parent-died|detached) [[ -n $OM_WRITE_FAILED ]] || OM_COMPLETE=1 ;;
+    duration|interrupted|target-exited|parent-died|detached) [[ -n $OM_WRITE_FAILED ]] || ((!OM_ATTACHED)) || OM_COMPLETE=1 ;;
     *) OM_COMPLETE=0 ;;
   esac
   rm -f -- "$OM_D/.meta-reserve"
   # What om_bounded left behind in a script that died in it (the watchdog finishes then).
-  rm -f -- "$OM_D"/.bounded.*
+  rm -f -- "$OM_D"/.bounded.* "$OM_D/.command-id"
   if ! om_write_meta; then
     OM_COMPLETE=0
     om_log "error: cannot write the final meta.json into $OM_OUT (is its file system full?); the meta.json left there says \"complete\": false"
@@ -1059,27 +1107,21 @@ om_finish() {
 
 # om_watchdog SCRIPT_PID SCRIPT_ST -> runs in its own process until the tracer ends.
 om_watchdog() {
-  local script_pid=$1 script_st=$2 parent_st='' told=0
+  local script_pid=$1 script_st=$2 told=0
   # PIPE too: once orphanmap is gone, our stderr is a broken pipe, and dying of
   # SIGPIPE on the next log line would leave the target traced.
   trap '' INT TERM HUP PIPE
   # This process's own copy of fd 9: the script's vanishes with it.
   OM_D=/proc/$BASHPID/fd/$OM_DIR_FD
-  if [[ -n $OM_PARENT_PID ]]; then
-    om_identify "$OM_PARENT_PID" parent_st
-  fi
   while om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; do
     if ! om_alive "$script_pid" "$script_st"; then
       om_log "capture script $script_pid died; watchdog stops the tracer"
-      if [[ -z $OM_PID && -n $OM_TARGET_PID ]]; then
-        OM_PID=$OM_TARGET_PID
-        om_identify "$OM_PID" OM_PID_ST
-      fi
+      om_watchdog_target
       om_stop_tracer
       om_finish interrupted
       return 0
     fi
-    if ((!told)) && [[ -n $OM_PARENT_PID ]] && ! om_alive "$OM_PARENT_PID" "$parent_st"; then
+    if ((!told)) && om_parent_gone; then
       om_log "parent $OM_PARENT_PID died; stopping the capture"
       kill -USR1 "$script_pid" 2>/dev/null
       told=1
@@ -1091,6 +1133,42 @@ om_watchdog() {
     fi
     sleep 0.25
   done
+  # The tracer has ended. The script finishes the bundle (it frees
+  # .meta-reserve just before its final meta.json), unless it died: its death
+  # ends the tracer at once (PR_SET_PDEATHSIG, see om_run_capture), so the
+  # trace lacks what the tracer had not written, and a launched command it
+  # let go of still runs.
+  om_alive "$script_pid" "$script_st" && return 0
+  [[ -e $OM_D/.meta-reserve ]] || return 0
+  om_log "capture script $script_pid died, and the tracer with it; watchdog finishes the bundle"
+  om_watchdog_target
+  om_stop_tracer
+  om_finish tracer-died
+}
+
+# om_watchdog_target -> OM_PID and OM_PID_ST for the watchdog, which was
+# started before the script knew them: the -p target, or the launched
+# command the script recorded in .command-id (om_note_command).
+om_watchdog_target() {
+  local pid='' st=''
+  if ((OM_CMD_MODE)); then
+    [[ -n $OM_PID ]] && return 0
+    read -r pid st 2>/dev/null < "$OM_D/.command-id"
+    [[ $pid =~ ^[1-9][0-9]*$ && $st =~ ^[0-9]+$ ]] && OM_PID=$pid OM_PID_ST=$st
+  elif [[ -n $OM_TARGET_PID ]]; then
+    OM_PID=$OM_TARGET_PID OM_PID_ST=$OM_TARGET_ST
+  fi
+  return 0
+}
+
+# om_note_command -> records the launched command (OM_PID, OM_PID_ST) in
+# .command-id for the watchdog: should this script die, its tracer dies with
+# it, and the watchdog ends the command (strace before 6.6 lets it run on).
+om_note_command() {
+  ((OM_CMD_MODE)) && [[ -n $OM_PID && -n $OM_PID_ST ]] || return 0
+  rm -f -- "$OM_D/.command-id"
+  { printf '%s %s\n' "$OM_PID" "$OM_PID_ST" > "$OM_D/.command-id"; } 2>/dev/null
+  return 0
 }
 
 # om_find_cmd_pid -> sets OM_FOUND to the pid of the command the tracer
@@ -1163,6 +1241,17 @@ om_note_attach() {
   return 0
 }
 
+# om_reason_text EXIT_REASON -> what stopped the capture, in words.
+om_reason_text() {
+  case $1 in
+    interrupted) printf 'by SIGINT, SIGTERM or SIGHUP' ;;
+    parent-died) printf 'orphanmap, pid %s, died' "$OM_PARENT_PID" ;;
+    detached) printf 'asked to detach' ;;
+    duration) printf -- '--duration' ;;
+    *) printf '%s' "$1" ;;
+  esac
+}
+
 # om_status_text STATUS -> "exit status N" or "killed by SIGNAME".
 om_status_text() {
   if (($1 > 128)); then printf 'killed by SIG%s' "$(kill -l "$(($1 - 128))" 2>/dev/null || echo "$(($1 - 128))")"
@@ -1180,6 +1269,7 @@ om_run_capture() {
   # bpftrace changes that); a launched command gets them back (see below).
   trap '' TSTP TTIN TTOU
   om_parse_common_args "$@"
+  [[ -z $OM_PARENT_PID ]] || om_identify "$OM_PARENT_PID" OM_PARENT_ST
   if ((${#OM_CMD[@]})); then
     # Until /proc says otherwise (a command may exit before it is seen there).
     OM_CMD_MODE=1 OM_CMDLINE=("${OM_CMD[@]}") OM_COMM=${OM_CMD[0]##*/}
@@ -1236,22 +1326,42 @@ om_run_capture() {
   fi
   tracer_out=/dev/null
   [[ -z $OM_TRACER_STDOUT ]] || tracer_out=$OM_D/$OM_TRACER_STDOUT
+  # Created here, so that a file system that cannot hold them is said so by
+  # name, not by a bash error for the redirection below ("line N: …: No space
+  # left on device").
+  local name
+  for name in trace.txt tracer.stderr; do
+    { : > "$OM_D/$name"; } 2>/dev/null || om_die "cannot create $name in $OM_OUT (is its file system full?)"
+  done
+  # The tracer dies with this script: setpriv sets PR_SET_PDEATHSIG, and the
+  # kernel sends it SIGKILL the moment this script dies, however it dies.
+  # Without it, `kill -9` of this script and of its watchdog (as `pkill -9 -f
+  # capture-strace.sh` does) left strace attached to the target, reparented
+  # to init, with no --duration and no one to stop it (review 5). A strace
+  # killed so is detached from its tracees by the kernel, and they run on
+  # (TracerPid 0); bpftrace's probes close with it.
+  local guard=()
+  if setpriv --pdeathsig KILL -- true 2>/dev/null; then
+    guard=(setpriv --pdeathsig KILL --)
+  else
+    om_log "setpriv --pdeathsig (util-linux 2.33 or later) is not available: should this script and its watchdog both be killed, the tracer would run on"
+  fi
   # -p: the target as it is now (its starttime), so that its exit while the
   # tracer starts is seen even if its pid is reused meanwhile.
   ((OM_CMD_MODE)) || om_identify "$OM_TARGET_PID" OM_TARGET_ST
   om_out tracer_start_ns date +%s%N
   if ((OM_CMD_MODE)); then
     local fifo="$OM_D/.stderr.fifo"
-    mkfifo -m 0600 -- "$fifo" || om_die "cannot create $fifo"
+    mkfifo -m 0600 -- "$fifo" 2>/dev/null || om_die "cannot create .stderr.fifo in $OM_OUT (is its file system full?)"
     (trap '' HUP TERM; exec tee -p -- "$OM_D/tracer.stderr") < "$fifo" >&3 2>/dev/null 9<&- &
     if [[ -z $OM_TRACER_STDOUT ]]; then
-      (trap - INT QUIT PIPE TSTP TTIN TTOU; exec "${OM_TRACER_ARGV[@]}") 0<&0 1>&3 2> "$fifo" 9<&- &
+      (trap - INT QUIT PIPE TSTP TTIN TTOU; exec "${guard[@]}" "${OM_TRACER_ARGV[@]}") 0<&0 1>&3 2> "$fifo" 9<&- &
     else
-      (trap - INT QUIT PIPE TSTP TTIN TTOU; exec "${OM_TRACER_ARGV[@]}") 0<&0 > "$tracer_out" 2> "$fifo" 9<&- &
+      (trap - INT QUIT PIPE TSTP TTIN TTOU; exec "${guard[@]}" "${OM_TRACER_ARGV[@]}") 0<&0 >> "$tracer_out" 2> "$fifo" 9<&- &
     fi
     OM_TRACER_PID=$!
   else
-    "${OM_TRACER_ARGV[@]}" < /dev/null > "$tracer_out" 2> "$OM_D/tracer.stderr" 3>&- 9<&- &
+    "${guard[@]}" "${OM_TRACER_ARGV[@]}" < /dev/null >> "$tracer_out" 2>> "$OM_D/tracer.stderr" 3>&- 9<&- &
     OM_TRACER_PID=$!
   fi
   om_identify "$OM_TRACER_PID" OM_TRACER_ST
@@ -1275,6 +1385,7 @@ om_run_capture() {
       OM_PID=$OM_TARGET_PID
     fi
     [[ -n $OM_PID ]] && { attached=1; break; }
+    [[ -n $OM_STOP_REASON ]] || ! om_parent_gone || OM_STOP_REASON=parent-died
     [[ -n $OM_STOP_REASON ]] && break
     om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || break
     # No use waiting for bpftrace to finish compiling (8-40 s) for a target that is gone.
@@ -1288,6 +1399,7 @@ om_run_capture() {
   # By now the tracer has opened the FIFO (or died), so its name can go.
   rm -f -- "$OM_D/.stderr.fifo"
   om_note_attach "$attached" "$tracer_start_ns" "$start_ns"
+  OM_ATTACHED=$attached
   if [[ -z $OM_PID ]] && ((!OM_CMD_MODE)); then
     OM_PID=$OM_TARGET_PID
     if om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" && [[ -z $OM_STOP_REASON ]]; then
@@ -1298,8 +1410,13 @@ om_run_capture() {
   if [[ -n $OM_PID ]]; then
     # -p: the process the tracer was started for, not whatever has its pid now.
     if ((OM_CMD_MODE)); then om_identify "$OM_PID" OM_PID_ST; else OM_PID_ST=$OM_TARGET_ST; fi
+    om_note_command
   fi
-  if [[ -n $OM_PID ]] && ((!OM_GONE_AT_ATTACH)); then
+  # Nothing of a process the tracer never attached to: no snapshot either, or
+  # the bundle would hold both and an empty trace, and read as a process
+  # checked and found sound (review 5: a stop while bpftrace compiled, a
+  # target another tracer already held).
+  if [[ -n $OM_PID ]] && ((attached && !OM_GONE_AT_ATTACH)); then
     om_snapshot_maps "$OM_PID" "$OM_D/maps-start.txt"
     (($? == 2)) && OM_WRITE_FAILED+=' maps-start.txt'
     # A stop asked for meanwhile ends it: fds-start.txt is then left out.
@@ -1323,6 +1440,7 @@ om_run_capture() {
   fi
 
   while om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; do
+    [[ -n $OM_STOP_REASON ]] || ! om_parent_gone || OM_STOP_REASON=parent-died
     if [[ -z $OM_STOP_REASON ]] && om_deadline_reached "$start_ns" "$OM_DURATION"; then
       OM_STOP_REASON=duration
     fi
@@ -1346,11 +1464,14 @@ om_run_capture() {
   om_wait_tracer
   status=$OM_TRACER_STATUS
   # Gone by the end of the wait for the attach: traced only if the trace shows it (its exit at least).
-  if ((OM_GONE_AT_ATTACH)) && [[ $OM_STOP_REASON == target-exited ]] && ! om_backend_saw_pid "$OM_TARGET_PID"; then
-    OM_STOP_REASON=target-exited-before-attach
+  if ((OM_GONE_AT_ATTACH)) && [[ $OM_STOP_REASON == target-exited ]]; then
+    if om_backend_saw_pid "$OM_TARGET_PID"; then OM_ATTACHED=1; else OM_STOP_REASON=target-exited-before-attach OM_ATTACHED=0; fi
   fi
 
-  # A command too short-lived to be seen running: take its pid from the trace.
+  # A command too short-lived to be seen running: take its pid from the trace,
+  # which holds it from its execve on (a -p trace holds nothing from before
+  # the attach this script saw, not even maps-start.txt: that stays as seen).
+  if ((OM_CMD_MODE && !OM_ATTACHED)) && om_backend_attach_seen; then OM_ATTACHED=1; fi
   if [[ -z $OM_PID ]] && ((OM_CMD_MODE)); then
     om_out OM_PID om_backend_first_pid
     om_write_meta || true
@@ -1379,19 +1500,21 @@ om_run_capture() {
   # a name's trailing newlines, which $(...) would strip.
   om_where
 
-  case $OM_EXIT_REASON in
-    disk-full)
+  case $OM_ATTACHED:$OM_EXIT_REASON in
+    0:interrupted|0:parent-died|0:detached|0:duration)
+      om_log "error: the capture was stopped ($(om_reason_text "$OM_EXIT_REASON")) before $OM_BACKEND attached to $( ((OM_CMD_MODE)) && printf 'the command' || printf 'pid %s' "$OM_TARGET_PID"): nothing of it was traced, so this bundle proves nothing (meta.json says \"attached\": false, \"complete\": false)" ;;
+    *:disk-full)
       om_log "error: the file system holding $OM_OUT filled up: trace.txt lacks what the tracer could not write (meta.json says \"complete\": false)" ;;
-    target-exited-before-attach)
+    *:target-exited-before-attach)
       om_log "error: pid $OM_TARGET_PID exited before $OM_BACKEND attached to it$( ((OM_GONE_AFTER > 0)) && printf ' (seen gone %s s after %s started)' "$OM_GONE_AFTER" "$OM_BACKEND"): nothing of it was traced, so this bundle proves nothing (meta.json says \"complete\": false)$([[ $OM_BACKEND == bpftrace ]] && printf '; bpftrace takes 8-40 s to attach on a busy host, strace a moment'); to trace a short-lived program, start it under the capture (-- CMD ARGS...)" ;;
-    attach-timeout|tracer-failed)
+    *:attach-timeout|*:tracer-failed)
       if ((status == 0)); then
         om_log "the tracer ended before it traced anything (exit status 0); its stderr is in $OM_OUT/tracer.stderr:"
       else
         om_log "the tracer failed ($(om_status_text "$status")); its stderr is in $OM_OUT/tracer.stderr:"
       fi
       tail -n 5 "$OM_D/tracer.stderr" >&2 ;;
-    detached)
+    *:detached)
       if [[ -n $OM_PID ]] && om_alive "$OM_PID" "$OM_PID_ST"; then
         om_log "detached: pid $OM_PID runs on, untraced (TracerPid $(om_tracer_pid "$OM_PID"))$( ((OM_LOG_COMMAND && OM_CMD_MODE)) && printf '; its output goes to %s' "$OM_OUT/command.log")"
       fi ;;&
@@ -1413,9 +1536,11 @@ om_run_capture() {
   else
     printf '%s\n' "$OM_OUT"
   fi
-  # Incomplete (tracer failed or died, disk full, a file not written): 1.
+  # Stopped by SIGINT, SIGTERM or SIGHUP: 130, the bundle complete up to then;
+  # or, stopped before the tracer attached, holding nothing of the process, as
+  # the message above and meta.json ("attached": false) say.
+  [[ $OM_EXIT_REASON == interrupted ]] && ((finished)) && [[ -z $OM_WRITE_FAILED ]] && return 130
+  # Incomplete (tracer failed or died, disk full, a file not written, nothing traced): 1.
   ((finished)) && ((OM_COMPLETE)) || return 1
-  # Stopped by SIGINT, SIGTERM or SIGHUP: the bundle is complete up to then.
-  [[ $OM_EXIT_REASON == interrupted ]] && return 130
   return 0
 }

@@ -34,10 +34,11 @@
 #   Always runs scripts/orphanmap.bt from this directory: no variable selects
 #   another program (bpftrace runs as root; see docs/safety.md).
 #   Exit status: 0 bundle complete; 130 stopped by SIGINT/SIGTERM/SIGHUP, bundle
-#   complete up to then; 1 bundle incomplete (bpftrace failed or died, the disk
-#   filled up, or the -p target exited before bpftrace attached: "exitReason":
-#   "target-exited-before-attach"; meta.json says "complete": false); 2 bad
-#   usage, or -o refused.
+#   complete up to then, or empty if the stop came before bpftrace attached
+#   (meta.json says "attached": false); 1 bundle incomplete (bpftrace failed
+#   or died, never attached, the disk filled up, or the -p target exited
+#   before bpftrace attached: "exitReason": "target-exited-before-attach";
+#   meta.json says "complete": false); 2 bad usage, or -o refused.
 #   BPFTRACE_PERF_RB_PAGES (default 1024 pages per CPU) is passed on (raise it if
 #   meta.json reports lostEvents > 0).
 #
@@ -159,6 +160,9 @@ om_backend_attached() {
 # probe's line, which bpftrace writes itself as it attaches its probes (and
 # not through the tee that copies its stderr later), says it got that far.
 om_backend_traced() { om_retry grep -q '^orphanmap-bt [0-9]* begin ' "$OM_D/trace.txt" 2>/dev/null; }
+
+# The probes attached: bpftrace's notice on its stderr, or the BEGIN probe's header in the trace.
+om_backend_attach_seen() { om_backend_attached || om_backend_traced; }
 
 om_backend_first_pid() {
   awk '$1 ~ /^[0-9]+$/ && $3 ~ /^[1-9][0-9]*$/ { print $3; exit }' "$OM_D/trace.txt" 2>/dev/null

@@ -30,10 +30,11 @@
 #   it holds a control character); the bundle holds meta.json, trace.txt,
 #   maps-start.txt, fds-start.txt, maps-end.txt, tracer.stderr.
 #   Exit status: 0 bundle complete; 130 stopped by SIGINT/SIGTERM/SIGHUP, bundle
-#   complete up to then; 1 bundle incomplete (the tracer failed or died, the disk
-#   filled up, or the -p target exited before the tracer attached: "exitReason":
-#   "target-exited-before-attach"; meta.json says "complete": false); 2 bad
-#   usage, or -o refused.
+#   complete up to then, or empty if the stop came before the tracer attached
+#   (meta.json says "attached": false); 1 bundle incomplete (the tracer failed
+#   or died, never attached, the disk filled up, or the -p target exited
+#   before the tracer attached: "exitReason": "target-exited-before-attach";
+#   meta.json says "complete": false); 2 bad usage, or -o refused.
 #   Started with & from a non-interactive shell, bash ignores SIGINT: stop it with SIGTERM.
 #
 # EXAMPLE (trace.txt; real lines, `capture-strace.sh -o b -- /usr/bin/python3 prog.py`
@@ -128,6 +129,11 @@ om_backend_attached() {
 
 # strace writes a launched command's execve before anything else.
 om_backend_traced() { [[ -s $OM_D/trace.txt ]]; }
+
+# strace -p says "strace: Process PID attached" once it has seized the process.
+om_backend_attach_seen() {
+  if ((OM_CMD_MODE)); then om_backend_traced; else om_retry grep -q "^strace: Process $OM_TARGET_PID attached" "$OM_D/tracer.stderr" 2>/dev/null; fi
+}
 
 om_backend_first_pid() {
   [[ -s $OM_D/trace.txt ]] || return 0

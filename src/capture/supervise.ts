@@ -8,7 +8,7 @@
 // even by SIGKILL.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { BundleMeta } from '../ingest/bundle.js';
 import { tailFile } from '../ingest/tail.js';
@@ -49,6 +49,13 @@ export interface CaptureOptions {
 export interface CaptureMeta extends BundleMeta {
   /** launched: the trace begins before the command's execve; attached: --pid. */
   mode?: 'launched' | 'attached';
+  /**
+   * false when the tracer never attached to the --pid target (or never
+   * traced the launched command): nothing of it is in the bundle, whatever
+   * ended the capture; null in the first meta.json of a capture that had not
+   * looked yet. Absent from bundles of captures before review 5.
+   */
+  attached?: boolean | null;
   /**
    * false while the capture runs, and at its end when the trace may lack events:
    * the tracer failed or died (exitReason tracer-failed, tracer-died), the disk
@@ -196,9 +203,13 @@ export function startCapture(options: CaptureOptions): CaptureHandle {
       if (exit.code === SCRIPT_EXIT_INTERRUPTED) stopped = true;
       else if (exit.code !== 0) {
         const how = exit.code === null ? `was killed by ${exit.signal}` : `failed (exit status ${exit.code})`;
-        throw new CaptureError(`capture with ${options.backend} ${how}${reason ? `: ${reason}` : ''}`, bundleDir);
+        // A script killed by a signal said nothing of its target: whether it is still traced is read from /proc.
+        const fate = exit.code === null ? await targetFate(options.pid ?? (await launchedPid(bundleDir))) : null;
+        throw new CaptureError(`capture with ${options.backend} ${how}${reason ? `: ${reason}` : ''}${fate === null ? '' : `; ${fate}`}`, bundleDir);
       }
       const { dir, meta } = await readFinishedMeta(Buffer.concat(stdoutChunks), bundleDir, options.backend);
+      // Stopped (130) before the tracer attached: a bundle that proves nothing is no result to hand back.
+      if (meta.attached === false) throw new CaptureError(reason ?? `the capture was stopped before ${options.backend} attached: nothing was traced`, dir);
       return { bundleDir: dir, meta, stopped };
     } finally {
       if (handleSignals) for (const signal of STOP_SIGNALS) process.off(signal, stop);
@@ -264,6 +275,49 @@ export async function readBundleMeta(bundleDir: string, shown: string = bundleDi
     throw new CaptureError(`unreadable bundle metadata: ${escapeControl(reason)}`, escapeControl(join(shown, 'meta.json')), error);
   } finally {
     await handle?.close();
+  }
+}
+
+/** How long a dead script's tracer may take to let go of its target: the kernel detaches it as the tracer exits. */
+const DETACH_WAIT_MS = 3000;
+
+/**
+ * Whether `pid` is still traced, stopped or gone, in words, once its tracer
+ * had time to end: the script starts it to die with the script (SIGKILL,
+ * PR_SET_PDEATHSIG), and the kernel then detaches an attached target.
+ * null when there is no pid to look at.
+ */
+async function targetFate(pid: number | undefined): Promise<string | null> {
+  if (pid === undefined) return null;
+  const deadline = Date.now() + DETACH_WAIT_MS;
+  let status = await procStatus(pid);
+  while (status !== null && status.tracerPid !== 0 && Date.now() < deadline) {
+    await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+    status = await procStatus(pid);
+  }
+  if (status === null || status.state === 'Z' || status.state === 'X') return `pid ${pid} has exited`;
+  const stopped = /^[tT]$/.test(status.state) ? `, and it is stopped (State ${status.state})` : '';
+  if (status.tracerPid === 0) return `pid ${pid} is not traced (TracerPid 0)${stopped}`;
+  return `pid ${pid} is still traced by pid ${status.tracerPid} (TracerPid ${status.tracerPid})${stopped}: end that process to let it go`;
+}
+
+/** State and TracerPid of /proc/PID/status; null when the process is gone. */
+async function procStatus(pid: number): Promise<{ state: string; tracerPid: number } | null> {
+  try {
+    const text = await readFile(`/proc/${pid}/status`, 'utf8');
+    return { state: /^State:\s*(\S)/m.exec(text)?.[1] ?? '?', tracerPid: Number(/^TracerPid:\s*(\d+)/m.exec(text)?.[1] ?? 0) };
+  } catch {
+    return null;
+  }
+}
+
+/** A launched command's pid, from the meta.json the script wrote once it ran; undefined if there is none. */
+async function launchedPid(bundleDir: string): Promise<number | undefined> {
+  try {
+    const { pid } = await readBundleMeta(bundleDir);
+    return Number.isSafeInteger(pid) && (pid ?? 0) > 0 ? pid : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -7,19 +7,35 @@ import type { BundleMeta } from './bundle.js';
  * Why a bundle proves nothing about its process, or null when it holds
  * something of it. The capture says so itself when the process exited before
  * the tracer attached (exitReason "target-exited-before-attach"; bpftrace
- * compiles for 8-40 s first). A bundle of an attached capture with no event
- * and neither maps snapshot holds nothing of its process either, whatever
- * its meta.json says (a capture from before that exitReason existed, or one
- * stopped before the attach): reported as clean, it would read as a process
- * checked and found sound. One rule for the analysis (a warning, and a
- * refusal where a verdict is asked for) and for every view's headline.
+ * compiles for 8-40 s first), and when the tracer never attached for another
+ * reason ("attached": false: the capture was stopped while bpftrace compiled,
+ * or the tracer could not attach, say to a process its owner's own strace
+ * held). Bundles of older captures say neither, and are judged by what they
+ * hold: a tracer that failed or timed out before it attached traced nothing
+ * ("tracer-failed", "attach-timeout", though they hold both maps snapshots);
+ * nor did an attached capture with no event and neither maps snapshot; nor a
+ * bpftrace whose trace has no line at all, not even the "Attaching N
+ * probes..." it prints as it attaches (`lines`, where the caller counted
+ * them). Reported as clean, any of them would read as a process checked and
+ * found sound. An attached capture with an empty trace is not one of them:
+ * a process may make no traced call while it is watched. One rule for the
+ * analysis (a warning, and a refusal where a verdict is asked for) and for
+ * every view's headline.
  */
-export function untracedTarget(meta: BundleMeta, events: number): string | null {
-  if (meta.pid === undefined) return null;
+export function untracedTarget(meta: BundleMeta, events: number, lines?: number): string | null {
   const tracer = meta.backend ?? 'the tracer';
-  if (meta.exitReason === 'target-exited-before-attach') return `pid ${meta.pid} exited before ${tracer} attached to it: nothing of it was traced`;
+  const who = meta.pid !== undefined ? `pid ${meta.pid}` : meta.mode === 'launched' ? 'the command' : 'its process';
+  if (meta.exitReason === 'target-exited-before-attach' && meta.pid !== undefined) return `pid ${meta.pid} exited before ${tracer} attached to it: nothing of it was traced`;
+  // Written by captures since review 5; a field the loader does not know, so checked here for what it is.
+  const attached = (meta as { attached?: unknown }).attached;
+  if (attached === true) return null;
+  if (meta.exitReason === 'tracer-failed') return `${tracer} failed before it attached to ${who}: nothing of it was traced`;
+  if (meta.exitReason === 'attach-timeout') return `${tracer} did not attach to ${who} in time: nothing of it was traced`;
+  if (attached === false) return `the capture was stopped before ${tracer} attached to ${who}: nothing of it was traced`;
   // null, as the capture writes it when it has no snapshot (a hand-made meta.json without the fields is not judged).
-  if (meta.mode === 'attached' && events === 0 && meta.mapCountStart === null && meta.mapCountEnd === null)
+  if (meta.pid !== undefined && meta.mode === 'attached' && events === 0 && meta.mapCountStart === null && meta.mapCountEnd === null)
     return `nothing of pid ${meta.pid} was traced: the bundle holds no event and no /proc/PID/maps snapshot of it (did it exit before ${tracer} attached?)`;
+  if (meta.backend === 'bpftrace' && lines === 0)
+    return `bpftrace never attached to ${who}: its trace holds no line, not even the one bpftrace prints as it attaches (was the capture stopped while bpftrace compiled its probes?)`;
   return null;
 }

@@ -340,8 +340,8 @@ export function headline(findings: readonly Finding[]): string {
  * nothing of its process (untracedTarget), where "no mapping outlived its
  * file" would read as a process checked and found sound.
  */
-export function reportHeadline(report: { findings: readonly Finding[]; environment: BundleMeta | null; summary: { events: number } }): string {
-  const untraced = report.environment === null || report.findings.length > 0 ? null : untracedTarget(report.environment, report.summary.events);
+export function reportHeadline(report: { findings: readonly Finding[]; environment: BundleMeta | null; summary: { events: number; lines: number } }): string {
+  const untraced = report.environment === null || report.findings.length > 0 ? null : untracedTarget(report.environment, report.summary.events, report.summary.lines);
   return untraced === null ? headline(report.findings) : `no verdict: ${untraced}.`;
 }
 
