@@ -87,6 +87,12 @@ describe('review 5, finding 2: a bundle whose strace never attached gives no ver
     const verdict = runCli(['analyze', bundle, '--fail-on', 'error']);
     expect(verdict.status, verdict.stderr).toBe(2);
     expect(verdict.stderr).toBe(`orphanmap: ${bundle}: error: ${why}, so --fail-on error cannot tell that nothing leaked\n`);
+    // Said once, as what it is: not also as a capture that did not finish.
+    const warnings = (JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { warnings: string[] }).warnings;
+    expect(warnings[0]).toBe(`${bundle}: ${why}, so the bundle proves nothing either way (--fail-on and diff refuse it)`);
+    expect(warnings.filter((warning) => warning.includes('did not finish'))).toEqual([]);
+    // --redact keeps "attached": the same headline.
+    expect(runCli(['analyze', bundle, '--redact']).stdout.split('\n')[0]).toBe(`orphanmap: no verdict: ${why}.`);
 
     // What the capture wrote before: the same exitReason, with both snapshots. No verdict either.
     const older = asOlderCapture(bundle, pid, {});

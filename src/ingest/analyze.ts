@@ -106,8 +106,8 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
         await run.checkFfSet();
         break;
       case 'bundle':
-        // That one says why, and more than "unfinished": see warnUntraced.
-        if (input.bundle.unfinished && input.bundle.meta.exitReason !== 'target-exited-before-attach') {
+        // A capture that traced nothing says why, and more than "unfinished": see warnUntraced (its reasons that need no count of events or lines).
+        if (input.bundle.unfinished && untracedTarget(input.bundle.meta, Number.POSITIVE_INFINITY) === null) {
           run.warnings.push(`${input.bundle.dir}: the capture did not finish this bundle (meta.json has no end time or exit reason): the trace may stop early`);
         }
         run.seed(input.bundle);
@@ -128,7 +128,7 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
  * clean; where a verdict is asked for, refuseEmptyInputs refuses it.
  */
 function warnUntraced(run: Run, engine: Engine, bundle: Bundle): Analysis['untraced'] {
-  const why = untracedTarget(bundle.meta, engine.stats().events);
+  const why = untracedTarget(bundle.meta, engine.stats().events, run.lines);
   if (why === null) return undefined;
   run.warnings.unshift(`${bundle.dir}: ${why}, so the bundle proves nothing either way (--fail-on and diff refuse it)`);
   return { bundle: bundle.dir, why };

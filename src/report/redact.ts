@@ -498,6 +498,8 @@ const META_FIELDS: Readonly<Record<string, (value: unknown) => unknown>> = {
   truncatedEvents: kept,
   leftRunning: kept,
   exitReason: kept,
+  // Whether the tracer attached: without it a redacted bundle's headline could not say it traced nothing.
+  attached: kept,
   canDetach: kept,
   noDetachReason: freeText,
   complete: kept,
