@@ -8,11 +8,11 @@
 // came is checked from outside, in its own stderr (no attach notice) and the
 // trace (empty).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Exited, exited, PYTHON, workspace } from './scenarios/harness.js';
-import { deletedMappingsIn, killStillRunning, procStatus } from './support/proc.js';
+import { childrenOf, deletedMappingsIn, exeOf, killStillRunning, procStatus } from './support/proc.js';
 import { CLI, requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
@@ -30,20 +30,6 @@ while True:
 `;
 
 const children: ChildProcess[] = [];
-
-const childrenOf = (pid: number): number[] =>
-  readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-    .split(/\s+/)
-    .filter((entry) => entry !== '')
-    .map(Number);
-
-const exe = (pid: number): string => {
-  try {
-    return readlinkSync(`/proc/${pid}/exe`);
-  } catch {
-    return 'gone';
-  }
-};
 
 describe('review 5, finding 2: a capture stopped while bpftrace compiles', () => {
   let dir = '';
@@ -73,7 +59,7 @@ describe('review 5, finding 2: a capture stopped while bpftrace compiles', () =>
     /** The capture script's bpftrace, or 0 before it runs. */
     const tracer = (): number => {
       const script = childrenOf(child.pid!).find((kid) => readFileSync(`/proc/${kid}/cmdline`, 'utf8').includes('capture-bpftrace.sh'));
-      return script === undefined ? 0 : (childrenOf(script).find((kid) => exe(kid).endsWith('/bpftrace')) ?? 0);
+      return script === undefined ? 0 : (childrenOf(script).find((kid) => exeOf(kid).endsWith('/bpftrace')) ?? 0);
     };
     await waitFor('bpftrace to start', () => (bpftrace = tracer()) !== 0, 10_000);
     // Compiling (8-25 s here): no attach notice, no line of trace yet.

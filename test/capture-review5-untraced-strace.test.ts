@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exited, PYTHON, workspace } from './scenarios/harness.js';
 import { NOBODY } from './support/nobody.js';
-import { killStillRunning, procStatus } from './support/proc.js';
+import { killPids, killStillRunning, procStatus } from './support/proc.js';
 import { CLI, requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
@@ -26,13 +26,7 @@ beforeAll(() => {
   requireTool('setpriv');
 });
 afterEach(() => {
-  for (const pid of strays.splice(0)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  killPids(strays);
   killStillRunning(children);
 });
 

@@ -24,7 +24,7 @@ import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
 import { exited, PYTHON, workspace } from './scenarios/harness.js';
-import { REPO, requireTool, runCli } from './support/tools.js';
+import { REPO, requireTool, runCli, straceAttached } from './support/tools.js';
 
 const PROGRAM = join(REPO, 'test', 'scenarios', 'grown-remap.py');
 const PAGE = 4096;
@@ -141,15 +141,7 @@ async function attached(flags: string[]): Promise<{ work: string; input: string;
   const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
   const next = async () => (await lines.next()).value as string;
   expect(await next()).toBe('ready');
-  const strace = spawn('strace', ['-p', String(program.pid), '-f', '-ttt', ...flags, '-o', input], { stdio: ['ignore', 'ignore', 'pipe'] });
-  started.push(strace);
-  let stderr = '';
-  strace.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const deadline = Date.now() + 20_000;
-  while (!stderr.includes('attached')) {
-    if (Date.now() > deadline || strace.exitCode !== null) throw new Error(`strace did not attach: ${stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  const strace = await straceAttached(program.pid!, flags, input, started);
   program.stdin!.write('go\n');
   expect(await next()).toBe('done');
   const stopped = exited(strace);

@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exited, PYTHON, workspace } from './scenarios/harness.js';
 import { killStillRunning } from './support/proc.js';
-import { requireTool, runCli } from './support/tools.js';
+import { requireTool, runCli, straceAttached } from './support/tools.js';
 
 // Says "ready", then for each line on stdin: "wait" sleeps 0.2 s in select(); "map" opens, maps and closes a file. "done" after each.
 const PROGRAM = `
@@ -47,15 +47,7 @@ async function warningsOf(flags: string[], step: 'wait' | 'map'): Promise<string
   const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
   const next = async () => (await lines.next()).value as string;
   expect(await next()).toBe('ready');
-  const strace = spawn('strace', ['-p', String(program.pid), '-f', '-ttt', ...flags, '-o', input], { stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(strace);
-  let stderr = '';
-  strace.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const deadline = Date.now() + 20_000;
-  while (!stderr.includes('attached')) {
-    if (Date.now() > deadline || strace.exitCode !== null) throw new Error(`strace did not attach: ${stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  const strace = await straceAttached(program.pid!, flags, input, children);
   program.stdin!.write(`${step}\n`);
   expect(await next()).toBe('done');
   const stopped = exited(strace);

@@ -1,6 +1,6 @@
 // What /proc says about a process: whether it is traced, stopped, whose child.
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 export interface ProcStatus {
   /** The State letter: R, S, D, T (stopped), t (tracing stop), Z… */
@@ -72,4 +72,32 @@ export function deletedMappingsIn(maps: string, dir: string): string[] {
 /** Kills (SIGKILL) the children a test started that still run, and empties the list: for an afterEach, whatever the test's outcome. */
 export function killStillRunning(children: ChildProcess[]): void {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+/** SIGKILL to each pid that is still there (processes a test made that are not its children), and empties the list. */
+export function killPids(pids: number[]): void {
+  for (const pid of pids.splice(0)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** The children of process `pid`'s main thread, from /proc. */
+export function childrenOf(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    .split(/\s+/)
+    .filter((entry) => entry !== '')
+    .map(Number);
+}
+
+/** The program process `pid` runs (/proc/PID/exe), or "gone". */
+export function exeOf(pid: number): string {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return 'gone';
+  }
 }

@@ -1,7 +1,7 @@
 // Real tools for real tests. A test that needs a tool the machine lacks fails
 // loudly and says so (requireTool, the one way tests check for a tool);
 // .ci/run installs every one of them.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,4 +46,22 @@ export function runCli(args: string[], input?: string, env?: Record<string, stri
     ...(env === undefined ? {} : { env: { ...process.env, ...env } }),
   });
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * `strace -p PID -f -ttt [flags] -o output`, pushed onto `started` (for the
+ * caller's cleanup), once its stderr says it attached; throws when it exits
+ * first or has not said so in 20 s.
+ */
+export async function straceAttached(pid: number, flags: string[], output: string, started: ChildProcess[]): Promise<ChildProcess> {
+  const strace = spawn('strace', ['-p', String(pid), '-f', '-ttt', ...flags, '-o', output], { stdio: ['ignore', 'ignore', 'pipe'] });
+  started.push(strace);
+  let stderr = '';
+  strace.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const deadline = Date.now() + 20_000;
+  while (!stderr.includes('attached')) {
+    if (Date.now() > deadline || strace.exitCode !== null) throw new Error(`strace did not attach: ${stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return strace;
 }
