@@ -12,7 +12,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CaptureMeta } from '../src/capture/index.js';
 import { exited, PYTHON, workspace } from './scenarios/harness.js';
 import { NOBODY } from './support/nobody.js';
-import { childrenOf, exeOf, killPids, killStillRunning, procStatus } from './support/proc.js';
+import { childrenOf, cmdlineHas, exeOf, killPids, killStillRunning, procStatus } from './support/proc.js';
 import { CLI, requireTool } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
@@ -50,7 +50,7 @@ function capture(args: string[]) {
   return { child, done: exited(child) };
 }
 
-const isScript = (pid: number): boolean => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('capture-strace.sh');
+const isScript = (pid: number): boolean => cmdlineHas(pid, 'capture-strace.sh');
 
 /** The capture script orphanmap started, its watchdog (a fork of it) and strace. */
 function captureProcesses(orphanmap: number): { script: number; watchdog: number; strace: number } {

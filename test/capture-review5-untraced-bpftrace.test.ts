@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Exited, exited, PYTHON, workspace } from './scenarios/harness.js';
-import { childrenOf, deletedMappingsIn, exeOf, killStillRunning, procStatus } from './support/proc.js';
+import { childrenOf, cmdlineHas, deletedMappingsIn, exeOf, killStillRunning, procStatus } from './support/proc.js';
 import { CLI, requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
@@ -58,7 +58,7 @@ describe('review 5, finding 2: a capture stopped while bpftrace compiles', () =>
     const done = exited(child);
     /** The capture script's bpftrace, or 0 before it runs. */
     const tracer = (): number => {
-      const script = childrenOf(child.pid!).find((kid) => readFileSync(`/proc/${kid}/cmdline`, 'utf8').includes('capture-bpftrace.sh'));
+      const script = childrenOf(child.pid!).find((kid) => cmdlineHas(kid, 'capture-bpftrace.sh'));
       return script === undefined ? 0 : (childrenOf(script).find((kid) => exeOf(kid).endsWith('/bpftrace')) ?? 0);
     };
     await waitFor('bpftrace to start', () => (bpftrace = tracer()) !== 0, 10_000);

@@ -85,12 +85,27 @@ export function killPids(pids: number[]): void {
   }
 }
 
-/** The children of process `pid`'s main thread, from /proc. */
+/** The children of process `pid`'s main thread, from /proc; none once it is gone. */
 export function childrenOf(pid: number): number[] {
-  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+  let listed: string;
+  try {
+    listed = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
+  } catch {
+    return [];
+  }
+  return listed
     .split(/\s+/)
     .filter((entry) => entry !== '')
     .map(Number);
+}
+
+/** Whether process `pid`'s command line holds `text`; false for one gone since it was listed (a script's subshells come and go). */
+export function cmdlineHas(pid: number, text: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
+  } catch {
+    return false;
+  }
 }
 
 /** The program process `pid` runs (/proc/PID/exe), or "gone". */
