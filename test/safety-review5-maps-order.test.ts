@@ -67,10 +67,12 @@ describe('mapsLookup of lines out of address order', () => {
   });
 });
 
-describe("the review's bundle: maps-end.txt of 50,000 lines in reverse order, 2,000 still-mapped findings", () => {
-  it('is analysed in seconds (the scan took minutes: runCli stops a run at 100 s), each finding confirmed by its own line', () => {
-    const findings = 2000;
-    const filler = 48_000;
+describe("the review's bundle, larger: maps-end.txt of 103,000 lines in reverse order, 4,000 still-mapped findings", () => {
+  // The review's 50,000 lines and 2,000 findings ran past 110 s. With these sizes the scan ran past the 100 s at which
+  // runCli stops a run (status -1: the test failed without the fix); sorted once, about 2 s.
+  it('is analysed in seconds, each finding confirmed by its own line or, with none, by no line', () => {
+    const findings = 4000;
+    const filler = 100_000;
     const dir = join(mkdtempSync(join(tmpdir(), 'orphanmap-rv5-order-')), 'bundle');
     mkdirSync(dir);
     writeFileSync(
@@ -88,7 +90,8 @@ describe("the review's bundle: maps-end.txt of 50,000 lines in reverse order, 2,
     // Anonymous lines first, from the highest address down, then the findings' own lines, also from the highest down.
     const maps: string[] = [];
     for (let k = filler; k > 0; k--) maps.push(`${(0x100000000000 + k * 0x2000).toString(16)}-${(0x100000000000 + k * 0x2000 + 0x1000).toString(16)} r--p 00000000 00:00 0 `);
-    for (let k = findings - 1; k >= 0; k--) maps.push(`${address(k).toString(16)}-${(address(k) + 0x1000).toString(16)} r--s 00000000 08:01 77 /x/f (deleted)`);
+    // Every fourth finding has no line: the scan read every line twice for it.
+    for (let k = findings - 1; k >= 0; k--) if (k % 4 !== 3) maps.push(`${address(k).toString(16)}-${(address(k) + 0x1000).toString(16)} r--s 00000000 08:01 77 /x/f (deleted)`);
     writeFileSync(join(dir, 'maps-end.txt'), `${maps.join('\n')}\n`);
 
     const run = runCli(['analyze', dir, '--format', 'json']);
@@ -96,8 +99,9 @@ describe("the review's bundle: maps-end.txt of 50,000 lines in reverse order, 2,
     const report = JSON.parse(run.stdout) as { findings: { id: string; address: string; confirmedByMaps?: boolean }[]; mapsLines: Record<string, string>; warnings: string[] };
     expect(report.findings).toHaveLength(findings);
     for (const finding of report.findings) {
-      expect(finding.confirmedByMaps).toBe(true);
-      expect(report.mapsLines[finding.id]).toBe(`${finding.address.slice(2)}-${(Number(finding.address) + 0x1000).toString(16)} r--s 00000000 08:01 77 /x/f (deleted)`);
+      const hasLine = ((Number(finding.address) - address(0)) / 0x2000) % 4 !== 3;
+      expect(finding.confirmedByMaps).toBe(hasLine);
+      expect(report.mapsLines[finding.id]).toBe(hasLine ? `${finding.address.slice(2)}-${(Number(finding.address) + 0x1000).toString(16)} r--s 00000000 08:01 77 /x/f (deleted)` : undefined);
     }
     expect(report.warnings.some((warning) => warning.includes('maps-end.txt: its lines are not in address order'))).toBe(true);
   });
