@@ -143,8 +143,8 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
     if (error instanceof InputError) throw error;
     throw new InputError(`unreadable bundle metadata: ${(error as Error).message}`, metaPath);
   }
-  const meta = checkMeta(parsed, metaPath);
   const warnings: string[] = [];
+  const meta = checkMeta(parsed, metaPath, warnings);
   const unfinished = meta.endTime === null || meta.exitReason === null || meta.exitReason === undefined || meta.complete === false;
   const traceFiles = (meta.traceFiles ?? ['trace.txt']).map((file) => join(dir, file));
   const threadGroups = new Map<number, number>();
@@ -399,12 +399,69 @@ function isCount(value: unknown): value is number {
 }
 
 /**
+ * How deep a value of meta.json that orphanmap does not know may nest arrays
+ * and objects to be carried into the report's environment. The capture's own
+ * nest 2 deep (threads[].comm); a field nested 5,000 deep overflowed the
+ * stack of every JSON writer (review 5).
+ */
+const MAX_UNKNOWN_DEPTH = 16;
+
+/** Whether `value` nests arrays and objects more than `limit` deep: found without recursion, which such a value would overflow. */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [item, depth] = next;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth === limit) return true;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** The fields of meta.json that orphanmap knows (BundleMeta), and the keys of a thread. */
+const META_FIELDS: ReadonlySet<string> = new Set([
+  'schema',
+  'backend',
+  'pid',
+  'mode',
+  'comm',
+  'cmdline',
+  'cwd',
+  'threads',
+  'kernel',
+  'hostname',
+  'tracerVersion',
+  'jvmVersion',
+  'maxMapCount',
+  'mapCountStart',
+  'mapCountEnd',
+  'startTime',
+  'endTime',
+  'command',
+  'traceFiles',
+  'lostEvents',
+  'truncatedEvents',
+  'leftRunning',
+  'exitReason',
+  'canDetach',
+  'noDetachReason',
+  'complete',
+] satisfies (keyof BundleMeta)[]);
+const THREAD_KEYS: ReadonlySet<string> = new Set(['tid', 'tgid', 'comm']);
+
+/** How many fields left out for their depth a warning names. */
+const MAX_DEEP_FIELDS_NAMED = 3;
+
+/**
  * meta.json as received: every field the analysis uses or a view draws is
  * checked, by type and, where the capture writes one of a few values, by
  * value; the first bad one refuses the bundle, named. Fields orphanmap does
- * not know pass through unchecked (report.json's environment), drawn nowhere else.
+ * not know (a newer capture's, or added by hand), and keys of a thread other
+ * than tid, tgid and comm, pass through unchecked into report.json's
+ * environment, drawn nowhere else; but one that nests deeper than
+ * MAX_UNKNOWN_DEPTH is left out, and a warning in `warnings` names it.
  */
-function checkMeta(value: unknown, path: string): BundleMeta {
+function checkMeta(value: unknown, path: string, warnings: string[]): BundleMeta {
   const bad = (field: string, want: string): never => {
     throw new InputError(`bundle metadata field "${field}" must be ${want}`, path);
   };
@@ -449,10 +506,31 @@ function checkMeta(value: unknown, path: string): BundleMeta {
     if (comm !== undefined && comm !== null && typeof comm !== 'string') bad(`threads[${index}].comm`, 'a string or null');
   });
   if (meta.cmdline !== undefined && meta.cmdline !== null && (!Array.isArray(meta.cmdline) || meta.cmdline.some((arg) => typeof arg !== 'string'))) bad('cmdline', 'an array of strings');
-  const threads = meta.threads === null ? undefined : meta.threads;
+  const deep: string[] = [];
+  const shallow = (fields: Record<string, unknown>, known: ReadonlySet<string>, prefix: string): Record<string, unknown> => {
+    const kept: Record<string, unknown> = {};
+    for (const [field, value] of Object.entries(fields)) {
+      if (!known.has(field) && nestsDeeperThan(value, MAX_UNKNOWN_DEPTH)) deep.push(`${prefix}${field}`);
+      else kept[field] = value;
+    }
+    return kept;
+  };
+  const checked = shallow(meta, META_FIELDS, '');
+  const threads = Array.isArray(meta.threads) ? meta.threads.map((thread, index) => shallow(thread as Record<string, unknown>, THREAD_KEYS, `threads[${index}].`)) : undefined;
+  if (deep.length > 0) {
+    const named = deep
+      .slice(0, MAX_DEEP_FIELDS_NAMED)
+      .map((field) => JSON.stringify(field))
+      .join(', ');
+    const more = deep.length > MAX_DEEP_FIELDS_NAMED ? `, and ${deep.length - MAX_DEEP_FIELDS_NAMED} more` : '';
+    warnings.push(
+      `${path}: ${deep.length === 1 ? 'field' : 'fields'} ${named}${more}, which orphanmap does not know, ${deep.length === 1 ? 'nests' : 'nest'} arrays or objects more than ${MAX_UNKNOWN_DEPTH} deep, ` +
+        "as no capture writes: left out of the report's environment",
+    );
+  }
   const traceFiles = meta.traceFiles === null ? undefined : meta.traceFiles;
   const pid = meta.pid === null ? undefined : meta.pid;
-  return { ...(meta as BundleMeta), threads: threads as BundleMeta['threads'], traceFiles: traceFiles as BundleMeta['traceFiles'], pid: pid as BundleMeta['pid'] };
+  return { ...(checked as BundleMeta), threads: threads as BundleMeta['threads'], traceFiles: traceFiles as BundleMeta['traceFiles'], pid: pid as BundleMeta['pid'] };
 }
 
 /**
