@@ -17,10 +17,10 @@ import type { EngineOptions, SeedFd, SeedMapping } from '../engine/engine.js';
 import { findingStart, type Finding } from '../engine/findings.js';
 import { nameMayBe } from '../engine/mappings.js';
 import { DELETED_SUFFIX, isDeletedFile, mapsInOrder, mapsLookup, readMapsLine, type MapsEntry } from '../parse/maps.js';
-import { InputError, OrphanmapError } from '../errors.js';
+import { InputError } from '../errors.js';
 import type { LineSource } from './lines.js';
 import { fromKernelName } from './maps-end.js';
-import { type ReadThread, traceFileSource } from './threaded-source.js';
+import { openedTraceSource, type ReadThread } from './threaded-source.js';
 
 export interface BundleMeta {
   schema?: string;
@@ -226,32 +226,11 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
 
 /**
  * The bundle's trace file `index`, read through the descriptor opened when
- * the bundle was loaded (threads and evidence reopen /proc/self/fd/N, the same
- * file), and named by its path. The descriptor stays open for the life of
- * the process: a report reads evidence lines again until its end.
+ * the bundle was loaded, and named by its path (openedTraceSource). The
+ * descriptor stays open for the life of the process.
  */
 export async function bundleTraceSource(bundle: Bundle, index: number, readThread?: ReadThread): Promise<LineSource> {
-  const through = `/proc/self/fd/${bundle.traceFds[index]!}`;
-  const name = bundle.traceFiles[index]!;
-  const source = await traceFileSource(through, readThread);
-  const renamed = (error: unknown): never => {
-    // The reader names the file it opened: the user knows it by its path.
-    if (error instanceof OrphanmapError && error.file === through) {
-      Object.defineProperty(error, 'file', { value: name });
-      error.message = error.message.replaceAll(through, name);
-    }
-    throw error;
-  };
-  return {
-    name,
-    get size() {
-      return source.size;
-    },
-    reread: source.reread,
-    bytesRead: () => source.bytesRead(),
-    sha256: () => source.sha256(),
-    each: (onLine, onLongLine, onIdle, skipping) => source.each(onLine, onLongLine, onIdle, skipping).catch(renamed),
-  };
+  return openedTraceSource(bundle.traceFds[index]!, bundle.traceFiles[index]!, readThread);
 }
 
 /** How many unreadable lines of fds-start.txt are named one by one; the rest are counted. */
