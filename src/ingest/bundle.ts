@@ -6,21 +6,25 @@
 // Bundles are received from other hosts and analysed as root, often in a
 // directory someone else can write to: every file is opened once, through the
 // bundle directory opened once, without following a link and without waiting
-// (a FIFO), checked on its handle to be a regular file of a sensible size,
-// and read from that handle. A trace file stays open, and is read through
-// its descriptor (/proc/self/fd/N): whatever is renamed over its name after
-// the check, the bytes read are the file checked.
+// (a FIFO), checked on its handle to be a regular file, and read from that
+// handle: meta.json whole, if of a sensible size; the snapshots a line at a
+// time, whatever their size, since the traced process chooses it. A trace
+// file stays open, and is read through its descriptor (/proc/self/fd/N):
+// whatever is renamed over its name after the check, the bytes read are the
+// file checked.
 import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineOptions, SeedFd, SeedMapping } from '../engine/engine.js';
 import { findingStart, type Finding } from '../engine/findings.js';
 import { nameMayBe } from '../engine/mappings.js';
-import { DELETED_SUFFIX, isDeletedFile, mapsInOrder, mapsLookup, readMapsLine, type MapsEntry } from '../parse/maps.js';
-import { InputError, OrphanmapError } from '../errors.js';
-import type { LineSource } from './lines.js';
+import { DELETED_SUFFIX, isDeletedFile, mapsLookup, readMapsLine, type MapsEntry } from '../parse/maps.js';
+import { InputError } from '../errors.js';
+import { flatCopy } from '../parse/flat-copy.js';
+import { readAhead } from './file-read.js';
+import { LineSplitter, type LineSink, type LineSource, MAX_LINE_CHARS, readFailure } from './lines.js';
 import { fromKernelName } from './maps-end.js';
-import { type ReadThread, traceFileSource } from './threaded-source.js';
+import { openedTraceSource, type ReadThread } from './threaded-source.js';
 
 export interface BundleMeta {
   schema?: string;
@@ -102,21 +106,116 @@ export interface MapsLine extends MapsEntry {
   text: string;
 }
 
-/** A maps snapshot's lines, and its unreadable ones named (the first MAX_MAPS_PROBLEMS_SHOWN, then counted). */
-function readMapsLines(text: string, path: string): { lines: MapsLine[]; bad: number; problems: string[] } {
-  const lines: MapsLine[] = [];
+/**
+ * A line of a maps snapshot as a bundle keeps it: what its MapsEntry says,
+ * its number, and its text in two parts, the name (its path and any
+ * " (deleted)": one string for every line of one name) and what comes
+ * before it. A process chooses its maps: 70,000 mappings of one 3.9 KB path
+ * made maps-start.txt and maps-end.txt 277 MB each, and at a
+ * vm.max_map_count of 262,144 they would be 1.1 GB; kept so, that is a few
+ * hundred bytes a line and the path once. `text` is joined when asked.
+ */
+class SnapshotLine implements MapsLine {
+  constructor(
+    readonly start: number,
+    readonly end: number,
+    readonly perms: string,
+    readonly offset: number,
+    readonly dev: string,
+    readonly inode: number,
+    readonly path: string,
+    readonly deleted: boolean,
+    readonly lineNo: number,
+    private readonly head: string,
+    private readonly name: string,
+  ) {}
+
+  get text(): string {
+    return this.head + this.name;
+  }
+}
+
+/** One string for each distinct text, copied off the chunk it was cut from (which a slice would keep alive). */
+class Interned {
+  private readonly strings = new Map<string, string>();
+
+  of(text: string): string {
+    let kept = this.strings.get(text);
+    if (kept === undefined) {
+      kept = flatCopy(text);
+      this.strings.set(kept, kept);
+    }
+    return kept;
+  }
+}
+
+/** What readMapsSnapshot found beside the lines it handed on. */
+interface MapsReading {
+  lines: number;
+  bad: number;
+  /** The unreadable lines named (the first MAX_MAPS_PROBLEMS_SHOWN, then counted), and lines out of order. */
+  problems: string[];
+}
+
+/**
+ * The maps snapshot NAME of the bundle (at `path`), read a line at a time
+ * and never whole: a process chooses how large its maps are, and any size
+ * the kernel can print is read, keeping only what each line says
+ * (SnapshotLine). Each line the kernel could have printed is handed to
+ * `take`, in order; the others are counted. Null when the bundle has none.
+ */
+async function readMapsSnapshot(files: BundleFiles, name: string, path: string, take: (line: SnapshotLine) => void): Promise<MapsReading | null> {
+  const strings = new Interned();
   const problems: string[] = [];
+  let lines = 0;
   let bad = 0;
-  text.split('\n').forEach((line, index) => {
-    if (line.trim() === '') return;
-    const entry = readMapsLine(line);
-    if (typeof entry !== 'string') lines.push({ ...entry, lineNo: index + 1, text: line });
-    else if (++bad <= MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${path}:${index + 1}: unreadable line, not a /proc/PID/maps line: ${entry}`);
+  let ordered = true;
+  let lastEnd = Number.NEGATIVE_INFINITY;
+  const unreadable = (lineNo: number, why: string) => {
+    if (++bad <= MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${path}:${lineNo}: unreadable line, not a /proc/PID/maps line: ${why}`);
+  };
+  const found = await files.eachLine(name, {
+    line(text, lineNo) {
+      if (text.trim() === '') return;
+      const entry = readMapsLine(text);
+      if (typeof entry === 'string') return unreadable(lineNo, entry);
+      lines++;
+      if (lastEnd > entry.start) ordered = false;
+      lastEnd = entry.end;
+      // The name ends the line (but for a \r the kernel never prints): what is before it is the line's own.
+      const nameLength = entry.path.length + (entry.deleted ? DELETED_SUFFIX.length : 0) + (text.endsWith('\r') ? 1 : 0);
+      const nameAt = text.length - nameLength;
+      take(
+        new SnapshotLine(
+          entry.start,
+          entry.end,
+          strings.of(entry.perms),
+          entry.offset,
+          strings.of(entry.dev),
+          entry.inode,
+          strings.of(entry.path),
+          entry.deleted,
+          lineNo,
+          flatCopy(text.slice(0, nameAt)),
+          strings.of(text.slice(nameAt)),
+        ),
+      );
+    },
+    longLine: (lineNo, _head, length) => unreadable(lineNo, `${length} characters, more than the ${MAX_LINE_CHARS} of the longest line read`),
   });
+  if (!found) return null;
   if (bad > MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${path}: ${bad - MAX_MAPS_PROBLEMS_SHOWN} more unreadable lines`);
-  if (!mapsInOrder(lines))
+  if (!ordered)
     problems.push(`${path}: its lines are not in address order, or overlap, as the kernel never prints them: a finding's line is the one that starts at its address, else the first that holds it`);
   return { lines, bad, problems };
+}
+
+/** A line of maps-start.txt (at `path`) as the engine is seeded with it, added to `mappings`: only a file's mapping. */
+function seedOf(entry: SnapshotLine, path: string, mappings: SeedMapping[]): void {
+  if (!entry.path.startsWith('/') || entry.inode === 0) return; // anonymous, [heap], [vdso]…
+  // memfd, /dev/zero, SysV shm and O_TMPFILE files print "(deleted)" but never had a name to unlink.
+  if (entry.deleted && !isDeletedFile(entry)) return;
+  mappings.push({ start: entry.start, end: entry.end, offset: entry.offset, path: entry.path, deleted: entry.deleted, place: { file: path, line: entry.lineNo }, text: entry.text });
 }
 
 /** How many unreadable lines of a maps snapshot are named one by one; the rest are counted. */
@@ -143,8 +242,8 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
     if (error instanceof InputError) throw error;
     throw new InputError(`unreadable bundle metadata: ${(error as Error).message}`, metaPath);
   }
-  const meta = checkMeta(parsed, metaPath);
   const warnings: string[] = [];
+  const meta = checkMeta(parsed, metaPath, warnings);
   const unfinished = meta.endTime === null || meta.exitReason === null || meta.exitReason === undefined || meta.complete === false;
   const traceFiles = (meta.traceFiles ?? ['trace.txt']).map((file) => join(dir, file));
   const threadGroups = new Map<number, number>();
@@ -156,55 +255,44 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
 
   const seeds = new Map<number, SeedMapping[]>();
   const startPath = join(dir, 'maps-start.txt');
-  const start = await files.readOptional('maps-start.txt', MAX_SNAPSHOT_BYTES);
   // A launched command's trace begins before its execve: maps-start.txt, read
   // once it runs, holds nothing older than the trace, only mappings the trace
-  // shows being made. Seeding them would count each twice.
-  if (start !== null && typeof meta.pid === 'number' && meta.mode !== 'launched') {
-    const parsed = readMapsLines(start, startPath);
+  // shows being made. Seeding them would count each twice: it is only looked for.
+  const seedsStart = typeof meta.pid === 'number' && meta.mode !== 'launched';
+  const noStart = `${dir}: bundle has no maps-start.txt: mappings made before the capture are unknown`;
+  if (!seedsStart) {
+    if (!files.has('maps-start.txt')) warnings.push(noStart);
+  } else {
     const mappings: SeedMapping[] = [];
-    for (const entry of parsed.lines) {
-      if (!entry.path.startsWith('/') || entry.inode === 0) continue; // anonymous, [heap], [vdso]…
-      // memfd, /dev/zero, SysV shm and O_TMPFILE files print "(deleted)" but never had a name to unlink.
-      if (entry.deleted && !isDeletedFile(entry)) continue;
-      mappings.push({
-        start: entry.start,
-        end: entry.end,
-        offset: entry.offset,
-        path: entry.path,
-        deleted: entry.deleted,
-        place: { file: startPath, line: entry.lineNo },
-        text: entry.text,
-      });
+    const start = await readMapsSnapshot(files, 'maps-start.txt', startPath, (entry) => seedOf(entry, startPath, mappings));
+    if (start === null) warnings.push(noStart);
+    else {
+      seeds.set(meta.pid as number, mappings);
+      warnings.push(...start.problems);
     }
-    seeds.set(meta.pid, mappings);
-    warnings.push(...parsed.problems);
-  } else if (start === null) {
-    warnings.push(`${dir}: bundle has no maps-start.txt: mappings made before the capture are unknown`);
   }
 
   // The fds open at the attach, for the same reason, and only then: a launched command's are all in its trace.
   const fdSeeds = new Map<number, SeedFd[]>();
   const fdsPath = join(dir, 'fds-start.txt');
-  const fdsText = typeof meta.pid === 'number' && meta.mode !== 'launched' ? await files.readOptional('fds-start.txt', MAX_SNAPSHOT_BYTES) : null;
-  if (fdsText !== null && typeof meta.pid === 'number') {
-    const fds = readFdLines(fdsText, fdsPath);
-    fdSeeds.set(meta.pid, fds.seeds);
-    for (const problem of fds.problems.slice(0, MAX_FD_PROBLEMS_SHOWN)) warnings.push(problem);
-    if (fds.problems.length > MAX_FD_PROBLEMS_SHOWN) warnings.push(`${fdsPath}: ${fds.problems.length - MAX_FD_PROBLEMS_SHOWN} more unreadable lines`);
+  const fds = seedsStart ? await readFdSnapshot(files, fdsPath) : null;
+  if (fds !== null) {
+    fdSeeds.set(meta.pid as number, fds.seeds);
+    warnings.push(...fds.problems);
+    if (fds.bad > MAX_FD_PROBLEMS_SHOWN) warnings.push(`${fdsPath}: ${fds.bad - MAX_FD_PROBLEMS_SHOWN} more unreadable lines`);
   }
 
   const endPath = join(dir, 'maps-end.txt');
-  const end = await files.readOptional('maps-end.txt', MAX_SNAPSHOT_BYTES);
+  const endLines: MapsLine[] = [];
+  const end = await readMapsSnapshot(files, 'maps-end.txt', endPath, (line) => void endLines.push(line));
   let mapsEnd: MapsLine[] | null = null;
   if (end !== null) {
-    const parsedEnd = readMapsLines(end, endPath);
     // A file that is mostly not /proc/PID/maps must not confirm or contradict anything.
-    if (parsedEnd.bad > parsedEnd.lines.length) {
-      warnings.push(`${endPath}: ${parsedEnd.bad} of ${parsedEnd.bad + parsedEnd.lines.length} lines are not /proc/PID/maps lines: not used to confirm still-mapped findings`, ...parsedEnd.problems);
+    if (end.bad > end.lines) {
+      warnings.push(`${endPath}: ${end.bad} of ${end.bad + end.lines} lines are not /proc/PID/maps lines: not used to confirm still-mapped findings`, ...end.problems);
     } else {
-      mapsEnd = parsedEnd.lines;
-      warnings.push(...parsedEnd.problems);
+      mapsEnd = endLines;
+      warnings.push(...end.problems);
     }
   }
   if ((meta.lostEvents ?? 0) > 0) warnings.push(`the tracer lost ${meta.lostEvents} events during the capture (meta.json)`);
@@ -226,32 +314,11 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
 
 /**
  * The bundle's trace file `index`, read through the descriptor opened when
- * the bundle was loaded (threads and evidence reopen /proc/self/fd/N, the same
- * file), and named by its path. The descriptor stays open for the life of
- * the process: a report reads evidence lines again until its end.
+ * the bundle was loaded, and named by its path (openedTraceSource). The
+ * descriptor stays open for the life of the process.
  */
 export async function bundleTraceSource(bundle: Bundle, index: number, readThread?: ReadThread): Promise<LineSource> {
-  const through = `/proc/self/fd/${bundle.traceFds[index]!}`;
-  const name = bundle.traceFiles[index]!;
-  const source = await traceFileSource(through, readThread);
-  const renamed = (error: unknown): never => {
-    // The reader names the file it opened: the user knows it by its path.
-    if (error instanceof OrphanmapError && error.file === through) {
-      Object.defineProperty(error, 'file', { value: name });
-      error.message = error.message.replaceAll(through, name);
-    }
-    throw error;
-  };
-  return {
-    name,
-    get size() {
-      return source.size;
-    },
-    reread: source.reread,
-    bytesRead: () => source.bytesRead(),
-    sha256: () => source.sha256(),
-    each: (onLine, onLongLine, onIdle, skipping) => source.each(onLine, onLongLine, onIdle, skipping).catch(renamed),
-  };
+  return openedTraceSource(bundle.traceFds[index]!, bundle.traceFiles[index]!, readThread);
 }
 
 /** How many unreadable lines of fds-start.txt are named one by one; the rest are counted. */
@@ -268,26 +335,38 @@ const NAMELESS_FD_TARGETS = ['/proc/', '/sys/', '/dev/pts/'];
  *   251	pipe:[6435562]
  * Only files a directory holds are kept: sockets, pipes, anonymous inodes and
  * files of /proc, /sys and /dev/pts are fds whose closes orphanmap.bt leaves
- * out, and no unlink can orphan them. A bad line is named with its line
- * number and skipped.
+ * out, and no unlink can orphan them. A bad line is counted, the first
+ * MAX_FD_PROBLEMS_SHOWN named with their line numbers, and skipped. Read a
+ * line at a time, as maps snapshots are (readMapsSnapshot): the process
+ * chooses how many fds it holds, and of what names. Null when the bundle has
+ * none.
  */
-function readFdLines(text: string, path: string): { seeds: SeedFd[]; problems: string[] } {
+async function readFdSnapshot(files: BundleFiles, path: string): Promise<{ seeds: SeedFd[]; problems: string[]; bad: number } | null> {
   const seeds: SeedFd[] = [];
   const problems: string[] = [];
+  let bad = 0;
   const seen = new Set<number>();
   const twice = new Set<number>();
-  const lines = text.split('\n');
-  for (let index = 0; index < lines.length; index++) {
-    const line = lines[index]!;
-    if (line.trim() === '') continue;
-    const place = { file: path, line: index + 1 };
-    const read = readFdLine(line, seen, twice);
-    if (typeof read === 'string') problems.push(`${path}:${place.line}: unreadable line, not "FD<TAB>TARGET": ${read}`);
-    else if (read !== null) seeds.push({ ...read, place, text: line });
-  }
+  const strings = new Interned();
+  const unreadable = (lineNo: number, why: string) => {
+    if (++bad <= MAX_FD_PROBLEMS_SHOWN) problems.push(`${path}:${lineNo}: unreadable line, not "FD<TAB>TARGET": ${why}`);
+  };
+  const found = await files.eachLine('fds-start.txt', {
+    line(line, lineNo) {
+      if (line.trim() === '') return;
+      const read = readFdLine(line, seen, twice);
+      if (typeof read === 'string') return unreadable(lineNo, read);
+      if (read === null) return;
+      // The target once for all its fds, as a maps name is (SnapshotLine).
+      const tab = line.indexOf('\t');
+      seeds.push({ ...read, path: strings.of(read.path), place: { file: path, line: lineNo }, text: line.slice(0, tab + 1) + strings.of(line.slice(tab + 1)) });
+    },
+    longLine: (lineNo, _head, length) => unreadable(lineNo, `${length} characters, more than the ${MAX_LINE_CHARS} of the longest line read`),
+  });
+  if (!found) return null;
   // An fd listed twice: one of its lines was forged (a name the capture did
   // not escape, from an older script) or the file was cut: neither is trusted.
-  return { seeds: seeds.filter((seed) => !twice.has(seed.fd)), problems };
+  return { seeds: seeds.filter((seed) => !twice.has(seed.fd)), problems, bad };
 }
 
 /** One line of fds-start.txt: the fd and its file, null for an fd of no file a directory holds, or what is wrong with it. */
@@ -316,8 +395,6 @@ function unescapeFdTarget(text: string): string {
 
 /** meta.json is a few KiB (the threads list of a JVM with 10,000 threads: 500 KiB). */
 const MAX_META_BYTES = 16 << 20;
-/** A maps snapshot of a process at a vm.max_map_count of a million is about 150 MiB; fds-start.txt is smaller. */
-const MAX_SNAPSHOT_BYTES = 256 << 20;
 
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
@@ -355,10 +432,41 @@ class BundleFiles {
     return fd;
   }
 
-  /** A bundle file that may be missing; present, it must be a regular file inside the bundle. */
-  async readOptional(name: string, limit: number): Promise<string | null> {
+  /** Whether the bundle has NAME; present, it must be a regular file inside the bundle (else an InputError). */
+  has(name: string): boolean {
     const fd = this.openRegular(name, true);
-    return fd < 0 ? null : this.readOpen(fd, name, limit);
+    if (fd < 0) return false;
+    closeSync(fd);
+    return true;
+  }
+
+  /**
+   * The lines of NAME, in order, from its descriptor, one held at a time
+   * (lines.ts's LineSplitter: one over MAX_LINE_CHARS goes to `longLine`),
+   * never the whole file: there is no bound on its size. False when the
+   * bundle has no NAME.
+   */
+  async eachLine(name: string, sink: Pick<LineSink, 'line' | 'longLine'>): Promise<boolean> {
+    const fd = this.openRegular(name, true);
+    if (fd < 0) return false;
+    const path = join(this.dir, name);
+    const splitter = new LineSplitter({ line: sink.line, longLine: sink.longLine });
+    // Only the file's own errors are the bundle's: the sink's are passed on as they are.
+    let handling = false;
+    try {
+      await readAhead(`/proc/self/fd/${fd}`, (chunk) => {
+        handling = true;
+        splitter.write(chunk);
+        handling = false;
+      });
+    } catch (error) {
+      if (handling) throw error;
+      throw new InputError(`bundle file ${name} cannot be read: ${readFailure(error)}`, path, { cause: error });
+    } finally {
+      closeSync(fd);
+    }
+    splitter.end();
+    return true;
   }
 
   async read(name: string, limit: number): Promise<string> {
@@ -399,12 +507,69 @@ function isCount(value: unknown): value is number {
 }
 
 /**
+ * How deep a value of meta.json that orphanmap does not know may nest arrays
+ * and objects to be carried into the report's environment. The capture's own
+ * nest 2 deep (threads[].comm); a field nested 5,000 deep overflowed the
+ * stack of every JSON writer (review 5).
+ */
+const MAX_UNKNOWN_DEPTH = 16;
+
+/** Whether `value` nests arrays and objects more than `limit` deep: found without recursion, which such a value would overflow. */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [item, depth] = next;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth === limit) return true;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** The fields of meta.json that orphanmap knows (BundleMeta), and the keys of a thread. */
+const META_FIELDS: ReadonlySet<string> = new Set([
+  'schema',
+  'backend',
+  'pid',
+  'mode',
+  'comm',
+  'cmdline',
+  'cwd',
+  'threads',
+  'kernel',
+  'hostname',
+  'tracerVersion',
+  'jvmVersion',
+  'maxMapCount',
+  'mapCountStart',
+  'mapCountEnd',
+  'startTime',
+  'endTime',
+  'command',
+  'traceFiles',
+  'lostEvents',
+  'truncatedEvents',
+  'leftRunning',
+  'exitReason',
+  'canDetach',
+  'noDetachReason',
+  'complete',
+] satisfies (keyof BundleMeta)[]);
+const THREAD_KEYS: ReadonlySet<string> = new Set(['tid', 'tgid', 'comm']);
+
+/** How many fields left out for their depth a warning names. */
+const MAX_DEEP_FIELDS_NAMED = 3;
+
+/**
  * meta.json as received: every field the analysis uses or a view draws is
  * checked, by type and, where the capture writes one of a few values, by
  * value; the first bad one refuses the bundle, named. Fields orphanmap does
- * not know pass through unchecked (report.json's environment), drawn nowhere else.
+ * not know (a newer capture's, or added by hand), and keys of a thread other
+ * than tid, tgid and comm, pass through unchecked into report.json's
+ * environment, drawn nowhere else; but one that nests deeper than
+ * MAX_UNKNOWN_DEPTH is left out, and a warning in `warnings` names it.
  */
-function checkMeta(value: unknown, path: string): BundleMeta {
+function checkMeta(value: unknown, path: string, warnings: string[]): BundleMeta {
   const bad = (field: string, want: string): never => {
     throw new InputError(`bundle metadata field "${field}" must be ${want}`, path);
   };
@@ -449,10 +614,31 @@ function checkMeta(value: unknown, path: string): BundleMeta {
     if (comm !== undefined && comm !== null && typeof comm !== 'string') bad(`threads[${index}].comm`, 'a string or null');
   });
   if (meta.cmdline !== undefined && meta.cmdline !== null && (!Array.isArray(meta.cmdline) || meta.cmdline.some((arg) => typeof arg !== 'string'))) bad('cmdline', 'an array of strings');
-  const threads = meta.threads === null ? undefined : meta.threads;
+  const deep: string[] = [];
+  const shallow = (fields: Record<string, unknown>, known: ReadonlySet<string>, prefix: string): Record<string, unknown> => {
+    const kept: Record<string, unknown> = {};
+    for (const [field, value] of Object.entries(fields)) {
+      if (!known.has(field) && nestsDeeperThan(value, MAX_UNKNOWN_DEPTH)) deep.push(`${prefix}${field}`);
+      else kept[field] = value;
+    }
+    return kept;
+  };
+  const checked = shallow(meta, META_FIELDS, '');
+  const threads = Array.isArray(meta.threads) ? meta.threads.map((thread, index) => shallow(thread as Record<string, unknown>, THREAD_KEYS, `threads[${index}].`)) : undefined;
+  if (deep.length > 0) {
+    const named = deep
+      .slice(0, MAX_DEEP_FIELDS_NAMED)
+      .map((field) => JSON.stringify(field))
+      .join(', ');
+    const more = deep.length > MAX_DEEP_FIELDS_NAMED ? `, and ${deep.length - MAX_DEEP_FIELDS_NAMED} more` : '';
+    warnings.push(
+      `${path}: ${deep.length === 1 ? 'field' : 'fields'} ${named}${more}, which orphanmap does not know, ${deep.length === 1 ? 'nests' : 'nest'} arrays or objects more than ${MAX_UNKNOWN_DEPTH} deep, ` +
+        "as no capture writes: left out of the report's environment",
+    );
+  }
   const traceFiles = meta.traceFiles === null ? undefined : meta.traceFiles;
   const pid = meta.pid === null ? undefined : meta.pid;
-  return { ...(meta as BundleMeta), threads: threads as BundleMeta['threads'], traceFiles: traceFiles as BundleMeta['traceFiles'], pid: pid as BundleMeta['pid'] };
+  return { ...(checked as BundleMeta), threads: threads as BundleMeta['threads'], traceFiles: traceFiles as BundleMeta['traceFiles'], pid: pid as BundleMeta['pid'] };
 }
 
 /**

@@ -79,3 +79,27 @@ export async function readAhead(path: string, onChunk: (chunk: Buffer) => void, 
     await handle.close();
   }
 }
+
+/**
+ * Files of strace -ff sets that inputs.ts opened and checked, by the name they
+ * are reported under. run.ts merges a set by its files' names
+ * (fileLineCursor), and what it reads must be the file checked, never what
+ * the name leads to by then (a link put in its place). A queue per name: a
+ * file named twice was opened twice, and is read twice.
+ */
+const openedMembers = new Map<string, number[]>();
+
+/** `fd` is the file `name` was opened as: fileLineCursor reads it through `fd`, and closes it. */
+export function keepOpenedMember(name: string, fd: number): void {
+  const queue = openedMembers.get(name);
+  if (queue === undefined) openedMembers.set(name, [fd]);
+  else queue.push(fd);
+}
+
+/** The descriptor `name` was opened as (keepOpenedMember), now the caller's to read and close; undefined when none was kept. */
+export function takeOpenedMember(name: string): number | undefined {
+  const queue = openedMembers.get(name);
+  const fd = queue?.shift();
+  if (queue?.length === 0) openedMembers.delete(name);
+  return fd;
+}

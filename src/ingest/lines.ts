@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { flatCopy } from '../parse/flat-copy.js';
 import { describeSystemError, InputError } from '../errors.js';
-import { readAhead, Sniffer } from './file-read.js';
+import { readAhead, Sniffer, takeOpenedMember } from './file-read.js';
 import { filteringSink, type LineSkipping } from './line-filter.js';
 
 /**
@@ -358,12 +358,15 @@ export function readFailure(error: unknown): string {
 /**
  * Pull lines one at a time from a file, with backpressure: for merging
  * several files (strace -ff) without holding any of them in memory. A line
- * over MAX_LINE_CHARS comes out as `{ long }` in its place.
+ * over MAX_LINE_CHARS comes out as `{ long }` in its place. A file inputs.ts
+ * opened (keepOpenedMember) is read through that descriptor, else by `path`.
  */
 export function fileLineCursor(path: string): { next(): Promise<CursorLine | null>; sha256(): string; cutLine(): number } {
   const hash: Hash = createHash('sha256');
   let digest: string | null = null;
-  const input = createReadStream(path, { highWaterMark: 256 * 1024 });
+  // A member inputs.ts opened and checked is read from that descriptor (from its start, closed at the end).
+  const opened = takeOpenedMember(path);
+  const input = opened === undefined ? createReadStream(path, { highWaterMark: 256 * 1024 }) : createReadStream('', { fd: opened, start: 0, highWaterMark: 256 * 1024 });
   const ready: CursorLine[] = [];
   let readAt = 0;
   const sniffer = new Sniffer(path);

@@ -10,7 +10,7 @@ import { type FileHandle, open, stat } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { InputError, NotATraceError } from '../errors.js';
+import { InputError, NotATraceError, OrphanmapError } from '../errors.js';
 import { ignoredCall, ResumeMarkers } from '../parse/strace-skip.js';
 import { Sniffer } from './file-read.js';
 import { CAPTURE_ADVICE } from './formats.js';
@@ -61,6 +61,36 @@ export type ReadThread = 'auto' | 'always' | 'never';
  */
 export function readThreadFromEnv(value = process.env.ORPHANMAP_READ_THREAD): ReadThread {
   return value === 'never' || value === 'always' ? value : 'auto';
+}
+
+/**
+ * The trace file open as `fd` since it was checked, read through it (the
+ * second thread and evidence reopen /proc/self/fd/N, the same file, whatever
+ * is put at its name since), and named `name`, the path the user knows it by.
+ * The descriptor must stay open while the source may be read: a report reads
+ * evidence lines again until its end.
+ */
+export async function openedTraceSource(fd: number, name: string, readThread?: ReadThread): Promise<LineSource> {
+  const through = `/proc/self/fd/${fd}`;
+  const source = await traceFileSource(through, readThread);
+  const renamed = (error: unknown): never => {
+    // The reader names the file it opened: the user knows it by its path.
+    if (error instanceof OrphanmapError && error.file === through) {
+      Object.defineProperty(error, 'file', { value: name });
+      error.message = error.message.replaceAll(through, name);
+    }
+    throw error;
+  };
+  return {
+    name,
+    get size() {
+      return source.size;
+    },
+    reread: source.reread,
+    bytesRead: () => source.bytesRead(),
+    sha256: () => source.sha256(),
+    each: (onLine, onLongLine, onIdle, skipping) => source.each(onLine, onLongLine, onIdle, skipping).catch(renamed),
+  };
 }
 
 /** A trace file's lines, read by one thread or two (ReadThread). */

@@ -272,12 +272,14 @@ export function mapsInOrder(entries: readonly Pick<MapsEntry, 'start' | 'end'>[]
  * at vm.max_map_count holds 65,530 lines and as many findings may ask. The
  * kernel prints its mappings in address order and disjoint, so a binary
  * search finds the one. A file that is not in that order (edited, hostile)
- * is searched line by line: the line that starts at the address, else the
- * first that holds it, so that a line covering much more never stands for
- * the mapping's own.
+ * gets the answer a scan of its lines would give: the line that starts at
+ * the address, else the first that holds it, so that a line covering much
+ * more never stands for the mapping's own. Found in logarithmic time too:
+ * that scan, once per finding, held a 2.6 MB bundle of 50,000 lines in
+ * reverse order and 2,000 findings for minutes (review 5).
  */
 export function mapsLookup<E extends Pick<MapsEntry, 'start' | 'end'>>(entries: readonly E[]): (address: number) => E | undefined {
-  if (!mapsInOrder(entries)) return (address) => entries.find((entry) => entry.start === address && address < entry.end) ?? entries.find((entry) => entry.start <= address && address < entry.end);
+  if (!mapsInOrder(entries)) return unorderedLookup(entries);
   return (address) => {
     let low = 0;
     let high = entries.length;
@@ -289,5 +291,69 @@ export function mapsLookup<E extends Pick<MapsEntry, 'start' | 'end'>>(entries: 
     }
     const entry = entries[low];
     return entry !== undefined && entry.start <= address ? entry : undefined;
+  };
+}
+
+/**
+ * mapsLookup of lines out of order or overlapping. The line that starts at
+ * the address: the first such, by a map of starts. Else the first line
+ * (lowest index) that holds it, by a segment tree over the addresses where
+ * any line starts or ends, sorted once: between two neighbouring ones, every
+ * address is held by the same lines. Each line marks the O(log n) nodes that
+ * cover its range with its index, keeping the lowest; an address's answer is
+ * the lowest mark on the path from its leaf to the root.
+ */
+function unorderedLookup<E extends Pick<MapsEntry, 'start' | 'end'>>(entries: readonly E[]): (address: number) => E | undefined {
+  const starts = new Float64Array(entries.length);
+  const ends = new Float64Array(entries.length);
+  const startingAt = new Map<number, E>();
+  const bounds: number[] = [];
+  entries.forEach((entry, index) => {
+    const start = entry.start;
+    const end = entry.end;
+    starts[index] = start;
+    ends[index] = end;
+    if (!(start < end)) return;
+    if (!startingAt.has(start)) startingAt.set(start, entry);
+    bounds.push(start, end);
+  });
+  const edges = Float64Array.from(bounds).sort();
+  let count = 0;
+  for (let k = 0; k < edges.length; k++) if (k === 0 || edges[k]! !== edges[k - 1]!) edges[count++] = edges[k]!;
+  // Leaf k is [edges[k], edges[k + 1]).
+  const leaves = Math.max(1, count - 1);
+  const none = entries.length;
+  const lowest = new Int32Array(2 * leaves).fill(none);
+  /** The edge equal to `address`, or the last one below it (-1 when none). */
+  const edgeAtOrBelow = (address: number): number => {
+    let low = 0;
+    let high = count;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (edges[middle]! <= address) low = middle + 1;
+      else high = middle;
+    }
+    return low - 1;
+  };
+  // Marked from the last line up: a lower index overwrites a higher one's mark on the same node.
+  for (let index = entries.length - 1; index >= 0; index--) {
+    if (!(starts[index]! < ends[index]!)) continue;
+    let from = edgeAtOrBelow(starts[index]!) + leaves;
+    let to = edgeAtOrBelow(ends[index]!) + leaves;
+    while (from < to) {
+      if (from & 1) lowest[from++] = index;
+      if (to & 1) lowest[--to] = index;
+      from >>= 1;
+      to >>= 1;
+    }
+  }
+  return (address) => {
+    const exact = startingAt.get(address);
+    if (exact !== undefined) return exact;
+    const leaf = edgeAtOrBelow(address);
+    if (leaf < 0 || leaf >= count - 1) return undefined;
+    let found = none;
+    for (let node = leaf + leaves; node >= 1; node >>= 1) found = Math.min(found, lowest[node]!);
+    return entries[found];
   };
 }
