@@ -65,6 +65,8 @@ export interface BundleMeta {
   noDetachReason?: string | null;
   /** false while the capture is still writing (or died before it finished). */
   complete?: boolean;
+  /** Whether the tracer attached to the process (or began the command): false, it traced nothing; null, not known; absent from captures before review 5. */
+  attached?: boolean | null;
 }
 
 /** Every exitReason the capture scripts write (scripts/bundle-lib.sh, om_finish; docs/safety.md). */
@@ -554,6 +556,7 @@ const META_FIELDS: ReadonlySet<string> = new Set([
   'canDetach',
   'noDetachReason',
   'complete',
+  'attached',
 ] satisfies (keyof BundleMeta)[]);
 const THREAD_KEYS: ReadonlySet<string> = new Set(['tid', 'tgid', 'comm']);
 
@@ -609,6 +612,7 @@ function checkMeta(value: unknown, path: string, warnings: string[]): BundleMeta
   for (const field of ['complete', 'canDetach'] as const) {
     if (meta[field] !== undefined && typeof meta[field] !== 'boolean') bad(field, 'true or false');
   }
+  if (meta.attached !== undefined && meta.attached !== null && typeof meta.attached !== 'boolean') bad('attached', 'true, false or null');
   (Array.isArray(meta.threads) ? meta.threads : []).forEach((thread, index) => {
     const comm = (thread as Record<string, unknown>).comm;
     if (comm !== undefined && comm !== null && typeof comm !== 'string') bad(`threads[${index}].comm`, 'a string or null');

@@ -26,8 +26,8 @@ export function untracedTarget(meta: BundleMeta, events: number, lines?: number)
   const tracer = meta.backend ?? 'the tracer';
   const who = meta.pid !== undefined ? `pid ${meta.pid}` : meta.mode === 'launched' ? 'the command' : 'its process';
   if (meta.exitReason === 'target-exited-before-attach' && meta.pid !== undefined) return `pid ${meta.pid} exited before ${tracer} attached to it: nothing of it was traced`;
-  // Written by captures since review 5; a field the loader does not know, so checked here for what it is.
-  const attached = (meta as { attached?: unknown }).attached;
+  // Written by captures since review 5 (absent from older bundles).
+  const { attached } = meta;
   if (attached === true) return null;
   if (meta.exitReason === 'tracer-failed') return `${tracer} failed before it attached to ${who}: nothing of it was traced`;
   if (meta.exitReason === 'attach-timeout') return `${tracer} did not attach to ${who} in time: nothing of it was traced`;
