@@ -220,6 +220,14 @@ export class MisplacedNames {
   }
 }
 
+/** A name found gone (nameMissing): the failed call, where, by whom, and a process that maps the file the trace gave the name to. */
+interface MissingName {
+  call: string;
+  at: string;
+  pid: number;
+  mappedBy: number;
+}
+
 /**
  * An absolute unlink or rename that named no file the trace knows, while a
  * mapped file had a name ending in the same directory and last component
@@ -312,7 +320,7 @@ export class Files {
    * failed with ENOENT, the first such call for each (nameMissing): kept
    * while the trace goes on, to say at its end those it never saw removed.
    */
-  private readonly missing = new Map<string, { file: FileNode; call: string; at: string; pid: number; mappedBy: number }>();
+  private readonly missing = new Map<string, MissingName>();
 
   constructor(
     private readonly counters: Counters,
@@ -865,14 +873,14 @@ export class Files {
     if (file === undefined || file.recordCount === 0) return;
     for (const mapping of file.liveRecords()) {
       const at = `${event.place.file}:${event.place.line}`;
-      this.missing.set(flatCopy(name), { file, call: event.call, at, pid: task.group.tgid, mappedBy: mapping.space.ownerTgid });
+      this.missing.set(flatCopy(name), { call: event.call, at, pid: task.group.tgid, mappedBy: mapping.space.ownerTgid });
       return;
     }
   }
 
   /** The names nameMissing kept that the trace never saw removed: one warning, the first named. */
   missingNote(): string | null {
-    const gone = this.stillMissing();
+    const gone = [...this.missing];
     if (gone.length === 0) return null;
     const [name, first] = gone[0]!;
     const more = gone.length > 1 ? ` (and ${gone.length - 1} more name${gone.length > 2 ? 's' : ''} like it)` : '';
@@ -887,12 +895,8 @@ export class Files {
 
   /** The name missingNote gives, to be hashed whole under --redact. */
   missingPaths(): string[] {
-    const gone = this.stillMissing();
-    return gone.length === 0 ? [] : [gone[0]![0]];
-  }
-
-  private stillMissing(): [string, { file: FileNode; call: string; at: string; pid: number; mappedBy: number }][] {
-    return [...this.missing];
+    const first = this.missing.keys().next();
+    return first.done === true ? [] : [first.value];
   }
 
   /** A symlink made: opens through it reach its target (symlinkTarget). */
