@@ -183,6 +183,16 @@ function check(scenario: Scenario): void {
   expect(redacted.stdout).not.toMatch(/w-(\d|early)\.dat/);
   const hidden = (JSON.parse(redacted.stdout) as { findings: Finding[] }).findings;
   expect(hidden.map((finding) => `${finding.pid} ${finding.address}`).sort()).toEqual(findings.map((finding) => `${finding.pid} ${finding.address}`).sort());
+  // report --out --redact copies each worker's maps at the end, redacted as maps-end.txt is, and its notes name that file.
+  const evidence = `${scenario.bundle}.evidence`;
+  const written = runCli(['report', scenario.bundle, '--out', evidence, '--redact']);
+  expect(written.status, written.stderr).toBe(0);
+  for (const pid of scenario.workers) {
+    const copied = readFileSync(join(evidence, `maps-end.${pid}.txt`), 'utf8');
+    expect(copied.split('\n').filter((line) => line.endsWith(' (deleted)'))).toHaveLength(1);
+    expect(copied).not.toContain('orphanmap-maps-end-children-');
+  }
+  for (const finding of ofWorkers) expect(finding.note).toContain(`maps-end.${finding.pid}.txt shows the file deleted`);
   // The same bundle without the new files reads as before: no finding of a worker, the others unchanged.
   const old = `${scenario.bundle}.old`;
   cpSync(scenario.bundle, old, { recursive: true });
