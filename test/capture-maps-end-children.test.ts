@@ -170,6 +170,9 @@ function check(scenario: Scenario): void {
     // Its maps were taken (a descendant alive at the end), but the trace never showed it: not reported.
     expect(files).toContain(`maps-end.${scenario.unseen}.txt`);
     expect(findings.filter((finding) => finding.pid === scenario.unseen)).toEqual([]);
+    // Said in a warning instead, with its file.
+    const warnings = (JSON.parse(runCli(['analyze', scenario.bundle, '--format', 'json']).stdout) as { warnings: string[] }).warnings;
+    expect(warnings.filter((warning) => warning.includes('never shows'))).toEqual([expect.stringContaining(`pid ${scenario.unseen} (${join(scenario.bundle, '..')}`)]);
   }
   const ofWorkers = findings.filter((finding) => scenario.workers.includes(finding.pid));
   expect(ofWorkers.map(keyOf).sort()).toEqual(scenario.truth);
