@@ -1086,6 +1086,9 @@ om_stop_tracer() {
       fi
       om_kill_tree "$tree" KILL
       om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 2 && return 0
+    else
+      # The command is gone; what it left running that strace still traces (leftRunning) is snapshot before strace lets go.
+      om_others_now
     fi
   fi
   om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || return 0

@@ -28,6 +28,8 @@ import { waitFor } from './support/wait.js';
 const PROGRAM = `
 import mmap, os, signal, sys, time
 directory, workers = sys.argv[1], int(sys.argv[2])
+with open(os.path.join(directory, "ready-parent"), "w") as out:
+    out.write(str(os.getpid()))
 def worker(name):
     if os.fork() != 0:
         return
@@ -152,6 +154,26 @@ async function launched(name: string): Promise<Scenario> {
   return { bundle, workers, unseen: null, truth };
 }
 
+/** `capture -- bash -c 'PROGRAM & wait for DIR/exit'`: the command exits once the files are removed, leaving the program running (leftRunning), traced until the capture ends. */
+async function leftRunning(name: string): Promise<Scenario> {
+  const dir = join(work, name);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'go'), '');
+  const bundle = join(work, `${name}.bundle`);
+  const script = `"$0" -c "$1" "$2" "$3" & while [ ! -e "$2/exit" ]; do sleep 0.05; done`;
+  const capture = startCapture(['--backend', 'strace', '--out', bundle, '--', 'bash', '-c', script, PYTHON, PROGRAM, dir, String(WORKERS)]);
+  await waitFor('the workers', () => allReady(dir), 20_000);
+  const workers = NAMES.map((worker) => pidOf(dir, worker));
+  removeFiles(dir);
+  writeFileSync(join(dir, 'exit'), '');
+  const result = await capture.done;
+  expect(result.code, capture.stderr()).toBe(0);
+  expect(capture.stderr()).toContain('still run');
+  // The program and its workers run on after the capture: their maps now are their maps at its end.
+  const truth = workers.flatMap((pid) => deletedIn(pid, dir)).sort();
+  return { bundle, workers, unseen: null, truth };
+}
+
 function findingsOf(bundle: string): Finding[] {
   const analyzed = runCli(['analyze', bundle, '--format', 'json']);
   expect(analyzed.status, analyzed.stderr).toBe(0);
@@ -219,9 +241,11 @@ beforeAll(() => {
 afterAll(() => {
   for (const child of started) child.kill('SIGKILL');
   for (const dir of work === undefined ? [] : readdirSync(work)) {
-    for (const file of existsSync(join(work, dir)) && /^(attached|launched|bpftrace)$/.test(dir) ? readdirSync(join(work, dir)) : []) {
-      if (file.startsWith('ready-')) {
+    for (const file of existsSync(join(work, dir)) && /^(attached|launched|left|bpftrace)$/.test(dir) ? readdirSync(join(work, dir)) : []) {
+      if (/^ready-\w+$/.test(file)) {
         const pid = Number(readFileSync(join(work, dir, file), 'utf8'));
+        // Never 0 or -1 (a process group, every process): only a pid a program wrote.
+        if (!Number.isSafeInteger(pid) || pid <= 1) continue;
         try {
           process.kill(pid, 'SIGKILL');
         } catch {
@@ -240,6 +264,10 @@ describe('maps at the end of the traced processes besides the target (maps-end.N
 
   it("capture --backend strace -- PROGRAM: the launched program's workers are checked too", async () => {
     check(await launched('launched'));
+  }, 40_000);
+
+  it('capture --backend strace -- bash -c "PROGRAM &": the workers the command left running are checked too', async () => {
+    check(await leftRunning('left'));
   }, 40_000);
 
   it('capture --pid PARENT --backend bpftrace: the same', async () => {
