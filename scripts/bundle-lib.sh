@@ -16,6 +16,10 @@
 #   maps-end.txt    /proc/PID/maps at the end, if the process still lives and
 #                   the tracer attached (a tracer that never did takes neither
 #                   snapshot, and meta.json says "attached": false)
+#   maps-end.N.txt  /proc/N/maps at the same moment, for each other traced
+#                   process N still alive then: the target's descendants (and,
+#                   for strace, every process it still traces); at most
+#                   OM_MAX_END_PROCESSES of them (om_snapshot_others)
 #   tracer.stderr   the tracer's stderr
 #   .meta-reserve   128 KiB held while the capture runs and freed just before the
 #                   final meta.json, so a full disk still gets a final meta.json
@@ -58,6 +62,8 @@ OM_ATTACHED=''         # 1 once the tracer attached (-p) or traced the command i
 OM_D=''                # /proc/PID/fd/9: the bundle directory, by inode
 OM_DIR_FD=9
 OM_RESERVE_BYTES=131072
+OM_MAX_END_PROCESSES=1000  # maps-end.N.txt files at most (om_snapshot_others)
+OM_OTHERS_DONE=0       # 1 once om_snapshot_others ran: one end snapshot per capture
 OM_JVM_SECONDS=3       # the most om_jvm_version may take (see om_bounded)
 OM_FDS_SECONDS=30      # the most the fds-start.txt snapshot may take
 OM_THREADS_SECONDS=10  # the most listing the target's threads may take
@@ -484,6 +490,50 @@ om_snapshot_maps() {
   rm -f -- "$tmp"
   om_retry cat "/proc/$1/maps" > /dev/null 2>&1 && return 2
   return 1
+}
+
+# om_snapshot_others TREE -> maps-end.N.txt, by om_snapshot_maps, for each
+# process N of TREE ("pid:starttime " entries, as om_tree_of and
+# om_tracees_of give them) other than the target that is still that very
+# process: the traced processes alive at the end besides the target (a
+# server's workers, a launched wrapper's program). Once per capture, at most
+# OM_MAX_END_PROCESSES files (a log line says how many were left out). A
+# process that ends while it is read leaves no file: alive at the end is what
+# the file says, and its pid could name another process by then.
+om_snapshot_others() {
+  local entry pid st count=0 left=0 status
+  local -A seen=()
+  ((OM_OTHERS_DONE)) && return 0
+  OM_OTHERS_DONE=1
+  for entry in $1; do
+    pid=${entry%%:*} st=${entry##*:}
+    [[ $pid =~ ^[1-9][0-9]*$ && $pid != "$OM_PID" && -z ${seen[$pid]:-} ]] || continue
+    seen[$pid]=1
+    om_alive "$pid" "$st" || continue
+    if ((count >= OM_MAX_END_PROCESSES)); then left=$((left + 1)); continue; fi
+    om_snapshot_maps "$pid" "$OM_D/maps-end.$pid.txt"
+    status=$?
+    if ((status == 2)); then OM_WRITE_FAILED+=" maps-end.$pid.txt"; continue; fi
+    ((status == 0)) || continue
+    if om_alive "$pid" "$st"; then count=$((count + 1)); else rm -f -- "$OM_D/maps-end.$pid.txt"; fi
+  done
+  ((left == 0)) || om_log "maps at the end: $left more traced process(es) alive beyond the first $OM_MAX_END_PROCESSES left out (no maps-end.N.txt for them: their deleted files' mappings are not checked)"
+  return 0
+}
+
+# om_others_now -> om_snapshot_others for the target's descendants and, for
+# strace while it runs, every process it traces.
+om_others_now() {
+  local tree
+  ((OM_OTHERS_DONE)) && return 0
+  [[ -n $OM_PID ]] || return 0
+  om_tree_of "$OM_PID"
+  tree=$OM_TREE
+  if [[ $OM_BACKEND == strace && -n ${OM_TRACER_PID:-} ]] && om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; then
+    om_tracees_of "$OM_TRACER_PID"
+    tree+=$OM_TREE
+  fi
+  om_snapshot_others "$tree"
 }
 
 # om_copy FROM TO -> a new file TO with FROM's content (noclobber: TO is removed first).
@@ -1006,6 +1056,7 @@ om_stop_tracer() {
     if [[ -n $OM_PID ]] && om_alive "$OM_PID" "$OM_PID_ST"; then
       om_snapshot_maps "$OM_PID" "$OM_D/maps-end.txt"
       (($? == 2)) && OM_WRITE_FAILED+=' maps-end.txt'
+      om_others_now
     fi
     om_backend_detach_command
     # (bash would report the SIGKILLed tracer as "Killed" on stderr when it reaps it.)
@@ -1014,6 +1065,7 @@ om_stop_tracer() {
     if om_alive "$OM_PID" "$OM_PID_ST"; then
       om_snapshot_maps "$OM_PID" "$OM_D/maps-end.txt"
       (($? == 2)) && OM_WRITE_FAILED+=' maps-end.txt'
+      om_others_now
       om_tree_of "$OM_PID"
       tree=$OM_TREE
       # With its descendants that left its tree (a daemon reparented to init): strace
@@ -1034,6 +1086,9 @@ om_stop_tracer() {
       fi
       om_kill_tree "$tree" KILL
       om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 2 && return 0
+    else
+      # The command is gone; what it left running that strace still traces (leftRunning) is snapshot before strace lets go.
+      om_others_now
     fi
   fi
   om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || return 0
@@ -1082,6 +1137,7 @@ om_finish() {
     if ! ((OM_CMD_MODE)) || [[ ! -f $OM_D/maps-end.txt ]]; then
       om_snapshot_maps "$OM_PID" "$OM_D/maps-end.txt"
       (($? == 2)) && OM_WRITE_FAILED+=' maps-end.txt'
+      om_others_now
     fi
     [[ $OM_THREADS_JSON != '[]' ]] || om_read_process "$OM_PID"
     [[ -n $OM_JVM_VERSION ]] || om_bounded "$OM_JVM_SECONDS" OM_JVM_VERSION om_jvm_version "$OM_PID"

@@ -60,6 +60,8 @@ export class Engine {
   private readonly tasks: Tasks;
   private readonly cloneWait: CloneWait;
   private events = 0;
+  /** The processes (thread group ids) the trace showed an event of (showsProcess). */
+  private readonly shown = new Set<number>();
 
   constructor(options: EngineOptions = {}) {
     this.files = new Files(this.counters, this.log, this.images);
@@ -143,6 +145,15 @@ export class Engine {
     return this.log.changed();
   }
 
+  /**
+   * Whether the trace shows process `pid` (an event of one of its threads,
+   * at any time): a process whose maps at the end of the capture
+   * (maps-end.N.txt) may be checked against what the trace shows of it.
+   */
+  showsProcess(pid: number): boolean {
+    return this.shown.has(pid) || this.tasks.has(pid);
+  }
+
   findings(): readonly Finding[] {
     return this.log.findings();
   }
@@ -214,7 +225,9 @@ export class Engine {
       return;
     }
     this.log.callMade(event);
-    this.dispatch(this.tasks.taskFor(event.tid, event.tgid), event);
+    const task = this.tasks.taskFor(event.tid, event.tgid);
+    this.shown.add(task.group.tgid);
+    this.dispatch(task, event);
   }
 
   private dispatch(task: Task, event: TraceEvent): void {

@@ -101,6 +101,15 @@ const GONE_OUT_OF_SIGHT =
 /** Added when the trace does not show the mapping made either: the finding's "mapped" is its maps-end.txt line. */
 const MAPPED_OUT_OF_SIGHT = ' Nor does the trace show the mapping made (a call the filter left out, or made after the trace ended): "mapped" is its maps-end.txt line.';
 
+/**
+ * The notes above name maps-end.txt; for another process's snapshot of the
+ * end (maps-end.N.txt, a bundle's other traced processes) they name that file.
+ */
+function snapshotNamed(file: string): (note: string) => string {
+  const name = file.slice(file.lastIndexOf('/') + 1);
+  return /^maps-end\.[1-9][0-9]*\.txt$/.test(name) ? (note) => note.replaceAll('maps-end.txt', name) : (note) => note;
+}
+
 export interface MappingStats {
   liveMappings: number;
   deletedMappings: number;
@@ -225,14 +234,15 @@ export class Mappings {
       const traced = piece !== undefined && piece.start === line.start && sameFile(piece.record.file, line) ? piece.record : null;
       if (traced !== null && keptByAnotherName(traced.file, line.path)) continue;
       let mapping = traced;
-      let note = GONE_OUT_OF_SIGHT;
+      const named = snapshotNamed(line.place.file);
+      let note = named(GONE_OUT_OF_SIGHT);
       if (mapping === null || mapping.unlinkFinding !== null) {
         // The trace holds something else there, or nothing: what /proc shows replaces it.
         this.settle(space.removeRange(line.start, line.end), 'unmapped', null, 'replaced');
         const file = this.files.seeded({ start: line.start, end: line.end, offset: line.offset, path: line.path, deleted: true, place: line.place, text: line.text });
         const at: At = { file: line.place.file, line: line.place.line, time: null, seconds: null, tid: null };
         mapping = this.add(space, file, line.start, line.end - line.start, line.offset, at, line.end);
-        note += MAPPED_OUT_OF_SIGHT;
+        note += named(MAPPED_OUT_OF_SIGHT);
       }
       mapping.file.note({ place: line.place, time: null, seconds: null, tid: 0, raw: line.text }, undefined);
       this.log.deletedOutOfSight(mapping, note);

@@ -55,6 +55,7 @@ export async function writeEvidence(inputs: readonly string[], options: Evidence
       files = evidenceFiles(report, {
         span,
         mapsEnd: analysis.bundle?.mapsEnd ?? null,
+        mapsEndOthers: analysis.bundle?.mapsEndOthers ?? new Map(),
         redaction: redact,
         command: commandLine(options.argv, redact),
         version: options.version,
@@ -76,6 +77,8 @@ export interface EvidenceInputs {
   span: TraceSpan | null;
   /** The bundle's maps-end.txt as read (not redacted). */
   mapsEnd: readonly MapsLine[] | null;
+  /** The bundle's maps-end.N.txt as read (not redacted), by pid: each process's with a finding is copied as maps-end.txt is. */
+  mapsEndOthers?: ReadonlyMap<number, readonly MapsLine[]>;
   /** The redaction `shown`'s parts went through (redactAllButFindings): it redacts each finding as it is drawn, and the maps lines. */
   redaction: Redaction;
   /** The command as shown, already redacted an argument at a time (commandLine). */
@@ -107,6 +110,12 @@ export function evidenceFiles(shown: Report, inputs: EvidenceInputs): EvidenceFi
   if (inputs.mapsEnd !== null) {
     const mapsEnd = inputs.mapsEnd.map((line) => ({ ...line, text: redact.mapsLine(line.text) }));
     files.push({ name: 'maps-end.txt', what: "/proc/PID/maps at the end of the capture: mappings of deleted files and the findings' mappings", content: mapsEndText(mapsEnd, shown) });
+  }
+  const withFindings = new Set(shown.findings.map((finding) => finding.pid));
+  for (const [pid, lines] of inputs.mapsEndOthers ?? []) {
+    if (!withFindings.has(pid)) continue;
+    const mapsEnd = lines.map((line) => ({ ...line, text: redact.mapsLine(line.text) }));
+    files.push({ name: `maps-end.${pid}.txt`, what: `/proc/${pid}/maps at the end of the capture (another traced process): mappings of deleted files`, content: mapsEndText(mapsEnd, shown) });
   }
   files.push({
     name: 'environment.json',

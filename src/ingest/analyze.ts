@@ -9,9 +9,10 @@ import { Engine, type EngineChange } from '../engine/engine.js';
 import type { Diagnostic } from '../parse/events.js';
 import { InputError } from '../errors.js';
 import type { LineSource } from './lines.js';
-import { bundleTraceSource, loadBundle, confirmWithMaps, type Bundle } from './bundle.js';
+import { bundleTraceSource, loadBundle, confirmWithMaps, type Bundle, type MapsLine } from './bundle.js';
 import { untracedTarget } from './untraced.js';
-import { endMappings, unexplainedDeleted, unexplainedLines } from './maps-end.js';
+import { endMappings, fromKernelName, unexplainedDeleted, unexplainedLines } from './maps-end.js';
+import { isDeletedFile } from '../parse/maps.js';
 import { tailFile } from './tail.js';
 import type { TraceFormat } from './formats.js';
 import { resolveInputs } from './inputs.js';
@@ -165,12 +166,38 @@ export async function analyzeLiveBundle(dir: string, captureDone: Promise<unknow
  */
 function checkWithMaps(run: Run, engine: Engine, bundle: Bundle): void {
   confirmWithMaps(engine.findings(), bundle);
-  if (bundle.mapsEnd === null || bundle.meta.pid === undefined) return;
-  const path = join(bundle.dir, 'maps-end.txt');
+  if (bundle.meta.pid === undefined) return;
   const pid = bundle.meta.pid;
-  const lines = unexplainedLines(engine.findings(), bundle.mapsEnd, pid);
+  if (bundle.mapsEnd !== null) checkProcess(run, engine, pid, bundle.mapsEnd, join(bundle.dir, 'maps-end.txt'));
+  // The other traced processes alive at the end (maps-end.N.txt), each by its own maps and the same
+  // rules; only those the trace shows: a pid it never showed is a process it did not follow (one forked before an attach).
+  const unseen: { pid: number; path: string }[] = [];
+  for (const [other, lines] of bundle.mapsEndOthers ?? []) {
+    if (other === pid) continue;
+    if (engine.showsProcess(other)) checkProcess(run, engine, other, lines, join(bundle.dir, `maps-end.${other}.txt`));
+    else {
+      const deleted = lines.find(isDeletedFile);
+      if (deleted !== undefined) unseen.push({ pid: other, path: fromKernelName(deleted.path) });
+    }
+  }
+  if (unseen.length === 0) return;
+  // Said, not reported: what the trace never showed of a process it cannot explain.
+  const shown = unseen.slice(0, UNSEEN_NAMED);
+  run.warnings.push(
+    `${bundle.dir}: ${unseen.length} process(es) alive at the end that the trace never shows (started before the capture attached, so not traced) map deleted files (maps-end.N.txt), ` +
+      `which are not checked nor reported: ${shown.map((process) => `pid ${process.pid} (${process.path})`).join(', ')}${unseen.length > UNSEEN_NAMED ? `, and ${unseen.length - UNSEEN_NAMED} more` : ''}`,
+  );
+  run.warningPaths.push(...shown.map((process) => process.path));
+}
+
+/** How many of the processes the trace never shows a warning names. */
+const UNSEEN_NAMED = 3;
+
+/** checkWithMaps for process `pid` and its maps at the end (`mapsEnd`, read from `path`). */
+function checkProcess(run: Run, engine: Engine, pid: number, mapsEnd: readonly MapsLine[], path: string): void {
+  const lines = unexplainedLines(engine.findings(), mapsEnd, pid);
   if (lines.length > 0) run.report(engine.deletedAtEnd(pid, endMappings(lines, path)));
-  const unexplained = unexplainedDeleted(engine.findings(), bundle.mapsEnd, pid, path);
+  const unexplained = unexplainedDeleted(engine.findings(), mapsEnd, pid, path);
   if (unexplained === null) return;
   run.warnings.push(unexplained.warning);
   run.warningPaths.push(...unexplained.paths);

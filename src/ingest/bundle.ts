@@ -12,7 +12,7 @@
 // file stays open, and is read through its descriptor (/proc/self/fd/N):
 // whatever is renamed over its name after the check, the bytes read are the
 // file checked.
-import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineOptions, SeedFd, SeedMapping } from '../engine/engine.js';
@@ -96,6 +96,12 @@ export interface Bundle {
   /** The fds open when an attached capture began (fds-start.txt), per process. */
   fdSeeds: Map<number, SeedFd[]>;
   mapsEnd: MapsLine[] | null;
+  /**
+   * maps-end.N.txt: /proc/N/maps at the end of the capture of each other
+   * traced process N alive then (the target's descendants), by pid; absent
+   * from older bundles, and empty when the capture wrote none.
+   */
+  mapsEndOthers?: Map<number, MapsLine[]>;
   engineOptions: EngineOptions;
   warnings: string[];
   /** meta.json has no end: a capture still running (live), or one that died before it finished. */
@@ -297,6 +303,19 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
       warnings.push(...end.problems);
     }
   }
+  const mapsEndOthers = new Map<number, MapsLine[]>();
+  for (const [pid, name] of files.othersMapsEnd()) {
+    const lines: MapsLine[] = [];
+    const path = join(dir, name);
+    const other = await readMapsSnapshot(files, name, path, (line) => void lines.push(line));
+    if (other === null) continue;
+    // As maps-end.txt: a file that is mostly not /proc/PID/maps is not used.
+    if (other.bad > other.lines) warnings.push(`${path}: ${other.bad} of ${other.bad + other.lines} lines are not /proc/PID/maps lines: not used`, ...other.problems);
+    else {
+      mapsEndOthers.set(pid, lines);
+      warnings.push(...other.problems);
+    }
+  }
   if ((meta.lostEvents ?? 0) > 0) warnings.push(`the tracer lost ${meta.lostEvents} events during the capture (meta.json)`);
   if ((meta.leftRunning ?? 0) > 0)
     warnings.push(
@@ -311,7 +330,7 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
     for (const fd of traceFds) closeSync(fd);
     throw error;
   }
-  return { dir, meta, traceFiles, traceFds, seeds, fdSeeds, mapsEnd, engineOptions, warnings, unfinished };
+  return { dir, meta, traceFiles, traceFds, seeds, fdSeeds, mapsEnd, mapsEndOthers, engineOptions, warnings, unfinished };
 }
 
 /**
@@ -432,6 +451,22 @@ class BundleFiles {
       throw error;
     }
     return fd;
+  }
+
+  /**
+   * The bundle's maps-end.N.txt files (N a pid other than the captured
+   * process's, as the capture names them), by pid in increasing order. Only
+   * the names are listed here; each is opened as any bundle file is.
+   */
+  othersMapsEnd(): [number, string][] {
+    const found: [number, string][] = [];
+    for (const name of readdirSync(`/proc/self/fd/${this.dirFd}`)) {
+      const match = /^maps-end\.([1-9][0-9]{0,9})\.txt$/.exec(name);
+      if (match === null) continue;
+      const pid = Number(match[1]);
+      if (Number.isSafeInteger(pid) && pid <= 0x7fffffff) found.push([pid, name]);
+    }
+    return found.sort((a, b) => a[0] - b[0]);
   }
 
   /** Whether the bundle has NAME; present, it must be a regular file inside the bundle (else an InputError). */
@@ -650,10 +685,16 @@ function checkMeta(value: unknown, path: string, warnings: string[]): BundleMeta
  * maps-end.txt still lists its address (deleted, for an unlink finding).
  */
 export function confirmWithMaps(findings: readonly Finding[], bundle: Bundle): void {
-  if (bundle.mapsEnd === null || bundle.meta.pid === undefined) return;
-  const lineAt = mapsLookup(bundle.mapsEnd);
+  if (bundle.meta.pid === undefined) return;
+  if (bundle.mapsEnd !== null) confirmProcess(findings, bundle.meta.pid, bundle.mapsEnd);
+  // Each other traced process alive at the end by its own maps-end.N.txt, by the same rule.
+  for (const [pid, lines] of bundle.mapsEndOthers ?? []) if (pid !== bundle.meta.pid) confirmProcess(findings, pid, lines);
+}
+
+function confirmProcess(findings: readonly Finding[], pid: number, mapsEnd: readonly MapsLine[]): void {
+  const lineAt = mapsLookup(mapsEnd);
   for (const finding of findings) {
-    if (finding.resolution !== 'still-mapped' || finding.pid !== bundle.meta.pid) continue;
+    if (finding.resolution !== 'still-mapped' || finding.pid !== pid) continue;
     const line = lineAt(findingStart(finding));
     finding.confirmedByMaps = line !== undefined && (finding.kind !== 'unlinked-while-mapped' || (line.deleted && nameMayBe(finding.path, fromKernelName(line.path))));
   }
