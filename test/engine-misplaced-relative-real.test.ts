@@ -23,8 +23,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { exited, PYTHON, workspace } from './scenarios/harness.js';
-import { REPO, requireTool, runCli, straceAttached } from './support/tools.js';
+import { PYTHON, workspace } from './scenarios/harness.js';
+import { REPO, requireTool, runCli, underStraceAttached } from './support/tools.js';
 
 const PROGRAM = join(REPO, 'test', 'scenarios', 'grown-remap.py');
 const PAGE = 4096;
@@ -141,12 +141,10 @@ async function attached(flags: string[]): Promise<{ work: string; input: string;
   const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
   const next = async () => (await lines.next()).value as string;
   expect(await next()).toBe('ready');
-  const strace = await straceAttached(program.pid!, flags, input, started);
-  program.stdin!.write('go\n');
-  expect(await next()).toBe('done');
-  const stopped = exited(strace);
-  strace.kill('SIGINT');
-  await stopped;
+  await underStraceAttached(program.pid!, flags, input, started, async () => {
+    program.stdin!.write('go\n');
+    expect(await next()).toBe('done');
+  });
   program.stdin!.end();
   const result = runCli(['analyze', input, '--format', 'json']);
   expect(result.status, result.stderr).toBe(0);

@@ -11,9 +11,9 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { exited, PYTHON, workspace } from './scenarios/harness.js';
+import { PYTHON, workspace } from './scenarios/harness.js';
 import { killStillRunning } from './support/proc.js';
-import { requireTool, runCli, straceAttached } from './support/tools.js';
+import { requireTool, runCli, underStraceAttached } from './support/tools.js';
 
 // Says "ready", then for each line on stdin: "wait" sleeps 0.2 s in select(); "map" opens, maps and closes a file. "done" after each.
 const PROGRAM = `
@@ -47,12 +47,10 @@ async function warningsOf(flags: string[], step: 'wait' | 'map'): Promise<string
   const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
   const next = async () => (await lines.next()).value as string;
   expect(await next()).toBe('ready');
-  const strace = await straceAttached(program.pid!, flags, input, children);
-  program.stdin!.write(`${step}\n`);
-  expect(await next()).toBe('done');
-  const stopped = exited(strace);
-  strace.kill('SIGINT');
-  await stopped;
+  await underStraceAttached(program.pid!, flags, input, children, async () => {
+    program.stdin!.write(`${step}\n`);
+    expect(await next()).toBe('done');
+  });
   program.stdin!.end();
   const result = runCli(['analyze', input, '--format', 'json']);
   expect(result.status, result.stderr).toBe(0);

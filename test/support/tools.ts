@@ -49,11 +49,24 @@ export function runCli(args: string[], input?: string, env?: Record<string, stri
 }
 
 /**
+ * `during` done under `strace -p PID -f -ttt [flags] -o output`: strace is
+ * started (and pushed onto `started`, for the caller's cleanup), `during` runs
+ * once strace says it attached, and strace is stopped (SIGINT) and waited for.
+ */
+export async function underStraceAttached(pid: number, flags: string[], output: string, started: ChildProcess[], during: () => Promise<void>): Promise<void> {
+  const strace = await straceAttached(pid, flags, output, started);
+  await during();
+  const stopped = new Promise((resolve) => strace.once('exit', resolve));
+  strace.kill('SIGINT');
+  await stopped;
+}
+
+/**
  * `strace -p PID -f -ttt [flags] -o output`, pushed onto `started` (for the
  * caller's cleanup), once its stderr says it attached; throws when it exits
  * first or has not said so in 20 s.
  */
-export async function straceAttached(pid: number, flags: string[], output: string, started: ChildProcess[]): Promise<ChildProcess> {
+async function straceAttached(pid: number, flags: string[], output: string, started: ChildProcess[]): Promise<ChildProcess> {
   const strace = spawn('strace', ['-p', String(pid), '-f', '-ttt', ...flags, '-o', output], { stdio: ['ignore', 'ignore', 'pipe'] });
   started.push(strace);
   let stderr = '';
