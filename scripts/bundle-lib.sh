@@ -527,8 +527,12 @@ om_others_now() {
   local tree
   ((OM_OTHERS_DONE)) && return 0
   [[ -n $OM_PID ]] || return 0
-  om_tree_of "$OM_PID"
-  tree=$OM_TREE
+  # Only while the target is that very process: a pid reused since would lead to another's descendants.
+  tree=''
+  if om_alive "$OM_PID" "$OM_PID_ST"; then
+    om_tree_of "$OM_PID"
+    tree=$OM_TREE
+  fi
   if [[ $OM_BACKEND == strace && -n ${OM_TRACER_PID:-} ]] && om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; then
     om_tracees_of "$OM_TRACER_PID"
     tree+=$OM_TREE

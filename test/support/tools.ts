@@ -55,8 +55,9 @@ export function runCli(args: string[], input?: string, env?: Record<string, stri
  */
 export async function underStraceAttached(pid: number, flags: string[], output: string, started: ChildProcess[], during: () => Promise<void>): Promise<void> {
   const strace = await straceAttached(pid, flags, output, started);
-  await during();
+  // Listened for before `during`: strace may end while it runs (its tracee exited).
   const stopped = new Promise((resolve) => strace.once('exit', resolve));
+  await during();
   strace.kill('SIGINT');
   await stopped;
 }
