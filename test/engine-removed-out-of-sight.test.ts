@@ -36,7 +36,7 @@ beforeAll(() => {
 });
 
 /** The program under `strace -f -ttt [flags]` in `mode`; with `removeIt`, the test removes its file while it waits. */
-async function run(mode: 'open' | 'own', removeIt: boolean, flags: string[]): Promise<{ input: string; file: string; truth: Truth; findings: Finding[]; warnings: string[] }> {
+async function run(mode: 'open' | 'own' | 'recreate', removeIt: boolean, flags: string[]): Promise<{ input: string; file: string; truth: Truth; findings: Finding[]; warnings: string[] }> {
   const dir = workspace('out-of-sight');
   const input = join(dir, 'trace.txt');
   const file = join(dir, 'seg.shm');
@@ -82,6 +82,15 @@ describe('R4-4: a mapped file removed out of the trace, and the program finding 
       `${truth.pid} ${truth.deleted[0]!.address} ${file}`,
     ]);
     expect(warnings).toEqual([]);
+  }, 40_000);
+
+  it('a new file made at the name and unlinked: no finding blames that unlink for the mapping, and the warning stays', async () => {
+    // Found by the session's review: the name still led to the mapped file, and the unlink of the new one
+    // was taken for its removal (a finding dated there), and the warning went with it.
+    const { file, truth, findings, warnings } = await run('recreate', true, ['-y']);
+    expect(truth.deleted.map((mapping) => mapping.path)).toEqual([file]);
+    expect(findings.filter((finding) => finding.kind === 'unlinked-while-mapped')).toEqual([]);
+    expect(warnings).toHaveLength(1);
   }, 40_000);
 
   it('the file left in place: the second open succeeds, and no such warning', async () => {

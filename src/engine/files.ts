@@ -220,8 +220,9 @@ export class MisplacedNames {
   }
 }
 
-/** A name found gone (nameMissing): the failed call, where, by whom, and a process that maps the file the trace gave the name to. */
+/** A name found gone (nameMissing): the file the trace gave it to, the failed call, where, by whom, and a process that maps that file. */
 interface MissingName {
+  file: FileNode;
   call: string;
   at: string;
   pid: number;
@@ -364,6 +365,9 @@ export class Files {
     if (resolvedHint !== undefined || inode !== undefined) this.realPathsShown = true;
     if (tmpfile) return this.nameless(tmpfileName(name, inode, resolvedHint), inode);
     let file = this.withInode(inode);
+    // Found gone (nameMissing), and not removed in the trace since: what an open of the name reaches now
+    // is a file made since, not the mapped one, whose name went out of sight (it keeps the warning).
+    if (file === undefined && this.missing.size > 0 && this.missing.get(name)?.file === this.byName.get(name)) this.forgetName(name);
     file ??= this.namedAs(name, inode);
     if (file === undefined && resolvedHint !== undefined && resolvedHint !== name) file = this.namedAs(resolvedHint, inode);
     if (file === undefined) file = this.newFile(name);
@@ -873,9 +877,17 @@ export class Files {
     if (file === undefined || file.recordCount === 0) return;
     for (const mapping of file.liveRecords()) {
       const at = `${event.place.file}:${event.place.line}`;
-      this.missing.set(flatCopy(name), { call: event.call, at, pid: task.group.tgid, mappedBy: mapping.space.ownerTgid });
+      this.missing.set(flatCopy(name), { file, call: event.call, at, pid: task.group.tgid, mappedBy: mapping.space.ownerTgid });
       return;
     }
+  }
+
+  /** The file that had `name` no longer has it, and nothing is decided by that: the name went where the trace did not see. */
+  private forgetName(name: string): void {
+    const file = this.byName.get(name);
+    if (file === undefined) return;
+    this.byName.delete(name);
+    file.names.delete(name);
   }
 
   /** The names nameMissing kept that the trace never saw removed: one warning, the first named. */
@@ -952,7 +964,7 @@ export class Files {
   /** `by`: the address space of the process that removed the name (BenignRule.ownUnlinkOnly). */
   private removeName(file: FileNode, name: string, event: EventBase, by: Space, nlinkAfter?: number): void {
     // Removed where the trace shows it (after strace printed a failure it caused): not out of sight.
-    if (this.missing.size > 0) this.missing.delete(name);
+    if (this.missing.size > 0 && this.missing.get(name)?.file === file) this.missing.delete(name);
     // Read before the name goes: an fd still open can map the file once it is gone.
     const spelled = file.fdRefs > 0 ? (file.spellings?.get(name) ?? null) : null;
     const lastNames = file.fdRefs > 0 ? (spelled === null ? [flatCopy(name)] : [...spelled]) : null;
@@ -1075,7 +1087,7 @@ export class Files {
    * to the directory whose other spelling is still right).
    */
   private moveName(file: FileNode, from: string, to: string, keepSpelling = false): void {
-    if (this.missing.size > 0) this.missing.delete(from);
+    if (this.missing.size > 0 && this.missing.get(from)?.file === file) this.missing.delete(from);
     this.byName.delete(from);
     this.renameIn(file, from, to, keepSpelling);
     this.byName.set(to, file);

@@ -8,7 +8,9 @@ waits for a line on stdin; meanwhile the caller may remove FILE (outside
 the trace). Then MODE:
   open      opens FILE again (ENOENT when it is gone), as a program
             reattaching to a segment does;
-  own       unlinks FILE itself, then opens it (ENOENT: its own removal).
+  own       unlinks FILE itself, then opens it (ENOENT: its own removal);
+  recreate  opens FILE (ENOENT when it is gone), makes a new FILE, and
+            unlinks that new one: a file never mapped.
 Then it reads its own /proc/self/maps and prints one JSON line:
   {"pid": N, "deleted": [{"address": "0x7f...", "bytes": 8192, "path": FILE}]}
 the mappings the kernel printed "(deleted)", by the path it printed.
@@ -35,4 +37,8 @@ try:
     os.close(os.open(path, os.O_RDWR))
 except FileNotFoundError:
     pass
+if mode == 'recreate':
+    with open(path, 'wb') as f:
+        f.write(b'y')
+    os.unlink(path)
 print(json.dumps({'pid': os.getpid(), 'deleted': [m for m in deleted_mappings() if m['path'] == path]}), flush=True)
