@@ -240,6 +240,22 @@ export async function loadBundle(dir: string): Promise<Bundle> {
   }
 }
 
+/**
+ * The bundle directory open as `fd` (the one resolveInputs checked), named
+ * `dir`: opened again through /proc/self/fd/N, the same directory whatever is
+ * put at its name since (a link swapped in after the check).
+ */
+export async function loadBundleFrom(fd: number, dir: string): Promise<Bundle> {
+  const handle = await open(`/proc/self/fd/${fd}`, constants.O_RDONLY | constants.O_DIRECTORY).catch((error: unknown) => {
+    throw new InputError(`cannot open the bundle directory: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, dir);
+  });
+  try {
+    return await loadOpenBundle(dir, handle);
+  } finally {
+    await handle.close();
+  }
+}
+
 async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> {
   const files = new BundleFiles(dir, handle.fd);
   const metaPath = join(dir, 'meta.json');

@@ -21,7 +21,7 @@ import { InputError } from '../errors.js';
 import { keepOpenedMember } from './file-read.js';
 import { readFailure, stdinSource, streamSource, type LineSource } from './lines.js';
 import { openedTraceSource, type ReadThread } from './threaded-source.js';
-import { loadBundle, type Bundle } from './bundle.js';
+import { loadBundleFrom, type Bundle } from './bundle.js';
 import type { FfSet } from './ff-set.js';
 
 /** One input as the user named it, resolved to what must be read. */
@@ -59,7 +59,8 @@ export async function resolveInputs(paths: readonly string[], readThread?: ReadT
           throw new InputError(readFailure(error), path, { cause: error });
         });
         if (entries.includes('meta.json')) {
-          inputs.push({ type: 'bundle', bundle: await loadBundle(path) });
+          // Through the directory checked above, not its name again.
+          inputs.push({ type: 'bundle', bundle: await loadBundleFrom(fd, path) });
           continue;
         }
         // A directory of strace -ff files.
