@@ -32,6 +32,12 @@ export interface EngineOptions extends ProcessHints {
    * be printed after the mmap that reused its range.
    */
   entryOrdered?: boolean;
+  /**
+   * Processes showsProcess will be asked about (those with a maps-end.N.txt
+   * in the bundle): only these are noted as seen, so that the engine keeps
+   * nothing of a process that exited (robustness-memory).
+   */
+  watchedProcesses?: ReadonlySet<number>;
 }
 
 export interface EngineStats extends MappingStats {
@@ -60,10 +66,12 @@ export class Engine {
   private readonly tasks: Tasks;
   private readonly cloneWait: CloneWait;
   private events = 0;
-  /** The processes (thread group ids) the trace showed an event of (showsProcess). */
+  /** The watched processes (EngineOptions.watchedProcesses) the trace showed an event of (showsProcess). */
   private readonly shown = new Set<number>();
+  private readonly watched: ReadonlySet<number> | null;
 
   constructor(options: EngineOptions = {}) {
+    this.watched = options.watchedProcesses !== undefined && options.watchedProcesses.size > 0 ? options.watchedProcesses : null;
     this.files = new Files(this.counters, this.log, this.images);
     this.fds = new Fds(this.files);
     this.mappings = new Mappings(this.counters, this.files, this.fds, this.log, this.images, options.entryOrdered === true);
@@ -149,6 +157,8 @@ export class Engine {
    * Whether the trace shows process `pid` (an event of one of its threads,
    * at any time): a process whose maps at the end of the capture
    * (maps-end.N.txt) may be checked against what the trace shows of it.
+   * Known for the watched processes (EngineOptions.watchedProcesses), and for
+   * those still running.
    */
   showsProcess(pid: number): boolean {
     return this.shown.has(pid) || this.tasks.has(pid);
@@ -226,7 +236,7 @@ export class Engine {
     }
     this.log.callMade(event);
     const task = this.tasks.taskFor(event.tid, event.tgid);
-    this.shown.add(task.group.tgid);
+    if (this.watched !== null && this.watched.has(task.group.tgid)) this.shown.add(task.group.tgid);
     this.dispatch(task, event);
   }
 

@@ -332,6 +332,8 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
       warnings.push(...other.problems);
     }
   }
+  // The engine notes which of these the trace shows (Engine.showsProcess), and no other process.
+  if (mapsEndOthers.size > 0) engineOptions.watchedProcesses = new Set(mapsEndOthers.keys());
   if ((meta.lostEvents ?? 0) > 0) warnings.push(`the tracer lost ${meta.lostEvents} events during the capture (meta.json)`);
   if ((meta.leftRunning ?? 0) > 0)
     warnings.push(
