@@ -188,14 +188,17 @@ interface Misplaced {
  * not be the one the process was in (an fchdir a filter left out), and the
  * leak of that file is missed. Counted, the first kept, for one warning.
  */
-export class MisplacedNames {
+/** Cases of one warning: counted, the first kept, for a warning that names it and says how many more. */
+class FirstOfMany<T> {
   count = 0;
-  private first: Misplaced | null = null;
+  protected first: T | null = null;
 
-  add(misplaced: Misplaced): void {
-    if (this.count++ === 0) this.first = misplaced;
+  add(item: T): void {
+    if (this.count++ === 0) this.first = item;
   }
+}
 
+export class MisplacedNames extends FirstOfMany<Misplaced> {
   note(): string | null {
     const first = this.first;
     if (first === null) return null;
@@ -253,14 +256,7 @@ interface Aliased {
  * bind mount. Without -y the trace cannot tell the names are one file, and
  * the mapping that outlived it is missed. Counted, the first kept, for one warning.
  */
-export class AliasedNames {
-  count = 0;
-  private first: Aliased | null = null;
-
-  add(aliased: Aliased): void {
-    if (this.count++ === 0) this.first = aliased;
-  }
-
+export class AliasedNames extends FirstOfMany<Aliased> {
   note(): string | null {
     const first = this.first;
     if (first === null) return null;
