@@ -271,13 +271,8 @@ function missingName(name: string, text: string, base: EventBase): DecodeResult 
   if (name === 'unlinkat' && bounds.count > 2 && text.slice(bounds.starts[2], bounds.ends[2]).includes('AT_REMOVEDIR')) return NOTHING;
   const path = stringAt(text, bounds.starts[pathAt]!, bounds.ends[pathAt]!);
   if (path === null) return NOTHING;
-  let dir: DirRef = { fd: 'cwd' };
-  if (dirAt === 0) {
-    const fd = fdAt(text, bounds.starts[0]!, bounds.ends[0]!);
-    if (fd === null) return NOTHING;
-    dir = { fd: fd.fd === -100 ? 'cwd' : fd.fd };
-    if (fd.hint !== undefined) dir.hint = fd.hint;
-  }
+  const dir = dirAt === 0 ? dirIn(text, 0) : { fd: 'cwd' as const };
+  if (dir === null) return NOTHING;
   return withExtras({ kind: 'name-missing', call: name, dir, path, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw }, base);
 }
 
@@ -682,7 +677,12 @@ function withExtras(event: TraceEvent, base: EventBase): TraceEvent {
 }
 
 function dirArg(call: Call, k: number): DirRef | null {
-  const fd = fdArg(call, k);
+  return dirIn(call.text, k);
+}
+
+/** Argument k of `text` (at `bounds`) as a directory fd: AT_FDCWD is the working directory. */
+function dirIn(text: string, k: number): DirRef | null {
+  const fd = k < bounds.count ? fdAt(text, bounds.starts[k]!, bounds.ends[k]!) : null;
   if (fd === null) return null;
   const ref: DirRef = { fd: fd.fd === -100 ? 'cwd' : fd.fd };
   if (fd.hint !== undefined) ref.hint = fd.hint;
