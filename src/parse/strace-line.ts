@@ -487,6 +487,7 @@ export function scanCall(text: string, i: number, scan: LineScan): boolean {
   // NAME(
   let j = i;
   while (j < text.length && isNameChar(text.charCodeAt(j))) j++;
+  if (j === i) j = unnamedEnd(text, i, text.length);
   if (j === i || text.charCodeAt(j) !== 40 /* ( */) return false;
   scan.nameStart = i;
   scan.nameEnd = j;
@@ -528,8 +529,23 @@ function withPrefix<R extends LinePrefix>(fields: Omit<R, keyof LinePrefix>, pre
 
 function isSyscallName(text: string, start: number, end: number): boolean {
   if (end === start) return false;
+  if (unnamedEnd(text, start, end) === end) return true;
   for (let k = start; k < end; k++) if (!isNameChar(text.charCodeAt(k))) return false;
   return true;
+}
+
+/**
+ * The end of a call strace could not name at `text[i]` ("???(" or "????("), or
+ * `i`. strace prints it when the thread's registers cannot be read at the
+ * call's entry: a thread the kernel is killing as another ends the process
+ * (seen with strace 6.1 attached to a JVM as it exited: `???( <unfinished
+ * ...>`, then `+++ exited with 0 +++`). A call of no name is one the engine
+ * does not follow.
+ */
+function unnamedEnd(text: string, i: number, end: number): number {
+  let j = i;
+  while (j < end && j - i < 4 && text.charCodeAt(j) === 63 /* ? */) j++;
+  return j - i >= 3 ? j : i;
 }
 
 function parseMessage(text: string): StraceRecord {
