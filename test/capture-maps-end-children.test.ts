@@ -174,11 +174,13 @@ async function leftRunning(name: string): Promise<Scenario> {
   return { bundle, workers, unseen: null, truth };
 }
 
-function findingsOf(bundle: string): Finding[] {
+function reportOf(bundle: string): { findings: Finding[]; mapsLines: Record<string, string> } {
   const analyzed = runCli(['analyze', bundle, '--format', 'json']);
   expect(analyzed.status, analyzed.stderr).toBe(0);
-  return (JSON.parse(analyzed.stdout) as { findings: Finding[] }).findings;
+  return JSON.parse(analyzed.stdout) as { findings: Finding[]; mapsLines: Record<string, string> };
 }
+
+const findingsOf = (bundle: string): Finding[] => reportOf(bundle).findings;
 
 const keyOf = (finding: Finding) => `${finding.pid} ${finding.address} ${finding.path}`;
 
@@ -187,7 +189,7 @@ function check(scenario: Scenario): void {
   expect(scenario.truth).toHaveLength(scenario.workers.length);
   const files = readdirSync(scenario.bundle).filter((file) => /^maps-end\.\d+\.txt$/.test(file));
   for (const pid of scenario.workers) expect(files).toContain(`maps-end.${pid}.txt`);
-  const findings = findingsOf(scenario.bundle);
+  const { findings, mapsLines } = reportOf(scenario.bundle);
   if (scenario.unseen !== null) {
     // Its maps were taken (a descendant alive at the end), but the trace never showed it: not reported.
     expect(files).toContain(`maps-end.${scenario.unseen}.txt`);
@@ -200,7 +202,14 @@ function check(scenario: Scenario): void {
   expect(ofWorkers.map(keyOf).sort()).toEqual(scenario.truth);
   for (const finding of ofWorkers) {
     expect(finding).toMatchObject({ kind: 'unlinked-while-mapped', severity: 'error', resolution: 'still-mapped', confirmedByMaps: true, unlinkedAt: null });
+    // Its line of its own maps-end.N.txt, as the captured process's findings get theirs of maps-end.txt.
+    const own = readFileSync(join(scenario.bundle, `maps-end.${finding.pid}.txt`), 'utf8').split('\n');
+    expect(own).toContain(mapsLines[finding.id]);
+    expect(mapsLines[finding.id]).toMatch(new RegExp(`^${finding.address.slice(2)}-[0-9a-f]+ .* \\(deleted\\)$`));
   }
+  // The text names the process whose maps confirmed each.
+  const text = runCli(['analyze', scenario.bundle]).stdout;
+  for (const pid of new Set(ofWorkers.map((finding) => finding.pid))) expect(text).toContain(`(confirmed by /proc/${pid}/maps at the end)`);
   // --redact hashes the workers' paths as it hashes maps-end.txt's: the same findings, no name of the scenario left.
   const redacted = runCli(['analyze', scenario.bundle, '--format', 'json', '--redact']);
   expect(redacted.status, redacted.stderr).toBe(0);

@@ -118,7 +118,9 @@ export function resolutionText(finding: Finding): string {
     case 'process-exited':
       return `released when the process exited or exec'd${delay}`;
     case 'still-mapped': {
-      const confirm = finding.confirmedByMaps === null ? '' : finding.confirmedByMaps ? ' (confirmed by maps-end.txt)' : ' (NOT in maps-end.txt: released after the trace ended?)';
+      // Named by process, not by file: the captured process's maps are maps-end.txt, every other's maps-end.N.txt.
+      const maps = `/proc/${finding.pid}/maps at the end`;
+      const confirm = finding.confirmedByMaps === null ? '' : finding.confirmedByMaps ? ` (confirmed by ${maps})` : ` (NOT in ${maps}: released after the trace ended?)`;
       return `${STILL_MAPPED_AT_THE_END} of the trace${confirm}`;
     }
     case null:

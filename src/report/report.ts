@@ -4,7 +4,7 @@
 // never re-derive facts.
 import { FINDING_KINDS, findingStart, type Finding, type FindingKind } from '../engine/findings.js';
 import type { Analysis } from '../ingest/analyze.js';
-import type { BundleMeta } from '../ingest/bundle.js';
+import type { BundleMeta, MapsLine } from '../ingest/bundle.js';
 import { mapsLookup } from '../parse/maps.js';
 import { globMatcher } from './glob.js';
 import { writeSafeJson } from './json.js';
@@ -50,10 +50,16 @@ export function buildReport(analysis: Analysis, filter: FindingFilter = {}, reda
   for (const finding of findings) counts[finding.kind]++;
   const mapsLines: Record<string, string> = {};
   const bundle = analysis.bundle;
-  if (bundle !== null && bundle.mapsEnd !== null) {
-    const lineAt = mapsLookup(bundle.mapsEnd);
+  if (bundle !== null) {
+    // The captured process's by maps-end.txt, each other traced process's by its maps-end.N.txt.
+    const endMaps = new Map(bundle.mapsEndOthers ?? []);
+    if (bundle.meta.pid !== undefined && bundle.mapsEnd !== null) endMaps.set(bundle.meta.pid, bundle.mapsEnd);
+    const lookups = new Map<number, (address: number) => MapsLine | undefined>();
     for (const finding of findings) {
-      if (finding.pid !== bundle.meta.pid) continue;
+      const lines = endMaps.get(finding.pid);
+      if (lines === undefined) continue;
+      let lineAt = lookups.get(finding.pid);
+      if (lineAt === undefined) lookups.set(finding.pid, (lineAt = mapsLookup(lines)));
       const entry = lineAt(findingStart(finding));
       if (entry !== undefined) mapsLines[finding.id] = entry.text;
     }
