@@ -10,7 +10,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { workspace } from './scenarios/harness.js';
 import { killStillRunning } from './support/proc.js';
 import { requireTool, runCli, underStraceAttached } from './support/tools.js';

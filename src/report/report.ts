@@ -59,7 +59,10 @@ export function buildReport(analysis: Analysis, filter: FindingFilter = {}, reda
       const lines = endMaps.get(finding.pid);
       if (lines === undefined) continue;
       let lineAt = lookups.get(finding.pid);
-      if (lineAt === undefined) lookups.set(finding.pid, (lineAt = mapsLookup(lines)));
+      if (lineAt === undefined) {
+        lineAt = mapsLookup(lines);
+        lookups.set(finding.pid, lineAt);
+      }
       const entry = lineAt(findingStart(finding));
       if (entry !== undefined) mapsLines[finding.id] = entry.text;
     }
