@@ -37,13 +37,10 @@ export class NameIndex<T> {
   /** Each directory with names under it → its children: names, and directories with names under them. */
   private readonly children = new Map<string, Set<string>>();
   private seq = 0;
-  /**
-   * Each last component → the names that end with it: null until the first
-   * withBaseName, then kept with the names (most traces never ask, and pay
-   * nothing for it).
-   */
-  private byBaseName: Map<string, Set<string>> | null = null;
-  /** Children visited by `under`, names by `withBaseName`: work counted for tests. */
+  /** The names by last component (withBaseName), and by last two (withTail). */
+  private readonly byBaseName = new NameGroups(baseName);
+  private readonly byTail = new NameGroups(lastTwoComponents);
+  /** Children visited by `under`, names by `withBaseName` and `withTail`: work counted for tests. */
   steps = 0;
 
   get size(): number {
@@ -66,14 +63,16 @@ export class NameIndex<T> {
       return;
     }
     this.entries.set(name, { value, seq: this.seq++, listedIn: this.link(name) });
-    if (this.byBaseName !== null) this.listBaseName(name);
+    this.byBaseName.list(name);
+    this.byTail.list(name);
   }
 
   delete(name: string): void {
     const entry = this.entries.get(name);
     if (entry === undefined) return;
     this.entries.delete(name);
-    if (this.byBaseName !== null) this.unlistBaseName(name);
+    this.byBaseName.unlist(name);
+    this.byTail.unlist(name);
     // Still a directory with names under it: its directory keeps it.
     const listedIn = entry.listedIn;
     if (listedIn === null || this.children.has(name)) return;
@@ -113,36 +112,30 @@ export class NameIndex<T> {
    * The names whose last component is `base`, with their values, in no set
    * order, one at a time (a caller that finds what it looks for stops the
    * walk): a relative name that named nothing may have meant one of them in
-   * another directory (Files.checkMisplaced). The index is built on the first
-   * call. No name may be set or deleted while the walk goes on.
+   * another directory (Files.checkMisplaced). No name may be set or deleted
+   * while the walk goes on.
    */
-  *withBaseName(base: string): Generator<[string, T]> {
-    if (this.byBaseName === null) {
-      this.byBaseName = new Map();
-      for (const name of this.entries.keys()) this.listBaseName(name);
-    }
-    const names = this.byBaseName.get(base);
-    if (names === undefined) return;
+  withBaseName(base: string): Generator<[string, T]> {
+    return this.valuesOf(this.byBaseName.namesWith(base, this.entries.keys()));
+  }
+
+  /**
+   * The names whose last two components are `tail` (`x86_64-linux-gnu/libc.so.6`),
+   * as withBaseName gives them: an absolute name that named nothing may be
+   * another spelling of one of them (Files.checkAliased). Grouped by the two,
+   * not by the last alone: a broker's partitions each have a
+   * 00000000000000000000.index, and a trace of 10,000 of them with as many
+   * unlinks cost 10^8 steps asked by last component (review 7).
+   */
+  withTail(tail: string): Generator<[string, T]> {
+    return this.valuesOf(this.byTail.namesWith(tail, this.entries.keys()));
+  }
+
+  private *valuesOf(names: Iterable<string>): Generator<[string, T]> {
     for (const name of names) {
       this.steps++;
       yield [name, this.entries.get(name)!.value];
     }
-  }
-
-  private listBaseName(name: string): void {
-    const base = baseName(name);
-    const names = this.byBaseName!.get(base);
-    // A copy for the key: a slice would keep the first name alive as long as any name ends with it.
-    if (names === undefined) this.byBaseName!.set(flatCopy(base), new Set([name]));
-    else names.add(name);
-  }
-
-  private unlistBaseName(name: string): void {
-    const base = baseName(name);
-    const names = this.byBaseName!.get(base);
-    if (names === undefined) return;
-    names.delete(name);
-    if (names.size === 0) this.byBaseName!.delete(base);
   }
 
   /** A new name: listed in its directory, and each directory up to the first already listed. Returns its directory's set. */
@@ -178,5 +171,53 @@ export class NameIndex<T> {
       this.children.delete(dir);
       child = dir;
     }
+  }
+}
+
+/** `/usr/lib/x86_64-linux-gnu/libc.so.6` → `x86_64-linux-gnu/libc.so.6`; null for a name with fewer than two components under the root. */
+export function lastTwoComponents(name: string): string | null {
+  const last = name.lastIndexOf('/');
+  const before = last > 0 ? name.lastIndexOf('/', last - 1) : -1;
+  if (before < 0 || last === name.length - 1) return null;
+  return name.slice(before + 1);
+}
+
+/**
+ * Names grouped by a key of theirs (their last component, say): null until
+ * first asked, then kept with the names (most traces never ask, and pay
+ * nothing for it).
+ */
+class NameGroups {
+  private groups: Map<string, Set<string>> | null = null;
+
+  constructor(private readonly keyOf: (name: string) => string | null) {}
+
+  /** The names with key `key`, the groups built from `all` on the first call. */
+  namesWith(key: string, all: Iterable<string>): Iterable<string> {
+    if (this.groups === null) {
+      this.groups = new Map();
+      for (const name of all) this.list(name);
+    }
+    return this.groups.get(key) ?? [];
+  }
+
+  list(name: string): void {
+    if (this.groups === null) return;
+    const key = this.keyOf(name);
+    if (key === null) return;
+    const names = this.groups.get(key);
+    // A copy for the key: a slice would keep the first name alive as long as any name has that key.
+    if (names === undefined) this.groups.set(flatCopy(key), new Set([name]));
+    else names.add(name);
+  }
+
+  unlist(name: string): void {
+    if (this.groups === null) return;
+    const key = this.keyOf(name);
+    if (key === null) return;
+    const names = this.groups.get(key);
+    if (names === undefined) return;
+    names.delete(name);
+    if (names.size === 0) this.groups.delete(key);
   }
 }
