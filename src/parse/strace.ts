@@ -2,7 +2,7 @@
 // Stateful but pure (no I/O): it repairs lines cut by strace's own messages,
 // joins `<unfinished ...>` with `<... NAME resumed>` per thread, accumulates
 // -r clocks, and decodes the calls the engine follows.
-import type { Diagnostic, EventBase, TraceEvent } from './events.js';
+import type { Diagnostic, EventBase, NameMissingEvent, TraceEvent } from './events.js';
 import { cloneFlagsAtEntry, decodeCall, decodeJoined, type DecodeResult, EFFECTIVE_AT_ENTRY, FOLLOWED_SYSCALLS } from './strace-decode.js';
 import { flatCopy } from './flat-copy.js';
 import { followedName, hasResult, MESSAGE_SPLICE, stderrPid } from './strace-scan.js';
@@ -41,6 +41,8 @@ const LIVE_LIMIT = 4096;
 
 /** The calls that make a tracee; a tid first seen while one is in flight may be its child. */
 const CLONE_CALLS: ReadonlySet<string> = new Set(['clone', 'clone3', 'fork', 'vfork']);
+/** Calls that remove a name: one in flight on another thread explains a name found gone (removalInFlight). */
+const NAME_REMOVERS: ReadonlySet<string> = new Set(['unlink', 'unlinkat', 'rename', 'renameat', 'renameat2']);
 /** A line cut by "strace: Process N attached" (StraceReader.carry) that is a clone's head. */
 const CLONE_HEAD = /^(?:\[pid +\d+\] )?[^(]*?\b(?:clone3?|v?fork)\(/;
 /** `strace: Process 14181 attached`, `… attached with 3 threads` (-f -p). */
@@ -908,8 +910,26 @@ export class StraceReader {
       this.quietExit(decoded);
       return decoded;
     }
+    if (decoded.kind === 'name-missing' && this.removalInFlight(decoded)) return null;
     out.push({ type: 'event', event: decoded });
     return decoded;
+  }
+
+  /**
+   * Whether another thread is inside an unlink or rename of the very name a
+   * failed call found gone (its head, left `<unfinished ...>`, quotes it).
+   * That call removed the name first, and its line comes later: the name was
+   * not removed out of sight, and taking it so would give a file the name
+   * gets next (an O_CREAT open in between) the removal the trace then prints
+   * (review 7, item 6). The hint is dropped; the removal is applied when its
+   * line comes.
+   */
+  private removalInFlight(missing: NameMissingEvent): boolean {
+    const quoted = `"${missing.path}"`;
+    for (const [tid, pending] of this.pending) {
+      if (pending !== undefined && tid !== missing.tid && NAME_REMOVERS.has(pending.name) && pending.head.includes(quoted)) return true;
+    }
+    return false;
   }
 
   private base(record: LinePrefix, lineNo: number, line: string): EventBase {
