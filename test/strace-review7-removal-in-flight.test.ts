@@ -45,7 +45,10 @@ it.each([
   const file = join(dir, 'seg.index');
   const run = spawnSync('strace', ['-f', '-ttt', ...flags, '-o', input, PYTHON, join(REPO, 'test', 'scenarios', 'removed-while-reopened.py'), file], { encoding: 'utf8', timeout: 30_000 });
   expect(run.status, run.stderr).toBe(0);
-  const truths = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Truth);
+  const truths = run.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Truth);
   const truth = truths.flatMap((each) => each.deleted.filter((line) => line.path === file).map((line) => `${each.pid} ${line.address} ${line.path}`)).sort();
   // Parent and child each hold the deleted file.
   expect(truth).toHaveLength(2);
