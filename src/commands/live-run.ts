@@ -1,5 +1,6 @@
 // `orphanmap live`'s work, loaded when the command runs (live.ts registers it).
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { access, mkdtemp, open, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,9 +122,15 @@ async function liveInTui(handle: CaptureHandle, flags: LiveFlags, pid: number | 
     },
   });
   const maxMapCount = await readNumber('/proc/sys/vm/max_map_count');
+  // One read at a time: a process with 10^6 mappings takes seconds to read, and reads begun every second piled up.
+  let counting = false;
   const pollMaps = () => {
-    if (targetPid === null) return;
-    void mapCount(targetPid).then((count) => session.store.counters({ mapCount: count, maxMapCount }));
+    if (targetPid === null || counting) return;
+    counting = true;
+    void mapCount(targetPid).then((count) => {
+      counting = false;
+      session.store.counters({ mapCount: count, maxMapCount });
+    });
   };
   pollMaps();
   const poll = setInterval(pollMaps, 1000);
@@ -209,11 +216,18 @@ async function waitForBundleStart(handle: CaptureHandle): Promise<void> {
   }
 }
 
-/** The target's map count now; null once it has exited (the header then shows none). */
-async function mapCount(pid: number): Promise<number | null> {
+/**
+ * The target's map count now; null once it has exited (the header then
+ * shows none). Newlines counted chunk by chunk: the text is never held (a
+ * target that maps 10^5 files by long names has maps of hundreds of MB).
+ */
+export async function mapCount(pid: number): Promise<number | null> {
   try {
-    const maps = await readFile(`/proc/${pid}/maps`, 'latin1');
-    return maps.split('\n').length - 1;
+    let count = 0;
+    for await (const chunk of createReadStream(`/proc/${pid}/maps`) as AsyncIterable<Buffer>) {
+      for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) count++;
+    }
+    return count;
   } catch {
     return null;
   }
