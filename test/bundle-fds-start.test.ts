@@ -90,4 +90,20 @@ describe("a bundle's fds-start.txt", () => {
     // Its mapping is of the file gone before the attach (review 1, finding 4), not of the one the trace unlinks.
     expect(analyze(dir).findings.map((finding) => [finding.address, finding.unlinkedAt])).toEqual([['0x7f0000000000', null]]);
   });
+  // Review 6 (RocksDB under capture --pid): fds-start.txt is read once the tracer has attached, 0.3 s
+  // after the trace's first line there, and fd 17 had been closed and opened on another table file meanwhile.
+  it('an annotation that names another file than fds-start.txt for an fd: said as the snapshot read after the attach, not as a filter', () => {
+    const dir = bundle('3\t/d/prefd.map\n');
+    writeFileSync(
+      join(dir, 'trace.txt'),
+      ['300 1796200000.000001 mmap(NULL, 8192, PROT_READ, MAP_SHARED, 3</d/next.map>, 0) = 0x7f0000000000', '300 1796200000.000002 unlink("/d/next.map") = 0', ''].join('\n'),
+    );
+    const { findings, warnings } = analyze(dir);
+    // The annotation is the kernel's word: the mapping is of next.map.
+    expect(findings.map((finding) => [finding.kind, finding.path])).toEqual([['unlinked-while-mapped', '/d/next.map']]);
+    const said = warnings.filter((warning) => warning.startsWith('fd 3 of process 300'));
+    expect(said).toEqual([expect.stringContaining('was /d/prefd.map by fds-start.txt, but its -y annotation at')]);
+    expect(said[0]).toContain('fds-start.txt is read after the tracer attaches');
+    expect(said[0]).not.toContain('filtered out');
+  });
 });

@@ -29,6 +29,8 @@ interface Rebinding {
   was: string;
   now: string;
   at: string;
+  /** `was` came from fds-start.txt, not from a call of the trace. */
+  seeded: boolean;
 }
 
 /** An open that returned a number still open here: its close was in flight, or the lines are out of order. */
@@ -54,6 +56,8 @@ interface FdEntry {
    * spelled through it, as the process spelled it. Null for most fds.
    */
   through: string | null;
+  /** The binding is fds-start.txt's, read after the tracer attached (Fds.seed). */
+  seeded?: true;
   /**
    * An open returned this number while it was still live here: the close of
    * the old file was in flight (printed later, as in merged -ff traces where
@@ -104,9 +108,14 @@ export class Fds {
     const first = this.firstRebinding;
     if (first !== null) {
       const more = this.rebindings > 1 ? ` (and ${this.rebindings - 1} more like it)` : '';
+      // fds-start.txt is read once the tracer has attached: a call traced before it was read may already show the fd's next file.
       notes.push(
-        `fd ${first.fd} of process ${first.pid} was ${first.was} as far as the trace showed, but its -y annotation at ${first.at} names ${first.now}${more}: ` +
-          'the trace does not show every open, close or dup of its fds (filtered out with -e trace=…?), so each such fd was taken for the file its annotation names',
+        first.seeded
+          ? `fd ${first.fd} of process ${first.pid} was ${first.was} by fds-start.txt, but its -y annotation at ${first.at} names ${first.now}${more}: ` +
+              'fds-start.txt is read after the tracer attaches, so an fd closed and opened again while it was read shows its next file in the trace first; ' +
+              'each such fd was taken for the file its annotation names'
+          : `fd ${first.fd} of process ${first.pid} was ${first.was} as far as the trace showed, but its -y annotation at ${first.at} names ${first.now}${more}: ` +
+              'the trace does not show every open, close or dup of its fds (filtered out with -e trace=…?), so each such fd was taken for the file its annotation names',
       );
     }
     const kept = this.firstKept;
@@ -272,7 +281,7 @@ export class Fds {
         if (this.keptAgainst(bound, hint, gone)) this.noteKept(task, fd, bound, hint, event);
         return bound;
       }
-      this.noteRebinding(task, fd, bound, hint, event, gone);
+      this.noteRebinding(task, fd, bound, hint, event, gone, entry.seeded === true);
     }
     const file = gone ? this.files.goneBeforeTrace(hint!) : tmpfile ? this.files.nameless(hint!, inode) : this.files.openedBeforeTrace(fd, hint);
     if (inode !== undefined && file.inode === null) this.files.setInode(file, inode);
@@ -322,7 +331,7 @@ export class Fds {
   private noteKept(task: Task, fd: number, bound: FileNode, hint: string, event: EventBase): void {
     this.keptBindings++;
     if (this.firstKept !== null) return;
-    this.firstKept = { pid: task.group.tgid, fd, was: bound.displayName, now: hint, at: `${event.place.file}:${event.place.line}` };
+    this.firstKept = { pid: task.group.tgid, fd, was: bound.displayName, now: hint, at: `${event.place.file}:${event.place.line}`, seeded: false };
   }
 
   /** The fds open when the capture began (a bundle's fds-start.txt): bound until the trace or an annotation says otherwise. */
@@ -330,15 +339,16 @@ export class Fds {
     for (const seed of seeds) {
       const file = this.files.seededFd(seed.path, seed.deleted);
       this.setFd(task, seed.fd, file, false, null, true);
+      task.fds.fds.get(seed.fd)!.seeded = true;
       file.note({ place: seed.place, time: null, seconds: null, tid: 0, raw: seed.text }, undefined);
     }
   }
 
-  private noteRebinding(task: Task, fd: number, bound: FileNode, hint: string, event: EventBase, gone: boolean): void {
+  private noteRebinding(task: Task, fd: number, bound: FileNode, hint: string, event: EventBase, gone: boolean, seeded: boolean): void {
     this.rebindings++;
     if (this.firstRebinding !== null) return;
     const now = gone ? `${hint}${DELETED_IN_ANNOTATION}` : hint;
-    this.firstRebinding = { pid: task.group.tgid, fd, was: bound.displayName, now, at: `${event.place.file}:${event.place.line}` };
+    this.firstRebinding = { pid: task.group.tgid, fd, was: bound.displayName, now, at: `${event.place.file}:${event.place.line}`, seeded };
   }
 
   /**
