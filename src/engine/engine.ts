@@ -38,6 +38,13 @@ export interface EngineOptions extends ProcessHints {
    * nothing of a process that exited (robustness-memory).
    */
   watchedProcesses?: ReadonlySet<number>;
+  /**
+   * The lines of process `pid`'s maps-start.txt whose files the capture found
+   * gone from their names once that process had exited (a bundle's
+   * maps-start-gone.txt): findings of removals out of sight for those of its
+   * mappings the trace shows living until its exit (Mappings.goneWhenExited).
+   */
+  goneAtExit?: { pid: number; lines: readonly EndMapping[] };
 }
 
 export interface EngineStats extends MappingStats {
@@ -75,6 +82,7 @@ export class Engine {
     this.files = new Files(this.counters, this.log, this.images);
     this.fds = new Fds(this.files);
     this.mappings = new Mappings(this.counters, this.files, this.fds, this.log, this.images, options.entryOrdered === true);
+    this.mappings.goneAtExit = options.goneAtExit ?? null;
     this.tasks = new Tasks(options, this.counters, this.mappings, this.fds, this.log);
     this.cloneWait = new CloneWait(this.tasks, this.counters, (event, keeper) => this.applyNow(event, keeper));
   }
@@ -136,6 +144,12 @@ export class Engine {
     this.log.begin();
     this.cloneWait.flush();
     this.tasks.nameGuessedProcess();
+    // The process exited (the capture says so), but the trace ends before its exit does: its mappings are as the trace left them.
+    const gone = this.mappings.goneAtExit;
+    if (gone !== null && this.tasks.has(gone.pid)) {
+      this.mappings.goneAtExit = null;
+      this.mappings.goneWhenExited(this.tasks.leaderOf(gone.pid).space, gone.lines);
+    }
     this.mappings.decidePendingOrphans();
     this.log.resolveRemaining();
     return this.log.changed();

@@ -158,11 +158,21 @@ export class FindingLog {
    * shows: a rule by the file's name that needs one does not apply.
    */
   deletedOutOfSight(mapping: MappingState, note: string): void {
+    const finding = this.goneOutOfSight(mapping, note);
+    finding.confirmedByMaps = true;
+    this.resolve(finding, 'still-mapped', null);
+  }
+
+  /**
+   * A mapping whose file went by a call the trace does not show, found so
+   * while it lives (Mappings.goneWhenExited: the process's exit, about to
+   * release it, resolves it).
+   */
+  goneOutOfSight(mapping: MappingState, note: string): Finding {
     const finding = this.decide('unlinked-while-mapped', mapping, {}, null, stillMapped(mapping), null, false);
     finding.note ??= note;
-    finding.confirmedByMaps = true;
     mapping.unlinkFinding = finding;
-    this.resolve(finding, 'still-mapped', null);
+    return finding;
   }
 
   /**

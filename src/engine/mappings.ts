@@ -98,6 +98,15 @@ const GONE_OUT_OF_SIGHT =
   "by a call the trace does not show: another process removed or replaced the file, the capture's filter left the call out, " +
   'or it went after the trace ended (maps-end.txt is read just after the tracer stops). ' +
   '(/proc says deleted too when a hard link made out of sight of the trace keeps the file under another name.)';
+/**
+ * What every finding of goneWhenExited says: the process exited during the
+ * capture, so no maps-end.txt; its file was found gone right after.
+ */
+const GONE_BEFORE_EXIT =
+  'The process exited during the capture, so its maps at the end could not be read; right after it exited, the capture found this file gone from its name ' +
+  '(maps-start-gone.txt lists its maps-start.txt line), and the trace shows neither its removal nor an munmap of this mapping: ' +
+  'another process, which the trace does not follow, removed or replaced the file while this mapping lived. ' +
+  '(Unless the file went in the moment between the exit and that check: then the mapping did not outlive it.)';
 /** Added when the trace does not show the mapping made either: the finding's "mapped" is its maps-end.txt line. */
 const MAPPED_OUT_OF_SIGHT = ' Nor does the trace show the mapping made (a call the filter left out, or made after the trace ended): "mapped" is its maps-end.txt line.';
 
@@ -124,6 +133,12 @@ export class Mappings {
   private readonly pendingOrphans = new Set<MappingState>();
   /** Per space, start → end of ranges whose munmap is still to be printed (see expectUnmapsInFlight). */
   private readonly unmapsInFlight = new WeakMap<Space, Map<number, number>>();
+
+  /**
+   * The captured process's files found gone once it exited (EngineOptions.goneAtExit), until its exit asks
+   * for them (release); null after, or with none.
+   */
+  goneAtExit: { pid: number; lines: readonly EndMapping[] } | null = null;
 
   constructor(
     private readonly counters: Counters,
@@ -250,6 +265,26 @@ export class Mappings {
     }
   }
 
+  /**
+   * The files of maps-start.txt found gone from their names once the process
+   * had exited (`lines`, a bundle's maps-start-gone.txt): each of those
+   * mappings still live in `space`, of the same file, whose removal the trace
+   * does not show, is a finding of a removal out of sight, as maps-end.txt
+   * makes one (deletedAtEnd). Asked as the process exits, or at the end of
+   * the trace if its exit is not in it. What the trace shows unmapped, or
+   * holds another file at, is no finding: the check came after the exit.
+   */
+  goneWhenExited(space: Space, lines: readonly EndMapping[]): void {
+    for (const line of lines) {
+      const piece = space.firstOverlapping(line.start, line.end);
+      if (piece === undefined || piece.start !== line.start) continue;
+      const mapping = piece.record;
+      if (mapping.unlinkFinding !== null || !sameFile(mapping.file, line) || keptByAnotherName(mapping.file, line.path)) continue;
+      mapping.file.note({ place: line.place, time: null, seconds: null, tid: 0, raw: line.text }, undefined);
+      this.log.goneOutOfSight(mapping, GONE_BEFORE_EXIT);
+    }
+  }
+
   /** A fork without CLONE_VM: the child's space holds a copy of every mapping, one per mapping however many pieces it has. */
   fork(parent: Space, childTgid: number, parentTgid: number): Space {
     const space = this.newSpace(childTgid);
@@ -290,6 +325,11 @@ export class Mappings {
   release(space: Space, event: EventBase | null, cause: 'exec' | 'exit'): void {
     space.users--;
     if (space.users > 0) return;
+    const gone = this.goneAtExit;
+    if (cause === 'exit' && gone !== null && gone.pid === space.ownerTgid) {
+      this.goneAtExit = null;
+      this.goneWhenExited(space, gone.lines);
+    }
     this.settle(space.clear(), 'process-exited', event, cause);
     const program = this.images.stopped(space);
     if (program !== null) this.files.forgetIfUnused(program);
