@@ -178,15 +178,41 @@ function groupsBySharedFile(findings: readonly Finding[]): { firsts: number[]; n
 }
 
 /**
- * The lines of the bundle's maps-end.txt that matter: every mapping of a
- * deleted file, and the mapping holding each finding's address, in the order
- * /proc printed them, so the file is still /proc/PID/maps text. The lines
- * and the report are redacted alike, or neither is.
+ * The lines of the bundle's maps-end.txt (or maps-end.N.txt) that matter:
+ * every mapping of a deleted file, and the mapping holding each finding's
+ * address, in the order /proc printed them, so the file is still
+ * /proc/PID/maps text. Each line is redacted by `redactLine` as the report's
+ * maps lines were (or neither is) and written as it is made, never the whole
+ * file held; its control characters escaped as the kernel escapes a newline
+ * there (escapeMapsText).
  */
-export function mapsEndText(mapsEnd: readonly MapsLine[], shown: Report): string {
-  const findingLines = new Set(Object.values(shown.mapsLines));
-  const kept = mapsEnd.filter((line) => isDeletedFile(line) || findingLines.has(line.text));
-  return kept.map((line) => `${line.text}\n`).join('');
+export function mapsEndText(mapsEnd: readonly MapsLine[], shown: Report, redactLine: (text: string) => string = asItIs): TextProducer {
+  return (write) => {
+    const findingLines = new Set(Object.values(shown.mapsLines));
+    for (const line of mapsEnd) {
+      const text = redactLine(line.text);
+      if (isDeletedFile(line) || findingLines.has(text)) write(`${escapeMapsText(text)}\n`);
+    }
+  };
+}
+
+/**
+ * A maps line's unsafe characters (sanitize.ts: C0 and C1 controls, DEL,
+ * bidi and invisible characters) as the kernel writes a newline in a name
+ * in /proc/PID/maps: a backslash and three octal digits for each byte of the
+ * character's UTF-8 (ESC as \033, U+202E as \342\200\256). A copy cat to a
+ * terminal then drives nothing, and reads as maps text still does. (The
+ * other text files escape them as trace-lines.txt does, \x1b; a maps copy
+ * keeps the kernel's own notation, which its \012 already uses.)
+ */
+export function escapeMapsText(text: string): string {
+  if (escapeControl(text) === text) return text;
+  let escaped = '';
+  for (const char of text) {
+    if (escapeControl(char) === char) escaped += char;
+    else for (const byte of Buffer.from(char, 'utf8')) escaped += `\\${byte.toString(8).padStart(3, '0')}`;
+  }
+  return escaped;
 }
 
 export interface AnalysisFacts {

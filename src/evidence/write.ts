@@ -77,7 +77,7 @@ export interface EvidenceInputs {
   span: TraceSpan | null;
   /** The bundle's maps-end.txt as read (not redacted). */
   mapsEnd: readonly MapsLine[] | null;
-  /** The bundle's maps-end.N.txt as read (not redacted), by pid: each process's with a finding is copied as maps-end.txt is. */
+  /** What the analysis kept of the bundle's maps-end.N.txt (not redacted: OthersMapsEnd.kept), by pid: each process's with a finding is copied as maps-end.txt is. */
   mapsEndOthers?: ReadonlyMap<number, readonly MapsLine[]>;
   /** The redaction `shown`'s parts went through (redactAllButFindings): it redacts each finding as it is drawn, and the maps lines. */
   redaction: Redaction;
@@ -107,15 +107,23 @@ export function evidenceFiles(shown: Report, inputs: EvidenceInputs): EvidenceFi
     { name: 'chart.svg', what: "mappings of deleted files and their bytes over the trace's time, unlinks marked", content: (write) => writeChart(chartModel(shown, inputs.span), write) },
     { name: 'trace-lines.txt', what: "the trace lines of each finding's file (not the whole trace)", content: (write) => writeTraceLines(shown, write, redact) },
   ];
+  // Each line redacted as it is written: a copy of every line was the whole of maps-end.txt again.
+  const redactLine = (text: string) => redact.mapsLine(text);
   if (inputs.mapsEnd !== null) {
-    const mapsEnd = inputs.mapsEnd.map((line) => ({ ...line, text: redact.mapsLine(line.text) }));
-    files.push({ name: 'maps-end.txt', what: "/proc/PID/maps at the end of the capture: mappings of deleted files and the findings' mappings", content: mapsEndText(mapsEnd, shown) });
+    files.push({
+      name: 'maps-end.txt',
+      what: "/proc/PID/maps at the end of the capture: mappings of deleted files and the findings' mappings",
+      content: mapsEndText(inputs.mapsEnd, shown, redactLine),
+    });
   }
   const withFindings = new Set(shown.findings.map((finding) => finding.pid));
   for (const [pid, lines] of inputs.mapsEndOthers ?? []) {
     if (!withFindings.has(pid)) continue;
-    const mapsEnd = lines.map((line) => ({ ...line, text: redact.mapsLine(line.text) }));
-    files.push({ name: `maps-end.${pid}.txt`, what: `/proc/${pid}/maps at the end of the capture (another traced process): mappings of deleted files`, content: mapsEndText(mapsEnd, shown) });
+    files.push({
+      name: `maps-end.${pid}.txt`,
+      what: `/proc/${pid}/maps at the end of the capture (another traced process): mappings of deleted files`,
+      content: mapsEndText(lines, shown, redactLine),
+    });
   }
   files.push({
     name: 'environment.json',

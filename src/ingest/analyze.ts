@@ -9,10 +9,10 @@ import { Engine, type EngineChange } from '../engine/engine.js';
 import type { Diagnostic } from '../parse/events.js';
 import { InputError } from '../errors.js';
 import type { LineSource } from './lines.js';
-import { bundleTraceSource, loadBundle, confirmWithMaps, type Bundle, type MapsLine } from './bundle.js';
+import { bundleTraceSource, closeOthersMapsEnd, loadBundle, confirmWithMaps, readOthersMapsEnd, type Bundle, type MapsLine } from './bundle.js';
 import { untracedTarget } from './untraced.js';
 import { endMappings, fromKernelName, unexplainedDeleted, unexplainedLines } from './maps-end.js';
-import { isDeletedFile } from '../parse/maps.js';
+import { findingStart, type Finding } from '../engine/findings.js';
 import { tailFile } from './tail.js';
 import type { TraceFormat } from './formats.js';
 import { resolveInputs } from './inputs.js';
@@ -117,9 +117,9 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
     }
   }
   run.report(engine.finish());
-  if (bundle !== null) checkWithMaps(run, engine, bundle);
-  const untraced = bundle === null ? undefined : warnUntraced(run, engine, bundle);
-  const analysis = run.result(bundle, bundle === null ? [] : bundleProcesses(bundle));
+  const checked = bundle === null ? null : await checkWithMaps(run, engine, bundle);
+  const untraced = checked === null ? undefined : warnUntraced(run, engine, checked);
+  const analysis = run.result(checked, checked === null ? [] : bundleProcesses(checked));
   return untraced === undefined ? analysis : { ...analysis, untraced };
 }
 
@@ -147,13 +147,14 @@ export async function analyzeLiveBundle(dir: string, captureDone: Promise<unknow
   // The trace is followed by its path as the capture writes it (tailSource), not through the
   // descriptors loadBundle checked it on: they are closed, not kept for the life of the process.
   for (const fd of bundle.traceFds) closeSync(fd);
+  // Its maps-end.N.txt are read of the finished bundle, below.
+  closeOthersMapsEnd(bundle);
   const trace = bundle.traceFiles[0] ?? join(dir, 'trace.txt');
   // Our own capture, shown as it grows: never rejected at its end.
   await run.readStream(tailSource(trace, captureDone), 0, false);
   run.report(engine.finish());
   // The capture has finished the bundle: maps at end and final metadata.
-  const finished = await loadBundle(dir);
-  checkWithMaps(run, engine, finished);
+  const finished = await checkWithMaps(run, engine, await loadBundle(dir));
   const untraced = warnUntraced(run, engine, finished);
   const analysis = run.result(finished, bundleProcesses(finished));
   return untraced === undefined ? analysis : { ...analysis, untraced };
@@ -163,24 +164,24 @@ export async function analyzeLiveBundle(dir: string, captureDone: Promise<unknow
  * The findings of the captured process against its maps-end.txt: those it
  * confirms; the deleted files' mappings none explains, findings too (whose
  * unlink the trace does not show); and a warning for those that cannot be.
+ * The same for each other traced process by its maps-end.N.txt, read only
+ * now (readOthersMapsEnd: what is kept of each depends on the findings and
+ * on which processes the trace shows). The bundle with what was kept of
+ * them (Bundle.mapsEndOthers), for the report.
  */
-function checkWithMaps(run: Run, engine: Engine, bundle: Bundle): void {
-  confirmWithMaps(engine.findings(), bundle);
-  if (bundle.meta.pid === undefined) return;
+async function checkWithMaps(run: Run, engine: Engine, bundle: Bundle): Promise<Bundle> {
+  const others = await readOthersMapsEnd(bundle, (pid) => engine.showsProcess(pid), findingStarts(engine.findings()));
+  run.warnings.push(...others.warnings);
+  const checked: Bundle = { ...bundle, mapsEndOthers: others.kept };
+  confirmWithMaps(engine.findings(), checked);
+  if (bundle.meta.pid === undefined) return checked;
   const pid = bundle.meta.pid;
   if (bundle.mapsEnd !== null) checkProcess(run, engine, pid, bundle.mapsEnd, join(bundle.dir, 'maps-end.txt'));
   // The other traced processes alive at the end (maps-end.N.txt), each by its own maps and the same
   // rules; only those the trace shows: a pid it never showed is a process it did not follow (one forked before an attach).
-  const unseen: { pid: number; path: string }[] = [];
-  for (const [other, lines] of bundle.mapsEndOthers ?? []) {
-    if (other === pid) continue;
-    if (engine.showsProcess(other)) checkProcess(run, engine, other, lines, join(bundle.dir, `maps-end.${other}.txt`));
-    else {
-      const deleted = lines.find(isDeletedFile);
-      if (deleted !== undefined) unseen.push({ pid: other, path: fromKernelName(deleted.path) });
-    }
-  }
-  if (unseen.length === 0) return;
+  for (const [other, lines] of others.kept) checkProcess(run, engine, other, lines, join(bundle.dir, `maps-end.${other}.txt`));
+  const unseen = [...others.unseenDeleted].map(([other, deleted]) => ({ pid: other, path: fromKernelName(deleted.path) }));
+  if (unseen.length === 0) return checked;
   // Said, not reported: what the trace never showed of a process it cannot explain.
   const shown = unseen.slice(0, UNSEEN_NAMED);
   run.warnings.push(
@@ -188,6 +189,15 @@ function checkWithMaps(run: Run, engine: Engine, bundle: Bundle): void {
       `which are not checked nor reported: ${shown.map((process) => `pid ${process.pid} (${process.path})`).join(', ')}${unseen.length > UNSEEN_NAMED ? `, and ${unseen.length - UNSEEN_NAMED} more` : ''}`,
   );
   run.warningPaths.push(...shown.map((process) => process.path));
+  return checked;
+}
+
+/** Where each finding starts, sorted, each once: the addresses whose lines of maps-end.N.txt are kept. */
+function findingStarts(findings: readonly Finding[]): Float64Array {
+  const starts = Float64Array.from(findings, findingStart).sort();
+  let count = 0;
+  for (let k = 0; k < starts.length; k++) if (k === 0 || starts[k]! !== starts[k - 1]!) starts[count++] = starts[k]!;
+  return starts.subarray(0, count);
 }
 
 /** How many of the processes the trace never shows a warning names. */

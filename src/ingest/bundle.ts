@@ -97,9 +97,17 @@ export interface Bundle {
   fdSeeds: Map<number, SeedFd[]>;
   mapsEnd: MapsLine[] | null;
   /**
-   * maps-end.N.txt: /proc/N/maps at the end of the capture of each other
-   * traced process N alive then (the target's descendants), by pid; absent
-   * from older bundles, and empty when the capture wrote none.
+   * The maps-end.N.txt files (/proc/N/maps at the end of the capture of each
+   * other traced process N alive then: the target's descendants), listed
+   * when the bundle was loaded but not read: they are read once the trace
+   * is (readOthersMapsEnd), when it is known which processes it shows and
+   * which lines matter. Null when the bundle has none (an older capture).
+   */
+  othersMapsEnd: OthersMapsEndFiles | null;
+  /**
+   * What readOthersMapsEnd kept of each maps-end.N.txt, by pid: set on the
+   * bundle an analysis returns (Analysis.bundle), absent before; see
+   * OthersMapsEnd.kept for which lines.
    */
   mapsEndOthers?: Map<number, MapsLine[]>;
   engineOptions: EngineOptions;
@@ -146,16 +154,28 @@ class SnapshotLine implements MapsLine {
 /** One string for each distinct text, copied off the chunk it was cut from (which a slice would keep alive). */
 class Interned {
   private readonly strings = new Map<string, string>();
+  /** The characters of the strings kept so far: what they cost, for a budget (readOthersMapsEnd). */
+  chars = 0;
 
   of(text: string): string {
     let kept = this.strings.get(text);
     if (kept === undefined) {
       kept = flatCopy(text);
       this.strings.set(kept, kept);
+      this.chars += kept.length;
     }
     return kept;
   }
 }
+
+/**
+ * Handed each line of a maps snapshot the kernel could have printed, in
+ * order: what it says, its number, and `keep`, which makes the line as a
+ * bundle keeps it (SnapshotLine, its strings interned). A line not kept costs
+ * nothing once read: a reader that keeps few lines of a file of millions
+ * holds only those.
+ */
+type SnapshotTaker = (entry: MapsEntry, lineNo: number, keep: () => SnapshotLine) => void;
 
 /** What readMapsSnapshot found beside the lines it handed on. */
 interface MapsReading {
@@ -170,10 +190,11 @@ interface MapsReading {
  * and never whole: a process chooses how large its maps are, and any size
  * the kernel can print is read, keeping only what each line says
  * (SnapshotLine). Each line the kernel could have printed is handed to
- * `take`, in order; the others are counted. Null when the bundle has none.
+ * `take`, in order, which keeps it or not; the others are counted. Read from
+ * `fd` when given (NAME opened already), else NAME is opened. Null when the
+ * bundle has none. `strings` holds the names of the lines kept.
  */
-async function readMapsSnapshot(files: BundleFiles, name: string, path: string, take: (line: SnapshotLine) => void): Promise<MapsReading | null> {
-  const strings = new Interned();
+async function readMapsSnapshot(files: BundleFiles, name: string, path: string, take: SnapshotTaker, fd?: number, strings = new Interned()): Promise<MapsReading | null> {
   const problems: string[] = [];
   let lines = 0;
   let bad = 0;
@@ -182,7 +203,7 @@ async function readMapsSnapshot(files: BundleFiles, name: string, path: string, 
   const unreadable = (lineNo: number, why: string) => {
     if (++bad <= MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${path}:${lineNo}: unreadable line, not a /proc/PID/maps line: ${why}`);
   };
-  const found = await files.eachLine(name, {
+  const sink: Pick<LineSink, 'line' | 'longLine'> = {
     line(text, lineNo) {
       if (text.trim() === '') return;
       const entry = readMapsLine(text);
@@ -190,11 +211,11 @@ async function readMapsSnapshot(files: BundleFiles, name: string, path: string, 
       lines++;
       if (lastEnd > entry.start) ordered = false;
       lastEnd = entry.end;
-      // The name ends the line (but for a \r the kernel never prints): what is before it is the line's own.
-      const nameLength = entry.path.length + (entry.deleted ? DELETED_SUFFIX.length : 0) + (text.endsWith('\r') ? 1 : 0);
-      const nameAt = text.length - nameLength;
-      take(
-        new SnapshotLine(
+      take(entry, lineNo, () => {
+        // The name ends the line (but for a \r the kernel never prints): what is before it is the line's own.
+        const nameLength = entry.path.length + (entry.deleted ? DELETED_SUFFIX.length : 0) + (text.endsWith('\r') ? 1 : 0);
+        const nameAt = text.length - nameLength;
+        return new SnapshotLine(
           entry.start,
           entry.end,
           strings.of(entry.perms),
@@ -206,12 +227,13 @@ async function readMapsSnapshot(files: BundleFiles, name: string, path: string, 
           lineNo,
           flatCopy(text.slice(0, nameAt)),
           strings.of(text.slice(nameAt)),
-        ),
-      );
+        );
+      });
     },
     longLine: (lineNo, _head, length) => unreadable(lineNo, `${length} characters, more than the ${MAX_LINE_CHARS} of the longest line read`),
-  });
-  if (!found) return null;
+  };
+  if (fd !== undefined) await files.eachLineOf(fd, name, sink);
+  else if (!(await files.eachLine(name, sink))) return null;
   if (bad > MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${path}: ${bad - MAX_MAPS_PROBLEMS_SHOWN} more unreadable lines`);
   if (!ordered)
     problems.push(`${path}: its lines are not in address order, or overlap, as the kernel never prints them: a finding's line is the one that starts at its address, else the first that holds it`);
@@ -288,7 +310,7 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
     if (!files.has('maps-start.txt')) warnings.push(noStart);
   } else {
     const mappings: SeedMapping[] = [];
-    const start = await readMapsSnapshot(files, 'maps-start.txt', startPath, (entry) => seedOf(entry, startPath, mappings));
+    const start = await readMapsSnapshot(files, 'maps-start.txt', startPath, (_entry, _lineNo, keep) => seedOf(keep(), startPath, mappings));
     if (start === null) warnings.push(noStart);
     else {
       seeds.set(meta.pid as number, mappings);
@@ -308,7 +330,7 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
 
   const endPath = join(dir, 'maps-end.txt');
   const endLines: MapsLine[] = [];
-  const end = await readMapsSnapshot(files, 'maps-end.txt', endPath, (line) => void endLines.push(line));
+  const end = await readMapsSnapshot(files, 'maps-end.txt', endPath, (_entry, _lineNo, keep) => void endLines.push(keep()));
   let mapsEnd: MapsLine[] | null = null;
   if (end !== null) {
     // A file that is mostly not /proc/PID/maps must not confirm or contradict anything.
@@ -319,21 +341,10 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
       warnings.push(...end.problems);
     }
   }
-  const mapsEndOthers = new Map<number, MapsLine[]>();
-  for (const [pid, name] of files.othersMapsEnd()) {
-    const lines: MapsLine[] = [];
-    const path = join(dir, name);
-    const other = await readMapsSnapshot(files, name, path, (line) => void lines.push(line));
-    if (other === null) continue;
-    // As maps-end.txt: a file that is mostly not /proc/PID/maps is not used.
-    if (other.bad > other.lines) warnings.push(`${path}: ${other.bad} of ${other.bad + other.lines} lines are not /proc/PID/maps lines: not used`, ...other.problems);
-    else {
-      mapsEndOthers.set(pid, lines);
-      warnings.push(...other.problems);
-    }
-  }
+  // Listed only: read once the trace is (readOthersMapsEnd). A maps-end.N.txt of the captured process is not the capture's: not read.
+  const othersListed = files.othersMapsEnd().filter(([pid]) => pid !== meta.pid);
   // The engine notes which of these the trace shows (Engine.showsProcess), and no other process.
-  if (mapsEndOthers.size > 0) engineOptions.watchedProcesses = new Set(mapsEndOthers.keys());
+  if (othersListed.length > 0) engineOptions.watchedProcesses = new Set(othersListed.map(([pid]) => pid));
   if ((meta.lostEvents ?? 0) > 0) warnings.push(`the tracer lost ${meta.lostEvents} events during the capture (meta.json)`);
   if ((meta.leftRunning ?? 0) > 0)
     warnings.push(
@@ -348,7 +359,160 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
     for (const fd of traceFds) closeSync(fd);
     throw error;
   }
-  return { dir, meta, traceFiles, traceFds, seeds, fdSeeds, mapsEnd, mapsEndOthers, engineOptions, warnings, unfinished };
+  // The directory itself, open again until maps-end.N.txt are read: the same directory whatever is put at its name since.
+  const othersMapsEnd = othersListed.length === 0 ? null : { dirFd: openSync(`/proc/self/fd/${handle.fd}`, constants.O_RDONLY | constants.O_DIRECTORY), files: othersListed };
+  return { dir, meta, traceFiles, traceFds, seeds, fdSeeds, mapsEnd, othersMapsEnd, engineOptions, warnings, unfinished };
+}
+
+/** The maps-end.N.txt files of a bundle, as loadBundle found them: read later, once (readOthersMapsEnd). */
+export interface OthersMapsEndFiles {
+  /** The bundle directory, open until they are read (closeOthersMapsEnd). */
+  dirFd: number;
+  /** Each file's pid and name, by pid. */
+  files: [number, string][];
+}
+
+/** What readOthersMapsEnd kept of the bundle's maps-end.N.txt files. */
+export interface OthersMapsEnd {
+  /**
+   * Of each process the trace shows, with a file read whole and used: its
+   * lines that map a deleted file (which findings are made of and confirmed
+   * by, and the warnings name) and those that hold the start of a finding
+   * (any process's: the report's maps line of each, and what confirms it),
+   * in the order of the file. Only these are ever asked for, and a process
+   * chooses how many others it has.
+   */
+  kept: Map<number, MapsLine[]>;
+  /** Of each process the trace never shows, with a file read and used: its first line that maps a deleted file, if any (a warning names it). */
+  unseenDeleted: Map<number, MapsLine>;
+  /** Files not used, and why: unreadable lines, one file under two names, the budget spent. */
+  warnings: string[];
+}
+
+/**
+ * The most lines kept of all maps-end.N.txt files together, and the most
+ * they may cost (Interned.chars and KEPT_LINE_BYTES a line). Without a
+ * bound, a bundle's 15 names of one 2M-line file (85 MB on disk) took 4.3 GB
+ * and crashed the analysis (review 7); a capture writes up to 1,000 files
+ * of up to 262,144 lines. The lines kept are few in a real capture (its
+ * traced processes' mappings of deleted files, and of findings' addresses),
+ * but each deleted file's mapping no finding explains becomes a finding
+ * (Engine.deletedAtEnd), some 5 KiB each once reported: 32,000 of them took
+ * 270 MiB, 10,000 keep the analysis under 150 MiB.
+ */
+export const OTHERS_KEPT_BUDGET = { lines: 10_000, bytes: 32 << 20 } as const;
+/** What a line kept costs beyond its text: the SnapshotLine, its text's head string, its array slot (measured: about 150 bytes). */
+const KEPT_LINE_BYTES = 160;
+/** How many of the files left unread for the budget a warning names. */
+const UNREAD_NAMED = 3;
+
+/**
+ * The bundle's maps-end.N.txt files (OthersMapsEndFiles), each opened once,
+ * as any bundle file is, and read a line at a time, keeping only what is
+ * used (OthersMapsEnd): of a process the trace shows (`shows`), the lines
+ * of deleted files and those that hold one of `findingStarts` (sorted); of
+ * another, its first deleted file's line. A file that names the same file
+ * as one read before (a hard link: two processes never share their maps)
+ * is not read again. What all the files keep together is bounded
+ * (OTHERS_KEPT_BUDGET): a file whose lines would pass it is dropped
+ * whole, not used, and named in a warning, so that no finding of its
+ * process is confirmed or contradicted by part of its maps. The directory
+ * is closed after.
+ */
+export async function readOthersMapsEnd(bundle: Bundle, shows: (pid: number) => boolean, findingStarts: Float64Array): Promise<OthersMapsEnd> {
+  const result: OthersMapsEnd = { kept: new Map(), unseenDeleted: new Map(), warnings: [] };
+  const listed = bundle.othersMapsEnd;
+  if (listed === null) return result;
+  const files = new BundleFiles(bundle.dir, listed.dirFd);
+  const readBefore = new Map<string, string>();
+  const unread: string[] = [];
+  let spentLines = 0;
+  let spentBytes = 0;
+  try {
+    for (const [pid, name] of listed.files) {
+      const path = join(bundle.dir, name);
+      const fd = files.openRegular(name, true);
+      if (fd < 0) continue; // Gone since it was listed: as if the capture had written none.
+      const { dev, ino } = fstatSync(fd);
+      const same = readBefore.get(`${dev}:${ino}`);
+      if (same !== undefined) {
+        closeSync(fd);
+        result.warnings.push(`${path}: the same file as ${same} (a hard link), as no capture writes (each process has maps of its own): not used`);
+        continue;
+      }
+      readBefore.set(`${dev}:${ino}`, name);
+      const shown = shows(pid);
+      const lines: MapsLine[] = [];
+      const strings = new Interned();
+      let cost = 0;
+      const overBudget = () => spentLines + lines.length > OTHERS_KEPT_BUDGET.lines || spentBytes + cost + strings.chars > OTHERS_KEPT_BUDGET.bytes;
+      const take: SnapshotTaker = shown
+        ? (entry, _lineNo, keep) => {
+            if (!isDeletedFile(entry) && !holdsAny(findingStarts, entry.start, entry.end)) return;
+            const line = keep();
+            lines.push(line);
+            cost += KEPT_LINE_BYTES + line.text.length - line.path.length;
+            if (overBudget()) throw new OverBudget();
+          }
+        : (entry, _lineNo, keep) => {
+            if (lines.length === 0 && isDeletedFile(entry)) lines.push(keep());
+          };
+      let reading: MapsReading | null;
+      try {
+        reading = await readMapsSnapshot(files, name, path, take, fd, strings);
+      } catch (error) {
+        if (!(error instanceof OverBudget)) throw error;
+        unread.push(path);
+        continue;
+      }
+      if (reading === null) continue;
+      // As maps-end.txt: a file that is mostly not /proc/PID/maps is not used.
+      if (reading.bad > reading.lines) {
+        result.warnings.push(`${path}: ${reading.bad} of ${reading.bad + reading.lines} lines are not /proc/PID/maps lines: not used`, ...reading.problems);
+        continue;
+      }
+      result.warnings.push(...reading.problems);
+      spentLines += lines.length;
+      spentBytes += cost + strings.chars;
+      if (shown) result.kept.set(pid, lines);
+      else if (lines[0] !== undefined) result.unseenDeleted.set(pid, lines[0]);
+    }
+  } finally {
+    closeOthersMapsEnd(bundle);
+  }
+  if (unread.length > 0) {
+    const named = unread.slice(0, UNREAD_NAMED).join(', ');
+    const more = unread.length > UNREAD_NAMED ? `, and ${unread.length - UNREAD_NAMED} more` : '';
+    result.warnings.push(
+      `${bundle.dir}: ${unread.length} maps-end.N.txt file(s) left unread: their mappings of deleted files and of findings' addresses would pass the ${OTHERS_KEPT_BUDGET.lines.toLocaleString('en-US')} lines ` +
+        `or ${OTHERS_KEPT_BUDGET.bytes >> 20} MiB kept of all such files together (the traced processes at the end map that many deleted files, or the bundle is hostile), ` +
+        `so their processes' findings are neither confirmed nor contradicted by them, and their deleted files are not reported: ${named}${more}`,
+    );
+  }
+  return result;
+}
+
+/** Closes the directory loadBundle left open for the bundle's maps-end.N.txt, if it did: for a bundle they will not be read of. */
+export function closeOthersMapsEnd(bundle: Bundle): void {
+  const listed = bundle.othersMapsEnd;
+  if (listed === null || listed.dirFd < 0) return;
+  closeSync(listed.dirFd);
+  listed.dirFd = -1;
+}
+
+/** Thrown by a SnapshotTaker to stop reading a file whose lines pass the budget. */
+class OverBudget extends Error {}
+
+/** Whether [start, end) holds one of `sorted`. */
+function holdsAny(sorted: Float64Array, start: number, end: number): boolean {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle]! < start) low = middle + 1;
+    else high = middle;
+  }
+  return low < sorted.length && sorted[low]! < end;
 }
 
 /**
@@ -504,6 +668,12 @@ class BundleFiles {
   async eachLine(name: string, sink: Pick<LineSink, 'line' | 'longLine'>): Promise<boolean> {
     const fd = this.openRegular(name, true);
     if (fd < 0) return false;
+    await this.eachLineOf(fd, name, sink);
+    return true;
+  }
+
+  /** eachLine of NAME opened already as `fd` (openRegular), which is closed after. */
+  async eachLineOf(fd: number, name: string, sink: Pick<LineSink, 'line' | 'longLine'>): Promise<void> {
     const path = join(this.dir, name);
     const splitter = new LineSplitter({ line: sink.line, longLine: sink.longLine });
     // Only the file's own errors are the bundle's: the sink's are passed on as they are.
@@ -521,7 +691,6 @@ class BundleFiles {
       closeSync(fd);
     }
     splitter.end();
-    return true;
   }
 
   async read(name: string, limit: number): Promise<string> {
