@@ -10,7 +10,7 @@ import type { Diagnostic } from '../parse/events.js';
 import { InputError } from '../errors.js';
 import type { LineSource } from './lines.js';
 import { bundleTraceSource, closeOthersMapsEnd, loadBundle, confirmWithMaps, readOthersMapsEnd, type Bundle, type MapsLine } from './bundle.js';
-import { untracedTarget } from './untraced.js';
+import { contradiction, untracedBy, untracedTarget } from './untraced.js';
 import { endMappings, fromKernelName, unexplainedDeleted, unexplainedLines } from './maps-end.js';
 import { findingStart, type Finding } from '../engine/findings.js';
 import { tailFile } from './tail.js';
@@ -108,7 +108,7 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
         break;
       case 'bundle':
         // A capture that traced nothing says why, and more than "unfinished": see warnUntraced (its reasons that need no count of events or lines).
-        if (input.bundle.unfinished && untracedTarget(input.bundle.meta, Number.POSITIVE_INFINITY) === null) {
+        if (input.bundle.unfinished && untracedBy(input.bundle.meta) === null) {
           run.warnings.push(`${input.bundle.dir}: the capture did not finish this bundle (meta.json has no end time or exit reason): the trace may stop early`);
         }
         run.seed(input.bundle);
@@ -129,7 +129,10 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
  * clean; where a verdict is asked for, refuseEmptyInputs refuses it.
  */
 function warnUntraced(run: Run, engine: Engine, bundle: Bundle): Analysis['untraced'] {
-  const why = untracedTarget(bundle.meta, engine.stats().events, run.lines);
+  const events = engine.stats().events;
+  const contradicted = contradiction(bundle.meta, events);
+  if (contradicted !== null) run.warnings.unshift(`${join(bundle.dir, 'meta.json')}: ${contradicted}`);
+  const why = untracedTarget(bundle.meta, events, run.lines);
   if (why === null) return undefined;
   run.warnings.unshift(`${bundle.dir}: ${why}, so the bundle proves nothing either way (--fail-on and diff refuse it)`);
   return { bundle: bundle.dir, why };

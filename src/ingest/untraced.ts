@@ -5,7 +5,8 @@ import type { BundleMeta } from './bundle.js';
 
 /**
  * Why a bundle proves nothing about its process, or null when it holds
- * something of it. The capture says so itself when the process exited before
+ * something of it (any event: contradiction names a meta.json that says
+ * otherwise). The capture says so itself when the process exited before
  * the tracer attached (exitReason "target-exited-before-attach"; bpftrace
  * compiles for 8-40 s first), and when the tracer never attached for another
  * reason ("attached": false: the capture was stopped while bpftrace compiled,
@@ -23,6 +24,9 @@ import type { BundleMeta } from './bundle.js';
  * every view's headline.
  */
 export function untracedTarget(meta: BundleMeta, events: number, lines?: number): string | null {
+  // A trace with events was traced, whatever meta.json says: a bundle that says otherwise is not believed over
+  // what it holds (a hostile meta.json that said "attached": false hid two errors behind a refusal: review 7).
+  if (events > 0) return null;
   const tracer = meta.backend ?? 'the tracer';
   const who = meta.pid !== undefined ? `pid ${meta.pid}` : meta.mode === 'launched' ? 'the command' : 'its process';
   if (meta.exitReason === 'target-exited-before-attach' && meta.pid !== undefined) return `pid ${meta.pid} exited before ${tracer} attached to it: nothing of it was traced`;
@@ -38,4 +42,23 @@ export function untracedTarget(meta: BundleMeta, events: number, lines?: number)
   if (meta.backend === 'bpftrace' && lines === 0)
     return `bpftrace never attached to ${who}: its trace holds no line, not even the one bpftrace prints as it attaches (was the capture stopped while bpftrace compiled its probes?)`;
   return null;
+}
+
+/**
+ * What a bundle's meta.json says that its trace contradicts, or null: it
+ * says nothing was traced (the tracer never attached, failed, timed out, or
+ * the process exited first), yet the trace holds `events` events. The
+ * events are analysed as any trace's are (untracedTarget), and this is said
+ * in a warning: such a bundle was edited, or its process's pid was reused.
+ */
+export function contradiction(meta: BundleMeta, events: number): string | null {
+  if (events === 0) return null;
+  const says = untracedBy(meta);
+  return says === null ? null : `meta.json says ${says}, so that nothing was traced, but the trace holds ${events} events: they are analysed as they stand (was the bundle edited?)`;
+}
+
+/** What in meta.json says the capture traced nothing, whatever the trace holds: `"attached": false` or such an exitReason; null if nothing does. */
+export function untracedBy(meta: BundleMeta): string | null {
+  if (meta.exitReason === 'target-exited-before-attach' || meta.exitReason === 'tracer-failed' || meta.exitReason === 'attach-timeout') return `"exitReason": "${meta.exitReason}"`;
+  return meta.attached === false ? '"attached": false' : null;
 }
