@@ -23,7 +23,7 @@ import { InputError } from '../errors.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import { readAhead } from './file-read.js';
 import { LineSplitter, type LineSink, type LineSource, MAX_LINE_CHARS, readFailure } from './lines.js';
-import { fromKernelName } from './maps-end.js';
+import { endMappings, fromKernelName } from './maps-end.js';
 import { openedTraceSource, type ReadThread } from './threaded-source.js';
 
 export interface BundleMeta {
@@ -248,6 +248,16 @@ function seedOf(entry: SnapshotLine, path: string, mappings: SeedMapping[]): voi
   mappings.push({ start: entry.start, end: entry.end, offset: entry.offset, path: entry.path, deleted: entry.deleted, place: { file: path, line: entry.lineNo }, text: entry.text });
 }
 
+/**
+ * maps-start-gone.txt: written by the capture when its process exited during
+ * it, so that no maps-end.txt could be read: the lines of maps-start.txt
+ * whose files were no longer at their names right after (removed, or
+ * replaced by another file). Its lines are a subset of maps-start.txt's, at
+ * most vm.max_map_count (262,144 on a Kafka host); more are not used.
+ */
+const GONE_FILE = 'maps-start-gone.txt';
+const MAX_GONE_LINES = 262_144;
+
 /** How many unreadable lines of a maps snapshot are named one by one; the rest are counted. */
 const MAX_MAPS_PROBLEMS_SHOWN = 3;
 
@@ -339,6 +349,21 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
     } else {
       mapsEnd = endLines;
       warnings.push(...end.problems);
+    }
+  }
+  // The capture's word when its process exited first (no maps-end.txt): the maps-start.txt lines whose files it found gone from their names right after.
+  if (typeof meta.pid === 'number' && mapsEnd === null && files.has(GONE_FILE)) {
+    const gonePath = join(dir, GONE_FILE);
+    const goneLines: MapsLine[] = [];
+    let more = 0;
+    const gone = await readMapsSnapshot(files, GONE_FILE, gonePath, (_entry, _lineNo, keep) => {
+      if (goneLines.length < MAX_GONE_LINES) goneLines.push(keep());
+      else more++;
+    });
+    if (gone !== null) {
+      warnings.push(...gone.problems);
+      if (more > 0) warnings.push(`${gonePath}: ${more} lines past the first ${MAX_GONE_LINES} not used (maps-start.txt has no more than vm.max_map_count lines)`);
+      engineOptions.goneAtExit = { pid: meta.pid, lines: endMappings(goneLines, gonePath) };
     }
   }
   // Listed only: read once the trace is (readOthersMapsEnd). A maps-end.N.txt of the captured process is not the capture's: not read.
