@@ -589,6 +589,56 @@ om_threads_json() {
   printf ']'
 }
 
+# om_gone_from_start -> maps-start-gone.txt: the lines of maps-start.txt
+# whose file is no longer at its name (gone, or another file there now: the
+# inode differs), looked up once, right after the target exited. Its maps at
+# the end cannot be read then, and a file it mapped that a process the trace
+# does not follow removed (git repack under git cat-file) would go unseen:
+# the trace shows neither the removal nor an munmap, only the exit. The
+# analysis makes findings of those the trace shows living until that exit.
+# One stat for all the files (a broker maps 10^5), within OM_GONE_SECONDS (a
+# file on a mount that does not answer): a lookup cut short writes nothing,
+# since a name it did not reach would read as gone. Names the kernel escaped
+# (a backslash: \012 for a newline) are left out: their spelling is not the
+# name.
+OM_GONE_SECONDS=10
+OM_GONE_CHECKED=0
+om_gone_from_start() {
+  local start=$OM_D/maps-start.txt stage=$OM_D/.maps-start-gone statuses
+  ((OM_GONE_CHECKED)) && return 0
+  OM_GONE_CHECKED=1
+  [[ -s $start && ! -e $OM_D/maps-end.txt ]] || return 0
+  {
+    # shellcheck disable=SC2016
+    LC_ALL=C awk '
+      match($0, /^[^ ]+ [^ ]+ [^ ]+ [^ ]+ [0-9]+ +/) {
+        path = substr($0, RLENGTH + 1)
+        if ($5 != 0 && path ~ /^\// && path !~ / \(deleted\)$/ && !index(path, "\\")) print path
+      }' "$start" | LC_ALL=C sort -u |
+      timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat --printf '%i %n\n' -- |
+      LC_ALL=C awk -v start="$start" '
+        { inode = $1; sub(/^[0-9]+ /, ""); now[$0] = inode }
+        END {
+          while ((getline line < start) > 0) {
+            if (!match(line, /^[^ ]+ [^ ]+ [^ ]+ [^ ]+ [0-9]+ +/)) continue
+            path = substr(line, RLENGTH + 1)
+            split(line, field, " ")
+            if (field[5] == 0 || path !~ /^\// || path ~ / \(deleted\)$/ || index(path, "\\")) continue
+            if (!(path in now) || now[path] != field[5]) print line
+          }
+        }' > "$stage"
+    statuses=${PIPESTATUS[*]}
+  } 2>/dev/null
+  # xargs: 123 when a stat failed (a name gone), which is what is looked for; 124+ when timeout or a signal cut it.
+  if [[ ${statuses:-1} =~ ^0\ 0\ (0|123)\ 0$ && -s $stage ]]; then
+    om_retry mv -f -- "$stage" "$OM_D/maps-start-gone.txt" || OM_WRITE_FAILED+=' maps-start-gone.txt'
+  else
+    [[ ${statuses:-1} =~ ^0\ 0\ (0|123)\ 0$ ]] || om_log "maps-start-gone.txt left out: looking up the files of maps-start.txt did not end within $OM_GONE_SECONDS s"
+    rm -f -- "$stage"
+  fi
+  return 0
+}
+
 # om_jvm_version PID -> JAVA_VERSION from the release file of the JDK whose
 # bin/java the process runs; nothing when it is not a JVM. Reads files only:
 # running `java -version` or attaching to the JVM would perturb the target.
@@ -1509,6 +1559,8 @@ om_run_capture() {
       OM_STOP_REASON=disk-full
     fi
     if [[ -z $OM_STOP_REASON && -n $OM_PID ]] && ! om_alive "$OM_PID" "$OM_PID_ST"; then
+      # As soon as it is gone: what it mapped is looked up before anything else may remove it.
+      ((OM_ATTACHED)) && om_gone_from_start
       # strace ends by itself when its tracees are gone; bpftrace -p does not.
       sleep 0.5
       om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || break
@@ -1521,6 +1573,8 @@ om_run_capture() {
     fi
     om_nap 0.2
   done
+  # strace ended with its target: the loop did not see the target go.
+  if ((OM_ATTACHED)) && [[ -n $OM_PID ]] && ! om_alive "$OM_PID" "$OM_PID_ST"; then om_gone_from_start; fi
   om_wait_tracer
   status=$OM_TRACER_STATUS
   # Gone by the end of the wait for the attach: traced only if the trace shows it (its exit at least).

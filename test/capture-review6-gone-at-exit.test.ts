@@ -1,0 +1,125 @@
+// Review 6, item 1: `capture --pid` of `git cat-file --batch` while an
+// untraced `git repack -a -d` removed the packs it mapped: /proc showed six
+// "(deleted)" pack mappings just before it exited, and orphanmap said "no
+// mapping outlived its file". The process exited during the capture, so there
+// was no maps-end.txt to read, and the trace held neither the removal nor an
+// munmap. Now the capture looks up each file of maps-start.txt right after the
+// target exits and writes those no longer at their names to
+// maps-start-gone.txt; the analysis makes findings of those mappings the
+// trace shows living until the exit.
+//
+// A real program (a Python process that maps four files before the capture
+// and waits); the test, outside the trace, removes one, puts another file at
+// the name of a second, and removes a third only after the program unmapped
+// it; the program then reads its own /proc/self/maps (the truth) and exits.
+// Needs root and strace (bpftrace for its one case).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Finding } from '../src/engine/findings.js';
+import { exited, PYTHON, workspace } from './scenarios/harness.js';
+import { killStillRunning } from './support/proc.js';
+import { CLI, requireTool, runCli } from './support/tools.js';
+import { waitFor } from './support/wait.js';
+
+/**
+ * Maps DIR/kept, DIR/removed, DIR/replaced and DIR/unmapped (shared, 8 KiB
+ * each), says "ready" and waits for a line; unmaps DIR/unmapped, says
+ * "unmapped", waits for a line; then prints the "(deleted)" lines of its own
+ * maps as JSON and exits with the rest still mapped.
+ */
+const PROGRAM = `
+import json, mmap, os, sys
+directory = sys.argv[1]
+held = {}
+for name in ("kept", "removed", "replaced", "unmapped"):
+    fd = os.open(os.path.join(directory, name), os.O_RDWR | os.O_CREAT, 0o644)
+    os.write(fd, b"x" * 8192)
+    held[name] = mmap.mmap(fd, 8192)
+    os.close(fd)
+print("ready", flush=True)
+sys.stdin.readline()
+held.pop("unmapped").close()
+print("unmapped", flush=True)
+sys.stdin.readline()
+deleted = []
+for line in open("/proc/self/maps"):
+    if line.rstrip("\\n").endswith(" (deleted)"):
+        deleted.append("0x" + line.split("-")[0] + " " + line.split(None, 5)[5].rstrip("\\n")[: -len(" (deleted)")])
+print(json.dumps(sorted(deleted)), flush=True)
+# As git and a JVM do: out without unmapping (Python's own shutdown would unmap every mmap object first).
+os._exit(0)
+`;
+
+const started: ChildProcess[] = [];
+afterAll(() => killStillRunning(started));
+beforeAll(() => {
+  if (process.getuid?.() !== 0) throw new Error('test/capture-review6-gone-at-exit.test.ts must run as root (capture --pid)');
+  requireTool('strace');
+});
+
+async function scenario(backend: 'strace' | 'bpftrace'): Promise<{ bundle: string; dir: string; truth: string[] }> {
+  const dir = workspace(`gone-at-exit-${backend}`);
+  const target = spawn(PYTHON, ['-c', PROGRAM, dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+  started.push(target);
+  const lines = createInterface({ input: target.stdout! })[Symbol.asyncIterator]();
+  expect((await lines.next()).value).toBe('ready');
+  const bundle = join(dir, 'bundle');
+  const capture = spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--pid', String(target.pid), '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(capture);
+  let stderr = '';
+  capture.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const captured = exited(capture);
+  await waitFor('the capture to attach', () => existsSync(join(bundle, 'meta.json')), 60_000);
+  target.stdin!.write('\n');
+  expect((await lines.next()).value).toBe('unmapped');
+  // Out of the trace: removed while mapped, replaced while mapped, removed once unmapped.
+  rmSync(join(dir, 'removed'));
+  writeFileSync(join(dir, 'replaced.new'), 'y'.repeat(8192));
+  renameSync(join(dir, 'replaced.new'), join(dir, 'replaced'));
+  rmSync(join(dir, 'unmapped'));
+  target.stdin!.end('\n');
+  const truth = JSON.parse((await lines.next()).value as string) as string[];
+  const result = await captured;
+  expect(result.code, stderr).toBe(0);
+  return { bundle, dir, truth };
+}
+
+function check(bundle: string, dir: string, truth: string[]): void {
+  // The truth: the two files removed or replaced while mapped, as /proc showed them.
+  expect(truth.map((line) => line.split(' ')[1]).sort()).toEqual([join(dir, 'removed'), join(dir, 'replaced')]);
+  const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { exitReason: string };
+  expect(meta.exitReason).toBe('target-exited');
+  expect(existsSync(join(bundle, 'maps-end.txt'))).toBe(false);
+  // The capture's lookup: those two, and the one removed after its munmap (the check cannot tell), not the one kept.
+  const gone = readFileSync(join(bundle, 'maps-start-gone.txt'), 'utf8').trim().split('\n');
+  expect(gone.map((line) => line.slice(line.lastIndexOf(' ') + 1)).sort()).toEqual([join(dir, 'removed'), join(dir, 'replaced'), join(dir, 'unmapped')]);
+  const result = runCli(['analyze', bundle, '--format', 'json']);
+  expect(result.status, result.stderr).toBe(0);
+  const findings = (JSON.parse(result.stdout) as { findings: Finding[] }).findings.filter((finding) => finding.kind === 'unlinked-while-mapped');
+  // Only the mappings the trace shows living until the exit: the unmapped one is no finding.
+  expect(findings.map((finding) => `${finding.address} ${finding.path}`).sort()).toEqual(truth);
+  for (const finding of findings) {
+    expect(finding).toMatchObject({ severity: 'error', resolution: 'process-exited', unlinkedAt: null, confirmedByMaps: null });
+    expect(finding.note).toContain('maps-start-gone.txt');
+  }
+  // Without the capture's lookup, the bundle reads as before: nothing.
+  rmSync(join(bundle, 'maps-start-gone.txt'));
+  const before = runCli(['analyze', bundle, '--format', 'json']);
+  expect((JSON.parse(before.stdout) as { findings: Finding[] }).findings.filter((finding) => finding.kind === 'unlinked-while-mapped')).toEqual([]);
+}
+
+describe('capture --pid of a process that exits after an untraced process removed files it mapped', () => {
+  it('strace: maps-start-gone.txt lists them, and the mappings that lived until the exit are findings, as /proc showed them', async () => {
+    const { bundle, dir, truth } = await scenario('strace');
+    check(bundle, dir, truth);
+  }, 90_000);
+
+  it('bpftrace: the same', async () => {
+    requireTool('bpftrace');
+    const { bundle, dir, truth } = await scenario('bpftrace');
+    check(bundle, dir, truth);
+  }, 120_000);
+});
