@@ -30,8 +30,9 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  for (const child of started) child.kill('SIGKILL');
+  // The program's children first: once it is gone they are init's, and no longer found under it.
   killProgram(parent);
+  for (const child of started) child.kill('SIGKILL');
   if (work !== undefined) rmSync(work, { recursive: true, force: true });
 });
 

@@ -41,8 +41,9 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  for (const child of started) child.kill('SIGKILL');
+  // The programs' children first: once a program is gone they are init's, and no longer found under it.
   for (const pid of programs) killProgram(pid);
+  for (const child of started) child.kill('SIGKILL');
   if (work !== undefined) rmSync(work, { recursive: true, force: true });
 });
 
