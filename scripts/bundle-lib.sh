@@ -19,7 +19,7 @@
 #   maps-end.N.txt  /proc/N/maps at the same moment, for each other traced
 #                   process N still alive then: the target's descendants (and,
 #                   for strace, every process it still traces); at most
-#                   OM_MAX_END_PROCESSES of them (om_snapshot_others)
+#                   OM_MAX_END_PROCESSES of them, OM_MAX_END_BYTES together (om_snapshot_others)
 #   tracer.stderr   the tracer's stderr
 #   .meta-reserve   128 KiB held while the capture runs and freed just before the
 #                   final meta.json, so a full disk still gets a final meta.json
@@ -63,6 +63,10 @@ OM_D=''                # /proc/PID/fd/9: the bundle directory, by inode
 OM_DIR_FD=9
 OM_RESERVE_BYTES=131072
 OM_MAX_END_PROCESSES=1000  # maps-end.N.txt files at most (om_snapshot_others)
+OM_MAX_END_BYTES=268435456 # and 256 MiB of them together at most: one process's maps can be 1 GB
+OM_MAX_TREE_PROCESSES=20000 # a process tree is listed up to this many processes (om_tree_of)
+OM_TREE_SECONDS=10     # and for this long at most
+OM_END_CUT=''          # set when a stop is asked for while the end snapshots are taken (om_with_late_stop)
 OM_OTHERS_DONE=0       # 1 once om_snapshot_others ran: one end snapshot per capture
 OM_JVM_SECONDS=3       # the most om_jvm_version may take (see om_bounded)
 OM_FDS_SECONDS=30      # the most the fds-start.txt snapshot may take
@@ -171,7 +175,7 @@ om_die() { om_log "error: $*"; exit "${OM_DIE_STATUS:-1}"; }
 om_retry() {
   local try status=0
   for try in 1 2 3; do
-    "$@"
+    om_immune "$@"
     status=$?
     ((status > 128)) || break
   done
@@ -183,12 +187,24 @@ om_out() {
   local om_out_var=$1 om_out_text='' try status=0
   shift
   for try in 1 2 3; do
-    om_out_text=$("$@")
+    if ((OM_LATE)); then om_out_text=$(trap '' INT TERM HUP; "$@"); else om_out_text=$("$@"); fi
     status=$?
     ((status > 128)) || break
   done
   printf -v "$om_out_var" '%s' "$om_out_text"
   return "$status"
+}
+
+# om_immune COMMAND ARG... -> COMMAND; while the end snapshots take a stop
+# request (OM_LATE, om_with_late_stop), in a subshell that ignores SIGINT,
+# SIGTERM and SIGHUP, so that COMMAND's helpers ignore them as they do once a
+# stop is under way: the script then traps them, and a trap leaves its
+# children the default, which a repeated Ctrl-C (sent to the whole process
+# group) would kill. A signal that lands before the subshell ignores it
+# kills it, and om_retry runs it again.
+OM_LATE=0
+om_immune() {
+  if ((OM_LATE)); then (trap '' INT TERM HUP; "$@"); else "$@"; fi
 }
 
 # om_bounded SECONDS VAR COMMAND ARG... -> VAR=$(COMMAND ARG...) and its
@@ -417,14 +433,16 @@ om_ignores() {
   return 1
 }
 
-# om_tracees_of TRACER -> sets OM_TREE to "pid:starttime " for every process
-# whose TracerPid is TRACER: strace -f follows a command's descendants
+# om_tracees_of TRACER [STOP_VAR] -> sets OM_TREE to "pid:starttime " for
+# every process whose TracerPid is TRACER (none more once the variable named
+# STOP_VAR is set): strace -f follows a command's descendants
 # wherever they go, a daemon that double-forked to init among them, which
 # the command's own tree (om_tree_of) no longer holds.
 om_tracees_of() {
-  local f pid key value
+  local f pid key value stop=${2:-}
   OM_TREE=''
   for f in /proc/[0-9]*/status; do
+    [[ -n $stop && -n ${!stop} ]] && break
     while read -r key value; do
       [[ $key == TracerPid: ]] || continue
       if [[ $value == "$1" ]]; then
@@ -482,68 +500,179 @@ om_children() {
   return 0
 }
 
-# om_snapshot_maps PID FILE -> copies /proc/PID/maps; status 1 if the process
-# is gone, 2 if FILE could not be written.
+# om_snapshot_maps PID FILE [MAX] -> copies /proc/PID/maps; status 1 if the
+# process is gone, 2 if FILE could not be written. Without MAX, through a
+# temporary file and a rename; with MAX, into FILE itself (a staged file of
+# om_snapshot_others), and status 3, no FILE, when the maps hold more than
+# MAX bytes: a cut file would hide mappings. OM_SNAP_BYTES: FILE's size, with MAX.
 om_snapshot_maps() {
-  local tmp="$2.tmp"
-  if om_retry om_copy "/proc/$1/maps" "$tmp" && om_retry mv -f -- "$tmp" "$2"; then return 0; fi
-  rm -f -- "$tmp"
-  om_retry cat "/proc/$1/maps" > /dev/null 2>&1 && return 2
+  local tmp="$2.tmp" status
+  OM_SNAP_BYTES=''
+  if [[ -n ${3:-} ]]; then
+    om_copy_upto "/proc/$1/maps" "$2" "$3"
+    status=$?
+    ((status == 0 || status == 3)) && return "$status"
+    tmp=$2
+  elif om_retry om_copy "/proc/$1/maps" "$tmp" && om_retry mv -f -- "$tmp" "$2"; then
+    return 0
+  fi
+  om_retry rm -f -- "$tmp"
+  # Readable, so not gone: a byte tells, where the whole maps may be 1 GB.
+  om_retry head -c 1 -- "/proc/$1/maps" > /dev/null 2>&1 && return 2
   return 1
+}
+
+# om_copy_upto FROM TO MAX -> a new file TO with FROM's content; status 3,
+# and no TO, when FROM holds more than MAX bytes (at most MAX + 1 are read).
+# OM_SNAP_BYTES: TO's size. Up to 1,024 lines are copied by builtins: a
+# process or three per file (head, stat, mv) made 1,000 snapshots take 16 s on a
+# loaded host. Longer files go through head, which reads them faster.
+om_copy_upto() {
+  local LC_ALL=C lines=() text=''
+  OM_SNAP_BYTES=''
+  { mapfile -n 1025 lines < "$1"; } 2>/dev/null || return 1
+  if ((${#lines[@]} > 1024)); then
+    om_retry om_copy "$1" "$2" $(($3 + 1)) || return 1
+    om_fits "$2" "$3" && return 0
+    om_retry rm -f -- "$2"
+    return 3
+  fi
+  printf -v text '%s' "${lines[@]}"
+  OM_SNAP_BYTES=${#text}
+  ((OM_SNAP_BYTES <= $3)) || return 3
+  if [[ -e $2 || -L $2 ]]; then om_retry rm -f -- "$2" || return 1; fi
+  { printf '%s' "$text" > "$2"; } 2>/dev/null
+}
+
+# om_fits FILE MAX -> true when FILE holds at most MAX bytes; OM_SNAP_BYTES=its size.
+om_fits() {
+  local size=''
+  om_out size stat -c %s -- "$1" 2>/dev/null
+  [[ $size =~ ^[0-9]+$ ]] || return 1
+  OM_SNAP_BYTES=$size
+  ((size <= $2))
 }
 
 # om_snapshot_others TREE -> maps-end.N.txt, by om_snapshot_maps, for each
 # process N of TREE ("pid:starttime " entries, as om_tree_of and
 # om_tracees_of give them) other than the target that is still that very
 # process: the traced processes alive at the end besides the target (a
-# server's workers, a launched wrapper's program). Once per capture, at most
-# OM_MAX_END_PROCESSES files (a log line says how many were left out). A
-# process that ends while it is read leaves no file: alive at the end is what
-# the file says, and its pid could name another process by then.
+# server's workers, a launched wrapper's program). Once per capture. The
+# target decides how many there are and how big their maps are (one can be
+# 1 GB), so at most OM_MAX_END_PROCESSES files and OM_MAX_END_BYTES bytes of
+# them together are taken, and none more once a stop is asked for meanwhile
+# (OM_END_CUT); a log line says how many were left out and why. A process
+# that ends while it is read leaves no file: alive at the end is what the
+# file says, and its pid could name another process by then.
 om_snapshot_others() {
-  local entry pid st count=0 left=0 status
+  local entries=() pid st i count=0 bytes=0 left=0 over=0 status stage=$OM_D/.maps-end
   local -A seen=()
   ((OM_OTHERS_DONE)) && return 0
   OM_OTHERS_DONE=1
-  for entry in $1; do
-    pid=${entry%%:*} st=${entry##*:}
+  om_stage_open "$stage" || { OM_WRITE_FAILED+=' maps-end.N.txt'; return 0; }
+  # "pid:starttime" words: digits and a colon, which neither split nor glob.
+  entries=($1)
+  for ((i = 0; i < ${#entries[@]}; i++)); do
+    [[ -z $OM_END_CUT ]] || break
+    pid=${entries[i]%%:*} st=${entries[i]##*:}
     [[ $pid =~ ^[1-9][0-9]*$ && $pid != "$OM_PID" && -z ${seen[$pid]:-} ]] || continue
     seen[$pid]=1
     om_alive "$pid" "$st" || continue
     if ((count >= OM_MAX_END_PROCESSES)); then left=$((left + 1)); continue; fi
-    om_snapshot_maps "$pid" "$OM_D/maps-end.$pid.txt"
+    # Past the byte budget: counted, never read.
+    if ((over)); then over=$((over + 1)); continue; fi
+    om_snapshot_maps "$pid" "$stage/maps-end.$pid.txt" $((OM_MAX_END_BYTES - bytes))
     status=$?
     if ((status == 2)); then OM_WRITE_FAILED+=" maps-end.$pid.txt"; continue; fi
+    if ((status == 3)); then over=1; continue; fi
     ((status == 0)) || continue
-    if om_alive "$pid" "$st"; then count=$((count + 1)); else rm -f -- "$OM_D/maps-end.$pid.txt"; fi
+    if om_alive "$pid" "$st"; then
+      count=$((count + 1)) bytes=$((bytes + OM_SNAP_BYTES))
+    else
+      om_retry rm -f -- "$stage/maps-end.$pid.txt"
+    fi
   done
-  ((left == 0)) || om_log "maps at the end: $left more traced process(es) alive beyond the first $OM_MAX_END_PROCESSES left out (no maps-end.N.txt for them: their deleted files' mappings are not checked)"
+  ((count == 0)) || om_retry mv -f -t "$OM_D" -- "$stage"/maps-end.*.txt || OM_WRITE_FAILED+=' maps-end.N.txt'
+  om_retry rm -rf -- "$stage"
+  om_note_others_left "$left" "$over" "$bytes" $((${#entries[@]} - i))
+}
+
+# om_stage_open DIR -> a new, empty DIR in the bundle for om_snapshot_others:
+# each maps-end.N.txt is written there, then all are renamed into the bundle
+# at once (a rename each, a process each, made 1,000 of them take 11 s on a
+# loaded host), so that the bundle never holds a partial one. One left by a
+# script that died is removed first (the watchdog takes the snapshots again).
+om_stage_open() {
+  if [[ -e $1 || -L $1 ]]; then om_retry rm -rf -- "$1"; fi
+  om_retry mkdir -m 0700 -- "$1" 2>/dev/null
+}
+
+# om_note_others_left LEFT OVER BYTES UNREAD -> the log lines of
+# om_snapshot_others: LEFT processes beyond the count, OVER beyond the byte
+# budget (BYTES taken), UNREAD entries not looked at once a stop was asked for.
+om_note_others_left() {
+  local why='no maps-end.N.txt for them: their deleted files'"'"' mappings are not checked'
+  (($1 == 0)) || om_log "maps at the end: $1 more traced process(es) alive beyond the first $OM_MAX_END_PROCESSES left out ($why)"
+  (($2 == 0)) || om_log "maps at the end: $2 more traced process(es) alive left out: their maps-end.N.txt files would have passed $((OM_MAX_END_BYTES / 1048576)) MiB together ($3 bytes taken) ($why)"
+  [[ -n $OM_END_CUT ]] && (($4 > 0)) && om_log "maps at the end: a stop was asked for (SIGINT, SIGTERM or SIGHUP) while they were taken: $4 more listed process(es) left out ($why)"
   return 0
 }
 
 # om_others_now -> om_snapshot_others for the target's descendants and, for
-# strace while it runs, every process it traces.
+# strace while it runs, every process it traces. The descendants are listed
+# up to twice as many as are taken, enough to tell how many more there are.
 om_others_now() {
-  local tree
+  local tree=''
   ((OM_OTHERS_DONE)) && return 0
   [[ -n $OM_PID ]] || return 0
   # Only while the target is that very process: a pid reused since would lead to another's descendants.
-  tree=''
   if om_alive "$OM_PID" "$OM_PID_ST"; then
-    om_tree_of "$OM_PID"
+    om_tree_of "$OM_PID" $((2 * OM_MAX_END_PROCESSES)) OM_END_CUT
     tree=$OM_TREE
+    if [[ -n $OM_TREE_CUT && -z $OM_END_CUT ]]; then
+      om_log "maps at the end: pid $OM_PID's descendants were listed only in part ($OM_TREE_CUT): those not listed are left out (no maps-end.N.txt for them: their deleted files' mappings are not checked)"
+    fi
   fi
   if [[ $OM_BACKEND == strace && -n ${OM_TRACER_PID:-} ]] && om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; then
-    om_tracees_of "$OM_TRACER_PID"
+    om_tracees_of "$OM_TRACER_PID" OM_END_CUT
     tree+=$OM_TREE
   fi
   om_snapshot_others "$tree"
 }
 
-# om_copy FROM TO -> a new file TO with FROM's content (noclobber: TO is removed first).
+# om_with_late_stop COMMAND ARG... -> runs COMMAND with SIGINT, SIGTERM and
+# SIGHUP setting OM_END_CUT, then ignores them again. Once a stop is under
+# way they are ignored (om_on_signal), but the end snapshots it takes can
+# last (a forking target: 1,000 maps files): a Ctrl-C, or orphanmap's
+# SIGTERM, now cuts them short instead of going unheard (review 7). Called
+# only where they are ignored. Every helper runs through om_retry or om_out
+# meanwhile, which keep it ignoring them (om_immune, OM_LATE).
+om_with_late_stop() {
+  OM_LATE=1
+  trap 'OM_END_CUT=signal' INT TERM HUP
+  "$@"
+  trap '' INT TERM HUP
+  OM_LATE=0
+}
+
+# om_end_snapshots -> maps-end.txt of the target, then the others'
+# (om_others_now), a stop asked for meanwhile cutting the others short.
+om_end_snapshots() { om_with_late_stop om_end_snapshots_now; }
+om_end_snapshots_now() {
+  om_snapshot_maps "$OM_PID" "$OM_D/maps-end.txt"
+  (($? == 2)) && OM_WRITE_FAILED+=' maps-end.txt'
+  om_others_now
+}
+
+# om_copy FROM TO [MAX] -> a new file TO with FROM's content, its first MAX
+# bytes with MAX (noclobber: a TO left by an earlier try is removed first).
 om_copy() {
-  rm -f -- "$2" || return
-  { cat -- "$1" > "$2"; } 2>/dev/null
+  if [[ -e $2 || -L $2 ]]; then rm -f -- "$2" || return; fi
+  if [[ -n ${3:-} ]]; then
+    { head -c "$3" -- "$1" > "$2"; } 2>/dev/null
+  else
+    { cat -- "$1" > "$2"; } 2>/dev/null
+  fi
 }
 
 # om_snapshot_fds PID FILE -> "FD<TAB>TARGET" per open fd of PID, in fd
@@ -953,19 +1082,67 @@ om_kill_tree() {
   return 0
 }
 
-# om_tree_of PID -> sets OM_TREE to "pid:starttime" for PID and its
-# descendants, parents first, space separated.
+# om_tree_of PID [MAX [STOP_VAR]] -> sets OM_TREE to "pid:starttime " for PID
+# and its descendants, parents first. The target decides how many there are,
+# so the walk ends after MAX of them (OM_MAX_TREE_PROCESSES), after
+# OM_TREE_SECONDS, or once the variable named STOP_VAR is set; OM_TREE_CUT
+# then says why the list is short (empty when it is whole). The queue is read
+# by index: taking its head by copying the rest of it cost time quadratic in
+# the number of descendants (9,000 children: 95 s, every signal ignored meanwhile; review 7).
 om_tree_of() {
-  local queue=("$1") p
-  OM_TREE=''
-  while ((${#queue[@]})); do
-    p=${queue[0]}
-    queue=("${queue[@]:1}")
+  local max=${2:-$OM_MAX_TREE_PROCESSES} stop=${3:-} queue=("$1") i=0 n=0 p now deadline
+  OM_TREE='' OM_TREE_CUT=''
+  printf -v deadline '%(%s)T' -1
+  deadline=$((deadline + OM_TREE_SECONDS))
+  om_kids_init "$1"
+  while ((i < ${#queue[@]})); do
+    if ((n >= max)); then OM_TREE_CUT="it has over $max processes"; break; fi
+    if [[ -n $stop && -n ${!stop} ]]; then OM_TREE_CUT='a stop was asked for'; break; fi
+    # The clock is a builtin, but a cheap one only when read now and then.
+    if ((i % 64 == 63)); then
+      printf -v now '%(%s)T' -1
+      ((now < deadline)) || { OM_TREE_CUT="listing it took over $OM_TREE_SECONDS s"; break; }
+    fi
+    p=${queue[i]}
+    i=$((i + 1))
     om_stat "$p" || continue
     OM_TREE+="$p:$OM_ST "
-    om_children "$p"
+    n=$((n + 1))
+    om_tree_kids "$p"
     queue+=("${OM_KIDS[@]}")
   done
+}
+
+# om_kids_init PID -> OM_KIDS_OF empty where /proc/PID/task/TID/children
+# exists; else, for kernels without CONFIG_PROC_CHILDREN, OM_KIDS_OF[PPID] =
+# "PID PID ..." for every process, from one pass over /proc. om_children
+# reads every /proc/PID/stat there for each process it is asked about: a
+# tree walk with it would be quadratic too.
+declare -gA OM_KIDS_OF=()
+OM_KIDS_FROM_MAP=0
+om_kids_init() {
+  local f stat
+  OM_KIDS_OF=() OM_KIDS_FROM_MAP=0
+  compgen -G "/proc/$1/task/*/children" >/dev/null && return 0
+  [[ -d /proc/$1 ]] || return 0
+  OM_KIDS_FROM_MAP=1
+  for f in /proc/[0-9]*/stat; do
+    stat=''
+    IFS= read -r -d '' stat 2>/dev/null < "$f"
+    [[ $stat == *') '* ]] || continue
+    stat=${stat##*) }
+    set -- $stat
+    [[ ${2:-} =~ ^[0-9]+$ ]] && OM_KIDS_OF[$2]+="${f//[!0-9]/} "
+  done
+}
+
+# om_tree_kids PID -> OM_KIDS: PID's children, as om_kids_init prepared.
+om_tree_kids() {
+  if ((OM_KIDS_FROM_MAP)); then
+    read -r -a OM_KIDS <<< "${OM_KIDS_OF[$1]:-}"
+  else
+    om_children "$1"
+  fi
 }
 
 # ---------------------------------------------------------------------------
@@ -1107,21 +1284,16 @@ om_stop_tracer() {
   fi
   if ((OM_CMD_MODE)) && [[ $OM_STOP_REASON == detached ]]; then
     # Leave the command running: its end snapshot now, then the tracer lets go.
-    if [[ -n $OM_PID ]] && om_alive "$OM_PID" "$OM_PID_ST"; then
-      om_snapshot_maps "$OM_PID" "$OM_D/maps-end.txt"
-      (($? == 2)) && OM_WRITE_FAILED+=' maps-end.txt'
-      om_others_now
-    fi
+    if [[ -n $OM_PID ]] && om_alive "$OM_PID" "$OM_PID_ST"; then om_end_snapshots; fi
     om_backend_detach_command
     # (bash would report the SIGKILLed tracer as "Killed" on stderr when it reaps it.)
     om_wait_gone "$OM_TRACER_PID" "$OM_TRACER_ST" 5 2>/dev/null && return 0
   elif ((OM_CMD_MODE)) && [[ -n $OM_PID ]]; then
     if om_alive "$OM_PID" "$OM_PID_ST"; then
-      om_snapshot_maps "$OM_PID" "$OM_D/maps-end.txt"
-      (($? == 2)) && OM_WRITE_FAILED+=' maps-end.txt'
-      om_others_now
+      om_end_snapshots
       om_tree_of "$OM_PID"
       tree=$OM_TREE
+      [[ -z $OM_TREE_CUT ]] || om_log "stopping the command: its descendants were listed only in part ($OM_TREE_CUT): those not listed get no SIGTERM$([[ $OM_BACKEND == strace ]] && printf ' unless strace traces them')"
       # With its descendants that left its tree (a daemon reparented to init): strace
       # follows them, so it would not end, and its SIGKILL would leave them running.
       # (bpftrace traces no process; a tracer pid already reused names another's.)
@@ -1142,7 +1314,7 @@ om_stop_tracer() {
       om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 2 && return 0
     else
       # The command is gone; what it left running that strace still traces (leftRunning) is snapshot before strace lets go.
-      om_others_now
+      om_with_late_stop om_others_now
     fi
   fi
   om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || return 0
@@ -1188,11 +1360,7 @@ om_finish() {
     if om_backend_attach_seen; then OM_ATTACHED=1; else OM_ATTACHED=0; fi
   fi
   if ((OM_ATTACHED)) && [[ -n $OM_PID ]] && om_alive "$OM_PID" "$OM_PID_ST"; then
-    if ! ((OM_CMD_MODE)) || [[ ! -f $OM_D/maps-end.txt ]]; then
-      om_snapshot_maps "$OM_PID" "$OM_D/maps-end.txt"
-      (($? == 2)) && OM_WRITE_FAILED+=' maps-end.txt'
-      om_others_now
-    fi
+    if ! ((OM_CMD_MODE)) || [[ ! -f $OM_D/maps-end.txt ]]; then om_end_snapshots; fi
     [[ $OM_THREADS_JSON != '[]' ]] || om_read_process "$OM_PID"
     [[ -n $OM_JVM_VERSION ]] || om_bounded "$OM_JVM_SECONDS" OM_JVM_VERSION om_jvm_version "$OM_PID"
   fi
@@ -1207,7 +1375,7 @@ om_finish() {
   esac
   rm -f -- "$OM_D/.meta-reserve"
   # What om_bounded left behind in a script that died in it (the watchdog finishes then).
-  rm -f -- "$OM_D"/.bounded.* "$OM_D/.command-id"
+  rm -rf -- "$OM_D"/.bounded.* "$OM_D/.command-id" "$OM_D/.maps-end"
   if ! om_write_meta; then
     OM_COMPLETE=0
     om_log "error: cannot write the final meta.json into $OM_OUT (is its file system full?); the meta.json left there says \"complete\": false"
