@@ -187,7 +187,9 @@ om_out() {
   local om_out_var=$1 om_out_text='' try status=0
   shift
   for try in 1 2 3; do
-    if ((OM_LATE)); then om_out_text=$(trap '' INT TERM HUP; "$@"); else om_out_text=$("$@"); fi
+    # SIGPIPE as it comes by default: this script ignores it, and a helper writing here once a kill -9 ended
+    # the script would get EPIPE and say so on orphanmap's stderr ("awk: close failed ... Broken pipe").
+    if ((OM_LATE)); then om_out_text=$(trap '' INT TERM HUP; trap - PIPE; "$@"); else om_out_text=$(trap - PIPE; "$@"); fi
     status=$?
     ((status > 128)) || break
   done
