@@ -1329,7 +1329,11 @@ om_stop_tracer() {
   # its handler only then), so a stop while it compiled was lost and it
   # attached afterwards (review).
   local tried=''
-  if declare -F om_backend_stopping > /dev/null; then om_backend_stopping; fi
+  if declare -F om_backend_stopping > /dev/null; then
+    om_backend_stopping
+    # It may have ended meanwhile (bpftrace -c, once its command has): nothing to send.
+    om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || return 0
+  fi
   if ! om_ignores "$OM_TRACER_PID" 2; then
     kill -INT "$OM_TRACER_PID" 2>/dev/null
     kill -CONT "$OM_TRACER_PID" 2>/dev/null

@@ -174,6 +174,9 @@ om_backend_first_pid() {
 # trace cannot tell more.
 om_backend_exit_seen() { return 0; }
 
+# How long bpftrace -c is given to end by itself once its command has (om_backend_stopping).
+OM_BT_SELF_END_SECONDS=30
+
 # Called just before bpftrace is sent SIGINT: kill(-BPFTRACE_PID, 0), which
 # orphanmap.bt prints as a `stop` record while every probe is still attached
 # (bpftrace then takes them off one at a time, seconds, and what it prints
@@ -183,6 +186,14 @@ om_backend_exit_seen() { return 0; }
 om_backend_stopping() {
   local i size
   om_backend_attached || return 0
+  # bpftrace -c ends by itself once its command has: it prints what it still
+  # holds, then takes its probes off (seconds, more under load). Waited for,
+  # not stopped: no stop record comes while it does (review 6: every launched
+  # capture said one was missing), and 0.17 drops what it has not read yet
+  # when SIGINT arrives.
+  if ((OM_CMD_MODE)) && [[ $OM_STOP_REASON == target-exited ]]; then
+    om_wait_gone "$OM_TRACER_PID" "$OM_TRACER_ST" "$OM_BT_SELF_END_SECONDS" && return 0
+  fi
   # Searched from here on only: the trace can be gigabytes.
   size=$(stat -c %s -- "$OM_D/trace.txt" 2>/dev/null) || size=0
   kill -0 -- "-$OM_TRACER_PID" 2>/dev/null
