@@ -20,6 +20,9 @@
 #                   process N still alive then: the target's descendants (and,
 #                   for strace, every process it still traces); at most
 #                   OM_MAX_END_PROCESSES of them, OM_MAX_END_BYTES together (om_snapshot_others)
+#   maps-start-gone.txt  when the process exited during the capture (so no
+#                   maps-end.txt): the lines of maps-start.txt whose file was no
+#                   longer at its name right after (om_gone_from_start)
 #   tracer.stderr   the tracer's stderr
 #   .meta-reserve   128 KiB held while the capture runs and freed just before the
 #                   final meta.json, so a full disk still gets a final meta.json
