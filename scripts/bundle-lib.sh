@@ -570,11 +570,10 @@ om_fits() {
 # that ends while it is read leaves no file: alive at the end is what the
 # file says, and its pid could name another process by then.
 om_snapshot_others() {
-  local entries=() pid st i count=0 bytes=0 left=0 over=0 status stage=$OM_D/.maps-end
+  local entries=() pid st i count=0 bytes=0 left=0 over=0 status stage=$OM_D/.maps-end staged=0
   local -A seen=()
   ((OM_OTHERS_DONE)) && return 0
   OM_OTHERS_DONE=1
-  om_stage_open "$stage" || { OM_WRITE_FAILED+=' maps-end.N.txt'; return 0; }
   # "pid:starttime" words: digits and a colon, which neither split nor glob.
   entries=($1)
   for ((i = 0; i < ${#entries[@]}; i++)); do
@@ -586,6 +585,11 @@ om_snapshot_others() {
     if ((count >= OM_MAX_END_PROCESSES)); then left=$((left + 1)); continue; fi
     # Past the byte budget: counted, never read.
     if ((over)); then over=$((over + 1)); continue; fi
+    # Made for the first file only: with no other process, nothing is written (a full disk has nothing to say of it).
+    if ((!staged)); then
+      om_stage_open "$stage" || { OM_WRITE_FAILED+=' maps-end.N.txt'; break; }
+      staged=1
+    fi
     om_snapshot_maps "$pid" "$stage/maps-end.$pid.txt" $((OM_MAX_END_BYTES - bytes))
     status=$?
     if ((status == 2)); then OM_WRITE_FAILED+=" maps-end.$pid.txt"; continue; fi
@@ -598,7 +602,7 @@ om_snapshot_others() {
     fi
   done
   ((count == 0)) || om_retry mv -f -t "$OM_D" -- "$stage"/maps-end.*.txt || OM_WRITE_FAILED+=' maps-end.N.txt'
-  om_retry rm -rf -- "$stage"
+  ((!staged)) || om_retry rm -rf -- "$stage"
   om_note_others_left "$left" "$over" "$bytes" $((${#entries[@]} - i))
 }
 
