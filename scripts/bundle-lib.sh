@@ -734,46 +734,73 @@ om_threads_json() {
 # does not follow removed (git repack under git cat-file) would go unseen:
 # the trace shows neither the removal nor an munmap, only the exit. The
 # analysis makes findings of those the trace shows living until that exit.
-# One stat for all the files (a broker maps 10^5), within OM_GONE_SECONDS (a
-# file on a mount that does not answer): a lookup cut short writes nothing,
-# since a name it did not reach would read as gone. Names the kernel escaped
-# (a backslash: \012 for a newline) are left out: their spelling is not the
-# name.
+#
+# Removed before the exit or just after it (a supervisor cleaning up after
+# the worker it reaped)? The file's directory tells: when it last changed
+# OM_GONE_MARGIN seconds or more before the exit was seen, every change to it,
+# that removal among them, came before the exit. The others go to
+# maps-start-gone-late.txt, which the analysis only warns of. A name whose
+# directory cannot be looked up either (a FUSE mount root may not enter, a
+# stale NFS handle) is in neither: its file may well be there.
+#
+# Only where the target sees the files as this script does (OM_SAME_VIEW:
+# the same mount namespace and root; a container's or a chroot's names mean
+# other files here). One stat of all the files, one of their directories
+# (a broker maps 10^5 files), each within OM_GONE_SECONDS (a mount that does
+# not answer): a lookup cut short writes nothing. Names the kernel escaped (a
+# backslash: \012 for a newline) are left out: their spelling is not the name.
 OM_GONE_SECONDS=10
+OM_GONE_MARGIN=1
 OM_GONE_CHECKED=0
+OM_SAME_VIEW=0
 om_gone_from_start() {
-  local start=$OM_D/maps-start.txt stage=$OM_D/.maps-start-gone statuses
+  local start=$OM_D/maps-start.txt stage=$OM_D/.maps-start-gone seen_s statuses ok=1
   ((OM_GONE_CHECKED)) && return 0
   OM_GONE_CHECKED=1
   [[ -s $start && ! -e $OM_D/maps-end.txt ]] || return 0
+  if ((!OM_SAME_VIEW)); then
+    om_log "maps-start-gone.txt left out: pid $OM_PID sees another mount namespace or root than the capture, so its file names cannot be looked up here"
+    return 0
+  fi
+  seen_s=${EPOCHREALTIME%[.,]*}
+  [[ $seen_s =~ ^[0-9]+$ ]] || om_out seen_s date +%s
   {
     # shellcheck disable=SC2016
     LC_ALL=C awk '
       match($0, /^[^ ]+ [^ ]+ [^ ]+ [^ ]+ [0-9]+ +/) {
         path = substr($0, RLENGTH + 1)
         if ($5 != 0 && path ~ /^\// && path !~ / \(deleted\)$/ && !index(path, "\\")) print path
-      }' "$start" | LC_ALL=C sort -u |
-      timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat --printf '%i %n\n' -- |
-      LC_ALL=C awk -v start="$start" '
-        { inode = $1; sub(/^[0-9]+ /, ""); now[$0] = inode }
-        END {
-          while ((getline line < start) > 0) {
-            if (!match(line, /^[^ ]+ [^ ]+ [^ ]+ [^ ]+ [0-9]+ +/)) continue
-            path = substr(line, RLENGTH + 1)
-            split(line, field, " ")
-            if (field[5] == 0 || path !~ /^\// || path ~ / \(deleted\)$/ || index(path, "\\")) continue
-            if (!(path in now) || now[path] != field[5]) print line
-          }
-        }' > "$stage"
+      }' "$start" | LC_ALL=C sort -u > "$stage.names"
+    timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat --printf '%i %n\n' -- < "$stage.names" > "$stage.now"
+    statuses=$?
+    # xargs: 123 when a stat failed (a name not there), which is what is looked for; 124 and up: cut short.
+    ((statuses == 0 || statuses == 123)) || ok=0
+    # The directories of the names not there as they were: of each, when it last changed.
+    LC_ALL=C awk 'NR == FNR { here[substr($0, index($0, " ") + 1)] = 1; next }
+      !($0 in here) { sub(/\/[^\/]*$/, ""); print ($0 == "" ? "/" : $0) }' "$stage.now" "$stage.names" | LC_ALL=C sort -u |
+      timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat --printf '%Y %n\n' -- > "$stage.dirs"
     statuses=${PIPESTATUS[*]}
+    [[ $statuses =~ ^0\ 0\ (0|123)$ ]] || ok=0
+    # Inodes compared as text: awk's numbers are doubles, and an overlayfs inode can pass 2^53.
+    ((ok)) && LC_ALL=C awk -v before=$((seen_s - OM_GONE_MARGIN)) -v late="$stage.late" '
+      FILENAME == ARGV[1] { inode[substr($0, index($0, " ") + 1)] = $1 ""; next }
+      FILENAME == ARGV[2] { changed[substr($0, index($0, " ") + 1)] = $1 + 0; next }
+      match($0, /^[^ ]+ [^ ]+ [^ ]+ [^ ]+ [0-9]+ +/) {
+        path = substr($0, RLENGTH + 1)
+        if ($5 == 0 || path !~ /^\// || path ~ / \(deleted\)$/ || index(path, "\\")) next
+        if ((path in inode) && inode[path] == $5 "") next
+        dir = path; sub(/\/[^\/]*$/, "", dir); if (dir == "") dir = "/"
+        if (!(dir in changed)) next
+        if (changed[dir] < before) print; else print > late
+      }' "$stage.now" "$stage.dirs" "$start" > "$stage"
   } 2>/dev/null
-  # xargs: 123 when a stat failed (a name gone), which is what is looked for; 124+ when timeout or a signal cut it.
-  if [[ ${statuses:-1} =~ ^0\ 0\ (0|123)\ 0$ && -s $stage ]]; then
-    om_retry mv -f -- "$stage" "$OM_D/maps-start-gone.txt" || OM_WRITE_FAILED+=' maps-start-gone.txt'
+  if ((ok)); then
+    [[ ! -s $stage ]] || om_retry mv -f -- "$stage" "$OM_D/maps-start-gone.txt" || OM_WRITE_FAILED+=' maps-start-gone.txt'
+    [[ ! -s $stage.late ]] || om_retry mv -f -- "$stage.late" "$OM_D/maps-start-gone-late.txt" || OM_WRITE_FAILED+=' maps-start-gone-late.txt'
   else
-    [[ ${statuses:-1} =~ ^0\ 0\ (0|123)\ 0$ ]] || om_log "maps-start-gone.txt left out: looking up the files of maps-start.txt did not end within $OM_GONE_SECONDS s"
-    rm -f -- "$stage"
+    om_log "maps-start-gone.txt left out: looking up the files of maps-start.txt failed or took over $OM_GONE_SECONDS s"
   fi
+  rm -f -- "$stage" "$stage.late" "$stage.names" "$stage.now" "$stage.dirs"
   return 0
 }
 
@@ -1710,6 +1737,8 @@ om_run_capture() {
   if [[ -n $OM_PID ]] && ((attached && !OM_GONE_AT_ATTACH)); then
     om_snapshot_maps "$OM_PID" "$OM_D/maps-start.txt"
     (($? == 2)) && OM_WRITE_FAILED+=' maps-start.txt'
+    # Whether its names are ours (om_gone_from_start): the same mount namespace and root.
+    if [[ $(readlink "/proc/$OM_PID/ns/mnt" 2>/dev/null) == "$(readlink /proc/self/ns/mnt 2>/dev/null)" && /proc/$OM_PID/root/ -ef / ]]; then OM_SAME_VIEW=1; fi
     # A stop asked for meanwhile ends it: fds-start.txt is then left out.
     om_bounded "$OM_FDS_SECONDS" v om_snapshot_fds "$OM_PID" "$OM_D/fds-start.txt"
     case $? in

@@ -18,11 +18,11 @@ import { Files, chdir, resolveName, type FileNode } from './files.js';
 import { FindingLog, type EngineChange } from './finding-log.js';
 import type { EvidenceLine, Finding } from './findings.js';
 import { RunningImages } from './images.js';
-import { Mappings, measure, type EndMapping, type MappingStats, type SeedMapping } from './mappings.js';
+import { type GoneAtExit, Mappings, measure, type EndMapping, type MappingStats, type SeedMapping } from './mappings.js';
 import { CloneWait, Tasks, type ProcessHints, type Task, type TasksHeld } from './tasks.js';
 
 export type { EngineChange } from './finding-log.js';
-export type { EndMapping, SeedMapping } from './mappings.js';
+export type { EndMapping, GoneAtExit, SeedMapping } from './mappings.js';
 export type { SeedFd } from './fds.js';
 export { normalizePath } from './files.js';
 
@@ -44,7 +44,7 @@ export interface EngineOptions extends ProcessHints {
    * maps-start-gone.txt): findings of removals out of sight for those of its
    * mappings the trace shows living until its exit (Mappings.goneWhenExited).
    */
-  goneAtExit?: { pid: number; lines: readonly EndMapping[] };
+  goneAtExit?: GoneAtExit;
 }
 
 export interface EngineStats extends MappingStats {
@@ -148,7 +148,7 @@ export class Engine {
     const gone = this.mappings.goneAtExit;
     if (gone !== null && this.tasks.has(gone.pid)) {
       this.mappings.goneAtExit = null;
-      this.mappings.goneWhenExited(this.tasks.leaderOf(gone.pid).space, gone.lines);
+      this.mappings.goneWhenExited(this.tasks.leaderOf(gone.pid).space, gone);
     }
     this.mappings.decidePendingOrphans();
     this.log.resolveRemaining();
@@ -201,6 +201,13 @@ export class Engine {
     const misplaced = this.files.misplaced.note();
     const aliased = this.files.aliased.note();
     const missing = this.files.missingNote();
+    const late = this.mappings.goneLate;
+    const goneLate =
+      late.first === null
+        ? null
+        : `process ${late.first.pid} exited during the capture, and right after, the capture found ${late.first.path} gone from its name (${late.first.at})` +
+          `${late.count > 1 ? `, and ${late.count - 1} more files it mapped` : ''}; the trace shows neither the removal nor an munmap, but the directory changed about the exit or after it: ` +
+          'removed by a process the trace does not follow while mapped, or just after the exit (a supervisor cleaning up after it), which the capture cannot tell apart: not reported';
     const fromFiles = [
       ...this.fds.assumptions(),
       ...this.files.cut.notes(),
@@ -208,6 +215,7 @@ export class Engine {
       ...(misplaced === null ? [] : [misplaced]),
       ...(aliased === null ? [] : [aliased]),
       ...(missing === null ? [] : [missing]),
+      ...(goneLate === null ? [] : [goneLate]),
     ];
     return fromFiles.length === 0 ? this.tasks.assumptions() : [...this.tasks.assumptions(), ...fromFiles];
   }

@@ -98,15 +98,25 @@ const GONE_OUT_OF_SIGHT =
   "by a call the trace does not show: another process removed or replaced the file, the capture's filter left the call out, " +
   'or it went after the trace ended (maps-end.txt is read just after the tracer stops). ' +
   '(/proc says deleted too when a hard link made out of sight of the trace keeps the file under another name.)';
+/** What a capture found gone once its process had exited (a bundle's maps-start-gone.txt and maps-start-gone-late.txt). */
+export interface GoneAtExit {
+  pid: number;
+  /** maps-start.txt lines whose files' directories last changed before the exit: removed while the process lived. */
+  lines: readonly EndMapping[];
+  /** Those whose directories changed about the exit or after: removed then, or just after it. */
+  late: readonly EndMapping[];
+  /** maps-start.txt, as the mappings it seeded name it (their mappedAt). */
+  startFile: string;
+}
+
 /**
  * What every finding of goneWhenExited says: the process exited during the
  * capture, so no maps-end.txt; its file was found gone right after.
  */
 const GONE_BEFORE_EXIT =
-  'The process exited during the capture, so its maps at the end could not be read; right after it exited, the capture found this file gone from its name ' +
-  '(maps-start-gone.txt lists its maps-start.txt line), and the trace shows neither its removal nor an munmap of this mapping: ' +
-  'another process, which the trace does not follow, removed or replaced the file while this mapping lived. ' +
-  '(Unless the file went in the moment between the exit and that check: then the mapping did not outlive it.)';
+  'The process exited during the capture, so its maps at the end could not be read; right after it exited, the capture found this file gone from its name, ' +
+  'its directory last changed before the exit (maps-start-gone.txt lists its maps-start.txt line), and the trace shows neither its removal nor an munmap of this mapping: ' +
+  'another process, which the trace does not follow, removed or replaced the file while this mapping lived.';
 /** Added when the trace does not show the mapping made either: the finding's "mapped" is its maps-end.txt line. */
 const MAPPED_OUT_OF_SIGHT = ' Nor does the trace show the mapping made (a call the filter left out, or made after the trace ended): "mapped" is its maps-end.txt line.';
 
@@ -138,7 +148,9 @@ export class Mappings {
    * The captured process's files found gone once it exited (EngineOptions.goneAtExit), until its exit asks
    * for them (release); null after, or with none.
    */
-  goneAtExit: { pid: number; lines: readonly EndMapping[] } | null = null;
+  goneAtExit: GoneAtExit | null = null;
+  /** Mappings of files found gone only as the exit was seen (GoneAtExit.late), living until it: a warning's count and first. */
+  readonly goneLate: { count: number; first: { pid: number; path: string; at: string } | null } = { count: 0, first: null };
 
   constructor(
     private readonly counters: Counters,
@@ -274,15 +286,34 @@ export class Mappings {
    * the trace if its exit is not in it. What the trace shows unmapped, or
    * holds another file at, is no finding: the check came after the exit.
    */
-  goneWhenExited(space: Space, lines: readonly EndMapping[]): void {
-    for (const line of lines) {
-      const piece = space.firstOverlapping(line.start, line.end);
-      if (piece === undefined || piece.start !== line.start) continue;
-      const mapping = piece.record;
-      if (mapping.unlinkFinding !== null || !sameFile(mapping.file, line) || keptByAnotherName(mapping.file, line.path)) continue;
+  goneWhenExited(space: Space, gone: GoneAtExit): void {
+    for (const line of gone.lines) {
+      const mapping = this.seededAt(space, line, gone.startFile);
+      if (mapping === null) continue;
       mapping.file.note({ place: line.place, time: null, seconds: null, tid: 0, raw: line.text }, undefined);
       this.log.goneOutOfSight(mapping, GONE_BEFORE_EXIT);
     }
+    // Gone by the time the exit was seen, but perhaps after it: said, not reported.
+    for (const line of gone.late) {
+      if (this.seededAt(space, line, gone.startFile) === null) continue;
+      this.goneLate.count++;
+      if (this.goneLate.first === null) this.goneLate.first = { pid: space.ownerTgid, path: line.path, at: `${line.place.file}:${line.place.line}` };
+    }
+  }
+
+  /**
+   * The mapping `space` holds at `line`'s address that maps-start.txt
+   * (`startFile`) seeded, of the same file, whose removal the trace does not
+   * show; null if the trace unmapped it, mapped another file there since (a
+   * reload by the same name, after the file was replaced), or saw it go.
+   */
+  private seededAt(space: Space, line: EndMapping, startFile: string): MappingState | null {
+    const piece = space.firstOverlapping(line.start, line.end);
+    if (piece === undefined || piece.start !== line.start) return null;
+    const mapping = piece.record;
+    if (mapping.mappedAt?.file !== startFile || mapping.unlinkFinding !== null) return null;
+    if (!sameFile(mapping.file, line) || keptByAnotherName(mapping.file, line.path)) return null;
+    return mapping;
   }
 
   /** A fork without CLONE_VM: the child's space holds a copy of every mapping, one per mapping however many pieces it has. */
@@ -328,7 +359,7 @@ export class Mappings {
     const gone = this.goneAtExit;
     if (cause === 'exit' && gone !== null && gone.pid === space.ownerTgid) {
       this.goneAtExit = null;
-      this.goneWhenExited(space, gone.lines);
+      this.goneWhenExited(space, gone);
     }
     this.settle(space.clear(), 'process-exited', event, cause);
     const program = this.images.stopped(space);

@@ -15,7 +15,7 @@
 import { closeSync, constants, fstatSync, openSync, readdirSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { EngineOptions, SeedFd, SeedMapping } from '../engine/engine.js';
+import type { EndMapping, EngineOptions, SeedFd, SeedMapping } from '../engine/engine.js';
 import { findingStart, type Finding } from '../engine/findings.js';
 import { nameMayBe } from '../engine/mappings.js';
 import { DELETED_SUFFIX, isDeletedFile, mapsLookup, readMapsLine, type MapsEntry } from '../parse/maps.js';
@@ -256,7 +256,25 @@ function seedOf(entry: SnapshotLine, path: string, mappings: SeedMapping[]): voi
  * most vm.max_map_count (262,144 on a Kafka host); more are not used.
  */
 const GONE_FILE = 'maps-start-gone.txt';
+/** …and those whose directories changed about the exit or after it (removed then, or just after): a warning at most. */
+const GONE_LATE_FILE = 'maps-start-gone-late.txt';
 const MAX_GONE_LINES = 262_144;
+
+/** The lines of the bundle's file `name` (maps-start-gone.txt or its -late twin), as the engine takes them; none if it is not there. */
+async function readGone(files: BundleFiles, dir: string, name: string, warnings: string[]): Promise<EndMapping[]> {
+  if (!files.has(name)) return [];
+  const path = join(dir, name);
+  const kept: MapsLine[] = [];
+  let more = 0;
+  const read = await readMapsSnapshot(files, name, path, (_entry, _lineNo, keep) => {
+    if (kept.length < MAX_GONE_LINES) kept.push(keep());
+    else more++;
+  });
+  if (read === null) return [];
+  warnings.push(...read.problems);
+  if (more > 0) warnings.push(`${path}: ${more} lines past the first ${MAX_GONE_LINES} not used (maps-start.txt has no more than vm.max_map_count lines)`);
+  return endMappings(kept, path);
+}
 
 /** How many unreadable lines of a maps snapshot are named one by one; the rest are counted. */
 const MAX_MAPS_PROBLEMS_SHOWN = 3;
@@ -352,19 +370,10 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
     }
   }
   // The capture's word when its process exited first (no maps-end.txt): the maps-start.txt lines whose files it found gone from their names right after.
-  if (typeof meta.pid === 'number' && mapsEnd === null && files.has(GONE_FILE)) {
-    const gonePath = join(dir, GONE_FILE);
-    const goneLines: MapsLine[] = [];
-    let more = 0;
-    const gone = await readMapsSnapshot(files, GONE_FILE, gonePath, (_entry, _lineNo, keep) => {
-      if (goneLines.length < MAX_GONE_LINES) goneLines.push(keep());
-      else more++;
-    });
-    if (gone !== null) {
-      warnings.push(...gone.problems);
-      if (more > 0) warnings.push(`${gonePath}: ${more} lines past the first ${MAX_GONE_LINES} not used (maps-start.txt has no more than vm.max_map_count lines)`);
-      engineOptions.goneAtExit = { pid: meta.pid, lines: endMappings(goneLines, gonePath) };
-    }
+  if (typeof meta.pid === 'number' && seedsStart && mapsEnd === null && (files.has(GONE_FILE) || files.has(GONE_LATE_FILE))) {
+    const lines = await readGone(files, dir, GONE_FILE, warnings);
+    const late = await readGone(files, dir, GONE_LATE_FILE, warnings);
+    engineOptions.goneAtExit = { pid: meta.pid, lines, late, startFile: startPath };
   }
   // Listed only: read once the trace is (readOthersMapsEnd). A maps-end.N.txt of the captured process is not the capture's: not read.
   const othersListed = files.othersMapsEnd().filter(([pid]) => pid !== meta.pid);
