@@ -54,7 +54,10 @@ export function untracedTarget(meta: BundleMeta, events: number, lines?: number)
 export function contradiction(meta: BundleMeta, events: number): string | null {
   if (events === 0) return null;
   const says = untracedBy(meta);
-  return says === null ? null : `meta.json says ${says}, so that nothing was traced, but the trace holds ${events} events: they are analysed as they stand (was the bundle edited?)`;
+  return says === null
+    ? null
+    : `meta.json says ${says}, so that nothing was traced, but the trace holds ${events} events: they are analysed as they stand ` +
+        '(a tracer that attached late or died after writing them, a pid reused by another process, or an edited bundle)';
 }
 
 /** What in meta.json says the capture traced nothing, whatever the trace holds: `"attached": false` or such an exitReason; null if nothing does. */

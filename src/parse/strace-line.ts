@@ -458,7 +458,10 @@ function parseBody(text: string, i: number, prefix: LinePrefix, scan: LineScan):
   if (first === 45 /* - */ && text.startsWith('--- ', i)) {
     return withPrefix<SignalRecord>({ type: 'signal', text: text.slice(i + 4, text.endsWith(' ---') ? -4 : undefined) }, prefix);
   }
-  if (!scanCall(text, i, scan)) return { type: 'bad', reason: text.startsWith(RESUMED_OPEN, i) ? 'malformed "<... resumed>"' : 'not a strace line' };
+  if (!scanCall(text, i, scan)) {
+    if (text.startsWith(RESUMED_OPEN, i)) return { type: 'bad', reason: 'malformed "<... resumed>"' };
+    return { type: 'bad', reason: unnamedEnd(text, i, text.length) > i ? 'a call strace could not name ("???"), with a value: it may have been any call' : 'not a strace line' };
+  }
   return callRecord(scan.status, text.slice(scan.nameStart, scan.nameEnd), text.slice(scan.bodyStart, scan.bodyEnd), prefix);
 }
 
@@ -477,6 +480,8 @@ export function scanCall(text: string, i: number, scan: LineScan): boolean {
     const close = text.indexOf(RESUMED_CLOSE, i);
     const nameStart = i + RESUMED_OPEN.length;
     if (close < 0 || !isSyscallName(text, nameStart, close)) return false;
+    // A call strace could not name is read only as it prints one of a dying thread: with no value.
+    if (unnamedEnd(text, nameStart, close) === close && !endsWithNoValue(text)) return false;
     scan.status = 'resumed';
     scan.nameStart = nameStart;
     scan.nameEnd = close;
@@ -487,7 +492,8 @@ export function scanCall(text: string, i: number, scan: LineScan): boolean {
   // NAME(
   let j = i;
   while (j < text.length && isNameChar(text.charCodeAt(j))) j++;
-  if (j === i) j = unnamedEnd(text, i, text.length);
+  const named = j > i;
+  if (!named) j = unnamedEnd(text, i, text.length);
   if (j === i || text.charCodeAt(j) !== 40 /* ( */) return false;
   scan.nameStart = i;
   scan.nameEnd = j;
@@ -507,7 +513,13 @@ export function scanCall(text: string, i: number, scan: LineScan): boolean {
       scan.bodyEnd = text.lastIndexOf(' <pid changed to ');
     }
   }
-  return true;
+  // …left unfinished, or with no value: one that returned a value may have been any call, an munmap among them.
+  return named || scan.status === 'unfinished' || endsWithNoValue(text);
+}
+
+/** The line ends with strace's "no value" (`= ?`, maybe `<unavailable>`): a call its thread died in. */
+function endsWithNoValue(text: string): boolean {
+  return /= \?(?: <unavailable>)?$/.test(text);
 }
 
 /** A call record, built in one object: a spread of the prefix costs more than the rest of the line. */

@@ -927,7 +927,10 @@ export class StraceReader {
   private removalInFlight(missing: NameMissingEvent): boolean {
     const quoted = `"${missing.path}"`;
     for (const [tid, pending] of this.pending) {
-      if (pending !== undefined && tid !== missing.tid && NAME_REMOVERS.has(pending.name) && pending.head.includes(quoted)) return true;
+      if (pending === undefined || tid === missing.tid || !NAME_REMOVERS.has(pending.name)) continue;
+      // The name it removes is its first string: a rename's second is where the file goes.
+      const first = pending.head.indexOf('"');
+      if (first >= 0 && pending.head.startsWith(quoted, first)) return true;
     }
     return false;
   }
