@@ -22,7 +22,9 @@
 #                   OM_MAX_END_PROCESSES of them, OM_MAX_END_BYTES together (om_snapshot_others)
 #   maps-start-gone.txt  when the process exited during the capture (so no
 #                   maps-end.txt): the lines of maps-start.txt whose file was no
-#                   longer at its name right after (om_gone_from_start)
+#                   longer at its name right after, its directory changed
+#                   before the exit (om_gone_from_start); maps-start-gone-late.txt:
+#                   those whose directory changed about the exit or after
 #   tracer.stderr   the tracer's stderr
 #   .meta-reserve   128 KiB held while the capture runs and freed just before the
 #                   final meta.json, so a full disk still gets a final meta.json
