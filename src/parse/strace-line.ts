@@ -519,7 +519,7 @@ export function scanCall(text: string, i: number, scan: LineScan): boolean {
 
 /** The line ends with strace's "no value" (`= ?`, maybe `<unavailable>`): a call its thread died in. */
 function endsWithNoValue(text: string): boolean {
-  return /= \?(?: <unavailable>)?$/.test(text);
+  return /= \?(?: <unavailable>| <\d+\.\d+>)?$/.test(text);
 }
 
 /** A call record, built in one object: a spread of the prefix costs more than the rest of the line. */
