@@ -485,7 +485,7 @@ om_tracer_pid() { om_tracer_of "$1"; printf '%s' "$OM_TRACER_OF"; }
 
 # om_children PID -> sets the array OM_KIDS to the pids of PID's children.
 om_children() {
-  local want=$1 f stat kids=()
+  local f kids=()
   OM_KIDS=()
   if compgen -G "/proc/$1/task/*/children" >/dev/null; then
     for f in /proc/"$1"/task/*/children; do
@@ -494,15 +494,9 @@ om_children() {
       OM_KIDS+=("${kids[@]}")
     done
   else
-    # Kernels without CONFIG_PROC_CHILDREN: field 4 of every /proc/PID/stat.
-    for f in /proc/[0-9]*/stat; do
-      stat=''
-      IFS= read -r -d '' stat 2>/dev/null < "$f"
-      [[ $stat == *') '* ]] || continue
-      stat=${stat##*) }
-      set -- $stat
-      [[ ${2:-} == "$want" ]] && OM_KIDS+=("${f//[!0-9]/}")
-    done
+    # Kernels without CONFIG_PROC_CHILDREN: the parent of every process, as om_kids_init reads them.
+    om_kids_init "$1"
+    read -r -a OM_KIDS <<< "${OM_KIDS_OF[$1]:-}"
   fi
   return 0
 }

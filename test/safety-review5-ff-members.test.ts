@@ -13,10 +13,10 @@ import { chownSync, cpSync, existsSync, lchownSync, mkdirSync, mkdtempSync, read
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { NOBODY } from './support/nobody.js';
 import { REPO, runCli } from './support/tools.js';
 
 const FF = join(REPO, 'traces', 'ff-ttt');
-const NOBODY = 65534;
 const DIST = join(REPO, 'dist');
 const scratch = mkdtempSync(join(tmpdir(), 'orphanmap-rv5-ff-'));
 
