@@ -96,3 +96,13 @@ describe('what a bundle does not say is said', () => {
     for (const finding of report.findings) expect(finding.confirmedByMaps).toBeNull();
   });
 });
+
+describe('two bundles in one run', () => {
+  it('analyze refuses the second, naming both (each bundle is one capture, with its own pids and maps)', () => {
+    const second = bundleCopy();
+    const result = runCli(['analyze', REAL, second]);
+    expect(result.status, result.stderr).toBe(2);
+    expect(result.stderr).toContain(`${second}: error: is a second capture bundle (the first is ${REAL})`);
+    expect(result.stdout).toBe('');
+  });
+});

@@ -59,6 +59,11 @@ export async function resolveInputs(paths: readonly string[], readThread?: ReadT
           throw new InputError(readFailure(error), path, { cause: error });
         });
         if (entries.includes('meta.json')) {
+          // Each bundle is one capture, of its own host and pids, checked against its own maps: one per run.
+          const first = inputs.find((input) => input.type === 'bundle');
+          if (first !== undefined) {
+            throw new InputError(`is a second capture bundle (the first is ${first.bundle.dir}): a run reads one bundle, whose pids and maps are its own; analyze each on its own`, path);
+          }
           // Through the directory checked above, not its name again.
           inputs.push({ type: 'bundle', bundle: await loadBundleFrom(fd, path) });
           continue;
