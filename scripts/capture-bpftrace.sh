@@ -177,6 +177,23 @@ om_backend_exit_seen() { return 0; }
 # How long bpftrace -c is given to end by itself once its command has (om_backend_stopping).
 OM_BT_SELF_END_SECONDS=30
 
+# om_bt_self_end -> true once bpftrace -c has ended by itself, within
+# OM_BT_SELF_END_SECONDS; false at the end of them, or as soon as a stop
+# signal sets OM_BT_WAIT_CUT (a second Ctrl-C: the first stop, or the
+# command's end, already began this one), which is not ignored here as it is
+# for the rest of the stop: the wait can be long, and says so after 2 s.
+OM_BT_WAIT_CUT=0
+om_bt_self_end() {
+  local i
+  for ((i = 0; i < OM_BT_SELF_END_SECONDS * 10; i++)); do
+    om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || return 0
+    ((OM_BT_WAIT_CUT)) && return 1
+    ((i == 20)) && om_log "waiting for bpftrace to print what it holds and end by itself, as it does after its command (up to ${OM_BT_SELF_END_SECONDS} s; Ctrl-C stops waiting, and loses those records)"
+    sleep 0.1
+  done
+  ! om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"
+}
+
 # Called just before bpftrace is sent SIGINT: kill(-BPFTRACE_PID, 0), which
 # orphanmap.bt prints as a `stop` record while every probe is still attached
 # (bpftrace then takes them off one at a time, seconds, and what it prints
@@ -192,7 +209,14 @@ om_backend_stopping() {
   # capture said one was missing), and 0.17 drops what it has not read yet
   # when SIGINT arrives.
   if ((OM_CMD_MODE)) && [[ $OM_STOP_REASON == target-exited ]]; then
-    om_wait_gone "$OM_TRACER_PID" "$OM_TRACER_ST" "$OM_BT_SELF_END_SECONDS" && return 0
+    OM_LATE=1
+    trap 'OM_BT_WAIT_CUT=1' INT TERM HUP
+    om_bt_self_end
+    i=$?
+    trap '' INT TERM HUP
+    OM_LATE=0
+    ((i == 0)) && return 0
+    ((OM_BT_WAIT_CUT)) && om_log "stopped waiting for bpftrace to end by itself: the records it still held may be lost"
   fi
   # Searched from here on only: the trace can be gigabytes.
   size=$(stat -c %s -- "$OM_D/trace.txt" 2>/dev/null) || size=0
