@@ -462,6 +462,28 @@ om_tracees_of() {
   done
 }
 
+# om_kill_tracees -> SIGKILL to every process strace still traces, listed
+# again until none is left (at most OM_KILL_ROUNDS lists), once a stopped
+# launched command's listed tree has had its SIGKILL. Processes forked after
+# that list was made are not in it, and a forker's children outlive it,
+# reparented to init: a command forking every half millisecond left hundreds
+# running, untraced once strace had to be killed (it waits for its tracees,
+# and ignores SIGINT and SIGTERM). strace -f traces each of them, wherever it
+# went; the forkers die in the first round, so the rounds end.
+OM_KILL_ROUNDS=20
+om_kill_tracees() {
+  local round
+  [[ $OM_BACKEND == strace ]] || return 0
+  for ((round = 0; round < OM_KILL_ROUNDS; round++)); do
+    om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || return 0
+    om_tracees_of "$OM_TRACER_PID"
+    [[ -n $OM_TREE ]] || return 0
+    om_kill_tree "$OM_TREE" KILL
+    om_nap 0.1
+  done
+  om_log "strace still traces processes after $OM_KILL_ROUNDS rounds of SIGKILL to all it traced (a command forking faster than they are listed)"
+}
+
 # om_note_left_running -> OM_LEFT_RUNNING: how many processes strace still
 # traces when the launched command has exited: what the command started and
 # left running (a daemon: `kafka-server-start.sh -daemon`, `nohup java … &`).
@@ -1343,6 +1365,7 @@ om_stop_tracer() {
         om_wait_gone "$OM_PID" "$OM_PID_ST" 3 && return 0
       fi
       om_kill_tree "$tree" KILL
+      om_kill_tracees
       om_wait_stopping "$OM_TRACER_PID" "$OM_TRACER_ST" 2 && return 0
     else
       # The command is gone; what it left running that strace still traces (leftRunning) is snapshot before strace lets go.
