@@ -1575,6 +1575,7 @@ om_note_attach() {
   if (($1)) && ((waited >= OM_SLOW_ATTACH_SECONDS)); then
     om_log "$OM_BACKEND attached after $waited s$([[ -n $OM_DURATION ]] && printf "; the capture's %s s (--duration) count from now" "$OM_DURATION")"
   fi
+  if (($1)) && declare -F om_backend_attach_note > /dev/null; then om_backend_attach_note; fi
   return 0
 }
 

@@ -161,6 +161,19 @@ om_backend_attached() {
 # not through the tee that copies its stderr later), says it got that far.
 om_backend_traced() { om_retry grep -q '^orphanmap-bt [0-9]* begin ' "$OM_D/trace.txt" 2>/dev/null; }
 
+# bpftrace 0.17 raises RLIMIT_MEMLOCK to unlimited as it starts, and prints
+# "ERROR: … couldn't set RLIMIT_MEMLOCK" where root may not (no
+# CAP_SYS_RESOURCE: a container, a sandboxed VM). Kernels from 5.11 charge BPF
+# memory to the cgroup instead; on any kernel, probes that attached did not
+# need it. A launched command's capture shows bpftrace's stderr as it comes,
+# so an on-call engineer reads "ERROR" just before a capture that works: said
+# so, once the probes are attached.
+om_backend_attach_note() {
+  ((OM_CMD_MODE)) || return 0
+  grep -q "couldn't set RLIMIT_MEMLOCK" "$OM_D/tracer.stderr" 2>/dev/null || return 0
+  om_log "bpftrace's RLIMIT_MEMLOCK error above did no harm: its probes attached all the same"
+}
+
 # The probes attached: bpftrace's notice on its stderr, or the BEGIN probe's header in the trace.
 om_backend_attach_seen() { om_backend_attached || om_backend_traced; }
 
