@@ -46,10 +46,11 @@ export function registerAnalyze(program: Command): void {
  * An input with no lines at all proves nothing: where the answer is a verdict
  * (`--fail-on`, `diff`), it is an error rather than a pass. Nor does a bundle
  * that holds nothing of its process (one that exited before the tracer
- * attached: untracedTarget), whatever lines its trace has.
+ * attached: untracedTarget), whatever lines its trace has, nor a trace
+ * without a bundle that holds no event (noEventTraced).
  */
 export function refuseEmptyInputs(analysis: Analysis, why: string): void {
-  if (analysis.untraced !== undefined) throw new InputError(`${analysis.untraced.why}, so ${why}`, analysis.untraced.bundle);
+  if (analysis.untraced !== undefined) throw new InputError(`${analysis.untraced.why}, so ${why}`, analysis.untraced.input);
   const empty = analysis.emptyInputs[0];
   if (empty !== undefined) throw new InputError(`empty input: no trace lines, so ${why}`, empty);
 }

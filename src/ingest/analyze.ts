@@ -10,7 +10,7 @@ import type { Diagnostic } from '../parse/events.js';
 import { InputError } from '../errors.js';
 import type { LineSource } from './lines.js';
 import { bundleTraceSource, closeOthersMapsEnd, loadBundle, confirmWithMaps, readOthersMapsEnd, type Bundle, type MapsLine } from './bundle.js';
-import { contradiction, untracedBy, untracedTarget } from './untraced.js';
+import { contradiction, noEventTraced, untracedBy, untracedTarget } from './untraced.js';
 import { endMappings, fromKernelName, unexplainedDeleted, unexplainedLines } from './maps-end.js';
 import { findingStart, type Finding } from '../engine/findings.js';
 import { tailFile } from './tail.js';
@@ -76,8 +76,8 @@ export interface Analysis {
   pidNotice: string | null;
   /** Inputs with no line at all (also a warning): they prove nothing, for a verdict. */
   emptyInputs: string[];
-  /** Set when the bundle holds nothing of its process (untracedTarget): why (also a warning). It proves nothing either. */
-  untraced?: { bundle: string; why: string };
+  /** Set when the bundle holds nothing of its process (untracedTarget), or a trace without a bundle no event (noEventTraced): the input, and why (also a warning). It proves nothing either. */
+  untraced?: { input: string; why: string };
   bundle: Bundle | null;
   /** The time the trace covers: its first and last event times (the chart's axis); null when no event has one. */
   span: { first: number; last: number } | null;
@@ -118,7 +118,7 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
   }
   run.report(engine.finish());
   const checked = bundle === null ? null : await checkWithMaps(run, engine, bundle);
-  const untraced = checked === null ? undefined : warnUntraced(run, engine, checked);
+  const untraced = checked === null ? warnNoEvent(run, engine, paths[0]!) : warnUntraced(run, engine, checked);
   const analysis = run.result(checked, checked === null ? [] : bundleProcesses(checked));
   return untraced === undefined ? analysis : { ...analysis, untraced };
 }
@@ -135,7 +135,15 @@ function warnUntraced(run: Run, engine: Engine, bundle: Bundle): Analysis['untra
   const why = untracedTarget(bundle.meta, events, run.lines);
   if (why === null) return undefined;
   run.warnings.unshift(`${bundle.dir}: ${why}, so the bundle proves nothing either way (--fail-on and diff refuse it)`);
-  return { bundle: bundle.dir, why };
+  return { input: bundle.dir, why };
+}
+
+/** The same for traces without a bundle: lines, but no event (noEventTraced). Named by the first input. */
+function warnNoEvent(run: Run, engine: Engine, input: string): Analysis['untraced'] {
+  const why = noEventTraced(engine.stats().events, run.lines);
+  if (why === null) return undefined;
+  run.warnings.unshift(`${input}: ${why}, so it proves nothing either way (--fail-on and diff refuse it)`);
+  return { input, why };
 }
 
 /**

@@ -78,14 +78,17 @@ function straceWarnings(reader: StraceReader, fromFfFile: boolean, mapsStartRead
   if (shape.withPid === 0 && !fromFfFile) {
     // Without -f strace follows the one thread it started or attached to: the
     // others' mmap, munmap and unlink never reach the trace, so their leaks
-    // cannot be found, and lines carry no thread id. (With -f to stderr, a
-    // process that never clones prints no prefix either: nothing is missing then.)
-    const seen =
-      shape.clones > 0
-        ? `the trace shows ${shape.clones === 1 ? 'a clone' : `${shape.clones} clones`} but not what the new thread${shape.clones === 1 ? ' or process' : 's or processes'} did`
-        : 'if the program has other threads or child processes, what they did is not in the trace';
+    // cannot be found, and lines carry no thread id. With -f to stderr, a
+    // process that never clones prints no prefix either (`strace -p PID -f`
+    // of one that has one thread): nothing is missing then, and a clone in the
+    // trace is the only proof that -f was not given.
     warnings.push(
-      `${name}: no -f: threads cannot be told apart (no pid prefix on any line), and strace followed only the first thread: ${seen}, so mappings they leaked cannot be reported; capture with strace -f`,
+      shape.clones > 0
+        ? `${name}: no -f: threads cannot be told apart (no pid prefix on any line), and strace followed only the first thread: ` +
+            `the trace shows ${shape.clones === 1 ? 'a clone' : `${shape.clones} clones`} but not what the new thread${shape.clones === 1 ? ' or process' : 's or processes'} did, ` +
+            'so mappings they leaked cannot be reported; capture with strace -f'
+        : `${name}: no pid prefix on any line and no clone: strace ran without -f, or with -f on a process with one thread; ` +
+            'without -f it follows only the first thread, and what other threads or child processes did is not in the trace, so mappings they leaked cannot be reported: capture with strace -f',
     );
   }
   if (shape.withTime === 0 && shape.withRelative === 0) warnings.push(`${name}: no -t/-tt/-ttt: delays cannot be measured`);

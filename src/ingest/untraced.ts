@@ -65,3 +65,15 @@ export function untracedBy(meta: BundleMeta): string | null {
   if (meta.exitReason === 'target-exited-before-attach' || meta.exitReason === 'tracer-failed' || meta.exitReason === 'attach-timeout') return `"exitReason": "${meta.exitReason}"`;
   return meta.attached === false ? '"attached": false' : null;
 }
+
+/**
+ * Why a trace that is not a bundle proves nothing, or null: it has lines but
+ * none is a call orphanmap follows (`strace -p` of a process that only slept
+ * while another removed the files it maps). "No mapping outlived its file"
+ * would read as mappings checked and found sound; with a bundle, maps-start
+ * and maps-end still say something (untracedTarget decides there).
+ */
+export function noEventTraced(events: number, lines: number): string | null {
+  if (events > 0 || lines === 0) return null;
+  return `the trace holds none of the calls orphanmap follows (${lines.toLocaleString('en-US')} ${lines === 1 ? 'line' : 'lines'}, 0 events): no mapping was traced`;
+}

@@ -15,7 +15,7 @@
 import { mappedWithNoName } from '../engine/benign.js';
 import { FINDING_KINDS, SEVERITY_OF, type At, type Finding, type FindingKind, type Resolution, type Severity } from '../engine/findings.js';
 import type { BundleMeta } from '../ingest/bundle.js';
-import { untracedTarget } from '../ingest/untraced.js';
+import { noEventTraced, untracedTarget } from '../ingest/untraced.js';
 import { escapeControl, formatBytes, formatCount, isByteCount, MAX_BYTES, outOfRange } from './sanitize.js';
 
 export const HELD_WHEN_UNLINKED = 'held when unlinked';
@@ -339,11 +339,17 @@ export function headline(findings: readonly Finding[]): string {
 
 /**
  * The report's verdict: the headline of its findings, unless its bundle holds
- * nothing of its process (untracedTarget), where "no mapping outlived its
- * file" would read as a process checked and found sound.
+ * nothing of its process (untracedTarget), or a trace without a bundle holds
+ * no event (noEventTraced), where "no mapping outlived its file" would read
+ * as a process checked and found sound.
  */
 export function reportHeadline(report: { findings: readonly Finding[]; environment: BundleMeta | null; summary: { events: number; lines: number } }): string {
-  const untraced = report.environment === null || report.findings.length > 0 ? null : untracedTarget(report.environment, report.summary.events, report.summary.lines);
+  const untraced =
+    report.findings.length > 0
+      ? null
+      : report.environment === null
+        ? noEventTraced(report.summary.events, report.summary.lines)
+        : untracedTarget(report.environment, report.summary.events, report.summary.lines);
   return untraced === null ? headline(report.findings) : `no verdict: ${untraced}.`;
 }
 
