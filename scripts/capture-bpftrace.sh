@@ -252,4 +252,8 @@ om_backend_counts() {
     { i = index($0, " path=") } i > 0 && length($0) - i - 5 >= max { n++ } END { print n + 0 }' "$OM_D/trace.txt" 2>/dev/null
 }
 
-om_run_capture "$@"
+# On one line with the call: bash reads a script as it runs it, so a script
+# replaced while a capture runs (an upgrade of orphanmap) would otherwise be
+# read on from the old offset into the new text once the capture returns
+# (review 9: "syntax error near unexpected token" after a complete capture).
+om_run_capture "$@"; exit

@@ -155,4 +155,8 @@ om_backend_counts() {
   [[ -n $OM_TRUNCATED_EVENTS ]] || OM_TRUNCATED_EVENTS=0
 }
 
-om_run_capture "$@"
+# On one line with the call: bash reads a script as it runs it, so a script
+# replaced while a capture runs (an upgrade of orphanmap) would otherwise be
+# read on from the old offset into the new text once the capture returns
+# (review 9: "syntax error near unexpected token" after a complete capture).
+om_run_capture "$@"; exit
