@@ -192,9 +192,9 @@ OM_BT_SELF_END_SECONDS=30
 
 # om_bt_self_end -> true once bpftrace -c has ended by itself, within
 # OM_BT_SELF_END_SECONDS; false at the end of them, or as soon as a stop
-# signal sets OM_BT_WAIT_CUT (a second Ctrl-C: the first stop, or the
-# command's end, already began this one), which is not ignored here as it is
-# for the rest of the stop: the wait can be long, and says so after 2 s.
+# signal sets OM_BT_WAIT_CUT. The command's end began this stop, and every
+# stop signal is ignored for the rest of it, but not here: the wait can be
+# long, says so after 2 s, and a Ctrl-C then asks not to wait.
 OM_BT_WAIT_CUT=0
 om_bt_self_end() {
   local i
