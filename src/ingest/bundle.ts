@@ -183,7 +183,19 @@ interface MapsReading {
   bad: number;
   /** The unreadable lines named (the first MAX_MAPS_PROBLEMS_SHOWN, then counted), and lines out of order. */
   problems: string[];
+  /** The line after which none was handed on, the lines kept having reached the budget; null when every line was. */
+  cutAfter: number | null;
 }
+
+/**
+ * What the lines kept of one maps snapshot may cost (KEPT_LINE_BYTES a line,
+ * what precedes its name, and its distinct names), beyond which the rest of
+ * the file is read but not kept. A real one is far below: 262,144 mappings
+ * (vm.max_map_count on a Kafka host) of 100-character paths keep about 60 MB.
+ * A hostile bundle of 2,600 distinct 1 MB names would keep 2.6 GB, and took
+ * the analysis past V8's heap (review 10).
+ */
+export const SNAPSHOT_KEPT_BUDGET_BYTES = 256 << 20;
 
 /**
  * The maps snapshot NAME of the bundle (at `path`), read a line at a time
@@ -194,12 +206,23 @@ interface MapsReading {
  * `fd` when given (NAME opened already), else NAME is opened. Null when the
  * bundle has none. `strings` holds the names of the lines kept.
  */
-async function readMapsSnapshot(files: BundleFiles, name: string, path: string, take: SnapshotTaker, fd?: number, strings = new Interned()): Promise<MapsReading | null> {
+async function readMapsSnapshot(
+  files: BundleFiles,
+  name: string,
+  path: string,
+  take: SnapshotTaker,
+  fd?: number,
+  strings = new Interned(),
+  budget = SNAPSHOT_KEPT_BUDGET_BYTES,
+): Promise<MapsReading | null> {
   const problems: string[] = [];
   let lines = 0;
   let bad = 0;
   let ordered = true;
   let lastEnd = Number.NEGATIVE_INFINITY;
+  const charsBefore = strings.chars;
+  let keptBytes = 0;
+  let cutAfter: number | null = null;
   const unreadable = (lineNo: number, why: string) => {
     if (++bad <= MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${path}:${lineNo}: unreadable line, not a /proc/PID/maps line: ${why}`);
   };
@@ -211,10 +234,12 @@ async function readMapsSnapshot(files: BundleFiles, name: string, path: string, 
       lines++;
       if (lastEnd > entry.start) ordered = false;
       lastEnd = entry.end;
+      if (cutAfter !== null) return;
       take(entry, lineNo, () => {
         // The name ends the line (but for a \r the kernel never prints): what is before it is the line's own.
         const nameLength = entry.path.length + (entry.deleted ? DELETED_SUFFIX.length : 0) + (text.endsWith('\r') ? 1 : 0);
         const nameAt = text.length - nameLength;
+        keptBytes += KEPT_LINE_BYTES + nameAt;
         return new SnapshotLine(
           entry.start,
           entry.end,
@@ -229,6 +254,7 @@ async function readMapsSnapshot(files: BundleFiles, name: string, path: string, 
           strings.of(text.slice(nameAt)),
         );
       });
+      if (keptBytes + strings.chars - charsBefore > budget) cutAfter = lineNo;
     },
     longLine: (lineNo, _head, length) => unreadable(lineNo, `${length} characters, more than the ${MAX_LINE_CHARS} of the longest line read`),
   };
@@ -237,7 +263,15 @@ async function readMapsSnapshot(files: BundleFiles, name: string, path: string, 
   if (bad > MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${path}: ${bad - MAX_MAPS_PROBLEMS_SHOWN} more unreadable lines`);
   if (!ordered)
     problems.push(`${path}: its lines are not in address order, or overlap, as the kernel never prints them: a finding's line is the one that starts at its address, else the first that holds it`);
-  return { lines, bad, problems };
+  return { lines, bad, problems, cutAfter };
+}
+
+/** What a maps snapshot cut short by SNAPSHOT_KEPT_BUDGET_BYTES costs, said after its path. */
+function cutText(reading: MapsReading): string {
+  return (
+    `its lines after line ${(reading.cutAfter ?? 0).toLocaleString('en-US')} were read but not kept: those kept reached the ${SNAPSHOT_KEPT_BUDGET_BYTES >> 20} MiB a maps snapshot may hold ` +
+    '(a real one is far below it: names that long, or that many, come from a hostile process or bundle)'
+  );
 }
 
 /** A line of maps-start.txt (at `path`) as the engine is seeded with it, added to `mappings`: only a file's mapping. */
@@ -245,7 +279,18 @@ function seedOf(entry: SnapshotLine, path: string, mappings: SeedMapping[]): voi
   if (!entry.path.startsWith('/') || entry.inode === 0) return; // anonymous, [heap], [vdso]…
   // memfd, /dev/zero, SysV shm and O_TMPFILE files print "(deleted)" but never had a name to unlink.
   if (entry.deleted && !isDeletedFile(entry)) return;
-  mappings.push({ start: entry.start, end: entry.end, offset: entry.offset, path: entry.path, deleted: entry.deleted, place: { file: path, line: entry.lineNo }, text: entry.text });
+  // Its text joined only when asked (evidence of a finding): joined for every seed, 262,144 lines of long names held a copy of each (review 10).
+  mappings.push({
+    start: entry.start,
+    end: entry.end,
+    offset: entry.offset,
+    path: entry.path,
+    deleted: entry.deleted,
+    place: { file: path, line: entry.lineNo },
+    get text() {
+      return entry.text;
+    },
+  });
 }
 
 /**
@@ -272,6 +317,7 @@ async function readGone(files: BundleFiles, dir: string, name: string, warnings:
   });
   if (read === null) return [];
   warnings.push(...read.problems);
+  if (read.cutAfter !== null) warnings.push(`${path}: ${cutText(read)}; the mappings of those lines are not checked`);
   if (more > 0) warnings.push(`${path}: ${more} lines past the first ${MAX_GONE_LINES} not used (maps-start.txt has no more than vm.max_map_count lines)`);
   return endMappings(kept, path);
 }
@@ -343,6 +389,7 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
     else {
       seeds.set(meta.pid as number, mappings);
       warnings.push(...start.problems);
+      if (start.cutAfter !== null) warnings.push(`${startPath}: ${cutText(start)}; the mappings they list are unknown, as if made before the capture`);
     }
   }
 
@@ -361,8 +408,9 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   const end = await readMapsSnapshot(files, 'maps-end.txt', endPath, (_entry, _lineNo, keep) => void endLines.push(keep()));
   let mapsEnd: MapsLine[] | null = null;
   if (end !== null) {
-    // A file that is mostly not /proc/PID/maps must not confirm or contradict anything.
-    if (end.bad > end.lines) {
+    // A file that is mostly not /proc/PID/maps must not confirm or contradict anything; nor may part of one.
+    if (end.cutAfter !== null) warnings.push(`${endPath}: ${cutText(end)}; not used to confirm still-mapped findings`);
+    else if (end.bad > end.lines) {
       warnings.push(`${endPath}: ${end.bad} of ${end.bad + end.lines} lines are not /proc/PID/maps lines: not used to confirm still-mapped findings`, ...end.problems);
     } else {
       mapsEnd = endLines;
@@ -493,7 +541,8 @@ export async function readOthersMapsEnd(bundle: Bundle, shows: (pid: number) => 
           };
       let reading: MapsReading | null;
       try {
-        reading = await readMapsSnapshot(files, name, path, take, fd, strings);
+        // Their own budget, over all of them together (OTHERS_KEPT_BUDGET), stops the reading instead.
+        reading = await readMapsSnapshot(files, name, path, take, fd, strings, Number.POSITIVE_INFINITY);
       } catch (error) {
         if (!(error instanceof OverBudget)) throw error;
         unread.push(path);
