@@ -56,6 +56,9 @@ export function buildReport(analysis: Analysis, filter: FindingFilter = {}, reda
     if (bundle.meta.pid !== undefined && bundle.mapsEnd !== null) endMaps.set(bundle.meta.pid, bundle.mapsEnd);
     const lookups = new Map<number, (address: number) => MapsLine | undefined>();
     for (const finding of findings) {
+      // Only a mapping still there at the end has a line there: another at the address of one unmapped
+      // (or gone with its process) is another mapping, often of another file (review 11: in a ticket).
+      if (finding.resolution !== 'still-mapped') continue;
       const lines = endMaps.get(finding.pid);
       if (lines === undefined) continue;
       let lineAt = lookups.get(finding.pid);
