@@ -102,6 +102,19 @@ describe('analyze rejects input that is not a trace', () => {
     expectRejected({ status: piped.status ?? -1, stdout: piped.stdout, stderr: piped.stderr }, '-', 'NUL bytes only (like /dev/zero), not text');
   });
 
+  it('a compressed trace says how to read it (review 11): gzip, zstd and xz of a real trace, by their own tools', () => {
+    for (const [tool, what, reader] of [
+      ['gzip', 'gzip', 'zcat'],
+      ['zstd', 'zstd', 'zstdcat'],
+      ['xz', 'xz', 'xzcat'],
+    ] as const) {
+      if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`this test needs ${tool} (apt-get install -y ${tool === 'xz' ? 'xz-utils' : tool})`);
+      const packed = join(scratch, `trace.txt.${tool}`);
+      writeFileSync(packed, spawnSync(tool, ['-c', realTrace]).stdout);
+      expectRejected(runCli(['analyze', packed]), packed, `${what}-compressed data, not text (decompress it first: ${reader} FILE | orphanmap analyze -)`);
+    }
+  });
+
   it('a /proc/PID/maps listing says so', () => {
     const maps = join(scratch, 'maps.txt');
     writeFileSync(maps, readFileSync('/proc/self/maps'));
@@ -127,6 +140,8 @@ describe('what is a trace stays accepted', () => {
     const result = runCli(['analyze', empty]);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('empty input');
+    // No all-clear for what proves nothing (review 11).
+    expect(result.stdout).toMatch(/^orphanmap: no verdict: the input holds no trace line: nothing was traced\.\n/);
   });
 
   it('but with --fail-on an empty file proves nothing: exit 2, not a pass', () => {

@@ -141,7 +141,8 @@ function warnUntraced(run: Run, engine: Engine, bundle: Bundle): Analysis['untra
 /** The same for traces without a bundle: lines, but no event (noEventTraced). Named by the first input. */
 function warnNoEvent(run: Run, engine: Engine, input: string): Analysis['untraced'] {
   const why = noEventTraced(engine.stats().events, run.lines);
-  if (why === null) return undefined;
+  // An empty input is said so, and refused, already (Run.emptyInputs).
+  if (why === null || run.lines === 0) return undefined;
   run.warnings.unshift(`${input}: ${why}, so it proves nothing either way (--fail-on and diff refuse it)`);
   return { input, why };
 }

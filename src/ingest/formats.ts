@@ -155,6 +155,10 @@ export const SNIFF_BYTES = 64 * 1024;
  */
 export function describeBinary(bytes: Buffer): string | null {
   if (bytes.length === 0) return null;
+  // A trace copied off a host is often compressed: said by its magic number, with the way to read it.
+  for (const [magic, what, tool] of COMPRESSED) {
+    if (bytes.length >= magic.length && magic.every((byte, i) => bytes[i] === byte)) return `${what}-compressed data, not text (decompress it first: ${tool} FILE | orphanmap analyze -)`;
+  }
   let nuls = 0;
   let controls = 0;
   for (let i = 0; i < bytes.length; i++) {
@@ -172,6 +176,15 @@ export function describeBinary(bytes: Buffer): string | null {
   if (share <= 0.3) return null;
   return `binary data, not text (${Math.round(share * 100)} % of its first ${bytes.length < SNIFF_BYTES ? bytes.length : `${SNIFF_BYTES / 1024} KiB`}${bytes.length < SNIFF_BYTES ? ' bytes' : ''} are NULs, control characters or not UTF-8)`;
 }
+
+/** The magic numbers of what traces are compressed with, and the command that writes one out. */
+const COMPRESSED: readonly (readonly [readonly number[], string, string])[] = [
+  [[0x1f, 0x8b], 'gzip', 'zcat'],
+  [[0x28, 0xb5, 0x2f, 0xfd], 'zstd', 'zstdcat'],
+  [[0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], 'xz', 'xzcat'],
+  [[0x42, 0x5a, 0x68], 'bzip2', 'bzcat'],
+  [[0x04, 0x22, 0x4d, 0x18], 'lz4', 'lz4cat'],
+];
 
 /** What an input that is not a trace looks like, in words for the message. */
 export function describeNonTrace(counts: InputCounts): string {

@@ -74,6 +74,7 @@ export function untracedBy(meta: BundleMeta): string | null {
  * and maps-end still say something (untracedTarget decides there).
  */
 export function noEventTraced(events: number, lines: number): string | null {
-  if (events > 0 || lines === 0) return null;
+  if (events > 0) return null;
+  if (lines === 0) return 'the input holds no trace line: nothing was traced';
   return `the trace holds none of the calls orphanmap follows (${lines.toLocaleString('en-US')} ${lines === 1 ? 'line' : 'lines'}, 0 events): no mapping was traced`;
 }
