@@ -85,6 +85,10 @@ om_backend_check() {
   command -v bpftrace >/dev/null 2>&1 || om_die "bpftrace is not installed (apt-get install -y bpftrace; dnf install bpftrace)"
   [[ -f $OM_BT_SCRIPT ]] || om_die "bpftrace script $OM_BT_SCRIPT not found"
   if [[ ! -d /sys/kernel/tracing/events && ! -d /sys/kernel/debug/tracing/events ]]; then
+    # Mounted, but root's alone (mode 0700): to anyone else it looks absent (review 11).
+    if ((EUID != 0)) && grep -q '^[^ ]* [^ ]* tracefs ' /proc/self/mounts 2>/dev/null; then
+      om_die "tracefs is mounted but this user (uid $EUID) cannot read it, so bpftrace cannot find tracepoints: run orphanmap as root (bpftrace needs it)"
+    fi
     om_die "tracefs is not mounted, so bpftrace cannot find tracepoints; mount it with: mount -t tracefs nodev /sys/kernel/tracing"
   fi
   OM_TRACER_VERSION=$(bpftrace --version 2>/dev/null | head -n 1)

@@ -1,7 +1,9 @@
 // runDoctorChecks on this machine (the CI image: root, strace, bpftrace, BTF).
 import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { effectiveCapabilities, formatDoctor, runDoctorChecks, type DoctorEnv, systemDoctorEnv } from '../src/commands/doctor-run.js';
+import { NOBODY } from './support/nobody.js';
 import { CLI, runCli } from './support/tools.js';
 
 describe('doctor', () => {
@@ -77,5 +79,21 @@ describe('orphanmap doctor, where a check fails', () => {
     expect(result.stdout).toMatch(/^fail\s+strace\s+strace not found$/m);
     expect(result.stdout).toMatch(/^\s+fix: apt-get install -y strace/m);
     expect(result.status).toBe(3);
+  });
+});
+
+describe('orphanmap doctor and capture, run by a user who cannot read the mounted tracefs (review 11)', () => {
+  // tracefs is mounted here (the CI mounts it) with its directory root's alone: to nobody, its events look absent.
+  it('says it is mounted but unreadable, and that bpftrace needs root, instead of "not mounted"', () => {
+    if (!readFileSync('/proc/self/mounts', 'utf8').includes(' tracefs ')) throw new Error('this test needs tracefs mounted: mount -t tracefs nodev /sys/kernel/tracing');
+    const asNobody = (args: string[]) => spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, CLI, ...args], { encoding: 'utf8', cwd: '/tmp' });
+    const doctor = asNobody(['doctor']);
+    expect(doctor.stdout).toMatch(new RegExp(`^warn\\s+tracefs\\s+tracefs is mounted at \\S+, but this user \\(uid ${NOBODY}\\) cannot read it: bpftrace cannot find tracepoints$`, 'm'));
+    expect(doctor.stdout).not.toContain('tracefs not mounted');
+    const out = `/tmp/orphanmap-doctor-nobody-${process.pid}`;
+    const capture = asNobody(['capture', '--backend', 'bpftrace', '--out', out, '--', '/bin/true']);
+    expect(capture.status).toBe(2);
+    expect(capture.stderr).toContain(`tracefs is mounted but this user (uid ${NOBODY}) cannot read it, so bpftrace cannot find tracepoints: run orphanmap as root (bpftrace needs it)`);
+    rmSync(out, { recursive: true, force: true });
   });
 });

@@ -148,9 +148,18 @@ function bpftraceCheck(env: DoctorEnv): DoctorCheck {
 
 function tracefsCheck(env: DoctorEnv): DoctorCheck {
   const tracefs = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'].find((dir) => env.exists(`${dir}/events`));
-  return tracefs === undefined
-    ? { id: 'tracefs', status: 'warn', detail: 'tracefs not mounted: bpftrace cannot find tracepoints', fix: 'mount -t tracefs nodev /sys/kernel/tracing' }
-    : { id: 'tracefs', status: 'ok', detail: `tracefs mounted at ${tracefs}`, fix: null };
+  if (tracefs !== undefined) return { id: 'tracefs', status: 'ok', detail: `tracefs mounted at ${tracefs}`, fix: null };
+  // Mounted, but its directory is root's alone (mode 0700): to anyone else it looks absent (review 11).
+  const mounted = /^\S+ (\S+) tracefs /m.exec(env.readFile('/proc/self/mounts') ?? '')?.[1];
+  if (mounted !== undefined && env.uid !== 0) {
+    return {
+      id: 'tracefs',
+      status: 'warn',
+      detail: `tracefs is mounted at ${mounted}, but this user (uid ${env.uid}) cannot read it: bpftrace cannot find tracepoints`,
+      fix: 'run orphanmap as root (bpftrace needs it)',
+    };
+  }
+  return { id: 'tracefs', status: 'warn', detail: 'tracefs not mounted: bpftrace cannot find tracepoints', fix: 'mount -t tracefs nodev /sys/kernel/tracing' };
 }
 
 function btfCheck(env: DoctorEnv): DoctorCheck {
