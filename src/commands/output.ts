@@ -10,9 +10,9 @@
 // SyncWriteStream, which ignores the byte count of each write(2), so a write
 // cut short by a full disk loses the rest of the report without an error.
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, realpathSync, renameSync, type Stats, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, renameSync, type Stats, statSync, unlinkSync, writeSync } from 'node:fs';
 import { describeSystemError, OutputError } from '../errors.js';
+import { PathRefused, type PathWalk, through, walkToParentOf } from './safe-path.js';
 
 export interface ReportOutput {
   /** The name used in messages: the --out path, or "stdout". */
@@ -190,37 +190,85 @@ class FdOutput implements ReportOutput {
  * A destination that exists and is not a regular file (/dev/null, a FIFO,
  * /dev/stdout) is written directly: it cannot be replaced, only written to.
  *
- * orphanmap runs as root on hosts where others can write beside `--out`: a
- * symbolic link there is followed only if it belongs to this user or to root
- * (as /dev/stdout does), the rule of the kernel's fs.protected_symlinks for
- * sticky directories; another user's link is refused, so that it cannot make
- * the report replace a file that user could not write. The directory that
- * holds the file is opened once, and the temporary file is created in it and
- * renamed through its descriptor, never by walking the path again.
+ * orphanmap runs as root on hosts where others can write beside `--out`, or
+ * above it: every component of the path, the last one too, is walked through
+ * the descriptor of the directory before it, and a symbolic link is followed
+ * only if it belongs to this user or to root (as /dev/stdout does), the rule
+ * of the kernel's fs.protected_symlinks for sticky directories (safe-path.ts);
+ * another user's link is refused, so that it cannot make the report replace
+ * a file that user could not write. The temporary file is created in the
+ * directory reached and renamed through its descriptor, never by walking the
+ * path again.
  */
 function openFileOutput(path: string): ReportOutput {
-  const link = lstatOrNull(path);
-  if (link?.isSymbolicLink() === true) {
-    const me = process.geteuid?.() ?? link.uid;
-    if (link.uid !== me && link.uid !== 0) {
-      throw new OutputError(`cannot write the report: it is a symbolic link of another user (uid ${link.uid}), which a report never follows; name the file itself`, path);
-    }
-    let target: string;
-    try {
-      target = realpathSync(path);
-    } catch (error) {
-      // A link to nothing (yet): the report replaces the link, as a new file would.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new OutputError(`cannot write the report: ${describeSystemError(error)}`, path, error);
-      return replaceFile(dirname(path), basename(path), null, path);
-    }
-    const info = statOrNull(target, path);
-    if (info?.isFile() !== false) return replaceFile(dirname(target), basename(target), info, path);
-    refuseOthersPipe(info, path);
-    return writeInPlace(path);
+  let start: { walk: PathWalk; last: string };
+  try {
+    start = walkToParentOf(path);
+  } catch (error) {
+    throw asOutputError(error, path);
   }
-  if (link === null || link.isFile()) return replaceFile(dirname(path), basename(path), link, path);
-  refuseOthersPipe(link, path);
-  return writeInPlace(path);
+  const { walk, last } = start;
+  try {
+    const info = lstatOrNull(through(walk.dirFd, last), path);
+    if (info?.isSymbolicLink() === true) return followLastLink(walk, last, path);
+    if (info === null || info.isFile()) return replaceFile(walk, last, info, path);
+    refuseOthersPipe(info, path);
+    return writeInPlace(through(walk.dirFd, last), constants.O_NOFOLLOW, path);
+  } catch (error) {
+    throw asOutputError(error, path);
+  } finally {
+    walk.close();
+  }
+}
+
+/**
+ * `path` ends in NAME, a link in the walk's directory: the report goes where
+ * it leads, through as many links as it takes, each under the owner rule. A
+ * link to nothing (yet) is replaced by the report, as a new file would be.
+ */
+function followLastLink(walk: PathWalk, name: string, path: string): ReportOutput {
+  const named = walk.fork();
+  try {
+    let last = name;
+    // What a link in /proc leads to (/dev/stdout is fd 1's file) must exist: a link there is not ours to replace.
+    let mustExist = false;
+    for (let itself = true; ; itself = false) {
+      const shown = itself ? path : walk.shown(last);
+      const link = walk.linkToFollow(last, shown, itself);
+      if (link === null) break;
+      const at = through(walk.dirFd, last);
+      if (walk.inProc()) {
+        const info = statOrNull(at, path);
+        if (info === null) throw new PathRefused(`${shown} leads nowhere`, 'ENOENT');
+        if (!info.isFile()) {
+          refuseOthersPipe(info, path);
+          return writeInPlace(at, 0, path);
+        }
+        mustExist = true;
+      }
+      try {
+        last = walk.enterLinkTo(walk.readLink(last, link, shown));
+      } catch (error) {
+        if (error instanceof PathRefused && error.code === 'ENOENT' && !mustExist) return replaceFile(named, name, null, path);
+        throw error;
+      }
+    }
+    const info = lstatOrNull(through(walk.dirFd, last), path);
+    if (info === null) {
+      if (mustExist) throw new PathRefused('no such file', 'ENOENT');
+      return replaceFile(named, name, null, path);
+    }
+    if (info.isFile()) return replaceFile(walk, last, info, path);
+    refuseOthersPipe(info, path);
+    return writeInPlace(through(walk.dirFd, last), constants.O_NOFOLLOW, path);
+  } finally {
+    named.close();
+  }
+}
+
+function asOutputError(error: unknown, path: string): unknown {
+  if (!(error instanceof PathRefused)) return error;
+  return new OutputError(`cannot write the report: ${error.why}`, path, error.cause);
 }
 
 /**
@@ -239,12 +287,12 @@ function refuseOthersPipe(info: Stats, path: string): void {
   }
 }
 
-function lstatOrNull(path: string): Stats | null {
+function lstatOrNull(path: string, shownAs: string): Stats | null {
   try {
     return lstatSync(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new OutputError(`cannot write the report: ${describeSystemError(error)}`, path, error);
+    throw new OutputError(`cannot write the report: ${describeSystemError(error)}`, shownAs, error);
   }
 }
 
@@ -257,9 +305,9 @@ function statOrNull(path: string, shownAs: string): Stats | null {
   }
 }
 
-/** A device, a FIFO, a terminal: written as it is, and only if it is still not a regular file once open. */
-function writeInPlace(path: string): ReportOutput {
-  const fd = openOrFail(path, constants.O_WRONLY, path);
+/** A device, a FIFO, a terminal (`at`, through its directory's descriptor): written as it is, and only if it is still not a regular file once open. */
+function writeInPlace(at: string, flags: number, path: string): ReportOutput {
+  const fd = openOrFail(at, constants.O_WRONLY | flags, path);
   let regular = true;
   try {
     regular = fstatSync(fd).isFile();
@@ -298,16 +346,17 @@ class InPlaceOutput extends FdOutput {
   }
 }
 
-/** NAME in DIR, replaced by a temporary file made and renamed through DIR's descriptor; `existing` is the file it replaces. */
-function replaceFile(dir: string, name: string, existing: Stats | null, shownAs: string): ReportOutput {
+/** NAME in the walk's directory, replaced by a temporary file made and renamed through that directory's descriptor; `existing` is the file it replaces. */
+function replaceFile(walk: PathWalk, name: string, existing: Stats | null, shownAs: string): ReportOutput {
+  const dir = walk.shown('.');
   let dirFd: number;
   try {
-    dirFd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+    // A descriptor of its own, kept until the rename: the walk closes its one.
+    dirFd = openSync(`/proc/self/fd/${walk.dirFd}`, constants.O_RDONLY | constants.O_DIRECTORY);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new OutputError(`cannot write the report: ${code === 'ENOENT' || code === 'ENOTDIR' ? 'no such directory' : `cannot open ${dir} (${describeSystemError(error)})`}`, shownAs, error);
+    throw new OutputError(`cannot write the report: cannot open ${dir} (${describeSystemError(error)})`, shownAs, error);
   }
-  const at = (file: string) => `/proc/self/fd/${dirFd}/${file}`;
+  const at = (file: string) => through(dirFd, file);
   const temp = at(`.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let fd: number;
   try {

@@ -3,15 +3,16 @@
 // with mode 0700 (its parent must exist), or an empty directory this user
 // owns that no one else can write to. Anything else (a symbolic link, a file,
 // another user's directory, one others may write to, one with files in it) is
-// refused. The parent and then the directory are opened once, and every file
-// is created through the directory's descriptor (/proc/self/fd/N/NAME, the
-// openat of a language without one), exclusively and without following a
-// link: a name swapped for a link between the checks and the writes cannot
-// send a file elsewhere.
+// refused, and so is another user's link anywhere above it. The parent and
+// then the directory are opened once, and every file is created through the
+// directory's descriptor (/proc/self/fd/N/NAME, the openat of a language
+// without one), exclusively and without following a link: a name swapped for
+// a link between the checks and the writes cannot send a file elsewhere.
 import { createHash } from 'node:crypto';
-import { constants, writeSync } from 'node:fs';
+import { closeSync, constants, writeSync } from 'node:fs';
 import { lstat, mkdir, open, readdir, rmdir, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
+import { PathRefused, openDirectorySafely } from '../commands/safe-path.js';
 import { OrphanmapError, UsageError } from '../errors.js';
 import type { TextProducer } from './files.js';
 
@@ -44,9 +45,7 @@ export async function createEvidenceDir(out: string): Promise<EvidenceDir> {
     throw new UsageError(`--out needs the name of a new directory, not '${out}'`);
   }
   const parentPath = dirname(trimmed);
-  const parent = await open(parentPath, DIRECTORY).catch((error: unknown) => {
-    throw new UsageError(`cannot open ${parentPath}, the directory that would hold ${out} (it must exist: report creates only the last component): ${systemError(error)}`);
-  });
+  const parent = await openParent(parentPath, out);
   let opened: { dir: FileHandle; created: boolean };
   try {
     opened = await openOwnDir(parent, base, out);
@@ -56,6 +55,28 @@ export async function createEvidenceDir(out: string): Promise<EvidenceDir> {
     throw error;
   }
   return evidenceDir(resolve(trimmed), out, parent, base, opened.dir, opened.created);
+}
+
+/**
+ * The directory that holds OUT, reached one component at a time, a link on
+ * the way followed only if it is this user's or root's (safe-path.ts): a
+ * link planted above OUT by another user must not put root's report where
+ * that user could not (review 10, R10-5).
+ */
+async function openParent(parentPath: string, out: string): Promise<FileHandle> {
+  let fd: number;
+  try {
+    fd = openDirectorySafely(parentPath);
+  } catch (error) {
+    if (!(error instanceof PathRefused)) throw error;
+    const hint = error.code === 'ENOENT' ? ' (it must exist: report creates only the last component)' : '';
+    throw new UsageError(`cannot open ${parentPath}, the directory that would hold ${out}${hint}: ${error.why}`);
+  }
+  try {
+    return await open(`/proc/self/fd/${fd}`, DIRECTORY);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** How a directory is taken: made with `mode`; an existing one must be ours, not writable by others, and (`empty`) empty. */
