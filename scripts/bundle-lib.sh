@@ -765,23 +765,63 @@ om_threads_json() {
 # the same mount namespace and root; a container's or a chroot's names mean
 # other files here). One stat of all the files, one of their directories
 # (a broker maps 10^5 files), each within OM_GONE_SECONDS (a mount that does
-# not answer): a lookup cut short writes nothing. Names the kernel escaped (a
-# backslash: \012 for a newline) are left out: their spelling is not the name.
+# not answer). Names the kernel escaped (a backslash: \012 for a newline) are
+# left out: their spelling is not the name.
+#
+# A file is gone only when stat said so of its name (om_gone_lookup), never
+# because its name has no answer: a file system filled for a moment (another
+# user's, shared with the bundle) cut the temporary list of names, and every
+# name cut from it read as gone: 4,249 of 5,000 files still at their names in
+# maps-start-gone.txt, in a bundle that said "complete": true (review 10,
+# R10-2). A lookup that failed, or was cut short, writes neither file, which
+# the analysis reads as nothing found: a log line says so, and one that could
+# not write its files counts as a bundle file not written.
 OM_GONE_SECONDS=10
 OM_GONE_MARGIN=1
 OM_GONE_CHECKED=0
 OM_SAME_VIEW=0
 om_gone_from_start() {
-  local start=$OM_D/maps-start.txt stage=$OM_D/.maps-start-gone seen_s statuses ok=1
+  local stage=$OM_D/.maps-start-gone seen_s status
   ((OM_GONE_CHECKED)) && return 0
   OM_GONE_CHECKED=1
-  [[ -s $start && ! -e $OM_D/maps-end.txt ]] || return 0
+  [[ -s $OM_D/maps-start.txt && ! -e $OM_D/maps-end.txt ]] || return 0
   if ((!OM_SAME_VIEW)); then
     om_log "maps-start-gone.txt left out: pid $OM_PID sees another mount namespace or root than the capture, so its file names cannot be looked up here"
     return 0
   fi
   seen_s=${EPOCHREALTIME%[.,]*}
   [[ $seen_s =~ ^[0-9]+$ ]] || om_out seen_s date +%s
+  om_gone_lookup "$stage" "$seen_s"
+  status=$?
+  case $status in
+    0)
+      [[ ! -s $stage ]] || om_retry mv -f -- "$stage" "$OM_D/maps-start-gone.txt" || OM_WRITE_FAILED+=' maps-start-gone.txt'
+      [[ ! -s $stage.late ]] || om_retry mv -f -- "$stage.late" "$OM_D/maps-start-gone-late.txt" || OM_WRITE_FAILED+=' maps-start-gone-late.txt' ;;
+    2)
+      OM_WRITE_FAILED+=' maps-start-gone.txt'
+      om_log "maps-start-gone.txt left out: the lookup of the files of maps-start.txt could not write its lists into $OM_OUT (is its file system full?)" ;;
+    4) om_log "maps-start-gone.txt left out: the lookup of the files of maps-start.txt did not answer for every name" ;;
+    *) om_log "maps-start-gone.txt left out: looking up the files of maps-start.txt failed or took over $OM_GONE_SECONDS s" ;;
+  esac
+  rm -f -- "$stage" "$stage".*
+  return 0
+}
+
+# om_gone_lookup STAGE SEEN_S -> STAGE (and STAGE.late): the lines of
+# maps-start.txt gone before (and about or after) SEEN_S, as om_gone_from_start
+# describes; status 0, or 2 when a list could not be written whole, 3 when a
+# step failed or took over OM_GONE_SECONDS, 4 when a name got no answer. Its
+# lists go through files in the bundle (STAGE.*), and each write of them is
+# checked: stat writes through cat, whose status says whether its output was
+# written whole (stat's own says 1 for a name not there and for a write
+# error alike). stat's complaints go with its answers, one line a name (it
+# flushes its output before each), so that every name is known to have its
+# answer: "INODE NAME", or "stat: cannot statx 'NAME': No such file or
+# directory" (LC_ALL=C.UTF-8, where it is installed: names in UTF-8 are then
+# quoted as they are; a name quoted otherwise, one holding a quote, is never
+# read as gone).
+om_gone_lookup() {
+  local stage=$1 seen_s=$2 start=$OM_D/maps-start.txt statuses
   {
     # shellcheck disable=SC2016
     LC_ALL=C awk '
@@ -789,36 +829,46 @@ om_gone_from_start() {
         path = substr($0, RLENGTH + 1)
         if ($5 != 0 && path ~ /^\// && path !~ / \(deleted\)$/ && !index(path, "\\")) print path
       }' "$start" | LC_ALL=C sort -u > "$stage.names"
-    timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat --printf '%i %n\n' -- < "$stage.names" > "$stage.now"
-    statuses=$?
-    # xargs: 123 when a stat failed (a name not there), which is what is looked for; 124 and up: cut short.
-    ((statuses == 0 || statuses == 123)) || ok=0
-    # The directories of the names not there as they were: of each, when it last changed.
-    LC_ALL=C awk 'NR == FNR { here[substr($0, index($0, " ") + 1)] = 1; next }
-      !($0 in here) { sub(/\/[^\/]*$/, ""); print ($0 == "" ? "/" : $0) }' "$stage.now" "$stage.names" | LC_ALL=C sort -u |
-      timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat --printf '%Y %n\n' -- > "$stage.dirs"
     statuses=${PIPESTATUS[*]}
-    [[ $statuses =~ ^0\ 0\ (0|123)$ ]] || ok=0
+    [[ $statuses == '0 0' ]] || return 2
+    LC_ALL=C.UTF-8 timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat --printf '%i %n\n' -- < "$stage.names" 2>&1 | cat > "$stage.answers"
+    statuses=${PIPESTATUS[*]}
+    [[ $statuses =~ ^(0|123)\ 0$ ]] || { [[ $statuses == *\ 0 ]] && return 3; return 2; }
+    # Their directories as they are: of each, when it last changed (one that does not answer: none of its files is gone).
+    LC_ALL=C awk '{ sub(/\/[^\/]*$/, ""); print ($0 == "" ? "/" : $0) }' "$stage.names" | LC_ALL=C sort -u |
+      timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat --printf '%Y %n\n' -- 2> /dev/null | cat > "$stage.dirs"
+    statuses=${PIPESTATUS[*]}
+    [[ $statuses =~ ^0\ 0\ (0|123)\ 0$ ]] || { [[ $statuses =~ ^0\ 0\ [0-9]+\ 0$ ]] && return 3; return 2; }
     # Inodes compared as text: awk's numbers are doubles, and an overlayfs inode can pass 2^53.
-    ((ok)) && LC_ALL=C awk -v before=$((seen_s - OM_GONE_MARGIN)) -v late="$stage.late" '
-      FILENAME == ARGV[1] { inode[substr($0, index($0, " ") + 1)] = $1 ""; next }
-      FILENAME == ARGV[2] { changed[substr($0, index($0, " ") + 1)] = $1 + 0; next }
+    LC_ALL=C awk -v before=$((seen_s - OM_GONE_MARGIN)) -v late="$stage.late" -v q="'" '
+      BEGIN { said_absent = "^stat: cannot statx? " q "[^" q "]*" q ": (No such file or directory|Not a directory)$" }
+      FILENAME == ARGV[1] { names++; next }
+      FILENAME == ARGV[2] {
+        if (/^[0-9]+ \//) { inode[substr($0, index($0, " ") + 1)] = $1 ""; answers++; next }
+        if (!/^stat: cannot statx? /) { strange++; next }
+        answers++
+        # The name, when stat quoted it as it is: a name holding a quote was quoted otherwise.
+        if ($0 ~ said_absent) {
+          name = substr($0, index($0, q) + 1)
+          absent[substr(name, 1, index(name, q) - 1)] = 1
+        }
+        next
+      }
+      FILENAME == ARGV[3] { changed[substr($0, index($0, " ") + 1)] = $1 + 0; next }
+      !checked { checked = 1; if (strange || answers != names) exit 4 }
       match($0, /^[^ ]+ [^ ]+ [^ ]+ [^ ]+ [0-9]+ +/) {
         path = substr($0, RLENGTH + 1)
         if ($5 == 0 || path !~ /^\// || path ~ / \(deleted\)$/ || index(path, "\\")) next
-        if ((path in inode) && inode[path] == $5 "") next
+        # Gone: another file at its name, or stat said there is none; no answer says nothing.
+        if (path in inode) { if (inode[path] == $5 "") next } else if (!(path in absent)) next
         dir = path; sub(/\/[^\/]*$/, "", dir); if (dir == "") dir = "/"
         if (!(dir in changed)) next
         if (changed[dir] < before) print; else print > late
-      }' "$stage.now" "$stage.dirs" "$start" > "$stage"
+      }' "$stage.names" "$stage.answers" "$stage.dirs" "$start" > "$stage"
+    statuses=$?
+    ((statuses == 4)) && return 4
+    ((statuses == 0)) || return 2
   } 2>/dev/null
-  if ((ok)); then
-    [[ ! -s $stage ]] || om_retry mv -f -- "$stage" "$OM_D/maps-start-gone.txt" || OM_WRITE_FAILED+=' maps-start-gone.txt'
-    [[ ! -s $stage.late ]] || om_retry mv -f -- "$stage.late" "$OM_D/maps-start-gone-late.txt" || OM_WRITE_FAILED+=' maps-start-gone-late.txt'
-  else
-    om_log "maps-start-gone.txt left out: looking up the files of maps-start.txt failed or took over $OM_GONE_SECONDS s"
-  fi
-  rm -f -- "$stage" "$stage.late" "$stage.names" "$stage.now" "$stage.dirs"
   return 0
 }
 
