@@ -768,6 +768,16 @@ om_threads_json() {
 # not answer). Names the kernel escaped (a backslash: \012 for a newline) are
 # left out: their spelling is not the name.
 #
+# The lookup runs in a child (om_bounded) that a stop request cuts short (a
+# signal, --duration, orphanmap's death): it can take seconds (a 1 GB
+# maps-start.txt took 9.9 s to sort, then each stat up to OM_GONE_SECONDS),
+# and the script, waiting on it in the foreground, heard no stop meanwhile
+# while the tracer still held what the target left running: its child stayed
+# traced 15.6 s after orphanmap's SIGKILL (review 10, R10-1). Cut so, it runs
+# again once the tracer is gone (the second call, after the capture's loop),
+# nothing traced then: the exit's moment (OM_GONE_SEEN_S) still tells the
+# removals before it from those after.
+#
 # A file is gone only when stat said so of its name (om_gone_lookup), never
 # because its name has no answer: a file system filled for a moment (another
 # user's, shared with the bundle) cut the temporary list of names, and every
@@ -779,9 +789,10 @@ om_threads_json() {
 OM_GONE_SECONDS=10
 OM_GONE_MARGIN=1
 OM_GONE_CHECKED=0
+OM_GONE_SEEN_S=''      # when the target was first seen gone (epoch seconds)
 OM_SAME_VIEW=0
 om_gone_from_start() {
-  local stage=$OM_D/.maps-start-gone seen_s status
+  local stage=$OM_D/.maps-start-gone status v
   ((OM_GONE_CHECKED)) && return 0
   OM_GONE_CHECKED=1
   [[ -s $OM_D/maps-start.txt && ! -e $OM_D/maps-end.txt ]] || return 0
@@ -789,10 +800,19 @@ om_gone_from_start() {
     om_log "maps-start-gone.txt left out: pid $OM_PID sees another mount namespace or root than the capture, so its file names cannot be looked up here"
     return 0
   fi
-  seen_s=${EPOCHREALTIME%[.,]*}
-  [[ $seen_s =~ ^[0-9]+$ ]] || om_out seen_s date +%s
-  om_gone_lookup "$stage" "$seen_s"
+  if [[ -z $OM_GONE_SEEN_S ]]; then
+    OM_GONE_SEEN_S=${EPOCHREALTIME%[.,]*}
+    [[ $OM_GONE_SEEN_S =~ ^[0-9]+$ ]] || om_out OM_GONE_SEEN_S date +%s
+  fi
+  # Its two stats within OM_GONE_SECONDS each, and the list of names (9.9 s for 1 GB) within as much.
+  om_bounded $((3 * OM_GONE_SECONDS)) v om_gone_lookup "$stage" "$OM_GONE_SEEN_S"
   status=$?
+  if ((status == 124)) && [[ -n $OM_STOP_REASON ]] && ((!OM_STOPPED)) && om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; then
+    # Cut by a stop: again once the tracer has let go.
+    rm -f -- "$stage" "$stage".*
+    OM_GONE_CHECKED=0
+    return 0
+  fi
   case $status in
     0)
       [[ ! -s $stage ]] || om_retry mv -f -- "$stage" "$OM_D/maps-start-gone.txt" || OM_WRITE_FAILED+=' maps-start-gone.txt'
@@ -1842,9 +1862,10 @@ om_run_capture() {
       # As soon as it is gone: what it mapped is looked up before anything else may remove it.
       ((OM_ATTACHED)) && om_gone_from_start
       # strace ends by itself when its tracees are gone; bpftrace -p does not.
-      sleep 0.5
+      [[ -n $OM_STOP_REASON ]] || om_nap 0.5
       om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || break
-      OM_STOP_REASON=target-exited
+      # A stop asked for during the lookup (which it cut short) is what stops the capture.
+      [[ -n $OM_STOP_REASON ]] || OM_STOP_REASON=target-exited
       ((OM_CMD_MODE)) && [[ $OM_BACKEND == strace ]] && om_note_left_running
     fi
     if [[ -n $OM_STOP_REASON ]]; then
