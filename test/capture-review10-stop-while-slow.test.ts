@@ -8,6 +8,10 @@
 //   target left: orphanmap SIGKILLed 0.7 s after the exit, the child stayed
 //   traced 15.6 s (40,000 files of ~3.9 KB paths). Now a stop cuts the
 //   lookup short, and it runs again once strace has let go.
+// - At the start, the copy of /proc/PID/maps (maps-start.txt): 262,000
+//   mappings took 25 s to read; orphanmap SIGKILLed 2 s after the attach,
+//   the target stayed traced 25.3 s more. Now a stop ends the copy, and
+//   maps-start.txt is left out.
 //
 // Real strace, a real C target (test/scenarios/review10-target.c): files
 // under a ~3.9 KB path, so that each lookup and each line of maps is slow, as
@@ -60,8 +64,8 @@ async function scriptDone(dir: string): Promise<void> {
 describe('review 10, R10-1: a stop is heard while the capture reads what the target controls', () => {
   it('orphanmap SIGKILLed while the files are looked up at the exit: the child the target left is let go at once', async () => {
     const dir = mkdtempSync(join(work, 'exit-'));
-    // 6,000 files of ~3.9 KB paths: their lookup takes some seconds.
-    const target = await startTarget(binary, dir, 6000, 0, started);
+    // 4,000 files of ~3.9 KB paths: their lookup takes some seconds.
+    const target = await startTarget(binary, dir, 4000, 0, started);
     pids.push(target.pid);
     const bundle = join(dir, 'bundle');
     const capture = startCapture(['--backend', 'strace', '--pid', String(target.pid), '--out', bundle], started);
@@ -82,5 +86,26 @@ describe('review 10, R10-1: a stop is heard while the capture reads what the tar
     const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { exitReason: string; complete: boolean };
     expect(meta).toMatchObject({ exitReason: 'parent-died', complete: true });
     expect(existsSync(join(bundle, 'maps-start-gone.txt'))).toBe(false);
+  }, 60_000);
+
+  it('orphanmap SIGKILLed while maps-start.txt is copied: the target is let go at once, and maps-start.txt left out', async () => {
+    const dir = mkdtempSync(join(work, 'start-'));
+    // 40,000 mappings of a ~3.9 KB path: ~160 MB of maps, seconds to read.
+    const target = await startTarget(binary, dir, 1000, 40_000, started);
+    pids.push(target.pid);
+    const bundle = join(dir, 'bundle');
+    const capture = startCapture(['--backend', 'strace', '--pid', String(target.pid), '--duration', '5', '--out', bundle], started);
+    await waitFor('the capture to attach', () => tracerPid(target.pid) !== 0, 30_000, 10);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Still copying.
+    expect(existsSync(join(bundle, 'maps-start.txt.tmp'))).toBe(true);
+    capture.child.kill('SIGKILL');
+    const ms = await untracedAfter(target.pid, 60_000);
+    expect(ms, `the target was traced ${ms} ms after orphanmap's SIGKILL`).toBeLessThan(1000);
+    await scriptDone(dir);
+    expect(existsSync(join(bundle, 'maps-start.txt'))).toBe(false);
+    expect(existsSync(join(bundle, 'maps-start.txt.tmp'))).toBe(false);
+    const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { exitReason: string };
+    expect(meta.exitReason).toBe('parent-died');
   }, 60_000);
 });
