@@ -75,6 +75,7 @@ OM_END_CUT=''          # set when a stop is asked for while the end snapshots ar
 OM_OTHERS_DONE=0       # 1 once om_snapshot_others ran: one end snapshot per capture
 OM_JVM_SECONDS=3       # the most om_jvm_version may take (see om_bounded)
 OM_FDS_SECONDS=30      # the most the fds-start.txt snapshot may take
+OM_START_MAPS_SECONDS=300 # and the maps-start.txt one: 1 GB of maps take 25 s to read, more on a loaded host
 OM_THREADS_SECONDS=10  # the most listing the target's threads may take
 OM_START_NS=''         # when the tracer attached (date +%s%N)
 OM_DUE_CALLS=0
@@ -765,23 +766,83 @@ om_threads_json() {
 # the same mount namespace and root; a container's or a chroot's names mean
 # other files here). One stat of all the files, one of their directories
 # (a broker maps 10^5 files), each within OM_GONE_SECONDS (a mount that does
-# not answer): a lookup cut short writes nothing. Names the kernel escaped (a
-# backslash: \012 for a newline) are left out: their spelling is not the name.
+# not answer). Names the kernel escaped (a backslash: \012 for a newline) are
+# left out: their spelling is not the name.
+#
+# The lookup runs in a child (om_bounded) that a stop request cuts short (a
+# signal, --duration, orphanmap's death): it can take seconds (a 1 GB
+# maps-start.txt took 9.9 s to sort, then each stat up to OM_GONE_SECONDS),
+# and the script, waiting on it in the foreground, heard no stop meanwhile
+# while the tracer still held what the target left running: its child stayed
+# traced 15.6 s after orphanmap's SIGKILL (review 10, R10-1). Cut so, it runs
+# again once the tracer is gone (the second call, after the capture's loop),
+# nothing traced then: the exit's moment (OM_GONE_SEEN_S) still tells the
+# removals before it from those after.
+#
+# A file is gone only when stat said so of its name (om_gone_lookup), never
+# because its name has no answer: a file system filled for a moment (another
+# user's, shared with the bundle) cut the temporary list of names, and every
+# name cut from it read as gone: 4,249 of 5,000 files still at their names in
+# maps-start-gone.txt, in a bundle that said "complete": true (review 10,
+# R10-2). A lookup that failed, or was cut short, writes neither file, which
+# the analysis reads as nothing found: a log line says so, and one that could
+# not write its files counts as a bundle file not written.
 OM_GONE_SECONDS=10
 OM_GONE_MARGIN=1
 OM_GONE_CHECKED=0
+OM_GONE_SEEN_S=''      # when the target was first seen gone (epoch seconds)
 OM_SAME_VIEW=0
 om_gone_from_start() {
-  local start=$OM_D/maps-start.txt stage=$OM_D/.maps-start-gone seen_s statuses ok=1
+  local stage=$OM_D/.maps-start-gone status v
   ((OM_GONE_CHECKED)) && return 0
   OM_GONE_CHECKED=1
-  [[ -s $start && ! -e $OM_D/maps-end.txt ]] || return 0
+  [[ -s $OM_D/maps-start.txt && ! -e $OM_D/maps-end.txt ]] || return 0
   if ((!OM_SAME_VIEW)); then
     om_log "maps-start-gone.txt left out: pid $OM_PID sees another mount namespace or root than the capture, so its file names cannot be looked up here"
     return 0
   fi
-  seen_s=${EPOCHREALTIME%[.,]*}
-  [[ $seen_s =~ ^[0-9]+$ ]] || om_out seen_s date +%s
+  if [[ -z $OM_GONE_SEEN_S ]]; then
+    OM_GONE_SEEN_S=${EPOCHREALTIME%[.,]*}
+    [[ $OM_GONE_SEEN_S =~ ^[0-9]+$ ]] || om_out OM_GONE_SEEN_S date +%s
+  fi
+  # Its two stats within OM_GONE_SECONDS each, and the list of names (9.9 s for 1 GB) within as much.
+  om_bounded $((3 * OM_GONE_SECONDS)) v om_gone_lookup "$stage" "$OM_GONE_SEEN_S"
+  status=$?
+  if ((status == 124)) && [[ -n $OM_STOP_REASON ]] && ((!OM_STOPPED)) && om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; then
+    # Cut by a stop: again once the tracer has let go.
+    rm -f -- "$stage" "$stage".*
+    OM_GONE_CHECKED=0
+    return 0
+  fi
+  case $status in
+    0)
+      [[ ! -s $stage ]] || om_retry mv -f -- "$stage" "$OM_D/maps-start-gone.txt" || OM_WRITE_FAILED+=' maps-start-gone.txt'
+      [[ ! -s $stage.late ]] || om_retry mv -f -- "$stage.late" "$OM_D/maps-start-gone-late.txt" || OM_WRITE_FAILED+=' maps-start-gone-late.txt' ;;
+    2)
+      OM_WRITE_FAILED+=' maps-start-gone.txt'
+      om_log "maps-start-gone.txt left out: the lookup of the files of maps-start.txt could not write its lists into $OM_OUT (is its file system full?)" ;;
+    4) om_log "maps-start-gone.txt left out: the lookup of the files of maps-start.txt did not answer for every name" ;;
+    *) om_log "maps-start-gone.txt left out: looking up the files of maps-start.txt failed or took over $OM_GONE_SECONDS s" ;;
+  esac
+  rm -f -- "$stage" "$stage".*
+  return 0
+}
+
+# om_gone_lookup STAGE SEEN_S -> STAGE (and STAGE.late): the lines of
+# maps-start.txt gone before (and about or after) SEEN_S, as om_gone_from_start
+# describes; status 0, or 2 when a list could not be written whole, 3 when a
+# step failed or took over OM_GONE_SECONDS, 4 when a name got no answer. Its
+# lists go through files in the bundle (STAGE.*), and each write of them is
+# checked: stat writes through cat, whose status says whether its output was
+# written whole (stat's own says 1 for a name not there and for a write
+# error alike). stat's complaints go with its answers, one line a name (it
+# flushes its output before each), so that every name is known to have its
+# answer: "INODE NAME", or "stat: cannot statx 'NAME': No such file or
+# directory" (LC_ALL=C.UTF-8, where it is installed: names in UTF-8 are then
+# quoted as they are; a name quoted otherwise, one holding a quote, is never
+# read as gone).
+om_gone_lookup() {
+  local stage=$1 seen_s=$2 start=$OM_D/maps-start.txt statuses
   {
     # shellcheck disable=SC2016
     LC_ALL=C awk '
@@ -789,36 +850,46 @@ om_gone_from_start() {
         path = substr($0, RLENGTH + 1)
         if ($5 != 0 && path ~ /^\// && path !~ / \(deleted\)$/ && !index(path, "\\")) print path
       }' "$start" | LC_ALL=C sort -u > "$stage.names"
-    timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat --printf '%i %n\n' -- < "$stage.names" > "$stage.now"
-    statuses=$?
-    # xargs: 123 when a stat failed (a name not there), which is what is looked for; 124 and up: cut short.
-    ((statuses == 0 || statuses == 123)) || ok=0
-    # The directories of the names not there as they were: of each, when it last changed.
-    LC_ALL=C awk 'NR == FNR { here[substr($0, index($0, " ") + 1)] = 1; next }
-      !($0 in here) { sub(/\/[^\/]*$/, ""); print ($0 == "" ? "/" : $0) }' "$stage.now" "$stage.names" | LC_ALL=C sort -u |
-      timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat --printf '%Y %n\n' -- > "$stage.dirs"
     statuses=${PIPESTATUS[*]}
-    [[ $statuses =~ ^0\ 0\ (0|123)$ ]] || ok=0
+    [[ $statuses == '0 0' ]] || return 2
+    LC_ALL=C.UTF-8 timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat --printf '%i %n\n' -- < "$stage.names" 2>&1 | cat > "$stage.answers"
+    statuses=${PIPESTATUS[*]}
+    [[ $statuses =~ ^(0|123)\ 0$ ]] || { [[ $statuses == *\ 0 ]] && return 3; return 2; }
+    # Their directories as they are: of each, when it last changed (one that does not answer: none of its files is gone).
+    LC_ALL=C awk '{ sub(/\/[^\/]*$/, ""); print ($0 == "" ? "/" : $0) }' "$stage.names" | LC_ALL=C sort -u |
+      timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat --printf '%Y %n\n' -- 2> /dev/null | cat > "$stage.dirs"
+    statuses=${PIPESTATUS[*]}
+    [[ $statuses =~ ^0\ 0\ (0|123)\ 0$ ]] || { [[ $statuses =~ ^0\ 0\ [0-9]+\ 0$ ]] && return 3; return 2; }
     # Inodes compared as text: awk's numbers are doubles, and an overlayfs inode can pass 2^53.
-    ((ok)) && LC_ALL=C awk -v before=$((seen_s - OM_GONE_MARGIN)) -v late="$stage.late" '
-      FILENAME == ARGV[1] { inode[substr($0, index($0, " ") + 1)] = $1 ""; next }
-      FILENAME == ARGV[2] { changed[substr($0, index($0, " ") + 1)] = $1 + 0; next }
+    LC_ALL=C awk -v before=$((seen_s - OM_GONE_MARGIN)) -v late="$stage.late" -v q="'" '
+      BEGIN { said_absent = "^stat: cannot statx? " q "[^" q "]*" q ": (No such file or directory|Not a directory)$" }
+      FILENAME == ARGV[1] { names++; next }
+      FILENAME == ARGV[2] {
+        if (/^[0-9]+ \//) { inode[substr($0, index($0, " ") + 1)] = $1 ""; answers++; next }
+        if (!/^stat: cannot statx? /) { strange++; next }
+        answers++
+        # The name, when stat quoted it as it is: a name holding a quote was quoted otherwise.
+        if ($0 ~ said_absent) {
+          name = substr($0, index($0, q) + 1)
+          absent[substr(name, 1, index(name, q) - 1)] = 1
+        }
+        next
+      }
+      FILENAME == ARGV[3] { changed[substr($0, index($0, " ") + 1)] = $1 + 0; next }
+      !checked { checked = 1; if (strange || answers != names) exit 4 }
       match($0, /^[^ ]+ [^ ]+ [^ ]+ [^ ]+ [0-9]+ +/) {
         path = substr($0, RLENGTH + 1)
         if ($5 == 0 || path !~ /^\// || path ~ / \(deleted\)$/ || index(path, "\\")) next
-        if ((path in inode) && inode[path] == $5 "") next
+        # Gone: another file at its name, or stat said there is none; no answer says nothing.
+        if (path in inode) { if (inode[path] == $5 "") next } else if (!(path in absent)) next
         dir = path; sub(/\/[^\/]*$/, "", dir); if (dir == "") dir = "/"
         if (!(dir in changed)) next
         if (changed[dir] < before) print; else print > late
-      }' "$stage.now" "$stage.dirs" "$start" > "$stage"
+      }' "$stage.names" "$stage.answers" "$stage.dirs" "$start" > "$stage"
+    statuses=$?
+    ((statuses == 4)) && return 4
+    ((statuses == 0)) || return 2
   } 2>/dev/null
-  if ((ok)); then
-    [[ ! -s $stage ]] || om_retry mv -f -- "$stage" "$OM_D/maps-start-gone.txt" || OM_WRITE_FAILED+=' maps-start-gone.txt'
-    [[ ! -s $stage.late ]] || om_retry mv -f -- "$stage.late" "$OM_D/maps-start-gone-late.txt" || OM_WRITE_FAILED+=' maps-start-gone-late.txt'
-  else
-    om_log "maps-start-gone.txt left out: looking up the files of maps-start.txt failed or took over $OM_GONE_SECONDS s"
-  fi
-  rm -f -- "$stage" "$stage.late" "$stage.names" "$stage.now" "$stage.dirs"
   return 0
 }
 
@@ -1755,8 +1826,20 @@ om_run_capture() {
   # checked and found sound (review 5: a stop while bpftrace compiled, a
   # target another tracer already held).
   if [[ -n $OM_PID ]] && ((attached && !OM_GONE_AT_ATTACH)); then
-    om_snapshot_maps "$OM_PID" "$OM_D/maps-start.txt"
-    (($? == 2)) && OM_WRITE_FAILED+=' maps-start.txt'
+    # The target decides how long its maps take to read (262,000 mappings of
+    # 3.9 KB paths: 25 s, traced all the while): a stop asked for meanwhile
+    # ends the copy, and maps-start.txt is left out (review 10, R10-1).
+    om_bounded "$OM_START_MAPS_SECONDS" v om_snapshot_maps "$OM_PID" "$OM_D/maps-start.txt"
+    case $? in
+      2) OM_WRITE_FAILED+=' maps-start.txt' ;;
+      124)
+        rm -f -- "$OM_D/maps-start.txt.tmp"
+        # (Cut after its rename, it is whole.)
+        if [[ ! -e $OM_D/maps-start.txt ]]; then
+          if [[ -n $OM_STOP_REASON ]]; then om_log "maps-start.txt left out: the capture was stopped while pid $OM_PID's maps were read"
+          else om_log "maps-start.txt left out: reading the maps of pid $OM_PID took over $OM_START_MAPS_SECONDS s"; fi
+        fi ;;
+    esac
     # Whether its names are ours (om_gone_from_start): the same mount namespace and root.
     if [[ $(readlink "/proc/$OM_PID/ns/mnt" 2>/dev/null) == "$(readlink /proc/self/ns/mnt 2>/dev/null)" && /proc/$OM_PID/root/ -ef / ]]; then OM_SAME_VIEW=1; fi
     # A stop asked for meanwhile ends it: fds-start.txt is then left out.
@@ -1792,9 +1875,10 @@ om_run_capture() {
       # As soon as it is gone: what it mapped is looked up before anything else may remove it.
       ((OM_ATTACHED)) && om_gone_from_start
       # strace ends by itself when its tracees are gone; bpftrace -p does not.
-      sleep 0.5
+      [[ -n $OM_STOP_REASON ]] || om_nap 0.5
       om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || break
-      OM_STOP_REASON=target-exited
+      # A stop asked for during the lookup (which it cut short) is what stops the capture.
+      [[ -n $OM_STOP_REASON ]] || OM_STOP_REASON=target-exited
       ((OM_CMD_MODE)) && [[ $OM_BACKEND == strace ]] && om_note_left_running
     fi
     if [[ -n $OM_STOP_REASON ]]; then
