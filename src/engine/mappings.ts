@@ -488,7 +488,8 @@ export class Mappings {
           continue;
         }
         // An exec drops what a fork copied unused; a snapshot mapping that a traced mmap makes anew was that very mapping.
-        const unused = cause === 'exec' || (cause === 'replaced' && pending.origin === 'snapshot');
+        // A leak's mapping released by an exec was used: the leak lasted until then.
+        const unused = (cause === 'exec' && pending.origin !== 'continued') || (cause === 'replaced' && pending.origin === 'snapshot');
         if (!unused) this.log.decidePending(mapping, pending);
       }
       if (mapping.unlinkFinding !== null) this.log.resolve(mapping.unlinkFinding, how, event);
