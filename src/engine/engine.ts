@@ -376,6 +376,6 @@ export class Engine {
     else if (event.path !== undefined && event.pathCut !== true) file = this.files.named(resolveName(task, event.dir ?? { fd: 'cwd' }, event.path));
     if (file === null || file === undefined) return;
     this.files.resized(file, event.length, event);
-    if (event.nlink !== undefined) this.files.linkCountSeen(file, event.nlink, event, 'ftruncate');
+    if (event.nlink !== undefined) this.files.linkCountSeen(file, event.nlink, event, 'ftruncate', task.space);
   }
 }

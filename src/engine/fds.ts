@@ -8,7 +8,7 @@
 import type { CloseRangeEvent, DupEvent, EventBase, Inode, OpenEvent, SetCloexecEvent } from '../parse/events.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import { deletedKind } from '../parse/maps.js';
-import { DELETED_IN_ANNOTATION, learnCwd, noteRelative, resolveName, type FileNode, type Files } from './files.js';
+import { DELETED_IN_ANNOTATION, learnCwd, REMOVED_OUT_OF_SIGHT, noteRelative, resolveName, type FileNode, type Files } from './files.js';
 import type { Task } from './tasks.js';
 
 /** An fd open when the capture began: a line of a bundle's fds-start.txt. */
@@ -277,6 +277,16 @@ export class Fds {
       // whose annotation names the file it held came before that close.
       const before = entry.inFlight;
       if (before !== undefined && before !== null && (gone ? this.files.isNamedGone(before, hint) : this.files.isNamed(before, hint))) return before;
+      if (gone && this.files.named(hint) === bound && (this.closesAndDups > 0 || !entry.annotated || entry.seeded === true)) {
+        // 8369 .938535 mmap(NULL, 225280, …, MAP_SHARED, 3</d/db.tdb>, 0) = 0x7f87ded7c000
+        // 8369 .516636 mmap(NULL, 225280, …, MAP_SHARED, 3</d/db.tdb>(deleted), 0)   (mv new.tdb db.tdb, by a process not traced)
+        // The fd's own file lost its name, by no call the trace shows: the fd still holds the file it
+        // was opened on (review 9, R9-2), not one gone before the trace, when the trace shows its open
+        // (an open of another file on that number would show too), the kernel's fds-start.txt gave it,
+        // or the trace shows closes (an unfiltered one).
+        this.files.wentOutOfSight(bound, event, task.space, `The -y annotation of fd ${fd} at ${event.place.file}:${event.place.line} shows it "(deleted)": ${REMOVED_OUT_OF_SIGHT}`);
+        return bound;
+      }
       if (!this.stale(entry, bound, hint, gone)) {
         if (this.keptAgainst(bound, hint, gone)) this.noteKept(task, fd, bound, hint, event);
         return bound;
@@ -292,7 +302,9 @@ export class Fds {
   /**
    * The annotation `hint` names another file than `bound`: whether the table's
    * binding may be stale. A "(deleted)" hint of the very file that has the
-   * name now: always (a file gone is not the one created since). In a trace
+   * name now, in a trace that shows no close: always (a file gone is not the
+   * one created since; where closes are shown, fileOfFd takes it for the
+   * bound file's name gone out of sight). In a trace
    * that shows no close or dup: when the binding came from an annotation
    * itself (any other name: the fd was closed and reused out of sight), or
    * when the engine knows the hint's name as another file's (a dup2 over it,

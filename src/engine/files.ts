@@ -32,6 +32,10 @@ class NoNames extends Set<string> {
 const NO_NAMES: Set<string> = new NoNames();
 const NO_HISTORY: readonly string[] = [];
 const NO_RECORDS: readonly MappingState[] = [];
+/** What a finding of a removal the trace does not show says of it (Files.wentOutOfSight). */
+export const REMOVED_OUT_OF_SIGHT =
+  'its last name went by a call the trace does not show: a process the trace does not follow removed or replaced the file ' +
+  "(a rename over it, an unlink), or the capture's filter left the call out. The delay counts from there.";
 /** How strace before 6 (and readlink) end the path of an fd whose file lost that name. */
 export const DELETED_IN_ANNOTATION = ' (deleted)';
 
@@ -83,6 +87,17 @@ export class FileNode {
    * unlink, and the names it last had (Files.goneByName lists it by them).
    */
   wentHeld: { at: At; names: readonly string[] } | null = null;
+  /**
+   * The address spaces that held the file mapped when its last name went
+   * (an error finding each), or, when it went out of the trace's sight, the
+   * one that had mapped it by its name: a mapping they make of it after is
+   * the same leak going on (a resize mapping the deleted file again through
+   * the fd kept open), not the shared-memory idiom of MAPPED_WITH_NO_NAME.
+   * Null for most files.
+   */
+  leakedIn: Space[] | null = null;
+  /** The last address space that mapped the file while it had a name: a removal out of sight left it using the file (leakedIn). */
+  mappedNamedIn: Space | null = null;
   /** Findings keep their file alive for evidence. */
   findingRefs = 0;
   /** What each event's keeper kept of it (positions in the input; ingest's): lines are only built for a report. */
@@ -995,19 +1010,28 @@ export class Files {
   }
 
   /**
-   * An mmap or ftruncate (`event`) reported the file's link count. 1 or more:
-   * no call by a cut name removed its last one. 0, while the trace cannot
-   * follow its names (CutNames.outOfSight): its last name went out of the
-   * trace's sight, and each live mapping outlived it. (For a file whose names
-   * the trace follows, a count of 0 it did not see coming is left alone: an
-   * unlink by another process, which a capture's maps-end.txt tells.)
+   * An mmap or ftruncate (`event`, by a task of `by`) reported the file's
+   * link count. 1 or more: no call by a cut name removed its last one. 0,
+   * while the trace cannot follow its names (CutNames.outOfSight): its last
+   * name went out of the trace's sight, and each live mapping outlived it.
+   * 0 for a file whose names the trace follows: a process it does not follow
+   * removed or replaced the file (wentOutOfSight). Left to maps-end.txt
+   * before review 9, which an attached capture whose process exits has none of.
    */
-  linkCountSeen(file: FileNode, nlink: number, event: EventBase, call: string): void {
+  linkCountSeen(file: FileNode, nlink: number, event: EventBase, call: string, by: Space): void {
     if (nlink > 0) {
       this.cut.settle(file, nlink);
       return;
     }
-    if (file.gone || file.unnamed || !this.cut.outOfSight(file)) return;
+    if (file.gone || file.unnamed) return;
+    if (!this.cut.outOfSight(file)) {
+      // A name the trace follows, gone by no call it shows: another process removed or replaced the file (review 9, R9-3).
+      // A file the trace knows by no name (an fd opened before it, a memfd) had none to lose.
+      if (file.names.size === 0) return;
+      const place = `${event.place.file}:${event.place.line}`;
+      this.wentOutOfSight(file, event, by, `The ${call} at ${place} shows it with no name left (link count 0): ${REMOVED_OUT_OF_SIGHT}`);
+      return;
+    }
     const calls = this.cut.settle(file, nlink);
     const place = `${event.place.file}:${event.place.line}`;
     const note =
@@ -1015,6 +1039,21 @@ export class Files {
       (calls === null ? '' : ` The calls by names cut alike at ${calls} may have removed its last name.`);
     this.goes(file);
     this.log.lostNamesOutOfSight(file, event, note);
+  }
+
+  /**
+   * The file lost its last name by a call the trace does not show, seen at
+   * `event` (an fd's "(deleted)" annotation, a link count of 0) by a task of
+   * `by`: it is gone from here on, each live mapping outlived its name (an
+   * error, decided there: the delay counts from it), and `by`, if it had
+   * mapped the file by its name, goes on using a file removed under it
+   * (leakedIn). `note` says how it was seen.
+   */
+  wentOutOfSight(file: FileNode, event: EventBase, by: Space, note: string): void {
+    this.goes(file);
+    if (file.mappedNamedIn === by) file.leakedIn = [by];
+    // Not its own process's unlink, as far as the trace shows: a rule by the file's name that needs one does not apply.
+    this.log.lostNamesOutOfSight(file, event, note, false);
   }
 
   /** An fd of the file was closed (or its table released). */

@@ -96,6 +96,7 @@ export class FindingLog {
       } else {
         const finding = this.decide('unlinked-while-mapped', mapping, { unlinkedAt }, event.seconds, stillMapped(mapping), null, by === null || by === mapping.space);
         mapping.unlinkFinding = finding;
+        heldWhenGone(finding, mapping);
         const rule = finding.benign === undefined ? undefined : benignRuleNamed(finding.benign);
         if (rule?.thenUnlinks !== undefined) this.awaitSequence(rule, finding, mapping, event);
       }
@@ -139,13 +140,14 @@ export class FindingLog {
    * them, and no unlink of the trace can be named as the one that removed
    * the last. Decided at the call that showed it, which the delay counts from.
    */
-  lostNamesOutOfSight(file: FileNode, event: EventBase, note: string): void {
+  lostNamesOutOfSight(file: FileNode, event: EventBase, note: string, byOwner = true): void {
     if (file.recordCount === 0) return;
     for (const mapping of file.liveRecords()) {
       if (mapping.unlinkFinding !== null || mapping.pendingOrphan !== null) continue;
-      const finding = this.decide('unlinked-while-mapped', mapping, {}, event.seconds);
+      const finding = this.decide('unlinked-while-mapped', mapping, {}, event.seconds, stillMapped(mapping), null, byOwner);
       finding.note ??= note;
       mapping.unlinkFinding = finding;
+      heldWhenGone(finding, mapping);
     }
   }
 
@@ -228,7 +230,8 @@ export class FindingLog {
     const held = mapping.pieces === 0 && pending.held !== null ? pending.held : stillMapped(mapping);
     // Not its own process's unlink: a fork child did not remove the name its parent did, and a snapshot does not say who did.
     const finding = this.decide('unlinked-while-mapped', mapping, { unlinkedAt: pending.unlinkedAt }, pending.unlinkedSeconds, held, pending.rule, false);
-    if (pending.note !== null) finding.note ??= pending.note;
+    if (pending.origin === 'continued') finding.note = continuedNote(mapping.file, pending);
+    else if (pending.note !== null) finding.note ??= pending.note;
     else if (pending.rule !== null) finding.note = `Inherited by fork from process ${pending.parentTgid}, which mapped this file when it had no name left. ${pending.rule.note}`;
     mapping.unlinkFinding = finding;
   }
@@ -462,6 +465,28 @@ function grownOutOfSight(file: FileNode, old: MappingState, event: MmapEvent): b
   const newEnd = event.offset + event.length;
   if (event.length <= old.length || newEnd <= old.offset + old.length) return false;
   return file.size === null || newEnd > file.size;
+}
+
+/** What the finding of a leak's last mapping says (Mappings.continued). */
+function continuedNote(file: FileNode, pending: PendingOrphan): string {
+  const went =
+    file.wentHeld !== null
+      ? 'Mapped after its last name went, by a process that held the file mapped then'
+      : "Mapped after its last name went by a call the trace does not show, by a process that had mapped the file by that name and kept it open (another process removed or replaced it under it, or the capture's filter left the call out)";
+  const remapped = pending.remapped ?? 0;
+  const before =
+    remapped === 0
+      ? ''
+      : ` ${remapped} mapping${remapped === 1 ? '' : 's'} of it made after the name went and unmapped before this one (resizes: unmapped, then mapped again at the new size) ${remapped === 1 ? 'is' : 'are'} not listed.`;
+  return `${went}: the same leak going on through the fd it kept, not the shared-memory idiom. This is its last mapping, the one /proc shows "(deleted)".${before}`;
+}
+
+/** An error finding of a mapping its file's last name went from: its space goes on leaking the file if it maps it again (FileNode.leakedIn). */
+function heldWhenGone(finding: Finding, mapping: MappingState): void {
+  if (finding.benign !== undefined) return;
+  const file = mapping.file;
+  if (file.leakedIn === null) file.leakedIn = [mapping.space];
+  else if (!file.leakedIn.includes(mapping.space)) file.leakedIn.push(mapping.space);
 }
 
 /** A moment of the trace, as a finding places it. */

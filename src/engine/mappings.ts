@@ -44,7 +44,8 @@ export type Space = AddressSpace<MappingState>;
  * the attach), and a forked child that execs at once never uses what it inherited.
  */
 export interface PendingOrphan {
-  origin: 'snapshot' | 'fork';
+  /** `continued`: made by a space that held the file mapped when its last name went (Mappings.continued). */
+  origin: 'snapshot' | 'fork' | 'continued';
   unlinkedAt: At | null;
   /** When the finding's delay starts: the unlink, or for a mapping made with no name left (`rule`), the parent's mmap. */
   unlinkedSeconds: number | null;
@@ -59,6 +60,16 @@ export interface PendingOrphan {
    * space no longer shows what that piece was.
    */
   held: Held | null;
+  /** `continued`: how many mappings of the leak were made and unmapped before this one, each followed by the next. */
+  remapped?: number;
+}
+
+/** The last mapping of a leak going on (Mappings.continued), unmapped, while the next one is awaited. */
+interface Continuation {
+  mapping: MappingState;
+  pending: PendingOrphan;
+  unmapped: EventBase | null;
+  remapped: number;
 }
 
 /** Why mappings went away: a pending orphan is dropped for some causes and decided for others. */
@@ -143,6 +154,8 @@ export class Mappings {
   private readonly pendingOrphans = new Set<MappingState>();
   /** Per space, start → end of ranges whose munmap is still to be printed (see expectUnmapsInFlight). */
   private readonly unmapsInFlight = new WeakMap<Space, Map<number, number>>();
+  /** Per file, the last mapping of its leak going on, unmapped: decided unless another follows (continued). */
+  private readonly continuations = new Map<FileNode, Continuation>();
 
   /**
    * The captured process's files found gone once it exited (EngineOptions.goneAtExit), until its exit asks
@@ -184,11 +197,56 @@ export class Mappings {
     if (file === null) return;
     file.note(event, this.files.keeper);
     // The file's link count (bpftrace) may say what its names could not: before this mapping is made.
-    if (event.nlink !== undefined) this.files.linkCountSeen(file, event.nlink, event, 'mmap');
+    if (event.nlink !== undefined) this.files.linkCountSeen(file, event.nlink, event, 'mmap', space);
     const mappedAt = atOf(event);
     this.log.remapped(file, space, event, mappedAt);
     const mapping = this.add(space, file, event.address, event.length, event.offset, mappedAt, end);
-    if (file.gone || file.unnamed) this.log.mappedWithNoName(mapping, event.seconds);
+    if (!file.gone && !file.unnamed) file.mappedNamedIn = space;
+    else if (file.gone && file.leakedIn?.includes(space) === true) this.continued(mapping, event);
+    else this.log.mappedWithNoName(mapping, event.seconds);
+  }
+
+  /**
+   * A mapping of a file its last name went from while this address space
+   * held it (FileNode.leakedIn): the leak going on, not the shared-memory
+   * idiom (review 9, R9-1: tdb and gdbm unmap and map the replaced database
+   * again at each resize, 97 times for gdbm). One error for the leak's last
+   * mapping, the one /proc shows "(deleted)" at the end: decided once it is
+   * known to be the last (still mapped at the end, released at exit, or
+   * unmapped with no other made after it); each one unmapped and followed by
+   * another is counted in its note, not listed.
+   */
+  private continued(mapping: MappingState, event: MmapEvent): void {
+    const file = mapping.file;
+    const before = this.continuations.get(file);
+    let remapped = 0;
+    if (before !== undefined && before.mapping.space === mapping.space) {
+      // The one before was unmapped, and this one goes on from it.
+      this.continuations.delete(file);
+      remapped = before.remapped + 1;
+    } else if (before !== undefined) this.decideContinuation(file);
+    const lastName = file.wentHeld?.at ?? null;
+    this.awaitOrphan(mapping, {
+      origin: 'continued',
+      unlinkedAt: lastName,
+      unlinkedSeconds: event.seconds,
+      note: null,
+      rule: null,
+      parentTgid: 0,
+      held: null,
+      remapped,
+    });
+  }
+
+  /** The leak's mapping unmapped, with no other made after it: decided, as unmapped where it was (continued). */
+  private decideContinuation(file: FileNode): void {
+    const last = this.continuations.get(file);
+    if (last === undefined) return;
+    this.continuations.delete(file);
+    this.log.decidePending(last.mapping, last.pending);
+    const finding = last.mapping.unlinkFinding;
+    if (finding !== null) this.log.resolve(finding, 'unmapped', last.unmapped);
+    this.files.forgetIfUnused(file);
   }
 
   munmap(space: Space, event: MunmapEvent): void {
@@ -362,12 +420,15 @@ export class Mappings {
       this.goneWhenExited(space, gone);
     }
     this.settle(space.clear(), 'process-exited', event, cause);
+    // The space can map no file again: its leaks' last mappings are known.
+    for (const [file, last] of [...this.continuations]) if (last.mapping.space === space) this.decideContinuation(file);
     const program = this.images.stopped(space);
     if (program !== null) this.files.forgetIfUnused(program);
   }
 
   /** The trace ended: every mapping of a deleted file still waiting lived on to the end. */
   decidePendingOrphans(): void {
+    for (const file of [...this.continuations.keys()]) this.decideContinuation(file);
     for (const mapping of this.pendingOrphans) {
       if (mapping.pendingOrphan !== null) this.log.decidePending(mapping, mapping.pendingOrphan);
       mapping.pendingOrphan = null;
@@ -418,8 +479,17 @@ export class Mappings {
       if (pending !== null) {
         this.pendingOrphans.delete(mapping);
         mapping.pendingOrphan = null;
+        if (pending.origin === 'continued' && (cause === 'munmap' || cause === 'replaced')) {
+          // Another mapping of the leak may follow: decided once none does (continued).
+          const before = this.continuations.get(mapping.file);
+          if (before !== undefined && before.mapping.space !== mapping.space) this.decideContinuation(mapping.file);
+          this.continuations.set(mapping.file, { mapping, pending, unmapped: event, remapped: pending.remapped ?? 0 });
+          if (mapping.remapFinding !== null) this.log.resolve(mapping.remapFinding, how, event);
+          continue;
+        }
         // An exec drops what a fork copied unused; a snapshot mapping that a traced mmap makes anew was that very mapping.
-        const unused = cause === 'exec' || (cause === 'replaced' && pending.origin === 'snapshot');
+        // A leak's mapping released by an exec was used: the leak lasted until then.
+        const unused = (cause === 'exec' && pending.origin !== 'continued') || (cause === 'replaced' && pending.origin === 'snapshot');
         if (!unused) this.log.decidePending(mapping, pending);
       }
       if (mapping.unlinkFinding !== null) this.log.resolve(mapping.unlinkFinding, how, event);
