@@ -4,7 +4,7 @@
 // (-e inject=openat:delay_enter=…), each round goes:
 //   holder: openat(H) = N; ftruncate; wakes the other thread
 //   other:  openat(O) entered, stamped, held by strace
-//   holder: (sleeps HOLD_US, so the other is surely in its openat) mmap(N); close(N)
+//   holder: (waits until /proc says the other thread is in its openat) mmap(N); close(N)
 //   other:  the openat runs now and returns N, the lowest free number
 // so the other thread's openat is stamped before the holder's mmap and close
 // of the very number it returns. The two threads swap roles each round.
@@ -22,16 +22,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-enum { ROUNDS = 24, PAGE = 4096, HOLD_US = 5000 };
+enum { ROUNDS = 24, PAGE = 4096, POLL_US = 100, WAIT_LIMIT_S = 30 };
 static const char *const OUTCOMES[] = {"clean", "kept", "unmapped"};
 
 struct file {
@@ -50,6 +52,9 @@ static sem_t turn[2];
  * ever once the other thread had finished (a hang seen under load).
  */
 static sem_t done[2];
+/** Each thread's id, for the other to read its state in /proc; and whether it has opened the other's. */
+static volatile pid_t tids[2];
+static volatile int ready[2];
 
 static void die(const char *what) {
   perror(what);
@@ -60,6 +65,33 @@ static void die(const char *what) {
 static void awaitPost(sem_t *sem) {
   while (sem_wait(sem) != 0)
     if (errno != EINTR) die("sem_wait");
+}
+
+/**
+ * Waits until the other thread is inside openat (held there at its entry by
+ * strace's delay_enter), as its /proc/self/task/TID/syscall says (`syscall`,
+ * open since the thread began): its first field is the number of the call a
+ * task is stopped in. Read with pread, as an open would be an openat, held
+ * too. A fixed sleep was not enough on a loaded machine: the other thread had
+ * not reached its openat yet, and got another number ("handed 23").
+ */
+static void awaitOpenat(int syscall) {
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (;;) {
+    char text[64];
+    ssize_t length = pread(syscall, text, sizeof text - 1, 0);
+    if (length < 0) die("pread syscall");
+    text[length] = '\0';
+    if (strtol(text, NULL, 10) == SYS_openat && text[0] != '\0') return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec - start.tv_sec > WAIT_LIMIT_S) {
+      fprintf(stderr, "ff-fd-race: the other thread never entered openat\n");
+      exit(2);
+    }
+    struct timespec poll = {0, POLL_US * 1000L};
+    nanosleep(&poll, NULL);
+  }
 }
 
 static void pathOf(char *path, size_t size, int thread, int round) {
@@ -88,13 +120,23 @@ static void mapAndFinish(const char *path, int fd, int thread, int round) {
 static void *work(void *arg) {
   int thread = (int)(long)arg;
   char path[4096];
+  tids[thread] = (pid_t)syscall(SYS_gettid);
+  while (tids[1 - thread] == 0) sched_yield();
+  // Opened before any round, so that its number is taken for good and no round's openat is this one.
+  char other[64];
+  snprintf(other, sizeof other, "/proc/self/task/%d/syscall", (int)tids[1 - thread]);
+  int otherSyscall = open(other, O_RDONLY | O_CLOEXEC);
+  if (otherSyscall < 0) die("open syscall");
+  // Both are open before the first round: its numbers are the rounds' own.
+  ready[thread] = 1;
+  while (ready[1 - thread] == 0) sched_yield();
   for (int round = 0; round < ROUNDS; round++) {
     pathOf(path, sizeof path, thread, round);
     if (round % 2 == thread) {
       int fd = openSized(path);
+      // The other thread set its id before it could take this post.
       sem_post(&turn[1 - thread]);
-      struct timespec hold = {0, HOLD_US * 1000L};
-      nanosleep(&hold, NULL);
+      awaitOpenat(otherSyscall);
       mapAndFinish(path, fd, thread, round);
       awaitPost(&done[thread]);
     } else {
