@@ -147,6 +147,10 @@ async function liveInTui(handle: CaptureHandle, flags: LiveFlags, pid: number | 
   } finally {
     clearInterval(poll);
     session.close();
+    // The screen comes back before anything else is said: an error written
+    // while the alternate screen is up (the capture's reason for failing) is
+    // erased with it when the terminal leaves it.
+    await session.waitUntilExit();
   }
 }
 
