@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { killPids, killStillRunning } from './support/proc.js';
+import { childrenOf, cmdlineHas, killPids, killStillRunning } from './support/proc.js';
 import { TmuxSession, shellQuote } from './tmux.js';
 import { CLI, REPO, requireTool } from './tools.js';
 
@@ -19,6 +19,18 @@ async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boole
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return check();
+}
+
+/** After the command: its status, and the terminal's modes (cooked: icanon and echo, not -icanon and -echo). */
+const THEN_STATUS = 'echo "exited with status $?"; stty -a; sleep 120';
+
+/** The orphanmap process the pane's shell runs. */
+async function orphanmapIn(term: TmuxSession): Promise<number> {
+  const shell = Number(term.tmux('display', '-p', '-t', term.session, '#{pane_pid}').trim());
+  let found: number | undefined;
+  await waitUntil(() => (found = childrenOf(shell).find((pid) => cmdlineHas(pid, CLI))) !== undefined, 10_000);
+  if (found === undefined) throw new Error('no orphanmap process under the pane');
+  return found;
 }
 
 describe('the terminal after the TUI (tmux)', () => {
@@ -66,5 +78,42 @@ describe('the terminal after the TUI (tmux)', () => {
     expect(screen).toMatch(new RegExp(`error: capture with strace failed .*ptrace\\(PTRACE_SEIZE, ${pid}\\): Operation not permitted`));
     expect(screen).toContain('exited with status 2');
     expect(term.tmux('display', '-p', '-t', 'r11-eperm', '#{alternate_on}').trim()).toBe('0');
+  }, 60_000);
+
+  it('analyze --tui killed with SIGTERM gives the terminal back (normal screen, cooked mode) and ends as killed by it (143)', async () => {
+    const trace = join(REPO, 'traces', 'f-o-ttt-T-y', 'trace.txt');
+    term = new TmuxSession('r11-term-analyze');
+    term.start(`node ${shellQuote(CLI)} analyze ${shellQuote(trace)} --tui; ${THEN_STATUS}`, 120, 30);
+    await term.waitForScreen((text) => text.includes('findings ') && text.includes('q quit'), 'the TUI');
+    expect(term.tmux('display', '-p', '-t', term.session, '#{alternate_on}').trim()).toBe('1');
+
+    process.kill(await orphanmapIn(term), 'SIGTERM');
+    const screen = await term.waitForScreen((text) => text.includes('exited with status'), 'the shell after orphanmap');
+    expect(term.tmux('display', '-p', '-t', term.session, '#{alternate_on}').trim()).toBe('0');
+    expect(screen).toContain('exited with status 143');
+    expect(screen).toMatch(/(?<![-\w])icanon\b/);
+    expect(screen).toMatch(/(?<![-\w])echo\b/);
+    // The normal screen, as it was: no frame of the TUI drawn over it.
+    expect(screen).not.toContain('findings ');
+  }, 60_000);
+
+  it('live -- CMD killed with SIGTERM stops the capture as Ctrl-C does, with the TUI gone at once, and exits 130', async () => {
+    const bundle = join(work, 'bundle-term');
+    term = new TmuxSession('r11-term-live');
+    term.start(`node ${shellQuote(CLI)} live --save ${shellQuote(bundle)} -- sleep 60; ${THEN_STATUS}`, 160, 30);
+    await term.waitForScreen((text) => text.includes('live via strace') && text.includes('q quit'), 'the live TUI', 30_000);
+
+    process.kill(await orphanmapIn(term), 'SIGTERM');
+    // Left before the capture's stop has finished the bundle, and said so.
+    const leaving = await term.waitForScreen((text) => text.includes('SIGTERM: stopping the capture'), 'the normal screen, saying the capture stops');
+    expect(term.tmux('display', '-p', '-t', term.session, '#{alternate_on}').trim()).toBe('0');
+    expect(leaving).not.toContain('q quit');
+    const screen = await term.waitForScreen((text) => text.includes('exited with status'), 'the shell after orphanmap', 30_000);
+    expect(screen).toMatch(/orphanmap: stopped pid \d+ \(sleep\)/);
+    expect(screen).toContain(`orphanmap: capture finished; analyze it again with: orphanmap analyze ${bundle}`);
+    expect(screen).toContain('exited with status 130');
+    expect(screen).toMatch(/(?<![-\w])icanon\b/);
+    expect(screen).toMatch(/(?<![-\w])echo\b/);
+    expect(JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')).exitReason).toBe('interrupted');
   }, 60_000);
 });

@@ -134,6 +134,20 @@ async function liveInTui(handle: CaptureHandle, flags: LiveFlags, pid: number | 
   };
   pollMaps();
   const poll = setInterval(pollMaps, 1000);
+  // A signal (kill, a closed terminal) closes the UI at once; the capture's
+  // stop, which the same signal asked for, takes seconds more: said meanwhile.
+  let captureEnded = false;
+  void handle.done.then(
+    () => (captureEnded = true),
+    () => (captureEnded = true),
+  );
+  void session.waitUntilExit().then(
+    () => {
+      const signal = session.endedBy();
+      if (signal !== null && !captureEnded) process.stderr.write(`orphanmap: ${signal}: stopping the capture and finishing the bundle\n`);
+    },
+    () => undefined,
+  );
   try {
     const result = await analyzeLiveBundle(handle.bundleDir, handle.done, session.analyzeOptions());
     analysis = result;
@@ -142,8 +156,9 @@ async function liveInTui(handle: CaptureHandle, flags: LiveFlags, pid: number | 
     await handle.done;
     // The capture is over (target exited or the user quit); the findings stay on screen until q.
     await session.waitUntilExit();
-    // Quitting the UI is the normal way to end a live session, not an interruption.
-    return { stopped: false };
+    // Quitting the UI is the normal way to end a live session, not an
+    // interruption; a signal is one, as it is for `capture` (exit 130).
+    return { stopped: session.endedBy() !== null };
   } finally {
     clearInterval(poll);
     session.close();
