@@ -86,7 +86,7 @@ async function liveAsNdjson(handle: CaptureHandle, filter: FindingFilter, redact
 
 async function liveInTui(handle: CaptureHandle, flags: LiveFlags, pid: number | undefined, command: string[], filter: FindingFilter, redact: Redaction): Promise<{ stopped: boolean }> {
   loadInkInteractively();
-  const { startTui } = await import('../tui/run.js');
+  const { startTui, checkedByMapsInto } = await import('../tui/run.js');
   // Only for words on the quit question (the program's name, whether detach
   // is offered): the capture goes on without them, and a bundle it cannot
   // finish fails handle.done, which is awaited below.
@@ -151,6 +151,7 @@ async function liveInTui(handle: CaptureHandle, flags: LiveFlags, pid: number | 
   try {
     const result = await analyzeLiveBundle(handle.bundleDir, handle.done, session.analyzeOptions());
     analysis = result;
+    checkedByMapsInto(session.store, result);
     session.store.counters({ lostEvents: result.lostEvents });
     session.store.finish();
     await handle.done;

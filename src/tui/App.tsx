@@ -132,7 +132,15 @@ function Screen({ snapshot, state, quit, columns, rows }: { snapshot: TuiSnapsho
       {pane === 'help' ? (
         <HelpScreen width={columns} height={layout.body} scroll={state.helpScroll} quitNote={quit.note} />
       ) : shownPane === 'detail' && selected !== null ? (
-        <DetailPane finding={selected} evidence={snapshot.evidenceOf(selected)} width={columns} height={layout.body} scroll={detailScroll} highlight={snapshot.filterText} />
+        <DetailPane
+          finding={selected}
+          evidence={snapshot.evidenceOf(selected)}
+          mapsLine={snapshot.mapsLineOf(selected)}
+          width={columns}
+          height={layout.body}
+          scroll={detailScroll}
+          highlight={snapshot.filterText}
+        />
       ) : (
         <FindingsTable
           rows={snapshot.rows}

@@ -55,7 +55,7 @@ export function viewEnvOf(current: TuiSnapshot, state: ViewState, size: { rows: 
   // Only the detail's keys use its geometry: a key in the list reads no evidence.
   if (selected !== null && detailOnScreen(state)) {
     const scroll = state.detailFor === selected.id ? state.detailScroll : null;
-    const geometry = detailView(selected, size.columns, layout.body, scroll, current.filterText, current.evidenceOf(selected));
+    const geometry = detailView(selected, size.columns, layout.body, scroll, current.filterText, current.evidenceOf(selected), current.mapsLineOf(selected));
     detail = { rows: geometry.rows.length, room: geometry.room, top: geometry.top, matches: geometry.matches };
   }
   return {

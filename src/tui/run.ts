@@ -205,9 +205,20 @@ export async function runAnalyzeTui(
 export async function readIntoStore(inputs: readonly string[], store: TuiStore, feed: EngineFeed): Promise<Analysis> {
   const result = await analyze(inputs, analyzeOptionsFor(store, feed));
   feed.sample(result.engine);
+  checkedByMapsInto(store, result);
   store.finish({ lines: result.lines, events: result.events, unparsedLines: result.unparsedLines, lostEvents: result.lostEvents }, result.warnings, result.untraced?.why ?? null);
   store.traceSpan(result.span);
   return result;
+}
+
+/**
+ * A bundle's check against its maps at the end, done after the run: what
+ * confirms each finding, and the maps line at its address, as the text
+ * report has them (the report's own lookup, so the two never differ).
+ */
+export function checkedByMapsInto(store: TuiStore, analysis: Analysis): void {
+  if (analysis.bundle === null) return;
+  store.checkedByMaps(analysis.engine.findings(), buildReport(analysis).mapsLines, analysis.engine);
 }
 
 /** The command line that reproduces the analysis: this one, without --tui (a ticket reader wants the report). */

@@ -20,6 +20,8 @@ export interface DetailPaneProps {
   scroll: number | null;
   /** Filter text: highlighted in the timeline. */
   highlight: string;
+  /** The bundle's maps line at its address at the end, as the text report shows it. */
+  mapsLine?: string | null;
 }
 
 export type Mark = 'mapped' | 'unlink' | 'remap' | 'freed' | null;
@@ -93,9 +95,17 @@ const MIN_TIMELINE = 3;
  * timeline's own title, and the timeline window. `needle` is the filter
  * text: the timeline rows holding it, for n/N and the highlight.
  */
-export function detailView(finding: Finding, width: number, height: number, scroll: number | null, needle = '', evidence: Evidence = { lines: finding.evidence, error: null }) {
+export function detailView(
+  finding: Finding,
+  width: number,
+  height: number,
+  scroll: number | null,
+  needle = '',
+  evidence: Evidence = { lines: finding.evidence, error: null },
+  mapsLine: string | null = null,
+) {
   const title = `${finding.id}  ${finding.kind}  ${SEVERITY_TAG[finding.severity]}  pid ${finding.pid}`;
-  const all = summaryLines(finding, width);
+  const all = summaryLines(finding, width, mapsLine);
   const columns = height >= 12;
   // title, the timeline's title and (when tall enough) its column names.
   const fixed = 2 + (columns ? 1 : 0);
@@ -117,9 +127,9 @@ export function detailView(finding: Finding, width: number, height: number, scro
   return { title, summary, hidden: all.length - summary.length, rows, room, top, matches, columns, timelineTitle };
 }
 
-export function DetailPane({ finding, evidence, width, height, scroll, highlight }: DetailPaneProps) {
+export function DetailPane({ finding, evidence, width, height, scroll, highlight, mapsLine = null }: DetailPaneProps) {
   const needle = highlight.trim().toLowerCase();
-  const { title, summary, hidden, rows, room, top, columns, timelineTitle } = detailView(finding, width, height, scroll, needle, evidence);
+  const { title, summary, hidden, rows, room, top, columns, timelineTitle } = detailView(finding, width, height, scroll, needle, evidence, mapsLine);
   const blank = ' '.repeat(MARK + TIME + TID + LINE + 4);
   const range = rows.length > room ? `, rows ${top + 1}-${Math.min(rows.length, top + room)} of ${rows.length}` : '';
   return (
@@ -159,7 +169,7 @@ function keepMostTelling(lines: readonly SummaryLine[], room: number): SummaryLi
   return lines.filter((line) => kept.has(line));
 }
 
-function summaryLines(finding: Finding, width: number): SummaryLine[] {
+function summaryLines(finding: Finding, width: number, mapsLine: string | null): SummaryLine[] {
   const lines: SummaryLine[] = [];
   const add = (key: string, text: string, rank: number) => {
     wrapRows(text, width).forEach((row, k) => {
@@ -177,6 +187,8 @@ function summaryLines(finding: Finding, width: number): SummaryLine[] {
   if (finding.remappedAt !== null) add('remapped', `remapped  ${[describePlace(finding.remappedAt, ' '), remapText(finding)].filter((part) => part !== '').join('  ')}`, 3);
   if (unlinked && !unlinkedFirst(finding)) add('unlinked', `unlinked  ${unlinkedText(finding, ' ')}`, 3);
   add('now', `now       ${escapeControl(resolutionText(finding))}`, 4);
+  // What /proc/PID/maps showed at that address when the capture ended: the proof behind "confirmed by".
+  if (mapsLine !== null) add('maps', `maps      ${escapeControl(mapsLine)}`, 5.5);
   if (finding.note !== null) add('note', `note      ${escapeControl(finding.note)}`, 7);
   return lines;
 }
