@@ -161,7 +161,7 @@ function Screen({ snapshot, state, quit, columns, rows }: { snapshot: TuiSnapsho
       ) : pane === 'export-dir' ? (
         <EditorBar label="export to directory: " text={state.draft} width={columns} />
       ) : pane === 'quit' ? (
-        <QuitQuestion program={quit.program} detach={quit.detach} width={columns} />
+        <QuitQuestion program={quit.program} detach={quit.detach} width={columns} rows={layout.bottom} />
       ) : (
         <HintBar pane={pane} width={columns} />
       )}

@@ -109,7 +109,10 @@ export function detailView(
   const columns = height >= 12;
   // title, the timeline's title and (when tall enough) its column names.
   const fixed = 2 + (columns ? 1 : 0);
-  const summaryRoom = Math.max(0, Math.min(all.length, height - fixed - MIN_TIMELINE));
+  // The file's name, wrapped, is shown whole even where the timeline then
+  // keeps fewer rows than it would (down to one): a path cut short names another file.
+  const fileRows = all.filter((line) => line.group === 'file').length;
+  const summaryRoom = Math.max(0, Math.min(all.length, Math.max(height - fixed - MIN_TIMELINE, Math.min(fileRows, height - fixed - 1))));
   const summary = keepMostTelling(all, summaryRoom);
   const { rows, focus } = timelineRows(finding, width, evidence.lines);
   const room = Math.max(1, height - fixed - summary.length);
@@ -158,14 +161,25 @@ export function DetailPane({ finding, evidence, width, height, scroll, highlight
 
 interface SummaryLine {
   key: string;
+  /** The summary line this screen row is part of (`file`, `mapping`…): its rows are kept or left together. */
+  group: string;
   text: string;
   /** Lower is kept longer when the pane is short. */
   rank: number;
 }
 
+/** The most telling summary lines that fit in `room` rows, each with all its rows: one cut at the edge would read as whole. */
 function keepMostTelling(lines: readonly SummaryLine[], room: number): SummaryLine[] {
   if (lines.length <= room) return [...lines];
-  const kept = new Set([...lines].sort((a, b) => a.rank - b.rank).slice(0, room));
+  const groups = new Map<string, SummaryLine[]>();
+  for (const line of lines) groups.set(line.group, [...(groups.get(line.group) ?? []), line]);
+  const kept = new Set<SummaryLine>();
+  let left = room;
+  for (const group of [...groups.values()].sort((a, b) => a[0]!.rank - b[0]!.rank)) {
+    if (group.length > left) continue;
+    for (const line of group) kept.add(line);
+    left -= group.length;
+  }
   return lines.filter((line) => kept.has(line));
 }
 
@@ -173,7 +187,7 @@ function summaryLines(finding: Finding, width: number, mapsLine: string | null):
   const lines: SummaryLine[] = [];
   const add = (key: string, text: string, rank: number) => {
     wrapRows(text, width).forEach((row, k) => {
-      lines.push({ key: `${key}${k}`, text: row, rank: rank + k / 100 });
+      lines.push({ key: `${key}${k}`, group: key, text: row, rank: rank + k / 100 });
     });
   };
   add('file', `file      ${escapeControl(finding.path)}`, 1);
