@@ -13,6 +13,7 @@ import { engineFeed } from '../src/tui/feed.js';
 import { readIntoStore } from '../src/tui/run.js';
 import { TuiStore } from '../src/tui/store.js';
 import { runCli } from './support/tools.js';
+import { storeFromTrace } from './tui-fixture.js';
 
 const ENTER = '\r';
 
@@ -74,5 +75,20 @@ describe("the detail of a bundle's finding", () => {
     expect(lines).toContain(`maps      ${maps}`);
     // In the text report's order: the maps line under the resolution.
     expect(lines.indexOf(`maps      ${maps}`)).toBe(lines.indexOf(`now       ${now}`) + 1);
+  });
+});
+
+describe('/ in the detail', () => {
+  it('says that it filters the findings (the timeline shows the matches, for n/N)', async () => {
+    const { store } = storeFromTrace();
+    const view = render(<App store={store} width={120} height={30} />);
+    unmount = view.unmount;
+    const frame = () => view.lastFrame() ?? '';
+    await waitFor(frame, (screen) => screen.includes('› '), 'the findings');
+    view.stdin.write(ENTER);
+    await waitFor(frame, (screen) => screen.includes('timeline of the file'), 'the detail');
+    view.stdin.write('/');
+    const editing = await waitFor(frame, (screen) => screen.includes('Enter keep'), 'the filter line');
+    expect(editing).toContain('filter the findings (path text or pid; n/N: its lines here): ');
   });
 });
