@@ -12,6 +12,7 @@ import { ndjsonLine } from '../report/formats.js';
 import { redaction, type Redaction } from '../report/redact.js';
 import { buildReport, findingFilter, type FindingFilter, type Report } from '../report/report.js';
 import { escapeControl } from '../report/sanitize.js';
+import type { QuitHow } from '../tui/run.js';
 import { hasTerminal, loadInkInteractively } from '../tui/terminal.js';
 import { detachOffer, withCapture, type LiveFlags } from './live.js';
 import { targetOf } from './options.js';
@@ -37,6 +38,8 @@ export async function runLive(command: string[], flags: LiveFlags): Promise<numb
     ...(tui ? { stdin: 'ignore' as const, onStderr: () => undefined, logCommand: true } : {}),
   });
   process.stderr.write(`orphanmap: tracing with ${flags.backend}; the bundle is saved in ${escapeControl(handle.bundleDir)}\n`);
+  // The view starts once the tracer has attached: bpftrace compiles its probes first, and the screen stayed silent meanwhile.
+  if (flags.backend === 'bpftrace') process.stderr.write('orphanmap: waiting for bpftrace to attach (it compiles its probes first: 8-40 s)…\n');
   // Throws only the capture's own error, once the capture has ended: nothing to stop.
   await waitForBundleStart(handle);
   let stopped: boolean;
@@ -86,7 +89,7 @@ async function liveAsNdjson(handle: CaptureHandle, filter: FindingFilter, redact
 
 async function liveInTui(handle: CaptureHandle, flags: LiveFlags, pid: number | undefined, command: string[], filter: FindingFilter, redact: Redaction): Promise<{ stopped: boolean }> {
   loadInkInteractively();
-  const { startTui } = await import('../tui/run.js');
+  const { startTui, checkedByMapsInto } = await import('../tui/run.js');
   // Only for words on the quit question (the program's name, whether detach
   // is offered): the capture goes on without them, and a bundle it cannot
   // finish fails handle.done, which is awaited below.
@@ -99,6 +102,7 @@ async function liveInTui(handle: CaptureHandle, flags: LiveFlags, pid: number | 
   const log = escapeControl(join(handle.bundleDir, 'command.log'));
   let analysis: Analysis | null = null;
   let report: Report | null = null;
+  let quitHow: QuitHow | null = null;
   const session = startTui({
     source: { kind: 'live', pid: targetPid, command: launched ? command.join(' ') : null, backend: flags.backend },
     quit: {
@@ -109,7 +113,11 @@ async function liveInTui(handle: CaptureHandle, flags: LiveFlags, pid: number | 
         ? `asks what becomes of ${program}: s stops it (SIGTERM, then SIGKILL after 3 s); d${detach.ok ? ` leaves it running, untraced, its output going to ${log}` : ` is not offered (${detach.why})`}; c goes back. Once the capture has ended, q just quits.`
         : `stops the capture and detaches from pid ${targetPid ?? '?'}: the process runs on, untraced.`,
     },
-    onQuit: (how) => (how === 'detach' ? handle.detach() : handle.stop()),
+    onQuit: (how) => {
+      quitHow = how;
+      if (how === 'detach') handle.detach();
+      else handle.stop();
+    },
     keep: findingFilter(filter),
     export: {
       command: redact.text(`orphanmap analyze ${redact.on ? '--redact ' : ''}${handle.bundleDir}`),
@@ -134,19 +142,42 @@ async function liveInTui(handle: CaptureHandle, flags: LiveFlags, pid: number | 
   };
   pollMaps();
   const poll = setInterval(pollMaps, 1000);
+  // Quitting (q, or a signal: kill, a closed terminal) closes the UI at
+  // once; the capture's stop takes seconds more (bpftrace's ~5): said meanwhile.
+  let captureEnded = false;
+  void handle.done.then(
+    () => (captureEnded = true),
+    () => (captureEnded = true),
+  );
+  void session.waitUntilExit().then(
+    () => {
+      if (captureEnded) return;
+      const signal = session.endedBy();
+      if (signal !== null) process.stderr.write(`orphanmap: ${signal}: stopping the capture and finishing the bundle\n`);
+      else if (quitHow === 'detach') process.stderr.write(`orphanmap: detaching from ${program} and finishing the bundle…\n`);
+      else if (quitHow !== null) process.stderr.write(`orphanmap: stopping: ${launched && quitHow === 'stop' ? `ending ${program}, ` : ''}finishing the bundle…\n`);
+    },
+    () => undefined,
+  );
   try {
     const result = await analyzeLiveBundle(handle.bundleDir, handle.done, session.analyzeOptions());
     analysis = result;
+    checkedByMapsInto(session.store, result);
     session.store.counters({ lostEvents: result.lostEvents });
     session.store.finish();
     await handle.done;
     // The capture is over (target exited or the user quit); the findings stay on screen until q.
     await session.waitUntilExit();
-    // Quitting the UI is the normal way to end a live session, not an interruption.
-    return { stopped: false };
+    // Quitting the UI is the normal way to end a live session, not an
+    // interruption; a signal is one, as it is for `capture` (exit 130).
+    return { stopped: session.endedBy() !== null };
   } finally {
     clearInterval(poll);
     session.close();
+    // The screen comes back before anything else is said: an error written
+    // while the alternate screen is up (the capture's reason for failing) is
+    // erased with it when the terminal leaves it.
+    await session.waitUntilExit();
   }
 }
 

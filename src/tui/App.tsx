@@ -115,6 +115,13 @@ export function App({ store, width, height, quit = DEFAULT_QUIT, onQuit, exporte
   return <Screen snapshot={snapshot} state={view.current} quit={quit} columns={size.columns} rows={size.rows} />;
 }
 
+/**
+ * `/` in the detail filters the findings list, not the timeline (which
+ * shows the matches, for n/N): a text no finding holds left the detail for an
+ * empty list, to a user who meant to search the timeline.
+ */
+const DETAIL_FILTER_LABEL = 'filter the findings (path text or pid; n/N: its lines here): ';
+
 /** What the screen shows for a snapshot and the view's state: header, chart, title, the pane, the status and the bottom line. */
 function Screen({ snapshot, state, quit, columns, rows }: { snapshot: TuiSnapshot; state: ViewState; quit: QuitOptions; columns: number; rows: number }) {
   const status = visibleStatus(state.status, snapshot);
@@ -132,7 +139,15 @@ function Screen({ snapshot, state, quit, columns, rows }: { snapshot: TuiSnapsho
       {pane === 'help' ? (
         <HelpScreen width={columns} height={layout.body} scroll={state.helpScroll} quitNote={quit.note} />
       ) : shownPane === 'detail' && selected !== null ? (
-        <DetailPane finding={selected} evidence={snapshot.evidenceOf(selected)} width={columns} height={layout.body} scroll={detailScroll} highlight={snapshot.filterText} />
+        <DetailPane
+          finding={selected}
+          evidence={snapshot.evidenceOf(selected)}
+          mapsLine={snapshot.mapsLineOf(selected)}
+          width={columns}
+          height={layout.body}
+          scroll={detailScroll}
+          highlight={snapshot.filterText}
+        />
       ) : (
         <FindingsTable
           rows={snapshot.rows}
@@ -149,11 +164,11 @@ function Screen({ snapshot, state, quit, columns, rows }: { snapshot: TuiSnapsho
       )}
       {status !== null ? <StatusLine text={status.text} tone={status.tone} width={columns} /> : null}
       {pane === 'filter' ? (
-        <EditorBar label="filter (path text or pid): " text={state.draft} width={columns} />
+        <EditorBar label={state.back === 'detail' ? DETAIL_FILTER_LABEL : 'filter (path text or pid): '} text={state.draft} width={columns} />
       ) : pane === 'export-dir' ? (
         <EditorBar label="export to directory: " text={state.draft} width={columns} />
       ) : pane === 'quit' ? (
-        <QuitQuestion program={quit.program} detach={quit.detach} width={columns} />
+        <QuitQuestion program={quit.program} detach={quit.detach} width={columns} rows={layout.bottom} />
       ) : (
         <HintBar pane={pane} width={columns} />
       )}

@@ -30,13 +30,17 @@ export interface QuitOptions {
 export const DEFAULT_QUIT: QuitOptions = { asks: false, program: '', detach: { ok: true }, note: 'quits' };
 
 const HEADER_ROWS = 3;
+/** The pane's rows never go below this. */
+const MIN_BODY = 3;
 
 /** Rows of each part of the screen for a terminal size and what is showing. */
 export function screenLayout(rows: number, columns: number, view: ViewState, quit: QuitOptions, status: Status | null) {
   const showChart = rows >= 20;
   const statusHeight = status === null ? 0 : statusRows(status.text, columns).length;
-  const bottom = view.pane === 'quit' ? quitHeight(quit.program, quit.detach, columns) : 1;
-  const body = Math.max(3, rows - HEADER_ROWS - (showChart ? CHART_ROWS : 0) - 1 - statusHeight - bottom);
+  const above = HEADER_ROWS + (showChart ? CHART_ROWS : 0) + 1 + statusHeight;
+  // The question gets what the screen has left over a body of MIN_BODY rows.
+  const bottom = view.pane === 'quit' ? quitHeight(quit.program, quit.detach, columns, rows - above - MIN_BODY) : 1;
+  const body = Math.max(MIN_BODY, rows - above - bottom);
   return { showChart, body, statusHeight, bottom };
 }
 
@@ -55,7 +59,7 @@ export function viewEnvOf(current: TuiSnapshot, state: ViewState, size: { rows: 
   // Only the detail's keys use its geometry: a key in the list reads no evidence.
   if (selected !== null && detailOnScreen(state)) {
     const scroll = state.detailFor === selected.id ? state.detailScroll : null;
-    const geometry = detailView(selected, size.columns, layout.body, scroll, current.filterText, current.evidenceOf(selected));
+    const geometry = detailView(selected, size.columns, layout.body, scroll, current.filterText, current.evidenceOf(selected), current.mapsLineOf(selected));
     detail = { rows: geometry.rows.length, room: geometry.room, top: geometry.top, matches: geometry.matches };
   }
   return {

@@ -53,6 +53,8 @@ export interface TuiSession {
   analyzeOptions(): AnalyzeOptions;
   /** Closes the UI from the program's side (e.g. the traced process is gone and the user asked to exit). */
   close(): void;
+  /** The signal (SIGTERM, SIGHUP, SIGINT from kill) that closed the UI; null while it is up, or when something else closed it. */
+  endedBy(): NodeJS.Signals | null;
 }
 
 /** The alternate screen keeps the user's scrollback as it was. */
@@ -66,6 +68,13 @@ const LEAVE_ALT_SCREEN = '\u001b[?1049l';
  */
 const MOUSE_ON = '\u001b[?1000h\u001b[?1006h';
 const MOUSE_OFF = '\u001b[?1006l\u001b[?1000l';
+/**
+ * Signals that end the UI from outside: kill, a closed terminal, a Ctrl-C
+ * sent with kill -INT (in the UI's raw mode the key sends none). Ink's own
+ * exit hook unmounts and kills the process again at once, before the screen
+ * is restored: the shell was left in the alternate screen.
+ */
+const END_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** OSC 52: puts text on the terminal's clipboard where the terminal (and tmux's set-clipboard) allows it. */
 export function osc52(text: string): string {
@@ -98,7 +107,16 @@ export function startTui(options: StartTuiOptions): TuiSession {
     { stdin: streams.stdin, stdout: streams.stdout, exitOnCtrlC: false, patchConsole: false },
   );
   const feed = engineFeed(store, options.keep);
+  // A listener of ours keeps ink's hook from killing the process: the UI
+  // unmounts, the screen is restored, and the caller ends as the signal asks.
+  let endedBy: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    endedBy ??= signal;
+    instance.unmount();
+  };
+  for (const signal of END_SIGNALS) process.on(signal, onSignal);
   const exited = instance.waitUntilExit().finally(() => {
+    for (const signal of END_SIGNALS) process.off(signal, onSignal);
     store.dispose();
     restore();
   });
@@ -108,6 +126,7 @@ export function startTui(options: StartTuiOptions): TuiSession {
     analyzeOptions: () => analyzeOptionsFor(store, feed),
     waitUntilExit: () => exited.then(() => undefined),
     close: () => instance.unmount(),
+    endedBy: () => endedBy,
   };
 }
 
@@ -158,6 +177,15 @@ export async function runAnalyzeTui(
     },
     keep: findingFilter(filter),
   });
+  // Once the screen is back, end as the signal would have (the shell sees
+  // status 128+n), our listener gone: even in the middle of a long read.
+  void session.waitUntilExit().then(
+    () => {
+      const signal = session.endedBy();
+      if (signal !== null) process.kill(process.pid, signal);
+    },
+    () => undefined /* ink's own failure: thrown by the wait below */,
+  );
   try {
     analysis = await readIntoStore(inputs, session.store, session.feed);
   } catch (error) {
@@ -177,9 +205,20 @@ export async function runAnalyzeTui(
 export async function readIntoStore(inputs: readonly string[], store: TuiStore, feed: EngineFeed): Promise<Analysis> {
   const result = await analyze(inputs, analyzeOptionsFor(store, feed));
   feed.sample(result.engine);
+  checkedByMapsInto(store, result);
   store.finish({ lines: result.lines, events: result.events, unparsedLines: result.unparsedLines, lostEvents: result.lostEvents }, result.warnings, result.untraced?.why ?? null);
   store.traceSpan(result.span);
   return result;
+}
+
+/**
+ * A bundle's check against its maps at the end, done after the run: what
+ * confirms each finding, and the maps line at its address, as the text
+ * report has them (the report's own lookup, so the two never differ).
+ */
+export function checkedByMapsInto(store: TuiStore, analysis: Analysis): void {
+  if (analysis.bundle === null) return;
+  store.checkedByMaps(analysis.engine.findings(), buildReport(analysis).mapsLines, analysis.engine);
 }
 
 /** The command line that reproduces the analysis: this one, without --tui (a ticket reader wants the report). */

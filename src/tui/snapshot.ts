@@ -140,6 +140,8 @@ export interface TuiSnapshot {
    * finding): the same lines again until the shown findings change.
    */
   evidenceOf: (finding: Finding) => Evidence;
+  /** The bundle's /proc/PID/maps line at the finding's address at the end (the text report's `maps`), or null. */
+  mapsLineOf: (finding: Finding) => string | null;
   /** Counts over every finding the store holds (not only the filtered rows), in the report's words. */
   tally: Tally;
   warnings: readonly string[];

@@ -48,6 +48,8 @@ export class TuiStore {
   private readonly startedAt: number;
   private readonly listeners = new Set<() => void>();
   private readonly paths = new PathIndex();
+  /** A bundle's /proc/PID/maps line at each finding's address at the end, by id, once the analysis is over (`checkedByMaps`). */
+  private mapsLines: ReadonlyMap<string, string> = new Map();
 
   private live: Data;
   private frozen: Data | null = null;
@@ -121,6 +123,21 @@ export class TuiStore {
     for (const place of [finding.mappedAt, finding.unlinkedAt, finding.remappedAt, finding.resolvedAt]) noteTraceTime(this.live, secondsOf(place));
     const at = change.type === 'decided' ? decidedAt(finding) : finding.resolvedAt;
     advanceTraceTime(this.live, secondsOf(at), this.clock(), this.clockRuns);
+    this.touchData();
+  }
+
+  /**
+   * A bundle's findings once the analysis has checked them against its maps
+   * at the end: the engine sets confirmedByMaps after the run, on findings
+   * the store copied before, so the changed ones are copied again. Each
+   * one's maps line (the text report's `maps`) is kept for the detail.
+   */
+  checkedByMaps(findings: Iterable<Finding>, mapsLines: Readonly<Record<string, string>>, evidence: EvidenceReader = OWN_EVIDENCE): void {
+    for (const finding of findings) {
+      const listed = this.live.findings.get(finding.id);
+      if (listed !== undefined && listed.confirmedByMaps !== finding.confirmedByMaps) putFinding(this.live, new ListedFinding(finding, evidence));
+    }
+    this.mapsLines = new Map(Object.entries(mapsLines));
     this.touchData();
   }
 
@@ -392,6 +409,7 @@ export class TuiStore {
       ageOf,
       pathDepth: (path) => paths.depth(path),
       evidenceOf: (finding) => this.evidenceIn(data, finding),
+      mapsLineOf: (finding) => this.mapsLines.get(finding.id) ?? null,
       tally: this.tallyOf(data),
       warnings: [...this.warnings],
       untraced: this.untraced,

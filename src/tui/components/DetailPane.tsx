@@ -20,6 +20,8 @@ export interface DetailPaneProps {
   scroll: number | null;
   /** Filter text: highlighted in the timeline. */
   highlight: string;
+  /** The bundle's maps line at its address at the end, as the text report shows it. */
+  mapsLine?: string | null;
 }
 
 export type Mark = 'mapped' | 'unlink' | 'remap' | 'freed' | null;
@@ -93,13 +95,24 @@ const MIN_TIMELINE = 3;
  * timeline's own title, and the timeline window. `needle` is the filter
  * text: the timeline rows holding it, for n/N and the highlight.
  */
-export function detailView(finding: Finding, width: number, height: number, scroll: number | null, needle = '', evidence: Evidence = { lines: finding.evidence, error: null }) {
+export function detailView(
+  finding: Finding,
+  width: number,
+  height: number,
+  scroll: number | null,
+  needle = '',
+  evidence: Evidence = { lines: finding.evidence, error: null },
+  mapsLine: string | null = null,
+) {
   const title = `${finding.id}  ${finding.kind}  ${SEVERITY_TAG[finding.severity]}  pid ${finding.pid}`;
-  const all = summaryLines(finding, width);
+  const all = summaryLines(finding, width, mapsLine);
   const columns = height >= 12;
   // title, the timeline's title and (when tall enough) its column names.
   const fixed = 2 + (columns ? 1 : 0);
-  const summaryRoom = Math.max(0, Math.min(all.length, height - fixed - MIN_TIMELINE));
+  // The file's name, wrapped, is shown whole even where the timeline then
+  // keeps fewer rows than it would (down to one): a path cut short names another file.
+  const fileRows = all.filter((line) => line.group === 'file').length;
+  const summaryRoom = Math.max(0, Math.min(all.length, Math.max(height - fixed - MIN_TIMELINE, Math.min(fileRows, height - fixed - 1))));
   const summary = keepMostTelling(all, summaryRoom);
   const { rows, focus } = timelineRows(finding, width, evidence.lines);
   const room = Math.max(1, height - fixed - summary.length);
@@ -117,9 +130,9 @@ export function detailView(finding: Finding, width: number, height: number, scro
   return { title, summary, hidden: all.length - summary.length, rows, room, top, matches, columns, timelineTitle };
 }
 
-export function DetailPane({ finding, evidence, width, height, scroll, highlight }: DetailPaneProps) {
+export function DetailPane({ finding, evidence, width, height, scroll, highlight, mapsLine = null }: DetailPaneProps) {
   const needle = highlight.trim().toLowerCase();
-  const { title, summary, hidden, rows, room, top, columns, timelineTitle } = detailView(finding, width, height, scroll, needle, evidence);
+  const { title, summary, hidden, rows, room, top, columns, timelineTitle } = detailView(finding, width, height, scroll, needle, evidence, mapsLine);
   const blank = ' '.repeat(MARK + TIME + TID + LINE + 4);
   const range = rows.length > room ? `, rows ${top + 1}-${Math.min(rows.length, top + room)} of ${rows.length}` : '';
   return (
@@ -148,22 +161,33 @@ export function DetailPane({ finding, evidence, width, height, scroll, highlight
 
 interface SummaryLine {
   key: string;
+  /** The summary line this screen row is part of (`file`, `mapping`…): its rows are kept or left together. */
+  group: string;
   text: string;
   /** Lower is kept longer when the pane is short. */
   rank: number;
 }
 
+/** The most telling summary lines that fit in `room` rows, each with all its rows: one cut at the edge would read as whole. */
 function keepMostTelling(lines: readonly SummaryLine[], room: number): SummaryLine[] {
   if (lines.length <= room) return [...lines];
-  const kept = new Set([...lines].sort((a, b) => a.rank - b.rank).slice(0, room));
+  const groups = new Map<string, SummaryLine[]>();
+  for (const line of lines) groups.set(line.group, [...(groups.get(line.group) ?? []), line]);
+  const kept = new Set<SummaryLine>();
+  let left = room;
+  for (const group of [...groups.values()].sort((a, b) => a[0]!.rank - b[0]!.rank)) {
+    if (group.length > left) continue;
+    for (const line of group) kept.add(line);
+    left -= group.length;
+  }
   return lines.filter((line) => kept.has(line));
 }
 
-function summaryLines(finding: Finding, width: number): SummaryLine[] {
+function summaryLines(finding: Finding, width: number, mapsLine: string | null): SummaryLine[] {
   const lines: SummaryLine[] = [];
   const add = (key: string, text: string, rank: number) => {
     wrapRows(text, width).forEach((row, k) => {
-      lines.push({ key: `${key}${k}`, text: row, rank: rank + k / 100 });
+      lines.push({ key: `${key}${k}`, group: key, text: row, rank: rank + k / 100 });
     });
   };
   add('file', `file      ${escapeControl(finding.path)}`, 1);
@@ -177,6 +201,8 @@ function summaryLines(finding: Finding, width: number): SummaryLine[] {
   if (finding.remappedAt !== null) add('remapped', `remapped  ${[describePlace(finding.remappedAt, ' '), remapText(finding)].filter((part) => part !== '').join('  ')}`, 3);
   if (unlinked && !unlinkedFirst(finding)) add('unlinked', `unlinked  ${unlinkedText(finding, ' ')}`, 3);
   add('now', `now       ${escapeControl(resolutionText(finding))}`, 4);
+  // What /proc/PID/maps showed at that address when the capture ended: the proof behind "confirmed by".
+  if (mapsLine !== null) add('maps', `maps      ${escapeControl(mapsLine)}`, 5.5);
   if (finding.note !== null) add('note', `note      ${escapeControl(finding.note)}`, 7);
   return lines;
 }

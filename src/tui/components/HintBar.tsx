@@ -102,34 +102,54 @@ export function quitRows(program: string, detach: { ok: true } | { ok: false; wh
   return rows;
 }
 
-export function QuitQuestion({ program, detach, width }: { program: string; detach: { ok: true } | { ok: false; why: string }; width: number }) {
+/** A row of the question on screen: a choice's key (on the first row of its description), and its text. */
+export interface QuitLine {
+  key: string;
+  keys: string;
+  text: string;
+  off: boolean;
+  title: boolean;
+}
+
+/**
+ * The question's screen rows at a width: each description wrapped beside its
+ * key. Where `maxRows` cannot hold them all (a small terminal), one row per
+ * choice, key first, its description cut at the edge: squeezed any further,
+ * the rows with the keys were the ones that went, leaving descriptions without
+ * the key that chooses them.
+ */
+export function quitLines(program: string, detach: { ok: true } | { ok: false; why: string }, width: number, maxRows = Infinity): QuitLine[] {
   const rows = quitRows(program, detach);
+  const wrapped = rows.map((row, k) => (k === 0 ? [row.text] : wrapWords(row.text, Math.max(10, width - 10))));
+  const compact = wrapped.reduce((sum, parts) => sum + parts.length, 0) > maxRows;
+  const keyWidth = compact ? Math.max(...rows.map((row) => row.keys.length)) : 8;
+  return rows.flatMap((row, k) => (compact ? [row.text] : wrapped[k]!).map((text, j) => ({ key: `${k}:${j}`, keys: (j === 0 ? row.keys : '').padEnd(keyWidth), text, off: row.off, title: k === 0 })));
+}
+
+/** The question, in the rows the layout gave it (`rows`: quitHeight's answer for the same room). */
+export function QuitQuestion({ program, detach, width, rows }: { program: string; detach: { ok: true } | { ok: false; why: string }; width: number; rows?: number }) {
   return (
     <Box flexDirection="column" width={width}>
-      {rows.map((row, k) =>
-        k === 0 ? (
-          <Text key={k} wrap="truncate" bold color="yellow">
-            {row.text}
+      {quitLines(program, detach, width, rows).map((line) =>
+        line.title ? (
+          <Text key={line.key} wrap="truncate" bold color="yellow">
+            {line.text}
           </Text>
         ) : (
-          <Box key={k} flexDirection="column" width={width}>
-            {wrapWords(row.text, Math.max(10, width - 10)).map((part, j) => (
-              <Text key={j} wrap="truncate" dimColor={row.off}>
-                <Text bold color={row.off ? undefined : 'cyan'}>
-                  {(j === 0 ? row.keys : '').padEnd(8)}
-                </Text>
-                {'  '}
-                {part}
-              </Text>
-            ))}
-          </Box>
+          <Text key={line.key} wrap="truncate" dimColor={line.off}>
+            <Text bold color={line.off ? undefined : 'cyan'}>
+              {line.keys}
+            </Text>
+            {'  '}
+            {line.text}
+          </Text>
         ),
       )}
     </Box>
   );
 }
 
-/** Rows the question takes at a width. */
-export function quitHeight(program: string, detach: { ok: true } | { ok: false; why: string }, width: number): number {
-  return quitRows(program, detach).reduce((sum, row, k) => sum + (k === 0 ? 1 : wrapWords(row.text, Math.max(10, width - 10)).length), 0);
+/** Rows the question takes at a width, with at most `maxRows` for it (one row per choice when its wrapped descriptions do not fit). */
+export function quitHeight(program: string, detach: { ok: true } | { ok: false; why: string }, width: number, maxRows = Infinity): number {
+  return quitLines(program, detach, width, maxRows).length;
 }
