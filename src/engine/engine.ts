@@ -323,6 +323,10 @@ export class Engine {
         break;
       case 'lost':
         break;
+      case 'fd-seen':
+        // Only for what its annotation says of the fd's file (Fds.fileOfFd: a name gone out of sight).
+        this.fds.fileOfFd(task, event.fd, event.fdHint, event, undefined, true);
+        break;
       case 'name-missing':
         // Applied before (applyNow).
         break;

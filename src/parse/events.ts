@@ -85,7 +85,8 @@ export type TraceEvent =
   | ExecEvent
   | ThreadExitEvent
   | LostEvent
-  | NameMissingEvent;
+  | NameMissingEvent
+  | FdSeenEvent;
 
 export interface OpenEvent extends EventBase {
   kind: 'open';
@@ -136,6 +137,19 @@ export interface DupEvent extends EventBase {
   oldHint?: string;
   /** strace 6 printed "(deleted)" after that annotation: the fd's file no longer has that name. */
   oldDeleted?: boolean;
+}
+
+/**
+ * A call on an fd followed only for its -y annotation, made only when that
+ * says "(deleted)": the fd's file has lost that name. fcntl's other commands
+ * (F_SETLKW and the other locks databases take around each write): a process
+ * not traced may have removed or replaced the file under a process that
+ * keeps it mapped (review 9: tdb, gdbm), which only the annotation shows.
+ */
+export interface FdSeenEvent extends EventBase {
+  kind: 'fd-seen';
+  fd: number;
+  fdHint: string;
 }
 
 export interface SetCloexecEvent extends EventBase {

@@ -423,6 +423,8 @@ function decodeFcntl(call: Call): DecodeResult {
     const flag = flagsArg(call, 2, FD_FLAGS);
     return withExtras({ kind: 'set-cloexec', fd: oldFd, cloexec: (flag & 1) !== 0, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw }, base);
   }
+  // Another command (a lock) is followed only for an annotation that says the fd's file lost its name (FdSeenEvent).
+  if (deleted && hint !== undefined) return withExtras({ kind: 'fd-seen', fd: oldFd, fdHint: hint, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw }, base);
   return NOTHING;
 }
 
