@@ -68,11 +68,15 @@ export function decidedAt(finding: Finding): At | null {
 }
 
 /**
- * The unlink came before the mapping (a file mapped with no name left): views
- * say it first, and the delay counts from the mapping.
+ * The unlink came before the mapping: views say it first, and the delay
+ * counts from the mapping. A file mapped with no name left (the benign
+ * idiom), or mapped again by a process that held it when its last name went
+ * (a leak going on: the unlink a line above the mapping in the same file).
  */
 export function unlinkedFirst(finding: Finding): boolean {
-  return mappedWithNoName(finding);
+  if (mappedWithNoName(finding)) return true;
+  const { unlinkedAt, mappedAt } = finding;
+  return finding.kind === 'unlinked-while-mapped' && unlinkedAt !== null && mappedAt !== null && unlinkedAt.file === mappedAt.file && unlinkedAt.line < mappedAt.line;
 }
 
 /** Where the file's last name went, as every view says it: "trace.txt:5  12.000001  tid 100", "… (before it was mapped)". */
