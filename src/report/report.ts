@@ -5,6 +5,8 @@
 import { FINDING_KINDS, findingStart, type Finding, type FindingKind } from '../engine/findings.js';
 import type { Analysis } from '../ingest/analyze.js';
 import type { BundleMeta, MapsLine } from '../ingest/bundle.js';
+import { nameMayBe } from '../engine/mappings.js';
+import { fromKernelName } from '../ingest/maps-end.js';
 import { mapsLookup } from '../parse/maps.js';
 import { globMatcher } from './glob.js';
 import { writeSafeJson } from './json.js';
@@ -56,9 +58,11 @@ export function buildReport(analysis: Analysis, filter: FindingFilter = {}, reda
     if (bundle.meta.pid !== undefined && bundle.mapsEnd !== null) endMaps.set(bundle.meta.pid, bundle.mapsEnd);
     const lookups = new Map<number, (address: number) => MapsLine | undefined>();
     for (const finding of findings) {
-      // Only a mapping still there at the end has a line there: another at the address of one unmapped
-      // (or gone with its process) is another mapping, often of another file (review 11: in a ticket).
-      if (finding.resolution !== 'still-mapped') continue;
+      // Only a mapping still there when the maps were read has a line there: at the address of one the
+      // trace shows unmapped is another mapping since, often of another file (review 11: in a ticket).
+      // One released with its process was there if the process was, as a launched command stopped
+      // after its maps were read is; the line must then name its file.
+      if (finding.resolution === 'unmapped') continue;
       const lines = endMaps.get(finding.pid);
       if (lines === undefined) continue;
       let lineAt = lookups.get(finding.pid);
@@ -67,7 +71,9 @@ export function buildReport(analysis: Analysis, filter: FindingFilter = {}, reda
         lookups.set(finding.pid, lineAt);
       }
       const entry = lineAt(findingStart(finding));
-      if (entry !== undefined) mapsLines[finding.id] = entry.text;
+      if (entry === undefined) continue;
+      if (finding.kind === 'unlinked-while-mapped' && !(entry.deleted && nameMayBe(finding.path, fromKernelName(entry.path)))) continue;
+      mapsLines[finding.id] = entry.text;
     }
   }
   return redaction.report({

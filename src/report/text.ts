@@ -20,6 +20,8 @@ import {
 import { NO_REDACTION, type Redaction } from './redact.js';
 import type { Report } from './report.js';
 import { escapeControl, formatCount } from './sanitize.js';
+import { diagnosis } from './ticket.js';
+import type { Inline } from './document.js';
 
 /** @param redaction what each finding is drawn through (the rest of the report went through it already: redactAllButFindings) */
 export function formatText(report: Report, redaction: Redaction = NO_REDACTION): string {
@@ -35,6 +37,13 @@ export function formatText(report: Report, redaction: Redaction = NO_REDACTION):
   out.push('');
   const ordered = [...report.findings].sort(bySeverity);
   for (const finding of ordered) out.push(...findingBlock(redaction.finding(finding), report.mapsLines[finding.id]), '');
+  // What they mean and what to do, as the ticket says it (review 11: only Markdown and Jira said it).
+  const meaning = diagnosis(report, redaction);
+  if (meaning.length > 0) {
+    out.push('what it means:');
+    for (const block of meaning) if (block.type === 'paragraph') out.push(`  ${block.content.map(plainInline).join('')}`);
+    out.push('');
+  }
   if (report.warnings.length > 0) {
     out.push('warnings:');
     for (const warning of report.warnings) out.push(`  - ${escapeControl(warning)}`);
@@ -48,6 +57,11 @@ export function formatText(report: Report, redaction: Redaction = NO_REDACTION):
     out.push('');
   }
   return out.join('\n');
+}
+
+/** An inline of the document model as plain text: a link as its text and address. */
+function plainInline(inline: Inline): string {
+  return escapeControl(inline.type === 'link' ? `${inline.text} (${inline.url})` : inline.text);
 }
 
 export function verdict(report: Report): string {

@@ -267,6 +267,11 @@ function mapOf<O, K, V>(outer: Map<O, Map<K, V>>, key: O): Map<K, V> {
   return inner;
 }
 
+/** What the findings mean and what to do, in plain words: the ticket's Diagnosis, and the text report's. */
+export function diagnosis(report: Report, redaction: Redaction = NO_REDACTION): Block[] {
+  return diagnosisBlocks(report, resizesOf(report.findings, redaction.path), redaction);
+}
+
 function diagnosisBlocks(report: Report, resizes: Resizes, redaction: Redaction): Block[] {
   const blocks: Block[] = [];
   const orphans = report.findings.filter((f) => f.kind === 'unlinked-while-mapped' && f.severity !== 'info');
