@@ -411,7 +411,12 @@ export class Fds {
       // An fd number handed out again proves the old one was closed (maybe by a
       // close still <unfinished ...> on another thread, or printed later in
       // another file of an -ff set): its file waits here for that close.
-      if (handedOut !== null && previous.file !== file) {
+      // Not a binding of fds-start.txt: that is read after the tracer attached, and an open the trace
+      // shows handing its number out with no close between says it was read after that open (a busy
+      // process, in the first few hundred ms), not that a close is in flight; its "(deleted)" file,
+      // kept in flight, took every later "(deleted)" annotation of the fd (CI: tdb's database,
+      // replaced by another process right after the attach, read as no leak).
+      if (handedOut !== null && previous.file !== file && previous.seeded !== true) {
         entry.inFlight = previous.file;
         this.handOvers++;
         this.firstHandOver ??= { pid: task.group.tgid, fd, at: `${handedOut.place.file}:${handedOut.place.line}` };
