@@ -12,6 +12,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exited, workspace } from './scenarios/harness.js';
 import { killStillRunning } from './support/proc.js';
 import { CLI, requireTool, runCli } from './support/tools.js';
+import { inserts, mapsOf } from './support/tdb.js';
 import { waitFor } from './support/wait.js';
 
 const children: ChildProcess[] = [];
@@ -22,21 +23,6 @@ beforeAll(() => {
   requireTool('stdbuf');
 });
 afterEach(() => killStillRunning(children));
-
-const VALUE = 'v'.repeat(300);
-
-function inserts(from: number, to: number): string {
-  let commands = '';
-  for (let k = from; k <= to; k++) commands += `insert key${k} ${VALUE}\n`;
-  return commands;
-}
-
-/** The lines of /proc/PID/maps that map `file`. */
-function mapsOf(pid: number, file: string): string[] {
-  return readFileSync(`/proc/${pid}/maps`, 'utf8')
-    .split('\n')
-    .filter((line) => line.includes(` ${file}`));
-}
 
 describe('review 9, R9-3: a database replaced under a process that maps it again (bpftrace --pid, the process quits during the capture)', () => {
   it('the link count of 0 makes one unlinked-while-mapped error, of the mapping /proc showed deleted, unmapped at the quit', async () => {

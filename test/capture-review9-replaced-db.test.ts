@@ -8,12 +8,13 @@
 // trace (with a warning that the trace left opens out), and each remap for
 // the shared-memory idiom (BENIGN, mapped with no name left).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exited, workspace } from './scenarios/harness.js';
 import { killStillRunning, tracerPid } from './support/proc.js';
 import { CLI, requireTool, runCli } from './support/tools.js';
+import { inserts, mapsOf } from './support/tdb.js';
 import { waitFor } from './support/wait.js';
 
 const children: ChildProcess[] = [];
@@ -24,21 +25,6 @@ beforeAll(() => {
   requireTool('stdbuf');
 });
 afterEach(() => killStillRunning(children));
-
-const VALUE = 'v'.repeat(300);
-
-function inserts(from: number, to: number): string {
-  let commands = '';
-  for (let k = from; k <= to; k++) commands += `insert key${k} ${VALUE}\n`;
-  return commands;
-}
-
-/** The lines of /proc/PID/maps that map `file`. */
-function mapsOf(pid: number, file: string): string[] {
-  return readFileSync(`/proc/${pid}/maps`, 'utf8')
-    .split('\n')
-    .filter((line) => line.includes(` ${file}`));
-}
 
 describe('review 9: a database replaced under a process that keeps it mapped (strace --pid)', () => {
   it('is an unlinked-while-mapped error for each mapping /proc shows deleted: the one held at the removal, and the last, still mapped; no benign block, no "filtered out" warning', async () => {

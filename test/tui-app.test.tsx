@@ -15,6 +15,7 @@ import { TuiStore } from '../src/tui/store.js';
 import { parseGroundTruth } from './ground-truth.js';
 import { JVM_TRACE, storeFromTrace } from './tui-fixture.js';
 import { handMadeFinding } from './support/finding.js';
+import { frameWhen } from './support/frame.js';
 
 const DOWN = '\u001B[B';
 const UP = '\u001B[A';
@@ -24,17 +25,6 @@ const BACKSPACE = '\u007F';
 const CTRL_U = '\u0015';
 const CTRL_W = '\u0017';
 const F10 = '\u001B[21~';
-
-/** Wait until the frame satisfies `check` (rendering follows a key asynchronously); the key itself is never sent again. */
-async function waitFor(frame: () => string, check: (text: string) => boolean, what: string, timeoutMs = 5000): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const text = frame();
-    if (check(text)) return text;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; frame:\n${text}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 let unmount: (() => void) | null = null;
 afterEach(() => {
@@ -48,7 +38,7 @@ function mount(store: TuiStore, size = { width: 120, height: 40 }, extra: Partia
   const frame = () => view.lastFrame() ?? '';
   /** One write: a key, or several keys in one read ("kkkkkk", "timex\x7f\x7f"). */
   const send = (data: string) => view.stdin.write(data);
-  const until = (check: (text: string) => boolean, what: string) => waitFor(frame, check, what);
+  const until = (check: (text: string) => boolean, what: string) => frameWhen(frame, check, what);
   return { frame, send, until };
 }
 

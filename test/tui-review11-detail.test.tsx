@@ -14,6 +14,7 @@ import { readIntoStore } from '../src/tui/run.js';
 import { TuiStore } from '../src/tui/store.js';
 import { runCli } from './support/tools.js';
 import { storeFromTrace } from './tui-fixture.js';
+import { frameWhen } from './support/frame.js';
 
 const ENTER = '\r';
 
@@ -34,16 +35,6 @@ function bundle(): string {
   );
   writeFileSync(join(dir, 'maps-end.txt'), '7f00b5086000-7f00b5186000 rw-s 00000000 fe:00 2449744                    /w/a.index (deleted)\n');
   return dir;
-}
-
-async function waitFor(frame: () => string, check: (text: string) => boolean, what: string): Promise<string> {
-  const end = Date.now() + 5000;
-  for (;;) {
-    const text = frame();
-    if (check(text)) return text;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; frame:\n${text}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 let unmount: (() => void) | null = null;
@@ -67,9 +58,9 @@ describe("the detail of a bundle's finding", () => {
     const view = render(<App store={store} width={160} height={30} />);
     unmount = view.unmount;
     const frame = () => view.lastFrame() ?? '';
-    await waitFor(frame, (screen) => screen.includes('› ERR'), 'the finding listed');
+    await frameWhen(frame, (screen) => screen.includes('› ERR'), 'the finding listed');
     view.stdin.write(ENTER);
-    const detail = await waitFor(frame, (screen) => screen.includes('timeline of the file'), 'the detail');
+    const detail = await frameWhen(frame, (screen) => screen.includes('timeline of the file'), 'the detail');
     const lines = detail.split('\n');
     expect(lines).toContain(`now       ${now}`);
     expect(lines).toContain(`maps      ${maps}`);
@@ -84,11 +75,11 @@ describe('/ in the detail', () => {
     const view = render(<App store={store} width={120} height={30} />);
     unmount = view.unmount;
     const frame = () => view.lastFrame() ?? '';
-    await waitFor(frame, (screen) => screen.includes('› '), 'the findings');
+    await frameWhen(frame, (screen) => screen.includes('› '), 'the findings');
     view.stdin.write(ENTER);
-    await waitFor(frame, (screen) => screen.includes('timeline of the file'), 'the detail');
+    await frameWhen(frame, (screen) => screen.includes('timeline of the file'), 'the detail');
     view.stdin.write('/');
-    const editing = await waitFor(frame, (screen) => screen.includes('Enter keep'), 'the filter line');
+    const editing = await frameWhen(frame, (screen) => screen.includes('Enter keep'), 'the filter line');
     expect(editing).toContain('filter the findings (path text or pid; n/N: its lines here): ');
   });
 });

@@ -8,19 +8,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { App, type AppProps } from '../src/tui/App.js';
 import { TuiStore } from '../src/tui/store.js';
 import { storeFromTrace } from './tui-fixture.js';
+import { frameWhen } from './support/frame.js';
 
 const ENTER = '\r';
 const quit = { asks: true, program: 'leak (pid 4242)', detach: { ok: true as const }, note: 'asks' };
-
-async function waitFor(frame: () => string, check: (text: string) => boolean, what: string): Promise<string> {
-  const end = Date.now() + 5000;
-  for (;;) {
-    const text = frame();
-    if (check(text)) return text;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; frame:\n${text}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 let unmount: (() => void) | null = null;
 afterEach(() => {
@@ -32,7 +23,7 @@ function mount(store: TuiStore, width: number, height: number, extra: Partial<Ap
   const view = render(<App store={store} width={width} height={height} {...extra} />);
   unmount = view.unmount;
   const frame = () => view.lastFrame() ?? '';
-  return { frame, send: (data: string) => view.stdin.write(data), until: (check: (text: string) => boolean, what: string) => waitFor(frame, check, what) };
+  return { frame, send: (data: string) => view.stdin.write(data), until: (check: (text: string) => boolean, what: string) => frameWhen(frame, check, what) };
 }
 
 /** A live store holding the JVM trace's first findings, as `live -- CMD` shows them. */
