@@ -12,7 +12,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exited, workspace } from './scenarios/harness.js';
 import { killStillRunning } from './support/proc.js';
 import { CLI, requireTool, runCli } from './support/tools.js';
-import { inserts, mapsOf } from './support/tdb.js';
+import { inserts, mapsOf, startTdbtool } from './support/tdb.js';
 import { waitFor } from './support/wait.js';
 
 const children: ChildProcess[] = [];
@@ -28,18 +28,9 @@ describe('review 9, R9-3: a database replaced under a process that maps it again
   it('the link count of 0 makes one unlinked-while-mapped error, of the mapping /proc showed deleted, unmapped at the quit', async () => {
     const dir = join(workspace('r9bt'), 'w');
     const db = join(dir, 'db.tdb');
-    // stdbuf execs tdbtool (one pid), whose answers then come line by line down the pipe.
-    const tdbtool = spawn('stdbuf', ['-oL', 'tdbtool'], { cwd: dir, stdio: ['pipe', 'pipe', 'ignore'] });
+    const { tdbtool, pid, step } = startTdbtool(dir);
     children.push(tdbtool);
     const quit = exited(tdbtool);
-    let out = '';
-    tdbtool.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    // Each step ends with "show" of a marker key: the key, printed with its data, says tdbtool did the step.
-    const step = async (commands: string, mark: string) => {
-      tdbtool.stdin!.write(`${commands}insert ${mark} done\nshow ${mark}\n`);
-      await waitFor(`tdbtool to do ${mark}`, () => out.includes(`\n${mark}\ndata `), 20_000);
-    };
-    const pid = tdbtool.pid!;
     await waitFor('tdbtool to start', () => existsSync(`/proc/${pid}/exe`) && readFileSync(`/proc/${pid}/comm`, 'utf8') === 'tdbtool\n', 10_000);
 
     const bundle = join(dir, '..', 'bundle');

@@ -14,7 +14,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exited, workspace } from './scenarios/harness.js';
 import { killStillRunning, tracerPid } from './support/proc.js';
 import { CLI, requireTool, runCli } from './support/tools.js';
-import { inserts, mapsOf } from './support/tdb.js';
+import { inserts, mapsOf, startTdbtool } from './support/tdb.js';
 import { waitFor } from './support/wait.js';
 
 const children: ChildProcess[] = [];
@@ -30,17 +30,8 @@ describe('review 9: a database replaced under a process that keeps it mapped (st
   it('is an unlinked-while-mapped error for each mapping /proc shows deleted: the one held at the removal, and the last, still mapped; no benign block, no "filtered out" warning', async () => {
     const dir = join(workspace('r9db'), 'w');
     const db = join(dir, 'db.tdb');
-    // stdbuf execs tdbtool (one pid), whose answers then come line by line down the pipe.
-    const tdbtool = spawn('stdbuf', ['-oL', 'tdbtool'], { cwd: dir, stdio: ['pipe', 'pipe', 'ignore'] });
+    const { tdbtool, pid, step } = startTdbtool(dir);
     children.push(tdbtool);
-    let out = '';
-    tdbtool.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    // Each step ends with "show" of a marker key: the key, printed with its data, says tdbtool did the step.
-    const step = async (commands: string, mark: string) => {
-      tdbtool.stdin!.write(`${commands}insert ${mark} done\nshow ${mark}\n`);
-      await waitFor(`tdbtool to do ${mark}`, () => out.includes(`\n${mark}\ndata `), 20_000);
-    };
-    const pid = tdbtool.pid!;
 
     const bundle = join(dir, '..', 'bundle');
     const capture = spawn(process.execPath, [CLI, 'capture', '--backend', 'strace', '--pid', String(pid), '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
