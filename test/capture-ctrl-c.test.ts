@@ -15,7 +15,7 @@
 // dispositions it would have had if run directly (a background job of a
 // non-interactive bash starts with both ignored).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -128,8 +128,19 @@ function startInGroup(name: string, file: string, args: string[]): Session {
 
 /** Arms the stand-ins: the listed calls (numbers from 0, or 'all') send the Ctrl-C, counted once `when` exists. */
 function arm(session: Session, at: string, when?: string): void {
-  if (when !== undefined) writeFileSync(join(session.ctrlC, 'when'), `${when}\n`);
-  writeFileSync(join(session.ctrlC, 'armed'), `${at}\n`);
+  if (when !== undefined) writeWhole(join(session.ctrlC, 'when'), `${when}\n`);
+  writeWhole(join(session.ctrlC, 'armed'), `${at}\n`);
+}
+
+/**
+ * FILE with TEXT, by a rename: a stand-in that found `armed` created but not
+ * yet written read no number, took call 0 without sending the Ctrl-C, and
+ * left the calls after it numbered past the one armed (a CI run: "the Ctrl-C
+ * landed in no helper").
+ */
+function writeWhole(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
 }
 
 /** The helpers the Ctrl-C landed in, as "tool args". */
