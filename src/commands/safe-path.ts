@@ -119,7 +119,11 @@ export class PathWalk {
       // A link (or not a directory at all) is ENOTDIR with O_DIRECTORY | O_NOFOLLOW.
       if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw refusal(error, shown);
       const link = this.linkToFollow(name, shown, false);
-      if (link === null) throw new PathRefused(`${shown} is not a directory`, 'ENOTDIR');
+      if (link === null) {
+        // Gone since the open said it was a link or no directory: renamed or swapped meanwhile.
+        if (lstatIn(this.fd, name, shown) === null) throw new PathRefused(`${shown} was replaced while it was read; nothing was written`);
+        throw new PathRefused(`${shown} is not a directory`, 'ENOTDIR');
+      }
       if (this.inProc()) {
         this.moveTo(openDirectory(through(this.fd, name), shown), shown);
         return;
