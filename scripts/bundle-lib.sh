@@ -188,17 +188,30 @@ om_retry() {
   return "$status"
 }
 
-# om_out VAR COMMAND ARG... -> VAR=$(COMMAND ARG...), run again while a signal kills it.
+# om_out VAR COMMAND ARG... -> VAR=$(COMMAND ARG...), run again while a signal
+# kills it, without a $(...): see om_no_command_substitution.
 om_out() {
-  local om_out_var=$1 om_out_text='' try status=0
+  local om_out_var=$1 om_out_text='' try status=0 lastpipe_was=0
   shift
+  shopt -q lastpipe && lastpipe_was=1
+  # The `read` at the pipeline's end runs in this shell (no job control here).
+  shopt -s lastpipe
   for try in 1 2 3; do
+    om_out_text=''
     # SIGPIPE as it comes by default: this script ignores it, and a helper writing here once a kill -9 ended
     # the script would get EPIPE and say so on orphanmap's stderr ("awk: close failed ... Broken pipe").
-    if ((OM_LATE)); then om_out_text=$(trap '' INT TERM HUP; trap - PIPE; "$@"); else om_out_text=$(trap - PIPE; "$@"); fi
-    status=$?
+    # `read -d ''` ends at the end of the output (status 1 then, with everything read).
+    if ((OM_LATE)); then
+      (trap '' INT TERM HUP; trap - PIPE; "$@") | IFS= read -r -d '' om_out_text
+    else
+      (trap - PIPE; "$@") | IFS= read -r -d '' om_out_text
+    fi
+    status=${PIPESTATUS[0]}
     ((status > 128)) || break
   done
+  ((lastpipe_was)) || shopt -u lastpipe
+  # As $(...) does: trailing newlines go.
+  while [[ $om_out_text == *$'\n' ]]; do om_out_text=${om_out_text%$'\n'}; done
   printf -v "$om_out_var" '%s' "$om_out_text"
   return "$status"
 }
@@ -242,6 +255,7 @@ om_bounded() {
   for ((i = 0; ; i++)); do
     om_alive "$pid" "$st" || break
     if ((i >= limit * 20)) || om_stop_due; then status=124; break; fi
+    om_say_refused
     om_nap 0.05
   done
   if ((status == 124)); then
@@ -500,7 +514,8 @@ om_note_left_running() {
     ((OM_LEFT_RUNNING <= 5)) && pids+=" ${entry%%:*}"
   done
   ((OM_LEFT_RUNNING)) || return 0
-  om_log "the command exited, but $OM_LEFT_RUNNING process(es) it started still run (pids${pids}$( ((OM_LEFT_RUNNING > 5)) && printf ' …')): the capture ends now and they run on untraced; what they do from now on is not in the trace (to trace a daemon, start it, then: orphanmap capture --pid PID)"
+  ((OM_LEFT_RUNNING <= 5)) || pids+=' …'
+  om_log "the command exited, but $OM_LEFT_RUNNING process(es) it started still run (pids${pids}): the capture ends now and they run on untraced; what they do from now on is not in the trace (to trace a daemon, start it, then: orphanmap capture --pid PID)"
 }
 
 # om_tracer_pid PID -> prints the TracerPid of PID (for messages).
@@ -966,10 +981,12 @@ om_read_process() {
 # absolute, or is not valid UTF-8 (meta.json could not carry it unchanged, and
 # a path changed is a wrong path). The target chose it: it is only ever
 # written as a JSON string (om_json_str), never used as a path here.
+om_readlink_x() { readlink -- "$1" 2>/dev/null && printf x; }
 om_read_cwd() {
   local v
   OM_CWD=''
-  v=$(readlink -- "/proc/$1/cwd" 2>/dev/null && printf x) || return 0
+  # The x keeps a name's own trailing newlines from om_out, which drops them.
+  om_out v om_readlink_x "/proc/$1/cwd" || return 0
   v=${v%x}
   v=${v%$'\n'}
   if [[ $v == *[![:print:]]* ]]; then
@@ -1355,14 +1372,27 @@ om_on_signal() {
 
 # SIGUSR2: stop capturing and leave the target running, untraced. With -p that
 # is the ordinary stop (the tracer detaches). With -- CMD it is refused where
-# the tracer cannot let go of its command without ending it (OM_NO_DETACH).
+# the tracer cannot let go of its command without ending it (OM_NO_DETACH),
+# and said by the loop that waits (om_say_refused), not here: bash runs a
+# trap again inside itself when its signal lands while it runs, and a trap
+# slower than the signals came (om_log escapes its text) nested 3,000 deep
+# until bash died of SIGSEGV (test capture-signal-storm). The traps only set
+# variables.
+OM_DETACH_REFUSED=0
 om_on_detach() {
   if ((OM_CMD_MODE)) && [[ -n $OM_NO_DETACH ]]; then
-    om_log "cannot detach: $OM_NO_DETACH; the capture goes on"
+    OM_DETACH_REFUSED=1
     return 0
   fi
   [[ -n $OM_STOP_REASON ]] || OM_STOP_REASON=detached
   trap '' INT TERM HUP
+}
+
+# om_say_refused -> says once that the detach asked for since the last call was refused.
+om_say_refused() {
+  ((OM_DETACH_REFUSED)) || return 0
+  OM_DETACH_REFUSED=0
+  om_log "cannot detach: $OM_NO_DETACH; the capture goes on"
 }
 
 # om_wait_gone PID STARTTIME SECONDS -> true if the process ends within SECONDS.
@@ -1418,7 +1448,11 @@ om_stop_tracer() {
       om_end_snapshots
       om_tree_of "$OM_PID"
       tree=$OM_TREE
-      [[ -z $OM_TREE_CUT ]] || om_log "stopping the command: its descendants were listed only in part ($OM_TREE_CUT): those not listed get no SIGTERM$([[ $OM_BACKEND == strace ]] && printf ' unless strace traces them')"
+      if [[ -n $OM_TREE_CUT ]]; then
+        local unless=''
+        [[ $OM_BACKEND == strace ]] && unless=' unless strace traces them'
+        om_log "stopping the command: its descendants were listed only in part ($OM_TREE_CUT): those not listed get no SIGTERM$unless"
+      fi
       # With its descendants that left its tree (a daemon reparented to init): strace
       # follows them, so it would not end, and its SIGKILL would leave them running.
       # (bpftrace traces no process; a tracer pid already reused names another's.)
@@ -1601,6 +1635,20 @@ om_find_cmd_pid() {
   done
 }
 
+# om_no_command_substitution: from the moment the stop signals are trapped
+# (om_run_capture) until they are all ignored (om_wait_tracer), this shell runs
+# no $(...), nor <(...). bash 5.2 parses the text of a $(...) again each time
+# it expands it, and a trap pending then (a signal that landed while an earlier
+# $(...) of the same command ran, or during the parse) runs inside that parse,
+# whose state is still open: the trap's own text fails to parse ("trap: line
+# 2: unexpected EOF while looking for matching `)'"), then the command's, and
+# the script ends with status 1 or 2 in the middle of a capture, or goes on
+# with the signal lost. A Ctrl-C after the start snapshot hit it at 1 in 5
+# (`[[ $(readlink A) == "$(readlink B)" ]]`). So output is read through a
+# pipeline into `read` (om_out), and text is built with printf -v. A $(...)
+# inside a function that runs only in a child (om_out, om_bounded, a
+# subshell) is safe: a child starts with the traps reset.
+
 # om_no_wait_builtin: the `wait` builtin is used only while no signal is
 # trapped. bash (5.2 here) leaves `wait` for a trapped signal by a longjmp out
 # of its signal handler; when the signal lands just as bash has reaped another
@@ -1644,7 +1692,9 @@ om_note_attach() {
     return 0
   fi
   if (($1)) && ((waited >= OM_SLOW_ATTACH_SECONDS)); then
-    om_log "$OM_BACKEND attached after $waited s$([[ -n $OM_DURATION ]] && printf "; the capture's %s s (--duration) count from now" "$OM_DURATION")"
+    local counted=''
+    [[ -z $OM_DURATION ]] || printf -v counted "; the capture's %s s (--duration) count from now" "$OM_DURATION"
+    om_log "$OM_BACKEND attached after $waited s$counted"
   fi
   if (($1)) && declare -F om_backend_attach_note > /dev/null; then om_backend_attach_note; fi
   return 0
@@ -1799,6 +1849,7 @@ om_run_capture() {
     om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || break
     # No use waiting for bpftrace to finish compiling (8-40 s) for a target that is gone.
     ((OM_CMD_MODE)) || ! om_group_gone "$OM_TARGET_PID" "$OM_TARGET_ST" || break
+    om_say_refused
     sleep 0.05
     printf -v now '%(%s)T' -1
   done
@@ -1841,7 +1892,10 @@ om_run_capture() {
         fi ;;
     esac
     # Whether its names are ours (om_gone_from_start): the same mount namespace and root.
-    if [[ $(readlink "/proc/$OM_PID/ns/mnt" 2>/dev/null) == "$(readlink /proc/self/ns/mnt 2>/dev/null)" && /proc/$OM_PID/root/ -ef / ]]; then OM_SAME_VIEW=1; fi
+    local their_ns our_ns
+    om_out their_ns readlink "/proc/$OM_PID/ns/mnt" 2>/dev/null
+    om_out our_ns readlink /proc/self/ns/mnt 2>/dev/null
+    if [[ -n $their_ns && $their_ns == "$our_ns" && /proc/$OM_PID/root/ -ef / ]]; then OM_SAME_VIEW=1; fi
     # A stop asked for meanwhile ends it: fds-start.txt is then left out.
     om_bounded "$OM_FDS_SECONDS" v om_snapshot_fds "$OM_PID" "$OM_D/fds-start.txt"
     case $? in
@@ -1885,6 +1939,7 @@ om_run_capture() {
       om_stop_tracer
       break
     fi
+    om_say_refused
     om_nap 0.2
   done
   # strace ended with its target: the loop did not see the target go.

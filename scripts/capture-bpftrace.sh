@@ -236,7 +236,7 @@ om_backend_stopping() {
     ((OM_BT_WAIT_CUT)) && om_log "stopped waiting for bpftrace to end by itself: the records it still held may be lost"
   fi
   # Searched from here on only: the trace can be gigabytes.
-  size=$(stat -c %s -- "$OM_D/trace.txt" 2>/dev/null) || size=0
+  om_out size stat -c %s -- "$OM_D/trace.txt" 2>/dev/null || size=0
   kill -0 -- "-$OM_TRACER_PID" 2>/dev/null
   for ((i = 0; i < 20; i++)); do
     tail -c "+$((size + 1))" -- "$OM_D/trace.txt" 2>/dev/null | grep -Eq '^[0-9]+ [0-9]+ [0-9]+ [0-9]+ stop$' && return 0
