@@ -1043,12 +1043,23 @@ om_meta_json() {
 
 # om_write_meta -> writes meta.json into the bundle, atomically (temporary file,
 # then rename); false, leaving the previous meta.json, when it cannot be written.
+# Written by a subshell straight to the file: its $(...)s then run in a child
+# (om_no_command_substitution), and its text (half a megabyte with a long
+# argv) is not read back through om_out, whose `read` takes a byte a call.
 om_write_meta() {
-  local tmp="$OM_D/.meta.json.tmp" json
-  # (A helper of its pipelines killed by a Ctrl-C would have bash say "Broken pipe": it is run again.)
-  om_out json om_meta_json 2>/dev/null || return 1
-  rm -f -- "$tmp"
-  if { printf '%s\n' "$json" > "$tmp"; } 2>/dev/null && mv -f -- "$tmp" "$OM_D/meta.json"; then return 0; fi
+  local tmp="$OM_D/.meta.json.tmp" try status=0
+  for try in 1 2 3; do
+    rm -f -- "$tmp"
+    # (A helper of its pipelines killed by a Ctrl-C would have bash say "Broken pipe": it is run again.)
+    if ((OM_LATE)); then
+      { (trap '' INT TERM HUP; trap - PIPE; om_meta_json && printf '\n') > "$tmp"; } 2>/dev/null
+    else
+      { (trap - PIPE; om_meta_json && printf '\n') > "$tmp"; } 2>/dev/null
+    fi
+    status=$?
+    ((status > 128)) || break
+  done
+  if ((status == 0)) && mv -f -- "$tmp" "$OM_D/meta.json"; then return 0; fi
   rm -f -- "$tmp"
   return 1
 }
