@@ -4,6 +4,10 @@
 // although the trace's first line opens db.tdb on fd 3 and the file was
 // replaced later. The seed was kept as the file of a close in flight, and took
 // every later "(deleted)" annotation of fd 3: no leak was reported.
+// maps-start.txt was read late too: it holds a mapping of db.tdb the trace
+// makes only at its line 450, and the trace's ftruncate and mmap at lines 7
+// and 9 made it a remapped-without-unmap warning (test/capture-seeded-remap
+// checks that a real one is still reported).
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
@@ -25,4 +29,20 @@ it('finds the two mappings the replaced database left, whatever fds-start.txt re
     ['error', '0x7fe9ed636000', 356_352, 'still-mapped'],
   ]);
   expect(orphans[1]!.confirmedByMaps).toBe(true);
+});
+
+it('makes no remap of the mapping maps-start.txt holds but the trace makes later', () => {
+  // The precondition, from strace's lines: a non-fixed mmap returns the range maps-start.txt holds (the kernel
+  // never returns one still mapped), with no munmap of it before; an ftruncate and an mmap of db.tdb come first.
+  const lines = readFileSync(join(BUNDLE, 'trace.txt'), 'utf8').split('\n');
+  expect(readFileSync(join(BUNDLE, 'maps-start.txt'), 'utf8')).toContain(`7fe9ed677000-7fe9ed68d000 rw-s 00000000 fe:00 2623105                    ${DB}\n`);
+  const made = lines.findIndex((line) => line.includes('= 0x7fe9ed677000'));
+  expect(made + 1).toBe(450);
+  expect(lines[made]).toMatch(/mmap\(NULL, 90112, PROT_READ\|PROT_WRITE, MAP_SHARED, 3</);
+  expect(lines.slice(0, made).some((line) => line.includes('munmap(0x7fe9ed677000'))).toBe(false);
+  expect(lines[6]).toContain('ftruncate(3<');
+  expect(lines[8]).toContain('mmap(NULL, 696,');
+  const result = runCli(['analyze', BUNDLE, '--format', 'json']);
+  const report = JSON.parse(result.stdout) as { findings: { kind: string }[] };
+  expect(report.findings.filter((finding) => finding.kind === 'remapped-without-unmap')).toEqual([]);
 });

@@ -407,3 +407,49 @@ describe('engine: bundles', () => {
     expect(engine.findings()).toMatchObject([{ pid: 100, address: '0x7f0000000000', mappedAt: { file: 'maps-start.txt', line: 7 }, resolution: 'still-mapped' }]);
   });
 });
+
+describe('engine: a remap of a maps-start.txt mapping early in the trace', () => {
+  const SEED = {
+    start: 0x7f0000000000,
+    end: 0x7f0000002000,
+    offset: 0,
+    path: '/k/t-0/0.index',
+    deleted: false,
+    place: { file: 'maps-start.txt', line: 7 },
+    text: '7f0000000000-7f0000002000 rw-s 00000000 fe:00 42 /k/t-0/0.index',
+  };
+  /** The engine's decided remaps after each event of `text`, the seed above in process 100. */
+  function remapsAfterEach(text: string): string[][] {
+    const engine = new Engine({ rootPid: 100, threadGroups: new Map([[100, 100]]) });
+    engine.seedMappings(100, [SEED]);
+    const decided: string[] = [];
+    const after: string[][] = [];
+    for (const event of readStrace(text).events) {
+      for (const change of engine.apply(event)) if (change.type === 'decided' && change.finding.kind === 'remapped-without-unmap') decided.push(change.finding.address);
+      after.push([...decided]);
+    }
+    for (const change of engine.finish()) if (change.type === 'decided' && change.finding.kind === 'remapped-without-unmap') decided.push(change.finding.address);
+    after.push([...decided]);
+    return after;
+  }
+  const RESIZE = trace`
+    100 1795544190.000001 openat(AT_FDCWD, "/k/t-0/0.index", O_RDWR) = 41
+    100 1795544190.000002 ftruncate(41, 16384) = 0
+    100 1795544190.000003 mmap(NULL, 16384, PROT_READ|PROT_WRITE, MAP_SHARED, 41, 0) = 0x7f0000100000
+  `;
+
+  it('is held back while the snapshot may have been read after it, and decided once the trace is 5 s further on (live sees it then)', () => {
+    const after = remapsAfterEach(`${RESIZE}\n100 1795544194.000000 close(41) = 0\n100 1795544195.000001 close(42) = 0\n100 1795544196.000000 close(43) = 0`);
+    expect(after).toEqual([[], [], [], [], ['0x7f0000000000'], ['0x7f0000000000'], ['0x7f0000000000']]);
+  });
+
+  it("is dropped when an mmap (not MAP_FIXED) then returns the seed's range: the snapshot was read after that mmap", () => {
+    const after = remapsAfterEach(`${RESIZE}\n100 1795544190.010000 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_SHARED, 41, 0) = 0x7f0000000000`);
+    expect(after.at(-1)).toEqual([]);
+  });
+
+  it('is decided when the seed is unmapped, and at the end when it is still there', () => {
+    expect(remapsAfterEach(`${RESIZE}\n100 1795544190.010000 munmap(0x7f0000000000, 8192) = 0`).at(-2)).toEqual(['0x7f0000000000']);
+    expect(remapsAfterEach(RESIZE).at(-1)).toEqual(['0x7f0000000000']);
+  });
+});

@@ -111,6 +111,11 @@ export class Engine {
    */
   apply(event: TraceEvent, keeper?: EvidenceKeeper): EngineChange[] {
     this.log.begin();
+    const seconds = event.seconds;
+    if (seconds !== null) {
+      if (this.log.firstSeconds === null) this.log.firstSeconds = seconds;
+      else if (seconds >= this.log.remapDoubtEnds) this.log.decidePendingRemaps();
+    }
     // A failed call (name-missing) only tells; the count is of the calls that changed something.
     if (event.kind !== 'name-missing') this.events++;
     // Most events: nothing waits and no clone is in flight; applied without the wait's own call.

@@ -7,7 +7,7 @@ import { benignRuleFor, benignRuleNamed, MAPPED_WITH_NO_NAME, mappedWithNoName, 
 import { flatCopy } from '../parse/flat-copy.js';
 import type { FileNode } from './files.js';
 import { hex, SEVERITY_OF, type At, type EvidenceLine, type Finding, type FindingKind, type Resolution, type Severity } from './findings.js';
-import type { MappingState, PendingOrphan, Space } from './mappings.js';
+import type { MappingState, PendingOrphan, PendingRemap, Space } from './mappings.js';
 
 /** What only one kind of finding has, given when it is decided. */
 type KindFacts = Partial<Pick<Finding, 'unlinkedAt' | 'remappedAt' | 'newAddress'>>;
@@ -33,6 +33,12 @@ interface SequenceInProgress {
 export class FindingLog {
   /** Every finding, in the order decided: `F1`, `F2`, … */
   private readonly all: Finding[] = [];
+  /** Seeded mappings whose remap is held back (remapped). */
+  private readonly pendingRemaps = new Set<MappingState>();
+  /** The time of the trace's first event with one (Engine.apply). */
+  firstSeconds: number | null = null;
+  /** Once an event of the trace is this late, the remaps held back are decided (Engine.apply); Infinity with none. */
+  remapDoubtEnds = Number.POSITIVE_INFINITY;
   /** What the current call into the engine changed. */
   private changes: EngineChange[] = NO_CHANGES;
   /** By thread: a benign sequence whose next calls are awaited (callMade). */
@@ -77,6 +83,7 @@ export class FindingLog {
         mapping.remapFinding.unlinkedAt = unlinkedAt;
         this.push({ type: 'updated', finding: mapping.remapFinding });
       }
+      if (mapping.pendingRemap !== null) mapping.pendingRemap.facts.unlinkedAt ??= unlinkedAt;
       const found = mapping.unlinkFinding;
       const pending = mapping.pendingOrphan;
       if (found !== null) {
@@ -209,17 +216,52 @@ export class FindingLog {
     // Most mmaps: the file's first mapping.
     if (file.recordCount === 0) return;
     for (const old of file.liveRecords()) {
-      if (old.space !== space || old.remapFinding !== null) continue;
+      if (old.space !== space || old.remapFinding !== null || old.pendingRemap !== null) continue;
       // A window onto another part of the file (a mapper that grows by chunks) is not a remap.
       if (old.offset >= event.offset + event.length || event.offset >= old.offset + old.length) continue;
-      if (file.sizeChangeSeq > old.seq) {
-        old.remapFinding = this.decide('remapped-without-unmap', old, { remappedAt, newAddress: hex(event.address) }, event.seconds);
-      } else if (grownOutOfSight(file, old, event)) {
-        const finding = this.decide('remapped-without-unmap', old, { remappedAt, newAddress: hex(event.address) }, event.seconds);
-        finding.note ??= GROWN_OUT_OF_SIGHT;
-        old.remapFinding = finding;
-      }
+      let note: string | null = null;
+      if (file.sizeChangeSeq > old.seq) note = null;
+      else if (grownOutOfSight(file, old, event)) note = GROWN_OUT_OF_SIGHT;
+      else continue;
+      const pending: PendingRemap = { facts: { remappedAt, newAddress: hex(event.address) }, seconds: event.seconds, note };
+      // maps-start.txt read late (a busy target, the first milliseconds) holds mappings the trace then makes: a
+      // seed's remap early in the trace is decided once the trace shows the seed was there (unmapped, released,
+      // there at the end) or once SEED_DOUBT_SECONDS of the trace have passed, and dropped if an mmap makes the
+      // seed anew meanwhile (Mappings.settle; review 9's late snapshot: tdb's first mapping, remapped at once).
+      const doubtEnds = this.firstSeconds === null ? null : this.firstSeconds + SEED_DOUBT_SECONDS;
+      if (old.seeded && (doubtEnds === null || event.seconds === null || event.seconds < doubtEnds)) {
+        old.pendingRemap = pending;
+        this.pendingRemaps.add(old);
+        if (doubtEnds !== null) this.remapDoubtEnds = Math.min(this.remapDoubtEnds, doubtEnds);
+      } else this.decideRemap(old, pending);
     }
+  }
+
+  private decideRemap(mapping: MappingState, pending: PendingRemap): void {
+    const finding = this.decide('remapped-without-unmap', mapping, pending.facts, pending.seconds);
+    if (pending.note !== null) finding.note ??= pending.note;
+    mapping.remapFinding = finding;
+  }
+
+  /** A seed's remap held back (remapped): the seed was there, so the remap was one. */
+  decidePendingRemap(mapping: MappingState): void {
+    const pending = mapping.pendingRemap;
+    if (pending === null) return;
+    mapping.pendingRemap = null;
+    this.pendingRemaps.delete(mapping);
+    this.decideRemap(mapping, pending);
+  }
+
+  /** A seed's remap held back (remapped): the seed was not there yet, so there was no remap. */
+  dropPendingRemap(mapping: MappingState): void {
+    mapping.pendingRemap = null;
+    this.pendingRemaps.delete(mapping);
+  }
+
+  /** The trace ended, or went on past the doubt, with the seeds still there: their remaps were remaps. */
+  decidePendingRemaps(): void {
+    this.remapDoubtEnds = Number.POSITIVE_INFINITY;
+    for (const mapping of [...this.pendingRemaps]) this.decidePendingRemap(mapping);
   }
 
   /**
@@ -439,6 +481,15 @@ const LAZY_EVIDENCE: PropertyDescriptor = {
     Object.defineProperty(this, 'evidence', { value, enumerable: true, configurable: true, writable: true });
   },
 };
+
+/**
+ * How long into the trace a mapping of maps-start.txt may be one the trace
+ * makes later: the capture reads /proc/PID/maps once the tracer has attached,
+ * in well under a second for all but the largest maps (262,000 mappings took
+ * 25 s in review 10; a remap on such a seed later than this is decided at once,
+ * as before this rule).
+ */
+const SEED_DOUBT_SECONDS = 5;
 
 /** The note of a remap whose size change the trace does not show (grownOutOfSight). */
 export const GROWN_OUT_OF_SIGHT =

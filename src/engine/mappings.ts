@@ -31,6 +31,17 @@ export interface MappingState extends Pieced {
   remapFinding: Finding | null;
   /** A mapping of a file already gone whose finding waits to see the mapping live on (see PendingOrphan). */
   pendingOrphan: PendingOrphan | null;
+  /** Seeded from maps-start.txt: there at the attach, unless the snapshot was read after the trace made it. */
+  seeded: boolean;
+  /** The remap of a seeded mapping, decided once the mapping is seen to have been there (FindingLog.remapped). */
+  pendingRemap: PendingRemap | null;
+}
+
+/** A remap-without-unmap finding held back (FindingLog.remapped): its facts, its time, its note. */
+export interface PendingRemap {
+  facts: { remappedAt: At; newAddress: string; unlinkedAt?: At };
+  seconds: number | null;
+  note: string | null;
 }
 
 export type Space = AddressSpace<MappingState>;
@@ -288,6 +299,7 @@ export class Mappings {
       file.note({ place: seed.place, time: null, seconds: null, tid: 0, raw: seed.text }, undefined);
       const at: At = { file: seed.place.file, line: seed.place.line, time: null, seconds: null, tid: null };
       const mapping = this.add(space, file, seed.start, seed.end - seed.start, seed.offset, at, seed.end);
+      mapping.seeded = true;
       if (!seed.deleted) continue;
       this.awaitOrphan(mapping, {
         origin: 'snapshot',
@@ -428,6 +440,7 @@ export class Mappings {
 
   /** The trace ended: every mapping of a deleted file still waiting lived on to the end. */
   decidePendingOrphans(): void {
+    this.log.decidePendingRemaps();
     for (const file of [...this.continuations.keys()]) this.decideContinuation(file);
     for (const mapping of this.pendingOrphans) {
       if (mapping.pendingOrphan !== null) this.log.decidePending(mapping, mapping.pendingOrphan);
@@ -452,6 +465,8 @@ export class Mappings {
       unlinkFinding: null,
       remapFinding: null,
       pendingOrphan: null,
+      seeded: false,
+      pendingRemap: null,
     };
     space.insert({ start: address, end, record: mapping });
     file.addRecord(mapping);
@@ -475,6 +490,12 @@ export class Mappings {
         continue;
       }
       if (!mapping.file.deleteRecord(mapping)) continue;
+      if (mapping.pendingRemap !== null) {
+        // A non-fixed mmap never returns a range that is mapped: a seed it makes anew, untouched until then, was not
+        // there yet when the trace mapped its file again (maps-start.txt was read after that mmap), so no remap.
+        if (cause === 'replaced' && event !== null && ((event as MmapEvent).flags & MAP_FIXED) === 0) this.log.dropPendingRemap(mapping);
+        else this.log.decidePendingRemap(mapping);
+      }
       const pending = mapping.pendingOrphan;
       if (pending !== null) {
         this.pendingOrphans.delete(mapping);
