@@ -62,6 +62,7 @@ OM_EXIT_REASON=''
 OM_NO_DETACH=''        # why a launched command cannot be left running untraced (set by the backend)
 OM_LOG_COMMAND=0       # --log-command: the command's stdout and stderr go to command.log in the bundle
 OM_PRINT_ID=0          # --print-id: "id DEV:INODE" of the bundle directory before its path (see om_run_capture)
+OM_OUT_PARENT_FD=''    # --out-parent-fd N: the directory that holds -o, open as fd N (om_prepare_bundle)
 OM_COMPLETE=0          # 1 once the trace is known to hold everything to the end
 OM_ATTACHED=''         # 1 once the tracer attached (-p) or traced the command it started; 0 if it never did; empty: not known yet
 OM_D=''                # /proc/PID/fd/9: the bundle directory, by inode
@@ -1077,6 +1078,7 @@ om_parse_common_args() {
       --parent-pid) (($# >= 2)) || om_die "$1 needs a PID"; OM_PARENT_PID=$2; shift 2 ;;
       --log-command) OM_LOG_COMMAND=1; shift ;;
       --print-id) OM_PRINT_ID=1; shift ;;
+      --out-parent-fd) (($# >= 2)) || om_die "$1 needs a file descriptor"; OM_OUT_PARENT_FD=$2; shift 2 ;;
       -h|--help) om_usage; exit 0 ;;
       --) shift; OM_CMD=("$@"); break ;;
       *) om_die "unknown argument '$1' (see --help)" ;;
@@ -1146,7 +1148,16 @@ om_prepare_bundle() {
   # "$parent/.", which only a directory has: a FIFO there (planted, or swapped
   # in) fails at once with ENOTDIR instead of blocking in open(2) until someone
   # writes to it (review 2, F3).
-  if ! { exec 8< "$parent/."; } 2>/dev/null; then
+  # --out-parent-fd: orphanmap walked to the parent itself, a link on the way followed only if it
+  # is root's or the user's own (src/commands/safe-path.ts), and hands it over open.
+  if [[ -n $OM_OUT_PARENT_FD ]]; then
+    [[ $OM_OUT_PARENT_FD =~ ^[0-9]+$ && -d /proc/$$/fd/$OM_OUT_PARENT_FD/ ]] ||
+      OM_DIE_STATUS=2 om_die "--out-parent-fd $OM_OUT_PARENT_FD is not an open directory"
+    if ((OM_OUT_PARENT_FD != 8)); then
+      exec 8<&"$OM_OUT_PARENT_FD"
+      exec {OM_OUT_PARENT_FD}<&-
+    fi
+  elif ! { exec 8< "$parent/."; } 2>/dev/null; then
     [[ -e $parent && ! -d $parent ]] && OM_DIE_STATUS=2 om_die "$parent is not a directory, so it cannot hold $OM_OUT"
     OM_DIE_STATUS=2 om_die "cannot open $parent, the directory that would hold $OM_OUT (it must exist: capture creates only the last component)"
   fi

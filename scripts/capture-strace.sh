@@ -18,6 +18,9 @@
 #                   BUNDLE_DIR/command.log instead of this script's stderr
 #   --print-id      print "id DEV:INODE" of the bundle directory, then its exact
 #                   path (orphanmap reads the bundle only where the id matches)
+#   --out-parent-fd N  the directory that holds BUNDLE_DIR, open as fd N: the
+#                   bundle is made in it, whatever its path leads to meanwhile
+#                   (orphanmap opens it with no other user's link on the way)
 #
 #   Stops on -d, SIGINT/SIGTERM/SIGHUP, a full disk, or when every traced process
 #   has exited, and always detaches: after the capture the target shows

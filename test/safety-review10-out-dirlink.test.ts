@@ -52,7 +52,7 @@ function runCliAsync(args: string[]): Promise<{ status: number | null; stderr: s
   });
 }
 
-const refusal = (link: string) => `${link} is a symbolic link of another user (uid ${NOBODY}), which a report never follows`;
+const refusal = (link: string) => `${link} is a symbolic link of another user (uid ${NOBODY}), which orphanmap never follows`;
 
 describe("another user's link as a directory of the output path", () => {
   it("scan -o: refused, naming the link and its owner; root's file untouched", () => {

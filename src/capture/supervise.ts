@@ -6,10 +6,12 @@
 // Safety does not depend on this process staying alive: the script gets
 // --parent-pid process.pid, and its watchdog detaches the tracer if we die,
 // even by SIGKILL.
-import { spawn } from 'node:child_process';
-import { constants } from 'node:fs';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { closeSync, constants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { openDirectorySafely, PathRefused } from '../commands/safe-path.js';
 import type { BundleMeta } from '../ingest/bundle.js';
 import { tailFile } from '../ingest/tail.js';
 import { CaptureError, describeSystemError, UsageError } from '../errors.js';
@@ -118,10 +120,16 @@ export function validateCaptureOptions(options: CaptureOptions): void {
   if (options.outDir.trim() === '') throw new UsageError('--out needs a directory');
 }
 
+/**
+ * The script's fd that holds the directory the bundle is made in
+ * (--out-parent-fd), opened here by openOutParent.
+ */
+export const OUT_PARENT_FD = 8;
+
 /** The script's argv, without the script itself. */
 export function captureScriptArgs(options: CaptureOptions, parentPid: number = process.pid): string[] {
   // --print-id: the bundle directory's device and inode, which readFinishedMeta checks.
-  const args = ['-o', resolve(options.outDir), '--parent-pid', String(parentPid), '--print-id'];
+  const args = ['-o', resolve(options.outDir), '--parent-pid', String(parentPid), '--print-id', '--out-parent-fd', String(OUT_PARENT_FD)];
   // The scripts read plain decimals (`1e3` is not one) and count milliseconds.
   if (options.durationSeconds !== undefined) args.push('-d', String(Math.round(options.durationSeconds * 1000) / 1000));
   if (options.pid !== undefined) args.push('-p', String(options.pid));
@@ -132,12 +140,42 @@ export function captureScriptArgs(options: CaptureOptions, parentPid: number = p
   return args;
 }
 
+/**
+ * The directory that will hold the bundle, reached one component at a time,
+ * a link on the way followed only if it is this user's or root's
+ * (safe-path.ts): capture runs as root, and a link another user planted above
+ * --out would have the script make root's bundle where that user chose.
+ * The script makes the bundle in this very directory (its fd OUT_PARENT_FD),
+ * whatever is put at its path meanwhile.
+ */
+function openOutParent(bundleDir: string): number {
+  const parent = dirname(bundleDir);
+  try {
+    return openDirectorySafely(parent);
+  } catch (error) {
+    if (!(error instanceof PathRefused)) throw error;
+    const hint = error.code === 'ENOENT' ? ' (it must exist: capture creates only the last component)' : '';
+    throw new UsageError(`cannot open ${escapeControl(parent)}, the directory that would hold ${escapeControl(bundleDir)}${hint}: ${error.why}`);
+  }
+}
+
 export function startCapture(options: CaptureOptions): CaptureHandle {
   validateCaptureOptions(options);
   const bundleDir = resolve(options.outDir);
   const script = captureScriptPath(options.backend);
   const stdin = options.stdin ?? (options.pid !== undefined ? 'ignore' : 'inherit');
-  const child = spawn(script, captureScriptArgs(options), { stdio: [stdin, 'pipe', 'pipe'] });
+  const outParent = openOutParent(bundleDir);
+  const stdio: ('ignore' | 'pipe' | 'inherit' | number)[] = [stdin, 'pipe', 'pipe'];
+  while (stdio.length < OUT_PARENT_FD) stdio.push('ignore');
+  stdio.push(outParent);
+  let child: ChildProcessByStdio<Writable | null, Readable, Readable>;
+  try {
+    // (Its stdout and stderr are pipes: the tuple is longer than spawn's typings follow.)
+    child = spawn(script, captureScriptArgs(options), { stdio }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
+  } finally {
+    // The script has its own.
+    closeSync(outParent);
+  }
 
   // Bytes: the path the script prints may be any bytes but NUL.
   const stdoutChunks: Buffer[] = [];

@@ -161,7 +161,7 @@ export class PathWalk {
     if (info === null || !info.isSymbolicLink()) return null;
     if (info.uid !== BigInt(this.me) && info.uid !== 0n) {
       const what = itself ? 'it is' : `${shown} is`;
-      throw new PathRefused(`${what} a symbolic link of another user (uid ${info.uid}), which a report never follows; name ${itself ? 'the file itself' : 'a path without it'}`);
+      throw new PathRefused(`${what} a symbolic link of another user (uid ${info.uid}), which orphanmap never follows; name ${itself ? 'the file itself' : 'a path without it'}`);
     }
     if (++this.links > MAX_LINKS) throw new PathRefused(`${shown}: too many symbolic links (more than ${MAX_LINKS})`, 'ELOOP');
     return info;

@@ -1,0 +1,92 @@
+// `orphanmap capture --out DIR`, run as root: the capture script opened the
+// directory that holds DIR by its path, so a symbolic link that another user
+// (the real user nobody) planted as a directory of that path sent root's
+// bundle (a directory of root's, mode 0700, and the trace of the target) where
+// that user chose (found by review 10's writer of safe-path.ts; the reports'
+// outputs were fixed then, this one was not). orphanmap now walks to that
+// directory as it does for reports (a link followed only if it is root's or
+// the user's own) and hands it to the script open (--out-parent-fd).
+//
+// Real strace, a real command; the truth is what the directories hold.
+// Needs root and strace.
+import { spawn } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { asNobody, NOBODY } from './support/nobody.js';
+import { CLI, requireTool, runCli } from './support/tools.js';
+
+interface Scene {
+  /** A directory nobody owns, where nobody plants links. */
+  home: string;
+  /** A directory only root may write. */
+  vault: string;
+}
+
+beforeAll(() => {
+  if (process.getuid?.() !== 0) throw new Error('test/safety-capture-out-dirlink.test.ts must run as root (as capture does on a broker)');
+  requireTool('strace');
+});
+
+function scene(): Scene {
+  const top = mkdtempSync(join(tmpdir(), 'orphanmap-capture-dirlink-'));
+  chmodSync(top, 0o755);
+  const home = join(top, 'home');
+  mkdirSync(home);
+  chownSync(home, NOBODY, NOBODY);
+  const vault = join(top, 'vault');
+  mkdirSync(vault, { mode: 0o755 });
+  return { home, vault };
+}
+
+const capture = (out: string) => runCli(['capture', '--backend', 'strace', '--out', out, '--', 'true']);
+
+describe('capture --out through a link', () => {
+  it("another user's link as a directory: refused before anything runs, naming the link and its owner; nothing made where it leads", () => {
+    const s = scene();
+    const link = join(s.home, 'captures');
+    asNobody(`ln -s '${s.vault}' '${link}'`);
+    const result = capture(join(link, 'bundle'));
+    expect(result.status, result.stderr).toBe(2);
+    expect(result.stderr).toContain(`${link} is a symbolic link of another user (uid ${NOBODY}), which orphanmap never follows; name a path without it`);
+    expect(result.stderr).not.toContain('capturing with strace');
+    expect(readdirSync(s.vault)).toEqual([]);
+  });
+
+  it("a link of root's: followed, the bundle made where it leads", () => {
+    const s = scene();
+    const link = join(mkdtempSync(join(tmpdir(), 'orphanmap-capture-roots-')), 'captures');
+    symlinkSync(s.vault, link);
+    const result = capture(join(link, 'bundle'));
+    expect(result.status, result.stderr).toBe(0);
+    expect(existsSync(join(s.vault, 'bundle', 'meta.json'))).toBe(true);
+  });
+
+  it("root's link in nobody's directory, swapped for nobody's own around captures: no bundle ever lands in root's directory", async () => {
+    const s = scene();
+    const landing = join(s.home, 'landing');
+    asNobody(`mkdir '${landing}'`);
+    const rootsLink = join(s.home, 'captures');
+    symlinkSync(landing, rootsLink);
+    // nobody may rename root's link: the directory is theirs and not sticky.
+    const swap = `cd '${s.home}' && while :; do mv -T captures kept; ln -s '${s.vault}' captures; mv -fT kept captures; sleep 0.01; done`;
+    const swapper = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'sh', '-c', swap], { stdio: 'ignore' });
+    const outcomes = new Set<string>();
+    try {
+      for (let round = 0; round < 12; round++) {
+        const result = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+          const child = spawn(process.execPath, [CLI, 'capture', '--backend', 'strace', '--out', join(rootsLink, `b${round}`), '--', 'true'], { stdio: ['ignore', 'ignore', 'pipe'] });
+          let stderr = '';
+          child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+          child.on('close', (status) => resolve({ status, stderr }));
+        });
+        outcomes.add(result.status === 0 ? 'made' : (/error: (cannot open [^\n]*)/.exec(result.stderr)?.[1]?.replace(/.*: /, '') ?? result.stderr));
+        expect(readdirSync(s.vault)).toEqual([]);
+      }
+    } finally {
+      swapper.kill('SIGKILL');
+    }
+    for (const outcome of outcomes) expect(outcome).toMatch(/^(made|.*(symbolic link of another user|was replaced while it was read|no such directory).*)$/);
+  }, 60_000);
+});
