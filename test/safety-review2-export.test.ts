@@ -2,7 +2,9 @@
 // can write to, wrote its files through a link that user planted at the
 // export directory's name (./orphanmap-export-DATE-TIME, predictable). The
 // export directory is now made or checked as `report --out`'s is, and the
-// files created through its descriptor. The attacker is a real process of an
+// files created through its descriptor; the directories above it are walked
+// as `report --out`'s are (another user's link on the way refused: found by
+// review 10's writer of safe-path.ts). The attacker is a real process of an
 // unprivileged user (nobody), planting with ln and mkdir.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
@@ -42,6 +44,18 @@ describe("the TUI's export directory", () => {
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ExportError);
     expect((error as Error).message).toMatch(/orphanmap-export-20260101-120000 is a symbolic link; choose a directory of your own/);
+    expect(readdirSync(vault)).toEqual([]);
+  });
+
+  it("another user's link as a directory above it (E naming a path through it): refused, nothing made where it leads", async () => {
+    const { work, vault } = scene();
+    const link = join(work, 'tickets');
+    asNobody('ln', ['-s', vault, link]);
+    const error = await exportTarget(join(link, 'F8'), context)
+      .write(finding)
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ExportError);
+    expect((error as Error).message).toContain(`cannot export to ${join(link, 'F8')}: ${link} is a symbolic link of another user (uid ${NOBODY}), which orphanmap never follows`);
     expect(readdirSync(vault)).toEqual([]);
   });
 

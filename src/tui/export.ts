@@ -16,10 +16,12 @@
 // if it exists, taken only if it is a directory (not a link) of this user
 // that no one else can write to; each file created through its descriptor,
 // exclusively and without following a link. A name planted beforehand (a
-// link to /root/…, another user's directory) is refused, never written through.
-import { constants } from 'node:fs';
+// link to /root/…, another user's directory) is refused, never written through,
+// and so is another user's link on the way to the parent (safe-path.ts).
+import { closeSync, constants } from 'node:fs';
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { PathRefused, openDirectorySafely } from '../commands/safe-path.js';
 import { UsageError } from '../errors.js';
 import { createIn, type DirRule, openOwnDir } from '../evidence/out-dir.js';
 import { FINDING_KINDS, type Finding, type FindingKind } from '../engine/findings.js';
@@ -153,9 +155,16 @@ async function openExportDir(dir: string, createParents: boolean): Promise<FileH
   }
   let parent: FileHandle;
   try {
-    parent = await open(parentPath, constants.O_RDONLY | constants.O_DIRECTORY);
+    // One component at a time: another user's link above the export directory is refused (safe-path.ts).
+    const fd = openDirectorySafely(parentPath);
+    try {
+      parent = await open(`/proc/self/fd/${fd}`, constants.O_RDONLY | constants.O_DIRECTORY);
+    } finally {
+      closeSync(fd);
+    }
   } catch (error) {
-    throw unwritable(dir, error);
+    if (error instanceof PathRefused && error.code === undefined) throw new ExportError(`cannot export to ${shownPath(dir)}: ${error.why}`, dir);
+    throw unwritable(dir, error instanceof PathRefused ? Object.assign(new Error(error.why), { code: error.code }) : error);
   }
   try {
     return (await openOwnDir(parent, basename(dir), shownPath(dir), EXPORT_DIR)).dir;
