@@ -190,7 +190,9 @@ om_retry() {
 }
 
 # om_out VAR COMMAND ARG... -> VAR=$(COMMAND ARG...), run again while a signal
-# kills it, without a $(...): see om_no_command_substitution.
+# kills it, without a $(...): see om_no_command_substitution. For short text
+# with no NUL byte (a number, a name): `read` takes a byte a system call, and
+# stops at a NUL (the rest then kills COMMAND with SIGPIPE).
 om_out() {
   local om_out_var=$1 om_out_text='' try status=0 lastpipe_was=0
   shift
@@ -808,12 +810,16 @@ OM_GONE_MARGIN=1
 OM_GONE_CHECKED=0
 OM_GONE_SEEN_S=''      # when the target was first seen gone (epoch seconds)
 OM_SAME_VIEW=0
+OM_VIEW_UNREAD=0       # 1 when the target was gone before its mount namespace was read
 om_gone_from_start() {
   local stage=$OM_D/.maps-start-gone status v
   ((OM_GONE_CHECKED)) && return 0
   OM_GONE_CHECKED=1
   [[ -s $OM_D/maps-start.txt && ! -e $OM_D/maps-end.txt ]] || return 0
-  if ((!OM_SAME_VIEW)); then
+  if ((OM_VIEW_UNREAD)); then
+    om_log "maps-start-gone.txt left out: pid $OM_PID was gone before its mount namespace could be read, so whether its file names mean here what they meant to it is not known"
+    return 0
+  elif ((!OM_SAME_VIEW)); then
     om_log "maps-start-gone.txt left out: pid $OM_PID sees another mount namespace or root than the capture, so its file names cannot be looked up here"
     return 0
   fi
@@ -1917,7 +1923,8 @@ om_run_capture() {
     local their_ns our_ns
     om_out their_ns readlink "/proc/$OM_PID/ns/mnt" 2>/dev/null
     om_out our_ns readlink /proc/self/ns/mnt 2>/dev/null
-    if [[ -n $their_ns && $their_ns == "$our_ns" && /proc/$OM_PID/root/ -ef / ]]; then OM_SAME_VIEW=1; fi
+    if [[ -n $their_ns && $their_ns == "$our_ns" && /proc/$OM_PID/root/ -ef / ]]; then OM_SAME_VIEW=1
+    elif [[ -z $their_ns ]]; then OM_VIEW_UNREAD=1; fi
     # A stop asked for meanwhile ends it: fds-start.txt is then left out.
     om_bounded "$OM_FDS_SECONDS" v om_snapshot_fds "$OM_PID" "$OM_D/fds-start.txt"
     case $? in

@@ -448,6 +448,15 @@ describe('engine: a remap of a maps-start.txt mapping early in the trace', () =>
     expect(after.at(-1)).toEqual([]);
   });
 
+  it('is decided when the trace cuts the seed, showing what it held at the remap', () => {
+    const engine = new Engine({ rootPid: 100, threadGroups: new Map([[100, 100]]) });
+    engine.seedMappings(100, [SEED]);
+    const decided = readStrace(`${RESIZE}\n100 1795544190.100000 munmap(0x7f0000001000, 4096) = 0`).events.flatMap((event) => engine.apply(event));
+    expect(decided.filter((change) => change.type === 'decided').map((change) => [change.finding.kind, change.finding.address, change.finding.length])).toEqual([
+      ['remapped-without-unmap', '0x7f0000000000', 8192],
+    ]);
+  });
+
   it('is decided when the seed is unmapped, and at the end when it is still there', () => {
     expect(remapsAfterEach(`${RESIZE}\n100 1795544190.010000 munmap(0x7f0000000000, 8192) = 0`).at(-2)).toEqual(['0x7f0000000000']);
     expect(remapsAfterEach(RESIZE).at(-1)).toEqual(['0x7f0000000000']);

@@ -59,6 +59,26 @@ describe("the TUI's export directory", () => {
     expect(readdirSync(vault)).toEqual([]);
   });
 
+  it("E naming directories to make below another user's link: refused, none made where it leads", async () => {
+    const { work, vault } = scene();
+    const link = join(work, 'tickets');
+    asNobody('ln', ['-s', vault, link]);
+    const target = exportTarget(join(work, 'unused'), context);
+    target.setDir(join(link, 'new', 'deeper', 'F8'));
+    const error = await target.write(finding).catch((caught: unknown) => caught);
+    expect((error as Error).message).toContain(`${link} is a symbolic link of another user (uid ${NOBODY}), which orphanmap never follows`);
+    expect(readdirSync(vault)).toEqual([]);
+  });
+
+  it('E naming directories to make in a directory of our own: made, the export written there', async () => {
+    const { vault } = scene();
+    const target = exportTarget(join(vault, 'unused'), context);
+    target.setDir(join(vault, 'new', 'deeper', 'F8'));
+    const result = await target.write(finding);
+    expect(result.files).toHaveLength(2);
+    expect(readdirSync(join(vault, 'new', 'deeper', 'F8')).sort()).toEqual([`orphanmap-F8-pid${finding.pid}.jira.txt`, `orphanmap-F8-pid${finding.pid}.md`]);
+  });
+
   it('a directory planted at the name by another user: refused, nothing written in it', async () => {
     const { work } = scene();
     const dir = join(work, 'orphanmap-export-x');

@@ -223,7 +223,7 @@ export class FindingLog {
       if (file.sizeChangeSeq > old.seq) note = null;
       else if (grownOutOfSight(file, old, event)) note = GROWN_OUT_OF_SIGHT;
       else continue;
-      const pending: PendingRemap = { facts: { remappedAt, newAddress: hex(event.address) }, seconds: event.seconds, note };
+      const pending: PendingRemap = { facts: { remappedAt, newAddress: hex(event.address) }, seconds: event.seconds, note, held: stillMapped(old) };
       // maps-start.txt read late (a busy target, the first milliseconds) holds mappings the trace then makes: a
       // seed's remap early in the trace is decided once the trace shows the seed was there (unmapped, released,
       // there at the end) or once SEED_DOUBT_SECONDS of the trace have passed, and dropped if an mmap makes the
@@ -238,7 +238,7 @@ export class FindingLog {
   }
 
   private decideRemap(mapping: MappingState, pending: PendingRemap): void {
-    const finding = this.decide('remapped-without-unmap', mapping, pending.facts, pending.seconds);
+    const finding = this.decide('remapped-without-unmap', mapping, pending.facts, pending.seconds, pending.held);
     if (pending.note !== null) finding.note ??= pending.note;
     mapping.remapFinding = finding;
   }

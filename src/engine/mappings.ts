@@ -37,11 +37,12 @@ export interface MappingState extends Pieced {
   pendingRemap: PendingRemap | null;
 }
 
-/** A remap-without-unmap finding held back (FindingLog.remapped): its facts, its time, its note. */
+/** A remap-without-unmap finding held back (FindingLog.remapped): its facts, its time, its note, what the old mapping held then. */
 export interface PendingRemap {
   facts: { remappedAt: At; newAddress: string; unlinkedAt?: At };
   seconds: number | null;
   note: string | null;
+  held: Held;
 }
 
 export type Space = AddressSpace<MappingState>;
@@ -484,18 +485,21 @@ export class Mappings {
     // iterator is made and stepped even for none until the caller is optimized.
     for (let k = 0; k < mappings.length; k++) {
       const mapping = mappings[k]!;
+      if (mapping.pendingRemap !== null) {
+        // A non-fixed mmap never returns a range that is mapped: a seed it takes the whole or a part of was not
+        // there yet when the trace mapped its file again (maps-start.txt was read after that mmap), so no remap.
+        // Not so in a merged -ff trace, where such an mmap says a munmap is in flight (expectUnmapsInFlight). A seed
+        // the trace unmapped, cut or moved (mremap fails on a range not mapped), or its process released, was there.
+        const anew = cause === 'replaced' && event !== null && ((event as MmapEvent).flags & MAP_FIXED) === 0 && !this.entryOrdered;
+        if (anew) this.log.dropPendingRemap(mapping);
+        else this.log.decidePendingRemap(mapping);
+      }
       if (mapping.pieces > 0) {
         // Cut or moved, still there: what it holds now is what its finding will show once its last piece goes.
         if (mapping.pendingOrphan !== null) mapping.pendingOrphan.held = stillMapped(mapping);
         continue;
       }
       if (!mapping.file.deleteRecord(mapping)) continue;
-      if (mapping.pendingRemap !== null) {
-        // A non-fixed mmap never returns a range that is mapped: a seed it makes anew, untouched until then, was not
-        // there yet when the trace mapped its file again (maps-start.txt was read after that mmap), so no remap.
-        if (cause === 'replaced' && event !== null && ((event as MmapEvent).flags & MAP_FIXED) === 0) this.log.dropPendingRemap(mapping);
-        else this.log.decidePendingRemap(mapping);
-      }
       const pending = mapping.pendingOrphan;
       if (pending !== null) {
         this.pendingOrphans.delete(mapping);

@@ -18,8 +18,8 @@
 // exclusively and without following a link. A name planted beforehand (a
 // link to /root/…, another user's directory) is refused, never written through,
 // and so is another user's link on the way to the parent (safe-path.ts).
-import { closeSync, constants } from 'node:fs';
-import { type FileHandle, mkdir, open } from 'node:fs/promises';
+import { closeSync, constants, mkdirSync, openSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { PathRefused, openDirectorySafely } from '../commands/safe-path.js';
 import { UsageError } from '../errors.js';
@@ -146,17 +146,10 @@ const EXPORT_DIR: DirRule = { mode: 0o755, empty: false, advice: 'choose a direc
 /** The export directory, opened: made under its parent (opened once), or taken as it is only if it is ours and no one else may write to it. */
 async function openExportDir(dir: string, createParents: boolean): Promise<FileHandle> {
   const parentPath = dirname(dir);
-  if (createParents) {
-    try {
-      await mkdir(parentPath, { recursive: true, mode: 0o755 });
-    } catch (error) {
-      throw unwritable(dir, error);
-    }
-  }
   let parent: FileHandle;
   try {
     // One component at a time: another user's link above the export directory is refused (safe-path.ts).
-    const fd = openDirectorySafely(parentPath);
+    const fd = createParents ? makeDirectories(parentPath) : openDirectorySafely(parentPath);
     try {
       parent = await open(`/proc/self/fd/${fd}`, constants.O_RDONLY | constants.O_DIRECTORY);
     } finally {
@@ -174,6 +167,45 @@ async function openExportDir(dir: string, createParents: boolean): Promise<FileH
     throw unwritable(dir, error);
   } finally {
     await parent.close();
+  }
+}
+
+/**
+ * The directory `path`, open, with those of its directories that are missing
+ * made (mode 0755), each in its parent as the walk reached it: no missing
+ * directory is made, nor the walk goes on, where another user's link leads.
+ */
+function makeDirectories(path: string): number {
+  const missing: string[] = [];
+  let at = path;
+  let fd: number | null = null;
+  while (fd === null) {
+    try {
+      fd = openDirectorySafely(at);
+    } catch (error) {
+      if (!(error instanceof PathRefused) || error.code !== 'ENOENT' || dirname(at) === at) throw error;
+      missing.unshift(basename(at));
+      at = dirname(at);
+    }
+  }
+  try {
+    for (const name of missing) {
+      const inside = `/proc/self/fd/${fd}/${name}`;
+      try {
+        mkdirSync(inside, 0o755);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      // Never through a link put there since.
+      const next = openSync(inside, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+      closeSync(fd);
+      fd = next;
+    }
+    const done = fd;
+    fd = null;
+    return done;
+  } finally {
+    if (fd !== null) closeSync(fd);
   }
 }
 
