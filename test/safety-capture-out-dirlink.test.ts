@@ -10,12 +10,12 @@
 // Real strace, a real command; the truth is what the directories hold.
 // Needs root and strace.
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { asNobody, NOBODY } from './support/nobody.js';
-import { CLI, requireTool, runCli } from './support/tools.js';
+import { asNobody, NOBODY, nobodysHomeBesideVault } from './support/nobody.js';
+import { requireTool, runCli, runCliAsync } from './support/tools.js';
 
 interface Scene {
   /** A directory nobody owns, where nobody plants links. */
@@ -29,16 +29,7 @@ beforeAll(() => {
   requireTool('strace');
 });
 
-function scene(): Scene {
-  const top = mkdtempSync(join(tmpdir(), 'orphanmap-capture-dirlink-'));
-  chmodSync(top, 0o755);
-  const home = join(top, 'home');
-  mkdirSync(home);
-  chownSync(home, NOBODY, NOBODY);
-  const vault = join(top, 'vault');
-  mkdirSync(vault, { mode: 0o755 });
-  return { home, vault };
-}
+const scene = (): Scene => nobodysHomeBesideVault('orphanmap-capture-dirlink-');
 
 const capture = (out: string) => runCli(['capture', '--backend', 'strace', '--out', out, '--', 'true']);
 
@@ -75,12 +66,7 @@ describe('capture --out through a link', () => {
     const outcomes = new Set<string>();
     try {
       for (let round = 0; round < 12; round++) {
-        const result = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
-          const child = spawn(process.execPath, [CLI, 'capture', '--backend', 'strace', '--out', join(rootsLink, `b${round}`), '--', 'true'], { stdio: ['ignore', 'ignore', 'pipe'] });
-          let stderr = '';
-          child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-          child.on('close', (status) => resolve({ status, stderr }));
-        });
+        const result = await runCliAsync(['capture', '--backend', 'strace', '--out', join(rootsLink, `b${round}`), '--', 'true']);
         outcomes.add(result.status === 0 ? 'made' : (/error: (cannot open [^\n]*)/.exec(result.stderr)?.[1]?.replace(/.*: /, '') ?? result.stderr));
         expect(readdirSync(s.vault)).toEqual([]);
       }

@@ -6,12 +6,12 @@
 // component is now walked under the rule of the last one: a link of root's
 // or of this user's is followed, another user's is refused.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { asNobody, NOBODY } from './support/nobody.js';
-import { CLI, REPO, runCli } from './support/tools.js';
+import { asNobody, NOBODY, nobodysHomeBesideVault } from './support/nobody.js';
+import { CLI, REPO, runCli, runCliAsync } from './support/tools.js';
 
 const TRACE = join(REPO, 'traces', 'f-o-ttt-T-y', 'trace.txt');
 
@@ -24,13 +24,7 @@ interface Scene {
 }
 
 function scene(): Scene {
-  const top = mkdtempSync(join(tmpdir(), 'orphanmap-rv10-dirlink-'));
-  chmodSync(top, 0o755);
-  const home = join(top, 'home');
-  mkdirSync(home);
-  chownSync(home, NOBODY, NOBODY);
-  const vault = join(top, 'vault');
-  mkdirSync(vault, { mode: 0o755 });
+  const { home, vault } = nobodysHomeBesideVault('orphanmap-rv10-dirlink-');
   const victim = join(vault, 'victim.prom');
   writeFileSync(victim, 'ROOT CONTENT\n', { mode: 0o644 });
   return { home, vault, victim };
@@ -40,16 +34,6 @@ function scene(): Scene {
 function truthOf(scene: Scene): { content: string; ino: number; mtimeMs: number; names: string[] } {
   const info = statSync(scene.victim);
   return { content: readFileSync(scene.victim, 'utf8'), ino: info.ino, mtimeMs: info.mtimeMs, names: readdirSync(scene.vault).sort() };
-}
-
-/** The CLI run without blocking this process: the swapper it races must keep running meanwhile. */
-function runCliAsync(args: string[]): Promise<{ status: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('close', (status) => resolve({ status, stderr }));
-  });
 }
 
 const refusal = (link: string) => `${link} is a symbolic link of another user (uid ${NOBODY}), which orphanmap never follows`;

@@ -48,6 +48,16 @@ export function runCli(args: string[], input?: string, env?: Record<string, stri
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** The built CLI run without blocking this process (a swapper it races must keep running meanwhile): its status and stderr. */
+export function runCliAsync(args: string[]): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('close', (status) => resolve({ status, stderr }));
+  });
+}
+
 /**
  * `during` done under `strace -p PID -f -ttt [flags] -o output`: strace is
  * started (and pushed onto `started`, for the caller's cleanup), `during` runs
