@@ -1,7 +1,8 @@
 // Review 2, F3: `capture --out FIFO/bundle` blocked for good in the capture
 // script's open of the parent (a FIFO opens only once someone writes to it),
 // and so did a bundle directory swapped for a FIFO between its mkdir and its
-// open. Both must fail at once, naming the path, before anything is traced.
+// open. Both must fail at once, naming the path, before anything is traced,
+// whether orphanmap runs the script or a user does by hand.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,8 +36,16 @@ describe('capture --out under a FIFO', () => {
     const result = spawnSync(process.execPath, [CLI, 'capture', '--out', join(fifo, 'bundle'), '--duration', '1', '--', 'touch', marker], { encoding: 'utf8', timeout: 20_000 });
     expect(result.signal).toBeNull();
     expect(result.status, result.stderr).toBe(2);
-    expect(result.stderr).toContain(`${fifo} is not a directory, so it cannot hold ${join(fifo, 'bundle')}`);
+    // orphanmap walks to --out's parent itself (safe-path.ts), opening each directory as one: a FIFO fails there.
+    expect(result.stderr).toContain(`cannot open ${fifo}, the directory that would hold ${join(fifo, 'bundle')}: ${fifo} is not a directory`);
     expect(Date.now() - started).toBeLessThan(10_000);
+    expect(existsSync(marker)).toBe(false);
+    // The script run by hand opens the parent by its path, as PARENT/., which only a directory has.
+    const byHand = spawnSync(captureScriptPath('strace'), ['-o', join(fifo, 'bundle'), '-d', '1', '--', 'touch', marker], { encoding: 'utf8', timeout: 20_000 });
+    expect(byHand.signal).toBeNull();
+    expect(byHand.status, byHand.stderr).toBe(2);
+    expect(byHand.stderr).toContain(`${fifo} is not a directory, so it cannot hold ${join(fifo, 'bundle')}`);
+    expect(Date.now() - started).toBeLessThan(15_000);
     expect(existsSync(marker)).toBe(false);
   }, 30_000);
 
