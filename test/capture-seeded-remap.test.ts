@@ -22,28 +22,8 @@ import { killStillRunning } from './support/proc.js';
 import { REPO, requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
-/** Maps DIR/idx (8 KiB), says so in DIR/ready; once DIR/go exists, grows it to 16 KiB and maps it again; unmaps the first if asked; says the addresses in DIR/done. */
-const PROGRAM = `
-import ctypes, mmap, os, sys, time
-directory, unmap_old = sys.argv[1], sys.argv[2] == "unmap"
-def address(m):
-    return ctypes.addressof(ctypes.c_char.from_buffer(m))
-fd = os.open(os.path.join(directory, "idx"), os.O_RDWR | os.O_CREAT, 0o644)
-os.ftruncate(fd, 8192)
-old = mmap.mmap(fd, 8192)
-open(os.path.join(directory, "ready"), "w").write(str(os.getpid()))
-while not os.path.exists(os.path.join(directory, "go")):
-    time.sleep(0.02)
-os.ftruncate(fd, 16384)
-new = mmap.mmap(fd, 16384)
-record = "%x %x" % (address(old), address(new))
-if unmap_old:
-    old.close()
-with open(os.path.join(directory, "done.tmp"), "w") as out:
-    out.write(record)
-os.rename(os.path.join(directory, "done.tmp"), os.path.join(directory, "done"))
-time.sleep(120)
-`;
+/** The program: test/scenarios/seeded-remap.py says what it does. */
+const PROGRAM = join(import.meta.dirname, 'scenarios', 'seeded-remap.py');
 
 const started: ChildProcess[] = [];
 let work = '';
@@ -58,7 +38,7 @@ afterAll(() => killStillRunning(started));
 async function resizedUnderCapture(name: string, unmapOld: boolean): Promise<{ remaps: Finding[]; old: string; maps: string }> {
   const dir = join(work, name);
   mkdirSync(dir);
-  const program = spawn(PYTHON, ['-c', PROGRAM, dir, unmapOld ? 'unmap' : 'keep'], { stdio: 'ignore' });
+  const program = spawn(PYTHON, [PROGRAM, dir, unmapOld ? 'unmap' : 'keep'], { stdio: 'ignore' });
   started.push(program);
   await waitFor('the first mapping', () => existsSync(join(dir, 'ready')), 10_000);
   const bundle = join(dir, 'bundle');

@@ -457,6 +457,31 @@ describe('engine: a remap of a maps-start.txt mapping early in the trace', () =>
     ]);
   });
 
+  it('is decided in a quiet live trace once the reader has seen 5 s of it pass, as the next event would decide it (quietAfter)', () => {
+    const engine = new Engine({ rootPid: 100, threadGroups: new Map([[100, 100]]) });
+    engine.seedMappings(100, [SEED]);
+    for (const event of readStrace(RESIZE).events) engine.apply(event);
+    const remaps = (changes: ReturnType<Engine['quietAfter']>) => changes.filter((change) => change.type === 'decided').map((change) => change.finding.address);
+    // The first event was at .000001, the doubt ends at 5.000001: 4.9 s in, still held back.
+    expect(remaps(engine.quietAfter(4.9))).toEqual([]);
+    expect(remaps(engine.quietAfter(5))).toEqual(['0x7f0000000000']);
+    expect(remaps(engine.quietAfter(60))).toEqual([]);
+  });
+
+  it('quietAfter decides nothing of a trace with no time, nor before any event', () => {
+    const untimed = new Engine({ rootPid: 100, threadGroups: new Map([[100, 100]]) });
+    untimed.seedMappings(100, [SEED]);
+    expect(untimed.quietAfter(60)).toEqual([]);
+    for (const event of readStrace(RESIZE.replace(/ 1795544190\.\d+/g, '')).events) untimed.apply(event);
+    expect(untimed.quietAfter(60)).toEqual([]);
+    expect(
+      untimed
+        .finish()
+        .filter((change) => change.type === 'decided')
+        .map((change) => change.finding.address),
+    ).toEqual(['0x7f0000000000']);
+  });
+
   it('is decided when the seed is unmapped, and at the end when it is still there', () => {
     expect(remapsAfterEach(`${RESIZE}\n100 1795544190.010000 munmap(0x7f0000000000, 8192) = 0`).at(-2)).toEqual(['0x7f0000000000']);
     expect(remapsAfterEach(RESIZE).at(-1)).toEqual(['0x7f0000000000']);

@@ -144,6 +144,20 @@ export class Engine {
     this.fds.seed(this.tasks.leaderOf(pid), fds);
   }
 
+  /**
+   * Live: the trace has been quiet, and at least `elapsed` seconds of its clock
+   * have passed since its first event (the reader's own clock says so). A remap
+   * held back in the trace's first seconds (FindingLog.remapped) is decided once
+   * an event past the doubt comes; an idle target may make none for minutes, so
+   * its warning is decided now instead, as that event would have.
+   */
+  quietAfter(elapsed: number): EngineChange[] {
+    this.log.begin();
+    const first = this.log.firstSeconds;
+    if (first !== null && first + elapsed >= this.log.remapDoubtEnds) this.log.decidePendingRemaps();
+    return this.log.changed();
+  }
+
   /** The trace ended: every finding whose mapping is still live is `still-mapped`. */
   finish(): EngineChange[] {
     this.log.begin();

@@ -17,6 +17,12 @@ import type { EvidenceKeeper } from '../parse/events.js';
 import { TraceIds } from './trace-ids.js';
 
 export const MAX_SAMPLES = 20;
+/**
+ * How long a live trace's line may take from its call to being read here: the
+ * tracer's write, bpftrace's reorder window (150 ms), the tail's poll (25 ms).
+ * Run.quiet counts the trace's clock this much short of the reader's.
+ */
+const LIVE_LAG_SECONDS = 1;
 const MAX_SAMPLE_TEXT = 400;
 /**
  * Outputs drained are left in `out` until this many: emptying it after each
@@ -132,14 +138,17 @@ export class Run {
       if (head.length < HEAD_LINES) head.push(text);
       this.unreadable(tooLong(source.name, lineNo, text, length));
     };
-    // A live source that has caught up: the parser may release what it held for later lines.
+    // A live source that has caught up: the parser and the engine may release what they held for later lines.
     const idle = () => {
       // And the live view's count of lines is exact while the tracer is quiet: progress is otherwise
       // asked every 64 lines only, and a target that went quiet left it short (review 11: "lines 0 events 51").
       if (this.options.onProgress !== undefined) this.progress(source);
-      if (parser === null || parser.idle === undefined) return;
-      parser.idle(this.out, process.hrtime.bigint());
-      if (this.out.length > this.drained) this.drain();
+      if (parser === null) return;
+      if (parser.idle !== undefined) {
+        parser.idle(this.out, process.hrtime.bigint());
+        if (this.out.length > this.drained) this.drain();
+      }
+      this.quiet();
     };
     await source.each(feed, long, idle, skipping);
     const finished = parser as LineParser | null;
@@ -303,6 +312,20 @@ export class Run {
     }
   }
 
+  /** When (process.hrtime) the first event with a time was applied: live's clock for the trace (quiet). */
+  private firstTimedAt: bigint | null = null;
+
+  /**
+   * A live source has caught up and waits: what the engine holds back until
+   * the trace's clock passes a point is decided if the reader's clock says it
+   * has, less LIVE_LAG_SECONDS (Engine.quietAfter).
+   */
+  private quiet(): void {
+    if (this.firstTimedAt === null) return;
+    const elapsed = Number(process.hrtime.bigint() - this.firstTimedAt) / 1e9 - LIVE_LAG_SECONDS;
+    if (elapsed > 0) this.report(this.engine.quietAfter(elapsed));
+  }
+
   /** The first and last event times, in the parser's seconds: the time the trace covers. */
   private first = Infinity;
   private last = -Infinity;
@@ -312,6 +335,7 @@ export class Run {
     if (event.kind !== 'name-missing') this.events++;
     const seconds = event.seconds;
     if (seconds !== null && Number.isFinite(seconds)) {
+      this.firstTimedAt ??= process.hrtime.bigint();
       if (seconds < this.first) this.first = seconds;
       if (seconds > this.last) this.last = seconds;
     }
