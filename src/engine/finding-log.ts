@@ -497,6 +497,9 @@ export const GROWN_OUT_OF_SIGHT =
   "so the file grew between them by a call the trace does not follow (write, pwrite or fallocate), or by a truncate the capture's filter left out. " +
   '(A program that maps the first pages of a file, then the whole file, shows the same: its evidence tells.)';
 
+/** mmap's prot for a mapping that can be neither read, written nor run. */
+const PROT_NONE = 0;
+
 /**
  * The file grew between the old mapping and this mmap, though the trace shows
  * no ftruncate or truncate since the old one was made (a Java thread's
@@ -507,12 +510,15 @@ export const GROWN_OUT_OF_SIGHT =
  * the old one says the file grew; beyond the last size the trace saw, if it
  * saw one (within it, the new mapping is only a bigger window). Two mappings
  * of the same length are two readers of one file, or a window moved along it:
- * no resize. A MAP_FIXED mmap is none either.
+ * no resize. A MAP_FIXED mmap is none either, nor a PROT_NONE one.
  */
 function grownOutOfSight(file: FileNode, old: MappingState, event: MmapEvent): boolean {
   // At an address the program chose: ld.so laying out a library's segments, two of which share a page of the file (a
   // 4 KiB one, then an 8 KiB one from the same offset), not a file mapped again at its new size.
   if ((event.flags & MAP_FIXED) !== 0) return false;
+  // PROT_NONE: address space reserved over the file, not its bytes mapped (glibc's localedef reserves 512 MiB over
+  // locale-archive, then maps the file into it MAP_FIXED; review 19). Past the file's end it reads nothing either.
+  if (event.prot === PROT_NONE) return false;
   const newEnd = event.offset + event.length;
   if (event.length <= old.length || newEnd <= old.offset + old.length) return false;
   return file.size === null || newEnd > file.size;
