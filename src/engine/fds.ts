@@ -182,6 +182,7 @@ export class Fds {
     const real = tmpfile ? null : this.files.symlinkTarget(name, resolved);
     const file = real === null ? this.files.opened(name, event.inode, resolved, tmpfile) : this.files.openedThrough(real, event.inode);
     const through = real === null ? null : flatCopy(name);
+    if (event.realName !== undefined && real === null) this.files.awaitRealName(file, name, event.realName);
     this.setFd(task, event.fd, file, event.cloexec, event, false, through);
     file.note(event, this.files.keeper);
   }

@@ -11,7 +11,8 @@
 // The symlinks the trace shows made (symlink, symlinkat) are followed.
 // A name the tracer cut (bpftrace at BPFTRACE_STRLEN) is matched with no
 // other: cut-names.ts.
-import type { ChdirEvent, DirRef, EventBase, EvidenceKeeper, Inode, LinkEvent, NameMissingEvent, RenameEvent, SymlinkEvent, UnlinkEvent } from '../parse/events.js';
+import { nameTag } from '../parse/bpftrace-dirs.js';
+import type { ChdirEvent, DirRef, EventBase, EvidenceKeeper, Inode, LinkEvent, NameMissingEvent, RealNameClue, RenameEvent, SymlinkEvent, UnlinkEvent } from '../parse/events.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import type { Counters } from './counters.js';
 import { CutNames } from './cut-names.js';
@@ -184,6 +185,15 @@ export class FileNode {
 
 let lastRead: { file: FileNode | null; noted: number; lines: EvidenceLine[] } = { file: null, noted: 0, lines: [] };
 
+/** A file opened through a symlink to it, with what bpftrace told of its own name (Files.realNameClues). */
+interface AwaitedName {
+  file: FileNode;
+  /** The symlink's name, which the file goes by until its own is found. */
+  spelled: string;
+  bytes: number;
+  tag: number;
+}
+
 /** A relative unlink or rename that named nothing known while a file with its last component was mapped: the first one, for the report's warning. */
 interface Misplaced {
   call: 'unlink' | 'rename' | 'rename to';
@@ -333,6 +343,12 @@ export class Files {
    * while the trace goes on, to say at its end those it never saw removed.
    */
   private readonly missing = new Map<string, MissingName>();
+  /**
+   * Files opened through a symlink to them whose own names bpftrace told only
+   * by a clue (OpenEvent.realName), by the directory that holds them: such a
+   * file goes by the symlink's name until a call names its own (claimRealName).
+   */
+  private readonly realNameClues = new Map<string, AwaitedName[]>();
 
   constructor(
     private readonly counters: Counters,
@@ -473,6 +489,46 @@ export class Files {
     if (!file.names.has(real) && !file.gone) this.giveName(file, real);
     if (inode !== undefined && file.inode === null) this.setInode(file, inode);
     return file;
+  }
+
+  /** `file` was opened as `spelled` through a symlink to it, with a clue to its own name (claimRealName). */
+  awaitRealName(file: FileNode, spelled: string, clue: RealNameClue): void {
+    if (file.gone) return;
+    const waiting = this.realNameClues.get(clue.dir);
+    if (waiting?.some((awaited) => awaited.file === file && awaited.bytes === clue.bytes && awaited.tag === clue.tag)) return;
+    const awaited = { file, spelled: flatCopy(spelled), bytes: clue.bytes, tag: clue.tag };
+    if (waiting === undefined) this.realNameClues.set(flatCopy(clue.dir), [awaited]);
+    else waiting.push(awaited);
+  }
+
+  /**
+   * `name`, absolute, as a call names it before acting on it: when it fits
+   * the clue of a file opened through a symlink to it (its directory, its
+   * length and tag), it is that file's own name. The file takes it and loses
+   * the symlink's name, which was never its own (as openedThrough names a
+   * file strace's -y shows), so that an unlink, rename or link by its own
+   * name finds it (review 19: gdbmtool's database opened through a symlink,
+   * removed by its real name; a library ld.so opened by its soname, replaced
+   * by dpkg). One name per clue, the first call's; none when the trace
+   * already knows the name as another file's, or the file is forgotten.
+   */
+  private claimRealName(name: string): void {
+    const slash = name.lastIndexOf('/');
+    if (slash < 0) return;
+    const dir = slash === 0 ? '/' : name.slice(0, slash);
+    const waiting = this.realNameClues.get(dir);
+    if (waiting === undefined) return;
+    const bytes = Buffer.from(name.slice(slash + 1), 'utf8');
+    const at = waiting.findIndex((awaited) => awaited.bytes === bytes.length && awaited.tag === nameTag(bytes));
+    if (at < 0) return;
+    const { file, spelled } = waiting[at]!;
+    waiting.splice(at, 1);
+    if (waiting.length === 0) this.realNameClues.delete(dir);
+    if (file.gone || this.forgotten(file) || this.byName.get(name) !== undefined) return;
+    if (this.byName.get(spelled) === file) this.dropName(file, spelled);
+    // Nor a name it had: a report says "was" of those.
+    if (file.history.at(-1) === spelled) file.history = file.history.slice(0, -1);
+    this.giveName(file, name);
   }
 
   /** The program an execve of `name` runs (RunningImages): the file known by that name, through the symlinks the trace made. */
@@ -669,6 +725,7 @@ export class Files {
   link(task: Task, event: LinkEvent, byFd?: FileNode | null): void {
     // A cut old name leads to no file: the file that got a new name is not known.
     if (byFd === undefined && event.oldPathCut === true) return;
+    if (byFd === undefined && this.realNameClues.size > 0) this.claimRealName(resolveName(task, event.oldDir, event.oldPath));
     const file = byFd === undefined ? this.byName.get(resolveName(task, event.oldDir, event.oldPath)) : byFd;
     // Only a file that never had a name (O_TMPFILE) can be linked once it has none: one gone here was not seen getting one.
     if (file === undefined || file === null || file.gone) return;
@@ -688,6 +745,10 @@ export class Files {
     const from = this.knownSpelling(resolveName(task, event.oldDir, event.oldPath));
     const to = flatCopy(this.knownSpelling(resolveName(task, event.newDir, event.newPath), true));
     if (from === to) return;
+    if (this.realNameClues.size > 0) {
+      this.claimRealName(from);
+      this.claimRealName(to);
+    }
     const moving = this.byName.get(from);
     const replaced = this.byName.get(to);
     const symlinkFrom = this.links.size > 0 && this.links.get(from) !== undefined;
@@ -939,6 +1000,7 @@ export class Files {
       return;
     }
     const name = this.knownSpelling(resolveName(task, event.dir, event.path));
+    if (this.realNameClues.size > 0) this.claimRealName(name);
     // A symlink the trace made goes, and no file with it. (A file the engine
     // still knows by that name lost it out of sight, or was the symlink
     // itself, opened O_PATH|O_NOFOLLOW: it loses it now.)

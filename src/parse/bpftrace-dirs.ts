@@ -2,6 +2,7 @@
 // of a file opened in one of them: the name an unlink through no symlink
 // gives it (issue #10). Pure.
 import type { DirRecord, RealDirRef } from './bpftrace-line.js';
+import type { RealNameClue } from './events.js';
 import { flatCopy } from './flat-copy.js';
 
 /** No real path is deeper; a longer chain is a loop in corrupt input. */
@@ -50,6 +51,21 @@ export class RealDirectories {
     const dir = this.pathOf(ref.id);
     if (dir === null) return null;
     return dir === '/' ? `/${base}` : `${dir}/${base}`;
+  }
+
+  /**
+   * What is known of the real name of a file opened as `spelled` through a
+   * symlink to it (its last component's length or tag differs from the
+   * file's own name there): the directory that holds it, when every step of
+   * it is known, and the name's length and tag. Null otherwise.
+   */
+  realNameClue(spelled: string, ref: RealDirRef): RealNameClue | null {
+    const base = spelled.slice(spelled.lastIndexOf('/') + 1);
+    if (base === '' || base === '.' || base === '..' || ref.nameBytes === 0) return null;
+    const bytes = Buffer.from(base, 'utf8');
+    if (bytes.length === ref.nameBytes && nameTag(bytes) === ref.nameTag) return null;
+    const dir = this.pathOf(ref.id);
+    return dir === null ? null : { dir, bytes: ref.nameBytes, tag: ref.nameTag };
   }
 }
 

@@ -268,7 +268,13 @@ export class BpftraceReader {
     const ref = this.realDirs.get(event);
     if (ref === undefined) return;
     const real = this.dirs.realPath(event.path, ref);
-    if (real === null) return;
+    if (real === null) {
+      // Through a symlink to the file: its own name is found when a later call names it (Files.claimRealName).
+      // Not for a name the tracer cut, whose length differs for that reason alone.
+      const clue = event.pathCut === true ? null : this.dirs.realNameClue(event.path, ref);
+      if (clue !== null) event.realName = clue;
+      return;
+    }
     event.resolvedHint = real;
     // Its last component is the file's whole name there (length and tag): the path was not cut, only as long as one.
     if (event.pathCut === true) event.pathCut = undefined;

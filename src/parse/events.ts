@@ -101,6 +101,21 @@ export interface OpenEvent extends EventBase {
   tmpfile?: boolean;
   /** `path` is as long as the tracer prints and was probably cut (PathCut). */
   pathCut?: PathCut;
+  /** `path` ended in a symlink to the file, whose own name the tracer told only by a clue (bpftrace's dir=). */
+  realName?: RealNameClue;
+}
+
+/**
+ * What orphanmap.bt tells of the real name of a file opened through a symlink
+ * to it: the directory that holds it (its path as the dir records gave it),
+ * and the name's length in bytes and tag (nameTag in bpftrace-dirs.ts). A
+ * later call that names a file of that directory whose name has that length
+ * and tag names this file (Files.claimRealName).
+ */
+export interface RealNameClue {
+  dir: string;
+  bytes: number;
+  tag: number;
 }
 
 /**
