@@ -151,6 +151,16 @@ describe('chart.svg rendered by rsvg-convert', () => {
     picture = render(renderChart(model), 'leaky');
   });
 
+  it("still parses when the title holds what XML 1.0 forbids (U+FFFE, U+FFFF, a lone surrogate: a hostile comm's or path's)", () => {
+    const hostile = { ...model, title: 'map count of \uFFFE\uFFFF\uD800 (pid 7)', subtitle: 'from /d/\uFFFEx' };
+    const svg = renderChart(hostile);
+    const svgPath = join(scratch, 'hostile.svg');
+    writeFileSync(svgPath, svg);
+    const result = spawnSync('rsvg-convert', ['--format=png', '--output', join(scratch, 'hostile.png'), svgPath], { encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    expect(svg).toContain('<title>map count of \\ufffe\\uffff\\ud800 (pid 7)</title>');
+  });
+
   it('is the declared size, and not blank', () => {
     expect([picture.width, picture.height]).toEqual([CHART.width, CHART.height]);
     let ink = 0;

@@ -371,8 +371,16 @@ function limitPanel(limit: MapLimit, series: DeletedSeries): string[] {
 
 /** Text for an SVG element or attribute: control characters shown as escapes, markup characters as entities. */
 export function xml(value: string): string {
-  return escapeControl(value).replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+  return escapeControl(value).replace(XML_SPECIAL, (char) => {
+    const code = char.charCodeAt(0);
+    // No XML 1.0 document may hold U+FFFE, U+FFFF or a lone surrogate, not even as a reference: a comm or a path
+    // with one made chart.svg a parse error (review 19). Written as escapeControl writes what it escapes.
+    return code >= 0xd800 ? `\\u${code.toString(16)}` : `&#${code};`;
+  });
 }
+
+/** What XML gives a meaning to, and what it forbids outright (XML 1.0's Char production leaves these out). */
+const XML_SPECIAL = /[&<>"'\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 function clip(value: string, max: number): string {
   const chars = [...value];
