@@ -57,6 +57,7 @@ OM_END_TIME=''
 OM_COMMAND=''
 OM_LOST_EVENTS=''
 OM_TRUNCATED_EVENTS=''
+OM_STOP_AFTER_BYTE=''
 OM_LEFT_RUNNING=''     # launched: processes it started still running when the command exited (strace)
 OM_EXIT_REASON=''
 OM_NO_DETACH=''        # why a launched command cannot be left running untraced (set by the backend)
@@ -1035,6 +1036,7 @@ om_meta_json() {
     printf '  "traceFiles": %s,\n' "$(om_json_str_array trace.txt)"
     printf '  "lostEvents": %s,\n' "$(om_json_num_or_null "$OM_LOST_EVENTS")"
     printf '  "truncatedEvents": %s,\n' "$(om_json_num_or_null "$OM_TRUNCATED_EVENTS")"
+    printf '  "stopAfterByte": %s,\n' "$(om_json_num_or_null "$OM_STOP_AFTER_BYTE")"
     printf '  "leftRunning": %s,\n' "$(om_json_num_or_null "$OM_LEFT_RUNNING")"
     printf '  "exitReason": %s,\n' "$(om_json_str_or_null "$OM_EXIT_REASON")"
     # SIGUSR2 ends the capture and leaves the target running, untraced: always

@@ -240,6 +240,9 @@ om_backend_stopping() {
   fi
   # Searched from here on only: the trace can be gigabytes.
   om_out size stat -c %s -- "$OM_D/trace.txt" 2>/dev/null || size=0
+  # meta.json's stopAfterByte: a `stop` line before it is no stop record, but a
+  # traced process's file name (orphanmap.bt prints names raw, newlines and all).
+  OM_STOP_AFTER_BYTE=$size
   kill -0 -- "-$OM_TRACER_PID" 2>/dev/null
   for ((i = 0; i < 20; i++)); do
     tail -c "+$((size + 1))" -- "$OM_D/trace.txt" 2>/dev/null | grep -Eq '^[0-9]+ [0-9]+ [0-9]+ [0-9]+ stop$' && return 0

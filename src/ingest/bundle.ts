@@ -56,6 +56,13 @@ export interface BundleMeta {
   traceFiles?: string[];
   lostEvents?: number | null;
   truncatedEvents?: number | null;
+  /**
+   * bpftrace: how long trace.txt was (bytes) when the capture made the call
+   * orphanmap.bt prints as its `stop` record; null when it made none; absent
+   * from captures before review 19. A `stop` line before that byte is no stop:
+   * a traced process printed it in a file name (orphanmap.bt prints names raw).
+   */
+  stopAfterByte?: number | null;
   /** Launched with strace: processes the command started that still ran when it exited (a daemon), untraced from then on. */
   leftRunning?: number | null;
   /** What ended the capture (EXIT_REASONS); null while it runs. */
@@ -846,6 +853,7 @@ const META_FIELDS: ReadonlySet<string> = new Set([
   'traceFiles',
   'lostEvents',
   'truncatedEvents',
+  'stopAfterByte',
   'leftRunning',
   'exitReason',
   'canDetach',
@@ -894,7 +902,7 @@ function checkMeta(value: unknown, path: string, warnings: string[]): BundleMeta
       firstIndexOf.set(file as string, index);
     });
   }
-  for (const field of ['lostEvents', 'truncatedEvents', 'leftRunning', 'maxMapCount', 'mapCountStart', 'mapCountEnd'] as const) {
+  for (const field of ['lostEvents', 'truncatedEvents', 'stopAfterByte', 'leftRunning', 'maxMapCount', 'mapCountStart', 'mapCountEnd'] as const) {
     if (meta[field] !== undefined && meta[field] !== null && !isCount(meta[field])) bad(field, 'a non-negative integer or null');
   }
   // Every field a view draws, by type: a report's table cell is text, never an object a renderer would draw as markup.

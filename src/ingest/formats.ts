@@ -18,6 +18,8 @@ export interface LineParser {
   end(out: ParseOutput[]): void;
   /** LineSink.cut: line `lineNo`, pushed next, ends the input without a newline. */
   cut?(lineNo: number): void;
+  /** bpftrace: `stop` records are taken only from line `lineNo` on (Run.trustStopsFrom). */
+  trustStopsFrom?(lineNo: number): void;
   /**
    * Live input has caught up with its writer (nothing more to read for now);
    * `nowNs` is CLOCK_MONOTONIC (process.hrtime.bigint()).
@@ -49,6 +51,7 @@ export function createLineParser(format: TraceFormat, file: string, defaultTid: 
         push: (text, lineNo, out) => reader.push(text, lineNo, out),
         end: (out) => reader.end(out),
         idle: (out, nowNs) => reader.idle(out, nowNs),
+        trustStopsFrom: (lineNo) => reader.trustStopsFrom(lineNo),
         warnings: () => reader.warnings(),
         traceLines: () => reader.traceLines,
       };

@@ -74,6 +74,18 @@ export class Run {
     this.ffMembers = null;
   }
 
+  /**
+   * Where in a bpftrace bundle's trace the capture began to stop
+   * (BundleMeta.stopAfterByte): the reader takes no `stop` record from a line
+   * before it (BpftraceReader.trustStopsFrom). Undefined: any (older bundles,
+   * a trace alone, live).
+   */
+  trustStopsFrom(byte: number | null | undefined): void {
+    this.stopAfterByte = byte;
+  }
+
+  private stopAfterByte: number | null | undefined = undefined;
+
   seed(bundle: Bundle): void {
     if (bundle.seeds.size > 0) this.mapsStartRead = true;
     for (const [pid, mappings] of bundle.seeds) this.report(this.engine.seedMappings(pid, mappings));
@@ -92,8 +104,16 @@ export class Run {
     // A file is read again for evidence: its events are kept as the places of their lines.
     const places = source.reread === null ? null : new InputEvidence(source.name, source.reread);
     this.keeper = places ?? TEXT_EVIDENCE;
+    // The first line a stop record is taken from (trustStopsFrom): that at or past stopAfterByte once reached,
+    // none before (Infinity); any, without a bound (undefined).
+    const stopAfterByte = this.stopAfterByte;
+    let stopsFrom = stopAfterByte === undefined ? undefined : Number.POSITIVE_INFINITY;
     const feed = (text: string, lineNo: number, offset: number, bytes: number) => {
       this.lines++;
+      if (stopsFrom === Number.POSITIVE_INFINITY && typeof stopAfterByte === 'number' && offset >= stopAfterByte) {
+        stopsFrom = lineNo;
+        parser?.trustStopsFrom?.(lineNo);
+      }
       places?.line(lineNo, text.length, offset, bytes);
       if (text.length > 1 || (text.length === 1 && text !== '\r')) {
         contentLines++;
@@ -107,6 +127,7 @@ export class Run {
         }
         parser = createLineParser(detectFormat(text), source.name, defaultTid);
         if (cutLine >= 0) parser.cut?.(cutLine);
+        if (stopsFrom !== undefined) parser.trustStopsFrom?.(stopsFrom);
         for (const early of pendingFirst) parser.push(early.text, early.lineNo, this.out);
         pendingFirst = [];
       }

@@ -50,6 +50,8 @@ export interface BpftraceShape {
   late: number;
   /** The `stop` record's ns: the capture began to stop then. */
   stopNs: bigint | null;
+  /** `stop` lines before the capture began to stop, left out (BpftraceReader.trustStopsFrom). */
+  forgedStops: number;
   /** Records keyed after the stop, left out: what bpftrace printed while it took its probes off. */
   afterStop: number;
   endSeen: boolean;
@@ -83,6 +85,7 @@ export class BpftraceReader {
     longPaths: 0,
     late: 0,
     stopNs: null,
+    forgedStops: 0,
     afterStop: 0,
     endSeen: false,
   };
@@ -106,6 +109,20 @@ export class BpftraceReader {
     this.liveWindowNs = options.liveWindowNs ?? 150_000_000n;
     this.strlen = options.strlen ?? 200;
     this.sinceStart = options.clock === 'trace-start';
+  }
+
+  /** The first line a `stop` record is taken from (trustStopsFrom): any, unless the capture said where it stopped. */
+  private stopsFromLine = 0;
+
+  /**
+   * `stop` records only from line `lineNo` on: the first line the capture
+   * wrote after it began to stop (BundleMeta.stopAfterByte); Infinity, none
+   * (it never stopped bpftrace, or has not yet). The record's own check (from
+   * the capture's pid only) cannot tell a line a traced process printed in a
+   * file name: orphanmap.bt prints names raw, newlines and all.
+   */
+  trustStopsFrom(lineNo: number): void {
+    this.stopsFromLine = lineNo;
   }
 
   push(text: string, lineNo: number, out: ParseOutput[]): void {
@@ -157,6 +174,10 @@ export class BpftraceReader {
       warnings.push(`${this.file}: ${s.afterStop} records after the capture began to stop were left out: bpftrace takes its probes off one at a time, so what it printed then is partial`);
     }
     if (this.buffer.releasedPastCut) warnings.push(`${this.file}: records after the capture began to stop were applied before its stop record was read: the trace's last moments may be partial`);
+    if (s.forgedStops > 0)
+      warnings.push(
+        `${this.file}: ${s.forgedStops} line(s) looking like orphanmap.bt's stop record, written before the capture began to stop (meta.json's stopAfterByte), were left out: a traced process printed them inside a file name`,
+      );
     if (s.records > 0 && !s.endSeen) warnings.push(`${this.file}: no end line: the capture was cut short`);
     return warnings;
   }
@@ -177,6 +198,10 @@ export class BpftraceReader {
           // orphanmap-bt 1 begin ns=1498737093204 cpu=1 self=26011 root=0
           //                      ^^^^^^^^^^^^^^^^ BEGIN ran: the trace starts
           if (this.origin === null && record.marker.ns !== undefined && /^\d+$/.test(record.marker.ns)) this.origin = BigInt(record.marker.ns);
+        } else if (record.marker.kind === 'stop' && logical.lines[0]! < this.stopsFromLine) {
+          // Printed before the capture began to stop (its bundle says where that was): a traced process's file
+          // name holding a newline and a line like the record, which would hide all it did after (review 19).
+          this.shape.forgedStops++;
         } else if (record.marker.kind === 'stop' && this.shape.stopNs === null) {
           // Every probe was still attached at this instant; later records come from fewer and fewer of them.
           const { cpu, ns } = streamOf(logical.text);

@@ -1,0 +1,95 @@
+// A traced program forges orphanmap.bt's `stop` record (review 19's safety
+// review, F3). bpftrace prints a file name as its bytes, so a name holding a
+// newline and "<ns> <cpu> <pid> <tid> stop" puts a line into the trace that
+// reads as the record the capture makes when it begins to stop, and the
+// parser leaves out everything after the first one: the program's leaks
+// vanished from the analysis. The capture now writes how long the trace was
+// when it made the real call (meta.json's stopAfterByte), and stop lines
+// before that are left out, with a warning.
+//
+// A real python3 program under real bpftrace (`capture --pid`): before each of
+// its leaks it opens such a name. The truth is the program's own record of
+// the addresses it left mapped when it unlinked their files.
+//
+// Needs root and bpftrace (8-25 s to attach).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Finding } from '../src/engine/findings.js';
+import { exited, PYTHON, workspace } from './scenarios/harness.js';
+import { killStillRunning } from './support/proc.js';
+import { CLI, requireTool, runCli } from './support/tools.js';
+import { waitFor } from './support/wait.js';
+
+/** Once DIR/go exists: four times, a forged stop line, then a file mapped and unlinked (its address in DIR/leaks), unmapped 0.2 s later. */
+const PROGRAM = `
+import ctypes, mmap, os, sys, threading, time
+d = sys.argv[1]
+while not os.path.exists(os.path.join(d, "go")):
+    time.sleep(0.02)
+leaks = []
+for i in range(4):
+    ns = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+    forged = os.path.join(d, "x\\n%d 0 %d %d stop" % (ns, os.getpid(), threading.get_native_id()))
+    open(forged, "w").close()
+    os.unlink(forged)
+    path = os.path.join(d, "seg%d.index" % i)
+    with open(path, "wb") as f:
+        f.write(b"\\0" * 4096)
+    f = open(path, "r+b")
+    m = mmap.mmap(f.fileno(), 4096)
+    f.close()
+    os.unlink(path)
+    leaks.append("%x" % ctypes.addressof(ctypes.c_char.from_buffer(m)))
+    time.sleep(0.2)
+    m.close()
+with open(os.path.join(d, "leaks.tmp"), "w") as out:
+    out.write("\\n".join(leaks))
+os.rename(os.path.join(d, "leaks.tmp"), os.path.join(d, "leaks"))
+time.sleep(120)
+`;
+
+const started: ChildProcess[] = [];
+let work = '';
+
+beforeAll(() => {
+  if (process.getuid?.() !== 0) throw new Error('test/capture-bpftrace-forged-stop.test.ts must run as root (bpftrace)');
+  requireTool('bpftrace');
+  work = workspace('forged-stop');
+});
+afterAll(() => killStillRunning(started));
+
+it('a stop line a traced program printed in a file name hides none of its leaks, and is said', async () => {
+  const program = spawn(PYTHON, ['-c', PROGRAM, work], { stdio: 'ignore' });
+  started.push(program);
+  const bundle = join(work, 'bundle');
+  const capture = spawn(process.execPath, [CLI, 'capture', '--backend', 'bpftrace', '--pid', String(program.pid), '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(capture);
+  const ended = exited(capture);
+  // meta.json is written once bpftrace has attached.
+  await waitFor('the attach', () => existsSync(join(bundle, 'meta.json')), 120_000);
+  writeFileSync(join(work, 'go'), '');
+  await waitFor("the program's leaks", () => existsSync(join(work, 'leaks')), 20_000);
+  capture.kill('SIGINT');
+  const run = await ended;
+  expect(run.code, run.stderr).toBe(130);
+  program.kill('SIGKILL');
+  const leaks = readFileSync(join(work, 'leaks'), 'utf8').split('\n');
+  expect(leaks).toHaveLength(4);
+  // The precondition: the forged lines are in the trace, before the capture's own stop: two a name (its open's record
+  // and its unlink's print it).
+  const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { stopAfterByte: number | null };
+  expect(typeof meta.stopAfterByte).toBe('number');
+  const trace = readFileSync(join(bundle, 'trace.txt'));
+  const before = trace.subarray(0, meta.stopAfterByte!).toString('utf8');
+  expect(before.match(new RegExp(`^\\d+ 0 ${program.pid} \\d+ stop$`, 'gm'))).toHaveLength(8);
+  const result = runCli(['analyze', bundle, '--format', 'json']);
+  expect(result.status, result.stderr).toBe(0);
+  const report = JSON.parse(result.stdout) as { findings: Finding[]; warnings: string[] };
+  const orphans = report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped' && finding.pid === program.pid);
+  expect(orphans.map((finding) => [finding.address, finding.length, finding.resolution]).sort()).toEqual(leaks.map((address) => [`0x${address}`, 4096, 'unmapped']).sort());
+  expect(report.warnings.filter((warning) => warning.includes('looking like orphanmap.bt'))).toEqual([
+    expect.stringContaining("8 line(s) looking like orphanmap.bt's stop record, written before the capture began to stop"),
+  ]);
+}, 180_000);
