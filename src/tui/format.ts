@@ -3,10 +3,36 @@
 // cut, so an escape sequence in a file name is shown, never obeyed.
 import type { Finding } from '../engine/findings.js';
 import { formatDelay } from '../report/finding-view.js';
-import { formatBytes } from '../report/sanitize.js';
+import { escapeControl, formatBytes } from '../report/sanitize.js';
 import { elideMiddle, graphemes, graphemeWidth, isOneColumnEach, startWithin, textWidth } from './columns.js';
 
 const ELLIPSIS = '…';
+
+/** The most UTF-16 units of one text from a trace that the TUI draws (shownText): half of PATH_MAX. */
+export const MAX_SHOWN_UNITS = 2048;
+
+/**
+ * A text from a trace (a path, an evidence line) as the screen shows it:
+ * escaped (escapeControl), and when longer than MAX_SHOWN_UNITS, its head and
+ * tail around …, cut before it is escaped or measured. Every frame measures
+ * what it draws grapheme by grapheme, and a trace's names are the trace's to
+ * choose: five names of 300,000 graphemes held the TUI for minutes, deaf to q
+ * and Ctrl-C (review 19). Reports and exports keep the whole text.
+ */
+export function shownText(text: string): string {
+  if (text.length <= MAX_SHOWN_UNITS) return escapeControl(text);
+  const half = MAX_SHOWN_UNITS / 2;
+  let headEnd = half;
+  let tailStart = text.length - half;
+  // Not between the two halves of a surrogate pair.
+  if (isLowSurrogate(text.charCodeAt(headEnd))) headEnd--;
+  if (isLowSurrogate(text.charCodeAt(tailStart))) tailStart++;
+  return `${escapeControl(text.slice(0, headEnd))}${ELLIPSIS}${escapeControl(text.slice(tailStart))}`;
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
+}
 
 /** `text` in exactly `width` columns: padded, or cut with … where it does not fit. */
 export function fit(text: string, width: number): string {

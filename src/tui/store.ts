@@ -10,7 +10,7 @@ import type { EngineChange } from '../engine/engine.js';
 import type { Finding } from '../engine/findings.js';
 import type { TraceSpan } from '../evidence/series.js';
 import { decidedAt, secondsOf, tally, type Tally } from '../report/finding-view.js';
-import { escapeControl } from '../report/sanitize.js';
+import { shownText } from './format.js';
 import { ListedFinding, OWN_EVIDENCE, readEvidence, type Evidence, type EvidenceReader } from './listed.js';
 import { cloneOrder, emptyOrder, ListChoices, putFinding, RowsMemo, type OrderState } from './order.js';
 import { PathIndex } from './paths.js';
@@ -115,10 +115,10 @@ export class TuiStore {
     const previous = putFinding(data, copy);
     if (previous === undefined) {
       data.newestId = finding.id;
-      this.paths.add(escapeControl(finding.path));
+      this.paths.add(shownText(finding.path));
       if (this.source.kind === 'live' && !this.heardAt.has(finding.id)) this.heardAt.set(finding.id, this.clock());
     } else if (previous.path !== finding.path) {
-      this.paths.add(escapeControl(finding.path));
+      this.paths.add(shownText(finding.path));
     }
     for (const place of [finding.mappedAt, finding.unlinkedAt, finding.remappedAt, finding.resolvedAt]) noteTraceTime(this.live, secondsOf(place));
     const at = change.type === 'decided' ? decidedAt(finding) : finding.resolvedAt;

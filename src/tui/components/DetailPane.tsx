@@ -6,7 +6,7 @@ import { Box, Text } from 'ink';
 import type { At, EvidenceLine, Finding } from '../../engine/findings.js';
 import { describePlace, mappingText, mappingView, remapText, resolutionText, SEVERITY_TAG, unlinkedFirst, unlinkedText } from '../../report/finding-view.js';
 import { escapeControl } from '../../report/sanitize.js';
-import { callText, fit, fitRight, wrapRows } from '../format.js';
+import { callText, fit, fitRight, shownText, wrapRows } from '../format.js';
 import type { Evidence } from '../listed.js';
 import { Highlighted, SEVERITY_COLOR } from './FindingsTable.js';
 
@@ -79,7 +79,7 @@ export function timelineRows(finding: Finding, width: number, evidence: readonly
       : (mark === 'unlink' && finding.kind === 'unlinked-while-mapped') || (mark === 'remap' && finding.kind === 'remapped-without-unmap');
     if (deciding) focus = rows.length;
     const head = `${fit(line.time ?? '', TIME)} ${fitRight(line.tid === null ? '' : String(line.tid), TID)} ${fitRight(String(line.line), LINE)}`;
-    wrapRows(escapeControl(callText(line.text)), callWidth).forEach((text, k) => {
+    wrapRows(shownText(callText(line.text)), callWidth).forEach((text, k) => {
       rows.push({ key: `${line.file}:${line.line}:${k}`, mark: k === 0 ? mark : null, head: k === 0 ? head : null, text });
     });
   }
@@ -190,9 +190,9 @@ function summaryLines(finding: Finding, width: number, mapsLine: string | null):
       lines.push({ key: `${key}${k}`, group: key, text: row, rank: rank + k / 100 });
     });
   };
-  add('file', `file      ${escapeControl(finding.path)}`, 1);
+  add('file', `file      ${shownText(finding.path)}`, 1);
   const earlier = finding.names.filter((name) => name !== finding.path);
-  if (earlier.length > 0) add('was', `was       ${earlier.map(escapeControl).join(' → ')}`, 6);
+  if (earlier.length > 0) add('was', `was       ${earlier.map(shownText).join(' → ')}`, 6);
   add('mapping', `mapping   ${mappingText(mappingView(finding))}`, 2);
   const unlinked = finding.kind === 'unlinked-while-mapped' || finding.unlinkedAt !== null;
   // A file mapped with no name left: its unlink came first, and is the less telling line.
@@ -200,10 +200,10 @@ function summaryLines(finding: Finding, width: number, mapsLine: string | null):
   add('mapped', `mapped    ${describePlace(finding.mappedAt, ' ')}`, unlinkedFirst(finding) ? 3 : 5);
   if (finding.remappedAt !== null) add('remapped', `remapped  ${[describePlace(finding.remappedAt, ' '), remapText(finding)].filter((part) => part !== '').join('  ')}`, 3);
   if (unlinked && !unlinkedFirst(finding)) add('unlinked', `unlinked  ${unlinkedText(finding, ' ')}`, 3);
-  add('now', `now       ${escapeControl(resolutionText(finding))}`, 4);
+  add('now', `now       ${shownText(resolutionText(finding))}`, 4);
   // What /proc/PID/maps showed at that address when the capture ended: the proof behind "confirmed by".
-  if (mapsLine !== null) add('maps', `maps      ${escapeControl(mapsLine)}`, 5.5);
-  if (finding.note !== null) add('note', `note      ${escapeControl(finding.note)}`, 7);
+  if (mapsLine !== null) add('maps', `maps      ${shownText(mapsLine)}`, 5.5);
+  if (finding.note !== null) add('note', `note      ${shownText(finding.note)}`, 7);
   return lines;
 }
 

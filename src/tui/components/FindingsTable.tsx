@@ -6,8 +6,7 @@ import { useRef } from 'react';
 import { Box, Text } from 'ink';
 import type { Finding, Severity } from '../../engine/findings.js';
 import { KIND_SHORT, SEVERITY_SHORT, stateLabel } from '../../report/finding-view.js';
-import { escapeControl } from '../../report/sanitize.js';
-import { ageLabel, fit, fitRight, highlightPieces, sizeLabel } from '../format.js';
+import { ageLabel, fit, fitRight, highlightPieces, shownText, sizeLabel } from '../format.js';
 import { neededWidth, pathLabels } from '../paths.js';
 import type { SortKey } from '../snapshot.js';
 
@@ -94,7 +93,7 @@ export function FindingsTable({ rows, selectedIndex, width, height, ageOf, pathD
   }
   top.current = Math.max(0, Math.min(top.current, Math.max(0, rows.length - visible)));
   const shown = rows.slice(top.current, top.current + visible);
-  const paths = shown.map((finding) => escapeControl(finding.path));
+  const paths = shown.map((finding) => shownText(finding.path));
   // The widest need seen at this width: columns give way as paths need it and
   // do not come back and go again while the list scrolls.
   const want = useRef({ width, need: 0 });

@@ -2,9 +2,8 @@
 // message (where an export was saved, a finding's full path), the line being
 // edited, or the question `q` asks in `live -- CMD`.
 import { Box, Text } from 'ink';
-import { escapeControl } from '../../report/sanitize.js';
 import { endWithin, startWithin, textWidth } from '../columns.js';
-import { wrapRows, wrapWords } from '../format.js';
+import { shownText, wrapRows, wrapWords } from '../format.js';
 import { bindingsFor, keyLabel, KEYMAP, type Binding, type Pane } from '../keymap.js';
 
 export interface HintBarProps {
@@ -56,7 +55,7 @@ const EDITOR_KEYS = '  Enter keep  Esc cancel  Ctrl-U/Ctrl-W delete';
 
 /** The line being edited: as much of its end as fits, then the keys when there is room for them. */
 export function EditorBar({ label, text, width }: { label: string; text: string; width: number }) {
-  const shown = escapeControl(text);
+  const shown = shownText(text);
   const room = Math.max(4, width - textWidth(label) - 1);
   const tail = textWidth(shown) > room ? `…${endWithin(shown, room - 1).text}` : shown;
   const keys = textWidth(label) + textWidth(tail) + 1 + EDITOR_KEYS.length <= width ? EDITOR_KEYS : '';
@@ -74,7 +73,7 @@ export function EditorBar({ label, text, width }: { label: string; text: string;
 
 /** Status rows: a long message (a full path) wraps over up to `maxRows` rows. */
 export function statusRows(text: string, width: number, maxRows = 4): string[] {
-  const rows = wrapRows(escapeControl(text), Math.max(1, width));
+  const rows = wrapRows(shownText(text), Math.max(1, width));
   return rows.length <= maxRows ? rows : [...rows.slice(0, maxRows - 1), `${startWithin(rows[maxRows - 1]!, width - 1).text}…`];
 }
 
