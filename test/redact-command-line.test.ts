@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commandLine } from '../src/report/formats.js';
-import { redactArgument, redaction, redactText } from '../src/report/redact.js';
+import { redactArgument, redaction, redactProgramArgument, redactText } from '../src/report/redact.js';
 import { requireTool, runCli } from './support/tools.js';
 
 const h = (component: string): string => createHash('sha256').update(component).digest('hex').slice(0, 8);
@@ -72,8 +72,10 @@ describe("the traced program's command line under --redact, from a real capture"
     expect(analyzed.status, analyzed.stderr).toBe(0);
     const { environment } = JSON.parse(analyzed.stdout) as { environment: { cmdline: string[]; command: string } };
     const secret = `/${h('data')}/${h('acme corp secret')}`;
-    expect(environment.cmdline).toEqual([`/bin/${h('sh')}`, '-c', 'exit 0', 'sh', `${secret}/${h('orders')}-3`, `-Dlog.dir=${secret}`]);
+    // Every value is hashed: a path by its components, a word whole; the option name -c is kept.
+    expect(environment.cmdline).toEqual([`/bin/${h('sh')}`, '-c', h('exit 0'), h('sh'), `${secret}/${h('orders')}-3`, `-Dlog.dir=${secret}`]);
     expect(environment.command).toContain(` ${secret}/${h('orders')}-3 -Dlog.dir=${secret}`);
+    expect(environment.command).not.toContain('exit 0');
     expect(JSON.stringify(environment)).not.toMatch(/acme|corp|secret/);
   });
 });
@@ -89,5 +91,44 @@ describe('a path after a colon under --redact', () => {
     expect(redactText('unknown (/opt/hidden:vendorY/bin/java)')).toBe(`unknown (/opt/${h('hidden')}:${h('vendorY')}/bin/${h('java')})`);
     // A place in a message keeps its line number.
     expect(redactText('at traces/x/trace.txt:504')).toBe(`at ${h('traces')}/${h('x')}/${h('trace')}.txt:504`);
+  });
+});
+
+// A broker's command line holds more than paths: its host name and port, a
+// customer, a keystore password as a -D property. Only paths were hashed, so
+// the host name the report hashes in its own row stood in clear in the
+// command line (review 19's safety review, F2).
+describe("the traced program's other values under --redact", () => {
+  it('hashes every value of a broker-like command line, keeping option names, setting names, numbers and the program name', () => {
+    const argv = [
+      'java',
+      '-Xmx1G',
+      '-XX:+UseG1GC',
+      '-Djavax.net.ssl.keyStorePassword=hunter2zz',
+      'kafka.Kafka',
+      '--override',
+      'broker.id=3',
+      '--bootstrap-server',
+      'broker1.acmecorpzz.internal:9092',
+      '--customer',
+      'acmecorpzz',
+      'jdbc:postgresql://db.acmecorpzz.internal:5432/orders',
+    ];
+    const shown = argv.map((arg, k) => redactProgramArgument(arg, k === 0));
+    expect(shown).toEqual([
+      'java',
+      '-Xmx1G',
+      '-XX:+UseG1GC',
+      `-Djavax.net.ssl.keyStorePassword=${h('hunter2zz')}`,
+      h('kafka.Kafka'),
+      '--override',
+      'broker.id=3',
+      '--bootstrap-server',
+      h('broker1.acmecorpzz.internal:9092'),
+      '--customer',
+      h('acmecorpzz'),
+      `jdbc:postgresql://${h('db.acmecorpzz.internal:5432/orders')}`,
+    ]);
+    expect(shown.join(' ')).not.toMatch(/acmecorpzz|hunter2/);
   });
 });

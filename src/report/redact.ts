@@ -176,6 +176,45 @@ export function redactArgument(arg: string): string {
 }
 
 /**
+ * One argument of the traced program's command line (meta.json's cmdline,
+ * and the words after `--` in its command). A command line holds more than
+ * paths: a broker's host name and port, a customer, a keystore password as a
+ * `-D` property (review 19's safety review, F2: the host name hashed in the
+ * report's own row stood in clear in the command line). So every value is
+ * hashed: a path as paths are (redactArgument), any other word whole, and
+ * an option's value after `=`; option names (`-server`, `-XX:+UseG1GC`, the
+ * key of `-Dkey=value`), numbers and the program's own name (`java`, the
+ * first word when it is no path) are kept.
+ */
+export function redactProgramArgument(arg: string, first: boolean): string {
+  if (PATH_START.test(arg) || (first && !arg.includes('/'))) return redactArgument(arg);
+  if (arg.startsWith('-')) {
+    const equals = arg.indexOf('=');
+    if (equals < 0) return redactText(arg);
+    return `${arg.slice(0, equals + 1)}${redactProgramValue(arg.slice(equals + 1))}`;
+  }
+  // A setting (`broker.id=3`, Kafka's --override): its name kept, its value as an option's.
+  const setting = /^[\w.-]+=/.exec(arg);
+  if (setting !== null) return `${setting[0]}${redactProgramValue(arg.slice(setting[0].length))}`;
+  return redactProgramValue(arg);
+}
+
+/**
+ * An option's value, or a bare word: a number kept; a URL's scheme kept and
+ * the rest hashed whole (a host's name has dots that read as suffixes); a
+ * path as paths are, whole (spaces and all); a text with a path in it as free
+ * text; anything else hashed whole.
+ */
+function redactProgramValue(value: string): string {
+  if (value === '' || /^\d+$/.test(value)) return value;
+  const scheme = /^[A-Za-z][\w+.:-]*?:\/\//.exec(value);
+  if (scheme !== null) return `${scheme[0]}${shortHash(value.slice(scheme[0].length))}`;
+  if (PATH_START.test(value)) return redactPath(value);
+  if (value.includes('/')) return redactText(value);
+  return shortHash(value);
+}
+
+/**
  * meta.json's `command`: the tracer's command line as the capture quoted it
  * for a shell (scripts/bundle-lib.sh, om_shell_quote: bare words, or words in
  * single quotes with `'\\''` for a quote). Each word is redacted whole as an
@@ -184,7 +223,10 @@ export function redactArgument(arg: string): string {
  */
 export function redactShellCommand(command: string): string {
   const words = shellWords(command);
-  return words === null ? redactText(command) : words.map((word) => quotedForShell(redactArgument(word))).join(' ');
+  if (words === null) return redactText(command);
+  // The tracer's words, then the program's after `--` (a launched strace capture's command).
+  const program = words.indexOf('--') + 1;
+  return words.map((word, k) => quotedForShell(program > 0 && k >= program ? redactProgramArgument(word, k === program) : redactArgument(word))).join(' ');
 }
 
 /** A character om_shell_quote leaves bare. */
@@ -474,7 +516,7 @@ const META_FIELDS: Readonly<Record<string, (value: unknown) => unknown>> = {
   mode: kept,
   // The kernel's name of the process and its threads (15 bytes, no directory): kept, as in traces.
   comm: kept,
-  cmdline: (value) => strings(value, redactArgument),
+  cmdline: (value) => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string').map((item, k) => redactProgramArgument(item, k === 0)) : undefined),
   // A path, hashed component by component as every path is.
   cwd: (value) => (typeof value === 'string' ? redactPath(value) : value === null ? null : undefined),
   threads: (value) =>
@@ -496,6 +538,7 @@ const META_FIELDS: Readonly<Record<string, (value: unknown) => unknown>> = {
   traceFiles: (value) => strings(value, redactPath),
   lostEvents: kept,
   truncatedEvents: kept,
+  stopAfterByte: kept,
   leftRunning: kept,
   exitReason: kept,
   // Whether the tracer attached: without it a redacted bundle's headline could not say it traced nothing.
