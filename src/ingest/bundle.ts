@@ -378,7 +378,9 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   const seedsStart = typeof meta.pid === 'number' && meta.mode !== 'launched';
   const noStart = `${dir}: bundle has no maps-start.txt: mappings made before the capture are unknown`;
   if (!seedsStart) {
-    if (!files.has('maps-start.txt')) warnings.push(noStart);
+    // A launched command's trace holds its whole life: nothing is missing without it. (The capture reads it once
+    // the command runs; one that ended within milliseconds left none, and was warned of mappings made before it.)
+    if (meta.mode !== 'launched' && !files.has('maps-start.txt')) warnings.push(noStart);
   } else {
     const mappings: SeedMapping[] = [];
     const start = await readMapsSnapshot(files, 'maps-start.txt', startPath, (_entry, _lineNo, keep) => seedOf(keep(), startPath, mappings));
