@@ -6,7 +6,7 @@
 // edges where line streams break (split2's own tests): a line split across
 // chunks, a UTF-8 character split across chunks, CRLF, a trace that ends
 // mid-line.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -32,6 +32,7 @@ function split(chunks: (string | Buffer)[], limit = MAX_LINE_CHARS): Item[] {
       line: (line, no) => items.push({ line, no }),
       longLine: (no, head, length) => items.push({ long: head, no, length }),
     },
+    'the input',
     limit,
   );
   for (const chunk of chunks) splitter.write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
@@ -121,10 +122,13 @@ describe('the line splitter at the edges', () => {
     /** Every line with its number, byte offset and byte length (-1: bytes that are not UTF-8). */
     const places = (chunks: Buffer[]) => {
       const seen: string[] = [];
-      const splitter = new LineSplitter({
-        line: (line, no, offset, bytes) => seen.push(`${no} ${offset} ${bytes} ${line}`),
-        longLine: (no, head, length) => seen.push(`${no} long ${length} ${head}`),
-      });
+      const splitter = new LineSplitter(
+        {
+          line: (line, no, offset, bytes) => seen.push(`${no} ${offset} ${bytes} ${line}`),
+          longLine: (no, head, length) => seen.push(`${no} long ${length} ${head}`),
+        },
+        'the input',
+      );
       for (const chunk of chunks) splitter.write(chunk);
       splitter.end();
       return seen;
@@ -260,6 +264,21 @@ describe('memory of the real CLI, measured as its peak RSS', () => {
     expect(report.summary).toMatchObject({ lines: 4, unparsedLines: 1 });
     expect(report.unparsedSamples.map((s) => [s.file, s.line, s.reason])).toEqual([['-', 3, 'line of 1,073,741,824 characters, longer than the 1 MiB limit: not read']]);
     expect(report.findings.map((f) => [f.kind, f.path])).toEqual([['unlinked-while-mapped', '/d/0.index']]);
+    expect(run.peakRssMiB).toBeLessThan(BOUND_MIB);
+  });
+
+  it('a sparse file, a real trace then a hole of 15 TiB: exit 2 once its line runs past 4 GiB, naming the file and line, RSS under 160 MiB', () => {
+    // Review 19's safety review, F4: the hole was read as one line, for hours.
+    const path = join(scratch, 'sparse-trace.txt');
+    // More than the first bytes looked at before reading (binary data is refused there): 1,000 leaks, 3,000 lines.
+    writeFileSync(path, `${OPEN}\n${MMAP}\n${UNLINK}\n`.repeat(1000));
+    truncateSync(path, 15 * 1024 ** 4);
+    // The precondition: a hole, not 15 TiB of data (the file system keeps next to nothing of it).
+    expect(statSync(path).blocks * 512).toBeLessThan(1024 * 1024);
+    const run = measurePeakRss([process.execPath, CLI, 'analyze', path]);
+    expect(run.timedOut).toBe(false);
+    expect(run.status, run.stderr).toBe(2);
+    expect(run.stderr).toContain(`orphanmap: ${path}: error: not a syscall trace: it looks like a file whose line 3001 runs past 4 GiB with no newline`);
     expect(run.peakRssMiB).toBeLessThan(BOUND_MIB);
   });
 

@@ -132,7 +132,7 @@ function readFiltered(text: string, fast: boolean): { out: ParseOutput[]; skippe
     () => undefined,
     fast ? skipping : undefined,
   );
-  const splitter = new LineSplitter(filtering.sink);
+  const splitter = new LineSplitter(filtering.sink, 'the input');
   splitter.write(Buffer.from(text));
   splitter.end();
   filtering.end();

@@ -95,7 +95,7 @@ describe('evidence read again from the input', () => {
         // '\xff' is written as the byte 0xff: not UTF-8, so its line cannot be read back as it was read.
         const bytes = Buffer.concat(parts.map((part) => (part === '\xff' ? Buffer.from([0xff]) : Buffer.from(part, 'utf8'))));
         const seen: { text: string; offset: number; bytes: number }[] = [];
-        const splitter = new LineSplitter({ line: (text, _no, offset, length) => seen.push({ text, offset, bytes: length }), longLine: () => undefined });
+        const splitter = new LineSplitter({ line: (text, _no, offset, length) => seen.push({ text, offset, bytes: length }), longLine: () => undefined }, 'the input');
         const points = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b);
         let from = 0;
         for (const point of [...points, bytes.length]) {

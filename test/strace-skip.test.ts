@@ -29,7 +29,7 @@ function read(text: string, chunk: number, fast: boolean, defaultTid = 0) {
         }
       : undefined,
   );
-  const splitter = new LineSplitter(filtering.sink);
+  const splitter = new LineSplitter(filtering.sink, 'the input');
   const bytes = Buffer.from(text);
   for (let at = 0; at < bytes.length; at += chunk) splitter.write(bytes.subarray(at, at + chunk));
   splitter.end();

@@ -757,7 +757,7 @@ class BundleFiles {
   /** eachLine of NAME opened already as `fd` (openRegular), which is closed after. */
   async eachLineOf(fd: number, name: string, sink: Pick<LineSink, 'line' | 'longLine'>): Promise<void> {
     const path = join(this.dir, name);
-    const splitter = new LineSplitter({ line: sink.line, longLine: sink.longLine });
+    const splitter = new LineSplitter({ line: sink.line, longLine: sink.longLine }, path);
     // Only the file's own errors are the bundle's: the sink's are passed on as they are.
     let handling = false;
     try {

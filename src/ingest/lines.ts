@@ -8,8 +8,9 @@ import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { flatCopy } from '../parse/flat-copy.js';
-import { describeSystemError, InputError } from '../errors.js';
+import { describeSystemError, InputError, NotATraceError } from '../errors.js';
 import { readAhead, Sniffer, takeOpenedMember } from './file-read.js';
+import { CAPTURE_ADVICE } from './formats.js';
 import { filteringSink, type LineSkipping } from './line-filter.js';
 
 /**
@@ -33,6 +34,16 @@ export const MAX_LINE_CHARS = 1024 * 1024;
 const DECODE_PIECE = 48 * 1024;
 /** How much of a too-long line is kept to show. */
 const LONG_LINE_HEAD = 200;
+
+/**
+ * A line longer than this, with no newline yet, ends the reading: no tracer
+ * writes one (strace's longest string, a 1 GiB buffer with -s, escapes to 4
+ * characters a byte at most), and a sparse file's hole or a device of zeros
+ * is read as one line for as long as it lasts (review 19's safety review, F4:
+ * 200 KB of a trace, then `truncate -s 15T`, read for hours). A line up to
+ * this long is one unreadable line, and reading goes on after it.
+ */
+export const RUNAWAY_LINE_CHARS = 4 * 1024 * 1024 * 1024;
 
 export interface LineSink {
   /**
@@ -86,8 +97,12 @@ export class LineSplitter {
   /** The chunk being split is not all ASCII: a line's U+FFFD may be a replacement. */
   private wide = false;
 
+  /**
+   * @param name the input, for the error of a runaway line (RUNAWAY_LINE_CHARS)
+   */
   constructor(
     private readonly sink: LineSink,
+    private readonly name: string,
     private readonly limit = MAX_LINE_CHARS,
   ) {}
 
@@ -163,6 +178,13 @@ export class LineSplitter {
     if (end <= start) return;
     if (this.long !== null) {
       this.long.length += end - start;
+      if (this.long.length > RUNAWAY_LINE_CHARS) {
+        throw new NotATraceError(
+          `a file whose line ${this.lineNo + 1} runs past ${RUNAWAY_LINE_CHARS / (1024 * 1024 * 1024)} GiB with no newline, which no tracer writes (a sparse file's hole, or a device of zeros): reading stopped there`,
+          CAPTURE_ADVICE,
+          this.name,
+        );
+      }
       return;
     }
     if (this.heldChars + (end - start) > this.limit) {
@@ -242,7 +264,7 @@ export function streamSource(name: string, open: () => Readable, size: number | 
         const input = open();
         const sniffer = new Sniffer(name);
         const filtering = filteringSink(onLine, onLongLine, skipping);
-        const splitter = new LineSplitter(filtering.sink);
+        const splitter = new LineSplitter(filtering.sink, name);
         let failed = false;
         // The line handlers' own errors (a bug, a stop asked by the caller) are passed on as they are.
         const fail = (error: unknown) => {
@@ -296,7 +318,7 @@ export async function fileSource(path: string): Promise<LineSource> {
     async each(onLine, onLongLine = () => undefined, _onIdle, skipping) {
       const sniffer = new Sniffer(path);
       const filtering = filteringSink(onLine, onLongLine, skipping);
-      const splitter = new LineSplitter(filtering.sink);
+      const splitter = new LineSplitter(filtering.sink, path);
       await readFileChunks(path, (chunk) => {
         bytes += chunk.length;
         hash.update(chunk);
@@ -371,11 +393,14 @@ export function fileLineCursor(path: string): { next(): Promise<CursorLine | nul
   let readAt = 0;
   const sniffer = new Sniffer(path);
   let cut = -1;
-  const splitter = new LineSplitter({
-    line: (text) => ready.push(text),
-    longLine: (_lineNo, head, length) => ready.push({ long: { head, length } }),
-    cut: (lineNo) => (cut = lineNo),
-  });
+  const splitter = new LineSplitter(
+    {
+      line: (text) => ready.push(text),
+      longLine: (_lineNo, head, length) => ready.push({ long: { head, length } }),
+      cut: (lineNo) => (cut = lineNo),
+    },
+    path,
+  );
   const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let ended = false;
   return {

@@ -63,7 +63,7 @@ async function read(): Promise<void> {
     (lineNo, head, length) => record(RECORD.long, head, lineNo, length, 0),
     { policy, skipped: (skipped) => record(RECORD.skipped, '', skipped.lines, skipped.traceLines, skipped.unfinished), cut: (lineNo) => record(RECORD.cut, '', lineNo, 0, 0) },
   );
-  const splitter = new LineSplitter(filtering.sink);
+  const splitter = new LineSplitter(filtering.sink, path);
   const sniffer = new Sniffer(path);
   let bytes = 0;
   await readAhead(path, (chunk) => {

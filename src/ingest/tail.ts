@@ -26,7 +26,7 @@ export async function tailFile(path: string, onLine: LineSink['line'], options: 
   const handle = await waitForFile(path, () => done, pollMs);
   const buffer = Buffer.alloc(1024 * 1024);
   let position = 0;
-  const splitter = new LineSplitter({ line: onLine, longLine: options.onLongLine ?? (() => undefined) });
+  const splitter = new LineSplitter({ line: onLine, longLine: options.onLongLine ?? (() => undefined) }, path);
   try {
     for (;;) {
       const finishing = done;

@@ -257,7 +257,7 @@ export function threadedFileSource(path: string, size: number, headShare = HEAD_
         // The head, as fileSource reads it.
         const sniffer = new Sniffer(path);
         const filtering = filteringSink(onLine, onLongLine, skipping);
-        const splitter = new LineSplitter(filtering.sink);
+        const splitter = new LineSplitter(filtering.sink, path);
         await readFileChunks(
           path,
           (chunk) => {
