@@ -380,7 +380,9 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   if (!seedsStart) {
     // A launched command's trace holds its whole life: nothing is missing without it. (The capture reads it once
     // the command runs; one that ended within milliseconds left none, and was warned of mappings made before it.)
-    if (meta.mode !== 'launched' && !files.has('maps-start.txt')) warnings.push(noStart);
+    // Asked all the same: a maps-start.txt that is no regular file (a FIFO, a device, a link) refuses the bundle.
+    const hasStart = files.has('maps-start.txt');
+    if (meta.mode !== 'launched' && !hasStart) warnings.push(noStart);
   } else {
     const mappings: SeedMapping[] = [];
     const start = await readMapsSnapshot(files, 'maps-start.txt', startPath, (_entry, _lineNo, keep) => seedOf(keep(), startPath, mappings));
