@@ -495,7 +495,13 @@ export class Files {
   awaitRealName(file: FileNode, spelled: string, clue: RealNameClue): void {
     if (file.gone) return;
     const waiting = this.realNameClues.get(clue.dir);
-    if (waiting?.some((awaited) => awaited.file === file && awaited.bytes === clue.bytes && awaited.tag === clue.tag)) return;
+    // One clue a symlink and a name, for the file opened through it last: as many as the symlinks, however many
+    // processes open them (every process opens its libraries by their sonames, and a forgotten file is made anew).
+    const same = waiting?.find((awaited) => awaited.spelled === spelled && awaited.bytes === clue.bytes && awaited.tag === clue.tag);
+    if (same !== undefined) {
+      same.file = file;
+      return;
+    }
     const awaited = { file, spelled: flatCopy(spelled), bytes: clue.bytes, tag: clue.tag };
     if (waiting === undefined) this.realNameClues.set(flatCopy(clue.dir), [awaited]);
     else waiting.push(awaited);

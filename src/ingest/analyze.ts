@@ -115,6 +115,7 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
         // A finished capture's own record of when it began to stop; live follows a bundle before it has one.
         run.trustStopsFrom(input.bundle.meta.backend === 'bpftrace' ? input.bundle.meta.stopAfterByte : undefined);
         for (let index = 0; index < input.bundle.traceFiles.length; index++) await run.readStream(await bundleTraceSource(input.bundle, index, options.readThread), 0);
+        run.trustStopsFrom(undefined);
         break;
     }
   }

@@ -176,7 +176,7 @@ export class BpftraceReader {
     if (this.buffer.releasedPastCut) warnings.push(`${this.file}: records after the capture began to stop were applied before its stop record was read: the trace's last moments may be partial`);
     if (s.forgedStops > 0)
       warnings.push(
-        `${this.file}: ${s.forgedStops} line(s) looking like orphanmap.bt's stop record, written before the capture began to stop (meta.json's stopAfterByte), were left out: a traced process printed them inside a file name`,
+        `${this.file}: ${s.forgedStops} line(s) looking like orphanmap.bt's stop record, written before the capture began to stop (meta.json's stopAfterByte, null when it made no stop call), were left out: a traced process can print such a line inside a file name`,
       );
     if (s.records > 0 && !s.endSeen) warnings.push(`${this.file}: no end line: the capture was cut short`);
     return warnings;
