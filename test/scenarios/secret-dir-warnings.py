@@ -3,8 +3,10 @@ test/redact-warning-paths-real.test.ts: run it under `orphanmap capture`.
 
 USAGE: python3 secret-dir-warnings.py TRUTH.json
   In DIR/acme corp secret (DIR: TRUTH.json's directory):
-  - sleeper, a copy of /bin/sleep, runs in a child; once /proc shows it
-    mapped, its last name is removed (a program replaced while it runs);
+  - sleeper, a copy of /bin/sh, runs in a child; once it says it runs (its
+    first words come after its execve returned, so strace has printed that
+    return by then), its last name is removed (a program replaced while it
+    runs);
   - held.index is mapped shared and given a second name, kept.index, by
     link(); then held.index is unlinked: /proc shows the mapping "(deleted)"
     though the file keeps a name, and no finding can explain it;
@@ -31,8 +33,13 @@ print("ready", flush=True)
 sys.stdin.readline()
 
 sleeper = os.path.join(secret, "sleeper")
-shutil.copy("/bin/sleep", sleeper)
-child = subprocess.Popen([sleeper, "30"])
+shutil.copy("/bin/sh", sleeper)
+# Not /bin/sleep, killed as soon as /proc showed it mapped: its execve had not
+# returned to strace yet, which printed "= ?" for it, and the trace could not
+# show the program run (the test failed now and then).
+child = subprocess.Popen([sleeper, "-c", "echo up; read line"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+if child.stdout.readline() != b"up\n":
+    sys.exit("the child never said it runs")
 maps = "/proc/%d/maps" % child.pid
 deadline = time.monotonic() + 10
 while not any(line.rstrip("\n").endswith(" " + sleeper) for line in open(maps)):
