@@ -1883,6 +1883,14 @@ om_run_capture() {
     sleep 0.05
     printf -v now '%(%s)T' -1
   done
+  # A stop that came between the kernel's attach and this loop's look at it
+  # (strace had seized the target, but not yet said so on its stderr): the
+  # tracer is the target's all the same, and the bundle traced it, however
+  # briefly. It was called a capture of nothing (a SIGUSR2 storm's first one).
+  if ((!attached && !OM_CMD_MODE)) && [[ -n $OM_STOP_REASON ]] && om_tracer_of "$OM_TARGET_PID" && [[ $OM_TRACER_OF == "$OM_TRACER_PID" ]]; then
+    OM_PID=$OM_TARGET_PID
+    attached=1
+  fi
   # -d counts from here: bpftrace spends 8-40 s compiling before it attaches.
   om_out start_ns date +%s%N
   OM_START_NS=$start_ns
