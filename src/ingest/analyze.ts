@@ -106,17 +106,19 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
         await run.readFfSet(input.files);
         await run.checkFfSet();
         break;
-      case 'bundle':
+      case 'bundle': {
         // A capture that traced nothing says why, and more than "unfinished": see warnUntraced (its reasons that need no count of events or lines).
         if (input.bundle.unfinished && untracedBy(input.bundle.meta) === null) {
           run.warnings.push(`${input.bundle.dir}: the capture did not finish this bundle (meta.json has no end time or exit reason): the trace may stop early`);
         }
         run.seed(input.bundle);
         // A finished capture's own record of when it began to stop; live follows a bundle before it has one.
-        run.trustStopsFrom(input.bundle.meta.backend === 'bpftrace' ? input.bundle.meta.stopAfterByte : undefined);
-        for (let index = 0; index < input.bundle.traceFiles.length; index++) await run.readStream(await bundleTraceSource(input.bundle, index, options.readThread), 0);
-        run.trustStopsFrom(undefined);
+        const stopAfterByte = input.bundle.meta.backend === 'bpftrace' ? input.bundle.meta.stopAfterByte : undefined;
+        for (let index = 0; index < input.bundle.traceFiles.length; index++) {
+          await run.readStream(await bundleTraceSource(input.bundle, index, options.readThread), 0, true, stopAfterByte);
+        }
         break;
+      }
     }
   }
   run.report(engine.finish());

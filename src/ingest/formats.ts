@@ -18,7 +18,7 @@ export interface LineParser {
   end(out: ParseOutput[]): void;
   /** LineSink.cut: line `lineNo`, pushed next, ends the input without a newline. */
   cut?(lineNo: number): void;
-  /** bpftrace: `stop` records are taken only from line `lineNo` on (Run.trustStopsFrom). */
+  /** bpftrace: `stop` records are taken only from line `lineNo` on (Run.readStream's stopAfterByte). */
   trustStopsFrom?(lineNo: number): void;
   /**
    * Live input has caught up with its writer (nothing more to read for now);

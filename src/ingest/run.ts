@@ -74,18 +74,6 @@ export class Run {
     this.ffMembers = null;
   }
 
-  /**
-   * Where in a bpftrace bundle's trace the capture began to stop
-   * (BundleMeta.stopAfterByte): the reader takes no `stop` record from a line
-   * before it (BpftraceReader.trustStopsFrom). Undefined: any (older bundles,
-   * a trace alone, live).
-   */
-  trustStopsFrom(byte: number | null | undefined): void {
-    this.stopAfterByte = byte;
-  }
-
-  private stopAfterByte: number | null | undefined = undefined;
-
   seed(bundle: Bundle): void {
     if (bundle.seeds.size > 0) this.mapsStartRead = true;
     for (const [pid, mappings] of bundle.seeds) this.report(this.engine.seedMappings(pid, mappings));
@@ -93,8 +81,13 @@ export class Run {
     this.warnings.push(...bundle.warnings);
   }
 
-  /** @param judge reject the input (NotATraceError) when it was not a trace at all */
-  async readStream(source: LineSource, defaultTid: number, judge = true): Promise<void> {
+  /**
+   * @param judge reject the input (NotATraceError) when it was not a trace at all
+   * @param stopAfterByte where in a bpftrace bundle's trace the capture began to stop (BundleMeta.stopAfterByte):
+   * the reader takes no `stop` record from a line before it (BpftraceReader.trustStopsFrom); undefined, any
+   * (older bundles, a trace alone, live)
+   */
+  async readStream(source: LineSource, defaultTid: number, judge = true, stopAfterByte?: number | null): Promise<void> {
     let parser: LineParser | null = null;
     let pendingFirst: { text: string; lineNo: number }[] = [];
     const progressMask = source.size === null ? 0x3f : 0xfff;
@@ -106,7 +99,6 @@ export class Run {
     this.keeper = places ?? TEXT_EVIDENCE;
     // The first line a stop record is taken from (trustStopsFrom): that at or past stopAfterByte once reached,
     // none before (Infinity); any, without a bound (undefined).
-    const stopAfterByte = this.stopAfterByte;
     let stopsFrom = stopAfterByte === undefined ? undefined : Number.POSITIVE_INFINITY;
     const feed = (text: string, lineNo: number, offset: number, bytes: number) => {
       this.lines++;
