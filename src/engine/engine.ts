@@ -11,7 +11,7 @@
 //   findings.ts     what a finding is (the report schema); counters.ts, the ids and sequence
 // This file sends each event to the module it concerns. It knows nothing of
 // files on disk, terminals or processes.
-import { assertNever, type EvidenceKeeper, type ExecEvent, type LinkEvent, type TraceEvent, type TruncateEvent } from '../parse/events.js';
+import { assertNever, countedEvent, type EvidenceKeeper, type ExecEvent, type ExecStartEvent, type LinkEvent, type TraceEvent, type TruncateEvent } from '../parse/events.js';
 import { Counters } from './counters.js';
 import { Fds, type SeedFd } from './fds.js';
 import { Files, chdir, resolveName, type FileNode } from './files.js';
@@ -116,8 +116,7 @@ export class Engine {
       if (this.log.firstSeconds === null) this.log.firstSeconds = seconds;
       else if (seconds >= this.log.remapDoubtEnds) this.log.decidePendingRemaps();
     }
-    // A failed call (name-missing) only tells; the count is of the calls that changed something.
-    if (event.kind !== 'name-missing') this.events++;
+    if (countedEvent(event)) this.events++;
     // Most events: nothing waits and no clone is in flight; applied without the wait's own call.
     if (this.cloneWait.idle) this.applyNow(event, keeper ?? event.keeper);
     else this.cloneWait.offer(event, keeper ?? event.keeper);
@@ -333,11 +332,15 @@ export class Engine {
       case 'clone':
         this.tasks.cloneReturned(task, event.childTid, event.flags, event.tgid !== undefined);
         break;
+      case 'exec-start':
+        this.execEntered(task, event);
+        break;
       case 'exec':
         this.tasks.exec(task, event);
         this.runs(task, event);
         break;
       case 'thread-exit':
+        this.release(this.images.returned(event.tid)?.file ?? null);
         this.tasks.threadExit(task, event);
         break;
       case 'lost':
@@ -385,10 +388,43 @@ export class Engine {
    * path is empty.
    */
   private runs(task: Task, event: ExecEvent): void {
-    if (event.pathCut === true || event.path === '' || event.path === '?') return;
+    // An exec by a thread other than the leader entered under the thread's own id.
+    const entered = this.images.returned(event.formerTid ?? event.tid);
+    if (event.pathCut === true || event.path === '' || event.path === '?') {
+      this.release(entered?.file ?? null);
+      return;
+    }
     const name = resolveName(task, { fd: 'cwd' }, event.path);
-    const file = this.files.executed(name);
+    const known = this.files.executable(name);
+    // The name went between the execve's entry and its return, both printed:
+    // the kernel opened the file at the entry (an execve that finds no file
+    // fails), and runs it "(deleted)". A name that names another file by
+    // the return may have been made in time for the kernel to open it: that
+    // one is taken, as when the entry was not printed apart.
+    if (known === undefined && entered !== null && entered.goneAt !== null && entered.name === name) {
+      this.images.startedGone(task.space, entered.file, entered.file.displayName, event, entered.goneAt);
+      return;
+    }
+    const file = known ?? this.files.executed(name);
     this.images.started(task.space, file, file.displayName, event);
+    this.release(entered?.file ?? null);
+  }
+
+  /**
+   * An execve entered (ExecStartEvent): the file its path names now (known
+   * from now on, as an execve's file is), held until it returns. An execve
+   * that strace prints whole needs none: its line comes before any other
+   * process's.
+   */
+  private execEntered(task: Task, event: ExecStartEvent): void {
+    const readable = event.pathCut !== true && event.path !== '' && event.path !== '?';
+    const name = readable ? resolveName(task, { fd: 'cwd' }, event.path) : '';
+    this.release(this.images.entered(event.tid, readable ? this.files.executed(name) : undefined, name));
+  }
+
+  /** A file no execve holds any longer: forgotten unless something else holds it. */
+  private release(file: FileNode | null): void {
+    if (file !== null) this.files.forgetIfUnused(file);
   }
 
   /** ftruncate names its file by fd, truncate by path. */

@@ -539,8 +539,12 @@ export class Files {
 
   /** The program an execve of `name` runs (RunningImages): the file known by that name, through the symlinks the trace made. */
   executed(name: string): FileNode {
-    const real = this.followSymlinks(name) ?? name;
-    return this.byName.get(real) ?? this.newFile(real);
+    return this.executable(name) ?? this.newFile(this.followSymlinks(name) ?? name);
+  }
+
+  /** The file known by `name`, through the symlinks the trace made, if any. */
+  executable(name: string): FileNode | undefined {
+    return this.byName.get(this.followSymlinks(name) ?? name);
   }
 
   /**

@@ -27,6 +27,18 @@ interface Replaced {
   goneAt: string;
 }
 
+/**
+ * An execve entered and not yet returned (ExecStartEvent): the file its path
+ * named then, held until the return (RunningImages.returned), and where its
+ * last name went meanwhile, if it did.
+ */
+interface Starting {
+  file: FileNode;
+  /** The path, resolved as other names are: the return's must be the same. */
+  name: string;
+  goneAt: string | null;
+}
+
 /** Programs told in the warning; the others are counted. */
 const SHOWN = 5;
 
@@ -36,12 +48,45 @@ export class RunningImages {
   private readonly byFile = new Map<FileNode, Set<Space>>();
   private readonly replaced: Replaced[] = [];
   private replacedCount = 0;
+  /** By the thread inside the execve: few at a time. */
+  private readonly starting = new Map<number, Starting>();
 
   /** The space runs `file`, exec'd by `path` at `event`. */
   started(space: Space, file: FileNode, path: string, event: EventBase): void {
     this.stopped(space);
     this.bySpace.set(space, { file, path, execAt: `${event.place.file}:${event.place.line}` });
     this.add(file, space);
+  }
+
+  /**
+   * Thread `tid` entered an execve of `file` (by `name`), whose return the
+   * trace prints later: the file is held until then. Returns the file of an
+   * execve it entered before and never returned from (one that failed: the
+   * trace shows no event for it), which may be forgotten now, or null.
+   */
+  entered(tid: number, file: FileNode | undefined, name: string): FileNode | null {
+    const before = this.returned(tid);
+    if (file !== undefined) {
+      file.runningIn++;
+      this.starting.set(tid, { file, name, goneAt: null });
+    }
+    return before?.file ?? null;
+  }
+
+  /** Thread `tid` returned from its execve, or ended: what it entered, no longer held (the caller may forget the file), or null. */
+  returned(tid: number): Starting | null {
+    const starting = this.starting.get(tid);
+    if (starting === undefined) return null;
+    this.starting.delete(tid);
+    starting.file.runningIn--;
+    return starting;
+  }
+
+  /** The space runs `file`, whose last name went at `goneAt` while the execve that runs it was in the kernel. */
+  startedGone(space: Space, file: FileNode, path: string, event: EventBase, goneAt: string): void {
+    this.started(space, file, path, event);
+    this.replacedCount++;
+    if (this.replaced.length < SHOWN) this.replaced.push({ pid: space.ownerTgid, path, execAt: `${event.place.file}:${event.place.line}`, goneAt });
   }
 
   /** A fork's child runs its parent's program until it execs. */
@@ -66,9 +111,10 @@ export class RunningImages {
 
   /** The file's last name went (`event`): each process running it runs a program "(deleted)" from now on. */
   lostLastName(file: FileNode, event: EventBase): void {
+    const goneAt = `${event.place.file}:${event.place.line}`;
+    for (const starting of this.starting.values()) if (starting.file === file) starting.goneAt ??= goneAt;
     const spaces = this.byFile.get(file);
     if (spaces === undefined) return;
-    const goneAt = `${event.place.file}:${event.place.line}`;
     for (const space of spaces) {
       this.replacedCount++;
       const run = this.bySpace.get(space)!;

@@ -1,7 +1,7 @@
 // One analysis run: the lines of each input through its parser into the
 // engine, with the counts, samples and warnings a report needs.
 import type { Engine, EngineChange } from '../engine/engine.js';
-import { cutSampleText, type Diagnostic, type TraceEvent } from '../parse/events.js';
+import { countedEvent, cutSampleText, type Diagnostic, type TraceEvent } from '../parse/events.js';
 import { StraceReader, type ParseOutput } from '../parse/strace.js';
 import { parseStraceLine } from '../parse/strace-line.js';
 import { flatCopy } from '../parse/flat-copy.js';
@@ -344,8 +344,7 @@ export class Run {
   private last = -Infinity;
 
   private apply(event: TraceEvent): void {
-    // A failed call (name-missing) is no event of the trace's count: it changed nothing.
-    if (event.kind !== 'name-missing') this.events++;
+    if (countedEvent(event)) this.events++;
     const seconds = event.seconds;
     if (seconds !== null && Number.isFinite(seconds)) {
       this.firstTimedAt ??= process.hrtime.bigint();

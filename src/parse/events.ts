@@ -82,11 +82,21 @@ export type TraceEvent =
   | ChdirEvent
   | CloneStartEvent
   | CloneEvent
+  | ExecStartEvent
   | ExecEvent
   | ThreadExitEvent
   | LostEvent
   | NameMissingEvent
   | FdSeenEvent;
+
+/**
+ * Whether the event is one of a trace's events as the report counts them:
+ * the calls that changed something. A failed call (name-missing) changed
+ * nothing, and an execve's entry is counted at its return.
+ */
+export function countedEvent(event: TraceEvent): boolean {
+  return event.kind !== 'name-missing' && event.kind !== 'exec-start';
+}
 
 export interface OpenEvent extends EventBase {
   kind: 'open';
@@ -296,6 +306,18 @@ export interface CloneEvent extends EventBase {
   kind: 'clone';
   childTid: number;
   flags: number;
+}
+
+/**
+ * An execve/execveat entered that strace printed `<unfinished ...>`: its
+ * return comes later, and another process's unlink or rename of the
+ * program's name may be printed in between, though the kernel had opened the
+ * file first. The path names the file the call runs if it returns 0 (ExecEvent).
+ */
+export interface ExecStartEvent extends EventBase {
+  kind: 'exec-start';
+  path: string;
+  pathCut?: PathCut;
 }
 
 /** A successful execve/execveat: the caller's address space is replaced. */

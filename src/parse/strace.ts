@@ -814,6 +814,7 @@ export class StraceReader {
       if (cloneFlags !== null) {
         out.push({ type: 'event', event: { ...this.baseFor(pending, tid, [lineNo]), kind: 'clone-start', flags: cloneFlags } });
       }
+      if (record.name === 'execve' || record.name === 'execveat') this.execStarted(pending, tid, lineNo, out);
       if (EFFECTIVE_AT_ENTRY.has(record.name)) {
         // close/munmap release at entry: apply now so another thread's
         // open/mmap printed before our resume sees the fd/range free.
@@ -846,6 +847,13 @@ export class StraceReader {
     // A clone's child printing alone is not the first process.
     if (!isTid(pid) || this.cloneChildren.has(pid)) return;
     this.nameRoot(pid, out);
+  }
+
+  /** An execve left unfinished: its path, read now (ExecStartEvent). Nothing when it cannot be read: the resume says why. */
+  private execStarted(pending: PendingCall, tid: number, lineNo: number, out: ParseOutput[]): void {
+    const decoded = decodeJoined(pending.name, pending.head, ') = 0', 0, this.headerFor(pending, tid, [lineNo]));
+    if (decoded === null || typeof decoded === 'string' || decoded.kind !== 'exec') return;
+    out.push({ type: 'event', event: { ...decoded, kind: 'exec-start' } });
   }
 
   /** Whether the end of a pending call makes an event: it is followed, and was not applied at entry already. */
