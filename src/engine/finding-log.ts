@@ -215,13 +215,14 @@ export class FindingLog {
   remapped(file: FileNode, space: Space, event: MmapEvent, remappedAt: At): void {
     // Most mmaps: the file's first mapping.
     if (file.recordCount === 0) return;
+    const reach = furthestReach(file);
     for (const old of file.liveRecords()) {
       if (old.space !== space || old.remapFinding !== null || old.pendingRemap !== null) continue;
       // A window onto another part of the file (a mapper that grows by chunks) is not a remap.
       if (old.offset >= event.offset + event.length || event.offset >= old.offset + old.length) continue;
       let note: string | null = null;
       if (file.sizeChangeSeq > old.seq) note = null;
-      else if (grownOutOfSight(file, old, event)) note = GROWN_OUT_OF_SIGHT;
+      else if (grownOutOfSight(file, old, event, reach)) note = GROWN_OUT_OF_SIGHT;
       else continue;
       const pending: PendingRemap = { facts: { remappedAt, newAddress: hex(event.address) }, seconds: event.seconds, note, held: stillMapped(old) };
       // maps-start.txt read late (a busy target, the first milliseconds) holds mappings the trace then makes: a
@@ -508,11 +509,12 @@ const PROT_NONE = 0;
  * does not follow them). A mapping past the end of its file is of no use
  * (SIGBUS), so the new one being longer and ending further into the file than
  * the old one says the file grew; beyond the last size the trace saw, if it
- * saw one (within it, the new mapping is only a bigger window). Two mappings
- * of the same length are two readers of one file, or a window moved along it:
- * no resize. A MAP_FIXED mmap is none either, nor a PROT_NONE one.
+ * saw one (within it, the new mapping is only a bigger window), and beyond
+ * `reach`, the furthest any live mapping of the file reaches (furthestReach).
+ * Two mappings of the same length are two readers of one file, or a window
+ * moved along it: no resize. A MAP_FIXED mmap is none either, nor a PROT_NONE one.
  */
-function grownOutOfSight(file: FileNode, old: MappingState, event: MmapEvent): boolean {
+function grownOutOfSight(file: FileNode, old: MappingState, event: MmapEvent, reach: number): boolean {
   // At an address the program chose: ld.so laying out a library's segments, two of which share a page of the file (a
   // 4 KiB one, then an 8 KiB one from the same offset), not a file mapped again at its new size.
   if ((event.flags & MAP_FIXED) !== 0) return false;
@@ -520,8 +522,22 @@ function grownOutOfSight(file: FileNode, old: MappingState, event: MmapEvent): b
   // locale-archive, then maps the file into it MAP_FIXED; review 19). Past the file's end it reads nothing either.
   if (event.prot === PROT_NONE) return false;
   const newEnd = event.offset + event.length;
-  if (event.length <= old.length || newEnd <= old.offset + old.length) return false;
+  if (event.length <= old.length || newEnd <= reach) return false;
   return file.size === null || newEnd > file.size;
+}
+
+/**
+ * The furthest into the file any live mapping of it reaches, as it was
+ * mapped. A program that maps a library as ld.so laid it out (one mapping of
+ * its whole span, then its segments over it, MAP_FIXED) and then maps the
+ * whole file to read it (gold links against the libgcc_s it runs) reaches no
+ * further than that first mapping did: the file did not grow, though the new
+ * mapping reaches past each segment (review 20).
+ */
+function furthestReach(file: FileNode): number {
+  let reach = 0;
+  for (const mapping of file.liveRecords()) reach = Math.max(reach, mapping.offset + mapping.length);
+  return reach;
 }
 
 /** What the finding of a leak's last mapping says (Mappings.continued). */
