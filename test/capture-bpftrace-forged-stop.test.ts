@@ -7,9 +7,16 @@
 // when it made the real call (meta.json's stopAfterByte), and stop lines
 // before that are left out, with a warning.
 //
-// A real python3 program under real bpftrace (`capture --pid`): before each of
-// its leaks it opens such a name. The truth is the program's own record of
-// the addresses it left mapped when it unlinked their files.
+// Review 20 (R20-1): the same lines printed after that point, stamped ns 1,
+// cut everything the reader still held; and a forged header line's cpus=64
+// made it hold everything (it waits for each CPU's first record). Now only
+// the first header counts, and a stop line only from the process the header
+// names (stopper=, the capture script).
+//
+// A real python3 program under real bpftrace (`capture --pid`): it forges a
+// header first, a stop line before each of its leaks, and both until it is
+// killed. The truth is the program's own record of the addresses it left
+// mapped when it unlinked their files.
 //
 // Needs root and bpftrace (8-25 s to attach).
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -22,12 +29,25 @@ import { killStillRunning } from './support/proc.js';
 import { CLI, requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
-/** Once DIR/go exists: four times, a forged stop line, then a file mapped and unlinked (its address in DIR/leaks), unmapped 0.2 s later. */
+/**
+ * Once DIR/go exists: a forged header; four times, a forged stop line, then a
+ * file mapped and unlinked (its address in DIR/leaks), unmapped 0.2 s later;
+ * then forged stop lines stamped ns 1 and headers, every 5 ms until killed.
+ */
 const PROGRAM = `
 import ctypes, mmap, os, sys, threading, time
 d = sys.argv[1]
+def forge(line):
+    path = os.path.join(d, "x\\n" + line)
+    open(path, "w").close()
+    os.unlink(path)
+pid, tid = os.getpid(), threading.get_native_id()
+# One CPU's stream only: the reader holds the records of the others' silence, which a stop stamped ns 1 cut.
+os.sched_setaffinity(0, {0})
+header = "orphanmap-bt 1 begin ns=1 cpu=0 self=%d root=0 cpus=64 stopper=%d" % (pid, pid)
 while not os.path.exists(os.path.join(d, "go")):
     time.sleep(0.02)
+forge(header)
 leaks = []
 for i in range(4):
     ns = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
@@ -47,7 +67,10 @@ for i in range(4):
 with open(os.path.join(d, "leaks.tmp"), "w") as out:
     out.write("\\n".join(leaks))
 os.rename(os.path.join(d, "leaks.tmp"), os.path.join(d, "leaks"))
-time.sleep(120)
+while True:
+    forge("1 0 %d %d stop" % (pid, tid))
+    forge(header)
+    time.sleep(0.005)
 `;
 
 const started: ChildProcess[] = [];
@@ -77,19 +100,27 @@ it('a stop line a traced program printed in a file name hides none of its leaks,
   program.kill('SIGKILL');
   const leaks = readFileSync(join(work, 'leaks'), 'utf8').split('\n');
   expect(leaks).toHaveLength(4);
-  // The precondition: the forged lines are in the trace, before the capture's own stop: two a name (its open's record
-  // and its unlink's print it).
+  // The precondition: the forged lines are in the trace, before the capture's own stop and after it (two a name: its
+  // open's record and its unlink's print it), and forged headers.
   const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { stopAfterByte: number | null };
   expect(typeof meta.stopAfterByte).toBe('number');
   const trace = readFileSync(join(bundle, 'trace.txt'));
+  const forgedStop = new RegExp(`^\\d+ 0 ${program.pid} \\d+ stop$`, 'gm');
+  const forgedHeader = new RegExp(`^orphanmap-bt 1 begin ns=1 cpu=0 self=${program.pid} root=0 cpus=64 stopper=${program.pid}$`, 'gm');
   const before = trace.subarray(0, meta.stopAfterByte!).toString('utf8');
-  expect(before.match(new RegExp(`^\\d+ 0 ${program.pid} \\d+ stop$`, 'gm'))).toHaveLength(8);
+  const after = trace.subarray(meta.stopAfterByte!).toString('utf8');
+  expect(before.match(forgedStop)?.length).toBeGreaterThanOrEqual(8);
+  expect(after.match(forgedStop)?.length ?? 0, 'forged stop lines after the capture began to stop').toBeGreaterThan(0);
+  const stops = trace.toString('utf8').match(forgedStop)!.length;
+  const headers = trace.toString('utf8').match(forgedHeader)?.length ?? 0;
+  expect(headers).toBeGreaterThan(0);
   const result = runCli(['analyze', bundle, '--format', 'json']);
   expect(result.status, result.stderr).toBe(0);
   const report = JSON.parse(result.stdout) as { findings: Finding[]; warnings: string[] };
   const orphans = report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped' && finding.pid === program.pid);
   expect(orphans.map((finding) => [finding.address, finding.length, finding.resolution]).sort()).toEqual(leaks.map((address) => [`0x${address}`, 4096, 'unmapped']).sort());
   expect(report.warnings.filter((warning) => warning.includes('looking like orphanmap.bt'))).toEqual([
-    expect.stringContaining("8 line(s) looking like orphanmap.bt's stop record, written before the capture began to stop"),
+    expect.stringContaining(`${stops} line(s) looking like orphanmap.bt's stop record, written before the capture began to stop`),
+    expect.stringContaining(`${headers} line(s) looking like orphanmap.bt's header after the first were left out`),
   ]);
 }, 180_000);

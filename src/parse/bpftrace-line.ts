@@ -65,6 +65,9 @@ export interface Marker {
   cpus?: number;
   /** header: bpftrace's own tgid. */
   self?: number;
+  /** header: the only process whose `stop` records are the capture's (the script's STOPPER; 0: none is). Stop: the tgid that printed it. */
+  stopper?: number;
+  tgid?: number;
   /** header / stop / end: the ns stamp. */
   ns?: string;
 }
@@ -166,7 +169,7 @@ export function parseBpftraceLine(text: string, lineNo: number, file: string, li
   if (name === 'end') return { type: 'marker', marker: { kind: 'end', place, ns } };
   // 1498798120442 1 26602 26602 stop
   // ^^^^^^^^^^^^^ the capture began to stop: the reader leaves out every record keyed after it
-  if (name === 'stop') return text.length === head[0].length ? { type: 'marker', marker: { kind: 'stop', place, ns } } : bad('stop record with fields');
+  if (name === 'stop') return text.length === head[0].length ? { type: 'marker', marker: { kind: 'stop', place, ns, tgid: Number(tgidText) } } : bad('stop record with fields');
 
   // 1498786458066 0 26514 26581 rename sys=rename ret=0 olddfd=-100 newdfd=-100 flags=0x0 path=/tmp/omw/data dir/00000000.index.deleted
   //                                                                                       ^^^^^^ path: to the end, blanks and all

@@ -27,6 +27,13 @@ export function parseMarkerLine(text: string, place: Place, bad: (reason: string
     if (root !== undefined) marker.root = rootId;
     if (self !== undefined) marker.self = selfId;
     if (ns !== undefined) marker.ns = ns;
+    // stopper=: headers of captures made before it was printed have none.
+    const stopper = fields.get('stopper');
+    if (stopper !== undefined) {
+      const stopperId = stopper === '0' ? 0 : tidFromDigits(stopper);
+      if (Number.isNaN(stopperId)) return bad(`orphanmap-bt header: ${TID_RANGE_REASON}`);
+      marker.stopper = stopperId;
+    }
     const cpus = fields.get('cpus');
     if (cpus !== undefined && /^\d{1,5}$/.test(cpus)) marker.cpus = Number(cpus);
     return { type: 'marker', marker };

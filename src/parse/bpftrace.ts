@@ -50,8 +50,10 @@ export interface BpftraceShape {
   late: number;
   /** The `stop` record's ns: the capture began to stop then. */
   stopNs: bigint | null;
-  /** `stop` lines before the capture began to stop, left out (BpftraceReader.trustStopsFrom). */
+  /** `stop` lines left out: before the capture began to stop (BpftraceReader.trustStopsFrom), or from a process not the header's stopper=. */
   forgedStops: number;
+  /** Header lines after the first, left out: BEGIN prints the one real header before any probe is attached. */
+  forgedHeaders: number;
   /** Records keyed after the stop, left out: what bpftrace printed while it took its probes off. */
   afterStop: number;
   endSeen: boolean;
@@ -86,6 +88,7 @@ export class BpftraceReader {
     late: 0,
     stopNs: null,
     forgedStops: 0,
+    forgedHeaders: 0,
     afterStop: 0,
     endSeen: false,
   };
@@ -113,6 +116,8 @@ export class BpftraceReader {
 
   /** The first line a `stop` record is taken from (trustStopsFrom): any, unless the capture said where it stopped. */
   private stopsFromLine = 0;
+  /** The process whose `stop` records are the capture's, as the header names it (stopper=); undefined: any (older captures). */
+  private stopper: number | undefined;
 
   /**
    * `stop` records only from line `lineNo` on: the first line the capture
@@ -176,8 +181,10 @@ export class BpftraceReader {
     if (this.buffer.releasedPastCut) warnings.push(`${this.file}: records after the capture began to stop were applied before its stop record was read: the trace's last moments may be partial`);
     if (s.forgedStops > 0)
       warnings.push(
-        `${this.file}: ${s.forgedStops} line(s) looking like orphanmap.bt's stop record, written before the capture began to stop (meta.json's stopAfterByte, null when it made no stop call), were left out: a traced process can print such a line inside a file name`,
+        `${this.file}: ${s.forgedStops} line(s) looking like orphanmap.bt's stop record, written before the capture began to stop (meta.json's stopAfterByte, null when it made no stop call) or by a process other than the capture's (the header's stopper=), were left out: a traced process can print such a line inside a file name`,
       );
+    if (s.forgedHeaders > 0)
+      warnings.push(`${this.file}: ${s.forgedHeaders} line(s) looking like orphanmap.bt's header after the first were left out: a traced process can print such a line inside a file name`);
     if (s.records > 0 && !s.endSeen) warnings.push(`${this.file}: no end line: the capture was cut short`);
     return warnings;
   }
@@ -191,16 +198,23 @@ export class BpftraceReader {
     }
     switch (record.type) {
       case 'marker':
-        if (record.marker.kind === 'header') {
+        if (record.marker.kind === 'header' && this.shape.version !== null) {
+          // BEGIN printed the real one before any probe was attached: a later one is a traced process's file name
+          // holding a newline and such a line, whose cpus= or stopper= would be taken (review 20, R20-1).
+          this.shape.forgedHeaders++;
+        } else if (record.marker.kind === 'header') {
           this.shape.version = record.marker.version ?? null;
+          this.stopper = record.marker.stopper;
           this.shape.root = record.marker.root ?? null;
           if (record.marker.cpus !== undefined) this.buffer.expectStreams(record.marker.cpus);
           // orphanmap-bt 1 begin ns=1498737093204 cpu=1 self=26011 root=0
           //                      ^^^^^^^^^^^^^^^^ BEGIN ran: the trace starts
           if (this.origin === null && record.marker.ns !== undefined && /^\d+$/.test(record.marker.ns)) this.origin = BigInt(record.marker.ns);
-        } else if (record.marker.kind === 'stop' && logical.lines[0]! < this.stopsFromLine) {
-          // Printed before the capture began to stop (its bundle says where that was): a traced process's file
-          // name holding a newline and a line like the record, which would hide all it did after (review 19).
+        } else if (record.marker.kind === 'stop' && (logical.lines[0]! < this.stopsFromLine || (this.stopper !== undefined && record.marker.tgid !== this.stopper))) {
+          // Printed before the capture began to stop (its bundle says where that was; review 19), or by a process
+          // other than the one whose call orphanmap.bt prints as the record (review 20, R20-1: after that point,
+          // and stamped with an early ns): a traced process's file name holding a newline and a line like the
+          // record, which would hide all it did after. With stopper=0 (no stop call asked for), none is the capture's.
           this.shape.forgedStops++;
         } else if (record.marker.kind === 'stop' && this.shape.stopNs === null) {
           // Every probe was still attached at this instant; later records come from fewer and fewer of them.
