@@ -800,6 +800,10 @@ export class Files {
     this.moveName(moving, from, to);
     if (realTo !== null) this.spellAlso(moving, to, realTo);
     moving.note(event, this.keeper);
+    // A directory the trace knows as a file, opened to read it or to open files at it (ripgrep keeps its O_DIRECTORY
+    // fd while it maps the files in it): the names under it move with it (review 20: `mv dir dir.old; rm -rf dir.old`
+    // left its mapped files under the old names, and their unlinks found none).
+    if (this.byName.hasUnder(from) || (this.links.size > 0 && this.links.under(from).length > 0)) this.renameDirectory(from, to, event);
   }
 
   /**
