@@ -45,7 +45,20 @@ export class Run {
   readonly warnings: string[] = [];
   /** The paths from the inputs' contents that `warnings` name (Analysis.warningPaths). */
   readonly warningPaths: string[] = [];
-  readonly emptyInputs: string[] = [];
+  /** Inputs with no line: they prove nothing (refuseEmptyInputs), unless a bundle's maps snapshots judge them (snapshotsJudge). */
+  private readonly empty: string[] = [];
+
+  get emptyInputs(): readonly string[] {
+    return this.empty;
+  }
+
+  /** These trace files, empty or not, are judged by their bundle's /proc/PID/maps snapshots: none is an empty input. */
+  snapshotsJudge(traceFiles: readonly string[]): void {
+    for (const file of traceFiles) {
+      const at = this.empty.indexOf(file);
+      if (at >= 0) this.empty.splice(at, 1);
+    }
+  }
   private readonly out: ParseOutput[] = [];
   /** Outputs of `out` before this index are drained already. */
   private drained = 0;
@@ -182,7 +195,7 @@ export class Run {
         );
     } else {
       this.warnings.push(`${source.name}: empty input: no trace lines`);
-      this.emptyInputs.push(source.name);
+      this.empty.push(source.name);
     }
     this.inputs.push({ path: source.name, format: finished?.format ?? 'strace', sha256: source.sha256() });
     this.progress(source);
@@ -263,7 +276,7 @@ export class Run {
     if (isNotATrace(counts)) throw new NotATraceError(describeNonTrace(counts), CAPTURE_ADVICE, files[0]!.path);
     if (contentLines === 0) {
       this.warnings.push(`${files.map((file) => file.path).join(', ')}: empty input: no trace lines`);
-      this.emptyInputs.push(files[0]!.path);
+      this.empty.push(files[0]!.path);
     }
     for (let k = 0; k < files.length; k++) {
       this.inputs.push({ path: files[k]!.path, format: 'strace', sha256: cursors[k]!.lines.sha256() });
@@ -402,7 +415,7 @@ export class Run {
       warnings: [...this.warnings, ...this.engine.assumptions()],
       warningPaths: [...this.warningPaths, ...this.engine.pathsInAssumptions()],
       pidNotice,
-      emptyInputs: this.emptyInputs,
+      emptyInputs: [...this.empty],
       bundle,
       span: this.first === Infinity ? null : { first: this.first, last: this.last },
     };
