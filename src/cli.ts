@@ -34,7 +34,11 @@ const program = new Command('orphanmap')
   .description('Find memory mappings that outlive their files (deleted-but-mapped), from strace or bpftrace traces.')
   .version(packageVersion())
   .exitOverride()
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Commander writes its own messages, and they quote the arguments: an unknown option or command may be a file name
+  // another user planted for a glob to pick up, escape sequences and all (review 20, R20-5). Each line escaped as our
+  // messages are. Set before the commands are made: they copy it.
+  .configureOutput({ writeErr: (text) => process.stderr.write(escapeLines(text)) });
 
 registerAnalyze(program);
 registerReport(program);
@@ -52,6 +56,14 @@ try {
   }
 } catch (error) {
   process.exitCode = exitCodeFor(error);
+}
+
+/** Commander's text, its lines kept: every other control character escaped. */
+function escapeLines(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => escapeControl(line))
+    .join('\n');
 }
 
 function exitCodeFor(error: unknown): number {

@@ -56,6 +56,18 @@ describe('messages', () => {
     expect(debug.stderr).toMatch(/\[input\]/);
   });
 
+  // Review 20, R20-5: Commander writes these itself, quoting the argument: a file another user planted for root's
+  // `orphanmap analyze *.txt` to pick up, named to clear the screen and set the terminal's title.
+  it.each([
+    ['an unknown option', ['analyze', '-\u001b]0;PWNED\u0007\u001b[2Jx.txt'], "error: unknown option '-\\x1b]0;PWNED\\x07\\x1b[2Jx.txt'\n"],
+    ['an unknown command', ['\u001b[2Jfoo'], "error: unknown command '\\x1b[2Jfoo'\n"],
+  ])("Commander's own message for %s quotes it escaped, lines kept (exit 2)", (_what, args, first) => {
+    const result = runCli(args);
+    expect(result.status).toBe(2);
+    expect(result.stderr.startsWith(first), result.stderr).toBe(true);
+    expect(result.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+  });
+
   it('exit 3 for findings and its report are as before', () => {
     const result = runCli(['analyze', LEAKY, '--fail-on', 'error']);
     expect(result.status).toBe(3);
