@@ -218,8 +218,11 @@ export class FindingLog {
     const reach = furthestReach(file);
     for (const old of file.liveRecords()) {
       if (old.space !== space || old.remapFinding !== null || old.pendingRemap !== null) continue;
-      // A window onto another part of the file (a mapper that grows by chunks) is not a remap.
+      // A window onto another part of the file (a mapper that grows by chunks) is not a remap, nor a window moved
+      // along it, the same length at another offset (journald's mmap cache steps 8 MiB windows by 4 MiB, so they
+      // overlap; review 20): a resize maps the file again at its new size.
       if (old.offset >= event.offset + event.length || event.offset >= old.offset + old.length) continue;
+      if (old.offset !== event.offset && old.length === event.length) continue;
       let note: string | null = null;
       if (file.sizeChangeSeq > old.seq) note = null;
       else if (grownOutOfSight(file, old, event, reach)) note = GROWN_OUT_OF_SIGHT;
