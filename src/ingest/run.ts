@@ -5,7 +5,8 @@ import { countedEvent, cutSampleText, type Diagnostic, type TraceEvent } from '.
 import { StraceReader, type ParseOutput } from '../parse/strace.js';
 import { parseStraceLine } from '../parse/strace-line.js';
 import { flatCopy } from '../parse/flat-copy.js';
-import { NotATraceError } from '../errors.js';
+import { InputError, NotATraceError } from '../errors.js';
+import { type HeapPressure, heapPressure, watchHeap } from './heap-guard.js';
 import type { LineSkipping } from './line-filter.js';
 import { fileLineCursor, MAX_LINE_CHARS, type CursorLine, type LineSource } from './lines.js';
 import type { Bundle } from './bundle.js';
@@ -74,6 +75,7 @@ export class Run {
     readonly options: AnalyzeOptions,
   ) {
     this.ids = options.pid === undefined ? null : new TraceIds();
+    watchHeap();
   }
 
   followFfSet(set: FfSet | undefined): void {
@@ -357,6 +359,8 @@ export class Run {
   private last = -Infinity;
 
   private apply(event: TraceEvent): void {
+    const pressure = heapPressure();
+    if (pressure !== null) this.outgrown(event, pressure);
     if (countedEvent(event)) this.events++;
     const seconds = event.seconds;
     if (seconds !== null && Number.isFinite(seconds)) {
@@ -397,6 +401,17 @@ export class Run {
   }
 
   /** @param known processes the capture's metadata names */
+  /** The state the trace made the engine hold has outgrown the heap (heap-guard.ts): an error at the line reached. */
+  private outgrown(event: TraceEvent, { live, limit }: HeapPressure): never {
+    const mib = (bytes: number) => Math.round(bytes / (1024 * 1024));
+    throw new InputError(
+      `the trace's processes hold more open fds and live mappings than orphanmap can follow: ${mib(live)} MiB of its ${mib(limit)} MiB heap are in use, nearly all of it live (each fork copies its parent's fds and mappings). ` +
+        'A larger heap may finish it: NODE_OPTIONS=--max-old-space-size=MiB',
+      event.place.file,
+      { line: event.place.line },
+    );
+  }
+
   result(bundle: Bundle | null, known: readonly number[]): Analysis {
     if (this.lost > 0) {
       this.warnings.push(`${this.lost} events were lost by the tracer: a mapping reported orphaned may have been unmapped by a lost munmap`);
