@@ -264,6 +264,11 @@ export class Engine {
     return this.counters.taskSteps;
   }
 
+  /** Fd numbers close_range calls looked at so far (Fds.rangeSteps): linear in the opens. */
+  fdSteps(): number {
+    return this.fds.rangeSteps;
+  }
+
   private applyNow(event: TraceEvent, keeper: EvidenceKeeper | undefined): void {
     this.counters.seq++;
     this.files.keeper = keeper;

@@ -71,6 +71,13 @@ interface FdEntry {
 
 export class FdTable {
   readonly fds = new Map<number, FdEntry>();
+  /**
+   * The fds of `fds` that are not close-on-exec: what close_range(…,
+   * CLOSE_RANGE_CLOEXEC) can change. A process holding 20,000 fds that made
+   * the call 20,000 times had each call visit every fd (review 20, R20-3:
+   * 67 s for 3.6 MB of trace); now each fd is visited once per open.
+   */
+  readonly kept = new Set<number>();
   /** Tasks sharing the table (CLONE_FILES); its fds are released with the last. */
   users = 0;
 }
@@ -78,6 +85,8 @@ export class FdTable {
 export class Fds {
   /** Opens, closes and dups applied: none in a trace whose fds are known from annotations alone. */
   private tableEvents = 0;
+  /** Fd numbers close_range looked at (fdsIn): linear in the opens, whatever the calls (Engine.fdSteps). */
+  rangeSteps = 0;
   /**
    * Closes and dups applied. A trace that shows them shows them all (an
    * unfiltered one): an annotation that names another file than the table is
@@ -201,6 +210,7 @@ export class Fds {
       return;
     }
     task.fds.fds.delete(fd);
+    task.fds.kept.delete(fd);
     this.files.releaseFd(entry.file);
     if (entry.file !== null) this.files.noteUnlessForgotten(entry.file, event);
   }
@@ -215,10 +225,17 @@ export class Fds {
       this.release(task.fds);
       task.fds = copy;
     }
-    for (const fd of [...task.fds.fds.keys()]) {
-      if (fd < event.low || fd > event.high) continue;
-      if (event.cloexecOnly) task.fds.fds.get(fd)!.cloexec = true;
-      else this.close(task, fd, event);
+    const table = task.fds;
+    const among = event.cloexecOnly ? table.kept : table.fds;
+    this.rangeSteps += Math.min(event.high - event.low + 1, among.size);
+    for (const fd of fdsIn(among, event.low, event.high)) {
+      if (!event.cloexecOnly) {
+        this.close(task, fd, event);
+        continue;
+      }
+      const entry = table.fds.get(fd);
+      if (entry !== undefined) entry.cloexec = true;
+      table.kept.delete(fd);
     }
   }
 
@@ -235,7 +252,10 @@ export class Fds {
 
   setCloexec(task: Task, event: SetCloexecEvent): void {
     const entry = task.fds.fds.get(event.fd);
-    if (entry !== undefined) entry.cloexec = event.cloexec;
+    if (entry === undefined) return;
+    entry.cloexec = event.cloexec;
+    if (event.cloexec) task.fds.kept.delete(event.fd);
+    else task.fds.kept.add(event.fd);
   }
 
   /**
@@ -397,6 +417,7 @@ export class Fds {
       if (entry.inFlight !== undefined) this.files.releaseFd(entry.inFlight);
     }
     table.fds.clear();
+    table.kept.clear();
   }
 
   /** @param handedOut the open that returned `fd`, null for a dup or an annotation */
@@ -424,7 +445,24 @@ export class Fds {
       } else this.files.releaseFd(previous.file);
     }
     task.fds.fds.set(fd, entry);
+    if (cloexec) task.fds.kept.delete(fd);
+    else task.fds.kept.add(fd);
   }
+}
+
+/**
+ * The fds of `among` from `low` to `high`, in a copy (the caller closes
+ * them): by the numbers of the range when it is the smaller, so that a call
+ * over a few numbers costs a few steps whatever the table holds.
+ */
+function fdsIn(among: ReadonlyMap<number, unknown> | ReadonlySet<number>, low: number, high: number): number[] {
+  const found: number[] = [];
+  if (high - low < among.size) {
+    for (let fd = low; fd <= high; fd++) if (among.has(fd)) found.push(fd);
+    return found;
+  }
+  for (const fd of among.keys()) if (fd >= low && fd <= high) found.push(fd);
+  return found;
 }
 
 /** A new table (no users yet) holding `take`'s copy of each entry it keeps. */
@@ -434,6 +472,7 @@ function copyTable(table: FdTable, take: (entry: FdEntry) => FdEntry | null): Fd
     const taken = take(entry);
     if (taken === null) continue;
     copy.fds.set(fd, taken);
+    if (!taken.cloexec) copy.kept.add(fd);
     if (entry.file !== null) entry.file.fdRefs++;
     if (taken.inFlight !== undefined && taken.inFlight !== null) taken.inFlight.fdRefs++;
   }
