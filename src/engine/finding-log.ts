@@ -553,7 +553,7 @@ function continuedNote(file: FileNode, pending: PendingOrphan): string {
   const before =
     remapped === 0
       ? ''
-      : ` ${remapped} mapping${remapped === 1 ? '' : 's'} of it made after the name went and unmapped before this one (resizes: unmapped, then mapped again at the new size) ${remapped === 1 ? 'is' : 'are'} not listed.`;
+      : ` ${remapped} other mapping${remapped === 1 ? '' : 's'} of it that this process made after the name went and unmapped (resizes, or windows moved along the file) ${remapped === 1 ? 'is' : 'are'} not listed.`;
   return `${went}: the same leak going on through the fd it kept, not the shared-memory idiom. This is its last mapping, the one /proc shows "(deleted)".${before}`;
 }
 

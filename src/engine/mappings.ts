@@ -72,7 +72,7 @@ export interface PendingOrphan {
    * space no longer shows what that piece was.
    */
   held: Held | null;
-  /** `continued`: how many mappings of the leak were made and unmapped before this one, each followed by the next. */
+  /** `continued`: how many other mappings of the leak its space made and unmapped, each followed by another (set when decided). */
   remapped?: number;
 }
 
@@ -81,7 +81,6 @@ interface Continuation {
   mapping: MappingState;
   pending: PendingOrphan;
   unmapped: EventBase | null;
-  remapped: number;
 }
 
 /** Why mappings went away: a pending orphan is dropped for some causes and decided for others. */
@@ -168,6 +167,14 @@ export class Mappings {
   private readonly unmapsInFlight = new WeakMap<Space, Map<number, number>>();
   /** Per file, the last mapping of its leak going on, unmapped: decided unless another follows (continued). */
   private readonly continuations = new Map<FileNode, Continuation>();
+  /**
+   * Per space and file, the mappings of a leak going on that were unmapped:
+   * the finding of the last says how many (continuedNote). Counted as they go,
+   * not along a chain from one to the next: Apache maps the next 4 MiB window
+   * of a deleted file before it unmaps the last, and a chain restarted there
+   * (review 20: "3" where the trace showed 32).
+   */
+  private readonly unmappedContinued = new WeakMap<Space, Map<FileNode, number>>();
 
   /**
    * The captured process's files found gone once it exited (EngineOptions.goneAtExit), until its exit asks
@@ -231,12 +238,9 @@ export class Mappings {
   private continued(mapping: MappingState, event: MmapEvent): void {
     const file = mapping.file;
     const before = this.continuations.get(file);
-    let remapped = 0;
-    if (before !== undefined && before.mapping.space === mapping.space) {
-      // The one before was unmapped, and this one goes on from it.
-      this.continuations.delete(file);
-      remapped = before.remapped + 1;
-    } else if (before !== undefined) this.decideContinuation(file);
+    // The one before was unmapped, and this one goes on from it: it is counted (unmappedContinued), not listed.
+    if (before !== undefined && before.mapping.space === mapping.space) this.continuations.delete(file);
+    else if (before !== undefined) this.decideContinuation(file);
     const lastName = file.wentHeld?.at ?? null;
     this.awaitOrphan(mapping, {
       origin: 'continued',
@@ -246,8 +250,12 @@ export class Mappings {
       rule: null,
       parentTgid: 0,
       held: null,
-      remapped,
     });
+  }
+
+  /** How many mappings of the leak going on in `mapping`'s file its space unmapped (unmappedContinued). */
+  private unmappedOf(mapping: MappingState): number {
+    return this.unmappedContinued.get(mapping.space)?.get(mapping.file) ?? 0;
   }
 
   /** The leak's mapping unmapped, with no other made after it: decided, as unmapped where it was (continued). */
@@ -255,6 +263,8 @@ export class Mappings {
     const last = this.continuations.get(file);
     if (last === undefined) return;
     this.continuations.delete(file);
+    // The others unmapped, itself not.
+    last.pending.remapped = this.unmappedOf(last.mapping) - 1;
     this.log.decidePending(last.mapping, last.pending);
     const finding = last.mapping.unlinkFinding;
     if (finding !== null) this.log.resolve(finding, 'unmapped', last.unmapped);
@@ -444,6 +454,7 @@ export class Mappings {
     this.log.decidePendingRemaps();
     for (const file of [...this.continuations.keys()]) this.decideContinuation(file);
     for (const mapping of this.pendingOrphans) {
+      if (mapping.pendingOrphan?.origin === 'continued') mapping.pendingOrphan.remapped = this.unmappedOf(mapping);
       if (mapping.pendingOrphan !== null) this.log.decidePending(mapping, mapping.pendingOrphan);
       mapping.pendingOrphan = null;
     }
@@ -508,13 +519,20 @@ export class Mappings {
           // Another mapping of the leak may follow: decided once none does (continued).
           const before = this.continuations.get(mapping.file);
           if (before !== undefined && before.mapping.space !== mapping.space) this.decideContinuation(mapping.file);
-          this.continuations.set(mapping.file, { mapping, pending, unmapped: event, remapped: pending.remapped ?? 0 });
+          let counts = this.unmappedContinued.get(mapping.space);
+          if (counts === undefined) {
+            counts = new Map();
+            this.unmappedContinued.set(mapping.space, counts);
+          }
+          counts.set(mapping.file, (counts.get(mapping.file) ?? 0) + 1);
+          this.continuations.set(mapping.file, { mapping, pending, unmapped: event });
           if (mapping.remapFinding !== null) this.log.resolve(mapping.remapFinding, how, event);
           continue;
         }
         // An exec drops what a fork copied unused; a snapshot mapping that a traced mmap makes anew was that very mapping.
         // A leak's mapping released by an exec was used: the leak lasted until then.
         const unused = (cause === 'exec' && pending.origin !== 'continued') || (cause === 'replaced' && pending.origin === 'snapshot');
+        if (pending.origin === 'continued') pending.remapped = this.unmappedOf(mapping);
         if (!unused) this.log.decidePending(mapping, pending);
       }
       if (mapping.unlinkFinding !== null) this.log.resolve(mapping.unlinkFinding, how, event);
