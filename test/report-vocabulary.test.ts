@@ -188,15 +188,15 @@ describe('a program traced by attaching, holding a cut and a whole orphan when t
     expect(cut).toBeDefined();
 
     const { text, markdown, jira } = all(report);
-    expect(text).toContain(`  mapping   ${ranges} (${size} still mapped in 2 pieces; partial munmaps unmapped the rest)`);
+    expect(text).toContain(`  mapping   ${ranges} (${size} still mapped in 2 pieces; the rest was unmapped or mapped over)`);
     expect(markdown).toContain(
-      `| mapping | **${pieces[0]!.start}**-${pieces[0]!.end} and **${pieces[1]!.start}**-${pieces[1]!.end}, ${(bytes / 1024).toFixed(1)} KiB (${bytes.toLocaleString('en-US')} bytes), still mapped in 2 pieces; partial munmaps unmapped the rest |`,
+      `| mapping | **${pieces[0]!.start}**-${pieces[0]!.end} and **${pieces[1]!.start}**-${pieces[1]!.end}, ${(bytes / 1024).toFixed(1)} KiB (${bytes.toLocaleString('en-US')} bytes), still mapped in 2 pieces; the rest was unmapped or mapped over |`,
     );
     expect(jira).toContain(`*${pieces[0]!.start}*\\-${pieces[0]!.end} and *${pieces[1]!.start}*\\-${pieces[1]!.end}`);
     const detail = detailView(cut, 200, 40, null)
       .summary.map((line) => line.text)
       .join('\n');
-    expect(detail).toContain(`mapping   ${ranges} (${size} still mapped in 2 pieces; partial munmaps unmapped the rest)`);
+    expect(detail).toContain(`mapping   ${ranges} (${size} still mapped in 2 pieces; the rest was unmapped or mapped over)`);
 
     const whole = c.deleted.find((line) => line.path === join(c.work, 'whole.bin'))!;
     expect(text).toContain(`  mapping   ${whole.start}-${whole.end} (${(whole.bytes / 1024).toFixed(1)} KiB, ${whole.bytes.toLocaleString('en-US')} bytes)\n`);

@@ -169,7 +169,7 @@ export interface MappingView {
   plausible: boolean;
   /** "10.0 MiB, 10,485,760 bytes"; "length -5 bytes: out of range" when not plausible. */
   size: string;
-  /** For a mapping partial munmaps had cut: "still mapped in 2 pieces; partial munmaps unmapped the rest". */
+  /** For a mapping partial munmaps, or mmaps over part of it (ld.so lays a library out so), had cut: "still mapped in 2 pieces; the rest was unmapped or mapped over". */
   cut: string | null;
 }
 
@@ -177,13 +177,13 @@ export function mappingView(finding: Finding): MappingView {
   const pieces = finding.ranges !== undefined && finding.ranges.length > 0 ? finding.ranges : [{ address: finding.address, length: finding.length }];
   const ranges = pieces.map((piece) => ({ start: piece.address, end: rangeEnd(piece.address, piece.length) }));
   const split = finding.ranges !== undefined && finding.ranges.length > 0;
-  const cut = !split ? null : `still mapped${ranges.length > 1 ? ` in ${ranges.length} pieces` : ''}; partial munmaps unmapped the rest`;
+  const cut = !split ? null : `still mapped${ranges.length > 1 ? ` in ${ranges.length} pieces` : ''}; the rest was unmapped or mapped over`;
   const plausible = isByteCount(finding.length);
   const size = plausible ? `${formatBytes(finding.length)}, ${formatCount(finding.length)} bytes` : `length ${outOfRange(finding.length, 'bytes')}`;
   return { ranges, bytes: finding.length, plausible, size, cut };
 }
 
-/** "0x7f00-0x8000 and 0x9000-0xa000 (8.0 KiB, 8,192 bytes still mapped in 2 pieces; partial munmaps unmapped the rest)". */
+/** "0x7f00-0x8000 and 0x9000-0xa000 (8.0 KiB, 8,192 bytes still mapped in 2 pieces; the rest was unmapped or mapped over)". */
 export function mappingText(view: MappingView): string {
   return `${rangesText(view.ranges)} (${view.size}${view.cut === null ? '' : ` ${view.cut}`})`;
 }
