@@ -35,7 +35,6 @@ const YOUNG_RESERVE = 48 * 1024 * 1024;
 function oldLimit(limit: number): number {
   return Math.max(limit - YOUNG_RESERVE, limit / 2);
 }
-let untilCheck = CHECK_EVERY;
 
 export interface HeapPressure {
   /** Bytes live after the full collection that found them past the share, or in use when the heap was looked at. */
@@ -45,6 +44,7 @@ export interface HeapPressure {
 
 let observer: PerformanceObserver | null = null;
 let pressure: HeapPressure | null = null;
+let untilCheck = CHECK_EVERY;
 
 /** Starts watching, once for the process: the observer costs nothing between collections. */
 export function watchHeap(): void {

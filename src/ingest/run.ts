@@ -400,7 +400,6 @@ export class Run {
     this.options.onProgress?.({ source: source.name, bytesRead: source.bytesRead(), size: source.size, lines: this.lines, unparsedLines: this.unparsed }, this.engine);
   }
 
-  /** @param known processes the capture's metadata names */
   /** The state the trace made the engine hold has outgrown the heap (heap-guard.ts): an error at the line reached. */
   private outgrown(event: TraceEvent, { live, limit }: HeapPressure): never {
     const mib = (bytes: number) => Math.round(bytes / (1024 * 1024));
@@ -412,6 +411,7 @@ export class Run {
     );
   }
 
+  /** @param known processes the capture's metadata names */
   result(bundle: Bundle | null, known: readonly number[]): Analysis {
     if (this.lost > 0) {
       this.warnings.push(`${this.lost} events were lost by the tracer: a mapping reported orphaned may have been unmapped by a lost munmap`);
