@@ -10,6 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { Engine } from '../src/engine/engine.js';
+import { applyLines } from './support/fork-trace.js';
 import { REPO, runCli } from './support/tools.js';
 
 const TRACE = join(REPO, 'test', 'fixtures', 'review20-gold', 'trace.txt');
@@ -30,4 +32,27 @@ it('takes no library gold maps whole for a file grown, when strace shows its siz
   expect(result.status, result.stderr).toBe(0);
   const report = JSON.parse(result.stdout) as { findings: { kind: string; path: string }[] };
   expect(report.findings).toEqual([]);
+});
+
+it("compares only with the same process's mappings: another process that mapped the file further says nothing of this one's view", () => {
+  // Written by hand: process 200 maps the whole file once it has grown (by writes no filter keeps); process 300,
+  // which mapped its first page before, maps it whole again with that mapping live: the resize signature.
+  const fork = 'clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f0000000a10)';
+  const lines = [
+    '100 0.000000 execve("/bin/broker", ["broker"], 0x7ffc /* 1 var */) = 0',
+    `100 0.100000 ${fork} = 200`,
+    `100 0.200000 ${fork} = 300`,
+    '300 1.000000 openat(AT_FDCWD, "/data/seg.index", O_RDWR) = 3',
+    '300 1.000100 mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_SHARED, 3, 0) = 0x7f0000100000',
+    '200 2.000000 openat(AT_FDCWD, "/data/seg.index", O_RDWR) = 3',
+    '200 2.000100 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_SHARED, 3, 0) = 0x7f0000200000',
+    '300 3.000000 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_SHARED, 3, 0) = 0x7f0000300000',
+  ];
+  const engine = new Engine();
+  applyLines(engine, lines);
+  const remaps = engine
+    .finish()
+    .map((change) => change.finding)
+    .filter((finding) => finding.kind === 'remapped-without-unmap');
+  expect(remaps.map((finding) => [finding.pid, finding.address])).toEqual([[300, '0x7f0000100000']]);
 });

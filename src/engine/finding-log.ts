@@ -215,7 +215,7 @@ export class FindingLog {
   remapped(file: FileNode, space: Space, event: MmapEvent, remappedAt: At): void {
     // Most mmaps: the file's first mapping.
     if (file.recordCount === 0) return;
-    const reach = furthestReach(file);
+    const reach = furthestReach(file, space);
     for (const old of file.liveRecords()) {
       if (old.space !== space || old.remapFinding !== null || old.pendingRemap !== null) continue;
       // A window onto another part of the file (a mapper that grows by chunks) is not a remap, nor a window moved
@@ -513,7 +513,7 @@ const PROT_NONE = 0;
  * (SIGBUS), so the new one being longer and ending further into the file than
  * the old one says the file grew; beyond the last size the trace saw, if it
  * saw one (within it, the new mapping is only a bigger window), and beyond
- * `reach`, the furthest any live mapping of the file reaches (furthestReach).
+ * `reach`, the furthest any live mapping of the file in this space reaches (furthestReach).
  * Two mappings of the same length are two readers of one file, or a window
  * moved along it: no resize. A MAP_FIXED mmap is none either, nor a PROT_NONE one.
  */
@@ -530,16 +530,18 @@ function grownOutOfSight(file: FileNode, old: MappingState, event: MmapEvent, re
 }
 
 /**
- * The furthest into the file any live mapping of it reaches, as it was
- * mapped. A program that maps a library as ld.so laid it out (one mapping of
- * its whole span, then its segments over it, MAP_FIXED) and then maps the
- * whole file to read it (gold links against the libgcc_s it runs) reaches no
- * further than that first mapping did: the file did not grow, though the new
- * mapping reaches past each segment (review 20).
+ * The furthest into the file any live mapping of it in `space` reaches, as
+ * it was mapped. A program that maps a library as ld.so laid it out (one
+ * mapping of its whole span, then its segments over it, MAP_FIXED) and then
+ * maps the whole file to read it (gold links against the libgcc_s it runs)
+ * reaches no further than that first mapping did: the file did not grow,
+ * though the new mapping reaches past each segment (review 20). Another
+ * process's mapping says nothing of it: that one may have been made after
+ * the file grew.
  */
-function furthestReach(file: FileNode): number {
+function furthestReach(file: FileNode, space: Space): number {
   let reach = 0;
-  for (const mapping of file.liveRecords()) reach = Math.max(reach, mapping.offset + mapping.length);
+  for (const mapping of file.liveRecords()) if (mapping.space === space) reach = Math.max(reach, mapping.offset + mapping.length);
   return reach;
 }
 
