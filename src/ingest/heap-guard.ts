@@ -46,8 +46,15 @@ let observer: PerformanceObserver | null = null;
 let pressure: HeapPressure | null = null;
 let untilCheck = CHECK_EVERY;
 
-/** Starts watching, once for the process: the observer costs nothing between collections. */
+/**
+ * Starts watching, once for the process (the observer costs nothing between
+ * collections), for a new analysis: what an earlier one left in the heap (the
+ * TUI opens one trace after another) is garbage now, and the next look judges
+ * this one.
+ */
 export function watchHeap(): void {
+  pressure = null;
+  untilCheck = CHECK_EVERY;
   if (observer !== null) return;
   observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
