@@ -6,7 +6,7 @@
 // "3" where the trace showed 32, and no count at all in this bundle, whose
 // trace shows 46 (review 20). A real bundle; the truth is strace's own lines
 // (test/fixtures/review20-apache-windows/README.md).
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
@@ -32,4 +32,35 @@ it('counts every mapping of a file made after its name went and unmapped, as the
   const notListed = counted.reduce((sum, count) => sum + Number(count ?? 0), 0);
   expect(counted.filter((count) => count !== undefined)).toHaveLength(1);
   expect(orphans.length + notListed).toBe(after.length);
+});
+
+// Found by this session's final review: a count that never went down said a mapping listed as its own finding was not listed.
+it('two processes going on with one leak: every mapping is either listed or counted, none both', () => {
+  const fork = 'clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f)';
+  const text = [
+    '100 1700000000.000000 openat(AT_FDCWD</tmp>, "/tmp/db", O_RDWR) = 3</tmp/db>',
+    '100 1700000000.000100 mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_SHARED, 3</tmp/db>, 0) = 0x7f0000001000',
+    `100 1700000000.000200 ${fork} = 101`,
+    '101 1700000000.000300 munmap(0x7f0000001000, 4096) = 0',
+    '101 1700000000.000400 mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_SHARED, 3</tmp/db>, 0) = 0x7f0000005000',
+    '102 1700000000.000500 unlink("/tmp/db") = 0',
+    '100 1700000010.000000 munmap(0x7f0000001000, 4096) = 0',
+    '100 1700000010.000100 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_SHARED, 3</tmp/db (deleted)>, 0) = 0x7f0000002000',
+    '101 1700000010.000200 munmap(0x7f0000005000, 4096) = 0',
+    '101 1700000010.000300 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_SHARED, 3</tmp/db (deleted)>, 0) = 0x7f0000006000',
+    '100 1700000011.000000 munmap(0x7f0000002000, 8192) = 0',
+    '101 1700000011.000050 munmap(0x7f0000006000, 8192) = 0',
+    '100 1700000011.000100 mmap(NULL, 16384, PROT_READ|PROT_WRITE, MAP_SHARED, 3</tmp/db (deleted)>, 0) = 0x7f0000003000',
+    '100 1700000012.000000 munmap(0x7f0000003000, 16384) = 0',
+    '100 1700000012.000100 mmap(NULL, 16384, PROT_READ|PROT_WRITE, MAP_SHARED, 3</tmp/db (deleted)>, 0) = 0x7f0000004000',
+  ];
+  const trace = join(mkdtempSync('/tmp/om-two-leaks-'), 'trace.txt');
+  writeFileSync(trace, `${text.join('\n')}\n`);
+  const result = runCli(['analyze', trace, '--format', 'json']);
+  expect(result.status, result.stderr).toBe(0);
+  const orphans = (JSON.parse(result.stdout) as { findings: Finding[] }).findings.filter((finding) => finding.kind === 'unlinked-while-mapped');
+  const counted = orphans.reduce((sum, finding) => sum + Number(/(\d+) other mappings? of it/.exec(finding.note ?? '')?.[1] ?? 0), 0);
+  // Every mmap of /tmp/db the two processes made: each is a finding or is counted in one's note.
+  expect(orphans.length + counted).toBe(text.filter((line) => line.includes('mmap(') && line.includes('/tmp/db')).length);
+  expect(counted).toBe(1);
 });

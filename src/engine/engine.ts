@@ -403,11 +403,16 @@ export class Engine {
     const known = this.files.executable(name);
     // The name went between the execve's entry and its return, both printed:
     // the kernel opened the file at the entry (an execve that finds no file
-    // fails), and runs it "(deleted)". A name that names another file by
-    // the return may have been made in time for the kernel to open it: that
-    // one is taken, as when the entry was not printed apart.
-    if (known === undefined && entered !== null && entered.goneAt !== null && entered.name === name) {
-      this.images.startedGone(task.space, entered.file, entered.file.displayName, event, entered.goneAt);
+    // fails), and runs it: "(deleted)" if its last name went, under its new
+    // name if it was renamed away. A name that names another file by the
+    // return may have been made in time for the kernel to open it: that one
+    // is taken, as when the entry was not printed apart. An entry of an
+    // earlier call (one that failed: the trace shows no event for it) says
+    // nothing of this one.
+    const same = entered !== null && entered.name === name && entered.at === `${event.place.file}:${event.place.line}`;
+    if (known === undefined && same) {
+      if (entered.goneAt === null) this.images.started(task.space, entered.file, name, event);
+      else this.images.startedGone(task.space, entered.file, name, event, entered.goneAt);
       return;
     }
     const file = known ?? this.files.executed(name);
@@ -424,7 +429,7 @@ export class Engine {
   private execEntered(task: Task, event: ExecStartEvent): void {
     const readable = event.pathCut !== true && event.path !== '' && event.path !== '?';
     const name = readable ? resolveName(task, { fd: 'cwd' }, event.path) : '';
-    this.release(this.images.entered(event.tid, readable ? this.files.executed(name) : undefined, name));
+    this.release(this.images.entered(event.tid, readable ? this.files.executed(name) : undefined, name, event));
   }
 
   /** A file no execve holds any longer: forgotten unless something else holds it. */

@@ -36,6 +36,8 @@ interface Starting {
   file: FileNode;
   /** The path, resolved as other names are: the return's must be the same. */
   name: string;
+  /** The entry's line, "file:line", which the joined event of its return starts on: a later execve of the thread is another call. */
+  at: string;
   goneAt: string | null;
 }
 
@@ -64,11 +66,11 @@ export class RunningImages {
    * execve it entered before and never returned from (one that failed: the
    * trace shows no event for it), which may be forgotten now, or null.
    */
-  entered(tid: number, file: FileNode | undefined, name: string): FileNode | null {
+  entered(tid: number, file: FileNode | undefined, name: string, event: EventBase): FileNode | null {
     const before = this.returned(tid);
     if (file !== undefined) {
       file.runningIn++;
-      this.starting.set(tid, { file, name, goneAt: null });
+      this.starting.set(tid, { file, name, at: `${event.place.file}:${event.place.line}`, goneAt: null });
     }
     return before?.file ?? null;
   }

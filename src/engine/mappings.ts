@@ -168,13 +168,15 @@ export class Mappings {
   /** Per file, the last mapping of its leak going on, unmapped: decided unless another follows (continued). */
   private readonly continuations = new Map<FileNode, Continuation>();
   /**
-   * Per space and file, the mappings of a leak going on that were unmapped:
-   * the finding of the last says how many (continuedNote). Counted as they go,
-   * not along a chain from one to the next: Apache maps the next 4 MiB window
-   * of a deleted file before it unmaps the last, and a chain restarted there
-   * (review 20: "3" where the trace showed 32).
+   * Per space and file, the mappings of a leak going on that were unmapped
+   * and then superseded as its last (another unmapped after it, or mapped
+   * after it): no finding lists them, and the next finding decided there says
+   * how many (continuedNote), then counts from 0. Counted as each is
+   * superseded, not along a chain from one to the next: Apache maps the next
+   * 4 MiB window of a deleted file before it unmaps the last, and a chain
+   * restarted there (review 20: "3" where the trace showed 32).
    */
-  private readonly unmappedContinued = new WeakMap<Space, Map<FileNode, number>>();
+  private readonly unlistedContinued = new WeakMap<Space, Map<FileNode, number>>();
 
   /**
    * The captured process's files found gone once it exited (EngineOptions.goneAtExit), until its exit asks
@@ -238,9 +240,11 @@ export class Mappings {
   private continued(mapping: MappingState, event: MmapEvent): void {
     const file = mapping.file;
     const before = this.continuations.get(file);
-    // The one before was unmapped, and this one goes on from it: it is counted (unmappedContinued), not listed.
-    if (before !== undefined && before.mapping.space === mapping.space) this.continuations.delete(file);
-    else if (before !== undefined) this.decideContinuation(file);
+    // The one before was unmapped, and this one goes on from it: it is counted (unlistedContinued), not listed.
+    if (before !== undefined && before.mapping.space === mapping.space) {
+      this.continuations.delete(file);
+      this.superseded(before.mapping);
+    } else if (before !== undefined) this.decideContinuation(file);
     const lastName = file.wentHeld?.at ?? null;
     this.awaitOrphan(mapping, {
       origin: 'continued',
@@ -253,9 +257,22 @@ export class Mappings {
     });
   }
 
-  /** How many mappings of the leak going on in `mapping`'s file its space unmapped (unmappedContinued). */
-  private unmappedOf(mapping: MappingState): number {
-    return this.unmappedContinued.get(mapping.space)?.get(mapping.file) ?? 0;
+  /** An unmapped mapping of a leak going on is no longer its last: counted, never listed (unlistedContinued). */
+  private superseded(mapping: MappingState): void {
+    let counts = this.unlistedContinued.get(mapping.space);
+    if (counts === undefined) {
+      counts = new Map();
+      this.unlistedContinued.set(mapping.space, counts);
+    }
+    counts.set(mapping.file, (counts.get(mapping.file) ?? 0) + 1);
+  }
+
+  /** The count of unlisted mappings for the note of `mapping`'s finding, decided now: from then on, counted from 0. */
+  private takeUnlisted(mapping: MappingState): number {
+    const counts = this.unlistedContinued.get(mapping.space);
+    const count = counts?.get(mapping.file) ?? 0;
+    counts?.delete(mapping.file);
+    return count;
   }
 
   /** The leak's mapping unmapped, with no other made after it: decided, as unmapped where it was (continued). */
@@ -263,8 +280,7 @@ export class Mappings {
     const last = this.continuations.get(file);
     if (last === undefined) return;
     this.continuations.delete(file);
-    // The others unmapped, itself not.
-    last.pending.remapped = this.unmappedOf(last.mapping) - 1;
+    last.pending.remapped = this.takeUnlisted(last.mapping);
     this.log.decidePending(last.mapping, last.pending);
     const finding = last.mapping.unlinkFinding;
     if (finding !== null) this.log.resolve(finding, 'unmapped', last.unmapped);
@@ -454,7 +470,7 @@ export class Mappings {
     this.log.decidePendingRemaps();
     for (const file of [...this.continuations.keys()]) this.decideContinuation(file);
     for (const mapping of this.pendingOrphans) {
-      if (mapping.pendingOrphan?.origin === 'continued') mapping.pendingOrphan.remapped = this.unmappedOf(mapping);
+      if (mapping.pendingOrphan?.origin === 'continued') mapping.pendingOrphan.remapped = this.takeUnlisted(mapping);
       if (mapping.pendingOrphan !== null) this.log.decidePending(mapping, mapping.pendingOrphan);
       mapping.pendingOrphan = null;
     }
@@ -519,12 +535,7 @@ export class Mappings {
           // Another mapping of the leak may follow: decided once none does (continued).
           const before = this.continuations.get(mapping.file);
           if (before !== undefined && before.mapping.space !== mapping.space) this.decideContinuation(mapping.file);
-          let counts = this.unmappedContinued.get(mapping.space);
-          if (counts === undefined) {
-            counts = new Map();
-            this.unmappedContinued.set(mapping.space, counts);
-          }
-          counts.set(mapping.file, (counts.get(mapping.file) ?? 0) + 1);
+          else if (before !== undefined) this.superseded(before.mapping);
           this.continuations.set(mapping.file, { mapping, pending, unmapped: event });
           if (mapping.remapFinding !== null) this.log.resolve(mapping.remapFinding, how, event);
           continue;
@@ -532,7 +543,7 @@ export class Mappings {
         // An exec drops what a fork copied unused; a snapshot mapping that a traced mmap makes anew was that very mapping.
         // A leak's mapping released by an exec was used: the leak lasted until then.
         const unused = (cause === 'exec' && pending.origin !== 'continued') || (cause === 'replaced' && pending.origin === 'snapshot');
-        if (pending.origin === 'continued') pending.remapped = this.unmappedOf(mapping);
+        if (pending.origin === 'continued' && !unused) pending.remapped = this.takeUnlisted(mapping);
         if (!unused) this.log.decidePending(mapping, pending);
       }
       if (mapping.unlinkFinding !== null) this.log.resolve(mapping.unlinkFinding, how, event);
