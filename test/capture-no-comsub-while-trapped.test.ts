@@ -96,7 +96,19 @@ describe('no $(...) in the capture script while its stop signals are trapped', (
     await record('detach', capture.ended, 0);
     target.kill('SIGKILL');
 
-    target = spawn(PYTHON, ['-c', 'import mmap, os, time\nf = open(os.environ["DAT"], "wb+"); f.write(b"x" * 8192); f.flush(); m = mmap.mmap(f.fileno(), 8192); time.sleep(1.5)'], {
+    // It exits once traced, however long the attach took: a fixed 1.5 s was shorter than the script under the DEBUG
+    // trap took to attach on a loaded machine (CI: "exited before strace attached", exit 1).
+    const exitOnceTraced = [
+      'import mmap, os, time',
+      'f = open(os.environ["DAT"], "wb+"); f.write(b"x" * 8192); f.flush(); m = mmap.mmap(f.fileno(), 8192)',
+      'def traced():',
+      '    return any(line.startswith("TracerPid:") and line.split()[1] != "0" for line in open("/proc/self/status"))',
+      'deadline = time.monotonic() + 60',
+      'while time.monotonic() < deadline and not traced():',
+      '    time.sleep(0.05)',
+      'time.sleep(0.5)',
+    ].join('\n');
+    target = spawn(PYTHON, ['-c', exitOnceTraced], {
       stdio: 'ignore',
       env: { ...process.env, DAT: join(work, 'x.dat') },
     });
