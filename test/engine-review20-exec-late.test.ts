@@ -32,6 +32,13 @@ function analyze(trace: string): Report {
   return JSON.parse(result.stdout) as Report;
 }
 
+/** A trace written by hand, as a file: its path. */
+function handTrace(lines: string[]): string {
+  const trace = join(mkdtempSync('/tmp/om-exec-hand-'), 'trace.txt');
+  writeFileSync(trace, `${lines.join('\n')}\n`);
+  return trace;
+}
+
 /** The 1-based numbers of the trace's lines that hold `text`. */
 function linesWith(lines: string[], text: string): number[] {
   return lines.flatMap((line, index) => (line.includes(text) ? [index + 1] : []));
@@ -81,7 +88,7 @@ describe('a program whose last name goes before strace prints its execve return'
 
   it('an execve that fails after its program lost its name ran nothing: no warning', () => {
     // Written by hand: the kernel found no file (ENOENT), so no program was mapped; the process then exits.
-    const text = [
+    const trace = handTrace([
       '200 1.000000 openat(AT_FDCWD, "/srv/app", O_WRONLY|O_CREAT, 0755) = 3',
       '200 1.000100 close(3) = 0',
       '201 1.000200 execve("/srv/app", ["/srv/app"], 0x7ffd1e056bd8 /* 39 vars */ <unfinished ...>',
@@ -89,16 +96,14 @@ describe('a program whose last name goes before strace prints its execve return'
       '201 1.000400 <... execve resumed>) = -1 ENOENT (No such file or directory)',
       '201 1.000500 exit_group(127) = ?',
       '201 1.000600 +++ exited with 127 +++',
-    ].join('\n');
-    const trace = join(mkdtempSync('/tmp/om-exec-failed-'), 'trace.txt');
-    writeFileSync(trace, `${text}\n`);
+    ]);
     const report = analyze(trace);
     expect(report.warnings.filter((warning) => warning.includes('/srv/app'))).toEqual([]);
   });
 
   // Found by this session's final review: the entry of a failed execve was matched with the thread's next one.
   it("a later execve of the same thread is not the failed one's return: no warning when the name is back", () => {
-    const text = [
+    const trace = handTrace([
       '200 1.000000 openat(AT_FDCWD, "/srv/app", O_WRONLY|O_CREAT, 0755) = 3',
       '200 1.000100 close(3) = 0',
       '201 1.000200 execve("/srv/app", ["/srv/app"], 0x7ffd1e056bd8 /* 39 vars */ <unfinished ...>',
@@ -106,14 +111,12 @@ describe('a program whose last name goes before strace prints its execve return'
       '201 1.000400 <... execve resumed>) = -1 ENOENT (No such file or directory)',
       // Made again by a process the trace does not follow: the execve succeeds, so the name was there.
       '201 2.000200 execve("/srv/app", ["/srv/app"], 0x7ffd1e056bd8 /* 39 vars */) = 0',
-    ].join('\n');
-    const trace = join(mkdtempSync('/tmp/om-exec-again-'), 'trace.txt');
-    writeFileSync(trace, `${text}\n`);
+    ]);
     expect(analyze(trace).warnings.filter((warning) => warning.includes('/srv/app'))).toEqual([]);
   });
 
   it('a program renamed away while its execve is in the kernel runs under its new name: its unlink then is the warning', () => {
-    const text = [
+    const trace = handTrace([
       '200 0.500000 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f) = 201',
       '200 1.000000 openat(AT_FDCWD, "/srv/app", O_WRONLY|O_CREAT, 0755) = 3',
       '200 1.000100 close(3) = 0',
@@ -121,9 +124,7 @@ describe('a program whose last name goes before strace prints its execve return'
       '200 1.000300 rename("/srv/app", "/srv/app.old") = 0',
       '201 1.000400 <... execve resumed>) = 0',
       '200 1.000500 unlink("/srv/app.old") = 0',
-    ].join('\n');
-    const trace = join(mkdtempSync('/tmp/om-exec-renamed-'), 'trace.txt');
-    writeFileSync(trace, `${text}\n`);
+    ]);
     const warning = analyze(trace).warnings.find((text) => text.includes('process 201 runs /srv/app '));
     expect(warning).toContain(`process 201 runs /srv/app (execve at ${trace}:4), whose last name went at ${trace}:7: `);
   });

@@ -215,7 +215,6 @@ export class FindingLog {
   remapped(file: FileNode, space: Space, event: MmapEvent, remappedAt: At): void {
     // Most mmaps: the file's first mapping.
     if (file.recordCount === 0) return;
-    const reach = furthestReach(file, space);
     for (const old of file.liveRecords()) {
       if (old.space !== space || old.remapFinding !== null || old.pendingRemap !== null) continue;
       // A window onto another part of the file (a mapper that grows by chunks) is not a remap, nor a window moved
@@ -225,7 +224,7 @@ export class FindingLog {
       if (old.offset !== event.offset && old.length === event.length) continue;
       let note: string | null = null;
       if (file.sizeChangeSeq > old.seq) note = null;
-      else if (grownOutOfSight(file, old, event, reach)) note = GROWN_OUT_OF_SIGHT;
+      else if (grownOutOfSight(file, old, event)) note = GROWN_OUT_OF_SIGHT;
       else continue;
       const pending: PendingRemap = { facts: { remappedAt, newAddress: hex(event.address) }, seconds: event.seconds, note, held: stillMapped(old) };
       // maps-start.txt read late (a busy target, the first milliseconds) holds mappings the trace then makes: a
@@ -513,11 +512,11 @@ const PROT_NONE = 0;
  * (SIGBUS), so the new one being longer and ending further into the file than
  * the old one says the file grew; beyond the last size the trace saw, if it
  * saw one (within it, the new mapping is only a bigger window), and beyond
- * `reach`, the furthest any live mapping of the file in this space reaches (furthestReach).
+ * the furthest any live mapping of the file in this space reaches (furthestReach).
  * Two mappings of the same length are two readers of one file, or a window
  * moved along it: no resize. A MAP_FIXED mmap is none either, nor a PROT_NONE one.
  */
-function grownOutOfSight(file: FileNode, old: MappingState, event: MmapEvent, reach: number): boolean {
+function grownOutOfSight(file: FileNode, old: MappingState, event: MmapEvent): boolean {
   // At an address the program chose: ld.so laying out a library's segments, two of which share a page of the file (a
   // 4 KiB one, then an 8 KiB one from the same offset), not a file mapped again at its new size.
   if ((event.flags & MAP_FIXED) !== 0) return false;
@@ -525,7 +524,8 @@ function grownOutOfSight(file: FileNode, old: MappingState, event: MmapEvent, re
   // locale-archive, then maps the file into it MAP_FIXED; review 19). Past the file's end it reads nothing either.
   if (event.prot === PROT_NONE) return false;
   const newEnd = event.offset + event.length;
-  if (event.length <= old.length || newEnd <= reach) return false;
+  // The walk over the file's mappings last: most mmaps are decided before it.
+  if (event.length <= old.length || newEnd <= old.offset + old.length || newEnd <= furthestReach(file, old.space)) return false;
   return file.size === null || newEnd > file.size;
 }
 

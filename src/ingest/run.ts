@@ -6,7 +6,7 @@ import { StraceReader, type ParseOutput } from '../parse/strace.js';
 import { parseStraceLine } from '../parse/strace-line.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import { InputError, NotATraceError } from '../errors.js';
-import { type HeapPressure, heapPressure, watchHeap } from './heap-guard.js';
+import { type HeapPressure, HeapWatch } from './heap-guard.js';
 import type { LineSkipping } from './line-filter.js';
 import { fileLineCursor, MAX_LINE_CHARS, type CursorLine, type LineSource } from './lines.js';
 import type { Bundle } from './bundle.js';
@@ -41,6 +41,8 @@ export class Run {
   events = 0;
   /** Only kept when `--pid` asks about one process. */
   private readonly ids: TraceIds | null;
+  /** The bound on what the trace makes the engine hold (heap-guard.ts). */
+  private readonly heap = new HeapWatch();
   readonly samples: Diagnostic[] = [];
   readonly inputs: InputInfo[] = [];
   readonly warnings: string[] = [];
@@ -75,7 +77,6 @@ export class Run {
     readonly options: AnalyzeOptions,
   ) {
     this.ids = options.pid === undefined ? null : new TraceIds();
-    watchHeap();
   }
 
   followFfSet(set: FfSet | undefined): void {
@@ -359,7 +360,7 @@ export class Run {
   private last = -Infinity;
 
   private apply(event: TraceEvent): void {
-    const pressure = heapPressure();
+    const pressure = this.heap.pressure();
     if (pressure !== null) this.outgrown(event, pressure);
     if (countedEvent(event)) this.events++;
     const seconds = event.seconds;
@@ -401,10 +402,10 @@ export class Run {
   }
 
   /** The state the trace made the engine hold has outgrown the heap (heap-guard.ts): an error at the line reached. */
-  private outgrown(event: TraceEvent, { live, limit }: HeapPressure): never {
+  private outgrown(event: TraceEvent, { used, limit }: HeapPressure): never {
     const mib = (bytes: number) => Math.round(bytes / (1024 * 1024));
     throw new InputError(
-      `the trace's processes hold more open fds and live mappings than orphanmap can follow: ${mib(live)} MiB of its ${mib(limit)} MiB heap are in use, nearly all of it live (each fork copies its parent's fds and mappings). ` +
+      `the trace's processes hold more open fds and live mappings than orphanmap can follow: ${mib(used)} MiB of its ${mib(limit)} MiB heap are in use, nearly all of it live (each fork copies its parent's fds and mappings). ` +
         'A larger heap may finish it: NODE_OPTIONS=--max-old-space-size=MiB',
       event.place.file,
       { line: event.place.line },
