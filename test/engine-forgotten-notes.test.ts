@@ -53,7 +53,18 @@ describe('calls noted only on files still known', () => {
     expect(evidenceTexts(text)).toEqual([text.split('\n')]);
   });
 
-  it('notes a munmap and a close after the finding, the file gone and held by it alone', () => {
+  it('notes a close and the munmap after the finding, the file gone and held by it alone', () => {
+    const text = trace`
+      1 openat(AT_FDCWD, "/d/a", O_RDWR|O_CREAT, 0644) = 3
+      1 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3, 0) = 0x10000
+      1 unlink("/d/a") = 0
+      1 close(3) = 0
+      1 munmap(0x10000, 4096) = 0
+    `;
+    expect(evidenceTexts(text)).toEqual([text.split('\n')]);
+  });
+
+  it("ends a finding's evidence at the munmap that resolved it: a close after is the file's, not the finding's", () => {
     const text = trace`
       1 openat(AT_FDCWD, "/d/a", O_RDWR|O_CREAT, 0644) = 3
       1 mmap(NULL, 4096, PROT_READ, MAP_SHARED, 3, 0) = 0x10000
@@ -61,6 +72,6 @@ describe('calls noted only on files still known', () => {
       1 munmap(0x10000, 4096) = 0
       1 close(3) = 0
     `;
-    expect(evidenceTexts(text)).toEqual([text.split('\n')]);
+    expect(evidenceTexts(text)).toEqual([text.split('\n').slice(0, 4)]);
   });
 });

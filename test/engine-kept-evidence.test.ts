@@ -102,3 +102,37 @@ describe('evidence kept as numbers', () => {
     expect(kept.lines().map((line) => line.text)).toEqual(['1 10:00:00.000001 close(3) = 0 (rebuilt)', lines[1]]);
   });
 });
+
+describe("a finding's part of its file's life (EvidenceMark)", () => {
+  const lines = Array.from({ length: 120 }, (_, k) => `${100 + k} 10:00:${String(k % 60).padStart(2, '0')}.000000 close(${k}) = 0`);
+  const numbersOf = (read: EvidenceLine[]) => read.map((line) => line.line);
+  const head = Array.from({ length: 8 }, (_, k) => k + 1);
+
+  it('ends at the event that resolved it once the file notes that event, and stays there as the file goes on', () => {
+    const source = input(lines);
+    const kept = new KeptEvidence();
+    const events = lines.map((_, k) => event(source, lines, [k + 1]));
+    for (let n = 1; n <= 20; n++) kept.add(events[n - 1]!);
+    // Resolved by event 21 (a munmap is noted after the mappings it takes are settled): it is the finding's.
+    const byNext = kept.mark(events[20]!);
+    // Resolved by an event the file never notes (an exit): its part is what was kept then.
+    const byExit = kept.mark(null);
+    expect(kept.mark(null)).toBe(byExit);
+    for (let n = 21; n <= 100; n++) kept.add(events[n - 1]!);
+    expect(numbersOf(kept.lines(byNext))).toEqual(Array.from({ length: 21 }, (_, k) => k + 1));
+    expect(numbersOf(kept.lines(byExit))).toEqual(Array.from({ length: 20 }, (_, k) => k + 1));
+    // The file's whole life slid on past them.
+    expect(numbersOf(kept.lines())).toEqual([...head, ...Array.from({ length: 40 }, (_, k) => 61 + k)]);
+  });
+
+  it('a mark taken when the tail is full takes its resolving event after the oldest of the tail is dropped', () => {
+    const source = input(lines);
+    const kept = new KeptEvidence();
+    const events = lines.map((_, k) => event(source, lines, [k + 1]));
+    for (let n = 1; n <= 70; n++) kept.add(events[n - 1]!);
+    const mark = kept.mark(events[70]!);
+    for (let n = 71; n <= 120; n++) kept.add(events[n - 1]!);
+    // The first 8, then the last 40 before its end, and its end: 71.
+    expect(numbersOf(kept.lines(mark))).toEqual([...head, ...Array.from({ length: 40 }, (_, k) => 31 + k), 71]);
+  });
+});

@@ -19,7 +19,7 @@ import { CutNames } from './cut-names.js';
 import { atOf, type FindingLog } from './finding-log.js';
 import type { At, EvidenceLine } from './findings.js';
 import type { RunningImages } from './images.js';
-import { KeptEvidence } from './kept-evidence.js';
+import { type EvidenceMark, KeptEvidence } from './kept-evidence.js';
 import type { MappingState, SeedMapping, Space } from './mappings.js';
 import { baseName, lastTwoComponents, NameIndex } from './name-index.js';
 import type { Task } from './tasks.js';
@@ -175,15 +175,20 @@ export class FileNode {
    * (a view may ask several times in a row for one finding: the last reading
    * is kept, for one file at a time).
    */
-  evidence(): EvidenceLine[] {
-    if (lastRead.file !== this || lastRead.noted !== this.noted) {
-      lastRead = { file: this, noted: this.noted, lines: this.kept.lines() };
+  evidence(until: EvidenceMark | null = null): EvidenceLine[] {
+    if (lastRead.file !== this || lastRead.noted !== this.noted || lastRead.until !== until) {
+      lastRead = { file: this, noted: this.noted, until, lines: this.kept.lines(until) };
     }
     return [...lastRead.lines];
   }
+
+  /** Where the part of the life of a finding resolved now, by `event` (null: by none of this file's), ends. */
+  evidenceMark(event: EventBase | null): EvidenceMark {
+    return this.kept.mark(event);
+  }
 }
 
-let lastRead: { file: FileNode | null; noted: number; lines: EvidenceLine[] } = { file: null, noted: 0, lines: [] };
+let lastRead: { file: FileNode | null; noted: number; until: EvidenceMark | null; lines: EvidenceLine[] } = { file: null, noted: 0, until: null, lines: [] };
 
 /** A file opened through a symlink to it, with what bpftrace told of its own name (Files.realNameClues). */
 interface AwaitedName {

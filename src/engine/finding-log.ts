@@ -6,6 +6,7 @@ import { pageEnd } from './address-space.js';
 import { benignRuleFor, benignRuleNamed, MAPPED_WITH_NO_NAME, mappedWithNoName, type BenignRule } from './benign.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import type { FileNode } from './files.js';
+import type { EvidenceMark } from './kept-evidence.js';
 import { hex, SEVERITY_OF, type At, type EvidenceLine, type Finding, type FindingKind, type Resolution, type Severity } from './findings.js';
 import type { MappingState, PendingOrphan, PendingRemap, Space } from './mappings.js';
 
@@ -60,10 +61,9 @@ export class FindingLog {
     return this.all;
   }
 
-  /** The file's life so far, for a finding's evidence. */
+  /** The file's life so far, up to the finding's resolution, for its evidence. */
   evidenceOf(finding: Finding): EvidenceLine[] {
-    const file = DecidedFinding.fileOf(finding);
-    return file === undefined ? finding.evidence : file.evidence();
+    return DecidedFinding.evidenceOf(finding) ?? finding.evidence;
   }
 
   decidedSecondsOf(finding: Finding): number | null {
@@ -98,6 +98,7 @@ export class FindingLog {
           pending.rule = null;
           pending.unlinkedAt = unlinkedAt;
           pending.unlinkedSeconds = event.seconds;
+          pending.madeAfterUnlink = false;
           pending.note = `Inherited by fork from process ${pending.parentTgid}, whose mapping of this file outlived it too.`;
         }
       } else {
@@ -275,15 +276,19 @@ export class FindingLog {
     const held = mapping.pieces === 0 && pending.held !== null ? pending.held : stillMapped(mapping);
     // Not its own process's unlink: a fork child did not remove the name its parent did, and a snapshot does not say who did.
     const finding = this.decide('unlinked-while-mapped', mapping, { unlinkedAt: pending.unlinkedAt }, pending.unlinkedSeconds, held, pending.rule, false);
+    if (pending.madeAfterUnlink && finding.benign === undefined) finding.mappedAfterUnlink = true;
     if (pending.origin === 'continued') finding.note = continuedNote(mapping.file, pending);
     else if (pending.note !== null) finding.note ??= pending.note;
     else if (pending.rule !== null) finding.note = `Inherited by fork from process ${pending.parentTgid}, which mapped this file when it had no name left. ${pending.rule.note}`;
     mapping.unlinkFinding = finding;
   }
 
-  resolve(finding: Finding, how: Resolution, event: EventBase | null): void {
+  /** @param evidenceEnd where the finding's part of its file's life ends, if not at `event` (EvidenceMark) */
+  resolve(finding: Finding, how: Resolution, event: EventBase | null, evidenceEnd?: EvidenceMark): void {
     const decidedSeconds = this.decidedSecondsOf(finding);
     if (finding.resolution !== null) return;
+    // Still mapped at the end: the whole life is its part.
+    if (how !== 'still-mapped') DecidedFinding.endEvidence(finding, evidenceEnd ?? null, event);
     finding.resolution = how;
     finding.resolvedAt = event === null ? null : atOf(event);
     if (event !== null && event.seconds !== null && decidedSeconds !== null) {
@@ -386,6 +391,8 @@ class DecidedFinding implements Finding {
   declare benign?: string;
   readonly #file: FileNode;
   #decidedSeconds: number | null;
+  /** Where its part of the file's life ends, once it is resolved; null: the whole life so far. */
+  #evidenceEnd: EvidenceMark | null = null;
 
   /**
    * @param rule what makes it benign, known from the trace (MAPPED_WITH_NO_NAME); else a rule by the file's name, if any
@@ -431,6 +438,23 @@ class DecidedFinding implements Finding {
     return #file in finding ? (finding as DecidedFinding).#file : undefined;
   }
 
+  /** The lines of its part of the file's life; undefined for a copy. */
+  static evidenceOf(finding: Finding): EvidenceLine[] | undefined {
+    return #file in finding ? (finding as DecidedFinding).#file.evidence((finding as DecidedFinding).#evidenceEnd) : undefined;
+  }
+
+  /** What tells findings with the same evidence lines: their file, and where their part of its life ends. */
+  static evidenceToken(finding: Finding): object | undefined {
+    return #file in finding ? ((finding as DecidedFinding).#evidenceEnd ?? (finding as DecidedFinding).#file) : undefined;
+  }
+
+  /** Resolved by `event`: its evidence ends there (or at `mark`, taken when its mapping went). */
+  static endEvidence(finding: Finding, mark: EvidenceMark | null, event: EventBase | null): void {
+    if (!(#file in finding)) return;
+    const decided = finding as DecidedFinding;
+    decided.#evidenceEnd = mark ?? decided.#file.evidenceMark(event);
+  }
+
   static decidedSecondsOf(finding: Finding): number | null {
     return #decidedSeconds in finding ? (finding as DecidedFinding).#decidedSeconds : null;
   }
@@ -455,13 +479,14 @@ class DecidedFinding implements Finding {
 }
 
 /**
- * The file whose life is the finding's evidence, as a token to compare: two
- * findings with the same token have the same evidence lines (a resize and the
- * unlink it explains), told without reading them. None for a copy, or for a
- * finding whose evidence was given its own lines.
+ * The file whose life is the finding's evidence, and where the finding's part
+ * of it ends, as a token to compare: two findings with the same token have the
+ * same evidence lines (a resize and the unlink it explains, unmapped by one
+ * call), told without reading them. None for a copy, or for a finding whose
+ * evidence was given its own lines.
  */
 export function evidenceFileOf(finding: Finding): object | undefined {
-  return Object.getOwnPropertyDescriptor(finding, 'evidence')?.get === LAZY_EVIDENCE.get ? DecidedFinding.fileOf(finding) : undefined;
+  return Object.getOwnPropertyDescriptor(finding, 'evidence')?.get === LAZY_EVIDENCE.get ? DecidedFinding.evidenceToken(finding) : undefined;
 }
 
 /**
@@ -478,7 +503,7 @@ const LAZY_EVIDENCE: PropertyDescriptor = {
   enumerable: true,
   configurable: true,
   get(this: Finding): EvidenceLine[] {
-    return DecidedFinding.fileOf(this)?.evidence() ?? [];
+    return DecidedFinding.evidenceOf(this) ?? [];
   },
   set(this: Finding, value: EvidenceLine[]) {
     Object.defineProperty(this, 'evidence', { value, enumerable: true, configurable: true, writable: true });

@@ -94,6 +94,13 @@ export interface Finding {
   evidence: EvidenceLine[];
   /** Plain-words context, e.g. for the JVM's own hsperfdata file. */
   note: string | null;
+  /**
+   * Only on an unlinked-while-mapped finding whose mapping was made after its
+   * file's last name went (a leak going on through a kept fd, or a fork's copy
+   * of an orphan): it held nothing when the name went, so "held when
+   * unlinked" does not count it.
+   */
+  mappedAfterUnlink?: true;
   /** For a benign finding (severity `info`): the name of the rule that says so, e.g. "JVM hsperfdata at exit". */
   benign?: string;
 }

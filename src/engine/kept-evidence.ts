@@ -22,9 +22,36 @@ type Kept = EvidenceHandle | EventBase;
 const written: number[] = [];
 const WRITTEN_LIMIT = 4096;
 
+/**
+ * Where a finding's part of its file's life ends: the events kept when it was
+ * resolved, and the event that resolved it if the file notes that one next (a
+ * munmap is noted after the mappings it takes are settled). A finding's
+ * evidence stops there: what the file did after is other mappings' story, and
+ * the tail of a long life slid past the finding's own lines (review 21: a file
+ * Apache mapped 48 times after its finding showed none of that finding's calls).
+ * Valid against the file's events while none is dropped; frozen into a copy
+ * of them just before one is.
+ */
+export class EvidenceMark {
+  /** How many kept events, and of the numbers, are the finding's. */
+  count: number;
+  used: number;
+  /** The event that resolved the finding, until the file notes its next event. */
+  awaiting: EventBase | null;
+  frozen: { kept: Kept[]; numbers: number[] } | null = null;
+
+  constructor(count: number, used: number, awaiting: EventBase | null) {
+    this.count = count;
+    this.used = used;
+    this.awaiting = awaiting;
+  }
+}
+
 export class KeptEvidence {
   /** One per event kept, in order: mostly the same shared source object. */
   private readonly kept: Kept[] = [];
+  /** Marks into `kept` not frozen yet: frozen before an event is dropped from the tail. */
+  private marks: EvidenceMark[] = [];
   /**
    * The numbers each event's keeper wrote, in order (its handle says how
    * many), in [0, used). Grown by hand, by half and at least 12 (four lines),
@@ -40,10 +67,47 @@ export class KeptEvidence {
 
   /** @param keeper what keeps the event (ingest's); the event's own by default */
   add(event: EventBase, keeper: EvidenceKeeper | undefined = event.keeper): void {
-    if (this.kept.length === EVIDENCE_HEAD + EVIDENCE_TAIL) this.dropOldestOfTail();
+    const marks = this.marks;
+    let takers = false;
+    for (let k = 0; k < marks.length; k++) {
+      const mark = marks[k]!;
+      if (mark.awaiting === event) takers = true;
+      else mark.awaiting = null;
+    }
+    if (this.kept.length === EVIDENCE_HEAD + EVIDENCE_TAIL) {
+      if (marks.length > 0) {
+        for (const mark of marks) mark.frozen = { kept: this.kept.slice(0, mark.count), numbers: this.numbers.slice(0, mark.used) };
+        this.marks = [];
+      }
+      this.dropOldestOfTail();
+    }
     // An event that came with no keeper (engine tests) is kept as itself, with no numbers.
-    this.kept.push(keeper === undefined ? event : this.keepNumbers(keeper, event));
+    const kept = keeper === undefined ? event : this.keepNumbers(keeper, event);
+    this.kept.push(kept);
     if (this.kept.length <= EVIDENCE_HEAD) this.headEnd = this.used;
+    if (!takers) return;
+    // The finding's resolving event, noted now: its mark takes it.
+    for (const mark of marks) {
+      if (mark.awaiting !== event) continue;
+      mark.awaiting = null;
+      if (mark.frozen === null) {
+        mark.count = this.kept.length;
+        mark.used = this.used;
+      } else {
+        mark.frozen.kept.push(kept);
+        for (let k = this.used - numberCount(kept); k < this.used; k++) mark.frozen.numbers.push(this.numbers[k]!);
+      }
+    }
+  }
+
+  /** Where a finding resolved by `event` (null: by none of the file's) ends its part of the life kept so far. */
+  mark(event: EventBase | null): EvidenceMark {
+    const last = this.marks[this.marks.length - 1];
+    // Findings resolved together (one munmap of several mappings) share one mark, and so their lines.
+    if (last !== undefined && last.count === this.kept.length && last.used === this.used && last.awaiting === event) return last;
+    const mark = new EvidenceMark(this.kept.length, this.used, event);
+    this.marks.push(mark);
+    return mark;
   }
 
   /** What the keeper writes of the event, appended to the numbers; its handle. */
@@ -75,31 +139,37 @@ export class KeptEvidence {
     this.numbers = grown;
   }
 
-  /** The lines of what was kept, in order: each run of one source's events read back together. */
-  lines(): EvidenceLine[] {
-    const lines: EvidenceLine[] = [];
-    let source: EvidenceSource | null = null;
-    let run: KeptEvent[] = [];
-    const flush = () => {
-      if (source !== null && run.length > 0) for (const line of source.linesOf(run)) lines.push(line);
-      run = [];
-    };
-    let at = 0;
-    for (const kept of this.kept) {
-      const from = at;
-      at += numberCount(kept);
-      if ('source' in kept) {
-        if (kept.source !== source) flush();
-        source = kept.source;
-        run.push({ handle: kept, numbers: this.numbers.slice(from, at) });
-      } else {
-        flush();
-        for (const line of evidenceLines(kept)) lines.push(line);
-      }
-    }
-    flush();
-    return lines;
+  /** The lines of what was kept, in order (up to `mark`: a finding's part); each run of one source's events read back together. */
+  lines(mark: EvidenceMark | null = null): EvidenceLine[] {
+    if (mark?.frozen != null) return linesOf(mark.frozen.kept, mark.frozen.numbers, mark.frozen.kept.length);
+    return linesOf(this.kept, this.numbers, mark === null ? this.kept.length : mark.count);
   }
+}
+
+function linesOf(kepts: readonly Kept[], numbers: readonly number[], count: number): EvidenceLine[] {
+  const lines: EvidenceLine[] = [];
+  let source: EvidenceSource | null = null;
+  let run: KeptEvent[] = [];
+  const flush = () => {
+    if (source !== null && run.length > 0) for (const line of source.linesOf(run)) lines.push(line);
+    run = [];
+  };
+  let at = 0;
+  for (let k = 0; k < count; k++) {
+    const kept = kepts[k]!;
+    const from = at;
+    at += numberCount(kept);
+    if ('source' in kept) {
+      if (kept.source !== source) flush();
+      source = kept.source;
+      run.push({ handle: kept, numbers: numbers.slice(from, at) });
+    } else {
+      flush();
+      for (const line of evidenceLines(kept)) lines.push(line);
+    }
+  }
+  flush();
+  return lines;
 }
 
 function numberCount(kept: Kept): number {

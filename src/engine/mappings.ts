@@ -7,6 +7,7 @@ import { AddressSpace, pageEnd, type Pieced } from './address-space.js';
 import type { Counters } from './counters.js';
 import type { Fds } from './fds.js';
 import type { FileNode, Files } from './files.js';
+import type { EvidenceMark } from './kept-evidence.js';
 import type { RunningImages } from './images.js';
 import { atOf, stillMapped, type FindingLog, type Held } from './finding-log.js';
 import { MAPPED_WITH_NO_NAME, mappedWithNoName, type BenignRule } from './benign.js';
@@ -72,6 +73,12 @@ export interface PendingOrphan {
    * space no longer shows what that piece was.
    */
   held: Held | null;
+  /**
+   * Made when its file had no name left: a leak going on (`continued`), or a
+   * fork's copy of an orphan. It held nothing when the name went, so no
+   * "held when unlinked" counts it (Finding.mappedAfterUnlink).
+   */
+  madeAfterUnlink: boolean;
   /** `continued`: how many other mappings of the leak its space made and unmapped, each followed by another (set when decided). */
   remapped?: number;
 }
@@ -81,6 +88,8 @@ interface Continuation {
   mapping: MappingState;
   pending: PendingOrphan;
   unmapped: EventBase | null;
+  /** Where its finding's evidence ends: at its unmap, not when it is decided (EvidenceMark). */
+  evidenceEnd: EvidenceMark;
 }
 
 /** Why mappings went away: a pending orphan is dropped for some causes and decided for others. */
@@ -254,6 +263,7 @@ export class Mappings {
       rule: null,
       parentTgid: 0,
       held: null,
+      madeAfterUnlink: true,
     });
   }
 
@@ -283,7 +293,7 @@ export class Mappings {
     last.pending.remapped = this.takeUnlisted(last.mapping);
     this.log.decidePending(last.mapping, last.pending);
     const finding = last.mapping.unlinkFinding;
-    if (finding !== null) this.log.resolve(finding, 'unmapped', last.unmapped);
+    if (finding !== null) this.log.resolve(finding, 'unmapped', last.unmapped, last.evidenceEnd);
     this.files.forgetIfUnused(file);
   }
 
@@ -336,6 +346,8 @@ export class Mappings {
         rule: null,
         parentTgid: 0,
         held: null,
+        // When it was made, before the capture, is not known: counted as held, as the snapshot shows it.
+        madeAfterUnlink: false,
       });
     }
   }
@@ -440,6 +452,8 @@ export class Mappings {
         rule,
         parentTgid,
         held: null,
+        // Copied from an orphan, the file already gone; one made with no name left (rule) becomes an orphan only at a later unlink.
+        madeAfterUnlink: rule === null,
       });
       orphans.push(copy);
     }
@@ -536,7 +550,7 @@ export class Mappings {
           const before = this.continuations.get(mapping.file);
           if (before !== undefined && before.mapping.space !== mapping.space) this.decideContinuation(mapping.file);
           else if (before !== undefined) this.superseded(before.mapping);
-          this.continuations.set(mapping.file, { mapping, pending, unmapped: event });
+          this.continuations.set(mapping.file, { mapping, pending, unmapped: event, evidenceEnd: mapping.file.evidenceMark(event) });
           if (mapping.remapFinding !== null) this.log.resolve(mapping.remapFinding, how, event);
           continue;
         }

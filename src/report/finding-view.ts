@@ -4,7 +4,8 @@
 // The vocabulary (issue #10, item 7):
 //   held when unlinked       bytes a finding's mapping held when its file's last
 //                            name was unlinked (`length` of unlinked-while-mapped
-//                            findings that are not benign);
+//                            findings that are not benign, but for those
+//                            whose mapping was made after, mappedAfterUnlink);
 //   still mapped at the end  findings whose resolution is `still-mapped` (or not
 //                            yet resolved while a trace goes on);
 //   benign                   severity `info` (the JVM's hsperfdata at exit, a
@@ -281,7 +282,7 @@ export function tally(findings: Iterable<Finding>): Tally {
  * finding's own view says it is out of range).
  */
 export function heldWhenUnlinked(finding: Finding): number {
-  return finding.kind === 'unlinked-while-mapped' ? plausibleBytes(finding.length) : 0;
+  return finding.kind === 'unlinked-while-mapped' && finding.mappedAfterUnlink !== true ? plausibleBytes(finding.length) : 0;
 }
 
 /** Bytes a finding's mapping holds (0 for a length no mapping can have). */

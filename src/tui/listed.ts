@@ -44,6 +44,7 @@ const FIELDS = [
   'confirmedByMaps',
   'evidence',
   'note',
+  'mappedAfterUnlink',
   'benign',
 ] as const satisfies readonly (keyof Finding)[];
 const ALL_FIELDS: [Exclude<keyof Finding, (typeof FIELDS)[number]>] extends [never] ? true : never = true;
@@ -71,6 +72,7 @@ export class ListedFinding implements Finding {
   declare confirmedByMaps: boolean | null;
   declare evidence: EvidenceLine[];
   declare note: string | null;
+  declare mappedAfterUnlink?: true;
   declare benign?: string;
   /** The finding the facts were copied from (the engine's, which it goes on updating), and where its lines are read. */
   readonly #origin: Finding;
