@@ -243,6 +243,9 @@ om_backend_stopping() {
   # meta.json's stopAfterByte: a `stop` line before it is no stop record, but a
   # traced process's file name (orphanmap.bt prints names raw, newlines and all).
   OM_STOP_AFTER_BYTE=$size
+  # The same, for `orphanmap live`, which reads the trace while it is written and meta.json only at the
+  # end: written before the call that prints the real record, so a reader that has that record can read it.
+  { printf '%s\n' "$size" > "$OM_D/.stop-after-byte"; } 2>/dev/null
   kill -0 -- "-$OM_TRACER_PID" 2>/dev/null
   for ((i = 0; i < 20; i++)); do
     tail -c "+$((size + 1))" -- "$OM_D/trace.txt" 2>/dev/null | grep -Eq '^[0-9]+ [0-9]+ [0-9]+ [0-9]+ stop$' && return 0

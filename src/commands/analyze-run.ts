@@ -9,7 +9,7 @@ import { escapeControl } from '../report/sanitize.js';
 import { loadInkInteractively } from '../tui/terminal.js';
 import { refuseEmptyInputs, type AnalyzeFlags } from './analyze.js';
 import { failsOn } from './options.js';
-import { openReportOutput, type ReportOutput } from './output.js';
+import { openReportOutput, type ReportOutput, stderrSummary } from './output.js';
 
 export async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise<number> {
   const filter: FindingFilter = {};
@@ -77,10 +77,3 @@ async function analyzeInto(output: ReportOutput, inputs: string[], flags: Analyz
 }
 
 const severitiesOf = (report: Report): Severity[] => report.findings.map((finding) => finding.severity);
-
-function stderrSummary(report: Report): string {
-  const lines = report.warnings.map((warning) => `orphanmap: warning: ${escapeControl(warning)}`);
-  if (report.summary.unparsedLines > 0)
-    lines.push(`orphanmap: ${report.summary.unparsedLines} unreadable lines (first: ${escapeControl(report.unparsedSamples[0]?.file ?? '')}:${report.unparsedSamples[0]?.line})`);
-  return `${lines.join('\n')}\n`;
-}

@@ -10,12 +10,13 @@ import { CaptureError, describeSystemError, EXIT_INTERRUPTED, OrphanmapError } f
 import { analyzeLiveBundle, type Analysis } from '../ingest/analyze.js';
 import { ndjsonLine } from '../report/formats.js';
 import { redaction, type Redaction } from '../report/redact.js';
-import { buildReport, findingFilter, type FindingFilter, type Report } from '../report/report.js';
+import { buildReport, findingFilter, type FindingFilter, redactAllButFindings, type Report } from '../report/report.js';
 import { escapeControl } from '../report/sanitize.js';
 import type { QuitHow } from '../tui/run.js';
 import { hasTerminal, loadInkInteractively } from '../tui/terminal.js';
 import { detachOffer, withCapture, type LiveFlags } from './live.js';
 import { targetOf } from './options.js';
+import { stderrSummary } from './output.js';
 
 export async function runLive(command: string[], flags: LiveFlags): Promise<number> {
   const target = targetOf('live', flags.pid, command);
@@ -84,6 +85,9 @@ async function liveAsNdjson(handle: CaptureHandle, filter: FindingFilter, redact
     },
   });
   const { stopped } = await handle.done;
+  // As analyze --format ndjson leaves them: what the analysis could not know, on stderr at the end.
+  const shown = redactAllButFindings(buildReport(analysis, filter), redact.withWholePaths(analysis.warningPaths));
+  if (shown.warnings.length > 0 || shown.summary.unparsedLines > 0) process.stderr.write(stderrSummary(shown));
   return { stopped, analysis };
 }
 

@@ -13,6 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, renameSync, type Stats, statSync, unlinkSync, writeSync } from 'node:fs';
 import { describeSystemError, OutputError } from '../errors.js';
 import { PathRefused, type PathWalk, through, walkToParentOf } from './safe-path.js';
+import type { Report } from '../report/report.js';
+import { escapeControl } from '../report/sanitize.js';
 
 export interface ReportOutput {
   /** The name used in messages: the --out path, or "stdout". */
@@ -460,4 +462,12 @@ class TempFileOutput extends FdOutput {
     this.open = false;
     closeSync(this.fd);
   }
+}
+
+/** What an NDJSON stream leaves to stderr, at its end: the warnings, and how many lines could not be read. */
+export function stderrSummary(report: Report): string {
+  const lines = report.warnings.map((warning) => `orphanmap: warning: ${escapeControl(warning)}`);
+  if (report.summary.unparsedLines > 0)
+    lines.push(`orphanmap: ${report.summary.unparsedLines} unreadable lines (first: ${escapeControl(report.unparsedSamples[0]?.file ?? '')}:${report.unparsedSamples[0]?.line})`);
+  return `${lines.join('\n')}\n`;
 }

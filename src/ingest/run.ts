@@ -101,9 +101,10 @@ export class Run {
    * @param judge reject the input (NotATraceError) when it was not a trace at all
    * @param stopAfterByte where in a bpftrace bundle's trace the capture began to stop (BundleMeta.stopAfterByte):
    * the reader takes no `stop` record from a line before it (BpftraceReader.trustStopsFrom); undefined, any
-   * (older bundles, a trace alone, live)
+   * (older bundles, a trace alone); a function for a trace read while it is written (live), which tells it
+   * once the capture has (null until then)
    */
-  async readStream(source: LineSource, defaultTid: number, judge = true, stopAfterByte?: number | null): Promise<void> {
+  async readStream(source: LineSource, defaultTid: number, judge = true, stopAfterByte?: number | null | (() => number | null)): Promise<void> {
     let parser: LineParser | null = null;
     let pendingFirst: { text: string; lineNo: number }[] = [];
     const progressMask = source.size === null ? 0x3f : 0xfff;
@@ -116,9 +117,10 @@ export class Run {
     // The first line a stop record is taken from (trustStopsFrom): that at or past stopAfterByte once reached,
     // none before (Infinity); any, without a bound (undefined).
     let stopsFrom = stopAfterByte === undefined ? undefined : Number.POSITIVE_INFINITY;
+    const stopBound = () => (typeof stopAfterByte === 'function' ? stopAfterByte() : stopAfterByte) ?? Number.POSITIVE_INFINITY;
     const feed = (text: string, lineNo: number, offset: number, bytes: number) => {
       this.lines++;
-      if (stopsFrom === Number.POSITIVE_INFINITY && typeof stopAfterByte === 'number' && offset >= stopAfterByte) {
+      if (stopsFrom === Number.POSITIVE_INFINITY && offset >= stopBound()) {
         stopsFrom = lineNo;
         parser?.trustStopsFrom?.(lineNo);
       }

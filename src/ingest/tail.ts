@@ -13,6 +13,8 @@ export interface TailOptions {
   onLongLine?: LineSink['longLine'];
   /** Called whenever everything written so far has been read, before waiting for more. */
   onIdle?: () => void;
+  /** Called after each read that got bytes, before their lines are given: what was written before those bytes can be looked at now. */
+  afterRead?: () => void;
 }
 
 /** Calls `onLine` for every complete line of `path`, as it is written. */
@@ -34,6 +36,7 @@ export async function tailFile(path: string, onLine: LineSink['line'], options: 
       do {
         ({ bytesRead: read } = await handle.read(buffer, 0, buffer.length, position));
         position += read;
+        if (read > 0) options.afterRead?.();
         // The splitter decodes at once: the buffer is read into again.
         if (read > 0) splitter.write(buffer.subarray(0, read));
       } while (read > 0);
