@@ -12,7 +12,7 @@ import { FindingsTable } from './components/FindingsTable.js';
 import { Header } from './components/Header.js';
 import { HelpScreen } from './components/HelpScreen.js';
 import { EditorBar, HintBar, QuitQuestion, StatusLine } from './components/HintBar.js';
-import { applyStoreEffect, DEFAULT_QUIT, exportFinding, pathStatus, screenLayout, viewEnvOf, visibleStatus, type QuitHow, type QuitOptions } from './controller.js';
+import { applyStoreEffect, clipboardPath, DEFAULT_QUIT, exportFinding, pathStatus, screenLayout, viewEnvOf, visibleStatus, type QuitHow, type QuitOptions } from './controller.js';
 import type { ExportTarget } from './export.js';
 import { fitParts, type LinePart } from './format.js';
 import { useKeys, useSnapshot, useTerminalSize } from './hooks.js';
@@ -78,7 +78,7 @@ export function App({ store, width, height, quit = DEFAULT_QUIT, onQuit, exporte
     const selected = current.rows[current.selectedIndex] ?? null;
     if (effect.type === 'show-path') {
       if (selected === null) return;
-      onCopy?.(selected.path);
+      onCopy?.(clipboardPath(selected.path));
       setStatus(pathStatus(selected, onCopy !== undefined));
     } else if (effect.type === 'export') {
       if (selected !== null) exportFinding(exporter, selected, exportReport);

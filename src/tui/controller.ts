@@ -3,6 +3,7 @@
 // key has on the store, the clipboard and the exporter. No React here: the
 // App holds the state and calls these.
 import type { Finding } from '../engine/findings.js';
+import { escapeControl } from '../report/sanitize.js';
 import { CHART_ROWS } from './components/Chart.js';
 import { detailView } from './components/DetailPane.js';
 import { helpGeometry } from './components/HelpScreen.js';
@@ -108,8 +109,35 @@ export function applyStoreEffect(store: TuiStore, effect: Effect): effect is Sto
 export function pathStatus(finding: Finding, copied: boolean): Status {
   const names = finding.names.filter((name) => name !== finding.path);
   const was = names.length > 0 ? `  was ${names.join(' → ')}` : '';
-  const where = copied ? ' (copied to the clipboard where the terminal allows OSC 52)' : '';
+  const how = clipboardPath(finding.path) === finding.path ? '' : ', quoted for a shell,';
+  const where = copied ? ` (copied to the clipboard${how} where the terminal allows OSC 52)` : '';
   return { text: `${finding.id} ${finding.path}${was}${where}`, tone: 'info', findingId: finding.id, whileSelected: true };
+}
+
+/** Characters a shell takes as part of a word, whatever the shell: a path of these alone is copied as it is. */
+const SHELL_WORD = /^[A-Za-z0-9_/.,:@%+=-]+$/;
+
+/**
+ * What `y` puts on the clipboard: the path, or, when it holds anything a
+ * shell would act on, the path quoted as one word, which a shell gives back
+ * exactly. A traced program chooses its file names: pasted raw, a newline
+ * runs what follows, and ESC [201~ ends a bracketed paste early (review 21:
+ * a name pasted after `ls -l ` in a root shell ran `touch`). Quoted, no
+ * control character is ever on the clipboard: $'…' spells each one out.
+ */
+export function clipboardPath(path: string): string {
+  if (SHELL_WORD.test(path)) return path;
+  if (escapeControl(path) === path) return `'${path.replaceAll("'", `'\\''`)}'`;
+  let quoted = "$'";
+  for (const char of path) {
+    const code = char.codePointAt(0)!;
+    if (char === '\\' || char === "'") quoted += `\\${char}`;
+    else if (escapeControl(char) === char) quoted += char;
+    else if (code < 0x80) quoted += `\\x${code.toString(16).padStart(2, '0')}`;
+    // bash writes \u and \U as the character's UTF-8 bytes: \xHH would be one byte.
+    else quoted += code <= 0xffff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\U${code.toString(16).padStart(8, '0')}`;
+  }
+  return `${quoted}'`;
 }
 
 export interface ExportReport {
