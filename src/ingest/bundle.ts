@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { EndMapping, EngineOptions, SeedFd, SeedMapping } from '../engine/engine.js';
 import { findingStart, type Finding } from '../engine/findings.js';
 import { nameMayBe } from '../engine/mappings.js';
-import { DELETED_SUFFIX, isDeletedFile, mapsLookup, readMapsLine, type MapsEntry } from '../parse/maps.js';
+import { DELETED_SUFFIX, ELISION, isDeletedFile, mapsLookup, readMapsLine, type MapsEntry } from '../parse/maps.js';
 import { InputError } from '../errors.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import { readAhead } from './file-read.js';
@@ -233,6 +233,7 @@ async function readMapsSnapshot(
   const unreadable = (lineNo: number, why: string) => {
     if (++bad <= MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${path}:${lineNo}: unreadable line, not a /proc/PID/maps line: ${why}`);
   };
+  let elidedLines = 0;
   const sink: Pick<LineSink, 'line' | 'longLine'> = {
     line(text, lineNo) {
       if (text.trim() === '') return;
@@ -263,7 +264,20 @@ async function readMapsSnapshot(
       });
       if (keptBytes + strings.chars - charsBefore > budget) cutAfter = lineNo;
     },
-    longLine: (lineNo, _head, length) => unreadable(lineNo, `${length} characters, more than the ${MAX_LINE_CHARS} of the longest line read`),
+    longLine(lineNo, head, length, tail) {
+      // The kernel prints a path whole however deep (review 21: a 1 MB line hid a leak): read as its
+      // start and end, the name cut in the middle, when those make a maps line.
+      const elided = tail === undefined ? null : `${head}${ELISION}${tail}`;
+      if (elided === null || typeof readMapsLine(elided) === 'string') {
+        unreadable(lineNo, `${length} characters, more than the ${MAX_LINE_CHARS} of the longest line read`);
+        return;
+      }
+      if (++elidedLines <= MAX_MAPS_PROBLEMS_SHOWN)
+        problems.push(
+          `${path}:${lineNo}: a line of ${length} characters (a path deeper than orphanmap keeps whole), read as its start and end: the name it shows is cut in the middle, at "${ELISION}"`,
+        );
+      sink.line(elided, lineNo, 0, -1);
+    },
   };
   if (fd !== undefined) await files.eachLineOf(fd, name, sink);
   else if (!(await files.eachLine(name, sink))) return null;

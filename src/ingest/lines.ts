@@ -34,6 +34,7 @@ export const MAX_LINE_CHARS = 1024 * 1024;
 const DECODE_PIECE = 48 * 1024;
 /** How much of a too-long line is kept to show. */
 const LONG_LINE_HEAD = 200;
+export const LONG_LINE_TAIL = 256;
 
 /**
  * A line longer than this, with no newline yet, ends the reading: no tracer
@@ -53,8 +54,12 @@ export interface LineSink {
    * would not give `text` back: the line held bytes that are not UTF-8.
    */
   line(text: string, lineNo: number, offset: number, bytes: number): void;
-  /** A line longer than the limit: not passed on; its first characters and its length in characters. */
-  longLine(lineNo: number, head: string, length: number): void;
+  /**
+   * A line longer than the limit: not passed on; its first characters, its
+   * length in characters, and its last LONG_LINE_TAIL characters (where a maps
+   * line's deep path ends, " (deleted)" and all), where the reader keeps them.
+   */
+  longLine(lineNo: number, head: string, length: number, tail?: string): void;
   /**
    * Optional, the hot path of a trace whose lines are mostly calls nobody
    * follows: asked first about the line `text[start, end)` of the decoded
@@ -82,7 +87,7 @@ export class LineSplitter {
   private readonly decoder = new StringDecoder('utf8');
   private held: string[] = [];
   private heldChars = 0;
-  private long: { head: string; length: number } | null = null;
+  private long: { head: string; length: number; tail: string } | null = null;
   private lineNo = 0;
   /** Bytes of the input before the chunk being split. */
   private chunkStart = 0;
@@ -178,6 +183,7 @@ export class LineSplitter {
     if (end <= start) return;
     if (this.long !== null) {
       this.long.length += end - start;
+      this.long.tail = lastChars(this.long.tail, text, start, end);
       if (this.long.length > RUNAWAY_LINE_CHARS) {
         throw new NotATraceError(
           `a file whose line ${this.lineNo + 1} runs past ${RUNAWAY_LINE_CHARS / (1024 * 1024 * 1024)} GiB with no newline, which no tracer writes (a sparse file's hole, or a device of zeros): reading stopped there`,
@@ -189,7 +195,7 @@ export class LineSplitter {
     }
     if (this.heldChars + (end - start) > this.limit) {
       const head = (this.held.join('').slice(0, LONG_LINE_HEAD) + text.slice(start, Math.min(end, start + LONG_LINE_HEAD))).slice(0, LONG_LINE_HEAD);
-      this.long = { head: flatCopy(head), length: this.heldChars + (end - start) };
+      this.long = { head: flatCopy(head), length: this.heldChars + (end - start), tail: lastChars(this.held.join(''), text, start, end) };
       this.held = [];
       this.heldChars = 0;
       return;
@@ -207,9 +213,9 @@ export class LineSplitter {
     const replaced = this.replaced;
     this.replaced = false;
     if (this.long !== null) {
-      const { head, length } = this.long;
+      const { head, length, tail } = this.long;
       this.long = null;
-      this.sink.longLine(this.lineNo, head, length);
+      this.sink.longLine(this.lineNo, head, length, tail);
       return;
     }
     let line = this.held.length === 1 ? this.held[0]! : this.held.join('');
@@ -222,6 +228,13 @@ export class LineSplitter {
     }
     this.sink.line(line, this.lineNo, lineAt, replaced ? -1 : end - lineAt);
   }
+}
+
+/** The last LONG_LINE_TAIL characters of `before` followed by `text[start, end)`, as a string of its own. */
+function lastChars(before: string, text: string, start: number, end: number): string {
+  const from = Math.max(start, end - LONG_LINE_TAIL);
+  const kept = before.slice(Math.max(0, before.length - (LONG_LINE_TAIL - (end - from)))) + text.slice(from, end);
+  return flatCopy(kept.slice(-LONG_LINE_TAIL));
 }
 
 export interface LineSource {

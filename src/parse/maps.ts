@@ -62,6 +62,9 @@ const PERMS = /^[r-][w-][x-][ps]$/;
 const NOT_A_MAPS_LINE = 'not "START-END PERMS OFFSET DEV INODE [NAME]"';
 
 /** One line of /proc/PID/maps, or null when it is not one (readMapsLine says why). */
+/** Where a maps line too long to keep whole is cut: its start, this, and its end (scan's reader, a bundle's snapshots). */
+export const ELISION = '…';
+
 export function parseMapsLine(text: string): MapsEntry | null {
   const entry = readMapsLine(text);
   return typeof entry === 'string' ? null : entry;

@@ -3,6 +3,7 @@
 // thread, a /proc without some file) becomes a counted skip, never a throw.
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ELISION } from '../parse/maps.js';
 import { MapsTally, type ProcessScan, type ScanResult, type ScanSkip, type SkipReason } from './aggregate.js';
 
 /** The few /proc operations scan needs; tests swap in a fake. */
@@ -23,12 +24,16 @@ export interface ProcReader {
 /** Bytes read from /proc at a time. */
 const CHUNK_BYTES = 64 * 1024;
 /**
- * The longest maps line kept: a path is at most PATH_MAX (4,096 bytes) and
- * the fields before it about 100, so a longer one is no line the kernel
- * printed. It is given as OVERLONG_LINE, which no maps line parses as.
+ * The longest maps line given whole. The kernel prints a path whole however
+ * deep it is (review 21: 4,300 directories of 250 characters, a 1 MB line),
+ * so a longer line is a real mapping all the same: it is given as its first
+ * OVERLONG_HEAD bytes (the fields, and the path's start), an ellipsis, and its
+ * last OVERLONG_TAIL bytes (the path's end, " (deleted)" and all), which parse
+ * as the mapping with its name cut in the middle. Memory stays bounded.
  */
 const MAX_LINE_BYTES = 16 * 1024;
-export const OVERLONG_LINE = 'a line longer than 16 KiB';
+const OVERLONG_HEAD = 4096;
+const OVERLONG_TAIL = 256;
 
 /** Lines of the file at `path`, decoded one at a time, never the whole file in memory. */
 async function eachLineOf(path: string, onLine: (line: string) => void): Promise<number> {
@@ -37,7 +42,8 @@ async function eachLineOf(path: string, onLine: (line: string) => void): Promise
     const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
     // The start of a line cut by the chunk's end, waiting for its rest.
     let partial = Buffer.alloc(0);
-    let overlong = false;
+    // A line past MAX_LINE_BYTES: its first bytes, and its last so far.
+    let overlong: { head: Buffer; tail: Buffer } | null = null;
     let total = 0;
     for (;;) {
       const { bytesRead } = await handle.read(chunk, 0, CHUNK_BYTES, null);
@@ -47,32 +53,42 @@ async function eachLineOf(path: string, onLine: (line: string) => void): Promise
       for (;;) {
         const newline = chunk.indexOf(0x0a, from);
         const end = newline < 0 || newline >= bytesRead ? bytesRead : newline;
-        if (!overlong) {
-          if (partial.length + (end - from) > MAX_LINE_BYTES) {
-            overlong = true;
-            partial = Buffer.alloc(0);
-          } else if (newline >= 0 && newline < bytesRead) {
-            // A string of its own (toString copies), so that keeping a piece of it keeps no chunk alive.
-            onLine(partial.length === 0 ? chunk.toString('utf8', from, end) : Buffer.concat([partial, chunk.subarray(from, end)]).toString('utf8'));
-            partial = Buffer.alloc(0);
-          } else {
-            partial = Buffer.concat([partial, chunk.subarray(from, end)]);
-          }
+        if (overlong !== null) {
+          overlong.tail = lastBytes(Buffer.concat([overlong.tail, chunk.subarray(from, end)]));
+        } else if (partial.length + (end - from) > MAX_LINE_BYTES) {
+          const line = Buffer.concat([partial, chunk.subarray(from, end)]);
+          overlong = { head: Buffer.from(line.subarray(0, OVERLONG_HEAD)), tail: lastBytes(line) };
+          partial = Buffer.alloc(0);
+        } else if (newline >= 0 && newline < bytesRead) {
+          // A string of its own (toString copies), so that keeping a piece of it keeps no chunk alive.
+          onLine(partial.length === 0 ? chunk.toString('utf8', from, end) : Buffer.concat([partial, chunk.subarray(from, end)]).toString('utf8'));
+          partial = Buffer.alloc(0);
+        } else {
+          partial = Buffer.concat([partial, chunk.subarray(from, end)]);
         }
         if (newline < 0 || newline >= bytesRead) break;
-        if (overlong) {
-          onLine(OVERLONG_LINE);
-          overlong = false;
+        if (overlong !== null) {
+          onLine(elided(overlong));
+          overlong = null;
         }
         from = newline + 1;
       }
     }
-    if (overlong) onLine(OVERLONG_LINE);
+    if (overlong !== null) onLine(elided(overlong));
     else if (partial.length > 0) onLine(partial.toString('utf8'));
     return total;
   } finally {
     await handle.close();
   }
+}
+
+/** A copy of the last OVERLONG_TAIL bytes: a slice would keep the whole buffer alive. */
+function lastBytes(bytes: Buffer): Buffer {
+  return bytes.length <= OVERLONG_TAIL ? bytes : Buffer.from(bytes.subarray(bytes.length - OVERLONG_TAIL));
+}
+
+function elided(line: { head: Buffer; tail: Buffer }): string {
+  return `${line.head.toString('utf8')}${ELISION}${line.tail.toString('utf8')}`;
 }
 
 export function procfsReader(root = '/proc'): ProcReader {
