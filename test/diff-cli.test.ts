@@ -2,7 +2,7 @@
 // at --fail-on; a side that is empty, /dev/null or not a trace is exit 2,
 // never "fixed" (issue #11, item 8).
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -68,5 +68,32 @@ describe('a side that proves nothing is not "fixed"', () => {
     const result = runCli(['diff', LEAKY, '/etc/passwd', '--fail-on', 'error']);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/^orphanmap: \/etc\/passwd: error: not a syscall trace: it looks like text with no syscall lines/);
+  });
+});
+
+// Review 21 (F1): every warning of either side's analysis was dropped, so an after
+// bundle that its capture never finished (a full disk) read "fixed", exit 0, silently.
+describe('diff against an after bundle the capture did not finish', () => {
+  it('lists the after side’s warnings, and its verdict says to read them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'om-diff-unfinished-'));
+    const before = join(REPO, 'traces', 'launched-late-snapshot', 'bundle');
+    const after = join(dir, 'after');
+    cpSync(before, after, { recursive: true });
+    // The capture's own record of a disk that filled: the trace cut, meta.json saying so.
+    const trace = readFileSync(join(after, 'trace.txt'), 'utf8').split('\n');
+    writeFileSync(join(after, 'trace.txt'), `${trace.slice(0, 40).join('\n')}\n`);
+    const meta = JSON.parse(readFileSync(join(after, 'meta.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(after, 'meta.json'), JSON.stringify({ ...meta, exitReason: 'disk-full', complete: false }));
+    const analyzed = runCli(['analyze', after, '--format', 'json']);
+    const warnings = (JSON.parse(analyzed.stdout) as { warnings: string[] }).warnings;
+    expect(warnings).toContainEqual(expect.stringContaining('the capture did not finish this bundle (meta.json has "complete": false)'));
+
+    const text = runCli(['diff', before, after]);
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout.split('\n')[0]).toMatch(/But the after side's analysis has \d+ warnings? \(below\): read them before trusting the comparison\.$/);
+    for (const warning of warnings) expect(text.stdout).toContain(`  after: ${warning}`);
+    const json = JSON.parse(runCli(['diff', before, after, '--format', 'json']).stdout) as { after: { analysisWarnings: string[] } };
+    expect(json.after.analysisWarnings).toEqual(warnings);
+    expect(runCli(['diff', before, after, '--format', 'markdown']).stdout).toContain('## Warnings');
   });
 });

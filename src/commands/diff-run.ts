@@ -28,5 +28,6 @@ export async function runDiff(beforePath: string, afterPath: string, flags: Diff
 async function sideReport(path: string, redact: Redaction): Promise<Report> {
   const analysis = await analyze([path]);
   refuseEmptyInputs(analysis, 'it cannot be compared (a diff needs a trace on both sides)');
-  return buildReport(analysis, {}, redact);
+  // Its warnings are part of the diff (an unfinished capture on the after side reads as "fixed" otherwise).
+  return buildReport(analysis, {}, redact.withWholePaths(analysis.warningPaths));
 }

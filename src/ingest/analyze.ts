@@ -110,7 +110,7 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
       case 'bundle': {
         // A capture that traced nothing says why, and more than "unfinished": see warnUntraced (its reasons that need no count of events or lines).
         if (input.bundle.unfinished && untracedBy(input.bundle.meta) === null) {
-          run.warnings.push(`${input.bundle.dir}: the capture did not finish this bundle (meta.json has no end time or exit reason): the trace may stop early`);
+          run.warnings.push(`${input.bundle.dir}: the capture did not finish this bundle (${unfinishedBecause(input.bundle.meta)}): the trace may stop early`);
         }
         run.seed(input.bundle);
         // A finished capture's own record of when it began to stop; live follows a bundle before it has one.
@@ -264,6 +264,15 @@ function liveStopBound(dir: string): { look: () => void; bound: () => number | n
     },
     bound: () => bound,
   };
+}
+
+/** Why meta.json reads as a capture's that did not finish (Bundle.unfinished), in its own fields. */
+function unfinishedBecause(meta: Bundle['meta']): string {
+  const why: string[] = [];
+  if (meta.endTime === null) why.push('no end time');
+  if (meta.exitReason === null || meta.exitReason === undefined) why.push('no exit reason');
+  if (meta.complete === false) why.push('"complete": false');
+  return `meta.json has ${why.join(', ')}`;
 }
 
 function tailSource(path: string, writerDone: Promise<unknown>, afterRead?: () => void): LineSource {

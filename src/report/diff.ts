@@ -32,6 +32,13 @@ export interface DiffSide {
   /** Orphans still mapped at the end of the trace, and their bytes. */
   stillMappedAtEnd: number;
   stillMappedAtEndBytes: number;
+  /**
+   * What the analysis of this side could not know or had to assume, as
+   * `analyze` says it (Report.warnings): an unfinished capture, lost events,
+   * missing strace flags. A verdict is only as good as the captures it compares.
+   */
+  analysisWarnings: string[];
+  unparsedLines: number;
 }
 
 export interface ReportDiff {
@@ -54,6 +61,8 @@ export function diffReports(before: Report, after: Report): ReportDiff {
       heldWhenUnlinkedBytes: t.heldWhenUnlinkedBytes,
       stillMappedAtEnd: t.stillMappedAtEnd,
       stillMappedAtEndBytes: t.stillMappedAtEndBytes,
+      analysisWarnings: report.warnings,
+      unparsedLines: report.summary.unparsedLines,
     };
   };
   const row = (b: number, a: number): DiffRow => ({ before: b, after: a, change: a - b });
@@ -89,6 +98,10 @@ export function afterFailsOn(after: Report, threshold: 'error' | 'warning' | und
 }
 
 export function diffVerdict(diff: ReportDiff): string {
+  return `${verdictWords(diff)}${caveat(diff)}`;
+}
+
+function verdictWords(diff: ReportDiff): string {
   const { before: b, after: a } = diff;
   const counts =
     `errors ${b.errors} → ${a.errors}, warnings ${b.warnings} → ${a.warnings}; ` +
@@ -100,6 +113,29 @@ export function diffVerdict(diff: ReportDiff): string {
   if (a.errors < b.errors || (a.errors === b.errors && a.warnings < b.warnings)) return `better, not fixed: ${counts}${benign}.`;
   if (a.errors === b.errors && a.warnings === b.warnings) return `no change: ${counts}${benign}.`;
   return `worse: ${counts}${benign}.`;
+}
+
+/** " But the after side's analysis has 2 warnings (below): …", when a side's analysis warned or could not read lines. */
+function caveat(diff: ReportDiff): string {
+  const sides = (['before', 'after'] as const).filter((which) => diff[which].analysisWarnings.length > 0 || diff[which].unparsedLines > 0);
+  if (sides.length === 0) return '';
+  const what = sides.map(
+    (which) =>
+      `the ${which} side's analysis has ${plural(diff[which].analysisWarnings.length, 'warning')}${diff[which].unparsedLines > 0 ? ` and ${plural(diff[which].unparsedLines, 'unreadable line')}` : ''}`,
+  );
+  return ` But ${what.join(', and ')} (below): read them before trusting the comparison.`;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** Each side's warnings, in words, as the trace gave them (unescaped): "before", "…". */
+function sideWarnings(diff: ReportDiff): { which: 'before' | 'after'; text: string }[] {
+  const lines: { which: 'before' | 'after'; text: string }[] = [];
+  for (const which of ['before', 'after'] as const) {
+    for (const warning of diff[which].analysisWarnings) lines.push({ which, text: warning });
+    if (diff[which].unparsedLines > 0) lines.push({ which, text: `${plural(diff[which].unparsedLines, 'unreadable line')} (orphanmap analyze names them)` });
+  }
+  return lines;
 }
 
 export function formatDiff(diff: ReportDiff, format: DiffFormat): string {
@@ -138,7 +174,14 @@ function diffDocument(diff: ReportDiff): Block[] {
           ['file pattern', 'kind', 'before', 'after', 'change'],
           diff.byPattern.map((row) => [code(row.pattern), code(row.kind), String(row.before), String(row.after), signed(row.change)]),
         ),
+    ...warningBlocks(diff),
   ];
+}
+
+function warningBlocks(diff: ReportDiff): Block[] {
+  const warnings = sideWarnings(diff);
+  if (warnings.length === 0) return [];
+  return [heading(2, 'Warnings'), { type: 'list', items: warnings.map((warning) => [strong(warning.which), text(`: ${warning.text}`)]) }];
 }
 
 function diffText(diff: ReportDiff): string {
@@ -150,5 +193,7 @@ function diffText(diff: ReportDiff): string {
   for (const row of diff.byPattern) rows.push([`  ${escapeControl(row.pattern)}  ${row.kind}`, String(row.before), String(row.after), signed(row.change)]);
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((cells) => cells[column]!.length)));
   for (const cells of rows) out.push(`  ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')}`);
+  const warnings = sideWarnings(diff);
+  if (warnings.length > 0) out.push('', 'warnings:', ...warnings.map((warning) => `  ${warning.which}: ${escapeControl(warning.text)}`));
   return `${out.join('\n')}\n`;
 }
