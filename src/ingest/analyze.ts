@@ -201,10 +201,12 @@ async function checkWithMaps(run: Run, engine: Engine, bundle: Bundle): Promise<
   confirmWithMaps(engine.findings(), checked);
   if (bundle.meta.pid === undefined) return checked;
   const pid = bundle.meta.pid;
-  if (bundle.mapsEnd !== null) checkProcess(run, engine, pid, bundle.mapsEnd, join(bundle.dir, 'maps-end.txt'));
+  // A launched command's maps are read before the capture stops it: the trace goes on past them.
+  const readBeforeStop = bundle.meta.mode === 'launched';
+  if (bundle.mapsEnd !== null) checkProcess(run, engine, pid, bundle.mapsEnd, join(bundle.dir, 'maps-end.txt'), readBeforeStop);
   // The other traced processes alive at the end (maps-end.N.txt), each by its own maps and the same
   // rules; only those the trace shows: a pid it never showed is a process it did not follow (one forked before an attach).
-  for (const [other, lines] of others.kept) checkProcess(run, engine, other, lines, join(bundle.dir, `maps-end.${other}.txt`));
+  for (const [other, lines] of others.kept) checkProcess(run, engine, other, lines, join(bundle.dir, `maps-end.${other}.txt`), readBeforeStop);
   const unseen = [...others.unseenDeleted].map(([other, deleted]) => ({ pid: other, path: fromKernelName(deleted.path) }));
   if (unseen.length === 0) return checked;
   // Said, not reported: what the trace never showed of a process it cannot explain.
@@ -229,10 +231,10 @@ function findingStarts(findings: readonly Finding[]): Float64Array {
 const UNSEEN_NAMED = 3;
 
 /** checkWithMaps for process `pid` and its maps at the end (`mapsEnd`, read from `path`). */
-function checkProcess(run: Run, engine: Engine, pid: number, mapsEnd: readonly MapsLine[], path: string): void {
-  const lines = unexplainedLines(engine.findings(), mapsEnd, pid);
+function checkProcess(run: Run, engine: Engine, pid: number, mapsEnd: readonly MapsLine[], path: string, readBeforeStop: boolean): void {
+  const lines = unexplainedLines(engine.findings(), mapsEnd, pid, readBeforeStop);
   if (lines.length > 0) run.report(engine.deletedAtEnd(pid, endMappings(lines, path)));
-  const unexplained = unexplainedDeleted(engine.findings(), mapsEnd, pid, path);
+  const unexplained = unexplainedDeleted(engine.findings(), mapsEnd, pid, path, readBeforeStop);
   if (unexplained === null) return;
   run.warnings.push(unexplained.warning);
   run.warningPaths.push(...unexplained.paths);

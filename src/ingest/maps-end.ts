@@ -8,7 +8,7 @@
 // trace shows keeping another name (a hard link) after the name it was
 // mapped by went, which /proc shows "(deleted)" too (a review's finding).
 // Pure: no I/O.
-import type { EndMapping } from '../engine/mappings.js';
+import { type EndMapping, nameMayBe } from '../engine/mappings.js';
 import { findingStart, type Finding } from '../engine/findings.js';
 import { isDeletedFile, parseDev, type MapsEntry } from '../parse/maps.js';
 import type { MapsLine } from './bundle.js';
@@ -22,15 +22,23 @@ export interface UnexplainedDeleted {
   paths: string[];
 }
 
-/** The deleted files' mappings of process `pid` in maps-end.txt that no finding of `findings` overlaps, in address order. */
-export function unexplainedLines<T extends MapsEntry>(findings: readonly Finding[], mapsEnd: readonly T[], pid: number): T[] {
+/**
+ * The deleted files' mappings of process `pid` in maps-end.txt that no finding of `findings` overlaps, in address order.
+ * @param readBeforeStop the maps were read before the process was stopped (a launched command: the capture reads
+ * them, then sends it SIGTERM), so the trace goes on past them
+ */
+export function unexplainedLines<T extends MapsEntry>(findings: readonly Finding[], mapsEnd: readonly T[], pid: number, readBeforeStop = false): T[] {
   const spans: [number, number][] = [];
+  const deletedAt = readBeforeStop ? new Map(mapsEnd.filter(isDeletedFile).map((line) => [line.start, line])) : null;
   for (const finding of findings) {
     // An earlier mapping's finding at the same address (reused), unmapped while the process lived, explains no line.
     // One that was live when maps-end.txt was read does, however it ended after: a launched command is ended
-    // after that read (process-exited), and the trace may end before it (still-mapped).
+    // after that read (process-exited), and the trace may end before it (still-mapped); and a launched command
+    // may unmap it as it ends (review 21: Prometheus's five, listed again as still mapped), which the line at
+    // its address, of its file, shows.
     // Nor does one the maps contradict (another file's mapping at its address: confirmWithMaps).
-    if (finding.pid !== pid || finding.resolution === 'unmapped' || finding.confirmedByMaps === false) continue;
+    if (finding.pid !== pid || finding.confirmedByMaps === false) continue;
+    if (finding.resolution === 'unmapped' && !unmappedAfterRead(finding, deletedAt)) continue;
     for (const range of finding.ranges ?? [finding]) {
       const start = findingStart(range);
       spans.push([start, start + Math.max(range.length, 1)]);
@@ -48,6 +56,12 @@ export function unexplainedLines<T extends MapsEntry>(findings: readonly Finding
     if (farthest <= line.start) unexplained.push(line);
   }
   return unexplained;
+}
+
+/** A finding unmapped in the trace, whose mapping the maps read before the process was stopped still list. */
+function unmappedAfterRead(finding: Finding, deletedAt: ReadonlyMap<number, MapsEntry> | null): boolean {
+  const line = deletedAt?.get(findingStart(finding));
+  return line !== undefined && nameMayBe(finding.path, fromKernelName(line.path));
 }
 
 /** Lines of maps-end.txt (at `path`) as the engine takes them. */
@@ -75,8 +89,8 @@ export function endMappings(lines: readonly MapsLine[], path: string): EndMappin
  * it could (Engine.deletedAtEnd): the rest are mappings of files the trace
  * shows keeping another name.
  */
-export function unexplainedDeleted(findings: readonly Finding[], mapsEnd: readonly MapsEntry[], pid: number, path: string): UnexplainedDeleted | null {
-  const unexplained = unexplainedLines(findings, mapsEnd, pid);
+export function unexplainedDeleted(findings: readonly Finding[], mapsEnd: readonly MapsEntry[], pid: number, path: string, readBeforeStop = false): UnexplainedDeleted | null {
+  const unexplained = unexplainedLines(findings, mapsEnd, pid, readBeforeStop);
   if (unexplained.length === 0) return null;
   // One file is often several lines (an executable's or a library's segments):
   // counted and named once, by device and inode. Files mapped shared come
