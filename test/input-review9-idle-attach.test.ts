@@ -69,7 +69,7 @@ it('gives no verdict for a trace with no event, and does not say -f was missing'
 
   const text = runCli(['analyze', trace]);
   expect(text.status, text.stderr).toBe(0);
-  expect(text.stdout).toMatch(/^orphanmap: no verdict: the trace holds none of the calls orphanmap follows \(\d+ lines?, 0 events\)/);
+  expect(text.stdout).toMatch(/^orphanmap: no verdict: the trace holds none of the calls orphanmap follows on files and mappings \(\d+ lines?, 0 such events\)/);
   expect(text.stdout).not.toContain('no mapping outlived its file');
   expect(text.stdout).not.toContain('no -f:');
   expect(text.stdout).toContain('no pid prefix on any line and no clone: strace ran without -f, or with -f on a process with one thread');

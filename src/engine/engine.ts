@@ -11,7 +11,7 @@
 //   findings.ts     what a finding is (the report schema); counters.ts, the ids and sequence
 // This file sends each event to the module it concerns. It knows nothing of
 // files on disk, terminals or processes.
-import { assertNever, countedEvent, type EvidenceKeeper, type ExecEvent, type ExecStartEvent, type LinkEvent, type TraceEvent, type TruncateEvent } from '../parse/events.js';
+import { assertNever, countedEvent, fileEvent, type EvidenceKeeper, type ExecEvent, type ExecStartEvent, type LinkEvent, type TraceEvent, type TruncateEvent } from '../parse/events.js';
 import { Counters } from './counters.js';
 import { Fds, type SeedFd } from './fds.js';
 import { Files, chdir, resolveName, type FileNode } from './files.js';
@@ -49,6 +49,8 @@ export interface EngineOptions extends ProcessHints {
 
 export interface EngineStats extends MappingStats {
   events: number;
+  /** Of those, events about a file, an fd or a mapping (fileEvent). */
+  fileEvents: number;
   processes: number;
 }
 
@@ -73,6 +75,7 @@ export class Engine {
   private readonly tasks: Tasks;
   private readonly cloneWait: CloneWait;
   private events = 0;
+  private fileEvents = 0;
   /** The watched processes (EngineOptions.watchedProcesses) the trace showed an event of (showsProcess). */
   private readonly shown = new Set<number>();
   private readonly watched: ReadonlySet<number> | null;
@@ -117,6 +120,7 @@ export class Engine {
       else if (seconds >= this.log.remapDoubtEnds) this.log.decidePendingRemaps();
     }
     if (countedEvent(event)) this.events++;
+    if (fileEvent(event)) this.fileEvents++;
     // Most events: nothing waits and no clone is in flight; applied without the wait's own call.
     if (this.cloneWait.idle) this.applyNow(event, keeper ?? event.keeper);
     else this.cloneWait.offer(event, keeper ?? event.keeper);
@@ -206,7 +210,7 @@ export class Engine {
   }
 
   stats(): EngineStats {
-    return { events: this.events, processes: this.tasks.processes, ...measure(this.tasks.spaces()) };
+    return { events: this.events, fileEvents: this.fileEvents, processes: this.tasks.processes, ...measure(this.tasks.spaces()) };
   }
 
   /** Opens that returned an fd number still open in the process, as far as the order of the lines shows (Fds.handedOver). */

@@ -150,7 +150,7 @@ function warnUntraced(run: Run, engine: Engine, bundle: Bundle): Analysis['untra
 
 /** The same for traces without a bundle: lines, but no event (noEventTraced). Named by the first input. */
 function warnNoEvent(run: Run, engine: Engine, input: string): Analysis['untraced'] {
-  const why = noEventTraced(engine.stats().events, run.lines);
+  const why = noEventTraced(engine.stats().fileEvents, run.lines);
   // An empty input is said so, and refused, already (Run.emptyInputs).
   if (why === null || run.lines === 0) return undefined;
   run.warnings.unshift(`${input}: ${why}, so it proves nothing either way (--fail-on and diff refuse it)`);

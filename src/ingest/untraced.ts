@@ -73,8 +73,8 @@ export function untracedBy(meta: BundleMeta): string | null {
  * would read as mappings checked and found sound; with a bundle, maps-start
  * and maps-end still say something (untracedTarget decides there).
  */
-export function noEventTraced(events: number, lines: number): string | null {
-  if (events > 0) return null;
+export function noEventTraced(fileEvents: number, lines: number): string | null {
+  if (fileEvents > 0) return null;
   if (lines === 0) return 'the input holds no trace line: nothing was traced';
-  return `the trace holds none of the calls orphanmap follows (${lines.toLocaleString('en-US')} ${lines === 1 ? 'line' : 'lines'}, 0 events): no mapping was traced`;
+  return `the trace holds none of the calls orphanmap follows on files and mappings (${lines.toLocaleString('en-US')} ${lines === 1 ? 'line' : 'lines'}, 0 such events): no mapping was traced`;
 }

@@ -98,6 +98,17 @@ export function countedEvent(event: TraceEvent): boolean {
   return event.kind !== 'name-missing' && event.kind !== 'exec-start';
 }
 
+/**
+ * Whether a counted event is about a file, an fd or a mapping: what a verdict
+ * rests on. A trace of clones, exits and working directories alone (`strace -p`
+ * without -f of a JVM's main thread: a futex, exit_group, and its exit) shows
+ * nothing a mapping did (review 21: "no mapping outlived its file", exit 0).
+ */
+export function fileEvent(event: TraceEvent): boolean {
+  const kind = event.kind;
+  return kind !== 'clone-start' && kind !== 'clone' && kind !== 'thread-exit' && kind !== 'lost' && kind !== 'chdir' && countedEvent(event);
+}
+
 export interface OpenEvent extends EventBase {
   kind: 'open';
   dir: DirRef;

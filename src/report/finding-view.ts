@@ -348,12 +348,12 @@ export function headline(findings: readonly Finding[]): string {
  * no event (noEventTraced), where "no mapping outlived its file" would read
  * as a process checked and found sound.
  */
-export function reportHeadline(report: { findings: readonly Finding[]; environment: BundleMeta | null; summary: { events: number; lines: number } }): string {
+export function reportHeadline(report: { findings: readonly Finding[]; environment: BundleMeta | null; summary: { events: number; fileEvents: number; lines: number } }): string {
   const untraced =
     report.findings.length > 0
       ? null
       : report.environment === null
-        ? noEventTraced(report.summary.events, report.summary.lines)
+        ? noEventTraced(report.summary.fileEvents, report.summary.lines)
         : untracedTarget(report.environment, report.summary.events, report.summary.lines);
   return untraced === null ? headline(report.findings) : `no verdict: ${untraced}.`;
 }

@@ -20,6 +20,8 @@ export interface Report {
   summary: {
     lines: number;
     events: number;
+    /** Of those, events about a file, an fd or a mapping: with none, a trace proves nothing (noEventTraced). */
+    fileEvents: number;
     unparsedLines: number;
     processes: number;
     findings: Record<FindingKind, number>;
@@ -82,6 +84,7 @@ export function buildReport(analysis: Analysis, filter: FindingFilter = {}, reda
     summary: {
       lines: analysis.lines,
       events: analysis.events,
+      fileEvents: analysis.engine.stats().fileEvents,
       unparsedLines: analysis.unparsedLines,
       processes: analysis.engine.stats().processes,
       findings: counts,

@@ -89,7 +89,8 @@ async function rawReportForFinding(finding: Finding, context: ExportContext): Pr
   return {
     schema: REPORT_SCHEMA,
     inputs: partial.inputs,
-    summary: { lines: c?.lines ?? 0, events: c?.events ?? 0, unparsedLines: c?.unparsedLines ?? 0, processes: c?.processes ?? 0, findings: counts },
+    // fileEvents as events: the export is of a finding, so the trace showed files (the store counts no other).
+    summary: { lines: c?.lines ?? 0, events: c?.events ?? 0, fileEvents: c?.events ?? 0, unparsedLines: c?.unparsedLines ?? 0, processes: c?.processes ?? 0, findings: counts },
     unparsedSamples: [],
     findings,
     warnings: partial.warnings,
