@@ -208,6 +208,8 @@ interface Misplaced {
   dir: number | 'cwd';
   mapped: string;
   pid: number;
+  /** The process that maps it: the caller's, or any for a name relative to an fd the trace never opened. */
+  mappedBy: number;
   at: string;
 }
 
@@ -242,7 +244,7 @@ export class MisplacedNames extends FirstOfMany<Misplaced> {
         : `it is relative to fd ${first.dir}, which no call in the trace opened and no -y annotation names: the real directory is not known. Capture with -y, or keep the directory's open in -e trace=`;
     return (
       `${call} ${first.given} at ${first.at} (process ${first.pid}) resolved to ${first.resolved}, which no call in the trace named, ` +
-      `while ${first.mapped}, a file with the same last component, was mapped in that process${more}: if the call ${done}, a mapping that outlived it may be missed; ${why}`
+      `while ${first.mapped}, a file with the same last component, was mapped in ${first.mappedBy === first.pid ? 'that process' : `process ${first.mappedBy}`}${more}: if the call ${done}, a mapping that outlived it may be missed; ${why}`
     );
   }
 
@@ -817,8 +819,12 @@ export class Files {
    * trace knows. When a file with the same last component, under another
    * name, is mapped in the calling process, the call may have meant it, in a
    * directory the trace did not follow (an fchdir a filter left out): said in
-   * a warning (MisplacedNames), since its leak would go unreported. Looked up
-   * by last component in the name index, not in a list of the calls.
+   * a warning (MisplacedNames), since its leak would go unreported. Relative
+   * to an fd the trace never opened, the directory can be any process's: a
+   * mapping in any process counts (review 21: `rm -rf` removed varnishlog's
+   * mapped log through an fd its filtered fcntl(F_DUPFD_CLOEXEC) made, and rm
+   * maps nothing). Looked up by last component in the name index, not in a
+   * list of the calls.
    */
   private checkMisplaced(task: Task, event: EventBase, call: Misplaced['call'], given: string, dir: DirRef, resolved: string): void {
     if (given.startsWith('/')) {
@@ -832,9 +838,11 @@ export class Files {
     let asked = 0;
     for (const [name, file] of this.byName.withBaseName(base)) {
       if (++asked > NAMES_ASKED_AT_MOST) return;
-      if (name === resolved || !mappedIn(file, task.space)) continue;
+      if (name === resolved) continue;
+      const mappedBy = mappedIn(file, task.space) ? task.group.tgid : dir.fd === 'cwd' ? null : anyMapper(file);
+      if (mappedBy === null) continue;
       const at = `${event.place.file}:${event.place.line}`;
-      this.misplaced.add({ call, given: flatCopy(given), resolved: flatCopy(resolved), dir: dir.fd, mapped: file.displayName, pid: task.group.tgid, at });
+      this.misplaced.add({ call, given: flatCopy(given), resolved: flatCopy(resolved), dir: dir.fd, mapped: file.displayName, pid: task.group.tgid, mappedBy, at });
       return;
     }
   }
@@ -1272,6 +1280,13 @@ function targetOfSymlink(name: string, resolved: string): string | null {
 const NAMES_ASKED_AT_MOST = 1024;
 
 /** Whether the file has a live mapping in `space`. */
+/** The process of a live mapping of `file`, if any. */
+function anyMapper(file: FileNode): number | null {
+  if (file.recordCount === 0) return null;
+  for (const mapping of file.liveRecords()) return mapping.space.ownerTgid;
+  return null;
+}
+
 function mappedIn(file: FileNode, space: Space): boolean {
   if (file.recordCount === 0) return false;
   for (const mapping of file.liveRecords()) if (mapping.space === space) return true;
