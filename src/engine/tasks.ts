@@ -414,7 +414,9 @@ export class Tasks {
     if (group === null) return;
     this.notes.push(
       `${this.unannounced.threads()} showed up with no clone, fork or vfork in the trace (filtered out with -e trace=…?): taken for threads of process ${group.tgid}. ` +
-        `A child process among them has its mappings counted in ${group.tgid}'s, and the leaks it alone held can be missed: keep clone,clone3,fork,vfork in the filter`,
+        `A child process among them has its mappings counted in ${group.tgid}'s: the leaks it alone held can be missed, and findings can be false or name the wrong process ` +
+        `(another process's mmap or munmap at the same address taken for one in ${group.tgid}, its relative names resolved in ${group.tgid}'s working directory): ` +
+        'keep clone,clone3,fork,vfork in the filter, or capture with orphanmap capture',
     );
   }
 
