@@ -199,6 +199,7 @@ export class Fds {
   close(task: Task, fd: number, event: EventBase): void {
     this.tableEvents++;
     this.closesAndDups++;
+    this.files.closesShown = true;
     const entry = task.fds.fds.get(fd);
     if (entry === undefined) return;
     if (entry.inFlight !== undefined) {
@@ -218,6 +219,7 @@ export class Fds {
   closeRange(task: Task, event: CloseRangeEvent): void {
     this.tableEvents++;
     this.closesAndDups++;
+    this.files.closesShown = true;
     if (event.unshare === true && task.fds.users > 1) {
       // CLOSE_RANGE_UNSHARE: this task gets its own copy first; the others keep theirs open.
       const copy = copyTable(task.fds, (entry) => ({ file: entry.file, cloexec: entry.cloexec, annotated: entry.annotated, through: entry.through }));
@@ -242,6 +244,7 @@ export class Fds {
   dup(task: Task, event: DupEvent): void {
     this.tableEvents++;
     this.closesAndDups++;
+    this.files.closesShown = true;
     this.dups++;
     if (event.oldFd === event.newFd) return;
     const file = this.fileOfFd(task, event.oldFd, event.oldHint, event, undefined, event.oldDeleted === true);

@@ -206,6 +206,8 @@ interface Misplaced {
   resolved: string;
   /** What the name is relative to: the working directory, or a directory fd the trace never opened. */
   dir: number | 'cwd';
+  /** For an fd: the directory the trace last saw it opened on, in a trace that shows no close (else null). */
+  staleDir: string | null;
   mapped: string;
   pid: number;
   /** The process that maps it: the caller's, or any for a name relative to an fd the trace never opened. */
@@ -241,7 +243,9 @@ export class MisplacedNames extends FirstOfMany<Misplaced> {
       first.dir === 'cwd'
         ? 'the working directory the trace knows may not be the one the process was in: a capture filter without chdir and fchdir (-e trace=%file,%memory has no fchdir), ' +
           'or a working directory the trace did not show, may have hidden the real directory. Keep chdir,fchdir in -e trace=, or capture with orphanmap capture'
-        : `it is relative to fd ${first.dir}, which no call in the trace opened and no -y annotation names: the real directory is not known. Capture with -y, or keep the directory's open in -e trace=`;
+        : first.staleDir !== null
+          ? `it is relative to fd ${first.dir}, which the trace last saw opened on ${first.staleDir}, but the trace shows no close or dup (filtered out with -e trace=…?), so fd ${first.dir} may hold another directory since (the kernel hands the number out again): keep close,dup,dup2,dup3,fcntl in -e trace=, or capture with -y`
+          : `it is relative to fd ${first.dir}, which no call in the trace opened and no -y annotation names: the real directory is not known. Capture with -y, or keep the directory's open in -e trace=`;
     return (
       `${call} ${first.given} at ${first.at} (process ${first.pid}) resolved to ${first.resolved}, which no call in the trace named, ` +
       `while ${first.mapped}, a file with the same last component, was mapped in ${first.mappedBy === first.pid ? 'that process' : `process ${first.mappedBy}`}${more}: if the call ${done}, a mapping that outlived it may be missed; ${why}`
@@ -251,7 +255,7 @@ export class MisplacedNames extends FirstOfMany<Misplaced> {
   /** The names note() gives, to be hashed whole under --redact: a path may hold spaces. */
   paths(): string[] {
     const first = this.first;
-    return first === null ? [] : [first.given, first.resolved, first.mapped];
+    return first === null ? [] : [first.given, first.resolved, first.mapped, ...(first.staleDir === null ? [] : [first.staleDir])];
   }
 }
 
@@ -336,6 +340,11 @@ export class Files {
   readonly cut = new CutNames();
   /** Relative unlinks and renames that named nothing while a file with their last component was mapped (checkMisplaced). */
   readonly misplaced = new MisplacedNames();
+  /**
+   * The trace has shown a close or a dup (Fds): without one, a filter left them
+   * out, and what the trace last saw an fd opened on may be gone from it since.
+   */
+  closesShown = false;
   /** Absolute unlinks and renames that named nothing while a mapped file had a name ending the same way (checkAliased). */
   readonly aliased = new AliasedNames();
   /**
@@ -831,8 +840,12 @@ export class Files {
       this.checkAliased(task, event, call, resolved, undefined);
       return;
     }
-    // A directory fd the trace knows: the name was resolved by the trace's own word of it.
-    if (dir.fd !== 'cwd' && (dir.hint !== undefined || pathOfFd(task, dir.fd) !== undefined)) return;
+    // A directory fd the trace knows: the name was resolved by the trace's own word of it. Unless the trace
+    // shows no close: then the fd may hold another directory since (review 21: rm's fd 9, inherited from a
+    // process two generations up, named a directory the filtered closes had long let go).
+    const seen = dir.fd === 'cwd' ? undefined : pathOfFd(task, dir.fd);
+    if (dir.fd !== 'cwd' && (dir.hint !== undefined || (seen !== undefined && this.closesShown))) return;
+    const staleDir = seen ?? null;
     const base = baseName(given);
     if (base === '' || base === '.' || base === '..' || base === '/') return;
     let asked = 0;
@@ -842,7 +855,7 @@ export class Files {
       const mappedBy = mappedIn(file, task.space) ? task.group.tgid : dir.fd === 'cwd' ? null : anyMapper(file);
       if (mappedBy === null) continue;
       const at = `${event.place.file}:${event.place.line}`;
-      this.misplaced.add({ call, given: flatCopy(given), resolved: flatCopy(resolved), dir: dir.fd, mapped: file.displayName, pid: task.group.tgid, mappedBy, at });
+      this.misplaced.add({ call, given: flatCopy(given), resolved: flatCopy(resolved), dir: dir.fd, staleDir, mapped: file.displayName, pid: task.group.tgid, mappedBy, at });
       return;
     }
   }
