@@ -194,8 +194,9 @@ export class LineSplitter {
       return;
     }
     if (this.heldChars + (end - start) > this.limit) {
-      const head = (this.held.join('').slice(0, LONG_LINE_HEAD) + text.slice(start, Math.min(end, start + LONG_LINE_HEAD))).slice(0, LONG_LINE_HEAD);
-      this.long = { head: flatCopy(head), length: this.heldChars + (end - start), tail: lastChars(this.held.join(''), text, start, end) };
+      const held = this.held.join('');
+      const head = (held.slice(0, LONG_LINE_HEAD) + text.slice(start, Math.min(end, start + LONG_LINE_HEAD))).slice(0, LONG_LINE_HEAD);
+      this.long = { head: flatCopy(head), length: this.heldChars + (end - start), tail: lastChars(held, text, start, end) };
       this.held = [];
       this.heldChars = 0;
       return;

@@ -2,7 +2,7 @@
 // before and after the fix), by kind and by file pattern, and what changed.
 import { FINDING_KINDS, SEVERITY_OF, type Finding, type FindingKind, type Severity } from '../engine/findings.js';
 import { code, heading, paragraph, strong, table, text, type Block } from './document.js';
-import { BENIGN, HELD_WHEN_UNLINKED, kindAndSeverity, SEVERITY_WORD, STILL_MAPPED_AT_THE_END, tally } from './finding-view.js';
+import { BENIGN, HELD_WHEN_UNLINKED, kindAndSeverity, plural, SEVERITY_WORD, STILL_MAPPED_AT_THE_END, tally } from './finding-view.js';
 import { renderJira } from './jira.js';
 import { safeJson } from './json.js';
 import { renderMarkdown } from './markdown.js';
@@ -121,19 +121,17 @@ function caveat(diff: ReportDiff): string {
   if (sides.length === 0) return '';
   const what = sides.map(
     (which) =>
-      `the ${which} side's analysis has ${plural(diff[which].analysisWarnings.length, 'warning')}${diff[which].unparsedLines > 0 ? ` and ${plural(diff[which].unparsedLines, 'unreadable line')}` : ''}`,
+      `the ${which} side's analysis has ${plural(diff[which].analysisWarnings.length, 'warning', 'warnings')}${diff[which].unparsedLines > 0 ? ` and ${plural(diff[which].unparsedLines, 'unreadable line', 'unreadable lines')}` : ''}`,
   );
   return ` But ${what.join(', and ')} (below): read them before trusting the comparison.`;
 }
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Each side's warnings, in words, as the trace gave them (unescaped): "before", "…". */
 function sideWarnings(diff: ReportDiff): { which: 'before' | 'after'; text: string }[] {
   const lines: { which: 'before' | 'after'; text: string }[] = [];
   for (const which of ['before', 'after'] as const) {
     for (const warning of diff[which].analysisWarnings) lines.push({ which, text: warning });
-    if (diff[which].unparsedLines > 0) lines.push({ which, text: `${plural(diff[which].unparsedLines, 'unreadable line')} (orphanmap analyze names them)` });
+    if (diff[which].unparsedLines > 0) lines.push({ which, text: `${plural(diff[which].unparsedLines, 'unreadable line', 'unreadable lines')} (orphanmap analyze names them)` });
   }
   return lines;
 }

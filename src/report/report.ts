@@ -78,15 +78,17 @@ export function buildReport(analysis: Analysis, filter: FindingFilter = {}, reda
       mapsLines[finding.id] = entry.text;
     }
   }
+  // Once: stats() walks every live mapping of every process.
+  const stats = analysis.engine.stats();
   return redaction.report({
     schema: REPORT_SCHEMA,
     inputs: analysis.inputs,
     summary: {
       lines: analysis.lines,
       events: analysis.events,
-      fileEvents: analysis.engine.stats().fileEvents,
+      fileEvents: stats.fileEvents,
       unparsedLines: analysis.unparsedLines,
-      processes: analysis.engine.stats().processes,
+      processes: stats.processes,
       findings: counts,
     },
     unparsedSamples: analysis.unparsedSamples.map((sample) => ({ file: sample.place.file, line: sample.place.line, text: sample.text, reason: sample.reason })),
