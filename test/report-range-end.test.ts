@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { mappingView } from '../src/report/finding-view.js';
+import { mappingText, mappingView } from '../src/report/finding-view.js';
 
 const BASE = { kind: 'unlinked-while-mapped', severity: 'error', pid: 1, path: '/d/a', names: ['/d/a'] } as unknown as Finding;
 
@@ -28,5 +28,22 @@ describe("a mapping's end", () => {
     );
     expect(endOf('0xfffffffffffff000', 4096)).toBe('0x10000000000000000');
     expect(endOf('0xfffffffffffff000', 8192)).toBe('?');
+  });
+
+  it('is what the size beside it counts in pages when the length is no whole number of pages', () => {
+    // The review's Prometheus index: 2,398 bytes, one page in /proc/PID/maps.
+    const view = mappingView({ ...BASE, address: '0x7f8b5405a000', length: 2398 });
+    expect(mappingText(view)).toBe('0x7f8b5405a000-0x7f8b5405b000 (2.3 KiB, 2,398 bytes mapped as 1 page)');
+    expect(mappingView({ ...BASE, address: '0x1000', length: 8192 }).size).toBe('8.0 KiB, 8,192 bytes');
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 40 }), (bytes) => {
+        const { size, ranges } = mappingView({ ...BASE, address: '0x0', length: bytes });
+        const pages = Number(BigInt(ranges[0]!.end) / 4096n);
+        const said = /mapped as ([\d,]+) pages?\)?$/.exec(size);
+        if (bytes % 4096 === 0) expect(said).toBeNull();
+        else expect(Number(said![1]!.replaceAll(',', ''))).toBe(pages);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

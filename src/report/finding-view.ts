@@ -168,7 +168,7 @@ export interface MappingView {
   bytes: number;
   /** False when the trace gave a length no mapping can have (negative, over 2^64): `size` says so, and `end`s are "?". */
   plausible: boolean;
-  /** "10.0 MiB, 10,485,760 bytes"; "length -5 bytes: out of range" when not plausible. */
+  /** "10.0 MiB, 10,485,760 bytes" ("2.3 KiB, 2,398 bytes mapped as 1 page"); "length -5 bytes: out of range" when not plausible. */
   size: string;
   /** For a mapping partial munmaps, or mmaps over part of it (ld.so lays a library out so), had cut: "still mapped in 2 pieces; the rest was unmapped or mapped over". */
   cut: string | null;
@@ -180,8 +180,18 @@ export function mappingView(finding: Finding): MappingView {
   const split = finding.ranges !== undefined && finding.ranges.length > 0;
   const cut = !split ? null : `still mapped${ranges.length > 1 ? ` in ${ranges.length} pieces` : ''}; the rest was unmapped or mapped over`;
   const plausible = isByteCount(finding.length);
-  const size = plausible ? `${formatBytes(finding.length)}, ${formatCount(finding.length)} bytes` : `length ${outOfRange(finding.length, 'bytes')}`;
+  const size = plausible ? `${formatBytes(finding.length)}, ${formatCount(finding.length)} bytes${pagesNote(finding.length)}` : `length ${outOfRange(finding.length, 'bytes')}`;
   return { ranges, bytes: finding.length, plausible, size, cut };
+}
+
+/**
+ * " mapped as 1 page" for a length that is no whole number of pages: the
+ * range beside it is page-rounded, as /proc/PID/maps prints it (a Kafka time
+ * index maps 10,485,756 bytes), and without this the two would disagree.
+ */
+export function pagesNote(length: number): string {
+  if (length % PAGE_BYTES === 0) return '';
+  return ` mapped as ${plural(Math.ceil(length / PAGE_BYTES), 'page', 'pages')}`;
 }
 
 /** "0x7f00-0x8000 and 0x9000-0xa000 (8.0 KiB, 8,192 bytes still mapped in 2 pieces; the rest was unmapped or mapped over)". */

@@ -17,6 +17,7 @@ import {
   kindAndSeverity,
   mappedBytes,
   mappingView,
+  pagesNote,
   rangesText,
   remapText,
   resolutionText,
@@ -436,7 +437,7 @@ function mappingCell(view: MappingView): Inline[] {
     if (i > 0) cell.push(text(i === view.ranges.length - 1 ? ' and ' : ', '));
     cell.push(strong(range.start), text(`-${range.end}`));
   });
-  const size = view.plausible ? `${formatBytes(view.bytes)} (${formatCount(view.bytes)} bytes)` : view.size;
+  const size = view.plausible ? `${formatBytes(view.bytes)} (${formatCount(view.bytes)} bytes${pagesNote(view.bytes)})` : view.size;
   cell.push(text(`, ${size}${view.cut === null ? '' : `, ${view.cut}`}`));
   return cell;
 }
