@@ -1,4 +1,4 @@
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
@@ -20,6 +20,7 @@ interface Truth {
 }
 
 interface Report {
+  summary: { mappingsInDoubt: number };
   findings: Finding[];
   warnings: string[];
 }
@@ -123,6 +124,33 @@ describe('review 2, D4: names bpftrace cut at BPFTRACE_STRLEN', () => {
     expect(warning).toContain(`${join(bundle, 'trace.txt')}:${snapshotUnlink}`);
     // .timeindex's doubt became its finding.
     expect(warning).not.toContain(timeindex.address);
+    // .snapshot is deleted in /proc with no finding: the report counts it in doubt, and its headline says so.
+    expect(report.summary.mappingsInDoubt).toBeGreaterThanOrEqual(1);
+    const text = runCli(['analyze', bundle]).stdout.split('\n')[0]!;
+    expect(text).toMatch(/^orphanmap: 1 mapping outlived its file in process \d+ \(.*\); \d+ more mappings? (is|are) in doubt \(/);
+  });
+
+  it('review 21: a trace whose only leak bpftrace cut the name of is no pass for --fail-on (exit 2 after the report), nor a clean headline', () => {
+    // The capture's own lines up to the checkpoint after .timeindex's unlink: /proc then showed it deleted, and
+    // nothing in the trace tells that unlink from the one of .log, which was never mapped.
+    expect(deletedAt(truth, 'timeindex')).toHaveLength(1);
+    const timeindex = leakOf(truth, '.timeindex');
+    const [marker] = linesWith(trace, 'path=mark-timeindex');
+    const dir = workspace('cut-early');
+    const early = join(dir, 'trace.txt');
+    writeFileSync(early, `${trace.slice(0, marker).join('\n')}\n`);
+
+    const out = join(dir, 'report.json');
+    const run = runCli(['analyze', early, '--format', 'json', '--out', out, '--fail-on', 'error']);
+    expect(run.status, run.stderr).toBe(2);
+    const report = JSON.parse(readFileSync(out, 'utf8')) as Report;
+    expect(report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped')).toEqual([]);
+    expect(report.summary.mappingsInDoubt).toBeGreaterThanOrEqual(1);
+    expect(report.warnings.find((text) => text.startsWith('bpftrace cut paths'))).toContain(timeindex.address);
+    expect(run.stderr).toMatch(
+      new RegExp(`^orphanmap: error: ${report.summary.mappingsInDoubt} mappings? (is|are) in doubt \\(.*; the report's warnings name each\\), so --fail-on error cannot tell that nothing leaked\n$`),
+    );
+    expect(runCli(['analyze', early]).stdout.split('\n')[0]).toMatch(/^orphanmap: no mapping was seen to outlive its file, but \d+ mappings? (is|are) in doubt \(/);
   });
 });
 

@@ -9,7 +9,7 @@ import { escapeControl } from '../report/sanitize.js';
 import { loadInkInteractively } from '../tui/terminal.js';
 import { refuseEmptyInputs, type AnalyzeFlags } from './analyze.js';
 import { failsOn } from './options.js';
-import { openReportOutput, type ReportOutput, stderrSummary } from './output.js';
+import { openReportOutput, refuseDoubts, type ReportOutput, stderrSummary } from './output.js';
 
 export async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise<number> {
   const filter: FindingFilter = {};
@@ -25,18 +25,28 @@ export async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise
   }
   // Opened before anything is read: a bad --out is said at once.
   const output = openReportOutput(flags.out);
+  let verdict: Verdict;
   try {
-    const severities = await analyzeInto(output, inputs, flags, filter, redact);
+    verdict = await analyzeInto(output, inputs, flags, filter, redact);
     await output.close();
-    return failsOn(severities, flags.failOn) ? EXIT_FINDINGS : 0;
   } catch (error) {
     output.abort();
     throw error;
   }
+  if (failsOn(verdict.severities, flags.failOn)) return EXIT_FINDINGS;
+  // After the report is written: it is what the user reads to settle the doubt.
+  if (flags.failOn !== undefined) refuseDoubts(verdict.mappingsInDoubt, `--fail-on ${flags.failOn} cannot tell that nothing leaked`);
+  return 0;
 }
 
-/** Writes the report; the severities of its findings. */
-async function analyzeInto(output: ReportOutput, inputs: string[], flags: AnalyzeFlags, filter: FindingFilter, redact: Redaction): Promise<Severity[]> {
+/** What --fail-on decides on: the severities of the findings, and the mappings in doubt (Report.summary.mappingsInDoubt). */
+interface Verdict {
+  severities: Severity[];
+  mappingsInDoubt: number;
+}
+
+/** Writes the report; what --fail-on decides on. */
+async function analyzeInto(output: ReportOutput, inputs: string[], flags: AnalyzeFlags, filter: FindingFilter, redact: Redaction): Promise<Verdict> {
   const keep = findingFilter(filter);
   const streaming = flags.format === 'ndjson';
   // The formatters are loaded for the format asked for (JSON needs none of them).
@@ -66,14 +76,14 @@ async function analyzeInto(output: ReportOutput, inputs: string[], flags: Analyz
   const report = buildReport(analysis, filter);
   if (flags.format === 'json') {
     writeReportJson(report, shownRedaction, (text) => output.write(text));
-    return severitiesOf(report);
+    return verdictOf(report);
   }
   const shown = redactAllButFindings(report, shownRedaction);
   if (flags.format !== 'ndjson') {
     const { commandLine, formatReport } = await import('../report/formats.js');
     output.write(formatReport(shown, flags.format, { command: commandLine(process.argv.slice(2), shownRedaction), redaction: shownRedaction }));
   } else if (shown.warnings.length > 0 || shown.summary.unparsedLines > 0) process.stderr.write(stderrSummary(shown));
-  return severitiesOf(report);
+  return verdictOf(report);
 }
 
-const severitiesOf = (report: Report): Severity[] => report.findings.map((finding) => finding.severity);
+const verdictOf = (report: Report): Verdict => ({ severities: report.findings.map((finding) => finding.severity), mappingsInDoubt: report.summary.mappingsInDoubt });

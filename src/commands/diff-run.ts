@@ -6,22 +6,26 @@ import { redaction, type Redaction } from '../report/redact.js';
 import { buildReport, type Report } from '../report/report.js';
 import { refuseEmptyInputs } from './analyze.js';
 import type { DiffFlags } from './diff.js';
-import { openReportOutput } from './output.js';
+import { openReportOutput, refuseDoubts } from './output.js';
 
 export async function runDiff(beforePath: string, afterPath: string, flags: DiffFlags): Promise<number> {
   const output = openReportOutput(flags.out);
+  let after: Report;
   try {
     // One redaction for both sides: a file that is on both hashes the same on both.
     const redact = redaction(flags.redact === true, [beforePath, afterPath]);
     const before = await sideReport(beforePath, redact);
-    const after = await sideReport(afterPath, redact);
+    after = await sideReport(afterPath, redact);
     output.write(formatDiff(diffReports(before, after), flags.format));
     await output.close();
-    return afterFailsOn(after, flags.failOn) ? EXIT_FINDINGS : 0;
   } catch (error) {
     output.abort();
     throw error;
   }
+  if (afterFailsOn(after, flags.failOn)) return EXIT_FINDINGS;
+  // After the diff is written: its warnings name the mappings in doubt.
+  if (flags.failOn !== undefined) refuseDoubts(after.summary.mappingsInDoubt, `--fail-on ${flags.failOn} cannot tell that nothing leaks after the change`);
+  return 0;
 }
 
 /** An empty side (`/dev/null`, a capture that wrote nothing) would read as "fixed": refused. */

@@ -11,8 +11,9 @@
 // cut short by a full disk loses the rest of the report without an error.
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, renameSync, type Stats, statSync, unlinkSync, writeSync } from 'node:fs';
-import { describeSystemError, OutputError } from '../errors.js';
+import { describeSystemError, InputError, OutputError } from '../errors.js';
 import { PathRefused, type PathWalk, through, walkToParentOf } from './safe-path.js';
+import { inDoubtText } from '../report/finding-view.js';
 import type { Report } from '../report/report.js';
 import { escapeControl } from '../report/sanitize.js';
 
@@ -470,4 +471,14 @@ export function stderrSummary(report: Report): string {
   if (report.summary.unparsedLines > 0)
     lines.push(`orphanmap: ${report.summary.unparsedLines} unreadable lines (first: ${escapeControl(report.unparsedSamples[0]?.file ?? '')}:${report.unparsedSamples[0]?.line})`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Mappings in doubt (Report.summary.mappingsInDoubt) are neither a finding
+ * nor clear: where no finding fails the verdict, they leave it undecided,
+ * an error rather than a pass.
+ */
+export function refuseDoubts(mappingsInDoubt: number, why: string): void {
+  if (mappingsInDoubt === 0) return;
+  throw new InputError(`${inDoubtText(mappingsInDoubt)}; the report's warnings name each), so ${why}`);
 }

@@ -73,6 +73,11 @@ export class CutNames {
   /** Tree nodes visited by mayBe: work counted for tests. */
   steps = 0;
 
+  /** Each mapping in doubt now, by its process and its file's name (as notes() names them). */
+  inDoubt(): { pid: number; name: string }[] {
+    return [...this.doubts.values()].map((doubt) => ({ pid: doubt.pid, name: doubt.name }));
+  }
+
   /** No file has a cut name now: nothing to compare. */
   get empty(): boolean {
     return this.holders.size === 0;

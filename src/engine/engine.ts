@@ -218,6 +218,14 @@ export class Engine {
     return this.fds.handedOver();
   }
 
+  /**
+   * The mappings a call by a name bpftrace cut may have left without a file
+   * (CutNames): neither a finding nor clear, so a verdict cannot pass them.
+   */
+  mappingsInDoubt(): { pid: number; name: string }[] {
+    return this.files.cut.inDoubt();
+  }
+
   /** What the engine had to assume because the trace could not say, in plain words for a report. */
   assumptions(): readonly string[] {
     const misplaced = this.files.misplaced.note();

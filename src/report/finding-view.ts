@@ -332,15 +332,17 @@ export function endStateText(t: Tally): string {
  * when unlinked and what is still mapped at the end are said apart: a JVM
  * that exits releases every orphan, and the headline must not call them still mapped.
  */
-export function headline(findings: readonly Finding[]): string {
+export function headline(findings: readonly Finding[], mappingsInDoubt = 0): string {
   const t = tally(findings);
-  if (t.findings === 0) return 'no mapping outlived its file.';
+  const doubt = mappingsInDoubt === 0 ? null : `${inDoubtText(mappingsInDoubt)}: see the warnings)`;
+  if (t.findings === 0) return doubt === null ? 'no mapping outlived its file.' : `no mapping was seen to outlive its file, but ${doubt}.`;
   const parts: string[] = [];
   if (t.orphans > 0) {
     const who = t.orphanPids.length === 1 ? `process ${t.orphanPids[0]}` : `${t.orphanPids.length} processes`;
     parts.push(`${plural(t.orphans, 'mapping outlived its file', 'mappings outlived their files')} in ${who} (${endStateText(t)})`);
+    if (doubt !== null) parts.push(`${inDoubtText(mappingsInDoubt, true)}: see the warnings)`);
   } else {
-    parts.push('no mapping outlived its file');
+    parts.push(doubt === null ? 'no mapping outlived its file' : `no mapping was seen to outlive its file, but ${doubt}`);
   }
   if (t.byKind['remapped-without-unmap'] > 0) {
     parts.push(`${plural(t.byKind['remapped-without-unmap'], 'resize', 'resizes')} mapped a file again without unmapping the old mapping`);
@@ -352,20 +354,30 @@ export function headline(findings: readonly Finding[]): string {
   return `${parts.join('; ')}.`;
 }
 
+/** "2 mappings are in doubt (calls by names the tracer cut may have removed their files' last names": report.summary.mappingsInDoubt, for the headline and --fail-on. */
+export function inDoubtText(mappings: number, more = false): string {
+  const why = mappings === 1 ? "a call by a name the tracer cut may have removed its file's last name" : "calls by names the tracer cut may have removed their files' last names";
+  return `${formatCount(mappings)} ${more ? 'more ' : ''}${mappings === 1 ? 'mapping is' : 'mappings are'} in doubt (${why}`;
+}
+
 /**
  * The report's verdict: the headline of its findings, unless its bundle holds
  * nothing of its process (untracedTarget), or a trace without a bundle holds
  * no event (noEventTraced), where "no mapping outlived its file" would read
  * as a process checked and found sound.
  */
-export function reportHeadline(report: { findings: readonly Finding[]; environment: BundleMeta | null; summary: { events: number; fileEvents: number; lines: number } }): string {
+export function reportHeadline(report: {
+  findings: readonly Finding[];
+  environment: BundleMeta | null;
+  summary: { events: number; fileEvents: number; lines: number; mappingsInDoubt: number };
+}): string {
   const untraced =
     report.findings.length > 0
       ? null
       : report.environment === null
         ? noEventTraced(report.summary.fileEvents, report.summary.lines)
         : untracedTarget(report.environment, report.summary.events, report.summary.lines);
-  return untraced === null ? headline(report.findings) : `no verdict: ${untraced}.`;
+  return untraced === null ? headline(report.findings, report.summary.mappingsInDoubt) : `no verdict: ${untraced}.`;
 }
 
 /** "a", "a and b", "a, b and c". */

@@ -22,6 +22,8 @@ export interface Report {
     events: number;
     /** Of those, events about a file, an fd or a mapping: with none, a trace proves nothing (noEventTraced). */
     fileEvents: number;
+    /** Mappings a call by a name the tracer cut may have left without a file: no finding, no pass (the headline and --fail-on say so). */
+    mappingsInDoubt: number;
     unparsedLines: number;
     processes: number;
     findings: Record<FindingKind, number>;
@@ -45,8 +47,15 @@ export function findingFilter(filter: FindingFilter): (finding: Finding) => bool
   return (finding) => (filter.pid === undefined || finding.pid === filter.pid) && (pathMatches === null || finding.names.some(pathMatches) || pathMatches(finding.path));
 }
 
+/** findingFilter for what is known of something that is no finding: a process and one name. */
+function placeFilter(filter: FindingFilter): (pid: number, name: string) => boolean {
+  const pathMatches = filter.path === undefined ? null : globMatcher(filter.path);
+  return (pid, name) => (filter.pid === undefined || pid === filter.pid) && (pathMatches === null || pathMatches(name));
+}
+
 export function buildReport(analysis: Analysis, filter: FindingFilter = {}, redaction: Redaction = NO_REDACTION): Report {
   const keep = findingFilter(filter);
+  const keepPlace = placeFilter(filter);
   // The engine's own findings: each builds its evidence when it is read (FindingLog), so a
   // report of 25,000 findings holds no evidence line until a formatter asks (issue #14, goal 3).
   const findings = analysis.engine.findings().filter(keep);
@@ -87,6 +96,7 @@ export function buildReport(analysis: Analysis, filter: FindingFilter = {}, reda
       lines: analysis.lines,
       events: analysis.events,
       fileEvents: stats.fileEvents,
+      mappingsInDoubt: analysis.engine.mappingsInDoubt().filter((doubt) => keepPlace(doubt.pid, doubt.name)).length,
       unparsedLines: analysis.unparsedLines,
       processes: stats.processes,
       findings: counts,

@@ -90,7 +90,16 @@ async function rawReportForFinding(finding: Finding, context: ExportContext): Pr
     schema: REPORT_SCHEMA,
     inputs: partial.inputs,
     // fileEvents as events: the export is of a finding, so the trace showed files (the store counts no other).
-    summary: { lines: c?.lines ?? 0, events: c?.events ?? 0, fileEvents: c?.events ?? 0, unparsedLines: c?.unparsedLines ?? 0, processes: c?.processes ?? 0, findings: counts },
+    // No mapping in doubt: the store is not told of them; the warnings carried below name any there are.
+    summary: {
+      lines: c?.lines ?? 0,
+      events: c?.events ?? 0,
+      fileEvents: c?.events ?? 0,
+      mappingsInDoubt: 0,
+      unparsedLines: c?.unparsedLines ?? 0,
+      processes: c?.processes ?? 0,
+      findings: counts,
+    },
     unparsedSamples: [],
     findings,
     warnings: partial.warnings,
