@@ -50,13 +50,14 @@ async function analyzeInto(output: ReportOutput, inputs: string[], flags: Analyz
   const keep = findingFilter(filter);
   const streaming = flags.format === 'ndjson';
   // The formatters are loaded for the format asked for (JSON needs none of them).
-  const ndjsonLine = streaming ? (await import('../report/formats.js')).ndjsonLine : null;
+  const ndjsonChangeLine = streaming ? (await import('../report/formats.js')).ndjsonChangeLine : null;
   const analysis = await analyze(inputs, {
     ...(flags.pid === undefined ? {} : { pid: flags.pid }),
-    ...(ndjsonLine !== null
+    ...(ndjsonChangeLine !== null
       ? {
           onChange: (change, engine) => {
-            if (keep(change.finding)) output.write(ndjsonLine(redact.finding({ ...change.finding, evidence: engine.evidenceOf(change.finding) })));
+            const line = keep(change.finding) ? ndjsonChangeLine(change, engine, redact) : null;
+            if (line !== null) output.write(line);
           },
         }
       : {}),

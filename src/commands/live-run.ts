@@ -8,7 +8,7 @@ import type { Backend } from '../capture/scripts.js';
 import { readBundleMeta, startCapture, type CaptureHandle, type CaptureResult } from '../capture/supervise.js';
 import { CaptureError, describeSystemError, EXIT_INTERRUPTED, OrphanmapError } from '../errors.js';
 import { analyzeLiveBundle, type Analysis } from '../ingest/analyze.js';
-import { ndjsonLine } from '../report/formats.js';
+import { ndjsonChangeLine } from '../report/formats.js';
 import { redaction, type Redaction } from '../report/redact.js';
 import { buildReport, findingFilter, type FindingFilter, redactAllButFindings, type Report } from '../report/report.js';
 import { escapeControl } from '../report/sanitize.js';
@@ -81,7 +81,8 @@ async function liveAsNdjson(handle: CaptureHandle, filter: FindingFilter, redact
   const keep = findingFilter(filter);
   const analysis = await analyzeLiveBundle(handle.bundleDir, handle.done, {
     onChange: (change, engine) => {
-      if (keep(change.finding)) process.stdout.write(ndjsonLine(redact.finding({ ...change.finding, evidence: engine.evidenceOf(change.finding) })));
+      const line = keep(change.finding) ? ndjsonChangeLine(change, engine, redact) : null;
+      if (line !== null) process.stdout.write(line);
     },
   });
   const { stopped } = await handle.done;

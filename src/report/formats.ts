@@ -2,6 +2,8 @@
 // the run redacts, that report's small parts are redacted already and each
 // finding goes through the run's one Redaction as it is drawn (see
 // redactAllButFindings), so a name hashes the same in every format.
+import type { Engine } from '../engine/engine.js';
+import type { EngineChange } from '../engine/finding-log.js';
 import type { Finding } from '../engine/findings.js';
 import { safeJson } from './json.js';
 import { renderJira } from './jira.js';
@@ -46,6 +48,20 @@ export function formatReport(report: Report, format: Exclude<OutputFormat, 'ndjs
 /** One NDJSON line: a finding as `--format json` writes it, control, C1 and bidi characters escaped alike. */
 export function ndjsonLine(finding: Finding): string {
   return `${safeJson(finding)}\n`;
+}
+
+/**
+ * The NDJSON line of an engine change (analyze --format ndjson, live), its
+ * evidence read now and redacted as the run says; null for none. The engine
+ * hands over each call's changes once the call is done, each with the finding
+ * as it is then: a finding decided and resolved by the same call (a mapping
+ * maps-end.txt shows deleted, decided and resolved still-mapped at the end)
+ * would print the same resolved line twice. Its resolved change follows, so
+ * its decided one prints nothing.
+ */
+export function ndjsonChangeLine(change: EngineChange, engine: Pick<Engine, 'evidenceOf'>, redaction: Redaction): string | null {
+  if (change.type === 'decided' && change.finding.resolution !== null) return null;
+  return ndjsonLine(redaction.finding({ ...change.finding, evidence: engine.evidenceOf(change.finding) }));
 }
 
 /** Options whose values name nothing of the host (a format, a pid, a duration): shown as typed under --redact. */
