@@ -25,7 +25,24 @@ export interface BenignRule {
    * error after all (FindingLog.callMade).
    */
   readonly thenUnlinks?: (path: string) => string;
+  /**
+   * Benign only for a mapping this long or shorter: the file the rule knows
+   * has one size, and a name any program can take does not make a mapping
+   * of another size that file (review 22: 64 MiB as /dev/shm/sem.x).
+   */
+  readonly maxLength?: number;
+  /**
+   * Benign only when the mapping goes within this many seconds of the
+   * unlink, with its process's exit (or an munmap: FindingLog.resolve): "at
+   * exit" is what makes the rule true, and a process that goes on holding it
+   * holds the file as any leak does (review 22: a program naming its file
+   * hsperfdata_x/1234).
+   */
+  readonly exitsWithinSeconds?: number;
 }
+
+/** How soon after the unlink a program "at exit" is gone: the JVM's is 4-9 ms under strace (traces/), a valgrind run's about as soon. */
+const AT_EXIT_SECONDS = 1;
 
 const RULES: readonly BenignRule[] = [
   {
@@ -35,6 +52,7 @@ const RULES: readonly BenignRule[] = [
     path: /\/hsperfdata_[^/]+\/\d+$/,
     // The JVM's own unlink at its exit; not the pid in the name, which is the JVM's in its own pid namespace.
     ownUnlinkOnly: true,
+    exitsWithinSeconds: AT_EXIT_SECONDS,
   },
   {
     name: 'valgrind vgdb file at exit',
@@ -44,6 +62,7 @@ const RULES: readonly BenignRule[] = [
     // /tmp/vgdb-pipe-shared-mem-vgdb-<pid>-by-<user>-on-<host> (coregrind/m_gdbserver/remote-utils.c); "???" where valgrind cannot tell.
     path: /\/vgdb-pipe-shared-mem-vgdb-\d+-by-[^/]*-on-[^/]*$/,
     ownUnlinkOnly: true,
+    exitsWithinSeconds: AT_EXIT_SECONDS,
   },
   {
     name: 'POSIX semaphore unlinked in use',
@@ -52,6 +71,8 @@ const RULES: readonly BenignRule[] = [
       'is how a semaphore is kept from other processes; its one page goes with the last process that uses it. Benign; not a leak.',
     // glibc's sem_open: /dev/shm/sem.<name>
     path: /^\/dev\/shm\/sem\.[^/]+$/,
+    // sem_open maps sizeof(sem_t), 32 bytes on 64-bit glibc; /proc and maps-end.txt show the page.
+    maxLength: 4096,
   },
   {
     name: 'SQLite WAL index at close',
@@ -82,9 +103,13 @@ export const MAPPED_WITH_NO_NAME: BenignRule = {
     'the mapping pins the file and its blocks until it is unmapped, but no unlink left it behind. Benign; not a leak.',
 };
 
-/** The rule that makes a mapping of this file benign by its name, or null. `unlinkedByOwner`: the mapping's own process removed the last name (BenignRule.ownUnlinkOnly). */
-export function benignRuleFor(path: string, unlinkedByOwner = true): BenignRule | null {
-  return RULES.find((rule) => rule.path?.test(path) === true && (unlinkedByOwner || rule.ownUnlinkOnly !== true)) ?? null;
+/**
+ * The rule that makes a mapping of this file benign by its name, or null.
+ * `unlinkedByOwner`: the mapping's own process removed the last name
+ * (BenignRule.ownUnlinkOnly); `length`: the mapping's (BenignRule.maxLength).
+ */
+export function benignRuleFor(path: string, unlinkedByOwner = true, length = 0): BenignRule | null {
+  return RULES.find((rule) => rule.path?.test(path) === true && (unlinkedByOwner || rule.ownUnlinkOnly !== true) && (rule.maxLength === undefined || length <= rule.maxLength)) ?? null;
 }
 
 /** The rule a finding's `benign` names. */

@@ -132,6 +132,8 @@ export class FindingLog {
       case 'unlink':
         if (event.path === sequence.thenUnlinks && event.dir.fd === sequence.dir) {
           this.sequences.delete(event.tid);
+          // The sequence unmaps what it unlinked before this last step (review 22: a program that unlinked both names and kept the mapping).
+          if (sequence.findings.some((finding) => finding.resolution === null)) this.notBenign(sequence);
           return;
         }
         break;
@@ -294,7 +296,32 @@ export class FindingLog {
     if (event !== null && event.seconds !== null && decidedSeconds !== null) {
       finding.delayMs = Math.round((event.seconds - decidedSeconds) * 1e6) / 1e3;
     }
+    this.notAtExit(finding);
     this.push({ type: 'resolved', finding });
+  }
+
+  /**
+   * A finding benign by a rule of a program's exit (BenignRule.exitsWithinSeconds)
+   * whose mapping did not go soon after the unlink: still mapped at the end,
+   * or its process exited (or unmapped it) long after. Without times in the
+   * trace, a mapping that went is taken to have gone as the rule says.
+   */
+  private notAtExit(finding: Finding): void {
+    const rule = finding.benign === undefined ? undefined : benignRuleNamed(finding.benign);
+    const within = rule?.exitsWithinSeconds;
+    if (within === undefined) return;
+    const goneSoon = finding.resolution !== 'still-mapped' && (finding.delayMs === null || finding.delayMs <= within * 1000);
+    if (goneSoon) return;
+    finding.severity = SEVERITY_OF[finding.kind];
+    delete finding.benign;
+    const after = finding.delayMs === null ? '' : ` ${(finding.delayMs / 1000).toFixed(finding.delayMs < 10_000 ? 2 : 0)} s after the unlink`;
+    const what =
+      finding.resolution === 'process-exited'
+        ? `its process exited only${after}`
+        : finding.resolution === 'unmapped'
+          ? `its process unmapped it only${after}`
+          : 'its process was still running with it mapped when the trace ended';
+    finding.note = `Named as the file of "${rule!.name}" is, but ${what}: that rule holds only for a mapping that goes within ${within} s of the unlink, as its program exits; this one outlived the file as any other does.`;
   }
 
   /** The trace ended: every finding not resolved yet is still mapped. */
@@ -425,7 +452,7 @@ class DecidedFinding implements Finding {
       this.ranges = held.ranges;
       this.mapped = { address: hex(mapping.address), length: mapping.length };
     }
-    const benign = rule ?? benignRuleFor(file.displayName, unlinkedByOwner);
+    const benign = rule ?? benignRuleFor(file.displayName, unlinkedByOwner, held.length);
     if (benign !== null) {
       this.note = benign.note;
       this.severity = 'info';
