@@ -6,6 +6,8 @@
 // the trace still gives to a file mapped at that moment, gives a warning
 // naming the call, the name and the process that maps it. A program that
 // removed the name itself (the unlink is in the trace) gets no such warning.
+// Under -y, a later call whose fd annotation says "(deleted)" (here the close
+// of the dup Python's mmap keeps) does make the finding (review 22).
 //
 // A real program (test/scenarios/removed-under-it.py) under real strace; the
 // test removes its file while it waits, out of the trace. The truth is the
@@ -55,22 +57,36 @@ async function run(mode: 'open' | 'own' | 'recreate', removeIt: boolean, flags: 
   return { input, file, truth, findings: report.findings, warnings: report.warnings.filter((warning) => warning.includes('failed with ENOENT')) };
 }
 
+function expectWarning(warnings: string[], file: string, input: string, truth: Truth): void {
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]).toMatch(new RegExp(`^open(at)? of ${file.replace(/[.]/g, '\\.')} at ${input.replace(/[.]/g, '\\.')}:\\d+ \\(process ${truth.pid}\\) failed with ENOENT: `));
+  expect(warnings[0]).toContain(`the file the trace knows by it was mapped in that process. A process the trace does not follow removed it`);
+  expect(warnings[0]).toContain(`look for "(deleted)" in /proc/${truth.pid}/maps`);
+}
+
 describe('R4-4: a mapped file removed out of the trace, and the program finding its name gone', () => {
+  it('strace without -y: no finding can be made, and a warning names the failed open, the name and the process that maps it', async () => {
+    const { input, file, truth, findings, warnings } = await run('open', true, []);
+    // /proc: the mapping outlived its file.
+    expect(truth.deleted.map((mapping) => [mapping.path, mapping.bytes])).toEqual([[file, 8192]]);
+    expect(findings.filter((finding) => finding.kind === 'unlinked-while-mapped')).toEqual([]);
+    expectWarning(warnings, file, input, truth);
+  }, 40_000);
+
+  // Review 22: Python's mmap keeps a dup of the fd, and its close at the exit shows the file "(deleted)" under -y: the kernel's word.
   it.each([
     ['-y', ['-y']],
-    ['without -y', []],
     ['filtered as capture does', ['-y', '-e', 'trace=%file,%memory,%process,%desc']],
   ])(
-    'strace %s: no finding can be made, and a warning names the failed open, the name and the process that maps it',
+    'strace %s: the close of its fd that -y shows "(deleted)" makes the finding /proc shows, and the warning names the failed open',
     async (_, flags) => {
       const { input, file, truth, findings, warnings } = await run('open', true, flags);
-      // /proc: the mapping outlived its file.
       expect(truth.deleted.map((mapping) => [mapping.path, mapping.bytes])).toEqual([[file, 8192]]);
-      expect(findings.filter((finding) => finding.kind === 'unlinked-while-mapped')).toEqual([]);
-      expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatch(new RegExp(`^open(at)? of ${file.replace(/[.]/g, '\\.')} at ${input.replace(/[.]/g, '\\.')}:\\d+ \\(process ${truth.pid}\\) failed with ENOENT: `));
-      expect(warnings[0]).toContain(`the file the trace knows by it was mapped in that process. A process the trace does not follow removed it`);
-      expect(warnings[0]).toContain(`look for "(deleted)" in /proc/${truth.pid}/maps`);
+      const orphans = findings.filter((finding) => finding.kind === 'unlinked-while-mapped');
+      expect(orphans.map((finding) => `${finding.severity} ${finding.pid} ${finding.address} ${finding.path}`)).toEqual([`error ${truth.pid} ${truth.deleted[0]!.address} ${file}`]);
+      expect(orphans[0]!.unlinkedAt).toBeNull();
+      expect(orphans[0]!.note).toMatch(new RegExp(`^The -y annotation of fd \\d+ at ${input.replace(/[.]/g, '\\.')}:\\d+ shows it "\\(deleted\\)"`));
+      expectWarning(warnings, file, input, truth);
     },
     40_000,
   );

@@ -311,7 +311,7 @@ export class Engine {
         this.fds.open(task, event, event.resolvedHint === undefined ? this.procFdFile(task, resolveName(task, event.dir, event.path)) : undefined);
         break;
       case 'close':
-        this.fds.close(task, event.fd, event);
+        this.fds.close(task, event.fd, event, event.goneName);
         break;
       case 'truncate':
         this.truncate(task, event);

@@ -196,12 +196,14 @@ export class Fds {
     file.note(event, this.files.keeper);
   }
 
-  close(task: Task, fd: number, event: EventBase): void {
+  /** @param goneName the path -y printed for the fd with "(deleted)" after it (CloseEvent.goneName) */
+  close(task: Task, fd: number, event: EventBase, goneName?: string): void {
     this.tableEvents++;
     this.closesAndDups++;
     this.files.closesShown = true;
     const entry = task.fds.fds.get(fd);
     if (entry === undefined) return;
+    if (goneName !== undefined && entry.inFlight === undefined && entry.file !== null) this.closedGone(task, fd, entry.file, goneName, event);
     if (entry.inFlight !== undefined) {
       // This close released the previous file, whose number came back already.
       const before = entry.inFlight;
@@ -214,6 +216,19 @@ export class Fds {
     task.fds.kept.delete(fd);
     this.files.releaseFd(entry.file);
     if (entry.file !== null) this.files.noteUnlessForgotten(entry.file, event);
+  }
+
+  /**
+   * The kernel's word at a close: the fd's file has lost the name -y printed.
+   * When the trace still holds that name as the file's and a mapping of it is
+   * live, the name went by a call the trace could not tie to it (an unlink
+   * through a second spelling of its directory, a symlink or a bind mount
+   * made before the trace: review 22), or by one it does not show: the
+   * mappings outlived it, as fileOfFd decides for an mmap or ftruncate.
+   */
+  private closedGone(task: Task, fd: number, bound: FileNode, goneName: string, event: EventBase): void {
+    if (bound.recordCount === 0 || bound.gone || deletedKind(goneName) !== 'file' || this.files.named(goneName) !== bound) return;
+    this.files.wentOutOfSight(bound, event, task.space, `The -y annotation of fd ${fd} at ${event.place.file}:${event.place.line} shows it "(deleted)": ${REMOVED_OUT_OF_SIGHT}`);
   }
 
   closeRange(task: Task, event: CloseRangeEvent): void {

@@ -290,9 +290,15 @@ interface Aliased {
  * symlinked directory (`/lib` → `/usr/lib` on a merged-/usr system, where
  * ld.so opens libraries by one and dpkg replaces them by the other) or a
  * bind mount. Without -y the trace cannot tell the names are one file, and
- * the mapping that outlived it is missed. Counted, the first kept, for one warning.
+ * the mapping that outlived it is missed; with -y, which prints the real path
+ * of an fd but the name an unlink or rename was given, neither when the file
+ * was opened by one spelling and removed by the other (review 22). Counted,
+ * the first kept, for one warning.
  */
 export class AliasedNames extends FirstOfMany<Aliased> {
+  /** The trace prints fds' real paths (strace -y): the advice differs. */
+  fdPathsShown = false;
+
   note(): string | null {
     const first = this.first;
     if (first === null) return null;
@@ -302,7 +308,10 @@ export class AliasedNames extends FirstOfMany<Aliased> {
     return (
       `${first.call === 'rename to' ? 'rename over' : `${first.call} of`} ${first.given} at ${first.at} (process ${first.pid}) removed a name of no file the trace saw mapped, while ${first.mapped}, which ends in the same directory and name, ` +
       `was mapped ${where}${more}: if the two are one file reached through a symlinked directory (/lib → /usr/lib on a merged-/usr system) or a bind mount, the call ${done}, ` +
-      'and a mapping that outlived it may be missed. Capture with -y (strace then prints the real path of each fd), or with orphanmap capture'
+      (this.fdPathsShown
+        ? 'and a mapping that outlived it is missed unless a later call shows its fd "(deleted)": strace -y prints the real path of an fd, but the name an unlink or rename was given. ' +
+          'Capture with --backend bpftrace, which names the directory that really holds each name'
+        : 'and a mapping that outlived it may be missed. Capture with -y (strace then prints the real path of each fd), or with orphanmap capture')
     );
   }
 
@@ -348,11 +357,12 @@ export class Files {
   /** Absolute unlinks and renames that named nothing while a mapped file had a name ending the same way (checkAliased). */
   readonly aliased = new AliasedNames();
   /**
-   * An open's -y annotation or inode was seen: the trace names files by the
-   * paths the kernel resolved (bpftrace's by the directory that really holds
-   * them), and two spellings of one file meet there (checkAliased has nothing to say).
+   * An open's inode was seen (bpftrace): the trace names files, removals too,
+   * by the directory that really holds them, and two spellings of one file
+   * meet there (checkAliased has nothing to say). strace -y's annotations
+   * alone do not make them meet: an unlink's name has none (review 22).
    */
-  private realPathsShown = false;
+  private inodesShown = false;
   /**
    * Names the trace still gave a mapped file when an open or unlink of them
    * failed with ENOENT, the first such call for each (nameMissing): kept
@@ -405,7 +415,8 @@ export class Files {
    * through a link, it was taken for a nameless one and its leak for benign).
    */
   opened(name: string, inode: Inode | undefined, resolvedHint: string | undefined, tmpfile = false): FileNode {
-    if (resolvedHint !== undefined || inode !== undefined) this.realPathsShown = true;
+    if (inode !== undefined) this.inodesShown = true;
+    if (resolvedHint !== undefined) this.aliased.fdPathsShown = true;
     if (tmpfile) return this.nameless(tmpfileName(name, inode, resolvedHint), inode);
     let file = this.withInode(inode);
     // Found gone (nameMissing), and not removed in the trace since: what an open of the name reaches now
@@ -872,7 +883,7 @@ export class Files {
    * maps another's is no such case.
    */
   private checkAliased(task: Task, event: EventBase, call: Misplaced['call'], name: string, removed: FileNode | undefined): void {
-    if (this.realPathsShown) return;
+    if (this.inodesShown) return;
     const tail = lastTwoComponents(name);
     if (tail === null) return;
     let asked = 0;

@@ -151,6 +151,12 @@ export type PathCut = true;
 export interface CloseEvent extends EventBase {
   kind: 'close';
   fd: number;
+  /**
+   * Set only when strace printed "(deleted)" after the fd's -y annotation:
+   * the path it printed, which the fd's file no longer has (review 22: a
+   * file unlinked by a second spelling of its directory, a symlink).
+   */
+  goneName?: string;
 }
 
 export interface CloseRangeEvent extends EventBase {

@@ -13,6 +13,7 @@ import {
   RENAME_EXCHANGE,
   AT_REMOVEDIR,
   type DirRef,
+  type CloseEvent,
   type DupEvent,
   type EventBase,
   type MmapEvent,
@@ -370,7 +371,9 @@ function decodeClose(call: Call): DecodeResult {
   const { base } = call;
   const fd = fdArg(call, 0);
   if (fd === null) return bad(call, 'fd');
-  return withExtras({ kind: 'close', fd: fd.fd, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw }, base);
+  const event: CloseEvent = { kind: 'close', fd: fd.fd, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw };
+  if (fd.deleted === true && fd.hint !== undefined) event.goneName = fd.hint;
+  return withExtras(event, base);
 }
 
 function decodeCloseRange(call: Call): DecodeResult {
