@@ -9,7 +9,7 @@ import { escapeControl } from '../report/sanitize.js';
 import { loadInkInteractively } from '../tui/terminal.js';
 import { refuseEmptyInputs, type AnalyzeFlags } from './analyze.js';
 import { failsOn } from './options.js';
-import { openReportOutput, refuseDoubts, type ReportOutput, stderrSummary } from './output.js';
+import { openReportOutput, refuseUndecided, type ReportOutput, stderrSummary } from './output.js';
 
 export async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise<number> {
   const filter: FindingFilter = {};
@@ -35,14 +35,15 @@ export async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise
   }
   if (failsOn(verdict.severities, flags.failOn)) return EXIT_FINDINGS;
   // After the report is written: it is what the user reads to settle the doubt.
-  if (flags.failOn !== undefined) refuseDoubts(verdict.mappingsInDoubt, `--fail-on ${flags.failOn} cannot tell that nothing leaked`);
+  if (flags.failOn !== undefined) refuseUndecided(verdict, `--fail-on ${flags.failOn} cannot tell that nothing leaked`);
   return 0;
 }
 
-/** What --fail-on decides on: the severities of the findings, and the mappings in doubt (Report.summary.mappingsInDoubt). */
+/** What --fail-on decides on: the severities of the findings; with none failing, whether anything leaves the verdict undecided (refuseUndecided). */
 interface Verdict {
   severities: Severity[];
   mappingsInDoubt: number;
+  unfinished: string | null;
 }
 
 /** Writes the report; what --fail-on decides on. */
@@ -77,14 +78,18 @@ async function analyzeInto(output: ReportOutput, inputs: string[], flags: Analyz
   const report = buildReport(analysis, filter);
   if (flags.format === 'json') {
     writeReportJson(report, shownRedaction, (text) => output.write(text));
-    return verdictOf(report);
+    return verdictOf(report, analysis.unfinished, shownRedaction);
   }
   const shown = redactAllButFindings(report, shownRedaction);
   if (flags.format !== 'ndjson') {
     const { commandLine, formatReport } = await import('../report/formats.js');
     output.write(formatReport(shown, flags.format, { command: commandLine(process.argv.slice(2), shownRedaction), redaction: shownRedaction }));
   } else if (shown.warnings.length > 0 || shown.summary.unparsedLines > 0) process.stderr.write(stderrSummary(shown));
-  return verdictOf(report);
+  return verdictOf(report, analysis.unfinished, shownRedaction);
 }
 
-const verdictOf = (report: Report): Verdict => ({ severities: report.findings.map((finding) => finding.severity), mappingsInDoubt: report.summary.mappingsInDoubt });
+const verdictOf = (report: Report, unfinished: string | undefined, redact: Redaction): Verdict => ({
+  severities: report.findings.map((finding) => finding.severity),
+  mappingsInDoubt: report.summary.mappingsInDoubt,
+  unfinished: unfinished === undefined ? null : redact.text(unfinished),
+});

@@ -6,32 +6,41 @@ import { redaction, type Redaction } from '../report/redact.js';
 import { buildReport, type Report } from '../report/report.js';
 import { refuseEmptyInputs } from './analyze.js';
 import type { DiffFlags } from './diff.js';
-import { openReportOutput, refuseDoubts } from './output.js';
+import { openReportOutput, refuseUndecided } from './output.js';
 
 export async function runDiff(beforePath: string, afterPath: string, flags: DiffFlags): Promise<number> {
   const output = openReportOutput(flags.out);
-  let after: Report;
+  let after: Side;
   try {
     // One redaction for both sides: a file that is on both hashes the same on both.
     const redact = redaction(flags.redact === true, [beforePath, afterPath]);
     const before = await sideReport(beforePath, redact);
     after = await sideReport(afterPath, redact);
-    output.write(formatDiff(diffReports(before, after), flags.format));
+    output.write(formatDiff(diffReports(before.report, after.report), flags.format));
     await output.close();
   } catch (error) {
     output.abort();
     throw error;
   }
-  if (afterFailsOn(after, flags.failOn)) return EXIT_FINDINGS;
-  // After the diff is written: its warnings name the mappings in doubt.
-  if (flags.failOn !== undefined) refuseDoubts(after.summary.mappingsInDoubt, `--fail-on ${flags.failOn} cannot tell that nothing leaks after the change`);
+  if (afterFailsOn(after.report, flags.failOn)) return EXIT_FINDINGS;
+  // After the diff is written: its warnings say why.
+  if (flags.failOn !== undefined) {
+    refuseUndecided({ unfinished: after.unfinished, mappingsInDoubt: after.report.summary.mappingsInDoubt }, `--fail-on ${flags.failOn} cannot tell that nothing leaks after the change`);
+  }
   return 0;
 }
 
+/** A side's report, and the bundle its capture did not finish, in words (Analysis.unfinished), redacted as the report is. */
+interface Side {
+  report: Report;
+  unfinished: string | null;
+}
+
 /** An empty side (`/dev/null`, a capture that wrote nothing) would read as "fixed": refused. */
-async function sideReport(path: string, redact: Redaction): Promise<Report> {
+async function sideReport(path: string, redact: Redaction): Promise<Side> {
   const analysis = await analyze([path]);
   refuseEmptyInputs(analysis, 'it cannot be compared (a diff needs a trace on both sides)');
   // Its warnings are part of the diff (an unfinished capture on the after side reads as "fixed" otherwise).
-  return buildReport(analysis, {}, redact.withWholePaths(analysis.warningPaths));
+  const shown = redact.withWholePaths(analysis.warningPaths);
+  return { report: buildReport(analysis, {}, shown), unfinished: analysis.unfinished === undefined ? null : shown.text(analysis.unfinished) };
 }

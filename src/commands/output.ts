@@ -474,11 +474,13 @@ export function stderrSummary(report: Report): string {
 }
 
 /**
- * Mappings in doubt (Report.summary.mappingsInDoubt) are neither a finding
- * nor clear: where no finding fails the verdict, they leave it undecided,
- * an error rather than a pass.
+ * What leaves a verdict with no failing finding undecided, an error rather
+ * than a pass, said once the report is written (it is what the user reads
+ * next): a bundle its capture did not finish (its trace may stop early), or
+ * mappings in doubt (Report.summary.mappingsInDoubt).
  */
-export function refuseDoubts(mappingsInDoubt: number, why: string): void {
-  if (mappingsInDoubt === 0) return;
-  throw new InputError(`${inDoubtText(mappingsInDoubt)}; the report's warnings name each), so ${why}`);
+export function refuseUndecided(undecided: { unfinished: string | null; mappingsInDoubt: number }, why: string): void {
+  if (undecided.unfinished !== null) throw new InputError(`${undecided.unfinished}: its trace may stop early, so ${why}`);
+  if (undecided.mappingsInDoubt === 0) return;
+  throw new InputError(`${inDoubtText(undecided.mappingsInDoubt)}; the report's warnings name each), so ${why}`);
 }

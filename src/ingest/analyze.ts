@@ -79,6 +79,14 @@ export interface Analysis {
   emptyInputs: string[];
   /** Set when the bundle holds nothing of its process (untracedTarget), or a trace without a bundle no event (noEventTraced): the input, and why (also a warning). It proves nothing either. */
   untraced?: { input: string; why: string };
+  /**
+   * Set when a bundle's meta.json says its capture did not finish it (no end
+   * time or exit reason, or "complete": false; also a warning): its trace may
+   * stop early, so a run with no finding proves nothing (review 22: a
+   * disk-full capture passed --fail-on and diff). In words: "the capture did
+   * not finish DIR (meta.json has …)".
+   */
+  unfinished?: string;
   bundle: Bundle | null;
   /** The time the trace covers: its first and last event times (the chart's axis); null when no event has one. */
   span: { first: number; last: number } | null;
@@ -95,6 +103,7 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
     ...(options.pid === undefined ? {} : { pidHint: options.pid }),
   });
   const run = new Run(engine, options);
+  let unfinished: string | undefined;
   for (const input of inputs) {
     switch (input.type) {
       case 'stream':
@@ -111,6 +120,7 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
         // A capture that traced nothing says why, and more than "unfinished": see warnUntraced (its reasons that need no count of events or lines).
         if (input.bundle.unfinished && untracedBy(input.bundle.meta) === null) {
           run.warnings.push(`${input.bundle.dir}: the capture did not finish this bundle (${unfinishedBecause(input.bundle.meta)}): the trace may stop early`);
+          unfinished ??= `the capture did not finish ${input.bundle.dir} (${unfinishedBecause(input.bundle.meta)})`;
         }
         run.seed(input.bundle);
         // A finished capture's own record of when it began to stop; live follows a bundle before it has one.
@@ -130,7 +140,7 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
   const checked = bundle === null ? null : await checkWithMaps(run, engine, bundle);
   const untraced = checked === null ? warnNoEvent(run, engine, paths[0]!) : warnUntraced(run, engine, checked);
   const analysis = run.result(checked, checked === null ? [] : bundleProcesses(checked));
-  return untraced === undefined ? analysis : { ...analysis, untraced };
+  return { ...analysis, ...(untraced === undefined ? {} : { untraced }), ...(unfinished === undefined ? {} : { unfinished }) };
 }
 
 /**
