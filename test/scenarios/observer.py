@@ -45,8 +45,11 @@ import sys
 # _IOR('v', 1, long): the inode's generation number.
 FS_IOC_GETVERSION = 0x80087601
 
-# Objects the kernel prints as "(deleted)" that never had a name to unlink.
-NAMELESS_PREFIXES = ('/memfd:', '/dev/zero', '/SYSV', '/anon_hugepage', '/dev/shm/.')
+# Objects the kernel prints as "(deleted)" that never had a name to unlink, in
+# the traced programs: nscd's databases (/run/nscd/dbXXXXXX, which nscd makes
+# and unlinks, then hands clients an fd: a JVM resolving a user maps one
+# when nscd runs on the host) had none by the time any of them mapped it.
+NAMELESS_PREFIXES = ('/memfd:', '/dev/zero', '/SYSV', '/anon_hugepage', '/dev/shm/.', '/run/nscd/db')
 
 
 def children_of_all():
