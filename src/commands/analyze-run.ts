@@ -43,7 +43,7 @@ export async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise
 interface Verdict {
   severities: Severity[];
   mappingsInDoubt: number;
-  unfinished: string | null;
+  undecided: string | null;
 }
 
 /** Writes the report; what --fail-on decides on. */
@@ -78,18 +78,18 @@ async function analyzeInto(output: ReportOutput, inputs: string[], flags: Analyz
   const report = buildReport(analysis, filter);
   if (flags.format === 'json') {
     writeReportJson(report, shownRedaction, (text) => output.write(text));
-    return verdictOf(report, analysis.unfinished, shownRedaction);
+    return verdictOf(report, analysis.undecided, shownRedaction);
   }
   const shown = redactAllButFindings(report, shownRedaction);
   if (flags.format !== 'ndjson') {
     const { commandLine, formatReport } = await import('../report/formats.js');
     output.write(formatReport(shown, flags.format, { command: commandLine(process.argv.slice(2), shownRedaction), redaction: shownRedaction }));
   } else if (shown.warnings.length > 0 || shown.summary.unparsedLines > 0) process.stderr.write(stderrSummary(shown));
-  return verdictOf(report, analysis.unfinished, shownRedaction);
+  return verdictOf(report, analysis.undecided, shownRedaction);
 }
 
-const verdictOf = (report: Report, unfinished: string | undefined, redact: Redaction): Verdict => ({
+const verdictOf = (report: Report, undecided: string | undefined, redact: Redaction): Verdict => ({
   severities: report.findings.map((finding) => finding.severity),
   mappingsInDoubt: report.summary.mappingsInDoubt,
-  unfinished: unfinished === undefined ? null : redact.text(unfinished),
+  undecided: undecided === undefined ? null : redact.text(undecided),
 });

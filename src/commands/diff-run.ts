@@ -25,15 +25,15 @@ export async function runDiff(beforePath: string, afterPath: string, flags: Diff
   if (afterFailsOn(after.report, flags.failOn)) return EXIT_FINDINGS;
   // After the diff is written: its warnings say why.
   if (flags.failOn !== undefined) {
-    refuseUndecided({ unfinished: after.unfinished, mappingsInDoubt: after.report.summary.mappingsInDoubt }, `--fail-on ${flags.failOn} cannot tell that nothing leaks after the change`);
+    refuseUndecided({ undecided: after.undecided, mappingsInDoubt: after.report.summary.mappingsInDoubt }, `--fail-on ${flags.failOn} cannot tell that nothing leaks after the change`);
   }
   return 0;
 }
 
-/** A side's report, and the bundle its capture did not finish, in words (Analysis.unfinished), redacted as the report is. */
+/** A side's report, and why its trace may lack what a verdict needs, in words (Analysis.undecided), redacted as the report is. */
 interface Side {
   report: Report;
-  unfinished: string | null;
+  undecided: string | null;
 }
 
 /** An empty side (`/dev/null`, a capture that wrote nothing) would read as "fixed": refused. */
@@ -42,5 +42,5 @@ async function sideReport(path: string, redact: Redaction): Promise<Side> {
   refuseEmptyInputs(analysis, 'it cannot be compared (a diff needs a trace on both sides)');
   // Its warnings are part of the diff (an unfinished capture on the after side reads as "fixed" otherwise).
   const shown = redact.withWholePaths(analysis.warningPaths);
-  return { report: buildReport(analysis, {}, shown), unfinished: analysis.unfinished === undefined ? null : shown.text(analysis.unfinished) };
+  return { report: buildReport(analysis, {}, shown), undecided: analysis.undecided === undefined ? null : shown.text(analysis.undecided) };
 }

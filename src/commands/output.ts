@@ -476,11 +476,12 @@ export function stderrSummary(report: Report): string {
 /**
  * What leaves a verdict with no failing finding undecided, an error rather
  * than a pass, said once the report is written (it is what the user reads
- * next): a bundle its capture did not finish (its trace may stop early), or
- * mappings in doubt (Report.summary.mappingsInDoubt).
+ * next): a trace that may lack what it needs (Analysis.undecided: a bundle
+ * its capture did not finish, a child strace could not follow), or mappings
+ * in doubt (Report.summary.mappingsInDoubt).
  */
-export function refuseUndecided(undecided: { unfinished: string | null; mappingsInDoubt: number }, why: string): void {
-  if (undecided.unfinished !== null) throw new InputError(`${undecided.unfinished}: its trace may stop early, so ${why}`);
-  if (undecided.mappingsInDoubt === 0) return;
-  throw new InputError(`${inDoubtText(undecided.mappingsInDoubt)}; the report's warnings name each), so ${why}`);
+export function refuseUndecided(verdict: { undecided: string | null; mappingsInDoubt: number }, why: string): void {
+  if (verdict.undecided !== null) throw new InputError(`${verdict.undecided}, so ${why}`);
+  if (verdict.mappingsInDoubt === 0) return;
+  throw new InputError(`${inDoubtText(verdict.mappingsInDoubt)}; the report's warnings name each), so ${why}`);
 }

@@ -223,7 +223,7 @@ interface Misplaced {
  * leak of that file is missed. Counted, the first kept, for one warning.
  */
 /** Cases of one warning: counted, the first kept, for a warning that names it and says how many more. */
-class FirstOfMany<T> {
+export class FirstOfMany<T> {
   count = 0;
   protected first: T | null = null;
 

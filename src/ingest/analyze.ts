@@ -80,13 +80,14 @@ export interface Analysis {
   /** Set when the bundle holds nothing of its process (untracedTarget), or a trace without a bundle no event (noEventTraced): the input, and why (also a warning). It proves nothing either. */
   untraced?: { input: string; why: string };
   /**
-   * Set when a bundle's meta.json says its capture did not finish it (no end
-   * time or exit reason, or "complete": false; also a warning): its trace may
-   * stop early, so a run with no finding proves nothing (review 22: a
-   * disk-full capture passed --fail-on and diff). In words: "the capture did
-   * not finish DIR (meta.json has …)".
+   * Set when the trace may lack what a verdict needs (also a warning), so a
+   * run with no failing finding proves nothing (review 22), in words: a
+   * bundle its capture did not finish (no end time or exit reason, or
+   * "complete": false: "the capture did not finish DIR (…): its trace may stop
+   * early"; a disk-full capture passed --fail-on and diff), or a child strace
+   * could not follow (Engine.untracedReason).
    */
-  unfinished?: string;
+  undecided?: string;
   bundle: Bundle | null;
   /** The time the trace covers: its first and last event times (the chart's axis); null when no event has one. */
   span: { first: number; last: number } | null;
@@ -120,7 +121,7 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
         // A capture that traced nothing says why, and more than "unfinished": see warnUntraced (its reasons that need no count of events or lines).
         if (input.bundle.unfinished && untracedBy(input.bundle.meta) === null) {
           run.warnings.push(`${input.bundle.dir}: the capture did not finish this bundle (${unfinishedBecause(input.bundle.meta)}): the trace may stop early`);
-          unfinished ??= `the capture did not finish ${input.bundle.dir} (${unfinishedBecause(input.bundle.meta)})`;
+          unfinished ??= `the capture did not finish ${input.bundle.dir} (${unfinishedBecause(input.bundle.meta)}): its trace may stop early`;
         }
         run.seed(input.bundle);
         // A finished capture's own record of when it began to stop; live follows a bundle before it has one.
@@ -140,7 +141,8 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
   const checked = bundle === null ? null : await checkWithMaps(run, engine, bundle);
   const untraced = checked === null ? warnNoEvent(run, engine, paths[0]!) : warnUntraced(run, engine, checked);
   const analysis = run.result(checked, checked === null ? [] : bundleProcesses(checked));
-  return { ...analysis, ...(untraced === undefined ? {} : { untraced }), ...(unfinished === undefined ? {} : { unfinished }) };
+  const undecided = unfinished ?? engine.untracedReason() ?? undefined;
+  return { ...analysis, ...(untraced === undefined ? {} : { untraced }), ...(undecided === undefined ? {} : { undecided }) };
 }
 
 /**

@@ -323,6 +323,12 @@ export interface CloneEvent extends EventBase {
   kind: 'clone';
   childTid: number;
   flags: number;
+  /**
+   * Set only by strace's clone with CLONE_UNTRACED: the kernel attaches no
+   * tracer to that child, so `strace -f` follows neither it nor what it
+   * starts (review 22). bpftrace's records are the kernel's, for every task.
+   */
+  untracedChild?: true;
 }
 
 /**

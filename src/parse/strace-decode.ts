@@ -13,6 +13,7 @@ import {
   RENAME_EXCHANGE,
   AT_REMOVEDIR,
   type DirRef,
+  type CloneEvent,
   type CloseEvent,
   type DupEvent,
   type EventBase,
@@ -65,6 +66,8 @@ const MAP_FLAGS: Record<string, number> = {
   MAP_UNINITIALIZED: 0x4000000,
 };
 const MREMAP_FLAGS: Record<string, number> = { MREMAP_MAYMOVE: 0x1, MREMAP_FIXED: 0x2, MREMAP_DONTUNMAP: 0x4 };
+const CLONE_UNTRACED = 0x800000;
+
 const CLONE_FLAGS: Record<string, number> = {
   CLONE_VM: 0x100,
   CLONE_FS: 0x200,
@@ -81,7 +84,7 @@ const CLONE_FLAGS: Record<string, number> = {
   CLONE_PARENT_SETTID: 0x100000,
   CLONE_CHILD_CLEARTID: 0x200000,
   CLONE_DETACHED: 0x400000,
-  CLONE_UNTRACED: 0x800000,
+  CLONE_UNTRACED,
   CLONE_CHILD_SETTID: 0x1000000,
   CLONE_NEWCGROUP: 0x2000000,
   CLONE_NEWUTS: 0x4000000,
@@ -608,19 +611,10 @@ function decodeClone(call: Call): DecodeResult {
   const { base } = call;
   // The new task's id; 0 in a child that prints its own return. Anything else no task can have.
   if (call.value !== 0 && !isTid(call.value)) return `${call.name} returned ${String(call.value)}: ${TID_RANGE_REASON}`;
-  return withExtras(
-    {
-      kind: 'clone',
-      childTid: call.value,
-      flags: cloneFlagsAtEntry(call.name, call.text.slice(call.from)) ?? 0,
-      place: base.place,
-      time: base.time,
-      seconds: base.seconds,
-      tid: base.tid,
-      raw: base.raw,
-    },
-    base,
-  );
+  const flags = cloneFlagsAtEntry(call.name, call.text.slice(call.from)) ?? 0;
+  const event: CloneEvent = { kind: 'clone', childTid: call.value, flags, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw };
+  if ((flags & CLONE_UNTRACED) !== 0 && call.value > 0) event.untracedChild = true;
+  return withExtras(event, base);
 }
 
 function decodeExec(call: Call): DecodeResult {
