@@ -156,6 +156,21 @@ describe('deleted kinds', () => {
     expect(isDeletedFile(memfd)).toBe(false);
   });
 
+  it('takes a name of a kernel object on a block device for a file (review 22: a mount namespace printed them so)', () => {
+    // As /proc printed the files of test/scenarios/kernel-names-on-disk.sh (ext4 on fe:00), and the real objects (00:01).
+    for (const [path, kind] of [
+      ['/memfd:cache', 'memfd'],
+      ['/SYSV00001234', 'sysv-shm'],
+      ['/dev/zero', 'shared-anonymous'],
+    ] as const) {
+      const onDisk = parseMapsLine(`7fc803552000-7fc803652000 rw-s 00000000 fe:00 3219884                    ${path} (deleted)`)!;
+      expect(isDeletedFile(onDisk), path).toBe(true);
+      const kernel = parseMapsLine(`7fab5bc77000-7fab5bc78000 rw-s 00000000 00:01 70                         ${path} (deleted)`)!;
+      expect(isDeletedFile(kernel), path).toBe(false);
+      expect(deletedKind(path, kernel.inode, kernel.dev)).toBe(kind);
+    }
+  });
+
   it('takes "#<inode>" named after its own inode for an O_TMPFILE file that never had a name', () => {
     // As this kernel prints an O_TMPFILE mapping in /tmp (ext4) and /dev/shm (tmpfs).
     const tmp = parseMapsLine('7f03870bc000-7f03870be000 rw-s 00000000 fe:00 2147256                    /tmp/#2147256 (deleted)')!;

@@ -192,14 +192,29 @@ export function parseDev(dev: string): { major: number; minor: number } | null {
  *                                                 ^^^^^^^                         ^^^^^^^ the same number
  * A deleted file really named "#123" would need inode 123 to be taken for one.
  * Without the inode (a bare path), any "#<digits>" base name counts.
+ *
+ * The kernel's own objects live on its internal mounts, whose device numbers
+ * have major 0 (shmem, the aio and anonymous inodes): `dev`, when the maps
+ * line gives it, rules them out for a file on a block device, which a
+ * process in its own mount namespace can make print as "/dev/zero" or
+ * "/memfd:x" (review 22: 192 MiB of a real disk hidden from scan so).
  */
-export function deletedKind(path: string, inode?: number): DeletedKind {
-  if (path === '/dev/zero') return 'shared-anonymous';
-  if (path.startsWith('/memfd:')) return 'memfd';
-  if (/^\/SYSV[0-9a-f]{8}$/.test(path)) return 'sysv-shm';
-  if (path === '/[aio]') return 'aio';
+export function deletedKind(path: string, inode?: number, dev?: string): DeletedKind {
+  const kernelObject = dev === undefined || !onBlockDevice(dev);
+  if (kernelObject) {
+    if (path === '/dev/zero') return 'shared-anonymous';
+    if (path.startsWith('/memfd:')) return 'memfd';
+    if (/^\/SYSV[0-9a-f]{8}$/.test(path)) return 'sysv-shm';
+    if (path === '/[aio]') return 'aio';
+  }
   if (isTmpfileName(path, inode)) return 'tmpfile';
   return 'file';
+}
+
+/** The device is a block device's (major not 0), as "fe:00" prints it. */
+function onBlockDevice(dev: string): boolean {
+  const colon = dev.indexOf(':');
+  return colon > 0 && !/^0+$/.test(dev.slice(0, colon));
 }
 
 function isTmpfileName(path: string, inode: number | undefined): boolean {
@@ -212,7 +227,7 @@ function isTmpfileName(path: string, inode: number | undefined): boolean {
 
 /** True for a mapping of a file that was unlinked while mapped. */
 export function isDeletedFile(entry: MapsEntry): boolean {
-  return entry.deleted && deletedKind(entry.path, entry.inode) === 'file';
+  return entry.deleted && deletedKind(entry.path, entry.inode, entry.dev) === 'file';
 }
 
 /**

@@ -106,7 +106,7 @@ export class MapsTally {
     // tree, so it does not count against vm.max_map_count.
     if (entry.path !== '[vsyscall]') this.mappings++;
     if (!entry.deleted) return;
-    if (deletedKind(entry.path, entry.inode) !== 'file') {
+    if (deletedKind(entry.path, entry.inode, entry.dev) !== 'file') {
       this.anonymousDeletedMappings++;
       return;
     }
