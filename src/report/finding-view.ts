@@ -118,7 +118,7 @@ export function resolutionText(finding: Finding): string {
   switch (finding.resolution) {
     case 'unmapped':
       // "unmapped at PLACE, 17.5 ms after it was mapped": the delay does not run to that place's own words.
-      if (unlinkedFirst(finding)) return `unmapped${finding.resolvedAt === null ? '' : ` at ${describePlace(finding.resolvedAt)},`}${delay}`;
+      if (unlinkedFirst(finding)) return `unmapped${finding.resolvedAt === null ? '' : ` at ${describePlace(finding.resolvedAt)}${delay === '' ? '' : ','}`}${delay}`;
       return `unmapped${delay}${finding.resolvedAt === null ? '' : ` at ${describePlace(finding.resolvedAt)}`}`;
     case 'process-exited':
       return `released when the process exited or exec'd${delay}`;
