@@ -162,6 +162,15 @@ export class Engine {
     return this.log.changed();
   }
 
+  /**
+   * The lowest thread id on the trace's lines of calls nobody follows
+   * (Infinity: none), which the engine never sees: an attached process's
+   * leader may have made no other call (Tasks.nameGuessedProcess).
+   */
+  unfollowedThreadsFrom(lowestTid: number): void {
+    this.tasks.lowestUnfollowedTid = lowestTid;
+  }
+
   /** The trace ended: every finding whose mapping is still live is `still-mapped`. */
   finish(): EngineChange[] {
     this.log.begin();

@@ -379,23 +379,36 @@ export class Tasks {
     this.log.renumber(from, to);
   }
 
+  /** See Engine.unfollowedThreadsFrom. */
+  lowestUnfollowedTid = Number.POSITIVE_INFINITY;
+
   /**
    * The process whose threads ran before the trace began (an attach) and
    * whose leader never showed itself: named by --pid when that fits, else by
-   * its lowest thread id (a leader's tid is its pid, and it is the first thread).
+   * its lowest thread id (a leader's tid is its pid, and it is the first
+   * thread), among all the trace's lines: a JVM's or a Go program's leader
+   * may only wait in futex, a call nobody follows (review 22: findings were
+   * named by a worker's tid). A thread lower than those, known as a task of
+   * its own (a child the trace saw cloned), is not one of them.
    */
   nameGuessedProcess(): void {
     this.noteUnannounced();
     const group = this.guessed.group;
     if (group === null || group.leaderKnown) return;
-    const lowest = this.guessed.lowestTid;
+    const unfollowed = this.lowestUnfollowedTid;
+    const quiet = unfollowed < this.guessed.lowestTid && !this.byTid.has(unfollowed) && !this.unsureClones.has(unfollowed) && !this.groups.has(unfollowed);
+    const lowest = quiet ? unfollowed : this.guessed.lowestTid;
     const hint = this.hints.pidHint;
     const fromHint = hint !== undefined && hint <= lowest && (hint === group.tgid || !this.groups.has(hint));
     const pid = fromHint ? hint : lowest;
     const tids = this.guessed.threads();
     this.notes.push(
       `${tids} ran before the trace began and showed no clone: taken as one process, pid ${pid}` +
-        (fromHint ? ' (from --pid)' : '; nothing in the trace shows which thread is its leader, so the lowest thread id names it: pass --pid PID to name it yourself') +
+        (fromHint
+          ? ' (from --pid)'
+          : quiet
+            ? `; nothing in the trace shows which thread is its leader, so the lowest thread id names it, thread ${unfollowed}, whose lines are only calls orphanmap does not follow: pass --pid PID to name it yourself`
+            : '; nothing in the trace shows which thread is its leader, so the lowest thread id names it: pass --pid PID to name it yourself') +
         ". A thread's exit is not taken for the process's." +
         (this.guessed.count > 1
           ? ' If the trace was not attached but launched with a filter that left out execve and clone (-e trace=…), they may be processes, each with its own fds and mappings, ' +

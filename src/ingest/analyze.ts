@@ -137,6 +137,7 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
       }
     }
   }
+  engine.unfollowedThreadsFrom(run.lowestSkippedTid);
   run.report(engine.finish());
   const checked = bundle === null ? null : await checkWithMaps(run, engine, bundle);
   const untraced = checked === null ? warnNoEvent(run, engine, paths[0]!) : warnUntraced(run, engine, checked);

@@ -33,6 +33,8 @@ export interface LineParser {
   warnings(mapsStartRead: boolean): string[];
   /** Lines read so far that are unmistakably output of the tracer (see StraceShape.traceLines). */
   traceLines(): number;
+  /** strace: the lowest thread id among lines of calls nobody follows (StraceReader.lowestSkippedTid); Infinity for none. */
+  lowestSkippedTid?(): number;
 }
 
 export function detectFormat(firstLine: string): TraceFormat {
@@ -70,6 +72,7 @@ function straceParser(file: string, defaultTid: number): LineParser {
     end: (out) => reader.end(out),
     warnings: (mapsStartRead) => straceWarnings(reader, defaultTid !== 0, mapsStartRead),
     traceLines: () => reader.shape.traceLines,
+    lowestSkippedTid: () => reader.lowestSkippedTid,
   };
 }
 

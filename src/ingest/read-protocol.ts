@@ -48,7 +48,7 @@ export function recordBytes(text: string): number {
  *   skipped: '', lines, trace lines, unfinished (SkippedLines)
  *   cut:     '', line number of the last line, which has no newline (LineSink.cut)
  */
-export const RECORD = { line: 0, long: 1, skipped: 2, cut: 3 } as const;
+export const RECORD = { line: 0, long: 1, skipped: 2, cut: 3, skippedTid: 4 } as const;
 
 export type ReaderMessage =
   /** `end`: where in the file the bytes the batch was split from end; `bytes`: its records' recordBytes, for CONTROL.pendingBytes. */

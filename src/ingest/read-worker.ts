@@ -61,7 +61,15 @@ async function read(): Promise<void> {
   const filtering = filteringSink(
     (text, lineNo, offset, length) => record(RECORD.line, text, lineNo, offset, length),
     (lineNo, head, length) => record(RECORD.long, head, lineNo, length, 0),
-    { policy, skipped: (skipped) => record(RECORD.skipped, '', skipped.lines, skipped.traceLines, skipped.unfinished), cut: (lineNo) => record(RECORD.cut, '', lineNo, 0, 0) },
+    {
+      policy,
+      skipped: (skipped) => {
+        record(RECORD.skipped, '', skipped.lines, skipped.traceLines, skipped.unfinished);
+        // A record of its own, and only for lines that had one: most batches are one thread's.
+        if (skipped.lowestTid > 0) record(RECORD.skippedTid, '', skipped.lowestTid, 0, 0);
+      },
+      cut: (lineNo) => record(RECORD.cut, '', lineNo, 0, 0),
+    },
   );
   const splitter = new LineSplitter(filtering.sink, path);
   const sniffer = new Sniffer(path);

@@ -50,6 +50,8 @@ export class Run {
   readonly warningPaths: string[] = [];
   /** Inputs with no line: they prove nothing (refuseEmptyInputs), unless a bundle's maps snapshots judge them (snapshotsJudge). */
   private readonly empty: string[] = [];
+  /** The lowest thread id of the lines of calls nobody follows, over every strace input (StraceReader.lowestSkippedTid). */
+  lowestSkippedTid = Number.POSITIVE_INFINITY;
 
   get emptyInputs(): readonly string[] {
     return this.empty;
@@ -187,6 +189,7 @@ export class Run {
       finished.end(this.out);
       this.drain();
       this.releaseOutputs();
+      this.lowestSkippedTid = Math.min(this.lowestSkippedTid, finished.lowestSkippedTid?.() ?? Number.POSITIVE_INFINITY);
       const counts: InputCounts = { format: finished.format, contentLines, traceLines: finished.traceLines(), events: this.events - eventsBefore, head };
       if (judge && isNotATrace(counts)) throw new NotATraceError(describeNonTrace(counts), CAPTURE_ADVICE, source.name);
       this.warnings.push(...finished.warnings(this.mapsStartRead));
@@ -277,6 +280,7 @@ export class Run {
     this.drain();
     this.releaseOutputs();
     const traceLines = cursors.reduce((sum, cursor) => sum + cursor.reader.shape.traceLines, 0);
+    for (const cursor of cursors) this.lowestSkippedTid = Math.min(this.lowestSkippedTid, cursor.reader.lowestSkippedTid);
     const counts: InputCounts = { format: 'strace', contentLines, traceLines, events: this.events - eventsBefore, head };
     if (isNotATrace(counts)) throw new NotATraceError(describeNonTrace(counts), CAPTURE_ADVICE, files[0]!.path);
     if (contentLines === 0) {

@@ -297,7 +297,8 @@ export function threadedFileSource(path: string, size: number, headShare = HEAD_
             if (kind === RECORD.line) onLine(texts[k]!, numbers[at + 1]! + linesBefore, numbers[at + 2]! + start, numbers[at + 3]!);
             else if (kind === RECORD.long) onLongLine(numbers[at + 1]! + linesBefore, texts[k]!, numbers[at + 2]!);
             else if (kind === RECORD.cut) skipping?.cut?.(numbers[at + 1]! + linesBefore);
-            else skipping!.skipped({ lines: numbers[at + 1]!, traceLines: numbers[at + 2]!, unfinished: numbers[at + 3]! });
+            else if (kind === RECORD.skippedTid) skipping!.skipped({ lines: 0, traceLines: 0, unfinished: -1, lowestTid: numbers[at + 1]! });
+            else skipping!.skipped({ lines: numbers[at + 1]!, traceLines: numbers[at + 2]!, unfinished: numbers[at + 3]!, lowestTid: 0 });
           }
           if (!policySent) sendPolicy();
           bytes = message.end;

@@ -296,6 +296,22 @@ export function prefixTidOutOfRange(text: string, start: number): boolean {
   return readPid(text, SCRATCH_SCAN, start) === TID_OUT_OF_RANGE;
 }
 
+/**
+ * The thread id of strace -f's usual prefix ("13725 ", "13725<comm> ") at
+ * `start`, or 0 for any other line: what the line filter notes of each line
+ * it skips, in a few steps (StraceReader.lowestSkippedTid).
+ */
+export function plainPrefixTid(text: string, start: number): number {
+  let i = start;
+  let value = 0;
+  for (let c = text.charCodeAt(i); c >= 48 && c <= 57; c = text.charCodeAt(++i)) {
+    if (i - start === 7) return 0;
+    value = value * 10 + (c - 48);
+  }
+  const next = text.charCodeAt(i);
+  return i > start && value >= 1 && value <= MAX_TID && (next === 32 || next === 60) ? value : 0;
+}
+
 /** The value of the decimal digits from `start` to `end`, as Number() reads them. */
 function digitsValue(text: string, start: number, end: number): number {
   // Past 15 digits a sum loses precision that Number() does not.

@@ -4,7 +4,7 @@
 // filter the line source runs ahead of it (ingest/line-filter.ts): skipping a
 // line must change nothing but the time it takes. Pure: no I/O.
 import { FOLLOWED_SYSCALLS } from './strace-decode.js';
-import { prefixTidOutOfRange } from './strace-line.js';
+import { plainPrefixTid, prefixTidOutOfRange } from './strace-line.js';
 import { FOLLOWED_SHAPES, hasResult, isNameChar } from './strace-scan.js';
 
 /** The line is a call or a resume the engine does not follow. */
@@ -75,6 +75,8 @@ export interface SkippedLines {
   traceLines: number;
   /** Whether the last ignored call among them was left unfinished: 1 or 0; -1 when none was a call. */
   unfinished: number;
+  /** The lowest thread id of their "N " prefixes; 0 when none had one (StraceReader.lowestSkippedTid). */
+  lowestTid: number;
 }
 
 /** What the reader must have seen before lines may be skipped for it (StraceReader.skipPolicy). */
@@ -106,7 +108,7 @@ export class IgnoredLineFilter {
   private lastMayJoin = true;
   private notTakenInARow = 0;
   private restUntil = -1;
-  private skipped: SkippedLines = { lines: 0, traceLines: 0, unfinished: -1 };
+  private skipped: SkippedLines = { lines: 0, traceLines: 0, unfinished: -1, lowestTid: 0 };
 
   constructor(private readonly policy: SkipPolicy) {}
 
@@ -138,6 +140,8 @@ export class IgnoredLineFilter {
     skipped.lines++;
     if ((flags & TRACE_LINE) !== 0) skipped.traceLines++;
     if ((flags & CALL) !== 0) skipped.unfinished = (flags & UNFINISHED) !== 0 ? 1 : 0;
+    const tid = plainPrefixTid(text, start);
+    if (tid > 0 && (skipped.lowestTid === 0 || tid < skipped.lowestTid)) skipped.lowestTid = tid;
     return true;
   }
 
@@ -145,7 +149,7 @@ export class IgnoredLineFilter {
   drain(): SkippedLines | null {
     if (this.skipped.lines === 0) return null;
     const skipped = this.skipped;
-    this.skipped = { lines: 0, traceLines: 0, unfinished: -1 };
+    this.skipped = { lines: 0, traceLines: 0, unfinished: -1, lowestTid: 0 };
     return skipped;
   }
 }

@@ -231,6 +231,10 @@ export class StraceReader {
     const followed = isCall ? followedName(line, scan.nameStart, scan.nameEnd) : undefined;
     // The first lines are always read in full: they tell whether this is a -r trace.
     // A followed call after a plain prefix is one ignoredCall would not skip: no need to ask it.
+    if (isCall && followed === undefined) {
+      const tid = scan.tid ?? this.defaultTid;
+      if (tid > 0 && tid < this.lowestSkipped) this.lowestSkipped = tid;
+    }
     if (this.shape.lines >= SKIP_AFTER && !(followed !== undefined && scan.plain) && this.isIgnoredCall(line)) {
       // On stderr the pid prefix comes and goes: every prefixed line tells who is alive.
       if (this.defaultTid === 0 && line.startsWith('[pid ')) {
@@ -343,6 +347,9 @@ export class StraceReader {
     this.shape.lines += skipped.lines;
     this.shape.traceLines += skipped.traceLines;
     if (skipped.unfinished >= 0) this.lastUnfinishedIgnored = skipped.unfinished === 1;
+    // Lines of a -ff member carry no prefix: its thread's.
+    const tid = skipped.lowestTid > 0 ? skipped.lowestTid : skipped.lines > 0 ? this.defaultTid : 0;
+    if (tid > 0 && tid < this.lowestSkipped) this.lowestSkipped = tid;
   }
 
   /** One record, by its kind (its pid and clock already noted). */
@@ -677,6 +684,18 @@ export class StraceReader {
 
   private relativeMode = false;
   private lastUnfinishedIgnored = false;
+  /**
+   * The lowest thread id among the lines of calls nobody follows, skipped
+   * here or by the line filter (Infinity: none): in an attach trace, the
+   * leader of a JVM or a Go program may make no other call, and only these
+   * lines show it (review 22).
+   */
+  private lowestSkipped = Number.POSITIVE_INFINITY;
+
+  /** See lowestSkipped. */
+  get lowestSkippedTid(): number {
+    return this.lowestSkipped;
+  }
 
   /** Lines still open when the trace ends are reported, not dropped. */
   end(out: ParseOutput[]): void {

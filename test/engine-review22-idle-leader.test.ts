@@ -1,0 +1,82 @@
+// Review 22 (InfluxDB, then a 10-line Python program): `strace -f -p` of a
+// process whose main thread only waits (a JVM's, a Go program's) shows that
+// thread only in calls orphanmap does not follow, which it skips; the
+// process was named by the lowest thread id it saw, a worker's, and every
+// finding named that worker's tid as its pid. The lowest thread id on any
+// line now names it, read by the reader or by the reading thread's filter.
+// Truth: the process's own pid and /proc/self/maps (test/scenarios/idle-leader.py).
+//
+// Needs strace and /usr/bin/python3.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Finding } from '../src/engine/findings.js';
+import { exited, PYTHON, workspace } from './scenarios/harness.js';
+import { killStillRunning } from './support/proc.js';
+import { REPO, requireTool, runCli, underStraceAttached } from './support/tools.js';
+
+const PROGRAM = join(REPO, 'test', 'scenarios', 'idle-leader.py');
+const started: ChildProcess[] = [];
+
+interface Truth {
+  pid: number;
+  deleted: { address: string; bytes: number; path: string }[];
+}
+
+let trace = '';
+let truth: Truth;
+
+beforeAll(async () => {
+  for (const tool of ['strace', PYTHON]) requireTool(tool);
+  const dir = workspace('idle-leader');
+  trace = join(dir, 'trace.txt');
+  const child = spawn(PYTHON, [PROGRAM, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  started.push(child);
+  const done = exited(child);
+  expect((await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next()).value).toBe('ready');
+  await underStraceAttached(child.pid!, ['-yy'], trace, started, async () => {
+    writeFileSync(join(dir, 'go'), '');
+    expect((await done).code).toBe(0);
+  });
+  truth = JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as Truth;
+}, 60_000);
+
+afterAll(() => killStillRunning(started));
+
+it.each(['auto', 'never', 'always'])('names the process by its own pid, though its main thread made no call orphanmap follows (reading thread: %s)', (readThread) => {
+  expect(truth.deleted.map((line) => line.bytes)).toEqual([1 << 20]);
+  const lines = readFileSync(trace, 'utf8').split('\n');
+  // The leader is in the trace, and never in a followed call.
+  const leaderCalls = lines.filter((line) => line.startsWith(`${truth.pid} `));
+  expect(leaderCalls.length).toBeGreaterThan(0);
+  expect(leaderCalls.some((line) => /^\d+ [\d.]+ (openat|mmap|munmap|unlink|close)\(/.test(line))).toBe(false);
+  const result = runCli(['analyze', trace, '--format', 'json'], undefined, { ORPHANMAP_READ_THREAD: readThread });
+  expect(result.status, result.stderr).toBe(0);
+  const report = JSON.parse(result.stdout) as { findings: Finding[]; warnings: string[] };
+  const orphans = report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped');
+  expect(orphans.map((finding) => `${finding.pid} ${finding.address} ${finding.length}`)).toEqual([`${truth.pid} ${truth.deleted[0]!.address} ${1 << 20}`]);
+  expect(report.warnings.join('\n')).toContain(
+    `taken as one process, pid ${truth.pid}; nothing in the trace shows which thread is its leader, so the lowest thread id names it, thread ${truth.pid}, whose lines are only calls orphanmap does not follow`,
+  );
+});
+
+it.each(['never', 'always'])('names it so when the leader first shows after 30,000 lines the line filter skips (reading thread: %s)', (readThread) => {
+  // The real trace without the leader's lines before the worker's getppid calls: as a trace shows a leader that
+  // was running in user space at the attach. Its lines after them reach the reader through the filter's record.
+  const lines = readFileSync(trace, 'utf8').split('\n');
+  const firstGetppid = lines.findIndex((line) => line.includes(' getppid()'));
+  expect(firstGetppid).toBeGreaterThan(0);
+  const late = `${trace}.late`;
+  writeFileSync(late, lines.filter((line, index) => index > firstGetppid || !line.startsWith(`${truth.pid} `)).join('\n'));
+  expect(
+    readFileSync(late, 'utf8')
+      .split('\n')
+      .findIndex((line) => line.startsWith(`${truth.pid} `)),
+  ).toBeGreaterThan(30_000);
+  const result = runCli(['analyze', late, '--format', 'json'], undefined, { ORPHANMAP_READ_THREAD: readThread });
+  expect(result.status, result.stderr).toBe(0);
+  const orphans = (JSON.parse(result.stdout) as { findings: Finding[] }).findings.filter((finding) => finding.kind === 'unlinked-while-mapped');
+  expect(orphans.map((finding) => finding.pid)).toEqual([truth.pid]);
+});
