@@ -8,7 +8,7 @@
 //
 // Needs strace and /usr/bin/python3.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -80,3 +80,29 @@ it.each(['never', 'always'])('names it so when the leader first shows after 30,0
   const orphans = (JSON.parse(result.stdout) as { findings: Finding[] }).findings.filter((finding) => finding.kind === 'unlinked-while-mapped');
   expect(orphans.map((finding) => finding.pid)).toEqual([truth.pid]);
 });
+
+it('strace -ff -p: the set is named by the leader too, and says it does not start at an execve', async () => {
+  const dir = workspace('idle-leader-ff');
+  const set = join(dir, 'ff');
+  mkdirSync(set);
+  const child = spawn(PYTHON, [PROGRAM, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  started.push(child);
+  const done = exited(child);
+  expect((await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next()).value).toBe('ready');
+  await underStraceAttached(child.pid!, ['-ff', '-yy'], join(set, 'trace'), started, async () => {
+    writeFileSync(join(dir, 'go'), '');
+    expect((await done).code).toBe(0);
+  });
+  const ffTruth = JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as Truth;
+  // strace wrote the leader's own file: the set shows it.
+  expect(readdirSync(set)).toContain(`trace.${ffTruth.pid}`);
+  const result = runCli(['analyze', set, '--format', 'json']);
+  expect(result.status, result.stderr).toBe(0);
+  const report = JSON.parse(result.stdout) as { findings: Finding[]; warnings: string[] };
+  const orphans = report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped');
+  expect(orphans.map((finding) => `${finding.pid} ${finding.address}`)).toEqual([`${ffTruth.pid} ${ffTruth.deleted[0]!.address}`]);
+  expect(
+    report.warnings.some((text) => /-ff set: the trace does not start at an execve \(attached to a running process/.test(text)),
+    report.warnings.join('\n'),
+  ).toBe(true);
+}, 60_000);
