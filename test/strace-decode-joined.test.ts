@@ -103,3 +103,16 @@ describe('decodeJoined: an unfinished call and its resume', () => {
     for (const [name, head, tail] of cases) expect(decodeJoined(name, head, tail, 0, base()), `${name}(${head}${tail}`).toStrictEqual(decodeCall(name, head + tail, 0, base()));
   });
 });
+
+describe("close's -y annotation (review 22)", () => {
+  it('gives the name the fd lost, as strace 6 and older ones print "(deleted)", and nothing otherwise', () => {
+    const gone = (text: string) => {
+      const event = decodeCall('close', text, 0, base());
+      return event === null || typeof event === 'string' || event.kind !== 'close' ? event : (event.goneName ?? null);
+    };
+    expect(gone('5</d/t-0/0.index>(deleted)) = 0')).toBe('/d/t-0/0.index');
+    expect(gone('5</d/t-0/0.index (deleted)>) = 0')).toBe('/d/t-0/0.index');
+    expect(gone('5</d/t-0/0.index>) = 0')).toBeNull();
+    expect(gone('5) = 0')).toBeNull();
+  });
+});

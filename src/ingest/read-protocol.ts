@@ -47,6 +47,7 @@ export function recordBytes(text: string): number {
  *   long:    its head, line number, length in characters (LineSink.longLine)
  *   skipped: '', lines, trace lines, unfinished (SkippedLines)
  *   cut:     '', line number of the last line, which has no newline (LineSink.cut)
+ *   skippedTid: '', the lowest "N " prefix among the skipped lines before it (SkippedLines.lowestTid), 0, 0
  */
 export const RECORD = { line: 0, long: 1, skipped: 2, cut: 3, skippedTid: 4 } as const;
 

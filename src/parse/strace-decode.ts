@@ -1,6 +1,7 @@
 // From a complete call (name + argument text + return) to a TraceEvent.
 // Only the calls the engine needs are decoded; everything else is ignored.
 // A call that failed (= -1 E…, = ?) changes nothing and yields no event.
+import { DELETED_SUFFIX } from './maps.js';
 import { isTid, TID_RANGE_REASON } from './strace-line.js';
 import { boundCall, boundHead, fdAt, newCallBounds, numberAt, parseFlags, parseReturn, readReturn, stringAt, type FdRead, type ReturnValue } from './strace-args.js';
 import {
@@ -375,7 +376,11 @@ function decodeClose(call: Call): DecodeResult {
   const fd = fdArg(call, 0);
   if (fd === null) return bad(call, 'fd');
   const event: CloseEvent = { kind: 'close', fd: fd.fd, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw };
-  if (fd.deleted === true && fd.hint !== undefined) event.goneName = fd.hint;
+  // strace 6 prints "(deleted)" after the annotation, older ones " (deleted)" inside it.
+  if (fd.hint !== undefined) {
+    if (fd.deleted === true) event.goneName = fd.hint;
+    else if (fd.hint.endsWith(DELETED_SUFFIX)) event.goneName = fd.hint.slice(0, -DELETED_SUFFIX.length);
+  }
   return withExtras(event, base);
 }
 
