@@ -22,7 +22,8 @@ async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boole
 }
 
 /** After the command: its status, and the terminal's modes (cooked: icanon and echo, not -icanon and -echo). */
-const THEN_STATUS = 'echo "exited with status $?"; stty -a; sleep 120';
+// "stty done" after stty's own lines: a screen read once "exited with status" shows may come before them (CI, review 22).
+const THEN_STATUS = 'echo "exited with status $?"; stty -a; echo "stty done"; sleep 120';
 
 /** The orphanmap process the pane's shell runs. */
 async function orphanmapIn(term: TmuxSession): Promise<number> {
@@ -88,7 +89,7 @@ describe('the terminal after the TUI (tmux)', () => {
     expect(term.tmux('display', '-p', '-t', term.session, '#{alternate_on}').trim()).toBe('1');
 
     process.kill(await orphanmapIn(term), 'SIGTERM');
-    const screen = await term.waitForScreen((text) => text.includes('exited with status'), 'the shell after orphanmap');
+    const screen = await term.waitForScreen((text) => text.includes('exited with status') && text.includes('stty done'), 'the shell after orphanmap');
     expect(term.tmux('display', '-p', '-t', term.session, '#{alternate_on}').trim()).toBe('0');
     expect(screen).toContain('exited with status 143');
     expect(screen).toMatch(/(?<![-\w])icanon\b/);
@@ -108,7 +109,7 @@ describe('the terminal after the TUI (tmux)', () => {
     const leaving = await term.waitForScreen((text) => text.includes('SIGTERM: stopping the capture'), 'the normal screen, saying the capture stops');
     expect(term.tmux('display', '-p', '-t', term.session, '#{alternate_on}').trim()).toBe('0');
     expect(leaving).not.toContain('q quit');
-    const screen = await term.waitForScreen((text) => text.includes('exited with status'), 'the shell after orphanmap', 30_000);
+    const screen = await term.waitForScreen((text) => text.includes('exited with status') && text.includes('stty done'), 'the shell after orphanmap', 30_000);
     expect(screen).toMatch(/orphanmap: stopped pid \d+ \(sleep\)/);
     expect(screen).toContain(`orphanmap: capture finished; analyze it again with: orphanmap analyze ${bundle}`);
     expect(screen).toContain('exited with status 130');
