@@ -335,7 +335,6 @@ export function endStateText(t: Tally): string {
 export function headline(findings: readonly Finding[], mappingsInDoubt = 0): string {
   const t = tally(findings);
   const doubt = mappingsInDoubt === 0 ? null : `${inDoubtText(mappingsInDoubt)}: see the warnings)`;
-  if (t.findings === 0) return doubt === null ? 'no mapping outlived its file.' : `no mapping was seen to outlive its file, but ${doubt}.`;
   const parts: string[] = [];
   if (t.orphans > 0) {
     const who = t.orphanPids.length === 1 ? `process ${t.orphanPids[0]}` : `${t.orphanPids.length} processes`;

@@ -43,14 +43,14 @@ export interface FindingFilter {
 }
 
 export function findingFilter(filter: FindingFilter): (finding: Finding) => boolean {
-  const pathMatches = filter.path === undefined ? null : globMatcher(filter.path);
-  return (finding) => (filter.pid === undefined || finding.pid === filter.pid) && (pathMatches === null || finding.names.some(pathMatches) || pathMatches(finding.path));
+  const keep = placeFilter(filter);
+  return (finding) => keep(finding.pid, finding.names, finding.path);
 }
 
-/** findingFilter for what is known of something that is no finding: a process and one name. */
-function placeFilter(filter: FindingFilter): (pid: number, name: string) => boolean {
+/** The filter of a process and its file's names, as a finding has them; for what is no finding too (a mapping in doubt). */
+function placeFilter(filter: FindingFilter): (pid: number, names: readonly string[], path: string) => boolean {
   const pathMatches = filter.path === undefined ? null : globMatcher(filter.path);
-  return (pid, name) => (filter.pid === undefined || pid === filter.pid) && (pathMatches === null || pathMatches(name));
+  return (pid, names, path) => (filter.pid === undefined || pid === filter.pid) && (pathMatches === null || names.some(pathMatches) || pathMatches(path));
 }
 
 export function buildReport(analysis: Analysis, filter: FindingFilter = {}, redaction: Redaction = NO_REDACTION): Report {
@@ -96,7 +96,7 @@ export function buildReport(analysis: Analysis, filter: FindingFilter = {}, reda
       lines: analysis.lines,
       events: analysis.events,
       fileEvents: stats.fileEvents,
-      mappingsInDoubt: analysis.engine.mappingsInDoubt().filter((doubt) => keepPlace(doubt.pid, doubt.name)).length,
+      mappingsInDoubt: analysis.engine.mappingsInDoubt().filter((doubt) => keepPlace(doubt.pid, [], doubt.name)).length,
       unparsedLines: analysis.unparsedLines,
       processes: stats.processes,
       findings: counts,
