@@ -1718,7 +1718,14 @@ om_note_attach() {
   OM_GONE_AFTER=$waited
   if ((!OM_CMD_MODE)) && om_group_gone "$OM_TARGET_PID" "$OM_TARGET_ST"; then
     OM_GONE_AT_ATTACH=1
-    [[ -n $OM_STOP_REASON ]] || OM_STOP_REASON=target-exited
+    [[ -z $OM_STOP_REASON ]] || return 0
+    OM_STOP_REASON=target-exited
+    # strace fails at once on a process that is gone and writes ptrace's
+    # error, the one outside word that it was gone, into tracer.stderr: it is
+    # let end by itself rather than stopped before it has tried (on a loaded
+    # machine it had not yet run when this loop saw the target gone, and
+    # tracer.stderr stayed empty). bpftrace would compile for 8-40 s first.
+    [[ $OM_BACKEND != strace ]] || om_wait_gone "$OM_TRACER_PID" "$OM_TRACER_ST" 5
     return 0
   fi
   if (($1)) && ((waited >= OM_SLOW_ATTACH_SECONDS)); then
