@@ -5,10 +5,11 @@ import { EXIT_FINDINGS, InputError } from '../errors.js';
 import { analyze } from '../ingest/analyze.js';
 import { redaction, type Redaction } from '../report/redact.js';
 import { buildReport, findingFilter, type FindingFilter, redactAllButFindings, type Report, writeReportJson } from '../report/report.js';
+import { mayBeFalse } from '../report/finding-view.js';
 import { escapeControl } from '../report/sanitize.js';
 import { loadInkInteractively } from '../tui/terminal.js';
 import { refuseEmptyInputs, type AnalyzeFlags } from './analyze.js';
-import { failsOn } from './options.js';
+import { failingCount, failsOn } from './options.js';
 import { openReportOutput, refuseUndecided, type ReportOutput, stderrSummary } from './output.js';
 
 export async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise<number> {
@@ -34,6 +35,7 @@ export async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise
     throw error;
   }
   if (failsOn(verdict.severities, flags.failOn)) return EXIT_FINDINGS;
+  if (flags.failOn !== undefined) verdict.failingMayBeFalse = failingCount(verdict.mayBeFalse, flags.failOn);
   // After the report is written: it is what the user reads to settle the doubt.
   if (flags.failOn !== undefined) refuseUndecided(verdict, `--fail-on ${flags.failOn} cannot tell that nothing leaked`);
   return 0;
@@ -41,7 +43,11 @@ export async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise
 
 /** What --fail-on decides on: the severities of the findings; with none failing, whether anything leaves the verdict undecided (refuseUndecided). */
 interface Verdict {
+  /** Of the findings but those that may be false (mayBeFalse). */
   severities: Severity[];
+  /** Of those that may be false. */
+  mayBeFalse: Severity[];
+  failingMayBeFalse: number;
   mappingsInDoubt: number;
   undecided: string | null;
 }
@@ -89,7 +95,9 @@ async function analyzeInto(output: ReportOutput, inputs: string[], flags: Analyz
 }
 
 const verdictOf = (report: Report, undecided: string | undefined, redact: Redaction): Verdict => ({
-  severities: report.findings.map((finding) => finding.severity),
+  severities: report.findings.filter((finding) => !mayBeFalse(finding)).map((finding) => finding.severity),
+  mayBeFalse: report.findings.filter(mayBeFalse).map((finding) => finding.severity),
+  failingMayBeFalse: 0,
   mappingsInDoubt: report.summary.mappingsInDoubt,
   undecided: undecided === undefined ? null : redact.text(undecided),
 });

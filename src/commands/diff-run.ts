@@ -2,10 +2,12 @@
 import { EXIT_FINDINGS } from '../errors.js';
 import { analyze } from '../ingest/analyze.js';
 import { afterFailsOn, diffReports, formatDiff } from '../report/diff.js';
+import { mayBeFalse } from '../report/finding-view.js';
 import { redaction, type Redaction } from '../report/redact.js';
 import { buildReport, type Report } from '../report/report.js';
 import { refuseEmptyInputs } from './analyze.js';
 import type { DiffFlags } from './diff.js';
+import { failingCount } from './options.js';
 import { openReportOutput, refuseUndecided } from './output.js';
 
 export async function runDiff(beforePath: string, afterPath: string, flags: DiffFlags): Promise<number> {
@@ -25,7 +27,14 @@ export async function runDiff(beforePath: string, afterPath: string, flags: Diff
   if (afterFailsOn(after.report, flags.failOn)) return EXIT_FINDINGS;
   // After the diff is written: its warnings say why.
   if (flags.failOn !== undefined) {
-    refuseUndecided({ undecided: after.undecided, mappingsInDoubt: after.report.summary.mappingsInDoubt }, `--fail-on ${flags.failOn} cannot tell that nothing leaks after the change`);
+    const failingMayBeFalse = failingCount(
+      after.report.findings.filter(mayBeFalse).map((finding) => finding.severity),
+      flags.failOn,
+    );
+    refuseUndecided(
+      { undecided: after.undecided, mappingsInDoubt: after.report.summary.mappingsInDoubt, failingMayBeFalse },
+      `--fail-on ${flags.failOn} cannot tell that nothing leaks after the change`,
+    );
   }
   return 0;
 }

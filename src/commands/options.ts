@@ -77,7 +77,13 @@ export function failOnOption(description: string): Option {
 
 /** `--fail-on error`: any error; `--fail-on warning`: any error or warning. Info never fails. */
 export function failsOn(severities: Iterable<string>, threshold: FailOn | undefined): boolean {
-  if (threshold === undefined) return false;
-  for (const severity of severities) if (severity === 'error' || (threshold === 'warning' && severity === 'warning')) return true;
-  return false;
+  return failingCount(severities, threshold) > 0;
+}
+
+/** How many of `severities` fail `--fail-on threshold`. */
+export function failingCount(severities: Iterable<string>, threshold: FailOn | undefined): number {
+  if (threshold === undefined) return 0;
+  let failing = 0;
+  for (const severity of severities) if (severity === 'error' || (threshold === 'warning' && severity === 'warning')) failing++;
+  return failing;
 }

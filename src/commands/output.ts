@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, renameSync, type Stats, statSync, unlinkSync, writeSync } from 'node:fs';
 import { describeSystemError, InputError, OutputError } from '../errors.js';
 import { PathRefused, type PathWalk, through, walkToParentOf } from './safe-path.js';
-import { inDoubtText } from '../report/finding-view.js';
+import { inDoubtText, mayBeFalseText } from '../report/finding-view.js';
 import type { Report } from '../report/report.js';
 import { escapeControl } from '../report/sanitize.js';
 
@@ -480,8 +480,9 @@ export function stderrSummary(report: Report): string {
  * its capture did not finish, a child strace could not follow), or mappings
  * in doubt (Report.summary.mappingsInDoubt).
  */
-export function refuseUndecided(verdict: { undecided: string | null; mappingsInDoubt: number }, why: string): void {
+export function refuseUndecided(verdict: { undecided: string | null; mappingsInDoubt: number; failingMayBeFalse: number }, why: string): void {
   if (verdict.undecided !== null) throw new InputError(`${verdict.undecided}, so ${why}`);
+  if (verdict.failingMayBeFalse > 0) throw new InputError(`${mayBeFalseText(verdict.failingMayBeFalse)}, so ${why}`);
   if (verdict.mappingsInDoubt === 0) return;
   throw new InputError(`${inDoubtText(verdict.mappingsInDoubt)}; the report's warnings name each), so ${why}`);
 }

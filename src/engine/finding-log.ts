@@ -416,6 +416,7 @@ class DecidedFinding implements Finding {
   declare evidence: EvidenceLine[];
   declare note: string | null;
   declare benign?: string;
+  declare mappedByUnclonedTask?: number;
   readonly #file: FileNode;
   #decidedSeconds: number | null;
   /** Where its part of the file's life ends, once it is resolved; null: the whole life so far. */
@@ -457,6 +458,13 @@ class DecidedFinding implements Finding {
       this.note = benign.note;
       this.severity = 'info';
       this.benign = benign.name;
+    }
+    if (mapping.unclonedMaker !== 0) {
+      this.mappedByUnclonedTask = mapping.unclonedMaker;
+      this.note ??=
+        `Mapped by task ${mapping.unclonedMaker}, which the trace never showed cloned (clone left out of -e trace=…?) and took for a thread of process ${this.pid}: ` +
+        'if it was a process of its own, its exit ended this mapping, perhaps before the unlink, and this finding is false. ' +
+        'A trace with clone,clone3,fork,vfork in its filter tells.';
     }
   }
 

@@ -103,6 +103,13 @@ export interface Finding {
   mappedAfterUnlink?: true;
   /** For a benign finding (severity `info`): the name of the rule that says so, e.g. "JVM hsperfdata at exit". */
   benign?: string;
+  /**
+   * Only when the mapping was made by a task the trace never showed cloned,
+   * in a process whose start it showed (a filter left clone out): its tid.
+   * Taken for a thread, it may have been a process of its own, whose exit
+   * ended the mapping: the finding may be false, and --fail-on cannot tell.
+   */
+  mappedByUnclonedTask?: number;
 }
 
 export function hex(address: number): string {

@@ -36,6 +36,8 @@ export interface MappingState extends Pieced {
   seeded: boolean;
   /** The remap of a seeded mapping, decided once the mapping is seen to have been there (FindingLog.remapped). */
   pendingRemap: PendingRemap | null;
+  /** The tid of the task that made it when that was one the trace never showed cloned (Task.uncloned); else 0. */
+  unclonedMaker: number;
 }
 
 /** A remap-without-unmap finding held back (FindingLog.remapped): its facts, its time, its note, what the old mapping held then. */
@@ -231,6 +233,7 @@ export class Mappings {
     const mappedAt = atOf(event);
     this.log.remapped(file, space, event, mappedAt);
     const mapping = this.add(space, file, event.address, event.length, event.offset, mappedAt, end);
+    if (task.uncloned) mapping.unclonedMaker = task.tid;
     if (!file.gone && !file.unnamed) file.mappedNamedIn = space;
     else if (file.gone && file.leakedIn?.includes(space) === true) this.continued(mapping, event);
     else this.log.mappedWithNoName(mapping, event.seconds);
@@ -440,6 +443,7 @@ export class Mappings {
       const copy = this.add(space, source.file, piece.start, source.length, source.offset, source.mappedAt, piece.end, source.address);
       copies.set(source, copy);
       copy.seq = source.seq;
+      copy.unclonedMaker = source.unclonedMaker;
       const orphan = source.unlinkFinding ?? source.pendingOrphan;
       if ((!source.file.gone && !source.file.unnamed) || orphan === null) continue;
       // What the parent's mapping is: an orphan, or one made with no name left (benign, as the parent's is).
@@ -509,6 +513,7 @@ export class Mappings {
       pendingOrphan: null,
       seeded: false,
       pendingRemap: null,
+      unclonedMaker: 0,
     };
     space.insert({ start: address, end, record: mapping });
     file.addRecord(mapping);

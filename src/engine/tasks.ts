@@ -51,6 +51,12 @@ export interface Task {
   group: Group;
   space: Space;
   fds: FdTable;
+  /**
+   * Taken for a thread of a process whose start the trace showed, with no
+   * clone of it in the trace (a filter left clone out): it may be a process
+   * of its own, and what it mapped may have ended with it (Finding.mappedByUnclonedTask).
+   */
+  uncloned: boolean;
 }
 
 /**
@@ -295,9 +301,9 @@ export class Tasks {
         return this.byTid.get(tid)!;
       }
     }
-    const group = this.groupOfNew(tid, tgid);
+    const { group, uncloned } = this.groupOfNew(tid, tgid);
     const sibling = group.tasks.any();
-    const task: Task = { tid, group, space: sibling?.space ?? this.mappings.newSpace(group.tgid), fds: sibling?.fds ?? new FdTable() };
+    const task: Task = { tid, group, space: sibling?.space ?? this.mappings.newSpace(group.tgid), fds: sibling?.fds ?? new FdTable(), uncloned };
     this.attach(task);
     return task;
   }
@@ -337,7 +343,7 @@ export class Tasks {
     }
     const space = (flags & CLONE_VM) !== 0 ? parent.space : this.mappings.fork(parent.space, group.tgid, parent.group.tgid);
     const fds = (flags & CLONE_FILES) !== 0 ? parent.fds : this.fds.forFork(parent.fds);
-    this.attach({ tid: childTid, group, space, fds });
+    this.attach({ tid: childTid, group, space, fds, uncloned: false });
   }
 
   exec(task: Task, event: ExecEvent): void {
@@ -442,9 +448,10 @@ export class Tasks {
     this.log.renumber(from, pid);
   }
 
-  private groupOfNew(tid: number, tgid: number | undefined): Group {
+  /** `uncloned`: see Task.uncloned. */
+  private groupOfNew(tid: number, tgid: number | undefined): { group: Group; uncloned: boolean } {
     const groupId = tgid ?? this.hints.threadGroups?.get(tid);
-    if (groupId !== undefined) return this.groups.get(groupId) ?? this.newGroup(groupId, groupId === tid, true);
+    if (groupId !== undefined) return { group: this.groups.get(groupId) ?? this.newGroup(groupId, groupId === tid, true), uncloned: false };
     // Threads that existed before the trace began (attach, or no -f): one
     // process, whose members and leader we learn only as they show up. A
     // trace that starts at an execve learns both there (exec).
@@ -453,8 +460,11 @@ export class Tasks {
     const group = this.initialGroup ?? rootGroup ?? this.newGroup(root ?? tid, false, root !== undefined || tid === 0);
     this.initialGroup = group;
     if (!group.leaderKnown) this.guessed.note(group, tid);
-    else if (group.membershipKnown) this.unannounced.note(group, tid);
-    return group;
+    else if (group.membershipKnown) {
+      this.unannounced.note(group, tid);
+      return { group, uncloned: true };
+    }
+    return { group, uncloned: false };
   }
 
   /**
@@ -472,6 +482,8 @@ export class Tasks {
     group.cwd = parent.cwd;
     group.tasks.add(task);
     task.group = group;
+    // Its execve replaces its own address space: what it maps from here is its own process's.
+    task.uncloned = false;
     this.leftGuessedGroup.note(parent, task.tid);
   }
 

@@ -2,7 +2,7 @@
 // before and after the fix), by kind and by file pattern, and what changed.
 import { FINDING_KINDS, SEVERITY_OF, type Finding, type FindingKind, type Severity } from '../engine/findings.js';
 import { code, heading, paragraph, strong, table, text, type Block } from './document.js';
-import { BENIGN, HELD_WHEN_UNLINKED, kindAndSeverity, plural, SEVERITY_WORD, STILL_MAPPED_AT_THE_END, tally } from './finding-view.js';
+import { BENIGN, HELD_WHEN_UNLINKED, kindAndSeverity, mayBeFalse, plural, SEVERITY_WORD, STILL_MAPPED_AT_THE_END, tally } from './finding-view.js';
 import { renderJira } from './jira.js';
 import { safeJson } from './json.js';
 import { renderMarkdown } from './markdown.js';
@@ -91,10 +91,10 @@ function count(findings: readonly Finding[], keep: (finding: Finding) => boolean
   return findings.filter(keep).length;
 }
 
-/** Exit status 3 is due when the after side still has a finding at or above the threshold. */
+/** Exit status 3 is due when the after side still has a finding at or above the threshold, not counting those that may be false. */
 export function afterFailsOn(after: Report, threshold: 'error' | 'warning' | undefined): boolean {
   if (threshold === undefined) return false;
-  return after.findings.some((f) => f.severity === 'error' || (threshold === 'warning' && f.severity === 'warning'));
+  return after.findings.some((f) => !mayBeFalse(f) && (f.severity === 'error' || (threshold === 'warning' && f.severity === 'warning')));
 }
 
 export function diffVerdict(diff: ReportDiff): string {

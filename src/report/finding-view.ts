@@ -346,11 +346,29 @@ export function headline(findings: readonly Finding[], mappingsInDoubt = 0): str
   if (t.byKind['remapped-without-unmap'] > 0) {
     parts.push(`${plural(t.byKind['remapped-without-unmap'], 'resize', 'resizes')} mapped a file again without unmapping the old mapping`);
   }
+  const falseMaybe = findings.filter((f) => f.severity !== 'info' && mayBeFalse(f)).length;
+  if (falseMaybe > 0) parts.push(mayBeFalseText(falseMaybe));
   if (t.benign > 0) {
     const reason = benignReason(findings);
     parts.push(`${formatCount(t.benign)} ${BENIGN}${reason === null ? '' : ` (${reason})`}`);
   }
   return `${parts.join('; ')}.`;
+}
+
+/**
+ * A finding whose mapping was made by a task the trace never showed cloned
+ * (Finding.mappedByUnclonedTask): it may have ended with that task. The
+ * headline counts those that are errors or warnings, and --fail-on does not
+ * count them as failing: if they are all that would fail it, the verdict is
+ * undecided (refuseUndecided).
+ */
+export const mayBeFalse = (finding: Finding): boolean => finding.mappedByUnclonedTask !== undefined;
+
+/** "2 findings may be false (…)": errors and warnings whose mapping a task the trace never showed cloned made (Finding.mappedByUnclonedTask), for the headline and --fail-on. */
+export function mayBeFalseText(findings: number): string {
+  return findings === 1
+    ? '1 finding may be false (its mapping was made by a task the trace never showed cloned, perhaps a process of its own whose exit ended it: see its note)'
+    : `${formatCount(findings)} findings may be false (their mappings were made by tasks the trace never showed cloned, perhaps processes of their own whose exits ended them: see their notes)`;
 }
 
 /** "2 mappings are in doubt (calls by names the tracer cut may have removed their files' last names": report.summary.mappingsInDoubt, for the headline and --fail-on. */

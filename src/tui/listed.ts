@@ -46,6 +46,7 @@ const FIELDS = [
   'note',
   'mappedAfterUnlink',
   'benign',
+  'mappedByUnclonedTask',
 ] as const satisfies readonly (keyof Finding)[];
 const ALL_FIELDS: [Exclude<keyof Finding, (typeof FIELDS)[number]>] extends [never] ? true : never = true;
 void ALL_FIELDS;
@@ -74,6 +75,7 @@ export class ListedFinding implements Finding {
   declare note: string | null;
   declare mappedAfterUnlink?: true;
   declare benign?: string;
+  declare mappedByUnclonedTask?: number;
   /** The finding the facts were copied from (the engine's, which it goes on updating), and where its lines are read. */
   readonly #origin: Finding;
   readonly #reader: EvidenceReader;
