@@ -233,7 +233,16 @@ export class Engine {
    * (CutNames): neither a finding nor clear, so a verdict cannot pass them.
    */
   mappingsInDoubt(): { pid: number; name: string }[] {
-    return this.files.cut.inDoubt();
+    return [...this.files.cut.inDoubt(), ...this.files.replaced.inDoubt(this.foundFor())];
+  }
+
+  /** Whether a finding of an unlink names process `pid` and `name` (among its file's names): a doubt it covers is no doubt. */
+  private foundFor(): (pid: number, name: string) => boolean {
+    let found: Set<string> | null = null;
+    return (pid, name) => {
+      found ??= new Set(this.log.findings().flatMap((f) => (f.kind === 'unlinked-while-mapped' ? f.names.map((known) => `${f.pid} ${known}`) : [])));
+      return found.has(`${pid} ${name}`);
+    };
   }
 
   /** Why the trace cannot show every process it should (UntracedChildren), in words; null when it can. */
@@ -258,6 +267,7 @@ export class Engine {
       ...(untraced === null ? [] : [untraced]),
       ...this.fds.assumptions(),
       ...this.files.cut.notes(),
+      ...this.files.replaced.notes(this.foundFor()),
       ...this.images.notes(),
       ...(misplaced === null ? [] : [misplaced]),
       ...(aliased === null ? [] : [aliased]),
@@ -277,6 +287,7 @@ export class Engine {
       ...this.tasks.pathsInAssumptions(),
       ...this.fds.pathsInAssumptions(),
       ...this.files.cut.paths(),
+      ...this.files.replaced.paths(),
       ...this.images.paths(),
       ...this.files.misplaced.paths(),
       ...this.files.aliased.paths(),

@@ -189,6 +189,7 @@ export class Fds {
     const resolved = tmpfile ? event.resolvedHint : (event.resolvedHint ?? this.files.followSymlinks(name));
     if (resolved === undefined || !resolved.startsWith('/')) noteRelative(task, name, event);
     const real = tmpfile ? null : this.files.symlinkTarget(name, resolved);
+    if (event.inode !== undefined && real === null && !tmpfile) this.files.openedInode(task, name, event.inode, event);
     const file = real === null ? this.files.opened(name, event.inode, resolved, tmpfile) : this.files.openedThrough(real, event.inode);
     const through = real === null ? null : flatCopy(name);
     if (event.realName !== undefined && real === null) this.files.awaitRealName(file, name, event.realName);

@@ -22,6 +22,7 @@ import type { RunningImages } from './images.js';
 import { type EvidenceMark, KeptEvidence } from './kept-evidence.js';
 import type { MappingState, SeedMapping, Space } from './mappings.js';
 import { baseName, lastTwoComponents, NameIndex } from './name-index.js';
+import { type HeldSince, ReplacedNames } from './replaced-names.js';
 import type { Task } from './tasks.js';
 
 /** The names of every file that is gone: none, and none can be given (its names went with it; nothing names it again). */
@@ -63,6 +64,8 @@ export class FileNode {
   cutNames: Set<string> | null = null;
   /** The inode the file is indexed by (Files.byInode), once the tracer named one. */
   inode: Inode | null = null;
+  /** Once an inode is known: its mappings made or live since an open by name last reached it, not unmapped since (ReplacedNames). */
+  heldSince: HeldSince | null = null;
   size: number | null = null;
   /** Sequence number of the last size change, -1 if none seen. */
   sizeChangeSeq = -1;
@@ -139,6 +142,31 @@ export class FileNode {
       this.records = null;
     }
     return true;
+  }
+
+  /** An open by a name reached it: its count of mappings held starts again from those live now (ReplacedNames). */
+  sighted(): void {
+    if (this.recordCount === 0) {
+      this.heldSince = null;
+      return;
+    }
+    const held: HeldSince = new Map();
+    for (const mapping of this.liveRecords()) held.set(mapping.space.ownerTgid, (held.get(mapping.space.ownerTgid) ?? 0) + 1);
+    this.heldSince = held;
+  }
+
+  /** A mapping of it made by process `pid`. */
+  heldBy(pid: number): void {
+    this.heldSince ??= new Map();
+    this.heldSince.set(pid, (this.heldSince.get(pid) ?? 0) + 1);
+  }
+
+  /** A mapping of it that process `pid` unmapped. */
+  unheld(pid: number): void {
+    const mappings = this.heldSince?.get(pid);
+    if (mappings === undefined) return;
+    if (mappings > 1) this.heldSince!.set(pid, mappings - 1);
+    else this.heldSince!.delete(pid);
   }
 
   /** The live mappings, in the order they were made; not to be changed while walked. */
@@ -347,6 +375,8 @@ export class Files {
   keeper: EvidenceKeeper | undefined = undefined;
   /** Names the tracer cut, the files that have them, and the mappings calls by them may have orphaned. */
   readonly cut = new CutNames();
+  /** Names an open found given to another file (bpftrace's inodes), and what the old one left in doubt. */
+  readonly replaced = new ReplacedNames();
   /** Relative unlinks and renames that named nothing while a file with their last component was mapped (checkMisplaced). */
   readonly misplaced = new MisplacedNames();
   /**
@@ -427,8 +457,26 @@ export class Files {
     if (file === undefined) file = this.newFile(name);
     else if (!file.names.has(name) && !file.gone) this.giveName(file, name);
     if (inode !== undefined && file.inode === null) this.setInode(file, inode);
+    if (inode !== undefined && file.names.has(name)) file.sighted();
     if (resolvedHint !== undefined && !file.gone) this.spellAlso(file, name, resolvedHint);
     return file;
+  }
+
+  /**
+   * An open of `name` (not O_TMPFILE, not through a symlink) reached `inode`
+   * (bpftrace), before opened() takes it: another file than the one the trace
+   * knew by that name makes a doubt of the old one's mappings (ReplacedNames).
+   */
+  openedInode(task: Task, name: string, inode: Inode, event: EventBase): void {
+    const known = this.byName.get(name);
+    if (known === undefined) {
+      this.replaced.opened(name, inode.dev, inode.ino, undefined, event, task.group.tgid);
+      return;
+    }
+    if (known.inode === null || known.gone) return;
+    this.replaced.opened(name, inode.dev, inode.ino, { dev: known.inode.dev, ino: known.inode.ino, held: known.heldSince }, event, task.group.tgid);
+    // Told once; a sighting starts the count again in opened().
+    if (!sameInode(known.inode, inode)) known.heldSince = null;
   }
 
   /**
@@ -767,6 +815,7 @@ export class Files {
     // Only a file that never had a name (O_TMPFILE) can be linked once it has none: one gone here was not seen getting one.
     if (file === undefined || file === null || file.gone) return;
     const name = resolveName(task, event.newDir, event.newPath);
+    this.replaced.forget(name);
     // A new name, cut: another name of the file all the same, which no later call can be tied to.
     if (event.newPathCut === true) this.cut.add(file, flatCopy(name));
     else this.giveName(file, name);
@@ -786,6 +835,8 @@ export class Files {
       this.claimRealName(from);
       this.claimRealName(to);
     }
+    this.replaced.forget(from);
+    this.replaced.forget(to);
     const moving = this.byName.get(from);
     const replaced = this.byName.get(to);
     const symlinkFrom = this.links.size > 0 && this.links.get(from) !== undefined;
@@ -1052,6 +1103,7 @@ export class Files {
     }
     const name = this.knownSpelling(resolveName(task, event.dir, event.path));
     if (this.realNameClues.size > 0) this.claimRealName(name);
+    this.replaced.forget(name);
     // A symlink the trace made goes, and no file with it. (A file the engine
     // still knows by that name lost it out of sight, or was the symlink
     // itself, opened O_PATH|O_NOFOLLOW: it loses it now.)
@@ -1134,6 +1186,7 @@ export class Files {
   linkCountSeen(file: FileNode, nlink: number, event: EventBase, call: string, by: Space): void {
     if (nlink > 0) {
       this.cut.settle(file, nlink);
+      if (file.inode !== null) this.replaced.settle(file.inode.dev, file.inode.ino);
       return;
     }
     if (file.gone || file.unnamed) return;
@@ -1186,6 +1239,14 @@ export class Files {
       this.unindexGone(file);
     }
     if (file.findingRefs > 0) return;
+    if (file.heldSince !== null && file.heldSince.size > 0 && file.inode !== null && !file.gone) {
+      this.replaced.leave(
+        [...file.names].filter((name) => this.byName.get(name) === file),
+        file.inode.dev,
+        file.inode.ino,
+        file.heldSince,
+      );
+    }
     this.unindexNames(file);
     this.unindexInode(file);
     this.cut.forget(file);

@@ -371,9 +371,9 @@ export function mayBeFalseText(findings: number): string {
     : `${formatCount(findings)} findings may be false (their mappings were made by tasks the trace never showed cloned, perhaps processes of their own whose exits ended them: see their notes)`;
 }
 
-/** "2 mappings are in doubt (calls by names the tracer cut may have removed their files' last names": report.summary.mappingsInDoubt, for the headline and --fail-on. */
+/** "2 mappings are in doubt (their files may have lost their last names where the trace cannot tell": report.summary.mappingsInDoubt, for the headline and --fail-on. */
 export function inDoubtText(mappings: number, more = false): string {
-  const why = mappings === 1 ? "a call by a name the tracer cut may have removed its file's last name" : "calls by names the tracer cut may have removed their files' last names";
+  const why = mappings === 1 ? 'its file may have lost its last name where the trace cannot tell' : 'their files may have lost their last names where the trace cannot tell';
   return `${formatCount(mappings)} ${more ? 'more ' : ''}${mappings === 1 ? 'mapping is' : 'mappings are'} in doubt (${why}`;
 }
 

@@ -1,0 +1,131 @@
+// Names given to another file out of the trace's sight. bpftrace reports the
+// inode each open reached. When an open of a name reaches another inode than
+// the file the trace knew by that name, a process the trace does not follow
+// removed or replaced that file (a rename over it: postmap rebuilding a cdb
+// table, a deploy, a package upgrade), or renamed it elsewhere. If the old
+// file was mapped since the trace last saw the name reach it, and that
+// mapping was not unmapped (its process held it to its exit, or holds it
+// still), it may have outlived the file: a doubt, not a finding, since the
+// trace cannot say when the name went, nor whether the file kept another
+// (review 22, Postfix: an attached capture of the master, whose cleanup and
+// trivial-rewrite workers mapped virtual.cdb and exited holding it after the
+// admin's postmap replaced it; "no mapping outlived its file", exit 0).
+//
+// A mapping munmapped is not counted: a process that maps a file and lets it
+// go (ld.so.cache at every exec) would make every replacement during a
+// capture a doubt. The file, once forgotten (no fd, no mapping left), leaves
+// its count behind under each of its names, until the trace sees the name
+// reach it again, removes or renames it, or an open sees it reach another.
+import type { EventBase } from '../parse/events.js';
+
+/** Per process id, its mappings of a file made or live since the trace last saw a name reach it, not unmapped since. */
+export type HeldSince = Map<number, number>;
+
+interface Left {
+  dev: number;
+  ino: number;
+  held: HeldSince;
+}
+
+interface Doubt {
+  name: string;
+  dev: number;
+  /** The open that reached another inode: `file:line`, and its process. */
+  at: string;
+  openerPid: number;
+  was: number;
+  now: number;
+  held: HeldSince;
+}
+
+/** Doubts told in the warning; the others are counted. */
+const DOUBTS_SHOWN = 5;
+
+export class ReplacedNames {
+  /** Names of forgotten files whose count was not zero. */
+  private readonly left = new Map<string, Left>();
+  private readonly doubts: Doubt[] = [];
+
+  /** A forgotten file with mappings held since it was last seen by name: kept under each name. */
+  leave(names: Iterable<string>, dev: number, ino: number, held: HeldSince): void {
+    for (const name of names) this.left.set(name, { dev, ino, held });
+  }
+
+  /** The trace removed, renamed or linked the name: what it shows from here on is the trace's to follow. */
+  forget(name: string): void {
+    if (this.left.size > 0) this.left.delete(name);
+  }
+
+  /**
+   * An open of `name` reached inode (dev, ino). `known`: the count of the file
+   * the trace knows by that name and its inode, when it knows one (else the
+   * count a forgotten file left). Returns true when the name reached the
+   * same file (a sighting: the caller starts its count again).
+   */
+  opened(name: string, dev: number, ino: number, known: { dev: number; ino: number; held: HeldSince | null } | undefined, event: EventBase, openerPid: number): boolean {
+    const was = known ?? this.left.get(name);
+    if (was === undefined) return false;
+    if (known === undefined) this.left.delete(name);
+    if (was.dev === dev && was.ino === ino) return true;
+    if (was.held !== null && total(was.held) > 0) {
+      this.doubts.push({ name, dev: was.dev, at: `${event.place.file}:${event.place.line}`, openerPid, was: was.ino, now: ino, held: was.held });
+    }
+    return false;
+  }
+
+  /** A later call showed the old file with a name still (a link count of 1 or more): renamed elsewhere, not removed. */
+  settle(dev: number, ino: number): void {
+    for (let k = this.doubts.length - 1; k >= 0; k--) if (this.doubts[k]!.dev === dev && this.doubts[k]!.was === ino) this.doubts.splice(k, 1);
+  }
+
+  /**
+   * Each mapping in doubt, by its process and its file's name, but those a
+   * finding of that process and name covers (`found`: a later sign, a link
+   * count of 0 or maps-end.txt, showed the file gone while it was mapped).
+   */
+  inDoubt(found: (pid: number, name: string) => boolean): { pid: number; name: string }[] {
+    const doubts: { pid: number; name: string }[] = [];
+    for (const doubt of this.doubts) {
+      for (const [pid, mappings] of doubt.held) {
+        if (mappings <= 0 || found(pid, doubt.name)) continue;
+        for (let k = 0; k < mappings; k++) doubts.push({ pid, name: doubt.name });
+      }
+    }
+    return doubts;
+  }
+
+  /** The doubts, in plain words for a report's warning: one, naming each name and the processes that held its file. */
+  notes(found: (pid: number, name: string) => boolean): string[] {
+    const told: string[] = [];
+    let count = 0;
+    for (const doubt of this.doubts) {
+      const holders = [...doubt.held].filter(([pid, mappings]) => mappings > 0 && !found(pid, doubt.name));
+      if (holders.length === 0) continue;
+      if (count++ >= DOUBTS_SHOWN) continue;
+      const who = holders.map(([pid, mappings]) => `${mappings === 1 ? 'a mapping' : `${mappings} mappings`} in process ${pid}`);
+      told.push(
+        `the open of ${doubt.name} at ${doubt.at} (process ${doubt.openerPid}) reached inode ${doubt.now}, not inode ${doubt.was}, the file the trace knew by that name, ` +
+          `which ${who.join(' and ')} held since the trace last saw that name reach it, and did not unmap`,
+      );
+    }
+    if (count === 0) return [];
+    if (count > DOUBTS_SHOWN) told.push(`and ${count - DOUBTS_SHOWN} more names`);
+    return [
+      `A name was given to another file where the trace does not show it: ${told.join('; ')}. A process the trace does not follow replaced or removed the file ` +
+        '(a rename over it, as postmap, a deploy or a package upgrade do), or renamed it elsewhere; the trace cannot tell which, nor when, so each such mapping, ' +
+        'held to its process’s exit or still held, may have outlived its file: in doubt. On the host, look for "(deleted)" in /proc/PID/maps; ' +
+        'capture the process that replaces the file as well (under the same capture, or bpftrace on its parent)',
+    ];
+  }
+
+  /** The names notes() gives, to be hashed whole under --redact. */
+  paths(): string[] {
+    return this.doubts.slice(0, DOUBTS_SHOWN).map((doubt) => doubt.name);
+  }
+}
+
+function total(held: HeldSince): number {
+  let sum = 0;
+  for (const mappings of held.values()) sum += mappings;
+  return sum;
+}
