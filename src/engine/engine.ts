@@ -77,6 +77,8 @@ export class Engine {
   private events = 0;
   private fileEvents = 0;
   private readonly untracedChildren = new UntracedChildren();
+  private readonly rings = new BlindSpots('io_uring');
+  private readonly views = new BlindSpots('view');
   /** The watched processes (EngineOptions.watchedProcesses) the trace showed an event of (showsProcess). */
   private readonly shown = new Set<number>();
   private readonly watched: ReadonlySet<number> | null;
@@ -245,9 +247,10 @@ export class Engine {
     };
   }
 
-  /** Why the trace cannot show every process it should (UntracedChildren), in words; null when it can. */
+  /** Why the trace cannot show every process or file call it should (UntracedChildren, BlindSpots), in words; null when it can. */
   untracedReason(): string | null {
-    return this.untracedChildren.reason();
+    const reasons = [this.untracedChildren.reason(), this.rings.reason(), this.views.reason()].filter((reason) => reason !== null);
+    return reasons.length === 0 ? null : reasons.join('; ');
   }
 
   /** What the engine had to assume because the trace could not say, in plain words for a report. */
@@ -263,8 +266,12 @@ export class Engine {
           `${late.count > 1 ? `, and ${late.count - 1} more files it mapped` : ''}; the trace shows neither the removal nor an munmap, but the directory changed about the exit or after it: ` +
           'removed by a process the trace does not follow while mapped, or just after the exit (a supervisor cleaning up after it), which the capture cannot tell apart: not reported';
     const untraced = this.untracedChildren.note();
+    const rings = this.rings.note();
+    const views = this.views.note();
     const fromFiles = [
       ...(untraced === null ? [] : [untraced]),
+      ...(rings === null ? [] : [rings]),
+      ...(views === null ? [] : [views]),
       ...this.fds.assumptions(),
       ...this.files.cut.notes(),
       ...this.files.replaced.notes(this.foundFor()),
@@ -398,6 +405,9 @@ export class Engine {
       case 'name-missing':
         // Applied before (applyNow).
         break;
+      case 'blind-spot':
+        (event.call === 'io_uring_setup' ? this.rings : this.views).add({ pid: task.group.tgid, call: event.call, at: `${event.place.file}:${event.place.line}` });
+        break;
       default:
         assertNever(event);
     }
@@ -512,5 +522,39 @@ class UntracedChildren extends FirstOfMany<{ pid: number; child: number; at: str
       `${reason}: the kernel attaches no tracer to such a child, so neither it nor anything it starts is in the trace, and a leak of theirs is missed ` +
       '(--fail-on and diff refuse a verdict with no failing finding). Capture with --backend bpftrace, which sees every process'
     );
+  }
+}
+
+/**
+ * Calls after which the trace cannot say what happens to files
+ * (BlindSpotEvent): a ring of io_uring, whose file operations are no system
+ * call; or a change of which file a name means (chroot, pivot_root, setns,
+ * mount, move_mount, umount2), which the engine does not follow. A leak
+ * behind either read as clean (review 23). Counted, the first kept, for one
+ * warning and the reason a verdict is refused.
+ */
+class BlindSpots extends FirstOfMany<{ pid: number; call: string; at: string }> {
+  constructor(private readonly what: 'io_uring' | 'view') {
+    super();
+  }
+
+  /** "process 1 called chroot at trace.txt:9 (and 1 more call like it), after which …", or null. */
+  reason(): string | null {
+    const first = this.first;
+    if (first === null) return null;
+    const more = this.count > 1 ? ` (and ${this.count - 1} more call${this.count > 2 ? 's' : ''} like it)` : '';
+    return this.what === 'io_uring'
+      ? `process ${first.pid} set up io_uring at ${first.at}${more}, whose opens, closes, unlinks and renames are no system call the trace can show`
+      : `process ${first.pid} called ${first.call} at ${first.at}${more}, after which a name may mean another file than the trace takes it for`;
+  }
+
+  note(): string | null {
+    const reason = this.reason();
+    if (reason === null) return null;
+    return this.what === 'io_uring'
+      ? `${reason}: a file removed through the ring while mapped is missed, and no finding says so (--fail-on and diff refuse a verdict with no failing finding). ` +
+          'Neither strace nor bpftrace sees those operations; on the host, look for "(deleted)" in /proc/PID/maps (orphanmap scan)'
+      : `${reason}: orphanmap resolves names as the traced processes saw them when the trace began, so an unlink or rename after it may be tied to the wrong file, ` +
+          'or to none, and a leak missed (--fail-on and diff refuse a verdict with no failing finding). On the host, look for "(deleted)" in /proc/PID/maps (orphanmap scan)';
   }
 }

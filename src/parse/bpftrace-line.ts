@@ -5,6 +5,7 @@
 import { ADDRESS_SPACE_END, describeWaitStatus, FieldReader, parseFields } from './bpftrace-fields.js';
 import { ATTACHING, parseMarkerLine } from './bpftrace-markers.js';
 import { TID_RANGE_REASON, tidFromDigits } from './strace-line.js';
+import { BLIND_SPOT_CALLS } from './strace-decode.js';
 import { AT_REMOVEDIR, CLOSE_RANGE_CLOEXEC, O_CLOEXEC, O_TMPFILE, type Diagnostic, type OpenEvent, type DirRef, type EventBase, type Inode, type Place, type TraceEvent } from './events.js';
 
 /** The version this parser reads: the `1` in `orphanmap-bt 1 begin …`. */
@@ -42,6 +43,7 @@ export const EVENT_NAMES: ReadonlyMap<string, boolean> = new Map([
   ['clone', false],
   ['exec', true],
   ['exit', false],
+  ['blind', false],
   ['end', false],
   ['stop', false],
   ['dir', false],
@@ -337,6 +339,13 @@ function decodeMemoryRecord(c: RecordContext): BpftraceRecord | null {
     }
     case 'exit':
       return c.event({ ...base, kind: 'thread-exit', how: describeWaitStatus(f.int('code')), groupDead: f.int('group_dead') !== 0 });
+    case 'blind': {
+      // 1498786270073 0 26514 26514 blind sys=chroot ret=0: a call after which the trace cannot follow files (BlindSpotEvent).
+      const call = f.fields.get('sys');
+      if (call === undefined || !(BLIND_SPOT_CALLS as readonly string[]).includes(call)) return c.bad(`blind record with sys=${call ?? ''}`);
+      const ret = f.int('ret');
+      return failedUnlessBad(c.event({ ...base, kind: 'blind-spot', call }), c.failed(ret));
+    }
     default:
       return null;
   }

@@ -100,6 +100,39 @@ const AT_FLAGS: Record<string, number> = { AT_REMOVEDIR: 0x200, AT_SYMLINK_FOLLO
 const CLOSE_RANGE_FLAGS: Record<string, number> = { CLOSE_RANGE_UNSHARE: 0x2, CLOSE_RANGE_CLOEXEC: 0x4 };
 const FD_FLAGS: Record<string, number> = { FD_CLOEXEC: 1 };
 
+const MOUNT_FLAGS: Record<string, number> = {
+  MS_RDONLY: 0x1,
+  MS_NOSUID: 0x2,
+  MS_NODEV: 0x4,
+  MS_NOEXEC: 0x8,
+  MS_SYNCHRONOUS: 0x10,
+  MS_REMOUNT: 0x20,
+  MS_MANDLOCK: 0x40,
+  MS_DIRSYNC: 0x80,
+  MS_NOSYMFOLLOW: 0x100,
+  MS_NOATIME: 0x400,
+  MS_NODIRATIME: 0x800,
+  MS_BIND: 0x1000,
+  MS_MOVE: 0x2000,
+  MS_REC: 0x4000,
+  MS_SILENT: 0x8000,
+  MS_POSIXACL: 0x10000,
+  MS_UNBINDABLE: 0x20000,
+  MS_PRIVATE: 0x40000,
+  MS_SLAVE: 0x80000,
+  MS_SHARED: 0x100000,
+  MS_RELATIME: 0x200000,
+  MS_KERNMOUNT: 0x400000,
+  MS_I_VERSION: 0x800000,
+  MS_STRICTATIME: 0x1000000,
+  MS_LAZYTIME: 0x2000000,
+};
+/** MS_REMOUNT and the propagation flags: a mount(2) with any of them moves no name (orphanmap.bt tests the same mask). */
+const MOUNT_KEEPS_NAMES = 0x20 | 0x20000 | 0x40000 | 0x80000 | 0x100000;
+
+/** The calls that make a BlindSpotEvent when they succeed. */
+export const BLIND_SPOT_CALLS = ['io_uring_setup', 'chroot', 'pivot_root', 'setns', 'mount', 'move_mount', 'umount2'] as const;
+
 /** The syscalls the engine follows. Anything else is skipped before its arguments are lexed. */
 export const FOLLOWED_SYSCALLS: ReadonlySet<string> = new Set([
   'open',
@@ -142,6 +175,8 @@ export const FOLLOWED_SYSCALLS: ReadonlySet<string> = new Set([
   'exit_group',
   // Read only for the first process's pid in a trace to stderr (StraceReader.rootPidFrom); no event.
   'set_tid_address',
+  // After these the trace cannot follow files (BlindSpotEvent).
+  ...BLIND_SPOT_CALLS,
 ]);
 
 /** Calls whose effect happens at entry: the kernel releases the fd/range before the call returns. */
@@ -622,6 +657,19 @@ function decodeClone(call: Call): DecodeResult {
   return withExtras(event, base);
 }
 
+function decodeBlindSpot(call: Call): DecodeResult {
+  if (call.value < 0) return NOTHING;
+  // setns into a network, UTS, IPC… namespace leaves names as they were; nstype 0 may be any.
+  if (call.name === 'setns') {
+    const nstype = flagsArg(call, 1, CLONE_FLAGS);
+    if (nstype !== 0 && (nstype & CLONE_FLAGS.CLONE_NEWNS!) === 0) return NOTHING;
+  }
+  // A remount, or a change of propagation (unshare -m makes / private), leaves every name where it was.
+  if (call.name === 'mount' && (flagsArg(call, 3, MOUNT_FLAGS) & MOUNT_KEEPS_NAMES) !== 0) return NOTHING;
+  const { base } = call;
+  return withExtras({ kind: 'blind-spot', call: call.name, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw }, base);
+}
+
 function decodeExec(call: Call): DecodeResult {
   const { base } = call;
   return withExtras({ kind: 'exec', path: stringArg(call, call.name === 'execve' ? 0 : 1) ?? '?', place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw }, base);
@@ -645,6 +693,7 @@ const DECODERS: ReadonlyMap<string, Decoder> = new Map<string, Decoder>([
   ...['chdir', 'fchdir'].map((name) => [name, decodeChdir] as const),
   ...['clone', 'clone3', 'fork', 'vfork'].map((name) => [name, decodeClone] as const),
   ...['execve', 'execveat'].map((name) => [name, decodeExec] as const),
+  ...BLIND_SPOT_CALLS.map((name) => [name, decodeBlindSpot] as const),
 ]);
 
 /** The clone flags of a call that created a task, read from its entry text; null for other calls. */

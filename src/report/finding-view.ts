@@ -332,16 +332,21 @@ export function endStateText(t: Tally): string {
  * when unlinked and what is still mapped at the end are said apart: a JVM
  * that exits releases every orphan, and the headline must not call them still mapped.
  */
-export function headline(findings: readonly Finding[], mappingsInDoubt = 0): string {
+export function headline(findings: readonly Finding[], mappingsInDoubt = 0, undecided: string | null = null): string {
   const t = tally(findings);
   const doubt = mappingsInDoubt === 0 ? null : `${inDoubtText(mappingsInDoubt)}: see the warnings)`;
+  // Report.summary.undecided: the trace may lack what a verdict needs.
+  const blind = undecided === null ? null : `the trace may miss some: ${undecided} (see the warnings)`;
   const parts: string[] = [];
   if (t.orphans > 0) {
     const who = t.orphanPids.length === 1 ? `process ${t.orphanPids[0]}` : `${t.orphanPids.length} processes`;
     parts.push(`${plural(t.orphans, 'mapping outlived its file', 'mappings outlived their files')} in ${who} (${endStateText(t)})`);
     if (doubt !== null) parts.push(`${inDoubtText(mappingsInDoubt, true)}: see the warnings)`);
+    if (blind !== null) parts.push(blind);
+  } else if (doubt === null && blind === null) {
+    parts.push('no mapping outlived its file');
   } else {
-    parts.push(doubt === null ? 'no mapping outlived its file' : `no mapping was seen to outlive its file, but ${doubt}`);
+    parts.push(`no mapping was seen to outlive its file, but ${[doubt, blind].filter((part) => part !== null).join('; and ')}`);
   }
   if (t.byKind['remapped-without-unmap'] > 0) {
     parts.push(`${plural(t.byKind['remapped-without-unmap'], 'resize', 'resizes')} mapped a file again without unmapping the old mapping`);
@@ -386,7 +391,7 @@ export function inDoubtText(mappings: number, more = false): string {
 export function reportHeadline(report: {
   findings: readonly Finding[];
   environment: BundleMeta | null;
-  summary: { events: number; fileEvents: number; lines: number; mappingsInDoubt: number };
+  summary: { events: number; fileEvents: number; lines: number; mappingsInDoubt: number; undecided: string | null };
 }): string {
   const untraced =
     report.findings.length > 0
@@ -394,7 +399,7 @@ export function reportHeadline(report: {
       : report.environment === null
         ? noEventTraced(report.summary.fileEvents, report.summary.lines)
         : untracedTarget(report.environment, report.summary.events, report.summary.lines);
-  return untraced === null ? headline(report.findings, report.summary.mappingsInDoubt) : `no verdict: ${untraced}.`;
+  return untraced === null ? headline(report.findings, report.summary.mappingsInDoubt, report.summary.undecided) : `no verdict: ${untraced}.`;
 }
 
 /** "a", "a and b", "a, b and c". */

@@ -24,6 +24,8 @@ export interface Report {
     fileEvents: number;
     /** Mappings a call by a name the tracer cut may have left without a file: no finding, no pass (the headline and --fail-on say so). */
     mappingsInDoubt: number;
+    /** Why the trace may lack what a verdict needs (Analysis.undecided), in words; null when nothing says so. No pass while set. */
+    undecided: string | null;
     unparsedLines: number;
     processes: number;
     findings: Record<FindingKind, number>;
@@ -97,6 +99,7 @@ export function buildReport(analysis: Analysis, filter: FindingFilter = {}, reda
       events: analysis.events,
       fileEvents: stats.fileEvents,
       mappingsInDoubt: analysis.engine.mappingsInDoubt().filter((doubt) => keepPlace(doubt.pid, [], doubt.name)).length,
+      undecided: analysis.undecided ?? null,
       unparsedLines: analysis.unparsedLines,
       processes: stats.processes,
       findings: counts,

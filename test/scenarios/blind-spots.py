@@ -1,0 +1,78 @@
+# Removes a mapped file where no system call shows it, in the ways review 23
+# found: "uring" maps WORK/ring.bin and unlinks it with io_uring
+# (IORING_OP_UNLINKAT: the kernel does it, no unlink call); "chroot" maps
+# WORK/jail/seg.bin, chroots into WORK/jail and unlinks "/seg.bin". With
+# both, in that order. Each mapping is kept to the end. The program's record
+# (WORK/truth.json): its pid and what its own /proc/self/maps shows deleted
+# after each removal (read through an fd opened before the chroot).
+import ctypes, json, mmap, os, struct, sys
+
+work, modes = sys.argv[1], sys.argv[2].split(",")
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+maps = os.open("/proc/self/maps", os.O_RDONLY)
+record = os.open(os.path.join(work, "truth.json"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+kept = []
+truth = {"pid": os.getpid(), "deleted": {}}
+
+
+def mapped(path):
+    # libc's mmap, not Python's mmap module: that one keeps a dup of the fd, whose close would show the file gone.
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.ftruncate(fd, 1 << 20)
+    kept.append(libc.mmap(None, 1 << 20, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, fd, 0))
+    os.close(fd)
+
+
+def deleted_now():
+    os.lseek(maps, 0, os.SEEK_SET)
+    text = b""
+    while True:
+        chunk = os.read(maps, 65536)
+        if not chunk:
+            break
+        text += chunk
+    return sorted(line.split()[0] + " " + line.split(None, 5)[5] for line in text.decode().splitlines() if line.endswith(" (deleted)"))
+
+
+def unlink_through_io_uring(path):
+    params = ctypes.create_string_buffer(120)
+    ring = libc.syscall(425, 4, params)  # io_uring_setup(4, &params)
+    if ring < 0:
+        sys.exit("io_uring_setup failed: errno %d" % ctypes.get_errno())
+    word = lambda offset: struct.unpack_from("I", params.raw, offset)[0]
+    sq_entries, cq_entries = word(0), word(4)
+    sq_off = struct.unpack_from("IIIIIIII", params.raw, 40)
+    cq_off = struct.unpack_from("IIIIIIII", params.raw, 80)
+    sq = mmap.mmap(ring, sq_off[6] + sq_entries * 4, offset=0)
+    cq = mmap.mmap(ring, cq_off[5] + cq_entries * 16, offset=0x8000000)
+    sqes = mmap.mmap(ring, sq_entries * 64, offset=0x10000000)
+    name = ctypes.create_string_buffer(path.encode())
+    # One entry: IORING_OP_UNLINKAT (36) of `path` relative to AT_FDCWD.
+    sqes[0:64] = struct.pack("BBHiQQII", 36, 0, 0, -100, 0, ctypes.addressof(name), 0, 0).ljust(64, b"\0")
+    tail = struct.unpack_from("I", sq, sq_off[1])[0]
+    mask = struct.unpack_from("I", sq, sq_off[2])[0]
+    struct.pack_into("I", sq, sq_off[6] + 4 * (tail & mask), 0)
+    struct.pack_into("I", sq, sq_off[1], tail + 1)
+    if libc.syscall(426, ring, 1, 1, 1, None, 0) != 1:  # io_uring_enter(ring, 1, 1, IORING_ENTER_GETEVENTS)
+        sys.exit("io_uring_enter failed: errno %d" % ctypes.get_errno())
+    result = struct.unpack_from("i", cq, cq_off[5] + 8)[0]
+    if result != 0:
+        sys.exit("IORING_OP_UNLINKAT failed: %d" % result)
+
+
+for mode in modes:
+    if mode == "uring":
+        path = os.path.join(work, "ring.bin")
+        mapped(path)
+        unlink_through_io_uring(path)
+    elif mode == "chroot":
+        jail = os.path.join(work, "jail")
+        os.makedirs(jail, exist_ok=True)
+        mapped(os.path.join(jail, "seg.bin"))
+        os.chroot(jail)
+        os.unlink("/seg.bin")
+    truth["deleted"][mode] = deleted_now()
+os.write(record, json.dumps(truth).encode())
