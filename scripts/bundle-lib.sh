@@ -437,6 +437,26 @@ om_group_gone() {
   ((${#tasks[@]} <= 1))
 }
 
+# om_running PID STARTTIME -> true while that process has a thread left: alive,
+# or its leader a zombie while its other threads run on (main() calling
+# pthread_exit). Taken for gone, such a command was never signalled at the
+# stop and outlived the capture, untraced (review 23, F5).
+om_running() { ! om_group_gone "$1" "$2"; }
+
+# om_live_dir PID -> OM_LIVE_DIR=/proc/PID, or /proc/PID/task/TID of one of its
+# threads when its leader is a zombie while they run on: the leader has let go
+# of the address space and the fd table the process still has, so its own maps
+# and fd read empty, and a thread's show them.
+om_live_dir() {
+  local task
+  OM_LIVE_DIR=/proc/$1
+  om_stat "$1" && [[ $OM_STATE == Z ]] || return 0
+  for task in "/proc/$1/task/"*; do
+    [[ ${task##*/} == "$1" ]] && continue
+    [[ -e $task/maps ]] && { OM_LIVE_DIR=$task; return 0; }
+  done
+}
+
 # om_tracer_of PID -> sets OM_TRACER_OF to the TracerPid of PID (0: not traced);
 # false, OM_TRACER_OF empty, when PID is gone.
 om_tracer_of() {
@@ -549,19 +569,21 @@ om_children() {
 # om_snapshot_others), and status 3, no FILE, when the maps hold more than
 # MAX bytes: a cut file would hide mappings. OM_SNAP_BYTES: FILE's size, with MAX.
 om_snapshot_maps() {
-  local tmp="$2.tmp" status
+  local tmp="$2.tmp" status maps
+  om_live_dir "$1"
+  maps=$OM_LIVE_DIR/maps
   OM_SNAP_BYTES=''
   if [[ -n ${3:-} ]]; then
-    om_copy_upto "/proc/$1/maps" "$2" "$3"
+    om_copy_upto "$maps" "$2" "$3"
     status=$?
     ((status == 0 || status == 3)) && return "$status"
     tmp=$2
-  elif om_retry om_copy "/proc/$1/maps" "$tmp" && om_retry mv -f -- "$tmp" "$2"; then
+  elif om_retry om_copy "$maps" "$tmp" && om_retry mv -f -- "$tmp" "$2"; then
     return 0
   fi
   om_retry rm -f -- "$tmp"
   # Readable, so not gone: a byte tells, where the whole maps may be 1 GB.
-  om_retry head -c 1 -- "/proc/$1/maps" > /dev/null 2>&1 && return 2
+  om_retry head -c 1 -- "$maps" > /dev/null 2>&1 && return 2
   return 1
 }
 
@@ -673,7 +695,7 @@ om_others_now() {
   ((OM_OTHERS_DONE)) && return 0
   [[ -n $OM_PID ]] || return 0
   # Only while the target is that very process: a pid reused since would lead to another's descendants.
-  if om_alive "$OM_PID" "$OM_PID_ST"; then
+  if om_running "$OM_PID" "$OM_PID_ST"; then
     om_tree_of "$OM_PID" $((2 * OM_MAX_END_PROCESSES)) OM_END_CUT
     tree=$OM_TREE
     if [[ -n $OM_TREE_CUT && -z $OM_END_CUT ]]; then
@@ -730,19 +752,21 @@ om_copy() {
 # find reads every link, sed escapes, sort orders; find's complaint about an
 # fd closed between its listing and its reading leaves that fd out.
 om_snapshot_fds() {
-  local tmp="$2.tmp"
-  [[ -d /proc/$1/fd ]] || return 1
-  if om_retry om_fds_to "$1" "$tmp" && om_retry mv -f -- "$tmp" "$2"; then return 0; fi
+  local tmp="$2.tmp" dir
+  om_live_dir "$1"
+  dir=$OM_LIVE_DIR
+  [[ -d $dir/fd ]] || return 1
+  if om_retry om_fds_to "$dir" "$tmp" && om_retry mv -f -- "$tmp" "$2"; then return 0; fi
   rm -f -- "$tmp"
-  [[ -d /proc/$1/fd ]] || return 1
+  [[ -d $dir/fd ]] || return 1
   return 2
 }
 
-# om_fds_to PID FILE -> a new FILE with PID's "FD<TAB>TARGET" lines (see om_snapshot_fds).
+# om_fds_to DIR FILE -> a new FILE with the "FD<TAB>TARGET" lines of DIR/fd (/proc/PID, or a thread's: om_live_dir; see om_snapshot_fds).
 om_fds_to() {
   rm -f -- "$2" || return
   {
-    { find "/proc/$1/fd/" -mindepth 1 -maxdepth 1 -printf '%f\t%l\0' 2>/dev/null || [[ -d /proc/$1/fd ]]; } |
+    { find "$1/fd/" -mindepth 1 -maxdepth 1 -printf '%f\t%l\0' 2>/dev/null || [[ -d $1/fd ]]; } |
       LC_ALL=C sed -z 's/\\/\\\\/g; s/\n/\\n/g' | tr '\0' '\n' | LC_ALL=C sort -n > "$2"
   } 2>/dev/null
 }
@@ -1249,7 +1273,7 @@ om_kill_tree() {
   local entry pid st
   for entry in $1; do
     pid=${entry%%:*} st=${entry##*:}
-    om_alive "$pid" "$st" && kill "-$2" "$pid" 2>/dev/null
+    om_running "$pid" "$st" && kill "-$2" "$pid" 2>/dev/null
   done
   return 0
 }
@@ -1469,12 +1493,12 @@ om_stop_tracer() {
   fi
   if ((OM_CMD_MODE)) && [[ $OM_STOP_REASON == detached ]]; then
     # Leave the command running: its end snapshot now, then the tracer lets go.
-    if [[ -n $OM_PID ]] && om_alive "$OM_PID" "$OM_PID_ST"; then om_end_snapshots; fi
+    if [[ -n $OM_PID ]] && om_running "$OM_PID" "$OM_PID_ST"; then om_end_snapshots; fi
     om_backend_detach_command
     # (bash would report the SIGKILLed tracer as "Killed" on stderr when it reaps it.)
     om_wait_gone "$OM_TRACER_PID" "$OM_TRACER_ST" 5 2>/dev/null && return 0
   elif ((OM_CMD_MODE)) && [[ -n $OM_PID ]]; then
-    if om_alive "$OM_PID" "$OM_PID_ST"; then
+    if om_running "$OM_PID" "$OM_PID_ST"; then
       om_end_snapshots
       om_tree_of "$OM_PID"
       tree=$OM_TREE
@@ -1553,7 +1577,7 @@ om_finish() {
   if [[ -z $OM_ATTACHED ]]; then
     if om_backend_attach_seen; then OM_ATTACHED=1; else OM_ATTACHED=0; fi
   fi
-  if ((OM_ATTACHED)) && [[ -n $OM_PID ]] && om_alive "$OM_PID" "$OM_PID_ST"; then
+  if ((OM_ATTACHED)) && [[ -n $OM_PID ]] && om_running "$OM_PID" "$OM_PID_ST"; then
     if ! ((OM_CMD_MODE)) || [[ ! -f $OM_D/maps-end.txt ]]; then om_end_snapshots; fi
     [[ $OM_THREADS_JSON != '[]' ]] || om_read_process "$OM_PID"
     [[ -n $OM_JVM_VERSION ]] || om_bounded "$OM_JVM_SECONDS" OM_JVM_VERSION om_jvm_version "$OM_PID"
@@ -1975,7 +1999,7 @@ om_run_capture() {
       om_log "error: the file system holding $OM_OUT is full: the tracer can no longer write the trace; stopping the capture"
       OM_STOP_REASON=disk-full
     fi
-    if [[ -z $OM_STOP_REASON && -n $OM_PID ]] && ! om_alive "$OM_PID" "$OM_PID_ST"; then
+    if [[ -z $OM_STOP_REASON && -n $OM_PID ]] && ! om_running "$OM_PID" "$OM_PID_ST"; then
       # As soon as it is gone: what it mapped is looked up before anything else may remove it.
       ((OM_ATTACHED)) && om_gone_from_start
       # strace ends by itself when its tracees are gone; bpftrace -p does not.
@@ -1993,7 +2017,7 @@ om_run_capture() {
     om_nap 0.2
   done
   # strace ended with its target: the loop did not see the target go.
-  if ((OM_ATTACHED)) && [[ -n $OM_PID ]] && ! om_alive "$OM_PID" "$OM_PID_ST"; then om_gone_from_start; fi
+  if ((OM_ATTACHED)) && [[ -n $OM_PID ]] && ! om_running "$OM_PID" "$OM_PID_ST"; then om_gone_from_start; fi
   om_wait_tracer
   status=$OM_TRACER_STATUS
   # Gone by the end of the wait for the attach: traced only if the trace shows it (its exit at least).
@@ -2016,9 +2040,9 @@ om_run_capture() {
   if [[ -z $OM_STOP_REASON ]]; then
     if { ((OM_CMD_MODE)) && ! om_backend_traced; } || { ((!OM_CMD_MODE)) && ((!attached)); }; then
       OM_STOP_REASON=tracer-failed
-    elif [[ -n $OM_PID ]] && { om_alive "$OM_PID" "$OM_PID_ST" || ! om_backend_exit_seen "$OM_PID"; }; then
+    elif [[ -n $OM_PID ]] && { om_running "$OM_PID" "$OM_PID_ST" || ! om_backend_exit_seen "$OM_PID"; }; then
       OM_STOP_REASON=tracer-died
-      if om_alive "$OM_PID" "$OM_PID_ST"; then
+      if om_running "$OM_PID" "$OM_PID_ST"; then
         om_log "error: the tracer ended ($(om_status_text "$status")) while pid $OM_PID still runs: the trace stops there; pid $OM_PID keeps running, untraced (TracerPid $(om_tracer_pid "$OM_PID"))"
       else
         om_log "error: the tracer ended ($(om_status_text "$status")) before the trace showed pid $OM_PID's exit: the trace stops there"
@@ -2048,7 +2072,7 @@ om_run_capture() {
       fi
       tail -n 5 "$OM_D/tracer.stderr" >&2 ;;
     *:detached)
-      if [[ -n $OM_PID ]] && om_alive "$OM_PID" "$OM_PID_ST"; then
+      if [[ -n $OM_PID ]] && om_running "$OM_PID" "$OM_PID_ST"; then
         om_log "detached: pid $OM_PID runs on, untraced (TracerPid $(om_tracer_pid "$OM_PID"))$( ((OM_LOG_COMMAND && OM_CMD_MODE)) && printf '; its output goes to %s' "$OM_OUT/command.log")"
       fi ;;&
     *)
