@@ -22,7 +22,15 @@ export async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise
     loadInkInteractively();
     const { runAnalyzeTui } = await import('../tui/run.js');
     // Without a terminal the UI is not drawn: fall through to the report.
-    if (await runAnalyzeTui(inputs, filter, undefined, redact)) return 0;
+    const shown = await runAnalyzeTui(inputs, filter, undefined, redact);
+    if (shown !== null) {
+      if (flags.failOn === undefined) return 0;
+      // The findings on the screen decide, as the report's would (review 23: exit 0 with an error on screen).
+      const why = `--fail-on ${flags.failOn} cannot tell that nothing leaked`;
+      refuseEmptyInputs(shown, why);
+      if (shown.pidNotice !== null) throw new InputError(`${redact.text(shown.pidNotice)}; ${why}`);
+      return decide(verdictOf(buildReport(shown, filter), shown.undecided, redact), flags);
+    }
   }
   // Opened before anything is read: a bad --out is said at once.
   const output = openReportOutput(flags.out);
@@ -34,10 +42,15 @@ export async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise
     output.abort();
     throw error;
   }
+  return decide(verdict, flags);
+}
+
+/** --fail-on's exit status, once the report is written (or the TUI closed): it is what the user reads to settle a doubt. */
+function decide(verdict: Verdict, flags: AnalyzeFlags): number {
   if (failsOn(verdict.severities, flags.failOn)) return EXIT_FINDINGS;
-  if (flags.failOn !== undefined) verdict.failingMayBeFalse = failingCount(verdict.mayBeFalse, flags.failOn);
-  // After the report is written: it is what the user reads to settle the doubt.
-  if (flags.failOn !== undefined) refuseUndecided(verdict, `--fail-on ${flags.failOn} cannot tell that nothing leaked`);
+  if (flags.failOn === undefined) return 0;
+  verdict.failingMayBeFalse = failingCount(verdict.mayBeFalse, flags.failOn);
+  refuseUndecided(verdict, `--fail-on ${flags.failOn} cannot tell that nothing leaked`);
   return 0;
 }
 

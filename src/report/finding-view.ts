@@ -334,19 +334,15 @@ export function endStateText(t: Tally): string {
  */
 export function headline(findings: readonly Finding[], mappingsInDoubt = 0, undecided: string | null = null): string {
   const t = tally(findings);
-  const doubt = mappingsInDoubt === 0 ? null : `${inDoubtText(mappingsInDoubt)}: see the warnings)`;
-  // Report.summary.undecided: the trace may lack what a verdict needs.
-  const blind = undecided === null ? null : `the trace may miss some: ${undecided} (see the warnings)`;
   const parts: string[] = [];
   if (t.orphans > 0) {
     const who = t.orphanPids.length === 1 ? `process ${t.orphanPids[0]}` : `${t.orphanPids.length} processes`;
     parts.push(`${plural(t.orphans, 'mapping outlived its file', 'mappings outlived their files')} in ${who} (${endStateText(t)})`);
-    if (doubt !== null) parts.push(`${inDoubtText(mappingsInDoubt, true)}: see the warnings)`);
-    if (blind !== null) parts.push(blind);
-  } else if (doubt === null && blind === null) {
-    parts.push('no mapping outlived its file');
+    if (mappingsInDoubt > 0) parts.push(`${inDoubtText(mappingsInDoubt, true)}: see the warnings)`);
+    if (undecided !== null) parts.push(blindText(undecided));
   } else {
-    parts.push(`no mapping was seen to outlive its file, but ${[doubt, blind].filter((part) => part !== null).join('; and ')}`);
+    const notClear = notClearText(mappingsInDoubt, undecided);
+    parts.push(notClear === null ? 'no mapping outlived its file' : `no mapping was seen to outlive its file, but ${notClear}`);
   }
   if (t.byKind['remapped-without-unmap'] > 0) {
     parts.push(`${plural(t.byKind['remapped-without-unmap'], 'resize', 'resizes')} mapped a file again without unmapping the old mapping`);
@@ -375,6 +371,18 @@ export function mayBeFalseText(findings: number): string {
     ? '1 finding may be false (its mapping was made by a task the trace never showed cloned, perhaps a process of its own whose exit ended it: see its note)'
     : `${formatCount(findings)} findings may be false (their mappings were made by tasks the trace never showed cloned, perhaps processes of their own whose exits ended them: see their notes)`;
 }
+
+/**
+ * Why no finding is no pass, in the headline's words after "no mapping was
+ * seen to outlive its file, but": mappings in doubt, and why the trace may
+ * miss some (Report.summary.undecided); null when neither.
+ */
+export function notClearText(mappingsInDoubt: number, undecided: string | null): string | null {
+  const parts = [...(mappingsInDoubt > 0 ? [`${inDoubtText(mappingsInDoubt)}: see the warnings)`] : []), ...(undecided === null ? [] : [blindText(undecided)])];
+  return parts.length === 0 ? null : parts.join('; and ');
+}
+
+const blindText = (undecided: string): string => `the trace may miss some: ${undecided} (see the warnings)`;
 
 /** "2 mappings are in doubt (their files may have lost their last names where the trace cannot tell": report.summary.mappingsInDoubt, for the headline and --fail-on. */
 export function inDoubtText(mappings: number, more = false): string {

@@ -462,7 +462,8 @@ export function redactReport(report: Report, known: readonly string[] = namesRep
   return {
     ...report,
     inputs: report.inputs.map((input) => ({ ...input, path: redactPath(input.path) })),
-    summary: report.summary.undecided === null ? report.summary : { ...report.summary, undecided: text(report.summary.undecided) },
+    // (A report some tests build in part has no summary.)
+    summary: (report.summary?.undecided ?? null) === null ? report.summary : { ...report.summary, undecided: text(report.summary.undecided!) },
     // A reason may quote the line (`unknown +++ marker "…"`).
     unparsedSamples: report.unparsedSamples.map((sample) => ({ ...sample, file: redactPath(sample.file), text: redactSample(sample.text, known), reason: text(sample.reason) })),
     findings: report.findings.map((finding) => redactFinding(finding, known)),

@@ -137,7 +137,7 @@ function Screen({ snapshot, state, quit, columns, rows }: { snapshot: TuiSnapsho
       {layout.showChart ? <Chart series={snapshot.series} axis={snapshot.axis} width={columns} peak={snapshot.peak} /> : null}
       <TitleLine snapshot={snapshot} pane={shownPane} width={columns} />
       {pane === 'help' ? (
-        <HelpScreen width={columns} height={layout.body} scroll={state.helpScroll} quitNote={quit.note} />
+        <HelpScreen width={columns} height={layout.body} scroll={state.helpScroll} quitNote={quit.note} warnings={snapshot.warnings} />
       ) : shownPane === 'detail' && selected !== null ? (
         <DetailPane
           finding={selected}
@@ -222,5 +222,7 @@ function emptyText(snapshot: TuiSnapshot): string {
   if (snapshot.phase === 'reading' || snapshot.phase === 'live') return 'no mapping has outlived its file yet';
   // Not "none outlived": nothing of the process was traced (see the warnings).
   if (snapshot.untraced !== null) return `no verdict: ${snapshot.untraced}`;
+  // The report's words: mappings in doubt, or a trace that may miss some (review 23: "no mapping outlived its file" here).
+  if (snapshot.undecided !== null) return `no mapping was seen to outlive its file, but ${escapeControl(snapshot.undecided)}`;
   return 'no mapping outlived its file';
 }

@@ -69,7 +69,7 @@ export function viewEnvOf(current: TuiSnapshot, state: ViewState, size: { rows: 
     filterText: current.filterText,
     pageRows: Math.max(1, layout.body - 1),
     detail,
-    help: helpGeometry(size.columns, layout.body, quit.note),
+    help: helpGeometry(size.columns, layout.body, quit.note, current.warnings),
     // Once the capture has ended there is nothing left to stop or leave running.
     quitAsks: quit.asks && current.phase !== 'ended',
     detach: quit.detach,

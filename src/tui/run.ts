@@ -8,6 +8,7 @@ import type { Finding } from '../engine/findings.js';
 import { analyze, type Analysis, type AnalyzeOptions } from '../ingest/analyze.js';
 import { commandLine } from '../report/formats.js';
 import { NO_REDACTION, type Redaction } from '../report/redact.js';
+import { notClearText } from '../report/finding-view.js';
 import { buildReport, findingFilter, type FindingFilter, type Report } from '../report/report.js';
 import { App, type QuitHow, type QuitOptions } from './App.js';
 import { defaultExportDir, exportTarget, type ExportContext } from './export.js';
@@ -156,10 +157,10 @@ export async function runAnalyzeTui(
   filter: FindingFilter,
   streams: TuiStreams = { stdin: process.stdin, stdout: process.stdout },
   redaction: Redaction = NO_REDACTION,
-): Promise<boolean> {
-  if (!canUseTui(streams)) return false;
+): Promise<Analysis | null> {
+  if (!canUseTui(streams)) return null;
   // Reading stdin as the trace would take the keyboard away.
-  if (inputs.includes('-')) return false;
+  if (inputs.includes('-')) return null;
   let analysis: Analysis | null = null;
   let report: Report | null = null;
   const chosen = process.env.ORPHANMAP_EXPORT_DIR;
@@ -194,7 +195,7 @@ export async function runAnalyzeTui(
     throw error;
   }
   await session.waitUntilExit();
-  return true;
+  return analysis;
 }
 
 /**
@@ -206,7 +207,8 @@ export async function readIntoStore(inputs: readonly string[], store: TuiStore, 
   const result = await analyze(inputs, analyzeOptionsFor(store, feed));
   feed.sample(result.engine);
   checkedByMapsInto(store, result);
-  store.finish({ lines: result.lines, events: result.events, unparsedLines: result.unparsedLines, lostEvents: result.lostEvents }, result.warnings, result.untraced?.why ?? null);
+  const undecided = notClearText(result.engine.mappingsInDoubt().length, result.undecided ?? null);
+  store.finish({ lines: result.lines, events: result.events, unparsedLines: result.unparsedLines, lostEvents: result.lostEvents }, result.warnings, result.untraced?.why ?? null, undecided);
   store.traceSpan(result.span);
   return result;
 }

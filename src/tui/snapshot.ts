@@ -147,6 +147,8 @@ export interface TuiSnapshot {
   warnings: readonly string[];
   /** Why the input proves nothing about its process (a bundle of one that exited before the tracer attached), or null. */
   untraced: string | null;
+  /** Why no finding is no pass (mappings in doubt, a trace that may miss some), in the headline's words after "but"; null otherwise. */
+  undecided: string | null;
   error: string | null;
 }
 export const EMPTY_COUNTERS: Readonly<Counters> = {

@@ -64,6 +64,7 @@ export class TuiStore {
   private progressSample: Progress | null = null;
   private warnings: string[] = [];
   private untraced: string | null = null;
+  private undecided: string | null = null;
   private error: string | null = null;
 
   private readonly choices = new ListChoices();
@@ -194,8 +195,10 @@ export class TuiStore {
   }
 
   /** The input is read to its end (file) or the capture stopped (live). */
-  finish(final: Partial<Counters> = {}, warnings: readonly string[] = [], untraced: string | null = null): void {
+  /** @param undecided see TuiSnapshot.undecided */
+  finish(final: Partial<Counters> = {}, warnings: readonly string[] = [], untraced: string | null = null, undecided: string | null = null): void {
     this.untraced = untraced;
+    this.undecided = undecided;
     // The capture's end stops the trace clock where it stands.
     this.settleClock(this.live, this.clock());
     this.endedAt ??= this.clock();
@@ -413,6 +416,7 @@ export class TuiStore {
       tally: this.tallyOf(data),
       warnings: [...this.warnings],
       untraced: this.untraced,
+      undecided: this.undecided,
       error: this.error,
     };
   }

@@ -42,6 +42,8 @@ export function headerLines(snapshot: TuiSnapshot, width: number): (Part & { sho
   second.push(part(`unreadable ${formatCount(c.unparsedLines)}`, 45, c.unparsedLines > 0 ? 'warn' : 'plain'));
   if (live) second.push(part(`lost ${formatCount(c.lostEvents)}`, 60, c.lostEvents > 0 ? 'alert' : 'plain'));
   second.push(part(`processes ${formatCount(c.processes)}`, 30), part(`live mappings ${formatCount(c.liveMappings)}`, 20));
+  // Read with ? (the help lists them first).
+  if (snapshot.warnings.length > 0) second.push(part(`warnings ${formatCount(snapshot.warnings.length)} (?)`, 85, 'warn'));
 
   const [nowLabel, nowCount, nowBytes] = ended ? [STILL_MAPPED_AT_THE_END, t.stillMappedAtEnd, t.stillMappedAtEndBytes] : ['deleted but mapped', c.deletedMappings, c.deletedBytes];
   const third: Part[] = [part(`${nowLabel} ${formatCount(nowCount)} (${formatBytes(nowBytes)})`, 100, nowCount > 0 ? 'alert' : 'good')];

@@ -4,6 +4,7 @@
 import { Box, Text } from 'ink';
 import { bindingLabel, KEYMAP, PANE_NAMES, type Pane } from '../keymap.js';
 import { SORT_KEYS, SORT_WORDS } from '../snapshot.js';
+import { escapeControl, formatCount } from '../../report/sanitize.js';
 import { wrapWords } from '../format.js';
 
 export interface HelpScreenProps {
@@ -13,12 +14,14 @@ export interface HelpScreenProps {
   scroll: number;
   /** What `q` does in this session, in words (live -- CMD asks; live --pid detaches; a file just quits). */
   quitNote: string;
+  /** The analysis's warnings: read here, first (review 23: the TUI drew none). */
+  warnings: readonly string[];
 }
 
 export interface HelpLine {
   keys: string;
   text: string;
-  kind: 'binding' | 'heading' | 'note';
+  kind: 'binding' | 'heading' | 'note' | 'warning';
 }
 
 const SECTIONS: readonly { title: string; panes: readonly Pane[] }[] = [
@@ -27,11 +30,19 @@ const SECTIONS: readonly { title: string; panes: readonly Pane[] }[] = [
   { title: 'quitting a live capture of a command (q asks)', panes: ['quit'] },
 ];
 
-/** Every line of the help at this width, before scrolling. */
-export function helpLines(width: number, quitNote: string): HelpLine[] {
+/** Every line of the help at this width, before scrolling: the warnings first, if any. */
+export function helpLines(width: number, quitNote: string, warnings: readonly string[] = []): HelpLine[] {
   const keysWidth = Math.min(18, Math.max(...KEYMAP.map((binding) => bindingLabel(binding).length)) + 2);
   const textWidth = Math.max(20, width - keysWidth);
   const lines: HelpLine[] = [];
+  if (warnings.length > 0) {
+    lines.push({ keys: '', text: `warnings (${formatCount(warnings.length)}): what the trace could not show, and what was assumed`, kind: 'heading' });
+    // Paths from the trace, escaped as everywhere else on the screen.
+    for (const warning of warnings) {
+      const rows = wrapWords(`- ${escapeControl(warning)}`, width);
+      for (let k = 0; k < rows.length; k++) lines.push({ keys: '', text: k === 0 ? rows[k]! : `  ${rows[k]}`, kind: 'warning' });
+    }
+  }
   const seen = new Set<(typeof KEYMAP)[number]>();
   for (const section of SECTIONS) {
     lines.push({ keys: '', text: section.title, kind: 'heading' });
@@ -64,8 +75,8 @@ export function helpLines(width: number, quitNote: string): HelpLine[] {
   return lines.map((line) => ({ ...line, keys: line.keys === '' && line.kind !== 'binding' ? '' : line.keys.padEnd(line.text === '' ? 0 : keysWidth) }));
 }
 
-export function HelpScreen({ width, height, scroll, quitNote }: HelpScreenProps) {
-  const lines = helpLines(width, quitNote);
+export function HelpScreen({ width, height, scroll, quitNote, warnings }: HelpScreenProps) {
+  const lines = helpLines(width, quitNote, warnings);
   const room = Math.max(1, height - 1);
   const top = Math.max(0, Math.min(scroll, lines.length - room));
   const shown = lines.slice(top, top + room);
@@ -87,6 +98,7 @@ export function HelpScreen({ width, height, scroll, quitNote }: HelpScreenProps)
           ) : null}
           {line.kind === 'binding' ? <Text>{line.text}</Text> : null}
           {line.kind === 'note' ? <Text dimColor>{line.text}</Text> : null}
+          {line.kind === 'warning' ? <Text color="yellow">{line.text}</Text> : null}
         </Text>
       ))}
     </Box>
@@ -99,6 +111,6 @@ export function helpText(line: HelpLine): string {
 }
 
 /** Help rows and the rows on screen at a height, for scrolling. */
-export function helpGeometry(width: number, height: number, quitNote: string): { lines: number; room: number } {
-  return { lines: helpLines(width, quitNote).length, room: Math.max(1, height - 1) };
+export function helpGeometry(width: number, height: number, quitNote: string, warnings: readonly string[] = []): { lines: number; room: number } {
+  return { lines: helpLines(width, quitNote, warnings).length, room: Math.max(1, height - 1) };
 }
