@@ -228,7 +228,11 @@ export class Fds {
    * mappings outlived it, as fileOfFd decides for an mmap or ftruncate.
    */
   private closedGone(task: Task, fd: number, bound: FileNode, goneName: string, event: EventBase): void {
-    if (bound.recordCount === 0 || bound.gone || deletedKind(goneName) !== 'file' || this.files.named(goneName) !== bound) return;
+    if (bound.gone || deletedKind(goneName) !== 'file' || this.files.named(goneName) !== bound) return;
+    // Its mappings no longer live (unmapped first, the usual order: review 23's journalctl, whose files the vacuum
+    // removed; or gone with their processes) are in doubt; those live now are findings (their doubt gives way to them).
+    this.files.closedGoneUnmapped(bound, goneName, event, task.group.tgid);
+    if (bound.recordCount === 0) return;
     this.files.wentOutOfSight(bound, event, task.space, `The -y annotation of fd ${fd} at ${event.place.file}:${event.place.line} shows it "(deleted)": ${REMOVED_OUT_OF_SIGHT}`);
   }
 

@@ -64,7 +64,7 @@ export class FileNode {
   cutNames: Set<string> | null = null;
   /** The inode the file is indexed by (Files.byInode), once the tracer named one. */
   inode: Inode | null = null;
-  /** Once an inode is known: its mappings made or live since an open by name last reached it, not unmapped since (ReplacedNames). */
+  /** Its mappings made or live since an open by one of its names last reached it (ReplacedNames), by process. */
   heldSince: HeldSince | null = null;
   size: number | null = null;
   /** Sequence number of the last size change, -1 if none seen. */
@@ -159,14 +159,6 @@ export class FileNode {
   heldBy(pid: number): void {
     this.heldSince ??= new Map();
     this.heldSince.set(pid, (this.heldSince.get(pid) ?? 0) + 1);
-  }
-
-  /** A mapping of it that process `pid` unmapped. */
-  unheld(pid: number): void {
-    const mappings = this.heldSince?.get(pid);
-    if (mappings === undefined) return;
-    if (mappings > 1) this.heldSince!.set(pid, mappings - 1);
-    else this.heldSince!.delete(pid);
   }
 
   /** The live mappings, in the order they were made; not to be changed while walked. */
@@ -457,9 +449,20 @@ export class Files {
     if (file === undefined) file = this.newFile(name);
     else if (!file.names.has(name) && !file.gone) this.giveName(file, name);
     if (inode !== undefined && file.inode === null) this.setInode(file, inode);
-    if (inode !== undefined && file.names.has(name)) file.sighted();
+    if (file.names.has(name)) file.sighted();
     if (resolvedHint !== undefined && !file.gone) this.spellAlso(file, name, resolvedHint);
     return file;
+  }
+
+  /**
+   * A close whose -y annotation shows the fd's file "(deleted)": its mappings
+   * made since an open last reached it by a name, and no longer live, may
+   * have outlived it (ReplacedNames.goneAtClose; the live ones are findings).
+   */
+  closedGoneUnmapped(file: FileNode, name: string, event: EventBase, closerPid: number): void {
+    if (file.heldSince === null || file.heldSince.size === 0 || file.gone) return;
+    this.replaced.goneAtClose(name, file.heldSince, event, closerPid);
+    file.heldSince = null;
   }
 
   /**

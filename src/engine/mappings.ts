@@ -234,7 +234,7 @@ export class Mappings {
     this.log.remapped(file, space, event, mappedAt);
     const mapping = this.add(space, file, event.address, event.length, event.offset, mappedAt, end);
     if (task.uncloned) mapping.unclonedMaker = task.tid;
-    if (file.inode !== null) file.heldBy(space.ownerTgid);
+    file.heldBy(space.ownerTgid);
     if (!file.gone && !file.unnamed) file.mappedNamedIn = space;
     else if (file.gone && file.leakedIn?.includes(space) === true) this.continued(mapping, event);
     else this.log.mappedWithNoName(mapping, event.seconds);
@@ -341,6 +341,8 @@ export class Mappings {
       const at: At = { file: seed.place.file, line: seed.place.line, time: null, seconds: null, tid: null };
       const mapping = this.add(space, file, seed.start, seed.end - seed.start, seed.offset, at, seed.end);
       mapping.seeded = true;
+      // Mapped before the trace, so since any open of it the trace shows (ReplacedNames).
+      if (!seed.deleted) file.heldBy(space.ownerTgid);
       if (!seed.deleted) continue;
       this.awaitOrphan(mapping, {
         origin: 'snapshot',
@@ -547,8 +549,6 @@ export class Mappings {
         continue;
       }
       if (!mapping.file.deleteRecord(mapping)) continue;
-      // Let go while its process lives: not one a name replaced out of sight may have left behind (ReplacedNames).
-      if (how === 'unmapped' && mapping.file.heldSince !== null) mapping.file.unheld(mapping.space.ownerTgid);
       const pending = mapping.pendingOrphan;
       if (pending !== null) {
         this.pendingOrphans.delete(mapping);

@@ -1,24 +1,28 @@
-// Names given to another file out of the trace's sight. bpftrace reports the
-// inode each open reached. When an open of a name reaches another inode than
-// the file the trace knew by that name, a process the trace does not follow
-// removed or replaced that file (a rename over it: postmap rebuilding a cdb
-// table, a deploy, a package upgrade), or renamed it elsewhere. If the old
-// file was mapped since the trace last saw the name reach it, and that
-// mapping was not unmapped (its process held it to its exit, or holds it
-// still), it may have outlived the file: a doubt, not a finding, since the
-// trace cannot say when the name went, nor whether the file kept another
-// (review 22, Postfix: an attached capture of the master, whose cleanup and
-// trivial-rewrite workers mapped virtual.cdb and exited holding it after the
-// admin's postmap replaced it; "no mapping outlived its file", exit 0).
+// Files that lost a name where the trace does not show it, after they were
+// mapped. bpftrace reports the inode each open reached: when an open of a
+// name reaches another inode than the file the trace knew by that name, a
+// process the trace does not follow removed or replaced that file (a rename
+// over it: postmap rebuilding a cdb table, doveadm a Dovecot cache, a deploy,
+// a package upgrade), or renamed it elsewhere. strace -y prints "(deleted)"
+// in a close's fd annotation when the fd's file has lost its name. Either
+// way, each mapping of the file made since the trace last saw an open reach
+// it by a name (or live then) may have outlived it: a doubt, not a finding,
+// since the trace cannot say when the name went, nor whether the file kept
+// another (review 22, Postfix: workers exited holding a table postmap had
+// replaced; review 23, Dovecot under bpftrace and journalctl under strace:
+// mappings unmapped seconds after their files went, the usual order being
+// munmap, then close; each read as clean, exit 0).
 //
-// A mapping munmapped is not counted: a process that maps a file and lets it
-// go (ld.so.cache at every exec) would make every replacement during a
-// capture a doubt. The file, once forgotten (no fd, no mapping left), leaves
-// its count behind under each of its names, until the trace sees the name
-// reach it again, removes or renames it, or an open sees it reach another.
+// Unmapped mappings count too: the trace does not say whether the removal
+// came before the munmap. So a file mapped briefly by many processes (the
+// loader's ld.so.cache at every exec) and replaced during the capture
+// (ldconfig) makes a doubt of its last mapping. The file, once forgotten (no
+// fd, no mapping left), leaves its count behind under each of its names,
+// until the trace sees the name reach it again, removes or renames it, or an
+// open sees it reach another.
 import type { EventBase } from '../parse/events.js';
 
-/** Per process id, its mappings of a file made or live since the trace last saw a name reach it, not unmapped since. */
+/** Per process id, its mappings of a file made or live since the trace last saw an open reach it by a name. */
 export type HeldSince = Map<number, number>;
 
 interface Left {
@@ -28,6 +32,8 @@ interface Left {
 }
 
 interface Doubt {
+  /** How it was seen: an open reached another inode, or a close showed the file "(deleted)". */
+  how: 'replaced' | 'closed';
   name: string;
   dev: number;
   /** The open that reached another inode: `file:line`, and its process. */
@@ -68,9 +74,14 @@ export class ReplacedNames {
     if (known === undefined) this.left.delete(name);
     if (was.dev === dev && was.ino === ino) return true;
     if (was.held !== null && total(was.held) > 0) {
-      this.doubts.push({ name, dev: was.dev, at: `${event.place.file}:${event.place.line}`, openerPid, was: was.ino, now: ino, held: was.held });
+      this.doubts.push({ how: 'replaced', name, dev: was.dev, at: `${event.place.file}:${event.place.line}`, openerPid, was: was.ino, now: ino, held: was.held });
     }
     return false;
+  }
+
+  /** A close (by process `closerPid`, at `event`) showed the file of `name` "(deleted)", none of its mappings live: see Files.closedGoneUnmapped. */
+  goneAtClose(name: string, held: HeldSince, event: EventBase, closerPid: number): void {
+    this.doubts.push({ how: 'closed', name, dev: -1, at: `${event.place.file}:${event.place.line}`, openerPid: closerPid, was: 0, now: 0, held });
   }
 
   /** A later call showed the old file with a name still (a link count of 1 or more): renamed elsewhere, not removed. */
@@ -102,18 +113,22 @@ export class ReplacedNames {
       const holders = [...doubt.held].filter(([pid, mappings]) => mappings > 0 && !found(pid, doubt.name));
       if (holders.length === 0) continue;
       if (count++ >= DOUBTS_SHOWN) continue;
-      const who = holders.map(([pid, mappings]) => `${mappings === 1 ? 'a mapping' : `${mappings} mappings`} in process ${pid}`);
+      const who = holders.map(([pid, mappings]) => `${mappings === 1 ? 'a mapping' : `${mappings} mappings`} in process ${pid}`).join(' and ');
+      const were = holders.length === 1 && holders[0]![1] === 1 ? 'was' : 'were';
       told.push(
-        `the open of ${doubt.name} at ${doubt.at} (process ${doubt.openerPid}) reached inode ${doubt.now}, not inode ${doubt.was}, the file the trace knew by that name, ` +
-          `which ${who.join(' and ')} held since the trace last saw that name reach it, and did not unmap`,
+        doubt.how === 'replaced'
+          ? `the open of ${doubt.name} at ${doubt.at} (process ${doubt.openerPid}) reached inode ${doubt.now}, not inode ${doubt.was}, the file the trace knew by that name, ` +
+              `of which ${who} ${were} made since the trace last saw that name reach it`
+          : `the close at ${doubt.at} (process ${doubt.openerPid}) shows ${doubt.name} "(deleted)", which no call in the trace removed, ` +
+              `and of which ${who} ${were} made since the trace last saw that name reach it`,
       );
     }
     if (count === 0) return [];
     if (count > DOUBTS_SHOWN) told.push(`and ${count - DOUBTS_SHOWN} more names`);
     return [
-      `A name was given to another file where the trace does not show it: ${told.join('; ')}. A process the trace does not follow replaced or removed the file ` +
-        '(a rename over it, as postmap, a deploy or a package upgrade do), or renamed it elsewhere; the trace cannot tell which, nor when, so each such mapping, ' +
-        'held to its process’s exit or still held, may have outlived its file: in doubt. On the host, look for "(deleted)" in /proc/PID/maps; ' +
+      `A mapped file lost a name where the trace does not show it: ${told.join('; ')}. A process the trace does not follow replaced or removed the file ` +
+        '(a rename over it, as postmap, a deploy or a package upgrade do), or renamed it elsewhere; the trace cannot tell which, nor when (before or after an munmap), ' +
+        'so each such mapping may have outlived its file: in doubt. On the host, look for "(deleted)" in /proc/PID/maps; ' +
         'capture the process that replaces the file as well (under the same capture, or bpftrace on its parent)',
     ];
   }
