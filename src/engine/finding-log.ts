@@ -306,6 +306,21 @@ export class FindingLog {
    * or its process exited (or unmapped it) long after. Without times in the
    * trace, a mapping that went is taken to have gone as the rule says.
    */
+  /**
+   * The mapping of a benign finding was mremapped to `length` bytes: past the
+   * size its rule allows (BenignRule.maxLength), it is an error after all.
+   */
+  grew(finding: Finding, length: number, event: EventBase): void {
+    const rule = finding.benign === undefined ? undefined : benignRuleNamed(finding.benign);
+    if (rule?.maxLength === undefined || length <= rule.maxLength) return;
+    finding.severity = SEVERITY_OF[finding.kind];
+    delete finding.benign;
+    finding.note =
+      `Named as the file of "${rule.name}" is, but its mapping was mremapped to ${length} bytes at ${event.place.file}:${event.place.line}, after the unlink: ` +
+      `that rule holds only for a mapping of ${rule.maxLength} bytes or less; this one outlived the file as any other does (its size here is the one it had when the file went).`;
+    this.push({ type: 'updated', finding });
+  }
+
   private notAtExit(finding: Finding): void {
     const rule = finding.benign === undefined ? undefined : benignRuleNamed(finding.benign);
     const within = rule?.exitsWithinSeconds;

@@ -326,6 +326,8 @@ export class Mappings {
         moved.address = event.newAddress;
         moved.length = event.newLength;
       }
+      // A benign rule by size holds only while the mapping stays that small (review 23: a semaphore's page grown to 256 MiB).
+      if (moved.unlinkFinding?.benign !== undefined) this.log.grew(moved.unlinkFinding, event.newLength, event);
       space.insert({ start: event.newAddress, end: newEnd, record: moved });
       moved.file.addRecord(moved);
       moved.file.note(event, this.files.keeper);
