@@ -198,9 +198,13 @@ export function parseDev(dev: string): { major: number; minor: number } | null {
  * line gives it, rules them out for a file on a block device, which a
  * process in its own mount namespace can make print as "/dev/zero" or
  * "/memfd:x" (review 22: 192 MiB of a real disk hidden from scan so).
+ * Major 0 is also every tmpfs, overlayfs, btrfs, NFS and FUSE mount: a
+ * device in `mounted` (the process's /proc/PID/mountinfo, mountedDevices)
+ * is one of those, not an internal mount (review 23: a tmpfs root of one's
+ * own). A mount detached since (umount -l) is in no mountinfo: left open.
  */
-export function deletedKind(path: string, inode?: number, dev?: string): DeletedKind {
-  const kernelObject = dev === undefined || !onBlockDevice(dev);
+export function deletedKind(path: string, inode?: number, dev?: string, mounted?: ReadonlySet<string>): DeletedKind {
+  const kernelObject = dev === undefined || (!onBlockDevice(dev) && mounted?.has(decimalDevice(dev)) !== true);
   if (kernelObject) {
     if (path === '/dev/zero') return 'shared-anonymous';
     if (path.startsWith('/memfd:')) return 'memfd';
@@ -209,6 +213,27 @@ export function deletedKind(path: string, inode?: number, dev?: string): Deleted
   }
   if (isTmpfileName(path, inode)) return 'tmpfile';
   return 'file';
+}
+
+/**
+ * "00:2a" (maps, hex) as "0:42" (mountinfo, decimal): a device a mount
+ * shows is a file system's, never one of the kernel's internal mounts, which
+ * no mount namespace shows (review 23: a tmpfs of one's own, major 0 too,
+ * made /memfd:… names pass for kernel objects).
+ */
+export function decimalDevice(dev: string): string {
+  const colon = dev.indexOf(':');
+  return `${Number.parseInt(dev.slice(0, colon), 16)}:${Number.parseInt(dev.slice(colon + 1), 16)}`;
+}
+
+/** The devices of a /proc/PID/mountinfo text (its third field, "MAJOR:MINOR" in decimal). */
+export function mountedDevices(mountinfo: string): Set<string> {
+  const devices = new Set<string>();
+  for (const line of mountinfo.split('\n')) {
+    const device = line.split(' ', 3)[2];
+    if (device !== undefined && /^\d+:\d+$/.test(device)) devices.add(device);
+  }
+  return devices;
 }
 
 /** The device is a block device's (major not 0), as "fe:00" prints it. */

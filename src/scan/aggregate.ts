@@ -91,6 +91,8 @@ export class MapsTally {
   private deletedMappings = 0;
   private deletedBytes = 0;
   private anonymousDeletedMappings = 0;
+  /** Kernel-object names on a major-0 device: the kernel's, unless a mount shows that device (settleMounted). */
+  readonly unsure: MapsEntry[] = [];
   badLines = 0;
 
   /** A line of /proc/PID/maps, without its newline; blank lines are skipped. */
@@ -106,10 +108,29 @@ export class MapsTally {
     // tree, so it does not count against vm.max_map_count.
     if (entry.path !== '[vsyscall]') this.mappings++;
     if (!entry.deleted) return;
-    if (deletedKind(entry.path, entry.inode, entry.dev) !== 'file') {
+    const kind = deletedKind(entry.path, entry.inode, entry.dev);
+    if (kind !== 'file') {
       this.anonymousDeletedMappings++;
+      // A kernel object's name, on a major-0 device (deletedKind): settled by the mounts (settleMounted).
+      if (kind !== 'tmpfile' && entry.dev !== undefined) this.unsure.push(entry);
       return;
     }
+    this.addDeleted(entry);
+  }
+
+  /**
+   * The devices the process's mountinfo shows (mountedDevices): a name in
+   * `unsure` on one of them is a file of that file system after all.
+   */
+  settleMounted(mounted: ReadonlySet<string>): void {
+    for (const entry of this.unsure.splice(0)) {
+      if (deletedKind(entry.path, entry.inode, entry.dev, mounted) !== 'file') continue;
+      this.anonymousDeletedMappings--;
+      this.addDeleted(entry);
+    }
+  }
+
+  private addDeleted(entry: MapsEntry): void {
     const bytes = mappingBytes(entry);
     this.deletedMappings++;
     this.deletedBytes += bytes;

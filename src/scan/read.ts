@@ -3,7 +3,7 @@
 // thread, a /proc without some file) becomes a counted skip, never a throw.
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ELISION } from '../parse/maps.js';
+import { ELISION, mountedDevices } from '../parse/maps.js';
 import { MapsTally, type ProcessScan, type ScanResult, type ScanSkip, type SkipReason } from './aggregate.js';
 
 /** The few /proc operations scan needs; tests swap in a fake. */
@@ -168,6 +168,14 @@ export async function readProcess(reader: ProcReader, pid: number): Promise<{ pi
     // Kernel threads have no mm; a zombie has released its own. Either way nothing to count.
     // A process that exited during the read also reads empty.
     return { pid, reason: 'no-address-space', detail: 'empty maps' };
+  }
+  // Named as kernel objects on a major-0 device: a tmpfs (or overlayfs…) the process mounted shows in its mountinfo.
+  if (tally.unsure.length > 0) {
+    try {
+      tally.settleMounted(mountedDevices(await reader.read(`${pid}/mountinfo`)));
+    } catch {
+      // Unreadable (the process went): they stay the kernel's, as before.
+    }
   }
   let comm = '';
   try {
