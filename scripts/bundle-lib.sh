@@ -833,7 +833,7 @@ om_threads_json() {
 OM_GONE_SECONDS=10
 OM_GONE_MARGIN=1
 OM_GONE_CHECKED=0
-OM_GONE_SEEN_S=''      # when the target was first seen gone (epoch seconds)
+OM_GONE_SEEN_S=''      # when the target was first seen gone (epoch seconds, to the microsecond)
 OM_SAME_VIEW=0
 OM_VIEW_UNREAD=0       # 1 when the target was gone before its mount namespace was read
 om_gone_from_start() {
@@ -849,8 +849,10 @@ om_gone_from_start() {
     return 0
   fi
   if [[ -z $OM_GONE_SEEN_S ]]; then
-    OM_GONE_SEEN_S=${EPOCHREALTIME%[.,]*}
-    [[ $OM_GONE_SEEN_S =~ ^[0-9]+$ ]] || om_out OM_GONE_SEEN_S date +%s
+    # In fractions of a second, as the directories' times below: whole seconds made the 1 s margin
+    # anything from 1 to 2 s, and a removal 1.6 s before the exit read as one about it (review 23, D11).
+    OM_GONE_SEEN_S=${EPOCHREALTIME/,/.}
+    [[ $OM_GONE_SEEN_S =~ ^[0-9]+(\.[0-9]+)?$ ]] || om_out OM_GONE_SEEN_S date +%s.%N
   fi
   # Its two stats within OM_GONE_SECONDS each, and the list of names (9.9 s for 1 GB) within as much.
   om_bounded $((3 * OM_GONE_SECONDS)) v om_gone_lookup "$stage" "$OM_GONE_SEEN_S"
@@ -904,12 +906,12 @@ om_gone_lookup() {
     [[ $statuses =~ ^(0|123)\ 0$ ]] || { [[ $statuses == *\ 0 ]] && return 3; return 2; }
     # Their directories as they are: of each, when it last changed (one that does not answer: none of its files is gone).
     LC_ALL=C awk '{ sub(/\/[^\/]*$/, ""); print ($0 == "" ? "/" : $0) }' "$stage.names" | LC_ALL=C sort -u |
-      timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat --printf '%Y %n\n' -- 2> /dev/null | cat > "$stage.dirs"
+      timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat --printf '%.9Y %n\n' -- 2> /dev/null | cat > "$stage.dirs"
     statuses=${PIPESTATUS[*]}
     [[ $statuses =~ ^0\ 0\ (0|123)\ 0$ ]] || { [[ $statuses =~ ^0\ 0\ [0-9]+\ 0$ ]] && return 3; return 2; }
     # Inodes compared as text: awk's numbers are doubles, and an overlayfs inode can pass 2^53.
-    LC_ALL=C awk -v before=$((seen_s - OM_GONE_MARGIN)) -v late="$stage.late" -v q="'" '
-      BEGIN { said_absent = "^stat: cannot statx? " q "[^" q "]*" q ": (No such file or directory|Not a directory)$" }
+    LC_ALL=C awk -v seen="$seen_s" -v margin="$OM_GONE_MARGIN" -v late="$stage.late" -v q="'" '
+      BEGIN { before = seen - margin; said_absent = "^stat: cannot statx? " q "[^" q "]*" q ": (No such file or directory|Not a directory)$" }
       FILENAME == ARGV[1] { names++; next }
       FILENAME == ARGV[2] {
         if (/^[0-9]+ \//) { inode[substr($0, index($0, " ") + 1)] = $1 ""; answers++; next }
