@@ -571,9 +571,9 @@ const SEED_DOUBT_SECONDS = 5;
 
 /** The note of a remap whose size change the trace does not show (grownOutOfSight). */
 export const GROWN_OUT_OF_SIGHT =
-  'The size change is not in the trace: this mmap reaches further into the file than the older mapping, still live, ' +
-  "so the file grew between them by a call the trace does not follow (write, pwrite or fallocate), or by a truncate the capture's filter left out. " +
-  '(A program that maps the first pages of a file, then the whole file, shows the same: its evidence tells.)';
+  'No size change orphanmap follows came between them: this mmap reaches further into the file than the older mapping, still live, ' +
+  "so the file grew by a call orphanmap does not read (write, pwrite or fallocate, printed in the trace or not), or by a truncate the capture's filter left out. " +
+  "(A program that maps the first pages of a file, then the whole file, shows the same, and so does one that maps windows of a file it grows, as systemd's journal does: its evidence tells.)";
 
 /** mmap's prot for a mapping that can be neither read, written nor run. */
 const PROT_NONE = 0;
