@@ -301,12 +301,6 @@ export class FindingLog {
   }
 
   /**
-   * A finding benign by a rule of a program's exit (BenignRule.exitsWithinSeconds)
-   * whose mapping did not go soon after the unlink: still mapped at the end,
-   * or its process exited (or unmapped it) long after. Without times in the
-   * trace, a mapping that went is taken to have gone as the rule says.
-   */
-  /**
    * The mapping of a benign finding was mremapped to `length` bytes: past the
    * size its rule allows (BenignRule.maxLength), it is an error after all.
    */
@@ -321,6 +315,12 @@ export class FindingLog {
     this.push({ type: 'updated', finding });
   }
 
+  /**
+   * A finding benign by a rule of a program's exit (BenignRule.exitsWithinSeconds)
+   * whose mapping did not go soon after the unlink: still mapped at the end,
+   * or its process exited (or unmapped it) long after. Without times in the
+   * trace, a mapping that went is taken to have gone as the rule says.
+   */
   private notAtExit(finding: Finding): void {
     const rule = finding.benign === undefined ? undefined : benignRuleNamed(finding.benign);
     const within = rule?.exitsWithinSeconds;

@@ -65,18 +65,17 @@ export class ReplacedNames {
   /**
    * An open of `name` reached inode (dev, ino). `known`: the count of the file
    * the trace knows by that name and its inode, when it knows one (else the
-   * count a forgotten file left). Returns true when the name reached the
-   * same file (a sighting: the caller starts its count again).
+   * count a forgotten file left). The same file is a sighting: Files.opened
+   * starts its count again.
    */
-  opened(name: string, dev: number, ino: number, known: { dev: number; ino: number; held: HeldSince | null } | undefined, event: EventBase, openerPid: number): boolean {
+  opened(name: string, dev: number, ino: number, known: { dev: number; ino: number; held: HeldSince | null } | undefined, event: EventBase, openerPid: number): void {
     const was = known ?? this.left.get(name);
-    if (was === undefined) return false;
+    if (was === undefined) return;
     if (known === undefined) this.left.delete(name);
-    if (was.dev === dev && was.ino === ino) return true;
+    if (was.dev === dev && was.ino === ino) return;
     if (was.held !== null && total(was.held) > 0) {
       this.doubts.push({ how: 'replaced', name, dev: was.dev, at: `${event.place.file}:${event.place.line}`, openerPid, was: was.ino, now: ino, held: was.held });
     }
-    return false;
   }
 
   /** A close (by process `closerPid`, at `event`) showed the file of `name` "(deleted)", none of its mappings live: see Files.closedGoneUnmapped. */
