@@ -2,7 +2,7 @@
 // registers it): the inputs analyzed, then the report, the NDJSON stream or the TUI.
 import type { Severity } from '../engine/findings.js';
 import { EXIT_FINDINGS, InputError } from '../errors.js';
-import { analyze } from '../ingest/analyze.js';
+import { type Analysis, analyze } from '../ingest/analyze.js';
 import { redaction, type Redaction } from '../report/redact.js';
 import { buildReport, findingFilter, type FindingFilter, redactAllButFindings, type Report, writeReportJson } from '../report/report.js';
 import { mayBeFalse } from '../report/finding-view.js';
@@ -26,9 +26,7 @@ export async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise
     if (shown !== null) {
       if (flags.failOn === undefined) return 0;
       // The findings on the screen decide, as the report's would (review 23: exit 0 with an error on screen).
-      const why = `--fail-on ${flags.failOn} cannot tell that nothing leaked`;
-      refuseEmptyInputs(shown, why);
-      if (shown.pidNotice !== null) throw new InputError(`${redact.text(shown.pidNotice)}; ${why}`);
+      refuseUnjudged(shown, flags.failOn, redact);
       return decide(verdictOf(buildReport(shown, filter), shown.undecided, redact), flags);
     }
   }
@@ -49,9 +47,17 @@ export async function runAnalyze(inputs: string[], flags: AnalyzeFlags): Promise
 function decide(verdict: Verdict, flags: AnalyzeFlags): number {
   if (failsOn(verdict.severities, flags.failOn)) return EXIT_FINDINGS;
   if (flags.failOn === undefined) return 0;
-  verdict.failingMayBeFalse = failingCount(verdict.mayBeFalse, flags.failOn);
-  refuseUndecided(verdict, `--fail-on ${flags.failOn} cannot tell that nothing leaked`);
+  refuseUndecided({ ...verdict, failingMayBeFalse: failingCount(verdict.mayBeFalse, flags.failOn) }, `--fail-on ${flags.failOn} cannot tell that nothing leaked`);
   return 0;
+}
+
+/** Inputs --fail-on cannot judge at all, refused before the verdict: nothing traced, or a --pid the trace does not have. */
+function refuseUnjudged(analysis: Analysis, failOn: AnalyzeFlags['failOn'], redact: Redaction): void {
+  if (failOn === undefined) return;
+  const why = `--fail-on ${failOn} cannot tell that nothing leaked`;
+  refuseEmptyInputs(analysis, why);
+  // A pid the trace does not have matches no finding: a pass would be the typo's, not the process's.
+  if (analysis.pidNotice !== null) throw new InputError(`${redact.text(analysis.pidNotice)}; ${why}`);
 }
 
 /** What --fail-on decides on: the severities of the findings; with none failing, whether anything leaves the verdict undecided (refuseUndecided). */
@@ -60,7 +66,6 @@ interface Verdict {
   severities: Severity[];
   /** Of those that may be false. */
   mayBeFalse: Severity[];
-  failingMayBeFalse: number;
   mappingsInDoubt: number;
   undecided: string | null;
 }
@@ -84,11 +89,7 @@ async function analyzeInto(output: ReportOutput, inputs: string[], flags: Analyz
   });
   // The paths the warnings name are known only now: what follows the stream of findings replaces them whole.
   const shownRedaction = redact.withWholePaths(analysis.warningPaths);
-  if (flags.failOn !== undefined) {
-    refuseEmptyInputs(analysis, `--fail-on ${flags.failOn} cannot tell that nothing leaked`);
-    // A pid the trace does not have matches no finding: a pass would be the typo's, not the process's.
-    if (analysis.pidNotice !== null) throw new InputError(`${shownRedaction.text(analysis.pidNotice)}; --fail-on ${flags.failOn} cannot tell that nothing leaked`);
-  }
+  refuseUnjudged(analysis, flags.failOn, shownRedaction);
   // Said on stderr too: a report of nothing must not read as "nothing leaked".
   // (ndjson's stderr summary below prints every warning, this one included.)
   if (analysis.pidNotice !== null && !streaming) process.stderr.write(`orphanmap: warning: ${escapeControl(shownRedaction.text(analysis.pidNotice))}\n`);
@@ -110,7 +111,6 @@ async function analyzeInto(output: ReportOutput, inputs: string[], flags: Analyz
 const verdictOf = (report: Report, undecided: string | undefined, redact: Redaction): Verdict => ({
   severities: report.findings.filter((finding) => !mayBeFalse(finding)).map((finding) => finding.severity),
   mayBeFalse: report.findings.filter(mayBeFalse).map((finding) => finding.severity),
-  failingMayBeFalse: 0,
   mappingsInDoubt: report.summary.mappingsInDoubt,
   undecided: undecided === undefined ? null : redact.text(undecided),
 });
