@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Engine } from '../src/engine/engine.js';
 import type { Finding } from '../src/engine/findings.js';
+import { resolutionText } from '../src/report/finding-view.js';
 import { detailView } from '../src/tui/components/DetailPane.js';
 import { runEngine, trace } from './helpers.js';
 import { runCli } from './support/tools.js';
@@ -82,8 +83,11 @@ describe("finding E: a mapping made with no name left is benign, and the mission
       ['/w/A', 'info', RULE, 'process-exited'],
       ['/w/L', 'error', null, 'process-exited'],
     ]);
-    // The benign child's delay runs from the parent's mmap, the orphan's from the unlink.
-    expect(child.map((finding) => finding.delayMs)).toEqual([0.007, 0.004]);
+    // The benign child's delay runs from the parent's mmap; the orphan's from the fork, when the child got its copy
+    // (review 23, D7: from the unlink, a child that exec'd at once read as holding the file for seconds).
+    expect(child.map((finding) => finding.delayMs)).toEqual([0.007, 0.003]);
+    expect(child.map((finding) => finding.inheritedFrom ?? null)).toEqual([null, 100]);
+    expect(resolutionText(child[1]!)).toBe("released when the process exited or exec'd 0.003 ms after the fork");
     expect(child[0]!.note).toMatch(/^Inherited by fork from process 100, which mapped this file when it had no name left\. The idiom for shared memory/);
   });
 

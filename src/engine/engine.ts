@@ -382,7 +382,7 @@ export class Engine {
         this.tasks.cloneStarted(task);
         break;
       case 'clone':
-        this.tasks.cloneReturned(task, event.childTid, event.flags, event.tgid !== undefined);
+        this.tasks.cloneReturned(task, event.childTid, event.flags, event.seconds, event.tgid !== undefined);
         if (event.untracedChild === true) this.untracedChildren.add({ pid: task.group.tgid, child: event.childTid, at: `${event.place.file}:${event.place.line}` });
         break;
       case 'exec-start':

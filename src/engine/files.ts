@@ -466,6 +466,18 @@ export class Files {
   }
 
   /**
+   * maps-start-gone.txt shows `file` (by `name`, at `place`) gone once
+   * process `pid` had exited: its mappings made since an open last reached it
+   * by a name, no longer live, may have outlived it (ReplacedNames.goneAtExit;
+   * the live ones are findings).
+   */
+  goneAtExit(file: FileNode, name: string, place: { file: string; line: number }, pid: number): void {
+    if (file.heldSince === null || file.heldSince.size === 0) return;
+    this.replaced.goneAtExit(name, file.heldSince, place, pid);
+    file.heldSince = null;
+  }
+
+  /**
    * An open of `name` (not O_TMPFILE, not through a symlink) reached `inode`
    * (bpftrace), before opened() takes it: another file than the one the trace
    * knew by that name makes a doubt of the old one's mappings (ReplacedNames).

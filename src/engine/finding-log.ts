@@ -278,7 +278,10 @@ export class FindingLog {
     const held = mapping.pieces === 0 && pending.held !== null ? pending.held : stillMapped(mapping);
     // Not its own process's unlink: a fork child did not remove the name its parent did, and a snapshot does not say who did.
     const finding = this.decide('unlinked-while-mapped', mapping, { unlinkedAt: pending.unlinkedAt }, pending.unlinkedSeconds, held, pending.rule, false);
-    if (pending.madeAfterUnlink && finding.benign === undefined) finding.mappedAfterUnlink = true;
+    if (pending.madeAfterUnlink && finding.benign === undefined) {
+      finding.mappedAfterUnlink = true;
+      if (pending.origin === 'fork') finding.inheritedFrom = pending.parentTgid;
+    }
     if (pending.origin === 'continued') finding.note = continuedNote(mapping.file, pending);
     else if (pending.note !== null) finding.note ??= pending.note;
     else if (pending.rule !== null) finding.note = `Inherited by fork from process ${pending.parentTgid}, which mapped this file when it had no name left. ${pending.rule.note}`;
@@ -430,6 +433,7 @@ class DecidedFinding implements Finding {
   declare confirmedByMaps: boolean | null;
   declare evidence: EvidenceLine[];
   declare note: string | null;
+  declare inheritedFrom?: number;
   declare benign?: string;
   declare mappedByUnclonedTask?: number;
   readonly #file: FileNode;

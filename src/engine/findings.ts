@@ -101,6 +101,11 @@ export interface Finding {
    * unlinked" does not count it.
    */
   mappedAfterUnlink?: true;
+  /**
+   * Only on a fork child's copy of an orphan (mappedAfterUnlink): the parent
+   * process's id. Its delay counts from the fork, when the child got the mapping.
+   */
+  inheritedFrom?: number;
   /** For a benign finding (severity `info`): the name of the rule that says so, e.g. "JVM hsperfdata at exit". */
   benign?: string;
   /**

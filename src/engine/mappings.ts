@@ -62,7 +62,7 @@ export interface PendingOrphan {
   /** `continued`: made by a space that held the file mapped when its last name went (Mappings.continued). */
   origin: 'snapshot' | 'fork' | 'continued';
   unlinkedAt: At | null;
-  /** When the finding's delay starts: the unlink, or for a mapping made with no name left (`rule`), the parent's mmap. */
+  /** When the finding's delay starts: the unlink, the fork that copied an orphan, or for a mapping made with no name left (`rule`), the parent's mmap. */
   unlinkedSeconds: number | null;
   /** null when the rule's own note (with the fork's parent) is said instead. */
   note: string | null;
@@ -150,6 +150,14 @@ const GONE_BEFORE_EXIT =
   'The process exited during the capture, so its maps at the end could not be read; right after it exited, the capture found this file gone from its name, ' +
   'its directory last changed before the exit (maps-start-gone.txt lists its maps-start.txt line), and the trace shows neither its removal nor an munmap of this mapping: ' +
   'another process, which the trace does not follow, removed or replaced the file while this mapping lived.';
+/** The note of goneFromOthers' findings: another process's mapping of a file found gone once process `pid` had exited. */
+function inheritedGoneNote(pid: number): string {
+  return (
+    `Process ${pid} exited during the capture; right after, the capture found this file gone from its name, its directory last changed before that exit ` +
+    `(maps-start-gone.txt lists process ${pid}'s maps-start.txt line), and the trace shows neither its removal nor an munmap of this mapping, live in this process then: ` +
+    'another process, which the trace does not follow, removed or replaced the file while this mapping lived.'
+  );
+}
 /** Added when the trace does not show the mapping made either: the finding's "mapped" is its maps-end.txt line. */
 const MAPPED_OUT_OF_SIGHT = ' Nor does the trace show the mapping made (a call the filter left out, or made after the trace ended): "mapped" is its maps-end.txt line.';
 
@@ -176,6 +184,8 @@ export class Mappings {
   private readonly pendingOrphans = new Set<MappingState>();
   /** Per space, start → end of ranges whose munmap is still to be printed (see expectUnmapsInFlight). */
   private readonly unmapsInFlight = new WeakMap<Space, Map<number, number>>();
+  /** Per space a fork made, the event it was made at: mappings older than that are the fork's copies. */
+  private readonly forkedAt = new WeakMap<Space, number>();
   /** Per file, the last mapping of its leak going on, unmapped: decided unless another follows (continued). */
   private readonly continuations = new Map<FileNode, Continuation>();
   /**
@@ -404,11 +414,16 @@ export class Mappings {
    * holds another file at, is no finding: the check came after the exit.
    */
   goneWhenExited(space: Space, gone: GoneAtExit): void {
+    const files = new Set<FileNode>();
     for (const line of gone.lines) {
       const mapping = this.seededAt(space, line, gone.startFile);
       if (mapping === null) continue;
       mapping.file.note({ place: line.place, time: null, seconds: null, tid: 0, raw: line.text }, undefined);
       this.log.goneOutOfSight(mapping, GONE_BEFORE_EXIT);
+      if (!files.has(mapping.file)) {
+        files.add(mapping.file);
+        this.goneFromOthers(mapping.file, space, line);
+      }
     }
     // Gone by the time the exit was seen, but perhaps after it: said, not reported.
     for (const line of gone.late) {
@@ -416,6 +431,24 @@ export class Mappings {
       this.goneLate.count++;
       if (this.goneLate.first === null) this.goneLate.first = { pid: space.ownerTgid, path: line.path, at: `${line.place.file}:${line.place.line}` };
     }
+  }
+
+  /**
+   * The file of `line` went before process `space` exited (goneWhenExited):
+   * the same file mapped in other processes (a fork's copy, most often: a
+   * server's workers, a shell's subshells) outlived it too if live now, and
+   * may have if they unmapped it since the trace last saw a name reach it
+   * (a doubt, ReplacedNames). Review 23, D6: only the captured process's
+   * own mappings were checked, and its children holding the file were not
+   * reported.
+   */
+  private goneFromOthers(file: FileNode, space: Space, line: EndMapping): void {
+    const note = inheritedGoneNote(space.ownerTgid);
+    for (const other of [...file.liveRecords()]) {
+      if (other.space === space || other.unlinkFinding !== null || other.pendingOrphan !== null) continue;
+      this.log.goneOutOfSight(other, note);
+    }
+    this.files.goneAtExit(file, line.path, line.place, space.ownerTgid);
   }
 
   /**
@@ -433,9 +466,15 @@ export class Mappings {
     return mapping;
   }
 
-  /** A fork without CLONE_VM: the child's space holds a copy of every mapping, one per mapping however many pieces it has. */
-  fork(parent: Space, childTgid: number, parentTgid: number): Space {
+  /**
+   * A fork without CLONE_VM: the child's space holds a copy of every mapping,
+   * one per mapping however many pieces it has. `seconds`: when the clone
+   * returned; a copy of an orphan outlives its file from then, not from the
+   * unlink (a child that execs at once held it for milliseconds, review 23).
+   */
+  fork(parent: Space, childTgid: number, parentTgid: number, seconds: number | null): Space {
     const space = this.newSpace(childTgid);
+    this.forkedAt.set(space, this.counters.seq);
     const copies = new Map<MappingState, MappingState>();
     const orphans: MappingState[] = [];
     for (const piece of parent.pieces()) {
@@ -447,6 +486,8 @@ export class Mappings {
       }
       const copy = this.add(space, source.file, piece.start, source.length, source.offset, source.mappedAt, piece.end, source.address);
       copies.set(source, copy);
+      // The child holds the file as much as the parent: a name lost out of sight makes its copy in doubt too (ReplacedNames).
+      if (!source.file.gone) source.file.heldBy(childTgid);
       copy.seq = source.seq;
       copy.unclonedMaker = source.unclonedMaker;
       const orphan = source.unlinkFinding ?? source.pendingOrphan;
@@ -456,7 +497,7 @@ export class Mappings {
       this.awaitOrphan(copy, {
         origin: 'fork',
         unlinkedAt: orphan.unlinkedAt,
-        unlinkedSeconds: source.unlinkFinding !== null ? this.log.decidedSecondsOf(source.unlinkFinding) : (source.pendingOrphan?.unlinkedSeconds ?? null),
+        unlinkedSeconds: rule === null && seconds !== null ? seconds : this.orphanSince(source),
         note: rule === null ? `Inherited by fork from process ${parentTgid}, whose mapping of this file outlived it too.` : null,
         rule,
         parentTgid,
@@ -472,6 +513,11 @@ export class Mappings {
     return space;
   }
 
+  /** When `mapping`'s finding decided, or will decide, that it outlived its file. */
+  private orphanSince(mapping: MappingState): number | null {
+    return mapping.unlinkFinding !== null ? this.log.decidedSecondsOf(mapping.unlinkFinding) : (mapping.pendingOrphan?.unlinkedSeconds ?? null);
+  }
+
   /** A task stopped using the space (exit, exec): the last one out releases every mapping. */
   release(space: Space, event: EventBase | null, cause: 'exec' | 'exit'): void {
     space.users--;
@@ -481,11 +527,32 @@ export class Mappings {
       this.goneAtExit = null;
       this.goneWhenExited(space, gone);
     }
-    this.settle(space.clear(), 'process-exited', event, cause);
+    const released = space.clear();
+    if (cause === 'exec') this.droppedUnused(space, released);
+    this.settle(released, 'process-exited', event, cause);
     // The space can map no file again: its leaks' last mappings are known.
     for (const [file, last] of [...this.continuations]) if (last.mapping.space === space) this.decideContinuation(file);
     const program = this.images.stopped(space);
     if (program !== null) this.files.forgetIfUnused(program);
+  }
+
+  /**
+   * An exec released `space`: what its fork copied and it never used is no
+   * mapping it held (settle drops such copies of orphans), so no longer one
+   * of its files' mappings held since a name was seen (ReplacedNames).
+   */
+  private droppedUnused(space: Space, released: readonly MappingState[]): void {
+    const forkedAt = this.forkedAt.get(space);
+    if (forkedAt === undefined) return;
+    const pid = space.ownerTgid;
+    for (const mapping of released) {
+      const held = mapping.file.heldSince;
+      if (mapping.seq >= forkedAt || held === null) continue;
+      const count = held.get(pid);
+      if (count === undefined) continue;
+      if (count > 1) held.set(pid, count - 1);
+      else held.delete(pid);
+    }
   }
 
   /** The trace ended: every mapping of a deleted file still waiting lived on to the end. */

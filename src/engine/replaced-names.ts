@@ -13,6 +13,11 @@
 // mappings unmapped seconds after their files went, the usual order being
 // munmap, then close; each read as clean, exit 0).
 //
+// A bundle's maps-start-gone.txt says the same of a file its process mapped
+// before the trace, found gone right after that process exited: the copies
+// its fork children held and gave up before that exit are in doubt (review
+// 23, D6: a shell's subshells held a removed catalog unseen).
+//
 // Unmapped mappings count too: the trace does not say whether the removal
 // came before the munmap. So a file mapped briefly by many processes (the
 // loader's ld.so.cache at every exec) and replaced during the capture
@@ -32,8 +37,8 @@ interface Left {
 }
 
 interface Doubt {
-  /** How it was seen: an open reached another inode, or a close showed the file "(deleted)". */
-  how: 'replaced' | 'closed';
+  /** How it was seen: an open reached another inode, a close showed the file "(deleted)", or the capture found it gone once a process exited. */
+  how: 'replaced' | 'closed' | 'gone-at-exit';
   name: string;
   dev: number;
   /** The open that reached another inode: `file:line`, and its process. */
@@ -46,6 +51,8 @@ interface Doubt {
 
 /** Doubts told in the warning; the others are counted. */
 const DOUBTS_SHOWN = 5;
+/** Processes named per doubt (a shell's fork children may be hundreds); the others are counted. */
+const HOLDERS_SHOWN = 5;
 
 export class ReplacedNames {
   /** Names of forgotten files whose count was not zero. */
@@ -83,6 +90,14 @@ export class ReplacedNames {
     this.doubts.push({ how: 'closed', name, dev: -1, at: `${event.place.file}:${event.place.line}`, openerPid: closerPid, was: 0, now: 0, held });
   }
 
+  /**
+   * maps-start-gone.txt (its line at `place`) shows the file of `name` gone
+   * once process `pid` had exited: see Mappings.goneFromOthers.
+   */
+  goneAtExit(name: string, held: HeldSince, place: { file: string; line: number }, pid: number): void {
+    this.doubts.push({ how: 'gone-at-exit', name, dev: -1, at: `${place.file}:${place.line}`, openerPid: pid, was: 0, now: 0, held });
+  }
+
   /** A later call showed the old file with a name still (a link count of 1 or more): renamed elsewhere, not removed. */
   settle(dev: number, ino: number): void {
     for (let k = this.doubts.length - 1; k >= 0; k--) if (this.doubts[k]!.dev === dev && this.doubts[k]!.was === ino) this.doubts.splice(k, 1);
@@ -112,15 +127,9 @@ export class ReplacedNames {
       const holders = [...doubt.held].filter(([pid, mappings]) => mappings > 0 && !found(pid, doubt.name));
       if (holders.length === 0) continue;
       if (count++ >= DOUBTS_SHOWN) continue;
-      const who = holders.map(([pid, mappings]) => `${mappings === 1 ? 'a mapping' : `${mappings} mappings`} in process ${pid}`).join(' and ');
+      const who = holdersText(holders);
       const were = holders.length === 1 && holders[0]![1] === 1 ? 'was' : 'were';
-      told.push(
-        doubt.how === 'replaced'
-          ? `the open of ${doubt.name} at ${doubt.at} (process ${doubt.openerPid}) reached inode ${doubt.now}, not inode ${doubt.was}, the file the trace knew by that name, ` +
-              `of which ${who} ${were} made since the trace last saw that name reach it`
-          : `the close at ${doubt.at} (process ${doubt.openerPid}) shows ${doubt.name} "(deleted)", which no call in the trace removed, ` +
-              `and of which ${who} ${were} made since the trace last saw that name reach it`,
-      );
+      told.push(`${howSeen(doubt)}${who} ${were} made since the trace last saw that name reach it`);
     }
     if (count === 0) return [];
     if (count > DOUBTS_SHOWN) told.push(`and ${count - DOUBTS_SHOWN} more names`);
@@ -135,6 +144,30 @@ export class ReplacedNames {
   /** The names notes() gives, to be hashed whole under --redact. */
   paths(): string[] {
     return this.doubts.slice(0, DOUBTS_SHOWN).map((doubt) => doubt.name);
+  }
+}
+
+/** "a mapping in process 7 and 2 mappings in process 9", the first HOLDERS_SHOWN processes named. */
+function holdersText(holders: readonly [number, number][]): string {
+  const told = holders.slice(0, HOLDERS_SHOWN).map(([pid, mappings]) => `${mappings === 1 ? 'a mapping' : `${mappings} mappings`} in process ${pid}`);
+  const rest = holders.slice(HOLDERS_SHOWN);
+  if (rest.length > 0) {
+    let mappings = 0;
+    for (const [, count] of rest) mappings += count;
+    told.push(`${mappings === 1 ? 'a mapping' : `${mappings} mappings`} in ${rest.length === 1 ? '1 more process' : `${rest.length} more processes`}`);
+  }
+  return told.join(' and ');
+}
+
+/** How a doubt came to be, in words that go on with "of which a mapping in process N was made…". */
+function howSeen(doubt: Doubt): string {
+  switch (doubt.how) {
+    case 'replaced':
+      return `the open of ${doubt.name} at ${doubt.at} (process ${doubt.openerPid}) reached inode ${doubt.now}, not inode ${doubt.was}, the file the trace knew by that name, of which `;
+    case 'closed':
+      return `the close at ${doubt.at} (process ${doubt.openerPid}) shows ${doubt.name} "(deleted)", which no call in the trace removed, and of which `;
+    case 'gone-at-exit':
+      return `right after process ${doubt.openerPid} exited, the capture found ${doubt.name} gone from its name (${doubt.at}), which no call in the trace removed, and of which `;
   }
 }
 

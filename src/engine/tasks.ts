@@ -206,7 +206,7 @@ export class Tasks {
    * the task that made them: decided by the child's first record (taskFor).
    * See cloneReturned.
    */
-  private readonly unsureClones = new Map<number, Task>();
+  private readonly unsureClones = new Map<number, { parent: Task; seconds: number | null }>();
   /** The first `strace: Process N attached`: the process the trace is about. */
   private attachedRoot: number | undefined;
   private processCount = 0;
@@ -291,13 +291,14 @@ export class Tasks {
   taskFor(tid: number, tgid: number | undefined): Task {
     const known = this.byTid.get(tid);
     if (known !== undefined) return known;
-    const parent = this.unsureClones.get(tid);
-    if (parent !== undefined && tgid !== undefined) {
+    const unsure = this.unsureClones.get(tid);
+    if (unsure !== undefined && tgid !== undefined) {
       this.unsureClones.delete(tid);
+      const { parent, seconds } = unsure;
       // CLONE_THREAD gives the child its parent's tgid, and a thread shares the address space and fds;
       // a process has a tgid of its own and a copy of both (fork: SIGCHLD alone).
       if (this.byTid.get(parent.tid) === parent) {
-        this.cloneReturned(parent, tid, tgid === parent.group.tgid ? CLONE_THREAD | CLONE_VM | CLONE_FILES : FORK_FLAGS);
+        this.cloneReturned(parent, tid, tgid === parent.group.tgid ? CLONE_THREAD | CLONE_VM | CLONE_FILES : FORK_FLAGS, seconds);
         return this.byTid.get(tid)!;
       }
     }
@@ -319,6 +320,7 @@ export class Tasks {
   }
 
   /**
+   * @param seconds when the clone returned, if the trace has times: a fork's copy of an orphan outlives its file from then
    * @param childTgidShown the trace gives each record's tgid (bpftrace): a clone
    *   with no flags at all is then one whose flags bpftrace did not have (its
    *   clone entry probe was not attached yet, or already detached when the
@@ -327,12 +329,12 @@ export class Tasks {
    *   mapping (review: 67,080 false findings on a JVM). The child's first
    *   record says which it is.
    */
-  cloneReturned(parent: Task, childTid: number, flags: number, childTgidShown = false): void {
+  cloneReturned(parent: Task, childTid: number, flags: number, seconds: number | null, childTgidShown = false): void {
     this.clonesInFlight.delete(parent);
     if (childTid <= 0) return; // the clone failed: no child
     if (this.byTid.has(childTid)) return;
     if (flags === 0 && childTgidShown) {
-      this.unsureClones.set(childTid, parent);
+      this.unsureClones.set(childTid, { parent, seconds });
       return;
     }
     let group: Group;
@@ -341,7 +343,7 @@ export class Tasks {
       group = this.newGroup(childTid, true, true);
       group.cwd = parent.group.cwd;
     }
-    const space = (flags & CLONE_VM) !== 0 ? parent.space : this.mappings.fork(parent.space, group.tgid, parent.group.tgid);
+    const space = (flags & CLONE_VM) !== 0 ? parent.space : this.mappings.fork(parent.space, group.tgid, parent.group.tgid, seconds);
     const fds = (flags & CLONE_FILES) !== 0 ? parent.fds : this.fds.forFork(parent.fds);
     this.attach({ tid: childTid, group, space, fds, uncloned: false });
   }

@@ -112,9 +112,15 @@ export function describePlace(place: At | null, separator = '  '): string {
 
 // ---- how it ended -----------------------------------------------------------
 
+/** What a finding's delay counts from, in words after the delay: "later" (than the unlink or the remap). */
+function delayFrom(finding: Finding): string {
+  if (finding.inheritedFrom !== undefined) return 'after the fork';
+  return unlinkedFirst(finding) ? 'after it was mapped' : 'later';
+}
+
 /** The resolution in full: "released when the process exited or exec'd 32.6 ms later". */
 export function resolutionText(finding: Finding): string {
-  const delay = finding.delayMs === null ? '' : ` ${formatDelay(finding.delayMs)} ${unlinkedFirst(finding) ? 'after it was mapped' : 'later'}`;
+  const delay = finding.delayMs === null ? '' : ` ${formatDelay(finding.delayMs)} ${delayFrom(finding)}`;
   switch (finding.resolution) {
     case 'unmapped':
       // "unmapped at PLACE, 17.5 ms after it was mapped": the delay does not run to that place's own words.

@@ -45,6 +45,7 @@ const FIELDS = [
   'evidence',
   'note',
   'mappedAfterUnlink',
+  'inheritedFrom',
   'benign',
   'mappedByUnclonedTask',
 ] as const satisfies readonly (keyof Finding)[];
@@ -74,6 +75,7 @@ export class ListedFinding implements Finding {
   declare evidence: EvidenceLine[];
   declare note: string | null;
   declare mappedAfterUnlink?: true;
+  declare inheritedFrom?: number;
   declare benign?: string;
   declare mappedByUnclonedTask?: number;
   /** The finding the facts were copied from (the engine's, which it goes on updating), and where its lines are read. */
