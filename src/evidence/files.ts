@@ -241,7 +241,7 @@ export function readmeText(shown: Report, files: readonly Pick<EvidenceFile, 'na
   const lines = [
     'orphanmap evidence',
     '',
-    `orphanmap: ${reportHeadline(shown)}`,
+    `orphanmap: ${escapeControl(reportHeadline(shown))}`,
     '',
     'Files (check them with: sha256sum -c SHA256SUMS)',
     ...files.map((file) => `  ${file.name.padEnd(width)}  ${file.what}`),

@@ -64,8 +64,9 @@ function plainInline(inline: Inline): string {
   return escapeControl(inline.type === 'link' ? `${inline.text} (${inline.url})` : inline.text);
 }
 
+/** The headline: escaped, as it may name a file (an undecided verdict's place, a bundle's trace file, review 24). */
 export function verdict(report: Report): string {
-  return `orphanmap: ${reportHeadline(report)}`;
+  return `orphanmap: ${escapeControl(reportHeadline(report))}`;
 }
 
 function findingBlock(finding: Finding, mapsLine: string | undefined): string[] {
