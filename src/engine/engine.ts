@@ -529,8 +529,8 @@ class UntracedChildren extends FirstOfMany<{ pid: number; child: number; at: str
  * Calls after which the trace cannot say what happens to files
  * (BlindSpotEvent): a ring of io_uring, whose file operations are no system
  * call; or a change of which file a name means (chroot, pivot_root, setns,
- * mount, move_mount, umount2), which the engine does not follow. A leak
- * behind either read as clean (review 23). Counted, the first kept, for one
+ * mount, move_mount, umount2, open_tree's clone, fsmount), which the engine
+ * does not follow. A leak behind either read as clean (reviews 23 and 24). Counted, the first kept, for one
  * warning and the reason a verdict is refused.
  */
 class BlindSpots extends FirstOfMany<{ pid: number; call: string; at: string }> {

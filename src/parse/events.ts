@@ -382,8 +382,8 @@ export interface NameMissingEvent extends EventBase {
 
 /**
  * A call after which the trace cannot say what happens to files: chroot,
- * pivot_root, setns into a mount namespace, mount, move_mount and umount2
- * change which file a name means where no later call shows it; io_uring_setup
+ * pivot_root, setns into a mount namespace, mount, move_mount, umount2,
+ * open_tree (OPEN_TREE_CLONE) and fsmount change which file a name means where no later call shows it; io_uring_setup
  * makes a ring whose opens, closes, unlinks and renames run with no system
  * call (review 23: a leak hidden behind either read as clean). Succeeded.
  */

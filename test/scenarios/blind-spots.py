@@ -1,8 +1,13 @@
 # Removes a mapped file where no system call shows it, in the ways review 23
 # found: "uring" maps WORK/ring.bin and unlinks it with io_uring
 # (IORING_OP_UNLINKAT: the kernel does it, no unlink call); "chroot" maps
-# WORK/jail/seg.bin, chroots into WORK/jail and unlinks "/seg.bin". With
-# both, in that order. Each mapping is kept to the end. The program's record
+# WORK/jail/seg.bin, chroots into WORK/jail and unlinks "/seg.bin". Review
+# 24 found two more: "bind" maps WORK/d/bind.bin and, in a mount namespace
+# of its own, bind-mounts WORK/d on WORK/alias with MS_BIND|MS_PRIVATE (a
+# bind mount: the kernel tests MS_BIND before the propagation flags) and
+# unlinks WORK/alias/bind.bin; "tree" maps WORK/t/tree.bin, takes a detached
+# copy of WORK/t with open_tree(OPEN_TREE_CLONE) and unlinks "tree.bin" in
+# it. In the order given. Each mapping is kept to the end. The program's record
 # (WORK/truth.json): its pid and what its own /proc/self/maps shows deleted
 # after each removal (read through an fd opened before the chroot).
 import ctypes, json, mmap, os, struct, sys
@@ -63,11 +68,38 @@ def unlink_through_io_uring(path):
         sys.exit("IORING_OP_UNLINKAT failed: %d" % result)
 
 
+MS_BIND, MS_REC, MS_PRIVATE, CLONE_NEWNS, OPEN_TREE_CLONE = 0x1000, 0x4000, 0x40000, 0x20000, 1
+libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
+
+
+def check(result, what):
+    if result < 0:
+        sys.exit("%s failed: errno %d" % (what, ctypes.get_errno()))
+
+
 for mode in modes:
     if mode == "uring":
         path = os.path.join(work, "ring.bin")
         mapped(path)
         unlink_through_io_uring(path)
+    elif mode == "bind":
+        d, alias = os.path.join(work, "d"), os.path.join(work, "alias")
+        os.makedirs(d, exist_ok=True)
+        os.makedirs(alias, exist_ok=True)
+        mapped(os.path.join(d, "bind.bin"))
+        check(libc.unshare(CLONE_NEWNS), "unshare")
+        # As unshare -m does: nothing mounted here reaches the host's namespace. A change of propagation, no name moved.
+        check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate")
+        check(libc.mount(d.encode(), alias.encode(), None, MS_BIND | MS_PRIVATE, None), "mount MS_BIND|MS_PRIVATE")
+        os.unlink(os.path.join(alias, "bind.bin"))
+    elif mode == "tree":
+        t = os.path.join(work, "t")
+        os.makedirs(t, exist_ok=True)
+        mapped(os.path.join(t, "tree.bin"))
+        tree = libc.syscall(428, -100, t.encode(), OPEN_TREE_CLONE)  # open_tree(AT_FDCWD, t, OPEN_TREE_CLONE)
+        check(tree, "open_tree")
+        os.unlink("tree.bin", dir_fd=tree)
+        os.close(tree)
     elif mode == "chroot":
         jail = os.path.join(work, "jail")
         os.makedirs(jail, exist_ok=True)
