@@ -104,6 +104,21 @@ export const MAPPED_WITH_NO_NAME: BenignRule = {
 };
 
 /**
+ * A mapping released (unmapped, or its process gone) before the call that
+ * removed its file's last name had returned, on another CPU: bpftrace orders
+ * an unlink or rename by its entry, and the name goes somewhere inside the
+ * call, so the trace cannot tell which came first (review 24: readers of a
+ * file ldconfig renames over, 255 false errors in 3 s). Either way the
+ * mapping did not outlive the file by more than the call's own time.
+ */
+export const RELEASED_DURING_UNLINK: BenignRule = {
+  name: 'released while the unlink ran',
+  note:
+    'Released before the call that removed the last name had returned (it ran on another CPU): which came first is not in the trace, ' +
+    'and the mapping outlived the file, if at all, by no more than that call took. Benign; not a leak.',
+};
+
+/**
  * The rule that makes a mapping of this file benign by its name, or null.
  * `unlinkedByOwner`: the mapping's own process removed the last name
  * (BenignRule.ownUnlinkOnly); `length`: the mapping's (BenignRule.maxLength).

@@ -3,7 +3,7 @@
 // changes one call into the engine produced, for live views.
 import { MAP_FIXED, type EventBase, type MmapEvent, type TraceEvent, type UnlinkEvent } from '../parse/events.js';
 import { pageEnd } from './address-space.js';
-import { benignRuleFor, benignRuleNamed, MAPPED_WITH_NO_NAME, mappedWithNoName, type BenignRule } from './benign.js';
+import { benignRuleFor, benignRuleNamed, MAPPED_WITH_NO_NAME, mappedWithNoName, RELEASED_DURING_UNLINK, type BenignRule } from './benign.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import type { FileNode } from './files.js';
 import type { EvidenceMark } from './kept-evidence.js';
@@ -299,6 +299,7 @@ export class FindingLog {
     if (event !== null && event.seconds !== null && decidedSeconds !== null) {
       finding.delayMs = Math.round((event.seconds - decidedSeconds) * 1e6) / 1e3;
     }
+    this.releasedDuringUnlink(finding);
     this.notAtExit(finding);
     this.push({ type: 'resolved', finding });
   }
@@ -316,6 +317,22 @@ export class FindingLog {
       `Named as the file of "${rule.name}" is, but its mapping was mremapped to ${length} bytes at ${event.place.file}:${event.place.line}, after the unlink: ` +
       `that rule holds only for a mapping of ${rule.maxLength} bytes or less; this one outlived the file as any other does (its size here is the one it had when the file went).`;
     this.push({ type: 'updated', finding });
+  }
+
+  /**
+   * A finding of an unlink released before the unlink returned: its delay,
+   * from that return (the time bpftrace prints), is negative, though the
+   * unlink came first in the trace's order (its entry). Benign
+   * (RELEASED_DURING_UNLINK). Only bpftrace orders a call by its entry; a
+   * strace line's time is the call's start.
+   */
+  private releasedDuringUnlink(finding: Finding): void {
+    if (finding.kind !== 'unlinked-while-mapped' || finding.benign !== undefined || finding.delayMs === null || finding.delayMs >= 0) return;
+    if (finding.resolution !== 'unmapped' && finding.resolution !== 'process-exited') return;
+    finding.severity = 'info';
+    finding.benign = RELEASED_DURING_UNLINK.name;
+    finding.note = RELEASED_DURING_UNLINK.note;
+    delete finding.mappedAfterUnlink;
   }
 
   /**

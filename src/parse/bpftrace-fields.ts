@@ -61,6 +61,10 @@ export class FieldReader {
     return this.fields.has(key) ? this.int(key) : undefined;
   }
 
+  optionalBig(key: string): bigint | undefined {
+    return this.fields.has(key) ? this.big(key) : undefined;
+  }
+
   /**
    * Ranges are checked for calls that succeeded only: a failed call's
    * arguments may be anything (an mmap of 1e23 bytes fails with ENOMEM).

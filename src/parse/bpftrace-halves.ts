@@ -36,7 +36,9 @@ export function joinHalf(half: Half, second: SecondRecord): BpftraceRecord {
   const event: TraceEvent = second.kind === 'rename' ? { ...base, kind: 'rename', ...names, exchange: (f.int('flags') & RENAME_EXCHANGE) !== 0 } : { ...base, kind: 'link', ...names };
   if (f.missing.length > 0) return bad(`${second.kind}: missing or bad ${f.missing.join(', ')}`);
   if (ret < 0) return { type: 'ignored', reason: `${second.kind} failed (${ret})` };
-  return { type: 'event', event, key: BigInt(half.ns), cpu: Number(head[2]) };
+  // A rename is ordered by its entry (ens), as the name may change before it returns; captures before it have none.
+  const entered = second.kind === 'rename' ? f.optionalBig('ens') : undefined;
+  return { type: 'event', event, key: entered ?? BigInt(half.ns), cpu: Number(head[2]) };
 }
 
 /** A second record whose half never came. */

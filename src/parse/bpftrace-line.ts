@@ -249,15 +249,19 @@ function decodeFileRecord(c: RecordContext): BpftraceRecord | null {
     case 'unlink': {
       const ret = f.int('ret');
       const nlink = f.optionalInt('nlink');
-      const e = c.event({
-        ...base,
-        kind: 'unlink',
-        dir: dirRef(f.int('dfd')),
-        path: c.path!,
-        removeDir: (f.int('flags') & AT_REMOVEDIR) !== 0,
-        ...inodeOf(f),
-        ...(nlink !== undefined ? { nlinkAfter: nlink } : {}),
-      });
+      const e = c.event(
+        {
+          ...base,
+          kind: 'unlink',
+          dir: dirRef(f.int('dfd')),
+          path: c.path!,
+          removeDir: (f.int('flags') & AT_REMOVEDIR) !== 0,
+          ...inodeOf(f),
+          ...(nlink !== undefined ? { nlinkAfter: nlink } : {}),
+        },
+        // Ordered by its entry, as a rename is (bpftrace-halves.ts); captures before it have no ens.
+        f.optionalBig('ens'),
+      );
       return failedUnlessBad(e, c.failed(ret));
     }
     case 'chdir': {
