@@ -905,8 +905,10 @@ om_gone_lookup() {
     statuses=${PIPESTATUS[*]}
     [[ $statuses =~ ^(0|123)\ 0$ ]] || { [[ $statuses == *\ 0 ]] && return 3; return 2; }
     # Their directories as they are: of each, when it last changed (one that does not answer: none of its files is gone).
+    # The change time (%Z), not the modification time, which the traced program may set to any time with utime
+    # and so move a removal past the exit (review 24); utime itself sets the change time to now.
     LC_ALL=C awk '{ sub(/\/[^\/]*$/, ""); print ($0 == "" ? "/" : $0) }' "$stage.names" | LC_ALL=C sort -u |
-      timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat --printf '%.9Y %n\n' -- 2> /dev/null | cat > "$stage.dirs"
+      timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat --printf '%.9Z %n\n' -- 2> /dev/null | cat > "$stage.dirs"
     statuses=${PIPESTATUS[*]}
     [[ $statuses =~ ^0\ 0\ (0|123)\ 0$ ]] || { [[ $statuses =~ ^0\ 0\ [0-9]+\ 0$ ]] && return 3; return 2; }
     # Inodes compared as text: awk's numbers are doubles, and an overlayfs inode can pass 2^53.

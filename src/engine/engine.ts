@@ -235,7 +235,7 @@ export class Engine {
    * (CutNames): neither a finding nor clear, so a verdict cannot pass them.
    */
   mappingsInDoubt(): { pid: number; name: string }[] {
-    return [...this.files.cut.inDoubt(), ...this.files.replaced.inDoubt(this.foundFor())];
+    return [...this.files.cut.inDoubt(), ...this.files.replaced.inDoubt(this.foundFor()), ...this.mappings.goneLate.mappings];
   }
 
   /** Whether a finding of an unlink names process `pid` and `name` (among its file's names): a doubt it covers is no doubt. */
@@ -263,8 +263,8 @@ export class Engine {
       late.first === null
         ? null
         : `process ${late.first.pid} exited during the capture, and right after, the capture found ${late.first.path} gone from its name (${late.first.at})` +
-          `${late.count > 1 ? `, and ${late.count - 1} more files it mapped` : ''}; the trace shows neither the removal nor an munmap, but the directory changed about the exit or after it: ` +
-          'removed by a process the trace does not follow while mapped, or just after the exit (a supervisor cleaning up after it), which the capture cannot tell apart: not reported';
+          `${late.mappings.length > 1 ? `, and ${late.mappings.length - 1} more files it mapped` : ''}; the trace shows neither the removal nor an munmap, but the directory changed about the exit or after it: ` +
+          'removed by a process the trace does not follow while mapped, or just after the exit (a supervisor cleaning up after it), which the capture cannot tell apart: in doubt';
     const untraced = this.untracedChildren.note();
     const rings = this.rings.note();
     const views = this.views.note();

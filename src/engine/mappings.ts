@@ -204,8 +204,13 @@ export class Mappings {
    * for them (release); null after, or with none.
    */
   goneAtExit: GoneAtExit | null = null;
-  /** Mappings of files found gone only as the exit was seen (GoneAtExit.late), living until it: a warning's count and first. */
-  readonly goneLate: { count: number; first: { pid: number; path: string; at: string } | null } = { count: 0, first: null };
+  /**
+   * Mappings of files found gone only as the exit was seen (GoneAtExit.late),
+   * living until it: in doubt (review 24: a directory changed about the exit,
+   * by the program or a supervisor, read as clean, exit 0). Each, and the first
+   * for the warning.
+   */
+  readonly goneLate: { mappings: { pid: number; name: string }[]; first: { pid: number; path: string; at: string } | null } = { mappings: [], first: null };
 
   constructor(
     private readonly counters: Counters,
@@ -425,10 +430,10 @@ export class Mappings {
         this.goneFromOthers(mapping.file, space, line);
       }
     }
-    // Gone by the time the exit was seen, but perhaps after it: said, not reported.
+    // Gone by the time the exit was seen, but perhaps after it: in doubt.
     for (const line of gone.late) {
       if (this.seededAt(space, line, gone.startFile) === null) continue;
-      this.goneLate.count++;
+      this.goneLate.mappings.push({ pid: space.ownerTgid, name: line.path });
       if (this.goneLate.first === null) this.goneLate.first = { pid: space.ownerTgid, path: line.path, at: `${line.place.file}:${line.place.line}` };
     }
   }
