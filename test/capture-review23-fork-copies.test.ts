@@ -144,4 +144,51 @@ describe('fork children holding a file that went out of the trace, and copies of
     },
     180_000,
   );
+
+  // Review 24 (exactness), D2: the same through the maps at the end. A daemon's library reinstalled outside the trace was
+  // a finding of the daemon's own mapping (maps-end.txt), but the children that held it and exited before the end were not
+  // reported, and nothing said they might have been.
+  it('capture --pid --duration (strace), stopping while the program runs: the child that gave the file up before the end is in doubt', async () => {
+    const work = realpathSync(workspace('fork-copies-end'));
+    const program = spawn(PYTHON, [PROGRAM, work, 'stay'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    children.push(program);
+    const programDone = exited(program);
+    const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
+    expect((await lines.next()).value).toBe('ready');
+    const bundle = join(work, 'bundle');
+    const capture = spawn(process.execPath, [CLI, 'capture', '--pid', String(program.pid), '--duration', '4', '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(capture);
+    const captured = exited(capture);
+    await waitFor('strace to attach', () => existsSync(join(bundle, 'meta.json')), 60_000);
+    rmSync(join(work, 'held'));
+    program.stdin!.write('go\n');
+    const result = await captured;
+    expect(result.code, result.stderr).toBe(0);
+    const truth = JSON.parse(readFileSync(join(work, 'out', 'truth.json'), 'utf8')) as Truth;
+    longChild = truth.longChild;
+    // The capture ended with the program running: its own maps at the end show the file deleted.
+    expect(readFileSync(join(bundle, 'maps-end.txt'), 'utf8')).toContain(`${join(work, 'held')} (deleted)`);
+    program.stdin!.end('\n');
+    expect((await programDone).code).toBe(0);
+    await waitFor('the long-lived child to read its maps', () => existsSync(join(work, 'out', 'long-child.json')), 10_000);
+    const held = join(work, 'held');
+    const seen = (name: string) => (JSON.parse(readFileSync(join(work, 'out', name), 'utf8')) as Deleted[]).map((d) => d.path);
+    // /proc's word: the short child held it deleted, as the program did.
+    expect(seen('short-child.json')).toContain(held);
+    expect(truth.deleted.map((d) => d.path)).toContain(held);
+
+    const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { summary: { mappingsInDoubt: number }; findings: Finding[]; warnings: string[] };
+    const ofHeld = report.findings.filter((f) => f.path === held).map((f) => `${f.pid} ${f.resolution}`);
+    // The program's (maps-end.txt) and the long child's, alive at the end (its maps-end.N.txt).
+    expect(ofHeld.sort()).toEqual([`${truth.longChild} still-mapped`, `${truth.pid} still-mapped`].sort());
+    expect(report.summary.mappingsInDoubt).toBe(1);
+    const warning = report.warnings.find((text) => text.startsWith('A mapped file lost a name where the trace does not show it'));
+    expect(warning).toMatch(
+      new RegExp(
+        `^A mapped file lost a name where the trace does not show it: process ${truth.pid}'s maps at the end show ${esc(held)} deleted \\(${esc(join(bundle, 'maps-end.txt'))}:\\d+\\), ` +
+          `which no call in the trace removed, and of which a mapping in process ${truth.shortChild} was made since the trace last saw that name reach it\\. `,
+      ),
+    );
+    expect(warning).not.toContain(`process ${truth.execChild} `);
+  }, 120_000);
 });

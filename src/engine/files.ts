@@ -466,14 +466,15 @@ export class Files {
   }
 
   /**
-   * maps-start-gone.txt shows `file` (by `name`, at `place`) gone once
-   * process `pid` had exited: its mappings made since an open last reached it
-   * by a name, no longer live, may have outlived it (ReplacedNames.goneAtExit;
+   * A bundle's snapshot (at `place`) shows `file`, by `name`, gone where the
+   * trace does not show it: maps-start-gone.txt once process `pid` had exited,
+   * or its maps at the end. Its mappings made since an open last reached it
+   * by a name, no longer live, may have outlived it (ReplacedNames.goneOutOfSight;
    * the live ones are findings).
    */
-  goneAtExit(file: FileNode, name: string, place: { file: string; line: number }, pid: number): void {
+  goneOutOfSight(file: FileNode, name: string, place: { file: string; line: number }, how: 'gone-at-exit' | 'deleted-at-end', pid: number): void {
     if (file.heldSince === null || file.heldSince.size === 0) return;
-    this.replaced.goneAtExit(name, file.heldSince, place, pid);
+    this.replaced.goneOutOfSight(name, file.heldSince, place, how, pid);
     file.heldSince = null;
   }
 

@@ -406,6 +406,10 @@ export class Mappings {
       mapping.file.note({ place: line.place, time: null, seconds: null, tid: 0, raw: line.text }, undefined);
       this.log.deletedOutOfSight(mapping, note);
       decided.add(mapping);
+      // Its fork children and other processes that held the file and gave it up before the end may have outlived it
+      // too (review 24: a daemon's children held a reinstalled library (deleted) for seconds, unreported).
+      // Named as its finding names it, which the finding's own process is then told from.
+      if (mapping === traced) this.files.goneOutOfSight(mapping.file, mapping.unlinkFinding?.path ?? line.path, line.place, 'deleted-at-end', space.ownerTgid);
     }
   }
 
@@ -427,7 +431,7 @@ export class Mappings {
       this.log.goneOutOfSight(mapping, GONE_BEFORE_EXIT);
       if (!files.has(mapping.file)) {
         files.add(mapping.file);
-        this.goneFromOthers(mapping.file, space, line);
+        this.goneFromOthers(mapping, space, line);
       }
     }
     // Gone by the time the exit was seen, but perhaps after it: in doubt.
@@ -439,7 +443,7 @@ export class Mappings {
   }
 
   /**
-   * The file of `line` went before process `space` exited (goneWhenExited):
+   * The file of `found` (`line`) went before process `space` exited (goneWhenExited):
    * the same file mapped in other processes (a fork's copy, most often: a
    * server's workers, a shell's subshells) outlived it too if live now, and
    * may have if they unmapped it since the trace last saw a name reach it
@@ -447,13 +451,14 @@ export class Mappings {
    * own mappings were checked, and its children holding the file were not
    * reported.
    */
-  private goneFromOthers(file: FileNode, space: Space, line: EndMapping): void {
+  private goneFromOthers(found: MappingState, space: Space, line: EndMapping): void {
+    const file = found.file;
     const note = inheritedGoneNote(space.ownerTgid);
     for (const other of [...file.liveRecords()]) {
       if (other.space === space || other.unlinkFinding !== null || other.pendingOrphan !== null) continue;
       this.log.goneOutOfSight(other, note);
     }
-    this.files.goneAtExit(file, line.path, line.place, space.ownerTgid);
+    this.files.goneOutOfSight(file, found.unlinkFinding?.path ?? line.path, line.place, 'gone-at-exit', space.ownerTgid);
   }
 
   /**

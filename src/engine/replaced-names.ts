@@ -38,7 +38,7 @@ interface Left {
 
 interface Doubt {
   /** How it was seen: an open reached another inode, a close showed the file "(deleted)", or the capture found it gone once a process exited. */
-  how: 'replaced' | 'closed' | 'gone-at-exit';
+  how: 'replaced' | 'closed' | 'gone-at-exit' | 'deleted-at-end';
   name: string;
   dev: number;
   /** The open that reached another inode: `file:line`, and its process. */
@@ -91,11 +91,11 @@ export class ReplacedNames {
   }
 
   /**
-   * maps-start-gone.txt (its line at `place`) shows the file of `name` gone
-   * once process `pid` had exited: see Mappings.goneFromOthers.
+   * A snapshot (its line at `place`) shows the file of `name` gone: maps-start-gone.txt
+   * once process `pid` had exited (Mappings.goneFromOthers), or `pid`'s maps at the end (Mappings.deletedAtEnd).
    */
-  goneAtExit(name: string, held: HeldSince, place: { file: string; line: number }, pid: number): void {
-    this.doubts.push({ how: 'gone-at-exit', name, dev: -1, at: `${place.file}:${place.line}`, openerPid: pid, was: 0, now: 0, held });
+  goneOutOfSight(name: string, held: HeldSince, place: { file: string; line: number }, how: 'gone-at-exit' | 'deleted-at-end', pid: number): void {
+    this.doubts.push({ how, name, dev: -1, at: `${place.file}:${place.line}`, openerPid: pid, was: 0, now: 0, held });
   }
 
   /** A later call showed the old file with a name still (a link count of 1 or more): renamed elsewhere, not removed. */
@@ -168,6 +168,8 @@ function howSeen(doubt: Doubt): string {
       return `the close at ${doubt.at} (process ${doubt.openerPid}) shows ${doubt.name} "(deleted)", which no call in the trace removed, and of which `;
     case 'gone-at-exit':
       return `right after process ${doubt.openerPid} exited, the capture found ${doubt.name} gone from its name (${doubt.at}), which no call in the trace removed, and of which `;
+    case 'deleted-at-end':
+      return `process ${doubt.openerPid}'s maps at the end show ${doubt.name} deleted (${doubt.at}), which no call in the trace removed, and of which `;
   }
 }
 

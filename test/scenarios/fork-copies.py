@@ -2,7 +2,7 @@
 lost their names, for test/capture-review23-fork-copies.test.ts: run it
 under `orphanmap capture --pid`.
 
-USAGE: python3 fork-copies.py DIR
+USAGE: python3 fork-copies.py DIR [stay]
   Maps DIR/held (shared, 8 KiB) and says "ready"; then waits for a line (the
   test removes DIR/held, outside the trace, before it sends it). Then:
   - maps DIR/leaky (shared, 8 KiB) and unlinks it while mapped: a leak the
@@ -19,7 +19,8 @@ USAGE: python3 fork-copies.py DIR
     and the time from just before the first fork to just after its wait,
     sleeps 1.5 s (the capture tells a removal before the exit by its
     directory's change, a second or more before it) and exits without
-    unmapping, as a JVM does.
+    unmapping, as a JVM does. With "stay", it waits for a second line
+    instead of sleeping (a capture with --duration ends while it runs).
 """
 import json
 import mmap
@@ -92,5 +93,8 @@ with open(os.path.join(directory, "out", "truth.json"), "w") as out:
         },
         out,
     )
-time.sleep(1.5)
+if sys.argv[2:] == ["stay"]:
+    sys.stdin.readline()
+else:
+    time.sleep(1.5)
 os._exit(0)
