@@ -15,14 +15,16 @@
 // removal.
 //
 // Needs strace, bpftrace, /usr/bin/python3 and root (chroot, bpftrace).
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EventBase } from '../src/parse/events.js';
 import { decodeCall } from '../src/parse/strace-decode.js';
-import { PYTHON, workspace } from './scenarios/harness.js';
+import { createInterface } from 'node:readline';
+import { exited, PYTHON, workspace } from './scenarios/harness.js';
 import { CLI, REPO, requireTool, runCli } from './support/tools.js';
+import { waitFor } from './support/wait.js';
 
 const PROGRAM = join(REPO, 'test', 'scenarios', 'blind-spots.py');
 
@@ -113,6 +115,32 @@ describe('review 23, F3 and F4: files removed where no system call shows it', ()
     expect(report.findings).toEqual([]);
     expect(report.summary.undecided).toBe(why);
     expect(headline).toBe(`orphanmap: no mapping was seen to outlive its file, but the trace may miss some: ${why} (see the warnings).`);
+    expect(status).toBe(2);
+  }, 60_000);
+
+  // Review 24 (attack), F1: a ring set up before `capture --pid` attached (a broker sets up its rings at start) was never
+  // seen: only a traced io_uring_setup made the verdict undecided, though fds-start.txt listed the ring.
+  it('strace capture --pid, a ring older than the capture: named from fds-start.txt, undecided', async () => {
+    const work = realpathSync(workspace('blind-ring-first'));
+    const program = spawn(PYTHON, [PROGRAM, work, 'ring-first'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
+    expect((await lines.next()).value).toBe('ready');
+    const bundle = join(work, 'bundle');
+    const capture = spawn(process.execPath, [CLI, 'capture', '--pid', String(program.pid), '--out', bundle], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const captured = exited(capture);
+    await waitFor('strace to attach', () => existsSync(join(bundle, 'meta.json')), 60_000);
+    program.stdin!.end('go\n');
+    const result = await captured;
+    expect(result.code, result.stderr).toBe(0);
+    const truth = JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as Truth;
+    expect(truth.deleted['ring-first']).toEqual([expect.stringMatching(/ring\.bin \(deleted\)$/)]);
+    const fds = readFileSync(join(bundle, 'fds-start.txt'), 'utf8').split('\n');
+    const ringLine = fds.findIndex((line) => line.endsWith('\tanon_inode:[io_uring]')) + 1;
+    expect(ringLine).toBeGreaterThan(0);
+    const why = `process ${truth.pid} held an io_uring ring when the capture began (${join(bundle, 'fds-start.txt')}:${ringLine}), whose opens, closes, unlinks and renames are no system call the trace can show`;
+    const { report, status } = verdict(bundle);
+    expect(report.findings).toEqual([]);
+    expect(report.summary.undecided).toBe(why);
     expect(status).toBe(2);
   }, 60_000);
 

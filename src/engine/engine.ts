@@ -151,6 +151,16 @@ export class Engine {
   }
 
   /**
+   * Process `pid` held an io_uring ring when the capture began (a bundle's
+   * fds-start.txt, at `at`): as if the trace showed its io_uring_setup
+   * (review 24: a broker sets up its rings at start, before any capture
+   * --pid, and an unlink through one hid a leak).
+   */
+  ringBeforeTrace(pid: number, at: string): void {
+    this.rings.add({ pid, call: 'io_uring_setup', at, before: true });
+  }
+
+  /**
    * Live: the trace has been quiet, and at least `elapsed` seconds of its clock
    * have passed since its first event (the reader's own clock says so). A remap
    * held back in the trace's first seconds (FindingLog.remapped) is decided once
@@ -533,7 +543,7 @@ class UntracedChildren extends FirstOfMany<{ pid: number; child: number; at: str
  * does not follow. A leak behind either read as clean (reviews 23 and 24). Counted, the first kept, for one
  * warning and the reason a verdict is refused.
  */
-class BlindSpots extends FirstOfMany<{ pid: number; call: string; at: string }> {
+class BlindSpots extends FirstOfMany<{ pid: number; call: string; at: string; before?: true }> {
   constructor(private readonly what: 'io_uring' | 'view') {
     super();
   }
@@ -543,8 +553,9 @@ class BlindSpots extends FirstOfMany<{ pid: number; call: string; at: string }> 
     const first = this.first;
     if (first === null) return null;
     const more = this.count > 1 ? ` (and ${this.count - 1} more call${this.count > 2 ? 's' : ''} like it)` : '';
+    const uring = first.before === true ? `held an io_uring ring when the capture began (${first.at})` : `set up io_uring at ${first.at}`;
     return this.what === 'io_uring'
-      ? `process ${first.pid} set up io_uring at ${first.at}${more}, whose opens, closes, unlinks and renames are no system call the trace can show`
+      ? `process ${first.pid} ${uring}${more}, whose opens, closes, unlinks and renames are no system call the trace can show`
       : `process ${first.pid} called ${first.call} at ${first.at}${more}, after which a name may mean another file than the trace takes it for`;
   }
 

@@ -102,6 +102,8 @@ export interface Bundle {
   seeds: Map<number, SeedMapping[]>;
   /** The fds open when an attached capture began (fds-start.txt), per process. */
   fdSeeds: Map<number, SeedFd[]>;
+  /** An io_uring ring among them: its process and the line of its first fd (a ring may have several: dup, Python's mmap). */
+  ringAtStart: { pid: number; at: string } | null;
   mapsEnd: MapsLine[] | null;
   /**
    * The maps-end.N.txt files (/proc/N/maps at the end of the capture of each
@@ -412,8 +414,10 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   const fdSeeds = new Map<number, SeedFd[]>();
   const fdsPath = join(dir, 'fds-start.txt');
   const fds = seedsStart ? await readFdSnapshot(files, fdsPath) : null;
+  let ringAtStart: Bundle['ringAtStart'] = null;
   if (fds !== null) {
     fdSeeds.set(meta.pid as number, fds.seeds);
+    if (fds.ringLine > 0) ringAtStart = { pid: meta.pid as number, at: `${fdsPath}:${fds.ringLine}` };
     warnings.push(...fds.problems);
     if (fds.bad > MAX_FD_PROBLEMS_SHOWN) warnings.push(`${fdsPath}: ${fds.bad - MAX_FD_PROBLEMS_SHOWN} more unreadable lines`);
   }
@@ -458,7 +462,7 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   }
   // The directory itself, open again until maps-end.N.txt are read: the same directory whatever is put at its name since.
   const othersMapsEnd = othersListed.length === 0 ? null : { dirFd: openSync(`/proc/self/fd/${handle.fd}`, constants.O_RDONLY | constants.O_DIRECTORY), files: othersListed };
-  return { dir, meta, traceFiles, traceFds, seeds, fdSeeds, mapsEnd, othersMapsEnd, engineOptions, warnings, unfinished };
+  return { dir, meta, traceFiles, traceFds, seeds, fdSeeds, ringAtStart, mapsEnd, othersMapsEnd, engineOptions, warnings, unfinished };
 }
 
 /** The maps-end.N.txt files of a bundle, as loadBundle found them: read later, once (readOthersMapsEnd). */
@@ -625,6 +629,9 @@ export async function bundleTraceSource(bundle: Bundle, index: number, readThrea
 /** How many unreadable lines of fds-start.txt are named one by one; the rest are counted. */
 const MAX_FD_PROBLEMS_SHOWN = 3;
 
+/** What readlink says of an io_uring ring's fd. */
+const IO_URING_TARGET = 'anon_inode:[io_uring]';
+
 /** Targets of fds whose file no directory holds (orphanmap.bt's @nameless: their closes are not traced) start so. */
 const NAMELESS_FD_TARGETS = ['/proc/', '/sys/', '/dev/pts/'];
 
@@ -642,8 +649,10 @@ const NAMELESS_FD_TARGETS = ['/proc/', '/sys/', '/dev/pts/'];
  * chooses how many fds it holds, and of what names. Null when the bundle has
  * none.
  */
-async function readFdSnapshot(files: BundleFiles, path: string): Promise<{ seeds: SeedFd[]; problems: string[]; bad: number } | null> {
+async function readFdSnapshot(files: BundleFiles, path: string): Promise<{ seeds: SeedFd[]; ringLine: number; problems: string[]; bad: number } | null> {
   const seeds: SeedFd[] = [];
+  // A ring set up before the attach does its opens, unlinks and renames where no trace sees them (review 24).
+  let ringLine = 0;
   const problems: string[] = [];
   let bad = 0;
   const seen = new Set<number>();
@@ -657,6 +666,7 @@ async function readFdSnapshot(files: BundleFiles, path: string): Promise<{ seeds
       if (line.trim() === '') return;
       const read = readFdLine(line, seen, twice);
       if (typeof read === 'string') return unreadable(lineNo, read);
+      if (read === null && ringLine === 0 && line.endsWith(`\t${IO_URING_TARGET}`)) ringLine = lineNo;
       if (read === null) return;
       // The target once for all its fds, as a maps name is (SnapshotLine).
       const tab = line.indexOf('\t');
@@ -667,7 +677,7 @@ async function readFdSnapshot(files: BundleFiles, path: string): Promise<{ seeds
   if (!found) return null;
   // An fd listed twice: one of its lines was forged (a name the capture did
   // not escape, from an older script) or the file was cut: neither is trusted.
-  return { seeds: seeds.filter((seed) => !twice.has(seed.fd)), problems, bad };
+  return { seeds: seeds.filter((seed) => !twice.has(seed.fd)), ringLine, problems, bad };
 }
 
 /** One line of fds-start.txt: the fd and its file, null for an fd of no file a directory holds, or what is wrong with it. */

@@ -96,6 +96,7 @@ export class Run {
     if (bundle.seeds.size > 0) this.mapsStartRead = true;
     for (const [pid, mappings] of bundle.seeds) this.report(this.engine.seedMappings(pid, mappings));
     for (const [pid, fds] of bundle.fdSeeds) this.engine.seedFds(pid, fds);
+    if (bundle.ringAtStart !== null) this.engine.ringBeforeTrace(bundle.ringAtStart.pid, bundle.ringAtStart.at);
     this.warnings.push(...bundle.warnings);
   }
 

@@ -1,6 +1,9 @@
 # Removes a mapped file where no system call shows it, in the ways review 23
 # found: "uring" maps WORK/ring.bin and unlinks it with io_uring
-# (IORING_OP_UNLINKAT: the kernel does it, no unlink call); "chroot" maps
+# (IORING_OP_UNLINKAT: the kernel does it, no unlink call); "ring-first" sets
+# up its ring at once, says "ready" and waits for a line (review 24: a
+# ring older than capture --pid), then maps WORK/ring.bin and unlinks it
+# through that ring; "chroot" maps
 # WORK/jail/seg.bin, chroots into WORK/jail and unlinks "/seg.bin". Review
 # 24 found two more: "bind" maps WORK/d/bind.bin and, in a mount namespace
 # of its own, bind-mounts WORK/d on WORK/alias with MS_BIND|MS_PRIVATE (a
@@ -42,7 +45,8 @@ def deleted_now():
     return sorted(line.split()[0] + " " + line.split(None, 5)[5] for line in text.decode().splitlines() if line.endswith(" (deleted)"))
 
 
-def unlink_through_io_uring(path):
+def io_uring():
+    """Sets up a ring; returns a function that unlinks a path through it."""
     params = ctypes.create_string_buffer(120)
     ring = libc.syscall(425, 4, params)  # io_uring_setup(4, &params)
     if ring < 0:
@@ -54,6 +58,10 @@ def unlink_through_io_uring(path):
     sq = mmap.mmap(ring, sq_off[6] + sq_entries * 4, offset=0)
     cq = mmap.mmap(ring, cq_off[5] + cq_entries * 16, offset=0x8000000)
     sqes = mmap.mmap(ring, sq_entries * 64, offset=0x10000000)
+    return lambda path: unlink_through(ring, sq, cq, sqes, sq_off, cq_off, path)
+
+
+def unlink_through(ring, sq, cq, sqes, sq_off, cq_off, path):
     name = ctypes.create_string_buffer(path.encode())
     # One entry: IORING_OP_UNLINKAT (36) of `path` relative to AT_FDCWD.
     sqes[0:64] = struct.pack("BBHiQQII", 36, 0, 0, -100, 0, ctypes.addressof(name), 0, 0).ljust(64, b"\0")
@@ -77,11 +85,21 @@ def check(result, what):
         sys.exit("%s failed: errno %d" % (what, ctypes.get_errno()))
 
 
+if modes[0] == "ring-first":
+    ring_unlink = io_uring()
+    print("ready", flush=True)
+    sys.stdin.readline()
+
 for mode in modes:
     if mode == "uring":
         path = os.path.join(work, "ring.bin")
         mapped(path)
-        unlink_through_io_uring(path)
+        io_uring()(path)
+    elif mode == "ring-first":
+        # The ring predates the capture (capture --pid after "ready"): only the unlink through it comes after.
+        path = os.path.join(work, "ring.bin")
+        mapped(path)
+        ring_unlink(path)
     elif mode == "bind":
         d, alias = os.path.join(work, "d"), os.path.join(work, "alias")
         os.makedirs(d, exist_ok=True)
