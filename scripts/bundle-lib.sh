@@ -1050,6 +1050,10 @@ om_meta_json() {
     printf '  "comm": %s,\n' "$(om_json_str "$OM_COMM")"
     printf '  "cmdline": %s,\n' "$(om_json_str_array "${OM_CMDLINE[@]}")"
     printf '  "cwd": %s,\n' "$(om_json_str_or_null "$OM_CWD")"
+    # attached: whether the target saw the capture's mount namespace and root
+    # (om_gone_from_start reads them); null when not read. A launched command
+    # starts in the capture's, and its changes of them are in the trace.
+    printf '  "sameView": %s,\n' "$( ((OM_CMD_MODE)) && echo true || { ((OM_VIEW_UNREAD)) && echo null || { ((OM_SAME_VIEW)) && echo true || echo false; }; })"
     printf '  "threads": %s,\n' "$OM_THREADS_JSON"
     printf '  "kernel": %s,\n' "$(om_json_str "$(uname -r)")"
     printf '  "hostname": %s,\n' "$(om_json_str "$(om_hostname)")"

@@ -53,6 +53,22 @@ function captured(backend: 'strace' | 'bpftrace', modes: string): { truth: Truth
   return { truth: JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as Truth, bundle };
 }
 
+/** `orphanmap capture --pid` of `python3 blind-spots.py WORK MODE`, which does its first part before the attach. */
+async function attached(mode: string): Promise<{ truth: Truth; bundle: string }> {
+  const work = realpathSync(workspace(`blind-${mode}`));
+  const program = spawn(PYTHON, [PROGRAM, work, mode], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
+  expect((await lines.next()).value).toBe('ready');
+  const bundle = join(work, 'bundle');
+  const capture = spawn(process.execPath, [CLI, 'capture', '--pid', String(program.pid), '--out', bundle], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const captured = exited(capture);
+  await waitFor('strace to attach', () => existsSync(join(bundle, 'meta.json')), 60_000);
+  program.stdin!.end('go\n');
+  const result = await captured;
+  expect(result.code, result.stderr).toBe(0);
+  return { truth: JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as Truth, bundle };
+}
+
 /** The report as JSON, its headline, and --fail-on error's status and message. */
 function verdict(input: string) {
   const json = runCli(['analyze', input, '--format', 'json']);
@@ -121,23 +137,25 @@ describe('review 23, F3 and F4: files removed where no system call shows it', ()
   // Review 24 (attack), F1: a ring set up before `capture --pid` attached (a broker sets up its rings at start) was never
   // seen: only a traced io_uring_setup made the verdict undecided, though fds-start.txt listed the ring.
   it('strace capture --pid, a ring older than the capture: named from fds-start.txt, undecided', async () => {
-    const work = realpathSync(workspace('blind-ring-first'));
-    const program = spawn(PYTHON, [PROGRAM, work, 'ring-first'], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
-    expect((await lines.next()).value).toBe('ready');
-    const bundle = join(work, 'bundle');
-    const capture = spawn(process.execPath, [CLI, 'capture', '--pid', String(program.pid), '--out', bundle], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const captured = exited(capture);
-    await waitFor('strace to attach', () => existsSync(join(bundle, 'meta.json')), 60_000);
-    program.stdin!.end('go\n');
-    const result = await captured;
-    expect(result.code, result.stderr).toBe(0);
-    const truth = JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as Truth;
+    const { truth, bundle } = await attached('ring-first');
     expect(truth.deleted['ring-first']).toEqual([expect.stringMatching(/ring\.bin \(deleted\)$/)]);
     const fds = readFileSync(join(bundle, 'fds-start.txt'), 'utf8').split('\n');
     const ringLine = fds.findIndex((line) => line.endsWith('\tanon_inode:[io_uring]')) + 1;
     expect(ringLine).toBeGreaterThan(0);
     const why = `process ${truth.pid} held an io_uring ring when the capture began (${join(bundle, 'fds-start.txt')}:${ringLine}), whose opens, closes, unlinks and renames are no system call the trace can show`;
+    const { report, status } = verdict(bundle);
+    expect(report.findings).toEqual([]);
+    expect(report.summary.undecided).toBe(why);
+    expect(status).toBe(2);
+  }, 60_000);
+
+  // Review 24 (attack), F2: a process already in a chroot or another mount namespace (any container's) when capture --pid
+  // attached names files as it sees them, while -y and the snapshots name them as the capture does: a leak read as clean.
+  it('strace capture --pid, a root of its own before the attach: meta.json says so, undecided', async () => {
+    const { truth, bundle } = await attached('chroot-first');
+    expect(truth.deleted['chroot-first']).toEqual([expect.stringMatching(/ \/seg\.bin \(deleted\)$/)]);
+    expect((JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { sameView: boolean }).sameView).toBe(false);
+    const why = `process ${truth.pid} saw another mount namespace or root than the capture when it attached (${join(bundle, 'meta.json')} (sameView: false)), so a name may mean another file than the trace takes it for`;
     const { report, status } = verdict(bundle);
     expect(report.findings).toEqual([]);
     expect(report.summary.undecided).toBe(why);

@@ -161,6 +161,17 @@ export class Engine {
   }
 
   /**
+   * Process `pid` saw another mount namespace or root than the capture when
+   * it attached (`at`: meta.json): a container's, a chroot's. Its calls name
+   * files as it sees them, -y annotations and the snapshots as the capture
+   * does, and the two never meet (review 24: a leak in a chroot entered
+   * before capture --pid read as clean).
+   */
+  otherViewBeforeTrace(pid: number, at: string): void {
+    this.views.add({ pid, call: 'chroot', at, before: true });
+  }
+
+  /**
    * Live: the trace has been quiet, and at least `elapsed` seconds of its clock
    * have passed since its first event (the reader's own clock says so). A remap
    * held back in the trace's first seconds (FindingLog.remapped) is decided once
@@ -553,9 +564,12 @@ class BlindSpots extends FirstOfMany<{ pid: number; call: string; at: string; be
     const first = this.first;
     if (first === null) return null;
     const more = this.count > 1 ? ` (and ${this.count - 1} more call${this.count > 2 ? 's' : ''} like it)` : '';
-    const uring = first.before === true ? `held an io_uring ring when the capture began (${first.at})` : `set up io_uring at ${first.at}`;
-    return this.what === 'io_uring'
-      ? `process ${first.pid} ${uring}${more}, whose opens, closes, unlinks and renames are no system call the trace can show`
+    if (this.what === 'io_uring') {
+      const uring = first.before === true ? `held an io_uring ring when the capture began (${first.at})` : `set up io_uring at ${first.at}`;
+      return `process ${first.pid} ${uring}${more}, whose opens, closes, unlinks and renames are no system call the trace can show`;
+    }
+    return first.before === true
+      ? `process ${first.pid} saw another mount namespace or root than the capture when it attached (${first.at})${more}, so a name may mean another file than the trace takes it for`
       : `process ${first.pid} called ${first.call} at ${first.at}${more}, after which a name may mean another file than the trace takes it for`;
   }
 
@@ -565,7 +579,7 @@ class BlindSpots extends FirstOfMany<{ pid: number; call: string; at: string; be
     return this.what === 'io_uring'
       ? `${reason}: a file removed through the ring while mapped is missed, and no finding says so (--fail-on and diff refuse a verdict with no failing finding). ` +
           'Neither strace nor bpftrace sees those operations; on the host, look for "(deleted)" in /proc/PID/maps (orphanmap scan)'
-      : `${reason}: orphanmap resolves names as the traced processes saw them when the trace began, so an unlink or rename after it may be tied to the wrong file, ` +
+      : `${reason}: orphanmap resolves names as ${this.first?.before === true ? 'the capture sees them' : 'the traced processes saw them when the trace began'}, so an unlink or rename may be tied to the wrong file, ` +
           'or to none, and a leak missed (--fail-on and diff refuse a verdict with no failing finding). On the host, look for "(deleted)" in /proc/PID/maps (orphanmap scan)';
   }
 }

@@ -65,6 +65,12 @@ export interface BundleMeta {
   stopAfterByte?: number | null;
   /** Launched with strace: processes the command started that still ran when it exited (a daemon), untraced from then on. */
   leftRunning?: number | null;
+  /**
+   * Whether the process saw the capture's mount namespace and root: false for
+   * a container's or a chroot's process attached with --pid, whose names are
+   * not the host's; null when not read; absent from captures before review 24.
+   */
+  sameView?: boolean | null;
   /** What ended the capture (EXIT_REASONS); null while it runs. */
   exitReason?: ExitReason | null;
   /** Whether the tracer can let go of a launched command without ending it; if not, noDetachReason says why. */
@@ -104,6 +110,8 @@ export interface Bundle {
   fdSeeds: Map<number, SeedFd[]>;
   /** An io_uring ring among them: its process and the line of its first fd (a ring may have several: dup, Python's mmap). */
   ringAtStart: { pid: number; at: string } | null;
+  /** The attached process saw another mount namespace or root than the capture (meta.json's sameView): its pid and where that is said. */
+  otherViewAtStart: { pid: number; at: string } | null;
   mapsEnd: MapsLine[] | null;
   /**
    * The maps-end.N.txt files (/proc/N/maps at the end of the capture of each
@@ -462,7 +470,8 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   }
   // The directory itself, open again until maps-end.N.txt are read: the same directory whatever is put at its name since.
   const othersMapsEnd = othersListed.length === 0 ? null : { dirFd: openSync(`/proc/self/fd/${handle.fd}`, constants.O_RDONLY | constants.O_DIRECTORY), files: othersListed };
-  return { dir, meta, traceFiles, traceFds, seeds, fdSeeds, ringAtStart, mapsEnd, othersMapsEnd, engineOptions, warnings, unfinished };
+  const otherViewAtStart = meta.sameView === false && typeof meta.pid === 'number' ? { pid: meta.pid, at: `${metaPath} (sameView: false)` } : null;
+  return { dir, meta, traceFiles, traceFds, seeds, fdSeeds, ringAtStart, otherViewAtStart, mapsEnd, othersMapsEnd, engineOptions, warnings, unfinished };
 }
 
 /** The maps-end.N.txt files of a bundle, as loadBundle found them: read later, once (readOthersMapsEnd). */
@@ -883,6 +892,7 @@ const META_FIELDS: ReadonlySet<string> = new Set([
   'truncatedEvents',
   'stopAfterByte',
   'leftRunning',
+  'sameView',
   'exitReason',
   'canDetach',
   'noDetachReason',
@@ -944,6 +954,7 @@ function checkMeta(value: unknown, path: string, warnings: string[]): BundleMeta
     if (meta[field] !== undefined && typeof meta[field] !== 'boolean') bad(field, 'true or false');
   }
   if (meta.attached !== undefined && meta.attached !== null && typeof meta.attached !== 'boolean') bad('attached', 'true, false or null');
+  if (meta.sameView !== undefined && meta.sameView !== null && typeof meta.sameView !== 'boolean') bad('sameView', 'true, false or null');
   (Array.isArray(meta.threads) ? meta.threads : []).forEach((thread, index) => {
     const comm = (thread as Record<string, unknown>).comm;
     if (comm !== undefined && comm !== null && typeof comm !== 'string') bad(`threads[${index}].comm`, 'a string or null');

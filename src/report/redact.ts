@@ -542,6 +542,7 @@ const META_FIELDS: Readonly<Record<string, (value: unknown) => unknown>> = {
   truncatedEvents: kept,
   stopAfterByte: kept,
   leftRunning: kept,
+  sameView: kept,
   exitReason: kept,
   // Whether the tracer attached: without it a redacted bundle's headline could not say it traced nothing.
   attached: kept,

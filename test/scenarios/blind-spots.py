@@ -3,7 +3,9 @@
 # (IORING_OP_UNLINKAT: the kernel does it, no unlink call); "ring-first" sets
 # up its ring at once, says "ready" and waits for a line (review 24: a
 # ring older than capture --pid), then maps WORK/ring.bin and unlinks it
-# through that ring; "chroot" maps
+# through that ring; "chroot-first" chroots into WORK/jail at once, opens
+# /seg.bin, says "ready" and waits for a line, then maps it and unlinks it;
+# "chroot" maps
 # WORK/jail/seg.bin, chroots into WORK/jail and unlinks "/seg.bin". Review
 # 24 found two more: "bind" maps WORK/d/bind.bin and, in a mount namespace
 # of its own, bind-mounts WORK/d on WORK/alias with MS_BIND|MS_PRIVATE (a
@@ -26,9 +28,10 @@ kept = []
 truth = {"pid": os.getpid(), "deleted": {}}
 
 
-def mapped(path):
+def mapped(path, fd=None):
     # libc's mmap, not Python's mmap module: that one keeps a dup of the fd, whose close would show the file gone.
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+    if fd is None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
     os.ftruncate(fd, 1 << 20)
     kept.append(libc.mmap(None, 1 << 20, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, fd, 0))
     os.close(fd)
@@ -85,6 +88,15 @@ def check(result, what):
         sys.exit("%s failed: errno %d" % (what, ctypes.get_errno()))
 
 
+if modes[0] == "chroot-first":
+    # In a root of its own before capture --pid attaches, as a container's process is.
+    jail = os.path.join(work, "jail")
+    os.makedirs(jail, exist_ok=True)
+    os.chroot(jail)
+    os.chdir("/")
+    opened_first = os.open("/seg.bin", os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+    print("ready", flush=True)
+    sys.stdin.readline()
 if modes[0] == "ring-first":
     ring_unlink = io_uring()
     print("ready", flush=True)
@@ -118,6 +130,9 @@ for mode in modes:
         check(tree, "open_tree")
         os.unlink("tree.bin", dir_fd=tree)
         os.close(tree)
+    elif mode == "chroot-first":
+        mapped("/seg.bin", opened_first)
+        os.unlink("/seg.bin")
     elif mode == "chroot":
         jail = os.path.join(work, "jail")
         os.makedirs(jail, exist_ok=True)
