@@ -226,14 +226,20 @@ export function decimalDevice(dev: string): string {
   return `${Number.parseInt(dev.slice(0, colon), 16)}:${Number.parseInt(dev.slice(colon + 1), 16)}`;
 }
 
-/** The devices of a /proc/PID/mountinfo text (its third field, "MAJOR:MINOR" in decimal). */
+/** The devices of a /proc/PID/mountinfo text (mountDevice of each line). */
 export function mountedDevices(mountinfo: string): Set<string> {
   const devices = new Set<string>();
   for (const line of mountinfo.split('\n')) {
-    const device = line.split(' ', 3)[2];
-    if (device !== undefined && /^\d+:\d+$/.test(device)) devices.add(device);
+    const device = mountDevice(line);
+    if (device !== undefined) devices.add(device);
   }
   return devices;
+}
+
+/** The device of a /proc/PID/mountinfo line: its third field, "MAJOR:MINOR" in decimal. */
+export function mountDevice(line: string): string | undefined {
+  const device = line.split(' ', 3)[2];
+  return device !== undefined && /^\d+:\d+$/.test(device) ? device : undefined;
 }
 
 /** The device is a block device's (major not 0), as "fe:00" prints it. */

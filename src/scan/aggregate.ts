@@ -130,6 +130,14 @@ export class MapsTally {
     }
   }
 
+  /** The mounts could not be read whole: every name in `unsure` counts as a file's, as a leak does, rather than be hidden. */
+  settleAllAsFiles(): void {
+    for (const entry of this.unsure.splice(0)) {
+      this.anonymousDeletedMappings--;
+      this.addDeleted(entry);
+    }
+  }
+
   private addDeleted(entry: MapsEntry): void {
     const bytes = mappingBytes(entry);
     this.deletedMappings++;

@@ -3,7 +3,7 @@
 // thread, a /proc without some file) becomes a counted skip, never a throw.
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ELISION, mountedDevices } from '../parse/maps.js';
+import { ELISION, mountDevice, mountedDevices } from '../parse/maps.js';
 import { MapsTally, type ProcessScan, type ScanResult, type ScanSkip, type SkipReason } from './aggregate.js';
 
 /** The few /proc operations scan needs; tests swap in a fake. */
@@ -16,9 +16,10 @@ export interface ProcReader {
   exists(relative: string): Promise<boolean>;
   /**
    * A file's lines, each given to `onLine` as it is read and then let go;
-   * resolves to the bytes read. Without it, `read` gives the whole text.
+   * resolves to the bytes read, which stop once past `maxBytes` when given.
+   * Without it, `read` gives the whole text.
    */
-  eachLine?(relative: string, onLine: (line: string) => void): Promise<number>;
+  eachLine?(relative: string, onLine: (line: string) => void, maxBytes?: number): Promise<number>;
 }
 
 /** Bytes read from /proc at a time. */
@@ -35,8 +36,8 @@ const MAX_LINE_BYTES = 16 * 1024;
 const OVERLONG_HEAD = 4096;
 const OVERLONG_TAIL = 256;
 
-/** Lines of the file at `path`, decoded one at a time, never the whole file in memory. */
-async function eachLineOf(path: string, onLine: (line: string) => void): Promise<number> {
+/** Lines of the file at `path`, decoded one at a time, never the whole file in memory; no more once past `maxBytes`. */
+async function eachLineOf(path: string, onLine: (line: string) => void, maxBytes = Number.POSITIVE_INFINITY): Promise<number> {
   const handle = await open(path, 'r');
   try {
     const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
@@ -46,6 +47,7 @@ async function eachLineOf(path: string, onLine: (line: string) => void): Promise
     let overlong: { head: Buffer; tail: Buffer } | null = null;
     let total = 0;
     for (;;) {
+      if (total > maxBytes) return total;
       const { bytesRead } = await handle.read(chunk, 0, CHUNK_BYTES, null);
       if (bytesRead === 0) break;
       total += bytesRead;
@@ -95,7 +97,7 @@ export function procfsReader(root = '/proc'): ProcReader {
   return {
     list: () => readdir(root),
     read: (relative) => readFile(join(root, relative), 'utf8'),
-    eachLine: (relative, onLine) => eachLineOf(join(root, relative), onLine),
+    eachLine: (relative, onLine, maxBytes) => eachLineOf(join(root, relative), onLine, maxBytes),
     exists: (relative) =>
       stat(join(root, relative)).then(
         () => true,
@@ -171,11 +173,10 @@ export async function readProcess(reader: ProcReader, pid: number): Promise<{ pi
   }
   // Named as kernel objects on a major-0 device: a tmpfs (or overlayfs…) the process mounted shows in its mountinfo.
   if (tally.unsure.length > 0) {
-    try {
-      tally.settleMounted(mountedDevices(await reader.read(`${pid}/mountinfo`)));
-    } catch {
-      // Unreadable (the process went): they stay the kernel's, as before.
-    }
+    const mounted = await mountsOf(reader, pid);
+    // Too long to read whole: a file, as a leak is, rather than hidden.
+    if (mounted === 'too-long') tally.settleAllAsFiles();
+    else if (mounted !== 'unreadable') tally.settleMounted(mounted);
   }
   let comm = '';
   try {
@@ -184,6 +185,38 @@ export async function readProcess(reader: ProcReader, pid: number): Promise<{ pi
     // comm is a label only; a missing one does not lose the scan.
   }
   return { pid, comm, tally };
+}
+
+/**
+ * The most of a process's mountinfo read: a real one is well under 1 MiB
+ * (a busy Kubernetes node's, some thousand mounts), and an unprivileged
+ * user can stack mounts on a deep directory until it is 600 MB (review 24:
+ * the whole of it read as one string passed V8's limit, and the leak the
+ * mount check was for was hidden again).
+ */
+const MAX_MOUNTINFO_BYTES = 16 << 20;
+
+/**
+ * The devices process `pid`'s mountinfo shows; 'too-long' past
+ * MAX_MOUNTINFO_BYTES; 'unreadable' when it could not be read (the process
+ * went, or a /proc without the file: its names stay the kernel's, as before).
+ */
+async function mountsOf(reader: ProcReader, pid: number): Promise<Set<string> | 'too-long' | 'unreadable'> {
+  const mounted = new Set<string>();
+  try {
+    if (reader.eachLine === undefined) return mountedDevices(await reader.read(`${pid}/mountinfo`));
+    const bytes = await reader.eachLine(
+      `${pid}/mountinfo`,
+      (line) => {
+        const device = mountDevice(line);
+        if (device !== undefined) mounted.add(device);
+      },
+      MAX_MOUNTINFO_BYTES,
+    );
+    return bytes > MAX_MOUNTINFO_BYTES ? 'too-long' : mounted;
+  } catch {
+    return 'unreadable';
+  }
 }
 
 async function classifyError(reader: ProcReader, pid: number, error: unknown): Promise<{ reason: SkipReason; detail: string }> {
