@@ -862,6 +862,8 @@ export class Files {
       this.exchange(flatCopy(from), to, moving, replaced);
       moving?.note(event, this.keeper);
       replaced?.note(event, this.keeper);
+      // Two directories: the names under each go with it (review 24: under the new name, an unlink found none).
+      if (this.byName.hasUnder(from) || this.byName.hasUnder(to) || this.links.size > 0) this.exchangeDirectories(from, to, event);
       return;
     }
     // Renaming over an existing name unlinks the file that had it.
@@ -1038,6 +1040,37 @@ export class Files {
     this.links.delete(to);
     if (moving !== undefined) this.links.set(to, moving);
     if (exchange && replaced !== undefined) this.links.set(flatCopy(from), replaced);
+  }
+
+  /**
+   * RENAME_EXCHANGE of two directories: what was under each is under the
+   * other. Every name is taken out of the index before any is put back, as a
+   * name may be under both (from/x and to/x), each the other's file's after.
+   */
+  private exchangeDirectories(from: string, to: string, event: EventBase): void {
+    if (this.links.size > 0) {
+      const swapped = [
+        ...this.links.under(from).map(([name, target]) => ({ name, target, now: to + name.slice(from.length) })),
+        ...this.links.under(to).map(([name, target]) => ({ name, target, now: from + name.slice(to.length) })),
+      ];
+      for (const { name } of swapped) this.links.delete(name);
+      for (const { target, now } of swapped) this.links.set(now, target);
+    }
+    const moved = [
+      ...this.byName.under(from).map(([name, file]) => ({ name, file, now: to + name.slice(from.length) })),
+      ...this.byName.under(to).map(([name, file]) => ({ name, file, now: from + name.slice(to.length) })),
+    ];
+    for (const { name, file } of moved) {
+      if (this.missing.size > 0 && this.missing.get(name)?.file === file) this.missing.delete(name);
+      this.byName.delete(name);
+    }
+    for (const { name, file, now } of moved) {
+      this.renameIn(file, name, now, true);
+      this.byName.set(now, file);
+      file.note(event, this.keeper);
+    }
+    // A file with a name under each (hard links, from/x and to/x) lost one of them to the other's move: it has both.
+    for (const { file, now } of moved) if (!file.names.has(now)) file.addName(now);
   }
 
   private renameDirectory(from: string, to: string, event: EventBase): void {
