@@ -1485,7 +1485,7 @@ function tmpfileName(dir: string, inode: Inode | undefined, resolvedHint: string
 
 /** A path as the process named it, made absolute against its cwd or the directory fd, when those are known. */
 export function resolveName(task: Task, dir: DirRef, path: string): string {
-  if (path.startsWith('/')) return normalizePath(path);
+  if (path.startsWith('/')) return (PROC_DIR_LINK.test(path) ? throughProcLink(task, path) : null) ?? normalizePath(path);
   let base: string | null;
   if (dir.fd === 'cwd') base = task.group.cwd ?? dir.hint ?? null;
   else base = pathOfFd(task, dir.fd) ?? dir.hint ?? null;
@@ -1493,6 +1493,33 @@ export function resolveName(task: Task, dir: DirRef, path: string): string {
   // A cwd the trace showed only relative to one it never showed (chdir("repo")): the name is relative to that one too.
   if (!base.startsWith('/') && (dir.fd !== 'cwd' || base !== task.group.cwd)) return normalizePath(path);
   return normalizePath(`${base}/${path}`);
+}
+
+/**
+ * A name through a magic link of /proc to a directory, and on below it:
+ * /proc/self/cwd/NAME, /proc/PID/root/PATH, /proc/thread-self/fd/3/NAME,
+ * /dev/fd/3/NAME. The kernel follows the link to the very directory the
+ * process knows by another name (review 24: an unlink so spelled found no
+ * file, and a leak read as clean).
+ */
+const PROC_DIR_LINK = /^\/(?:proc\/(self|thread-self|\d+)\/(cwd|root|fd\/(\d+))|dev\/fd\/(\d+))\/./;
+
+/**
+ * `path` (PROC_DIR_LINK) as the directory it goes through names it: null
+ * when that directory is not known (another process's cwd or fd, a cwd or
+ * an fd the trace never showed). A root is "/" for any process: a change of
+ * root is a call the trace names as undecided (BlindSpotEvent) or meta.json
+ * says the process had one (sameView).
+ */
+function throughProcLink(task: Task, path: string): string | null {
+  const link = PROC_DIR_LINK.exec(path)!;
+  const [, who, kind, procFd, devFd] = link;
+  const rest = path.slice(link[0].length - 2);
+  if (kind === 'root') return normalizePath(rest);
+  const own = who === undefined || who === 'self' || who === 'thread-self' || Number(who) === task.group.tgid || Number(who) === task.tid;
+  if (!own) return null;
+  const base = kind === 'cwd' ? task.group.cwd : (pathOfFd(task, Number(procFd ?? devFd)) ?? null);
+  return base?.startsWith('/') === true ? normalizePath(`${base}${rest}`) : null;
 }
 
 /** A name that stayed relative, counted for the report's warning (RelativeNames): nothing told the cwd. */
