@@ -31,6 +31,7 @@ interface Truth {
 }
 
 interface Report {
+  summary: { mappingsInDoubt: number };
   findings: Finding[];
   warnings: string[];
 }
@@ -84,8 +85,14 @@ describe('R4-1: one file by two spellings through a symlinked directory made bef
       `rename over ${join(dir, 'real', 'sub', 'lib.so')} at ${input}:${line} (process ${truth.parent}) removed a name of no file the trace saw mapped, ` +
         `while ${join(dir, 'link', 'sub', 'lib.so')}, which ends in the same directory and name, was mapped in process ${truth.pid} (and 1 more like it): ` +
         'if the two are one file reached through a symlinked directory (/lib → /usr/lib on a merged-/usr system) or a bind mount, the call renamed another file over it, ' +
-        'and a mapping that outlived it may be missed. Capture with -y (strace then prints the real path of each fd), or with orphanmap capture',
+        'and a mapping that outlived it may be missed: the mappings live then are in doubt. Capture with -y (strace then prints the real path of each fd), or with orphanmap capture',
     ]);
+    // Review 24 (exactness), D1: the verdict said "no mapping outlived its file", and --fail-on exited 0. The two
+    // mappings /proc shows deleted are in doubt, and --fail-on cannot pass them.
+    expect(report.summary.mappingsInDoubt).toBe(truth.deleted.length);
+    const verdict = runCli(['analyze', input, '--fail-on', 'error']);
+    expect(verdict.status, verdict.stderr).toBe(2);
+    expect(verdict.stdout.split('\n')[0]).toMatch(/^orphanmap: no mapping was seen to outlive its file, but 2 mappings are in doubt/);
   });
 
   it('--redact: the paths the warning names are hashed whole', () => {

@@ -256,7 +256,8 @@ export class Engine {
    * (CutNames): neither a finding nor clear, so a verdict cannot pass them.
    */
   mappingsInDoubt(): { pid: number; name: string }[] {
-    return [...this.files.cut.inDoubt(), ...this.files.replaced.inDoubt(this.foundFor()), ...this.mappings.goneLate.mappings];
+    const found = this.foundFor();
+    return [...this.files.cut.inDoubt(), ...this.files.replaced.inDoubt(found), ...this.files.aliased.inDoubt(found), ...this.mappings.goneLate.mappings];
   }
 
   /** Whether a finding of an unlink names process `pid` and `name` (among its file's names): a doubt it covers is no doubt. */

@@ -318,6 +318,22 @@ interface Aliased {
 export class AliasedNames extends FirstOfMany<Aliased> {
   /** The trace prints fds' real paths (strace -y): the advice differs. */
   fdPathsShown = false;
+  /**
+   * The mappings live at each such call, of the file with the other spelling:
+   * in doubt (review 24: a library reinstalled by dpkg on a merged-/usr host,
+   * traced without -y, read as clean, exit 0, with only this warning).
+   */
+  private readonly doubted = new Map<number, { pid: number; name: string }>();
+
+  /** The live mappings of `file` (whose name ends as the call's did) may have outlived it. */
+  doubt(mappings: Iterable<{ id: number; space: { ownerTgid: number } }>, name: string): void {
+    for (const mapping of mappings) if (!this.doubted.has(mapping.id)) this.doubted.set(mapping.id, { pid: mapping.space.ownerTgid, name });
+  }
+
+  /** Each mapping in doubt, but those a finding of that process and name covers. */
+  inDoubt(found: (pid: number, name: string) => boolean): { pid: number; name: string }[] {
+    return [...this.doubted.values()].filter(({ pid, name }) => !found(pid, name));
+  }
 
   note(): string | null {
     const first = this.first;
@@ -329,9 +345,9 @@ export class AliasedNames extends FirstOfMany<Aliased> {
       `${first.call === 'rename to' ? 'rename over' : `${first.call} of`} ${first.given} at ${first.at} (process ${first.pid}) removed a name of no file the trace saw mapped, while ${first.mapped}, which ends in the same directory and name, ` +
       `was mapped ${where}${more}: if the two are one file reached through a symlinked directory (/lib → /usr/lib on a merged-/usr system) or a bind mount, the call ${done}, ` +
       (this.fdPathsShown
-        ? 'and a mapping that outlived it is missed unless a later call shows its fd "(deleted)": strace -y prints the real path of an fd, but the name an unlink or rename was given. ' +
-          'Capture with --backend bpftrace, which names the directory that really holds each name'
-        : 'and a mapping that outlived it may be missed. Capture with -y (strace then prints the real path of each fd), or with orphanmap capture')
+        ? 'and a mapping that outlived it is missed unless a later call shows its fd "(deleted)": strace -y prints the real path of an fd, but the name an unlink or rename was given; ' +
+          'the mappings live then are in doubt. Capture with --backend bpftrace, which names the directory that really holds each name'
+        : 'and a mapping that outlived it may be missed: the mappings live then are in doubt. Capture with -y (strace then prints the real path of each fd), or with orphanmap capture')
     );
   }
 
@@ -962,6 +978,7 @@ export class Files {
       for (const mapping of file.liveRecords()) {
         const at = `${event.place.file}:${event.place.line}`;
         this.aliased.add({ call, given: flatCopy(name), mapped: file.displayName, pid: task.group.tgid, mappedBy: mapping.space.ownerTgid, at });
+        this.aliased.doubt(file.liveRecords(), file.displayName);
         return;
       }
     }
