@@ -71,6 +71,8 @@ export interface BundleMeta {
    * not the host's; null when not read; absent from captures before review 24.
    */
   sameView?: boolean | null;
+  /** --pid: the process's descendants when the capture attached (at most 100), which the tracer does not follow; absent from captures before review 24. */
+  childrenAtAttach?: number[];
   /** What ended the capture (EXIT_REASONS); null while it runs. */
   exitReason?: ExitReason | null;
   /** Whether the tracer can let go of a launched command without ending it; if not, noDetachReason says why. */
@@ -455,6 +457,15 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   // The engine notes which of these the trace shows (Engine.showsProcess), and no other process.
   if (othersListed.length > 0) engineOptions.watchedProcesses = new Set(othersListed.map(([pid]) => pid));
   if ((meta.lostEvents ?? 0) > 0) warnings.push(`the tracer lost ${meta.lostEvents} events during the capture (meta.json)`);
+  const children = meta.childrenAtAttach ?? [];
+  if (children.length > 0) {
+    const named = children.slice(0, 5).join(', ');
+    warnings.push(
+      `process ${meta.pid} had ${children.length >= 100 ? `${children.length} or more` : children.length} child process(es) when the capture attached (${named}${children.length > 5 ? ', …' : ''}) (meta.json): ` +
+        'the tracer follows only the processes it forks from then on, so what those did is not in the trace, and a mapping they orphaned is not reported. ' +
+        'Capture each with --pid of its own, or capture their parent before it forks them',
+    );
+  }
   if ((meta.leftRunning ?? 0) > 0)
     warnings.push(
       `the command exited while ${meta.leftRunning} process(es) it started still ran (a daemon?) (meta.json): the capture ended then, and what they did afterwards is not in the trace, ` +
@@ -893,6 +904,7 @@ const META_FIELDS: ReadonlySet<string> = new Set([
   'stopAfterByte',
   'leftRunning',
   'sameView',
+  'childrenAtAttach',
   'exitReason',
   'canDetach',
   'noDetachReason',
@@ -900,6 +912,9 @@ const META_FIELDS: ReadonlySet<string> = new Set([
   'attached',
 ] satisfies (keyof BundleMeta)[]);
 const THREAD_KEYS: ReadonlySet<string> = new Set(['tid', 'tgid', 'comm']);
+
+/** The capture names at most 100 (OM_MAX_CHILDREN_NAMED); a few more are allowed, not thousands. */
+const MAX_CHILDREN_AT_ATTACH = 1000;
 
 /** How many fields left out for their depth a warning names. */
 const MAX_DEEP_FIELDS_NAMED = 3;
@@ -955,6 +970,11 @@ function checkMeta(value: unknown, path: string, warnings: string[]): BundleMeta
   }
   if (meta.attached !== undefined && meta.attached !== null && typeof meta.attached !== 'boolean') bad('attached', 'true, false or null');
   if (meta.sameView !== undefined && meta.sameView !== null && typeof meta.sameView !== 'boolean') bad('sameView', 'true, false or null');
+  if (
+    meta.childrenAtAttach !== undefined &&
+    (!Array.isArray(meta.childrenAtAttach) || meta.childrenAtAttach.length > MAX_CHILDREN_AT_ATTACH || meta.childrenAtAttach.some((pid) => !(isCount(pid) && pid > 0)))
+  )
+    bad('childrenAtAttach', `an array of at most ${MAX_CHILDREN_AT_ATTACH} positive integers`);
   (Array.isArray(meta.threads) ? meta.threads : []).forEach((thread, index) => {
     const comm = (thread as Record<string, unknown>).comm;
     if (comm !== undefined && comm !== null && typeof comm !== 'string') bad(`threads[${index}].comm`, 'a string or null');

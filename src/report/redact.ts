@@ -543,6 +543,7 @@ const META_FIELDS: Readonly<Record<string, (value: unknown) => unknown>> = {
   stopAfterByte: kept,
   leftRunning: kept,
   sameView: kept,
+  childrenAtAttach: kept,
   exitReason: kept,
   // Whether the tracer attached: without it a redacted bundle's headline could not say it traced nothing.
   attached: kept,

@@ -1,0 +1,79 @@
+// Review 24 (exactness), D6: `capture --pid` of fio's main process, whose
+// job processes were forked before the attach: strace -p (and the bpftrace
+// script) follow only what the process forks from then on, so a job that
+// unlinked its 32 MiB file while it was mapped, as /proc showed for 2.7 s,
+// was in no trace, and the verdict said "no mapping outlived its file" with
+// no word of them. The capture now lists the process's children at the
+// attach in meta.json (childrenAtAttach), and the report names them.
+//
+// A real program (python3, inline below) whose child, forked before the
+// capture, maps a file and unlinks it during the capture; the truth is the
+// program's own record of its child's pid and the child's /proc/self/maps.
+//
+// Needs root and strace.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { exited, PYTHON, workspace } from './scenarios/harness.js';
+import { killStillRunning } from './support/proc.js';
+import { CLI, requireTool, runCli } from './support/tools.js';
+import { waitFor } from './support/wait.js';
+
+/** Forks a child that maps DIR/job.dat, says "ready CHILD", and once DIR/go exists the child unlinks its file, writes its deleted maps to DIR/child.json and exits; then so does the parent. */
+const PROGRAM = `
+import json, mmap, os, sys, time
+sys.path.insert(0, sys.argv[2])
+from deleted_maps import deleted_mappings
+directory = sys.argv[1]
+child = os.fork()
+if child == 0:
+    fd = os.open(os.path.join(directory, "job.dat"), os.O_RDWR | os.O_CREAT, 0o600)
+    os.ftruncate(fd, 1 << 20)
+    kept = mmap.mmap(fd, 1 << 20)
+    os.close(fd)
+    while not os.path.exists(os.path.join(directory, "go")):
+        time.sleep(0.05)
+    os.unlink(os.path.join(directory, "job.dat"))
+    with open(os.path.join(directory, "child.json"), "w") as out:
+        json.dump(deleted_mappings(), out)
+    os._exit(0)
+print("ready", child, flush=True)
+os.waitpid(child, 0)
+`;
+
+const started: ChildProcess[] = [];
+afterAll(() => killStillRunning(started));
+beforeAll(() => {
+  if (process.getuid?.() !== 0) throw new Error('test/capture-review24-children-at-attach.test.ts must run as root (capture --pid)');
+  requireTool('strace');
+});
+
+it('capture --pid of a process with a child forked before the attach: meta.json lists it, and the report says it is not traced', async () => {
+  const work = realpathSync(workspace('children-at-attach'));
+  const program = spawn(PYTHON, ['-c', PROGRAM, work, join(import.meta.dirname, 'scenarios')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  started.push(program);
+  const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
+  const ready = ((await lines.next()).value as string).split(' ');
+  expect(ready[0]).toBe('ready');
+  const child = Number(ready[1]);
+  const bundle = join(work, 'bundle');
+  const capture = spawn(process.execPath, [CLI, 'capture', '--pid', String(program.pid), '--out', bundle], { stdio: ['ignore', 'ignore', 'pipe'] });
+  started.push(capture);
+  const captured = exited(capture);
+  await waitFor('strace to attach', () => existsSync(join(bundle, 'meta.json')), 60_000);
+  writeFileSync(join(work, 'go'), '');
+  const result = await captured;
+  expect(result.code, result.stderr).toBe(0);
+  // The child's own word: its mapping outlived the file.
+  expect((JSON.parse(readFileSync(join(work, 'child.json'), 'utf8')) as { path: string }[]).map((d) => d.path)).toEqual([join(work, 'job.dat')]);
+
+  const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { childrenAtAttach: number[] };
+  expect(meta.childrenAtAttach).toEqual([child]);
+  const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { warnings: string[] };
+  expect(report.warnings).toContainEqual(
+    `process ${program.pid} had 1 child process(es) when the capture attached (${child}) (meta.json): the tracer follows only the processes it forks from then on, ` +
+      'so what those did is not in the trace, and a mapping they orphaned is not reported. Capture each with --pid of its own, or capture their parent before it forks them',
+  );
+}, 90_000);
