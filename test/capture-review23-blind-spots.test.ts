@@ -77,6 +77,15 @@ function verdict(input: string) {
   return { report: JSON.parse(json.stdout) as Report, headline: failOn.stdout.split('\n')[0]!, status: failOn.status, stderr: failOn.stderr };
 }
 
+/** No finding, the verdict undecided for `why`, the headline saying so, and --fail-on exiting 2. */
+function undecidedOnly(input: string, why: string): void {
+  const { report, headline, status } = verdict(input);
+  expect(report.findings).toEqual([]);
+  expect(report.summary.undecided).toBe(why);
+  expect(headline).toBe(`orphanmap: no mapping was seen to outlive its file, but the trace may miss some: ${why} (see the warnings).`);
+  expect(status).toBe(2);
+}
+
 /** The 1-based number of the one trace line with `text`. */
 function lineWith(trace: string, text: string): number {
   const lines = readFileSync(trace, 'utf8').split('\n');
@@ -108,11 +117,7 @@ describe('review 23, F3 and F4: files removed where no system call shows it', ()
     expect(truth.deleted.chroot).toEqual([expect.stringMatching(/ \/seg\.bin \(deleted\)$/)]);
     const trace = join(bundle, 'trace.txt');
     const why = CHROOT(truth.pid, `${trace}:${lineWith(trace, ' chroot(')}`);
-    const { report, headline, status } = verdict(bundle);
-    expect(report.findings).toEqual([]);
-    expect(report.summary.undecided).toBe(why);
-    expect(headline).toBe(`orphanmap: no mapping was seen to outlive its file, but the trace may miss some: ${why} (see the warnings).`);
-    expect(status).toBe(2);
+    undecidedOnly(bundle, why);
   }, 60_000);
 
   // Review 24 (attack), F7 and F8: a bind mount that carries a propagation flag (the kernel tests MS_BIND first) was
@@ -127,11 +132,7 @@ describe('review 23, F3 and F4: files removed where no system call shows it', ()
     lineWith(trace, 'MS_REC|MS_PRIVATE');
     lineWith(trace, ' open_tree(');
     const why = `process ${truth.pid} called mount at ${trace}:${lineWith(trace, 'MS_BIND|MS_PRIVATE')} (and 1 more call like it), after which a name may mean another file than the trace takes it for`;
-    const { report, headline, status } = verdict(bundle);
-    expect(report.findings).toEqual([]);
-    expect(report.summary.undecided).toBe(why);
-    expect(headline).toBe(`orphanmap: no mapping was seen to outlive its file, but the trace may miss some: ${why} (see the warnings).`);
-    expect(status).toBe(2);
+    undecidedOnly(bundle, why);
   }, 60_000);
 
   // Review 24 (attack), F1: a ring set up before `capture --pid` attached (a broker sets up its rings at start) was never
@@ -143,10 +144,7 @@ describe('review 23, F3 and F4: files removed where no system call shows it', ()
     const ringLine = fds.findIndex((line) => line.endsWith('\tanon_inode:[io_uring]')) + 1;
     expect(ringLine).toBeGreaterThan(0);
     const why = `process ${truth.pid} held an io_uring ring when the capture began (${join(bundle, 'fds-start.txt')}:${ringLine}), whose opens, closes, unlinks and renames are no system call the trace can show`;
-    const { report, status } = verdict(bundle);
-    expect(report.findings).toEqual([]);
-    expect(report.summary.undecided).toBe(why);
-    expect(status).toBe(2);
+    undecidedOnly(bundle, why);
   }, 60_000);
 
   // Review 24 (attack), F2: a process already in a chroot or another mount namespace (any container's) when capture --pid
@@ -156,10 +154,7 @@ describe('review 23, F3 and F4: files removed where no system call shows it', ()
     expect(truth.deleted['chroot-first']).toEqual([expect.stringMatching(/ \/seg\.bin \(deleted\)$/)]);
     expect((JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { sameView: boolean }).sameView).toBe(false);
     const why = `process ${truth.pid} saw another mount namespace or root than the capture when it attached (${join(bundle, 'meta.json')} (sameView: false)), so a name may mean another file than the trace takes it for`;
-    const { report, status } = verdict(bundle);
-    expect(report.findings).toEqual([]);
-    expect(report.summary.undecided).toBe(why);
-    expect(status).toBe(2);
+    undecidedOnly(bundle, why);
   }, 60_000);
 
   it('bpftrace capture, all four: each is named, and the verdict is undecided', () => {

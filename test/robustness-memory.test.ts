@@ -38,8 +38,9 @@ describe('memory stays flat', () => {
 
 describe('a process that exited leaves nothing behind but its findings', () => {
   /**
-   * Runs `processes` workers (each forks, maps a file of its own, starts a
-   * thread and exits; the fourth unlinks its file first) through an engine,
+   * Runs `processes` workers (each forks, with a copy of the server's table,
+   * maps a file of its own, starts a thread and exits; the fourth unlinks its
+   * file first) through an engine,
    * checks what the engine holds after them, and returns the heap it keeps
    * alive: measured with it and again once it is let go, so that compiled code
    * and V8's caches cancel out. Only `holder` refers to the engine while the
@@ -56,7 +57,8 @@ describe('a process that exited leaves nothing behind but its findings', () => {
 
   function runWorkers(holder: { engine: Engine | null }, processes: number): void {
     const engine = new Engine();
-    applyLines(engine, forkAndExitTrace({ processes, leaker: 3, withThreads: true }));
+    // The server maps a table every worker holds a copy of (review 24's fork copies: a record of each must go with its worker).
+    applyLines(engine, forkAndExitTrace({ processes, leaker: 3, withThreads: true, parentMaps: true }));
     // Entry by entry: the server (its exit is not taken for its process's: it was never seen forked), and nothing else.
     expect(engine.held()).toEqual({ threads: 0, processes: 1, clonesInFlight: 0, waitingEvents: 0, pendingOrphans: 0 });
     expect(engine.stats()).toMatchObject({ processes: processes + 1, liveMappings: 0 });

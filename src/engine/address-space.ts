@@ -53,6 +53,8 @@ export class AddressSpace<Mapping extends Pieced> {
   private foundIndex = 0;
   /** Tasks using this space; it is released when the last one exits or execs. */
   users = 0;
+  /** The event a fork made it at (its owner's mappings older than that are the fork's copies); -1 for one no fork made. */
+  forkedAt = -1;
 
   constructor(
     readonly id: number,

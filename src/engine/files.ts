@@ -22,7 +22,7 @@ import type { RunningImages } from './images.js';
 import { type EvidenceMark, KeptEvidence } from './kept-evidence.js';
 import type { MappingState, SeedMapping, Space } from './mappings.js';
 import { baseName, lastTwoComponents, NameIndex } from './name-index.js';
-import { type HeldSince, ReplacedNames } from './replaced-names.js';
+import { type HeldSince, ReplacedNames, UNNAMED_HOLDERS } from './replaced-names.js';
 import type { Task } from './tasks.js';
 
 /** The names of every file that is gone: none, and none can be given (its names went with it; nothing names it again). */
@@ -40,6 +40,9 @@ export const REMOVED_OUT_OF_SIGHT =
   "(a rename over it, an unlink), or the capture's filter left the call out. The delay counts from there.";
 /** How strace before 6 (and readlink) end the path of an fd whose file lost that name. */
 export const DELETED_IN_ANNOTATION = ' (deleted)';
+
+/** Processes a file's heldSince names; the others are counted under UNNAMED_HOLDERS. */
+const HELD_PIDS_NAMED = 64;
 
 export class FileNode {
   /** Every name known now, in each of its spellings; a file gone has none, and shares one set for it. */
@@ -155,10 +158,13 @@ export class FileNode {
     this.heldSince = held;
   }
 
-  /** A mapping of it made by process `pid`. */
+  /** A mapping of it made by process `pid` (or a fork's copy of one). */
   heldBy(pid: number): void {
     this.heldSince ??= new Map();
-    this.heldSince.set(pid, (this.heldSince.get(pid) ?? 0) + 1);
+    const named = this.heldSince.get(pid);
+    // Past HELD_PIDS_NAMED processes, the rest are counted under 0, unnamed: a server forks a child a request for ever.
+    const key = named !== undefined || this.heldSince.size < HELD_PIDS_NAMED ? pid : UNNAMED_HOLDERS;
+    this.heldSince.set(key, (this.heldSince.get(key) ?? 0) + 1);
   }
 
   /** The live mappings, in the order they were made; not to be changed while walked. */

@@ -7,6 +7,7 @@ import { AddressSpace, pageEnd, type Pieced } from './address-space.js';
 import type { Counters } from './counters.js';
 import type { Fds } from './fds.js';
 import type { FileNode, Files } from './files.js';
+import { UNNAMED_HOLDERS } from './replaced-names.js';
 import type { EvidenceMark } from './kept-evidence.js';
 import type { RunningImages } from './images.js';
 import { atOf, stillMapped, type FindingLog, type Held } from './finding-log.js';
@@ -184,8 +185,6 @@ export class Mappings {
   private readonly pendingOrphans = new Set<MappingState>();
   /** Per space, start → end of ranges whose munmap is still to be printed (see expectUnmapsInFlight). */
   private readonly unmapsInFlight = new WeakMap<Space, Map<number, number>>();
-  /** Per space a fork made, the event it was made at: mappings older than that are the fork's copies. */
-  private readonly forkedAt = new WeakMap<Space, number>();
   /** Per file, the last mapping of its leak going on, unmapped: decided unless another follows (continued). */
   private readonly continuations = new Map<FileNode, Continuation>();
   /**
@@ -484,7 +483,7 @@ export class Mappings {
    */
   fork(parent: Space, childTgid: number, parentTgid: number, seconds: number | null): Space {
     const space = this.newSpace(childTgid);
-    this.forkedAt.set(space, this.counters.seq);
+    space.forkedAt = this.counters.seq;
     const copies = new Map<MappingState, MappingState>();
     const orphans: MappingState[] = [];
     for (const piece of parent.pieces()) {
@@ -552,16 +551,18 @@ export class Mappings {
    * of its files' mappings held since a name was seen (ReplacedNames).
    */
   private droppedUnused(space: Space, released: readonly MappingState[]): void {
-    const forkedAt = this.forkedAt.get(space);
-    if (forkedAt === undefined) return;
+    const forkedAt = space.forkedAt;
+    if (forkedAt < 0) return;
     const pid = space.ownerTgid;
     for (const mapping of released) {
       const held = mapping.file.heldSince;
       if (mapping.seq >= forkedAt || held === null) continue;
-      const count = held.get(pid);
+      // Counted under its pid, or, past the processes named, under UNNAMED_HOLDERS.
+      const key = held.has(pid) ? pid : UNNAMED_HOLDERS;
+      const count = held.get(key);
       if (count === undefined) continue;
-      if (count > 1) held.set(pid, count - 1);
-      else held.delete(pid);
+      if (count > 1) held.set(key, count - 1);
+      else held.delete(key);
     }
   }
 

@@ -27,8 +27,15 @@
 // open sees it reach another.
 import type { EventBase } from '../parse/events.js';
 
-/** Per process id, its mappings of a file made or live since the trace last saw an open reach it by a name. */
+/**
+ * Per process id, its mappings of a file made or live since the trace last
+ * saw an open reach it by a name; under UNNAMED_HOLDERS, those of processes
+ * past the first few (FileNode.heldBy).
+ */
 export type HeldSince = Map<number, number>;
+
+/** The key of HeldSince's count of mappings in processes it does not name: no process has id 0. */
+export const UNNAMED_HOLDERS = 0;
 
 interface Left {
   dev: number;
@@ -149,13 +156,16 @@ export class ReplacedNames {
 
 /** "a mapping in process 7 and 2 mappings in process 9", the first HOLDERS_SHOWN processes named. */
 function holdersText(holders: readonly [number, number][]): string {
-  const told = holders.slice(0, HOLDERS_SHOWN).map(([pid, mappings]) => `${mappings === 1 ? 'a mapping' : `${mappings} mappings`} in process ${pid}`);
-  const rest = holders.slice(HOLDERS_SHOWN);
+  const named = holders.filter(([pid]) => pid !== UNNAMED_HOLDERS);
+  const told = named.slice(0, HOLDERS_SHOWN).map(([pid, mappings]) => `${mappings === 1 ? 'a mapping' : `${mappings} mappings`} in process ${pid}`);
+  const rest = named.slice(HOLDERS_SHOWN);
   if (rest.length > 0) {
     let mappings = 0;
     for (const [, count] of rest) mappings += count;
     told.push(`${mappings === 1 ? 'a mapping' : `${mappings} mappings`} in ${rest.length === 1 ? '1 more process' : `${rest.length} more processes`}`);
   }
+  const unnamed = holders.find(([pid]) => pid === UNNAMED_HOLDERS)?.[1] ?? 0;
+  if (unnamed > 0) told.push(`${unnamed === 1 ? 'a mapping' : `${unnamed} mappings`} in other processes`);
   return told.join(' and ');
 }
 

@@ -17,6 +17,8 @@
 # after each removal (read through an fd opened before the chroot).
 import ctypes, json, mmap, os, struct, sys
 
+from deleted_maps import read_again
+
 work, modes = sys.argv[1], sys.argv[2].split(",")
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
@@ -38,14 +40,7 @@ def mapped(path, fd=None):
 
 
 def deleted_now():
-    os.lseek(maps, 0, os.SEEK_SET)
-    text = b""
-    while True:
-        chunk = os.read(maps, 65536)
-        if not chunk:
-            break
-        text += chunk
-    return sorted(line.split()[0] + " " + line.split(None, 5)[5] for line in text.decode().splitlines() if line.endswith(" (deleted)"))
+    return sorted(line.split()[0] + " " + line.split(None, 5)[5] for line in read_again(maps).splitlines() if line.endswith(" (deleted)"))
 
 
 def io_uring():

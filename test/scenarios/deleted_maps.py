@@ -6,6 +6,18 @@ import mmap
 import os
 
 
+def read_again(fd):
+    """The whole text of the file open as `fd` (a /proc file kept open: read
+    again from its start, with no open the trace would show)."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    text = b""
+    while True:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return text.decode(errors="replace")
+        text += chunk
+
+
 def deleted_mappings():
     """Each "(deleted)" line as {"address", "bytes", "path"}, in the kernel's order."""
     found = []

@@ -17,6 +17,8 @@ import os
 import sys
 import time
 
+from deleted_maps import read_again
+
 directory, seconds = sys.argv[1], float(sys.argv[2])
 target = os.path.join(directory, "cache")
 staged = os.path.join(directory, "cache~")
@@ -41,15 +43,8 @@ def run_reader(index, out_path):
         fd = os.open(target, os.O_RDONLY)
         inode = os.fstat(fd).st_ino
         mapped = mmap.mmap(fd, 8192, prot=mmap.PROT_READ)
-        os.lseek(maps, 0, os.SEEK_SET)
-        text = b""
-        while True:
-            chunk = os.read(maps, 65536)
-            if not chunk:
-                break
-            text += chunk
         address = None
-        for line in text.decode(errors="replace").splitlines():
+        for line in read_again(maps).splitlines():
             fields = line.split(None, 5)
             if len(fields) == 6 and fields[4] == str(inode) and fields[5].startswith(target):
                 address = "0x" + fields[0].split("-")[0]

@@ -31,6 +31,8 @@ export interface ForkTraceOptions {
   leaker?: number;
   /** Each child also starts a thread that maps the file once more and exits before its process does. */
   withThreads?: boolean;
+  /** The parent maps a file of its own first (a table a server reads), which every child holds a copy of until it exits. */
+  parentMaps?: boolean;
 }
 
 /**
@@ -43,6 +45,11 @@ export function* forkAndExitTrace(options: ForkTraceOptions): Generator<string> 
   const clock = new Clock();
   const parent = options.parentPid ?? 1000;
   let nextPid = parent + 1;
+  if (options.parentMaps === true) {
+    yield `${parent}<server> ${clock.next()} openat(AT_FDCWD</srv/jobs>, "/srv/jobs/table.cdb", O_RDONLY|O_CLOEXEC) = 3</srv/jobs/table.cdb> <0.000021>`;
+    yield `${parent}<server> ${clock.next()} mmap(NULL, 8192, PROT_READ, MAP_SHARED, 3</srv/jobs/table.cdb>, 0) = 0x7f3eed800000 <0.000012>`;
+    yield `${parent}<server> ${clock.next()} close(3</srv/jobs/table.cdb>) = 0 <0.000006>`;
+  }
   yield `${parent}<server> ${clock.next()} openat(AT_FDCWD</srv/jobs>, "/srv/jobs/queue", O_RDONLY|O_CLOEXEC) = 3</srv/jobs/queue> <0.000021>`;
   for (let job = 0; job < options.processes; job++) {
     const child = nextPid++;
