@@ -298,6 +298,8 @@ export class FindingLog {
     finding.resolvedAt = event === null ? null : atOf(event);
     if (event !== null && event.seconds !== null && decidedSeconds !== null) {
       finding.delayMs = Math.round((event.seconds - decidedSeconds) * 1e6) / 1e3;
+      // A fork's copy counts from the clone's return, which a child that ends at once on another CPU can beat (bpftrace).
+      if (finding.delayMs < 0 && finding.inheritedFrom !== undefined) finding.delayMs = 0;
     }
     this.releasedDuringUnlink(finding);
     this.notAtExit(finding);
@@ -324,10 +326,12 @@ export class FindingLog {
    * from that return (the time bpftrace prints), is negative, though the
    * unlink came first in the trace's order (its entry). Benign
    * (RELEASED_DURING_UNLINK). Only bpftrace orders a call by its entry; a
-   * strace line's time is the call's start.
+   * strace line's time is the call's start. Not a fork's copy, whose delay
+   * counts from the clone's return, which a child on another CPU can beat.
    */
   private releasedDuringUnlink(finding: Finding): void {
-    if (finding.kind !== 'unlinked-while-mapped' || finding.benign !== undefined || finding.delayMs === null || finding.delayMs >= 0) return;
+    if (finding.kind !== 'unlinked-while-mapped' || finding.benign !== undefined || finding.inheritedFrom !== undefined) return;
+    if (finding.delayMs === null || finding.delayMs >= 0) return;
     if (finding.resolution !== 'unmapped' && finding.resolution !== 'process-exited') return;
     finding.severity = 'info';
     finding.benign = RELEASED_DURING_UNLINK.name;
