@@ -1501,6 +1501,14 @@ om_stop_tracer() {
     om_find_cmd_pid
     OM_PID=$OM_FOUND
     [[ -n $OM_PID ]] && om_identify "$OM_PID" OM_PID_ST && om_note_command
+    # Not exec'd yet: the tracer's child is the command to be, which the
+    # tracer's end would let run on, untraced, its parent init (a Ctrl-C the
+    # moment strace started, in this session's CI). Ended now, before it
+    # runs: nothing of it is traced, and the bundle says so ("attached": false).
+    if [[ -z $OM_PID && $OM_STOP_REASON != detached ]] && om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; then
+      om_tree_of "$OM_TRACER_PID"
+      [[ $OM_TREE == *' '?* ]] && om_kill_tree "${OM_TREE#* }" KILL
+    fi
   fi
   if ((OM_CMD_MODE)) && [[ $OM_STOP_REASON == detached ]]; then
     # Leave the command running: its end snapshot now, then the tracer lets go.

@@ -261,9 +261,18 @@ describe('Ctrl-C (SIGINT to the process group) on capture -- CMD with strace', (
     arm(session, 'all', join(bundle, 'trace.txt'));
     const run = await ended(session, STOP_MS);
     expect(interrupted(session).length, 'the Ctrl-C landed in no helper').toBeGreaterThan(0);
-    expect(run.code, run.stderr).toBe(130);
     const meta = readMeta(bundle);
-    expect(meta).toMatchObject({ exitReason: 'interrupted', complete: true });
+    if (readFileSync(join(bundle, 'trace.txt'), 'utf8') === '') {
+      // The Ctrl-C reached strace's child before its execve reached strace (same process group, no SIGINT ignored yet),
+      // or the capture ended that child as it stopped: nothing of the command was traced, which a capture stopped before
+      // its tracer attached says (exit 2, "attached": false; capture-review5-untraced-*). This session's CI met it twice.
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toContain('before strace attached to the command: nothing of it was traced');
+      expect(meta).toMatchObject({ exitReason: 'interrupted', attached: false, complete: false });
+    } else {
+      expect(run.code, run.stderr).toBe(130);
+      expect(meta).toMatchObject({ exitReason: 'interrupted', complete: true });
+    }
     // The command may have been caught before or after its exec; either way it is gone. The
     // Ctrl-C may also land in the script's first wait for it (a `sleep`), before strace has
     // started it (a CI run): then there is none to end, and none may start after the capture.
