@@ -12,28 +12,22 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { PYTHON, workspace } from './scenarios/harness.js';
+import { PYTHON, type SelfMapsDeleted, workspace } from './scenarios/harness.js';
 import { requireTool, runCli, STRACE_FILTER } from './support/tools.js';
 
 const PROGRAM = join(import.meta.dirname, 'scenarios', 'hsperfdata-fork.py');
-
-interface Deleted {
-  address: string;
-  bytes: number;
-  path: string;
-}
 
 interface ParentRecord {
   pid: number;
   perf: string;
   before: number;
   after: number;
-  deletedInParent: Deleted[];
+  deletedInParent: SelfMapsDeleted[];
 }
 
 interface ChildRecord {
   pid: number;
-  deleted: Deleted[];
+  deleted: SelfMapsDeleted[];
 }
 
 let parent: ParentRecord;

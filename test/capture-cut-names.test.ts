@@ -2,21 +2,15 @@ import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { captureProgram, PYTHON, workspace } from './scenarios/harness.js';
+import { captureProgram, PYTHON, type SelfMapsDeleted, workspace } from './scenarios/harness.js';
 import { REPO, requireTool, runCli } from './support/tools.js';
 
 const PROGRAM = join(REPO, 'test', 'scenarios', 'cut-names.py');
 
-interface Deleted {
-  address: string;
-  bytes: number;
-  path: string;
-}
-
 interface Truth {
   pid: number;
   base: string;
-  checkpoints: { label: string; deleted: Deleted[] }[];
+  checkpoints: { label: string; deleted: SelfMapsDeleted[] }[];
 }
 
 interface Report {
@@ -44,7 +38,7 @@ function deletedAt(truth: Truth, label: string): string[] {
   return checkpoint.deleted.map((entry) => `${entry.address} ${entry.bytes} ${entry.path}`).sort();
 }
 
-function leakOf(truth: Truth, suffix: string): Deleted {
+function leakOf(truth: Truth, suffix: string): SelfMapsDeleted {
   const found = truth.checkpoints.at(-1)!.deleted.find((entry) => entry.path === truth.base + suffix);
   if (found === undefined) throw new Error(`no leak of ${suffix}`);
   return found;

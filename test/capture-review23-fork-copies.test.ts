@@ -20,22 +20,16 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { exited, PYTHON, workspace } from './scenarios/harness.js';
+import { exited, PYTHON, type SelfMapsDeleted, workspace } from './scenarios/harness.js';
 import { killStillRunning } from './support/proc.js';
 import { CLI, REPO, requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
 const PROGRAM = join(REPO, 'test', 'scenarios', 'fork-copies.py');
 
-interface Deleted {
-  address: string;
-  bytes: number;
-  path: string;
-}
-
 interface Truth {
   pid: number;
-  deleted: Deleted[];
+  deleted: SelfMapsDeleted[];
   execChild: number;
   shortChild: number;
   longChild: number;
@@ -90,7 +84,7 @@ describe('fork children holding a file that went out of the trace, and copies of
       const truth = JSON.parse(readFileSync(join(work, 'out', 'truth.json'), 'utf8')) as Truth;
       longChild = truth.longChild;
       await waitFor('the long-lived child to read its maps', () => existsSync(join(work, 'out', 'long-child.json')), 10_000);
-      const seen = (name: string) => (JSON.parse(readFileSync(join(work, 'out', name), 'utf8')) as Deleted[]).map((d) => `${d.address} ${d.path}`).sort();
+      const seen = (name: string) => (JSON.parse(readFileSync(join(work, 'out', name), 'utf8')) as SelfMapsDeleted[]).map((d) => `${d.address} ${d.path}`).sort();
       const held = join(work, 'held');
       const leaky = join(work, 'leaky');
       // /proc's word: every process held both files deleted, the exec child for the milliseconds before its exec.
@@ -172,7 +166,7 @@ describe('fork children holding a file that went out of the trace, and copies of
     expect((await programDone).code).toBe(0);
     await waitFor('the long-lived child to read its maps', () => existsSync(join(work, 'out', 'long-child.json')), 10_000);
     const held = join(work, 'held');
-    const seen = (name: string) => (JSON.parse(readFileSync(join(work, 'out', name), 'utf8')) as Deleted[]).map((d) => d.path);
+    const seen = (name: string) => (JSON.parse(readFileSync(join(work, 'out', name), 'utf8')) as SelfMapsDeleted[]).map((d) => d.path);
     // /proc's word: the short child held it deleted, as the program did.
     expect(seen('short-child.json')).toContain(held);
     expect(truth.deleted.map((d) => d.path)).toContain(held);

@@ -13,7 +13,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { PYTHON, workspace } from './scenarios/harness.js';
+import { PYTHON, type SelfMapsDeleted, workspace } from './scenarios/harness.js';
 import { REPO, requireTool, runCli, STRACE_FILTER } from './support/tools.js';
 
 beforeAll(() => {
@@ -29,7 +29,7 @@ it('strace: files mapped in two directories swapped by RENAME_EXCHANGE, then unl
     timeout: 30_000,
   });
   expect(run.status, run.stderr).toBe(0);
-  const truth = JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as { pid: number; deleted: { address: string; path: string }[] };
+  const truth = JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as { pid: number; deleted: SelfMapsDeleted[] };
   // /proc names each by the path it had when it went: its directory's new name.
   expect(truth.deleted.map((d) => d.path).sort()).toEqual([join(work, 'd', 'log.index'), join(work, 'e', 'seg.index')]);
   const result = runCli(['analyze', trace, '--format', 'json']);

@@ -15,7 +15,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { PYTHON, workspace } from './scenarios/harness.js';
+import { PYTHON, type SelfMapsDeleted, workspace } from './scenarios/harness.js';
 import { REPO, requireTool, runCli, STRACE_FILTER } from './support/tools.js';
 
 beforeAll(() => {
@@ -31,7 +31,7 @@ it('strace: files unlinked through /proc/self/cwd, /proc/*/root, /proc/self/fd/N
     timeout: 30_000,
   });
   expect(run.status, run.stderr).toBe(0);
-  const truth = JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as { pid: number; deleted: { address: string; path: string }[] };
+  const truth = JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as { pid: number; deleted: SelfMapsDeleted[] };
   const spellings = ['root', 'cwd', 'tsroot', 'pidroot', 'fddir', 'devfd'];
   expect(truth.deleted.map((d) => d.path).sort()).toEqual(spellings.map((spelling) => join(work, `${spelling}.index`)).sort());
   const result = runCli(['analyze', trace, '--format', 'json']);

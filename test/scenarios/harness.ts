@@ -21,6 +21,16 @@ export interface Leak {
   inode: string;
 }
 
+/**
+ * A "(deleted)" mapping of a scenario program's own /proc/self/maps, as
+ * test/scenarios/deleted_maps.py's deleted_mappings() writes it down.
+ */
+export interface SelfMapsDeleted {
+  address: string;
+  bytes: number;
+  path: string;
+}
+
 export interface Truth {
   pid: number;
   checkpoints: number;
