@@ -45,6 +45,13 @@ export interface EngineOptions extends ProcessHints {
    * mappings the trace shows living until its exit (Mappings.goneWhenExited).
    */
   goneAtExit?: GoneAtExit;
+  /**
+   * Processes whose maps at the end (maps-end.txt, maps-end.N.txt) were read
+   * before the capture stopped them, so that the trace shows their exit
+   * after (a launched command): what each held as it exited is kept for
+   * deletedAtEnd.
+   */
+  mapsReadBeforeExit?: ReadonlySet<number>;
 }
 
 export interface EngineStats extends MappingStats {
@@ -89,6 +96,7 @@ export class Engine {
     this.fds = new Fds(this.files);
     this.mappings = new Mappings(this.counters, this.files, this.fds, this.log, this.images, options.entryOrdered === true);
     this.mappings.goneAtExit = options.goneAtExit ?? null;
+    if (options.mapsReadBeforeExit !== undefined) this.mappings.mapsReadBeforeExit = options.mapsReadBeforeExit;
     this.tasks = new Tasks(options, this.counters, this.mappings, this.fds, this.log);
     this.cloneWait = new CloneWait(this.tasks, this.counters, (event, keeper) => this.applyNow(event, keeper));
   }
@@ -217,8 +225,10 @@ export class Engine {
    */
   deletedAtEnd(pid: number, lines: readonly EndMapping[]): EngineChange[] {
     this.log.begin();
-    // A process the trace saw exit has no space left to look in: not made anew (it would count as a process).
-    this.mappings.deletedAtEnd(this.tasks.has(pid) ? this.tasks.leaderOf(pid).space : this.mappings.newSpace(pid), lines);
+    // A process the trace saw exit has no space left to look in: not made anew (it would count as a process). Its
+    // mappings as it exited, when its maps were read before that exit (a launched command: mapsReadBeforeExit).
+    if (this.tasks.has(pid)) this.mappings.deletedAtEnd(this.tasks.leaderOf(pid).space, lines);
+    else this.mappings.deletedAtEnd(this.mappings.newSpace(pid), lines, this.mappings.exitedSpace(pid));
     return this.log.changed();
   }
 

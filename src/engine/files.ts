@@ -650,6 +650,28 @@ export class Files {
     this.giveName(file, name);
   }
 
+  /**
+   * /proc's maps name `file`, opened through a symlink to it, `path`: its own
+   * name when it fits the file's clue (claimRealName), though no call of the
+   * trace named it (ld.so opens a library by its soname; dpkg replaced the
+   * file out of sight). A name it had, for its findings, and no name it has:
+   * /proc says the file has none.
+   */
+  namedByMaps(file: FileNode, path: string): void {
+    const slash = path.lastIndexOf('/');
+    const waiting = slash < 0 ? undefined : this.realNameClues.get(slash === 0 ? '/' : path.slice(0, slash));
+    if (waiting === undefined) return;
+    const bytes = Buffer.from(path.slice(slash + 1), 'utf8');
+    const at = waiting.findIndex((awaited) => awaited.file === file && awaited.bytes === bytes.length && awaited.tag === nameTag(bytes));
+    if (at < 0) return;
+    const spelled = waiting[at]!.spelled;
+    waiting.splice(at, 1);
+    // The symlink's name was never the file's (a name it keeps would make /proc's "deleted" a hard link's doing).
+    this.dropName(file, spelled);
+    if (file.history.at(-1) === spelled) file.history = file.history.slice(0, -1);
+    file.record(flatCopy(path));
+  }
+
   /** The program an execve of `name` runs (RunningImages): the file known by that name, through the symlinks the trace made. */
   executed(name: string): FileNode {
     return this.executable(name) ?? this.newFile(this.followSymlinks(name) ?? name);

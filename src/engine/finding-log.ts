@@ -176,6 +176,20 @@ export class FindingLog {
   }
 
   /**
+   * deletedOutOfSight for a process whose maps were read before the capture
+   * stopped it (a launched command): /proc's word again, and the exit the
+   * trace then shows (`exit`) released the mapping, holding `held`.
+   */
+  deletedBeforeExit(mapping: MappingState, note: string, held: Held, exit: EventBase | null): void {
+    const finding = this.decide('unlinked-while-mapped', mapping, {}, null, held, null, false);
+    finding.note ??= note;
+    mapping.unlinkFinding = finding;
+    finding.confirmedByMaps = true;
+    // Its lines end with maps-end.txt's, noted after the exit.
+    this.resolve(finding, exit === null ? 'still-mapped' : 'process-exited', exit, mapping.file.evidenceMark(null));
+  }
+
+  /**
    * A mapping whose file went by a call the trace does not show, found so
    * while it lives (Mappings.goneWhenExited: the process's exit, about to
    * release it, resolves it).
@@ -688,7 +702,11 @@ export interface Held {
  * shows them), even if one piece is left.
  */
 export function stillMapped(mapping: MappingState): Held {
-  const pieces = mapping.space.piecesOf(mapping);
+  return heldOf(mapping, mapping.space.piecesOf(mapping));
+}
+
+/** What `mapping` holds as `pieces` (its live pieces, in address order; none: the whole of it). */
+export function heldOf(mapping: MappingState, pieces: readonly { start: number; end: number }[]): Held {
   const whole = pieces.length === 1 && pieces[0]!.start === mapping.address && pieces[0]!.end === pageEnd(mapping.address, mapping.length);
   if (pieces.length === 0 || whole) return { address: mapping.address, length: mapping.length };
   const length = pieces.reduce((sum, piece) => sum + piece.end - piece.start, 0);

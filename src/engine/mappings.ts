@@ -3,17 +3,18 @@
 // copy, and the release at exec and exit. Anonymous mappings are not kept, but
 // they still evict what they replace. Munmap takes effect at its entry.
 import { MAP_ANONYMOUS, MAP_FIXED, MREMAP_DONTUNMAP, type EventBase, type Inode, type MmapEvent, type MremapEvent, type MunmapEvent } from '../parse/events.js';
-import { AddressSpace, pageEnd, type Pieced } from './address-space.js';
+import { AddressSpace, pageEnd, type Piece, type Pieced } from './address-space.js';
 import type { Counters } from './counters.js';
 import type { Fds } from './fds.js';
 import type { FileNode, Files } from './files.js';
 import { UNNAMED_HOLDERS } from './replaced-names.js';
 import type { EvidenceMark } from './kept-evidence.js';
 import type { RunningImages } from './images.js';
-import { atOf, stillMapped, type FindingLog, type Held } from './finding-log.js';
+import { atOf, heldOf, stillMapped, type FindingLog, type Held } from './finding-log.js';
 import { MAPPED_WITH_NO_NAME, mappedWithNoName, type BenignRule } from './benign.js';
 import type { At, Finding, Resolution } from './findings.js';
 import type { Task } from './tasks.js';
+import { flatCopy } from '../parse/flat-copy.js';
 
 /** One mmap's result and the findings about it. */
 export interface MappingState extends Pieced {
@@ -132,6 +133,27 @@ const GONE_OUT_OF_SIGHT =
   "by a call the trace does not show: another process removed or replaced the file, the capture's filter left the call out, " +
   'or it went after the trace ended (maps-end.txt is read just after the tracer stops). ' +
   '(/proc says deleted too when a hard link made out of sight of the trace keeps the file under another name.)';
+/**
+ * The same for a process whose maps at the end were read before the capture
+ * stopped it (a launched command), so that the trace goes on to its exit.
+ */
+const GONE_BEFORE_STOP =
+  'maps-end.txt shows the file deleted, and its last name went during the capture (maps-start.txt did not show it deleted, or the mapping is newer) ' +
+  "by a call the trace does not show: another process removed or replaced the file, or the capture's filter left the call out " +
+  '(maps-end.txt is read before the capture stops the command, and the trace goes on to its exit). ' +
+  '(/proc says deleted too when a hard link made out of sight of the trace keeps the file under another name.)';
+
+/**
+ * A process's mappings as its exit released them, kept for its maps at the
+ * end when those were read before the capture stopped it (ExitedSpaces).
+ */
+export interface ExitedSpace {
+  /** Its pieces, in address order (the records' own piece counts are 0 by now). */
+  pieces: readonly Piece<MappingState>[];
+  /** The exit, copied (an event object may be refilled for the next line); null when none released it. */
+  exit: EventBase | null;
+}
+
 /** What a capture found gone once its process had exited (a bundle's maps-start-gone.txt and maps-start-gone-late.txt). */
 export interface GoneAtExit {
   pid: number;
@@ -210,6 +232,15 @@ export class Mappings {
    * for the warning.
    */
   readonly goneLate: { mappings: { pid: number; name: string }[]; first: { pid: number; path: string; at: string } | null } = { mappings: [], first: null };
+  /**
+   * Processes whose maps at the end were read before the capture stopped
+   * them (EngineOptions.mapsReadBeforeExit), and what each held as it exited:
+   * maps-end.txt's deleted files are looked for there (deletedAtEnd), not in
+   * an empty space (review 24, D3: the mmaps the trace shows read as made out
+   * of sight, one finding per line /proc printed, still mapped after the exit).
+   */
+  mapsReadBeforeExit: ReadonlySet<number> = new Set();
+  private readonly exitedSpaces = new Map<number, ExitedSpace>();
 
   constructor(
     private readonly counters: Counters,
@@ -383,17 +414,22 @@ export class Mappings {
    * trace shows keeping another name once the name it was mapped by went
    * (a hard link) is left out: /proc shows it deleted though it lives.
    */
-  deletedAtEnd(space: Space, lines: readonly EndMapping[]): void {
+  deletedAtEnd(space: Space, lines: readonly EndMapping[], exited: ExitedSpace | null = null): void {
     const decided = new Set<MappingState>();
     for (const line of lines) {
-      const piece = space.firstOverlapping(line.start, line.end);
+      const piece = exited === null ? space.firstOverlapping(line.start, line.end) : firstOverlappingOf(exited.pieces, line.start, line.end);
       // A later segment of a mapping an earlier line made a finding of (mprotect splits what /proc shows, not what the engine holds).
       if (piece !== undefined && decided.has(piece.record)) continue;
-      const traced = piece !== undefined && piece.start === line.start && sameFile(piece.record.file, line) ? piece.record : null;
+      // Read before the exit, the maps saw the mapping the exit released unless the trace shows it replaced since, by a
+      // file given the same inode: an inode is the file's alone while mapped. Its name need not agree, then: bpftrace names
+      // a library by the symlink ld.so opened (review 24, D3). Read after the trace, they may see a file made since.
+      const same = piece !== undefined && (exited === null ? sameFile(piece.record.file, line) : sameInode(piece.record.file, line));
+      const traced = piece !== undefined && piece.start === line.start && same ? piece.record : null;
+      if (traced !== null && exited !== null) this.files.namedByMaps(traced.file, line.path);
       if (traced !== null && keptByAnotherName(traced.file, line.path)) continue;
       let mapping = traced;
       const named = snapshotNamed(line.place.file);
-      let note = named(GONE_OUT_OF_SIGHT);
+      let note = named(exited === null ? GONE_OUT_OF_SIGHT : GONE_BEFORE_STOP);
       if (mapping === null || mapping.unlinkFinding !== null) {
         // The trace holds something else there, or nothing: what /proc shows replaces it.
         this.settle(space.removeRange(line.start, line.end), 'unmapped', null, 'replaced');
@@ -403,7 +439,19 @@ export class Mappings {
         note += named(MAPPED_OUT_OF_SIGHT);
       }
       mapping.file.note({ place: line.place, time: null, seconds: null, tid: 0, raw: line.text }, undefined);
-      this.log.deletedOutOfSight(mapping, note);
+      if (exited === null) this.log.deletedOutOfSight(mapping, note);
+      else
+        this.log.deletedBeforeExit(
+          mapping,
+          note,
+          mapping === traced
+            ? heldOf(
+                mapping,
+                exited.pieces.filter((kept) => kept.record === mapping),
+              )
+            : stillMapped(mapping),
+          exited.exit,
+        );
       decided.add(mapping);
       // Its fork children and other processes that held the file and gave it up before the end may have outlived it
       // too (review 24: a daemon's children held a reinstalled library (deleted) for seconds, unreported).
@@ -421,6 +469,11 @@ export class Mappings {
    * the trace if its exit is not in it. What the trace shows unmapped, or
    * holds another file at, is no finding: the check came after the exit.
    */
+  /** What process `pid` held as it exited, if its maps at the end were read before (mapsReadBeforeExit) and the trace shows that exit. */
+  exitedSpace(pid: number): ExitedSpace | null {
+    return this.exitedSpaces.get(pid) ?? null;
+  }
+
   goneWhenExited(space: Space, gone: GoneAtExit): void {
     const files = new Set<FileNode>();
     for (const line of gone.lines) {
@@ -536,6 +589,8 @@ export class Mappings {
       this.goneAtExit = null;
       this.goneWhenExited(space, gone);
     }
+    // Its last exit is the one after the read of its maps: a pid used again before it keeps only that one.
+    if (cause === 'exit' && this.mapsReadBeforeExit.has(space.ownerTgid)) this.exitedSpaces.set(space.ownerTgid, { pieces: [...space.pieces()], exit: copyOfEvent(event) });
     const released = space.clear();
     if (cause === 'exec') this.droppedUnused(space, released);
     this.settle(released, 'process-exited', event, cause);
@@ -690,6 +745,12 @@ function sameFile(file: FileNode, line: EndMapping): boolean {
   return file.history.includes(line.path);
 }
 
+/** sameFile for maps read while the mapping the engine holds was still live (Mappings.deletedAtEnd): by inode alone when both know it. */
+function sameInode(file: FileNode, line: EndMapping): boolean {
+  if (file.inode === null || line.inode === null) return sameFile(file, line);
+  return file.inode.dev === line.inode.dev && file.inode.ino === line.inode.ino;
+}
+
 /**
  * The trace's name `name` may be the name /proc shows (`shown`) for the same
  * file: the same last component, since the directory may be spelled another
@@ -722,4 +783,25 @@ export function measure(spaces: Iterable<Space>): MappingStats {
     }
   }
   return { liveMappings, deletedMappings, deletedBytes };
+}
+
+/** The first of `pieces` (in address order) overlapping [start, end). */
+function firstOverlappingOf(pieces: readonly Piece<MappingState>[], start: number, end: number): Piece<MappingState> | undefined {
+  let low = 0;
+  let high = pieces.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (pieces[mid]!.end <= start) low = mid + 1;
+    else high = mid;
+  }
+  const piece = pieces[low];
+  return piece !== undefined && piece.start < end ? piece : undefined;
+}
+
+/** An event's facts a finding may cite later, apart from the event (which a reader refills for the next line). */
+function copyOfEvent(event: EventBase | null): EventBase | null {
+  if (event === null) return null;
+  const copy: EventBase = { place: { file: event.place.file, line: event.place.line }, time: event.time === null ? null : flatCopy(event.time), seconds: event.seconds, tid: event.tid, raw: '' };
+  if (event.comm !== undefined) copy.comm = flatCopy(event.comm);
+  return copy;
 }

@@ -456,6 +456,8 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   const othersListed = files.othersMapsEnd().filter(([pid]) => pid !== meta.pid);
   // The engine notes which of these the trace shows (Engine.showsProcess), and no other process.
   if (othersListed.length > 0) engineOptions.watchedProcesses = new Set(othersListed.map(([pid]) => pid));
+  // A launched command's maps are read before the capture stops it (and a live capture's are read later): its exit is in the trace.
+  if (meta.mode === 'launched' && typeof meta.pid === 'number') engineOptions.mapsReadBeforeExit = new Set([meta.pid, ...othersListed.map(([pid]) => pid)]);
   if ((meta.lostEvents ?? 0) > 0) warnings.push(`the tracer lost ${meta.lostEvents} events during the capture (meta.json)`);
   const children = meta.childrenAtAttach ?? [];
   if (children.length > 0) {
