@@ -473,7 +473,8 @@ const FLAG_CACHE_SIZE = 256;
 const flagCache = new WeakMap<object, Map<string, number>>();
 
 function readFlags(text: string, table: Readonly<Record<string, number>>): number {
-  const numeric = parseNumber(text);
+  // Not of "0x10|MS_X" whole: parseInt would read its first number and drop the rest.
+  const numeric = text.includes('|') ? null : parseNumber(text);
   if (numeric !== null) return numeric;
   let value = 0;
   for (const part of text.split('|')) {

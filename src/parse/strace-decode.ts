@@ -126,7 +126,10 @@ const MOUNT_FLAGS: Record<string, number> = {
   MS_I_VERSION: 0x800000,
   MS_STRICTATIME: 0x1000000,
   MS_LAZYTIME: 0x2000000,
+  MS_MGC_VAL: 0xc0ed0000,
 };
+const MS_MGC_VAL = 0xc0ed0000;
+const MS_MGC_MSK = 0xffff0000;
 const MS_REMOUNT = 0x20;
 const MS_BIND = 0x1000;
 /** MS_UNBINDABLE, MS_PRIVATE, MS_SLAVE, MS_SHARED. */
@@ -139,7 +142,11 @@ const MS_PROPAGATION = 0x20000 | 0x40000 | 0x80000 | 0x100000;
  * name for the mapped file's directory no trace line showed). orphanmap.bt
  * tests the same.
  */
-const mountKeepsNames = (flags: number): boolean => (flags & MS_REMOUNT) !== 0 || ((flags & MS_BIND) === 0 && (flags & MS_PROPAGATION) !== 0);
+const mountKeepsNames = (given: number): boolean => {
+  // The old magic MS_MGC_VAL in the high bits goes first, as the kernel strips it: its bits read as MS_SLAVE|MS_PRIVATE (review 25).
+  const flags = (given & MS_MGC_MSK) >>> 0 === MS_MGC_VAL ? given & 0xffff : given;
+  return (flags & MS_REMOUNT) !== 0 || ((flags & MS_BIND) === 0 && (flags & MS_PROPAGATION) !== 0);
+};
 
 const OPEN_TREE_FLAGS: Readonly<Record<string, number>> = {
   OPEN_TREE_CLONE: 0x1,

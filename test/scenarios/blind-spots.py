@@ -12,7 +12,11 @@
 # bind mount: the kernel tests MS_BIND before the propagation flags) and
 # unlinks WORK/alias/bind.bin; "tree" maps WORK/t/tree.bin, takes a detached
 # copy of WORK/t with open_tree(OPEN_TREE_CLONE) and unlinks "tree.bin" in
-# it. In the order given. Each mapping is kept to the end. The program's record
+# it; "magic" (after "bind", in its namespace) mounts a tmpfs on WORK/m, maps
+# WORK/m/magic.bin, moves the mount to WORK/malias and unlinks
+# WORK/malias/magic.bin, both mounts with the old magic MS_MGC_VAL in their
+# flags, whose bits read as MS_SLAVE|MS_PRIVATE (review 25: the kernel strips
+# it first). In the order given. Each mapping is kept to the end. The program's record
 # (WORK/truth.json): its pid and what its own /proc/self/maps shows deleted
 # after each removal (read through an fd opened before the chroot).
 import ctypes, json, mmap, os, struct, sys
@@ -74,7 +78,8 @@ def unlink_through(ring, sq, cq, sqes, sq_off, cq_off, path):
         sys.exit("IORING_OP_UNLINKAT failed: %d" % result)
 
 
-MS_BIND, MS_REC, MS_PRIVATE, CLONE_NEWNS, OPEN_TREE_CLONE = 0x1000, 0x4000, 0x40000, 0x20000, 1
+MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE, CLONE_NEWNS, OPEN_TREE_CLONE = 0x1000, 0x2000, 0x4000, 0x40000, 0x20000, 1
+MS_MGC_VAL = 0xC0ED0000
 libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
 
 
@@ -117,6 +122,14 @@ for mode in modes:
         check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate")
         check(libc.mount(d.encode(), alias.encode(), None, MS_BIND | MS_PRIVATE, None), "mount MS_BIND|MS_PRIVATE")
         os.unlink(os.path.join(alias, "bind.bin"))
+    elif mode == "magic":
+        m, alias = os.path.join(work, "m"), os.path.join(work, "malias")
+        os.makedirs(m, exist_ok=True)
+        os.makedirs(alias, exist_ok=True)
+        check(libc.mount(b"none", m.encode(), b"tmpfs", MS_MGC_VAL, None), "mount tmpfs MS_MGC_VAL")
+        mapped(os.path.join(m, "magic.bin"))
+        check(libc.mount(m.encode(), alias.encode(), None, MS_MGC_VAL | MS_MOVE, None), "mount MS_MGC_VAL|MS_MOVE")
+        os.unlink(os.path.join(alias, "magic.bin"))
     elif mode == "tree":
         t = os.path.join(work, "t")
         os.makedirs(t, exist_ok=True)
