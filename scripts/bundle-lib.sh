@@ -1998,9 +1998,13 @@ om_run_capture() {
     # Its child processes now: the tracer follows only those it forks from here
     # on, so these run untraced, and meta.json names them (review 24: a fio job
     # forked before the attach held a 32 MiB deleted mapping, unreported).
+    # Not a launched command's: the tracer follows it from its exec, and what
+    # it forked since (review 25: those were said to be untraced).
     local entry
-    om_tree_of "$OM_PID" $((OM_MAX_CHILDREN_NAMED + 1)) OM_STOP_REASON
-    for entry in $OM_TREE; do [[ ${entry%%:*} == "$OM_PID" ]] || OM_CHILDREN_AT_ATTACH+="${OM_CHILDREN_AT_ATTACH:+,}${entry%%:*}"; done
+    if ((!OM_CMD_MODE)); then
+      om_tree_of "$OM_PID" $((OM_MAX_CHILDREN_NAMED + 1)) OM_STOP_REASON
+      for entry in $OM_TREE; do [[ ${entry%%:*} == "$OM_PID" ]] || OM_CHILDREN_AT_ATTACH+="${OM_CHILDREN_AT_ATTACH:+,}${entry%%:*}"; done
+    fi
     # Read once attached, as maps-start.txt is: a chdir from here on is in the trace.
     ((OM_CMD_MODE)) || om_read_cwd "$OM_PID"
     om_out OM_MAP_COUNT_START om_count_lines "$OM_D/maps-start.txt"

@@ -77,3 +77,34 @@ it('capture --pid of a process with a child forked before the attach: meta.json 
       'so what those did is not in the trace, and a mapping they orphaned is not reported. Capture each with --pid of its own, or capture their parent before it forks them',
   );
 }, 90_000);
+
+// Review 25 (attack), F6: a launched command's children were listed too, and the report said what strace -f traced
+// from their fork was not traced, with advice to capture them with --pid: a false warning that teaches readers to
+// ignore the true one.
+it('capture -- CMD whose command forks at once: no child listed nor said untraced, and the child leak is found', async () => {
+  const work = realpathSync(workspace('children-launched'));
+  const bundle = join(work, 'bundle');
+  const capture = spawn(process.execPath, [CLI, 'capture', '--out', bundle, '--', PYTHON, '-c', PROGRAM, work, join(import.meta.dirname, 'scenarios')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  started.push(capture);
+  const captured = exited(capture);
+  await waitFor('strace to attach', () => existsSync(join(bundle, 'meta.json')), 60_000);
+  writeFileSync(join(work, 'go'), '');
+  const result = await captured;
+  expect(result.code, result.stderr).toBe(0);
+  expect((JSON.parse(readFileSync(join(work, 'child.json'), 'utf8')) as { path: string }[]).map((d) => d.path)).toEqual([join(work, 'job.dat')]);
+  // The command's output goes to the capture's stderr (its stdout is the bundle's path).
+  const child = Number(/^ready (\d+)$/m.exec(result.stderr)?.[1]);
+
+  const metaPath = join(bundle, 'meta.json');
+  const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as { childrenAtAttach: number[] };
+  expect(meta.childrenAtAttach).toEqual([]);
+  const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { warnings: string[]; findings: { pid: number; path: string }[] };
+  expect(report.findings.map((finding) => [finding.pid, finding.path])).toEqual([[child, join(work, 'job.dat')]]);
+  expect(report.warnings.filter((text) => text.includes('when the capture attached'))).toEqual([]);
+  // A launched bundle that lists them (written before this fix) is read the same way.
+  writeFileSync(metaPath, JSON.stringify({ ...meta, childrenAtAttach: [child] }));
+  const listed = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { warnings: string[] };
+  expect(listed.warnings.filter((text) => text.includes('when the capture attached'))).toEqual([]);
+}, 90_000);

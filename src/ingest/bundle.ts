@@ -459,7 +459,8 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   // A launched command's maps are read before the capture stops it (and a live capture's are read later): its exit is in the trace.
   if (meta.mode === 'launched' && typeof meta.pid === 'number') engineOptions.mapsReadBeforeExit = new Set([meta.pid, ...othersListed.map(([pid]) => pid)]);
   if ((meta.lostEvents ?? 0) > 0) warnings.push(`the tracer lost ${meta.lostEvents} events during the capture (meta.json)`);
-  const children = meta.childrenAtAttach ?? [];
+  // A launched command's children are traced from their fork: a list of them says nothing (review 25: said untraced).
+  const children = meta.mode === 'launched' ? [] : (meta.childrenAtAttach ?? []);
   if (children.length > 0) {
     const named = children.slice(0, 5).join(', ');
     warnings.push(
