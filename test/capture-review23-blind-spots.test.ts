@@ -147,6 +147,19 @@ describe('review 23, F3 and F4: files removed where no system call shows it', ()
     undecidedOnly(bundle, why);
   }, 60_000);
 
+  // Review 25 (attack), F2: the same ring polled by its kernel thread (SQPOLL), its fd closed before the attach: no fd
+  // and no call shows it, only its mappings, which maps-start.txt lists; a 128 MiB leak read as clean, exit 0.
+  it('strace capture --pid, a polled ring older than the capture, its fd closed: named from maps-start.txt, undecided', async () => {
+    const { truth, bundle } = await attached('ring-closed-first');
+    expect(truth.deleted['ring-closed-first']).toEqual([expect.stringMatching(/ring\.bin \(deleted\)$/)]);
+    expect(readFileSync(join(bundle, 'fds-start.txt'), 'utf8')).not.toContain('io_uring');
+    const maps = readFileSync(join(bundle, 'maps-start.txt'), 'utf8').split('\n');
+    const ringLine = maps.findIndex((line) => line.endsWith(' anon_inode:[io_uring]')) + 1;
+    expect(ringLine).toBeGreaterThan(0);
+    const why = `process ${truth.pid} held an io_uring ring when the capture began (${join(bundle, 'maps-start.txt')}:${ringLine}), whose opens, closes, unlinks and renames are no system call the trace can show`;
+    undecidedOnly(bundle, why);
+  }, 60_000);
+
   // Review 24 (attack), F2: a process already in a chroot or another mount namespace (any container's) when capture --pid
   // attached names files as it sees them, while -y and the snapshots name them as the capture does: a leak read as clean.
   it('strace capture --pid, a root of its own before the attach: meta.json says so, undecided', async () => {

@@ -398,6 +398,7 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
 
   const seeds = new Map<number, SeedMapping[]>();
   const startPath = join(dir, 'maps-start.txt');
+  let ringMapLine = 0;
   // A launched command's trace begins before its execve: maps-start.txt, read
   // once it runs, holds nothing older than the trace, only mappings the trace
   // shows being made. Seeding them would count each twice: it is only looked for.
@@ -411,7 +412,11 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
     if (meta.mode !== 'launched' && !hasStart) warnings.push(noStart);
   } else {
     const mappings: SeedMapping[] = [];
-    const start = await readMapsSnapshot(files, 'maps-start.txt', startPath, (_entry, _lineNo, keep) => seedOf(keep(), startPath, mappings));
+    const start = await readMapsSnapshot(files, 'maps-start.txt', startPath, (entry, lineNo, keep) => {
+      // A ring lives on in its mappings once its fd is closed, and SQPOLL's thread needs no call (review 25).
+      if (ringMapLine === 0 && entry.path === IO_URING_TARGET) ringMapLine = lineNo;
+      seedOf(keep(), startPath, mappings);
+    });
     if (start === null) warnings.push(noStart);
     else {
       seeds.set(meta.pid as number, mappings);
@@ -431,6 +436,7 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
     warnings.push(...fds.problems);
     if (fds.bad > MAX_FD_PROBLEMS_SHOWN) warnings.push(`${fdsPath}: ${fds.bad - MAX_FD_PROBLEMS_SHOWN} more unreadable lines`);
   }
+  if (ringAtStart === null && ringMapLine > 0) ringAtStart = { pid: meta.pid as number, at: `${startPath}:${ringMapLine}` };
 
   const endPath = join(dir, 'maps-end.txt');
   const endLines: MapsLine[] = [];

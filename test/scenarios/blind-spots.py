@@ -3,7 +3,10 @@
 # (IORING_OP_UNLINKAT: the kernel does it, no unlink call); "ring-first" sets
 # up its ring at once, says "ready" and waits for a line (review 24: a
 # ring older than capture --pid), then maps WORK/ring.bin and unlinks it
-# through that ring; "chroot-first" chroots into WORK/jail at once, opens
+# through that ring; "ring-closed-first" (review 25) does the same with a
+# ring whose kernel thread polls it (SQPOLL), mapped by libc and its fd
+# closed before the attach, so that no fd and no call shows it, only its
+# mappings; "chroot-first" chroots into WORK/jail at once, opens
 # /seg.bin, says "ready" and waits for a line, then maps it and unlinks it;
 # "chroot" maps
 # WORK/jail/seg.bin, chroots into WORK/jail and unlinks "/seg.bin". Review
@@ -19,7 +22,7 @@
 # it first). In the order given. Each mapping is kept to the end. The program's record
 # (WORK/truth.json): its pid and what its own /proc/self/maps shows deleted
 # after each removal (read through an fd opened before the chroot).
-import ctypes, json, mmap, os, struct, sys
+import ctypes, json, mmap, os, struct, sys, time
 
 from deleted_maps import read_again
 
@@ -63,6 +66,54 @@ def io_uring():
     return lambda path: unlink_through(ring, sq, cq, sqes, sq_off, cq_off, path)
 
 
+def polled_ring():
+    """Sets up a ring that a kernel thread polls (IORING_SETUP_SQPOLL), maps it
+    with libc and closes its fd: only its mappings are left. Returns a function
+    that unlinks a path through it with no system call."""
+    params = ctypes.create_string_buffer(120)
+    struct.pack_into("I", params, 8, 2)  # flags: IORING_SETUP_SQPOLL
+    struct.pack_into("I", params, 16, 60000)  # sq_thread_idle: 60 s, so that the thread is awake when the unlink comes
+    ring = libc.syscall(425, 4, params)
+    if ring < 0:
+        sys.exit("io_uring_setup(SQPOLL) failed: errno %d" % ctypes.get_errno())
+    word = lambda offset: struct.unpack_from("I", params.raw, offset)[0]
+    sq_entries, cq_entries = word(0), word(4)
+    sq_off = struct.unpack_from("IIIIIIII", params.raw, 40)
+    cq_off = struct.unpack_from("IIIIIIII", params.raw, 80)
+
+    def view(size, offset):
+        address = libc.mmap(None, size, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, ring, offset)
+        if address in (None, ctypes.c_void_p(-1).value):
+            sys.exit("mmap of the ring failed: errno %d" % ctypes.get_errno())
+        return (ctypes.c_char * size).from_address(address)
+
+    sq = view(sq_off[6] + sq_entries * 4, 0)
+    cq = view(cq_off[5] + cq_entries * 16, 0x8000000)
+    sqes = view(sq_entries * 64, 0x10000000)
+    os.close(ring)
+
+    def unlink(path):
+        name = ctypes.create_string_buffer(path.encode())
+        kept.append(name)
+        struct.pack_into("64s", sqes, 0, struct.pack("BBHiQQII", 36, 0, 0, -100, 0, ctypes.addressof(name), 0, 0))
+        done = struct.unpack_from("I", cq, cq_off[1])[0]
+        tail = struct.unpack_from("I", sq, sq_off[1])[0]
+        mask = struct.unpack_from("I", sq, sq_off[2])[0]
+        struct.pack_into("I", sq, sq_off[6] + 4 * (tail & mask), 0)
+        struct.pack_into("I", sq, sq_off[1], tail + 1)
+        # The kernel thread takes the entry and posts its completion: no call, only a wait on memory.
+        deadline = time.monotonic() + 10
+        while struct.unpack_from("I", cq, cq_off[1])[0] == done:
+            if time.monotonic() > deadline:
+                sys.exit("the polled ring did not complete the unlink")
+            time.sleep(0.001)
+        result = struct.unpack_from("i", cq, cq_off[5] + 16 * (done & struct.unpack_from("I", cq, cq_off[2])[0]) + 8)[0]
+        if result != 0:
+            sys.exit("IORING_OP_UNLINKAT failed: %d" % result)
+
+    return unlink
+
+
 def unlink_through(ring, sq, cq, sqes, sq_off, cq_off, path):
     name = ctypes.create_string_buffer(path.encode())
     # One entry: IORING_OP_UNLINKAT (36) of `path` relative to AT_FDCWD.
@@ -97,8 +148,8 @@ if modes[0] == "chroot-first":
     opened_first = os.open("/seg.bin", os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
     print("ready", flush=True)
     sys.stdin.readline()
-if modes[0] == "ring-first":
-    ring_unlink = io_uring()
+if modes[0] in ("ring-first", "ring-closed-first"):
+    ring_unlink = io_uring() if modes[0] == "ring-first" else polled_ring()
     print("ready", flush=True)
     sys.stdin.readline()
 
@@ -107,7 +158,7 @@ for mode in modes:
         path = os.path.join(work, "ring.bin")
         mapped(path)
         io_uring()(path)
-    elif mode == "ring-first":
+    elif mode in ("ring-first", "ring-closed-first"):
         # The ring predates the capture (capture --pid after "ready"): only the unlink through it comes after.
         path = os.path.join(work, "ring.bin")
         mapped(path)
