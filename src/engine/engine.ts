@@ -281,7 +281,7 @@ export class Engine {
 
   /** Why the trace cannot show every process or file call it should (UntracedChildren, BlindSpots), in words; null when it can. */
   untracedReason(): string | null {
-    const reasons = [this.untracedChildren.reason(), this.rings.reason(), this.views.reason()].filter((reason) => reason !== null);
+    const reasons = [this.untracedChildren.reason(), this.rings.reason(), this.views.reason(), this.files.unfollowed.reason()].filter((reason) => reason !== null);
     return reasons.length === 0 ? null : reasons.join('; ');
   }
 
@@ -300,10 +300,12 @@ export class Engine {
     const untraced = this.untracedChildren.note();
     const rings = this.rings.note();
     const views = this.views.note();
+    const unfollowed = this.files.unfollowed.note();
     const fromFiles = [
       ...(untraced === null ? [] : [untraced]),
       ...(rings === null ? [] : [rings]),
       ...(views === null ? [] : [views]),
+      ...(unfollowed === null ? [] : [unfollowed]),
       ...this.fds.assumptions(),
       ...this.files.cut.notes(),
       ...this.files.replaced.notes(this.foundFor()),
@@ -329,6 +331,7 @@ export class Engine {
       ...this.files.replaced.paths(),
       ...this.images.paths(),
       ...this.files.misplaced.paths(),
+      ...this.files.unfollowed.paths(),
       ...this.files.aliased.paths(),
       ...this.files.missingPaths(),
     ];

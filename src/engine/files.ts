@@ -258,6 +258,46 @@ export class FirstOfMany<T> {
   }
 }
 
+/** A removal or a new name through a magic link of /proc the trace cannot follow (throughUnfollowedLink). */
+interface Unfollowed {
+  pid: number;
+  call: 'unlink' | 'rename' | 'link';
+  name: string;
+  at: string;
+}
+
+/**
+ * Names of unlinks, renames and links that still go through a magic link of
+ * /proc once resolved: another process's root, cwd or fds (whatever its
+ * root, a chroot or a container's, the name reaches what it does there), a
+ * cwd or an fd the trace never showed, a symlink the trace made to such a
+ * link. Which file they named is not known, so a verdict cannot pass them
+ * (review 25: /proc/PID/root of a chrooted process named the mapped file,
+ * and a 128 MiB leak read as clean). The first kept, for one warning.
+ */
+export class UnfollowedNames extends FirstOfMany<Unfollowed> {
+  /** "process 7 called unlink at trace.txt:9 by a name through /proc's links …", or null. */
+  reason(): string | null {
+    const first = this.first;
+    if (first === null) return null;
+    const more = this.count > 1 ? ` (and ${this.count - 1} more call${this.count > 2 ? 's' : ''} like it)` : '';
+    return `process ${first.pid} called ${first.call} at ${first.at} by a name through a link of /proc to a directory the trace does not know${more}, so which file it named is not known`;
+  }
+
+  note(): string | null {
+    const reason = this.reason();
+    if (reason === null) return null;
+    return (
+      `${reason}: ${this.first!.name} (another process's root, cwd or fd, which may be anything, a chroot's or a container's; or the process's own cwd or fd, which the trace never showed). ` +
+      'A mapping that outlived the file may be missed (--fail-on and diff refuse a verdict with no failing finding). On the host, look for "(deleted)" in /proc/PID/maps (orphanmap scan)'
+    );
+  }
+
+  paths(): string[] {
+    return this.first === null ? [] : [this.first.name];
+  }
+}
+
 export class MisplacedNames extends FirstOfMany<Misplaced> {
   note(): string | null {
     const first = this.first;
@@ -393,6 +433,8 @@ export class Files {
   readonly replaced = new ReplacedNames();
   /** Relative unlinks and renames that named nothing while a file with their last component was mapped (checkMisplaced). */
   readonly misplaced = new MisplacedNames();
+  /** Unlinks, renames and links by names through /proc's links that the trace cannot follow. */
+  readonly unfollowed = new UnfollowedNames();
   /**
    * The trace has shown a close or a dup (Fds): without one, a filter left them
    * out, and what the trace last saw an fd opened on may be gone from it since.
@@ -558,13 +600,15 @@ export class Files {
    * last component not (unlink and rename act on it, not on what it points
    * to). As given when that spelling names nothing known either.
    */
-  private knownSpelling(name: string, destination = false): string {
+  private knownSpelling(name: string, destination = false, task?: Task): string {
     if (this.links.size === 0 || this.byName.get(name) !== undefined || this.links.get(name) !== undefined) return name;
     const slash = name.lastIndexOf('/');
     if (slash <= 0) return name;
     const parent = this.followSymlinks(name.slice(0, slash));
     if (parent === undefined) return name;
     const real = `${parent}${name.slice(slash)}`;
+    // A symlink the trace made to a link of /proc ("lnk" to /proc/self/cwd): on through that link, as the kernel goes (review 25).
+    if (task !== undefined && throughUnfollowedLink(real)) return throughProcLinks(task, real);
     // A rename's new name is no known one yet: it goes where its directory really is.
     if (destination) return real;
     return this.byName.get(real) !== undefined || this.links.get(real) !== undefined || this.byName.hasUnder(real) ? real : name;
@@ -871,6 +915,8 @@ export class Files {
     // A cut old name leads to no file: the file that got a new name is not known.
     if (byFd === undefined && event.oldPathCut === true) return;
     if (byFd === undefined && this.realNameClues.size > 0) this.claimRealName(resolveName(task, event.oldDir, event.oldPath));
+    if (byFd === undefined && event.oldPath !== '') this.notFollowed(task, event, 'link', resolveName(task, event.oldDir, event.oldPath));
+    if (event.newPathCut !== true) this.notFollowed(task, event, 'link', resolveName(task, event.newDir, event.newPath));
     const file = byFd === undefined ? this.byName.get(resolveName(task, event.oldDir, event.oldPath)) : byFd;
     // Only a file that never had a name (O_TMPFILE) can be linked once it has none: one gone here was not seen getting one.
     if (file === undefined || file === null || file.gone) return;
@@ -883,13 +929,20 @@ export class Files {
     file.note(event, this.keeper);
   }
 
+  /** `name`, of a call that succeeded, still goes through a link of /proc (UnfollowedNames). */
+  private notFollowed(task: Task, event: EventBase, call: Unfollowed['call'], name: string): void {
+    if (throughUnfollowedLink(name)) this.unfollowed.add({ pid: task.group.tgid, call, name: flatCopy(name), at: `${event.place.file}:${event.place.line}` });
+  }
+
   rename(task: Task, event: RenameEvent): void {
     if (event.oldPathCut === true || event.newPathCut === true) {
       this.renameByCutName(task, event);
       return;
     }
-    const from = this.knownSpelling(resolveName(task, event.oldDir, event.oldPath));
-    const to = flatCopy(this.knownSpelling(resolveName(task, event.newDir, event.newPath), true));
+    const from = this.knownSpelling(resolveName(task, event.oldDir, event.oldPath), false, task);
+    const to = flatCopy(this.knownSpelling(resolveName(task, event.newDir, event.newPath), true, task));
+    this.notFollowed(task, event, 'rename', from);
+    this.notFollowed(task, event, 'rename', to);
     if (from === to) return;
     if (this.realNameClues.size > 0) {
       this.claimRealName(from);
@@ -1195,7 +1248,8 @@ export class Files {
       for (const file of this.mayBeNamed(resolveName(task, event.dir, event.path), true)) this.cut.doubt(file, event);
       return;
     }
-    const name = this.knownSpelling(resolveName(task, event.dir, event.path));
+    const name = this.knownSpelling(resolveName(task, event.dir, event.path), false, task);
+    this.notFollowed(task, event, 'unlink', name);
     if (this.realNameClues.size > 0) this.claimRealName(name);
     this.replaced.forget(name);
     // A symlink the trace made goes, and no file with it. (A file the engine
@@ -1530,41 +1584,68 @@ function tmpfileName(dir: string, inode: Inode | undefined, resolvedHint: string
 
 /** A path as the process named it, made absolute against its cwd or the directory fd, when those are known. */
 export function resolveName(task: Task, dir: DirRef, path: string): string {
-  if (path.startsWith('/')) return (PROC_DIR_LINK.test(path) ? throughProcLink(task, path) : null) ?? normalizePath(path);
-  let base: string | null;
-  if (dir.fd === 'cwd') base = task.group.cwd ?? dir.hint ?? null;
-  else base = pathOfFd(task, dir.fd) ?? dir.hint ?? null;
-  if (base === null) return normalizePath(path);
-  // A cwd the trace showed only relative to one it never showed (chdir("repo")): the name is relative to that one too.
-  if (!base.startsWith('/') && (dir.fd !== 'cwd' || base !== task.group.cwd)) return normalizePath(path);
-  return normalizePath(`${base}/${path}`);
+  let name = path;
+  if (!path.startsWith('/')) {
+    let base: string | null;
+    if (dir.fd === 'cwd') base = task.group.cwd ?? dir.hint ?? null;
+    else base = pathOfFd(task, dir.fd) ?? dir.hint ?? null;
+    if (base === null) return normalizePath(path);
+    // A cwd the trace showed only relative to one it never showed (chdir("repo")): the name is relative to that one too.
+    if (!base.startsWith('/') && (dir.fd !== 'cwd' || base !== task.group.cwd)) return normalizePath(path);
+    name = `${base}/${path}`;
+  }
+  // Tested once the name is whole, "//" and "/./" gone ("//proc/./self/cwd/N", "proc/self/fd/3/N" from "/": review 25), and
+  // before ".." is: the kernel takes "/proc/self/cwd/../N" to the cwd's parent, not to "/proc/self/N".
+  if (name.startsWith('/proc/') || name.startsWith('/dev/') || name.indexOf('//') >= 0 || name.indexOf('/./') >= 0) {
+    const plain = name.replace(/\/(?:\.\/|\/)+/g, '/');
+    if (throughUnfollowedLink(plain)) return throughProcLinks(task, plain);
+  }
+  const normal = normalizePath(name);
+  return throughUnfollowedLink(normal) ? throughProcLinks(task, normal) : normal;
 }
 
 /**
  * A name through a magic link of /proc to a directory, and on below it:
  * /proc/self/cwd/NAME, /proc/PID/root/PATH, /proc/thread-self/fd/3/NAME,
- * /dev/fd/3/NAME. The kernel follows the link to the very directory the
- * process knows by another name (review 24: an unlink so spelled found no
- * file, and a leak read as clean).
+ * /proc/self/task/TID/cwd/NAME, /dev/fd/3/NAME, /dev/stdin/NAME (fd 0). The
+ * kernel follows the link to the very directory the process knows by
+ * another name (review 24: an unlink so spelled found no file, and a leak
+ * read as clean). Matched on a normalized name, with a name below the link:
+ * /proc/self/fd/3 alone is the fd's file (Engine.procFdFile).
  */
-const PROC_DIR_LINK = /^\/(?:proc\/(self|thread-self|\d+)\/(cwd|root|fd\/(\d+))|dev\/fd\/(\d+))\/./;
+const PROC_DIR_LINK = /^\/(?:proc\/(self|thread-self|\d+)(?:\/task\/\d+)?\/(cwd|root|fd\/(\d+))|dev\/fd\/(\d+)|dev\/(stdin|stdout|stderr))(?=\/.)/;
+
+/** The fd each of /dev's standard links names. */
+const STANDARD_FD: Readonly<Record<string, number>> = { stdin: 0, stdout: 1, stderr: 2 };
 
 /**
- * `path` (PROC_DIR_LINK) as the directory it goes through names it: null
- * when that directory is not known (another process's cwd or fd, a cwd or
- * an fd the trace never showed). A root is "/" for any process: a change of
- * root is a call the trace names as undecided (BlindSpotEvent) or meta.json
- * says the process had one (sameView).
+ * `name` (normalized, PROC_DIR_LINK) as the directory it goes through names
+ * it, again while what is left is such a name (/proc/self/root/proc/self/cwd/N);
+ * the name as it is, still through a link, when that directory is not known:
+ * another process's cwd, fd or root (review 25: any process's root was taken
+ * for "/", and a chrooted one's named the mapped file), a cwd or an fd the
+ * trace never showed (UnfollowedNames). Its own root is "/": a change of root
+ * is a call the trace names as undecided (BlindSpotEvent) or meta.json says
+ * the process had one (sameView).
  */
-function throughProcLink(task: Task, path: string): string | null {
-  const link = PROC_DIR_LINK.exec(path)!;
-  const [, who, kind, procFd, devFd] = link;
-  const rest = path.slice(link[0].length - 2);
-  if (kind === 'root') return normalizePath(rest);
-  const own = who === undefined || who === 'self' || who === 'thread-self' || Number(who) === task.group.tgid || Number(who) === task.tid;
-  if (!own) return null;
-  const base = kind === 'cwd' ? task.group.cwd : (pathOfFd(task, Number(procFd ?? devFd)) ?? null);
-  return base?.startsWith('/') === true ? normalizePath(`${base}${rest}`) : null;
+function throughProcLinks(task: Task, name: string): string {
+  let resolved = name;
+  for (let depth = 0; depth < 8; depth++) {
+    const link = PROC_DIR_LINK.exec(resolved);
+    if (link === null) return resolved;
+    const [whole, who, kind, procFd, devFd, standard] = link;
+    const own = who === undefined || who === 'self' || who === 'thread-self' || Number(who) === task.group.tgid || Number(who) === task.tid;
+    if (!own) return resolved;
+    const base = kind === 'root' ? '/' : kind === 'cwd' ? task.group.cwd : pathOfFd(task, Number(procFd ?? devFd ?? STANDARD_FD[standard!]));
+    if (base?.startsWith('/') !== true) return resolved;
+    resolved = normalizePath(`${base}${resolved.slice(whole!.length)}`);
+  }
+  return resolved;
+}
+
+/** A name that still goes through a magic link of /proc once resolved (throughProcLinks): the trace cannot say what it names. */
+export function throughUnfollowedLink(name: string): boolean {
+  return (name.startsWith('/proc/') || name.startsWith('/dev/')) && PROC_DIR_LINK.test(name);
 }
 
 /** A name that stayed relative, counted for the report's warning (RelativeNames): nothing told the cwd. */
