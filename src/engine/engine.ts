@@ -294,9 +294,10 @@ export class Engine {
     const goneLate =
       late.first === null
         ? null
-        : `process ${late.first.pid} exited during the capture, and right after, the capture found ${late.first.path} gone from its name (${late.first.at})` +
-          `${late.mappings.length > 1 ? `, and ${late.mappings.length - 1} more files it mapped` : ''}; the trace shows neither the removal nor an munmap, but the directory changed about the exit or after it: ` +
-          'removed by a process the trace does not follow while mapped, or just after the exit (a supervisor cleaning up after it), which the capture cannot tell apart: in doubt';
+        : `process ${late.first.pid} exited during the capture, and right after, the capture could not tell whether ${late.first.path} had gone from its name before the exit (${late.first.at})` +
+          `${late.mappings.length > 1 ? `, and ${late.mappings.length - 1} more files it mapped` : ''}; the trace shows neither a removal nor an munmap, but the directory changed about the exit or after it, ` +
+          'or the name could not be looked up (a name the kernel escaped, a directory that did not answer): removed by a process the trace does not follow while mapped, ' +
+          'or just after the exit (a supervisor cleaning up after it), or not at all, which the capture cannot tell apart: in doubt';
     const untraced = this.untracedChildren.note();
     const rings = this.rings.note();
     const views = this.views.note();

@@ -159,7 +159,7 @@ export interface GoneAtExit {
   pid: number;
   /** maps-start.txt lines whose files' directories last changed before the exit: removed while the process lived. */
   lines: readonly EndMapping[];
-  /** Those whose directories changed about the exit or after: removed then, or just after it. */
+  /** Those whose directories changed about the exit or after (removed then, or just after it), or whose names could not be looked up. */
   late: readonly EndMapping[];
   /** maps-start.txt, as the mappings it seeded name it (their mappedAt). */
   startFile: string;

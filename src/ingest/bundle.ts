@@ -324,7 +324,7 @@ function seedOf(entry: SnapshotLine, path: string, mappings: SeedMapping[]): voi
  * most vm.max_map_count (262,144 on a Kafka host); more are not used.
  */
 const GONE_FILE = 'maps-start-gone.txt';
-/** …and those whose directories changed about the exit or after it (removed then, or just after): a warning at most. */
+/** …and those whose directories changed about the exit or after it (removed then, or just after), or whose names could not be looked up: in doubt. */
 const GONE_LATE_FILE = 'maps-start-gone-late.txt';
 const MAX_GONE_LINES = 262_144;
 
