@@ -468,6 +468,15 @@ export class Files {
     private readonly images: RunningImages,
   ) {}
 
+  /**
+   * A directory renamed (or two exchanged: `exchange`): the working
+   * directories at or under it go with it (Tasks.directoryMoved), as the
+   * kernel's cwd is the directory, whatever it is called (review 25: after
+   * `mv w w2`, an unlink of a relative name found no file, and a leak read
+   * as clean). Set by the engine.
+   */
+  directoryMoved: (from: string, to: string, exchange: boolean) => void = () => {};
+
   /** Names visited to find those under a renamed directory: work counted for tests. */
   get nameSteps(): number {
     return this.byName.steps;
@@ -961,6 +970,7 @@ export class Files {
       replaced?.note(event, this.keeper);
       // Two directories: the names under each go with it (review 24: under the new name, an unlink found none).
       if (this.byName.hasUnder(from) || this.byName.hasUnder(to) || this.links.size > 0) this.exchangeDirectories(from, to, event);
+      if (moving === undefined || replaced === undefined || this.byName.hasUnder(to)) this.directoryMoved(from, to, true);
       return;
     }
     // Renaming over an existing name unlinks the file that had it.
@@ -986,6 +996,7 @@ export class Files {
       // Not a file we know: perhaps a directory (Kafka renames a deleted
       // partition's directory to "…-delete", then unlinks the files in it).
       this.renameDirectory(from, to, event);
+      this.directoryMoved(from, to, false);
       return;
     }
     // A file the trace knows renamed over a name it never saw: perhaps over a mapped file, in the directory the process was really in.
@@ -996,7 +1007,10 @@ export class Files {
     // A directory the trace knows as a file, opened to read it or to open files at it (ripgrep keeps its O_DIRECTORY
     // fd while it maps the files in it): the names under it move with it (review 20: `mv dir dir.old; rm -rf dir.old`
     // left its mapped files under the old names, and their unlinks found none).
-    if (this.byName.hasUnder(from) || (this.links.size > 0 && this.links.under(from).length > 0)) this.renameDirectory(from, to, event);
+    if (this.byName.hasUnder(from) || (this.links.size > 0 && this.links.under(from).length > 0)) {
+      this.renameDirectory(from, to, event);
+      this.directoryMoved(from, to, false);
+    }
   }
 
   /**

@@ -260,6 +260,20 @@ export class Tasks {
     return { threads: this.byTid.size, processes: this.groups.size, clonesInFlight: this.clonesInFlight.size };
   }
 
+  /**
+   * Directory `from` was renamed `to` (or the two exchanged): each process's
+   * cwd at or under it is now spelled under the other (Files.directoryMoved).
+   */
+  directoryMoved(from: string, to: string, exchange: boolean): void {
+    if (!from.startsWith('/') || !to.startsWith('/')) return;
+    for (const group of this.groups.values()) {
+      const cwd = group.cwd;
+      if (cwd === null) continue;
+      const moved = under(cwd, from) ? to + cwd.slice(from.length) : exchange && under(cwd, to) ? from + cwd.slice(to.length) : null;
+      if (moved !== null) group.cwd = moved;
+    }
+  }
+
   /** Every address space in use, once each. */
   spaces(): Set<Space> {
     const spaces = new Set<Space>();
@@ -608,4 +622,9 @@ export class CloneWait {
       this.head = 0;
     }
   }
+}
+
+/** `path` is `dir` or a name under it. */
+function under(path: string, dir: string): boolean {
+  return path.startsWith(dir) && (path.length === dir.length || path.charCodeAt(dir.length) === 47 || dir === '/');
 }
