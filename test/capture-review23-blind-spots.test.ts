@@ -147,6 +147,20 @@ describe('review 23, F3 and F4: files removed where no system call shows it', ()
     undecidedOnly(bundle, why);
   }, 60_000);
 
+  // Review 25 (attack), F1: a thread with a cwd of its own (unshare(CLONE_FS), and its chdir), or a child sharing its
+  // parent's (clone(CLONE_FS)): the engine keeps one cwd per process, so a relative unlink named no file, and a 128 MiB
+  // leak read as clean, exit 0 with --fail-on.
+  it("strace capture, a thread with a cwd of its own and a child sharing its parent's: each named, undecided", () => {
+    const { truth, bundle } = captured('strace', 'fs-thread,fs-shared');
+    expect(truth.deleted['fs-thread']).toEqual([expect.stringMatching(/\/fa\/thread\.bin \(deleted\)$/)]);
+    expect(truth.deleted['fs-shared']).toHaveLength(2);
+    expect(truth.deleted['fs-shared']).toContainEqual(expect.stringMatching(/\/sb\/shared\.bin \(deleted\)$/));
+    const trace = join(bundle, 'trace.txt');
+    lineWith(trace, 'flags=CLONE_FS|SIGCHLD');
+    const why = `process ${truth.pid} called unshare at ${trace}:${lineWith(trace, ' unshare(CLONE_FS)')} (and 1 more call like it), after which a name may mean another file than the trace takes it for`;
+    undecidedOnly(bundle, why);
+  }, 60_000);
+
   // Review 25 (attack), F2: the same ring polled by its kernel thread (SQPOLL), its fd closed before the attach: no fd
   // and no call shows it, only its mappings, which maps-start.txt lists; a 128 MiB leak read as clean, exit 0.
   it('strace capture --pid, a polled ring older than the capture, its fd closed: named from maps-start.txt, undecided', async () => {
@@ -173,11 +187,12 @@ describe('review 23, F3 and F4: files removed where no system call shows it', ()
   // Review 25 (attack), F9: orphanmap.bt took a mount whose flags carry the old magic MS_MGC_VAL (whose bits read as
   // MS_SLAVE|MS_PRIVATE) for a change of propagation; the kernel strips the magic first. A tmpfs mounted and moved so
   // hid a 128 MiB leak, exit 0 with --fail-on.
-  it('bpftrace capture, all five: each is named, and the verdict is undecided', () => {
-    const { truth, bundle } = captured('bpftrace', 'uring,bind,magic,tree,chroot');
+  it('bpftrace capture, all six: each is named, and the verdict is undecided', () => {
+    const { truth, bundle } = captured('bpftrace', 'uring,bind,magic,fs-thread,tree,chroot');
     expect(truth.deleted.magic).toContainEqual(expect.stringMatching(/\/magic\.bin \(deleted\)$/));
-    expect(truth.deleted.chroot).toHaveLength(5);
+    expect(truth.deleted.chroot).toHaveLength(6);
     const trace = join(bundle, 'trace.txt');
+    lineWith(trace, ' blind sys=unshare ');
     // The change of propagation before the bind mount is no blind record; the bind mount, the two mounts with the magic,
     // the open_tree and the chroot are.
     lineWith(trace, ' blind sys=open_tree ');
@@ -185,7 +200,7 @@ describe('review 23, F3 and F4: files removed where no system call shows it', ()
       .split('\n')
       .flatMap((text, index) => (text.includes(' blind sys=mount ') ? [index + 1] : []));
     expect(mounts).toHaveLength(3);
-    const views = `process ${truth.pid} called mount at ${trace}:${mounts[0]} (and 4 more calls like it), after which a name may mean another file than the trace takes it for`;
+    const views = `process ${truth.pid} called mount at ${trace}:${mounts[0]} (and 5 more calls like it), after which a name may mean another file than the trace takes it for`;
     const why = `${URING(truth.pid, `${trace}:${lineWith(trace, ' blind sys=io_uring_setup ')}`)}; ${views}`;
     lineWith(trace, ' blind sys=chroot ');
     const { report, status, stderr } = verdict(bundle);

@@ -11,7 +11,19 @@
 //   findings.ts     what a finding is (the report schema); counters.ts, the ids and sequence
 // This file sends each event to the module it concerns. It knows nothing of
 // files on disk, terminals or processes.
-import { assertNever, countedEvent, fileEvent, type EvidenceKeeper, type ExecEvent, type ExecStartEvent, type LinkEvent, type TraceEvent, type TruncateEvent } from '../parse/events.js';
+import {
+  assertNever,
+  CLONE_FS,
+  CLONE_THREAD,
+  countedEvent,
+  fileEvent,
+  type EvidenceKeeper,
+  type ExecEvent,
+  type ExecStartEvent,
+  type LinkEvent,
+  type TraceEvent,
+  type TruncateEvent,
+} from '../parse/events.js';
 import { Counters } from './counters.js';
 import { Fds, type SeedFd } from './fds.js';
 import { Files, FirstOfMany, chdir, resolveName, type FileNode } from './files.js';
@@ -419,6 +431,10 @@ export class Engine {
         this.tasks.cloneStarted(task);
         break;
       case 'clone':
+        // A thread with a cwd of its own, or processes sharing one: the engine keeps one per process (review 25).
+        if (event.childTid > 0 && ((event.flags & CLONE_THREAD) !== 0) === ((event.flags & CLONE_FS) === 0)) {
+          this.views.add({ pid: task.group.tgid, call: 'clone', at: `${event.place.file}:${event.place.line}` });
+        }
         this.tasks.cloneReturned(task, event.childTid, event.flags, event.seconds, event.tgid !== undefined);
         if (event.untracedChild === true) this.untracedChildren.add({ pid: task.group.tgid, child: event.childTid, at: `${event.place.file}:${event.place.line}` });
         break;

@@ -420,6 +420,7 @@ export const MREMAP_MAYMOVE = 0x1;
 export const MREMAP_FIXED = 0x2;
 export const MREMAP_DONTUNMAP = 0x4;
 export const CLONE_VM = 0x100;
+export const CLONE_FS = 0x200;
 export const CLONE_FILES = 0x400;
 export const CLONE_VFORK = 0x4000;
 export const CLONE_THREAD = 0x10000;

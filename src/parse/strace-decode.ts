@@ -159,7 +159,7 @@ const OPEN_TREE_FLAGS: Readonly<Record<string, number>> = {
 const OPEN_TREE_CLONE = 0x1;
 
 /** The calls that make a BlindSpotEvent when they succeed. */
-export const BLIND_SPOT_CALLS = ['io_uring_setup', 'chroot', 'pivot_root', 'setns', 'mount', 'move_mount', 'umount2', 'open_tree', 'fsmount'] as const;
+export const BLIND_SPOT_CALLS = ['io_uring_setup', 'chroot', 'pivot_root', 'setns', 'mount', 'move_mount', 'umount2', 'open_tree', 'fsmount', 'unshare'] as const;
 
 /** The syscalls the engine follows. Anything else is skipped before its arguments are lexed. */
 export const FOLLOWED_SYSCALLS: ReadonlySet<string> = new Set([
@@ -696,6 +696,9 @@ function decodeBlindSpot(call: Call): DecodeResult {
   if (call.name === 'mount' && mountKeepsNames(flagsArg(call, 3, MOUNT_FLAGS))) return NOTHING;
   // Without OPEN_TREE_CLONE, an O_PATH fd of the very directory; with it, a detached copy of the tree, named "/" (review 24).
   if (call.name === 'open_tree' && (flagsArg(call, 2, OPEN_TREE_FLAGS) & OPEN_TREE_CLONE) === 0) return NOTHING;
+  // A thread with a cwd (CLONE_FS) or fds (CLONE_FILES) of its own, which the engine keeps per process (review 25:
+  // the thread's chdir moved the whole process's, and the main thread's relative unlink found no file).
+  if (call.name === 'unshare' && (flagsArg(call, 0, CLONE_FLAGS) & (CLONE_FLAGS.CLONE_FS! | CLONE_FLAGS.CLONE_FILES!)) === 0) return NOTHING;
   const { base } = call;
   return withExtras({ kind: 'blind-spot', call: call.name, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw }, base);
 }

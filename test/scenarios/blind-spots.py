@@ -19,10 +19,16 @@
 # WORK/m/magic.bin, moves the mount to WORK/malias and unlinks
 # WORK/malias/magic.bin, both mounts with the old magic MS_MGC_VAL in their
 # flags, whose bits read as MS_SLAVE|MS_PRIVATE (review 25: the kernel strips
-# it first). In the order given. Each mapping is kept to the end. The program's record
+# it first); "fs-thread" maps WORK/fa/thread.bin, changes into WORK/fa, and
+# a thread of its own cwd (unshare(CLONE_FS)) changes into WORK/fb, then the
+# main thread unlinks "thread.bin" (WORK/fa's); "fs-shared" maps
+# WORK/sb/shared.bin, changes into WORK/sa, and a child made with
+# clone(CLONE_FS), which shares the cwd, changes into WORK/sb, then the
+# parent unlinks "shared.bin" (WORK/sb's) (review 25: the engine keeps a cwd
+# per process). In the order given. Each mapping is kept to the end. The program's record
 # (WORK/truth.json): its pid and what its own /proc/self/maps shows deleted
 # after each removal (read through an fd opened before the chroot).
-import ctypes, json, mmap, os, struct, sys, time
+import ctypes, json, mmap, os, struct, sys, threading, time
 
 from deleted_maps import read_again
 
@@ -131,6 +137,7 @@ def unlink_through(ring, sq, cq, sqes, sq_off, cq_off, path):
 
 MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE, CLONE_NEWNS, OPEN_TREE_CLONE = 0x1000, 0x2000, 0x4000, 0x40000, 0x20000, 1
 MS_MGC_VAL = 0xC0ED0000
+CLONE_FS = 0x200
 libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
 
 
@@ -181,6 +188,36 @@ for mode in modes:
         mapped(os.path.join(m, "magic.bin"))
         check(libc.mount(m.encode(), alias.encode(), None, MS_MGC_VAL | MS_MOVE, None), "mount MS_MGC_VAL|MS_MOVE")
         os.unlink(os.path.join(alias, "magic.bin"))
+    elif mode == "fs-thread":
+        a, b = os.path.join(work, "fa"), os.path.join(work, "fb")
+        os.makedirs(a, exist_ok=True)
+        os.makedirs(b, exist_ok=True)
+        mapped(os.path.join(a, "thread.bin"))
+        os.chdir(a)
+
+        def own_cwd():
+            check(libc.unshare(CLONE_FS), "unshare(CLONE_FS)")
+            os.chdir(b)
+
+        thread = threading.Thread(target=own_cwd)
+        thread.start()
+        thread.join()
+        os.unlink("thread.bin")
+        os.chdir(work)
+    elif mode == "fs-shared":
+        a, b = os.path.join(work, "sa"), os.path.join(work, "sb")
+        os.makedirs(a, exist_ok=True)
+        os.makedirs(b, exist_ok=True)
+        mapped(os.path.join(b, "shared.bin"))
+        os.chdir(a)
+        child = libc.syscall(56, CLONE_FS | 17, None, None, None, None)  # clone(CLONE_FS|SIGCHLD): fork, the cwd shared
+        check(child, "clone(CLONE_FS)")
+        if child == 0:
+            os.chdir(b)
+            os._exit(0)
+        os.waitpid(child, 0)
+        os.unlink("shared.bin")
+        os.chdir(work)
     elif mode == "tree":
         t = os.path.join(work, "t")
         os.makedirs(t, exist_ok=True)
