@@ -63,6 +63,11 @@ interface Scenario {
   unseen: number | null;
   /** "PID ADDRESS PATH" of each worker's "(deleted)" mapping of a file of the scenario, from /proc, sorted. */
   truth: string[];
+  /**
+   * How the workers' findings end: `process-exited` when the capture stopped the launched command after reading
+   * their maps, so that the trace shows their exits (review 24, D3); `still-mapped` when they ran on after it.
+   */
+  resolution: 'still-mapped' | 'process-exited';
 }
 
 /** "PID ADDRESS PATH" of each "(deleted)" line of /proc/PID/maps naming a file under `dir`. */
@@ -132,7 +137,7 @@ async function attached(name: string, backend: 'strace' | 'bpftrace'): Promise<S
   const truth = workers.flatMap((pid) => deletedIn(pid, dir)).sort();
   // /proc shows the unseen worker's file deleted too.
   expect(deletedIn(unseen, dir)).toHaveLength(1);
-  return { bundle, workers, unseen, truth };
+  return { bundle, workers, unseen, truth, resolution: 'still-mapped' };
 }
 
 /** `capture -- python3 …`: the program forks at once; the files are removed outside the trace and the truth read, then the capture is stopped (which ends the program). */
@@ -151,7 +156,7 @@ async function launched(name: string): Promise<Scenario> {
   capture.child.kill('SIGINT');
   const result = await capture.done;
   expect(result.code, capture.stderr()).toBe(130);
-  return { bundle, workers, unseen: null, truth };
+  return { bundle, workers, unseen: null, truth, resolution: 'process-exited' };
 }
 
 /** `capture -- bash -c 'PROGRAM & wait for DIR/exit'`: the command exits once the files are removed, leaving the program running (leftRunning), traced until the capture ends. */
@@ -171,7 +176,7 @@ async function leftRunning(name: string): Promise<Scenario> {
   expect(capture.stderr()).toContain('still run');
   // The program and its workers run on after the capture: their maps now are their maps at its end.
   const truth = workers.flatMap((pid) => deletedIn(pid, dir)).sort();
-  return { bundle, workers, unseen: null, truth };
+  return { bundle, workers, unseen: null, truth, resolution: 'still-mapped' };
 }
 
 function reportOf(bundle: string): { findings: Finding[]; mapsLines: Record<string, string> } {
@@ -201,7 +206,7 @@ function check(scenario: Scenario): void {
   const ofWorkers = findings.filter((finding) => scenario.workers.includes(finding.pid));
   expect(ofWorkers.map(keyOf).sort()).toEqual(scenario.truth);
   for (const finding of ofWorkers) {
-    expect(finding).toMatchObject({ kind: 'unlinked-while-mapped', severity: 'error', resolution: 'still-mapped', confirmedByMaps: true, unlinkedAt: null });
+    expect(finding).toMatchObject({ kind: 'unlinked-while-mapped', severity: 'error', resolution: scenario.resolution, confirmedByMaps: true, unlinkedAt: null });
     // Its line of its own maps-end.N.txt, as the captured process's findings get theirs of maps-end.txt.
     const own = readFileSync(join(scenario.bundle, `maps-end.${finding.pid}.txt`), 'utf8').split('\n');
     expect(own).toContain(mapsLines[finding.id]);
@@ -209,7 +214,8 @@ function check(scenario: Scenario): void {
   }
   // The text names the process whose maps confirmed each.
   const text = runCli(['analyze', scenario.bundle]).stdout;
-  for (const pid of new Set(ofWorkers.map((finding) => finding.pid))) expect(text).toContain(`(confirmed by /proc/${pid}/maps at the end)`);
+  const confirmed = (pid: number) => `(confirmed by /proc/${pid}/maps at the end${scenario.resolution === 'process-exited' ? ', read before' : ''})`;
+  for (const pid of new Set(ofWorkers.map((finding) => finding.pid))) expect(text).toContain(confirmed(pid));
   // --redact hashes the workers' paths as it hashes maps-end.txt's: the same findings, no name of the scenario left.
   const redacted = runCli(['analyze', scenario.bundle, '--format', 'json', '--redact']);
   expect(redacted.status, redacted.stderr).toBe(0);

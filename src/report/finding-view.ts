@@ -127,7 +127,8 @@ export function resolutionText(finding: Finding): string {
       if (unlinkedFirst(finding)) return `unmapped${finding.resolvedAt === null ? '' : ` at ${describePlace(finding.resolvedAt)}${delay === '' ? '' : ','}`}${delay}`;
       return `unmapped${delay}${finding.resolvedAt === null ? '' : ` at ${describePlace(finding.resolvedAt)}`}`;
     case 'process-exited':
-      return `released when the process exited or exec'd${delay}`;
+      // A launched command's maps at the end, read before the capture stopped it, showed the mapping (review 24, D3).
+      return `released when the process exited or exec'd${delay}${finding.confirmedByMaps === true ? ` (confirmed by /proc/${finding.pid}/maps at the end, read before)` : ''}`;
     case 'still-mapped': {
       // Named by process, not by file: the captured process's maps are maps-end.txt, every other's maps-end.N.txt.
       const maps = `/proc/${finding.pid}/maps at the end`;
