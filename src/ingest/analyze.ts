@@ -123,6 +123,7 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
           run.warnings.push(`${input.bundle.dir}: the capture did not finish this bundle (${unfinishedBecause(input.bundle.meta)}): the trace may stop early`);
           unfinished ??= `the capture did not finish ${input.bundle.dir} (${unfinishedBecause(input.bundle.meta)}): its trace may stop early`;
         }
+        if (input.bundle.startUnread !== null) unfinished ??= input.bundle.startUnread;
         run.seed(input.bundle);
         // A finished capture's own record of when it began to stop; live follows a bundle before it has one.
         const stopAfterByte = input.bundle.meta.backend === 'bpftrace' ? input.bundle.meta.stopAfterByte : undefined;

@@ -133,6 +133,8 @@ export interface Bundle {
   warnings: string[];
   /** meta.json has no end: a capture still running (live), or one that died before it finished. */
   unfinished: boolean;
+  /** Why an attached capture's maps at the start say nothing (an empty maps-start.txt), which makes the verdict undecided; null otherwise. */
+  startUnread: string | null;
 }
 
 /** A maps entry with the text and line number it came from, for evidence. */
@@ -399,6 +401,7 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   const seeds = new Map<number, SeedMapping[]>();
   const startPath = join(dir, 'maps-start.txt');
   let ringMapLine = 0;
+  let startUnread: string | null = null;
   // A launched command's trace begins before its execve: maps-start.txt, read
   // once it runs, holds nothing older than the trace, only mappings the trace
   // shows being made. Seeding them would count each twice: it is only looked for.
@@ -412,13 +415,19 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
     if (meta.mode !== 'launched' && !hasStart) warnings.push(noStart);
   } else {
     const mappings: SeedMapping[] = [];
+    let startLines = 0;
     const start = await readMapsSnapshot(files, 'maps-start.txt', startPath, (entry, lineNo, keep) => {
+      startLines++;
       // A ring lives on in its mappings once its fd is closed, and SQPOLL's thread needs no call (review 25).
       if (ringMapLine === 0 && entry.path === IO_URING_TARGET) ringMapLine = lineNo;
       seedOf(keep(), startPath, mappings);
     });
     if (start === null) warnings.push(noStart);
     else {
+      // A live process maps its program at least: an empty read is of one exiting as the capture attached (review 25:
+      // a JVM's mapping of a deleted file, live through the whole trace, read as clean).
+      if (startLines === 0 && start.cutAfter === null)
+        startUnread = `${startPath} is empty: the capture could not read process ${meta.pid}'s maps when it attached (was it exiting?), so what it mapped before the capture is unknown`;
       seeds.set(meta.pid as number, mappings);
       warnings.push(...start.problems);
       if (start.cutAfter !== null) warnings.push(`${startPath}: ${cutText(start)}; the mappings they list are unknown, as if made before the capture`);
@@ -491,7 +500,8 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   // The directory itself, open again until maps-end.N.txt are read: the same directory whatever is put at its name since.
   const othersMapsEnd = othersListed.length === 0 ? null : { dirFd: openSync(`/proc/self/fd/${handle.fd}`, constants.O_RDONLY | constants.O_DIRECTORY), files: othersListed };
   const otherViewAtStart = meta.sameView === false && typeof meta.pid === 'number' ? { pid: meta.pid, at: `${metaPath} (sameView: false)` } : null;
-  return { dir, meta, traceFiles, traceFds, seeds, fdSeeds, ringAtStart, otherViewAtStart, mapsEnd, othersMapsEnd, engineOptions, warnings, unfinished };
+  if (startUnread !== null) warnings.push(startUnread);
+  return { dir, meta, traceFiles, traceFds, seeds, fdSeeds, ringAtStart, otherViewAtStart, mapsEnd, othersMapsEnd, engineOptions, warnings, unfinished, startUnread };
 }
 
 /** The maps-end.N.txt files of a bundle, as loadBundle found them: read later, once (readOthersMapsEnd). */
