@@ -1771,6 +1771,9 @@ om_note_attach() {
   OM_GONE_AFTER=$waited
   if ((!OM_CMD_MODE)) && om_group_gone "$OM_TARGET_PID" "$OM_TARGET_ST"; then
     OM_GONE_AT_ATTACH=1
+    # Gone before its mount namespace was read: meta.json's sameView is null, not false (review 25: a process that
+    # exited as the capture attached was said to be in a container).
+    OM_VIEW_UNREAD=1
     [[ -z $OM_STOP_REASON ]] || return 0
     OM_STOP_REASON=target-exited
     # strace fails at once on a process that is gone and writes ptrace's
@@ -1994,7 +1997,7 @@ om_run_capture() {
     om_out their_ns readlink "/proc/$OM_PID/ns/mnt" 2>/dev/null
     om_out our_ns readlink /proc/self/ns/mnt 2>/dev/null
     if [[ -n $their_ns && $their_ns == "$our_ns" && /proc/$OM_PID/root/ -ef / ]]; then OM_SAME_VIEW=1
-    elif [[ -z $their_ns ]]; then OM_VIEW_UNREAD=1; fi
+    elif [[ -z $their_ns ]] || ! om_running "$OM_PID" "$OM_PID_ST"; then OM_VIEW_UNREAD=1; fi
     # A stop asked for meanwhile ends it: fds-start.txt is then left out.
     om_bounded "$OM_FDS_SECONDS" v om_snapshot_fds "$OM_PID" "$OM_D/fds-start.txt"
     case $? in

@@ -422,7 +422,9 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
       if (ringMapLine === 0 && entry.path === IO_URING_TARGET) ringMapLine = lineNo;
       seedOf(keep(), startPath, mappings);
     });
-    if (start === null) warnings.push(noStart);
+    // Without it, what the process mapped before the capture is unknown (review 25: one that exited as the capture
+    // attached held a deleted file's mapping, and the bundle read as clean).
+    if (start === null) startUnread = `${dir} has no maps-start.txt: the capture did not read process ${meta.pid}'s maps when it attached, so what it mapped before the capture is unknown`;
     else {
       // A live process maps its program at least: an empty read is of one exiting as the capture attached (review 25:
       // a JVM's mapping of a deleted file, live through the whole trace, read as clean).
