@@ -82,6 +82,22 @@ describe('orphanmap analyze', () => {
     expect(runCli(['analyze', LEAKY, '--fail-on', 'error']).status).toBe(3);
   });
 
+  // Review 25 (exactness), D10: a relative glob, which matches no absolute name, kept none of 17 errors, and the
+  // report said "no mapping outlived its file", exit 0 with --fail-on, with no word of the filter.
+  it('says when --path keeps none of the findings, and how a pattern matches', () => {
+    const all = (JSON.parse(runCli(['analyze', LEAKY, '--format', 'json']).stdout) as { findings: Finding[] }).findings.length;
+    expect(all).toBeGreaterThan(0);
+    const missed = JSON.parse(runCli(['analyze', LEAKY, '--format', 'json', '--path', 'kafka-logs/*.timeindex*']).stdout) as { findings: Finding[]; warnings: string[] };
+    expect(missed.findings).toEqual([]);
+    expect(missed.warnings).toContain(
+      `--path matched none of the ${all} findings, so the report shows none of them: findings name files by absolute paths; a pattern with a '/' must match the whole path (start it with '/' or '**/'), one without matches the last component`,
+    );
+    // One that keeps some says nothing of the kind.
+    const kept = JSON.parse(runCli(['analyze', LEAKY, '--format', 'json', '--path', '**/*.timeindex*']).stdout) as { findings: Finding[]; warnings: string[] };
+    expect(kept.findings.length).toBeGreaterThan(0);
+    expect(kept.warnings.filter((text) => text.startsWith('--path matched none'))).toEqual([]);
+  });
+
   it("exits 2 with --fail-on when --pid names no process of the trace: a pass would be the typo's", () => {
     const typo = runCli(['analyze', LEAKY, '--fail-on', 'error', '--pid', '1']);
     expect(typo.status).toBe(2);

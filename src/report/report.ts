@@ -91,6 +91,18 @@ export function buildReport(analysis: Analysis, filter: FindingFilter = {}, reda
   }
   // Once: stats() walks every live mapping of every process.
   const stats = analysis.engine.stats();
+  // A --path that keeps none of the findings is said, not left to read as "nothing leaked" (review 25: a relative
+  // glob against absolute names hid 17 errors, exit 0 with --fail-on). Not quoted: --redact hides paths.
+  const warnings = [...analysis.warnings];
+  if (filter.path !== undefined && findings.length === 0) {
+    const missed = analysis.engine.findings().filter((finding) => filter.pid === undefined || finding.pid === filter.pid).length;
+    if (missed > 0) {
+      warnings.push(
+        `--path matched none of the ${missed} finding${missed === 1 ? '' : 's'}${filter.pid === undefined ? '' : ` of process ${filter.pid}`}, so the report shows none of them: ` +
+          "findings name files by absolute paths; a pattern with a '/' must match the whole path (start it with '/' or '**/'), one without matches the last component",
+      );
+    }
+  }
   return redaction.report({
     schema: REPORT_SCHEMA,
     inputs: analysis.inputs,
@@ -106,7 +118,7 @@ export function buildReport(analysis: Analysis, filter: FindingFilter = {}, reda
     },
     unparsedSamples: analysis.unparsedSamples.map((sample) => ({ file: sample.place.file, line: sample.place.line, text: sample.text, reason: sample.reason })),
     findings,
-    warnings: analysis.warnings,
+    warnings,
     environment: bundle?.meta ?? null,
     mapsLines,
   });
