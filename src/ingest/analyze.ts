@@ -223,11 +223,12 @@ async function checkWithMaps(run: Run, engine: Engine, bundle: Bundle): Promise<
   for (const [other, lines] of others.kept) checkProcess(run, engine, other, lines, join(bundle.dir, `maps-end.${other}.txt`), readBeforeStop);
   const unseen = [...others.unseenDeleted].map(([other, deleted]) => ({ pid: other, path: fromKernelName(deleted.path) }));
   if (unseen.length === 0) return checked;
+  engine.notTracedHolding(unseen.map((process) => ({ pid: process.pid, name: process.path })));
   // Said, not reported: what the trace never showed of a process it cannot explain.
   const shown = unseen.slice(0, UNSEEN_NAMED);
   run.warnings.push(
     `${bundle.dir}: ${unseen.length} process(es) alive at the end that the trace never shows (started before the capture attached, so not traced) map deleted files (maps-end.N.txt), ` +
-      `which are not checked nor reported: ${shown.map((process) => `pid ${process.pid} (${process.path})`).join(', ')}${unseen.length > UNSEEN_NAMED ? `, and ${unseen.length - UNSEEN_NAMED} more` : ''}`,
+      `which the trace cannot check: their mappings are in doubt (one counted for each process): ${shown.map((process) => `pid ${process.pid} (${process.path})`).join(', ')}${unseen.length > UNSEEN_NAMED ? `, and ${unseen.length - UNSEEN_NAMED} more` : ''}`,
   );
   run.warningPaths.push(...shown.map((process) => process.path));
   return checked;
