@@ -970,7 +970,8 @@ export class Files {
       replaced?.note(event, this.keeper);
       // Two directories: the names under each go with it (review 24: under the new name, an unlink found none).
       if (this.byName.hasUnder(from) || this.byName.hasUnder(to) || this.links.size > 0) this.exchangeDirectories(from, to, event);
-      if (moving === undefined || replaced === undefined || this.byName.hasUnder(to)) this.directoryMoved(from, to, true);
+      // Not two files the trace knows as files: perhaps directories, one of them the cwd or above it.
+      if (moving === undefined || replaced === undefined || this.byName.hasUnder(from) || this.byName.hasUnder(to)) this.directoryMoved(from, to, true);
       return;
     }
     // Renaming over an existing name unlinks the file that had it.

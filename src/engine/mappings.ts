@@ -145,7 +145,7 @@ const GONE_BEFORE_STOP =
 
 /**
  * A process's mappings as its exit released them, kept for its maps at the
- * end when those were read before the capture stopped it (ExitedSpaces).
+ * end when those were read before the capture stopped it (Mappings.mapsReadBeforeExit).
  */
 export interface ExitedSpace {
   /** Its pieces, in address order (the records' own piece counts are 0 by now). */
@@ -460,6 +460,11 @@ export class Mappings {
     }
   }
 
+  /** What process `pid` held as it exited, if its maps at the end were read before (mapsReadBeforeExit) and the trace shows that exit. */
+  exitedSpace(pid: number): ExitedSpace | null {
+    return this.exitedSpaces.get(pid) ?? null;
+  }
+
   /**
    * The files of maps-start.txt found gone from their names once the process
    * had exited (`lines`, a bundle's maps-start-gone.txt): each of those
@@ -469,11 +474,6 @@ export class Mappings {
    * the trace if its exit is not in it. What the trace shows unmapped, or
    * holds another file at, is no finding: the check came after the exit.
    */
-  /** What process `pid` held as it exited, if its maps at the end were read before (mapsReadBeforeExit) and the trace shows that exit. */
-  exitedSpace(pid: number): ExitedSpace | null {
-    return this.exitedSpaces.get(pid) ?? null;
-  }
-
   goneWhenExited(space: Space, gone: GoneAtExit): void {
     const files = new Set<FileNode>();
     for (const line of gone.lines) {
