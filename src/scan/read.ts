@@ -20,6 +20,8 @@ export interface ProcReader {
    * Without it, `read` gives the whole text.
    */
   eachLine?(relative: string, onLine: (line: string) => void, maxBytes?: number): Promise<number>;
+  /** Names in a directory, by path relative to the root ("123/task"); without it, a process's threads are not looked at. */
+  listIn?(relative: string): Promise<string[]>;
 }
 
 /** Bytes read from /proc at a time. */
@@ -96,6 +98,7 @@ function elided(line: { head: Buffer; tail: Buffer }): string {
 export function procfsReader(root = '/proc'): ProcReader {
   return {
     list: () => readdir(root),
+    listIn: (relative) => readdir(join(root, relative)),
     read: (relative) => readFile(join(root, relative), 'utf8'),
     eachLine: (relative, onLine, maxBytes) => eachLineOf(join(root, relative), onLine, maxBytes),
     exists: (relative) =>
@@ -153,18 +156,18 @@ export async function readMaxMapCount(reader: ProcReader): Promise<number | null
 }
 
 export async function readProcess(reader: ProcReader, pid: number): Promise<{ pid: number; comm: string; tally: MapsTally } | ScanSkip> {
-  const tally = new MapsTally();
+  let tally = new MapsTally();
   let bytes: number;
   try {
-    if (reader.eachLine !== undefined) {
-      bytes = await reader.eachLine(`${pid}/maps`, (line) => tally.addLine(line));
-    } else {
-      const maps = await reader.read(`${pid}/maps`);
-      bytes = maps.length;
-      for (const line of maps.split('\n')) tally.addLine(line);
-    }
+    bytes = await readMaps(reader, `${pid}/maps`, tally);
   } catch (error) {
     return { pid, ...(await classifyError(reader, pid, error)) };
+  }
+  if (bytes === 0) {
+    // A process whose main thread exited alone reads empty there, and has its address space in each thread left
+    // (review 25: one such held a deleted file's mapping, and scan counted it among the kernel threads).
+    const thread = await threadMaps(reader, pid);
+    if (thread !== null) ({ tally, bytes } = thread);
   }
   if (bytes === 0) {
     // Kernel threads have no mm; a zombie has released its own. Either way nothing to count.
@@ -185,6 +188,36 @@ export async function readProcess(reader: ProcReader, pid: number): Promise<{ pi
     // comm is a label only; a missing one does not lose the scan.
   }
   return { pid, comm, tally };
+}
+
+/** `relative`'s lines into `tally`; the bytes read. */
+async function readMaps(reader: ProcReader, relative: string, tally: MapsTally): Promise<number> {
+  if (reader.eachLine !== undefined) return reader.eachLine(relative, (line) => tally.addLine(line));
+  const maps = await reader.read(relative);
+  for (const line of maps.split('\n')) tally.addLine(line);
+  return maps.length;
+}
+
+/** The maps of the first of process `pid`'s other threads that has any; null when none has (or it cannot be listed). */
+async function threadMaps(reader: ProcReader, pid: number): Promise<{ tally: MapsTally; bytes: number } | null> {
+  if (reader.listIn === undefined) return null;
+  let threads: string[];
+  try {
+    threads = await reader.listIn(`${pid}/task`);
+  } catch {
+    return null;
+  }
+  for (const tid of threads) {
+    if (tid === String(pid) || !/^\d+$/.test(tid)) continue;
+    const tally = new MapsTally();
+    try {
+      const bytes = await readMaps(reader, `${pid}/task/${tid}/maps`, tally);
+      if (bytes > 0) return { tally, bytes };
+    } catch {
+      // That thread went meanwhile: the next.
+    }
+  }
+  return null;
 }
 
 /**
