@@ -1,7 +1,7 @@
 // Reading /proc for `scan`: the I/O edge. Every error a live /proc can give
 // (a process exiting between readdir and read, another user's process, a kernel
 // thread, a /proc without some file) becomes a counted skip, never a throw.
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ELISION, mountDevice, mountedDevices } from '../parse/maps.js';
 import { MapsTally, type ProcessScan, type ScanResult, type ScanSkip, type SkipReason } from './aggregate.js';
@@ -22,6 +22,8 @@ export interface ProcReader {
   eachLine?(relative: string, onLine: (line: string) => void, maxBytes?: number): Promise<number>;
   /** Names in a directory, by path relative to the root ("123/task"); without it, a process's threads are not looked at. */
   listIn?(relative: string): Promise<string[]>;
+  /** What a link says ("123/task/124/ns/mnt": "mnt:[4026531841]"). */
+  linkOf?(relative: string): Promise<string>;
 }
 
 /** Bytes read from /proc at a time. */
@@ -99,6 +101,7 @@ export function procfsReader(root = '/proc'): ProcReader {
   return {
     list: () => readdir(root),
     listIn: (relative) => readdir(join(root, relative)),
+    linkOf: (relative) => readlink(join(root, relative)),
     read: (relative) => readFile(join(root, relative), 'utf8'),
     eachLine: (relative, onLine, maxBytes) => eachLineOf(join(root, relative), onLine, maxBytes),
     exists: (relative) =>
@@ -176,7 +179,7 @@ export async function readProcess(reader: ProcReader, pid: number): Promise<{ pi
   }
   // Named as kernel objects on a major-0 device: a tmpfs (or overlayfs…) the process mounted shows in its mountinfo.
   if (tally.unsure.length > 0) {
-    const mounted = await mountsOf(reader, pid);
+    const mounted = await mountsOfThreads(reader, pid);
     // Too long to read whole: a file, as a leak is, rather than hidden.
     if (mounted === 'too-long') tally.settleAllAsFiles();
     else if (mounted !== 'unreadable') tally.settleMounted(mounted);
@@ -234,12 +237,12 @@ const MAX_MOUNTINFO_BYTES = 16 << 20;
  * MAX_MOUNTINFO_BYTES; 'unreadable' when it could not be read (the process
  * went, or a /proc without the file: its names stay the kernel's, as before).
  */
-async function mountsOf(reader: ProcReader, pid: number): Promise<Set<string> | 'too-long' | 'unreadable'> {
+async function mountsOf(reader: ProcReader, dir: string): Promise<Set<string> | 'too-long' | 'unreadable'> {
   const mounted = new Set<string>();
   try {
-    if (reader.eachLine === undefined) return mountedDevices(await reader.read(`${pid}/mountinfo`));
+    if (reader.eachLine === undefined) return mountedDevices(await reader.read(`${dir}/mountinfo`));
     const bytes = await reader.eachLine(
-      `${pid}/mountinfo`,
+      `${dir}/mountinfo`,
       (line) => {
         const device = mountDevice(line);
         if (device !== undefined) mounted.add(device);
@@ -250,6 +253,49 @@ async function mountsOf(reader: ProcReader, pid: number): Promise<Set<string> | 
   } catch {
     return 'unreadable';
   }
+}
+
+/** The most mount namespaces of one process's threads read besides its own. */
+const MAX_THREAD_NAMESPACES = 8;
+
+/**
+ * mountsOf for the process and each mount namespace its threads are in that
+ * is not the main thread's (once each, by ns/mnt): a thread may unshare its
+ * own (Go's LockOSThread does; unprivileged in a user namespace) and mount a
+ * tmpfs there, whose files map into the one address space, with a device
+ * only that thread's mountinfo shows (review 25: a 64 MiB "/memfd:cache" so
+ * mapped read as a kernel object, and scan said 0). Past
+ * MAX_THREAD_NAMESPACES of them, 'too-long': its names count as files.
+ */
+async function mountsOfThreads(reader: ProcReader, pid: number): Promise<Set<string> | 'too-long' | 'unreadable'> {
+  const own = await mountsOf(reader, String(pid));
+  if (own === 'too-long' || reader.listIn === undefined || reader.linkOf === undefined) return own;
+  let threads: string[];
+  let leaderNs: string;
+  try {
+    threads = await reader.listIn(`${pid}/task`);
+    leaderNs = await reader.linkOf(`${pid}/ns/mnt`);
+  } catch {
+    return own;
+  }
+  const seen = new Set([leaderNs]);
+  const mounted = own === 'unreadable' ? new Set<string>() : own;
+  for (const tid of threads) {
+    if (!/^\d+$/.test(tid) || tid === String(pid)) continue;
+    let ns: string;
+    try {
+      ns = await reader.linkOf(`${pid}/task/${tid}/ns/mnt`);
+    } catch {
+      continue;
+    }
+    if (seen.has(ns)) continue;
+    seen.add(ns);
+    if (seen.size > MAX_THREAD_NAMESPACES + 1) return 'too-long';
+    const theirs = await mountsOf(reader, `${pid}/task/${tid}`);
+    if (theirs === 'too-long') return 'too-long';
+    if (theirs !== 'unreadable') for (const device of theirs) mounted.add(device);
+  }
+  return own === 'unreadable' && seen.size === 1 ? 'unreadable' : mounted;
 }
 
 async function classifyError(reader: ProcReader, pid: number, error: unknown): Promise<{ reason: SkipReason; detail: string }> {
