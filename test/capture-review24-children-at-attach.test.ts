@@ -16,7 +16,7 @@ import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { exited, PYTHON, workspace } from './scenarios/harness.js';
+import { type Exited, exited, PYTHON, workspace } from './scenarios/harness.js';
 import { killStillRunning } from './support/proc.js';
 import { CLI, requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
@@ -50,6 +50,22 @@ beforeAll(() => {
   requireTool('strace');
 });
 
+/**
+ * `orphanmap capture ARGS` (its bundle in WORK/bundle), told to go (WORK/go) once attached, until it ends; checks the
+ * child's own word, that its mapping outlived the file. The capture's exit, its stderr with the command's output.
+ */
+async function capturedWhileTheChildUnlinks(work: string, args: string[]): Promise<Exited> {
+  const capture = spawn(process.execPath, [CLI, 'capture', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  started.push(capture);
+  const captured = exited(capture);
+  await waitFor('strace to attach', () => existsSync(join(work, 'bundle', 'meta.json')), 60_000);
+  writeFileSync(join(work, 'go'), '');
+  const result = await captured;
+  expect(result.code, result.stderr).toBe(0);
+  expect((JSON.parse(readFileSync(join(work, 'child.json'), 'utf8')) as { path: string }[]).map((d) => d.path)).toEqual([join(work, 'job.dat')]);
+  return result;
+}
+
 it('capture --pid of a process with a child forked before the attach: meta.json lists it, and the report says it is not traced', async () => {
   const work = realpathSync(workspace('children-at-attach'));
   const program = spawn(PYTHON, ['-c', PROGRAM, work, join(import.meta.dirname, 'scenarios')], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -59,15 +75,7 @@ it('capture --pid of a process with a child forked before the attach: meta.json 
   expect(ready[0]).toBe('ready');
   const child = Number(ready[1]);
   const bundle = join(work, 'bundle');
-  const capture = spawn(process.execPath, [CLI, 'capture', '--pid', String(program.pid), '--out', bundle], { stdio: ['ignore', 'ignore', 'pipe'] });
-  started.push(capture);
-  const captured = exited(capture);
-  await waitFor('strace to attach', () => existsSync(join(bundle, 'meta.json')), 60_000);
-  writeFileSync(join(work, 'go'), '');
-  const result = await captured;
-  expect(result.code, result.stderr).toBe(0);
-  // The child's own word: its mapping outlived the file.
-  expect((JSON.parse(readFileSync(join(work, 'child.json'), 'utf8')) as { path: string }[]).map((d) => d.path)).toEqual([join(work, 'job.dat')]);
+  await capturedWhileTheChildUnlinks(work, ['--pid', String(program.pid), '--out', bundle]);
 
   const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { childrenAtAttach: number[] };
   expect(meta.childrenAtAttach).toEqual([child]);
@@ -84,16 +92,7 @@ it('capture --pid of a process with a child forked before the attach: meta.json 
 it('capture -- CMD whose command forks at once: no child listed nor said untraced, and the child leak is found', async () => {
   const work = realpathSync(workspace('children-launched'));
   const bundle = join(work, 'bundle');
-  const capture = spawn(process.execPath, [CLI, 'capture', '--out', bundle, '--', PYTHON, '-c', PROGRAM, work, join(import.meta.dirname, 'scenarios')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  started.push(capture);
-  const captured = exited(capture);
-  await waitFor('strace to attach', () => existsSync(join(bundle, 'meta.json')), 60_000);
-  writeFileSync(join(work, 'go'), '');
-  const result = await captured;
-  expect(result.code, result.stderr).toBe(0);
-  expect((JSON.parse(readFileSync(join(work, 'child.json'), 'utf8')) as { path: string }[]).map((d) => d.path)).toEqual([join(work, 'job.dat')]);
+  const result = await capturedWhileTheChildUnlinks(work, ['--out', bundle, '--', PYTHON, '-c', PROGRAM, work, join(import.meta.dirname, 'scenarios')]);
   // The command's output goes to the capture's stderr (its stdout is the bundle's path).
   const child = Number(/^ready (\d+)$/m.exec(result.stderr)?.[1]);
 
