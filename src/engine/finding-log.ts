@@ -181,9 +181,7 @@ export class FindingLog {
    * trace then shows (`exit`) released the mapping, holding `held`.
    */
   deletedBeforeExit(mapping: MappingState, note: string, held: Held, exit: EventBase | null): void {
-    const finding = this.decide('unlinked-while-mapped', mapping, {}, null, held, null, false);
-    finding.note ??= note;
-    mapping.unlinkFinding = finding;
+    const finding = this.goneOutOfSight(mapping, note, held);
     finding.confirmedByMaps = true;
     // Its lines end with maps-end.txt's, noted after the exit.
     this.resolve(finding, exit === null ? 'still-mapped' : 'process-exited', exit, mapping.file.evidenceMark(null));
@@ -192,10 +190,11 @@ export class FindingLog {
   /**
    * A mapping whose file went by a call the trace does not show, found so
    * while it lives (Mappings.goneWhenExited: the process's exit, about to
-   * release it, resolves it).
+   * release it, resolves it). `held`: what it holds, when its space no
+   * longer shows it (deletedBeforeExit).
    */
-  goneOutOfSight(mapping: MappingState, note: string): Finding {
-    const finding = this.decide('unlinked-while-mapped', mapping, {}, null, stillMapped(mapping), null, false);
+  goneOutOfSight(mapping: MappingState, note: string, held = stillMapped(mapping)): Finding {
+    const finding = this.decide('unlinked-while-mapped', mapping, {}, null, held, null, false);
     finding.note ??= note;
     mapping.unlinkFinding = finding;
     return finding;
