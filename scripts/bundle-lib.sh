@@ -1622,7 +1622,7 @@ om_finish() {
   esac
   rm -f -- "$OM_D/.meta-reserve"
   # What om_bounded left behind in a script that died in it (the watchdog finishes then).
-  rm -rf -- "$OM_D"/.bounded.* "$OM_D/.command-id" "$OM_D/.maps-end"
+  rm -rf -- "$OM_D"/.bounded.* "$OM_D/.command-id" "$OM_D/.maps-end" "$OM_D/.orphanmap.bt"
   if ! om_write_meta; then
     OM_COMPLETE=0
     om_log "error: cannot write the final meta.json into $OM_OUT (is its file system full?); the meta.json left there says \"complete\": false"
@@ -1957,8 +1957,9 @@ om_run_capture() {
   # -d counts from here: bpftrace spends 8-40 s compiling before it attaches.
   om_out start_ns date +%s%N
   OM_START_NS=$start_ns
-  # By now the tracer has opened the FIFO (or died), so its name can go.
-  rm -f -- "$OM_D/.stderr.fifo"
+  # By now the tracer has opened the FIFO (or died), so its name can go, and
+  # bpftrace has read its program (capture-bpftrace.sh's keyed copy).
+  rm -f -- "$OM_D/.stderr.fifo" "$OM_D/.orphanmap.bt"
   om_note_attach "$attached" "$tracer_start_ns" "$start_ns"
   OM_ATTACHED=$attached
   if [[ -z $OM_PID ]] && ((!OM_CMD_MODE)); then

@@ -131,8 +131,29 @@ om_backend_cmd_pid() {
   rm -f -- "$OM_D/.command-pid"
 }
 
+# om_write_keyed_script -> OM_BT_KEY and $OM_D/.orphanmap.bt: orphanmap.bt
+# with a random key before every line it prints (zeros in the file). The
+# script prints file names raw, so a traced process can put a newline and a
+# line shaped like a record in a name (a munmap that hides its leak); without
+# the key, which it cannot read (the bundle directory is mode 0700, and
+# bpftrace's command line names only the file), such a line is the rest of
+# that name. Removed once bpftrace has read it (om_finish, and after the attach).
+om_write_keyed_script() {
+  local key
+  om_out key od -An -N8 -tx8 /dev/urandom || om_die "cannot read /dev/urandom for the trace's key"
+  key=${key//[[:space:]]/}
+  [[ $key =~ ^[0-9a-f]{16}$ ]] || om_die "cannot read /dev/urandom for the trace's key (read \"$key\")"
+  OM_BT_KEY=$key
+  # Nothing to rewrite would mean a script with no key to print: refused rather than run unkeyed.
+  grep -q 'printf("0000000000000000 ' "$OM_BT_SCRIPT" || om_die "$OM_BT_SCRIPT prints no line with the key placeholder"
+  (umask 077 && sed "s/printf(\"0000000000000000 /printf(\"$key /" "$OM_BT_SCRIPT" > "$OM_D/.orphanmap.bt") 2>/dev/null ||
+    om_die "cannot write the keyed copy of orphanmap.bt into $OM_OUT (is its file system full?)"
+  ! grep -q 'printf("0000000000000000 ' "$OM_D/.orphanmap.bt" || om_die "the keyed copy of orphanmap.bt still holds the placeholder"
+}
+
 om_backend_argv() {
   OM_TRACER_STDOUT=trace.txt
+  om_write_keyed_script
   OM_TRACER_ARGV=(env "BPFTRACE_STRLEN=$OM_BT_STRLEN" __BPFTRACE_NOTIFY_PROBES_ATTACHED=1)
   # bpftrace 0.17's default of 64 pages per CPU loses events on a busy JVM
   # (bench/overhead-results.md); 1024 pages is 4 MiB per CPU.
@@ -141,9 +162,9 @@ om_backend_argv() {
   if ((OM_CMD_MODE)); then
     OM_NO_DETACH='bpftrace ends the program it started when bpftrace exits (bpftrace -c sets PR_SET_PDEATHSIG on it); to leave a program running after the capture, start it yourself and use --pid'
     om_write_wrapper
-    OM_TRACER_ARGV+=(-c "/bin/sh $OM_WRAPPER" "$OM_BT_SCRIPT" 0)
+    OM_TRACER_ARGV+=(-c "/bin/sh $OM_WRAPPER" "$OM_D/.orphanmap.bt" 0)
   else
-    OM_TRACER_ARGV+=("$OM_BT_SCRIPT" "$OM_TARGET_PID")
+    OM_TRACER_ARGV+=("$OM_D/.orphanmap.bt" "$OM_TARGET_PID")
   fi
   # The CPUs online, printed in the header (cpus=): the reader merges one output buffer per CPU.
   OM_TRACER_ARGV+=("$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 0)")
@@ -166,7 +187,7 @@ om_backend_attached() {
 # the command, released, died with it): nothing was traced then. The BEGIN
 # probe's line, which bpftrace writes itself as it attaches its probes (and
 # not through the tee that copies its stderr later), says it got that far.
-om_backend_traced() { om_retry grep -q '^orphanmap-bt [0-9]* begin ' "$OM_D/trace.txt" 2>/dev/null; }
+om_backend_traced() { om_retry grep -q "^$OM_BT_KEY orphanmap-bt [0-9]* begin " "$OM_D/trace.txt" 2>/dev/null; }
 
 # bpftrace 0.17 raises RLIMIT_MEMLOCK to unlimited as it starts, and prints
 # "ERROR: … couldn't set RLIMIT_MEMLOCK" where root may not (no
@@ -184,8 +205,9 @@ om_backend_attach_note() {
 # The probes attached: bpftrace's notice on its stderr, or the BEGIN probe's header in the trace.
 om_backend_attach_seen() { om_backend_attached || om_backend_traced; }
 
+# Lines with the key only: "KEY <ns> <cpu> <tgid> <tid> <event> …" (a line without it is a file name's rest).
 om_backend_first_pid() {
-  awk '$1 ~ /^[0-9]+$/ && $3 ~ /^[1-9][0-9]*$/ { print $3; exit }' "$OM_D/trace.txt" 2>/dev/null
+  awk -v key="$OM_BT_KEY " 'index($0, key) == 1 && $2 ~ /^[0-9]+$/ && $4 ~ /^[1-9][0-9]*$/ { print $4; exit }' "$OM_D/trace.txt" 2>/dev/null
 }
 
 # bpftrace -c exits when its command does, and bpftrace -p is stopped by the
@@ -248,15 +270,15 @@ om_backend_stopping() {
   { printf '%s\n' "$size" > "$OM_D/.stop-after-byte"; } 2>/dev/null
   kill -0 -- "-$OM_TRACER_PID" 2>/dev/null
   for ((i = 0; i < 20; i++)); do
-    tail -c "+$((size + 1))" -- "$OM_D/trace.txt" 2>/dev/null | grep -Eq '^[0-9]+ [0-9]+ [0-9]+ [0-9]+ stop$' && return 0
+    tail -c "+$((size + 1))" -- "$OM_D/trace.txt" 2>/dev/null | grep -Eq "^$OM_BT_KEY [0-9]+ [0-9]+ [0-9]+ [0-9]+ stop\$" && return 0
     sleep 0.1
   done
   om_log "bpftrace printed no stop record within 2 s; the trace's last seconds may be partial"
 }
 
-# A record of the process: "<ns> <cpu> PID <tid> <event> …" (its exit, at least, if it ended while traced).
+# A record of the process: "KEY <ns> <cpu> PID <tid> <event> …" (its exit, at least, if it ended while traced).
 om_backend_saw_pid() {
-  om_retry awk -v pid="$1" '$1 ~ /^[0-9]+$/ && $3 == pid { found = 1; exit } END { exit !found }' "$OM_D/trace.txt" 2>/dev/null
+  om_retry awk -v pid="$1" -v key="$OM_BT_KEY " 'index($0, key) == 1 && $2 ~ /^[0-9]+$/ && $4 == pid { found = 1; exit } END { exit !found }' "$OM_D/trace.txt" 2>/dev/null
 }
 
 om_backend_counts() {

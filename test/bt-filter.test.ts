@@ -107,7 +107,7 @@ beforeAll(() => {
 describe('the stop record', () => {
   it("is not printed for a traced process that makes the stopper's call: only the process named as the stopper (here init) marks the stop", () => {
     const text = readFileSync(trace, 'latin1');
-    expect(text).toMatch(/^orphanmap-bt 1 begin .* cpus=2 stopper=1$/m);
+    expect(text).toMatch(/^[0-9a-f]{16} orphanmap-bt 2 begin .* cpus=2 stopper=1$/m);
     expect(text).not.toMatch(/ stop$/m);
   });
 });

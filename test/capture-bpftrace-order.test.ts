@@ -45,8 +45,8 @@ function stillMapped(report: Report): string[] {
 /** Findings called benign ("mapped with no name left", when a mapping's call is applied after a later unlink): the program has no benign idiom. */
 const benign = (report: Report) => report.findings.filter((finding) => finding.benign !== undefined);
 
-/** A record line: `<ns> <cpu> <tgid> <tid> <event> …`. */
-const RECORD = /^(\d+) (\d+) \d+ \d+ [a-z_.]+/;
+/** A record line: `<key> <ns> <cpu> <tgid> <tid> <event> …` (the key: format 2). */
+const RECORD = /^(?:[0-9a-f]{16} )?(\d+) (\d+) \d+ \d+ [a-z_.]+/;
 
 /** How many records came after one of another CPU printed more than `byNs` later, and the most by which one did. */
 function lateness(lines: string[], byNs: bigint): { late: number; maxNs: bigint } {

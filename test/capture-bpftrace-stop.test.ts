@@ -41,8 +41,8 @@ function fdCount(pid: number): number {
 const stillMappedFindings = (report: Report) => report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped' && finding.resolution === 'still-mapped');
 const described = (findings: Finding[]) => findings.map((finding) => `${finding.address} ${finding.path}`).sort();
 
-/** A record line: `<ns> <cpu> <tgid> <tid> <event> …`. */
-const RECORD = /^(\d+) (\d+) \d+ \d+ ([a-z_.]+)/;
+/** A record line: `<key> <ns> <cpu> <tgid> <tid> <event> …`. */
+const RECORD = /^[0-9a-f]{16} (\d+) (\d+) \d+ \d+ ([a-z_.]+)/;
 
 /** The reader's key of a record: its entry (ens=) for the calls that release at entry, else its print time. */
 function keyOf(line: string): bigint {
@@ -70,7 +70,7 @@ describe('bpftrace stopping: the trace ends where the stop began', () => {
     await waitFor('capture --pid to attach', () => existsSync(join(bundle, 'meta.json')), 60_000, 20);
     const header = readFileSync(join(bundle, 'trace.txt'), 'latin1')
       .split('\n')
-      .find((line) => line.startsWith('orphanmap-bt '))!;
+      .find((line) => / orphanmap-bt \d+ begin /.test(line))!;
     const bpftrace = Number(/ self=(\d+)/.exec(header)![1]);
     const attachedFds = fdCount(bpftrace);
     writeFileSync(go, '');
@@ -101,7 +101,7 @@ describe('bpftrace stopping: the trace ends where the stop began', () => {
     expect(stops).toHaveLength(1);
     const stopNs = BigInt(RECORD.exec(stops[0]!)![1]!);
     // A rename or link is two lines (`rename.old`, then `rename`) and one record: counted once, by its second line.
-    const records = trace.filter((line) => RECORD.test(line) && !/ (stop|end)$/.test(line) && !/^\S+ \S+ \S+ \S+ (rename|link)\.old /.test(line));
+    const records = trace.filter((line) => RECORD.test(line) && !/ (stop|end)$/.test(line) && !/^\S+ \S+ \S+ \S+ \S+ (rename|link)\.old /.test(line));
     // The program worked through the stop, and bpftrace printed records of after it: for
     // seconds when SIGINT found it waiting (it prints what its probes made while
     // it took them off); for the moments before SIGINT when it found it reading

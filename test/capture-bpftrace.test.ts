@@ -80,7 +80,7 @@ print("workload output")
       expect(meta.command).toMatch(/^env BPFTRACE_STRLEN=200 .*bpftrace -c '\/bin\/sh .*run-command\.sh' .*orphanmap\.bt 0 [1-9]\d* [1-9]\d*$/);
       const trace = readFileSync(join(dir, 'trace.txt'), 'utf8');
       expect(trace).not.toContain('workload output');
-      expect(trace).toMatch(new RegExp(`^\\d+ \\d+ ${meta.pid} \\d+ unlink .*path=${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+      expect(trace).toMatch(new RegExp(`^[0-9a-f]{16} \\d+ \\d+ ${meta.pid} \\d+ unlink .*path=${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
     },
     STARTUP_MS + 30_000,
   );
@@ -122,9 +122,11 @@ print("workload output")
         '#!/bin/sh',
         `case "$1" in --version) exec ${real} --version ;; esac`,
         'sh -c "sleep 1; :"',
-        'echo "orphanmap-bt 1 begin ns=1 cpu=0 self=$$ root=0"',
+        // The key the capture wrote into its copy of orphanmap.bt ($3), as bpftrace would print it.
+        `key=$(sed -n 's/.*printf("\\([0-9a-f]\\{16\\}\\) orphanmap-bt .*/\\1/p' "$3")`,
+        'echo "$key orphanmap-bt 2 begin ns=1 cpu=0 self=$$ root=0"',
         '$2',
-        'echo "2 0 $(cat "$ORPHANMAP_TEST_RAN") $(cat "$ORPHANMAP_TEST_RAN") exit code=0x0 group_dead=1"',
+        'echo "$key 2 0 $(cat "$ORPHANMAP_TEST_RAN") $(cat "$ORPHANMAP_TEST_RAN") exit code=0x0 group_dead=1"',
         '',
       ].join('\n'),
       { mode: 0o755 },
@@ -195,7 +197,7 @@ print("workload output")
       expect(stderr).toContain(`parent ${parent.pid} died; stopping the capture`);
       expect(stderr).not.toMatch(/sending SIG(TERM|KILL)/);
       const lastLine = readFileSync(join(dir, 'trace.txt'), 'utf8').trimEnd().split('\n').at(-1);
-      expect(lastLine).toMatch(/^\d+ \d+ 0 0 end$/);
+      expect(lastLine).toMatch(/^[0-9a-f]{16} \d+ \d+ 0 0 end$/);
     },
     STARTUP_MS + 90_000,
   );

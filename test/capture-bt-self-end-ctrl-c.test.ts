@@ -91,7 +91,7 @@ it(
 
     await waitFor(
       'bpftrace to attach (the BEGIN record in trace.txt)',
-      () => existsSync(join(out, 'trace.txt')) && /^orphanmap-bt \d+ begin /m.test(readFileSync(join(out, 'trace.txt'), 'utf8')),
+      () => existsSync(join(out, 'trace.txt')) && /^[0-9a-f]{16} orphanmap-bt \d+ begin /m.test(readFileSync(join(out, 'trace.txt'), 'utf8')),
       BPFTRACE_STARTUP_MS,
       100,
     );

@@ -116,8 +116,13 @@ describe('no $(...) in the capture script while its stop signals are trapped', (
     await waitFor('the mapping', () => existsSync(join(work, 'x.dat')), 10_000);
     await record('target exited', run('capture-strace.sh', ['-o', join(work, 'exited'), '-p', String(target.pid)]).ended, 0);
 
-    const parent = sleeper(1);
-    await record('orphanmap died', run('capture-strace.sh', ['-o', join(work, 'parent'), '--parent-pid', String(parent.pid), '--', 'sleep', '10']).ended, 0);
+    // The parent dies once the capture runs: one that lived a fixed second was gone before the script, slowed by the
+    // DEBUG trap on a loaded machine, first looked ("--parent-pid N is not running", exit 2).
+    const parent = sleeper(60);
+    capture = run('capture-strace.sh', ['-o', join(work, 'parent'), '--parent-pid', String(parent.pid), '--', 'sleep', '10']);
+    await waitFor('the capture to start', () => existsSync(join(work, 'parent', 'meta.json')), 20_000);
+    parent.kill('SIGKILL');
+    await record('orphanmap died', capture.ended, 0);
 
     await record('left running', run('capture-strace.sh', ['-o', join(work, 'left'), '--', 'sh', '-c', '(sleep 2 &); sleep 0.3']).ended, 0);
     expect(ends).toHaveLength(6);

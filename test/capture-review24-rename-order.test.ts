@@ -49,7 +49,7 @@ describe('a file renamed over again and again while other processes map it (revi
     const readers = new Map(truth.readers.map((reader) => [reader.pid, reader.mappings]));
     const mmaps = new Map<number, { ns: bigint; line: number; inode: number }[]>();
     trace.forEach((text, index) => {
-      const record = /^(\d+) \d+ (\d+) \d+ mmap ret=\S+ addr=0x0 len=8192 prot=0x1 flags=0x1 .* ino=(\d+) /.exec(text);
+      const record = /^[0-9a-f]{16} (\d+) \d+ (\d+) \d+ mmap ret=\S+ addr=0x0 len=8192 prot=0x1 flags=0x1 .* ino=(\d+) /.exec(text);
       if (record === null || !readers.has(Number(record[2]))) return;
       const list = mmaps.get(Number(record[2])) ?? [];
       list.push({ ns: BigInt(record[1]!), line: index + 1, inode: Number(record[3]) });

@@ -329,7 +329,10 @@ describe('scripts/orphanmap.bt', () => {
     });
     const { events, diagnostics, reader } = read(output);
     expect(diagnostics).toEqual([]);
-    expect(reader.shape).toMatchObject({ version: 1, endSeen: true });
+    expect(reader.shape).toMatchObject({ version: 2, endSeen: true, unkeyed: 0 });
+    // Run by hand, the file's own key: zeros before every line it printed, which anyone can print too.
+    expect(output.split('\n').filter((line) => line !== '' && !line.startsWith('0000000000000000 ') && !line.startsWith('Attaching '))).toEqual([]);
+    expect(reader.warnings()).toContainEqual(expect.stringContaining("the trace's key is zeros"));
     expect(events[0]).toMatchObject({ kind: 'exec', path: '/bin/true' });
     expect(events.filter((e) => e.kind === 'mmap' && e.inode !== undefined).length).toBeGreaterThan(0);
     expect(events[events.length - 1]).toMatchObject({ kind: 'thread-exit', groupDead: true });

@@ -31,6 +31,16 @@ export const PATH_CHARS_MAX = 4095 + '/dev/fd/2147483647/'.length;
  * PATH_CHARS_MAX. Before, such lines were joined into the path and lost.
  */
 export class ContinuationJoiner {
+  /**
+   * Format 2: the capture's key and a blank, which start every line the
+   * script prints (its header's first word); null for format 1, and until
+   * the header is read.
+   */
+  private keyPrefix: string | null = null;
+  /** A header was read: a later line shaped like one names no key (it is a forgery in a file name). */
+  private headerRead = false;
+  /** Blank lines after the held record, whose path they may be part of (format 2): their numbers. */
+  private heldBlanks: number[] = [];
   private held: LogicalLine | null = null;
   private heldTakesContinuation = false;
   /** Characters of the held record's path so far, its newlines included. */
@@ -38,10 +48,17 @@ export class ContinuationJoiner {
   /** The held line has already seen one idle moment without a line after it. */
   private heldThroughIdle = false;
 
+  /** The capture's key (format 2), once its header is read; null for format 1. */
+  get key(): string | null {
+    return this.keyPrefix === null ? null : this.keyPrefix.slice(0, -1);
+  }
+
   /** Feed one physical line; returns the logical lines that are now complete. */
   push(text: string, lineNo: number): LogicalLine[] {
-    const done: LogicalLine[] = [];
     this.heldThroughIdle = false;
+    if (!this.headerRead) this.readKey(text);
+    if (this.keyPrefix !== null) return this.pushKeyed(text, lineNo);
+    const done: LogicalLine[] = [];
     let notPath: string | undefined;
     if (this.held !== null && this.heldTakesContinuation && !startsRecord(text)) {
       notPath = notRestOfPath(text, this.heldPathChars);
@@ -53,12 +70,69 @@ export class ContinuationJoiner {
       }
     }
     if (this.held !== null) done.push(this.held);
-    this.held = { text, lines: [lineNo] };
-    if (notPath !== undefined) this.held.notPath = notPath;
-    const pathAt = pathStart(text);
-    this.heldTakesContinuation = pathAt >= 0;
-    this.heldPathChars = pathAt >= 0 ? text.length - pathAt : 0;
+    this.hold({ text, lines: [lineNo] });
+    if (notPath !== undefined) this.held!.notPath = notPath;
     return done;
+  }
+
+  /** The key, from the first header (format 2's starts with it); format 1's header has none, and then no line sets one. */
+  private readKey(text: string): void {
+    const keyed = KEYED_HEADER.exec(text);
+    if (keyed !== null) this.keyPrefix = `${keyed[1]} `;
+    if (keyed !== null || text.startsWith('orphanmap-bt ')) this.headerRead = true;
+  }
+
+  /**
+   * Format 2: a line with the key is the script's, without the key prefix; a
+   * line without it is bpftrace's own (a blank line, Attaching, Lost), the
+   * rest of the held record's path, or no line of the script's at all.
+   */
+  private pushKeyed(text: string, lineNo: number): LogicalLine[] {
+    const keyed = text.startsWith(this.keyPrefix!);
+    const message = !keyed && (text === '' || text === '\r' || isBpftraceMessage(text));
+    let notPath: string | undefined;
+    if (!keyed && this.held !== null && this.heldTakesContinuation) {
+      // A blank line may be a newline of the path, or bpftrace's own at exit: the next line tells.
+      if (text === '' || text === '\r') {
+        this.heldBlanks.push(lineNo);
+        return [];
+      }
+      notPath = message ? undefined : notRestOfKeyedPath(text, this.heldPathChars + this.heldBlanks.length);
+      if (!message && notPath === undefined) {
+        this.held.text += `${'\n'.repeat(this.heldBlanks.length + 1)}${text}`;
+        this.held.lines.push(...this.heldBlanks, lineNo);
+        this.heldPathChars += this.heldBlanks.length + 1 + text.length;
+        this.heldBlanks = [];
+        return [];
+      }
+    }
+    const done = this.release();
+    if (keyed) this.hold({ text: text.slice(this.keyPrefix!.length), lines: [lineNo] });
+    else if (message) this.hold({ text, lines: [lineNo] });
+    else {
+      // Not the script's: no key, and no path before it whose rest it can be.
+      const line: LogicalLine = { text, lines: [lineNo], unkeyed: true };
+      if (notPath !== undefined) line.notPath = notPath;
+      done.push(line);
+    }
+    return done;
+  }
+
+  /** The held line and the blank lines after it, complete. */
+  private release(): LogicalLine[] {
+    const done: LogicalLine[] = [];
+    if (this.held !== null) done.push(this.held);
+    for (const blank of this.heldBlanks) done.push({ text: '', lines: [blank] });
+    this.heldBlanks = [];
+    this.held = null;
+    return done;
+  }
+
+  private hold(line: LogicalLine | null): void {
+    this.held = line;
+    const pathAt = line === null ? -1 : pathStart(line.text);
+    this.heldTakesContinuation = pathAt >= 0;
+    this.heldPathChars = pathAt >= 0 ? line!.text.length - pathAt : 0;
   }
 
   /**
@@ -68,7 +142,7 @@ export class ContinuationJoiner {
    * its path included, with one write: its continuation would have come with it).
    */
   idle(): LogicalLine[] {
-    if (this.held === null) return [];
+    if (this.held === null) return this.release();
     if (this.heldTakesContinuation && !this.heldThroughIdle) {
       this.heldThroughIdle = true;
       return [];
@@ -78,10 +152,17 @@ export class ContinuationJoiner {
 
   /** The last logical line, at end of input. */
   end(): LogicalLine[] {
-    const done = this.held === null ? [] : [this.held];
-    this.held = null;
-    return done;
+    return this.release();
   }
+}
+
+// 3f0c5e9a1b2d4c67 orphanmap-bt 2 begin ns=1498737093204 …
+// ^^^^^^^^^^^^^^^^ the key
+const KEYED_HEADER = /^([0-9a-f]{16}) orphanmap-bt \d+ begin /;
+
+/** What bpftrace prints itself, between the script's lines: no key. */
+function isBpftraceMessage(text: string): boolean {
+  return ATTACHING.test(text) || LOST.test(text) || text === '__BPFTRACE_NOTIFY_PROBES_ATTACHED';
 }
 
 function startsRecord(text: string): boolean {
@@ -94,6 +175,17 @@ function startsRecord(text: string): boolean {
 /** Why `text`, after a path of `pathChars` characters, cannot be the rest of it; undefined when it can. */
 function notRestOfPath(text: string, pathChars: number): string | undefined {
   if (RECORD_HEAD.test(text)) return 'it starts like a record, with an event the script does not print';
+  if (text.includes('\0')) return 'it holds a NUL byte, which ends a string';
+  if (pathChars + 1 + text.length > PATH_CHARS_MAX) return `that path would be longer than ${PATH_CHARS_MAX} bytes, more than a call takes`;
+  return undefined;
+}
+
+/**
+ * Why `text`, after a path of `pathChars` characters, cannot be the rest of
+ * it in a keyed trace, where a line shaped like a record but without the key
+ * is a file name's text; undefined when it can.
+ */
+function notRestOfKeyedPath(text: string, pathChars: number): string | undefined {
   if (text.includes('\0')) return 'it holds a NUL byte, which ends a string';
   if (pathChars + 1 + text.length > PATH_CHARS_MAX) return `that path would be longer than ${PATH_CHARS_MAX} bytes, more than a call takes`;
   return undefined;

@@ -8,8 +8,11 @@ import { TID_RANGE_REASON, tidFromDigits } from './strace-line.js';
 import { BLIND_SPOT_CALLS } from './strace-decode.js';
 import { AT_REMOVEDIR, CLOSE_RANGE_CLOEXEC, O_CLOEXEC, O_TMPFILE, type Diagnostic, type OpenEvent, type DirRef, type EventBase, type Inode, type Place, type TraceEvent } from './events.js';
 
-/** The version this parser reads: the `1` in `orphanmap-bt 1 begin …`. */
-export const BPFTRACE_FORMAT_VERSION = 1;
+/**
+ * The newest version this parser reads: the `2` in `KEY orphanmap-bt 2 begin …`.
+ * It reads 1 too, the same lines without the key.
+ */
+export const BPFTRACE_FORMAT_VERSION = 2;
 
 const AT_FDCWD = -100;
 const EBADF = -9;
@@ -52,6 +55,8 @@ export const EVENT_NAMES: ReadonlyMap<string, boolean> = new Map([
 // 1498786270073 0 26514 26581 open sys=openat ret=3 …
 // ^ns           ^cpu ^tgid ^tid ^event
 export const RECORD_HEAD = /^(\d+) (\d+) (\d+) (\d+) ([a-z_.]+)(?: |$)/;
+// 3f0c5e9a1b2d4c67 1498786270073 0 26514 26581 open sys=openat … (format 2: the capture's key first)
+const KEYED_LINE = /^[0-9a-f]{16} (?:orphanmap-bt \d+ begin |\d+ \d+ \d+ \d+ [a-z_.]+ )/;
 
 export type MarkerKind = 'header' | 'attaching' | 'attached' | 'stop' | 'end' | 'blank';
 
@@ -125,12 +130,14 @@ export interface LogicalLine {
   lines: number[];
   /** Set when the line follows a record ending in `path=` but cannot be the rest of that path: why (ContinuationJoiner). */
   notPath?: string;
+  /** A line of a keyed capture (format 2) without its key, and no rest of a path: not the script's (ContinuationJoiner). */
+  unkeyed?: true;
 }
 
 /** True when these first lines of an input come from orphanmap.bt (or at least bpftrace). */
 export function looksLikeBpftrace(firstLines: string[]): boolean {
   return firstLines.some((line) => {
-    if (line.startsWith('orphanmap-bt ') || ATTACHING.test(line)) return true;
+    if (line.startsWith('orphanmap-bt ') || ATTACHING.test(line) || KEYED_LINE.test(line)) return true;
     const head = RECORD_HEAD.exec(line);
     return head !== null && EVENT_NAMES.has(head[5]!) && line.includes('=');
   });

@@ -1,4 +1,4 @@
-// Reader for the output of scripts/orphanmap.bt (line format version 1,
+// Reader for the output of scripts/orphanmap.bt (line formats 1 and 2, the second with a key before each line:
 // docs/bpftrace-format.md; the script's header says the same in brief). Pure: no I/O.
 //
 //   bpftrace-line.ts     parseBpftraceLine: one logical line -> one record (bpftrace-fields.ts reads
@@ -54,6 +54,8 @@ export interface BpftraceShape {
   forgedStops: number;
   /** Header lines after the first, left out: BEGIN prints the one real header before any probe is attached. */
   forgedHeaders: number;
+  /** Lines of a keyed capture (format 2) without the key and not the rest of a path: not printed by the script. */
+  unkeyed: number;
   /** Records keyed after the stop, left out: what bpftrace printed while it took its probes off. */
   afterStop: number;
   endSeen: boolean;
@@ -89,6 +91,7 @@ export class BpftraceReader {
     stopNs: null,
     forgedStops: 0,
     forgedHeaders: 0,
+    unkeyed: 0,
     afterStop: 0,
     endSeen: false,
   };
@@ -170,7 +173,10 @@ export class BpftraceReader {
     const s = this.shape;
     const warnings: string[] = [];
     if (s.version === null && s.records > 0) warnings.push(`${this.file}: no orphanmap-bt header line: not a capture of scripts/orphanmap.bt, or its start is missing`);
-    else if (s.version !== null && s.version !== BPFTRACE_FORMAT_VERSION) warnings.push(`${this.file}: orphanmap-bt line format ${s.version}, this parser reads ${BPFTRACE_FORMAT_VERSION}`);
+    else if (s.version !== null && (s.version < 1 || s.version > BPFTRACE_FORMAT_VERSION))
+      warnings.push(`${this.file}: orphanmap-bt line format ${s.version}, this parser reads 1 to ${BPFTRACE_FORMAT_VERSION}`);
+    else if (this.joiner.key === ZERO_KEY)
+      warnings.push(`${this.file}: the trace's key is zeros (orphanmap.bt run by hand, not by capture): a traced process could print lines that read as the script's in a file name`);
     if (s.lostEvents > 0) warnings.push(`${this.file}: bpftrace lost ${s.lostEvents} events (raise BPFTRACE_PERF_RB_PAGES): fd and mapping state after the first loss is uncertain`);
     if (s.longPaths > 0) warnings.push(`${this.file}: ${s.longPaths} paths are ${this.strlen - 1} bytes long and were probably cut at BPFTRACE_STRLEN`);
     if (this.dirs.cutNames > 0) warnings.push(`${this.file}: ${this.dirs.cutNames} directories have names longer than 64 bytes: files under them are known only by the names the process gave`);
@@ -183,6 +189,8 @@ export class BpftraceReader {
       warnings.push(
         `${this.file}: ${s.forgedStops} line(s) looking like orphanmap.bt's stop record, written before the capture began to stop (meta.json's stopAfterByte, null when it made no stop call) or by a process other than the capture's (the header's stopper=), were left out: a traced process can print such a line inside a file name`,
       );
+    if (s.unkeyed > 0)
+      warnings.push(`${this.file}: ${s.unkeyed} line(s) without the capture's key, and not the rest of a file name, were left out: orphanmap.bt starts every line it prints with the key`);
     if (s.forgedHeaders > 0)
       warnings.push(`${this.file}: ${s.forgedHeaders} line(s) looking like orphanmap.bt's header after the first were left out: a traced process can print such a line inside a file name`);
     if (s.records > 0 && !s.endSeen) warnings.push(`${this.file}: no end line: the capture was cut short`);
@@ -190,6 +198,13 @@ export class BpftraceReader {
   }
 
   private handle(logical: LogicalLine, out: ParseOutput[]): void {
+    if (logical.unkeyed === true) {
+      // Not the script's, however it looks: a record here would be a traced process's own line.
+      this.shape.unkeyed++;
+      const reason = `not printed by orphanmap.bt: it lacks the capture's key${logical.notPath === undefined ? '' : ` (right after a record ending in path=, but not the rest of its path: ${logical.notPath})`}`;
+      this.emitNow({ type: 'diagnostic', diagnostic: { place: { file: this.file, line: logical.lines[0]! }, text: logical.text, reason } }, out);
+      return;
+    }
     const record = parseBpftraceLine(logical.text, logical.lines[0]!, this.file, logical.lines);
     // Every record read says how far its CPU's output has come, an event's included (accept() passes it with the event).
     if (record.type === 'half' || record.type === 'second' || record.type === 'ignored') {
@@ -361,6 +376,9 @@ export class BpftraceReader {
     return path.length * 3 >= this.strlen - 1 && utf8Length(path) >= this.strlen - 1;
   }
 }
+
+/** The key of a trace of orphanmap.bt run by hand: the placeholder in the file, which anyone can print. */
+const ZERO_KEY = '0000000000000000';
 
 /**
  * The CPU and print time of a line parseBpftraceLine made a record of (it
