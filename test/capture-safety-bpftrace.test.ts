@@ -121,7 +121,7 @@ describe('capture with bpftrace on a production host', () => {
       const meta = readMeta(`${bundle}.moved`);
       expect(meta).toMatchObject({ backend: 'bpftrace', mode: 'launched', exitReason: 'target-exited', complete: true });
       // The keyed copy of the repository's orphanmap.bt, written into the bundle and gone once read.
-      expect(meta.command).toMatch(/ \/proc\/\d+\/fd\/\d+\/\.orphanmap\.bt 0 [1-9]\d* [1-9]\d*$/);
+      expect(meta.command).toMatch(new RegExp(` ${bundle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/\\.orphanmap\\.bt 0 [1-9]\\d* [1-9]\\d*$`));
       expect(existsSync(join(`${bundle}.moved`, '.orphanmap.bt'))).toBe(false);
       expect(readFileSync(join(`${bundle}.moved`, 'trace.txt'), 'utf8')).toMatch(/^[0-9a-f]{16} orphanmap-bt 2 begin /m);
       expect(readFileSync(join(bundle, 'run-command.sh'), 'utf8')).toContain('pwned'); // nobody's file, untouched and unused

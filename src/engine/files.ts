@@ -364,6 +364,8 @@ interface Aliased {
 export class AliasedNames extends FirstOfMany<Aliased> {
   /** The trace prints fds' real paths (strace -y): the advice differs. */
   fdPathsShown = false;
+  /** The trace names the inode each open reaches and the directory that really holds it (bpftrace): so does the advice. */
+  inodesShown = false;
   /**
    * The mappings live at each such call, of the file with the other spelling:
    * in doubt (review 24: a library reinstalled by dpkg on a merged-/usr host,
@@ -390,10 +392,13 @@ export class AliasedNames extends FirstOfMany<Aliased> {
     return (
       `${first.call === 'rename to' ? 'rename over' : `${first.call} of`} ${first.given} at ${first.at} (process ${first.pid}) removed a name of no file the trace saw mapped, while ${first.mapped}, which ends in the same directory and name, ` +
       `was mapped ${where}${more}: if the two are one file reached through a symlinked directory (/lib → /usr/lib on a merged-/usr system) or a bind mount, the call ${done}, ` +
-      (this.fdPathsShown
-        ? 'and a mapping that outlived it is missed unless a later call shows its fd "(deleted)": strace -y prints the real path of an fd, but the name an unlink or rename was given; ' +
-          'the mappings live then are in doubt. Capture with --backend bpftrace, which names the directory that really holds each name'
-        : 'and a mapping that outlived it may be missed: the mappings live then are in doubt. Capture with -y (strace then prints the real path of each fd), or with orphanmap capture')
+      (this.inodesShown
+        ? 'and a mapping that outlived it may be missed: bpftrace names the directory that really holds each file opened, but the name an unlink or rename was given, ' +
+          'not the inode it reached; the mappings live then are in doubt. Remove and replace such files by the spelling they were opened by'
+        : this.fdPathsShown
+          ? 'and a mapping that outlived it is missed unless a later call shows its fd "(deleted)": strace -y prints the real path of an fd, but the name an unlink or rename was given; ' +
+            'the mappings live then are in doubt. Capture with --backend bpftrace, which names the directory that really holds each name'
+          : 'and a mapping that outlived it may be missed: the mappings live then are in doubt. Capture with -y (strace then prints the real path of each fd), or with orphanmap capture')
     );
   }
 
@@ -442,13 +447,6 @@ export class Files {
   closesShown = false;
   /** Absolute unlinks and renames that named nothing while a mapped file had a name ending the same way (checkAliased). */
   readonly aliased = new AliasedNames();
-  /**
-   * An open's inode was seen (bpftrace): the trace names files, removals too,
-   * by the directory that really holds them, and two spellings of one file
-   * meet there (checkAliased has nothing to say). strace -y's annotations
-   * alone do not make them meet: an unlink's name has none (review 22).
-   */
-  private inodesShown = false;
   /**
    * Names the trace still gave a mapped file when an open or unlink of them
    * failed with ENOENT, the first such call for each (nameMissing): kept
@@ -510,7 +508,9 @@ export class Files {
    * through a link, it was taken for a nameless one and its leak for benign).
    */
   opened(name: string, inode: Inode | undefined, resolvedHint: string | undefined, tmpfile = false): FileNode {
-    if (inode !== undefined) this.inodesShown = true;
+    // bpftrace names the directory that really holds each file opened, not the one an unlink's name goes through:
+    // a file opened by /run/x and removed by /var/run/x (a symlink made before the trace) meets nowhere (review 26).
+    if (inode !== undefined) this.aliased.inodesShown = true;
     if (resolvedHint !== undefined) this.aliased.fdPathsShown = true;
     if (tmpfile) return this.nameless(tmpfileName(name, inode, resolvedHint), inode);
     let file = this.withInode(inode);
@@ -1064,7 +1064,6 @@ export class Files {
    * maps another's is no such case.
    */
   private checkAliased(task: Task, event: EventBase, call: Misplaced['call'], name: string, removed: FileNode | undefined): void {
-    if (this.inodesShown) return;
     const tail = lastTwoComponents(name);
     if (tail === null) return;
     let asked = 0;
@@ -1603,7 +1602,11 @@ export function resolveName(task: Task, dir: DirRef, path: string): string {
   if (!path.startsWith('/')) {
     let base: string | null;
     if (dir.fd === 'cwd') base = task.group.cwd ?? dir.hint ?? null;
-    else base = pathOfFd(task, dir.fd) ?? dir.hint ?? null;
+    // The call's own -y annotation, the kernel's word at the call, before the trace's record of the fd: an fd
+    // marked close-on-exec by a call the filter leaves out (ioctl FIOCLEX) dies at an execve the record keeps it
+    // through, and a number received over a socket takes its place; an fd opened through a symlink keeps that
+    // spelling after its real directory is renamed (review 26, F1, F5: a leak read as clean).
+    else base = annotatedDir(dir.hint) ?? pathOfFd(task, dir.fd) ?? dir.hint ?? null;
     if (base === null) return normalizePath(path);
     // A cwd the trace showed only relative to one it never showed (chdir("repo")): the name is relative to that one too.
     if (!base.startsWith('/') && (dir.fd !== 'cwd' || base !== task.group.cwd)) return normalizePath(path);
@@ -1669,6 +1672,11 @@ export function noteRelative(task: Task, name: string, event: EventBase): void {
 }
 
 /** The path of a directory fd as the process spelled it: through the symlink it was opened by, if it was (a symlinked directory). */
+/** A directory fd's -y annotation when it names a directory by its absolute path now: not one deleted, nor a pseudo file's name. */
+function annotatedDir(hint: string | undefined): string | undefined {
+  return hint?.startsWith('/') === true && !hint.endsWith(' (deleted)') ? hint : undefined;
+}
+
 function pathOfFd(task: Task, fd: number): string | undefined {
   const entry = task.fds.fds.get(fd);
   return entry?.through ?? entry?.file?.displayName;

@@ -1,0 +1,45 @@
+// Review 26 (exactness), 2: under bpftrace, a file opened by its real path
+// (/run/…/state.shm) and removed by another spelling of its directory, a
+// symlink made long before the trace (/var/run -> /run, as an admin script
+// spells it), read as clean with no warning, exit 0. bpftrace names the
+// directory that really holds each file opened, but an unlink's record has
+// only the name it was given, and the check for two spellings of one
+// directory (the same last directory and name) was off for bpftrace traces.
+// It is on now: the mapping live at that unlink is in doubt.
+//
+// A real program (test/scenarios/symlinked-dir-unlink.py) under `orphanmap
+// capture --backend bpftrace`; the truth is its own /proc/self/maps after the
+// rm. Needs root, bpftrace (8-25 s to attach) and /var/run -> /run.
+import { lstatSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, expect, it } from 'vitest';
+import type { Finding } from '../src/engine/findings.js';
+import { PYTHON, type SelfMapsDeleted, workspace } from './scenarios/harness.js';
+import { REPO, requireTool, runCli } from './support/tools.js';
+
+beforeAll(() => {
+  if (process.getuid?.() !== 0) throw new Error('test/capture-review26-symlinked-dir.test.ts must run as root (bpftrace, /run)');
+  requireTool('bpftrace');
+  if (!lstatSync('/var/run').isSymbolicLink() || readlinkSync('/var/run').replace(/\/$/, '') !== '/run') throw new Error('this test needs /var/run to be a symlink to /run, as on Debian');
+});
+
+it('capture (bpftrace): a mapped file removed through /var/run is in doubt, not clean, as /proc shows it deleted', () => {
+  const work = realpathSync(workspace('symlinked-dir'));
+  const bundle = join(work, 'bundle');
+  const capture = runCli(['capture', '--backend', 'bpftrace', '--out', bundle, '--', PYTHON, join(REPO, 'test', 'scenarios', 'symlinked-dir-unlink.py'), work]);
+  expect(capture.status, capture.stderr).toBe(0);
+  const truth = JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as { pid: number; deleted: SelfMapsDeleted[] };
+  const state = `/run/orphanmap-${truth.pid}/state.shm`;
+  expect(truth.deleted).toEqual([{ address: expect.any(String), bytes: 65536, path: state }]);
+  // The trace's two records: the open by the real path, the unlink by the other spelling.
+  const trace = readFileSync(join(bundle, 'trace.txt'), 'utf8');
+  expect(trace).toMatch(new RegExp(` open sys=openat ret=\\d+ .* path=${state}$`, 'm'));
+  expect(trace).toMatch(new RegExp(` unlink sys=unlinkat ret=0 .* path=/var${state}$`, 'm'));
+  const result = runCli(['analyze', bundle, '--format', 'json']);
+  expect(result.status, result.stderr).toBe(0);
+  const report = JSON.parse(result.stdout) as { findings: Finding[]; warnings: string[]; summary: { mappingsInDoubt: number } };
+  expect(report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped')).toEqual([]);
+  expect(report.summary.mappingsInDoubt).toBe(1);
+  expect(report.warnings).toContainEqual(expect.stringContaining(`unlink of /var${state}`));
+  expect(runCli(['analyze', bundle, '--fail-on', 'error']).status).toBe(2);
+});
