@@ -10,7 +10,8 @@
 //     as the four characters \012, and nothing else is escaped, so other control
 //     characters reach us raw;
 //   - " (deleted)" appended by d_path() when the dentry was unlinked. A file really
-//     named "x (deleted)" cannot be told apart from a deleted "x" by text alone;
+//     named "x (deleted)" cannot be told apart from a deleted "x" by text alone
+//     (scan asks the kernel for its links: linkVerdict in src/scan/aggregate.ts);
 //   - pseudo names: [heap], [stack], [vdso], [vvar], [vsyscall], [anon:NAME],
 //     [anon_shmem:NAME], and objects that were never linked anywhere but print as
 //     deleted: /dev/zero (deleted) (MAP_SHARED|MAP_ANONYMOUS), /memfd:NAME (deleted),

@@ -1,6 +1,6 @@
 // Pure aggregation for `scan`: parsed maps in, per-process totals out. Reading
 // /proc lives in read.ts; nothing here does I/O.
-import { deletedKind, filePattern, hexAddress, mappingBytes, parseMapsLine, type MapsEntry } from '../parse/maps.js';
+import { deletedKind, filePattern, hexAddress, mappingBytes, parseDev, parseMapsLine, type MapsEntry } from '../parse/maps.js';
 
 /** Why a process was not scanned. Each is normal on a live system and only counted. */
 export type SkipReason =
@@ -27,6 +27,47 @@ export interface DeletedFile {
   pattern: string;
   bytes: number;
   mappings: DeletedMapping[];
+  /**
+   * The kernel was asked how many links the file has left and said none
+   * (linkVerdict). False when it could not be asked: the file is counted by
+   * the name /proc prints alone, which a file can be given (review 26).
+   */
+  linksCounted: boolean;
+}
+
+/** What a stat of a mapped file said: its link count, and the device and inode it was of. */
+export interface FileLinks {
+  links: number;
+  major: number;
+  minor: number;
+  inode: number;
+}
+
+export type LinkVerdict = 'deleted' | 'linked' | 'unknown';
+
+/**
+ * Whether a file printed " (deleted)" has no link left. The kernel appends
+ * " (deleted)" to an unlinked name, and a file can be named so too: one
+ * created as "seg (deleted)" and mapped prints exactly as a deleted "seg"
+ * does (review 26: any user could so page on-call with 32 MiB of a file that
+ * was never deleted). Its link count tells them apart:
+ * - `mapFile`, a stat of /proc/PID/map_files/START-END, which follows to the
+ *   mapped file itself (the kernel lets only CAP_SYS_ADMIN or
+ *   CAP_CHECKPOINT_RESTORE follow it, not the process's owner);
+ * - `byName`, a stat of the name with its " (deleted)" under
+ *   /proc/PID/root: a file of that name, if one is there.
+ * An answer counts only if it is of the mapped file (its device and inode,
+ * as the maps line gives them): the range may hold another mapping since,
+ * and a name may reach any file. One that is says 'deleted' (no link) or
+ * 'linked'; with none, 'unknown'.
+ */
+export function linkVerdict(file: Pick<DeletedFile, 'dev' | 'inode'>, answers: { mapFile: FileLinks | null; byName: FileLinks | null }): LinkVerdict {
+  const dev = parseDev(file.dev);
+  for (const answer of [answers.mapFile, answers.byName]) {
+    if (answer === null || dev === null || answer.major !== dev.major || answer.minor !== dev.minor || answer.inode !== file.inode) continue;
+    return answer.links === 0 ? 'deleted' : 'linked';
+  }
+  return 'unknown';
 }
 
 export interface PatternTotal {
@@ -46,8 +87,16 @@ export interface ProcessScan {
   /** Mappings of unlinked files: the leak. */
   deletedMappings: number;
   deletedBytes: number;
+  /** Of deletedMappings, those counted by the name /proc prints alone: whether their file has a link left could not be asked. */
+  deletedMappingsByName: number;
   /** Mappings that print " (deleted)" but never had a name (memfd, shared anonymous, SysV shm, aio, O_TMPFILE). */
   anonymousDeletedMappings: number;
+  /**
+   * Mappings that print " (deleted)" of files that still have a link: a name
+   * that merely ends so, or a file unlinked by the name it was mapped by and
+   * linked by another. Not counted.
+   */
+  linkedMappings: number;
   /** By bytes, largest first. */
   patterns: PatternTotal[];
   /** By bytes, largest first. */
@@ -91,6 +140,7 @@ export class MapsTally {
   private deletedMappings = 0;
   private deletedBytes = 0;
   private anonymousDeletedMappings = 0;
+  private linkedMappings = 0;
   /** Kernel-object names on a major-0 device: the kernel's, unless a mount shows that device (settleMounted). */
   readonly unsure: MapsEntry[] = [];
   badLines = 0;
@@ -138,6 +188,28 @@ export class MapsTally {
     }
   }
 
+  /** The deleted files so far, to ask each whether it has a link left (settleLinks). */
+  filesToAsk(): DeletedFile[] {
+    return [...this.files.values()];
+  }
+
+  /**
+   * What was asked of each file (linkVerdict): a file that still has a link
+   * is not a deleted one, and leaves the counts; one not asked, or asked
+   * with no answer, stays counted by its name, and says so.
+   */
+  settleLinks(verdicts: ReadonlyMap<DeletedFile, LinkVerdict>): void {
+    for (const [key, file] of this.files) {
+      const verdict = verdicts.get(file) ?? 'unknown';
+      if (verdict === 'deleted') file.linksCounted = true;
+      if (verdict !== 'linked') continue;
+      this.files.delete(key);
+      this.deletedMappings -= file.mappings.length;
+      this.deletedBytes -= file.bytes;
+      this.linkedMappings += file.mappings.length;
+    }
+  }
+
   private addDeleted(entry: MapsEntry): void {
     const bytes = mappingBytes(entry);
     this.deletedMappings++;
@@ -145,7 +217,7 @@ export class MapsTally {
     const key = `${entry.dev}\0${entry.inode}\0${entry.path}`;
     let file = this.files.get(key);
     if (file === undefined) {
-      file = { path: entry.path, dev: entry.dev, inode: entry.inode, pattern: filePattern(entry.path), bytes: 0, mappings: [] };
+      file = { path: entry.path, dev: entry.dev, inode: entry.inode, pattern: filePattern(entry.path), bytes: 0, mappings: [], linksCounted: false };
       this.files.set(key, file);
     }
     file.bytes += bytes;
@@ -161,7 +233,9 @@ export class MapsTally {
       headroom: maxMapCount === null ? null : maxMapCount - this.mappings,
       deletedMappings: this.deletedMappings,
       deletedBytes: this.deletedBytes,
+      deletedMappingsByName: deletedFiles.reduce((sum, file) => sum + (file.linksCounted ? 0 : file.mappings.length), 0),
       anonymousDeletedMappings: this.anonymousDeletedMappings,
+      linkedMappings: this.linkedMappings,
       patterns: patternTotals(deletedFiles),
       deletedFiles,
       badLines: this.badLines,
@@ -208,6 +282,8 @@ export interface ScanTotals {
   processes: number;
   deletedMappings: number;
   deletedBytes: number;
+  /** Of deletedMappings, those counted by name alone (ProcessScan.deletedMappingsByName). */
+  deletedMappingsByName: number;
   skipped: Record<SkipReason, number>;
 }
 
@@ -216,11 +292,13 @@ export function scanTotals(result: ScanResult): ScanTotals {
   for (const skip of result.skipped) skipped[skip.reason]++;
   let deletedMappings = 0;
   let deletedBytes = 0;
+  let deletedMappingsByName = 0;
   for (const process of result.processes) {
     deletedMappings += process.deletedMappings;
     deletedBytes += process.deletedBytes;
+    deletedMappingsByName += process.deletedMappingsByName;
   }
-  return { processes: result.processes.length, deletedMappings, deletedBytes, skipped };
+  return { processes: result.processes.length, deletedMappings, deletedBytes, deletedMappingsByName, skipped };
 }
 
 /** Processes in report order: most deleted bytes first, then fullest address space, then pid. */

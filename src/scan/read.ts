@@ -3,8 +3,8 @@
 // thread, a /proc without some file) becomes a counted skip, never a throw.
 import { open, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ELISION, mountDevice, mountedDevices } from '../parse/maps.js';
-import { MapsTally, type ProcessScan, type ScanResult, type ScanSkip, type SkipReason } from './aggregate.js';
+import { DELETED_SUFFIX, ELISION, mountDevice, mountedDevices } from '../parse/maps.js';
+import { linkVerdict, MapsTally, type DeletedFile, type FileLinks, type LinkVerdict, type ProcessScan, type ScanResult, type ScanSkip, type SkipReason } from './aggregate.js';
 
 /** The few /proc operations scan needs; tests swap in a fake. */
 export interface ProcReader {
@@ -24,6 +24,13 @@ export interface ProcReader {
   listIn?(relative: string): Promise<string[]>;
   /** What a link says ("123/task/124/ns/mnt": "mnt:[4026531841]"). */
   linkOf?(relative: string): Promise<string>;
+  /**
+   * A stat of a path relative to the root, following it ("123/map_files/7f00-7f10"):
+   * the link count, device and inode of the file it reaches. The path is
+   * taken as it is, never normalised: it may end in a name a process chose.
+   * Without it, no file's links are asked of and every " (deleted)" counts.
+   */
+  linksOf?(relative: string): Promise<FileLinks>;
 }
 
 /** Bytes read from /proc at a time. */
@@ -104,12 +111,21 @@ export function procfsReader(root = '/proc'): ProcReader {
     linkOf: (relative) => readlink(join(root, relative)),
     read: (relative) => readFile(join(root, relative), 'utf8'),
     eachLine: (relative, onLine, maxBytes) => eachLineOf(join(root, relative), onLine, maxBytes),
+    linksOf: (relative) => linksAt(`${root}/${relative}`),
     exists: (relative) =>
       stat(join(root, relative)).then(
         () => true,
         () => false,
       ),
   };
+}
+
+async function linksAt(path: string): Promise<FileLinks> {
+  const stats = await stat(path, { bigint: true });
+  // st_dev as glibc encodes it (gnu_dev_major/minor): the major's and minor's bits interleaved.
+  const major = ((stats.dev >> 8n) & 0xfffn) | ((stats.dev >> 32n) & ~0xfffn);
+  const minor = (stats.dev & 0xffn) | ((stats.dev >> 12n) & ~0xffn);
+  return { links: Number(stats.nlink), major: Number(major), minor: Number(minor), inode: Number(stats.ino) };
 }
 
 export interface ScanOptions {
@@ -184,6 +200,7 @@ export async function readProcess(reader: ProcReader, pid: number): Promise<{ pi
     if (mounted === 'too-long') tally.settleAllAsFiles();
     else if (mounted !== 'unreadable') tally.settleMounted(mounted);
   }
+  await askLinks(reader, pid, tally);
   let comm = '';
   try {
     comm = (await reader.read(`${pid}/comm`)).replace(/\n$/, '');
@@ -221,6 +238,29 @@ async function threadMaps(reader: ProcReader, pid: number): Promise<{ tally: Map
     }
   }
   return null;
+}
+
+/**
+ * Asks of each deleted file of `tally` whether it has a link left
+ * (linkVerdict): by /proc/PID/map_files of its first mapping, and, when that
+ * gives no answer of the file (scan without CAP_SYS_ADMIN or
+ * CAP_CHECKPOINT_RESTORE, or the range unmapped since), by its name under
+ * /proc/PID/root, " (deleted)" and all. d_path names a file from the root
+ * of the mount namespace it is in, the process's own for a container.
+ */
+async function askLinks(reader: ProcReader, pid: number, tally: MapsTally): Promise<void> {
+  const linksOf = reader.linksOf;
+  if (linksOf === undefined) return;
+  const asked = (relative: string): Promise<FileLinks | null> => linksOf(relative).catch(() => null);
+  const verdicts = new Map<DeletedFile, LinkVerdict>();
+  for (const file of tally.filesToAsk()) {
+    const first = file.mappings[0]!;
+    const mapFile = await asked(`${pid}/map_files/${first.start.slice(2)}-${first.end.slice(2)}`);
+    let verdict = linkVerdict(file, { mapFile, byName: null });
+    if (verdict === 'unknown' && file.path.startsWith('/')) verdict = linkVerdict(file, { mapFile, byName: await asked(`${pid}/root${file.path}${DELETED_SUFFIX}`) });
+    verdicts.set(file, verdict);
+  }
+  tally.settleLinks(verdicts);
 }
 
 /**

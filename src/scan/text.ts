@@ -67,7 +67,9 @@ export function formatScanText(result: ScanResult, options: TextOptions): string
 }
 
 function detailLines(process: ProcessScan, top: number): string[] {
-  if (process.deletedFiles.length === 0) return [];
+  const linked =
+    process.linkedMappings > 0 ? [`    (${plural(process.linkedMappings, 'mapping')} of files that print "(deleted)" but still have a link, as a file named so has, are not counted)`] : [];
+  if (process.deletedFiles.length === 0) return linked;
   const lines: string[] = [];
   for (const t of topPatterns(process.patterns, top)) {
     lines.push(`    ${escapeControl(t.pattern)}: ${plural(t.files, 'file')}, ${plural(t.mappings, 'mapping')}, ${formatBytes(t.bytes)}`);
@@ -78,6 +80,12 @@ function detailLines(process: ProcessScan, top: number): string[] {
   if (process.deletedFiles.length > files.length) lines.push(`      … ${process.deletedFiles.length - files.length} more (--top N or --format json)`);
   if (process.anonymousDeletedMappings > 0)
     lines.push(`    (${plural(process.anonymousDeletedMappings, 'memfd/shared-memory/O_TMPFILE mapping')} also print "(deleted)"; they never had a file name and are not counted)`);
+  if (process.deletedMappingsByName > 0)
+    lines.push(
+      `    (${plural(process.deletedMappingsByName, 'mapping')} counted by the name /proc prints alone: whether the file has a link left could not be asked ` +
+        '(its /proc/PID/map_files entry takes CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE), and a file named "… (deleted)" prints the same)',
+    );
+  lines.push(...linked);
   return lines;
 }
 
@@ -146,6 +154,7 @@ export function scanJson(result: ScanResult, growth?: ReadonlyMap<number, Proces
       processes: totals.processes,
       deletedMappings: totals.deletedMappings,
       deletedBytes: totals.deletedBytes,
+      deletedMappingsByName: totals.deletedMappingsByName,
       skipped: { vanished: totals.skipped.vanished, denied: totals.skipped.denied, noAddressSpace: totals.skipped['no-address-space'], unreadable: totals.skipped.unreadable },
     },
     processes: reportOrder(result.processes).map((p) => (growth === undefined ? p : { ...p, growth: growth.get(p.pid) ?? null })),
