@@ -240,6 +240,36 @@ async function threadMaps(reader: ProcReader, pid: number): Promise<{ tally: Map
   return null;
 }
 
+/** How long a stat of a mapped file may take before scan stops asking (linksHung). */
+const LINKS_WAIT_MS = 1000;
+/**
+ * A stat of a mapped file went unanswered: its file system may never answer
+ * (a FUSE mount whose daemon the process runs, a hung NFS server), and each
+ * such stat holds one of libuv's four threads for good. No file is asked of
+ * again in this process, so that one name cannot stall every later scan:
+ * files count by name, as without the stat.
+ */
+let linksHung = false;
+
+function withinLinksWait(stat: Promise<FileLinks>): Promise<FileLinks | null> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      linksHung = true;
+      resolve(null);
+    }, LINKS_WAIT_MS);
+    stat.then(
+      (links) => {
+        clearTimeout(timer);
+        resolve(links);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(null);
+      },
+    );
+  });
+}
+
 /**
  * Asks of each deleted file of `tally` whether it has a link left
  * (linkVerdict): by /proc/PID/map_files of its first mapping, and, when that
@@ -251,7 +281,7 @@ async function threadMaps(reader: ProcReader, pid: number): Promise<{ tally: Map
 async function askLinks(reader: ProcReader, pid: number, tally: MapsTally): Promise<void> {
   const linksOf = reader.linksOf;
   if (linksOf === undefined) return;
-  const asked = (relative: string): Promise<FileLinks | null> => linksOf(relative).catch(() => null);
+  const asked = (relative: string): Promise<FileLinks | null> => (linksHung ? Promise.resolve(null) : withinLinksWait(linksOf(relative)));
   const verdicts = new Map<DeletedFile, LinkVerdict>();
   for (const file of tally.filesToAsk()) {
     const first = file.mappings[0]!;
