@@ -347,6 +347,8 @@ interface Aliased {
   pid: number;
   mappedBy: number;
   at: string;
+  /** The name went through "..": only its last component is the mapped file's. */
+  throughDotDot: boolean;
 }
 
 /**
@@ -390,8 +392,10 @@ export class AliasedNames extends FirstOfMany<Aliased> {
     const done = first.call === 'unlink' ? 'unlinked that file' : first.call === 'rename' ? 'renamed that file' : 'renamed another file over it';
     const where = first.mappedBy === first.pid ? 'in that process' : `in process ${first.mappedBy}`;
     return (
-      `${first.call === 'rename to' ? 'rename over' : `${first.call} of`} ${first.given} at ${first.at} (process ${first.pid}) removed a name of no file the trace saw mapped, while ${first.mapped}, which ends in the same directory and name, ` +
-      `was mapped ${where}${more}: if the two are one file reached through a symlinked directory (/lib → /usr/lib on a merged-/usr system) or a bind mount, the call ${done}, ` +
+      `${first.call === 'rename to' ? 'rename over' : `${first.call} of`} ${first.given} at ${first.at} (process ${first.pid}) removed a name of no file the trace saw mapped, while ${first.mapped}, ` +
+      (first.throughDotDot
+        ? `which has the same last component, was mapped ${where}${more}: the name was given with "..", which the kernel takes from where the symlinks before it lead (one made before the trace is not known), so if it reached that file, the call ${done}, `
+        : `which ends in the same directory and name, was mapped ${where}${more}: if the two are one file reached through a symlinked directory (/lib → /usr/lib on a merged-/usr system) or a bind mount, the call ${done}, `) +
       (this.inodesShown
         ? 'and a mapping that outlived it may be missed: bpftrace names the directory that really holds each file opened, but the name an unlink or rename was given, ' +
           'not the inode it reached; the mappings live then are in doubt. Remove and replace such files by the spelling they were opened by'
@@ -430,6 +434,8 @@ export class Files {
    * exist: a program makes few.
    */
   private readonly links = new NameIndex<string>();
+  /** The target of a symlink the trace made, for a ".." after it (resolveName). */
+  private readonly linkTargets: SymlinkTarget = (name) => this.links.get(name);
   /** The keeper of the event being applied: what each file it concerns keeps of it (Engine.apply). */
   keeper: EvidenceKeeper | undefined = undefined;
   /** Names the tracer cut, the files that have them, and the mappings calls by them may have orphaned. */
@@ -923,13 +929,13 @@ export class Files {
   link(task: Task, event: LinkEvent, byFd?: FileNode | null): void {
     // A cut old name leads to no file: the file that got a new name is not known.
     if (byFd === undefined && event.oldPathCut === true) return;
-    if (byFd === undefined && this.realNameClues.size > 0) this.claimRealName(resolveName(task, event.oldDir, event.oldPath));
-    if (byFd === undefined && event.oldPath !== '') this.notFollowed(task, event, 'link', resolveName(task, event.oldDir, event.oldPath));
-    if (event.newPathCut !== true) this.notFollowed(task, event, 'link', resolveName(task, event.newDir, event.newPath));
-    const file = byFd === undefined ? this.byName.get(resolveName(task, event.oldDir, event.oldPath)) : byFd;
+    if (byFd === undefined && this.realNameClues.size > 0) this.claimRealName(resolveName(task, event.oldDir, event.oldPath, this.linkTargets));
+    if (byFd === undefined && event.oldPath !== '') this.notFollowed(task, event, 'link', resolveName(task, event.oldDir, event.oldPath, this.linkTargets));
+    if (event.newPathCut !== true) this.notFollowed(task, event, 'link', resolveName(task, event.newDir, event.newPath, this.linkTargets));
+    const file = byFd === undefined ? this.byName.get(resolveName(task, event.oldDir, event.oldPath, this.linkTargets)) : byFd;
     // Only a file that never had a name (O_TMPFILE) can be linked once it has none: one gone here was not seen getting one.
     if (file === undefined || file === null || file.gone) return;
-    const name = resolveName(task, event.newDir, event.newPath);
+    const name = resolveName(task, event.newDir, event.newPath, this.linkTargets);
     this.replaced.forget(name);
     // A new name, cut: another name of the file all the same, which no later call can be tied to.
     if (event.newPathCut === true) this.cut.add(file, flatCopy(name));
@@ -948,8 +954,8 @@ export class Files {
       this.renameByCutName(task, event);
       return;
     }
-    const from = this.knownSpelling(resolveName(task, event.oldDir, event.oldPath), false, task);
-    const to = flatCopy(this.knownSpelling(resolveName(task, event.newDir, event.newPath), true, task));
+    const from = this.knownSpelling(resolveName(task, event.oldDir, event.oldPath, this.linkTargets), false, task);
+    const to = flatCopy(this.knownSpelling(resolveName(task, event.newDir, event.newPath, this.linkTargets), true, task));
     this.notFollowed(task, event, 'rename', from);
     this.notFollowed(task, event, 'rename', to);
     if (from === to) return;
@@ -976,7 +982,7 @@ export class Files {
     }
     // Renaming over an existing name unlinks the file that had it.
     if (replaced !== undefined && replaced !== moving) {
-      if (replaced.recordCount === 0 && to.startsWith('/')) this.checkAliased(task, event, 'rename to', to, replaced);
+      if (replaced.recordCount === 0 && to.startsWith('/')) this.checkAliased(task, event, 'rename to', to, replaced, hasDotDot(event.newPath));
       replaced.note(event, this.keeper);
       this.removeName(replaced, to, event, task.space);
     }
@@ -1029,7 +1035,7 @@ export class Files {
    */
   private checkMisplaced(task: Task, event: EventBase, call: Misplaced['call'], given: string, dir: DirRef, resolved: string): void {
     if (given.startsWith('/')) {
-      this.checkAliased(task, event, call, resolved, undefined);
+      this.checkAliased(task, event, call, resolved, undefined, hasDotDot(given));
       return;
     }
     // A directory fd the trace knows: the name was resolved by the trace's own word of it. Unless the trace
@@ -1063,16 +1069,18 @@ export class Files {
    * hold a 00000000000000000000.index, and a broker unlinking one while it
    * maps another's is no such case.
    */
-  private checkAliased(task: Task, event: EventBase, call: Misplaced['call'], name: string, removed: FileNode | undefined): void {
-    const tail = lastTwoComponents(name);
-    if (tail === null) return;
+  private checkAliased(task: Task, event: EventBase, call: Misplaced['call'], name: string, removed: FileNode | undefined, throughDotDot: boolean): void {
+    const tail = throughDotDot ? baseName(name) : lastTwoComponents(name);
+    if (tail === null || tail === '') return;
     let asked = 0;
-    for (const [known, file] of this.byName.withTail(tail)) {
+    // Through "..", which the kernel takes from where a symlink before it leads (one made before the trace, which
+    // it cannot follow): the name's directory may be any, and only its last component is known (review 26, F3).
+    for (const [known, file] of throughDotDot ? this.byName.withBaseName(tail) : this.byName.withTail(tail)) {
       if (++asked > NAMES_ASKED_AT_MOST) return;
       if (known === name || file === removed || file.recordCount === 0) continue;
       for (const mapping of file.liveRecords()) {
         const at = `${event.place.file}:${event.place.line}`;
-        this.aliased.add({ call, given: flatCopy(name), mapped: file.displayName, pid: task.group.tgid, mappedBy: mapping.space.ownerTgid, at });
+        this.aliased.add({ call, given: flatCopy(name), mapped: file.displayName, pid: task.group.tgid, mappedBy: mapping.space.ownerTgid, at, throughDotDot });
         this.aliased.doubt(file.liveRecords(), file.displayName);
         return;
       }
@@ -1086,8 +1094,8 @@ export class Files {
    * may have it may have lost it (replaced), or moved it (renamed away).
    */
   private renameByCutName(task: Task, event: RenameEvent): void {
-    const from = resolveName(task, event.oldDir, event.oldPath);
-    const to = resolveName(task, event.newDir, event.newPath);
+    const from = resolveName(task, event.oldDir, event.oldPath, this.linkTargets);
+    const to = resolveName(task, event.newDir, event.newPath, this.linkTargets);
     const oldCut = event.oldPathCut === true;
     const newCut = event.newPathCut === true;
     const known = oldCut ? from : this.knownSpelling(from);
@@ -1210,7 +1218,7 @@ export class Files {
    * out of sight.
    */
   nameMissing(task: Task, event: NameMissingEvent): void {
-    const name = resolveName(task, event.dir, event.path);
+    const name = resolveName(task, event.dir, event.path, this.linkTargets);
     if (!name.startsWith('/') || this.missing.has(name)) return;
     const file = this.byName.get(name);
     if (file === undefined || file.recordCount === 0) return;
@@ -1252,17 +1260,17 @@ export class Files {
 
   /** A symlink made: opens through it reach its target (symlinkTarget). */
   symlink(task: Task, event: SymlinkEvent): void {
-    this.links.set(flatCopy(resolveName(task, event.dir, event.path)), flatCopy(event.target));
+    this.links.set(flatCopy(resolveName(task, event.dir, event.path, this.linkTargets)), flatCopy(event.target));
   }
 
   unlink(task: Task, event: UnlinkEvent): void {
     if (event.removeDir) return;
     if (event.pathCut === true) {
       // A cut name leads to no file: each file it may name may have lost that name.
-      for (const file of this.mayBeNamed(resolveName(task, event.dir, event.path), true)) this.cut.doubt(file, event);
+      for (const file of this.mayBeNamed(resolveName(task, event.dir, event.path, this.linkTargets), true)) this.cut.doubt(file, event);
       return;
     }
-    const name = this.knownSpelling(resolveName(task, event.dir, event.path), false, task);
+    const name = this.knownSpelling(resolveName(task, event.dir, event.path, this.linkTargets), false, task);
     this.notFollowed(task, event, 'unlink', name);
     if (this.realNameClues.size > 0) this.claimRealName(name);
     this.replaced.forget(name);
@@ -1279,7 +1287,7 @@ export class Files {
       if (!symlink) this.checkMisplaced(task, event, 'unlink', event.path, event.dir, name);
       return;
     }
-    if (file.recordCount === 0 && name.startsWith('/')) this.checkAliased(task, event, 'unlink', name, file);
+    if (file.recordCount === 0 && name.startsWith('/')) this.checkAliased(task, event, 'unlink', name, file, hasDotDot(event.path));
     this.removeName(file, name, event, task.space, event.nlinkAfter);
     this.noteUnlessForgotten(file, event);
   }
@@ -1596,8 +1604,12 @@ function tmpfileName(dir: string, inode: Inode | undefined, resolvedHint: string
   return inode === undefined ? `${dir}/#?` : `${dir}/#${inode.ino}`;
 }
 
-/** A path as the process named it, made absolute against its cwd or the directory fd, when those are known. */
-export function resolveName(task: Task, dir: DirRef, path: string): string {
+/**
+ * A path as the process named it, made absolute against its cwd or the
+ * directory fd, when those are known. `symlinkTarget`: the symlinks the trace
+ * made, for a ".." after one (normalizeThroughLinks).
+ */
+export function resolveName(task: Task, dir: DirRef, path: string, symlinkTarget?: SymlinkTarget): string {
   let name = path;
   if (!path.startsWith('/')) {
     let base: string | null;
@@ -1618,8 +1630,46 @@ export function resolveName(task: Task, dir: DirRef, path: string): string {
     const plain = name.replace(/\/(?:\.\/|\/)+/g, '/');
     if (throughUnfollowedLink(plain)) return throughProcLinks(task, plain);
   }
-  const normal = normalizePath(name);
+  const normal = symlinkTarget !== undefined && name.startsWith('/') && hasDotDot(name) ? normalizeThroughLinks(name, symlinkTarget) : normalizePath(name);
   return throughUnfollowedLink(normal) ? throughProcLinks(task, normal) : normal;
+}
+
+/** A symlink's target, by the symlink's absolute name; undefined for a name that is no symlink the trace made. */
+export type SymlinkTarget = (name: string) => string | undefined;
+
+/** A name with a ".." component: the kernel takes it from where the components before it lead, symlinks followed. */
+export function hasDotDot(name: string): boolean {
+  return name === '..' || name.startsWith('../') || name.endsWith('/..') || name.indexOf('/../') >= 0;
+}
+
+/**
+ * An absolute `name` normalized as the kernel walks it: a ".." right after a
+ * symlink the trace made goes up from the symlink's target, not from the
+ * directory the symlink is in. `W/l/../seg`, with `W/l` → `W/a/b`, names
+ * `W/a/seg`; normalizePath says `W/seg` (review 26, F3: a leak so removed
+ * read as clean). A symlink made before the trace is not known here: a name
+ * through ".." that names nothing is then weighed by its last component
+ * (Files.checkAliased).
+ */
+function normalizeThroughLinks(name: string, symlinkTarget: SymlinkTarget): string {
+  const parts: string[] = [];
+  let hops = 0;
+  for (const part of name.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part !== '..') {
+      parts.push(part);
+      continue;
+    }
+    // The kernel gives up after 40 symlinks (ELOOP).
+    for (let here = `/${parts.join('/')}`, target = symlinkTarget(here); target !== undefined && hops < 40; target = symlinkTarget(here)) {
+      hops++;
+      const at = parts.slice(0, -1).join('/');
+      here = normalizePath(target.startsWith('/') ? target : `/${at}/${target}`);
+      parts.splice(0, parts.length, ...here.split('/').filter((component) => component !== ''));
+    }
+    parts.pop();
+  }
+  return `/${parts.join('/')}`;
 }
 
 /**

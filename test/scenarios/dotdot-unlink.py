@@ -1,0 +1,37 @@
+"""A mapped file unlinked by a name through a symlink and "..", for
+test/engine-review26-dotdot.test.ts.
+
+USAGE: python3 dotdot-unlink.py made|before DIR
+  Maps DIR/a/seg (shared, 64 KiB, then closes it) and unlinks DIR/l/../seg,
+  where DIR/l is a symlink to DIR/a/b: the kernel follows DIR/l to DIR/a/b
+  and ".." to DIR/a, so DIR/a/seg goes. "made": the program makes the
+  symlink itself; "before": it must be there already (made before the
+  trace). Then writes the "(deleted)" lines of its own /proc/self/maps in
+  DIR/truth.json as {"pid", "deleted": [...]}, unmaps and exits.
+"""
+import ctypes
+import json
+import os
+import sys
+
+from deleted_maps import deleted_mappings
+
+# libc's mmap, not Python's mmap module: that one keeps a dup of the fd, whose close -yy shows "(deleted)".
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+
+SIZE = 65536
+case, directory = sys.argv[1], os.path.abspath(sys.argv[2])
+if case == "made":
+    os.makedirs(os.path.join(directory, "a", "b"))
+    os.symlink(os.path.join(directory, "a", "b"), os.path.join(directory, "l"))
+fd = os.open(os.path.join(directory, "a", "seg"), os.O_RDWR | os.O_CREAT, 0o600)
+os.ftruncate(fd, SIZE)
+kept = libc.mmap(None, SIZE, 3, 1, fd, 0)  # PROT_READ|PROT_WRITE, MAP_SHARED
+os.close(fd)
+os.unlink(os.path.join(directory, "l", "..", "seg"))
+with open(os.path.join(directory, "truth.json"), "w") as out:
+    json.dump({"pid": os.getpid(), "deleted": deleted_mappings()}, out)
+libc.munmap(kept, SIZE)
