@@ -21,6 +21,7 @@ import {
   type ExecEvent,
   type ExecStartEvent,
   type LinkEvent,
+  type RenameEvent,
   type TraceEvent,
   type TruncateEvent,
 } from '../parse/events.js';
@@ -30,7 +31,7 @@ import { Files, FirstOfMany, chdir, resolveName, type FileNode } from './files.j
 import { FindingLog, type EngineChange } from './finding-log.js';
 import type { EvidenceLine, Finding } from './findings.js';
 import { RunningImages } from './images.js';
-import { type GoneAtExit, Mappings, measure, type EndMapping, type MappingStats, type SeedMapping } from './mappings.js';
+import { type GoneAtExit, Mappings, measure, type EndMapping, type MappingStats, type ReleasedGone, type SeedMapping } from './mappings.js';
 import { CloneWait, Tasks, type ProcessHints, type Task, type TasksHeld } from './tasks.js';
 
 export type { EngineChange } from './finding-log.js';
@@ -294,7 +295,19 @@ export class Engine {
    */
   mappingsInDoubt(): { pid: number; name: string }[] {
     const found = this.foundFor();
-    return [...this.files.cut.inDoubt(), ...this.files.replaced.inDoubt(found), ...this.files.aliased.inDoubt(found), ...this.mappings.goneLate.mappings, ...this.untracedHolders];
+    return [
+      ...this.files.cut.inDoubt(),
+      ...this.files.replaced.inDoubt(found),
+      ...this.files.aliased.inDoubt(found),
+      ...this.mappings.goneLate.mappings,
+      ...this.releasedGone(found).map(({ pid, name }) => ({ pid, name })),
+      ...this.untracedHolders,
+    ];
+  }
+
+  /** The mappings of files found gone at their process's exit that it released itself before (Mappings.goneReleased), but those a finding covers. */
+  private releasedGone(found: (pid: number, name: string) => boolean): ReleasedGone[] {
+    return this.mappings.goneReleased.filter((released) => !found(released.pid, released.name));
   }
 
   /** Whether a finding of an unlink names process `pid` and `name` (among its file's names): a doubt it covers is no doubt. */
@@ -325,6 +338,15 @@ export class Engine {
           `${late.mappings.length > 1 ? `, and ${late.mappings.length - 1} more files it mapped` : ''}; the trace shows neither a removal nor an munmap, but the directory changed about the exit or after it, ` +
           'or the name could not be looked up (a name the kernel escaped, a directory that did not answer): removed by a process the trace does not follow while mapped, ' +
           'or just after the exit (a supervisor cleaning up after it), or not at all, which the capture cannot tell apart: in doubt';
+    const released = this.releasedGone(this.foundFor());
+    const first = released[0];
+    const goneReleased =
+      first === undefined
+        ? null
+        : `process ${first.pid} exited during the capture, and right after, the capture found ${first.name} gone from its name, its directory last changed before the exit (${first.goneAt}), ` +
+          `but the process had released its mapping of it itself during the capture (its ${first.call} at ${first.releasedAt})` +
+          `${released.length > 1 ? `, and ${released.length - 1} more mappings so` : ''}; the trace shows no removal of that name: a process the trace does not follow removed or replaced the file ` +
+          'before that release, while it was mapped, or after it, which the capture cannot tell apart: in doubt';
     const untraced = this.untracedChildren.note();
     const rings = this.rings.note();
     const views = this.views.note();
@@ -342,6 +364,7 @@ export class Engine {
       ...(aliased === null ? [] : [aliased]),
       ...(missing === null ? [] : [missing]),
       ...(goneLate === null ? [] : [goneLate]),
+      ...(goneReleased === null ? [] : [goneReleased]),
     ];
     return fromFiles.length === 0 ? this.tasks.assumptions() : [...this.tasks.assumptions(), ...fromFiles];
   }
@@ -362,6 +385,9 @@ export class Engine {
       ...this.files.unfollowed.paths(),
       ...this.files.aliased.paths(),
       ...this.files.missingPaths(),
+      ...this.releasedGone(this.foundFor())
+        .slice(0, 1)
+        .map((released) => released.name),
     ];
   }
 
@@ -377,6 +403,18 @@ export class Engine {
   /** Fd numbers close_range calls looked at so far (Fds.rangeSteps): linear in the opens. */
   fdSteps(): number {
     return this.fds.rangeSteps;
+  }
+
+  /**
+   * A rename, while a mapping maps-start.txt seeded waits for its process's
+   * exit, released (Mappings.nameChanged): its old name, or a directory above
+   * it, moved away, or a file renamed over it. (A name cut by bpftrace ties to
+   * none: the mapping stays in doubt.)
+   */
+  private releasedNameRenamed(task: Task, event: RenameEvent): void {
+    if (event.oldPathCut === true || event.newPathCut === true) return;
+    this.mappings.nameChanged(resolveName(task, event.oldDir, event.oldPath), true);
+    this.mappings.nameChanged(resolveName(task, event.newDir, event.newPath), false);
   }
 
   private applyNow(event: TraceEvent, keeper: EvidenceKeeper | undefined): void {
@@ -415,9 +453,11 @@ export class Engine {
         this.truncate(task, event);
         break;
       case 'rename':
+        if (this.mappings.watchesReleasedNames) this.releasedNameRenamed(task, event);
         this.files.rename(task, event);
         break;
       case 'unlink':
+        if (this.mappings.watchesReleasedNames && !event.removeDir && event.pathCut !== true) this.mappings.nameChanged(resolveName(task, event.dir, event.path), false);
         this.files.unlink(task, event);
         break;
       case 'dup':

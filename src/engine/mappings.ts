@@ -2,7 +2,7 @@
 // replaces), munmap (a partial one splits), mremap (moves, resizes), a fork's
 // copy, and the release at exec and exit. Anonymous mappings are not kept, but
 // they still evict what they replace. Munmap takes effect at its entry.
-import { MAP_ANONYMOUS, MAP_FIXED, MREMAP_DONTUNMAP, type EventBase, type Inode, type MmapEvent, type MremapEvent, type MunmapEvent } from '../parse/events.js';
+import { MAP_ANONYMOUS, MAP_FIXED, MREMAP_DONTUNMAP, type EventBase, type Inode, type MmapEvent, type MremapEvent, type MunmapEvent, type TraceEvent } from '../parse/events.js';
 import { AddressSpace, pageEnd, type Piece, type Pieced } from './address-space.js';
 import type { Counters } from './counters.js';
 import type { Fds } from './fds.js';
@@ -166,6 +166,31 @@ export interface GoneAtExit {
 }
 
 /**
+ * A mapping maps-start.txt seeded that its own process gave up during the
+ * capture (its munmap or mremap, an mmap over it, its exec), of a file
+ * maps-start-gone.txt may list (GoneAtExit.lines).
+ */
+interface ReleasedSeed {
+  mapping: MappingState;
+  /** The call that released it: munmap, mremap, mmap or execve. */
+  call: string;
+  /** Where, as `file:line`. */
+  at: string;
+  /** The trace shows its name removed, renamed or replaced after the release (Mappings.nameChanged): it went then, not before. */
+  nameChanged: boolean;
+}
+
+/** A mapping of a file found gone at its process's exit that the process had released itself before: in doubt (Mappings.goneReleased). */
+export interface ReleasedGone {
+  pid: number;
+  name: string;
+  /** Its maps-start-gone.txt line, as `file:line`. */
+  goneAt: string;
+  call: string;
+  releasedAt: string;
+}
+
+/**
  * What every finding of goneWhenExited says: the process exited during the
  * capture, so no maps-end.txt; its file was found gone right after.
  */
@@ -232,6 +257,19 @@ export class Mappings {
    * for the warning.
    */
   readonly goneLate: { mappings: { pid: number; name: string }[]; first: { pid: number; path: string; at: string } | null } = { mappings: [], first: null };
+  /**
+   * The mappings of maps-start-gone.txt's files that their process released
+   * itself during the capture (munmap, an mmap over it, exec): the lookup
+   * tells a removal before the exit from one about it, not from one before
+   * that release, so each is in doubt (review 26: a C server's reload
+   * unmapped a data file a deploy had replaced 1.3 s before, and the verdict
+   * was clean, exit 0).
+   */
+  readonly goneReleased: ReleasedGone[] = [];
+  /** The seeded mappings at a maps-start-gone.txt line's start, of the process it is about, until they go (seedReleased). */
+  private readonly goneSeeds = new Map<MappingState, number>();
+  /** Those released by their own process, by their maps-start.txt start. */
+  private readonly releasedSeeds = new Map<number, ReleasedSeed>();
   /**
    * Processes whose maps at the end were read before the capture stopped
    * them (EngineOptions.mapsReadBeforeExit), and what each held as it exited:
@@ -382,6 +420,8 @@ export class Mappings {
 
   /** The mappings that existed before the trace; those of files already deleted wait to be seen living on. */
   seed(space: Space, seeds: readonly SeedMapping[]): void {
+    const gone = this.goneAtExit;
+    const goneStarts = gone !== null && gone.pid === space.ownerTgid && gone.lines.length > 0 ? new Set(gone.lines.map((line) => line.start)) : null;
     for (const seed of seeds) {
       const file = this.files.seeded(seed);
       file.note({ place: seed.place, time: null, seconds: null, tid: 0, raw: seed.text }, undefined);
@@ -390,6 +430,8 @@ export class Mappings {
       mapping.seeded = true;
       // Mapped before the trace, so since any open of it the trace shows (ReplacedNames).
       if (!seed.deleted) file.heldBy(space.ownerTgid);
+      // Watched until it goes: its process may release it before the exit that shows its file gone (seedReleased).
+      if (!seed.deleted && goneStarts?.has(seed.start) === true) this.goneSeeds.set(mapping, seed.start);
       if (!seed.deleted) continue;
       this.awaitOrphan(mapping, {
         origin: 'snapshot',
@@ -478,7 +520,10 @@ export class Mappings {
     const files = new Set<FileNode>();
     for (const line of gone.lines) {
       const mapping = this.seededAt(space, line, gone.startFile);
-      if (mapping === null) continue;
+      if (mapping === null) {
+        this.releasedBeforeExit(space, line);
+        continue;
+      }
       mapping.file.note({ place: line.place, time: null, seconds: null, tid: 0, raw: line.text }, undefined);
       this.log.goneOutOfSight(mapping, GONE_BEFORE_EXIT);
       if (!files.has(mapping.file)) {
@@ -492,6 +537,62 @@ export class Mappings {
       this.goneLate.mappings.push({ pid: space.ownerTgid, name: line.path });
       if (this.goneLate.first === null) this.goneLate.first = { pid: space.ownerTgid, path: line.path, at: `${line.place.file}:${line.place.line}` };
     }
+    this.goneSeeds.clear();
+    this.releasedSeeds.clear();
+  }
+
+  /**
+   * A mapping maps-start.txt seeded went (settle, by `cause`): if it is one
+   * goneWhenExited will ask about, and its own process gave it up (an
+   * munmap, an mmap over it, an exec), where is kept (releasedBeforeExit). A
+   * non-fixed mmap over a seed in a trace in the order calls returned is no
+   * release: the seed was that mmap's, read into maps-start.txt after it (settle).
+   */
+  private seedReleased(mapping: MappingState, event: EventBase | null, cause: Release): void {
+    const start = this.goneSeeds.get(mapping);
+    if (start === undefined) return;
+    this.goneSeeds.delete(mapping);
+    if (event === null) return;
+    if (cause === 'replaced' && ((event as MmapEvent).flags & MAP_FIXED) === 0 && !this.entryOrdered) return;
+    const call = cause === 'exec' ? 'execve' : (event as TraceEvent).kind;
+    this.releasedSeeds.set(start, { mapping, call, at: `${event.place.file}:${event.place.line}`, nameChanged: false });
+  }
+
+  /**
+   * The trace shows `name` removed, renamed or replaced (or, with `under`, a
+   * directory above it renamed), by any traced process: a seed released
+   * before and mapping a file of that name lost it then, after its release,
+   * as far as the trace can tell.
+   */
+  nameChanged(name: string, under: boolean): void {
+    for (const released of this.releasedSeeds.values()) {
+      if (released.nameChanged) continue;
+      const names = released.mapping.file.history;
+      if (names.includes(name) || (under && names.some((known) => known.startsWith(`${name}/`)))) released.nameChanged = true;
+    }
+  }
+
+  /** Whether a seed released during the capture waits for its process's exit (nameChanged needs asking). */
+  get watchesReleasedNames(): boolean {
+    return this.releasedSeeds.size > 0;
+  }
+
+  /**
+   * `line` of maps-start-gone.txt (its file went before `space`'s process
+   * exited) maps nothing the trace shows living until the exit: if the
+   * process itself released that very mapping during the capture, and the
+   * trace shows no removal of the file, neither while mapped (a finding then)
+   * nor after (it went then), whether the file went before the release is not
+   * known: in doubt. The lookup's directory time tells before the exit from
+   * about it, not from a release earlier in the capture.
+   */
+  private releasedBeforeExit(space: Space, line: EndMapping): void {
+    const released = this.releasedSeeds.get(line.start);
+    if (released === undefined || released.nameChanged) return;
+    const mapping = released.mapping;
+    if (mapping.space.ownerTgid !== space.ownerTgid || mapping.unlinkFinding !== null) return;
+    if (!sameFile(mapping.file, line) || keptByAnotherName(mapping.file, line.path)) return;
+    this.goneReleased.push({ pid: space.ownerTgid, name: line.path, goneAt: `${line.place.file}:${line.place.line}`, call: released.call, releasedAt: released.at });
   }
 
   /**
@@ -684,6 +785,7 @@ export class Mappings {
         continue;
       }
       if (!mapping.file.deleteRecord(mapping)) continue;
+      if (this.goneSeeds.size > 0 && cause !== 'exit') this.seedReleased(mapping, event, cause);
       const pending = mapping.pendingOrphan;
       if (pending !== null) {
         this.pendingOrphans.delete(mapping);
