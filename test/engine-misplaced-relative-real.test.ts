@@ -97,7 +97,7 @@ describe('M1: a relative unlink and rename after an fchdir the filter left out',
     expect(warnings[0]).toBe(
       `unlink of the relative name c.dat at ${input}:${line} (process ${truth.pid}) resolved to ${join(work, 'c.dat')}, which no call in the trace named, ` +
         `while ${join(work, 'sub', 'c.dat')}, a file with the same last component, was mapped in that process (and 1 more like it): ` +
-        'if the call unlinked that file, a mapping that outlived it may be missed; the working directory the trace knows may not be the one the process was in: ' +
+        'if the call unlinked that file, a mapping that outlived it may be missed, so the mappings live then are in doubt; the working directory the trace knows may not be the one the process was in: ' +
         'a capture filter without chdir and fchdir (-e trace=%file,%memory has no fchdir), or a working directory the trace did not show, may have hidden the real directory. ' +
         'Keep chdir,fchdir in -e trace=, or capture with orphanmap capture',
     );
@@ -162,7 +162,7 @@ describe('M1: unlinkat relative to a directory fd the trace never opened', () =>
     // No cwd and no -y: the open was by the relative name sub/e.dat, and that is the name the trace knows.
     expect(misplacedWarnings(report)).toEqual([
       `unlink of the relative name e.dat at ${input}:${line} (process ${truth.pid}) resolved to e.dat, which no call in the trace named, ` +
-        'while sub/e.dat, a file with the same last component, was mapped in that process: if the call unlinked that file, a mapping that outlived it may be missed; ' +
+        'while sub/e.dat, a file with the same last component, was mapped in that process: if the call unlinked that file, a mapping that outlived it may be missed, so the mappings live then are in doubt; ' +
         `it is relative to fd ${fd}, which no call in the trace opened and no -y annotation names: the real directory is not known. Capture with -y, or keep the directory's open in -e trace=`,
     ]);
   }, 40_000);

@@ -136,7 +136,7 @@ it('a trace with no close (a filter without it): a relative unlink through an fd
   const report = JSON.parse(runCli(['analyze', trace, '--format', 'json']).stdout) as { warnings: string[] };
   expect(report.warnings.filter((warning) => warning.startsWith('unlink of the relative name'))).toEqual([
     expect.stringContaining(
-      `while ${join(work, 'logs', '_.Log.2')}, a file with the same last component, was mapped in process ${program.pid}: if the call unlinked that file, a mapping that outlived it may be missed; it is relative to fd ${fd}, which the trace last saw opened on /dev/null, but the trace shows no close or dup`,
+      `while ${join(work, 'logs', '_.Log.2')}, a file with the same last component, was mapped in process ${program.pid}: if the call unlinked that file, a mapping that outlived it may be missed, so the mappings live then are in doubt; it is relative to fd ${fd}, which the trace last saw opened on /dev/null, but the trace shows no close or dup`,
     ),
   ]);
 }, 60_000);

@@ -299,6 +299,7 @@ export class Engine {
       ...this.files.cut.inDoubt(),
       ...this.files.replaced.inDoubt(found),
       ...this.files.aliased.inDoubt(found),
+      ...this.files.misplaced.inDoubt(found),
       ...this.mappings.goneLate.mappings,
       ...this.releasedGone(found).map(({ pid, name }) => ({ pid, name })),
       ...this.untracedHolders,
@@ -479,7 +480,7 @@ export class Engine {
         this.files.symlink(task, event);
         break;
       case 'chdir':
-        chdir(task, event);
+        chdir(task, event, this.files);
         break;
       case 'clone-start':
         this.tasks.cloneStarted(task);

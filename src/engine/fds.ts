@@ -409,11 +409,16 @@ export class Fds {
 
   /**
    * An mmap of `fd` that nothing can name: no -y annotation, no inode, and no
-   * call of the trace made the fd. Said in a warning (assumptions): the file
-   * is followed as one "opened before the trace", whose unlink no name matches.
+   * call of the trace made the fd, or only a copy of one no call made (Python's
+   * mmap module maps a dup of the fd it is given: fcntl(F_DUPFD_CLOEXEC) of a
+   * number received over a unix socket, review 26). Said in a warning
+   * (assumptions): the file is followed as one "opened before the trace",
+   * whose unlink no name matches.
    */
   mappedUnknownFd(task: Task, fd: number, hint: string | undefined, inode: Inode | undefined, event: EventBase): void {
-    if (hint !== undefined || inode !== undefined || task.fds.fds.has(fd)) return;
+    if (hint !== undefined || inode !== undefined) return;
+    const entry = task.fds.fds.get(fd);
+    if (entry !== undefined && entry.file?.unknownOrigin !== true) return;
     this.unknownFdMaps++;
     this.firstUnknownFdMap ??= { pid: task.group.tgid, fd, at: `${event.place.file}:${event.place.line}` };
   }

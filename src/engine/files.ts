@@ -43,6 +43,13 @@ export const DELETED_IN_ANNOTATION = ' (deleted)';
 
 /** Processes a file's heldSince names; the others are counted under UNNAMED_HOLDERS. */
 const HELD_PIDS_NAMED = 64;
+/**
+ * Files forgotten with their names that an inode can wake (Files.wake): the
+ * most recent this many. A file whose fd went over a unix socket is mapped
+ * soon after its sender's close; a bound keeps a capture of millions of
+ * short opens from keeping them all.
+ */
+const DORMANT_FILES = 4096;
 
 export class FileNode {
   /** Every name known now, in each of its spellings; a file gone has none, and shares one set for it. */
@@ -89,6 +96,13 @@ export class FileNode {
    * left, as one made after the unlink of a file's last name is.
    */
   unnamed = false;
+  /**
+   * Known only as the file of an fd no call of the trace opened, with no -y
+   * annotation to name it (Files.openedBeforeTrace): received over a unix
+   * socket, inherited, or opened before the trace. An mmap of it, or of a
+   * copy of its fd, maps a file nothing names (Fds.mappedUnknownFd).
+   */
+  unknownOrigin = false;
   /**
    * The file went while an fd still held it (an fd can map it after): the
    * unlink, and the names it last had (Files.goneByName lists it by them).
@@ -258,6 +272,21 @@ export class FirstOfMany<T> {
   }
 }
 
+/** Calls that may have removed a mapped file's last name where the trace cannot tell: the first kept for a warning, the mappings live then in doubt. */
+export class DoubtfulCalls<T> extends FirstOfMany<T> {
+  private readonly doubted = new Map<number, { pid: number; name: string }>();
+
+  /** The live mappings of the file such a call may have removed (named `name`) may have outlived it. */
+  doubt(mappings: Iterable<{ id: number; space: { ownerTgid: number } }>, name: string): void {
+    for (const mapping of mappings) if (!this.doubted.has(mapping.id)) this.doubted.set(mapping.id, { pid: mapping.space.ownerTgid, name });
+  }
+
+  /** Each mapping in doubt, but those a finding of that process and name covers. */
+  inDoubt(found: (pid: number, name: string) => boolean): { pid: number; name: string }[] {
+    return [...this.doubted.values()].filter(({ pid, name }) => !found(pid, name));
+  }
+}
+
 /** A removal or a new name through a magic link of /proc the trace cannot follow (throughUnfollowedLink). */
 interface Unfollowed {
   pid: number;
@@ -298,7 +327,7 @@ export class UnfollowedNames extends FirstOfMany<Unfollowed> {
   }
 }
 
-export class MisplacedNames extends FirstOfMany<Misplaced> {
+export class MisplacedNames extends DoubtfulCalls<Misplaced> {
   note(): string | null {
     const first = this.first;
     if (first === null) return null;
@@ -314,7 +343,7 @@ export class MisplacedNames extends FirstOfMany<Misplaced> {
           : `it is relative to fd ${first.dir}, which no call in the trace opened and no -y annotation names: the real directory is not known. Capture with -y, or keep the directory's open in -e trace=`;
     return (
       `${call} ${first.given} at ${first.at} (process ${first.pid}) resolved to ${first.resolved}, which no call in the trace named, ` +
-      `while ${first.mapped}, a file with the same last component, was mapped in ${first.mappedBy === first.pid ? 'that process' : `process ${first.mappedBy}`}${more}: if the call ${done}, a mapping that outlived it may be missed; ${why}`
+      `while ${first.mapped}, a file with the same last component, was mapped in ${first.mappedBy === first.pid ? 'that process' : `process ${first.mappedBy}`}${more}: if the call ${done}, a mapping that outlived it may be missed, so the mappings live then are in doubt; ${why}`
     );
   }
 
@@ -363,27 +392,11 @@ interface Aliased {
  * was opened by one spelling and removed by the other (review 22). Counted,
  * the first kept, for one warning.
  */
-export class AliasedNames extends FirstOfMany<Aliased> {
+export class AliasedNames extends DoubtfulCalls<Aliased> {
   /** The trace prints fds' real paths (strace -y): the advice differs. */
   fdPathsShown = false;
   /** The trace names the inode each open reaches and the directory that really holds it (bpftrace): so does the advice. */
   inodesShown = false;
-  /**
-   * The mappings live at each such call, of the file with the other spelling:
-   * in doubt (review 24: a library reinstalled by dpkg on a merged-/usr host,
-   * traced without -y, read as clean, exit 0, with only this warning).
-   */
-  private readonly doubted = new Map<number, { pid: number; name: string }>();
-
-  /** The live mappings of `file` (whose name ends as the call's did) may have outlived it. */
-  doubt(mappings: Iterable<{ id: number; space: { ownerTgid: number } }>, name: string): void {
-    for (const mapping of mappings) if (!this.doubted.has(mapping.id)) this.doubted.set(mapping.id, { pid: mapping.space.ownerTgid, name });
-  }
-
-  /** Each mapping in doubt, but those a finding of that process and name covers. */
-  inDoubt(found: (pid: number, name: string) => boolean): { pid: number; name: string }[] {
-    return [...this.doubted.values()].filter(({ pid, name }) => !found(pid, name));
-  }
 
   note(): string | null {
     const first = this.first;
@@ -434,6 +447,14 @@ export class Files {
    * exist: a program makes few.
    */
   private readonly links = new NameIndex<string>();
+  /**
+   * Files forgotten while they had names and an inode (bpftrace), the most
+   * recent DORMANT_FILES, oldest first: an mmap or open that reaches one by
+   * its inode wakes it, names and all (wake).
+   */
+  private readonly dormant = new Set<FileNode>();
+  private readonly dormantByInode = new Map<number, Map<number, FileNode>>();
+  private readonly dormantByName = new Map<string, FileNode>();
   /** The target of a symlink the trace made, for a ".." after it (resolveName). */
   private readonly linkTargets: SymlinkTarget = (name) => this.links.get(name);
   /** The keeper of the event being applied: what each file it concerns keeps of it (Engine.apply). */
@@ -491,7 +512,48 @@ export class Files {
   }
 
   withInode(inode: Inode | undefined): FileNode | undefined {
-    return inode === undefined ? undefined : this.byInode.get(inode.dev)?.get(inode.ino);
+    if (inode === undefined) return undefined;
+    return this.byInode.get(inode.dev)?.get(inode.ino) ?? (this.dormant.size === 0 ? undefined : this.wake(inode));
+  }
+
+  /**
+   * A file forgotten while it had names (forgetIfUnused), reached again by
+   * its inode: it takes back the names the trace has not seen go, nor seen
+   * given to another file. Review 26: a producer opened a file, sent its fd
+   * over a unix socket and closed its own; the consumer mapped the fd it
+   * received, and the producer unlinked the file by its name. The trace
+   * shows neither the fd in flight nor the consumer's open: forgotten at the
+   * producer's close, the file was a new nameless one at the mmap, the
+   * unlink named nothing, and the leak read as clean under bpftrace.
+   */
+  private wake(inode: Inode): FileNode | undefined {
+    const file = this.dormantByInode.get(inode.dev)?.get(inode.ino);
+    if (file === undefined) return undefined;
+    this.letSleep(file);
+    this.setInode(file, inode);
+    for (const name of [...file.names]) {
+      if (this.byName.get(name) === undefined) this.byName.set(name, file);
+      else this.dropName(file, name);
+    }
+    return file;
+  }
+
+  /** The trace removed, renamed or linked `name`: a forgotten file that had it is not woken with it (wake), nor at all. */
+  private nameMoved(name: string): void {
+    if (this.dormant.size === 0) return;
+    const file = this.dormantByName.get(name);
+    if (file !== undefined) this.letSleep(file);
+  }
+
+  private letSleep(file: FileNode): void {
+    if (!this.dormant.delete(file)) return;
+    for (const name of file.names) if (this.dormantByName.get(name) === file) this.dormantByName.delete(name);
+    const inode = file.inode;
+    if (inode === null) return;
+    const inodes = this.dormantByInode.get(inode.dev);
+    if (inodes?.get(inode.ino) !== file) return;
+    inodes.delete(inode.ino);
+    if (inodes.size === 0) this.dormantByInode.delete(inode.dev);
   }
 
   setInode(file: FileNode, inode: Inode): void {
@@ -869,6 +931,7 @@ export class Files {
     if (file === undefined) {
       file = this.newFile(hint?.startsWith('/') ? hint : null);
       if (file.history.length === 0) file.record(hint === undefined ? `(fd ${fd}, opened before the trace)` : flatCopy(hint));
+      file.unknownOrigin = hint === undefined;
     }
     return file;
   }
@@ -937,6 +1000,7 @@ export class Files {
     if (file === undefined || file === null || file.gone) return;
     const name = resolveName(task, event.newDir, event.newPath, this.linkTargets);
     this.replaced.forget(name);
+    this.nameMoved(name);
     // A new name, cut: another name of the file all the same, which no later call can be tied to.
     if (event.newPathCut === true) this.cut.add(file, flatCopy(name));
     else this.giveName(file, name);
@@ -965,6 +1029,8 @@ export class Files {
     }
     this.replaced.forget(from);
     this.replaced.forget(to);
+    this.nameMoved(from);
+    this.nameMoved(to);
     const moving = this.byName.get(from);
     const replaced = this.byName.get(to);
     const symlinkFrom = this.links.size > 0 && this.links.get(from) !== undefined;
@@ -1054,6 +1120,9 @@ export class Files {
       if (mappedBy === null) continue;
       const at = `${event.place.file}:${event.place.line}`;
       this.misplaced.add({ call, given: flatCopy(given), resolved: flatCopy(resolved), dir: dir.fd, staleDir, mapped: file.displayName, pid: task.group.tgid, mappedBy, at });
+      // Warned of only, the leak read as clean, exit 0 with --fail-on (review 26, F4: a working directory entered
+      // through a symlink made before the trace, its real directory renamed since).
+      this.misplaced.doubt(file.liveRecords(), file.displayName);
       return;
     }
   }
@@ -1274,6 +1343,7 @@ export class Files {
     this.notFollowed(task, event, 'unlink', name);
     if (this.realNameClues.size > 0) this.claimRealName(name);
     this.replaced.forget(name);
+    this.nameMoved(name);
     // A symlink the trace made goes, and no file with it. (A file the engine
     // still knows by that name lost it out of sight, or was the symlink
     // itself, opened O_PATH|O_NOFOLLOW: it loses it now.)
@@ -1420,6 +1490,27 @@ export class Files {
     this.unindexNames(file);
     this.unindexInode(file);
     this.cut.forget(file);
+    if (file.inode !== null && !file.gone && file.names.size > 0 && file.cutNames === null) this.keepDormant(file, file.inode);
+  }
+
+  private keepDormant(file: FileNode, inode: Inode): void {
+    this.letSleep(file);
+    this.dormant.add(file);
+    let inodes = this.dormantByInode.get(inode.dev);
+    if (inodes === undefined) {
+      inodes = new Map();
+      this.dormantByInode.set(inode.dev, inodes);
+    }
+    // An inode number the kernel gave another file since: the older one is out of reach.
+    const older = inodes.get(inode.ino);
+    if (older !== undefined) this.letSleep(older);
+    inodes.set(inode.ino, file);
+    for (const name of file.names) {
+      const other = this.dormantByName.get(name);
+      if (other !== undefined) this.letSleep(other);
+      this.dormantByName.set(name, file);
+    }
+    if (this.dormant.size > DORMANT_FILES) this.letSleep(this.dormant.values().next().value!);
   }
 
   private newFile(given: string | null): FileNode {
@@ -1732,14 +1823,25 @@ function pathOfFd(task: Task, fd: number): string | undefined {
   return entry?.through ?? entry?.file?.displayName;
 }
 
-export function chdir(task: Task, event: ChdirEvent): void {
+/**
+ * A chdir or fchdir. The cwd is kept by the directory's real path, through
+ * the symlinks the trace made (`files`): the kernel's cwd is the directory
+ * itself, and a rename of it, or of one above it, moves it (Tasks.directoryMoved)
+ * only when the cwd is spelled by where it really is (review 26, F4: a cwd
+ * entered through a symlink stayed behind when its real directory was
+ * renamed, and a relative unlink of a mapped file read as clean).
+ */
+export function chdir(task: Task, event: ChdirEvent, files: Pick<Files, 'followSymlinks'>): void {
   // A cut path is no directory the trace knows: names relative to it stay relative (RelativeNames).
   if (event.pathCut === true) task.group.cwd = null;
-  else if (event.path !== undefined) setCwd(task, resolveName(task, { fd: 'cwd' }, event.path));
-  else if (event.fd !== undefined) {
-    const cwd = pathOfFd(task, event.fd) ?? event.fdHint;
+  else if (event.path !== undefined) {
+    const cwd = resolveName(task, { fd: 'cwd' }, event.path);
+    setCwd(task, (cwd.startsWith('/') ? files.followSymlinks(cwd) : undefined) ?? cwd);
+  } else if (event.fd !== undefined) {
+    // The call's own annotation first, as for a name relative to the fd (resolveName).
+    const cwd = annotatedDir(event.fdHint) ?? pathOfFd(task, event.fd) ?? event.fdHint;
     // A directory fd known by no path (opened before the trace, no -y): the cwd is unknown from here.
-    if (cwd?.startsWith('/')) setCwd(task, cwd);
+    if (cwd?.startsWith('/')) setCwd(task, files.followSymlinks(cwd) ?? cwd);
     else task.group.cwd = null;
   }
 }

@@ -1,6 +1,6 @@
 """A file mapped by its real path and removed by another spelling of its
 directory, a symlink made long before the trace (/var/run -> /run on Debian),
-for test/capture-review26-symlinked-dir.test.ts.
+for test/capture-review26-bpftrace.test.ts.
 
 USAGE: python3 symlinked-dir-unlink.py WORKDIR
   Maps /run/orphanmap-PID/state.shm (shared, 64 KiB, then closes it), as a

@@ -13,9 +13,18 @@
 // from the name's text (W/d/seg, no file). Such a name that names nothing
 // while a mapped file has its last component puts that mapping in doubt.
 //
-// A real program (test/scenarios/symlinked-dir-unlink.py) under `orphanmap
-// capture --backend bpftrace`; the truth is its own /proc/self/maps after the
-// rm. Needs root, bpftrace (8-25 s to attach) and /var/run -> /run.
+// Review 26 (exactness), 1: a producer sent a file's fd over a unix socket
+// and closed its own; the consumer mapped the fd it received, and the
+// producer unlinked the file. The trace shows neither the fd in flight nor a
+// consumer's open: the engine forgot the file at the producer's close, its
+// mmap (whose record names the inode) made a new nameless file, the unlink
+// named nothing, and the leak read as clean. A file forgotten with its names
+// is now woken by its inode.
+//
+// Real programs (test/scenarios/symlinked-dir-unlink.py, fd-passed.py) under
+// one `orphanmap capture --backend bpftrace`, one start-up for both; the truth
+// is their own /proc/self/maps after each removal.
+// Needs root, bpftrace (8-25 s to attach) and /var/run -> /run.
 import { lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
@@ -24,18 +33,26 @@ import { PYTHON, type SelfMapsDeleted, workspace } from './scenarios/harness.js'
 import { REPO, requireTool, runCli } from './support/tools.js';
 
 beforeAll(() => {
-  if (process.getuid?.() !== 0) throw new Error('test/capture-review26-symlinked-dir.test.ts must run as root (bpftrace, /run)');
+  if (process.getuid?.() !== 0) throw new Error('test/capture-review26-bpftrace.test.ts must run as root (bpftrace, /run)');
   requireTool('bpftrace');
   if (!lstatSync('/var/run').isSymbolicLink() || readlinkSync('/var/run').replace(/\/$/, '') !== '/run') throw new Error('this test needs /var/run to be a symlink to /run, as on Debian');
 });
 
-it('capture (bpftrace): mapped files removed through /var/run, and through a symlink and "..", are in doubt, not clean, as /proc shows them deleted', () => {
-  const work = realpathSync(workspace('symlinked-dir'));
+let work = '';
+let bundle = '';
+
+beforeAll(() => {
+  work = realpathSync(workspace('review26-bpftrace'));
   mkdirSync(join(work, 'd', 'a', 'b'), { recursive: true });
   symlinkSync(join(work, 'd', 'a', 'b'), join(work, 'd', 'l'));
-  const bundle = join(work, 'bundle');
-  const capture = runCli(['capture', '--backend', 'bpftrace', '--out', bundle, '--', PYTHON, join(REPO, 'test', 'scenarios', 'symlinked-dir-unlink.py'), work]);
+  bundle = join(work, 'bundle');
+  const scenario = (name: string) => join(REPO, 'test', 'scenarios', name);
+  const both = `${PYTHON} ${scenario('symlinked-dir-unlink.py')} ${work} && ${PYTHON} ${scenario('fd-passed.py')} ${join(work, 'fd')}`;
+  const capture = runCli(['capture', '--backend', 'bpftrace', '--out', bundle, '--', '/bin/sh', '-c', both]);
   expect(capture.status, capture.stderr).toBe(0);
+}, 150_000);
+
+it('capture (bpftrace): mapped files removed through /var/run, and through a symlink and "..", are in doubt, not clean, as /proc shows them deleted', () => {
   const truth = JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as { pid: number; deleted: SelfMapsDeleted[] };
   const state = `/run/orphanmap-${truth.pid}/state.shm`;
   expect(truth.deleted.map((mapping) => mapping.path).sort()).toEqual([state, join(work, 'd', 'a', 'seg')].sort());
@@ -47,9 +64,18 @@ it('capture (bpftrace): mapped files removed through /var/run, and through a sym
   const result = runCli(['analyze', bundle, '--format', 'json']);
   expect(result.status, result.stderr).toBe(0);
   const report = JSON.parse(result.stdout) as { findings: Finding[]; warnings: string[]; summary: { mappingsInDoubt: number } };
-  expect(report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped')).toEqual([]);
+  expect(report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped' && finding.pid === truth.pid)).toEqual([]);
   expect(report.summary.mappingsInDoubt).toBe(2);
   // One warning tells the first such call, and counts the other.
   expect(report.warnings).toContainEqual(expect.stringMatching(new RegExp(`^unlink of /var${state} .* \\(and 1 more like it\\)`)));
-  expect(runCli(['analyze', bundle, '--fail-on', 'error']).status).toBe(2);
+});
+
+it('capture (bpftrace): a file whose fd came over a unix socket, mapped and then unlinked by its sender, is the leak /proc shows', () => {
+  const truth = JSON.parse(readFileSync(join(work, 'fd', 'truth.json'), 'utf8')) as { pid: number; deleted: SelfMapsDeleted[] };
+  expect(truth.deleted).toEqual([{ address: expect.any(String), bytes: 65536, path: join(work, 'fd', 'snapshot.bin') }]);
+  const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: Finding[] };
+  const findings = report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped');
+  expect(findings.map((f) => `${f.pid} ${f.address} ${f.length} ${f.path} ${f.resolution}`)).toEqual([`${truth.pid} ${truth.deleted[0]!.address} 65536 ${join(work, 'fd', 'snapshot.bin')} unmapped`]);
+  // The error fails the run, the other program's two doubts with it (3, not 2).
+  expect(runCli(['analyze', bundle, '--fail-on', 'error']).status).toBe(3);
 });
