@@ -24,7 +24,8 @@
 #                   maps-end.txt): the lines of maps-start.txt whose file was no
 #                   longer at its name right after, its directory changed
 #                   before the exit (om_gone_from_start); maps-start-gone-late.txt:
-#                   those whose directory changed about the exit or after
+#                   those whose directory changed about the exit or after, and
+#                   those whose names could not be looked up or lead elsewhere now
 #   tracer.stderr   the tracer's stderr
 #   .meta-reserve   128 KiB held while the capture runs and freed just before the
 #                   final meta.json, so a full disk still gets a final meta.json
@@ -791,11 +792,12 @@ om_threads_json() {
 
 # om_gone_from_start -> maps-start-gone.txt: the lines of maps-start.txt
 # whose file is no longer at its name (gone, or another file there now: the
-# inode differs), looked up once, right after the target exited. Its maps at
-# the end cannot be read then, and a file it mapped that a process the trace
-# does not follow removed (git repack under git cat-file) would go unseen:
-# the trace shows neither the removal nor an munmap, only the exit. The
-# analysis makes findings of those the trace shows living until that exit.
+# inode differs on the same device), looked up once, right after the target
+# exited. Its maps at the end cannot be read then, and a file it mapped that
+# a process the trace does not follow removed (git repack under git cat-file)
+# would go unseen: the trace shows neither the removal nor an munmap, only
+# the exit. The analysis makes findings of those the trace shows living until
+# that exit.
 #
 # Removed before the exit or just after it (a supervisor cleaning up after
 # the worker it reaped)? The file's directory tells: when it last changed
@@ -804,9 +806,14 @@ om_threads_json() {
 # maps-start-gone-late.txt, whose mappings the analysis holds in doubt; so
 # are those whose names could not be looked up (a name the kernel escaped, a
 # FUSE mount root may not enter, a stale NFS handle, a directory swapped for
-# a symlink loop): gone or not, the capture cannot tell (review 25). A
-# directory gone too (rm -rf) went after its files: the nearest directory
-# above it that is left changed then.
+# a symlink loop): gone or not, the capture cannot tell (review 25); and
+# those whose names lead elsewhere now, so that what answers there says
+# nothing of the file: through a symlink among their directories, or to
+# another device (review 26, F6: a directory swapped for a symlink to
+# /dev/shm, where a file had the removed one's inode number, read as still
+# there). A file is still there only when its name, by the same directories,
+# reaches the same device and inode. A directory gone too (rm -rf) went after
+# its files: the nearest directory above it that is left changed then.
 #
 # Only where the target sees the files as this script does (OM_SAME_VIEW:
 # the same mount namespace and root; a container's or a chroot's names mean
@@ -891,8 +898,8 @@ om_gone_from_start() {
 # written whole (stat's own says 1 for a name not there and for a write
 # error alike). stat's complaints go with its answers, one line a name (it
 # flushes its output before each), so that every name is known to have its
-# answer: "INODE NAME", or "stat: cannot statx 'NAME': No such file or
-# directory" (LC_ALL=C.UTF-8, where it is installed: names in UTF-8 are then
+# answer: "DEVICE INODE LINKS NAME", or "stat: cannot statx 'NAME': No such
+# file or directory" (LC_ALL=C.UTF-8, where it is installed: names in UTF-8 are then
 # quoted as they are; a name quoted otherwise, one holding a quote, is never
 # read as gone).
 om_gone_lookup() {
@@ -906,24 +913,53 @@ om_gone_lookup() {
       }' "$start" | LC_ALL=C sort -u > "$stage.names"
     statuses=${PIPESTATUS[*]}
     [[ $statuses == '0 0' ]] || return 2
-    LC_ALL=C.UTF-8 timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat --printf '%i %n\n' -- < "$stage.names" 2>&1 | cat > "$stage.answers"
+    # Its device (st_dev, decimal) with its inode: an inode number alone is no file's, a fresh tmpfs numbers
+    # its inodes 1, 2, 3… and /dev/shm's can be run up to any number in seconds (review 26, F6). Its links: a
+    # file with none was removed, though a name reaches it (a /proc magic link does).
+    LC_ALL=C.UTF-8 timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat --printf '%d %i %h %n\n' -- < "$stage.names" 2>&1 | cat > "$stage.answers"
     statuses=${PIPESTATUS[*]}
     [[ $statuses =~ ^(0|123)\ 0$ ]] || { [[ $statuses == *\ 0 ]] && return 3; return 2; }
     # Their directories as they are, and the directories above them: of each, when it last changed. A directory
     # gone too (rm -rf of it) went after its files, from the nearest one left, whose change time says when
     # (review 25: such files were left out, and a leak read as clean). The change time (%Z), not the modification
     # time, which the traced program may set to any time with utime and so move a removal past the exit (review
-    # 24); utime itself sets the change time to now.
+    # 24); utime itself sets the change time to now. And what each is now (its mode in hex, %f; stat follows no
+    # last symlink): a name in maps-start.txt has none on its way (the kernel prints the path it resolved), so a
+    # symlink among its directories now leads elsewhere, where a file of the same device and inode proves nothing.
     LC_ALL=C awk '{ while (sub(/\/[^\/]*$/, "")) { print ($0 == "" ? "/" : $0); if ($0 == "") break } }' "$stage.names" | LC_ALL=C sort -u |
-      timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat --printf '%.9Z %n\n' -- 2> /dev/null | cat > "$stage.dirs"
+      LC_ALL=C timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat --printf '%.9Z %f %n\n' -- 2> /dev/null | cat > "$stage.dirs"
     statuses=${PIPESTATUS[*]}
     [[ $statuses =~ ^0\ 0\ (0|123)\ 0$ ]] || { [[ $statuses =~ ^0\ 0\ [0-9]+\ 0$ ]] && return 3; return 2; }
     # Inodes compared as text: awk's numbers are doubles, and an overlayfs inode can pass 2^53.
     LC_ALL=C awk -v seen="$seen_s" -v margin="$OM_GONE_MARGIN" -v late="$stage.late" -v q="'" '
+      # st_dev as a maps line prints the device, major:minor in hex: glibc puts the major in bits 8-19 (and 44-63),
+      # the minor in bits 0-7 and 20-43. (Seen alike in maps and stat on ext4, tmpfs and overlayfs under Linux 6.18;
+      # older kernels printed an overlayfs file with the device of the layer below, so there its name is in doubt.)
+      function major_minor(st_dev) {
+        return sprintf("%02x:%02x", int(st_dev / 256) % 4096 + int(st_dev / 2^44) * 4096, st_dev % 256 + int(st_dev / 2^20) % 2^24 * 256)
+      }
+      # btrfs gives each subvolume a device of its own in stat, one no mount shows, where maps give the device
+      # of the whole file system: a device no mount has counts as that of the btrfs in maps. Any other file
+      # system a name can reach (a tmpfs, a FUSE mount its user made) is mounted, and its device shown.
+      function same_device(answered, mapped) { return answered == mapped || (mapped in btrfs && !(answered in mounted)) }
+      # Whether a symlink is among the directories of PATH now.
+      function crooked(path,  dir) {
+        if (path in way) return way[path]
+        dir = path
+        do {
+          sub(/\/[^\/]*$/, "", dir); if (dir == "") dir = "/"
+          if (dir in link) return way[path] = 1
+        } while (dir != "/")
+        return way[path] = 0
+      }
       BEGIN { before = seen - margin; said_absent = "^stat: cannot statx? " q "[^" q "]*" q ": (No such file or directory|Not a directory)$" }
       FILENAME == ARGV[1] { names++; next }
       FILENAME == ARGV[2] {
-        if (/^[0-9]+ \//) { inode[substr($0, index($0, " ") + 1)] = $1 ""; answers++; next }
+        if (match($0, /^[0-9]+ [0-9]+ [0-9]+ \//)) {
+          name = substr($0, RLENGTH)
+          device[name] = major_minor($1); inode[name] = $2 ""; links[name] = $3 + 0; answers++
+          next
+        }
         if (!/^stat: cannot statx? /) { strange++; next }
         answers++
         # The name, when stat quoted it as it is: a name holding a quote was quoted otherwise.
@@ -933,7 +969,19 @@ om_gone_lookup() {
         }
         next
       }
-      FILENAME == ARGV[3] { changed[substr($0, index($0, " ") + 1)] = $1 + 0; next }
+      FILENAME == ARGV[3] {
+        if (!match($0, /^[^ ]+ [0-9a-f]+ \//)) next
+        name = substr($0, RLENGTH); changed[name] = $1 + 0
+        # S_IFLNK, 0xa000: a symlink mode in hex starts with a.
+        if ($2 ~ /^a...$/) link[name] = 1
+        next
+      }
+      # "36 35 0:39 / /srv rw,relatime shared:1 - btrfs /dev/vdb rw": the device in decimal, the type after "-".
+      FILENAME == ARGV[4] {
+        split($3, number, ":"); mounted[dev = sprintf("%02x:%02x", number[1], number[2])] = 1
+        for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) == "btrfs") btrfs[dev] = 1; break }
+        next
+      }
       !checked { checked = 1; if (strange || answers != names) exit 4 }
       match($0, /^[^ ]+ [^ ]+ [^ ]+ [^ ]+ [0-9]+ +/) {
         path = substr($0, RLENGTH + 1)
@@ -942,13 +990,20 @@ om_gone_lookup() {
         # up, and one stat answered with another error (ELOOP, EACCES) or quoted otherwise says nothing: gone or
         # not, the capture cannot tell, so in doubt with the late ones (review 25: left out, a leak read as clean).
         if (index(path, "\\")) { print > late; next }
-        # Gone: another file at its name, or stat said there is none.
-        if (path in inode) { if (inode[path] == $5 "") next } else if (!(path in absent)) { print > late; next }
+        # Still there only when the same device and inode answer by the same way, linked. A symlink on the way now,
+        # another device, or the file with no link left: in doubt, never still there (review 26, F6: /dev/shm/x/seg
+        # with the same inode number as the ext4 file removed, behind a symlinked directory, read as still there).
+        # Gone: another file at its name on the same device, or stat said there is none.
+        if (crooked(path)) { print > late; next }
+        if (path in inode) {
+          if (!same_device(device[path], $4) || (inode[path] == $5 "" && links[path] == 0)) { print > late; next }
+          if (inode[path] == $5 "") next
+        } else if (!(path in absent)) { print > late; next }
         dir = path
         do { sub(/\/[^\/]*$/, "", dir); if (dir == "") dir = "/" } while (!(dir in changed) && dir != "/")
         if (!(dir in changed)) { print > late; next }
         if (changed[dir] < before) print; else print > late
-      }' "$stage.names" "$stage.answers" "$stage.dirs" "$start" > "$stage"
+      }' "$stage.names" "$stage.answers" "$stage.dirs" /proc/self/mountinfo "$start" > "$stage"
     statuses=$?
     ((statuses == 4)) && return 4
     ((statuses == 0)) || return 2
