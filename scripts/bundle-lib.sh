@@ -1936,9 +1936,12 @@ om_run_capture() {
   # Created here, so that a file system that cannot hold them is said so by
   # name, not by a bash error for the redirection below ("line N: …: No space
   # left on device").
+  # Readable by root alone, whatever --out's directory lets others read (an existing one may be 0755): a
+  # bpftrace trace holds its key (capture-bpftrace.sh), which a traced process reading it could print with
+  # the records it forges in a file name (review 27). The tracer's redirections keep the mode.
   local name
   for name in trace.txt tracer.stderr; do
-    { : > "$OM_D/$name"; } 2>/dev/null || om_die "cannot create $name in $OM_OUT (is its file system full?)"
+    { (umask 077 && : > "$OM_D/$name"); } 2>/dev/null || om_die "cannot create $name in $OM_OUT (is its file system full?)"
   done
   # The tracer dies with this script: setpriv sets PR_SET_PDEATHSIG, and the
   # kernel sends it SIGKILL the moment this script dies, however it dies.

@@ -132,23 +132,48 @@ om_backend_cmd_pid() {
 }
 
 # om_write_keyed_script -> OM_BT_KEY and $OM_D/.orphanmap.bt: orphanmap.bt
-# with a random key before every line it prints (zeros in the file). The
-# script prints file names raw, so a traced process can put a newline and a
-# line shaped like a record in a name (a munmap that hides its leak); without
-# the key, which it cannot read (the bundle directory is mode 0700, and
-# bpftrace's command line names only the file), such a line is the rest of
-# that name. Removed once bpftrace has read it (om_finish, and after the attach).
+# with a random key before every line it prints, and after every path (zeros
+# in the file). The script prints file names raw, so a traced process can put
+# a newline and a line shaped like a record in a name (a munmap that hides its
+# leak); without the key, which it cannot read, such a line is the rest of
+# that name. The key is in no command line (which any user can read: review
+# 27 caught it in a grep's as the capture stopped): the programs that need it
+# take it from their environment (OM_TRACE_KEY), which only root may read, and
+# the files that hold it are 0600 in the bundle directory. The copy is removed
+# once bpftrace has read it (om_finish, and after the attach).
 om_write_keyed_script() {
   local key
   om_out key od -An -N8 -tx8 /dev/urandom || om_die "cannot read /dev/urandom for the trace's key"
   key=${key//[[:space:]]/}
-  [[ $key =~ ^[0-9a-f]{16}$ ]] || om_die "cannot read /dev/urandom for the trace's key (read \"$key\")"
+  [[ $key =~ ^[0-9a-f]{16}$ ]] || om_die "cannot read /dev/urandom for the trace's key"
   OM_BT_KEY=$key
   # Nothing to rewrite would mean a script with no key to print: refused rather than run unkeyed.
   grep -q 'printf("0000000000000000 ' "$OM_BT_SCRIPT" || om_die "$OM_BT_SCRIPT prints no line with the key placeholder"
-  (umask 077 && sed "s/printf(\"0000000000000000 /printf(\"$key /" "$OM_BT_SCRIPT" > "$OM_D/.orphanmap.bt") 2>/dev/null ||
+  # shellcheck disable=SC2016
+  (umask 077 && OM_TRACE_KEY=$key awk '/printf\("0000000000000000 / { gsub(/0000000000000000/, ENVIRON["OM_TRACE_KEY"]) } 1' "$OM_BT_SCRIPT" > "$OM_D/.orphanmap.bt") 2>/dev/null ||
     om_die "cannot write the keyed copy of orphanmap.bt into $OM_OUT (is its file system full?)"
-  ! grep -q 'printf("0000000000000000 ' "$OM_D/.orphanmap.bt" || om_die "the keyed copy of orphanmap.bt still holds the placeholder"
+  ! grep -q 'printf(.*0000000000000000' "$OM_D/.orphanmap.bt" || om_die "the keyed copy of orphanmap.bt still holds the placeholder"
+}
+
+# om_keyed_awk PROGRAM FILE -> awk PROGRAM over the trace's records, with the key in its environment, never on
+# its command line. In PROGRAM, `keyed` is true for a line the script printed (a record or header line: it
+# starts with the key), false for the lines of a path (between a record's path= and the line that ends in
+# " KEY": a file name's newlines), and for bpftrace's own lines; `$0` is the line without the key.
+om_keyed_awk() {
+  # shellcheck disable=SC2016
+  # Bytes, not characters: a path's length is counted as bpftrace cuts it.
+  LC_ALL=C OM_TRACE_KEY=$OM_BT_KEY awk '
+    BEGIN { key = ENVIRON["OM_TRACE_KEY"]; prefix = key " "; suffix = " " key; cut = length(suffix) }
+    function ends_keyed(line) { return length(line) >= cut && substr(line, length(line) - cut + 1) == suffix }
+    { keyed = 0 }
+    in_path { if (ends_keyed($0)) in_path = 0 }
+    !in_path && !keyed && index($0, prefix) == 1 {
+      keyed = 1
+      $0 = substr($0, length(prefix) + 1)
+      if (index($0, " path=") && !ends_keyed($0)) in_path = 1
+    }
+    in_path && !keyed { next }
+    '"$1" "$2"
 }
 
 om_backend_argv() {
@@ -187,7 +212,7 @@ om_backend_attached() {
 # the command, released, died with it): nothing was traced then. The BEGIN
 # probe's line, which bpftrace writes itself as it attaches its probes (and
 # not through the tee that copies its stderr later), says it got that far.
-om_backend_traced() { om_retry grep -q "^$OM_BT_KEY orphanmap-bt [0-9]* begin " "$OM_D/trace.txt" 2>/dev/null; }
+om_backend_traced() { om_retry om_keyed_awk 'keyed && /^orphanmap-bt [0-9]+ begin / { found = 1; exit } END { exit !found }' "$OM_D/trace.txt" 2>/dev/null; }
 
 # bpftrace 0.17 raises RLIMIT_MEMLOCK to unlimited as it starts, and prints
 # "ERROR: … couldn't set RLIMIT_MEMLOCK" where root may not (no
@@ -207,7 +232,7 @@ om_backend_attach_seen() { om_backend_attached || om_backend_traced; }
 
 # Lines with the key only: "KEY <ns> <cpu> <tgid> <tid> <event> …" (a line without it is a file name's rest).
 om_backend_first_pid() {
-  awk -v key="$OM_BT_KEY " 'index($0, key) == 1 && $2 ~ /^[0-9]+$/ && $4 ~ /^[1-9][0-9]*$/ { print $4; exit }' "$OM_D/trace.txt" 2>/dev/null
+  om_keyed_awk 'keyed && $1 ~ /^[0-9]+$/ && $3 ~ /^[1-9][0-9]*$/ { print $3; exit }' "$OM_D/trace.txt" 2>/dev/null
 }
 
 # bpftrace -c exits when its command does, and bpftrace -p is stopped by the
@@ -270,7 +295,7 @@ om_backend_stopping() {
   { printf '%s\n' "$size" > "$OM_D/.stop-after-byte"; } 2>/dev/null
   kill -0 -- "-$OM_TRACER_PID" 2>/dev/null
   for ((i = 0; i < 20; i++)); do
-    tail -c "+$((size + 1))" -- "$OM_D/trace.txt" 2>/dev/null | grep -Eq "^$OM_BT_KEY [0-9]+ [0-9]+ [0-9]+ [0-9]+ stop\$" && return 0
+    tail -c "+$((size + 1))" -- "$OM_D/trace.txt" 2>/dev/null | om_keyed_awk 'keyed && /^[0-9]+ [0-9]+ [0-9]+ [0-9]+ stop$/ { found = 1; exit } END { exit !found }' - && return 0
     sleep 0.1
   done
   om_log "bpftrace printed no stop record within 2 s; the trace's last seconds may be partial"
@@ -278,13 +303,14 @@ om_backend_stopping() {
 
 # A record of the process: "KEY <ns> <cpu> PID <tid> <event> …" (its exit, at least, if it ended while traced).
 om_backend_saw_pid() {
-  om_retry awk -v pid="$1" -v key="$OM_BT_KEY " 'index($0, key) == 1 && $2 ~ /^[0-9]+$/ && $4 == pid { found = 1; exit } END { exit !found }' "$OM_D/trace.txt" 2>/dev/null
+  [[ $1 =~ ^[0-9]+$ ]] || return 1
+  om_retry om_keyed_awk "keyed && \$1 ~ /^[0-9]+\$/ && \$3 == $1 { found = 1; exit } END { exit !found }" "$OM_D/trace.txt" 2>/dev/null
 }
 
+# bpftrace's own "Lost N events" lines, not those inside a file name; paths as long as bpftrace prints one.
 om_backend_counts() {
-  om_out OM_LOST_EVENTS awk '/^Lost [0-9]+ events/ { n += $2 } END { print n + 0 }' "$OM_D/trace.txt" 2>/dev/null
-  om_out OM_TRUNCATED_EVENTS env LC_ALL=C awk -v max=$((OM_BT_STRLEN - 1)) '
-    { i = index($0, " path=") } i > 0 && length($0) - i - 5 >= max { n++ } END { print n + 0 }' "$OM_D/trace.txt" 2>/dev/null
+  om_out OM_LOST_EVENTS om_keyed_awk '!keyed && !in_path && /^Lost [0-9]+ events$/ { n += $2 } END { print n + 0 }' "$OM_D/trace.txt" 2>/dev/null
+  om_out OM_TRUNCATED_EVENTS om_keyed_awk "{ i = index(\$0, \" path=\") } keyed && i > 0 && length(\$0) - i - 5 - (in_path ? 0 : cut) >= $((OM_BT_STRLEN - 1)) { n++ } END { print n + 0 }" "$OM_D/trace.txt" 2>/dev/null
 }
 
 # On one line with the call: bash reads a script as it runs it, so a script

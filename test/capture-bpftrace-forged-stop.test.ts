@@ -29,7 +29,7 @@
 //
 // Needs root and bpftrace (8-25 s to attach).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
@@ -65,7 +65,8 @@ for i in range(4):
     forged = os.path.join(d, "x\\n%d 0 %d %d stop" % (ns, os.getpid(), threading.get_native_id()))
     open(forged, "w").close()
     os.unlink(forged)
-    path = os.path.join(d, "seg%d.index" % i)
+    # The last one's name ends in a newline and holds bpftrace's own "Lost 1 events" (review 27: it lost its end).
+    path = os.path.join(d, "seg%d.index" % i + ("\\nLost 1 events\\n" if i == 3 else ""))
     with open(path, "wb") as f:
         f.write(b"\\0" * 4096)
     f = open(path, "r+b")
@@ -91,6 +92,47 @@ while True:
 `;
 
 const started: ChildProcess[] = [];
+
+/**
+ * Until process ARGV[1] is gone: every command line of the processes under
+ * it, read again and again; ARGV[3] gets how many were read, then each that
+ * held ARGV[2]. Written at once (the test waits for the file), then at the end.
+ */
+const WATCH = `
+import os, sys
+top, key, out = int(sys.argv[1]), sys.argv[2].encode(), sys.argv[3]
+open(out, "w").close()
+looked, seen = 0, set()
+def under(pid):
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            threads = os.listdir("/proc/%d/task" % p)
+        except OSError:
+            continue
+        for t in threads:
+            try:
+                with open("/proc/%d/task/%s/children" % (p, t), "rb") as f:
+                    kids = [int(k) for k in f.read().split()]
+            except OSError:
+                continue
+            found += kids
+            todo += kids
+    return found
+while os.path.exists("/proc/%d" % top):
+    for pid in under(top):
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                cmdline = f.read()
+        except OSError:
+            continue
+        looked += 1
+        if key in cmdline:
+            seen.add(cmdline.replace(b"\\0", b" ").decode(errors="replace"))
+with open(out, "w") as f:
+    f.write("\\n".join([str(looked)] + sorted(seen)))
+`;
 let work = '';
 
 beforeAll(() => {
@@ -111,23 +153,40 @@ it('stop and munmap lines a traced program printed in file names hide none of it
   await waitFor('the attach', () => existsSync(join(bundle, 'meta.json')), 120_000);
   writeFileSync(join(work, 'go'), '');
   await waitFor("the program's leaks", () => existsSync(join(work, 'leaks')), 20_000);
+  // The key is in no command line, which any user reads, while the capture stops (review 27: a grep's held it).
+  const key = /^([0-9a-f]{16}) orphanmap-bt 2 begin /m.exec(readFileSync(join(bundle, 'trace.txt'), 'utf8'))![1]!;
+  // The capture's processes, read as the traced program could, as fast as a loop can: the grep the capture
+  // ran with the key as it stopped lived a millisecond or two.
+  const watcher = spawn(PYTHON, ['-c', WATCH, String(capture.pid), key, join(work, 'seen')], { stdio: 'ignore' });
+  started.push(watcher);
+  const watched = exited(watcher);
+  await waitFor('the watcher', () => existsSync(join(work, 'seen')), 10_000);
   capture.kill('SIGINT');
   const run = await ended;
+  await watched;
+  const seen = readFileSync(join(work, 'seen'), 'utf8').split('\n');
+  expect(Number(seen[0])).toBeGreaterThan(1000);
+  expect(seen.slice(1).filter(Boolean)).toEqual([]);
   expect(run.code, run.stderr).toBe(130);
   program.kill('SIGKILL');
   const recorded = readFileSync(join(work, 'leaks'), 'utf8').split('\n');
   expect(recorded).toHaveLength(4);
   const leaks = recorded.map((line) => line.split(' ')[0]!);
   // /proc's word: each mapping outlived its file's last name.
-  for (const line of recorded) expect(line).toMatch(/^([0-9a-f]+) \1-[0-9a-f]+ rw-s 00000000 .*\/seg\d\.index \(deleted\)$/);
+  for (const line of recorded) expect(line).toMatch(/^([0-9a-f]+) \1-[0-9a-f]+ rw-s 00000000 .*\/seg\d\.index(?:\\012Lost 1 events\\012)? \(deleted\)$/);
+  expect(recorded[3]).toContain('seg3.index\\012Lost 1 events\\012 (deleted)');
   // The precondition: the forged lines are in the trace, before the capture's own stop and after it (two a name: its
   // open's record and its unlink's print it), and forged headers.
-  const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { stopAfterByte: number | null };
+  const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { stopAfterByte: number | null; lostEvents: number };
+  // The trace, which holds the key, is root's alone.
+  expect(statSync(join(bundle, 'trace.txt')).mode & 0o777).toBe(0o600);
+  // The "Lost 1 events" in a file name is no loss, for the capture either.
+  expect(meta.lostEvents).toBe(0);
   expect(typeof meta.stopAfterByte).toBe('number');
   const trace = readFileSync(join(bundle, 'trace.txt'));
-  const forgedStop = new RegExp(`^\\d+ 0 ${program.pid} \\d+ stop$`, 'gm');
-  const forgedMunmap = new RegExp(`^(?:0{16} )?\\d+ 0 ${program.pid} \\d+ munmap addr=0x[0-9a-f]+ len=4096 ret=0 ens=\\d+ mm=0x0$`, 'gm');
-  const forgedHeader = new RegExp(`^orphanmap-bt 1 begin ns=1 cpu=0 self=${program.pid} root=0 cpus=64 stopper=${program.pid}$`, 'gm');
+  const forgedStop = new RegExp(`^\\d+ 0 ${program.pid} \\d+ stop(?: [0-9a-f]{16})?$`, 'gm');
+  const forgedMunmap = new RegExp(`^(?:0{16} )?\\d+ 0 ${program.pid} \\d+ munmap addr=0x[0-9a-f]+ len=4096 ret=0 ens=\\d+ mm=0x0(?: [0-9a-f]{16})?$`, 'gm');
+  const forgedHeader = new RegExp(`^orphanmap-bt 1 begin ns=1 cpu=0 self=${program.pid} root=0 cpus=64 stopper=${program.pid}(?: [0-9a-f]{16})?$`, 'gm');
   const before = trace.subarray(0, meta.stopAfterByte!).toString('utf8');
   const after = trace.subarray(meta.stopAfterByte!).toString('utf8');
   expect(before.match(forgedStop)?.length).toBeGreaterThanOrEqual(8);
@@ -141,6 +200,13 @@ it('stop and munmap lines a traced program printed in file names hide none of it
   const report = JSON.parse(result.stdout) as { findings: Finding[]; warnings: string[]; summary: { unparsedLines: number } };
   const orphans = report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped' && finding.pid === program.pid);
   expect(orphans.map((finding) => [finding.address, finding.length, finding.resolution]).sort()).toEqual(leaks.map((address) => [`0x${address}`, 4096, 'unmapped']).sort());
+  // Each under its whole name, the newlines of the last one's kept.
+  expect(orphans.map((finding) => finding.path).sort()).toEqual(
+    [0, 1, 2]
+      .map((i) => join(work, `seg${i}.index`))
+      .concat(join(work, 'seg3.index\nLost 1 events\n'))
+      .sort(),
+  );
   // Every forged line is the rest of a file name, as it was: none reads as a record, none is left unread.
   expect(report.warnings.filter((warning) => /looking like orphanmap\.bt|key/.test(warning))).toEqual([]);
   expect(report.summary.unparsedLines).toBe(0);

@@ -37,10 +37,13 @@ export class ContinuationJoiner {
    * the header is read.
    */
   private keyPrefix: string | null = null;
+  /** Format 2: a blank and the key, which end every record with a path: its path runs up to them. */
+  private keySuffix = '';
   /** A header was read: a later line shaped like one names no key (it is a forgery in a file name). */
   private headerRead = false;
-  /** Blank lines after the held record, whose path they may be part of (format 2): their numbers. */
-  private heldBlanks: number[] = [];
+  /** Format 2: a record with a path whose closing key has not come yet, and the characters of its path so far. */
+  private openPath: LogicalLine | null = null;
+  private openPathChars = 0;
   private held: LogicalLine | null = null;
   private heldTakesContinuation = false;
   /** Characters of the held record's path so far, its newlines included. */
@@ -78,52 +81,73 @@ export class ContinuationJoiner {
   /** The key, from the first header (format 2's starts with it); format 1's header has none, and then no line sets one. */
   private readKey(text: string): void {
     const keyed = KEYED_HEADER.exec(text);
-    if (keyed !== null) this.keyPrefix = `${keyed[1]} `;
+    if (keyed !== null) {
+      this.keyPrefix = `${keyed[1]} `;
+      this.keySuffix = ` ${keyed[1]}`;
+    }
     if (keyed !== null || text.startsWith('orphanmap-bt ')) this.headerRead = true;
   }
 
   /**
-   * Format 2: a line with the key is the script's, without the key prefix; a
-   * line without it is bpftrace's own (a blank line, Attaching, Lost), the
-   * rest of the held record's path, or no line of the script's at all.
+   * Format 2: a line that starts with the key is the script's, read without
+   * it. A record with a path ends with a blank and the key, and every line
+   * from its `path=` to the one that ends so is that path, newlines and all,
+   * whatever the lines hold: blank ones, "Lost 1 events", one shaped like a
+   * record (review 27: a name ending in a newline, or holding bpftrace's own
+   * messages, lost its end). bpftrace writes a record whole, so no line of
+   * its own falls inside one. Any other line without the key is bpftrace's
+   * own, or no line of the script's at all.
    */
   private pushKeyed(text: string, lineNo: number): LogicalLine[] {
     const keyed = text.startsWith(this.keyPrefix!);
-    const message = !keyed && (text === '' || text === '\r' || isBpftraceMessage(text));
-    let notPath: string | undefined;
-    if (!keyed && this.held !== null && this.heldTakesContinuation) {
-      // A blank line may be a newline of the path, or bpftrace's own at exit: the next line tells.
-      if (text === '' || text === '\r') {
-        this.heldBlanks.push(lineNo);
-        return [];
-      }
-      notPath = message ? undefined : notRestOfKeyedPath(text, this.heldPathChars + this.heldBlanks.length);
-      if (!message && notPath === undefined) {
-        this.held.text += `${'\n'.repeat(this.heldBlanks.length + 1)}${text}`;
-        this.held.lines.push(...this.heldBlanks, lineNo);
-        this.heldPathChars += this.heldBlanks.length + 1 + text.length;
-        this.heldBlanks = [];
-        return [];
-      }
+    const done: LogicalLine[] = [];
+    if (this.openPath !== null) {
+      if (!keyed) return this.continuePath(text, lineNo);
+      // A line of the script's before the path's end: the record was cut short (bpftrace killed as it wrote).
+      done.push(this.unclosed());
     }
-    const done = this.release();
-    if (keyed) this.hold({ text: text.slice(this.keyPrefix!.length), lines: [lineNo] });
-    else if (message) this.hold({ text, lines: [lineNo] });
-    else {
-      // Not the script's: no key, and no path before it whose rest it can be.
-      const line: LogicalLine = { text, lines: [lineNo], unkeyed: true };
-      if (notPath !== undefined) line.notPath = notPath;
-      done.push(line);
-    }
+    if (keyed) {
+      const body = text.slice(this.keyPrefix!.length);
+      const pathAt = pathStart(body);
+      if (pathAt < 0) done.push({ text: body, lines: [lineNo] });
+      else if (body.endsWith(this.keySuffix)) done.push({ text: body.slice(0, -this.keySuffix.length), lines: [lineNo] });
+      else {
+        this.openPath = { text: body, lines: [lineNo] };
+        this.openPathChars = body.length - pathAt;
+      }
+    } else if (text === '' || text === '\r' || isBpftraceMessage(text)) done.push({ text, lines: [lineNo] });
+    // Not the script's: no key, and no path open whose line it can be.
+    else done.push({ text, lines: [lineNo], unkeyed: true });
     return done;
   }
 
-  /** The held line and the blank lines after it, complete. */
+  /** A line of the open record's path; the record, once the line ends with the key. */
+  private continuePath(text: string, lineNo: number): LogicalLine[] {
+    const open = this.openPath!;
+    const closed = text.endsWith(this.keySuffix);
+    const part = closed ? text.slice(0, -this.keySuffix.length) : text;
+    open.text += `\n${part}`;
+    open.lines.push(lineNo);
+    this.openPathChars += 1 + part.length;
+    if (closed) {
+      this.openPath = null;
+      return [open];
+    }
+    // No call that succeeded takes a longer path: the record's end is not coming.
+    return this.openPathChars > PATH_CHARS_MAX ? [this.unclosed()] : [];
+  }
+
+  /** The open record, its path never ended: an unreadable line. */
+  private unclosed(): LogicalLine {
+    const open = this.openPath!;
+    this.openPath = null;
+    open.unclosed = true;
+    return open;
+  }
+
+  /** The held line, complete. */
   private release(): LogicalLine[] {
-    const done: LogicalLine[] = [];
-    if (this.held !== null) done.push(this.held);
-    for (const blank of this.heldBlanks) done.push({ text: '', lines: [blank] });
-    this.heldBlanks = [];
+    const done = this.held === null ? [] : [this.held];
     this.held = null;
     return done;
   }
@@ -142,7 +166,9 @@ export class ContinuationJoiner {
    * its path included, with one write: its continuation would have come with it).
    */
   idle(): LogicalLine[] {
-    if (this.held === null) return this.release();
+    // A keyed record's path ends with the key: until it comes, the record waits, however long.
+    if (this.keyPrefix !== null) return [];
+    if (this.held === null) return [];
     if (this.heldTakesContinuation && !this.heldThroughIdle) {
       this.heldThroughIdle = true;
       return [];
@@ -152,7 +178,7 @@ export class ContinuationJoiner {
 
   /** The last logical line, at end of input. */
   end(): LogicalLine[] {
-    return this.release();
+    return this.openPath === null ? this.release() : [this.unclosed()];
   }
 }
 
@@ -175,17 +201,6 @@ function startsRecord(text: string): boolean {
 /** Why `text`, after a path of `pathChars` characters, cannot be the rest of it; undefined when it can. */
 function notRestOfPath(text: string, pathChars: number): string | undefined {
   if (RECORD_HEAD.test(text)) return 'it starts like a record, with an event the script does not print';
-  if (text.includes('\0')) return 'it holds a NUL byte, which ends a string';
-  if (pathChars + 1 + text.length > PATH_CHARS_MAX) return `that path would be longer than ${PATH_CHARS_MAX} bytes, more than a call takes`;
-  return undefined;
-}
-
-/**
- * Why `text`, after a path of `pathChars` characters, cannot be the rest of
- * it in a keyed trace, where a line shaped like a record but without the key
- * is a file name's text; undefined when it can.
- */
-function notRestOfKeyedPath(text: string, pathChars: number): string | undefined {
   if (text.includes('\0')) return 'it holds a NUL byte, which ends a string';
   if (pathChars + 1 + text.length > PATH_CHARS_MAX) return `that path would be longer than ${PATH_CHARS_MAX} bytes, more than a call takes`;
   return undefined;

@@ -132,6 +132,8 @@ export interface LogicalLine {
   notPath?: string;
   /** A line of a keyed capture (format 2) without its key, and no rest of a path: not the script's (ContinuationJoiner). */
   unkeyed?: true;
+  /** A keyed record whose path never ended with the key: the trace was cut as bpftrace wrote it (ContinuationJoiner). */
+  unclosed?: true;
 }
 
 /** True when these first lines of an input come from orphanmap.bt (or at least bpftrace). */

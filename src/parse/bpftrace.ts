@@ -56,6 +56,8 @@ export interface BpftraceShape {
   forgedHeaders: number;
   /** Lines of a keyed capture (format 2) without the key and not the rest of a path: not printed by the script. */
   unkeyed: number;
+  /** Records of a keyed capture whose path never ended with the key (the trace was cut as bpftrace wrote one). */
+  unclosed: number;
   /** Records keyed after the stop, left out: what bpftrace printed while it took its probes off. */
   afterStop: number;
   endSeen: boolean;
@@ -92,6 +94,7 @@ export class BpftraceReader {
     forgedStops: 0,
     forgedHeaders: 0,
     unkeyed: 0,
+    unclosed: 0,
     afterStop: 0,
     endSeen: false,
   };
@@ -191,6 +194,7 @@ export class BpftraceReader {
       );
     if (s.unkeyed > 0)
       warnings.push(`${this.file}: ${s.unkeyed} line(s) without the capture's key, and not the rest of a file name, were left out: orphanmap.bt starts every line it prints with the key`);
+    if (s.unclosed > 0) warnings.push(`${this.file}: ${s.unclosed} record(s) whose path never ended with the capture's key were left out: the trace was cut as bpftrace wrote them`);
     if (s.forgedHeaders > 0)
       warnings.push(`${this.file}: ${s.forgedHeaders} line(s) looking like orphanmap.bt's header after the first were left out: a traced process can print such a line inside a file name`);
     if (s.records > 0 && !s.endSeen) warnings.push(`${this.file}: no end line: the capture was cut short`);
@@ -198,10 +202,14 @@ export class BpftraceReader {
   }
 
   private handle(logical: LogicalLine, out: ParseOutput[]): void {
-    if (logical.unkeyed === true) {
-      // Not the script's, however it looks: a record here would be a traced process's own line.
-      this.shape.unkeyed++;
-      const reason = `not printed by orphanmap.bt: it lacks the capture's key${logical.notPath === undefined ? '' : ` (right after a record ending in path=, but not the rest of its path: ${logical.notPath})`}`;
+    if (logical.unkeyed === true || logical.unclosed === true) {
+      // Not the script's, however it looks (a record here would be a traced process's own line), or cut short.
+      if (logical.unkeyed === true) this.shape.unkeyed++;
+      else this.shape.unclosed++;
+      const reason =
+        logical.unkeyed === true
+          ? "not printed by orphanmap.bt: it lacks the capture's key"
+          : "a record whose path never ended with the capture's key: the trace was cut as bpftrace wrote it, or a path ran longer than any call takes";
       this.emitNow({ type: 'diagnostic', diagnostic: { place: { file: this.file, line: logical.lines[0]! }, text: logical.text, reason } }, out);
       return;
     }
