@@ -54,6 +54,7 @@ describe('a keyed trace (format 2)', () => {
     expect(events.find((event) => event.kind === 'unlink')!.lines).toEqual([7, 8]);
     expect(reader.shape.version).toBe(2);
     expect(reader.warnings()).toEqual([]);
+    expect(reader.damage()).toBeNull();
   });
 
   it("keeps a name's newlines whole: blank lines inside it, a newline at its end, bpftrace's messages inside it", () => {
@@ -83,6 +84,8 @@ describe('a keyed trace (format 2)', () => {
     ]);
     expect(reader.shape.unkeyed).toBe(2);
     expect(reader.warnings()).toContainEqual(expect.stringContaining("2 line(s) without the capture's key, and not the rest of a file name, were left out"));
+    // Something else than the script wrote into the trace: no verdict passes it.
+    expect(reader.damage()).toBe("trace.txt: 2 line(s) without the capture's key are in the trace: something else than orphanmap.bt wrote into it");
   });
 
   it('says a record whose path never ended was cut, and reads the line of the script that came instead', () => {
@@ -92,6 +95,7 @@ describe('a keyed trace (format 2)', () => {
     expect(diagnostics.map((diagnostic) => diagnostic.place.line)).toEqual([2, 5]);
     expect(diagnostics[0]!.reason).toContain('a record whose path never ended with the capture');
     expect(reader.warnings()).toContainEqual(expect.stringContaining("2 record(s) whose path never ended with the capture's key were left out"));
+    expect(reader.damage()).toContain('2 record(s) of orphanmap.bt were cut short');
   });
 
   it("takes no key from a header after the first, and warns of a hand-run script's zeros", () => {

@@ -143,7 +143,7 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
   const checked = bundle === null ? null : await checkWithMaps(run, engine, bundle);
   const untraced = checked === null ? warnNoEvent(run, engine, paths[0]!) : warnUntraced(run, engine, checked);
   const analysis = run.result(checked, checked === null ? [] : bundleProcesses(checked));
-  const undecided = unfinished ?? engine.untracedReason() ?? undefined;
+  const undecided = unfinished ?? run.damage ?? engine.untracedReason() ?? undefined;
   return { ...analysis, ...(untraced === undefined ? {} : { untraced }), ...(undecided === undefined ? {} : { undecided }) };
 }
 

@@ -30,6 +30,8 @@ export interface LineParser {
    * flags. `mapsStartRead`: a bundle's maps-start.txt gave the mappings made
    * before the trace began, so a trace that starts without an execve lacks nothing there.
    */
+  /** Why the input is not the tracer's output whole (BpftraceReader.damage): the verdict is undecided. */
+  damage?(): string | null;
   warnings(mapsStartRead: boolean): string[];
   /** Lines read so far that are unmistakably output of the tracer (see StraceShape.traceLines). */
   traceLines(): number;
@@ -55,6 +57,7 @@ export function createLineParser(format: TraceFormat, file: string, defaultTid: 
         idle: (out, nowNs) => reader.idle(out, nowNs),
         trustStopsFrom: (lineNo) => reader.trustStopsFrom(lineNo),
         warnings: () => reader.warnings(),
+        damage: () => reader.damage(),
         traceLines: () => reader.traceLines,
       };
     }

@@ -37,6 +37,8 @@ export class Run {
   lines = 0;
   unparsed = 0;
   lost = 0;
+  /** Why an input is not its tracer's output whole (LineParser.damage): the first one, for Analysis.undecided. */
+  damage: string | undefined;
   /** Events applied, all inputs together. */
   events = 0;
   /** Only kept when `--pid` asks about one process. */
@@ -195,6 +197,7 @@ export class Run {
       const counts: InputCounts = { format: finished.format, contentLines, traceLines: finished.traceLines(), events: this.events - eventsBefore, head };
       if (judge && isNotATrace(counts)) throw new NotATraceError(describeNonTrace(counts), CAPTURE_ADVICE, source.name);
       this.warnings.push(...finished.warnings(this.mapsStartRead));
+      this.damage ??= finished.damage?.() ?? undefined;
     } else if (contentLines > 0) {
       // Nothing but lines too long to read: not a trace either.
       if (judge)

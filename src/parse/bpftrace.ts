@@ -171,6 +171,19 @@ export class BpftraceReader {
     return this.shape.records + (this.shape.version === null ? 0 : 1) + (this.shape.stopNs === null ? 0 : 1) + (this.shape.endSeen ? 1 : 0);
   }
 
+  /**
+   * Why the trace is not orphanmap.bt's whole, in a keyed capture (format 2),
+   * which a verdict cannot pass; null when nothing says so. Records whose path
+   * never ended with the key were cut (and what they said is unknown), and
+   * lines without the key were written by something else than the script.
+   */
+  damage(): string | null {
+    const s = this.shape;
+    if (s.unclosed > 0) return `${this.file}: ${s.unclosed} record(s) of orphanmap.bt were cut short (their path never ended with the capture's key): what they said is unknown`;
+    if (s.unkeyed > 0) return `${this.file}: ${s.unkeyed} line(s) without the capture's key are in the trace: something else than orphanmap.bt wrote into it`;
+    return null;
+  }
+
   /** Preflight findings about the capture. */
   warnings(): string[] {
     const s = this.shape;
