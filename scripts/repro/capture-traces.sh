@@ -42,7 +42,7 @@ SEGMENTS=${SEGMENTS:-2}
 
 # Everything orphanmap needs to follow fds, mappings, names and processes
 # (docs/trace-formats.md, "Recommended capture"); chdir/fchdir so relative paths can be resolved.
-FILTER=open,openat,openat2,creat,close,close_range,dup,dup2,dup3,fcntl,mmap,munmap,mremap,ftruncate,truncate,rename,renameat,renameat2,link,linkat,symlink,symlinkat,unlink,unlinkat,chdir,fchdir,clone,clone3,fork,vfork,execve,execveat,exit,exit_group
+FILTER=open,openat,openat2,creat,close,close_range,dup,dup2,dup3,fcntl,mmap,munmap,mremap,madvise,ftruncate,truncate,rename,renameat,renameat2,link,linkat,symlink,symlinkat,unlink,unlinkat,chdir,fchdir,clone,clone3,fork,vfork,execve,execveat,exit,exit_group
 
 NAMES=(f-o-ttt-T-y f-stderr-tt ff-ttt f-o-tt-yy-Y seccomp unfiltered fixed gc relative-r)
 

@@ -443,6 +443,9 @@ export class Engine {
       case 'munmap':
         this.mappings.munmap(task.space, event);
         break;
+      case 'madvise':
+        this.mappings.madvise(task.space, event);
+        break;
       case 'open':
         // Without -y, an open of /proc/self/fd/N names the path, not the file it reaches: fd N's.
         this.fds.open(task, event, event.resolvedHint === undefined ? this.procFdFile(task, resolveName(task, event.dir, event.path)) : undefined);

@@ -2,7 +2,7 @@
 // replaces), munmap (a partial one splits), mremap (moves, resizes), a fork's
 // copy, and the release at exec and exit. Anonymous mappings are not kept, but
 // they still evict what they replace. Munmap takes effect at its entry.
-import { MAP_ANONYMOUS, MAP_FIXED, MREMAP_DONTUNMAP, type EventBase, type Inode, type MmapEvent, type MremapEvent, type MunmapEvent, type TraceEvent } from '../parse/events.js';
+import { MAP_ANONYMOUS, MAP_FIXED, MREMAP_DONTUNMAP, type EventBase, type Inode, type MadviseEvent, type MmapEvent, type MremapEvent, type MunmapEvent, type TraceEvent } from '../parse/events.js';
 import { AddressSpace, pageEnd, type Piece, type Pieced } from './address-space.js';
 import type { Counters } from './counters.js';
 import type { Fds } from './fds.js';
@@ -266,6 +266,8 @@ export class Mappings {
    * was clean, exit 0).
    */
   readonly goneReleased: ReleasedGone[] = [];
+  /** Ranges of each address space marked MADV_DONTFORK, in address order: a fork copies none of them (madvise). */
+  private readonly noFork = new WeakMap<Space, [number, number][]>();
   /** The seeded mappings at a maps-start-gone.txt line's start, of the process it is about, until they go (seedReleased). */
   private readonly goneSeeds = new Map<MappingState, number>();
   /** Those released by their own process, by their maps-start.txt start. */
@@ -304,6 +306,7 @@ export class Mappings {
     // MAP_FIXED replaces what was there; a non-fixed mmap that returns a live
     // range proves that range was unmapped already (a munmap in flight).
     const replaced = space.removeRange(event.address, end);
+    this.clearNoFork(space, event.address, end);
     if (this.entryOrdered && (event.flags & MAP_FIXED) === 0) this.expectUnmapsInFlight(space, replaced);
     this.settle(replaced, 'unmapped', event, 'replaced');
     if (event.fd < 0 || (event.flags & MAP_ANONYMOUS) !== 0) return;
@@ -384,8 +387,38 @@ export class Mappings {
     this.files.forgetIfUnused(file);
   }
 
+  /**
+   * madvise(MADV_DONTFORK) of a range: a fork copies none of it into the
+   * child (review 27: QEMU's guest RAM, DPDK and RDMA buffers; a child was
+   * charged with a mapping it never had, and its parent's removal of the
+   * file read as the child's leak, exit 3). MADV_DOFORK gives it back. The
+   * kernel keeps the mark on the mapping: an mmap over the range, an munmap or
+   * an mremap of it takes it off (clearNoFork).
+   */
+  madvise(space: Space, event: MadviseEvent): void {
+    const end = pageEnd(event.address, event.length);
+    const ranges = withoutRange(this.noFork.get(space) ?? [], event.address, end);
+    if (event.dontFork) ranges.push([event.address, end]);
+    if (ranges.length === 0) this.noFork.delete(space);
+    else
+      this.noFork.set(
+        space,
+        ranges.sort((a, b) => a[0] - b[0]),
+      );
+  }
+
+  /** The range holds no mapping marked MADV_DONTFORK any more: unmapped, mapped over or moved. */
+  private clearNoFork(space: Space, start: number, end: number): void {
+    const ranges = this.noFork.get(space);
+    if (ranges === undefined) return;
+    const left = withoutRange(ranges, start, end);
+    if (left.length === 0) this.noFork.delete(space);
+    else this.noFork.set(space, left);
+  }
+
   munmap(space: Space, event: MunmapEvent): void {
     const end = pageEnd(event.address, event.length);
+    this.clearNoFork(space, event.address, end);
     // Only an entry-ordered trace remembers unmaps in flight (mmap): no lookup otherwise.
     if (this.entryOrdered && this.consumeUnmapInFlight(space, event.address, end)) return;
     const touched = space.removeRange(event.address, end);
@@ -398,6 +431,9 @@ export class Mappings {
   mremap(space: Space, event: MremapEvent): void {
     const oldEnd = pageEnd(event.oldAddress, event.oldLength);
     const newEnd = pageEnd(event.newAddress, event.newLength);
+    // The mark moves with the mapping in the kernel; here it goes, and a fork copies the moved range (never fewer than the kernel does).
+    this.clearNoFork(space, event.oldAddress, oldEnd);
+    this.clearNoFork(space, event.newAddress, newEnd);
     const moved = space.firstOverlapping(event.oldAddress, oldEnd)?.record;
     const touched: MappingState[] = [];
     // Not push(...): a range can hold more pieces than a call takes arguments.
@@ -640,35 +676,39 @@ export class Mappings {
     space.forkedAt = this.counters.seq;
     const copies = new Map<MappingState, MappingState>();
     const orphans: MappingState[] = [];
-    for (const piece of parent.pieces()) {
-      const source = piece.record;
-      const known = copies.get(source);
-      if (known !== undefined) {
-        space.insert({ start: piece.start, end: piece.end, record: known });
-        continue;
+    const noFork = this.noFork.get(parent);
+    for (const whole of parent.pieces()) {
+      const source = whole.record;
+      // What madvise(MADV_DONTFORK) left of the piece to copy: most often all of it.
+      for (const piece of noFork === undefined ? [whole] : withoutRanges(whole, noFork)) {
+        const known = copies.get(source);
+        if (known !== undefined) {
+          space.insert({ start: piece.start, end: piece.end, record: known });
+          continue;
+        }
+        const copy = this.add(space, source.file, piece.start, source.length, source.offset, source.mappedAt, piece.end, source.address);
+        copies.set(source, copy);
+        // The child holds the file as much as the parent: a name lost out of sight makes its copy in doubt too (ReplacedNames).
+        if (!source.file.gone) source.file.heldBy(childTgid);
+        copy.seq = source.seq;
+        copy.unclonedMaker = source.unclonedMaker;
+        const orphan = source.unlinkFinding ?? source.pendingOrphan;
+        if ((!source.file.gone && !source.file.unnamed) || orphan === null) continue;
+        // What the parent's mapping is: an orphan, or one made with no name left (benign, as the parent's is).
+        const rule = source.unlinkFinding !== null ? (mappedWithNoName(source.unlinkFinding) ? MAPPED_WITH_NO_NAME : null) : (source.pendingOrphan?.rule ?? null);
+        this.awaitOrphan(copy, {
+          origin: 'fork',
+          unlinkedAt: orphan.unlinkedAt,
+          unlinkedSeconds: rule === null && seconds !== null ? seconds : this.orphanSince(source),
+          note: rule === null ? `Inherited by fork from process ${parentTgid}, whose mapping of this file outlived it too.` : null,
+          rule,
+          parentTgid,
+          held: null,
+          // Copied from an orphan, the file already gone; one made with no name left (rule) becomes an orphan only at a later unlink.
+          madeAfterUnlink: rule === null,
+        });
+        orphans.push(copy);
       }
-      const copy = this.add(space, source.file, piece.start, source.length, source.offset, source.mappedAt, piece.end, source.address);
-      copies.set(source, copy);
-      // The child holds the file as much as the parent: a name lost out of sight makes its copy in doubt too (ReplacedNames).
-      if (!source.file.gone) source.file.heldBy(childTgid);
-      copy.seq = source.seq;
-      copy.unclonedMaker = source.unclonedMaker;
-      const orphan = source.unlinkFinding ?? source.pendingOrphan;
-      if ((!source.file.gone && !source.file.unnamed) || orphan === null) continue;
-      // What the parent's mapping is: an orphan, or one made with no name left (benign, as the parent's is).
-      const rule = source.unlinkFinding !== null ? (mappedWithNoName(source.unlinkFinding) ? MAPPED_WITH_NO_NAME : null) : (source.pendingOrphan?.rule ?? null);
-      this.awaitOrphan(copy, {
-        origin: 'fork',
-        unlinkedAt: orphan.unlinkedAt,
-        unlinkedSeconds: rule === null && seconds !== null ? seconds : this.orphanSince(source),
-        note: rule === null ? `Inherited by fork from process ${parentTgid}, whose mapping of this file outlived it too.` : null,
-        rule,
-        parentTgid,
-        held: null,
-        // Copied from an orphan, the file already gone; one made with no name left (rule) becomes an orphan only at a later unlink.
-        madeAfterUnlink: rule === null,
-      });
-      orphans.push(copy);
     }
     // The pieces a partial munmap left in the parent are the child's too, and its finding shows them.
     for (const copy of orphans) copy.pendingOrphan!.held = stillMapped(copy);
@@ -906,4 +946,30 @@ function copyOfEvent(event: EventBase | null): EventBase | null {
   const copy: EventBase = { place: { file: event.place.file, line: event.place.line }, time: event.time === null ? null : flatCopy(event.time), seconds: event.seconds, tid: event.tid, raw: '' };
   if (event.comm !== undefined) copy.comm = flatCopy(event.comm);
   return copy;
+}
+
+/** `ranges` with [start, end) taken out of them (a new list). */
+function withoutRange(ranges: readonly [number, number][], start: number, end: number): [number, number][] {
+  const left: [number, number][] = [];
+  for (const [from, to] of ranges) {
+    if (to <= start || from >= end) left.push([from, to]);
+    else {
+      if (from < start) left.push([from, start]);
+      if (to > end) left.push([end, to]);
+    }
+  }
+  return left;
+}
+
+/** The parts of `piece` outside every range of `ranges` (in address order). */
+function withoutRanges<T extends { start: number; end: number }>(piece: T, ranges: readonly [number, number][]): T[] {
+  const parts: T[] = [];
+  let at = piece.start;
+  for (const [from, to] of ranges) {
+    if (to <= at || from >= piece.end) continue;
+    if (from > at) parts.push({ ...piece, start: at, end: from });
+    at = Math.max(at, to);
+  }
+  if (at < piece.end) parts.push(at === piece.start ? piece : { ...piece, start: at, end: piece.end });
+  return parts;
 }

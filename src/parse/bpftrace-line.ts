@@ -6,7 +6,21 @@ import { ADDRESS_SPACE_END, describeWaitStatus, FieldReader, parseFields } from 
 import { ATTACHING, parseMarkerLine } from './bpftrace-markers.js';
 import { TID_RANGE_REASON, tidFromDigits } from './strace-line.js';
 import { BLIND_SPOT_CALLS } from './strace-decode.js';
-import { AT_REMOVEDIR, CLOSE_RANGE_CLOEXEC, O_CLOEXEC, O_TMPFILE, type Diagnostic, type OpenEvent, type DirRef, type EventBase, type Inode, type Place, type TraceEvent } from './events.js';
+import {
+  AT_REMOVEDIR,
+  CLOSE_RANGE_CLOEXEC,
+  MADV_DOFORK,
+  MADV_DONTFORK,
+  O_CLOEXEC,
+  O_TMPFILE,
+  type Diagnostic,
+  type OpenEvent,
+  type DirRef,
+  type EventBase,
+  type Inode,
+  type Place,
+  type TraceEvent,
+} from './events.js';
 
 /**
  * The newest version this parser reads: the `2` in `KEY orphanmap-bt 2 begin …`.
@@ -33,6 +47,7 @@ export const EVENT_NAMES: ReadonlyMap<string, boolean> = new Map([
   ['setfd', false],
   ['mmap', false],
   ['munmap', false],
+  ['madvise', false],
   ['mremap', false],
   ['ftruncate', false],
   ['truncate', true],
@@ -326,6 +341,15 @@ function decodeMemoryRecord(c: RecordContext): BpftraceRecord | null {
       f.checkRanges = ret >= 0;
       const address = f.address('addr');
       return failedUnlessBad(c.event({ ...base, kind: 'munmap', address, length: f.size('len', address) }, f.big('ens')), c.failed(ret));
+    }
+    case 'madvise': {
+      // Only MADV_DONTFORK (10) and MADV_DOFORK (11) are printed, and only when they succeeded.
+      const ret = f.int('ret');
+      f.checkRanges = ret >= 0;
+      const address = f.address('addr');
+      const advice = f.int('advice');
+      if (advice !== MADV_DONTFORK && advice !== MADV_DOFORK) return c.bad(`madvise with advice ${advice}, which the script does not print`);
+      return failedUnlessBad(c.event({ ...base, kind: 'madvise', address, length: f.size('len', address), dontFork: advice === MADV_DONTFORK }), c.failed(ret));
     }
     case 'mremap': {
       const ret = f.big('ret');

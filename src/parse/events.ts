@@ -74,6 +74,7 @@ export type TraceEvent =
   | MmapEvent
   | MunmapEvent
   | MremapEvent
+  | MadviseEvent
   | TruncateEvent
   | RenameEvent
   | LinkEvent
@@ -226,6 +227,22 @@ export interface MunmapEvent extends EventBase {
   address: number;
   length: number;
 }
+
+/**
+ * madvise(MADV_DONTFORK) or madvise(MADV_DOFORK) that succeeded: a fork's
+ * child gets no copy of the range, or gets one again. Other advice changes
+ * nothing orphanmap follows and is no event.
+ */
+export interface MadviseEvent extends EventBase {
+  kind: 'madvise';
+  address: number;
+  length: number;
+  dontFork: boolean;
+}
+
+/** madvise's advice values that decide what a fork copies (uapi/asm-generic/mman-common.h). */
+export const MADV_DONTFORK = 10;
+export const MADV_DOFORK = 11;
 
 export interface MremapEvent extends EventBase {
   kind: 'mremap';

@@ -9,6 +9,8 @@ import {
   CLONE_VM,
   CLOSE_RANGE_CLOEXEC,
   CLOSE_RANGE_UNSHARE,
+  MADV_DOFORK,
+  MADV_DONTFORK,
   O_CLOEXEC,
   O_TMPFILE,
   RENAME_EXCHANGE,
@@ -178,6 +180,8 @@ export const FOLLOWED_SYSCALLS: ReadonlySet<string> = new Set([
   'mmap2',
   'munmap',
   'mremap',
+  // Only MADV_DONTFORK and MADV_DOFORK: what a fork copies.
+  'madvise',
   'ftruncate',
   'ftruncate64',
   'truncate',
@@ -545,6 +549,20 @@ function decodeMunmap(call: Call): DecodeResult {
   return withExtras({ kind: 'munmap', address, length, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw }, base);
 }
 
+/** madvise(MADV_DONTFORK | MADV_DOFORK); any other advice is no event. */
+function decodeMadvise(call: Call): DecodeResult {
+  const { base } = call;
+  const advice = (arg(call, 2) ?? '').trim();
+  const number = /^\d+$/.test(advice) ? Number(advice) : advice === 'MADV_DONTFORK' ? MADV_DONTFORK : advice === 'MADV_DOFORK' ? MADV_DOFORK : -1;
+  if (number !== MADV_DONTFORK && number !== MADV_DOFORK) return NOTHING;
+  const address = numberArg(call, 0);
+  const length = numberArg(call, 1);
+  if (address === null || length === null) return bad(call, 'arguments');
+  if (!isAddress(address)) return outOfRange(call, 'address');
+  if (!isRange(address, length)) return outOfRange(call, 'length');
+  return withExtras({ kind: 'madvise', address, length, dontFork: number === MADV_DONTFORK, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw }, base);
+}
+
 function decodeMremap(call: Call): DecodeResult {
   const { base } = call;
   const { value } = call;
@@ -718,6 +736,7 @@ const DECODERS: ReadonlyMap<string, Decoder> = new Map<string, Decoder>([
   ...['mmap', 'mmap2'].map((name) => [name, decodeMmap] as const),
   ['munmap', decodeMunmap],
   ['mremap', decodeMremap],
+  ['madvise', decodeMadvise],
   ...['ftruncate', 'ftruncate64'].map((name) => [name, decodeFtruncate] as const),
   ...['truncate', 'truncate64'].map((name) => [name, decodeTruncate] as const),
   ...['rename', 'link', 'renameat', 'renameat2', 'linkat'].map((name) => [name, decodeRenameOrLink] as const),
