@@ -80,7 +80,7 @@ print("workload output")
       expect(meta.command).toMatch(/^env BPFTRACE_STRLEN=200 .*bpftrace -c '\/bin\/sh .*run-command\.sh' .*orphanmap\.bt 0 [1-9]\d* [1-9]\d*$/);
       const trace = readFileSync(join(dir, 'trace.txt'), 'utf8');
       expect(trace).not.toContain('workload output');
-      expect(trace).toMatch(new RegExp(`^[0-9a-f]{16} \\d+ \\d+ ${meta.pid} \\d+ unlink .*path=${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+      expect(trace).toMatch(new RegExp(`^[0-9a-f]{16} \\d+ \\d+ ${meta.pid} \\d+ unlink .*path=${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} [0-9a-f]{16}$`, 'm'));
     },
     STARTUP_MS + 30_000,
   );
