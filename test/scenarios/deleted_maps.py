@@ -21,8 +21,7 @@ def read_again(fd):
 def deleted_mappings():
     """Each "(deleted)" line as {"address", "bytes", "path"}, in the kernel's order."""
     found = []
-    # A name that is no UTF-8 (bytes from a Latin-1 archive) is read as Python keeps such bytes.
-    with open("/proc/self/maps", errors="surrogateescape") as maps:
+    with open("/proc/self/maps") as maps:
         for line in maps:
             if not line.rstrip("\n").endswith(" (deleted)"):
                 continue
