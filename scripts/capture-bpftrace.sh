@@ -45,20 +45,23 @@
 #   BPFTRACE_PERF_RB_PAGES (default 1024 pages per CPU) is passed on (raise it if
 #   meta.json reports lostEvents > 0).
 #
-# EXAMPLE (trace.txt; see scripts/orphanmap.bt for the full grammar)
+# EXAMPLE (trace.txt, format 2; see scripts/orphanmap.bt for the full grammar)
 #   Attaching 70 probes...
-#   orphanmap-bt 1 begin ns=1498737093204 cpu=1 self=26011 root=0
-#   1498786270073 0 26514 26581 open sys=openat ret=3 dfd=-100 flags=0x80242 ino=2164510 dev=266338304 path=/tmp/omw/data dir/00000000.index
-#   1498786347689 0 26514 26581 mmap ret=0x7fc9b8fe2000 addr=0x0 len=4096 prot=0x3 flags=0x1 fd=3 off=0x0 ens=1498786335085 mm=0xffff8881097d5140 ino=2164510 dev=266338304 nlink=1
-#   1498786587098 0 26514 26581 unlink sys=unlink ret=0 dfd=-100 flags=0x0 path=/tmp/omw/data dir/00000000.index.deleted
-#   1498798120442 1 26602 26602 stop
-#   1503436511894 1 0 0 end
+#   3f0c5e9a1b2d4c67 orphanmap-bt 2 begin ns=1498737093204 cpu=1 self=26011 root=0
+#   3f0c5e9a1b2d4c67 1498786270073 0 26514 26581 open sys=openat ret=3 dfd=-100 flags=0x80242 ino=2164510 dev=266338304 path=/tmp/omw/data dir/00000000.index 3f0c5e9a1b2d4c67
+#   3f0c5e9a1b2d4c67 1498786347689 0 26514 26581 mmap ret=0x7fc9b8fe2000 addr=0x0 len=4096 prot=0x3 flags=0x1 fd=3 off=0x0 ens=1498786335085 mm=0xffff8881097d5140 ino=2164510 dev=266338304 nlink=1
+#   3f0c5e9a1b2d4c67 1498786587098 0 26514 26581 unlink sys=unlink ret=0 dfd=-100 flags=0x0 path=/tmp/omw/data dir/00000000.index.deleted 3f0c5e9a1b2d4c67
+#   3f0c5e9a1b2d4c67 1498798120442 1 26602 26602 stop
+#   3f0c5e9a1b2d4c67 1503436511894 1 0 0 end
 #
 # FIELDS
-#   <ns> <cpu> <tgid> <tid> <event> key=value ... [path=<rest of line>]
-#   ns: CLOCK_BOOTTIME at syscall exit; cpu: the perf buffer that carried the
-#   record (ordered within a CPU only); path= always last. "Lost N events" lines
-#   are counted into meta.json lostEvents; records whose path= reaches
+#   KEY <ns> <cpu> <tgid> <tid> <event> key=value ... [path=<path> KEY]
+#   KEY: 16 random hex digits, this capture's alone (never on a command line,
+#   trace.txt mode 0600): every line the script prints starts with it, and every
+#   path ends with it, so a traced process cannot print a record of its own in
+#   a file name. ns: CLOCK_BOOTTIME at syscall exit; cpu: the perf buffer that
+#   carried the record (ordered within a CPU only); path= always last. bpftrace's
+#   own "Lost N events" lines are counted into meta.json lostEvents; records whose path= reaches
 #   BPFTRACE_STRLEN-1 bytes (possibly cut) into truncatedEvents.
 #
 # OVERHEAD
@@ -166,6 +169,8 @@ om_keyed_awk() {
     BEGIN { key = ENVIRON["OM_TRACE_KEY"]; prefix = key " "; suffix = " " key; cut = length(suffix) }
     function ends_keyed(line) { return length(line) >= cut && substr(line, length(line) - cut + 1) == suffix }
     { keyed = 0 }
+    # A line of the script before the path ends: that record was cut (as the parser reads it), and this one is read.
+    in_path && index($0, prefix) == 1 { in_path = 0 }
     in_path { if (ends_keyed($0)) in_path = 0 }
     !in_path && !keyed && index($0, prefix) == 1 {
       keyed = 1

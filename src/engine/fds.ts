@@ -292,7 +292,9 @@ export class Fds {
    */
   fileOfFd(task: Task, fd: number, hint: string | undefined, event: EventBase, inode?: Inode, hintGone = false): FileNode | null {
     if (hint !== undefined) this.annotatedLookups++;
-    const byInode = this.files.withInode(inode);
+    // An fd the trace never saw made (or only copied: Python's mmap module copies the fd it maps), of a file it
+    // let go with its names: an fd sent over a unix socket (Files.wake).
+    const byInode = this.files.withInode(inode) ?? (task.fds.fds.get(fd)?.file?.unknownOrigin === false ? undefined : this.files.wake(inode));
     if (byInode !== undefined) return byInode;
     let gone = hintGone;
     if (hint !== undefined && !gone && hint.endsWith(DELETED_IN_ANNOTATION) && deletedKind(hint.slice(0, -DELETED_IN_ANNOTATION.length)) === 'file') {

@@ -513,8 +513,7 @@ export class Files {
   }
 
   withInode(inode: Inode | undefined): FileNode | undefined {
-    if (inode === undefined) return undefined;
-    return this.byInode.get(inode.dev)?.get(inode.ino) ?? (this.dormant.size === 0 ? undefined : this.wake(inode));
+    return inode === undefined ? undefined : this.byInode.get(inode.dev)?.get(inode.ino);
   }
 
   /**
@@ -526,8 +525,13 @@ export class Files {
    * shows neither the fd in flight nor the consumer's open: forgotten at the
    * producer's close, the file was a new nameless one at the mmap, the
    * unlink named nothing, and the leak read as clean under bpftrace.
+   * Only for an fd the trace never saw opened (Fds.fileOfFd): an open names
+   * its file, and the kernel hands a freed inode number to the next file
+   * made, so an open of another file (one a removal the trace could not tie
+   * to the forgotten one freed it) would wake the wrong one, names and all.
    */
-  private wake(inode: Inode): FileNode | undefined {
+  wake(inode: Inode | undefined): FileNode | undefined {
+    if (inode === undefined || this.dormant.size === 0) return undefined;
     const file = this.dormantByInode.get(inode.dev)?.get(inode.ino);
     if (file === undefined) return undefined;
     this.letSleep(file);
@@ -1264,6 +1268,8 @@ export class Files {
   }
 
   private renameDirectory(from: string, to: string, event: EventBase): void {
+    // A file let go with a name under it would wake with a name it no longer has (review of the change).
+    if (this.dormant.size > 0) for (const [name, file] of [...this.dormantByName]) if (name.startsWith(`${from}/`)) this.letSleep(file);
     if (this.links.size > 0)
       for (const [name, target] of this.links.under(from)) {
         this.links.delete(name);

@@ -243,30 +243,31 @@ async function threadMaps(reader: ProcReader, pid: number): Promise<{ tally: Map
 /** How long a stat of a mapped file may take before scan stops asking (linksHung). */
 const LINKS_WAIT_MS = 1000;
 /**
- * A stat of a mapped file went unanswered: its file system may never answer
- * (a FUSE mount whose daemon the process runs, a hung NFS server), and each
- * such stat holds one of libuv's four threads for good. No file is asked of
- * again in this process, so that one name cannot stall every later scan:
- * files count by name, as without the stat.
+ * The devices (as maps print them) a stat of a mapped file went unanswered
+ * on, until that stat settles: their file system may never answer (a FUSE
+ * mount whose daemon the process runs, a hung NFS server), and each such
+ * stat holds one of libuv's four threads. No file there is asked of again
+ * meanwhile, so that one name cannot stall every later scan, nor switch the
+ * check off for the other devices (review of the change: one latch for all
+ * let any FUSE user bring back the fake "(deleted)" everywhere): files there
+ * count by name, as without the stat.
  */
-let linksHung = false;
+const hungDevices = new Set<string>();
 
-function withinLinksWait(stat: Promise<FileLinks>): Promise<FileLinks | null> {
+function withinLinksWait(dev: string, stat: Promise<FileLinks>): Promise<FileLinks | null> {
   return new Promise((resolve) => {
+    let late = false;
     const timer = setTimeout(() => {
-      linksHung = true;
+      late = true;
+      hungDevices.add(dev);
       resolve(null);
     }, LINKS_WAIT_MS);
-    stat.then(
-      (links) => {
-        clearTimeout(timer);
-        resolve(links);
-      },
-      () => {
-        clearTimeout(timer);
-        resolve(null);
-      },
-    );
+    const settled = (links: FileLinks | null): void => {
+      clearTimeout(timer);
+      if (late) hungDevices.delete(dev);
+      else resolve(links);
+    };
+    stat.then(settled, () => settled(null));
   });
 }
 
@@ -281,9 +282,9 @@ function withinLinksWait(stat: Promise<FileLinks>): Promise<FileLinks | null> {
 async function askLinks(reader: ProcReader, pid: number, tally: MapsTally): Promise<void> {
   const linksOf = reader.linksOf;
   if (linksOf === undefined) return;
-  const asked = (relative: string): Promise<FileLinks | null> => (linksHung ? Promise.resolve(null) : withinLinksWait(linksOf(relative)));
   const verdicts = new Map<DeletedFile, LinkVerdict>();
   for (const file of tally.filesToAsk()) {
+    const asked = (relative: string): Promise<FileLinks | null> => (hungDevices.has(file.dev) ? Promise.resolve(null) : withinLinksWait(file.dev, linksOf(relative)));
     const first = file.mappings[0]!;
     const mapFile = await asked(`${pid}/map_files/${first.start.slice(2)}-${first.end.slice(2)}`);
     let verdict = linkVerdict(file, { mapFile, byName: null });
