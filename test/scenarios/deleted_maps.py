@@ -2,6 +2,7 @@
 truth the scenario programs write down for their tests; and a leak to make
 one."""
 
+import ctypes
 import mmap
 import os
 
@@ -41,3 +42,26 @@ def map_and_unlink(path, size):
     os.close(fd)
     os.unlink(path)
     return kept
+
+
+def map_and_close(path, size):
+    """Maps `size` bytes of the file at `path` (made if it is not there) shared,
+    with libc's mmap, and closes the fd: the mapping is then known by no fd.
+    Python's mmap module keeps a copy of the fd, whose close strace -yy shows
+    "(deleted)" after an unlink, which would tell the trace what it should
+    find by itself. Returns the address."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.ftruncate(fd, size)
+    kept = libc.mmap(None, size, 3, 1, fd, 0)  # PROT_READ|PROT_WRITE, MAP_SHARED
+    os.close(fd)
+    return kept
+
+
+def unmap(address, size):
+    """libc's munmap of what map_and_close mapped."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    libc.munmap(address, size)

@@ -15,7 +15,6 @@ USAGE: python3 stale-dir-fd.py renamed|exec DIR
   /proc/self/maps in DIR/truth.json as {"pid", "deleted": [...]}, unmaps and
   exits.
 """
-import ctypes
 import fcntl
 import json
 import os
@@ -23,37 +22,23 @@ import socket
 import sys
 import termios
 
-from deleted_maps import deleted_mappings
-
-# libc's mmap, not Python's mmap module: that one keeps a dup of the fd, whose close -yy shows "(deleted)".
-libc = ctypes.CDLL(None, use_errno=True)
-libc.mmap.restype = ctypes.c_void_p
-libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
-libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+from deleted_maps import deleted_mappings, map_and_close, unmap
 
 SIZE = 65536
 STALE_FD = 20
-
-
-def map_and_close(path):
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    os.ftruncate(fd, SIZE)
-    kept = libc.mmap(None, SIZE, 3, 1, fd, 0)  # PROT_READ|PROT_WRITE, MAP_SHARED
-    os.close(fd)
-    return kept
 
 
 def unlink_and_record(directory, dir_fd, kept):
     os.unlink("seg", dir_fd=dir_fd)
     with open(os.path.join(directory, "truth.json"), "w") as out:
         json.dump({"pid": os.getpid(), "deleted": deleted_mappings()}, out)
-    libc.munmap(kept, SIZE)
+    unmap(kept, SIZE)
 
 
 case, directory = sys.argv[1], os.path.abspath(sys.argv[2])
 if case == "renamed":
     os.makedirs(os.path.join(directory, "a", "b"))
-    kept = map_and_close(os.path.join(directory, "a", "b", "seg"))
+    kept = map_and_close(os.path.join(directory, "a", "b", "seg"), SIZE)
     os.symlink(os.path.join(directory, "a", "b"), os.path.join(directory, "l"))
     through = os.open(os.path.join(directory, "l"), os.O_RDONLY | os.O_DIRECTORY)
     os.rename(os.path.join(directory, "a", "b"), os.path.join(directory, "c"))
@@ -67,7 +52,7 @@ elif case == "exec":
     fcntl.ioctl(STALE_FD, termios.FIOCLEX)
     os.execv(sys.executable, [sys.executable, os.path.abspath(__file__), "exec2", directory])
 elif case == "exec2":
-    kept = map_and_close(os.path.join(directory, "real", "seg"))
+    kept = map_and_close(os.path.join(directory, "real", "seg"), SIZE)
     ours, theirs = socket.socketpair()
     child = os.fork()
     if child == 0:
