@@ -450,8 +450,8 @@ export class Files {
   private readonly links = new NameIndex<string>();
   /**
    * Files forgotten while they had names and an inode (bpftrace), the most
-   * recent DORMANT_FILES, oldest first: an mmap or open that reaches one by
-   * its inode wakes it, names and all (wake).
+   * recent DORMANT_FILES, oldest first: an mmap of an fd the trace never saw
+   * opened that reaches one by its inode wakes it, names and all (wake).
    */
   private readonly dormant = new Set<FileNode>();
   private readonly dormantByInode = new Map<number, Map<number, FileNode>>();
