@@ -73,8 +73,11 @@ export class ContinuationJoiner {
       }
     }
     if (this.held !== null) done.push(this.held);
-    this.hold({ text, lines: [lineNo] });
-    if (notPath !== undefined) this.held!.notPath = notPath;
+    this.held = { text, lines: [lineNo] };
+    if (notPath !== undefined) this.held.notPath = notPath;
+    const pathAt = pathStart(text);
+    this.heldTakesContinuation = pathAt >= 0;
+    this.heldPathChars = pathAt >= 0 ? text.length - pathAt : 0;
     return done;
   }
 
@@ -150,13 +153,6 @@ export class ContinuationJoiner {
     const done = this.held === null ? [] : [this.held];
     this.held = null;
     return done;
-  }
-
-  private hold(line: LogicalLine | null): void {
-    this.held = line;
-    const pathAt = line === null ? -1 : pathStart(line.text);
-    this.heldTakesContinuation = pathAt >= 0;
-    this.heldPathChars = pathAt >= 0 ? line!.text.length - pathAt : 0;
   }
 
   /**
