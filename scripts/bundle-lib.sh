@@ -20,6 +20,10 @@
 #                   process N still alive then: the target's descendants (and,
 #                   for strace, every process it still traces); at most
 #                   OM_MAX_END_PROCESSES of them, OM_MAX_END_BYTES together (om_snapshot_others)
+#   maps-start.linked, maps-end.linked, maps-end.N.linked  beside each maps
+#                   snapshot, the ranges of its lines that print " (deleted)"
+#                   whose file still had a link when asked (om_note_linked);
+#                   none when there are none
 #   maps-start-gone.txt  when the process exited during the capture (so no
 #                   maps-end.txt): the lines of maps-start.txt whose file was no
 #                   longer at its name right after, its directory changed
@@ -573,7 +577,7 @@ om_snapshot_maps() {
   local tmp="$2.tmp" status maps
   om_live_dir "$1"
   maps=$OM_LIVE_DIR/maps
-  OM_SNAP_BYTES=''
+  OM_SNAP_BYTES='' OM_SNAP_DELETED=''
   if [[ -n ${3:-} ]]; then
     om_copy_upto "$maps" "$2" "$3"
     status=$?
@@ -588,14 +592,76 @@ om_snapshot_maps() {
   return 1
 }
 
+# om_note_linked PID SNAPSHOT -> SNAPSHOT's twin (maps-end.txt: maps-end.linked,
+# maps-end.N.txt: maps-end.N.linked): the ranges, as SNAPSHOT prints them, of
+# its lines that end in " (deleted)" because their file's name does. The
+# kernel puts " (deleted)" after the name of an unlinked file, and any user
+# can name a file "seg (deleted)": mapped, it prints as a deleted seg does,
+# and the analysis took it for a leak (review 26, F2). The name as printed,
+# suffix and all, tells them apart (om_linked_ranges), asked right after the
+# read: a file unlinked never gets its link back. No twin when there is no
+# such line, or when the stats did not end within OM_LINKED_SECONDS (a file
+# system that hangs), after which no other snapshot asks: every such line
+# then reads as deleted, as before.
+OM_LINKED_SECONDS=10
+OM_LINKED_STUCK=0
+om_note_linked() {
+  local twin=${2%.txt}.linked work=$OM_D/.linked.$BASHPID ranges='' status
+  if [[ -e $twin || -L $twin ]]; then om_retry rm -f -- "$twin" || return 0; fi
+  ((OM_LINKED_STUCK)) || [[ ${OM_SNAP_DELETED:-} == 0 ]] && return 0
+  om_live_dir "$1"
+  om_bounded "$OM_LINKED_SECONDS" ranges om_linked_ranges "$2" "$OM_LIVE_DIR" "$work"
+  status=$?
+  rm -f -- "$work" "$work.stat"
+  if ((status == 124)); then
+    OM_LINKED_STUCK=1
+    om_log "maps: whether lines that print \" (deleted)\" name files called so was not asked from ${2##*/} on: a stat did not answer within $OM_LINKED_SECONDS s, or a stop was asked for (such lines read as deleted files)"
+    return 0
+  fi
+  [[ -n $ranges ]] || return 0
+  { printf '%s\n' "$ranges" > "$twin"; } 2>/dev/null || OM_WRITE_FAILED+=" ${twin##*/}"
+}
+
+# om_linked_ranges SNAPSHOT DIR WORK -> om_note_linked's ranges: each line of
+# SNAPSHOT ending in " (deleted)" whose printed name, " (deleted)" and all,
+# is (under DIR/root, the process's own root) the mapped file itself: an
+# lstat of it gives the line's device and inode, and a link. Not followed
+# (lstat): a symlink of that name is no file named so. A file unlinked but
+# linked by another name prints " (deleted)" too; its printed name reaches
+# nothing, or another file, so it reads as deleted, as a file whose name
+# went does. WORK: a scratch file (and WORK.stat). One stat process for all
+# lines: a leaking broker has tens of thousands.
+om_linked_ranges() {
+  local LC_ALL=C
+  # "7f00-7f10 r--s 00000000 fe:00 1234     /d/seg (deleted)": fields 1, 4
+  # and 5 never hold a space; the name follows the padding, to the line's end
+  # (the kernel prints a newline in it as \012).
+  awk -v root="$2/root" 'substr($0, length($0) - 9) == " (deleted)" && $5 != "0" {
+      name = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ [^ ]+ [^ ]+ +/, "", name)
+      if (substr(name, 1, 1) == "/") print $1, $4, $5, root name }' "$1" > "$3" || return 1
+  [[ -s $3 ]] || return 0
+  # A name that reaches nothing: stat says so and goes on.
+  awk '{ sub(/^[^ ]+ [^ ]+ [^ ]+ /, ""); print }' "$3" | tr '\n' '\0' | xargs -0 -r stat -c '%h %D %i %n' -- > "$3.stat" 2> /dev/null
+  # stat prints st_dev in hex; the maps line MAJOR:MINOR, made into one as glibc's makedev does.
+  awk 'function hex(s,   i, n) { n = 0; for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return n }
+    function dev(mm,   p, ma, mi) { split(mm, p, ":"); ma = hex(p[1]); mi = hex(p[2]); return (mi % 256) + (ma % 4096) * 256 + int(mi / 256) * 1048576 + int(ma / 4096) * 4096 * 4294967296 }
+    function rest(line) { sub(/^[^ ]+ [^ ]+ [^ ]+ /, "", line); return line }
+    NR == FNR { n = rest($0); lines[n] = lines[n] $1 " " $2 " " $3 "\n"; next }
+    $1 > 0 && (n = rest($0)) in lines {
+      split(lines[n], each, "\n")
+      for (i = 1; each[i] != ""; i++) { split(each[i], f, " "); if (hex($2) == dev(f[2]) && $3 == f[3]) print f[1] }
+    }' "$3" "$3.stat"
+}
+
 # om_copy_upto FROM TO MAX -> a new file TO with FROM's content; status 3,
 # and no TO, when FROM holds more than MAX bytes (at most MAX + 1 are read).
-# OM_SNAP_BYTES: TO's size. Up to 1,024 lines are copied by builtins: a
+# OM_SNAP_BYTES: TO's size; OM_SNAP_DELETED: 0 when it was copied here and no
+# line ends in " (deleted)" (om_note_linked then has nothing to ask). Up to 1,024 lines are copied by builtins: a
 # process or three per file (head, stat, mv) made 1,000 snapshots take 16 s on a
 # loaded host. Longer files go through head, which reads them faster.
 om_copy_upto() {
   local LC_ALL=C lines=() text=''
-  OM_SNAP_BYTES=''
+  OM_SNAP_BYTES='' OM_SNAP_DELETED=''
   { mapfile -n 1025 lines < "$1"; } 2>/dev/null || return 1
   if ((${#lines[@]} > 1024)); then
     om_retry om_copy "$1" "$2" $(($3 + 1)) || return 1
@@ -605,6 +671,7 @@ om_copy_upto() {
   fi
   printf -v text '%s' "${lines[@]}"
   OM_SNAP_BYTES=${#text}
+  if [[ $text == *' (deleted)'$'\n'* ]]; then OM_SNAP_DELETED=1; else OM_SNAP_DELETED=0; fi
   ((OM_SNAP_BYTES <= $3)) || return 3
   if [[ -e $2 || -L $2 ]]; then om_retry rm -f -- "$2" || return 1; fi
   { printf '%s' "$text" > "$2"; } 2>/dev/null
@@ -658,11 +725,13 @@ om_snapshot_others() {
     ((status == 0)) || continue
     if om_alive "$pid" "$st"; then
       count=$((count + 1)) bytes=$((bytes + OM_SNAP_BYTES))
+      om_note_linked "$pid" "$stage/maps-end.$pid.txt"
     else
       om_retry rm -f -- "$stage/maps-end.$pid.txt"
     fi
   done
-  ((count == 0)) || om_retry mv -f -t "$OM_D" -- "$stage"/maps-end.*.txt || OM_WRITE_FAILED+=' maps-end.N.txt'
+  # maps-end.N.txt and their twins (om_note_linked).
+  ((count == 0)) || om_retry mv -f -t "$OM_D" -- "$stage"/maps-end.* || OM_WRITE_FAILED+=' maps-end.N.txt'
   ((!staged)) || om_retry rm -rf -- "$stage"
   om_note_others_left "$left" "$over" "$bytes" $((${#entries[@]} - i))
 }
@@ -730,7 +799,10 @@ om_with_late_stop() {
 om_end_snapshots() { om_with_late_stop om_end_snapshots_now; }
 om_end_snapshots_now() {
   om_snapshot_maps "$OM_PID" "$OM_D/maps-end.txt"
-  (($? == 2)) && OM_WRITE_FAILED+=' maps-end.txt'
+  case $? in
+    0) om_note_linked "$OM_PID" "$OM_D/maps-end.txt" ;;
+    2) OM_WRITE_FAILED+=' maps-end.txt' ;;
+  esac
   om_others_now
 }
 
@@ -1677,7 +1749,7 @@ om_finish() {
   esac
   rm -f -- "$OM_D/.meta-reserve"
   # What om_bounded left behind in a script that died in it (the watchdog finishes then).
-  rm -rf -- "$OM_D"/.bounded.* "$OM_D/.command-id" "$OM_D/.maps-end" "$OM_D/.orphanmap.bt"
+  rm -rf -- "$OM_D"/.bounded.* "$OM_D"/.linked.* "$OM_D/.command-id" "$OM_D/.maps-end" "$OM_D/.orphanmap.bt"
   if ! om_write_meta; then
     OM_COMPLETE=0
     om_log "error: cannot write the final meta.json into $OM_OUT (is its file system full?); the meta.json left there says \"complete\": false"
@@ -2042,6 +2114,7 @@ om_run_capture() {
     # ends the copy, and maps-start.txt is left out (review 10, R10-1).
     om_bounded "$OM_START_MAPS_SECONDS" v om_snapshot_maps "$OM_PID" "$OM_D/maps-start.txt"
     case $? in
+      0) om_note_linked "$OM_PID" "$OM_D/maps-start.txt" ;;
       2) OM_WRITE_FAILED+=' maps-start.txt' ;;
       124)
         rm -f -- "$OM_D/maps-start.txt.tmp"

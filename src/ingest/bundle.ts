@@ -248,11 +248,17 @@ async function readMapsSnapshot(
     if (++bad <= MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${path}:${lineNo}: unreadable line, not a /proc/PID/maps line: ${why}`);
   };
   let elidedLines = 0;
+  const linked = await readLinked(files, linkedTwinOf(name), problems);
   const sink: Pick<LineSink, 'line' | 'longLine'> = {
     line(text, lineNo) {
       if (text.trim() === '') return;
       const entry = readMapsLine(text);
       if (typeof entry === 'string') return unreadable(lineNo, entry);
+      if (entry.deleted && linked.has(entry.start)) {
+        // A file really named "seg (deleted)", still linked when the capture asked (readLinked).
+        entry.path += DELETED_SUFFIX;
+        entry.deleted = false;
+      }
       lines++;
       if (lastEnd > entry.start) ordered = false;
       lastEnd = entry.end;
@@ -299,6 +305,45 @@ async function readMapsSnapshot(
   if (!ordered)
     problems.push(`${path}: its lines are not in address order, or overlap, as the kernel never prints them: a finding's line is the one that starts at its address, else the first that holds it`);
   return { lines, bad, problems, cutAfter };
+}
+
+/**
+ * The twin of a maps snapshot the capture writes (maps-end.txt:
+ * maps-end.linked): the ranges of its lines that print " (deleted)" whose
+ * file had a link left when the capture asked the kernel right after its
+ * read (a stat of /proc/PID/map_files/START-END, as root). Any user can name
+ * a file "seg (deleted)", and mapped it prints as a deleted seg does (review
+ * 26, F2). maps-start-gone.txt and its -late twin hold lines of
+ * maps-start.txt: its twin is theirs.
+ */
+function linkedTwinOf(snapshot: string): string {
+  return snapshot === GONE_FILE || snapshot === GONE_LATE_FILE ? 'maps-start.linked' : snapshot.replace(/\.txt$/, '.linked');
+}
+
+/** The most lines of a twin read: a maps snapshot has no more than vm.max_map_count lines, and a real one some ten thousand. */
+const MAX_LINKED_LINES = 1 << 20;
+
+/** The start addresses a snapshot's twin (linkedTwinOf) lists; none without it. Its unreadable lines are said in `problems`. */
+async function readLinked(files: BundleFiles, twin: string, problems: string[]): Promise<Set<number>> {
+  const starts = new Set<number>();
+  let bad = 0;
+  let over = 0;
+  const unreadable = (lineNo: number) => {
+    if (++bad <= MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${join(files.dir, twin)}:${lineNo}: unreadable line, not the START-END of a maps line`);
+  };
+  await files.eachLine(twin, {
+    line(text, lineNo) {
+      if (text.trim() === '') return;
+      const range = /^([0-9a-f]{1,16})-[0-9a-f]{1,16}$/.exec(text);
+      if (range === null) return unreadable(lineNo);
+      if (starts.size >= MAX_LINKED_LINES) over++;
+      else starts.add(parseInt(range[1]!, 16));
+    },
+    longLine: (lineNo) => unreadable(lineNo),
+  });
+  if (bad > MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${join(files.dir, twin)}: ${bad - MAX_MAPS_PROBLEMS_SHOWN} more unreadable lines`);
+  if (over > 0) problems.push(`${join(files.dir, twin)}: ${over} lines past the first ${MAX_LINKED_LINES.toLocaleString('en-US')} not used: their mappings read as of deleted files`);
+  return starts;
 }
 
 /** What a maps snapshot cut short by SNAPSHOT_KEPT_BUDGET_BYTES costs, said after its path. */
@@ -758,7 +803,7 @@ const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBL
  */
 class BundleFiles {
   constructor(
-    private readonly dir: string,
+    readonly dir: string,
     private readonly dirFd: number,
   ) {}
 
