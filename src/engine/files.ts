@@ -1000,7 +1000,7 @@ export class Files {
     if (byFd === undefined && this.realNameClues.size > 0) this.claimRealName(resolveName(task, event.oldDir, event.oldPath, this.linkTargets));
     if (byFd === undefined && event.oldPath !== '') this.notFollowed(task, event, 'link', resolveName(task, event.oldDir, event.oldPath, this.linkTargets));
     if (event.newPathCut !== true) this.notFollowed(task, event, 'link', resolveName(task, event.newDir, event.newPath, this.linkTargets));
-    const file = byFd === undefined ? this.byName.get(resolveName(task, event.oldDir, event.oldPath, this.linkTargets)) : byFd;
+    const file = byFd === undefined ? this.linkedByName(resolveName(task, event.oldDir, event.oldPath, this.linkTargets), event.followsSymlink === true) : byFd;
     // Only a file that never had a name (O_TMPFILE) can be linked once it has none: one gone here was not seen getting one.
     if (file === undefined || file === null || file.gone) return;
     const name = resolveName(task, event.newDir, event.newPath, this.linkTargets);
@@ -1011,6 +1011,17 @@ export class Files {
     else this.giveName(file, name);
     file.unnamed = false;
     file.note(event, this.keeper);
+  }
+
+  /**
+   * The file a link's old name gives its new name to: the name itself, or,
+   * with AT_SYMLINK_FOLLOW (`ln -L`), what a symlink there leads to, as an
+   * open finds it (review 28: the mapped file got a name, and its unlink by
+   * the first was taken for its last). Without the flag a symlink is linked
+   * as itself: the kernel never follows it then.
+   */
+  private linkedByName(name: string, followsSymlink: boolean): FileNode | undefined {
+    return followsSymlink ? this.executable(name) : this.byName.get(name);
   }
 
   /** `name`, of a call that succeeded, still goes through a link of /proc (UnfollowedNames). */
@@ -1028,6 +1039,13 @@ export class Files {
     this.notFollowed(task, event, 'rename', from);
     this.notFollowed(task, event, 'rename', to);
     if (from === to) return;
+    // Two names of one file (a link the trace showed): the kernel does nothing and both stay (rename(2), review 28: the
+    // old name was dropped, and an unlink of the new one made a leak up). RENAME_EXCHANGE of the two alike.
+    const both = this.byName.get(from);
+    if (both !== undefined && both === this.byName.get(to)) {
+      both.note(event, this.keeper);
+      return;
+    }
     if (this.realNameClues.size > 0) {
       this.claimRealName(from);
       this.claimRealName(to);

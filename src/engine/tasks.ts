@@ -383,8 +383,10 @@ export class Tasks {
   threadExit(task: Task, event: ThreadExitEvent): void {
     const group = task.group;
     this.detach(task, event);
-    // The leader's exit is reported only once the whole group is gone.
-    const groupGone = event.groupDead === true || (group.leaderKnown && task.tid === group.tgid) || (group.membershipKnown && group.tasks.size === 0);
+    // bpftrace prints the kernel's own word (group_dead): a leader that called pthread_exit leaves its threads running
+    // (review 28: the group was taken for gone, and a thread's later unlink of a mapped file for clean). strace reports
+    // the leader's exit only once the whole group is gone.
+    const groupGone = event.groupDead ?? ((group.leaderKnown && task.tid === group.tgid) || (group.membershipKnown && group.tasks.size === 0));
     if (!groupGone) return;
     for (const other of [...group.tasks]) this.detach(other, event);
     if (this.groups.get(group.tgid) === group) this.groups.delete(group.tgid);

@@ -360,7 +360,8 @@ function seedOf(entry: SnapshotLine, path: string, mappings: SeedMapping[]): voi
   // memfd, /dev/zero, SysV shm and O_TMPFILE files print "(deleted)" but never had a name to unlink.
   if (entry.deleted && !isDeletedFile(entry)) return;
   // `text` is a join V8 keeps as a pair of references (a cons string), not a copy of the name.
-  mappings.push({ start: entry.start, end: entry.end, offset: entry.offset, path: entry.path, deleted: entry.deleted, place: { file: path, line: entry.lineNo }, text: entry.text });
+  // The trace spells a newline in a name as itself, /proc as \012 (review 28: a seeded file so named never matched its unlink).
+  mappings.push({ start: entry.start, end: entry.end, offset: entry.offset, path: fromKernelName(entry.path), deleted: entry.deleted, place: { file: path, line: entry.lineNo }, text: entry.text });
 }
 
 /**

@@ -3,7 +3,7 @@
 // Here the two become one event. Pure.
 import { FieldReader, parseFields } from './bpftrace-fields.js';
 import { RECORD_HEAD, dirRef, type BpftraceRecord, type Half, type SecondRecord } from './bpftrace-line.js';
-import { RENAME_EXCHANGE, type EventBase, type TraceEvent } from './events.js';
+import { AT_SYMLINK_FOLLOW, RENAME_EXCHANGE, type EventBase, type TraceEvent } from './events.js';
 
 /** Joins a rename/link half with its second record (same tid and ns) into one event. */
 export function joinHalf(half: Half, second: SecondRecord): BpftraceRecord {
@@ -33,7 +33,11 @@ export function joinHalf(half: Half, second: SecondRecord): BpftraceRecord {
     newDir: dirRef(f.int('newdfd')),
     newPath: rest.slice(pathAt + 6),
   };
-  const event: TraceEvent = second.kind === 'rename' ? { ...base, kind: 'rename', ...names, exchange: (f.int('flags') & RENAME_EXCHANGE) !== 0 } : { ...base, kind: 'link', ...names };
+  const flags = f.int('flags');
+  const event: TraceEvent =
+    second.kind === 'rename'
+      ? { ...base, kind: 'rename', ...names, exchange: (flags & RENAME_EXCHANGE) !== 0 }
+      : { ...base, kind: 'link', ...names, ...((flags & AT_SYMLINK_FOLLOW) !== 0 ? { followsSymlink: true } : {}) };
   if (f.missing.length > 0) return bad(`${second.kind}: missing or bad ${f.missing.join(', ')}`);
   if (ret < 0) return { type: 'ignored', reason: `${second.kind} failed (${ret})` };
   // A rename is ordered by its entry (ens), as the name may change before it returns; captures before it have none.

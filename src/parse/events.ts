@@ -288,6 +288,8 @@ export interface LinkEvent extends EventBase {
   oldPath: string;
   newDir: DirRef;
   newPath: string;
+  /** linkat's AT_SYMLINK_FOLLOW (`ln -L`): a symlink at the old name is followed, and its target gets the new name. */
+  followsSymlink?: boolean;
   oldPathCut?: PathCut;
   newPathCut?: PathCut;
 }
@@ -443,6 +445,7 @@ export const CLONE_VFORK = 0x4000;
 export const CLONE_THREAD = 0x10000;
 export const RENAME_EXCHANGE = 0x2;
 export const AT_REMOVEDIR = 0x200;
+export const AT_SYMLINK_FOLLOW = 0x400;
 export const CLOSE_RANGE_CLOEXEC = 0x4;
 export const CLOSE_RANGE_UNSHARE = 0x2;
 

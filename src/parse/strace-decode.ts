@@ -15,6 +15,7 @@ import {
   O_TMPFILE,
   RENAME_EXCHANGE,
   AT_REMOVEDIR,
+  AT_SYMLINK_FOLLOW,
   type DirRef,
   type CloneEvent,
   type CloseEvent,
@@ -647,7 +648,25 @@ function decodeRenameOrLink(call: Call): DecodeResult {
   const newDir = dirArg(call, 2);
   const to = stringArg(call, 3);
   if (oldDir === null || newDir === null || from === null || to === null) return bad(call, 'arguments');
-  if (name === 'linkat') return withExtras({ kind: 'link', oldDir, oldPath: from, newDir, newPath: to, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw }, base);
+  if (name === 'linkat') {
+    const followsSymlink = (flagsArg(call, 4, AT_FLAGS) & AT_SYMLINK_FOLLOW) !== 0;
+    return withExtras(
+      {
+        kind: 'link',
+        oldDir,
+        oldPath: from,
+        newDir,
+        newPath: to,
+        ...(followsSymlink ? { followsSymlink } : {}),
+        place: base.place,
+        time: base.time,
+        seconds: base.seconds,
+        tid: base.tid,
+        raw: base.raw,
+      },
+      base,
+    );
+  }
   const flags = name === 'renameat2' ? flagsArg(call, 4, RENAME_FLAGS) : 0;
   return withExtras(
     { kind: 'rename', oldDir, oldPath: from, newDir, newPath: to, exchange: (flags & RENAME_EXCHANGE) !== 0, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw },
