@@ -175,6 +175,8 @@ describe('the reader on lines built to trip its fast paths', () => {
           raw: '[pid   102<w<... x>] 18:16:32.478150 munmap(0x7f0000000000, 8192 <unfinished ...>',
           lines: [5],
           comm: 'w<... x',
+          // Applied at its entry, before its resume says whether it failed (review 27, F6).
+          atEntry: true,
         },
       },
       {

@@ -194,6 +194,38 @@ export class AddressSpace<Mapping extends Pieced> {
     return touched;
   }
 
+  /** What the pieces hold of [start, end), in address order: for a removal that may have to be put back (restore). */
+  partsWithin(start: number, end: number): Piece<Mapping>[] {
+    const parts: Piece<Mapping>[] = [];
+    this.findFirstEndingAfter(start);
+    let i = this.foundIndex;
+    for (let c = this.foundChunk; c < this.chunks.length; c++, i = 0) {
+      const chunk = this.chunks[c]!;
+      for (; i < chunk.length; i++) {
+        const piece = chunk[i]!;
+        if (piece.start >= end) return parts;
+        parts.push({ start: Math.max(piece.start, start), end: Math.min(piece.end, end), record: piece.record });
+      }
+    }
+    return parts;
+  }
+
+  /**
+   * Put back a part that partsWithin gave of a record that still has pieces,
+   * if nothing took its range since: one piece with the record's pieces on
+   * either side it touches, as the mapping was before it was cut.
+   */
+  restore(part: Piece<Mapping>): boolean {
+    if (part.record.pieces === 0 || this.firstOverlapping(part.start, part.end) !== undefined) return false;
+    const below = part.start > 0 ? this.firstOverlapping(part.start - 1, part.start) : undefined;
+    const above = this.firstOverlapping(part.end, part.end + 1);
+    const start = below !== undefined && below.record === part.record && below.end === part.start ? below.start : part.start;
+    const end = above !== undefined && above.record === part.record && above.start === part.end ? above.end : part.end;
+    this.removeRange(start, end);
+    this.insert({ start, end, record: part.record });
+    return true;
+  }
+
   /** Chunk k joins chunk k - 1 when either is small and together they fit. */
   private mergeIntoPrevious(k: number): void {
     const previous = this.chunks[k - 1];

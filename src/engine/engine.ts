@@ -300,6 +300,7 @@ export class Engine {
       ...this.files.replaced.inDoubt(found),
       ...this.files.aliased.inDoubt(found),
       ...this.files.misplaced.inDoubt(found),
+      ...this.mappings.failedUnmaps.inDoubt(found),
       ...this.mappings.goneLate.mappings,
       ...this.releasedGone(found).map(({ pid, name }) => ({ pid, name })),
       ...this.untracedHolders,
@@ -352,6 +353,7 @@ export class Engine {
     const rings = this.rings.note();
     const views = this.views.note();
     const unfollowed = this.files.unfollowed.note();
+    const failedUnmaps = this.mappings.failedUnmaps.note();
     const fromFiles = [
       ...(untraced === null ? [] : [untraced]),
       ...(rings === null ? [] : [rings]),
@@ -366,6 +368,7 @@ export class Engine {
       ...(missing === null ? [] : [missing]),
       ...(goneLate === null ? [] : [goneLate]),
       ...(goneReleased === null ? [] : [goneReleased]),
+      ...(failedUnmaps === null ? [] : [failedUnmaps]),
     ];
     return fromFiles.length === 0 ? this.tasks.assumptions() : [...this.tasks.assumptions(), ...fromFiles];
   }
@@ -385,6 +388,7 @@ export class Engine {
       ...this.files.misplaced.paths(),
       ...this.files.unfollowed.paths(),
       ...this.files.aliased.paths(),
+      ...this.mappings.failedUnmaps.paths(),
       ...this.files.missingPaths(),
       ...this.releasedGone(this.foundFor())
         .slice(0, 1)
@@ -426,6 +430,11 @@ export class Engine {
     // A failed call is no step of a sequence a benign rule follows, and makes no task of a thread the trace has not shown.
     if (event.kind === 'name-missing') {
       if (this.tasks.has(event.tid)) this.files.nameMissing(this.tasks.taskFor(event.tid, event.tgid), event);
+      return;
+    }
+    // Likewise a munmap that failed: it undoes what its entry did.
+    if (event.kind === 'munmap-failed') {
+      if (this.tasks.has(event.tid)) this.mappings.munmapFailed(this.tasks.taskFor(event.tid, event.tgid).space, event);
       return;
     }
     this.log.callMade(event);
@@ -514,6 +523,7 @@ export class Engine {
         this.fds.fileOfFd(task, event.fd, event.fdHint, event, undefined, true);
         break;
       case 'name-missing':
+      case 'munmap-failed':
         // Applied before (applyNow).
         break;
       case 'blind-spot':

@@ -2,11 +2,23 @@
 // replaces), munmap (a partial one splits), mremap (moves, resizes), a fork's
 // copy, and the release at exec and exit. Anonymous mappings are not kept, but
 // they still evict what they replace. Munmap takes effect at its entry.
-import { MAP_ANONYMOUS, MAP_FIXED, MREMAP_DONTUNMAP, type EventBase, type Inode, type MadviseEvent, type MmapEvent, type MremapEvent, type MunmapEvent, type TraceEvent } from '../parse/events.js';
+import {
+  MAP_ANONYMOUS,
+  MAP_FIXED,
+  MREMAP_DONTUNMAP,
+  type EventBase,
+  type Inode,
+  type MadviseEvent,
+  type MmapEvent,
+  type MremapEvent,
+  type MunmapEvent,
+  type MunmapFailedEvent,
+  type TraceEvent,
+} from '../parse/events.js';
 import { AddressSpace, pageEnd, type Piece, type Pieced } from './address-space.js';
 import type { Counters } from './counters.js';
 import type { Fds } from './fds.js';
-import type { FileNode, Files } from './files.js';
+import { DoubtfulCalls, type FileNode, type Files } from './files.js';
 import { UNNAMED_HOLDERS } from './replaced-names.js';
 import type { EvidenceMark } from './kept-evidence.js';
 import type { RunningImages } from './images.js';
@@ -224,6 +236,50 @@ export interface MappingStats {
   deletedBytes: number;
 }
 
+/** How many threads' munmaps applied at entry are remembered while their resumes are awaited (a thread is in one call at a time). */
+const MAX_UNMAPS_AT_ENTRY = 4096;
+
+/** What a munmap applied at its entry took (Mappings.takenAtEntry). */
+interface UnmapAtEntry {
+  space: Space;
+  address: number;
+  end: number;
+  parts: Piece<MappingState>[];
+  /** Its line, file:line. */
+  at: string;
+}
+
+/**
+ * Mappings a munmap took whole at its entry, whose resume then said it failed
+ * (Mappings.munmapFailed): still mapped, but the engine had settled them as
+ * unmapped. If their file lost its last name after, the leak is missed: each
+ * is in doubt unless a finding of its process and file covers it. The first
+ * kept for the warning.
+ */
+export class FailedUnmaps extends DoubtfulCalls<{ pid: number; name: string; error: string; at: string }> {
+  /** `mapping`, taken whole by a munmap at `at` (file:line) that failed with `error`. */
+  failed(mapping: MappingState, error: string, at: string): void {
+    const name = mapping.file.displayName;
+    this.add({ pid: mapping.space.ownerTgid, name, error, at });
+    this.doubt([mapping], name);
+  }
+
+  note(): string | null {
+    const first = this.first;
+    if (first === null) return null;
+    const more = this.count > 1 ? ` (and ${this.count - 1} more like it)` : '';
+    return (
+      `process ${first.pid} called munmap at ${first.at}, which strace printed unfinished and which then failed (${first.error})${more}: a munmap is applied at its entry ` +
+      `(another thread's mmap may reuse the range before its resume is printed), and the mapping it took whole was settled as unmapped, though the kernel kept it; ` +
+      `if ${first.name} lost its last name after that, a mapping that outlived it is missed: in doubt`
+    );
+  }
+
+  paths(): string[] {
+    return this.first === null ? [] : [this.first.name];
+  }
+}
+
 /** How many ranges reused by a non-fixed mmap are remembered per space while their munmap is awaited. */
 const MAX_UNMAPS_IN_FLIGHT = 64;
 
@@ -232,6 +288,10 @@ export class Mappings {
   private readonly pendingOrphans = new Set<MappingState>();
   /** Per space, start → end of ranges whose munmap is still to be printed (see expectUnmapsInFlight). */
   private readonly unmapsInFlight = new WeakMap<Space, Map<number, number>>();
+  /** By tid, what its last munmap applied at entry took (takenAtEntry), until its resume says whether it failed. */
+  private readonly unmapsAtEntry = new Map<number, UnmapAtEntry>();
+  /** Mappings a failed munmap took whole at its entry (munmapFailed). */
+  readonly failedUnmaps = new FailedUnmaps();
   /** Per file, the last mapping of its leak going on, unmapped: decided unless another follows (continued). */
   private readonly continuations = new Map<FileNode, Continuation>();
   /**
@@ -421,11 +481,51 @@ export class Mappings {
     this.clearNoFork(space, event.address, end);
     // Only an entry-ordered trace remembers unmaps in flight (mmap): no lookup otherwise.
     if (this.entryOrdered && this.consumeUnmapInFlight(space, event.address, end)) return;
+    if (event.atEntry === true) this.takenAtEntry(space, event, end);
     const touched = space.removeRange(event.address, end);
     this.settle(touched, 'unmapped', event, 'munmap');
     // Each file once, in the order its mappings come (a munmap most often takes one mapping: no set for it).
     if (touched.length === 1) this.files.noteUnlessForgotten(touched[0]!.file, event);
     else if (touched.length > 1) for (const file of new Set(touched.map((mapping) => mapping.file))) this.files.noteUnlessForgotten(file, event);
+  }
+
+  /**
+   * What a munmap applied at its entry (MunmapEvent.atEntry) takes, kept
+   * until its thread's next one: its resume may say it failed. Only what it
+   * takes of file mappings (anonymous ones are not kept), so most keep nothing.
+   */
+  private takenAtEntry(space: Space, event: MunmapEvent, end: number): void {
+    const parts = space.partsWithin(event.address, end);
+    if (parts.length === 0) {
+      this.unmapsAtEntry.delete(event.tid);
+      return;
+    }
+    this.unmapsAtEntry.set(event.tid, { space, address: event.address, end, parts, at: `${event.place.file}:${event.place.line}` });
+    while (this.unmapsAtEntry.size > MAX_UNMAPS_AT_ENTRY) this.unmapsAtEntry.delete(this.unmapsAtEntry.keys().next().value as number);
+  }
+
+  /**
+   * The resume of a munmap applied at its entry says it failed (review 27,
+   * F6: ENOMEM, a split past vm.max_map_count, at a host near that limit):
+   * the kernel unmapped nothing. What it cut from a mapping that still lives
+   * is put back, the mapping whole again if nothing took the range since (a
+   * failed munmap frees nothing another mmap could reuse); a mapping it took
+   * whole was settled as unmapped, its file perhaps forgotten, which cannot
+   * be undone: it is in doubt, unless a finding of its file covers it.
+   */
+  munmapFailed(space: Space, event: MunmapFailedEvent): void {
+    const taken = this.unmapsAtEntry.get(event.tid);
+    if (taken === undefined || taken.space !== space || taken.address !== event.address || taken.end !== pageEnd(event.address, event.length)) return;
+    this.unmapsAtEntry.delete(event.tid);
+    for (const part of taken.parts) {
+      const mapping = part.record;
+      if (mapping.pieces === 0) {
+        this.failedUnmaps.failed(mapping, event.error, taken.at);
+        continue;
+      }
+      if (!space.restore(part)) continue;
+      if (mapping.pendingOrphan !== null) mapping.pendingOrphan.held = stillMapped(mapping);
+    }
   }
 
   mremap(space: Space, event: MremapEvent): void {

@@ -73,6 +73,7 @@ export type TraceEvent =
   | SetCloexecEvent
   | MmapEvent
   | MunmapEvent
+  | MunmapFailedEvent
   | MremapEvent
   | MadviseEvent
   | TruncateEvent
@@ -93,11 +94,11 @@ export type TraceEvent =
 
 /**
  * Whether the event is one of a trace's events as the report counts them:
- * the calls that changed something. A failed call (name-missing) changed
+ * the calls that changed something. A failed call (name-missing, munmap-failed) changed
  * nothing, and an execve's entry is counted at its return.
  */
 export function countedEvent(event: TraceEvent): boolean {
-  return event.kind !== 'name-missing' && event.kind !== 'exec-start';
+  return event.kind !== 'name-missing' && event.kind !== 'exec-start' && event.kind !== 'munmap-failed';
 }
 
 /**
@@ -226,6 +227,26 @@ export interface MunmapEvent extends EventBase {
   kind: 'munmap';
   address: number;
   length: number;
+  /**
+   * strace printed the call `<unfinished ...>`, and it is applied at its
+   * entry (another thread's mmap printed before its resume may reuse the
+   * range), before its return says whether it succeeded (MunmapFailedEvent).
+   */
+  atEntry?: true;
+}
+
+/**
+ * The resume of a munmap applied at its entry (MunmapEvent.atEntry) says it
+ * failed: the kernel unmapped nothing (ENOMEM: the split would pass
+ * vm.max_map_count; EPERM: a sealed mapping), and what the entry took is
+ * still mapped. A failed call: counted as no event.
+ */
+export interface MunmapFailedEvent extends EventBase {
+  kind: 'munmap-failed';
+  address: number;
+  length: number;
+  /** The error name strace printed: ENOMEM, EPERM. */
+  error: string;
 }
 
 /**

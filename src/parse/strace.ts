@@ -2,7 +2,7 @@
 // Stateful but pure (no I/O): it repairs lines cut by strace's own messages,
 // joins `<unfinished ...>` with `<... NAME resumed>` per thread, accumulates
 // -r clocks, and decodes the calls the engine follows.
-import type { Diagnostic, EventBase, NameMissingEvent, TraceEvent } from './events.js';
+import type { Diagnostic, EventBase, MunmapFailedEvent, NameMissingEvent, TraceEvent } from './events.js';
 import { cloneFlagsAtEntry, decodeCall, decodeJoined, type DecodeResult, EFFECTIVE_AT_ENTRY, FOLLOWED_SYSCALLS } from './strace-decode.js';
 import { flatCopy } from './flat-copy.js';
 import { followedName, hasResult, MESSAGE_SPLICE, stderrPid } from './strace-scan.js';
@@ -48,6 +48,9 @@ const CLONE_HEAD = /^(?:\[pid +\d+\] )?[^(]*?\b(?:clone3?|v?fork)\(/;
 /** `strace: Process 14181 attached`, `… attached with 3 threads` (-f -p). */
 const ATTACHED = /^strace: Process (\d+) attached(?: with (\d+) threads)?/;
 const DETACHED = /^strace: Process (\d+) detached/;
+
+/** A munmap's resume that says it failed, `) = -1 ENOMEM (Cannot allocate memory) <0.000265>`: its error name. */
+const MUNMAP_FAILURE = /^\) += -1 (E[A-Z0-9]+)\b/;
 
 /** The first lines are read in full: they tell whether this is a -r trace. Lines after them may be skipped. */
 const SKIP_AFTER = 5;
@@ -796,7 +799,11 @@ export class StraceReader {
         return;
       }
       this.pending.set(tid, undefined);
-      // Most resumes of close and munmap (applied at entry) end here: nothing to join.
+      if (pending.applied && pending.name === 'munmap') {
+        this.munmapResumed(pending, tid, record, lineNo, line, out);
+        return;
+      }
+      // Most resumes of close (applied at entry) end here: nothing to join.
       if (!this.resumeIsRead(pending)) return;
       let rest = record.bodyStart;
       // "<... read resumed> <unfinished ...>) = ?": the thread died inside the call.
@@ -838,7 +845,8 @@ export class StraceReader {
         // close/munmap release at entry: apply now so another thread's
         // open/mmap printed before our resume sees the fd/range free.
         pending.applied = true;
-        this.emitJoined(record.name, head, ') = 0', 0, this.headerFor(pending, tid, [lineNo]), out);
+        const applied = this.emitJoined(record.name, head, ') = 0', 0, this.headerFor(pending, tid, [lineNo]), out);
+        if (applied?.kind === 'munmap') applied.atEntry = true;
       }
       return;
     }
@@ -873,6 +881,21 @@ export class StraceReader {
     const decoded = decodeJoined(pending.name, pending.head, ') = 0', 0, this.headerFor(pending, tid, [lineNo]));
     if (decoded === null || typeof decoded === 'string' || decoded.kind !== 'exec') return;
     out.push({ type: 'event', event: { ...decoded, kind: 'exec-start' } });
+  }
+
+  /**
+   * The resume of a munmap applied at its entry (`<... munmap resumed>) = -1
+   * ENOMEM (…)`): a failure is an event, since the entry took a range the
+   * kernel kept mapped (MunmapFailedEvent); a success, nothing more.
+   */
+  private munmapResumed(pending: PendingCall, tid: number, record: CallLine, lineNo: number, line: string, out: ParseOutput[]): void {
+    const failure = MUNMAP_FAILURE.exec(record.text.slice(record.bodyStart, record.bodyEnd));
+    if (failure === null) return;
+    const decoded = decodeJoined('munmap', pending.head, ') = 0', 0, this.headerFor(pending, tid, [pending.line, lineNo]));
+    if (decoded === null || typeof decoded === 'string' || decoded.kind !== 'munmap') return;
+    const event: MunmapFailedEvent = { ...decoded, kind: 'munmap-failed', error: failure[1]! };
+    event.raw = `${pending.raw}\n${line}`;
+    out.push({ type: 'event', event });
   }
 
   /** Whether the end of a pending call makes an event: it is followed, and was not applied at entry already. */
