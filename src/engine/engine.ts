@@ -18,6 +18,8 @@ import {
   CLONE_THREAD,
   countedEvent,
   fileEvent,
+  type DirRef,
+  type EventBase,
   type EvidenceKeeper,
   type ExecEvent,
   type ExecStartEvent,
@@ -25,6 +27,7 @@ import {
   type RenameEvent,
   type TraceEvent,
   type TruncateEvent,
+  type UnlinkEvent,
 } from '../parse/events.js';
 import { Counters } from './counters.js';
 import { Fds, type SeedFd } from './fds.js';
@@ -360,10 +363,10 @@ export class Engine {
     const goneReleased =
       first === undefined
         ? null
-        : `process ${first.pid} exited during the capture, and right after, the capture found ${first.name} gone from its name, its directory last changed before the exit (${first.goneAt}), ` +
+        : `process ${first.pid} exited during the capture, and right after, the capture found ${first.name} gone from its name, ${directoryTold(first)}, ` +
           `but the process had released its mapping of it itself during the capture (its ${first.call} at ${first.releasedAt})` +
-          `${released.length > 1 ? `, and ${released.length - 1} more mappings so` : ''}; the trace shows no removal of that name: a process the trace does not follow removed or replaced the file ` +
-          'before that release, while it was mapped, or after it, which the capture cannot tell apart: in doubt';
+          `${released.length > 1 ? `, and ${released.length - 1} more mappings so` : ''}; ${changeTold(first)}${removalTold(first)}: ` +
+          'a process the trace does not follow removed or replaced the file before that release, while it was mapped, or after it, which the capture cannot tell apart: in doubt';
     const untraced = this.untracedChildren.note();
     const rings = this.rings.note();
     const views = this.views.note();
@@ -435,8 +438,25 @@ export class Engine {
    */
   private releasedNameRenamed(task: Task, event: RenameEvent): void {
     if (event.oldPathCut === true || event.newPathCut === true) return;
-    this.mappings.nameChanged(resolveName(task, event.oldDir, event.oldPath), true);
-    this.mappings.nameChanged(resolveName(task, event.newDir, event.newPath), false);
+    this.mappings.nameChanged(resolveName(task, event.oldDir, event.oldPath), true, event);
+    this.mappings.nameChanged(resolveName(task, event.newDir, event.newPath), false, event);
+  }
+
+  /**
+   * An unlink, while a mapping maps-start.txt seeded waits for its process's
+   * exit, released: a file's name removed (Mappings.nameChanged), or a
+   * directory (rmdir), which changed the directory above it (Mappings.entryChanged).
+   */
+  private releasedNameRemoved(task: Task, event: UnlinkEvent): void {
+    if (event.pathCut === true) return;
+    const name = resolveName(task, event.dir, event.path);
+    if (event.removeDir) this.mappings.entryChanged(name, event);
+    else this.mappings.nameChanged(name, false, event);
+  }
+
+  /** A link or symlink made `name`, while a mapping maps-start.txt seeded waits for its process's exit, released: its directory changed (Mappings.entryChanged). */
+  private releasedDirEntryMade(task: Task, dir: DirRef, path: string, cut: boolean, event: EventBase): void {
+    if (cut !== true) this.mappings.entryChanged(resolveName(task, dir, path), event);
   }
 
   private applyNow(event: TraceEvent, keeper: EvidenceKeeper | undefined): void {
@@ -475,6 +495,9 @@ export class Engine {
         this.mappings.madvise(task.space, event);
         break;
       case 'open':
+        if (this.mappings.watchesSeededNames && event.pathCut !== true && event.tmpfile !== true) {
+          this.mappings.nameOpened(resolveName(task, event.dir, event.path), event.resolvedHint, event.inode ?? null, event);
+        }
         // Without -y, an open of /proc/self/fd/N names the path, not the file it reaches: fd N's.
         this.fds.open(task, event, event.resolvedHint === undefined ? this.procFdFile(task, resolveName(task, event.dir, event.path)) : undefined);
         break;
@@ -489,7 +512,7 @@ export class Engine {
         this.files.rename(task, event);
         break;
       case 'unlink':
-        if (this.mappings.watchesReleasedNames && !event.removeDir && event.pathCut !== true) this.mappings.nameChanged(resolveName(task, event.dir, event.path), false);
+        if (this.mappings.watchesReleasedNames) this.releasedNameRemoved(task, event);
         this.files.unlink(task, event);
         break;
       case 'dup':
@@ -505,9 +528,11 @@ export class Engine {
         this.mappings.mremap(task.space, event);
         break;
       case 'link':
+        if (this.mappings.watchesReleasedNames) this.releasedDirEntryMade(task, event.newDir, event.newPath, event.newPathCut === true, event);
         this.files.link(task, event, this.linkedFd(task, event));
         break;
       case 'symlink':
+        if (this.mappings.watchesReleasedNames) this.releasedDirEntryMade(task, event.dir, event.path, false, event);
         this.files.symlink(task, event);
         break;
       case 'chdir':
@@ -701,4 +726,25 @@ class BlindSpots extends FirstOfMany<{ pid: number; call: string; at: string; be
       : `${reason}: orphanmap resolves names as ${this.first?.before === true ? 'the capture sees them' : 'the traced processes saw them when the trace began'}, so an unlink or rename may be tied to the wrong file, ` +
           'or to none, and a leak missed (--fail-on and diff refuse a verdict with no failing finding). On the host, look for "(deleted)" in /proc/PID/maps (orphanmap scan)';
   }
+}
+
+/** When the directory of a released mapping's file last changed, as the capture's lookup tells it (Mappings.releasedBeforeExit). */
+function directoryTold(released: ReleasedGone): string {
+  return released.dirChangedAt === null ? `its directory last changed before the exit (${released.goneAt})` : `its directory last changed about the exit or after it (${released.goneAt})`;
+}
+
+/** The traced change of that directory after the release, which the lookup may have seen instead of the file's removal. */
+function changeTold(released: ReleasedGone): string {
+  return released.dirChangedAt === null ? '' : `a traced call changed that directory after the release (at ${released.dirChangedAt}), which may be the change the capture saw; `;
+}
+
+/** What the trace shows of the name of a released mapping's file (Mappings.releasedBeforeExit). */
+function removalTold(released: ReleasedGone): string {
+  const reopened = released.reopened;
+  if (reopened === null) return 'the trace shows no removal of that name';
+  const reached =
+    reopened.reached === null
+      ? 'a file the trace does not name (strace prints no inode), perhaps not the mapped one'
+      : `inode ${reopened.reached.ino}, not inode ${reopened.listed?.ino ?? '?'}, the file maps-start.txt lists there`;
+  return `the trace shows that name removed after the release, but its open at ${reopened.at} reached ${reached}, so that removal may have been another file's`;
 }

@@ -178,28 +178,63 @@ export interface GoneAtExit {
 }
 
 /**
+ * An open of a watched seed's name by a traced process (Mappings.nameOpened)
+ * that may have reached another file than the one maps-start.txt listed:
+ * strace names no inode, and bpftrace's may be another.
+ */
+interface Reopened {
+  /** Where, as `file:line`. */
+  at: string;
+  /** The inode the open reached (bpftrace), null when the trace does not say (strace). */
+  reached: Inode | null;
+  /** The inode maps-start.txt gave the mapped file. */
+  listed: Inode | null;
+}
+
+/**
+ * A mapping maps-start.txt seeded at the start of a line of
+ * maps-start-gone.txt or maps-start-gone-late.txt (GoneAtExit), watched
+ * until it goes (Mappings.seedReleased).
+ */
+interface WatchedSeed {
+  start: number;
+  /** Its line is one of GoneAtExit.late: the directory changed about the exit or after it. */
+  late: boolean;
+  /** The inode of its maps-start.txt line (column 5, with the device). */
+  inode: Inode | null;
+  /** An open of its name that may have reached another file, before the trace removed the name (the first; Mappings.nameOpened). */
+  reopened: Reopened | null;
+}
+
+/**
  * A mapping maps-start.txt seeded that its own process gave up during the
  * capture (its munmap or mremap, an mmap over it, its exec), of a file
- * maps-start-gone.txt may list (GoneAtExit.lines).
+ * maps-start-gone.txt or its -late twin list (GoneAtExit).
  */
-interface ReleasedSeed {
+interface ReleasedSeed extends WatchedSeed {
   mapping: MappingState;
   /** The call that released it: munmap, mremap, mmap or execve. */
   call: string;
   /** Where, as `file:line`. */
   at: string;
-  /** The trace shows its name removed, renamed or replaced after the release (Mappings.nameChanged): it went then, not before. */
+  /** The trace shows its name removed, renamed or replaced after the release (Mappings.nameChanged): it went then, not before, unless `reopened`. */
   nameChanged: boolean;
+  /** Where a traced call changed its name's directory after the release (an unlink, rename, link or symlink in it), as `file:line`; null if none. */
+  dirChangedAt: string | null;
 }
 
 /** A mapping of a file found gone at its process's exit that the process had released itself before: in doubt (Mappings.goneReleased). */
 export interface ReleasedGone {
   pid: number;
   name: string;
-  /** Its maps-start-gone.txt line, as `file:line`. */
+  /** Its maps-start-gone.txt (or -late) line, as `file:line`. */
   goneAt: string;
   call: string;
   releasedAt: string;
+  /** Its line is of maps-start-gone-late.txt, and the trace shows its directory changed after the release, here. */
+  dirChangedAt: string | null;
+  /** The trace shows the name removed after the release, but also opened while mapped, reaching a file it cannot tell to be the mapped one. */
+  reopened: Reopened | null;
 }
 
 /**
@@ -328,8 +363,10 @@ export class Mappings {
   readonly goneReleased: ReleasedGone[] = [];
   /** Ranges of each address space marked MADV_DONTFORK, in address order: a fork copies none of them (madvise). */
   private readonly noFork = new WeakMap<Space, [number, number][]>();
-  /** The seeded mappings at a maps-start-gone.txt line's start, of the process it is about, until they go (seedReleased). */
-  private readonly goneSeeds = new Map<MappingState, number>();
+  /** The seeded mappings at a maps-start-gone.txt (or -late) line's start, of the process it is about, until they go (seedReleased). */
+  private readonly goneSeeds = new Map<MappingState, WatchedSeed>();
+  /** The watched seeds by the name maps-start.txt gives them, for the opens of the trace (nameOpened). */
+  private readonly seedsNamed = new Map<string, { mapping: MappingState; start: number }[]>();
   /** Those released by their own process, by their maps-start.txt start. */
   private readonly releasedSeeds = new Map<number, ReleasedSeed>();
   /**
@@ -560,7 +597,7 @@ export class Mappings {
   /** The mappings that existed before the trace; those of files already deleted wait to be seen living on. */
   seed(space: Space, seeds: readonly SeedMapping[]): void {
     const gone = this.goneAtExit;
-    const goneStarts = gone !== null && gone.pid === space.ownerTgid && gone.lines.length > 0 ? new Set(gone.lines.map((line) => line.start)) : null;
+    const goneLines = gone !== null && gone.pid === space.ownerTgid ? goneLinesByStart(gone) : null;
     for (const seed of seeds) {
       const file = this.files.seeded(seed);
       file.note({ place: seed.place, time: null, seconds: null, tid: 0, raw: seed.text }, undefined);
@@ -570,7 +607,13 @@ export class Mappings {
       // Mapped before the trace, so since any open of it the trace shows (ReplacedNames).
       if (!seed.deleted) file.heldBy(space.ownerTgid);
       // Watched until it goes: its process may release it before the exit that shows its file gone (seedReleased).
-      if (!seed.deleted && goneStarts?.has(seed.start) === true) this.goneSeeds.set(mapping, seed.start);
+      const goneLine = seed.deleted ? undefined : goneLines?.get(seed.start);
+      if (goneLine !== undefined && goneLine.line.path === seed.path) {
+        this.goneSeeds.set(mapping, { start: seed.start, late: goneLine.late, inode: goneLine.line.inode, reopened: null });
+        const named = this.seedsNamed.get(seed.path);
+        if (named === undefined) this.seedsNamed.set(seed.path, [{ mapping, start: seed.start }]);
+        else named.push({ mapping, start: seed.start });
+      }
       if (!seed.deleted) continue;
       this.awaitOrphan(mapping, {
         origin: 'snapshot',
@@ -672,12 +715,16 @@ export class Mappings {
     }
     // Gone by the time the exit was seen, but perhaps after it: in doubt.
     for (const line of gone.late) {
-      if (this.seededAt(space, line, gone.startFile) === null) continue;
+      if (this.seededAt(space, line, gone.startFile) === null) {
+        this.releasedBeforeExit(space, line);
+        continue;
+      }
       this.goneLate.mappings.push({ pid: space.ownerTgid, name: line.path });
       if (this.goneLate.first === null) this.goneLate.first = { pid: space.ownerTgid, path: line.path, at: `${line.place.file}:${line.place.line}` };
     }
     this.goneSeeds.clear();
     this.releasedSeeds.clear();
+    this.seedsNamed.clear();
   }
 
   /**
@@ -688,32 +735,79 @@ export class Mappings {
    * release: the seed was that mmap's, read into maps-start.txt after it (settle).
    */
   private seedReleased(mapping: MappingState, event: EventBase | null, cause: Release): void {
-    const start = this.goneSeeds.get(mapping);
-    if (start === undefined) return;
+    const watched = this.goneSeeds.get(mapping);
+    if (watched === undefined) return;
     this.goneSeeds.delete(mapping);
     if (event === null) return;
     if (cause === 'replaced' && ((event as MmapEvent).flags & MAP_FIXED) === 0 && !this.entryOrdered) return;
     const call = cause === 'exec' ? 'execve' : (event as TraceEvent).kind;
-    this.releasedSeeds.set(start, { mapping, call, at: `${event.place.file}:${event.place.line}`, nameChanged: false });
+    this.releasedSeeds.set(watched.start, { ...watched, mapping, call, at: `${event.place.file}:${event.place.line}`, nameChanged: false, dirChangedAt: null });
   }
 
   /**
    * The trace shows `name` removed, renamed or replaced (or, with `under`, a
    * directory above it renamed), by any traced process: a seed released
    * before and mapping a file of that name lost it then, after its release,
-   * as far as the trace can tell.
+   * as far as the trace can tell (unless an open of the name before may have
+   * reached another file: nameOpened). Its directory changed then too
+   * (entryChanged).
    */
-  nameChanged(name: string, under: boolean): void {
+  nameChanged(name: string, under: boolean, event: EventBase): void {
     for (const released of this.releasedSeeds.values()) {
       if (released.nameChanged) continue;
       const names = released.mapping.file.history;
       if (names.includes(name) || (under && names.some((known) => known.startsWith(`${name}/`)))) released.nameChanged = true;
     }
+    this.entryChanged(name, event);
   }
 
-  /** Whether a seed released during the capture waits for its process's exit (nameChanged needs asking). */
+  /**
+   * A traced call made, removed or renamed the entry `name` (an unlink, a
+   * rename's either side, a link, a symlink): its directory changed then. A
+   * seed released before, of a name in that directory (or below `name`, a
+   * directory removed or moved), may owe its maps-start-gone-late.txt line to
+   * that change, not to a removal about the exit (releasedBeforeExit).
+   */
+  entryChanged(name: string, event: EventBase): void {
+    const dir = directoryOf(name);
+    for (const released of this.releasedSeeds.values()) {
+      if (!released.late || released.dirChangedAt !== null) continue;
+      const names = released.mapping.file.history;
+      if (names.some((known) => directoryOf(known) === dir || known.startsWith(`${name}/`))) released.dirChangedAt = `${event.place.file}:${event.place.line}`;
+    }
+  }
+
+  /** Whether a seed released during the capture waits for its process's exit (nameChanged and entryChanged need asking). */
   get watchesReleasedNames(): boolean {
     return this.releasedSeeds.size > 0;
+  }
+
+  /** Whether a seed of a line of maps-start-gone.txt or its -late twin, mapped or released, waits for its process's exit (nameOpened needs asking). */
+  get watchesSeededNames(): boolean {
+    return this.seedsNamed.size > 0;
+  }
+
+  /**
+   * A traced process opened `name` (`spelled` as -y resolved it), reaching
+   * `inode` (bpftrace), or a file the trace does not name (strace). For a
+   * watched seed, of a file of that name, mapped or released but its name
+   * not yet removed in the trace, the open may have reached another file
+   * than the one maps-start.txt listed: if it did, the mapped file had lost
+   * that name before (a reload after a deploy replaced it), and a later
+   * removal of the name removed the new file, not the mapped one
+   * (releasedBeforeExit). strace cannot say which; bpftrace can.
+   */
+  nameOpened(name: string, spelled: string | undefined, inode: Inode | null, event: EventBase): void {
+    const seeds = this.seedsNamed.get(name) ?? (spelled === undefined ? undefined : this.seedsNamed.get(spelled));
+    if (seeds === undefined) return;
+    for (const { mapping, start } of seeds) {
+      const released = this.releasedSeeds.get(start);
+      const watched = this.goneSeeds.get(mapping) ?? (released?.mapping === mapping && !released.nameChanged ? released : undefined);
+      if (watched === undefined || watched.reopened !== null) continue;
+      // The very file, by its inode: the name still led to it then.
+      if (inode !== null && watched.inode !== null && inode.dev === watched.inode.dev && inode.ino === watched.inode.ino) continue;
+      watched.reopened = { at: `${event.place.file}:${event.place.line}`, reached: inode, listed: watched.inode };
+    }
   }
 
   /**
@@ -727,11 +821,28 @@ export class Mappings {
    */
   private releasedBeforeExit(space: Space, line: EndMapping): void {
     const released = this.releasedSeeds.get(line.start);
-    if (released === undefined || released.nameChanged) return;
+    if (released === undefined) return;
+    // A -late line says the directory changed about the exit or after it, as a cleanup after the exit does: no doubt,
+    // unless the trace shows a traced call changing that directory after the release, whose change the capture may
+    // have seen instead of the removal (review 27, F7: the program's own unlink at its exit).
+    if (released.late && released.dirChangedAt === null) return;
+    // The name removed after the release tells that the file went then only if the name still led to it: an open of it
+    // that may have reached another file (a reload after a deploy) leaves the removal perhaps to the new one.
+    if (released.nameChanged && released.reopened === null) return;
     const mapping = released.mapping;
     if (mapping.space.ownerTgid !== space.ownerTgid || mapping.unlinkFinding !== null) return;
-    if (!sameFile(mapping.file, line) || keptByAnotherName(mapping.file, line.path)) return;
-    this.goneReleased.push({ pid: space.ownerTgid, name: line.path, goneAt: `${line.place.file}:${line.place.line}`, call: released.call, releasedAt: released.at });
+    // The mapping is the line's own (seeded from that very maps-start.txt line, seed): by its name, not by an inode a
+    // later open gave its file node, which may be the new file's.
+    if (!mapping.file.history.includes(line.path) || keptByAnotherName(mapping.file, line.path)) return;
+    this.goneReleased.push({
+      pid: space.ownerTgid,
+      name: line.path,
+      goneAt: `${line.place.file}:${line.place.line}`,
+      call: released.call,
+      releasedAt: released.at,
+      dirChangedAt: released.late ? released.dirChangedAt : null,
+      reopened: released.nameChanged ? released.reopened : null,
+    });
   }
 
   /**
@@ -983,6 +1094,21 @@ export class Mappings {
  * the trace ended (a name the trace spelled otherwise still has the same last
  * component, and one bpftrace cut is the start of the real one).
  */
+/** The lines of maps-start-gone.txt and its -late twin, by their start. */
+function goneLinesByStart(gone: GoneAtExit): Map<number, { line: EndMapping; late: boolean }> | null {
+  if (gone.lines.length === 0 && gone.late.length === 0) return null;
+  const byStart = new Map<number, { line: EndMapping; late: boolean }>();
+  for (const line of gone.lines) byStart.set(line.start, { line, late: false });
+  for (const line of gone.late) byStart.set(line.start, { line, late: true });
+  return byStart;
+}
+
+/** The directory that holds `name`: "/" for a name at the root. */
+function directoryOf(name: string): string {
+  const slash = name.lastIndexOf('/');
+  return slash <= 0 ? '/' : name.slice(0, slash);
+}
+
 function sameFile(file: FileNode, line: EndMapping): boolean {
   if (file.inode !== null && line.inode !== null) {
     if (file.inode.dev !== line.inode.dev || file.inode.ino !== line.inode.ino) return false;
