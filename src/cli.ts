@@ -49,7 +49,9 @@ registerLive(program);
 registerDoctor(program);
 
 try {
-  await program.parseAsync(process.argv);
+  // An argument holding a byte that is not UTF-8 is read again from its bytes (loaded only then: most runs have none).
+  const argv = process.argv.some((arg) => arg.includes('\ufffd')) ? (await import('./commands/argv-bytes.js')).argvFromBytes(process.argv) : process.argv;
+  await program.parseAsync(argv);
   if (stdoutFailure !== null) {
     process.stderr.write(`orphanmap: stdout: error: cannot write: ${describeSystemError(stdoutFailure)}\n`);
     process.exitCode = EXIT_USAGE;

@@ -12,6 +12,7 @@
 // A name the tracer cut (bpftrace at BPFTRACE_STRLEN) is matched with no
 // other: cut-names.ts.
 import { nameTag } from '../parse/bpftrace-dirs.js';
+import { nameBytes } from '../parse/byte-names.js';
 import type { ChdirEvent, DirRef, EventBase, EvidenceKeeper, Inode, LinkEvent, NameMissingEvent, RealNameClue, RenameEvent, SymlinkEvent, UnlinkEvent } from '../parse/events.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import type { Counters } from './counters.js';
@@ -772,7 +773,7 @@ export class Files {
     const dir = slash === 0 ? '/' : name.slice(0, slash);
     const waiting = this.realNameClues.get(dir);
     if (waiting === undefined) return;
-    const bytes = Buffer.from(name.slice(slash + 1), 'utf8');
+    const bytes = nameBytes(name.slice(slash + 1));
     const at = waiting.findIndex((awaited) => awaited.bytes === bytes.length && awaited.tag === nameTag(bytes));
     if (at < 0) return;
     const { file, spelled } = waiting[at]!;
@@ -796,7 +797,7 @@ export class Files {
     const slash = path.lastIndexOf('/');
     const waiting = slash < 0 ? undefined : this.realNameClues.get(slash === 0 ? '/' : path.slice(0, slash));
     if (waiting === undefined) return;
-    const bytes = Buffer.from(path.slice(slash + 1), 'utf8');
+    const bytes = nameBytes(path.slice(slash + 1));
     const at = waiting.findIndex((awaited) => awaited.file === file && awaited.bytes === bytes.length && awaited.tag === nameTag(bytes));
     if (at < 0) return;
     const spelled = waiting[at]!.spelled;

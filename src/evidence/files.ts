@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { evidenceFileOf } from '../engine/finding-log.js';
 import type { Finding } from '../engine/findings.js';
 import type { MapsLine } from '../ingest/bundle.js';
+import { nameBytes } from '../parse/byte-names.js';
 import { isDeletedFile } from '../parse/maps.js';
 import { kindAndSeverity, listWords, reportHeadline } from '../report/finding-view.js';
 import { NO_REDACTION, type Redaction } from '../report/redact.js';
@@ -200,8 +201,9 @@ export function mapsEndText(mapsEnd: readonly MapsLine[], shown: Report, redactL
  * A maps line's unsafe characters (sanitize.ts: C0 and C1 controls, DEL,
  * bidi and invisible characters) as the kernel writes a newline in a name
  * in /proc/PID/maps: a backslash and three octal digits for each byte of the
- * character's UTF-8 (ESC as \033, U+202E as \342\200\256). A copy cat to a
- * terminal then drives nothing, and reads as maps text still does. (The
+ * character's UTF-8 (ESC as \033, U+202E as \342\200\256), and a byte of a
+ * name that is not UTF-8 as that byte (\377). A copy cat to a terminal then
+ * drives nothing, and reads as maps text still does. (The
  * other text files escape them as trace-lines.txt does, \x1b; a maps copy
  * keeps the kernel's own notation, which its \012 already uses.)
  */
@@ -210,7 +212,7 @@ export function escapeMapsText(text: string): string {
   let escaped = '';
   for (const char of text) {
     if (escapeControl(char) === char) escaped += char;
-    else for (const byte of Buffer.from(char, 'utf8')) escaped += `\\${byte.toString(8).padStart(3, '0')}`;
+    else for (const byte of nameBytes(char)) escaped += `\\${byte.toString(8).padStart(3, '0')}`;
   }
   return escaped;
 }

@@ -203,7 +203,7 @@ export function describeNonTrace(counts: InputCounts): string {
     return 'a strace -c summary table (calls counted per syscall: strace -c prints no syscall lines, leave it out)';
   }
   if (share((line) => MAPS_LINE.test(line)) > 0.5) return 'a /proc/PID/maps listing (a capture bundle keeps one beside its trace: name the bundle directory to use both)';
-  if (share((line) => /[\u0000-\u0008\u000e-\u001a\ufffd]/.test(line)) > 0.3) return 'binary data, not text';
+  if (share((line) => /[\u0000-\u0008\u000e-\u001a\ufffd\udc80-\udcff]/u.test(line)) > 0.3) return 'binary data, not text';
   const first = head[0]?.trimStart() ?? '';
   if (first.startsWith('{') || first.startsWith('[')) return 'a JSON document (an orphanmap report?), not a trace';
   if (counts.format === 'bpftrace') return 'bpftrace output that is not from scripts/orphanmap.bt (no orphanmap-bt header and no record it prints)';

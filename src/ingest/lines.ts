@@ -6,7 +6,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
+import { completeEnd, decodeEscaping, hasEscapedByte } from '../parse/byte-names.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import { describeSystemError, InputError, NotATraceError } from '../errors.js';
 import { readAhead, Sniffer, takeOpenedMember } from './file-read.js';
@@ -51,7 +51,8 @@ export interface LineSink {
    * One line, in order, with its 1-based number, without its \n or \r\n; and
    * where its bytes lie in the input (byte offset and length, \r\n excluded),
    * so that it can be read again. `bytes` is -1 when reading those bytes again
-   * would not give `text` back: the line held bytes that are not UTF-8.
+   * as UTF-8 would not give `text` back: the line held bytes that are not
+   * UTF-8, each read as U+DC00 plus the byte (parse/byte-names.ts).
    */
   line(text: string, lineNo: number, offset: number, bytes: number): void;
   /**
@@ -84,7 +85,8 @@ export type LineSkip = (text: string, start: number, end: number, lineNo: number
  * the limit is dropped and only counted until its newline.
  */
 export class LineSplitter {
-  private readonly decoder = new StringDecoder('utf8');
+  /** The bytes at the end of the last piece that may start a character the next one ends (completeEnd); null when none. */
+  private carry: Buffer | null = null;
   private held: string[] = [];
   private heldChars = 0;
   private long: { head: string; length: number; tail: string } | null = null;
@@ -97,10 +99,10 @@ export class LineSplitter {
   private chunk: Buffer | null = null;
   /** Where in `chunk` to look for the next newline. */
   private scan = 0;
-  /** The line being held holds a U+FFFD the decoder made of bytes that were not UTF-8. */
+  /** The line being held holds a byte that is not UTF-8 (U+DC00 plus the byte). */
   private replaced = false;
-  /** The chunk being split is not all ASCII: a line's U+FFFD may be a replacement. */
-  private wide = false;
+  /** The text being split holds bytes that are not UTF-8: a line may hold one. */
+  private escaped = false;
 
   /**
    * @param name the input, for the error of a runaway line (RUNAWAY_LINE_CHARS)
@@ -120,20 +122,35 @@ export class LineSplitter {
   }
 
   private writePiece(chunk: Buffer): void {
-    const text = this.decoder.write(chunk);
-    // An ASCII chunk, with nothing the decoder held from the one before, is a character a byte.
-    this.wide = text.length !== chunk.length || !isAscii(chunk);
-    this.chunk = this.wide ? chunk : null;
     this.scan = 0;
-    this.feed(text);
+    if (this.carry === null && isAscii(chunk)) {
+      // The usual piece: ASCII, with nothing held from the one before, is a character a byte.
+      this.chunk = null;
+      this.escaped = false;
+      this.feed(chunk.toString('latin1'));
+    } else {
+      // Bytes are decoded as byte-names.ts says, as every reader of names does: a byte that is not
+      // UTF-8 is U+DC00 plus the byte, not U+FFFD (review 27, F5: "\377.map" and "\376.map" were one file).
+      const bytes = this.carry === null ? chunk : Buffer.concat([this.carry, chunk]);
+      const end = completeEnd(bytes);
+      this.carry = end === bytes.length ? null : Buffer.from(bytes.subarray(end));
+      let text = bytes.toString('utf8', 0, end);
+      this.escaped = text.indexOf('\ufffd') >= 0;
+      if (this.escaped) text = decodeEscaping(bytes, 0, end);
+      // Newlines are found in the chunk itself: the bytes carried from the one before hold none.
+      this.chunk = chunk;
+      this.feed(text);
+    }
     this.chunkStart += chunk.length;
   }
 
   /** The input ended: a last line without a newline is a line too. */
   end(): void {
-    const text = this.decoder.end();
+    // Bytes carried that no read completed: each is no part of UTF-8.
+    const text = this.carry === null ? '' : decodeEscaping(this.carry);
+    this.carry = null;
     this.chunk = null;
-    this.wide = text.length > 0;
+    this.escaped = text.length > 0;
     this.feed(text);
     if (this.heldChars > 0 && this.long === null) this.sink.cut?.(this.lineNo + 1);
     if (this.heldChars > 0 || this.long !== null) this.finishLine(this.chunkStart);
@@ -168,7 +185,7 @@ export class LineSplitter {
         }
         const line = text.slice(start, end);
         const lineAt = this.lineStart;
-        const bytes = this.wide && line.indexOf('\ufffd') >= 0 ? -1 : newlineAt - (newline - end) - lineAt;
+        const bytes = this.escaped && hasEscapedByte(line) ? -1 : newlineAt - (newline - end) - lineAt;
         this.sink.line(line, ++this.lineNo, lineAt, bytes);
       } else {
         this.take(text, start, newline);
@@ -202,7 +219,7 @@ export class LineSplitter {
       return;
     }
     const piece = text.slice(start, end);
-    if (this.wide && piece.indexOf('\ufffd') >= 0) this.replaced = true;
+    if (this.escaped && hasEscapedByte(piece)) this.replaced = true;
     this.held.push(piece);
     this.heldChars += end - start;
   }

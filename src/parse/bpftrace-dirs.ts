@@ -3,6 +3,7 @@
 // gives it (issue #10). Pure.
 import type { DirRecord, RealDirRef } from './bpftrace-line.js';
 import type { RealNameClue } from './events.js';
+import { nameBytes } from './byte-names.js';
 import { flatCopy } from './flat-copy.js';
 
 /** No real path is deeper; a longer chain is a loop in corrupt input. */
@@ -46,7 +47,7 @@ export class RealDirectories {
   realPath(spelled: string, ref: RealDirRef): string | null {
     const base = spelled.slice(spelled.lastIndexOf('/') + 1);
     if (base === '' || base === '.' || base === '..') return null;
-    const bytes = Buffer.from(base, 'utf8');
+    const bytes = nameBytes(base);
     if (bytes.length !== ref.nameBytes || nameTag(bytes) !== ref.nameTag) return null;
     const dir = this.pathOf(ref.id);
     if (dir === null) return null;
@@ -62,7 +63,7 @@ export class RealDirectories {
   realNameClue(spelled: string, ref: RealDirRef): RealNameClue | null {
     const base = spelled.slice(spelled.lastIndexOf('/') + 1);
     if (base === '' || base === '.' || base === '..' || ref.nameBytes === 0) return null;
-    const bytes = Buffer.from(base, 'utf8');
+    const bytes = nameBytes(base);
     if (bytes.length === ref.nameBytes && nameTag(bytes) === ref.nameTag) return null;
     const dir = this.pathOf(ref.id);
     return dir === null ? null : { dir, bytes: ref.nameBytes, tag: ref.nameTag };

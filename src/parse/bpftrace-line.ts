@@ -4,6 +4,7 @@
 // diagnostic. Pure.
 import { ADDRESS_SPACE_END, describeWaitStatus, FieldReader, parseFields } from './bpftrace-fields.js';
 import { ATTACHING, parseMarkerLine } from './bpftrace-markers.js';
+import { decodeBytes } from './byte-names.js';
 import { TID_RANGE_REASON, tidFromDigits } from './strace-line.js';
 import { BLIND_SPOT_CALLS } from './strace-decode.js';
 import {
@@ -413,7 +414,7 @@ function decodeDir(c: RecordContext): BpftraceRecord {
   if (f.missing.length > 0 || length < 0 || !/^(?:[0-9a-f]{2}){1,64}$/i.test(hex)) return c.bad(`dir: missing or bad ${[...f.missing, 'name'].join(', ')}`);
   const cut = length > DIR_NAME_BYTES || length > hex.length / 2;
   // A mount's root is printed with length 0: its path is its mount point's.
-  const name = length === 0 || cut ? null : Buffer.from(hex.slice(0, length * 2), 'hex').toString('utf8');
+  const name = length === 0 || cut ? null : decodeBytes(Buffer.from(hex.slice(0, length * 2), 'hex'));
   return { type: 'dir', dir: { id, up, name, cut } };
 }
 

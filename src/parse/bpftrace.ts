@@ -9,6 +9,7 @@
 //   bpftrace-dirs.ts     RealDirectories: `dir` records -> the real path of each opened file
 //   bpftrace.ts          BpftraceReader: all of them, plus rename/link half pairing: lines in, ParseOutputs out
 import { RealDirectories } from './bpftrace-dirs.js';
+import { byteLength } from './byte-names.js';
 import { ContinuationJoiner } from './bpftrace-joiner.js';
 import { joinHalf, missingHalf } from './bpftrace-halves.js';
 import { BPFTRACE_FORMAT_VERSION, parseBpftraceLine, type BpftraceRecord, type DirRecord, type Half, type LogicalLine, type RealDirRef } from './bpftrace-line.js';
@@ -392,9 +393,9 @@ export class BpftraceReader {
   }
 
   private isCut(path: string): boolean {
-    // The capture's bytes may have been decoded as UTF-8: count bytes, not characters.
+    // The capture's bytes were decoded (byte-names.ts): count bytes, not characters.
     // Most paths are far shorter than the limit in bytes however they are encoded: no count.
-    return path.length * 3 >= this.strlen - 1 && utf8Length(path) >= this.strlen - 1;
+    return path.length * 3 >= this.strlen - 1 && byteLength(path) >= this.strlen - 1;
   }
 }
 
@@ -411,13 +412,4 @@ function streamOf(text: string): { cpu: number; ns: bigint } {
   const first = text.indexOf(' ');
   const second = text.indexOf(' ', first + 1);
   return { cpu: Number(text.slice(first + 1, second)), ns: BigInt(text.slice(0, first)) };
-}
-
-function utf8Length(text: string): number {
-  let bytes = 0;
-  for (const char of text) {
-    const code = char.codePointAt(0)!;
-    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
-  }
-  return bytes;
 }

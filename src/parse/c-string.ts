@@ -1,10 +1,13 @@
 // strace prints every byte of a string or path that is not printable as a C
 // escape; this turns such text back into what the program passed.
+import { decodeBytes, escapedByte } from './byte-names.js';
 
 /**
  * Undo strace's C-string escaping: \" \\ \n \t \v \f \r, \ooo (1–3 octal
  * digits), \xHH. Escaped bytes form UTF-8 sequences ("caf\303\251" is "café");
- * bytes that are not valid UTF-8 decode to U+FFFD.
+ * a byte that is no part of valid UTF-8 becomes U+DC00 plus the byte
+ * (byte-names.ts), as the same byte read raw from /proc/PID/maps or a
+ * bpftrace trace does: "\377.map" and "\376.map" are two names (review 27).
  */
 export function decodeCString(text: string): string {
   if (text.indexOf('\\') < 0) return text;
@@ -12,8 +15,9 @@ export function decodeCString(text: string): string {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c !== 92 /* \ */ || i + 1 >= text.length) {
-      pushUtf8(bytes, text.codePointAt(i) ?? c);
-      if (c > 0xffff || (c >= 0xd800 && c <= 0xdbff)) i++;
+      const codePoint = text.codePointAt(i)!;
+      pushUtf8(bytes, codePoint);
+      if (codePoint > 0xffff) i++;
       continue;
     }
     const next = text[i + 1]!;
@@ -67,13 +71,14 @@ export function decodeCString(text: string): string {
       }
     }
   }
-  return utf8Decoder.decode(new Uint8Array(bytes));
+  return decodeBytes(Buffer.from(bytes));
 }
 
-const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
-
+/** A character of the line as its bytes: a byte the line reader escaped (not UTF-8, left raw by strace) as itself. */
 function pushUtf8(bytes: number[], codePoint: number): void {
-  if (codePoint < 0x80) bytes.push(codePoint);
+  const escaped = escapedByte(codePoint);
+  if (escaped >= 0) bytes.push(escaped);
+  else if (codePoint < 0x80) bytes.push(codePoint);
   else if (codePoint < 0x800) bytes.push(0xc0 | (codePoint >> 6), 0x80 | (codePoint & 63));
   else if (codePoint < 0x10000) bytes.push(0xe0 | (codePoint >> 12), 0x80 | ((codePoint >> 6) & 63), 0x80 | (codePoint & 63));
   else bytes.push(0xf0 | (codePoint >> 18), 0x80 | ((codePoint >> 12) & 63), 0x80 | ((codePoint >> 6) & 63), 0x80 | (codePoint & 63));

@@ -12,6 +12,7 @@ import type { At, EvidenceLine, Finding } from '../engine/findings.js';
 import { SAMPLE_CUT_NOTE } from '../parse/events.js';
 import type { BundleMeta } from '../ingest/bundle.js';
 import { DELETED_SUFFIX, parseMapsLine } from '../parse/maps.js';
+import { nameBytes } from '../parse/byte-names.js';
 import { decodeCString } from '../parse/c-string.js';
 import { parseStringArg } from '../parse/strace-args.js';
 import type { Report } from './report.js';
@@ -44,7 +45,8 @@ const KEPT_DIRECTORIES = new Set([
 ]);
 
 export function shortHash(value: string): string {
-  return createHash('sha256').update(value).digest('hex').slice(0, 8);
+  // Of the name's bytes: a byte that is not UTF-8 (byte-names.ts) would be U+FFFD's three to a string's UTF-8, and two names one hash.
+  return createHash('sha256').update(nameBytes(value)).digest('hex').slice(0, 8);
 }
 
 /**

@@ -21,7 +21,14 @@
 // Cf and Default_Ignorable_Code_Point tables. Matched by code point (the u
 // flag): an astral character is one match, not two halves.
 const BEYOND_C0 = String.raw`\u007f-\u009f\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\u{110bd}\u{110cd}\u{13430}-\u{1343f}\u{1bca0}-\u{1bca3}\u{1d173}-\u{1d17a}\u{e0000}-\u{e0fff}`;
-const UNSAFE = new RegExp(`[\\u0000-\\u001f${BEYOND_C0}]`, 'gu');
+/**
+ * A byte of a name that is no part of UTF-8, as the readers keep it (U+DC00
+ * plus the byte, parse/byte-names.ts): a lone surrogate, which no terminal
+ * draws and a UTF-8 writer would make U+FFFD, so that two names would look
+ * one. Shown as the byte, \\xff. With the u flag it matches only alone.
+ */
+const ESCAPED_BYTES = String.raw`\udc80-\udcff`;
+const UNSAFE = new RegExp(`[\\u0000-\\u001f${BEYOND_C0}${ESCAPED_BYTES}]`, 'gu');
 /** The unsafe characters other than C0 controls: what JSON.stringify leaves raw. A match is one code point: one or two UTF-16 units. */
 export const UNSAFE_BEYOND_C0 = new RegExp(`[${BEYOND_C0}]`, 'gu');
 
@@ -32,11 +39,11 @@ export const UNSAFE_BEYOND_C0 = new RegExp(`[${BEYOND_C0}]`, 'gu');
  * (V8): a line with non-ASCII names took 1.7 µs to clear, against 0.3.
  */
 const COARSE_BEYOND_C0 = String.raw`\u007f-\u00ad\u034f\u0600-\u08e2\u115f-\u180f\u200b-\u206f\u3164\ufe00-\uffff\ud804-\udb43`;
-const MAYBE_UNSAFE = new RegExp(`[\\u0000-\\u001f${COARSE_BEYOND_C0}]`);
+const MAYBE_UNSAFE = new RegExp(`[\\u0000-\\u001f${COARSE_BEYOND_C0}${ESCAPED_BYTES}]`);
 /** False only for text that holds no character of UNSAFE_BEYOND_C0. */
 export const MAYBE_UNSAFE_BEYOND_C0 = new RegExp(`[${COARSE_BEYOND_C0}]`);
 
-/** Control characters shown as escapes (\n, \t, \x1b, \u202e, \u{e0041}); everything else kept. */
+/** Control characters shown as escapes (\n, \t, \x1b, \u202e, \u{e0041}), and a byte that is not UTF-8 as \xff; everything else kept. */
 export function escapeControl(text: string): string {
   if (!MAYBE_UNSAFE.test(text)) return text;
   return text.replace(UNSAFE, (char) => {
@@ -49,6 +56,8 @@ export function escapeControl(text: string): string {
         return '\\r';
       default: {
         const code = char.codePointAt(0)!;
+        // An escaped byte (byte-names.ts's escapedByte, not imported: this module loads with every command's registration).
+        if (code >= 0xdc80 && code <= 0xdcff) return `\\x${(code & 0xff).toString(16)}`;
         if (code <= 0xff) return `\\x${code.toString(16).padStart(2, '0')}`;
         return code <= 0xffff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\u{${code.toString(16)}}`;
       }

@@ -3,6 +3,7 @@
 // thread, a /proc without some file) becomes a counted skip, never a throw.
 import { open, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { decodeBytes } from '../parse/byte-names.js';
 import { DELETED_SUFFIX, ELISION, mountDevice, mountedDevices } from '../parse/maps.js';
 import { linkVerdict, MapsTally, type DeletedFile, type FileLinks, type LinkVerdict, type ProcessScan, type ScanResult, type ScanSkip, type SkipReason } from './aggregate.js';
 
@@ -74,7 +75,7 @@ async function eachLineOf(path: string, onLine: (line: string) => void, maxBytes
           partial = Buffer.alloc(0);
         } else if (newline >= 0 && newline < bytesRead) {
           // A string of its own (toString copies), so that keeping a piece of it keeps no chunk alive.
-          onLine(partial.length === 0 ? chunk.toString('utf8', from, end) : Buffer.concat([partial, chunk.subarray(from, end)]).toString('utf8'));
+          onLine(partial.length === 0 ? decodeBytes(chunk, from, end) : decodeBytes(Buffer.concat([partial, chunk.subarray(from, end)])));
           partial = Buffer.alloc(0);
         } else {
           partial = Buffer.concat([partial, chunk.subarray(from, end)]);
@@ -88,7 +89,7 @@ async function eachLineOf(path: string, onLine: (line: string) => void, maxBytes
       }
     }
     if (overlong !== null) onLine(elided(overlong));
-    else if (partial.length > 0) onLine(partial.toString('utf8'));
+    else if (partial.length > 0) onLine(decodeBytes(partial));
     return total;
   } finally {
     await handle.close();
@@ -101,7 +102,7 @@ function lastBytes(bytes: Buffer): Buffer {
 }
 
 function elided(line: { head: Buffer; tail: Buffer }): string {
-  return `${line.head.toString('utf8')}${ELISION}${line.tail.toString('utf8')}`;
+  return `${decodeBytes(line.head)}${ELISION}${decodeBytes(line.tail)}`;
 }
 
 export function procfsReader(root = '/proc'): ProcReader {

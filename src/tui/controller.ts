@@ -3,6 +3,7 @@
 // key has on the store, the clipboard and the exporter. No React here: the
 // App holds the state and calls these.
 import type { Finding } from '../engine/findings.js';
+import { escapedByte } from '../parse/byte-names.js';
 import { escapeControl } from '../report/sanitize.js';
 import { CHART_ROWS } from './components/Chart.js';
 import { detailView } from './components/DetailPane.js';
@@ -133,6 +134,8 @@ export function clipboardPath(path: string): string {
     const code = char.codePointAt(0)!;
     if (char === '\\' || char === "'") quoted += `\\${char}`;
     else if (escapeControl(char) === char) quoted += char;
+    // A byte of the name that is not UTF-8 (U+DC00 plus the byte, byte-names.ts): that one byte.
+    else if (escapedByte(code) >= 0) quoted += `\\x${escapedByte(code).toString(16)}`;
     else if (code < 0x80) quoted += `\\x${code.toString(16).padStart(2, '0')}`;
     // bash writes \u and \U as the character's UTF-8 bytes: \xHH would be one byte.
     else quoted += code <= 0xffff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\U${code.toString(16).padStart(8, '0')}`;
