@@ -103,6 +103,7 @@ export class Engine {
   private readonly untracedChildren = new UntracedChildren();
   private readonly rings = new BlindSpots('io_uring');
   private readonly views = new BlindSpots('view');
+  private readonly unreadNames = new BlindSpots('unread-name');
   /**
    * Processes the trace never shows whose maps at the end (maps-end.N.txt)
    * map deleted files, one of each (notTracedHolding): a daemon's workers
@@ -340,7 +341,7 @@ export class Engine {
 
   /** Why the trace cannot show every process or file call it should (UntracedChildren, BlindSpots), in words; null when it can. */
   untracedReason(): string | null {
-    const reasons = [this.untracedChildren.reason(), this.rings.reason(), this.views.reason(), this.files.unfollowed.reason()].filter((reason) => reason !== null);
+    const reasons = [this.untracedChildren.reason(), this.rings.reason(), this.views.reason(), this.unreadNames.reason(), this.files.unfollowed.reason()].filter((reason) => reason !== null);
     return reasons.length === 0 ? null : reasons.join('; ');
   }
 
@@ -370,12 +371,14 @@ export class Engine {
     const untraced = this.untracedChildren.note();
     const rings = this.rings.note();
     const views = this.views.note();
+    const unreadNames = this.unreadNames.note();
     const unfollowed = this.files.unfollowed.note();
     const failedUnmaps = this.mappings.failedUnmaps.note();
     const fromFiles = [
       ...(untraced === null ? [] : [untraced]),
       ...(rings === null ? [] : [rings]),
       ...(views === null ? [] : [views]),
+      ...(unreadNames === null ? [] : [unreadNames]),
       ...(unfollowed === null ? [] : [unfollowed]),
       ...this.fds.assumptions(),
       ...this.files.cut.notes(),
@@ -571,7 +574,11 @@ export class Engine {
         // Applied before (applyNow).
         break;
       case 'blind-spot':
-        (event.call === 'io_uring_setup' ? this.rings : this.views).add({ pid: task.group.tgid, call: event.call, at: `${event.place.file}:${event.place.line}` });
+        (event.unreadName === true ? this.unreadNames : event.call === 'io_uring_setup' ? this.rings : this.views).add({
+          pid: task.group.tgid,
+          call: event.call,
+          at: `${event.place.file}:${event.place.line}`,
+        });
         break;
       default:
         assertNever(event);
@@ -699,7 +706,7 @@ class UntracedChildren extends FirstOfMany<{ pid: number; child: number; at: str
  * warning and the reason a verdict is refused.
  */
 class BlindSpots extends FirstOfMany<{ pid: number; call: string; at: string; before?: true }> {
-  constructor(private readonly what: 'io_uring' | 'view') {
+  constructor(private readonly what: 'io_uring' | 'view' | 'unread-name') {
     super();
   }
 
@@ -708,6 +715,7 @@ class BlindSpots extends FirstOfMany<{ pid: number; call: string; at: string; be
     const first = this.first;
     if (first === null) return null;
     const more = this.count > 1 ? ` (and ${this.count - 1} more call${this.count > 2 ? 's' : ''} like it)` : '';
+    if (this.what === 'unread-name') return `process ${first.pid}'s ${first.call} at ${first.at}${more} succeeded with a name bpftrace could not read (it printed none)`;
     if (this.what === 'io_uring') {
       const uring = first.before === true ? `held an io_uring ring when the capture began (${first.at})` : `set up io_uring at ${first.at}`;
       return `process ${first.pid} ${uring}${more}, whose opens, closes, unlinks and renames are no system call the trace can show`;
@@ -720,6 +728,11 @@ class BlindSpots extends FirstOfMany<{ pid: number; call: string; at: string; be
   note(): string | null {
     const reason = this.reason();
     if (reason === null) return null;
+    if (this.what === 'unread-name')
+      return (
+        `${reason}: the script reads a name at the call's exit, and a process can make that read fail (drop the page that holds it), so which file the call ` +
+        'opened, removed or renamed is not known, and a leak may be missed (--fail-on and diff refuse a verdict with no failing finding). On the host, look for "(deleted)" in /proc/PID/maps (orphanmap scan)'
+      );
     return this.what === 'io_uring'
       ? `${reason}: a file removed through the ring while mapped is missed, and no finding says so (--fail-on and diff refuse a verdict with no failing finding). ` +
           'Neither strace nor bpftrace sees those operations; on the host, look for "(deleted)" in /proc/PID/maps (orphanmap scan)'

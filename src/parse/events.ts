@@ -431,6 +431,8 @@ export interface BlindSpotEvent extends EventBase {
   kind: 'blind-spot';
   /** The system call's name. */
   call: string;
+  /** bpftrace printed the name of the call, which succeeded, empty: its read of the name failed, and which file it meant is not known. */
+  unreadName?: true;
 }
 
 /** A line that could not be read: counted and kept as a sample, never thrown. */
