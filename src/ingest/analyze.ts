@@ -210,7 +210,7 @@ export async function analyzeLiveBundle(dir: string, captureDone: Promise<unknow
  */
 async function checkWithMaps(run: Run, engine: Engine, bundle: Bundle): Promise<Bundle> {
   const others = await readOthersMapsEnd(bundle, (pid) => engine.showsProcess(pid), findingStarts(engine.findings()));
-  run.warnings.push(...others.warnings);
+  for (const warning of others.warnings) run.warnings.push(warning);
   const checked: Bundle = { ...bundle, mapsEndOthers: others.kept };
   confirmWithMaps(engine.findings(), checked);
   if (bundle.meta.pid === undefined) return checked;

@@ -616,8 +616,22 @@ export async function readOthersMapsEnd(bundle: Bundle, shows: (pid: number) => 
   const unread: string[] = [];
   let spentLines = 0;
   let spentBytes = 0;
+  // Each file's problems, the first few said whole, the rest counted: a hostile bundle lists as many files as it likes.
+  let problemsLeft = MAX_OTHERS_PROBLEMS_SHOWN;
+  let problemsMore = 0;
+  const warn = (...texts: string[]) => {
+    for (const text of texts) {
+      if (problemsLeft > 0) {
+        problemsLeft--;
+        result.warnings.push(text);
+      } else problemsMore++;
+    }
+  };
+  // Those of processes the trace shows first: a bundle with more than a capture writes is read up to that bound.
+  const byUse = [...listed.files.filter(([pid]) => shows(pid)), ...listed.files.filter(([pid]) => !shows(pid))];
+  const leftOut = byUse.length - MAX_OTHERS_FILES;
   try {
-    for (const [pid, name] of listed.files) {
+    for (const [pid, name] of byUse.slice(0, MAX_OTHERS_FILES)) {
       const path = join(bundle.dir, name);
       const fd = files.openRegular(name, true);
       if (fd < 0) continue; // Gone since it was listed: as if the capture had written none.
@@ -625,7 +639,7 @@ export async function readOthersMapsEnd(bundle: Bundle, shows: (pid: number) => 
       const same = readBefore.get(`${dev}:${ino}`);
       if (same !== undefined) {
         closeSync(fd);
-        result.warnings.push(`${path}: the same file as ${same} (a hard link), as no capture writes (each process has maps of its own): not used`);
+        warn(`${path}: the same file as ${same} (a hard link), as no capture writes (each process has maps of its own): not used`);
         continue;
       }
       readBefore.set(`${dev}:${ino}`, name);
@@ -657,10 +671,10 @@ export async function readOthersMapsEnd(bundle: Bundle, shows: (pid: number) => 
       if (reading === null) continue;
       // As maps-end.txt: a file that is mostly not /proc/PID/maps is not used.
       if (reading.bad > reading.lines) {
-        result.warnings.push(`${path}: ${reading.bad} of ${reading.bad + reading.lines} lines are not /proc/PID/maps lines: not used`, ...reading.problems);
+        warn(`${path}: ${reading.bad} of ${reading.bad + reading.lines} lines are not /proc/PID/maps lines: not used`, ...reading.problems);
         continue;
       }
-      result.warnings.push(...reading.problems);
+      warn(...reading.problems);
       spentLines += lines.length;
       spentBytes += cost + strings.chars;
       if (shown) result.kept.set(pid, lines);
@@ -669,6 +683,12 @@ export async function readOthersMapsEnd(bundle: Bundle, shows: (pid: number) => 
   } finally {
     closeOthersMapsEnd(bundle);
   }
+  if (problemsMore > 0) result.warnings.push(`${bundle.dir}: ${problemsMore.toLocaleString('en-US')} more problems of its maps-end.N.txt files, not said one by one`);
+  if (leftOut > 0)
+    result.warnings.push(
+      `${bundle.dir}: ${leftOut.toLocaleString('en-US')} maps-end.N.txt file(s) past the first ${MAX_OTHERS_FILES.toLocaleString('en-US')} not read (a capture writes at most 1,000): ` +
+        "their processes' findings are neither confirmed nor contradicted by them, and their deleted files are not reported",
+    );
   if (unread.length > 0) {
     const named = unread.slice(0, UNREAD_NAMED).join(', ');
     const more = unread.length > UNREAD_NAMED ? `, and ${unread.length - UNREAD_NAMED} more` : '';
@@ -680,6 +700,11 @@ export async function readOthersMapsEnd(bundle: Bundle, shows: (pid: number) => 
   }
   return result;
 }
+
+/** The most maps-end.N.txt files read (review 28: 70,000 of them, hard links to one, took a minute and crashed analyze); a capture writes 1,000 at most. */
+const MAX_OTHERS_FILES = 2000;
+/** How many problems of those files are said one by one. */
+const MAX_OTHERS_PROBLEMS_SHOWN = 20;
 
 /** Closes the directory loadBundle left open for the bundle's maps-end.N.txt, if it did: for a bundle they will not be read of. */
 export function closeOthersMapsEnd(bundle: Bundle): void {

@@ -100,7 +100,7 @@ export class Run {
     for (const [pid, fds] of bundle.fdSeeds) this.engine.seedFds(pid, fds);
     if (bundle.ringAtStart !== null) this.engine.ringBeforeTrace(bundle.ringAtStart.pid, bundle.ringAtStart.at);
     if (bundle.otherViewAtStart !== null) this.engine.otherViewBeforeTrace(bundle.otherViewAtStart.pid, bundle.otherViewAtStart.at);
-    this.warnings.push(...bundle.warnings);
+    for (const warning of bundle.warnings) this.warnings.push(warning);
   }
 
   /**

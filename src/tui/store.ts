@@ -203,7 +203,7 @@ export class TuiStore {
     this.settleClock(this.live, this.clock());
     this.endedAt ??= this.clock();
     Object.assign(this.live.counters, final);
-    this.warnings.push(...warnings);
+    for (const warning of warnings) this.warnings.push(warning);
     this.phase = this.source.kind === 'live' ? 'ended' : 'done';
     if (this.progressSample !== null && this.progressSample.size !== null) this.progressSample = { ...this.progressSample, percent: 100 };
     this.touchData();
