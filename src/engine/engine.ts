@@ -16,6 +16,7 @@ import {
   assertNever,
   CLONE_FS,
   CLONE_THREAD,
+  type BlindSpotEvent,
   countedEvent,
   fileEvent,
   type DirRef,
@@ -104,6 +105,14 @@ export class Engine {
   private readonly rings = new BlindSpots('io_uring');
   private readonly views = new BlindSpots('view');
   private readonly unreadNames = new BlindSpots('unread-name');
+  private readonly unseenCalls = new BlindSpots('unseen-calls');
+
+  /** The list a blind spot joins: what it made the trace miss. */
+  private blindSpotsOf(event: BlindSpotEvent): BlindSpots {
+    if (event.missed === 'name') return this.unreadNames;
+    if (event.missed === 'calls') return this.unseenCalls;
+    return event.call === 'io_uring_setup' ? this.rings : this.views;
+  }
   /**
    * Processes the trace never shows whose maps at the end (maps-end.N.txt)
    * map deleted files, one of each (notTracedHolding): a daemon's workers
@@ -341,7 +350,9 @@ export class Engine {
 
   /** Why the trace cannot show every process or file call it should (UntracedChildren, BlindSpots), in words; null when it can. */
   untracedReason(): string | null {
-    const reasons = [this.untracedChildren.reason(), this.rings.reason(), this.views.reason(), this.unreadNames.reason(), this.files.unfollowed.reason()].filter((reason) => reason !== null);
+    const reasons = [this.untracedChildren.reason(), this.rings.reason(), this.views.reason(), this.unreadNames.reason(), this.unseenCalls.reason(), this.files.unfollowed.reason()].filter(
+      (reason) => reason !== null,
+    );
     return reasons.length === 0 ? null : reasons.join('; ');
   }
 
@@ -372,6 +383,7 @@ export class Engine {
     const rings = this.rings.note();
     const views = this.views.note();
     const unreadNames = this.unreadNames.note();
+    const unseenCalls = this.unseenCalls.note();
     const unfollowed = this.files.unfollowed.note();
     const failedUnmaps = this.mappings.failedUnmaps.note();
     const fromFiles = [
@@ -379,6 +391,7 @@ export class Engine {
       ...(rings === null ? [] : [rings]),
       ...(views === null ? [] : [views]),
       ...(unreadNames === null ? [] : [unreadNames]),
+      ...(unseenCalls === null ? [] : [unseenCalls]),
       ...(unfollowed === null ? [] : [unfollowed]),
       ...this.fds.assumptions(),
       ...this.files.cut.notes(),
@@ -574,11 +587,7 @@ export class Engine {
         // Applied before (applyNow).
         break;
       case 'blind-spot':
-        (event.unreadName === true ? this.unreadNames : event.call === 'io_uring_setup' ? this.rings : this.views).add({
-          pid: task.group.tgid,
-          call: event.call,
-          at: `${event.place.file}:${event.place.line}`,
-        });
+        this.blindSpotsOf(event).add({ pid: task.group.tgid, call: event.call, at: `${event.place.file}:${event.place.line}` });
         break;
       default:
         assertNever(event);
@@ -706,7 +715,7 @@ class UntracedChildren extends FirstOfMany<{ pid: number; child: number; at: str
  * warning and the reason a verdict is refused.
  */
 class BlindSpots extends FirstOfMany<{ pid: number; call: string; at: string; before?: true }> {
-  constructor(private readonly what: 'io_uring' | 'view' | 'unread-name') {
+  constructor(private readonly what: 'io_uring' | 'view' | 'unread-name' | 'unseen-calls') {
     super();
   }
 
@@ -716,6 +725,11 @@ class BlindSpots extends FirstOfMany<{ pid: number; call: string; at: string; be
     if (first === null) return null;
     const more = this.count > 1 ? ` (and ${this.count - 1} more call${this.count > 2 ? 's' : ''} like it)` : '';
     if (this.what === 'unread-name') return `process ${first.pid}'s ${first.call} at ${first.at}${more} succeeded with a name bpftrace could not read (it printed none)`;
+    if (this.what === 'unseen-calls') {
+      const whose =
+        first.call === 'track' ? `a new process of process ${first.pid} (at ${first.at})${more} could not be traced` : `a call of process ${first.pid} (at ${first.at})${more} could not be printed`;
+      return `${whose}: bpftrace's maps were full (BPFTRACE_MAP_KEYS_MAX: as many threads inside a traced call, or live processes in the traced tree)`;
+    }
     if (this.what === 'io_uring') {
       const uring = first.before === true ? `held an io_uring ring when the capture began (${first.at})` : `set up io_uring at ${first.at}`;
       return `process ${first.pid} ${uring}${more}, whose opens, closes, unlinks and renames are no system call the trace can show`;
@@ -728,6 +742,11 @@ class BlindSpots extends FirstOfMany<{ pid: number; call: string; at: string; be
   note(): string | null {
     const reason = this.reason();
     if (reason === null) return null;
+    if (this.what === 'unseen-calls')
+      return (
+        `${reason}, so a file it opened, mapped or removed is not in the trace, and a leak may be missed (--fail-on and diff refuse a verdict with no failing finding). ` +
+        'Capture again with a larger BPFTRACE_MAP_KEYS_MAX, or with strace; on the host, look for "(deleted)" in /proc/PID/maps (orphanmap scan)'
+      );
     if (this.what === 'unread-name')
       return (
         `${reason}: the script reads a name at the call's exit, and a process can make that read fail (drop the page that holds it), so which file the call ` +

@@ -380,6 +380,8 @@ function decodeMemoryRecord(c: RecordContext): BpftraceRecord | null {
     case 'blind': {
       // 1498786270073 0 26514 26514 blind sys=chroot ret=0: a call after which the trace cannot follow files (BlindSpotEvent).
       const call = f.fields.get('sys');
+      // sys=stash, sys=track: the script's own maps were full, and calls of the thread or process went unprinted.
+      if (call === 'stash' || call === 'track') return c.event({ ...base, kind: 'blind-spot', call, missed: 'calls' });
       if (call === undefined || !(BLIND_SPOT_CALLS as readonly string[]).includes(call)) return c.bad(`blind record with sys=${call ?? ''}`);
       const ret = f.int('ret');
       return failedUnlessBad(c.event({ ...base, kind: 'blind-spot', call }), c.failed(ret));

@@ -416,7 +416,7 @@ function streamOf(text: string): { cpu: number; ns: bigint } {
 
 /**
  * A call that succeeded with a name bpftrace printed empty, as a blind spot
- * (BlindSpotEvent.unreadName); null for any other event. The kernel names no
+ * (BlindSpotEvent.missed 'name'); null for any other event. The kernel names no
  * file by "" (ENOENT), so the script's read of the name failed: it reads at
  * the call's exit without faulting the page in, and a process can drop that
  * page meanwhile (review 28, attack F1: an unlink of a mapped file read as
@@ -444,7 +444,7 @@ function unreadNameOf(event: TraceEvent): BlindSpotEvent | null {
   if (!unread) return null;
   // Its base fields (place, time, tid, raw…) and nothing of the call's own.
   const { place, time, seconds, tid, tgid, comm, raw, lines, lineTimes } = event;
-  const blind: BlindSpotEvent = { kind: 'blind-spot', call: event.kind, unreadName: true, place, time, seconds, tid, raw };
+  const blind: BlindSpotEvent = { kind: 'blind-spot', call: event.kind, missed: 'name', place, time, seconds, tid, raw };
   if (tgid !== undefined) blind.tgid = tgid;
   if (comm !== undefined) blind.comm = comm;
   if (lines !== undefined) blind.lines = lines;

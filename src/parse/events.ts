@@ -431,8 +431,14 @@ export interface BlindSpotEvent extends EventBase {
   kind: 'blind-spot';
   /** The system call's name. */
   call: string;
-  /** bpftrace printed the name of the call, which succeeded, empty: its read of the name failed, and which file it meant is not known. */
-  unreadName?: true;
+  /**
+   * What the trace missed, when not the file operations a call stands for:
+   * 'name', bpftrace printed the name of the call, which succeeded, empty (its
+   * read of the name failed, and which file it meant is not known); 'calls',
+   * bpftrace's maps were full, and calls of a thread (`stash`) or of a new
+   * process (`track`) were not printed.
+   */
+  missed?: 'name' | 'calls';
 }
 
 /** A line that could not be read: counted and kept as a sample, never thrown. */
