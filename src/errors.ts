@@ -117,6 +117,10 @@ export function describeSystemError(error: unknown): string {
       return 'too many symbolic links (or a link where none is allowed)';
     case 'ENAMETOOLONG':
       return 'file name too long';
+    case 'EMFILE':
+    case 'ENFILE':
+      // An strace -ff set keeps every member open at once (review 28: 2,000 threads' files under a soft limit of 1,024).
+      return `too many open files (${code}): the open-file limit is below what this input needs (an strace -ff set keeps each of its files open); raise it (ulimit -n 65536) and run again`;
     default:
       return error instanceof Error ? error.message : String(error);
   }
