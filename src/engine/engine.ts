@@ -327,6 +327,7 @@ export class Engine {
       ...this.files.aliased.inDoubt(found),
       ...this.files.misplaced.inDoubt(found),
       ...this.mappings.failedUnmaps.inDoubt(found),
+      ...this.mappings.unnamed.inDoubt(found),
       ...this.files.contested.inDoubt(found),
       ...this.mappings.goneLate.mappings,
       ...this.releasedGone(found).map(({ pid, name }) => ({ pid, name })),
@@ -386,6 +387,7 @@ export class Engine {
     const unseenCalls = this.unseenCalls.note();
     const unfollowed = this.files.unfollowed.note();
     const failedUnmaps = this.mappings.failedUnmaps.note();
+    const unnamed = this.mappings.unnamed.note();
     const fromFiles = [
       ...(untraced === null ? [] : [untraced]),
       ...(rings === null ? [] : [rings]),
@@ -404,6 +406,7 @@ export class Engine {
       ...(goneLate === null ? [] : [goneLate]),
       ...(goneReleased === null ? [] : [goneReleased]),
       ...(failedUnmaps === null ? [] : [failedUnmaps]),
+      ...(unnamed === null ? [] : [unnamed]),
     ];
     return fromFiles.length === 0 ? this.tasks.assumptions() : [...this.tasks.assumptions(), ...fromFiles];
   }
@@ -425,6 +428,7 @@ export class Engine {
       ...this.files.unfollowed.paths(),
       ...this.files.aliased.paths(),
       ...this.mappings.failedUnmaps.paths(),
+      ...this.mappings.unnamed.paths(),
       ...this.files.missingPaths(),
       ...this.releasedGone(this.foundFor())
         .slice(0, 1)
@@ -526,10 +530,13 @@ export class Engine {
       case 'rename':
         if (this.mappings.watchesReleasedNames) this.releasedNameRenamed(task, event);
         this.files.rename(task, event);
+        // A rename replaces whatever had the new name: perhaps a file mapped unnamed.
+        if (!event.exchange) this.mappings.unnamed.nameRemoved(resolveName(task, event.newDir, event.newPath), event);
         break;
       case 'unlink':
         if (this.mappings.watchesReleasedNames) this.releasedNameRemoved(task, event);
         this.files.unlink(task, event);
+        if (!event.removeDir) this.mappings.unnamed.nameRemoved(resolveName(task, event.dir, event.path), event);
         break;
       case 'dup':
         this.fds.dup(task, event);

@@ -152,7 +152,7 @@ export class Fds {
       const more = this.unknownFdMaps > 1 ? ` (and ${this.unknownFdMaps - 1} more like it)` : '';
       notes.push(
         `process ${unknown.pid} mapped fd ${unknown.fd} at ${unknown.at}, which no call in the trace had opened${more}: the trace gives the file no name, so an unlink of it cannot be matched, ` +
-          'and a mapping of it that outlived its file is not reported. The call that made the fd is not in the trace: a dup, dup2, dup3 or fcntl F_DUPFD left out with -e trace=…, ' +
+          'and a mapping of it that outlived its file is not reported as a finding (a name removed while it lives puts it in doubt). The call that made the fd is not in the trace: a dup, dup2, dup3 or fcntl F_DUPFD left out with -e trace=…, ' +
           'an fd received over a unix socket (recvmsg with SCM_RIGHTS), or one opened before the trace began. Capture with -y, whose annotation names the file',
       );
     }
@@ -428,14 +428,15 @@ export class Fds {
    * mmap module maps a dup of the fd it is given: fcntl(F_DUPFD_CLOEXEC) of a
    * number received over a unix socket, review 26). Said in a warning
    * (assumptions): the file is followed as one "opened before the trace",
-   * whose unlink no name matches.
+   * whose unlink no name matches. True for such an mmap (Mappings.unnamed).
    */
-  mappedUnknownFd(task: Task, fd: number, hint: string | undefined, inode: Inode | undefined, event: EventBase): void {
-    if (hint !== undefined || inode !== undefined) return;
+  mappedUnknownFd(task: Task, fd: number, hint: string | undefined, inode: Inode | undefined, event: EventBase): boolean {
+    if (hint !== undefined || inode !== undefined) return false;
     const entry = task.fds.fds.get(fd);
-    if (entry !== undefined && entry.file?.unknownOrigin !== true) return;
+    if (entry !== undefined && entry.file?.unknownOrigin !== true) return false;
     this.unknownFdMaps++;
     this.firstUnknownFdMap ??= { pid: task.group.tgid, fd, at: `${event.place.file}:${event.place.line}` };
+    return true;
   }
 
   /** A fork without CLONE_FILES: the child's own copy of the table. */

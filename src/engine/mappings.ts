@@ -315,6 +315,55 @@ export class FailedUnmaps extends DoubtfulCalls<{ pid: number; name: string; err
   }
 }
 
+/**
+ * Mappings of a file nothing names (Fds.mappedUnknownFd: an fd no call of
+ * the trace made, no -y annotation, no inode), while they live. A name
+ * removed meanwhile, by any process, may have been that file's last
+ * (review 28, exactness 6: an fd made by an fcntl the filter left out,
+ * mapped, and its file unlinked by the name the trace knew it by: "no
+ * mapping outlived its file", exit 0): each such mapping is in doubt then,
+ * unless a finding of its process and that name covers it. A trace with -y
+ * or from bpftrace names each mapped file, and never gets here.
+ */
+const UNNAMED_PRUNED_AT = 4096;
+
+export class UnnamedMappings extends DoubtfulCalls<{ pid: number; fd: number; mappedAt: string; name: string; removedAt: string }> {
+  private readonly live = new Map<MappingState, { fd: number; mappedAt: string }>();
+
+  mapped(mapping: MappingState, fd: number, mappedAt: At): void {
+    // Those unmapped since go when the list grows: it holds the live ones, not every one ever made.
+    if (this.live.size >= UNNAMED_PRUNED_AT) for (const kept of this.live.keys()) if (kept.pieces === 0) this.live.delete(kept);
+    this.live.set(mapping, { fd, mappedAt: `${mappedAt.file}:${mappedAt.line}` });
+  }
+
+  /** `name`, a file's, was removed (unlinked, or renamed over) at `event`: each such mapping still live may have been of it. */
+  nameRemoved(name: string, event: EventBase): void {
+    if (this.live.size === 0) return;
+    for (const [mapping, how] of this.live) {
+      if (mapping.pieces === 0) {
+        this.live.delete(mapping);
+        continue;
+      }
+      this.add({ pid: mapping.space.ownerTgid, fd: how.fd, mappedAt: how.mappedAt, name, removedAt: `${event.place.file}:${event.place.line}` });
+      this.doubt([mapping], name);
+    }
+  }
+
+  note(): string | null {
+    const first = this.first;
+    if (first === null) return null;
+    const more = this.count > 1 ? ` (and ${this.count - 1} more like it)` : '';
+    return (
+      `${first.name} was removed at ${first.removedAt} while process ${first.pid} mapped a file through fd ${first.fd} at ${first.mappedAt}, an fd no traced call made${more}: ` +
+      'that file may have been the one removed, and its mapping may have outlived it: in doubt. Capture with -y (or orphanmap capture), whose annotation names each mapped file'
+    );
+  }
+
+  paths(): string[] {
+    return this.first === null ? [] : [this.first.name];
+  }
+}
+
 /** How many ranges reused by a non-fixed mmap are remembered per space while their munmap is awaited. */
 const MAX_UNMAPS_IN_FLIGHT = 64;
 
@@ -327,6 +376,8 @@ export class Mappings {
   private readonly unmapsAtEntry = new Map<number, UnmapAtEntry>();
   /** Mappings a failed munmap took whole at its entry (munmapFailed). */
   readonly failedUnmaps = new FailedUnmaps();
+  /** Mappings of files no call of the trace opened, nothing names (Fds.mappedUnknownFd): which file a removal took is not known. */
+  readonly unnamed = new UnnamedMappings();
   /** Per file, the last mapping of its leak going on, unmapped: decided unless another follows (continued). */
   private readonly continuations = new Map<FileNode, Continuation>();
   /**
@@ -407,7 +458,7 @@ export class Mappings {
     if (this.entryOrdered && (event.flags & MAP_FIXED) === 0) this.expectUnmapsInFlight(space, replaced);
     this.settle(replaced, 'unmapped', event, 'replaced');
     if (event.fd < 0 || (event.flags & MAP_ANONYMOUS) !== 0) return;
-    this.fds.mappedUnknownFd(task, event.fd, event.fdHint, event.inode, event);
+    const unnamed = this.fds.mappedUnknownFd(task, event.fd, event.fdHint, event.inode, event);
     const file = this.fds.fileOfFd(task, event.fd, event.fdHint, event, event.inode, event.fdDeleted === true);
     if (file === null) return;
     file.note(event, this.files.keeper);
@@ -416,6 +467,7 @@ export class Mappings {
     const mappedAt = atOf(event);
     this.log.remapped(file, space, event, mappedAt);
     const mapping = this.add(space, file, event.address, event.length, event.offset, mappedAt, end);
+    if (unnamed) this.unnamed.mapped(mapping, event.fd, mappedAt);
     // Without -y, the number may have held another file, which the merged lines of an -ff set cannot tell (fd-contests.ts).
     const mayBe = event.fdHint === undefined && event.inode === undefined ? this.fds.contestedFiles(task, event.fd) : null;
     if (mayBe !== null) this.files.contested.mapped(mapping, event.fd, mayBe, event);
