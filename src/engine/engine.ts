@@ -2,7 +2,6 @@
 // has a module that owns it:
 //   tasks.ts        threads, thread groups, clone/exec/exit, the wait for a clone in flight
 //   fds.ts          fd tables: open, dup, close, close_range, close-on-exec
-//   fd-contests.ts  mappings of an fd number two threads of a merged -ff set were given at once: in doubt when another file of it goes
 //   files.ts        file identities, their names, rename/link/unlink, symlinks, cwd
 //   cut-names.ts    names the tracer cut (bpftrace at BPFTRACE_STRLEN): tied to no other, and what they leave in doubt
 //   mappings.ts     address spaces: mmap, munmap, mremap, fork copies, pending orphans
@@ -130,7 +129,6 @@ export class Engine {
     this.watched = options.watchedProcesses !== undefined && options.watchedProcesses.size > 0 ? options.watchedProcesses : null;
     this.files = new Files(this.counters, this.log, this.images);
     this.fds = new Fds(this.files);
-    this.fds.followContests = options.entryOrdered === true;
     this.mappings = new Mappings(this.counters, this.files, this.fds, this.log, this.images, options.entryOrdered === true);
     this.mappings.goneAtExit = options.goneAtExit ?? null;
     if (options.mapsReadBeforeExit !== undefined) this.mappings.mapsReadBeforeExit = options.mapsReadBeforeExit;
@@ -299,17 +297,6 @@ export class Engine {
     return { events: this.events, fileEvents: this.fileEvents, processes: this.tasks.processes, ...measure(this.tasks.spaces()) };
   }
 
-  /**
-   * An strace -ff set was read whose lines show neither when an open
-   * returned (-T) nor which file an fd is (-y): a mapping made through a
-   * number two threads were given at about the same time may be of another
-   * file, and one that lost its last name while it lived puts it in doubt
-   * (ContestedMappings).
-   */
-  fdReturnsUnknown(): void {
-    this.files.contested.counted = true;
-  }
-
   /** Opens that returned an fd number still open in the process, as far as the order of the lines shows (Fds.handedOver). */
   fdHandOvers(): ReturnType<Fds['handedOver']> {
     return this.fds.handedOver();
@@ -328,7 +315,6 @@ export class Engine {
       ...this.files.misplaced.inDoubt(found),
       ...this.mappings.failedUnmaps.inDoubt(found),
       ...this.mappings.unnamed.inDoubt(found),
-      ...this.files.contested.inDoubt(found),
       ...this.mappings.goneLate.mappings,
       ...this.releasedGone(found).map(({ pid, name }) => ({ pid, name })),
       ...this.untracedHolders,
@@ -360,7 +346,6 @@ export class Engine {
   /** What the engine had to assume because the trace could not say, in plain words for a report. */
   assumptions(): readonly string[] {
     const misplaced = this.files.misplaced.note();
-    const contested = this.files.contested.note();
     const aliased = this.files.aliased.note();
     const missing = this.files.missingNote();
     const late = this.mappings.goneLate;
@@ -400,7 +385,6 @@ export class Engine {
       ...this.files.replaced.notes(this.foundFor()),
       ...this.images.notes(),
       ...(misplaced === null ? [] : [misplaced]),
-      ...(contested === null ? [] : [contested]),
       ...(aliased === null ? [] : [aliased]),
       ...(missing === null ? [] : [missing]),
       ...(goneLate === null ? [] : [goneLate]),
@@ -424,7 +408,6 @@ export class Engine {
       ...this.files.replaced.paths(),
       ...this.images.paths(),
       ...this.files.misplaced.paths(),
-      ...this.files.contested.paths(),
       ...this.files.unfollowed.paths(),
       ...this.files.aliased.paths(),
       ...this.mappings.failedUnmaps.paths(),
@@ -497,8 +480,6 @@ export class Engine {
     this.log.callMade(event);
     const task = this.tasks.taskFor(event.tid, event.tgid);
     if (this.watched !== null && this.watched.has(task.group.tgid)) this.shown.add(task.group.tgid);
-    // Its opens before this call have returned by now (Fds.contestedFiles).
-    this.fds.callMade(task);
     this.dispatch(task, event);
   }
 

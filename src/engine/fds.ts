@@ -8,7 +8,6 @@
 import type { CloseRangeEvent, DupEvent, EventBase, Inode, OpenEvent, SetCloexecEvent } from '../parse/events.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import { deletedKind } from '../parse/maps.js';
-import type { FdContest } from './fd-contests.js';
 import { DELETED_IN_ANNOTATION, learnCwd, REMOVED_OUT_OF_SIGHT, noteRelative, resolveName, type FileNode, type Files } from './files.js';
 import type { Task } from './tasks.js';
 
@@ -81,8 +80,6 @@ export class FdTable {
   readonly kept = new Set<number>();
   /** Tasks sharing the table (CLONE_FILES); its fds are released with the last. */
   users = 0;
-  /** Numbers an open of a merged -ff set gave while it may not have returned (Fds.followContests); null until one. */
-  contests: Map<number, FdContest> | null = null;
 }
 
 export class Fds {
@@ -111,14 +108,6 @@ export class Fds {
   /** Opens that returned a number still open here, as far as the order of the lines shows (FdEntry.inFlight). */
   private handOvers = 0;
   private firstHandOver: HandOver | null = null;
-  /**
-   * Lines are merged from an -ff set by their entry stamps (EngineOptions.entryOrdered):
-   * the numbers opens gave are followed until each open is seen to have returned (fd-contests.ts).
-   */
-  followContests = false;
-  /** The numbers each thread's last open gave, while none of its later calls is applied: that open may not have returned. */
-  private readonly opening = new Map<Task, FdTable[]>();
-  private readonly openingFds = new Map<Task, number[]>();
 
   constructor(private readonly files: Files) {}
 
@@ -213,7 +202,6 @@ export class Fds {
     this.tableEvents++;
     this.closesAndDups++;
     this.files.closesShown = true;
-    this.contestClosed(task.fds, fd);
     const entry = task.fds.fds.get(fd);
     if (entry === undefined) return;
     if (goneName !== undefined && entry.inFlight === undefined && entry.file !== null) this.closedGone(task, fd, entry.file, goneName, event);
@@ -282,7 +270,6 @@ export class Fds {
     const file = this.fileOfFd(task, event.oldFd, event.oldHint, event, undefined, event.oldDeleted === true);
     const old = task.fds.fds.get(event.oldFd);
     this.setFd(task, event.newFd, file, event.cloexec, null, false, old !== undefined && old.file === file ? old.through : null);
-    if (file !== null) this.contestOpened(task, event.newFd, file);
     file?.note(event, this.files.keeper);
   }
 
@@ -441,17 +428,7 @@ export class Fds {
 
   /** A fork without CLONE_FILES: the child's own copy of the table. */
   forFork(table: FdTable): FdTable {
-    const copy = copyTable(table, (entry) => ({ ...entry }));
-    // A number contested in the parent is as much so in the child's copy; the parent's opens pending are not the child's.
-    if (table.contests !== null) {
-      for (const [fd, contest] of table.contests) {
-        if (!contest.contested) continue;
-        copy.contests ??= new Map();
-        copy.contests.set(fd, { files: new Set(contest.files), opening: new Set(), contested: true });
-        for (const file of contest.files) file.contestRefs++;
-      }
-    }
-    return copy;
+    return copyTable(table, (entry) => ({ ...entry }));
   }
 
   /** An execve: the table is unshared and close-on-exec fds go. */
@@ -472,7 +449,6 @@ export class Fds {
     }
     table.fds.clear();
     table.kept.clear();
-    if (table.contests !== null) for (const [fd, contest] of table.contests) this.endContest(table, fd, contest);
   }
 
   /** @param handedOut the open that returned `fd`, null for a dup or an annotation */
@@ -502,95 +478,6 @@ export class Fds {
     task.fds.fds.set(fd, entry);
     if (cloexec) task.fds.kept.delete(fd);
     else task.fds.kept.add(fd);
-    if (handedOut !== null && file !== null) this.contestOpened(task, fd, file);
-  }
-
-  /**
-   * The files fd `fd` of `task` may hold for a call now, as far as the merged
-   * lines of an -ff set cannot tell: those of a contested number (FdContest),
-   * and while an open handed the number to another thread with the close of
-   * the old file still in flight (FdEntry.inFlight), both files: a call of
-   * the closing thread stamped before its close was made on the old one.
-   * Null when the binding is the only file it can be.
-   */
-  contestedFiles(task: Task, fd: number): Set<FileNode> | null {
-    if (!this.followContests) return null;
-    const contest = task.fds.contests?.get(fd);
-    const entry = task.fds.fds.get(fd);
-    const before = entry?.inFlight;
-    if (contest?.contested !== true && (before === undefined || before === null)) return null;
-    const files = new Set<FileNode>(contest?.contested === true ? contest.files : []);
-    if (before !== undefined && before !== null) files.add(before);
-    if (entry?.file !== undefined && entry.file !== null) files.add(entry.file);
-    return files.size > 1 ? files : null;
-  }
-
-  /**
-   * A call of `task` was applied: each open it made before has returned by
-   * now, and a number none other is pending on is no longer contested.
-   */
-  callMade(task: Task): void {
-    if (this.opening.size === 0) return;
-    const tables = this.opening.get(task);
-    if (tables === undefined) return;
-    const fds = this.openingFds.get(task)!;
-    this.opening.delete(task);
-    this.openingFds.delete(task);
-    for (let k = 0; k < tables.length; k++) {
-      const table = tables[k]!;
-      const contest = table.contests?.get(fds[k]!);
-      if (contest === undefined) continue;
-      contest.opening.delete(task);
-      if (!contest.contested && contest.opening.size === 0) this.endContest(table, fds[k]!, contest);
-    }
-  }
-
-  /**
-   * An open (or dup) of `task` gave `fd` on `file`. While another thread's
-   * open of that number may not have returned, or while the number is
-   * contested, the kernel's order of the two is not known: the number is
-   * contested, and may hold any file opened on it since.
-   */
-  private contestOpened(task: Task, fd: number, file: FileNode): void {
-    if (!this.followContests) return;
-    const table = task.fds;
-    table.contests ??= new Map();
-    let contest = table.contests.get(fd);
-    const overlaps = contest !== undefined && (contest.contested || [...contest.opening].some((other) => other !== task));
-    if (contest !== undefined && overlaps) contest.contested = true;
-    else {
-      if (contest !== undefined) this.endContest(table, fd, contest);
-      contest = { files: new Set(), opening: new Set(), contested: false };
-      table.contests.set(fd, contest);
-    }
-    if (!contest.files.has(file)) {
-      contest.files.add(file);
-      file.contestRefs++;
-    }
-    if (contest.opening.has(task)) return;
-    contest.opening.add(task);
-    const tables = this.opening.get(task);
-    if (tables === undefined) {
-      this.opening.set(task, [table]);
-      this.openingFds.set(task, [fd]);
-    } else {
-      tables.push(table);
-      this.openingFds.get(task)!.push(fd);
-    }
-  }
-
-  /** A close of `fd` with no open of it pending: the number is free, whatever file it held. */
-  private contestClosed(table: FdTable, fd: number): void {
-    const contest = table.contests?.get(fd);
-    if (contest !== undefined && contest.opening.size === 0) this.endContest(table, fd, contest);
-  }
-
-  private endContest(table: FdTable, fd: number, contest: FdContest): void {
-    table.contests!.delete(fd);
-    for (const file of contest.files) {
-      file.contestRefs--;
-      this.files.forgetIfUnused(file);
-    }
   }
 }
 

@@ -17,7 +17,6 @@ import type { ChdirEvent, DirRef, EventBase, EvidenceKeeper, Inode, LinkEvent, N
 import { flatCopy } from '../parse/flat-copy.js';
 import type { Counters } from './counters.js';
 import { CutNames } from './cut-names.js';
-import { ContestedMappings } from './fd-contests.js';
 import { atOf, type FindingLog } from './finding-log.js';
 import type { At, EvidenceLine } from './findings.js';
 import type { RunningImages } from './images.js';
@@ -82,12 +81,6 @@ export class FileNode {
   /** Sequence number of the last size change, -1 if none seen. */
   sizeChangeSeq = -1;
   fdRefs = 0;
-  /**
-   * Fd numbers of a merged strace -ff set that may hold it, and mappings made
-   * through them (fd-contests.ts): it stays known by its names until they let
-   * it go, so that the call that removes its last name finds it.
-   */
-  contestRefs = 0;
   /** Address spaces that run the file as their program (RunningImages): the kernel maps it, no mmap shows it. */
   runningIn = 0;
   /**
@@ -474,8 +467,6 @@ export class Files {
   readonly replaced = new ReplacedNames();
   /** Relative unlinks and renames that named nothing while a file with their last component was mapped (checkMisplaced). */
   readonly misplaced = new MisplacedNames();
-  /** Mappings made through an fd number two threads of a merged -ff set were given at about the same time. */
-  readonly contested = new ContestedMappings((file) => this.forgetIfUnused(file));
   /** Unlinks, renames and links by names through /proc's links that the trace cannot follow. */
   readonly unfollowed = new UnfollowedNames();
   /**
@@ -1409,7 +1400,7 @@ export class Files {
   }
 
   private forgotten(file: FileNode): boolean {
-    if (file.fdRefs > 0 || file.recordCount > 0 || file.findingRefs > 0 || file.runningIn > 0 || file.contestRefs > 0) return false;
+    if (file.fdRefs > 0 || file.recordCount > 0 || file.findingRefs > 0 || file.runningIn > 0) return false;
     for (const name of file.names) if (this.byName.get(name) === file) return false;
     const inode = file.inode;
     return inode === null || this.byInode.get(inode.dev)?.get(inode.ino) !== file;
@@ -1430,7 +1421,7 @@ export class Files {
       if (file.names.size === 0 && file.cutNames !== null) this.cut.doubt(file, event);
       return;
     }
-    this.goes(file, event);
+    this.goes(file);
     const unlinkedAt = this.log.unlinked(file, event, lastNames !== null, by);
     if (file.runningIn > 0) this.images.lostLastName(file, event);
     if (lastNames !== null) {
@@ -1441,9 +1432,7 @@ export class Files {
   }
 
   /** The file has no name left: it is known by its inode, while it has one and something holds it. */
-  private goes(file: FileNode, event: EventBase): void {
-    // Read while it has its names: what a mapping that may have been of it is in doubt under (ContestedMappings).
-    if (file.contestRefs > 0) this.contested.lostName(file, event);
+  private goes(file: FileNode): void {
     file.gone = true;
     this.unindexNames(file);
     file.names = NO_NAMES;
@@ -1480,7 +1469,7 @@ export class Files {
     const note =
       `No unlink in the trace can be tied to it: bpftrace cut its names, or names that may be its, at the length it prints (BPFTRACE_STRLEN). The ${call} at ${place} shows it with no name left (link count 0), and the delay counts from there.` +
       (calls === null ? '' : ` The calls by names cut alike at ${calls} may have removed its last name.`);
-    this.goes(file, event);
+    this.goes(file);
     this.log.lostNamesOutOfSight(file, event, note);
   }
 
@@ -1493,7 +1482,7 @@ export class Files {
    * (leakedIn). `note` says how it was seen.
    */
   wentOutOfSight(file: FileNode, event: EventBase, by: Space, note: string): void {
-    this.goes(file, event);
+    this.goes(file);
     if (file.mappedNamedIn === by) file.leakedIn = [by];
     // Not its own process's unlink, as far as the trace shows: a rule by the file's name that needs one does not apply.
     this.log.lostNamesOutOfSight(file, event, note, false);
@@ -1508,7 +1497,7 @@ export class Files {
 
   /** A file with no fd, no live mapping and no finding can be forgotten: memory stays flat. */
   forgetIfUnused(file: FileNode): void {
-    if (file.fdRefs > 0 || file.recordCount > 0 || file.runningIn > 0 || file.contestRefs > 0) return;
+    if (file.fdRefs > 0 || file.recordCount > 0 || file.runningIn > 0) return;
     // A deleted file that nothing holds is freed by the kernel, and its inode
     // number comes back for the next file created: it must not lead here.
     if (file.gone) {

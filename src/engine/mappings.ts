@@ -468,9 +468,6 @@ export class Mappings {
     this.log.remapped(file, space, event, mappedAt);
     const mapping = this.add(space, file, event.address, event.length, event.offset, mappedAt, end);
     if (unnamed) this.unnamed.mapped(mapping, event.fd, mappedAt);
-    // Without -y, the number may have held another file, which the merged lines of an -ff set cannot tell (fd-contests.ts).
-    const mayBe = event.fdHint === undefined && event.inode === undefined ? this.fds.contestedFiles(task, event.fd) : null;
-    if (mayBe !== null) this.files.contested.mapped(mapping, event.fd, mayBe, event);
     if (task.uncloned) mapping.unclonedMaker = task.tid;
     file.heldBy(space.ownerTgid);
     if (!file.gone && !file.unnamed) file.mappedNamedIn = space;
@@ -1091,7 +1088,6 @@ export class Mappings {
         continue;
       }
       if (!mapping.file.deleteRecord(mapping)) continue;
-      this.files.contested.unmapped(mapping);
       if (this.goneSeeds.size > 0 && cause !== 'exit') this.seedReleased(mapping, event, cause);
       const pending = mapping.pendingOrphan;
       if (pending !== null) {

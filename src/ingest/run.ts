@@ -305,8 +305,6 @@ export class Run {
           "mappings made before it are unknown unless a bundle's maps-start.txt is read",
       );
     }
-    // Neither -T nor -y: an mmap through a number two threads were given at about the same time may be of either file (fd-contests.ts).
-    if (seen.returns === 0 && seen.annotated === 0) this.engine.fdReturnsUnknown();
     const handOvers = this.engine.fdHandOvers();
     if (handOvers.first !== null && handOvers.count > handOversBefore && seen.returns === 0 && seen.annotated === 0) {
       const more = handOvers.count - handOversBefore > 1 ? ` (and ${handOvers.count - handOversBefore - 1} more times)` : '';
