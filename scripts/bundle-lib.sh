@@ -624,8 +624,8 @@ om_note_linked() {
 
 # om_linked_ranges SNAPSHOT DIR WORK -> om_note_linked's ranges: each line of
 # SNAPSHOT ending in " (deleted)" whose printed name, " (deleted)" and all,
-# is (under DIR/root, the process's own root) the mapped file itself: an
-# lstat of it gives the line's device and inode, and a link. Not followed
+# is the mapped file itself: an lstat of it gives the line's device and
+# inode, and a link. Not followed
 # (lstat): a symlink of that name is no file named so. A file unlinked but
 # linked by another name prints " (deleted)" too; its printed name reaches
 # nothing, or another file, so it reads as deleted, as a file whose name
@@ -636,9 +636,13 @@ om_linked_ranges() {
   # "7f00-7f10 r--s 00000000 fe:00 1234     /d/seg (deleted)": fields 1, 4
   # and 5 never hold a space; the name follows the padding, to the line's end
   # (the kernel prints a newline in it as \012).
+  # The name is the capture's spelling (d_path from its own root: a chrooted
+  # target's file prints its whole host path), or, for a target in another
+  # mount namespace, one from that namespace's root: each is asked, and
+  # either that reaches the mapped file counts (review 29).
   awk -v root="$2/root" 'substr($0, length($0) - 9) == " (deleted)" && $5 != "0" {
       name = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ [^ ]+ [^ ]+ +/, "", name)
-      if (substr(name, 1, 1) == "/") print $1, $4, $5, root name }' "$1" > "$3" || return 1
+      if (substr(name, 1, 1) == "/") { print $1, $4, $5, name; print $1, $4, $5, root name } }' "$1" > "$3" || return 1
   [[ -s $3 ]] || return 0
   # A name that reaches nothing: stat says so and goes on.
   awk '{ sub(/^[^ ]+ [^ ]+ [^ ]+ /, ""); print }' "$3" | tr '\n' '\0' | xargs -0 -r stat -c '%h %D %i %n' -- > "$3.stat" 2> /dev/null
@@ -656,9 +660,10 @@ om_linked_ranges() {
 # om_copy_upto FROM TO MAX -> a new file TO with FROM's content; status 3,
 # and no TO, when FROM holds more than MAX bytes (at most MAX + 1 are read).
 # OM_SNAP_BYTES: TO's size; OM_SNAP_DELETED: 0 when it was copied here and no
-# line ends in " (deleted)" (om_note_linked then has nothing to ask). Up to 1,024 lines are copied by builtins: a
-# process or three per file (head, stat, mv) made 1,000 snapshots take 16 s on a
-# loaded host. Longer files go through head, which reads them faster.
+# line ends in " (deleted)" (om_note_linked then has nothing to ask). Up to
+# 1,024 lines are copied by builtins: a process or three per file (head,
+# stat, mv) made 1,000 snapshots take 16 s on a loaded host. Longer files go
+# through head, which reads them faster.
 om_copy_upto() {
   local LC_ALL=C lines=() text=''
   OM_SNAP_BYTES='' OM_SNAP_DELETED=''
@@ -2114,7 +2119,6 @@ om_run_capture() {
     # ends the copy, and maps-start.txt is left out (review 10, R10-1).
     om_bounded "$OM_START_MAPS_SECONDS" v om_snapshot_maps "$OM_PID" "$OM_D/maps-start.txt"
     case $? in
-      0) om_note_linked "$OM_PID" "$OM_D/maps-start.txt" ;;
       2) OM_WRITE_FAILED+=' maps-start.txt' ;;
       124)
         rm -f -- "$OM_D/maps-start.txt.tmp"
@@ -2139,6 +2143,8 @@ om_run_capture() {
         if [[ -n $OM_STOP_REASON ]]; then om_log "fds-start.txt left out: the capture was stopped first"
         else om_log "fds-start.txt left out: listing the open fds of pid $OM_PID took over $OM_FDS_SECONDS s"; fi ;;
     esac
+    # After fds-start.txt: what the target can make slow comes after what must be read at once (review 29).
+    [[ -f $OM_D/maps-start.txt ]] && om_note_linked "$OM_PID" "$OM_D/maps-start.txt"
     om_read_process "$OM_PID"
     # Its child processes now: the tracer follows only those it forks from here
     # on, so these run untraced, and meta.json names them (review 24: a fio job

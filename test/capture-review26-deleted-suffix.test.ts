@@ -14,8 +14,8 @@
 // stats of each name, read while both processes live.
 //
 // Needs root and strace.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +102,35 @@ describe('files really named "… (deleted)" in a capture bundle (review 26, F2)
     // The file named so was mapped before the attach: maps-start.txt prints it as the kernel does.
     expect(readFileSync(join(bundle, 'maps-start.txt'), 'utf8')).toContain(`${join(work, 'd')}/seg (deleted)\n`);
     expectTruth(bundle, work, truth);
+  }, 120_000);
+
+  // Review 29: /proc prints a chrooted process's file by its whole host path (the reader's root), which under /proc/PID/root names nothing.
+  it('capture --pid of a chrooted process: its "seg (deleted)", never removed, is no finding', async () => {
+    requireTool('cc');
+    const work = realpathSync(workspace('deleted-suffix-chroot'));
+    const jail = join(work, 'jail');
+    mkdirSync(join(jail, 'd'), { recursive: true });
+    execFileSync('cc', ['-O2', '-static', '-o', join(jail, 'map-and-wait'), join(REPO, 'test', 'scenarios', 'map-and-wait.c')], { stdio: 'pipe' });
+    const program = spawn('chroot', [jail, '/map-and-wait', '/d/seg (deleted)'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    children.push(program);
+    const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
+    expect((await lines.next()).value).toBe('mapped');
+    // The truth, read while it lives: /proc prints the mapping "(deleted)" by its host path, and the file has its link.
+    const maps = readFileSync(`/proc/${program.pid}/maps`, 'utf8');
+    expect(maps).toContain(`${jail}/d/seg (deleted)\n`);
+    expect(statSync(join(jail, 'd', 'seg (deleted)')).nlink).toBe(1);
+    const bundle = join(work, 'bundle');
+    const capture = spawn(process.execPath, [CLI, 'capture', '--backend', 'strace', '--duration', '2', '--pid', String(program.pid), '--out', bundle], { stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(capture);
+    const result = await exited(capture);
+    expect(result.code, result.stderr).toBe(0);
+    expect(readFileSync(join(bundle, 'maps-start.linked'), 'utf8')).toMatch(/^[0-9a-f]+-[0-9a-f]+\n$/);
+    const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as Report & { summary: { undecided: string | null } };
+    expect(report.findings).toEqual([]);
+    expect(report.summary.mappingsInDoubt).toBe(0);
+    // A chrooted process sees another root than the capture: that, and only that, keeps the verdict undecided (exit 2, not 3).
+    expect(report.summary.undecided).toMatch(/saw another mount namespace or root than the capture/);
+    expect(runCli(['analyze', bundle, '--fail-on', 'error']).status).toBe(2);
   }, 120_000);
 
   it("capture -- CMD: maps-end.txt and the child's maps-end.N.txt name them; only the unlinked file is a finding", async () => {

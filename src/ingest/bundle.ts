@@ -311,7 +311,7 @@ async function readMapsSnapshot(
  * The twin of a maps snapshot the capture writes (maps-end.txt:
  * maps-end.linked): the ranges of its lines that print " (deleted)" whose
  * file had a link left when the capture asked the kernel right after its
- * read (a stat of /proc/PID/map_files/START-END, as root). Any user can name
+ * read (an lstat of the printed name, suffix and all, as root). Any user can name
  * a file "seg (deleted)", and mapped it prints as a deleted seg does (review
  * 26, F2). maps-start-gone.txt and its -late twin hold lines of
  * maps-start.txt: its twin is theirs.
