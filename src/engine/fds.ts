@@ -67,6 +67,9 @@ interface FdEntry {
    * close (fileOfFd).
    */
   inFlight?: FileNode | null;
+  /** The thread whose open handed the number out while `inFlight` held it, and the one whose open gave `inFlight`. */
+  openedBy?: number;
+  inFlightOpenedBy?: number;
 }
 
 export class FdTable {
@@ -206,9 +209,23 @@ export class Fds {
     if (entry === undefined) return;
     if (goneName !== undefined && entry.inFlight === undefined && entry.file !== null) this.closedGone(task, fd, entry.file, goneName, event);
     if (entry.inFlight !== undefined) {
-      // This close released the previous file, whose number came back already.
       const before = entry.inFlight;
       delete entry.inFlight;
+      if (entry.openedBy === task.tid && entry.inFlightOpenedBy !== undefined && entry.inFlightOpenedBy !== task.tid) {
+        // The thread whose open took the number closes it: its own file. Its open and this close ran
+        // before the other thread's open returned the number (stamped first, it returned last), so that
+        // thread's file holds the number now (review 29: a JVM pool's mmap was charged to another
+        // thread's scratch file, and the scratch file's unlink made a leak up).
+        const mine = entry.file;
+        entry.file = before;
+        entry.openedBy = entry.inFlightOpenedBy;
+        delete entry.inFlightOpenedBy;
+        this.files.releaseFd(mine);
+        if (mine !== null) this.files.noteUnlessForgotten(mine, event);
+        return;
+      }
+      // This close released the previous file, whose number came back already.
+      delete entry.inFlightOpenedBy;
       this.files.releaseFd(before);
       if (before !== null) this.files.noteUnlessForgotten(before, event);
       return;
@@ -312,6 +329,10 @@ export class Fds {
     const entry = task.fds.fds.get(fd);
     if (entry !== undefined) {
       const bound = entry.file;
+      // Without -y: the thread whose open gave the file in flight calls on its own number until its close
+      // (another thread's open, stamped between, returned after that close: review 29, a JVM pool).
+      // (The same thread on both: its own close of the older one was not in the trace, as with -e trace=%file.)
+      if (hint === undefined && entry.inFlight !== undefined && entry.inFlightOpenedBy === task.tid && entry.openedBy !== task.tid) return entry.inFlight;
       if (hint === undefined || bound === null) return bound;
       if (gone ? this.files.isNamedGone(bound, hint) : this.files.isNamed(bound, hint)) return bound;
       if (tmpfile && bound.history.includes(hint)) return bound;
@@ -459,6 +480,7 @@ export class Fds {
     // have none for a moment, and be forgotten with its names.
     if (file !== null) file.fdRefs++;
     const entry: FdEntry = { file, cloexec, annotated, through };
+    if (handedOut !== null) entry.openedBy = handedOut.tid;
     if (previous !== undefined) {
       if (previous.inFlight !== undefined) this.files.releaseFd(previous.inFlight);
       // An fd number handed out again proves the old one was closed (maybe by a
@@ -471,6 +493,8 @@ export class Fds {
       // replaced by another process right after the attach, read as no leak).
       if (handedOut !== null && previous.file !== file && previous.seeded !== true) {
         entry.inFlight = previous.file;
+        entry.openedBy = handedOut.tid;
+        if (previous.openedBy !== undefined) entry.inFlightOpenedBy = previous.openedBy;
         this.handOvers++;
         this.firstHandOver ??= { pid: task.group.tgid, fd, at: `${handedOut.place.file}:${handedOut.place.line}` };
       } else this.files.releaseFd(previous.file);
