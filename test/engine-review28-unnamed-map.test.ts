@@ -43,7 +43,36 @@ beforeAll(() => {
   requireTool(PYTHON);
 });
 
+// Review 29 (code review, F5): a memfd mapped without -y is as unnamed, and any unlink made a doubt. Only a file the
+// trace holds open and knows no mapping of can be the one mapped.
+const MEMFD = `
+import mmap, os, sys
+fd = os.memfd_create("buffer")
+os.ftruncate(fd, 16384)
+m = mmap.mmap(fd, 16384, mmap.MAP_SHARED)
+path = sys.argv[1]
+with open(path, "wb") as f:
+    f.write(b"x")
+os.unlink(path)
+with open("/proc/self/maps") as maps:
+    print(sum(1 for line in maps if line.rstrip("\\n").endswith(" (deleted)") and "/memfd:" not in line))
+`;
+
 describe('a file mapped through an fd the trace never saw made, then unlinked (review 28, exactness 6)', () => {
+  it('strace -f -ttt (no -y): a memfd mapped, then a file written, closed and unlinked: clean, exit 0', () => {
+    const work = workspace('unnamed-map-memfd');
+    const trace = join(work, 'trace.txt');
+    const run = spawnSync('strace', ['-f', '-ttt', '-o', trace, PYTHON, '-c', MEMFD, join(work, 'w', 'scratch')], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.status, run.stderr).toBe(0);
+    // The program's word: no file's mapping shown deleted.
+    expect(run.stdout.trim()).toBe('0');
+    expect(readFileSync(trace, 'utf8')).toMatch(/memfd_create\("buffer", \S+\) = \d+/);
+    const report = JSON.parse(runCli(['analyze', trace, '--format', 'json']).stdout) as { findings: { kind: string }[]; summary: { mappingsInDoubt: number } };
+    expect(report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped')).toEqual([]);
+    expect(report.summary.mappingsInDoubt).toBe(0);
+    expect(runCli(['analyze', trace, '--fail-on', 'error']).status).toBe(0);
+  });
+
   it.each([
     ['kept mapped: in doubt, --fail-on error exits 2', 'keep', 1, 2],
     ['unmapped first: clean, exit 0', 'unmap', 0, 0],

@@ -510,14 +510,22 @@ export class Engine {
         break;
       case 'rename':
         if (this.mappings.watchesReleasedNames) this.releasedNameRenamed(task, event);
-        this.files.rename(task, event);
-        // A rename replaces whatever had the new name: perhaps a file mapped unnamed.
-        if (!event.exchange) this.mappings.unnamed.nameRemoved(resolveName(task, event.newDir, event.newPath), event);
+        if (this.mappings.unnamed.watching && !event.exchange) {
+          // A rename replaces whatever had the new name: perhaps a file mapped unnamed.
+          const name = resolveName(task, event.newDir, event.newPath);
+          const replaced = this.files.named(name);
+          this.files.rename(task, event);
+          this.mappings.unnamed.nameRemoved(replaced, name, event);
+        } else this.files.rename(task, event);
         break;
       case 'unlink':
         if (this.mappings.watchesReleasedNames) this.releasedNameRemoved(task, event);
-        this.files.unlink(task, event);
-        if (!event.removeDir) this.mappings.unnamed.nameRemoved(resolveName(task, event.dir, event.path), event);
+        if (this.mappings.unnamed.watching && !event.removeDir) {
+          const name = resolveName(task, event.dir, event.path);
+          const removed = this.files.named(name);
+          this.files.unlink(task, event);
+          this.mappings.unnamed.nameRemoved(removed, name, event);
+        } else this.files.unlink(task, event);
         break;
       case 'dup':
         this.fds.dup(task, event);

@@ -336,14 +336,25 @@ export class UnnamedMappings extends DoubtfulCalls<{ pid: number; fd: number; ma
     this.live.set(mapping, { fd, mappedAt: `${mappedAt.file}:${mappedAt.line}` });
   }
 
-  /** `name`, a file's, was removed (unlinked, or renamed over) at `event`: each such mapping still live may have been of it. */
-  nameRemoved(name: string, event: EventBase): void {
-    if (this.live.size === 0) return;
+  /** Whether any such mapping is live to doubt: nothing else is looked at otherwise. */
+  get watching(): boolean {
+    return this.live.size > 0;
+  }
+
+  /**
+   * `removed`, the file the trace knows by `name`, lost that name (unlinked,
+   * or renamed over) at `event`. It may have been the one a mapping here is
+   * of only if the trace holds it open and it has no mapping of its own: an
+   * fd the filter let no close of through, whose copy was mapped (review
+   * 28). A file the trace saw closed, or knows mapped, is not it, nor is a
+   * name the trace never saw opened (review 29: a memfd mapped without -y,
+   * then any unlink, made a doubt). Each mapping is doubted once.
+   */
+  nameRemoved(removed: FileNode | undefined, name: string, event: EventBase): void {
+    if (removed === undefined || removed.fdRefs === 0 || removed.recordCount > 0) return;
     for (const [mapping, how] of this.live) {
-      if (mapping.pieces === 0) {
-        this.live.delete(mapping);
-        continue;
-      }
+      this.live.delete(mapping);
+      if (mapping.pieces === 0) continue;
       this.add({ pid: mapping.space.ownerTgid, fd: how.fd, mappedAt: how.mappedAt, name, removedAt: `${event.place.file}:${event.place.line}` });
       this.doubt([mapping], name);
     }
