@@ -644,16 +644,17 @@ om_linked_ranges() {
       name = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ [^ ]+ [^ ]+ +/, "", name)
       if (substr(name, 1, 1) == "/") { print $1, $4, $5, name; print $1, $4, $5, root name } }' "$1" > "$3" || return 1
   [[ -s $3 ]] || return 0
-  # A name that reaches nothing: stat says so and goes on.
-  awk '{ sub(/^[^ ]+ [^ ]+ [^ ]+ /, ""); print }' "$3" | tr '\n' '\0' | xargs -0 -r stat -c '%h %D %i %n' -- > "$3.stat" 2> /dev/null
+  # Each name once (a file mapped 3,000 times is one stat, not 3,000: review 29
+  # made that quadratic). A name that reaches nothing: stat says so and goes on.
+  awk '{ sub(/^[^ ]+ [^ ]+ [^ ]+ /, ""); if (!seen[$0]++) print }' "$3" | tr '\n' '\0' | xargs -0 -r stat -c '%h %D %i %n' -- > "$3.stat" 2> /dev/null
   # stat prints st_dev in hex; the maps line MAJOR:MINOR, made into one as glibc's makedev does.
   awk 'function hex(s,   i, n) { n = 0; for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return n }
     function dev(mm,   p, ma, mi) { split(mm, p, ":"); ma = hex(p[1]); mi = hex(p[2]); return (mi % 256) + (ma % 4096) * 256 + int(mi / 256) * 1048576 + int(ma / 4096) * 4096 * 4294967296 }
     function rest(line) { sub(/^[^ ]+ [^ ]+ [^ ]+ /, "", line); return line }
-    NR == FNR { n = rest($0); lines[n] = lines[n] $1 " " $2 " " $3 "\n"; next }
-    $1 > 0 && (n = rest($0)) in lines {
-      split(lines[n], each, "\n")
-      for (i = 1; each[i] != ""; i++) { split(each[i], f, " "); if (hex($2) == dev(f[2]) && $3 == f[3]) print f[1] }
+    NR == FNR { n = rest($0); k = ++count[n]; range[n, k] = $1; key[n, k] = $2 " " $3; next }
+    $1 > 0 && (n = rest($0)) in count {
+      for (k = 1; k <= count[n]; k++) { split(key[n, k], f, " "); if (hex($2) == dev(f[1]) && $3 == f[2]) print range[n, k] }
+      delete count[n]
     }' "$3" "$3.stat"
 }
 

@@ -9,7 +9,7 @@
 //
 // A real bundle (test/fixtures/review19-launched-quick) copied, with 130,000
 // hard links to three junk files added beside it.
-import { cpSync, linkSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, linkSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { REPO, runCli } from './support/tools.js';
@@ -18,7 +18,8 @@ const FIXTURE = join(REPO, 'test', 'fixtures', 'review19-launched-quick', 'bundl
 const FILES = 130_000;
 
 it('a bundle with 130,000 maps-end.N.txt files: read up to a bound, its warnings bounded, the finding as without them', () => {
-  const bundle = join(mkdtempSync('/tmp/om-many-others-'), 'bundle');
+  const scratch = mkdtempSync('/tmp/om-many-others-');
+  const bundle = join(scratch, 'bundle');
   cpSync(FIXTURE, bundle, { recursive: true });
   // A new file every 50,000 links: ext4 gives a file 65,000 at most.
   let junk = '';
@@ -39,4 +40,18 @@ it('a bundle with 130,000 maps-end.N.txt files: read up to a bound, its warnings
       "their processes' findings are neither confirmed nor contradicted by them, and their deleted files are not reported",
   );
   expect(aboutOthers.some((warning) => /more problems of its maps-end\.N\.txt files, not said one by one$/.test(warning))).toBe(true);
+  rmSync(scratch, { recursive: true, force: true });
 }, 120_000);
+
+// Review 29 (code review, F6): the twin of a snapshot (maps-start.linked and the like: the ranges of its lines whose
+// "(deleted)" file is still linked) was read whole whatever its size: every twin of 2,000 files could be 200 MB.
+it('a twin larger than the snapshot it is of is not read, and says so', () => {
+  const scratch = mkdtempSync('/tmp/om-big-twin-');
+  const bundle = join(scratch, 'bundle');
+  cpSync(join(REPO, 'test', 'fixtures', 'review9-late-start', 'bundle'), bundle, { recursive: true });
+  const snapshot = readFileSync(join(bundle, 'maps-start.txt'));
+  writeFileSync(join(bundle, 'maps-start.linked'), '7f0000000000-7f0000001000\n'.repeat(Math.ceil(snapshot.length / 26) + 1));
+  const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { warnings: string[] };
+  expect(report.warnings).toContain(`${join(bundle, 'maps-start.linked')}: larger than the snapshot it is of, as no capture writes: not used (its lines read as deleted files)`);
+  rmSync(scratch, { recursive: true, force: true });
+});

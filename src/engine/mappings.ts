@@ -1146,13 +1146,6 @@ export class Mappings {
   }
 }
 
-/**
- * The file the engine holds is the one a maps line names: by inode when both
- * know it, else by a name the trace gave it. An inode is used again once its
- * file is gone: the same inode under another name is another file, made after
- * the trace ended (a name the trace spelled otherwise still has the same last
- * component, and one bpftrace cut is the start of the real one).
- */
 /** The lines of maps-start-gone.txt and its -late twin, by their start. */
 function goneLinesByStart(gone: GoneAtExit): Map<number, { line: EndMapping; late: boolean }> | null {
   if (gone.lines.length === 0 && gone.late.length === 0) return null;
@@ -1168,6 +1161,13 @@ function directoryOf(name: string): string {
   return slash <= 0 ? '/' : name.slice(0, slash);
 }
 
+/**
+ * The file the engine holds is the one a maps line names: by inode when both
+ * know it, else by a name the trace gave it. An inode is used again once its
+ * file is gone: the same inode under another name is another file, made after
+ * the trace ended (a name the trace spelled otherwise still has the same last
+ * component, and one bpftrace cut is the start of the real one).
+ */
 function sameFile(file: FileNode, line: EndMapping): boolean {
   if (file.inode !== null && line.inode !== null) {
     if (file.inode.dev !== line.inode.dev || file.inode.ino !== line.inode.ino) return false;

@@ -248,7 +248,9 @@ async function readMapsSnapshot(
     if (++bad <= MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${path}:${lineNo}: unreadable line, not a /proc/PID/maps line: ${why}`);
   };
   let elidedLines = 0;
-  const linked = await readLinked(files, linkedTwinOf(name), problems);
+  const snapshotFd = fd ?? files.openRegular(name, true);
+  if (snapshotFd < 0) return null;
+  const linked = await readLinked(files, linkedTwinOf(name), twinBound(files, name, snapshotFd), problems);
   const sink: Pick<LineSink, 'line' | 'longLine'> = {
     line(text, lineNo) {
       if (text.trim() === '') return;
@@ -299,8 +301,7 @@ async function readMapsSnapshot(
       sink.line(elided, lineNo, 0, -1);
     },
   };
-  if (fd !== undefined) await files.eachLineOf(fd, name, sink);
-  else if (!(await files.eachLine(name, sink))) return null;
+  await files.eachLineOf(snapshotFd, name, sink);
   if (bad > MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${path}: ${bad - MAX_MAPS_PROBLEMS_SHOWN} more unreadable lines`);
   if (!ordered)
     problems.push(`${path}: its lines are not in address order, or overlap, as the kernel never prints them: a finding's line is the one that starts at its address, else the first that holds it`);
@@ -320,18 +321,43 @@ function linkedTwinOf(snapshot: string): string {
   return snapshot === GONE_FILE || snapshot === GONE_LATE_FILE ? 'maps-start.linked' : snapshot.replace(/\.txt$/, '.linked');
 }
 
+/** The most bytes the twin of snapshot `name` may hold: its snapshot's size (maps-start.txt's, for the lines of it the gone files hold). */
+function twinBound(files: BundleFiles, name: string, snapshotFd: number): number {
+  if (name !== GONE_FILE && name !== GONE_LATE_FILE) return fstatSync(snapshotFd).size;
+  const start = files.openRegular('maps-start.txt', true);
+  if (start < 0) return 0;
+  try {
+    return fstatSync(start).size;
+  } finally {
+    closeSync(start);
+  }
+}
+
 /** The most lines of a twin read: a maps snapshot has no more than vm.max_map_count lines, and a real one some ten thousand. */
 const MAX_LINKED_LINES = 1 << 20;
 
-/** The start addresses a snapshot's twin (linkedTwinOf) lists; none without it. Its unreadable lines are said in `problems`. */
-async function readLinked(files: BundleFiles, twin: string, problems: string[]): Promise<Set<number>> {
+/**
+ * The start addresses a snapshot's twin (linkedTwinOf) lists; none without
+ * it. Its unreadable lines are said in `problems`. A twin larger than its
+ * snapshot (`snapshotBytes`: each line of a twin is shorter than the line it
+ * is of) is not read: a hostile bundle would make every twin of 2,000
+ * maps-end.N.txt files 200 MB (review 29).
+ */
+async function readLinked(files: BundleFiles, twin: string, snapshotBytes: number, problems: string[]): Promise<Set<number>> {
   const starts = new Set<number>();
   let bad = 0;
   let over = 0;
   const unreadable = (lineNo: number) => {
     if (++bad <= MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${join(files.dir, twin)}:${lineNo}: unreadable line, not the START-END of a maps line`);
   };
-  await files.eachLine(twin, {
+  const twinFd = files.openRegular(twin, true);
+  if (twinFd < 0) return starts;
+  if (fstatSync(twinFd).size > snapshotBytes) {
+    closeSync(twinFd);
+    problems.push(`${join(files.dir, twin)}: larger than the snapshot it is of, as no capture writes: not used (its lines read as deleted files)`);
+    return starts;
+  }
+  await files.eachLineOf(twinFd, twin, {
     line(text, lineNo) {
       if (text.trim() === '') return;
       const range = /^([0-9a-f]{1,16})-[0-9a-f]{1,16}$/.exec(text);
