@@ -315,6 +315,9 @@ export class FailedUnmaps extends DoubtfulCalls<{ pid: number; name: string; err
   }
 }
 
+/** How many unnamed mappings are held before those unmapped since are let go (UnnamedMappings.mapped). */
+const UNNAMED_PRUNED_AT = 4096;
+
 /**
  * Mappings of a file nothing names (Fds.mappedUnknownFd: an fd no call of
  * the trace made, no -y annotation, no inode), while they live. A name
@@ -325,8 +328,6 @@ export class FailedUnmaps extends DoubtfulCalls<{ pid: number; name: string; err
  * unless a finding of its process and that name covers it. A trace with -y
  * or from bpftrace names each mapped file, and never gets here.
  */
-const UNNAMED_PRUNED_AT = 4096;
-
 export class UnnamedMappings extends DoubtfulCalls<{ pid: number; fd: number; mappedAt: string; name: string; removedAt: string }> {
   private readonly live = new Map<MappingState, { fd: number; mappedAt: string }>();
 
