@@ -307,8 +307,13 @@ export function mappedBytes(finding: Finding): number {
   return plausibleBytes(finding.length);
 }
 
+/**
+ * The bytes a mapping of `length` holds, as /proc/PID/maps counts them: whole
+ * pages (mmap of 5,000 bytes maps two). Summed as given, 10,000 such mappings
+ * totalled a third less than maps shows (review 28, exactness 2).
+ */
 function plausibleBytes(length: number): number {
-  return isByteCount(length) ? length : 0;
+  return isByteCount(length) ? Math.ceil(length / PAGE_BYTES) * PAGE_BYTES : 0;
 }
 
 /** The benign rule's name ("JVM hsperfdata at exit") when one rule covers every benign finding; else null. */
