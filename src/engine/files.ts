@@ -777,6 +777,12 @@ export class Files {
     this.giveName(file, name);
   }
 
+  /** Whether `file` goes by `name` only as the symlink it was opened through, its own name still awaited (awaitRealName). */
+  private goesBySymlink(file: FileNode, name: string): boolean {
+    for (const waiting of this.realNameClues.values()) for (const awaited of waiting) if (awaited.file === file && awaited.spelled === name) return true;
+    return false;
+  }
+
   /**
    * /proc's maps name `file`, opened through a symlink to it, `path`: its own
    * name when it fits the file's clue (claimRealName), though no call of the
@@ -1411,6 +1417,13 @@ export class Files {
   private removeName(file: FileNode, name: string, event: EventBase, by: Space, nlinkAfter?: number): void {
     // Removed where the trace shows it (after strace printed a failure it caused): not out of sight.
     if (this.missing.size > 0 && this.missing.get(name)?.file === file) this.missing.delete(name);
+    if (this.realNameClues.size > 0 && this.goesBySymlink(file, name)) {
+      // The symlink goes (ldconfig and dpkg replace a soname's), not the file: its own name, which the clue
+      // awaits, stays (review 30, S1: every library opened by its soname read as a leak).
+      this.dropName(file, name);
+      if (file.history.at(-1) === name) file.history = file.history.slice(0, -1);
+      return;
+    }
     // Read before the name goes: an fd still open can map the file once it is gone.
     const spelled = file.fdRefs > 0 ? (file.spellings?.get(name) ?? null) : null;
     const lastNames = file.fdRefs > 0 ? (spelled === null ? [flatCopy(name)] : [...spelled]) : null;
