@@ -315,6 +315,7 @@ export class Engine {
       ...this.files.misplaced.inDoubt(found),
       ...this.mappings.failedUnmaps.inDoubt(found),
       ...this.mappings.unnamed.inDoubt(found),
+      ...this.files.hidden.inDoubt(found),
       ...this.mappings.goneLate.mappings,
       ...this.releasedGone(found).map(({ pid, name }) => ({ pid, name })),
       ...this.untracedHolders,
@@ -373,6 +374,7 @@ export class Engine {
     const unfollowed = this.files.unfollowed.note();
     const failedUnmaps = this.mappings.failedUnmaps.note();
     const unnamed = this.mappings.unnamed.note();
+    const hidden = this.files.hidden.note();
     const fromFiles = [
       ...(untraced === null ? [] : [untraced]),
       ...(rings === null ? [] : [rings]),
@@ -391,6 +393,7 @@ export class Engine {
       ...(goneReleased === null ? [] : [goneReleased]),
       ...(failedUnmaps === null ? [] : [failedUnmaps]),
       ...(unnamed === null ? [] : [unnamed]),
+      ...(hidden === null ? [] : [hidden]),
     ];
     return fromFiles.length === 0 ? this.tasks.assumptions() : [...this.tasks.assumptions(), ...fromFiles];
   }
@@ -412,6 +415,7 @@ export class Engine {
       ...this.files.aliased.paths(),
       ...this.mappings.failedUnmaps.paths(),
       ...this.mappings.unnamed.paths(),
+      ...this.files.hidden.paths(),
       ...this.files.missingPaths(),
       ...this.releasedGone(this.foundFor())
         .slice(0, 1)

@@ -75,6 +75,12 @@ export class FileNode {
   cutNames: Set<string> | null = null;
   /** The inode the file is indexed by (Files.byInode), once the tracer named one. */
   inode: Inode | null = null;
+  /**
+   * Names the kernel counted that the trace does not know (HiddenLinks): a
+   * link count bpftrace reported above the names known then (a hard link
+   * made before the trace). 0 for most files.
+   */
+  hiddenLinks = 0;
   /** Its mappings made or live since an open by one of its names last reached it (ReplacedNames), by process. */
   heldSince: HeldSince | null = null;
   size: number | null = null;
@@ -288,6 +294,90 @@ export class DoubtfulCalls<T> extends FirstOfMany<T> {
   }
 }
 
+/**
+ * Files with names the trace does not know: bpftrace's mmap or ftruncate
+ * counted more links than the names known then (`cp -al`, `git clone
+ * --local`: hard links made before the trace). Losing every known name is
+ * not losing the last (review 30, M1: an error where the program's fstat
+ * said one link was left, and `scan` of the same process said none leaked).
+ * Only a removal the trace ties to no file may have taken a hidden name:
+ * once one came, the file's mappings live when its last known name goes,
+ * or when such a removal comes after, are in doubt. A later link count
+ * settles it (Files.linkCountSeen).
+ */
+export class HiddenLinks extends DoubtfulCalls<{ name: string; pid: number; links: number; countedAt: string; removedAt: string }> {
+  /** Files with hidden names (hiddenLinks > 0), and whether a removal tied to no file came since their count. */
+  private readonly watched = new Map<FileNode, { countedAt: string; links: number; untied: string | null }>();
+
+  get watching(): boolean {
+    return this.watched.size > 0;
+  }
+
+  /**
+   * The kernel counted `nlink` names of `file` at `event` (nlink > 0): those
+   * the trace does not know are hidden. Not for a file the trace knows by no
+   * name (an fd from before it, with no annotation): every removal would be
+   * one of its, and its names were never followed (UnnamedMappings).
+   */
+  counted(file: FileNode, nlink: number, event: EventBase): void {
+    const hidden = file.gone || file.cutNames !== null || file.names.size === 0 ? 0 : nlink - file.names.size;
+    file.hiddenLinks = Math.max(0, hidden);
+    if (file.hiddenLinks === 0) this.watched.delete(file);
+    else this.watched.set(file, { countedAt: `${event.place.file}:${event.place.line}`, links: nlink, untied: null });
+  }
+
+  /** The file has no known name and no hidden one: a link count of 0 (linkCountSeen), or it went. */
+  forget(file: FileNode): void {
+    file.hiddenLinks = 0;
+    this.watched.delete(file);
+  }
+
+  /**
+   * The last known name of `file`, which has hidden ones, went: it keeps a
+   * name, unless a removal tied to no file came since its count (then its
+   * live mappings are in doubt).
+   */
+  lastKnownNameGone(file: FileNode): void {
+    const watched = this.watched.get(file);
+    if (watched?.untied != null) this.doubtLive(file, watched.countedAt, watched.links, watched.untied);
+  }
+
+  /** A name the trace ties to no file was removed at `event`: perhaps a hidden name of a watched file. */
+  untiedRemoval(event: EventBase): void {
+    const at = `${event.place.file}:${event.place.line}`;
+    for (const [file, watched] of this.watched) {
+      if (file.gone) {
+        this.watched.delete(file);
+        continue;
+      }
+      watched.untied = at;
+      if (file.names.size === 0) this.doubtLive(file, watched.countedAt, watched.links, at);
+    }
+  }
+
+  private doubtLive(file: FileNode, countedAt: string, links: number, removedAt: string): void {
+    const live = [...file.liveRecords()];
+    if (live.length === 0) return;
+    this.add({ name: file.displayName, pid: live[0]!.space.ownerTgid, links, countedAt, removedAt });
+    this.doubt(live, file.displayName);
+  }
+
+  note(): string | null {
+    const first = this.first;
+    if (first === null) return null;
+    const more = this.count > 1 ? ` (and ${this.count - 1} more like it)` : '';
+    return (
+      `${first.name} had ${first.links} links at ${first.countedAt}, more than the names the trace knew (hard links made before it), and ` +
+      `its names the trace knew went while process ${first.pid} mapped it; a name the trace tied to no file was removed at ${first.removedAt}${more}: ` +
+      'it may have been the last, and the mapping may have outlived it: in doubt. A later mmap or ftruncate of the file would show its link count; on the host, orphanmap scan tells'
+    );
+  }
+
+  paths(): string[] {
+    return this.first === null ? [] : [this.first.name];
+  }
+}
+
 /** A removal or a new name through a magic link of /proc the trace cannot follow (throughUnfollowedLink). */
 interface Unfollowed {
   pid: number;
@@ -469,6 +559,8 @@ export class Files {
   readonly misplaced = new MisplacedNames();
   /** Unlinks, renames and links by names through /proc's links that the trace cannot follow. */
   readonly unfollowed = new UnfollowedNames();
+  /** Files with names the trace does not know, as link counts showed (HiddenLinks). */
+  readonly hidden = new HiddenLinks();
   /**
    * The trace has shown a close or a dup (Fds): without one, a filter left them
    * out, and what the trace last saw an fd opened on may be gone from it since.
@@ -1076,6 +1168,8 @@ export class Files {
       if (moving === undefined || replaced === undefined || this.byName.hasUnder(from) || this.byName.hasUnder(to)) this.directoryMoved(from, to, true);
       return;
     }
+    // A name of no file the trace knows may be a hidden one (HiddenLinks), which a rename over it removes.
+    if (replaced === undefined && !symlinkTo && this.hidden.watching) this.hidden.untiedRemoval(event);
     // Renaming over an existing name unlinks the file that had it.
     if (replaced !== undefined && replaced !== moving) {
       if (replaced.recordCount === 0 && to.startsWith('/')) this.checkAliased(task, event, 'rename to', to, replaced, hasDotDot(event.newPath));
@@ -1387,6 +1481,7 @@ export class Files {
       // A file known by a cut name may have this one.
       if (!this.cut.empty) for (const cut of this.cut.mayBe(name, false)) this.cut.doubt(cut, event);
       if (!symlink) this.checkMisplaced(task, event, 'unlink', event.path, event.dir, name);
+      if (!symlink && this.hidden.watching) this.hidden.untiedRemoval(event);
       return;
     }
     if (file.recordCount === 0 && name.startsWith('/')) this.checkAliased(task, event, 'unlink', name, file, hasDotDot(event.path));
@@ -1434,6 +1529,11 @@ export class Files {
       if (file.names.size === 0 && file.cutNames !== null) this.cut.doubt(file, event);
       return;
     }
+    if (nlinkAfter === undefined && file.hiddenLinks > 0) {
+      // The kernel counted names the trace does not know: the file keeps one (HiddenLinks).
+      this.hidden.lastKnownNameGone(file);
+      return;
+    }
     this.goes(file);
     const unlinkedAt = this.log.unlinked(file, event, lastNames !== null, by);
     if (file.runningIn > 0) this.images.lostLastName(file, event);
@@ -1464,6 +1564,7 @@ export class Files {
    */
   linkCountSeen(file: FileNode, nlink: number, event: EventBase, call: string, by: Space): void {
     if (nlink > 0) {
+      this.hidden.counted(file, nlink, event);
       this.cut.settle(file, nlink);
       if (file.inode !== null) this.replaced.settle(file.inode.dev, file.inode.ino);
       return;
@@ -1471,8 +1572,9 @@ export class Files {
     if (file.gone || file.unnamed) return;
     if (!this.cut.outOfSight(file)) {
       // A name the trace follows, gone by no call it shows: another process removed or replaced the file (review 9, R9-3).
-      // A file the trace knows by no name (an fd opened before it, a memfd) had none to lose.
-      if (file.names.size === 0) return;
+      // A file the trace knows by no name (an fd opened before it, a memfd) had none to lose, unless the kernel counted some.
+      if (file.names.size === 0 && file.hiddenLinks === 0) return;
+      this.hidden.forget(file);
       const place = `${event.place.file}:${event.place.line}`;
       this.wentOutOfSight(file, event, by, `The ${call} at ${place} shows it with no name left (link count 0): ${REMOVED_OUT_OF_SIGHT}`);
       return;
