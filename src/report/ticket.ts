@@ -310,16 +310,26 @@ function diagnosisBlocks(report: Report, resizes: Resizes, redaction: Redaction)
       ),
     );
   }
-  if (report.findings.some((f) => f.severity !== 'info' && f.names.some((name) => KAFKA_INDEX.test(redaction.path(name))))) {
+  const kafkaNamed = report.findings.filter((f) => f.severity !== 'info' && f.names.some((name) => KAFKA_INDEX.test(redaction.path(name))));
+  // The bug is a resize: a name alone is no diagnosis (review 30: a python program's "00000000.index", never resized).
+  const kafkaResized = kafkaNamed.some((f) => f.kind === 'remapped-without-unmap' || resizes.has(f));
+  if (kafkaNamed.length > 0) {
     blocks.push(
       paragraph(
         strong('Kafka index files. '),
-        text('This is the known Kafka bug: AbstractIndex.resize() maps an index file again without unmapping the old MappedByteBuffer, which lives until a garbage collection. See '),
+        text(
+          kafkaResized
+            ? 'This is the known Kafka bug: AbstractIndex.resize() maps an index file again without unmapping the old MappedByteBuffer, which lives until a garbage collection. See '
+            : "The names are those of Kafka's index files, but the trace shows no resize of them: if this is a Kafka broker, its known bug (AbstractIndex.resize() maps an index file again without unmapping the old MappedByteBuffer) is one way to get here, and this trace does not show it. See ",
+        ),
         apacheIssue('KAFKA-7442'),
         text(' and '),
         apacheIssue('KAFKA-19390'),
         text(
-          '; KAFKA-19390 fixed resize() in July 2025 (it always unmaps, under a lock around buffer reads) and was backported to the 3.9 and 4.0 lines. Upgrade the brokers to a release that contains that fix; until then, watch the deleted mappings in /proc/PID/maps against vm.max_map_count.',
+          '; KAFKA-19390 fixed resize() in July 2025 (it always unmaps, under a lock around buffer reads) and was backported to the 3.9 and 4.0 lines. ' +
+            (kafkaResized
+              ? 'Upgrade the brokers to a release that contains that fix; until then, watch the deleted mappings in /proc/PID/maps against vm.max_map_count.'
+              : 'Check which program held these files before blaming that bug, and watch the deleted mappings in /proc/PID/maps against vm.max_map_count.'),
         ),
       ),
     );
