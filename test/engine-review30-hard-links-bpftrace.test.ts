@@ -65,4 +65,22 @@ describe('a mapped file with a hard link made before the trace (review 30, M1)',
     expect(report.warnings.some((warning) => warning.startsWith(`${DIR}/data/first.seg had 2 links at `) && warning.includes('in doubt'))).toBe(true);
     expect(status).toBe(3);
   });
+
+  it('the known name unlinked, the file mapped again, the hidden name unlinked: both mappings are findings when the link count shows 0', () => {
+    const truth = truthOf('remapped').remapped!;
+    expect(truth.nlink).toBe(0);
+    expect(truth.maps).toHaveLength(2);
+    const lines = readFileSync(join(FIXTURE, 'remapped', 'trace.txt'), 'utf8').split('\n');
+    expect(lines[211]).toMatch(/ ftruncate fd=3 len=8192 ret=0 ino=\d+ dev=\d+ nlink=0$/);
+    const { report, status } = analyzed('remapped');
+    const starts = truth.maps.map((line) => Number.parseInt(line.split('-')[0]!, 16)).sort((a, b) => a - b);
+    expect(
+      report.findings
+        .filter((finding) => finding.kind === 'unlinked-while-mapped')
+        .map((finding) => Number.parseInt(finding.address, 16))
+        .sort((a, b) => a - b),
+    ).toEqual(starts);
+    expect(report.summary.mappingsInDoubt).toBe(0);
+    expect(status).toBe(3);
+  });
 });

@@ -315,12 +315,14 @@ export class HiddenLinks extends DoubtfulCalls<{ name: string; pid: number; link
 
   /**
    * The kernel counted `nlink` names of `file` at `event` (nlink > 0): those
-   * the trace does not know are hidden. Not for a file the trace knows by no
-   * name (an fd from before it, with no annotation): every removal would be
-   * one of its, and its names were never followed (UnnamedMappings).
+   * the trace does not know are hidden. Not for a file the trace never knew
+   * by a name (an fd from before it, with no annotation): every removal would
+   * be one of its, and its names were never followed (UnnamedMappings). One
+   * whose known names went, and that had hidden ones, has only those.
    */
   counted(file: FileNode, nlink: number, event: EventBase): void {
-    const hidden = file.gone || file.cutNames !== null || file.names.size === 0 ? 0 : nlink - file.names.size;
+    const known = file.names.size;
+    const hidden = file.gone || file.cutNames !== null || (known === 0 && file.hiddenLinks === 0) ? 0 : nlink - known;
     file.hiddenLinks = Math.max(0, hidden);
     if (file.hiddenLinks === 0) this.watched.delete(file);
     else this.watched.set(file, { countedAt: `${event.place.file}:${event.place.line}`, links: nlink, untied: null });
