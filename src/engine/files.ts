@@ -51,6 +51,12 @@ const HELD_PIDS_NAMED = 64;
  * short opens from keeping them all.
  */
 const DORMANT_FILES = 4096;
+/**
+ * Files with two names or more that nothing holds, kept by their names
+ * (Files.keepLinked): the most recent this many. A backup tool's `cp -al`
+ * under the trace makes a link of every file it copies.
+ */
+const LINKED_KEPT = 4096;
 
 export class FileNode {
   /** Every name known now, in each of its spellings; a file gone has none, and shares one set for it. */
@@ -1101,7 +1107,13 @@ export class Files {
     if (byFd === undefined && this.realNameClues.size > 0) this.claimRealName(resolveName(task, event.oldDir, event.oldPath, this.linkTargets));
     if (byFd === undefined && event.oldPath !== '') this.notFollowed(task, event, 'link', resolveName(task, event.oldDir, event.oldPath, this.linkTargets));
     if (event.newPathCut !== true) this.notFollowed(task, event, 'link', resolveName(task, event.newDir, event.newPath, this.linkTargets));
-    const file = byFd === undefined ? this.linkedByName(resolveName(task, event.oldDir, event.oldPath, this.linkTargets), event.followsSymlink === true) : byFd;
+    const oldName = byFd === undefined ? resolveName(task, event.oldDir, event.oldPath, this.linkTargets) : null;
+    let file = oldName === null ? byFd : this.linkedByName(oldName, event.followsSymlink === true);
+    // A name of no file the trace holds (one it forgot, closed and unmapped, or never saw opened) is a file all the
+    // same, and the two names are one file's from here on (review 31, F-3: `ln seg.log seg.log.snapshot`, then
+    // the snapshot mapped and unlinked, was a leak though seg.log kept the file). Not through a symlink the trace
+    // does not know: the file is its target's.
+    if (file === undefined && oldName !== null && event.followsSymlink !== true && event.oldPath !== '') file = this.newFile(oldName);
     // Only a file that never had a name (O_TMPFILE) can be linked once it has none: one gone here was not seen getting one.
     if (file === undefined || file === null || file.gone) return;
     const name = resolveName(task, event.newDir, event.newPath, this.linkTargets);
@@ -1630,10 +1642,34 @@ export class Files {
         file.heldSince,
       );
     }
+    // Two names the trace showed linked (strace: no inode to find it by again): kept, or an open of each would
+    // make a file of its own, and the unlink of one would be taken for the last (review 31, F-3).
+    if (file.inode === null && !file.gone && file.names.size > 1 && file.cutNames === null) {
+      this.keepLinked(file);
+      return;
+    }
+    this.forgetNow(file);
+  }
+
+  private forgetNow(file: FileNode): void {
     this.unindexNames(file);
     this.unindexInode(file);
     this.cut.forget(file);
     if (file.inode !== null && !file.gone && file.names.size > 0 && file.cutNames === null) this.keepDormant(file, file.inode);
+  }
+
+  /** Unused files with two names or more (forgetIfUnused), the most recent last: the oldest past LINKED_KEPT is forgotten. */
+  private readonly linkedKept = new Set<FileNode>();
+
+  private keepLinked(file: FileNode): void {
+    this.linkedKept.delete(file);
+    this.linkedKept.add(file);
+    if (this.linkedKept.size <= LINKED_KEPT) return;
+    const oldest: FileNode = this.linkedKept.values().next().value!;
+    this.linkedKept.delete(oldest);
+    // In use again since: forgetIfUnused looks at it when that ends.
+    if (oldest.fdRefs > 0 || oldest.recordCount > 0 || oldest.runningIn > 0 || oldest.findingRefs > 0) return;
+    this.forgetNow(oldest);
   }
 
   private keepDormant(file: FileNode, inode: Inode): void {
