@@ -58,18 +58,17 @@ it('ln of a closed file, the new name mapped and unlinked: the old name keeps th
   expect(report.summary.mappingsInDoubt).toBe(0);
 });
 
-it("60,000 random steps over 4,000 files with links, renames and unlinks: the findings are the program's own record", () => {
+function compiled(work: string): string {
   requireTool('gcc');
-  const work = workspace('random-links');
   const program = join(work, 'random-links');
   execFileSync('gcc', ['-O2', '-o', program, join(REPO, 'test', 'scenarios', 'random-links.c')], { stdio: 'pipe' });
-  const dir = join(work, 'run');
-  mkdirSync(dir);
-  const trace = join(work, 'trace.txt');
-  const run = spawnSync('strace', ['-f', '-ttt', '-T', '-y', '-o', trace, '-e', `trace=${STRACE_FILTER}`, program, dir, '60000', '7'], { encoding: 'utf8', timeout: 120_000 });
-  expect(run.status, run.stderr).toBe(0);
+  return program;
+}
+
+/** The program's own record of the mappings live at each unlink of a file's last name, as "ADDRESS LENGTH" in decimal, sorted. */
+function recordOf(dir: string): string[] {
   const record = readFileSync(join(dir, 'truth.txt'), 'utf8').trim().split('\n');
-  expect(record.at(-1)).toMatch(/^# leaks \d+ files 4000$/);
+  expect(record.at(-1)).toMatch(/^# leaks \d+ files \d+$/);
   const leaks = record
     .slice(0, -1)
     .map((line) => {
@@ -79,15 +78,51 @@ it("60,000 random steps over 4,000 files with links, renames and unlinks: the fi
     .sort();
   expect(leaks.length).toBe(Number(record.at(-1)!.split(' ')[2]));
   expect(leaks.length).toBeGreaterThan(1000);
+  return leaks;
+}
+
+/** The report's unlinked-while-mapped findings, as recordOf gives the record. */
+function foundIn(report: Report): string[] {
+  return report.findings
+    .filter((finding) => finding.kind === 'unlinked-while-mapped')
+    .map((finding) => `${Number.parseInt(finding.address, 16)} ${finding.length}`)
+    .sort();
+}
+
+it("60,000 random steps over 4,000 files with links, renames and unlinks: the findings are the program's own record", () => {
+  const work = workspace('random-links');
+  const program = compiled(work);
+  const dir = join(work, 'run');
+  mkdirSync(dir);
+  const trace = join(work, 'trace.txt');
+  const run = spawnSync('strace', ['-f', '-ttt', '-T', '-y', '-o', trace, '-e', `trace=${STRACE_FILTER}`, program, dir, '60000', '7'], { encoding: 'utf8', timeout: 120_000 });
+  expect(run.status, run.stderr).toBe(0);
+  const leaks = recordOf(dir);
   // The trace shows links of files nothing held then: the case that went wrong.
   expect(readFileSync(trace, 'utf8')).toMatch(/ link\("d\/f\d+\.idx", "d\/l\d+-\d+"\) = 0/);
   const result = runCli(['analyze', trace, '--format', 'json']);
   expect(result.status, result.stderr).toBe(0);
   const report = JSON.parse(result.stdout) as Report;
-  const found = report.findings
-    .filter((finding) => finding.kind === 'unlinked-while-mapped')
-    .map((finding) => `${Number.parseInt(finding.address, 16)} ${finding.length}`)
-    .sort();
-  expect(found).toEqual(leaks);
+  expect(foundIn(report)).toEqual(leaks);
+  expect(report.summary.mappingsInDoubt).toBe(0);
+}, 180_000);
+
+// Under bpftrace a file forgotten with its links was found again by neither name (opens wake no forgotten file): the
+// link counts then showed names the trace did not know, and leaks were in doubt (2 at 15,000 steps, 9 at 60,000).
+it("the same under capture --backend bpftrace, 15,000 steps: the findings are the program's own record, none in doubt", () => {
+  requireTool('bpftrace');
+  const work = workspace('random-links-bpftrace');
+  const program = compiled(work);
+  const dir = join(work, 'run');
+  mkdirSync(dir);
+  const bundle = join(work, 'bundle');
+  const capture = runCli(['capture', '--backend', 'bpftrace', '--out', bundle, '--', program, dir, '15000', '7']);
+  expect(capture.status, capture.stderr).toBe(0);
+  const leaks = recordOf(dir);
+  expect(readFileSync(join(bundle, 'trace.txt'), 'utf8')).toMatch(/ link sys=link ret=0 .* path=d\/l\d+-\d+ /);
+  const result = runCli(['analyze', bundle, '--format', 'json']);
+  expect(result.status, result.stderr).toBe(0);
+  const report = JSON.parse(result.stdout) as Report;
+  expect(foundIn(report)).toEqual(leaks);
   expect(report.summary.mappingsInDoubt).toBe(0);
 }, 180_000);

@@ -241,6 +241,20 @@ export class FileNode {
   }
 }
 
+/** How many links the file has as the trace knows them: its names, the spellings of one name counted once. */
+function linkCount(file: FileNode): number {
+  const spellings = file.spellings;
+  if (spellings === null) return file.names.size;
+  let alone = 0;
+  const groups = new Set<Set<string>>();
+  for (const name of file.names) {
+    const group = spellings.get(name);
+    if (group === undefined) alone++;
+    else groups.add(group);
+  }
+  return alone + groups.size;
+}
+
 let lastRead: { file: FileNode | null; noted: number; until: EvidenceMark | null; lines: EvidenceLine[] } = { file: null, noted: 0, until: null, lines: [] };
 
 /** A file opened through a symlink to it, with what bpftrace told of its own name (Files.realNameClues). */
@@ -695,7 +709,8 @@ export class Files {
     if (file === undefined && resolvedHint !== undefined && resolvedHint !== name) file = this.namedAs(resolvedHint, inode);
     if (file === undefined) file = this.newFile(name);
     else if (!file.names.has(name) && !file.gone) this.giveName(file, name);
-    if (inode !== undefined && file.inode === null) this.setInode(file, inode);
+    // A file kept by its names (keepLinked) is indexed by its inode again once an open shows it.
+    if (inode !== undefined && (file.inode === null || this.withInode(inode) !== file)) this.setInode(file, inode);
     if (file.names.has(name)) file.sighted();
     if (resolvedHint !== undefined && !file.gone) this.spellAlso(file, name, resolvedHint);
     return file;
@@ -1642,9 +1657,12 @@ export class Files {
         file.heldSince,
       );
     }
-    // Two names the trace showed linked (strace: no inode to find it by again): kept, or an open of each would
-    // make a file of its own, and the unlink of one would be taken for the last (review 31, F-3).
-    if (file.inode === null && !file.gone && file.names.size > 1 && file.cutNames === null) {
+    // Two names the trace showed linked: kept by them, or an open of each would make a file of its own, and the
+    // unlink of one would be taken for the last (review 31, F-3; under bpftrace the link count then showed names
+    // the trace did not know, and real leaks were in doubt). Not by its inode: the kernel gives the number to
+    // the next file made once the names go out of sight; an open by a name finds it only with the same inode.
+    if (!file.gone && file.cutNames === null && linkCount(file) > 1) {
+      this.unindexInode(file);
       this.keepLinked(file);
       return;
     }
