@@ -51,6 +51,8 @@ const HELD_PIDS_NAMED = 64;
  * short opens from keeping them all.
  */
 const DORMANT_FILES = 4096;
+/** Names a file's history keeps (FileNode.record): its first, and the newest after it. */
+const HISTORY_KEPT = 32;
 /**
  * Files with two names or more that nothing holds, kept by their names
  * (Files.keepLinked): the most recent this many. A backup tool's `cp -al`
@@ -205,11 +207,22 @@ export class FileNode {
     if (this.history[this.history.length - 1] !== name) this.record(name);
   }
 
-  /** A name the file had: a new history, one longer (copied by hand: concat took 0.4 µs, freeze 0.13). */
+  /**
+   * A name the file had: a new history, one longer (copied by hand: concat
+   * took 0.4 µs, freeze 0.13), or, past HISTORY_KEPT, without the oldest
+   * name after the first. Every copy grew with the renames before it: a
+   * directory of N mapped files renamed R times cost N·R² (review 31, attack
+   * F2: a 435 KB trace took 219 s and 900 MB). /proc names a mapping by its
+   * file's name now, which the newest names hold.
+   */
   record(name: string): void {
-    const history = new Array<string>(this.history.length + 1);
-    for (let k = 0; k < this.history.length; k++) history[k] = this.history[k]!;
-    history[this.history.length] = name;
+    const old = this.history;
+    const skip = old.length >= HISTORY_KEPT ? 1 : 0;
+    const history = new Array<string>(old.length + 1 - skip);
+    let k = 0;
+    if (old.length > 0) history[k++] = old[0]!;
+    for (let j = 1 + skip; j < old.length; j++) history[k++] = old[j]!;
+    history[k] = name;
     this.history = history;
   }
 
