@@ -932,14 +932,14 @@ OM_GONE_SEEN_S=''      # when the target was first seen gone (epoch seconds, to 
 OM_SAME_VIEW=0
 OM_CHILDREN_AT_ATTACH=''  # --pid: the target's descendants at the attach, untraced ("pid,pid"; om_tree_of)
 OM_MAX_CHILDREN_NAMED=100
-OM_VIEW_UNREAD=0       # 1 when the target was gone before its mount namespace was read
+OM_VIEW_UNREAD=1       # 0 once the target's mount namespace was read: meta.json's sameView is null until then (review 31, F3)
 om_gone_from_start() {
   local stage=$OM_D/.maps-start-gone status v
   ((OM_GONE_CHECKED)) && return 0
   OM_GONE_CHECKED=1
   [[ -s $OM_D/maps-start.txt && ! -e $OM_D/maps-end.txt ]] || return 0
   if ((OM_VIEW_UNREAD)); then
-    om_log "maps-start-gone.txt left out: pid $OM_PID was gone before its mount namespace could be read, so whether its file names mean here what they meant to it is not known"
+    om_log "maps-start-gone.txt left out: pid $OM_PID's mount namespace was not read (it was gone, or the capture stopped first), so whether its file names mean here what they meant to it is not known"
     return 0
   elif ((!OM_SAME_VIEW)); then
     om_log "maps-start-gone.txt left out: pid $OM_PID sees another mount namespace or root than the capture, so its file names cannot be looked up here"
@@ -2140,6 +2140,7 @@ om_run_capture() {
     local their_ns our_ns
     om_out their_ns readlink "/proc/$OM_PID/ns/mnt" 2>/dev/null
     om_out our_ns readlink /proc/self/ns/mnt 2>/dev/null
+    OM_VIEW_UNREAD=0
     if [[ -n $their_ns && $their_ns == "$our_ns" && /proc/$OM_PID/root/ -ef / ]]; then OM_SAME_VIEW=1
     elif [[ -z $their_ns ]] || ! om_running "$OM_PID" "$OM_PID_ST"; then OM_VIEW_UNREAD=1; fi
     # A stop asked for meanwhile ends it: fds-start.txt is then left out.

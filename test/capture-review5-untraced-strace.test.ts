@@ -72,6 +72,9 @@ describe('review 5, finding 2: a bundle whose strace never attached gives no ver
     expect(result.stderr).toContain(`strace: attach: ptrace(PTRACE_SEIZE, ${pid}): Operation not permitted`);
     const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8'));
     expect(meta).toMatchObject({ pid, mode: 'attached', attached: false, exitReason: 'tracer-failed', complete: false, mapCountStart: null, mapCountEnd: null });
+    // Its mount namespace was never read: not known, not "another" (review 31, attack F3: false, and analyze said
+    // the process saw another mount namespace or root than the capture).
+    expect(meta.sameView).toBeNull();
     expect(readdirSync(bundle).sort()).toEqual(['meta.json', 'trace.txt', 'tracer.stderr']);
     // The owner's tracer still holds it, untouched.
     expect(procStatus(pid)?.tracerPid).toBe(ownersStrace);
@@ -85,6 +88,7 @@ describe('review 5, finding 2: a bundle whose strace never attached gives no ver
     const warnings = (JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { warnings: string[] }).warnings;
     expect(warnings[0]).toBe(`${bundle}: ${why}, so the bundle proves nothing either way (--fail-on and diff refuse it)`);
     expect(warnings.filter((warning) => warning.includes('did not finish'))).toEqual([]);
+    expect(warnings.filter((warning) => warning.includes('another mount namespace'))).toEqual([]);
     // --redact keeps "attached": the same headline.
     expect(runCli(['analyze', bundle, '--redact']).stdout.split('\n')[0]).toBe(`orphanmap: no verdict: ${why}.`);
 
