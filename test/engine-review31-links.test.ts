@@ -51,9 +51,7 @@ it('ln of a closed file, the new name mapped and unlinked: the old name keeps th
   // The program's word: a link left, though /proc prints the mapping deleted (its name went).
   expect(run.stdout.trim()).toBe('1 1');
   expect(readFileSync(trace, 'utf8')).toMatch(/linkat?\(.*"[^"]*\/seg\.log", .*"[^"]*\/seg\.log\.snapshot".*\) = 0/);
-  const result = runCli(['analyze', trace, '--format', 'json']);
-  expect(result.status, result.stderr).toBe(0);
-  const report = JSON.parse(result.stdout) as Report;
+  const report = analyzed(trace);
   expect(report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped')).toEqual([]);
   expect(report.summary.mappingsInDoubt).toBe(0);
 });
@@ -81,6 +79,13 @@ function recordOf(dir: string): string[] {
   return leaks;
 }
 
+/** `analyze INPUT --format json`, which must succeed. */
+function analyzed(input: string): Report {
+  const result = runCli(['analyze', input, '--format', 'json']);
+  expect(result.status, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as Report;
+}
+
 /** The report's unlinked-while-mapped findings, as recordOf gives the record. */
 function foundIn(report: Report): string[] {
   return report.findings
@@ -100,9 +105,7 @@ it("60,000 random steps over 4,000 files with links, renames and unlinks: the fi
   const leaks = recordOf(dir);
   // The trace shows links of files nothing held then: the case that went wrong.
   expect(readFileSync(trace, 'utf8')).toMatch(/ link\("d\/f\d+\.idx", "d\/l\d+-\d+"\) = 0/);
-  const result = runCli(['analyze', trace, '--format', 'json']);
-  expect(result.status, result.stderr).toBe(0);
-  const report = JSON.parse(result.stdout) as Report;
+  const report = analyzed(trace);
   expect(foundIn(report)).toEqual(leaks);
   expect(report.summary.mappingsInDoubt).toBe(0);
 }, 180_000);
@@ -120,9 +123,7 @@ it("the same under capture --backend bpftrace, 15,000 steps: the findings are th
   expect(capture.status, capture.stderr).toBe(0);
   const leaks = recordOf(dir);
   expect(readFileSync(join(bundle, 'trace.txt'), 'utf8')).toMatch(/ link sys=link ret=0 .* path=d\/l\d+-\d+ /);
-  const result = runCli(['analyze', bundle, '--format', 'json']);
-  expect(result.status, result.stderr).toBe(0);
-  const report = JSON.parse(result.stdout) as Report;
+  const report = analyzed(bundle);
   expect(foundIn(report)).toEqual(leaks);
   expect(report.summary.mappingsInDoubt).toBe(0);
 }, 180_000);
