@@ -24,6 +24,10 @@
 #                   snapshot, the ranges of its lines that print " (deleted)"
 #                   whose file still had a link when asked (om_note_linked);
 #                   none when there are none
+#   maps-start.dontfork  --pid: the ranges of maps-start.txt's mappings that
+#                   madvise(MADV_DONTFORK) marked ("dc" in /proc/PID/smaps'
+#                   VmFlags), which a fork does not copy (om_note_dontfork);
+#                   none when there are none
 #   maps-start-gone.txt  when the process exited during the capture (so no
 #                   maps-end.txt): the lines of maps-start.txt whose file was no
 #                   longer at its name right after, its directory changed
@@ -590,6 +594,29 @@ om_snapshot_maps() {
   # Readable, so not gone: a byte tells, where the whole maps may be 1 GB.
   om_retry head -c 1 -- "$maps" > /dev/null 2>&1 && return 2
   return 1
+}
+
+# om_note_dontfork PID -> maps-start.dontfork: the ranges, as maps prints
+# them, of PID's mappings marked MADV_DONTFORK, which maps does not say and
+# smaps' VmFlags do ("dc"). A fork copies none of them: without it a child
+# forked after the attach was charged with its parent's mapping of a file
+# the parent then removed (review 31, F-1: QEMU, DPDK and RDMA buffers). No
+# file when there is none, or when smaps took over OM_START_MAPS_SECONDS.
+om_note_dontfork() {
+  local out=$OM_D/maps-start.dontfork ranges=''
+  if [[ -e $out || -L $out ]]; then om_retry rm -f -- "$out" || return 0; fi
+  om_live_dir "$1"
+  if ! om_bounded "$OM_START_MAPS_SECONDS" ranges om_dontfork_ranges "$OM_LIVE_DIR/smaps"; then
+    om_log "maps-start.dontfork left out: the marks madvise(MADV_DONTFORK) set on pid $1's mappings were not read (a child it forks is taken to copy them all)"
+    return 0
+  fi
+  [[ -n $ranges ]] || return 0
+  { printf '%s\n' "$ranges" > "$out"; } 2>/dev/null || OM_WRITE_FAILED+=' maps-start.dontfork'
+}
+
+# om_dontfork_ranges SMAPS -> the START-END of each mapping whose VmFlags hold "dc".
+om_dontfork_ranges() {
+  LC_ALL=C awk '/^[0-9a-f]+-[0-9a-f]+ / { range = $1; next } /^VmFlags:/ { for (i = 2; i <= NF; i++) if ($i == "dc") { print range; break } }' "$1"
 }
 
 # om_note_linked PID SNAPSHOT [DEADLINE] -> SNAPSHOT's twin (maps-end.txt: maps-end.linked,
@@ -2154,6 +2181,7 @@ om_run_capture() {
     esac
     # After fds-start.txt: what the target can make slow comes after what must be read at once (review 29).
     [[ -f $OM_D/maps-start.txt ]] && om_note_linked "$OM_PID" "$OM_D/maps-start.txt"
+    [[ -f $OM_D/maps-start.txt ]] && ((!OM_CMD_MODE)) && om_note_dontfork "$OM_PID"
     om_read_process "$OM_PID"
     # Its child processes now: the tracer follows only those it forks from here
     # on, so these run untraced, and meta.json names them (review 24: a fio job

@@ -121,6 +121,8 @@ export interface SeedMapping {
   inode?: Inode;
   place: { file: string; line: number };
   text: string;
+  /** Marked MADV_DONTFORK when the capture read it (a bundle's maps-start.dontfork): a fork does not copy it. */
+  dontFork?: boolean;
 }
 
 /**
@@ -557,9 +559,13 @@ export class Mappings {
    * an mremap of it takes it off (clearNoFork).
    */
   madvise(space: Space, event: MadviseEvent): void {
-    const end = pageEnd(event.address, event.length);
-    const ranges = withoutRange(this.noFork.get(space) ?? [], event.address, end);
-    if (event.dontFork) ranges.push([event.address, end]);
+    this.markFork(space, event.address, pageEnd(event.address, event.length), event.dontFork);
+  }
+
+  /** [start, end) of `space` is marked MADV_DONTFORK (`dontFork`), or not. */
+  private markFork(space: Space, start: number, end: number, dontFork: boolean): void {
+    const ranges = withoutRange(this.noFork.get(space) ?? [], start, end);
+    if (dontFork) ranges.push([start, end]);
     if (ranges.length === 0) this.noFork.delete(space);
     else
       this.noFork.set(
@@ -665,6 +671,7 @@ export class Mappings {
       const at: At = { file: seed.place.file, line: seed.place.line, time: null, seconds: null, tid: null };
       const mapping = this.add(space, file, seed.start, seed.end - seed.start, seed.offset, at, seed.end);
       mapping.seeded = true;
+      if (seed.dontFork === true) this.markFork(space, seed.start, seed.end, true);
       // Mapped before the trace, so since any open of it the trace shows (ReplacedNames).
       if (!seed.deleted) file.heldBy(space.ownerTgid);
       // Watched until it goes: its process may release it before the exit that shows its file gone (seedReleased).

@@ -343,7 +343,7 @@ const MAX_LINKED_LINES = 1 << 20;
  * is of) is not read: a hostile bundle would make every twin of 2,000
  * maps-end.N.txt files 200 MB (review 29).
  */
-async function readLinked(files: BundleFiles, twin: string, snapshotBytes: number, problems: string[]): Promise<Set<number>> {
+async function readLinked(files: BundleFiles, twin: string, snapshotBytes: number, problems: string[], unusedMeans = 'their mappings read as of deleted files'): Promise<Set<number>> {
   const starts = new Set<number>();
   let bad = 0;
   let over = 0;
@@ -354,7 +354,7 @@ async function readLinked(files: BundleFiles, twin: string, snapshotBytes: numbe
   if (twinFd < 0) return starts;
   if (fstatSync(twinFd).size > snapshotBytes) {
     closeSync(twinFd);
-    problems.push(`${join(files.dir, twin)}: larger than the snapshot it is of, as no capture writes: not used (its lines read as deleted files)`);
+    problems.push(`${join(files.dir, twin)}: larger than the snapshot it is of, as no capture writes: not used (${unusedMeans})`);
     return starts;
   }
   await files.eachLineOf(twinFd, twin, {
@@ -368,7 +368,7 @@ async function readLinked(files: BundleFiles, twin: string, snapshotBytes: numbe
     longLine: (lineNo) => unreadable(lineNo),
   });
   if (bad > MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${join(files.dir, twin)}: ${bad - MAX_MAPS_PROBLEMS_SHOWN} more unreadable lines`);
-  if (over > 0) problems.push(`${join(files.dir, twin)}: ${over} lines past the first ${MAX_LINKED_LINES.toLocaleString('en-US')} not used: their mappings read as of deleted files`);
+  if (over > 0) problems.push(`${join(files.dir, twin)}: ${over} lines past the first ${MAX_LINKED_LINES.toLocaleString('en-US')} not used: ${unusedMeans}`);
   return starts;
 }
 
@@ -504,6 +504,12 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
         startUnread = `${startPath} is empty: the capture could not read process ${meta.pid}'s maps when it attached (was it exiting?), so what it mapped before the capture is unknown`;
       seeds.set(meta.pid as number, mappings);
       warnings.push(...start.problems);
+      // Marked MADV_DONTFORK before the attach: a child forked since has no copy of them (review 31, F-1).
+      const startFd = files.openRegular('maps-start.txt', true);
+      const startBytes = startFd < 0 ? 0 : fstatSync(startFd).size;
+      if (startFd >= 0) closeSync(startFd);
+      const dontFork = await readLinked(files, 'maps-start.dontfork', startBytes, warnings, 'a child forked since is taken to copy those mappings');
+      if (dontFork.size > 0) for (const seed of mappings) if (dontFork.has(seed.start)) seed.dontFork = true;
       if (start.cutAfter !== null) warnings.push(`${startPath}: ${cutText(start)}; the mappings they list are unknown, as if made before the capture`);
     }
   }

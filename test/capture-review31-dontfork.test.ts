@@ -1,0 +1,94 @@
+// Review 31 (exactness), F-1: `capture --pid` of a process that had marked a
+// mapping MADV_DONTFORK before the attach (QEMU's guest RAM, DPDK and RDMA
+// buffers), then forked: /proc/PID/maps does not show the mark, so the child
+// was seeded with a copy it never had, and its parent's removal of the file
+// made a false error for the child. The capture now lists the marked ranges
+// from smaps' VmFlags (maps-start.dontfork).
+//
+// A real program (python3's mmap.madvise) under the real capture; the truth
+// is the parent's and the child's own /proc/self/maps after the unlinks.
+//
+// Needs strace.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterEach, beforeAll, expect, it } from 'vitest';
+import { exited, PYTHON, workspace } from './scenarios/harness.js';
+import { killStillRunning } from './support/proc.js';
+import { CLI, requireTool, runCli } from './support/tools.js';
+import { waitFor } from './support/wait.js';
+
+const PROGRAM = `
+import json, mmap, os, sys
+work = sys.argv[1]
+maps = {}
+for name in ("marked", "copied"):
+    path = os.path.join(work, name + ".dat")
+    with open(path, "wb") as f:
+        f.write(bytes(16384))
+    fd = os.open(path, os.O_RDWR)
+    maps[name] = mmap.mmap(fd, 16384)
+    os.close(fd)
+maps["marked"].madvise(mmap.MADV_DONTFORK)
+print(os.getpid(), flush=True)
+sys.stdin.readline()
+def deleted():
+    with open("/proc/self/maps") as f:
+        return [line.split()[0] + " " + line.split()[-2] for line in f if line.rstrip("\\n").endswith(" (deleted)")]
+unlinked_r, unlinked_w = os.pipe()
+told_r, told_w = os.pipe()
+child = os.fork()
+if child == 0:
+    os.read(unlinked_r, 1)
+    os.write(told_w, json.dumps(deleted()).encode() + b"\\n")
+    os._exit(0)
+for name in ("marked", "copied"):
+    os.unlink(os.path.join(work, name + ".dat"))
+os.write(unlinked_w, b"x")
+told = b""
+while not told.endswith(b"\\n"):
+    told += os.read(told_r, 65536)
+os.waitpid(child, 0)
+with open(os.path.join(work, "truth.json"), "w") as f:
+    json.dump({"parent": [os.getpid(), deleted()], "child": [child, json.loads(told)]}, f)
+`;
+
+const children: ReturnType<typeof spawn>[] = [];
+beforeAll(() => {
+  requireTool('strace');
+  requireTool(PYTHON);
+});
+afterEach(() => killStillRunning(children));
+
+it('capture --pid: a mapping marked MADV_DONTFORK before the attach is not charged to a child forked after it', async () => {
+  const work = realpathSync(workspace('dontfork-pid'));
+  const program = spawn(PYTHON, ['-c', PROGRAM, work], { stdio: ['pipe', 'pipe', 'inherit'] });
+  children.push(program);
+  const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
+  expect(Number((await lines.next()).value)).toBe(program.pid);
+  const bundle = join(work, 'bundle');
+  const capture = spawn(process.execPath, [CLI, 'capture', '--backend', 'strace', '--duration', '30', '--pid', String(program.pid), '--out', bundle], { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(capture);
+  const captured = exited(capture);
+  // meta.json is first written once the tracer has attached.
+  await waitFor('strace to attach', () => existsSync(join(bundle, 'meta.json')), 60_000);
+  program.stdin!.write('go\n');
+  const result = await captured;
+  expect(result.code, result.stderr).toBe(0);
+  // The programs' word: the parent held both files deleted, the child only the one it copied.
+  const truth = JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as { parent: [number, string[]]; child: [number, string[]] };
+  const [parent, parentMaps] = truth.parent;
+  const [child, childMaps] = truth.child;
+  expect(parentMaps.map((line) => line.split(' ')[1]).sort()).toEqual([join(work, 'copied.dat'), join(work, 'marked.dat')]);
+  expect(childMaps.map((line) => line.split(' ')[1])).toEqual([join(work, 'copied.dat')]);
+  expect(readFileSync(join(bundle, 'maps-start.dontfork'), 'utf8')).toBe(`${parentMaps.find((line) => line.endsWith('marked.dat'))!.split(' ')[0]}\n`);
+  const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as {
+    findings: { kind: string; pid: number; address: string; path: string }[];
+    summary: { mappingsInDoubt: number };
+  };
+  const expected = [...parentMaps.map((line) => [parent, line.split('-')[0], line.split(' ')[1]]), ...childMaps.map((line) => [child, line.split('-')[0], line.split(' ')[1]])];
+  const found = report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped').map((finding) => [finding.pid, finding.address.replace(/^0x/, ''), finding.path]);
+  expect(found.sort()).toEqual(expected.sort());
+  expect(report.summary.mappingsInDoubt).toBe(0);
+}, 120_000);
