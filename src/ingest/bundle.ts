@@ -343,7 +343,7 @@ const MAX_LINKED_LINES = 1 << 20;
  * is of) is not read: a hostile bundle would make every twin of 2,000
  * maps-end.N.txt files 200 MB (review 29).
  */
-async function readLinked(files: BundleFiles, twin: string, snapshotBytes: number, problems: string[], unusedMeans = 'their mappings read as of deleted files'): Promise<Set<number>> {
+async function readLinked(files: BundleFiles, twin: string, snapshotBytes: number, problems: string[], unusedMeans?: string): Promise<Set<number>> {
   const starts = new Set<number>();
   let bad = 0;
   let over = 0;
@@ -354,7 +354,7 @@ async function readLinked(files: BundleFiles, twin: string, snapshotBytes: numbe
   if (twinFd < 0) return starts;
   if (fstatSync(twinFd).size > snapshotBytes) {
     closeSync(twinFd);
-    problems.push(`${join(files.dir, twin)}: larger than the snapshot it is of, as no capture writes: not used (${unusedMeans})`);
+    problems.push(`${join(files.dir, twin)}: larger than the snapshot it is of, as no capture writes: not used (${unusedMeans ?? 'its lines read as deleted files'})`);
     return starts;
   }
   await files.eachLineOf(twinFd, twin, {
@@ -368,7 +368,8 @@ async function readLinked(files: BundleFiles, twin: string, snapshotBytes: numbe
     longLine: (lineNo) => unreadable(lineNo),
   });
   if (bad > MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${join(files.dir, twin)}: ${bad - MAX_MAPS_PROBLEMS_SHOWN} more unreadable lines`);
-  if (over > 0) problems.push(`${join(files.dir, twin)}: ${over} lines past the first ${MAX_LINKED_LINES.toLocaleString('en-US')} not used: ${unusedMeans}`);
+  if (over > 0)
+    problems.push(`${join(files.dir, twin)}: ${over} lines past the first ${MAX_LINKED_LINES.toLocaleString('en-US')} not used: ${unusedMeans ?? 'their mappings read as of deleted files'}`);
   return starts;
 }
 
