@@ -178,6 +178,13 @@ export class Fds {
       reached.note(event, this.files.keeper);
       return;
     }
+    if (event.memfd === true) {
+      // The file -y's annotation names at an mmap of the fd ("/memfd:NAME (deleted)": Fds.fileOfFd), made at once.
+      const file = this.files.openedBeforeTrace(event.fd, event.path);
+      this.setFd(task, event.fd, file, event.cloexec, event);
+      file.note(event, this.files.keeper);
+      return;
+    }
     const name = resolveName(task, event.dir, event.path);
     if (event.pathCut === true && event.tmpfile !== true) {
       // A name the tracer cut may be another file's, cut alike: the file is the inode's.

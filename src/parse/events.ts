@@ -123,6 +123,8 @@ export interface OpenEvent extends EventBase {
   inode?: Inode;
   /** O_TMPFILE was among the flags: `path` is a directory, and the fd a new file in it with no name. */
   tmpfile?: boolean;
+  /** A memfd_create (strace): `path` is "/memfd:NAME", as -y prints it, and the fd a file no name leads to. */
+  memfd?: boolean;
   /** `path` is as long as the tracer prints and was probably cut (PathCut). */
   pathCut?: PathCut;
   /** `path` ended in a symlink to the file, whose own name the tracer told only by a clue (bpftrace's dir=). */
