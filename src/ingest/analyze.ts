@@ -127,8 +127,12 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
         run.seed(input.bundle);
         // A finished capture's own record of when it began to stop; live follows a bundle before it has one.
         const stopAfterByte = input.bundle.meta.backend === 'bpftrace' ? input.bundle.meta.stopAfterByte : undefined;
+        // One whose meta.json says nothing was traced is no trace to refuse: its trace holds what the tracer
+        // printed as it began ("Attaching 86 probes...", bpftrace's end record) and the verdict says why it proves
+        // nothing (review 31, attack F3b: "not a syscall trace … not from scripts/orphanmap.bt").
+        const judge = untracedBy(input.bundle.meta) === null;
         for (let index = 0; index < input.bundle.traceFiles.length; index++) {
-          await run.readStream(await bundleTraceSource(input.bundle, index, options.readThread), 0, true, stopAfterByte);
+          await run.readStream(await bundleTraceSource(input.bundle, index, options.readThread), 0, judge, stopAfterByte);
         }
         // An attached process that made no call orphanmap follows leaves an empty trace, and the /proc/PID/maps
         // snapshots the capture read are the verdict: a mapping another process's removal left "(deleted)" is in
