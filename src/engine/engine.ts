@@ -427,6 +427,11 @@ export class Engine {
     return { ...this.tasks.held(), waitingEvents: this.cloneWait.size, pendingOrphans: this.mappings.pendingOrphanCount };
   }
 
+  /** Names that lead to a file now (Files.namesHeld): bounded, whatever the trace links or opens and lets go. */
+  namesHeld(): number {
+    return this.files.namesHeld;
+  }
+
   /** Steps taken so far resolving threads to their processes (Counters.taskSteps): linear in the events. */
   taskSteps(): number {
     return this.counters.taskSteps;
