@@ -29,7 +29,7 @@
 // one `orphanmap capture --backend bpftrace`, one start-up for both; the truth
 // is their own /proc/self/maps after each removal.
 // Needs root, bpftrace (8-25 s to attach) and /var/run -> /run.
-import { lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
@@ -51,10 +51,19 @@ beforeAll(() => {
   symlinkSync(join(work, 'd', 'a', 'b'), join(work, 'd', 'l'));
   bundle = join(work, 'bundle');
   const scenario = (name: string) => join(REPO, 'test', 'scenarios', name);
+  // Review 31 (code review, F2): a second name, and a symlinked directory, made before the trace.
+  const hidden = join(work, 'hidden');
+  mkdirSync(join(hidden, 'real'), { recursive: true });
+  mkdirSync(join(hidden, 'backup'));
+  writeFileSync(join(hidden, 'real', 'seg'), Buffer.alloc(8192));
+  linkSync(join(hidden, 'real', 'seg'), join(hidden, 'backup', 'seg'));
+  symlinkSync(join(hidden, 'real'), join(hidden, 'link'));
   const all = [
     `${PYTHON} ${scenario('symlinked-dir-unlink.py')} ${work}`,
     `${PYTHON} ${scenario('fd-passed.py')} ${join(work, 'fd')}`,
     `${PYTHON} ${scenario('dontfork.py')} ${join(work, 'dontfork')}`,
+    `${PYTHON} ${scenario('fd-passed.py')} ${join(work, 'fd-linked')} linked`,
+    `${PYTHON} ${scenario('hidden-link.py')} ${hidden}`,
   ];
   const capture = runCli(['capture', '--backend', 'bpftrace', '--out', bundle, '--', '/bin/sh', '-c', all.join(' && ')]);
   expect(capture.status, capture.stderr).toBe(0);
@@ -83,7 +92,7 @@ it('capture (bpftrace): a file whose fd came over a unix socket, mapped and then
   const truth = JSON.parse(readFileSync(join(work, 'fd', 'truth.json'), 'utf8')) as { pid: number; deleted: SelfMapsDeleted[] };
   expect(truth.deleted).toEqual([{ address: expect.any(String), bytes: 65536, path: join(work, 'fd', 'snapshot.bin') }]);
   const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: Finding[] };
-  const findings = report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped');
+  const findings = report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped' && finding.path.startsWith(`${join(work, 'fd')}/`));
   expect(findings.map((f) => `${f.pid} ${f.address} ${f.length} ${f.path} ${f.resolution}`)).toEqual([`${truth.pid} ${truth.deleted[0]!.address} 65536 ${join(work, 'fd', 'snapshot.bin')} unmapped`]);
   // The error fails the run, the other program's two doubts with it (3, not 2).
   expect(runCli(['analyze', bundle, '--fail-on', 'error']).status).toBe(3);
@@ -95,4 +104,31 @@ it('capture (bpftrace): a child forked after MADV_DONTFORK holds no copy of the 
   expect(readFileSync(join(bundle, 'trace.txt'), 'utf8')).toMatch(/ madvise addr=0x[0-9a-f]+ len=65536 advice=10 ret=0$/m);
   const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: Finding[] };
   expect(report.findings.filter((finding) => finding.path === join(work, 'dontfork', 'guest.ram'))).toEqual([]);
+});
+
+// Review 31 (code review, F1): the same with a second name the producer made and removed: a file forgotten with two
+// names was kept by them and no longer woken by its inode, and the consumer's leak read as clean.
+it('capture (bpftrace): the same with a second name, linked before the fd was sent and unlinked first: the leak /proc shows', () => {
+  const directory = join(work, 'fd-linked');
+  const truth = JSON.parse(readFileSync(join(directory, 'truth.json'), 'utf8')) as { pid: number; deleted: SelfMapsDeleted[] };
+  expect(truth.deleted).toEqual([{ address: expect.any(String), bytes: 65536, path: join(directory, 'snapshot.bin') }]);
+  expect(readFileSync(join(bundle, 'trace.txt'), 'utf8')).toMatch(new RegExp(` link sys=link ret=0 .* path=${directory}/snapshot\\.bin\\.2 [0-9a-f]{16}$`, 'm'));
+  const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: Finding[] };
+  const findings = report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped' && finding.path.startsWith(`${directory}/`));
+  expect(findings.map((f) => `${f.pid} ${f.address} ${f.length}`)).toEqual([`${truth.pid} ${truth.deleted[0]!.address} 65536`]);
+  // Named by both its names (the report's path is the newest, the link's).
+  expect(findings[0]!.names).toEqual(expect.arrayContaining([join(directory, 'snapshot.bin'), join(directory, 'snapshot.bin.2')]));
+});
+
+// Review 31 (code review, F2): the link count was weighed against the names' spellings (the symlinked directory's
+// and the kernel's), not the file's links: its hidden second name went unseen, and the unlink read as the last.
+it('capture (bpftrace): a file with a second name made before the trace, unlinked through a symlinked directory: no leak, as fstat says', () => {
+  const hidden = join(work, 'hidden');
+  const truth = JSON.parse(readFileSync(join(hidden, 'truth.json'), 'utf8')) as { pid: number; nlink: number; deleted: SelfMapsDeleted[] };
+  // The program's word: a name left, though /proc prints the mapping deleted (the name it was made by went).
+  expect(truth.nlink).toBe(1);
+  expect(truth.deleted.map((mapping) => mapping.path)).toEqual([join(hidden, 'real', 'seg')]);
+  expect(readFileSync(join(bundle, 'trace.txt'), 'utf8')).toMatch(/ mmap ret=0x[0-9a-f]+ addr=0x0 len=8192 .* nlink=2$/m);
+  const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: Finding[] };
+  expect(report.findings.filter((finding) => finding.pid === truth.pid)).toEqual([]);
 });

@@ -339,8 +339,13 @@ export class DoubtfulCalls<T> extends FirstOfMany<T> {
  * settles it (Files.linkCountSeen).
  */
 export class HiddenLinks extends DoubtfulCalls<{ name: string; pid: number; links: number; countedAt: string; removedAt: string }> {
-  /** Files with hidden names (hiddenLinks > 0), and whether a removal tied to no file came since their count. */
-  private readonly watched = new Map<FileNode, { countedAt: string; links: number; untied: string | null }>();
+  /** Files with hidden names (hiddenLinks > 0): where their links were counted, and how many removals tied to no file had come then. */
+  private readonly watched = new Map<FileNode, { countedAt: string; links: number; untiedBefore: number }>();
+  /** Those of them with no known name left: a removal tied to no file may take their last (untiedRemoval). */
+  private readonly onlyHidden = new Set<FileNode>();
+  /** Removals tied to no file so far, and where the last was. */
+  private untied = 0;
+  private untiedAt = '';
 
   get watching(): boolean {
     return this.watched.size > 0;
@@ -348,23 +353,31 @@ export class HiddenLinks extends DoubtfulCalls<{ name: string; pid: number; link
 
   /**
    * The kernel counted `nlink` names of `file` at `event` (nlink > 0): those
-   * the trace does not know are hidden. Not for a file the trace never knew
-   * by a name (an fd from before it, with no annotation): every removal would
-   * be one of its, and its names were never followed (UnnamedMappings). One
-   * whose known names went, and that had hidden ones, has only those.
+   * the trace does not know are hidden (its known ones counted once however
+   * many spellings each has: linkCount). Not for a file the trace never knew
+   * by a name (an fd from before it, with no annotation): every removal
+   * would be one of its, and its names were never followed
+   * (UnnamedMappings). One whose known names went, and that had hidden
+   * ones, has only those.
    */
   counted(file: FileNode, nlink: number, event: EventBase): void {
-    const known = file.names.size;
+    const known = linkCount(file);
     const hidden = file.gone || file.cutNames !== null || (known === 0 && file.hiddenLinks === 0) ? 0 : nlink - known;
-    file.hiddenLinks = Math.max(0, hidden);
-    if (file.hiddenLinks === 0) this.watched.delete(file);
-    else this.watched.set(file, { countedAt: `${event.place.file}:${event.place.line}`, links: nlink, untied: null });
+    if (hidden <= 0) {
+      this.forget(file);
+      return;
+    }
+    file.hiddenLinks = hidden;
+    this.watched.set(file, { countedAt: `${event.place.file}:${event.place.line}`, links: nlink, untiedBefore: this.untied });
+    if (known === 0) this.onlyHidden.add(file);
+    else this.onlyHidden.delete(file);
   }
 
-  /** The file has no known name and no hidden one: a link count of 0 (linkCountSeen), or it went. */
+  /** The file has no hidden name, or the engine lets it go (a link count of 0, gone, forgotten). */
   forget(file: FileNode): void {
     file.hiddenLinks = 0;
     this.watched.delete(file);
+    this.onlyHidden.delete(file);
   }
 
   /**
@@ -374,19 +387,19 @@ export class HiddenLinks extends DoubtfulCalls<{ name: string; pid: number; link
    */
   lastKnownNameGone(file: FileNode): void {
     const watched = this.watched.get(file);
-    if (watched?.untied != null) this.doubtLive(file, watched.countedAt, watched.links, watched.untied);
+    if (watched === undefined) return;
+    this.onlyHidden.add(file);
+    if (this.untied > watched.untiedBefore) this.doubtLive(file, watched.countedAt, watched.links, this.untiedAt);
   }
 
-  /** A name the trace ties to no file was removed at `event`: perhaps a hidden name of a watched file. */
+  /** A name the trace ties to no file was removed at `event`: perhaps a hidden name, the last of a file with no known one. */
   untiedRemoval(event: EventBase): void {
-    const at = `${event.place.file}:${event.place.line}`;
-    for (const [file, watched] of this.watched) {
-      if (file.gone) {
-        this.watched.delete(file);
-        continue;
-      }
-      watched.untied = at;
-      if (file.names.size === 0) this.doubtLive(file, watched.countedAt, watched.links, at);
+    this.untied++;
+    this.untiedAt = `${event.place.file}:${event.place.line}`;
+    for (const file of this.onlyHidden) {
+      const watched = this.watched.get(file);
+      if (file.gone || watched === undefined) this.forget(file);
+      else this.doubtLive(file, watched.countedAt, watched.links, this.untiedAt);
     }
   }
 
@@ -670,8 +683,10 @@ export class Files {
     this.letSleep(file);
     this.setInode(file, inode);
     for (const name of [...file.names]) {
-      if (this.byName.get(name) === undefined) this.byName.set(name, file);
-      else this.dropName(file, name);
+      const holder = this.byName.get(name);
+      // (A file kept by its names, keepLinked, still holds them.)
+      if (holder === undefined) this.byName.set(name, file);
+      else if (holder !== file) this.dropName(file, name);
     }
     return file;
   }
@@ -1581,6 +1596,7 @@ export class Files {
     if (nlinkAfter === undefined && file.hiddenLinks > 0) {
       // The kernel counted names the trace does not know: the file keeps one (HiddenLinks).
       this.hidden.lastKnownNameGone(file);
+      this.forgetIfUnused(file);
       return;
     }
     this.goes(file);
@@ -1595,6 +1611,7 @@ export class Files {
 
   /** The file has no name left: it is known by its inode, while it has one and something holds it. */
   private goes(file: FileNode): void {
+    if (file.hiddenLinks > 0) this.hidden.forget(file);
     file.gone = true;
     this.unindexNames(file);
     file.names = NO_NAMES;
@@ -1683,6 +1700,8 @@ export class Files {
     // the next file made once the names go out of sight; an open by a name finds it only with the same inode.
     if (!file.gone && file.cutNames === null && linkCount(file) > 1) {
       this.unindexInode(file);
+      // Its inode still leads to it from an fd the trace never saw made (wake: an fd passed over a unix socket).
+      if (file.inode !== null) this.keepDormant(file, file.inode);
       this.keepLinked(file);
       return;
     }
@@ -1690,6 +1709,7 @@ export class Files {
   }
 
   private forgetNow(file: FileNode): void {
+    if (file.hiddenLinks > 0) this.hidden.forget(file);
     this.unindexNames(file);
     this.unindexInode(file);
     this.cut.forget(file);
