@@ -323,7 +323,11 @@ function linkedTwinOf(snapshot: string): string {
 
 /** The most bytes the twin of snapshot `name` may hold: its snapshot's size (maps-start.txt's, for the lines of it the gone files hold). */
 function twinBound(files: BundleFiles, name: string, snapshotFd: number): number {
-  if (name !== GONE_FILE && name !== GONE_LATE_FILE) return fstatSync(snapshotFd).size;
+  return name !== GONE_FILE && name !== GONE_LATE_FILE ? fstatSync(snapshotFd).size : startBytes(files);
+}
+
+/** maps-start.txt's size: the most its twins may hold (0 without it). */
+function startBytes(files: BundleFiles): number {
   const start = files.openRegular('maps-start.txt', true);
   if (start < 0) return 0;
   try {
@@ -506,10 +510,7 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
       seeds.set(meta.pid as number, mappings);
       warnings.push(...start.problems);
       // Marked MADV_DONTFORK before the attach: a child forked since has no copy of them (review 31, F-1).
-      const startFd = files.openRegular('maps-start.txt', true);
-      const startBytes = startFd < 0 ? 0 : fstatSync(startFd).size;
-      if (startFd >= 0) closeSync(startFd);
-      const dontFork = await readLinked(files, 'maps-start.dontfork', startBytes, warnings, 'a child forked since is taken to copy those mappings');
+      const dontFork = await readLinked(files, 'maps-start.dontfork', startBytes(files), warnings, 'a child forked since is taken to copy those mappings');
       if (dontFork.size > 0) for (const seed of mappings) if (dontFork.has(seed.start)) seed.dontFork = true;
       if (start.cutAfter !== null) warnings.push(`${startPath}: ${cutText(start)}; the mappings they list are unknown, as if made before the capture`);
     }
