@@ -80,7 +80,7 @@ om_usage() { sed -n '3,/^# EXAMPLE/{/^# EXAMPLE/d; s/^# \{0,1\}//p; }' "${BASH_S
 
 # The syscalls the engine needs; '?' keeps strace quiet on architectures that
 # lack the legacy ones (aarch64 has no open, creat, rename, unlink, fork...).
-OM_STRACE_SYSCALLS='?open,openat,?openat2,?creat,close,?close_range,dup,?dup2,dup3,fcntl,mmap,?mmap2,munmap,mremap,madvise,ftruncate,truncate,?rename,renameat,?renameat2,?link,linkat,?symlink,symlinkat,?unlink,unlinkat,chdir,fchdir,clone,?clone3,?fork,?vfork,execve,execveat,exit,exit_group,?io_uring_setup,chroot,?pivot_root,?setns,mount,?move_mount,umount2,?open_tree,?fsmount,unshare'
+OM_STRACE_SYSCALLS='?open,openat,?openat2,?creat,memfd_create,close,?close_range,dup,?dup2,dup3,fcntl,mmap,?mmap2,munmap,mremap,madvise,ftruncate,truncate,?rename,renameat,?renameat2,?link,linkat,?symlink,symlinkat,?unlink,unlinkat,chdir,fchdir,clone,?clone3,?fork,?vfork,execve,execveat,exit,exit_group,?io_uring_setup,chroot,?pivot_root,?setns,mount,?move_mount,umount2,?open_tree,?fsmount,unshare'
 OM_TRACER_STDOUT=''
 
 om_backend_check() {

@@ -30,7 +30,7 @@ export function compileReproducer(): string {
 
 /** The syscalls the engine follows, for strace -e trace=. */
 export const STRACE_FILTER =
-  'open,openat,openat2,creat,close,close_range,dup,dup2,dup3,fcntl,mmap,munmap,mremap,madvise,ftruncate,truncate,rename,renameat,renameat2,link,linkat,symlink,symlinkat,unlink,unlinkat,chdir,fchdir,clone,clone3,fork,vfork,execve,execveat,exit,exit_group,io_uring_setup,chroot,pivot_root,setns,mount,move_mount,umount2,open_tree,fsmount,unshare';
+  'open,openat,openat2,creat,memfd_create,close,close_range,dup,dup2,dup3,fcntl,mmap,munmap,mremap,madvise,ftruncate,truncate,rename,renameat,renameat2,link,linkat,symlink,symlinkat,unlink,unlinkat,chdir,fchdir,clone,clone3,fork,vfork,execve,execveat,exit,exit_group,io_uring_setup,chroot,pivot_root,setns,mount,move_mount,umount2,open_tree,fsmount,unshare';
 
 /**
  * The built CLI (dist/cli.js) with these arguments; `env` is added to this
