@@ -191,7 +191,6 @@ it('stop and munmap lines a traced program printed in file names hide none of it
   const after = trace.subarray(meta.stopAfterByte!).toString('utf8');
   expect(before.match(forgedStop)?.length).toBeGreaterThanOrEqual(8);
   expect(after.match(forgedStop)?.length ?? 0, 'forged stop lines after the capture began to stop').toBeGreaterThan(0);
-  const stops = trace.toString('utf8').match(forgedStop)!.length;
   const headers = trace.toString('utf8').match(forgedHeader)?.length ?? 0;
   expect(headers).toBeGreaterThan(0);
   expect(trace.toString('utf8').match(forgedMunmap)?.length).toBe(8);

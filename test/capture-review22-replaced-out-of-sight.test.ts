@@ -27,8 +27,9 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
 import { exited, PYTHON, workspace } from './scenarios/harness.js';
+import { captureAttached } from './support/attach.js';
 import { killStillRunning } from './support/proc.js';
-import { CLI, REPO, requireTool, runCli } from './support/tools.js';
+import { REPO, requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
 const PROGRAM = join(REPO, 'test', 'scenarios', 'replaced-out-of-sight.py');
@@ -80,11 +81,7 @@ describe('a mapped table replaced by a process outside the trace (review 22, Pos
       const serverDone = exited(server);
 
       const bundle = join(work, 'bundle');
-      const capture = spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--pid', String(server.pid), '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
-      children.push(capture);
-      const captured = exited(capture);
-      // meta.json is first written once the tracer has attached.
-      await waitFor(`${backend} to attach`, () => existsSync(join(bundle, 'meta.json')), 120_000);
+      const { captured } = await captureAttached(backend, server, bundle, children);
       writeFileSync(join(work, 'go'), '');
       await waitFor('the workers to map the table', () => existsSync(join(work, 'mapped')), 30_000);
       // postmap's way: a new table renamed over the old one, by a process the capture does not trace.

@@ -21,6 +21,7 @@ import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
 import { exited, PYTHON, type SelfMapsDeleted, workspace } from './scenarios/harness.js';
+import { captureAttached } from './support/attach.js';
 import { killStillRunning } from './support/proc.js';
 import { CLI, REPO, requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
@@ -69,11 +70,7 @@ describe('fork children holding a file that went out of the trace, and copies of
       expect((await lines.next()).value).toBe('ready');
 
       const bundle = join(work, 'bundle');
-      const capture = spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--pid', String(program.pid), '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
-      children.push(capture);
-      const captured = exited(capture);
-      // meta.json is first written once the tracer has attached.
-      await waitFor(`${backend} to attach`, () => existsSync(join(bundle, 'meta.json')), 120_000);
+      const { captured } = await captureAttached(backend, program, bundle, children);
       // A package upgrade's way, by a process the capture does not trace.
       rmSync(join(work, 'held'));
       program.stdin!.end('go\n');

@@ -21,9 +21,9 @@ import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
 import { exited, PYTHON, workspace } from './scenarios/harness.js';
+import { captureAttached } from './support/attach.js';
 import { killStillRunning } from './support/proc.js';
 import { CLI, REPO, requireTool, runCli } from './support/tools.js';
-import { waitFor } from './support/wait.js';
 
 const PROGRAM = join(REPO, 'test', 'scenarios', 'deleted-suffix-names.py');
 
@@ -89,11 +89,7 @@ describe('files really named "… (deleted)" in a capture bundle (review 26, F2)
     const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
     expect(Number((await lines.next()).value)).toBe(program.pid);
     const bundle = join(work, 'bundle');
-    const capture = spawn(process.execPath, [CLI, 'capture', '--backend', 'strace', '--duration', '4', '--pid', String(program.pid), '--out', bundle], { stdio: ['ignore', 'ignore', 'pipe'] });
-    children.push(capture);
-    const captured = exited(capture);
-    // meta.json is first written once the tracer has attached.
-    await waitFor('strace to attach', () => existsSync(join(bundle, 'meta.json')), 60_000);
+    const { captured } = await captureAttached('strace', program, bundle, children, ['--duration', '4']);
     program.stdin!.write('go\n');
     const result = await captured;
     expect(result.code, result.stderr).toBe(0);

@@ -23,10 +23,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { exited, workspace } from './scenarios/harness.js';
+import { workspace } from './scenarios/harness.js';
+import { captureAttached } from './support/attach.js';
 import { killStillRunning } from './support/proc.js';
-import { CLI, REPO, requireTool, runCli } from './support/tools.js';
-import { waitFor } from './support/wait.js';
+import { REPO, requireTool, runCli } from './support/tools.js';
 
 interface Report {
   findings: Finding[];
@@ -61,11 +61,7 @@ async function scenario(mode: 'reload' | 'exec' | 'unlink', change: (data: strin
   const lines = createInterface({ input: server.stdout! })[Symbol.asyncIterator]();
   expect((await lines.next()).value).toBe('ready');
   const bundle = join(work, 'bundle');
-  const capture = spawn(process.execPath, [CLI, 'capture', '--backend', 'strace', '--pid', String(server.pid), '--out', bundle], { stdio: ['ignore', 'ignore', 'pipe'] });
-  started.push(capture);
-  const captured = exited(capture);
-  // meta.json is first written once the tracer has attached.
-  await waitFor('strace to attach', () => existsSync(join(bundle, 'meta.json')), 60_000);
+  const { captured } = await captureAttached('strace', server, bundle, started);
   change(data);
   const changed = Date.now();
   server.kill('SIGHUP');

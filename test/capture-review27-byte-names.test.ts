@@ -16,15 +16,15 @@
 //
 // Needs root, strace, bpftrace and /usr/bin/python3.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
 import { exited, PYTHON, type SelfMapsDeleted, workspace } from './scenarios/harness.js';
+import { captureAttached } from './support/attach.js';
 import { killStillRunning } from './support/proc.js';
 import { CLI, REPO, requireTool, runCli, STRACE_FILTER } from './support/tools.js';
-import { waitFor } from './support/wait.js';
 
 const PROGRAM = join(REPO, 'test', 'scenarios', 'byte-names.py');
 
@@ -126,11 +126,7 @@ describe('names that differ only in a byte that is no part of UTF-8 are two name
       expect((await lines.next()).value).toBe('ready');
 
       const bundle = join(work, 'bundle');
-      const capture = spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--pid', String(program.pid), '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
-      children.push(capture);
-      const captured = exited(capture);
-      // meta.json is first written once the tracer has attached.
-      await waitFor(`${backend} to attach`, () => existsSync(join(bundle, 'meta.json')), 120_000);
+      const { captured } = await captureAttached(backend, program, bundle, children);
       program.stdin!.end('go\n');
       expect((await programDone).code).toBe(0);
       const result = await captured;

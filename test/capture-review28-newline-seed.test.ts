@@ -16,10 +16,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { exited, PYTHON, workspace } from './scenarios/harness.js';
+import { PYTHON, workspace } from './scenarios/harness.js';
+import { captureAttached } from './support/attach.js';
 import { killStillRunning } from './support/proc.js';
-import { CLI, requireTool, runCli } from './support/tools.js';
-import { waitFor } from './support/wait.js';
+import { requireTool, runCli } from './support/tools.js';
 
 const PROGRAM = `
 import mmap, os, sys
@@ -56,11 +56,7 @@ describe('a mapping made before the attach, of a file whose name holds a newline
     const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
     expect(Number((await lines.next()).value)).toBe(program.pid);
     const bundle = join(work, 'bundle');
-    const capture = spawn(process.execPath, [CLI, 'capture', '--backend', 'strace', '--pid', String(program.pid), '--out', bundle], { stdio: ['ignore', 'ignore', 'pipe'] });
-    children.push(capture);
-    const captured = exited(capture);
-    // meta.json is first written once the tracer has attached.
-    await waitFor('strace to attach', () => existsSync(join(bundle, 'meta.json')), 60_000);
+    const { captured } = await captureAttached('strace', program, bundle, children);
     program.stdin!.write('go\n');
     const result = await captured;
     expect(result.code, result.stderr).toBe(0);

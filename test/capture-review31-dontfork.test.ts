@@ -10,14 +10,14 @@
 //
 // Needs strace.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, expect, it } from 'vitest';
-import { exited, PYTHON, workspace } from './scenarios/harness.js';
+import { PYTHON, workspace } from './scenarios/harness.js';
+import { captureAttached } from './support/attach.js';
 import { killStillRunning } from './support/proc.js';
-import { CLI, requireTool, runCli } from './support/tools.js';
-import { waitFor } from './support/wait.js';
+import { requireTool, runCli } from './support/tools.js';
 
 const PROGRAM = `
 import json, mmap, os, sys
@@ -68,11 +68,7 @@ it('capture --pid: a mapping marked MADV_DONTFORK before the attach is not charg
   const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
   expect(Number((await lines.next()).value)).toBe(program.pid);
   const bundle = join(work, 'bundle');
-  const capture = spawn(process.execPath, [CLI, 'capture', '--backend', 'strace', '--duration', '30', '--pid', String(program.pid), '--out', bundle], { stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(capture);
-  const captured = exited(capture);
-  // meta.json is first written once the tracer has attached.
-  await waitFor('strace to attach', () => existsSync(join(bundle, 'meta.json')), 60_000);
+  const { captured } = await captureAttached('strace', program, bundle, children, ['--duration', '30']);
   program.stdin!.write('go\n');
   const result = await captured;
   expect(result.code, result.stderr).toBe(0);

@@ -37,7 +37,7 @@ function analyzed(mode: string): { report: Report; status: number } {
 describe('a mapped file with a hard link made before the trace (review 30, M1)', () => {
   it('its one known name unlinked: the link the kernel counted keeps it, as fstat said: clean, exit 0', () => {
     const trace = readFileSync(join(FIXTURE, 'kept', 'trace.txt'), 'utf8');
-    expect(trace).toMatch(new RegExp(` mmap ret=0x[0-9a-f]+ .* len=8192 .* nlink=2\\n`));
+    expect(trace).toMatch(/ mmap ret=0x[0-9a-f]+ .* len=8192 .* nlink=2\n/);
     expect(trace).toContain(` unlink sys=unlink ret=0 dfd=-100 flags=0x0 `);
     expect(truthOf('kept').kept!.nlink).toBe(1);
     const { report, status } = analyzed('kept');

@@ -316,6 +316,7 @@ export class Engine {
       ...this.mappings.failedUnmaps.inDoubt(found),
       ...this.mappings.unnamed.inDoubt(found),
       ...this.files.hidden.inDoubt(found),
+      ...this.files.goneUnknown.inDoubt(found),
       ...this.mappings.goneLate.mappings,
       ...this.releasedGone(found).map(({ pid, name }) => ({ pid, name })),
       ...this.untracedHolders,
@@ -375,6 +376,7 @@ export class Engine {
     const failedUnmaps = this.mappings.failedUnmaps.note();
     const unnamed = this.mappings.unnamed.note();
     const hidden = this.files.hidden.note();
+    const goneUnknown = this.files.goneUnknown.note();
     const fromFiles = [
       ...(untraced === null ? [] : [untraced]),
       ...(rings === null ? [] : [rings]),
@@ -394,6 +396,7 @@ export class Engine {
       ...(failedUnmaps === null ? [] : [failedUnmaps]),
       ...(unnamed === null ? [] : [unnamed]),
       ...(hidden === null ? [] : [hidden]),
+      ...(goneUnknown === null ? [] : [goneUnknown]),
     ];
     return fromFiles.length === 0 ? this.tasks.assumptions() : [...this.tasks.assumptions(), ...fromFiles];
   }
@@ -416,6 +419,7 @@ export class Engine {
       ...this.mappings.failedUnmaps.paths(),
       ...this.mappings.unnamed.paths(),
       ...this.files.hidden.paths(),
+      ...this.files.goneUnknown.paths(),
       ...this.files.missingPaths(),
       ...this.releasedGone(this.foundFor())
         .slice(0, 1)
@@ -435,6 +439,11 @@ export class Engine {
   /** Steps taken so far resolving threads to their processes (Counters.taskSteps): linear in the events. */
   taskSteps(): number {
     return this.counters.taskSteps;
+  }
+
+  /** Files with hidden names looked at by removals tied to no file (HiddenLinks.steps): linear in both. */
+  hiddenLinkSteps(): number {
+    return this.files.hidden.steps;
   }
 
   /** Fd numbers close_range calls looked at so far (Fds.rangeSteps): linear in the opens. */
@@ -488,7 +497,7 @@ export class Engine {
     }
     this.log.callMade(event);
     const task = this.tasks.taskFor(event.tid, event.tgid);
-    if (this.watched !== null && this.watched.has(task.group.tgid)) this.shown.add(task.group.tgid);
+    if (this.watched?.has(task.group.tgid) === true) this.shown.add(task.group.tgid);
     this.dispatch(task, event);
   }
 

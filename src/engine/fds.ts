@@ -179,8 +179,9 @@ export class Fds {
       return;
     }
     if (event.memfd === true) {
-      // The file -y's annotation names at an mmap of the fd ("/memfd:NAME (deleted)": Fds.fileOfFd), made at once.
-      const file = this.files.openedBeforeTrace(event.fd, event.path);
+      // The file -y's annotation names at an mmap of the fd ("/memfd:NAME (deleted)": Fds.fileOfFd), made at once:
+      // a new one at each call, whatever its name (Wayland and PipeWire make many memfds of one name).
+      const file = this.files.memfd(event.path);
       this.setFd(task, event.fd, file, event.cloexec, event);
       file.note(event, this.files.keeper);
       return;
@@ -214,7 +215,7 @@ export class Fds {
     this.files.closesShown = true;
     const entry = task.fds.fds.get(fd);
     if (entry === undefined) return;
-    if (goneName !== undefined && entry.inFlight === undefined && entry.file !== null) this.closedGone(task, fd, entry.file, goneName, event);
+    if (goneName !== undefined && entry.inFlight === undefined && entry.file !== null) this.closedGone(task, fd, entry, entry.file, goneName, event);
     if (entry.inFlight !== undefined) {
       const before = entry.inFlight;
       delete entry.inFlight;
@@ -251,8 +252,17 @@ export class Fds {
    * made before the trace: review 22), or by one it does not show: the
    * mappings outlived it, as fileOfFd decides for an mmap or ftruncate.
    */
-  private closedGone(task: Task, fd: number, bound: FileNode, goneName: string, event: EventBase): void {
-    if (bound.gone || deletedKind(goneName) !== 'file' || this.files.named(goneName) !== bound) return;
+  private closedGone(task: Task, fd: number, entry: FdEntry, bound: FileNode, goneName: string, event: EventBase): void {
+    if (bound.gone || deletedKind(goneName) !== 'file') return;
+    if (this.files.named(goneName) !== bound) {
+      // A name the trace never gave any file, on an fd it saw opened: the file's own, renamed out of its sight.
+      if (entry.annotated || entry.seeded === true || this.files.named(goneName) !== undefined || this.files.goneNamed(goneName) !== undefined) return;
+      const live = [...bound.liveRecords()];
+      if (live.length === 0) return;
+      this.files.goneUnknown.add({ fd, shown: flatCopy(goneName), known: bound.displayName, pid: task.group.tgid, at: `${event.place.file}:${event.place.line}` });
+      this.files.goneUnknown.doubt(live, bound.displayName);
+      return;
+    }
     // Its mappings no longer live (unmapped first, the usual order: review 23's journalctl, whose files the vacuum
     // removed; or gone with their processes) are in doubt; those live now are findings (their doubt gives way to them).
     this.files.closedGoneUnmapped(bound, goneName, event, task.group.tgid);
