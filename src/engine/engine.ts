@@ -29,6 +29,7 @@ import {
   type TruncateEvent,
   type UnlinkEvent,
 } from '../parse/events.js';
+import { AttachWindow, type WindowMapping } from './attach-window.js';
 import { Counters } from './counters.js';
 import { Fds, type SeedFd } from './fds.js';
 import { Files, FirstOfMany, chdir, resolveName, type FileNode } from './files.js';
@@ -39,6 +40,7 @@ import { type GoneAtExit, Mappings, measure, type EndMapping, type MappingStats,
 import { CloneWait, Tasks, type ProcessHints, type Task, type TasksHeld } from './tasks.js';
 
 export type { EngineChange } from './finding-log.js';
+export type { WindowMapping } from './attach-window.js';
 export type { EndMapping, GoneAtExit, SeedMapping } from './mappings.js';
 export type { SeedFd } from './fds.js';
 export { normalizePath } from './files.js';
@@ -69,6 +71,12 @@ export interface EngineOptions extends ProcessHints {
    * deletedAtEnd.
    */
   mapsReadBeforeExit?: ReadonlySet<number>;
+  /**
+   * `capture --pid`'s target's file mappings before the attach
+   * (maps-before.txt) that maps-start.txt, read after it, no longer holds:
+   * what the trace shows of them in between (AttachWindow).
+   */
+  attachWindow?: { pid: number; mappings: readonly WindowMapping[] };
 }
 
 export interface EngineStats extends MappingStats {
@@ -124,9 +132,13 @@ export class Engine {
   /** The watched processes (EngineOptions.watchedProcesses) the trace showed an event of (showsProcess). */
   private readonly shown = new Set<number>();
   private readonly watched: ReadonlySet<number> | null;
+  /** What the trace shows of the mappings gone between the attach and maps-start.txt's read (AttachWindow). */
+  private readonly window: AttachWindow | null;
 
   constructor(options: EngineOptions = {}) {
     this.watched = options.watchedProcesses !== undefined && options.watchedProcesses.size > 0 ? options.watchedProcesses : null;
+    const window = options.attachWindow;
+    this.window = window === undefined || window.mappings.length === 0 ? null : new AttachWindow(window.pid, window.mappings, () => this.counters.nextId());
     this.files = new Files(this.counters, this.log, this.images);
     this.fds = new Fds(this.files);
     this.mappings = new Mappings(this.counters, this.files, this.fds, this.log, this.images, options.entryOrdered === true);
@@ -317,6 +329,7 @@ export class Engine {
       ...this.mappings.unnamed.inDoubt(found),
       ...this.files.hidden.inDoubt(found),
       ...this.files.goneUnknown.inDoubt(found),
+      ...(this.window?.inDoubt(found) ?? []),
       ...this.mappings.goneLate.mappings,
       ...this.releasedGone(found).map(({ pid, name }) => ({ pid, name })),
       ...this.untracedHolders,
@@ -377,6 +390,7 @@ export class Engine {
     const unnamed = this.mappings.unnamed.note();
     const hidden = this.files.hidden.note();
     const goneUnknown = this.files.goneUnknown.note();
+    const window = this.window?.note() ?? null;
     const fromFiles = [
       ...(untraced === null ? [] : [untraced]),
       ...(rings === null ? [] : [rings]),
@@ -397,6 +411,7 @@ export class Engine {
       ...(unnamed === null ? [] : [unnamed]),
       ...(hidden === null ? [] : [hidden]),
       ...(goneUnknown === null ? [] : [goneUnknown]),
+      ...(window === null ? [] : [window]),
     ];
     return fromFiles.length === 0 ? this.tasks.assumptions() : [...this.tasks.assumptions(), ...fromFiles];
   }
@@ -420,6 +435,7 @@ export class Engine {
       ...this.mappings.unnamed.paths(),
       ...this.files.hidden.paths(),
       ...this.files.goneUnknown.paths(),
+      ...(this.window?.paths() ?? []),
       ...this.files.missingPaths(),
       ...this.releasedGone(this.foundFor())
         .slice(0, 1)
@@ -498,7 +514,37 @@ export class Engine {
     this.log.callMade(event);
     const task = this.tasks.taskFor(event.tid, event.tgid);
     if (this.watched?.has(task.group.tgid) === true) this.shown.add(task.group.tgid);
+    if (this.window?.watching === true) this.inWindow(this.window, task, event);
     this.dispatch(task, event);
+  }
+
+  /** What an event tells of the mappings gone between the attach and maps-start.txt's read (AttachWindow), until they have all told. */
+  private inWindow(window: AttachWindow, task: Task, event: TraceEvent): void {
+    const tgid = task.group.tgid;
+    switch (event.kind) {
+      case 'mmap':
+        window.mapped(tgid, event.address, event.length);
+        break;
+      case 'munmap':
+        window.unmapped(tgid, event.address, event.length, event);
+        break;
+      case 'mremap':
+        window.unmapped(tgid, event.oldAddress, event.oldLength, event);
+        break;
+      case 'unlink':
+        if (event.pathCut !== true && event.removeDir !== true) window.nameRemoved(resolveName(task, event.dir, event.path), event);
+        break;
+      case 'rename':
+        if (event.oldPathCut !== true && event.newPathCut !== true && !event.exchange) {
+          const to = resolveName(task, event.newDir, event.newPath);
+          window.nameRemoved(to, event);
+          window.nameMoved(resolveName(task, event.oldDir, event.oldPath), to);
+        }
+        break;
+      case 'exec':
+        window.replaced(tgid);
+        break;
+    }
   }
 
   private dispatch(task: Task, event: TraceEvent): void {

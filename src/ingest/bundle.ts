@@ -15,7 +15,7 @@
 import { closeSync, constants, fstatSync, openSync, readdirSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { EndMapping, EngineOptions, SeedFd, SeedMapping } from '../engine/engine.js';
+import type { EndMapping, EngineOptions, SeedFd, SeedMapping, WindowMapping } from '../engine/engine.js';
 import { findingStart, type Finding } from '../engine/findings.js';
 import { nameMayBe } from '../engine/mappings.js';
 import { DELETED_SUFFIX, ELISION, isDeletedFile, mapsLookup, readMapsLine, type MapsEntry } from '../parse/maps.js';
@@ -396,6 +396,47 @@ function seedOf(entry: SnapshotLine, path: string, mappings: SeedMapping[]): voi
 }
 
 /**
+ * maps-before.txt: `capture --pid`'s read of its target's maps before it
+ * started the tracer. Its file mappings that maps-start.txt, read once the
+ * tracer had attached, holds nothing over went in between (AttachWindow).
+ */
+const BEFORE_FILE = 'maps-before.txt';
+/** The most such mappings followed: a process unmaps few in those moments, and each traced mmap or munmap of the target looks at them. */
+const MAX_WINDOW_MAPPINGS = 4096;
+
+/** The file mappings of maps-before.txt over no range of maps-start.txt (`startRanges`, in its order); none without the file. */
+async function readAttachWindow(files: BundleFiles, path: string, startRanges: readonly [number, number][], warnings: string[]): Promise<WindowMapping[]> {
+  if (!files.has(BEFORE_FILE)) return [];
+  const ranges = [...startRanges].sort((a, b) => a[0] - b[0]);
+  const window: WindowMapping[] = [];
+  let more = 0;
+  const before = await readMapsSnapshot(files, BEFORE_FILE, path, (entry) => {
+    if (!entry.path.startsWith('/') || entry.inode === 0 || entry.deleted) return;
+    if (overlapsAny(ranges, entry.start, entry.end)) return;
+    if (window.length < MAX_WINDOW_MAPPINGS) window.push({ start: entry.start, end: entry.end, path: fromKernelName(entry.path) });
+    else more++;
+  });
+  if (before === null) return [];
+  warnings.push(...before.problems);
+  if (before.cutAfter !== null) warnings.push(`${path}: ${cutText(before)}`);
+  if (more > 0) warnings.push(`${path}: ${more} more file mappings gone before maps-start.txt was read than the ${MAX_WINDOW_MAPPINGS} followed: what the trace shows of those is not weighed`);
+  return window;
+}
+
+/** Whether [start, end) overlaps one of `ranges` (sorted by start, not overlapping each other). */
+function overlapsAny(ranges: readonly [number, number][], start: number, end: number): boolean {
+  let low = 0;
+  let high = ranges.length;
+  // The first range that ends after `start`.
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (ranges[middle]![1] <= start) low = middle + 1;
+    else high = middle;
+  }
+  return low < ranges.length && ranges[low]![0] < end;
+}
+
+/**
  * maps-start-gone.txt: written by the capture when its process exited during
  * it, so that no maps-end.txt could be read: the lines of maps-start.txt
  * whose files were no longer at their names right after (removed, or
@@ -493,8 +534,10 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   } else {
     const mappings: SeedMapping[] = [];
     let startLines = 0;
+    const startRanges: [number, number][] = [];
     const start = await readMapsSnapshot(files, 'maps-start.txt', startPath, (entry, lineNo, keep) => {
       startLines++;
+      startRanges.push([entry.start, entry.end]);
       // A ring lives on in its mappings once its fd is closed, and SQPOLL's thread needs no call (review 25).
       if (ringMapLine === 0 && entry.path === IO_URING_TARGET) ringMapLine = lineNo;
       seedOf(keep(), startPath, mappings);
@@ -513,6 +556,10 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
       const dontFork = await readLinked(files, 'maps-start.dontfork', startBytes(files), warnings, 'a child forked since is taken to copy those mappings');
       if (dontFork.size > 0) for (const seed of mappings) if (dontFork.has(seed.start)) seed.dontFork = true;
       if (start.cutAfter !== null) warnings.push(`${startPath}: ${cutText(start)}; the mappings they list are unknown, as if made before the capture`);
+      else {
+        const window = await readAttachWindow(files, join(dir, BEFORE_FILE), startRanges, warnings);
+        if (window.length > 0) engineOptions.attachWindow = { pid: meta.pid as number, mappings: window };
+      }
     }
   }
 

@@ -1,0 +1,106 @@
+// The moments between `capture --pid`'s attach and its read of maps-start.txt.
+//
+// The capture reads the target's maps before it starts the tracer
+// (maps-before.txt) and again once the tracer has attached (maps-start.txt,
+// which seeds the engine). A file mapping in the first and in neither range
+// of the second was unmapped between the two: before the attach, untraced,
+// or after it, when the trace shows its munmap. Review 32 (attack), F3: a
+// target that watched its own TracerPid unlinked a mapped file and unmapped
+// it in those moments; the trace showed both calls, but of a mapping no
+// snapshot held, and the leak read as clean.
+//
+// A mapping whose range the trace first shows unmapped (or moved) was live at
+// the attach; if a name it had was removed before that, it may have outlived
+// its file: in doubt. Not a finding: the name may have been given to another
+// file before the attach, which the trace does not show. A range the trace
+// first shows mapped again was free by then; one it never shows was unmapped
+// before the attach: nothing either way.
+import type { EventBase } from '../parse/events.js';
+import { DoubtfulCalls } from './files.js';
+
+/** A file mapping of maps-before.txt that maps-start.txt no longer holds. */
+export interface WindowMapping {
+  start: number;
+  end: number;
+  /** Its name in maps-before.txt, as the trace spells names (a newline is itself). */
+  path: string;
+}
+
+interface Candidate extends WindowMapping {
+  /** Where the trace removed its name (an unlink, a rename over it), or null. */
+  nameGoneAt: string | null;
+}
+
+export class AttachWindow extends DoubtfulCalls<{ path: string; address: number; goneAt: string; unmappedAt: string; pid: number }> {
+  private candidates: Candidate[];
+
+  /** @param nextId the engine's ids: a mapping in doubt is counted by an id no other has */
+  constructor(
+    readonly pid: number,
+    mappings: readonly WindowMapping[],
+    private readonly nextId: () => number,
+  ) {
+    super();
+    this.candidates = mappings.map((mapping) => ({ ...mapping, nameGoneAt: null }));
+  }
+
+  get watching(): boolean {
+    return this.candidates.length > 0;
+  }
+
+  /** Process `tgid` mapped [address, address + length): a candidate there was gone by then. */
+  mapped(tgid: number, address: number, length: number): void {
+    if (tgid === this.pid) this.drop(address, address + length, null);
+  }
+
+  /** Process `tgid` unmapped (or moved) [address, address + length) at `event`: a candidate there was live at the attach. */
+  unmapped(tgid: number, address: number, length: number, event: EventBase): void {
+    if (tgid === this.pid) this.drop(address, address + length, event);
+  }
+
+  /** The process ran a new program: none of its old mappings is left to tell anything. */
+  replaced(tgid: number): void {
+    if (tgid === this.pid) this.candidates = [];
+  }
+
+  /** The trace removed the name `name` at `event` (an unlink, or a rename over it). */
+  nameRemoved(name: string, event: EventBase): void {
+    for (const candidate of this.candidates) if (candidate.path === name && candidate.nameGoneAt === null) candidate.nameGoneAt = `${event.place.file}:${event.place.line}`;
+  }
+
+  /** The trace renamed `from` to `to`: a candidate's file is known by its new name. */
+  nameMoved(from: string, to: string): void {
+    for (const candidate of this.candidates) if (candidate.path === from) candidate.path = to;
+  }
+
+  private drop(start: number, end: number, unmappedBy: EventBase | null): void {
+    // Most calls touch none: looked for before anything is made.
+    if (!this.candidates.some((candidate) => candidate.end > start && candidate.start < end)) return;
+    const left: Candidate[] = [];
+    for (const candidate of this.candidates) {
+      if (candidate.end <= start || candidate.start >= end) {
+        left.push(candidate);
+        continue;
+      }
+      if (unmappedBy === null || candidate.nameGoneAt === null) continue;
+      this.add({ path: candidate.path, address: candidate.start, goneAt: candidate.nameGoneAt, unmappedAt: `${unmappedBy.place.file}:${unmappedBy.place.line}`, pid: this.pid });
+      this.doubt([{ id: this.nextId(), space: { ownerTgid: this.pid } }], candidate.path);
+    }
+    this.candidates = left;
+  }
+
+  note(): string | null {
+    const first = this.first;
+    if (first === null) return null;
+    const more = this.count > 1 ? ` (and ${this.count - 1} more like it)` : '';
+    return (
+      `process ${first.pid} mapped ${first.path} at 0x${first.address.toString(16)} before the capture attached (maps-before.txt), but no longer when maps-start.txt was read after the attach: ` +
+      `the trace removed its name at ${first.goneAt} and unmapped it at ${first.unmappedAt}${more}. The mapping may have outlived its file ` +
+      '(in doubt: the name may have been given to another file before the attach). A process that acts the moment a tracer attaches can do this on purpose'
+    );
+  }
+
+  paths(): string[] {
+    return this.first === null ? [] : [this.first.path];
+  }
+}

@@ -1,0 +1,44 @@
+"""A process that acts the moment a tracer attaches (review 32 attack, F3):
+it unlinks a file it mapped before and unmaps it at once, before
+`capture --pid` reads maps-start.txt. For
+test/capture-review32-attach-race.test.ts.
+
+USAGE: python3 attach-race.py DIR
+  Maps DIR/seg (8 KiB, MAP_SHARED) and prints its pid; polls its own
+  TracerPid; once traced, unlinks DIR/seg, reads its own /proc/self/maps
+  (the mapping, deleted), unmaps it, and writes DIR/truth.json {"pid",
+  "deleted": [...]}. Exits at a line on stdin.
+"""
+import json
+import mmap
+import os
+import sys
+
+from deleted_maps import deleted_mappings
+
+directory = os.path.abspath(sys.argv[1])
+seg = os.path.join(directory, "seg")
+with open(seg, "wb") as out:
+    out.write(b"x" * 8192)
+fd = os.open(seg, os.O_RDWR)
+kept = mmap.mmap(fd, 8192)
+os.close(fd)
+print(os.getpid(), flush=True)
+
+
+def traced():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("TracerPid:"):
+                return int(line.split()[1]) != 0
+    return False
+
+
+while not traced():
+    pass
+os.unlink(seg)
+deleted = deleted_mappings()
+kept.close()
+with open(os.path.join(directory, "truth.json"), "w") as out:
+    json.dump({"pid": os.getpid(), "deleted": deleted}, out)
+sys.stdin.readline()
