@@ -41,7 +41,8 @@ export class AttachWindow extends DoubtfulCalls<{ path: string; address: number;
     private readonly nextId: () => number,
   ) {
     super();
-    this.candidates = mappings.map((mapping) => ({ ...mapping, nameGoneAt: null }));
+    // In address order, as drop's search needs, whatever order a hostile maps-before.txt had.
+    this.candidates = mappings.map((mapping) => ({ ...mapping, nameGoneAt: null })).sort((a, b) => a.start - b.start);
   }
 
   get watching(): boolean {
@@ -73,20 +74,29 @@ export class AttachWindow extends DoubtfulCalls<{ path: string; address: number;
     for (const candidate of this.candidates) if (candidate.path === from) candidate.path = to;
   }
 
+  /**
+   * The candidates over [start, end) tell what they were and go. They are in
+   * address order and apart, as maps prints them: found by a binary search,
+   * for every mmap and munmap of a busy process comes here.
+   */
   private drop(start: number, end: number, unmappedBy: EventBase | null): void {
-    // Most calls touch none: looked for before anything is made.
-    if (!this.candidates.some((candidate) => candidate.end > start && candidate.start < end)) return;
-    const left: Candidate[] = [];
-    for (const candidate of this.candidates) {
-      if (candidate.end <= start || candidate.start >= end) {
-        left.push(candidate);
-        continue;
-      }
+    const candidates = this.candidates;
+    let low = 0;
+    let high = candidates.length;
+    // The first that ends after `start`.
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (candidates[middle]!.end <= start) low = middle + 1;
+      else high = middle;
+    }
+    let past = low;
+    while (past < candidates.length && candidates[past]!.start < end) past++;
+    if (past === low) return;
+    for (const candidate of candidates.splice(low, past - low)) {
       if (unmappedBy === null || candidate.nameGoneAt === null) continue;
       this.add({ path: candidate.path, address: candidate.start, goneAt: candidate.nameGoneAt, unmappedAt: `${unmappedBy.place.file}:${unmappedBy.place.line}`, pid: this.pid });
       this.doubt([{ id: this.nextId(), space: { ownerTgid: this.pid } }], candidate.path);
     }
-    this.candidates = left;
   }
 
   note(): string | null {
