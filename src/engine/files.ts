@@ -51,6 +51,8 @@ const HELD_PIDS_NAMED = 64;
  * short opens from keeping them all.
  */
 const DORMANT_FILES = 4096;
+/** Names a rename gave a file the trace let go, kept while hidden names are watched (Files.namesElsewhere). */
+const NAMES_ELSEWHERE_KEPT = 4096;
 /** Names a file's history keeps (FileNode.record): its first, and the newest after it. */
 const HISTORY_KEPT = 32;
 /**
@@ -740,6 +742,30 @@ export class Files {
     return file;
   }
 
+  /**
+   * Names the trace last saw given to a file it let go, by a rename of a
+   * forgotten one (givenToAnotherFile), the most recent NAMES_ELSEWHERE_KEPT:
+   * only while HiddenLinks watches.
+   */
+  private readonly namesElsewhere = new Set<string>();
+
+  /**
+   * `name` leads to a file the trace knew and let go, by its inode another
+   * than any it watches for hidden names: a forgotten file's, or one a rename
+   * gave such a file. Its removal takes no hidden name (review 32, M8: a
+   * temporary file opened, closed and unlinked, and a new file renamed over
+   * the mapped name, put every such mapping in doubt).
+   */
+  private ofAnotherFile(name: string): boolean {
+    if (this.namesElsewhere.delete(name)) return true;
+    return this.dormant.size > 0 && this.dormantByName.has(name);
+  }
+
+  private givenToAnotherFile(name: string): void {
+    this.namesElsewhere.add(flatCopy(name));
+    if (this.namesElsewhere.size > NAMES_ELSEWHERE_KEPT) this.namesElsewhere.delete(this.namesElsewhere.values().next().value!);
+  }
+
   /** The trace removed, renamed or linked `name`: a forgotten file that had it is not woken with it (wake), nor at all. */
   private nameMoved(name: string): void {
     if (this.dormant.size === 0) return;
@@ -1279,10 +1305,14 @@ export class Files {
     }
     this.replaced.forget(from);
     this.replaced.forget(to);
+    // Read before nameMoved lets a forgotten file of either name go (HiddenLinks: a name of another file).
+    const fromElsewhere = this.hidden.watching && this.ofAnotherFile(from);
+    const toElsewhere = this.hidden.watching && this.ofAnotherFile(to);
     this.nameMoved(from);
     this.nameMoved(to);
     const moving = this.byName.get(from);
     const replaced = this.byName.get(to);
+    if (moving === undefined && fromElsewhere) this.givenToAnotherFile(to);
     const symlinkFrom = this.links.size > 0 && this.links.get(from) !== undefined;
     const symlinkTo = this.links.size > 0 && this.links.get(to) !== undefined;
     this.moveSymlink(from, to, event.exchange);
@@ -1297,7 +1327,7 @@ export class Files {
       return;
     }
     // A name of no file the trace knows may be a hidden one (HiddenLinks), which a rename over it removes.
-    if (replaced === undefined && !symlinkTo && this.hidden.watching) this.hidden.untiedRemoval(event);
+    if (replaced === undefined && !symlinkTo && !toElsewhere && this.hidden.watching) this.hidden.untiedRemoval(event);
     // Renaming over an existing name unlinks the file that had it.
     if (replaced !== undefined && replaced !== moving) {
       if (replaced.recordCount === 0 && to.startsWith('/')) this.checkAliased(task, event, 'rename to', to, replaced, hasDotDot(event.newPath));
@@ -1597,6 +1627,7 @@ export class Files {
     this.notFollowed(task, event, 'unlink', name);
     if (this.realNameClues.size > 0) this.claimRealName(name);
     this.replaced.forget(name);
+    const elsewhere = this.hidden.watching && this.ofAnotherFile(name);
     this.nameMoved(name);
     // A symlink the trace made goes, and no file with it. (A file the engine
     // still knows by that name lost it out of sight, or was the symlink
@@ -1609,7 +1640,7 @@ export class Files {
       // A file known by a cut name may have this one.
       if (!this.cut.empty) for (const cut of this.cut.mayBe(name, false)) this.cut.doubt(cut, event);
       if (!symlink) this.checkMisplaced(task, event, 'unlink', event.path, event.dir, name);
-      if (!symlink && this.hidden.watching) this.hidden.untiedRemoval(event);
+      if (!symlink && !elsewhere && this.hidden.watching) this.hidden.untiedRemoval(event);
       return;
     }
     if (file.recordCount === 0 && name.startsWith('/')) this.checkAliased(task, event, 'unlink', name, file, hasDotDot(event.path));
