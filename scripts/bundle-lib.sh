@@ -27,6 +27,9 @@
 #                   snapshot, the ranges of its lines that print " (deleted)"
 #                   whose file still had a link when asked (om_note_linked);
 #                   none when there are none
+#   maps-start.nlink  --pid: "START-END N" for maps-start.txt's mappings whose
+#                   file has N links beyond what its line tells: N >= 2, or
+#                   N >= 1 for a line printed "(deleted)" (om_note_nlink)
 #   maps-start.dontfork  --pid: the ranges of maps-start.txt's mappings that
 #                   madvise(MADV_DONTFORK) marked ("dc" in /proc/PID/smaps'
 #                   VmFlags), which a fork does not copy (om_note_dontfork);
@@ -615,6 +618,34 @@ om_note_dontfork() {
   fi
   [[ -n $ranges ]] || return 0
   { printf '%s\n' "$ranges" > "$out"; } 2>/dev/null || OM_WRITE_FAILED+=' maps-start.dontfork'
+}
+
+# om_note_nlink PID -> maps-start.nlink: "START-END N" for each mapping of
+# maps-start.txt whose file has names its printed one does not tell: N links,
+# two or more, or any for a line printed "(deleted)" (a hard link made before
+# the attach keeps it). The trace shows no name made before it, and the
+# unlink of the printed one read as the last (review 32: a false error under
+# either tracer). /proc/PID/map_files/START-END leads to the mapped file
+# itself, for root: one find stats them all. Within the time maps-start.txt
+# may take (a file system that hangs); past it, the file is left out.
+om_note_nlink() {
+  local out=$OM_D/maps-start.nlink counts=''
+  if [[ -e $out || -L $out ]]; then om_retry rm -f -- "$out" || return 0; fi
+  om_live_dir "$1"
+  if ! om_bounded "$OM_START_MAPS_SECONDS" counts om_link_counts "$OM_LIVE_DIR/map_files" "$OM_D/maps-start.txt"; then
+    om_log "maps-start.nlink left out: the links of pid $1's mapped files were not counted (a hard link made before the attach is not known)"
+    return 0
+  fi
+  [[ -n $counts ]] || return 0
+  { printf '%s
+' "$counts" > "$out"; } 2>/dev/null || OM_WRITE_FAILED+=' maps-start.nlink'
+}
+
+# om_link_counts MAP_FILES MAPS -> "START-END N" of each entry of MAP_FILES
+# whose file has N links, N >= 2, or N >= 1 where MAPS prints it "(deleted)".
+om_link_counts() {
+  find -L "$1" -mindepth 1 -maxdepth 1 -printf '%f %n\n' 2> /dev/null |
+    LC_ALL=C awk 'NR == FNR { if (/ \(deleted\)$/) deleted[$1] = 1; next } $1 ~ /^[0-9a-f]+-[0-9a-f]+$/ && ($2 >= 2 || ($2 >= 1 && ($1 in deleted)))' "$2" -
 }
 
 # om_dontfork_ranges SMAPS -> the START-END of each mapping whose VmFlags hold "dc".
@@ -2201,6 +2232,7 @@ om_run_capture() {
     # After fds-start.txt: what the target can make slow comes after what must be read at once (review 29).
     [[ -f $OM_D/maps-start.txt ]] && om_note_linked "$OM_PID" "$OM_D/maps-start.txt"
     [[ -f $OM_D/maps-start.txt ]] && ((!OM_CMD_MODE)) && om_note_dontfork "$OM_PID"
+    [[ -f $OM_D/maps-start.txt ]] && ((!OM_CMD_MODE)) && om_note_nlink "$OM_PID"
     om_read_process "$OM_PID"
     # Its child processes now: the tracer follows only those it forks from here
     # on, so these run untraced, and meta.json names them (review 24: a fio job

@@ -1,7 +1,10 @@
-// Review 32 (exactness), 5 and 8: bpftrace counts a mapped file's links
+// Review 32 (exactness), 1, 5 and 8: bpftrace counts a mapped file's links
 // (nlink= on each mmap), and names the trace does not know keep it (hard
-// links made before the trace). Two ways around it made a clean program
+// links made before the trace). Three ways around it made a clean program
 // leaky or in doubt:
+// - 1: a file mapped before the attach showed no count: its unlink by its
+//   printed name read as the last (the capture counts the links of
+//   maps-start.txt's files now, maps-start.nlink);
 // - 5: maps-end.txt prints the mapping "(deleted)" (the name it was mapped
 //   by went), and the end-of-capture pass made a finding of it, since the
 //   file had no name the trace knew left (keptByAnotherName);
@@ -37,7 +40,7 @@ afterEach(() => killStillRunning(children));
 
 it('capture --pid (bpftrace): files kept by links made before the trace, a temporary file and a rename over beside them: clean', async () => {
   const work = realpathSync(workspace('hidden-kept'));
-  for (const name of ['h', 'j']) {
+  for (const name of ['h', 'j', 'k']) {
     writeFileSync(join(work, `${name}.dat`), Buffer.alloc(8192));
     linkSync(join(work, `${name}.dat`), join(work, `${name}b.dat`));
   }
@@ -54,12 +57,22 @@ it('capture --pid (bpftrace): files kept by links made before the trace, a tempo
   program.stdin!.end();
   // The program's word: each mapped file lives on under its second name.
   const truth = JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as { pid: number; kept: Record<string, [number, number]>; mapped: Record<string, number> };
-  expect(truth.mapped).toEqual({ [`${join(work, 'h.dat')} (deleted)`]: truth.kept['hb.dat']![0], [`${join(work, 'j.dat')} (deleted)`]: truth.kept['jb.dat']![0] });
+  expect(truth.mapped).toEqual({
+    [`${join(work, 'h.dat')} (deleted)`]: truth.kept['hb.dat']![0],
+    [`${join(work, 'j.dat')} (deleted)`]: truth.kept['jb.dat']![0],
+    [`${join(work, 'k.dat')} (deleted)`]: truth.kept['kb.dat']![0],
+  });
   expect(truth.kept['hb.dat']![1]).toBe(1);
   // The capture's word: the program alive at the end, both mappings "(deleted)" in its maps then.
   const end = readFileSync(join(bundle, 'maps-end.txt'), 'utf8');
   expect(end).toContain(`${join(work, 'h.dat')} (deleted)`);
   expect(end).toContain(`${join(work, 'j.dat')} (deleted)`);
+  // k.dat's two links, counted at the attach, and its unlink in the trace.
+  const kStart = readFileSync(join(bundle, 'maps-start.txt'), 'utf8')
+    .split('\n')
+    .find((line) => line.endsWith(join(work, 'k.dat')))!
+    .split(' ')[0];
+  expect(readFileSync(join(bundle, 'maps-start.nlink'), 'utf8')).toContain(`${kStart} 2\n`);
   expect(readFileSync(join(bundle, 'trace.txt'), 'utf8')).toMatch(/ mmap ret=0x[0-9a-f]+ addr=0x0 len=8192 .* nlink=2$/m);
   const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: Finding[]; warnings: string[]; summary: { mappingsInDoubt: number } };
   expect(report.findings.filter((finding) => finding.pid === truth.pid)).toEqual([]);

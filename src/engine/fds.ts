@@ -265,6 +265,8 @@ export class Fds {
       this.files.goneUnknown.doubt(live, bound.displayName);
       return;
     }
+    // Names the kernel counted that the trace does not know may keep it: its live mappings in doubt, no more (review 32).
+    if (this.files.hidden.goneOutOfSight(bound, `${event.place.file}:${event.place.line}`)) return;
     // Its mappings no longer live (unmapped first, the usual order: review 23's journalctl, whose files the vacuum
     // removed; or gone with their processes) are in doubt; those live now are findings (their doubt gives way to them).
     this.files.closedGoneUnmapped(bound, goneName, event, task.group.tgid);

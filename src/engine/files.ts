@@ -364,7 +364,7 @@ export class HiddenLinks extends DoubtfulCalls<{ name: string; pid: number; link
    * (UnnamedMappings). One whose known names went, and that had hidden
    * ones, has only those.
    */
-  counted(file: FileNode, nlink: number, event: EventBase): void {
+  counted(file: FileNode, nlink: number, countedAt: string): void {
     const known = linkCount(file);
     const hidden = file.gone || file.cutNames !== null || (known === 0 && file.hiddenLinks === 0) ? 0 : nlink - known;
     if (hidden <= 0) {
@@ -372,9 +372,33 @@ export class HiddenLinks extends DoubtfulCalls<{ name: string; pid: number; link
       return;
     }
     file.hiddenLinks = hidden;
-    this.watched.set(file, { countedAt: `${event.place.file}:${event.place.line}`, links: nlink, untiedBefore: this.untied });
+    this.watched.set(file, { countedAt, links: nlink, untiedBefore: this.untied });
     if (known === 0) this.onlyHidden.add(file);
     else this.onlyHidden.delete(file);
+  }
+
+  /**
+   * A file maps-start.txt printed "(deleted)" whose links the capture
+   * counted (`nlink` > 0, maps-start.nlink): the name it was mapped by went
+   * before the trace, and names it does not know keep it.
+   */
+  seededNameless(file: FileNode, nlink: number, countedAt: string): void {
+    file.hiddenLinks = nlink;
+    this.watched.set(file, { countedAt, links: nlink, untiedBefore: this.untied });
+    this.onlyHidden.add(file);
+  }
+
+  /**
+   * A snapshot (`at`) shows a name of `file`, which has hidden ones, gone by
+   * no call the trace shows: the hidden ones may keep it, or have gone
+   * too. Its live mappings are in doubt (review 32: a finding, though a
+   * link made before the trace kept the file).
+   */
+  goneOutOfSight(file: FileNode, at: string): boolean {
+    const watched = this.watched.get(file);
+    if (watched === undefined || file.gone) return false;
+    this.doubtLive(file, watched.countedAt, watched.links, at);
+    return true;
   }
 
   /** The file has no hidden name, or the engine lets it go (a link count of 0, gone, forgotten). */
@@ -1217,13 +1241,22 @@ export class Files {
   seeded(seed: SeedMapping): FileNode {
     let file = this.withInode(seed.inode);
     if (file === undefined && !seed.deleted) file = this.byName.get(seed.path);
-    if (file !== undefined) return file;
-    file = this.newFile(seed.deleted ? null : seed.path);
-    if (seed.deleted) {
-      file.record(seed.path);
-      file.gone = true;
+    if (file === undefined) {
+      file = this.newFile(seed.deleted ? null : seed.path);
+      if (seed.deleted) {
+        file.record(seed.path);
+        // Printed "(deleted)", yet linked when the capture counted: kept by names the trace does not know.
+        file.gone = (seed.nlink ?? 0) === 0;
+      }
+      if (seed.inode !== undefined) this.setInode(file, seed.inode);
     }
-    if (seed.inode !== undefined) this.setInode(file, seed.inode);
+    // Links the capture counted at the attach (maps-start.nlink): names of it the trace does not know (review 32).
+    const counted = seed.nlink ?? 0;
+    if (counted > 0 && !file.gone) {
+      const at = `${seed.place.file}:${seed.place.line}`;
+      if (file.names.size === 0) this.hidden.seededNameless(file, counted, at);
+      else this.hidden.counted(file, counted, at);
+    }
     return file;
   }
 
@@ -1726,7 +1759,7 @@ export class Files {
    */
   linkCountSeen(file: FileNode, nlink: number, event: EventBase, call: string, by: Space): void {
     if (nlink > 0) {
-      this.hidden.counted(file, nlink, event);
+      this.hidden.counted(file, nlink, `${event.place.file}:${event.place.line}`);
       this.cut.settle(file, nlink);
       if (file.inode !== null) this.replaced.settle(file.inode.dev, file.inode.ino);
       return;
@@ -1759,6 +1792,8 @@ export class Files {
    * (leakedIn). `note` says how it was seen.
    */
   wentOutOfSight(file: FileNode, event: EventBase, by: Space, note: string): void {
+    // Names the kernel counted that the trace does not know may keep it: in doubt (review 32).
+    if (this.hidden.goneOutOfSight(file, `${event.place.file}:${event.place.line}`)) return;
     this.goes(file);
     if (file.mappedNamedIn === by) file.leakedIn = [by];
     // Not its own process's unlink, as far as the trace shows: a rule by the file's name that needs one does not apply.

@@ -123,6 +123,12 @@ export interface SeedMapping {
   text: string;
   /** Marked MADV_DONTFORK when the capture read it (a bundle's maps-start.dontfork): a fork does not copy it. */
   dontFork?: boolean;
+  /**
+   * Its file's links, counted by the capture (a bundle's maps-start.nlink),
+   * when they are more than its printed name: two or more, or any for one
+   * printed "(deleted)" (hard links made before the trace keep it).
+   */
+  nlink?: number;
 }
 
 /**
@@ -667,13 +673,15 @@ export class Mappings {
     const goneLines = gone !== null && gone.pid === space.ownerTgid ? goneLinesByStart(gone) : null;
     for (const seed of seeds) {
       const file = this.files.seeded(seed);
+      // Printed "(deleted)" but linked, as the capture counted: a file that lives on, by names the trace does not know.
+      const deleted = seed.deleted && file.gone;
       file.note({ place: seed.place, time: null, seconds: null, tid: 0, raw: seed.text }, undefined);
       const at: At = { file: seed.place.file, line: seed.place.line, time: null, seconds: null, tid: null };
       const mapping = this.add(space, file, seed.start, seed.end - seed.start, seed.offset, at, seed.end);
       mapping.seeded = true;
       if (seed.dontFork === true) this.markFork(space, seed.start, seed.end, true);
       // Mapped before the trace, so since any open of it the trace shows (ReplacedNames).
-      if (!seed.deleted) file.heldBy(space.ownerTgid);
+      if (!deleted) file.heldBy(space.ownerTgid);
       // Watched until it goes: its process may release it before the exit that shows its file gone (seedReleased).
       const goneLine = seed.deleted ? undefined : goneLines?.get(seed.start);
       if (goneLine !== undefined && goneLine.line.path === seed.path) {
@@ -682,7 +690,7 @@ export class Mappings {
         if (named === undefined) this.seedsNamed.set(seed.path, [{ mapping, start: seed.start }]);
         else named.push({ mapping, start: seed.start });
       }
-      if (!seed.deleted) continue;
+      if (!deleted) continue;
       this.awaitOrphan(mapping, {
         origin: 'snapshot',
         unlinkedAt: null,
@@ -719,6 +727,8 @@ export class Mappings {
       const traced = piece !== undefined && piece.start === line.start && same ? piece.record : null;
       if (traced !== null && exited !== null) this.files.namedByMaps(traced.file, line.path);
       if (traced !== null && keptByAnotherName(traced.file, line.path)) continue;
+      // Its name gone out of sight, but the kernel counted others the trace does not know: in doubt.
+      if (traced !== null && this.files.hidden.goneOutOfSight(traced.file, `${line.place.file}:${line.place.line}`)) continue;
       let mapping = traced;
       const named = snapshotNamed(line.place.file);
       let note = named(exited === null ? GONE_OUT_OF_SIGHT : GONE_BEFORE_STOP);
@@ -774,6 +784,8 @@ export class Mappings {
         this.releasedBeforeExit(space, line);
         continue;
       }
+      // Links the capture counted at the attach that the trace does not know may keep it: in doubt (review 32).
+      if (this.files.hidden.goneOutOfSight(mapping.file, `${line.place.file}:${line.place.line}`)) continue;
       mapping.file.note({ place: line.place, time: null, seconds: null, tid: 0, raw: line.text }, undefined);
       this.log.goneOutOfSight(mapping, GONE_BEFORE_EXIT);
       if (!files.has(mapping.file)) {

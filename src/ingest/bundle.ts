@@ -348,11 +348,20 @@ const MAX_LINKED_LINES = 1 << 20;
  * maps-end.N.txt files 200 MB (review 29).
  */
 async function readLinked(files: BundleFiles, twin: string, snapshotBytes: number, problems: string[], unusedMeans?: string): Promise<Set<number>> {
-  const starts = new Set<number>();
+  return new Set((await readRanges(files, twin, snapshotBytes, problems, unusedMeans, false)).keys());
+}
+
+/**
+ * The lines of a maps snapshot's twin, each `START-END` (or, `counted`,
+ * `START-END N`, N a count): by START, N (1 without a count). No larger
+ * than the snapshot, as no capture writes one.
+ */
+async function readRanges(files: BundleFiles, twin: string, snapshotBytes: number, problems: string[], unusedMeans: string | undefined, counted: boolean): Promise<Map<number, number>> {
+  const starts = new Map<number, number>();
   let bad = 0;
   let over = 0;
   const unreadable = (lineNo: number) => {
-    if (++bad <= MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${join(files.dir, twin)}:${lineNo}: unreadable line, not the START-END of a maps line`);
+    if (++bad <= MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${join(files.dir, twin)}:${lineNo}: unreadable line, not the START-END${counted ? ' COUNT' : ''} of a maps line`);
   };
   const twinFd = files.openRegular(twin, true);
   if (twinFd < 0) return starts;
@@ -364,10 +373,10 @@ async function readLinked(files: BundleFiles, twin: string, snapshotBytes: numbe
   await files.eachLineOf(twinFd, twin, {
     line(text, lineNo) {
       if (text.trim() === '') return;
-      const range = /^([0-9a-f]{1,16})-[0-9a-f]{1,16}$/.exec(text);
+      const range = (counted ? /^([0-9a-f]{1,16})-[0-9a-f]{1,16} ([0-9]{1,9})$/ : /^([0-9a-f]{1,16})-[0-9a-f]{1,16}$/).exec(text);
       if (range === null) return unreadable(lineNo);
       if (starts.size >= MAX_LINKED_LINES) over++;
-      else starts.add(parseInt(range[1]!, 16));
+      else starts.set(parseInt(range[1]!, 16), counted ? Number(range[2]) : 1);
     },
     longLine: (lineNo) => unreadable(lineNo),
   });
@@ -555,6 +564,9 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
       // Marked MADV_DONTFORK before the attach: a child forked since has no copy of them (review 31, F-1).
       const dontFork = await readLinked(files, 'maps-start.dontfork', startBytes(files), warnings, 'a child forked since is taken to copy those mappings');
       if (dontFork.size > 0) for (const seed of mappings) if (dontFork.has(seed.start)) seed.dontFork = true;
+      // The links of their files the capture counted, where more than the printed name (review 32: hard links made before the attach).
+      const links = await readRanges(files, 'maps-start.nlink', startBytes(files), warnings, 'their files are taken to have only the names maps-start.txt prints', true);
+      if (links.size > 0) for (const seed of mappings) seed.nlink = links.get(seed.start);
       if (start.cutAfter !== null) warnings.push(`${startPath}: ${cutText(start)}; the mappings they list are unknown, as if made before the capture`);
       else {
         const window = await readAttachWindow(files, join(dir, BEFORE_FILE), startRanges, warnings);

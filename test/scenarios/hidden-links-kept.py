@@ -3,12 +3,14 @@ that made bpftrace's hidden-link reading go wrong around them (review 32,
 exactness 5 and 8). For test/capture-review32-hidden-links.test.ts.
 
 USAGE: python3 hidden-links-kept.py DIR
-  DIR/h.dat and DIR/j.dat (8 KiB each) have second names DIR/hb.dat and
-  DIR/jb.dat, made before the trace. At a line on stdin: maps h.dat and
+  DIR/h.dat, DIR/j.dat and DIR/k.dat (8 KiB each) have second names
+  DIR/hb.dat, DIR/jb.dat and DIR/kb.dat, made before the trace. Maps k.dat
+  at once, before the trace (exactness 1). At a line on stdin: unlinks
+  k.dat; maps h.dat and
   unlinks it; opens, closes and unlinks a temporary file DIR/t.tmp; maps
   j.dat, writes DIR/j.new and renames it over j.dat, then unlinks j.dat.
-  Writes DIR/truth.json {"pid", "kept": {name: [inode, nlink]} of hb.dat and
-  jb.dat, "mapped": {name: inode} from its own /proc/self/maps}, and runs
+  Writes DIR/truth.json {"pid", "kept": {name: [inode, nlink]} of hb.dat,
+  jb.dat and kb.dat, "mapped": {name: inode} from its own /proc/self/maps}, and runs
   until stdin closes, its mappings live.
 """
 import json
@@ -30,8 +32,10 @@ def mapped(name):
     return view
 
 
+k = mapped("k.dat")
 print(os.getpid(), flush=True)
 sys.stdin.readline()
+os.unlink(path("k.dat"))
 h = mapped("h.dat")
 os.unlink(path("h.dat"))
 temporary = os.open(path("t.tmp"), os.O_RDWR | os.O_CREAT, 0o644)
@@ -48,7 +52,7 @@ with open("/proc/self/maps") as maps:
         fields = line.split(None, 5)
         if len(fields) == 6 and fields[5].startswith(directory):
             inodes[fields[5].rstrip("\n")] = int(fields[4])
-kept = {name: [os.stat(path(name)).st_ino, os.stat(path(name)).st_nlink] for name in ("hb.dat", "jb.dat")}
+kept = {name: [os.stat(path(name)).st_ino, os.stat(path(name)).st_nlink] for name in ("hb.dat", "jb.dat", "kb.dat")}
 with open(path("truth.json"), "w") as out:
     json.dump({"pid": os.getpid(), "kept": kept, "mapped": inodes}, out)
 sys.stdin.read()

@@ -1,0 +1,36 @@
+"""Mapped files with hard links made before `capture --pid` attached
+(review 32, exactness 1 and 6). For
+test/capture-review32-linked-before-attach.test.ts.
+
+USAGE: python3 linked-before-attach.py DIR TRUTH
+  DIR/f.dat and DIR/e.dat (8 KiB each) have second names DIR/f.keep and
+  DIR/e.keep, made before the trace. Maps both and prints its pid. At a
+  line on stdin: unlinks f.dat itself and prints "unlinked"; at the next
+  (a while after the test removed e.dat, out of the trace), writes TRUTH
+  {"pid", "mapped": {name: inode} from its own /proc/self/maps}, outside
+  DIR (a change to DIR about the exit would leave e.dat's removal undated),
+  and exits, its mappings live.
+"""
+import json
+import os
+import sys
+
+from deleted_maps import map_and_close
+
+directory = os.path.abspath(sys.argv[1])
+# By libc's mmap, the fd closed: no fd of theirs is left for strace -y to show "(deleted)" at the exit.
+for name in ("f.dat", "e.dat"):
+    map_and_close(os.path.join(directory, name), 8192)
+print(os.getpid(), flush=True)
+sys.stdin.readline()
+os.unlink(os.path.join(directory, "f.dat"))
+print("unlinked", flush=True)
+sys.stdin.readline()
+mapped = {}
+with open("/proc/self/maps") as maps:
+    for line in maps:
+        fields = line.split(None, 5)
+        if len(fields) == 6 and fields[5].startswith(directory):
+            mapped[fields[5].rstrip("\n")] = int(fields[4])
+with open(sys.argv[2], "w") as out:
+    json.dump({"pid": os.getpid(), "mapped": mapped}, out)
