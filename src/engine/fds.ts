@@ -259,6 +259,8 @@ export class Fds {
       if (entry.annotated || entry.seeded === true || this.files.named(goneName) !== undefined || this.files.goneNamed(goneName) !== undefined) return;
       // A file really named "seg (deleted)", as older strace printed a deleted one: its name, not a sign (review 26, F2).
       if (this.files.isNamed(bound, goneName + DELETED_IN_ANNOTATION)) return;
+      // A name of its own the trace saw go (a link keeps it: review 31, F-3).
+      if (bound.history.includes(goneName)) return;
       const live = [...bound.liveRecords()];
       if (live.length === 0) return;
       this.files.goneUnknown.add({ fd, shown: flatCopy(goneName), known: bound.displayName, pid: task.group.tgid, at: `${event.place.file}:${event.place.line}` });
