@@ -695,7 +695,8 @@ export class Mappings {
         origin: 'snapshot',
         unlinkedAt: null,
         unlinkedSeconds: null,
-        note: 'The file was already deleted when the capture started (maps at start); its unlink is not in the trace.',
+        // Read once the tracer had attached (review 32, exactness 7: an unlink in the trace's first moments came before the read).
+        note: 'The file was already deleted when the capture read the maps at its start (maps-start.txt, read once the tracer had attached): its unlink came before the trace, or in its first moments, and is not tied to this mapping.',
         rule: null,
         parentTgid: 0,
         held: null,
