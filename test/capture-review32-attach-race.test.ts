@@ -4,7 +4,10 @@
 // calls, but of a mapping no snapshot held: the leak read as clean. The
 // capture now reads the maps before it starts the tracer too
 // (maps-before.txt): a mapping there and not in maps-start.txt, whose range
-// the trace first shows unmapped after its name went, is in doubt.
+// the trace first shows unmapped after its name went, is in doubt. And the
+// child it forked the moment it saw the tracer, which the capture listed
+// among the children it found once attached, was called untraced, though
+// the trace shows it from its fork.
 //
 // A real program (test/scenarios/attach-race.py) under the real strace; the
 // truth is its own /proc/self/maps between the unlink and the munmap.
@@ -43,7 +46,7 @@ it('capture --pid: a file unlinked and unmapped the moment the tracer attached i
   const result = await captured;
   expect(result.code, result.stderr).toBe(0);
   // The program's word: its mapping of seg, live once seg was unlinked.
-  const truth = JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as { pid: number; deleted: SelfMapsDeleted[] };
+  const truth = JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as { pid: number; child: number; deleted: SelfMapsDeleted[] };
   expect(truth.deleted.map((mapping) => mapping.path)).toEqual([join(work, 'seg')]);
   const address = truth.deleted[0]!.address;
   // The capture's word: seg's mapping before the attach; the trace's: its munmap.
@@ -51,6 +54,10 @@ it('capture --pid: a file unlinked and unmapped the moment the tracer attached i
   expect(readFileSync(join(bundle, 'maps-before.txt'), 'utf8')).toContain(`${start}-`);
   expect(readFileSync(join(bundle, 'trace.txt'), 'utf8')).toMatch(new RegExp(`munmap\\(${address}, 8192\\) = 0`));
   const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: Finding[]; warnings: string[]; summary: { mappingsInDoubt: number } };
+  // The child forked under the trace, listed among the children the capture found once attached: not called untraced.
+  expect((JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { childrenAtAttach: number[] }).childrenAtAttach).toEqual([truth.child]);
+  expect(readFileSync(join(bundle, 'trace.txt'), 'utf8')).toMatch(new RegExp(`^${truth.pid}\\S* \\S+ clone\\(.*\\) = ${truth.child}\\b`, 'm'));
+  expect(report.warnings.filter((warning) => warning.includes('when the capture attached'))).toEqual([]);
   const found = report.findings.filter((finding) => finding.pid === truth.pid && finding.kind === 'unlinked-while-mapped');
   if (readFileSync(join(bundle, 'maps-start.txt'), 'utf8').includes(`${start}-`)) {
     // The capture read maps-start.txt before the program's munmap (it always lost the race here so far): the seeded mapping's leak.

@@ -10,7 +10,7 @@ import { Engine, type EngineChange } from '../engine/engine.js';
 import type { Diagnostic } from '../parse/events.js';
 import { InputError } from '../errors.js';
 import type { LineSource } from './lines.js';
-import { bundleTraceSource, closeOthersMapsEnd, loadBundle, confirmWithMaps, readOthersMapsEnd, type Bundle, type MapsLine } from './bundle.js';
+import { bundleTraceSource, childrenAtAttachWarning, closeOthersMapsEnd, loadBundle, confirmWithMaps, readOthersMapsEnd, type Bundle, type MapsLine } from './bundle.js';
 import { contradiction, noEventTraced, untracedBy, untracedTarget } from './untraced.js';
 import { endMappings, fromKernelName, unexplainedDeleted, unexplainedLines } from './maps-end.js';
 import { findingStart, type Finding } from '../engine/findings.js';
@@ -213,6 +213,8 @@ export async function analyzeLiveBundle(dir: string, captureDone: Promise<unknow
  * them (Bundle.mapsEndOthers), for the report.
  */
 async function checkWithMaps(run: Run, engine: Engine, bundle: Bundle): Promise<Bundle> {
+  const children = childrenAtAttachWarning(bundle.meta, (pid) => engine.showsProcess(pid));
+  if (children !== null) run.warnings.push(children);
   const others = await readOthersMapsEnd(bundle, (pid) => engine.showsProcess(pid), findingStarts(engine.findings()));
   for (const warning of others.warnings) run.warnings.push(warning);
   const checked: Bundle = { ...bundle, mapsEndOthers: others.kept };

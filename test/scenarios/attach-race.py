@@ -5,9 +5,10 @@ test/capture-review32-attach-race.test.ts.
 
 USAGE: python3 attach-race.py DIR
   Maps DIR/seg (8 KiB, MAP_SHARED) and prints its pid; polls its own
-  TracerPid; once traced, unlinks DIR/seg, reads its own /proc/self/maps
-  (the mapping, deleted), unmaps it, and writes DIR/truth.json {"pid",
-  "deleted": [...]}. Exits at a line on stdin.
+  TracerPid; once traced, forks a child that lives as long as it does,
+  unlinks DIR/seg, reads its own /proc/self/maps (the mapping, deleted),
+  unmaps it, and writes DIR/truth.json {"pid", "child", "deleted": [...]}.
+  Exits at a line on stdin.
 """
 import json
 import mmap
@@ -36,9 +37,17 @@ def traced():
 
 while not traced():
     pass
+# Forked under the trace, before the capture lists the children it does not follow (review 32, F3: called untraced).
+parent_gone, parent_alive = os.pipe()
+child = os.fork()
+if child == 0:
+    os.close(parent_alive)
+    os.read(parent_gone, 1)
+    os._exit(0)
+os.close(parent_gone)
 os.unlink(seg)
 deleted = deleted_mappings()
 kept.close()
 with open(os.path.join(directory, "truth.json"), "w") as out:
-    json.dump({"pid": os.getpid(), "deleted": deleted}, out)
+    json.dump({"pid": os.getpid(), "child": child, "deleted": deleted}, out)
 sys.stdin.readline()
