@@ -33,6 +33,8 @@ interface Candidate extends WindowMapping {
 
 export class AttachWindow extends DoubtfulCalls<{ path: string; address: number; goneAt: string; unmappedAt: string; pid: number }> {
   private candidates: Candidate[];
+  /** The candidates by their names: each unlink and rename of the trace asks, and a hostile maps-before.txt may list thousands. */
+  private readonly byName = new Map<string, Candidate[]>();
 
   /** @param nextId the engine's ids: a mapping in doubt is counted by an id no other has */
   constructor(
@@ -43,6 +45,13 @@ export class AttachWindow extends DoubtfulCalls<{ path: string; address: number;
     super();
     // In address order, as drop's search needs, whatever order a hostile maps-before.txt had.
     this.candidates = mappings.map((mapping) => ({ ...mapping, nameGoneAt: null })).sort((a, b) => a.start - b.start);
+    for (const candidate of this.candidates) this.named(candidate.path, candidate);
+  }
+
+  private named(name: string, candidate: Candidate): void {
+    const known = this.byName.get(name);
+    if (known === undefined) this.byName.set(name, [candidate]);
+    else known.push(candidate);
   }
 
   get watching(): boolean {
@@ -61,17 +70,25 @@ export class AttachWindow extends DoubtfulCalls<{ path: string; address: number;
 
   /** The process ran a new program: none of its old mappings is left to tell anything. */
   replaced(tgid: number): void {
-    if (tgid === this.pid) this.candidates = [];
+    if (tgid !== this.pid) return;
+    this.candidates = [];
+    this.byName.clear();
   }
 
   /** The trace removed the name `name` at `event` (an unlink, or a rename over it). */
   nameRemoved(name: string, event: EventBase): void {
-    for (const candidate of this.candidates) if (candidate.path === name && candidate.nameGoneAt === null) candidate.nameGoneAt = `${event.place.file}:${event.place.line}`;
+    for (const candidate of this.byName.get(name) ?? []) if (candidate.nameGoneAt === null) candidate.nameGoneAt = `${event.place.file}:${event.place.line}`;
   }
 
   /** The trace renamed `from` to `to`: a candidate's file is known by its new name. */
   nameMoved(from: string, to: string): void {
-    for (const candidate of this.candidates) if (candidate.path === from) candidate.path = to;
+    const moved = this.byName.get(from);
+    if (moved === undefined) return;
+    this.byName.delete(from);
+    for (const candidate of moved) {
+      candidate.path = to;
+      this.named(to, candidate);
+    }
   }
 
   /**
@@ -93,6 +110,12 @@ export class AttachWindow extends DoubtfulCalls<{ path: string; address: number;
     while (past < candidates.length && candidates[past]!.start < end) past++;
     if (past === low) return;
     for (const candidate of candidates.splice(low, past - low)) {
+      const named = this.byName.get(candidate.path);
+      if (named !== undefined) {
+        const left = named.filter((other) => other !== candidate);
+        if (left.length > 0) this.byName.set(candidate.path, left);
+        else this.byName.delete(candidate.path);
+      }
       if (unmappedBy === null || candidate.nameGoneAt === null) continue;
       this.add({ path: candidate.path, address: candidate.start, goneAt: candidate.nameGoneAt, unmappedAt: `${unmappedBy.place.file}:${unmappedBy.place.line}`, pid: this.pid });
       this.doubt([{ id: this.nextId(), space: { ownerTgid: this.pid } }], candidate.path);
