@@ -27,9 +27,9 @@
 #                   snapshot, the ranges of its lines that print " (deleted)"
 #                   whose file still had a link when asked (om_note_linked);
 #                   none when there are none
-#   maps-start.nlink  --pid: "START-END N" for maps-start.txt's mappings whose
-#                   file has N links beyond what its line tells: N >= 2, or
-#                   N >= 1 for a line printed "(deleted)" (om_note_nlink)
+#   maps-start.nlink  --pid: "START-END N INODE" for maps-start.txt's mappings
+#                   whose file has N links beyond what its line tells: N >= 2,
+#                   or N >= 1 for a line printed "(deleted)" (om_note_nlink)
 #   maps-start.dontfork  --pid: the ranges of maps-start.txt's mappings that
 #                   madvise(MADV_DONTFORK) marked ("dc" in /proc/PID/smaps'
 #                   VmFlags), which a fork does not copy (om_note_dontfork);
@@ -305,6 +305,12 @@ om_bounded() {
 # stopped; sets OM_STOP_REASON=duration once --duration has passed since the
 # attach (OM_START_NS; checked every 10th call, it runs two processes).
 om_stop_due() {
+  if [[ -z $OM_TRACER_PID ]]; then
+    # Before the tracer starts (maps-before.txt, review 32): a stop asked for ends the read at once.
+    [[ -n $OM_STOP_REASON ]] && return 0
+    om_parent_gone && { OM_STOP_REASON=parent-died; return 0; }
+    return 1
+  fi
   om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || return 1
   [[ -n $OM_STOP_REASON ]] && { ((OM_STOPPED)) && return 1; return 0; }
   om_parent_gone && { OM_STOP_REASON=parent-died; return 0; }
@@ -637,15 +643,18 @@ om_note_nlink() {
     return 0
   fi
   [[ -n $counts ]] || return 0
-  { printf '%s
-' "$counts" > "$out"; } 2>/dev/null || OM_WRITE_FAILED+=' maps-start.nlink'
+  { printf '%s\n' "$counts" > "$out"; } 2>/dev/null || OM_WRITE_FAILED+=' maps-start.nlink'
 }
 
-# om_link_counts MAP_FILES MAPS -> "START-END N" of each entry of MAP_FILES
-# whose file has N links, N >= 2, or N >= 1 where MAPS prints it "(deleted)".
+# om_link_counts MAP_FILES MAPS -> "START-END N INODE" of each entry of
+# MAP_FILES whose file (inode INODE) has N links, N >= 2, or N >= 1 where MAPS
+# prints it "(deleted)". MAPS pads addresses to 8 digits, map_files does not
+# (0fff0000-… is fff0000-…): both are compared without leading zeros.
 om_link_counts() {
-  find -L "$1" -mindepth 1 -maxdepth 1 -printf '%f %n\n' 2> /dev/null |
-    LC_ALL=C awk 'NR == FNR { if (/ \(deleted\)$/) deleted[$1] = 1; next } $1 ~ /^[0-9a-f]+-[0-9a-f]+$/ && ($2 >= 2 || ($2 >= 1 && ($1 in deleted)))' "$2" -
+  find -L "$1" -mindepth 1 -maxdepth 1 -printf '%f %n %i\n' 2> /dev/null |
+    LC_ALL=C awk 'function bare(range, parts) { split(range, parts, "-"); sub(/^0+/, "", parts[1]); sub(/^0+/, "", parts[2]); return parts[1] "-" parts[2] }
+      NR == FNR { if (/ \(deleted\)$/) deleted[bare($1)] = 1; next }
+      $1 ~ /^[0-9a-f]+-[0-9a-f]+$/ && ($2 >= 2 || ($2 >= 1 && (bare($1) in deleted)))' "$2" -
 }
 
 # om_dontfork_ranges SMAPS -> the START-END of each mapping whose VmFlags hold "dc".
@@ -2111,7 +2120,7 @@ om_run_capture() {
   # TracerPid unlinked a mapped file and unmapped it then, and its leak read
   # as clean (review 32, F3). Within the time maps-start.txt may take; past
   # it, or stopped, it is left out.
-  if ((!OM_CMD_MODE)); then
+  if ((!OM_CMD_MODE)) && [[ -z $OM_STOP_REASON ]]; then
     om_bounded "$OM_START_MAPS_SECONDS" v om_snapshot_maps "$OM_TARGET_PID" "$OM_D/maps-before.txt"
     case $? in
       0) ;;
@@ -2198,6 +2207,8 @@ om_run_capture() {
   # the bundle would hold both and an empty trace, and read as a process
   # checked and found sound (review 5: a stop while bpftrace compiled, a
   # target another tracer already held).
+  # maps-before.txt is of no use once the tracer never attached, and a snapshot the bundle must then not hold.
+  if ((!OM_CMD_MODE && (!attached || OM_GONE_AT_ATTACH))) || [[ -z $OM_PID ]]; then om_retry rm -f -- "$OM_D/maps-before.txt"; fi
   if [[ -n $OM_PID ]] && ((attached && !OM_GONE_AT_ATTACH)); then
     # The target decides how long its maps take to read (262,000 mappings of
     # 3.9 KB paths: 25 s, traced all the while): a stop asked for meanwhile

@@ -38,7 +38,7 @@ it('capture --pid (strace): hard links made before the attach keep the files: no
   const top = realpathSync(workspace('linked-before'));
   const work = join(top, 'w');
   const truthFile = join(top, 'truth.json');
-  for (const name of ['f', 'e']) {
+  for (const name of ['f', 'e', 'g']) {
     writeFileSync(join(work, `${name}.dat`), Buffer.alloc(8192));
     linkSync(join(work, `${name}.dat`), join(work, `${name}.keep`));
   }
@@ -60,14 +60,19 @@ it('capture --pid (strace): hard links made before the attach keep the files: no
   expect(result.code, result.stderr).toBe(0);
   // The program's word: both mapped files live on under their second names.
   const truth = JSON.parse(readFileSync(truthFile, 'utf8')) as { pid: number; mapped: Record<string, number> };
-  expect(truth.mapped).toEqual({ [`${join(work, 'f.dat')} (deleted)`]: statSync(join(work, 'f.keep')).ino, [`${join(work, 'e.dat')} (deleted)`]: statSync(join(work, 'e.keep')).ino });
-  // The capture's word: two links of each, counted at the attach; e.dat found gone before the exit.
-  expect(
-    readFileSync(join(bundle, 'maps-start.nlink'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => line.split(' ')[1]),
-  ).toEqual(['2', '2']);
+  expect(truth.mapped).toEqual({
+    [`${join(work, 'f.dat')} (deleted)`]: statSync(join(work, 'f.keep')).ino,
+    [`${join(work, 'e.dat')} (deleted)`]: statSync(join(work, 'e.keep')).ino,
+    [`${join(work, 'g.dat')} (deleted)`]: statSync(join(work, 'g.keep')).ino,
+  });
+  // The capture's word: two links of f.dat's and e.dat's files, one of g.dat's (printed deleted), counted at the
+  // attach, each with its inode; e.dat found gone before the exit.
+  const counted = readFileSync(join(bundle, 'maps-start.nlink'), 'utf8').trim().split('\n');
+  const ofFile = (keep: string) => counted.filter((line) => line.endsWith(` ${statSync(join(work, keep)).ino}`)).map((line) => line.split(' ')[1]);
+  expect([ofFile('f.keep'), ofFile('e.keep'), ofFile('g.keep')]).toEqual([['2'], ['2'], ['1']]);
+  expect(counted.find((line) => line.endsWith(` ${statSync(join(work, 'g.keep')).ino}`))).toMatch(/^a000000-a002000 /);
+  // g.dat, printed "(deleted)" at 0a000000 (padded), its count found all the same (review 32, code review 2).
+  expect(readFileSync(join(bundle, 'maps-start.txt'), 'utf8')).toMatch(new RegExp(`^0a000000-0a002000 .* ${join(work, 'g.dat')} \\(deleted\\)$`, 'm'));
   expect(readFileSync(join(bundle, 'maps-start-gone.txt'), 'utf8')).toContain(join(work, 'e.dat'));
   const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: Finding[]; warnings: string[]; summary: { mappingsInDoubt: number } };
   expect(report.findings.filter((finding) => finding.pid === truth.pid)).toEqual([]);

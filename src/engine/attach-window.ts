@@ -9,8 +9,8 @@
 // it in those moments; the trace showed both calls, but of a mapping no
 // snapshot held, and the leak read as clean.
 //
-// A mapping whose range the trace first shows unmapped (or moved) was live at
-// the attach; if a name it had was removed before that, it may have outlived
+// A mapping whose range the trace first shows unmapped, moved or mapped over
+// with MAP_FIXED was live at the attach; if a name it had was removed before that, it may have outlived
 // its file: in doubt. Not a finding: the name may have been given to another
 // file before the attach, which the trace does not show. A range the trace
 // first shows mapped again was free by then; one it never shows was unmapped
@@ -24,6 +24,8 @@ export interface WindowMapping {
   end: number;
   /** Its name in maps-before.txt, as the trace spells names (a newline is itself). */
   path: string;
+  /** maps-start.txt holds other mappings over it: it was mapped over, with MAP_FIXED, before that read. */
+  replaced: boolean;
 }
 
 interface Candidate extends WindowMapping {
@@ -63,9 +65,15 @@ export class AttachWindow extends DoubtfulCalls<{ path: string; address: number;
     if (tgid === this.pid) this.drop(address, address + length, null);
   }
 
-  /** Process `tgid` unmapped (or moved) [address, address + length) at `event`: a candidate there was live at the attach. */
-  unmapped(tgid: number, address: number, length: number, event: EventBase): void {
-    if (tgid === this.pid) this.drop(address, address + length, event);
+  /**
+   * Process `tgid` unmapped, moved or mapped over (MAP_FIXED, `over`)
+   * [address, address + length) at `event`: a candidate there was live at
+   * the attach. One maps-start.txt shows mapped over only if this is that
+   * MAP_FIXED mmap: an munmap first is of what was mapped over it before
+   * the attach.
+   */
+  unmapped(tgid: number, address: number, length: number, event: EventBase, over = false): void {
+    if (tgid === this.pid) this.drop(address, address + length, event, over);
   }
 
   /** The process ran a new program: none of its old mappings is left to tell anything. */
@@ -96,7 +104,7 @@ export class AttachWindow extends DoubtfulCalls<{ path: string; address: number;
    * address order and apart, as maps prints them: found by a binary search,
    * for every mmap and munmap of a busy process comes here.
    */
-  private drop(start: number, end: number, unmappedBy: EventBase | null): void {
+  private drop(start: number, end: number, unmappedBy: EventBase | null, over = false): void {
     const candidates = this.candidates;
     let low = 0;
     let high = candidates.length;
@@ -116,7 +124,7 @@ export class AttachWindow extends DoubtfulCalls<{ path: string; address: number;
         if (left.length > 0) this.byName.set(candidate.path, left);
         else this.byName.delete(candidate.path);
       }
-      if (unmappedBy === null || candidate.nameGoneAt === null) continue;
+      if (unmappedBy === null || candidate.nameGoneAt === null || (candidate.replaced && !over)) continue;
       this.add({ path: candidate.path, address: candidate.start, goneAt: candidate.nameGoneAt, unmappedAt: `${unmappedBy.place.file}:${unmappedBy.place.line}`, pid: this.pid });
       this.doubt([{ id: this.nextId(), space: { ownerTgid: this.pid } }], candidate.path);
     }

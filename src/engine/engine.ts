@@ -24,6 +24,7 @@ import {
   type ExecEvent,
   type ExecStartEvent,
   type LinkEvent,
+  MAP_FIXED,
   type RenameEvent,
   type TraceEvent,
   type TruncateEvent,
@@ -523,7 +524,9 @@ export class Engine {
     const tgid = task.group.tgid;
     switch (event.kind) {
       case 'mmap':
-        window.mapped(tgid, event.address, event.length);
+        // MAP_FIXED replaces what is there: as an munmap would, it tells the range was mapped (review 32, code review 1).
+        if ((event.flags & MAP_FIXED) !== 0) window.unmapped(tgid, event.address, event.length, event, true);
+        else window.mapped(tgid, event.address, event.length);
         break;
       case 'munmap':
         window.unmapped(tgid, event.address, event.length, event);

@@ -351,17 +351,24 @@ async function readLinked(files: BundleFiles, twin: string, snapshotBytes: numbe
   return new Set((await readRanges(files, twin, snapshotBytes, problems, unusedMeans, false)).keys());
 }
 
+/** A line of a maps snapshot's twin: its range's end, and for maps-start.nlink, the count and the inode it is of (else 0). */
+interface RangeLine {
+  end: number;
+  count: number;
+  inode: number;
+}
+
 /**
  * The lines of a maps snapshot's twin, each `START-END` (or, `counted`,
- * `START-END N`, N a count): by START, N (1 without a count). No larger
- * than the snapshot, as no capture writes one.
+ * `START-END N INODE`, N a count): by START. No larger than the snapshot,
+ * as no capture writes one.
  */
-async function readRanges(files: BundleFiles, twin: string, snapshotBytes: number, problems: string[], unusedMeans: string | undefined, counted: boolean): Promise<Map<number, number>> {
-  const starts = new Map<number, number>();
+async function readRanges(files: BundleFiles, twin: string, snapshotBytes: number, problems: string[], unusedMeans: string | undefined, counted: boolean): Promise<Map<number, RangeLine>> {
+  const starts = new Map<number, RangeLine>();
   let bad = 0;
   let over = 0;
   const unreadable = (lineNo: number) => {
-    if (++bad <= MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${join(files.dir, twin)}:${lineNo}: unreadable line, not the START-END${counted ? ' COUNT' : ''} of a maps line`);
+    if (++bad <= MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${join(files.dir, twin)}:${lineNo}: unreadable line, not the START-END${counted ? ' COUNT INODE' : ''} of a maps line`);
   };
   const twinFd = files.openRegular(twin, true);
   if (twinFd < 0) return starts;
@@ -373,10 +380,10 @@ async function readRanges(files: BundleFiles, twin: string, snapshotBytes: numbe
   await files.eachLineOf(twinFd, twin, {
     line(text, lineNo) {
       if (text.trim() === '') return;
-      const range = (counted ? /^([0-9a-f]{1,16})-[0-9a-f]{1,16} ([0-9]{1,9})$/ : /^([0-9a-f]{1,16})-[0-9a-f]{1,16}$/).exec(text);
+      const range = (counted ? /^([0-9a-f]{1,16})-([0-9a-f]{1,16}) ([0-9]{1,9}) ([0-9]{1,20})$/ : /^([0-9a-f]{1,16})-([0-9a-f]{1,16})$/).exec(text);
       if (range === null) return unreadable(lineNo);
       if (starts.size >= MAX_LINKED_LINES) over++;
-      else starts.set(parseInt(range[1]!, 16), counted ? Number(range[2]) : 1);
+      else starts.set(parseInt(range[1]!, 16), { end: parseInt(range[2]!, 16), count: counted ? Number(range[3]) : 0, inode: counted ? Number(range[4]) : 0 });
     },
     longLine: (lineNo) => unreadable(lineNo),
   });
@@ -413,16 +420,23 @@ const BEFORE_FILE = 'maps-before.txt';
 /** The most such mappings followed: a process unmaps few in those moments, and each traced mmap or munmap of the target looks at them. */
 const MAX_WINDOW_MAPPINGS = 4096;
 
-/** The file mappings of maps-before.txt over no range of maps-start.txt (`startRanges`, in its order); none without the file. */
-async function readAttachWindow(files: BundleFiles, path: string, startRanges: readonly [number, number][], warnings: string[]): Promise<WindowMapping[]> {
+/**
+ * The file mappings of maps-before.txt that maps-start.txt (`startRanges`:
+ * start, end and inode of each line) no longer holds: no line of the same
+ * file over them. One that lines of other files cover now was mapped over
+ * in between (`replaced`). None without the file.
+ */
+async function readAttachWindow(files: BundleFiles, path: string, startRanges: readonly StartRange[], warnings: string[]): Promise<WindowMapping[]> {
   if (!files.has(BEFORE_FILE)) return [];
   const ranges = [...startRanges].sort((a, b) => a[0] - b[0]);
   const window: WindowMapping[] = [];
   let more = 0;
   const before = await readMapsSnapshot(files, BEFORE_FILE, path, (entry) => {
     if (!entry.path.startsWith('/') || entry.inode === 0 || entry.deleted) return;
-    if (overlapsAny(ranges, entry.start, entry.end)) return;
-    if (window.length < MAX_WINDOW_MAPPINGS) window.push({ start: entry.start, end: entry.end, path: fromKernelName(entry.path) });
+    const over = overlapping(ranges, entry.start, entry.end);
+    // Still there (mprotect may have split it): seeded from maps-start.txt.
+    if (over.some((range) => range[2] === entry.inode)) return;
+    if (window.length < MAX_WINDOW_MAPPINGS) window.push({ start: entry.start, end: entry.end, path: fromKernelName(entry.path), replaced: over.length > 0 });
     else more++;
   });
   if (before === null) return [];
@@ -432,8 +446,11 @@ async function readAttachWindow(files: BundleFiles, path: string, startRanges: r
   return window;
 }
 
-/** Whether [start, end) overlaps one of `ranges` (sorted by start, not overlapping each other). */
-function overlapsAny(ranges: readonly [number, number][], start: number, end: number): boolean {
+/** A line of maps-start.txt: its start, end and inode. */
+type StartRange = [number, number, number];
+
+/** The ranges of `ranges` (sorted by start, not overlapping each other) over [start, end). */
+function overlapping(ranges: readonly StartRange[], start: number, end: number): StartRange[] {
   let low = 0;
   let high = ranges.length;
   // The first range that ends after `start`.
@@ -442,7 +459,9 @@ function overlapsAny(ranges: readonly [number, number][], start: number, end: nu
     if (ranges[middle]![1] <= start) low = middle + 1;
     else high = middle;
   }
-  return low < ranges.length && ranges[low]![0] < end;
+  const over: StartRange[] = [];
+  for (let k = low; k < ranges.length && ranges[k]![0] < end; k++) over.push(ranges[k]!);
+  return over;
 }
 
 /**
@@ -543,10 +562,13 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   } else {
     const mappings: SeedMapping[] = [];
     let startLines = 0;
-    const startRanges: [number, number][] = [];
+    const startRanges: StartRange[] = [];
+    /** The inode of each line's file, by its start: maps-start.nlink's counts are read after it, and only those of the very file count. */
+    const startInodes = new Map<number, number>();
     const start = await readMapsSnapshot(files, 'maps-start.txt', startPath, (entry, lineNo, keep) => {
       startLines++;
-      startRanges.push([entry.start, entry.end]);
+      startRanges.push([entry.start, entry.end, entry.inode]);
+      startInodes.set(entry.start, entry.inode);
       // A ring lives on in its mappings once its fd is closed, and SQPOLL's thread needs no call (review 25).
       if (ringMapLine === 0 && entry.path === IO_URING_TARGET) ringMapLine = lineNo;
       seedOf(keep(), startPath, mappings);
@@ -566,7 +588,11 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
       if (dontFork.size > 0) for (const seed of mappings) if (dontFork.has(seed.start)) seed.dontFork = true;
       // The links of their files the capture counted, where more than the printed name (review 32: hard links made before the attach).
       const links = await readRanges(files, 'maps-start.nlink', startBytes(files), warnings, 'their files are taken to have only the names maps-start.txt prints', true);
-      if (links.size > 0) for (const seed of mappings) seed.nlink = links.get(seed.start);
+      // The same range of the same file: the process may have mapped another there between the two reads (review 32).
+      for (const seed of mappings) {
+        const link = links.get(seed.start);
+        if (link !== undefined && link.end === seed.end && link.inode === startInodes.get(seed.start)) seed.nlink = link.count;
+      }
       if (start.cutAfter !== null) warnings.push(`${startPath}: ${cutText(start)}; the mappings they list are unknown, as if made before the capture`);
       else {
         const window = await readAttachWindow(files, join(dir, BEFORE_FILE), startRanges, warnings);
