@@ -16,6 +16,7 @@
 // first shows mapped again was free by then; one it never shows was unmapped
 // before the attach: nothing either way.
 import type { EventBase } from '../parse/events.js';
+import { firstEndingAfter } from '../parse/maps.js';
 import { DoubtfulCalls } from './files.js';
 
 /** A file mapping of maps-before.txt that maps-start.txt no longer holds. */
@@ -106,14 +107,7 @@ export class AttachWindow extends DoubtfulCalls<{ path: string; address: number;
    */
   private drop(start: number, end: number, unmappedBy: EventBase | null, over = false): void {
     const candidates = this.candidates;
-    let low = 0;
-    let high = candidates.length;
-    // The first that ends after `start`.
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (candidates[middle]!.end <= start) low = middle + 1;
-      else high = middle;
-    }
+    const low = firstEndingAfter(candidates, start);
     let past = low;
     while (past < candidates.length && candidates[past]!.start < end) past++;
     if (past === low) return;

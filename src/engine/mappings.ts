@@ -27,6 +27,7 @@ import { MAPPED_WITH_NO_NAME, mappedWithNoName, type BenignRule } from './benign
 import type { At, Finding, Resolution } from './findings.js';
 import type { Task } from './tasks.js';
 import { flatCopy } from '../parse/flat-copy.js';
+import { firstEndingAfter } from '../parse/maps.js';
 
 /** One mmap's result and the findings about it. */
 export interface MappingState extends Pieced {
@@ -1245,14 +1246,7 @@ export function measure(spaces: Iterable<Space>): MappingStats {
 
 /** The first of `pieces` (in address order) overlapping [start, end). */
 function firstOverlappingOf(pieces: readonly Piece<MappingState>[], start: number, end: number): Piece<MappingState> | undefined {
-  let low = 0;
-  let high = pieces.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (pieces[mid]!.end <= start) low = mid + 1;
-    else high = mid;
-  }
-  const piece = pieces[low];
+  const piece = pieces[firstEndingAfter(pieces, start)];
   return piece !== undefined && piece.start < end ? piece : undefined;
 }
 

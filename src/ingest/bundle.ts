@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { EndMapping, EngineOptions, SeedFd, SeedMapping, WindowMapping } from '../engine/engine.js';
 import { findingStart, type Finding } from '../engine/findings.js';
 import { nameMayBe } from '../engine/mappings.js';
-import { DELETED_SUFFIX, ELISION, isDeletedFile, mapsLookup, readMapsLine, type MapsEntry } from '../parse/maps.js';
+import { DELETED_SUFFIX, ELISION, firstEndingAfter, isDeletedFile, mapsLookup, readMapsLine, type MapsEntry } from '../parse/maps.js';
 import { InputError } from '../errors.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import { readAhead } from './file-read.js';
@@ -428,14 +428,14 @@ const MAX_WINDOW_MAPPINGS = 4096;
  */
 async function readAttachWindow(files: BundleFiles, path: string, startRanges: readonly StartRange[], warnings: string[]): Promise<WindowMapping[]> {
   if (!files.has(BEFORE_FILE)) return [];
-  const ranges = [...startRanges].sort((a, b) => a[0] - b[0]);
+  const ranges = [...startRanges].sort((a, b) => a.start - b.start);
   const window: WindowMapping[] = [];
   let more = 0;
   const before = await readMapsSnapshot(files, BEFORE_FILE, path, (entry) => {
     if (!entry.path.startsWith('/') || entry.inode === 0 || entry.deleted) return;
     const over = overlapping(ranges, entry.start, entry.end);
     // Still there (mprotect may have split it): seeded from maps-start.txt.
-    if (over.some((range) => range[2] === entry.inode)) return;
+    if (over.some((range) => range.inode === entry.inode)) return;
     if (window.length < MAX_WINDOW_MAPPINGS) window.push({ start: entry.start, end: entry.end, path: fromKernelName(entry.path), replaced: over.length > 0 });
     else more++;
   });
@@ -446,21 +446,17 @@ async function readAttachWindow(files: BundleFiles, path: string, startRanges: r
   return window;
 }
 
-/** A line of maps-start.txt: its start, end and inode. */
-type StartRange = [number, number, number];
+/** A line of maps-start.txt: its range and inode. */
+interface StartRange {
+  start: number;
+  end: number;
+  inode: number;
+}
 
 /** The ranges of `ranges` (sorted by start, not overlapping each other) over [start, end). */
 function overlapping(ranges: readonly StartRange[], start: number, end: number): StartRange[] {
-  let low = 0;
-  let high = ranges.length;
-  // The first range that ends after `start`.
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (ranges[middle]![1] <= start) low = middle + 1;
-    else high = middle;
-  }
   const over: StartRange[] = [];
-  for (let k = low; k < ranges.length && ranges[k]![0] < end; k++) over.push(ranges[k]!);
+  for (let k = firstEndingAfter(ranges, start); k < ranges.length && ranges[k]!.start < end; k++) over.push(ranges[k]!);
   return over;
 }
 
@@ -567,7 +563,7 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
     const startInodes = new Map<number, number>();
     const start = await readMapsSnapshot(files, 'maps-start.txt', startPath, (entry, lineNo, keep) => {
       startLines++;
-      startRanges.push([entry.start, entry.end, entry.inode]);
+      startRanges.push({ start: entry.start, end: entry.end, inode: entry.inode });
       startInodes.set(entry.start, entry.inode);
       // A ring lives on in its mappings once its fd is closed, and SQPOLL's thread needs no call (review 25).
       if (ringMapLine === 0 && entry.path === IO_URING_TARGET) ringMapLine = lineNo;

@@ -318,6 +318,22 @@ export function mapsInOrder(entries: readonly Pick<MapsEntry, 'start' | 'end'>[]
 }
 
 /**
+ * The index of the first of `ranges` (in address order, apart, as maps
+ * prints them) that ends after `address`: the first that may hold it or lie
+ * above it; `ranges.length` if none does. A binary search.
+ */
+export function firstEndingAfter(ranges: readonly { end: number }[], address: number): number {
+  let low = 0;
+  let high = ranges.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (ranges[middle]!.end <= address) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/**
  * The line of `entries` that holds `address`, for many addresses: a capture
  * at vm.max_map_count holds 65,530 lines and as many findings may ask. The
  * kernel prints its mappings in address order and disjoint, so a binary
@@ -331,15 +347,8 @@ export function mapsInOrder(entries: readonly Pick<MapsEntry, 'start' | 'end'>[]
 export function mapsLookup<E extends Pick<MapsEntry, 'start' | 'end'>>(entries: readonly E[]): (address: number) => E | undefined {
   if (!mapsInOrder(entries)) return unorderedLookup(entries);
   return (address) => {
-    let low = 0;
-    let high = entries.length;
     // The first entry that ends after the address: the only one that may hold it.
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (entries[middle]!.end <= address) low = middle + 1;
-      else high = middle;
-    }
-    const entry = entries[low];
+    const entry = entries[firstEndingAfter(entries, address)];
     return entry !== undefined && entry.start <= address ? entry : undefined;
   };
 }
