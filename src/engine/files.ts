@@ -364,7 +364,7 @@ export class HiddenLinks extends DoubtfulCalls<{ name: string; pid: number; link
    * (UnnamedMappings). One whose known names went, and that had hidden
    * ones, has only those.
    */
-  counted(file: FileNode, nlink: number, countedAt: string): void {
+  counted(file: FileNode, nlink: number, place: { file: string; line: number }): void {
     const known = linkCount(file);
     const hidden = file.gone || file.cutNames !== null || (known === 0 && file.hiddenLinks === 0) ? 0 : nlink - known;
     if (hidden <= 0) {
@@ -372,7 +372,8 @@ export class HiddenLinks extends DoubtfulCalls<{ name: string; pid: number; link
       return;
     }
     file.hiddenLinks = hidden;
-    this.watched.set(file, { countedAt, links: nlink, untiedBefore: this.untied });
+    // Made here, not by the caller: every mmap of a bpftrace trace comes with a count.
+    this.watched.set(file, { countedAt: `${place.file}:${place.line}`, links: nlink, untiedBefore: this.untied });
     if (known === 0) this.onlyHidden.add(file);
     else this.onlyHidden.delete(file);
   }
@@ -389,16 +390,17 @@ export class HiddenLinks extends DoubtfulCalls<{ name: string; pid: number; link
   }
 
   /**
-   * A snapshot (`at`) shows a name of `file`, which has hidden ones, gone by
-   * no call the trace shows: the hidden ones may keep it, or have gone
-   * too. Its live mappings are in doubt (review 32: a finding, though a
-   * link made before the trace kept the file).
+   * A snapshot or an annotation (`at`) shows a name of `file`, which has
+   * hidden ones, gone by no call the trace shows: the hidden ones may keep
+   * it, or have gone too. `mappings` (its live ones, unless given: a
+   * snapshot's, of a process that has exited) are in doubt, and true; false
+   * if it has no hidden names, or no such mapping (review 32: a finding,
+   * though a link made before the trace kept the file).
    */
-  goneOutOfSight(file: FileNode, at: string): boolean {
+  goneOutOfSight(file: FileNode, at: string, mappings: Iterable<MappingState> = file.liveRecords()): boolean {
     const watched = this.watched.get(file);
     if (watched === undefined || file.gone) return false;
-    this.doubtLive(file, watched.countedAt, watched.links, at);
-    return true;
+    return this.doubtAll([...mappings], file, watched.countedAt, watched.links, at);
   }
 
   /** The file has no hidden name, or the engine lets it go (a link count of 0, gone, forgotten). */
@@ -441,10 +443,14 @@ export class HiddenLinks extends DoubtfulCalls<{ name: string; pid: number; link
   }
 
   private doubtLive(file: FileNode, countedAt: string, links: number, removedAt: string): void {
-    const live = [...file.liveRecords()];
-    if (live.length === 0) return;
-    this.add({ name: file.displayName, pid: live[0]!.space.ownerTgid, links, countedAt, removedAt });
-    this.doubt(live, file.displayName);
+    this.doubtAll([...file.liveRecords()], file, countedAt, links, removedAt);
+  }
+
+  private doubtAll(mappings: readonly MappingState[], file: FileNode, countedAt: string, links: number, removedAt: string): boolean {
+    if (mappings.length === 0) return false;
+    this.add({ name: file.displayName, pid: mappings[0]!.space.ownerTgid, links, countedAt, removedAt });
+    this.doubt(mappings, file.displayName);
+    return true;
   }
 
   note(): string | null {
@@ -1253,9 +1259,8 @@ export class Files {
     // Links the capture counted at the attach (maps-start.nlink): names of it the trace does not know (review 32).
     const counted = seed.nlink ?? 0;
     if (counted > 0 && !file.gone) {
-      const at = `${seed.place.file}:${seed.place.line}`;
-      if (file.names.size === 0) this.hidden.seededNameless(file, counted, at);
-      else this.hidden.counted(file, counted, at);
+      if (file.names.size === 0) this.hidden.seededNameless(file, counted, `${seed.place.file}:${seed.place.line}`);
+      else this.hidden.counted(file, counted, seed.place);
     }
     return file;
   }
@@ -1759,7 +1764,7 @@ export class Files {
    */
   linkCountSeen(file: FileNode, nlink: number, event: EventBase, call: string, by: Space): void {
     if (nlink > 0) {
-      this.hidden.counted(file, nlink, `${event.place.file}:${event.place.line}`);
+      this.hidden.counted(file, nlink, event.place);
       this.cut.settle(file, nlink);
       if (file.inode !== null) this.replaced.settle(file.inode.dev, file.inode.ino);
       return;

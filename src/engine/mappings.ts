@@ -730,7 +730,7 @@ export class Mappings {
       if (traced !== null && exited !== null) this.files.namedByMaps(traced.file, line.path);
       if (traced !== null && keptByAnotherName(traced.file, line.path)) continue;
       // Its name gone out of sight, but the kernel counted others the trace does not know: in doubt.
-      if (traced !== null && this.files.hidden.goneOutOfSight(traced.file, `${line.place.file}:${line.place.line}`)) continue;
+      if (traced !== null && this.files.hidden.goneOutOfSight(traced.file, `${line.place.file}:${line.place.line}`, [traced])) continue;
       let mapping = traced;
       const named = snapshotNamed(line.place.file);
       let note = named(exited === null ? GONE_OUT_OF_SIGHT : GONE_BEFORE_STOP);
@@ -787,7 +787,7 @@ export class Mappings {
         continue;
       }
       // Links the capture counted at the attach that the trace does not know may keep it: in doubt (review 32).
-      if (this.files.hidden.goneOutOfSight(mapping.file, `${line.place.file}:${line.place.line}`)) continue;
+      if (this.files.hidden.goneOutOfSight(mapping.file, `${line.place.file}:${line.place.line}`, [mapping])) continue;
       mapping.file.note({ place: line.place, time: null, seconds: null, tid: 0, raw: line.text }, undefined);
       this.log.goneOutOfSight(mapping, GONE_BEFORE_EXIT);
       if (!files.has(mapping.file)) {
