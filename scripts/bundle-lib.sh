@@ -626,8 +626,8 @@ om_note_dontfork() {
   { printf '%s\n' "$ranges" > "$out"; } 2>/dev/null || OM_WRITE_FAILED+=' maps-start.dontfork'
 }
 
-# om_note_nlink PID -> maps-start.nlink: "START-END N" for each mapping of
-# maps-start.txt whose file has names its printed one does not tell: N links,
+# om_note_nlink PID -> maps-start.nlink: "START-END N INODE" for each mapping
+# of maps-start.txt whose file has names its printed one does not tell: N links,
 # two or more, or any for a line printed "(deleted)" (a hard link made before
 # the attach keeps it). The trace shows no name made before it, and the
 # unlink of the printed one read as the last (review 32: a false error under
@@ -2208,7 +2208,7 @@ om_run_capture() {
   # checked and found sound (review 5: a stop while bpftrace compiled, a
   # target another tracer already held).
   # maps-before.txt is of no use once the tracer never attached, and a snapshot the bundle must then not hold.
-  if ((!OM_CMD_MODE && (!attached || OM_GONE_AT_ATTACH))) || [[ -z $OM_PID ]]; then om_retry rm -f -- "$OM_D/maps-before.txt"; fi
+  if ((!OM_CMD_MODE && (!attached || OM_GONE_AT_ATTACH))); then om_retry rm -f -- "$OM_D/maps-before.txt"; fi
   if [[ -n $OM_PID ]] && ((attached && !OM_GONE_AT_ATTACH)); then
     # The target decides how long its maps take to read (262,000 mappings of
     # 3.9 KB paths: 25 s, traced all the while): a stop asked for meanwhile

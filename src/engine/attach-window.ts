@@ -2,19 +2,20 @@
 //
 // The capture reads the target's maps before it starts the tracer
 // (maps-before.txt) and again once the tracer has attached (maps-start.txt,
-// which seeds the engine). A file mapping in the first and in neither range
-// of the second was unmapped between the two: before the attach, untraced,
-// or after it, when the trace shows its munmap. Review 32 (attack), F3: a
-// target that watched its own TracerPid unlinked a mapped file and unmapped
-// it in those moments; the trace showed both calls, but of a mapping no
-// snapshot held, and the leak read as clean.
+// which seeds the engine). A file mapping of the first that no line of the
+// same file in the second covers went between the two: before the attach,
+// untraced, or after it, when the trace shows its end. Review 32 (attack),
+// F3: a target that watched its own TracerPid unlinked a mapped file and
+// unmapped it in those moments; the trace showed both calls, but of a
+// mapping no snapshot held, and the leak read as clean.
 //
-// A mapping whose range the trace first shows unmapped, moved or mapped over
-// with MAP_FIXED was live at the attach; if a name it had was removed before that, it may have outlived
-// its file: in doubt. Not a finding: the name may have been given to another
-// file before the attach, which the trace does not show. A range the trace
-// first shows mapped again was free by then; one it never shows was unmapped
-// before the attach: nothing either way.
+// A mapping whose range the trace first shows unmapped, moved or mapped
+// over with MAP_FIXED was live at the attach; if a name it had was removed
+// before that, it may have outlived its file: in doubt. Not a finding: the
+// name may have been given to another file before the attach, which the
+// trace does not show. A range the trace first shows mapped again without
+// MAP_FIXED was free by then; one it never shows was unmapped before the
+// attach: nothing either way.
 import type { EventBase } from '../parse/events.js';
 import { firstEndingAfter } from '../parse/maps.js';
 import { DoubtfulCalls } from './files.js';

@@ -413,8 +413,9 @@ function seedOf(entry: SnapshotLine, path: string, mappings: SeedMapping[]): voi
 
 /**
  * maps-before.txt: `capture --pid`'s read of its target's maps before it
- * started the tracer. Its file mappings that maps-start.txt, read once the
- * tracer had attached, holds nothing over went in between (AttachWindow).
+ * started the tracer. Its file mappings that no line of the same file in
+ * maps-start.txt, read once the tracer had attached, covers went in
+ * between (AttachWindow).
  */
 const BEFORE_FILE = 'maps-before.txt';
 /** The most such mappings followed: a process unmaps few in those moments, and each traced mmap or munmap of the target looks at them. */
@@ -559,12 +560,9 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
     const mappings: SeedMapping[] = [];
     let startLines = 0;
     const startRanges: StartRange[] = [];
-    /** The inode of each line's file, by its start: maps-start.nlink's counts are read after it, and only those of the very file count. */
-    const startInodes = new Map<number, number>();
     const start = await readMapsSnapshot(files, 'maps-start.txt', startPath, (entry, lineNo, keep) => {
       startLines++;
       startRanges.push({ start: entry.start, end: entry.end, inode: entry.inode });
-      startInodes.set(entry.start, entry.inode);
       // A ring lives on in its mappings once its fd is closed, and SQPOLL's thread needs no call (review 25).
       if (ringMapLine === 0 && entry.path === IO_URING_TARGET) ringMapLine = lineNo;
       seedOf(keep(), startPath, mappings);
@@ -584,10 +582,12 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
       if (dontFork.size > 0) for (const seed of mappings) if (dontFork.has(seed.start)) seed.dontFork = true;
       // The links of their files the capture counted, where more than the printed name (review 32: hard links made before the attach).
       const links = await readRanges(files, 'maps-start.nlink', startBytes(files), warnings, 'their files are taken to have only the names maps-start.txt prints', true);
-      // The same range of the same file: the process may have mapped another there between the two reads (review 32).
+      // The same range of the same file: the counts are read after maps-start.txt, and the process may have mapped
+      // another there between the two reads (review 32).
+      const inodeAt = links.size === 0 ? null : new Map(startRanges.map((range) => [range.start, range.inode]));
       for (const seed of mappings) {
         const link = links.get(seed.start);
-        if (link !== undefined && link.end === seed.end && link.inode === startInodes.get(seed.start)) seed.nlink = link.count;
+        if (link !== undefined && link.end === seed.end && link.inode === inodeAt?.get(seed.start)) seed.nlink = link.count;
       }
       if (start.cutAfter !== null) warnings.push(`${startPath}: ${cutText(start)}; the mappings they list are unknown, as if made before the capture`);
       else {
