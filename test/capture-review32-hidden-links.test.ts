@@ -67,12 +67,12 @@ it('capture --pid (bpftrace): files kept by links made before the trace, a tempo
   const end = readFileSync(join(bundle, 'maps-end.txt'), 'utf8');
   expect(end).toContain(`${join(work, 'h.dat')} (deleted)`);
   expect(end).toContain(`${join(work, 'j.dat')} (deleted)`);
-  // k.dat's two links, counted at the attach, and its unlink in the trace.
+  // k.dat's two links, counted at the attach with its inode, and its unlink in the trace.
   const kStart = readFileSync(join(bundle, 'maps-start.txt'), 'utf8')
     .split('\n')
     .find((line) => line.endsWith(join(work, 'k.dat')))!
     .split(' ')[0];
-  expect(readFileSync(join(bundle, 'maps-start.nlink'), 'utf8')).toContain(`${kStart} 2\n`);
+  expect(readFileSync(join(bundle, 'maps-start.nlink'), 'utf8')).toContain(`${kStart} 2 ${truth.kept['kb.dat']![0]}\n`);
   expect(readFileSync(join(bundle, 'trace.txt'), 'utf8')).toMatch(/ mmap ret=0x[0-9a-f]+ addr=0x0 len=8192 .* nlink=2$/m);
   const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: Finding[]; warnings: string[]; summary: { mappingsInDoubt: number } };
   expect(report.findings.filter((finding) => finding.pid === truth.pid)).toEqual([]);

@@ -19,6 +19,18 @@ def read_again(fd):
         text += chunk
 
 
+def mapped_inodes(directory):
+    """Each mapping under `directory` in /proc/self/maps as {name as printed,
+    " (deleted)" and all: inode}."""
+    inodes = {}
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            fields = line.split(None, 5)
+            if len(fields) == 6 and fields[5].startswith(directory):
+                inodes[fields[5].rstrip("\n")] = int(fields[4])
+    return inodes
+
+
 def deleted_mappings():
     """Each "(deleted)" line as {"address", "bytes", "path"}, in the kernel's order."""
     found = []

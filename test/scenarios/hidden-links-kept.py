@@ -18,6 +18,8 @@ import mmap
 import os
 import sys
 
+from deleted_maps import mapped_inodes
+
 directory = os.path.abspath(sys.argv[1])
 
 
@@ -46,12 +48,7 @@ with open(path("j.new"), "wb") as out:
     out.write(b"new")
 os.rename(path("j.new"), path("j.dat"))
 os.unlink(path("j.dat"))
-inodes = {}
-with open("/proc/self/maps") as maps:
-    for line in maps:
-        fields = line.split(None, 5)
-        if len(fields) == 6 and fields[5].startswith(directory):
-            inodes[fields[5].rstrip("\n")] = int(fields[4])
+inodes = mapped_inodes(directory)
 kept = {name: [os.stat(path(name)).st_ino, os.stat(path(name)).st_nlink] for name in ("hb.dat", "jb.dat", "kb.dat")}
 with open(path("truth.json"), "w") as out:
     json.dump({"pid": os.getpid(), "kept": kept, "mapped": inodes}, out)

@@ -19,7 +19,7 @@ import json
 import os
 import sys
 
-from deleted_maps import map_and_close
+from deleted_maps import map_and_close, mapped_inodes
 
 directory = os.path.abspath(sys.argv[1])
 # By libc's mmap, the fd closed: no fd of theirs is left for strace -y to show "(deleted)" at the exit.
@@ -39,11 +39,6 @@ sys.stdin.readline()
 os.unlink(os.path.join(directory, "f.dat"))
 print("unlinked", flush=True)
 sys.stdin.readline()
-mapped = {}
-with open("/proc/self/maps") as maps:
-    for line in maps:
-        fields = line.split(None, 5)
-        if len(fields) == 6 and fields[5].startswith(directory):
-            mapped[fields[5].rstrip("\n")] = int(fields[4])
+mapped = mapped_inodes(directory)
 with open(sys.argv[2], "w") as out:
     json.dump({"pid": os.getpid(), "mapped": mapped}, out)
