@@ -458,7 +458,7 @@ export class HiddenLinks extends DoubtfulCalls<{ name: string; pid: number; link
     if (first === null) return null;
     const more = this.count > 1 ? ` (and ${this.count - 1} more like it)` : '';
     return (
-      `${first.name} had ${first.links} links at ${first.countedAt}, more than the names the trace knew (hard links made before it), and ` +
+      `${first.name} had ${first.links} link${first.links === 1 ? '' : 's'} at ${first.countedAt}, more than the names the trace knew (hard links made before it), and ` +
       `its names the trace knew went while process ${first.pid} mapped it; a name the trace tied to no file was removed at ${first.removedAt}${more}: ` +
       'it may have been the last, and the mapping may have outlived it: in doubt. A later mmap or ftruncate of the file would show its link count; on the host, orphanmap scan tells'
     );

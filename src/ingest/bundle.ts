@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { EndMapping, EngineOptions, SeedFd, SeedMapping, WindowMapping } from '../engine/engine.js';
 import { findingStart, type Finding } from '../engine/findings.js';
 import { nameMayBe } from '../engine/mappings.js';
-import { DELETED_SUFFIX, ELISION, firstEndingAfter, isDeletedFile, mapsLookup, readMapsLine, type MapsEntry } from '../parse/maps.js';
+import { DELETED_SUFFIX, deletedKind, ELISION, firstEndingAfter, isDeletedFile, mapsLookup, readMapsLine, type MapsEntry } from '../parse/maps.js';
 import { InputError } from '../errors.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import { readAhead } from './file-read.js';
@@ -401,14 +401,23 @@ function cutText(reading: MapsReading): string {
   );
 }
 
-/** A line of maps-start.txt (at `path`) as the engine is seeded with it, added to `mappings`: only a file's mapping. */
-function seedOf(entry: SnapshotLine, path: string, mappings: SeedMapping[]): void {
+/**
+ * A line of maps-start.txt (at `path`) as the engine is seeded with it, added
+ * to `mappings`: only a file's mapping. One of an O_TMPFILE file is added to
+ * `tmpfiles` too: it is kept only if the capture counted links of it.
+ */
+function seedOf(entry: SnapshotLine, path: string, mappings: SeedMapping[], tmpfiles: Set<SeedMapping>): void {
   if (!entry.path.startsWith('/') || entry.inode === 0) return; // anonymous, [heap], [vdso]…
-  // memfd, /dev/zero, SysV shm and O_TMPFILE files print "(deleted)" but never had a name to unlink.
-  if (entry.deleted && !isDeletedFile(entry)) return;
+  const kind = entry.deleted ? deletedKind(entry.path, entry.inode, entry.dev) : 'file';
+  // memfd, /dev/zero and SysV shm files print "(deleted)" but never had a name to unlink.
+  if (kind !== 'file' && kind !== 'tmpfile') return;
   // `text` is a join V8 keeps as a pair of references (a cons string), not a copy of the name.
   // The trace spells a newline in a name as itself, /proc as \012 (review 28: a seeded file so named never matched its unlink).
-  mappings.push({ start: entry.start, end: entry.end, offset: entry.offset, path: fromKernelName(entry.path), deleted: entry.deleted, place: { file: path, line: entry.lineNo }, text: entry.text });
+  const seed = { start: entry.start, end: entry.end, offset: entry.offset, path: fromKernelName(entry.path), deleted: entry.deleted, place: { file: path, line: entry.lineNo }, text: entry.text };
+  mappings.push(seed);
+  // An O_TMPFILE file had none either, unless linkat gave it one before the attach (review 31, F-2: its unlink then
+  // read as clean); maps-start.nlink tells.
+  if (kind === 'tmpfile') tmpfiles.add(seed);
 }
 
 /**
@@ -557,7 +566,8 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
     const hasStart = files.has('maps-start.txt');
     if (meta.mode !== 'launched' && !hasStart) warnings.push(noStart);
   } else {
-    const mappings: SeedMapping[] = [];
+    let mappings: SeedMapping[] = [];
+    const tmpfiles = new Set<SeedMapping>();
     let startLines = 0;
     const startRanges: StartRange[] = [];
     const start = await readMapsSnapshot(files, 'maps-start.txt', startPath, (entry, lineNo, keep) => {
@@ -565,7 +575,7 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
       startRanges.push({ start: entry.start, end: entry.end, inode: entry.inode });
       // A ring lives on in its mappings once its fd is closed, and SQPOLL's thread needs no call (review 25).
       if (ringMapLine === 0 && entry.path === IO_URING_TARGET) ringMapLine = lineNo;
-      seedOf(keep(), startPath, mappings);
+      seedOf(keep(), startPath, mappings, tmpfiles);
     });
     // Without it, what the process mapped before the capture is unknown (review 25: one that exited as the capture
     // attached held a deleted file's mapping, and the bundle read as clean).
@@ -588,6 +598,10 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
       for (const seed of mappings) {
         const link = links.get(seed.start);
         if (link !== undefined && link.end === seed.end && link.inode === inodeAt?.get(seed.start)) seed.nlink = link.count;
+      }
+      if (tmpfiles.size > 0) {
+        mappings = mappings.filter((seed) => !tmpfiles.has(seed) || (seed.nlink ?? 0) > 0);
+        seeds.set(meta.pid as number, mappings);
       }
       if (start.cutAfter !== null) warnings.push(`${startPath}: ${cutText(start)}; the mappings they list are unknown, as if made before the capture`);
       else {
