@@ -30,6 +30,9 @@
 #   maps-start.nlink  --pid: "START-END N INODE" for maps-start.txt's mappings
 #                   whose file has N links beyond what its line tells: N >= 2,
 #                   or N >= 1 for a line printed "(deleted)" (om_note_nlink)
+#   maps-before.nlink  --pid: the same of maps-before.txt's, counted before the
+#                   tracer starts (none the trace shows made); there even when
+#                   empty
 #   maps-start.dontfork  --pid: the ranges of maps-start.txt's mappings that
 #                   madvise(MADV_DONTFORK) marked ("dc" in /proc/PID/smaps'
 #                   VmFlags), which a fork does not copy (om_note_dontfork);
@@ -626,24 +629,31 @@ om_note_dontfork() {
   { printf '%s\n' "$ranges" > "$out"; } 2>/dev/null || OM_WRITE_FAILED+=' maps-start.dontfork'
 }
 
-# om_note_nlink PID -> maps-start.nlink: "START-END N INODE" for each mapping
-# of maps-start.txt whose file has names its printed one does not tell: N links,
-# two or more, or any for a line printed "(deleted)" (a hard link made before
-# the attach keeps it). The trace shows no name made before it, and the
-# unlink of the printed one read as the last (review 32: a false error under
-# either tracer). /proc/PID/map_files/START-END leads to the mapped file
-# itself, for root: one find stats them all. Within the time maps-start.txt
-# may take (a file system that hangs); past it, the file is left out.
+# om_note_nlink PID SNAPSHOT -> SNAPSHOT's twin (maps-start.txt:
+# maps-start.nlink, maps-before.txt: maps-before.nlink): "START-END N INODE"
+# for each mapping of SNAPSHOT whose file has names its printed one does not
+# tell: N links, two or more, or any for a line printed "(deleted)" (a hard
+# link made before the attach keeps it). The trace shows no name made before
+# it, and the unlink of the printed one read as the last (review 32: a false
+# error under either tracer). /proc/PID/map_files/START-END leads to the
+# mapped file itself, for root: one find stats them all. Within the time
+# maps-start.txt may take (a file system that hangs); past it, the file is
+# left out. maps-start.nlink, counted once the tracer has attached, holds
+# links the trace may show made (review 33 attack, F2: a target that saw its
+# TracerPid linked a second name then, and that name, counted twice, kept
+# its file once both were unlinked): maps-before.nlink, counted before the
+# tracer starts, holds none, and the analysis takes the lower count. It is
+# written even when it lists nothing, for that is a count too.
 om_note_nlink() {
-  local out=$OM_D/maps-start.nlink counts=''
+  local out=${2%.txt}.nlink counts=''
   if [[ -e $out || -L $out ]]; then om_retry rm -f -- "$out" || return 0; fi
   om_live_dir "$1"
-  if ! om_bounded "$OM_START_MAPS_SECONDS" counts om_link_counts "$OM_LIVE_DIR/map_files" "$OM_D/maps-start.txt"; then
-    om_log "maps-start.nlink left out: the links of pid $1's mapped files were not counted (a hard link made before the attach is not known)"
+  if ! om_bounded "$OM_START_MAPS_SECONDS" counts om_link_counts "$OM_LIVE_DIR/map_files" "$2"; then
+    [[ -n $OM_STOP_REASON ]] || om_log "${out##*/} left out: the links of pid $1's mapped files were not counted (a hard link made before the attach is not known)"
     return 0
   fi
-  [[ -n $counts ]] || return 0
-  { printf '%s\n' "$counts" > "$out"; } 2>/dev/null || OM_WRITE_FAILED+=' maps-start.nlink'
+  [[ -n $counts || $out == */maps-before.nlink ]] || return 0
+  { { [[ -z $counts ]] || printf '%s\n' "$counts"; } > "$out"; } 2>/dev/null || OM_WRITE_FAILED+=" ${out##*/}"
 }
 
 # om_link_counts MAP_FILES MAPS -> "START-END N INODE" of each entry of
@@ -2129,6 +2139,7 @@ om_run_capture() {
         [[ -n $OM_STOP_REASON ]] || om_log "maps-before.txt left out: reading the maps of pid $OM_TARGET_PID took over $OM_START_MAPS_SECONDS s" ;;
       *) om_retry rm -f -- "$OM_D/maps-before.txt.tmp" "$OM_D/maps-before.txt" ;;
     esac
+    [[ -f $OM_D/maps-before.txt && -z $OM_STOP_REASON ]] && om_note_nlink "$OM_TARGET_PID" "$OM_D/maps-before.txt"
   fi
   om_out tracer_start_ns date +%s%N
   if ((OM_CMD_MODE)); then
@@ -2208,7 +2219,7 @@ om_run_capture() {
   # checked and found sound (review 5: a stop while bpftrace compiled, a
   # target another tracer already held).
   # maps-before.txt is of no use once the tracer never attached, and a snapshot the bundle must then not hold.
-  if ((!OM_CMD_MODE && (!attached || OM_GONE_AT_ATTACH))); then om_retry rm -f -- "$OM_D/maps-before.txt"; fi
+  if ((!OM_CMD_MODE && (!attached || OM_GONE_AT_ATTACH))); then om_retry rm -f -- "$OM_D/maps-before.txt" "$OM_D/maps-before.nlink"; fi
   if [[ -n $OM_PID ]] && ((attached && !OM_GONE_AT_ATTACH)); then
     # The target decides how long its maps take to read (262,000 mappings of
     # 3.9 KB paths: 25 s, traced all the while): a stop asked for meanwhile
@@ -2243,7 +2254,7 @@ om_run_capture() {
     # After fds-start.txt: what the target can make slow comes after what must be read at once (review 29).
     [[ -f $OM_D/maps-start.txt ]] && om_note_linked "$OM_PID" "$OM_D/maps-start.txt"
     [[ -f $OM_D/maps-start.txt ]] && ((!OM_CMD_MODE)) && om_note_dontfork "$OM_PID"
-    [[ -f $OM_D/maps-start.txt ]] && ((!OM_CMD_MODE)) && om_note_nlink "$OM_PID"
+    [[ -f $OM_D/maps-start.txt ]] && ((!OM_CMD_MODE)) && om_note_nlink "$OM_PID" "$OM_D/maps-start.txt"
     om_read_process "$OM_PID"
     # Its child processes now: the tracer follows only those it forks from here
     # on, so these run untraced, and meta.json names them (review 24: a fio job

@@ -326,9 +326,9 @@ function twinBound(files: BundleFiles, name: string, snapshotFd: number): number
   return name !== GONE_FILE && name !== GONE_LATE_FILE ? fstatSync(snapshotFd).size : startBytes(files);
 }
 
-/** maps-start.txt's size: the most its twins may hold (0 without it). */
-function startBytes(files: BundleFiles): number {
-  const start = files.openRegular('maps-start.txt', true);
+/** maps-start.txt's size (or snapshot `name`'s): the most its twins may hold (0 without it). */
+function startBytes(files: BundleFiles, name = 'maps-start.txt'): number {
+  const start = files.openRegular(name, true);
   if (start < 0) return 0;
   try {
     return fstatSync(start).size;
@@ -591,13 +591,21 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
       const dontFork = await readLinked(files, 'maps-start.dontfork', startBytes(files), warnings, 'a child forked since is taken to copy those mappings');
       if (dontFork.size > 0) for (const seed of mappings) if (dontFork.has(seed.start)) seed.dontFork = true;
       // The links of their files the capture counted, where more than the printed name (review 32: hard links made before the attach).
-      const links = await readRanges(files, 'maps-start.nlink', startBytes(files), warnings, 'their files are taken to have only the names maps-start.txt prints', true);
+      const noCount = 'their files are taken to have only the names maps-start.txt prints';
+      const links = await readRanges(files, 'maps-start.nlink', startBytes(files), warnings, noCount, true);
+      // Counted before the tracer started too: the links of maps-start.nlink may include one the trace shows made
+      // (review 33 attack, F2: counted twice, it kept a file with no name left). The lower count holds; a mapping
+      // maps-before.nlink does not list had no name beyond its printed one then (or was made in between, untraced).
+      const before = links.size > 0 && files.has('maps-before.nlink') ? await readRanges(files, 'maps-before.nlink', startBytes(files, BEFORE_FILE), warnings, noCount, true) : null;
       // The same range of the same file: the counts are read after maps-start.txt, and the process may have mapped
       // another there between the two reads (review 32).
       const inodeAt = links.size === 0 ? null : new Map(startRanges.map((range) => [range.start, range.inode]));
       for (const seed of mappings) {
         const link = links.get(seed.start);
-        if (link !== undefined && link.end === seed.end && link.inode === inodeAt?.get(seed.start)) seed.nlink = link.count;
+        if (link === undefined || link.end !== seed.end || link.inode !== inodeAt?.get(seed.start)) continue;
+        const earlier = before?.get(seed.start);
+        if (before === null) seed.nlink = link.count;
+        else if (earlier !== undefined && earlier.end === seed.end && earlier.inode === link.inode) seed.nlink = Math.min(earlier.count, link.count);
       }
       if (tmpfiles.size > 0) {
         mappings = mappings.filter((seed) => !tmpfiles.has(seed) || (seed.nlink ?? 0) > 0);
