@@ -439,14 +439,20 @@ const MAX_WINDOW_MAPPINGS = 4096;
 async function readAttachWindow(files: BundleFiles, path: string, startRanges: readonly StartRange[], warnings: string[]): Promise<WindowMapping[]> {
   if (!files.has(BEFORE_FILE)) return [];
   const ranges = [...startRanges].sort((a, b) => a.start - b.start);
+  const byInode = new Map<number, StartRange[]>();
+  for (const range of ranges) {
+    const ofFile = byInode.get(range.inode);
+    if (ofFile === undefined) byInode.set(range.inode, [range]);
+    else ofFile.push(range);
+  }
   const window: WindowMapping[] = [];
   let more = 0;
   const before = await readMapsSnapshot(files, BEFORE_FILE, path, (entry) => {
     if (!entry.path.startsWith('/') || entry.inode === 0 || entry.deleted) return;
-    const over = overlapping(ranges, entry.start, entry.end);
+    const over = overlapping(ranges, byInode, entry.start, entry.end, entry.inode);
     // Still there (mprotect may have split it): seeded from maps-start.txt.
-    if (over.some((range) => range.inode === entry.inode)) return;
-    if (window.length < MAX_WINDOW_MAPPINGS) window.push({ start: entry.start, end: entry.end, path: fromKernelName(entry.path), replaced: over.length > 0 });
+    if (over === 'same-file') return;
+    if (window.length < MAX_WINDOW_MAPPINGS) window.push({ start: entry.start, end: entry.end, path: fromKernelName(entry.path), replaced: over });
     else more++;
   });
   if (before === null) return [];
@@ -463,11 +469,21 @@ interface StartRange {
   inode: number;
 }
 
-/** The ranges of `ranges` (sorted by start, not overlapping each other) over [start, end). */
-function overlapping(ranges: readonly StartRange[], start: number, end: number): StartRange[] {
-  const over: StartRange[] = [];
-  for (let k = firstEndingAfter(ranges, start); k < ranges.length && ranges[k]!.start < end; k++) over.push(ranges[k]!);
-  return over;
+/**
+ * What maps-start.txt's lines (`ranges`, sorted by start, apart; `byInode`,
+ * the same by file) hold over [start, end): a line of the file of `inode`
+ * ('same-file'), else whether any line at all. Two binary searches: a
+ * hostile maps-before.txt's line may cover every line (review 33 attack,
+ * F4: 40,000 over 40,000 took 180 s).
+ */
+function overlapping(ranges: readonly StartRange[], byInode: ReadonlyMap<number, StartRange[]>, start: number, end: number, inode: number): 'same-file' | boolean {
+  const ofFile = byInode.get(inode);
+  if (ofFile !== undefined) {
+    const k = firstEndingAfter(ofFile, start);
+    if (k < ofFile.length && ofFile[k]!.start < end) return 'same-file';
+  }
+  const k = firstEndingAfter(ranges, start);
+  return k < ranges.length && ranges[k]!.start < end;
 }
 
 /**
