@@ -15,7 +15,18 @@
 // name may have been given to another file before the attach, which the
 // trace does not show. A range the trace first shows mapped again without
 // MAP_FIXED was free by then; one it never shows was unmapped before the
-// attach: nothing either way.
+// attach: nothing either way. One moved while its name was there is
+// followed at its new place: maps-start.txt is no one moment's view (the
+// kernel lets the process run between the reads of it), and a mapping moved
+// from ahead of the reader to behind it is in neither place (review 33
+// attack, F3).
+//
+// A child the process forks in those moments holds a copy of each (review
+// 33 attack, F1: the parent unmapped its own before the unlink, the child
+// kept its copy past it, and the leak read as clean). A copy tells as the
+// parent's would, and at the child's exit or exec, its copy, live until
+// then, tells too once any copy of the same mapping is known to have been
+// live at the attach.
 import type { EventBase } from '../parse/events.js';
 import { firstEndingAfter } from '../parse/maps.js';
 import { DoubtfulCalls } from './files.js';
@@ -30,15 +41,40 @@ export interface WindowMapping {
   replaced: boolean;
 }
 
+/** What the copies of one mapping of maps-before.txt share. */
+interface Origin {
+  /** The trace showed one of its copies unmapped, moved or mapped over: it was live at the attach, and so each copy made since. */
+  live: boolean;
+  /** Copies that went after their name did, before any copy showed that. */
+  released: { candidate: Candidate; at: string }[];
+}
+
 interface Candidate extends WindowMapping {
+  /** The process that holds it. */
+  tgid: number;
+  origin: Origin;
+  /** A fork child's copy: where it was forked; null for the process's own. */
+  forkedAt: string | null;
   /** Where the trace removed its name (an unlink, a rename over it), or null. */
   nameGoneAt: string | null;
 }
 
-export class AttachWindow extends DoubtfulCalls<{ path: string; address: number; goneAt: string; unmappedAt: string; pid: number }> {
-  private candidates: Candidate[];
+interface Doubted {
+  path: string;
+  address: number;
+  goneAt: string;
+  /** Where the trace showed it live after that: its munmap, mremap or MAP_FIXED mmap, or its process's exit or exec. */
+  endedAt: string;
+  pid: number;
+  forkedAt: string | null;
+}
+
+export class AttachWindow extends DoubtfulCalls<Doubted> {
+  /** Each process's candidates, in address order, as drop's search needs. */
+  private readonly held = new Map<number, Candidate[]>();
   /** The candidates by their names: each unlink and rename of the trace asks, and a hostile maps-before.txt may list thousands. */
   private readonly byName = new Map<string, Candidate[]>();
+  private total = 0;
 
   /** @param nextId the engine's ids: a mapping in doubt is counted by an id no other has */
   constructor(
@@ -47,42 +83,82 @@ export class AttachWindow extends DoubtfulCalls<{ path: string; address: number;
     private readonly nextId: () => number,
   ) {
     super();
-    // In address order, as drop's search needs, whatever order a hostile maps-before.txt had.
-    this.candidates = mappings.map((mapping) => ({ ...mapping, nameGoneAt: null })).sort((a, b) => a.start - b.start);
-    for (const candidate of this.candidates) this.named(candidate.path, candidate);
+    // In address order, whatever order a hostile maps-before.txt had.
+    const own = mappings.map((mapping): Candidate => ({ ...mapping, tgid: pid, origin: { live: false, released: [] }, forkedAt: null, nameGoneAt: null })).sort((a, b) => a.start - b.start);
+    if (own.length > 0) this.held.set(pid, own);
+    for (const candidate of own) this.named(candidate);
+    this.total = own.length;
   }
 
-  private named(name: string, candidate: Candidate): void {
-    const known = this.byName.get(name);
-    if (known === undefined) this.byName.set(name, [candidate]);
+  private named(candidate: Candidate): void {
+    const known = this.byName.get(candidate.path);
+    if (known === undefined) this.byName.set(candidate.path, [candidate]);
     else known.push(candidate);
   }
 
+  private unnamed(candidate: Candidate): void {
+    const named = this.byName.get(candidate.path);
+    if (named === undefined) return;
+    const left = named.filter((other) => other !== candidate);
+    if (left.length > 0) this.byName.set(candidate.path, left);
+    else this.byName.delete(candidate.path);
+  }
+
   get watching(): boolean {
-    return this.candidates.length > 0;
+    return this.total > 0;
   }
 
   /** Process `tgid` mapped [address, address + length): a candidate there was gone by then. */
   mapped(tgid: number, address: number, length: number): void {
-    if (tgid === this.pid) this.drop(address, address + length, null);
+    this.drop(tgid, address, address + length, null);
   }
 
   /**
-   * Process `tgid` unmapped, moved or mapped over (MAP_FIXED, `over`)
-   * [address, address + length) at `event`: a candidate there was live at
-   * the attach. One maps-start.txt shows mapped over only if this is that
-   * MAP_FIXED mmap: an munmap first is of what was mapped over it before
-   * the attach.
+   * Process `tgid` unmapped or mapped over (MAP_FIXED, `over`) [address,
+   * address + length) at `event`: a candidate there was live at the attach.
+   * One maps-start.txt shows mapped over only if this is that MAP_FIXED
+   * mmap: an munmap first is of what was mapped over it before the attach.
    */
   unmapped(tgid: number, address: number, length: number, event: EventBase, over = false): void {
-    if (tgid === this.pid) this.drop(address, address + length, event, over);
+    this.drop(tgid, address, address + length, event, over);
   }
 
-  /** The process ran a new program: none of its old mappings is left to tell anything. */
-  replaced(tgid: number): void {
-    if (tgid !== this.pid) return;
-    this.candidates = [];
-    this.byName.clear();
+  /**
+   * Process `tgid` moved [from, from + length) to [to, to + newLength) at
+   * `event` (mremap): a candidate there was live at the attach, and is
+   * followed at its new place while its name is there.
+   */
+  moved(tgid: number, from: number, length: number, to: number, newLength: number, event: EventBase): void {
+    for (const candidate of this.drop(tgid, from, from + length, event)) {
+      if (candidate.nameGoneAt !== null || candidate.replaced) continue;
+      this.insert({ ...candidate, start: to, end: to + newLength });
+    }
+  }
+
+  /** Process `parent` forked `child` (no CLONE_VM): the child holds a copy of each of its candidates. */
+  forked(parent: number, child: number, event: EventBase): void {
+    const candidates = this.held.get(parent);
+    if (candidates === undefined || this.held.has(child)) return;
+    const forkedAt = `${event.place.file}:${event.place.line}`;
+    for (const candidate of candidates) this.insert({ ...candidate, tgid: child, forkedAt });
+  }
+
+  /**
+   * Process `tgid` exited or ran a new program at `event`: its mappings went
+   * then. Its own candidates tell nothing (one live at the attach would have
+   * been in maps-start.txt, or shown going); a fork child's copy made while
+   * its mapping was live went now, after its name if that went first.
+   */
+  released(tgid: number, event: EventBase): void {
+    const candidates = this.held.get(tgid);
+    if (candidates === undefined) return;
+    this.held.delete(tgid);
+    this.total -= candidates.length;
+    const at = `${event.place.file}:${event.place.line}`;
+    for (const candidate of candidates) {
+      this.unnamed(candidate);
+      if (candidate.forkedAt !== null) this.copyEnded(candidate, at);
+    }
   }
 
   /** The trace removed the name `name` at `event` (an unlink, or a rename over it). */
@@ -97,41 +173,87 @@ export class AttachWindow extends DoubtfulCalls<{ path: string; address: number;
     this.byName.delete(from);
     for (const candidate of moved) {
       candidate.path = to;
-      this.named(to, candidate);
+      this.named(candidate);
     }
   }
 
+  private insert(candidate: Candidate): void {
+    const candidates = this.held.get(candidate.tgid);
+    if (candidates === undefined) this.held.set(candidate.tgid, [candidate]);
+    else candidates.splice(firstEndingAfter(candidates, candidate.start), 0, candidate);
+    this.named(candidate);
+    this.total++;
+  }
+
   /**
-   * The candidates over [start, end) tell what they were and go. They are in
-   * address order and apart, as maps prints them: found by a binary search,
-   * for every mmap and munmap of a busy process comes here.
+   * Process `tgid`'s candidates over [start, end) tell what they were and
+   * go; returned. They are in address order and apart, as maps prints
+   * them: found by a binary search, for every mmap and munmap of a busy
+   * process comes here.
    */
-  private drop(start: number, end: number, unmappedBy: EventBase | null, over = false): void {
-    const candidates = this.candidates;
+  private drop(tgid: number, start: number, end: number, unmappedBy: EventBase | null, over = false): Candidate[] {
+    const candidates = this.held.get(tgid);
+    if (candidates === undefined) return [];
     const low = firstEndingAfter(candidates, start);
     let past = low;
     while (past < candidates.length && candidates[past]!.start < end) past++;
-    if (past === low) return;
-    for (const candidate of candidates.splice(low, past - low)) {
-      const named = this.byName.get(candidate.path);
-      if (named !== undefined) {
-        const left = named.filter((other) => other !== candidate);
-        if (left.length > 0) this.byName.set(candidate.path, left);
-        else this.byName.delete(candidate.path);
+    if (past === low) return [];
+    const dropped = candidates.splice(low, past - low);
+    this.total -= dropped.length;
+    if (candidates.length === 0) this.held.delete(tgid);
+    for (const candidate of dropped) {
+      this.unnamed(candidate);
+      if (unmappedBy === null) continue;
+      const at = `${unmappedBy.place.file}:${unmappedBy.place.line}`;
+      if (candidate.forkedAt !== null) {
+        // A child's copy of a mapping maps-start.txt shows mapped over: the trace alone tells which it held.
+        if (!candidate.replaced) this.liveAtAttach(candidate.origin);
+        this.copyEnded(candidate, at);
+        continue;
       }
-      if (unmappedBy === null || candidate.nameGoneAt === null || (candidate.replaced && !over)) continue;
-      this.add({ path: candidate.path, address: candidate.start, goneAt: candidate.nameGoneAt, unmappedAt: `${unmappedBy.place.file}:${unmappedBy.place.line}`, pid: this.pid });
-      this.doubt([{ id: this.nextId(), space: { ownerTgid: this.pid } }], candidate.path);
+      // Mapped over before maps-start.txt's read: an munmap here is of what lies over it.
+      if (candidate.replaced && !over) continue;
+      this.liveAtAttach(candidate.origin);
+      if (candidate.nameGoneAt !== null) this.doubtOf(candidate, at);
     }
+    return dropped;
+  }
+
+  /**
+   * A fork child's copy went at `at` (unmapped, moved, mapped over, or with
+   * its process): if its name had gone, it outlived it if it was a copy of a
+   * live mapping, which the trace may show only later (liveAtAttach).
+   */
+  private copyEnded(candidate: Candidate, at: string): void {
+    if (candidate.nameGoneAt === null) return;
+    if (candidate.origin.live) this.doubtOf(candidate, at);
+    else candidate.origin.released.push({ candidate, at });
+  }
+
+  /** A copy of `origin` was live at the attach: so was each copy forked since, and those that went with their process after their name tell now. */
+  private liveAtAttach(origin: Origin): void {
+    if (origin.live) return;
+    origin.live = true;
+    for (const { candidate, at } of origin.released) this.doubtOf(candidate, at);
+    origin.released = [];
+  }
+
+  private doubtOf(candidate: Candidate, endedAt: string): void {
+    this.add({ path: candidate.path, address: candidate.start, goneAt: candidate.nameGoneAt!, endedAt, pid: candidate.tgid, forkedAt: candidate.forkedAt });
+    this.doubt([{ id: this.nextId(), space: { ownerTgid: candidate.tgid } }], candidate.path);
   }
 
   note(): string | null {
     const first = this.first;
     if (first === null) return null;
     const more = this.count > 1 ? ` (and ${this.count - 1} more like it)` : '';
+    const at = `${first.path} at 0x${first.address.toString(16)}`;
+    const who =
+      first.forkedAt === null
+        ? `process ${first.pid} mapped ${at} before the capture attached (maps-before.txt), but no longer when maps-start.txt was read after the attach`
+        : `process ${first.pid}, forked by process ${this.pid} at ${first.forkedAt}, held a copy of its mapping of ${at}, which process ${this.pid} had before the capture attached (maps-before.txt) and no longer when maps-start.txt was read after the attach`;
     return (
-      `process ${first.pid} mapped ${first.path} at 0x${first.address.toString(16)} before the capture attached (maps-before.txt), but no longer when maps-start.txt was read after the attach: ` +
-      `the trace removed its name at ${first.goneAt} and unmapped it at ${first.unmappedAt}${more}. The mapping may have outlived its file ` +
+      `${who}: the trace removed its name at ${first.goneAt} and showed the mapping still there at ${first.endedAt}${more}. The mapping may have outlived its file ` +
       '(in doubt: the name may have been given to another file before the attach). A process that acts the moment a tracer attaches can do this on purpose'
     );
   }

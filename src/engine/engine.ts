@@ -15,6 +15,7 @@ import {
   assertNever,
   CLONE_FS,
   CLONE_THREAD,
+  CLONE_VM,
   type BlindSpotEvent,
   countedEvent,
   fileEvent,
@@ -517,6 +518,8 @@ export class Engine {
     if (this.watched?.has(task.group.tgid) === true) this.shown.add(task.group.tgid);
     if (this.window?.watching === true) this.inWindow(this.window, task, event);
     this.dispatch(task, event);
+    // The process is gone with this thread: its mappings went (Tasks.threadExit decides it).
+    if (event.kind === 'thread-exit' && this.window?.watching === true && this.tasks.gone(task.group)) this.window.released(task.group.tgid, event);
   }
 
   /** What an event tells of the mappings gone between the attach and maps-start.txt's read (AttachWindow), until they have all told. */
@@ -532,7 +535,7 @@ export class Engine {
         window.unmapped(tgid, event.address, event.length, event);
         break;
       case 'mremap':
-        window.unmapped(tgid, event.oldAddress, event.oldLength, event);
+        window.moved(tgid, event.oldAddress, event.oldLength, event.newAddress, event.newLength, event);
         break;
       case 'unlink':
         if (event.pathCut !== true && event.removeDir !== true) window.nameRemoved(resolveName(task, event.dir, event.path), event);
@@ -544,8 +547,12 @@ export class Engine {
           window.nameMoved(resolveName(task, event.oldDir, event.oldPath), to);
         }
         break;
+      case 'clone':
+        // A child process of its own holds a copy of each (review 33 attack, F1); a thread or vfork child shares them.
+        if (event.childTid > 0 && (event.flags & CLONE_VM) === 0 && event.flags !== 0) window.forked(tgid, event.childTid, event);
+        break;
       case 'exec':
-        window.replaced(tgid);
+        window.released(tgid, event);
         break;
     }
   }

@@ -393,6 +393,11 @@ export class Tasks {
     if (this.initialGroup === group) this.initialGroup = null;
   }
 
+  /** Whether the process of `group` has ended (threadExit): a later process of its pid is another group. */
+  gone(group: Group): boolean {
+    return this.groups.get(group.tgid) !== group;
+  }
+
   /** The process known as `from` (printed without a pid) was `to`: its task, group, spaces and findings take the real id. */
   rename(from: number, to: number): void {
     const task = rekey(this.byTid, from, to);

@@ -1,15 +1,24 @@
-"""A process that acts the moment a tracer attaches (review 32 attack, F3):
-it unlinks a file it mapped before and unmaps it at once, before
-`capture --pid` reads maps-start.txt. For
+"""A process that acts the moment a tracer attaches (review 32 attack, F3;
+review 33 attack, F1 and F3): it unlinks a file it mapped before and ends
+its mapping at once, before `capture --pid` reads maps-start.txt. For
 test/capture-review32-attach-race.test.ts.
 
-USAGE: python3 attach-race.py DIR [over]
+USAGE: python3 attach-race.py DIR [HOW]
   Maps DIR/seg (8 KiB, MAP_SHARED) and prints its pid; polls its own
-  TracerPid; once traced, forks a child that lives as long as it does,
-  unlinks DIR/seg, reads its own /proc/self/maps (the mapping, deleted),
-  unmaps it (with "over": maps anonymous memory over it, MAP_FIXED, as
-  review 32's code review did instead), and writes DIR/truth.json {"pid",
-  "child", "deleted": [...]}. Exits at a line on stdin.
+  TracerPid; once traced, forks a child that keeps its copy of the mapping
+  and lives as long as the parent does, then by HOW:
+    unmapped (the default): unlinks DIR/seg, reads its own /proc/self/maps
+      (the mapping, deleted), unmaps it;
+    over: the same, but maps anonymous memory over it, MAP_FIXED, instead of
+      unmapping it (review 32's code review);
+    moved: moves it (mremap, MREMAP_FIXED) to another address first, then
+      unlinks seg, reads its maps, unmaps it there (review 33, F3);
+    unmapped-first: unmaps it first, then unlinks seg; the child, its copy
+      still mapped, reads its own maps and unmaps its copy (review 33, F1).
+  Writes DIR/truth.json {"pid", "child", "mappedAt" (seg's address before
+  the trace), "deleted": [...] (the parent's
+  deleted mappings after the unlink), "childDeleted": [...] (the child's,
+  unmapped-first only)}. Exits at a line on stdin.
 """
 import ctypes
 import json
@@ -20,12 +29,22 @@ import sys
 from deleted_maps import deleted_mappings
 
 directory = os.path.abspath(sys.argv[1])
+how = sys.argv[2] if len(sys.argv) > 2 else "unmapped"
 seg = os.path.join(directory, "seg")
 with open(seg, "wb") as out:
     out.write(b"x" * 8192)
 fd = os.open(seg, os.O_RDWR)
 kept = mmap.mmap(fd, 8192)
 os.close(fd)
+address = mapped_at = ctypes.addressof(ctypes.c_char.from_buffer(kept))
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+libc.mremap.restype = ctypes.c_void_p
+libc.mremap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_int, ctypes.c_void_p]
+libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+# Where "moved" moves it: anonymous memory, mapped before the trace, which MREMAP_FIXED replaces.
+spare = libc.mmap(None, 8192, 0, 0x02 | 0x20, -1, 0) if how == "moved" else None
 print(os.getpid(), flush=True)
 
 
@@ -41,23 +60,44 @@ while not traced():
     pass
 # Forked under the trace, before the capture lists the children it does not follow (review 32, F3: called untraced).
 parent_gone, parent_alive = os.pipe()
+unlinked, tell_child = os.pipe()
+child_told, child_done = os.pipe()
 child = os.fork()
 if child == 0:
     os.close(parent_alive)
+    if how == "unmapped-first":
+        os.read(unlinked, 1)
+        with open(os.path.join(directory, "child.json"), "w") as out:
+            json.dump(deleted_mappings(), out)
+        libc.munmap(address, 8192)
+        os.write(child_done, b".")
     os.read(parent_gone, 1)
     os._exit(0)
 os.close(parent_gone)
-os.unlink(seg)
-deleted = deleted_mappings()
-if len(sys.argv) > 2 and sys.argv[2] == "over":
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mmap.restype = ctypes.c_void_p
-    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
-    address = ctypes.addressof(ctypes.c_char.from_buffer(kept))
-    # PROT_READ; MAP_PRIVATE|MAP_FIXED|MAP_ANONYMOUS. The mmap object keeps its view, now of the anonymous memory.
-    libc.mmap(address, 8192, 1, 0x02 | 0x10 | 0x20, -1, 0)
+child_deleted = None
+if how == "unmapped-first":
+    libc.munmap(address, 8192)
+    os.unlink(seg)
+    deleted = deleted_mappings()
+    os.write(tell_child, b".")
+    os.read(child_told, 1)
+    with open(os.path.join(directory, "child.json")) as told:
+        child_deleted = json.load(told)
 else:
-    kept.close()
+    if how == "moved":
+        # MREMAP_MAYMOVE|MREMAP_FIXED.
+        if libc.mremap(address, 8192, 8192, 1 | 2, spare) != spare:
+            sys.exit("could not move seg's mapping")
+        address = spare
+    os.unlink(seg)
+    deleted = deleted_mappings()
+    if how == "over":
+        # PROT_READ; MAP_PRIVATE|MAP_FIXED|MAP_ANONYMOUS. The mmap object keeps its view, now of the anonymous memory.
+        libc.mmap(address, 8192, 1, 0x02 | 0x10 | 0x20, -1, 0)
+    else:
+        libc.munmap(address, 8192)
 with open(os.path.join(directory, "truth.json"), "w") as out:
-    json.dump({"pid": os.getpid(), "child": child, "deleted": deleted}, out)
+    json.dump({"pid": os.getpid(), "child": child, "mappedAt": "0x%x" % mapped_at, "deleted": deleted, "childDeleted": child_deleted}, out)
 sys.stdin.readline()
+# The mmap object must not unmap its old address at the exit: it is another mapping's, or none.
+os._exit(0)
