@@ -2243,12 +2243,15 @@ om_run_capture() {
           else om_log "maps-start.txt left out: reading the maps of pid $OM_PID took over $OM_START_MAPS_SECONDS s"; fi
         fi ;;
     esac
-    # Whether its names are ours (om_gone_from_start): the same mount namespace and root.
+    # Whether its names are ours (om_gone_from_start): the same mount namespace and root. Read through a
+    # live thread when the leader is a zombie whose threads run on: the leader's own are gone, and the
+    # process read as exited while it ran on in a root of its own (review 33 attack, F6: sameView null, clean).
     local their_ns our_ns
-    om_out their_ns readlink "/proc/$OM_PID/ns/mnt" 2>/dev/null
+    om_live_dir "$OM_PID"
+    om_out their_ns readlink "$OM_LIVE_DIR/ns/mnt" 2>/dev/null
     om_out our_ns readlink /proc/self/ns/mnt 2>/dev/null
     OM_VIEW_UNREAD=0
-    if [[ -n $their_ns && $their_ns == "$our_ns" && /proc/$OM_PID/root/ -ef / ]]; then OM_SAME_VIEW=1
+    if [[ -n $their_ns && $their_ns == "$our_ns" && $OM_LIVE_DIR/root/ -ef / ]]; then OM_SAME_VIEW=1
     elif [[ -z $their_ns ]] || ! om_running "$OM_PID" "$OM_PID_ST"; then OM_VIEW_UNREAD=1; fi
     # A stop asked for meanwhile ends it: fds-start.txt is then left out.
     om_bounded "$OM_FDS_SECONDS" v om_snapshot_fds "$OM_PID" "$OM_D/fds-start.txt"

@@ -187,6 +187,20 @@ describe('review 23, F3 and F4: files removed where no system call shows it', ()
     undecidedOnly(bundle, why);
   }, 60_000);
 
+  // Review 33 (attack), F6: the same process, its leader thread ended alone the moment the tracer attached (a zombie
+  // leader; another thread maps and unlinks): the capture read its mount namespace and root through the leader, found
+  // neither, and wrote sameView null, which read as the same view: clean, exit 0. Read through a live thread now.
+  it('strace capture --pid, a root of its own and a leader thread that ends at the attach: meta.json says so, undecided', async () => {
+    const { truth, bundle } = await attached('chroot-leader-gone');
+    expect(truth.deleted['chroot-leader-gone']).toEqual([expect.stringMatching(/ \/seg\.bin \(deleted\)$/)]);
+    // The trace's word: the leader's own exit, before the other thread's unlink.
+    const trace = join(bundle, 'trace.txt');
+    expect(lineWith(trace, ' exit(0)')).toBeLessThan(lineWith(trace, 'unlink("/seg.bin")'));
+    expect((JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { sameView: boolean | null }).sameView).toBe(false);
+    const why = `process ${truth.pid} saw another mount namespace or root than the capture when it attached (${join(bundle, 'meta.json')} (sameView: false)), so a name may mean another file than the trace takes it for`;
+    undecidedOnly(bundle, why);
+  }, 60_000);
+
   // Review 25 (attack), F9: orphanmap.bt took a mount whose flags carry the old magic MS_MGC_VAL (whose bits read as
   // MS_SLAVE|MS_PRIVATE) for a change of propagation; the kernel strips the magic first. A tmpfs mounted and moved so
   // hid a 128 MiB leak, exit 0 with --fail-on.

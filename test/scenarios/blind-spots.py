@@ -8,6 +8,8 @@
 # closed before the attach, so that no fd and no call shows it, only its
 # mappings; "chroot-first" chroots into WORK/jail at once, opens
 # /seg.bin, says "ready" and waits for a line, then maps it and unlinks it;
+# "chroot-leader-gone" (review 33) does the same in a thread of its own, its
+# leader thread ending alone the moment the tracer attaches;
 # "chroot" maps
 # WORK/jail/seg.bin, chroots into WORK/jail and unlinks "/seg.bin". Review
 # 24 found two more: "bind" maps WORK/d/bind.bin and, in a mount namespace
@@ -146,7 +148,8 @@ def check(result, what):
         sys.exit("%s failed: errno %d" % (what, ctypes.get_errno()))
 
 
-if modes[0] == "chroot-first":
+status = os.open("/proc/self/status", os.O_RDONLY)
+if modes[0] in ("chroot-first", "chroot-leader-gone"):
     # In a root of its own before capture --pid attaches, as a container's process is.
     jail = os.path.join(work, "jail")
     os.makedirs(jail, exist_ok=True)
@@ -154,86 +157,105 @@ if modes[0] == "chroot-first":
     os.chdir("/")
     opened_first = os.open("/seg.bin", os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
     print("ready", flush=True)
-    sys.stdin.readline()
+    if modes[0] == "chroot-first":
+        sys.stdin.readline()
 if modes[0] in ("ring-first", "ring-closed-first"):
     ring_unlink = io_uring() if modes[0] == "ring-first" else polled_ring()
     print("ready", flush=True)
     sys.stdin.readline()
 
-for mode in modes:
-    if mode == "uring":
-        path = os.path.join(work, "ring.bin")
-        mapped(path)
-        io_uring()(path)
-    elif mode in ("ring-first", "ring-closed-first"):
-        # The ring predates the capture (capture --pid after "ready"): only the unlink through it comes after.
-        path = os.path.join(work, "ring.bin")
-        mapped(path)
-        ring_unlink(path)
-    elif mode == "bind":
-        d, alias = os.path.join(work, "d"), os.path.join(work, "alias")
-        os.makedirs(d, exist_ok=True)
-        os.makedirs(alias, exist_ok=True)
-        mapped(os.path.join(d, "bind.bin"))
-        check(libc.unshare(CLONE_NEWNS), "unshare")
-        # As unshare -m does: nothing mounted here reaches the host's namespace. A change of propagation, no name moved.
-        check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate")
-        check(libc.mount(d.encode(), alias.encode(), None, MS_BIND | MS_PRIVATE, None), "mount MS_BIND|MS_PRIVATE")
-        os.unlink(os.path.join(alias, "bind.bin"))
-    elif mode == "magic":
-        m, alias = os.path.join(work, "m"), os.path.join(work, "malias")
-        os.makedirs(m, exist_ok=True)
-        os.makedirs(alias, exist_ok=True)
-        check(libc.mount(b"none", m.encode(), b"tmpfs", MS_MGC_VAL, None), "mount tmpfs MS_MGC_VAL")
-        mapped(os.path.join(m, "magic.bin"))
-        check(libc.mount(m.encode(), alias.encode(), None, MS_MGC_VAL | MS_MOVE, None), "mount MS_MGC_VAL|MS_MOVE")
-        os.unlink(os.path.join(alias, "magic.bin"))
-    elif mode == "fs-thread":
-        a, b = os.path.join(work, "fa"), os.path.join(work, "fb")
-        os.makedirs(a, exist_ok=True)
-        os.makedirs(b, exist_ok=True)
-        mapped(os.path.join(a, "thread.bin"))
-        os.chdir(a)
+def run():
+    for mode in modes:
+        if mode == "uring":
+            path = os.path.join(work, "ring.bin")
+            mapped(path)
+            io_uring()(path)
+        elif mode in ("ring-first", "ring-closed-first"):
+            # The ring predates the capture (capture --pid after "ready"): only the unlink through it comes after.
+            path = os.path.join(work, "ring.bin")
+            mapped(path)
+            ring_unlink(path)
+        elif mode == "bind":
+            d, alias = os.path.join(work, "d"), os.path.join(work, "alias")
+            os.makedirs(d, exist_ok=True)
+            os.makedirs(alias, exist_ok=True)
+            mapped(os.path.join(d, "bind.bin"))
+            check(libc.unshare(CLONE_NEWNS), "unshare")
+            # As unshare -m does: nothing mounted here reaches the host's namespace. A change of propagation, no name moved.
+            check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate")
+            check(libc.mount(d.encode(), alias.encode(), None, MS_BIND | MS_PRIVATE, None), "mount MS_BIND|MS_PRIVATE")
+            os.unlink(os.path.join(alias, "bind.bin"))
+        elif mode == "magic":
+            m, alias = os.path.join(work, "m"), os.path.join(work, "malias")
+            os.makedirs(m, exist_ok=True)
+            os.makedirs(alias, exist_ok=True)
+            check(libc.mount(b"none", m.encode(), b"tmpfs", MS_MGC_VAL, None), "mount tmpfs MS_MGC_VAL")
+            mapped(os.path.join(m, "magic.bin"))
+            check(libc.mount(m.encode(), alias.encode(), None, MS_MGC_VAL | MS_MOVE, None), "mount MS_MGC_VAL|MS_MOVE")
+            os.unlink(os.path.join(alias, "magic.bin"))
+        elif mode == "fs-thread":
+            a, b = os.path.join(work, "fa"), os.path.join(work, "fb")
+            os.makedirs(a, exist_ok=True)
+            os.makedirs(b, exist_ok=True)
+            mapped(os.path.join(a, "thread.bin"))
+            os.chdir(a)
 
-        def own_cwd():
-            check(libc.unshare(CLONE_FS), "unshare(CLONE_FS)")
-            os.chdir(b)
+            def own_cwd():
+                check(libc.unshare(CLONE_FS), "unshare(CLONE_FS)")
+                os.chdir(b)
 
-        thread = threading.Thread(target=own_cwd)
-        thread.start()
-        thread.join()
-        os.unlink("thread.bin")
-        os.chdir(work)
-    elif mode == "fs-shared":
-        a, b = os.path.join(work, "sa"), os.path.join(work, "sb")
-        os.makedirs(a, exist_ok=True)
-        os.makedirs(b, exist_ok=True)
-        mapped(os.path.join(b, "shared.bin"))
-        os.chdir(a)
-        child = libc.syscall(56, CLONE_FS | 17, None, None, None, None)  # clone(CLONE_FS|SIGCHLD): fork, the cwd shared
-        check(child, "clone(CLONE_FS)")
-        if child == 0:
-            os.chdir(b)
-            os._exit(0)
-        os.waitpid(child, 0)
-        os.unlink("shared.bin")
-        os.chdir(work)
-    elif mode == "tree":
-        t = os.path.join(work, "t")
-        os.makedirs(t, exist_ok=True)
-        mapped(os.path.join(t, "tree.bin"))
-        tree = libc.syscall(428, -100, t.encode(), OPEN_TREE_CLONE)  # open_tree(AT_FDCWD, t, OPEN_TREE_CLONE)
-        check(tree, "open_tree")
-        os.unlink("tree.bin", dir_fd=tree)
-        os.close(tree)
-    elif mode == "chroot-first":
-        mapped("/seg.bin", opened_first)
-        os.unlink("/seg.bin")
-    elif mode == "chroot":
-        jail = os.path.join(work, "jail")
-        os.makedirs(jail, exist_ok=True)
-        mapped(os.path.join(jail, "seg.bin"))
-        os.chroot(jail)
-        os.unlink("/seg.bin")
-    truth["deleted"][mode] = deleted_now()
-os.write(record, json.dumps(truth).encode())
+            thread = threading.Thread(target=own_cwd)
+            thread.start()
+            thread.join()
+            os.unlink("thread.bin")
+            os.chdir(work)
+        elif mode == "fs-shared":
+            a, b = os.path.join(work, "sa"), os.path.join(work, "sb")
+            os.makedirs(a, exist_ok=True)
+            os.makedirs(b, exist_ok=True)
+            mapped(os.path.join(b, "shared.bin"))
+            os.chdir(a)
+            child = libc.syscall(56, CLONE_FS | 17, None, None, None, None)  # clone(CLONE_FS|SIGCHLD): fork, the cwd shared
+            check(child, "clone(CLONE_FS)")
+            if child == 0:
+                os.chdir(b)
+                os._exit(0)
+            os.waitpid(child, 0)
+            os.unlink("shared.bin")
+            os.chdir(work)
+        elif mode == "tree":
+            t = os.path.join(work, "t")
+            os.makedirs(t, exist_ok=True)
+            mapped(os.path.join(t, "tree.bin"))
+            tree = libc.syscall(428, -100, t.encode(), OPEN_TREE_CLONE)  # open_tree(AT_FDCWD, t, OPEN_TREE_CLONE)
+            check(tree, "open_tree")
+            os.unlink("tree.bin", dir_fd=tree)
+            os.close(tree)
+        elif mode in ("chroot-first", "chroot-leader-gone"):
+            mapped("/seg.bin", opened_first)
+            os.unlink("/seg.bin")
+        elif mode == "chroot":
+            jail = os.path.join(work, "jail")
+            os.makedirs(jail, exist_ok=True)
+            mapped(os.path.join(jail, "seg.bin"))
+            os.chroot(jail)
+            os.unlink("/seg.bin")
+        truth["deleted"][mode] = deleted_now()
+    os.write(record, json.dumps(truth).encode())
+
+
+if modes[0] == "chroot-leader-gone":
+    # Its leader thread ends the moment the tracer attaches (SYS_exit: the thread alone; a zombie leader), and another
+    # thread does the rest: the leader's own /proc files then read as a process gone (review 33 attack, F6: the capture
+    # could not read its root, and said nothing of it).
+    def rest():
+        sys.stdin.readline()
+        run()
+        os._exit(0)
+
+    threading.Thread(target=rest).start()
+    while "\nTracerPid:\t0\n" in read_again(status):
+        time.sleep(0.001)
+    libc.syscall(60, 0)
+run()
+
