@@ -46,6 +46,7 @@ it.each([
   ['mapped over with MAP_FIXED', 'over'],
   ['moved, then unmapped', 'moved'],
   ['unmapped before the unlink, its fork child keeping a copy,', 'unmapped-first'],
+  ['ended by an execve', 'exec'],
 ])(
   'capture --pid: a file unlinked and %s the moment the tracer attached is not clean',
   async (_how, how) => {
@@ -82,6 +83,7 @@ it.each([
       over: `mmap\\(${address}, 8192, PROT_READ, MAP_PRIVATE\\|MAP_FIXED\\|MAP_ANONYMOUS, -1, 0\\b`,
       moved: `mremap\\(${truth.mappedAt}, 8192, 8192, MREMAP_MAYMOVE\\|MREMAP_FIXED, ${address}\\b`,
       'unmapped-first': `^${truth.child}\\S* \\S+ munmap\\(${address}, 8192\\b`,
+      exec: `^${truth.pid}\\S* \\S+ execve\\("/bin/sh", \\["sh", "-c", "read line"\\]`,
     }[how]!;
     const trace = readFileSync(join(bundle, 'trace.txt'), 'utf8');
     expect(trace).toMatch(new RegExp(ended, 'm'));

@@ -144,12 +144,16 @@ export class AttachWindow extends DoubtfulCalls<Doubted> {
   }
 
   /**
-   * Process `tgid` exited or ran a new program at `event`: its mappings went
-   * then. Its own candidates tell nothing (one live at the attach would have
-   * been in maps-start.txt, or shown going); a fork child's copy made while
-   * its mapping was live went now, after its name if that went first.
+   * Process `tgid` exited or ran a new program (`how`) at `event`: its
+   * mappings went then. A fork child's copy made while its mapping was live
+   * went now, after its name if that went first. The process's own tell
+   * nothing at its exit: one live at the attach would have been in
+   * maps-start.txt, or shown going, and an exit before that read leaves no
+   * maps-start.txt. An exec in those moments, after the name went, may have
+   * been what ended it (review 33 attack, F8: unlinked, then execve, read as
+   * clean): in doubt, as an munmap then is.
    */
-  released(tgid: number, event: EventBase): void {
+  released(tgid: number, event: EventBase, how: 'exit' | 'exec'): void {
     const candidates = this.held.get(tgid);
     if (candidates === undefined) return;
     this.held.delete(tgid);
@@ -158,6 +162,11 @@ export class AttachWindow extends DoubtfulCalls<Doubted> {
     for (const candidate of candidates) {
       this.unnamed(candidate);
       if (candidate.forkedAt !== null) this.copyEnded(candidate, at);
+      else if (how === 'exec' && candidate.nameGoneAt !== null && !candidate.replaced) {
+        // Taken as live until then, so are the copies of it (as an munmap would show).
+        this.liveAtAttach(candidate.origin);
+        this.doubtOf(candidate, at);
+      }
     }
   }
 

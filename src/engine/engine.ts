@@ -519,7 +519,7 @@ export class Engine {
     if (this.window?.watching === true) this.inWindow(this.window, task, event);
     this.dispatch(task, event);
     // The process is gone with this thread: its mappings went (Tasks.threadExit decides it).
-    if (event.kind === 'thread-exit' && this.window?.watching === true && this.tasks.gone(task.group)) this.window.released(task.group.tgid, event);
+    if (event.kind === 'thread-exit' && this.window?.watching === true && this.tasks.gone(task.group)) this.window.released(task.group.tgid, event, 'exit');
   }
 
   /** What an event tells of the mappings gone between the attach and maps-start.txt's read (AttachWindow), until they have all told. */
@@ -552,7 +552,7 @@ export class Engine {
         if (event.childTid > 0 && (event.flags & CLONE_VM) === 0 && event.flags !== 0) window.forked(tgid, event.childTid, event);
         break;
       case 'exec':
-        window.released(tgid, event);
+        window.released(tgid, event, 'exec');
         break;
     }
   }

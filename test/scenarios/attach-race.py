@@ -14,7 +14,9 @@ USAGE: python3 attach-race.py DIR [HOW]
     moved: moves it (mremap, MREMAP_FIXED) to another address first, then
       unlinks seg, reads its maps, unmaps it there (review 33, F3);
     unmapped-first: unmaps it first, then unlinks seg; the child, its copy
-      still mapped, reads its own maps and unmaps its copy (review 33, F1).
+      still mapped, reads its own maps and unmaps its copy (review 33, F1);
+    exec: unlinks seg, reads its maps, writes DIR/truth.json and runs
+      `sh -c read` (execve), which ends the mapping (review 33, F8).
   Writes DIR/truth.json {"pid", "child", "mappedAt" (seg's address before
   the trace), "deleted": [...] (the parent's
   deleted mappings after the unlink), "childDeleted": [...] (the child's,
@@ -94,10 +96,13 @@ else:
     if how == "over":
         # PROT_READ; MAP_PRIVATE|MAP_FIXED|MAP_ANONYMOUS. The mmap object keeps its view, now of the anonymous memory.
         libc.mmap(address, 8192, 1, 0x02 | 0x10 | 0x20, -1, 0)
-    else:
+    elif how != "exec":
         libc.munmap(address, 8192)
 with open(os.path.join(directory, "truth.json"), "w") as out:
     json.dump({"pid": os.getpid(), "child": child, "mappedAt": "0x%x" % mapped_at, "deleted": deleted, "childDeleted": child_deleted}, out)
+if how == "exec":
+    # The new program reads the line, and its end is the process's: the child's pipe then closes.
+    os.execv("/bin/sh", ["sh", "-c", "read line"])
 sys.stdin.readline()
 # The mmap object must not unmap its old address at the exit: it is another mapping's, or none.
 os._exit(0)
