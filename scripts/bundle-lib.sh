@@ -33,6 +33,9 @@
 #   maps-before.nlink  --pid: the same of maps-before.txt's, counted before the
 #                   tracer starts (none the trace shows made); there even when
 #                   empty
+#   maps-end.nlink  the same of maps-end.txt's, when it prints a line
+#                   "(deleted)": whether such a file still had a name; there
+#                   even when empty
 #   maps-start.dontfork  --pid: the ranges of maps-start.txt's mappings that
 #                   madvise(MADV_DONTFORK) marked ("dc" in /proc/PID/smaps'
 #                   VmFlags), which a fork does not copy (om_note_dontfork);
@@ -644,15 +647,26 @@ om_note_dontfork() {
 # its file once both were unlinked): maps-before.nlink, counted before the
 # tracer starts, holds none, and the analysis takes the lower count. It is
 # written even when it lists nothing, for that is a count too.
+#
+# maps-end.txt's (within OM_LINKED_SECONDS, and only when it prints a line
+# "(deleted)") says whether a file printed so still had a name at the end: a
+# name the trace never knew, or one it saw made, may have gone out of its
+# sight (review 33 attack, F9: another process removed a hard link made
+# before the trace, and the leak read as a file kept by that link). Written
+# even when empty, as maps-before.nlink is.
 om_note_nlink() {
-  local out=${2%.txt}.nlink counts=''
+  local out=${2%.txt}.nlink counts='' seconds=$OM_START_MAPS_SECONDS
   if [[ -e $out || -L $out ]]; then om_retry rm -f -- "$out" || return 0; fi
+  if [[ $out == */maps-end.nlink ]]; then
+    ((OM_LINKED_STUCK)) || [[ ${OM_SNAP_DELETED:-} == 0 ]] && return 0
+    seconds=$OM_LINKED_SECONDS
+  fi
   om_live_dir "$1"
-  if ! om_bounded "$OM_START_MAPS_SECONDS" counts om_link_counts "$OM_LIVE_DIR/map_files" "$2"; then
-    [[ -n $OM_STOP_REASON ]] || om_log "${out##*/} left out: the links of pid $1's mapped files were not counted (a hard link made before the attach is not known)"
+  if ! om_bounded "$seconds" counts om_link_counts "$OM_LIVE_DIR/map_files" "$2"; then
+    [[ -n $OM_STOP_REASON && $out != */maps-end.nlink ]] || om_log "${out##*/} left out: the links of pid $1's mapped files were not counted (a hard link made before the attach is not known)"
     return 0
   fi
-  [[ -n $counts || $out == */maps-before.nlink ]] || return 0
+  [[ -n $counts || $out != */maps-start.nlink ]] || return 0
   { { [[ -z $counts ]] || printf '%s\n' "$counts"; } > "$out"; } 2>/dev/null || OM_WRITE_FAILED+=" ${out##*/}"
 }
 
@@ -699,8 +713,14 @@ om_note_linked() {
   status=$?
   rm -f -- "$work" "$work.stat"
   if ((status == 124)); then
+    # A stop asked for cuts this one short, not the asks at the end (the tracer gone, om_finish asks again): only a stat
+    # that hung stops them all (review 33: a Ctrl-C at the start left maps-end.txt's lines unasked).
+    if [[ -n $OM_STOP_REASON ]] && ((!OM_STOPPED)); then
+      om_log "maps: whether lines of ${2##*/} that print \" (deleted)\" name files called so was not asked: a stop was asked for (such lines read as deleted files)"
+      return 0
+    fi
     OM_LINKED_STUCK=1
-    om_log "maps: whether lines that print \" (deleted)\" name files called so was not asked from ${2##*/} on: a stat did not answer within $OM_LINKED_SECONDS s, or a stop was asked for (such lines read as deleted files)"
+    om_log "maps: whether lines that print \" (deleted)\" name files called so was not asked from ${2##*/} on: a stat did not answer within $OM_LINKED_SECONDS s (such lines read as deleted files)"
     return 0
   fi
   [[ -n $ranges ]] || return 0
@@ -893,7 +913,9 @@ om_end_snapshots() { om_with_late_stop om_end_snapshots_now; }
 om_end_snapshots_now() {
   om_snapshot_maps "$OM_PID" "$OM_D/maps-end.txt"
   case $? in
-    0) om_note_linked "$OM_PID" "$OM_D/maps-end.txt" ;;
+    0)
+      om_note_linked "$OM_PID" "$OM_D/maps-end.txt"
+      om_note_nlink "$OM_PID" "$OM_D/maps-end.txt" ;;
     2) OM_WRITE_FAILED+=' maps-end.txt' ;;
   esac
   om_others_now

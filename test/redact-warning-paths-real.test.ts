@@ -8,7 +8,7 @@
 // `orphanmap capture --pid`, working in a directory named `acme corp secret`:
 // a program it runs loses its last name (a warning), a file it maps loses the
 // name it was mapped by but keeps a hard link (maps-end.txt's "(deleted)"
-// line that no finding explains: a warning), and a file it maps is unlinked
+// line of a file the capture found linked: a warning), and a file it maps is unlinked
 // (a finding, whose path shares the directory's hash with the warnings').
 //
 // Needs root (strace attaches to a process that is not its child) and strace.
@@ -86,7 +86,7 @@ function expectHashedWhole(text: string, where: string, paths = [sleeper(), held
 }
 
 describe('--redact of warnings that name paths with spaces, from a real capture', () => {
-  it('without --redact: the warnings name the replaced program and the unexplained deleted file, and the unlinked file is a finding (what the redaction is tested on)', () => {
+  it('without --redact: the warnings name the replaced program and the deleted-printed file a hard link keeps, and the unlinked file is a finding (what the redaction is tested on)', () => {
     // The truth: /proc showed each of them "(deleted)".
     expect(truth.sleeper.length).toBeGreaterThan(0);
     for (const line of truth.sleeper) expect(line.endsWith(` ${sleeper()} (deleted)`), line).toBe(true);
@@ -98,7 +98,7 @@ describe('--redact of warnings that name paths with spaces, from a real capture'
     const ordersAt = truth.deleted.find((mapping) => mapping.path === orders())!.address;
     expect(report.findings.map((finding) => `${finding.path} ${finding.address}`)).toEqual([`${orders()} ${ordersAt}`]);
     expect(report.warnings.filter((warning) => warning.includes(` runs ${sleeper()} (execve at `))).toHaveLength(1);
-    expect(report.warnings.filter((warning) => warning.includes('no finding explains') && warning.endsWith(`: ${held()} at ${heldAt}`))).toHaveLength(1);
+    expect(report.warnings.filter((warning) => warning.includes('though another name kept it') && warning.endsWith(`: ${held()} at ${heldAt}`))).toHaveLength(1);
   });
 
   for (const format of ['text', 'json', 'ndjson', 'markdown', 'jira'] as const) {

@@ -146,6 +146,8 @@ export interface EndMapping {
   inode: Inode | null;
   place: { file: string; line: number };
   text: string;
+  /** The capture counted the file's links just after the read (maps-end.nlink), and none was left. */
+  noLinkLeft?: boolean;
 }
 
 /** What every finding of deletedAtEnd says, the trace having shown no removal of the file's last name. */
@@ -728,9 +730,11 @@ export class Mappings {
       const same = piece !== undefined && (exited === null ? sameFile(piece.record.file, line) : sameInode(piece.record.file, line));
       const traced = piece !== undefined && piece.start === line.start && same ? piece.record : null;
       if (traced !== null && exited !== null) this.files.namedByMaps(traced.file, line.path);
-      if (traced !== null && keptByAnotherName(traced.file, line.path)) continue;
+      // Another name the trace knows or the kernel counted may keep the file, unless the capture found none left at
+      // the end (review 33 attack, F9: another process removed a hard link made before the trace).
+      if (traced !== null && line.noLinkLeft !== true && keptByAnotherName(traced.file, line.path)) continue;
       // Its name gone out of sight, but the kernel counted others the trace does not know: in doubt.
-      if (traced !== null && this.files.hidden.goneOutOfSight(traced.file, `${line.place.file}:${line.place.line}`, [traced])) continue;
+      if (traced !== null && line.noLinkLeft !== true && this.files.hidden.goneOutOfSight(traced.file, `${line.place.file}:${line.place.line}`, [traced])) continue;
       let mapping = traced;
       const named = snapshotNamed(line.place.file);
       let note = named(exited === null ? GONE_OUT_OF_SIGHT : GONE_BEFORE_STOP);

@@ -10,10 +10,11 @@ import { Engine, type EngineChange } from '../engine/engine.js';
 import type { Diagnostic } from '../parse/events.js';
 import { InputError } from '../errors.js';
 import type { LineSource } from './lines.js';
-import { bundleTraceSource, childrenAtAttachWarning, closeOthersMapsEnd, loadBundle, confirmWithMaps, readOthersMapsEnd, type Bundle, type MapsLine } from './bundle.js';
+import { bundleTraceSource, childrenAtAttachWarning, closeOthersMapsEnd, loadBundle, confirmWithMaps, readOthersMapsEnd, type Bundle, type MapsLine, type RangeLine } from './bundle.js';
 import { contradiction, noEventTraced, untracedBy, untracedTarget } from './untraced.js';
-import { endMappings, fromKernelName, unexplainedDeleted, unexplainedLines } from './maps-end.js';
+import { endMappings, fromKernelName, keptDeleted, unexplainedDeleted, unexplainedLines } from './maps-end.js';
 import { findingStart, type Finding } from '../engine/findings.js';
+import { isDeletedFile } from '../parse/maps.js';
 import { tailFile } from './tail.js';
 import type { TraceFormat } from './formats.js';
 import { resolveInputs } from './inputs.js';
@@ -223,7 +224,7 @@ async function checkWithMaps(run: Run, engine: Engine, bundle: Bundle): Promise<
   const pid = bundle.meta.pid;
   // A launched command's maps are read before the capture stops it: the trace goes on past them.
   const readBeforeStop = bundle.meta.mode === 'launched';
-  if (bundle.mapsEnd !== null) checkProcess(run, engine, pid, bundle.mapsEnd, join(bundle.dir, 'maps-end.txt'), readBeforeStop);
+  if (bundle.mapsEnd !== null) checkProcess(run, engine, pid, bundle.mapsEnd, join(bundle.dir, 'maps-end.txt'), readBeforeStop, bundle.mapsEndLinks);
   // The other traced processes alive at the end (maps-end.N.txt), each by its own maps and the same
   // rules; only those the trace shows: a pid it never showed is a process it did not follow (one forked before an attach).
   for (const [other, lines] of others.kept) checkProcess(run, engine, other, lines, join(bundle.dir, `maps-end.${other}.txt`), readBeforeStop);
@@ -251,11 +252,27 @@ function findingStarts(findings: readonly Finding[]): Float64Array {
 /** How many of the processes the trace never shows a warning names. */
 const UNSEEN_NAMED = 3;
 
-/** checkWithMaps for process `pid` and its maps at the end (`mapsEnd`, read from `path`). */
-function checkProcess(run: Run, engine: Engine, pid: number, mapsEnd: readonly MapsLine[], path: string, readBeforeStop: boolean): void {
-  const lines = unexplainedLines(engine.findings(), mapsEnd, pid, readBeforeStop);
-  if (lines.length > 0) run.report(engine.deletedAtEnd(pid, endMappings(lines, path)));
-  const unexplained = unexplainedDeleted(engine.findings(), mapsEnd, pid, path, readBeforeStop);
+/**
+ * checkWithMaps for process `pid` and its maps at the end (`mapsEnd`, read
+ * from `path`), with the links the capture counted of the files they print
+ * "(deleted)" (`links`, maps-end.nlink), when it did.
+ */
+function checkProcess(run: Run, engine: Engine, pid: number, mapsEnd: readonly MapsLine[], path: string, readBeforeStop: boolean, links: ReadonlyMap<number, RangeLine> | null = null): void {
+  // Printed "(deleted)", but a name kept the file: no leak, and nothing to explain.
+  const named = (line: MapsLine) => {
+    const link = links?.get(line.start);
+    return link !== undefined && link.end === line.end && link.inode === line.inode && link.count > 0;
+  };
+  const kept = links === null ? [] : mapsEnd.filter((line) => isDeletedFile(line) && named(line));
+  const deleted = kept.length === 0 ? mapsEnd : mapsEnd.filter((line) => !(isDeletedFile(line) && named(line)));
+  const lines = unexplainedLines(engine.findings(), deleted, pid, readBeforeStop);
+  if (lines.length > 0) run.report(engine.deletedAtEnd(pid, endMappings(lines, path, links !== null)));
+  const keptWarning = keptDeleted(kept, pid, path);
+  if (keptWarning !== null) {
+    run.warnings.push(keptWarning.warning);
+    run.warningPaths.push(...keptWarning.paths);
+  }
+  const unexplained = unexplainedDeleted(engine.findings(), deleted, pid, path, readBeforeStop);
   if (unexplained === null) return;
   run.warnings.push(unexplained.warning);
   run.warningPaths.push(...unexplained.paths);

@@ -116,6 +116,12 @@ export interface Bundle {
   otherViewAtStart: { pid: number; at: string } | null;
   mapsEnd: MapsLine[] | null;
   /**
+   * Links of the files maps-end.txt prints "(deleted)", counted by the
+   * capture just after it (maps-end.nlink): by start, those with a name
+   * left. Null when it did not count (an older bundle, a stat that hung).
+   */
+  mapsEndLinks: ReadonlyMap<number, RangeLine> | null;
+  /**
    * The maps-end.N.txt files (/proc/N/maps at the end of the capture of each
    * other traced process N alive then: the target's descendants), listed
    * when the bundle was loaded but not read: they are read once the trace
@@ -351,8 +357,8 @@ async function readLinked(files: BundleFiles, twin: string, snapshotBytes: numbe
   return new Set((await readRanges(files, twin, snapshotBytes, problems, unusedMeans, false)).keys());
 }
 
-/** A line of a maps snapshot's twin: its range's end, and for maps-start.nlink, the count and the inode it is of (else 0). */
-interface RangeLine {
+/** A line of a maps snapshot's twin: its range's end, and for the .nlink twins, the count and the inode it is of (else 0). */
+export interface RangeLine {
   end: number;
   count: number;
   inode: number;
@@ -662,6 +668,10 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
       warnings.push(...end.problems);
     }
   }
+  const mapsEndLinks =
+    mapsEnd !== null && files.has('maps-end.nlink')
+      ? await readRanges(files, 'maps-end.nlink', startBytes(files, 'maps-end.txt'), warnings, 'a file it prints "(deleted)" is taken to have no name left', true)
+      : null;
   // The capture's word when its process exited first (no maps-end.txt): the maps-start.txt lines whose files it found gone from their names right after.
   if (typeof meta.pid === 'number' && seedsStart && mapsEnd === null && (files.has(GONE_FILE) || files.has(GONE_LATE_FILE))) {
     const lines = await readGone(files, dir, GONE_FILE, warnings);
@@ -695,7 +705,7 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   const othersMapsEnd = othersListed.length === 0 ? null : { dirFd: openSync(`/proc/self/fd/${handle.fd}`, constants.O_RDONLY | constants.O_DIRECTORY), files: othersListed };
   const otherViewAtStart = meta.sameView === false && typeof meta.pid === 'number' ? { pid: meta.pid, at: `${metaPath} (sameView: false)` } : null;
   if (startUnread !== null) warnings.push(startUnread);
-  return { dir, meta, traceFiles, traceFds, seeds, fdSeeds, ringAtStart, otherViewAtStart, mapsEnd, othersMapsEnd, engineOptions, warnings, unfinished, startUnread };
+  return { dir, meta, traceFiles, traceFds, seeds, fdSeeds, ringAtStart, otherViewAtStart, mapsEnd, mapsEndLinks, othersMapsEnd, engineOptions, warnings, unfinished, startUnread };
 }
 
 /** meta.json's children of the process when the capture attached; a launched command's are traced from their fork: none (review 25: said untraced). */

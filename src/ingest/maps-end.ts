@@ -64,11 +64,15 @@ function unmappedAfterRead(finding: Finding, deletedAt: ReadonlyMap<number, Maps
   return line !== undefined && nameMayBe(finding.path, fromKernelName(line.path));
 }
 
-/** Lines of maps-end.txt (at `path`) as the engine takes them. */
-export function endMappings(lines: readonly MapsLine[], path: string): EndMapping[] {
+/**
+ * Lines of maps-end.txt (at `path`) as the engine takes them. `counted`: the
+ * capture counted the links of their files (maps-end.nlink), and none is left.
+ */
+export function endMappings(lines: readonly MapsLine[], path: string, counted = false): EndMapping[] {
   return lines.map((line) => {
     const dev = parseDev(line.dev);
     return {
+      noLinkLeft: counted,
       start: line.start,
       end: line.end,
       offset: line.offset,
@@ -92,12 +96,41 @@ export function endMappings(lines: readonly MapsLine[], path: string): EndMappin
 export function unexplainedDeleted(findings: readonly Finding[], mapsEnd: readonly MapsEntry[], pid: number, path: string, readBeforeStop = false): UnexplainedDeleted | null {
   const unexplained = unexplainedLines(findings, mapsEnd, pid, readBeforeStop);
   if (unexplained.length === 0) return null;
-  // One file is often several lines (an executable's or a library's segments):
-  // counted and named once, by device and inode. Files mapped shared come
-  // first: a library or the program's own image is a file mapped private,
-  // and it would crowd out the shared data files the warning is for.
+  const { one, named, paths } = filesOf(unexplained);
+  const warning =
+    `${path}: process ${pid} still maps ${one ? 'a deleted file' : `${paths.count} deleted files`} that no finding explains: ` +
+    `the trace shows the name ${one ? 'it was' : 'each was'} mapped by removed while another name kept the file (a hard link: /proc shows the mapping deleted though the file lives), ` +
+    `and no removal of that other name; if it went too, it went by a call the trace does not show (another process removed it, the filter left the call out, ` +
+    `or it went after the trace ended: maps-end.txt is read just after the tracer stops), ` +
+    `so ${one ? 'it is not reported as a finding' : 'they are not reported as findings'}: ${named}`;
+  return { warning, paths: paths.shown };
+}
+
+/**
+ * The warning for the lines of process `pid` in maps-end.txt (at `path`)
+ * that print "(deleted)" though the capture found their files with a name
+ * left just after (maps-end.nlink: `kept`), or null when there are none:
+ * no leak, but what a reader of /proc sees, told.
+ */
+export function keptDeleted(kept: readonly MapsEntry[], pid: number, path: string): UnexplainedDeleted | null {
+  if (kept.length === 0) return null;
+  const { one, named, paths } = filesOf(kept);
+  const warning =
+    `${path}: process ${pid} maps ${one ? 'a file' : `${paths.count} files`} that /proc prints "(deleted)" though another name kept ${one ? 'it' : 'each'} ` +
+    `(a hard link: the capture counted ${one ? 'its' : 'their'} links just after reading the maps, maps-end.nlink), so ${one ? 'it is no leak' : 'they are no leaks'}: ${named}`;
+  return { warning, paths: paths.shown };
+}
+
+/**
+ * Maps lines by file: one file is often several lines (an executable's or a
+ * library's segments), counted and named once, by device and inode. Files
+ * mapped shared come first: a library or the program's own image is a file
+ * mapped private, and it would crowd out the shared data files a warning is
+ * for.
+ */
+function filesOf(lines: readonly MapsEntry[]): { one: boolean; named: string; paths: { count: number; shown: string[] } } {
   const files = new Map<string, { path: string; start: number; lines: number; shared: boolean }>();
-  for (const line of unexplained) {
+  for (const line of lines) {
     const key = `${line.dev} ${line.inode} ${line.path}`;
     const file = files.get(key);
     const shared = line.perms[3] === 's';
@@ -108,16 +141,9 @@ export function unexplainedDeleted(findings: readonly Finding[], mapsEnd: readon
     }
   }
   const count = files.size;
-  const one = count === 1;
   const shown = [...files.values()].sort((a, b) => Number(b.shared) - Number(a.shared) || a.start - b.start).slice(0, NAMED);
-  const named = shown.map((file) => `${file.path} at 0x${file.start.toString(16)}${file.lines > 1 ? ` (${file.lines} mappings)` : ''}`).join(', ');
-  const warning =
-    `${path}: process ${pid} still maps ${one ? 'a deleted file' : `${count} deleted files`} that no finding explains: ` +
-    `the trace shows the name ${one ? 'it was' : 'each was'} mapped by removed while another name kept the file (a hard link: /proc shows the mapping deleted though the file lives), ` +
-    `and no removal of that other name; if it went too, it went by a call the trace does not show (another process removed it, the filter left the call out, ` +
-    `or it went after the trace ended: maps-end.txt is read just after the tracer stops), ` +
-    `so ${one ? 'it is not reported as a finding' : 'they are not reported as findings'}: ${named}${count > NAMED ? `, and ${count - NAMED} more` : ''}`;
-  return { warning, paths: shown.map((file) => file.path) };
+  const named = `${shown.map((file) => `${file.path} at 0x${file.start.toString(16)}${file.lines > 1 ? ` (${file.lines} mappings)` : ''}`).join(', ')}${count > NAMED ? `, and ${count - NAMED} more` : ''}`;
+  return { one: count === 1, named, paths: { count, shown: shown.map((file) => file.path) } };
 }
 
 /** /proc prints a newline in a name as the four characters \012. */
