@@ -74,6 +74,8 @@ export class AttachWindow extends DoubtfulCalls<Doubted> {
   private readonly held = new Map<number, Candidate[]>();
   /** The candidates by their names: each unlink and rename of the trace asks, and a hostile maps-before.txt may list thousands. */
   private readonly byName = new Map<string, Candidate[]>();
+  /** byName's names in order, for a directory's rename to find those under it (namesUnder); null once they change. */
+  private sortedNames: string[] | null = null;
   private total = 0;
 
   /** @param nextId the engine's ids: a mapping in doubt is counted by an id no other has */
@@ -92,8 +94,10 @@ export class AttachWindow extends DoubtfulCalls<Doubted> {
 
   private named(candidate: Candidate): void {
     const known = this.byName.get(candidate.path);
-    if (known === undefined) this.byName.set(candidate.path, [candidate]);
-    else known.push(candidate);
+    if (known === undefined) {
+      this.byName.set(candidate.path, [candidate]);
+      this.sortedNames = null;
+    } else known.push(candidate);
   }
 
   private unnamed(candidate: Candidate): void {
@@ -101,7 +105,27 @@ export class AttachWindow extends DoubtfulCalls<Doubted> {
     if (named === undefined) return;
     const left = named.filter((other) => other !== candidate);
     if (left.length > 0) this.byName.set(candidate.path, left);
-    else this.byName.delete(candidate.path);
+    else {
+      this.byName.delete(candidate.path);
+      this.sortedNames = null;
+    }
+  }
+
+  /** The candidates' names under directory `dir`: a binary search in the sorted names, for every rename of the trace asks. */
+  private namesUnder(dir: string): string[] {
+    this.sortedNames ??= [...this.byName.keys()].sort();
+    const names = this.sortedNames;
+    const prefix = `${dir}/`;
+    let low = 0;
+    let high = names.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (names[middle]! < prefix) low = middle + 1;
+      else high = middle;
+    }
+    const under: string[] = [];
+    for (let k = low; k < names.length && names[k]!.startsWith(prefix); k++) under.push(names[k]!);
+    return under;
   }
 
   get watching(): boolean {
@@ -175,14 +199,23 @@ export class AttachWindow extends DoubtfulCalls<Doubted> {
     for (const candidate of this.byName.get(name) ?? []) if (candidate.nameGoneAt === null) candidate.nameGoneAt = `${event.place.file}:${event.place.line}`;
   }
 
-  /** The trace renamed `from` to `to`: a candidate's file is known by its new name. */
+  /**
+   * The trace renamed `from` to `to`: a candidate's file is known by its new
+   * name, and so is one under `from` when it is a directory (review 33
+   * attack, F10: the directory renamed first, the unlink of the file's new
+   * name found no candidate).
+   */
   nameMoved(from: string, to: string): void {
-    const moved = this.byName.get(from);
-    if (moved === undefined) return;
-    this.byName.delete(from);
-    for (const candidate of moved) {
-      candidate.path = to;
-      this.named(candidate);
+    for (const name of [from, ...this.namesUnder(from)]) {
+      const moved = this.byName.get(name);
+      if (moved === undefined) continue;
+      this.byName.delete(name);
+      this.sortedNames = null;
+      const renamed = to + name.slice(from.length);
+      for (const candidate of moved) {
+        candidate.path = renamed;
+        this.named(candidate);
+      }
     }
   }
 

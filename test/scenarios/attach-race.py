@@ -16,9 +16,11 @@ USAGE: python3 attach-race.py DIR [HOW]
     unmapped-first: unmaps it first, then unlinks seg; the child, its copy
       still mapped, reads its own maps and unmaps its copy (review 33, F1);
     exec: unlinks seg, reads its maps, writes DIR/truth.json and runs
-      `sh -c read` (execve), which ends the mapping (review 33, F8).
+      `sh -c read` (execve), which ends the mapping (review 33, F8);
+    dir-renamed: seg is DIR/d/seg; renames DIR/d to DIR/d2 first, then
+      unlinks DIR/d2/seg, reads its maps, unmaps it (review 33, F10).
   Writes DIR/truth.json {"pid", "child", "mappedAt" (seg's address before
-  the trace), "deleted": [...] (the parent's
+  the trace), "seg" (its name when unlinked), "deleted": [...] (the parent's
   deleted mappings after the unlink), "childDeleted": [...] (the child's,
   unmapped-first only)}. Exits at a line on stdin.
 """
@@ -33,6 +35,9 @@ from deleted_maps import deleted_mappings
 directory = os.path.abspath(sys.argv[1])
 how = sys.argv[2] if len(sys.argv) > 2 else "unmapped"
 seg = os.path.join(directory, "seg")
+if how == "dir-renamed":
+    os.mkdir(os.path.join(directory, "d"))
+    seg = os.path.join(directory, "d", "seg")
 with open(seg, "wb") as out:
     out.write(b"x" * 8192)
 fd = os.open(seg, os.O_RDWR)
@@ -86,6 +91,9 @@ if how == "unmapped-first":
     with open(os.path.join(directory, "child.json")) as told:
         child_deleted = json.load(told)
 else:
+    if how == "dir-renamed":
+        os.rename(os.path.join(directory, "d"), os.path.join(directory, "d2"))
+        seg = os.path.join(directory, "d2", "seg")
     if how == "moved":
         # MREMAP_MAYMOVE|MREMAP_FIXED.
         if libc.mremap(address, 8192, 8192, 1 | 2, spare) != spare:
@@ -99,7 +107,7 @@ else:
     elif how != "exec":
         libc.munmap(address, 8192)
 with open(os.path.join(directory, "truth.json"), "w") as out:
-    json.dump({"pid": os.getpid(), "child": child, "mappedAt": "0x%x" % mapped_at, "deleted": deleted, "childDeleted": child_deleted}, out)
+    json.dump({"pid": os.getpid(), "child": child, "mappedAt": "0x%x" % mapped_at, "seg": seg, "deleted": deleted, "childDeleted": child_deleted}, out)
 if how == "exec":
     # The new program reads the line, and its end is the process's: the child's pipe then closes.
     os.execv("/bin/sh", ["sh", "-c", "read line"])
