@@ -33,6 +33,8 @@
 #   maps-before.nlink  --pid: the same of maps-before.txt's, counted before the
 #                   tracer starts (none the trace shows made); there even when
 #                   empty
+#   maps-before.dontfork  --pid: the same as maps-start.dontfork, read before
+#                   the tracer starts; there even when empty
 #   maps-end.nlink  the same of maps-end.txt's, when it prints a line
 #                   "(deleted)": whether such a file still had a name; there
 #                   even when empty
@@ -620,16 +622,23 @@ om_snapshot_maps() {
 # forked after the attach was charged with its parent's mapping of a file
 # the parent then removed (review 31, F-1: QEMU, DPDK and RDMA buffers). No
 # file when there is none, or when smaps took over OM_START_MAPS_SECONDS.
+#
+# om_note_dontfork PID maps-before.txt -> maps-before.dontfork, the same read
+# before the tracer starts (written even when empty): maps-start.dontfork's
+# marks may have been set under the trace, after a fork that copied the
+# mapping (review 33 attack, F7: marked 1.3 ms after a traced fork, the
+# child's real copy was dropped), and only a range marked in both holds.
 om_note_dontfork() {
   local out=$OM_D/maps-start.dontfork ranges=''
+  [[ ${2:-} == */maps-before.txt ]] && out=$OM_D/maps-before.dontfork
   if [[ -e $out || -L $out ]]; then om_retry rm -f -- "$out" || return 0; fi
   om_live_dir "$1"
   if ! om_bounded "$OM_START_MAPS_SECONDS" ranges om_dontfork_ranges "$OM_LIVE_DIR/smaps"; then
-    om_log "maps-start.dontfork left out: the marks madvise(MADV_DONTFORK) set on pid $1's mappings were not read (a child it forks is taken to copy them all)"
+    [[ -n $OM_STOP_REASON ]] || om_log "${out##*/} left out: the marks madvise(MADV_DONTFORK) set on pid $1's mappings were not read (a child it forks is taken to copy them all)"
     return 0
   fi
-  [[ -n $ranges ]] || return 0
-  { printf '%s\n' "$ranges" > "$out"; } 2>/dev/null || OM_WRITE_FAILED+=' maps-start.dontfork'
+  [[ -n $ranges || $out == */maps-before.dontfork ]] || return 0
+  { { [[ -z $ranges ]] || printf '%s\n' "$ranges"; } > "$out"; } 2>/dev/null || OM_WRITE_FAILED+=" ${out##*/}"
 }
 
 # om_note_nlink PID SNAPSHOT -> SNAPSHOT's twin (maps-start.txt:
@@ -2164,6 +2173,7 @@ om_run_capture() {
       *) om_retry rm -f -- "$OM_D/maps-before.txt.tmp" "$OM_D/maps-before.txt" ;;
     esac
     [[ -f $OM_D/maps-before.txt && -z $OM_STOP_REASON ]] && om_note_nlink "$OM_TARGET_PID" "$OM_D/maps-before.txt"
+    [[ -f $OM_D/maps-before.txt && -z $OM_STOP_REASON ]] && om_note_dontfork "$OM_TARGET_PID" "$OM_D/maps-before.txt"
   fi
   om_out tracer_start_ns date +%s%N
   if ((!OM_CMD_MODE)) && [[ -n $OM_STOP_REASON ]]; then
@@ -2249,7 +2259,7 @@ om_run_capture() {
   # checked and found sound (review 5: a stop while bpftrace compiled, a
   # target another tracer already held).
   # maps-before.txt is of no use once the tracer never attached, and a snapshot the bundle must then not hold.
-  if ((!OM_CMD_MODE && (!attached || OM_GONE_AT_ATTACH))); then om_retry rm -f -- "$OM_D/maps-before.txt" "$OM_D/maps-before.nlink"; fi
+  if ((!OM_CMD_MODE && (!attached || OM_GONE_AT_ATTACH))); then om_retry rm -f -- "$OM_D/maps-before.txt" "$OM_D/maps-before.nlink" "$OM_D/maps-before.dontfork"; fi
   if [[ -n $OM_PID ]] && ((attached && !OM_GONE_AT_ATTACH)); then
     # The target decides how long its maps take to read (262,000 mappings of
     # 3.9 KB paths: 25 s, traced all the while): a stop asked for meanwhile

@@ -10,7 +10,7 @@
 //
 // Needs strace.
 import { spawn } from 'node:child_process';
-import { readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ import { PYTHON, workspace } from './scenarios/harness.js';
 import { captureAttached } from './support/attach.js';
 import { killStillRunning } from './support/proc.js';
 import { requireTool, runCli } from './support/tools.js';
+import { waitFor } from './support/wait.js';
 
 const PROGRAM = `
 import json, mmap, os, sys
@@ -87,4 +88,81 @@ it('capture --pid: a mapping marked MADV_DONTFORK before the attach is not charg
   const found = report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped').map((finding) => [finding.pid, finding.address.replace(/^0x/, ''), finding.path]);
   expect(found.sort()).toEqual(expected.sort());
   expect(report.summary.mappingsInDoubt).toBe(0);
+}, 120_000);
+
+// Review 33 (attack), F7: the mark set under the trace, just after a fork that copied the mapping, and before the
+// capture read smaps: maps-start.dontfork listed it, the mark was taken as older than the trace, and the child's real
+// copy was dropped: its leak read as clean. The marks are read before the tracer starts too (maps-before.dontfork),
+// and only a range marked in both is taken as marked before the trace.
+const MARKED_LATE = `
+import json, mmap, os, sys, time
+work = sys.argv[1]
+path = os.path.join(work, "late.dat")
+with open(path, "wb") as f:
+    f.write(bytes(16384))
+fd = os.open(path, os.O_RDWR)
+late = mmap.mmap(fd, 16384)
+os.close(fd)
+print(os.getpid(), flush=True)
+def traced():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("TracerPid:")) != 0
+while not traced():
+    time.sleep(0.001)
+def deleted():
+    with open("/proc/self/maps") as f:
+        return [line.split()[0] + " " + line.split()[-2] for line in f if line.rstrip("\\n").endswith(" (deleted)")]
+unlinked_r, unlinked_w = os.pipe()
+told_r, told_w = os.pipe()
+child = os.fork()
+if child == 0:
+    os.read(unlinked_r, 1)
+    os.write(told_w, json.dumps(deleted()).encode() + b"\\n")
+    os._exit(0)
+late.madvise(mmap.MADV_DONTFORK)
+print("marked", flush=True)
+sys.stdin.readline()
+os.unlink(path)
+os.write(unlinked_w, b"x")
+told = b""
+while not told.endswith(b"\\n"):
+    told += os.read(told_r, 65536)
+os.waitpid(child, 0)
+with open(os.path.join(work, "truth.json"), "w") as f:
+    json.dump({"parent": [os.getpid(), deleted()], "child": [child, json.loads(told)]}, f)
+`;
+
+it("capture --pid: a mapping marked MADV_DONTFORK under the trace, after a fork, is the child's copy all the same", async () => {
+  const work = realpathSync(workspace('dontfork-late'));
+  const program = spawn(PYTHON, ['-c', MARKED_LATE, work], { stdio: ['pipe', 'pipe', 'inherit'] });
+  children.push(program);
+  const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
+  expect(Number((await lines.next()).value)).toBe(program.pid);
+  const bundle = join(work, 'bundle');
+  const { captured } = await captureAttached('strace', program, bundle, children, ['--duration', '30']);
+  expect((await lines.next()).value).toBe('marked');
+  // Once the capture has read the marks after the attach: the mark is among them.
+  await waitFor('the capture to read the marks', () => existsSync(join(bundle, 'maps-start.dontfork')), 30_000);
+  program.stdin!.write('go\n');
+  const result = await captured;
+  expect(result.code, result.stderr).toBe(0);
+  // The programs' word: each held the file deleted, the child its copy made before the mark.
+  const truth = JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as { parent: [number, string[]]; child: [number, string[]] };
+  const [parent, parentMaps] = truth.parent;
+  const [child, childMaps] = truth.child;
+  expect([parentMaps.map((line) => line.split(' ')[1]), childMaps.map((line) => line.split(' ')[1])]).toEqual([[join(work, 'late.dat')], [join(work, 'late.dat')]]);
+  const range = parentMaps[0]!.split(' ')[0]!;
+  // The capture's word: marked after the attach, not before it; the trace's: the fork, then the mark.
+  expect(readFileSync(join(bundle, 'maps-start.dontfork'), 'utf8')).toBe(`${range}\n`);
+  expect(readFileSync(join(bundle, 'maps-before.dontfork'), 'utf8')).toBe('');
+  const trace = readFileSync(join(bundle, 'trace.txt'), 'utf8');
+  expect(trace.indexOf(`= ${child}`)).toBeLessThan(trace.indexOf('MADV_DONTFORK'));
+  const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: { kind: string; pid: number; address: string; path: string }[] };
+  const found = report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped').map((finding) => [finding.pid, finding.address.replace(/^0x/, ''), finding.path]);
+  expect(found.sort()).toEqual(
+    [
+      [parent, range.split('-')[0], join(work, 'late.dat')],
+      [child, range.split('-')[0], join(work, 'late.dat')],
+    ].sort(),
+  );
 }, 120_000);

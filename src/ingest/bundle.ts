@@ -611,7 +611,13 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
       warnings.push(...start.problems);
       // Marked MADV_DONTFORK before the attach: a child forked since has no copy of them (review 31, F-1).
       const dontFork = await readLinked(files, 'maps-start.dontfork', startBytes(files), warnings, 'a child forked since is taken to copy those mappings');
-      if (dontFork.size > 0) for (const seed of mappings) if (dontFork.has(seed.start)) seed.dontFork = true;
+      // Read before the tracer started too: a mark set under the trace, after a fork that copied the mapping, is in
+      // maps-start.dontfork alone (review 33 attack, F7), and only a range marked in both was marked before the trace.
+      const markedBefore =
+        dontFork.size > 0 && files.has('maps-before.dontfork')
+          ? await readLinked(files, 'maps-before.dontfork', startBytes(files, BEFORE_FILE), warnings, 'a child forked since is taken to copy those mappings')
+          : null;
+      if (dontFork.size > 0) for (const seed of mappings) if (dontFork.has(seed.start) && (markedBefore === null || markedBefore.has(seed.start))) seed.dontFork = true;
       // The links of their files the capture counted, where more than the printed name (review 32: hard links made before the attach).
       const noCount = 'their files are taken to have only the names maps-start.txt prints';
       const links = await readRanges(files, 'maps-start.nlink', startBytes(files), warnings, noCount, true);
