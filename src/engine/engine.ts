@@ -218,6 +218,11 @@ export class Engine {
     this.rings.add({ pid, call: 'io_uring_setup', at, before: true });
   }
 
+  /** The trace shows a ring mapped; its io_uring_setup, if the trace showed it, said so first. */
+  private ringMapped(task: Task, event: EventBase): void {
+    if (this.rings.count === 0) this.rings.add({ pid: task.group.tgid, call: 'mmap', at: `${event.place.file}:${event.place.line}` });
+  }
+
   /**
    * Process `pid` saw another mount namespace or root than the capture when
    * it attached (`at`: meta.json): a container's, a chroot's. Its calls name
@@ -561,6 +566,8 @@ export class Engine {
     // The kinds a trace has most come first: each case is a comparison until the switch is optimized.
     switch (event.kind) {
       case 'mmap':
+        // A ring's mmap, strace -y naming its fd, though a filter left its io_uring_setup out (review 33, exactness 3).
+        if (event.fdHint === IO_URING_FD) this.ringMapped(task, event);
         this.mappings.mmap(task, event);
         break;
       case 'munmap':
@@ -784,6 +791,9 @@ class UntracedChildren extends FirstOfMany<{ pid: number; child: number; at: str
  * does not follow. A leak behind either read as clean (reviews 23 and 24). Counted, the first kept, for one
  * warning and the reason a verdict is refused.
  */
+/** How strace -y names a ring's fd (`6<anon_inode:[io_uring]>`). */
+const IO_URING_FD = 'anon_inode:[io_uring]';
+
 class BlindSpots extends FirstOfMany<{ pid: number; call: string; at: string; before?: true }> {
   constructor(private readonly what: 'io_uring' | 'view' | 'unread-name' | 'unseen-calls') {
     super();
@@ -801,7 +811,12 @@ class BlindSpots extends FirstOfMany<{ pid: number; call: string; at: string; be
       return `${whose}: bpftrace's maps were full (BPFTRACE_MAP_KEYS_MAX: as many threads inside a traced call, or live processes in the traced tree)`;
     }
     if (this.what === 'io_uring') {
-      const uring = first.before === true ? `held an io_uring ring when the capture began (${first.at})` : `set up io_uring at ${first.at}`;
+      const uring =
+        first.before === true
+          ? `held an io_uring ring when the capture began (${first.at})`
+          : first.call === 'mmap'
+            ? `mapped an io_uring ring at ${first.at} (its io_uring_setup is not in the trace: left out by its filter?)`
+            : `set up io_uring at ${first.at}`;
       return `process ${first.pid} ${uring}${more}, whose opens, closes, unlinks and renames are no system call the trace can show`;
     }
     return first.before === true
