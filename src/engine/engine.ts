@@ -476,7 +476,7 @@ export class Engine {
 
   /**
    * A rename, while a mapping maps-start.txt seeded waits for its process's
-   * exit, released (Mappings.nameChanged): its old name, or a directory above
+   * exit, mapped or released (Mappings.nameChanged): its old name, or a directory above
    * it, moved away, or a file renamed over it. (A name cut by bpftrace ties to
    * none: the mapping stays in doubt.)
    */
@@ -488,7 +488,7 @@ export class Engine {
 
   /**
    * An unlink, while a mapping maps-start.txt seeded waits for its process's
-   * exit, released: a file's name removed (Mappings.nameChanged), or a
+   * exit, mapped or released: a file's name removed (Mappings.nameChanged), or a
    * directory (rmdir), which changed the directory above it (Mappings.entryChanged).
    */
   private releasedNameRemoved(task: Task, event: UnlinkEvent): void {
@@ -590,7 +590,7 @@ export class Engine {
         this.truncate(task, event);
         break;
       case 'rename':
-        if (this.mappings.watchesReleasedNames) this.releasedNameRenamed(task, event);
+        if (this.mappings.watchesReleasedNames || this.mappings.watchesSeededNames) this.releasedNameRenamed(task, event);
         if (this.mappings.unnamed.watching && !event.exchange) {
           // A rename replaces whatever had the new name: perhaps a file mapped unnamed.
           const name = resolveName(task, event.newDir, event.newPath);
@@ -600,7 +600,7 @@ export class Engine {
         } else this.files.rename(task, event);
         break;
       case 'unlink':
-        if (this.mappings.watchesReleasedNames) this.releasedNameRemoved(task, event);
+        if (this.mappings.watchesReleasedNames || this.mappings.watchesSeededNames) this.releasedNameRemoved(task, event);
         if (this.mappings.unnamed.watching && !event.removeDir) {
           const name = resolveName(task, event.dir, event.path);
           const removed = this.files.named(name);

@@ -215,6 +215,12 @@ interface WatchedSeed {
   inode: Inode | null;
   /** An open of its name that may have reached another file, before the trace removed the name (the first; Mappings.nameOpened). */
   reopened: Reopened | null;
+  /**
+   * The trace removed its name while it was mapped (Mappings.nameChanged):
+   * what that removal meant was decided then (a finding, a file kept by
+   * another name, or a doubt).
+   */
+  removedWhileMapped?: true;
 }
 
 /**
@@ -839,6 +845,12 @@ export class Mappings {
    * (entryChanged).
    */
   nameChanged(name: string, under: boolean, event: EventBase): void {
+    // Removed while still mapped: maps-start-gone.txt's line of it is that removal's (review 33 exactness, 1: a file
+    // kept by a hard link made before the trace, unlinked, then released, was put in doubt, "the trace shows no removal").
+    for (const { mapping } of this.seedsNamed.get(name) ?? []) {
+      const watched = this.goneSeeds.get(mapping);
+      if (watched !== undefined) watched.removedWhileMapped = true;
+    }
     for (const released of this.releasedSeeds.values()) {
       if (released.nameChanged) continue;
       const names = released.mapping.file.history;
@@ -915,6 +927,8 @@ export class Mappings {
     // The name removed after the release tells that the file went then only if the name still led to it: an open of it
     // that may have reached another file (a reload after a deploy) leaves the removal perhaps to the new one.
     if (released.nameChanged && released.reopened === null) return;
+    // Removed in the trace while mapped, before the release: decided there.
+    if (released.removedWhileMapped === true) return;
     const mapping = released.mapping;
     if (mapping.space.ownerTgid !== space.ownerTgid || mapping.unlinkFinding !== null) return;
     // The mapping is the line's own (seeded from that very maps-start.txt line, seed): by its name, not by an inode a
