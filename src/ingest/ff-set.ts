@@ -25,11 +25,31 @@ export class FfMembers {
   private readonly named: [number, Place][] = [];
   /** How many more: a trace of a million short-lived threads must not keep a million places. */
   private more = 0;
+  /** The set's tids a clone created, each with that clone and whether a line of the tid came since. */
+  private readonly lives = new Map<number, { createdAt: Place; seen: boolean }>();
+  /** The first tid created again before any line of its earlier life (reused), and how many such. */
+  private lostLife: { tid: number; first: Place; again: Place } | null = null;
+  private lostLives = 0;
 
   constructor(private readonly set: FfSet) {}
 
+  /** A line of thread `tid`: the life a clone gave it is in its file. */
+  seen(tid: number): void {
+    const life = this.lives.get(tid);
+    if (life !== undefined) life.seen = true;
+  }
+
   created(tid: number, place: Place): void {
-    if (this.set.tids.has(tid) || this.named.some(([known]) => known === tid)) return;
+    if (this.set.tids.has(tid)) {
+      // strace -ff opens PREFIX.<tid> anew for each thread of that tid (without -A): a tid created again, none of
+      // whose lines came since the first clone, left only the later life in its file (review 33 exactness, 5: pid
+      // reuse in a pid namespace, and a leak read as clean).
+      const life = this.lives.get(tid);
+      if (life !== undefined && !life.seen && this.lostLives++ === 0) this.lostLife = { tid, first: life.createdAt, again: { file: place.file, line: place.line } };
+      this.lives.set(tid, { createdAt: { file: place.file, line: place.line }, seen: false });
+      return;
+    }
+    if (this.named.some(([known]) => known === tid)) return;
     if (this.named.length === NAMED && tid > this.named[NAMED - 1]![0]) {
       // A tid reused after pid_max wrapped is counted again: it is another thread.
       this.more++;
@@ -59,6 +79,15 @@ export class FfMembers {
       );
     }
     if (this.more > 0) warnings.push(`${this.more} more threads of the strace -ff set ${this.set.prefix}.* have no file`);
+    const lost = this.lostLife;
+    if (lost !== null) {
+      const more = this.lostLives > 1 ? ` (and ${this.lostLives - 1} more tids like it)` : '';
+      warnings.push(
+        `${this.set.prefix}.${lost.tid} holds only the last of the threads that had tid ${lost.tid}: ${lost.first.file}:${lost.first.line} created one, and ${lost.again.file}:${lost.again.line} ` +
+          `another (the tid used again) before any line of the first, as strace -ff opens the file anew for each (without -A)${more}: the first one's calls (and any mapping it leaked) are not in the analysis. ` +
+          'Capture with -ff -A, or -f -o FILE (one file)',
+      );
+    }
     return warnings;
   }
 }

@@ -388,7 +388,10 @@ export class Run {
       if (seconds > this.last) this.last = seconds;
     }
     this.ids?.note(event);
-    if (this.ffMembers !== null && event.kind === 'clone' && event.childTid > 0) this.ffMembers.created(event.childTid, event.place);
+    if (this.ffMembers !== null) {
+      this.ffMembers.seen(event.tid);
+      if (event.kind === 'clone' && event.childTid > 0) this.ffMembers.created(event.childTid, event.place);
+    }
     if (event.kind === 'lost') this.lost += event.count;
     this.report(this.engine.apply(event, this.keeper));
   }
