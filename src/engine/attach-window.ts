@@ -49,6 +49,10 @@ interface Origin {
   released: { candidate: Candidate; at: string }[];
 }
 
+/** The most forks given copies of the candidates (AttachWindow.forked), and the most candidates followed in all. */
+const FORKS_COPIED = 64;
+const HELD_MOST = 8192;
+
 interface Candidate extends WindowMapping {
   /** The process that holds it. */
   tgid: number;
@@ -77,6 +81,9 @@ export class AttachWindow extends DoubtfulCalls<Doubted> {
   /** byName's names in order, for a directory's rename to find those under it (namesUnder); null once they change. */
   private sortedNames: string[] | null = null;
   private total = 0;
+  /** Forks given copies so far; past FORKS_COPIED, or HELD_MOST candidates in all, forks get none, counted here. */
+  private forksCopied = 0;
+  private forksNotCopied = 0;
 
   /** @param nextId the engine's ids: a mapping in doubt is counted by an id no other has */
   constructor(
@@ -159,10 +166,23 @@ export class AttachWindow extends DoubtfulCalls<Doubted> {
     }
   }
 
-  /** Process `parent` forked `child` (no CLONE_VM): the child holds a copy of each of its candidates. */
+  /**
+   * Process `parent` forked `child` (no CLONE_VM): the child holds a copy of
+   * each of its candidates. A candidate gone before the attach, which the
+   * trace never touches, is followed to the end: a server forking a child
+   * per request would copy it into each, and every unlink, rename and
+   * munmap of a thousand children look at them. Those moments see few forks:
+   * past FORKS_COPIED forks, or HELD_MOST candidates in all, a fork gets no
+   * copy, and the note says how many.
+   */
   forked(parent: number, child: number, event: EventBase): void {
     const candidates = this.held.get(parent);
     if (candidates === undefined || this.held.has(child)) return;
+    if (this.forksCopied >= FORKS_COPIED || this.total + candidates.length > HELD_MOST) {
+      this.forksNotCopied++;
+      return;
+    }
+    this.forksCopied++;
     const forkedAt = `${event.place.file}:${event.place.line}`;
     for (const candidate of candidates) this.insert({ ...candidate, tgid: child, forkedAt });
   }
@@ -287,7 +307,12 @@ export class AttachWindow extends DoubtfulCalls<Doubted> {
 
   note(): string | null {
     const first = this.first;
-    if (first === null) return null;
+    const uncopied =
+      this.forksNotCopied === 0
+        ? ''
+        : `${first === null ? '' : ' '}${this.forksNotCopied} fork${this.forksNotCopied === 1 ? '' : 's'} of process ${this.pid} or its children, past the first ${FORKS_COPIED}, ` +
+          `${this.forksNotCopied === 1 ? 'was' : 'were'} not given copies of its mappings gone between the attach and the read of maps-start.txt (maps-before.txt): what they did with such a copy is not weighed`;
+    if (first === null) return uncopied === '' ? null : uncopied.trimStart();
     const more = this.count > 1 ? ` (and ${this.count - 1} more like it)` : '';
     const at = `${first.path} at 0x${first.address.toString(16)}`;
     const who =
@@ -296,7 +321,7 @@ export class AttachWindow extends DoubtfulCalls<Doubted> {
         : `process ${first.pid}, forked by process ${this.pid} at ${first.forkedAt}, held a copy of its mapping of ${at}, which process ${this.pid} had before the capture attached (maps-before.txt) and no longer when maps-start.txt was read after the attach`;
     return (
       `${who}: the trace removed its name at ${first.goneAt} and showed the mapping still there at ${first.endedAt}${more}. The mapping may have outlived its file ` +
-      '(in doubt: the name may have been given to another file before the attach). A process that acts the moment a tracer attaches can do this on purpose'
+      `(in doubt: the name may have been given to another file before the attach). A process that acts the moment a tracer attaches can do this on purpose${uncopied === '' ? '' : `.${uncopied}`}`
     );
   }
 
