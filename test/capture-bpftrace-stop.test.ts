@@ -44,10 +44,14 @@ const described = (findings: Finding[]) => findings.map((finding) => `${finding.
 /** A record line: `<key> <ns> <cpu> <tgid> <tid> <event> …`. */
 const RECORD = /^[0-9a-f]{16} (\d+) (\d+) \d+ \d+ ([a-z_.]+)/;
 
-/** The reader's key of a record: its entry (ens=) for the calls that release at entry, else its print time. */
+/**
+ * The reader's key of a record: its entry (ens=) for the calls that release at entry and for the removals of a name
+ * (an unlink or rename entered before the stop and printed after it is kept: the name may change before it returns),
+ * else its print time.
+ */
 function keyOf(line: string): bigint {
   const [, ns, , event] = RECORD.exec(line)!;
-  if (event === 'close' || event === 'close_range' || event === 'munmap') return BigInt(/ ens=(\d+)/.exec(line)![1]!);
+  if (event === 'close' || event === 'close_range' || event === 'munmap' || event === 'unlink' || event === 'rename') return BigInt(/ ens=(\d+)/.exec(line)![1]!);
   return BigInt(ns!);
 }
 

@@ -45,7 +45,7 @@ beforeAll(() => {
   const watch = `set -T\ntrap '[[ \${OM_TRAPPED:-0} == 1 && $BASHPID == $$ && ( $BASH_COMMAND == *"\\$("[!\\(]* || $BASH_COMMAND == *"<("* ) ]] && printf "%s:%s: %s\\n" "\${FUNCNAME[0]:-main}" "$LINENO" "$BASH_COMMAND" >> ${log}' DEBUG\n`;
   text = watch + text;
   text = once(text, "  trap 'om_on_detach' USR2\n", "  trap 'om_on_detach' USR2\n  OM_TRAPPED=1\n");
-  text = once(text, '  trap \'\' INT TERM HUP USR1 USR2\n  wait "$OM_TRACER_PID"', '  trap \'\' INT TERM HUP USR1 USR2\n  OM_TRAPPED=0\n  wait "$OM_TRACER_PID"');
+  text = once(text, "  trap '' INT TERM HUP USR1 USR2\n  OM_TRACER_STATUS=0\n", "  trap '' INT TERM HUP USR1 USR2\n  OM_TRAPPED=0\n  OM_TRACER_STATUS=0\n");
   writeFileSync(lib, text);
 });
 afterAll(() => killStillRunning(started));
