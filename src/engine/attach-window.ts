@@ -207,9 +207,9 @@ export class AttachWindow extends DoubtfulCalls<Doubted> {
       this.unnamed(candidate);
       if (candidate.forkedAt !== null) this.copyEnded(candidate, at);
       else if (how === 'exec' && candidate.nameGoneAt !== null && !candidate.replaced) {
-        // Taken as live until then, so are the copies of it (as an munmap would show).
-        this.liveAtAttach(candidate.origin);
+        // Taken as live until then, so are the copies of it (as an munmap would show); its own doubt first, for the note.
         this.doubtOf(candidate, at);
+        this.liveAtAttach(candidate.origin);
       }
     }
   }
@@ -275,8 +275,9 @@ export class AttachWindow extends DoubtfulCalls<Doubted> {
       }
       // Mapped over before maps-start.txt's read: an munmap here is of what lies over it.
       if (candidate.replaced && !over) continue;
-      this.liveAtAttach(candidate.origin);
+      // Its own doubt first, whatever copies went before: the note names the process's own mapping.
       if (candidate.nameGoneAt !== null) this.doubtOf(candidate, at);
+      this.liveAtAttach(candidate.origin);
     }
     return dropped;
   }

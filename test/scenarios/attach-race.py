@@ -30,7 +30,7 @@ import mmap
 import os
 import sys
 
-from deleted_maps import deleted_mappings
+from deleted_maps import deleted_mappings, traced
 
 directory = os.path.abspath(sys.argv[1])
 how = sys.argv[2] if len(sys.argv) > 2 else "unmapped"
@@ -53,14 +53,6 @@ libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
 # Where "moved" moves it: anonymous memory, mapped before the trace, which MREMAP_FIXED replaces.
 spare = libc.mmap(None, 8192, 0, 0x02 | 0x20, -1, 0) if how == "moved" else None
 print(os.getpid(), flush=True)
-
-
-def traced():
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("TracerPid:"):
-                return int(line.split()[1]) != 0
-    return False
 
 
 while not traced():

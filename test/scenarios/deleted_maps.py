@@ -1,6 +1,6 @@
 """The mappings of deleted files in this process's own /proc/self/maps: the
-truth the scenario programs write down for their tests; and a leak to make
-one."""
+truth the scenario programs write down for their tests; a leak to make one;
+and the wait for a tracer, for those that act the moment it attaches."""
 
 import ctypes
 import mmap
@@ -78,3 +78,12 @@ def unmap(address, size):
     libc = ctypes.CDLL(None, use_errno=True)
     libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
     libc.munmap(address, size)
+
+
+def traced():
+    """Whether a tracer is attached to this process (its TracerPid)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("TracerPid:"):
+                return int(line.split()[1]) != 0
+    return False

@@ -14,20 +14,12 @@ import json
 import os
 import sys
 
-from deleted_maps import deleted_mappings, map_and_close, unmap
+from deleted_maps import deleted_mappings, map_and_close, traced, unmap
 
 directory = os.path.abspath(sys.argv[1])
 seg = os.path.join(directory, "seg")
 address = map_and_close(seg, 8192)
 print(os.getpid(), flush=True)
-
-
-def traced():
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("TracerPid:"):
-                return int(line.split()[1]) != 0
-    return False
 
 
 while not traced():
