@@ -46,6 +46,7 @@ it.each([
   ['mapped over with MAP_FIXED', 'over'],
   ['moved, then unmapped', 'moved'],
   ['unmapped before the unlink, its fork child keeping a copy,', 'unmapped-first'],
+  ['unmapped before the unlink, its child by the fork call keeping a copy,', 'unmapped-first-fork'],
   ['ended by an execve', 'exec'],
   ['unmapped, its directory renamed first,', 'dir-renamed'],
 ])(
@@ -74,7 +75,7 @@ it.each([
     // Its name when unlinked (DIR/d2/seg once its directory was renamed).
     const seg = truth.seg;
     expect(seg).toBe(join(work, ...(how === 'dir-renamed' ? ['d2', 'seg'] : ['seg'])));
-    const parentKept = how !== 'unmapped-first';
+    const parentKept = !how.startsWith('unmapped-first');
     expect(truth.deleted.map((mapping) => mapping.path)).toEqual(parentKept ? [seg] : []);
     if (!parentKept) expect(truth.childDeleted!.map((mapping) => [mapping.path, mapping.address])).toEqual([[seg, truth.mappedAt]]);
     const address = parentKept ? truth.deleted[0]!.address : truth.mappedAt;
@@ -88,6 +89,7 @@ it.each([
       moved: `mremap\\(${truth.mappedAt}, 8192, 8192, MREMAP_MAYMOVE\\|MREMAP_FIXED, ${address}\\b`,
       'dir-renamed': `^${truth.pid}\\S* \\S+ munmap\\(${address}, 8192\\b`,
       'unmapped-first': `^${truth.child}\\S* \\S+ munmap\\(${address}, 8192\\b`,
+      'unmapped-first-fork': `^${truth.child}\\S* \\S+ munmap\\(${address}, 8192\\b`,
       exec: `^${truth.pid}\\S* \\S+ execve\\("/bin/sh", \\["sh", "-c", "read line"\\]`,
     }[how]!;
     const trace = readFileSync(join(bundle, 'trace.txt'), 'utf8');
@@ -95,7 +97,7 @@ it.each([
     const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: Finding[]; warnings: string[]; summary: { mappingsInDoubt: number } };
     // The child forked under the trace, listed among the children the capture found once attached: not called untraced.
     expect((JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { childrenAtAttach: number[] }).childrenAtAttach).toEqual([truth.child]);
-    expect(trace).toMatch(new RegExp(`^${truth.pid}\\S* \\S+ (clone\\(|<\\.\\.\\. clone resumed>).*\\) = ${truth.child}\\b`, 'm'));
+    expect(trace).toMatch(new RegExp(`^${truth.pid}\\S* \\S+ (clone\\(|fork\\(|<\\.\\.\\. (clone|fork) resumed>).*\\)\\s+= ${truth.child}\\b`, 'm'));
     expect(report.warnings.filter((warning) => warning.includes('when the capture attached'))).toEqual([]);
     const found = (pid: number) => report.findings.filter((finding) => finding.pid === pid && finding.kind === 'unlinked-while-mapped');
     const seeded = readFileSync(join(bundle, 'maps-start.txt'), 'utf8')

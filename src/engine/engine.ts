@@ -554,7 +554,9 @@ export class Engine {
         break;
       case 'clone':
         // A child process of its own holds a copy of each (review 33 attack, F1); a thread or vfork child shares them.
-        if (event.childTid > 0 && (event.flags & CLONE_VM) === 0 && event.flags !== 0) window.forked(tgid, event.childTid, event);
+        // Flags 0 are strace's fork() (musl's, a raw SYS_fork); bpftrace's, which show each record's tgid, are flags
+        // it did not have (Tasks.cloneReturned: the child's first record decides, and such a child gets no copy).
+        if (event.childTid > 0 && (event.flags & CLONE_VM) === 0 && (event.flags !== 0 || event.tgid === undefined)) window.forked(tgid, event.childTid, event);
         break;
       case 'exec':
         window.released(tgid, event, 'exec');

@@ -15,6 +15,8 @@ USAGE: python3 attach-race.py DIR [HOW]
       unlinks seg, reads its maps, unmaps it there (review 33, F3);
     unmapped-first: unmaps it first, then unlinks seg; the child, its copy
       still mapped, reads its own maps and unmaps its copy (review 33, F1);
+    unmapped-first-fork: the same, the child made by the fork system call
+      (as musl's fork() does), not clone (review 33's code review, 1);
     exec: unlinks seg, reads its maps, writes DIR/truth.json and runs
       `sh -c read` (execve), which ends the mapping (review 33, F8);
     dir-renamed: seg is DIR/d/seg; renames DIR/d to DIR/d2 first, then
@@ -50,6 +52,7 @@ libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_i
 libc.mremap.restype = ctypes.c_void_p
 libc.mremap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_int, ctypes.c_void_p]
 libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+libc.syscall.restype = ctypes.c_long
 # Where "moved" moves it: anonymous memory, mapped before the trace, which MREMAP_FIXED replaces.
 spare = libc.mmap(None, 8192, 0, 0x02 | 0x20, -1, 0) if how == "moved" else None
 print(os.getpid(), flush=True)
@@ -61,10 +64,11 @@ while not traced():
 parent_gone, parent_alive = os.pipe()
 unlinked, tell_child = os.pipe()
 child_told, child_done = os.pipe()
-child = os.fork()
+# SYS_fork (57 on x86_64) where asked; Python's own fork is clone.
+child = libc.syscall(57) if how == "unmapped-first-fork" else os.fork()
 if child == 0:
     os.close(parent_alive)
-    if how == "unmapped-first":
+    if how.startswith("unmapped-first"):
         os.read(unlinked, 1)
         with open(os.path.join(directory, "child.json"), "w") as out:
             json.dump(deleted_mappings(), out)
@@ -74,7 +78,7 @@ if child == 0:
     os._exit(0)
 os.close(parent_gone)
 child_deleted = None
-if how == "unmapped-first":
+if how.startswith("unmapped-first"):
     libc.munmap(address, 8192)
     os.unlink(seg)
     deleted = deleted_mappings()
