@@ -77,7 +77,7 @@ export class AttachWindow extends DoubtfulCalls<Doubted> {
   /** Each process's candidates, in address order, as drop's search needs. */
   private readonly held = new Map<number, Candidate[]>();
   /** The candidates by their names: each unlink and rename of the trace asks, and a hostile maps-before.txt may list thousands. */
-  private readonly byName = new Map<string, Candidate[]>();
+  private readonly byName = new Map<string, Set<Candidate>>();
   /** byName's names in order, for a directory's rename to find those under it (namesUnder); null once they change. */
   private sortedNames: string[] | null = null;
   private total = 0;
@@ -102,20 +102,17 @@ export class AttachWindow extends DoubtfulCalls<Doubted> {
   private named(candidate: Candidate): void {
     const known = this.byName.get(candidate.path);
     if (known === undefined) {
-      this.byName.set(candidate.path, [candidate]);
+      this.byName.set(candidate.path, new Set([candidate]));
       this.sortedNames = null;
-    } else known.push(candidate);
+    } else known.add(candidate);
   }
 
+  /** A set, not a list: copies in many children share a name, and each goes at its own exit (review 33 code review, 2). */
   private unnamed(candidate: Candidate): void {
     const named = this.byName.get(candidate.path);
-    if (named === undefined) return;
-    const left = named.filter((other) => other !== candidate);
-    if (left.length > 0) this.byName.set(candidate.path, left);
-    else {
-      this.byName.delete(candidate.path);
-      this.sortedNames = null;
-    }
+    if (named === undefined || !named.delete(candidate) || named.size > 0) return;
+    this.byName.delete(candidate.path);
+    this.sortedNames = null;
   }
 
   /** The candidates' names under directory `dir`: a binary search in the sorted names, for every rename of the trace asks. */
