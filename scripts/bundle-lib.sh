@@ -29,7 +29,7 @@
 #                   none when there are none
 #   maps-start.nlink  --pid: "START-END N INODE" for maps-start.txt's mappings
 #                   whose file has N links beyond what its line tells: N >= 2,
-#                   or N >= 1 for a line printed "(deleted)" (om_note_nlink)
+#                   or any N, 0 included, for a line printed "(deleted)" (om_note_nlink)
 #   maps-before.nlink  --pid: the same of maps-before.txt's, counted before the
 #                   tracer starts (none the trace shows made); there even when
 #                   empty
@@ -644,7 +644,7 @@ om_note_dontfork() {
 # om_note_nlink PID SNAPSHOT -> SNAPSHOT's twin (maps-start.txt:
 # maps-start.nlink, maps-before.txt: maps-before.nlink): "START-END N INODE"
 # for each mapping of SNAPSHOT whose file has names its printed one does not
-# tell: N links, two or more, or any for a line printed "(deleted)" (a hard
+# tell: N links, two or more, or any, 0 included, for a line printed "(deleted)" (a hard
 # link made before the attach keeps it). The trace shows no name made before
 # it, and the unlink of the printed one read as the last (review 32: a false
 # error under either tracer). /proc/PID/map_files/START-END leads to the
@@ -672,7 +672,12 @@ om_note_nlink() {
   fi
   om_live_dir "$1"
   if ! om_bounded "$seconds" counts om_link_counts "$OM_LIVE_DIR/map_files" "$2"; then
-    [[ -n $OM_STOP_REASON && $out != */maps-end.nlink ]] || om_log "${out##*/} left out: the links of pid $1's mapped files were not counted (a hard link made before the attach is not known)"
+    if [[ $out == */maps-end.nlink ]]; then
+      # A process that exited just after the read leaves nothing to count: nothing to say.
+      [[ -d $OM_LIVE_DIR/map_files ]] && om_log "maps-end.nlink left out: the links of pid $1's mapped files were not counted at the end (a file maps-end.txt prints \"(deleted)\" that a hard link keeps is not known)"
+    else
+      [[ -n $OM_STOP_REASON ]] || om_log "${out##*/} left out: the links of pid $1's mapped files were not counted (a hard link made before the attach is not known)"
+    fi
     return 0
   fi
   [[ -n $counts || $out != */maps-start.nlink ]] || return 0
@@ -680,14 +685,16 @@ om_note_nlink() {
 }
 
 # om_link_counts MAP_FILES MAPS -> "START-END N INODE" of each entry of
-# MAP_FILES whose file (inode INODE) has N links, N >= 2, or N >= 1 where MAPS
-# prints it "(deleted)". MAPS pads addresses to 8 digits, map_files does not
+# MAP_FILES whose file (inode INODE) has N links, N >= 2, or any N, 0
+# included, where MAPS prints it "(deleted)": a line of those missing was not
+# counted (its mapping gone by the count, review 33's code review, 3), not
+# counted none. MAPS pads addresses to 8 digits, map_files does not
 # (0fff0000-… is fff0000-…): both are compared without leading zeros.
 om_link_counts() {
   find -L "$1" -mindepth 1 -maxdepth 1 -printf '%f %n %i\n' 2> /dev/null |
     LC_ALL=C awk 'function bare(range, parts) { split(range, parts, "-"); sub(/^0+/, "", parts[1]); sub(/^0+/, "", parts[2]); return parts[1] "-" parts[2] }
       NR == FNR { if (/ \(deleted\)$/) deleted[bare($1)] = 1; next }
-      $1 ~ /^[0-9a-f]+-[0-9a-f]+$/ && ($2 >= 2 || ($2 >= 1 && (bare($1) in deleted)))' "$2" -
+      $1 ~ /^[0-9a-f]+-[0-9a-f]+$/ && ($2 >= 2 || (bare($1) in deleted))' "$2" -
 }
 
 # om_dontfork_ranges SMAPS -> the START-END of each mapping whose VmFlags hold "dc".

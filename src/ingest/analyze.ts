@@ -258,15 +258,18 @@ const UNSEEN_NAMED = 3;
  * "(deleted)" (`links`, maps-end.nlink), when it did.
  */
 function checkProcess(run: Run, engine: Engine, pid: number, mapsEnd: readonly MapsLine[], path: string, readBeforeStop: boolean, links: ReadonlyMap<number, RangeLine> | null = null): void {
-  // Printed "(deleted)", but a name kept the file: no leak, and nothing to explain.
-  const named = (line: MapsLine) => {
+  // The capture's count of the line's file, if it counted it (a mapping gone by the count has none).
+  const countOf = (line: MapsLine) => {
     const link = links?.get(line.start);
-    return link !== undefined && link.end === line.end && link.inode === line.inode && link.count > 0;
+    return link !== undefined && link.end === line.end && link.inode === line.inode ? link.count : null;
   };
+  // Printed "(deleted)", but a name kept the file: no leak, and nothing to explain.
+  const named = (line: MapsLine) => (countOf(line) ?? 0) > 0;
   const kept = links === null ? [] : mapsEnd.filter((line) => isDeletedFile(line) && named(line));
   const deleted = kept.length === 0 ? mapsEnd : mapsEnd.filter((line) => !(isDeletedFile(line) && named(line)));
   const lines = unexplainedLines(engine.findings(), deleted, pid, readBeforeStop);
-  if (lines.length > 0) run.report(engine.deletedAtEnd(pid, endMappings(lines, path, links !== null)));
+  const noLinkLeft = (line: MapsLine) => countOf(line) === 0;
+  if (lines.length > 0) run.report(engine.deletedAtEnd(pid, endMappings(lines, path, noLinkLeft)));
   const keptWarning = keptDeleted(kept, pid, path);
   if (keptWarning !== null) {
     run.warnings.push(keptWarning.warning);

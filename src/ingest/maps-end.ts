@@ -65,14 +65,15 @@ function unmappedAfterRead(finding: Finding, deletedAt: ReadonlyMap<number, Maps
 }
 
 /**
- * Lines of maps-end.txt (at `path`) as the engine takes them. `counted`: the
- * capture counted the links of their files (maps-end.nlink), and none is left.
+ * Lines of maps-end.txt (at `path`) as the engine takes them. `noLinkLeft`:
+ * the capture counted the links of the line's file (maps-end.nlink), and none
+ * was left.
  */
-export function endMappings(lines: readonly MapsLine[], path: string, counted = false): EndMapping[] {
+export function endMappings(lines: readonly MapsLine[], path: string, noLinkLeft: (line: MapsLine) => boolean = () => false): EndMapping[] {
   return lines.map((line) => {
     const dev = parseDev(line.dev);
     return {
-      noLinkLeft: counted,
+      noLinkLeft: noLinkLeft(line),
       start: line.start,
       end: line.end,
       offset: line.offset,
