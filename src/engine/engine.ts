@@ -859,6 +859,9 @@ function changeTold(released: ReleasedGone): string {
 
 /** What the trace shows of the name of a released mapping's file (Mappings.releasedBeforeExit). */
 function removalTold(released: ReleasedGone): string {
+  // Review 33 exactness, 1: this said "no removal" of a name the trace's first line removed.
+  if (released.removedWhileMapped !== null)
+    return `the trace shows that name removed while it was mapped (at ${released.removedWhileMapped}), names it does not know keeping the file then (hard links made before the trace), but not whether those went before the release`;
   const reopened = released.reopened;
   if (reopened === null) return 'the trace shows no removal of that name';
   const reached =

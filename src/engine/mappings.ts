@@ -216,11 +216,11 @@ interface WatchedSeed {
   /** An open of its name that may have reached another file, before the trace removed the name (the first; Mappings.nameOpened). */
   reopened: Reopened | null;
   /**
-   * The trace removed its name while it was mapped (Mappings.nameChanged):
-   * what that removal meant was decided then (a finding, a file kept by
-   * another name, or a doubt).
+   * Where the trace removed its name while it was mapped (Mappings.nameChanged),
+   * as `file:line`: maps-start-gone.txt's line of it is that removal's, and
+   * the doubt at the exit, if any, is only of names the trace does not know.
    */
-  removedWhileMapped?: true;
+  removedWhileMapped?: string;
 }
 
 /**
@@ -252,6 +252,8 @@ export interface ReleasedGone {
   dirChangedAt: string | null;
   /** The trace shows the name removed after the release, but also opened while mapped, reaching a file it cannot tell to be the mapped one. */
   reopened: Reopened | null;
+  /** Where the trace removed the name while the mapping lived, other names keeping the file then (names it does not know), or null. */
+  removedWhileMapped: string | null;
 }
 
 /**
@@ -849,7 +851,7 @@ export class Mappings {
     // kept by a hard link made before the trace, unlinked, then released, was put in doubt, "the trace shows no removal").
     for (const { mapping } of this.seedsNamed.get(name) ?? []) {
       const watched = this.goneSeeds.get(mapping);
-      if (watched !== undefined) watched.removedWhileMapped = true;
+      if (watched !== undefined) watched.removedWhileMapped ??= `${event.place.file}:${event.place.line}`;
     }
     for (const released of this.releasedSeeds.values()) {
       if (released.nameChanged) continue;
@@ -927,8 +929,6 @@ export class Mappings {
     // The name removed after the release tells that the file went then only if the name still led to it: an open of it
     // that may have reached another file (a reload after a deploy) leaves the removal perhaps to the new one.
     if (released.nameChanged && released.reopened === null) return;
-    // Removed in the trace while mapped, before the release: decided there.
-    if (released.removedWhileMapped === true) return;
     const mapping = released.mapping;
     if (mapping.space.ownerTgid !== space.ownerTgid || mapping.unlinkFinding !== null) return;
     // The mapping is the line's own (seeded from that very maps-start.txt line, seed): by its name, not by an inode a
@@ -942,6 +942,7 @@ export class Mappings {
       releasedAt: released.at,
       dirChangedAt: released.late ? released.dirChangedAt : null,
       reopened: released.nameChanged ? released.reopened : null,
+      removedWhileMapped: released.removedWhileMapped ?? null,
     });
   }
 
