@@ -111,14 +111,17 @@ export function unexplainedDeleted(findings: readonly Finding[], mapsEnd: readon
  * The warning for the lines of process `pid` in maps-end.txt (at `path`)
  * that print "(deleted)" though the capture found their files with a name
  * left just after (maps-end.nlink: `kept`), or null when there are none:
- * no leak, but what a reader of /proc sees, told.
+ * no leak, but what a reader of /proc sees, told; or, `found`, lines a
+ * finding of the trace covers, which the count contradicts.
  */
-export function keptDeleted(kept: readonly MapsEntry[], pid: number, path: string): UnexplainedDeleted | null {
+export function keptDeleted(kept: readonly MapsEntry[], pid: number, path: string, found = false): UnexplainedDeleted | null {
   if (kept.length === 0) return null;
   const { one, named, paths } = filesOf(kept);
-  const warning =
-    `${path}: process ${pid} maps ${one ? 'a file' : `${paths.count} files`} that /proc prints "(deleted)" though another name kept ${one ? 'it' : 'each'} ` +
-    `(a hard link: the capture counted ${one ? 'its' : 'their'} links just after reading the maps, maps-end.nlink), so ${one ? 'it is no leak' : 'they are no leaks'}: ${named}`;
+  const counted = `(a hard link: the capture counted ${one ? 'its' : 'their'} links just after reading the maps, maps-end.nlink)`;
+  const warning = found
+    ? `${path}: process ${pid} maps ${one ? 'a file' : `${paths.count} files`} that /proc prints "(deleted)" and a finding calls unlinked, though another name kept ${one ? 'it' : 'each'} ${counted}: ` +
+      `a name the trace did not see made (another process's link), so ${one ? 'that finding' : 'those findings'} may be false: ${named}`
+    : `${path}: process ${pid} maps ${one ? 'a file' : `${paths.count} files`} that /proc prints "(deleted)" though another name kept ${one ? 'it' : 'each'} ${counted}, so ${one ? 'it is no leak' : 'they are no leaks'}: ${named}`;
   return { warning, paths: paths.shown };
 }
 
