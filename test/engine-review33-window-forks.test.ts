@@ -39,3 +39,22 @@ it('a fork that would hold more than 8,192 candidates in all gets none', () => {
     '1 fork of process 100 or its children, past the first 64, was not given copies of its mappings gone between the attach and the read of maps-start.txt (maps-before.txt): what they did with such a copy is not weighed',
   );
 });
+
+// Review 33's code review, 11: an mremap of part of a candidate forgot the part left at the old place, and one with
+// MREMAP_FIXED onto another candidate left both there, out of the address order drop's search needs.
+it('an mremap of part of a candidate keeps the rest followed; MREMAP_FIXED onto another replaces it', () => {
+  const followed = window(2);
+  // f0 is 0x10000-0x12000, f1 0x20000-0x22000. The first page of f0 moves onto f1, replacing it.
+  followed.moved(100, 0x10000, 0x1000, 0x20000, 0x1000, at(10), true);
+  followed.nameRemoved('/d/f0', at(11));
+  followed.nameRemoved('/d/f1', at(12));
+  // f1 was replaced by the move (live at the attach, its name not gone then): no doubt. The page left behind and the
+  // page moved are f0's, each a doubt when unmapped after its name went.
+  followed.unmapped(100, 0x11000, 0x1000, at(13));
+  followed.unmapped(100, 0x20000, 0x1000, at(14));
+  expect(followed.inDoubt(() => false)).toEqual([
+    { pid: 100, name: '/d/f0' },
+    { pid: 100, name: '/d/f0' },
+  ]);
+  expect(followed.note()).toContain('showed the mapping still there at trace.txt:13 (and 1 more like it)');
+});

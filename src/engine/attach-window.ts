@@ -156,9 +156,18 @@ export class AttachWindow extends DoubtfulCalls<Doubted> {
    * `event` (mremap): a candidate there was live at the attach, and is
    * followed at its new place while its name is there.
    */
-  moved(tgid: number, from: number, length: number, to: number, newLength: number, event: EventBase): void {
-    for (const candidate of this.drop(tgid, from, from + length, event)) {
+  moved(tgid: number, from: number, length: number, to: number, newLength: number, event: EventBase, fixed: boolean): void {
+    const end = from + length;
+    const moving = this.drop(tgid, from, end, event);
+    // What lay where it went: replaced, with MREMAP_FIXED, as a MAP_FIXED mmap replaces; else that range was free.
+    if (fixed) this.drop(tgid, to, to + newLength, event, true);
+    else this.drop(tgid, to, to + newLength, null);
+    for (const candidate of moving) {
+      // Its name gone, the move told it all (a doubt); else it is followed on, at its new place and, an mremap of
+      // part of it, in what it kept at the old one.
       if (candidate.nameGoneAt !== null || candidate.replaced) continue;
+      if (candidate.start < from) this.insert({ ...candidate, end: from });
+      if (candidate.end > end) this.insert({ ...candidate, start: end });
       this.insert({ ...candidate, start: to, end: to + newLength });
     }
   }

@@ -26,6 +26,7 @@ import {
   type ExecStartEvent,
   type LinkEvent,
   MAP_FIXED,
+  MREMAP_FIXED,
   type RenameEvent,
   type TraceEvent,
   type TruncateEvent,
@@ -540,7 +541,7 @@ export class Engine {
         window.unmapped(tgid, event.address, event.length, event);
         break;
       case 'mremap':
-        window.moved(tgid, event.oldAddress, event.oldLength, event.newAddress, event.newLength, event);
+        window.moved(tgid, event.oldAddress, event.oldLength, event.newAddress, event.newLength, event, (event.flags & MREMAP_FIXED) !== 0);
         break;
       case 'unlink':
         if (event.pathCut !== true && event.removeDir !== true) window.nameRemoved(resolveName(task, event.dir, event.path), event);
