@@ -629,11 +629,13 @@ om_snapshot_maps() {
 # mapping (review 33 attack, F7: marked 1.3 ms after a traced fork, the
 # child's real copy was dropped), and only a range marked in both holds.
 om_note_dontfork() {
-  local out=$OM_D/maps-start.dontfork ranges=''
-  [[ ${2:-} == */maps-before.txt ]] && out=$OM_D/maps-before.dontfork
+  local out=$OM_D/maps-start.dontfork ranges='' seconds=$OM_START_MAPS_SECONDS
+  # Before the tracer starts, every second is one the attach waits: smaps walks each mapping's pages (review 33's
+  # code review, 9); left out past OM_LINKED_SECONDS, maps-start.dontfork's marks are taken as they are.
+  [[ ${2:-} == */maps-before.txt ]] && out=$OM_D/maps-before.dontfork seconds=$OM_LINKED_SECONDS
   if [[ -e $out || -L $out ]]; then om_retry rm -f -- "$out" || return 0; fi
   om_live_dir "$1"
-  if ! om_bounded "$OM_START_MAPS_SECONDS" ranges om_dontfork_ranges "$OM_LIVE_DIR/smaps"; then
+  if ! om_bounded "$seconds" ranges om_dontfork_ranges "$OM_LIVE_DIR/smaps"; then
     [[ -n $OM_STOP_REASON ]] || om_log "${out##*/} left out: the marks madvise(MADV_DONTFORK) set on pid $1's mappings were not read (a child it forks is taken to copy them all)"
     return 0
   fi
@@ -670,6 +672,8 @@ om_note_nlink() {
     ((OM_LINKED_STUCK)) || [[ ${OM_SNAP_DELETED:-} == 0 ]] && return 0
     seconds=$OM_LINKED_SECONDS
   fi
+  # Before the tracer starts, every second is one the attach waits (review 33's code review, 9).
+  [[ $out == */maps-before.nlink ]] && seconds=$OM_LINKED_SECONDS
   om_live_dir "$1"
   if ! om_bounded "$seconds" counts om_link_counts "$OM_LIVE_DIR/map_files" "$2"; then
     if [[ $out == */maps-end.nlink ]]; then
