@@ -117,8 +117,9 @@ export interface Bundle {
   mapsEnd: MapsLine[] | null;
   /**
    * Links of the files maps-end.txt prints "(deleted)", counted by the
-   * capture just after it (maps-end.nlink): by start, those with a name
-   * left. Null when it did not count (an older bundle, a stat that hung).
+   * capture just after it (maps-end.nlink): by start, 0 for a file with no
+   * name left; a line not listed was not counted (its mapping gone by the
+   * count). Null when it did not count (an older bundle, a stat that hung).
    */
   mapsEndLinks: ReadonlyMap<number, RangeLine> | null;
   /**
@@ -676,7 +677,7 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   }
   const mapsEndLinks =
     mapsEnd !== null && files.has('maps-end.nlink')
-      ? await readRanges(files, 'maps-end.nlink', startBytes(files, 'maps-end.txt'), warnings, 'a file it prints "(deleted)" is taken to have no name left', true)
+      ? await readRanges(files, 'maps-end.nlink', startBytes(files, 'maps-end.txt'), warnings, 'the files maps-end.txt prints "(deleted)" are taken as not counted', true)
       : null;
   // The capture's word when its process exited first (no maps-end.txt): the maps-start.txt lines whose files it found gone from their names right after.
   if (typeof meta.pid === 'number' && seedsStart && mapsEnd === null && (files.has(GONE_FILE) || files.has(GONE_LATE_FILE))) {
