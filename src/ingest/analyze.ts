@@ -274,7 +274,8 @@ function checkProcess(run: Run, engine: Engine, pid: number, mapsEnd: readonly M
   // see made, as an untraced `ln a b` is), and the report must not call the mapping no leak and a leak at once
   // (review 33's code review, 5).
   const uncovered = kept.length === 0 ? kept : unexplainedLines(engine.findings(), kept, pid, readBeforeStop);
-  const covered = uncovered.length === kept.length ? [] : kept.filter((line) => !uncovered.includes(line));
+  const left = new Set(uncovered);
+  const covered = uncovered.length === kept.length ? [] : kept.filter((line) => !left.has(line));
   for (const warning of [keptDeleted(uncovered, pid, path), keptDeleted(covered, pid, path, true)]) {
     if (warning === null) continue;
     run.warnings.push(warning.warning);
