@@ -623,18 +623,22 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
       const noCount = 'their files are taken to have only the names maps-start.txt prints';
       const links = await readRanges(files, 'maps-start.nlink', startBytes(files), warnings, noCount, true);
       // Counted before the tracer started too: the links of maps-start.nlink may include one the trace shows made
-      // (review 33 attack, F2: counted twice, it kept a file with no name left). The lower count holds; a mapping
-      // maps-before.nlink does not list had no name beyond its printed one then (or was made in between, untraced).
-      const before = links.size > 0 && files.has('maps-before.nlink') ? await readRanges(files, 'maps-before.nlink', startBytes(files, BEFORE_FILE), warnings, noCount, true) : null;
+      // (review 33 attack, F2: counted twice, it kept a file with no name left). The lower count holds, by file (a
+      // count is the inode's, whichever mapping of it was listed: one made or split in between keeps its file's); a
+      // file maps-before.nlink does not list had no name beyond its printed one then (or was not mapped, untraced).
+      const before =
+        links.size > 0 && files.has('maps-before.nlink')
+          ? new Map([...(await readRanges(files, 'maps-before.nlink', startBytes(files, BEFORE_FILE), warnings, noCount, true)).values()].map((line) => [line.inode, line.count]))
+          : null;
       // The same range of the same file: the counts are read after maps-start.txt, and the process may have mapped
       // another there between the two reads (review 32).
       const inodeAt = links.size === 0 ? null : new Map(startRanges.map((range) => [range.start, range.inode]));
       for (const seed of mappings) {
         const link = links.get(seed.start);
         if (link === undefined || link.end !== seed.end || link.inode !== inodeAt?.get(seed.start)) continue;
-        const earlier = before?.get(seed.start);
+        const earlier = before?.get(link.inode);
         if (before === null) seed.nlink = link.count;
-        else if (earlier !== undefined && earlier.end === seed.end && earlier.inode === link.inode) seed.nlink = Math.min(earlier.count, link.count);
+        else if (earlier !== undefined) seed.nlink = Math.min(earlier, link.count);
       }
       if (tmpfiles.size > 0) {
         mappings = mappings.filter((seed) => !tmpfiles.has(seed) || (seed.nlink ?? 0) > 0);
