@@ -335,16 +335,22 @@ export class FindingLog {
   }
 
   /**
-   * A finding of an unlink released before the unlink returned: its delay,
-   * from that return (the time bpftrace prints), is negative, though the
-   * unlink came first in the trace's order (its entry). Benign
-   * (RELEASED_DURING_UNLINK). Only bpftrace orders a call by its entry; a
-   * strace line's time is the call's start. Not a fork's copy, whose delay
-   * counts from the clone's return, which a child on another CPU can beat.
+   * A finding of an unlink released before the unlink returned (the time
+   * bpftrace prints), though the unlink came first in the trace's order (its
+   * entry). Benign (RELEASED_DURING_UNLINK). Only bpftrace orders a call by
+   * its entry; a strace line's time is the call's start. The mapping may
+   * also have been made after that entry, by a process that held the file
+   * mapped then (a continued finding, whose delay counts from its mmap): a
+   * rename that waited 30 ms on another CPU while a reader opened, mapped
+   * and unmapped the file it was replacing, the name there all along (CI,
+   * review 24's readers). Not a fork's copy, whose delay counts from the
+   * clone's return, which a child on another CPU can beat.
    */
   private releasedDuringUnlink(finding: Finding): void {
     if (finding.kind !== 'unlinked-while-mapped' || finding.benign !== undefined || finding.inheritedFrom !== undefined) return;
-    if (finding.delayMs === null || finding.delayMs >= 0) return;
+    const released = finding.resolvedAt?.seconds ?? null;
+    const unlinkReturned = finding.unlinkedAt?.seconds ?? null;
+    if (released === null || unlinkReturned === null || released >= unlinkReturned) return;
     if (finding.resolution !== 'unmapped' && finding.resolution !== 'process-exited') return;
     finding.severity = 'info';
     finding.benign = RELEASED_DURING_UNLINK.name;
