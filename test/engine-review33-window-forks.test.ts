@@ -4,7 +4,10 @@
 // end: a server that forks a child per request would copy each into every
 // child, and each unlink and munmap would look at them all. Past 64 forks,
 // or 8,192 candidates in all, a fork gets no copy, and the note says how
-// many did not; the copies made before still tell.
+// many did not; the copies made before still tell. Review 34 attack, F1: 64
+// forks that exit at once, then a 65th that keeps a copy while its parent
+// unmaps its own and unlinks the file, read as clean: a fork given no copy
+// makes its parent's candidates in doubt when their names go.
 import { expect, it } from 'vitest';
 import { AttachWindow } from '../src/engine/attach-window.js';
 import type { EventBase } from '../src/parse/events.js';
@@ -27,8 +30,29 @@ it('the first 64 forks get copies, the rest none, and the note counts them', () 
   followed.unmapped(1064, 0x10000, 0x2000, at(2002));
   // The parent's own, unmapped after the name went: a doubt of its own.
   followed.unmapped(100, 0x10000, 0x2000, at(2003));
-  expect(followed.inDoubt(() => false).map((doubt) => doubt.pid)).toEqual([1063, 100]);
+  // First the copy the first of the 36 forks given none may hold (told once the 64th's munmap showed the mapping live at the attach).
+  expect(followed.inDoubt(() => false).map((doubt) => doubt.pid)).toEqual([1064, 1063, 100]);
   expect(followed.note()).toContain('36 forks of process 100 or its children, past the first 64, were not given copies');
+});
+
+it("64 forks that exit at once, then a 65th: its parent's mapping unmapped before the unlink is in doubt", () => {
+  const followed = window(1);
+  for (let child = 1000; child < 1064; child++) {
+    followed.forked(100, child, at(child - 900));
+    followed.released(child, at(child - 800), 'exit');
+  }
+  followed.forked(100, 1064, at(300));
+  // The parent unmaps its own (the mapping was live at the attach), then unlinks the file: the 65th may hold a copy.
+  followed.unmapped(100, 0x10000, 0x2000, at(301));
+  expect(followed.inDoubt(() => false)).toEqual([]);
+  followed.nameRemoved('/d/f0', at(302));
+  expect(followed.inDoubt(() => false)).toEqual([{ pid: 1064, name: '/d/f0' }]);
+  expect(followed.note()).toBe(
+    'process 1064, forked at trace.txt:300 past the first 64 forks (or 8192 mappings followed), was given no copy to follow of the mapping of /d/f0 at 0x10000 that process 100 had ' +
+      'before the capture attached (maps-before.txt) and no longer when maps-start.txt was read after the attach: the trace removed its name at trace.txt:302, and that fork may hold a copy still. ' +
+      'The mapping may have outlived its file (in doubt: the name may have been given to another file before the attach). A process that acts the moment a tracer attaches can do this on purpose. ' +
+      '1 fork of process 100 or its children, past the first 64, was not given copies of its mappings gone between the attach and the read of maps-start.txt (maps-before.txt): what they did with such a copy is not weighed',
+  );
 });
 
 it('a fork that would hold more than 8,192 candidates in all gets none', () => {

@@ -45,8 +45,8 @@ export interface WindowMapping {
 interface Origin {
   /** The trace showed one of its copies unmapped, moved or mapped over: it was live at the attach, and so each copy made since. */
   live: boolean;
-  /** Copies that went after their name did, before any copy showed that. */
-  released: { candidate: Candidate; at: string }[];
+  /** Copies that went after their name did (`at`; null: one a fork past the caps may hold), before any copy showed that. */
+  released: { candidate: Candidate; at: string | null }[];
 }
 
 /** The most forks given copies of the candidates (AttachWindow.forked), and the most candidates followed in all. */
@@ -61,14 +61,16 @@ interface Candidate extends WindowMapping {
   forkedAt: string | null;
   /** Where the trace removed its name (an unlink, a rename over it), or null. */
   nameGoneAt: string | null;
+  /** The copy a fork given none (forked) may hold: followed by name only, held by no process. */
+  unfollowed?: true;
 }
 
 interface Doubted {
   path: string;
   address: number;
   goneAt: string;
-  /** Where the trace showed it live after that: its munmap, mremap or MAP_FIXED mmap, or its process's exit or exec. */
-  endedAt: string;
+  /** Where the trace showed it live after that: its munmap, mremap or MAP_FIXED mmap, or its process's exit or exec; null: a fork past the caps may hold a copy. */
+  endedAt: string | null;
   pid: number;
   forkedAt: string | null;
 }
@@ -84,6 +86,9 @@ export class AttachWindow extends DoubtfulCalls<Doubted> {
   /** Forks given copies so far; past FORKS_COPIED, or HELD_MOST candidates in all, forks get none, counted here. */
   private forksCopied = 0;
   private forksNotCopied = 0;
+  /** The mappings of which a fork given no copies may hold one (review 34 attack, F1), each once, and how many wait for their name to go. */
+  private readonly unfollowedOrigins = new Set<Origin>();
+  private unfollowed = 0;
 
   /** @param nextId the engine's ids: a mapping in doubt is counted by an id no other has */
   constructor(
@@ -136,7 +141,7 @@ export class AttachWindow extends DoubtfulCalls<Doubted> {
   }
 
   get watching(): boolean {
-    return this.total > 0;
+    return this.total > 0 || this.unfollowed > 0;
   }
 
   /** Process `tgid` mapped [address, address + length): a candidate there was gone by then. */
@@ -182,13 +187,26 @@ export class AttachWindow extends DoubtfulCalls<Doubted> {
    * per request would copy it into each, and every unlink, rename and
    * munmap of a thousand children look at them. Those moments see few forks:
    * past FORKS_COPIED forks, or HELD_MOST candidates in all, a fork gets no
-   * copy, and the note says how many.
+   * copy, and the note says how many. Its parent's candidates are then in
+   * doubt once their name goes (and the mapping is shown live at the
+   * attach): that fork may hold a copy still (review 34 attack, F1: 64 forks
+   * that exit at once, then a 65th that keeps one, read as clean).
    */
   forked(parent: number, child: number, event: EventBase): void {
     const candidates = this.held.get(parent);
     if (candidates === undefined || this.held.has(child)) return;
     if (this.forksCopied >= FORKS_COPIED || this.total + candidates.length > HELD_MOST) {
       this.forksNotCopied++;
+      for (const candidate of candidates) {
+        if (this.unfollowedOrigins.has(candidate.origin)) continue;
+        this.unfollowedOrigins.add(candidate.origin);
+        const copy: Candidate = { ...candidate, tgid: child, forkedAt: `${event.place.file}:${event.place.line}`, unfollowed: true };
+        if (copy.nameGoneAt !== null) this.copyEnded(copy, null);
+        else {
+          this.named(copy);
+          this.unfollowed++;
+        }
+      }
       return;
     }
     this.forksCopied++;
@@ -225,7 +243,15 @@ export class AttachWindow extends DoubtfulCalls<Doubted> {
 
   /** The trace removed the name `name` at `event` (an unlink, or a rename over it). */
   nameRemoved(name: string, event: EventBase): void {
-    for (const candidate of this.byName.get(name) ?? []) if (candidate.nameGoneAt === null) candidate.nameGoneAt = `${event.place.file}:${event.place.line}`;
+    for (const candidate of [...(this.byName.get(name) ?? [])]) {
+      if (candidate.nameGoneAt !== null) continue;
+      candidate.nameGoneAt = `${event.place.file}:${event.place.line}`;
+      if (candidate.unfollowed !== true) continue;
+      // A fork given no copies may hold this mapping still: told now, or once it is shown live at the attach.
+      this.unnamed(candidate);
+      this.unfollowed--;
+      this.copyEnded(candidate, null);
+    }
   }
 
   /**
@@ -296,7 +322,7 @@ export class AttachWindow extends DoubtfulCalls<Doubted> {
    * its process): if its name had gone, it outlived it if it was a copy of a
    * live mapping, which the trace may show only later (liveAtAttach).
    */
-  private copyEnded(candidate: Candidate, at: string): void {
+  private copyEnded(candidate: Candidate, at: string | null): void {
     if (candidate.nameGoneAt === null) return;
     if (candidate.origin.live) this.doubtOf(candidate, at);
     else candidate.origin.released.push({ candidate, at });
@@ -310,7 +336,7 @@ export class AttachWindow extends DoubtfulCalls<Doubted> {
     origin.released = [];
   }
 
-  private doubtOf(candidate: Candidate, endedAt: string): void {
+  private doubtOf(candidate: Candidate, endedAt: string | null): void {
     this.add({ path: candidate.path, address: candidate.start, goneAt: candidate.nameGoneAt!, endedAt, pid: candidate.tgid, forkedAt: candidate.forkedAt });
     this.doubt([{ id: this.nextId(), space: { ownerTgid: candidate.tgid } }], candidate.path);
   }
@@ -325,12 +351,17 @@ export class AttachWindow extends DoubtfulCalls<Doubted> {
     if (first === null) return uncopied === '' ? null : uncopied.trimStart();
     const more = this.count > 1 ? ` (and ${this.count - 1} more like it)` : '';
     const at = `${first.path} at 0x${first.address.toString(16)}`;
-    const who =
-      first.forkedAt === null
-        ? `process ${first.pid} mapped ${at} before the capture attached (maps-before.txt), but no longer when maps-start.txt was read after the attach`
-        : `process ${first.pid}, forked by process ${this.pid} at ${first.forkedAt}, held a copy of its mapping of ${at}, which process ${this.pid} had before the capture attached (maps-before.txt) and no longer when maps-start.txt was read after the attach`;
+    const told =
+      first.endedAt === null
+        ? `process ${first.pid}, forked at ${first.forkedAt} past the first ${FORKS_COPIED} forks (or ${HELD_MOST} mappings followed), was given no copy to follow of the mapping of ${at} ` +
+          `that process ${this.pid} had before the capture attached (maps-before.txt) and no longer when maps-start.txt was read after the attach: the trace removed its name at ${first.goneAt}, and that fork may hold a copy still`
+        : `${
+            first.forkedAt === null
+              ? `process ${first.pid} mapped ${at} before the capture attached (maps-before.txt), but no longer when maps-start.txt was read after the attach`
+              : `process ${first.pid}, forked by process ${this.pid} at ${first.forkedAt}, held a copy of its mapping of ${at}, which process ${this.pid} had before the capture attached (maps-before.txt) and no longer when maps-start.txt was read after the attach`
+          }: the trace removed its name at ${first.goneAt} and showed the mapping still there at ${first.endedAt}`;
     return (
-      `${who}: the trace removed its name at ${first.goneAt} and showed the mapping still there at ${first.endedAt}${more}. The mapping may have outlived its file ` +
+      `${told}${more}. The mapping may have outlived its file ` +
       `(in doubt: the name may have been given to another file before the attach). A process that acts the moment a tracer attaches can do this on purpose${uncopied === '' ? '' : `.${uncopied}`}`
     );
   }
