@@ -119,6 +119,22 @@ export const RELEASED_DURING_UNLINK: BenignRule = {
 };
 
 /**
+ * A finding of a file's last name gone, whose file the capture found with a
+ * name left just after the trace (maps-end.nlink, counted through
+ * /proc/PID/map_files): the name the trace saw go was not the last, another
+ * having been made by a call the trace does not show (an untraced `ln`). No
+ * file gets a name back once its last has gone (but an O_TMPFILE one opened
+ * to be linked), so the count at the end speaks for the whole trace (review
+ * 33, exactness 4). Applied after the trace, to a mapping still live.
+ */
+export const KEPT_BY_ANOTHER_NAME: BenignRule = {
+  name: 'kept by another name',
+  note:
+    'The capture found this file with a name left just after the trace (maps-end.nlink): /proc prints the mapping "(deleted)" because the name it was mapped by is gone, ' +
+    'but another name, made by a call the trace does not show (a process it does not follow linked it), keeps the file. Benign; not a leak.',
+};
+
+/**
  * The rule that makes a mapping of this file benign by its name, or null.
  * `unlinkedByOwner`: the mapping's own process removed the last name
  * (BenignRule.ownUnlinkOnly); `length`: the mapping's (BenignRule.maxLength).

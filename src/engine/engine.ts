@@ -289,6 +289,16 @@ export class Engine {
   }
 
   /**
+   * After finish(): `findings` of mappings live at the end whose files the
+   * capture found with a name left then (FindingLog.keptByAnotherName).
+   */
+  keptByAnotherName(findings: readonly Finding[]): EngineChange[] {
+    this.log.begin();
+    for (const finding of findings) this.log.keptByAnotherName(finding);
+    return this.log.changed();
+  }
+
+  /**
    * Whether the trace shows process `pid` (an event of one of its threads,
    * at any time): a process whose maps at the end of the capture
    * (maps-end.N.txt) may be checked against what the trace shows of it.

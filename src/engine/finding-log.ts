@@ -3,7 +3,7 @@
 // changes one call into the engine produced, for live views.
 import { MAP_FIXED, type EventBase, type MmapEvent, type TraceEvent, type UnlinkEvent } from '../parse/events.js';
 import { pageEnd } from './address-space.js';
-import { benignRuleFor, benignRuleNamed, MAPPED_WITH_NO_NAME, mappedWithNoName, RELEASED_DURING_UNLINK, type BenignRule } from './benign.js';
+import { benignRuleFor, benignRuleNamed, KEPT_BY_ANOTHER_NAME, MAPPED_WITH_NO_NAME, mappedWithNoName, RELEASED_DURING_UNLINK, type BenignRule } from './benign.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import type { FileNode } from './files.js';
 import type { EvidenceMark } from './kept-evidence.js';
@@ -331,6 +331,21 @@ export class FindingLog {
     finding.note =
       `Named as the file of "${rule.name}" is, but its mapping was mremapped to ${length} bytes at ${event.place.file}:${event.place.line}, after the unlink: ` +
       `that rule holds only for a mapping of ${rule.maxLength} bytes or less; this one outlived the file as any other does (its size here is the one it had when the file went).`;
+    this.push({ type: 'updated', finding });
+  }
+
+  /**
+   * After the trace: a finding of a mapping still live at the end, whose
+   * file the capture found with a name left then (maps-end.nlink): benign
+   * (KEPT_BY_ANOTHER_NAME), an `updated` change.
+   */
+  keptByAnotherName(finding: Finding): void {
+    if (finding.kind !== 'unlinked-while-mapped' || finding.benign !== undefined || finding.resolution !== 'still-mapped') return;
+    finding.severity = 'info';
+    finding.benign = KEPT_BY_ANOTHER_NAME.name;
+    finding.note = KEPT_BY_ANOTHER_NAME.note;
+    // Its name never went: not made after it did.
+    delete finding.mappedAfterUnlink;
     this.push({ type: 'updated', finding });
   }
 

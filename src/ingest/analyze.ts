@@ -12,7 +12,7 @@ import { InputError } from '../errors.js';
 import type { LineSource } from './lines.js';
 import { bundleTraceSource, childrenAtAttachWarning, closeOthersMapsEnd, loadBundle, confirmWithMaps, readOthersMapsEnd, type Bundle, type MapsLine, type RangeLine } from './bundle.js';
 import { contradiction, noEventTraced, untracedBy, untracedTarget } from './untraced.js';
-import { endMappings, fromKernelName, keptDeleted, unexplainedDeleted, unexplainedLines } from './maps-end.js';
+import { endMappings, findingsCovering, fromKernelName, keptDeleted, unexplainedDeleted, unexplainedLines } from './maps-end.js';
 import { findingStart, type Finding } from '../engine/findings.js';
 import { isDeletedFile } from '../parse/maps.js';
 import { tailFile } from './tail.js';
@@ -272,11 +272,14 @@ function checkProcess(run: Run, engine: Engine, pid: number, mapsEnd: readonly M
   if (lines.length > 0) run.report(engine.deletedAtEnd(pid, endMappings(lines, path, noLinkLeft)));
   // Those a finding of the trace covers are said apart: the count contradicts the finding (a name the trace did not
   // see made, as an untraced `ln a b` is), and the report must not call the mapping no leak and a leak at once
-  // (review 33's code review, 5).
+  // (review 33's code review, 5). No file gets a name back once its last has gone, so maps read after the trace
+  // (an attach's) take such a finding back (review 33, exactness 4); a launched command's are read while the trace
+  // goes on, and its last name may have gone after the read.
   const uncovered = kept.length === 0 ? kept : unexplainedLines(engine.findings(), kept, pid, readBeforeStop);
   const left = new Set(uncovered);
   const covered = uncovered.length === kept.length ? [] : kept.filter((line) => !left.has(line));
-  for (const warning of [keptDeleted(uncovered, pid, path), keptDeleted(covered, pid, path, true)]) {
+  if (covered.length > 0 && !readBeforeStop) run.report(engine.keptByAnotherName(findingsCovering(engine.findings(), covered, pid)));
+  for (const warning of [keptDeleted(uncovered, pid, path), keptDeleted(covered, pid, path, readBeforeStop ? 'in doubt' : 'taken back')]) {
     if (warning === null) continue;
     run.warnings.push(warning.warning);
     run.warningPaths.push(...warning.paths);

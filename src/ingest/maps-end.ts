@@ -59,6 +59,35 @@ export function unexplainedLines<T extends MapsEntry>(findings: readonly Finding
 }
 
 /** A finding unmapped in the trace, whose mapping the maps read before the process was stopped still list. */
+/**
+ * The findings of process `pid`, of mappings live at the end, that cover one
+ * of `lines` (lines of its maps-end.txt): unexplainedLines the other way.
+ * Each span looked up among the lines in address order (they do not overlap).
+ */
+export function findingsCovering(findings: readonly Finding[], lines: readonly MapsEntry[], pid: number): Finding[] {
+  if (lines.length === 0) return [];
+  const sorted = [...lines].sort((a, b) => a.start - b.start);
+  const covering: Finding[] = [];
+  for (const finding of findings) {
+    if (finding.pid !== pid || finding.resolution !== 'still-mapped' || finding.confirmedByMaps === false) continue;
+    const covers = (finding.ranges ?? [finding]).some((range) => {
+      const start = findingStart(range);
+      const end = start + Math.max(range.length, 1);
+      // The first line that ends past the span's start: the only one that can begin before its end.
+      let low = 0;
+      let high = sorted.length;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (sorted[middle]!.end <= start) low = middle + 1;
+        else high = middle;
+      }
+      return low < sorted.length && sorted[low]!.start < end;
+    });
+    if (covers) covering.push(finding);
+  }
+  return covering;
+}
+
 function unmappedAfterRead(finding: Finding, deletedAt: ReadonlyMap<number, MapsEntry> | null): boolean {
   const line = deletedAt?.get(findingStart(finding));
   return line !== undefined && nameMayBe(finding.path, fromKernelName(line.path));
@@ -112,16 +141,22 @@ export function unexplainedDeleted(findings: readonly Finding[], mapsEnd: readon
  * that print "(deleted)" though the capture found their files with a name
  * left just after (maps-end.nlink: `kept`), or null when there are none:
  * no leak, but what a reader of /proc sees, told; or, `found`, lines a
- * finding of the trace covers, which the count contradicts.
+ * finding of the trace covers, which the count contradicts: the findings
+ * `taken back` (made benign), or `in doubt` (maps read while the trace went
+ * on: a launched command's).
  */
-export function keptDeleted(kept: readonly MapsEntry[], pid: number, path: string, found = false): UnexplainedDeleted | null {
+export function keptDeleted(kept: readonly MapsEntry[], pid: number, path: string, found: 'taken back' | 'in doubt' | null = null): UnexplainedDeleted | null {
   if (kept.length === 0) return null;
   const { one, named, paths } = filesOf(kept);
   const counted = `(a hard link: the capture counted ${one ? 'its' : 'their'} links just after reading the maps, maps-end.nlink)`;
-  const warning = found
-    ? `${path}: process ${pid} maps ${one ? 'a file' : `${paths.count} files`} that /proc prints "(deleted)" and a finding calls unlinked, though another name kept ${one ? 'it' : 'each'} ${counted}: ` +
-      `a name the trace did not see made (another process's link), so ${one ? 'that finding' : 'those findings'} may be false: ${named}`
-    : `${path}: process ${pid} maps ${one ? 'a file' : `${paths.count} files`} that /proc prints "(deleted)" though another name kept ${one ? 'it' : 'each'} ${counted}, so ${one ? 'it is no leak' : 'they are no leaks'}: ${named}`;
+  const warning =
+    found === 'taken back'
+      ? `${path}: process ${pid} maps ${one ? 'a file' : `${paths.count} files`} that /proc prints "(deleted)" and the trace shows losing the name ${one ? 'it was' : 'each was'} mapped by, though another name kept ${one ? 'it' : 'each'} ${counted}: ` +
+        `a name the trace did not see made (another process's link), so ${one ? 'its finding is' : 'their findings are'} no leak (info, "kept by another name"): ${named}`
+      : found === 'in doubt'
+        ? `${path}: process ${pid} maps ${one ? 'a file' : `${paths.count} files`} that /proc prints "(deleted)" and a finding calls unlinked, though another name kept ${one ? 'it' : 'each'} ${counted}: ` +
+          `a name the trace did not see made (another process's link), or the last name removed after the maps were read, as the trace of a launched command goes on past that read, so ${one ? 'that finding' : 'those findings'} may be false: ${named}`
+        : `${path}: process ${pid} maps ${one ? 'a file' : `${paths.count} files`} that /proc prints "(deleted)" though another name kept ${one ? 'it' : 'each'} ${counted}, so ${one ? 'it is no leak' : 'they are no leaks'}: ${named}`;
   return { warning, paths: paths.shown };
 }
 
