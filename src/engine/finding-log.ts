@@ -314,7 +314,7 @@ export class FindingLog {
       // A fork's copy counts from the clone's return, which a child that ends at once on another CPU can beat (bpftrace).
       if (finding.delayMs < 0 && finding.inheritedFrom !== undefined) finding.delayMs = 0;
     }
-    this.releasedDuringUnlink(finding);
+    this.releasedDuringUnlink(finding, event);
     this.notAtExit(finding);
     this.push({ type: 'resolved', finding });
   }
@@ -358,12 +358,17 @@ export class FindingLog {
    * mapped then (a continued finding, whose delay counts from its mmap): a
    * rename that waited 30 ms on another CPU while a reader opened, mapped
    * and unmapped the file it was replacing, the name there all along (CI,
-   * review 24's readers). Not a fork's copy, whose delay counts from the
-   * clone's return, which a child on another CPU can beat.
+   * review 24's readers). The release counts from the entry of the call
+   * that made it (`event`): an mmap over the mapping (MAP_FIXED) drops it as
+   * it starts, and bpftrace prints it at its return, which MAP_POPULATE may
+   * put tens of ms later, after the unlink of a process that waited to see
+   * the mapping gone (review 34, exactness F3). Not a fork's copy, whose
+   * delay counts from the clone's return, which a child on another CPU can
+   * beat.
    */
-  private releasedDuringUnlink(finding: Finding): void {
+  private releasedDuringUnlink(finding: Finding, event: EventBase | null): void {
     if (finding.kind !== 'unlinked-while-mapped' || finding.benign !== undefined || finding.inheritedFrom !== undefined) return;
-    const released = finding.resolvedAt?.seconds ?? null;
+    const released = event === null ? null : (event.enteredSeconds ?? event.seconds);
     const unlinkReturned = finding.unlinkedAt?.seconds ?? null;
     if (released === null || unlinkReturned === null || released >= unlinkReturned) return;
     if (finding.resolution !== 'unmapped' && finding.resolution !== 'process-exited') return;

@@ -179,6 +179,12 @@ interface RecordContext {
   bad(reason: string): BpftraceRecord;
 }
 
+/** The call's entry (`ens`), when the record has one, in seconds (EventBase.enteredSeconds). */
+function enteredOf(f: FieldReader): { enteredSeconds?: number } {
+  const ens = f.optionalBig('ens');
+  return ens === undefined ? {} : { enteredSeconds: Number(ens) / 1e9 };
+}
+
 /**
  * Parses one logical line. `lineNo` is its first physical line; pass `lines`
  * when the joiner made it of several.
@@ -334,6 +340,7 @@ function decodeMemoryRecord(c: RecordContext): BpftraceRecord | null {
         fd,
         offset: f.offset('off'),
         ...(fd >= 0 ? { ...inodeOf(f), ...linkCountOf(f) } : {}),
+        ...enteredOf(f),
       });
       return failedUnlessBad(e, failedCall ? { type: 'ignored', reason: 'mmap failed' } : null);
     }
@@ -341,7 +348,8 @@ function decodeMemoryRecord(c: RecordContext): BpftraceRecord | null {
       const ret = f.int('ret');
       f.checkRanges = ret >= 0;
       const address = f.address('addr');
-      return failedUnlessBad(c.event({ ...base, kind: 'munmap', address, length: f.size('len', address) }, f.big('ens')), c.failed(ret));
+      const ens = f.big('ens');
+      return failedUnlessBad(c.event({ ...base, kind: 'munmap', address, length: f.size('len', address), enteredSeconds: Number(ens) / 1e9 }, ens), c.failed(ret));
     }
     case 'madvise': {
       // Only MADV_DONTFORK (10) and MADV_DOFORK (11) are printed, and only when they succeeded.
@@ -366,6 +374,7 @@ function decodeMemoryRecord(c: RecordContext): BpftraceRecord | null {
         newLength: f.size('new_len', newAddress),
         flags: f.int('flags'),
         newAddress,
+        ...enteredOf(f),
       });
       return failedUnlessBad(e, failedCall ? { type: 'ignored', reason: 'mremap failed' } : null);
     }

@@ -327,6 +327,7 @@ export class BpftraceReader {
         // ^^^^^^^^^^^^^ ns: the event's time until here
         const ns = BigInt(event.time!) - (this.origin ?? 0n);
         event.seconds = Number(ns) / 1e9;
+        if (event.enteredSeconds !== undefined) event.enteredSeconds -= Number(this.origin ?? 0n) / 1e9;
         // Without a begin line, a record older than the first one read comes out negative.
         event.time = `${ns < 0n ? '-' : '+'}${(Math.abs(Number(ns)) / 1e9).toFixed(6)}`;
       }

@@ -16,6 +16,14 @@ export interface EventBase {
   time: string | null;
   /** The same instant in seconds (epoch, since midnight, or since trace start), for delays. */
   seconds: number | null;
+  /**
+   * bpftrace: the call's entry (its `ens`) in the same clock as `seconds`,
+   * which is its return (when it was printed). An mmap over a live mapping
+   * (MAP_FIXED) drops it at the start of the call, and MAP_POPULATE may then
+   * read the file in for tens of ms before it returns. Absent for strace,
+   * whose `time` is the call's start.
+   */
+  enteredSeconds?: number;
   /** The thread that made the call. 0 when the trace does not say (single process, no -f). */
   tid: number;
   /** Thread group id when the trace states it (bpftrace, bundle metadata); otherwise undefined. */
