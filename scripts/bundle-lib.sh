@@ -27,7 +27,7 @@
 #                   snapshot, the ranges of its lines that print " (deleted)"
 #                   whose file still had a link when asked (om_note_linked);
 #                   none when there are none
-#   maps-start.nlink  --pid: "START-END N INODE" for maps-start.txt's mappings
+#   maps-start.nlink  --pid: "START-END N INODE DEV" for maps-start.txt's mappings
 #                   whose file has N links beyond what its line tells: N >= 2,
 #                   or any N, 0 included, for a line printed "(deleted)" (om_note_nlink)
 #   maps-before.nlink  --pid: the same of maps-before.txt's, counted before the
@@ -644,7 +644,7 @@ om_note_dontfork() {
 }
 
 # om_note_nlink PID SNAPSHOT -> SNAPSHOT's twin (maps-start.txt:
-# maps-start.nlink, maps-before.txt: maps-before.nlink): "START-END N INODE"
+# maps-start.nlink, maps-before.txt: maps-before.nlink): "START-END N INODE DEV"
 # for each mapping of SNAPSHOT whose file has names its printed one does not
 # tell: N links, two or more, or any, 0 included, for a line printed "(deleted)" (a hard
 # link made before the attach keeps it). The trace shows no name made before
@@ -688,14 +688,17 @@ om_note_nlink() {
   { { [[ -z $counts ]] || printf '%s\n' "$counts"; } > "$out"; } 2>/dev/null || OM_WRITE_FAILED+=" ${out##*/}"
 }
 
-# om_link_counts MAP_FILES MAPS -> "START-END N INODE" of each entry of
-# MAP_FILES whose file (inode INODE) has N links, N >= 2, or any N, 0
-# included, where MAPS prints it "(deleted)": a line of those missing was not
-# counted (its mapping gone by the count, review 33's code review, 3), not
-# counted none. MAPS pads addresses to 8 digits, map_files does not
-# (0fff0000-… is fff0000-…): both are compared without leading zeros.
+# om_link_counts MAP_FILES MAPS -> "START-END N INODE DEV" of each entry of
+# MAP_FILES whose file (inode INODE on device DEV, st_dev in decimal) has N
+# links, N >= 2, or any N, 0 included, where MAPS prints it "(deleted)": a
+# line of those missing was not counted (its mapping gone by the count,
+# review 33's code review, 3), not counted none. The device too: inode
+# numbers repeat across file systems (review 34 attack, F4: another tmpfs's
+# inode 2 mapped at the range while the count ran). MAPS pads addresses to 8
+# digits, map_files does not (0fff0000-… is fff0000-…): both are compared
+# without leading zeros.
 om_link_counts() {
-  find -L "$1" -mindepth 1 -maxdepth 1 -printf '%f %n %i\n' 2> /dev/null |
+  find -L "$1" -mindepth 1 -maxdepth 1 -printf '%f %n %i %D\n' 2> /dev/null |
     LC_ALL=C awk 'function bare(range, parts) { split(range, parts, "-"); sub(/^0+/, "", parts[1]); sub(/^0+/, "", parts[2]); return parts[1] "-" parts[2] }
       NR == FNR { if (/ \(deleted\)$/) deleted[bare($1)] = 1; next }
       $1 ~ /^[0-9a-f]+-[0-9a-f]+$/ && ($2 >= 2 || (bare($1) in deleted))' "$2" -

@@ -19,7 +19,7 @@
 //
 // Needs root and bpftrace (8-25 s to attach).
 import { spawn } from 'node:child_process';
-import { existsSync, linkSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, expect, it } from 'vitest';
@@ -72,7 +72,7 @@ it('capture --pid (bpftrace): files kept by links made before the trace, a tempo
     .split('\n')
     .find((line) => line.endsWith(join(work, 'k.dat')))!
     .split(' ')[0];
-  expect(readFileSync(join(bundle, 'maps-start.nlink'), 'utf8')).toContain(`${kStart} 2 ${truth.kept['kb.dat']![0]}\n`);
+  expect(readFileSync(join(bundle, 'maps-start.nlink'), 'utf8')).toContain(`${kStart} 2 ${truth.kept['kb.dat']![0]} ${statSync(work).dev}\n`);
   expect(readFileSync(join(bundle, 'trace.txt'), 'utf8')).toMatch(/ mmap ret=0x[0-9a-f]+ addr=0x0 len=8192 .* nlink=2$/m);
   const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: Finding[]; warnings: string[]; summary: { mappingsInDoubt: number } };
   expect(report.findings.filter((finding) => finding.pid === truth.pid)).toEqual([]);

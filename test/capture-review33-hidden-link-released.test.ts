@@ -36,7 +36,7 @@ it('capture --pid (strace): the name unlinked in the trace, a hard link keeping 
   const hl = join(work, 'hl');
   writeFileSync(hl, Buffer.alloc(8192));
   linkSync(hl, `${hl}.bak`);
-  const inode = statSync(hl).ino;
+  const { ino: inode, dev } = statSync(hl);
   const program = spawn(PYTHON, [join(REPO, 'test', 'scenarios', 'hidden-link-released.py'), work], { stdio: ['pipe', 'pipe', 'inherit'] });
   children.push(program);
   const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
@@ -49,7 +49,7 @@ it('capture --pid (strace): the name unlinked in the trace, a hard link keeping 
   const result = await captured;
   expect(result.code, result.stderr).toBe(0);
   // The capture's word: two links at the attach, and hl gone from its name at the exit; the trace's: the unlink, then the munmap.
-  expect(readFileSync(join(bundle, 'maps-start.nlink'), 'utf8')).toMatch(new RegExp(` 2 ${inode}$`, 'm'));
+  expect(readFileSync(join(bundle, 'maps-start.nlink'), 'utf8')).toMatch(new RegExp(` 2 ${inode} ${dev}$`, 'm'));
   expect(readFileSync(join(bundle, 'maps-start-gone.txt'), 'utf8')).toContain(hl);
   const trace = readFileSync(join(bundle, 'trace.txt'), 'utf8');
   expect(trace.indexOf(`unlink("${hl}")`)).toBeGreaterThan(-1);

@@ -14,7 +14,7 @@
 //
 // Needs root and strace.
 import { spawn } from 'node:child_process';
-import { linkSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { cpSync, linkSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, expect, it } from 'vitest';
@@ -49,8 +49,9 @@ it('capture --pid (strace): a finding whose file maps-end.nlink counts a name fo
   const result = await captured;
   expect(result.code, result.stderr).toBe(0);
   program.stdin!.end();
-  const inode = statSync(join(work, 'b')).ino;
-  expect(readFileSync(join(bundle, 'maps-end.nlink'), 'utf8')).toMatch(new RegExp(` 1 ${inode}$`, 'm'));
+  const { ino: inode, dev } = statSync(join(work, 'b'));
+  const counts = readFileSync(join(bundle, 'maps-end.nlink'), 'utf8');
+  expect(counts).toMatch(new RegExp(` 1 ${inode} ${dev}$`, 'm'));
   const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: Finding[]; warnings: string[] };
   const found = report.findings.filter((finding) => finding.path === a);
   expect(found).toHaveLength(1);
@@ -64,4 +65,14 @@ it('capture --pid (strace): a finding whose file maps-end.nlink counts a name fo
     ),
   );
   expect(runCli(['analyze', bundle, '--fail-on', 'error']).status).toBe(0);
+
+  // Review 34 attack, F4: the same count of a file with the same inode number on another file system (a target that
+  // mapped one at the range while the count ran, as two fresh tmpfs mounts give) is no count of this file.
+  const swapped = join(work, 'swapped');
+  cpSync(bundle, swapped, { recursive: true });
+  const elsewhere = statSync('/proc').dev;
+  expect(elsewhere).not.toBe(dev);
+  writeFileSync(join(swapped, 'maps-end.nlink'), counts.replace(new RegExp(` 1 ${inode} ${dev}$`, 'm'), ` 1 ${inode} ${elsewhere}`));
+  const fooled = JSON.parse(runCli(['analyze', swapped, '--format', 'json']).stdout) as { findings: Finding[] };
+  expect(fooled.findings.filter((finding) => finding.path === a).map((finding) => finding.severity)).toEqual(['error']);
 }, 120_000);

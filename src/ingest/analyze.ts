@@ -10,7 +10,7 @@ import { Engine, type EngineChange } from '../engine/engine.js';
 import type { Diagnostic } from '../parse/events.js';
 import { InputError } from '../errors.js';
 import type { LineSource } from './lines.js';
-import { bundleTraceSource, childrenAtAttachWarning, closeOthersMapsEnd, loadBundle, confirmWithMaps, readOthersMapsEnd, type Bundle, type MapsLine, type RangeLine } from './bundle.js';
+import { bundleTraceSource, childrenAtAttachWarning, closeOthersMapsEnd, countIsOf, loadBundle, confirmWithMaps, readOthersMapsEnd, type Bundle, type MapsLine, type RangeLine } from './bundle.js';
 import { contradiction, noEventTraced, untracedBy, untracedTarget } from './untraced.js';
 import { endMappings, findingsCovering, fromKernelName, keptDeleted, unexplainedDeleted, unexplainedLines } from './maps-end.js';
 import { findingStart, type Finding } from '../engine/findings.js';
@@ -261,7 +261,7 @@ function checkProcess(run: Run, engine: Engine, pid: number, mapsEnd: readonly M
   // The capture's count of the line's file, if it counted it (a mapping gone by the count has none).
   const countOf = (line: MapsLine) => {
     const link = links?.get(line.start);
-    return link !== undefined && link.end === line.end && link.inode === line.inode ? link.count : null;
+    return link !== undefined && link.end === line.end && countIsOf(link, line.inode, line.dev) ? link.count : null;
   };
   // Printed "(deleted)", but a name kept the file: no leak, and nothing to explain.
   const named = (line: MapsLine) => (countOf(line) ?? 0) > 0;

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { EndMapping, EngineOptions, SeedFd, SeedMapping, WindowMapping } from '../engine/engine.js';
 import { findingStart, type Finding } from '../engine/findings.js';
 import { nameMayBe } from '../engine/mappings.js';
-import { DELETED_SUFFIX, deletedKind, ELISION, firstEndingAfter, isDeletedFile, mapsLookup, readMapsLine, type MapsEntry } from '../parse/maps.js';
+import { DELETED_SUFFIX, deletedKind, ELISION, firstEndingAfter, isDeletedFile, mapsLookup, parseDev, readMapsLine, type MapsEntry } from '../parse/maps.js';
 import { InputError } from '../errors.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import { readAhead } from './file-read.js';
@@ -358,16 +358,48 @@ async function readLinked(files: BundleFiles, twin: string, snapshotBytes: numbe
   return new Set((await readRanges(files, twin, snapshotBytes, problems, unusedMeans, false)).keys());
 }
 
-/** A line of a maps snapshot's twin: its range's end, and for the .nlink twins, the count and the inode it is of (else 0). */
+/** A line of a maps snapshot's twin: its range's end, and for the .nlink twins, the count and the file it is of (else 0, null). */
 export interface RangeLine {
   end: number;
   count: number;
   inode: number;
+  /** The file's device as "major:minor" (decimal), or null: captures before review 34 did not print it. */
+  dev: string | null;
+}
+
+/** The file a count is of, as a key: its inode and device. */
+function fileKey(link: RangeLine): string {
+  return `${link.inode} ${link.dev ?? ''}`;
+}
+
+/** A maps line's device ("fe:01", hex) as RangeLine.dev spells one. */
+function mapsDevKey(dev: string): string | null {
+  const parsed = parseDev(dev);
+  return parsed === null ? null : `${parsed.major}:${parsed.minor}`;
+}
+
+/** find's %D, st_dev in decimal, as glibc encodes it (gnu_dev_major/minor), as RangeLine.dev spells one. */
+function statDevKey(decimal: string): string {
+  const dev = BigInt(decimal);
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  return `${major}:${minor}`;
+}
+
+/**
+ * Whether a count (a line of a .nlink twin) is of the file a maps line maps:
+ * its inode and its device. Inode numbers repeat across file systems (each
+ * new tmpfs starts at 2): a target that mapped another's file at the range
+ * while the count ran had its count taken for its leak's (review 34 attack,
+ * F4). A count of an older capture, with no device, is matched by inode.
+ */
+export function countIsOf(link: RangeLine, inode: number, dev: string): boolean {
+  return link.inode === inode && (link.dev === null || link.dev === mapsDevKey(dev));
 }
 
 /**
  * The lines of a maps snapshot's twin, each `START-END` (or, `counted`,
- * `START-END N INODE`, N a count): by START. No larger than the snapshot,
+ * `START-END N INODE DEV`, N a count, DEV st_dev in decimal, absent from older captures): by START. No larger than the snapshot,
  * as no capture writes one.
  */
 async function readRanges(files: BundleFiles, twin: string, snapshotBytes: number, problems: string[], unusedMeans: string | undefined, counted: boolean): Promise<Map<number, RangeLine>> {
@@ -375,7 +407,7 @@ async function readRanges(files: BundleFiles, twin: string, snapshotBytes: numbe
   let bad = 0;
   let over = 0;
   const unreadable = (lineNo: number) => {
-    if (++bad <= MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${join(files.dir, twin)}:${lineNo}: unreadable line, not the START-END${counted ? ' COUNT INODE' : ''} of a maps line`);
+    if (++bad <= MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${join(files.dir, twin)}:${lineNo}: unreadable line, not the START-END${counted ? ' COUNT INODE DEVICE' : ''} of a maps line`);
   };
   const twinFd = files.openRegular(twin, true);
   if (twinFd < 0) return starts;
@@ -387,10 +419,16 @@ async function readRanges(files: BundleFiles, twin: string, snapshotBytes: numbe
   await files.eachLineOf(twinFd, twin, {
     line(text, lineNo) {
       if (text.trim() === '') return;
-      const range = (counted ? /^([0-9a-f]{1,16})-([0-9a-f]{1,16}) ([0-9]{1,9}) ([0-9]{1,20})$/ : /^([0-9a-f]{1,16})-([0-9a-f]{1,16})$/).exec(text);
+      const range = (counted ? /^([0-9a-f]{1,16})-([0-9a-f]{1,16}) ([0-9]{1,9}) ([0-9]{1,20})(?: ([0-9]{1,20}))?$/ : /^([0-9a-f]{1,16})-([0-9a-f]{1,16})$/).exec(text);
       if (range === null) return unreadable(lineNo);
       if (starts.size >= MAX_LINKED_LINES) over++;
-      else starts.set(parseInt(range[1]!, 16), { end: parseInt(range[2]!, 16), count: counted ? Number(range[3]) : 0, inode: counted ? Number(range[4]) : 0 });
+      else
+        starts.set(parseInt(range[1]!, 16), {
+          end: parseInt(range[2]!, 16),
+          count: counted ? Number(range[3]) : 0,
+          inode: counted ? Number(range[4]) : 0,
+          dev: range[5] === undefined ? null : statDevKey(range[5]),
+        });
     },
     longLine: (lineNo) => unreadable(lineNo),
   });
@@ -474,6 +512,8 @@ interface StartRange {
   start: number;
   end: number;
   inode: number;
+  /** As the maps line prints it ("fe:01"). */
+  dev: string;
 }
 
 /**
@@ -595,7 +635,7 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
     const startRanges: StartRange[] = [];
     const start = await readMapsSnapshot(files, 'maps-start.txt', startPath, (entry, lineNo, keep) => {
       startLines++;
-      startRanges.push({ start: entry.start, end: entry.end, inode: entry.inode });
+      startRanges.push({ start: entry.start, end: entry.end, inode: entry.inode, dev: entry.dev });
       // A ring lives on in its mappings once its fd is closed, and SQPOLL's thread needs no call (review 25).
       if (ringMapLine === 0 && entry.path === IO_URING_TARGET) ringMapLine = lineNo;
       seedOf(keep(), startPath, mappings, tmpfiles);
@@ -628,15 +668,16 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
       // file maps-before.nlink does not list had no name beyond its printed one then (or was not mapped, untraced).
       const before =
         links.size > 0 && files.has('maps-before.nlink')
-          ? new Map([...(await readRanges(files, 'maps-before.nlink', startBytes(files, BEFORE_FILE), warnings, noCount, true)).values()].map((line) => [line.inode, line.count]))
+          ? new Map([...(await readRanges(files, 'maps-before.nlink', startBytes(files, BEFORE_FILE), warnings, noCount, true)).values()].map((line) => [fileKey(line), line.count]))
           : null;
       // The same range of the same file: the counts are read after maps-start.txt, and the process may have mapped
       // another there between the two reads (review 32).
-      const inodeAt = links.size === 0 ? null : new Map(startRanges.map((range) => [range.start, range.inode]));
+      const rangeAt = links.size === 0 ? null : new Map(startRanges.map((range) => [range.start, range]));
       for (const seed of mappings) {
         const link = links.get(seed.start);
-        if (link === undefined || link.end !== seed.end || link.inode !== inodeAt?.get(seed.start)) continue;
-        const earlier = before?.get(link.inode);
+        const range = rangeAt?.get(seed.start);
+        if (link === undefined || range === undefined || link.end !== seed.end || !countIsOf(link, range.inode, range.dev)) continue;
+        const earlier = before?.get(fileKey(link));
         if (before === null) seed.nlink = link.count;
         else if (earlier !== undefined) seed.nlink = Math.min(earlier, link.count);
       }
