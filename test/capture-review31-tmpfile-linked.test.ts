@@ -14,7 +14,7 @@
 //
 // Needs root and strace.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, expect, it } from 'vitest';
@@ -55,7 +55,9 @@ it('capture --pid (strace): an O_TMPFILE file named by linkat before the attach,
   expect(files).toHaveLength(2);
   // The capture's word: one of them had one link at the attach (t.dat), the other none.
   const counted = readFileSync(join(bundle, 'maps-start.nlink'), 'utf8').trim().split('\n');
-  const ofInode = (inode: number) => counted.filter((line) => line.endsWith(` ${inode}`)).map((line) => line.split(' ')[1]);
+  // Each line ends with the file's inode and device (st_dev in decimal, as Node's stat gives it: the files are in work).
+  const dev = statSync(work).dev;
+  const ofInode = (inode: number) => counted.filter((line) => line.endsWith(` ${inode} ${dev}`)).map((line) => line.split(' ')[1]);
   const [named, unnamed] = files.map(([, { inode }]) => inode).sort((a, b) => Number(ofInode(b)[0] ?? -1) - Number(ofInode(a)[0] ?? -1));
   expect([ofInode(named!), ofInode(unnamed!)]).toEqual([['1'], ['0']]);
   const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: Finding[]; warnings: string[]; summary: { mappingsInDoubt: number } };
