@@ -317,6 +317,7 @@ export class FirstOfMany<T> {
 /** Calls that may have removed a mapped file's last name where the trace cannot tell: the first kept for a warning, the mappings live then in doubt. */
 export class DoubtfulCalls<T> extends FirstOfMany<T> {
   private readonly doubted = new Map<number, { pid: number; name: string }>();
+  private settled = 0;
 
   /** The live mappings of the file such a call may have removed (named `name`) may have outlived it. */
   doubt(mappings: Iterable<{ id: number; space: { ownerTgid: number } }>, name: string): void {
@@ -326,6 +327,20 @@ export class DoubtfulCalls<T> extends FirstOfMany<T> {
   /** Each mapping in doubt, but those a finding of that process and name covers. */
   inDoubt(found: (pid: number, name: string) => boolean): { pid: number; name: string }[] {
     return [...this.doubted.values()].filter(({ pid, name }) => !found(pid, name));
+  }
+
+  /** Process `pid`'s mappings in doubt by `name`, whose file a count after the trace found with a name left: no doubt (Engine.keptAtEnd). */
+  settle(pid: number, name: string): void {
+    for (const [id, doubt] of this.doubted) {
+      if (doubt.pid !== pid || doubt.name !== name) continue;
+      this.doubted.delete(id);
+      this.settled++;
+    }
+  }
+
+  /** Every doubt was settled: a note would tell of none. */
+  protected get allSettled(): boolean {
+    return this.settled > 0 && this.doubted.size === 0;
   }
 }
 
@@ -455,7 +470,7 @@ export class HiddenLinks extends DoubtfulCalls<{ name: string; pid: number; link
 
   note(): string | null {
     const first = this.first;
-    if (first === null) return null;
+    if (first === null || this.allSettled) return null;
     const more = this.count > 1 ? ` (and ${this.count - 1} more like it)` : '';
     return (
       `${first.name} had ${first.links} link${first.links === 1 ? '' : 's'} at ${first.countedAt}, more than the names the trace knew (hard links made before it), and ` +
@@ -465,7 +480,7 @@ export class HiddenLinks extends DoubtfulCalls<{ name: string; pid: number; link
   }
 
   paths(): string[] {
-    return this.first === null ? [] : [this.first.name];
+    return this.first === null || this.allSettled ? [] : [this.first.name];
   }
 }
 

@@ -278,7 +278,10 @@ function checkProcess(run: Run, engine: Engine, pid: number, mapsEnd: readonly M
   const uncovered = kept.length === 0 ? kept : unexplainedLines(engine.findings(), kept, pid, readBeforeStop);
   const left = new Set(uncovered);
   const covered = uncovered.length === kept.length ? [] : kept.filter((line) => !left.has(line));
-  if (covered.length > 0 && !readBeforeStop) run.report(engine.keptByAnotherName(findingsCovering(engine.findings(), covered, pid)));
+  if (!readBeforeStop) {
+    if (covered.length > 0) run.report(engine.keptByAnotherName(findingsCovering(engine.findings(), covered, pid)));
+    engine.keptAtEnd(pid, new Set(kept.map((line) => fromKernelName(line.path))));
+  }
   for (const warning of [keptDeleted(uncovered, pid, path), keptDeleted(covered, pid, path, readBeforeStop ? 'in doubt' : 'taken back')]) {
     if (warning === null) continue;
     run.warnings.push(warning.warning);
