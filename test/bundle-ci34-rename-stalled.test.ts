@@ -33,3 +33,11 @@ it('a reader that maps and unmaps a file while a rename over it waits: no error 
   // The race the readers did lose is still told: 12939's mapping at line 1250, whose file had no link after its munmap.
   expect(lostItsName).toContain(1250);
 });
+
+// Review 34 (exactness), F4: a release timed before the unlink it overlapped printed its delay as a clock gone wrong.
+it('says a release timed before the unlink it overlapped came that long before it, not that its delay is out of range', () => {
+  const text = runCli(['analyze', join(FIXTURE, 'bundle')]);
+  expect(text.stdout).not.toContain('out of range');
+  // Reader 12938's mapping, held when the rename entered: its munmap at line 287 returned 30.7 ms before the rename did (the ns of lines 287 and 1266).
+  expect(text.stdout).toContain("trace.txt:287  +1.663635  tid 12938, 30.7 ms before the unlink's time (the two calls ran at once)");
+});

@@ -118,13 +118,28 @@ function delayFrom(finding: Finding): string {
   return unlinkedFirst(finding) ? 'after it was mapped' : 'later';
 }
 
+/**
+ * A release timed before the unlink it is counted from: the two calls ran at
+ * once on two CPUs ("released while the unlink ran"; strace's release is
+ * timed at its call's start, bpftrace's unlink at its return). Its delay is
+ * no clock gone wrong.
+ */
+function releasedBeforeUnlink(finding: Finding): boolean {
+  return finding.delayMs !== null && finding.delayMs < 0 && Number.isFinite(finding.delayMs) && !unlinkedFirst(finding);
+}
+
 /** The resolution in full: "released when the process exited or exec'd 32.6 ms later". */
 export function resolutionText(finding: Finding): string {
-  const delay = finding.delayMs === null ? '' : ` ${formatDelay(finding.delayMs)} ${delayFrom(finding)}`;
+  const delay =
+    finding.delayMs === null
+      ? ''
+      : releasedBeforeUnlink(finding)
+        ? ` ${formatDelay(-finding.delayMs)} before the unlink's time (the two calls ran at once)`
+        : ` ${formatDelay(finding.delayMs)} ${delayFrom(finding)}`;
   switch (finding.resolution) {
     case 'unmapped':
       // "unmapped at PLACE, 17.5 ms after it was mapped": the delay does not run to that place's own words.
-      if (unlinkedFirst(finding)) return `unmapped${finding.resolvedAt === null ? '' : ` at ${describePlace(finding.resolvedAt)}${delay === '' ? '' : ','}`}${delay}`;
+      if (unlinkedFirst(finding) || releasedBeforeUnlink(finding)) return `unmapped${finding.resolvedAt === null ? '' : ` at ${describePlace(finding.resolvedAt)}${delay === '' ? '' : ','}`}${delay}`;
       return `unmapped${delay}${finding.resolvedAt === null ? '' : ` at ${describePlace(finding.resolvedAt)}`}`;
     case 'process-exited':
       // A launched command's maps at the end, read before the capture stopped it, showed the mapping (review 24, D3).
@@ -147,6 +162,7 @@ export function stateLabel(finding: Finding): string {
     case 'still-mapped':
       return 'still mapped';
     case 'unmapped':
+      if (releasedBeforeUnlink(finding)) return 'unmapped as it was unlinked';
       return finding.delayMs === null ? 'unmapped' : `unmapped after ${formatDelay(finding.delayMs)}`;
     case 'process-exited':
       return 'released at exit';
