@@ -89,6 +89,10 @@ export class AttachWindow extends DoubtfulCalls<Doubted> {
   /** The mappings of which a fork given no copies may hold one (review 34 attack, F1), each once, and how many wait for their name to go. */
   private readonly unfollowedOrigins = new Set<Origin>();
   private unfollowed = 0;
+  /** Processes whose candidates a fork given no copies has covered: the origins of a process's candidates never change, so once is enough. */
+  private readonly unfollowedFrom = new Set<number>();
+  /** Candidates forked() looked at for forks given no copies: for tests, never in a report. */
+  unfollowedSteps = 0;
 
   /** @param nextId the engine's ids: a mapping in doubt is counted by an id no other has */
   constructor(
@@ -197,7 +201,11 @@ export class AttachWindow extends DoubtfulCalls<Doubted> {
     if (candidates === undefined || this.held.has(child)) return;
     if (this.forksCopied >= FORKS_COPIED || this.total + candidates.length > HELD_MOST) {
       this.forksNotCopied++;
+      // Each fork past the caps walked them all again: forks × candidates (review 34's code review, 4).
+      if (this.unfollowedFrom.has(parent)) return;
+      this.unfollowedFrom.add(parent);
       for (const candidate of candidates) {
+        this.unfollowedSteps++;
         if (this.unfollowedOrigins.has(candidate.origin)) continue;
         this.unfollowedOrigins.add(candidate.origin);
         const copy: Candidate = { ...candidate, tgid: child, forkedAt: `${event.place.file}:${event.place.line}`, unfollowed: true };
