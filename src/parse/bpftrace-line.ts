@@ -181,8 +181,9 @@ interface RecordContext {
 
 /** The call's entry (`ens`), when the record has one, in seconds (EventBase.enteredSeconds). */
 function enteredOf(f: FieldReader): { enteredSeconds?: number } {
-  const ens = f.optionalBig('ens');
-  return ens === undefined ? {} : { enteredSeconds: Number(ens) / 1e9 };
+  // A number, not a bigint: seconds need no more than a double holds (as EventBase.seconds).
+  const ens = f.optionalInt('ens');
+  return ens === undefined ? {} : { enteredSeconds: ens / 1e9 };
 }
 
 /**
