@@ -27,7 +27,7 @@
 #                   snapshot, the ranges of its lines that print " (deleted)"
 #                   whose file still had a link when asked (om_note_linked);
 #                   none when there are none
-#   maps-start.nlink  --pid: "START-END N INODE DEV" for maps-start.txt's mappings
+#   maps-start.nlink  --pid: "START-END N INODE DEV FSTYPE" for maps-start.txt's mappings
 #                   whose file has N links beyond what its line tells: N >= 2,
 #                   or any N, 0 included, for a line printed "(deleted)" (om_note_nlink)
 #   maps-before.nlink  --pid: the same of maps-before.txt's, counted before the
@@ -644,7 +644,7 @@ om_note_dontfork() {
 }
 
 # om_note_nlink PID SNAPSHOT -> SNAPSHOT's twin (maps-start.txt:
-# maps-start.nlink, maps-before.txt: maps-before.nlink): "START-END N INODE DEV"
+# maps-start.nlink, maps-before.txt: maps-before.nlink): "START-END N INODE DEV FSTYPE"
 # for each mapping of SNAPSHOT whose file has names its printed one does not
 # tell: N links, two or more, or any, 0 included, for a line printed "(deleted)" (a hard
 # link made before the attach keeps it). The trace shows no name made before
@@ -688,20 +688,30 @@ om_note_nlink() {
   { { [[ -z $counts ]] || printf '%s\n' "$counts"; } > "$out"; } 2>/dev/null || OM_WRITE_FAILED+=" ${out##*/}"
 }
 
-# om_link_counts MAP_FILES MAPS -> "START-END N INODE DEV" of each entry of
-# MAP_FILES whose file (inode INODE on device DEV, st_dev in decimal) has N
-# links, N >= 2, or any N, 0 included, where MAPS prints it "(deleted)": a
-# line of those missing was not counted (its mapping gone by the count,
-# review 33's code review, 3), not counted none. The device too: inode
-# numbers repeat across file systems (review 34 attack, F4: another tmpfs's
-# inode 2 mapped at the range while the count ran). MAPS pads addresses to 8
-# digits, map_files does not (0fff0000-… is fff0000-…): both are compared
-# without leading zeros.
+# om_link_counts MAP_FILES MAPS -> "START-END N INODE DEV FSTYPE" of each
+# entry of MAP_FILES whose file (inode INODE on device DEV, st_dev in
+# decimal, of a file system of type FSTYPE) has N links, N >= 2, or any N, 0
+# included, where MAPS prints it "(deleted)": a line of those missing was not
+# counted (its mapping gone by the count, review 33's code review, 3), not
+# counted none. The device too: inode numbers repeat across file systems
+# (review 34 attack, F4: another tmpfs's inode 2 mapped at the range while
+# the count ran); and the type, as btrfs's st_dev (its subvolume's) is never
+# the device the maps print (its superblock's). The type by statfs through
+# the same link (find's %F looks the device up among this namespace's
+# mounts: "unknown" for btrfs, and for a mount of the target's own), the
+# first word of it ("UNKNOWN" for a type stat does not name). MAPS pads
+# addresses to 8 digits, map_files does not (0fff0000-… is fff0000-…): both
+# are compared without leading zeros.
 om_link_counts() {
-  find -L "$1" -mindepth 1 -maxdepth 1 -printf '%f %n %i %D\n' 2> /dev/null |
+  local counts
+  counts=$(find -L "$1" -mindepth 1 -maxdepth 1 -printf '%f %n %i %D\n' 2> /dev/null |
     LC_ALL=C awk 'function bare(range, parts) { split(range, parts, "-"); sub(/^0+/, "", parts[1]); sub(/^0+/, "", parts[2]); return parts[1] "-" parts[2] }
       NR == FNR { if (/ \(deleted\)$/) deleted[bare($1)] = 1; next }
-      $1 ~ /^[0-9a-f]+-[0-9a-f]+$/ && ($2 >= 2 || (bare($1) in deleted))' "$2" -
+      $1 ~ /^[0-9a-f]+-[0-9a-f]+$/ && ($2 >= 2 || (bare($1) in deleted))' "$2" -)
+  [[ -n $counts ]] || return 0
+  printf '%s\n' "$counts" | LC_ALL=C awk -v dir="$1" '{ print dir "/" $1 }' | xargs -r -d '\n' stat -f -L -c '%n %T' -- 2> /dev/null |
+    LC_ALL=C awk 'NR == FNR { name = $1; sub(/.*\//, "", name); type[name] = $2; next }
+      { print $0 " " (($1 in type) ? type[$1] : "unknown") }' - <(printf '%s\n' "$counts")
 }
 
 # om_dontfork_ranges SMAPS -> the START-END of each mapping whose VmFlags hold "dc".

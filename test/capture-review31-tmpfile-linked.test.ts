@@ -57,7 +57,7 @@ it('capture --pid (strace): an O_TMPFILE file named by linkat before the attach,
   const counted = readFileSync(join(bundle, 'maps-start.nlink'), 'utf8').trim().split('\n');
   // Each line ends with the file's inode and device (st_dev in decimal, as Node's stat gives it: the files are in work).
   const dev = statSync(work).dev;
-  const ofInode = (inode: number) => counted.filter((line) => line.endsWith(` ${inode} ${dev}`)).map((line) => line.split(' ')[1]);
+  const ofInode = (inode: number) => counted.filter((line) => line.includes(` ${inode} ${dev} `)).map((line) => line.split(' ')[1]);
   const [named, unnamed] = files.map(([, { inode }]) => inode).sort((a, b) => Number(ofInode(b)[0] ?? -1) - Number(ofInode(a)[0] ?? -1));
   expect([ofInode(named!), ofInode(unnamed!)]).toEqual([['1'], ['0']]);
   const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: Finding[]; warnings: string[]; summary: { mappingsInDoubt: number } };

@@ -55,9 +55,9 @@ it('capture --pid (strace): a hard link made before the attach, removed out of s
   // The program's word: its mapping of seg lives on, and the file has no name left.
   expect([truth.nlink, truth.deleted.map((mapping) => mapping.path)]).toEqual([0, [seg]]);
   // The capture's word: two links at the attach; at the end, the mapping printed "(deleted)", and its file's links counted 0.
-  expect(readFileSync(join(bundle, 'maps-start.nlink'), 'utf8')).toMatch(new RegExp(` 2 ${inode} ${dev}$`, 'm'));
+  expect(readFileSync(join(bundle, 'maps-start.nlink'), 'utf8')).toMatch(new RegExp(` 2 ${inode} ${dev} \\S+$`, 'm'));
   expect(readFileSync(join(bundle, 'maps-end.txt'), 'utf8')).toContain(`${seg} (deleted)`);
-  expect(readFileSync(join(bundle, 'maps-end.nlink'), 'utf8')).toMatch(new RegExp(` 0 ${inode} ${dev}$`, 'm'));
+  expect(readFileSync(join(bundle, 'maps-end.nlink'), 'utf8')).toMatch(new RegExp(` 0 ${inode} ${dev} \\S+$`, 'm'));
   const analyzed = runCli(['analyze', bundle, '--format', 'json', '--fail-on', 'error']);
   const report = JSON.parse(analyzed.stdout) as { findings: Finding[] };
   expect(report.findings.filter((finding) => finding.pid === truth.pid).map((finding) => [finding.kind, finding.severity, finding.address])).toEqual([

@@ -51,7 +51,7 @@ it('capture --pid (strace): a finding whose file maps-end.nlink counts a name fo
   program.stdin!.end();
   const { ino: inode, dev } = statSync(join(work, 'b'));
   const counts = readFileSync(join(bundle, 'maps-end.nlink'), 'utf8');
-  expect(counts).toMatch(new RegExp(` 1 ${inode} ${dev}$`, 'm'));
+  expect(counts).toMatch(new RegExp(` 1 ${inode} ${dev} \\S+$`, 'm'));
   const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: Finding[]; warnings: string[] };
   const found = report.findings.filter((finding) => finding.path === a);
   expect(found).toHaveLength(1);
@@ -72,7 +72,7 @@ it('capture --pid (strace): a finding whose file maps-end.nlink counts a name fo
   cpSync(bundle, swapped, { recursive: true });
   const elsewhere = statSync('/proc').dev;
   expect(elsewhere).not.toBe(dev);
-  writeFileSync(join(swapped, 'maps-end.nlink'), counts.replace(new RegExp(` 1 ${inode} ${dev}$`, 'm'), ` 1 ${inode} ${elsewhere}`));
+  writeFileSync(join(swapped, 'maps-end.nlink'), counts.replace(new RegExp(` 1 ${inode} ${dev} \\S+$`, 'm'), ` 1 ${inode} ${elsewhere} tmpfs`));
   const fooled = JSON.parse(runCli(['analyze', swapped, '--format', 'json']).stdout) as { findings: Finding[] };
   expect(fooled.findings.filter((finding) => finding.path === a).map((finding) => finding.severity)).toEqual(['error']);
 }, 120_000);

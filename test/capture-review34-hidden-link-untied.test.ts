@@ -53,8 +53,8 @@ it('capture --pid (strace): removals the trace ties to no file put no mapping in
   // The program's word: its mapping prints "(deleted)", and seg.keep keeps the file.
   expect([truth.nlink, truth.deleted.map((mapping) => mapping.path)]).toEqual([1, [seg]]);
   // The capture's word: one link at the attach and at the end; the trace's: the rename and the unlink it ties to no file.
-  expect(readFileSync(join(bundle, 'maps-start.nlink'), 'utf8')).toMatch(new RegExp(` 1 ${inode} ${dev}$`, 'm'));
-  expect(readFileSync(join(bundle, 'maps-end.nlink'), 'utf8')).toMatch(new RegExp(` 1 ${inode} ${dev}$`, 'm'));
+  expect(readFileSync(join(bundle, 'maps-start.nlink'), 'utf8')).toMatch(new RegExp(` 1 ${inode} ${dev} \\S+$`, 'm'));
+  expect(readFileSync(join(bundle, 'maps-end.nlink'), 'utf8')).toMatch(new RegExp(` 1 ${inode} ${dev} \\S+$`, 'm'));
   const trace = readFileSync(join(bundle, 'trace.txt'), 'utf8');
   expect(trace).toContain(`rename("${join(work, 'other')}", "${join(work, 'other2')}") = 0`);
   expect(trace).toContain(`unlink("${join(work, 'junk')}") = 0`);

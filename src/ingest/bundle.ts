@@ -365,6 +365,8 @@ export interface RangeLine {
   inode: number;
   /** The file's device as "major:minor" (decimal), or null: captures before review 34 did not print it. */
   dev: string | null;
+  /** The type of its file system (stat -f %T: "btrfs", "ext2/ext3", "tmpfs"), or null, as `dev`. */
+  fsType: string | null;
 }
 
 /** The file a count is of, as a key: its inode and device. */
@@ -394,12 +396,20 @@ function statDevKey(decimal: string): string {
  * F4). A count of an older capture, with no device, is matched by inode.
  */
 export function countIsOf(link: RangeLine, inode: number, dev: string): boolean {
-  return link.inode === inode && (link.dev === null || link.dev === mapsDevKey(dev));
+  return link.inode === inode && (link.dev === null || link.dev === mapsDevKey(dev) || link.fsType === STAT_DEV_ELSEWHERE);
 }
 
 /**
+ * A file system whose stat gives a file another device than the maps print:
+ * btrfs, its subvolume's, where the maps print its superblock's, on every
+ * file (review 34's code review, 1). Its counts are matched by inode alone,
+ * as before the device was read.
+ */
+const STAT_DEV_ELSEWHERE = 'btrfs';
+
+/**
  * The lines of a maps snapshot's twin, each `START-END` (or, `counted`,
- * `START-END N INODE DEV`, N a count, DEV st_dev in decimal, absent from older captures): by START. No larger than the snapshot,
+ * `START-END N INODE DEV FSTYPE`, N a count, DEV st_dev in decimal, FSTYPE its file system's, both absent from older captures): by START. No larger than the snapshot,
  * as no capture writes one.
  */
 async function readRanges(files: BundleFiles, twin: string, snapshotBytes: number, problems: string[], unusedMeans: string | undefined, counted: boolean): Promise<Map<number, RangeLine>> {
@@ -407,7 +417,7 @@ async function readRanges(files: BundleFiles, twin: string, snapshotBytes: numbe
   let bad = 0;
   let over = 0;
   const unreadable = (lineNo: number) => {
-    if (++bad <= MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${join(files.dir, twin)}:${lineNo}: unreadable line, not the START-END${counted ? ' COUNT INODE DEVICE' : ''} of a maps line`);
+    if (++bad <= MAX_MAPS_PROBLEMS_SHOWN) problems.push(`${join(files.dir, twin)}:${lineNo}: unreadable line, not the START-END${counted ? ' COUNT INODE DEVICE TYPE' : ''} of a maps line`);
   };
   const twinFd = files.openRegular(twin, true);
   if (twinFd < 0) return starts;
@@ -419,7 +429,7 @@ async function readRanges(files: BundleFiles, twin: string, snapshotBytes: numbe
   await files.eachLineOf(twinFd, twin, {
     line(text, lineNo) {
       if (text.trim() === '') return;
-      const range = (counted ? /^([0-9a-f]{1,16})-([0-9a-f]{1,16}) ([0-9]{1,9}) ([0-9]{1,20})(?: ([0-9]{1,20}))?$/ : /^([0-9a-f]{1,16})-([0-9a-f]{1,16})$/).exec(text);
+      const range = (counted ? /^([0-9a-f]{1,16})-([0-9a-f]{1,16}) ([0-9]{1,9}) ([0-9]{1,20})(?: ([0-9]{1,20})(?: ([0-9A-Za-z_./-]{1,32}))?)?$/ : /^([0-9a-f]{1,16})-([0-9a-f]{1,16})$/).exec(text);
       if (range === null) return unreadable(lineNo);
       if (starts.size >= MAX_LINKED_LINES) over++;
       else
@@ -428,6 +438,7 @@ async function readRanges(files: BundleFiles, twin: string, snapshotBytes: numbe
           count: counted ? Number(range[3]) : 0,
           inode: counted ? Number(range[4]) : 0,
           dev: range[5] === undefined ? null : statDevKey(range[5]),
+          fsType: range[6] ?? null,
         });
     },
     longLine: (lineNo) => unreadable(lineNo),
