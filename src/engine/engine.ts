@@ -290,12 +290,13 @@ export class Engine {
 
   /**
    * After finish(): process `pid` maps, at the end, files the capture found
-   * with a name left then (`names`, as the maps print them): no file gets a
-   * name back once its last has gone, so a call the trace ties to no file
-   * did not take it (HiddenLinks: review 34, exactness F1).
+   * with a name left then (`lines`: each range, and the name the maps print):
+   * no file gets a name back once its last has gone, so a call the trace ties
+   * to no file did not take the name of a mapping live there (HiddenLinks:
+   * review 34, exactness F1).
    */
-  keptAtEnd(pid: number, names: Iterable<string>): void {
-    for (const name of names) this.files.hidden.settle(pid, name);
+  keptAtEnd(pid: number, lines: Iterable<{ start: number; end: number; name: string }>): void {
+    for (const line of lines) this.files.hidden.settle(pid, line.name, line.start, line.end);
   }
 
   /**

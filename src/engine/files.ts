@@ -315,24 +315,42 @@ export class FirstOfMany<T> {
 }
 
 /** Calls that may have removed a mapped file's last name where the trace cannot tell: the first kept for a warning, the mappings live then in doubt. */
+/** A mapping in doubt, as DoubtfulCalls.doubt is given one: its own state when the engine has it (settle). */
+interface DoubtedMapping {
+  id: number;
+  space: { ownerTgid: number };
+  address?: number;
+  length?: number;
+  pieces?: number;
+}
+
 export class DoubtfulCalls<T> extends FirstOfMany<T> {
-  private readonly doubted = new Map<number, { pid: number; name: string }>();
+  private readonly doubted = new Map<number, { pid: number; name: string; mapping: DoubtedMapping }>();
   private settled = 0;
 
   /** The live mappings of the file such a call may have removed (named `name`) may have outlived it. */
-  doubt(mappings: Iterable<{ id: number; space: { ownerTgid: number } }>, name: string): void {
-    for (const mapping of mappings) if (!this.doubted.has(mapping.id)) this.doubted.set(mapping.id, { pid: mapping.space.ownerTgid, name });
+  doubt(mappings: Iterable<DoubtedMapping>, name: string): void {
+    for (const mapping of mappings) if (!this.doubted.has(mapping.id)) this.doubted.set(mapping.id, { pid: mapping.space.ownerTgid, name, mapping });
   }
 
   /** Each mapping in doubt, but those a finding of that process and name covers. */
   inDoubt(found: (pid: number, name: string) => boolean): { pid: number; name: string }[] {
-    return [...this.doubted.values()].filter(({ pid, name }) => !found(pid, name));
+    return [...this.doubted.values()].filter(({ pid, name }) => !found(pid, name)).map(({ pid, name }) => ({ pid, name }));
   }
 
-  /** Process `pid`'s mappings in doubt by `name`, whose file a count after the trace found with a name left: no doubt (Engine.keptAtEnd). */
-  settle(pid: number, name: string): void {
+  /**
+   * Process `pid`'s mappings in doubt by `name`, still live at the end and
+   * within [start, end), the range of a line of its maps then whose file a
+   * count after the trace found with a name left: no doubt (Engine.keptAtEnd).
+   * Not one released before: a file made since under the same name (and the
+   * same inode number, as ext4 gives one freed) may be what the line shows
+   * (review 34's code review, 3).
+   */
+  settle(pid: number, name: string, start: number, end: number): void {
     for (const [id, doubt] of this.doubted) {
-      if (doubt.pid !== pid || doubt.name !== name) continue;
+      const { address, length, pieces } = doubt.mapping;
+      if (doubt.pid !== pid || doubt.name !== name || address === undefined || length === undefined || pieces === 0) continue;
+      if (address < start || address + length > end) continue;
       this.doubted.delete(id);
       this.settled++;
     }

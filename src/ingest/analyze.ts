@@ -12,7 +12,7 @@ import { InputError } from '../errors.js';
 import type { LineSource } from './lines.js';
 import { bundleTraceSource, childrenAtAttachWarning, closeOthersMapsEnd, countIsOf, loadBundle, confirmWithMaps, readOthersMapsEnd, type Bundle, type MapsLine, type RangeLine } from './bundle.js';
 import { contradiction, noEventTraced, untracedBy, untracedTarget } from './untraced.js';
-import { endMappings, findingsCovering, fromKernelName, keptDeleted, unexplainedDeleted, unexplainedLines } from './maps-end.js';
+import { endMappings, findingsKeptByName, fromKernelName, keptDeleted, unexplainedDeleted, unexplainedLines } from './maps-end.js';
 import { findingStart, type Finding } from '../engine/findings.js';
 import { isDeletedFile } from '../parse/maps.js';
 import { tailFile } from './tail.js';
@@ -278,11 +278,24 @@ function checkProcess(run: Run, engine: Engine, pid: number, mapsEnd: readonly M
   const uncovered = kept.length === 0 ? kept : unexplainedLines(engine.findings(), kept, pid, readBeforeStop);
   const left = new Set(uncovered);
   const covered = uncovered.length === kept.length ? [] : kept.filter((line) => !left.has(line));
+  // A finding is taken back only when every line of its span is of its file with a name left (findingsKeptByName): the
+  // lines of the others stay said as perhaps false.
+  let takenBack: readonly MapsLine[] = [];
+  let inDoubt = covered;
   if (!readBeforeStop) {
-    if (covered.length > 0) run.report(engine.keptByAnotherName(findingsCovering(engine.findings(), covered, pid)));
-    engine.keptAtEnd(pid, new Set(kept.map((line) => fromKernelName(line.path))));
+    const taken = covered.length === 0 ? [] : findingsKeptByName(engine.findings(), mapsEnd, pid, named);
+    if (taken.length > 0) {
+      run.report(engine.keptByAnotherName(taken));
+      const stillDoubted = new Set(unexplainedLines(taken, covered, pid, readBeforeStop));
+      takenBack = covered.filter((line) => !stillDoubted.has(line));
+      inDoubt = covered.filter((line) => stillDoubted.has(line));
+    }
+    engine.keptAtEnd(
+      pid,
+      kept.map((line) => ({ start: line.start, end: line.end, name: fromKernelName(line.path) })),
+    );
   }
-  for (const warning of [keptDeleted(uncovered, pid, path), keptDeleted(covered, pid, path, readBeforeStop ? 'in doubt' : 'taken back')]) {
+  for (const warning of [keptDeleted(uncovered, pid, path), keptDeleted(takenBack, pid, path, 'taken back'), keptDeleted(inDoubt, pid, path, 'in doubt')]) {
     if (warning === null) continue;
     run.warnings.push(warning.warning);
     run.warningPaths.push(...warning.paths);

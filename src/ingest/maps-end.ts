@@ -60,32 +60,41 @@ export function unexplainedLines<T extends MapsEntry>(findings: readonly Finding
 
 /** A finding unmapped in the trace, whose mapping the maps read before the process was stopped still list. */
 /**
- * The findings of process `pid`, of mappings live at the end, that cover one
- * of `lines` (lines of its maps-end.txt): unexplainedLines the other way.
- * Each span looked up among the lines in address order (they do not overlap).
+ * The findings of process `pid`, of mappings live at the end, whose every
+ * "(deleted)" line of its maps-end.txt (`mapsEnd`) within their spans is of
+ * their own file (by its name) and `named`: counted with a name left. One
+ * line of another file mapped over part of a leak, that file with a name
+ * left, takes back nothing (review 34's code review, 2). Each span looked up
+ * among the lines in address order (they do not overlap).
  */
-export function findingsCovering(findings: readonly Finding[], lines: readonly MapsEntry[], pid: number): Finding[] {
-  if (lines.length === 0) return [];
-  const sorted = [...lines].sort((a, b) => a.start - b.start);
-  const covering: Finding[] = [];
+export function findingsKeptByName<T extends MapsEntry>(findings: readonly Finding[], mapsEnd: readonly T[], pid: number, named: (line: T) => boolean): Finding[] {
+  const deleted = mapsEnd.filter(isDeletedFile).sort((a, b) => a.start - b.start);
+  if (deleted.length === 0) return [];
+  const kept: Finding[] = [];
   for (const finding of findings) {
-    if (finding.pid !== pid || finding.resolution !== 'still-mapped' || finding.confirmedByMaps === false) continue;
-    const covers = (finding.ranges ?? [finding]).some((range) => {
+    if (finding.pid !== pid || finding.kind !== 'unlinked-while-mapped' || finding.resolution !== 'still-mapped' || finding.confirmedByMaps === false) continue;
+    let lines = 0;
+    let all = true;
+    for (const range of finding.ranges ?? [finding]) {
       const start = findingStart(range);
       const end = start + Math.max(range.length, 1);
-      // The first line that ends past the span's start: the only one that can begin before its end.
+      // The first line that ends past the span's start; those after it that begin before its end are in it too.
       let low = 0;
-      let high = sorted.length;
+      let high = deleted.length;
       while (low < high) {
         const middle = (low + high) >>> 1;
-        if (sorted[middle]!.end <= start) low = middle + 1;
+        if (deleted[middle]!.end <= start) low = middle + 1;
         else high = middle;
       }
-      return low < sorted.length && sorted[low]!.start < end;
-    });
-    if (covers) covering.push(finding);
+      for (let k = low; k < deleted.length && deleted[k]!.start < end; k++) {
+        const line = deleted[k]!;
+        lines++;
+        if (!named(line) || !nameMayBe(finding.path, fromKernelName(line.path))) all = false;
+      }
+    }
+    if (lines > 0 && all) kept.push(finding);
   }
-  return covering;
+  return kept;
 }
 
 function unmappedAfterRead(finding: Finding, deletedAt: ReadonlyMap<number, MapsEntry> | null): boolean {
@@ -143,7 +152,7 @@ export function unexplainedDeleted(findings: readonly Finding[], mapsEnd: readon
  * no leak, but what a reader of /proc sees, told; or, `found`, lines a
  * finding of the trace covers, which the count contradicts: the findings
  * `taken back` (made benign), or `in doubt` (maps read while the trace went
- * on: a launched command's).
+ * on, a launched command's; or a finding whose span holds other lines too).
  */
 export function keptDeleted(kept: readonly MapsEntry[], pid: number, path: string, found: 'taken back' | 'in doubt' | null = null): UnexplainedDeleted | null {
   if (kept.length === 0) return null;
@@ -155,7 +164,8 @@ export function keptDeleted(kept: readonly MapsEntry[], pid: number, path: strin
         `a name the trace did not see made (another process's link), so ${one ? 'its finding is' : 'their findings are'} no leak (info, "kept by another name"): ${named}`
       : found === 'in doubt'
         ? `${path}: process ${pid} maps ${one ? 'a file' : `${paths.count} files`} that /proc prints "(deleted)" and a finding calls unlinked, though another name kept ${one ? 'it' : 'each'} ${counted}: ` +
-          `a name the trace did not see made (another process's link), or the last name removed after the maps were read, as the trace of a launched command goes on past that read, so ${one ? 'that finding' : 'those findings'} may be false: ${named}`
+          `a name the trace did not see made (another process's link), so ${one ? 'that finding' : 'those findings'} may be false; ${one ? 'it stands' : 'they stand'}, as the maps were read while the trace went on ` +
+          `(a launched command's: its last name may have gone after), or the finding's span holds other lines than its file's with a name left: ${named}`
         : `${path}: process ${pid} maps ${one ? 'a file' : `${paths.count} files`} that /proc prints "(deleted)" though another name kept ${one ? 'it' : 'each'} ${counted}, so ${one ? 'it is no leak' : 'they are no leaks'}: ${named}`;
   return { warning, paths: paths.shown };
 }
