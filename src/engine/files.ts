@@ -314,7 +314,6 @@ export class FirstOfMany<T> {
   }
 }
 
-/** Calls that may have removed a mapped file's last name where the trace cannot tell: the first kept for a warning, the mappings live then in doubt. */
 /** A mapping in doubt, as DoubtfulCalls.doubt is given one: its own state when the engine has it (settle). */
 interface DoubtedMapping {
   id: number;
@@ -324,6 +323,7 @@ interface DoubtedMapping {
   pieces?: number;
 }
 
+/** Calls that may have removed a mapped file's last name where the trace cannot tell: the first kept for a warning, the mappings live then in doubt. */
 export class DoubtfulCalls<T> extends FirstOfMany<T> {
   private readonly doubted = new Map<number, { pid: number; name: string; mapping: DoubtedMapping }>();
   private settled = 0;

@@ -58,7 +58,6 @@ export function unexplainedLines<T extends MapsEntry>(findings: readonly Finding
   return unexplained;
 }
 
-/** A finding unmapped in the trace, whose mapping the maps read before the process was stopped still list. */
 /**
  * The findings of process `pid`, of mappings live at the end, whose every
  * "(deleted)" line of its maps-end.txt (`mapsEnd`) within their spans is of
@@ -97,6 +96,7 @@ export function findingsKeptByName<T extends MapsEntry>(findings: readonly Findi
   return kept;
 }
 
+/** A finding unmapped in the trace, whose mapping the maps read before the process was stopped still list. */
 function unmappedAfterRead(finding: Finding, deletedAt: ReadonlyMap<number, MapsEntry> | null): boolean {
   const line = deletedAt?.get(findingStart(finding));
   return line !== undefined && nameMayBe(finding.path, fromKernelName(line.path));
