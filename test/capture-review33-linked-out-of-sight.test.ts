@@ -13,16 +13,15 @@
 // strace; the truth is its own stat of b after the unlink.
 //
 // Needs root and strace.
-import { spawn } from 'node:child_process';
-import { cpSync, linkSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import type { spawn } from 'node:child_process';
+import { cpSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
 import { PYTHON, workspace } from './scenarios/harness.js';
-import { captureAttached } from './support/attach.js';
+import { linkedOutOfSight } from './support/linked-out-of-sight.js';
 import { killStillRunning } from './support/proc.js';
-import { REPO, requireTool, runCli } from './support/tools.js';
+import { requireTool, runCli } from './support/tools.js';
 
 const children: ReturnType<typeof spawn>[] = [];
 beforeAll(() => {
@@ -34,21 +33,8 @@ afterEach(() => killStillRunning(children));
 
 it('capture --pid (strace): a finding whose file maps-end.nlink counts a name for is taken back, benign, and said so once', async () => {
   const work = realpathSync(workspace('linked-out-of-sight'));
-  const a = join(work, 'a');
-  const program = spawn(PYTHON, [join(REPO, 'test', 'scenarios', 'linked-out-of-sight.py'), work], { stdio: ['pipe', 'pipe', 'inherit'] });
-  children.push(program);
-  const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
-  expect(Number((await lines.next()).value)).toBe(program.pid);
   const bundle = join(work, 'bundle');
-  const { captured } = await captureAttached('strace', program, bundle, children, ['--duration', '3']);
-  // By this test, which the capture does not trace.
-  linkSync(a, join(work, 'b'));
-  program.stdin!.write('go\n');
-  // The program's word: b keeps the file.
-  expect((await lines.next()).value).toBe('unlinked 1');
-  const result = await captured;
-  expect(result.code, result.stderr).toBe(0);
-  program.stdin!.end();
+  const a = await linkedOutOfSight(work, bundle, children);
   const { ino: inode, dev } = statSync(join(work, 'b'));
   const counts = readFileSync(join(bundle, 'maps-end.nlink'), 'utf8');
   expect(counts).toMatch(new RegExp(` 1 ${inode} ${dev} \\S+$`, 'm'));

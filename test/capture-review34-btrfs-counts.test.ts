@@ -13,16 +13,15 @@
 // name, and Node's stat of the file against the maps' device.
 //
 // Needs root, strace, mkfs.btrfs and a loop device.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { linkSync, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { type ChildProcess, execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
 import { PYTHON, workspace } from './scenarios/harness.js';
-import { captureAttached } from './support/attach.js';
+import { linkedOutOfSight } from './support/linked-out-of-sight.js';
 import { killStillRunning } from './support/proc.js';
-import { REPO, requireTool, runCli } from './support/tools.js';
+import { requireTool, runCli } from './support/tools.js';
 
 const children: ChildProcess[] = [];
 let mounted: string | null = null;
@@ -48,21 +47,8 @@ it('capture --pid (strace) on btrfs: the count at the end, of another device tha
   execFileSync('mount', ['-o', 'loop', image, work]);
   mounted = work;
 
-  const a = join(work, 'a');
-  const program = spawn(PYTHON, [join(REPO, 'test', 'scenarios', 'linked-out-of-sight.py'), work], { stdio: ['pipe', 'pipe', 'inherit'] });
-  children.push(program);
-  const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
-  expect(Number((await lines.next()).value)).toBe(program.pid);
   const bundle = join(base, 'bundle');
-  const { captured } = await captureAttached('strace', program, bundle, children, ['--duration', '3']);
-  // By this test, which the capture does not trace.
-  linkSync(a, join(work, 'b'));
-  program.stdin!.write('go\n');
-  // The program's word: b keeps the file.
-  expect((await lines.next()).value).toBe('unlinked 1');
-  const result = await captured;
-  expect(result.code, result.stderr).toBe(0);
-  program.stdin!.end();
+  const a = await linkedOutOfSight(work, bundle, children);
 
   // The file system's word: stat gives the file a device the maps do not print.
   const { ino: inode, dev } = statSync(join(work, 'b'));

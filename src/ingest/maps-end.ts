@@ -10,7 +10,7 @@
 // Pure: no I/O.
 import { type EndMapping, nameMayBe } from '../engine/mappings.js';
 import { findingStart, type Finding } from '../engine/findings.js';
-import { isDeletedFile, parseDev, type MapsEntry } from '../parse/maps.js';
+import { firstEndingAfter, isDeletedFile, parseDev, type MapsEntry } from '../parse/maps.js';
 import type { MapsLine } from './bundle.js';
 
 /** How many of them the warning names. */
@@ -78,14 +78,7 @@ export function findingsKeptByName<T extends MapsEntry>(findings: readonly Findi
       const start = findingStart(range);
       const end = start + Math.max(range.length, 1);
       // The first line that ends past the span's start; those after it that begin before its end are in it too.
-      let low = 0;
-      let high = deleted.length;
-      while (low < high) {
-        const middle = (low + high) >>> 1;
-        if (deleted[middle]!.end <= start) low = middle + 1;
-        else high = middle;
-      }
-      for (let k = low; k < deleted.length && deleted[k]!.start < end; k++) {
+      for (let k = firstEndingAfter(deleted, start); k < deleted.length && deleted[k]!.start < end; k++) {
         const line = deleted[k]!;
         lines++;
         if (!named(line) || !nameMayBe(finding.path, fromKernelName(line.path))) all = false;
