@@ -12,6 +12,7 @@ import {
   CLOSE_RANGE_CLOEXEC,
   MADV_DOFORK,
   MADV_DONTFORK,
+  MAP_FIXED,
   O_CLOEXEC,
   O_TMPFILE,
   type Diagnostic,
@@ -331,17 +332,19 @@ function decodeMemoryRecord(c: RecordContext): BpftraceRecord | null {
       const failedCall = ret >= FIRST_ERROR_ADDRESS && ret < ADDRESS_SPACE_END;
       f.checkRanges = !failedCall;
       const address = f.address('ret', ret);
+      const flags = f.int('flags');
       const e = c.event({
         ...base,
         kind: 'mmap',
         address,
         length: f.size('len', address),
         prot: f.int('prot'),
-        flags: f.int('flags'),
+        flags,
         fd,
         offset: f.offset('off'),
         ...(fd >= 0 ? { ...inodeOf(f), ...linkCountOf(f) } : {}),
-        ...enteredOf(f),
+        // Only an mmap over what is there (MAP_FIXED) releases a mapping, as it starts: the entry is asked of no other.
+        ...((flags & MAP_FIXED) !== 0 ? enteredOf(f) : {}),
       });
       return failedUnlessBad(e, failedCall ? { type: 'ignored', reason: 'mmap failed' } : null);
     }
