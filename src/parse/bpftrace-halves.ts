@@ -3,7 +3,7 @@
 // Here the two become one event. Pure.
 import { FieldReader, parseFields } from './bpftrace-fields.js';
 import { RECORD_HEAD, dirRef, type BpftraceRecord, type Half, type SecondRecord } from './bpftrace-line.js';
-import { AT_SYMLINK_FOLLOW, RENAME_EXCHANGE, type EventBase, type TraceEvent } from './events.js';
+import { AT_SYMLINK_FOLLOW, RENAME_EXCHANGE, type EventBase, type LinkEvent, type RenameEvent, type TraceEvent } from './events.js';
 
 /** Joins a rename/link half with its second record (same tid and ns) into one event. */
 export function joinHalf(half: Half, second: SecondRecord): BpftraceRecord {
@@ -27,17 +27,19 @@ export function joinHalf(half: Half, second: SecondRecord): BpftraceRecord {
     raw: `${half.raw}\n${second.text}`,
     lines: [...half.lines, ...second.lines],
   };
-  const names = {
-    oldDir: dirRef(f.int('olddfd')),
-    oldPath: half.path,
-    newDir: dirRef(f.int('newdfd')),
-    newPath: rest.slice(pathAt + 6),
-  };
+  const oldDir = dirRef(f.int('olddfd'));
+  const newDir = dirRef(f.int('newdfd'));
+  const newPath = rest.slice(pathAt + 6);
   const flags = f.int('flags');
-  const event: TraceEvent =
-    second.kind === 'rename'
-      ? { ...base, kind: 'rename', ...names, exchange: (flags & RENAME_EXCHANGE) !== 0 }
-      : { ...base, kind: 'link', ...names, ...((flags & AT_SYMLINK_FOLLOW) !== 0 ? { followsSymlink: true } : {}) };
+  // The header, then the call's fields, as `{ ...base, … }` would have them; not a spread, which V8 copies slowly (headed in bpftrace-line.ts).
+  let event: TraceEvent;
+  if (second.kind === 'rename') {
+    event = Object.assign(base, { kind: 'rename', oldDir, oldPath: half.path, newDir, newPath, exchange: (flags & RENAME_EXCHANGE) !== 0 } satisfies Omit<RenameEvent, keyof EventBase>);
+  } else {
+    const link: LinkEvent = Object.assign(base, { kind: 'link', oldDir, oldPath: half.path, newDir, newPath } satisfies Omit<LinkEvent, keyof EventBase>);
+    if ((flags & AT_SYMLINK_FOLLOW) !== 0) link.followsSymlink = true;
+    event = link;
+  }
   if (f.missing.length > 0) return bad(`${second.kind}: missing or bad ${f.missing.join(', ')}`);
   if (ret < 0) return { type: 'ignored', reason: `${second.kind} failed (${ret})` };
   // A rename is ordered by its entry (ens), as the name may change before it returns; captures before it have none.

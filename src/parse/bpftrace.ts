@@ -273,7 +273,8 @@ export class BpftraceReader {
         this.shape.records++;
         this.countLongPath(record.half.path);
         // A half waits for its second record, which may never come: what it keeps is copied, not cut from the line.
-        this.halves.set(record.half.tid, { ...record.half, ns: flatCopy(record.half.ns), path: flatCopy(record.half.path), raw: flatCopy(record.half.raw) });
+        const { half } = record;
+        this.halves.set(half.tid, { kind: half.kind, tid: half.tid, ns: flatCopy(half.ns), path: flatCopy(half.path), place: half.place, raw: flatCopy(half.raw), lines: half.lines });
         return;
       case 'second': {
         this.shape.records++;
