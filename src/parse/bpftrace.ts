@@ -269,13 +269,14 @@ export class BpftraceReader {
       case 'ignored':
         this.shape.records++;
         return;
-      case 'half':
+      case 'half': {
         this.shape.records++;
-        this.countLongPath(record.half.path);
-        // A half waits for its second record, which may never come: what it keeps is copied, not cut from the line.
         const { half } = record;
+        this.countLongPath(half.path);
+        // A half waits for its second record, which may never come: what it keeps is copied, not cut from the line.
         this.halves.set(half.tid, { kind: half.kind, tid: half.tid, ns: flatCopy(half.ns), path: flatCopy(half.path), place: half.place, raw: flatCopy(half.raw), lines: half.lines });
         return;
+      }
       case 'second': {
         this.shape.records++;
         const half = this.halves.get(record.tid);
