@@ -158,7 +158,8 @@ export class InputEvidence implements EvidenceKeeper, EvidenceSource, EvidenceHa
     }
     if (times !== null) {
       while (times.length < count) times.push(null);
-      return new TimesKept(this, times);
+      // Copied to its own length: an array grown by push holds room for 17 (a bpftrace capture keeps a time for every event).
+      return new TimesKept(this, times.length === 1 ? [times[0]!] : times.slice());
     }
     if (count === 1) return this;
     this.linesAt[count] ??= new LinesAt(this, count);

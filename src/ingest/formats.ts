@@ -30,6 +30,8 @@ export interface LineParser {
    * flags. `mapsStartRead`: a bundle's maps-start.txt gave the mappings made
    * before the trace began, so a trace that starts without an execve lacks nothing there.
    */
+  /** bpftrace format 2: the capture's key (BpftraceReader.key), which no event's text holds; null until known, or for none. */
+  key?(): string | null;
   /** Why the input is not the tracer's output whole (BpftraceReader.damage): the verdict is undecided. */
   damage?(): string | null;
   warnings(mapsStartRead: boolean): string[];
@@ -58,6 +60,7 @@ export function createLineParser(format: TraceFormat, file: string, defaultTid: 
         trustStopsFrom: (lineNo) => reader.trustStopsFrom(lineNo),
         warnings: () => reader.warnings(),
         damage: () => reader.damage(),
+        key: () => reader.key,
         traceLines: () => reader.traceLines,
       };
     }

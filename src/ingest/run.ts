@@ -124,13 +124,24 @@ export class Run {
     // none before (Infinity); any, without a bound (undefined).
     let stopsFrom = stopAfterByte === undefined ? undefined : Number.POSITIVE_INFINITY;
     const stopBound = () => (typeof stopAfterByte === 'function' ? stopAfterByte() : stopAfterByte) ?? Number.POSITIVE_INFINITY;
+    // A keyed bpftrace capture (format 2): "KEY " starts each line the script prints, and " KEY" ends each
+    // record with a path. The reader takes both off (ContinuationJoiner), so an event's text is the line
+    // without them, and its places are kept as such: a line kept by its place is read back as the event had it.
+    let keyPrefix: string | null = null;
+    let keySuffix = '';
     const feed = (text: string, lineNo: number, offset: number, bytes: number) => {
       this.lines++;
       if (stopsFrom === Number.POSITIVE_INFINITY && offset >= stopBound()) {
         stopsFrom = lineNo;
         parser?.trustStopsFrom?.(lineNo);
       }
-      places?.line(lineNo, text.length, offset, bytes);
+      if (keyPrefix === null || bytes < 0) places?.line(lineNo, text.length, offset, bytes);
+      else {
+        // The key is ASCII: as many bytes as characters. A line that is not as cut here keeps its text (a length that differs).
+        const start = text.startsWith(keyPrefix) ? keyPrefix.length : 0;
+        const end = text.length - start >= keySuffix.length && text.endsWith(keySuffix) ? keySuffix.length : 0;
+        places?.line(lineNo, text.length - start - end, offset + start, bytes - start - end);
+      }
       if (text.length > 1 || (text.length === 1 && text !== '\r')) {
         contentLines++;
         if (head.length < HEAD_LINES) head.push(flatCopy(text.length > 300 ? text.slice(0, 300) : text));
@@ -148,6 +159,13 @@ export class Run {
         pendingFirst = [];
       }
       parser.push(text, lineNo, this.out);
+      if (keyPrefix === null && parser.key !== undefined) {
+        const key = parser.key();
+        if (key !== null) {
+          keyPrefix = `${key} `;
+          keySuffix = ` ${key}`;
+        }
+      }
       if (this.out.length > this.drained) this.drain();
       if ((lineNo & progressMask) === 0) this.maybeProgress(source);
     };

@@ -167,6 +167,15 @@ export class BpftraceReader {
     this.shape.afterStop = this.buffer.cut;
   }
 
+  /**
+   * The capture's key (format 2) once its header is read; null for format 1.
+   * Every line the script prints starts with it and a blank, and a record
+   * with a path ends with a blank and it: no event's text holds either.
+   */
+  get key(): string | null {
+    return this.joiner.key;
+  }
+
   /** Lines that are orphanmap.bt output: its records, header and end line. */
   get traceLines(): number {
     return this.shape.records + (this.shape.version === null ? 0 : 1) + (this.shape.stopNs === null ? 0 : 1) + (this.shape.endSeen ? 1 : 0);
