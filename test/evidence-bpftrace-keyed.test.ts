@@ -43,6 +43,20 @@ function withoutKey(text: string, lineNo: number): string {
   return line;
 }
 
+/**
+ * The time evidence shows for physical line `lineNo`: its record's ns less the
+ * header's, in seconds to the nearest µs (a rename's second record has its first's ns).
+ */
+function timeOf(text: string, lineNo: number): string {
+  const begin = BigInt(/ orphanmap-bt 2 begin ns=(\d+) /.exec(text)![1]!);
+  const lines = text.split('\n');
+  let at = lineNo - 1;
+  // A line of a name's rest has its record's time: the record began on an earlier line.
+  while (!/^[0-9a-f]{16} \d+ /.test(lines[at]!)) at--;
+  const ns = BigInt(lines[at]!.split(' ')[1]!) - begin;
+  return `${ns < 0n ? '-' : '+'}${(Number(ns < 0n ? -ns : ns) / 1e9).toFixed(6)}`;
+}
+
 async function evidenceOf(path: string) {
   const analysis = await analyze([path]);
   const findings = analysis.engine.findings();
@@ -58,7 +72,7 @@ describe('evidence of a keyed bpftrace capture', () => {
     const text = readFileSync(path, 'utf8');
     // The open (two lines), the mmap, the rename (two records of two and one lines) and the unlink.
     expect(lines.map((line) => line.line)).toEqual(expect.arrayContaining([3, 4, 5, 7, 8, 9, 10]));
-    for (const line of lines) expect(line.text).toBe(withoutKey(text, line.line));
+    for (const line of lines) expect(line).toMatchObject({ text: withoutKey(text, line.line), time: timeOf(text, line.line) });
     expect(lines.find((line) => line.line === 4)!.text).toBe('lines.index');
   });
 
@@ -69,7 +83,7 @@ describe('evidence of a keyed bpftrace capture', () => {
     expect(findings.length).toBeGreaterThan(0);
     const text = readFileSync(path, 'utf8');
     expect(lines.length).toBeGreaterThan(findings.length);
-    for (const line of lines) expect(line.text).toBe(withoutKey(text, line.line));
+    for (const line of lines) expect(line).toMatchObject({ text: withoutKey(text, line.line), time: timeOf(text, line.line) });
     // Kept as places, not as text: read again from the trace when asked. Changed in place (same file, same
     // length), the trace gives its new bytes; a text kept at reading would not change.
     const first = lines[0]!;

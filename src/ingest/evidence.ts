@@ -59,6 +59,16 @@ class LinesAt implements EvidenceHandle {
   }
 }
 
+/**
+ * The handle of every one-line event whose time its parser makes of its
+ * seconds (InputEvidence.timeText; bpftrace's): the line's three numbers and
+ * the seconds, a fourth. One shared, not an object and a text an event.
+ */
+class ClockedLine implements EvidenceHandle {
+  readonly numberCount = NUMBERS_PER_LINE + 1;
+  constructor(readonly source: InputEvidence) {}
+}
+
 /** An event's lines as text: for inputs that cannot be read again, and lines that are not as the input has them. */
 class LinesText implements EvidenceHandle {
   readonly numberCount = 0;
@@ -92,6 +102,12 @@ export class InputEvidence implements EvidenceKeeper, EvidenceSource, EvidenceHa
   private readonly chars = new Float64Array(WINDOW);
   /** Absolute: a report may be written after the working directory changed. */
   readonly path: string;
+  /**
+   * How the parser makes an event's time of its seconds, when no line prints
+   * it (LineParser.timeText); null: times not printed are kept as text.
+   */
+  timeText: ((seconds: number) => string) | null = null;
+  private readonly clocked = new ClockedLine(this);
   /**
    * The file as it was when reading began (device and inode): read again only
    * if it is still that file. A bundle is untrusted input, analysed as root:
@@ -157,6 +173,11 @@ export class InputEvidence implements EvidenceKeeper, EvidenceSource, EvidenceHa
       from = newline + 1;
     }
     if (times !== null) {
+      // Kept as the number it was made of, when the text is made again the same (checked: the event's time may be another's).
+      if (count === 1 && this.timeText !== null && event.seconds !== null && this.timeText(event.seconds) === times[0]) {
+        numbers.push(event.seconds);
+        return this.clocked;
+      }
       while (times.length < count) times.push(null);
       // Copied to its own length: an array grown by push holds room for 17 (a bpftrace capture keeps a time for every event).
       return new TimesKept(this, times.length === 1 ? [times[0]!] : times.slice());
@@ -196,13 +217,16 @@ export class InputEvidence implements EvidenceKeeper, EvidenceSource, EvidenceHa
     const placed = this.placed;
     for (const { handle, numbers } of events) {
       const times = handle instanceof TimesKept ? handle.times : null;
-      for (let at = 0, k = 0; at < numbers.length; at += NUMBERS_PER_LINE, k++) {
+      // A clocked line's fourth number is its seconds, no line of its own.
+      const clocked = handle instanceof ClockedLine ? this.timeText!(numbers[NUMBERS_PER_LINE]!) : null;
+      const lineNumbers = clocked === null ? numbers.length : NUMBERS_PER_LINE;
+      for (let at = 0, k = 0; at < lineNumbers; at += NUMBERS_PER_LINE, k++) {
         const lineTid = numbers[at + 1]!;
         const bytesTime = numbers[at + 2]!;
         const time = bytesTime % TIME_SPAN;
         const tid = lineTid % TID_SPAN;
         // The text is read below; a time the line prints is cut from it there.
-        const n = lines.push({ file: this.name, line: Math.floor(lineTid / TID_SPAN), text: '', time: time > 0 ? null : (times?.[k] ?? null), tid: tid === 0 ? null : tid }) - 1;
+        const n = lines.push({ file: this.name, line: Math.floor(lineTid / TID_SPAN), text: '', time: time > 0 ? null : (clocked ?? times?.[k] ?? null), tid: tid === 0 ? null : tid }) - 1;
         placed[n * PLACED] = numbers[at]!;
         placed[n * PLACED + 1] = Math.floor(bytesTime / TIME_SPAN);
         placed[n * PLACED + 2] = time - 1;

@@ -1,7 +1,7 @@
 // Which parser reads an input: decided from the content of its first line,
 // never from the file name. And, once an input is read, whether it was a
 // trace at all.
-import { BpftraceReader, looksLikeBpftrace } from '../parse/bpftrace.js';
+import { BpftraceReader, looksLikeBpftrace, sinceStartText } from '../parse/bpftrace.js';
 import { StraceReader, type ParseOutput } from '../parse/strace.js';
 import type { SkippedLines, SkipPolicy } from '../parse/strace-skip.js';
 
@@ -30,6 +30,12 @@ export interface LineParser {
    * flags. `mapsStartRead`: a bundle's maps-start.txt gave the mappings made
    * before the trace began, so a trace that starts without an execve lacks nothing there.
    */
+  /**
+   * An event's `time` as this parser makes it of its `seconds`, where no line
+   * prints it (bpftrace: since the trace began, sinceStartText): evidence
+   * keeps the number, not the text (InputEvidence.timeText).
+   */
+  timeText?(seconds: number): string;
   /** bpftrace format 2: the capture's key (BpftraceReader.key), which no event's text holds; null until known, or for none. */
   key?(): string | null;
   /** Why the input is not the tracer's output whole (BpftraceReader.damage): the verdict is undecided. */
@@ -61,6 +67,7 @@ export function createLineParser(format: TraceFormat, file: string, defaultTid: 
         warnings: () => reader.warnings(),
         damage: () => reader.damage(),
         key: () => reader.key,
+        timeText: sinceStartText,
         traceLines: () => reader.traceLines,
       };
     }

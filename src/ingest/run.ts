@@ -153,6 +153,7 @@ export class Run {
           return;
         }
         parser = createLineParser(detectFormat(text), source.name, defaultTid);
+        if (places !== null && parser.timeText !== undefined) places.timeText = parser.timeText;
         if (cutLine >= 0) parser.cut?.(cutLine);
         if (stopsFrom !== undefined) parser.trustStopsFrom?.(stopsFrom);
         for (const early of pendingFirst) parser.push(early.text, early.lineNo, this.out);

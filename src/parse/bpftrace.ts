@@ -340,7 +340,7 @@ export class BpftraceReader {
         event.seconds = Number(ns) / 1e9;
         if (event.enteredSeconds !== undefined) event.enteredSeconds -= Number(this.origin ?? 0n) / 1e9;
         // Without a begin line, a record older than the first one read comes out negative.
-        event.time = `${ns < 0n ? '-' : '+'}${(Math.abs(Number(ns)) / 1e9).toFixed(6)}`;
+        event.time = sinceStartText(event.seconds);
       }
       out.push(output);
     }
@@ -409,6 +409,15 @@ export class BpftraceReader {
     // Most paths are far shorter than the limit in bytes however they are encoded: no count.
     return path.length * 3 >= this.strlen - 1 && byteLength(path) >= this.strlen - 1;
   }
+}
+
+/**
+ * An event's `time` on the `trace-start` clock: its seconds since the trace
+ * began, signed, to the µs (`+29.665759`). Evidence keeps the number and makes
+ * the text again (InputEvidence.timeText): no line prints it.
+ */
+export function sinceStartText(seconds: number): string {
+  return `${seconds < 0 ? '-' : '+'}${Math.abs(seconds).toFixed(6)}`;
 }
 
 /** The key of a trace of orphanmap.bt run by hand: the placeholder in the file, which anyone can print. */
