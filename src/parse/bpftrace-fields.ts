@@ -9,16 +9,52 @@ import { tidFromDigits } from './strace-line.js';
 export const ADDRESS_SPACE_END = 1n << 64n;
 const OFFSET_END = 1n << 63n;
 
-/** `key=value key=value` → map; null when a token has no `=`. */
-export function parseFields(text: string): Map<string, string> | null {
-  const fields = new Map<string, string>();
-  for (const token of text.split(' ')) {
-    if (token === '') continue;
-    const eq = token.indexOf('=');
-    if (eq <= 0) return null;
-    fields.set(token.slice(0, eq), token.slice(eq + 1));
+/**
+ * A record's `key=value` fields, found where they are in its text: no string
+ * is made of a key, nor of a value until it is asked for. A map of them cost
+ * a hash of every key of every record, a tenth of reading a bpftrace capture.
+ */
+export class Fields {
+  constructor(
+    private readonly text: string,
+    /** Each field's start, its `=` and its end, in order. */
+    private readonly places: readonly number[],
+  ) {}
+
+  /** The value of `key`: the last field of that key, as a map of them would keep. */
+  get(key: string): string | undefined {
+    const at = this.find(key);
+    return at < 0 ? undefined : this.text.slice(this.places[at + 1]! + 1, this.places[at + 2]);
   }
-  return fields;
+
+  has(key: string): boolean {
+    return this.find(key) >= 0;
+  }
+
+  private find(key: string): number {
+    const { text, places } = this;
+    for (let at = places.length - 3; at >= 0; at -= 3) {
+      const start = places[at]!;
+      if (places[at + 1]! - start === key.length && text.startsWith(key, start)) return at;
+    }
+    return -1;
+  }
+}
+
+/** `key=value key=value` (blanks between, any number) → its fields; null when a field has no `=` or no key. */
+export function parseFields(text: string): Fields | null {
+  const places: number[] = [];
+  for (let from = 0; from <= text.length; ) {
+    const blank = text.indexOf(' ', from);
+    const end = blank < 0 ? text.length : blank;
+    if (end > from) {
+      const eq = text.indexOf('=', from);
+      if (eq <= from || eq >= end) return null;
+      places.push(from, eq, end);
+    }
+    from = end + 1;
+  }
+  return new Fields(text, places);
 }
 
 const NUMBER = /^-?(?:0x[0-9a-f]+|\d+)$/i;
@@ -26,7 +62,7 @@ const NUMBER = /^-?(?:0x[0-9a-f]+|\d+)$/i;
 /** Reads numeric fields and remembers which were missing, so one check covers them all. */
 export class FieldReader {
   readonly missing: string[] = [];
-  constructor(readonly fields: Map<string, string>) {}
+  constructor(readonly fields: Fields) {}
 
   int(key: string): number {
     const value = this.fields.get(key);
