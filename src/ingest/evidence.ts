@@ -164,6 +164,12 @@ export class InputEvidence implements EvidenceKeeper, EvidenceSource, EvidenceHa
         return TEXT_EVIDENCE.keep(event, numbers);
       }
       if (typeof time === 'string') {
+        // One line whose time its parser makes of its seconds (bpftrace's): kept as the number, a fourth, and
+        // the text made again when read; only when it comes out the same (an event may carry another's time).
+        if (single && this.timeText !== null && event.seconds !== null && this.timeText(event.seconds) === time) {
+          numbers.push(event.seconds);
+          return this.clocked;
+        }
         times ??= [];
         while (times.length < count) times.push(null);
         times.push(time);
@@ -173,11 +179,6 @@ export class InputEvidence implements EvidenceKeeper, EvidenceSource, EvidenceHa
       from = newline + 1;
     }
     if (times !== null) {
-      // Kept as the number it was made of, when the text is made again the same (checked: the event's time may be another's).
-      if (count === 1 && this.timeText !== null && event.seconds !== null && this.timeText(event.seconds) === times[0]) {
-        numbers.push(event.seconds);
-        return this.clocked;
-      }
       while (times.length < count) times.push(null);
       // Copied to its own length: an array grown by push holds room for 17 (a bpftrace capture keeps a time for every event).
       return new TimesKept(this, times.length === 1 ? [times[0]!] : times.slice());

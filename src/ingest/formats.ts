@@ -26,11 +26,6 @@ export interface LineParser {
    */
   idle?(out: ParseOutput[], nowNs: bigint): void;
   /**
-   * Preflight findings about how the trace was captured, e.g. missing strace
-   * flags. `mapsStartRead`: a bundle's maps-start.txt gave the mappings made
-   * before the trace began, so a trace that starts without an execve lacks nothing there.
-   */
-  /**
    * An event's `time` as this parser makes it of its `seconds`, where no line
    * prints it (bpftrace: since the trace began, sinceStartText): evidence
    * keeps the number, not the text (InputEvidence.timeText).
@@ -40,6 +35,11 @@ export interface LineParser {
   key?(): string | null;
   /** Why the input is not the tracer's output whole (BpftraceReader.damage): the verdict is undecided. */
   damage?(): string | null;
+  /**
+   * Preflight findings about how the trace was captured, e.g. missing strace
+   * flags. `mapsStartRead`: a bundle's maps-start.txt gave the mappings made
+   * before the trace began, so a trace that starts without an execve lacks nothing there.
+   */
   warnings(mapsStartRead: boolean): string[];
   /** Lines read so far that are unmistakably output of the tracer (see StraceShape.traceLines). */
   traceLines(): number;
