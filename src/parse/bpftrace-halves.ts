@@ -2,7 +2,7 @@
 // tid and ns): two paths do not fit one printf under the 512-byte BPF stack.
 // Here the two become one event. Pure.
 import { FieldReader, parseFields } from './bpftrace-fields.js';
-import { RECORD_HEAD, dirRef, type BpftraceRecord, type Half, type SecondRecord } from './bpftrace-line.js';
+import { dirRef, numberAt, scanRecordHead, type BpftraceRecord, type Half, type SecondRecord } from './bpftrace-line.js';
 import { AT_SYMLINK_FOLLOW, RENAME_EXCHANGE, type EventBase, type LinkEvent, type RenameEvent, type TraceEvent } from './events.js';
 
 /** Joins a rename/link half with its second record (same tid and ns) into one event. */
@@ -11,8 +11,11 @@ export function joinHalf(half: Half, second: SecondRecord): BpftraceRecord {
   if (half.tid !== second.tid || half.ns !== second.ns || half.kind !== `${second.kind}.old`) {
     return bad(`${second.kind} record without its ${second.kind}.old record (same tid and ns)`);
   }
-  const head = RECORD_HEAD.exec(second.text)!;
-  const rest = second.text.slice(head[0].length);
+  // Its head was read when it was parsed: it has one.
+  const head = scanRecordHead(second.text)!;
+  const tgid = numberAt(second.text, head.tgidStart, head.tidStart - 1);
+  const cpu = numberAt(second.text, head.cpuStart, head.tgidStart - 1);
+  const rest = second.text.slice(head.end);
   const pathAt = rest.indexOf(' path=');
   const fields = pathAt < 0 ? null : parseFields(rest.slice(0, pathAt));
   if (fields === null) return bad(`unreadable ${second.kind} record`);
@@ -23,7 +26,7 @@ export function joinHalf(half: Half, second: SecondRecord): BpftraceRecord {
     time: half.ns,
     seconds: Number(half.ns) / 1e9,
     tid: half.tid,
-    tgid: Number(head[3]),
+    tgid,
     raw: `${half.raw}\n${second.text}`,
     lines: [...half.lines, ...second.lines],
   };
@@ -44,7 +47,7 @@ export function joinHalf(half: Half, second: SecondRecord): BpftraceRecord {
   if (ret < 0) return { type: 'ignored', reason: `${second.kind} failed (${ret})` };
   // A rename is ordered by its entry (ens), as the name may change before it returns; captures before it have none.
   const entered = second.kind === 'rename' ? f.optionalBig('ens') : undefined;
-  return { type: 'event', event, key: entered ?? BigInt(half.ns), cpu: Number(head[2]) };
+  return { type: 'event', event, key: entered ?? BigInt(half.ns), cpu };
 }
 
 /** A second record whose half never came. */

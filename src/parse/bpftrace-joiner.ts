@@ -1,6 +1,6 @@
 // Physical lines in, logical lines out: bpftrace prints strings raw, so a
 // newline inside a path splits a record over several lines. Pure.
-import { EVENT_NAMES, RECORD_HEAD, type LogicalLine } from './bpftrace-line.js';
+import { EVENT_NAMES, headName, scanRecordHead, type LogicalLine } from './bpftrace-line.js';
 import { ATTACHING, LOST } from './bpftrace-markers.js';
 
 /**
@@ -189,14 +189,14 @@ function isBpftraceMessage(text: string): boolean {
 
 function startsRecord(text: string): boolean {
   if (text === '' || text === '\r') return true;
-  const head = RECORD_HEAD.exec(text);
-  if (head !== null && EVENT_NAMES.has(head[5]!)) return true;
+  const head = scanRecordHead(text);
+  if (head !== null && EVENT_NAMES.has(headName(text, head))) return true;
   return text.startsWith('orphanmap-bt ') || ATTACHING.test(text) || LOST.test(text) || text === '__BPFTRACE_NOTIFY_PROBES_ATTACHED';
 }
 
 /** Why `text`, after a path of `pathChars` characters, cannot be the rest of it; undefined when it can. */
 function notRestOfPath(text: string, pathChars: number): string | undefined {
-  if (RECORD_HEAD.test(text)) return 'it starts like a record, with an event the script does not print';
+  if (scanRecordHead(text) !== null) return 'it starts like a record, with an event the script does not print';
   if (text.includes('\0')) return 'it holds a NUL byte, which ends a string';
   if (pathChars + 1 + text.length > PATH_CHARS_MAX) return `that path would be longer than ${PATH_CHARS_MAX} bytes, more than a call takes`;
   return undefined;
@@ -204,8 +204,8 @@ function notRestOfPath(text: string, pathChars: number): string | undefined {
 
 /** Where the path of a record that ends in one starts (after `path=`); -1 for any other line. */
 function pathStart(text: string): number {
-  const head = RECORD_HEAD.exec(text);
-  if (head === null || EVENT_NAMES.get(head[5]!) !== true) return -1;
-  const at = text.indexOf(' path=', head[0].length - 1);
+  const head = scanRecordHead(text);
+  if (head === null || EVENT_NAMES.get(headName(text, head)) !== true) return -1;
+  const at = text.indexOf(' path=', head.end - 1);
   return at < 0 ? -1 : at + 6;
 }

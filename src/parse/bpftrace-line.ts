@@ -5,7 +5,7 @@
 import { ADDRESS_SPACE_END, describeWaitStatus, FieldReader, parseFields } from './bpftrace-fields.js';
 import { ATTACHING, parseMarkerLine } from './bpftrace-markers.js';
 import { decodeBytes } from './byte-names.js';
-import { TID_RANGE_REASON, tidFromDigits } from './strace-line.js';
+import { isTid, TID_RANGE_REASON } from './strace-line.js';
 import { BLIND_SPOT_CALLS } from './strace-decode.js';
 import {
   AT_REMOVEDIR,
@@ -85,7 +85,84 @@ export const EVENT_NAMES: ReadonlyMap<string, boolean> = new Map([
 
 // 1498786270073 0 26514 26581 open sys=openat ret=3 …
 // ^ns           ^cpu ^tgid ^tid ^event
-export const RECORD_HEAD = /^(\d+) (\d+) (\d+) (\d+) ([a-z_.]+)(?: |$)/;
+/**
+ * Where the parts of a record's head are in its line, as scanRecordHead found
+ * them: the ns's digits from 0 to nsEnd, the cpu's, tgid's and tid's digits,
+ * the event's name, and `end`, just past the blank after the name (or the
+ * line's end), where the head ends.
+ */
+export interface RecordHead {
+  nsEnd: number;
+  cpuStart: number;
+  tgidStart: number;
+  tidStart: number;
+  nameStart: number;
+  nameEnd: number;
+  end: number;
+}
+
+/** scanRecordHead's answer, filled again by each call: the joiner and the parser read every line's head, and a match array and five strings a line were a tenth of what reading a capture allocated. */
+const scannedHead: RecordHead = { nsEnd: 0, cpuStart: 0, tgidStart: 0, tidStart: 0, nameStart: 0, nameEnd: 0, end: 0 };
+
+/** Past the run of ASCII digits at `at`, and a blank after it: where the next part starts; -1 when there is no digit or no blank. */
+function digitsThenBlank(text: string, at: number): number {
+  const start = at;
+  let code = text.charCodeAt(at);
+  while (code >= 48 && code <= 57) code = text.charCodeAt(++at);
+  return at > start && code === 32 ? at + 1 : -1;
+}
+
+/**
+ * The head of a record, `<ns> <cpu> <tgid> <tid> <event>` then a blank or
+ * the end: what `/^(\d+) (\d+) (\d+) (\d+) ([a-z_.]+)(?: |$)/` matches, read
+ * by hand (test/parse-bpftrace-head.test.ts compares the two). The answer is one object, overwritten by the next call:
+ * read what is needed before scanning another line. Null when the line has no such head.
+ */
+export function scanRecordHead(text: string): RecordHead | null {
+  const cpuStart = digitsThenBlank(text, 0);
+  if (cpuStart < 0) return null;
+  const tgidStart = digitsThenBlank(text, cpuStart);
+  if (tgidStart < 0) return null;
+  const tidStart = digitsThenBlank(text, tgidStart);
+  if (tidStart < 0) return null;
+  const nameStart = digitsThenBlank(text, tidStart);
+  if (nameStart < 0) return null;
+  let at = nameStart;
+  let code = text.charCodeAt(at);
+  // [a-z_.]
+  while ((code >= 97 && code <= 122) || code === 95 || code === 46) code = text.charCodeAt(++at);
+  if (at === nameStart || (at < text.length && code !== 32)) return null;
+  const head = scannedHead;
+  head.nsEnd = cpuStart - 1;
+  head.cpuStart = cpuStart;
+  head.tgidStart = tgidStart;
+  head.tidStart = tidStart;
+  head.nameStart = nameStart;
+  head.nameEnd = at;
+  head.end = at < text.length ? at + 1 : at;
+  return head;
+}
+
+/** The event's name in a head scanRecordHead read from `text`. */
+export function headName(text: string, head: RecordHead): string {
+  return text.slice(head.nameStart, head.nameEnd);
+}
+
+/** The number whose digits (a head's: only digits) run from `start` to `end` in `text`: Number() of them, with no string made for up to 15 (exact in a double). */
+export function numberAt(text: string, start: number, end: number): number {
+  if (end - start > 15) return Number(text.slice(start, end));
+  let value = 0;
+  for (let at = start; at < end; at++) value = value * 10 + (text.charCodeAt(at) - 48);
+  return value;
+}
+
+/** A head's thread or process id from `start` to `end`: tidFromDigits() of its digits (NaN out of range), with no string made. */
+function idAt(text: string, start: number, end: number): number {
+  if (end - start > 10) return Number.NaN;
+  const value = numberAt(text, start, end);
+  return isTid(value) ? value : Number.NaN;
+}
+
 // 3f0c5e9a1b2d4c67 1498786270073 0 26514 26581 open sys=openat … (format 2: the capture's key first)
 const KEYED_LINE = /^[0-9a-f]{16} (?:orphanmap-bt \d+ begin |\d+ \d+ \d+ \d+ [a-z_.]+ )/;
 
@@ -171,28 +248,56 @@ export interface LogicalLine {
 export function looksLikeBpftrace(firstLines: string[]): boolean {
   return firstLines.some((line) => {
     if (line.startsWith('orphanmap-bt ') || ATTACHING.test(line) || KEYED_LINE.test(line)) return true;
-    const head = RECORD_HEAD.exec(line);
-    return head !== null && EVENT_NAMES.has(head[5]!) && line.includes('=');
+    const head = scanRecordHead(line);
+    return head !== null && EVENT_NAMES.has(headName(line, head)) && line.includes('=');
   });
 }
 
-/** What every event decoder needs from the record it decodes. */
-interface RecordContext {
-  name: string;
-  tid: number;
-  ns: string;
-  place: Place;
-  lines: number[];
-  text: string;
-  path: string | undefined;
-  /** The header of the record's event (place, time, ids, raw text): made for it alone, and made into it by headed(). */
-  base: EventBase;
-  f: FieldReader;
-  /** The event, or a diagnostic naming the fields that were missing or bad. */
-  event(e: TraceEvent, key?: bigint): BpftraceRecord;
+/**
+ * What every event decoder needs from the record it decodes. A class, not an
+ * object of closures: one object a record (the closures and their context
+ * were three more), and what few records need is made when asked.
+ */
+class RecordContext {
+  constructor(
+    readonly name: string,
+    readonly tid: number,
+    readonly ns: string,
+    readonly place: Place,
+    /** The physical lines the joiner made the record of, when more than one (else the record's own line). */
+    private readonly joinedLines: number[] | undefined,
+    readonly text: string,
+    readonly path: string | undefined,
+    /** The header of the record's event (place, time, ids, raw text): made for it alone, and made into it by headed(). */
+    readonly base: EventBase,
+    readonly f: FieldReader,
+    private readonly cpu: number,
+  ) {}
+
+  /** The physical lines of the record: a rename's or link's two halves keep them. */
+  get lines(): number[] {
+    return this.joinedLines ?? [this.place.line];
+  }
+
+  /** The event, keyed by `key` (the record's own ns when undefined), or a diagnostic naming the fields that were missing or bad. */
+  event(e: TraceEvent, key?: bigint): BpftraceRecord {
+    const { f } = this;
+    if (f.missing.length > 0) return this.bad(`${this.name}: missing or bad ${f.missing.join(', ')}`);
+    return { type: 'event', event: e, key: key ?? BigInt(this.ns), cpu: this.cpu };
+  }
+
   /** An ignored record when `ret` says the call failed, else null. */
-  failed(ret: number): BpftraceRecord | null;
-  bad(reason: string): BpftraceRecord;
+  failed(ret: number): BpftraceRecord | null {
+    return ret < 0 ? { type: 'ignored', reason: `${this.name} failed (${ret})` } : null;
+  }
+
+  bad(reason: string): BpftraceRecord {
+    return badRecord(this.place, this.text, reason);
+  }
+}
+
+function badRecord(place: Place, text: string, reason: string): BpftraceRecord {
+  return { type: 'diagnostic', diagnostic: { place, text, reason } };
 }
 
 /** The call's entry (`ens`), when the record has one, in seconds (EventBase.enteredSeconds). */
@@ -219,32 +324,35 @@ function headed<E extends TraceEvent>(c: RecordContext, fields: Omit<E, keyof Ev
  */
 export function parseBpftraceLine(text: string, lineNo: number, file: string, lines?: number[]): BpftraceRecord {
   const place: Place = { file, line: lineNo };
-  const bad = (reason: string): BpftraceRecord => ({ type: 'diagnostic', diagnostic: { place, text, reason } });
   if (text.endsWith('\r')) text = text.slice(0, -1);
   if (text.trim() === '') return { type: 'marker', marker: { kind: 'blank', place } };
 
-  const head = RECORD_HEAD.exec(text);
-  if (head === null) return parseMarkerLine(text, place, bad);
-  const [, ns, cpuText, tgidText, tidText, name] = head as unknown as [string, string, string, string, string, string];
-  if (!EVENT_NAMES.has(name)) return bad(`unknown event "${name}"`);
+  const head = scanRecordHead(text);
+  if (head === null) return parseMarkerLine(text, place, (reason) => badRecord(place, text, reason));
+  // Read from the head before anything scans another line: it is overwritten then.
+  const name = headName(text, head);
+  const ns = text.slice(0, head.nsEnd);
+  const { end: headEnd, cpuStart, tgidStart, tidStart, nameStart } = head;
+  if (!EVENT_NAMES.has(name)) return badRecord(place, text, `unknown event "${name}"`);
   if (name === 'end') return { type: 'marker', marker: { kind: 'end', place, ns } };
   // 1498798120442 1 26602 26602 stop
   // ^^^^^^^^^^^^^ the capture began to stop: the reader leaves out every record keyed after it
-  if (name === 'stop') return text.length === head[0].length ? { type: 'marker', marker: { kind: 'stop', place, ns, tgid: Number(tgidText) } } : bad('stop record with fields');
+  if (name === 'stop')
+    return text.length === headEnd ? { type: 'marker', marker: { kind: 'stop', place, ns, tgid: numberAt(text, tgidStart, tidStart - 1) } } : badRecord(place, text, 'stop record with fields');
 
   // 1498786458066 0 26514 26581 rename sys=rename ret=0 olddfd=-100 newdfd=-100 flags=0x0 path=/tmp/omw/data dir/00000000.index.deleted
   //                                                                                       ^^^^^^ path: to the end, blanks and all
-  const rest = text.slice(head[0].length);
+  const rest = text.slice(headEnd);
   const pathAt = rest.startsWith('path=') ? 0 : rest.indexOf(' path=');
   const path = pathAt < 0 ? undefined : rest.slice(pathAt === 0 ? 5 : pathAt + 6);
   const fields = parseFields(pathAt < 0 ? rest : rest.slice(0, pathAt));
-  if (fields === null) return bad('a field is not key=value');
-  if (EVENT_NAMES.get(name) && path === undefined) return bad(`${name} record without path=`);
+  if (fields === null) return badRecord(place, text, 'a field is not key=value');
+  if (EVENT_NAMES.get(name) && path === undefined) return badRecord(place, text, `${name} record without path=`);
 
   // The trailer alone prints 0 0 (above); every record is a thread's, named by ids the kernel can hand out.
-  const tid = tidFromDigits(tidText);
-  const tgid = tidFromDigits(tgidText);
-  if (Number.isNaN(tid) || Number.isNaN(tgid)) return bad(TID_RANGE_REASON);
+  const tid = idAt(text, tidStart, nameStart - 1);
+  const tgid = idAt(text, tgidStart, tidStart - 1);
+  if (Number.isNaN(tid) || Number.isNaN(tgid)) return badRecord(place, text, TID_RANGE_REASON);
   const base: EventBase = {
     place,
     time: ns,
@@ -253,25 +361,11 @@ export function parseBpftraceLine(text: string, lineNo: number, file: string, li
     tgid,
     raw: text,
   };
-  if (lines !== undefined && lines.length > 1) base.lines = lines;
-  const cpu = Number(cpuText);
-  const exitKey = BigInt(ns);
-  const f = new FieldReader(fields);
-  const context: RecordContext = {
-    name,
-    tid,
-    ns,
-    place,
-    lines: lines ?? [lineNo],
-    text,
-    path,
-    base,
-    f,
-    bad,
-    event: (e, key = exitKey) => (f.missing.length > 0 ? bad(`${name}: missing or bad ${f.missing.join(', ')}`) : { type: 'event', event: e, key, cpu }),
-    failed: (ret) => (ret < 0 ? { type: 'ignored', reason: `${name} failed (${ret})` } : null),
-  };
-  return decodeFileRecord(context) ?? decodeMemoryRecord(context) ?? bad(`unknown event "${name}"`);
+  const joined = lines !== undefined && lines.length > 1 ? lines : undefined;
+  if (joined !== undefined) base.lines = joined;
+  const cpu = numberAt(text, cpuStart, tgidStart - 1);
+  const context = new RecordContext(name, tid, ns, place, lines, text, path, base, new FieldReader(fields), cpu);
+  return decodeFileRecord(context) ?? decodeMemoryRecord(context) ?? context.bad(`unknown event "${name}"`);
 }
 
 /** Records about fds, names and directories; null for the others. */

@@ -425,7 +425,7 @@ const ZERO_KEY = '0000000000000000';
 
 /**
  * The CPU and print time of a line parseBpftraceLine made a record of (it
- * read its head as digits, RECORD_HEAD).
+ * read its head as digits, scanRecordHead).
  */
 function streamOf(text: string): { cpu: number; ns: bigint } {
   // 15897203293588 1 32427 32427 dir id=0xd2b11b8715000000 …
