@@ -3,7 +3,7 @@
 // splitting it (the reading every record had before), or the same refusal.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseFields } from '../src/parse/bpftrace-fields.js';
+import { FieldReader, parseFields } from '../src/parse/bpftrace-fields.js';
 
 /** The reference: split at blanks, each token at its first `=`, the last of a key kept. */
 function splitFields(text: string): Map<string, string> | null {
@@ -15,6 +15,28 @@ function splitFields(text: string): Map<string, string> | null {
     fields.set(token.slice(0, eq), token.slice(eq + 1));
   }
   return fields;
+}
+
+/** The reference for a number: the reading FieldReader had before short ones were read in place. */
+const NUMBER = /^-?(?:0x[0-9a-f]+|\d+)$/i;
+function referenceNumber(value: string | undefined): { int: number; big: bigint } | null {
+  if (value === undefined || !NUMBER.test(value)) return null;
+  const negative = value.startsWith('-');
+  const digits = negative ? value.slice(1) : value;
+  return { int: negative ? -Number(digits) : Number(digits), big: negative ? -BigInt(digits) : BigInt(digits) };
+}
+
+/** FieldReader's int() and big() of `value` against the reference, and whether it counted the field missing. */
+function expectSameNumber(value: string): void {
+  const fields = parseFields(`ret=${value}`)!;
+  const reader = new FieldReader(fields);
+  const reference = referenceNumber(fields.get('ret'));
+  const int = reader.int('ret');
+  const big = reader.big('ret');
+  const label = JSON.stringify(value);
+  expect(Object.is(int, reference === null ? 0 : reference.int), `${label}: ${int}`).toBe(true);
+  expect(big, label).toBe(reference === null ? 0n : reference.big);
+  expect(reader.missing, label).toEqual(reference === null ? ['ret', 'ret'] : []);
 }
 
 /** Keys asked of a record: those it has, and some it has not. */
@@ -61,6 +83,42 @@ describe('bpftrace record fields', () => {
         expectSame(pieces.join(''));
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('reads a number as the whole value read by Number() and BigInt() does, short or long', () => {
+    for (const value of ['0', '-0', '3', '-9', '0x0', '0x7fc9b8206000', '0XAbC', '-0x10', '0x', '-', '--1', '1x', '0x1g', '', '1.5', '1e3', '+1']) expectSameNumber(value);
+    // Around the longest read digit by digit (15 decimal, 13 hex) and the doubles' 2^53.
+    for (const value of [
+      '999999999999999',
+      '1000000000000000',
+      '9007199254740993',
+      '18446744073709551615',
+      '0x1fffffffffffff',
+      '0xfffffffffffff',
+      '0x10000000000000',
+      '0xfffffffffffff1',
+      '0x20000000000001',
+      '0xffffffffffffffff',
+      '-0xffffffffffffffff',
+    ])
+      expectSameNumber(value);
+  });
+
+  it('reads any number, or anything else, as the whole value read by Number() and BigInt() does', () => {
+    const digit = fc.constantFrom('0', '1', '7', '9', 'a', 'f', 'F', 'g', 'x', 'X', '-', '.', 'é');
+    fc.assert(
+      fc.property(fc.boolean(), fc.boolean(), fc.array(digit, { maxLength: 22 }), (negative, hex, digits) => {
+        expectSameNumber(`${negative ? '-' : ''}${hex ? '0x' : ''}${digits.join('')}`);
+      }),
+      { numRuns: 4000 },
+    );
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(1n << 66n), max: 1n << 66n }), fc.boolean(), (value, hex) => {
+        const text = hex ? `${value < 0n ? '-' : ''}0x${(value < 0n ? -value : value).toString(16)}` : value.toString();
+        expectSameNumber(text);
+      }),
+      { numRuns: 4000 },
     );
   });
 });

@@ -31,6 +31,41 @@ export class Fields {
     return this.find(key) >= 0;
   }
 
+  /**
+   * The value of `key` as a number, read in place: `-` perhaps, then `0x`
+   * and hex digits, or decimal digits (FieldReader's NUMBER). NaN when the
+   * key is absent, the value is not such a number, or it is too long to be
+   * read digit by digit exactly (over 15 decimal digits, 13 hex): then ask
+   * get(). A record's numbers were a string each before they were read.
+   */
+  shortNumber(key: string): number {
+    const at = this.find(key);
+    if (at < 0) return Number.NaN;
+    const { text, places } = this;
+    let start = places[at + 1]! + 1;
+    const end = places[at + 2]!;
+    const negative = text.charCodeAt(start) === 45; /* - */
+    if (negative) start++;
+    let value = 0;
+    if (end - start > 2 && text.charCodeAt(start) === 48 && (text.charCodeAt(start + 1) | 0x20) === 120 /* 0x, 0X */) {
+      if (end - start - 2 > 13) return Number.NaN;
+      for (let k = start + 2; k < end; k++) {
+        const code = text.charCodeAt(k) | 0x20;
+        const digit = code >= 48 && code <= 57 ? code - 48 : code >= 97 && code <= 102 ? code - 87 : -1;
+        if (digit < 0) return Number.NaN;
+        value = value * 16 + digit;
+      }
+    } else {
+      if (end === start || end - start > 15) return Number.NaN;
+      for (let k = start; k < end; k++) {
+        const digit = text.charCodeAt(k) - 48;
+        if (digit < 0 || digit > 9) return Number.NaN;
+        value = value * 10 + digit;
+      }
+    }
+    return negative ? -value : value;
+  }
+
   private find(key: string): number {
     const { text, places } = this;
     for (let at = places.length - 3; at >= 0; at -= 3) {
@@ -43,14 +78,28 @@ export class Fields {
 
 /** `key=value key=value` (blanks between, any number) → its fields; null when a field has no `=` or no key. */
 export function parseFields(text: string): Fields | null {
-  const places: number[] = [];
+  // Counted first, so that the places are one array of their size: grown by push, a record's ten
+  // fields took two allocations of 17 and 41 slots, a third of what parsing a record allocated.
+  let count = 0;
   for (let from = 0; from <= text.length; ) {
     const blank = text.indexOf(' ', from);
     const end = blank < 0 ? text.length : blank;
     if (end > from) {
       const eq = text.indexOf('=', from);
       if (eq <= from || eq >= end) return null;
-      places.push(from, eq, end);
+      count++;
+    }
+    from = end + 1;
+  }
+  const places = new Array<number>(count * 3);
+  let at = 0;
+  for (let from = 0; from <= text.length; ) {
+    const blank = text.indexOf(' ', from);
+    const end = blank < 0 ? text.length : blank;
+    if (end > from) {
+      places[at++] = from;
+      places[at++] = text.indexOf('=', from);
+      places[at++] = end;
     }
     from = end + 1;
   }
@@ -65,6 +114,8 @@ export class FieldReader {
   constructor(readonly fields: Fields) {}
 
   int(key: string): number {
+    const short = this.fields.shortNumber(key);
+    if (!Number.isNaN(short)) return short;
     const value = this.fields.get(key);
     if (value === undefined || !NUMBER.test(value)) {
       this.missing.push(key);
@@ -74,6 +125,8 @@ export class FieldReader {
   }
 
   big(key: string): bigint {
+    const short = this.fields.shortNumber(key);
+    if (!Number.isNaN(short)) return BigInt(short);
     const value = this.fields.get(key);
     if (value === undefined || !NUMBER.test(value)) {
       this.missing.push(key);
