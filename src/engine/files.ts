@@ -1617,7 +1617,16 @@ export class Files {
 
   private renameDirectory(from: string, to: string, event: EventBase): void {
     // A file let go with a name under it would wake with a name it no longer has (review of the change).
-    if (this.dormant.size > 0) for (const [name, file] of [...this.dormantByName]) if (name.startsWith(`${from}/`)) this.letSleep(file);
+    if (this.dormant.size > 0) {
+      // Found first and let sleep after (letSleep takes names out of the map), with no copy of the map: that was
+      // an array of pairs of up to DORMANT_FILES names for every rename of a name the trace does not know.
+      const under = `${from}/`;
+      const asleep: FileNode[] = [];
+      this.dormantByName.forEach((file, name) => {
+        if (name.startsWith(under)) asleep.push(file);
+      });
+      for (const file of asleep) this.letSleep(file);
+    }
     if (this.links.size > 0)
       for (const [name, target] of this.links.under(from)) {
         this.links.delete(name);
