@@ -13,6 +13,9 @@ import { ATTACHING, LOST } from './bpftrace-markers.js';
  */
 export const PATH_CHARS_MAX = 4095 + '/dev/fd/2147483647/'.length;
 
+/** What a line completes when it completes nothing: one array for all (a keyed capture's path lines, mostly). */
+const NONE: readonly LogicalLine[] = Object.freeze([]);
+
 /**
  * Rebuilds records split by newlines inside paths. bpftrace prints strings raw,
  * so `path=new\nline.bin` arrives as `…path=new` and `line.bin`. A physical line
@@ -57,7 +60,7 @@ export class ContinuationJoiner {
   }
 
   /** Feed one physical line; returns the logical lines that are now complete. */
-  push(text: string, lineNo: number): LogicalLine[] {
+  push(text: string, lineNo: number): readonly LogicalLine[] {
     this.heldThroughIdle = false;
     if (!this.headerRead) this.readKey(text);
     if (this.keyPrefix !== null) return this.pushKeyed(text, lineNo);
@@ -101,31 +104,37 @@ export class ContinuationJoiner {
    * its own falls inside one. Any other line without the key is bpftrace's
    * own, or no line of the script's at all.
    */
-  private pushKeyed(text: string, lineNo: number): LogicalLine[] {
+  private pushKeyed(text: string, lineNo: number): readonly LogicalLine[] {
     const keyed = text.startsWith(this.keyPrefix!);
-    const done: LogicalLine[] = [];
     if (this.openPath !== null) {
       if (!keyed) return this.continuePath(text, lineNo);
       // A line of the script's before the path's end: the record was cut short (bpftrace killed as it wrote).
-      done.push(this.unclosed());
+      const cut = this.unclosed();
+      const next = this.keyedLine(text, lineNo);
+      return next === null ? [cut] : [cut, next];
     }
     if (keyed) {
-      const body = text.slice(this.keyPrefix!.length);
-      const pathAt = pathStart(body);
-      if (pathAt < 0) done.push({ text: body, lines: [lineNo] });
-      else if (body.endsWith(this.keySuffix)) done.push({ text: body.slice(0, -this.keySuffix.length), lines: [lineNo] });
-      else {
-        this.openPath = { text: body, lines: [lineNo] };
-        this.openPathChars = body.length - pathAt;
-      }
-    } else if (text === '' || text === '\r' || isBpftraceMessage(text)) done.push({ text, lines: [lineNo] });
+      const line = this.keyedLine(text, lineNo);
+      return line === null ? NONE : [line];
+    }
+    if (text === '' || text === '\r' || isBpftraceMessage(text)) return [{ text, lines: [lineNo] }];
     // Not the script's: no key, and no path open whose line it can be.
-    else done.push({ text, lines: [lineNo], unkeyed: true });
-    return done;
+    return [{ text, lines: [lineNo], unkeyed: true }];
+  }
+
+  /** A line that starts with the key, read without it: a record complete on it, or null when its path goes on (openPath). */
+  private keyedLine(text: string, lineNo: number): LogicalLine | null {
+    const body = text.slice(this.keyPrefix!.length);
+    const pathAt = pathStart(body);
+    if (pathAt < 0) return { text: body, lines: [lineNo] };
+    if (body.endsWith(this.keySuffix)) return { text: body.slice(0, -this.keySuffix.length), lines: [lineNo] };
+    this.openPath = { text: body, lines: [lineNo] };
+    this.openPathChars = body.length - pathAt;
+    return null;
   }
 
   /** A line of the open record's path; the record, once the line ends with the key. */
-  private continuePath(text: string, lineNo: number): LogicalLine[] {
+  private continuePath(text: string, lineNo: number): readonly LogicalLine[] {
     const open = this.openPath!;
     const closed = text.endsWith(this.keySuffix);
     const part = closed ? text.slice(0, -this.keySuffix.length) : text;
@@ -137,7 +146,7 @@ export class ContinuationJoiner {
       return [open];
     }
     // No call that succeeded takes a longer path: the record's end is not coming.
-    return this.openPathChars > PATH_CHARS_MAX ? [this.unclosed()] : [];
+    return this.openPathChars > PATH_CHARS_MAX ? [this.unclosed()] : NONE;
   }
 
   /** The open record, its path never ended: an unreadable line. */
