@@ -1150,7 +1150,7 @@ export class Mappings {
           const before = this.continuations.get(mapping.file);
           if (before !== undefined && before.mapping.space !== mapping.space) this.decideContinuation(mapping.file);
           else if (before !== undefined) this.superseded(before.mapping);
-          this.continuations.set(mapping.file, { mapping, pending, unmapped: event, evidenceEnd: mapping.file.evidenceMark(event) });
+          this.continuations.set(mapping.file, { mapping, pending, unmapped: copyOfEvent(event), evidenceEnd: mapping.file.evidenceMark(event) });
           if (mapping.remapFinding !== null) this.log.resolve(mapping.remapFinding, how, event);
           continue;
         }
@@ -1274,6 +1274,8 @@ function copyOfEvent(event: EventBase | null): EventBase | null {
   if (event === null) return null;
   const copy: EventBase = { place: { file: event.place.file, line: event.place.line }, time: event.time === null ? null : flatCopy(event.time), seconds: event.seconds, tid: event.tid, raw: '' };
   if (event.comm !== undefined) copy.comm = flatCopy(event.comm);
+  // Which of two calls released a mapping first (FindingLog.releasedDuringUnlink): a call is ordered by its entry when it has one.
+  if (event.enteredSeconds !== undefined) copy.enteredSeconds = event.enteredSeconds;
   return copy;
 }
 

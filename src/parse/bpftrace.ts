@@ -236,7 +236,10 @@ export class BpftraceReader {
       this.emitNow({ type: 'diagnostic', diagnostic: { place: { file: this.file, line: logical.lines[0]! }, text: logical.text, reason } }, out);
       return;
     }
-    const record = parseBpftraceLine(logical.text, logical.lines[0]!, this.file, logical.lines);
+    // Parsed from a copy of its own: what the record keeps (its text, time, paths) are slices of the text, and an
+    // event waits in the reorder buffer while later lines are read (on a CPU printed late, for seconds); cut from
+    // the input's 48 KiB pieces, the held events kept a piece each alive, and old space filled with them.
+    const record = parseBpftraceLine(flatCopy(logical.text), logical.lines[0]!, this.file, logical.lines);
     // Every record read says how far its CPU's output has come, an event's included (accept() passes it with the event).
     if (record.type === 'half' || record.type === 'second' || record.type === 'ignored') {
       const { cpu, ns } = streamOf(logical.text);
