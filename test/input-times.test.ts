@@ -159,3 +159,22 @@ describe('bpftrace: seconds since the trace began, not nanoseconds', () => {
     expect(textReport).not.toMatch(/python-segments\.txt:\d+ {2}\d{10,}/);
   });
 });
+
+// Seconds since the begin line are worked out by doubles where a double holds
+// both ns exactly (below 2^53: a machine up for less than 104 days), by
+// bigints past that: either way exactly the bigints' difference in seconds.
+describe('bpftrace seconds since the begin line, on either side of 2^53 ns', () => {
+  it('are the bigint difference of the ns, whatever the ns', () => {
+    const limit = 2n ** 53n;
+    const origins = [1_000_000_000n, limit - 5_000_000_000n, limit - 1n, limit, limit + 7n, 10n ** 19n];
+    for (const origin of origins) {
+      const stamps = [origin, origin + 1n, origin + 999_999_999n, origin + 123_456_789_012n, limit - 1n, limit, limit + 1n, limit + 3n, 2n ** 60n + 1n]
+        .filter((ns) => ns >= origin)
+        .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const lines = [`orphanmap-bt 1 begin ns=${origin} cpu=0 self=9 root=0`, ...stamps.map((ns, k) => `${ns} 0 100 100 clone child=${200 + k} flags=0x0`)];
+      const { events } = readLines(new BpftraceReader('t.txt', { clock: 'trace-start' }), lines.join('\n'));
+      expect(events.map((event) => event.seconds)).toEqual(stamps.map((ns) => Number(ns - origin) / 1e9));
+      expect(events.map((event) => event.time)).toEqual(stamps.map((ns) => `+${(Number(ns - origin) / 1e9).toFixed(6)}`));
+    }
+  });
+});

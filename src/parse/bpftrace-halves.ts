@@ -47,7 +47,8 @@ export function joinHalf(half: Half, second: SecondRecord): BpftraceRecord {
   if (ret < 0) return { type: 'ignored', reason: `${second.kind} failed (${ret})` };
   // A rename is ordered by its entry (ens), as the name may change before it returns; captures before it have none.
   const entered = second.kind === 'rename' ? f.optionalBig('ens') : undefined;
-  return { type: 'event', event, key: entered ?? BigInt(half.ns), cpu };
+  const printed = BigInt(half.ns);
+  return { type: 'event', event, key: entered ?? printed, cpu, printed };
 }
 
 /** A second record whose half never came. */

@@ -218,8 +218,11 @@ export interface RealDirRef {
 }
 
 export type BpftraceRecord =
-  /** `key` is the ns to sort by (entry ns for close/close_range/munmap); null for `lost`. */
-  | { type: 'event'; event: TraceEvent; key: bigint | null; cpu: number; realDir?: RealDirRef }
+  /**
+   * `key` is the ns to sort by (entry ns for close/close_range/munmap); null for `lost`. `printed`: the
+   * event's own ns (its `time`) as a bigint, when the parser made one (the reader needs it too).
+   */
+  | { type: 'event'; event: TraceEvent; key: bigint | null; cpu: number; realDir?: RealDirRef; printed?: bigint }
   | { type: 'half'; half: Half }
   /** The second record of a rename/link: joinHalf() makes the event once its half is known. */
   | { type: 'second'; kind: 'rename' | 'link'; tid: number; ns: string; text: string; place: Place; lines: number[] }
@@ -283,7 +286,8 @@ class RecordContext {
   event(e: TraceEvent, key?: bigint): BpftraceRecord {
     const { f } = this;
     if (f.missing.length > 0) return this.bad(`${this.name}: missing or bad ${f.missing.join(', ')}`);
-    return { type: 'event', event: e, key: key ?? BigInt(this.ns), cpu: this.cpu };
+    const printed = BigInt(this.ns);
+    return { type: 'event', event: e, key: key ?? printed, cpu: this.cpu, printed };
   }
 
   /** An ignored record when `ret` says the call failed, else null. */

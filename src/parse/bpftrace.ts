@@ -323,7 +323,7 @@ export class BpftraceReader {
     const key = record.key ?? this.buffer.newestKey ?? 0n;
     // 1498786418121 0 26514 26581 close fd=3 ret=0 ens=1498786415797
     // ^^^^^^^^^^^^^ ^ printed by CPU 0 at this ns; keyed by ens, when the fd was released
-    const printed = event.time === null ? null : BigInt(event.time);
+    const printed = event.time === null ? null : (record.printed ?? BigInt(event.time));
     this.release(printed === null ? this.buffer.push(key, { type: 'event', event }) : this.buffer.push(key, { type: 'event', event }, record.cpu, printed), out);
   }
 
@@ -339,14 +339,26 @@ export class BpftraceReader {
         const event = output.event;
         // 1498786347689 0 26514 26581 mmap ret=0x7fc9b8fe2000 …
         // ^^^^^^^^^^^^^ ns: the event's time until here
-        const ns = BigInt(event.time!) - (this.origin ?? 0n);
-        event.seconds = Number(ns) / 1e9;
+        event.seconds = this.sinceOrigin(event.time!);
         if (event.enteredSeconds !== undefined) event.enteredSeconds -= Number(this.origin ?? 0n) / 1e9;
         // Without a begin line, a record older than the first one read comes out negative.
         event.time = sinceStartText(event.seconds);
       }
       out.push(output);
     }
+  }
+
+  /**
+   * Nanoseconds `ns` (digits) less the origin, in seconds: by bigints, exact
+   * whatever the ns; by doubles when both are below 2^53 (a machine up for
+   * less than 104 days), where a double holds them, and so their difference,
+   * exactly: the same number, with no bigint made and parsed per event.
+   */
+  private sinceOrigin(ns: string): number {
+    const origin = this.origin ?? 0n;
+    const value = Number(ns);
+    if (value <= Number.MAX_SAFE_INTEGER && origin <= MAX_SAFE_BIGINT) return (value - Number(origin)) / 1e9;
+    return Number(BigInt(ns) - origin) / 1e9;
   }
 
   /**
@@ -422,6 +434,8 @@ export class BpftraceReader {
 export function sinceStartText(seconds: number): string {
   return `${seconds < 0 ? '-' : '+'}${Math.abs(seconds).toFixed(6)}`;
 }
+
+const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** The key of a trace of orphanmap.bt run by hand: the placeholder in the file, which anyone can print. */
 const ZERO_KEY = '0000000000000000';
