@@ -106,7 +106,9 @@ export class KeptEvidence {
     // Findings resolved together (one munmap of several mappings) share one mark, and so their lines.
     if (last !== undefined && last.count === this.kept.length && last.used === this.used && last.awaiting === event) return last;
     const mark = new EvidenceMark(this.kept.length, this.used, event);
-    this.marks.push(mark);
+    // Most files have one mark: an array made with it has room for one, where a push into [] makes room for 17.
+    if (this.marks.length === 0) this.marks = [mark];
+    else this.marks.push(mark);
     return mark;
   }
 
