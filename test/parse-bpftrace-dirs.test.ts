@@ -1,6 +1,7 @@
 // The real directories of opened files (issue #10): orphanmap.bt's `dir`
 // records and an open's `dir=`, on a real capture (test/fixtures/bpftrace/symlink-dir/README.md).
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { OpenEvent, TraceEvent } from '../src/parse/events.js';
@@ -198,5 +199,47 @@ describe('RealDirectories', () => {
     expect(record).toMatchObject({ type: 'event', realDir: { id: 0n, nameTag: 0x6aa3, nameBytes: 5 } });
     const table = new RealDirectories();
     expect(table.realPath('/f.map', (record as { realDir: RealDirRef }).realDir)).toBe('/f.map');
+  });
+});
+
+/** The reference: the tag in 64-bit bigints, step by step as the script's comment says (nameTag computed it so before). */
+function nameTagByBigints(bytes: Uint8Array): number {
+  const U64 = (1n << 64n) - 1n;
+  let hash = 0xcbf29ce484222325n;
+  for (let at = 0; at < bytes.length; at += 8) {
+    let word = 0n;
+    for (let k = Math.min(7, bytes.length - at - 1); k >= 0; k--) word = (word << 8n) | BigInt(bytes[at + k]!);
+    hash = ((hash ^ word) * 0x100000001b3n) & U64;
+  }
+  return Number((((hash ^ (hash >> 32n)) * 0x9e3779b97f4a7c15n) & U64) >> 48n);
+}
+
+describe("a name's tag in 32-bit words", () => {
+  it('is the tag the 64-bit arithmetic gives, for any bytes', () => {
+    for (const text of ['', 'a', 'two.map', '00000000000000000000.index', 'é', '\xff'.repeat(64)]) expect(nameTag(Buffer.from(text, 'latin1'))).toBe(nameTagByBigints(Buffer.from(text, 'latin1')));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), (bytes) => {
+        expect(nameTag(bytes)).toBe(nameTagByBigints(bytes));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
+
+describe('the paths of described directories', () => {
+  it('follow a directory described again: renamed, or moved under another', () => {
+    const table = new RealDirectories();
+    table.describe({ id: 0x100n, up: 0n, name: 'data', cut: false });
+    table.describe({ id: 0x200n, up: 0x100n, name: 'topic-0', cut: false });
+    expect(table.pathOf(0x200n)).toBe('/data/topic-0');
+    // Kafka renames a deleted partition's directory: the same directory, a new name.
+    table.describe({ id: 0x200n, up: 0x100n, name: 'topic-0.abc-delete', cut: false });
+    expect(table.pathOf(0x200n)).toBe('/data/topic-0.abc-delete');
+    // Its parent renamed: the path under it changes too.
+    table.describe({ id: 0x100n, up: 0n, name: 'data2', cut: false });
+    expect(table.pathOf(0x200n)).toBe('/data2/topic-0.abc-delete');
+    // A step no longer known (cut): no path.
+    table.describe({ id: 0x100n, up: 0n, name: null, cut: true });
+    expect(table.pathOf(0x200n)).toBeNull();
   });
 });

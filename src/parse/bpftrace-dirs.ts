@@ -14,15 +14,31 @@ export class RealDirectories {
   /** Directories whose names were too long for their record: paths through them stay unknown. */
   cutNames = 0;
 
+  /**
+   * Paths worked out since the last `dir` record, by directory: a capture
+   * describes a directory once and opens files in it thousands of times.
+   * Any record may change any path under it, so one empties them all.
+   */
+  private readonly paths = new Map<bigint, string | null>();
+
   /** A `dir` record; a later one for the same id (renamed, moved, or a new directory at that address) replaces it. */
   describe(dir: DirRecord): void {
     // Kept for the whole trace: the name copied, not a slice of its line.
     this.byId.set(dir.id, dir.name === null ? dir : { ...dir, name: flatCopy(dir.name) });
+    this.paths.clear();
     if (dir.cut) this.cutNames++;
   }
 
   /** The directory's path from the process's root, or null when a step of it is unknown. */
   pathOf(id: bigint): string | null {
+    const known = this.paths.get(id);
+    if (known !== undefined) return known;
+    const path = this.walk(id);
+    this.paths.set(id, path);
+    return path;
+  }
+
+  private walk(id: bigint): string | null {
     const names: string[] = [];
     let at = id;
     for (let depth = 0; depth < MAX_DEPTH; depth++) {
@@ -70,23 +86,53 @@ export class RealDirectories {
   }
 }
 
-const FNV_OFFSET = 0xcbf29ce484222325n;
-const FNV_PRIME = 0x100000001b3n;
-const U64 = (1n << 64n) - 1n;
-const GOLDEN = 0x9e3779b97f4a7c15n;
+/** FNV-1a's 64-bit offset basis and prime, and the mixer's multiplier, as high and low 32-bit words. */
+const FNV_OFFSET_HI = 0xcbf29ce4;
+const FNV_OFFSET_LO = 0x84222325;
+const FNV_PRIME_HI = 0x100;
+const FNV_PRIME_LO = 0x1b3;
+const GOLDEN_HI = 0x9e3779b9;
+const GOLDEN_LO = 0x7f4a7c15;
+
+/** times64's product: its high and low 32-bit words (module state, so that no pair is made per multiplication). */
+let productHi = 0;
+let productLo = 0;
+
+/** (aHi:aLo × bHi:bLo) mod 2^64, into productHi and productLo, in 32-bit words. */
+function times64(aHi: number, aLo: number, bHi: number, bLo: number): void {
+  // The low words' full product from 16-bit halves (each part below 2^32, their sums exact in a double).
+  const a1 = aLo >>> 16;
+  const a0 = aLo & 0xffff;
+  const b1 = bLo >>> 16;
+  const b0 = bLo & 0xffff;
+  const p01 = a0 * b1;
+  const p10 = a1 * b0;
+  const carry = ((a0 * b0) >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+  const lowHigh = a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (carry >>> 16);
+  productLo = Math.imul(aLo, bLo) >>> 0;
+  productHi = (lowHigh + Math.imul(aHi, bLo) + Math.imul(aLo, bHi)) >>> 0;
+}
+
+/** The little-endian 32-bit word of `bytes` at `at`, zero past the end. */
+function wordAt(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] ?? 0) | ((bytes[at + 1] ?? 0) << 8) | ((bytes[at + 2] ?? 0) << 16) | ((bytes[at + 3] ?? 0) << 24)) >>> 0;
+}
 
 /**
  * orphanmap.bt's tag of a name (dir='s bits 8-23): FNV-1a over its bytes
  * taken as 8-byte little-endian words (the last one zero past the end), mixed
- * as h ^ h >> 32 times 0x9e3779b97f4a7c15, then the top 16 bits.
+ * as h ^ h >> 32 times 0x9e3779b97f4a7c15, then the top 16 bits. In 32-bit
+ * words: with bigints, every step made a new one, 770 bytes an open
+ * (test/parse-bpftrace-dirs.test.ts compares the two).
  */
 export function nameTag(bytes: Uint8Array): number {
-  let hash = FNV_OFFSET;
+  let hi = FNV_OFFSET_HI;
+  let lo = FNV_OFFSET_LO;
   for (let at = 0; at < bytes.length; at += 8) {
-    let word = 0n;
-    for (let k = Math.min(7, bytes.length - at - 1); k >= 0; k--) word = (word << 8n) | BigInt(bytes[at + k]!);
-    hash = ((hash ^ word) * FNV_PRIME) & U64;
+    times64((hi ^ wordAt(bytes, at + 4)) >>> 0, (lo ^ wordAt(bytes, at)) >>> 0, FNV_PRIME_HI, FNV_PRIME_LO);
+    hi = productHi;
+    lo = productLo;
   }
-  const mixed = ((hash ^ (hash >> 32n)) * GOLDEN) & U64;
-  return Number(mixed >> 48n);
+  times64(hi, (lo ^ hi) >>> 0, GOLDEN_HI, GOLDEN_LO);
+  return productHi >>> 16;
 }
