@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { At } from '../src/engine/findings.js';
-import { BpftraceReader } from '../src/parse/bpftrace.js';
+import { BpftraceReader, sinceStartText } from '../src/parse/bpftrace.js';
 import type { TraceEvent } from '../src/parse/events.js';
 import { StraceReader } from '../src/parse/strace.js';
 import { readLines } from './support/trace-text.js';
@@ -176,5 +176,21 @@ describe('bpftrace seconds since the begin line, on either side of 2^53 ns', () 
       expect(events.map((event) => event.seconds)).toEqual(stamps.map((ns) => Number(ns - origin) / 1e9));
       expect(events.map((event) => event.time)).toEqual(stamps.map((ns) => `+${(Number(ns - origin) / 1e9).toFixed(6)}`));
     }
+  });
+});
+
+// Evidence asks the reader for the text of an event's seconds again (to keep the number, not the text): the texts it made
+// are kept by their µs, and a slot holds another time's as often as not.
+describe("the bpftrace reader's text of a time", () => {
+  it('is the text of those seconds, whether the reader made it, made another in its slot, or none', () => {
+    const origin = 1_000_000_000n;
+    // Stamps 4.096 ms apart share a slot (4,096 of them, by µs); some 1 ns apart share a µs.
+    const stamps = [0n, 1n, 999n, 1_000n, 4_096_000n, 4_096_001n, 8_192_000n, 123_456_789n, 5_000_000_000n].map((ns) => origin + ns);
+    const lines = [`orphanmap-bt 1 begin ns=${origin} cpu=0 self=9 root=0`, ...stamps.map((ns, k) => `${ns} 0 100 100 clone child=${200 + k} flags=0x0`)];
+    const reader = new BpftraceReader('t.txt', { clock: 'trace-start' });
+    const { events } = readLines(reader, lines.join('\n'));
+    expect(events).toHaveLength(stamps.length);
+    for (const event of events) expect(reader.timeText(event.seconds!)).toBe(event.time);
+    for (const seconds of [0.004096, 0.004097, 0.0041, 0.008192, -0.004096, 12.5, Number.NaN]) expect(reader.timeText(seconds)).toBe(sinceStartText(seconds));
   });
 });

@@ -1,7 +1,7 @@
 // Which parser reads an input: decided from the content of its first line,
 // never from the file name. And, once an input is read, whether it was a
 // trace at all.
-import { BpftraceReader, looksLikeBpftrace, sinceStartText } from '../parse/bpftrace.js';
+import { BpftraceReader, looksLikeBpftrace } from '../parse/bpftrace.js';
 import { StraceReader, type ParseOutput } from '../parse/strace.js';
 import type { SkippedLines, SkipPolicy } from '../parse/strace-skip.js';
 
@@ -67,7 +67,7 @@ export function createLineParser(format: TraceFormat, file: string, defaultTid: 
         warnings: () => reader.warnings(),
         damage: () => reader.damage(),
         key: () => reader.key,
-        timeText: sinceStartText,
+        timeText: (seconds) => reader.timeText(seconds),
         traceLines: () => reader.traceLines,
       };
     }

@@ -342,11 +342,34 @@ export class BpftraceReader {
         event.seconds = this.sinceOrigin(event.time!);
         if (event.enteredSeconds !== undefined) event.enteredSeconds -= Number(this.origin ?? 0n) / 1e9;
         // Without a begin line, a record older than the first one read comes out negative.
-        event.time = sinceStartText(event.seconds);
+        event.time = this.madeTimeText(event.seconds);
       }
       out.push(output);
     }
   }
+
+  /**
+   * sinceStartText(seconds), from the texts release() made last when it made
+   * this one: evidence keeps an event's seconds only if they give its time
+   * back (InputEvidence.keep), and asked so for every event it kept, making
+   * each text twice was a twentieth of what reading a capture allocated.
+   */
+  timeText(seconds: number): string {
+    const slot = timeSlot(seconds);
+    return this.madeSeconds[slot] === seconds ? this.madeTexts[slot]! : sinceStartText(seconds);
+  }
+
+  private madeTimeText(seconds: number): string {
+    const text = sinceStartText(seconds);
+    const slot = timeSlot(seconds);
+    this.madeSeconds[slot] = seconds;
+    this.madeTexts[slot] = text;
+    return text;
+  }
+
+  /** The seconds and texts madeTimeText made last, by timeSlot: a batch released at once (a CPU printed late) is thousands. */
+  private readonly madeSeconds = new Float64Array(MADE_TIMES).fill(Number.NaN);
+  private readonly madeTexts = new Array<string>(MADE_TIMES).fill('');
 
   /**
    * Nanoseconds `ns` (digits) less the origin, in seconds: by bigints, exact
@@ -436,6 +459,14 @@ export function sinceStartText(seconds: number): string {
 }
 
 const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** How many texts of times the reader keeps (BpftraceReader.timeText), by their µs: a power of two. */
+const MADE_TIMES = 4096;
+
+/** Where the text of `seconds` is kept: its µs, modulo MADE_TIMES (NaN in slot 0, never equal to itself). */
+function timeSlot(seconds: number): number {
+  return Math.floor(seconds * 1e6) & (MADE_TIMES - 1);
+}
 
 /** The key of a trace of orphanmap.bt run by hand: the placeholder in the file, which anyone can print. */
 const ZERO_KEY = '0000000000000000';
