@@ -78,12 +78,14 @@ describe('a bpftrace record head', () => {
     );
   });
 
-  it('answers null for a line without a head, and a later scan does not change an earlier answer read', () => {
+  it('answers null for a line without a head; its answer is one object, refilled by the next scan, so callers read it first', () => {
     expect(scanRecordHead('no head here')).toBeNull();
     const text = '15 1 2 3 mmap ret=0x1';
     const head = scanRecordHead(text)!;
     const name = headName(text, head);
-    scanRecordHead('7 0 9 9 open path=/x');
+    const other = '7 0 9 9 open path=/x';
+    expect(scanRecordHead(other)).toBe(head);
+    expect(headName(other, head)).toBe('open');
     expect(name).toBe('mmap');
   });
 });

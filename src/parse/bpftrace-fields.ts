@@ -50,8 +50,10 @@ export class Fields {
     if (end - start > 2 && text.charCodeAt(start) === 48 && (text.charCodeAt(start + 1) | 0x20) === 120 /* 0x, 0X */) {
       if (end - start - 2 > 13) return Number.NaN;
       for (let k = start + 2; k < end; k++) {
-        const code = text.charCodeAt(k) | 0x20;
-        const digit = code >= 48 && code <= 57 ? code - 48 : code >= 97 && code <= 102 ? code - 87 : -1;
+        const code = text.charCodeAt(k);
+        // Letters folded to lower case, and only letters: 0x10-0x19 | 0x20 would read as the digits 0-9 (review of the change).
+        const lower = code | 0x20;
+        const digit = code >= 48 && code <= 57 ? code - 48 : lower >= 97 && lower <= 102 ? lower - 87 : -1;
         if (digit < 0) return Number.NaN;
         value = value * 16 + digit;
       }
