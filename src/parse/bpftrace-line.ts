@@ -267,7 +267,7 @@ class RecordContext {
     readonly tid: number,
     readonly ns: string,
     readonly place: Place,
-    /** The physical lines the joiner made the record of, when more than one (else the record's own line). */
+    /** The physical lines the joiner gave the record, if it gave any (else the record's own line is its only one). */
     private readonly joinedLines: number[] | undefined,
     readonly text: string,
     readonly path: string | undefined,

@@ -349,10 +349,11 @@ export class BpftraceReader {
   }
 
   /**
-   * sinceStartText(seconds), from the texts release() made last when it made
-   * this one: evidence keeps an event's seconds only if they give its time
-   * back (InputEvidence.keep), and asked so for every event it kept, making
-   * each text twice was a twentieth of what reading a capture allocated.
+   * sinceStartText(seconds): the text release() made for those seconds when
+   * it is still kept, else made again. Evidence keeps an event's seconds
+   * only if they give its time back (InputEvidence.keep), and made again for
+   * every event it kept, each text twice was a twentieth of what reading a
+   * capture allocated.
    */
   timeText(seconds: number): string {
     const slot = timeSlot(seconds);
