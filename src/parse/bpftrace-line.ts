@@ -365,8 +365,7 @@ export function parseBpftraceLine(text: string, lineNo: number, file: string, li
     tgid,
     raw: text,
   };
-  const joined = lines !== undefined && lines.length > 1 ? lines : undefined;
-  if (joined !== undefined) base.lines = joined;
+  if (lines !== undefined && lines.length > 1) base.lines = lines;
   const cpu = numberAt(text, cpuStart, tgidStart - 1);
   const context = new RecordContext(name, tid, ns, place, lines, text, path, base, new FieldReader(fields), cpu);
   return decodeFileRecord(context) ?? decodeMemoryRecord(context) ?? context.bad(`unknown event "${name}"`);

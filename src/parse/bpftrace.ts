@@ -285,8 +285,9 @@ export class BpftraceReader {
         this.shape.records++;
         const { half } = record;
         this.countLongPath(half.path);
-        // A half waits for its second record, which may never come: what it keeps is copied, not cut from the line.
-        this.halves.set(half.tid, { kind: half.kind, tid: half.tid, ns: flatCopy(half.ns), path: flatCopy(half.path), place: half.place, raw: flatCopy(half.raw), lines: half.lines });
+        // A half waits for its second record, which may never come: what it keeps is cut from the copy of its own
+        // line the record was parsed from (handle), not from the input, so it is kept as it is.
+        this.halves.set(half.tid, half);
         return;
       }
       case 'second': {
