@@ -87,6 +87,7 @@ OM_NO_DETACH=''        # why a launched command cannot be left running untraced 
 OM_LOG_COMMAND=0       # --log-command: the command's stdout and stderr go to command.log in the bundle
 OM_PRINT_ID=0          # --print-id: "id DEV:INODE" of the bundle directory before its path (see om_run_capture)
 OM_OUT_PARENT_FD=''    # --out-parent-fd N: the directory that holds -o, open as fd N (om_prepare_bundle)
+OM_CONTROL_FD=''       # --control-fd N: orphanmap's requests, a byte each, read on fd 7 (om_take_requests)
 OM_COMPLETE=0          # 1 once the trace is known to hold everything to the end
 OM_ATTACHED=''         # 1 once the tracer attached (-p) or traced the command it started; 0 if it never did; empty: not known yet
 OM_D=''                # /proc/PID/fd/9: the bundle directory, by inode
@@ -313,6 +314,7 @@ om_bounded() {
 # stopped; sets OM_STOP_REASON=duration once --duration has passed since the
 # attach (OM_START_NS; checked every 10th call, it runs two processes).
 om_stop_due() {
+  om_take_requests
   if [[ -z $OM_TRACER_PID ]]; then
     # Before the tracer starts (maps-before.txt, review 32): a stop asked for ends the read at once.
     [[ -n $OM_STOP_REASON ]] && return 0
@@ -1407,6 +1409,7 @@ om_parse_common_args() {
       --log-command) OM_LOG_COMMAND=1; shift ;;
       --print-id) OM_PRINT_ID=1; shift ;;
       --out-parent-fd) (($# >= 2)) || om_die "$1 needs a file descriptor"; OM_OUT_PARENT_FD=$2; shift 2 ;;
+      --control-fd) (($# >= 2)) || om_die "$1 needs a file descriptor"; OM_CONTROL_FD=$2; shift 2 ;;
       -h|--help) om_usage; exit 0 ;;
       --) shift; OM_CMD=("$@"); break ;;
       *) om_die "unknown argument '$1' (see --help)" ;;
@@ -1736,6 +1739,60 @@ om_on_detach() {
   fi
   [[ -n $OM_STOP_REASON ]] || OM_STOP_REASON=detached
   trap '' INT TERM HUP
+}
+
+# --control-fd: orphanmap asks for a stop or a detach by a byte on this
+# socket as well as by SIGTERM or SIGUSR2, and the script looks for one
+# wherever it waits (om_stop_due, the wait for the attach, the main loop). A
+# signal alone was once lost: orphanmap's one SIGTERM, sent as the capture
+# began, found the script looping with its trap set, the stop never taken,
+# and the target traced until someone killed the script by hand (CI, test
+# e2e-capture's SIGINT). Sending the signal again is no cure, for a second one
+# cuts the end snapshots short (om_with_late_stop); a byte is read once and
+# cannot be lost. The signal still wakes a wait that does not look here.
+# Moved to fd 7 (om_move_control), which no long-lived child keeps: a
+# launched command that read it could take a stop meant for the script.
+
+# om_check_control -> exits 2 unless --control-fd names an open fd that the
+# script does not use for something else (3, 8 and 9 are its own; the
+# directory --out-parent-fd names is moved to 8 first).
+om_check_control() {
+  [[ -n $OM_CONTROL_FD ]] || return 0
+  if [[ ! $OM_CONTROL_FD =~ ^[0-9]+$ ]] || ((OM_CONTROL_FD <= 3 || OM_CONTROL_FD == 8 || OM_CONTROL_FD == 9)) ||
+    [[ $OM_CONTROL_FD == "$OM_OUT_PARENT_FD" || ! -e /proc/$$/fd/$OM_CONTROL_FD ]]; then
+    OM_DIE_STATUS=2 om_die "--control-fd $OM_CONTROL_FD is not an open file descriptor this script may use (4 or more, not 8, 9 or --out-parent-fd's)"
+  fi
+}
+
+# om_move_control -> the --control-fd socket on fd 7. After om_prepare_bundle,
+# which has moved --out-parent-fd's directory off fd 7 (should it be there).
+om_move_control() {
+  [[ -n $OM_CONTROL_FD ]] || return 0
+  if ((OM_CONTROL_FD != 7)); then
+    exec 7<&"$OM_CONTROL_FD"
+    exec {OM_CONTROL_FD}<&-
+    OM_CONTROL_FD=7
+  fi
+}
+
+# om_take_requests -> acts on each byte orphanmap has sent on --control-fd:
+# "s" stop (as SIGTERM does), "d" detach (as SIGUSR2 does); others are
+# ignored. When orphanmap has closed its end (it died), stops looking: its
+# death is seen by om_parent_gone.
+om_take_requests() {
+  [[ -n $OM_CONTROL_FD ]] || return 0
+  local byte
+  while read -r -t 0 -u 7 2>/dev/null; do
+    if ! IFS= read -r -n 1 -d '' -u 7 byte 2>/dev/null; then
+      exec 7<&-
+      OM_CONTROL_FD=''
+      return 0
+    fi
+    case $byte in
+      s) om_on_signal interrupted ;;
+      d) om_on_detach ;;
+    esac
+  done
 }
 
 # om_say_refused -> says once that the detach asked for since the last call was refused.
@@ -2106,8 +2163,10 @@ om_run_capture() {
     # The command starts in this script's working directory (neither tracer changes it).
     om_read_cwd $$
   fi
+  om_check_control
   om_backend_check
   om_prepare_bundle
+  om_move_control
   om_backend_argv
   # The tracer is given /proc/PID/fd/9 paths; record the bundle's real path,
   # which is what someone rerunning the command needs.
@@ -2209,21 +2268,21 @@ om_run_capture() {
   elif ((OM_CMD_MODE)); then
     local fifo="$OM_D/.stderr.fifo"
     mkfifo -m 0600 -- "$fifo" 2>/dev/null || om_die "cannot create .stderr.fifo in $OM_OUT (is its file system full?)"
-    (trap '' HUP TERM; exec tee -p -- "$OM_D/tracer.stderr") < "$fifo" >&3 2>/dev/null 9<&- &
+    (trap '' HUP TERM; exec tee -p -- "$OM_D/tracer.stderr") < "$fifo" >&3 2>/dev/null 7<&- 9<&- &
     if [[ -z $OM_TRACER_STDOUT ]]; then
-      (trap - INT QUIT PIPE TSTP TTIN TTOU; exec "${guard[@]}" "${OM_TRACER_ARGV[@]}") 0<&0 1>&3 2> "$fifo" 9<&- &
+      (trap - INT QUIT PIPE TSTP TTIN TTOU; exec "${guard[@]}" "${OM_TRACER_ARGV[@]}") 0<&0 1>&3 2> "$fifo" 7<&- 9<&- &
     else
-      (trap - INT QUIT PIPE TSTP TTIN TTOU; exec "${guard[@]}" "${OM_TRACER_ARGV[@]}") 0<&0 >> "$tracer_out" 2> "$fifo" 9<&- &
+      (trap - INT QUIT PIPE TSTP TTIN TTOU; exec "${guard[@]}" "${OM_TRACER_ARGV[@]}") 0<&0 >> "$tracer_out" 2> "$fifo" 7<&- 9<&- &
     fi
     OM_TRACER_PID=$!
   else
-    "${guard[@]}" "${OM_TRACER_ARGV[@]}" < /dev/null >> "$tracer_out" 2>> "$OM_D/tracer.stderr" 3>&- 9<&- &
+    "${guard[@]}" "${OM_TRACER_ARGV[@]}" < /dev/null >> "$tracer_out" 2>> "$OM_D/tracer.stderr" 3>&- 7<&- 9<&- &
     OM_TRACER_PID=$!
   fi
   om_identify "$OM_TRACER_PID" OM_TRACER_ST
   local script_st
   om_identify $$ script_st
-  om_watchdog "$$" "$script_st" 3>&- &
+  om_watchdog "$$" "$script_st" 3>&- 7<&- &
 
   # Wait for the attach (-p) or for the launched command to exec (-- CMD),
   # by the clock: on a busy host each turn of this loop takes longer than its
@@ -2241,6 +2300,7 @@ om_run_capture() {
       OM_PID=$OM_TARGET_PID
     fi
     [[ -n $OM_PID ]] && { attached=1; break; }
+    om_take_requests
     [[ -n $OM_STOP_REASON ]] || ! om_parent_gone || OM_STOP_REASON=parent-died
     [[ -n $OM_STOP_REASON ]] && break
     om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || break
@@ -2348,6 +2408,7 @@ om_run_capture() {
   fi
 
   while om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; do
+    om_take_requests
     [[ -n $OM_STOP_REASON ]] || ! om_parent_gone || OM_STOP_REASON=parent-died
     if [[ -z $OM_STOP_REASON ]] && om_deadline_reached "$start_ns" "$OM_DURATION"; then
       OM_STOP_REASON=duration

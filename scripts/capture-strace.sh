@@ -21,6 +21,9 @@
 #   --out-parent-fd N  the directory that holds BUNDLE_DIR, open as fd N: the
 #                   bundle is made in it, whatever its path leads to meanwhile
 #                   (orphanmap opens it with no other user's link on the way)
+#   --control-fd N  a socket orphanmap sends its requests on, a byte each: "s"
+#                   stops as SIGTERM does, "d" detaches as SIGUSR2 does (a
+#                   signal can be lost; a byte read is not)
 #
 #   Stops on -d, SIGINT/SIGTERM/SIGHUP, a full disk, or when every traced process
 #   has exited, and always detaches: after the capture the target shows

@@ -126,10 +126,19 @@ export function validateCaptureOptions(options: CaptureOptions): void {
  */
 export const OUT_PARENT_FD = 8;
 
+/**
+ * The script's fd that reads stop and detach requests (--control-fd): a byte
+ * each, sent with the signal that asks the same. A signal alone was once lost
+ * at the start of a capture, and the target stayed traced; a second signal
+ * would cut the end snapshots short, a byte cannot be lost
+ * (bundle-lib.sh, om_take_requests).
+ */
+export const CONTROL_FD = 7;
+
 /** The script's argv, without the script itself. */
 export function captureScriptArgs(options: CaptureOptions, parentPid: number = process.pid): string[] {
   // --print-id: the bundle directory's device and inode, which readFinishedMeta checks.
-  const args = ['-o', resolve(options.outDir), '--parent-pid', String(parentPid), '--print-id', '--out-parent-fd', String(OUT_PARENT_FD)];
+  const args = ['-o', resolve(options.outDir), '--parent-pid', String(parentPid), '--print-id', '--out-parent-fd', String(OUT_PARENT_FD), '--control-fd', String(CONTROL_FD)];
   // The scripts read plain decimals (`1e3` is not one) and count milliseconds.
   if (options.durationSeconds !== undefined) args.push('-d', String(Math.round(options.durationSeconds * 1000) / 1000));
   if (options.pid !== undefined) args.push('-p', String(options.pid));
@@ -167,6 +176,7 @@ export function startCapture(options: CaptureOptions): CaptureHandle {
   const outParent = openOutParent(bundleDir);
   const stdio: ('ignore' | 'pipe' | 'inherit' | number)[] = [stdin, 'pipe', 'pipe'];
   while (stdio.length < OUT_PARENT_FD) stdio.push('ignore');
+  stdio[CONTROL_FD] = 'pipe';
   stdio.push(outParent);
   let child: ChildProcessByStdio<Writable | null, Readable, Readable>;
   try {
@@ -187,18 +197,28 @@ export function startCapture(options: CaptureOptions): CaptureHandle {
     else process.stderr.write(chunk);
   });
 
+  // A socket (Node makes one for 'pipe' past fd 2). Written to only while the
+  // script runs; a write racing its exit fails with EPIPE, and its exit says
+  // how it ended.
+  const control = (child.stdio as unknown as Writable[])[CONTROL_FD]!;
+  control.on('error', () => {});
+  const ask = (byte: string, signal: NodeJS.Signals): void => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    control.write(byte);
+    child.kill(signal);
+  };
   let stopped = false;
   const stop = (): void => {
     if (stopped) return;
     stopped = true;
     // The script traps SIGTERM and runs its full stop sequence.
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    ask('s', 'SIGTERM');
   };
   const detach = (): void => {
     if (stopped) return;
     stopped = true;
     // The script traps SIGUSR2: end snapshot, the tracer lets go, the target runs on.
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGUSR2');
+    ask('d', 'SIGUSR2');
   };
   const handleSignals = options.handleSignals ?? true;
   if (handleSignals) for (const signal of STOP_SIGNALS) process.on(signal, stop);
@@ -231,6 +251,7 @@ export function startCapture(options: CaptureOptions): CaptureHandle {
       // or this process could not exit until that one does.
       child.stdout.destroy();
       child.stderr.destroy();
+      control.destroy();
       const reason = lastMessage(stderrTail);
       if (tailFailure !== null) {
         throw new CaptureError(`stopped the capture: reading ${join(bundleDir, 'trace.txt')} as it was written failed: ${describeSystemError(tailFailure)}`, bundleDir, tailFailure);
