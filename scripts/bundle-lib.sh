@@ -1778,9 +1778,12 @@ om_move_control() {
 # om_take_requests -> acts on each byte orphanmap has sent on --control-fd:
 # "s" stop (as SIGTERM does), "d" detach (as SIGUSR2 does); others are
 # ignored. When orphanmap has closed its end (it died), stops looking: its
-# death is seen by om_parent_gone.
+# death is seen by om_parent_gone. Once a stop is under way, they ask for
+# nothing more and are left unread, as a signal then is ignored (om_on_signal);
+# taken then, a stop would ignore the signal that cuts the end snapshots
+# short (om_with_late_stop).
 om_take_requests() {
-  [[ -n $OM_CONTROL_FD ]] || return 0
+  [[ -n $OM_CONTROL_FD && -z $OM_STOP_REASON ]] || return 0
   local byte
   while read -r -t 0 -u 7 2>/dev/null; do
     if ! IFS= read -r -n 1 -d '' -u 7 byte 2>/dev/null; then
@@ -1800,6 +1803,18 @@ om_say_refused() {
   ((OM_DETACH_REFUSED)) || return 0
   OM_DETACH_REFUSED=0
   om_log "cannot detach: $OM_NO_DETACH; the capture goes on"
+}
+
+# om_hold PID STARTTIME -> sends the process SIGSTOP and waits (2 s at most)
+# until it is stopped or gone: a process stopped forks nothing more.
+om_hold() {
+  local i
+  om_alive "$1" "$2" || return 0
+  kill -STOP "$1" 2>/dev/null || return 0
+  for ((i = 0; i < 200; i++)); do
+    om_alive "$1" "$2" && [[ $OM_STATE != [Tt] ]] || return 0
+    om_nap 0.01
+  done
 }
 
 # om_wait_gone PID STARTTIME SECONDS -> true if the process ends within SECONDS.
@@ -1839,18 +1854,29 @@ om_stop_tracer() {
   OM_STOPPED=1
   # Stopping whatever the reason: see om_on_signal.
   trap '' INT TERM HUP
-  if ((OM_CMD_MODE)) && [[ -z $OM_PID ]]; then
+  if ((OM_CMD_MODE)) && [[ -z $OM_PID && $OM_STOP_REASON != detached ]] && om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; then
+    # Not exec'd yet, or not even forked: the tracer's child is the command to
+    # be, which the tracer's end would let run on, untraced, its parent init
+    # (a Ctrl-C the moment strace started, in CI). The tracer is held still
+    # (SIGSTOP) before it is looked at: running, it could fork the command
+    # just after the look, and be killed only later, with the command already
+    # let go (a CI run: the command ran on after the capture, untraced). Not
+    # exec'd then, the command and the tracer are ended before it runs:
+    # nothing of it is traced, and the bundle says so ("attached": false).
+    om_hold "$OM_TRACER_PID" "$OM_TRACER_ST"
+    om_find_cmd_pid
+    OM_PID=$OM_FOUND
+    if [[ -n $OM_PID ]]; then
+      om_identify "$OM_PID" OM_PID_ST && om_note_command
+    else
+      om_tree_of "$OM_TRACER_PID"
+      om_kill_tree "$OM_TREE" KILL
+    fi
+    kill -CONT "$OM_TRACER_PID" 2>/dev/null
+  elif ((OM_CMD_MODE)) && [[ -z $OM_PID ]]; then
     om_find_cmd_pid
     OM_PID=$OM_FOUND
     [[ -n $OM_PID ]] && om_identify "$OM_PID" OM_PID_ST && om_note_command
-    # Not exec'd yet: the tracer's child is the command to be, which the
-    # tracer's end would let run on, untraced, its parent init (a Ctrl-C the
-    # moment strace started, in this session's CI). Ended now, before it
-    # runs: nothing of it is traced, and the bundle says so ("attached": false).
-    if [[ -z $OM_PID && $OM_STOP_REASON != detached ]] && om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; then
-      om_tree_of "$OM_TRACER_PID"
-      [[ $OM_TREE == *' '?* ]] && om_kill_tree "${OM_TREE#* }" KILL
-    fi
   fi
   if ((OM_CMD_MODE)) && [[ $OM_STOP_REASON == detached ]]; then
     # Leave the command running: its end snapshot now, then the tracer lets go.

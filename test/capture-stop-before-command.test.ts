@@ -1,0 +1,92 @@
+// A stop that comes before the tracer has started the launched command must
+// keep the command from ever running. A CI run found it running after the
+// capture had ended, untraced, its parent init: the stop came the moment
+// strace started (a Ctrl-C landing in the script's first helpers); the
+// script looked for strace's child, found none yet, and killed strace only
+// after its message, by which time strace had forked the command and let it
+// go. The script now holds the tracer still (SIGSTOP) before it looks.
+//
+// To land in that window every time, strace is made slow to start: the first
+// `strace` on PATH is a bash script that, for the capture's own run (the one
+// writing trace.txt), waits 1.5 s, catching SIGINT and SIGTERM as a tracer mid-start may
+// (one that ignores them or dies of them was killed in time before), then
+// execs the real strace. The capture is stopped while it waits. The truth is
+// the command's own record (a file it writes as it starts) and /proc.
+//
+// Needs root and strace.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Exited, exited, PYTHON, workspace } from './scenarios/harness.js';
+import { killPids, killStillRunning, processesWith } from './support/proc.js';
+import { CLI, requireTool } from './support/tools.js';
+import { waitFor } from './support/wait.js';
+
+const started: ChildProcess[] = [];
+let work = '';
+let bin = '';
+
+beforeAll(() => {
+  if (process.getuid?.() !== 0) throw new Error('test/capture-stop-before-command.test.ts must run as root (strace)');
+  requireTool('strace');
+  work = workspace('before-cmd');
+  bin = join(work, 'bin');
+  mkdirSync(bin);
+  const real = spawnSync('sh', ['-c', 'command -v strace'], { encoding: 'utf8' }).stdout.trim();
+  const fifo = join(work, 'never-written');
+  expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+  // Builtins only while it waits: a child of its own would be taken for the command.
+  writeFileSync(
+    join(bin, 'strace'),
+    `#!/bin/bash
+if [[ " $* " == *"/trace.txt "* ]]; then
+  trap ': caught' INT TERM
+  : > ${JSON.stringify(join(work, 'strace-waiting'))}
+  exec 3<> ${JSON.stringify(fifo)}
+  now=\${EPOCHREALTIME/[.,]/}
+  end=$((now + 1500000))
+  while ((now < end)); do
+    read -t 0.05 -u 3
+    now=\${EPOCHREALTIME/[.,]/}
+  done
+  exec 3<&-
+fi
+exec ${real} "$@"
+`,
+    { mode: 0o755 },
+  );
+});
+// And a command left running by a failure: it is no child of this test's.
+const leftOver = (): void => killPids(processesWith(work).map((process) => process.pid));
+afterEach(() => {
+  killStillRunning(started);
+  leftOver();
+});
+afterAll(() => killStillRunning(started));
+
+describe('a stop before the tracer has started the command', () => {
+  it('capture --backend strace -- CMD, stopped while strace starts: the command never runs, nothing is left running', async () => {
+    const dir = join(work, 'command');
+    mkdirSync(dir);
+    const bundle = join(work, 'bundle');
+    const program = 'import os, sys, time\nopen(os.path.join(sys.argv[1], "ran"), "w").write(str(os.getpid()))\ntime.sleep(60)';
+    const capture = spawn(process.execPath, [CLI, 'capture', '--backend', 'strace', '--out', bundle, '--', PYTHON, '-c', program, dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` },
+    });
+    started.push(capture);
+    const ended: Promise<Exited> = exited(capture);
+    await waitFor('strace to be starting', () => existsSync(join(work, 'strace-waiting')), 30_000);
+    capture.kill('SIGINT');
+    const result = await ended;
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain('before strace attached to the command: nothing of it was traced');
+    expect(JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8'))).toMatchObject({ exitReason: 'interrupted', attached: false, complete: false });
+    // Past the moment the slow strace would have started it.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(existsSync(join(dir, 'ran')), 'the command ran after all').toBe(false);
+    expect(processesWith(dir), 'the command, left running').toEqual([]);
+    expect(processesWith(bundle), 'the tracer, left running').toEqual([]);
+  }, 60_000);
+});
