@@ -1781,9 +1781,11 @@ om_move_control() {
 # death is seen by om_parent_gone. Once a stop is under way, they ask for
 # nothing more and are left unread, as a signal then is ignored (om_on_signal);
 # taken then, a stop would ignore the signal that cuts the end snapshots
-# short (om_with_late_stop).
+# short (om_with_late_stop). Read by the script's own shell alone: a byte a
+# child took (om_bounded's job, a subshell, the watchdog) would stop only
+# that child.
 om_take_requests() {
-  [[ -n $OM_CONTROL_FD && -z $OM_STOP_REASON ]] || return 0
+  [[ -n $OM_CONTROL_FD && -z $OM_STOP_REASON && $BASHPID == "$$" ]] || return 0
   local byte
   while read -r -t 0 -u 7 2>/dev/null; do
     if ! IFS= read -r -n 1 -d '' -u 7 byte 2>/dev/null; then
