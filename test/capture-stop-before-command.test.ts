@@ -13,13 +13,17 @@
 // execs the real strace. The capture is stopped while it waits. The truth is
 // the command's own record (a file it writes as it starts) and /proc.
 //
+// Earlier still, before the script has set its traps (the same slow strace,
+// asked its version), the stop's own signal ends the script: that is said as
+// the stop it was, with the target's state, not as a failure.
+//
 // Needs root and strace.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Exited, exited, PYTHON, workspace } from './scenarios/harness.js';
-import { killPids, killStillRunning, processesWith } from './support/proc.js';
+import { killPids, killStillRunning, processesWith, procStatus } from './support/proc.js';
 import { CLI, requireTool } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
@@ -40,9 +44,9 @@ beforeAll(() => {
   writeFileSync(
     join(bin, 'strace'),
     `#!/bin/bash
-if [[ " $* " == *"/trace.txt "* ]]; then
+if [[ " $* " == *"/trace.txt "* || ( $1 == -V && -n \${SLOW_STRACE_VERSION:-} ) ]]; then
   trap ': caught' INT TERM
-  : > ${JSON.stringify(join(work, 'strace-waiting'))}
+  : > ${JSON.stringify(join(work, 'strace-waiting'))}.$1
   exec 3<> ${JSON.stringify(fifo)}
   now=\${EPOCHREALTIME/[.,]/}
   end=$((now + 1500000))
@@ -65,6 +69,27 @@ afterEach(() => {
 });
 afterAll(() => killStillRunning(started));
 
+describe('a stop before the capture script has set its traps', () => {
+  it('capture --pid, stopped while the script asks strace its version: said as the stop it was, the target untraced', async () => {
+    const target = spawn('sh', ['-c', 'while :; do sleep 0.2; done'], { stdio: 'ignore' });
+    started.push(target);
+    const bundle = join(work, 'early-bundle');
+    const capture = spawn(process.execPath, [CLI, 'capture', '--backend', 'strace', '--pid', String(target.pid), '--out', bundle], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`, SLOW_STRACE_VERSION: '1' },
+    });
+    started.push(capture);
+    const ended: Promise<Exited> = exited(capture);
+    await waitFor('the script to ask strace its version', () => existsSync(join(work, 'strace-waiting.-V')), 30_000);
+    capture.kill('SIGTERM');
+    const result = await ended;
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain(`the capture was stopped (SIGTERM) as it began, before strace was started: nothing was traced; pid ${target.pid} is not traced (TracerPid 0)`);
+    expect(result.stderr).not.toContain('killed');
+    expect(procStatus(target.pid!)?.tracerPid).toBe(0);
+  }, 60_000);
+});
+
 describe('a stop before the tracer has started the command', () => {
   it('capture --backend strace -- CMD, stopped while strace starts: the command never runs, nothing is left running', async () => {
     const dir = join(work, 'command');
@@ -77,7 +102,7 @@ describe('a stop before the tracer has started the command', () => {
     });
     started.push(capture);
     const ended: Promise<Exited> = exited(capture);
-    await waitFor('strace to be starting', () => existsSync(join(work, 'strace-waiting')), 30_000);
+    await waitFor('strace to be starting', () => existsSync(join(work, 'strace-waiting.-f')), 30_000);
     capture.kill('SIGINT');
     const result = await ended;
     expect(result.code, result.stderr).toBe(2);

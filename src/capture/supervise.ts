@@ -264,6 +264,12 @@ export function startCapture(options: CaptureOptions): CaptureHandle {
         const how = exit.code === null ? `was killed by ${exit.signal}` : `failed (exit status ${exit.code})`;
         // A script killed by a signal said nothing of its target: whether it is still traced is read from /proc.
         const fate = exit.code === null ? await targetFate(options.pid ?? (await launchedPid(bundleDir))) : null;
+        // Killed by the very stop asked for (this process's SIGTERM, a Ctrl-C's SIGINT to the whole group): the script
+        // traps those from before it starts the tracer to its end, so it had not started it. Said as the stop it
+        // was, not as a failure ("was killed by SIGTERM" for a Ctrl-C the moment the capture began).
+        if (stopped && exit.signal !== null && (STOP_SIGNALS as readonly string[]).includes(exit.signal)) {
+          throw new CaptureError(`the capture was stopped (${exit.signal}) as it began, before ${options.backend} was started: nothing was traced${fate === null ? '' : `; ${fate}`}`, bundleDir);
+        }
         throw new CaptureError(`capture with ${options.backend} ${how}${reason ? `: ${reason}` : ''}${fate === null ? '' : `; ${fate}`}`, bundleDir);
       }
       const { dir, meta } = await readFinishedMeta(Buffer.concat(stdoutChunks), bundleDir, options.backend);
