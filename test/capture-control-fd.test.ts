@@ -226,11 +226,14 @@ describe('the control socket', () => {
     await waitFor('the command to list its fds', () => existsSync(fds) && readFileSync(fds, 'utf8') !== '', 30_000);
     const socket = readlinkSync(`/proc/${run.child.pid}/fd/${CONTROL_FD}`);
     expect(socket).toMatch(/^socket:\[\d+\]$/);
-    // The processes that live as long as the capture: under the script a second apart. (A helper it runs
-    // for a moment, a sleep or a stat, may hold the socket: it reads nothing from it, and is gone at once.)
-    const first = descendants(run.child.pid!);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const lasting = descendants(run.child.pid!).filter((pid) => first.includes(pid));
+    // The processes that live as long as the capture: under the script at three looks a second apart. (A helper
+    // it runs for a moment, a sleep or a stat, may hold the socket: it reads nothing from it, and is gone at once.)
+    let lasting = descendants(run.child.pid!);
+    for (let look = 0; look < 2; look++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const now = descendants(run.child.pid!);
+      lasting = lasting.filter((pid) => now.includes(pid));
+    }
     const names = lasting.map((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim()).sort();
     // strace, the command, the watchdog (a bash), the tee of the command's stderr.
     expect(names).toEqual(['bash', 'python3', 'strace', 'tee']);

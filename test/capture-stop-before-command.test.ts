@@ -8,7 +8,7 @@
 //
 // To land in that window every time, strace is made slow to start: the first
 // `strace` on PATH is a bash script that, for the capture's own run (the one
-// writing trace.txt), waits 1.5 s, catching SIGINT and SIGTERM as a tracer mid-start may
+// writing trace.txt), waits 4 s, catching SIGINT and SIGTERM as a tracer mid-start may
 // (one that ignores them or dies of them was killed in time before), then
 // execs the real strace. The capture is stopped while it waits. The truth is
 // the command's own record (a file it writes as it starts) and /proc.
@@ -49,7 +49,7 @@ if [[ " $* " == *"/trace.txt "* || ( $1 == -V && -n \${SLOW_STRACE_VERSION:-} ) 
   : > ${JSON.stringify(join(work, 'strace-waiting'))}.$1
   exec 3<> ${JSON.stringify(fifo)}
   now=\${EPOCHREALTIME/[.,]/}
-  end=$((now + 1500000))
+  end=$((now + 4000000))
   while ((now < end)); do
     read -t 0.05 -u 3
     now=\${EPOCHREALTIME/[.,]/}
@@ -108,8 +108,8 @@ describe('a stop before the tracer has started the command', () => {
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toContain('before strace attached to the command: nothing of it was traced');
     expect(JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8'))).toMatchObject({ exitReason: 'interrupted', attached: false, complete: false });
-    // Past the moment the slow strace would have started it.
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // Past the moment the slow strace would have started it (4 s after it began to wait).
+    await new Promise((resolve) => setTimeout(resolve, 5000));
     expect(existsSync(join(dir, 'ran')), 'the command ran after all').toBe(false);
     expect(processesWith(dir), 'the command, left running').toEqual([]);
     expect(processesWith(bundle), 'the tracer, left running').toEqual([]);
