@@ -1871,8 +1871,11 @@ om_stop_tracer() {
     if [[ -n $OM_PID ]]; then
       om_identify "$OM_PID" OM_PID_ST && om_note_command
     else
+      # Its children first: the tracer's death would let go a child it holds at a ptrace stop (its execve
+      # not yet done), which would run the command until its own SIGKILL came (review 37, F1).
       om_tree_of "$OM_TRACER_PID"
-      om_kill_tree "$OM_TREE" KILL
+      om_kill_tree "${OM_TREE#* }" KILL
+      om_kill_tree "${OM_TREE%% *}" KILL
     fi
     kill -CONT "$OM_TRACER_PID" 2>/dev/null
   elif ((OM_CMD_MODE)) && [[ -z $OM_PID ]]; then

@@ -202,10 +202,12 @@ export function startCapture(options: CaptureOptions): CaptureHandle {
   // how it ended.
   const control = (child.stdio as unknown as Writable[])[CONTROL_FD]!;
   control.on('error', () => {});
+  // The signal first: pending by the time the byte can be read, it is taken before the stop it starts; a byte read
+  // first would make it a second stop, which cuts the end snapshots short (om_with_late_stop; review 37, F2).
   const ask = (byte: string, signal: NodeJS.Signals): void => {
     if (child.exitCode !== null || child.signalCode !== null) return;
-    control.write(byte);
     child.kill(signal);
+    control.write(byte);
   };
   let stopped = false;
   const stop = (): void => {
