@@ -1265,8 +1265,10 @@ om_jvm_version() {
     [[ -f $real && ! -L $real ]] || continue
     size=$(stat -c %s -- "$real" 2>/dev/null) || continue
     [[ $size =~ ^[0-9]+$ ]] && ((size > 0 && size <= 65536)) || break
-    # (bash would warn about a NUL byte in the text.)
-    { text=$("${as[@]}" dd if="$real" iflag=nofollow,nonblock bs=8192 count=1 status=none); } 2>/dev/null || break
+    # (bash would warn about a NUL byte in the text.) Run as the target's user, whose processes may look into it
+    # (ptrace, pidfd_getfd): nothing of the script's goes with it, not orphanmap's stderr (3), its requests (7,
+    # om_take_requests) or the bundle (9) (review 37, F4).
+    { text=$("${as[@]}" dd if="$real" iflag=nofollow,nonblock bs=8192 count=1 status=none 3>&- 7<&- 9<&-); } 2>/dev/null || break
     while [[ -n $text ]]; do
       line=${text%%$'\n'*}
       if [[ $line =~ ^JAVA_VERSION=\"?([^\"]*)\"?$ ]]; then
@@ -1731,10 +1733,18 @@ om_on_signal() {
 # slower than the signals came (om_log escapes its text) nested 3,000 deep
 # until bash died of SIGSEGV (test capture-signal-storm). The traps only set
 # variables.
-OM_DETACH_REFUSED=0
+# orphanmap asks with a byte as well as the signal (om_take_requests): a
+# refusal is said once for the pair, whichever is taken first, and once for
+# each SIGUSR2 sent by anyone else (review 37, F3: said twice when the two
+# were taken in different turns of a loop).
+OM_DETACH_REFUSED=0 OM_DETACH_SIGNALS=0 OM_DETACH_BYTES=0
 om_on_detach() {
   if ((OM_CMD_MODE)) && [[ -n $OM_NO_DETACH ]]; then
-    OM_DETACH_REFUSED=1
+    if [[ ${1:-signal} == byte ]]; then
+      ((++OM_DETACH_BYTES > OM_DETACH_SIGNALS)) && OM_DETACH_REFUSED=1
+    else
+      ((++OM_DETACH_SIGNALS > OM_DETACH_BYTES)) && OM_DETACH_REFUSED=1
+    fi
     return 0
   fi
   [[ -n $OM_STOP_REASON ]] || OM_STOP_REASON=detached
@@ -1795,7 +1805,7 @@ om_take_requests() {
     fi
     case $byte in
       s) om_on_signal interrupted ;;
-      d) om_on_detach ;;
+      d) om_on_detach byte ;;
     esac
   done
 }

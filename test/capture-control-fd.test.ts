@@ -10,7 +10,8 @@
 // the exit status, meta.json, and /proc (TracerPid, state, who holds the socket).
 // Needs root, strace and bpftrace.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +19,8 @@ import { type CaptureHandle, startCapture } from '../src/capture/index.js';
 import { CONTROL_FD } from '../src/capture/supervise.js';
 import { type Exited, exited, PYTHON, workspace } from './scenarios/harness.js';
 import { childrenOf, killStillRunning, procStatus } from './support/proc.js';
-import { REPO, requireTool } from './support/tools.js';
+import { NOBODY } from './support/nobody.js';
+import { CLI, REPO, requireTool } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
 const started: ChildProcess[] = [];
@@ -242,6 +244,47 @@ describe('the control socket', () => {
     run.control.write('s');
     const result = await run.ended;
     expect({ code: result.code, signal: result.signal }, result.stderr).toEqual({ code: 130, signal: null });
+  }, 60_000);
+
+  it("reaches no helper run as the target's user (the read of a JVM's release file), nor do orphanmap's stderr and the bundle", async () => {
+    // A "JVM" run by nobody: a copy of sleep as JDK/bin/java, beside its release file, in directories nobody may enter.
+    const top = mkdtempSync(join(tmpdir(), 'om-control-jvm-'));
+    chmodSync(top, 0o755);
+    const jdk = join(top, 'jdk');
+    mkdirSync(join(jdk, 'bin'), { recursive: true, mode: 0o755 });
+    copyFileSync(spawnSync('sh', ['-c', 'command -v sleep'], { encoding: 'utf8' }).stdout.trim(), join(jdk, 'bin', 'java'));
+    chmodSync(join(jdk, 'bin', 'java'), 0o755);
+    writeFileSync(join(jdk, 'release'), 'JAVA_VERSION="17.0.99"\n', { mode: 0o644 });
+    // The first dd on PATH writes down who it runs as and what it holds, then is the real one.
+    const bin = join(top, 'bin');
+    mkdirSync(bin, { mode: 0o755 });
+    const log = join(top, 'dd.log');
+    writeFileSync(log, '', { mode: 0o666 });
+    chmodSync(log, 0o666);
+    const realDd = spawnSync('sh', ['-c', 'command -v dd'], { encoding: 'utf8' }).stdout.trim();
+    writeFileSync(join(bin, 'dd'), `#!/bin/sh\n{ id -u; for fd in /proc/$$/fd/*; do printf '%s %s\\n' "\${fd##*/}" "$(readlink "$fd")"; done; } >> ${JSON.stringify(log)}\nexec ${realDd} "$@"\n`, {
+      mode: 0o755,
+    });
+    const target = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', join(jdk, 'bin', 'java'), '300'], { stdio: 'ignore' });
+    started.push(target);
+    await waitFor('the target to run as java', () => existsSync(`/proc/${target.pid}/exe`) && readlinkSync(`/proc/${target.pid}/exe`).endsWith('/bin/java'), 10_000);
+    const bundle = join(top, 'bundle');
+    const capture = spawn(process.execPath, [CLI, 'capture', '--backend', 'strace', '--pid', String(target.pid), '--out', bundle, '--duration', '1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` },
+    });
+    started.push(capture);
+    const result = await exited(capture);
+    expect(result.code, result.stderr).toBe(0);
+    // The helper ran, as nobody, and read the file.
+    expect(meta(bundle).jvmVersion).toBe('17.0.99');
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe(String(NOBODY));
+    const held = lines.slice(1).filter((line) => !/ \/proc\/\d+\/fd$/.test(line));
+    expect(
+      held.filter((line) => line.includes('socket:') || line.includes(bundle)),
+      held.join('\n'),
+    ).toEqual([]);
   }, 60_000);
 
   it('closed by orphanmap is no request: the capture goes on, and a signal stops it as before', async () => {
