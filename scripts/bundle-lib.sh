@@ -1796,8 +1796,9 @@ om_move_control() {
 # that child.
 om_take_requests() {
   [[ -n $OM_CONTROL_FD && -z $OM_STOP_REASON && $BASHPID == "$$" ]] || return 0
-  local byte
-  while read -r -t 0 -u 7 2>/dev/null; do
+  local byte n=0
+  # A few a turn: orphanmap sends one of each, and an fd that always has more (a caller's /dev/zero) must not hold the loop.
+  while ((n++ < 8)) && read -r -t 0 -u 7 2>/dev/null; do
     if ! IFS= read -r -n 1 -d '' -u 7 byte 2>/dev/null; then
       exec 7<&-
       OM_CONTROL_FD=''

@@ -219,13 +219,35 @@ describe('orphanmap (startCapture)', () => {
   );
 });
 
+describe('orphanmap (startCapture), a detach refused', () => {
+  it(
+    'bpftrace, launched: stop() after a refused detach() still stops the capture and ends the command',
+    async () => {
+      const bundle = join(work, 'handle-refused');
+      let stderr = '';
+      const handle = startCapture({ backend: 'bpftrace', command: [PYTHON, '-c', 'import time; time.sleep(300)'], outDir: bundle, handleSignals: false, onStderr: (chunk) => (stderr += chunk) });
+      handles.push(handle);
+      await waitFor('bpftrace to attach (meta.json)', () => existsSync(join(bundle, 'meta.json')), BPFTRACE_STARTUP_MS);
+      const command = meta(bundle).pid as number;
+      handle.detach();
+      await waitFor('the refusal', () => stderr.includes('cannot detach'), 10_000);
+      handle.stop();
+      const result = await handle.done;
+      expect(result.meta.exitReason).toBe('interrupted');
+      expect(procStatus(command)).toBeNull();
+    },
+    BPFTRACE_STARTUP_MS + 60_000,
+  );
+});
+
 describe('the control socket', () => {
   it('is held by the script alone: not by strace, the launched command, the watchdog or the stderr tee', async () => {
     const bundle = join(work, 'held');
     const fds = join(work, 'command-fds');
     const listing = `import os, time; open(${JSON.stringify(fds)}, "w").write(" ".join(sorted(os.listdir("/proc/self/fd")))); time.sleep(300)`;
     const run = script('capture-strace.sh', ['-o', bundle, '--', PYTHON, '-c', listing]);
-    await waitFor('the command to list its fds', () => existsSync(fds) && readFileSync(fds, 'utf8') !== '', 30_000);
+    // And meta.json: the start snapshots' helpers are gone.
+    await waitFor('the command to list its fds, and meta.json', () => existsSync(fds) && readFileSync(fds, 'utf8') !== '' && existsSync(join(bundle, 'meta.json')), 30_000);
     const socket = readlinkSync(`/proc/${run.child.pid}/fd/${CONTROL_FD}`);
     expect(socket).toMatch(/^socket:\[\d+\]$/);
     // The processes that live as long as the capture: under the script at three looks a second apart. (A helper

@@ -101,7 +101,7 @@ export interface CaptureHandle {
    * Asks the capture to end and leave the target running, untraced (exitReason
    * "detached"). For a launched command the script refuses when meta.json says
    * "canDetach": false, and the capture goes on. Idempotent; stop() after it
-   * is ignored.
+   * still asks for the stop (which a detach under way ignores).
    */
   detach(): void;
 }
@@ -209,10 +209,14 @@ export function startCapture(options: CaptureOptions): CaptureHandle {
     child.kill(signal);
     control.write(byte);
   };
+  // Asked to stop or to detach (CaptureResult.stopped). A stop after a detach is still sent: the script may have
+  // refused the detach (a launched command it cannot let go of), and the stop was then lost, with orphanmap's SIGINT
+  // and the live view's `q` (review 37); a detach under way ignores it.
   let stopped = false;
+  let stopAsked = false;
   const stop = (): void => {
-    if (stopped) return;
-    stopped = true;
+    if (stopAsked) return;
+    stopAsked = stopped = true;
     // The script traps SIGTERM and runs its full stop sequence.
     ask('s', 'SIGTERM');
   };
