@@ -8,10 +8,12 @@
 //
 // To land in that window every time, strace is made slow to start: the first
 // `strace` on PATH is a bash script that, for the capture's own run (the one
-// writing trace.txt), waits 4 s, catching SIGINT and SIGTERM as a tracer mid-start may
-// (one that ignores them or dies of them was killed in time before), then
-// execs the real strace. The capture is stopped while it waits. The truth is
-// the command's own record (a file it writes as it starts) and /proc.
+// writing trace.txt), waits 4 s, then execs the real strace. It catches
+// SIGINT and SIGTERM meanwhile, so the stop's signals do not end it: the old
+// script then waited for it to stop by itself and killed it only after the
+// real strace had started the command. The capture is stopped while it waits.
+// The truth is the command's own record (a file it writes as it starts) and
+// /proc.
 //
 // Earlier still, before the script has set its traps (the same slow strace,
 // asked its version), the stop's own signal ends the script: that is said as
