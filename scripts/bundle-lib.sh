@@ -1867,7 +1867,7 @@ om_stop_tracer() {
   OM_STOPPED=1
   # Stopping whatever the reason: see om_on_signal.
   trap '' INT TERM HUP
-  if ((OM_CMD_MODE)) && [[ -z $OM_PID && $OM_STOP_REASON != detached ]] && om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; then
+  if ((OM_CMD_MODE)) && [[ -z $OM_PID ]]; then
     # Not exec'd yet, or not even forked: the tracer's child is the command to
     # be, which the tracer's end would let run on, untraced, its parent init
     # (a Ctrl-C the moment strace started, in CI). The tracer is held still
@@ -1876,23 +1876,24 @@ om_stop_tracer() {
     # let go (a CI run: the command ran on after the capture, untraced). Not
     # exec'd then, the command and the tracer are ended before it runs:
     # nothing of it is traced, and the bundle says so ("attached": false).
-    om_hold "$OM_TRACER_PID" "$OM_TRACER_ST"
+    # A detach lets the tracer go as it is.
+    local held=0
+    if [[ $OM_STOP_REASON != detached ]] && om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; then
+      om_hold "$OM_TRACER_PID" "$OM_TRACER_ST"
+      held=1
+    fi
     om_find_cmd_pid
     OM_PID=$OM_FOUND
     if [[ -n $OM_PID ]]; then
       om_identify "$OM_PID" OM_PID_ST && om_note_command
-    else
+    elif ((held)); then
       # Its children first: the tracer's death would let go a child it holds at a ptrace stop (its execve
       # not yet done), which would run the command until its own SIGKILL came (review 37, F1).
       om_tree_of "$OM_TRACER_PID"
       om_kill_tree "${OM_TREE#* }" KILL
       om_kill_tree "${OM_TREE%% *}" KILL
     fi
-    kill -CONT "$OM_TRACER_PID" 2>/dev/null
-  elif ((OM_CMD_MODE)) && [[ -z $OM_PID ]]; then
-    om_find_cmd_pid
-    OM_PID=$OM_FOUND
-    [[ -n $OM_PID ]] && om_identify "$OM_PID" OM_PID_ST && om_note_command
+    ((held)) && kill -CONT "$OM_TRACER_PID" 2>/dev/null
   fi
   if ((OM_CMD_MODE)) && [[ $OM_STOP_REASON == detached ]]; then
     # Leave the command running: its end snapshot now, then the tracer lets go.
