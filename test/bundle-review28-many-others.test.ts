@@ -11,6 +11,7 @@
 // hard links to three junk files added beside it.
 import { cpSync, linkSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { expect, it } from 'vitest';
 import { REPO, runCli } from './support/tools.js';
 
@@ -18,7 +19,7 @@ const FIXTURE = join(REPO, 'test', 'fixtures', 'review19-launched-quick', 'bundl
 const FILES = 130_000;
 
 it('a bundle with 130,000 maps-end.N.txt files: read up to a bound, its warnings bounded, the finding as without them', () => {
-  const scratch = mkdtempSync('/tmp/om-many-others-');
+  const scratch = mkdtempSync(join(tmpdir(), 'om-many-others-'));
   const bundle = join(scratch, 'bundle');
   cpSync(FIXTURE, bundle, { recursive: true });
   // A new file every 50,000 links: ext4 gives a file 65,000 at most.
@@ -46,7 +47,7 @@ it('a bundle with 130,000 maps-end.N.txt files: read up to a bound, its warnings
 // Review 29 (code review, F6): the twin of a snapshot (maps-start.linked and the like: the ranges of its lines whose
 // "(deleted)" file is still linked) was read whole whatever its size: every twin of 2,000 files could be 200 MB.
 it('a twin larger than the snapshot it is of is not read, and says so', () => {
-  const scratch = mkdtempSync('/tmp/om-big-twin-');
+  const scratch = mkdtempSync(join(tmpdir(), 'om-big-twin-'));
   const bundle = join(scratch, 'bundle');
   cpSync(join(REPO, 'test', 'fixtures', 'review9-late-start', 'bundle'), bundle, { recursive: true });
   const snapshot = readFileSync(join(bundle, 'maps-start.txt'));

@@ -13,6 +13,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
 import { exited } from './scenarios/harness.js';
@@ -80,7 +81,7 @@ beforeAll(() => {
 
 describe('review 2, D5: a program replaced while it runs', () => {
   it('launched under strace -f -ttt -T -yy: no addresses in the trace, and a warning that says which process runs what, and which call removed it', () => {
-    const dir = mkdtempSync('/tmp/om-replaced-');
+    const dir = mkdtempSync(join(tmpdir(), 'om-replaced-'));
     const trace = join(dir, 'trace.txt');
     const run = spawnSync('strace', ['-f', '-ttt', '-T', '-yy', '-o', trace, '--', 'sh', SCRIPT, dir], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
     expect(run.status, run.stderr).toBe(0);
@@ -92,7 +93,7 @@ describe('review 2, D5: a program replaced while it runs', () => {
   });
 
   it('capture --pid of the shell that runs it: the shell’s own program, in maps-start.txt, is a finding at the addresses /proc shows; the one it started is the warning', async () => {
-    const dir = mkdtempSync('/tmp/om-replaced-pid-');
+    const dir = mkdtempSync(join(tmpdir(), 'om-replaced-pid-'));
     const shell = join(dir, 'shell');
     copyFileSync('/bin/sh', shell);
     chmodSync(shell, 0o755);

@@ -8,6 +8,7 @@
 // (test/fixtures/review20-apache-windows/README.md).
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
 import { REPO, runCli } from './support/tools.js';
@@ -54,7 +55,7 @@ it('two processes going on with one leak: every mapping is either listed or coun
     '100 1700000012.000000 munmap(0x7f0000003000, 16384) = 0',
     '100 1700000012.000100 mmap(NULL, 16384, PROT_READ|PROT_WRITE, MAP_SHARED, 3</tmp/db (deleted)>, 0) = 0x7f0000004000',
   ];
-  const trace = join(mkdtempSync('/tmp/om-two-leaks-'), 'trace.txt');
+  const trace = join(mkdtempSync(join(tmpdir(), 'om-two-leaks-')), 'trace.txt');
   writeFileSync(trace, `${text.join('\n')}\n`);
   const result = runCli(['analyze', trace, '--format', 'json']);
   expect(result.status, result.stderr).toBe(0);
@@ -104,7 +105,7 @@ it("a fork's copy of an orphan is listed but not held when unlinked: the child w
     '101 1700000000.000400 munmap(0x7f0000001000, 8192) = 0',
     '100 1700000000.000500 munmap(0x7f0000001000, 8192) = 0',
   ];
-  const trace = join(mkdtempSync('/tmp/om-fork-orphan-'), 'trace.txt');
+  const trace = join(mkdtempSync(join(tmpdir(), 'om-fork-orphan-')), 'trace.txt');
   writeFileSync(trace, `${text.join('\n')}\n`);
   const json = runCli(['analyze', trace, '--format', 'json']);
   expect(json.status, json.stderr).toBe(0);

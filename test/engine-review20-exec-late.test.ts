@@ -10,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { REPO, requireTool, runCli } from './support/tools.js';
 
@@ -34,7 +35,7 @@ function analyze(trace: string): Report {
 
 /** A trace written by hand, as a file: its path. */
 function handTrace(lines: string[]): string {
-  const trace = join(mkdtempSync('/tmp/om-exec-hand-'), 'trace.txt');
+  const trace = join(mkdtempSync(join(tmpdir(), 'om-exec-hand-')), 'trace.txt');
   writeFileSync(trace, `${lines.join('\n')}\n`);
   return trace;
 }
@@ -72,7 +73,7 @@ describe('a program whose last name goes before strace prints its execve return'
 
   it('strace -f launched on the real program, whatever order strace prints: the warning /proc calls for', () => {
     requireTool('strace');
-    const dir = mkdtempSync('/tmp/om-exec-late-');
+    const dir = mkdtempSync(join(tmpdir(), 'om-exec-late-'));
     const trace = join(dir, 'trace.txt');
     const run = spawnSync('strace', ['-f', '-ttt', '-T', '-y', '-o', trace, '--', 'python3', SCENARIO, dir], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
     expect(run.status, run.stderr).toBe(0);

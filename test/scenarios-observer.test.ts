@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { exited, PYTHON, type Truth } from './scenarios/harness.js';
 import { REPO } from './support/tools.js';
@@ -11,7 +12,7 @@ const HERE = join(REPO, 'test', 'scenarios');
 
 /** What observer.py wrote of one run of reused-key.py in `mode`. */
 async function truthOf(mode: 'same-file' | 'new-inode'): Promise<Truth> {
-  const dir = mkdtempSync('/tmp/om-observer-');
+  const dir = mkdtempSync(join(tmpdir(), 'om-observer-'));
   const observer = spawn(PYTHON, [join(HERE, 'observer.py'), join(dir, 'sock'), join(dir, 'truth.json')], { stdio: ['pipe', 'pipe', 'pipe'] });
   const done = exited(observer);
   await new Promise<void>((resolve) => observer.stdout!.once('data', () => resolve()));

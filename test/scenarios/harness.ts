@@ -4,6 +4,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { expect } from 'vitest';
 import { tracerPid } from '../support/proc.js';
 import { CLI, REPO, STRACE_FILTER } from '../tools.js';
@@ -97,7 +98,7 @@ let javaClasses: string | null = null;
 /** JavaScenarios compiled once per test run. */
 export function compileJavaScenarios(): string {
   if (javaClasses !== null) return javaClasses;
-  const dir = mkdtempSync('/tmp/om-java-');
+  const dir = mkdtempSync(join(tmpdir(), 'om-java-'));
   const result = spawnSync('javac', ['-d', dir, join(HERE, 'JavaScenarios.java')], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`javac failed: ${result.stderr}`);
   javaClasses = dir;
