@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 
 classes, out = sys.argv[1], sys.argv[2]
 
@@ -23,9 +22,10 @@ def start_jvm():
 
 
 def perf_path(pid):
-    # HotSpot's directory: java.io.tmpdir (/tmp) / hsperfdata_<user> / <pid>.
+    # HotSpot's directory: /tmp / hsperfdata_<user> / <pid>. /tmp itself, whatever TMPDIR says (HotSpot reads no
+    # TMPDIR on Linux, and the test suite sets one of its own: test/global-setup.ts).
     import pwd
-    return os.path.join(tempfile.gettempdir(), 'hsperfdata_' + pwd.getpwuid(os.getuid()).pw_name, str(pid))
+    return os.path.join('/tmp', 'hsperfdata_' + pwd.getpwuid(os.getuid()).pw_name, str(pid))
 
 
 def deleted_in_maps(pid, path):
