@@ -136,12 +136,12 @@ export class FileNode {
   leakedIn: Space[] | null = null;
   /** The last address space that mapped the file while it had a name: a removal out of sight left it using the file (leakedIn). */
   mappedNamedIn: Space | null = null;
-  /** Findings keep their file alive for evidence. */
+  /** Findings of the file: they keep its evidence (findingLife). */
   findingRefs = 0;
   /** What each event's keeper kept of it (positions in the input; ingest's): lines are only built for a report. */
   private readonly kept = new KeptEvidence();
-  /** Events noted so far: tells a cached reading of the evidence from a stale one. */
-  private noted = 0;
+  /** What its findings hold of it, once it has one. */
+  private life: FileLife | null = null;
 
   constructor(
     readonly id: number,
@@ -234,25 +234,54 @@ export class FileNode {
 
   /** @param keeper what is kept of the event (none: the event itself) */
   note(event: EventBase, keeper: EvidenceKeeper | undefined): void {
-    this.noted++;
     this.kept.add(event, keeper);
   }
+
+  /** What a finding of the file holds of it: the file again, if it was let go (letGoOfFindings) and something reached it since. */
+  findingLife(): FileLife {
+    if (this.life === null) this.life = new FileLife(this, this.kept);
+    else this.life.file = this;
+    return this.life;
+  }
+
+  /**
+   * Its findings no longer hold the file, only its evidence: it has no name
+   * left and nothing holds it (no fd, no mapping, no process runs it), so no
+   * call can reach it, and what the engine knew of it (its inode, names,
+   * holders, the address spaces it leaked in) is freed with it. bt10's
+   * 22,572 findings each kept a file of its own (issue #14, goal 3).
+   */
+  letGoOfFindings(): void {
+    if (this.life === null) return;
+    this.life.file = null;
+    this.kept.trim();
+  }
+
+  /** Where the part of the life of a finding resolved now, by `event` (null: by none of this file's), ends. */
+  evidenceMark(event: EventBase | null): EvidenceMark {
+    return this.kept.mark(event);
+  }
+}
+
+/** What a file's findings hold of it (FileNode.findingLife): its evidence, and the file until it is let go (FileNode.letGoOfFindings). */
+export class FileLife {
+  constructor(
+    /** Null once let go: no call can reach the file, nor change its names. */
+    public file: FileNode | null,
+    readonly kept: KeptEvidence,
+  ) {}
 
   /**
    * The file's life as lines. Read again from the input for positions kept
    * (a view may ask several times in a row for one finding: the last reading
    * is kept, for one file at a time).
    */
-  evidence(until: EvidenceMark | null = null): EvidenceLine[] {
-    if (lastRead.file !== this || lastRead.noted !== this.noted || lastRead.until !== until) {
-      lastRead = { file: this, noted: this.noted, until, lines: this.kept.lines(until) };
+  evidence(until: EvidenceMark | null): EvidenceLine[] {
+    const kept = this.kept;
+    if (lastRead.kept !== kept || lastRead.added !== kept.added || lastRead.until !== until) {
+      lastRead = { kept, added: kept.added, until, lines: kept.lines(until) };
     }
     return [...lastRead.lines];
-  }
-
-  /** Where the part of the life of a finding resolved now, by `event` (null: by none of this file's), ends. */
-  evidenceMark(event: EventBase | null): EvidenceMark {
-    return this.kept.mark(event);
   }
 }
 
@@ -270,7 +299,7 @@ function linkCount(file: FileNode): number {
   return alone + groups.size;
 }
 
-let lastRead: { file: FileNode | null; noted: number; until: EvidenceMark | null; lines: EvidenceLine[] } = { file: null, noted: 0, until: null, lines: [] };
+let lastRead: { kept: KeptEvidence | null; added: number; until: EvidenceMark | null; lines: EvidenceLine[] } = { kept: null, added: 0, until: null, lines: [] };
 
 /** A file opened through a symlink to it, with what bpftrace told of its own name (Files.realNameClues). */
 interface AwaitedName {
@@ -1863,7 +1892,10 @@ export class Files {
       this.unindexInode(file);
       this.unindexGone(file);
     }
-    if (file.findingRefs > 0) return;
+    if (file.findingRefs > 0) {
+      if (file.gone) file.letGoOfFindings();
+      return;
+    }
     if (file.heldSince !== null && file.heldSince.size > 0 && file.inode !== null && !file.gone) {
       this.replaced.leave(
         [...file.names].filter((name) => this.byName.get(name) === file),

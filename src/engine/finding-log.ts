@@ -5,7 +5,7 @@ import { MAP_FIXED, type EventBase, type MmapEvent, type TraceEvent, type Unlink
 import { pageEnd } from './address-space.js';
 import { benignRuleFor, benignRuleNamed, KEPT_BY_ANOTHER_NAME, MAPPED_WITH_NO_NAME, mappedWithNoName, RELEASED_DURING_UNLINK, type BenignRule } from './benign.js';
 import { flatCopy } from '../parse/flat-copy.js';
-import type { FileNode } from './files.js';
+import type { FileLife, FileNode } from './files.js';
 import type { EvidenceMark } from './kept-evidence.js';
 import { hex, SEVERITY_OF, type At, type EvidenceLine, type Finding, type FindingKind, type Resolution, type Severity } from './findings.js';
 import type { MappingState, PendingOrphan, PendingRemap, Space } from './mappings.js';
@@ -496,7 +496,8 @@ class DecidedFinding implements Finding {
   declare inheritedFrom?: number;
   declare benign?: string;
   declare mappedByUnclonedTask?: number;
-  readonly #file: FileNode;
+  /** Its file's evidence, and the file while the engine can still reach it. */
+  readonly #life: FileLife;
   #decidedSeconds: number | null;
   /** Where its part of the file's life ends, once it is resolved; null: the whole life so far. */
   #evidenceEnd: EvidenceMark | null = null;
@@ -526,7 +527,7 @@ class DecidedFinding implements Finding {
     this.confirmedByMaps = null;
     Object.defineProperty(this, 'evidence', LAZY_EVIDENCE);
     this.note = null;
-    this.#file = file;
+    this.#life = file.findingLife();
     this.#decidedSeconds = decidedSeconds;
     if (held.ranges !== undefined) {
       this.ranges = held.ranges;
@@ -547,26 +548,21 @@ class DecidedFinding implements Finding {
     }
   }
 
-  /** The file whose life is the finding's evidence; none for a copy. */
-  static fileOf(finding: Finding): FileNode | undefined {
-    return #file in finding ? (finding as DecidedFinding).#file : undefined;
-  }
-
   /** The lines of its part of the file's life; undefined for a copy. */
   static evidenceOf(finding: Finding): EvidenceLine[] | undefined {
-    return #file in finding ? (finding as DecidedFinding).#file.evidence((finding as DecidedFinding).#evidenceEnd) : undefined;
+    return #life in finding ? (finding as DecidedFinding).#life.evidence((finding as DecidedFinding).#evidenceEnd) : undefined;
   }
 
-  /** What tells findings with the same evidence lines: their file, and where their part of its life ends. */
+  /** What tells findings with the same evidence lines: their file's life, and where their part of it ends. */
   static evidenceToken(finding: Finding): object | undefined {
-    return #file in finding ? ((finding as DecidedFinding).#evidenceEnd ?? (finding as DecidedFinding).#file) : undefined;
+    return #life in finding ? ((finding as DecidedFinding).#evidenceEnd ?? (finding as DecidedFinding).#life) : undefined;
   }
 
   /** Resolved by `event`: its evidence ends there (or at `mark`, taken when its mapping went). */
   static endEvidence(finding: Finding, mark: EvidenceMark | null, event: EventBase | null): void {
-    if (!(#file in finding)) return;
+    if (!(#life in finding)) return;
     const decided = finding as DecidedFinding;
-    decided.#evidenceEnd = mark ?? decided.#file.evidenceMark(event);
+    decided.#evidenceEnd = mark ?? decided.#life.kept.mark(event);
   }
 
   static decidedSecondsOf(finding: Finding): number | null {
@@ -586,9 +582,12 @@ class DecidedFinding implements Finding {
     if (!(#decidedSeconds in finding)) return;
     const decided = finding as DecidedFinding;
     decided.#decidedSeconds = seconds;
-    // Its last name, and every one it had: the link's.
-    decided.path = decided.#file.displayName;
-    decided.names = decided.#file.history;
+    // Its last name, and every one it had: the link's. The file is there: a live mapping of it was orphaned, and a
+    // file is let go only once it has none (FileNode.letGoOfFindings), and taken back by the finding of a new one.
+    const file = decided.#life.file;
+    if (file === null) return;
+    decided.path = file.displayName;
+    decided.names = file.history;
   }
 }
 

@@ -64,9 +64,12 @@ export class KeptEvidence {
   private used = 0;
   /** The numbers of the first EVIDENCE_HEAD events end here: the tail's begin. */
   private headEnd = 0;
+  /** Events added so far: tells a cached reading of the lines from a stale one. */
+  added = 0;
 
   /** @param keeper what keeps the event (ingest's); the event's own by default */
   add(event: EventBase, keeper: EvidenceKeeper | undefined = event.keeper): void {
+    this.added++;
     const marks = this.marks;
     let takers = false;
     for (let k = 0; k < marks.length; k++) {
@@ -133,6 +136,11 @@ export class KeptEvidence {
     for (let k = this.headEnd + gone; k < this.used; k++) numbers[k - gone] = numbers[k]!;
     this.used -= gone;
     this.kept.splice(EVIDENCE_HEAD, 1);
+  }
+
+  /** Gives back the room kept for numbers to come, when none are expected (FileNode.letGoOfFindings); more may still be added. */
+  trim(): void {
+    if (this.numbers.length > this.used) this.numbers.length = this.used;
   }
 
   private grow(needed: number): void {
