@@ -90,7 +90,10 @@ describe('R4-9: valgrind unlinks its vgdb file at exit without unmapping it', ()
     // A stand-in for a /tmp cleaner: its unlink is in the trace, after valgrind mapped the file and before it exits.
     const dir = workspace('vgdb-cleaner');
     const input = join(dir, 'trace.txt');
-    const script = `valgrind --quiet sleep 3 & vg=$!; while ! ls /tmp/vgdb-pipe-shared-mem-vgdb-$vg-* >/dev/null 2>&1; do sleep 0.05; done; sleep 0.5; rm -f /tmp/vgdb-pipe-shared-mem-vgdb-$vg-*; wait $vg`;
+    // Valgrind makes the file in $TMPDIR (the test run's own: test/global-setup.ts), /tmp without one. Looked for 10 s at most.
+    const script =
+      'd=$TMPDIR; [ -n "$d" ] || d=/tmp; valgrind --quiet sleep 3 & vg=$!; for i in $(seq 200); do ls "$d"/vgdb-pipe-shared-mem-vgdb-$vg-* >/dev/null 2>&1 && break; sleep 0.05; done; ' +
+      'sleep 0.5; rm -f "$d"/vgdb-pipe-shared-mem-vgdb-$vg-*; wait $vg';
     const run = spawnSync('strace', ['-f', '-ttt', '-y', '-o', input, 'sh', '-c', script], { encoding: 'utf8', timeout: 60_000 });
     expect(run.status, run.stderr).toBe(0);
     const vgdb = analyze(input).filter((finding) => VGDB.test(finding.path));

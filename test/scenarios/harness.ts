@@ -86,9 +86,9 @@ async function until(what: string, test: () => boolean, timeoutMs: number): Prom
   }
 }
 
-/** One capture's private directory; short, since bpftrace cuts long paths. */
+/** One capture's private directory; short, since bpftrace cuts long paths (under the test run's own directory: test/global-setup.ts). */
 export function workspace(name: string): string {
-  const dir = mkdtempSync(join('/tmp', `om-${name}-`));
+  const dir = mkdtempSync(join(tmpdir(), `om-${name}-`));
   mkdirSync(join(dir, 'w'));
   return dir;
 }
