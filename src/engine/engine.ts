@@ -353,6 +353,7 @@ export class Engine {
       ...this.files.cut.inDoubt(),
       ...this.files.replaced.inDoubt(found),
       ...this.files.aliased.inDoubt(found),
+      ...this.files.swapped.inDoubt(found),
       ...this.files.misplaced.inDoubt(found),
       ...this.mappings.failedUnmaps.inDoubt(found),
       ...this.mappings.unnamed.inDoubt(found),
@@ -391,6 +392,7 @@ export class Engine {
   assumptions(): readonly string[] {
     const misplaced = this.files.misplaced.note();
     const aliased = this.files.aliased.note();
+    const swapped = this.files.swapped.note();
     const missing = this.files.missingNote();
     const late = this.mappings.goneLate;
     const goneLate =
@@ -433,6 +435,7 @@ export class Engine {
       ...this.images.notes(),
       ...(misplaced === null ? [] : [misplaced]),
       ...(aliased === null ? [] : [aliased]),
+      ...(swapped === null ? [] : [swapped]),
       ...(missing === null ? [] : [missing]),
       ...(goneLate === null ? [] : [goneLate]),
       ...(goneReleased === null ? [] : [goneReleased]),
@@ -460,6 +463,7 @@ export class Engine {
       ...this.files.misplaced.paths(),
       ...this.files.unfollowed.paths(),
       ...this.files.aliased.paths(),
+      ...this.files.swapped.paths(),
       ...this.mappings.failedUnmaps.paths(),
       ...this.mappings.unnamed.paths(),
       ...this.files.hidden.paths(),

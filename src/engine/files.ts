@@ -62,6 +62,9 @@ const HISTORY_KEPT = 32;
  */
 const LINKED_KEPT = 4096;
 
+/** Names a replaced symlink took from mapped files, kept for a call by them (Files.swappedNames): a deploy swaps a few. */
+const SWAPPED_KEPT = 4096;
+
 export class FileNode {
   /** Every name known now, in each of its spellings; a file gone has none, and shares one set for it. */
   names: Set<string> = new Set<string>();
@@ -559,6 +562,46 @@ export class GoneUnderUnknownName extends DoubtfulCalls<{ fd: number; shown: str
   }
 }
 
+/** An unlink or rename by a spelling of a file's name that a replaced symlink on its way took away (Files.spellingsGoneUnder). */
+interface Swapped {
+  call: 'unlink' | 'rename' | 'rename to';
+  given: string;
+  mapped: string;
+  pid: number;
+  at: string;
+  /** The call that replaced or removed the symlink (or directory) on the way. */
+  replaced: string;
+  replacedAt: string;
+}
+
+/**
+ * Unlinks and renames by a name that led to a mapped file through a symlink
+ * (or a directory) the trace then saw replaced or removed, and named nothing
+ * since: the trace does not show where the name leads now (a symlink made by
+ * a call it does not follow: bpftrace prints no symlink call; one made before
+ * the trace, replaced by a rename of another), so the call may have reached
+ * the file, or another (review 40, F1: the "current release" deploy swaps a
+ * symlink back and forth). Counted, the first kept, for one warning.
+ */
+export class SwappedNames extends DoubtfulCalls<Swapped> {
+  note(): string | null {
+    const first = this.first;
+    if (first === null) return null;
+    const more = this.count > 1 ? ` (and ${this.count - 1} more like it)` : '';
+    const done = first.call === 'unlink' ? 'unlinked that file' : first.call === 'rename' ? 'renamed that file' : 'renamed another file over it';
+    return (
+      `${first.call === 'rename to' ? 'rename over' : `${first.call} of`} ${first.given} at ${first.at} (process ${first.pid})${more} named no file the trace knows, ` +
+      `but that name led to the file named ${first.mapped}, mapped then, until ${first.replaced} on its way was replaced or removed at ${first.replacedAt}, and the trace does not show where it leads since ` +
+      `(a symlink made by a call the tracer does not print, or before the trace). If it led to that file again, the call ${done}, and a mapping that outlived it would be missed: the mappings live then are in doubt`
+    );
+  }
+
+  paths(): string[] {
+    const first = this.first;
+    return first === null ? [] : [first.given, first.mapped, first.replaced];
+  }
+}
+
 /** A removal or a new name through a magic link of /proc the trace cannot follow (throughUnfollowedLink). */
 interface Unfollowed {
   pid: number;
@@ -764,6 +807,13 @@ export class Files {
   closesShown = false;
   /** Absolute unlinks and renames that named nothing while a mapped file had a name ending the same way (checkAliased). */
   readonly aliased = new AliasedNames();
+  /** Calls by names that a replaced symlink on their way took from a mapped file, and named nothing since (spellingsGoneUnder). */
+  readonly swapped = new SwappedNames();
+  /**
+   * Those names, each with its file and the call that took it, until a call
+   * by it or the file's forgetting: at most SWAPPED_KEPT, the oldest going.
+   */
+  private readonly swappedNames = new Map<string, { file: FileNode; replaced: string; replacedAt: string }>();
   /**
    * Names the trace still gave a mapped file when an open or unlink of them
    * failed with ENOENT, the first such call for each (nameMissing): kept
@@ -1426,6 +1476,9 @@ export class Files {
       if (moving === undefined || replaced === undefined || this.byName.hasUnder(from) || this.byName.hasUnder(to)) this.directoryMoved(from, to, true);
       return;
     }
+    this.spellingsGoneUnder(to, event);
+    if (moving === undefined) this.checkSwapped(task, event, 'rename', from);
+    if (replaced === undefined) this.checkSwapped(task, event, 'rename to', to);
     // A name of no file the trace knows may be a hidden one (HiddenLinks), which a rename over it removes.
     if (replaced === undefined && !symlinkTo && !toElsewhere && this.hidden.watching) this.hidden.untiedRemoval(event);
     // Renaming over an existing name unlinks the file that had it.
@@ -1743,9 +1796,11 @@ export class Files {
     // itself, opened O_PATH|O_NOFOLLOW: it loses it now.)
     const symlink = this.links.size > 0 && this.links.get(name) !== undefined;
     this.links.delete(name);
+    this.spellingsGoneUnder(name, event);
     const file = this.withInode(event.inode) ?? this.byName.get(name);
     if (file === undefined) {
       noteRelative(task, name, event);
+      this.checkSwapped(task, event, 'unlink', name);
       // A file known by a cut name may have this one.
       if (!this.cut.empty) for (const cut of this.cut.mayBe(name, false)) this.cut.doubt(cut, event);
       if (!symlink) this.checkMisplaced(task, event, 'unlink', event.path, event.dir, name);
@@ -1976,6 +2031,55 @@ export class Files {
     file.addName(name);
     this.byName.set(name, file);
     if (file.cutNames !== null) this.cut.extendedBy(file, name);
+  }
+
+  /**
+   * `name` was removed or renamed over: it was no directory with anything in
+   * it (unlink, and a rename over one, fail then), so a name the engine knows
+   * under it went through it as a symlink (one made before the trace: the
+   * engine knows it as a directory of another spelling of a file's name).
+   * That spelling no longer leads to the file, and goes; the file keeps its
+   * others. Review 40, F1: the "current release" deploy, `live -> rel1` swapped
+   * for `live -> rel2`, then `rm live/data.bin`: taken for the removal of
+   * rel1/data.bin, mapped as live/data.bin, a false error. A name the file is
+   * known by alone is left: the trace knows no other way to it.
+   */
+  private spellingsGoneUnder(name: string, event: EventBase): void {
+    if (!this.byName.hasUnder(name)) return;
+    const under = `${name}/`;
+    // A symlink the trace made is there now (a rename of one over it): names through it are followed (knownSpelling).
+    const followed = this.links.size > 0 && this.links.get(name) !== undefined;
+    for (const [spelling, file] of this.byName.under(name)) {
+      const spelled = file.spellings?.get(spelling);
+      if (spelled === undefined) continue;
+      let elsewhere = false;
+      for (const other of spelled) if (!other.startsWith(under)) elsewhere = true;
+      if (!elsewhere) continue;
+      this.dropSpelling(file, spelling, spelling);
+      if (followed) continue;
+      this.swappedNames.delete(spelling);
+      this.swappedNames.set(spelling, { file, replaced: name, replacedAt: `${event.place.file}:${event.place.line}` });
+      if (this.swappedNames.size > SWAPPED_KEPT) this.swappedNames.delete(this.swappedNames.keys().next().value!);
+    }
+  }
+
+  /**
+   * A call by `name`, which names no file the trace knows: if a replaced
+   * symlink on its way took it from a mapped file (spellingsGoneUnder), the
+   * call may have reached that file, and its mappings live now are in doubt.
+   */
+  private checkSwapped(task: Task, event: EventBase, call: Swapped['call'], name: string): void {
+    if (this.swappedNames.size === 0) return;
+    const taken = this.swappedNames.get(name);
+    if (taken === undefined) return;
+    this.swappedNames.delete(name);
+    const file = taken.file;
+    if (file.gone || file.recordCount === 0) return;
+    const at = `${event.place.file}:${event.place.line}`;
+    // Named by a name it still has (its other spelling), not by the one it lost, which it may still go by.
+    const mapped = file.names.values().next().value ?? file.displayName;
+    this.swapped.add({ call, given: flatCopy(name), mapped, pid: task.group.tgid, at, replaced: taken.replaced, replacedAt: taken.replacedAt });
+    this.swapped.doubt(file.liveRecords(), file.displayName);
   }
 
   /** A name goes from the file, in every spelling. */
