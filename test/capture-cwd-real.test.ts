@@ -10,7 +10,7 @@
 // Needs strace, bpftrace (run as root) and /usr/bin/python3.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
 import { captureProgram, PYTHON, workspace } from './scenarios/harness.js';
@@ -94,11 +94,12 @@ describe('review 1, item 1: the capture records the traced process’s working d
     const ticket = runCli(['analyze', bundle, '--format', 'markdown']);
     expect(ticket.status, ticket.stderr).toBe(0);
     expect(ticket.stdout).toContain(`| working directory | \`${dir}\` |`);
-    // --redact hashes it as every path: /tmp stays, the workspace's name does not.
+    // --redact hashes it as every path: /tmp stays, each name under it (the run's directory, the workspace's) does not.
     const redacted = runCli(['analyze', bundle, '--format', 'json', '--redact']);
     expect(redacted.status, redacted.stderr).toBe(0);
     const cwd = (JSON.parse(redacted.stdout) as Report).environment?.cwd;
-    expect(cwd).toMatch(/^\/tmp\/[0-9a-f]{8}$/);
+    expect(dir.startsWith('/tmp/')).toBe(true);
+    expect(cwd).toMatch(new RegExp(`^/tmp${'/[0-9a-f]{8}'.repeat(relative('/tmp', dir).split('/').length)}$`));
     expect(redacted.stdout).not.toContain(basename(dir));
     // A bundle's meta.json is checked: a cwd that is no string is refused.
     const meta = join(bundle, 'meta.json');

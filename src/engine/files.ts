@@ -145,6 +145,8 @@ export class FileNode {
   private readonly kept = new KeptEvidence();
   /** What its findings hold of it, once it has one. */
   private life: FileLife | null = null;
+  /** A name of it went with a symlink on its way (Files.swappedNames lists it): looked for there when it is forgotten. */
+  swappedOut = false;
 
   constructor(
     readonly id: number,
@@ -235,6 +237,12 @@ export class FileNode {
     return this.history[this.history.length - 1] ?? `(file #${this.id})`;
   }
 
+  /** displayName while the file has that name, else one it has: a warning must not name a file by a spelling it lost (review 41, F0). */
+  get nameNow(): string {
+    const shown = this.displayName;
+    return this.names.has(shown) ? shown : (this.names.values().next().value ?? shown);
+  }
+
   /** @param keeper what is kept of the event (none: the event itself) */
   note(event: EventBase, keeper: EvidenceKeeper | undefined): void {
     this.kept.add(event, keeper);
@@ -255,9 +263,7 @@ export class FileNode {
    * 22,572 findings each kept a file of its own (issue #14, goal 3).
    */
   letGoOfFindings(): void {
-    if (this.life === null) return;
-    this.life.file = null;
-    this.kept.trim();
+    if (this.life !== null) this.life.file = null;
   }
 
   /** Where the part of the life of a finding resolved now, by `event` (null: by none of this file's), ends. */
@@ -810,8 +816,9 @@ export class Files {
   /** Calls by names that a replaced symlink on their way took from a mapped file, and named nothing since (spellingsGoneUnder). */
   readonly swapped = new SwappedNames();
   /**
-   * Those names, each with its file and the call that took it, until a call
-   * by it or the file's forgetting: at most SWAPPED_KEPT, the oldest going.
+   * Those names, each with its file and the call that took it, until a
+   * symlink the trace made is on their way, or the file, gone, is forgotten:
+   * at most SWAPPED_KEPT, the oldest going.
    */
   private readonly swappedNames = new Map<string, { file: FileNode; replaced: string; replacedAt: string }>();
   /**
@@ -1535,6 +1542,14 @@ export class Files {
    * list of the calls.
    */
   private checkMisplaced(task: Task, event: EventBase, call: Misplaced['call'], given: string, dir: DirRef, resolved: string): void {
+    // Through a symlink the trace made (a release symlink swapped, review 41, F0 and F6): where the name leads is
+    // known, and it names nothing the trace knows there. It may still be a mapped file's other spelling, through
+    // a symlinked directory made before the trace: asked of the name it leads to.
+    const followed = this.links.size > 0 ? this.followSymlinks(resolved) : undefined;
+    if (followed !== undefined) {
+      this.checkAliased(task, event, call, followed, undefined, hasDotDot(given));
+      return;
+    }
     if (given.startsWith('/')) {
       this.checkAliased(task, event, call, resolved, undefined, hasDotDot(given));
       return;
@@ -1554,7 +1569,7 @@ export class Files {
       const mappedBy = mappedIn(file, task.space) ? task.group.tgid : dir.fd === 'cwd' ? null : anyMapper(file);
       if (mappedBy === null) continue;
       const at = `${event.place.file}:${event.place.line}`;
-      this.misplaced.add({ call, given: flatCopy(given), resolved: flatCopy(resolved), dir: dir.fd, staleDir, mapped: file.displayName, pid: task.group.tgid, mappedBy, at });
+      this.misplaced.add({ call, given: flatCopy(given), resolved: flatCopy(resolved), dir: dir.fd, staleDir, mapped: file.nameNow, pid: task.group.tgid, mappedBy, at });
       // Warned of only, the leak read as clean, exit 0 with --fail-on (review 26, F4: a working directory entered
       // through a symlink made before the trace, its real directory renamed since).
       this.misplaced.doubt(file.liveRecords(), file.displayName);
@@ -1584,7 +1599,7 @@ export class Files {
       if (known === name || file === removed || file.recordCount === 0) continue;
       for (const mapping of file.liveRecords()) {
         const at = `${event.place.file}:${event.place.line}`;
-        this.aliased.add({ call, given: flatCopy(name), mapped: file.displayName, pid: task.group.tgid, mappedBy: mapping.space.ownerTgid, at, throughDotDot });
+        this.aliased.add({ call, given: flatCopy(name), mapped: file.nameNow, pid: task.group.tgid, mappedBy: mapping.space.ownerTgid, at, throughDotDot });
         this.aliased.doubt(file.liveRecords(), file.displayName);
         return;
       }
@@ -1775,7 +1790,10 @@ export class Files {
 
   /** A symlink made: opens through it reach its target (symlinkTarget). */
   symlink(task: Task, event: SymlinkEvent): void {
-    this.links.set(flatCopy(resolveName(task, event.dir, event.path, this.linkTargets)), flatCopy(event.target));
+    const name = flatCopy(resolveName(task, event.dir, event.path, this.linkTargets));
+    this.links.set(name, flatCopy(event.target));
+    // Names through it are followed from now on: where they lead is known (review 41, F1: `rm live; ln -s rel2 live`).
+    if (this.swappedNames.size > 0) this.forgetSwappedUnder(name);
   }
 
   unlink(task: Task, event: UnlinkEvent): void {
@@ -1946,6 +1964,7 @@ export class Files {
     if (file.gone) {
       this.unindexInode(file);
       this.unindexGone(file);
+      this.forgetSwappedOf(file);
     }
     if (file.findingRefs > 0) {
       if (file.gone) file.letGoOfFindings();
@@ -2058,7 +2077,8 @@ export class Files {
       this.dropSpelling(file, spelling, spelling);
       if (followed) continue;
       this.swappedNames.delete(spelling);
-      this.swappedNames.set(spelling, { file, replaced: name, replacedAt: `${event.place.file}:${event.place.line}` });
+      this.swappedNames.set(spelling, { file, replaced: flatCopy(name), replacedAt: `${event.place.file}:${event.place.line}` });
+      file.swappedOut = true;
       if (this.swappedNames.size > SWAPPED_KEPT) this.swappedNames.delete(this.swappedNames.keys().next().value!);
     }
   }
@@ -2072,14 +2092,25 @@ export class Files {
     if (this.swappedNames.size === 0) return;
     const taken = this.swappedNames.get(name);
     if (taken === undefined) return;
-    this.swappedNames.delete(name);
+    // Kept for the calls after: one while the file is not mapped says nothing of a later one, once it is (review 41, F2).
     const file = taken.file;
     if (file.gone || file.recordCount === 0) return;
     const at = `${event.place.file}:${event.place.line}`;
-    // Named by a name it still has (its other spelling), not by the one it lost, which it may still go by.
-    const mapped = file.names.values().next().value ?? file.displayName;
-    this.swapped.add({ call, given: flatCopy(name), mapped, pid: task.group.tgid, at, replaced: taken.replaced, replacedAt: taken.replacedAt });
+    this.swapped.add({ call, given: flatCopy(name), mapped: file.nameNow, pid: task.group.tgid, at, replaced: taken.replaced, replacedAt: taken.replacedAt });
     this.swapped.doubt(file.liveRecords(), file.displayName);
+  }
+
+  /** Names under `name` are no longer in doubt: a symlink the trace made is there now. */
+  private forgetSwappedUnder(name: string): void {
+    const under = `${name}/`;
+    for (const spelling of [...this.swappedNames.keys()]) if (spelling.startsWith(under)) this.swappedNames.delete(spelling);
+  }
+
+  /** The file is forgotten: no call can reach it by any name, nor put its mappings in doubt. */
+  private forgetSwappedOf(file: FileNode): void {
+    if (!file.swappedOut) return;
+    file.swappedOut = false;
+    for (const [spelling, taken] of [...this.swappedNames]) if (taken.file === file) this.swappedNames.delete(spelling);
   }
 
   /** A name goes from the file, in every spelling. */

@@ -138,11 +138,6 @@ export class KeptEvidence {
     this.kept.splice(EVIDENCE_HEAD, 1);
   }
 
-  /** Gives back the room kept for numbers to come, when none are expected (FileNode.letGoOfFindings); more may still be added. */
-  trim(): void {
-    if (this.numbers.length > this.used) this.numbers.length = this.used;
-  }
-
   private grow(needed: number): void {
     const grown = new Array<number>(needed + Math.max(12, needed >> 1));
     for (let k = 0; k < this.used; k++) grown[k] = this.numbers[k]!;
