@@ -44,6 +44,13 @@ function analyzed(name: string, calls: string[]): { report: Report; trace: strin
 const MAP = ['mmap(NULL, 65536, PROT_READ|PROT_WRITE, MAP_SHARED, 3</w/rel1/data.bin>, 0) = 0x7f0000000000', 'close(3</w/rel1/data.bin>) = 0'];
 const doubts = (report: Report) => report.warnings.filter((warning) => warning.includes('in doubt'));
 
+/** No finding, nothing in doubt, no warning of a doubt. */
+function expectClean(report: Report): void {
+  expect(report.findings).toEqual([]);
+  expect(report.summary.mappingsInDoubt).toBe(0);
+  expect(doubts(report)).toEqual([]);
+}
+
 describe('a release symlink swapped under a mapped file, as deploys do it', () => {
   it('F0: by relative names, swapped by a symlink renamed over: the removal reached the new release; clean', () => {
     const { report } = analyzed('relative', [
@@ -55,9 +62,7 @@ describe('a release symlink swapped under a mapped file, as deploys do it', () =
       'unlink("live/data.bin") = 0',
       'munmap(0x7f0000000000, 65536) = 0',
     ]);
-    expect(report.findings).toEqual([]);
-    expect(report.summary.mappingsInDoubt).toBe(0);
-    expect(doubts(report)).toEqual([]);
+    expectClean(report);
   });
 
   it('F1: swapped by an unlink and a symlink: clean', () => {
@@ -69,9 +74,7 @@ describe('a release symlink swapped under a mapped file, as deploys do it', () =
       'unlink("/w/live/data.bin") = 0',
       'munmap(0x7f0000000000, 65536) = 0',
     ]);
-    expect(report.findings).toEqual([]);
-    expect(report.summary.mappingsInDoubt).toBe(0);
-    expect(doubts(report)).toEqual([]);
+    expectClean(report);
   });
 
   it('F2: a first removal through the swapped name while the file is not mapped leaves the later one, once it is, in doubt', () => {
