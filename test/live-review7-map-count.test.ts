@@ -20,10 +20,11 @@ import { REPO, requireTool } from './support/tools.js';
 const started: ChildProcess[] = [];
 afterAll(() => killStillRunning(started));
 
-/** A directory path of about `length` bytes under `root`, made. */
+/** A directory path of `length` bytes less 20 (room for a file's name) under `root`, made: as long whatever the root's length (the test run's own directory: test/global-setup.ts). */
 function longDir(root: string, length: number): string {
   let dir = root;
-  while (dir.length < length - 260) dir = join(dir, 'd'.repeat(250));
+  while (length - 20 - dir.length > 251) dir = join(dir, 'd'.repeat(250));
+  dir = join(dir, 'e'.repeat(length - 20 - dir.length - 1));
   mkdirSync(dir, { recursive: true });
   return dir;
 }
