@@ -12,6 +12,9 @@
 //   symlink the trace did not see made) and the name removed: the trace cannot
 //   tell which file went, so the mapping is in doubt (the first call had used
 //   up the name: clean, exit 0).
+// - F3: the mapped file moved over the symlink it was reached through
+//   (`mv live/data.bin live`), then removed: its last name went while it was
+//   mapped, a leak (it kept rel1/data.bin, which the move took from it: clean).
 // - F6: /w is a symlink to /data/w made before the trace (strace prints
 //   rel1's file as /data/w/rel1/data.bin); swapped to rel2 and back to rel1 by
 //   the trace's own symlinks, then /w/live/data.bin removed: that is the mapped
@@ -92,6 +95,21 @@ describe('a release symlink swapped under a mapped file, as deploys do it', () =
     expect(doubts(report)).toEqual([
       expect.stringMatching(new RegExp(`^unlink of /w/live/data\\.bin at ${trace}:7 \\(process 7001\\) named no file the trace knows, but that name led to the file named /w/rel1/data\\.bin`)),
     ]);
+  });
+
+  it('F3: the file moved over the symlink it was opened through, then removed: the one leak', () => {
+    const { report, trace } = analyzed('moved-over-its-symlink', [
+      'openat(AT_FDCWD, "/w/live/data.bin", O_RDWR|O_CLOEXEC) = 3</w/rel1/data.bin>',
+      ...MAP,
+      'rename("/w/live/data.bin", "/w/live") = 0',
+      'unlink("/w/live") = 0',
+      'munmap(0x7f0000000000, 65536) = 0',
+    ]);
+    expect(report.findings.map((finding) => `${finding.kind} ${finding.severity} ${finding.address} ${finding.path} ${finding.unlinkedAt?.line}`)).toEqual([
+      `unlinked-while-mapped error 0x7f0000000000 /w/live 5`,
+    ]);
+    expect(report.findings[0]!.unlinkedAt?.file).toBe(trace);
+    expect(report.summary.mappingsInDoubt).toBe(0);
   });
 
   it('F6: swapped and swapped back by the trace’s own symlinks, under a directory symlinked before the trace: in doubt', () => {

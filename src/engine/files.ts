@@ -1483,7 +1483,8 @@ export class Files {
       if (moving === undefined || replaced === undefined || this.byName.hasUnder(from) || this.byName.hasUnder(to)) this.directoryMoved(from, to, true);
       return;
     }
-    this.spellingsGoneUnder(to, event);
+    // Not `from` itself (`mv live/data.bin live`): the file moves by it, and moveName drops its other spellings.
+    this.spellingsGoneUnder(to, event, from);
     if (moving === undefined) this.checkSwapped(task, event, 'rename', from);
     if (replaced === undefined) this.checkSwapped(task, event, 'rename to', to);
     // A name of no file the trace knows may be a hidden one (HiddenLinks), which a rename over it removes.
@@ -2063,12 +2064,13 @@ export class Files {
    * rel1/data.bin, mapped as live/data.bin, a false error. A name the file is
    * known by alone is left: the trace knows no other way to it.
    */
-  private spellingsGoneUnder(name: string, event: EventBase): void {
+  private spellingsGoneUnder(name: string, event: EventBase, moving?: string): void {
     if (!this.byName.hasUnder(name)) return;
     const under = `${name}/`;
     // A symlink the trace made is there now (a rename of one over it): names through it are followed (knownSpelling).
     const followed = this.links.size > 0 && this.links.get(name) !== undefined;
     for (const [spelling, file] of this.byName.under(name)) {
+      if (spelling === moving) continue;
       const spelled = file.spellings?.get(spelling);
       if (spelled === undefined) continue;
       let elsewhere = false;
