@@ -319,6 +319,16 @@ interface AwaitedName {
   tag: number;
 }
 
+/** What a call that named nothing known did, had it reached the mapped file: a doubt's warning says it. */
+function callDone(call: Misplaced['call']): string {
+  return call === 'unlink' ? 'unlinked that file' : call === 'rename' ? 'renamed that file' : 'renamed another file over it';
+}
+
+/** The call, as a doubt's warning begins: `unlink of`, `rename of`, `rename over`. */
+function callOf(call: Misplaced['call']): string {
+  return call === 'rename to' ? 'rename over' : `${call} of`;
+}
+
 /** A relative unlink or rename that named nothing known while a file with its last component was mapped: the first one, for the report's warning. */
 interface Misplaced {
   call: 'unlink' | 'rename' | 'rename to';
@@ -570,7 +580,7 @@ export class GoneUnderUnknownName extends DoubtfulCalls<{ fd: number; shown: str
 
 /** An unlink or rename by a spelling of a file's name that a replaced symlink on its way took away (Files.spellingsGoneUnder). */
 interface Swapped {
-  call: 'unlink' | 'rename' | 'rename to';
+  call: Misplaced['call'];
   given: string;
   mapped: string;
   pid: number;
@@ -594,9 +604,9 @@ export class SwappedNames extends DoubtfulCalls<Swapped> {
     const first = this.first;
     if (first === null) return null;
     const more = this.count > 1 ? ` (and ${this.count - 1} more like it)` : '';
-    const done = first.call === 'unlink' ? 'unlinked that file' : first.call === 'rename' ? 'renamed that file' : 'renamed another file over it';
+    const done = callDone(first.call);
     return (
-      `${first.call === 'rename to' ? 'rename over' : `${first.call} of`} ${first.given} at ${first.at} (process ${first.pid})${more} named no file the trace knows, ` +
+      `${callOf(first.call)} ${first.given} at ${first.at} (process ${first.pid})${more} named no file the trace knows, ` +
       `but that name led to the file named ${first.mapped}, mapped then, until ${first.replaced} on its way was replaced or removed at ${first.replacedAt}, and the trace does not show where it leads since ` +
       `(a symlink made by a call the tracer does not print, or before the trace). If it led to that file again, the call ${done}, and a mapping that outlived it would be missed: the mappings live then are in doubt`
     );
@@ -654,7 +664,7 @@ export class MisplacedNames extends DoubtfulCalls<Misplaced> {
     if (first === null) return null;
     const more = this.count > 1 ? ` (and ${this.count - 1} more like it)` : '';
     const call = first.call === 'rename to' ? 'rename to the relative name' : `${first.call} of the relative name`;
-    const done = first.call === 'unlink' ? 'unlinked that file' : first.call === 'rename' ? 'renamed that file' : 'renamed another file over it';
+    const done = callDone(first.call);
     const why =
       first.dir === 'cwd'
         ? 'the working directory the trace knows may not be the one the process was in: a capture filter without chdir and fchdir (-e trace=%file,%memory has no fchdir), ' +
@@ -724,10 +734,10 @@ export class AliasedNames extends DoubtfulCalls<Aliased> {
     const first = this.first;
     if (first === null) return null;
     const more = this.count > 1 ? ` (and ${this.count - 1} more like it)` : '';
-    const done = first.call === 'unlink' ? 'unlinked that file' : first.call === 'rename' ? 'renamed that file' : 'renamed another file over it';
+    const done = callDone(first.call);
     const where = first.mappedBy === first.pid ? 'in that process' : `in process ${first.mappedBy}`;
     return (
-      `${first.call === 'rename to' ? 'rename over' : `${first.call} of`} ${first.given} at ${first.at} (process ${first.pid}) removed a name of no file the trace saw mapped, while ${first.mapped}, ` +
+      `${callOf(first.call)} ${first.given} at ${first.at} (process ${first.pid}) removed a name of no file the trace saw mapped, while ${first.mapped}, ` +
       (first.throughDotDot
         ? `which has the same last component, was mapped ${where}${more}: the name was given with "..", which the kernel takes from where the symlinks before it lead (one made before the trace is not known), so if it reached that file, the call ${done}, `
         : `which ends in the same directory and name, was mapped ${where}${more}: if the two are one file reached through a symlinked directory (/lib → /usr/lib on a merged-/usr system) or a bind mount, the call ${done}, `) +
@@ -1546,7 +1556,7 @@ export class Files {
     // Through a symlink the trace made (a release symlink swapped, review 41, F0 and F6): where the name leads is
     // known, and it names nothing the trace knows there. It may still be a mapped file's other spelling, through
     // a symlinked directory made before the trace: asked of the name it leads to.
-    const followed = this.links.size > 0 ? this.followSymlinks(resolved) : undefined;
+    const followed = this.followSymlinks(resolved);
     if (followed !== undefined) {
       this.checkAliased(task, event, call, followed, undefined, hasDotDot(given));
       return;
