@@ -64,6 +64,12 @@ const LINKED_KEPT = 4096;
 
 /** Names a replaced symlink took from mapped files, kept for a call by them (Files.swappedNames): a deploy swaps a few. */
 const SWAPPED_KEPT = 4096;
+/**
+ * Names of files the trace saw and let go (Files.forgottenNames): the most
+ * recent this many. A file created, written and closed, then removed by its
+ * name: the removal comes seconds later, a few hundred files later at most.
+ */
+const FORGOTTEN_NAMES_KEPT = 4096;
 
 export class FileNode {
   /** Every name known now, in each of its spellings; a file gone has none, and shares one set for it. */
@@ -832,6 +838,22 @@ export class Files {
    */
   private readonly swappedNames = new Map<string, { file: FileNode; replaced: string; replacedAt: string }>();
   /**
+   * Names that led to a file the trace saw and let go (forgetNow: no fd, no
+   * mapping, no finding held it), until a call moves or removes them: at
+   * most FORGOTTEN_NAMES_KEPT, the oldest going. A call by one that names
+   * nothing the trace knows reached that file, not a mapped one in a
+   * directory the trace did not follow (checkMisplaced, checkAliased).
+   * Review 40, F2: a data directory rotated (c1 renamed c1.old, its file
+   * still mapped), a new c1/f created, closed and removed: the removal named
+   * the new file, forgotten at its close, and the mapped c1.old/f was put in
+   * doubt. The trade: a file created by a name and closed, then an fchdir a
+   * filter left out, then a removal by the same relative name of the mapped
+   * file in the other directory, reads as clean (the trace shows the first
+   * file made there, and nothing of the move). Kept only where the trace
+   * tells files apart (forgetNow).
+   */
+  private readonly forgottenNames = new Set<string>();
+  /**
    * Names the trace still gave a mapped file when an open or unlink of them
    * failed with ENOENT, the first such call for each (nameMissing): kept
    * while the trace goes on, to say at its end those it never saw removed.
@@ -1477,6 +1499,8 @@ export class Files {
     const toElsewhere = this.hidden.watching && this.ofAnotherFile(to);
     this.nameMoved(from);
     this.nameMoved(to);
+    const fromForgotten = this.forgottenNames.size > 0 && this.forgottenNames.delete(from);
+    const toForgotten = this.forgottenNames.size > 0 && this.forgottenNames.delete(to);
     const moving = this.byName.get(from);
     const replaced = this.byName.get(to);
     if (moving === undefined && fromElsewhere) this.givenToAnotherFile(to);
@@ -1491,6 +1515,7 @@ export class Files {
       if (this.byName.hasUnder(from) || this.byName.hasUnder(to) || this.links.size > 0) this.exchangeDirectories(from, to, event);
       // Not two files the trace knows as files: perhaps directories, one of them the cwd or above it.
       if (moving === undefined || replaced === undefined || this.byName.hasUnder(from) || this.byName.hasUnder(to)) this.directoryMoved(from, to, true);
+      if (moving === undefined || replaced === undefined) this.forgottenMoved(from, to, true);
       return;
     }
     // Not `from` itself (`mv live/data.bin live`): the file moves by it, and moveName drops its other spellings.
@@ -1515,18 +1540,22 @@ export class Files {
     if (moving === undefined) {
       noteRelative(task, from, event);
       // Not a directory the trace knows names under, nor a symlink it made: a name it never saw.
-      if (!symlinkFrom && !this.byName.hasUnder(from)) this.checkMisplaced(task, event, 'rename', event.oldPath, event.oldDir, from);
+      if (!symlinkFrom && !fromForgotten && !this.byName.hasUnder(from)) this.checkMisplaced(task, event, 'rename', event.oldPath, event.oldDir, from);
       // A file the trace forgot (written and closed: no name kept) renamed over a name it does not know either: perhaps over a mapped file.
-      if (replaced === undefined && !symlinkTo && !this.byName.hasUnder(from)) this.checkMisplaced(task, event, 'rename to', event.newPath, event.newDir, to);
+      if (replaced === undefined && !symlinkTo && !toForgotten && !this.byName.hasUnder(from)) this.checkMisplaced(task, event, 'rename to', event.newPath, event.newDir, to);
+      // The forgotten file has the new name now.
+      if (fromForgotten) this.rememberForgotten(to);
       this.byName.delete(to);
       // Not a file we know: perhaps a directory (Kafka renames a deleted
       // partition's directory to "…-delete", then unlinks the files in it).
       this.renameDirectory(from, to, event);
+      // (A name of a forgotten file is no directory's.)
+      if (!fromForgotten) this.forgottenMoved(from, to, false);
       this.directoryMoved(from, to, false);
       return;
     }
     // A file the trace knows renamed over a name it never saw: perhaps over a mapped file, in the directory the process was really in.
-    if (replaced === undefined && realReplaced === undefined && !symlinkTo) this.checkMisplaced(task, event, 'rename to', event.newPath, event.newDir, to);
+    if (replaced === undefined && realReplaced === undefined && !symlinkTo && !toForgotten) this.checkMisplaced(task, event, 'rename to', event.newPath, event.newDir, to);
     this.moveName(moving, from, to);
     if (realTo !== null) this.spellAlso(moving, to, realTo);
     moving.note(event, this.keeper);
@@ -1536,6 +1565,7 @@ export class Files {
     if (this.byName.hasUnder(from) || (this.links.size > 0 && this.links.under(from).length > 0)) {
       this.renameDirectory(from, to, event);
       this.directoryMoved(from, to, false);
+      this.forgottenMoved(from, to, false);
     }
   }
 
@@ -1820,6 +1850,7 @@ export class Files {
     this.replaced.forget(name);
     const elsewhere = this.hidden.watching && this.ofAnotherFile(name);
     this.nameMoved(name);
+    const ofForgotten = this.forgottenNames.size > 0 && this.forgottenNames.delete(name);
     // A symlink the trace made goes, and no file with it. (A file the engine
     // still knows by that name lost it out of sight, or was the symlink
     // itself, opened O_PATH|O_NOFOLLOW: it loses it now.)
@@ -1832,7 +1863,7 @@ export class Files {
       this.checkSwapped(task, event, 'unlink', name);
       // A file known by a cut name may have this one.
       if (!this.cut.empty) for (const cut of this.cut.mayBe(name, false)) this.cut.doubt(cut, event);
-      if (!symlink) this.checkMisplaced(task, event, 'unlink', event.path, event.dir, name);
+      if (!symlink && !ofForgotten) this.checkMisplaced(task, event, 'unlink', event.path, event.dir, name);
       if (!symlink && !elsewhere && this.hidden.watching) this.hidden.untiedRemoval(event);
       return;
     }
@@ -2005,6 +2036,12 @@ export class Files {
 
   private forgetNow(file: FileNode): void {
     if (file.hiddenLinks > 0) this.hidden.forget(file);
+    // Only where the trace gives a file's real path (strace -y) or its inode (bpftrace): there, a file reached by
+    // another name would have been found by that path or inode, not made anew. Without (review 15's strace with
+    // no -y), a file written by its real name and mapped through a symlinked directory is two files to the trace.
+    if (!file.gone && file.cutNames === null && (file.inode !== null || this.aliased.fdPathsShown)) {
+      for (const name of file.names) if (this.byName.get(name) === file) this.rememberForgotten(name);
+    }
     this.unindexNames(file);
     this.unindexInode(file);
     this.cut.forget(file);
@@ -2113,6 +2150,25 @@ export class Files {
   }
 
   /** Names under `name` are no longer in doubt: a symlink the trace made is there now. */
+  private rememberForgotten(name: string): void {
+    this.forgottenNames.delete(name);
+    this.forgottenNames.add(name);
+    if (this.forgottenNames.size > FORGOTTEN_NAMES_KEPT) this.forgottenNames.delete(this.forgottenNames.values().next().value!);
+  }
+
+  /** A directory renamed: the names of forgotten files under it are under its new name (RENAME_EXCHANGE: under each other's). */
+  private forgottenMoved(from: string, to: string, exchange: boolean): void {
+    if (this.forgottenNames.size === 0) return;
+    const moved: string[] = [];
+    for (const name of this.forgottenNames) {
+      if (name.startsWith(from) && name.charCodeAt(from.length) === 47 /* / */) moved.push(to + name.slice(from.length));
+      else if (exchange && name.startsWith(to) && name.charCodeAt(to.length) === 47) moved.push(from + name.slice(to.length));
+      else continue;
+      this.forgottenNames.delete(name);
+    }
+    for (const name of moved) this.rememberForgotten(name);
+  }
+
   private forgetSwappedUnder(name: string): void {
     const under = `${name}/`;
     for (const spelling of [...this.swappedNames.keys()]) if (spelling.startsWith(under)) this.swappedNames.delete(spelling);
