@@ -22,6 +22,7 @@ import type { At, EvidenceLine } from './findings.js';
 import type { RunningImages } from './images.js';
 import { type EvidenceMark, KeptEvidence } from './kept-evidence.js';
 import type { MappingState, SeedMapping, Space } from './mappings.js';
+import { ForgottenNames } from './forgotten-names.js';
 import { baseName, lastTwoComponents, NameIndex } from './name-index.js';
 import { type HeldSince, ReplacedNames, UNNAMED_HOLDERS } from './replaced-names.js';
 import type { Task } from './tasks.js';
@@ -64,12 +65,6 @@ const LINKED_KEPT = 4096;
 
 /** Names a replaced symlink took from mapped files, kept for a call by them (Files.swappedNames): a deploy swaps a few. */
 const SWAPPED_KEPT = 4096;
-/**
- * Names of files the trace saw and let go (Files.forgottenNames): the most
- * recent this many. A file created, written and closed, then removed by its
- * name: the removal comes seconds later, a few hundred files later at most.
- */
-const FORGOTTEN_NAMES_KEPT = 4096;
 
 export class FileNode {
   /** Every name known now, in each of its spellings; a file gone has none, and shares one set for it. */
@@ -838,12 +833,10 @@ export class Files {
    */
   private readonly swappedNames = new Map<string, { file: FileNode; replaced: string; replacedAt: string }>();
   /**
-   * Names that led to a file the trace saw and let go (forgetNow: no fd, no
-   * mapping, no finding held it), until a call moves or removes them: at
-   * most FORGOTTEN_NAMES_KEPT, the oldest going. A call by one that names
-   * nothing the trace knows reached that file, not a mapped one in a
-   * directory the trace did not follow (checkMisplaced, checkAliased).
-   * Review 40, F2: a data directory rotated (c1 renamed c1.old, its file
+   * Names that led to a file the trace saw and let go (forgetNow). A call
+   * by one that names nothing the trace knows reached that file, not a
+   * mapped one in a directory the trace did not follow (checkMisplaced,
+   * checkAliased). Review 40, F2: a data directory rotated (c1 renamed c1.old, its file
    * still mapped), a new c1/f created, closed and removed: the removal named
    * the new file, forgotten at its close, and the mapped c1.old/f was put in
    * doubt. The trade: a file created by a name and closed, then an fchdir a
@@ -852,7 +845,7 @@ export class Files {
    * file made there, and nothing of the move). Kept only where the trace
    * tells files apart (forgetNow).
    */
-  private readonly forgottenNames = new Set<string>();
+  private readonly forgottenNames = new ForgottenNames();
   /**
    * Names the trace still gave a mapped file when an open or unlink of them
    * failed with ENOENT, the first such call for each (nameMissing): kept
@@ -1499,8 +1492,8 @@ export class Files {
     const toElsewhere = this.hidden.watching && this.ofAnotherFile(to);
     this.nameMoved(from);
     this.nameMoved(to);
-    const fromForgotten = this.forgottenNames.size > 0 && this.forgottenNames.delete(from);
-    const toForgotten = this.forgottenNames.size > 0 && this.forgottenNames.delete(to);
+    const fromForgotten = this.forgottenNames.take(from);
+    const toForgotten = this.forgottenNames.take(to);
     const moving = this.byName.get(from);
     const replaced = this.byName.get(to);
     if (moving === undefined && fromElsewhere) this.givenToAnotherFile(to);
@@ -1515,7 +1508,7 @@ export class Files {
       if (this.byName.hasUnder(from) || this.byName.hasUnder(to) || this.links.size > 0) this.exchangeDirectories(from, to, event);
       // Not two files the trace knows as files: perhaps directories, one of them the cwd or above it.
       if (moving === undefined || replaced === undefined || this.byName.hasUnder(from) || this.byName.hasUnder(to)) this.directoryMoved(from, to, true);
-      if (moving === undefined || replaced === undefined) this.forgottenMoved(from, to, true);
+      if (moving === undefined || replaced === undefined) this.forgottenNames.moved(from, to, true);
       return;
     }
     // Not `from` itself (`mv live/data.bin live`): the file moves by it, and moveName drops its other spellings.
@@ -1526,7 +1519,7 @@ export class Files {
     if (replaced === undefined && !symlinkTo && !toElsewhere && this.hidden.watching) this.hidden.untiedRemoval(event);
     // Renaming over an existing name unlinks the file that had it.
     if (replaced !== undefined && replaced !== moving) {
-      if (replaced.recordCount === 0 && to.startsWith('/')) this.checkAliased(task, event, 'rename to', to, replaced, hasDotDot(event.newPath));
+      if (replaced.recordCount === 0 && to.startsWith('/') && !this.toldApart(replaced)) this.checkAliased(task, event, 'rename to', to, replaced, hasDotDot(event.newPath));
       replaced.note(event, this.keeper);
       this.removeName(replaced, to, event, task.space);
     }
@@ -1542,15 +1535,19 @@ export class Files {
       // Not a directory the trace knows names under, nor a symlink it made: a name it never saw.
       if (!symlinkFrom && !fromForgotten && !this.byName.hasUnder(from)) this.checkMisplaced(task, event, 'rename', event.oldPath, event.oldDir, from);
       // A file the trace forgot (written and closed: no name kept) renamed over a name it does not know either: perhaps over a mapped file.
-      if (replaced === undefined && !symlinkTo && !toForgotten && !this.byName.hasUnder(from)) this.checkMisplaced(task, event, 'rename to', event.newPath, event.newDir, to);
+      // Not one whose name the trace knew, to a name in the same directory: where the trace tells files apart
+      // (forgottenNames), a mapped file with that name would be known by it (review 42, G1: Prometheus writes
+      // each block's chunks/000001.tmp, closes it and renames it to chunks/000001, the name of every block's).
+      const sameDirectory = fromForgotten && sameParent(from, to);
+      if (replaced === undefined && !symlinkTo && !toForgotten && !sameDirectory && !this.byName.hasUnder(from)) this.checkMisplaced(task, event, 'rename to', event.newPath, event.newDir, to);
       // The forgotten file has the new name now.
-      if (fromForgotten) this.rememberForgotten(to);
+      if (fromForgotten) this.forgottenNames.remember(to);
       this.byName.delete(to);
       // Not a file we know: perhaps a directory (Kafka renames a deleted
       // partition's directory to "…-delete", then unlinks the files in it).
       this.renameDirectory(from, to, event);
-      // (A name of a forgotten file is no directory's.)
-      if (!fromForgotten) this.forgottenMoved(from, to, false);
+      // (A directory the trace opened and let go is a forgotten name too: review 42's Prometheus block.)
+      this.forgottenNames.moved(from, to, false);
       this.directoryMoved(from, to, false);
       return;
     }
@@ -1565,7 +1562,7 @@ export class Files {
     if (this.byName.hasUnder(from) || (this.links.size > 0 && this.links.under(from).length > 0)) {
       this.renameDirectory(from, to, event);
       this.directoryMoved(from, to, false);
-      this.forgottenMoved(from, to, false);
+      this.forgottenNames.moved(from, to, false);
     }
   }
 
@@ -1850,7 +1847,7 @@ export class Files {
     this.replaced.forget(name);
     const elsewhere = this.hidden.watching && this.ofAnotherFile(name);
     this.nameMoved(name);
-    const ofForgotten = this.forgottenNames.size > 0 && this.forgottenNames.delete(name);
+    const ofForgotten = this.forgottenNames.take(name);
     // A symlink the trace made goes, and no file with it. (A file the engine
     // still knows by that name lost it out of sight, or was the symlink
     // itself, opened O_PATH|O_NOFOLLOW: it loses it now.)
@@ -1867,7 +1864,7 @@ export class Files {
       if (!symlink && !elsewhere && this.hidden.watching) this.hidden.untiedRemoval(event);
       return;
     }
-    if (file.recordCount === 0 && name.startsWith('/')) this.checkAliased(task, event, 'unlink', name, file, hasDotDot(event.path));
+    if (file.recordCount === 0 && name.startsWith('/') && !this.toldApart(file)) this.checkAliased(task, event, 'unlink', name, file, hasDotDot(event.path));
     this.removeName(file, name, event, task.space, event.nlinkAfter);
     this.noteUnlessForgotten(file, event);
   }
@@ -2036,11 +2033,8 @@ export class Files {
 
   private forgetNow(file: FileNode): void {
     if (file.hiddenLinks > 0) this.hidden.forget(file);
-    // Only where the trace gives a file's real path (strace -y) or its inode (bpftrace): there, a file reached by
-    // another name would have been found by that path or inode, not made anew. Without (review 15's strace with
-    // no -y), a file written by its real name and mapped through a symlinked directory is two files to the trace.
-    if (!file.gone && file.cutNames === null && (file.inode !== null || this.aliased.fdPathsShown)) {
-      for (const name of file.names) if (this.byName.get(name) === file) this.rememberForgotten(name);
+    if (!file.gone && file.cutNames === null && this.toldApart(file)) {
+      for (const name of file.names) if (this.byName.get(name) === file) this.forgottenNames.remember(name);
     }
     this.unindexNames(file);
     this.unindexInode(file);
@@ -2150,25 +2144,6 @@ export class Files {
   }
 
   /** Names under `name` are no longer in doubt: a symlink the trace made is there now. */
-  private rememberForgotten(name: string): void {
-    this.forgottenNames.delete(name);
-    this.forgottenNames.add(name);
-    if (this.forgottenNames.size > FORGOTTEN_NAMES_KEPT) this.forgottenNames.delete(this.forgottenNames.values().next().value!);
-  }
-
-  /** A directory renamed: the names of forgotten files under it are under its new name (RENAME_EXCHANGE: under each other's). */
-  private forgottenMoved(from: string, to: string, exchange: boolean): void {
-    if (this.forgottenNames.size === 0) return;
-    const moved: string[] = [];
-    for (const name of this.forgottenNames) {
-      if (name.startsWith(from) && name.charCodeAt(from.length) === 47 /* / */) moved.push(to + name.slice(from.length));
-      else if (exchange && name.startsWith(to) && name.charCodeAt(to.length) === 47) moved.push(from + name.slice(to.length));
-      else continue;
-      this.forgottenNames.delete(name);
-    }
-    for (const name of moved) this.rememberForgotten(name);
-  }
-
   private forgetSwappedUnder(name: string): void {
     const under = `${name}/`;
     for (const spelling of [...this.swappedNames.keys()]) if (spelling.startsWith(under)) this.swappedNames.delete(spelling);
@@ -2231,6 +2206,20 @@ export class Files {
     if (file.cutNames !== null) this.cut.extendedBy(file, to);
   }
 
+  /**
+   * Whether `file` cannot be a mapped file by another spelling: the trace
+   * gives each open's real path (strace -y) or the inode it reached
+   * (bpftrace), so an open of either by any name would have found the other,
+   * not made a file anew. Without (review 15's strace with no -y), a file
+   * written by its real name and mapped through a symlinked directory is two
+   * files to the trace. Review 42, G1: Prometheus removes a compacted
+   * block's chunks/000001, which every block has, and each removal put the
+   * mapped blocks in doubt.
+   */
+  private toldApart(file: FileNode): boolean {
+    return file.inode !== null || this.aliased.fdPathsShown;
+  }
+
   private unindexNames(file: FileNode): void {
     for (const name of file.names) if (this.byName.get(name) === file) this.byName.delete(name);
   }
@@ -2265,6 +2254,12 @@ function targetOfSymlink(name: string, resolved: string): string | null {
   // Older strace: a file unlinked between the open and the print ends " (deleted)".
   if (real.endsWith(DELETED_IN_ANNOTATION) && baseName(real.slice(0, -DELETED_IN_ANNOTATION.length)) === baseName(name)) return null;
   return real;
+}
+
+/** Whether two names are in the same directory, as spelled: `/d/a.tmp` and `/d/a`. */
+function sameParent(a: string, b: string): boolean {
+  const slash = a.lastIndexOf('/');
+  return slash === b.lastIndexOf('/') && a.startsWith(b.slice(0, slash + 1));
 }
 
 /**

@@ -1,0 +1,53 @@
+// Names that led to a file the trace saw and let go (Files.forgetNow: no fd,
+// no mapping, no finding held it), until a call moves or removes them. A
+// call by one that names nothing the trace knows reached that file, not a
+// mapped one elsewhere (Files.checkMisplaced, checkAliased). Bounded: the
+// most recent FORGOTTEN_NAMES_KEPT, the oldest going. A directory's rename
+// moves those under it, found through a name index: a rename of a name the
+// trace does not know may be a directory's, and asking every kept name of
+// each (a checkpoint file renamed into place every few seconds) cost
+// renames × names.
+import { NameIndex } from './name-index.js';
+
+/**
+ * A file created, written and closed, then removed by its name: the removal
+ * comes seconds later, a few hundred files later at most.
+ */
+const FORGOTTEN_NAMES_KEPT = 4096;
+
+export class ForgottenNames {
+  /** Oldest first: the one to let go past the bound. */
+  private readonly order = new Set<string>();
+  private readonly index = new NameIndex<true>();
+
+  get size(): number {
+    return this.order.size;
+  }
+
+  remember(name: string): void {
+    if (this.order.delete(name)) this.index.delete(name);
+    this.order.add(name);
+    this.index.set(name, true);
+    if (this.order.size <= FORGOTTEN_NAMES_KEPT) return;
+    const oldest: string = this.order.values().next().value!;
+    this.order.delete(oldest);
+    this.index.delete(oldest);
+  }
+
+  /** Whether `name` was a forgotten file's; it is no longer (the call that asks moves or removes it). */
+  take(name: string): boolean {
+    if (!this.order.delete(name)) return false;
+    this.index.delete(name);
+    return true;
+  }
+
+  /** A directory renamed: the names under it are under its new name (RENAME_EXCHANGE: under each other's). */
+  moved(from: string, to: string, exchange: boolean): void {
+    if (this.order.size === 0) return;
+    const fromNames = this.index.hasUnder(from) ? this.index.under(from).map(([name]) => name) : [];
+    const toNames = exchange && this.index.hasUnder(to) ? this.index.under(to).map(([name]) => name) : [];
+    for (const name of [...fromNames, ...toNames]) this.take(name);
+    for (const name of fromNames) this.remember(to + name.slice(from.length));
+    for (const name of toNames) this.remember(from + name.slice(to.length));
+  }
+}
