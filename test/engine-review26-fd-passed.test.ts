@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
 import { PYTHON, type SelfMapsDeleted, workspace } from './scenarios/harness.js';
+import { wholeCalls } from './support/strace-text.js';
 import { REPO, requireTool, runCli, STRACE_FILTER } from './support/tools.js';
 
 beforeAll(() => {
@@ -37,7 +38,8 @@ it('strace without -y: an fd received over a unix socket, copied and mapped, is 
   const truth = JSON.parse(readFileSync(join(work, 'w', 'truth.json'), 'utf8')) as { pid: number; deleted: SelfMapsDeleted[] };
   expect(truth.deleted).toEqual([{ address: expect.any(String), bytes: 65536, path: join(work, 'w', 'snapshot.bin') }]);
   // The consumer copied the fd it received before it mapped it: the precondition.
-  const text = readFileSync(trace, 'utf8');
+  // Joined: under load, strace cuts the consumer's calls where the producer's lines come between.
+  const text = wholeCalls(readFileSync(trace, 'utf8'));
   const dup = new RegExp(`^${truth.pid} +[\\d:.]+ fcntl\\((\\d+), F_DUPFD_CLOEXEC, 0\\) = (\\d+)$`, 'm').exec(text);
   expect(dup, 'the dup of the received fd').not.toBeNull();
   expect(text).toMatch(new RegExp(`^${truth.pid} +[\\d:.]+ mmap\\(NULL, 65536, PROT_READ\\|PROT_WRITE, MAP_SHARED, ${dup![1]}, 0\\) = ${truth.deleted[0]!.address}$`, 'm'));
