@@ -338,3 +338,38 @@ describe('scripts/orphanmap.bt', () => {
     expect(events[events.length - 1]).toMatchObject({ kind: 'thread-exit', groupDead: true });
   });
 });
+
+describe('symlink records (symlink.old, then symlink with the same tid and ns)', () => {
+  const header = 'orphanmap-bt 1 begin ns=1000 cpu=0 self=5 root=0 cpus=1';
+  const call = (ns: number, target: string, rest: string, path: string) => [`${ns} 0 300 300 symlink.old path=${target}`, `${ns} 0 300 300 symlink ${rest} path=${path}`];
+
+  it('joins them into one symlink event, by symlink and by symlinkat relative to a directory fd', () => {
+    const { events, diagnostics } = read(
+      [
+        header,
+        ...call(2000, '/w/sb/data.db', 'sys=symlink ret=0 newdfd=-100 ens=1990', '/w/etc/data.db'),
+        ...call(3000, '../sb/index.db', 'sys=symlinkat ret=0 newdfd=7 ens=2990', 'index.db'),
+        '',
+      ].join('\n'),
+    );
+    expect(diagnostics).toEqual([]);
+    expect(events.filter((e) => e.kind === 'symlink')).toMatchObject([
+      { target: '/w/sb/data.db', path: '/w/etc/data.db', dir: { fd: 'cwd' }, tid: 300, time: '2000' },
+      { target: '../sb/index.db', path: 'index.db', dir: { fd: 7 }, tid: 300, time: '3000' },
+    ]);
+  });
+
+  it('gives no event for a failed call or a name the script could not read, and says a half alone', () => {
+    const { events, diagnostics } = read(
+      [
+        header,
+        ...call(2000, '/w/a', 'sys=symlink ret=-17 newdfd=-100 ens=1990', '/w/b'),
+        ...call(3000, '', 'sys=symlink ret=0 newdfd=-100 ens=2990', '/w/c'),
+        '4000 0 300 300 symlink sys=symlink ret=0 newdfd=-100 ens=3990 path=/w/d',
+        '',
+      ].join('\n'),
+    );
+    expect(events.filter((e) => e.kind === 'symlink')).toEqual([]);
+    expect(diagnostics.map((d) => d.reason)).toEqual(['symlink record without its symlink.old record (same tid and ns)']);
+  });
+});

@@ -595,8 +595,9 @@ interface Swapped {
  * Unlinks and renames by a name that led to a mapped file through a symlink
  * (or a directory) the trace then saw replaced or removed, and named nothing
  * since: the trace does not show where the name leads now (a symlink made by
- * a call it does not follow: bpftrace prints no symlink call; one made before
- * the trace, replaced by a rename of another), so the call may have reached
+ * a call it does not show: a bpftrace capture from before orphanmap.bt
+ * printed symlink calls, a filter without them; one made before the trace,
+ * replaced by a rename of another), so the call may have reached
  * the file, or another (review 40, F1: the "current release" deploy swaps a
  * symlink back and forth). Counted, the first kept, for one warning.
  */
@@ -1828,6 +1829,8 @@ export class Files {
 
   /** A symlink made: opens through it reach its target (symlinkTarget). */
   symlink(task: Task, event: SymlinkEvent): void {
+    // Cut by bpftrace: a link recorded at a wrong name, or to a wrong target, would lead astray; as if not traced.
+    if (event.pathCut === true) return;
     const name = flatCopy(resolveName(task, event.dir, event.path, this.linkTargets));
     this.links.set(name, flatCopy(event.target));
     // Names through it are followed from now on: where they lead is known (review 41, F1: `rm live; ln -s rel2 live`).

@@ -1,11 +1,12 @@
-// rename and link print two records (`rename.old` then `rename`, with the same
-// tid and ns): two paths do not fit one printf under the 512-byte BPF stack.
+// rename, link and symlink print two records (`rename.old` then `rename`, with
+// the same tid and ns): two paths do not fit one printf under the 512-byte BPF
+// stack.
 // Here the two become one event. Pure.
 import { FieldReader, parseFields } from './bpftrace-fields.js';
 import { dirRef, numberAt, scanRecordHead, type BpftraceRecord, type Half, type SecondRecord } from './bpftrace-line.js';
-import { AT_SYMLINK_FOLLOW, RENAME_EXCHANGE, type EventBase, type LinkEvent, type RenameEvent, type TraceEvent } from './events.js';
+import { AT_SYMLINK_FOLLOW, RENAME_EXCHANGE, type EventBase, type LinkEvent, type RenameEvent, type SymlinkEvent, type TraceEvent } from './events.js';
 
-/** Joins a rename/link half with its second record (same tid and ns) into one event. */
+/** Joins a rename/link/symlink half with its second record (same tid and ns) into one event. */
 export function joinHalf(half: Half, second: SecondRecord): BpftraceRecord {
   const bad = (reason: string): BpftraceRecord => ({ type: 'diagnostic', diagnostic: { place: second.place, text: second.text, reason } });
   if (half.tid !== second.tid || half.ns !== second.ns || half.kind !== `${second.kind}.old`) {
@@ -30,9 +31,18 @@ export function joinHalf(half: Half, second: SecondRecord): BpftraceRecord {
     raw: `${half.raw}\n${second.text}`,
     lines: [...half.lines, ...second.lines],
   };
-  const oldDir = dirRef(f.int('olddfd'));
   const newDir = dirRef(f.int('newdfd'));
   const newPath = rest.slice(pathAt + 6);
+  if (second.kind === 'symlink') {
+    const symlink = Object.assign(base, { kind: 'symlink', target: half.path, dir: newDir, path: newPath } satisfies Omit<SymlinkEvent, keyof EventBase>);
+    if (f.missing.length > 0) return bad(`symlink: missing or bad ${f.missing.join(', ')}`);
+    if (ret < 0) return { type: 'ignored', reason: `symlink failed (${ret})` };
+    // A name or target the script could not read (its page not in memory) says nothing of where a name leads: as if not traced.
+    if (half.path === '' || newPath === '') return { type: 'ignored', reason: 'symlink with a name not read' };
+    // Ordered by its entry, as a rename is: an open through the new name on another CPU can return before it does.
+    return { type: 'event', event: symlink, key: f.optionalBig('ens') ?? BigInt(half.ns), cpu, printed: BigInt(half.ns) };
+  }
+  const oldDir = dirRef(f.int('olddfd'));
   const flags = f.int('flags');
   // The header, then the call's fields, as `{ ...base, … }` would have them; not a spread, which V8 copies slowly (headed in bpftrace-line.ts).
   let event: TraceEvent;

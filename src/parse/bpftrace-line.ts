@@ -71,6 +71,8 @@ export const EVENT_NAMES: ReadonlyMap<string, boolean> = new Map([
   ['rename', true],
   ['link.old', true],
   ['link', true],
+  ['symlink.old', true],
+  ['symlink', true],
   ['unlink', true],
   ['chdir', true],
   ['fchdir', false],
@@ -187,9 +189,9 @@ export interface Marker {
   ns?: string;
 }
 
-/** The first record of a two-record call (`rename.old`, `link.old`): paired by (tid, ns). */
+/** The first record of a two-record call (`rename.old`, `link.old`, `symlink.old`): paired by (tid, ns). */
 export interface Half {
-  kind: 'rename.old' | 'link.old';
+  kind: 'rename.old' | 'link.old' | 'symlink.old';
   tid: number;
   ns: string;
   path: string;
@@ -224,8 +226,8 @@ export type BpftraceRecord =
    */
   | { type: 'event'; event: TraceEvent; key: bigint | null; cpu: number; realDir?: RealDirRef; printed?: bigint }
   | { type: 'half'; half: Half }
-  /** The second record of a rename/link: joinHalf() makes the event once its half is known. */
-  | { type: 'second'; kind: 'rename' | 'link'; tid: number; ns: string; text: string; place: Place; lines: number[] }
+  /** The second record of a rename/link/symlink: joinHalf() makes the event once its half is known. */
+  | { type: 'second'; kind: 'rename' | 'link' | 'symlink'; tid: number; ns: string; text: string; place: Place; lines: number[] }
   | { type: 'dir'; dir: DirRecord }
   | { type: 'marker'; marker: Marker }
   /** A readable record the engine does not need: failed calls. */
@@ -377,9 +379,11 @@ function decodeFileRecord(c: RecordContext): BpftraceRecord | null {
   switch (c.name) {
     case 'rename.old':
     case 'link.old':
+    case 'symlink.old':
       return { type: 'half', half: { kind: c.name, tid: c.tid, ns: c.ns, path: c.path!, place: c.place, raw: c.text, lines: c.lines } };
     case 'rename':
     case 'link':
+    case 'symlink':
       return { type: 'second', kind: c.name, tid: c.tid, ns: c.ns, text: c.text, place: c.place, lines: c.lines };
     case 'open':
       return decodeOpen(c);

@@ -432,6 +432,9 @@ export class BpftraceReader {
         if (this.isCut(event.oldPath)) event.oldPathCut = true;
         if (this.countLongPath(event.newPath)) event.newPathCut = true;
         return;
+      case 'symlink':
+        if (this.isCut(event.target) || this.countLongPath(event.path)) event.pathCut = true;
+        return;
       default:
         return;
     }

@@ -335,6 +335,8 @@ export interface SymlinkEvent extends EventBase {
   target: string;
   dir: DirRef;
   path: string;
+  /** The name or the target is as long as bpftrace prints one, and was probably cut: where the name leads is unknown. */
+  pathCut?: PathCut;
 }
 
 export interface UnlinkEvent extends EventBase {
