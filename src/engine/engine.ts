@@ -209,11 +209,6 @@ export class Engine {
     this.fds.seed(this.tasks.leaderOf(pid), fds);
   }
 
-  /** A launched command's fds-start.txt: those no call of the trace touches it was given by whoever ran it (Fds.inherit). */
-  inheritedFds(pid: number, fds: readonly SeedFd[]): void {
-    this.fds.inherit(this.tasks.leaderOf(pid), fds);
-  }
-
   /**
    * Process `pid` held an io_uring ring when the capture began (a bundle's
    * fds-start.txt, at `at`): as if the trace showed its io_uring_setup

@@ -83,13 +83,6 @@ export class FdTable {
   readonly kept = new Set<number>();
   /** Tasks sharing the table (CLONE_FILES); its fds are released with the last. */
   users = 0;
-  /**
-   * A launched command's fds from outside the trace (Fds.inherit): by
-   * number, those no call of the trace has made, dupped over or closed in
-   * this table or the tables it was copied from (a fork, an execve). Null
-   * for most tables.
-   */
-  inherited: Map<number, SeedFd> | null = null;
 }
 
 export class Fds {
@@ -220,7 +213,6 @@ export class Fds {
     this.tableEvents++;
     this.closesAndDups++;
     this.files.closesShown = true;
-    task.fds.inherited?.delete(fd);
     const entry = task.fds.fds.get(fd);
     if (entry === undefined) return;
     if (goneName !== undefined && entry.inFlight === undefined && entry.file !== null) this.closedGone(task, fd, entry, entry.file, goneName, event);
@@ -296,7 +288,6 @@ export class Fds {
       task.fds = copy;
     }
     const table = task.fds;
-    if (table.inherited !== null && !event.cloexecOnly) for (const fd of fdsIn(table.inherited, event.low, event.high)) table.inherited.delete(fd);
     const among = event.cloexecOnly ? table.kept : table.fds;
     this.rangeSteps += Math.min(event.high - event.low + 1, among.size);
     for (const fd of fdsIn(among, event.low, event.high)) {
@@ -359,8 +350,6 @@ export class Fds {
       tmpfile = kind === 'tmpfile';
     }
     const entry = task.fds.fds.get(fd);
-    // An fd the command was given by whoever ran it (`prog < FILE`): fds-start.txt names its file.
-    if (entry === undefined && hint === undefined && task.fds.inherited !== null) hint = task.fds.inherited.get(fd)?.path;
     if (entry !== undefined) {
       const bound = entry.file;
       // Without -y: the thread whose open gave the file in flight calls on its own number until its close
@@ -457,20 +446,6 @@ export class Fds {
     }
   }
 
-  /**
-   * A launched command's fds open when the capture looked (fds-start.txt),
-   * of which those no call of the trace touches were given it by whoever
-   * ran it, before the trace began (`prog < FILE`): an mmap of one that no
-   * -y annotation names is named by the snapshot (review 40, F3: a program
-   * mapped its stdin and removed the file by its name; bpftrace gives the
-   * mmap an inode, the unlink a name, and the leak read as clean). Not
-   * bound now, as an attached capture's are: the snapshot was read once the
-   * command ran, and lists files it opened since too.
-   */
-  inherit(task: Task, seeds: readonly SeedFd[]): void {
-    task.fds.inherited = new Map(seeds.map((seed) => [seed.fd, seed]));
-  }
-
   private noteRebinding(task: Task, fd: number, bound: FileNode, hint: string, event: EventBase, gone: boolean, seeded: boolean): void {
     this.rebindings++;
     if (this.firstRebinding !== null) return;
@@ -522,7 +497,6 @@ export class Fds {
 
   /** @param handedOut the open that returned `fd`, null for a dup or an annotation */
   private setFd(task: Task, fd: number, file: FileNode | null, cloexec: boolean, handedOut: EventBase | null, annotated = false, through: string | null = null): void {
-    task.fds.inherited?.delete(fd);
     const previous = task.fds.fds.get(fd);
     // The new reference counts before the old one is let go: the same file
     // opened again on the same number (its close not traced) would otherwise
@@ -572,7 +546,6 @@ function fdsIn(among: ReadonlyMap<number, unknown> | ReadonlySet<number>, low: n
 /** A new table (no users yet) holding `take`'s copy of each entry it keeps. */
 function copyTable(table: FdTable, take: (entry: FdEntry) => FdEntry | null): FdTable {
   const copy = new FdTable();
-  if (table.inherited !== null && table.inherited.size > 0) copy.inherited = new Map(table.inherited);
   for (const [fd, entry] of table.fds) {
     const taken = take(entry);
     if (taken === null) continue;

@@ -110,8 +110,6 @@ export interface Bundle {
   seeds: Map<number, SeedMapping[]>;
   /** The fds open when an attached capture began (fds-start.txt), per process. */
   fdSeeds: Map<number, SeedFd[]>;
-  /** A launched command's fds-start.txt, read once it ran: the fds it was given are among them (Engine.inheritedFds). */
-  fdsInherited: { pid: number; fds: SeedFd[] } | null;
   /** An io_uring ring among them: its process and the line of its first fd (a ring may have several: dup, Python's mmap). */
   ringAtStart: { pid: number; at: string } | null;
   /** The attached process saw another mount namespace or root than the capture (meta.json's sameView): its pid and where that is said. */
@@ -706,19 +704,12 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
     }
   }
 
-  // The fds open at the attach, for the same reason. A launched command's trace shows every fd it made, but not
-  // those it was given (`prog < FILE`): they are among the fds its snapshot lists, read once it ran.
+  // The fds open at the attach, for the same reason, and only then: a launched command's are all in its trace.
   const fdSeeds = new Map<number, SeedFd[]>();
   const fdsPath = join(dir, 'fds-start.txt');
-  const launchedPid = meta.mode === 'launched' && typeof meta.pid === 'number' ? meta.pid : null;
-  const fds = seedsStart || (launchedPid !== null && files.has('fds-start.txt')) ? await readFdSnapshot(files, fdsPath) : null;
+  const fds = seedsStart ? await readFdSnapshot(files, fdsPath) : null;
   let ringAtStart: Bundle['ringAtStart'] = null;
-  let fdsInherited: Bundle['fdsInherited'] = null;
-  if (fds !== null && launchedPid !== null) {
-    fdsInherited = { pid: launchedPid, fds: fds.seeds };
-    warnings.push(...fds.problems);
-    if (fds.bad > MAX_FD_PROBLEMS_SHOWN) warnings.push(`${fdsPath}: ${fds.bad - MAX_FD_PROBLEMS_SHOWN} more unreadable lines`);
-  } else if (fds !== null) {
+  if (fds !== null) {
     fdSeeds.set(meta.pid as number, fds.seeds);
     if (fds.ringLine > 0) ringAtStart = { pid: meta.pid as number, at: `${fdsPath}:${fds.ringLine}` };
     warnings.push(...fds.problems);
@@ -777,7 +768,7 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   const othersMapsEnd = othersListed.length === 0 ? null : { dirFd: openSync(`/proc/self/fd/${handle.fd}`, constants.O_RDONLY | constants.O_DIRECTORY), files: othersListed };
   const otherViewAtStart = meta.sameView === false && typeof meta.pid === 'number' ? { pid: meta.pid, at: `${metaPath} (sameView: false)` } : null;
   if (startUnread !== null) warnings.push(startUnread);
-  return { dir, meta, traceFiles, traceFds, seeds, fdSeeds, fdsInherited, ringAtStart, otherViewAtStart, mapsEnd, mapsEndLinks, othersMapsEnd, engineOptions, warnings, unfinished, startUnread };
+  return { dir, meta, traceFiles, traceFds, seeds, fdSeeds, ringAtStart, otherViewAtStart, mapsEnd, mapsEndLinks, othersMapsEnd, engineOptions, warnings, unfinished, startUnread };
 }
 
 /** meta.json's children of the process when the capture attached; a launched command's are traced from their fork: none (review 25: said untraced). */

@@ -98,7 +98,6 @@ export class Run {
     if (bundle.seeds.size > 0) this.mapsStartRead = true;
     for (const [pid, mappings] of bundle.seeds) this.report(this.engine.seedMappings(pid, mappings));
     for (const [pid, fds] of bundle.fdSeeds) this.engine.seedFds(pid, fds);
-    if (bundle.fdsInherited !== null) this.engine.inheritedFds(bundle.fdsInherited.pid, bundle.fdsInherited.fds);
     if (bundle.ringAtStart !== null) this.engine.ringBeforeTrace(bundle.ringAtStart.pid, bundle.ringAtStart.at);
     if (bundle.otherViewAtStart !== null) this.engine.otherViewBeforeTrace(bundle.otherViewAtStart.pid, bundle.otherViewAtStart.at);
     for (const warning of bundle.warnings) this.warnings.push(warning);
