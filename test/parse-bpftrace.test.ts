@@ -359,7 +359,7 @@ describe('symlink records (symlink.old, then symlink with the same tid and ns)',
     ]);
   });
 
-  it('gives no event for a failed call or a name the script could not read, and says a half alone', () => {
+  it('gives no symlink event for a failed call, a blind spot for a name the script could not read, and says a half alone', () => {
     const { events, diagnostics } = read(
       [
         header,
@@ -370,6 +370,8 @@ describe('symlink records (symlink.old, then symlink with the same tid and ns)',
       ].join('\n'),
     );
     expect(events.filter((e) => e.kind === 'symlink')).toEqual([]);
+    // Where a name leads is not known: as for any call whose name was not read (review 43, F10).
+    expect(events.filter((e) => e.kind === 'blind-spot')).toMatchObject([{ call: 'symlink', missed: 'name', time: '3000' }]);
     expect(diagnostics.map((d) => d.reason)).toEqual(['symlink record without its symlink.old record (same tid and ns)']);
   });
 });

@@ -148,6 +148,13 @@ export class FileNode {
   private life: FileLife | null = null;
   /** A name of it went with a symlink on its way (Files.swappedNames lists it): looked for there when it is forgotten. */
   swappedOut = false;
+  /**
+   * The kernel named it: an open's -y path or inode, an fd's -y annotation.
+   * Another file reached by another spelling would have been found by that
+   * path or inode (Files.toldApart); a file made by a link of a name the
+   * trace did not know was named by no one but the call (review 43, F1).
+   */
+  kernelNamed = false;
 
   constructor(
     readonly id: number,
@@ -962,6 +969,7 @@ export class Files {
   setInode(file: FileNode, inode: Inode): void {
     // A copy: the event's own object is not kept.
     file.inode = { dev: inode.dev, ino: inode.ino };
+    file.kernelNamed = true;
     let inodes = this.byInode.get(inode.dev);
     if (inodes === undefined) {
       inodes = new Map();
@@ -996,6 +1004,7 @@ export class Files {
     if (inode !== undefined && (file.inode === null || this.withInode(inode) !== file)) this.setInode(file, inode);
     if (file.names.has(name)) file.sighted();
     if (resolvedHint !== undefined && !file.gone) this.spellAlso(file, name, resolvedHint);
+    if (resolvedHint !== undefined || inode !== undefined) file.kernelNamed = true;
     return file;
   }
 
@@ -1354,6 +1363,8 @@ export class Files {
       file = this.newFile(hint?.startsWith('/') ? hint : null);
       if (file.history.length === 0) file.record(hint === undefined ? `(fd ${fd}, opened before the trace)` : flatCopy(hint));
       file.unknownOrigin = hint === undefined;
+      // The -y annotation is the kernel's path of the fd's file.
+      if (hint !== undefined) file.kernelNamed = true;
     }
     return file;
   }
@@ -1495,6 +1506,9 @@ export class Files {
     this.nameMoved(to);
     const fromForgotten = this.forgottenNames.take(from);
     const toForgotten = this.forgottenNames.take(to);
+    // Renamed over (a symlink or an empty directory replaced): names under `to` no longer lead where they did
+    // (review 43, F2: a deploy's symlink swapped by a rename of one made before the trace). Under an exchange they move.
+    if (!event.exchange) this.forgottenNames.dropUnder(to);
     const moving = this.byName.get(from);
     const replaced = this.byName.get(to);
     if (moving === undefined && fromElsewhere) this.givenToAnotherFile(to);
@@ -1510,6 +1524,9 @@ export class Files {
       // Not two files the trace knows as files: perhaps directories, one of them the cwd or above it.
       if (moving === undefined || replaced === undefined || this.byName.hasUnder(from) || this.byName.hasUnder(to)) this.directoryMoved(from, to, true);
       if (moving === undefined || replaced === undefined) this.forgottenNames.moved(from, to, true);
+      // Each name leads to the other's file: a forgotten one still (review 43, F8).
+      if (fromForgotten) this.forgottenNames.remember(to);
+      if (toForgotten) this.forgottenNames.remember(flatCopy(from));
       return;
     }
     // Not `from` itself (`mv live/data.bin live`): the file moves by it, and moveName drops its other spellings.
@@ -1563,8 +1580,9 @@ export class Files {
     if (this.byName.hasUnder(from) || (this.links.size > 0 && this.links.under(from).length > 0)) {
       this.renameDirectory(from, to, event);
       this.directoryMoved(from, to, false);
-      this.forgottenNames.moved(from, to, false);
     }
+    // A directory held open (an fd of it, for fsync) and renamed: its forgotten files' names move too (review 43, F7).
+    this.forgottenNames.moved(from, to, false);
   }
 
   /**
@@ -1851,6 +1869,8 @@ export class Files {
     const elsewhere = this.hidden.watching && this.ofAnotherFile(name);
     this.nameMoved(name);
     const ofForgotten = this.forgottenNames.take(name);
+    // A symlink or an empty directory removed: names under it lead nowhere the trace knows now.
+    this.forgottenNames.dropUnder(name);
     // A symlink the trace made goes, and no file with it. (A file the engine
     // still knows by that name lost it out of sight, or was the symlink
     // itself, opened O_PATH|O_NOFOLLOW: it loses it now.)
@@ -2210,17 +2230,17 @@ export class Files {
   }
 
   /**
-   * Whether `file` cannot be a mapped file by another spelling: the trace
-   * gives each open's real path (strace -y) or the inode it reached
-   * (bpftrace), so an open of either by any name would have found the other,
-   * not made a file anew. Without (review 15's strace with no -y), a file
+   * Whether `file` cannot be a mapped file by another spelling: the kernel
+   * named it (an open's real path under strace -y, the inode it reached
+   * under bpftrace: FileNode.kernelNamed), so an open of either by any name
+   * would have found the other, not made a file anew. Without (review 15's strace with no -y), a file
    * written by its real name and mapped through a symlinked directory is two
    * files to the trace. Review 42, G1: Prometheus removes a compacted
    * block's chunks/000001, which every block has, and each removal put the
    * mapped blocks in doubt.
    */
   private toldApart(file: FileNode): boolean {
-    return file.inode !== null || this.aliased.fdPathsShown;
+    return file.kernelNamed;
   }
 
   private unindexNames(file: FileNode): void {

@@ -14,6 +14,8 @@ import { NameIndex } from './name-index.js';
  * comes seconds later, a few hundred files later at most.
  */
 const FORGOTTEN_NAMES_KEPT = 4096;
+/** Names a directory's rename moves (ForgottenNames.moved): a Prometheus block holds four files, and a chunk file per 512 MiB. */
+const MOVED_AT_MOST = 16;
 
 export class ForgottenNames {
   /** Oldest first: the one to let go past the bound. */
@@ -41,13 +43,28 @@ export class ForgottenNames {
     return true;
   }
 
-  /** A directory renamed: the names under it are under its new name (RENAME_EXCHANGE: under each other's). */
+  /**
+   * A directory renamed: the names under it are under its new name
+   * (RENAME_EXCHANGE: under each other's). More than MOVED_AT_MOST are let
+   * go instead: a directory of thousands of files swapped back and forth
+   * would move them all at each rename (review 43, F9: 10,000 renames took
+   * 72 s), and each name is let go once. A name let go can only make a
+   * needless doubt.
+   */
   moved(from: string, to: string, exchange: boolean): void {
     if (this.order.size === 0) return;
     const fromNames = this.index.hasUnder(from) ? this.index.under(from).map(([name]) => name) : [];
     const toNames = exchange && this.index.hasUnder(to) ? this.index.under(to).map(([name]) => name) : [];
-    for (const name of [...fromNames, ...toNames]) this.take(name);
+    for (const name of fromNames) this.take(name);
+    for (const name of toNames) this.take(name);
+    if (fromNames.length + toNames.length > MOVED_AT_MOST) return;
     for (const name of fromNames) this.remember(to + name.slice(from.length));
     for (const name of toNames) this.remember(from + name.slice(to.length));
+  }
+
+  /** A name removed or renamed over (a symlink, an empty directory): the names under it no longer lead where they did. */
+  dropUnder(dir: string): void {
+    if (this.order.size === 0 || !this.index.hasUnder(dir)) return;
+    for (const [name] of this.index.under(dir)) this.take(name);
   }
 }

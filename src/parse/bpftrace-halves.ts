@@ -37,8 +37,6 @@ export function joinHalf(half: Half, second: SecondRecord): BpftraceRecord {
     const symlink = Object.assign(base, { kind: 'symlink', target: half.path, dir: newDir, path: newPath } satisfies Omit<SymlinkEvent, keyof EventBase>);
     if (f.missing.length > 0) return bad(`symlink: missing or bad ${f.missing.join(', ')}`);
     if (ret < 0) return { type: 'ignored', reason: `symlink failed (${ret})` };
-    // A name or target the script could not read (its page not in memory) says nothing of where a name leads: as if not traced.
-    if (half.path === '' || newPath === '') return { type: 'ignored', reason: 'symlink with a name not read' };
     // Ordered by its entry, as a rename is: an open through the new name on another CPU can return before it does.
     return { type: 'event', event: symlink, key: f.optionalBig('ens') ?? BigInt(half.ns), cpu, printed: BigInt(half.ns) };
   }

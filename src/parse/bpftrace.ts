@@ -512,6 +512,9 @@ function unreadNameOf(event: TraceEvent): BlindSpotEvent | null {
     case 'link':
       unread = (event.oldPath === '' && event.oldDir.fd === 'cwd') || event.newPath === '';
       break;
+    case 'symlink':
+      unread = event.path === '' || event.target === '';
+      break;
     default:
       return null;
   }
