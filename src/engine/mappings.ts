@@ -1214,7 +1214,8 @@ function sameFile(file: FileNode, line: EndMapping): boolean {
     if (file.inode.dev !== line.inode.dev || file.inode.ino !== line.inode.ino) return false;
     return file.history.some((name) => nameMayBe(name, line.path));
   }
-  return file.history.includes(line.path);
+  // Or a name it has now: strace -yy's path through a symlinked directory the program did not spell (review 42, G3).
+  return file.history.includes(line.path) || file.names.has(line.path);
 }
 
 /** sameFile for maps read while the mapping the engine holds was still live (Mappings.deletedAtEnd): by inode alone when both know it. */
