@@ -149,7 +149,8 @@ export class FileNode {
   /** A name of it went with a symlink on its way (Files.swappedNames lists it): looked for there when it is forgotten. */
   swappedOut = false;
   /**
-   * The kernel named it: an open's -y path or inode, an fd's -y annotation.
+   * The kernel named it: an open's -y path or inode, an fd's -y annotation,
+   * a bundle's snapshot (/proc/PID/maps, readlink of /proc/PID/fd).
    * Another file reached by another spelling would have been found by that
    * path or inode (Files.toldApart); a file made by a link of a name the
    * trace did not know was named by no one but the call (review 43, F1).
@@ -1392,7 +1393,12 @@ export class Files {
 
   /** The file behind an fd open when the capture began (fds-start.txt): by its name; a deleted one has none left. */
   seededFd(path: string, deleted: boolean): FileNode {
-    if (!deleted) return this.byName.get(path) ?? this.newFile(path);
+    if (!deleted) {
+      const named = this.byName.get(path) ?? this.newFile(path);
+      // readlink of /proc/PID/fd/N: the kernel's path.
+      named.kernelNamed = true;
+      return named;
+    }
     const file = this.newFile(null);
     file.record(flatCopy(path));
     file.gone = true;
@@ -1412,6 +1418,8 @@ export class Files {
       }
       if (seed.inode !== undefined) this.setInode(file, seed.inode);
     }
+    // /proc/PID/maps prints the kernel's path.
+    if (!seed.deleted) file.kernelNamed = true;
     // Links the capture counted at the attach (maps-start.nlink): names of it the trace does not know (review 32).
     const counted = seed.nlink ?? 0;
     if (counted > 0 && !file.gone) {

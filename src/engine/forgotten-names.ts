@@ -10,10 +10,11 @@
 import { NameIndex } from './name-index.js';
 
 /**
- * A file created, written and closed, then removed by its name: the removal
- * comes seconds later, a few hundred files later at most.
+ * A file created, written and closed, then removed or renamed by its name:
+ * the call comes at once or seconds later, a few hundred files later at
+ * most. About 200 bytes each with the index: 200 KiB at most.
  */
-const FORGOTTEN_NAMES_KEPT = 4096;
+const FORGOTTEN_NAMES_KEPT = 1024;
 /** Names a directory's rename moves (ForgottenNames.moved): a Prometheus block holds four files, and a chunk file per 512 MiB. */
 const MOVED_AT_MOST = 16;
 
