@@ -16,6 +16,8 @@
 #                   it holds and maps-start.txt no longer does went in between
 #                   (maybe under the trace: review 32's attach race)
 #   fds-start.txt   "FD<TAB>TARGET" per open fd once the tracer is attached
+#   fds-inherited.txt  -- CMD: the same line of fd 0, the stdin the command
+#                   inherits, read before the tracer starts it (om_stdin_to)
 #   maps-end.txt    /proc/PID/maps at the end, if the process still lives and
 #                   the tracer attached (a tracer that never did takes neither
 #                   snapshot, and meta.json says "attached": false)
@@ -992,6 +994,21 @@ om_fds_to() {
     { find "$1/fd/" -mindepth 1 -maxdepth 1 -printf '%f\t%l\0' 2>/dev/null || [[ -d $1/fd ]]; } |
       LC_ALL=C sed -z 's/\\/\\\\/g; s/\n/\\n/g' | tr '\0' '\n' | LC_ALL=C sort -n > "$2"
   } 2>/dev/null
+}
+
+# om_stdin_to FILE -> a new FILE with the "FD<TAB>TARGET" line of this
+# script's fd 0, as om_fds_to writes them: the stdin a launched command
+# inherits (`orphanmap capture -- prog < FILE`), read before it runs. It is
+# the only fd the command gets from whoever ran the capture (the tracer gets
+# 0<&0; fd 1 and 2 are the capture's), and bpftrace prints no path with an
+# fd: without it, the file's mmap and its unlink by name do not meet.
+om_stdin_to() {
+  local tmp="$1.tmp"
+  rm -f -- "$tmp" || return
+  {
+    find "/proc/$$/fd/" -mindepth 1 -maxdepth 1 -name 0 -printf '%f\t%l\0' 2>/dev/null |
+      LC_ALL=C sed -z 's/\\/\\\\/g; s/\n/\\n/g' | tr '\0' '\n' > "$tmp"
+  } 2>/dev/null && mv -f -- "$tmp" "$1"
 }
 
 # om_count_lines FILE -> number of lines, or nothing when FILE is missing.
@@ -2309,6 +2326,7 @@ om_run_capture() {
     # died, over a bundle that said it never did (review 33 attack, F5).
     :
   elif ((OM_CMD_MODE)); then
+    om_stdin_to "$OM_D/fds-inherited.txt" || om_log "fds-inherited.txt left out: the command's stdin could not be read"
     local fifo="$OM_D/.stderr.fifo"
     mkfifo -m 0600 -- "$fifo" 2>/dev/null || om_die "cannot create .stderr.fifo in $OM_OUT (is its file system full?)"
     (trap '' HUP TERM; exec tee -p -- "$OM_D/tracer.stderr") < "$fifo" >&3 2>/dev/null 7<&- 9<&- &

@@ -36,7 +36,8 @@
 #   at the end; $'...'-quoted if it holds a control character); the bundle holds
 #   meta.json, trace.txt, maps-start.txt, fds-start.txt, maps-end.txt,
 #   tracer.stderr, and with -- CMD run-command.sh (inside the bundle, which only
-#   this user can write to, so no one can swap it before bpftrace runs it).
+#   this user can write to, so no one can swap it before bpftrace runs it) and
+#   fds-inherited.txt (the command's stdin, read before it runs).
 #   Always runs scripts/orphanmap.bt from this directory: no variable selects
 #   another program (bpftrace runs as root; see docs/safety.md).
 #   Exit status: 0 bundle complete; 130 stopped by SIGINT/SIGTERM/SIGHUP, bundle

@@ -34,7 +34,8 @@
 #   detaches the command, which runs on normally (with --kill-on-exit: is killed).
 #   Prints the bundle path on stdout (where it is at the end; $'...'-quoted if
 #   it holds a control character); the bundle holds meta.json, trace.txt,
-#   maps-start.txt, fds-start.txt, maps-end.txt, tracer.stderr.
+#   maps-start.txt, fds-start.txt, maps-end.txt, tracer.stderr, and with
+#   -- CMD fds-inherited.txt (the command's stdin, read before it runs).
 #   Exit status: 0 bundle complete; 130 stopped by SIGINT/SIGTERM/SIGHUP, bundle
 #   complete up to then, or empty if the stop came before the tracer attached
 #   (meta.json says "attached": false); 1 bundle incomplete (the tracer failed

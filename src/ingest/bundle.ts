@@ -704,14 +704,19 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
     }
   }
 
-  // The fds open at the attach, for the same reason, and only then: a launched command's are all in its trace.
+  // The fds open at the attach, for the same reason, and only then: a launched command's are all in its trace,
+  // but the stdin it was given (`prog < FILE`), which the capture read before it ran (fds-inherited.txt): bpftrace
+  // prints no path with an fd, and the file's mmap and its unlink by name would not meet (review 40, F3). Its
+  // fds-start.txt, read once it ran, may name a file put on fd 0 since (review 43, F4): not read.
   const fdSeeds = new Map<number, SeedFd[]>();
-  const fdsPath = join(dir, 'fds-start.txt');
-  const fds = seedsStart ? await readFdSnapshot(files, fdsPath) : null;
+  const launchedBpftrace = meta.mode === 'launched' && meta.backend === 'bpftrace' && typeof meta.pid === 'number';
+  const fdsName = launchedBpftrace ? 'fds-inherited.txt' : 'fds-start.txt';
+  const fdsPath = join(dir, fdsName);
+  const fds = seedsStart || (launchedBpftrace && files.has(fdsName)) ? await readFdSnapshot(files, fdsPath, fdsName) : null;
   let ringAtStart: Bundle['ringAtStart'] = null;
   if (fds !== null) {
-    fdSeeds.set(meta.pid as number, fds.seeds);
-    if (fds.ringLine > 0) ringAtStart = { pid: meta.pid as number, at: `${fdsPath}:${fds.ringLine}` };
+    fdSeeds.set(meta.pid as number, launchedBpftrace ? fds.seeds.filter((seed) => seed.fd === 0) : fds.seeds);
+    if (fds.ringLine > 0 && !launchedBpftrace) ringAtStart = { pid: meta.pid as number, at: `${fdsPath}:${fds.ringLine}` };
     warnings.push(...fds.problems);
     if (fds.bad > MAX_FD_PROBLEMS_SHOWN) warnings.push(`${fdsPath}: ${fds.bad - MAX_FD_PROBLEMS_SHOWN} more unreadable lines`);
   }
@@ -1005,7 +1010,7 @@ const NAMELESS_FD_TARGETS = ['/proc/', '/sys/', '/dev/pts/'];
  * chooses how many fds it holds, and of what names. Null when the bundle has
  * none.
  */
-async function readFdSnapshot(files: BundleFiles, path: string): Promise<{ seeds: SeedFd[]; ringLine: number; problems: string[]; bad: number } | null> {
+async function readFdSnapshot(files: BundleFiles, path: string, name = 'fds-start.txt'): Promise<{ seeds: SeedFd[]; ringLine: number; problems: string[]; bad: number } | null> {
   const seeds: SeedFd[] = [];
   // A ring set up before the attach does its opens, unlinks and renames where no trace sees them (review 24).
   let ringLine = 0;
@@ -1017,7 +1022,7 @@ async function readFdSnapshot(files: BundleFiles, path: string): Promise<{ seeds
   const unreadable = (lineNo: number, why: string) => {
     if (++bad <= MAX_FD_PROBLEMS_SHOWN) problems.push(`${path}:${lineNo}: unreadable line, not "FD<TAB>TARGET": ${why}`);
   };
-  const found = await files.eachLine('fds-start.txt', {
+  const found = await files.eachLine(name, {
     line(line, lineNo) {
       if (line.trim() === '') return;
       const read = readFdLine(line, seen, twice);
