@@ -2439,6 +2439,28 @@ om_run_capture() {
         if [[ -n $OM_STOP_REASON ]]; then om_log "fds-start.txt left out: the capture was stopped first"
         else om_log "fds-start.txt left out: listing the open fds of pid $OM_PID took over $OM_FDS_SECONDS s"; fi ;;
     esac
+    # The command's stdin was read before the tracer started it, and bpftrace takes seconds to load: a rename of
+    # it meanwhile, by a process not traced, would leave the name the trace then sees go another file's (review
+    # 45, G3). Read again now that the tracer is attached (after the snapshots, which must come at once): a name
+    # that changed is left out.
+    # Removed since leaves the name as it was, " (deleted)" after it: the command's own unlink (traced) or not,
+    # unless another file has that name now.
+    # (Read by files, not om_out: its `read` takes this shell's fd 0 for its pipe while readlink looks at it.)
+    if ((OM_CMD_MODE)) && [[ -f $OM_D/fds-inherited.txt ]]; then
+      local stdin_then='' stdin_now=''
+      om_stdin_to "$OM_D/.fds-inherited.again" && IFS= read -r -d '' stdin_now < "$OM_D/.fds-inherited.again"
+      IFS= read -r -d '' stdin_then < "$OM_D/fds-inherited.txt"
+      om_retry rm -f -- "$OM_D/.fds-inherited.again"
+      stdin_then=${stdin_then%$'\n'}
+      stdin_now=${stdin_now%$'\n'}
+      stdin_now=${stdin_now% (deleted)}
+      stdin_now=${stdin_now#0$'\t'}
+      # (A name with a backslash or a newline is escaped in the file: not looked up.)
+      if [[ -z $stdin_now || $stdin_now != "${stdin_then#0$'\t'}" ]] || { [[ $stdin_now != *\\* && -e $stdin_now ]] && ! [[ $stdin_now -ef /proc/$$/fd/0 ]]; }; then
+        om_retry rm -f -- "$OM_D/fds-inherited.txt"
+        om_log "fds-inherited.txt left out: the command's stdin was renamed or replaced while the tracer started"
+      fi
+    fi
     # After fds-start.txt: what the target can make slow comes after what must be read at once (review 29).
     [[ -f $OM_D/maps-start.txt ]] && om_note_linked "$OM_PID" "$OM_D/maps-start.txt"
     [[ -f $OM_D/maps-start.txt ]] && ((!OM_CMD_MODE)) && om_note_dontfork "$OM_PID"

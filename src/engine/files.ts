@@ -992,7 +992,12 @@ export class Files {
     // a file opened by /run/x and removed by /var/run/x (a symlink made before the trace) meets nowhere (review 26).
     if (inode !== undefined) this.aliased.inodesShown = true;
     if (resolvedHint !== undefined) this.aliased.fdPathsShown = true;
-    if (tmpfile) return this.nameless(tmpfileName(name, inode, resolvedHint), inode);
+    if (tmpfile) {
+      const made = this.nameless(tmpfileName(name, inode, resolvedHint), inode);
+      // Linked into place later (linkat): the kernel's file all the same (review 45, G4).
+      if (resolvedHint !== undefined || inode !== undefined) made.kernelNamed = true;
+      return made;
+    }
     let file = this.withInode(inode);
     // Found gone (nameMissing), and not removed in the trace since: what an open of the name reaches now
     // is a file made since, not the mapped one, whose name went out of sight (it keeps the warning).
@@ -2064,7 +2069,10 @@ export class Files {
 
   private forgetNow(file: FileNode): void {
     if (file.hiddenLinks > 0) this.hidden.forget(file);
-    if (!file.gone && file.cutNames === null && this.toldApart(file)) {
+    // One name only: a file with two (a symlinked directory's spelling and the kernel's) may be reached again by
+    // either, the other then left naming the file it no longer names (review 45, G1: written as alias/x, mapped as
+    // real/x, removed as alias/x; G2: a spelling through a symlink whose target directory was rotated).
+    if (!file.gone && file.cutNames === null && this.toldApart(file) && file.names.size === 1) {
       for (const name of file.names) if (this.byName.get(name) === file) this.forgottenNames.remember(name);
     }
     this.unindexNames(file);

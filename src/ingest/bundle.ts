@@ -712,10 +712,10 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   const launchedBpftrace = meta.mode === 'launched' && meta.backend === 'bpftrace' && typeof meta.pid === 'number';
   const fdsName = launchedBpftrace ? 'fds-inherited.txt' : 'fds-start.txt';
   const fdsPath = join(dir, fdsName);
-  const fds = seedsStart || (launchedBpftrace && files.has(fdsName)) ? await readFdSnapshot(files, fdsPath, fdsName) : null;
+  const fds = seedsStart || (launchedBpftrace && files.has(fdsName)) ? await readFdSnapshot(files, fdsPath, fdsName, launchedBpftrace ? 0 : undefined) : null;
   let ringAtStart: Bundle['ringAtStart'] = null;
   if (fds !== null) {
-    fdSeeds.set(meta.pid as number, launchedBpftrace ? fds.seeds.filter((seed) => seed.fd === 0) : fds.seeds);
+    fdSeeds.set(meta.pid as number, fds.seeds);
     if (fds.ringLine > 0 && !launchedBpftrace) ringAtStart = { pid: meta.pid as number, at: `${fdsPath}:${fds.ringLine}` };
     warnings.push(...fds.problems);
     if (fds.bad > MAX_FD_PROBLEMS_SHOWN) warnings.push(`${fdsPath}: ${fds.bad - MAX_FD_PROBLEMS_SHOWN} more unreadable lines`);
@@ -1010,7 +1010,7 @@ const NAMELESS_FD_TARGETS = ['/proc/', '/sys/', '/dev/pts/'];
  * chooses how many fds it holds, and of what names. Null when the bundle has
  * none.
  */
-async function readFdSnapshot(files: BundleFiles, path: string, name = 'fds-start.txt'): Promise<{ seeds: SeedFd[]; ringLine: number; problems: string[]; bad: number } | null> {
+async function readFdSnapshot(files: BundleFiles, path: string, name = 'fds-start.txt', onlyFd?: number): Promise<{ seeds: SeedFd[]; ringLine: number; problems: string[]; bad: number } | null> {
   const seeds: SeedFd[] = [];
   // A ring set up before the attach does its opens, unlinks and renames where no trace sees them (review 24).
   let ringLine = 0;
@@ -1028,7 +1028,8 @@ async function readFdSnapshot(files: BundleFiles, path: string, name = 'fds-star
       const read = readFdLine(line, seen, twice);
       if (typeof read === 'string') return unreadable(lineNo, read);
       if (read === null && ringLine === 0 && line.endsWith(`\t${IO_URING_TARGET}`)) ringLine = lineNo;
-      if (read === null) return;
+      // (fds-inherited.txt: one line by design; a file of millions is not kept.)
+      if (read === null || (onlyFd !== undefined && read.fd !== onlyFd)) return;
       // The target once for all its fds, as a maps name is (SnapshotLine).
       const tab = line.indexOf('\t');
       seeds.push({ ...read, path: strings.of(read.path), place: { file: path, line: lineNo }, text: line.slice(0, tab + 1) + strings.of(line.slice(tab + 1)) });
