@@ -17,23 +17,17 @@ import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { PYTHON, workspace } from './scenarios/harness.js';
+import { PYTHON, type SelfMapsDeleted, workspace } from './scenarios/harness.js';
 import { CLI, requireTool, runCli } from './support/tools.js';
 
 const PROGRAM = join(import.meta.dirname, 'scenarios', 'mapped-stdin.py');
 const SIZE = 65536;
 
-interface Deleted {
-  address: string;
-  bytes: number;
-  path: string;
-}
-
 interface Truth {
   pid: number;
   child: number;
-  parent: Deleted[];
-  childDeleted: Deleted[];
+  parent: SelfMapsDeleted[];
+  childDeleted: SelfMapsDeleted[];
 }
 
 beforeAll(() => {

@@ -12,27 +12,20 @@
 // (test/scenarios/directory-rotation.py).
 //
 // Needs strace, bpftrace (as root, tracefs mounted) and /usr/bin/python3.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { PYTHON, workspace } from './scenarios/harness.js';
-import { requireTool, runCli, STRACE_FILTER } from './support/tools.js';
+import { PYTHON, type SelfMapsDeleted, tracePython, workspace } from './scenarios/harness.js';
+import { requireTool, runCli } from './support/tools.js';
 
 const PROGRAM = join(import.meta.dirname, 'scenarios', 'directory-rotation.py');
-
-interface Deleted {
-  address: string;
-  bytes: number;
-  path: string;
-}
 
 interface Truth {
   pid: number;
   mapped: string;
-  afterRotations: Deleted[];
-  afterRemoval: Deleted[];
+  afterRotations: SelfMapsDeleted[];
+  afterRemoval: SelfMapsDeleted[];
 }
 
 interface Report {
@@ -61,19 +54,13 @@ function expectTheOneLeak(dir: string, input: string): void {
 }
 
 describe('a data directory rotated while a file in it is mapped, a new file of the same name written and removed', () => {
-  it('strace -f -yy by hand, filtered: no doubt from the new file; the mapped file removed later is the one leak', () => {
-    const dir = workspace('rotation-strace');
-    const trace = join(dir, 'trace.txt');
-    const run = spawnSync('strace', ['-f', '-ttt', '-T', '-yy', '-e', `trace=${STRACE_FILTER}`, '-o', trace, PYTHON, PROGRAM, dir], { encoding: 'utf8', timeout: 60_000 });
-    expect(run.status, run.stderr).toBe(0);
-    expectTheOneLeak(dir, trace);
-  });
-
-  it('capture --backend bpftrace: the same', () => {
-    const dir = workspace('rotation-bpf');
-    const bundle = join(dir, 'bundle');
-    const capture = runCli(['capture', '--backend', 'bpftrace', '--out', bundle, '--', PYTHON, PROGRAM, dir]);
-    expect(capture.status, capture.stderr).toBe(0);
-    expectTheOneLeak(dir, bundle);
-  }, 120_000);
+  // strace -f -yy by hand, filtered; orphanmap capture --backend bpftrace, launched.
+  it.each(['strace', 'capture-bpftrace'] as const)(
+    '%s: no doubt from the new file; the mapped file removed later is the one leak',
+    (how) => {
+      const dir = workspace(`rotation-${how}`);
+      expectTheOneLeak(dir, tracePython(dir, how, PROGRAM, [dir]));
+    },
+    120_000,
+  );
 });

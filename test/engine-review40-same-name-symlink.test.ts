@@ -10,27 +10,20 @@
 // leak) (test/scenarios/same-name-symlink.py).
 //
 // Needs strace, bpftrace (as root, tracefs mounted) and /usr/bin/python3.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { PYTHON, workspace } from './scenarios/harness.js';
-import { requireTool, runCli, STRACE_FILTER } from './support/tools.js';
+import { PYTHON, type SelfMapsDeleted, tracePython, workspace } from './scenarios/harness.js';
+import { requireTool, runCli } from './support/tools.js';
 
 const PROGRAM = join(import.meta.dirname, 'scenarios', 'same-name-symlink.py');
-
-interface Deleted {
-  address: string;
-  bytes: number;
-  path: string;
-}
 
 interface Truth {
   pid: number;
   data: string;
-  afterSymlinks: Deleted[];
-  afterFile: Deleted[];
+  afterSymlinks: SelfMapsDeleted[];
+  afterFile: SelfMapsDeleted[];
 }
 
 beforeAll(() => {
@@ -61,19 +54,13 @@ function lineOf(input: string, name: string): number {
 }
 
 describe('a file mapped through a symlink with its own last component, the symlink removed', () => {
-  it('capture --backend bpftrace: the symlinks are known as such; only the file removed while mapped is a leak', () => {
-    const dir = workspace('same-name-bpf');
-    const bundle = join(dir, 'bundle');
-    const capture = runCli(['capture', '--backend', 'bpftrace', '--out', bundle, '--', PYTHON, PROGRAM, dir]);
-    expect(capture.status, capture.stderr).toBe(0);
-    expectTheOneLeak(dir, bundle);
-  }, 120_000);
-
-  it('strace -f -yy by hand, filtered: the same', () => {
-    const dir = workspace('same-name-strace');
-    const trace = join(dir, 'trace.txt');
-    const run = spawnSync('strace', ['-f', '-ttt', '-T', '-yy', '-e', `trace=${STRACE_FILTER}`, '-o', trace, PYTHON, PROGRAM, dir], { encoding: 'utf8', timeout: 60_000 });
-    expect(run.status, run.stderr).toBe(0);
-    expectTheOneLeak(dir, trace);
-  });
+  // strace -f -yy by hand, filtered; orphanmap capture --backend bpftrace, launched.
+  it.each(['strace', 'capture-bpftrace'] as const)(
+    '%s: the symlinks are known as such; only the file removed while mapped is a leak',
+    (how) => {
+      const dir = workspace(`same-name-${how}`);
+      expectTheOneLeak(dir, tracePython(dir, how, PROGRAM, [dir]));
+    },
+    120_000,
+  );
 });

@@ -15,27 +15,20 @@
 // (test/scenarios/block-compaction.py, the block life as Prometheus lives it).
 //
 // Needs strace, bpftrace (as root, tracefs mounted) and /usr/bin/python3.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { PYTHON, workspace } from './scenarios/harness.js';
-import { requireTool, runCli, STRACE_FILTER } from './support/tools.js';
+import { PYTHON, type SelfMapsDeleted, tracePython, workspace } from './scenarios/harness.js';
+import { requireTool, runCli } from './support/tools.js';
 
 const PROGRAM = join(import.meta.dirname, 'scenarios', 'block-compaction.py');
-
-interface Deleted {
-  address: string;
-  bytes: number;
-  path: string;
-}
 
 interface Truth {
   pid: number;
   b3: string;
-  afterCompaction: Deleted[];
-  afterRemoval: Deleted[];
+  afterCompaction: SelfMapsDeleted[];
+  afterRemoval: SelfMapsDeleted[];
 }
 
 beforeAll(() => {
@@ -59,19 +52,13 @@ function expectTheOneLeak(dir: string, input: string): void {
 }
 
 describe("a TSDB's blocks written, mapped, compacted and deleted, each holding chunks/000001", () => {
-  it('strace -f -yy by hand, filtered: no doubt from the new blocks or the removed ones; the last block removed while mapped is the one leak', () => {
-    const dir = workspace('compaction-strace');
-    const trace = join(dir, 'trace.txt');
-    const run = spawnSync('strace', ['-f', '-ttt', '-T', '-yy', '-e', `trace=${STRACE_FILTER}`, '-o', trace, PYTHON, PROGRAM, dir], { encoding: 'utf8', timeout: 60_000 });
-    expect(run.status, run.stderr).toBe(0);
-    expectTheOneLeak(dir, trace);
-  });
-
-  it('capture --backend bpftrace: the same', () => {
-    const dir = workspace('compaction-bpf');
-    const bundle = join(dir, 'bundle');
-    const capture = runCli(['capture', '--backend', 'bpftrace', '--out', bundle, '--', PYTHON, PROGRAM, dir]);
-    expect(capture.status, capture.stderr).toBe(0);
-    expectTheOneLeak(dir, bundle);
-  }, 120_000);
+  // strace -f -yy by hand, filtered; orphanmap capture --backend bpftrace, launched.
+  it.each(['strace', 'capture-bpftrace'] as const)(
+    '%s: no doubt from the new blocks or the removed ones; the last block removed while mapped is the one leak',
+    (how) => {
+      const dir = workspace(`compaction-${how}`);
+      expectTheOneLeak(dir, tracePython(dir, how, PROGRAM, [dir]));
+    },
+    120_000,
+  );
 });

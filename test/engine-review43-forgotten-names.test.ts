@@ -17,13 +17,12 @@
 //  F8: RENAME_EXCHANGE of two forgotten files forgot both: a needless doubt.
 //
 // Needs strace and /usr/bin/python3 for the first two.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { PYTHON, workspace } from './scenarios/harness.js';
-import { requireTool, runCli, STRACE_FILTER } from './support/tools.js';
+import { PYTHON, tracePython, workspace } from './scenarios/harness.js';
+import { requireTool, runCli } from './support/tools.js';
 
 const PROGRAM = join(import.meta.dirname, 'scenarios', 'spellings-made-before.py');
 
@@ -41,9 +40,7 @@ function analyze(input: string): Report {
 
 /** The program under strace -f -yy, filtered; what /proc said it left deleted, and the report. */
 function traced(mode: 'backup' | 'swap', dir: string): { deleted: { path: string }[]; report: Report } {
-  const trace = join(dir, 'trace.txt');
-  const run = spawnSync('strace', ['-f', '-ttt', '-T', '-yy', '-e', `trace=${STRACE_FILTER}`, '-o', trace, PYTHON, PROGRAM, mode, dir], { encoding: 'utf8', timeout: 60_000 });
-  expect(run.status, run.stderr).toBe(0);
+  const trace = tracePython(dir, 'strace', PROGRAM, [mode, dir]);
   const truth = JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as { deleted: { path: string }[] };
   return { deleted: truth.deleted, report: analyze(trace) };
 }

@@ -213,6 +213,25 @@ export function captureProgram<T>(dir: string, backend: 'strace' | 'bpftrace', p
   return { truth: JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as T, bundle };
 }
 
+/**
+ * `python3 PROGRAM ARGS…` the two ways a user takes a launched trace of it,
+ * each into DIR: under `strace -f -ttt -T -yy` with the recommended filter
+ * (DIR/trace.txt), or `orphanmap capture --backend bpftrace` (DIR/bundle).
+ * Returns what `orphanmap analyze` reads.
+ */
+export function tracePython(dir: string, how: 'strace' | 'capture-bpftrace', program: string, args: string[]): string {
+  if (how === 'strace') {
+    const trace = join(dir, 'trace.txt');
+    const run = spawnSync('strace', ['-f', '-ttt', '-T', '-yy', '-e', `trace=${STRACE_FILTER}`, '-o', trace, PYTHON, program, ...args], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.status, run.stderr).toBe(0);
+    return trace;
+  }
+  const bundle = join(dir, 'bundle');
+  const run = spawnSync(process.execPath, [CLI, 'capture', '--backend', 'bpftrace', '--out', bundle, '--', PYTHON, program, ...args], { encoding: 'utf8', timeout: 100_000 });
+  expect(run.status, run.stderr).toBe(0);
+  return bundle;
+}
+
 /** `orphanmap capture --backend B --pid PID` of the driver while its threads wait. */
 export async function captureAttached(dir: string, backend: 'strace' | 'bpftrace'): Promise<Captured> {
   const observer = new Observer(dir);
