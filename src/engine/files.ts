@@ -845,14 +845,14 @@ export class Files {
    * Names that led to a file the trace saw and let go (forgetNow). A call
    * by one that names nothing the trace knows reached that file, not a
    * mapped one in a directory the trace did not follow (checkMisplaced,
-   * checkAliased). Review 40, F2: a data directory rotated (c1 renamed c1.old, its file
-   * still mapped), a new c1/f created, closed and removed: the removal named
-   * the new file, forgotten at its close, and the mapped c1.old/f was put in
-   * doubt. The trade: a file created by a name and closed, then an fchdir a
-   * filter left out, then a removal by the same relative name of the mapped
-   * file in the other directory, reads as clean (the trace shows the first
-   * file made there, and nothing of the move). Kept only where the trace
-   * tells files apart (forgetNow).
+   * checkAliased). Review 40, F2: a data directory rotated (c1 renamed
+   * c1.old, its file still mapped), a new c1/f created, closed and removed:
+   * the removal named the new file, forgotten at its close, and the mapped
+   * c1.old/f was put in doubt. Kept only of a file the kernel named, by its
+   * one name (forgetNow). The trade: a file created by a name and closed,
+   * then an fchdir a filter left out, then a removal by the same relative
+   * name of the mapped file in the other directory, reads as clean (the
+   * trace shows the first file made there, and nothing of the move).
    */
   private readonly forgottenNames = new ForgottenNames();
   /**
