@@ -987,11 +987,14 @@ om_snapshot_fds() {
   return 2
 }
 
-# om_fds_to DIR FILE -> a new FILE with the "FD<TAB>TARGET" lines of DIR/fd (/proc/PID, or a thread's: om_live_dir; see om_snapshot_fds).
+# om_fds_to DIR FILE [FD] -> a new FILE with the "FD<TAB>TARGET" lines of DIR/fd (/proc/PID, or a thread's: om_live_dir; see
+# om_snapshot_fds), or of fd FD alone.
 om_fds_to() {
+  local only=()
+  [[ -n ${3-} ]] && only=(-name "$3")
   rm -f -- "$2" || return
   {
-    { find "$1/fd/" -mindepth 1 -maxdepth 1 -printf '%f\t%l\0' 2>/dev/null || [[ -d $1/fd ]]; } |
+    { find "$1/fd/" -mindepth 1 -maxdepth 1 "${only[@]}" -printf '%f\t%l\0' 2>/dev/null || [[ -d $1/fd ]]; } |
       LC_ALL=C sed -z 's/\\/\\\\/g; s/\n/\\n/g' | tr '\0' '\n' | LC_ALL=C sort -n > "$2"
   } 2>/dev/null
 }
@@ -1003,12 +1006,7 @@ om_fds_to() {
 # 0<&0; fd 1 and 2 are the capture's), and bpftrace prints no path with an
 # fd: without it, the file's mmap and its unlink by name do not meet.
 om_stdin_to() {
-  local tmp="$1.tmp"
-  rm -f -- "$tmp" || return
-  {
-    find "/proc/$$/fd/" -mindepth 1 -maxdepth 1 -name 0 -printf '%f\t%l\0' 2>/dev/null |
-      LC_ALL=C sed -z 's/\\/\\\\/g; s/\n/\\n/g' | tr '\0' '\n' > "$tmp"
-  } 2>/dev/null && mv -f -- "$tmp" "$1"
+  om_fds_to "/proc/$$" "$1.tmp" 0 && mv -f -- "$1.tmp" "$1"
 }
 
 # om_count_lines FILE -> number of lines, or nothing when FILE is missing.

@@ -23,7 +23,7 @@ import type { RunningImages } from './images.js';
 import { type EvidenceMark, KeptEvidence } from './kept-evidence.js';
 import type { MappingState, SeedMapping, Space } from './mappings.js';
 import { ForgottenNames } from './forgotten-names.js';
-import { baseName, lastTwoComponents, NameIndex } from './name-index.js';
+import { baseName, lastTwoComponents, NameIndex, parentOf } from './name-index.js';
 import { type HeldSince, ReplacedNames, UNNAMED_HOLDERS } from './replaced-names.js';
 import type { Task } from './tasks.js';
 
@@ -1010,7 +1010,8 @@ export class Files {
     if (inode !== undefined && (file.inode === null || this.withInode(inode) !== file)) this.setInode(file, inode);
     if (file.names.has(name)) file.sighted();
     if (resolvedHint !== undefined && !file.gone) this.spellAlso(file, name, resolvedHint);
-    if (resolvedHint !== undefined || inode !== undefined) file.kernelNamed = true;
+    // (An inode flags it in setInode.)
+    if (resolvedHint !== undefined) file.kernelNamed = true;
     return file;
   }
 
@@ -1569,7 +1570,7 @@ export class Files {
       // Not one whose name the trace knew, to a name in the same directory: where the trace tells files apart
       // (forgottenNames), a mapped file with that name would be known by it (review 42, G1: Prometheus writes
       // each block's chunks/000001.tmp, closes it and renames it to chunks/000001, the name of every block's).
-      const sameDirectory = fromForgotten && sameParent(from, to);
+      const sameDirectory = fromForgotten && parentOf(from) === parentOf(to);
       if (replaced === undefined && !symlinkTo && !toForgotten && !sameDirectory && !this.byName.hasUnder(from)) this.checkMisplaced(task, event, 'rename to', event.newPath, event.newDir, to);
       // The forgotten file has the new name now.
       if (fromForgotten) this.forgottenNames.remember(to);
@@ -2293,12 +2294,6 @@ function targetOfSymlink(name: string, resolved: string): string | null {
   // Older strace: a file unlinked between the open and the print ends " (deleted)".
   if (real.endsWith(DELETED_IN_ANNOTATION) && baseName(real.slice(0, -DELETED_IN_ANNOTATION.length)) === baseName(name)) return null;
   return real;
-}
-
-/** Whether two names are in the same directory, as spelled: `/d/a.tmp` and `/d/a`. */
-function sameParent(a: string, b: string): boolean {
-  const slash = a.lastIndexOf('/');
-  return slash === b.lastIndexOf('/') && a.startsWith(b.slice(0, slash + 1));
 }
 
 /**

@@ -23,10 +23,6 @@ export class ForgottenNames {
   private readonly order = new Set<string>();
   private readonly index = new NameIndex<true>();
 
-  get size(): number {
-    return this.order.size;
-  }
-
   remember(name: string): void {
     if (this.order.delete(name)) this.index.delete(name);
     this.order.add(name);

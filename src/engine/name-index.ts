@@ -7,7 +7,7 @@
 import { flatCopy } from '../parse/flat-copy.js';
 
 /** `/d/topic-0/00.index` → `/d/topic-0`; `/x` → `` (the root); a name with no `/` has none. */
-function parentOf(path: string): string | null {
+export function parentOf(path: string): string | null {
   const slash = path.lastIndexOf('/');
   return slash < 0 || path.length === 0 ? null : path.slice(0, slash);
 }
