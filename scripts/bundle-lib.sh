@@ -1005,8 +1005,11 @@ om_fds_to() {
 # the only fd the command gets from whoever ran the capture (the tracer gets
 # 0<&0; fd 1 and 2 are the capture's), and bpftrace prints no path with an
 # fd: without it, the file's mmap and its unlink by name do not meet.
+# Not written (a full disk): no FILE, and no FILE.tmp left in the bundle.
 om_stdin_to() {
-  om_fds_to "/proc/$$" "$1.tmp" 0 && mv -f -- "$1.tmp" "$1"
+  om_fds_to "/proc/$$" "$1.tmp" 0 && mv -f -- "$1.tmp" "$1" && return 0
+  om_retry rm -f -- "$1.tmp"
+  return 1
 }
 
 # om_count_lines FILE -> number of lines, or nothing when FILE is missing.
