@@ -62,6 +62,13 @@ describe('parseBpftraceLine on real records', () => {
     expect(munmap).toMatchObject({ type: 'event', key: 1498786479085n, event: { kind: 'munmap', address: 0x7fc9b8206000, length: 8192 } });
   });
 
+  it("reads a close's link count, and none from a capture made before the script printed it", () => {
+    const event = (line: string) => (parseBpftraceLine(line, 1, 'x') as { event: TraceEvent }).event;
+    expect(event('1498786418121 0 26514 26581 close fd=3 ret=0 ens=1498786415797 nlink=0')).toMatchObject({ kind: 'close', fd: 3, nlink: 0 });
+    expect(event('1498786418121 0 26514 26581 close fd=3 ret=0 ens=1498786415797 nlink=2')).toMatchObject({ kind: 'close', fd: 3, nlink: 2 });
+    expect(event('1498786418121 0 26514 26581 close fd=3 ret=0 ens=1498786415797')).not.toHaveProperty('nlink');
+  });
+
   it('keeps a close that failed with EBADF out, as it released nothing', () => {
     expect(parseBpftraceLine('2896276562378 0 16043 16043 close fd=52 ret=-9 ens=2896276561497', 1, 'x').type).toBe('ignored');
   });

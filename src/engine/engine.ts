@@ -612,7 +612,7 @@ export class Engine {
         this.fds.open(task, event, event.resolvedHint === undefined ? this.procFdFile(task, resolveName(task, event.dir, event.path)) : undefined);
         break;
       case 'close':
-        this.fds.close(task, event.fd, event, event.goneName);
+        this.fds.close(task, event.fd, event, event.goneName, event.nlink);
         break;
       case 'truncate':
         this.truncate(task, event);

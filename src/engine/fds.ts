@@ -208,14 +208,18 @@ export class Fds {
     file.note(event, this.files.keeper);
   }
 
-  /** @param goneName the path -y printed for the fd with "(deleted)" after it (CloseEvent.goneName) */
-  close(task: Task, fd: number, event: EventBase, goneName?: string): void {
+  /**
+   * @param goneName the path -y printed for the fd with "(deleted)" after it (CloseEvent.goneName)
+   * @param nlink the link count of the fd's file at the close (bpftrace: CloseEvent.nlink)
+   */
+  close(task: Task, fd: number, event: EventBase, goneName?: string, nlink?: number): void {
     this.tableEvents++;
     this.closesAndDups++;
     this.files.closesShown = true;
     const entry = task.fds.fds.get(fd);
     if (entry === undefined) return;
     if (goneName !== undefined && entry.inFlight === undefined && entry.file !== null) this.closedGone(task, fd, entry, entry.file, goneName, event);
+    if (nlink === 0 && entry.inFlight === undefined && entry.file !== null) this.closedNameless(task, entry.file, event);
     if (entry.inFlight !== undefined) {
       const before = entry.inFlight;
       delete entry.inFlight;
@@ -274,6 +278,21 @@ export class Fds {
     this.files.closedGoneUnmapped(bound, goneName, event, task.group.tgid);
     if (bound.recordCount === 0) return;
     this.files.wentOutOfSight(bound, event, task.space, `The -y annotation of fd ${fd} at ${event.place.file}:${event.place.line} shows it "(deleted)": ${REMOVED_OUT_OF_SIGHT}`);
+  }
+
+  /**
+   * bpftrace's word at a close: the fd's file had no name left (a link count
+   * of 0), by no call the trace showed (a rename over it by a process not
+   * traced: dovecot's cache, replaced while an imap process held it; review
+   * 44, H1). As for strace's "(deleted)" (closedGone), its mappings no longer
+   * live are in doubt and those live now are findings. A file the trace knows
+   * by no name (an fd opened before it, a memfd) had none to lose.
+   */
+  private closedNameless(task: Task, file: FileNode, event: EventBase): void {
+    if (file.gone || file.unnamed || (file.names.size === 0 && file.hiddenLinks === 0)) return;
+    this.files.closedGoneUnmapped(file, file.displayName, event, task.group.tgid, true);
+    if (file.recordCount === 0) return;
+    this.files.linkCountSeen(file, 0, event, 'close', task.space);
   }
 
   closeRange(task: Task, event: CloseRangeEvent): void {

@@ -1016,13 +1016,14 @@ export class Files {
   }
 
   /**
-   * A close whose -y annotation shows the fd's file "(deleted)": its mappings
-   * made since an open last reached it by a name, and no longer live, may
-   * have outlived it (ReplacedNames.goneAtClose; the live ones are findings).
+   * A close whose -y annotation shows the fd's file "(deleted)", or (bpftrace,
+   * `nameless`) with a link count of 0: its mappings made since an open last
+   * reached it by a name, and no longer live, may have outlived it
+   * (ReplacedNames.goneAtClose; the live ones are findings).
    */
-  closedGoneUnmapped(file: FileNode, name: string, event: EventBase, closerPid: number): void {
+  closedGoneUnmapped(file: FileNode, name: string, event: EventBase, closerPid: number, nameless = false): void {
     if (file.heldSince === null || file.heldSince.size === 0 || file.gone) return;
-    this.replaced.goneAtClose(name, file.heldSince, event, closerPid);
+    this.replaced.goneAtClose(name, file.heldSince, event, closerPid, nameless);
     file.heldSince = null;
   }
 

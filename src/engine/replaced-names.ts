@@ -44,8 +44,11 @@ interface Left {
 }
 
 interface Doubt {
-  /** How it was seen: an open reached another inode, a close showed the file "(deleted)", or the capture found it gone once a process exited. */
-  how: 'replaced' | 'closed' | 'gone-at-exit' | 'deleted-at-end';
+  /**
+   * How it was seen: an open reached another inode, a close showed the file "(deleted)" (strace -y) or with
+   * a link count of 0 (bpftrace), or the capture found it gone once a process exited.
+   */
+  how: 'replaced' | 'closed' | 'closed-nameless' | 'gone-at-exit' | 'deleted-at-end';
   name: string;
   dev: number;
   /** The open that reached another inode: `file:line`, and its process. */
@@ -92,9 +95,12 @@ export class ReplacedNames {
     }
   }
 
-  /** A close (by process `closerPid`, at `event`) showed the file of `name` "(deleted)", none of its mappings live: see Files.closedGoneUnmapped. */
-  goneAtClose(name: string, held: HeldSince, event: EventBase, closerPid: number): void {
-    this.doubts.push({ how: 'closed', name, dev: -1, at: `${event.place.file}:${event.place.line}`, openerPid: closerPid, was: 0, now: 0, held });
+  /**
+   * A close (by process `closerPid`, at `event`) showed the file of `name` "(deleted)", or with no name left
+   * (`nameless`: a link count of 0), none of its mappings live: see Files.closedGoneUnmapped.
+   */
+  goneAtClose(name: string, held: HeldSince, event: EventBase, closerPid: number, nameless: boolean): void {
+    this.doubts.push({ how: nameless ? 'closed-nameless' : 'closed', name, dev: -1, at: `${event.place.file}:${event.place.line}`, openerPid: closerPid, was: 0, now: 0, held });
   }
 
   /**
@@ -176,6 +182,8 @@ function howSeen(doubt: Doubt): string {
       return `the open of ${doubt.name} at ${doubt.at} (process ${doubt.openerPid}) reached inode ${doubt.now}, not inode ${doubt.was}, the file the trace knew by that name, of which `;
     case 'closed':
       return `the close at ${doubt.at} (process ${doubt.openerPid}) shows ${doubt.name} "(deleted)", which no call in the trace removed, and of which `;
+    case 'closed-nameless':
+      return `the close at ${doubt.at} (process ${doubt.openerPid}) shows ${doubt.name} with no name left (link count 0), which no call in the trace removed, and of which `;
     case 'gone-at-exit':
       return `right after process ${doubt.openerPid} exited, the capture found ${doubt.name} gone from its name (${doubt.at}), which no call in the trace removed, and of which `;
     case 'deleted-at-end':

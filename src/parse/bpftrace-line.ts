@@ -390,7 +390,11 @@ function decodeFileRecord(c: RecordContext): BpftraceRecord | null {
     case 'close': {
       const ret = f.int('ret');
       // The fd is released at entry, and also when close fails with anything but EBADF.
-      const e = c.event(headed<CloseEvent>(c, { kind: 'close', fd: f.int('fd') }), f.big('ens'));
+      const close = headed<CloseEvent>(c, { kind: 'close', fd: f.int('fd') });
+      // Absent from captures made before the script printed it.
+      const nlink = f.optionalInt('nlink');
+      if (nlink !== undefined) close.nlink = nlink;
+      const e = c.event(close, f.big('ens'));
       return failedUnlessBad(e, ret === EBADF ? c.failed(ret) : null);
     }
     case 'close_range': {

@@ -170,6 +170,8 @@ export interface CloseEvent extends EventBase {
    * file unlinked by a second spelling of its directory, a symlink).
    */
   goneName?: string;
+  /** bpftrace: the link count of the fd's file at the close's entry (0: it had no name left). */
+  nlink?: number;
 }
 
 export interface CloseRangeEvent extends EventBase {
