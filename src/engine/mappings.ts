@@ -1236,6 +1236,17 @@ export function nameMayBe(name: string, shown: string): boolean {
 }
 
 /**
+ * nameMayBe for a finding's file, by any name it had: /proc prints the name
+ * a mapping was made by, which a link, then an unlink, may have taken before
+ * the last name went (review 47, P4: `link(db, db.2); unlink(db); unlink(db.2)`,
+ * the finding at db.2 read as not in the maps, and the maps line of db as a
+ * second leak).
+ */
+export function findingNameMayBe(finding: { path: string; names: readonly string[] }, shown: string): boolean {
+  return nameMayBe(finding.path, shown) || finding.names.some((name) => nameMayBe(name, shown));
+}
+
+/**
  * The trace shows the name the mapping was made by removed, and another name
  * (a hard link) keeping the file: one it knows, or one the kernel counted
  * that it does not (bpftrace's nlink, HiddenLinks; review 32: maps-end.txt's

@@ -17,7 +17,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EndMapping, EngineOptions, SeedFd, SeedMapping, WindowMapping } from '../engine/engine.js';
 import { findingStart, type Finding } from '../engine/findings.js';
-import { nameMayBe } from '../engine/mappings.js';
+import { findingNameMayBe } from '../engine/mappings.js';
 import { DELETED_SUFFIX, deletedKind, ELISION, firstEndingAfter, isDeletedFile, mapsLookup, parseDev, readMapsLine, type MapsEntry } from '../parse/maps.js';
 import { InputError } from '../errors.js';
 import { flatCopy } from '../parse/flat-copy.js';
@@ -1365,6 +1365,6 @@ function confirmProcess(findings: readonly Finding[], pid: number, mapsEnd: read
   for (const finding of findings) {
     if (finding.resolution !== 'still-mapped' || finding.pid !== pid) continue;
     const line = lineAt(findingStart(finding));
-    finding.confirmedByMaps = line !== undefined && (finding.kind !== 'unlinked-while-mapped' || (line.deleted && nameMayBe(finding.path, fromKernelName(line.path))));
+    finding.confirmedByMaps = line !== undefined && (finding.kind !== 'unlinked-while-mapped' || (line.deleted && findingNameMayBe(finding, fromKernelName(line.path))));
   }
 }

@@ -8,7 +8,7 @@
 // trace shows keeping another name (a hard link) after the name it was
 // mapped by went, which /proc shows "(deleted)" too (a review's finding).
 // Pure: no I/O.
-import { type EndMapping, nameMayBe } from '../engine/mappings.js';
+import { type EndMapping, findingNameMayBe } from '../engine/mappings.js';
 import { findingStart, type Finding } from '../engine/findings.js';
 import { firstEndingAfter, isDeletedFile, parseDev, type MapsEntry } from '../parse/maps.js';
 import type { MapsLine } from './bundle.js';
@@ -81,7 +81,7 @@ export function findingsKeptByName<T extends MapsEntry>(findings: readonly Findi
       for (let k = firstEndingAfter(deleted, start); k < deleted.length && deleted[k]!.start < end; k++) {
         const line = deleted[k]!;
         lines++;
-        if (!named(line) || !nameMayBe(finding.path, fromKernelName(line.path))) all = false;
+        if (!named(line) || !findingNameMayBe(finding, fromKernelName(line.path))) all = false;
       }
     }
     if (lines > 0 && all) kept.push(finding);
@@ -92,7 +92,7 @@ export function findingsKeptByName<T extends MapsEntry>(findings: readonly Findi
 /** A finding unmapped in the trace, whose mapping the maps read before the process was stopped still list. */
 function unmappedAfterRead(finding: Finding, deletedAt: ReadonlyMap<number, MapsEntry> | null): boolean {
   const line = deletedAt?.get(findingStart(finding));
-  return line !== undefined && nameMayBe(finding.path, fromKernelName(line.path));
+  return line !== undefined && findingNameMayBe(finding, fromKernelName(line.path));
 }
 
 /**

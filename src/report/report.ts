@@ -5,7 +5,7 @@
 import { FINDING_KINDS, findingStart, type Finding, type FindingKind } from '../engine/findings.js';
 import type { Analysis } from '../ingest/analyze.js';
 import type { BundleMeta, MapsLine } from '../ingest/bundle.js';
-import { nameMayBe } from '../engine/mappings.js';
+import { findingNameMayBe } from '../engine/mappings.js';
 import { fromKernelName } from '../ingest/maps-end.js';
 import { mapsLookup } from '../parse/maps.js';
 import { globMatcher } from './glob.js';
@@ -85,7 +85,7 @@ export function buildReport(analysis: Analysis, filter: FindingFilter = {}, reda
       }
       const entry = lineAt(findingStart(finding));
       if (entry === undefined) continue;
-      if (finding.kind === 'unlinked-while-mapped' && !(entry.deleted && nameMayBe(finding.path, fromKernelName(entry.path)))) continue;
+      if (finding.kind === 'unlinked-while-mapped' && !(entry.deleted && findingNameMayBe(finding, fromKernelName(entry.path)))) continue;
       mapsLines[finding.id] = entry.text;
     }
   }

@@ -1,0 +1,63 @@
+// Review 47, P4: `capture --pid` of a program that gives its mapped file a
+// second name, then removes both (SQLite's database, linked to db.2). One
+// mapping outlived its file, still mapped at the end; the report made two
+// errors of it. Its finding names the file by the last name removed (db.2),
+// and maps-end.txt by the name the mapping was made by (db): the finding read
+// as "NOT in /proc/PID/maps at the end", and the maps line, which no finding
+// explained, as a second leak whose removal the trace did not show. A
+// finding is now matched with a maps line by any name its file had.
+// Truth: the program's own /proc/self/maps line, and the bytes it mapped.
+//
+// Needs root and strace.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, expect, it } from 'vitest';
+import type { Finding } from '../src/engine/findings.js';
+import { PYTHON, workspace } from './scenarios/harness.js';
+import { killStillRunning, procStatus } from './support/proc.js';
+import { CLI, REPO, requireTool, runCli } from './support/tools.js';
+import { waitFor } from './support/wait.js';
+
+const BYTES = 16384;
+const children: ChildProcess[] = [];
+
+beforeAll(() => {
+  for (const tool of ['strace', PYTHON]) requireTool(tool);
+});
+
+afterEach(() => killStillRunning(children));
+
+it('one finding, confirmed by the maps line that names the file as it was mapped', async () => {
+  const work = workspace('review47-linked');
+  writeFileSync(join(work, 'db'), Buffer.alloc(BYTES, 'd'));
+  const program = spawn(PYTHON, [join(REPO, 'test', 'scenarios', 'linked-then-removed.py'), work], { stdio: ['pipe', 'pipe', 'inherit'] });
+  children.push(program);
+  let out = '';
+  program.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  await waitFor('the program to start', () => out.includes('\n'), 10_000);
+  const pid = Number(out.split('\n')[0]);
+
+  const bundle = join(work, 'bundle');
+  const capture = spawn(process.execPath, [CLI, 'capture', '--backend', 'strace', '--pid', String(pid), '--duration', '4', '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(capture);
+  const captured = new Promise<number | null>((resolve) => capture.once('exit', (code) => resolve(code)));
+  await waitFor('strace to attach', () => (procStatus(pid)?.tracerPid ?? 0) !== 0, 30_000);
+  await waitFor('fds-start.txt', () => existsSync(join(bundle, 'fds-start.txt')), 30_000);
+  program.stdin!.write('go\n');
+  await waitFor("the program's maps line", () => out.split('\n').length > 2, 10_000);
+  // The kernel's word: the mapping lives, its file deleted, shown by the first name.
+  const line = out.split('\n')[1]!;
+  expect(line).toMatch(new RegExp(` ${join(work, 'db')} \\(deleted\\)$`));
+  const address = `0x${line.split('-')[0]!.replace(/^0+/, '')}`;
+  expect(await captured).toBe(0);
+  program.stdin!.end();
+
+  const result = runCli(['analyze', bundle, '--format', 'json']);
+  expect(result.status, result.stderr).toBe(0);
+  const report = JSON.parse(result.stdout) as { findings: Finding[]; mapsLines: Record<string, string> };
+  expect(report.findings.map((finding) => [finding.kind, finding.pid, finding.path, finding.address, finding.length, finding.resolution, finding.confirmedByMaps])).toEqual([
+    ['unlinked-while-mapped', pid, join(work, 'db.2'), address, BYTES, 'still-mapped', true],
+  ]);
+  expect(report.mapsLines[report.findings[0]!.id]).toMatch(new RegExp(`^${line.split(' ')[0]} .* ${join(work, 'db')} \\(deleted\\)$`));
+}, 60_000);
