@@ -267,7 +267,7 @@ export class Engine {
     const gone = this.mappings.goneAtExit;
     if (gone !== null && this.tasks.has(gone.pid)) {
       this.mappings.goneAtExit = null;
-      this.mappings.goneWhenExited(this.tasks.leaderOf(gone.pid).space, gone);
+      this.mappings.goneWhenExited(this.tasks.leaderOf(gone.pid).space, gone, true);
     }
     this.mappings.decidePendingOrphans();
     this.log.resolveRemaining();
@@ -398,10 +398,15 @@ export class Engine {
     const goneLate =
       late.first === null
         ? null
-        : `process ${late.first.pid} exited during the capture, and right after, the capture could not tell whether ${late.first.path} had gone from its name before the exit (${late.first.at})` +
-          `${late.mappings.length > 1 ? `, and ${late.mappings.length - 1} more files it mapped` : ''}; the trace shows neither a removal nor an munmap, but the directory changed about the exit or after it, ` +
-          'or the name could not be looked up (a name the kernel escaped, a directory that did not answer): removed by a process the trace does not follow while mapped, ' +
-          'or just after the exit (a supervisor cleaning up after it), or not at all, which the capture cannot tell apart: in doubt';
+        : late.afterTrace
+          ? `process ${late.first.pid} exited after the trace ended (while the tracer let go of it), and right after, the capture found ${late.first.path} gone from its name (${late.first.at})` +
+            `${late.mappings.length > 1 ? `, and ${late.mappings.length - 1} more files it mapped` : ''}; the trace shows neither a removal nor an munmap, but it ended first: ` +
+            'removed by a process the trace does not follow while mapped, or after the trace by the process itself (a JVM removes its hsperfdata file as it exits) or another, ' +
+            'the mapping live then or not, which the capture cannot tell apart: in doubt'
+          : `process ${late.first.pid} exited during the capture, and right after, the capture could not tell whether ${late.first.path} had gone from its name before the exit (${late.first.at})` +
+            `${late.mappings.length > 1 ? `, and ${late.mappings.length - 1} more files it mapped` : ''}; the trace shows neither a removal nor an munmap, but the directory changed about the exit or after it, ` +
+            'or the name could not be looked up (a name the kernel escaped, a directory that did not answer): removed by a process the trace does not follow while mapped, ' +
+            'or just after the exit (a supervisor cleaning up after it), or not at all, which the capture cannot tell apart: in doubt';
     const released = this.releasedGone(this.foundFor());
     const first = released[0];
     const goneReleased =

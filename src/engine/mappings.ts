@@ -431,9 +431,14 @@ export class Mappings {
    * Mappings of files found gone only as the exit was seen (GoneAtExit.late),
    * living until it: in doubt (review 24: a directory changed about the exit,
    * by the program or a supervisor, read as clean, exit 0). Each, and the first
-   * for the warning.
+   * for the warning. And (`afterTrace`) every file found gone when the trace
+   * ended before the exit did: see goneWhenExited.
    */
-  readonly goneLate: { mappings: { pid: number; name: string }[]; first: { pid: number; path: string; at: string } | null } = { mappings: [], first: null };
+  readonly goneLate: { mappings: { pid: number; name: string }[]; first: { pid: number; path: string; at: string } | null; afterTrace: boolean } = {
+    mappings: [],
+    first: null,
+    afterTrace: false,
+  };
   /**
    * The mappings of maps-start-gone.txt's files that their process released
    * itself during the capture (munmap, an mmap over it, exec): the lookup
@@ -790,9 +795,14 @@ export class Mappings {
    * the trace if its exit is not in it. What the trace shows unmapped, or
    * holds another file at, is no finding: the check came after the exit.
    */
-  goneWhenExited(space: Space, gone: GoneAtExit): void {
+  goneWhenExited(space: Space, gone: GoneAtExit, traceEndedFirst = false): void {
     const files = new Set<FileNode>();
-    for (const line of gone.lines) {
+    // The process exited after the trace ended (as bpftrace let go of its probes, seconds after its stop record): a
+    // removal between the two is not in the trace, nor an munmap before it, however long before the exit the directory
+    // changed. Each file found gone is in doubt (review 46, L4: a JVM's own removal of its hsperfdata file at its exit
+    // read as another process's, an error).
+    if (traceEndedFirst) this.goneLate.afterTrace = true;
+    for (const line of traceEndedFirst ? [] : gone.lines) {
       const mapping = this.seededAt(space, line, gone.startFile);
       if (mapping === null) {
         this.releasedBeforeExit(space, line);
@@ -808,7 +818,7 @@ export class Mappings {
       }
     }
     // Gone by the time the exit was seen, but perhaps after it: in doubt.
-    for (const line of gone.late) {
+    for (const line of traceEndedFirst ? [...gone.lines, ...gone.late] : gone.late) {
       if (this.seededAt(space, line, gone.startFile) === null) {
         this.releasedBeforeExit(space, line);
         continue;
