@@ -1965,6 +1965,15 @@ export class Files {
   }
 
   /** The file has no name left: it is known by its inode, while it has one and something holds it. */
+  /**
+   * A snapshot's word: the file had no name left, by a call the trace does
+   * not show (Mappings.seedTaken). Gone, so that an inode number the kernel
+   * gives a new file once this one is freed leads to that one, not here.
+   */
+  lostNamesUnseen(file: FileNode): void {
+    if (!file.gone) this.goes(file);
+  }
+
   private goes(file: FileNode): void {
     if (file.hiddenLinks > 0) this.hidden.forget(file);
     file.gone = true;

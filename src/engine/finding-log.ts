@@ -100,6 +100,11 @@ export class FindingLog {
           pending.unlinkedSeconds = event.seconds;
           pending.madeAfterUnlink = false;
           pending.note = `Inherited by fork from process ${pending.parentTgid}, whose mapping of this file outlived it too.`;
+        } else if (pending.traced === true && pending.unlinkedAt === null) {
+          // The trace's own mapping, which maps-start.txt shows deleted: here is the unlink it could not tell.
+          pending.unlinkedAt = unlinkedAt;
+          pending.unlinkedSeconds = event.seconds;
+          pending.note = null;
         }
       } else {
         const finding = this.decide('unlinked-while-mapped', mapping, { unlinkedAt }, event.seconds, stillMapped(mapping), null, by === null || by === mapping.space);

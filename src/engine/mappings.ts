@@ -98,6 +98,12 @@ export interface PendingOrphan {
   madeAfterUnlink: boolean;
   /** `continued`: how many other mappings of the leak its space made and unmapped, each followed by another (set when decided). */
   remapped?: number;
+  /**
+   * `snapshot`: the trace's own mapping, made before maps-start.txt was read
+   * and shown there with its file deleted (Mappings.seedTaken): an unlink the
+   * trace shows names the call; an mmap over it does not make it unused.
+   */
+  traced?: true;
 }
 
 /** The last mapping of a leak going on (Mappings.continued), unmapped, while the next one is awaited. */
@@ -124,6 +130,8 @@ export interface SeedMapping {
   text: string;
   /** Marked MADV_DONTFORK when the capture read it (a bundle's maps-start.dontfork): a fork does not copy it. */
   dontFork?: boolean;
+  /** The line's device and inode, as the tracer gives an inode's: for a mapping of a deleted file (Mappings.seedTaken). */
+  mapsInode?: Inode;
   /**
    * Its file's links, counted by the capture (a bundle's maps-start.nlink),
    * when they are more than its printed name: two or more, or any for one
@@ -255,6 +263,12 @@ export interface ReleasedGone {
   /** Where the trace removed the name while the mapping lived, other names keeping the file then (names it does not know), or null. */
   removedWhileMapped: string | null;
 }
+
+/** The note of a mapping the trace made that maps-start.txt, read after, shows deleted (Mappings.seedTaken). */
+const DELETED_WHEN_READ =
+  "maps-start.txt, read once the tracer had attached, shows this very mapping with its file deleted, after the trace's mmap of it: its last name went in " +
+  "the capture's first moments, by a call the trace does not show (bpftrace attaches its probes one at a time, strace a process's threads one by one, " +
+  'so a call made meanwhile may be missed while those around it are not), or by a process the trace does not follow.';
 
 /**
  * What every finding of goneWhenExited says: the process exited during the
@@ -452,6 +466,8 @@ export class Mappings {
   private readonly noFork = new WeakMap<Space, [number, number][]>();
   /** The seeded mappings at a maps-start-gone.txt (or -late) line's start, of the process it is about, until they go (seedReleased). */
   private readonly goneSeeds = new Map<MappingState, WatchedSeed>();
+  /** The seeds of deleted files' mappings, until the trace unmaps or maps over them (seedTaken). */
+  private readonly deletedSeeds = new Map<MappingState, { path: string; inode: Inode | undefined }>();
   /** The watched seeds by the name maps-start.txt gives them, for the opens of the trace (nameOpened). */
   private readonly seedsNamed = new Map<string, { mapping: MappingState; start: number }[]>();
   /** Those released by their own process, by their maps-start.txt start. */
@@ -490,6 +506,7 @@ export class Mappings {
     // MAP_FIXED replaces what was there; a non-fixed mmap that returns a live
     // range proves that range was unmapped already (a munmap in flight).
     const replaced = space.removeRange(event.address, end);
+    const seedTaken = this.deletedSeeds.size > 0 ? this.seedTaken(replaced, event, end) : null;
     this.clearNoFork(space, event.address, end);
     if (this.entryOrdered && (event.flags & MAP_FIXED) === 0) this.expectUnmapsInFlight(space, replaced);
     this.settle(replaced, 'unmapped', event, 'replaced');
@@ -505,10 +522,36 @@ export class Mappings {
     const mapping = this.add(space, file, event.address, event.length, event.offset, mappedAt, end);
     if (unnamed) this.unnamed.mapped(mapping, event.fd, mappedAt);
     if (task.uncloned) mapping.unclonedMaker = task.tid;
+    if (seedTaken !== null && !file.gone && seedIsOf(seedTaken, file)) {
+      this.awaitOrphan(mapping, { origin: 'snapshot', unlinkedAt: null, unlinkedSeconds: null, note: DELETED_WHEN_READ, rule: null, parentTgid: 0, held: null, madeAfterUnlink: false, traced: true });
+    }
     file.heldBy(space.ownerTgid);
     if (!file.gone && !file.unnamed) file.mappedNamedIn = space;
     else if (file.gone && file.leakedIn?.includes(space) === true) this.continued(mapping, event);
     else this.log.mappedWithNoName(mapping, event.seconds);
+  }
+
+  /**
+   * The seed of a deleted file's mapping at exactly the range a non-fixed
+   * mmap returned (`replaced`, before they settle), or null. Such an mmap
+   * never returns a live range: maps-start.txt was read after it, and its
+   * line is this very mapping, its file deleted by then. Review 46, L2:
+   * bpftrace attached its unlink probes after its mmap probes, Lucene
+   * removed the files it had just packed into a compound file in those
+   * moments, and 22 leaks read as clean; the seed, taken by the mmap, was
+   * dropped as a mapping the snapshot saw made. Not in a merged -ff trace
+   * (expectUnmapsInFlight).
+   */
+  private seedTaken(replaced: readonly MappingState[], event: MmapEvent, end: number): { path: string; inode: Inode | undefined } | null {
+    let taken: { path: string; inode: Inode | undefined } | null = null;
+    for (const mapping of replaced) {
+      const seed = this.deletedSeeds.get(mapping);
+      if (seed === undefined) continue;
+      this.deletedSeeds.delete(mapping);
+      const exact = mapping.address === event.address && pageEnd(mapping.address, mapping.length) === end && mapping.pieces === 0;
+      if (exact && (event.flags & MAP_FIXED) === 0 && !this.entryOrdered) taken = seed;
+    }
+    return taken;
   }
 
   /**
@@ -707,6 +750,7 @@ export class Mappings {
         else named.push({ mapping, start: seed.start });
       }
       if (!deleted) continue;
+      this.deletedSeeds.set(mapping, { path: seed.path, inode: seed.mapsInode });
       this.awaitOrphan(mapping, {
         origin: 'snapshot',
         unlinkedAt: null,
@@ -1166,8 +1210,10 @@ export class Mappings {
         }
         // An exec drops what a fork copied unused; a snapshot mapping that a traced mmap makes anew was that very mapping.
         // A leak's mapping released by an exec was used: the leak lasted until then.
-        const unused = (cause === 'exec' && pending.origin !== 'continued') || (cause === 'replaced' && pending.origin === 'snapshot');
+        const unused = (cause === 'exec' && pending.origin !== 'continued') || (cause === 'replaced' && pending.origin === 'snapshot' && pending.traced !== true);
         if (pending.origin === 'continued' && !unused) pending.remapped = this.takeUnlisted(mapping);
+        // Released after maps-start.txt was read, which shows the file with no name: it had none by now.
+        if (pending.traced === true) this.files.lostNamesUnseen(mapping.file);
         if (!unused) this.log.decidePending(mapping, pending);
       }
       if (mapping.unlinkFinding !== null) this.log.resolve(mapping.unlinkFinding, how, event);
@@ -1219,6 +1265,12 @@ function directoryOf(name: string): string {
  * the trace ended (a name the trace spelled otherwise still has the same last
  * component, and one bpftrace cut is the start of the real one).
  */
+/** The trace's file is the one of a deleted file's seed (seedTaken): by inode when both know it, else by the name the kernel printed. */
+function seedIsOf(seed: { path: string; inode: Inode | undefined }, file: FileNode): boolean {
+  if (seed.inode !== undefined && file.inode !== null) return seed.inode.dev === file.inode.dev && seed.inode.ino === file.inode.ino;
+  return file.names.has(seed.path);
+}
+
 function sameFile(file: FileNode, line: EndMapping): boolean {
   if (file.inode !== null && line.inode !== null) {
     if (file.inode.dev !== line.inode.dev || file.inode.ino !== line.inode.ino) return false;

@@ -469,7 +469,18 @@ function seedOf(entry: SnapshotLine, path: string, mappings: SeedMapping[], tmpf
   if (kind !== 'file' && kind !== 'tmpfile') return;
   // `text` is a join V8 keeps as a pair of references (a cons string), not a copy of the name.
   // The trace spells a newline in a name as itself, /proc as \012 (review 28: a seeded file so named never matched its unlink).
-  const seed = { start: entry.start, end: entry.end, offset: entry.offset, path: fromKernelName(entry.path), deleted: entry.deleted, place: { file: path, line: entry.lineNo }, text: entry.text };
+  const seed: SeedMapping = {
+    start: entry.start,
+    end: entry.end,
+    offset: entry.offset,
+    path: fromKernelName(entry.path),
+    deleted: entry.deleted,
+    place: { file: path, line: entry.lineNo },
+    text: entry.text,
+  };
+  // A deleted file's: the trace's mmap of it may come before this read (Mappings.seedTaken). As the tracer gives an inode's device (MKDEV).
+  const dev = entry.deleted ? parseDev(entry.dev) : null;
+  if (dev !== null) seed.mapsInode = { dev: dev.major * 2 ** 20 + dev.minor, ino: entry.inode };
   mappings.push(seed);
   // An O_TMPFILE file had none either, unless linkat gave it one before the attach (review 31, F-2: its unlink then
   // read as clean); maps-start.nlink tells.
