@@ -523,6 +523,9 @@ export class Mappings {
     if (unnamed) this.unnamed.mapped(mapping, event.fd, mappedAt);
     if (task.uncloned) mapping.unclonedMaker = task.tid;
     if (seedTaken !== null && !file.gone && seedIsOf(seedTaken, file)) {
+      // An fd whose open the trace does not show (bpftrace's open probe not yet attached, the fd closed before fds-start.txt):
+      // named as the kernel named it.
+      if (file.names.size === 0 && file.history.length === 0) file.record(flatCopy(seedTaken.path));
       this.awaitOrphan(mapping, { origin: 'snapshot', unlinkedAt: null, unlinkedSeconds: null, note: DELETED_WHEN_READ, rule: null, parentTgid: 0, held: null, madeAfterUnlink: false, traced: true });
     }
     file.heldBy(space.ownerTgid);

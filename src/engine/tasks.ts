@@ -65,6 +65,9 @@ export interface Task {
  * orphanmap.bt's dir records). Counted for a warning: such a name and the
  * file's absolute name cannot be matched.
  */
+/** Children born below the attached process's threads that are remembered (Tasks.bornLow). */
+const BORN_LOW_KEPT = 4096;
+
 /** fork(): a clone with SIGCHLD as its exit signal and no flag shared. */
 const FORK_FLAGS = 0x11;
 
@@ -207,6 +210,13 @@ export class Tasks {
    * See cloneReturned.
    */
   private readonly unsureClones = new Map<number, { parent: Task; seconds: number | null }>();
+  /**
+   * Children the trace saw cloned with a thread id below every thread seen
+   * without a clone (pids wrapped: a postmaster's fork children): gone once
+   * they exit, yet never the attached process's leader (nameGuessedProcess).
+   * The first BORN_LOW_KEPT only: memory stays flat under a fork loop.
+   */
+  private readonly bornLow = new Set<number>();
   /** The first `strace: Process N attached`: the process the trace is about. */
   private attachedRoot: number | undefined;
   private processCount = 0;
@@ -347,6 +357,7 @@ export class Tasks {
     this.clonesInFlight.delete(parent);
     if (childTid <= 0) return; // the clone failed: no child
     if (this.byTid.has(childTid)) return;
+    if (childTid < this.guessed.lowestTid && this.bornLow.size < BORN_LOW_KEPT) this.bornLow.add(childTid);
     if (flags === 0 && childTgidShown) {
       this.unsureClones.set(childTid, { parent, seconds });
       return;
@@ -425,7 +436,9 @@ export class Tasks {
     const group = this.guessed.group;
     if (group === null || group.leaderKnown) return;
     const unfollowed = this.lowestUnfollowedTid;
-    const quiet = unfollowed < this.guessed.lowestTid && !this.byTid.has(unfollowed) && !this.unsureClones.has(unfollowed) && !this.groups.has(unfollowed);
+    // Not a child the trace saw cloned, though it has exited since (review 47, P2: a postmaster's first fork child,
+    // below it after pids wrapped, named the postmaster, and --pid of the real one dropped its leak).
+    const quiet = unfollowed < this.guessed.lowestTid && !this.byTid.has(unfollowed) && !this.unsureClones.has(unfollowed) && !this.groups.has(unfollowed) && !this.bornLow.has(unfollowed);
     const lowest = quiet ? unfollowed : this.guessed.lowestTid;
     const hint = this.hints.pidHint;
     const fromHint = hint !== undefined && hint <= lowest && (hint === group.tgid || !this.groups.has(hint));

@@ -5,9 +5,10 @@ probes, and the leaks read as clean).
 
 USAGE: python3 attach-window-unlinks.py DIR TRACE STOP TRUTH
   Prints its pid. Makes DIR/seg-NNNNN (4 KiB), maps it (libc's mmap, shared,
-  the fd closed), unlinks it and keeps the mapping: every 20 ms until the
-  file TRACE has anything in it (bpftrace has begun), then as fast as it can
-  until the file STOP is there. Then writes to TRUTH {"pid", "made",
+  the fd closed), unlinks it and keeps the mapping: every 5 ms until the
+  file TRACE has anything in it (bpftrace has begun: it then attaches its
+  probes within a second or so), then as fast as it can until the file STOP
+  is there. Then writes to TRUTH {"pid", "made",
   "deleted": [...]} from its own /proc/self/maps, unmaps every mapping and
   exits.
 """
@@ -28,7 +29,7 @@ while not os.path.exists(stop):
     os.unlink(path)
     if not begun:
         begun = os.path.exists(trace) and os.path.getsize(trace) > 0
-        time.sleep(0 if begun else 0.02)
+        time.sleep(0 if begun else 0.005)
 deleted = [mapping for mapping in deleted_mappings() if mapping["path"].startswith(directory + "/")]
 with open(truth, "w") as out:
     json.dump({"pid": os.getpid(), "made": len(kept), "deleted": deleted}, out)
