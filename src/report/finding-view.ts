@@ -263,6 +263,12 @@ export interface Tally {
   /** Orphans still mapped at the end, and their bytes. */
   stillMappedAtEnd: number;
   stillMappedAtEndBytes: number;
+  /**
+   * Of those, the ones a bundle's maps at the end no longer list
+   * (confirmedByMaps false): released between the end of the trace and the
+   * read of the maps (a GC while bpftrace took its probes off; review 46, L3).
+   */
+  stillMappedGoneFromMaps: number;
   /** Orphans by how they ended. */
   orphanResolutions: Record<Resolution | 'open', number>;
   /** Non-benign findings of any kind still mapped at the end (the summary tables' column). */
@@ -281,6 +287,7 @@ export function tally(findings: Iterable<Finding>): Tally {
     heldWhenUnlinkedBytes: 0,
     stillMappedAtEnd: 0,
     stillMappedAtEndBytes: 0,
+    stillMappedGoneFromMaps: 0,
     orphanResolutions: { unmapped: 0, 'process-exited': 0, 'still-mapped': 0, open: 0 },
     stillMappedFindings: 0,
   };
@@ -303,6 +310,7 @@ export function tally(findings: Iterable<Finding>): Tally {
     if (isStillMapped(finding)) {
       t.stillMappedAtEnd++;
       t.stillMappedAtEndBytes += plausibleBytes(finding.length);
+      if (finding.confirmedByMaps === false) t.stillMappedGoneFromMaps++;
     }
   }
   t.orphanPids = [...pids].sort((a, b) => a - b);
@@ -348,7 +356,8 @@ export function findingCountsText(t: Tally): string {
 
 /** "80.0 MiB held when unlinked; still mapped at the end: none, 8 released when the process exited". */
 export function endStateText(t: Tally): string {
-  const still = t.stillMappedAtEnd === 0 ? 'none' : `${formatCount(t.stillMappedAtEnd)}, ${formatBytes(t.stillMappedAtEndBytes)}`;
+  const gone = t.stillMappedGoneFromMaps === 0 ? '' : ` (${formatCount(t.stillMappedGoneFromMaps)} of them not in the maps read after the trace: released after it ended)`;
+  const still = t.stillMappedAtEnd === 0 ? 'none' : `${formatCount(t.stillMappedAtEnd)}, ${formatBytes(t.stillMappedAtEndBytes)}${gone}`;
   const others: string[] = [];
   if (t.orphanResolutions.unmapped > 0) others.push(`${formatCount(t.orphanResolutions.unmapped)} unmapped later`);
   if (t.orphanResolutions['process-exited'] > 0) others.push(`${formatCount(t.orphanResolutions['process-exited'])} released when the process exited`);
