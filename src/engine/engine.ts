@@ -359,6 +359,7 @@ export class Engine {
       ...this.mappings.unnamed.inDoubt(found),
       ...this.files.hidden.inDoubt(found),
       ...this.files.goneUnknown.inDoubt(found),
+      ...this.files.removedHeldBeforeTrace.inDoubt(found),
       ...(this.window?.inDoubt(found) ?? []),
       ...this.mappings.goneLate.mappings,
       ...this.releasedGone(found).map(({ pid, name }) => ({ pid, name })),
@@ -426,6 +427,7 @@ export class Engine {
     const unnamed = this.mappings.unnamed.note();
     const hidden = this.files.hidden.note();
     const goneUnknown = this.files.goneUnknown.note();
+    const heldBeforeTrace = this.files.removedHeldBeforeTrace.note(this.foundFor());
     const window = this.window?.note() ?? null;
     const fromFiles = [
       ...(untraced === null ? [] : [untraced]),
@@ -448,6 +450,7 @@ export class Engine {
       ...(unnamed === null ? [] : [unnamed]),
       ...(hidden === null ? [] : [hidden]),
       ...(goneUnknown === null ? [] : [goneUnknown]),
+      ...(heldBeforeTrace === null ? [] : [heldBeforeTrace]),
       ...(window === null ? [] : [window]),
     ];
     return fromFiles.length === 0 ? this.tasks.assumptions() : [...this.tasks.assumptions(), ...fromFiles];
@@ -473,6 +476,7 @@ export class Engine {
       ...this.mappings.unnamed.paths(),
       ...this.files.hidden.paths(),
       ...this.files.goneUnknown.paths(),
+      ...this.files.removedHeldBeforeTrace.paths(),
       ...(this.window?.paths() ?? []),
       ...this.files.missingPaths(),
       ...this.releasedGone(this.foundFor())

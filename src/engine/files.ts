@@ -587,6 +587,68 @@ export class GoneUnderUnknownName extends DoubtfulCalls<{ fd: number; shown: str
   }
 }
 
+/**
+ * Unlinks (or renames over) of the last name of a file an attached process held open since
+ * before the trace (an fd the trace saw used, never opened), in a trace with
+ * no maps snapshot: what that process mapped before the trace is not known,
+ * and a mapping of the file made then may have outlived it (review 47, P1:
+ * `strace -p` of a SQLite process, its database mapped before the attach and
+ * unlinked in the trace, read as clean, `--fail-on error` exit 0). One doubt
+ * a file, in the holder's process; the first told.
+ */
+export class RemovedHeldBeforeTrace extends FirstOfMany<{ name: string; at: string; pid: number; holder: { tgid: number }; fd: number }> {
+  private readonly doubted: { holder: { tgid: number }; name: string }[] = [];
+
+  removed(holder: { tgid: number }, fd: number, name: string, event: EventBase, pid: number): void {
+    this.removedAt(holder, fd, name, `${event.place.file}:${event.place.line}`, pid);
+  }
+
+  removedAt(holder: { tgid: number }, fd: number, name: string, at: string, pid: number): void {
+    this.add({ name, at, pid, holder, fd });
+    this.doubted.push({ holder, name });
+  }
+
+  /** Each in doubt, but those a finding of that process and name covers. */
+  inDoubt(found: (pid: number, name: string) => boolean): { pid: number; name: string }[] {
+    return this.doubted.filter(({ holder, name }) => !found(holder.tgid, name)).map(({ holder, name }) => ({ pid: holder.tgid, name }));
+  }
+
+  note(found: (pid: number, name: string) => boolean): string | null {
+    const first = this.first;
+    if (first === null || this.inDoubt(found).length === 0) return null;
+    const more = this.count > 1 ? ` (and ${this.count - 1} more like it)` : '';
+    return (
+      `the last name of ${first.name} went at ${first.at} (process ${first.pid})${more}, a file process ${first.holder.tgid} held open since before the trace (fd ${first.fd}), ` +
+      'and the trace has no snapshot of its maps (strace -p, not orphanmap capture --pid): a mapping of it made before the trace is not known, and may have outlived it: in doubt. ' +
+      'On the host, look for "(deleted)" in /proc/PID/maps (orphanmap scan); capture with orphanmap capture --pid, whose maps-start.txt shows such mappings'
+    );
+  }
+
+  paths(): string[] {
+    return this.first === null ? [] : [this.first.name];
+  }
+}
+
+/** The names RemovedNames keeps: the most recent. */
+const REMOVED_NAMES_KEPT = 1024;
+
+/** Names removed by calls that named no file the trace knew, with where and by which process: the most recent REMOVED_NAMES_KEPT. */
+class RemovedNames {
+  private readonly removed = new Map<string, { at: string; pid: number }>();
+
+  note(name: string, event: EventBase, pid: number): void {
+    this.removed.delete(name);
+    this.removed.set(flatCopy(name), { at: `${event.place.file}:${event.place.line}`, pid });
+    if (this.removed.size > REMOVED_NAMES_KEPT) this.removed.delete(this.removed.keys().next().value as string);
+  }
+
+  take(name: string): { at: string; pid: number } | undefined {
+    const removed = this.removed.get(name);
+    if (removed !== undefined) this.removed.delete(name);
+    return removed;
+  }
+}
+
 /** An unlink or rename by a spelling of a file's name that a replaced symlink on its way took away (Files.spellingsGoneUnder). */
 interface Swapped {
   call: Misplaced['call'];
@@ -818,6 +880,13 @@ export class Files {
   readonly hidden = new HiddenLinks();
   /** Files an fd's annotation showed gone under a name the trace never gave them (GoneUnderUnknownName). */
   readonly goneUnknown = new GoneUnderUnknownName();
+  readonly removedHeldBeforeTrace = new RemovedHeldBeforeTrace();
+  /** Files an attached process (no execve of it in the trace) held by an fd opened before the trace: the process, and the fd. */
+  private readonly heldBeforeTrace = new WeakMap<FileNode, { group: { tgid: number }; fd: number }>();
+  /** A bundle's maps snapshot seeded the engine: what was mapped before the trace is known (seeded). */
+  private snapshotSeeded = false;
+  /** Names of no file the trace knew that an attached process removed: an fd opened before the trace may show one "(deleted)" later. */
+  private readonly unknownRemoved = new RemovedNames();
   /**
    * Files a link made of a name the trace held no file for: perhaps a file it
    * knows by another name, with hidden names (HiddenLinks), so a removal of
@@ -1364,6 +1433,26 @@ export class Files {
     return false;
   }
 
+  /**
+   * An attached process (its execve not in the trace) holds `file` by fd
+   * `fd`, opened before the trace: its unlink, with no maps snapshot, may
+   * have orphaned a mapping the trace never saw made (RemovedHeldBeforeTrace).
+   */
+  heldSinceBefore(file: FileNode, group: { tgid: number; membershipKnown: boolean }, fd: number): void {
+    if (!group.membershipKnown && !this.heldBeforeTrace.has(file)) this.heldBeforeTrace.set(file, { group, fd });
+  }
+
+  /**
+   * The same when the fd is first seen once its file is gone, shown
+   * "(deleted)" as `hint`, a name an attached process's unlink the trace
+   * showed removed (review 47, P1: SQLite's fd 3 first shown after the unlink).
+   */
+  goneHeldSinceBefore(group: { tgid: number; membershipKnown: boolean }, fd: number, hint: string): void {
+    if (this.snapshotSeeded || group.membershipKnown) return;
+    const removed = this.unknownRemoved.take(hint);
+    if (removed !== undefined) this.removedHeldBeforeTrace.removedAt(group, fd, hint, removed.at, removed.pid);
+  }
+
   /** The file behind an fd opened before the trace: named from the -y hint when there is one. */
   openedBeforeTrace(fd: number, hint: string | undefined): FileNode {
     let file = hint === undefined ? undefined : this.byName.get(hint);
@@ -1414,6 +1503,7 @@ export class Files {
 
   /** The file of a mapping in a maps snapshot; a deleted one is known only by its inode. */
   seeded(seed: SeedMapping): FileNode {
+    this.snapshotSeeded = true;
     let file = this.withInode(seed.inode);
     if (file === undefined && !seed.deleted) file = this.byName.get(seed.path);
     if (file === undefined) {
@@ -1894,6 +1984,8 @@ export class Files {
     this.spellingsGoneUnder(name, event);
     const file = this.withInode(event.inode) ?? this.byName.get(name);
     if (file === undefined) {
+      // An fd opened before the trace may show this file "(deleted)" later (RemovedHeldBeforeTrace).
+      if (!this.snapshotSeeded && !task.group.membershipKnown) this.unknownRemoved.note(name, event, task.group.tgid);
       noteRelative(task, name, event);
       this.checkSwapped(task, event, 'unlink', name);
       // A file known by a cut name may have this one.
@@ -1956,6 +2048,8 @@ export class Files {
     }
     this.goes(file);
     const unlinkedAt = this.log.unlinked(file, event, lastNames !== null, by);
+    const held = this.snapshotSeeded ? undefined : this.heldBeforeTrace.get(file);
+    if (held !== undefined) this.removedHeldBeforeTrace.removed(held.group, held.fd, flatCopy(name), event, by.ownerTgid);
     if (file.runningIn > 0) this.images.lostLastName(file, event);
     if (lastNames !== null) {
       file.wentHeld = { at: unlinkedAt ?? atOf(event), names: lastNames };
@@ -1964,7 +2058,6 @@ export class Files {
     this.forgetIfUnused(file);
   }
 
-  /** The file has no name left: it is known by its inode, while it has one and something holds it. */
   /**
    * A snapshot's word: the file had no name left, by a call the trace does
    * not show (Mappings.seedTaken). Gone, so that an inode number the kernel
@@ -1974,6 +2067,7 @@ export class Files {
     if (!file.gone) this.goes(file);
   }
 
+  /** The file has no name left: it is known by its inode, while it has one and something holds it. */
   private goes(file: FileNode): void {
     if (file.hiddenLinks > 0) this.hidden.forget(file);
     file.gone = true;
