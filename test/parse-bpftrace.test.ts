@@ -62,10 +62,17 @@ describe('parseBpftraceLine on real records', () => {
     expect(munmap).toMatchObject({ type: 'event', key: 1498786479085n, event: { kind: 'munmap', address: 0x7fc9b8206000, length: 8192 } });
   });
 
-  it("reads a close's link count, and none from a capture made before the script printed it", () => {
+  it("reads a close's link count with its inode, and neither from a capture made before the script printed them", () => {
     const event = (line: string) => (parseBpftraceLine(line, 1, 'x') as { event: TraceEvent }).event;
-    expect(event('1498786418121 0 26514 26581 close fd=3 ret=0 ens=1498786415797 nlink=0')).toMatchObject({ kind: 'close', fd: 3, nlink: 0 });
-    expect(event('1498786418121 0 26514 26581 close fd=3 ret=0 ens=1498786415797 nlink=2')).toMatchObject({ kind: 'close', fd: 3, nlink: 2 });
+    expect(event('1498786418121 0 26514 26581 close fd=3 ret=0 ens=1498786415797 nlink=0 ino=2164510 dev=266338304')).toMatchObject({
+      kind: 'close',
+      fd: 3,
+      nlink: 0,
+      inode: { dev: 266338304, ino: 2164510 },
+    });
+    expect(event('1498786418121 0 26514 26581 close fd=3 ret=0 ens=1498786415797 nlink=2 ino=2164510 dev=266338304')).toMatchObject({ kind: 'close', fd: 3, nlink: 2 });
+    // A count with no inode says nothing of whose it is (the first script that printed it: review 48, C3).
+    expect(event('1498786418121 0 26514 26581 close fd=3 ret=0 ens=1498786415797 nlink=0')).not.toHaveProperty('nlink');
     expect(event('1498786418121 0 26514 26581 close fd=3 ret=0 ens=1498786415797')).not.toHaveProperty('nlink');
   });
 

@@ -621,7 +621,7 @@ export class Engine {
         this.fds.open(task, event, event.resolvedHint === undefined ? this.procFdFile(task, resolveName(task, event.dir, event.path)) : undefined);
         break;
       case 'close':
-        this.fds.close(task, event.fd, event, event.goneName, event.nlink);
+        this.fds.close(task, event.fd, event, event.goneName, event.nlink, event.inode);
         break;
       case 'truncate':
         this.truncate(task, event);

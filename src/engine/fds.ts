@@ -8,7 +8,7 @@
 import type { CloseRangeEvent, DupEvent, EventBase, Inode, OpenEvent, SetCloexecEvent } from '../parse/events.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import { deletedKind } from '../parse/maps.js';
-import { DELETED_IN_ANNOTATION, learnCwd, REMOVED_OUT_OF_SIGHT, noteRelative, resolveName, type FileNode, type Files } from './files.js';
+import { DELETED_IN_ANNOTATION, learnCwd, REMOVED_OUT_OF_SIGHT, noteRelative, resolveName, sameInode, type FileNode, type Files } from './files.js';
 import type { Task } from './tasks.js';
 
 /** An fd open when the capture began: a line of a bundle's fds-start.txt. */
@@ -210,9 +210,9 @@ export class Fds {
 
   /**
    * @param goneName the path -y printed for the fd with "(deleted)" after it (CloseEvent.goneName)
-   * @param nlink the link count of the fd's file at the close (bpftrace: CloseEvent.nlink)
+   * @param nlink the link count of the fd's file at the close, and `inode` the file's (bpftrace: CloseEvent.nlink)
    */
-  close(task: Task, fd: number, event: EventBase, goneName?: string, nlink?: number): void {
+  close(task: Task, fd: number, event: EventBase, goneName?: string, nlink?: number, inode?: Inode): void {
     this.tableEvents++;
     this.closesAndDups++;
     this.files.closesShown = true;
@@ -223,7 +223,13 @@ export class Fds {
       return;
     }
     if (goneName !== undefined && entry.inFlight === undefined && entry.file !== null) this.closedGone(task, fd, entry, entry.file, goneName, event);
-    if (nlink === 0 && entry.inFlight === undefined && entry.file !== null) this.closedNameless(task, entry.file, event);
+    // Counted for the file the table holds only when it is that file: the table may be off by a call the trace missed.
+    const bound = entry.inFlight === undefined ? entry.file : null;
+    const known = nlink !== undefined && bound !== null ? this.files.seedInodeOf(bound) : null;
+    if (nlink !== undefined && bound !== null && known !== null && inode !== undefined && sameInode(known, inode)) {
+      if (nlink === 0) this.closedNameless(task, bound, event);
+      else this.files.linkCountSeen(bound, nlink, event, 'close', task.space);
+    }
     if (entry.inFlight !== undefined) {
       const before = entry.inFlight;
       delete entry.inFlight;

@@ -883,6 +883,12 @@ export class Files {
   readonly removedHeldBeforeTrace = new RemovedHeldBeforeTrace();
   /** Files an attached process (no execve of it in the trace) held by an fd opened before the trace: the process, and the fd. */
   private readonly heldBeforeTrace = new WeakMap<FileNode, { group: { tgid: number }; fd: number }>();
+  /**
+   * The inode a maps-start.txt line gave a file that has none from the trace:
+   * only to tell whose link count a bpftrace close gives (seedInodeOf), not to
+   * find the file by (an overlayfs file's device may differ between the two).
+   */
+  private readonly seedInodes = new WeakMap<FileNode, Inode>();
   /** A bundle's maps snapshot seeded the engine: what was mapped before the trace is known (seeded). */
   private snapshotSeeded = false;
   /** Names of no file the trace knew that an attached process removed: an fd opened before the trace may show one "(deleted)" later. */
@@ -1453,6 +1459,11 @@ export class Files {
     if (removed !== undefined) this.removedHeldBeforeTrace.removedAt(group, fd, hint, removed.at, removed.pid);
   }
 
+  /** The file's inode from the trace, else from the maps-start.txt line that seeded it, or null. */
+  seedInodeOf(file: FileNode): Inode | null {
+    return file.inode ?? this.seedInodes.get(file) ?? null;
+  }
+
   /** The file behind an fd opened before the trace: named from the -y hint when there is one. */
   openedBeforeTrace(fd: number, hint: string | undefined): FileNode {
     let file = hint === undefined ? undefined : this.byName.get(hint);
@@ -1517,6 +1528,7 @@ export class Files {
     }
     // /proc/PID/maps prints the kernel's path.
     if (!seed.deleted) file.kernelNamed = true;
+    if (!seed.deleted && seed.mapsInode !== undefined && file.inode === null) this.seedInodes.set(file, seed.mapsInode);
     // Links the capture counted at the attach (maps-start.nlink): names of it the trace does not know (review 32).
     const counted = seed.nlink ?? 0;
     if (counted > 0 && !file.gone) {
@@ -2058,15 +2070,6 @@ export class Files {
     this.forgetIfUnused(file);
   }
 
-  /**
-   * A snapshot's word: the file had no name left, by a call the trace does
-   * not show (Mappings.seedTaken). Gone, so that an inode number the kernel
-   * gives a new file once this one is freed leads to that one, not here.
-   */
-  lostNamesUnseen(file: FileNode): void {
-    if (!file.gone) this.goes(file);
-  }
-
   /** The file has no name left: it is known by its inode, while it has one and something holds it. */
   private goes(file: FileNode): void {
     if (file.hiddenLinks > 0) this.hidden.forget(file);
@@ -2078,8 +2081,9 @@ export class Files {
   }
 
   /**
-   * An mmap or ftruncate (`event`, by a task of `by`) reported the file's
-   * link count. 1 or more: no call by a cut name removed its last one. 0,
+   * An mmap, ftruncate or close (`event`, by a task of `by`) reported the file's
+   * link count. 1 or more: no call by a cut name removed its last one, and no
+   * mapping released since the last open by a name outlived it. 0,
    * while the trace cannot follow its names (CutNames.outOfSight): its last
    * name went out of the trace's sight, and each live mapping outlived it.
    * 0 for a file whose names the trace follows: a process it does not follow
@@ -2088,6 +2092,8 @@ export class Files {
    */
   linkCountSeen(file: FileNode, nlink: number, event: EventBase, call: string, by: Space): void {
     if (nlink > 0) {
+      // A name left now: the mappings released since the last open by a name outlived none (review 48, C1).
+      file.sighted();
       this.hidden.counted(file, nlink, event.place);
       this.cut.settle(file, nlink);
       if (file.inode !== null) this.replaced.settle(file.inode.dev, file.inode.ino);
@@ -2662,7 +2668,7 @@ export function normalizePath(path: string): string {
 }
 
 /** The same inode, as the `dev:ino` strings the index was once keyed by compared (SameValueZero: a NaN parsed twice is one key). */
-function sameInode(a: Inode, b: Inode): boolean {
+export function sameInode(a: Inode, b: Inode): boolean {
   return sameNumber(a.dev, b.dev) && sameNumber(a.ino, b.ino);
 }
 

@@ -130,7 +130,7 @@ export interface SeedMapping {
   text: string;
   /** Marked MADV_DONTFORK when the capture read it (a bundle's maps-start.dontfork): a fork does not copy it. */
   dontFork?: boolean;
-  /** The line's device and inode, as the tracer gives an inode's: for a mapping of a deleted file (Mappings.seedTaken). */
+  /** The line's device and inode, as the tracer gives an inode's (Mappings.seedTaken, Files.seedInodeOf). */
   mapsInode?: Inode;
   /**
    * Its file's links, counted by the capture (a bundle's maps-start.nlink),
@@ -466,6 +466,15 @@ export class Mappings {
   private readonly noFork = new WeakMap<Space, [number, number][]>();
   /** The seeded mappings at a maps-start-gone.txt (or -late) line's start, of the process it is about, until they go (seedReleased). */
   private readonly goneSeeds = new Map<MappingState, WatchedSeed>();
+  /**
+   * Mappings that took a deleted file's seed (seedTaken) and were released
+   * while the trace still knew their file by a name: the name went unseen,
+   * before the release (a leak) or after it. Decided at the end, unless the
+   * trace shows that name removed after all (nameChanged): the name went then,
+   * after the release (review 48, C2: a file mapped, unmapped and mapped again
+   * at one address while bpftrace attached; the seed was the second's).
+   */
+  private windowReleased: { mapping: MappingState; pending: PendingOrphan; how: Resolution; event: EventBase | null }[] = [];
   /** The seeds of deleted files' mappings, until the trace unmaps or maps over them (seedTaken). */
   private readonly deletedSeeds = new Map<MappingState, { path: string; inode: Inode | undefined }>();
   /** The watched seeds by the name maps-start.txt gives them, for the opens of the trace (nameOpened). */
@@ -904,6 +913,7 @@ export class Mappings {
    * (entryChanged).
    */
   nameChanged(name: string, under: boolean, event: EventBase): void {
+    if (this.windowReleased.length > 0) this.windowReleased = this.windowReleased.filter(({ mapping }) => !mapping.file.history.includes(name));
     // Removed while still mapped: maps-start-gone.txt's line of it is that removal's (review 33 exactness, 1: a file
     // kept by a hard link made before the trace, unlinked, then released, was put in doubt, "the trace shows no removal").
     for (const { mapping } of this.seedsNamed.get(name) ?? []) {
@@ -934,9 +944,9 @@ export class Mappings {
     }
   }
 
-  /** Whether a seed released during the capture waits for its process's exit (nameChanged and entryChanged need asking). */
+  /** Whether a seed released during the capture waits for its process's exit, or a mapping for the end (windowReleased): nameChanged and entryChanged need asking. */
   get watchesReleasedNames(): boolean {
-    return this.releasedSeeds.size > 0;
+    return this.releasedSeeds.size > 0 || this.windowReleased.length > 0;
   }
 
   /** Whether a seed of a line of maps-start-gone.txt or its -late twin, mapped or released, waits for its process's exit (nameOpened needs asking). */
@@ -1144,6 +1154,12 @@ export class Mappings {
       mapping.pendingOrphan = null;
     }
     this.pendingOrphans.clear();
+    // The trace never showed their names removed: they went unseen, in the capture's first moments, while mapped.
+    for (const { mapping, pending, how, event } of this.windowReleased) {
+      this.log.decidePending(mapping, pending);
+      if (mapping.unlinkFinding !== null) this.log.resolve(mapping.unlinkFinding, how, event);
+    }
+    this.windowReleased = [];
   }
 
   private add(space: Space, file: FileNode, address: number, length: number, offset: number, mappedAt: At | null, end: number, originalAddress = address): MappingState {
@@ -1215,8 +1231,13 @@ export class Mappings {
         // A leak's mapping released by an exec was used: the leak lasted until then.
         const unused = (cause === 'exec' && pending.origin !== 'continued') || (cause === 'replaced' && pending.origin === 'snapshot' && pending.traced !== true);
         if (pending.origin === 'continued' && !unused) pending.remapped = this.takeUnlisted(mapping);
-        // Released after maps-start.txt was read, which shows the file with no name: it had none by now.
-        if (pending.traced === true) this.files.lostNamesUnseen(mapping.file);
+        if (pending.traced === true && pending.unlinkedAt === null && !mapping.file.gone) {
+          // Whether its name went before this release is not known yet: decided at the end (windowReleased).
+          this.windowReleased.push({ mapping, pending, how, event: copyOfEvent(event) });
+          if (mapping.remapFinding !== null) this.log.resolve(mapping.remapFinding, how, event);
+          this.files.forgetIfUnused(mapping.file);
+          continue;
+        }
         if (!unused) this.log.decidePending(mapping, pending);
       }
       if (mapping.unlinkFinding !== null) this.log.resolve(mapping.unlinkFinding, how, event);
@@ -1261,6 +1282,12 @@ function directoryOf(name: string): string {
   return slash <= 0 ? '/' : name.slice(0, slash);
 }
 
+/** The trace's file is the one of a deleted file's seed (seedTaken): by inode when both know it, else by the name the kernel printed. */
+function seedIsOf(seed: { path: string; inode: Inode | undefined }, file: FileNode): boolean {
+  if (seed.inode !== undefined && file.inode !== null) return seed.inode.dev === file.inode.dev && seed.inode.ino === file.inode.ino;
+  return file.names.has(seed.path);
+}
+
 /**
  * The file the engine holds is the one a maps line names: by inode when both
  * know it, else by a name the trace gave it. An inode is used again once its
@@ -1268,11 +1295,6 @@ function directoryOf(name: string): string {
  * the trace ended (a name the trace spelled otherwise still has the same last
  * component, and one bpftrace cut is the start of the real one).
  */
-/** The trace's file is the one of a deleted file's seed (seedTaken): by inode when both know it, else by the name the kernel printed. */
-function seedIsOf(seed: { path: string; inode: Inode | undefined }, file: FileNode): boolean {
-  if (seed.inode !== undefined && file.inode !== null) return seed.inode.dev === file.inode.dev && seed.inode.ino === file.inode.ino;
-  return file.names.has(seed.path);
-}
 
 function sameFile(file: FileNode, line: EndMapping): boolean {
   if (file.inode !== null && line.inode !== null) {

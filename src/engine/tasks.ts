@@ -59,18 +59,18 @@ export interface Task {
   uncloned: boolean;
 }
 
-/**
- * The names that stayed relative: no cwd known (the trace never showed one,
- * no bundle recorded one) and no path from the kernel (strace -y,
- * orphanmap.bt's dir records). Counted for a warning: such a name and the
- * file's absolute name cannot be matched.
- */
 /** Children born below the attached process's threads that are remembered (Tasks.bornLow). */
 const BORN_LOW_KEPT = 4096;
 
 /** fork(): a clone with SIGCHLD as its exit signal and no flag shared. */
 const FORK_FLAGS = 0x11;
 
+/**
+ * The names that stayed relative: no cwd known (the trace never showed one,
+ * no bundle recorded one) and no path from the kernel (strace -y,
+ * orphanmap.bt's dir records). Counted for a warning: such a name and the
+ * file's absolute name cannot be matched.
+ */
 export class RelativeNames {
   count = 0;
   private first: { name: string; pid: number; at: string } | null = null;

@@ -478,8 +478,9 @@ function seedOf(entry: SnapshotLine, path: string, mappings: SeedMapping[], tmpf
     place: { file: path, line: entry.lineNo },
     text: entry.text,
   };
-  // A deleted file's: the trace's mmap of it may come before this read (Mappings.seedTaken). As the tracer gives an inode's device (MKDEV).
-  const dev = entry.deleted ? parseDev(entry.dev) : null;
+  // As the tracer gives an inode's device (MKDEV): a deleted file's mmap by the trace may come before this read
+  // (Mappings.seedTaken), and bpftrace's close of a file's fd says whose link count it gives (Fds.close).
+  const dev = parseDev(entry.dev);
   if (dev !== null) seed.mapsInode = { dev: dev.major * 2 ** 20 + dev.minor, ino: entry.inode };
   mappings.push(seed);
   // An O_TMPFILE file had none either, unless linkat gave it one before the attach (review 31, F-2: its unlink then

@@ -391,9 +391,14 @@ function decodeFileRecord(c: RecordContext): BpftraceRecord | null {
       const ret = f.int('ret');
       // The fd is released at entry, and also when close fails with anything but EBADF.
       const close = headed<CloseEvent>(c, { kind: 'close', fd: f.int('fd') });
-      // Absent from captures made before the script printed it.
+      // Absent from captures made before the script printed them; a count is the inode's, and only with one.
       const nlink = f.optionalInt('nlink');
-      if (nlink !== undefined) close.nlink = nlink;
+      const ino = f.optionalInt('ino');
+      const dev = f.optionalInt('dev');
+      if (nlink !== undefined && ino !== undefined && ino !== 0 && dev !== undefined) {
+        close.nlink = nlink;
+        close.inode = { dev, ino };
+      }
       const e = c.event(close, f.big('ens'));
       return failedUnlessBad(e, ret === EBADF ? c.failed(ret) : null);
     }

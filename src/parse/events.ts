@@ -170,8 +170,9 @@ export interface CloseEvent extends EventBase {
    * file unlinked by a second spelling of its directory, a symlink).
    */
   goneName?: string;
-  /** bpftrace: the link count of the fd's file at the close's entry (0: it had no name left). */
+  /** bpftrace: the link count of the fd's file at the close's entry (0: it had no name left), with its inode. */
   nlink?: number;
+  inode?: Inode;
 }
 
 export interface CloseRangeEvent extends EventBase {
