@@ -8,10 +8,17 @@
 // non-fixed mmap that takes a deleted file's line, of the same file, is that
 // very mapping, and its file lost its last name unseen: a finding.
 //
+// The seed is the last mapping of that file at that range, not the first
+// (review 48, C2: a file mapped, unmapped and mapped again at one address
+// had its error on the first and its leak called benign); and a close's link
+// count is the file's only when its inode is (C3: a memfd's 0 pinned on a
+// named file whose close the trace missed).
+//
 // A real python3 program makes, maps and unlinks files one after another,
-// as fast as it can while bpftrace attaches, keeps every mapping, and once
-// the capture has attached unmaps them all and exits. Truth: its own
-// /proc/self/maps before it unmaps: every mapping deleted.
+// as fast as it can while bpftrace attaches (test/scenarios/attach-window-
+// unlinks.py: some mapped twice, some never removed), keeps every mapping,
+// and once the capture has attached unmaps them all and exits. Truth: its
+// own /proc/self/maps before it unmaps.
 //
 // Needs root and bpftrace.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -26,27 +33,37 @@ import { waitFor } from './support/wait.js';
 
 const children: ChildProcess[] = [];
 
+/** The 1-based line of the last line of `text` that `pattern` matches. */
+function lineOfLast(text: string, pattern: RegExp): number {
+  const lines = text.split('\n');
+  for (let k = lines.length - 1; k >= 0; k--) if (pattern.test(lines[k]!)) return k + 1;
+  return 0;
+}
+
 beforeAll(() => {
   for (const tool of ['bpftrace', PYTHON]) requireTool(tool);
 });
 
 afterEach(() => killStillRunning(children));
 
-it('the mappings whose unlinks fell between the probes bpftrace attached are found, as maps-start.txt shows them deleted', async () => {
-  const work = workspace('review46-window');
-  const segments = join(work, 'segments');
-  mkdirSync(segments);
+/**
+ * `program` (a scenario taking DIR TRACE STOP TRUTH) under `capture --pid --backend bpftrace`, stopped once the
+ * capture has attached: its bundle, and what it wrote to TRUTH.
+ */
+async function captureWhileAttaching(name: string, program: string): Promise<{ directory: string; bundle: string; pid: number; truth: { made: number; deleted: SelfMapsDeleted[] } }> {
+  const work = workspace(name);
+  const directory = join(work, 'segments');
+  mkdirSync(directory);
   const bundle = join(work, 'bundle');
   const stop = join(work, 'stop');
   const truthFile = join(work, 'truth.json');
-  const program = spawn(PYTHON, [join(REPO, 'test', 'scenarios', 'attach-window-unlinks.py'), segments, join(bundle, 'trace.txt'), stop, truthFile], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(program);
-  const programDone = exited(program);
+  const child = spawn(PYTHON, [join(REPO, 'test', 'scenarios', program), directory, join(bundle, 'trace.txt'), stop, truthFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  const programDone = exited(child);
   let out = '';
-  program.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   await waitFor('the program to start', () => out.includes('\n'), 10_000);
   const pid = Number(out.split('\n')[0]);
-
   const capture = spawn(process.execPath, [CLI, 'capture', '--backend', 'bpftrace', '--pid', String(pid), '--duration', '120', '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(capture);
   const captured = exited(capture);
@@ -56,22 +73,47 @@ it('the mappings whose unlinks fell between the probes bpftrace attached are fou
   expect((await programDone).code).toBe(0);
   const run = await captured;
   expect(run.code, run.stderr).toBe(0);
-  const truth = JSON.parse(readFileSync(truthFile, 'utf8')) as { pid: number; made: number; deleted: SelfMapsDeleted[] };
-  expect(truth.deleted).toHaveLength(truth.made);
+  return { directory, bundle, pid, truth: JSON.parse(readFileSync(truthFile, 'utf8')) as { made: number; deleted: SelfMapsDeleted[] } };
+}
+
+it('the mappings whose unlinks fell between the probes bpftrace attached are found, as maps-start.txt shows them deleted', async () => {
+  const { directory: segments, bundle, truth } = await captureWhileAttaching('review46-window', 'attach-window-unlinks.py');
+  // Each round's seg and twice files: deleted, mapped; its named file is not.
+  expect(truth.deleted).toHaveLength(2 * truth.made);
 
   // The precondition, from the trace: files whose mmap it shows (by the inode its open reached) and whose unlink it does not.
   const trace = readFileSync(join(bundle, 'trace.txt'), 'utf8');
-  const opened = new Map([...trace.matchAll(/ open sys=openat .* ino=(\d+) .* path=(\S+\/seg-\d+) /g)].map((match) => [match[1]!, match[2]!]));
+  const opened = new Map([...trace.matchAll(/ open sys=openat .* ino=(\d+) .* path=(\S+\/(?:seg|twice)-\d+) /g)].map((match) => [match[1]!, match[2]!]));
   const mapped = new Set([...trace.matchAll(/ mmap ret=0x[0-9a-f]+ .* ino=(\d+) /g)].map((match) => match[1]!));
-  const unlinked = new Set([...trace.matchAll(/ unlink sys=unlink .* path=(\S+\/seg-\d+) /g)].map((match) => match[1]!));
+  const unlinked = new Set([...trace.matchAll(/ unlink sys=unlink .* path=(\S+\/(?:seg|twice)-\d+) /g)].map((match) => match[1]!));
   const unseen = [...opened].filter(([ino, path]) => mapped.has(ino) && !unlinked.has(path)).map(([, path]) => path);
   expect(unseen.length).toBeGreaterThan(0);
 
   const result = runCli(['analyze', bundle, '--format', 'json']);
   expect(result.status, result.stderr).toBe(0);
   const report = JSON.parse(result.stdout) as { findings: Finding[] };
-  const found = report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped' && finding.path.startsWith(`${segments}/`));
-  expect(found.map((finding) => `${finding.address} ${finding.path} ${finding.resolution}`).sort()).toEqual(truth.deleted.map((mapping) => `${mapping.address} ${mapping.path} unmapped`).sort());
+  const found = report.findings.filter((finding) => finding.path.startsWith(`${segments}/`));
+  // Errors, each the one /proc shows deleted (no benign finding: the mapping kept was made while the file was named).
+  expect(found.map((finding) => `${finding.kind} ${finding.severity} ${finding.address} ${finding.path} ${finding.resolution}`).sort()).toEqual(
+    truth.deleted.map((mapping) => `unlinked-while-mapped error ${mapping.address} ${mapping.path} unmapped`).sort(),
+  );
+  // A twice file's finding is its second mapping's: the last mmap of it in the trace, when the trace shows both.
+  for (const finding of found.filter((finding) => finding.path.includes('/twice-') && finding.mappedAt?.file === join(bundle, 'trace.txt'))) {
+    const ino = [...opened].find(([, path]) => path === finding.path)?.[0];
+    const mmaps = [...trace.matchAll(new RegExp(` mmap ret=0x[0-9a-f]+ .* ino=${ino} `, 'g'))].length;
+    if (mmaps === 2) expect(finding.mappedAt!.line, finding.path).toBe(lineOfLast(trace, new RegExp(` mmap ret=0x[0-9a-f]+ .* ino=${ino} `)));
+  }
   // Those the trace saw mapped: "mapped" is the trace's mmap.
   for (const path of unseen) expect(found.find((finding) => finding.path === path)?.mappedAt?.file).toBe(join(bundle, 'trace.txt'));
+}, 150_000);
+
+it("a memfd's close, link count 0, on the fd number of a named file whose close the trace missed: no error", async () => {
+  const { directory, bundle, truth } = await captureWhileAttaching('review48-fd-reuse', 'attach-window-fd-reuse.py');
+  // The program's word: no file of its was ever removed.
+  expect(truth.deleted).toEqual([]);
+  expect(truth.made).toBeGreaterThan(0);
+  // The trace holds closes with no name left (the memfds'), which must not be taken for the named files'.
+  expect(readFileSync(join(bundle, 'trace.txt'), 'utf8')).toMatch(/ close fd=\d+ ret=0 ens=\d+ nlink=0 ino=\d+ dev=\d+$/m);
+  const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: Finding[]; summary: { mappingsInDoubt: number } };
+  expect(report.findings.filter((finding) => finding.path.startsWith(`${directory}/`))).toEqual([]);
 }, 150_000);

@@ -18,7 +18,7 @@ import {
 import { AddressSpace, pageEnd, type Piece, type Pieced } from './address-space.js';
 import type { Counters } from './counters.js';
 import type { Fds } from './fds.js';
-import { DoubtfulCalls, type FileNode, type Files } from './files.js';
+import { DoubtfulCalls, type FileNode, type Files, sameInode as sameInodes } from './files.js';
 import { UNNAMED_HOLDERS } from './replaced-names.js';
 import type { EvidenceMark } from './kept-evidence.js';
 import type { RunningImages } from './images.js';
@@ -531,10 +531,12 @@ export class Mappings {
     const mapping = this.add(space, file, event.address, event.length, event.offset, mappedAt, end);
     if (unnamed) this.unnamed.mapped(mapping, event.fd, mappedAt);
     if (task.uncloned) mapping.unclonedMaker = task.tid;
-    if (seedTaken !== null && !file.gone && seedIsOf(seedTaken, file)) {
+    // A mapping that took a seed and was released, of this file at this range: the seed is this later one's (C2).
+    const retaken = seedTaken === null && this.windowReleased.length > 0 && (event.flags & MAP_FIXED) === 0 ? this.windowRetaken(space, event.address, end, file) : false;
+    if (retaken || (seedTaken !== null && !file.gone && seedIsOf(seedTaken, file))) {
       // An fd whose open the trace does not show (bpftrace's open probe not yet attached, the fd closed before fds-start.txt):
       // named as the kernel named it.
-      if (file.names.size === 0 && file.history.length === 0) file.record(flatCopy(seedTaken.path));
+      if (seedTaken !== null && file.names.size === 0 && file.history.length === 0) file.record(flatCopy(seedTaken.path));
       this.awaitOrphan(mapping, { origin: 'snapshot', unlinkedAt: null, unlinkedSeconds: null, note: DELETED_WHEN_READ, rule: null, parentTgid: 0, held: null, madeAfterUnlink: false, traced: true });
     }
     file.heldBy(space.ownerTgid);
@@ -564,6 +566,21 @@ export class Mappings {
       if (exact && (event.flags & MAP_FIXED) === 0 && !this.entryOrdered) taken = seed;
     }
     return taken;
+  }
+
+  /**
+   * Whether a released mapping that took a deleted file's seed (windowReleased)
+   * was of `file` at exactly [address, end) in `space`: a later mmap of the
+   * same file at that range, its name not seen removed since, is the one
+   * maps-start.txt listed (review 48, C2). That one is let go.
+   */
+  private windowRetaken(space: Space, address: number, end: number, file: FileNode): boolean {
+    // The file node may be a new one (the old one let go once its fd and mapping went): the same by inode, else by a name.
+    const same = (other: FileNode) => other === file || (other.inode !== null && file.inode !== null ? sameInodes(other.inode, file.inode) : other.history.some((name) => file.names.has(name)));
+    const at = this.windowReleased.findIndex(({ mapping }) => mapping.space === space && mapping.address === address && pageEnd(address, mapping.length) === end && same(mapping.file));
+    if (at < 0) return false;
+    this.windowReleased.splice(at, 1);
+    return true;
   }
 
   /**
