@@ -37,7 +37,8 @@ function scanned(held: Map<string, Set<FileNode>>, name: string, nameCut: boolea
 const DATA = `/data/${'x'.repeat(150)}`;
 const cutPath = (i: number) => `${DATA}/${String(i).padStart(8, '0')}`.padEnd(199, 'y');
 
-const task = {} as Task;
+// A process whose start the trace showed (membershipKnown): no file of it was held since before the trace.
+const task = { group: { tgid: 1, membershipKnown: true } } as unknown as Task;
 
 function unlinkEvent(path: string, line: number): UnlinkEvent {
   return {
