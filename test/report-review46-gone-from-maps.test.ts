@@ -34,8 +34,8 @@ function stillMapped(id: number, confirmedByMaps: boolean | null): Finding {
 
 it('says how many still-mapped findings the maps at the end no longer list', () => {
   const findings = [stillMapped(1, true), stillMapped(2, false), stillMapped(3, false), stillMapped(4, null)];
-  expect(endStateText(tally(findings))).toBe('16.0 KiB held when unlinked; still mapped at the end: 4, 16.0 KiB (2 of them not in the maps read after the trace: released after it ended)');
-  expect(headline(findings)).toContain('still mapped at the end: 4, 16.0 KiB (2 of them not in the maps read after the trace: released after it ended)');
+  expect(endStateText(tally(findings))).toBe('16.0 KiB held when unlinked; still mapped at the end: 4, 16.0 KiB (2 of them not in the maps read after the trace: released after it ended?)');
+  expect(headline(findings)).toContain('still mapped at the end: 4, 16.0 KiB (2 of them not in the maps read after the trace: released after it ended?)');
 });
 
 it('says nothing of the maps when every one is there, or none was read', () => {

@@ -468,11 +468,14 @@ export class Mappings {
   private readonly goneSeeds = new Map<MappingState, WatchedSeed>();
   /**
    * Mappings that took a deleted file's seed (seedTaken) and were released
-   * while the trace still knew their file by a name: the name went unseen,
-   * before the release (a leak) or after it. Decided at the end, unless the
-   * trace shows that name removed after all (nameChanged): the name went then,
-   * after the release (review 48, C2: a file mapped, unmapped and mapped again
-   * at one address while bpftrace attached; the seed was the second's).
+   * while the trace still knew their file by a name. Decided at the end: a
+   * later mmap of the same file at the same range takes the seed from them
+   * (windowRetaken; review 48, C2: a file mapped, unmapped and mapped again at
+   * one address while bpftrace attached, the seed the second's). One that none
+   * takes it from is the mapping maps-start.txt listed, its file deleted then:
+   * its name went before that read, and the release came after it, whatever
+   * removal of that name the trace shows later (another file's: review 49, D5,
+   * a new file renamed over the name).
    */
   private windowReleased: { mapping: MappingState; pending: PendingOrphan; how: Resolution; event: EventBase | null }[] = [];
   /** The seeds of deleted files' mappings, until the trace unmaps or maps over them (seedTaken). */
@@ -930,7 +933,6 @@ export class Mappings {
    * (entryChanged).
    */
   nameChanged(name: string, under: boolean, event: EventBase): void {
-    if (this.windowReleased.length > 0) this.windowReleased = this.windowReleased.filter(({ mapping }) => !mapping.file.history.includes(name));
     // Removed while still mapped: maps-start-gone.txt's line of it is that removal's (review 33 exactness, 1: a file
     // kept by a hard link made before the trace, unlinked, then released, was put in doubt, "the trace shows no removal").
     for (const { mapping } of this.seedsNamed.get(name) ?? []) {
@@ -961,9 +963,9 @@ export class Mappings {
     }
   }
 
-  /** Whether a seed released during the capture waits for its process's exit, or a mapping for the end (windowReleased): nameChanged and entryChanged need asking. */
+  /** Whether a seed released during the capture waits for its process's exit (nameChanged and entryChanged need asking). */
   get watchesReleasedNames(): boolean {
-    return this.releasedSeeds.size > 0 || this.windowReleased.length > 0;
+    return this.releasedSeeds.size > 0;
   }
 
   /** Whether a seed of a line of maps-start-gone.txt or its -late twin, mapped or released, waits for its process's exit (nameOpened needs asking). */

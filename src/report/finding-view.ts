@@ -356,7 +356,7 @@ export function findingCountsText(t: Tally): string {
 
 /** "80.0 MiB held when unlinked; still mapped at the end: none, 8 released when the process exited". */
 export function endStateText(t: Tally): string {
-  const gone = t.stillMappedGoneFromMaps === 0 ? '' : ` (${formatCount(t.stillMappedGoneFromMaps)} of them not in the maps read after the trace: released after it ended)`;
+  const gone = t.stillMappedGoneFromMaps === 0 ? '' : ` (${formatCount(t.stillMappedGoneFromMaps)} of them not in the maps read after the trace: released after it ended?)`;
   const still = t.stillMappedAtEnd === 0 ? 'none' : `${formatCount(t.stillMappedAtEnd)}, ${formatBytes(t.stillMappedAtEndBytes)}${gone}`;
   const others: string[] = [];
   if (t.orphanResolutions.unmapped > 0) others.push(`${formatCount(t.orphanResolutions.unmapped)} unmapped later`);
