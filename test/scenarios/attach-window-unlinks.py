@@ -9,12 +9,17 @@ probes, and the leaks read as clean), in three ways each round:
                    one, not the first (review 48, C2).
   DIR/named-NNNNN  mapped, its fd closed, never removed: no leak.
 
+Last, once every mapping is gone, a new file is renamed over each seg
+file's name and removed: another file's removal, after the mapped one lost
+that name.
+
 USAGE: python3 attach-window-unlinks.py DIR TRACE STOP TRUTH
   Prints its pid. Goes round every 5 ms until the file TRACE has anything in
   it (bpftrace has begun: it then attaches its probes within a second or
   so), then as fast as it can until the file STOP is there. Then writes to
   TRUTH {"pid", "made", "deleted": [...]} from its own /proc/self/maps,
-  unmaps every mapping and exits. Files are 4 KiB; mappings are libc's mmap,
+  unmaps every mapping, replaces and removes the seg names as above, and
+  exits. Files are 4 KiB; mappings are libc's mmap,
   shared, with the fd closed after.
 """
 import json
@@ -47,3 +52,11 @@ with open(truth, "w") as out:
     json.dump({"pid": os.getpid(), "made": rounds, "deleted": deleted}, out)
 for address in kept:
     unmap(address, 4096)
+# Then, the mappings gone: a new file takes each seg file's name (renamed over it, as an atomic
+# replace does) and is removed in its turn: no call of the mapped file's (review 49, D5).
+for number in range(rounds):
+    path = os.path.join(directory, "seg-%05d" % number)
+    with open(path + ".new", "wb") as new:
+        new.write(b"n")
+    os.rename(path + ".new", path)
+    os.unlink(path)
