@@ -26,36 +26,46 @@ beforeAll(() => {
 
 afterEach(() => killStillRunning(children));
 
-it('a file held and mapped before the attach, unlinked in the trace: in doubt, not clean', async () => {
-  const work = workspace('review47-held');
-  const directory = join(work, 'w');
-  writeFileSync(join(directory, 'db.sqlite'), Buffer.alloc(8192, 'd'));
-  writeFileSync(join(directory, 'other'), 'o');
-  const program = spawn(PYTHON, [join(REPO, 'test', 'scenarios', 'held-before-attach.py'), directory], { stdio: ['pipe', 'pipe', 'inherit'] });
-  children.push(program);
-  let out = '';
-  program.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  await waitFor('the program to map its file', () => out.includes('\n'), 10_000);
-  const pid = Number(out.split('\n')[0]);
-  const trace = join(work, 'trace.txt');
-  await underStraceAttached(pid, ['-y'], trace, children, async () => {
-    program.stdin!.write('go\n');
-    await waitFor("the program's maps line", () => out.split('\n').length > 2, 10_000);
-    // Its close, after the maps line, in the trace too.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  });
-  program.stdin!.end();
-  // The kernel's word: the mapping outlived the file's name.
-  expect(out.split('\n')[1]).toMatch(new RegExp(` ${join(directory, 'db.sqlite')} \\(deleted\\)$`));
+it.each([
+  ['the process itself', []],
+  ['a fork child, with its copy of the fd (review 49, D1)', ['child']],
+] as const)(
+  'a file held and mapped before the attach, unlinked in the trace by %s: in doubt, not clean',
+  async (_by, extra) => {
+    const work = workspace('review47-held');
+    const directory = join(work, 'w');
+    writeFileSync(join(directory, 'db.sqlite'), Buffer.alloc(8192, 'd'));
+    writeFileSync(join(directory, 'other'), 'o');
+    const program = spawn(PYTHON, [join(REPO, 'test', 'scenarios', 'held-before-attach.py'), directory, ...extra], { stdio: ['pipe', 'pipe', 'inherit'] });
+    children.push(program);
+    let out = '';
+    program.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    await waitFor('the program to map its file', () => out.includes('\n'), 10_000);
+    const pid = Number(out.split('\n')[0]);
+    const trace = join(work, 'trace.txt');
+    await underStraceAttached(pid, ['-y'], trace, children, async () => {
+      program.stdin!.write('go\n');
+      await waitFor("the program's maps line", () => out.split('\n').length > 2, 10_000);
+      // Its close, after the maps line, in the trace too.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    });
+    program.stdin!.end();
+    // The kernel's word: the mapping outlived the file's name.
+    expect(out.split('\n')[1]).toMatch(new RegExp(` ${join(directory, 'db.sqlite')} \\(deleted\\)$`));
 
-  const report = JSON.parse(runCli(['analyze', trace, '--format', 'json']).stdout) as { findings: unknown[]; summary: { mappingsInDoubt: number }; warnings: string[] };
-  expect(report.findings).toEqual([]);
-  expect(report.summary.mappingsInDoubt).toBe(1);
-  const told = report.warnings.filter((warning) => warning.includes('held open since before the trace'));
-  expect(told).toHaveLength(1);
-  expect(told[0]).toMatch(
-    new RegExp(`^the last name of ${join(directory, 'db.sqlite')} went at ${trace}:\\d+ \\(process ${pid}\\), a file process ${pid} held open since before the trace \\(fd \\d+\\)`),
-  );
-  expect(told[0]).not.toContain(join(directory, 'other'));
-  expect(runCli(['analyze', trace, '--fail-on', 'error']).status).toBe(2);
-}, 60_000);
+    const report = JSON.parse(runCli(['analyze', trace, '--format', 'json']).stdout) as { findings: unknown[]; summary: { mappingsInDoubt: number }; warnings: string[] };
+    expect(report.findings).toEqual([]);
+    expect(report.summary.mappingsInDoubt).toBe(1);
+    const told = report.warnings.filter((warning) => warning.includes('held open since before the trace'));
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(
+      // The child's pid, when the child removed it and held its copy of the fd.
+      new RegExp(
+        `^the last name of ${join(directory, 'db.sqlite')} went at ${trace}:\\d+ \\(process ${extra.length === 0 ? pid : '\\d+'}\\), a file process ${extra.length === 0 ? pid : '\\d+'} held open since before the trace \\(fd \\d+\\)`,
+      ),
+    );
+    expect(told[0]).not.toContain(join(directory, 'other'));
+    expect(runCli(['analyze', trace, '--fail-on', 'error']).status).toBe(2);
+  },
+  60_000,
+);

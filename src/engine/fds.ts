@@ -219,7 +219,7 @@ export class Fds {
     const entry = task.fds.fds.get(fd);
     if (entry === undefined) {
       // An fd opened before the trace, first seen here, its file gone: perhaps by an unlink the trace showed (review 47, P1).
-      if (goneName !== undefined) this.files.goneHeldSinceBefore(task.group, fd, goneName);
+      if (goneName !== undefined) this.files.goneHeldSinceBefore(task, fd, goneName);
       return;
     }
     if (goneName !== undefined && entry.inFlight === undefined && entry.file !== null) this.closedGone(task, fd, entry, entry.file, goneName, event);
@@ -413,8 +413,8 @@ export class Fds {
       this.noteRebinding(task, fd, bound, hint, event, gone, entry.seeded === true);
     }
     const file = gone ? this.files.goneBeforeTrace(hint!) : tmpfile ? this.files.nameless(hint!, inode) : this.files.openedBeforeTrace(fd, hint);
-    if (!gone && !tmpfile) this.files.heldSinceBefore(file, task.group, fd);
-    else if (gone) this.files.goneHeldSinceBefore(task.group, fd, hint!);
+    if (!gone && !tmpfile) this.files.heldSinceBefore(file, task, fd);
+    else if (gone) this.files.goneHeldSinceBefore(task, fd, hint!);
     if (inode !== undefined && file.inode === null) this.files.setInode(file, inode);
     this.setFd(task, fd, file, false, null, true);
     return file;

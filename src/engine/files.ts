@@ -889,6 +889,8 @@ export class Files {
    * find the file by (an overlayfs file's device may differ between the two).
    */
   private readonly seedInodes = new WeakMap<FileNode, Inode>();
+  /** Whether the trace shows every mapping of an address space (Mappings.seenFromStart): set by the engine. */
+  seenFromStart: (space: Space) => boolean = () => true;
   /** A bundle's maps snapshot seeded the engine: what was mapped before the trace is known (seeded). */
   private snapshotSeeded = false;
   /** Names of no file the trace knew that an attached process removed: an fd opened before the trace may show one "(deleted)" later. */
@@ -1444,8 +1446,8 @@ export class Files {
    * `fd`, opened before the trace: its unlink, with no maps snapshot, may
    * have orphaned a mapping the trace never saw made (RemovedHeldBeforeTrace).
    */
-  heldSinceBefore(file: FileNode, group: { tgid: number; membershipKnown: boolean }, fd: number): void {
-    if (!group.membershipKnown && !this.heldBeforeTrace.has(file)) this.heldBeforeTrace.set(file, { group, fd });
+  heldSinceBefore(file: FileNode, task: Task, fd: number): void {
+    if (!this.seenFromStart(task.space) && !this.heldBeforeTrace.has(file)) this.heldBeforeTrace.set(file, { group: task.group, fd });
   }
 
   /**
@@ -1453,10 +1455,10 @@ export class Files {
    * "(deleted)" as `hint`, a name an attached process's unlink the trace
    * showed removed (review 47, P1: SQLite's fd 3 first shown after the unlink).
    */
-  goneHeldSinceBefore(group: { tgid: number; membershipKnown: boolean }, fd: number, hint: string): void {
-    if (this.snapshotSeeded || group.membershipKnown) return;
+  goneHeldSinceBefore(task: Task, fd: number, hint: string): void {
+    if (this.snapshotSeeded || this.seenFromStart(task.space)) return;
     const removed = this.unknownRemoved.take(hint);
-    if (removed !== undefined) this.removedHeldBeforeTrace.removedAt(group, fd, hint, removed.at, removed.pid);
+    if (removed !== undefined) this.removedHeldBeforeTrace.removedAt(task.group, fd, hint, removed.at, removed.pid);
   }
 
   /** The file's inode from the trace, else from the maps-start.txt line that seeded it, or null. */
@@ -1997,7 +1999,7 @@ export class Files {
     const file = this.withInode(event.inode) ?? this.byName.get(name);
     if (file === undefined) {
       // An fd opened before the trace may show this file "(deleted)" later (RemovedHeldBeforeTrace).
-      if (!this.snapshotSeeded && !task.group.membershipKnown) this.unknownRemoved.note(name, event, task.group.tgid);
+      if (!this.snapshotSeeded && !this.seenFromStart(task.space)) this.unknownRemoved.note(name, event, task.group.tgid);
       noteRelative(task, name, event);
       this.checkSwapped(task, event, 'unlink', name);
       // A file known by a cut name may have this one.

@@ -508,6 +508,23 @@ export class Mappings {
     return this.pendingOrphans.size;
   }
 
+  /**
+   * Address spaces whose every mapping the trace shows: made by an execve in
+   * it, or a fork of one. Any other (an attached process's, and its fork
+   * children's, review 49, D1) may hold mappings made before the trace.
+   */
+  private readonly fromStart = new WeakSet<Space>();
+
+  /** An execve in the trace made `space` (Tasks.exec). */
+  execed(space: Space): void {
+    this.fromStart.add(space);
+  }
+
+  /** Whether the trace shows every mapping `space` holds (fromStart). */
+  seenFromStart(space: Space): boolean {
+    return this.fromStart.has(space);
+  }
+
   newSpace(ownerTgid: number): Space {
     return new AddressSpace<MappingState>(this.counters.nextId(), ownerTgid);
   }
@@ -1075,6 +1092,7 @@ export class Mappings {
   fork(parent: Space, childTgid: number, parentTgid: number, seconds: number | null): Space {
     const space = this.newSpace(childTgid);
     space.forkedAt = this.counters.seq;
+    if (this.fromStart.has(parent)) this.fromStart.add(space);
     const copies = new Map<MappingState, MappingState>();
     const orphans: MappingState[] = [];
     const noFork = this.noFork.get(parent);

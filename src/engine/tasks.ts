@@ -384,6 +384,7 @@ export class Tasks {
     for (const other of [...task.group.tasks]) if (other !== task) this.detach(other, null);
     this.mappings.release(task.space, event, 'exec');
     task.space = this.mappings.newSpace(task.group.tgid);
+    this.mappings.execed(task.space);
     task.space.users = 1;
     task.fds = this.fds.forExec(task.fds);
     // After an execve the caller is the leader and every later thread is cloned in view.

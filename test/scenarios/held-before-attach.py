@@ -2,12 +2,14 @@
 mapped (review 47, P1: SQLite under `strace -p`), and another file, held by
 nothing, unlinked too.
 
-USAGE: python3 held-before-attach.py DIR
+USAGE: python3 held-before-attach.py DIR [child]
   Opens DIR/db.sqlite (8 KiB, made by the caller) and maps it (Python's mmap
   module, shared), keeping the fd, and prints its pid. At a line on stdin,
   unlinks DIR/db.sqlite and DIR/other (made by the caller, never opened
   here), prints its own /proc/self/maps line of the mapping, and closes the
-  fd (whose -y annotation then says "(deleted)"). Then waits for stdin to close.
+  fd (whose -y annotation then says "(deleted)"). Then waits for stdin to
+  close. With `child`, a fork child does the unlinks and closes its copy of
+  the fd, and exits; the parent prints the line once it has (review 49, D1).
 """
 import mmap
 import os
@@ -19,9 +21,18 @@ fd = os.open(db, os.O_RDWR)
 kept = mmap.mmap(fd, 8192)
 print(os.getpid(), flush=True)
 sys.stdin.readline()
-os.unlink(db)
-os.unlink(os.path.join(directory, "other"))
+by_child = sys.argv[2:] == ["child"]
+child = os.fork() if by_child else 0
+if child == 0:
+    os.unlink(db)
+    os.unlink(os.path.join(directory, "other"))
+    if by_child:
+        os.close(fd)
+        os._exit(0)
+else:
+    os.waitpid(child, 0)
 with open("/proc/self/maps") as maps:
     print(next(line for line in maps if line.rstrip("\n").endswith(db + " (deleted)")).rstrip("\n"), flush=True)
-os.close(fd)
+if not by_child:
+    os.close(fd)
 sys.stdin.read()
