@@ -13,13 +13,14 @@
 //
 // Needs root, strace and bpftrace.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
 import { PYTHON, workspace } from './scenarios/harness.js';
+import { captureAttached } from './support/attach.js';
 import { killStillRunning } from './support/proc.js';
-import { CLI, REPO, requireTool, runCli } from './support/tools.js';
+import { REPO, requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
 const SIZES = { 'a.db': 8192, 'b.db': 12288 };
@@ -44,13 +45,7 @@ describe.each(['strace', 'bpftrace'] as const)('capture --pid --backend %s: file
     const pid = Number(out.split('\n')[0]);
 
     const bundle = join(work, 'bundle');
-    const capture = spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--pid', String(pid), '--duration', '120', '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(capture);
-    let stderr = '';
-    capture.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const captured = new Promise<number | null>((resolve) => capture.once('exit', (code) => resolve(code)));
-    // Written once the tracer is attached, after maps-start.txt.
-    await waitFor('the capture to attach (fds-start.txt)', () => existsSync(join(bundle, 'fds-start.txt')), 60_000);
+    const { captured } = await captureAttached(backend, pid, bundle, children, ['--duration', '120'], 'snapshots');
     // Replaced by this process, which the capture does not trace: a new file renamed over each name.
     for (const [name, size] of Object.entries(SIZES)) {
       writeFileSync(join(work, `${name}.new`), Buffer.alloc(size, 'n'));
@@ -67,7 +62,8 @@ describe.each(['strace', 'bpftrace'] as const)('capture --pid --backend %s: file
         .split('-')
         .map((hex) => Number.parseInt(hex, 16));
     const [startB, endB] = rangeOf(lineB!);
-    expect(await captured, stderr).toBe(0);
+    const run = await captured;
+    expect(run.code, run.stderr).toBe(0);
 
     const result = runCli(['analyze', bundle, '--format', 'json']);
     expect(result.status, result.stderr).toBe(0);

@@ -22,13 +22,14 @@
 //
 // Needs root and bpftrace.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
 import { exited, PYTHON, type SelfMapsDeleted, workspace } from './scenarios/harness.js';
+import { captureAttached } from './support/attach.js';
 import { killStillRunning } from './support/proc.js';
-import { CLI, REPO, requireTool, runCli } from './support/tools.js';
+import { REPO, requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
 const children: ChildProcess[] = [];
@@ -64,11 +65,7 @@ async function captureWhileAttaching(name: string, program: string): Promise<{ d
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   await waitFor('the program to start', () => out.includes('\n'), 10_000);
   const pid = Number(out.split('\n')[0]);
-  const capture = spawn(process.execPath, [CLI, 'capture', '--backend', 'bpftrace', '--pid', String(pid), '--duration', '120', '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(capture);
-  const captured = exited(capture);
-  // Written once bpftrace has attached every probe, after maps-start.txt.
-  await waitFor('the capture to attach (fds-start.txt)', () => existsSync(join(bundle, 'fds-start.txt')), 90_000);
+  const { captured } = await captureAttached('bpftrace', pid, bundle, children, ['--duration', '120'], 'snapshots');
   writeFileSync(stop, '');
   expect((await programDone).code).toBe(0);
   const run = await captured;

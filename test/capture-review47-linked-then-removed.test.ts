@@ -10,13 +10,14 @@
 //
 // Needs root and strace.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
 import { PYTHON, workspace } from './scenarios/harness.js';
-import { killStillRunning, procStatus } from './support/proc.js';
-import { CLI, REPO, requireTool, runCli } from './support/tools.js';
+import { captureAttached } from './support/attach.js';
+import { killStillRunning } from './support/proc.js';
+import { REPO, requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
 const BYTES = 16384;
@@ -39,18 +40,15 @@ it('one finding, confirmed by the maps line that names the file as it was mapped
   const pid = Number(out.split('\n')[0]);
 
   const bundle = join(work, 'bundle');
-  const capture = spawn(process.execPath, [CLI, 'capture', '--backend', 'strace', '--pid', String(pid), '--duration', '4', '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(capture);
-  const captured = new Promise<number | null>((resolve) => capture.once('exit', (code) => resolve(code)));
-  await waitFor('strace to attach', () => (procStatus(pid)?.tracerPid ?? 0) !== 0, 30_000);
-  await waitFor('fds-start.txt', () => existsSync(join(bundle, 'fds-start.txt')), 30_000);
+  const { captured } = await captureAttached('strace', pid, bundle, children, ['--duration', '4'], 'snapshots');
   program.stdin!.write('go\n');
   await waitFor("the program's maps line", () => out.split('\n').length > 2, 10_000);
   // The kernel's word: the mapping lives, its file deleted, shown by the first name.
   const line = out.split('\n')[1]!;
   expect(line).toMatch(new RegExp(` ${join(work, 'db')} \\(deleted\\)$`));
   const address = `0x${line.split('-')[0]!.replace(/^0+/, '')}`;
-  expect(await captured).toBe(0);
+  const run = await captured;
+  expect(run.code, run.stderr).toBe(0);
   program.stdin!.end();
 
   const result = runCli(['analyze', bundle, '--format', 'json']);
