@@ -477,8 +477,8 @@ export class Mappings {
    * removal of that name the trace shows later (another file's: review 49, D5,
    * a new file renamed over the name).
    */
-  private windowReleased: { mapping: MappingState; pending: PendingOrphan; how: Resolution; event: EventBase | null }[] = [];
-  /** The seeds of deleted files' mappings, until the trace unmaps or maps over them (seedTaken). */
+  private readonly windowReleased = new Map<number, { mapping: MappingState; pending: PendingOrphan; how: Resolution; event: EventBase | null }[]>();
+  /** The seeds of deleted files' mappings, until the trace takes their range or they go (seedTaken). */
   private readonly deletedSeeds = new Map<MappingState, { path: string; inode: Inode | undefined }>();
   /** The watched seeds by the name maps-start.txt gives them, for the opens of the trace (nameOpened). */
   private readonly seedsNamed = new Map<string, { mapping: MappingState; start: number }[]>();
@@ -552,7 +552,7 @@ export class Mappings {
     if (unnamed) this.unnamed.mapped(mapping, event.fd, mappedAt);
     if (task.uncloned) mapping.unclonedMaker = task.tid;
     // A mapping that took a seed and was released, of this file at this range: the seed is this later one's (C2).
-    const retaken = seedTaken === null && this.windowReleased.length > 0 && (event.flags & MAP_FIXED) === 0 ? this.windowRetaken(space, event.address, end, file) : false;
+    const retaken = seedTaken === null && this.windowReleased.size > 0 && (event.flags & MAP_FIXED) === 0 ? this.windowRetaken(space, event.address, end, file) : false;
     if (retaken || (seedTaken !== null && !file.gone && seedIsOf(seedTaken, file))) {
       // An fd whose open the trace does not show (bpftrace's open probe not yet attached, the fd closed before fds-start.txt):
       // named as the kernel named it.
@@ -591,15 +591,18 @@ export class Mappings {
   /**
    * Whether a released mapping that took a deleted file's seed (windowReleased)
    * was of `file` at exactly [address, end) in `space`: a later mmap of the
-   * same file at that range, its name not seen removed since, is the one
-   * maps-start.txt listed (review 48, C2). That one is let go.
+   * same file at that range is the one maps-start.txt listed (review 48, C2).
+   * That one is let go.
    */
   private windowRetaken(space: Space, address: number, end: number, file: FileNode): boolean {
+    const released = this.windowReleased.get(address);
+    if (released === undefined) return false;
     // The file node may be a new one (the old one let go once its fd and mapping went): the same by inode, else by a name.
     const same = (other: FileNode) => other === file || (other.inode !== null && file.inode !== null ? sameInodes(other.inode, file.inode) : other.history.some((name) => file.names.has(name)));
-    const at = this.windowReleased.findIndex(({ mapping }) => mapping.space === space && mapping.address === address && pageEnd(address, mapping.length) === end && same(mapping.file));
+    const at = released.findIndex(({ mapping }) => mapping.space === space && pageEnd(address, mapping.length) === end && same(mapping.file));
     if (at < 0) return false;
-    this.windowReleased.splice(at, 1);
+    released.splice(at, 1);
+    if (released.length === 0) this.windowReleased.delete(address);
     return true;
   }
 
@@ -1191,12 +1194,14 @@ export class Mappings {
       mapping.pendingOrphan = null;
     }
     this.pendingOrphans.clear();
-    // The trace never showed their names removed: they went unseen, in the capture's first moments, while mapped.
-    for (const { mapping, pending, how, event } of this.windowReleased) {
-      this.log.decidePending(mapping, pending);
-      if (mapping.unlinkFinding !== null) this.log.resolve(mapping.unlinkFinding, how, event);
+    // Their names went unseen, in the capture's first moments, while they were mapped.
+    for (const released of this.windowReleased.values()) {
+      for (const { mapping, pending, how, event } of released) {
+        this.log.decidePending(mapping, pending);
+        if (mapping.unlinkFinding !== null) this.log.resolve(mapping.unlinkFinding, how, event);
+      }
     }
-    this.windowReleased = [];
+    this.windowReleased.clear();
   }
 
   private add(space: Space, file: FileNode, address: number, length: number, offset: number, mappedAt: At | null, end: number, originalAddress = address): MappingState {
@@ -1250,6 +1255,7 @@ export class Mappings {
         continue;
       }
       if (!mapping.file.deleteRecord(mapping)) continue;
+      if (this.deletedSeeds.size > 0) this.deletedSeeds.delete(mapping);
       if (this.goneSeeds.size > 0 && cause !== 'exit') this.seedReleased(mapping, event, cause);
       const pending = mapping.pendingOrphan;
       if (pending !== null) {
@@ -1269,8 +1275,11 @@ export class Mappings {
         const unused = (cause === 'exec' && pending.origin !== 'continued') || (cause === 'replaced' && pending.origin === 'snapshot' && pending.traced !== true);
         if (pending.origin === 'continued' && !unused) pending.remapped = this.takeUnlisted(mapping);
         if (pending.traced === true && pending.unlinkedAt === null && !mapping.file.gone) {
-          // Whether its name went before this release is not known yet: decided at the end (windowReleased).
-          this.windowReleased.push({ mapping, pending, how, event: copyOfEvent(event) });
+          // Whether it is the one maps-start.txt listed is not known yet: decided at the end (windowReleased).
+          const released = this.windowReleased.get(mapping.address);
+          const entry = { mapping, pending, how, event: copyOfEvent(event) };
+          if (released === undefined) this.windowReleased.set(mapping.address, [entry]);
+          else released.push(entry);
           if (mapping.remapFinding !== null) this.log.resolve(mapping.remapFinding, how, event);
           this.files.forgetIfUnused(mapping.file);
           continue;
