@@ -115,12 +115,12 @@ function verdictWords(diff: ReportDiff): string {
     `${HELD_WHEN_UNLINKED} ${formatBytes(b.heldWhenUnlinkedBytes)} → ${formatBytes(a.heldWhenUnlinkedBytes)}, ` +
     `${STILL_MAPPED_AT_THE_END} ${formatBytes(b.stillMappedAtEndBytes)} → ${formatBytes(a.stillMappedAtEndBytes)}`;
   const atExit = b.releasedAtExit + a.releasedAtExit > 0 ? `, released when the process exited ${b.releasedAtExit} → ${a.releasedAtExit}` : '';
-  const benign = `${atExit}${b.benign + a.benign > 0 ? `; ${BENIGN} ${b.benign} → ${a.benign}` : ''}`;
-  if (a.errors === 0 && a.warnings === 0 && b.errors === 0 && b.warnings === 0) return `no findings on either side (${counts}${benign}).`;
-  if (a.errors === 0 && a.warnings === 0) return `fixed: no mapping outlives its file after the change (${counts}${benign}).`;
-  if (a.errors < b.errors || (a.errors === b.errors && a.warnings < b.warnings)) return `better, not fixed: ${counts}${benign}.`;
-  if (a.errors === b.errors && a.warnings === b.warnings) return `no change: ${counts}${benign}.`;
-  return `worse: ${counts}${benign}.`;
+  const benign = b.benign + a.benign > 0 ? `; ${BENIGN} ${b.benign} → ${a.benign}` : '';
+  if (a.errors === 0 && a.warnings === 0 && b.errors === 0 && b.warnings === 0) return `no findings on either side (${counts}${atExit}${benign}).`;
+  if (a.errors === 0 && a.warnings === 0) return `fixed: no mapping outlives its file after the change (${counts}${atExit}${benign}).`;
+  if (a.errors < b.errors || (a.errors === b.errors && a.warnings < b.warnings)) return `better, not fixed: ${counts}${atExit}${benign}.`;
+  if (a.errors === b.errors && a.warnings === b.warnings) return `no change: ${counts}${atExit}${benign}.`;
+  return `worse: ${counts}${atExit}${benign}.`;
 }
 
 /** " But the after side's analysis has 2 warnings (below): …", when a side's analysis warned or could not read lines. */
