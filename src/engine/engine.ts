@@ -146,6 +146,7 @@ export class Engine {
     this.fds = new Fds(this.files);
     this.mappings = new Mappings(this.counters, this.files, this.fds, this.log, this.images, options.entryOrdered === true);
     this.files.seenFromStart = (space) => this.mappings.seenFromStart(space);
+    this.files.stillNamed = (file) => this.mappings.stillNamed(file);
     this.mappings.goneAtExit = options.goneAtExit ?? null;
     if (options.mapsReadBeforeExit !== undefined) this.mappings.mapsReadBeforeExit = options.mapsReadBeforeExit;
     this.tasks = new Tasks(options, this.counters, this.mappings, this.fds, this.log);

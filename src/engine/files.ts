@@ -889,6 +889,8 @@ export class Files {
    * find the file by (an overlayfs file's device may differ between the two).
    */
   private readonly seedInodes = new WeakMap<FileNode, Inode>();
+  /** The trace saw a file with a name left (Mappings.stillNamed): set by the engine. */
+  stillNamed: (file: FileNode) => void = () => {};
   /** Whether the trace shows every mapping of an address space (Mappings.seenFromStart): set by the engine. */
   seenFromStart: (space: Space) => boolean = () => true;
   /** A bundle's maps snapshot seeded the engine: what was mapped before the trace is known (seeded). */
@@ -2096,6 +2098,7 @@ export class Files {
     if (nlink > 0) {
       // A name left now: the mappings released since the last open by a name outlived none (review 48, C1).
       file.sighted();
+      this.stillNamed(file);
       this.hidden.counted(file, nlink, event.place);
       this.cut.settle(file, nlink);
       if (file.inode !== null) this.replaced.settle(file.inode.dev, file.inode.ino);

@@ -246,6 +246,12 @@ interface ReleasedSeed extends WatchedSeed {
   nameChanged: boolean;
   /** Where a traced call changed its name's directory after the release (an unlink, rename, link or symlink in it), as `file:line`; null if none. */
   dirChangedAt: string | null;
+  /**
+   * A link count the trace saw after the release was above 0 (bpftrace's
+   * close, mmap or ftruncate of the file): it had a name left then, so at the
+   * release too (Mappings.stillNamed).
+   */
+  namedAfter?: true;
 }
 
 /** A mapping of a file found gone at its process's exit that the process had released itself before: in doubt (Mappings.goneReleased). */
@@ -983,6 +989,11 @@ export class Mappings {
     }
   }
 
+  /** The trace saw `file` with a link count above 0 (Files.linkCountSeen): a seed of it released before had a name left. */
+  stillNamed(file: FileNode): void {
+    for (const released of this.releasedSeeds.values()) if (released.mapping.file === file) released.namedAfter = true;
+  }
+
   /** Whether a seed released during the capture waits for its process's exit (nameChanged and entryChanged need asking). */
   get watchesReleasedNames(): boolean {
     return this.releasedSeeds.size > 0;
@@ -1032,6 +1043,9 @@ export class Mappings {
     // unless the trace shows a traced call changing that directory after the release, whose change the capture may
     // have seen instead of the removal (review 27, F7: the program's own unlink at its exit).
     if (released.late && released.dirChangedAt === null) return;
+    // A name left after the release: whatever the exit look-up found gone at the name maps-start.txt gave, another name
+    // kept the file (review 44, H2: dovecot's log rotated by a hard link to .log.2, a new one renamed over .log).
+    if (released.namedAfter === true) return;
     // The name removed after the release tells that the file went then only if the name still led to it: an open of it
     // that may have reached another file (a reload after a deploy) leaves the removal perhaps to the new one.
     if (released.nameChanged && released.reopened === null) return;
