@@ -12,16 +12,15 @@
 // before it lets either file go: both mapped, both "(deleted)".
 //
 // Needs root, strace and bpftrace.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { PYTHON, workspace } from './scenarios/harness.js';
+import { PYTHON, startScenario, workspace } from './scenarios/harness.js';
 import { captureAttached } from './support/attach.js';
 import { killStillRunning } from './support/proc.js';
-import { REPO, requireTool, runCli } from './support/tools.js';
-import { waitFor } from './support/wait.js';
+import { requireTool, runCli } from './support/tools.js';
 
 const SIZES = { 'a.db': 8192, 'b.db': 12288 };
 const children: ChildProcess[] = [];
@@ -36,13 +35,7 @@ describe.each(['strace', 'bpftrace'] as const)('capture --pid --backend %s: file
   it('the one closed while mapped is a finding at its address; the one unmapped first is in doubt, not clean', async () => {
     const work = workspace(`review44-${backend}`);
     for (const [name, size] of Object.entries(SIZES)) writeFileSync(join(work, name), Buffer.alloc(size, name[0]));
-    const program = spawn(PYTHON, [join(REPO, 'test', 'scenarios', 'replaced-then-released.py'), work], { stdio: ['pipe', 'pipe', 'inherit'] });
-    children.push(program);
-    let out = '';
-    program.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    const programExit = new Promise<number | null>((resolve) => program.once('exit', (code) => resolve(code)));
-    await waitFor('the program to map its files', () => out.includes('\n'), 10_000);
-    const pid = Number(out.split('\n')[0]);
+    const { program, pid, output, done } = await startScenario('replaced-then-released.py', [work], children);
 
     const bundle = join(work, 'bundle');
     const { captured } = await captureAttached(backend, pid, bundle, children, ['--duration', '120'], 'snapshots');
@@ -52,8 +45,8 @@ describe.each(['strace', 'bpftrace'] as const)('capture --pid --backend %s: file
       renameSync(join(work, `${name}.new`), join(work, name));
     }
     program.stdin!.end('go\n');
-    expect(await programExit).toBe(0);
-    const [, lineA, lineB, released] = out.split('\n');
+    expect((await done).code).toBe(0);
+    const [, lineA, lineB, released] = output().split('\n');
     expect(released).toBe('released');
     for (const line of [lineA!, lineB!]) expect(line).toMatch(/ \(deleted\)$/);
     const rangeOf = (line: string) =>

@@ -13,15 +13,14 @@
 // and stat of log.2 (the mapped inode, one link).
 //
 // Needs root and bpftrace.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { linkSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
-import { exited, PYTHON, workspace } from './scenarios/harness.js';
+import { PYTHON, startScenario, workspace } from './scenarios/harness.js';
 import { captureAttached } from './support/attach.js';
 import { killStillRunning } from './support/proc.js';
-import { REPO, requireTool, runCli } from './support/tools.js';
-import { waitFor } from './support/wait.js';
+import { requireTool, runCli } from './support/tools.js';
 
 const children: ChildProcess[] = [];
 
@@ -35,13 +34,7 @@ it('a mapped log rotated by a hard link, released, then its process exits: no do
   const work = workspace('review44-rotated');
   const log = join(work, 'w', 'index.log');
   writeFileSync(log, Buffer.alloc(16384, 'l'));
-  const program = spawn(PYTHON, [join(REPO, 'test', 'scenarios', 'rotated-by-link.py'), log], { stdio: ['pipe', 'pipe', 'inherit'] });
-  children.push(program);
-  const programDone = exited(program);
-  let out = '';
-  program.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  await waitFor('the program to map its log', () => out.includes('\n'), 10_000);
-  const pid = Number(out.split('\n')[0]);
+  const { program, pid, output, done: programDone } = await startScenario('rotated-by-link.py', [log], children);
   const bundle = join(work, 'bundle');
   const { captured } = await captureAttached('bpftrace', pid, bundle, children, ['--duration', '120'], 'snapshots');
   // dovecot's rotation, by this process, which the capture does not trace.
@@ -55,7 +48,7 @@ it('a mapped log rotated by a hard link, released, then its process exits: no do
   const run = await captured;
   expect(run.code, run.stderr).toBe(0);
   // The kernel's word: /proc printed the mapping "(deleted)", and its inode has one name, index.log.2.
-  const line = out.split('\n')[1]!;
+  const line = output().split('\n')[1]!;
   expect(line).toMatch(/ \(deleted\)$/);
   const inode = Number(line.split(/\s+/)[4]);
   expect(statSync(`${log}.2`)).toMatchObject({ ino: inode, nlink: 1 });

@@ -22,9 +22,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { exited, PYTHON, workspace } from './scenarios/harness.js';
+import { exited, PYTHON, startScenario, workspace } from './scenarios/harness.js';
 import { killStillRunning, processesWith } from './support/proc.js';
-import { CLI, REPO, requireTool, runCli } from './support/tools.js';
+import { CLI, requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
 const children: ChildProcess[] = [];
@@ -51,13 +51,7 @@ it('a file the process removed as it exited, after the trace ended: in doubt, no
   const work = workspace('review46-exit-after-stop');
   const file = join(work, 'perfdata');
   writeFileSync(file, Buffer.alloc(32768));
-  const program = spawn(PYTHON, [join(REPO, 'test', 'scenarios', 'removed-as-it-exits.py'), file], { stdio: ['pipe', 'pipe', 'inherit'] });
-  children.push(program);
-  const programDone = exited(program);
-  let out = '';
-  program.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  await waitFor('the program to map its file', () => out.includes('\n'), 10_000);
-  const pid = Number(out.split('\n')[0]);
+  const { program, pid, output, done: programDone } = await startScenario('removed-as-it-exits.py', [file], children);
 
   const bundle = join(work, 'bundle');
   const capture = spawn(process.execPath, [CLI, 'capture', '--backend', 'bpftrace', '--pid', String(pid), '--duration', '2', '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -72,7 +66,7 @@ it('a file the process removed as it exited, after the trace ended: in doubt, no
   program.stdin!.end('go\n');
   expect((await programDone).code).toBe(0);
   // The program's own word: its mapping lived on after its unlink, as it exited.
-  expect(out.split('\n')[1]).toMatch(new RegExp(` ${file} \\(deleted\\)$`));
+  expect(output().split('\n')[1]).toMatch(new RegExp(` ${file} \\(deleted\\)$`));
   await new Promise((resolve) => setTimeout(resolve, 1500));
   process.kill(tracer[0]!.pid, 'SIGCONT');
   stopped.delete(tracer[0]!.pid);

@@ -9,15 +9,15 @@
 // Truth: the program's own /proc/self/maps line, and the bytes it mapped.
 //
 // Needs root and strace.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { PYTHON, workspace } from './scenarios/harness.js';
+import { PYTHON, startScenario, workspace } from './scenarios/harness.js';
 import { captureAttached } from './support/attach.js';
 import { killStillRunning } from './support/proc.js';
-import { REPO, requireTool, runCli } from './support/tools.js';
+import { requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
 const BYTES = 16384;
@@ -32,19 +32,14 @@ afterEach(() => killStillRunning(children));
 it('one finding, confirmed by the maps line that names the file as it was mapped', async () => {
   const work = workspace('review47-linked');
   writeFileSync(join(work, 'db'), Buffer.alloc(BYTES, 'd'));
-  const program = spawn(PYTHON, [join(REPO, 'test', 'scenarios', 'linked-then-removed.py'), work], { stdio: ['pipe', 'pipe', 'inherit'] });
-  children.push(program);
-  let out = '';
-  program.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  await waitFor('the program to start', () => out.includes('\n'), 10_000);
-  const pid = Number(out.split('\n')[0]);
+  const { program, pid, output } = await startScenario('linked-then-removed.py', [work], children);
 
   const bundle = join(work, 'bundle');
   const { captured } = await captureAttached('strace', pid, bundle, children, ['--duration', '4'], 'snapshots');
   program.stdin!.write('go\n');
-  await waitFor("the program's maps line", () => out.split('\n').length > 2, 10_000);
+  await waitFor("the program's maps line", () => output().split('\n').length > 2, 10_000);
   // The kernel's word: the mapping lives, its file deleted, shown by the first name.
-  const line = out.split('\n')[1]!;
+  const line = output().split('\n')[1]!;
   expect(line).toMatch(new RegExp(` ${join(work, 'db')} \\(deleted\\)$`));
   const address = `0x${line.split('-')[0]!.replace(/^0+/, '')}`;
   const run = await captured;

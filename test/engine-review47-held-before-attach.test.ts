@@ -9,13 +9,13 @@
 // Truth: the program's own /proc/self/maps line, read after its unlink.
 //
 // Needs strace.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
-import { PYTHON, workspace } from './scenarios/harness.js';
+import { PYTHON, startScenario, workspace } from './scenarios/harness.js';
 import { killStillRunning } from './support/proc.js';
-import { REPO, requireTool, runCli, underStraceAttached } from './support/tools.js';
+import { requireTool, runCli, underStraceAttached } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
 const children: ChildProcess[] = [];
@@ -36,22 +36,17 @@ it.each([
     const directory = join(work, 'w');
     writeFileSync(join(directory, 'db.sqlite'), Buffer.alloc(8192, 'd'));
     writeFileSync(join(directory, 'other'), 'o');
-    const program = spawn(PYTHON, [join(REPO, 'test', 'scenarios', 'held-before-attach.py'), directory, ...extra], { stdio: ['pipe', 'pipe', 'inherit'] });
-    children.push(program);
-    let out = '';
-    program.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    await waitFor('the program to map its file', () => out.includes('\n'), 10_000);
-    const pid = Number(out.split('\n')[0]);
+    const { program, pid, output } = await startScenario('held-before-attach.py', [directory, ...extra], children);
     const trace = join(work, 'trace.txt');
     await underStraceAttached(pid, ['-y'], trace, children, async () => {
       program.stdin!.write('go\n');
-      await waitFor("the program's maps line", () => out.split('\n').length > 2, 10_000);
+      await waitFor("the program's maps line", () => output().split('\n').length > 2, 10_000);
       // Its close, after the maps line, in the trace too.
       await new Promise((resolve) => setTimeout(resolve, 300));
     });
     program.stdin!.end();
     // The kernel's word: the mapping outlived the file's name.
-    expect(out.split('\n')[1]).toMatch(new RegExp(` ${join(directory, 'db.sqlite')} \\(deleted\\)$`));
+    expect(output().split('\n')[1]).toMatch(new RegExp(` ${join(directory, 'db.sqlite')} \\(deleted\\)$`));
 
     const report = JSON.parse(runCli(['analyze', trace, '--format', 'json']).stdout) as { findings: unknown[]; summary: { mappingsInDoubt: number }; warnings: string[] };
     expect(report.findings).toEqual([]);

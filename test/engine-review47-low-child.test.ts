@@ -11,13 +11,13 @@
 // program's own pids and its /proc/self/maps line of the leak.
 //
 // Needs root (set_tid) and strace.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { PYTHON, workspace } from './scenarios/harness.js';
+import { PYTHON, startScenario, workspace } from './scenarios/harness.js';
 import { killStillRunning } from './support/proc.js';
-import { REPO, requireTool, runCli, underStraceAttached } from './support/tools.js';
+import { requireTool, runCli, underStraceAttached } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
 const children: ChildProcess[] = [];
@@ -32,19 +32,14 @@ afterEach(() => killStillRunning(children));
 it('an attached process whose fork child has a lower pid is named by its own pid, and --pid keeps its leak', async () => {
   const work = workspace('review47-low-child');
   const file = join(work, 'w', 'probe.dat');
-  const program = spawn(PYTHON, [join(REPO, 'test', 'scenarios', 'fork-low-child.py'), file], { stdio: ['pipe', 'pipe', 'inherit'] });
-  children.push(program);
-  let out = '';
-  program.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  await waitFor('the program to start', () => out.includes('\n'), 10_000);
-  const pid = Number(out.split('\n')[0]);
+  const { program, pid, output } = await startScenario('fork-low-child.py', [file], children);
   const trace = join(work, 'trace.txt');
   await underStraceAttached(pid, ['-y'], trace, children, async () => {
     program.stdin!.write('go\n');
-    await waitFor("the program's maps line", () => out.split('\n').length > 3, 10_000);
+    await waitFor("the program's maps line", () => output().split('\n').length > 3, 10_000);
   });
   program.stdin!.end();
-  const [, childText, line] = out.split('\n');
+  const [, childText, line] = output().split('\n');
   const child = Number(childText);
   // The precondition: the child's pid is below the program's.
   expect(child).toBeLessThan(pid);

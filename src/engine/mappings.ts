@@ -991,6 +991,8 @@ export class Mappings {
 
   /** The trace saw `file` with a link count above 0 (Files.linkCountSeen): a seed of it released before had a name left. */
   stillNamed(file: FileNode): void {
+    // Asked at every bpftrace mmap, ftruncate and close that counts a link: most traces have no released seed.
+    if (this.releasedSeeds.size === 0) return;
     for (const released of this.releasedSeeds.values()) if (released.mapping.file === file) released.namedAfter = true;
   }
 

@@ -86,6 +86,22 @@ async function until(what: string, test: () => boolean, timeoutMs: number): Prom
   }
 }
 
+/**
+ * A scenario of this directory that prints its pid as its first line, started by python3 with `args`, its stdin a
+ * pipe (its "go"), pushed onto `started`: once that line is out, its pid, all it printed so far, and its exit.
+ */
+export async function startScenario(script: string, args: readonly string[], started: ChildProcess[]): Promise<{ program: ChildProcess; pid: number; output: () => string; done: Promise<Exited> }> {
+  const program = spawn(PYTHON, [join(HERE, script), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  started.push(program);
+  // exited() reads stdout as UTF-8 and keeps all of it; this listener keeps it as it comes.
+  const done = exited(program);
+  let out = '';
+  program.stdout!.on('data', (chunk: string) => (out += chunk));
+  await until(`${script} to start`, () => out.includes('\n') || program.exitCode !== null, 10_000);
+  if (!out.includes('\n')) throw new Error(`${script} exited before printing its pid`);
+  return { program, pid: Number(out.split('\n')[0]), output: () => out, done };
+}
+
 /** One capture's private directory; short, since bpftrace cuts long paths (under the test run's own directory: test/global-setup.ts). */
 export function workspace(name: string): string {
   const dir = mkdtempSync(join(tmpdir(), `om-${name}-`));
