@@ -248,8 +248,9 @@ interface ReleasedSeed extends WatchedSeed {
   dirChangedAt: string | null;
   /**
    * A link count the trace saw after the release was above 0 (bpftrace's
-   * close, mmap or ftruncate of the file): it had a name left then, so at the
-   * release too (Mappings.stillNamed).
+   * close, mmap or ftruncate of the file: Mappings.stillNamed), or an open
+   * of its name reached it (bpftrace's inode: Mappings.nameOpened): it had a
+   * name left then, so at the release too.
    */
   namedAfter?: true;
 }
@@ -1023,8 +1024,13 @@ export class Mappings {
       const released = this.releasedSeeds.get(start);
       const watched = this.goneSeeds.get(mapping) ?? (released?.mapping === mapping && !released.nameChanged ? released : undefined);
       if (watched === undefined || watched.reopened !== null) continue;
-      // The very file, by its inode: the name still led to it then.
-      if (inode !== null && watched.inode !== null && inode.dev === watched.inode.dev && inode.ino === watched.inode.ino) continue;
+      // The very file, by its inode: the name still led to it then. After the release, it did at the release too: the
+      // name went after it (review 47, P3: a PostgreSQL backend's DSM segment, unmapped, opened again, mapped and
+      // unmapped, then removed by a worker the capture does not trace, was put in doubt at the exit, --fail-on exit 2).
+      if (inode !== null && watched.inode !== null && inode.dev === watched.inode.dev && inode.ino === watched.inode.ino) {
+        if (watched === released) released.namedAfter = true;
+        continue;
+      }
       watched.reopened = { at: `${event.place.file}:${event.place.line}`, reached: inode, listed: watched.inode };
     }
   }
