@@ -155,6 +155,31 @@ export function resolutionText(finding: Finding): string {
   }
 }
 
+/**
+ * How some findings ended, counted: "3 still mapped at the end, 2,300 unmapped
+ * later (median 1.2 s, max 4.0 s), 59 released when the process exited". The
+ * delays tell a release the garbage collector only delayed from a leak held
+ * until the exit (review 46, L6: 2,359 Lucene findings, each its own block).
+ */
+export function endingsText(findings: readonly Finding[]): string {
+  const still = findings.filter(isStillMapped).length;
+  const exited = findings.filter((f) => f.resolution === 'process-exited').length;
+  const unmapped = findings.filter((f) => f.resolution === 'unmapped');
+  const delays = unmapped
+    .map((f) => f.delayMs)
+    .filter((ms): ms is number => ms !== null && ms >= 0 && ms <= Number.MAX_SAFE_INTEGER)
+    .sort((a, b) => a - b);
+  const parts: string[] = [];
+  if (still > 0) parts.push(`${formatCount(still)} ${STILL_MAPPED_AT_THE_END}`);
+  if (unmapped.length > 0) {
+    const spread =
+      delays.length === 0 ? '' : delays.length === 1 ? ` (${formatDelay(delays[0]!)})` : ` (median ${formatDelay(delays[(delays.length - 1) >> 1]!)}, max ${formatDelay(delays[delays.length - 1]!)})`;
+    parts.push(`${formatCount(unmapped.length)} unmapped later${spread}`);
+  }
+  if (exited > 0) parts.push(`${formatCount(exited)} released when the process exited`);
+  return parts.join(', ');
+}
+
 /** The resolution in a table cell: "still mapped", "unmapped after 16.4 ms", "released at exit". */
 export function stateLabel(finding: Finding): string {
   switch (finding.resolution) {
@@ -349,8 +374,8 @@ export function benignReason(findings: readonly Finding[]): string | null {
 
 /** "8 unlinked-while-mapped (error), 8 remapped-without-unmap (warning), 1 benign". */
 export function findingCountsText(t: Tally): string {
-  const parts = FINDING_KINDS.map((kind) => `${t.byKind[kind]} ${kindAndSeverity(kind, SEVERITY_OF[kind])}`);
-  parts.push(`${t.benign} ${BENIGN}`);
+  const parts = FINDING_KINDS.map((kind) => `${formatCount(t.byKind[kind])} ${kindAndSeverity(kind, SEVERITY_OF[kind])}`);
+  parts.push(`${formatCount(t.benign)} ${BENIGN}`);
   return parts.join(', ');
 }
 

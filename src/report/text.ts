@@ -1,12 +1,16 @@
-// The text report: what an engineer reads first. A verdict, the counts, one
-// block per finding, then what to distrust (warnings, unreadable lines). The
-// words and numbers come from finding-view.ts, shared with every other view.
+// The text report: what an engineer reads first. A verdict, the counts, the
+// findings by file pattern, what to distrust (warnings, unreadable lines),
+// then one block per finding: a report of thousands of findings must not
+// bury its warnings under them (review 46, L6). The words and numbers come
+// from finding-view.ts, shared with every other view.
 import type { Finding } from '../engine/findings.js';
 import {
   bySeverity,
   describePlace,
   endStateText,
+  endingsText,
   findingCountsText,
+  heldWhenUnlinked,
   reportHeadline,
   mappingText,
   mappingView,
@@ -19,8 +23,8 @@ import {
 } from './finding-view.js';
 import { NO_REDACTION, type Redaction } from './redact.js';
 import type { Report } from './report.js';
-import { escapeControl, formatCount } from './sanitize.js';
-import { diagnosis } from './ticket.js';
+import { escapeControl, formatBytes, formatCount } from './sanitize.js';
+import { diagnosis, groupCount, patternGroups } from './ticket.js';
 import type { Inline } from './document.js';
 
 /** @param redaction what each finding is drawn through (the rest of the report went through it already: redactAllButFindings) */
@@ -35,15 +39,7 @@ export function formatText(report: Report, redaction: Redaction = NO_REDACTION):
   );
   if (t.orphans > 0) out.push(`  ${endStateText(t)}`);
   out.push('');
-  const ordered = [...report.findings].sort(bySeverity);
-  for (const finding of ordered) out.push(...findingBlock(redaction.finding(finding), report.mapsLines[finding.id]), '');
-  // What they mean and what to do, as the ticket says it (review 11: only Markdown and Jira said it).
-  const meaning = diagnosis(report, redaction);
-  if (meaning.length > 0) {
-    out.push('what it means:');
-    for (const block of meaning) if (block.type === 'paragraph') out.push(`  ${block.content.map(plainInline).join('')}`);
-    out.push('');
-  }
+  if (report.findings.length > 1) out.push(...patternLines(report, redaction), '');
   if (report.warnings.length > 0) {
     out.push('warnings:');
     for (const warning of report.warnings) out.push(`  - ${escapeControl(warning)}`);
@@ -56,7 +52,32 @@ export function formatText(report: Report, redaction: Redaction = NO_REDACTION):
     }
     out.push('');
   }
+  const ordered = [...report.findings].sort(bySeverity);
+  for (const finding of ordered) out.push(...findingBlock(redaction.finding(finding), report.mapsLines[finding.id]), '');
+  // What they mean and what to do, as the ticket says it (review 11: only Markdown and Jira said it).
+  const meaning = diagnosis(report, redaction);
+  if (meaning.length > 0) {
+    out.push('what it means:');
+    for (const block of meaning) if (block.type === 'paragraph') out.push(`  ${block.content.map(plainInline).join('')}`);
+    out.push('');
+  }
   return out.join('\n');
+}
+
+/**
+ * The findings by file pattern and kind, as the Markdown summary groups them
+ * (patternGroups), one aligned line each: the pattern, the kind, how many
+ * (benign apart), what they held when unlinked, and how they ended.
+ */
+function patternLines(report: Report, redaction: Redaction): string[] {
+  const rows = patternGroups(report.findings, redaction.path).map((group) => {
+    const real = group.findings.filter((f) => f.severity !== 'info');
+    const held = real.reduce((sum, f) => sum + heldWhenUnlinked(f), 0);
+    return [escapeControl(group.pattern), group.kind, groupCount(group.findings), held > 0 ? `${formatBytes(held)} held` : '', endingsText(real.length > 0 ? real : group.findings)];
+  });
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  const lines = rows.map((row) => `    ${row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('   ')}`.trimEnd());
+  return ['  by file pattern:', ...lines];
 }
 
 /** An inline of the document model as plain text: a link as its text and address. */

@@ -158,7 +158,7 @@ function summaryBlocks(report: Report, redaction: Redaction): Block[] {
 }
 
 /** "4", "1 benign", "3, 1 benign": benign findings are counted apart. */
-function groupCount(findings: readonly Finding[]): string {
+export function groupCount(findings: readonly Finding[]): string {
   const benign = findings.filter((f) => f.severity === 'info').length;
   const real = findings.length - benign;
   return [real > 0 || benign === 0 ? formatCount(real) : '', benign > 0 ? `${formatCount(benign)} ${BENIGN}` : ''].filter((part) => part !== '').join(', ');
