@@ -430,6 +430,7 @@ export class Engine {
     const hidden = this.files.hidden.note();
     const goneUnknown = this.files.goneUnknown.note();
     const heldBeforeTrace = this.files.removedHeldBeforeTrace.note(this.foundFor());
+    const unknownRemovals = this.files.unknownRemovals.note();
     const window = this.window?.note() ?? null;
     const fromFiles = [
       ...(untraced === null ? [] : [untraced]),
@@ -453,6 +454,7 @@ export class Engine {
       ...(hidden === null ? [] : [hidden]),
       ...(goneUnknown === null ? [] : [goneUnknown]),
       ...(heldBeforeTrace === null ? [] : [heldBeforeTrace]),
+      ...(unknownRemovals === null ? [] : [unknownRemovals]),
       ...(window === null ? [] : [window]),
     ];
     return fromFiles.length === 0 ? this.tasks.assumptions() : [...this.tasks.assumptions(), ...fromFiles];
@@ -479,6 +481,7 @@ export class Engine {
       ...this.files.hidden.paths(),
       ...this.files.goneUnknown.paths(),
       ...this.files.removedHeldBeforeTrace.paths(),
+      ...this.files.unknownRemovals.paths(),
       ...(this.window?.paths() ?? []),
       ...this.files.missingPaths(),
       ...this.releasedGone(this.foundFor())
