@@ -50,6 +50,9 @@
 #                   before the exit (om_gone_from_start); maps-start-gone-late.txt:
 #                   those whose directory changed about the exit or after, and
 #                   those whose names could not be looked up or lead elsewhere now
+#   mapped-gone.txt  the names of files the trace shows mapped that lead to no
+#                   file once it ended, or (bpftrace) to another (om_gone_mapped);
+#                   not there when none does
 #   tracer.stderr   the tracer's stderr
 #   .meta-reserve   128 KiB held while the capture runs and freed just before the
 #                   final meta.json, so a full disk still gets a final meta.json
@@ -1129,6 +1132,76 @@ om_gone_from_start() {
   return 0
 }
 
+# om_gone_mapped -> mapped-gone.txt: the names of files the trace shows
+# mapped (om_backend_mapped_names) that lead to no file once the trace has
+# ended, or (bpftrace, which names the inode it mapped) to another file, or
+# to one with no link left. A process the trace does not follow removed or
+# replaced each, before or after its traced holders let go of it: a mapping
+# still live when its process exited during the capture is then in doubt,
+# which neither maps-end.txt (read only of a process alive at the end) nor
+# maps-start-gone.txt (only of maps-start.txt's files) could tell (review 50:
+# git cat-file mapped packs an untraced `git repack` removed, then exited:
+# clean, --fail-on exit 0). Only where the names are ours (OM_SAME_VIEW; a
+# launched command's are). Nothing is written when none is gone.
+om_gone_mapped() {
+  local stage=$OM_D/.mapped-gone v status
+  [[ -s $OM_D/trace.txt ]] || return 0
+  if ! ((OM_CMD_MODE)) && ((OM_VIEW_UNREAD || !OM_SAME_VIEW)); then
+    om_log "mapped-gone.txt left out: pid $OM_PID sees another mount namespace or root than the capture (or it was not read), so the names of the files the trace shows mapped cannot be looked up here"
+    return 0
+  fi
+  # Reading the trace (10 s for 1 GB) and two stats, each within OM_GONE_SECONDS.
+  om_bounded $((3 * OM_GONE_SECONDS)) v om_mapped_lookup "$stage"
+  status=$?
+  case $status in
+    0) [[ ! -s $stage ]] || om_retry mv -f -- "$stage" "$OM_D/mapped-gone.txt" || OM_WRITE_FAILED+=' mapped-gone.txt' ;;
+    2)
+      OM_WRITE_FAILED+=' mapped-gone.txt'
+      om_log "mapped-gone.txt left out: the lookup of the files the trace shows mapped could not write its lists into $OM_OUT (is its file system full?)" ;;
+    *) om_log "mapped-gone.txt left out: looking up the files the trace shows mapped failed or took over $((3 * OM_GONE_SECONDS)) s" ;;
+  esac
+  rm -f -- "$stage" "$stage".*
+  return 0
+}
+
+# om_mapped_lookup STAGE -> STAGE: the names om_gone_mapped keeps, one a
+# line; status 0, 2 when a list could not be written whole, 3 when a step
+# failed. As om_gone_lookup: stat's answers and complaints one line a name,
+# a name absent only when stat said so of the name as it was given.
+om_mapped_lookup() {
+  local stage=$1 statuses
+  {
+    om_backend_mapped_names | LC_ALL=C sort -u > "$stage.all"
+    statuses=${PIPESTATUS[*]}
+    [[ $statuses == '0 0' ]] || return 2
+    [[ -s $stage.all ]] || return 0
+    cut -d ' ' -f 2- -- "$stage.all" | LC_ALL=C sort -u > "$stage.names"
+    statuses=${PIPESTATUS[*]}
+    [[ $statuses == '0 0' ]] || return 2
+    # -L: the name an open gave may be a symlink's (ld.so opens libz.so.1), the inode it reached its target's.
+    LC_ALL=C.UTF-8 timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat -L --printf '%i %h %n\n' -- < "$stage.names" 2>&1 | cat > "$stage.answers"
+    statuses=${PIPESTATUS[*]}
+    [[ $statuses =~ ^(0|123)\ 0$ ]] || { [[ $statuses == *\ 0 ]] && return 3; return 2; }
+    # Inodes compared as text: awk's numbers are doubles.
+    # shellcheck disable=SC2016
+    LC_ALL=C awk -v q="'" '
+      BEGIN { said_absent = "^stat: cannot statx? " q "[^" q "]*" q ": (No such file or directory|Not a directory)$" }
+      FILENAME == ARGV[1] {
+        if (match($0, /^[0-9]+ [0-9]+ \//)) { name = substr($0, RLENGTH); inode[name] = $1 ""; links[name] = $2 + 0; next }
+        if ($0 ~ said_absent) { name = substr($0, index($0, q) + 1); absent[substr(name, 1, index(name, q) - 1)] = 1 }
+        next
+      }
+      {
+        mapped = $1; name = substr($0, length($1) + 2)
+        if (name in absent) { print name; next }
+        # bpftrace named the inode it mapped: another one there now, or that one with no link, is gone too.
+        if (mapped != "-" && (name in inode) && (inode[name] != mapped || links[name] == 0)) print name
+      }' "$stage.answers" "$stage.all" | LC_ALL=C sort -u > "$stage"
+    statuses=${PIPESTATUS[*]}
+    [[ $statuses == '0 0' ]] || return 2
+  } 2>/dev/null
+}
+
 # om_gone_lookup STAGE SEEN_S -> STAGE (and STAGE.late): the lines of
 # maps-start.txt gone before (and about or after) SEEN_S, as om_gone_from_start
 # describes; status 0, or 2 when a list could not be written whole, 3 when a
@@ -1999,6 +2072,8 @@ om_finish() {
   if [[ -z $OM_ATTACHED ]]; then
     if om_backend_attach_seen; then OM_ATTACHED=1; else OM_ATTACHED=0; fi
   fi
+  # The trace is whole: the names of the files it shows mapped are looked up now, before anything else may remove them.
+  ((!OM_ATTACHED)) || om_gone_mapped
   if ((OM_ATTACHED)) && [[ -n $OM_PID ]] && om_running "$OM_PID" "$OM_PID_ST"; then
     if ! ((OM_CMD_MODE)) || [[ ! -f $OM_D/maps-end.txt ]]; then om_end_snapshots; fi
     [[ $OM_THREADS_JSON != '[]' ]] || om_read_process "$OM_PID"

@@ -244,6 +244,33 @@ om_backend_first_pid() {
   om_keyed_awk 'keyed && $1 ~ /^[0-9]+$/ && $3 ~ /^[1-9][0-9]*$/ { print $3; exit }' "$OM_D/trace.txt" 2>/dev/null
 }
 
+# om_backend_mapped_names -> "INODE NAME" for each file the trace shows
+# mapped (an mmap record's fd, by its inode) and opened by an absolute name
+# (an open record with that inode), once each, for om_gone_mapped. A name
+# bpftrace may have cut (OM_BT_STRLEN - 1 bytes or more) or holding a control
+# character is left out.
+om_backend_mapped_names() {
+  # shellcheck disable=SC2016
+  om_keyed_awk '
+    function field(name,  at) {
+      at = index($0, " " name "=")
+      if (!at) return ""
+      at += length(name) + 2
+      return substr($0, at, index(substr($0, at) " ", " ") - 1)
+    }
+    keyed && $5 == "open" && field("ret") ~ /^[0-9]+$/ && (file = field("ino")) ~ /^[1-9][0-9]*$/ && (at = index($0, " path=/")) {
+      name = substr($0, at + 6)
+      # The record ends with the key after its path; one that does not goes on on the next line (a newline in the name).
+      if (!ends_keyed($0)) next
+      name = substr(name, 1, length(name) - cut)
+      if (length(name) >= '"$OM_BT_STRLEN"' - 1 || name ~ /[\001-\037\177]/) next
+      named[file " " name] = 1
+      next
+    }
+    keyed && $5 == "mmap" && field("fd") ~ /^[0-9]+$/ && (file = field("ino")) ~ /^[1-9][0-9]*$/ { mapped[file] = 1 }
+    END { for (both in named) { split(both, part, " "); if (part[1] in mapped) print both } }' "$OM_D/trace.txt"
+}
+
 # bpftrace -c exits when its command does, and bpftrace -p is stopped by the
 # script when the target goes: a bpftrace that ends on its own while the target
 # runs is caught by om_alive. Its last records may still be in flight, so the

@@ -155,6 +155,27 @@ om_backend_exit_seen() {
 # Lines of the trace start with the thread id: the process's own line is "PID<comm> …".
 om_backend_saw_pid() { om_retry grep -Eq "^$1[< ]" "$OM_D/trace.txt" 2>/dev/null; }
 
+# om_backend_mapped_names -> "- NAME" for each file the trace shows mapped
+# through an fd -yy names (its annotation: "mmap(NULL, 8192, PROT_READ,
+# MAP_SHARED, 3</data/00.index>, 0) = 0x7f…"), once each, for om_gone_mapped.
+# strace names no inode ("-"). A name strace escaped (a backslash in it),
+# or one already "(deleted)", is left out.
+om_backend_mapped_names() {
+  # shellcheck disable=SC2016
+  LC_ALL=C awk '
+    index($0, "mmap(") {
+      call = substr($0, index($0, "mmap("))
+      if (!match(call, /, [0-9]+<\//)) next
+      call = substr(call, RSTART + RLENGTH - 1)
+      # The annotation ends before the offset argument, then the call or its cut ("<unfinished ...>").
+      if (!match(call, />, (0x[0-9a-f]+|[0-9]+)(\)| <unfinished)/)) next
+      name = substr(call, 1, RSTART - 1)
+      if (index(name, "\\") || name ~ / \(deleted\)$/ || (name in seen)) next
+      seen[name] = 1
+      print "- " name
+    }' "$OM_D/trace.txt"
+}
+
 om_backend_counts() {
   OM_LOST_EVENTS=''   # ptrace loses nothing
   # A string cut at -s shows as "..."... after its closing quote.

@@ -68,6 +68,12 @@ export interface EngineOptions extends ProcessHints {
    */
   goneAtExit?: GoneAtExit;
   /**
+   * The names of files the trace shows mapped that the capture found leading
+   * to no file (or another) once the trace ended (a bundle's mapped-gone.txt):
+   * a mapping of one still live when its process exited is in doubt (Mappings.goneAfterExit).
+   */
+  mappedGone?: ReadonlySet<string>;
+  /**
    * Processes whose maps at the end (maps-end.txt, maps-end.N.txt) were read
    * before the capture stopped them, so that the trace shows their exit
    * after (a launched command): what each held as it exited is kept for
@@ -148,6 +154,7 @@ export class Engine {
     this.files.seenFromStart = (space) => this.mappings.seenFromStart(space);
     this.files.stillNamed = (file) => this.mappings.stillNamed(file);
     this.mappings.goneAtExit = options.goneAtExit ?? null;
+    this.mappings.mappedGone = options.mappedGone ?? null;
     if (options.mapsReadBeforeExit !== undefined) this.mappings.mapsReadBeforeExit = options.mapsReadBeforeExit;
     this.tasks = new Tasks(options, this.counters, this.mappings, this.fds, this.log);
     this.files.directoryMoved = (from, to, exchange) => this.tasks.directoryMoved(from, to, exchange);
@@ -364,6 +371,7 @@ export class Engine {
       ...this.files.removedHeldBeforeTrace.inDoubt(found),
       ...(this.window?.inDoubt(found) ?? []),
       ...this.mappings.goneLate.mappings,
+      ...this.mappings.goneAfterExit.inDoubt(found),
       ...this.releasedGone(found).map(({ pid, name }) => ({ pid, name })),
       ...this.untracedHolders,
     ];
@@ -430,6 +438,7 @@ export class Engine {
     const hidden = this.files.hidden.note();
     const goneUnknown = this.files.goneUnknown.note();
     const heldBeforeTrace = this.files.removedHeldBeforeTrace.note(this.foundFor());
+    const goneAfterExit = this.mappings.goneAfterExit.note(this.foundFor());
     const unknownRemovals = this.files.unknownRemovals.note();
     const window = this.window?.note() ?? null;
     const fromFiles = [
@@ -454,6 +463,7 @@ export class Engine {
       ...(hidden === null ? [] : [hidden]),
       ...(goneUnknown === null ? [] : [goneUnknown]),
       ...(heldBeforeTrace === null ? [] : [heldBeforeTrace]),
+      ...(goneAfterExit === null ? [] : [goneAfterExit]),
       ...(unknownRemovals === null ? [] : [unknownRemovals]),
       ...(window === null ? [] : [window]),
     ];
@@ -482,6 +492,7 @@ export class Engine {
       ...this.files.goneUnknown.paths(),
       ...this.files.removedHeldBeforeTrace.paths(),
       ...this.files.unknownRemovals.paths(),
+      ...this.mappings.goneAfterExit.paths(),
       ...(this.window?.paths() ?? []),
       ...this.files.missingPaths(),
       ...this.releasedGone(this.foundFor())

@@ -271,6 +271,41 @@ export interface ReleasedGone {
   removedWhileMapped: string | null;
 }
 
+/**
+ * Mappings live when their process exited or exec'd, of files the capture
+ * found gone from their names once the trace ended (mapped-gone.txt), whose
+ * removal the trace does not show: in doubt (Mappings.checkGoneAfterExit).
+ * One a file and process; the first told.
+ */
+export class GoneAfterExit {
+  private readonly doubted: { pid: number; name: string; at: string | null }[] = [];
+
+  add(pid: number, name: string, at: string | null): void {
+    this.doubted.push({ pid, name, at });
+  }
+
+  /** Each in doubt, but those a finding of that process and name covers. */
+  inDoubt(found: (pid: number, name: string) => boolean): { pid: number; name: string }[] {
+    return this.doubted.filter(({ pid, name }) => !found(pid, name)).map(({ pid, name }) => ({ pid, name }));
+  }
+
+  note(found: (pid: number, name: string) => boolean): string | null {
+    const left = this.doubted.filter(({ pid, name }) => !found(pid, name));
+    const first = left[0];
+    if (first === undefined) return null;
+    const more = left.length > 1 ? `, and ${left.length - 1} more mappings so` : '';
+    return (
+      `process ${first.pid} held a mapping of ${first.name} until it exited or exec'd${first.at === null ? '' : ` (${first.at})`}${more}; once the trace ended, the capture found that name leading to no file, or to another (mapped-gone.txt), ` +
+      'and the trace shows no removal of it: a process the trace does not follow removed or replaced the file while it was mapped, or after the exit, which the capture cannot tell apart: in doubt'
+    );
+  }
+
+  /** Every name doubted: the note names the first no finding covers. */
+  paths(): string[] {
+    return [...new Set(this.doubted.map(({ name }) => name))];
+  }
+}
+
 /** The note of a mapping the trace made that maps-start.txt, read after, shows deleted (Mappings.seedTaken). */
 const DELETED_WHEN_READ =
   "maps-start.txt, read once the tracer had attached, shows this very mapping with its file deleted, after the trace's mmap of it: its last name went in " +
@@ -448,6 +483,10 @@ export class Mappings {
    * for them (release); null after, or with none.
    */
   goneAtExit: GoneAtExit | null = null;
+  /** The names of files the trace shows mapped found gone once it ended (EngineOptions.mappedGone), or null with none. */
+  mappedGone: ReadonlySet<string> | null = null;
+  /** The mappings of those files live when their process exited or exec'd (checkedGoneAfterExit). */
+  readonly goneAfterExit = new GoneAfterExit();
   /**
    * Mappings of files found gone only as the exit was seen (GoneAtExit.late),
    * living until it: in doubt (review 24: a directory changed about the exit,
@@ -1174,6 +1213,7 @@ export class Mappings {
       this.goneAtExit = null;
       this.goneWhenExited(space, gone);
     }
+    if (this.mappedGone !== null) this.checkGoneAfterExit(space, event);
     // Its last exit is the one after the read of its maps: a pid used again before it keeps only that one.
     if (cause === 'exit' && this.mapsReadBeforeExit.has(space.ownerTgid)) this.exitedSpaces.set(space.ownerTgid, { pieces: [...space.pieces()], exit: copyOfEvent(event) });
     const released = space.clear();
@@ -1183,6 +1223,32 @@ export class Mappings {
     for (const [file, last] of [...this.continuations]) if (last.mapping.space === space) this.decideContinuation(file);
     const program = this.images.stopped(space);
     if (program !== null) this.files.forgetIfUnused(program);
+  }
+
+  /**
+   * `space`'s process exits or execs with its mappings live: each of a file
+   * the capture found gone from its name once the trace ended (mappedGone),
+   * whose removal the trace does not show, may have outlived it: a process
+   * the trace does not follow removed it while it was mapped, or after, which
+   * the lookup cannot tell apart (review 50: git cat-file held packs an
+   * untraced `git repack` removed until it exited: clean, --fail-on exit 0).
+   * A seed is maps-start-gone.txt's (goneWhenExited); what the process
+   * released before is no more checked than maps-end.txt checks it.
+   */
+  private checkGoneAfterExit(space: Space, event: EventBase | null): void {
+    const gone = this.mappedGone!;
+    const seen = new Set<FileNode>();
+    for (const piece of space.pieces()) {
+      const mapping = piece.record;
+      const file = mapping.file;
+      if (mapping.seeded || file.gone || seen.has(file) || mapping.unlinkFinding !== null || mapping.pendingOrphan !== null) continue;
+      seen.add(file);
+      for (const name of file.names) {
+        if (!gone.has(name)) continue;
+        this.goneAfterExit.add(space.ownerTgid, name, event === null ? null : `${event.place.file}:${event.place.line}`);
+        break;
+      }
+    }
   }
 
   /**

@@ -585,6 +585,46 @@ async function readGone(files: BundleFiles, dir: string, name: string, warnings:
   return endMappings(kept, path);
 }
 
+/**
+ * mapped-gone.txt: written by the capture once its trace ended, the names of
+ * files the trace shows mapped that led to no file then, or (bpftrace) to
+ * another: one absolute name a line. At most MAX_MAPPED_GONE are used, as
+ * many as a process may map (vm.max_map_count on a Kafka host).
+ */
+const MAPPED_GONE_FILE = 'mapped-gone.txt';
+const MAX_MAPPED_GONE = 262_144;
+
+/** The names of the bundle's mapped-gone.txt (none when it has none); an unreadable line is named in `warnings`, and not used. */
+async function readMappedGone(files: BundleFiles, warnings: string[]): Promise<Set<string>> {
+  const names = new Set<string>();
+  let bad = 0;
+  let more = 0;
+  const path = join(files.dir, MAPPED_GONE_FILE);
+  const unreadable = (lineNo: number) => {
+    if (++bad <= MAX_MAPS_PROBLEMS_SHOWN) warnings.push(`${path}:${lineNo}: unreadable line, not the absolute name of a file: not used`);
+  };
+  await files.eachLine(MAPPED_GONE_FILE, {
+    line(text, lineNo) {
+      // The capture writes no name with a control character (it leaves such names out).
+      if (!text.startsWith('/') || hasControl(text)) return unreadable(lineNo);
+      if (names.size < MAX_MAPPED_GONE) names.add(flatCopy(text));
+      else more++;
+    },
+    longLine: (lineNo) => unreadable(lineNo),
+  });
+  if (bad > MAX_MAPS_PROBLEMS_SHOWN) warnings.push(`${path}: ${bad - MAX_MAPS_PROBLEMS_SHOWN} more unreadable lines`);
+  if (more > 0) warnings.push(`${path}: ${more} names past the first ${MAX_MAPPED_GONE.toLocaleString('en-US')} not used`);
+  return names;
+}
+
+function hasControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 32 || code === 127) return true;
+  }
+  return false;
+}
+
 /** How many unreadable lines of a maps snapshot are named one by one; the rest are counted. */
 const MAX_MAPS_PROBLEMS_SHOWN = 3;
 
@@ -758,6 +798,9 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
     const late = await readGone(files, dir, GONE_LATE_FILE, warnings);
     engineOptions.goneAtExit = { pid: meta.pid, lines, late, startFile: startPath };
   }
+  // The capture's word on the files the trace shows mapped: those whose names led to no file (or another) once it ended.
+  const mappedGone = await readMappedGone(files, warnings);
+  if (mappedGone.size > 0) engineOptions.mappedGone = mappedGone;
   // Listed only: read once the trace is (readOthersMapsEnd). A maps-end.N.txt of the captured process is not the capture's: not read.
   const othersListed = files.othersMapsEnd().filter(([pid]) => pid !== meta.pid);
   // The engine notes which of these the trace shows (Engine.showsProcess), and no other process.

@@ -1,0 +1,65 @@
+// Review 50: `orphanmap capture -- …` of a driver whose `git cat-file` held
+// packs mapped that an untraced `git repack` removed; cat-file exited with
+// them mapped (/proc showed each "(deleted)"), and the report read clean,
+// `--fail-on error` exit 0: the trace has no sign of a removal by a process
+// it does not follow, and the capture looked up only maps-start.txt's names.
+// It now looks up the names of the files the trace shows mapped once the
+// trace has ended (mapped-gone.txt), and a mapping of one still live when
+// its process exited is in doubt (`--fail-on` exits 2). A file the process
+// unmapped before is not (as maps-end.txt checks only what is mapped).
+// Truth: the program's own /proc/self/maps line after the removal.
+//
+// Needs strace and bpftrace.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, expect, it } from 'vitest';
+import { exited, PYTHON, workspace } from './scenarios/harness.js';
+import { killStillRunning } from './support/proc.js';
+import { CLI, requireTool, runCli } from './support/tools.js';
+import { waitFor } from './support/wait.js';
+
+const SCENARIO = join(import.meta.dirname, 'scenarios', 'removed-by-another.py');
+const children: ChildProcess[] = [];
+
+beforeAll(() => {
+  for (const tool of ['strace', 'bpftrace', PYTHON]) requireTool(tool);
+});
+
+afterEach(() => killStillRunning(children));
+
+it.each(['strace', 'bpftrace'] as const)(
+  'capture --backend %s -- CMD: a file another process removed while CMD mapped it until its exit is in doubt',
+  async (backend) => {
+    const work = workspace(`review50-${backend}`);
+    const directory = join(work, 'w');
+    const held = join(directory, 'held.pack');
+    const released = join(directory, 'released.idx');
+    writeFileSync(held, Buffer.alloc(16384, 'p'));
+    writeFileSync(released, Buffer.alloc(8192, 'i'));
+    const bundle = join(work, 'bundle');
+    const capture = spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--out', bundle, '--', PYTHON, SCENARIO, directory], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(capture);
+    const captured = exited(capture);
+    await waitFor('the program to map its files', () => existsSync(join(directory, 'mapped')), 120_000);
+    // The removal by a process the capture does not trace: this one.
+    unlinkSync(held);
+    unlinkSync(released);
+    const run = await captured;
+    expect(run.code, run.stderr).toBe(0);
+    // The kernel's word: the mapping outlived the file's name, and the program exited with it.
+    expect(readFileSync(join(directory, 'record.txt'), 'utf8')).toMatch(new RegExp(` ${held} \\(deleted\\)\\n$`));
+    // The capture's lookup found both names gone.
+    expect(readFileSync(join(bundle, 'mapped-gone.txt'), 'utf8').split('\n').sort()).toEqual(['', held, released]);
+
+    const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: unknown[]; summary: { mappingsInDoubt: number }; warnings: string[] };
+    expect(report.findings).toEqual([]);
+    expect(report.summary.mappingsInDoubt).toBe(1);
+    const told = report.warnings.filter((warning) => warning.includes('mapped-gone.txt'));
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(new RegExp(`^process \\d+ held a mapping of ${held} until it exited or exec'd`));
+    expect(told[0]).not.toContain(released);
+    expect(runCli(['analyze', bundle, '--fail-on', 'error']).status).toBe(2);
+  },
+  180_000,
+);

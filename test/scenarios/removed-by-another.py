@@ -1,0 +1,49 @@
+"""Files mapped by a launched program, then removed by another process the
+capture does not trace, before the program exits (review 50: `git cat-file`
+held packs mapped that an untraced `git repack` removed; it exited, and the
+capture said nothing).
+
+USAGE: python3 removed-by-another.py DIR
+  Maps DIR/held.pack and DIR/released.idx (made by the caller; libc's mmap
+  through ctypes, shared; each fd closed at once), unmaps released.idx, and
+  writes DIR/mapped. Then waits until held.pack is gone from its name (the
+  caller removes both), writes its own /proc/self/maps lines of held.pack to
+  DIR/record.txt, and exits with held.pack still mapped.
+"""
+import ctypes
+import mmap
+import os
+import sys
+import time
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+
+
+def map_whole(name):
+    fd = os.open(name, os.O_RDONLY)
+    size = os.fstat(fd).st_size
+    address = libc.mmap(None, size, mmap.PROT_READ, mmap.MAP_SHARED, fd, 0)
+    if address in (None, ctypes.c_void_p(-1).value):
+        raise OSError(ctypes.get_errno(), "mmap")
+    os.close(fd)
+    return address, size
+
+
+directory = os.path.abspath(sys.argv[1])
+held = os.path.join(directory, "held.pack")
+map_whole(held)
+address, size = map_whole(os.path.join(directory, "released.idx"))
+if libc.munmap(address, size) != 0:
+    raise OSError(ctypes.get_errno(), "munmap")
+with open(os.path.join(directory, "mapped"), "w") as marker:
+    marker.write("mapped\n")
+deadline = time.monotonic() + 60
+while os.path.exists(held) and time.monotonic() < deadline:
+    time.sleep(0.02)
+with open("/proc/self/maps") as maps, open(os.path.join(directory, "record.txt"), "w") as record:
+    for line in maps:
+        if (" " + held) in line:
+            record.write(line)
