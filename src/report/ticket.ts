@@ -21,6 +21,7 @@ import {
   rangesText,
   remapText,
   resolutionText,
+  secondsOf,
   unlinkedFirst,
   unlinkedText,
   SEVERITY_WORD,
@@ -207,55 +208,107 @@ function compare(a: string, b: string): number {
 export type Resizes = ReadonlyMap<Finding, Finding>;
 
 /**
- * The resize of each unlink finding: the first remapped-without-unmap finding
- * of the same process, old mapping and file (a name in common), in report
- * order. Found through an index of the remaps by pid, address and name: a
- * search of every finding for each one made a ticket of f20's 1,887 findings
- * take 9 s, and of leaky20's 7,734 several minutes (issue #14). Names are
- * compared as `shownName` draws them (redacted).
+ * The resize of each unlink finding: the first remapped-without-unmap finding,
+ * in report order, whose old mapping is the unlink finding's own mapping (the
+ * same process and address, mapped at the same place), and which came before
+ * the unlink. An address alone is no mapping: a file mapped again and again as
+ * it grows, each old mapping unmapped a moment later by another thread (H2's
+ * trace file and the JVM's Reference Handler, review 50), has its addresses
+ * handed out again, and the first remap at the orphan's address was of a
+ * mapping long gone. Nor does a remap after the unlink explain the orphan (a
+ * file grown through an fd kept open after its unlink). A mapping with no
+ * place (seeded from a maps snapshot) is matched as before: the same process
+ * and address and a name in common. Found through an index of the remaps by
+ * pid and address: a search of every finding for each one made a ticket of
+ * f20's 1,887 findings take 9 s, and of leaky20's 7,734 several minutes
+ * (issue #14). Names are compared as `shownName` draws them (redacted).
  */
 export function resizesOf(findings: readonly Finding[], shownName: (name: string) => string = asItIs): Resizes {
-  // pid → address → the remap there (its place in `findings`), or once there are more, name → the first
-  // remap (its place) with that name among its names. A map of names for each address was 15,652 maps
-  // for leaky80's, most of them for one remap, kept until every unlink was matched: 2.8 MiB made old.
-  const firstRemap = new Map<number, Map<string, number | Map<string, number>>>();
+  // pid → address → the remaps of a mapping there (their places in `findings`, in order): one number for most
+  // addresses, a list only where mappings were made there again. A map of names for each address was 15,652
+  // maps for leaky80's, most of them for one remap, kept until every unlink was matched: 2.8 MiB made old.
+  const remapsAt = new Map<number, Map<string, number | RemapsAtOneAddress>>();
   findings.forEach((remap, index) => {
     if (remap.kind !== 'remapped-without-unmap') return;
-    const byAddress = mapOf(firstRemap, remap.pid);
-    let byName = byAddress.get(remap.address);
-    if (byName === undefined) {
-      byAddress.set(remap.address, index);
-      return;
-    }
-    if (typeof byName === 'number') {
-      const only = byName;
-      byName = new Map<string, number>();
-      for (const name of findings[only]!.names) {
-        const shown = shownName(name);
-        if (!byName.has(shown)) byName.set(shown, only);
-      }
-      byAddress.set(remap.address, byName);
-    }
-    for (const name of remap.names) {
-      const shown = shownName(name);
-      if (!byName.has(shown)) byName.set(shown, index);
-    }
+    const byAddress = mapOf(remapsAt, remap.pid);
+    const there = byAddress.get(remap.address);
+    if (there === undefined) byAddress.set(remap.address, index);
+    else if (typeof there === 'number') byAddress.set(remap.address, { all: [there, index], byPlace: null });
+    else there.all.push(index);
   });
   const resizes = new Map<Finding, Finding>();
   for (const finding of findings) {
     if (finding.kind !== 'unlinked-while-mapped') continue;
-    const byName = firstRemap.get(finding.pid)?.get(finding.address);
-    if (byName === undefined) continue;
-    if (typeof byName === 'number') {
-      const remap = findings[byName]!;
-      if (finding.names.some((name) => remap.names.some((other) => shownName(other) === shownName(name)))) resizes.set(finding, remap);
-      continue;
-    }
-    let first = Number.POSITIVE_INFINITY;
-    for (const name of finding.names) first = Math.min(first, byName.get(shownName(name)) ?? first);
-    if (first !== Number.POSITIVE_INFINITY) resizes.set(finding, findings[first]!);
+    const there = remapsAt.get(finding.pid)?.get(finding.address);
+    if (there === undefined) continue;
+    const explains = (index: number): boolean => {
+      const remap = findings[index]!;
+      return sameMapping(remap, finding, shownName) && !remappedAfterUnlink(remap, finding);
+    };
+    const first = typeof there === 'number' ? (explains(there) ? there : undefined) : firstAt(there, finding.mappedAt, findings, explains);
+    if (first !== undefined) resizes.set(finding, findings[first]!);
   }
   return resizes;
+}
+
+/**
+ * The remaps of mappings made at one address, in report order, and (made when
+ * first asked, for an address reused often: a long-running JVM's GC-released
+ * buffers) the same by the place their old mapping was made.
+ */
+interface RemapsAtOneAddress {
+  all: number[];
+  byPlace: Map<string, number[]> | null;
+}
+
+/** A key for a place of a trace: its input and line. */
+const placeKey = (at: Pick<At, 'file' | 'line'>): string => `${at.line}\u0000${at.file}`;
+
+/** Past this many remaps at one address, they are looked up by place rather than read through. */
+const REMAPS_READ_THROUGH = 16;
+
+/** The first of the remaps `at` one address that `explains` the unlink finding of a mapping made at `mappedAt`. */
+function firstAt(at: RemapsAtOneAddress, mappedAt: At | null, findings: readonly Finding[], explains: (index: number) => boolean): number | undefined {
+  if (mappedAt === null || at.all.length <= REMAPS_READ_THROUGH) return at.all.find(explains);
+  if (at.byPlace === null) {
+    at.byPlace = new Map<string, number[]>();
+    for (const index of at.all) {
+      const old = findings[index]!.mappedAt;
+      const key = old === null ? '' : placeKey(old);
+      const same = at.byPlace.get(key);
+      if (same === undefined) at.byPlace.set(key, [index]);
+      else same.push(index);
+    }
+  }
+  // The remaps of this very mapping, and those whose old mapping has no place (matched by name): the first of either.
+  const own = at.byPlace.get(placeKey(mappedAt))?.find(explains);
+  const unplaced = at.byPlace.get('')?.find(explains);
+  return own === undefined ? unplaced : unplaced === undefined ? own : Math.min(own, unplaced);
+}
+
+/**
+ * The remap's old mapping is the unlink finding's mapping: both made at the
+ * same place (pid and address are matched already). When either has no place
+ * (a mapping seeded from a maps snapshot), a name in common stands for it.
+ */
+function sameMapping(remap: Finding, orphan: Finding, shownName: (name: string) => string): boolean {
+  if (remap.mappedAt !== null && orphan.mappedAt !== null) return remap.mappedAt.line === orphan.mappedAt.line && remap.mappedAt.file === orphan.mappedAt.file;
+  return orphan.names.some((name) => remap.names.some((other) => shownName(other) === shownName(name)));
+}
+
+/**
+ * The trace shows the remap after the unlink: a later line of the same
+ * input, or (across inputs: strace -ff's files) a later time. When it cannot
+ * tell (a place or a time missing), the remap is taken to explain the orphan.
+ */
+function remappedAfterUnlink(remap: Finding, orphan: Finding): boolean {
+  const remapped = remap.remappedAt;
+  const unlinked = orphan.unlinkedAt;
+  if (remapped === null || unlinked === null) return false;
+  if (remapped.file === unlinked.file) return remapped.line > unlinked.line;
+  const remappedSeconds = secondsOf(remapped);
+  const unlinkedSeconds = secondsOf(unlinked);
+  return remappedSeconds !== null && unlinkedSeconds !== null && remappedSeconds > unlinkedSeconds;
 }
 
 /** The inner map under `key`, made empty when there is none. */
