@@ -207,6 +207,22 @@ describe('a file mapped again at each growth, each old mapping unmapped a moment
       // kept.db was mapped again only after its unlink: no story of it.
       expect(told.some((story) => story.text.includes(record.kept.path))).toBe(false);
     });
+
+    it(`says in ${format} no truncate the program never made, and no "never unmapped" of a mapping it unmapped`, () => {
+      const report = format === 'markdown' ? markdown : text;
+      const diagnosis = format === 'markdown' ? report.slice(report.indexOf('## Diagnosis'), report.indexOf('## Findings')) : report.slice(report.indexOf('what it means:'));
+      expect(diagnosis.length).toBeGreaterThan(0);
+      for (const said of [diagnosis, ...stories(report).map((story) => story.text)]) expect(said).not.toMatch(/truncate/);
+      const [truth] = trueStories(record.grown);
+      expect(truth!.unmappedAfter).toBe(true);
+      // The old mapping of the story: unmapped by the program's other thread after the unlink, on the trace line that shows it.
+      const oldAddress = record.grown.mappings.find((_, k) => mmapLines(record.grown)[k] === truth!.mappedLine)!.address;
+      const unmappedAt = trace.find((call) => call.name === 'munmap' && call.tid !== record.pid && call.args.startsWith(`${oldAddress},`) && call.line > truth!.unlinkedLine)!;
+      for (const story of stories(report)) {
+        expect(story.text).not.toContain('never unmapped');
+        expect(story.text).toMatch(new RegExp(`unmapped only after the unlink, [\\d.]+ ms later \\(line ${unmappedAt.line}\\)`));
+      }
+    });
   }
 
   it('lists the remap that came after the unlink as a finding of its own, not inside the orphan', () => {

@@ -2,6 +2,7 @@
 // a verdict, the environment, summary tables, a diagnosis in plain words, the
 // findings with their raw trace lines, and how to reproduce the analysis.
 import { MAPPED_WITH_NO_NAME, mappedWithNoName } from '../engine/benign.js';
+import { GROWN_OUT_OF_SIGHT } from '../engine/finding-log.js';
 import { FINDING_KINDS, SEVERITY_OF, type At, type Finding, type FindingKind } from '../engine/findings.js';
 import type { BundleMeta } from '../ingest/bundle.js';
 import { filePattern } from '../parse/maps.js';
@@ -10,6 +11,7 @@ import {
   BENIGN,
   bySeverity,
   describePlace,
+  formatDelay,
   reportHeadline,
   HELD_WHEN_UNLINKED,
   heldWhenUnlinked,
@@ -412,19 +414,51 @@ function diagnosisBlocks(report: Report, resizes: Resizes, redaction: Redaction)
   return blocks;
 }
 
+/** The calls that grow a file out of the trace's sight, as a remap's note names them (GROWN_OUT_OF_SIGHT). */
+const GROWN_BY = 'write, pwrite or fallocate';
+
 /** The resize signature of one file, in plain words, with the lines that show each step. */
 function resizeStory(orphan: Finding, resize: Finding, multi: boolean): Inline[] {
   const view = mappingView(orphan);
   const truncate = orphan.evidence.find(
     (line) => /\bf?truncate\(/.test(line.text) && (resize.mappedAt === null || line.line > resize.mappedAt.line) && (resize.remappedAt === null || line.line < resize.remappedAt.line),
   );
+  // Only the line that shows it names the call (review 50: "ftruncate" was said of a file H2 grew by write).
+  const sizeChange =
+    truncate !== undefined
+      ? `its size changed (${truncate.text.includes('ftruncate(') ? 'ftruncate' : 'truncate'}, ${place(truncate, multi)}), `
+      : resize.note === GROWN_OUT_OF_SIGHT
+        ? `it grew by a call orphanmap does not read (${GROWN_BY}: the new mapping reaches further into the file), `
+        : '';
+  const unlinked = `the file was unlinked (${place(orphan.unlinkedAt, multi)}) while the old mapping was still live`;
   return [
     text('The file '),
     code(escapeControl(orphan.path)),
     text(
-      ` was mapped ${mappedPhrase(view, place(orphan.mappedAt, multi))}, its size changed (${truncate === undefined ? 'ftruncate' : `${truncate.text.includes('ftruncate(') ? 'ftruncate' : 'truncate'}, ${place(truncate, multi)}`}), it was mapped again${resize.newAddress === null ? '' : ` at ${resize.newAddress}`} (${place(resize.remappedAt, multi)}), the old mapping was never unmapped, and the file was unlinked (${place(orphan.unlinkedAt, multi)}) while the old mapping was still live.`,
+      ` was mapped ${mappedPhrase(view, place(orphan.mappedAt, multi))}, ${sizeChange}it was mapped again${resize.newAddress === null ? '' : ` at ${resize.newAddress}`} (${place(resize.remappedAt, multi)}), ${oldMappingEnd(orphan, unlinked, multi)}.`,
     ),
   ];
+}
+
+/**
+ * How the old mapping ended, around the unlink (`unlinked`, in words): never
+ * unmapped only when it was not (still mapped at the end, or held until the
+ * exit); unmapped after the unlink with the delay as the finding's "now" says it.
+ */
+function oldMappingEnd(orphan: Finding, unlinked: string, multi: boolean): string {
+  switch (orphan.resolution) {
+    case 'still-mapped':
+    case 'process-exited':
+      return `the old mapping was never unmapped, and ${unlinked}`;
+    case null:
+      return `the old mapping has not been unmapped (the trace goes on), and ${unlinked}`;
+    case 'unmapped': {
+      const where = orphan.resolvedAt === null ? '' : ` (${place(orphan.resolvedAt, multi)})`;
+      const delay = orphan.delayMs;
+      if (delay !== null && delay < 0 && Number.isFinite(delay)) return `and ${unlinked}; it was unmapped as the file was unlinked${where}, the two calls running at once`;
+      return `and ${unlinked}; the old mapping was unmapped only after the unlink${delay === null ? '' : `, ${formatDelay(delay)} later`}${where}`;
+    }
+  }
 }
 
 /** "at 0x7f… (10.0 MiB, line 504)"; for a mapping partial munmaps had cut, what was left of it. */
