@@ -39,6 +39,7 @@ interface ProgramRecord {
   pid: number;
   grown: FileRecord;
   kept: FileRecord;
+  held: FileRecord;
 }
 
 /** One system call of the trace: the line it starts on, its thread, its name, its arguments and its result. */
@@ -222,6 +223,33 @@ describe('a file mapped again at each growth, each old mapping unmapped a moment
         expect(story.text).not.toContain('never unmapped');
         expect(story.text).toMatch(new RegExp(`unmapped only after the unlink, [\\d.]+ ms later \\(line ${unmappedAt.line}\\)`));
       }
+    });
+
+    it(`counts in ${format} the other remaps by how they ended: released, or live to the exit`, () => {
+      const report = format === 'markdown' ? markdown : text;
+      const paragraph = report.split('\n').find((line) => line.includes('Mapped again without unmapping.'));
+      expect(paragraph).toBeDefined();
+      // Every mapping the program mapped again while it lived, but the one of the story: the program unmapped all
+      // of them but held.db's, which lived until the process exited.
+      const files = [record.grown, record.kept, record.held];
+      for (const file of files) mmapLines(file);
+      const remapped = files.flatMap((file) => file.mappings.slice(0, -1));
+      const others = remapped.length - trueStories(record.grown).length;
+      const held = record.held.mappings.slice(0, -1).length;
+      expect(remapped.filter((mapping) => mapping.unmapped === null)).toHaveLength(held);
+      const released = others - held;
+      expect(paragraph).toContain(`${others} times a file was mapped again`);
+      expect(paragraph).toContain(`How they ended: ${released} unmapped later`);
+      expect(paragraph).toContain(`, ${held} released when the process exited.`);
+      // That a mapping outlives its file if the file is deleted is said of those held only, not of every one (review 50:
+      // "Each is a mapping that will outlive its file when the file is deleted").
+      expect(paragraph).not.toContain('Each is a mapping');
+      const outlive = paragraph!.split('. ').filter((sentence) => sentence.includes('outlive'));
+      expect(outlive).toHaveLength(1);
+      expect(outlive[0]).toMatch(held === 1 ? /^The old mapping that stayed live/ : new RegExp(`^The ${held} old mappings that stayed live`));
+      expect(paragraph).toContain(`${released} were unmapped later: released.`);
+      // No size change the trace shows: the files grew by write.
+      expect(paragraph).not.toMatch(/resized|truncate/);
     });
   }
 

@@ -11,6 +11,7 @@ import {
   BENIGN,
   bySeverity,
   describePlace,
+  endingsText,
   formatDelay,
   reportHeadline,
   HELD_WHEN_UNLINKED,
@@ -355,16 +356,7 @@ function diagnosisBlocks(report: Report, resizes: Resizes, redaction: Redaction)
   }
   const explained = new Set(orphans.map((o) => resizes.get(o)));
   const lone = report.findings.filter((f) => f.kind === 'remapped-without-unmap' && !explained.has(f));
-  if (lone.length > 0) {
-    blocks.push(
-      paragraph(
-        strong('Mapped again without unmapping. '),
-        text(
-          `${lone.length} time${lone.length === 1 ? '' : 's'} a file was resized and mapped again while its old mapping stayed live, and the file has not (yet) been unlinked. Each is a mapping that will outlive its file when the file is deleted.`,
-        ),
-      ),
-    );
-  }
+  if (lone.length > 0) blocks.push(paragraph(strong('Mapped again without unmapping. '), text(loneRemapsText(lone, resized.length))));
   const kafkaNamed = report.findings.filter((f) => f.severity !== 'info' && f.names.some((name) => KAFKA_INDEX.test(redaction.path(name))));
   // The bug is a resize: a name alone is no diagnosis (review 30: a python program's "00000000.index", never resized).
   const kafkaResized = kafkaNamed.some((f) => f.kind === 'remapped-without-unmap' || resizes.has(f));
@@ -412,6 +404,49 @@ function diagnosisBlocks(report: Report, resizes: Resizes, redaction: Redaction)
     );
   }
   return blocks;
+}
+
+/**
+ * The remaps no unlink finding's story tells, by how they ended (review 50): an
+ * old mapping still live at the end, or until the exit, outlives its file if
+ * the file is deleted meanwhile; one unmapped a moment after the remap (H2's
+ * dropped buffers, unmapped by the JVM's Reference Handler 0.1-3 ms later) was
+ * released, though late. "Resized" only where the trace shows a size change.
+ */
+function loneRemapsText(lone: readonly Finding[], resizesTold: number): string {
+  const resized = lone.filter((f) => f.note === null).length;
+  const grown = lone.filter((f) => f.note === GROWN_OUT_OF_SIGHT).length;
+  const sizes =
+    resized === lone.length
+      ? ''
+      : grown === lone.length
+        ? `, each reaching further into the file than the old one: the file grew by a call orphanmap does not read (${GROWN_BY})`
+        : [
+            resized > 0 ? `${formatCount(resized)} after a size change the trace shows` : '',
+            grown > 0 ? `${formatCount(grown)} after the file grew by a call orphanmap does not read (${GROWN_BY})` : '',
+          ]
+            .filter((part) => part !== '')
+            .map((part, i, parts) => (i === 0 ? ` (${part}` : `, ${part}`) + (i === parts.length - 1 ? ')' : ''))
+            .join('');
+  const sentences = [
+    `${formatCount(lone.length)} time${lone.length === 1 ? '' : 's'} ${resized === lone.length ? 'a file was resized and mapped again' : 'a file was mapped again'} while its old mapping was still live${resizesTold === 0 ? '' : `, besides the resize${resizesTold === 1 ? '' : 's'} above`}${sizes}. How ${lone.length === 1 ? 'it' : 'they'} ended: ${endingsText(lone)}.`,
+  ];
+  const held = lone.filter((f) => f.resolution !== 'unmapped').length;
+  if (held > 0) {
+    sentences.push(
+      held === 1
+        ? `The old mapping that stayed live (to the end of the trace, or until its process exited) outlives its file if the file is deleted while it is live.`
+        : `The ${formatCount(held)} old mappings that stayed live (to the end of the trace, or until their process exited) outlive their files if the files are deleted while they are live.`,
+    );
+  }
+  const released = lone.length - held;
+  if (released > 0) {
+    sentences.push(
+      `${released === lone.length ? (released === 1 ? 'It was' : 'All were') : `${formatCount(released)} ${released === 1 ? 'was' : 'were'}`} unmapped later: released. ` +
+        'An old mapping unmapped a moment after the new one was made looks like an asynchronous release (a JVM Cleaner, or the Reference Handler unmapping a MappedByteBuffer the program dropped), which is not a leak unless the file is deleted in between.',
+    );
+  }
+  return sentences.join(' ');
 }
 
 /** The calls that grow a file out of the trace's sight, as a remap's note names them (GROWN_OUT_OF_SIGHT). */

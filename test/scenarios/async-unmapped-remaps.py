@@ -18,13 +18,17 @@ grown.db: made with 976 bytes (no O_TRUNC, no ftruncate anywhere), mapped
 kept.db: made with 976 bytes and mapped whole, its fd kept; unlinked while
   mapped ("first"), then grown by os.write through the kept fd and mapped
   again, and the older mapping handed to the unmapper (unmapped 2 ms later).
+held.db: made with 976 bytes and mapped whole, grown by os.write and mapped
+  again; neither mapping is ever unmapped, nor the file unlinked (the older
+  mapping stays live until the process exits).
 
 Prints its own record as one JSON line on stdout:
   {"pid": 1234,
    "grown": {"path": "...", "mappings": [{"address": "0x7f...", "length": 976,
              "unmapped": "before-unlink" | "after-unlink" | null}, ...],
              "deleted": ["<the /proc/self/maps lines \"(deleted)\" of the file right after its unlink>"]},
-   "kept": {...the same for kept.db...}}
+   "kept": {...the same for kept.db...},
+   "held": {...the same for held.db, "deleted": [] (never unlinked)...}}
 Mappings in the order they were made; "unmapped": when this program unmapped
 each, relative to the file's unlink (null: never, it lives to the exit).
 """
@@ -120,9 +124,17 @@ def main():
     release(kept["mappings"][0], "after-unlink")
     os.close(fd)
 
+    held = {"path": os.path.join(d, "held.db"), "mappings": [], "deleted": []}
+    fd = os.open(held["path"], os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+    os.write(fd, b"x" * 976)
+    held["mappings"].append(map_whole(fd))
+    grow(fd)
+    held["mappings"].append(map_whole(fd))
+    os.close(fd)
+
     released.put(None)
     thread.join()
-    print(json.dumps({"pid": os.getpid(), "grown": grown, "kept": kept}), flush=True)
+    print(json.dumps({"pid": os.getpid(), "grown": grown, "kept": kept, "held": held}), flush=True)
 
 
 if __name__ == "__main__":
