@@ -358,6 +358,12 @@ export class Engine {
    */
   mappingsInDoubt(): { pid: number; name: string }[] {
     const found = this.foundFor();
+    const others = this.doubtsBesidesGoneAfterExit(found);
+    return [...others, ...this.mappings.goneAfterExit.inDoubt(coveredBy(found, others))];
+  }
+
+  /** Every mapping in doubt but those of files gone after the trace (GoneAfterExit), which may be of these too: counted once. */
+  private doubtsBesidesGoneAfterExit(found: (pid: number, name: string) => boolean): { pid: number; name: string }[] {
     return [
       ...this.files.cut.inDoubt(),
       ...this.files.replaced.inDoubt(found),
@@ -371,7 +377,6 @@ export class Engine {
       ...this.files.removedHeldBeforeTrace.inDoubt(found),
       ...(this.window?.inDoubt(found) ?? []),
       ...this.mappings.goneLate.mappings,
-      ...this.mappings.goneAfterExit.inDoubt(found),
       ...this.releasedGone(found).map(({ pid, name }) => ({ pid, name })),
       ...this.untracedHolders,
     ];
@@ -438,7 +443,8 @@ export class Engine {
     const hidden = this.files.hidden.note();
     const goneUnknown = this.files.goneUnknown.note();
     const heldBeforeTrace = this.files.removedHeldBeforeTrace.note(this.foundFor());
-    const goneAfterExit = this.mappings.goneAfterExit.note(this.foundFor());
+    const foundOrDoubted = coveredBy(this.foundFor(), this.doubtsBesidesGoneAfterExit(this.foundFor()));
+    const goneAfterExit = this.mappings.goneAfterExit.note(foundOrDoubted);
     const unknownRemovals = this.files.unknownRemovals.note();
     const window = this.window?.note() ?? null;
     const fromFiles = [
@@ -920,4 +926,10 @@ function removalTold(released: ReleasedGone): string {
       ? 'a file the trace does not name (strace prints no inode), perhaps not the mapped one'
       : `inode ${reopened.reached.ino}, not inode ${reopened.listed?.ino ?? '?'}, the file maps-start.txt lists there`;
   return `the trace shows that name removed after the release, but its open at ${reopened.at} reached ${reached}, so that removal may have been another file's`;
+}
+
+/** Whether a finding covers process `pid` and `name`, or one of `doubts` is of them already. */
+function coveredBy(found: (pid: number, name: string) => boolean, doubts: readonly { pid: number; name: string }[]): (pid: number, name: string) => boolean {
+  const doubted = new Set(doubts.map(({ pid, name }) => `${pid} ${name}`));
+  return (pid, name) => found(pid, name) || doubted.has(`${pid} ${name}`);
 }
