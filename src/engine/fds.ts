@@ -200,6 +200,8 @@ export class Fds {
     const resolved = tmpfile ? event.resolvedHint : (event.resolvedHint ?? this.files.followSymlinks(name));
     if (resolved === undefined || !resolved.startsWith('/')) noteRelative(task, name, event);
     const real = tmpfile ? null : this.files.symlinkTarget(name, resolved);
+    // A new file: a file the trace knew by that inode number was freed, whatever the trace shows held of it (review 51, A5).
+    if (event.created === true && event.inode !== undefined) this.files.inodeMadeNew(event.inode);
     if (event.inode !== undefined && real === null && !tmpfile) this.files.openedInode(task, name, event.inode, event);
     const file = real === null ? this.files.opened(name, event.inode, resolved, tmpfile) : this.files.openedThrough(real, event.inode);
     const through = real === null ? null : flatCopy(name);

@@ -14,6 +14,7 @@ import {
   MADV_DONTFORK,
   MAP_FIXED,
   O_CLOEXEC,
+  O_CREAT_EXCL,
   O_TMPFILE,
   type BlindSpotEvent,
   type ChdirEvent,
@@ -546,6 +547,7 @@ function decodeOpen(c: RecordContext): BpftraceRecord {
   const e = c.event(open);
   // Set only on an O_TMPFILE open (rare): every other open keeps the shape it had.
   if (e.type === 'event' && (flags & O_TMPFILE) === O_TMPFILE) (e.event as OpenEvent).tmpfile = true;
+  else if (e.type === 'event' && (flags & O_CREAT_EXCL) === O_CREAT_EXCL) (e.event as OpenEvent).created = true;
   if (e.type === 'event' && dir !== 0n) e.realDir = { id: dir & ~NAME_BITS, nameBytes: Number(dir & NAME_LENGTH_BITS), nameTag: Number((dir >> 8n) & 0xffffn) };
   return failedUnlessBad(e, c.failed(ret));
 }

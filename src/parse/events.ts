@@ -131,6 +131,12 @@ export interface OpenEvent extends EventBase {
   inode?: Inode;
   /** O_TMPFILE was among the flags: `path` is a directory, and the fd a new file in it with no name. */
   tmpfile?: boolean;
+  /**
+   * O_CREAT|O_EXCL were among the flags (bpftrace): the open made a new file,
+   * so `inode` is a number the kernel gave anew, never that of a file the
+   * trace knew, whose inode was freed (review 51, A5).
+   */
+  created?: boolean;
   /** A memfd_create (strace): `path` is "/memfd:NAME", as -y prints it, and the fd a file no name leads to. */
   memfd?: boolean;
   /** `path` is as long as the tracer prints and was probably cut (PathCut). */
@@ -475,6 +481,8 @@ export const SAMPLE_CUT_NOTE = /… \(\d+ characters\)$/;
 export const O_CLOEXEC = 0x80000;
 /** __O_TMPFILE | O_DIRECTORY: strace prints it as O_TMPFILE, bpftrace as flags=0x410002 (with O_RDWR). */
 export const O_TMPFILE = 0x410000;
+/** O_CREAT | O_EXCL: an open with both that succeeds made a new file. */
+export const O_CREAT_EXCL = 0xc0;
 export const MAP_SHARED = 0x1;
 export const MAP_PRIVATE = 0x2;
 export const MAP_FIXED = 0x10;
