@@ -203,7 +203,12 @@ function check(scenario: Scenario): void {
     // held a replaced file, and the verdict was clean).
     const shown = JSON.parse(runCli(['analyze', scenario.bundle, '--format', 'json']).stdout) as { warnings: string[]; summary: { mappingsInDoubt: number } };
     expect(shown.warnings.filter((warning) => warning.includes('never shows'))).toEqual([expect.stringContaining(`pid ${scenario.unseen} (${join(scenario.bundle, '..')}`)]);
-    expect(shown.summary.mappingsInDoubt).toBe(1);
+    // One doubt a mapping of a deleted file its maps at the end show (review 50: ten of them read as one).
+    const unseenDeleted = readFileSync(join(scenario.bundle, `maps-end.${scenario.unseen}.txt`), 'utf8')
+      .split('\n')
+      .filter((line) => / \/.* \(deleted\)$/.test(line));
+    expect(unseenDeleted.length).toBeGreaterThan(0);
+    expect(shown.summary.mappingsInDoubt).toBe(unseenDeleted.length);
   }
   const ofWorkers = findings.filter((finding) => scenario.workers.includes(finding.pid));
   expect(ofWorkers.map(keyOf).sort()).toEqual(scenario.truth);

@@ -875,8 +875,13 @@ export interface OthersMapsEnd {
    * chooses how many others it has.
    */
   kept: Map<number, MapsLine[]>;
-  /** Of each process the trace never shows, with a file read and used: its first line that maps a deleted file, if any (a warning names it). */
-  unseenDeleted: Map<number, MapsLine>;
+  /**
+   * Of each process the trace never shows, with a file read and used, that
+   * maps deleted files: its first such line (a warning names it), and how
+   * many mappings and bytes of deleted files it holds (lines of one file that
+   * follow each other in its range count once: mprotect splits a mapping).
+   */
+  unseenDeleted: Map<number, { first: MapsLine; mappings: number; bytes: number }>;
   /** Files not used, and why: unreadable lines, one file under two names, the budget spent. */
   warnings: string[];
 }
@@ -961,8 +966,17 @@ export async function readOthersMapsEnd(bundle: Bundle, shows: (pid: number) => 
             if (overBudget()) throw new OverBudget();
           }
         : (entry, _lineNo, keep) => {
-            if (lines.length === 0 && isDeletedFile(entry)) lines.push(keep());
+            if (!isDeletedFile(entry)) return;
+            if (lines.length === 0) lines.push(keep());
+            if (entry.start !== unseenEnd || entry.inode !== unseenInode) unseenMappings++;
+            unseenBytes += entry.end - entry.start;
+            unseenEnd = entry.end;
+            unseenInode = entry.inode;
           };
+      let unseenMappings = 0;
+      let unseenBytes = 0;
+      let unseenEnd = -1;
+      let unseenInode = -1;
       let reading: MapsReading | null;
       try {
         // Their own budget, over all of them together (OTHERS_KEPT_BUDGET), stops the reading instead.
@@ -982,7 +996,7 @@ export async function readOthersMapsEnd(bundle: Bundle, shows: (pid: number) => 
       spentLines += lines.length;
       spentBytes += cost + strings.chars;
       if (shown) result.kept.set(pid, lines);
-      else if (lines[0] !== undefined) result.unseenDeleted.set(pid, lines[0]);
+      else if (lines[0] !== undefined) result.unseenDeleted.set(pid, { first: lines[0], mappings: unseenMappings, bytes: unseenBytes });
     }
   } finally {
     closeOthersMapsEnd(bundle);
