@@ -18,7 +18,7 @@
 //
 // Needs root and bpftrace.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
@@ -47,11 +47,15 @@ afterEach(() => {
   killStillRunning(children);
 });
 
-it('a file the process removed as it exited, after the trace ended: in doubt, not an error', async () => {
+it('a file the process removed as it exited, after the trace ended: in doubt, not an error; its own hsperfdata file: neither', async () => {
   const work = workspace('review46-exit-after-stop');
   const file = join(work, 'perfdata');
   writeFileSync(file, Buffer.alloc(32768));
-  const { program, pid, output, done: programDone } = await startScenario('removed-as-it-exits.py', [file], children);
+  // A JVM's own /tmp/hsperfdata_<user>/<pid>, which it removes as it exits (review 51, A6: a fixed broker in doubt for it alone).
+  const perfDir = join(work, 'hsperfdata_root');
+  mkdirSync(perfDir);
+  const { program, pid, output, done: programDone } = await startScenario('removed-as-it-exits.py', [file, perfDir], children);
+  const perfData = join(perfDir, String(pid));
 
   const bundle = join(work, 'bundle');
   const capture = spawn(process.execPath, [CLI, 'capture', '--backend', 'bpftrace', '--pid', String(pid), '--duration', '2', '--out', bundle], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -65,8 +69,9 @@ it('a file the process removed as it exited, after the trace ended: in doubt, no
   stopped.add(tracer[0]!.pid);
   program.stdin!.end('go\n');
   expect((await programDone).code).toBe(0);
-  // The program's own word: its mapping lived on after its unlink, as it exited.
+  // The program's own word: its mappings lived on after their unlinks, as it exited.
   expect(output().split('\n')[1]).toMatch(new RegExp(` ${file} \\(deleted\\)$`));
+  expect(output().split('\n')[2]).toMatch(new RegExp(` ${perfData} \\(deleted\\)$`));
   await new Promise((resolve) => setTimeout(resolve, 1500));
   process.kill(tracer[0]!.pid, 'SIGCONT');
   stopped.delete(tracer[0]!.pid);
@@ -75,11 +80,13 @@ it('a file the process removed as it exited, after the trace ended: in doubt, no
   // The precondition: the capture found the file gone at the exit, a second or more after its directory changed.
   expect(existsSync(join(bundle, 'maps-end.txt'))).toBe(false);
   expect(readFileSync(join(bundle, 'maps-start-gone.txt'), 'utf8')).toContain(` ${file}\n`);
+  expect(readFileSync(join(bundle, 'maps-start-gone.txt'), 'utf8')).toContain(` ${perfData}\n`);
 
   const result = runCli(['analyze', bundle, '--format', 'json']);
   expect(result.status, result.stderr).toBe(0);
   const report = JSON.parse(result.stdout) as { findings: Finding[]; summary: { mappingsInDoubt: number }; warnings: string[] };
-  expect(report.findings.filter((finding) => finding.path === file)).toEqual([]);
+  expect(report.findings.filter((finding) => finding.path === file || finding.path === perfData)).toEqual([]);
+  expect(report.warnings.filter((warning) => warning.includes(perfData))).toEqual([]);
   expect(report.summary.mappingsInDoubt).toBe(1);
   expect(report.warnings).toContainEqual(
     expect.stringMatching(new RegExp(`^process ${pid} exited after the trace ended \\(while the tracer let go of it\\), and right after, the capture found ${file} gone from its name `)),

@@ -90,6 +90,15 @@ const RULES: readonly BenignRule[] = [
 ];
 
 /**
+ * Whether `path` is the JVM's own performance-data file of process `pid`
+ * (/tmp/hsperfdata_<user>/<pid>), which the JVM removes itself as it exits.
+ */
+export function jvmOwnPerfData(path: string, pid: number): boolean {
+  const match = /\/hsperfdata_[^/]+\/(\d+)$/.exec(path);
+  return match !== null && Number(match[1]) === pid;
+}
+
+/**
  * A mapping made when its file had no name left: unlinked first (through an
  * fd kept open), or an O_TMPFILE file no link had named. /proc shows it
  * "(deleted)" as it shows a leak, but nothing was left behind by an unlink:

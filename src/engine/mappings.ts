@@ -23,7 +23,7 @@ import { UNNAMED_HOLDERS } from './replaced-names.js';
 import type { EvidenceMark } from './kept-evidence.js';
 import type { RunningImages } from './images.js';
 import { atOf, heldOf, stillMapped, type FindingLog, type Held } from './finding-log.js';
-import { MAPPED_WITH_NO_NAME, mappedWithNoName, type BenignRule } from './benign.js';
+import { jvmOwnPerfData, MAPPED_WITH_NO_NAME, mappedWithNoName, type BenignRule } from './benign.js';
 import type { At, Finding, Resolution } from './findings.js';
 import type { Task } from './tasks.js';
 import { flatCopy } from '../parse/flat-copy.js';
@@ -965,6 +965,10 @@ export class Mappings {
         this.releasedBeforeExit(space, line);
         continue;
       }
+      // The JVM's own hsperfdata file, named by its pid: the JVM removes it as it exits, after the trace here, as the
+      // benign rule says it does in a trace (review 51, A6: a fixed broker that exited while bpftrace took its probes
+      // off was in doubt, --fail-on exit 2, for that file alone).
+      if (traceEndedFirst && jvmOwnPerfData(line.path, space.ownerTgid)) continue;
       this.goneLate.mappings.push({ pid: space.ownerTgid, name: line.path });
       if (this.goneLate.first === null) this.goneLate.first = { pid: space.ownerTgid, path: line.path, at: `${line.place.file}:${line.place.line}` };
     }
