@@ -244,11 +244,13 @@ om_backend_first_pid() {
   om_keyed_awk 'keyed && $1 ~ /^[0-9]+$/ && $3 ~ /^[1-9][0-9]*$/ { print $3; exit }' "$OM_D/trace.txt" 2>/dev/null
 }
 
-# om_backend_mapped_names -> "INODE NAME" for each file the trace shows
-# mapped (an mmap record's fd, by its inode) and opened by an absolute name
-# (an open record with that inode), once each, for om_gone_mapped. A name
-# bpftrace may have cut (OM_BT_STRLEN - 1 bytes or more) or holding a control
-# character is left out.
+# om_backend_mapped_names -> one name a line, for om_gone_mapped: each
+# absolute name an open record gave a file the trace shows mapped (an mmap
+# record's fd, by its inode), and each absolute name a rename record gave a
+# file since (the engine looks for a mapped file by the names it has at its
+# process's exit: review 52, R2). A relative name (its directory is not known
+# here: review 52, R4), one bpftrace may have cut (OM_BT_STRLEN - 1 bytes or
+# more), or one holding a control character is left out.
 om_backend_mapped_names() {
   # shellcheck disable=SC2016
   om_keyed_awk '
@@ -258,17 +260,24 @@ om_backend_mapped_names() {
       at += length(name) + 2
       return substr($0, at, index(substr($0, at) " ", " ") - 1)
     }
-    keyed && $5 == "open" && field("ret") ~ /^[0-9]+$/ && (file = field("ino")) ~ /^[1-9][0-9]*$/ && (at = index($0, " path=/")) {
-      name = substr($0, at + 6)
-      # The record ends with the key after its path; one that does not goes on on the next line (a newline in the name).
-      if (!ends_keyed($0)) next
-      name = substr(name, 1, length(name) - cut)
-      if (length(name) >= '"$OM_BT_STRLEN"' - 1 || name ~ /[\001-\037\177]/) next
-      named[file " " name] = 1
+    # The record ends with the key after its path; one that does not goes on on the next line (a newline in the name).
+    function whole_path(  at, name) {
+      at = index($0, " path=/")
+      if (!at || !ends_keyed($0)) return ""
+      name = substr($0, at + 6, length($0) - at - 5 - cut)
+      if (length(name) >= '"$OM_BT_STRLEN"' - 1 || name ~ /[\001-\037\177]/) return ""
+      return name
+    }
+    keyed && $5 == "open" && field("ret") ~ /^[0-9]+$/ && (file = field("ino")) ~ /^[1-9][0-9]*$/ {
+      if ((name = whole_path()) != "") named[file " " name] = 1
       next
     }
-    keyed && $5 == "mmap" && field("fd") ~ /^[0-9]+$/ && (file = field("ino")) ~ /^[1-9][0-9]*$/ { mapped[file] = 1 }
-    END { for (both in named) { split(both, part, " "); if (part[1] in mapped) print both } }' "$OM_D/trace.txt"
+    keyed && $5 == "mmap" && field("fd") ~ /^[0-9]+$/ && (file = field("ino")) ~ /^[1-9][0-9]*$/ { mapped[file] = 1; next }
+    keyed && $5 == "rename" && field("ret") == "0" { if ((name = whole_path()) != "") renamed[name] = 1 }
+    END {
+      for (both in named) { split(both, part, " "); if (part[1] in mapped) print substr(both, length(part[1]) + 2) }
+      for (name in renamed) print name
+    }' "$OM_D/trace.txt"
 }
 
 # bpftrace -c exits when its command does, and bpftrace -p is stopped by the

@@ -155,24 +155,42 @@ om_backend_exit_seen() {
 # Lines of the trace start with the thread id: the process's own line is "PID<comm> …".
 om_backend_saw_pid() { om_retry grep -Eq "^$1[< ]" "$OM_D/trace.txt" 2>/dev/null; }
 
-# om_backend_mapped_names -> "- NAME" for each file the trace shows mapped
-# through an fd -yy names (its annotation: "mmap(NULL, 8192, PROT_READ,
-# MAP_SHARED, 3</data/00.index>, 0) = 0x7f…"), once each, for om_gone_mapped.
-# strace names no inode ("-"). A name strace escaped (a backslash in it),
-# or one already "(deleted)", is left out.
+# om_backend_mapped_names -> one name a line, for om_gone_mapped: each file
+# the trace shows mapped through an fd -yy names (its annotation: "mmap(NULL,
+# 8192, PROT_READ, MAP_SHARED, 3</data/00.index>, 0) = 0x7f…"), and each
+# absolute name a rename gave a file since ("rename(\"/d/a\", \"/d/b\") = 0",
+# or renameat's name under a dirfd -yy names): the engine looks for a mapped
+# file by the names it has at its process's exit (review 52, R2: a pack
+# renamed, then removed by an untraced process). A name strace escaped (a
+# backslash in it), a device's ("/dev/zero<char 1:5>"), or one already
+# "(deleted)" is left out, as is a relative name (its directory is not known
+# here).
 om_backend_mapped_names() {
   # shellcheck disable=SC2016
   LC_ALL=C awk '
-    index($0, "mmap(") {
-      call = substr($0, index($0, "mmap("))
+    function put(name) {
+      if (index(name, "\\") || name ~ / \(deleted\)$/ || name ~ /<(char|block) [0-9]+:[0-9]+>$/ || (name in seen)) return
+      seen[name] = 1
+      print name
+    }
+    match($0, /mmap2?\(/) {
+      call = substr($0, RSTART)
       if (!match(call, /, [0-9]+<\//)) next
       call = substr(call, RSTART + RLENGTH - 1)
       # The annotation ends before the offset argument, then the call or its cut ("<unfinished ...>").
       if (!match(call, />, (0x[0-9a-f]+|[0-9]+)(\)| <unfinished)/)) next
-      name = substr(call, 1, RSTART - 1)
-      if (index(name, "\\") || name ~ / \(deleted\)$/ || (name in seen)) next
-      seen[name] = 1
-      print "- " name
+      put(substr(call, 1, RSTART - 1))
+      next
+    }
+    # rename("OLD", "NEW") = 0, renameat(DIR, "OLD", DIR, "NEW") = 0, renameat2(…, FLAGS) = 0: the last quoted name, under its dirfd.
+    match($0, /rename(at2?)?\(/) && / = 0( <[0-9.]+>)?$/ {
+      call = substr($0, RSTART)
+      if (!match(call, /(AT_FDCWD|[0-9]+<\/[^>]*>), "[^"]*"(, [A-Z_|0-9x]+)?\) = 0/) && !match(call, /, "[^"]*"\) = 0/)) next
+      last = substr(call, RSTART, RLENGTH)
+      name = substr(last, index(last, "\"") + 1)
+      name = substr(name, 1, index(name, "\"") - 1)
+      if (name ~ /^\//) put(name)
+      else if (match(last, /^[0-9]+<\/[^>]*>/)) put(substr(last, index(last, "<") + 1, index(last, ">") - index(last, "<") - 1) "/" name)
     }' "$OM_D/trace.txt"
 }
 

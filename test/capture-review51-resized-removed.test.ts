@@ -58,5 +58,10 @@ it('an index resized, then removed out of sight: both live mappings /proc shows 
   // The resize is told too, of the old mapping.
   expect(report.findings.filter((f) => f.kind === 'remapped-without-unmap').map((f) => f.address)).toHaveLength(1);
   expect(runCli(['analyze', bundle, '--fail-on', 'error']).status).toBe(3);
+  // The ticket's story of the resize places no unlink before the trace: the name went where the trace does not show it
+  // (review 52, R10).
+  const ticket = runCli(['analyze', bundle, '--format', 'markdown']).stdout;
+  expect(ticket).toContain("the file lost its last name where the trace does not show it (see the finding's note) while the old mapping was still live");
+  expect(ticket).not.toContain('unlinked (before the trace)');
   program.stdin!.end();
 }, 90_000);

@@ -278,31 +278,51 @@ export interface ReleasedGone {
  * One a file and process; the first told.
  */
 export class GoneAfterExit {
-  private readonly doubted: { pid: number; name: string; at: string | null }[] = [];
+  private readonly candidates: { pid: number; names: string[]; at: string | null; explained: boolean }[] = [];
 
-  add(pid: number, name: string, at: string | null): void {
-    this.doubted.push({ pid, name, at });
+  add(pid: number, names: string[], at: string | null): void {
+    this.candidates.push({ pid, names, at, explained: false });
+  }
+
+  get watching(): boolean {
+    return this.candidates.length > 0;
+  }
+
+  /**
+   * The trace shows `name` removed, renamed or replaced (or, `under`, a
+   * directory above it renamed) after a candidate's exit: the lookup found
+   * it gone for that reason, not by a process the trace does not follow.
+   */
+  nameChanged(name: string, under: boolean): void {
+    for (const candidate of this.candidates) {
+      if (candidate.explained) continue;
+      if (candidate.names.includes(name) || (under && candidate.names.some((known) => known.startsWith(`${name}/`)))) candidate.explained = true;
+    }
+  }
+
+  private left(found: (pid: number, name: string) => boolean): { pid: number; name: string; at: string | null }[] {
+    return this.candidates.filter(({ pid, names, explained }) => !explained && !found(pid, names[0]!)).map(({ pid, names, at }) => ({ pid, name: names[0]!, at }));
   }
 
   /** Each in doubt, but those a finding of that process and name covers. */
   inDoubt(found: (pid: number, name: string) => boolean): { pid: number; name: string }[] {
-    return this.doubted.filter(({ pid, name }) => !found(pid, name)).map(({ pid, name }) => ({ pid, name }));
+    return this.left(found).map(({ pid, name }) => ({ pid, name }));
   }
 
   note(found: (pid: number, name: string) => boolean): string | null {
-    const left = this.doubted.filter(({ pid, name }) => !found(pid, name));
+    const left = this.left(found);
     const first = left[0];
     if (first === undefined) return null;
-    const more = left.length > 1 ? `, and ${left.length - 1} more mappings so` : '';
+    const more = left.length > 1 ? `, and ${(left.length - 1).toLocaleString('en-US')} more mappings so` : '';
     return (
-      `process ${first.pid} held a mapping of ${first.name} until it exited or exec'd${first.at === null ? '' : ` (${first.at})`}${more}; once the trace ended, the capture found that name leading to no file, or to another (mapped-gone.txt), ` +
-      'and the trace shows no removal of it: a process the trace does not follow removed or replaced the file while it was mapped, or after the exit, which the capture cannot tell apart: in doubt'
+      `process ${first.pid} held a mapping of ${first.name} until it exited or exec'd${first.at === null ? '' : ` (${first.at})`}${more}; once the trace ended, the capture found that name leading to no file (mapped-gone.txt), ` +
+      'and the trace shows no removal or rename of it: a process the trace does not follow removed the file while it was mapped, or after the exit, which the capture cannot tell apart: in doubt'
     );
   }
 
   /** Every name doubted: the note names the first no finding covers. */
   paths(): string[] {
-    return [...new Set(this.doubted.map(({ name }) => name))];
+    return [...new Set(this.candidates.map(({ names }) => names[0]!))];
   }
 }
 
@@ -1014,6 +1034,7 @@ export class Mappings {
       const names = released.mapping.file.history;
       if (names.includes(name) || (under && names.some((known) => known.startsWith(`${name}/`)))) released.nameChanged = true;
     }
+    if (this.goneAfterExit.watching) this.goneAfterExit.nameChanged(name, under);
     this.entryChanged(name, event);
   }
 
@@ -1040,9 +1061,9 @@ export class Mappings {
     for (const released of this.releasedSeeds.values()) if (released.mapping.file === file) released.namedAfter = true;
   }
 
-  /** Whether a seed released during the capture waits for its process's exit (nameChanged and entryChanged need asking). */
+  /** Whether a seed released during the capture waits for its process's exit, or a mapping held until an exit for the lookup after the trace (nameChanged and entryChanged need asking). */
   get watchesReleasedNames(): boolean {
-    return this.releasedSeeds.size > 0;
+    return this.releasedSeeds.size > 0 || this.goneAfterExit.watching;
   }
 
   /** Whether a seed of a line of maps-start-gone.txt or its -late twin, mapped or released, waits for its process's exit (nameOpened needs asking). */
@@ -1217,7 +1238,7 @@ export class Mappings {
       this.goneAtExit = null;
       this.goneWhenExited(space, gone);
     }
-    if (this.mappedGone !== null) this.checkGoneAfterExit(space, event);
+    if (this.mappedGone !== null) this.checkGoneAfterExit(space, event, cause);
     // Its last exit is the one after the read of its maps: a pid used again before it keeps only that one.
     if (cause === 'exit' && this.mapsReadBeforeExit.has(space.ownerTgid)) this.exitedSpaces.set(space.ownerTgid, { pieces: [...space.pieces()], exit: copyOfEvent(event) });
     const released = space.clear();
@@ -1231,27 +1252,30 @@ export class Mappings {
 
   /**
    * `space`'s process exits or execs with its mappings live: each of a file
-   * the capture found gone from its name once the trace ended (mappedGone),
-   * whose removal the trace does not show, may have outlived it: a process
-   * the trace does not follow removed it while it was mapped, or after, which
-   * the lookup cannot tell apart (review 50: git cat-file held packs an
-   * untraced `git repack` removed until it exited: clean, --fail-on exit 0).
-   * A seed is maps-start-gone.txt's (goneWhenExited); what the process
-   * released before is no more checked than maps-end.txt checks it.
+   * the capture found gone from its name once the trace ended (mappedGone)
+   * may have outlived it: a process the trace does not follow removed it
+   * while it was mapped, or after, which the lookup cannot tell apart (review
+   * 50: git cat-file held packs an untraced `git repack` removed until it
+   * exited: clean, --fail-on exit 0). Kept as a candidate, decided once the
+   * trace has ended: a removal or rename of that name the trace shows later
+   * explains the lookup (GoneAfterExit.nameChanged; review 52, R1: git
+   * repack removes the packs its pack-objects child mapped, after that child
+   * exited). A seed is maps-start-gone.txt's (goneWhenExited); what the
+   * process released before is no more checked than maps-end.txt checks it;
+   * what an exec drops of its fork's copies it never held in its own right
+   * (droppedUnused; review 52, R9).
    */
-  private checkGoneAfterExit(space: Space, event: EventBase | null): void {
+  private checkGoneAfterExit(space: Space, event: EventBase | null, cause: 'exec' | 'exit'): void {
     const gone = this.mappedGone!;
     const seen = new Set<FileNode>();
+    const forkCopies = cause === 'exec' && space.forkedAt >= 0 ? space.forkedAt : -1;
     for (const piece of space.pieces()) {
       const mapping = piece.record;
       const file = mapping.file;
-      if (mapping.seeded || file.gone || seen.has(file) || mapping.unlinkFinding !== null || mapping.pendingOrphan !== null) continue;
+      if (mapping.seeded || file.gone || seen.has(file) || mapping.unlinkFinding !== null || mapping.pendingOrphan !== null || mapping.seq < forkCopies) continue;
       seen.add(file);
-      for (const name of file.names) {
-        if (!gone.has(name)) continue;
-        this.goneAfterExit.add(space.ownerTgid, name, event === null ? null : `${event.place.file}:${event.place.line}`);
-        break;
-      }
+      const names = [...file.names].filter((name) => gone.has(name));
+      if (names.length > 0) this.goneAfterExit.add(space.ownerTgid, names, event === null ? null : `${event.place.file}:${event.place.line}`);
     }
   }
 

@@ -465,7 +465,11 @@ function resizeStory(orphan: Finding, resize: Finding, multi: boolean): Inline[]
       : resize.note === GROWN_OUT_OF_SIGHT
         ? `it grew by a call orphanmap does not read (${GROWN_BY}: the new mapping reaches further into the file), `
         : '';
-  const unlinked = `the file was unlinked (${place(orphan.unlinkedAt, multi)}) while the old mapping was still live`;
+  // A removal the trace does not show (the finding's note says how it was seen: the maps at the end, a snapshot) has no place.
+  const unlinked =
+    orphan.unlinkedAt === null
+      ? "the file lost its last name where the trace does not show it (see the finding's note) while the old mapping was still live"
+      : `the file was unlinked (${place(orphan.unlinkedAt, multi)}) while the old mapping was still live`;
   return [
     text('The file '),
     code(escapeControl(orphan.path)),

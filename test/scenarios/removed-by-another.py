@@ -3,12 +3,17 @@ capture does not trace, before the program exits (review 50: `git cat-file`
 held packs mapped that an untraced `git repack` removed; it exited, and the
 capture said nothing).
 
-USAGE: python3 removed-by-another.py DIR
+USAGE: python3 removed-by-another.py DIR [renamed|child]
   Maps DIR/held.pack and DIR/released.idx (made by the caller; libc's mmap
   through ctypes, shared; each fd closed at once), unmaps released.idx, and
   writes DIR/mapped. Then waits until held.pack is gone from its name (the
   caller removes both), writes its own /proc/self/maps lines of held.pack to
   DIR/record.txt, and exits with held.pack still mapped.
+  renamed: renames held.pack to DIR/kept.pack once mapped, and waits for that
+  name to go instead (review 52, R2).
+  child: a fork child maps DIR/scratch.bin (made by the caller) and exits
+  first; this process, traced, then removes it (review 52, R1: git repack
+  removes the packs its pack-objects child mapped).
 """
 import ctypes
 import mmap
@@ -33,8 +38,21 @@ def map_whole(name):
 
 
 directory = os.path.abspath(sys.argv[1])
+mode = sys.argv[2] if len(sys.argv) > 2 else ""
+if mode == "child":
+    scratch = os.path.join(directory, "scratch.bin")
+    child = os.fork()
+    if child == 0:
+        map_whole(scratch)
+        os._exit(0)
+    os.waitpid(child, 0)
+    os.unlink(scratch)
 held = os.path.join(directory, "held.pack")
 map_whole(held)
+if mode == "renamed":
+    kept = os.path.join(directory, "kept.pack")
+    os.rename(held, kept)
+    held = kept
 address, size = map_whole(os.path.join(directory, "released.idx"))
 if libc.munmap(address, size) != 0:
     raise OSError(ctypes.get_errno(), "munmap")
