@@ -351,6 +351,15 @@ function inheritedGoneNote(pid: number): string {
 /** Added when the trace does not show the mapping made either: the finding's "mapped" is its maps-end.txt line. */
 const MAPPED_OUT_OF_SIGHT = ' Nor does the trace show the mapping made (a call the filter left out, or made after the trace ended): "mapped" is its maps-end.txt line.';
 
+/** A maps-end.txt line of a file the trace saw lose its last name at `went`, an fd holding it, and no mapping of it there (Mappings.deletedAtEnd). */
+function mappedAfterTraceNote(went: At): string {
+  return (
+    `maps-end.txt shows the file deleted, and the trace shows a file of that name lose its last name at ${went.file}:${went.line} while an fd held it ` +
+    '(the same file, unless another took the name since: strace names no inode). The trace does not show this mapping made: through that fd after the trace ended, ' +
+    `or by a call the filter left out; "mapped" is its maps-end.txt line.`
+  );
+}
+
 /**
  * The notes above name maps-end.txt; for another process's snapshot of the
  * end (maps-end.N.txt, a bundle's other traced processes) they name that file.
@@ -919,7 +928,11 @@ export class Mappings {
         const file = this.files.seeded({ start: line.start, end: line.end, offset: line.offset, path: line.path, deleted: true, place: line.place, text: line.text });
         const at: At = { file: line.place.file, line: line.place.line, time: null, seconds: null, tid: null };
         mapping = this.add(space, file, line.start, line.end - line.start, line.offset, at, line.end);
-        note += named(MAPPED_OUT_OF_SIGHT);
+        // A file of that name the trace saw lose its last name while an fd held it: mapped through that fd after the
+        // trace, as far as the trace can tell (review 50: H2's writer mapped a database the traced JVM had removed,
+        // after strace let go, and the note sent the reader after another process).
+        const went = this.files.goneNamed(line.path)?.wentHeld?.at;
+        note = went === undefined ? note + named(MAPPED_OUT_OF_SIGHT) : named(mappedAfterTraceNote(went));
       }
       mapping.file.note({ place: line.place, time: null, seconds: null, tid: 0, raw: line.text }, undefined);
       if (exited === null) this.log.deletedOutOfSight(mapping, note);
