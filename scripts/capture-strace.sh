@@ -182,15 +182,22 @@ om_backend_mapped_names() {
       put(substr(call, 1, RSTART - 1))
       next
     }
-    # rename("OLD", "NEW") = 0, renameat(DIR, "OLD", DIR, "NEW") = 0, renameat2(…, FLAGS) = 0: the last quoted name, under its dirfd.
+    # rename("OLD", "NEW") = 0, renameat(DIR, "OLD", DIR, "NEW") = 0, renameat2(…, RENAME_NOREPLACE) = 0 (as mv does), DIR
+    # "AT_FDCWD</cwd>" or "N</dir>" under -yy: the last quoted name, under its dirfd when relative. (One cut by
+    # "<unfinished ...>" is left out: its result is on another line.)
     match($0, /rename(at2?)?\(/) && / = 0( <[0-9.]+>)?$/ {
       call = substr($0, RSTART)
-      if (!match(call, /(AT_FDCWD|[0-9]+<\/[^>]*>), "[^"]*"(, [A-Z_|0-9x]+)?\) = 0/) && !match(call, /, "[^"]*"\) = 0/)) next
-      last = substr(call, RSTART, RLENGTH)
-      name = substr(last, index(last, "\"") + 1)
+      if (!match(call, /"[^"]*"(, [A-Z_|0-9x]+)?\) = 0/)) next
+      tail = substr(call, RSTART)
+      name = substr(tail, 2)
       name = substr(name, 1, index(name, "\"") - 1)
-      if (name ~ /^\//) put(name)
-      else if (match(last, /^[0-9]+<\/[^>]*>/)) put(substr(last, index(last, "<") + 1, index(last, ">") - index(last, "<") - 1) "/" name)
+      if (name ~ /^\//) { put(name); next }
+      # The dirfd before it: "AT_FDCWD</cwd>, " or "N</dir>, " (a directory with ">" in its name is left out).
+      head = substr(call, 1, RSTART - 1)
+      if (match(head, /(AT_FDCWD|[0-9]+)<\/[^>]*>, $/)) {
+        dir = substr(head, RSTART, RLENGTH - 3)
+        put(substr(dir, index(dir, "<") + 1) "/" name)
+      }
     }' "$OM_D/trace.txt"
 }
 

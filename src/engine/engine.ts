@@ -398,15 +398,9 @@ export class Engine {
 
   /** Why the trace cannot show every process or file call it should (UntracedChildren, BlindSpots), in words; null when it can. */
   untracedReason(): string | null {
-    const reasons = [
-      this.untracedChildren.reason(),
-      this.rings.reason(),
-      this.views.reason(),
-      this.unreadNames.reason(),
-      this.unseenCalls.reason(),
-      this.files.unfollowed.reason(),
-      this.files.unknownRemovals.reason(),
-    ].filter((reason) => reason !== null);
+    const reasons = [this.untracedChildren.reason(), this.rings.reason(), this.views.reason(), this.unreadNames.reason(), this.unseenCalls.reason(), this.files.unfollowed.reason()].filter(
+      (reason) => reason !== null,
+    );
     return reasons.length === 0 ? null : reasons.join('; ');
   }
 
