@@ -36,6 +36,7 @@ it.each([
   ['strace', ''],
   ['bpftrace', ''],
   ['strace', 'renamed'],
+  ['strace', 'mv'],
   ['strace', 'child'],
 ] as const)(
   'capture --backend %s -- CMD %s: a file another process removed while CMD mapped it until its exit is in doubt',
@@ -46,7 +47,7 @@ it.each([
     writeFileSync(join(directory, 'held.pack'), Buffer.alloc(16384, 'p'));
     writeFileSync(released, Buffer.alloc(8192, 'i'));
     writeFileSync(join(directory, 'scratch.bin'), Buffer.alloc(4096, 's'));
-    const held = join(directory, mode === 'renamed' ? 'kept.pack' : 'held.pack');
+    const held = join(directory, mode === 'renamed' || mode === 'mv' ? 'kept.pack' : 'held.pack');
     const bundle = join(work, 'bundle');
     const capture = spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--out', bundle, '--', PYTHON, SCENARIO, directory, ...(mode === '' ? [] : [mode])], {
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -10,7 +10,8 @@ USAGE: python3 removed-by-another.py DIR [renamed|child]
   caller removes both), writes its own /proc/self/maps lines of held.pack to
   DIR/record.txt, and exits with held.pack still mapped.
   renamed: renames held.pack to DIR/kept.pack once mapped, and waits for that
-  name to go instead (review 52, R2).
+  name to go instead (review 52, R2); mv: the same with coreutils' mv, by
+  relative names (review 53, S5).
   child: a fork child maps DIR/scratch.bin (made by the caller) and exits
   first; this process, traced, then removes it (review 52, R1: git repack
   removes the packs its pack-objects child mapped).
@@ -18,6 +19,7 @@ USAGE: python3 removed-by-another.py DIR [renamed|child]
 import ctypes
 import mmap
 import os
+import subprocess
 import sys
 import time
 
@@ -53,6 +55,10 @@ if mode == "renamed":
     kept = os.path.join(directory, "kept.pack")
     os.rename(held, kept)
     held = kept
+elif mode == "mv":
+    # coreutils' mv, by relative names: renameat2(AT_FDCWD, "held.pack", AT_FDCWD, "kept.pack", RENAME_NOREPLACE).
+    subprocess.run(["mv", "held.pack", "kept.pack"], cwd=directory, check=True)
+    held = os.path.join(directory, "kept.pack")
 address, size = map_whole(os.path.join(directory, "released.idx"))
 if libc.munmap(address, size) != 0:
     raise OSError(ctypes.get_errno(), "munmap")
