@@ -50,9 +50,9 @@
 #                   before the exit (om_gone_from_start); maps-start-gone-late.txt:
 #                   those whose directory changed about the exit or after, and
 #                   those whose names could not be looked up or lead elsewhere now
-#   mapped-gone.txt  the names of files the trace shows mapped that lead to no
-#                   file once it ended, or (bpftrace) to another (om_gone_mapped);
-#                   not there when none does
+#   mapped-gone.txt  the names the trace shows files mapped by (or renamed to)
+#                   that lead to no file once it ended (om_gone_mapped); not
+#                   there when none does
 #   tracer.stderr   the tracer's stderr
 #   .meta-reserve   128 KiB held while the capture runs and freed just before the
 #                   final meta.json, so a full disk still gets a final meta.json

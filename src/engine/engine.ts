@@ -68,9 +68,11 @@ export interface EngineOptions extends ProcessHints {
    */
   goneAtExit?: GoneAtExit;
   /**
-   * The names of files the trace shows mapped that the capture found leading
-   * to no file (or another) once the trace ended (a bundle's mapped-gone.txt):
-   * a mapping of one still live when its process exited is in doubt (Mappings.goneAfterExit).
+   * The names of files the trace shows mapped (or renamed to) that the
+   * capture found leading to no file once the trace ended (a bundle's
+   * mapped-gone.txt): a mapping of one still live when its process exited is
+   * in doubt, unless the trace shows that name removed or renamed after
+   * (Mappings.goneAfterExit).
    */
   mappedGone?: ReadonlySet<string>;
   /**

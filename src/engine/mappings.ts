@@ -514,7 +514,7 @@ export class Mappings {
   goneAtExit: GoneAtExit | null = null;
   /** The names of files the trace shows mapped found gone once it ended (EngineOptions.mappedGone), or null with none. */
   mappedGone: ReadonlySet<string> | null = null;
-  /** The mappings of those files live when their process exited or exec'd (checkedGoneAfterExit). */
+  /** The mappings of those files live when their process exited or exec'd (checkGoneAfterExit). */
   readonly goneAfterExit = new GoneAfterExit();
   /**
    * Mappings of files found gone only as the exit was seen (GoneAtExit.late),

@@ -2,7 +2,6 @@
 // detect each one's format from its content, feed the lines through the
 // parser into one engine, and collect what a report needs. The reading is
 // Run's (run.ts); which files an input names is inputs.ts's.
-import { formatBytes, formatCount } from '../report/sanitize.js';
 import { createHash } from 'node:crypto';
 import { Buffer } from 'node:buffer';
 import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
@@ -239,8 +238,8 @@ async function checkWithMaps(run: Run, engine: Engine, bundle: Bundle): Promise<
   const bytes = unseen.reduce((sum, process) => sum + process.bytes, 0);
   run.warnings.push(
     `${bundle.dir}: ${unseen.length} process(es) alive at the end that the trace never shows (started before the capture attached, so not traced) map deleted files (maps-end.N.txt), ` +
-      `which the trace cannot check: their ${formatCount(mappings)} mapping(s) of deleted files (${formatBytes(bytes)}) are in doubt: ` +
-      `${shown.map((process) => `pid ${process.pid} (${process.path}${process.mappings > 1 ? `, and ${formatCount(process.mappings - 1)} more` : ''})`).join(', ')}${unseen.length > UNSEEN_NAMED ? `, and ${unseen.length - UNSEEN_NAMED} more processes` : ''}`,
+      `which the trace cannot check: their ${mappings.toLocaleString('en-US')} mapping(s) of deleted files (${(bytes / 1048576).toFixed(1)} MiB) are in doubt: ` +
+      `${shown.map((process) => `pid ${process.pid} (${process.path}${process.mappings > 1 ? `, and ${(process.mappings - 1).toLocaleString('en-US')} more` : ''})`).join(', ')}${unseen.length > UNSEEN_NAMED ? `, and ${unseen.length - UNSEEN_NAMED} more processes` : ''}`,
   );
   run.warningPaths.push(...shown.map((process) => process.path));
   return checked;

@@ -586,9 +586,9 @@ async function readGone(files: BundleFiles, dir: string, name: string, warnings:
 }
 
 /**
- * mapped-gone.txt: written by the capture once its trace ended, the names of
- * files the trace shows mapped that led to no file then, or (bpftrace) to
- * another: one absolute name a line. At most MAX_MAPPED_GONE are used, as
+ * mapped-gone.txt: written by the capture once its trace ended, the names
+ * the trace shows files mapped by or renamed to that led to no file then: one
+ * absolute name a line. At most MAX_MAPPED_GONE are used, as
  * many as a process may map (vm.max_map_count on a Kafka host).
  */
 const MAPPED_GONE_FILE = 'mapped-gone.txt';
@@ -798,7 +798,7 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
     const late = await readGone(files, dir, GONE_LATE_FILE, warnings);
     engineOptions.goneAtExit = { pid: meta.pid, lines, late, startFile: startPath };
   }
-  // The capture's word on the files the trace shows mapped: those whose names led to no file (or another) once it ended.
+  // The capture's word on the files the trace shows mapped: those whose names led to no file once it ended.
   const mappedGone = await readMappedGone(files, warnings);
   if (mappedGone.size > 0) engineOptions.mappedGone = mappedGone;
   // Listed only: read once the trace is (readOthersMapsEnd). A maps-end.N.txt of the captured process is not the capture's: not read.
