@@ -1181,10 +1181,17 @@ om_mapped_lookup() {
     LC_ALL=C.UTF-8 timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat -L --printf '%i %n\n' -- < "$stage.names" 2>&1 | cat > "$stage.answers"
     statuses=${PIPESTATUS[*]}
     [[ $statuses =~ ^(0|123)\ 0$ ]] || { [[ $statuses == *\ 0 ]] && return 3; return 2; }
+    # A name stat quotes with single quotes, or (one holding a single quote, review 53, S9) with double quotes and no
+    # backslash; one quoted otherwise is never read as absent.
     # shellcheck disable=SC2016
     LC_ALL=C awk -v q="'" '
-      BEGIN { said_absent = "^stat: cannot statx? " q "[^" q "]*" q ": (No such file or directory|Not a directory)$" }
-      $0 ~ said_absent { name = substr($0, index($0, q) + 1); print substr(name, 1, index(name, q) - 1) }' "$stage.answers" | LC_ALL=C sort -u > "$stage"
+      BEGIN {
+        tail = ": (No such file or directory|Not a directory)$"
+        single = "^stat: cannot statx? " q "[^" q "]*" q tail
+        double = "^stat: cannot statx? \"[^\"\\\\]*\"" tail
+      }
+      $0 ~ single { name = substr($0, index($0, q) + 1); print substr(name, 1, index(name, q) - 1); next }
+      $0 ~ double { name = substr($0, index($0, "\"") + 1); print substr(name, 1, index(name, "\"") - 1) }' "$stage.answers" | LC_ALL=C sort -u > "$stage"
     statuses=${PIPESTATUS[*]}
     [[ $statuses == '0 0' ]] || return 2
   } 2>/dev/null
