@@ -168,6 +168,19 @@ om_backend_saw_pid() { om_retry grep -Eq "^$1[< ]" "$OM_D/trace.txt" 2>/dev/null
 om_backend_mapped_names() {
   # shellcheck disable=SC2016
   LC_ALL=C awk '
+    # A name without "." and ".." components, as the engine spells names: "/d/./b" is "/d/b", "/d/x/../b" is "/d/b".
+    function normal(name,  parts, n, i, out, depth, kept) {
+      n = split(name, parts, "/")
+      depth = 0
+      for (i = 2; i <= n; i++) {
+        if (parts[i] == "" || parts[i] == ".") continue
+        if (parts[i] == "..") { if (depth > 0) depth--; continue }
+        kept[++depth] = parts[i]
+      }
+      out = ""
+      for (i = 1; i <= depth; i++) out = out "/" kept[i]
+      return out == "" ? "/" : out
+    }
     function put(name) {
       if (index(name, "\\") || name ~ / \(deleted\)$/ || name ~ /<(char|block) [0-9]+:[0-9]+>$/ || (name in seen)) return
       seen[name] = 1
@@ -191,12 +204,12 @@ om_backend_mapped_names() {
       tail = substr(call, RSTART)
       name = substr(tail, 2)
       name = substr(name, 1, index(name, "\"") - 1)
-      if (name ~ /^\//) { put(name); next }
+      if (name ~ /^\//) { put(normal(name)); next }
       # The dirfd before it: "AT_FDCWD</cwd>, " or "N</dir>, " (a directory with ">" in its name is left out).
       head = substr(call, 1, RSTART - 1)
       if (match(head, /(AT_FDCWD|[0-9]+)<\/[^>]*>, $/)) {
         dir = substr(head, RSTART, RLENGTH - 3)
-        put(substr(dir, index(dir, "<") + 1) "/" name)
+        put(normal(substr(dir, index(dir, "<") + 1) "/" name))
       }
     }' "$OM_D/trace.txt"
 }

@@ -2055,8 +2055,9 @@ export class Files {
       // An fd opened before the trace may show this file "(deleted)" later (RemovedHeldBeforeTrace).
       if (!this.snapshotSeeded && !this.seenFromStart(task.space)) {
         this.unknownRemoved.note(name, event, task.group.tgid);
-        // A name of a file the trace saw opened and let go is no unknown (review 53, S1: Python's NamedTemporaryFile).
-        if (!ofForgotten) this.unknownRemovals.add({ name: this.unknownRemovals.count === 0 ? flatCopy(name) : name, at: `${event.place.file}:${event.place.line}`, pid: task.group.tgid });
+        // A file the trace saw opened and let go counts too: it may have been mapped before the trace, its fd closed, and
+        // opened again to read (review 54, T4); a temporary file the trace saw made adds to a warning only (review 53, S1).
+        this.unknownRemovals.add({ name: this.unknownRemovals.count === 0 ? flatCopy(name) : name, at: `${event.place.file}:${event.place.line}`, pid: task.group.tgid });
       }
       noteRelative(task, name, event);
       this.checkSwapped(task, event, 'unlink', name);

@@ -931,7 +931,8 @@ export class Mappings {
         // A file of that name the trace saw lose its last name while an fd held it: mapped through that fd after the
         // trace, as far as the trace can tell (review 50: H2's writer mapped a database the traced JVM had removed,
         // after strace let go, and the note sent the reader after another process).
-        const went = this.files.goneNamed(line.path)?.wentHeld?.at;
+        // Not when the trace knows a file made at that name since (review 54, T2: the note named the old file's unlink).
+        const went = this.files.named(line.path) === undefined ? this.files.goneNamed(line.path)?.wentHeld?.at : undefined;
         note = went === undefined ? note + named(MAPPED_OUT_OF_SIGHT) : named(mappedAfterTraceNote(went));
       }
       mapping.file.note({ place: line.place, time: null, seconds: null, tid: 0, raw: line.text }, undefined);

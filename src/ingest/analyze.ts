@@ -238,7 +238,7 @@ async function checkWithMaps(run: Run, engine: Engine, bundle: Bundle): Promise<
   const bytes = unseen.reduce((sum, process) => sum + process.bytes, 0);
   run.warnings.push(
     `${bundle.dir}: ${unseen.length} process(es) alive at the end that the trace never shows (started before the capture attached, so not traced) map deleted files (maps-end.N.txt), ` +
-      `which the trace cannot check: their ${mappings.toLocaleString('en-US')} mapping(s) of deleted files (${(bytes / 1048576).toFixed(1)} MiB) are in doubt: ` +
+      `which the trace cannot check: their ${mappings.toLocaleString('en-US')} mapping(s) of deleted files (${sizeText(bytes)}) are in doubt: ` +
       `${shown.map((process) => `pid ${process.pid} (${process.path}${process.mappings > 1 ? `, and ${(process.mappings - 1).toLocaleString('en-US')} more` : ''})`).join(', ')}${unseen.length > UNSEEN_NAMED ? `, and ${unseen.length - UNSEEN_NAMED} more processes` : ''}`,
   );
   run.warningPaths.push(...shown.map((process) => process.path));
@@ -382,4 +382,10 @@ function bundleProcesses(bundle: Bundle): number[] {
   const ids = [...(bundle.engineOptions.threadGroups?.values() ?? [])];
   if (bundle.engineOptions.rootPid !== undefined) ids.push(bundle.engineOptions.rootPid);
   return ids;
+}
+
+/** "8.0 KiB", "1,536.0 MiB": a size in a warning (report/ does the report's own). */
+function sizeText(bytes: number): string {
+  const [value, unit] = bytes < 1 << 20 ? [bytes / 1024, 'KiB'] : [bytes / (1 << 20), 'MiB'];
+  return `${value.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} ${unit}`;
 }

@@ -56,8 +56,8 @@ if mode == "renamed":
     os.rename(held, kept)
     held = kept
 elif mode == "mv":
-    # coreutils' mv, by relative names: renameat2(AT_FDCWD, "held.pack", AT_FDCWD, "kept.pack", RENAME_NOREPLACE).
-    subprocess.run(["mv", "held.pack", "kept.pack"], cwd=directory, check=True)
+    # coreutils' mv, by relative names with "./" (review 54, T1): renameat2(AT_FDCWD, "./held.pack", AT_FDCWD, "./kept.pack", RENAME_NOREPLACE).
+    subprocess.run(["mv", "./held.pack", "./kept.pack"], cwd=directory, check=True)
     held = os.path.join(directory, "kept.pack")
 address, size = map_whole(os.path.join(directory, "released.idx"))
 if libc.munmap(address, size) != 0:
