@@ -630,8 +630,9 @@ export class RemovedHeldBeforeTrace extends FirstOfMany<{ name: string; at: stri
 }
 
 /**
- * Names of files the trace never saw opened or mapped, removed by processes
- * that ran before the trace, in a trace with no maps snapshot: a mapping of
+ * Names of files the trace holds no mapping of (never opened, or opened and
+ * let go), removed by processes that ran before the trace, in a trace with no
+ * maps snapshot: a mapping of
  * one made before the trace is not known, and may have outlived it (review
  * 46, L1: `strace -p` of a Lucene JVM missed 80 such leaks, and one generic
  * warning at the end of a 36,000-line report was the only hint; reviews 50
@@ -647,8 +648,8 @@ export class UnknownRemovals extends FirstOfMany<{ name: string; at: string; pid
     if (first === null) return null;
     const what =
       this.count === 1
-        ? `the name ${first.name}, of a file the trace never saw opened or mapped, went`
-        : `${this.count.toLocaleString('en-US')} names of files the trace never saw opened or mapped went (the first, ${first.name},`;
+        ? `the name ${first.name}, of a file the trace holds no mapping of, went`
+        : `${this.count.toLocaleString('en-US')} names of files the trace holds no mapping of went (the first, ${first.name},`;
     return (
       `${what} at ${first.at} (process ${first.pid})${this.count === 1 ? '' : ')'}, in a process that ran before the trace, ` +
       'and the trace has no snapshot of its maps (strace -p, not orphanmap capture --pid): a mapping of such a file made before the trace is not known'
