@@ -587,6 +587,9 @@ export class GoneUnderUnknownName extends DoubtfulCalls<{ fd: number; shown: str
   }
 }
 
+/** What to do where a trace with no maps snapshot cannot see mappings made before it (RemovedHeldBeforeTrace, UnknownRemovals). */
+const PRE_TRACE_ADVICE = 'On the host, look for "(deleted)" in /proc/PID/maps (orphanmap scan); capture with orphanmap capture --pid, whose maps-start.txt shows such mappings';
+
 /**
  * Unlinks (or renames over) of the last name of a file an attached process held open since
  * before the trace (an fd the trace saw used, never opened), in a trace with
@@ -620,7 +623,7 @@ export class RemovedHeldBeforeTrace extends FirstOfMany<{ name: string; at: stri
     return (
       `the last name of ${first.name} went at ${first.at} (process ${first.pid})${more}, a file process ${first.holder.tgid} held open since before the trace (fd ${first.fd}), ` +
       'and the trace has no snapshot of its maps (strace -p, not orphanmap capture --pid): a mapping of it made before the trace is not known, and may have outlived it: in doubt. ' +
-      'On the host, look for "(deleted)" in /proc/PID/maps (orphanmap scan); capture with orphanmap capture --pid, whose maps-start.txt shows such mappings'
+      PRE_TRACE_ADVICE
     );
   }
 
@@ -643,7 +646,7 @@ export class RemovedHeldBeforeTrace extends FirstOfMany<{ name: string; at: stri
  * servers then failing `--fail-on` every time.
  */
 export class UnknownRemovals extends FirstOfMany<{ name: string; at: string; pid: number }> {
-  reason(): string | null {
+  note(): string | null {
     const first = this.first;
     if (first === null) return null;
     const what =
@@ -652,14 +655,8 @@ export class UnknownRemovals extends FirstOfMany<{ name: string; at: string; pid
         : `${this.count.toLocaleString('en-US')} names of files the trace holds no mapping of went (the first, ${first.name},`;
     return (
       `${what} at ${first.at} (process ${first.pid})${this.count === 1 ? '' : ')'}, in a process that ran before the trace, ` +
-      'and the trace has no snapshot of its maps (strace -p, not orphanmap capture --pid): a mapping of such a file made before the trace is not known'
+      `and the trace has no snapshot of its maps (strace -p, not orphanmap capture --pid): a mapping of such a file made before the trace is not known, and may have outlived it. ${PRE_TRACE_ADVICE}`
     );
-  }
-
-  note(): string | null {
-    const reason = this.reason();
-    if (reason === null) return null;
-    return `${reason}, and may have outlived it. On the host, look for "(deleted)" in /proc/PID/maps (orphanmap scan); capture with orphanmap capture --pid, whose maps-start.txt shows such mappings`;
   }
 
   paths(): string[] {

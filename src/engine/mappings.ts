@@ -296,7 +296,7 @@ export class GoneAfterExit {
   nameChanged(name: string, under: boolean): void {
     for (const candidate of this.candidates) {
       if (candidate.explained) continue;
-      if (candidate.names.includes(name) || (under && candidate.names.some((known) => known.startsWith(`${name}/`)))) candidate.explained = true;
+      if (nameTouched(candidate.names, name, under)) candidate.explained = true;
     }
   }
 
@@ -324,6 +324,11 @@ export class GoneAfterExit {
   paths(): string[] {
     return [...new Set(this.candidates.map(({ names }) => names[0]!))];
   }
+}
+
+/** A file known by `names` lost one when `name` was removed, renamed or replaced, or (`under`) a directory above it renamed. */
+function nameTouched(names: readonly string[], name: string, under: boolean): boolean {
+  return names.includes(name) || (under && names.some((known) => known.startsWith(`${name}/`)));
 }
 
 /** The note of a mapping the trace made that maps-start.txt, read after, shows deleted (Mappings.seedTaken). */
@@ -1046,7 +1051,7 @@ export class Mappings {
     for (const released of this.releasedSeeds.values()) {
       if (released.nameChanged) continue;
       const names = released.mapping.file.history;
-      if (names.includes(name) || (under && names.some((known) => known.startsWith(`${name}/`)))) released.nameChanged = true;
+      if (nameTouched(names, name, under)) released.nameChanged = true;
     }
     if (this.goneAfterExit.watching) this.goneAfterExit.nameChanged(name, under);
     this.entryChanged(name, event);
