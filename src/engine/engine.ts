@@ -6,6 +6,7 @@
 //   cut-names.ts    names the tracer cut (bpftrace at BPFTRACE_STRLEN): tied to no other, and what they leave in doubt
 //   mappings.ts     address spaces: mmap, munmap, mremap, fork copies, pending orphans
 //   images.ts       the program each address space runs: execve maps it, no mmap shows it
+//   exec-names.ts   the thread name an execve gives, where strace -Y prints the one from before
 //   finding-log.ts  findings: decided, resolved, their evidence, what one call changed
 //   benign.ts       named rules for benign findings (the JVM's hsperfdata)
 //   findings.ts     what a finding is (the report schema); counters.ts, the ids and sequence
@@ -37,6 +38,7 @@ import { Counters } from './counters.js';
 import { Fds, type SeedFd } from './fds.js';
 import { Files, FirstOfMany, chdir, resolveName, type FileNode } from './files.js';
 import { FindingLog, type EngineChange } from './finding-log.js';
+import { ExecNames } from './exec-names.js';
 import type { EvidenceLine, Finding } from './findings.js';
 import { RunningImages } from './images.js';
 import { type GoneAtExit, Mappings, measure, type EndMapping, type MappingStats, type ReleasedGone, type SeedMapping } from './mappings.js';
@@ -112,6 +114,7 @@ export class Engine {
   private readonly counters = new Counters();
   private readonly log = new FindingLog();
   private readonly images = new RunningImages();
+  private readonly execNames = new ExecNames();
   private readonly files: Files;
   private readonly fds: Fds;
   private readonly mappings: Mappings;
@@ -194,6 +197,7 @@ export class Engine {
     }
     if (countedEvent(event)) this.events++;
     if (fileEvent(event)) this.fileEvents++;
+    this.execNames.correct(event);
     // Most events: nothing waits and no clone is in flight; applied without the wait's own call.
     if (this.cloneWait.idle) this.applyNow(event, keeper ?? event.keeper);
     else this.cloneWait.offer(event, keeper ?? event.keeper);
