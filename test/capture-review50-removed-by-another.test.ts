@@ -10,12 +10,14 @@
 // git repack removes the packs its pack-objects child mapped, once that
 // child has exited). A file the process unmapped before is not checked (as
 // maps-end.txt checks only what is mapped). A file renamed, then removed out
-// of sight, is checked by its new name (review 52, R2).
+// of sight, is checked by its new name (review 52, R2). A name removed
+// through a symlinked directory is the one the lookup found gone by the
+// real path (review 53, S7).
 // Truth: the program's own /proc/self/maps line after the removal.
 //
 // Needs strace and bpftrace.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import { exited, PYTHON, workspace } from './scenarios/harness.js';
@@ -38,6 +40,7 @@ it.each([
   ['strace', 'renamed'],
   ['strace', 'mv'],
   ['strace', 'child'],
+  ['strace', 'child-symlinked'],
 ] as const)(
   'capture --backend %s -- CMD %s: a file another process removed while CMD mapped it until its exit is in doubt',
   async (backend, mode) => {
@@ -47,6 +50,7 @@ it.each([
     writeFileSync(join(directory, 'held.pack'), Buffer.alloc(16384, 'p'));
     writeFileSync(released, Buffer.alloc(8192, 'i'));
     writeFileSync(join(directory, 'scratch.bin'), Buffer.alloc(4096, 's'));
+    if (mode === 'child-symlinked') symlinkSync('.', join(directory, 'via'));
     const held = join(directory, mode === 'renamed' || mode === 'mv' ? 'kept.pack' : 'held.pack');
     const bundle = join(work, 'bundle');
     const capture = spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--out', bundle, '--', PYTHON, SCENARIO, directory, ...(mode === '' ? [] : [mode])], {
@@ -66,7 +70,7 @@ it.each([
     const gone = readFileSync(join(bundle, 'mapped-gone.txt'), 'utf8').split('\n');
     expect(gone).toContain(held);
     expect(gone).toContain(released);
-    if (mode === 'child') expect(gone).toContain(join(directory, 'scratch.bin'));
+    if (mode.startsWith('child')) expect(gone).toContain(join(directory, 'scratch.bin'));
 
     const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: unknown[]; summary: { mappingsInDoubt: number }; warnings: string[] };
     expect(report.findings).toEqual([]);

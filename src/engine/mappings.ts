@@ -1293,8 +1293,12 @@ export class Mappings {
       const file = mapping.file;
       if (mapping.seeded || file.gone || seen.has(file) || mapping.unlinkFinding !== null || mapping.pendingOrphan !== null || mapping.seq < forkCopies) continue;
       seen.add(file);
-      const names = [...file.names].filter((name) => gone.has(name));
-      if (names.length > 0) this.goneAfterExit.add(space.ownerTgid, names, event === null ? null : `${event.place.file}:${event.place.line}`);
+      const goneNames = [...file.names].filter((name) => gone.has(name));
+      if (goneNames.length === 0) continue;
+      // Every other spelling of the file too: the lookup names -yy's real path, a later rm the program's own
+      // spelling through a symlinked directory (review 53, S7: a false doubt, exit 2).
+      const names = [...goneNames, ...[...file.names].filter((name) => !gone.has(name))];
+      this.goneAfterExit.add(space.ownerTgid, names, event === null ? null : `${event.place.file}:${event.place.line}`);
     }
   }
 

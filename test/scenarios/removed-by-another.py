@@ -3,7 +3,7 @@ capture does not trace, before the program exits (review 50: `git cat-file`
 held packs mapped that an untraced `git repack` removed; it exited, and the
 capture said nothing).
 
-USAGE: python3 removed-by-another.py DIR [renamed|child]
+USAGE: python3 removed-by-another.py DIR [renamed|mv|child|child-symlinked]
   Maps DIR/held.pack and DIR/released.idx (made by the caller; libc's mmap
   through ctypes, shared; each fd closed at once), unmaps released.idx, and
   writes DIR/mapped. Then waits until held.pack is gone from its name (the
@@ -15,6 +15,9 @@ USAGE: python3 removed-by-another.py DIR [renamed|child]
   child: a fork child maps DIR/scratch.bin (made by the caller) and exits
   first; this process, traced, then removes it (review 52, R1: git repack
   removes the packs its pack-objects child mapped).
+  child-symlinked: the same through DIR/via, a symlink to DIR made before
+  the capture: the trace's mmap names DIR/scratch.bin, its removal
+  DIR/via/scratch.bin (review 53, S7).
 """
 import ctypes
 import mmap
@@ -41,8 +44,8 @@ def map_whole(name):
 
 directory = os.path.abspath(sys.argv[1])
 mode = sys.argv[2] if len(sys.argv) > 2 else ""
-if mode == "child":
-    scratch = os.path.join(directory, "scratch.bin")
+if mode in ("child", "child-symlinked"):
+    scratch = os.path.join(directory, "via" if mode == "child-symlinked" else "", "scratch.bin")
     child = os.fork()
     if child == 0:
         map_whole(scratch)
