@@ -174,7 +174,7 @@ describe('a gen.py trace of a few thousand lines, with calls that may have remov
         'Keep paths shorter than that (relative names from a working directory near the files), or capture with strace',
       // No exec in this trace and no snapshot: the 1,500 unlinks of /other/…, and one more, are of names of no file it knows, which a process
       // that ran before it may have mapped before it (review 46, L1).
-      `1,501 names of files the trace holds no mapping of went (the first, /other/f0, at trace.txt:1507 (process ${PID})), in a process that ran before the trace, ` +
+      `1,501 names of files the trace holds no mapping of went (the first, /other/f0, at trace.txt:1507 (by process ${PID})), while a process that ran before the trace ran, ` +
         'and the trace has no snapshot of its maps (strace -p, not orphanmap capture --pid): a mapping of such a file made before the trace is not known, and may have outlived it. ' +
         'On the host, look for "(deleted)" in /proc/PID/maps (orphanmap scan); capture with orphanmap capture --pid, whose maps-start.txt shows such mappings',
     ]);

@@ -58,7 +58,7 @@ it('strace -p by hand: the removals of files the trace never saw opened are coun
   expect(report.summary.mappingsInDoubt).toBe(0);
   const told = report.warnings.filter((warning) => warning.includes('the trace holds no mapping of'));
   expect(told).toHaveLength(1);
-  expect(told[0]).toMatch(new RegExp(`^3 names of files the trace holds no mapping of went \\(the first, ${join(directory, 'seg.idx')}, at ${trace}:\\d+ \\(process ${pid}\\)\\)`));
+  expect(told[0]).toMatch(new RegExp(`^3 names of files the trace holds no mapping of went \\(the first, ${join(directory, 'seg.idx')}, at ${trace}:\\d+ \\(by process ${pid}\\)\\)`));
   expect(told[0]).toContain('orphanmap capture --pid');
   // A warning, not an undecided verdict: most such files were never mapped (review 53: pid and lock files, sockets).
   expect(report.summary.undecided).toBeNull();

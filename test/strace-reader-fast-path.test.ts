@@ -237,7 +237,7 @@ describe('the reader on lines built to trip its fast paths', () => {
       withRelative: 1,
       withFdHints: 3,
       withFdCalls: 3,
-      execveSeen: false,
+      startsAtExecve: false,
       attachedSeen: true,
       clones: 0,
     });

@@ -654,7 +654,7 @@ export class UnknownRemovals extends FirstOfMany<{ name: string; at: string; pid
         ? `the name ${first.name}, of a file the trace holds no mapping of, went`
         : `${this.count.toLocaleString('en-US')} names of files the trace holds no mapping of went (the first, ${first.name},`;
     return (
-      `${what} at ${first.at} (process ${first.pid})${this.count === 1 ? '' : ')'}, in a process that ran before the trace, ` +
+      `${what} at ${first.at} (by process ${first.pid})${this.count === 1 ? '' : ')'}, while a process that ran before the trace ran, ` +
       `and the trace has no snapshot of its maps (strace -p, not orphanmap capture --pid): a mapping of such a file made before the trace is not known, and may have outlived it. ${PRE_TRACE_ADVICE}`
     );
   }
@@ -929,6 +929,8 @@ export class Files {
   stillNamed: (file: FileNode) => void = () => {};
   /** Whether the trace shows every mapping of an address space (Mappings.seenFromStart): set by the engine. */
   seenFromStart: (space: Space) => boolean = () => true;
+  /** Whether the trace's first process ran before it and runs still (Tasks.firstRanBeforeTrace): set by the engine. */
+  firstRanBeforeTrace: () => boolean = () => false;
   /** A bundle's maps snapshot seeded the engine: what was mapped before the trace is known (seeded). */
   private snapshotSeeded = false;
   /** Names of no file the trace knew that an attached process removed: an fd opened before the trace may show one "(deleted)" later. */
@@ -2050,8 +2052,10 @@ export class Files {
     this.spellingsGoneUnder(name, event);
     const file = this.withInode(event.inode) ?? this.byName.get(name);
     if (file === undefined) {
-      // An fd opened before the trace may show this file "(deleted)" later (RemovedHeldBeforeTrace).
-      if (!this.snapshotSeeded && !this.seenFromStart(task.space)) {
+      // An fd opened before the trace may show this file "(deleted)" later (RemovedHeldBeforeTrace): the remover's,
+      // or the attached process's when a child the trace saw start removes it (review 55, H1: db_recover and rm,
+      // run by a Berkeley DB holder attached by strace -p, removed the region files it mapped: clean, exit 0).
+      if (!this.snapshotSeeded && (!this.seenFromStart(task.space) || this.firstRanBeforeTrace())) {
         this.unknownRemoved.note(name, event, task.group.tgid);
         // A file the trace saw opened and let go counts too: it may have been mapped before the trace, its fd closed, and
         // opened again to read (review 54, T4); a temporary file the trace saw made adds to a warning only (review 53, S1).

@@ -405,6 +405,18 @@ export class Tasks {
     if (this.initialGroup === group) this.initialGroup = null;
   }
 
+  /**
+   * Whether the trace's first process (the one attached to, or launched)
+   * still runs on an address space the trace did not see made: it ran before
+   * the trace, and what it mapped then is not known.
+   */
+  firstRanBeforeTrace(seenFromStart: (space: Space) => boolean): boolean {
+    const root = this.hints.rootPid ?? this.attachedRoot;
+    const group = this.initialGroup ?? (root === undefined ? undefined : this.groups.get(root));
+    const task = group?.tasks.any();
+    return task !== undefined && !seenFromStart(task.space);
+  }
+
   /** Whether the process of `group` has ended (threadExit): a later process of its pid is another group. */
   gone(group: Group): boolean {
     return this.groups.get(group.tgid) !== group;

@@ -113,8 +113,8 @@ function straceWarnings(reader: StraceReader, fromFfFile: boolean, mapsStartRead
   if (shape.withTime === 0 && shape.withRelative === 0) warnings.push(`${name}: no -t/-tt/-ttt: delays cannot be measured`);
   else if (shape.withTime === 0) warnings.push(`${name}: only -r timestamps: times are seconds since the first line`);
   // No call that names an fd read: nothing says whether -y was given.
-  if (shape.withFdHints === 0 && shape.withFdCalls > 0 && !shape.execveSeen) warnings.push(`${name}: no -y: files opened before the trace began cannot be named`);
-  if (!shape.execveSeen && !mapsStartRead)
+  if (shape.withFdHints === 0 && shape.withFdCalls > 0 && !shape.startsAtExecve) warnings.push(`${name}: no -y: files opened before the trace began cannot be named`);
+  if (!shape.startsAtExecve && !mapsStartRead)
     warnings.push(
       `${name}: the trace does not start at an execve (attached to a running process, or execve left out of -e trace=?): mappings made before it are unknown unless a bundle's maps-start.txt is read`,
     );

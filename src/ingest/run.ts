@@ -318,7 +318,7 @@ export class Run {
       this.warnings.push('no -t/-tt/-ttt: delays cannot be measured');
     }
     // As for one file (formats.ts): no member shows the execve that began the traced program (review 22: an -ff attach said nothing).
-    if (contentLines > 0 && !this.mapsStartRead && cursors.every(({ reader }) => !reader.shape.execveSeen)) {
+    if (contentLines > 0 && !this.mapsStartRead && cursors.every(({ reader }) => !reader.shape.startsAtExecve)) {
       this.warnings.push(
         `${files.length === 1 ? files[0]!.path : `${files[0]!.path} and the ${files.length - 1} other files of its -ff set`}: the trace does not start at an execve (attached to a running process, or execve left out of -e trace=?): ` +
           "mappings made before it are unknown unless a bundle's maps-start.txt is read",

@@ -94,7 +94,12 @@ export interface StraceShape {
   withFdHints: number;
   /** Calls read that name an fd, where -y prints its path (open, close, dup, mmap of a file): with none, -y cannot be told. */
   withFdCalls: number;
-  execveSeen: boolean;
+  /**
+   * The trace's first line of a call is an execve: it began with the program
+   * (launched), not in a running process (attached). A child's execve later
+   * does not make it so (review 55, H1).
+   */
+  startsAtExecve: boolean;
   attachedSeen: boolean;
   /** Successful clone/fork calls: their children exist even when the trace does not follow them. */
   clones: number;
@@ -154,7 +159,7 @@ export class StraceReader {
     withRelative: 0,
     withFdHints: 0,
     withFdCalls: 0,
-    execveSeen: false,
+    startsAtExecve: false,
     attachedSeen: false,
     clones: 0,
   };
@@ -772,6 +777,7 @@ export class StraceReader {
   private readonly supersededFrom = new Map<number, number>();
 
   private call(record: CallLine, lineNo: number, line: string, out: ParseOutput[]): void {
+    if (this.shape.callLines === 0 && this.shape.traceLines === 0 && (record.name === 'execve' || record.name === 'execveat')) this.shape.startsAtExecve = true;
     this.shape.callLines++;
     if (record.status !== 'complete' || hasResult(record.text, record.bodyStart, record.bodyEnd)) this.shape.traceLines++;
     const tid = record.tid ?? this.defaultTid;
@@ -812,7 +818,6 @@ export class StraceReader {
       this.finish(pending, tid, record.text, rest, lineNo, line, out, record);
       return;
     }
-    if (record.name === 'execve' || record.name === 'execveat') this.shape.execveSeen = true;
     if (record.status === 'unfinished') {
       const previous = this.pending.get(tid);
       if (previous !== undefined && FOLLOWED_SYSCALLS.has(previous.name) && !previous.applied) {

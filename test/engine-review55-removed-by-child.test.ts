@@ -1,0 +1,59 @@
+// Review 55, H1: `strace -p PID -f -yy` by hand (no bundle, so no maps
+// snapshot) of a Berkeley DB holder whose region files, mapped before the
+// attach, a child it started (db_recover, rm) removed: /proc showed each
+// "(deleted)", and the report read clean, with no doubt and not even the
+// warning that the trace was attached (the child's execve was taken for the
+// trace's start), `--fail-on error` exit 0. A removal by any traced process
+// while the process the trace was attached to runs is one of a file that
+// process may have mapped before the trace: the fd it held shown "(deleted)"
+// makes a doubt, and the trace is said to be attached.
+// Truth: the program's own /proc/self/maps line, read after the removal.
+//
+// Needs strace.
+import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, expect, it } from 'vitest';
+import { PYTHON, startScenario, workspace } from './scenarios/harness.js';
+import { killStillRunning } from './support/proc.js';
+import { requireTool, runCli, underStraceAttached } from './support/tools.js';
+import { waitFor } from './support/wait.js';
+
+const children: ChildProcess[] = [];
+
+beforeAll(() => {
+  for (const tool of ['strace', PYTHON, 'rm']) requireTool(tool);
+});
+
+afterEach(() => killStillRunning(children));
+
+interface Report {
+  findings: unknown[];
+  summary: { mappingsInDoubt: number };
+  warnings: string[];
+}
+
+it('strace -p by hand: a mapped file a child of the attached process removes is in doubt, and the trace is said to be attached', async () => {
+  const work = workspace('review55-removed-by-child');
+  const directory = join(work, 'w');
+  const segment = join(directory, 'seg.idx');
+  writeFileSync(segment, Buffer.alloc(8192, 'i'));
+  const { program, pid, output } = await startScenario('removed-by-child.py', [directory], children);
+  const trace = join(work, 'trace.txt');
+  await underStraceAttached(pid, ['-yy'], trace, children, async () => {
+    program.stdin!.write('go\n');
+    await waitFor('the program to close its fd', () => output().includes('\nclosed\n'), 20_000);
+  });
+  program.stdin!.end();
+  // The kernel's word: the mapping outlived the file's name.
+  expect(output().split('\n')[1]).toMatch(new RegExp(` ${segment} \\(deleted\\)$`));
+
+  const report = JSON.parse(runCli(['analyze', trace, '--format', 'json']).stdout) as Report;
+  expect(report.findings).toEqual([]);
+  expect(report.summary.mappingsInDoubt).toBe(1);
+  const held = report.warnings.filter((warning) => warning.startsWith(`the last name of ${segment} went at `));
+  expect(held).toHaveLength(1);
+  expect(held[0]).toContain(`a file process ${pid} held open since before the trace`);
+  expect(report.warnings.some((warning) => warning.includes('the trace does not start at an execve'))).toBe(true);
+  expect(runCli(['analyze', trace, '--fail-on', 'error']).status).toBe(2);
+});

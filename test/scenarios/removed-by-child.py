@@ -1,0 +1,34 @@
+"""A file mapped before a tracer attaches, its fd kept open, then removed by
+a child this process starts (review 55, H1: a Berkeley DB holder attached
+by `strace -p` ran db_recover, which removed the region files it mapped).
+
+USAGE: python3 removed-by-child.py DIR
+  Maps DIR/seg.idx (8 KiB, made by the caller; libc's mmap through ctypes,
+  shared), keeps its fd, and prints its pid. At a line on stdin, runs
+  `rm DIR/seg.idx`, prints its own /proc/self/maps line of the mapping,
+  closes the fd, and prints "closed". Then waits for stdin to close.
+"""
+import ctypes
+import mmap
+import os
+import subprocess
+import sys
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+
+directory = os.path.abspath(sys.argv[1])
+segment = os.path.join(directory, "seg.idx")
+fd = os.open(segment, os.O_RDWR)
+address = libc.mmap(None, 8192, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, fd, 0)
+if address in (None, ctypes.c_void_p(-1).value):
+    raise OSError(ctypes.get_errno(), "mmap")
+print(os.getpid(), flush=True)
+sys.stdin.readline()
+subprocess.run(["rm", segment], check=True)
+with open("/proc/self/maps") as maps:
+    print(next(line for line in maps if line.rstrip("\n").endswith(segment + " (deleted)")).rstrip("\n"), flush=True)
+os.close(fd)
+print("closed", flush=True)
+sys.stdin.read()
