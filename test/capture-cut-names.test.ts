@@ -84,7 +84,9 @@ describe('review 2, D4: names bpftrace cut at BPFTRACE_STRLEN', () => {
     checkTruth(truth);
     // Every path of the four files printed as the same 199 bytes.
     const cut = truth.base.slice(0, 199);
-    const unlinks = linesWith(trace, ' unlink sys=');
+    // (Those of the steps up to .snapshot's: the trash step's come after.)
+    const [snapshotMark] = linesWith(trace, 'path=mark-snapshot');
+    const unlinks = linesWith(trace, ' unlink sys=').filter((line) => line < snapshotMark!);
     expect(unlinks).toHaveLength(4);
     // (The capture's key follows each path.)
     for (const line of unlinks) expect(trace[line - 1]!.replace(/ [0-9a-f]{16}$/, '').endsWith(` path=${cut}`), trace[line - 1]).toBe(true);
@@ -125,6 +127,21 @@ describe('review 2, D4: names bpftrace cut at BPFTRACE_STRLEN', () => {
     expect(text).toMatch(/^orphanmap: 1 mapping outlived its file in process \d+ \(.*\); \d+ more mappings? (is|are) in doubt \(/);
   });
 
+  it('review 55, H2: a mapped file whose directory was renamed (to a cut name, or to another whole one), then removed by rmtree through an fd of it, is in doubt', () => {
+    const trashed = truth.checkpoints.at(-1)!.deleted.filter((entry) => /\/j+$/.test(entry.path));
+    expect(trashed.map((entry) => entry.path.split('/').at(-2)!.slice(0, 6)).sort()).toEqual(['trash2', 'xxxxxx']);
+    // rmtree's unlinks name each file by its last component, through an fd of its directory.
+    const byFd = linesWith(trace, ' unlink sys=unlinkat').filter((line) => / dfd=\d+ flags=0x0 .* path=j+ /.test(trace[line - 1]!));
+    expect(byFd).toHaveLength(2);
+    const report = analyze(bundle);
+    const warning = report.warnings.find((text) => text.startsWith('bpftrace cut paths at the length it prints (BPFTRACE_STRLEN), and a name it cut is tied to no file')) ?? '';
+    for (const entry of trashed) {
+      const found = report.findings.some((finding) => finding.address === entry.address && finding.kind === 'unlinked-while-mapped');
+      expect(found || warning.includes(entry.address), `${entry.address} ${entry.path}: a finding or in doubt\n${warning}`).toBe(true);
+    }
+    expect(runCli(['analyze', bundle, '--fail-on', 'error']).status).not.toBe(0);
+  });
+
   it('review 21: a trace whose only leak bpftrace cut the name of is no pass for --fail-on (exit 2 after the report), nor a clean headline', () => {
     // The capture's own lines up to the checkpoint after .timeindex's unlink: /proc then showed it deleted, and
     // nothing in the trace tells that unlink from the one of .log, which was never mapped.
@@ -156,9 +173,15 @@ describe('review 2, D4: the same program under strace, which prints whole paths'
     const report = analyze(bundle);
     const orphans = report.findings
       .filter((finding) => finding.kind === 'unlinked-while-mapped')
-      .map((finding) => `${finding.address} ${finding.length} ${finding.path} ${trace[finding.unlinkedAt!.line - 1]!.includes(`unlink("${finding.path}")`)}`)
+      .map((finding) => {
+        const unlink = trace[finding.unlinkedAt!.line - 1]!;
+        // rmtree's, of the trash step, through an fd of the directory, by the last component.
+        const named = unlink.includes(`unlink("${finding.path}")`) || unlink.includes(`, "${finding.path.split('/').at(-1)}", 0) = 0`);
+        return `${finding.address} ${finding.length} ${finding.path} ${named}`;
+      })
       .sort();
-    expect(orphans).toEqual(deletedAt(truth, 'snapshot').map((line) => `${line} true`));
+    expect(orphans).toEqual(deletedAt(truth, 'trash').map((line) => `${line} true`));
+    expect(orphans).toHaveLength(4);
     expect(report.warnings.filter((text) => text.startsWith('bpftrace cut paths'))).toEqual([]);
   });
 });

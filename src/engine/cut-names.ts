@@ -103,6 +103,23 @@ export class CutNames {
     for (const short of [...cut]) if (name.startsWith(short)) this.remove(file, short);
   }
 
+  /**
+   * A directory renamed from `from` to `to`, both whole names: the cut names
+   * under it are under `to` now, cut where they were (review 55, H2: a job
+   * directory renamed to the trash, then removed through an fd of it).
+   * `cut`: `to` was cut, so the names under it are known by it alone.
+   */
+  movedUnder(from: string, to: string, cut: boolean): void {
+    const prefix = `${from}/`;
+    for (const file of this.mayBe(prefix, true)) {
+      for (const name of [...(file.cutNames ?? [])]) {
+        if (!name.startsWith(prefix)) continue;
+        this.remove(file, name);
+        this.add(file, cut ? to : `${to}${name.slice(from.length)}`);
+      }
+    }
+  }
+
   /** The file is gone or forgotten: its cut names lead nowhere. */
   forget(file: FileNode): void {
     const cut = file.cutNames;

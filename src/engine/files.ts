@@ -1721,6 +1721,8 @@ export class Files {
       realReplaced.note(event, this.keeper);
       this.removeName(realReplaced, realTo!, event, task.space);
     }
+    // A directory: the names bpftrace cut under it go with it, cut where they were (review 55, H2).
+    if (moving === undefined && !this.cut.empty) this.cut.movedUnder(from, to, false);
     if (moving === undefined) {
       noteRelative(task, from, event);
       // Not a directory the trace knows names under, nor a symlink it made: a name it never saw.
@@ -1860,13 +1862,18 @@ export class Files {
       this.dropName(moving, known);
       this.cut.add(moving, flatCopy(to));
       moving.note(event, this.keeper);
-    } else if (!oldCut && newCut && this.byName.hasUnder(from)) {
+    } else if (!oldCut && newCut) {
       // A directory renamed to a cut path: the names under it are known no more, but are names all the same.
-      for (const [name, file] of this.byName.under(from)) {
-        this.dropName(file, name);
-        this.cut.add(file, flatCopy(to));
-        file.note(event, this.keeper);
+      if (this.byName.hasUnder(from)) {
+        for (const [name, file] of this.byName.under(from)) {
+          this.dropName(file, name);
+          this.cut.add(file, flatCopy(to));
+          file.note(event, this.keeper);
+        }
       }
+      // And the files known under it by cut names (review 55, H2: a job directory renamed to a cut path, then
+      // removed by rmtree through an fd of it: a mapped file opened by a cut name under it read as clean).
+      if (!this.cut.empty) this.cut.movedUnder(from, flatCopy(to), true);
     }
     if (oldCut) for (const file of this.mayBeNamed(from, true)) this.cut.doubt(file, event);
     if (newCut) for (const file of this.mayBeNamed(to, true)) if (file !== moving) this.cut.doubt(file, event);

@@ -16,6 +16,11 @@ path. The steps, each followed by a checkpoint:
   ftruncate  ftruncate of the fd kept on .timeindex (orphanmap.bt's record
              of it carries the file's link count)
   snapshot   .snapshot unlinked while mapped
+  trash      two directories with short names, each holding a file mapped
+             (and kept mapped) by a path of 205 bytes, renamed: the first to
+             a name of 205 bytes (bpftrace cuts it), the second to another
+             short one; then each removed by shutil.rmtree, which unlinks
+             through an fd of the directory (review 55, H2)
 A checkpoint opens "mark-LABEL" in the working directory (a short name: the
 test finds the steps in the trace by it), then reads the program's own
 /proc/self/maps: the lines of deleted files are the truth, written to
@@ -25,6 +30,7 @@ TRUTH_JSON: {"pid", "base", "checkpoints": [{"label", "deleted": [{"address",
 import json
 import mmap
 import os
+import shutil
 import sys
 
 from deleted_maps import deleted_mappings
@@ -66,6 +72,18 @@ os.ftruncate(kept, 8192)
 checkpoint("ftruncate")
 os.unlink(base + ".snapshot")
 checkpoint("snapshot")
+for job, trash in (("job1", "x" * (205 - len(work) - 1)), ("job2", "trash2")):
+    before = os.path.join(work, job)
+    os.makedirs(before)
+    name = os.path.join(before, "j" * (205 - len(before) - 1))
+    with open(name, "wb") as out:
+        out.write(b"\0" * 8192)
+    with open(name, "r+b") as f:
+        maps[job] = mmap.mmap(f.fileno(), 8192)
+    after = os.path.join(work, trash)
+    os.rename(before, after)
+    shutil.rmtree(after)
+checkpoint("trash")
 
 with open(truth_path, "w") as out:
     json.dump({"pid": os.getpid(), "base": base, "checkpoints": checkpoints}, out)
