@@ -110,14 +110,27 @@ export class CutNames {
    * `cut`: `to` was cut, so the names under it are known by it alone.
    */
   movedUnder(from: string, to: string, cut: boolean): void {
-    const prefix = `${from}/`;
-    for (const file of this.mayBe(prefix, true)) {
-      for (const name of [...(file.cutNames ?? [])]) {
-        if (!name.startsWith(prefix)) continue;
-        this.remove(file, name);
-        this.add(file, cut ? to : `${to}${name.slice(from.length)}`);
-      }
+    for (const [file, name] of this.under(from)) {
+      this.remove(file, name);
+      this.add(file, cut ? to : `${to}${name.slice(from.length)}`);
     }
+  }
+
+  /** Two directories swapped (RENAME_EXCHANGE): the cut names under each are under the other now. */
+  exchangedUnder(a: string, b: string): void {
+    const underA = this.under(a);
+    const underB = this.under(b);
+    for (const [file, name] of [...underA, ...underB]) this.remove(file, name);
+    for (const [file, name] of underA) this.add(file, `${b}${name.slice(a.length)}`);
+    for (const [file, name] of underB) this.add(file, `${a}${name.slice(b.length)}`);
+  }
+
+  /** Each file with a cut name under the directory `dir`, with that name. */
+  private under(dir: string): [FileNode, string][] {
+    const prefix = `${dir}/`;
+    const found: [FileNode, string][] = [];
+    for (const file of this.mayBe(prefix, true)) for (const name of file.cutNames ?? []) if (name.startsWith(prefix)) found.push([file, name]);
+    return found;
   }
 
   /** The file is gone or forgotten: its cut names lead nowhere. */

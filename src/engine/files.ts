@@ -1690,6 +1690,8 @@ export class Files {
     this.moveSymlink(from, to, event.exchange);
     if (event.exchange) {
       this.exchange(flatCopy(from), to, moving, replaced);
+      // Two directories: the names bpftrace cut under each go with it (review 57, F3).
+      if (!this.cut.empty) this.cut.exchangedUnder(from, to);
       moving?.note(event, this.keeper);
       replaced?.note(event, this.keeper);
       // Two directories: the names under each go with it (review 24: under the new name, an unlink found none).
@@ -1721,8 +1723,9 @@ export class Files {
       realReplaced.note(event, this.keeper);
       this.removeName(realReplaced, realTo!, event, task.space);
     }
-    // A directory: the names bpftrace cut under it go with it, cut where they were (review 55, H2).
-    if (moving === undefined && !this.cut.empty) this.cut.movedUnder(from, to, false);
+    // A directory, held by an fd or not: the names bpftrace cut under it go with it, cut where they were (review 55,
+    // H2; review 57, F2).
+    if (!this.cut.empty) this.cut.movedUnder(from, to, false);
     if (moving === undefined) {
       noteRelative(task, from, event);
       // Not a directory the trace knows names under, nor a symlink it made: a name it never saw.
@@ -1862,8 +1865,10 @@ export class Files {
       this.dropName(moving, known);
       this.cut.add(moving, flatCopy(to));
       moving.note(event, this.keeper);
-    } else if (!oldCut && newCut) {
-      // A directory renamed to a cut path: the names under it are known no more, but are names all the same.
+    }
+    // A directory (one the program holds an fd of too: review 57, F2) renamed to a cut path: the names under it
+    // are known no more, but are names all the same.
+    if (!oldCut && newCut) {
       if (this.byName.hasUnder(from)) {
         for (const [name, file] of this.byName.under(from)) {
           this.dropName(file, name);

@@ -16,17 +16,20 @@ path. The steps, each followed by a checkpoint:
   ftruncate  ftruncate of the fd kept on .timeindex (orphanmap.bt's record
              of it carries the file's link count)
   snapshot   .snapshot unlinked while mapped
-  trash      two directories with short names, each holding a file mapped
-             (and kept mapped) by a path of 205 bytes, renamed: the first to
-             a name of 205 bytes (bpftrace cuts it), the second to another
-             short one; then each removed by shutil.rmtree, which unlinks
-             through an fd of the directory (review 55, H2)
+  trash      four directories with short names, each holding a file mapped
+             (and kept mapped) by a path of 205 bytes, moved: the first
+             renamed to a name of 205 bytes (bpftrace cuts it), the second to
+             another short one, the third too while an fd of it is held, the
+             fourth swapped with an empty one (RENAME_EXCHANGE); then each
+             removed by shutil.rmtree, which unlinks through an fd of the
+             directory (review 55, H2; review 57, F2, F3)
 A checkpoint opens "mark-LABEL" in the working directory (a short name: the
 test finds the steps in the trace by it), then reads the program's own
 /proc/self/maps: the lines of deleted files are the truth, written to
 TRUTH_JSON: {"pid", "base", "checkpoints": [{"label", "deleted": [{"address",
 "bytes", "path"}]}]}, base being the files' path without its suffix.
 """
+import ctypes
 import json
 import mmap
 import os
@@ -72,7 +75,9 @@ os.ftruncate(kept, 8192)
 checkpoint("ftruncate")
 os.unlink(base + ".snapshot")
 checkpoint("snapshot")
-for job, trash in (("job1", "x" * (205 - len(work) - 1)), ("job2", "trash2")):
+libc = ctypes.CDLL(None, use_errno=True)
+held = []
+for job, trash, how in (("job1", "x" * (205 - len(work) - 1), "rename"), ("job2", "trash2", "rename"), ("job3", "trash3", "held"), ("job4", "trash4", "exchange")):
     before = os.path.join(work, job)
     os.makedirs(before)
     name = os.path.join(before, "j" * (205 - len(before) - 1))
@@ -81,7 +86,15 @@ for job, trash in (("job1", "x" * (205 - len(work) - 1)), ("job2", "trash2")):
     with open(name, "r+b") as f:
         maps[job] = mmap.mmap(f.fileno(), 8192)
     after = os.path.join(work, trash)
-    os.rename(before, after)
+    if how == "held":
+        held.append(os.open(before, os.O_RDONLY | os.O_DIRECTORY))
+    if how == "exchange":
+        os.makedirs(after)
+        if libc.renameat2(-100, before.encode(), -100, after.encode(), 2) != 0:  # RENAME_EXCHANGE
+            raise OSError(ctypes.get_errno(), "renameat2")
+        shutil.rmtree(before)
+    else:
+        os.rename(before, after)
     shutil.rmtree(after)
 checkpoint("trash")
 
