@@ -219,7 +219,7 @@ async function checkWithMaps(run: Run, engine: Engine, bundle: Bundle): Promise<
   const others = await readOthersMapsEnd(bundle, (pid) => engine.showsProcess(pid), findingStarts(engine.findings()));
   for (const warning of others.warnings) run.warnings.push(warning);
   const checked: Bundle = { ...bundle, mapsEndOthers: others.kept };
-  confirmWithMaps(engine.findings(), checked);
+  const confirmed = confirmWithMaps(engine.findings(), checked);
   if (bundle.meta.pid === undefined) return checked;
   const pid = bundle.meta.pid;
   // A launched command's maps are read before the capture stops it: the trace goes on past them.
@@ -228,6 +228,9 @@ async function checkWithMaps(run: Run, engine: Engine, bundle: Bundle): Promise<
   // The other traced processes alive at the end (maps-end.N.txt), each by its own maps and the same
   // rules; only those the trace shows: a pid it never showed is a process it did not follow (one forked before an attach).
   for (const [other, lines] of others.kept) checkProcess(run, engine, other, lines, join(bundle.dir, `maps-end.${other}.txt`), readBeforeStop);
+  // Written again where the report follows them (NDJSON): its last line of each must say what the maps said
+  // (review 56, F1), their lines in the evidence included.
+  run.report(confirmed.map((finding) => ({ type: 'updated', finding })));
   const unseen = [...others.unseenDeleted].map(([other, deleted]) => ({ pid: other, path: fromKernelName(deleted.first.path), mappings: deleted.mappings, bytes: deleted.bytes }));
   if (unseen.length === 0) return checked;
   // Each mapping counted (review 50: ten deleted packs of an untraced `git cat-file` read as "1 mapping is in doubt").

@@ -1421,19 +1421,26 @@ function checkMeta(value: unknown, path: string, warnings: string[]): BundleMeta
 /**
  * A `still-mapped` finding of the captured process is confirmed when
  * maps-end.txt still lists its address (deleted, for an unlink finding).
+ * Returns the findings whose `confirmedByMaps` changed: an NDJSON stream
+ * writes them again (review 56, F1: its last line of each said null).
  */
-export function confirmWithMaps(findings: readonly Finding[], bundle: Bundle): void {
-  if (bundle.meta.pid === undefined) return;
-  if (bundle.mapsEnd !== null) confirmProcess(findings, bundle.meta.pid, bundle.mapsEnd);
+export function confirmWithMaps(findings: readonly Finding[], bundle: Bundle): Finding[] {
+  const changed: Finding[] = [];
+  if (bundle.meta.pid === undefined) return changed;
+  if (bundle.mapsEnd !== null) confirmProcess(findings, bundle.meta.pid, bundle.mapsEnd, changed);
   // Each other traced process alive at the end by its own maps-end.N.txt, by the same rule.
-  for (const [pid, lines] of bundle.mapsEndOthers ?? []) if (pid !== bundle.meta.pid) confirmProcess(findings, pid, lines);
+  for (const [pid, lines] of bundle.mapsEndOthers ?? []) if (pid !== bundle.meta.pid) confirmProcess(findings, pid, lines, changed);
+  return changed;
 }
 
-function confirmProcess(findings: readonly Finding[], pid: number, mapsEnd: readonly MapsLine[]): void {
+function confirmProcess(findings: readonly Finding[], pid: number, mapsEnd: readonly MapsLine[], changed: Finding[]): void {
   const lineAt = mapsLookup(mapsEnd);
   for (const finding of findings) {
     if (finding.resolution !== 'still-mapped' || finding.pid !== pid) continue;
     const line = lineAt(findingStart(finding));
-    finding.confirmedByMaps = line !== undefined && (finding.kind !== 'unlinked-while-mapped' || (line.deleted && findingNameMayBe(finding, fromKernelName(line.path))));
+    const confirmed = line !== undefined && (finding.kind !== 'unlinked-while-mapped' || (line.deleted && findingNameMayBe(finding, fromKernelName(line.path))));
+    if (finding.confirmedByMaps === confirmed) continue;
+    finding.confirmedByMaps = confirmed;
+    changed.push(finding);
   }
 }
