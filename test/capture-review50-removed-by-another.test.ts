@@ -12,7 +12,8 @@
 // maps-end.txt checks only what is mapped). A file renamed, then removed out
 // of sight, is checked by its new name (review 52, R2). A name removed
 // through a symlinked directory is the one the lookup found gone by the
-// real path (review 53, S7).
+// real path (review 53, S7); a rename of that symlinked directory
+// after the exit is not (review 57, F4).
 // Truth: the program's own /proc/self/maps line after the removal.
 //
 // Needs strace and bpftrace.
@@ -41,6 +42,7 @@ it.each([
   ['strace', 'mv'],
   ['strace', 'child'],
   ['strace', 'child-symlinked'],
+  ['strace', 'via-moved'],
 ] as const)(
   'capture --backend %s -- CMD %s: a file another process removed while CMD mapped it until its exit is in doubt',
   async (backend, mode) => {
@@ -50,7 +52,7 @@ it.each([
     writeFileSync(join(directory, 'held.pack'), Buffer.alloc(16384, 'p'));
     writeFileSync(released, Buffer.alloc(8192, 'i'));
     writeFileSync(join(directory, 'scratch.bin'), Buffer.alloc(4096, 's'));
-    if (mode === 'child-symlinked') symlinkSync('.', join(directory, 'via'));
+    if (mode === 'child-symlinked' || mode === 'via-moved') symlinkSync('.', join(directory, 'via'));
     const held = join(directory, mode === 'renamed' || mode === 'mv' ? 'kept.pack' : 'held.pack');
     const bundle = join(work, 'bundle');
     const capture = spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--out', bundle, '--', PYTHON, SCENARIO, directory, ...(mode === '' ? [] : [mode])], {

@@ -2727,7 +2727,8 @@ function setCwd(task: Task, cwd: string): void {
 
 /** Lexical normalisation: "//" → "/", "/./" → "/", "a/../" → "". */
 export function normalizePath(path: string): string {
-  if (path.indexOf('//') < 0 && path.indexOf('/.') < 0 && !path.startsWith('.')) return path;
+  // A trailing slash names the directory itself (`mv job/ trash/`: review 57, F8).
+  if (path.indexOf('//') < 0 && path.indexOf('/.') < 0 && !path.startsWith('.') && (path.length < 2 || !path.endsWith('/'))) return path;
   const absolute = path.startsWith('/');
   const parts: string[] = [];
   for (const part of path.split('/')) {

@@ -278,10 +278,11 @@ export interface ReleasedGone {
  * One a file and process; the first told.
  */
 export class GoneAfterExit {
-  private readonly candidates: { pid: number; names: string[]; at: string | null; explained: boolean }[] = [];
+  /** `names`: those the lookup found gone; `spellings`: the file's other names, through a symlinked directory. */
+  private readonly candidates: { pid: number; names: string[]; spellings: string[]; at: string | null; explained: boolean }[] = [];
 
-  add(pid: number, names: string[], at: string | null): void {
-    this.candidates.push({ pid, names, at, explained: false });
+  add(pid: number, names: string[], spellings: string[], at: string | null): void {
+    this.candidates.push({ pid, names, spellings, at, explained: false });
   }
 
   get watching(): boolean {
@@ -296,7 +297,9 @@ export class GoneAfterExit {
   nameChanged(name: string, under: boolean): void {
     for (const candidate of this.candidates) {
       if (candidate.explained) continue;
-      if (nameTouched(candidate.names, name, under)) candidate.explained = true;
+      // Another spelling explains it only when removed itself: a directory on its way renamed (a symlink, `mv d/via
+      // d/via.old`) leaves the file's real name where it was (review 57, F4: a leak read as clean).
+      if (nameTouched(candidate.names, name, under) || (!under && candidate.spellings.includes(name))) candidate.explained = true;
     }
   }
 
@@ -1297,8 +1300,8 @@ export class Mappings {
       if (goneNames.length === 0) continue;
       // Every other spelling of the file too: the lookup names -yy's real path, a later rm the program's own
       // spelling through a symlinked directory (review 53, S7: a false doubt, exit 2).
-      const names = [...goneNames, ...[...file.names].filter((name) => !gone.has(name))];
-      this.goneAfterExit.add(space.ownerTgid, names, event === null ? null : `${event.place.file}:${event.place.line}`);
+      const spellings = [...file.names].filter((name) => !gone.has(name));
+      this.goneAfterExit.add(space.ownerTgid, goneNames, spellings, event === null ? null : `${event.place.file}:${event.place.line}`);
     }
   }
 

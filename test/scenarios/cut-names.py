@@ -16,13 +16,15 @@ path. The steps, each followed by a checkpoint:
   ftruncate  ftruncate of the fd kept on .timeindex (orphanmap.bt's record
              of it carries the file's link count)
   snapshot   .snapshot unlinked while mapped
-  trash      four directories with short names, each holding a file mapped
+  trash      five directories with short names, each holding a file mapped
              (and kept mapped) by a path of 205 bytes, moved: the first
              renamed to a name of 205 bytes (bpftrace cuts it), the second to
              another short one, the third too while an fd of it is held, the
-             fourth swapped with an empty one (RENAME_EXCHANGE); then each
-             removed by shutil.rmtree, which unlinks through an fd of the
-             directory (review 55, H2; review 57, F2, F3)
+             fourth swapped with an empty one (RENAME_EXCHANGE), the fifth
+             renamed by names with a trailing slash, as `mv job/ trash/`
+             gives them; then each removed by shutil.rmtree, which unlinks
+             through an fd of the directory (review 55, H2; review 57, F2,
+             F3, F8)
 A checkpoint opens "mark-LABEL" in the working directory (a short name: the
 test finds the steps in the trace by it), then reads the program's own
 /proc/self/maps: the lines of deleted files are the truth, written to
@@ -77,7 +79,7 @@ os.unlink(base + ".snapshot")
 checkpoint("snapshot")
 libc = ctypes.CDLL(None, use_errno=True)
 held = []
-for job, trash, how in (("job1", "x" * (205 - len(work) - 1), "rename"), ("job2", "trash2", "rename"), ("job3", "trash3", "held"), ("job4", "trash4", "exchange")):
+for job, trash, how in (("job1", "x" * (205 - len(work) - 1), "rename"), ("job2", "trash2", "rename"), ("job3", "trash3", "held"), ("job4", "trash4", "exchange"), ("job5", "trash5", "slash")):
     before = os.path.join(work, job)
     os.makedirs(before)
     name = os.path.join(before, "j" * (205 - len(before) - 1))
@@ -93,6 +95,8 @@ for job, trash, how in (("job1", "x" * (205 - len(work) - 1), "rename"), ("job2"
         if libc.renameat2(-100, before.encode(), -100, after.encode(), 2) != 0:  # RENAME_EXCHANGE
             raise OSError(ctypes.get_errno(), "renameat2")
         shutil.rmtree(before)
+    elif how == "slash":
+        os.rename(before + "/", after + "/")
     else:
         os.rename(before, after)
     shutil.rmtree(after)

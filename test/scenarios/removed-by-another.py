@@ -3,7 +3,7 @@ capture does not trace, before the program exits (review 50: `git cat-file`
 held packs mapped that an untraced `git repack` removed; it exited, and the
 capture said nothing).
 
-USAGE: python3 removed-by-another.py DIR [renamed|mv|child|child-symlinked]
+USAGE: python3 removed-by-another.py DIR [renamed|mv|child|child-symlinked|via-moved]
   Maps DIR/held.pack and DIR/released.idx (made by the caller; libc's mmap
   through ctypes, shared; each fd closed at once), unmaps released.idx, and
   writes DIR/mapped. Then waits until held.pack is gone from its name (the
@@ -18,6 +18,10 @@ USAGE: python3 removed-by-another.py DIR [renamed|mv|child|child-symlinked]
   child-symlinked: the same through DIR/via, a symlink to DIR made before
   the capture: the trace's mmap names DIR/scratch.bin, its removal
   DIR/via/scratch.bin (review 53, S7).
+  via-moved: a fork child does all of the above (no mode) with held.pack
+  mapped through DIR/via; once it has exited, this process renames the
+  symlink DIR/via to DIR/via.old, which leaves held.pack's real name where
+  it was (review 57, F4).
 """
 import ctypes
 import mmap
@@ -52,8 +56,14 @@ if mode in ("child", "child-symlinked"):
         os._exit(0)
     os.waitpid(child, 0)
     os.unlink(scratch)
+if mode == "via-moved":
+    child = os.fork()
+    if child != 0:
+        os.waitpid(child, 0)
+        os.rename(os.path.join(directory, "via"), os.path.join(directory, "via.old"))
+        sys.exit(0)
 held = os.path.join(directory, "held.pack")
-map_whole(held)
+map_whole(os.path.join(directory, "via", "held.pack") if mode == "via-moved" else held)
 if mode == "renamed":
     kept = os.path.join(directory, "kept.pack")
     os.rename(held, kept)
