@@ -372,7 +372,7 @@ export class Engine {
   /** Every mapping in doubt but those of files gone after the trace (GoneAfterExit), which may be of these too: counted once. */
   private doubtsBesidesGoneAfterExit(found: (pid: number, name: string) => boolean): { pid: number; name: string }[] {
     return [
-      ...this.files.cut.inDoubt(),
+      ...this.files.cut.inDoubt(this.foundAtFor()),
       ...this.files.replaced.inDoubt(found),
       ...this.files.aliased.inDoubt(found),
       ...this.files.swapped.inDoubt(found),
@@ -392,6 +392,17 @@ export class Engine {
   /** The mappings of files found gone at their process's exit that it released itself before (Mappings.goneReleased), but those a finding covers. */
   private releasedGone(found: (pid: number, name: string) => boolean): ReleasedGone[] {
     return this.mappings.goneReleased.filter((released) => !found(released.pid, released.name));
+  }
+
+  /** Whether a finding of an unlink is of process `pid`'s mapping at `address` (its start, or a piece's): a doubt it covers is no doubt. */
+  private foundAtFor(): (pid: number, address: string) => boolean {
+    let found: Set<string> | null = null;
+    return (pid, address) => {
+      found ??= new Set(
+        this.log.findings().flatMap((f) => (f.kind === 'unlinked-while-mapped' ? [`${f.pid} ${f.address}`, ...(f.ranges ?? []).map((range) => `${f.pid} ${range.address}`)] : [])),
+      );
+      return found.has(`${pid} ${address}`);
+    };
   }
 
   /** Whether a finding of an unlink names process `pid` and `name` (among its file's names): a doubt it covers is no doubt. */
@@ -462,7 +473,7 @@ export class Engine {
       ...(unseenCalls === null ? [] : [unseenCalls]),
       ...(unfollowed === null ? [] : [unfollowed]),
       ...this.fds.assumptions(),
-      ...this.files.cut.notes(),
+      ...this.files.cut.notes(this.foundAtFor()),
       ...this.files.replaced.notes(this.foundFor()),
       ...this.images.notes(),
       ...(misplaced === null ? [] : [misplaced]),
@@ -492,7 +503,7 @@ export class Engine {
     return [
       ...this.tasks.pathsInAssumptions(),
       ...this.fds.pathsInAssumptions(),
-      ...this.files.cut.paths(),
+      ...this.files.cut.paths(this.foundAtFor()),
       ...this.files.replaced.paths(),
       ...this.images.paths(),
       ...this.files.misplaced.paths(),
