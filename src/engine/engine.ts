@@ -398,9 +398,7 @@ export class Engine {
   private foundAtFor(): (pid: number, address: string) => boolean {
     let found: Set<string> | null = null;
     return (pid, address) => {
-      found ??= new Set(
-        this.log.findings().flatMap((f) => (f.kind === 'unlinked-while-mapped' ? [`${f.pid} ${f.address}`, ...(f.ranges ?? []).map((range) => `${f.pid} ${range.address}`)] : [])),
-      );
+      found ??= new Set(this.log.findings().flatMap((f) => (f.kind === 'unlinked-while-mapped' ? [`${f.pid} ${f.address}`, ...(f.ranges ?? []).map((range) => `${f.pid} ${range.address}`)] : [])));
       return found.has(`${pid} ${address}`);
     };
   }
