@@ -6,7 +6,8 @@
 // trace's start), `--fail-on error` exit 0. A removal by any traced process
 // while the process the trace was attached to runs is one of a file that
 // process may have mapped before the trace: the fd it held shown "(deleted)"
-// makes a doubt, and the trace is said to be attached.
+// makes a doubt, and the trace is said to be attached. So does a rename over
+// it (review 55, H3: an atomic save, `mv new seg.idx`).
 // Truth: the program's own /proc/self/maps line, read after the removal.
 //
 // Needs strace.
@@ -22,7 +23,7 @@ import { waitFor } from './support/wait.js';
 const children: ChildProcess[] = [];
 
 beforeAll(() => {
-  for (const tool of ['strace', PYTHON, 'rm']) requireTool(tool);
+  for (const tool of ['strace', PYTHON, 'rm', 'mv']) requireTool(tool);
 });
 
 afterEach(() => killStillRunning(children));
@@ -33,12 +34,15 @@ interface Report {
   warnings: string[];
 }
 
-it('strace -p by hand: a mapped file a child of the attached process removes is in doubt, and the trace is said to be attached', async () => {
-  const work = workspace('review55-removed-by-child');
+it.each([
+  ['rm', 'removes'],
+  ['mv', 'renames another file over (review 55, H3)'],
+] as const)('strace -p by hand (%s): a mapped file a child of the attached process %s is in doubt, and the trace is said to be attached', async (how, _what) => {
+  const work = workspace(`review55-removed-by-child-${how}`);
   const directory = join(work, 'w');
   const segment = join(directory, 'seg.idx');
   writeFileSync(segment, Buffer.alloc(8192, 'i'));
-  const { program, pid, output } = await startScenario('removed-by-child.py', [directory], children);
+  const { program, pid, output } = await startScenario('removed-by-child.py', [directory, how], children);
   const trace = join(work, 'trace.txt');
   await underStraceAttached(pid, ['-yy'], trace, children, async () => {
     program.stdin!.write('go\n');

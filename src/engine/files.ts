@@ -1708,6 +1708,10 @@ export class Files {
     this.spellingsGoneUnder(to, event, from);
     if (moving === undefined) this.checkSwapped(task, event, 'rename', from);
     if (replaced === undefined) this.checkSwapped(task, event, 'rename to', to);
+    // A file an fd opened before the trace holds may be the one renamed over, shown "(deleted)" later
+    // (RemovedHeldBeforeTrace), as for an unlink (review 55, H3; review 57, F11: an atomic save, `mv new seg.idx`,
+    // over a file mapped before `strace -p`, read as clean). Not counted in UnknownRemovals: the name may have been free.
+    if (replaced === undefined && !this.snapshotSeeded && (!this.seenFromStart(task.space) || this.firstRanBeforeTrace())) this.unknownRemoved.note(to, event, task.group.tgid);
     // A name of no file the trace knows may be a hidden one (HiddenLinks), which a rename over it removes.
     if (replaced === undefined && !symlinkTo && !toElsewhere && this.hidden.watching) this.hidden.untiedRemoval(event);
     // Renaming over an existing name unlinks the file that had it.

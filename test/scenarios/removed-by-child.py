@@ -2,11 +2,13 @@
 a child this process starts (review 55, H1: a Berkeley DB holder attached
 by `strace -p` ran db_recover, which removed the region files it mapped).
 
-USAGE: python3 removed-by-child.py DIR
+USAGE: python3 removed-by-child.py DIR [mv]
   Maps DIR/seg.idx (8 KiB, made by the caller; libc's mmap through ctypes,
   shared), keeps its fd, and prints its pid. At a line on stdin, runs
-  `rm DIR/seg.idx`, prints its own /proc/self/maps line of the mapping,
-  closes the fd, and prints "closed". Then waits for stdin to close.
+  `rm DIR/seg.idx` (mv: writes DIR/seg.idx.new and runs `mv DIR/seg.idx.new
+  DIR/seg.idx`, an atomic save over it: review 55, H3), prints its own
+  /proc/self/maps line of the mapping, closes the fd, and prints "closed".
+  Then waits for stdin to close.
 """
 import ctypes
 import mmap
@@ -26,7 +28,12 @@ if address in (None, ctypes.c_void_p(-1).value):
     raise OSError(ctypes.get_errno(), "mmap")
 print(os.getpid(), flush=True)
 sys.stdin.readline()
-subprocess.run(["rm", segment], check=True)
+if len(sys.argv) > 2 and sys.argv[2] == "mv":
+    with open(segment + ".new", "wb") as new:
+        new.write(b"n" * 8192)
+    subprocess.run(["mv", segment + ".new", segment], check=True)
+else:
+    subprocess.run(["rm", segment], check=True)
 with open("/proc/self/maps") as maps:
     print(next(line for line in maps if line.rstrip("\n").endswith(segment + " (deleted)")).rstrip("\n"), flush=True)
 os.close(fd)
