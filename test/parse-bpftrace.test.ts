@@ -23,7 +23,7 @@ function one(line: string): TraceEvent {
 }
 
 describe('parseBpftraceLine on real records', () => {
-  it('reads an open with its inode, a blank in the path and O_CLOEXEC', () => {
+  it('reads an open with its inode, a blank in the path, O_CLOEXEC and O_TRUNC', () => {
     const line = '1498786270073 0 26514 26581 open sys=openat ret=3 dfd=-100 flags=0x80242 ino=2164510 dev=266338304 path=/tmp/omw/data dir/00000000.index';
     expect(one(line)).toEqual({
       kind: 'open',
@@ -38,6 +38,8 @@ describe('parseBpftraceLine on real records', () => {
       fd: 3,
       cloexec: true,
       inode: { dev: 266338304, ino: 2164510 },
+      // flags=0x80242: O_RDWR|O_CREAT|O_TRUNC|O_CLOEXEC.
+      truncated: true,
     });
   });
 

@@ -28,6 +28,7 @@ import {
   type LinkEvent,
   MAP_FIXED,
   MREMAP_FIXED,
+  type OpenEvent,
   type RenameEvent,
   type TraceEvent,
   type TruncateEvent,
@@ -657,6 +658,7 @@ export class Engine {
         }
         // Without -y, an open of /proc/self/fd/N names the path, not the file it reaches: fd N's.
         this.fds.open(task, event, event.resolvedHint === undefined ? this.procFdFile(task, resolveName(task, event.dir, event.path)) : undefined);
+        if (event.truncated === true) this.openedTruncated(task, event);
         break;
       case 'close':
         this.fds.close(task, event.fd, event, event.goneName, event.nlink, event.inode);
@@ -822,6 +824,17 @@ export class Engine {
   }
 
   /** ftruncate names its file by fd, truncate by path. */
+  /**
+   * An open with O_TRUNC emptied the file it reached: a size change, as an
+   * ftruncate to 0 is, when a mapping of that file is live (review 55, M1:
+   * numpy's `mode='w+'` over a live memmap, mapped again, gave no
+   * remapped-without-unmap).
+   */
+  private openedTruncated(task: Task, event: OpenEvent): void {
+    const file = task.fds.fds.get(event.fd)?.file;
+    if (file !== undefined && file !== null && file.recordCount > 0) this.files.emptied(file, event);
+  }
+
   private truncate(task: Task, event: TruncateEvent): void {
     let file: FileNode | null | undefined;
     if (event.fd !== undefined) file = this.fds.fileOfFd(task, event.fd, event.fdHint, event, event.inode, event.fdDeleted === true);

@@ -1602,6 +1602,17 @@ export class Files {
     file.note(event, this.keeper);
   }
 
+  /**
+   * An open with O_TRUNC emptied the file: a size change whatever size the
+   * trace last saw (the file may have grown since by a write it does not
+   * follow, as numpy's re-extend of a `w+` memmap does).
+   */
+  emptied(file: FileNode, event: EventBase): void {
+    file.size = 0;
+    file.sizeChangeSeq = this.counters.seq;
+    file.note(event, this.keeper);
+  }
+
   /** @param byFd the file the link names by an fd (Engine.linkedFd), undefined for a link by name */
   link(task: Task, event: LinkEvent, byFd?: FileNode | null): void {
     // A cut old name leads to no file: the file that got a new name is not known.

@@ -229,7 +229,7 @@ export class FindingLog {
   /**
    * The resize signature: mapped, size changed, mapped again (this mmap),
    * the old mapping still live in the same address space. The size change is
-   * an ftruncate or truncate of the trace, or, when the trace shows none
+   * an ftruncate, a truncate or an open with O_TRUNC of the trace, or, when the trace shows none
    * since the old mapping, this mmap reaching further into the file than the
    * old one and than any size the trace saw (grownOutOfSight).
    */

@@ -137,6 +137,12 @@ export interface OpenEvent extends EventBase {
    * trace knew, whose inode was freed (review 51, A5).
    */
   created?: boolean;
+  /**
+   * O_TRUNC was among the flags: a file that was there lost its contents, a
+   * size change of a file still mapped as much as an ftruncate to 0 is
+   * (numpy's `mode='w+'` over a live memmap; review 55, M1).
+   */
+  truncated?: boolean;
   /** A memfd_create (strace): `path` is "/memfd:NAME", as -y prints it, and the fd a file no name leads to. */
   memfd?: boolean;
   /** `path` is as long as the tracer prints and was probably cut (PathCut). */
@@ -481,6 +487,7 @@ export const SAMPLE_CUT_NOTE = /… \(\d+ characters\)$/;
 export const O_CLOEXEC = 0x80000;
 /** __O_TMPFILE | O_DIRECTORY: strace prints it as O_TMPFILE, bpftrace as flags=0x410002 (with O_RDWR). */
 export const O_TMPFILE = 0x410000;
+export const O_TRUNC = 0x200;
 /** O_CREAT | O_EXCL: an open with both that succeeds made a new file. */
 export const O_CREAT_EXCL = 0xc0;
 export const MAP_SHARED = 0x1;

@@ -13,6 +13,7 @@ import {
   MADV_DONTFORK,
   O_CLOEXEC,
   O_TMPFILE,
+  O_TRUNC,
   RENAME_EXCHANGE,
   AT_REMOVEDIR,
   AT_SYMLINK_FOLLOW,
@@ -440,6 +441,7 @@ function decodeOpen(call: Call): DecodeResult {
   };
   // Set only on an O_TMPFILE open (rare): every other open keeps the shape it had.
   if ((flags & O_TMPFILE) === O_TMPFILE) event.tmpfile = true;
+  else if ((flags & O_TRUNC) !== 0) event.truncated = true;
   return withExtras(event, base);
 }
 
