@@ -82,6 +82,14 @@ export interface Finding {
   ranges?: { address: string; length: number }[];
   /** Only for a mapping that partial munmaps had cut: what mmap returned and the length passed to it. */
   mapped?: { address: string; length: number };
+  /**
+   * Only for a mapping an mremap moved or resized after the finding was
+   * decided: where it is since, and by which call (the last such). `address`
+   * and `length` stay what it held when decided (review 56, F6: Python's
+   * mmap.resize of a leaked mapping read as two leaks, the old place
+   * contradicted by maps-end.txt, the new one "not in the trace").
+   */
+  movedTo?: { address: string; length: number; at: At };
   mappedAt: At | null;
   unlinkedAt: At | null;
   remappedAt: At | null;
@@ -128,6 +136,16 @@ export function hex(address: number): string {
   if (high === 0 && middle === 0) return ['0x', low.toString(16)].join('');
   if (high === 0) return ['0x', middle.toString(16), low.toString(16).padStart(4, '0')].join('');
   return ['0x', high.toString(16), middle.toString(16).padStart(4, '0'), low.toString(16).padStart(4, '0')].join('');
+}
+
+/**
+ * What a finding's mapping holds now, as /proc/PID/maps would show it: the
+ * place an mremap moved it to, the pieces partial munmaps left, or its
+ * address and length.
+ */
+export function heldNow(finding: Pick<Finding, 'address' | 'length' | 'ranges' | 'movedTo'>): readonly { address: string; length: number }[] {
+  if (finding.movedTo !== undefined) return [finding.movedTo];
+  return finding.ranges ?? [finding];
 }
 
 /** A finding's address as a number, for comparing with /proc/PID/maps ranges (user-space addresses are below 2^53). */

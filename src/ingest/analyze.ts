@@ -13,7 +13,7 @@ import type { LineSource } from './lines.js';
 import { bundleTraceSource, childrenAtAttachWarning, closeOthersMapsEnd, countIsOf, loadBundle, confirmWithMaps, readOthersMapsEnd, type Bundle, type MapsLine, type RangeLine } from './bundle.js';
 import { contradiction, noEventTraced, untracedBy, untracedTarget } from './untraced.js';
 import { endMappings, findingsKeptByName, fromKernelName, keptDeleted, unexplainedDeleted, unexplainedLines } from './maps-end.js';
-import { findingStart, type Finding } from '../engine/findings.js';
+import { findingStart, heldNow, type Finding } from '../engine/findings.js';
 import { isDeletedFile } from '../parse/maps.js';
 import { tailFile } from './tail.js';
 import type { TraceFormat } from './formats.js';
@@ -144,8 +144,9 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
     }
   }
   engine.unfollowedThreadsFrom(run.lowestSkippedTid);
-  run.report(engine.finish());
-  const checked = bundle === null ? null : await checkWithMaps(run, engine, bundle);
+  const finishing = engine.finish();
+  if (bundle === null) run.report(finishing);
+  const checked = bundle === null ? null : await checkWithMaps(run, engine, bundle, finishing);
   const untraced = checked === null ? warnNoEvent(run, engine, paths[0]!) : warnUntraced(run, engine, checked);
   const analysis = run.result(checked, checked === null ? [] : bundleProcesses(checked));
   const undecided = unfinished ?? run.damage ?? engine.untracedReason() ?? undefined;
@@ -196,9 +197,9 @@ export async function analyzeLiveBundle(dir: string, captureDone: Promise<unknow
   const stop = bundle.meta.backend === 'bpftrace' ? liveStopBound(dir) : undefined;
   // Our own capture, shown as it grows: never rejected at its end.
   await run.readStream(tailSource(trace, captureDone, stop?.look), 0, false, stop?.bound);
-  run.report(engine.finish());
+  const finishing = engine.finish();
   // The capture has finished the bundle: maps at end and final metadata.
-  const finished = await checkWithMaps(run, engine, await loadBundle(dir));
+  const finished = await checkWithMaps(run, engine, await loadBundle(dir), finishing);
   const untraced = warnUntraced(run, engine, finished);
   const analysis = run.result(finished, bundleProcesses(finished));
   return untraced === undefined ? analysis : { ...analysis, untraced };
@@ -211,16 +212,22 @@ export async function analyzeLiveBundle(dir: string, captureDone: Promise<unknow
  * The same for each other traced process by its maps-end.N.txt, read only
  * now (readOthersMapsEnd: what is kept of each depends on the findings and
  * on which processes the trace shows). The bundle with what was kept of
- * them (Bundle.mapsEndOthers), for the report.
+ * them (Bundle.mapsEndOthers), for the report. `finishing`, the changes the
+ * end of the trace made (its still-mapped findings), is reported once the maps
+ * have said what they say of each: an NDJSON line is the finding as it is
+ * when written, and the last of each must be the report's (review 56, F1).
  */
-async function checkWithMaps(run: Run, engine: Engine, bundle: Bundle): Promise<Bundle> {
+async function checkWithMaps(run: Run, engine: Engine, bundle: Bundle, finishing: EngineChange[]): Promise<Bundle> {
   const children = childrenAtAttachWarning(bundle.meta, (pid) => engine.showsProcess(pid));
   if (children !== null) run.warnings.push(children);
   const others = await readOthersMapsEnd(bundle, (pid) => engine.showsProcess(pid), findingStarts(engine.findings()));
   for (const warning of others.warnings) run.warnings.push(warning);
   const checked: Bundle = { ...bundle, mapsEndOthers: others.kept };
   const confirmed = confirmWithMaps(engine.findings(), checked);
-  if (bundle.meta.pid === undefined) return checked;
+  if (bundle.meta.pid === undefined) {
+    run.report(finishing);
+    return checked;
+  }
   const pid = bundle.meta.pid;
   // A launched command's maps are read before the capture stops it: the trace goes on past them.
   const readBeforeStop = bundle.meta.mode === 'launched';
@@ -228,9 +235,11 @@ async function checkWithMaps(run: Run, engine: Engine, bundle: Bundle): Promise<
   // The other traced processes alive at the end (maps-end.N.txt), each by its own maps and the same
   // rules; only those the trace shows: a pid it never showed is a process it did not follow (one forked before an attach).
   for (const [other, lines] of others.kept) checkProcess(run, engine, other, lines, join(bundle.dir, `maps-end.${other}.txt`), readBeforeStop);
-  // Written again where the report follows them (NDJSON): its last line of each must say what the maps said
-  // (review 56, F1), their lines in the evidence included.
-  run.report(confirmed.map((finding) => ({ type: 'updated', finding })));
+  // Now, with what the maps said, their lines in the evidence included; and again those the end did not resolve
+  // (resolved before, at their process's exit: a launched command's), whose lines were written.
+  run.report(finishing);
+  const resolvedNow = new Set(finishing.map((change) => change.finding));
+  run.report(confirmed.filter((finding) => !resolvedNow.has(finding)).map((finding) => ({ type: 'updated', finding })));
   const unseen = [...others.unseenDeleted].map(([other, deleted]) => ({ pid: other, path: fromKernelName(deleted.first.path), mappings: deleted.mappings, bytes: deleted.bytes }));
   if (unseen.length === 0) return checked;
   // Each mapping counted (review 50: ten deleted packs of an untraced `git cat-file` read as "1 mapping is in doubt").
@@ -250,7 +259,7 @@ async function checkWithMaps(run: Run, engine: Engine, bundle: Bundle): Promise<
 
 /** Where each finding starts, sorted, each once: the addresses whose lines of maps-end.N.txt are kept. */
 function findingStarts(findings: readonly Finding[]): Float64Array {
-  const starts = Float64Array.from(findings, findingStart).sort();
+  const starts = Float64Array.from(findings, (finding) => findingStart(heldNow(finding)[0]!)).sort();
   let count = 0;
   for (let k = 0; k < starts.length; k++) if (k === 0 || starts[k]! !== starts[k - 1]!) starts[count++] = starts[k]!;
   return starts.subarray(0, count);

@@ -16,7 +16,7 @@ import { closeSync, constants, fstatSync, openSync, readdirSync } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EndMapping, EngineOptions, SeedFd, SeedMapping, WindowMapping } from '../engine/engine.js';
-import { findingStart, type Finding } from '../engine/findings.js';
+import { findingStart, heldNow, type Finding } from '../engine/findings.js';
 import { findingNameMayBe } from '../engine/mappings.js';
 import { DELETED_SUFFIX, deletedKind, ELISION, firstEndingAfter, isDeletedFile, mapsLookup, parseDev, readMapsLine, type MapsEntry } from '../parse/maps.js';
 import { InputError } from '../errors.js';
@@ -1437,7 +1437,7 @@ function confirmProcess(findings: readonly Finding[], pid: number, mapsEnd: read
   const lineAt = mapsLookup(mapsEnd);
   for (const finding of findings) {
     if (finding.resolution !== 'still-mapped' || finding.pid !== pid) continue;
-    const line = lineAt(findingStart(finding));
+    const line = lineAt(findingStart(heldNow(finding)[0]!));
     const confirmed = line !== undefined && (finding.kind !== 'unlinked-while-mapped' || (line.deleted && findingNameMayBe(finding, fromKernelName(line.path))));
     if (finding.confirmedByMaps === confirmed) continue;
     finding.confirmedByMaps = confirmed;

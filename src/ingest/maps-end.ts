@@ -9,7 +9,7 @@
 // mapped by went, which /proc shows "(deleted)" too (a review's finding).
 // Pure: no I/O.
 import { type EndMapping, findingNameMayBe } from '../engine/mappings.js';
-import { findingStart, type Finding } from '../engine/findings.js';
+import { findingStart, heldNow, type Finding } from '../engine/findings.js';
 import { firstEndingAfter, isDeletedFile, parseDev, type MapsEntry } from '../parse/maps.js';
 import type { MapsLine } from './bundle.js';
 
@@ -43,7 +43,7 @@ export function unexplainedLines<T extends MapsEntry>(findings: readonly Finding
     // out of the trace's sight, were only warnings, and --fail-on exited 0).
     if (finding.kind === 'remapped-without-unmap' && finding.unlinkedAt === null) continue;
     if (finding.resolution === 'unmapped' && !unmappedAfterRead(finding, deletedAt)) continue;
-    for (const range of finding.ranges ?? [finding]) {
+    for (const range of heldNow(finding)) {
       const start = findingStart(range);
       spans.push([start, start + Math.max(range.length, 1)]);
     }
@@ -78,7 +78,7 @@ export function findingsKeptByName<T extends MapsEntry>(findings: readonly Findi
     if (finding.pid !== pid || finding.kind !== 'unlinked-while-mapped' || finding.resolution !== 'still-mapped' || finding.confirmedByMaps === false) continue;
     let lines = 0;
     let all = true;
-    for (const range of finding.ranges ?? [finding]) {
+    for (const range of heldNow(finding)) {
       const start = findingStart(range);
       const end = start + Math.max(range.length, 1);
       // The first line that ends past the span's start; those after it that begin before its end are in it too.
@@ -95,7 +95,7 @@ export function findingsKeptByName<T extends MapsEntry>(findings: readonly Findi
 
 /** A finding unmapped in the trace, whose mapping the maps read before the process was stopped still list. */
 function unmappedAfterRead(finding: Finding, deletedAt: ReadonlyMap<number, MapsEntry> | null): boolean {
-  const line = deletedAt?.get(findingStart(finding));
+  const line = deletedAt?.get(findingStart(heldNow(finding)[0]!));
   return line !== undefined && findingNameMayBe(finding, fromKernelName(line.path));
 }
 

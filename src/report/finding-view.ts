@@ -220,6 +220,8 @@ export interface MappingView {
   size: string;
   /** For a mapping partial munmaps, or mmaps over part of it (ld.so lays a library out so), had cut: "still mapped in 2 pieces; the rest was unmapped or mapped over". */
   cut: string | null;
+  /** For a mapping an mremap moved or resized after the finding (Finding.movedTo): "moved by mremap to 0x…-0x… (256.0 KiB) at trace.txt:32". */
+  moved: string | null;
 }
 
 export function mappingView(finding: Finding): MappingView {
@@ -229,7 +231,12 @@ export function mappingView(finding: Finding): MappingView {
   const cut = !split ? null : `still mapped${ranges.length > 1 ? ` in ${ranges.length} pieces` : ''}; the rest was unmapped or mapped over`;
   const plausible = isByteCount(finding.length);
   const size = plausible ? `${formatBytes(finding.length)}, ${formatCount(finding.length)} bytes${pagesNote(finding.length)}` : `length ${outOfRange(finding.length, 'bytes')}`;
-  return { ranges, bytes: finding.length, plausible, size, cut };
+  const to = finding.movedTo;
+  const moved =
+    to === undefined
+      ? null
+      : `moved by mremap to ${to.address}-${rangeEnd(to.address, to.length)} (${isByteCount(to.length) ? formatBytes(to.length) : outOfRange(to.length, 'bytes')}) at ${escapeControl(to.at.file)}:${to.at.line}`;
+  return { ranges, bytes: finding.length, plausible, size, cut, moved };
 }
 
 /**
@@ -244,7 +251,7 @@ export function pagesNote(length: number): string {
 
 /** "0x7f00-0x8000 and 0x9000-0xa000 (8.0 KiB, 8,192 bytes still mapped in 2 pieces; the rest was unmapped or mapped over)". */
 export function mappingText(view: MappingView): string {
-  return `${rangesText(view.ranges)} (${view.size}${view.cut === null ? '' : ` ${view.cut}`})`;
+  return `${rangesText(view.ranges)} (${view.size}${view.cut === null ? '' : ` ${view.cut}`})${view.moved === null ? '' : `; ${view.moved}`}`;
 }
 
 export function rangesText(ranges: readonly RangeView[]): string {
@@ -334,7 +341,8 @@ export function tally(findings: Iterable<Finding>): Tally {
     t.orphanResolutions[finding.resolution ?? 'open']++;
     if (isStillMapped(finding)) {
       t.stillMappedAtEnd++;
-      t.stillMappedAtEndBytes += plausibleBytes(finding.length);
+      // Where an mremap took it since, as /proc shows it at the end (review 56, F6).
+      t.stillMappedAtEndBytes += plausibleBytes(finding.movedTo?.length ?? finding.length);
       if (finding.confirmedByMaps === false) t.stillMappedGoneFromMaps++;
     }
   }

@@ -2,7 +2,7 @@
 // from an analysis; when the run redacts, its small parts are redacted once
 // (redactAllButFindings) and each finding as a view draws it. Formatters
 // never re-derive facts.
-import { FINDING_KINDS, findingStart, type Finding, type FindingKind } from '../engine/findings.js';
+import { FINDING_KINDS, findingStart, heldNow, type Finding, type FindingKind } from '../engine/findings.js';
 import type { Analysis } from '../ingest/analyze.js';
 import type { BundleMeta, MapsLine } from '../ingest/bundle.js';
 import { findingNameMayBe } from '../engine/mappings.js';
@@ -83,7 +83,7 @@ export function buildReport(analysis: Analysis, filter: FindingFilter = {}, reda
         lineAt = mapsLookup(lines);
         lookups.set(finding.pid, lineAt);
       }
-      const entry = lineAt(findingStart(finding));
+      const entry = lineAt(findingStart(heldNow(finding)[0]!));
       if (entry === undefined) continue;
       if (finding.kind === 'unlinked-while-mapped' && !(entry.deleted && findingNameMayBe(finding, fromKernelName(entry.path)))) continue;
       mapsLines[finding.id] = entry.text;

@@ -34,6 +34,7 @@ const FIELDS = [
   'length',
   'ranges',
   'mapped',
+  'movedTo',
   'mappedAt',
   'unlinkedAt',
   'remappedAt',
@@ -64,6 +65,7 @@ export class ListedFinding implements Finding {
   declare length: number;
   declare ranges?: Finding['ranges'];
   declare mapped?: Finding['mapped'];
+  declare movedTo?: Finding['movedTo'];
   declare mappedAt: Finding['mappedAt'];
   declare unlinkedAt: Finding['unlinkedAt'];
   declare remappedAt: Finding['remappedAt'];
