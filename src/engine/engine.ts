@@ -64,6 +64,13 @@ export interface EngineOptions extends ProcessHints {
    */
   watchedProcesses?: ReadonlySet<number>;
   /**
+   * Every process is watched (live: which processes will have a
+   * maps-end.N.txt is known only once the capture ends): the trace showed
+   * each it noted, exited or not (review 56, F2: a child traced from its
+   * fork, gone by the end, was said to be one the trace never showed).
+   */
+  watchAllProcesses?: boolean;
+  /**
    * The lines of process `pid`'s maps-start.txt whose files the capture found
    * gone from their names once that process had exited (a bundle's
    * maps-start-gone.txt): findings of removals out of sight for those of its
@@ -147,11 +154,13 @@ export class Engine {
   /** The watched processes (EngineOptions.watchedProcesses) the trace showed an event of (showsProcess). */
   private readonly shown = new Set<number>();
   private readonly watched: ReadonlySet<number> | null;
+  private readonly watchAll: boolean;
   /** What the trace shows of the mappings gone between the attach and maps-start.txt's read (AttachWindow). */
   private readonly window: AttachWindow | null;
 
   constructor(options: EngineOptions = {}) {
     this.watched = options.watchedProcesses !== undefined && options.watchedProcesses.size > 0 ? options.watchedProcesses : null;
+    this.watchAll = options.watchAllProcesses === true;
     const window = options.attachWindow;
     this.window = window === undefined || window.mappings.length === 0 ? null : new AttachWindow(window.pid, window.mappings, () => this.counters.nextId());
     this.files = new Files(this.counters, this.log, this.images);
@@ -335,6 +344,18 @@ export class Engine {
    */
   showsProcess(pid: number): boolean {
     return this.shown.has(pid) || this.tasks.has(pid);
+  }
+
+  /**
+   * Whether process `pid`'s maps at the end can be checked against the
+   * trace: it runs still, or what it held as it exited was kept (its maps
+   * were known to be read before: mapsReadBeforeExit). Not so, live, for a
+   * process that exited once the capture had read its maps: which processes
+   * those are is known only at the end (watchAllProcesses), and a file a
+   * hard link kept would read as a leak (review 56, F2).
+   */
+  checkableAtEnd(pid: number): boolean {
+    return !this.watchAll || this.tasks.has(pid) || this.mappings.exitedSpace(pid) !== null;
   }
 
   /** After the trace: processes it never shows that map deleted files at the end (untracedHolders). */
@@ -594,7 +615,7 @@ export class Engine {
     }
     this.log.callMade(event);
     const task = this.tasks.taskFor(event.tid, event.tgid);
-    if (this.watched?.has(task.group.tgid) === true) this.shown.add(task.group.tgid);
+    if (this.watchAll || this.watched?.has(task.group.tgid) === true) this.shown.add(task.group.tgid);
     if (this.window?.watching === true) this.inWindow(this.window, task, event);
     this.dispatch(task, event);
     // The process is gone with this thread: its mappings went (Tasks.threadExit decides it).

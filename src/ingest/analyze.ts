@@ -183,7 +183,7 @@ function warnNoEvent(run: Run, engine: Engine, input: string): Analysis['untrace
  */
 export async function analyzeLiveBundle(dir: string, captureDone: Promise<unknown>, options: AnalyzeOptions = {}): Promise<Analysis> {
   const bundle = await loadBundle(dir);
-  const engine = new Engine(bundle.engineOptions);
+  const engine = new Engine({ ...bundle.engineOptions, watchAllProcesses: true });
   const run = new Run(engine, options);
   run.seed(bundle);
   // The trace is followed by its path as the capture writes it (tailSource), not through the
@@ -234,7 +234,17 @@ async function checkWithMaps(run: Run, engine: Engine, bundle: Bundle, finishing
   if (bundle.mapsEnd !== null) checkProcess(run, engine, pid, bundle.mapsEnd, join(bundle.dir, 'maps-end.txt'), readBeforeStop, bundle.mapsEndLinks);
   // The other traced processes alive at the end (maps-end.N.txt), each by its own maps and the same
   // rules; only those the trace shows: a pid it never showed is a process it did not follow (one forked before an attach).
-  for (const [other, lines] of others.kept) checkProcess(run, engine, other, lines, join(bundle.dir, `maps-end.${other}.txt`), readBeforeStop);
+  const unchecked: number[] = [];
+  for (const [other, lines] of others.kept) {
+    if (engine.checkableAtEnd(other)) checkProcess(run, engine, other, lines, join(bundle.dir, `maps-end.${other}.txt`), readBeforeStop);
+    else unchecked.push(other);
+  }
+  if (unchecked.length > 0) {
+    run.warnings.push(
+      `${unchecked.length} traced process(es) exited once the capture had read their maps (maps-end.N.txt: pid ${unchecked.slice(0, UNSEEN_NAMED).join(', ')}${unchecked.length > UNSEEN_NAMED ? ', …' : ''}): ` +
+        `live does not check those maps against the trace; orphanmap analyze ${bundle.dir} does`,
+    );
+  }
   // Now, with what the maps said, their lines in the evidence included; and again those the end did not resolve
   // (resolved before, at their process's exit: a launched command's), whose lines were written.
   run.report(finishing);
