@@ -12,7 +12,7 @@
 //
 // Needs strace.
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import { PYTHON, startScenario, workspace } from './scenarios/harness.js';
@@ -60,4 +60,28 @@ it.each([
   expect(held[0]).toContain(`a file process ${pid} held open since before the trace`);
   expect(report.warnings.some((warning) => warning.includes('the trace does not start at an execve'))).toBe(true);
   expect(runCli(['analyze', trace, '--fail-on', 'error']).status).toBe(2);
+});
+
+it('strace -ff -p by hand, filtered: the set is said to be attached though the child’s file starts at its execve (code review 57, F6)', async () => {
+  const work = workspace('review55-removed-by-child-ff');
+  const directory = join(work, 'w');
+  const segment = join(directory, 'seg.idx');
+  writeFileSync(segment, Buffer.alloc(8192, 'i'));
+  const { program, pid, output } = await startScenario('removed-by-child.py', [directory, 'spawn'], children);
+  const prefix = join(work, 'trace');
+  // posix_spawn's child makes no call of the filter before its execve of rm.
+  await underStraceAttached(pid, ['-ff', '-yy', '-e', 'trace=execve,clone,clone3,fork,vfork,unlink,unlinkat,openat,close,mmap,munmap'], prefix, children, async () => {
+    program.stdin!.write('go\n');
+    await waitFor('the program to close its fd', () => output().includes('\nclosed\n'), 20_000);
+  });
+  program.stdin!.end();
+  const members = readdirSync(work)
+    .filter((name) => name.startsWith('trace.'))
+    .map((name) => join(work, name));
+  expect(members.length).toBeGreaterThanOrEqual(2);
+  // The set holds a member that starts at an execve: the child's.
+  expect(members.some((member) => /^\S+ execve\(/.test(readFileSync(member, 'utf8')))).toBe(true);
+  const report = JSON.parse(runCli(['analyze', ...members, '--format', 'json']).stdout) as Report;
+  expect(report.warnings.some((warning) => warning.includes('the trace does not start at an execve'))).toBe(true);
+  expect(report.summary.mappingsInDoubt).toBe(1);
 });

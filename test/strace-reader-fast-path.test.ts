@@ -238,6 +238,7 @@ describe('the reader on lines built to trip its fast paths', () => {
       withFdHints: 3,
       withFdCalls: 3,
       startsAtExecve: false,
+      firstCallSeconds: 1795606335.190358,
       attachedSeen: true,
       clones: 0,
     });

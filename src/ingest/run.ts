@@ -2,7 +2,7 @@
 // engine, with the counts, samples and warnings a report needs.
 import type { Engine, EngineChange } from '../engine/engine.js';
 import { countedEvent, cutSampleText, type Diagnostic, type TraceEvent } from '../parse/events.js';
-import { StraceReader, type ParseOutput } from '../parse/strace.js';
+import { StraceReader, type ParseOutput, type StraceShape } from '../parse/strace.js';
 import { parseStraceLine } from '../parse/strace-line.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import { InputError, NotATraceError } from '../errors.js';
@@ -317,8 +317,9 @@ export class Run {
     if (cursors.every(({ reader }) => reader.shape.withTime === 0 && reader.shape.withRelative === 0)) {
       this.warnings.push('no -t/-tt/-ttt: delays cannot be measured');
     }
-    // As for one file (formats.ts): no member shows the execve that began the traced program (review 22: an -ff attach said nothing).
-    if (contentLines > 0 && !this.mapsStartRead && cursors.every(({ reader }) => !reader.shape.startsAtExecve)) {
+    // As for one file (formats.ts): the member that began first does not start at an execve (review 22: an -ff attach
+    // said nothing; code review 57, F6: a posix_spawn child's file starts at its execve, the attached process's not).
+    if (contentLines > 0 && !this.mapsStartRead && !startedAtExecve(cursors.map(({ reader }) => reader.shape))) {
       this.warnings.push(
         `${files.length === 1 ? files[0]!.path : `${files[0]!.path} and the ${files.length - 1} other files of its -ff set`}: the trace does not start at an execve (attached to a running process, or execve left out of -e trace=?): ` +
           "mappings made before it are unknown unless a bundle's maps-start.txt is read",
@@ -508,4 +509,15 @@ function lineSeconds(text: string, seen: FfOrderSeen): number | null {
 function isTimeOfDay(text: string): boolean {
   const record = parseStraceLine(text);
   return 'time' in record && record.time !== null && record.time.includes(':');
+}
+
+/**
+ * Whether the traced program began in the trace: the member of an -ff set
+ * whose first call came first starts at an execve (any member, when the
+ * lines have no times).
+ */
+function startedAtExecve(shapes: readonly StraceShape[]): boolean {
+  const timed = shapes.filter((shape) => shape.firstCallSeconds !== null);
+  if (timed.length === 0) return shapes.some((shape) => shape.startsAtExecve);
+  return timed.reduce((first, shape) => (shape.firstCallSeconds! < first.firstCallSeconds! ? shape : first)).startsAtExecve;
 }

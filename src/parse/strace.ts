@@ -100,6 +100,8 @@ export interface StraceShape {
    * does not make it so (review 55, H1).
    */
   startsAtExecve: boolean;
+  /** When the first line of a call was (seconds), if it had a time: the first member of an -ff set is the one that started. */
+  firstCallSeconds: number | null;
   attachedSeen: boolean;
   /** Successful clone/fork calls: their children exist even when the trace does not follow them. */
   clones: number;
@@ -160,6 +162,7 @@ export class StraceReader {
     withFdHints: 0,
     withFdCalls: 0,
     startsAtExecve: false,
+    firstCallSeconds: null,
     attachedSeen: false,
     clones: 0,
   };
@@ -777,7 +780,10 @@ export class StraceReader {
   private readonly supersededFrom = new Map<number, number>();
 
   private call(record: CallLine, lineNo: number, line: string, out: ParseOutput[]): void {
-    if (this.shape.callLines === 0 && this.shape.traceLines === 0 && (record.name === 'execve' || record.name === 'execveat')) this.shape.startsAtExecve = true;
+    if (this.shape.callLines === 0) {
+      this.shape.firstCallSeconds = record.seconds;
+      if (this.shape.traceLines === 0 && (record.name === 'execve' || record.name === 'execveat')) this.shape.startsAtExecve = true;
+    }
     this.shape.callLines++;
     if (record.status !== 'complete' || hasResult(record.text, record.bodyStart, record.bodyEnd)) this.shape.traceLines++;
     const tid = record.tid ?? this.defaultTid;
