@@ -55,3 +55,48 @@ it('bpftrace, a path it cut: a leak maps-end.txt shows is a finding, and no more
   expect(report.warnings.filter((warning) => warning.startsWith('bpftrace cut paths at the length it prints'))).toEqual([]);
   expect(runCli(['analyze', bundle]).stdout.split('\n')[0]).not.toContain('in doubt');
 }, 150_000);
+
+/**
+ * Leaks a file by a short path at an address, unmaps it (a finding, unmapped), then maps a file by a 210-byte
+ * path at that very address (MAP_FIXED), unlinks it, and exits with it mapped: the second leak's only word is
+ * the doubt of its cut name. Writes both addresses to truth.txt.
+ */
+const REUSED = `
+import ctypes, mmap, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+work = os.path.abspath("w")
+def mapped(name, at=None):
+    with open(name, "wb") as out:
+        out.write(b"\\0" * 8192)
+    fd = os.open(name, os.O_RDWR)
+    flags = mmap.MAP_SHARED | (0x10 if at is not None else 0)
+    address = libc.mmap(at, 8192, mmap.PROT_READ | mmap.PROT_WRITE, flags, fd, 0)
+    os.close(fd)
+    os.unlink(name)
+    return address
+first = mapped(os.path.join(work, "short.bin"))
+libc.munmap(first, 8192)
+second = mapped(os.path.join(work, "f" * (210 - len(work) - 1)), first)
+with open("truth.txt", "w") as out:
+    out.write(f"{first:x} {second:x}\\n")
+`;
+
+it('bpftrace, a path it cut: an earlier, unmapped finding at the address the kernel gave again covers no doubt (review 58, F5)', () => {
+  const dir = workspace('review58-cut-reused');
+  writeFileSync(join(dir, 'prog.py'), REUSED);
+  const bundle = join(dir, 'bundle');
+  const run = spawnSync(process.execPath, [CLI, 'capture', '--backend', 'bpftrace', '--out', bundle, '--', PYTHON, 'prog.py'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+  expect(run.status, run.stderr).toBe(0);
+  const [first, second] = readFileSync(join(dir, 'truth.txt'), 'utf8').trim().split(' ');
+  expect(second).toBe(first);
+  const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: Finding[]; summary: { mappingsInDoubt: number }; warnings: string[] };
+  // The short path's leak, unmapped; the cut one's exit with its process, in doubt.
+  expect(report.findings.map((finding) => [finding.kind, finding.address, finding.resolution, finding.path.split('/').at(-1)])).toEqual([
+    ['unlinked-while-mapped', `0x${first}`, 'unmapped', 'short.bin'],
+  ]);
+  expect(report.summary.mappingsInDoubt).toBe(1);
+  expect(report.warnings.find((warning) => warning.startsWith('bpftrace cut paths at the length it prints'))).toContain(`at 0x${first} `);
+}, 150_000);

@@ -324,16 +324,16 @@ export class FindingLog {
     this.push({ type: 'resolved', finding });
   }
 
-  /**
-   * The mapping of a benign finding was mremapped to `length` bytes: past the
-   * size its rule allows (BenignRule.maxLength), it is an error after all.
-   */
   /** An mremap moved or resized the finding's mapping after it was decided (Finding.movedTo): an `updated` change. */
   moved(finding: Finding, address: number, length: number, event: EventBase): void {
     finding.movedTo = { address: hex(address), length, at: atOf(event) };
     this.push({ type: 'updated', finding });
   }
 
+  /**
+   * The mapping of a benign finding was mremapped to `length` bytes: past the
+   * size its rule allows (BenignRule.maxLength), it is an error after all.
+   */
   grew(finding: Finding, length: number, event: EventBase): void {
     const rule = finding.benign === undefined ? undefined : benignRuleNamed(finding.benign);
     if (rule?.maxLength === undefined || length <= rule.maxLength) return;

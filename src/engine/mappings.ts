@@ -855,7 +855,7 @@ export class Mappings {
       // A benign rule by size holds only while the mapping stays that small (review 23: a semaphore's page grown to 256 MiB).
       if (moved.unlinkFinding?.benign !== undefined) this.log.grew(moved.unlinkFinding, event.newLength, event);
       // Its findings decided and open say where it is now: maps-end.txt finds it there (review 56, F6).
-      if (moved.address === event.newAddress) {
+      if (moved.address === event.newAddress && (event.newAddress !== event.oldAddress || event.newLength !== event.oldLength)) {
         for (const finding of [moved.unlinkFinding, moved.remapFinding]) {
           if (finding !== null && finding.resolution === null) this.log.moved(finding, event.newAddress, event.newLength, event);
         }
