@@ -51,6 +51,14 @@ it('capture --pid (strace): a finding whose file maps-end.nlink counts a name fo
     ),
   );
   expect(runCli(['analyze', bundle, '--fail-on', 'error']).status).toBe(0);
+  // NDJSON: each line of it says something new, and its last is the report's (review 58, F6: written twice alike).
+  const lines = runCli(['analyze', bundle, '--format', 'ndjson'])
+    .stdout.split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Finding)
+    .filter((finding) => finding.id === found[0]!.id);
+  for (let k = 1; k < lines.length; k++) expect(lines[k], `line ${k + 1} of ${found[0]!.id}`).not.toEqual(lines[k - 1]);
+  expect(lines.at(-1)).toEqual(found[0]);
 
   // Review 34 attack, F4: the same count of a file with the same inode number on another file system (a target that
   // mapped one at the range while the count ran, as two fresh tmpfs mounts give) is no count of this file.

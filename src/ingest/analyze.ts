@@ -231,10 +231,13 @@ async function checkWithMaps(run: Run, engine: Engine, bundle: Bundle, finishing
   const pid = bundle.meta.pid;
   // A launched command's maps are read before the capture stops it: the trace goes on past them.
   const readBeforeStop = bundle.meta.mode === 'launched';
-  if (bundle.mapsEnd !== null) checkProcess(run, engine, pid, bundle.mapsEnd, join(bundle.dir, 'maps-end.txt'), readBeforeStop, bundle.mapsEndLinks);
   // The other traced processes alive at the end (maps-end.N.txt), each by its own maps and the same
   // rules; only those the trace shows: a pid it never showed is a process it did not follow (one forked before an attach).
   const unchecked: number[] = [];
+  // What the checks below report is written as it stands then, already resolved: not again below (review 58, F6).
+  const reported = new Set<Finding>();
+  run.recording = reported;
+  if (bundle.mapsEnd !== null) checkProcess(run, engine, pid, bundle.mapsEnd, join(bundle.dir, 'maps-end.txt'), readBeforeStop, bundle.mapsEndLinks);
   for (const [other, lines] of others.kept) {
     if (engine.checkableAtEnd(other)) checkProcess(run, engine, other, lines, join(bundle.dir, `maps-end.${other}.txt`), readBeforeStop);
     else unchecked.push(other);
@@ -247,9 +250,10 @@ async function checkWithMaps(run: Run, engine: Engine, bundle: Bundle, finishing
   }
   // Now, with what the maps said, their lines in the evidence included; and again those the end did not resolve
   // (resolved before, at their process's exit: a launched command's), whose lines were written.
-  run.report(finishing);
+  run.recording = null;
+  run.report(finishing.filter((change) => !reported.has(change.finding)));
   const resolvedNow = new Set(finishing.map((change) => change.finding));
-  run.report(confirmed.filter((finding) => !resolvedNow.has(finding)).map((finding) => ({ type: 'updated', finding })));
+  run.report(confirmed.filter((finding) => !resolvedNow.has(finding) && !reported.has(finding)).map((finding) => ({ type: 'updated', finding })));
   const unseen = [...others.unseenDeleted].map(([other, deleted]) => ({ pid: other, path: fromKernelName(deleted.first.path), mappings: deleted.mappings, bytes: deleted.bytes }));
   if (unseen.length === 0) return checked;
   // Each mapping counted (review 50: ten deleted packs of an untraced `git cat-file` read as "1 mapping is in doubt").

@@ -1,6 +1,7 @@
 // One analysis run: the lines of each input through its parser into the
 // engine, with the counts, samples and warnings a report needs.
 import type { Engine, EngineChange } from '../engine/engine.js';
+import type { Finding } from '../engine/findings.js';
 import { countedEvent, cutSampleText, type Diagnostic, type TraceEvent } from '../parse/events.js';
 import { StraceReader, type ParseOutput, type StraceShape } from '../parse/strace.js';
 import { parseStraceLine } from '../parse/strace-line.js';
@@ -417,10 +418,14 @@ export class Run {
   }
 
   report(changes: EngineChange[]): void {
+    for (const change of changes) this.recording?.add(change.finding);
     const onChange = this.options.onChange;
     if (onChange === undefined) return;
     for (const change of changes) onChange(change, this.engine);
   }
+
+  /** The findings reported while set (report): those a later report of the same state need not write again. */
+  recording: Set<Finding> | null = null;
 
   private lastProgress = 0;
 
