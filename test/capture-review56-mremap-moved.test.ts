@@ -62,6 +62,8 @@ it('a leaked mapping moved by mremap is one finding, and maps-end.txt finds it w
   const text = runCli(['analyze', bundle]).stdout;
   expect(text.split('\n')[0]).toBe(`orphanmap: 1 mapping outlived its file in process ${leak!.pid} (4.0 KiB held when unlinked; still mapped at the end: none, 1 released when the process exited).`);
   expect(text).toContain(`moved by mremap to 0x${start!.toString(16)}-0x${end!.toString(16)} (256.0 KiB)`);
+  // The ticket's mapping row too (review 58, F7).
+  expect(runCli(['analyze', bundle, '--format', 'markdown']).stdout).toContain(`moved by mremap to 0x${start!.toString(16)}-0x${end!.toString(16)} (256.0 KiB)`);
   // NDJSON's last line of it says so too.
   const lines = runCli(['analyze', bundle, '--format', 'ndjson'])
     .stdout.split('\n')

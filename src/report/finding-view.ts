@@ -342,7 +342,7 @@ export function tally(findings: Iterable<Finding>): Tally {
     if (isStillMapped(finding)) {
       t.stillMappedAtEnd++;
       // Where an mremap took it since, as /proc shows it at the end (review 56, F6).
-      t.stillMappedAtEndBytes += plausibleBytes(finding.movedTo?.length ?? finding.length);
+      t.stillMappedAtEndBytes += mappedBytes(finding);
       if (finding.confirmedByMaps === false) t.stillMappedGoneFromMaps++;
     }
   }
@@ -359,9 +359,9 @@ export function heldWhenUnlinked(finding: Finding): number {
   return finding.kind === 'unlinked-while-mapped' && finding.mappedAfterUnlink !== true ? plausibleBytes(finding.length) : 0;
 }
 
-/** Bytes a finding's mapping holds (0 for a length no mapping can have). */
+/** Bytes a finding's mapping holds now: where an mremap took it since, else its length (0 for a length no mapping can have). */
 export function mappedBytes(finding: Finding): number {
-  return plausibleBytes(finding.length);
+  return plausibleBytes(finding.movedTo?.length ?? finding.length);
 }
 
 /**
