@@ -324,10 +324,16 @@ export class FindingLog {
     this.push({ type: 'resolved', finding });
   }
 
-  /** An mremap moved or resized the finding's mapping after it was decided (Finding.movedTo): an `updated` change. */
+  /**
+   * An mremap moved or resized the finding's mapping after it was decided
+   * (Finding.movedTo): an `updated` change the first time; later moves are
+   * carried by its resolution's line (review 58, F3: 3,000 resizes wrote the
+   * finding 3,000 times).
+   */
   moved(finding: Finding, address: number, length: number, event: EventBase): void {
+    const first = finding.movedTo === undefined;
     finding.movedTo = { address: hex(address), length, at: atOf(event) };
-    this.push({ type: 'updated', finding });
+    if (first) this.push({ type: 'updated', finding });
   }
 
   /**
