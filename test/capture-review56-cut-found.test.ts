@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { PYTHON, workspace } from './scenarios/harness.js';
+import { captureUntilEnded, DELETED_MAPS_THEN_WAIT, PYTHON, workspace } from './scenarios/harness.js';
 import { CLI, requireTool, runCli } from './support/tools.js';
 
 /** Maps a file by a 210-byte path, unlinks it (a leak), writes its "(deleted)" maps lines to truth.txt, and waits to be ended. */
@@ -25,25 +25,14 @@ with open(name, "wb") as out:
 with open(name, "r+b") as f:
     kept = mmap.mmap(f.fileno(), 8192)
 os.unlink(name)
-with open("truth.txt", "w") as out:
-    for line in open("/proc/self/maps"):
-        if line.rstrip().endswith("(deleted)"):
-            out.write(line)
-time.sleep(120)
-`;
+${DELETED_MAPS_THEN_WAIT}`;
 
 beforeAll(() => {
   for (const tool of ['bpftrace', PYTHON]) requireTool(tool);
 });
 
 it('bpftrace, a path it cut: a leak maps-end.txt shows is a finding, and no more in doubt', () => {
-  const dir = workspace('review56-cut-found');
-  writeFileSync(join(dir, 'prog.py'), PROGRAM);
-  const bundle = join(dir, 'bundle');
-  // --duration ends the command once the maps at the end are read: it still maps the file then.
-  const run = spawnSync(process.execPath, [CLI, 'capture', '--backend', 'bpftrace', '--duration', '4', '--out', bundle, '--', PYTHON, 'prog.py'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
-  expect(run.status, run.stderr).toBe(0);
-  const truth = readFileSync(join(dir, 'truth.txt'), 'utf8').split('\n').filter(Boolean);
+  const { bundle, truth } = captureUntilEnded('review56-cut-found', PROGRAM, 'bpftrace', 4);
   expect(truth).toHaveLength(1);
   const address = `0x${truth[0]!.split('-')[0]!.replace(/^0+/, '')}`;
   // bpftrace printed the unlink's path cut.

@@ -1,20 +1,9 @@
-// Review 56, F6: Python's mmap.resize() of a mapping whose file was already
-// unlinked (ftruncate, then mremap with MREMAP_MAYMOVE) moved the leak, and
-// the report read two: the first still mapped at its old address, which
-// maps-end.txt contradicted (nothing, or another file, there), and a second
-// at the new one, "its last name went by a call the trace does not show",
-// with 260 KiB held where /proc showed one mapping of 256 KiB. The finding
-// follows its mapping (movedTo), and maps-end.txt is compared with where it
-// is. Truth: the program's own /proc/self/maps line after the resize.
-//
-// Needs strace.
-import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
-import { PYTHON, workspace } from './scenarios/harness.js';
-import { CLI, requireTool, runCli } from './support/tools.js';
+import { captureUntilEnded, DELETED_MAPS_THEN_WAIT, PYTHON } from './scenarios/harness.js';
+import { requireTool, runCli } from './support/tools.js';
 
 /** Maps 4 KiB of log.bin, unlinks it, resizes the mapping to 256 KiB, writes its "(deleted)" maps lines to truth.txt, and waits to be ended. */
 const PROGRAM = `
@@ -25,25 +14,14 @@ with open(name, "w+b") as f:
     m = mmap.mmap(f.fileno(), 4096)
 os.unlink(name)
 m.resize(262144)
-with open("truth.txt", "w") as out:
-    for line in open("/proc/self/maps"):
-        if line.rstrip().endswith("(deleted)"):
-            out.write(line)
-time.sleep(120)
-`;
+${DELETED_MAPS_THEN_WAIT}`;
 
 beforeAll(() => {
   for (const tool of ['strace', PYTHON]) requireTool(tool);
 });
 
 it('a leaked mapping moved by mremap is one finding, and maps-end.txt finds it where it went', () => {
-  const dir = workspace('review56-mremap-moved');
-  writeFileSync(join(dir, 'prog.py'), PROGRAM);
-  const bundle = join(dir, 'bundle');
-  // --duration ends the command once the maps at the end are read: it still maps the file then.
-  const run = spawnSync(process.execPath, [CLI, 'capture', '--duration', '3', '--out', bundle, '--', PYTHON, 'prog.py'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
-  expect(run.status, run.stderr).toBe(0);
-  const truth = readFileSync(join(dir, 'truth.txt'), 'utf8').split('\n').filter(Boolean);
+  const { bundle, truth } = captureUntilEnded('review56-mremap-moved', PROGRAM, 'strace', 3);
   expect(truth).toHaveLength(1);
   const [start, end] = truth[0]!
     .split(' ')[0]!

@@ -2,7 +2,7 @@
 // under a tracer, the way a user would take the trace, and returns the truth
 // the observer read from /proc and the trace for orphanmap to read.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { expect } from 'vitest';
@@ -227,6 +227,34 @@ export function captureProgram<T>(dir: string, backend: 'strace' | 'bpftrace', p
   });
   expect(run.status, run.stderr).toBe(0);
   return { truth: JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as T, bundle };
+}
+
+/** Python that writes the program's own "(deleted)" lines of /proc/self/maps to truth.txt, then waits to be ended. */
+export const DELETED_MAPS_THEN_WAIT = `
+with open("truth.txt", "w") as out:
+    for line in open("/proc/self/maps"):
+        if line.rstrip().endswith("(deleted)"):
+            out.write(line)
+time.sleep(120)
+`;
+
+/**
+ * `orphanmap capture --backend B --duration S -- python3 prog.py`, `program`
+ * (ending with DELETED_MAPS_THEN_WAIT) run in a workspace of its own: the
+ * capture ends it once it has read its maps, so it still maps its files then.
+ * The bundle, and the "(deleted)" lines the program wrote.
+ */
+export function captureUntilEnded(name: string, program: string, backend: 'strace' | 'bpftrace', seconds: number): { bundle: string; truth: string[] } {
+  const dir = workspace(name);
+  writeFileSync(join(dir, 'prog.py'), program);
+  const bundle = join(dir, 'bundle');
+  const run = spawnSync(process.execPath, [CLI, 'capture', '--backend', backend, '--duration', String(seconds), '--out', bundle, '--', PYTHON, 'prog.py'], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  expect(run.status, run.stderr).toBe(0);
+  return { bundle, truth: readFileSync(join(dir, 'truth.txt'), 'utf8').split('\n').filter(Boolean) };
 }
 
 /**
