@@ -1,8 +1,9 @@
 // The thread name a program takes at execve. The kernel names a thread after
 // the base name of the path it exec'd (at most 15 bytes: TASK_COMM_LEN), but
-// strace 6.1's -Y keeps printing the name a forked child had before its
-// execve: `git repack`, run by Python's subprocess, shows as <python3> on
-// every line after its `execve("/usr/bin/git", …) = 0` (review 50, item 5),
+// strace 6.1's -Y keeps printing the name a forked child had before an execve
+// that follows failed ones (a PATH search): `git repack`, run by Python's
+// subprocess, shows as <python3> on every line after its
+// `execve("/usr/bin/git", …) = 0` (review 50, item 5),
 // and a ticket then says python3 removed the pack. Each thread's name from
 // its last successful exec stands in for that stale one until the trace
 // prints another name for the thread. Pure: no I/O.
@@ -27,7 +28,7 @@ export class ExecNames {
       const renamed = this.byTid.get(event.tid);
       if (renamed !== undefined) {
         if (event.comm === renamed.stale) event.comm = renamed.fresh;
-        // The tracer caught up (strace 6.2 and later, bpftrace): nothing to stand in for.
+        // The tracer printed another name (it caught up, or the thread named itself): nothing to stand in for.
         else this.byTid.delete(event.tid);
       }
     }

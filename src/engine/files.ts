@@ -2740,7 +2740,7 @@ function setCwd(task: Task, cwd: string): void {
   if (task.group.cwd !== cwd) task.group.cwd = flatCopy(cwd);
 }
 
-/** Lexical normalisation: "//" → "/", "/./" → "/", "a/../" → "". */
+/** Lexical normalisation: "//" → "/", "/./" → "/", "a/../" → "", a trailing "/" dropped. */
 export function normalizePath(path: string): string {
   // A trailing slash names the directory itself (`mv job/ trash/`: review 57, F8).
   if (path.indexOf('//') < 0 && path.indexOf('/.') < 0 && !path.startsWith('.') && (path.length < 2 || !path.endsWith('/'))) return path;
