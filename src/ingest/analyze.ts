@@ -231,13 +231,13 @@ async function checkWithMaps(run: Run, engine: Engine, bundle: Bundle, finishing
   const pid = bundle.meta.pid;
   // A launched command's maps are read before the capture stops it: the trace goes on past them.
   const readBeforeStop = bundle.meta.mode === 'launched';
-  // The other traced processes alive at the end (maps-end.N.txt), each by its own maps and the same
-  // rules; only those the trace shows: a pid it never showed is a process it did not follow (one forked before an attach).
-  const unchecked: number[] = [];
   // What the checks below report is written as it stands then, already resolved: not again below (review 58, F6).
   const reported = new Set<Finding>();
   run.recording = reported;
   if (bundle.mapsEnd !== null) checkProcess(run, engine, pid, bundle.mapsEnd, join(bundle.dir, 'maps-end.txt'), readBeforeStop, bundle.mapsEndLinks);
+  // The other traced processes alive at the end (maps-end.N.txt), each by its own maps and the same
+  // rules; only those the trace shows: a pid it never showed is a process it did not follow (one forked before an attach).
+  const unchecked: number[] = [];
   for (const [other, lines] of others.kept) {
     if (engine.checkableAtEnd(other)) checkProcess(run, engine, other, lines, join(bundle.dir, `maps-end.${other}.txt`), readBeforeStop);
     else unchecked.push(other);
