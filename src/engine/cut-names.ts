@@ -204,6 +204,12 @@ export class CutNames {
     this.doubts.set(file, { name: file.displayName, pid: mapping.space.ownerTgid, address: hex(mapping.address), mappedAt, first: [], last: place, count: 1 });
   }
 
+  /** An mremap moved the file's mapping a doubt names: the doubt names where it is now, as /proc will (review 58, F13). */
+  mappingMoved(file: FileNode, from: string, to: string): void {
+    const doubt = this.doubts.get(file);
+    if (doubt !== undefined && doubt.address === from) doubt.address = to;
+  }
+
   /**
    * The file's link count, seen later: 1 or more, it had a name all along
    * and no doubt holds. Returns the calls of the doubt it settles, as text

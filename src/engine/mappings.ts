@@ -24,7 +24,7 @@ import type { EvidenceMark } from './kept-evidence.js';
 import type { RunningImages } from './images.js';
 import { atOf, heldOf, stillMapped, type FindingLog, type Held } from './finding-log.js';
 import { jvmOwnPerfData, MAPPED_WITH_NO_NAME, mappedWithNoName, type BenignRule } from './benign.js';
-import type { At, Finding, Resolution } from './findings.js';
+import { type At, type Finding, hex, type Resolution } from './findings.js';
 import type { Task } from './tasks.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import { firstEndingAfter } from '../parse/maps.js';
@@ -854,7 +854,9 @@ export class Mappings {
       }
       // A benign rule by size holds only while the mapping stays that small (review 23: a semaphore's page grown to 256 MiB).
       if (moved.unlinkFinding?.benign !== undefined) this.log.grew(moved.unlinkFinding, event.newLength, event);
-      // Its findings decided and open say where it is now: maps-end.txt finds it there (review 56, F6).
+      // Its findings decided and open say where it is now: maps-end.txt finds it there (review 56, F6); so does a
+      // doubt of its cut name (review 58, F13).
+      if (moved.address === event.newAddress && event.newAddress !== event.oldAddress && !this.files.cut.empty) this.files.cut.mappingMoved(moved.file, hex(event.oldAddress), hex(event.newAddress));
       if (moved.address === event.newAddress && (event.newAddress !== event.oldAddress || event.newLength !== event.oldLength)) {
         for (const finding of [moved.unlinkFinding, moved.remapFinding]) {
           if (finding !== null && finding.resolution === null) this.log.moved(finding, event.newAddress, event.newLength, event);
