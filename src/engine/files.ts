@@ -1496,6 +1496,15 @@ export class Files {
   }
 
   /**
+   * A name removed by `task` may have been of a file mapped where the trace
+   * cannot tell: no maps snapshot, and the remover, or the process the trace
+   * was attached to, ran before the trace (review 55, H1: its child's rm).
+   */
+  private removedWhereUnseenMapsRun(task: Task): boolean {
+    return !this.snapshotSeeded && (!this.seenFromStart(task.space) || this.firstRanBeforeTrace());
+  }
+
+  /**
    * An attached process (its execve not in the trace) holds `file` by fd
    * `fd`, opened before the trace: its unlink, with no maps snapshot, may
    * have orphaned a mapping the trace never saw made (RemovedHeldBeforeTrace).
@@ -1722,7 +1731,7 @@ export class Files {
     // A file an fd opened before the trace holds may be the one renamed over, shown "(deleted)" later
     // (RemovedHeldBeforeTrace), as for an unlink (review 55, H3; review 57, F11: an atomic save, `mv new seg.idx`,
     // over a file mapped before `strace -p`, read as clean). Not counted in UnknownRemovals: the name may have been free.
-    if (replaced === undefined && !this.snapshotSeeded && (!this.seenFromStart(task.space) || this.firstRanBeforeTrace())) this.unknownRemoved.note(to, event, task.group.tgid);
+    if (replaced === undefined && this.removedWhereUnseenMapsRun(task)) this.unknownRemoved.note(to, event, task.group.tgid);
     // A name of no file the trace knows may be a hidden one (HiddenLinks), which a rename over it removes.
     if (replaced === undefined && !symlinkTo && !toElsewhere && this.hidden.watching) this.hidden.untiedRemoval(event);
     // Renaming over an existing name unlinks the file that had it.
@@ -2082,7 +2091,7 @@ export class Files {
       // An fd opened before the trace may show this file "(deleted)" later (RemovedHeldBeforeTrace): the remover's,
       // or the attached process's when a child the trace saw start removes it (review 55, H1: db_recover and rm,
       // run by a Berkeley DB holder attached by strace -p, removed the region files it mapped: clean, exit 0).
-      if (!this.snapshotSeeded && (!this.seenFromStart(task.space) || this.firstRanBeforeTrace())) {
+      if (this.removedWhereUnseenMapsRun(task)) {
         this.unknownRemoved.note(name, event, task.group.tgid);
         // A file the trace saw opened and let go counts too: it may have been mapped before the trace, its fd closed, and
         // opened again to read (review 54, T4); a temporary file the trace saw made adds to a warning only (review 53, S1).

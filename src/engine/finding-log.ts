@@ -474,9 +474,18 @@ export class FindingLog {
   }
 
   private push(change: EngineChange): void {
-    if (this.changes === NO_CHANGES) this.changes = [];
+    if (this.changes === NO_CHANGES) {
+      this.changes = [];
+      this.changedNow.clear();
+    }
+    // A finding is written as it stands once the call is done: one line says every change of that call.
+    if (change.type === 'updated' && this.changedNow.has(change.finding)) return;
+    this.changedNow.add(change.finding);
     this.changes.push(change);
   }
+
+  /** The findings of `changes`: an `updated` one of a finding already there says nothing more. */
+  private readonly changedNow = new Set<Finding>();
 }
 
 /**

@@ -851,17 +851,17 @@ export class Mappings {
       if (moved.address === event.oldAddress && moved.pieces === 0) {
         moved.address = event.newAddress;
         moved.length = event.newLength;
+        // Its findings decided and open say where it is now: maps-end.txt finds it there (review 56, F6); so does a
+        // doubt of its cut name (review 58, F13).
+        if (event.newAddress !== event.oldAddress && !this.files.cut.empty) this.files.cut.mappingMoved(moved.file, hex(event.oldAddress), hex(event.newAddress));
+        if (event.newAddress !== event.oldAddress || event.newLength !== event.oldLength) {
+          for (const finding of [moved.unlinkFinding, moved.remapFinding]) {
+            if (finding !== null && finding.resolution === null) this.log.moved(finding, event.newAddress, event.newLength, event);
+          }
+        }
       }
       // A benign rule by size holds only while the mapping stays that small (review 23: a semaphore's page grown to 256 MiB).
       if (moved.unlinkFinding?.benign !== undefined) this.log.grew(moved.unlinkFinding, event.newLength, event);
-      // Its findings decided and open say where it is now: maps-end.txt finds it there (review 56, F6); so does a
-      // doubt of its cut name (review 58, F13).
-      if (moved.address === event.newAddress && event.newAddress !== event.oldAddress && !this.files.cut.empty) this.files.cut.mappingMoved(moved.file, hex(event.oldAddress), hex(event.newAddress));
-      if (moved.address === event.newAddress && (event.newAddress !== event.oldAddress || event.newLength !== event.oldLength)) {
-        for (const finding of [moved.unlinkFinding, moved.remapFinding]) {
-          if (finding !== null && finding.resolution === null) this.log.moved(finding, event.newAddress, event.newLength, event);
-        }
-      }
       space.insert({ start: event.newAddress, end: newEnd, record: moved });
       moved.file.addRecord(moved);
       moved.file.note(event, this.files.keeper);

@@ -57,18 +57,27 @@ def map_and_unlink(path, size):
     return kept
 
 
-def map_and_close(path, size):
-    """Maps `size` bytes of the file at `path` (made if it is not there) shared,
-    with libc's mmap, and closes the fd: the mapping is then known by no fd.
-    Python's mmap module keeps a copy of the fd, whose close strace -yy shows
-    "(deleted)" after an unlink, which would tell the trace what it should
-    find by itself. Returns the address."""
+def mmap_shared(fd, size):
+    """libc's mmap of `size` bytes of the file open as `fd`, shared, to read
+    and write. Python's mmap module keeps a copy of the fd, whose close
+    strace -yy shows "(deleted)" after an unlink, which would tell the trace
+    what it should find by itself; this keeps none. Returns the address."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.mmap.restype = ctypes.c_void_p
     libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+    address = libc.mmap(None, size, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, fd, 0)
+    if address in (None, ctypes.c_void_p(-1).value):
+        raise OSError(ctypes.get_errno(), "mmap")
+    return address
+
+
+def map_and_close(path, size):
+    """Maps `size` bytes of the file at `path` (made if it is not there) shared,
+    with libc's mmap (mmap_shared), and closes the fd: the mapping is then
+    known by no fd. Returns the address."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     os.ftruncate(fd, size)
-    kept = libc.mmap(None, size, 3, 1, fd, 0)  # PROT_READ|PROT_WRITE, MAP_SHARED
+    kept = mmap_shared(fd, size)
     os.close(fd)
     return kept
 

@@ -11,22 +11,16 @@ USAGE: python3 removed-by-child.py DIR [mv|spawn]
   /proc/self/maps line of the mapping, closes the fd, and prints "closed".
   Then waits for stdin to close.
 """
-import ctypes
-import mmap
 import os
 import subprocess
 import sys
 
-libc = ctypes.CDLL(None, use_errno=True)
-libc.mmap.restype = ctypes.c_void_p
-libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+from deleted_maps import mmap_shared
 
 directory = os.path.abspath(sys.argv[1])
 segment = os.path.join(directory, "seg.idx")
 fd = os.open(segment, os.O_RDWR)
-address = libc.mmap(None, 8192, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, fd, 0)
-if address in (None, ctypes.c_void_p(-1).value):
-    raise OSError(ctypes.get_errno(), "mmap")
+mmap_shared(fd, 8192)
 print(os.getpid(), flush=True)
 sys.stdin.readline()
 if len(sys.argv) > 2 and sys.argv[2] == "mv":

@@ -9,15 +9,12 @@ USAGE: python3 truncated-open.py DIR
   "sizeAtReopen", the file's size right after the second open (0: emptied
   under the first mapping).
 """
-import ctypes
 import json
-import mmap
 import os
 import sys
 
-libc = ctypes.CDLL(None, use_errno=True)
-libc.mmap.restype = ctypes.c_void_p
-libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+from deleted_maps import mmap_shared
+
 SIZE = 65536
 
 
@@ -26,9 +23,7 @@ def written_and_mapped(name):
         size_at_open = os.fstat(f.fileno()).st_size
         f.write(b"\1" * SIZE)
         f.flush()
-        address = libc.mmap(None, SIZE, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, f.fileno(), 0)
-        if address in (None, ctypes.c_void_p(-1).value):
-            raise OSError(ctypes.get_errno(), "mmap")
+        address = mmap_shared(f.fileno(), SIZE)
     return address, size_at_open
 
 
