@@ -34,8 +34,8 @@ it('a leaked mapping moved by mremap is one finding, and maps-end.txt finds it w
   expect(leaks).toHaveLength(1);
   const [leak] = leaks;
   // What it held at the unlink, and where it went; the capture ended the command once it had read its maps.
-  expect([leak!.length, leak!.movedTo?.address, leak!.movedTo?.length, leak!.resolution]).toEqual([4096, `0x${start!.toString(16)}`, 262144, 'process-exited']);
-  expect(readFileSync(join(bundle, 'trace.txt'), 'utf8').split('\n')[leak!.movedTo!.at.line - 1]).toContain('mremap(');
+  expect([leak!.length, leak!.heldLater?.address, leak!.heldLater?.length, leak!.heldLater?.by, leak!.resolution]).toEqual([4096, `0x${start!.toString(16)}`, 262144, 'mremap', 'process-exited']);
+  expect(readFileSync(join(bundle, 'trace.txt'), 'utf8').split('\n')[leak!.heldLater!.at.line - 1]).toContain('mremap(');
   expect(report.summary.mappingsInDoubt).toBe(0);
   const text = runCli(['analyze', bundle]).stdout;
   expect(text.split('\n')[0]).toBe(`orphanmap: 1 mapping outlived its file in process ${leak!.pid} (4.0 KiB held when unlinked; still mapped at the end: none, 1 released when the process exited).`);

@@ -7,7 +7,7 @@ import { benignRuleFor, benignRuleNamed, KEPT_BY_ANOTHER_NAME, MAPPED_WITH_NO_NA
 import { flatCopy } from '../parse/flat-copy.js';
 import type { FileLife, FileNode } from './files.js';
 import type { EvidenceMark } from './kept-evidence.js';
-import { hex, SEVERITY_OF, type At, type EvidenceLine, type Finding, type FindingKind, type Resolution, type Severity } from './findings.js';
+import { heldNow, hex, SEVERITY_OF, type At, type HeldLater, type EvidenceLine, type Finding, type FindingKind, type Resolution, type Severity } from './findings.js';
 import type { MappingState, PendingOrphan, PendingRemap, Space } from './mappings.js';
 
 /** What only one kind of finding has, given when it is decided. */
@@ -325,14 +325,18 @@ export class FindingLog {
   }
 
   /**
-   * An mremap moved or resized the finding's mapping after it was decided
-   * (Finding.movedTo): an `updated` change the first time; later moves are
-   * carried by its resolution's line (review 58, F3: 3,000 resizes wrote the
-   * finding 3,000 times).
+   * An mremap moved or resized the finding's mapping after it was decided, or
+   * a munmap (an mmap over part of it) cut it (Finding.heldLater): an
+   * `updated` change the first time; later ones are carried by its
+   * resolution's line (review 58, F3: 3,000 resizes wrote the finding 3,000
+   * times). Nothing when it holds what the finding already says.
    */
-  moved(finding: Finding, address: number, length: number, event: EventBase): void {
-    const first = finding.movedTo === undefined;
-    finding.movedTo = { address: hex(address), length, at: atOf(event) };
+  heldLater(finding: Finding, held: Held, by: HeldLater['by'], event: EventBase): void {
+    const now = heldNow(finding);
+    const ranges = held.ranges ?? [{ address: hex(held.address), length: held.length }];
+    if (now.length === ranges.length && now.every((range, k) => range.address === ranges[k]!.address && range.length === ranges[k]!.length)) return;
+    const first = finding.heldLater === undefined;
+    finding.heldLater = { address: hex(held.address), length: held.length, ...(held.ranges === undefined ? {} : { ranges: held.ranges }), by, at: atOf(event) };
     if (first) this.push({ type: 'updated', finding });
   }
 
@@ -509,7 +513,7 @@ class DecidedFinding implements Finding {
   declare length: number;
   declare ranges?: { address: string; length: number }[];
   declare mapped?: { address: string; length: number };
-  declare movedTo?: Finding['movedTo'];
+  declare heldLater?: Finding['heldLater'];
   declare mappedAt: At | null;
   declare unlinkedAt: At | null;
   declare remappedAt: At | null;

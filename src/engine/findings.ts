@@ -83,13 +83,16 @@ export interface Finding {
   /** Only for a mapping that partial munmaps had cut: what mmap returned and the length passed to it. */
   mapped?: { address: string; length: number };
   /**
-   * Only for a mapping an mremap moved or resized after the finding was
-   * decided: where it is since, and by which call (the last such). `address`
-   * and `length` stay what it held when decided (review 56, F6: Python's
-   * mmap.resize of a leaked mapping read as two leaks, the old place
-   * contradicted by maps-end.txt, the new one "not in the trace").
+   * Only for a mapping an mremap moved or resized, or a munmap (or an mmap
+   * over part of it) cut, after the finding was decided: what it holds since,
+   * as /proc/PID/maps would show it, and the call that left it so (the last
+   * such). `address` and `length` stay what it held when decided (review 56,
+   * F6: Python's mmap.resize of a leaked mapping read as two leaks, the old
+   * place contradicted by maps-end.txt, the new one "not in the trace";
+   * review 58, F1 and F2: a moved mapping cut later, and an mremap of part of
+   * one, read so too).
    */
-  movedTo?: { address: string; length: number; at: At };
+  heldLater?: HeldLater;
   mappedAt: At | null;
   unlinkedAt: At | null;
   remappedAt: At | null;
@@ -125,6 +128,19 @@ export interface Finding {
   mappedByUnclonedTask?: number;
 }
 
+/** Finding.heldLater. */
+export interface HeldLater {
+  /** Start of what is mapped: the first piece's. */
+  address: string;
+  /** Bytes mapped: the length mremap gave a whole mapping, else the page-rounded sum of `ranges`. */
+  length: number;
+  /** Only when it is no longer one whole mapping: the pieces, in address order, page-rounded. */
+  ranges?: { address: string; length: number }[];
+  /** The call: `mremap` moved or resized it, `munmap` or `mmap` (MAP_FIXED over part of it) cut it. */
+  by: 'mremap' | 'munmap' | 'mmap';
+  at: At;
+}
+
 export function hex(address: number): string {
   // In 16-bit parts: toString(16) of a number past 2^31 (every user-space
   // address) takes the slow path for doubles, about 0.6 µs. Joined into one
@@ -139,12 +155,13 @@ export function hex(address: number): string {
 }
 
 /**
- * What a finding's mapping holds now, as /proc/PID/maps would show it: the
- * place an mremap moved it to, the pieces partial munmaps left, or its
- * address and length.
+ * What a finding's mapping holds now, as /proc/PID/maps would show it: what
+ * an mremap or munmap after the finding left, the pieces partial munmaps had
+ * left before it, or its address and length.
  */
-export function heldNow(finding: Pick<Finding, 'address' | 'length' | 'ranges' | 'movedTo'>): readonly { address: string; length: number }[] {
-  if (finding.movedTo !== undefined) return [finding.movedTo];
+export function heldNow(finding: Pick<Finding, 'address' | 'length' | 'ranges' | 'heldLater'>): readonly { address: string; length: number }[] {
+  const later = finding.heldLater;
+  if (later !== undefined) return later.ranges ?? [later];
   return finding.ranges ?? [finding];
 }
 

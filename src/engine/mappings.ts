@@ -24,7 +24,7 @@ import type { EvidenceMark } from './kept-evidence.js';
 import type { RunningImages } from './images.js';
 import { atOf, heldOf, stillMapped, type FindingLog, type Held } from './finding-log.js';
 import { jvmOwnPerfData, MAPPED_WITH_NO_NAME, mappedWithNoName, type BenignRule } from './benign.js';
-import { type At, type Finding, hex, type Resolution } from './findings.js';
+import { type At, type Finding, type HeldLater, hex, type Resolution } from './findings.js';
 import type { Task } from './tasks.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import { firstEndingAfter } from '../parse/maps.js';
@@ -851,14 +851,8 @@ export class Mappings {
       if (moved.address === event.oldAddress && moved.pieces === 0) {
         moved.address = event.newAddress;
         moved.length = event.newLength;
-        // Its findings decided and open say where it is now: maps-end.txt finds it there (review 56, F6); so does a
-        // doubt of its cut name (review 58, F13).
+        // A doubt of its cut name follows it (review 58, F13); its findings learn where it is in settle.
         if (event.newAddress !== event.oldAddress && !this.files.cut.empty) this.files.cut.mappingMoved(moved.file, hex(event.oldAddress), hex(event.newAddress));
-        if (event.newAddress !== event.oldAddress || event.newLength !== event.oldLength) {
-          for (const finding of [moved.unlinkFinding, moved.remapFinding]) {
-            if (finding !== null && finding.resolution === null) this.log.moved(finding, event.newAddress, event.newLength, event);
-          }
-        }
       }
       // A benign rule by size holds only while the mapping stays that small (review 23: a semaphore's page grown to 256 MiB).
       if (moved.unlinkFinding?.benign !== undefined) this.log.grew(moved.unlinkFinding, event.newLength, event);
@@ -1384,6 +1378,16 @@ export class Mappings {
     this.pendingOrphans.add(mapping);
   }
 
+  /** `mapping` was cut or moved by `event` and lives on: its open findings say what it holds now. */
+  private heldLater(mapping: MappingState, by: HeldLater['by'], event: EventBase): void {
+    const unlink = mapping.unlinkFinding;
+    const remap = mapping.remapFinding;
+    if ((unlink === null || unlink.resolution !== null) && (remap === null || remap.resolution !== null)) return;
+    const held = stillMapped(mapping);
+    if (unlink !== null && unlink.resolution === null) this.log.heldLater(unlink, held, by, event);
+    if (remap !== null && remap.resolution === null) this.log.heldLater(remap, held, by, event);
+  }
+
   /** Mappings that lost pieces: those with none left are gone, and so are their findings. */
   private settle(mappings: readonly MappingState[], how: Resolution, event: EventBase | null, cause: Release): void {
     // Indexed, not for-of: most calls (every anonymous mmap and munmap) come with none, and an
@@ -1402,6 +1406,9 @@ export class Mappings {
       if (mapping.pieces > 0) {
         // Cut or moved, still there: what it holds now is what its finding will show once its last piece goes.
         if (mapping.pendingOrphan !== null) mapping.pendingOrphan.held = stillMapped(mapping);
+        // Its findings decided and open say what it holds now: maps-end.txt finds it there, and "still mapped at
+        // the end" counts that (review 56, F6 and F7; review 58, F1 and F2).
+        if (event !== null) this.heldLater(mapping, cause === 'replaced' ? 'mmap' : (event as TraceEvent).kind === 'mremap' ? 'mremap' : 'munmap', event);
         continue;
       }
       if (!mapping.file.deleteRecord(mapping)) continue;

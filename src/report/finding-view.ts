@@ -14,7 +14,7 @@
 //                            "held when unlinked".
 // Times come from the numbers the parser carries, never from time text.
 import { mappedWithNoName } from '../engine/benign.js';
-import { FINDING_KINDS, SEVERITY_OF, type At, type Finding, type FindingKind, type Resolution, type Severity } from '../engine/findings.js';
+import { FINDING_KINDS, SEVERITY_OF, type At, type Finding, type FindingKind, type HeldLater, type Resolution, type Severity } from '../engine/findings.js';
 import type { BundleMeta } from '../ingest/bundle.js';
 import { noEventTraced, untracedTarget } from '../ingest/untraced.js';
 import { escapeControl, formatBytes, formatCount, isByteCount, MAX_BYTES, outOfRange } from './sanitize.js';
@@ -220,8 +220,12 @@ export interface MappingView {
   size: string;
   /** For a mapping partial munmaps, or mmaps over part of it (ld.so lays a library out so), had cut: "still mapped in 2 pieces; the rest was unmapped or mapped over". */
   cut: string | null;
-  /** For a mapping an mremap moved or resized after the finding (Finding.movedTo): "moved by mremap to 0x…-0x… (256.0 KiB) at trace.txt:32". */
-  moved: string | null;
+  /**
+   * For a mapping an mremap moved or resized, or a munmap cut, after the
+   * finding (Finding.heldLater): "moved by mremap to 0x…-0x… (256.0 KiB) at
+   * trace.txt:32", "cut by munmap at trace.txt:40 to 0x…-0x… (192.0 KiB)".
+   */
+  later: string | null;
 }
 
 export function mappingView(finding: Finding): MappingView {
@@ -231,12 +235,21 @@ export function mappingView(finding: Finding): MappingView {
   const cut = !split ? null : `still mapped${ranges.length > 1 ? ` in ${ranges.length} pieces` : ''}; the rest was unmapped or mapped over`;
   const plausible = isByteCount(finding.length);
   const size = plausible ? `${formatBytes(finding.length)}, ${formatCount(finding.length)} bytes${pagesNote(finding.length)}` : `length ${outOfRange(finding.length, 'bytes')}`;
-  const to = finding.movedTo;
-  const moved =
-    to === undefined
-      ? null
-      : `moved by mremap to ${to.address}-${rangeEnd(to.address, to.length)} (${isByteCount(to.length) ? formatBytes(to.length) : outOfRange(to.length, 'bytes')}) at ${escapeControl(to.at.file)}:${to.at.line}`;
-  return { ranges, bytes: finding.length, plausible, size, cut, moved };
+  return { ranges, bytes: finding.length, plausible, size, cut, later: laterText(finding.heldLater) };
+}
+
+/** Pieces named one by one in a line before the rest are counted. */
+const LATER_PIECES_NAMED = 4;
+
+function laterText(later: HeldLater | undefined): string | null {
+  if (later === undefined) return null;
+  const pieces = later.ranges ?? [later];
+  const named = pieces.slice(0, LATER_PIECES_NAMED).map((piece) => `${piece.address}-${rangeEnd(piece.address, piece.length)}`);
+  if (pieces.length > LATER_PIECES_NAMED) named.push(`${formatCount(pieces.length - LATER_PIECES_NAMED)} more`);
+  const held = `${named.join(', ')} (${isByteCount(later.length) ? formatBytes(later.length) : outOfRange(later.length, 'bytes')}${pieces.length > 1 ? ` in ${pieces.length} pieces` : ''})`;
+  const at = `${escapeControl(later.at.file)}:${later.at.line}`;
+  if (later.by === 'mremap') return `moved by mremap to ${held} at ${at}`;
+  return `${later.by === 'munmap' ? 'cut by munmap' : 'cut by an mmap over part of it'} at ${at} to ${held}`;
 }
 
 /**
@@ -251,7 +264,7 @@ export function pagesNote(length: number): string {
 
 /** "0x7f00-0x8000 and 0x9000-0xa000 (8.0 KiB, 8,192 bytes still mapped in 2 pieces; the rest was unmapped or mapped over)". */
 export function mappingText(view: MappingView): string {
-  return `${rangesText(view.ranges)} (${view.size}${view.cut === null ? '' : ` ${view.cut}`})${view.moved === null ? '' : `; ${view.moved}`}`;
+  return `${rangesText(view.ranges)} (${view.size}${view.cut === null ? '' : ` ${view.cut}`})${view.later === null ? '' : `; ${view.later}`}`;
 }
 
 export function rangesText(ranges: readonly RangeView[]): string {
@@ -359,9 +372,9 @@ export function heldWhenUnlinked(finding: Finding): number {
   return finding.kind === 'unlinked-while-mapped' && finding.mappedAfterUnlink !== true ? plausibleBytes(finding.length) : 0;
 }
 
-/** Bytes a finding's mapping holds now: where an mremap took it since, else its length (0 for a length no mapping can have). */
+/** Bytes a finding's mapping holds now: what an mremap or munmap left since, else its length (0 for a length no mapping can have). */
 export function mappedBytes(finding: Finding): number {
-  return plausibleBytes(finding.movedTo?.length ?? finding.length);
+  return plausibleBytes(finding.heldLater?.length ?? finding.length);
 }
 
 /**

@@ -415,7 +415,7 @@ export function redactFinding(finding: Finding, known: readonly string[] = []): 
     resolvedAt: at(finding.resolvedAt),
     note: finding.note === null ? null : text(finding.note),
   };
-  if (finding.movedTo !== undefined) redacted.movedTo = { ...finding.movedTo, at: at(finding.movedTo.at) };
+  if (finding.heldLater !== undefined) redacted.heldLater = { ...finding.heldLater, at: at(finding.heldLater.at) };
   const out = new RedactedFinding(finding, known) as unknown as Record<string, unknown>;
   for (const key of Object.keys(finding) as (keyof Finding)[]) {
     if (key === 'evidence') Object.defineProperty(out, 'evidence', REDACTED_EVIDENCE);

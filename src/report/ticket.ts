@@ -574,7 +574,7 @@ function mappingCell(view: MappingView): Inline[] {
     cell.push(strong(range.start), text(`-${range.end}`));
   });
   const size = view.plausible ? `${formatBytes(view.bytes)} (${formatCount(view.bytes)} bytes${pagesNote(view.bytes)})` : view.size;
-  cell.push(text(`, ${size}${view.cut === null ? '' : `, ${view.cut}`}${view.moved === null ? '' : `; ${view.moved}`}`));
+  cell.push(text(`, ${size}${view.cut === null ? '' : `, ${view.cut}`}${view.later === null ? '' : `; ${view.later}`}`));
   return cell;
 }
 

@@ -34,7 +34,7 @@ const FIELDS = [
   'length',
   'ranges',
   'mapped',
-  'movedTo',
+  'heldLater',
   'mappedAt',
   'unlinkedAt',
   'remappedAt',
@@ -65,7 +65,7 @@ export class ListedFinding implements Finding {
   declare length: number;
   declare ranges?: Finding['ranges'];
   declare mapped?: Finding['mapped'];
-  declare movedTo?: Finding['movedTo'];
+  declare heldLater?: Finding['heldLater'];
   declare mappedAt: Finding['mappedAt'];
   declare unlinkedAt: Finding['unlinkedAt'];
   declare remappedAt: Finding['remappedAt'];
