@@ -929,7 +929,7 @@ export class Files {
   stillNamed: (file: FileNode) => void = () => {};
   /** Whether the trace shows every mapping of an address space (Mappings.seenFromStart): set by the engine. */
   seenFromStart: (space: Space) => boolean = () => true;
-  /** Whether the trace's first process ran before it and runs still (Tasks.firstRanBeforeTrace): set by the engine. */
+  /** Whether the trace's first process, or a fork of it, ran before it and runs still (Tasks.firstRanBeforeTrace): set by the engine. */
   firstRanBeforeTrace: () => boolean = () => false;
   /** A bundle's maps snapshot seeded the engine: what was mapped before the trace is known (seeded). */
   private snapshotSeeded = false;
@@ -1498,7 +1498,8 @@ export class Files {
   /**
    * A name removed by `task` may have been of a file mapped where the trace
    * cannot tell: no maps snapshot, and the remover, or the process the trace
-   * was attached to, ran before the trace (review 55, H1: its child's rm).
+   * was attached to (or a fork of it), ran before the trace (review 55, H1:
+   * its child's rm).
    */
   private removedWhereUnseenMapsRun(task: Task): boolean {
     return !this.snapshotSeeded && (!this.seenFromStart(task.space) || this.firstRanBeforeTrace());

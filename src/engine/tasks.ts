@@ -197,6 +197,8 @@ export class Tasks {
   private readonly groups: WalkedMap<number, Group>;
   /** Threads whose clone we have not seen are put here: the attached process. */
   private initialGroup: Group | null = null;
+  /** The live processes forked from the first one, or from one of these (firstRanBeforeTrace). */
+  private readonly forkedFromFirst = new Set<Group>();
   private readonly guessed = new GuessedProcess();
   /** Threads that joined a process whose members the trace shows (after its execve) without a clone: clone filtered out. */
   private readonly unannounced = new GuessedProcess();
@@ -367,6 +369,7 @@ export class Tasks {
     else {
       group = this.newGroup(childTid, true, true);
       group.cwd = parent.group.cwd;
+      if (parent.group === this.firstGroup() || this.forkedFromFirst.has(parent.group)) this.forkedFromFirst.add(group);
     }
     const space = (flags & CLONE_VM) !== 0 ? parent.space : this.mappings.fork(parent.space, group.tgid, parent.group.tgid, seconds);
     const fds = (flags & CLONE_FILES) !== 0 ? parent.fds : this.fds.forFork(parent.fds);
@@ -403,18 +406,32 @@ export class Tasks {
     for (const other of [...group.tasks]) this.detach(other, event);
     if (this.groups.get(group.tgid) === group) this.groups.delete(group.tgid);
     if (this.initialGroup === group) this.initialGroup = null;
+    this.forkedFromFirst.delete(group);
   }
 
   /**
-   * Whether the trace's first process (the one attached to, or launched)
-   * still runs on an address space the trace did not see made: it ran before
-   * the trace, and what it mapped then is not known.
+   * Whether the trace's first process (the one attached to, or launched), or
+   * a process forked from it, still runs on an address space the trace did
+   * not see made: it ran before the trace, and what it mapped then is not
+   * known.
    */
   firstRanBeforeTrace(seenFromStart: (space: Space) => boolean): boolean {
+    const first = this.firstGroup();
+    const task = first?.tasks.any();
+    if (task !== undefined && !seenFromStart(task.space)) return true;
+    // Its fork children run on copies of that address space (code review 57, F5: the attached process exited, the
+    // child it forked still mapped the file a grandchild's rm removed: clean, exit 0).
+    for (const group of this.forkedFromFirst) {
+      const member = group.tasks.any();
+      if (member !== undefined && !seenFromStart(member.space)) return true;
+    }
+    return false;
+  }
+
+  /** The trace's first process: the one attached to, or launched. */
+  private firstGroup(): Group | undefined {
     const root = this.hints.rootPid ?? this.attachedRoot;
-    const group = this.initialGroup ?? (root === undefined ? undefined : this.groups.get(root));
-    const task = group?.tasks.any();
-    return task !== undefined && !seenFromStart(task.space);
+    return this.initialGroup ?? (root === undefined ? undefined : this.groups.get(root));
   }
 
   /** Whether the process of `group` has ended (threadExit): a later process of its pid is another group. */
