@@ -34,6 +34,15 @@ it.each(['strace', 'capture-bpftrace'] as const)(
     const findings = (JSON.parse(result.stdout) as { findings: Finding[] }).findings;
     expect(findings.map((finding) => [finding.kind, finding.address, finding.newAddress, finding.length])).toEqual([['remapped-without-unmap', truth.first, truth.second, 65536]]);
     expect(findings[0]!.note).not.toBe(GROWN_OUT_OF_SIGHT);
+    // The note names the open that emptied it (code review 58, F4): the file's second open, the one with O_TRUNC.
+    const at = /an open with O_TRUNC at (.+):(\d+),/.exec(findings[0]!.note ?? '');
+    expect(at, findings[0]!.note ?? 'no note').not.toBeNull();
+    const opens = readFileSync(at![1]!, 'utf8')
+      .split('\n')
+      .slice(0, Number(at![2]))
+      .filter((line) => (how === 'strace' ? /openat\(.*\/w\.dat", .*O_TRUNC/ : / open sys=openat ret=3 .* path=\S+\/w\.dat /).test(line));
+    expect(opens).toHaveLength(2);
+    if (how === 'capture-bpftrace') expect(Number.parseInt(/ flags=(0x[0-9a-f]+) /.exec(opens[1]!)![1]!, 16) & 0o1000 /* O_TRUNC */).not.toBe(0);
   },
   120_000,
 );

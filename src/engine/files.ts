@@ -100,6 +100,8 @@ export class FileNode {
   size: number | null = null;
   /** Sequence number of the last size change, -1 if none seen. */
   sizeChangeSeq = -1;
+  /** Where an open with O_TRUNC made the last size change ("trace.txt:12"); null when it was no such open. */
+  emptiedAt: string | null = null;
   fdRefs = 0;
   /** Address spaces that run the file as their program (RunningImages): the kernel maps it, no mmap shows it. */
   runningIn = 0;
@@ -1608,6 +1610,7 @@ export class Files {
     if (file.size !== length) {
       file.size = length;
       file.sizeChangeSeq = this.counters.seq;
+      file.emptiedAt = null;
     }
     file.note(event, this.keeper);
   }
@@ -1620,6 +1623,7 @@ export class Files {
   emptied(file: FileNode, event: EventBase): void {
     file.size = 0;
     file.sizeChangeSeq = this.counters.seq;
+    file.emptiedAt = `${event.place.file}:${event.place.line}`;
     file.note(event, this.keeper);
   }
 

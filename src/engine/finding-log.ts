@@ -244,7 +244,8 @@ export class FindingLog {
       if (old.offset >= event.offset + event.length || event.offset >= old.offset + old.length) continue;
       if (old.offset !== event.offset && old.length === event.length) continue;
       let note: string | null = null;
-      if (file.sizeChangeSeq > old.seq) note = null;
+      // An O_TRUNC rewrite to the same size maps the same length again: the note says which call changed it (code review 58, F4).
+      if (file.sizeChangeSeq > old.seq) note = file.emptiedAt === null ? null : emptiedByOpen(file.emptiedAt);
       else if (grownOutOfSight(file, old, event)) note = GROWN_OUT_OF_SIGHT;
       else continue;
       const pending: PendingRemap = { facts: { remappedAt, newAddress: hex(event.address) }, seconds: event.seconds, note, held: stillMapped(old) };
@@ -668,6 +669,14 @@ export const GROWN_OUT_OF_SIGHT =
   'No size change orphanmap follows came between them: this mmap reaches further into the file than the older mapping, still live, ' +
   "so the file grew by a call orphanmap does not read (write, pwrite or fallocate, printed in the trace or not), or by a truncate the capture's filter left out. " +
   "(A program that maps the first pages of a file, then the whole file, shows the same, and so does one that maps windows of a file it grows, as systemd's journal does: its evidence tells.)";
+
+/** The note of a resize finding whose size change was an open with O_TRUNC, at `at`. */
+export function emptiedByOpen(at: string): string {
+  return (
+    `The size change between them was an open with O_TRUNC at ${at}, which emptied the file under the older mapping, still live: ` +
+    'a rewrite to the same size maps the same length again, and the older mapping then reads what the rewrite put there.'
+  );
+}
 
 /** mmap's prot for a mapping that can be neither read, written nor run. */
 const PROT_NONE = 0;
