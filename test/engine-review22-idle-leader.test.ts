@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Finding } from '../src/engine/findings.js';
 import { exited, PYTHON, workspace } from './scenarios/harness.js';
+import { STRACE_FILTER } from './tools.js';
 import { killStillRunning } from './support/proc.js';
 import { REPO, requireTool, runCli, underStraceAttached } from './support/tools.js';
 
@@ -107,4 +108,30 @@ it('strace -ff -p: the set is named by the leader too, and says it does not star
     report.warnings.some((text) => /-ff set: the trace does not start at an execve \(attached to a running process/.test(text)),
     report.warnings.join('\n'),
   ).toBe(true);
+}, 60_000);
+
+it('strace -f -p with the recommended filter: the leader whose only line is its exit names the process (review 50, item 6)', async () => {
+  const dir = workspace('idle-leader-filtered');
+  const filtered = join(dir, 'trace.txt');
+  const child = spawn(PYTHON, [PROGRAM, dir, 'worker-exits'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  started.push(child);
+  const done = exited(child);
+  expect((await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next()).value).toBe('ready');
+  await underStraceAttached(child.pid!, ['-yy', '-e', `trace=${STRACE_FILTER}`], filtered, started, async () => {
+    writeFileSync(join(dir, 'go'), '');
+    expect((await done).code).toBe(0);
+  });
+  const filteredTruth = JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as Truth;
+  // The leader's only line: its exit, once the worker's exit_group ended the process.
+  const leaderLines = readFileSync(filtered, 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith(`${filteredTruth.pid} `));
+  expect(leaderLines).toHaveLength(1);
+  expect(leaderLines[0]).toMatch(/\+\+\+ exited with 0 \+\+\+$/);
+  const result = runCli(['analyze', filtered, '--format', 'json']);
+  expect(result.status, result.stderr).toBe(0);
+  const report = JSON.parse(result.stdout) as { findings: Finding[]; warnings: string[] };
+  const orphans = report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped');
+  expect(orphans.map((finding) => `${finding.pid} ${finding.address}`)).toEqual([`${filteredTruth.pid} ${filteredTruth.deleted[0]!.address}`]);
+  expect(report.warnings.join('\n')).toContain(`the lowest thread id names it, thread ${filteredTruth.pid}, whose only line is its exit`);
 }, 60_000);

@@ -607,8 +607,12 @@ export class Engine {
   private applyNow(event: TraceEvent, keeper: EvidenceKeeper | undefined): void {
     this.counters.seq++;
     this.files.keeper = keeper;
-    // Exit markers of threads already gone (exit_group prints them in any order) must not create tasks.
-    if (event.kind === 'thread-exit' && !this.tasks.has(event.tid)) return;
+    // Exit markers of threads already gone (exit_group prints them in any order) must not create tasks. One of a
+    // thread the trace never showed may be an attached process's leader, which a filter left with no other line.
+    if (event.kind === 'thread-exit' && !this.tasks.has(event.tid)) {
+      this.tasks.exitOnly(event.tid);
+      return;
+    }
     // A failed call is no step of a sequence a benign rule follows, and makes no task of a thread the trace has not shown.
     if (event.kind === 'name-missing') {
       if (this.tasks.has(event.tid)) this.files.nameMissing(this.tasks.taskFor(event.tid, event.tgid), event);

@@ -451,6 +451,18 @@ export class Tasks {
 
   /** See Engine.unfollowedThreadsFrom. */
   lowestUnfollowedTid = Number.POSITIVE_INFINITY;
+  /** The lowest thread id whose only line is its exit (`+++ exited with 0 +++`), Infinity: none (nameGuessedProcess). */
+  private lowestExitOnlyTid = Number.POSITIVE_INFINITY;
+
+  /**
+   * `tid`, not a task, exited: strace prints an attached process's leader's
+   * exit once its whole group is gone, and under a filter that may be the
+   * leader's only line (review 50, item 6: a JVM's leader waits in
+   * pthread_join, its exit_group made by another thread).
+   */
+  exitOnly(tid: number): void {
+    if (tid < this.lowestExitOnlyTid) this.lowestExitOnlyTid = tid;
+  }
 
   /**
    * The process whose threads ran before the trace began (an attach) and
@@ -465,7 +477,7 @@ export class Tasks {
     this.noteUnannounced();
     const group = this.guessed.group;
     if (group === null || group.leaderKnown) return;
-    const unfollowed = this.lowestUnfollowedTid;
+    const unfollowed = Math.min(this.lowestUnfollowedTid, this.lowestExitOnlyTid);
     // Not a child the trace saw cloned, though it has exited since (review 47, P2: a postmaster's first fork child,
     // below it after pids wrapped, named the postmaster, and --pid of the real one dropped its leak).
     const quiet = unfollowed < this.guessed.lowestTid && !this.byTid.has(unfollowed) && !this.unsureClones.has(unfollowed) && !this.groups.has(unfollowed) && !this.bornLow.has(unfollowed);
@@ -479,7 +491,7 @@ export class Tasks {
         (fromHint
           ? ' (from --pid)'
           : quiet
-            ? `; nothing in the trace shows which thread is its leader, so the lowest thread id names it, thread ${unfollowed}, whose lines are only calls orphanmap does not follow: pass --pid PID to name it yourself`
+            ? `; nothing in the trace shows which thread is its leader, so the lowest thread id names it, thread ${unfollowed}, ${unfollowed === this.lowestUnfollowedTid ? 'whose lines are only calls orphanmap does not follow' : 'whose only line is its exit'}: pass --pid PID to name it yourself`
             : '; nothing in the trace shows which thread is its leader, so the lowest thread id names it: pass --pid PID to name it yourself') +
         ". A thread's exit is not taken for the process's." +
         (this.guessed.count > 1
