@@ -13,7 +13,8 @@
 // of sight, is checked by its new name (review 52, R2). A name removed
 // through a symlinked directory is the one the lookup found gone by the
 // real path (review 53, S7); a rename of that symlinked directory
-// after the exit is not (review 57, F4).
+// after the exit is not (review 57, F4), nor a removal of the name a later
+// job wrote anew (review 53, S6).
 // Truth: the program's own /proc/self/maps line after the removal.
 //
 // Needs strace and bpftrace.
@@ -43,6 +44,8 @@ it.each([
   ['strace', 'child'],
   ['strace', 'child-symlinked'],
   ['strace', 'via-moved'],
+  ['strace', 'again'],
+  ['bpftrace', 'again'],
 ] as const)(
   'capture --backend %s -- CMD %s: a file another process removed while CMD mapped it until its exit is in doubt',
   async (backend, mode) => {

@@ -687,6 +687,9 @@ export class Engine {
         if (this.mappings.watchesSeededNames && event.pathCut !== true && event.tmpfile !== true) {
           this.mappings.nameOpened(resolveName(task, event.dir, event.path), event.resolvedHint, event.inode ?? null, event);
         }
+        if (this.mappings.goneAfterExit.watching && event.pathCut !== true && event.tmpfile !== true) {
+          this.mappings.goneAfterExit.nameOpened(resolveName(task, event.dir, event.path), event.resolvedHint);
+        }
         // Without -y, an open of /proc/self/fd/N names the path, not the file it reaches: fd N's.
         this.fds.open(task, event, event.resolvedHint === undefined ? this.procFdFile(task, resolveName(task, event.dir, event.path)) : undefined);
         if (event.truncated === true) this.openedTruncated(task, event);

@@ -279,14 +279,29 @@ export interface ReleasedGone {
  */
 export class GoneAfterExit {
   /** `names`: those the lookup found gone; `spellings`: the file's other names, through a symlinked directory. */
-  private readonly candidates: { pid: number; names: string[]; spellings: string[]; at: string | null; explained: boolean }[] = [];
+  private readonly candidates: { pid: number; names: string[]; spellings: string[]; at: string | null; explained: boolean; reopened: boolean }[] = [];
 
   add(pid: number, names: string[], spellings: string[], at: string | null): void {
-    this.candidates.push({ pid, names, spellings, at, explained: false });
+    this.candidates.push({ pid, names, spellings, at, explained: false, reopened: false });
   }
 
   get watching(): boolean {
     return this.candidates.length > 0;
+  }
+
+  /**
+   * A traced process opened `name` (`spelled` as -y resolved it) after a
+   * candidate's exit: the name may have led to another file by then (a job
+   * that writes the name anew), and a later removal of it be that file's
+   * (review 53, S6: a leak read clean, exit 0). Not even bpftrace's inode
+   * tells: the exit freed the candidate's file if its name was gone, and a
+   * new file may take its inode number at once.
+   */
+  nameOpened(name: string, spelled: string | undefined): void {
+    const named = (known: string) => known === name || known === spelled;
+    for (const candidate of this.candidates) {
+      if (!candidate.explained && !candidate.reopened && (candidate.names.some(named) || candidate.spellings.some(named))) candidate.reopened = true;
+    }
   }
 
   /**
@@ -296,7 +311,7 @@ export class GoneAfterExit {
    */
   nameChanged(name: string, under: boolean): void {
     for (const candidate of this.candidates) {
-      if (candidate.explained) continue;
+      if (candidate.explained || candidate.reopened) continue;
       // Another spelling explains it only when removed itself: a directory on its way renamed (a symlink, `mv d/via
       // d/via.old`) leaves the file's real name where it was (review 57, F4: a leak read as clean).
       if (nameTouched(candidate.names, name, under) || (!under && candidate.spellings.includes(name))) candidate.explained = true;

@@ -3,7 +3,7 @@ capture does not trace, before the program exits (review 50: `git cat-file`
 held packs mapped that an untraced `git repack` removed; it exited, and the
 capture said nothing).
 
-USAGE: python3 removed-by-another.py DIR [renamed|mv|child|child-symlinked|via-moved]
+USAGE: python3 removed-by-another.py DIR [renamed|mv|child|child-symlinked|via-moved|again]
   Maps DIR/held.pack and DIR/released.idx (made by the caller; libc's mmap
   through ctypes, shared; each fd closed at once), unmaps released.idx, and
   writes DIR/mapped. Then waits until held.pack is gone from its name (the
@@ -22,6 +22,9 @@ USAGE: python3 removed-by-another.py DIR [renamed|mv|child|child-symlinked|via-m
   mapped through DIR/via; once it has exited, this process renames the
   symlink DIR/via to DIR/via.old, which leaves held.pack's real name where
   it was (review 57, F4).
+  again: a fork child does all of the above (no mode); once it has exited,
+  this process writes DIR/held.pack anew and removes it, as a job run again
+  does (review 53, S6).
 """
 import ctypes
 import mmap
@@ -61,6 +64,15 @@ if mode == "via-moved":
     if child != 0:
         os.waitpid(child, 0)
         os.rename(os.path.join(directory, "via"), os.path.join(directory, "via.old"))
+        sys.exit(0)
+if mode == "again":
+    child = os.fork()
+    if child != 0:
+        os.waitpid(child, 0)
+        again = os.path.join(directory, "held.pack")
+        with open(again, "w") as new:
+            new.write("new\n")
+        os.unlink(again)
         sys.exit(0)
 held = os.path.join(directory, "held.pack")
 map_whole(os.path.join(directory, "via", "held.pack") if mode == "via-moved" else held)
