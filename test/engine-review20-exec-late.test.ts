@@ -34,6 +34,14 @@ function analyze(trace: string): Report {
 }
 
 /** A trace written by hand, as a file: its path. */
+/**
+ * The warning every trace that does not start at an execve gets once a name goes (UnknownRemovals): process 200
+ * ran before it, and may have mapped /srv/app then (review 59, H2). Not the execve's warning these cases are about.
+ */
+function ofPreTraceRemoval(warning: string): boolean {
+  return warning.startsWith('the name /srv/app, of a file the trace holds no mapping of, went at ');
+}
+
 function handTrace(lines: string[]): string {
   const trace = join(mkdtempSync(join(tmpdir(), 'om-exec-hand-')), 'trace.txt');
   writeFileSync(trace, `${lines.join('\n')}\n`);
@@ -99,7 +107,7 @@ describe('a program whose last name goes before strace prints its execve return'
       '201 1.000600 +++ exited with 127 +++',
     ]);
     const report = analyze(trace);
-    expect(report.warnings.filter((warning) => warning.includes('/srv/app'))).toEqual([]);
+    expect(report.warnings.filter((warning) => warning.includes('/srv/app') && !ofPreTraceRemoval(warning))).toEqual([]);
   });
 
   // Found by this session's final review: the entry of a failed execve was matched with the thread's next one.
@@ -113,7 +121,7 @@ describe('a program whose last name goes before strace prints its execve return'
       // Made again by a process the trace does not follow: the execve succeeds, so the name was there.
       '201 2.000200 execve("/srv/app", ["/srv/app"], 0x7ffd1e056bd8 /* 39 vars */) = 0',
     ]);
-    expect(analyze(trace).warnings.filter((warning) => warning.includes('/srv/app'))).toEqual([]);
+    expect(analyze(trace).warnings.filter((warning) => warning.includes('/srv/app') && !ofPreTraceRemoval(warning))).toEqual([]);
   });
 
   it('a program renamed away while its execve is in the kernel runs under its new name: its unlink then is the warning', () => {

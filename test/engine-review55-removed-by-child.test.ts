@@ -38,6 +38,8 @@ it.each([
   ['rm', 'removes'],
   ['mv', 'renames another file over (review 55, H3)'],
   ['fork-exit', 'removes once the attached process has exited, its fork holding the mapping (code review 57, F5)'],
+  ['open-rm', 'removes while it holds the file open (review 59, H1)'],
+  ['open-rename', 'renames another file over while it holds the file open (review 59, H1: gdbm’s reorganize)'],
 ] as const)('strace -p by hand (%s): a mapped file a child of the attached process %s is in doubt, and the trace is said to be attached', async (how, _what) => {
   const work = workspace(`review55-removed-by-child-${how}`);
   const directory = join(work, 'w');
@@ -86,4 +88,29 @@ it('strace -ff -p by hand, filtered: the set is said to be attached though the c
   const report = JSON.parse(runCli(['analyze', ...members, '--format', 'json']).stdout) as Report;
   expect(report.warnings.some((warning) => warning.includes('the trace does not start at an execve'))).toBe(true);
   expect(report.summary.mappingsInDoubt).toBe(1);
+});
+
+it.each([
+  ['dpkg-mv', 'the name SEGMENT, of a file the trace holds no mapping of, was renamed over'],
+  ['dpkg-link', 'the name SEGMENT.dpkg-tmp, of a file the trace holds no mapping of, went'],
+] as const)('strace -p by hand (%s): a file mapped before the attach, its fd closed, replaced as dpkg replaces a library, is named in a warning (review 59, H2)', async (how, told) => {
+  const work = workspace(`review59-replaced-${how}`);
+  const directory = join(work, 'w');
+  const segment = join(directory, 'seg.idx');
+  writeFileSync(segment, Buffer.alloc(8192, 'i'));
+  const { program, pid, output } = await startScenario('removed-by-child.py', [directory, how], children);
+  const trace = join(work, 'trace.txt');
+  await underStraceAttached(pid, ['-yy'], trace, children, async () => {
+    program.stdin!.write('go\n');
+    await waitFor('the program to say it is done', () => output().includes('\nclosed\n'), 20_000);
+  });
+  program.stdin!.end();
+  // The kernel's word: the mapping outlived the file's name.
+  expect(output().split('\n')[1]).toMatch(new RegExp(` ${segment} \\(deleted\\)$`));
+
+  const report = JSON.parse(runCli(['analyze', trace, '--format', 'json']).stdout) as Report;
+  // No fd shows it deleted, and the trace never saw the mapping: a warning names the removal.
+  expect(report.findings).toEqual([]);
+  const warning = report.warnings.find((text) => text.includes('of a file the trace holds no mapping of'));
+  expect(warning, report.warnings.join('\n')).toContain(told.replace('SEGMENT', segment));
 });

@@ -648,13 +648,17 @@ export class RemovedHeldBeforeTrace extends FirstOfMany<{ name: string; at: stri
  * servers then failing `--fail-on` every time.
  */
 export class UnknownRemovals extends FirstOfMany<{ name: string; at: string; pid: number }> {
+  /** How many of them a rename went over, a name the trace knew no file by: it may have been free (review 59, H2: dpkg's `mv -f` of a library). */
+  renamedOver = 0;
+
   note(): string | null {
     const first = this.first;
     if (first === null) return null;
+    const gone = this.renamedOver === 0 ? 'went' : this.renamedOver === this.count ? 'were renamed over (replacing a file there, if one was)' : 'went or were renamed over';
     const what =
       this.count === 1
-        ? `the name ${first.name}, of a file the trace holds no mapping of, went`
-        : `${this.count.toLocaleString('en-US')} names of files the trace holds no mapping of went (the first, ${first.name},`;
+        ? `the name ${first.name}, of a file the trace holds no mapping of, ${this.renamedOver === 0 ? 'went' : 'was renamed over (replacing a file there, if one was)'}`
+        : `${this.count.toLocaleString('en-US')} names of files the trace holds no mapping of ${gone} (the first, ${first.name},`;
     return (
       `${what} at ${first.at} (by process ${first.pid})${this.count === 1 ? '' : ')'}, while a process that ran before the trace ran, ` +
       `and the trace has no snapshot of its maps (strace -p, not orphanmap capture --pid): a mapping of such a file made before the trace is not known, and may have outlived it. ${PRE_TRACE_ADVICE}`
@@ -1503,8 +1507,8 @@ export class Files {
    * was attached to (or a fork of it), ran before the trace (review 55, H1:
    * its child's rm).
    */
-  private removedWhereUnseenMapsRun(task: Task): boolean {
-    return !this.snapshotSeeded && (!this.seenFromStart(task.space) || this.firstRanBeforeTrace());
+  private removedWhereUnseenMapsRun(by: Space): boolean {
+    return !this.snapshotSeeded && (!this.seenFromStart(by) || this.firstRanBeforeTrace());
   }
 
   /**
@@ -1735,8 +1739,13 @@ export class Files {
     if (replaced === undefined) this.checkSwapped(task, event, 'rename to', to);
     // A file an fd opened before the trace holds may be the one renamed over, shown "(deleted)" later
     // (RemovedHeldBeforeTrace), as for an unlink (review 55, H3; review 57, F11: an atomic save, `mv new seg.idx`,
-    // over a file mapped before `strace -p`, read as clean). Not counted in UnknownRemovals: the name may have been free.
-    if (replaced === undefined && this.removedWhereUnseenMapsRun(task)) this.unknownRemoved.note(to, event, task.group.tgid);
+    // over a file mapped before `strace -p`, read as clean). Counted in UnknownRemovals as a rename over a name, which
+    // may have been free (review 59, H2: a library loaded before the attach, replaced as dpkg does, read clean).
+    if (replaced === undefined && this.removedWhereUnseenMapsRun(task.space)) {
+      this.unknownRemoved.note(to, event, task.group.tgid);
+      this.unknownRemovals.add({ name: this.unknownRemovals.count === 0 ? flatCopy(to) : to, at: `${event.place.file}:${event.place.line}`, pid: task.group.tgid });
+      this.unknownRemovals.renamedOver++;
+    }
     // A name of no file the trace knows may be a hidden one (HiddenLinks), which a rename over it removes.
     if (replaced === undefined && !symlinkTo && !toElsewhere && this.hidden.watching) this.hidden.untiedRemoval(event);
     // Renaming over an existing name unlinks the file that had it.
@@ -2096,7 +2105,7 @@ export class Files {
       // An fd opened before the trace may show this file "(deleted)" later (RemovedHeldBeforeTrace): the remover's,
       // or the attached process's when a child the trace saw start removes it (review 55, H1: db_recover and rm,
       // run by a Berkeley DB holder attached by strace -p, removed the region files it mapped: clean, exit 0).
-      if (this.removedWhereUnseenMapsRun(task)) {
+      if (this.removedWhereUnseenMapsRun(task.space)) {
         this.unknownRemoved.note(name, event, task.group.tgid);
         // A file the trace saw opened and let go counts too: it may have been mapped before the trace, its fd closed, and
         // opened again to read (review 54, T4); a temporary file the trace saw made adds to a warning only (review 53, S1).
@@ -2166,6 +2175,14 @@ export class Files {
     const unlinkedAt = this.log.unlinked(file, event, lastNames !== null, by);
     const held = this.snapshotSeeded ? undefined : this.heldBeforeTrace.get(file);
     if (held !== undefined) this.removedHeldBeforeTrace.removed(held.group, held.fd, flatCopy(name), event, by.ownerTgid);
+    else if (this.removedWhereUnseenMapsRun(by)) {
+      // A file the trace knows only by what a traced process did to it (a helper opened it, `ln` gave it a backup
+      // name) may be one an attached process mapped before the trace too: its fd first shown "(deleted)" after this
+      // makes a doubt, as for a file the trace never saw (review 59, H1: gdbm's reorganize by another process), and
+      // a file the trace holds no mapping of counts in UnknownRemovals (review 59, H2: dpkg's backup link removed).
+      this.unknownRemoved.note(name, event, by.ownerTgid);
+      if (file.recordCount === 0) this.unknownRemovals.add({ name: this.unknownRemovals.count === 0 ? flatCopy(name) : name, at: `${event.place.file}:${event.place.line}`, pid: by.ownerTgid });
+    }
     if (file.runningIn > 0) this.images.lostLastName(file, event);
     if (lastNames !== null) {
       file.wentHeld = { at: unlinkedAt ?? atOf(event), names: lastNames };

@@ -2,14 +2,20 @@
 a child this process starts (review 55, H1: a Berkeley DB holder attached
 by `strace -p` ran db_recover, which removed the region files it mapped).
 
-USAGE: python3 removed-by-child.py DIR [mv|spawn|fork-exit]
+USAGE: python3 removed-by-child.py DIR [mv|spawn|fork-exit|open-rm|open-rename|dpkg-mv|dpkg-link]
   Maps DIR/seg.idx (8 KiB, made by the caller; libc's mmap through ctypes,
   shared), keeps its fd, and prints its pid. At a line on stdin, runs
   `rm DIR/seg.idx` (mv: writes DIR/seg.idx.new and runs `mv DIR/seg.idx.new
   DIR/seg.idx`, an atomic save over it: review 55, H3; spawn: `rm` started
   by os.posix_spawn, whose child makes no call but its execve; fork-exit:
   forks and exits, and its child, holding the mapping and the fd, runs `rm`
-  and does the rest: code review 57, F5), prints its own
+  and does the rest: code review 57, F5; open-rm, open-rename: a child
+  python opens seg.idx and, holding it, unlinks it, or renames a new file
+  over it, as gdbm's reorganize by another process does: review 59, H1;
+  dpkg-mv, dpkg-link: the fd is closed once mapped, as ld.so does, and a
+  shell replaces seg.idx as dpkg replaces a library: a new file renamed over
+  it (dpkg-link: after a backup link seg.idx.dpkg-tmp, removed at the end):
+  review 59, H2), prints its own
   /proc/self/maps line of the mapping, closes the fd, and prints "closed".
   Then waits for stdin to close.
 """
@@ -21,25 +27,44 @@ from deleted_maps import mmap_shared
 
 directory = os.path.abspath(sys.argv[1])
 segment = os.path.join(directory, "seg.idx")
+mode = sys.argv[2] if len(sys.argv) > 2 else ""
 fd = os.open(segment, os.O_RDWR)
 mmap_shared(fd, 8192)
+if mode.startswith("dpkg-"):
+    os.close(fd)
 print(os.getpid(), flush=True)
 sys.stdin.readline()
-if len(sys.argv) > 2 and sys.argv[2] == "mv":
+HELPER = {
+    "open-rm": "import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); os.unlink(sys.argv[1]); os.close(fd)",
+    "open-rename": (
+        "import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); new = open(sys.argv[1] + '.new', 'wb'); new.write(os.read(fd, 8192)); new.close(); "
+        "os.rename(sys.argv[1] + '.new', sys.argv[1]); os.close(fd)"
+    ),
+}
+DPKG = {
+    "dpkg-mv": 'head -c 8192 /dev/zero > "$1.dpkg-new" && mv -f "$1.dpkg-new" "$1"',
+    "dpkg-link": 'ln "$1" "$1.dpkg-tmp" && head -c 8192 /dev/zero > "$1.dpkg-new" && mv -f "$1.dpkg-new" "$1" && rm "$1.dpkg-tmp"',
+}
+if mode in HELPER:
+    subprocess.run([sys.executable, "-c", HELPER[mode], segment], check=True)
+elif mode in DPKG:
+    subprocess.run(["sh", "-c", DPKG[mode], "sh", segment], check=True)
+elif mode == "mv":
     with open(segment + ".new", "wb") as new:
         new.write(b"n" * 8192)
     subprocess.run(["mv", segment + ".new", segment], check=True)
-elif len(sys.argv) > 2 and sys.argv[2] == "fork-exit":
+elif mode == "fork-exit":
     if os.fork() != 0:
         os._exit(0)
     subprocess.run(["rm", segment], check=True)
-elif len(sys.argv) > 2 and sys.argv[2] == "spawn":
+elif mode == "spawn":
     child = os.posix_spawn("/bin/rm", ["rm", segment], os.environ)
     os.waitpid(child, 0)
 else:
     subprocess.run(["rm", segment], check=True)
 with open("/proc/self/maps") as maps:
     print(next(line for line in maps if line.rstrip("\n").endswith(segment + " (deleted)")).rstrip("\n"), flush=True)
-os.close(fd)
+if not mode.startswith("dpkg-"):
+    os.close(fd)
 print("closed", flush=True)
 sys.stdin.read()
