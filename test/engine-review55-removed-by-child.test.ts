@@ -114,3 +114,27 @@ it.each([
   const warning = report.warnings.find((text) => text.includes('of a file the trace holds no mapping of'));
   expect(warning, report.warnings.join('\n')).toContain(told.replace('SEGMENT', segment));
 });
+
+it('strace -p by hand: the doubt of a file held since before the trace names one in doubt, not one a finding covers (review 59, M1)', async () => {
+  const work = workspace('review59-held-two');
+  const directory = join(work, 'w');
+  const segment = join(directory, 'seg.idx');
+  const other = join(directory, 'other.idx');
+  writeFileSync(segment, Buffer.alloc(8192, 'i'));
+  writeFileSync(other, Buffer.alloc(8192, 'o'));
+  const { program, pid, output } = await startScenario('removed-by-child.py', [directory, 'two'], children);
+  const trace = join(work, 'trace.txt');
+  await underStraceAttached(pid, ['-yy'], trace, children, async () => {
+    program.stdin!.write('go\n');
+    await waitFor('the program to close its fds', () => output().includes('\nclosed\n'), 20_000);
+  });
+  program.stdin!.end();
+
+  const report = JSON.parse(runCli(['analyze', trace, '--format', 'json']).stdout) as Omit<Report, 'findings'> & { findings: { path: string }[] };
+  // seg.idx's mapping made in the trace is a finding; other.idx, mapped only before it, is in doubt.
+  expect(report.findings.map((finding) => finding.path)).toEqual([segment]);
+  expect(report.summary.mappingsInDoubt).toBe(1);
+  const held = report.warnings.filter((warning) => warning.includes('held open since before the trace'));
+  expect(held).toHaveLength(1);
+  expect(held[0]).toMatch(new RegExp(`^the last name of ${other} went at ${trace}:\\d+ \\(process \\d+\\), a file process ${pid} held open`));
+});

@@ -601,27 +601,32 @@ const PRE_TRACE_ADVICE = 'On the host, look for "(deleted)" in /proc/PID/maps (o
  * unlinked in the trace, read as clean, `--fail-on error` exit 0). One doubt
  * a file, in the holder's process; the first told.
  */
-export class RemovedHeldBeforeTrace extends FirstOfMany<{ name: string; at: string; pid: number; holder: { tgid: number }; fd: number }> {
-  private readonly doubted: { holder: { tgid: number }; name: string }[] = [];
+export class RemovedHeldBeforeTrace {
+  private readonly doubted: { name: string; at: string; pid: number; holder: { tgid: number }; fd: number }[] = [];
 
   removed(holder: { tgid: number }, fd: number, name: string, event: EventBase, pid: number): void {
     this.removedAt(holder, fd, name, `${event.place.file}:${event.place.line}`, pid);
   }
 
   removedAt(holder: { tgid: number }, fd: number, name: string, at: string, pid: number): void {
-    this.add({ name, at, pid, holder, fd });
-    this.doubted.push({ holder, name });
+    this.doubted.push({ name, at, pid, holder, fd });
   }
 
   /** Each in doubt, but those a finding of that process and name covers. */
   inDoubt(found: (pid: number, name: string) => boolean): { pid: number; name: string }[] {
-    return this.doubted.filter(({ holder, name }) => !found(holder.tgid, name)).map(({ holder, name }) => ({ pid: holder.tgid, name }));
+    return this.left(found).map(({ holder, name }) => ({ pid: holder.tgid, name }));
   }
 
+  private left(found: (pid: number, name: string) => boolean): RemovedHeldBeforeTrace['doubted'] {
+    return this.doubted.filter(({ holder, name }) => !found(holder.tgid, name));
+  }
+
+  /** Names the first in doubt, and counts those (review 59, M1: it named one a finding covered, and counted it). */
   note(found: (pid: number, name: string) => boolean): string | null {
-    const first = this.first;
-    if (first === null || this.inDoubt(found).length === 0) return null;
-    const more = this.count > 1 ? ` (and ${this.count - 1} more like it)` : '';
+    const left = this.left(found);
+    const first = left[0];
+    if (first === undefined) return null;
+    const more = left.length > 1 ? ` (and ${(left.length - 1).toLocaleString('en-US')} more like it)` : '';
     return (
       `the last name of ${first.name} went at ${first.at} (process ${first.pid})${more}, a file process ${first.holder.tgid} held open since before the trace (fd ${first.fd}), ` +
       'and the trace has no snapshot of its maps (strace -p, not orphanmap capture --pid): a mapping of it made before the trace is not known, and may have outlived it: in doubt. ' +
@@ -630,7 +635,7 @@ export class RemovedHeldBeforeTrace extends FirstOfMany<{ name: string; at: stri
   }
 
   paths(): string[] {
-    return this.first === null ? [] : [this.first.name];
+    return [...new Set(this.doubted.map(({ name }) => name))];
   }
 }
 

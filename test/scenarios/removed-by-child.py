@@ -2,7 +2,7 @@
 a child this process starts (review 55, H1: a Berkeley DB holder attached
 by `strace -p` ran db_recover, which removed the region files it mapped).
 
-USAGE: python3 removed-by-child.py DIR [mv|spawn|fork-exit|open-rm|open-rename|dpkg-mv|dpkg-link]
+USAGE: python3 removed-by-child.py DIR [mv|spawn|fork-exit|open-rm|open-rename|dpkg-mv|dpkg-link|two]
   Maps DIR/seg.idx (8 KiB, made by the caller; libc's mmap through ctypes,
   shared), keeps its fd, and prints its pid. At a line on stdin, runs
   `rm DIR/seg.idx` (mv: writes DIR/seg.idx.new and runs `mv DIR/seg.idx.new
@@ -15,7 +15,9 @@ USAGE: python3 removed-by-child.py DIR [mv|spawn|fork-exit|open-rm|open-rename|d
   dpkg-mv, dpkg-link: the fd is closed once mapped, as ld.so does, and a
   shell replaces seg.idx as dpkg replaces a library: a new file renamed over
   it (dpkg-link: after a backup link seg.idx.dpkg-tmp, removed at the end):
-  review 59, H2), prints its own
+  review 59, H2; two: DIR/other.idx (made by the caller) is mapped and
+  held too, and seg.idx mapped again through its fd once traced, before `rm`
+  removes both: review 59, M1), prints its own
   /proc/self/maps line of the mapping, closes the fd, and prints "closed".
   Then waits for stdin to close.
 """
@@ -32,8 +34,13 @@ fd = os.open(segment, os.O_RDWR)
 mmap_shared(fd, 8192)
 if mode.startswith("dpkg-"):
     os.close(fd)
+if mode == "two":
+    other = os.open(os.path.join(directory, "other.idx"), os.O_RDWR)
+    mmap_shared(other, 8192)
 print(os.getpid(), flush=True)
 sys.stdin.readline()
+if mode == "two":
+    mmap_shared(fd, 8192)
 HELPER = {
     "open-rm": "import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); os.unlink(sys.argv[1]); os.close(fd)",
     "open-rename": (
@@ -57,6 +64,8 @@ elif mode == "fork-exit":
     if os.fork() != 0:
         os._exit(0)
     subprocess.run(["rm", segment], check=True)
+elif mode == "two":
+    subprocess.run(["rm", segment, os.path.join(directory, "other.idx")], check=True)
 elif mode == "spawn":
     child = os.posix_spawn("/bin/rm", ["rm", segment], os.environ)
     os.waitpid(child, 0)
@@ -66,5 +75,7 @@ with open("/proc/self/maps") as maps:
     print(next(line for line in maps if line.rstrip("\n").endswith(segment + " (deleted)")).rstrip("\n"), flush=True)
 if not mode.startswith("dpkg-"):
     os.close(fd)
+if mode == "two":
+    os.close(other)
 print("closed", flush=True)
 sys.stdin.read()
