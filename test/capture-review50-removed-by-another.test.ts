@@ -80,9 +80,13 @@ it.each([
     const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: unknown[]; summary: { mappingsInDoubt: number }; warnings: string[] };
     expect(report.findings).toEqual([]);
     expect(report.summary.mappingsInDoubt).toBe(1);
-    const told = report.warnings.filter((warning) => warning.includes('mapped-gone.txt'));
-    expect(told).toHaveLength(1);
-    expect(told[0]).toMatch(new RegExp(`^process \\d+ held a mapping of ${held} until it exited or exec'd`));
+    // Under bpftrace, `again`'s open of the new held.pack can come before the child's exit in the trace (records of
+    // two CPUs): the open then shows the name reaching another inode than the one still mapped, a doubt of its own,
+    // which covers the lookup's. Either tells the leak, in doubt.
+    const replaced = backend === 'bpftrace' && mode === 'again' ? `A mapped file lost a name where the trace does not show it: the open of ${held} at ` : null;
+    const told = report.warnings.filter((warning) => warning.includes('mapped-gone.txt') || (replaced !== null && warning.startsWith(replaced)));
+    expect(told, report.warnings.join('\n')).toHaveLength(1);
+    if (replaced === null || !told[0]!.startsWith(replaced)) expect(told[0]).toMatch(new RegExp(`^process \\d+ held a mapping of ${held} until it exited or exec'd`));
     expect(told[0]).not.toContain(released);
     expect(runCli(['analyze', bundle, '--fail-on', 'error']).status).toBe(2);
   },
