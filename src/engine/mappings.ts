@@ -642,6 +642,10 @@ export class Mappings {
     const file = this.fds.fileOfFd(task, event.fd, event.fdHint, event, event.inode, event.fdDeleted === true);
     if (file === null) return;
     file.note(event, this.files.keeper);
+    // strace -y names the fd's file as the kernel does: by a name the trace knows it, the file still had that name,
+    // as an open by it would show (ReplacedNames: review 59, M3, a file grown by 50 remaps, each unmapped first, then
+    // removed out of sight, made 50 doubts where /proc showed 1).
+    if (event.fdHint !== undefined && event.fdDeleted !== true && file.heldSince !== null && !file.gone && file.names.has(event.fdHint)) file.sighted();
     // The file's link count (bpftrace) may say what its names could not: before this mapping is made.
     if (event.nlink !== undefined) this.files.linkCountSeen(file, event.nlink, event, 'mmap', space);
     const mappedAt = atOf(event);

@@ -6,7 +6,7 @@
 // a package upgrade), or renamed it elsewhere. strace -y prints "(deleted)"
 // in a close's fd annotation when the fd's file has lost its name. Either
 // way, each mapping of the file made since the trace last saw an open reach
-// it by a name (or live then) may have outlived it: a doubt, not a finding,
+// it by a name (or an mmap whose -y annotation named it so; or live then) may have outlived it: a doubt, not a finding,
 // since the trace cannot say when the name went, nor whether the file kept
 // another (review 22, Postfix: workers exited holding a table postmap had
 // replaced; review 23, Dovecot under bpftrace and journalctl under strace:
