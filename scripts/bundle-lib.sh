@@ -23,7 +23,8 @@
 #                   snapshot, and meta.json says "attached": false)
 #   maps-end.N.txt  /proc/N/maps at the same moment, for each other traced
 #                   process N still alive then: the target's descendants (and,
-#                   for strace, every process it still traces); at most
+#                   for strace, every process it still traces; for --pid, its
+#                   descendants at the attach, even once it has exited); at most
 #                   OM_MAX_END_PROCESSES of them, OM_MAX_END_BYTES together (om_snapshot_others)
 #   maps-start.linked, maps-end.linked, maps-end.N.linked  beside each maps
 #                   snapshot, the ranges of its lines that print " (deleted)"
@@ -911,8 +912,12 @@ om_note_others_left() {
 }
 
 # om_others_now -> om_snapshot_others for the target's descendants and, for
-# strace while it runs, every process it traces. The descendants are listed
-# up to twice as many as are taken, enough to tell how many more there are.
+# strace while it runs, every process it traces, and (--pid) the processes
+# that were its descendants at the attach, untraced, wherever they are now:
+# they may hold what it mapped, and outlive it (review 59, M5: a child that
+# mapped a file the traced target then removed, the target gone first: no
+# maps-end.N.txt, and the leak read clean, exit 0). The descendants are
+# listed up to twice as many as are taken, enough to tell how many more there are.
 om_others_now() {
   local tree=''
   ((OM_OTHERS_DONE)) && return 0
@@ -929,7 +934,7 @@ om_others_now() {
     om_tracees_of "$OM_TRACER_PID" OM_END_CUT
     tree+=$OM_TREE
   fi
-  om_snapshot_others "$tree"
+  om_snapshot_others "$tree $OM_CHILDREN_AT_ATTACH_TREE"
 }
 
 # om_with_late_stop COMMAND ARG... -> runs COMMAND with SIGINT, SIGTERM and
@@ -1089,6 +1094,7 @@ OM_GONE_CHECKED=0
 OM_GONE_SEEN_S=''      # when the target was first seen gone (epoch seconds, to the microsecond)
 OM_SAME_VIEW=0
 OM_CHILDREN_AT_ATTACH=''  # --pid: the target's descendants at the attach, untraced ("pid,pid"; om_tree_of)
+OM_CHILDREN_AT_ATTACH_TREE=''  # the same as "pid:starttime " entries, for their maps at the end (om_others_now)
 OM_MAX_CHILDREN_NAMED=100
 OM_VIEW_UNREAD=1       # 0 once the target's mount namespace was read: meta.json's sameView is null until then (review 31, F3)
 om_gone_from_start() {
@@ -2073,6 +2079,9 @@ om_finish() {
     if ! ((OM_CMD_MODE)) || [[ ! -f $OM_D/maps-end.txt ]]; then om_end_snapshots; fi
     [[ $OM_THREADS_JSON != '[]' ]] || om_read_process "$OM_PID"
     [[ -n $OM_JVM_VERSION ]] || om_bounded "$OM_JVM_SECONDS" OM_JVM_VERSION om_jvm_version "$OM_PID"
+  elif ((OM_ATTACHED)) && [[ -n $OM_CHILDREN_AT_ATTACH_TREE ]]; then
+    # The target gone, the children it had at the attach may live on (om_others_now).
+    om_with_late_stop om_others_now
   fi
   om_out OM_MAP_COUNT_END om_count_lines "$OM_D/maps-end.txt"
   # The watchdog finishes for a script that died: it counts maps-start.txt itself.
@@ -2545,7 +2554,11 @@ om_run_capture() {
     local entry
     if ((!OM_CMD_MODE)); then
       om_tree_of "$OM_PID" $((OM_MAX_CHILDREN_NAMED + 1)) OM_STOP_REASON
-      for entry in $OM_TREE; do [[ ${entry%%:*} == "$OM_PID" ]] || OM_CHILDREN_AT_ATTACH+="${OM_CHILDREN_AT_ATTACH:+,}${entry%%:*}"; done
+      for entry in $OM_TREE; do
+        [[ ${entry%%:*} == "$OM_PID" ]] && continue
+        OM_CHILDREN_AT_ATTACH+="${OM_CHILDREN_AT_ATTACH:+,}${entry%%:*}"
+        OM_CHILDREN_AT_ATTACH_TREE+="$entry "
+      done
     fi
     # Read once attached, as maps-start.txt is: a chdir from here on is in the trace.
     ((OM_CMD_MODE)) || om_read_cwd "$OM_PID"
