@@ -2284,8 +2284,26 @@ om_status_text() {
   else printf 'exit status %s' "$1"; fi
 }
 
+# om_restore_int ARG... -> this script again, with SIGINT at its default,
+# when it was started with SIGINT ignored: a non-interactive shell starts its
+# background jobs so, and bash cannot trap a signal ignored at its entry, so
+# the capture went on after `kill -INT`, its target traced until a SIGTERM
+# (review 59, L1). The same process (exec), told by OM_INT_IGNORED; a
+# launched command gets SIGINT ignored again, as it would have had. A
+# coreutils env without --default-signal (before 8.31) leaves it as it was.
+om_restore_int() {
+  [[ -z ${OM_INT_IGNORED:-} ]] || return 0
+  om_ignores $$ 2 || return 0
+  env --default-signal=INT true 2>/dev/null || return 0
+  OM_INT_IGNORED=1 exec env --default-signal=INT "$BASH" "$0" "$@"
+}
+
 om_run_capture() {
   local i start_ns tracer_start_ns status=0 tracer_out attached=0 finished=1 v
+  om_restore_int "$@"
+  # Not passed on: a launched command's environment is its own.
+  local int_ignored=${OM_INT_IGNORED:-}
+  export -n OM_INT_IGNORED 2>/dev/null
   # A Ctrl-Z in a terminal is a SIGTSTP to the whole foreground process group:
   # orphanmap, this script, its helpers, the watchdog, the tracer. A stopped
   # strace leaves an attached target stopped at its next system call (State
@@ -2411,9 +2429,9 @@ om_run_capture() {
     mkfifo -m 0600 -- "$fifo" 2>/dev/null || om_die "cannot create .stderr.fifo in $OM_OUT (is its file system full?)"
     (trap '' HUP TERM; exec tee -p -- "$OM_D/tracer.stderr") < "$fifo" >&3 2>/dev/null 7<&- 9<&- &
     if [[ -z $OM_TRACER_STDOUT ]]; then
-      (trap - INT QUIT PIPE TSTP TTIN TTOU; exec "${guard[@]}" "${OM_TRACER_ARGV[@]}") 0<&0 1>&3 2> "$fifo" 7<&- 9<&- &
+      (trap - INT QUIT PIPE TSTP TTIN TTOU; [[ -z ${int_ignored:-} ]] || trap '' INT; exec "${guard[@]}" "${OM_TRACER_ARGV[@]}") 0<&0 1>&3 2> "$fifo" 7<&- 9<&- &
     else
-      (trap - INT QUIT PIPE TSTP TTIN TTOU; exec "${guard[@]}" "${OM_TRACER_ARGV[@]}") 0<&0 >> "$tracer_out" 2> "$fifo" 7<&- 9<&- &
+      (trap - INT QUIT PIPE TSTP TTIN TTOU; [[ -z ${int_ignored:-} ]] || trap '' INT; exec "${guard[@]}" "${OM_TRACER_ARGV[@]}") 0<&0 >> "$tracer_out" 2> "$fifo" 7<&- 9<&- &
     fi
     OM_TRACER_PID=$!
   else
