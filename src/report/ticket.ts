@@ -349,7 +349,7 @@ function diagnosisBlocks(report: Report, resizes: Resizes, redaction: Redaction)
       paragraph(
         strong('Unlinked while mapped. '),
         text(
-          "The file was deleted while a mapping of it was still live. The kernel keeps the file's blocks on disk, and the mapping keeps its slot in vm.max_map_count, until it is unmapped or the process exits. Look for code that deletes the file before unmapping it (in Java, a MappedByteBuffer left to the garbage collector).",
+          "The file was deleted while a mapping of it was still live. The kernel keeps the file's blocks on disk (at most the file's size, however far the mapping reaches), and the mapping keeps its slot in vm.max_map_count, until it is unmapped or the process exits. Look for code that deletes the file before unmapping it (in Java, a MappedByteBuffer left to the garbage collector).",
         ),
       ),
     );
