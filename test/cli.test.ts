@@ -29,7 +29,7 @@ describe('orphanmap analyze', () => {
     const { stdout } = runCli(['analyze', LEAKY, '--format', 'json']);
     const report = JSON.parse(stdout);
     expect(report.schema).toBe('orphanmap/report@1');
-    expect(Object.keys(report.summary)).toEqual(['lines', 'events', 'fileEvents', 'mappingsInDoubt', 'undecided', 'unparsedLines', 'processes', 'findings']);
+    expect(Object.keys(report.summary)).toEqual(['lines', 'events', 'fileEvents', 'mappingsInDoubt', 'removedUnseen', 'undecided', 'unparsedLines', 'processes', 'findings']);
     expect(report.inputs[0]).toMatchObject({ path: LEAKY, format: 'strace', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const finding = report.findings.find((f: Finding) => f.kind === 'unlinked-while-mapped');
     for (const key of [

@@ -30,7 +30,7 @@ afterEach(() => killStillRunning(children));
 
 interface Report {
   findings: unknown[];
-  summary: { mappingsInDoubt: number };
+  summary: { mappingsInDoubt: number; removedUnseen: number };
   warnings: string[];
 }
 
@@ -113,6 +113,12 @@ it.each([
   expect(report.findings).toEqual([]);
   const warning = report.warnings.find((text) => text.includes('of a file the trace holds no mapping of'));
   expect(warning, report.warnings.join('\n')).toContain(told.replace('SEGMENT', segment));
+  // And the headline says the trace cannot give a plain verdict, though --fail-on passes: it is no doubt.
+  expect(report.summary.removedUnseen).toBeGreaterThan(0);
+  expect(runCli(['analyze', trace]).stdout.split('\n')[0]).toBe(
+    `orphanmap: no mapping was seen to outlive its file, but ${report.summary.removedUnseen === 1 ? 'the name of a file' : `${report.summary.removedUnseen} names of files`} the trace holds no mapping of went while a process that ran before the trace ran, and what that process mapped before the trace is not known (see the warnings).`,
+  );
+  expect(runCli(['analyze', trace, '--fail-on', 'error']).status).toBe(0);
 });
 
 it('strace -p by hand: the doubt of a file held since before the trace names one in doubt, not one a finding covers (review 59, M1)', async () => {

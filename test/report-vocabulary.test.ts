@@ -235,7 +235,17 @@ describe('a resize whose new address the trace did not give', () => {
     const report: Report = {
       schema: 'orphanmap/report@1',
       inputs: [{ path: 't', format: 'strace', sha256: '0' }],
-      summary: { lines: 2, events: 2, fileEvents: 2, mappingsInDoubt: 0, undecided: null, unparsedLines: 0, processes: 1, findings: { 'unlinked-while-mapped': 0, 'remapped-without-unmap': 1 } },
+      summary: {
+        lines: 2,
+        events: 2,
+        fileEvents: 2,
+        mappingsInDoubt: 0,
+        removedUnseen: 0,
+        undecided: null,
+        unparsedLines: 0,
+        processes: 1,
+        findings: { 'unlinked-while-mapped': 0, 'remapped-without-unmap': 1 },
+      },
       unparsedSamples: [],
       findings,
       warnings: [],

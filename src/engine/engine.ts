@@ -385,6 +385,16 @@ export class Engine {
    * The mappings a call by a name bpftrace cut may have left without a file
    * (CutNames): neither a finding nor clear, so a verdict cannot pass them.
    */
+  /**
+   * Names of files the trace holds no mapping of that went (or were renamed
+   * over) while a process that ran before the trace ran, in a trace with no
+   * maps snapshot, by processes `keep` accepts (UnknownRemovals): files it
+   * may have mapped before the trace; no doubt, but no plain verdict either.
+   */
+  removedUnseen(keep: (pid: number) => boolean = () => true): number {
+    return this.files.unknownRemovals.countBy(keep);
+  }
+
   mappingsInDoubt(): { pid: number; name: string }[] {
     const found = this.foundFor();
     const others = this.doubtsBesidesGoneAfterExit(found);

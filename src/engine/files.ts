@@ -655,6 +655,20 @@ export class RemovedHeldBeforeTrace {
 export class UnknownRemovals extends FirstOfMany<{ name: string; at: string; pid: number }> {
   /** How many of them a rename went over, a name the trace knew no file by: it may have been free (review 59, H2: dpkg's `mv -f` of a library). */
   renamedOver = 0;
+  /** How many each process removed (Engine.removedUnseen). */
+  private readonly byPid = new Map<number, number>();
+
+  override add(item: { name: string; at: string; pid: number }): void {
+    super.add(item);
+    this.byPid.set(item.pid, (this.byPid.get(item.pid) ?? 0) + 1);
+  }
+
+  /** How many of them processes `keep` accepts removed. */
+  countBy(keep: (pid: number) => boolean): number {
+    let count = 0;
+    for (const [pid, removed] of this.byPid) if (keep(pid)) count += removed;
+    return count;
+  }
 
   note(): string | null {
     const first = this.first;

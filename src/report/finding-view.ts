@@ -415,7 +415,7 @@ export function endStateText(t: Tally): string {
  * when unlinked and what is still mapped at the end are said apart: a JVM
  * that exits releases every orphan, and the headline must not call them still mapped.
  */
-export function headline(findings: readonly Finding[], mappingsInDoubt = 0, undecided: string | null = null): string {
+export function headline(findings: readonly Finding[], mappingsInDoubt = 0, undecided: string | null = null, removedUnseen = 0): string {
   const t = tally(findings);
   const parts: string[] = [];
   if (t.orphans > 0) {
@@ -423,9 +423,14 @@ export function headline(findings: readonly Finding[], mappingsInDoubt = 0, unde
     parts.push(`${plural(t.orphans, 'mapping outlived its file', 'mappings outlived their files')} in ${who} (${endStateText(t)})`);
     if (mappingsInDoubt > 0) parts.push(`${inDoubtText(mappingsInDoubt, true)}: see the warnings)`);
     if (undecided !== null) parts.push(blindText(undecided));
+    if (removedUnseen > 0) parts.push(removedUnseenText(removedUnseen));
   } else {
     const notClear = notClearText(mappingsInDoubt, undecided);
-    parts.push(notClear === null ? 'no mapping outlived its file' : `no mapping was seen to outlive its file, but ${notClear}`);
+    if (notClear !== null) parts.push(`no mapping was seen to outlive its file, but ${notClear}`);
+    // Not a doubt (--fail-on passes): most such names are a daemon's pid files and temporary files. But no plain verdict
+    // either: what the process mapped before the trace is not known (review 59, H2: a library replaced as dpkg does).
+    else if (removedUnseen > 0) parts.push(`no mapping was seen to outlive its file, but ${removedUnseenText(removedUnseen)}`);
+    else parts.push('no mapping outlived its file');
   }
   if (t.byKind['remapped-without-unmap'] > 0) {
     parts.push(`${plural(t.byKind['remapped-without-unmap'], 'resize', 'resizes')} mapped a file again without unmapping the old mapping`);
@@ -467,6 +472,11 @@ export function notClearText(mappingsInDoubt: number, undecided: string | null):
 
 const blindText = (undecided: string): string => `the trace may miss some: ${undecided} (see the warnings)`;
 
+/** Report.summary.removedUnseen, for the headline. */
+const removedUnseenText = (names: number): string =>
+  `${names === 1 ? 'the name of a file' : `${formatCount(names)} names of files`} the trace holds no mapping of went while a process that ran before the trace ran, ` +
+  'and what that process mapped before the trace is not known (see the warnings)';
+
 /** "2 mappings are in doubt (their files may have lost their last names where the trace cannot tell": report.summary.mappingsInDoubt, for the headline and --fail-on. */
 export function inDoubtText(mappings: number, more = false): string {
   const why = mappings === 1 ? 'its file may have lost its last name where the trace cannot tell' : 'their files may have lost their last names where the trace cannot tell';
@@ -482,7 +492,7 @@ export function inDoubtText(mappings: number, more = false): string {
 export function reportHeadline(report: {
   findings: readonly Finding[];
   environment: BundleMeta | null;
-  summary: { events: number; fileEvents: number; lines: number; mappingsInDoubt: number; undecided: string | null };
+  summary: { events: number; fileEvents: number; lines: number; mappingsInDoubt: number; removedUnseen?: number; undecided: string | null };
 }): string {
   const untraced =
     report.findings.length > 0
@@ -490,7 +500,7 @@ export function reportHeadline(report: {
       : report.environment === null
         ? noEventTraced(report.summary.fileEvents, report.summary.lines)
         : untracedTarget(report.environment, report.summary.events, report.summary.lines);
-  return untraced === null ? headline(report.findings, report.summary.mappingsInDoubt, report.summary.undecided) : `no verdict: ${untraced}.`;
+  return untraced === null ? headline(report.findings, report.summary.mappingsInDoubt, report.summary.undecided, report.summary.removedUnseen ?? 0) : `no verdict: ${untraced}.`;
 }
 
 /** "a", "a and b", "a, b and c". */

@@ -24,6 +24,11 @@ export interface Report {
     fileEvents: number;
     /** Mappings a call by a name the tracer cut may have left without a file: no finding, no pass (the headline and --fail-on say so). */
     mappingsInDoubt: number;
+    /**
+     * Names of files the trace holds no mapping of that went, or were renamed over, while a process that ran before
+     * the trace ran, with no maps snapshot (Engine.removedUnseen): counted by the process that removed them.
+     */
+    removedUnseen: number;
     /** Why the trace may lack what a verdict needs (Analysis.undecided), in words; null when nothing says so. No pass while set. */
     undecided: string | null;
     unparsedLines: number;
@@ -111,6 +116,7 @@ export function buildReport(analysis: Analysis, filter: FindingFilter = {}, reda
       events: analysis.events,
       fileEvents: stats.fileEvents,
       mappingsInDoubt: analysis.engine.mappingsInDoubt().filter((doubt) => keepPlace(doubt.pid, [], doubt.name)).length,
+      removedUnseen: analysis.engine.removedUnseen((pid) => filter.pid === undefined || pid === filter.pid),
       undecided: analysis.undecided ?? null,
       unparsedLines: analysis.unparsedLines,
       processes: stats.processes,

@@ -96,6 +96,7 @@ async function rawReportForFinding(finding: Finding, context: ExportContext): Pr
       events: c?.events ?? 0,
       fileEvents: c?.events ?? 0,
       mappingsInDoubt: 0,
+      removedUnseen: 0,
       undecided: null,
       unparsedLines: c?.unparsedLines ?? 0,
       processes: c?.processes ?? 0,
