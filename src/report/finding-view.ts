@@ -425,12 +425,8 @@ export function headline(findings: readonly Finding[], mappingsInDoubt = 0, unde
     if (undecided !== null) parts.push(blindText(undecided));
     if (removedUnseen > 0) parts.push(removedUnseenText(removedUnseen));
   } else {
-    const notClear = notClearText(mappingsInDoubt, undecided);
-    if (notClear !== null) parts.push(`no mapping was seen to outlive its file, but ${notClear}`);
-    // Not a doubt (--fail-on passes): most such names are a daemon's pid files and temporary files. But no plain verdict
-    // either: what the process mapped before the trace is not known (review 59, H2: a library replaced as dpkg does).
-    else if (removedUnseen > 0) parts.push(`no mapping was seen to outlive its file, but ${removedUnseenText(removedUnseen)}`);
-    else parts.push('no mapping outlived its file');
+    const notClear = notClearText(mappingsInDoubt, undecided, removedUnseen);
+    parts.push(notClear === null ? 'no mapping outlived its file' : `no mapping was seen to outlive its file, but ${notClear}`);
   }
   if (t.byKind['remapped-without-unmap'] > 0) {
     parts.push(`${plural(t.byKind['remapped-without-unmap'], 'resize', 'resizes')} mapped a file again without unmapping the old mapping`);
@@ -465,8 +461,11 @@ export function mayBeFalseText(findings: number): string {
  * seen to outlive its file, but": mappings in doubt, and why the trace may
  * miss some (Report.summary.undecided); null when neither.
  */
-export function notClearText(mappingsInDoubt: number, undecided: string | null): string | null {
+export function notClearText(mappingsInDoubt: number, undecided: string | null, removedUnseen = 0): string | null {
   const parts = [...(mappingsInDoubt > 0 ? [`${inDoubtText(mappingsInDoubt)}: see the warnings)`] : []), ...(undecided === null ? [] : [blindText(undecided)])];
+  // Not a doubt (--fail-on passes): most such names are a daemon's pid files and temporary files. But no plain verdict
+  // either: what the process mapped before the trace is not known (review 59, H2: a library replaced as dpkg does).
+  if (removedUnseen > 0) parts.push(removedUnseenText(removedUnseen));
   return parts.length === 0 ? null : parts.join('; and ');
 }
 

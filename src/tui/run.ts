@@ -207,7 +207,7 @@ export async function readIntoStore(inputs: readonly string[], store: TuiStore, 
   const result = await analyze(inputs, analyzeOptionsFor(store, feed));
   feed.sample(result.engine);
   checkedByMapsInto(store, result);
-  const undecided = notClearText(result.engine.mappingsInDoubt().length, result.undecided ?? null);
+  const undecided = notClearText(result.engine.mappingsInDoubt().length, result.undecided ?? null, result.engine.removedUnseen());
   store.finish({ lines: result.lines, events: result.events, unparsedLines: result.unparsedLines, lostEvents: result.lostEvents }, result.warnings, result.untraced?.why ?? null, undecided);
   store.traceSpan(result.span);
   return result;
