@@ -14,7 +14,8 @@
 // through a symlinked directory is the one the lookup found gone by the
 // real path (review 53, S7); a rename of that symlinked directory
 // after the exit is not (review 57, F4), nor a removal of the name a later
-// job wrote anew (review 53, S6).
+// job wrote anew (review 53, S6), renamed or linked to it (code review 60,
+// F7); a read of the name before its removal still lets it explain (F11).
 // Truth: the program's own /proc/self/maps line after the removal.
 //
 // Needs strace and bpftrace.
@@ -46,6 +47,9 @@ it.each([
   ['strace', 'via-moved'],
   ['strace', 'again'],
   ['bpftrace', 'again'],
+  ['strace', 'again-rename'],
+  ['strace', 'again-link'],
+  ['strace', 'child-read'],
 ] as const)(
   'capture --backend %s -- CMD %s: a file another process removed while CMD mapped it until its exit is in doubt',
   async (backend, mode) => {

@@ -593,8 +593,12 @@ export class Engine {
    */
   private releasedNameRenamed(task: Task, event: RenameEvent): void {
     if (event.oldPathCut === true || event.newPathCut === true) return;
+    const to = resolveName(task, event.newDir, event.newPath);
+    // A file renamed to the name makes it anew, as an atomic save does: whether the one the lookup found gone was
+    // still there is not known (code review 60, F7).
+    if (!event.exchange && this.mappings.goneAfterExit.watching) this.mappings.goneAfterExit.nameMade(to, undefined);
     this.mappings.nameChanged(resolveName(task, event.oldDir, event.oldPath), true, event);
-    this.mappings.nameChanged(resolveName(task, event.newDir, event.newPath), false, event);
+    this.mappings.nameChanged(to, false, event);
   }
 
   /**
@@ -697,8 +701,9 @@ export class Engine {
         if (this.mappings.watchesSeededNames && event.pathCut !== true && event.tmpfile !== true) {
           this.mappings.nameOpened(resolveName(task, event.dir, event.path), event.resolvedHint, event.inode ?? null, event);
         }
-        if (this.mappings.goneAfterExit.watching && event.pathCut !== true && event.tmpfile !== true) {
-          this.mappings.goneAfterExit.nameOpened(resolveName(task, event.dir, event.path), event.resolvedHint);
+        // An open that writes the name anew (O_TRUNC, or O_CREAT|O_EXCL): not a read, as a cleaner's of what it then removes (code review 60, F11).
+        if (this.mappings.goneAfterExit.watching && event.pathCut !== true && event.tmpfile !== true && (event.truncated === true || event.created === true)) {
+          this.mappings.goneAfterExit.nameMade(resolveName(task, event.dir, event.path), event.resolvedHint);
         }
         // Without -y, an open of /proc/self/fd/N names the path, not the file it reaches: fd N's.
         this.fds.open(task, event, event.resolvedHint === undefined ? this.procFdFile(task, resolveName(task, event.dir, event.path)) : undefined);
@@ -743,6 +748,8 @@ export class Engine {
         break;
       case 'link':
         if (this.mappings.watchesReleasedNames) this.releasedDirEntryMade(task, event.newDir, event.newPath, event.newPathCut === true, event);
+        // A link succeeds only to a free name: the file the lookup found gone had lost it (code review 60, F7).
+        if (this.mappings.goneAfterExit.watching && event.newPathCut !== true) this.mappings.goneAfterExit.nameMade(resolveName(task, event.newDir, event.newPath), undefined);
         this.files.link(task, event, this.linkedFd(task, event));
         break;
       case 'symlink':

@@ -290,14 +290,15 @@ export class GoneAfterExit {
   }
 
   /**
-   * A traced process opened `name` (`spelled` as -y resolved it) after a
-   * candidate's exit: the name may have led to another file by then (a job
-   * that writes the name anew), and a later removal of it be that file's
-   * (review 53, S6: a leak read clean, exit 0). Not even bpftrace's inode
-   * tells: the exit freed the candidate's file if its name was gone, and a
-   * new file may take its inode number at once.
+   * A traced process made `name` (`spelled` as -y resolved it) anew after a
+   * candidate's exit: an open that writes it (O_TRUNC, O_CREAT|O_EXCL), a
+   * rename or a link to it. The name may have led to another file by then,
+   * and a later removal of it be that file's (review 53, S6; code review 60,
+   * F7: a job writing it anew, or an atomic save, hid a leak: clean, exit 0).
+   * Not even bpftrace's inode tells: the exit freed the candidate's file if
+   * its name was gone, and a new file may take its inode number at once.
    */
-  nameOpened(name: string, spelled: string | undefined): void {
+  nameMade(name: string, spelled: string | undefined): void {
     const named = (known: string) => known === name || known === spelled;
     for (const candidate of this.candidates) {
       if (!candidate.explained && !candidate.reopened && (candidate.names.some(named) || candidate.spellings.some(named))) candidate.reopened = true;

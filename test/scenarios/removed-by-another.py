@@ -3,7 +3,7 @@ capture does not trace, before the program exits (review 50: `git cat-file`
 held packs mapped that an untraced `git repack` removed; it exited, and the
 capture said nothing).
 
-USAGE: python3 removed-by-another.py DIR [renamed|mv|child|child-symlinked|via-moved|again]
+USAGE: python3 removed-by-another.py DIR [renamed|mv|child|child-read|child-symlinked|via-moved|again|again-rename|again-link]
   Maps DIR/held.pack and DIR/released.idx (made by the caller; libc's mmap
   through ctypes, shared; each fd closed at once), unmaps released.idx, and
   writes DIR/mapped. Then waits until held.pack is gone from its name (the
@@ -24,7 +24,11 @@ USAGE: python3 removed-by-another.py DIR [renamed|mv|child|child-symlinked|via-m
   it was (review 57, F4).
   again: a fork child does all of the above (no mode); once it has exited,
   this process writes DIR/held.pack anew and removes it, as a job run again
-  does (review 53, S6).
+  does (review 53, S6); again-rename, again-link: it writes DIR/held.pack.tmp
+  and renames (links) it to DIR/held.pack, an atomic save, before the
+  removal (code review 60, F7).
+  child-read: as child, the parent reading scratch.bin before it removes it
+  (code review 60, F11: a read makes no file anew).
 """
 import ctypes
 import mmap
@@ -51,13 +55,16 @@ def map_whole(name):
 
 directory = os.path.abspath(sys.argv[1])
 mode = sys.argv[2] if len(sys.argv) > 2 else ""
-if mode in ("child", "child-symlinked"):
+if mode in ("child", "child-read", "child-symlinked"):
     scratch = os.path.join(directory, "via" if mode == "child-symlinked" else "", "scratch.bin")
     child = os.fork()
     if child == 0:
         map_whole(scratch)
         os._exit(0)
     os.waitpid(child, 0)
+    if mode == "child-read":
+        with open(scratch, "rb") as read:
+            read.read()
     os.unlink(scratch)
 if mode == "via-moved":
     child = os.fork()
@@ -65,13 +72,18 @@ if mode == "via-moved":
         os.waitpid(child, 0)
         os.rename(os.path.join(directory, "via"), os.path.join(directory, "via.old"))
         sys.exit(0)
-if mode == "again":
+if mode.startswith("again"):
     child = os.fork()
     if child != 0:
         os.waitpid(child, 0)
         again = os.path.join(directory, "held.pack")
-        with open(again, "w") as new:
+        with open(again if mode == "again" else again + ".tmp", "w") as new:
             new.write("new\n")
+        if mode == "again-rename":
+            os.rename(again + ".tmp", again)
+        elif mode == "again-link":
+            os.link(again + ".tmp", again)
+            os.unlink(again + ".tmp")
         os.unlink(again)
         sys.exit(0)
 held = os.path.join(directory, "held.pack")
