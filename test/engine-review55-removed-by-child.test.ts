@@ -40,6 +40,7 @@ it.each([
   ['fork-exit', 'removes once the attached process has exited, its fork holding the mapping (code review 57, F5)'],
   ['open-rm', 'removes while it holds the file open (review 59, H1)'],
   ['open-rename', 'renames another file over while it holds the file open (review 59, H1: gdbm’s reorganize)'],
+  ['link-rm', 'links to a second name, then removes both (code review 60, F3)'],
 ] as const)('strace -p by hand (%s): a mapped file a child of the attached process %s is in doubt, and the trace is said to be attached', async (how, _what) => {
   const work = workspace(`review55-removed-by-child-${how}`);
   const directory = join(work, 'w');

@@ -2200,6 +2200,9 @@ export class Files {
       // makes a doubt, as for a file the trace never saw (review 59, H1: gdbm's reorganize by another process), and
       // a file the trace holds no mapping of counts in UnknownRemovals (review 59, H2: dpkg's backup link removed).
       this.unknownRemoved.note(name, event, by.ownerTgid);
+      // Under every name it had: an fd shows the file "(deleted)" by the name it was opened by, which an earlier call
+      // may have removed (code review 60, F3: `ln f f.bak; rm f; rm f.bak`, the fd shown as f).
+      for (const had of file.history) if (had !== name) this.unknownRemoved.note(had, event, by.ownerTgid);
       if (file.recordCount === 0) this.unknownRemovals.add({ name: this.unknownRemovals.count === 0 ? flatCopy(name) : name, at: `${event.place.file}:${event.place.line}`, pid: by.ownerTgid });
     }
     if (file.runningIn > 0) this.images.lostLastName(file, event);
