@@ -934,7 +934,12 @@ om_others_now() {
     om_tracees_of "$OM_TRACER_PID" OM_END_CUT
     tree+=$OM_TREE
   fi
-  om_snapshot_others "$tree $OM_CHILDREN_AT_ATTACH_TREE"
+  # The children at the attach that are not among them (listed once: the count of those left out counts each once).
+  local entry
+  for entry in $OM_CHILDREN_AT_ATTACH_TREE; do
+    [[ " $tree " == *" ${entry%%:*}:"* ]] || tree+=" $entry"
+  done
+  om_snapshot_others "$tree"
 }
 
 # om_with_late_stop COMMAND ARG... -> runs COMMAND with SIGINT, SIGTERM and
