@@ -33,7 +33,6 @@ function analyze(trace: string): Report {
   return JSON.parse(result.stdout) as Report;
 }
 
-/** A trace written by hand, as a file: its path. */
 /**
  * The warning every trace that does not start at an execve gets once a name goes (UnknownRemovals): process 200
  * ran before it, and may have mapped /srv/app then (review 59, H2). Not the execve's warning these cases are about.
@@ -42,6 +41,7 @@ function ofPreTraceRemoval(warning: string): boolean {
   return warning.startsWith('the name /srv/app, of a file the trace holds no mapping of, went at ');
 }
 
+/** A trace written by hand, as a file: its path. */
 function handTrace(lines: string[]): string {
   const trace = join(mkdtempSync(join(tmpdir(), 'om-exec-hand-')), 'trace.txt');
   writeFileSync(trace, `${lines.join('\n')}\n`);

@@ -133,5 +133,5 @@ it('strace -f -p with the recommended filter: the leader whose only line is its 
   const report = JSON.parse(result.stdout) as { findings: Finding[]; warnings: string[] };
   const orphans = report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped');
   expect(orphans.map((finding) => `${finding.pid} ${finding.address}`)).toEqual([`${filteredTruth.pid} ${filteredTruth.deleted[0]!.address}`]);
-  expect(report.warnings.join('\n')).toContain(`the lowest thread id names it, thread ${filteredTruth.pid}, whose only line is its exit`);
+  expect(report.warnings.join('\n')).toContain(`its leader is thread ${filteredTruth.pid}, which made no call orphanmap follows and exited last of its threads`);
 }, 60_000);

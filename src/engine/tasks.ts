@@ -402,6 +402,8 @@ export class Tasks {
     // (review 28: the group was taken for gone, and a thread's later unlink of a mapped file for clean). strace reports
     // the leader's exit only once the whole group is gone.
     const groupGone = event.groupDead ?? ((group.leaderKnown && task.tid === group.tgid) || (group.membershipKnown && group.tasks.size === 0));
+    // A thread of the guessed process with lines of its own exited after any exit-only one: that was no leader.
+    if (group === this.guessed.group) this.lastExitOnly = null;
     if (!groupGone) return;
     for (const other of [...group.tasks]) this.detach(other, event);
     if (this.groups.get(group.tgid) === group) this.groups.delete(group.tgid);
@@ -451,17 +453,22 @@ export class Tasks {
 
   /** See Engine.unfollowedThreadsFrom. */
   lowestUnfollowedTid = Number.POSITIVE_INFINITY;
-  /** The lowest thread id whose only line is its exit (`+++ exited with 0 +++`), Infinity: none (nameGuessedProcess). */
-  private lowestExitOnlyTid = Number.POSITIVE_INFINITY;
+  /**
+   * The thread whose exit was the last thread exit of the guessed process
+   * (nameGuessedProcess), when it had no other line; null otherwise.
+   */
+  private lastExitOnly: number | null = null;
 
   /**
    * `tid`, not a task, exited: strace prints an attached process's leader's
    * exit once its whole group is gone, and under a filter that may be the
    * leader's only line (review 50, item 6: a JVM's leader waits in
-   * pthread_join, its exit_group made by another thread).
+   * pthread_join, its exit_group made by another thread). Only the last such
+   * exit names it: an idle worker's only line is its exit too, and after pids
+   * wrapped its tid may be below the leader's (code review 60, F8).
    */
   exitOnly(tid: number): void {
-    if (tid < this.lowestExitOnlyTid) this.lowestExitOnlyTid = tid;
+    this.lastExitOnly = tid;
   }
 
   /**
@@ -477,11 +484,13 @@ export class Tasks {
     this.noteUnannounced();
     const group = this.guessed.group;
     if (group === null || group.leaderKnown) return;
-    const unfollowed = Math.min(this.lowestUnfollowedTid, this.lowestExitOnlyTid);
+    const unfollowed = this.lowestUnfollowedTid;
     // Not a child the trace saw cloned, though it has exited since (review 47, P2: a postmaster's first fork child,
     // below it after pids wrapped, named the postmaster, and --pid of the real one dropped its leak).
-    const quiet = unfollowed < this.guessed.lowestTid && !this.byTid.has(unfollowed) && !this.unsureClones.has(unfollowed) && !this.groups.has(unfollowed) && !this.bornLow.has(unfollowed);
-    const lowest = quiet ? unfollowed : this.guessed.lowestTid;
+    const unseen = (tid: number) => !this.byTid.has(tid) && !this.unsureClones.has(tid) && !this.groups.has(tid) && !this.bornLow.has(tid);
+    const quiet = unfollowed < this.guessed.lowestTid && unseen(unfollowed);
+    const exited = this.lastExitOnly !== null && unseen(this.lastExitOnly) ? this.lastExitOnly : null;
+    const lowest = exited ?? (quiet ? unfollowed : this.guessed.lowestTid);
     const hint = this.hints.pidHint;
     const fromHint = hint !== undefined && hint <= lowest && (hint === group.tgid || !this.groups.has(hint));
     const pid = fromHint ? hint : lowest;
@@ -490,9 +499,11 @@ export class Tasks {
       `${tids} ran before the trace began and showed no clone: taken as one process, pid ${pid}` +
         (fromHint
           ? ' (from --pid)'
-          : quiet
-            ? `; nothing in the trace shows which thread is its leader, so the lowest thread id names it, thread ${unfollowed}, ${unfollowed === this.lowestUnfollowedTid ? 'whose lines are only calls orphanmap does not follow' : 'whose only line is its exit'}: pass --pid PID to name it yourself`
-            : '; nothing in the trace shows which thread is its leader, so the lowest thread id names it: pass --pid PID to name it yourself') +
+          : quiet && unfollowed === lowest
+            ? `; nothing in the trace shows which thread is its leader, so the lowest thread id names it, thread ${unfollowed}, whose lines are only calls orphanmap does not follow: pass --pid PID to name it yourself`
+            : exited !== null
+              ? `; its leader is thread ${exited}, which made no call orphanmap follows and exited last of its threads (strace prints a leader's exit once every thread is gone): pass --pid PID to name it yourself`
+              : '; nothing in the trace shows which thread is its leader, so the lowest thread id names it: pass --pid PID to name it yourself') +
         ". A thread's exit is not taken for the process's." +
         (this.guessed.count > 1
           ? ' If the trace was not attached but launched with a filter that left out execve and clone (-e trace=…), they may be processes, each with its own fds and mappings, ' +
