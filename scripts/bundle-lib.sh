@@ -1100,6 +1100,7 @@ OM_GONE_SEEN_S=''      # when the target was first seen gone (epoch seconds, to 
 OM_SAME_VIEW=0
 OM_CHILDREN_AT_ATTACH=''  # --pid: the target's descendants at the attach, untraced ("pid,pid"; om_tree_of)
 OM_CHILDREN_AT_ATTACH_TREE=''  # the same as "pid:starttime " entries, for their maps at the end (om_others_now)
+OM_WATCHDOG_PID='' OM_WATCHDOG_ST=''  # the watchdog this script started (om_watchdog), ended once the bundle is finished
 OM_MAX_CHILDREN_NAMED=100
 OM_VIEW_UNREAD=1       # 0 once the target's mount namespace was read: meta.json's sameView is null until then (review 31, F3)
 om_gone_from_start() {
@@ -2447,6 +2448,8 @@ om_run_capture() {
   local script_st
   om_identify $$ script_st
   om_watchdog "$$" "$script_st" 3>&- 7<&- &
+  OM_WATCHDOG_PID=$!
+  om_identify "$OM_WATCHDOG_PID" OM_WATCHDOG_ST
 
   # Wait for the attach (-p) or for the launched command to exec (-- CMD),
   # by the clock: on a busy host each turn of this loop takes longer than its
@@ -2659,6 +2662,14 @@ om_run_capture() {
   fi
 
   om_finish "${OM_STOP_REASON:-target-exited}" || finished=0
+  # The bundle is finished and the tracer gone: the watchdog has nothing left to do, and ends at once rather than at
+  # its next look (every 0.25 s, longer on a busy host), so that no process of the capture outlives it (a CI run of
+  # capture-ctrl-c found one, a copy of this script, 500 ms after the capture had ended).
+  # Only while it is that very process: bash reaps a child that ended, and its pid may be another's by now.
+  if [[ -n $OM_WATCHDOG_PID ]] && om_alive "$OM_WATCHDOG_PID" "$OM_WATCHDOG_ST"; then
+    kill -KILL "$OM_WATCHDOG_PID" 2>/dev/null
+    wait "$OM_WATCHDOG_PID" 2>/dev/null
+  fi
   exec 3>&-
   # Where the bundle is now: whoever owns a directory above it may have moved
   # it, and named it as they like (a newline, escape sequences). The x keeps
