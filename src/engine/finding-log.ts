@@ -333,9 +333,16 @@ export class FindingLog {
    * times). Nothing when it holds what the finding already says.
    */
   heldLater(finding: Finding, held: Held, by: HeldLater['by'], event: EventBase): void {
-    const now = heldNow(finding);
     const ranges = held.ranges ?? [{ address: hex(held.address), length: held.length }];
-    if (now.length === ranges.length && now.every((range, k) => range.address === ranges[k]!.address && range.length === ranges[k]!.length)) return;
+    const same = (now: readonly { address: string; length: number }[]) =>
+      now.length === ranges.length && now.every((range, k) => range.address === ranges[k]!.address && range.length === ranges[k]!.length);
+    if (same(heldNow(finding))) return;
+    // Back to what it held when decided (a munmap that failed put it back): nothing changed after all.
+    if (same(finding.ranges ?? [finding])) {
+      delete finding.heldLater;
+      this.push({ type: 'updated', finding });
+      return;
+    }
     const first = finding.heldLater === undefined;
     finding.heldLater = { address: hex(held.address), length: held.length, ...(held.ranges === undefined ? {} : { ranges: held.ranges }), by, at: atOf(event) };
     if (first) this.push({ type: 'updated', finding });

@@ -852,6 +852,8 @@ export class Mappings {
       }
       if (!space.restore(part)) continue;
       if (mapping.pendingOrphan !== null) mapping.pendingOrphan.held = stillMapped(mapping);
+      // Its findings say what it holds again: whole, as when decided, or what an earlier call left (code review 60, F10).
+      this.heldLater(mapping, 'munmap', event);
     }
   }
 
