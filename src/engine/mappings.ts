@@ -19,7 +19,7 @@ import { AddressSpace, pageEnd, type Piece, type Pieced } from './address-space.
 import type { Counters } from './counters.js';
 import type { Fds } from './fds.js';
 import { DoubtfulCalls, type FileNode, type Files, sameInode as sameInodes } from './files.js';
-import { UNNAMED_HOLDERS } from './replaced-names.js';
+import { total, UNNAMED_HOLDERS } from './replaced-names.js';
 import type { EvidenceMark } from './kept-evidence.js';
 import type { RunningImages } from './images.js';
 import { atOf, heldOf, stillMapped, type FindingLog, type Held } from './finding-log.js';
@@ -646,7 +646,11 @@ export class Mappings {
     // strace -y names the fd's file as the kernel does: by a name the trace knows it, the file still had that name,
     // as an open by it would show (ReplacedNames: review 59, M3, a file grown by 50 remaps, each unmapped first, then
     // removed out of sight, made 50 doubts where /proc showed 1).
-    if (event.fdHint !== undefined && event.fdDeleted !== true && file.heldSince !== null && !file.gone && file.names.has(event.fdHint)) file.sighted();
+    // Only when a mapping went since the last sighting (its count is more than those live): otherwise the count is
+    // those live already, and a walk of them per mmap made 40,000 windows of one file quadratic (code review 60, F1).
+    if (event.fdHint !== undefined && event.fdDeleted !== true && file.heldSince !== null && !file.gone && file.names.has(event.fdHint) && total(file.heldSince) !== file.recordCount) {
+      file.sighted();
+    }
     // The file's link count (bpftrace) may say what its names could not: before this mapping is made.
     if (event.nlink !== undefined) this.files.linkCountSeen(file, event.nlink, event, 'mmap', space);
     const mappedAt = atOf(event);

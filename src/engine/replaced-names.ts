@@ -191,7 +191,8 @@ function howSeen(doubt: Doubt): string {
   }
 }
 
-function total(held: HeldSince): number {
+/** How many mappings `held` counts, in all its processes. */
+export function total(held: HeldSince): number {
   let sum = 0;
   for (const mappings of held.values()) sum += mappings;
   return sum;
