@@ -681,7 +681,7 @@ export const GROWN_OUT_OF_SIGHT =
 export function emptiedByOpen(at: string): string {
   return (
     `The size change between them was an open with O_TRUNC at ${at}, which emptied the file under the older mapping, still live: ` +
-    'a rewrite to the same size maps the same length again, and the older mapping then reads what the rewrite put there.'
+    "the older mapping then reads what the rewrite put there, or faults (SIGBUS) past the file's new end, even when the rewrite brought it back to its old size."
   );
 }
 
