@@ -41,6 +41,7 @@ it.each([
   ['open-rm', 'removes while it holds the file open (review 59, H1)'],
   ['open-rename', 'renames another file over while it holds the file open (review 59, H1: gdbm’s reorganize)'],
   ['link-rm', 'links to a second name, then removes both (code review 60, F3)'],
+  ['mv-rm', 'moves to a new name, then removes (code review 60, F4)'],
 ] as const)('strace -p by hand (%s): a mapped file a child of the attached process %s is in doubt, and the trace is said to be attached', async (how, _what) => {
   const work = workspace(`review55-removed-by-child-${how}`);
   const directory = join(work, 'w');
@@ -53,18 +54,22 @@ it.each([
     await waitFor('the program to close its fd', () => output().includes('\nclosed\n'), 20_000);
   });
   program.stdin!.end();
-  // The kernel's word: the mapping outlived the file's name.
-  expect(output().split('\n')[1]).toMatch(new RegExp(` ${segment} \\(deleted\\)$`));
+  // The kernel's word: the mapping outlived the file's name (mv-rm's last, seg.idx.old).
+  const last = how === 'mv-rm' ? `${segment}.old` : segment;
+  expect(output().split('\n')[1]).toMatch(new RegExp(` ${last} \\(deleted\\)$`));
 
   const report = JSON.parse(runCli(['analyze', trace, '--format', 'json']).stdout) as Report;
   expect(report.findings).toEqual([]);
   expect(report.summary.mappingsInDoubt).toBe(1);
-  const held = report.warnings.filter((warning) => warning.startsWith(`the last name of ${segment} went at `));
+  const held = report.warnings.filter((warning) => warning.startsWith(`the last name of ${last} went at `));
   expect(held).toHaveLength(1);
   // The fd closed is the attached process's, or under fork-exit its fork child's.
   expect(held[0]).toMatch(how === 'fork-exit' ? /a file process \d+ held open since before the trace/ : new RegExp(`a file process ${pid} held open since before the trace`));
   expect(report.warnings.some((warning) => warning.includes('the trace does not start at an execve'))).toBe(true);
   expect(runCli(['analyze', trace, '--fail-on', 'error']).status).toBe(2);
+  // coreutils mv renames with RENAME_NOREPLACE, which succeeds only onto a free name: no name went by it, only by the rm.
+  if (how === 'mv-rm') expect(readFileSync(trace, 'utf8')).toMatch(/renameat2\(.*RENAME_NOREPLACE\) = 0/);
+  if (how === 'mv-rm') expect(report.summary.removedUnseen).toBe(1);
 });
 
 it('strace -ff -p by hand, filtered: the set is said to be attached though the child’s file starts at its execve (code review 57, F6)', async () => {

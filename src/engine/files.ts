@@ -1760,13 +1760,14 @@ export class Files {
     // (RemovedHeldBeforeTrace), as for an unlink (review 55, H3; review 57, F11: an atomic save, `mv new seg.idx`,
     // over a file mapped before `strace -p`, read as clean). Counted in UnknownRemovals as a rename over a name, which
     // may have been free (review 59, H2: a library loaded before the attach, replaced as dpkg does, read clean).
-    if (replaced === undefined && this.removedWhereUnseenMapsRun(task.space)) {
+    // (Not with RENAME_NOREPLACE, coreutils mv's: it succeeds only where no file had the name: code review 60, F4.)
+    if (replaced === undefined && event.noReplace !== true && this.removedWhereUnseenMapsRun(task.space)) {
       this.unknownRemoved.note(to, event, task.group.tgid);
       this.unknownRemovals.add({ name: this.unknownRemovals.count === 0 ? flatCopy(to) : to, at: `${event.place.file}:${event.place.line}`, pid: task.group.tgid });
       this.unknownRemovals.renamedOver++;
     }
     // A name of no file the trace knows may be a hidden one (HiddenLinks), which a rename over it removes.
-    if (replaced === undefined && !symlinkTo && !toElsewhere && this.hidden.watching) this.hidden.untiedRemoval(event);
+    if (replaced === undefined && event.noReplace !== true && !symlinkTo && !toElsewhere && this.hidden.watching) this.hidden.untiedRemoval(event);
     // Renaming over an existing name unlinks the file that had it.
     if (replaced !== undefined && replaced !== moving) {
       if (replaced.recordCount === 0 && to.startsWith('/') && !this.toldApart(replaced)) this.checkAliased(task, event, 'rename to', to, replaced, hasDotDot(event.newPath));

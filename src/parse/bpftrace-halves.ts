@@ -4,7 +4,7 @@
 // Here the two become one event. Pure.
 import { FieldReader, parseFields } from './bpftrace-fields.js';
 import { dirRef, numberAt, scanRecordHead, type BpftraceRecord, type Half, type SecondRecord } from './bpftrace-line.js';
-import { AT_SYMLINK_FOLLOW, RENAME_EXCHANGE, type EventBase, type LinkEvent, type RenameEvent, type SymlinkEvent, type TraceEvent } from './events.js';
+import { AT_SYMLINK_FOLLOW, RENAME_EXCHANGE, RENAME_NOREPLACE, type EventBase, type LinkEvent, type RenameEvent, type SymlinkEvent, type TraceEvent } from './events.js';
 
 /** Joins a rename/link/symlink half with its second record (same tid and ns) into one event. */
 export function joinHalf(half: Half, second: SecondRecord): BpftraceRecord {
@@ -46,6 +46,7 @@ export function joinHalf(half: Half, second: SecondRecord): BpftraceRecord {
   let event: TraceEvent;
   if (second.kind === 'rename') {
     event = Object.assign(base, { kind: 'rename', oldDir, oldPath: half.path, newDir, newPath, exchange: (flags & RENAME_EXCHANGE) !== 0 } satisfies Omit<RenameEvent, keyof EventBase>);
+    if ((flags & RENAME_NOREPLACE) !== 0) (event as RenameEvent).noReplace = true;
   } else {
     const link: LinkEvent = Object.assign(base, { kind: 'link', oldDir, oldPath: half.path, newDir, newPath } satisfies Omit<LinkEvent, keyof EventBase>);
     if ((flags & AT_SYMLINK_FOLLOW) !== 0) link.followsSymlink = true;

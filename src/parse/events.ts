@@ -323,6 +323,8 @@ export interface RenameEvent extends EventBase {
   newPath: string;
   /** RENAME_EXCHANGE swaps the two names. */
   exchange: boolean;
+  /** RENAME_NOREPLACE (coreutils mv): the call succeeds only when nothing had the new name, so it replaced no file. */
+  noReplace?: true;
   inode?: Inode;
   oldPathCut?: PathCut;
   newPathCut?: PathCut;
@@ -503,6 +505,8 @@ export const CLONE_FILES = 0x400;
 export const CLONE_VFORK = 0x4000;
 export const CLONE_THREAD = 0x10000;
 export const RENAME_EXCHANGE = 0x2;
+/** renameat2's RENAME_NOREPLACE. */
+export const RENAME_NOREPLACE = 0x1;
 export const AT_REMOVEDIR = 0x200;
 export const AT_SYMLINK_FOLLOW = 0x400;
 export const CLOSE_RANGE_CLOEXEC = 0x4;

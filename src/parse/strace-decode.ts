@@ -15,9 +15,11 @@ import {
   O_TMPFILE,
   O_TRUNC,
   RENAME_EXCHANGE,
+  RENAME_NOREPLACE,
   AT_REMOVEDIR,
   AT_SYMLINK_FOLLOW,
   type DirRef,
+  type RenameEvent,
   type CloneEvent,
   type CloseEvent,
   type DupEvent,
@@ -710,10 +712,22 @@ function decodeRenameOrLink(call: Call): DecodeResult {
     );
   }
   const flags = name === 'renameat2' ? flagsArg(call, 4, RENAME_FLAGS) : 0;
-  return withExtras(
-    { kind: 'rename', oldDir, oldPath: from, newDir, newPath: to, exchange: (flags & RENAME_EXCHANGE) !== 0, place: base.place, time: base.time, seconds: base.seconds, tid: base.tid, raw: base.raw },
-    base,
-  );
+  const event: RenameEvent = {
+    kind: 'rename',
+    oldDir,
+    oldPath: from,
+    newDir,
+    newPath: to,
+    exchange: (flags & RENAME_EXCHANGE) !== 0,
+    place: base.place,
+    time: base.time,
+    seconds: base.seconds,
+    tid: base.tid,
+    raw: base.raw,
+  };
+  // Set only for RENAME_NOREPLACE (coreutils mv): every other rename keeps the shape it had.
+  if ((flags & RENAME_NOREPLACE) !== 0) event.noReplace = true;
+  return withExtras(event, base);
 }
 
 function decodeSymlink(call: Call): DecodeResult {

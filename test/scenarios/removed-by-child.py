@@ -2,7 +2,7 @@
 a child this process starts (review 55, H1: a Berkeley DB holder attached
 by `strace -p` ran db_recover, which removed the region files it mapped).
 
-USAGE: python3 removed-by-child.py DIR [mv|spawn|fork-exit|open-rm|open-rename|dpkg-mv|dpkg-link|link-rm|two]
+USAGE: python3 removed-by-child.py DIR [mv|spawn|fork-exit|open-rm|open-rename|dpkg-mv|dpkg-link|link-rm|mv-rm|two]
   Maps DIR/seg.idx (8 KiB, made by the caller; libc's mmap through ctypes,
   shared), keeps its fd, and prints its pid. At a line on stdin, runs
   `rm DIR/seg.idx` (mv: writes DIR/seg.idx.new and runs `mv DIR/seg.idx.new
@@ -16,7 +16,8 @@ USAGE: python3 removed-by-child.py DIR [mv|spawn|fork-exit|open-rm|open-rename|d
   shell replaces seg.idx as dpkg replaces a library: a new file renamed over
   it (dpkg-link: after a backup link seg.idx.dpkg-tmp, removed at the end):
   review 59, H2; link-rm: a shell links seg.idx to seg.idx.bak and removes
-  both, the fd kept: code review 60, F3; two: DIR/other.idx (made by the caller) is mapped and
+  both, the fd kept: code review 60, F3; mv-rm: a shell moves seg.idx to a
+  new name (coreutils mv: RENAME_NOREPLACE) and removes it: F4; two: DIR/other.idx (made by the caller) is mapped and
   held too, and seg.idx mapped again through its fd once traced, before `rm`
   removes both: review 59, M1), prints its own
   /proc/self/maps line of the mapping, closes the fd, and prints "closed".
@@ -53,6 +54,7 @@ SHELL = {
     "dpkg-mv": 'head -c 8192 /dev/zero > "$1.dpkg-new" && mv -f "$1.dpkg-new" "$1"',
     "dpkg-link": 'ln "$1" "$1.dpkg-tmp" && head -c 8192 /dev/zero > "$1.dpkg-new" && mv -f "$1.dpkg-new" "$1" && rm "$1.dpkg-tmp"',
     "link-rm": 'ln "$1" "$1.bak" && rm "$1" && rm "$1.bak"',
+    "mv-rm": 'mv "$1" "$1.old" && rm "$1.old"',
 }
 if mode in HELPER:
     subprocess.run([sys.executable, "-c", HELPER[mode], segment], check=True)
@@ -74,7 +76,7 @@ elif mode == "spawn":
 else:
     subprocess.run(["rm", segment], check=True)
 with open("/proc/self/maps") as maps:
-    print(next(line for line in maps if line.rstrip("\n").endswith(segment + " (deleted)")).rstrip("\n"), flush=True)
+    print(next(line for line in maps if line.rstrip("\n").endswith(" (deleted)") and " " + segment in line).rstrip("\n"), flush=True)
 if not mode.startswith("dpkg-"):
     os.close(fd)
 if mode == "two":
