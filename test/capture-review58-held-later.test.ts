@@ -22,17 +22,12 @@ const SCENARIOS = join(import.meta.dirname, 'scenarios');
 
 /** Waits to be traced, then leaks moved.dat, head.dat and cut.dat (256 KiB each) and changes each mapping as its comment says. */
 const PROGRAM = `
-import ctypes, mmap, os, sys, time
+import mmap, os, sys, time
 sys.path.insert(0, ${JSON.stringify(SCENARIOS)})
-from deleted_maps import traced
+from deleted_maps import libc_calls, traced
 while not traced():
     time.sleep(0.05)
-libc = ctypes.CDLL(None, use_errno=True)
-libc.mmap.restype = ctypes.c_void_p
-libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
-libc.mremap.restype = ctypes.c_void_p
-libc.mremap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_int, ctypes.c_void_p]
-libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+libc = libc_calls()
 KIB = 1024
 MREMAP_MAYMOVE_FIXED = 3
 def leak(name):

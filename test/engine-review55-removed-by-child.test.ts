@@ -28,6 +28,25 @@ beforeAll(() => {
 
 afterEach(() => killStillRunning(children));
 
+/**
+ * removed-by-child.py DIR HOW (DIR/seg.idx made here, 8 KiB), `strace -p PID -f -yy` attached by hand while it does
+ * what HOW says and says "closed"; its trace, pid and output (its pid, then its own maps line of seg.idx).
+ */
+async function attachedWhileRemoved(name: string, how: string): Promise<{ segment: string; pid: number; output: () => string; trace: string }> {
+  const work = workspace(name);
+  const directory = join(work, 'w');
+  const segment = join(directory, 'seg.idx');
+  writeFileSync(segment, Buffer.alloc(8192, 'i'));
+  const { program, pid, output } = await startScenario('removed-by-child.py', [directory, how], children);
+  const trace = join(work, 'trace.txt');
+  await underStraceAttached(pid, ['-yy'], trace, children, async () => {
+    program.stdin!.write('go\n');
+    await waitFor('the program to say it is done', () => output().includes('\nclosed\n'), 20_000);
+  });
+  program.stdin!.end();
+  return { segment, pid, output, trace };
+}
+
 interface Report {
   findings: unknown[];
   summary: { mappingsInDoubt: number; removedUnseen: number };
@@ -43,17 +62,7 @@ it.each([
   ['link-rm', 'links to a second name, then removes both (code review 60, F3)'],
   ['mv-rm', 'moves to a new name, then removes (code review 60, F4)'],
 ] as const)('strace -p by hand (%s): a mapped file a child of the attached process %s is in doubt, and the trace is said to be attached', async (how, _what) => {
-  const work = workspace(`review55-removed-by-child-${how}`);
-  const directory = join(work, 'w');
-  const segment = join(directory, 'seg.idx');
-  writeFileSync(segment, Buffer.alloc(8192, 'i'));
-  const { program, pid, output } = await startScenario('removed-by-child.py', [directory, how], children);
-  const trace = join(work, 'trace.txt');
-  await underStraceAttached(pid, ['-yy'], trace, children, async () => {
-    program.stdin!.write('go\n');
-    await waitFor('the program to close its fd', () => output().includes('\nclosed\n'), 20_000);
-  });
-  program.stdin!.end();
+  const { segment, pid, output, trace } = await attachedWhileRemoved(`review55-removed-by-child-${how}`, how);
   // The kernel's word: the mapping outlived the file's name (mv-rm's last, seg.idx.old).
   const last = how === 'mv-rm' ? `${segment}.old` : segment;
   expect(output().split('\n')[1]).toMatch(new RegExp(` ${last} \\(deleted\\)$`));
@@ -100,17 +109,7 @@ it.each([
   ['dpkg-mv', 'the name SEGMENT, of a file the trace holds no mapping of, was renamed over'],
   ['dpkg-link', 'the name SEGMENT.dpkg-tmp, of a file the trace holds no mapping of, went'],
 ] as const)('strace -p by hand (%s): a file mapped before the attach, its fd closed, replaced as dpkg replaces a library, is named in a warning (review 59, H2)', async (how, told) => {
-  const work = workspace(`review59-replaced-${how}`);
-  const directory = join(work, 'w');
-  const segment = join(directory, 'seg.idx');
-  writeFileSync(segment, Buffer.alloc(8192, 'i'));
-  const { program, pid, output } = await startScenario('removed-by-child.py', [directory, how], children);
-  const trace = join(work, 'trace.txt');
-  await underStraceAttached(pid, ['-yy'], trace, children, async () => {
-    program.stdin!.write('go\n');
-    await waitFor('the program to say it is done', () => output().includes('\nclosed\n'), 20_000);
-  });
-  program.stdin!.end();
+  const { segment, output, trace } = await attachedWhileRemoved(`review59-replaced-${how}`, how);
   // The kernel's word: the mapping outlived the file's name.
   expect(output().split('\n')[1]).toMatch(new RegExp(` ${segment} \\(deleted\\)$`));
 

@@ -32,7 +32,7 @@ import mmap
 import os
 import sys
 
-from deleted_maps import deleted_mappings, traced
+from deleted_maps import deleted_mappings, libc_calls, traced
 
 directory = os.path.abspath(sys.argv[1])
 how = sys.argv[2] if len(sys.argv) > 2 else "unmapped"
@@ -46,12 +46,7 @@ fd = os.open(seg, os.O_RDWR)
 kept = mmap.mmap(fd, 8192)
 os.close(fd)
 address = mapped_at = ctypes.addressof(ctypes.c_char.from_buffer(kept))
-libc = ctypes.CDLL(None, use_errno=True)
-libc.mmap.restype = ctypes.c_void_p
-libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
-libc.mremap.restype = ctypes.c_void_p
-libc.mremap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_int, ctypes.c_void_p]
-libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+libc = libc_calls()
 libc.syscall.restype = ctypes.c_long
 # Where "moved" moves it: anonymous memory, mapped before the trace, which MREMAP_FIXED replaces.
 spare = libc.mmap(None, 8192, 0, 0x02 | 0x20, -1, 0) if how == "moved" else None

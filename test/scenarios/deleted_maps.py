@@ -57,6 +57,19 @@ def map_and_unlink(path, size):
     return kept
 
 
+def libc_calls():
+    """libc, with mmap, mremap and munmap typed for addresses (ctypes takes
+    every argument and result for an int otherwise): for the scenarios that
+    map, move and cut mappings themselves."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+    libc.mremap.restype = ctypes.c_void_p
+    libc.mremap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_int, ctypes.c_void_p]
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    return libc
+
+
 def mmap_shared(fd, size):
     """libc's mmap of `size` bytes of the file open as `fd`, shared, to read
     and write. Python's mmap module keeps a copy of the fd, whose close
