@@ -49,3 +49,8 @@ it('a leader whose only line is its exit, the last, names the process, though an
   ]);
   expect(pids(trace)).toEqual([1001]);
 });
+
+it('a worker whose only line is its exit, while the process runs on to the end of the trace, names nothing', () => {
+  const trace = handTrace([...LEAK.slice(0, 2), '11 1.000150 +++ exited with 0 +++', ...LEAK.slice(2)]);
+  expect(pids(trace)).toEqual([1001]);
+});

@@ -382,10 +382,6 @@ export class Engine {
   }
 
   /**
-   * The mappings a call by a name bpftrace cut may have left without a file
-   * (CutNames): neither a finding nor clear, so a verdict cannot pass them.
-   */
-  /**
    * Names of files the trace holds no mapping of that went (or were renamed
    * over) while a process that ran before the trace ran, in a trace with no
    * maps snapshot, by processes `keep` accepts (UnknownRemovals): files it
@@ -395,6 +391,10 @@ export class Engine {
     return this.files.unknownRemovals.countBy(keep);
   }
 
+  /**
+   * The mappings a call by a name bpftrace cut may have left without a file
+   * (CutNames): neither a finding nor clear, so a verdict cannot pass them.
+   */
   mappingsInDoubt(): { pid: number; name: string }[] {
     const found = this.foundFor();
     const others = this.doubtsBesidesGoneAfterExit(found);

@@ -468,7 +468,9 @@ export class Tasks {
    * wrapped its tid may be below the leader's (code review 60, F8).
    */
   exitOnly(tid: number): void {
-    this.lastExitOnly = tid;
+    // Only once every thread of it the trace showed has exited: a worker that exits while the process runs on is none.
+    const group = this.guessed.group;
+    this.lastExitOnly = group !== null && group.tasks.size === 0 ? tid : null;
   }
 
   /**
