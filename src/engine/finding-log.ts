@@ -244,7 +244,7 @@ export class FindingLog {
       if (old.offset >= event.offset + event.length || event.offset >= old.offset + old.length) continue;
       if (old.offset !== event.offset && old.length === event.length) continue;
       let note: string | null = null;
-      // An O_TRUNC rewrite to the same size maps the same length again: the note says which call changed it (code review 58, F4).
+      // A size change an open with O_TRUNC made: the note names that open, as the ftruncate's evidence names it (code review 58, F4).
       if (file.sizeChangeSeq > old.seq) note = file.emptiedAt === null ? null : emptiedByOpen(file.emptiedAt);
       else if (grownOutOfSight(file, old, event)) note = GROWN_OUT_OF_SIGHT;
       else continue;
