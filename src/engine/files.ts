@@ -658,9 +658,11 @@ export class UnknownRemovals extends FirstOfMany<{ name: string; at: string; pid
   /** How many each process removed (Engine.removedUnseen). */
   private readonly byPid = new Map<number, number>();
 
-  override add(item: { name: string; at: string; pid: number }): void {
-    super.add(item);
-    this.byPid.set(item.pid, (this.byPid.get(item.pid) ?? 0) + 1);
+  /** Process `pid` removed `name` at `event` (`renamedOver`: a rename went over it). The first name is kept as a copy. */
+  removed(name: string, event: EventBase, pid: number, renamedOver = false): void {
+    this.add({ name: this.count === 0 ? flatCopy(name) : name, at: `${event.place.file}:${event.place.line}`, pid });
+    this.byPid.set(pid, (this.byPid.get(pid) ?? 0) + 1);
+    if (renamedOver) this.renamedOver++;
   }
 
   /** How many of them processes `keep` accepts removed. */
@@ -1763,8 +1765,7 @@ export class Files {
     // (Not with RENAME_NOREPLACE, coreutils mv's: it succeeds only where no file had the name: code review 60, F4.)
     if (replaced === undefined && event.noReplace !== true && this.removedWhereUnseenMapsRun(task.space)) {
       this.unknownRemoved.note(to, event, task.group.tgid);
-      this.unknownRemovals.add({ name: this.unknownRemovals.count === 0 ? flatCopy(to) : to, at: `${event.place.file}:${event.place.line}`, pid: task.group.tgid });
-      this.unknownRemovals.renamedOver++;
+      this.unknownRemovals.removed(to, event, task.group.tgid, true);
     }
     // A name of no file the trace knows may be a hidden one (HiddenLinks), which a rename over it removes.
     if (replaced === undefined && event.noReplace !== true && !symlinkTo && !toElsewhere && this.hidden.watching) this.hidden.untiedRemoval(event);
@@ -2129,7 +2130,7 @@ export class Files {
         this.unknownRemoved.note(name, event, task.group.tgid);
         // A file the trace saw opened and let go counts too: it may have been mapped before the trace, its fd closed, and
         // opened again to read (review 54, T4); a temporary file the trace saw made adds to a warning only (review 53, S1).
-        this.unknownRemovals.add({ name: this.unknownRemovals.count === 0 ? flatCopy(name) : name, at: `${event.place.file}:${event.place.line}`, pid: task.group.tgid });
+        this.unknownRemovals.removed(name, event, task.group.tgid);
       }
       noteRelative(task, name, event);
       this.checkSwapped(task, event, 'unlink', name);
@@ -2200,11 +2201,10 @@ export class Files {
       // name) may be one an attached process mapped before the trace too: its fd first shown "(deleted)" after this
       // makes a doubt, as for a file the trace never saw (review 59, H1: gdbm's reorganize by another process), and
       // a file the trace holds no mapping of counts in UnknownRemovals (review 59, H2: dpkg's backup link removed).
-      this.unknownRemoved.note(name, event, by.ownerTgid);
       // Under every name it had: an fd shows the file "(deleted)" by the name it was opened by, which an earlier call
       // may have removed (code review 60, F3: `ln f f.bak; rm f; rm f.bak`, the fd shown as f).
-      for (const had of file.history) if (had !== name) this.unknownRemoved.note(had, event, by.ownerTgid);
-      if (file.recordCount === 0) this.unknownRemovals.add({ name: this.unknownRemovals.count === 0 ? flatCopy(name) : name, at: `${event.place.file}:${event.place.line}`, pid: by.ownerTgid });
+      for (const had of new Set([...file.history, name])) this.unknownRemoved.note(had, event, by.ownerTgid);
+      if (file.recordCount === 0) this.unknownRemovals.removed(name, event, by.ownerTgid);
     }
     if (file.runningIn > 0) this.images.lostLastName(file, event);
     if (lastNames !== null) {
