@@ -210,6 +210,27 @@ export class AddressSpace<Mapping extends Pieced> {
     return parts;
   }
 
+  /** The records all of whose pieces lie in [start, end): those a removal of it takes whole. */
+  emptiedBy(start: number, end: number): Mapping[] {
+    let within: Map<Mapping, number> | null = null;
+    this.findFirstEndingAfter(start);
+    let i = this.foundIndex;
+    walk: for (let c = this.foundChunk; c < this.chunks.length; c++, i = 0) {
+      const chunk = this.chunks[c]!;
+      for (; i < chunk.length; i++) {
+        const piece = chunk[i]!;
+        if (piece.start >= end) break walk;
+        if (piece.start < start || piece.end > end) continue;
+        within ??= new Map();
+        within.set(piece.record, (within.get(piece.record) ?? 0) + 1);
+      }
+    }
+    if (within === null) return [];
+    const emptied: Mapping[] = [];
+    for (const [record, pieces] of within) if (pieces === record.pieces) emptied.push(record);
+    return emptied;
+  }
+
   /**
    * Put back a part that partsWithin gave of a record that still has pieces,
    * if nothing took its range since: one piece with the record's pieces on

@@ -288,6 +288,7 @@ export class Engine {
   finish(): EngineChange[] {
     this.log.begin();
     this.cloneWait.flush();
+    this.mappings.sayAllHeld();
     this.tasks.nameGuessedProcess();
     // The process exited (the capture says so), but the trace ends before its exit does: its mappings are as the trace left them.
     const gone = this.mappings.goneAtExit;
@@ -364,6 +365,7 @@ export class Engine {
   }
 
   findings(): readonly Finding[] {
+    this.mappings.sayAllHeld();
     return this.log.findings();
   }
 

@@ -332,7 +332,7 @@ export class FindingLog {
    * resolution's line (review 58, F3: 3,000 resizes wrote the finding 3,000
    * times). Nothing when it holds what the finding already says.
    */
-  heldLater(finding: Finding, held: Held, by: HeldLater['by'], event: EventBase): void {
+  heldLater(finding: Finding, held: Held, by: HeldLater['by'], at: At): void {
     const ranges = held.ranges ?? [{ address: hex(held.address), length: held.length }];
     const same = (now: readonly { address: string; length: number }[]) =>
       now.length === ranges.length && now.every((range, k) => range.address === ranges[k]!.address && range.length === ranges[k]!.length);
@@ -344,7 +344,7 @@ export class FindingLog {
       return;
     }
     const first = finding.heldLater === undefined;
-    finding.heldLater = { address: hex(held.address), length: held.length, ...(held.ranges === undefined ? {} : { ranges: held.ranges }), by, at: atOf(event) };
+    finding.heldLater = { address: hex(held.address), length: held.length, ...(held.ranges === undefined ? {} : { ranges: held.ranges }), by, at };
     if (first) this.push({ type: 'updated', finding });
   }
 
