@@ -47,6 +47,7 @@ it.each([
   ['strace', 'via-moved'],
   ['strace', 'again'],
   ['bpftrace', 'again'],
+  ['strace', 'again-excl'],
   ['strace', 'again-rename'],
   ['strace', 'again-link'],
   ['strace', 'child-read'],

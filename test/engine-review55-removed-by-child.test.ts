@@ -126,6 +126,21 @@ it.each([
   expect(runCli(['analyze', trace, '--fail-on', 'error']).status).toBe(0);
 });
 
+it('strace -p by hand (scm): a file a child made with O_EXCL, removed and passed by its fd to the attached process, is no file held since before the trace (code review 60, F6)', async () => {
+  const { segment, pid, output, trace } = await attachedWhileRemoved('review60-scm', 'scm');
+  // The kernel's word: seg.idx is still named, and nothing maps shm-buf.dat.
+  expect(output().split('\n')[1]).toMatch(new RegExp(` ${segment}$`));
+  const text = readFileSync(trace, 'utf8');
+  // The trace shows the file made new (O_EXCL), removed, and its fd first in the attached process once it was gone.
+  expect(text).toMatch(/openat\(.*shm-buf\.dat", O_RDWR\|O_CREAT\|O_EXCL/);
+  expect(text).toMatch(new RegExp(`^${pid} +\\S+ pread64\\(\\d+<[^>]*shm-buf\\.dat>\\(deleted\\)`, 'm'));
+  const report = JSON.parse(runCli(['analyze', trace, '--format', 'json']).stdout) as Report;
+  expect(report.findings).toEqual([]);
+  expect(report.summary.mappingsInDoubt).toBe(0);
+  expect(report.warnings.filter((warning) => warning.includes('shm-buf.dat'))).toEqual([]);
+  expect(runCli(['analyze', trace, '--fail-on', 'error']).status).toBe(0);
+});
+
 it('strace -p by hand: the doubt of a file held since before the trace names one in doubt, not one a finding covers (review 59, M1)', async () => {
   const work = workspace('review59-held-two');
   const directory = join(work, 'w');

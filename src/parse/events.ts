@@ -132,7 +132,7 @@ export interface OpenEvent extends EventBase {
   /** O_TMPFILE was among the flags: `path` is a directory, and the fd a new file in it with no name. */
   tmpfile?: boolean;
   /**
-   * O_CREAT|O_EXCL were among the flags (bpftrace): the open made a new file,
+   * O_CREAT|O_EXCL were among the flags: the open made a new file,
    * so `inode` is a number the kernel gave anew, never that of a file the
    * trace knew, whose inode was freed (review 51, A5).
    */

@@ -12,6 +12,7 @@ import {
   MADV_DOFORK,
   MADV_DONTFORK,
   O_CLOEXEC,
+  O_CREAT_EXCL,
   O_TMPFILE,
   O_TRUNC,
   RENAME_EXCHANGE,
@@ -441,8 +442,10 @@ function decodeOpen(call: Call): DecodeResult {
     tid: base.tid,
     raw: base.raw,
   };
-  // Set only on an O_TMPFILE open (rare): every other open keeps the shape it had.
+  // Set only on an O_TMPFILE, O_CREAT|O_EXCL (a new file: nothing to truncate) or O_TRUNC open: every other open keeps
+  // the shape it had.
   if ((flags & O_TMPFILE) === O_TMPFILE) event.tmpfile = true;
+  else if ((flags & O_CREAT_EXCL) === O_CREAT_EXCL) event.created = true;
   else if ((flags & O_TRUNC) !== 0) event.truncated = true;
   return withExtras(event, base);
 }

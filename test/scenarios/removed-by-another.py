@@ -3,7 +3,7 @@ capture does not trace, before the program exits (review 50: `git cat-file`
 held packs mapped that an untraced `git repack` removed; it exited, and the
 capture said nothing).
 
-USAGE: python3 removed-by-another.py DIR [renamed|mv|child|child-read|child-symlinked|via-moved|again|again-rename|again-link]
+USAGE: python3 removed-by-another.py DIR [renamed|mv|child|child-read|child-symlinked|via-moved|again|again-excl|again-rename|again-link]
   Maps DIR/held.pack and DIR/released.idx (made by the caller; libc's mmap
   through ctypes, shared; each fd closed at once), unmaps released.idx, and
   writes DIR/mapped. Then waits until held.pack is gone from its name (the
@@ -24,7 +24,9 @@ USAGE: python3 removed-by-another.py DIR [renamed|mv|child|child-read|child-syml
   it was (review 57, F4).
   again: a fork child does all of the above (no mode); once it has exited,
   this process writes DIR/held.pack anew and removes it, as a job run again
-  does (review 53, S6); again-rename, again-link: it writes DIR/held.pack.tmp
+  does (review 53, S6; again-excl: made with O_CREAT|O_EXCL, not O_TRUNC:
+  the strace reader marked no such open a new file before); again-rename,
+  again-link: it writes DIR/held.pack.tmp
   and renames (links) it to DIR/held.pack, an atomic save, before the
   removal (code review 60, F7).
   child-read: as child, the parent reading scratch.bin before it removes it
@@ -77,7 +79,7 @@ if mode.startswith("again"):
     if child != 0:
         os.waitpid(child, 0)
         again = os.path.join(directory, "held.pack")
-        with open(again if mode == "again" else again + ".tmp", "w") as new:
+        with open(again if mode in ("again", "again-excl") else again + ".tmp", "x" if mode == "again-excl" else "w") as new:
             new.write("new\n")
         if mode == "again-rename":
             os.rename(again + ".tmp", again)
