@@ -17,9 +17,21 @@ import { exited, PYTHON, workspace } from './scenarios/harness.js';
 import { STRACE_FILTER } from './tools.js';
 import { killStillRunning } from './support/proc.js';
 import { REPO, requireTool, runCli, underStraceAttached } from './support/tools.js';
+import { waitFor } from './support/wait.js';
 
 const PROGRAM = join(REPO, 'test', 'scenarios', 'idle-leader.py');
 const started: ChildProcess[] = [];
+
+/**
+ * Until strace has written the exit of `pid` to `file`: the program's exit
+ * reaches this process as soon as it reaches strace, and a SIGINT sent then
+ * could stop strace before it wrote that line (a trace with no line of the
+ * leader at all, not the shape these tests are about).
+ */
+async function exitWritten(file: string, pid: number): Promise<void> {
+  const exit = new RegExp(`^(${pid} +)?\\S+ \\+\\+\\+ exited with \\d+ \\+\\+\\+$`, 'm');
+  await waitFor(`strace to write the exit of ${pid}`, () => exit.test(readFileSync(file, 'utf8')), 20_000);
+}
 
 interface Truth {
   pid: number;
@@ -40,6 +52,7 @@ beforeAll(async () => {
   await underStraceAttached(child.pid!, ['-yy'], trace, started, async () => {
     writeFileSync(join(dir, 'go'), '');
     expect((await done).code).toBe(0);
+    await exitWritten(trace, child.pid!);
   });
   truth = JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as Truth;
 }, 60_000);
@@ -95,6 +108,7 @@ it('strace -ff -p: the set is named by the leader too, and says it does not star
   await underStraceAttached(child.pid!, ['-ff', '-yy'], join(set, 'trace'), started, async () => {
     writeFileSync(join(dir, 'go'), '');
     expect((await done).code).toBe(0);
+    await exitWritten(join(set, `trace.${child.pid}`), child.pid!);
   });
   const ffTruth = JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as Truth;
   // strace wrote the leader's own file: the set shows it.
@@ -120,6 +134,7 @@ it('strace -f -p with the recommended filter: the leader whose only line is its 
   await underStraceAttached(child.pid!, ['-yy', '-e', `trace=${STRACE_FILTER}`], filtered, started, async () => {
     writeFileSync(join(dir, 'go'), '');
     expect((await done).code).toBe(0);
+    await exitWritten(filtered, child.pid!);
   });
   const filteredTruth = JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as Truth;
   // The leader's only line: its exit, once the worker's exit_group ended the process.
