@@ -20,7 +20,7 @@ import { requireTool, runCli } from './support/tools.js';
 
 const SCENARIOS = join(import.meta.dirname, 'scenarios');
 
-/** Waits to be traced, then leaks moved.dat, head.dat and cut.dat (256 KiB each) and changes each mapping as its comment says. */
+/** Waits to be traced, then leaks moved.dat, head.dat, cut.dat, shrunk.dat and over.dat (256 KiB each) and changes each mapping as its comment says. */
 const PROGRAM = `
 import mmap, os, sys, time
 sys.path.insert(0, ${JSON.stringify(SCENARIOS)})
@@ -53,6 +53,13 @@ assert libc.mremap(head, 64 * KIB, 64 * KIB, MREMAP_MAYMOVE_FIXED, place) == pla
 cut = leak(os.path.abspath("cut.dat"))
 assert libc.munmap(cut, 64 * KIB) == 0
 assert libc.munmap(cut + 192 * KIB, 64 * KIB) == 0
+# Shrunk where it was, to 128 KiB, and another mapping's mremap to a place over the middle 64 KiB of another: one
+# resized, the other cut, neither moved (code review 60, F2).
+shrunk = leak(os.path.abspath("shrunk.dat"))
+assert libc.mremap(shrunk, 256 * KIB, 128 * KIB, 0, None) == shrunk
+over = leak(os.path.abspath("over.dat"))
+other = reserve(64 * KIB)
+assert libc.mremap(other, 64 * KIB, 64 * KIB, MREMAP_MAYMOVE_FIXED, over + 96 * KIB) == over + 96 * KIB
 ${DELETED_MAPS_THEN_WAIT}`;
 
 const started: ChildProcess[] = [];
@@ -82,7 +89,7 @@ it('a leaked mapping moved or cut after its finding is one finding, confirmed wh
     const name = fields[5]!.slice(dir.length + 1);
     truth.set(name, [...(truth.get(name) ?? []), [`0x${start!.toString(16)}`, end! - start!]]);
   }
-  expect([...truth.keys()].sort()).toEqual(['cut.dat', 'head.dat', 'moved.dat']);
+  expect([...truth.keys()].sort()).toEqual(['cut.dat', 'head.dat', 'moved.dat', 'over.dat', 'shrunk.dat']);
 
   const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: Finding[]; summary: { mappingsInDoubt: number } };
   expect(report.summary.mappingsInDoubt).toBe(0);
@@ -97,13 +104,24 @@ it('a leaked mapping moved or cut after its finding is one finding, confirmed wh
     { name: 'cut.dat', confirmed: true, resolution: 'still-mapped', by: 'munmap', held: truth.get('cut.dat') },
     { name: 'head.dat', confirmed: true, resolution: 'still-mapped', by: 'mremap', held: truth.get('head.dat') },
     { name: 'moved.dat', confirmed: true, resolution: 'still-mapped', by: 'munmap', held: truth.get('moved.dat') },
+    { name: 'over.dat', confirmed: true, resolution: 'still-mapped', by: 'mremap-over', held: truth.get('over.dat') },
+    { name: 'shrunk.dat', confirmed: true, resolution: 'still-mapped', by: 'mremap', held: truth.get('shrunk.dat') },
   ]);
-  // What the unlinks left mapped, and what /proc showed at the end: 128 KiB of cut.dat, 64 + 192 of head.dat, 192 of moved.dat.
+  // What the unlinks left mapped, and what /proc showed at the end: 128 KiB of cut.dat, 64 + 192 of head.dat, 192 of moved.dat,
+  // 96 + 96 of over.dat, 128 of shrunk.dat.
   const pid = report.findings[0]!.pid;
   const text = runCli(['analyze', bundle]).stdout;
-  expect(text.split('\n')[0]).toBe(`orphanmap: 3 mappings outlived their files in process ${pid} (768.0 KiB held when unlinked; still mapped at the end: 3, 576.0 KiB).`);
+  expect(text.split('\n')[0]).toBe(`orphanmap: 5 mappings outlived their files in process ${pid} (1.3 MiB held when unlinked; still mapped at the end: 5, 896.0 KiB).`);
   const [headStart, headEnd] = [truth.get('head.dat')![0]!, truth.get('head.dat')![1]!];
   expect(text).toContain(
     `moved by mremap to ${headStart[0]}-0x${(Number(headStart[0]) + headStart[1]).toString(16)}, ${headEnd[0]}-0x${(Number(headEnd[0]) + headEnd[1]).toString(16)} (256.0 KiB in 2 pieces)`,
+  );
+  const [shrunk] = truth.get('shrunk.dat')!;
+  expect(text).toContain(`resized by mremap to ${shrunk![0]}-0x${(Number(shrunk![0]) + shrunk![1]).toString(16)} (128.0 KiB) at `);
+  const [below, above] = truth.get('over.dat')!;
+  expect(text).toMatch(
+    new RegExp(
+      `cut by an mremap over part of it at \\S+:\\d+ to ${below![0]}-0x${(Number(below![0]) + below![1]).toString(16)}, ${above![0]}-0x${(Number(above![0]) + above![1]).toString(16)} \\(192\\.0 KiB in 2 pieces\\)`,
+    ),
   );
 }, 120_000);

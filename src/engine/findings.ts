@@ -136,8 +136,12 @@ export interface HeldLater {
   length: number;
   /** Only when it is no longer one whole mapping: the pieces, in address order, page-rounded. */
   ranges?: { address: string; length: number }[];
-  /** The call: `mremap` moved or resized it, `munmap` or `mmap` (MAP_FIXED over part of it) cut it. */
-  by: 'mremap' | 'munmap' | 'mmap';
+  /**
+   * The call: `mremap` moved or resized it, `munmap` or `mmap` (MAP_FIXED
+   * over part of it) cut it, and so did `mremap-over`, an mremap of another
+   * mapping to a place over part of it (code review 60, F2: it read "moved").
+   */
+  by: 'mremap' | 'munmap' | 'mmap' | 'mremap-over';
   at: At;
 }
 

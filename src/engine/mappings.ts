@@ -892,7 +892,7 @@ export class Mappings {
       moved.file.addRecord(moved);
       moved.file.note(event, this.files.keeper);
     }
-    this.settle(touched, 'unmapped', event, 'munmap');
+    this.settle(touched, 'unmapped', event, 'munmap', moved);
   }
 
   /** The mappings that existed before the trace; those of files already deleted wait to be seen living on. */
@@ -1453,7 +1453,8 @@ export class Mappings {
   }
 
   /** Mappings that lost pieces: those with none left are gone, and so are their findings. */
-  private settle(mappings: readonly MappingState[], how: Resolution, event: EventBase | null, cause: Release): void {
+  /** @param moved the mapping an mremap (`event`) moved or resized: any other it touched was cut, not moved. */
+  private settle(mappings: readonly MappingState[], how: Resolution, event: EventBase | null, cause: Release, moved?: MappingState): void {
     // Indexed, not for-of: most calls (every anonymous mmap and munmap) come with none, and an
     // iterator is made and stepped even for none until the caller is optimized.
     for (let k = 0; k < mappings.length; k++) {
@@ -1471,7 +1472,7 @@ export class Mappings {
         // Cut or moved, still there: what it holds now is what its finding will show once its last piece goes.
         // Its findings decided and open say what it holds now: maps-end.txt finds it there, and "still mapped at
         // the end" counts that (review 56, F6 and F7; review 58, F1 and F2).
-        if (event !== null) this.heldLater(mapping, cause === 'replaced' ? 'mmap' : (event as TraceEvent).kind === 'mremap' ? 'mremap' : 'munmap', event);
+        if (event !== null) this.heldLater(mapping, cause === 'replaced' ? 'mmap' : (event as TraceEvent).kind !== 'mremap' ? 'munmap' : mapping === moved ? 'mremap' : 'mremap-over', event);
         else if (mapping.pendingOrphan !== null) mapping.pendingOrphan.held = stillMapped(mapping);
         continue;
       }

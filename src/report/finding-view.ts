@@ -235,21 +235,29 @@ export function mappingView(finding: Finding): MappingView {
   const cut = !split ? null : `still mapped${ranges.length > 1 ? ` in ${ranges.length} pieces` : ''}; the rest was unmapped or mapped over`;
   const plausible = isByteCount(finding.length);
   const size = plausible ? `${formatBytes(finding.length)}, ${formatCount(finding.length)} bytes${pagesNote(finding.length)}` : `length ${outOfRange(finding.length, 'bytes')}`;
-  return { ranges, bytes: finding.length, plausible, size, cut, later: laterText(finding.heldLater) };
+  return { ranges, bytes: finding.length, plausible, size, cut, later: laterText(finding.heldLater, finding.address) };
 }
 
 /** Pieces named one by one in a line before the rest are counted. */
 const LATER_PIECES_NAMED = 4;
 
-function laterText(later: HeldLater | undefined): string | null {
+/** How a call other than the mapping's own mremap changed it (HeldLater.by). */
+const CUT_BY: Record<Exclude<HeldLater['by'], 'mremap'>, string> = {
+  munmap: 'cut by munmap',
+  mmap: 'cut by an mmap over part of it',
+  'mremap-over': 'cut by an mremap over part of it',
+};
+
+function laterText(later: HeldLater | undefined, address: string): string | null {
   if (later === undefined) return null;
   const pieces = later.ranges ?? [later];
   const named = pieces.slice(0, LATER_PIECES_NAMED).map((piece) => `${piece.address}-${rangeEnd(piece.address, piece.length)}`);
   if (pieces.length > LATER_PIECES_NAMED) named.push(`${formatCount(pieces.length - LATER_PIECES_NAMED)} more`);
   const held = `${named.join(', ')} (${isByteCount(later.length) ? formatBytes(later.length) : outOfRange(later.length, 'bytes')}${pieces.length > 1 ? ` in ${pieces.length} pieces` : ''})`;
   const at = `${escapeControl(later.at.file)}:${later.at.line}`;
-  if (later.by === 'mremap') return `moved by mremap to ${held} at ${at}`;
-  return `${later.by === 'munmap' ? 'cut by munmap' : 'cut by an mmap over part of it'} at ${at} to ${held}`;
+  // Grown or shrunk where it was (Python's mmap.resize()), not moved (code review 60, F2).
+  if (later.by === 'mremap') return `${later.ranges === undefined && later.address === address ? 'resized' : 'moved'} by mremap to ${held} at ${at}`;
+  return `${CUT_BY[later.by]} at ${at} to ${held}`;
 }
 
 /**
