@@ -248,9 +248,11 @@ om_backend_first_pid() {
 # absolute name an open record gave a file the trace shows mapped (an mmap
 # record's fd, by its inode), and each absolute name a rename record gave a
 # file since (the engine looks for a mapped file by the names it has at its
-# process's exit: review 52, R2). A relative name (its directory is not known
-# here: review 52, R4), one bpftrace may have cut (OM_BT_STRLEN - 1 bytes or
-# more), or one holding a control character is left out.
+# process's exit: review 52, R2), each under the new name of a directory
+# above it that a rename record moved (review 53, S8: Kafka renames a deleted
+# topic's partition directory to "*-delete"). A relative name (its directory
+# is not known here: review 52, R4), one bpftrace may have cut (OM_BT_STRLEN
+# - 1 bytes or more), or one holding a control character is left out.
 om_backend_mapped_names() {
   # shellcheck disable=SC2016
   om_keyed_awk '
@@ -268,12 +270,43 @@ om_backend_mapped_names() {
       if (length(name) >= '"$OM_BT_STRLEN"' - 1 || name ~ /[\001-\037\177]/) return ""
       return name
     }
+    # "inode name" of a file opened; the directories above such names (one already there has its own above it too).
+    function opened(file, name,  at, dir) {
+      if ((file " " name) in named) return
+      named[file " " name] = 1
+      for (at = length(name); at > 1; at--) {
+        if (substr(name, at, 1) != "/") continue
+        dir = substr(name, 1, at - 1)
+        if (dir in above) break
+        above[dir] = 1
+      }
+    }
+    # A directory above names opened renamed from "from" to "to": each file under it has its new name too.
+    function moved(from, to,  both, n, k, under, gap) {
+      if (!(from in above)) return
+      n = 0
+      for (both in named) {
+        gap = index(both, " ")
+        if (index(substr(both, gap + 1), from "/") == 1) under[++n] = substr(both, 1, gap) to substr(both, gap + 1 + length(from))
+      }
+      for (k = 1; k <= n; k++) { gap = index(under[k], " "); opened(substr(under[k], 1, gap - 1), substr(under[k], gap + 1)) }
+    }
     keyed && $5 == "open" && field("ret") ~ /^[0-9]+$/ && (file = field("ino")) ~ /^[1-9][0-9]*$/ {
-      if ((name = whole_path()) != "") named[file " " name] = 1
+      if ((name = whole_path()) != "") opened(file, name)
       next
     }
     keyed && $5 == "mmap" && field("fd") ~ /^[0-9]+$/ && (file = field("ino")) ~ /^[1-9][0-9]*$/ { mapped[file] = 1; next }
-    keyed && $5 == "rename" && field("ret") == "0" { if ((name = whole_path()) != "") renamed[name] = 1 }
+    # The old name comes first, in a record of its own with the same thread (and ns).
+    keyed && $5 == "rename.old" { old[$4] = whole_path(); next }
+    keyed && $5 == "rename" && field("ret") == "0" {
+      if ((name = whole_path()) != "") renamed[name] = 1
+      from = old[$4]
+      delete old[$4]
+      if (name == "" || from == "" || from == name) next
+      moved(from, name)
+      # RENAME_EXCHANGE (2): each is where the other was.
+      if (field("flags") ~ /^0x[0-9a-f]*[2367abef]$/) moved(name, from)
+    }
     END {
       for (both in named) { split(both, part, " "); if (part[1] in mapped) print substr(both, length(part[1]) + 2) }
       for (name in renamed) print name

@@ -161,10 +161,12 @@ om_backend_saw_pid() { om_retry grep -Eq "^$1[< ]" "$OM_D/trace.txt" 2>/dev/null
 # absolute name a rename gave a file since ("rename(\"/d/a\", \"/d/b\") = 0",
 # or renameat's name under a dirfd -yy names): the engine looks for a mapped
 # file by the names it has at its process's exit (review 52, R2: a pack
-# renamed, then removed by an untraced process). A name strace escaped (a
-# backslash in it), a device's ("/dev/zero<char 1:5>"), or one already
-# "(deleted)" is left out, as is a relative name (its directory is not known
-# here).
+# renamed, then removed by an untraced process), and the name each of those
+# has once a rename of a directory above it moved it (review 53, S8: Kafka
+# renames a deleted topic's partition directory to "*-delete"). A name strace
+# escaped (a backslash in it), a device's ("/dev/zero<char 1:5>"), or one
+# already "(deleted)" is left out, as is a relative name (its directory is
+# not known here).
 om_backend_mapped_names() {
   # shellcheck disable=SC2016
   LC_ALL=C awk '
@@ -181,10 +183,32 @@ om_backend_mapped_names() {
       for (i = 1; i <= depth; i++) out = out "/" kept[i]
       return out == "" ? "/" : out
     }
-    function put(name) {
+    function put(name,  at, dir) {
       if (index(name, "\\") || name ~ / \(deleted\)$/ || name ~ /<(char|block) [0-9]+:[0-9]+>$/ || (name in seen)) return
       seen[name] = 1
       print name
+      # The directories above it: a rename of one moves it (one already there has its own above it there too).
+      for (at = length(name); at > 1; at--) {
+        if (substr(name, at, 1) != "/") continue
+        dir = substr(name, 1, at - 1)
+        if (dir in above) break
+        above[dir] = 1
+      }
+    }
+    # A directory above names put renamed from "from" to "to": each name under it, under its new name too.
+    function moved(from, to,  name, n, k, under) {
+      if (!(from in above)) return
+      n = 0
+      for (name in seen) if (index(name, from "/") == 1) under[++n] = to substr(name, length(from) + 1)
+      for (k = 1; k <= n; k++) put(under[k])
+    }
+    # A name quoted at the start of "text" ("/abs" or relative to the -yy dirfd "dir" before it), normal; "" if not absolute.
+    function named(text, dir,  name) {
+      name = substr(text, 2)
+      name = substr(name, 1, index(name, "\"") - 1)
+      if (name ~ /^\//) return normal(name)
+      if (dir == "") return ""
+      return normal(substr(dir, index(dir, "<") + 1) "/" name)
     }
     match($0, /mmap2?\(/) {
       call = substr($0, RSTART)
@@ -202,15 +226,20 @@ om_backend_mapped_names() {
       call = substr($0, RSTART)
       if (!match(call, /"[^"]*"(, [A-Z_|0-9x]+)?\) = 0/)) next
       tail = substr(call, RSTART)
-      name = substr(tail, 2)
-      name = substr(name, 1, index(name, "\"") - 1)
-      if (name ~ /^\//) { put(normal(name)); next }
+      exchange = index(tail, "RENAME_EXCHANGE") > 0
       # The dirfd before it: "AT_FDCWD</cwd>, " or "N</dir>, " (a directory with ">" in its name is left out).
       head = substr(call, 1, RSTART - 1)
-      if (match(head, /(AT_FDCWD|[0-9]+)<\/[^>]*>, $/)) {
-        dir = substr(head, RSTART, RLENGTH - 3)
-        put(normal(substr(dir, index(dir, "<") + 1) "/" name))
-      }
+      dir = match(head, /(AT_FDCWD|[0-9]+)<\/[^>]*>, $/) ? substr(head, RSTART, RLENGTH - 3) : ""
+      to = named(tail, dir)
+      if (to == "") next
+      put(to)
+      # The old name: the first quoted one, after its own dirfd (renameat, renameat2) or none (rename).
+      if (!match(call, /\(((AT_FDCWD|[0-9]+)<\/[^>]*>, )?"/)) next
+      old = substr(call, RSTART + 1, RLENGTH - 2)
+      from = named(substr(call, RSTART + RLENGTH - 1), old == "" ? "" : substr(old, 1, length(old) - 3))
+      if (from == "" || from == to) next
+      moved(from, to)
+      if (exchange) moved(to, from)
     }' "$OM_D/trace.txt"
 }
 
