@@ -270,26 +270,38 @@ om_backend_mapped_names() {
       if (length(name) >= '"$OM_BT_STRLEN"' - 1 || name ~ /[\001-\037\177]/) return ""
       return name
     }
-    # "inode name" of a file opened; the directories above such names (one already there has its own above it too).
-    function opened(file, name,  at, dir) {
+    # The directory "name" is in: "" for "/" itself.
+    function parent(name,  at) {
+      for (at = length(name); at > 1; at--) if (substr(name, at, 1) == "/") return substr(name, 1, at - 1)
+      return ""
+    }
+    # The inode "file" was opened by "name": named["inode name"], listed in its directory, and each directory above in
+    # its own, for a rename of one of them to move it (moved): entries[dir, k] for k up to entry_count[dir] (inodes
+    # in files[dir, k]), subdirs[dir, k] up to subdir_count[dir].
+    function opened(file, name,  dir, up) {
       if ((file " " name) in named) return
       named[file " " name] = 1
-      for (at = length(name); at > 1; at--) {
-        if (substr(name, at, 1) != "/") continue
-        dir = substr(name, 1, at - 1)
-        if (dir in above) break
+      dir = parent(name)
+      entries[dir, ++entry_count[dir]] = name
+      files[dir, entry_count[dir]] = file
+      for (; dir != "" && !(dir in above); dir = up) {
         above[dir] = 1
+        up = parent(dir)
+        subdirs[up, ++subdir_count[up]] = dir
       }
     }
+    # The names opened under directory "dir", at any depth, appended to under[] (their inodes to inode[]) from n + 1 on;
+    # returns the new count.
+    function under_dir(dir, under, inode, n,  k) {
+      for (k = 1; k <= entry_count[dir]; k++) { under[++n] = entries[dir, k]; inode[n] = files[dir, k] }
+      for (k = 1; k <= subdir_count[dir]; k++) n = under_dir(subdirs[dir, k], under, inode, n)
+      return n
+    }
     # A directory above names opened renamed from "from" to "to": each file under it has its new name too.
-    function moved(from, to,  both, n, k, under, gap) {
+    function moved(from, to,  n, k, under, inode) {
       if (!(from in above)) return
-      n = 0
-      for (both in named) {
-        gap = index(both, " ")
-        if (index(substr(both, gap + 1), from "/") == 1) under[++n] = substr(both, 1, gap) to substr(both, gap + 1 + length(from))
-      }
-      for (k = 1; k <= n; k++) { gap = index(under[k], " "); opened(substr(under[k], 1, gap - 1), substr(under[k], gap + 1)) }
+      n = under_dir(from, under, inode, 0)
+      for (k = 1; k <= n; k++) opened(inode[k], to substr(under[k], length(from) + 1))
     }
     keyed && $5 == "open" && field("ret") ~ /^[0-9]+$/ && (file = field("ino")) ~ /^[1-9][0-9]*$/ {
       if ((name = whole_path()) != "") opened(file, name)

@@ -183,24 +183,36 @@ om_backend_mapped_names() {
       for (i = 1; i <= depth; i++) out = out "/" kept[i]
       return out == "" ? "/" : out
     }
-    function put(name,  at, dir) {
+    # The directory "name" is in: "" for "/" itself.
+    function parent(name,  at) {
+      for (at = length(name); at > 1; at--) if (substr(name, at, 1) == "/") return substr(name, 1, at - 1)
+      return ""
+    }
+    function put(name,  dir, up) {
       if (index(name, "\\") || name ~ / \(deleted\)$/ || name ~ /<(char|block) [0-9]+:[0-9]+>$/ || (name in seen)) return
       seen[name] = 1
       print name
-      # The directories above it: a rename of one moves it (one already there has its own above it there too).
-      for (at = length(name); at > 1; at--) {
-        if (substr(name, at, 1) != "/") continue
-        dir = substr(name, 1, at - 1)
-        if (dir in above) break
+      # Listed in its directory, and each directory above in its own, for a rename of one of them to move it (moved):
+      # entries[dir, k] for k up to entry_count[dir], subdirs[dir, k] up to subdir_count[dir].
+      dir = parent(name)
+      entries[dir, ++entry_count[dir]] = name
+      for (; dir != "" && !(dir in above); dir = up) {
         above[dir] = 1
+        up = parent(dir)
+        subdirs[up, ++subdir_count[up]] = dir
       }
     }
+    # The names put under directory "dir", at any depth, appended to under[] from n + 1 on; returns the new count.
+    function under_dir(dir, under, n,  k) {
+      for (k = 1; k <= entry_count[dir]; k++) under[++n] = entries[dir, k]
+      for (k = 1; k <= subdir_count[dir]; k++) n = under_dir(subdirs[dir, k], under, n)
+      return n
+    }
     # A directory above names put renamed from "from" to "to": each name under it, under its new name too.
-    function moved(from, to,  name, n, k, under) {
+    function moved(from, to,  n, k, under) {
       if (!(from in above)) return
-      n = 0
-      for (name in seen) if (index(name, from "/") == 1) under[++n] = to substr(name, length(from) + 1)
-      for (k = 1; k <= n; k++) put(under[k])
+      n = under_dir(from, under, 0)
+      for (k = 1; k <= n; k++) put(to substr(under[k], length(from) + 1))
     }
     # A name quoted at the start of "text" ("/abs" or relative to the -yy dirfd "dir" before it), normal; "" if not absolute.
     function named(text, dir,  name) {
