@@ -158,13 +158,6 @@ export class FileNode {
    * trace did not know was named by no one but the call (review 43, F1).
    */
   kernelNamed = false;
-  /**
-   * An open in the trace made it (O_CREAT|O_EXCL, O_TMPFILE): a new inode,
-   * which no process can have held before the trace (Files.removeName notes
-   * no removal of it as one an attached process may have mapped: code review
-   * 60, F6, a buffer made, removed and its fd passed over a unix socket).
-   */
-  madeInTrace = false;
 
   constructor(
     readonly id: number,
@@ -2203,7 +2196,7 @@ export class Files {
     const unlinkedAt = this.log.unlinked(file, event, lastNames !== null, by);
     const held = this.snapshotSeeded ? undefined : this.heldBeforeTrace.get(file);
     if (held !== undefined) this.removedHeldBeforeTrace.removed(held.group, held.fd, flatCopy(name), event, by.ownerTgid);
-    else if (!file.madeInTrace && this.removedWhereUnseenMapsRun(by)) {
+    else if (this.removedWhereUnseenMapsRun(by)) {
       // A file the trace knows only by what a traced process did to it (a helper opened it, `ln` gave it a backup
       // name) may be one an attached process mapped before the trace too: its fd first shown "(deleted)" after this
       // makes a doubt, as for a file the trace never saw (review 59, H1: gdbm's reorganize by another process), and

@@ -2,7 +2,7 @@
 a child this process starts (review 55, H1: a Berkeley DB holder attached
 by `strace -p` ran db_recover, which removed the region files it mapped).
 
-USAGE: python3 removed-by-child.py DIR [mv|spawn|fork-exit|open-rm|open-rename|dpkg-mv|dpkg-link|link-rm|mv-rm|two|scm]
+USAGE: python3 removed-by-child.py DIR [mv|spawn|fork-exit|open-rm|open-rename|dpkg-mv|dpkg-link|link-rm|mv-rm|two|excl-over]
   Maps DIR/seg.idx (8 KiB, made by the caller; libc's mmap through ctypes,
   shared), keeps its fd, and prints its pid. At a line on stdin, runs
   `rm DIR/seg.idx` (mv: writes DIR/seg.idx.new and runs `mv DIR/seg.idx.new
@@ -19,10 +19,11 @@ USAGE: python3 removed-by-child.py DIR [mv|spawn|fork-exit|open-rm|open-rename|d
   both, the fd kept: code review 60, F3; mv-rm: a shell moves seg.idx to a
   new name (coreutils mv: RENAME_NOREPLACE) and removes it: F4; two: DIR/other.idx (made by the caller) is mapped and
   held too, and seg.idx mapped again through its fd once traced, before `rm`
-  removes both: review 59, M1; scm: removes nothing of seg.idx, but forks a
-  child that makes DIR/shm-buf.dat with O_EXCL, writes it, removes it and
-  sends its fd over a unix socket, which this process reads and closes, as
-  shared buffers are passed: code review 60, F6), prints its own
+  removes both: review 59, M1; excl-over: a child forked before the attach,
+  which `strace -p` does not follow, renames seg.idx over DIR/x, a file this
+  process has just made with O_CREAT|O_EXCL, and this process removes x: the
+  file made in the trace is not the one removed: code review 62, F4), prints
+  its own
   /proc/self/maps line of the mapping, closes the fd, and prints "closed".
   Then waits for stdin to close.
 """
@@ -42,6 +43,15 @@ if mode.startswith("dpkg-"):
 if mode == "two":
     other = os.open(os.path.join(directory, "other.idx"), os.O_RDWR)
     mmap_shared(other, 8192)
+if mode == "excl-over":
+    told_r, told_w = os.pipe()
+    renamer = os.fork()
+    if renamer == 0:
+        os.close(told_w)
+        os.read(told_r, 1)
+        os.rename(segment, os.path.join(directory, "x"))
+        os._exit(0)
+    os.close(told_r)
 print(os.getpid(), flush=True)
 sys.stdin.readline()
 if mode == "two":
@@ -73,32 +83,20 @@ elif mode == "fork-exit":
     subprocess.run(["rm", segment], check=True)
 elif mode == "two":
     subprocess.run(["rm", segment, os.path.join(directory, "other.idx")], check=True)
-elif mode == "scm":
-    import array
-    import socket
-
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    child = os.fork()
-    if child == 0:
-        made = os.path.join(directory, "shm-buf.dat")
-        buffer = os.open(made, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-        os.write(buffer, b"x" * 8192)
-        os.unlink(made)
-        theirs.sendmsg([b"F"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [buffer]))])
-        os._exit(0)
-    _, ancillary, _, _ = ours.recvmsg(1, socket.CMSG_LEN(4))
-    received = array.array("i", ancillary[0][2][:4])[0]
-    os.pread(received, 8192, 0)
-    os.close(received)
-    os.waitpid(child, 0)
+elif mode == "excl-over":
+    made = os.open(os.path.join(directory, "x"), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    os.write(told_w, b"g")
+    os.waitpid(renamer, 0)
+    segment = os.path.join(directory, "x")
+    os.unlink(segment)
+    os.close(made)
 elif mode == "spawn":
     child = os.posix_spawn("/bin/rm", ["rm", segment], os.environ)
     os.waitpid(child, 0)
 else:
     subprocess.run(["rm", segment], check=True)
 with open("/proc/self/maps") as maps:
-    removed = mode != "scm"
-    print(next(line for line in maps if line.rstrip("\n").endswith(" (deleted)") == removed and " " + segment in line).rstrip("\n"), flush=True)
+    print(next(line for line in maps if line.rstrip("\n").endswith(" (deleted)") and " " + segment in line).rstrip("\n"), flush=True)
 if not mode.startswith("dpkg-"):
     os.close(fd)
 if mode == "two":
