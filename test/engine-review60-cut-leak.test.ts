@@ -1,9 +1,13 @@
 // Code review 60, F9: a leaked mapping cut into many pieces after its
 // finding rebuilt and compared every piece at every cut (20,000 pieces,
-// 47 s). What it holds is now said when its finding is read or resolved;
-// these check that what it says is still what /proc showed: a leak cut into
-// 300 pieces, held until its process exits, and one cut into 4 pieces and
-// then unmapped whole, whose finding shows the pieces its last cut left.
+// 47 s). What it holds is now said when its finding is read, written or
+// resolved; these check that what it says is still what /proc showed: a leak
+// cut into 300 pieces, held until its process exits; one cut into 4 pieces,
+// its last piece mremapped in place (no change: code review 62, F1), then
+// unmapped whole, whose finding shows the pieces and the call of its last
+// cut; and a resize finding's mapping cut three times before the unlink its
+// NDJSON line then reports (code review 62, F2: the line showed the first
+// cut's pieces).
 // Truth: the program's own /proc/self/maps lines (test/scenarios/cut-leak.py).
 //
 // Needs strace, bpftrace (as root, tracefs mounted) and /usr/bin/python3.
@@ -34,19 +38,22 @@ it.each(['strace', 'capture-bpftrace'] as const)(
   (how) => {
     const dir = workspace(`cut-leak-${how}`);
     const input = tracePython(dir, how, PROGRAM, [dir, String(PIECES)]);
-    const truth = JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as { holes: string[]; gone: string[]; goneLastCut: string };
+    const truth = JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as { holes: string[]; gone: string[]; goneLastCut: string; grownFirst: string[] };
     expect(truth.holes).toHaveLength(PIECES);
     expect(truth.gone).toHaveLength(4);
+    expect(truth.grownFirst).toHaveLength(4);
     const result = runCli(['analyze', input, '--format', 'json']);
     expect(result.status, result.stderr).toBe(0);
     const findings = (JSON.parse(result.stdout) as { findings: Finding[] }).findings;
-    const found = findings.map((finding) => ({
-      name: finding.path.slice(dir.length + 1),
-      kind: finding.kind,
-      resolution: finding.resolution,
-      by: finding.heldLater?.by,
-      held: heldNow(finding).map((range) => [range.address, range.length]),
-    }));
+    const found = findings
+      .filter((finding) => !finding.path.endsWith('/grown.dat'))
+      .map((finding) => ({
+        name: finding.path.slice(dir.length + 1),
+        kind: finding.kind,
+        resolution: finding.resolution,
+        by: finding.heldLater?.by,
+        held: heldNow(finding).map((range) => [range.address, range.length]),
+      }));
     expect(found.sort((a, b) => a.name.localeCompare(b.name))).toEqual([
       { name: 'gone.dat', kind: 'unlinked-while-mapped', resolution: 'unmapped', by: 'munmap', held: ranges(truth.gone) },
       { name: 'holes.dat', kind: 'unlinked-while-mapped', resolution: 'process-exited', by: 'munmap', held: ranges(truth.holes) },
@@ -56,6 +63,18 @@ it.each(['strace', 'capture-bpftrace'] as const)(
     const line = readFileSync(at.file, 'utf8').split('\n')[at.line - 1]!;
     expect(line).toMatch(/munmap/);
     expect(line).toContain(truth.goneLastCut);
+    // The resize finding of grown.dat holds its first mapping's 4 pieces, at the end and on the line that says its unlink.
+    const resize = findings.filter((finding) => finding.kind === 'remapped-without-unmap');
+    expect(resize.map((finding) => [finding.path.slice(dir.length + 1), finding.heldLater?.by, heldNow(finding).map((range) => [range.address, range.length])])).toEqual([
+      ['grown.dat', 'munmap', ranges(truth.grownFirst)],
+    ]);
+    const lines = runCli(['analyze', input, '--format', 'ndjson'])
+      .stdout.split('\n')
+      .filter(Boolean)
+      .map((text) => JSON.parse(text) as Finding)
+      .filter((finding) => finding.id === resize[0]!.id && finding.unlinkedAt !== null);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const written of lines) expect(heldNow(written).map((range) => [range.address, range.length])).toEqual(ranges(truth.grownFirst));
   },
   120_000,
 );

@@ -173,6 +173,7 @@ export class Engine {
     if (options.mapsReadBeforeExit !== undefined) this.mappings.mapsReadBeforeExit = options.mapsReadBeforeExit;
     this.tasks = new Tasks(options, this.counters, this.mappings, this.fds, this.log);
     this.files.firstRanBeforeTrace = () => this.tasks.firstRanBeforeTrace((space) => this.mappings.seenFromStart(space));
+    this.log.beforeChange = (finding) => this.mappings.sayHeldOf(finding);
     this.files.directoryMoved = (from, to, exchange) => this.tasks.directoryMoved(from, to, exchange);
     this.cloneWait = new CloneWait(this.tasks, this.counters, (event, keeper) => this.applyNow(event, keeper));
   }

@@ -485,7 +485,11 @@ export class FindingLog {
     return finding;
   }
 
+  /** Called before a change of `finding` is queued: its mapping says what it holds (Mappings.sayHeldOf). */
+  beforeChange: (finding: Finding) => void = () => {};
+
   private push(change: EngineChange): void {
+    this.beforeChange(change.finding);
     if (this.changes === NO_CHANGES) {
       this.changes = [];
       this.changedNow.clear();

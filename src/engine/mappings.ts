@@ -516,7 +516,14 @@ export class Mappings {
    * finding is read or resolved (sayHeld), not at every cut, which rebuilt
    * every piece (code review 60, F9: a leak cut into 20,000 pieces took 47 s).
    */
-  private readonly heldStale = new Map<MappingState, { by: HeldLater['by']; at: At }>();
+  private readonly heldStale = new Map<Space, Map<MappingState, { by: HeldLater['by']; at: At }>>();
+  /**
+   * The open findings of those mappings: one whose other facts change is
+   * said first (sayHeldOf; code review 62, F2: an `updated` line carried what
+   * the mapping held two cuts before). By space above, so that an exit looks
+   * at its own (code review 62, F3: every exit walked every process's).
+   */
+  private readonly staleFindings = new Map<Finding, MappingState>();
   /** Per space, start → end of ranges whose munmap is still to be printed (see expectUnmapsInFlight). */
   private readonly unmapsInFlight = new WeakMap<Space, Map<number, number>>();
   /** By tid, what its last munmap applied at entry took (takenAtEntry), until its resume says whether it failed. */
@@ -892,7 +899,8 @@ export class Mappings {
       moved.file.addRecord(moved);
       moved.file.note(event, this.files.keeper);
     }
-    this.settle(touched, 'unmapped', event, 'munmap', moved);
+    // One that leaves the mapping where and as long as it was changes nothing (code review 62, F1: it was named as the last change).
+    this.settle(touched, 'unmapped', event, 'munmap', event.newAddress === event.oldAddress && newEnd === oldEnd ? undefined : moved, moved);
   }
 
   /** The mappings that existed before the trace; those of files already deleted wait to be seen living on. */
@@ -1297,7 +1305,8 @@ export class Mappings {
     if (this.mappedGone !== null) this.checkGoneAfterExit(space, event, cause);
     // Its last exit is the one after the read of its maps: a pid used again before it keeps only that one.
     if (cause === 'exit' && this.mapsReadBeforeExit.has(space.ownerTgid)) this.exitedSpaces.set(space.ownerTgid, { pieces: [...space.pieces()], exit: copyOfEvent(event) });
-    if (this.heldStale.size > 0) for (const mapping of [...this.heldStale.keys()]) if (mapping.space === space) this.sayHeld(mapping);
+    const stale = this.heldStale.get(space);
+    if (stale !== undefined) for (const mapping of [...stale.keys()]) this.sayHeld(mapping);
     const released = space.clear();
     if (cause === 'exec') this.droppedUnused(space, released);
     this.settle(released, 'process-exited', event, cause);
@@ -1421,26 +1430,42 @@ export class Mappings {
     const unlink = mapping.unlinkFinding !== null && mapping.unlinkFinding.resolution === null ? mapping.unlinkFinding : null;
     const remap = mapping.remapFinding !== null && mapping.remapFinding.resolution === null ? mapping.remapFinding : null;
     if (unlink === null && remap === null && mapping.pendingOrphan === null) return;
-    this.heldStale.set(mapping, { by, at: atOf(event) });
+    const stale = this.heldStale.get(mapping.space) ?? new Map<MappingState, { by: HeldLater['by']; at: At }>();
+    if (stale.size === 0) this.heldStale.set(mapping.space, stale);
+    stale.set(mapping, { by, at: atOf(event) });
+    if (unlink !== null) this.staleFindings.set(unlink, mapping);
+    if (remap !== null) this.staleFindings.set(remap, mapping);
     if ((unlink !== null && unlink.heldLater === undefined) || (remap !== null && remap.heldLater === undefined)) this.sayHeld(mapping);
   }
 
   /** What `mapping` holds, said by its open findings and its waiting orphan (heldStale). */
   private sayHeld(mapping: MappingState): void {
-    const stale = this.heldStale.get(mapping);
+    const inSpace = this.heldStale.get(mapping.space);
+    const stale = inSpace?.get(mapping);
     if (stale === undefined) return;
-    this.heldStale.delete(mapping);
-    const held = stillMapped(mapping);
-    if (mapping.pendingOrphan !== null) mapping.pendingOrphan.held = held;
+    inSpace!.delete(mapping);
+    if (inSpace!.size === 0) this.heldStale.delete(mapping.space);
     const unlink = mapping.unlinkFinding;
     const remap = mapping.remapFinding;
+    // First: what the findings say below may be a change, whose push asks again (sayHeldOf).
+    if (unlink !== null) this.staleFindings.delete(unlink);
+    if (remap !== null) this.staleFindings.delete(remap);
+    const held = stillMapped(mapping);
+    if (mapping.pendingOrphan !== null) mapping.pendingOrphan.held = held;
     if (unlink !== null && unlink.resolution === null) this.log.heldLater(unlink, held, stale.by, stale.at);
     if (remap !== null && remap.resolution === null) this.log.heldLater(remap, held, stale.by, stale.at);
   }
 
   /** Every mapping's findings say what it holds: before they are read. */
   sayAllHeld(): void {
-    for (const mapping of [...this.heldStale.keys()]) this.sayHeld(mapping);
+    for (const stale of [...this.heldStale.values()]) for (const mapping of [...stale.keys()]) this.sayHeld(mapping);
+  }
+
+  /** The finding's mapping says what it holds, if it has not yet: before a change of the finding is written. */
+  sayHeldOf(finding: Finding): void {
+    if (this.staleFindings.size === 0) return;
+    const mapping = this.staleFindings.get(finding);
+    if (mapping !== undefined) this.sayHeld(mapping);
   }
 
   /**
@@ -1448,13 +1473,16 @@ export class Mappings {
    * held before it (their findings then show what the last call took).
    */
   private removeRange(space: Space, start: number, end: number): readonly MappingState[] {
-    if (this.heldStale.size > 0) for (const mapping of space.emptiedBy(start, end)) this.sayHeld(mapping);
+    if (this.heldStale.has(space)) for (const mapping of space.emptiedBy(start, end)) this.sayHeld(mapping);
     return space.removeRange(start, end);
   }
 
   /** Mappings that lost pieces: those with none left are gone, and so are their findings. */
-  /** @param moved the mapping an mremap (`event`) moved or resized: any other it touched was cut, not moved. */
-  private settle(mappings: readonly MappingState[], how: Resolution, event: EventBase | null, cause: Release, moved?: MappingState): void {
+  /**
+   * @param moved the mapping an mremap (`event`) moved or resized: any other it touched was cut, not moved
+   * @param remapped the mapping an mremap took, moved or not (one it left as it was is no `moved`)
+   */
+  private settle(mappings: readonly MappingState[], how: Resolution, event: EventBase | null, cause: Release, moved?: MappingState, remapped?: MappingState): void {
     // Indexed, not for-of: most calls (every anonymous mmap and munmap) come with none, and an
     // iterator is made and stepped even for none until the caller is optimized.
     for (let k = 0; k < mappings.length; k++) {
@@ -1472,8 +1500,9 @@ export class Mappings {
         // Cut or moved, still there: what it holds now is what its finding will show once its last piece goes.
         // Its findings decided and open say what it holds now: maps-end.txt finds it there, and "still mapped at
         // the end" counts that (review 56, F6 and F7; review 58, F1 and F2).
-        if (event !== null) this.heldLater(mapping, cause === 'replaced' ? 'mmap' : (event as TraceEvent).kind !== 'mremap' ? 'munmap' : mapping === moved ? 'mremap' : 'mremap-over', event);
-        else if (mapping.pendingOrphan !== null) mapping.pendingOrphan.held = stillMapped(mapping);
+        if (event !== null && (mapping !== remapped || moved !== undefined)) {
+          this.heldLater(mapping, cause === 'replaced' ? 'mmap' : (event as TraceEvent).kind !== 'mremap' ? 'munmap' : mapping === moved ? 'mremap' : 'mremap-over', event);
+        } else if (mapping.pendingOrphan !== null) mapping.pendingOrphan.held = stillMapped(mapping);
         continue;
       }
       if (!mapping.file.deleteRecord(mapping)) continue;
