@@ -5,7 +5,7 @@
 // The -y annotation of an fd is the kernel's word at that call: where it names
 // another file than the table holds, the table missed a close, open or dup
 // (filtered out with -e trace=…) and the annotation wins (fileOfFd).
-import type { CloseRangeEvent, DupEvent, EventBase, Inode, OpenEvent, SetCloexecEvent } from '../parse/events.js';
+import type { CloseRangeEvent, DupEvent, EventBase, Inode, OpenEvent, SetCloexecEvent, TraceEvent } from '../parse/events.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import { deletedKind } from '../parse/maps.js';
 import { DELETED_IN_ANNOTATION, learnCwd, REMOVED_OUT_OF_SIGHT, noteRelative, resolveName, sameInode, type FileNode, type Files } from './files.js';
@@ -405,6 +405,10 @@ export class Fds {
         // was opened on (review 9, R9-2), not one gone before the trace, when the trace shows its open
         // (an open of another file on that number would show too), the kernel's fds-start.txt gave it,
         // or the trace shows closes (an unfiltered one).
+        // Its mappings no longer live are in doubt, as at a close that shows it so (closedGone): another process's,
+        // a fork child's that has exited (review 61, F-5: varnishd's cache child mapped its storage file through the
+        // manager's fd, an operator removed the file, and the next child's mmap showed it "(deleted)": clean, exit 0).
+        if (bound.hiddenLinks === 0) this.files.closedGoneUnmapped(bound, hint, event, task.group.tgid, false, callOf(event));
         this.files.wentOutOfSight(bound, event, task.space, `The -y annotation of fd ${fd} at ${event.place.file}:${event.place.line} shows it "(deleted)": ${REMOVED_OUT_OF_SIGHT}`);
         return bound;
       }
@@ -588,4 +592,9 @@ function copyTable(table: FdTable, take: (entry: FdEntry) => FdEntry | null): Fd
     if (taken.inFlight !== undefined && taken.inFlight !== null) taken.inFlight.fdRefs++;
   }
   return copy;
+}
+
+/** The call `event` is, as a warning names it ("the mmap at trace.txt:40"). */
+function callOf(event: EventBase): string {
+  return (event as Partial<TraceEvent>).kind ?? 'call';
 }

@@ -1179,9 +1179,9 @@ export class Files {
    * reached it by a name, and no longer live, may have outlived it
    * (ReplacedNames.goneAtClose; the live ones are findings).
    */
-  closedGoneUnmapped(file: FileNode, name: string, event: EventBase, closerPid: number, nameless = false): void {
+  closedGoneUnmapped(file: FileNode, name: string, event: EventBase, closerPid: number, nameless = false, call = 'close'): void {
     if (file.heldSince === null || file.heldSince.size === 0 || file.gone) return;
-    this.replaced.goneAtClose(name, file.heldSince, event, closerPid, nameless);
+    this.replaced.goneAtClose(name, file.heldSince, event, closerPid, nameless, call);
     file.heldSince = null;
   }
 

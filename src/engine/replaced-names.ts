@@ -56,6 +56,8 @@ interface Doubt {
   openerPid: number;
   was: number;
   now: number;
+  /** The call whose fd showed it gone (`closed`, `closed-nameless`): a close, or an mmap through a kept fd (review 61, F-5). */
+  call?: string;
   held: HeldSince;
 }
 
@@ -99,8 +101,8 @@ export class ReplacedNames {
    * A close (by process `closerPid`, at `event`) showed the file of `name` "(deleted)", or with no name left
    * (`nameless`: a link count of 0), none of its mappings live: see Files.closedGoneUnmapped.
    */
-  goneAtClose(name: string, held: HeldSince, event: EventBase, closerPid: number, nameless: boolean): void {
-    this.doubts.push({ how: nameless ? 'closed-nameless' : 'closed', name, dev: -1, at: `${event.place.file}:${event.place.line}`, openerPid: closerPid, was: 0, now: 0, held });
+  goneAtClose(name: string, held: HeldSince, event: EventBase, closerPid: number, nameless: boolean, call: string): void {
+    this.doubts.push({ how: nameless ? 'closed-nameless' : 'closed', name, dev: -1, at: `${event.place.file}:${event.place.line}`, openerPid: closerPid, was: 0, now: 0, held, call });
   }
 
   /**
@@ -181,9 +183,9 @@ function howSeen(doubt: Doubt): string {
     case 'replaced':
       return `the open of ${doubt.name} at ${doubt.at} (process ${doubt.openerPid}) reached inode ${doubt.now}, not inode ${doubt.was}, the file the trace knew by that name, of which `;
     case 'closed':
-      return `the close at ${doubt.at} (process ${doubt.openerPid}) shows ${doubt.name} "(deleted)", which no call in the trace removed, and of which `;
+      return `the ${doubt.call} at ${doubt.at} (process ${doubt.openerPid}) shows ${doubt.name} "(deleted)", which no call in the trace removed, and of which `;
     case 'closed-nameless':
-      return `the close at ${doubt.at} (process ${doubt.openerPid}) shows ${doubt.name} with no name left (link count 0), which no call in the trace removed, and of which `;
+      return `the ${doubt.call} at ${doubt.at} (process ${doubt.openerPid}) shows ${doubt.name} with no name left (link count 0), which no call in the trace removed, and of which `;
     case 'gone-at-exit':
       return `right after process ${doubt.openerPid} exited, the capture found ${doubt.name} gone from its name (${doubt.at}), which no call in the trace removed, and of which `;
     case 'deleted-at-end':
