@@ -5,8 +5,10 @@
 // clean, exit 0: only a mapping live at that line was looked at, while a
 // close showing the same put the mappings no longer live in doubt. An mmap
 // (or any call) whose -y annotation shows its fd's file "(deleted)" does the
-// same now. Truth: the first child's own /proc/self/maps line, read after
-// the removal (test/scenarios/shared-fd-removed.py).
+// same now, and so does bpftrace's link count of 0 on the mmap: when a new
+// file takes the name, the capture's lookup at the end finds it there, and
+// that was all a bundle had. Truth: the first child's own /proc/self/maps
+// line, read after the removal (test/scenarios/shared-fd-removed.py).
 //
 // Needs strace, bpftrace (as root, tracefs mounted) and /usr/bin/python3.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -38,10 +40,17 @@ function tracer(how: string, work: string, directory: string): { command: string
   return { command: process.execPath, args: [CLI, 'capture', '--backend', backend, '--out', bundle, '--', ...program], input: bundle };
 }
 
-it.each(['strace', 'strace-filtered', 'capture-strace', 'capture-bpftrace'])(
-  '%s: a file a fork child mapped through its parent’s fd, removed out of sight, then shown "(deleted)" by the next child’s mmap, is in doubt',
-  async (how) => {
-    const work = workspace(`review61-shared-fd-${how}`);
+it.each([
+  ['strace', ''],
+  ['strace-filtered', ''],
+  ['capture-strace', ''],
+  ['capture-bpftrace', ''],
+  ['capture-strace', ', a new file made at its name'],
+  ['capture-bpftrace', ', a new file made at its name'],
+])(
+  '%s: a file a fork child mapped through its parent’s fd, removed out of sight%s, then shown "(deleted)" by the next child’s mmap, is in doubt',
+  async (how, renewed) => {
+    const work = workspace(`review61-shared-fd-${how}${renewed === '' ? '' : '-renewed'}`);
     const directory = join(work, 'w');
     const storage = join(directory, 'storage.bin');
     writeFileSync(storage, Buffer.alloc(8192, 's'));
@@ -52,6 +61,8 @@ it.each(['strace', 'strace-filtered', 'capture-strace', 'capture-bpftrace'])(
     await waitFor('the first child to map the file', () => existsSync(join(directory, 'mapped')), 120_000);
     // The removal by a process the trace does not follow: this one.
     unlinkSync(storage);
+    if (renewed !== '') writeFileSync(storage, Buffer.alloc(4096, 'n'));
+    writeFileSync(join(directory, 'removed'), '');
     const ran = await done;
     expect(ran.code, ran.stderr).toBe(0);
     // The kernel's word: the first child's mapping outlived the file's name.

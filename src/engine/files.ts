@@ -2251,6 +2251,9 @@ export class Files {
       if (file.names.size === 0 && file.hiddenLinks === 0) return;
       this.hidden.forget(file);
       const place = `${event.place.file}:${event.place.line}`;
+      // Its mappings no longer live are in doubt, as at a close with a link count of 0 (Fds.closedNameless): another
+      // process's, a fork child's that has exited (review 61, F-5: the next child's mmap of varnishd's storage file).
+      this.closedGoneUnmapped(file, file.displayName, event, by.ownerTgid, true, call);
       this.wentOutOfSight(file, event, by, `The ${call} at ${place} shows it with no name left (link count 0): ${REMOVED_OUT_OF_SIGHT}`);
       return;
     }

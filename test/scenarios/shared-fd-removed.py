@@ -7,7 +7,8 @@ manager opened, and an operator removed the file).
 USAGE: python3 shared-fd-removed.py DIR
   Opens DIR/storage.bin (made by the caller). The first child maps it
   (libc's mmap, shared: no copy of the fd), writes DIR/mapped, waits until
-  the caller has removed DIR/storage.bin, writes its pid and its own
+  the caller has removed DIR/storage.bin (perhaps made a new file there
+  since) and says so in DIR/removed, writes its pid and its own
   /proc/self/maps lines of the file to DIR/record.txt, and exits. The second
   child maps it, unmaps it and exits.
 """
@@ -26,7 +27,7 @@ fd = os.open(path, os.O_RDWR)
 def first():
     open(os.path.join(directory, "mapped"), "w").close()
     deadline = time.monotonic() + 60
-    while os.path.exists(path) and time.monotonic() < deadline:
+    while not os.path.exists(os.path.join(directory, "removed")) and time.monotonic() < deadline:
         time.sleep(0.02)
     with open("/proc/self/maps") as maps, open(os.path.join(directory, "record.txt"), "w") as record:
         record.write(f"{os.getpid()}\n")
