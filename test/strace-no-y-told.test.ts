@@ -5,7 +5,9 @@
 // warning is said only when such a call was read without an annotation.
 //
 // Real strace attached to a real program (Python), with and without -y;
-// what the program did is its own: it waits, or it maps a file it opens.
+// what the program did is its own: it waits, maps a file it opens, or
+// opens and closes sockets (review 61, F-3: `capture --pid` of memcached,
+// whose only calls on fds in the trace were on sockets, was told "no -y").
 // Needs strace, /usr/bin/python3 and root (strace -p of a process that is not its child).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -15,12 +17,17 @@ import { PYTHON, workspace } from './scenarios/harness.js';
 import { killStillRunning } from './support/proc.js';
 import { requireTool, runCli, underStraceAttached } from './support/tools.js';
 
-// Says "ready", then for each line on stdin: "wait" sleeps 0.2 s in select(); "map" opens, maps and closes a file. "done" after each.
+// Says "ready", then for each line on stdin: "wait" sleeps 0.2 s in select(); "map" opens, maps and closes a file;
+// "sockets" makes a pair of sockets and closes them. "done" after each.
 const PROGRAM = `
-import mmap, os, select, sys
+import mmap, os, select, socket, sys
 print("ready", flush=True)
 for line in sys.stdin:
-    if line.strip() == "map":
+    if line.strip() == "sockets":
+        ours, theirs = socket.socketpair()
+        ours.close()
+        theirs.close()
+    elif line.strip() == "map":
         with open(sys.argv[1], "wb") as f:
             f.write(b"x" * 4096)
         fd = os.open(sys.argv[1], os.O_RDONLY)
@@ -39,7 +46,7 @@ beforeAll(() => {
 });
 
 /** The program attached with `strace -p PID -f -ttt [flags]` while it does `step`: the warnings of orphanmap's report. */
-async function warningsOf(flags: string[], step: 'wait' | 'map'): Promise<string[]> {
+async function warningsOf(flags: string[], step: 'wait' | 'map' | 'sockets'): Promise<string[]> {
   const dir = workspace('no-y');
   const input = join(dir, 'trace.txt');
   const program = spawn(PYTHON, ['-c', PROGRAM, join(dir, 'f.bin')], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -72,5 +79,17 @@ describe('R4-6: "no -y" only where a call that names an fd was read without a pa
 
   it('strace -p -y of the same: the annotations are there, no "no -y"', async () => {
     expect(noY(await warningsOf(['-y'], 'map'))).toEqual([]);
+  }, 40_000);
+
+  it.each([['-y'], ['-yy']])(
+    'strace -p %s of a program whose only calls on fds are on sockets: no "no -y" (review 61, F-3)',
+    async (flag) => {
+      expect(noY(await warningsOf([flag], 'sockets'))).toEqual([]);
+    },
+    40_000,
+  );
+
+  it('strace -p without -y of the same: "no -y" is said', async () => {
+    expect(noY(await warningsOf([], 'sockets'))).toHaveLength(1);
   }, 40_000);
 });

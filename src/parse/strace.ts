@@ -937,7 +937,7 @@ export class StraceReader {
   private emit(name: string, text: string, from: number, base: EventBase, out: ParseOutput[]): TraceEvent | null {
     const event = this.emitted(decodeCall(name, text, from, base), base, out);
     if (event === null) return null;
-    if (text.indexOf('</', from) >= 0) this.shape.withFdHints++;
+    if (annotatesAnFd(text, from)) this.shape.withFdHints++;
     if (namesAnFd(event)) this.shape.withFdCalls++;
     return event;
   }
@@ -948,7 +948,7 @@ export class StraceReader {
     const event = this.emitted(decodeJoined(name, head, tail, tailFrom, base), base, out);
     if (event === null) return null;
     // The tail starts with ")": no "</" spans the two.
-    if (head.indexOf('</') >= 0 || tail.indexOf('</', tailFrom) >= 0) this.shape.withFdHints++;
+    if (annotatesAnFd(head, 0) || annotatesAnFd(tail, tailFrom)) this.shape.withFdHints++;
     if (namesAnFd(event)) this.shape.withFdCalls++;
     return event;
   }
@@ -1080,6 +1080,31 @@ export class StraceReader {
 }
 
 /** Whether strace -y prints a path in the call's line: it names an fd (an open's is its return value), or a directory fd. */
+/**
+ * Whether text[from…] shows an fd with strace -y's annotation: a path
+ * (`3</d/f>`), or a socket's, a pipe's or an anonymous inode's (`25<TCP:[…]>`,
+ * `<pipe:[…]>`, `<anon_inode:[eventfd]>`): an attached daemon that only
+ * served sockets while traced was told it had no -y (review 61, F-3). Not a
+ * -T time (` <0.000025>`) or `<unfinished ...>`, which follow a space.
+ */
+export function annotatesAnFd(text: string, from: number): boolean {
+  if (text.indexOf('</', from) >= 0) return true;
+  for (let at = text.indexOf('<', from); at > from; at = text.indexOf('<', at + 1)) {
+    const next = text.charCodeAt(at + 1);
+    if (!isDigitCode(text.charCodeAt(at - 1)) || isDigitCode(next) || next === 32 /* space */ || Number.isNaN(next)) continue;
+    let start = at - 1;
+    while (start > from && isDigitCode(text.charCodeAt(start - 1))) start--;
+    // The fd is an argument or the return value: after "(", ", " or "= ".
+    const before = text.charCodeAt(start - 1);
+    if (before === 40 /* ( */ || before === 32 /* space */) return true;
+  }
+  return false;
+}
+
+function isDigitCode(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
 function namesAnFd(event: TraceEvent): boolean {
   switch (event.kind) {
     case 'open':
