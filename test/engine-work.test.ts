@@ -30,7 +30,9 @@ describe('resolving threads to their processes takes steps linear in the threads
     expect(twice.engine.assumptions()).toEqual([
       `${2 * N} threads (lowest 5001) ran before the trace began and showed no clone: taken as one process, pid 5001; nothing in the trace shows which thread is its leader, so the lowest thread id names it: pass --pid PID to name it yourself. A thread's exit is not taken for the process's. ` +
         'If the trace was not attached but launched with a filter that left out execve and clone (-e trace=…), they may be processes, each with its own fds and mappings, ' +
-        'and its findings wrong (an fd number one process reused taken for another’s file): keep execve,clone,clone3,fork,vfork,close in -e trace=, or capture with orphanmap capture',
+        'and its findings wrong (an fd number one process reused taken for another’s file): keep execve,clone,clone3,fork,vfork,close in -e trace=, or capture with orphanmap capture. ' +
+        'So are they if strace was attached to several processes at once (strace -p A -p B): trace each process apart (strace -p A -o a.txt, strace -p B -o b.txt, ' +
+        'each analyzed alone), or use orphanmap capture --pid for each',
     ]);
   });
 

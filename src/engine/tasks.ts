@@ -518,7 +518,10 @@ export class Tasks {
         ". A thread's exit is not taken for the process's." +
         (this.guessed.count > 1
           ? ' If the trace was not attached but launched with a filter that left out execve and clone (-e trace=…), they may be processes, each with its own fds and mappings, ' +
-            'and its findings wrong (an fd number one process reused taken for another’s file): keep execve,clone,clone3,fork,vfork,close in -e trace=, or capture with orphanmap capture'
+            'and its findings wrong (an fd number one process reused taken for another’s file): keep execve,clone,clone3,fork,vfork,close in -e trace=, or capture with orphanmap capture. ' +
+            // Review 61, F-1: `strace -p VARNISHD -p READER` read as one process, a reader's leak under varnishd's pid.
+            'So are they if strace was attached to several processes at once (strace -p A -p B): trace each process apart (strace -p A -o a.txt, strace -p B -o b.txt, ' +
+            'each analyzed alone), or use orphanmap capture --pid for each'
           : ''),
     );
     if (pid !== group.tgid) this.renameGroup(group, pid);
