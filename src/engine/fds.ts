@@ -288,8 +288,6 @@ export class Fds {
     // Its mappings no longer live (unmapped first, the usual order: review 23's journalctl, whose files the vacuum
     // removed; or gone with their processes) are in doubt; those live now are findings (their doubt gives way to them).
     this.files.closedGoneUnmapped(bound, goneName, event, task.group.tgid);
-    // A directory's fd: what it held went before it (review 61, F-6).
-    this.files.directoryGone(goneName, event, task.group.tgid, 'close');
     if (bound.recordCount === 0) return;
     this.files.wentOutOfSight(bound, event, task.space, `The -y annotation of fd ${fd} at ${event.place.file}:${event.place.line} shows it "(deleted)": ${REMOVED_OUT_OF_SIGHT}`);
   }
@@ -305,8 +303,6 @@ export class Fds {
   private closedNameless(task: Task, file: FileNode, event: EventBase): void {
     if (file.gone || file.unnamed || (file.names.size === 0 && file.hiddenLinks === 0)) return;
     this.files.closedGoneUnmapped(file, file.displayName, event, task.group.tgid, true);
-    // A directory's fd: what it held went before it (review 61, F-6).
-    for (const name of [...file.names]) this.files.directoryGone(name, event, task.group.tgid, 'close');
     if (file.recordCount === 0) return;
     this.files.linkCountSeen(file, 0, event, 'close', task.space);
   }

@@ -24,7 +24,7 @@ import { type EvidenceMark, KeptEvidence } from './kept-evidence.js';
 import type { MappingState, SeedMapping, Space } from './mappings.js';
 import { ForgottenNames } from './forgotten-names.js';
 import { baseName, lastTwoComponents, NameIndex, parentOf } from './name-index.js';
-import { type HeldSince, ReplacedNames, total, UNNAMED_HOLDERS } from './replaced-names.js';
+import { type HeldSince, ReplacedNames, UNNAMED_HOLDERS } from './replaced-names.js';
 import type { Task } from './tasks.js';
 
 /** The names of every file that is gone: none, and none can be given (its names went with it; nothing names it again). */
@@ -1183,30 +1183,6 @@ export class Files {
     if (file.heldSince === null || file.heldSince.size === 0 || file.gone) return;
     this.replaced.goneAtClose(name, file.heldSince, event, closerPid, nameless, call);
     file.heldSince = null;
-  }
-
-  /**
-   * An fd of directory `dir` shown gone ("(deleted)" by strace -y, a link
-   * count of 0 by bpftrace): it was removed, so what it held went first, by
-   * calls the trace does not show (`rm -rf` by a process it does not follow).
-   * No name under it leads anywhere now; a file that had only such names lost
-   * them, removed or moved elsewhere, and its mappings since the trace last
-   * saw a name reach it, live or not, are in doubt (review 61, F-6: varnishd's
-   * `rm -rf _.vsm_child` under a varnishlog reader's mapping of a segment
-   * there read clean).
-   */
-  directoryGone(dir: string, event: EventBase, pid: number, call: string): void {
-    if (!this.byName.hasUnder(dir)) return;
-    const files = new Set<FileNode>();
-    for (const [, file] of this.byName.under(dir)) files.add(file);
-    for (const file of files) {
-      if (file.gone) continue;
-      const under = [...file.names].filter((name) => name.startsWith(`${dir}/`));
-      for (const name of under) this.forgetName(name);
-      if (file.names.size > 0 || under.length === 0) continue;
-      if (file.heldSince !== null && total(file.heldSince) > 0) this.replaced.goneWithDirectory(dir, under[0]!, file.heldSince, event, pid, call);
-      file.heldSince = null;
-    }
   }
 
   /**

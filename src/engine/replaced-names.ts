@@ -48,7 +48,7 @@ interface Doubt {
    * How it was seen: an open reached another inode, a close showed the file "(deleted)" (strace -y) or with
    * a link count of 0 (bpftrace), or the capture found it gone once a process exited.
    */
-  how: 'replaced' | 'closed' | 'closed-nameless' | 'gone-at-exit' | 'deleted-at-end' | 'dir-gone';
+  how: 'replaced' | 'closed' | 'closed-nameless' | 'gone-at-exit' | 'deleted-at-end';
   name: string;
   dev: number;
   /** The open that reached another inode: `file:line`, and its process. */
@@ -58,8 +58,6 @@ interface Doubt {
   now: number;
   /** The call whose fd showed it gone (`closed`, `closed-nameless`): a close, or an mmap through a kept fd (review 61, F-5). */
   call?: string;
-  /** `dir-gone`: the directory that call showed gone, which held `name`. */
-  dir?: string;
   held: HeldSince;
 }
 
@@ -105,15 +103,6 @@ export class ReplacedNames {
    */
   goneAtClose(name: string, held: HeldSince, event: EventBase, closerPid: number, nameless: boolean, call: string): void {
     this.doubts.push({ how: nameless ? 'closed-nameless' : 'closed', name, dev: -1, at: `${event.place.file}:${event.place.line}`, openerPid: closerPid, was: 0, now: 0, held, call });
-  }
-
-  /**
-   * A call (by process `pid`, at `event`) on an fd of directory `dir` showed
-   * it gone, and with it `name`, the file's last name the trace knew: see
-   * Files.directoryGone.
-   */
-  goneWithDirectory(dir: string, name: string, held: HeldSince, event: EventBase, pid: number, call: string): void {
-    this.doubts.push({ how: 'dir-gone', name, dev: -1, at: `${event.place.file}:${event.place.line}`, openerPid: pid, was: 0, now: 0, held, call, dir });
   }
 
   /**
@@ -169,7 +158,7 @@ export class ReplacedNames {
 
   /** The names notes() gives, to be hashed whole under --redact. */
   paths(): string[] {
-    return this.doubts.slice(0, DOUBTS_SHOWN).flatMap((doubt) => (doubt.dir === undefined ? [doubt.name] : [doubt.name, doubt.dir]));
+    return this.doubts.slice(0, DOUBTS_SHOWN).map((doubt) => doubt.name);
   }
 }
 
@@ -201,8 +190,6 @@ function howSeen(doubt: Doubt): string {
       return `right after process ${doubt.openerPid} exited, the capture found ${doubt.name} gone from its name (${doubt.at}), which no call in the trace removed, and of which `;
     case 'deleted-at-end':
       return `process ${doubt.openerPid}'s maps at the end show ${doubt.name} deleted (${doubt.at}), which no call in the trace removed, and of which `;
-    case 'dir-gone':
-      return `the ${doubt.call} at ${doubt.at} (process ${doubt.openerPid}) shows its directory ${doubt.dir} removed, which held ${doubt.name}, and no call in the trace removed or moved it; of which `;
   }
 }
 
