@@ -210,6 +210,13 @@ describe('filePattern', () => {
     ['/data/.nfs000000000012abcd00000001', '.nfs*'],
     ['/SYSV0000002a', 'SYSV*'],
     ['/memfd:java_heap', 'memfd:java_heap'],
+    // Random parts (review 61, F-4): mkstemp's suffix, Varnish's segment ids.
+    ['/var/lib/varnish/varnish.4fNV3F', 'varnish.*'],
+    ['/var/lib/varnish/v2/_.vsm_child/_.Log.13287d42820e1494', '*.Log.*'],
+    ['/var/lib/varnish/v2/_.vsm_mgt/_.Arg.5d140e3d0cc62d5f', '*.Arg.*'],
+    ['/data/index.tar.gz', 'index.tar.gz'],
+    ['/data/archive.backup', 'archive.backup'],
+    ['/home/u/.mozilla/places.sqlite3', 'places.sqlite3'],
     ['[heap]', '[heap]'],
     ['/5958', '*'],
     ['', ''],

@@ -59,6 +59,12 @@ const MAX_BAD_SAMPLES = 5;
 const HEX = /^[0-9a-f]+$/;
 const DEV = /^[0-9a-f]+:[0-9a-f]+$/;
 const DECIMAL = /^[0-9]+$/;
+/**
+ * A part of a file name made to differ (mkstemp's XXXXXX, a hex id): six
+ * letters and digits or more with a digit among them, but not a word and a
+ * version of one or two digits (`sqlite3`, `Lucene90`).
+ */
+const RANDOM_PART = /^(?![A-Za-z]+[0-9]{1,2}$)(?=[A-Za-z]*[0-9])[A-Za-z0-9]{6,}$/;
 const PERMS = /^[r-][w-][x-][ps]$/;
 const NOT_A_MAPS_LINE = 'not "START-END PERMS OFFSET DEV INODE [NAME]"';
 
@@ -277,7 +283,9 @@ export function isDeletedFile(entry: MapsEntry): boolean {
  * The suffix from the first dot of the base name says what kind of file it is
  * (Kafka index/timeindex/txnindex/log, with .deleted or .swap; Lucene's
  * per-format extensions; Chronicle's .cq4); its numeric parts (.so.6, .log.1)
- * become *. The stem before that dot is an identifier when it holds a digit
+ * become *, and so do random ones (RANDOM_PART: mkstemp's `varnish.4fNV3F`,
+ * Varnish's segments `_.Log.13287d42820e1494`: review 61, F-4, one group per
+ * file), though not a word with a version (`.sqlite3`). The stem before that dot is an identifier when it holds a digit
  * or starts with `_` (a segment offset, a Lucene segment, a date, a
  * generation): it becomes *. A stem of letters is a name (libc, app,
  * metadata) and is kept, so one program's files are not lumped with every
@@ -298,7 +306,7 @@ export function filePattern(path: string): string {
     const suffix = base
       .slice(dot)
       .split('.')
-      .map((part) => (DECIMAL.test(part) ? '*' : part))
+      .map((part) => (DECIMAL.test(part) || RANDOM_PART.test(part) ? '*' : part))
       .join('.');
     return `${/[0-9]/.test(stem) || stem.startsWith('_') ? '*' : stem}${suffix}`;
   }
