@@ -1083,15 +1083,16 @@ export class StraceReader {
 /**
  * Whether text[from…] shows an fd with strace -y's annotation: a path
  * (`3</d/f>`), or a socket's, a pipe's or an anonymous inode's (`25<TCP:[…]>`,
- * `<pipe:[…]>`, `<anon_inode:[eventfd]>`): an attached daemon that only
- * served sockets while traced was told it had no -y (review 61, F-3). Not a
- * -T time (` <0.000025>`) or `<unfinished ...>`, which follow a space.
+ * `<pipe:[…]>`, `<anon_inode:[eventfd]>`, `<anon_inode:bpf-map>`): an
+ * attached daemon that only served sockets while traced was told it had no
+ * -y (review 61, F-3). Not a -T time (` <0.000025>`) or `<unfinished ...>`,
+ * which follow a space, nor -Y's name of a process (`= 7681<python3>`: code
+ * review 63, F2), which has no `:[`.
  */
 export function annotatesAnFd(text: string, from: number): boolean {
   if (text.indexOf('</', from) >= 0) return true;
   for (let at = text.indexOf('<', from); at > from; at = text.indexOf('<', at + 1)) {
-    const next = text.charCodeAt(at + 1);
-    if (!isDigitCode(text.charCodeAt(at - 1)) || isDigitCode(next) || next === 32 /* space */ || Number.isNaN(next)) continue;
+    if (!isDigitCode(text.charCodeAt(at - 1)) || !FD_KIND.test(text.slice(at + 1, at + 40))) continue;
     let start = at - 1;
     while (start > from && isDigitCode(text.charCodeAt(start - 1))) start--;
     // The fd is an argument or the return value: after "(", ", " or "= ".
@@ -1100,6 +1101,9 @@ export function annotatesAnFd(text: string, from: number): boolean {
   }
   return false;
 }
+
+/** What -y prints for an fd that is no path: `socket:[…]`, `TCP:[…]`, `UNIX-STREAM:[…]`, `pipe:[…]`, `anon_inode:…`. */
+const FD_KIND = /^(?:[A-Za-z][A-Za-z0-9-]*:\[|anon_inode:)/;
 
 function isDigitCode(code: number): boolean {
   return code >= 48 && code <= 57;
