@@ -262,46 +262,82 @@ om_backend_mapped_names() {
       at += length(name) + 2
       return substr($0, at, index(substr($0, at) " ", " ") - 1)
     }
+    # A name without "." and ".." components or a trailing "/", as the engine spells names (code review 63, F3: a
+    # directory renamed as `mv D/topic-0/ D/topic-0-delete/` was not followed).
+    function normal(name,  parts, n, i, out, depth, kept) {
+      n = split(name, parts, "/")
+      depth = 0
+      for (i = 2; i <= n; i++) {
+        if (parts[i] == "" || parts[i] == ".") continue
+        if (parts[i] == "..") { if (depth > 0) depth--; continue }
+        kept[++depth] = parts[i]
+      }
+      out = ""
+      for (i = 1; i <= depth; i++) out = out "/" kept[i]
+      return out == "" ? "/" : out
+    }
     # The record ends with the key after its path; one that does not goes on on the next line (a newline in the name).
     function whole_path(  at, name) {
       at = index($0, " path=/")
       if (!at || !ends_keyed($0)) return ""
       name = substr($0, at + 6, length($0) - at - 5 - cut)
       if (length(name) >= '"$OM_BT_STRLEN"' - 1 || name ~ /[\001-\037\177]/) return ""
-      return name
+      return normal(name)
     }
     # The directory "name" is in: "" for "/" itself.
     function parent(name,  at) {
       for (at = length(name); at > 1; at--) if (substr(name, at, 1) == "/") return substr(name, 1, at - 1)
       return ""
     }
-    # The inode "file" was opened by "name": named["inode name"], listed in its directory, and each directory above in
-    # its own, for a rename of one of them to move it (moved): entries[dir, k] for k up to entry_count[dir] (inodes
-    # in files[dir, k]), subdirs[dir, k] up to subdir_count[dir].
-    function opened(file, name,  dir, up) {
+    # Directories as a tree: node 0 is "/", child[node, component] its children, up[] and comp[] the way back. A rename
+    # of a directory moves its node, whatever lies under it (code review 63, F6). The node of "path" (-1: none, unless
+    # "create").
+    function node_of(path, create,  parts, n, i, at, made) {
+      n = split(path, parts, "/")
+      at = 0
+      for (i = 2; i <= n; i++) {
+        if (parts[i] == "") continue
+        if ((at, parts[i]) in child) { at = child[at, parts[i]]; continue }
+        if (!create) return -1
+        made = ++nodes
+        child[at, parts[i]] = made
+        up[made] = at
+        comp[made] = parts[i]
+        at = made
+      }
+      return at
+    }
+    function path_of(node,  out) {
+      out = ""
+      for (; node != 0; node = up[node]) out = "/" comp[node] out
+      return out
+    }
+    # The inode "file" was opened by "name": kept as that name, and as its directory node and last component, so that
+    # the end gives it too the name a rename of a directory above it gave it.
+    function opened(file, name,  dir) {
       if ((file " " name) in named) return
       named[file " " name] = 1
       dir = parent(name)
-      entries[dir, ++entry_count[dir]] = name
-      files[dir, entry_count[dir]] = file
-      for (; dir != "" && !(dir in above); dir = up) {
-        above[dir] = 1
-        up = parent(dir)
-        subdirs[up, ++subdir_count[up]] = dir
-      }
+      leaf_file[++leaves] = file
+      leaf_dir[leaves] = node_of(dir, 1)
+      leaf_base[leaves] = substr(name, length(dir) + 2)
     }
-    # The names opened under directory "dir", at any depth, appended to under[] (their inodes to inode[]) from n + 1 on;
-    # returns the new count.
-    function under_dir(dir, under, inode, n,  k) {
-      for (k = 1; k <= entry_count[dir]; k++) { under[++n] = entries[dir, k]; inode[n] = files[dir, k] }
-      for (k = 1; k <= subdir_count[dir]; k++) n = under_dir(subdirs[dir, k], under, inode, n)
-      return n
+    # A directory renamed from "from" to "to" (each to where the other was, "exchange").
+    function moved(from, to, exchange,  a, b, to_dir, from_dir) {
+      a = node_of(from, 0)
+      b = exchange ? node_of(to, 0) : -1
+      if (a <= 0 && b <= 0) return
+      to_dir = parent(to)
+      from_dir = parent(from)
+      if (a > 0) delete child[up[a], comp[a]]
+      if (b > 0) delete child[up[b], comp[b]]
+      if (a > 0) attach(a, node_of(to_dir, 1), substr(to, length(to_dir) + 2))
+      if (b > 0) attach(b, node_of(from_dir, 1), substr(from, length(from_dir) + 2))
     }
-    # A directory above names opened renamed from "from" to "to": each file under it has its new name too.
-    function moved(from, to,  n, k, under, inode) {
-      if (!(from in above)) return
-      n = under_dir(from, under, inode, 0)
-      for (k = 1; k <= n; k++) opened(inode[k], to substr(under[k], length(from) + 1))
+    function attach(node, under, name) {
+      child[under, name] = node
+      up[node] = under
+      comp[node] = name
     }
     keyed && $5 == "open" && field("ret") ~ /^[0-9]+$/ && (file = field("ino")) ~ /^[1-9][0-9]*$/ {
       if ((name = whole_path()) != "") opened(file, name)
@@ -315,12 +351,19 @@ om_backend_mapped_names() {
       from = old[$4]
       delete old[$4]
       if (name == "" || from == "" || from == name) next
-      moved(from, name)
       # RENAME_EXCHANGE (2): each is where the other was.
-      if (field("flags") ~ /^0x[0-9a-f]*[2367abef]$/) moved(name, from)
+      moved(from, name, field("flags") ~ /^0x[0-9a-f]*[2367abef]$/)
     }
     END {
-      for (both in named) { split(both, part, " "); if (part[1] in mapped) print substr(both, length(part[1]) + 2) }
+      for (both in named) {
+        split(both, part, " ")
+        if (part[1] in mapped) { name = substr(both, length(part[1]) + 2); printed[name] = 1; print name }
+      }
+      for (k = 1; k <= leaves; k++) {
+        if (!(leaf_file[k] in mapped)) continue
+        name = path_of(leaf_dir[k]) "/" leaf_base[k]
+        if (!(name in printed)) { printed[name] = 1; print name }
+      }
       for (name in renamed) print name
     }' "$OM_D/trace.txt"
 }

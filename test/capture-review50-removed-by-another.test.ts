@@ -44,6 +44,8 @@ it.each([
   ['strace', 'mv'],
   ['strace', 'dir-renamed'],
   ['bpftrace', 'dir-renamed'],
+  ['strace', 'dir-renamed-mv'],
+  ['bpftrace', 'dir-renamed-mv'],
   ['strace', 'child'],
   ['strace', 'child-symlinked'],
   ['strace', 'via-moved'],
@@ -63,7 +65,7 @@ it.each([
     writeFileSync(released, Buffer.alloc(8192, 'i'));
     writeFileSync(join(directory, 'scratch.bin'), Buffer.alloc(4096, 's'));
     if (mode === 'child-symlinked' || mode === 'via-moved') symlinkSync('.', join(directory, 'via'));
-    const held = join(directory, mode === 'renamed' || mode === 'mv' ? 'kept.pack' : mode === 'dir-renamed' ? 'topic-0.3f2a-delete/held.pack' : 'held.pack');
+    const held = join(directory, mode === 'renamed' || mode === 'mv' ? 'kept.pack' : mode.startsWith('dir-renamed') ? 'topic-0.3f2a-delete/held.pack' : 'held.pack');
     const bundle = join(work, 'bundle');
     const capture = spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--out', bundle, '--', PYTHON, SCENARIO, directory, ...(mode === '' ? [] : [mode])], {
       stdio: ['ignore', 'pipe', 'pipe'],

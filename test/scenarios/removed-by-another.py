@@ -3,7 +3,7 @@ capture does not trace, before the program exits (review 50: `git cat-file`
 held packs mapped that an untraced `git repack` removed; it exited, and the
 capture said nothing).
 
-USAGE: python3 removed-by-another.py DIR [renamed|mv|dir-renamed|child|child-read|child-symlinked|via-moved|again|again-excl|again-rename|again-link]
+USAGE: python3 removed-by-another.py DIR [renamed|mv|dir-renamed|dir-renamed-mv|child|child-read|child-symlinked|via-moved|again|again-excl|again-rename|again-link]
   Maps DIR/held.pack and DIR/released.idx (made by the caller; libc's mmap
   through ctypes, shared; each fd closed at once), unmaps released.idx, and
   writes DIR/mapped. Then waits until held.pack is gone from its name (the
@@ -15,7 +15,9 @@ USAGE: python3 removed-by-another.py DIR [renamed|mv|dir-renamed|child|child-rea
   dir-renamed: moves held.pack into DIR/topic-0 before it maps it, then
   renames that directory DIR/topic-0.3f2a-delete, as Kafka does a deleted
   topic's partition directory, and waits for its name there to go (review
-  53, S8).
+  53, S8); dir-renamed-mv: the same with coreutils' mv, the directory named
+  with a trailing slash (`mv DIR/topic-0/ DIR/topic-0.3f2a-delete/`: code
+  review 63, F3).
   child: a fork child maps DIR/scratch.bin (made by the caller) and exits
   first; this process, traced, then removes it (review 52, R1: git repack
   removes the packs its pack-objects child mapped).
@@ -93,7 +95,7 @@ if mode.startswith("again"):
         os.unlink(again)
         sys.exit(0)
 held = os.path.join(directory, "held.pack")
-if mode == "dir-renamed":
+if mode.startswith("dir-renamed"):
     partition = os.path.join(directory, "topic-0")
     os.mkdir(partition)
     os.rename(held, os.path.join(partition, "held.pack"))
@@ -101,6 +103,9 @@ if mode == "dir-renamed":
 map_whole(os.path.join(directory, "via", "held.pack") if mode == "via-moved" else held)
 if mode == "dir-renamed":
     os.rename(partition, partition + ".3f2a-delete")
+elif mode == "dir-renamed-mv":
+    subprocess.run(["mv", partition + "/", partition + ".3f2a-delete/"], check=True)
+if mode.startswith("dir-renamed"):
     held = os.path.join(partition + ".3f2a-delete", "held.pack")
 if mode == "renamed":
     kept = os.path.join(directory, "kept.pack")
