@@ -255,26 +255,12 @@ om_backend_first_pid() {
 # - 1 bytes or more), or one holding a control character is left out.
 om_backend_mapped_names() {
   # shellcheck disable=SC2016
-  om_keyed_awk '
+  om_keyed_awk "$OM_AWK_PATHS"'
     function field(name,  at) {
       at = index($0, " " name "=")
       if (!at) return ""
       at += length(name) + 2
       return substr($0, at, index(substr($0, at) " ", " ") - 1)
-    }
-    # A name without "." and ".." components or a trailing "/", as the engine spells names (code review 63, F3: a
-    # directory renamed as `mv D/topic-0/ D/topic-0-delete/` was not followed).
-    function normal(name,  parts, n, i, out, depth, kept) {
-      n = split(name, parts, "/")
-      depth = 0
-      for (i = 2; i <= n; i++) {
-        if (parts[i] == "" || parts[i] == ".") continue
-        if (parts[i] == "..") { if (depth > 0) depth--; continue }
-        kept[++depth] = parts[i]
-      }
-      out = ""
-      for (i = 1; i <= depth; i++) out = out "/" kept[i]
-      return out == "" ? "/" : out
     }
     # The record ends with the key after its path; one that does not goes on on the next line (a newline in the name).
     function whole_path(  at, name) {
@@ -283,34 +269,6 @@ om_backend_mapped_names() {
       name = substr($0, at + 6, length($0) - at - 5 - cut)
       if (length(name) >= '"$OM_BT_STRLEN"' - 1 || name ~ /[\001-\037\177]/) return ""
       return normal(name)
-    }
-    # The directory "name" is in: "" for "/" itself.
-    function parent(name,  at) {
-      for (at = length(name); at > 1; at--) if (substr(name, at, 1) == "/") return substr(name, 1, at - 1)
-      return ""
-    }
-    # Directories as a tree: node 0 is "/", child[node, component] its children, up[] and comp[] the way back. A rename
-    # of a directory moves its node, whatever lies under it (code review 63, F6). The node of "path" (-1: none, unless
-    # "create").
-    function node_of(path, create,  parts, n, i, at, made) {
-      n = split(path, parts, "/")
-      at = 0
-      for (i = 2; i <= n; i++) {
-        if (parts[i] == "") continue
-        if ((at, parts[i]) in child) { at = child[at, parts[i]]; continue }
-        if (!create) return -1
-        made = ++nodes
-        child[at, parts[i]] = made
-        up[made] = at
-        comp[made] = parts[i]
-        at = made
-      }
-      return at
-    }
-    function path_of(node,  out) {
-      out = ""
-      for (; node != 0; node = up[node]) out = "/" comp[node] out
-      return out
     }
     # The inode "file" was opened by "name": kept as that name, and as its directory node and last component, so that
     # the end gives it too the name a rename of a directory above it gave it.
@@ -321,23 +279,6 @@ om_backend_mapped_names() {
       leaf_file[++leaves] = file
       leaf_dir[leaves] = node_of(dir, 1)
       leaf_base[leaves] = substr(name, length(dir) + 2)
-    }
-    # A directory renamed from "from" to "to" (each to where the other was, "exchange").
-    function moved(from, to, exchange,  a, b, to_dir, from_dir) {
-      a = node_of(from, 0)
-      b = exchange ? node_of(to, 0) : -1
-      if (a <= 0 && b <= 0) return
-      to_dir = parent(to)
-      from_dir = parent(from)
-      if (a > 0) delete child[up[a], comp[a]]
-      if (b > 0) delete child[up[b], comp[b]]
-      if (a > 0) attach(a, node_of(to_dir, 1), substr(to, length(to_dir) + 2))
-      if (b > 0) attach(b, node_of(from_dir, 1), substr(from, length(from_dir) + 2))
-    }
-    function attach(node, under, name) {
-      child[under, name] = node
-      up[node] = under
-      comp[node] = name
     }
     keyed && $5 == "open" && field("ret") ~ /^[0-9]+$/ && (file = field("ino")) ~ /^[1-9][0-9]*$/ {
       if ((name = whole_path()) != "") opened(file, name)

@@ -169,48 +169,7 @@ om_backend_saw_pid() { om_retry grep -Eq "^$1[< ]" "$OM_D/trace.txt" 2>/dev/null
 # not known here).
 om_backend_mapped_names() {
   # shellcheck disable=SC2016
-  LC_ALL=C awk '
-    # A name without "." and ".." components, as the engine spells names: "/d/./b" is "/d/b", "/d/x/../b" is "/d/b".
-    function normal(name,  parts, n, i, out, depth, kept) {
-      n = split(name, parts, "/")
-      depth = 0
-      for (i = 2; i <= n; i++) {
-        if (parts[i] == "" || parts[i] == ".") continue
-        if (parts[i] == "..") { if (depth > 0) depth--; continue }
-        kept[++depth] = parts[i]
-      }
-      out = ""
-      for (i = 1; i <= depth; i++) out = out "/" kept[i]
-      return out == "" ? "/" : out
-    }
-    # The directory "name" is in: "" for "/" itself.
-    function parent(name,  at) {
-      for (at = length(name); at > 1; at--) if (substr(name, at, 1) == "/") return substr(name, 1, at - 1)
-      return ""
-    }
-    # Directories as a tree: node 0 is "/", child[node, component] its children, up[] and comp[] the way back. A rename
-    # of a directory moves its node, whatever lies under it (code review 63, F6: a chain of 200 renames of a directory of
-    # 20,000 mapped names moved every name at each, 21 s). The node of "path" (-1: none, unless "create").
-    function node_of(path, create,  parts, n, i, at, made) {
-      n = split(path, parts, "/")
-      at = 0
-      for (i = 2; i <= n; i++) {
-        if (parts[i] == "") continue
-        if ((at, parts[i]) in child) { at = child[at, parts[i]]; continue }
-        if (!create) return -1
-        made = ++nodes
-        child[at, parts[i]] = made
-        up[made] = at
-        comp[made] = parts[i]
-        at = made
-      }
-      return at
-    }
-    function path_of(node,  out) {
-      out = ""
-      for (; node != 0; node = up[node]) out = "/" comp[node] out
-      return out
-    }
+  LC_ALL=C awk "$OM_AWK_PATHS"'
     # A name looked up at the end, printed now; kept as its directory node and last component, so that the end prints
     # it again under the name a rename of a directory above it gave it.
     function put(name,  dir) {
@@ -220,23 +179,6 @@ om_backend_mapped_names() {
       dir = parent(name)
       leaf_dir[++leaves] = node_of(dir, 1)
       leaf_base[leaves] = substr(name, length(dir) + 2)
-    }
-    # A directory the end looks under renamed from "from" to "to" (each to where the other was, "exchange").
-    function moved(from, to, exchange,  a, b, to_dir, from_dir) {
-      a = node_of(from, 0)
-      b = exchange ? node_of(to, 0) : -1
-      if (a <= 0 && b <= 0) return
-      to_dir = parent(to)
-      from_dir = parent(from)
-      if (a > 0) delete child[up[a], comp[a]]
-      if (b > 0) delete child[up[b], comp[b]]
-      if (a > 0) attach(a, node_of(to_dir, 1), substr(to, length(to_dir) + 2))
-      if (b > 0) attach(b, node_of(from_dir, 1), substr(from, length(from_dir) + 2))
-    }
-    function attach(node, under, name) {
-      child[under, name] = node
-      up[node] = under
-      comp[node] = name
     }
     # A name quoted at the start of "text" ("/abs" or relative to the -yy dirfd "dir" before it), normal; "" if not absolute.
     function named(text, dir,  name) {

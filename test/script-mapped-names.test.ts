@@ -17,8 +17,9 @@ function mappedNames(lines: string[]): string[] {
   const dir = workspace('mapped-names');
   writeFileSync(join(dir, 'trace.txt'), `${lines.join('\n')}\n`);
   const script = join(REPO, 'scripts', 'capture-strace.sh');
-  const run = spawnSync('bash', ['-c', `source <(sed -n '/^om_backend_mapped_names()/,/^}/p' "$1"); om_backend_mapped_names`, 'bash', script], {
-    env: { ...process.env, OM_D: dir },
+  const lib = join(REPO, 'scripts', 'bundle-lib.sh');
+  // bundle-lib.sh gives the awk functions both scripts share (OM_AWK_PATHS), and clears OM_D.
+  const run = spawnSync('bash', ['-c', `source "$2"; OM_D="$3"; source <(sed -n '/^om_backend_mapped_names()/,/^}/p' "$1"); om_backend_mapped_names`, 'bash', script, lib, dir], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
