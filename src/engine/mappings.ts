@@ -1477,8 +1477,8 @@ export class Mappings {
     return space.removeRange(start, end);
   }
 
-  /** Mappings that lost pieces: those with none left are gone, and so are their findings. */
   /**
+   * Mappings that lost pieces: those with none left are gone, and so are their findings.
    * @param moved the mapping an mremap (`event`) moved or resized: any other it touched was cut, not moved
    * @param remapped the mapping an mremap took, moved or not (one it left as it was is no `moved`)
    */

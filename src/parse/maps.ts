@@ -285,7 +285,8 @@ export function isDeletedFile(entry: MapsEntry): boolean {
  * per-format extensions; Chronicle's .cq4); its numeric parts (.so.6, .log.1)
  * become *, and so do random ones (RANDOM_PART: mkstemp's `varnish.4fNV3F`,
  * Varnish's segments `_.Log.13287d42820e1494`: review 61, F-4, one group per
- * file), though not a word with a version (`.sqlite3`). The stem before that dot is an identifier when it holds a digit
+ * file), though not a word with a version (`.sqlite3`). The stem before that
+ * dot is an identifier when it holds a digit
  * or starts with `_` (a segment offset, a Lucene segment, a date, a
  * generation): it becomes *. A stem of letters is a name (libc, app,
  * metadata) and is kept, so one program's files are not lumped with every
