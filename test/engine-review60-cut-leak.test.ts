@@ -38,10 +38,11 @@ it.each(['strace', 'capture-bpftrace'] as const)(
   (how) => {
     const dir = workspace(`cut-leak-${how}`);
     const input = tracePython(dir, how, PROGRAM, [dir, String(PIECES)]);
-    const truth = JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as { holes: string[]; gone: string[]; goneLastCut: string; grownFirst: string[] };
+    const truth = JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as { holes: string[]; gone: string[]; goneLastCut: string; grownFirst: string[]; copied: string[] };
     expect(truth.holes).toHaveLength(PIECES);
     expect(truth.gone).toHaveLength(4);
     expect(truth.grownFirst).toHaveLength(4);
+    expect(truth.copied).toHaveLength(2);
     const result = runCli(['analyze', input, '--format', 'json']);
     expect(result.status, result.stderr).toBe(0);
     const findings = (JSON.parse(result.stdout) as { findings: Finding[] }).findings;
@@ -55,6 +56,8 @@ it.each(['strace', 'capture-bpftrace'] as const)(
         held: heldNow(finding).map((range) => [range.address, range.length]),
       }));
     expect(found.sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      // MREMAP_DONTUNMAP: where it was and where it went (code review 62, P1).
+      { name: 'copied.dat', kind: 'unlinked-while-mapped', resolution: 'process-exited', by: 'mremap', held: ranges(truth.copied) },
       { name: 'gone.dat', kind: 'unlinked-while-mapped', resolution: 'unmapped', by: 'munmap', held: ranges(truth.gone) },
       { name: 'holes.dat', kind: 'unlinked-while-mapped', resolution: 'process-exited', by: 'munmap', held: ranges(truth.holes) },
     ]);

@@ -898,6 +898,8 @@ export class Mappings {
       space.insert({ start: event.newAddress, end: newEnd, record: moved });
       moved.file.addRecord(moved);
       moved.file.note(event, this.files.keeper);
+      // MREMAP_DONTUNMAP left it where it was too: its findings say it holds both (code review 62, P1).
+      if (!touched.includes(moved)) touched.push(moved);
     }
     // One that leaves the mapping where and as long as it was changes nothing (code review 62, F1: it was named as the last change).
     this.settle(touched, 'unmapped', event, 'munmap', event.newAddress === event.oldAddress && newEnd === oldEnd ? undefined : moved, moved);

@@ -7,7 +7,9 @@ and size (which changes nothing: code review 62, F1), then the whole range
 unmapped in one call. grown.dat: 8 pages mapped, the file grown to 16 and
 mapped again (the resize signature), pages 1, 3 and 5 of the first mapping
 unmapped, then the file unlinked (the resize finding learns its unlink:
-code review 62, F2). Truth (DIR/truth.json): the "(deleted)" lines of
+code review 62, F2). copied.dat: 4 pages, unlinked, then mremapped with
+MREMAP_DONTUNMAP, which leaves it mapped where it was too (code review
+62, P1). Truth (DIR/truth.json): the "(deleted)" lines of
 /proc/self/maps of each (of grown.dat, its first mapping's), read after
 the last cut and before gone.dat's last munmap; and the address of gone.dat's
 last cut. bench/results.md times N = 20,000 (a leak's findings rebuilt every
@@ -15,6 +17,7 @@ piece at every cut: 47 s).
 
 Usage: cut-leak.py DIR N
 """
+import ctypes
 import json
 import mmap
 import os
@@ -61,7 +64,16 @@ for k in (1, 3, 5):
 os.close(fd)
 os.unlink(grown_path)
 first = [line for line in deleted_lines("grown.dat") if grown <= int(line.split("-")[0], 16) < grown + 8 * PAGE]
-truth = {"holes": deleted_lines("holes.dat"), "gone": deleted_lines("gone.dat"), "goneLastCut": hex(gone + 5 * PAGE), "grownFirst": first}
+copied = leak("copied.dat", 4)
+MREMAP_MAYMOVE, MREMAP_DONTUNMAP = 1, 4
+assert libc.mremap(copied, 4 * PAGE, 4 * PAGE, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, None) not in (None, ctypes.c_void_p(-1).value)
+truth = {
+    "holes": deleted_lines("holes.dat"),
+    "gone": deleted_lines("gone.dat"),
+    "goneLastCut": hex(gone + 5 * PAGE),
+    "grownFirst": first,
+    "copied": deleted_lines("copied.dat"),
+}
 assert libc.munmap(gone, 8 * PAGE) == 0
 with open(os.path.join(directory, "truth.json"), "w") as out:
     json.dump(truth, out)
