@@ -1152,11 +1152,16 @@ om_gone_from_start() {
 # moves one node, whatever lies under it (code review 63, F6: a chain of 200
 # renames of a directory of 20,000 mapped names moved every name at each, 21 s).
 # node_of gives the node of a path (-1: none, unless create), path_of the path
-# of a node, and moved(from, to, exchange) the rename of a directory from
-# "from" to "to" (each to where the other was, with exchange).
+# of a node ("" under a directory renamed to a name no list can hold), and
+# moved(from, to, exchange) the rename of a directory from "from" to "to"
+# (each to where the other was, with exchange; to "" when the new name cannot
+# be spelled). Each is linear in the length of a name: a target that maps
+# thousands of names 2,000 directories deep must not hold the lookup past its
+# bound (review 66, A-3: 15,000 such names took 15 s of awk alone).
 # shellcheck disable=SC2016
 OM_AWK_PATHS='
     function normal(name,  parts, n, i, out, depth, kept) {
+      if (!index(name "/", "//") && !index(name "/", "/./") && !index(name "/", "/../")) return name
       n = split(name, parts, "/")
       depth = 0
       for (i = 2; i <= n; i++) {
@@ -1164,9 +1169,14 @@ OM_AWK_PATHS='
         if (parts[i] == "..") { if (depth > 0) depth--; continue }
         kept[++depth] = parts[i]
       }
-      out = ""
-      for (i = 1; i <= depth; i++) out = out "/" kept[i]
-      return out == "" ? "/" : out
+      if (depth == 0) return "/"
+      # Joined in halves, not one component at a time: each join copies what it joins once per level.
+      return joined(kept, 1, depth)
+    }
+    function joined(part, from, to,  middle) {
+      if (from == to) return "/" part[from]
+      middle = int((from + to) / 2)
+      return joined(part, from, middle) joined(part, middle + 1, to)
     }
     function parent(name,  at) {
       for (at = length(name); at > 1; at--) if (substr(name, at, 1) == "/") return substr(name, 1, at - 1)
@@ -1187,19 +1197,27 @@ OM_AWK_PATHS='
       }
       return at
     }
-    function path_of(node,  out) {
-      out = ""
-      for (; node != 0; node = up[node]) out = "/" comp[node] out
-      return out
+    # Once every move is made (the END rule): the path of each node is kept, so a deep tree costs the length of its names.
+    function path_of(node,  n, chain, i, at, above) {
+      if (node == 0) return ""
+      n = 0
+      for (at = node; at != 0 && !(at in path_at); at = up[at]) chain[++n] = at
+      for (i = n; i >= 1; i--) {
+        at = chain[i]
+        above = up[at] == 0 ? "" : path_at[up[at]]
+        path_at[at] = (at in lost) || (up[at] != 0 && above == "") ? "" : above "/" comp[at]
+      }
+      return path_at[node]
     }
     function moved(from, to, exchange,  a, b, to_dir, from_dir) {
       a = node_of(from, 0)
-      b = exchange ? node_of(to, 0) : -1
+      b = exchange && to != "" ? node_of(to, 0) : -1
       if (a <= 0 && b <= 0) return
-      to_dir = parent(to)
-      from_dir = parent(from)
       if (a > 0) delete child[up[a], comp[a]]
       if (b > 0) delete child[up[b], comp[b]]
+      if (to == "") { lost[a] = 1; return }
+      to_dir = parent(to)
+      from_dir = parent(from)
       if (a > 0) attach(a, node_of(to_dir, 1), substr(to, length(to_dir) + 2))
       if (b > 0) attach(b, node_of(from_dir, 1), substr(from, length(from_dir) + 2))
     }
@@ -1234,11 +1252,22 @@ om_gone_mapped() {
   om_bounded $((3 * OM_GONE_SECONDS)) v om_mapped_lookup "$stage"
   status=$?
   case $status in
-    0) [[ ! -s $stage ]] || om_retry mv -f -- "$stage" "$OM_D/mapped-gone.txt" || OM_WRITE_FAILED+=' mapped-gone.txt' ;;
+    0)
+      [[ ! -s $stage ]] || om_retry mv -f -- "$stage" "$OM_D/mapped-gone.txt" || OM_WRITE_FAILED+=' mapped-gone.txt'
+      # The names the trace gave mapped files that no list can hold (a control character): said in meta.json.
+      v=''
+      [[ ! -s $stage.unchecked ]] || read -r v < "$stage.unchecked" 2>/dev/null
+      if [[ $v =~ ^[1-9][0-9]*$ ]]; then
+        OM_MAPPED_UNCHECKED="$v names the trace gave mapped files hold a control character, and were not looked up"
+        om_log "mapped-gone.txt: $OM_MAPPED_UNCHECKED"
+      fi ;;
     2)
       OM_WRITE_FAILED+=' mapped-gone.txt'
       om_log "mapped-gone.txt left out: the lookup of the files the trace shows mapped could not write its lists into $OM_OUT (is its file system full?)" ;;
-    *) om_log "mapped-gone.txt left out: reading the trace or looking up the files it shows mapped failed or took over $((3 * OM_GONE_SECONDS)) s" ;;
+    *)
+      # Said in meta.json too: without the list, a mapped file an untraced process removed reads clean (review 66, A-3).
+      OM_MAPPED_UNCHECKED="reading the trace or looking up the files it shows mapped failed or took over $((3 * OM_GONE_SECONDS)) s"
+      om_log "mapped-gone.txt left out: $OM_MAPPED_UNCHECKED" ;;
   esac
   rm -f -- "$stage" "$stage".*
   return 0
@@ -1251,7 +1280,7 @@ om_gone_mapped() {
 om_mapped_lookup() {
   local stage=$1 statuses
   {
-    om_backend_mapped_names | LC_ALL=C sort -u > "$stage.names"
+    OM_UNCHECKED_FILE=$stage.unchecked om_backend_mapped_names | LC_ALL=C sort -u > "$stage.names"
     statuses=${PIPESTATUS[*]}
     [[ $statuses == '0 0' ]] || return 3
     [[ -s $stage.names ]] || return 0
@@ -1531,6 +1560,8 @@ om_meta_json() {
     # for -p; for -- CMD only where the tracer can let go of its command.
     printf '  "canDetach": %s,\n' "$( ((!OM_CMD_MODE)) || [[ -z $OM_NO_DETACH ]] && echo true || echo false)"
     printf '  "noDetachReason": %s,\n' "$(om_json_str_or_null "$( ((OM_CMD_MODE)) && printf '%s' "$OM_NO_DETACH")")"
+    # Why names of mapped files were not looked up at the end (om_gone_mapped), or null.
+    printf '  "mappedGoneUnchecked": %s,\n' "$(om_json_str_or_null "$OM_MAPPED_UNCHECKED")"
     # false while the capture runs, and at the end when the trace may lack events
     # (the tracer died, the disk filled up, a bundle file could not be written).
     printf '  "complete": %s\n' "$( ((OM_COMPLETE)) && echo true || echo false)"
@@ -1873,6 +1904,7 @@ OM_PID_ST=''
 OM_STOP_REASON=''
 OM_CMD_MODE=0
 OM_WRITE_FAILED=''
+OM_MAPPED_UNCHECKED=''
 OM_STOPPED=0           # 1 once om_stop_tracer has run
 OM_TARGET_ST=''        # -p: the target's starttime when the tracer was started
 OM_PARENT_ST=''        # --parent-pid: its starttime when the capture began (om_parent_gone)

@@ -247,12 +247,15 @@ om_backend_first_pid() {
 # om_backend_mapped_names -> one name a line, for om_gone_mapped: each
 # absolute name an open record gave a file the trace shows mapped (an mmap
 # record's fd, by its inode), and each absolute name a rename record gave a
-# file since (the engine looks for a mapped file by the names it has at its
-# process's exit: review 52, R2), each under the new name of a directory
-# above it that a rename record moved (review 53, S8: Kafka renames a deleted
-# topic's partition directory to "*-delete"). A relative name (its directory
-# is not known here: review 52, R4), one bpftrace may have cut (OM_BT_STRLEN
-# - 1 bytes or more), or one holding a control character is left out.
+# file since (both names of a RENAME_EXCHANGE: review 66, A-5; the engine
+# looks for a mapped file by the names it has at its process's exit: review
+# 52, R2), each under the new name of a directory above it that a rename
+# record moved (review 53, S8: Kafka renames a deleted topic's partition
+# directory to "*-delete"). A relative name (its directory is not known here:
+# review 52, R4), or one bpftrace may have cut (OM_BT_STRLEN - 1 bytes or
+# more), is left out; one holding a control character, which no line of the
+# lists can hold, is counted into the file OM_UNCHECKED_FILE names (review
+# 66, A-2).
 om_backend_mapped_names() {
   # shellcheck disable=SC2016
   om_keyed_awk "$OM_AWK_PATHS"'
@@ -263,11 +266,15 @@ om_backend_mapped_names() {
       return substr($0, at, index(substr($0, at) " ", " ") - 1)
     }
     # The record ends with the key after its path; one that does not goes on on the next line (a newline in the name).
+    # "" for none, and (setting unspelled) for a name that holds a control character.
     function whole_path(  at, name) {
+      unspelled = 0
       at = index($0, " path=/")
-      if (!at || !ends_keyed($0)) return ""
+      if (!at) return ""
+      if (!ends_keyed($0)) { unspelled = 1; return "" }
       name = substr($0, at + 6, length($0) - at - 5 - cut)
-      if (length(name) >= '"$OM_BT_STRLEN"' - 1 || name ~ /[\001-\037\177]/) return ""
+      if (length(name) >= '"$OM_BT_STRLEN"' - 1) return ""
+      if (name ~ /[\001-\037\177]/) { unspelled = 1; return "" }
       return normal(name)
     }
     # The inode "file" was opened by "name": kept as that name, and as its directory node and last component, so that
@@ -282,30 +289,41 @@ om_backend_mapped_names() {
     }
     keyed && $5 == "open" && field("ret") ~ /^[0-9]+$/ && (file = field("ino")) ~ /^[1-9][0-9]*$/ {
       if ((name = whole_path()) != "") opened(file, name)
+      else if (unspelled) unspelled_file[file] = 1
       next
     }
     keyed && $5 == "mmap" && field("fd") ~ /^[0-9]+$/ && (file = field("ino")) ~ /^[1-9][0-9]*$/ { mapped[file] = 1; next }
-    # The old name comes first, in a record of its own with the same thread (and ns).
-    keyed && $5 == "rename.old" { old[$4] = whole_path(); next }
+    # The old name comes first, in a record of its own with the same thread and ns (records of two CPUs may
+    # interleave in the file: review 66, A-7).
+    keyed && $5 == "rename.old" { old[$4, $1] = whole_path(); next }
     keyed && $5 == "rename" && field("ret") == "0" {
-      if ((name = whole_path()) != "") renamed[name] = 1
-      from = old[$4]
-      delete old[$4]
-      if (name == "" || from == "" || from == name) next
+      name = whole_path()
+      if (name != "") renamed[name] = 1
+      else if (unspelled) unchecked++
+      from = old[$4, $1]
+      delete old[$4, $1]
+      if (from == "" || from == name) next
       # RENAME_EXCHANGE (2): each is where the other was.
-      moved(from, name, field("flags") ~ /^0x[0-9a-f]*[2367abef]$/)
+      exchange = field("flags") ~ /^0x[0-9a-f]*[2367abef]$/
+      if (name == "") { if (unspelled) moved(from, "", 0); next }
+      if (exchange) renamed[from] = 1
+      moved(from, name, exchange)
     }
     END {
+      for (file in unspelled_file) if (file in mapped) unchecked++
       for (both in named) {
         split(both, part, " ")
         if (part[1] in mapped) { name = substr(both, length(part[1]) + 2); printed[name] = 1; print name }
       }
       for (k = 1; k <= leaves; k++) {
         if (!(leaf_file[k] in mapped)) continue
-        name = path_of(leaf_dir[k]) "/" leaf_base[k]
+        name = path_of(leaf_dir[k])
+        if (name == "" && leaf_dir[k] != 0) { unchecked++; continue }
+        name = name "/" leaf_base[k]
         if (!(name in printed)) { printed[name] = 1; print name }
       }
       for (name in renamed) print name
+      if (unchecked > 0 && ENVIRON["OM_UNCHECKED_FILE"] != "") print unchecked > ENVIRON["OM_UNCHECKED_FILE"]
     }' "$OM_D/trace.txt"
 }
 

@@ -159,81 +159,145 @@ om_backend_saw_pid() { om_retry grep -Eq "^$1[< ]" "$OM_D/trace.txt" 2>/dev/null
 # the trace shows mapped through an fd -yy names (its annotation: "mmap(NULL,
 # 8192, PROT_READ, MAP_SHARED, 3</data/00.index>, 0) = 0x7f…"), and each
 # absolute name a rename gave a file since ("rename(\"/d/a\", \"/d/b\") = 0",
-# or renameat's name under a dirfd -yy names): the engine looks for a mapped
+# or renameat's name under a dirfd -yy names; both names of a RENAME_EXCHANGE),
+# each with strace's escapes undone: the engine looks for a mapped
 # file by the names it has at its process's exit (review 52, R2: a pack
 # renamed, then removed by an untraced process), and the name each of those
 # has once a rename of a directory above it moved it (review 53, S8: Kafka
-# renames a deleted topic's partition directory to "*-delete"). A name strace
-# escaped (a backslash in it), a device's ("/dev/zero<char 1:5>"), or one
-# already "(deleted)" is left out, as is a relative name (its directory is
-# not known here).
+# renames a deleted topic's partition directory to "*-delete"). A device's
+# name ("/dev/zero<char 1:5>") is left out, as is a relative name (its
+# directory is not known here). A name holding a control character, which no
+# line of the lists can hold, is counted into the file OM_UNCHECKED_FILE
+# names (review 66, A-2). Only the call a line begins with counts, after its
+# "TID<comm> SECONDS " (review 66, A-1: a thread named "mmap(", or a
+# directory renamed to "mmap(-delete", hid the rename).
 om_backend_mapped_names() {
   # shellcheck disable=SC2016
   LC_ALL=C awk "$OM_AWK_PATHS"'
+    # A name as strace quoted it, its escapes undone (octal, or a quote, backslash or angle bracket after a
+    # backslash): "" when it holds a control character, or an escape strace does not write for a printable byte.
+    function unescaped(name,  out, at, c, n, digits) {
+      out = ""
+      while ((at = index(name, "\\")) > 0) {
+        out = out substr(name, 1, at - 1)
+        c = substr(name, at + 1, 1)
+        name = substr(name, at + 2)
+        if (c ~ /[0-7]/) {
+          n = c + 0
+          for (digits = 1; digits < 3 && substr(name, 1, 1) ~ /[0-7]/; digits++) { n = n * 8 + substr(name, 1, 1); name = substr(name, 2) }
+          if (n < 32 || n == 127 || n > 255) return ""
+          out = out sprintf("%c", n)
+        } else if (c == "\\" || c == "\"" || c == "<" || c == ">") out = out c
+        else return ""
+      }
+      out = out name
+      return out ~ /[\001-\037\177]/ ? "" : out
+    }
     # A name looked up at the end, printed now; kept as its directory node and last component, so that the end prints
-    # it again under the name a rename of a directory above it gave it.
+    # it again under the name a rename of a directory above it gave it. "" is a name that cannot be spelled.
     function put(name,  dir) {
-      if (index(name, "\\") || name ~ / \(deleted\)$/ || name ~ /<(char|block) [0-9]+:[0-9]+>$/ || (name in seen)) return
+      if (name == "") { unchecked++; return }
+      if (name ~ /<(char|block) [0-9]+:[0-9]+>$/ || (name in seen)) return
       seen[name] = 1
       print name
       dir = parent(name)
       leaf_dir[++leaves] = node_of(dir, 1)
       leaf_base[leaves] = substr(name, length(dir) + 2)
     }
-    # A name quoted at the start of "text" ("/abs" or relative to the -yy dirfd "dir" before it), normal; "" if not absolute.
-    function named(text, dir,  name) {
-      name = substr(text, 2)
-      name = substr(name, 1, index(name, "\"") - 1)
-      if (name ~ /^\//) return normal(name)
-      if (dir == "") return ""
-      return normal(substr(dir, index(dir, "<") + 1) "/" name)
+    # A quoted or annotated name, relative to the -yy path "dir" of its dirfd when not absolute, unescaped and normal; "-"
+    # if not absolute, "" if it cannot be spelled.
+    function named(name, dir) {
+      if (name !~ /^\//) {
+        if (dir == "") return "-"
+        name = dir "/" name
+      }
+      name = unescaped(name)
+      return name == "" ? "" : normal(name)
     }
-    # rename("OLD", "NEW") = 0, renameat(DIR, "OLD", DIR, "NEW") = 0, renameat2(…, RENAME_NOREPLACE) = 0 (as mv does), DIR
-    # "AT_FDCWD</cwd>" or "N</dir>" under -yy: the last quoted name, under its dirfd when relative; and the names under
-    # the old one, when it was a directory.
-    function renamed(call,  tail, exchange, head, dir, to, old, from) {
-      if (!match(call, /"[^"]*"(, [A-Z_|0-9x]+)?\) = 0/)) return
-      tail = substr(call, RSTART)
-      exchange = index(tail, "RENAME_EXCHANGE") > 0
-      # The dirfd before it: "AT_FDCWD</cwd>, " or "N</dir>, " (a directory with ">" in its name is left out).
-      head = substr(call, 1, RSTART - 1)
-      dir = match(head, /(AT_FDCWD|[0-9]+)<\/[^>]*>, $/) ? substr(head, RSTART, RLENGTH - 3) : ""
-      to = named(tail, dir)
-      if (to == "") return
+    # The quote that closes the string opened at "at" (strace writes a quote in a name as backslash, quote); 0: none.
+    function closing(text, at,  i, n, c) {
+      n = length(text)
+      for (i = at + 1; i <= n; i++) {
+        c = substr(text, i, 1)
+        if (c == "\\") i++
+        else if (c == "\"") return i
+      }
+      return 0
+    }
+    # The arguments of "rename(" or "renameat2?(": names[1] and names[2] as quoted, dirs[1] and dirs[2] the -yy paths of
+    # their dirfds ("AT_FDCWD</cwd>, " or "N</dir>, "; "" with none or with none printed), rest what follows; false
+    # when they are not all there as such.
+    function arguments(call,  at, k, end, dirfd) {
+      at = index(call, "(") + 1
+      for (k = 1; k <= 2; k++) {
+        dirs[k] = ""
+        if (substr(call, at, 1) != "\"") {
+          if (!match(substr(call, at), /^(AT_FDCWD|[0-9]+)(<[^>]*>)?, /)) return 0
+          dirfd = substr(call, at, RLENGTH - 2)
+          if (index(dirfd, "<")) dirs[k] = substr(dirfd, index(dirfd, "<") + 1, length(dirfd) - index(dirfd, "<") - 1)
+          at += RLENGTH
+        }
+        if (substr(call, at, 1) != "\"" || !(end = closing(call, at))) return 0
+        names[k] = substr(call, at + 1, end - at - 1)
+        at = end + 1
+        if (k == 1) {
+          if (substr(call, at, 2) != ", ") return 0
+          at += 2
+        }
+      }
+      rest = substr(call, at)
+      return 1
+    }
+    # rename("OLD", "NEW") = 0, renameat(DIR, "OLD", DIR, "NEW") = 0, renameat2(…, RENAME_NOREPLACE) = 0 (as mv does):
+    # the new name, and the names under the old one when it was a directory. With RENAME_EXCHANGE the old name is a new
+    # name too (review 66, A-5).
+    function renamed(call,  exchange, to, from) {
+      if (!arguments(call) || rest !~ /^(, [A-Z_|0-9x]+)?\) = 0( <[0-9.]+>)?$/) return
+      exchange = index(rest, "RENAME_EXCHANGE") > 0
+      to = named(names[2], dirs[2])
+      if (to == "-") return
       put(to)
-      # The old name: the first quoted one, after its own dirfd (renameat, renameat2) or none (rename).
-      if (!match(call, /\(((AT_FDCWD|[0-9]+)<\/[^>]*>, )?"/)) return
-      old = substr(call, RSTART + 1, RLENGTH - 2)
-      from = named(substr(call, RSTART + RLENGTH - 1), old == "" ? "" : substr(old, 1, length(old) - 3))
-      if (from == "" || from == to) return
+      from = named(names[1], dirs[1])
+      if (from == "-" || from == "" || from == to) return
+      if (exchange) put(from)
       moved(from, to, exchange)
     }
-    match($0, /mmap2?\(/) {
-      call = substr($0, RSTART)
+    # The call a line begins with, after the thread id, its comm (-Y; strace escapes ">" in it) and the time.
+    {
+      if (!match($0, /^[0-9]+(<[^>]*>)? +[0-9]+[.][0-9]+ /)) next
+      call = substr($0, RLENGTH + 1)
+      tid = substr($0, 1, match($0, /[^0-9]/) - 1)
+    }
+    call ~ /^mmap2?\(/ {
       if (!match(call, /, [0-9]+<\//)) next
       call = substr(call, RSTART + RLENGTH - 1)
-      # The annotation ends before the offset argument, then the call or its cut ("<unfinished ...>").
+      # The annotation ends before the offset argument, then the call or its cut ("<unfinished ...>"). One with
+      # "(deleted)" after it (strace 6) is a name the file no longer has.
       if (!match(call, />, (0x[0-9a-f]+|[0-9]+)(\)| <unfinished)/)) next
-      put(substr(call, 1, RSTART - 1))
+      put(unescaped(substr(call, 1, RSTART - 1)))
       next
     }
     # A rename strace cut at its entry ("<unfinished ...>", a call of another thread printed before its end: code review
     # 63, F5) is joined with its resume ("<... rename resumed>) = 0") on the same thread.
-    match($0, /rename(at2?)?\(/) && / <unfinished \.\.\.>$/ {
-      cut[$1] = substr($0, RSTART, length($0) - RSTART + 1 - length(" <unfinished ...>"))
+    call ~ /^rename(at2?)?\(/ && / <unfinished \.\.\.>$/ {
+      cut[tid] = substr(call, 1, length(call) - length(" <unfinished ...>"))
       next
     }
-    match($0, /<\.\.\. rename(at2?)? resumed>/) {
-      if ($1 in cut) renamed(cut[$1] substr($0, RSTART + RLENGTH))
-      delete cut[$1]
+    call ~ /^<\.\.\. rename(at2?)? resumed>/ {
+      match(call, /^<\.\.\. rename(at2?)? resumed>/)
+      if (tid in cut) renamed(cut[tid] substr(call, RLENGTH + 1))
+      delete cut[tid]
       next
     }
-    match($0, /rename(at2?)?\(/) && / = 0( <[0-9.]+>)?$/ { renamed(substr($0, RSTART)) }
+    call ~ /^rename(at2?)?\(/ { renamed(call) }
     END {
       for (k = 1; k <= leaves; k++) {
-        name = path_of(leaf_dir[k]) "/" leaf_base[k]
+        name = path_of(leaf_dir[k])
+        if (name == "" && leaf_dir[k] != 0) { unchecked++; continue }
+        name = name "/" leaf_base[k]
         if (!(name in seen)) { seen[name] = 1; print name }
       }
+      if (unchecked > 0 && ENVIRON["OM_UNCHECKED_FILE"] != "") print unchecked > ENVIRON["OM_UNCHECKED_FILE"]
     }' "$OM_D/trace.txt"
 }
 

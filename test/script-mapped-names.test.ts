@@ -6,26 +6,36 @@
 // of renames, and with each rename a step, not a walk of every name (F6).
 // The lines are strace 6.1's, as the capture runs it (-f -ttt -T -yy -Y).
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { workspace } from './scenarios/harness.js';
 import { REPO } from './support/tools.js';
 
-/** What om_backend_mapped_names prints for a trace of `lines`. */
-function mappedNames(lines: string[]): string[] {
+/** What om_backend_mapped_names of capture-strace.sh (or capture-bpftrace.sh) prints for a trace of `lines`. */
+function mappedNames(lines: string[], backend: 'strace' | 'bpftrace' = 'strace'): string[] {
+  return lookedUp(lines, backend).names;
+}
+
+/** Its names, and the count it wrote into OM_UNCHECKED_FILE (0 when it wrote none). */
+function lookedUp(lines: string[], backend: 'strace' | 'bpftrace' = 'strace'): { names: string[]; unchecked: number } {
   const dir = workspace('mapped-names');
   writeFileSync(join(dir, 'trace.txt'), `${lines.join('\n')}\n`);
-  const script = join(REPO, 'scripts', 'capture-strace.sh');
+  const script = join(REPO, 'scripts', `capture-${backend}.sh`);
   const lib = join(REPO, 'scripts', 'bundle-lib.sh');
+  const unchecked = join(dir, 'unchecked');
   // bundle-lib.sh gives the awk functions both scripts share (OM_AWK_PATHS), and clears OM_D.
-  const run = spawnSync('bash', ['-c', `source "$2"; OM_D="$3"; source <(sed -n '/^om_backend_mapped_names()/,/^}/p' "$1"); om_backend_mapped_names`, 'bash', script, lib, dir], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const run = spawnSync(
+    'bash',
+    ['-c', `source "$2"; OM_D="$3"; OM_BT_STRLEN=200; source <(sed -n '/^om_keyed_awk()/,/^}/p;/^om_backend_mapped_names()/,/^}/p' "$1"); om_backend_mapped_names`, 'bash', script, lib, dir],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, OM_UNCHECKED_FILE: unchecked, OM_BT_KEY: KEY } },
+  );
   expect(run.status, run.stderr).toBe(0);
-  return run.stdout.split('\n').filter(Boolean);
+  return { names: run.stdout.split('\n').filter(Boolean), unchecked: existsSync(unchecked) ? Number(readFileSync(unchecked, 'utf8')) : 0 };
 }
+
+/** The key a bpftrace capture puts around its records (OM_BT_KEY). */
+const KEY = 'abcd1234abcd1234';
 
 const MAPPED = '1234<java> 1796563691.280008 mmap(NULL, 10485760, PROT_READ|PROT_WRITE, MAP_SHARED, 93</d/data/topic-0/00000000000000000000.index>, 0) = 0x7f0000000000 <0.000010>';
 
@@ -59,4 +69,89 @@ it('200 renames of a directory of 20,000 mapped names print each name twice, not
   // The 20,000 names mapped, the 200 renames' new names, and the 20,000 names under the last.
   expect(names).toHaveLength(40_200);
   expect(names).toContain('/d/data/topic-200/00000000000000019999.index');
+});
+
+const MAP_AT = (fd: number, name: string) => `1234<java> 1796563691.280008 mmap(NULL, 8192, PROT_READ, MAP_SHARED, ${fd}<${name}>, 0) = 0x7f0000000000 <0.000010>`;
+
+// Review 66, A-1: any line holding "mmap(" was read as an mmap and left, so a rename by a thread named "mmap(x", or
+// to "mmap(-delete", was not followed; a thread named "rename(" made its symlink a rename.
+it('only the call a line begins with counts, whatever its thread is named or its names hold', () => {
+  const names = mappedNames([
+    MAP_AT(93, '/d/data/topic-0/00.index'),
+    MAP_AT(94, '/d/e/x.index'),
+    '1240<mmap(x> 1796563691.3 rename("/d/data", "/d/mmap(-delete") = 0 <0.000010>',
+    '1241<rename(> 1796563691.3 symlink("/d/e", "/d/fake") = 0 <0.000010>',
+    '1241<rename(> 1796563691.3 rename("/d/e", "/d/e2") = 0 <0.000010>',
+  ]);
+  expect(names).toContain('/d/mmap(-delete/topic-0/00.index');
+  expect(names).toContain('/d/e2/x.index');
+  expect(names.filter((name) => name.startsWith('/d/fake'))).toEqual([]);
+});
+
+// Review 66, A-2, A-5, A-6: names strace escapes are looked up as they are, one no list can hold is counted; both
+// names of an exchange are new names; a name that ends in " (deleted)" inside the annotation is a real name (strace 6
+// prints the mark after it).
+it('strace: escapes undone, control characters counted, an exchange of files, "(deleted)" as strace 6 prints it', () => {
+  const { names, unchecked } = lookedUp([
+    MAP_AT(95, '/d/f/\\303\\251t\\303\\251.index'),
+    MAP_AT(96, '/d/g/y.index (deleted)'),
+    '1234<java> 1796563691.280008 mmap(NULL, 8192, PROT_READ, MAP_SHARED, 97</d/g/z.index>(deleted), 0) = 0x7f0000000000 <0.000010>',
+    MAP_AT(98, '/d/h/q.index'),
+    MAP_AT(99, '/d/x/y.index'),
+    MAP_AT(100, '/d/e/x.index'),
+    MAP_AT(101, '/d/t/a\\tb'),
+    '1241<a> 1796563691.3 rename("/d/h", "/d/h\\"q\\\\") = 0 <0.000010>',
+    '1241<a> 1796563691.3 renameat2(AT_FDCWD</d/x>, "y.index", AT_FDCWD</d/x>, "w.index", RENAME_EXCHANGE) = 0 <0.000010>',
+    '1241<a> 1796563691.3 rename("/d/e", "/d/e-\\tdelete") = 0 <0.000010>',
+  ]);
+  expect(names).toContain('/d/f/\u00e9t\u00e9.index');
+  expect(names).toContain('/d/g/y.index (deleted)');
+  expect(names.filter((name) => name.startsWith('/d/g/z'))).toEqual([]);
+  expect(names).toContain('/d/h"q\\/q.index');
+  expect(names).toContain('/d/x/y.index');
+  expect(names).toContain('/d/x/w.index');
+  // Nothing strace escaped is printed as it escaped it.
+  expect(names.filter((name) => name.includes('\\t') || name.includes('\\3'))).toEqual([]);
+  // a\tb mapped, the rename to e-\tdelete, and x.index under it.
+  expect(unchecked).toBe(3);
+});
+
+it('bpftrace: an exchange of files, control characters counted, renames paired by thread and time', () => {
+  const record = (ns: number, tid: number, text: string) => `${KEY} ${ns} 0 10 ${tid} ${text} ${KEY}`;
+  const opened = (ns: number, ino: number, path: string) => [
+    record(ns, 10, `open sys=openat ret=4 dfd=-100 flags=0x2 ino=${ino} dev=1 dir=0x1 path=${path}`),
+    `${KEY} ${ns + 1} 0 10 10 mmap ret=0x7f00 addr=0x0 len=8192 prot=0x3 flags=0x1 fd=4 off=0x0 ens=1 mm=0x1 ino=${ino} dev=1 nlink=1`,
+  ];
+  const { names, unchecked } = lookedUp(
+    [
+      ...opened(100, 11, '/d/e/x.index'),
+      ...opened(102, 12, '/d/x/y.index'),
+      ...opened(104, 13, '/d/q/a\tb'),
+      ...opened(106, 14, '/d/data/topic-0/00.index'),
+      // Two renames of one thread whose records two CPUs interleaved in the file.
+      record(110, 11, 'rename.old path=/d/data'),
+      record(111, 11, 'rename.old path=/d/x/y.index'),
+      record(111, 11, 'rename sys=renameat2 ret=0 olddfd=-100 newdfd=-100 flags=0x2 ens=1 path=/d/x/w.index'),
+      record(110, 11, 'rename sys=rename ret=0 olddfd=-100 newdfd=-100 flags=0x0 ens=1 path=/d/data-delete'),
+      record(112, 11, 'rename.old path=/d/e'),
+      record(112, 11, 'rename sys=rename ret=0 olddfd=-100 newdfd=-100 flags=0x0 ens=1 path=/d/e-\tdelete'),
+    ],
+    'bpftrace',
+  );
+  expect(names).toContain('/d/x/y.index');
+  expect(names).toContain('/d/x/w.index');
+  expect(names).toContain('/d/data-delete/topic-0/00.index');
+  // a\tb mapped, the rename to e-\tdelete, and x.index under it.
+  expect(unchecked).toBe(3);
+});
+
+// Review 66, A-3: 15,000 mapped names 2,000 directories deep took 15 s of awk (a name normalized and a path built
+// one component at a time). Counted, not timed: every name comes out, under its directory's new name.
+it('names 2,000 directories deep are looked up, under the name a rename of one of those directories gave them', () => {
+  const deep = `/d${'/a'.repeat(2000)}`;
+  const lines = Array.from({ length: 300 }, (_, k) => MAP_AT(3, `${deep}/f${k}.index`));
+  lines.push(`1240<x> 1796563691.5 rename("/d/a", "/d/b") = 0 <0.000010>`);
+  const names = mappedNames(lines);
+  expect(names).toHaveLength(601);
+  expect(names).toContain(`/d/b${'/a'.repeat(1999)}/f299.index`);
 });

@@ -125,6 +125,13 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
           unfinished ??= `the capture did not finish ${input.bundle.dir} (${unfinishedBecause(input.bundle.meta)}): its trace may stop early`;
         }
         if (input.bundle.startUnread !== null) unfinished ??= input.bundle.startUnread;
+        // Without those names looked up, a mapped file a process the trace does not follow removed reads clean (review 66, A-2, A-3).
+        const unchecked = input.bundle.meta.mappedGoneUnchecked;
+        if (typeof unchecked === 'string') {
+          const why = `the capture could not check whether every file mapped during its trace still had its name once the trace ended (meta.json: ${unchecked}): a mapping whose file a process the trace does not follow removed may be missed`;
+          run.warnings.push(`${input.bundle.dir}: ${why}`);
+          unfinished ??= `${input.bundle.dir}: ${why}`;
+        }
         run.seed(input.bundle);
         // A finished capture's own record of when it began to stop; live follows a bundle before it has one.
         const stopAfterByte = input.bundle.meta.backend === 'bpftrace' ? input.bundle.meta.stopAfterByte : undefined;

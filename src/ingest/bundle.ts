@@ -78,6 +78,13 @@ export interface BundleMeta {
   /** Whether the tracer can let go of a launched command without ending it; if not, noDetachReason says why. */
   canDetach?: boolean;
   noDetachReason?: string | null;
+  /**
+   * Why names the trace gave mapped files were not looked up once it ended
+   * (mapped-gone.txt): the lookup failed or ran out of time, or names held a
+   * control character; null when every name was; absent from captures before
+   * review 66.
+   */
+  mappedGoneUnchecked?: string | null;
   /** false while the capture is still writing (or died before it finished). */
   complete?: boolean;
   /** Whether the tracer attached to the process (or began the command): false, it traced nothing; null, not known; absent from captures before review 5. */
@@ -1319,6 +1326,7 @@ const META_FIELDS: ReadonlySet<string> = new Set([
   'exitReason',
   'canDetach',
   'noDetachReason',
+  'mappedGoneUnchecked',
   'complete',
   'attached',
 ] satisfies (keyof BundleMeta)[]);
@@ -1370,7 +1378,7 @@ function checkMeta(value: unknown, path: string, warnings: string[]): BundleMeta
     if (meta[field] !== undefined && meta[field] !== null && !isCount(meta[field])) bad(field, 'a non-negative integer or null');
   }
   // Every field a view draws, by type: a report's table cell is text, never an object a renderer would draw as markup.
-  for (const field of ['schema', 'comm', 'cwd', 'kernel', 'hostname', 'tracerVersion', 'jvmVersion', 'command', 'startTime', 'endTime', 'noDetachReason'] as const) {
+  for (const field of ['schema', 'comm', 'cwd', 'kernel', 'hostname', 'tracerVersion', 'jvmVersion', 'command', 'startTime', 'endTime', 'noDetachReason', 'mappedGoneUnchecked'] as const) {
     if (meta[field] !== undefined && meta[field] !== null && typeof meta[field] !== 'string') bad(field, 'a string or null');
   }
   if (meta.backend !== undefined && meta.backend !== null && meta.backend !== 'strace' && meta.backend !== 'bpftrace') bad('backend', '"strace" or "bpftrace"');

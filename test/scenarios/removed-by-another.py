@@ -3,7 +3,7 @@ capture does not trace, before the program exits (review 50: `git cat-file`
 held packs mapped that an untraced `git repack` removed; it exited, and the
 capture said nothing).
 
-USAGE: python3 removed-by-another.py DIR [renamed|mv|dir-renamed|dir-renamed-mv|child|child-read|child-symlinked|via-moved|again|again-excl|again-rename|again-link]
+USAGE: python3 removed-by-another.py DIR [renamed|mv|exchanged|dir-renamed|dir-renamed-mv|dir-renamed-comm|dir-renamed-utf8|dir-renamed-tab|child|child-read|child-symlinked|via-moved|again|again-excl|again-rename|again-link]
   Maps DIR/held.pack and DIR/released.idx (made by the caller; libc's mmap
   through ctypes, shared; each fd closed at once), unmaps released.idx, and
   writes DIR/mapped. Then waits until held.pack is gone from its name (the
@@ -17,7 +17,12 @@ USAGE: python3 removed-by-another.py DIR [renamed|mv|dir-renamed|dir-renamed-mv|
   topic's partition directory, and waits for its name there to go (review
   53, S8); dir-renamed-mv: the same with coreutils' mv, the directory named
   with a trailing slash (`mv DIR/topic-0/ DIR/topic-0.3f2a-delete/`: code
-  review 63, F3).
+  review 63, F3); dir-renamed-comm: the same, renamed by a thread named
+  "mmap(x" (review 66, A-1: the capture read any line holding "mmap(" as an
+  mmap); dir-renamed-utf8: renamed to DIR/topic-0.\u00e9-delete, a name strace
+  escapes; dir-renamed-tab: to one with a tab, which no list can hold (A-2).
+  exchanged: once mapped, held.pack trades names with DIR/other.pack
+  (renameat2 RENAME_EXCHANGE), and waits for other.pack to go (A-5).
   child: a fork child maps DIR/scratch.bin (made by the caller) and exits
   first; this process, traced, then removes it (review 52, R1: git repack
   removes the packs its pack-objects child mapped).
@@ -101,12 +106,24 @@ if mode.startswith("dir-renamed"):
     os.rename(held, os.path.join(partition, "held.pack"))
     held = os.path.join(partition, "held.pack")
 map_whole(os.path.join(directory, "via", "held.pack") if mode == "via-moved" else held)
-if mode == "dir-renamed":
-    os.rename(partition, partition + ".3f2a-delete")
+DIR_SUFFIX = {"dir-renamed-utf8": ".\u00e9-delete", "dir-renamed-tab": ".\t-delete"}.get(mode, ".3f2a-delete")
+if mode == "dir-renamed-comm":
+    # PR_SET_NAME: the thread's comm, which the capture's strace prints before each of its calls (-Y).
+    libc.prctl(15, b"mmap(x", 0, 0, 0)
+if mode in ("dir-renamed", "dir-renamed-comm", "dir-renamed-utf8", "dir-renamed-tab"):
+    os.rename(partition, partition + DIR_SUFFIX)
 elif mode == "dir-renamed-mv":
     subprocess.run(["mv", partition + "/", partition + ".3f2a-delete/"], check=True)
 if mode.startswith("dir-renamed"):
-    held = os.path.join(partition + ".3f2a-delete", "held.pack")
+    held = os.path.join(partition + DIR_SUFFIX, "held.pack")
+if mode == "exchanged":
+    other = os.path.join(directory, "other.pack")
+    with open(other, "w") as new:
+        new.write("other\n")
+    # renameat2(AT_FDCWD, other, AT_FDCWD, held, RENAME_EXCHANGE): the mapped file takes the first name.
+    if libc.renameat2(-100, other.encode(), -100, held.encode(), 2) != 0:
+        raise OSError(ctypes.get_errno(), "renameat2")
+    held = other
 if mode == "renamed":
     kept = os.path.join(directory, "kept.pack")
     os.rename(held, kept)
