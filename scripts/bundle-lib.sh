@@ -1182,7 +1182,9 @@ OM_AWK_PATHS='
       for (at = length(name); at > 1; at--) if (substr(name, at, 1) == "/") return substr(name, 1, at - 1)
       return ""
     }
+    # Kept by path until the next move: mapped names share a few directories, and a deep one costs a lookup a component.
     function node_of(path, create,  parts, n, i, at, made) {
+      if ((path in node_at) && node_moves[path] == moves) return node_at[path]
       n = split(path, parts, "/")
       at = 0
       for (i = 2; i <= n; i++) {
@@ -1195,6 +1197,8 @@ OM_AWK_PATHS='
         comp[made] = parts[i]
         at = made
       }
+      node_at[path] = at
+      node_moves[path] = moves
       return at
     }
     # Once every move is made (the END rule): the path of each node is kept, so a deep tree costs the length of its names.
@@ -1210,9 +1214,10 @@ OM_AWK_PATHS='
       return path_at[node]
     }
     function moved(from, to, exchange,  a, b, to_dir, from_dir) {
-      a = node_of(from, 0)
-      b = exchange && to != "" ? node_of(to, 0) : -1
+      a = under(from)
+      b = exchange && to != "" ? under(to) : -1
       if (a <= 0 && b <= 0) return
+      moves++
       if (a > 0) delete child[up[a], comp[a]]
       if (b > 0) delete child[up[b], comp[b]]
       if (to == "") { lost[a] = 1; return }
@@ -1221,10 +1226,17 @@ OM_AWK_PATHS='
       if (a > 0) attach(a, node_of(to_dir, 1), substr(to, length(to_dir) + 2))
       if (b > 0) attach(b, node_of(from_dir, 1), substr(from, length(from_dir) + 2))
     }
-    function attach(node, under, name) {
-      child[under, name] = node
-      up[node] = under
+    function attach(node, dir, name) {
+      child[dir, name] = node
+      up[node] = dir
       comp[node] = name
+    }
+    # The node of a path, through the node of its directory (kept), or -1.
+    function under(path,  dir, at) {
+      dir = parent(path)
+      at = dir == "" ? 0 : node_of(dir, 0)
+      if (at < 0 || !((at, substr(path, length(dir) + 2)) in child)) return -1
+      return child[at, substr(path, length(dir) + 2)]
     }
 '
 

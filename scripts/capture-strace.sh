@@ -215,14 +215,8 @@ om_backend_mapped_names() {
       return name == "" ? "" : normal(name)
     }
     # The quote that closes the string opened at "at" (strace writes a quote in a name as backslash, quote); 0: none.
-    function closing(text, at,  i, n, c) {
-      n = length(text)
-      for (i = at + 1; i <= n; i++) {
-        c = substr(text, i, 1)
-        if (c == "\\") i++
-        else if (c == "\"") return i
-      }
-      return 0
+    function closing(text, at) {
+      return match(substr(text, at), /^"([^"\\]|\\.)*"/) ? at + RLENGTH - 1 : 0
     }
     # The arguments of "rename(" or "renameat2?(": names[1] and names[2] as quoted, dirs[1] and dirs[2] the -yy paths of
     # their dirfds ("AT_FDCWD</cwd>, " or "N</dir>, "; "" with none or with none printed), rest what follows; false
