@@ -10,7 +10,7 @@
 //
 // Needs strace.
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import { PYTHON, startScenario, workspace } from './scenarios/harness.js';
@@ -64,3 +64,33 @@ it.each([
   },
   60_000,
 );
+
+// Review 64, F-3: the same, removed by a process the trace does not follow (an LMDB file `mdb_copy -c` and `mv`
+// replaced): the trace shows only the fd's close, "(deleted)". Clean, exit 0, before; in doubt now.
+it('a file held and mapped before the attach, removed by a process the trace does not follow: in doubt, not clean', async () => {
+  const work = workspace('review64-held');
+  const directory = join(work, 'w');
+  const db = join(directory, 'db.sqlite');
+  writeFileSync(db, Buffer.alloc(8192, 'd'));
+  const { program, pid, output } = await startScenario('held-before-attach.py', [directory, 'elsewhere'], children);
+  const trace = join(work, 'trace.txt');
+  await underStraceAttached(pid, ['-y'], trace, children, async () => {
+    // This process, which the trace does not follow.
+    unlinkSync(db);
+    program.stdin!.write('go\n');
+    await waitFor("the program's maps line", () => output().split('\n').length > 2, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  });
+  program.stdin!.end();
+  expect(output().split('\n')[1]).toMatch(new RegExp(` ${db} \\(deleted\\)$`));
+
+  const report = JSON.parse(runCli(['analyze', trace, '--format', 'json']).stdout) as { findings: unknown[]; summary: { mappingsInDoubt: number }; warnings: string[] };
+  expect(report.findings).toEqual([]);
+  expect(report.summary.mappingsInDoubt).toBe(1);
+  const told = report.warnings.filter((warning) => warning.includes('held open since before the trace'));
+  expect(told).toHaveLength(1);
+  expect(told[0]).toMatch(
+    new RegExp(`^the last name of ${db} went where the trace does not show it \\(fd \\d+ shown "\\(deleted\\)" at ${trace}:\\d+\\), a file process ${pid} held open since before the trace`),
+  );
+  expect(runCli(['analyze', trace, '--fail-on', 'error']).status).toBe(2);
+}, 60_000);

@@ -64,6 +64,11 @@ export class AddressSpace<Mapping extends Pieced> {
     private readonly chunkSize = CHUNK,
   ) {}
 
+  /** Its owner's pid, as a thread group gives its own (Files' Holder). */
+  get tgid(): number {
+    return this.ownerTgid;
+  }
+
   /** Every piece, in address order. */
   *pieces(): Generator<Piece<Mapping>> {
     for (const chunk of this.chunks) yield* chunk;

@@ -86,6 +86,13 @@ export interface EngineOptions extends ProcessHints {
    */
   mappedGone?: ReadonlySet<string>;
   /**
+   * An attached capture: the root process's children when it attached,
+   * which the tracer does not follow (meta.json's childrenAtAttach). Forked
+   * before the trace, they may hold copies of what it mapped then
+   * (Files.copiedToUntraced).
+   */
+  untracedChildren?: readonly number[];
+  /**
    * Processes whose maps at the end (maps-end.txt, maps-end.N.txt) were read
    * before the capture stopped them, so that the trace shows their exit
    * after (a launched command): what each held as it exited is kept for
@@ -170,6 +177,7 @@ export class Engine {
     this.files.stillNamed = (file) => this.mappings.stillNamed(file);
     this.mappings.goneAtExit = options.goneAtExit ?? null;
     this.mappings.mappedGone = options.mappedGone ?? null;
+    if ((options.untracedChildren?.length ?? 0) > 0) this.files.copiedToUntraced = new Set();
     if (options.mapsReadBeforeExit !== undefined) this.mappings.mapsReadBeforeExit = options.mapsReadBeforeExit;
     this.tasks = new Tasks(options, this.counters, this.mappings, this.fds, this.log);
     this.files.firstRanBeforeTrace = () => this.tasks.firstRanBeforeTrace((space) => this.mappings.seenFromStart(space));
@@ -360,6 +368,15 @@ export class Engine {
     return !this.watchAll || this.tasks.has(pid) || this.mappings.exitedSpace(pid) !== null;
   }
 
+  /**
+   * Files the root process mapped before the trace, whose untraced children
+   * (EngineOptions.untracedChildren) may hold copies, whose last name the
+   * trace shows go: where, by name (Files.copiedToUntraced).
+   */
+  untracedCopiesGone(): readonly { name: string; at: string }[] {
+    return this.files.untracedCopiesGone;
+  }
+
   /** After the trace: processes it never shows that map deleted files at the end (untracedHolders). */
   notTracedHolding(holders: readonly { pid: number; name: string }[]): void {
     this.untracedHolders.push(...holders);
@@ -406,9 +423,10 @@ export class Engine {
 
   /** Every mapping in doubt but those of files gone after the trace (GoneAfterExit), which may be of these too: counted once. */
   private doubtsBesidesGoneAfterExit(found: (pid: number, name: string) => boolean): { pid: number; name: string }[] {
+    const replaced = this.files.replaced.inDoubt(found);
     return [
       ...this.files.cut.inDoubt(this.foundAtFor()),
-      ...this.files.replaced.inDoubt(found),
+      ...replaced,
       ...this.files.aliased.inDoubt(found),
       ...this.files.swapped.inDoubt(found),
       ...this.files.misplaced.inDoubt(found),
@@ -419,7 +437,7 @@ export class Engine {
       ...this.files.removedHeldBeforeTrace.inDoubt(found),
       ...(this.window?.inDoubt(found) ?? []),
       ...this.mappings.goneLate.mappings,
-      ...this.releasedGone(found).map(({ pid, name }) => ({ pid, name })),
+      ...notCountedIn(replaced, this.releasedGone(found)).map(({ pid, name }) => ({ pid, name })),
       ...this.untracedHolders,
     ];
   }
@@ -488,7 +506,7 @@ export class Engine {
         : `process ${first.pid} exited during the capture, and right after, the capture found ${first.name} gone from its name, ${directoryTold(first)}, ` +
           `but the process had released its mapping of it itself during the capture (its ${first.call} at ${first.releasedAt})` +
           `${released.length > 1 ? `, and ${released.length - 1} more mappings so` : ''}; ${changeTold(first)}${removalTold(first)}: ` +
-          'a process the trace does not follow removed or replaced the file before that release, while it was mapped, or after it, which the capture cannot tell apart: in doubt';
+          'a process the trace does not follow removed or replaced the file before that release, while it was mapped, or after it, or only renamed it (the lookup names no file: review 65, F-4), which the capture cannot tell apart: in doubt';
     const untraced = this.untracedChildren.note();
     const rings = this.rings.note();
     const views = this.views.note();
@@ -644,6 +662,7 @@ export class Engine {
     const task = this.tasks.taskFor(event.tid, event.tgid);
     if (this.watchAll || this.watched?.has(task.group.tgid) === true) this.shown.add(task.group.tgid);
     if (this.window?.watching === true) this.inWindow(this.window, task, event);
+    if (task.group.rootChanged !== null) this.rootChangeUsed(task, event);
     this.dispatch(task, event);
     // The process is gone with this thread: its mappings went (Tasks.threadExit decides it).
     if (event.kind === 'thread-exit' && this.window?.watching === true && this.tasks.gone(task.group)) this.window.released(task.group.tgid, event, 'exit');
@@ -684,6 +703,14 @@ export class Engine {
         window.released(tgid, event, 'exec');
         break;
     }
+  }
+
+  /** A call of a process whose root changed: one that takes a name makes that change a blind spot, told once. */
+  private rootChangeUsed(task: Task, event: TraceEvent): void {
+    const changed = task.group.rootChanged;
+    if (changed === null || changed === 'told' || !readsAName(event)) return;
+    this.views.add(changed);
+    task.group.rootChanged = 'told';
   }
 
   private dispatch(task: Task, event: TraceEvent): void {
@@ -795,7 +822,10 @@ export class Engine {
         // Applied before (applyNow).
         break;
       case 'blind-spot':
-        this.blindSpotsOf(event).add({ pid: task.group.tgid, call: event.call, at: `${event.place.file}:${event.place.line}` });
+        // A new root changes what a name means only for the calls that take one after it (review 67, F-1: Dovecot's
+        // imap-login and anvil chroot, then take no name: every trace of it was undecided).
+        if (event.missed === undefined && ROOT_CHANGES.has(event.call)) task.group.rootChanged ??= { pid: task.group.tgid, call: event.call, at: `${event.place.file}:${event.place.line}` };
+        else this.blindSpotsOf(event).add({ pid: task.group.tgid, call: event.call, at: `${event.place.file}:${event.place.line}` });
         break;
       default:
         assertNever(event);
@@ -935,6 +965,48 @@ class UntracedChildren extends FirstOfMany<{ pid: number; child: number; at: str
  */
 /** How strace -y names a ring's fd (`6<anon_inode:[io_uring]>`). */
 const IO_URING_FD = 'anon_inode:[io_uring]';
+
+/**
+ * Of `doubts`, those no doubt of `counted` (of the same process and name)
+ * stands for: a mapping whose release maps-start-gone.txt puts in doubt, and
+ * whose fd's close showed its file "(deleted)" (ReplacedNames), is one
+ * mapping (review 64, F-2: "2 mappings are in doubt" of one).
+ */
+function notCountedIn<T extends { pid: number; name: string }>(counted: readonly { pid: number; name: string }[], doubts: readonly T[]): T[] {
+  if (counted.length === 0) return [...doubts];
+  const left = new Map<string, number>();
+  for (const { pid, name } of counted) left.set(`${pid}\0${name}`, (left.get(`${pid}\0${name}`) ?? 0) + 1);
+  return doubts.filter(({ pid, name }) => {
+    const key = `${pid}\0${name}`;
+    const count = left.get(key) ?? 0;
+    if (count > 0) left.set(key, count - 1);
+    return count === 0;
+  });
+}
+
+/** The calls that give a process a new root: a blind spot once it takes a name under it (Engine.rootChangeUsed). */
+const ROOT_CHANGES: ReadonlySet<string> = new Set(['chroot', 'pivot_root']);
+
+/** The events whose calls take a name, which a new root changes the meaning of (a chdir only sets where later ones start). */
+const NAMES_TAKEN: ReadonlySet<TraceEvent['kind']> = new Set(['open', 'unlink', 'rename', 'link', 'symlink', 'exec', 'exec-start']);
+
+/** Whether the trace reads a file's name from `event`: a name the call takes (NAMES_TAKEN), or the path -y names its fd by, as the new root spells it. */
+function readsAName(event: TraceEvent): boolean {
+  if (NAMES_TAKEN.has(event.kind)) return true;
+  switch (event.kind) {
+    case 'mmap':
+    case 'fd-seen':
+      return event.fdHint?.startsWith('/') === true;
+    case 'truncate':
+      return event.path !== undefined || event.fdHint?.startsWith('/') === true;
+    case 'dup':
+      return event.oldHint?.startsWith('/') === true;
+    case 'close':
+      return event.goneName !== undefined;
+    default:
+      return false;
+  }
+}
 
 class BlindSpots extends FirstOfMany<{ pid: number; call: string; at: string; before?: true }> {
   constructor(private readonly what: 'io_uring' | 'view' | 'unread-name' | 'unseen-calls') {

@@ -221,7 +221,7 @@ export class Fds {
     const entry = task.fds.fds.get(fd);
     if (entry === undefined) {
       // An fd opened before the trace, first seen here, its file gone: perhaps by an unlink the trace showed (review 47, P1).
-      if (goneName !== undefined) this.files.goneHeldSinceBefore(task, fd, goneName);
+      if (goneName !== undefined) this.files.goneHeldSinceBefore(task, fd, goneName, event);
       return;
     }
     if (goneName !== undefined && entry.inFlight === undefined && entry.file !== null) this.closedGone(task, fd, entry, entry.file, goneName, event);
@@ -420,7 +420,7 @@ export class Fds {
     }
     const file = gone ? this.files.goneBeforeTrace(hint!) : tmpfile ? this.files.nameless(hint!, inode) : this.files.openedBeforeTrace(fd, hint);
     if (!gone && !tmpfile) this.files.heldSinceBefore(file, task, fd);
-    else if (gone) this.files.goneHeldSinceBefore(task, fd, hint!);
+    else if (gone) this.files.goneHeldSinceBefore(task, fd, hint!, event);
     if (inode !== undefined && file.inode === null) this.files.setInode(file, inode);
     this.setFd(task, fd, file, false, null, true);
     return file;

@@ -589,6 +589,14 @@ export class GoneUnderUnknownName extends DoubtfulCalls<{ fd: number; shown: str
   }
 }
 
+/**
+ * A process, by its thread group or a space it owns: its pid read when a
+ * warning is written, after a thread group guessed from its first thread took
+ * its real id (review 64, F-1: warnings named a thread of etcd as the
+ * process that removed a file, where the report named etcd's pid).
+ */
+type Holder = { readonly tgid: number };
+
 /** What to do where a trace with no maps snapshot cannot see mappings made before it (RemovedHeldBeforeTrace, UnknownRemovals). */
 const PRE_TRACE_ADVICE = 'On the host, look for "(deleted)" in /proc/PID/maps (orphanmap scan); capture with orphanmap capture --pid, whose maps-start.txt shows such mappings';
 
@@ -602,14 +610,15 @@ const PRE_TRACE_ADVICE = 'On the host, look for "(deleted)" in /proc/PID/maps (o
  * a file, in the holder's process; the first told.
  */
 export class RemovedHeldBeforeTrace {
-  private readonly doubted: { name: string; at: string; pid: number; holder: { tgid: number }; fd: number }[] = [];
+  private readonly doubted: { name: string; at: string; by: Holder | null; holder: Holder; fd: number }[] = [];
 
-  removed(holder: { tgid: number }, fd: number, name: string, event: EventBase, pid: number): void {
-    this.removedAt(holder, fd, name, `${event.place.file}:${event.place.line}`, pid);
+  removed(holder: Holder, fd: number, name: string, event: EventBase, by: Holder): void {
+    this.removedAt(holder, fd, name, `${event.place.file}:${event.place.line}`, by);
   }
 
-  removedAt(holder: { tgid: number }, fd: number, name: string, at: string, pid: number): void {
-    this.doubted.push({ name, at, pid, holder, fd });
+  /** `by` null: a process the trace does not follow removed it, and `at` is the call that showed the fd "(deleted)". */
+  removedAt(holder: Holder, fd: number, name: string, at: string, by: Holder | null): void {
+    this.doubted.push({ name, at, by, holder, fd });
   }
 
   /** Each in doubt, but those a finding of that process and name covers. */
@@ -627,8 +636,9 @@ export class RemovedHeldBeforeTrace {
     const first = left[0];
     if (first === undefined) return null;
     const more = left.length > 1 ? ` (and ${(left.length - 1).toLocaleString('en-US')} more like it)` : '';
+    const went = first.by === null ? `went where the trace does not show it (fd ${first.fd} shown "(deleted)" at ${first.at})` : `went at ${first.at} (process ${first.by.tgid})`;
     return (
-      `the last name of ${first.name} went at ${first.at} (process ${first.pid})${more}, a file process ${first.holder.tgid} held open since before the trace (fd ${first.fd}), ` +
+      `the last name of ${first.name} ${went}${more}, a file process ${first.holder.tgid} held open since before the trace (fd ${first.fd}), ` +
       'and the trace has no snapshot of its maps (strace -p, not orphanmap capture --pid): a mapping of it made before the trace is not known, and may have outlived it: in doubt. ' +
       PRE_TRACE_ADVICE
     );
@@ -652,23 +662,23 @@ export class RemovedHeldBeforeTrace {
  * sockets, temporary files), and review 53 found `strace -p` of ordinary
  * servers then failing `--fail-on` every time.
  */
-export class UnknownRemovals extends FirstOfMany<{ name: string; at: string; pid: number }> {
+export class UnknownRemovals extends FirstOfMany<{ name: string; at: string; by: Holder }> {
   /** How many of them a rename went over, a name the trace knew no file by: it may have been free (review 59, H2: dpkg's `mv -f` of a library). */
   renamedOver = 0;
   /** How many each process removed (Engine.removedUnseen). */
-  private readonly byPid = new Map<number, number>();
+  private readonly byHolder = new Map<Holder, number>();
 
-  /** Process `pid` removed `name` at `event` (`renamedOver`: a rename went over it). The first name is kept as a copy. */
-  removed(name: string, event: EventBase, pid: number, renamedOver = false): void {
-    this.add({ name: this.count === 0 ? flatCopy(name) : name, at: `${event.place.file}:${event.place.line}`, pid });
-    this.byPid.set(pid, (this.byPid.get(pid) ?? 0) + 1);
+  /** Process `by` removed `name` at `event` (`renamedOver`: a rename went over it). The first name is kept as a copy. */
+  removed(name: string, event: EventBase, by: Holder, renamedOver = false): void {
+    this.add({ name: this.count === 0 ? flatCopy(name) : name, at: `${event.place.file}:${event.place.line}`, by });
+    this.byHolder.set(by, (this.byHolder.get(by) ?? 0) + 1);
     if (renamedOver) this.renamedOver++;
   }
 
   /** How many of them processes `keep` accepts removed. */
   countBy(keep: (pid: number) => boolean): number {
     let count = 0;
-    for (const [pid, removed] of this.byPid) if (keep(pid)) count += removed;
+    for (const [by, removed] of this.byHolder) if (keep(by.tgid)) count += removed;
     return count;
   }
 
@@ -681,7 +691,7 @@ export class UnknownRemovals extends FirstOfMany<{ name: string; at: string; pid
         ? `the name ${first.name}, of a file the trace holds no mapping of, ${this.renamedOver === 0 ? 'went' : 'was renamed over (replacing a file there, if one was)'}`
         : `${this.count.toLocaleString('en-US')} names of files the trace holds no mapping of ${gone} (the first, ${first.name},`;
     return (
-      `${what} at ${first.at} (by process ${first.pid})${this.count === 1 ? '' : ')'}, while a process that ran before the trace ran, ` +
+      `${what} at ${first.at} (by process ${first.by.tgid})${this.count === 1 ? '' : ')'}, while a process that ran before the trace ran, ` +
       `and the trace has no snapshot of its maps (strace -p, not orphanmap capture --pid): a mapping of such a file made before the trace is not known, and may have outlived it. ${PRE_TRACE_ADVICE}`
     );
   }
@@ -696,15 +706,15 @@ const REMOVED_NAMES_KEPT = 1024;
 
 /** Names removed by calls that named no file the trace knew, with where and by which process: the most recent REMOVED_NAMES_KEPT. */
 class RemovedNames {
-  private readonly removed = new Map<string, { at: string; pid: number }>();
+  private readonly removed = new Map<string, { at: string; by: Holder }>();
 
-  note(name: string, event: EventBase, pid: number): void {
+  note(name: string, event: EventBase, by: Holder): void {
     this.removed.delete(name);
-    this.removed.set(flatCopy(name), { at: `${event.place.file}:${event.place.line}`, pid });
+    this.removed.set(flatCopy(name), { at: `${event.place.file}:${event.place.line}`, by });
     if (this.removed.size > REMOVED_NAMES_KEPT) this.removed.delete(this.removed.keys().next().value as string);
   }
 
-  take(name: string): { at: string; pid: number } | undefined {
+  take(name: string): { at: string; by: Holder } | undefined {
     const removed = this.removed.get(name);
     if (removed !== undefined) this.removed.delete(name);
     return removed;
@@ -960,6 +970,18 @@ export class Files {
   firstRanBeforeTrace: () => boolean = () => false;
   /** A bundle's maps snapshot seeded the engine: what was mapped before the trace is known (seeded). */
   private snapshotSeeded = false;
+  /**
+   * The names of files the root process mapped before the trace
+   * (maps-start.txt, not MADV_DONTFORK), when it had children the tracer
+   * does not follow: forked before the attach, they may hold copies (review
+   * 64, F-4: a LevelDB process forked a child, then compacted, removing
+   * tables the child held mapped: clean, exit 0). By name: the process may
+   * have let the file go, and the trace forgotten it, before the removal.
+   * Null without such children.
+   */
+  copiedToUntraced: Set<string> | null = null;
+  /** The last names of those the trace shows go, and where (Engine.untracedCopiesGone). */
+  readonly untracedCopiesGone: { name: string; at: string }[] = [];
   /** Names of no file the trace knew that an attached process removed: an fd opened before the trace may show one "(deleted)" later. */
   private readonly unknownRemoved = new RemovedNames();
   /**
@@ -1546,10 +1568,19 @@ export class Files {
    * "(deleted)" as `hint`, a name an attached process's unlink the trace
    * showed removed (review 47, P1: SQLite's fd 3 first shown after the unlink).
    */
-  goneHeldSinceBefore(task: Task, fd: number, hint: string): void {
+  goneHeldSinceBefore(task: Task, fd: number, hint: string, event: EventBase): void {
     if (this.snapshotSeeded || this.seenFromStart(task.space)) return;
     const removed = this.unknownRemoved.take(hint);
-    if (removed !== undefined) this.removedHeldBeforeTrace.removedAt(task.group, fd, hint, removed.at, removed.pid);
+    if (removed !== undefined) this.removedHeldBeforeTrace.removedAt(task.group, fd, hint, removed.at, removed.by);
+    // Removed where the trace does not show it (review 64, F-3: an LMDB file an untraced `mdb_copy -c` and `mv`
+    // replaced while a process attached by strace -p held it mapped, read clean): the same doubt. Not an O_TMPFILE's
+    // "/dir/#12345", which never had a name.
+    else if (!/\/#\d+$/.test(hint)) this.removedHeldBeforeTrace.removedAt(task.group, fd, hint, `${event.place.file}:${event.place.line}`, null);
+  }
+
+  /** `name`, of a file untraced children may map copies of (copiedToUntraced), went. */
+  private copyGone(name: string, event: EventBase): void {
+    if (this.copiedToUntraced?.delete(name) === true) this.untracedCopiesGone.push({ name: flatCopy(name), at: `${event.place.file}:${event.place.line}` });
   }
 
   /** The file's inode from the trace, else from the maps-start.txt line that seeded it, or null. */
@@ -1709,6 +1740,13 @@ export class Files {
     this.notFollowed(task, event, 'rename', from);
     this.notFollowed(task, event, 'rename', to);
     if (from === to) return;
+    const copied = this.copiedToUntraced;
+    if (copied !== null && (copied.has(from) || copied.has(to))) {
+      const [fromCopied, toCopied] = [copied.delete(from), copied.delete(to)];
+      if (fromCopied) copied.add(to);
+      if (toCopied && event.exchange === true) copied.add(from);
+      else if (toCopied) this.untracedCopiesGone.push({ name: to, at: `${event.place.file}:${event.place.line}` });
+    }
     // Two names of one file (a link the trace showed): the kernel does nothing and both stay (rename(2), review 28: the
     // old name was dropped, and an unlink of the new one made a leak up). RENAME_EXCHANGE of the two alike.
     const both = this.byName.get(from);
@@ -1764,8 +1802,8 @@ export class Files {
     // may have been free (review 59, H2: a library loaded before the attach, replaced as dpkg does, read clean).
     // (Not with RENAME_NOREPLACE, coreutils mv's: it succeeds only where no file had the name: code review 60, F4.)
     if (replaced === undefined && event.noReplace !== true && this.removedWhereUnseenMapsRun(task.space)) {
-      this.unknownRemoved.note(to, event, task.group.tgid);
-      this.unknownRemovals.removed(to, event, task.group.tgid, true);
+      this.unknownRemoved.note(to, event, task.group);
+      this.unknownRemovals.removed(to, event, task.group, true);
     }
     // A name of no file the trace knows may be a hidden one (HiddenLinks), which a rename over it removes.
     if (replaced === undefined && event.noReplace !== true && !symlinkTo && !toElsewhere && this.hidden.watching) this.hidden.untiedRemoval(event);
@@ -2107,6 +2145,7 @@ export class Files {
       return;
     }
     const name = this.knownSpelling(resolveName(task, event.dir, event.path, this.linkTargets), false, task);
+    this.copyGone(name, event);
     this.notFollowed(task, event, 'unlink', name);
     if (this.realNameClues.size > 0) this.claimRealName(name);
     this.replaced.forget(name);
@@ -2127,10 +2166,10 @@ export class Files {
       // or the attached process's when a child the trace saw start removes it (review 55, H1: db_recover and rm,
       // run by a Berkeley DB holder attached by strace -p, removed the region files it mapped: clean, exit 0).
       if (this.removedWhereUnseenMapsRun(task.space)) {
-        this.unknownRemoved.note(name, event, task.group.tgid);
+        this.unknownRemoved.note(name, event, task.group);
         // A file the trace saw opened and let go counts too: it may have been mapped before the trace, its fd closed, and
         // opened again to read (review 54, T4); a temporary file the trace saw made adds to a warning only (review 53, S1).
-        this.unknownRemovals.removed(name, event, task.group.tgid);
+        this.unknownRemovals.removed(name, event, task.group);
       }
       noteRelative(task, name, event);
       this.checkSwapped(task, event, 'unlink', name);
@@ -2195,7 +2234,7 @@ export class Files {
     this.goes(file);
     const unlinkedAt = this.log.unlinked(file, event, lastNames !== null, by);
     const held = this.snapshotSeeded ? undefined : this.heldBeforeTrace.get(file);
-    if (held !== undefined) this.removedHeldBeforeTrace.removed(held.group, held.fd, flatCopy(name), event, by.ownerTgid);
+    if (held !== undefined) this.removedHeldBeforeTrace.removed(held.group, held.fd, flatCopy(name), event, by);
     else if (this.removedWhereUnseenMapsRun(by)) {
       // A file the trace knows only by what a traced process did to it (a helper opened it, `ln` gave it a backup
       // name) may be one an attached process mapped before the trace too: its fd first shown "(deleted)" after this
@@ -2203,10 +2242,10 @@ export class Files {
       // a file the trace holds no mapping of counts in UnknownRemovals (review 59, H2: dpkg's backup link removed).
       // Under every name it had: an fd shows the file "(deleted)" by the name it was opened by, which an earlier call
       // may have removed (code review 60, F3: `ln f f.bak; rm f; rm f.bak`, the fd shown as f).
-      for (const had of new Set([...file.history, name])) this.unknownRemoved.note(had, event, by.ownerTgid);
-      if (file.recordCount === 0) this.unknownRemovals.removed(name, event, by.ownerTgid);
+      for (const had of new Set([...file.history, name])) this.unknownRemoved.note(had, event, by);
+      if (file.recordCount === 0) this.unknownRemovals.removed(name, event, by);
     }
-    if (file.runningIn > 0) this.images.lostLastName(file, event);
+    if (file.runningIn > 0) this.images.lostLastName(file, event, name);
     if (lastNames !== null) {
       file.wentHeld = { at: unlinkedAt ?? atOf(event), names: lastNames };
       for (const last of lastNames) this.goneByName.set(last, file);

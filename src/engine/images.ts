@@ -8,6 +8,7 @@
 // capture's maps-start.txt gives the attached process's own program its
 // addresses, and its unlink is a finding like any other (Mappings.seed).
 import type { EventBase } from '../parse/events.js';
+import { flatCopy } from '../parse/flat-copy.js';
 import type { FileNode } from './files.js';
 import type { Space } from './mappings.js';
 
@@ -25,6 +26,8 @@ interface Replaced {
   path: string;
   execAt: string;
   goneAt: string;
+  /** The name that went, when not the execve's path: the one /proc shows "(deleted)". */
+  lastName: string | null;
 }
 
 /**
@@ -88,7 +91,7 @@ export class RunningImages {
   startedGone(space: Space, file: FileNode, path: string, event: EventBase, goneAt: string): void {
     this.started(space, file, path, event);
     this.replacedCount++;
-    if (this.replaced.length < SHOWN) this.replaced.push({ pid: space.ownerTgid, path, execAt: `${event.place.file}:${event.place.line}`, goneAt });
+    if (this.replaced.length < SHOWN) this.replaced.push({ pid: space.ownerTgid, path, execAt: `${event.place.file}:${event.place.line}`, goneAt, lastName: null });
   }
 
   /** A fork's child runs its parent's program until it execs. */
@@ -111,8 +114,8 @@ export class RunningImages {
     return run.file;
   }
 
-  /** The file's last name went (`event`): each process running it runs a program "(deleted)" from now on. */
-  lostLastName(file: FileNode, event: EventBase): void {
+  /** The file's last name, `name`, went (`event`): each process running it runs a program "(deleted)" from now on. */
+  lostLastName(file: FileNode, event: EventBase, name: string): void {
     const goneAt = `${event.place.file}:${event.place.line}`;
     for (const starting of this.starting.values()) if (starting.file === file) starting.goneAt ??= goneAt;
     const spaces = this.byFile.get(file);
@@ -120,14 +123,18 @@ export class RunningImages {
     for (const space of spaces) {
       this.replacedCount++;
       const run = this.bySpace.get(space)!;
-      if (this.replaced.length < SHOWN) this.replaced.push({ pid: space.ownerTgid, path: run.path, execAt: run.execAt, goneAt });
+      if (this.replaced.length < SHOWN) this.replaced.push({ pid: space.ownerTgid, path: run.path, execAt: run.execAt, goneAt, lastName: name === run.path ? null : flatCopy(name) });
     }
   }
 
   /** The programs replaced while they ran, in plain words for a report's warning. */
   notes(): string[] {
     if (this.replaced.length === 0) return [];
-    const each = this.replaced.map((run) => `process ${run.pid} runs ${run.path} (execve at ${run.execAt}), whose last name went at ${run.goneAt}`);
+    // The name /proc shows "(deleted)" is the last one (review 65, F-1: mold renamed a running program to .mold-XXXXXX, then removed it).
+    const each = this.replaced.map(
+      (run) =>
+        `process ${run.pid} runs ${run.path} (execve at ${run.execAt}), whose last name${run.lastName === null ? '' : `, ${run.lastName} (renamed since; the name /proc shows),`} went at ${run.goneAt}`,
+    );
     if (this.replacedCount > SHOWN) each.push(`and ${this.replacedCount - SHOWN} more`);
     return [
       `${each.join('; ')}: /proc/PID/maps shows the program (deleted) until the process exits or runs execve again. ` +
@@ -139,7 +146,7 @@ export class RunningImages {
 
   /** The paths notes() names, to be hashed whole under --redact: an execve's path may hold spaces. */
   paths(): string[] {
-    return this.replaced.map((run) => run.path);
+    return this.replaced.flatMap((run) => (run.lastName === null ? [run.path] : [run.path, run.lastName]));
   }
 
   private add(file: FileNode, space: Space): void {

@@ -918,6 +918,8 @@ export class Mappings {
       const mapping = this.add(space, file, seed.start, seed.end - seed.start, seed.offset, at, seed.end);
       mapping.seeded = true;
       if (seed.dontFork === true) this.markFork(space, seed.start, seed.end, true);
+      // A child forked before the attach, untraced, may hold a copy (review 64, F-4).
+      else if (!deleted) this.files.copiedToUntraced?.add(seed.path);
       // Mapped before the trace, so since any open of it the trace shows (ReplacedNames).
       if (!deleted) file.heldBy(space.ownerTgid);
       // Watched until it goes: its process may release it before the exit that shows its file gone (seedReleased).
@@ -963,9 +965,12 @@ export class Mappings {
       // Read before the exit, the maps saw the mapping the exit released unless the trace shows it replaced since, by a
       // file given the same inode: an inode is the file's alone while mapped. Its name need not agree, then: bpftrace names
       // a library by the symlink ld.so opened (review 24, D3). Read after the trace, they may see a file made since.
-      const same = piece !== undefined && (exited === null ? sameFile(piece.record.file, line) : sameInode(piece.record.file, line));
+      const same =
+        piece !== undefined && (exited === null ? sameFile(piece.record.file, line) || samePiece(piece, line, this.files.seedInodeOf(piece.record.file)) : sameInode(piece.record.file, line));
       const traced = piece !== undefined && piece.start === line.start && same ? piece.record : null;
       if (traced !== null && exited !== null) this.files.namedByMaps(traced.file, line.path);
+      // The name /proc shows, where a rename out of sight gave it another (samePiece): the finding names it so.
+      if (traced !== null && exited === null && !traced.file.history.includes(line.path)) traced.file.record(flatCopy(line.path));
       // Another name the trace knows or the kernel counted may keep the file, unless the capture found none left at
       // the end (review 33 attack, F9: another process removed a hard link made before the trace).
       if (traced !== null && line.noLinkLeft !== true && keptByAnotherName(traced.file, line.path)) continue;
@@ -1602,6 +1607,20 @@ function sameFile(file: FileNode, line: EndMapping): boolean {
   }
   // Or a name it has now: strace -yy's path through a symlinked directory the program did not spell (review 42, G3).
   return file.history.includes(line.path) || file.names.has(line.path);
+}
+
+/**
+ * The piece the engine holds is the line's own mapping by all /proc tells of
+ * it but its name: the same range, offset and inode (the trace's, or
+ * maps-start.txt's). A name it lost out of
+ * sight is no other file (review 65, F-2: mold renamed a running program to
+ * `.mold-XXXXXX`, then removed it: each finding said the mapping was made
+ * after the trace, at its maps-end.txt line, though maps-start.txt showed it).
+ */
+function samePiece(piece: Piece<MappingState>, line: EndMapping, inode: Inode | null): boolean {
+  const { address, offset } = piece.record;
+  if (inode === null || line.inode === null || inode.dev !== line.inode.dev || inode.ino !== line.inode.ino) return false;
+  return piece.start === line.start && piece.end === line.end && offset + (piece.start - address) === line.offset;
 }
 
 /** sameFile for maps read while the mapping the engine holds was still live (Mappings.deletedAtEnd): by inode alone when both know it. */

@@ -44,6 +44,13 @@ export interface Group {
   cwd: string | null;
   /** Names that stayed relative, for the whole trace (one object shared by every process). */
   relative: RelativeNames;
+  /**
+   * A chroot or pivot_root the process (or the one it was forked from) made,
+   * not yet followed by a call that takes a name (Engine.rootChangeUsed):
+   * until then the new root changes no name the trace reads. 'told' once one
+   * came.
+   */
+  rootChanged: { pid: number; call: string; at: string } | 'told' | null;
 }
 
 export interface Task {
@@ -376,6 +383,7 @@ export class Tasks {
     else {
       group = this.newGroup(childTid, true, true);
       group.cwd = parent.group.cwd;
+      group.rootChanged = parent.group.rootChanged;
     }
     const space = (flags & CLONE_VM) !== 0 ? parent.space : this.mappings.fork(parent.space, group.tgid, parent.group.tgid, seconds);
     const unseenFork = group !== parent.group && (parent.group === this.firstGroup() || this.unseenForks.has(parent.group)) && !this.mappings.seenFromStart(space);
@@ -583,6 +591,7 @@ export class Tasks {
     parent.tasks.delete(task);
     const group = this.newGroup(task.tid, true, true);
     group.cwd = parent.cwd;
+    group.rootChanged = parent.rootChanged;
     group.tasks.add(task);
     task.group = group;
     // Its execve replaces its own address space: what it maps from here is its own process's.
@@ -591,7 +600,7 @@ export class Tasks {
   }
 
   private newGroup(tgid: number, membershipKnown: boolean, leaderKnown: boolean): Group {
-    const group: Group = { tgid, tasks: new WalkedSet(this.counters), membershipKnown, leaderKnown, cwd: null, relative: this.relative };
+    const group: Group = { tgid, tasks: new WalkedSet(this.counters), membershipKnown, leaderKnown, cwd: null, relative: this.relative, rootChanged: null };
     const rootCwd = this.hints.rootCwd;
     if (!this.rootCwdGiven && rootCwd !== undefined && tgid === this.hints.rootPid && rootCwd.startsWith('/')) {
       this.rootCwdGiven = true;

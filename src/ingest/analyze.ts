@@ -10,7 +10,19 @@ import { Engine, type EngineChange } from '../engine/engine.js';
 import type { Diagnostic } from '../parse/events.js';
 import { InputError } from '../errors.js';
 import type { LineSource } from './lines.js';
-import { bundleTraceSource, childrenAtAttachWarning, closeOthersMapsEnd, countIsOf, loadBundle, confirmWithMaps, readOthersMapsEnd, type Bundle, type MapsLine, type RangeLine } from './bundle.js';
+import {
+  bundleTraceSource,
+  childrenAtAttachWarning,
+  untracedChildren,
+  closeOthersMapsEnd,
+  countIsOf,
+  loadBundle,
+  confirmWithMaps,
+  readOthersMapsEnd,
+  type Bundle,
+  type MapsLine,
+  type RangeLine,
+} from './bundle.js';
 import { contradiction, noEventTraced, untracedBy, untracedTarget } from './untraced.js';
 import { endMappings, findingsKeptByName, fromKernelName, keptDeleted, unexplainedDeleted, unexplainedLines } from './maps-end.js';
 import { findingStart, heldNow, type Finding } from '../engine/findings.js';
@@ -229,6 +241,7 @@ async function checkWithMaps(run: Run, engine: Engine, bundle: Bundle, finishing
   if (children !== null) run.warnings.push(children);
   const others = await readOthersMapsEnd(bundle, (pid) => engine.showsProcess(pid), findingStarts(engine.findings()));
   for (const warning of others.warnings) run.warnings.push(warning);
+  doubtUntracedCopies(run, engine, bundle);
   const checked: Bundle = { ...bundle, mapsEndOthers: others.kept };
   const confirmed = confirmWithMaps(engine.findings(), checked);
   if (bundle.meta.pid === undefined) {
@@ -276,6 +289,32 @@ async function checkWithMaps(run: Run, engine: Engine, bundle: Bundle, finishing
   );
   run.warningPaths.push(...shown.map((process) => process.path));
   return checked;
+}
+
+/**
+ * Children of an attached process, forked before the attach and so not
+ * traced, hold copies of what it mapped then: one the capture could not read
+ * the maps of at the end (it had exited) may have held a copy of a file the
+ * trace shows removed past that, a mapping of each such file in
+ * doubt (review 64, F-4: a LevelDB process forked a child, then compacted;
+ * /proc showed the child holding the removed tables; clean, exit 0). A child
+ * alive at the end is judged by its maps-end.N.txt.
+ */
+function doubtUntracedCopies(run: Run, engine: Engine, bundle: Bundle): void {
+  const gone = engine.untracedCopiesGone();
+  if (gone.length === 0) return;
+  const judged = new Set((bundle.othersMapsEnd?.files ?? []).map(([pid]) => pid));
+  const children = untracedChildren(bundle.meta, (pid) => engine.showsProcess(pid)).filter((pid) => !judged.has(pid));
+  if (children.length === 0) return;
+  engine.notTracedHolding(children.flatMap((pid) => gone.map(({ name }) => ({ pid, name }))));
+  const first = gone[0]!;
+  run.warnings.push(
+    `the trace shows ${first.name} removed at ${first.at}${gone.length > 1 ? ` (and ${(gone.length - 1).toLocaleString('en-US')} more files)` : ''}, ` +
+      `a file process ${bundle.meta.pid} mapped before the trace (maps-start.txt), while its child process(es) forked before the capture attached ran untraced ` +
+      `(${children.slice(0, UNSEEN_NAMED).join(', ')}${children.length > UNSEEN_NAMED ? ', …' : ''}; meta.json's childrenAtAttach), and exited before the capture could read their maps: ` +
+      `a copy of that mapping the fork gave them may have outlived the file: in doubt. Capture each with --pid of its own`,
+  );
+  run.warningPaths.push(first.name);
 }
 
 /** Where each finding starts, sorted, each once: the addresses whose lines of maps-end.N.txt are kept. */

@@ -817,7 +817,10 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   if ((meta.lostEvents ?? 0) > 0) warnings.push(`the tracer lost ${meta.lostEvents} events during the capture (meta.json)`);
   // The children listed at the attach: said once the trace is read, but those it shows (childrenAtAttachWarning).
   const children = listedChildren(meta);
-  if (children.length > 0) engineOptions.watchedProcesses = new Set([...(engineOptions.watchedProcesses ?? []), ...children]);
+  if (children.length > 0) {
+    engineOptions.watchedProcesses = new Set([...(engineOptions.watchedProcesses ?? []), ...children]);
+    engineOptions.untracedChildren = children;
+  }
   if ((meta.leftRunning ?? 0) > 0)
     warnings.push(
       `the command exited while ${meta.leftRunning} process(es) it started still ran (a daemon?) (meta.json): the capture ended then, and what they did afterwards is not in the trace, ` +
@@ -843,6 +846,11 @@ function listedChildren(meta: BundleMeta): number[] {
   return meta.mode === 'launched' ? [] : (meta.childrenAtAttach ?? []);
 }
 
+/** The children listed at the attach that the trace does not show (forked since, and so traced, or not). */
+export function untracedChildren(meta: BundleMeta, shown: (pid: number) => boolean): number[] {
+  return listedChildren(meta).filter((pid) => !shown(pid));
+}
+
 /**
  * The warning that the captured process had children when the capture
  * attached, which the tracer does not follow; null if none. The capture
@@ -852,7 +860,7 @@ function listedChildren(meta: BundleMeta): number[] {
  */
 export function childrenAtAttachWarning(meta: BundleMeta, shown: (pid: number) => boolean): string | null {
   const listed = listedChildren(meta);
-  const children = listed.filter((pid) => !shown(pid));
+  const children = untracedChildren(meta, shown);
   if (children.length === 0) return null;
   const named = children.slice(0, 5).join(', ');
   // The capture lists at most 100: so many means there may be more.

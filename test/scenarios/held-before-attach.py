@@ -2,7 +2,7 @@
 mapped (review 47, P1: SQLite under `strace -p`), and another file, held by
 nothing, unlinked too.
 
-USAGE: python3 held-before-attach.py DIR [child]
+USAGE: python3 held-before-attach.py DIR [child|elsewhere]
   Opens DIR/db.sqlite (8 KiB, made by the caller) and maps it (Python's mmap
   module, shared), keeping the fd, and prints its pid. At a line on stdin,
   unlinks DIR/db.sqlite and DIR/other (made by the caller, never opened
@@ -10,6 +10,9 @@ USAGE: python3 held-before-attach.py DIR [child]
   fd (whose -y annotation then says "(deleted)"). Then waits for stdin to
   close. With `child`, a fork child does the unlinks and closes its copy of
   the fd, and exits; the parent prints the line once it has (review 49, D1).
+  With `elsewhere`, it unlinks nothing: the caller removes DIR/db.sqlite
+  before the line on stdin (review 64, F-3: a file replaced by a process the
+  trace does not follow).
 """
 import mmap
 import os
@@ -22,8 +25,11 @@ kept = mmap.mmap(fd, 8192)
 print(os.getpid(), flush=True)
 sys.stdin.readline()
 by_child = sys.argv[2:] == ["child"]
+elsewhere = sys.argv[2:] == ["elsewhere"]
 child = os.fork() if by_child else 0
-if child == 0:
+if elsewhere:
+    pass
+elif child == 0:
     os.unlink(db)
     os.unlink(os.path.join(directory, "other"))
     if by_child:
