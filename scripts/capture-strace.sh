@@ -197,7 +197,7 @@ om_backend_mapped_names() {
     # it again under the name a rename of a directory above it gave it. "" is a name that cannot be spelled.
     function put(name,  dir) {
       if (name == "") { unchecked++; return }
-      if (name ~ /<(char|block) [0-9]+:[0-9]+>$/ || (name in seen)) return
+      if (name in seen) return
       seen[name] = 1
       print name
       dir = parent(name)
@@ -268,7 +268,9 @@ om_backend_mapped_names() {
       # The annotation ends before the offset argument, then the call or its cut ("<unfinished ...>"). One with
       # "(deleted)" after it (strace 6) is a name the file no longer has.
       if (!match(call, />, (0x[0-9a-f]+|[0-9]+)(\)| <unfinished)/)) next
-      put(unescaped(substr(call, 1, RSTART - 1)))
+      # A device (strace prints its numbers after the name, raw; a name holding them is escaped: code review 68, F5).
+      call = substr(call, 1, RSTART - 1)
+      if (call !~ /<(char|block) [0-9]+:[0-9]+>$/) put(unescaped(call))
       next
     }
     # A rename strace cut at its entry ("<unfinished ...>", a call of another thread printed before its end: code review

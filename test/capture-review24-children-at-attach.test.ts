@@ -12,7 +12,7 @@
 //
 // Needs root and strace.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -109,16 +109,18 @@ it('capture -- CMD whose command forks at once: no child listed nor said untrace
 }, 90_000);
 
 /**
- * Maps DIR/table.dat, then forks a child that holds the copy, and says "ready CHILD". Once DIR/go exists, unmaps its
- * own mapping and unlinks the file (as LevelDB's compaction does its old tables), and tells the child, which writes
- * its deleted maps to DIR/child.json and exits; then so does the parent.
+ * Maps DIR/d/table.dat, then forks a child that holds the copy, and says "ready CHILD". Once DIR/go exists, unmaps its
+ * own mapping and unlinks the file (as LevelDB's compaction does its old tables; MODE `dir`: once DIR/d is renamed
+ * DIR/d2; `link`: once a link DIR/d/table.dat.keep keeps it), and tells the child, which writes its deleted maps to
+ * DIR/child.json and exits; then so does the parent.
  */
 const COMPACTING = `
 import json, mmap, os, sys, time
 sys.path.insert(0, sys.argv[2])
 from deleted_maps import deleted_mappings
-directory = sys.argv[1]
-table = os.path.join(directory, "table.dat")
+directory, mode = sys.argv[1], sys.argv[3]
+os.makedirs(os.path.join(directory, "d"))
+table = os.path.join(directory, "d", "table.dat")
 fd = os.open(table, os.O_RDWR | os.O_CREAT, 0o600)
 os.ftruncate(fd, 1 << 16)
 kept = mmap.mmap(fd, 1 << 16)
@@ -134,7 +136,14 @@ print("ready", child, flush=True)
 while not os.path.exists(os.path.join(directory, "go")):
     time.sleep(0.05)
 kept.close()
-os.unlink(table)
+if mode == "dir":
+    os.rename(os.path.join(directory, "d"), os.path.join(directory, "d2"))
+    os.unlink(os.path.join(directory, "d2", "table.dat"))
+elif mode == "link":
+    os.link(table, table + ".keep")
+    os.unlink(table)
+else:
+    os.unlink(table)
 open(os.path.join(directory, "end"), "w").close()
 os.waitpid(child, 0)
 `;
@@ -142,28 +151,46 @@ os.waitpid(child, 0)
 // Review 64, F-4: a LevelDB process forked a child (which held copies of its table mappings), then, attached, compacted:
 // it unmapped and removed the old tables the child still mapped, and the child exited during the capture. /proc showed
 // the child's copies "(deleted)"; the report said only that the child was not traced: clean, exit 0.
-it('capture --pid: a file the process mapped before the attach and then removed, whose copy an untraced child held until it exited, is in doubt', async () => {
-  const work = realpathSync(workspace('children-copies'));
-  const program = spawn(PYTHON, ['-c', COMPACTING, work, join(import.meta.dirname, 'scenarios')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  started.push(program);
-  const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
-  const ready = ((await lines.next()).value as string).split(' ');
-  const child = Number(ready[1]);
-  const bundle = join(work, 'bundle');
-  const capture = spawn(process.execPath, [CLI, 'capture', '--pid', String(program.pid), '--out', bundle], { stdio: ['ignore', 'ignore', 'pipe'] });
-  started.push(capture);
-  const captured = exited(capture);
-  await waitFor('strace to attach', () => existsSync(join(bundle, 'meta.json')), 60_000);
-  writeFileSync(join(work, 'go'), '');
-  const result = await captured;
-  expect(result.code, result.stderr).toBe(0);
-  // The child's word: its copy outlived the file.
-  expect((JSON.parse(readFileSync(join(work, 'child.json'), 'utf8')) as { path: string }[]).map((d) => d.path)).toEqual([join(work, 'table.dat')]);
-  expect((JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { childrenAtAttach: number[] }).childrenAtAttach).toEqual([child]);
+// Code review 68: followed through a rename of its directory (F2), and not when a link keeps the file (F3).
+it.each([
+  ['removed', 'plain', 'd/table.dat'],
+  ['removed once its directory was renamed', 'dir', 'd2/table.dat'],
+  ['kept by a link, then removed by its first name', 'link', 'd/table.dat'],
+] as const)(
+  'capture --pid: a file the process mapped before the attach, %s, whose copy an untraced child held until it exited',
+  async (_how, mode, name) => {
+    const work = realpathSync(workspace('children-copies'));
+    const program = spawn(PYTHON, ['-c', COMPACTING, work, join(import.meta.dirname, 'scenarios'), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+    started.push(program);
+    const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
+    const ready = ((await lines.next()).value as string).split(' ');
+    const child = Number(ready[1]);
+    const bundle = join(work, 'bundle');
+    const capture = spawn(process.execPath, [CLI, 'capture', '--pid', String(program.pid), '--out', bundle], { stdio: ['ignore', 'ignore', 'pipe'] });
+    started.push(capture);
+    const captured = exited(capture);
+    await waitFor('strace to attach', () => existsSync(join(bundle, 'meta.json')), 60_000);
+    writeFileSync(join(work, 'go'), '');
+    const result = await captured;
+    expect(result.code, result.stderr).toBe(0);
+    // The child's word: its copy outlived the name (/proc says "(deleted)" of a name gone, a link or not).
+    expect((JSON.parse(readFileSync(join(work, 'child.json'), 'utf8')) as { path: string }[]).map((d) => d.path)).toEqual([join(work, name)]);
+    expect((JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { childrenAtAttach: number[] }).childrenAtAttach).toEqual([child]);
 
-  const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: unknown[]; summary: { mappingsInDoubt: number }; warnings: string[] };
-  expect(report.findings).toEqual([]);
-  expect(report.summary.mappingsInDoubt).toBe(1);
-  expect(report.warnings.filter((text) => text.startsWith(`the trace shows ${join(work, 'table.dat')} removed at `))).toHaveLength(1);
-  expect(runCli(['analyze', bundle, '--fail-on', 'error']).status).toBe(2);
-}, 90_000);
+    const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: unknown[]; summary: { mappingsInDoubt: number }; warnings: string[] };
+    expect(report.findings).toEqual([]);
+    const told = report.warnings.filter((text) => text.startsWith(`the trace shows ${join(work, name)} removed at `));
+    if (mode === 'link') {
+      // The kernel's word: the file lives on by the link.
+      expect(statSync(join(work, 'd', 'table.dat.keep')).nlink).toBe(1);
+      expect(report.summary.mappingsInDoubt).toBe(0);
+      expect(told).toEqual([]);
+      expect(runCli(['analyze', bundle, '--fail-on', 'error']).status).toBe(0);
+    } else {
+      expect(report.summary.mappingsInDoubt).toBe(1);
+      expect(told).toHaveLength(1);
+      expect(runCli(['analyze', bundle, '--fail-on', 'error']).status).toBe(2);
+    }
+  },
+  90_000,
+);

@@ -99,3 +99,72 @@ it('a mapped file replaced out of sight, then unmapped and its fd closed as the 
   expect(report.summary.mappingsInDoubt).toBe(1);
   expect(runCli(['analyze', bundle, '--fail-on', 'error']).status).toBe(2);
 }, 90_000);
+
+/**
+ * Maps DIR/data.bin (libc's mmap, shared) and says "ready"; at a line on stdin forks a child that holds the copy,
+ * unmaps its own mapping and says "forked"; at the next, has the child write its maps lines of DIR to RECORD; then
+ * waits for stdin to close, and ends the child.
+ */
+const FORKING = `
+import ctypes, mmap, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+directory, recorded = sys.argv[1], sys.argv[2]
+fd = os.open(os.path.join(directory, "data.bin"), os.O_RDWR)
+address = libc.mmap(None, 1 << 16, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, fd, 0)
+os.close(fd)
+print("ready", flush=True)
+sys.stdin.readline()
+r, w = os.pipe()
+child = os.fork()
+if child == 0:
+    os.close(w)
+    os.read(r, 1)
+    with open("/proc/self/maps") as maps, open(recorded, "w") as record:
+        record.write("".join(line for line in maps if directory in line))
+    os.read(r, 1)
+    os._exit(0)
+libc.munmap(address, 1 << 16)
+print("forked", flush=True)
+sys.stdin.readline()
+os.write(w, b"r")
+sys.stdin.read()
+os.write(w, b"e")
+os.waitpid(child, 0)
+`;
+
+// Code review 68, F4: the same rename and removal out of sight, of a file a child forked under the trace held mapped
+// to the end (maps-end.N.txt, whose links the capture does not count): the name /proc showed, recorded first, was
+// taken for another name keeping the file, and the leak read clean, exit 0 (3 before the first fix).
+it('a mapped file renamed, then removed, out of sight, a traced child holding it to the end: a finding, --fail-on exits 3', async () => {
+  const work = realpathSync(workspace('review68-fork'));
+  const directory = join(work, 'w');
+  writeFileSync(join(directory, 'data.bin'), Buffer.alloc(1 << 16, 'd'));
+  const recorded = join(work, 'record.txt');
+  const program = spawn(PYTHON, ['-c', FORKING, directory, recorded], { stdio: ['pipe', 'pipe', 'inherit'] });
+  started.push(program);
+  const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
+  expect((await lines.next()).value).toBe('ready');
+  const bundle = join(work, 'bundle');
+  const capture = spawn(process.execPath, [CLI, 'capture', '--pid', String(program.pid), '--out', bundle, '--duration', '5'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  started.push(capture);
+  const ended = exited(capture);
+  await waitFor('strace to attach', () => existsSync(join(bundle, 'meta.json')), 60_000);
+  program.stdin!.write('fork\n');
+  expect((await lines.next()).value).toBe('forked');
+  renameSync(join(directory, 'data.bin'), join(directory, '.data-x1'));
+  unlinkSync(join(directory, '.data-x1'));
+  program.stdin!.write('record\n');
+  await waitFor("the child's maps line", () => existsSync(recorded) && readFileSync(recorded, 'utf8') !== '', 30_000);
+  expect(readFileSync(recorded, 'utf8')).toMatch(new RegExp(` ${join(directory, '.data-x1')} \\(deleted\\)\\n$`));
+  const result = await ended;
+  expect(result.code, result.stderr).toBe(0);
+  program.stdin!.end();
+
+  const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: { pid: number; path: string }[] };
+  expect(report.findings.map((finding) => finding.path)).toEqual([join(directory, '.data-x1')]);
+  expect(report.findings[0]!.pid).not.toBe(program.pid);
+  expect(runCli(['analyze', bundle, '--fail-on', 'error']).status).toBe(3);
+}, 90_000);

@@ -135,6 +135,7 @@ describe('a program whose last name goes before strace prints its execve return'
       '200 1.000500 unlink("/srv/app.old") = 0',
     ]);
     const warning = analyze(trace).warnings.find((text) => text.includes('process 201 runs /srv/app '));
-    expect(warning).toContain(`process 201 runs /srv/app (execve at ${trace}:4), whose last name went at ${trace}:7: `);
+    // The name that went is the one /proc shows "(deleted)" (review 65, F-1).
+    expect(warning).toContain(`process 201 runs /srv/app (execve at ${trace}:4), whose last name, /srv/app.old (renamed since; the name /proc shows), went at ${trace}:7: `);
   });
 });

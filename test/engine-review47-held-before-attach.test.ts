@@ -10,7 +10,7 @@
 //
 // Needs strace.
 import type { ChildProcess } from 'node:child_process';
-import { unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import { PYTHON, startScenario, workspace } from './scenarios/harness.js';
@@ -93,4 +93,23 @@ it('a file held and mapped before the attach, removed by a process the trace doe
     new RegExp(`^the last name of ${db} went where the trace does not show it \\(fd \\d+ shown "\\(deleted\\)" at ${trace}:\\d+\\), a file process ${pid} held open since before the trace`),
   );
   expect(runCli(['analyze', trace, '--fail-on', 'error']).status).toBe(2);
+}, 60_000);
+
+// Code review 68, F1: every memfd prints "(deleted)": one made before strace -p and closed under it is no file that lost
+// a name, and put a clean daemon (PulseAudio's pulse-shm) in doubt, exit 2.
+it('a memfd made and mapped before the attach, closed in the trace: no doubt', async () => {
+  const work = workspace('review68-memfd');
+  const { program, pid, output } = await startScenario('held-before-attach.py', [join(work, 'w'), 'memfd'], children);
+  const trace = join(work, 'trace.txt');
+  await underStraceAttached(pid, ['-y'], trace, children, async () => {
+    program.stdin!.write('go\n');
+    await waitFor("the program's maps line", () => output().split('\n').length > 2, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  });
+  program.stdin!.end();
+  expect(output().split('\n')[1]).toMatch(/ \/memfd:pulse-shm \(deleted\)$/);
+  expect(readFileSync(trace, 'utf8')).toMatch(/close\(\d+<\/memfd:pulse-shm>\(deleted\)\)/);
+  const report = JSON.parse(runCli(['analyze', trace, '--format', 'json']).stdout) as { summary: { mappingsInDoubt: number }; warnings: string[] };
+  expect(report.summary.mappingsInDoubt).toBe(0);
+  expect(report.warnings.filter((warning) => warning.includes('pulse-shm'))).toEqual([]);
 }, 60_000);

@@ -100,6 +100,9 @@ it('strace: escapes undone, control characters counted, an exchange of files, "(
     MAP_AT(99, '/d/x/y.index'),
     MAP_AT(100, '/d/e/x.index'),
     MAP_AT(101, '/d/t/a\\tb'),
+    // A device, its numbers raw after its name; a file named so, escaped (code review 68, F5).
+    MAP_AT(102, '/dev/zero<char 1:5>'),
+    MAP_AT(103, '/d/x\\74char 1:5\\76'),
     '1241<a> 1796563691.3 rename("/d/h", "/d/h\\"q\\\\") = 0 <0.000010>',
     '1241<a> 1796563691.3 renameat2(AT_FDCWD</d/x>, "y.index", AT_FDCWD</d/x>, "w.index", RENAME_EXCHANGE) = 0 <0.000010>',
     '1241<a> 1796563691.3 rename("/d/e", "/d/e-\\tdelete") = 0 <0.000010>',
@@ -110,6 +113,8 @@ it('strace: escapes undone, control characters counted, an exchange of files, "(
   expect(names).toContain('/d/h"q\\/q.index');
   expect(names).toContain('/d/x/y.index');
   expect(names).toContain('/d/x/w.index');
+  expect(names).toContain('/d/x<char 1:5>');
+  expect(names.filter((name) => name.startsWith('/dev/zero'))).toEqual([]);
   // Nothing strace escaped is printed as it escaped it.
   expect(names.filter((name) => name.includes('\\t') || name.includes('\\3'))).toEqual([]);
   // a\tb mapped, the rename to e-\tdelete, and x.index under it.

@@ -44,6 +44,7 @@ import type { EvidenceLine, Finding } from './findings.js';
 import { RunningImages } from './images.js';
 import { type GoneAtExit, Mappings, measure, type EndMapping, type MappingStats, type ReleasedGone, type SeedMapping } from './mappings.js';
 import { CloneWait, Tasks, type ProcessHints, type Task, type TasksHeld } from './tasks.js';
+import { UntracedCopies } from './untraced-copies.js';
 
 export type { EngineChange } from './finding-log.js';
 export type { WindowMapping } from './attach-window.js';
@@ -177,7 +178,7 @@ export class Engine {
     this.files.stillNamed = (file) => this.mappings.stillNamed(file);
     this.mappings.goneAtExit = options.goneAtExit ?? null;
     this.mappings.mappedGone = options.mappedGone ?? null;
-    if ((options.untracedChildren?.length ?? 0) > 0) this.files.copiedToUntraced = new Set();
+    if ((options.untracedChildren?.length ?? 0) > 0) this.files.copiedToUntraced = new UntracedCopies();
     if (options.mapsReadBeforeExit !== undefined) this.mappings.mapsReadBeforeExit = options.mapsReadBeforeExit;
     this.tasks = new Tasks(options, this.counters, this.mappings, this.fds, this.log);
     this.files.firstRanBeforeTrace = () => this.tasks.firstRanBeforeTrace((space) => this.mappings.seenFromStart(space));
@@ -374,7 +375,7 @@ export class Engine {
    * trace shows go: where, by name (Files.copiedToUntraced).
    */
   untracedCopiesGone(): readonly { name: string; at: string }[] {
-    return this.files.untracedCopiesGone;
+    return this.files.copiedToUntraced?.gone ?? [];
   }
 
   /** After the trace: processes it never shows that map deleted files at the end (untracedHolders). */

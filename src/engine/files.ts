@@ -15,8 +15,10 @@ import { nameTag } from '../parse/bpftrace-dirs.js';
 import { nameBytes } from '../parse/byte-names.js';
 import type { ChdirEvent, DirRef, EventBase, EvidenceKeeper, Inode, LinkEvent, NameMissingEvent, RealNameClue, RenameEvent, SymlinkEvent, UnlinkEvent } from '../parse/events.js';
 import { flatCopy } from '../parse/flat-copy.js';
+import { deletedKind } from '../parse/maps.js';
 import type { Counters } from './counters.js';
 import { CutNames } from './cut-names.js';
+import type { UntracedCopies } from './untraced-copies.js';
 import { atOf, type FindingLog } from './finding-log.js';
 import type { At, EvidenceLine } from './findings.js';
 import type { RunningImages } from './images.js';
@@ -970,18 +972,8 @@ export class Files {
   firstRanBeforeTrace: () => boolean = () => false;
   /** A bundle's maps snapshot seeded the engine: what was mapped before the trace is known (seeded). */
   private snapshotSeeded = false;
-  /**
-   * The names of files the root process mapped before the trace
-   * (maps-start.txt, not MADV_DONTFORK), when it had children the tracer
-   * does not follow: forked before the attach, they may hold copies (review
-   * 64, F-4: a LevelDB process forked a child, then compacted, removing
-   * tables the child held mapped: clean, exit 0). By name: the process may
-   * have let the file go, and the trace forgotten it, before the removal.
-   * Null without such children.
-   */
-  copiedToUntraced: Set<string> | null = null;
-  /** The last names of those the trace shows go, and where (Engine.untracedCopiesGone). */
-  readonly untracedCopiesGone: { name: string; at: string }[] = [];
+  /** Files the root process mapped before the trace, when untraced children may hold copies (UntracedCopies); null without such children. */
+  copiedToUntraced: UntracedCopies | null = null;
   /** Names of no file the trace knew that an attached process removed: an fd opened before the trace may show one "(deleted)" later. */
   private readonly unknownRemoved = new RemovedNames();
   /**
@@ -1573,14 +1565,10 @@ export class Files {
     const removed = this.unknownRemoved.take(hint);
     if (removed !== undefined) this.removedHeldBeforeTrace.removedAt(task.group, fd, hint, removed.at, removed.by);
     // Removed where the trace does not show it (review 64, F-3: an LMDB file an untraced `mdb_copy -c` and `mv`
-    // replaced while a process attached by strace -p held it mapped, read clean): the same doubt. Not an O_TMPFILE's
-    // "/dir/#12345", which never had a name.
-    else if (!/\/#\d+$/.test(hint)) this.removedHeldBeforeTrace.removedAt(task.group, fd, hint, `${event.place.file}:${event.place.line}`, null);
-  }
-
-  /** `name`, of a file untraced children may map copies of (copiedToUntraced), went. */
-  private copyGone(name: string, event: EventBase): void {
-    if (this.copiedToUntraced?.delete(name) === true) this.untracedCopiesGone.push({ name: flatCopy(name), at: `${event.place.file}:${event.place.line}` });
+    // replaced while a process attached by strace -p held it mapped, read clean): the same doubt. Only a file's: a
+    // memfd, /dev/zero, SysV shm or O_TMPFILE file prints "(deleted)" too, and never had a name to lose (code review
+    // 68, F1: a memfd made before strace -p and closed under it put a clean daemon in doubt).
+    else if (deletedKind(hint) === 'file') this.removedHeldBeforeTrace.removedAt(task.group, fd, hint, `${event.place.file}:${event.place.line}`, null);
   }
 
   /** The file's inode from the trace, else from the maps-start.txt line that seeded it, or null. */
@@ -1703,6 +1691,7 @@ export class Files {
     // Only a file that never had a name (O_TMPFILE) can be linked once it has none: one gone here was not seen getting one.
     if (file === undefined || file === null || file.gone) return;
     const name = resolveName(task, event.newDir, event.newPath, this.linkTargets);
+    if (oldName !== null && event.newPathCut !== true) this.copiedToUntraced?.linked(oldName, name);
     this.replaced.forget(name);
     this.nameMoved(name);
     // A new name, cut: another name of the file all the same, which no later call can be tied to.
@@ -1740,13 +1729,7 @@ export class Files {
     this.notFollowed(task, event, 'rename', from);
     this.notFollowed(task, event, 'rename', to);
     if (from === to) return;
-    const copied = this.copiedToUntraced;
-    if (copied !== null && (copied.has(from) || copied.has(to))) {
-      const [fromCopied, toCopied] = [copied.delete(from), copied.delete(to)];
-      if (fromCopied) copied.add(to);
-      if (toCopied && event.exchange === true) copied.add(from);
-      else if (toCopied) this.untracedCopiesGone.push({ name: to, at: `${event.place.file}:${event.place.line}` });
-    }
+    this.copiedToUntraced?.renamed(from, to, event.exchange === true, event);
     // Two names of one file (a link the trace showed): the kernel does nothing and both stay (rename(2), review 28: the
     // old name was dropped, and an unlink of the new one made a leak up). RENAME_EXCHANGE of the two alike.
     const both = this.byName.get(from);
@@ -2145,7 +2128,7 @@ export class Files {
       return;
     }
     const name = this.knownSpelling(resolveName(task, event.dir, event.path, this.linkTargets), false, task);
-    this.copyGone(name, event);
+    this.copiedToUntraced?.removed(name, event);
     this.notFollowed(task, event, 'unlink', name);
     if (this.realNameClues.size > 0) this.claimRealName(name);
     this.replaced.forget(name);

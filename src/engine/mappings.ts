@@ -919,7 +919,7 @@ export class Mappings {
       mapping.seeded = true;
       if (seed.dontFork === true) this.markFork(space, seed.start, seed.end, true);
       // A child forked before the attach, untraced, may hold a copy (review 64, F-4).
-      else if (!deleted) this.files.copiedToUntraced?.add(seed.path);
+      else if (!deleted) this.files.copiedToUntraced?.mapped(seed.path);
       // Mapped before the trace, so since any open of it the trace shows (ReplacedNames).
       if (!deleted) file.heldBy(space.ownerTgid);
       // Watched until it goes: its process may release it before the exit that shows its file gone (seedReleased).
@@ -965,15 +965,17 @@ export class Mappings {
       // Read before the exit, the maps saw the mapping the exit released unless the trace shows it replaced since, by a
       // file given the same inode: an inode is the file's alone while mapped. Its name need not agree, then: bpftrace names
       // a library by the symlink ld.so opened (review 24, D3). Read after the trace, they may see a file made since.
-      const same =
-        piece !== undefined && (exited === null ? sameFile(piece.record.file, line) || samePiece(piece, line, this.files.seedInodeOf(piece.record.file)) : sameInode(piece.record.file, line));
-      const traced = piece !== undefined && piece.start === line.start && same ? piece.record : null;
+      const byName = piece !== undefined && (exited === null ? sameFile(piece.record.file, line) : sameInode(piece.record.file, line));
+      // Renamed out of sight: the names the trace knows are ones the file no longer has, and keep it by none.
+      const renamedUnseen = piece !== undefined && exited === null && !byName && samePiece(piece, line, this.files.seedInodeOf(piece.record.file));
+      const traced = piece !== undefined && piece.start === line.start && (byName || renamedUnseen) ? piece.record : null;
       if (traced !== null && exited !== null) this.files.namedByMaps(traced.file, line.path);
-      // The name /proc shows, where a rename out of sight gave it another (samePiece): the finding names it so.
-      if (traced !== null && exited === null && !traced.file.history.includes(line.path)) traced.file.record(flatCopy(line.path));
       // Another name the trace knows or the kernel counted may keep the file, unless the capture found none left at
-      // the end (review 33 attack, F9: another process removed a hard link made before the trace).
-      if (traced !== null && line.noLinkLeft !== true && keptByAnotherName(traced.file, line.path)) continue;
+      // the end (review 33 attack, F9: another process removed a hard link made before the trace). Not one a rename
+      // out of sight took from it (code review 68, F4: a leak read clean once /proc's name was recorded first).
+      if (traced !== null && line.noLinkLeft !== true && !renamedUnseen && keptByAnotherName(traced.file, line.path)) continue;
+      // The name /proc shows, where a rename out of sight gave it another: the finding names it so.
+      if (renamedUnseen && traced !== null) traced.file.record(flatCopy(line.path));
       // Its name gone out of sight, but the kernel counted others the trace does not know: in doubt.
       if (traced !== null && line.noLinkLeft !== true && this.files.hidden.goneOutOfSight(traced.file, `${line.place.file}:${line.place.line}`, [traced])) continue;
       let mapping = traced;
