@@ -142,6 +142,11 @@ if mode == "dir":
 elif mode == "link":
     os.link(table, table + ".keep")
     os.unlink(table)
+elif mode == "link-rename":
+    # A rename between two names of one file does nothing (rename(2)): table.dat stays.
+    os.link(table, table + ".keep")
+    os.rename(table, table + ".keep")
+    os.unlink(table + ".keep")
 else:
     os.unlink(table)
 open(os.path.join(directory, "end"), "w").close()
@@ -156,6 +161,7 @@ it.each([
   ['removed', 'plain', 'd/table.dat'],
   ['removed once its directory was renamed', 'dir', 'd2/table.dat'],
   ['kept by a link, then removed by its first name', 'link', 'd/table.dat'],
+  ['linked, renamed to its other name (which does nothing), and that name removed', 'link-rename', 'd/table.dat.keep'],
 ] as const)(
   'capture --pid: a file the process mapped before the attach, %s, whose copy an untraced child held until it exited',
   async (_how, mode, name) => {
@@ -173,16 +179,16 @@ it.each([
     writeFileSync(join(work, 'go'), '');
     const result = await captured;
     expect(result.code, result.stderr).toBe(0);
-    // The child's word: its copy outlived the name (/proc says "(deleted)" of a name gone, a link or not).
-    expect((JSON.parse(readFileSync(join(work, 'child.json'), 'utf8')) as { path: string }[]).map((d) => d.path)).toEqual([join(work, name)]);
+    // The child's word: its copy outlived the name (/proc says "(deleted)" of a name gone, a link or not; a rename to another name of the file took none).
+    expect((JSON.parse(readFileSync(join(work, 'child.json'), 'utf8')) as { path: string }[]).map((d) => d.path)).toEqual(mode === 'link-rename' ? [] : [join(work, name)]);
     expect((JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { childrenAtAttach: number[] }).childrenAtAttach).toEqual([child]);
 
     const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: unknown[]; summary: { mappingsInDoubt: number }; warnings: string[] };
     expect(report.findings).toEqual([]);
     const told = report.warnings.filter((text) => text.startsWith(`the trace shows ${join(work, name)} removed at `));
-    if (mode === 'link') {
-      // The kernel's word: the file lives on by the link.
-      expect(statSync(join(work, 'd', 'table.dat.keep')).nlink).toBe(1);
+    if (mode === 'link' || mode === 'link-rename') {
+      // The kernel's word: the file lives on by its other name (code review 69, F3: the second case read in doubt).
+      expect(statSync(join(work, 'd', mode === 'link' ? 'table.dat.keep' : 'table.dat')).nlink).toBe(1);
       expect(report.summary.mappingsInDoubt).toBe(0);
       expect(told).toEqual([]);
       expect(runCli(['analyze', bundle, '--fail-on', 'error']).status).toBe(0);

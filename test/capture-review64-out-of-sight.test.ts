@@ -13,7 +13,7 @@
 //
 // Needs root (capture --pid) and strace.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -101,7 +101,8 @@ it('a mapped file replaced out of sight, then unmapped and its fd closed as the 
 }, 90_000);
 
 /**
- * Maps DIR/data.bin (libc's mmap, shared) and says "ready"; at a line on stdin forks a child that holds the copy,
+ * Maps DIR/data.bin (libc's mmap, shared) and says "ready"; at a line on stdin (`link`: links it DIR/keep.bin, then)
+ * forks a child that holds the copy,
  * unmaps its own mapping and says "forked"; at the next, has the child write its maps lines of DIR to RECORD; then
  * waits for stdin to close, and ends the child.
  */
@@ -111,12 +112,14 @@ libc = ctypes.CDLL(None, use_errno=True)
 libc.mmap.restype = ctypes.c_void_p
 libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
 libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
-directory, recorded = sys.argv[1], sys.argv[2]
+directory, recorded, link = sys.argv[1], sys.argv[2], sys.argv[3] == "link"
 fd = os.open(os.path.join(directory, "data.bin"), os.O_RDWR)
 address = libc.mmap(None, 1 << 16, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, fd, 0)
 os.close(fd)
 print("ready", flush=True)
 sys.stdin.readline()
+if link:
+    os.link(os.path.join(directory, "data.bin"), os.path.join(directory, "keep.bin"))
 r, w = os.pipe()
 child = os.fork()
 if child == 0:
@@ -138,33 +141,48 @@ os.waitpid(child, 0)
 // Code review 68, F4: the same rename and removal out of sight, of a file a child forked under the trace held mapped
 // to the end (maps-end.N.txt, whose links the capture does not count): the name /proc showed, recorded first, was
 // taken for another name keeping the file, and the leak read clean, exit 0 (3 before the first fix).
-it('a mapped file renamed, then removed, out of sight, a traced child holding it to the end: a finding, --fail-on exits 3', async () => {
-  const work = realpathSync(workspace('review68-fork'));
-  const directory = join(work, 'w');
-  writeFileSync(join(directory, 'data.bin'), Buffer.alloc(1 << 16, 'd'));
-  const recorded = join(work, 'record.txt');
-  const program = spawn(PYTHON, ['-c', FORKING, directory, recorded], { stdio: ['pipe', 'pipe', 'inherit'] });
-  started.push(program);
-  const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
-  expect((await lines.next()).value).toBe('ready');
-  const bundle = join(work, 'bundle');
-  const capture = spawn(process.execPath, [CLI, 'capture', '--pid', String(program.pid), '--out', bundle, '--duration', '5'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  started.push(capture);
-  const ended = exited(capture);
-  await waitFor('strace to attach', () => existsSync(join(bundle, 'meta.json')), 60_000);
-  program.stdin!.write('fork\n');
-  expect((await lines.next()).value).toBe('forked');
-  renameSync(join(directory, 'data.bin'), join(directory, '.data-x1'));
-  unlinkSync(join(directory, '.data-x1'));
-  program.stdin!.write('record\n');
-  await waitFor("the child's maps line", () => existsSync(recorded) && readFileSync(recorded, 'utf8') !== '', 30_000);
-  expect(readFileSync(recorded, 'utf8')).toMatch(new RegExp(` ${join(directory, '.data-x1')} \\(deleted\\)\\n$`));
-  const result = await ended;
-  expect(result.code, result.stderr).toBe(0);
-  program.stdin!.end();
+// Code review 69, F1: and a link the trace saw made keeps the file: no leak (exit 3 after the fix of F4, 0 before).
+it.each([
+  ['no other name: a finding, --fail-on exits 3', 'alone'],
+  ['a link the trace saw made keeps the file: clean', 'link'],
+] as const)(
+  'a mapped file renamed, then removed, out of sight, a traced child holding it to the end, %s',
+  async (_what, mode) => {
+    const work = realpathSync(workspace('review68-fork'));
+    const directory = join(work, 'w');
+    writeFileSync(join(directory, 'data.bin'), Buffer.alloc(1 << 16, 'd'));
+    const recorded = join(work, 'record.txt');
+    const program = spawn(PYTHON, ['-c', FORKING, directory, recorded, mode], { stdio: ['pipe', 'pipe', 'inherit'] });
+    started.push(program);
+    const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
+    expect((await lines.next()).value).toBe('ready');
+    const bundle = join(work, 'bundle');
+    const capture = spawn(process.execPath, [CLI, 'capture', '--pid', String(program.pid), '--out', bundle, '--duration', '5'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    started.push(capture);
+    const ended = exited(capture);
+    await waitFor('strace to attach', () => existsSync(join(bundle, 'meta.json')), 60_000);
+    program.stdin!.write('fork\n');
+    expect((await lines.next()).value).toBe('forked');
+    renameSync(join(directory, 'data.bin'), join(directory, '.data-x1'));
+    unlinkSync(join(directory, '.data-x1'));
+    program.stdin!.write('record\n');
+    await waitFor("the child's maps line", () => existsSync(recorded) && readFileSync(recorded, 'utf8') !== '', 30_000);
+    expect(readFileSync(recorded, 'utf8')).toMatch(new RegExp(` ${join(directory, '.data-x1')} \\(deleted\\)\\n$`));
+    const result = await ended;
+    expect(result.code, result.stderr).toBe(0);
+    program.stdin!.end();
 
-  const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: { pid: number; path: string }[] };
-  expect(report.findings.map((finding) => finding.path)).toEqual([join(directory, '.data-x1')]);
-  expect(report.findings[0]!.pid).not.toBe(program.pid);
-  expect(runCli(['analyze', bundle, '--fail-on', 'error']).status).toBe(3);
-}, 90_000);
+    const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: { pid: number; path: string }[] };
+    if (mode === 'link') {
+      // The kernel's word: the file lives on by the link.
+      expect(statSync(join(directory, 'keep.bin')).nlink).toBe(1);
+      expect(report.findings).toEqual([]);
+      expect(runCli(['analyze', bundle, '--fail-on', 'error']).status).toBe(0);
+      return;
+    }
+    expect(report.findings.map((finding) => finding.path)).toEqual([join(directory, '.data-x1')]);
+    expect(report.findings[0]!.pid).not.toBe(program.pid);
+    expect(runCli(['analyze', bundle, '--fail-on', 'error']).status).toBe(3);
+  },
+  90_000,
+);

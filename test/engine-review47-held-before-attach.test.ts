@@ -26,6 +26,24 @@ beforeAll(() => {
 
 afterEach(() => killStillRunning(children));
 
+/**
+ * held-before-attach.py DIR ARGS under `strace -p -y` by hand: `before` runs once attached, then the program is told
+ * to go on, and the trace holds its close. The trace's path, the program's pid and its maps line of the file.
+ */
+async function tracedAttached(work: string, args: readonly string[], before = () => {}): Promise<{ trace: string; pid: number; mapsLine: string }> {
+  const { program, pid, output } = await startScenario('held-before-attach.py', [join(work, 'w'), ...args], children);
+  const trace = join(work, 'trace.txt');
+  await underStraceAttached(pid, ['-y'], trace, children, async () => {
+    before();
+    program.stdin!.write('go\n');
+    await waitFor("the program's maps line", () => output().split('\n').length > 2, 10_000);
+    // Its close, after the maps line, in the trace too.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  });
+  program.stdin!.end();
+  return { trace, pid, mapsLine: output().split('\n')[1]! };
+}
+
 it.each([
   ['the process itself', []],
   ['a fork child, with its copy of the fd (review 49, D1)', ['child']],
@@ -36,17 +54,9 @@ it.each([
     const directory = join(work, 'w');
     writeFileSync(join(directory, 'db.sqlite'), Buffer.alloc(8192, 'd'));
     writeFileSync(join(directory, 'other'), 'o');
-    const { program, pid, output } = await startScenario('held-before-attach.py', [directory, ...extra], children);
-    const trace = join(work, 'trace.txt');
-    await underStraceAttached(pid, ['-y'], trace, children, async () => {
-      program.stdin!.write('go\n');
-      await waitFor("the program's maps line", () => output().split('\n').length > 2, 10_000);
-      // Its close, after the maps line, in the trace too.
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    });
-    program.stdin!.end();
+    const { trace, pid, mapsLine } = await tracedAttached(work, extra);
     // The kernel's word: the mapping outlived the file's name.
-    expect(output().split('\n')[1]).toMatch(new RegExp(` ${join(directory, 'db.sqlite')} \\(deleted\\)$`));
+    expect(mapsLine).toMatch(new RegExp(` ${join(directory, 'db.sqlite')} \\(deleted\\)$`));
 
     const report = JSON.parse(runCli(['analyze', trace, '--format', 'json']).stdout) as { findings: unknown[]; summary: { mappingsInDoubt: number }; warnings: string[] };
     expect(report.findings).toEqual([]);
@@ -72,17 +82,9 @@ it('a file held and mapped before the attach, removed by a process the trace doe
   const directory = join(work, 'w');
   const db = join(directory, 'db.sqlite');
   writeFileSync(db, Buffer.alloc(8192, 'd'));
-  const { program, pid, output } = await startScenario('held-before-attach.py', [directory, 'elsewhere'], children);
-  const trace = join(work, 'trace.txt');
-  await underStraceAttached(pid, ['-y'], trace, children, async () => {
-    // This process, which the trace does not follow.
-    unlinkSync(db);
-    program.stdin!.write('go\n');
-    await waitFor("the program's maps line", () => output().split('\n').length > 2, 10_000);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  });
-  program.stdin!.end();
-  expect(output().split('\n')[1]).toMatch(new RegExp(` ${db} \\(deleted\\)$`));
+  // Removed by this process, which the trace does not follow.
+  const { trace, pid, mapsLine } = await tracedAttached(work, ['elsewhere'], () => unlinkSync(db));
+  expect(mapsLine).toMatch(new RegExp(` ${db} \\(deleted\\)$`));
 
   const report = JSON.parse(runCli(['analyze', trace, '--format', 'json']).stdout) as { findings: unknown[]; summary: { mappingsInDoubt: number }; warnings: string[] };
   expect(report.findings).toEqual([]);
@@ -98,16 +100,8 @@ it('a file held and mapped before the attach, removed by a process the trace doe
 // Code review 68, F1: every memfd prints "(deleted)": one made before strace -p and closed under it is no file that lost
 // a name, and put a clean daemon (PulseAudio's pulse-shm) in doubt, exit 2.
 it('a memfd made and mapped before the attach, closed in the trace: no doubt', async () => {
-  const work = workspace('review68-memfd');
-  const { program, pid, output } = await startScenario('held-before-attach.py', [join(work, 'w'), 'memfd'], children);
-  const trace = join(work, 'trace.txt');
-  await underStraceAttached(pid, ['-y'], trace, children, async () => {
-    program.stdin!.write('go\n');
-    await waitFor("the program's maps line", () => output().split('\n').length > 2, 10_000);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  });
-  program.stdin!.end();
-  expect(output().split('\n')[1]).toMatch(/ \/memfd:pulse-shm \(deleted\)$/);
+  const { trace, mapsLine } = await tracedAttached(workspace('review68-memfd'), ['memfd']);
+  expect(mapsLine).toMatch(/ \/memfd:pulse-shm \(deleted\)$/);
   expect(readFileSync(trace, 'utf8')).toMatch(/close\(\d+<\/memfd:pulse-shm>\(deleted\)\)/);
   const report = JSON.parse(runCli(['analyze', trace, '--format', 'json']).stdout) as { summary: { mappingsInDoubt: number }; warnings: string[] };
   expect(report.summary.mappingsInDoubt).toBe(0);

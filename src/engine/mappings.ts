@@ -971,9 +971,10 @@ export class Mappings {
       const traced = piece !== undefined && piece.start === line.start && (byName || renamedUnseen) ? piece.record : null;
       if (traced !== null && exited !== null) this.files.namedByMaps(traced.file, line.path);
       // Another name the trace knows or the kernel counted may keep the file, unless the capture found none left at
-      // the end (review 33 attack, F9: another process removed a hard link made before the trace). Not one a rename
-      // out of sight took from it (code review 68, F4: a leak read clean once /proc's name was recorded first).
-      if (traced !== null && line.noLinkLeft !== true && !renamedUnseen && keptByAnotherName(traced.file, line.path)) continue;
+      // the end (review 33 attack, F9: another process removed a hard link made before the trace). Renamed out of
+      // sight, one fewer: the rename took one of its names (code review 68, F4: a leak read clean once /proc's name
+      // was recorded first; code review 69, F1: a link the trace saw made kept the file, and read as a leak).
+      if (traced !== null && line.noLinkLeft !== true && (renamedUnseen ? keptOnceRenamed(traced.file) : keptByAnotherName(traced.file, line.path))) continue;
       // The name /proc shows, where a rename out of sight gave it another: the finding names it so.
       if (renamedUnseen && traced !== null) traced.file.record(flatCopy(line.path));
       // Its name gone out of sight, but the kernel counted others the trace does not know: in doubt.
@@ -1662,6 +1663,12 @@ export function findingNameMayBe(finding: { path: string; names: readonly string
 function keptByAnotherName(file: FileNode, path: string): boolean {
   if (file.gone || file.unnamed || file.names.has(path) || !file.history.includes(path)) return false;
   return file.names.size > 0 || file.hiddenLinks > 0;
+}
+
+/** A file a rename out of sight took one of its names from (samePiece) still has another: one more the trace knows, or one the kernel counted. */
+function keptOnceRenamed(file: FileNode): boolean {
+  if (file.gone || file.unnamed) return false;
+  return file.names.size > 1 || file.hiddenLinks > 0;
 }
 
 /** What the live mappings of these spaces hold, and how much of it is of deleted files. */
