@@ -2766,7 +2766,11 @@ om_run_capture() {
       if om_running "$OM_PID" "$OM_PID_ST"; then
         om_log "error: the tracer ended ($(om_status_text "$status")) while pid $OM_PID still runs: the trace stops there; pid $OM_PID keeps running, untraced (TracerPid $(om_tracer_pid "$OM_PID"))"
       else
-        om_log "error: the tracer ended ($(om_status_text "$status")) before the trace showed pid $OM_PID's exit: the trace stops there"
+        # What the trace last shows of it says where it stopped (and was, once, the way to a tracer's own omission).
+        local last='' said=''
+        declare -F om_backend_last_of > /dev/null && om_out last om_backend_last_of "$OM_PID"
+        [[ -n $last ]] && { om_escape_ctl last "$last"; said="; its last line there: $last"; }
+        om_log "error: the tracer ended ($(om_status_text "$status")) before the trace showed pid $OM_PID's exit: the trace stops there$said"
       fi
     fi
   fi

@@ -148,8 +148,18 @@ om_backend_first_pid() {
 }
 
 # 14196<python3> 1795606942.870872 +++ exited with 0 +++
+# A process whose name is empty (prctl(PR_SET_NAME, "")) has no <comm>, and
+# its id padded to five columns: "889   1795606942.870872 +++ exited with 0 +++".
+# Read as the tracer ending early, such a capture failed (exit 1) though
+# complete.
 om_backend_exit_seen() {
-  om_retry grep -Eq "^$1<.*> [0-9.]+ \+\+\+ (exited with|killed by) " "$OM_D/trace.txt" 2>/dev/null
+  om_retry grep -Eq "^$1(<.*>)? +[0-9.]+ \+\+\+ (exited with|killed by) " "$OM_D/trace.txt" 2>/dev/null
+}
+
+# om_backend_last_of PID -> the trace's last line of PID, cut to 300 bytes:
+# what a tracer that ended before the trace showed PID's exit left of it.
+om_backend_last_of() {
+  grep -E "^$1(<.*>)? " "$OM_D/trace.txt" 2>/dev/null | tail -n 1 | cut -c1-300
 }
 
 # Lines of the trace start with the thread id: the process's own line is "PID<comm> …".
