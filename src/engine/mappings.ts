@@ -919,7 +919,7 @@ export class Mappings {
       mapping.seeded = true;
       if (seed.dontFork === true) this.markFork(space, seed.start, seed.end, true);
       // A child forked before the attach, untraced, may hold a copy (review 64, F-4).
-      else if (!deleted) this.files.copiedToUntraced?.mapped(seed.path);
+      else if (!deleted) this.files.copiedToUntraced?.mapped(seed.path, seed.mapsInode);
       // Mapped before the trace, so since any open of it the trace shows (ReplacedNames).
       if (!deleted) file.heldBy(space.ownerTgid);
       // Watched until it goes: its process may release it before the exit that shows its file gone (seedReleased).

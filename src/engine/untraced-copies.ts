@@ -7,7 +7,9 @@
 // long before its removal. A link gives one more name, a rename moves a
 // name (a directory's, every name under it: code review 68, F2), and a file
 // is gone when its last known name is (F3: `ln F F.keep; rm F` kept it).
-import type { EventBase } from '../parse/events.js';
+// Names maps-start.txt gives one file (its device and inode) are names of
+// that one file: the removal of one leaves it the other.
+import type { EventBase, Inode } from '../parse/events.js';
 import { flatCopy } from '../parse/flat-copy.js';
 
 /** One file, shared by every name the trace gave it. */
@@ -24,12 +26,24 @@ export class UntracedCopies {
    * 14 s).
    */
   private readonly dirs = new Set<string>();
+  /** Each file maps-start.txt names, by its device and inode. */
+  private readonly byInode = new Map<string, Copied>();
   /** Files whose last known name went, by that name and where (Engine.untracedCopiesGone). */
   readonly gone: { name: string; at: string }[] = [];
 
-  /** maps-start.txt shows the process mapping `name`. */
-  mapped(name: string): void {
-    if (!this.byName.has(name)) this.add(flatCopy(name), { names: 1 });
+  /** maps-start.txt shows the process mapping `name`, the file of `inode` when its line gave one. */
+  mapped(name: string, inode: Inode | undefined): void {
+    if (this.byName.has(name)) return;
+    const key = inode === undefined ? null : `${inode.dev}:${inode.ino}`;
+    const known = key === null ? undefined : this.byInode.get(key);
+    if (known !== undefined) {
+      known.names++;
+      this.add(flatCopy(name), known);
+      return;
+    }
+    const copied = { names: 1 };
+    if (key !== null) this.byInode.set(key, copied);
+    this.add(flatCopy(name), copied);
   }
 
   /** A link gave the file at `from` the name `to` too. */
