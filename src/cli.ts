@@ -29,6 +29,11 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(0);
   stdoutFailure ??= error;
 });
+// `orphanmap analyze … --fail-on error 2>&1 | head` closes stderr too: what is
+// left to say goes unsaid, and the exit status stays the verdict's. Unhandled,
+// the write's EPIPE crashed the run with exit 1, "a bug", in place of the
+// verdict's 2 or 3 (review 70, L1).
+process.stderr.on('error', () => {});
 
 const program = new Command('orphanmap')
   .description('Find memory mappings that outlive their files (deleted-but-mapped), from strace or bpftrace traces.')

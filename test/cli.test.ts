@@ -154,4 +154,16 @@ describe('orphanmap analyze into a closed pipe', () => {
     expect(result.stdout).toBe('{\n  "schem');
     expect(result.stderr).not.toMatch(/EPIPE|Unhandled/);
   });
+
+  // Review 70, L1: `… --fail-on error 2>&1 | head` closes stderr too; the write of the message to it crashed the run
+  // (exit 1, "a bug") in place of its exit status. The reader closes the pipe before the run starts writing.
+  it('keeps its exit status when the reader of its stderr goes away', () => {
+    const said = (redirect: string) => spawnSync('bash', ['-c', `node ${CLI} analyze ${join(REPO, 'traces', 'gc')} --fail-on error ${redirect}; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    // With its stderr read: an input error (a directory that is no bundle), said, exit 2.
+    const read = said('2>&1 >/dev/null | cat');
+    expect(read.stdout).toMatch(/^orphanmap: .*traces\/gc: error: is a directory with neither meta\.json/);
+    expect(read.stdout.trim().split('\n').at(-1)).toBe('2');
+    const closed = said('2>&1 >/dev/null | (exec 0<&-; sleep 0.5)');
+    expect([closed.stdout.trim(), closed.stderr]).toEqual(['2', '']);
+  });
 });
