@@ -90,7 +90,7 @@ OM_COMMAND=''
 OM_LOST_EVENTS=''
 OM_TRUNCATED_EVENTS=''
 OM_STOP_AFTER_BYTE=''
-OM_LEFT_RUNNING=''     # launched: processes it started still running when the command exited (strace)
+OM_LEFT_RUNNING=''     # launched: processes it started still running when the command exited
 OM_EXIT_REASON=''
 OM_NO_DETACH=''        # why a launched command cannot be left running untraced (set by the backend)
 OM_LOG_COMMAND=0       # --log-command: the command's stdout and stderr go to command.log in the bundle
@@ -577,6 +577,13 @@ om_note_left_running() {
     OM_LEFT_RUNNING=$((OM_LEFT_RUNNING + 1))
     ((OM_LEFT_RUNNING <= 5)) && pids+=" ${entry%%:*}"
   done
+  om_say_left_running "$pids"
+}
+
+# om_say_left_running PIDS -> says that OM_LEFT_RUNNING processes (PIDS: the
+# first five, each after a blank) still run untraced once the command exited.
+om_say_left_running() {
+  local pids=$1
   ((OM_LEFT_RUNNING)) || return 0
   ((OM_LEFT_RUNNING <= 5)) || pids+=' …'
   om_log "the command exited, but $OM_LEFT_RUNNING process(es) it started still run (pids${pids}): the capture ends now and they run on untraced; what they do from now on is not in the trace (to trace a daemon, start it, then: orphanmap capture --pid PID)"
@@ -2786,6 +2793,11 @@ om_run_capture() {
     fi
   fi
 
+  # bpftrace -c ends with its command: a process of its tree still running then (a daemon) runs on untraced, said
+  # as strace's are (review 70, P4: `pg_ctl start` read as a whole, clean capture).
+  if ((OM_CMD_MODE)) && [[ -z $OM_LEFT_RUNNING && ${OM_STOP_REASON:-target-exited} == target-exited ]] && declare -F om_backend_left_running > /dev/null; then
+    om_backend_left_running
+  fi
   om_finish "${OM_STOP_REASON:-target-exited}" || finished=0
   # The bundle is finished and the tracer gone: the watchdog has nothing left to do, and ends at once rather than at
   # its next look (every 0.25 s, longer on a busy host), so that no process of the capture outlives it (a CI run of

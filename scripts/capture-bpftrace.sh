@@ -333,6 +333,31 @@ om_backend_mapped_names() {
 # trace cannot tell more.
 om_backend_exit_seen() { return 0; }
 
+# om_backend_left_running -> OM_LEFT_RUNNING, said: the processes of the
+# command's tree the trace shows forked (a clone without CLONE_THREAD) and
+# never ending (no exit with group_dead=1) that still run now that bpftrace
+# -c has ended with the command: a daemon it started runs on untraced.
+om_backend_left_running() {
+  local listed='' pid pids=''
+  # shellcheck disable=SC2016
+  om_out listed om_retry om_keyed_awk '
+    keyed && $5 == "clone" && $6 ~ /^child=[0-9]+$/ && $7 ~ /^flags=0x[0-9a-f]+$/ {
+      hex = substr($7, 9)
+      # The hex digit of bits 16-19: odd when CLONE_THREAD (0x10000) is set.
+      digit = length(hex) >= 5 ? index("0123456789abcdef", substr(hex, length(hex) - 4, 1)) - 1 : 0
+      if (digit % 2 == 0) started[substr($6, 7)] = 1
+    }
+    keyed && $5 == "exit" && $7 == "group_dead=1" { ended[$3] = 1 }
+    END { for (pid in started) if (!(pid in ended)) print pid }' "$OM_D/trace.txt"
+  OM_LEFT_RUNNING=0
+  for pid in $listed; do
+    [[ $pid =~ ^[1-9][0-9]*$ ]] && om_stat "$pid" && [[ $OM_STATE != [ZX] ]] || continue
+    OM_LEFT_RUNNING=$((OM_LEFT_RUNNING + 1))
+    ((OM_LEFT_RUNNING <= 5)) && pids+=" $pid"
+  done
+  om_say_left_running "$pids"
+}
+
 # How long bpftrace -c is given to end by itself once its command has (om_backend_stopping).
 OM_BT_SELF_END_SECONDS=30
 

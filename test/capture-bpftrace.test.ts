@@ -47,6 +47,43 @@ function alive(pid: number): boolean {
 }
 
 describe('capture-bpftrace.sh', () => {
+  // Review 70, P4: `capture --backend bpftrace -- pg_ctl start` read as a whole, clean capture, with no word that the
+  // server it started ran on untraced (bpftrace -c ends with its command); strace's captures said so.
+  it(
+    'says a daemon the command left running runs on untraced: on stderr, in meta.json and in the analysis',
+    async () => {
+      const dir = join(work, 'daemon-left');
+      const pidFile = join(work, 'daemon-left.pid');
+      const daemon = `import os, time\nopen(${JSON.stringify(pidFile)}, "w").write(str(os.getpid()))\ntime.sleep(120)`;
+      const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(SCRIPT, ['-o', dir, '--', 'sh', '-c', `(${PYTHON} -c '${daemon}' &); while [ ! -s ${pidFile} ]; do sleep 0.05; done`], { stdio: ['ignore', 'pipe', 'pipe'] });
+        children.push(child);
+        let stderr = '';
+        child.stderr!.on('data', (chunk) => (stderr += chunk));
+        child.on('exit', (code) => resolve({ code, stderr }));
+      });
+      const daemonPid = Number(readFileSync(pidFile, 'utf8'));
+      try {
+        expect(result.code, result.stderr).toBe(0);
+        // The kernel's word: it still runs, after the capture.
+        expect(alive(daemonPid)).toBe(true);
+        const meta = await readBundleMeta(dir);
+        expect(meta.exitReason).toBe('target-exited');
+        expect(result.stderr).toContain(`the command exited, but 1 process(es) it started still run (pids ${daemonPid}): `);
+        expect(meta.leftRunning).toBe(1);
+        const analyzed = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'dist', 'cli.js'), 'analyze', dir, '--format', 'json'], { encoding: 'utf8' });
+        expect(analyzed.status, analyzed.stderr).toBe(0);
+        const { warnings } = JSON.parse(analyzed.stdout) as { warnings: string[] };
+        expect(warnings.filter((warning) => warning.startsWith('the command exited while 1 process(es) it started still ran'))).toHaveLength(1);
+      } finally {
+        try {
+          process.kill(daemonPid, 'SIGKILL');
+        } catch {}
+      }
+    },
+    STARTUP_MS + 60_000,
+  );
+
   it(
     'records a launched command with arguments bpftrace -c could not quote, keeping its output out of the trace, its signals as if run directly',
     async () => {
