@@ -412,11 +412,12 @@ export class Engine {
   /**
    * Names of files the trace holds no mapping of that went (or were renamed
    * over) while a process that ran before the trace ran, in a trace with no
-   * maps snapshot, by processes `keep` accepts (UnknownRemovals): files it
-   * may have mapped before the trace; no doubt, but no plain verdict either.
+   * maps snapshot (UnknownRemovals), by any process: files it may have
+   * mapped before the trace, and left to its children; no doubt, but no
+   * plain verdict either.
    */
-  removedUnseen(keep: (pid: number) => boolean = () => true): number {
-    return this.files.unknownRemovals.countBy(keep);
+  removedUnseen(): number {
+    return this.files.unknownRemovals.count;
   }
 
   /**

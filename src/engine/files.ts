@@ -667,21 +667,10 @@ export class RemovedHeldBeforeTrace {
 export class UnknownRemovals extends FirstOfMany<{ name: string; at: string; by: Holder }> {
   /** How many of them a rename went over, a name the trace knew no file by: it may have been free (review 59, H2: dpkg's `mv -f` of a library). */
   renamedOver = 0;
-  /** How many each process removed (Engine.removedUnseen). */
-  private readonly byHolder = new Map<Holder, number>();
-
   /** Process `by` removed `name` at `event` (`renamedOver`: a rename went over it). The first name is kept as a copy. */
   removed(name: string, event: EventBase, by: Holder, renamedOver = false): void {
     this.add({ name: this.count === 0 ? flatCopy(name) : name, at: `${event.place.file}:${event.place.line}`, by });
-    this.byHolder.set(by, (this.byHolder.get(by) ?? 0) + 1);
     if (renamedOver) this.renamedOver++;
-  }
-
-  /** How many of them processes `keep` accepts removed. */
-  countBy(keep: (pid: number) => boolean): number {
-    let count = 0;
-    for (const [by, removed] of this.byHolder) if (keep(by.tgid)) count += removed;
-    return count;
   }
 
   note(): string | null {
