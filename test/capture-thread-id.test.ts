@@ -70,7 +70,10 @@ async function captureByThreadId(backend: 'strace' | 'bpftrace', attachMs: numbe
   // The precondition, from /proc: the worker is a thread of the process this test started.
   expect(/^Tgid:\s*(\d+)$/m.exec(readFileSync(`/proc/${target.tid}/status`, 'utf8'))?.[1]).toBe(String(pid));
   const bundle = join(target.work, 'bundle');
-  const capture = spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--pid', String(target.tid), '--duration', backend === 'strace' ? '3' : '6', '--out', bundle], {
+  // --duration counts from the attach, before the start snapshots: the worker maps and unlinks only once meta.json is
+  // written after them. At 3 s, a CI run under a heavy load ended the capture between its mmap and its unlink (the
+  // finding then rightly had no unlink from the trace); 10 s leaves the leak inside the capture.
+  const capture = spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--pid', String(target.tid), '--duration', '10', '--out', bundle], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   children.push(capture);
