@@ -54,9 +54,6 @@
 #   mapped-gone.txt  the names the trace shows files mapped by (or renamed to)
 #                   that lead to no file once it ended (om_gone_mapped); not
 #                   there when none does
-#   mapped-named.txt  the others, each with the file it leads to then: "BIRTH
-#                   DEVICE INODE NAME" (stat's %.9W %d %i %n; BIRTH 0 where
-#                   the file system keeps none)
 #   tracer.stderr   the tracer's stderr
 #   .meta-reserve   128 KiB held while the capture runs and freed just before the
 #                   final meta.json, so a full disk still gets a final meta.json
@@ -1260,13 +1257,9 @@ OM_AWK_PATHS='
 # files) could tell (review 50: git cat-file mapped packs an untraced `git
 # repack` removed, then exited: clean, --fail-on exit 0). A name leading to
 # another file is not gone here: the file may keep another name (a hard link,
-# a symlink swapped: review 52, R3). It goes into mapped-named.txt with the
-# file it leads to, its birth, device and inode: the engine tells a file born
-# after a mapping, or of another inode than the trace's, from the one mapped
-# (review 70, F1: fc-cache replaced the caches a traced program held, gdbm's
-# reorganize renamed a new file over the one a reader held: clean, exit 0).
-# Only where the names are ours (OM_SAME_VIEW; a launched command's are).
-# Nothing is written when no name is gone, or none leads to a file.
+# a symlink swapped: review 52, R3). Only where the names are ours
+# (OM_SAME_VIEW; a launched command's are). Nothing is written when none is
+# gone.
 om_gone_mapped() {
   local stage=$OM_D/.mapped-gone v status
   [[ -s $OM_D/trace.txt ]] || return 0
@@ -1280,7 +1273,6 @@ om_gone_mapped() {
   case $status in
     0)
       [[ ! -s $stage ]] || om_retry mv -f -- "$stage" "$OM_D/mapped-gone.txt" || OM_WRITE_FAILED+=' mapped-gone.txt'
-      [[ ! -s $stage.named ]] || om_retry mv -f -- "$stage.named" "$OM_D/mapped-named.txt" || OM_WRITE_FAILED+=' mapped-named.txt'
       # The names the trace gave mapped files that no list can hold (a control character): said in meta.json.
       v=''
       [[ ! -s $stage.unchecked ]] || read -r v < "$stage.unchecked" 2>/dev/null
@@ -1301,10 +1293,9 @@ om_gone_mapped() {
 }
 
 # om_mapped_lookup STAGE -> STAGE: the names om_gone_mapped keeps, one a
-# line, and STAGE.named: stat's answer for each of the others; status 0, 2
-# when a list could not be written whole, 3 when a step failed. As
-# om_gone_lookup: stat's answers and complaints one line a name, a name
-# absent only when stat said so of the name as it was given.
+# line; status 0, 2 when a list could not be written whole, 3 when a step
+# failed. As om_gone_lookup: stat's answers and complaints one line a name,
+# a name absent only when stat said so of the name as it was given.
 om_mapped_lookup() {
   local stage=$1 statuses
   {
@@ -1313,11 +1304,9 @@ om_mapped_lookup() {
     [[ $statuses == '0 0' ]] || return 3
     [[ -s $stage.names ]] || return 0
     # -L: a name an open gave may be a symlink's (ld.so opens libz.so.1): gone only when it leads nowhere.
-    LC_ALL=C.UTF-8 timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat -L --printf '%.9W %d %i %n\n' -- < "$stage.names" 2>&1 | cat > "$stage.answers"
+    LC_ALL=C.UTF-8 timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat -L --printf '%i %n\n' -- < "$stage.names" 2>&1 | cat > "$stage.answers"
     statuses=${PIPESTATUS[*]}
     [[ $statuses =~ ^(0|123)\ 0$ ]] || { [[ $statuses == *\ 0 ]] && return 3; return 2; }
-    # The names that lead to a file, with that file: "BIRTH DEVICE INODE NAME".
-    LC_ALL=C awk '/^[0-9]+([.][0-9]+)? [0-9]+ [0-9]+ \// && !seen[$0]++' "$stage.answers" > "$stage.named" || return 2
     # A name stat quotes with single quotes, or (one holding a single quote, review 53, S9) with double quotes and no
     # backslash; one quoted otherwise is never read as absent.
     # shellcheck disable=SC2016
