@@ -11,8 +11,8 @@
 // program's own record of its child's pid and the child's /proc/self/maps.
 //
 // Needs root and strace.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -44,7 +44,12 @@ os.waitpid(child, 0)
 `;
 
 const started: ChildProcess[] = [];
-afterAll(() => killStillRunning(started));
+/** Bind mounts a case made, undone at the end. */
+const mounted: string[] = [];
+afterAll(() => {
+  killStillRunning(started);
+  for (const point of mounted.splice(0)) spawnSync('umount', [point]);
+});
 beforeAll(() => {
   if (process.getuid?.() !== 0) throw new Error('test/capture-review24-children-at-attach.test.ts must run as root (capture --pid)');
   requireTool('strace');
@@ -112,7 +117,8 @@ it('capture -- CMD whose command forks at once: no child listed nor said untrace
  * Maps DIR/d/table.dat, then forks a child that holds the copy, and says "ready CHILD". Once DIR/go exists, unmaps its
  * own mapping and unlinks the file (as LevelDB's compaction does its old tables; MODE `dir`: once DIR/d is renamed
  * DIR/d2; `link`: once a link DIR/d/table.dat.keep keeps it; `two-names`: mapped through a second name
- * DIR/d/table.dat.alt as well, before the fork; `two-names-both`: that name removed first), and tells the child, which writes its deleted maps to
+ * DIR/d/table.dat.alt as well, before the fork; `two-names-both`: that name removed first; `bind`: mapped again
+ * through DIR/b/table.dat, DIR/d bind-mounted on DIR/b by the caller), and tells the child, which writes its deleted maps to
  * DIR/child.json and exits; then so does the parent.
  */
 const COMPACTING = `
@@ -126,6 +132,13 @@ fd = os.open(table, os.O_RDWR | os.O_CREAT, 0o600)
 os.ftruncate(fd, 1 << 16)
 kept = mmap.mmap(fd, 1 << 16)
 os.close(fd)
+if mode == "bind":
+    # The same file, its one link, seen again through a bind mount of DIR/d on DIR/b that the caller makes.
+    while not os.path.exists(os.path.join(directory, "b", "table.dat")):
+        time.sleep(0.02)
+    fd = os.open(os.path.join(directory, "b", "table.dat"), os.O_RDWR)
+    alt = mmap.mmap(fd, 1 << 16)
+    os.close(fd)
 if mode.startswith("two-names"):
     # The file mapped again through a second name: maps-start.txt names it twice, one inode.
     os.link(table, table + ".alt")
@@ -143,7 +156,7 @@ print("ready", child, flush=True)
 while not os.path.exists(os.path.join(directory, "go")):
     time.sleep(0.05)
 kept.close()
-if mode.startswith("two-names"):
+if mode.startswith("two-names") or mode == "bind":
     alt.close()
 if mode == "two-names-both":
     os.unlink(table + ".alt")
@@ -175,12 +188,20 @@ it.each([
   ['linked, renamed to its other name (which does nothing), and that name removed', 'link-rename', 'd/table.dat.keep'],
   ['mapped by two names, one of them removed', 'two-names', 'd/table.dat'],
   ['mapped by two names, both removed', 'two-names-both', 'd/table.dat'],
+  ['mapped by two paths to its one link (a bind mount), removed by one', 'bind', 'd/table.dat'],
 ] as const)(
   'capture --pid: a file the process mapped before the attach, %s, whose copy an untraced child held until it exited',
   async (_how, mode, name) => {
     const work = realpathSync(workspace('children-copies'));
+    if (mode === 'bind') mkdirSync(join(work, 'b'));
     const program = spawn(PYTHON, ['-c', COMPACTING, work, join(import.meta.dirname, 'scenarios'), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
     started.push(program);
+    if (mode === 'bind') {
+      await waitFor('the program to make d/table.dat', () => existsSync(join(work, 'd', 'table.dat')), 20_000);
+      const bound = spawnSync('mount', ['--bind', join(work, 'd'), join(work, 'b')], { encoding: 'utf8' });
+      if (bound.status !== 0) throw new Error(`this case needs a bind mount (as root): ${bound.stderr}`);
+      mounted.push(join(work, 'b'));
+    }
     const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
     const ready = ((await lines.next()).value as string).split(' ');
     const child = Number(ready[1]);
@@ -194,7 +215,8 @@ it.each([
     expect(result.code, result.stderr).toBe(0);
     // The child's word: its copy outlived the name (/proc says "(deleted)" of a name gone, a link or not; a rename to another name of the file took none).
     const childDeleted = (JSON.parse(readFileSync(join(work, 'child.json'), 'utf8')) as { path: string }[]).map((d) => d.path).sort();
-    expect(childDeleted).toEqual(mode === 'link-rename' ? [] : mode === 'two-names-both' ? [join(work, 'd/table.dat'), join(work, 'd/table.dat.alt')] : [join(work, name)]);
+    const bothDeleted = { 'two-names-both': [join(work, 'd/table.dat'), join(work, 'd/table.dat.alt')], bind: [join(work, 'b/table.dat'), join(work, 'd/table.dat')] } as Record<string, string[]>;
+    expect(childDeleted).toEqual(mode === 'link-rename' ? [] : (bothDeleted[mode] ?? [join(work, name)]));
     expect((JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { childrenAtAttach: number[] }).childrenAtAttach).toEqual([child]);
 
     const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: unknown[]; summary: { mappingsInDoubt: number }; warnings: string[] };

@@ -919,7 +919,9 @@ export class Mappings {
       mapping.seeded = true;
       if (seed.dontFork === true) this.markFork(space, seed.start, seed.end, true);
       // A child forked before the attach, untraced, may hold a copy (review 64, F-4).
-      else if (!deleted) this.files.copiedToUntraced?.mapped(seed.path, seed.mapsInode);
+      // Two names of one inode are one file's only with two links or more (hard links): a bind mount shows one link by two
+      // paths, and the removal by either takes it (code review 71, F6).
+      else if (!deleted) this.files.copiedToUntraced?.mapped(seed.path, (seed.nlink ?? 0) >= 2 ? seed.mapsInode : undefined);
       // Mapped before the trace, so since any open of it the trace shows (ReplacedNames).
       if (!deleted) file.heldBy(space.ownerTgid);
       // Watched until it goes: its process may release it before the exit that shows its file gone (seedReleased).

@@ -7,8 +7,9 @@
 // long before its removal. A link gives one more name, a rename moves a
 // name (a directory's, every name under it: code review 68, F2), and a file
 // is gone when its last known name is (F3: `ln F F.keep; rm F` kept it).
-// Names maps-start.txt gives one file (its device and inode) are names of
-// that one file: the removal of one leaves it the other.
+// Names maps-start.txt gives one file (its device and inode, with two links
+// or more) are names of that one file: the removal of one leaves it the
+// other.
 import type { EventBase, Inode } from '../parse/events.js';
 import { flatCopy } from '../parse/flat-copy.js';
 
@@ -31,7 +32,7 @@ export class UntracedCopies {
   /** Files whose last known name went, by that name and where (Engine.untracedCopiesGone). */
   readonly gone: { name: string; at: string }[] = [];
 
-  /** maps-start.txt shows the process mapping `name`, the file of `inode` when its line gave one. */
+  /** maps-start.txt shows the process mapping `name`, the file of `inode` when its line gave one and it had two links or more. */
   mapped(name: string, inode: Inode | undefined): void {
     if (this.byName.has(name)) return;
     const key = inode === undefined ? null : `${inode.dev}:${inode.ino}`;
