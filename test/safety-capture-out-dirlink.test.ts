@@ -9,11 +9,11 @@
 //
 // Real strace, a real command; the truth is what the directories hold.
 // Needs root and strace.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { asNobody, NOBODY, nobodysHomeBesideVault } from './support/nobody.js';
 import { requireTool, runCli, runCliAsync } from './support/tools.js';
 
@@ -30,6 +30,13 @@ beforeAll(() => {
 });
 
 const scene = (): Scene => nobodysHomeBesideVault('orphanmap-capture-dirlink-');
+
+// The swapper's loop, killed after each test whatever its end: a test that timed out never reached its own `finally`,
+// and the loop ran on for an hour, through the next CI run, and kept the run's scratch directory from being removed.
+const swappers: ChildProcess[] = [];
+afterEach(() => {
+  for (const swapper of swappers.splice(0)) swapper.kill('SIGKILL');
+});
 
 const capture = (out: string) => runCli(['capture', '--backend', 'strace', '--out', out, '--', 'true']);
 
@@ -63,6 +70,7 @@ describe('capture --out through a link', () => {
     // nobody may rename root's link: the directory is theirs and not sticky.
     const swap = `cd '${s.home}' && while :; do mv -T captures kept; ln -s '${s.vault}' captures; mv -fT kept captures; sleep 0.01; done`;
     const swapper = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'sh', '-c', swap], { stdio: 'ignore' });
+    swappers.push(swapper);
     const outcomes = new Set<string>();
     try {
       for (let round = 0; round < 12; round++) {
