@@ -82,7 +82,7 @@ describe('capture --out through a link', () => {
       swapper.kill('SIGKILL');
     }
     for (const outcome of outcomes) expect(outcome).toMatch(/^(made|.*(symbolic link of another user|was replaced while it was read|no such directory).*)$/);
-    // Twelve whole captures beside the swapper's loop: 27 s in a CI run on one host, past 60 s on a slower one (each
-    // capture's start and end snapshots, on two busy cores); the rounds are what the test needs, not their pace.
+    // Twelve whole captures beside the swapper's loop: 27 s in a CI run, 47 s here beside two loops an earlier timed-out
+    // run had leaked (see afterEach); the rounds are what the test needs, not their pace.
   }, 240_000);
 });
