@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { captureScriptPath, readBundleMeta } from '../src/capture/index.js';
 import { killStillRunning, processesWith } from './support/proc.js';
+import { captureLeavingDaemon, killDaemon } from './support/daemon-left.js';
 import { requireTool } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
@@ -52,33 +53,13 @@ describe('capture-bpftrace.sh', () => {
   it(
     'says a daemon the command left running runs on untraced: on stderr, in meta.json and in the analysis',
     async () => {
-      const dir = join(work, 'daemon-left');
-      const pidFile = join(work, 'daemon-left.pid');
-      const daemon = `import os, time\nopen(${JSON.stringify(pidFile)}, "w").write(str(os.getpid()))\ntime.sleep(120)`;
-      const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = spawn(SCRIPT, ['-o', dir, '--', 'sh', '-c', `(${PYTHON} -c '${daemon}' &); while [ ! -s ${pidFile} ]; do sleep 0.05; done`], { stdio: ['ignore', 'pipe', 'pipe'] });
-        children.push(child);
-        let stderr = '';
-        child.stderr!.on('data', (chunk) => (stderr += chunk));
-        child.on('exit', (code) => resolve({ code, stderr }));
-      });
-      const daemonPid = Number(readFileSync(pidFile, 'utf8'));
+      const { daemonPid, check } = await captureLeavingDaemon(SCRIPT, PYTHON, work, 'daemon-left', children);
       try {
-        expect(result.code, result.stderr).toBe(0);
         // The kernel's word: it still runs, after the capture.
         expect(alive(daemonPid)).toBe(true);
-        const meta = await readBundleMeta(dir);
-        expect(meta.exitReason).toBe('target-exited');
-        expect(result.stderr).toContain(`the command exited, but 1 process(es) it started still run (pids ${daemonPid}): `);
-        expect(meta.leftRunning).toBe(1);
-        const analyzed = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'dist', 'cli.js'), 'analyze', dir, '--format', 'json'], { encoding: 'utf8' });
-        expect(analyzed.status, analyzed.stderr).toBe(0);
-        const { warnings } = JSON.parse(analyzed.stdout) as { warnings: string[] };
-        expect(warnings.filter((warning) => warning.startsWith('the command exited while 1 process(es) it started still ran'))).toHaveLength(1);
+        await check();
       } finally {
-        try {
-          process.kill(daemonPid, 'SIGKILL');
-        } catch {}
+        killDaemon(daemonPid);
       }
     },
     STARTUP_MS + 60_000,

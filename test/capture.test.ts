@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { captureScriptPath, readBundleMeta, startCapture } from '../src/capture/index.js';
 import { CaptureError, UsageError } from '../src/errors.js';
 import { killStillRunning, procStatus, tracerPid } from './support/proc.js';
-import { requireTool, runCli } from './support/tools.js';
+import { requireTool } from './support/tools.js';
+import { captureLeavingDaemon, killDaemon } from './support/daemon-left.js';
 import { waitFor } from './support/wait.js';
 
 const SCRIPT = captureScriptPath('strace');
@@ -188,36 +189,15 @@ describe('capture-strace.sh', () => {
   }, 30_000);
 
   it('lets a launched command that exits leave its daemon running untraced, at once (strace ignores SIGINT and SIGTERM: no wait for them)', async () => {
-    const dir = bundleDir('daemon-left');
-    const pidFile = join(work, 'daemon-left.pid');
-    const daemon = `import os, time\nopen(${JSON.stringify(pidFile)}, "w").write(str(os.getpid()))\ntime.sleep(120)`;
-    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(SCRIPT, ['-o', dir, '--', 'sh', '-c', `(${PYTHON} -c '${daemon}' &); while [ ! -s ${pidFile} ]; do sleep 0.05; done`], { stdio: ['ignore', 'pipe', 'pipe'] });
-      children.push(child);
-      let stderr = '';
-      child.stderr!.on('data', (chunk) => (stderr += chunk));
-      child.on('exit', (code) => resolve({ code, stderr }));
-    });
-    const daemonPid = Number(readFileSync(pidFile, 'utf8'));
+    const { daemonPid, check, stderr } = await captureLeavingDaemon(SCRIPT, PYTHON, work, 'daemon-left', children);
     try {
-      expect(result.code, result.stderr).toBe(0);
-      expect(result.stderr).not.toMatch(/hangs \d+ s after/);
-      const meta = await readBundleMeta(dir);
-      expect(meta.exitReason).toBe('target-exited');
+      await check();
+      expect(stderr).not.toMatch(/hangs \d+ s after/);
       const status = procStatus(daemonPid);
       expect(status?.state).not.toMatch(/[ZTt]/);
       expect(status?.tracerPid).toBe(0);
-      // Said, not left for "no mapping outlived its file" to stand for it: on stderr, in meta.json and in the analysis.
-      expect(result.stderr).toContain(`the command exited, but 1 process(es) it started still run (pids ${daemonPid}): `);
-      expect(meta.leftRunning).toBe(1);
-      const analyzed = runCli(['analyze', dir, '--format', 'json']);
-      expect(analyzed.status, analyzed.stderr).toBe(0);
-      const { warnings } = JSON.parse(analyzed.stdout) as { warnings: string[] };
-      expect(warnings.filter((warning) => warning.startsWith('the command exited while 1 process(es) it started still ran'))).toHaveLength(1);
     } finally {
-      try {
-        process.kill(daemonPid, 'SIGKILL');
-      } catch {}
+      killDaemon(daemonPid);
     }
   }, 30_000);
 
