@@ -54,6 +54,10 @@
 #   mapped-gone.txt  the names the trace shows files mapped by (or renamed to)
 #                   that lead to no file once it ended (om_gone_mapped); not
 #                   there when none does
+#   mapped-named.txt  the others that reach a file through no symbolic link,
+#                   each with that file: "BIRTH DEVICE INODE FSTYPE NAME"
+#                   (stat's %.9W %d %i, stat -f's %t; BIRTH 0 where the file
+#                   system keeps none)
 #   tracer.stderr   the tracer's stderr
 #   .meta-reserve   128 KiB held while the capture runs and freed just before the
 #                   final meta.json, so a full disk still gets a final meta.json
@@ -1257,9 +1261,14 @@ OM_AWK_PATHS='
 # files) could tell (review 50: git cat-file mapped packs an untraced `git
 # repack` removed, then exited: clean, --fail-on exit 0). A name leading to
 # another file is not gone here: the file may keep another name (a hard link,
-# a symlink swapped: review 52, R3). Only where the names are ours
-# (OM_SAME_VIEW; a launched command's are). Nothing is written when none is
-# gone.
+# a symlink swapped: review 52, R3). Reached through no symlink, it goes
+# into mapped-named.txt with the file it leads to (om_mapped_named): the
+# engine tells a file born after a mapping, or of another inode than the
+# trace's, from the one mapped (review 70, F1: fc-cache replaced the caches a
+# traced program held, gdbm's reorganize renamed a new file over the one a
+# reader held: clean, exit 0).
+# Only where the names are ours (OM_SAME_VIEW; a launched command's are).
+# Nothing is written when no name is gone, or none leads to a file.
 om_gone_mapped() {
   local stage=$OM_D/.mapped-gone v status
   [[ -s $OM_D/trace.txt ]] || return 0
@@ -1273,6 +1282,8 @@ om_gone_mapped() {
   case $status in
     0)
       [[ ! -s $stage ]] || om_retry mv -f -- "$stage" "$OM_D/mapped-gone.txt" || OM_WRITE_FAILED+=' mapped-gone.txt'
+      [[ ! -s $stage.named ]] || om_retry mv -f -- "$stage.named" "$OM_D/mapped-named.txt" || OM_WRITE_FAILED+=' mapped-named.txt'
+      [[ ! -e $stage.named-failed ]] || om_log "mapped-named.txt left out: a name changed while the capture looked up the files the trace shows mapped, or a step failed; a mapped file another process replaced at its name reads clean"
       # The names the trace gave mapped files that no list can hold (a control character): said in meta.json.
       v=''
       [[ ! -s $stage.unchecked ]] || read -r v < "$stage.unchecked" 2>/dev/null
@@ -1293,9 +1304,10 @@ om_gone_mapped() {
 }
 
 # om_mapped_lookup STAGE -> STAGE: the names om_gone_mapped keeps, one a
-# line; status 0, 2 when a list could not be written whole, 3 when a step
-# failed. As om_gone_lookup: stat's answers and complaints one line a name,
-# a name absent only when stat said so of the name as it was given.
+# line, and STAGE.named: stat's answer for each of the others; status 0, 2
+# when a list could not be written whole, 3 when a step failed. As
+# om_gone_lookup: stat's answers and complaints one line a name, a name
+# absent only when stat said so of the name as it was given.
 om_mapped_lookup() {
   local stage=$1 statuses
   {
@@ -1304,9 +1316,11 @@ om_mapped_lookup() {
     [[ $statuses == '0 0' ]] || return 3
     [[ -s $stage.names ]] || return 0
     # -L: a name an open gave may be a symlink's (ld.so opens libz.so.1): gone only when it leads nowhere.
-    LC_ALL=C.UTF-8 timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat -L --printf '%i %n\n' -- < "$stage.names" 2>&1 | cat > "$stage.answers"
+    LC_ALL=C.UTF-8 timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat -L --printf '%.9W %d %i %n\n' -- < "$stage.names" 2>&1 | cat > "$stage.answers"
     statuses=${PIPESTATUS[*]}
     [[ $statuses =~ ^(0|123)\ 0$ ]] || { [[ $statuses == *\ 0 ]] && return 3; return 2; }
+    # The names that lead to a file, with that file: "BIRTH DEVICE INODE NAME".
+    LC_ALL=C awk '/^[0-9]+([.][0-9]+)? [0-9]+ [0-9]+ \// && !seen[$0]++' "$stage.answers" > "$stage.led" || return 2
     # A name stat quotes with single quotes, or (one holding a single quote, review 53, S9) with double quotes and no
     # backslash; one quoted otherwise is never read as absent.
     # shellcheck disable=SC2016
@@ -1320,7 +1334,42 @@ om_mapped_lookup() {
       $0 ~ double { name = substr($0, index($0, "\"") + 1); print substr(name, 1, index(name, "\"") - 1) }' "$stage.answers" | LC_ALL=C sort -u > "$stage"
     statuses=${PIPESTATUS[*]}
     [[ $statuses == '0 0' ]] || return 2
+    # Last: the list of names gone is whole by then.
+    om_mapped_named "$stage" || { rm -f -- "$stage.named"; : > "$stage.named-failed"; }
   } 2>/dev/null
+}
+
+# om_mapped_named STAGE -> STAGE.named: of the names in STAGE.led ("BIRTH
+# DEVICE INODE NAME"), those that reach their file through no symbolic link,
+# as "BIRTH DEVICE INODE FSTYPE NAME" (FSTYPE: the file system's magic number
+# in hex, as stat -f prints it); false when a step failed. A name through a
+# link says nothing of the file mapped: the link may have been repointed to
+# another file while the mapped one kept its name (code review 71, F2: a
+# deploy's current -> releases/v2). Which file systems keep a birth or an
+# inode number the engine can trust is the engine's to decide (code review
+# 71, F3: overlayfs gives a file copied up a new birth, the same inode).
+om_mapped_named() {
+  local stage=$1 statuses
+  [[ -s $stage.led ]] || return 0
+  LC_ALL=C cut -d ' ' -f 4- "$stage.led" > "$stage.led-names" || return 1
+  # Both answer every name in order, each on its line (the names hold no control character): a name gone meanwhile
+  # makes one list shorter, and the lists are then not used.
+  LC_ALL=C.UTF-8 timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r realpath -e -- < "$stage.led-names" 2> /dev/null | cat > "$stage.led-real"
+  statuses=${PIPESTATUS[*]}
+  [[ $statuses == '0 0' ]] || return 1
+  LC_ALL=C.UTF-8 timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat -f -L --printf '%t\n' -- < "$stage.led-names" 2> /dev/null | cat > "$stage.led-fs"
+  statuses=${PIPESTATUS[*]}
+  [[ $statuses == '0 0' ]] || return 1
+  LC_ALL=C paste -d '\t' "$stage.led" "$stage.led-real" "$stage.led-fs" | LC_ALL=C awk -F '\t' '
+    NF != 3 || $3 !~ /^[0-9a-f]+$/ { bad = 1; exit }
+    {
+      split($1, f, " ")
+      name = substr($1, length(f[1]) + length(f[2]) + length(f[3]) + 4)
+      if (name == $2) print f[1] " " f[2] " " f[3] " " $3 " " name
+    }
+    END { exit bad }' > "$stage.named"
+  statuses=${PIPESTATUS[*]}
+  [[ $statuses == '0 0' ]] && (($(wc -l < "$stage.led") == $(wc -l < "$stage.led-real") && $(wc -l < "$stage.led") == $(wc -l < "$stage.led-fs")))
 }
 
 # om_gone_lookup STAGE SEEN_S -> STAGE (and STAGE.late): the lines of

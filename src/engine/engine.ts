@@ -42,7 +42,7 @@ import { FindingLog, type EngineChange } from './finding-log.js';
 import { ExecNames } from './exec-names.js';
 import type { EvidenceLine, Finding } from './findings.js';
 import { RunningImages } from './images.js';
-import { type GoneAtExit, Mappings, measure, type EndMapping, type MappingStats, type ReleasedGone, type SeedMapping } from './mappings.js';
+import { type GoneAtExit, Mappings, measure, type EndMapping, type MappingStats, type NamedAfter, type ReleasedGone, type SeedMapping } from './mappings.js';
 import { CloneWait, Tasks, type ProcessHints, type Task, type TasksHeld } from './tasks.js';
 import { UntracedCopies } from './untraced-copies.js';
 
@@ -86,6 +86,12 @@ export interface EngineOptions extends ProcessHints {
    * (Mappings.goneAfterExit).
    */
   mappedGone?: ReadonlySet<string>;
+  /**
+   * The other names (a bundle's mapped-named.txt): the file each led to once
+   * the trace ended. A mapping made before that file was born, or of another
+   * inode, was of a file that lost the name: as mappedGone's (review 70, F1).
+   */
+  mappedNamed?: ReadonlyMap<string, NamedAfter>;
   /**
    * An attached capture: the root process's children when it attached,
    * which the tracer does not follow (meta.json's childrenAtAttach). Forked
@@ -178,6 +184,7 @@ export class Engine {
     this.files.stillNamed = (file) => this.mappings.stillNamed(file);
     this.mappings.goneAtExit = options.goneAtExit ?? null;
     this.mappings.mappedGone = options.mappedGone ?? null;
+    this.mappings.mappedNamed = options.mappedNamed ?? null;
     if ((options.untracedChildren?.length ?? 0) > 0) this.files.copiedToUntraced = new UntracedCopies();
     if (options.mapsReadBeforeExit !== undefined) this.mappings.mapsReadBeforeExit = options.mapsReadBeforeExit;
     this.tasks = new Tasks(options, this.counters, this.mappings, this.fds, this.log);

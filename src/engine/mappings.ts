@@ -272,17 +272,47 @@ export interface ReleasedGone {
 }
 
 /**
+ * The file a name the trace gave a mapped file led to once the trace ended
+ * (a bundle's mapped-named.txt, of names reached through no symbolic link):
+ * its inode, the device as the kernel numbers it, its birth in the trace's
+ * seconds when both count wall-clock time, and its file system's magic number.
+ */
+export interface NamedAfter {
+  inode: Inode;
+  born: number | null;
+  fileSystem: number;
+}
+
+/**
+ * The file systems whose births and inode numbers tell one file from another
+ * as the kernel knows it: ext2/3/4, XFS, Btrfs, tmpfs, F2FS (statfs magic
+ * numbers). Not overlayfs: a file copied up to the upper layer (on a
+ * `touch`, a `chmod`, an open for writing) gets a new birth under the same
+ * inode number (code review 71, F3: false doubts in containers), and with
+ * xino its numbers are not the lower file system's. Not network or FUSE file
+ * systems: their births are another host's clock.
+ */
+const LOCAL_FILE_SYSTEMS: ReadonlySet<number> = new Set([0xef53, 0x58465342, 0x9123683e, 0x01021994, 0xf2f52010]);
+
+/** The earliest time a wall-clock trace (strace -ttt) can show: 2001, in seconds. A time of day (-t, -tt) is less. */
+const WALL_CLOCK_FROM = 1e9;
+
+/**
  * Mappings live when their process exited or exec'd, of files the capture
- * found gone from their names once the trace ended (mapped-gone.txt), whose
- * removal the trace does not show: in doubt (Mappings.checkGoneAfterExit).
- * One a file and process; the first told.
+ * found gone from their names once the trace ended (mapped-gone.txt), or
+ * whose names led to another file then (mapped-named.txt), whose removal the
+ * trace does not show: in doubt (Mappings.checkGoneAfterExit). One a file
+ * and process; the first told.
  */
 export class GoneAfterExit {
-  /** `names`: those the lookup found gone; `spellings`: the file's other names, through a symlinked directory. */
-  private readonly candidates: { pid: number; names: string[]; spellings: string[]; at: string | null; explained: boolean; reopened: boolean }[] = [];
+  /**
+   * `names`: those the lookup found gone, or (`replaced`) leading to a file that is not the one mapped; `spellings`:
+   * the file's other names, through a symlinked directory.
+   */
+  private readonly candidates: { pid: number; names: string[]; spellings: string[]; at: string | null; replaced: boolean; explained: boolean; reopened: boolean }[] = [];
 
-  add(pid: number, names: string[], spellings: string[], at: string | null): void {
-    this.candidates.push({ pid, names, spellings, at, explained: false, reopened: false });
+  add(pid: number, names: string[], spellings: string[], at: string | null, replaced: boolean): void {
+    this.candidates.push({ pid, names, spellings, at, replaced, explained: false, reopened: false });
   }
 
   get watching(): boolean {
@@ -301,7 +331,11 @@ export class GoneAfterExit {
   nameMade(name: string, spelled: string | undefined): void {
     const named = (known: string) => known === name || known === spelled;
     for (const candidate of this.candidates) {
-      if (!candidate.explained && !candidate.reopened && (candidate.names.some(named) || candidate.spellings.some(named))) candidate.reopened = true;
+      if (candidate.explained || candidate.reopened || !(candidate.names.some(named) || candidate.spellings.some(named))) continue;
+      // A name found leading to another file: that file is the one the trace shows made, or a later one (code review
+      // 71, F1: an atomic save after the holder's exit was a false doubt, exit 2).
+      if (candidate.replaced) candidate.explained = true;
+      else candidate.reopened = true;
     }
   }
 
@@ -319,8 +353,8 @@ export class GoneAfterExit {
     }
   }
 
-  private left(found: (pid: number, name: string) => boolean): { pid: number; name: string; at: string | null }[] {
-    return this.candidates.filter(({ pid, names, explained }) => !explained && !found(pid, names[0]!)).map(({ pid, names, at }) => ({ pid, name: names[0]!, at }));
+  private left(found: (pid: number, name: string) => boolean): { pid: number; name: string; at: string | null; replaced: boolean }[] {
+    return this.candidates.filter(({ pid, names, explained }) => !explained && !found(pid, names[0]!)).map(({ pid, names, at, replaced }) => ({ pid, name: names[0]!, at, replaced }));
   }
 
   /** Each in doubt, but those a finding of that process and name covers. */
@@ -333,8 +367,16 @@ export class GoneAfterExit {
     const first = left[0];
     if (first === undefined) return null;
     const more = left.length > 1 ? `, and ${(left.length - 1).toLocaleString('en-US')} more mappings so` : '';
+    const held = `process ${first.pid} held a mapping of ${first.name} until it exited or exec'd${first.at === null ? '' : ` (${first.at})`}${more}; `;
+    if (first.replaced) {
+      return (
+        `${held}once the trace ended, the capture found that name leading to another file (mapped-named.txt: one born after the mapping was made, or of another inode), ` +
+        'and the trace shows no removal, rename or replacement of it: a process the trace does not follow replaced the file while it was mapped, or after the exit, which the capture cannot tell apart, ' +
+        'and the file mapped may keep another name: in doubt'
+      );
+    }
     return (
-      `process ${first.pid} held a mapping of ${first.name} until it exited or exec'd${first.at === null ? '' : ` (${first.at})`}${more}; once the trace ended, the capture found that name leading to no file (mapped-gone.txt), ` +
+      `${held}once the trace ended, the capture found that name leading to no file (mapped-gone.txt), ` +
       'and the trace shows no removal or rename of it: a process the trace does not follow removed the file while it was mapped, or after the exit, which the capture cannot tell apart: in doubt'
     );
   }
@@ -552,6 +594,8 @@ export class Mappings {
   goneAtExit: GoneAtExit | null = null;
   /** The names of files the trace shows mapped found gone once it ended (EngineOptions.mappedGone), or null with none. */
   mappedGone: ReadonlySet<string> | null = null;
+  /** The files the other names led to then (EngineOptions.mappedNamed), or null with none. */
+  mappedNamed: ReadonlyMap<string, NamedAfter> | null = null;
   /** The mappings of those files live when their process exited or exec'd (checkGoneAfterExit). */
   readonly goneAfterExit = new GoneAfterExit();
   /**
@@ -1314,7 +1358,7 @@ export class Mappings {
       this.goneAtExit = null;
       this.goneWhenExited(space, gone);
     }
-    if (this.mappedGone !== null) this.checkGoneAfterExit(space, event, cause);
+    if (this.mappedGone !== null || this.mappedNamed !== null) this.checkGoneAfterExit(space, event, cause);
     // Its last exit is the one after the read of its maps: a pid used again before it keeps only that one.
     if (cause === 'exit' && this.mapsReadBeforeExit.has(space.ownerTgid)) this.exitedSpaces.set(space.ownerTgid, { pieces: [...space.pieces()], exit: copyOfEvent(event) });
     const stale = this.heldStale.get(space);
@@ -1341,24 +1385,50 @@ export class Mappings {
    * exited). A seed is maps-start-gone.txt's (goneWhenExited); what the
    * process released before is no more checked than maps-end.txt checks it;
    * what an exec drops of its fork's copies it never held in its own right
-   * (droppedUnused; review 52, R9).
+   * (droppedUnused; review 52, R9). A name that led to another file then
+   * (mappedNamed: one of another inode, or born after this mapping was made)
+   * is as good as gone for it (review 70, F1: fc-cache replaced the caches a
+   * traced program held; gdbm's reorganize renamed a new file over the one a
+   * reader held: clean, exit 0).
    */
   private checkGoneAfterExit(space: Space, event: EventBase | null, cause: 'exec' | 'exit'): void {
-    const gone = this.mappedGone!;
+    const gone = this.mappedGone;
     const seen = new Set<FileNode>();
     const forkCopies = cause === 'exec' && space.forkedAt >= 0 ? space.forkedAt : -1;
     for (const piece of space.pieces()) {
       const mapping = piece.record;
       const file = mapping.file;
       if (mapping.seeded || file.gone || seen.has(file) || mapping.unlinkFinding !== null || mapping.pendingOrphan !== null || mapping.seq < forkCopies) continue;
+      const goneNames = [...file.names].filter((name) => gone?.has(name) === true);
+      // Each mapping of the file on its own: one made after the file now at a name was born may be of that very file.
+      const led = [...file.names].map((name) => this.ledTo(mapping, name));
+      const replaced = [...file.names].filter((_, k) => led[k] === 'elsewhere');
+      if (goneNames.length === 0 && replaced.length === 0) continue;
+      // A name still leading to the file mapped (a hard link the trace made): it was not deleted (code review 71, F5).
+      if (led.includes('same')) continue;
       seen.add(file);
-      const goneNames = [...file.names].filter((name) => gone.has(name));
-      if (goneNames.length === 0) continue;
+      const names = [...goneNames, ...replaced];
       // Every other spelling of the file too: the lookup names -yy's real path, a later rm the program's own
       // spelling through a symlinked directory (review 53, S7: a false doubt, exit 2).
-      const spellings = [...file.names].filter((name) => !gone.has(name));
-      this.goneAfterExit.add(space.ownerTgid, goneNames, spellings, event === null ? null : `${event.place.file}:${event.place.line}`);
+      const spellings = [...file.names].filter((name) => !names.includes(name));
+      this.goneAfterExit.add(space.ownerTgid, names, spellings, event === null ? null : `${event.place.file}:${event.place.line}`, goneNames.length === 0);
     }
+  }
+
+  /**
+   * Where `name` led once the trace ended, as far as mapped-named.txt tells on a file system it can be trusted of
+   * (LOCAL_FILE_SYSTEMS): to a file other than `mapping`'s, of another inode number than the trace's (bpftrace; the
+   * device is left out, as btrfs gives stat another number than the kernel's records) or, with no inode from the
+   * trace (strace), born after the mapping was made; or to a file that may be `mapping`'s; or null: not known.
+   */
+  private ledTo(mapping: MappingState, name: string): 'elsewhere' | 'same' | null {
+    const after = this.mappedNamed?.get(name);
+    if (after === undefined || !LOCAL_FILE_SYSTEMS.has(after.fileSystem)) return null;
+    const inode = mapping.file.inode;
+    if (inode !== null) return inode.ino === after.inode.ino ? 'same' : 'elsewhere';
+    const made = mapping.mappedAt?.seconds;
+    if (after.born === null || made === null || made === undefined || made < WALL_CLOCK_FROM) return null;
+    return after.born > made ? 'elsewhere' : 'same';
   }
 
   /**

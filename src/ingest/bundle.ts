@@ -16,6 +16,7 @@ import { closeSync, constants, fstatSync, openSync, readdirSync } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EndMapping, EngineOptions, SeedFd, SeedMapping, WindowMapping } from '../engine/engine.js';
+import type { NamedAfter } from '../engine/mappings.js';
 import { findingStart, heldNow, type Finding } from '../engine/findings.js';
 import { findingNameMayBe } from '../engine/mappings.js';
 import { DELETED_SUFFIX, deletedKind, ELISION, firstEndingAfter, isDeletedFile, mapsLookup, parseDev, readMapsLine, type MapsEntry } from '../parse/maps.js';
@@ -624,6 +625,53 @@ async function readMappedGone(files: BundleFiles, warnings: string[]): Promise<S
   return names;
 }
 
+/**
+ * mapped-named.txt: written with mapped-gone.txt, the other names that reach
+ * a file through no symbolic link, each with that file as stat printed it:
+ * "BIRTH DEVICE INODE FSTYPE NAME" (BIRTH in seconds, 0 where the file system
+ * keeps none; DEVICE st_dev; FSTYPE the file system's magic number in hex).
+ * At most MAX_MAPPED_GONE are used.
+ */
+const MAPPED_NAMED_FILE = 'mapped-named.txt';
+const MAPPED_NAMED_LINE = /^(\d+(?:\.\d+)?) (\d+) (\d+) ([0-9a-f]+) (\/.*)$/;
+
+/**
+ * The files the names of the bundle's mapped-named.txt led to once the trace
+ * ended: the inode as the tracer gives one (the device as the kernel numbers
+ * it), the file system, and, with `births` (a wall-clock trace: strace -ttt),
+ * the birth.
+ */
+async function readMappedNamed(files: BundleFiles, warnings: string[], births: boolean): Promise<Map<string, NamedAfter>> {
+  const named = new Map<string, NamedAfter>();
+  let bad = 0;
+  let more = 0;
+  const path = join(files.dir, MAPPED_NAMED_FILE);
+  const unreadable = (lineNo: number) => {
+    if (++bad <= MAX_MAPS_PROBLEMS_SHOWN) warnings.push(`${path}:${lineNo}: unreadable line, not "BIRTH DEVICE INODE FSTYPE NAME": not used`);
+  };
+  await files.eachLine(MAPPED_NAMED_FILE, {
+    line(text, lineNo) {
+      const parts = MAPPED_NAMED_LINE.exec(text);
+      if (parts === null || hasControl(text)) return unreadable(lineNo);
+      if (named.size >= MAX_MAPPED_GONE) return void more++;
+      // st_dev as glibc's makedev packs it; the kernel's own numbering (bpftrace's dev=) is major << 20 | minor.
+      const dev = BigInt(parts[2]!);
+      const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
+      const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
+      const born = Number(parts[1]);
+      named.set(flatCopy(parts[5]!), {
+        inode: { dev: major * 2 ** 20 + minor, ino: Number(parts[3]) },
+        born: births && born > 0 ? born : null,
+        fileSystem: Number.parseInt(parts[4]!, 16),
+      });
+    },
+    longLine: (lineNo) => unreadable(lineNo),
+  });
+  if (bad > MAX_MAPS_PROBLEMS_SHOWN) warnings.push(`${path}: ${bad - MAX_MAPS_PROBLEMS_SHOWN} more unreadable lines`);
+  if (more > 0) warnings.push(`${path}: ${more} names past the first ${MAX_MAPPED_GONE.toLocaleString('en-US')} not used`);
+  return named;
+}
+
 function hasControl(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
@@ -808,6 +856,9 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   // The capture's word on the files the trace shows mapped: those whose names led to no file once it ended.
   const mappedGone = await readMappedGone(files, warnings);
   if (mappedGone.size > 0) engineOptions.mappedGone = mappedGone;
+  // And the files the others led to then: one born after a mapping, or of another inode, is not the one mapped.
+  const mappedNamed = await readMappedNamed(files, warnings, meta.backend === 'strace');
+  if (mappedNamed.size > 0) engineOptions.mappedNamed = mappedNamed;
   // Listed only: read once the trace is (readOthersMapsEnd). A maps-end.N.txt of the captured process is not the capture's: not read.
   const othersListed = files.othersMapsEnd().filter(([pid]) => pid !== meta.pid);
   // The engine notes which of these the trace shows (Engine.showsProcess), and no other process.
