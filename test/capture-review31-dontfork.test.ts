@@ -17,7 +17,8 @@ import { afterEach, beforeAll, expect, it } from 'vitest';
 import { PYTHON, workspace } from './scenarios/harness.js';
 import { captureAttached } from './support/attach.js';
 import { killStillRunning } from './support/proc.js';
-import { requireTool, runCli } from './support/tools.js';
+import { Phases, cliAsync } from './support/phases.js';
+import { requireTool } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
 const PROGRAM = `
@@ -55,11 +56,15 @@ with open(os.path.join(work, "truth.json"), "w") as f:
     json.dump({"parent": [os.getpid(), deleted()], "child": [child, json.loads(told)]}, f)
 `;
 
-// Each test's time: up to 60 s for strace to attach (captureAttached), 30 s of capture at most (--duration), the
-// capture's lookups at its end (30 s at most), the analysis (runCli: 100 s at most). A CI run gave the first test
-// 120 s and timed it out. Nothing was found hung in 250 runs here under heavy loads; held to 2.5 % of a CPU from the
-// attach on, the test took 108 s (the capture costs 2-4 CPU-seconds: its bash forks some 300 times).
-const BUDGET_MS = 240_000;
+// Each step's time, each bounded (Phases: a slow run says which step took the time, and what the capture was doing):
+// strace's attach, the capture after "go" (--duration 30 at most, then the lookups at its end, 30 s at most), the
+// analysis. A CI run gave the first test 120 s in all and timed it out, not saying where. Nothing was found hung in
+// 250 runs here under heavy loads; held to 2.5 % of a CPU from the attach on, the test took 108 s (the capture costs
+// 2-4 CPU-seconds: its bash forks some 300 times).
+const ATTACH_MS = 60_000;
+const CAPTURE_MS = 90_000;
+const ANALYSIS_MS = 60_000;
+const BUDGET_MS = ATTACH_MS + CAPTURE_MS + ANALYSIS_MS + 30_000;
 
 const children: ReturnType<typeof spawn>[] = [];
 beforeAll(() => {
@@ -77,9 +82,10 @@ it(
     const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
     expect(Number((await lines.next()).value)).toBe(program.pid);
     const bundle = join(work, 'bundle');
-    const { captured } = await captureAttached('strace', program, bundle, children, ['--duration', '30']);
+    const phases = new Phases();
+    const { captured } = await phases.run('the attach', captureAttached('strace', program, bundle, children, ['--duration', '30']), ATTACH_MS);
     program.stdin!.write('go\n');
-    const result = await captured;
+    const result = await phases.run('the capture after "go"', captured, CAPTURE_MS);
     expect(result.code, result.stderr).toBe(0);
     // The programs' word: the parent held both files deleted, the child only the one it copied.
     const truth = JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as { parent: [number, string[]]; child: [number, string[]] };
@@ -88,7 +94,7 @@ it(
     expect(parentMaps.map((line) => line.split(' ')[1]).sort()).toEqual([join(work, 'copied.dat'), join(work, 'marked.dat')]);
     expect(childMaps.map((line) => line.split(' ')[1])).toEqual([join(work, 'copied.dat')]);
     expect(readFileSync(join(bundle, 'maps-start.dontfork'), 'utf8')).toBe(`${parentMaps.find((line) => line.endsWith('marked.dat'))!.split(' ')[0]}\n`);
-    const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as {
+    const report = JSON.parse((await phases.run('the analysis', cliAsync(['analyze', bundle, '--format', 'json'], children), ANALYSIS_MS)).stdout) as {
       findings: { kind: string; pid: number; address: string; path: string }[];
       summary: { mappingsInDoubt: number };
     };
@@ -151,12 +157,13 @@ it(
     const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
     expect(Number((await lines.next()).value)).toBe(program.pid);
     const bundle = join(work, 'bundle');
-    const { captured } = await captureAttached('strace', program, bundle, children, ['--duration', '30']);
+    const phases = new Phases();
+    const { captured } = await phases.run('the attach', captureAttached('strace', program, bundle, children, ['--duration', '30']), ATTACH_MS);
     expect((await lines.next()).value).toBe('marked');
     // Once the capture has read the marks after the attach: the mark is among them.
     await waitFor('the capture to read the marks', () => existsSync(join(bundle, 'maps-start.dontfork')), 30_000);
     program.stdin!.write('go\n');
-    const result = await captured;
+    const result = await phases.run('the capture after "go"', captured, CAPTURE_MS);
     expect(result.code, result.stderr).toBe(0);
     // The programs' word: each held the file deleted, the child its copy made before the mark.
     const truth = JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as { parent: [number, string[]]; child: [number, string[]] };
@@ -169,7 +176,8 @@ it(
     expect(readFileSync(join(bundle, 'maps-before.dontfork'), 'utf8')).toBe('');
     const trace = readFileSync(join(bundle, 'trace.txt'), 'utf8');
     expect(trace.indexOf(`= ${child}`)).toBeLessThan(trace.indexOf('MADV_DONTFORK'));
-    const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: { kind: string; pid: number; address: string; path: string }[] };
+    const analyzed = await phases.run('the analysis', cliAsync(['analyze', bundle, '--format', 'json'], children), ANALYSIS_MS);
+    const report = JSON.parse(analyzed.stdout) as { findings: { kind: string; pid: number; address: string; path: string }[] };
     const found = report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped').map((finding) => [finding.pid, finding.address.replace(/^0x/, ''), finding.path]);
     expect(found.sort()).toEqual(
       [
