@@ -54,10 +54,10 @@
 #   mapped-gone.txt  the names the trace shows files mapped by (or renamed to)
 #                   that lead to no file once it ended (om_gone_mapped); not
 #                   there when none does
-#   mapped-named.txt  the others that reach a file through no symbolic link,
-#                   each with that file: "BIRTH DEVICE INODE FSTYPE NAME"
-#                   (stat's %.9W %d %i, stat -f's %t; BIRTH 0 where the file
-#                   system keeps none)
+#   mapped-named.txt  the others, each with the file it leads to: "BIRTH
+#                   DEVICE INODE FSTYPE DIRECT NAME" (stat's %.9W %d %i, stat
+#                   -f's %t; BIRTH 0 where the file system keeps none; DIRECT
+#                   1 when reached through no symbolic link, else 0)
 #   tracer.stderr   the tracer's stderr
 #   .meta-reserve   128 KiB held while the capture runs and freed just before the
 #                   final meta.json, so a full disk still gets a final meta.json
@@ -1264,12 +1264,11 @@ OM_AWK_PATHS='
 # files) could tell (review 50: git cat-file mapped packs an untraced `git
 # repack` removed, then exited: clean, --fail-on exit 0). A name leading to
 # another file is not gone here: the file may keep another name (a hard link,
-# a symlink swapped: review 52, R3). Reached through no symlink, it goes
-# into mapped-named.txt with the file it leads to (om_mapped_named): the
-# engine tells a file born after a mapping, or of another inode than the
-# trace's, from the one mapped (review 70, F1: fc-cache replaced the caches a
-# traced program held, gdbm's reorganize renamed a new file over the one a
-# reader held: clean, exit 0).
+# a symlink swapped: review 52, R3). It goes into mapped-named.txt with the
+# file it leads to (om_mapped_named): the engine tells a file born after a
+# mapping, or of another inode than the trace's, from the one mapped (review
+# 70, F1: fc-cache replaced the caches a traced program held, gdbm's
+# reorganize renamed a new file over the one a reader held: clean, exit 0).
 # Only where the names are ours (OM_SAME_VIEW; a launched command's are).
 # Nothing is written when no name is gone, or none leads to a file.
 om_gone_mapped() {
@@ -1342,13 +1341,15 @@ om_mapped_lookup() {
   } 2>/dev/null
 }
 
-# om_mapped_named STAGE -> STAGE.named: of the names in STAGE.led ("BIRTH
-# DEVICE INODE NAME"), those that reach their file through no symbolic link,
-# as "BIRTH DEVICE INODE FSTYPE NAME" (FSTYPE: the file system's magic number
-# in hex, as stat -f prints it); false when a step failed. A name through a
-# link says nothing of the file mapped: the link may have been repointed to
-# another file while the mapped one kept its name (code review 71, F2: a
-# deploy's current -> releases/v2). Which file systems keep a birth or an
+# om_mapped_named STAGE -> STAGE.named: the names in STAGE.led ("BIRTH
+# DEVICE INODE NAME") as "BIRTH DEVICE INODE FSTYPE DIRECT NAME" (FSTYPE: the
+# file system's magic number in hex, as stat -f prints it; DIRECT: 1 when the
+# name reaches its file through no symbolic link, else 0); false when a step
+# failed. A name through a link says nothing of the file mapped: the link may
+# have been repointed to another file while the mapped one kept its name
+# (code review 71, F2: a deploy's current -> releases/v2); it still tells
+# which file a name the trace shows made leads to (review 73, F1: an atomic
+# save through a symlinked directory). Which file systems keep a birth or an
 # inode number the engine can trust is the engine's to decide (code review
 # 71, F3: overlayfs gives a file copied up a new birth, the same inode).
 om_mapped_named() {
@@ -1368,7 +1369,7 @@ om_mapped_named() {
     {
       split($1, f, " ")
       name = substr($1, length(f[1]) + length(f[2]) + length(f[3]) + 4)
-      if (name == $2) print f[1] " " f[2] " " f[3] " " $3 " " name
+      print f[1] " " f[2] " " f[3] " " $3 " " (name == $2 ? 1 : 0) " " name
     }
     END { exit bad }' > "$stage.named"
   statuses=${PIPESTATUS[*]}

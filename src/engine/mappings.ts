@@ -273,14 +273,16 @@ export interface ReleasedGone {
 
 /**
  * The file a name the trace gave a mapped file led to once the trace ended
- * (a bundle's mapped-named.txt, of names reached through no symbolic link):
- * its inode, the device as the kernel numbers it, its birth in the trace's
- * seconds when both count wall-clock time, and its file system's magic number.
+ * (a bundle's mapped-named.txt): its inode, the device as the kernel numbers
+ * it, its birth in the trace's seconds when both count wall-clock time, its
+ * file system's magic number, and whether the name reached it through no
+ * symbolic link (`direct`).
  */
 export interface NamedAfter {
   inode: Inode;
   born: number | null;
   fileSystem: number;
+  direct: boolean;
 }
 
 /**
@@ -311,8 +313,25 @@ export class GoneAfterExit {
    */
   private readonly candidates: { pid: number; names: string[]; spellings: string[]; at: string | null; replaced: boolean; explained: boolean; reopened: boolean }[] = [];
 
+  /** The file each name led to once the trace ended (Mappings.mappedNamed), or nothing. */
+  namedAfter: (name: string) => NamedAfter | undefined = () => undefined;
+
   add(pid: number, names: string[], spellings: string[], at: string | null, replaced: boolean): void {
     this.candidates.push({ pid, names, spellings, at, replaced, explained: false, reopened: false });
+  }
+
+  /**
+   * Whether `made`, a name the trace shows made, led once the trace ended to the file one of `names` led to: one
+   * directory entry spelled another way (through a symlinked directory, a bind mount; review 73, F1: an atomic
+   * save so spelled after the holder's exit was a false doubt, exit 2).
+   */
+  private sameFileThen(made: string, names: readonly string[]): boolean {
+    const after = this.namedAfter(made);
+    if (after === undefined) return false;
+    return names.some((name) => {
+      const other = this.namedAfter(name);
+      return other !== undefined && other.inode.dev === after.inode.dev && other.inode.ino === after.inode.ino;
+    });
   }
 
   get watching(): boolean {
@@ -331,11 +350,15 @@ export class GoneAfterExit {
   nameMade(name: string, spelled: string | undefined): void {
     const named = (known: string) => known === name || known === spelled;
     for (const candidate of this.candidates) {
-      if (candidate.explained || candidate.reopened || !(candidate.names.some(named) || candidate.spellings.some(named))) continue;
-      // A name found leading to another file: that file is the one the trace shows made, or a later one (code review
-      // 71, F1: an atomic save after the holder's exit was a false doubt, exit 2).
-      if (candidate.replaced) candidate.explained = true;
-      else candidate.reopened = true;
+      if (candidate.explained || candidate.reopened) continue;
+      if (candidate.names.some(named) || candidate.spellings.some(named)) {
+        // A name found leading to another file: that file is the one the trace shows made, or a later one (code
+        // review 71, F1: an atomic save after the holder's exit was a false doubt, exit 2).
+        if (candidate.replaced) candidate.explained = true;
+        else candidate.reopened = true;
+      } else if (candidate.replaced && (this.sameFileThen(name, candidate.names) || (spelled !== undefined && this.sameFileThen(spelled, candidate.names)))) {
+        candidate.explained = true;
+      }
     }
   }
 
@@ -1404,7 +1427,8 @@ export class Mappings {
       const led = [...file.names].map((name) => this.ledTo(mapping, name));
       const replaced = [...file.names].filter((_, k) => led[k] === 'elsewhere');
       if (goneNames.length === 0 && replaced.length === 0) continue;
-      // A name still leading to the file mapped (a hard link the trace made): it was not deleted (code review 71, F5).
+      // Another of its names still leading to the file mapped (a name it was renamed to and one it was mapped by,
+      // both looked up): it was not deleted. (A hard link the trace made is not looked up: still in doubt.)
       if (led.includes('same')) continue;
       seen.add(file);
       const names = [...goneNames, ...replaced];
@@ -1423,7 +1447,7 @@ export class Mappings {
    */
   private ledTo(mapping: MappingState, name: string): 'elsewhere' | 'same' | null {
     const after = this.mappedNamed?.get(name);
-    if (after === undefined || !LOCAL_FILE_SYSTEMS.has(after.fileSystem)) return null;
+    if (after === undefined || !after.direct || !LOCAL_FILE_SYSTEMS.has(after.fileSystem)) return null;
     const inode = mapping.file.inode;
     if (inode !== null) return inode.ino === after.inode.ino ? 'same' : 'elsewhere';
     const made = mapping.mappedAt?.seconds;

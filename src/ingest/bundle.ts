@@ -626,20 +626,21 @@ async function readMappedGone(files: BundleFiles, warnings: string[]): Promise<S
 }
 
 /**
- * mapped-named.txt: written with mapped-gone.txt, the other names that reach
- * a file through no symbolic link, each with that file as stat printed it:
- * "BIRTH DEVICE INODE FSTYPE NAME" (BIRTH in seconds, 0 where the file system
- * keeps none; DEVICE st_dev; FSTYPE the file system's magic number in hex).
- * At most MAX_MAPPED_GONE are used.
+ * mapped-named.txt: written with mapped-gone.txt, the other names, each with
+ * the file it leads to as stat printed it: "BIRTH DEVICE INODE FSTYPE DIRECT
+ * NAME" (BIRTH in seconds, 0 where the file system keeps none; DEVICE
+ * st_dev; FSTYPE the file system's magic number in hex; DIRECT 1 when the
+ * name reaches the file through no symbolic link). At most MAX_MAPPED_GONE
+ * are used.
  */
 const MAPPED_NAMED_FILE = 'mapped-named.txt';
-const MAPPED_NAMED_LINE = /^(\d+(?:\.\d+)?) (\d+) (\d+) ([0-9a-f]+) (\/.*)$/;
+const MAPPED_NAMED_LINE = /^(\d+(?:\.\d+)?) (\d+) (\d+) ([0-9a-f]+) ([01]) (\/.*)$/;
 
 /**
  * The files the names of the bundle's mapped-named.txt led to once the trace
  * ended: the inode as the tracer gives one (the device as the kernel numbers
- * it), the file system, and, with `births` (a wall-clock trace: strace -ttt),
- * the birth.
+ * it), the file system, whether through no symbolic link, and, with `births`
+ * (a wall-clock trace: strace -ttt), the birth.
  */
 async function readMappedNamed(files: BundleFiles, warnings: string[], births: boolean): Promise<Map<string, NamedAfter>> {
   const named = new Map<string, NamedAfter>();
@@ -647,7 +648,7 @@ async function readMappedNamed(files: BundleFiles, warnings: string[], births: b
   let more = 0;
   const path = join(files.dir, MAPPED_NAMED_FILE);
   const unreadable = (lineNo: number) => {
-    if (++bad <= MAX_MAPS_PROBLEMS_SHOWN) warnings.push(`${path}:${lineNo}: unreadable line, not "BIRTH DEVICE INODE FSTYPE NAME": not used`);
+    if (++bad <= MAX_MAPS_PROBLEMS_SHOWN) warnings.push(`${path}:${lineNo}: unreadable line, not "BIRTH DEVICE INODE FSTYPE DIRECT NAME": not used`);
   };
   await files.eachLine(MAPPED_NAMED_FILE, {
     line(text, lineNo) {
@@ -659,10 +660,11 @@ async function readMappedNamed(files: BundleFiles, warnings: string[], births: b
       const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
       const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
       const born = Number(parts[1]);
-      named.set(flatCopy(parts[5]!), {
+      named.set(flatCopy(parts[6]!), {
         inode: { dev: major * 2 ** 20 + minor, ino: Number(parts[3]) },
         born: births && born > 0 ? born : null,
         fileSystem: Number.parseInt(parts[4]!, 16),
+        direct: parts[5] === '1',
       });
     },
     longLine: (lineNo) => unreadable(lineNo),
