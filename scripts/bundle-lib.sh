@@ -1285,13 +1285,18 @@ om_gone_mapped() {
     0)
       [[ ! -s $stage ]] || om_retry mv -f -- "$stage" "$OM_D/mapped-gone.txt" || OM_WRITE_FAILED+=' mapped-gone.txt'
       [[ ! -s $stage.named ]] || om_retry mv -f -- "$stage.named" "$OM_D/mapped-named.txt" || OM_WRITE_FAILED+=' mapped-named.txt'
-      [[ ! -e $stage.named-failed ]] || om_log "mapped-named.txt left out: a name changed while the capture looked up the files the trace shows mapped, or a step failed; a mapped file another process replaced at its name reads clean"
+      # Said in meta.json, as the other lookups' losses: without the list, a mapped file a process the trace does not
+      # follow replaced at its name reads clean (review 73, F3: realpath took a minute for names 1,900 directories deep).
+      if [[ -e $stage.named-failed ]]; then
+        OM_MAPPED_UNCHECKED="which file each name the trace shows mapped leads to could not be looked up (a name changed meanwhile, or a step failed or took over $OM_GONE_SECONDS s)"
+        om_log "mapped-named.txt left out: $OM_MAPPED_UNCHECKED"
+      fi
       # The names the trace gave mapped files that no list can hold (a control character): said in meta.json.
       v=''
       [[ ! -s $stage.unchecked ]] || read -r v < "$stage.unchecked" 2>/dev/null
       if [[ $v =~ ^[1-9][0-9]*$ ]]; then
-        OM_MAPPED_UNCHECKED="$v names the trace gave mapped files hold a control character, and were not looked up"
-        om_log "mapped-gone.txt: $OM_MAPPED_UNCHECKED"
+        OM_MAPPED_UNCHECKED="${OM_MAPPED_UNCHECKED:+$OM_MAPPED_UNCHECKED; }$v names the trace gave mapped files hold a control character, and were not looked up"
+        om_log "mapped-gone.txt: $v names the trace gave mapped files hold a control character, and were not looked up"
       fi ;;
     2)
       OM_WRITE_FAILED+=' mapped-gone.txt'
