@@ -56,11 +56,11 @@ function change(directory: string, how: How): void {
 }
 
 /** replaced-by-another.py under `capture --backend BACKEND`, launched or attached before it maps; cache.bin changed `how` once mapped. */
-async function capture(backend: 'strace' | 'bpftrace', attached: boolean, how: How, remap: boolean) {
+async function capture(backend: 'strace' | 'bpftrace', attached: boolean, how: How, remap: boolean, options: string[] = []) {
   const work = workspace(`review70-${backend}`);
   const directory = join(work, 'w');
   const bundle = join(work, 'bundle');
-  const args = [SCENARIO, directory, ...(remap ? ['remap'] : []), ...(attached ? ['--wait-start'] : [])];
+  const args = [SCENARIO, directory, ...(remap ? ['remap'] : []), ...options, ...(attached ? ['--wait-start'] : [])];
   let run: Promise<{ code: number | null; stderr: string }>;
   if (attached) {
     const program = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -128,6 +128,19 @@ it.each(['strace', 'bpftrace'] as const)(
   },
   180_000,
 );
+
+// Under strace a file's inode is known only from maps-start.txt, the file as it was at the attach: a mapping made later
+// of the file then at its name is of whichever file the name led to, and only its birth tells (mapped before the
+// attach, unmapped, replaced by another process, mapped again: that is the new file, not deleted).
+it('capture --backend strace --pid of a program that maps a file before the attach, unmaps it, and maps the file another process put at its name: no doubt', async () => {
+  const { name, bundle, maps } = await capture('strace', true, 'renamed-over', true, ['early', 'unmap']);
+  expect(maps.filter((line) => line.endsWith(` ${name}`))).toHaveLength(1);
+  expect(maps.filter((line) => line.includes('(deleted)'))).toEqual([]);
+  expect(readFileSync(join(bundle, 'maps-start.txt'), 'utf8')).toContain(` ${name}\n`);
+  const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: unknown[]; summary: { mappingsInDoubt: number }; warnings: string[] };
+  expect([report.findings, report.summary.mappingsInDoubt], report.warnings.join('\n')).toEqual([[], 0]);
+  expect(runCli(['analyze', bundle, '--fail-on', 'error']).status).toBe(0);
+}, 180_000);
 
 /**
  * Code review 71's false doubts of the first fix, each a healthy program: `sh -c '"$0" "$@"; AFTER'`, the scenario

@@ -1441,18 +1441,23 @@ export class Mappings {
 
   /**
    * Where `name` led once the trace ended, as far as mapped-named.txt tells on a file system it can be trusted of
-   * (LOCAL_FILE_SYSTEMS): to a file other than `mapping`'s, of another inode number than the trace's (bpftrace; the
-   * device is left out, as btrfs gives stat another number than the kernel's records) or, with no inode from the
-   * trace (strace), born after the mapping was made; or to a file that may be `mapping`'s; or null: not known.
+   * (LOCAL_FILE_SYSTEMS): to a file other than `mapping`'s, born after the mapping was made (strace, whose times are
+   * the wall clock's: a file's inode under strace is maps-start.txt's, the file at the attach, not necessarily the
+   * one a later open of its name reached), or else of another inode number than the trace's (bpftrace, which gives
+   * each mmap's; the device is left out, as btrfs gives stat another number than the kernel's records); or to a
+   * file that may be `mapping`'s; or null: not known.
    */
   private ledTo(mapping: MappingState, name: string): 'elsewhere' | 'same' | null {
     const after = this.mappedNamed?.get(name);
     if (after === undefined || !after.direct || !LOCAL_FILE_SYSTEMS.has(after.fileSystem)) return null;
-    const inode = mapping.file.inode;
-    if (inode !== null) return inode.ino === after.inode.ino ? 'same' : 'elsewhere';
     const made = mapping.mappedAt?.seconds;
-    if (after.born === null || made === null || made === undefined || made < WALL_CLOCK_FROM) return null;
-    return after.born > made ? 'elsewhere' : 'same';
+    if (after.born !== null) {
+      if (made === null || made === undefined || made < WALL_CLOCK_FROM) return null;
+      return after.born > made ? 'elsewhere' : 'same';
+    }
+    const inode = mapping.file.inode;
+    if (inode === null) return null;
+    return inode.ino === after.inode.ino ? 'same' : 'elsewhere';
   }
 
   /**

@@ -5,15 +5,16 @@ held; gdbm's reorganize, in an untraced writer, renamed a new database over
 the one a reader held; /proc showed each "(deleted)", and the report read
 clean, exit 0).
 
-USAGE: python3 replaced-by-another.py DIR [remap] [keep] [--wait-start]
+USAGE: python3 replaced-by-another.py DIR [remap] [keep] [early] [unmap] [--wait-start]
   Prints its pid. With --wait-start, waits for DIR/start first (a capture
-  attached by then). Writes DIR/cache.bin (keep: uses the one there), maps
-  it (shared, read-only; the fd closed at once), and writes DIR/mapped.
-  Then waits for DIR/go: the caller has replaced cache.bin by then, or only
-  written to it. remap: maps DIR/cache.bin again (the file now at the name).
+  attached by then); early: maps first, then waits. Writes DIR/cache.bin
+  (keep: uses the one there), maps it (shared, read-only; the fd closed at
+  once; unmap: unmaps it then), and writes DIR/mapped. Then waits for
+  DIR/go: the caller has replaced cache.bin by then, or only written to it.
+  remap: maps DIR/cache.bin again (the file now at the name).
   Writes its pid and its own /proc/self/maps lines of files named cache.bin
   (wherever a symbolic link in DIR led) to DIR/record.txt, and exits with
-  every mapping held.
+  every mapping it has not unmapped held.
 """
 import mmap
 import os
@@ -21,12 +22,9 @@ import sys
 import time
 
 directory = sys.argv[1]
-remap = 'remap' in sys.argv[2:]
+options = sys.argv[2:]
 name = os.path.join(directory, 'cache.bin')
 print(os.getpid(), flush=True)
-if '--wait-start' in sys.argv[2:]:
-    while not os.path.exists(os.path.join(directory, 'start')):
-        time.sleep(0.02)
 
 
 def map_whole():
@@ -36,14 +34,26 @@ def map_whole():
     return mapped
 
 
-if 'keep' not in sys.argv[2:]:
-    with open(name, 'wb') as out:
-        out.write(b'c' * 16384)
-held = [map_whole()]
+def write_and_map():
+    if 'keep' not in options:
+        with open(name, 'wb') as out:
+            out.write(b'c' * 16384)
+    return [map_whole()]
+
+
+if 'early' in options:
+    held = write_and_map()
+if '--wait-start' in options:
+    while not os.path.exists(os.path.join(directory, 'start')):
+        time.sleep(0.02)
+if 'early' not in options:
+    held = write_and_map()
+if 'unmap' in options:
+    held.pop(0).close()
 open(os.path.join(directory, 'mapped'), 'w').close()
 while not os.path.exists(os.path.join(directory, 'go')):
     time.sleep(0.02)
-if remap:
+if 'remap' in options:
     held.append(map_whole())
 with open('/proc/self/maps') as maps:
     lines = [line for line in maps if '/cache.bin' in line]
