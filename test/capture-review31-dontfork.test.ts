@@ -73,24 +73,35 @@ beforeAll(() => {
 });
 afterEach(() => killStillRunning(children));
 
+/** `program` (python3 source, its first line its pid) started in a new workspace, and `capture --pid` attached to it. */
+async function attachedTo(program: string, name: string) {
+  const work = realpathSync(workspace(name));
+  const started = spawn(PYTHON, ['-c', program, work], { stdio: ['pipe', 'pipe', 'inherit'] });
+  children.push(started);
+  const lines = createInterface({ input: started.stdout! })[Symbol.asyncIterator]();
+  expect(Number((await lines.next()).value)).toBe(started.pid);
+  const bundle = join(work, 'bundle');
+  const phases = new Phases();
+  const { captured } = await phases.run('the attach', captureAttached('strace', started, bundle, children, ['--duration', '30']), ATTACH_MS);
+  return { work, program: started, lines, bundle, phases, captured };
+}
+
+/** The program told to go on, the capture's clean end, and what the program wrote of its own maps and its child's. */
+async function released({ work, program, phases, captured }: Awaited<ReturnType<typeof attachedTo>>) {
+  program.stdin!.write('go\n');
+  const result = await phases.run('the capture after "go"', captured, CAPTURE_MS);
+  expect(result.code, result.stderr).toBe(0);
+  const truth = JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as { parent: [number, string[]]; child: [number, string[]] };
+  return { parent: truth.parent[0], parentMaps: truth.parent[1], child: truth.child[0], childMaps: truth.child[1] };
+}
+
 it(
   'capture --pid: a mapping marked MADV_DONTFORK before the attach is not charged to a child forked after it',
   async () => {
-    const work = realpathSync(workspace('dontfork-pid'));
-    const program = spawn(PYTHON, ['-c', PROGRAM, work], { stdio: ['pipe', 'pipe', 'inherit'] });
-    children.push(program);
-    const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
-    expect(Number((await lines.next()).value)).toBe(program.pid);
-    const bundle = join(work, 'bundle');
-    const phases = new Phases();
-    const { captured } = await phases.run('the attach', captureAttached('strace', program, bundle, children, ['--duration', '30']), ATTACH_MS);
-    program.stdin!.write('go\n');
-    const result = await phases.run('the capture after "go"', captured, CAPTURE_MS);
-    expect(result.code, result.stderr).toBe(0);
+    const attached = await attachedTo(PROGRAM, 'dontfork-pid');
+    const { work, bundle, phases } = attached;
     // The programs' word: the parent held both files deleted, the child only the one it copied.
-    const truth = JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as { parent: [number, string[]]; child: [number, string[]] };
-    const [parent, parentMaps] = truth.parent;
-    const [child, childMaps] = truth.child;
+    const { parent, parentMaps, child, childMaps } = await released(attached);
     expect(parentMaps.map((line) => line.split(' ')[1]).sort()).toEqual([join(work, 'copied.dat'), join(work, 'marked.dat')]);
     expect(childMaps.map((line) => line.split(' ')[1])).toEqual([join(work, 'copied.dat')]);
     expect(readFileSync(join(bundle, 'maps-start.dontfork'), 'utf8')).toBe(`${parentMaps.find((line) => line.endsWith('marked.dat'))!.split(' ')[0]}\n`);
@@ -151,24 +162,13 @@ with open(os.path.join(work, "truth.json"), "w") as f:
 it(
   "capture --pid: a mapping marked MADV_DONTFORK under the trace, after a fork, is the child's copy all the same",
   async () => {
-    const work = realpathSync(workspace('dontfork-late'));
-    const program = spawn(PYTHON, ['-c', MARKED_LATE, work], { stdio: ['pipe', 'pipe', 'inherit'] });
-    children.push(program);
-    const lines = createInterface({ input: program.stdout! })[Symbol.asyncIterator]();
-    expect(Number((await lines.next()).value)).toBe(program.pid);
-    const bundle = join(work, 'bundle');
-    const phases = new Phases();
-    const { captured } = await phases.run('the attach', captureAttached('strace', program, bundle, children, ['--duration', '30']), ATTACH_MS);
+    const attached = await attachedTo(MARKED_LATE, 'dontfork-late');
+    const { work, lines, bundle, phases } = attached;
     expect((await lines.next()).value).toBe('marked');
     // Once the capture has read the marks after the attach: the mark is among them.
     await waitFor('the capture to read the marks', () => existsSync(join(bundle, 'maps-start.dontfork')), 30_000);
-    program.stdin!.write('go\n');
-    const result = await phases.run('the capture after "go"', captured, CAPTURE_MS);
-    expect(result.code, result.stderr).toBe(0);
     // The programs' word: each held the file deleted, the child its copy made before the mark.
-    const truth = JSON.parse(readFileSync(join(work, 'truth.json'), 'utf8')) as { parent: [number, string[]]; child: [number, string[]] };
-    const [parent, parentMaps] = truth.parent;
-    const [child, childMaps] = truth.child;
+    const { parent, parentMaps, child, childMaps } = await released(attached);
     expect([parentMaps.map((line) => line.split(' ')[1]), childMaps.map((line) => line.split(' ')[1])]).toEqual([[join(work, 'late.dat')], [join(work, 'late.dat')]]);
     const range = parentMaps[0]!.split(' ')[0]!;
     // The capture's word: marked after the attach, not before it; the trace's: the fork, then the mark.
