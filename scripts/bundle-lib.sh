@@ -1288,7 +1288,7 @@ om_gone_mapped() {
       # Said in meta.json, as the other lookups' losses: without the list, a mapped file a process the trace does not
       # follow replaced at its name reads clean (review 73, F3: realpath took a minute for names 1,900 directories deep).
       if [[ -e $stage.named-failed ]]; then
-        OM_MAPPED_UNCHECKED="which file each name the trace shows mapped leads to could not be looked up (a name changed meanwhile, or a step failed or took over $OM_GONE_SECONDS s)"
+        OM_MAPPED_UNCHECKED="which file each name the trace shows mapped leads to could not be looked up (a step failed or took over $OM_GONE_SECONDS s)"
         om_log "mapped-named.txt left out: $OM_MAPPED_UNCHECKED"
       fi
       # The names the trace gave mapped files that no list can hold (a control character): said in meta.json.
@@ -1361,24 +1361,34 @@ om_mapped_named() {
   local stage=$1 statuses
   [[ -s $stage.led ]] || return 0
   LC_ALL=C cut -d ' ' -f 4- "$stage.led" > "$stage.led-names" || return 1
-  # Both answer every name in order, each on its line (the names hold no control character): a name gone meanwhile
-  # makes one list shorter, and the lists are then not used.
-  LC_ALL=C.UTF-8 timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r realpath -e -- < "$stage.led-names" 2> /dev/null | cat > "$stage.led-real"
+  # realpath -m answers every name in order, one a line (the names hold no control character), whether or not it
+  # is still there. stat -f names each name it answers: one gone since the stat above (sqlite removes its -shm file
+  # as it ends) is not there, and that name alone is left out (review 74, F7: the whole list dropped, at random).
+  LC_ALL=C.UTF-8 timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r realpath -m -- < "$stage.led-names" 2> /dev/null | cat > "$stage.led-real"
   statuses=${PIPESTATUS[*]}
   [[ $statuses == '0 0' ]] || return 1
-  LC_ALL=C.UTF-8 timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat -f -L --printf '%t\n' -- < "$stage.led-names" 2> /dev/null | cat > "$stage.led-fs"
+  LC_ALL=C.UTF-8 timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat -f -L --printf '%t %n\n' -- < "$stage.led-names" 2> /dev/null | cat > "$stage.led-fs"
   statuses=${PIPESTATUS[*]}
-  [[ $statuses == '0 0' ]] || return 1
-  LC_ALL=C paste -d '\t' "$stage.led" "$stage.led-real" "$stage.led-fs" | LC_ALL=C awk -F '\t' '
-    NF != 3 || $3 !~ /^[0-9a-f]+$/ { bad = 1; exit }
+  [[ $statuses =~ ^(0|123)\ 0$ ]] || return 1
+  (($(wc -l < "$stage.led") == $(wc -l < "$stage.led-real"))) || return 1
+  # The list's path through the environment: awk -v would take a backslash in it (the bundle's name) for an escape.
+  LC_ALL=C paste -d '\t' "$stage.led" "$stage.led-real" | OM_TYPES=$stage.led-fs LC_ALL=C awk -F '\t' '
+    BEGIN {
+      types = ENVIRON["OM_TYPES"]
+      while ((getline line < types) > 0) {
+        if (line !~ /^[0-9a-f]+ \//) { bad = 1; exit }
+        type[substr(line, index(line, " ") + 1)] = substr(line, 1, index(line, " ") - 1)
+      }
+    }
+    NF != 2 { bad = 1; exit }
     {
       split($1, f, " ")
       name = substr($1, length(f[1]) + length(f[2]) + length(f[3]) + 4)
-      print f[1] " " f[2] " " f[3] " " $3 " " (name == $2 ? 1 : 0) " " name
+      if (name in type) print f[1] " " f[2] " " f[3] " " type[name] " " (name == $2 ? 1 : 0) " " name
     }
     END { exit bad }' > "$stage.named"
   statuses=${PIPESTATUS[*]}
-  [[ $statuses == '0 0' ]] && (($(wc -l < "$stage.led") == $(wc -l < "$stage.led-real") && $(wc -l < "$stage.led") == $(wc -l < "$stage.led-fs")))
+  [[ $statuses == '0 0' ]]
 }
 
 # om_gone_lookup STAGE SEEN_S -> STAGE (and STAGE.late): the lines of

@@ -215,11 +215,21 @@ it('mapped-named.txt: each name with its file, and whether through a symbolic li
     [ino, fileSystem, '0'],
   ]);
 
+  // A name gone between the stat of every name and the look at each (sqlite removes its -shm file as it ends): that
+  // name alone is left out (review 74, F7: the whole list was dropped, the verdict undecided, in 1 run of 10).
+  const stage = join(dir, 'stage');
+  const real = join(dir, 'w', 'real', 'f');
+  writeFileSync(`${stage}.led`, `${spawnSync('stat', ['-L', '--printf', '%.9W %d %i %n\n', real], { encoding: 'utf8' }).stdout}1796563691.5 65024 12345 ${join(dir, 'w', 'gone')}\n`);
+  const lib = join(REPO, 'scripts', 'bundle-lib.sh');
+  const looked = spawnSync('bash', ['-c', 'source "$1"; om_mapped_named "$2"', 'bash', lib, stage], { encoding: 'utf8' });
+  expect(looked.status, looked.stderr).toBe(0);
+  expect(readFileSync(`${stage}.named`, 'utf8')).toBe(`${named.find((line) => line.endsWith(` ${real}`))}\n`);
+
   // A realpath that fails, as one past its time does.
   writeFileSync(join(tools, 'realpath'), '#!/bin/sh\nexit 1\n');
   chmodSync(join(tools, 'realpath'), 0o755);
   const failed = goneMapped(workspace('mapped-named'), lines, tools);
   expect(failed.files).toEqual([]);
-  expect(failed.unchecked).toBe('which file each name the trace shows mapped leads to could not be looked up (a name changed meanwhile, or a step failed or took over 10 s)');
+  expect(failed.unchecked).toBe('which file each name the trace shows mapped leads to could not be looked up (a step failed or took over 10 s)');
   expect(failed.stderr).toBe(`orphanmap: mapped-named.txt left out: ${failed.unchecked}\n`);
 });
