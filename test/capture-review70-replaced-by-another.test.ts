@@ -202,6 +202,22 @@ it.each(['as mapped', 'through a symlinked directory', 'through a bind mount'] a
   180_000,
 );
 
+// Review 74, F1: a traced step after the holder's exit copies another file over the name (`cp` opens it O_TRUNC,
+// without O_CREAT: a file was there) and then removes it. The removal the trace shows is why the name leads nowhere.
+it('capture --backend strace of a program that exits holding a file a traced step then copies over and removes: no doubt', async () => {
+  const work = workspace('review74-cp');
+  const directory = join(work, 'w');
+  writeFileSync(join(work, 'other'), Buffer.alloc(16384, 'o'));
+  const name = join(directory, 'cache.bin');
+  const { bundle, maps, report, failOn } = await captureHealthy('strace', work, directory, [], `cp ${join(work, 'other')} "$2/cache.bin" && rm "$2/cache.bin"`, () => undefined);
+  expect(maps).toHaveLength(1);
+  expect(maps[0]).toMatch(new RegExp(` ${name}$`));
+  expect(existsSync(name)).toBe(false);
+  expect(readFileSync(join(bundle, 'trace.txt'), 'utf8')).toMatch(new RegExp(`openat\\(AT_FDCWD<[^>]*>, "${name}", O_WRONLY\\|O_TRUNC\\)`));
+  expect([report.findings, report.summary.mappingsInDoubt], report.warnings.join('\n')).toEqual([[], 0]);
+  expect(failOn).toBe(0);
+}, 180_000);
+
 // F2: under bpftrace the name is the open's spelling; a symbolic link on it repointed by a deploy leads it to
 // another file while the mapped one keeps its own name.
 it('capture --backend bpftrace of a program holding a file opened through a symlink a deploy repoints: no doubt', async () => {

@@ -40,6 +40,7 @@ describe('parseBpftraceLine on real records', () => {
       inode: { dev: 266338304, ino: 2164510 },
       // flags=0x80242: O_RDWR|O_CREAT|O_TRUNC|O_CLOEXEC.
       truncated: true,
+      mayCreate: true,
     });
   });
 

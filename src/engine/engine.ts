@@ -742,8 +742,10 @@ export class Engine {
         if (this.mappings.watchesSeededNames && event.pathCut !== true && event.tmpfile !== true) {
           this.mappings.nameOpened(resolveName(task, event.dir, event.path), event.resolvedHint, event.inode ?? null, event);
         }
-        // An open that writes the name anew (O_TRUNC, or O_CREAT|O_EXCL): not a read, as a cleaner's of what it then removes (code review 60, F11).
-        if (this.mappings.goneAfterExit.watching && event.pathCut !== true && event.tmpfile !== true && (event.truncated === true || event.created === true)) {
+        // An open that may write the name anew (O_CREAT|O_TRUNC, or O_CREAT|O_EXCL): not a read, as a cleaner's of what it
+        // then removes (code review 60, F11), nor an O_TRUNC without O_CREAT, which found a file at the name (review 74,
+        // F1: `cp` over a file, then `rm` of it, after its holder's exit, was a false doubt, exit 2).
+        if (this.mappings.goneAfterExit.watching && event.pathCut !== true && event.tmpfile !== true && (event.mayCreate === true || event.created === true)) {
           this.mappings.goneAfterExit.nameMade(resolveName(task, event.dir, event.path), event.resolvedHint);
         }
         // Without -y, an open of /proc/self/fd/N names the path, not the file it reaches: fd N's.

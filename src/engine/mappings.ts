@@ -340,7 +340,7 @@ export class GoneAfterExit {
 
   /**
    * A traced process made `name` (`spelled` as -y resolved it) anew after a
-   * candidate's exit: an open that writes it (O_TRUNC, O_CREAT|O_EXCL), a
+   * candidate's exit: an open that may make it (O_CREAT|O_TRUNC, O_CREAT|O_EXCL), a
    * rename or a link to it. The name may have led to another file by then,
    * and a later removal of it be that file's (review 53, S6; code review 60,
    * F7: a job writing it anew, or an atomic save, hid a leak: clean, exit 0).

@@ -16,6 +16,7 @@ import {
   O_CLOEXEC,
   O_CREAT_EXCL,
   O_TMPFILE,
+  O_CREAT,
   O_TRUNC,
   type BlindSpotEvent,
   type ChdirEvent,
@@ -549,7 +550,10 @@ function decodeOpen(c: RecordContext): BpftraceRecord {
   // Set only on an O_TMPFILE open (rare): every other open keeps the shape it had.
   if (e.type === 'event' && (flags & O_TMPFILE) === O_TMPFILE) (e.event as OpenEvent).tmpfile = true;
   else if (e.type === 'event' && (flags & O_CREAT_EXCL) === O_CREAT_EXCL) (e.event as OpenEvent).created = true;
-  else if (e.type === 'event' && (flags & O_TRUNC) !== 0) (e.event as OpenEvent).truncated = true;
+  else if (e.type === 'event' && (flags & O_TRUNC) !== 0) {
+    (e.event as OpenEvent).truncated = true;
+    if ((flags & O_CREAT) !== 0) (e.event as OpenEvent).mayCreate = true;
+  }
   if (e.type === 'event' && dir !== 0n) e.realDir = { id: dir & ~NAME_BITS, nameBytes: Number(dir & NAME_LENGTH_BITS), nameTag: Number((dir >> 8n) & 0xffffn) };
   return failedUnlessBad(e, c.failed(ret));
 }

@@ -143,6 +143,11 @@ export interface OpenEvent extends EventBase {
    * (numpy's `mode='w+'` over a live memmap; review 55, M1).
    */
   truncated?: boolean;
+  /**
+   * With `truncated`: O_CREAT was among the flags too, so the open may have
+   * made the name anew; without it, a file was at the name already.
+   */
+  mayCreate?: boolean;
   /** A memfd_create (strace): `path` is "/memfd:NAME", as -y prints it, and the fd a file no name leads to. */
   memfd?: boolean;
   /** `path` is as long as the tracer prints and was probably cut (PathCut). */
@@ -492,6 +497,7 @@ export const O_TMPFILE = 0x410000;
 export const O_TRUNC = 0x200;
 /** O_CREAT | O_EXCL: an open with both that succeeds made a new file. */
 export const O_CREAT_EXCL = 0xc0;
+export const O_CREAT = 0x40;
 export const MAP_SHARED = 0x1;
 export const MAP_PRIVATE = 0x2;
 export const MAP_FIXED = 0x10;

@@ -14,6 +14,7 @@ import {
   O_CLOEXEC,
   O_CREAT_EXCL,
   O_TMPFILE,
+  O_CREAT,
   O_TRUNC,
   RENAME_EXCHANGE,
   RENAME_NOREPLACE,
@@ -446,7 +447,10 @@ function decodeOpen(call: Call): DecodeResult {
   // the shape it had.
   if ((flags & O_TMPFILE) === O_TMPFILE) event.tmpfile = true;
   else if ((flags & O_CREAT_EXCL) === O_CREAT_EXCL) event.created = true;
-  else if ((flags & O_TRUNC) !== 0) event.truncated = true;
+  else if ((flags & O_TRUNC) !== 0) {
+    event.truncated = true;
+    if ((flags & O_CREAT) !== 0) event.mayCreate = true;
+  }
   return withExtras(event, base);
 }
 
