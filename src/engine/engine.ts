@@ -185,8 +185,6 @@ export class Engine {
     this.mappings.goneAtExit = options.goneAtExit ?? null;
     this.mappings.mappedGone = options.mappedGone ?? null;
     this.mappings.mappedNamed = options.mappedNamed ?? null;
-    const named = options.mappedNamed;
-    if (named !== undefined) this.mappings.goneAfterExit.namedAfter = (name) => named.get(name);
     if ((options.untracedChildren?.length ?? 0) > 0) this.files.copiedToUntraced = new UntracedCopies();
     if (options.mapsReadBeforeExit !== undefined) this.mappings.mapsReadBeforeExit = options.mapsReadBeforeExit;
     this.tasks = new Tasks(options, this.counters, this.mappings, this.fds, this.log);

@@ -313,8 +313,8 @@ export class GoneAfterExit {
    */
   private readonly candidates: { pid: number; names: string[]; spellings: string[]; at: string | null; replaced: boolean; explained: boolean; reopened: boolean }[] = [];
 
-  /** The file each name led to once the trace ended (Mappings.mappedNamed), or nothing. */
-  namedAfter: (name: string) => NamedAfter | undefined = () => undefined;
+  /** `namedAfter`: the file each name led to once the trace ended (Mappings.mappedNamed), or nothing. */
+  constructor(private readonly namedAfter: (name: string) => NamedAfter | undefined) {}
 
   add(pid: number, names: string[], spellings: string[], at: string | null, replaced: boolean): void {
     this.candidates.push({ pid, names, spellings, at, replaced, explained: false, reopened: false });
@@ -620,7 +620,7 @@ export class Mappings {
   /** The files the other names led to then (EngineOptions.mappedNamed), or null with none. */
   mappedNamed: ReadonlyMap<string, NamedAfter> | null = null;
   /** The mappings of those files live when their process exited or exec'd (checkGoneAfterExit). */
-  readonly goneAfterExit = new GoneAfterExit();
+  readonly goneAfterExit = new GoneAfterExit((name) => this.mappedNamed?.get(name));
   /**
    * Mappings of files found gone only as the exit was seen (GoneAtExit.late),
    * living until it: in doubt (review 24: a directory changed about the exit,
