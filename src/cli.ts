@@ -1,24 +1,17 @@
 #!/usr/bin/env node
-// Commander wiring only. Each command lives in src/commands/ and registers
-// itself there (its options and description: cheap to load); its work is in
-// src/commands/<name>-run.ts, imported by its action when it runs, so that
-// `--version`, `--help` and one command do not load every other command's
-// code (issue #14, goal 2; test/cli-lazy.test.ts). This file is the one place
-// that turns errors into exit codes.
-import { Command, CommanderError } from 'commander';
+// The entry point: it loads the commands (src/commands/program.ts) and is the
+// one place that turns errors into exit codes. It loads little else itself:
+// the commands are loaded inside the `try` below, so that an open-file limit
+// too low for Node to load orphanmap's own files (it opens several at once)
+// gets a message that says what to do, not Node's stack trace.
 import { describeSystemError, EXIT_INTERNAL, EXIT_USAGE, OrphanmapError } from './errors.js';
 import { escapeControl } from './report/sanitize.js';
-import { registerAnalyze } from './commands/analyze.js';
-import { registerDiff } from './commands/diff.js';
-import { registerScan } from './commands/scan.js';
-import { registerCapture } from './commands/capture.js';
-import { registerDoctor } from './commands/doctor.js';
-import { registerLive } from './commands/live.js';
-import { registerReport } from './commands/report.js';
-import { packageVersion } from './commands/version.js';
 
 /** ORPHANMAP_DEBUG=1: every error also shows its stack and its causes. */
 const DEBUG = process.env.ORPHANMAP_DEBUG !== undefined && process.env.ORPHANMAP_DEBUG !== '' && process.env.ORPHANMAP_DEBUG !== '0';
+// The CLI runs bundled (rolldown.config.mjs): a stack names the module and line of dist/ a frame is in, through the
+// bundle's source maps, rather than a chunk's. Before the commands load: a map is read when its file is.
+if (DEBUG) process.setSourceMapsEnabled(true);
 
 // `orphanmap analyze … | head` closes our stdout early: that is the reader's
 // choice, not an error. (A live capture's watchdog still detaches the tracer.)
@@ -35,29 +28,11 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 // verdict's 2 or 3 (review 70, L1).
 process.stderr.on('error', () => {});
 
-const program = new Command('orphanmap')
-  .description('Find memory mappings that outlive their files (deleted-but-mapped), from strace or bpftrace traces.')
-  .version(packageVersion())
-  .exitOverride()
-  .showHelpAfterError()
-  // Commander writes its own messages, and they quote the arguments: an unknown option or command may be a file name
-  // another user planted for a glob to pick up, escape sequences and all (review 20, R20-5). Each line escaped as our
-  // messages are. Set before the commands are made: they copy it.
-  .configureOutput({ writeErr: (text) => process.stderr.write(escapeLines(text)) });
-
-registerAnalyze(program);
-registerReport(program);
-registerDiff(program);
-registerScan(program);
-registerCapture(program);
-registerLive(program);
-registerDoctor(program);
-
 try {
-  // An argument holding a byte that is not UTF-8 is read again from its bytes (loaded only then: most runs have none).
-  const argv = process.argv.some((arg) => arg.includes('\ufffd')) ? (await import('./commands/argv-bytes.js')).argvFromBytes(process.argv) : process.argv;
-  await program.parseAsync(argv);
-  if (stdoutFailure !== null) {
+  const { runProgram } = await import('./commands/program.js');
+  const status = await runProgram(process.argv);
+  if (status !== undefined) process.exitCode = status;
+  else if (stdoutFailure !== null) {
     process.stderr.write(`orphanmap: stdout: error: cannot write: ${describeSystemError(stdoutFailure)}\n`);
     process.exitCode = EXIT_USAGE;
   }
@@ -65,19 +40,7 @@ try {
   process.exitCode = exitCodeFor(error);
 }
 
-/** Commander's text, its lines kept: every other control character escaped. */
-function escapeLines(text: string): string {
-  return text
-    .split('\n')
-    .map((line) => escapeControl(line))
-    .join('\n');
-}
-
 function exitCodeFor(error: unknown): number {
-  if (error instanceof CommanderError) {
-    // Commander already printed its message; help and version are not failures.
-    return error.exitCode === 0 ? 0 : EXIT_USAGE;
-  }
   // A message may quote a bundle, a trace or a path (a file name holding
   // escape sequences, meta.json's first bytes): it is printed escaped, here,
   // so that no message can forget to be.

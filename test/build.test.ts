@@ -19,7 +19,8 @@ function run(command: string, args: string[]): { status: number | null; stdout: 
 }
 
 beforeAll(() => {
-  for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'scripts']) cpSync(join(REPO, entry), join(copy, entry), { recursive: true });
+  for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'rolldown.config.mjs', 'src', 'scripts'])
+    cpSync(join(REPO, entry), join(copy, entry), { recursive: true });
   symlinkSync(join(REPO, 'node_modules'), join(copy, 'node_modules'));
 });
 
