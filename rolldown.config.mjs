@@ -1,7 +1,7 @@
 // The CLI as users run it. tsc writes one module per source file to dist/;
-// Node's module loader then spends about 60 ms of every run resolving,
+// Node's module loader then spends about 30 ms of every run resolving,
 // reading and linking the ~80 that `analyze` needs (bench/results.md, step
-// 15). This bundles them: dist/cli.js, tsc's entry, is replaced by one file
+// 22). This bundles them: dist/cli.js, tsc's entry, is replaced by one file
 // with what every command loads, and each command's work (loaded only when it
 // runs: test/cli-lazy.test.ts) becomes a chunk in dist/cli-chunks/. Packages
 // stay where npm put them. The other modules in dist/ stay as tsc wrote them,
