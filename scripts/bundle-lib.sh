@@ -1291,12 +1291,14 @@ om_gone_mapped() {
         OM_MAPPED_UNCHECKED="which file each name the trace shows mapped leads to could not be looked up (a step failed or took over $OM_GONE_SECONDS s)"
         om_log "mapped-named.txt left out: $OM_MAPPED_UNCHECKED"
       fi
-      # The names the trace gave mapped files that no list can hold (a control character): said in meta.json.
+      # The names the trace gave mapped files that no list can hold (a control character), or that cannot be spelled
+      # whole (bpftrace: a relative name whose real path is not known): said in meta.json.
       v=''
       [[ ! -s $stage.unchecked ]] || read -r v < "$stage.unchecked" 2>/dev/null
       if [[ $v =~ ^[1-9][0-9]*$ ]]; then
-        OM_MAPPED_UNCHECKED="${OM_MAPPED_UNCHECKED:+$OM_MAPPED_UNCHECKED; }$v names the trace gave mapped files hold a control character, and were not looked up"
-        om_log "mapped-gone.txt: $v names the trace gave mapped files hold a control character, and were not looked up"
+        v="$v names the trace gave mapped files were not looked up (a control character, which no list can hold, or a relative name whose real path is not known)"
+        OM_MAPPED_UNCHECKED="${OM_MAPPED_UNCHECKED:+$OM_MAPPED_UNCHECKED; }$v"
+        om_log "mapped-gone.txt: $v"
       fi ;;
     2)
       OM_WRITE_FAILED+=' mapped-gone.txt'

@@ -251,11 +251,16 @@ om_backend_first_pid() {
 # looks for a mapped file by the names it has at its process's exit: review
 # 52, R2), each under the new name of a directory above it that a rename
 # record moved (review 53, S8: Kafka renames a deleted topic's partition
-# directory to "*-delete"). A relative name (its directory is not known here:
-# review 52, R4), or one bpftrace may have cut (OM_BT_STRLEN - 1 bytes or
-# more), is left out; one holding a control character, which no line of the
-# lists can hold, is counted into the file OM_UNCHECKED_FILE names (review
-# 66, A-2).
+# directory to "*-delete"). A relative name is given by the real path of the
+# directory that holds the file, from the `dir` records (orphanmap.bt's FIELDS),
+# and its last component: git opens its packs as .git/objects/pack/…, and left
+# out, a pack another process replaced while git held it read clean (review 74,
+# F2). One bpftrace may have cut (OM_BT_STRLEN - 1 bytes or more) is left out;
+# one holding a control character, which no line of the lists can hold, or a
+# relative one whose directory is not known (a name of more than 64 bytes on
+# the way) or whose last component is not the file's own name there (a
+# symbolic link to it), is counted into the file OM_UNCHECKED_FILE names
+# (review 66, A-2).
 om_backend_mapped_names() {
   # shellcheck disable=SC2016
   om_keyed_awk "$OM_AWK_PATHS"'
@@ -277,6 +282,54 @@ om_backend_mapped_names() {
       if (name ~ /[\001-\037\177]/) { unspelled = 1; return "" }
       return normal(name)
     }
+    # A relative name: the real path of the directory what the dir= field names (its low 24 bits are a tag of the file
+    # name there and the length of that name in bytes, the rest the id of a `dir` record), and the last component of the name. ""
+    # when it is not relative or names no directory (dir=0: not a regular file); "" with unspelled set when it cannot
+    # be given.
+    function relative_path(  at, name, ref, base, dir) {
+      unspelled = 0
+      at = index($0, " path=")
+      if (!at || substr($0, at + 6, 1) == "/" || (ref = field("dir")) !~ /^0x[0-9a-f]+$/ || length(ref) <= 8) return ""
+      if (!ends_keyed($0)) { unspelled = 1; return "" }
+      name = substr($0, at + 6, length($0) - at - 5 - cut)
+      if (length(name) >= '"$OM_BT_STRLEN"' - 1) return ""
+      base = name
+      sub(/.*\//, "", base)
+      dir = dir_path(substr(ref, 1, length(ref) - 6) "000000")
+      if (base == "" || base == "." || base == ".." || length(base) != hex_byte[substr(ref, length(ref) - 1)] || dir == "" || base ~ /[\001-\037\177]/) {
+        unspelled = 1
+        return ""
+      }
+      return dir == "/" ? "/" base : dir "/" base
+    }
+    # The real path of the directory whose `dir` record has id "id", from the root of the process; "" when a directory on the
+    # way is not known or its name was cut.
+    function dir_path(id,  path, depth) {
+      path = ""
+      for (depth = 0; depth < 256; depth++) {
+        if (id == "0x0") return path == "" ? "/" : path
+        if (!(id in dir_up) || (id in dir_cut)) return ""
+        # The root of a mount adds no name: its path is that of its mount point.
+        if (dir_name[id] != "") path = "/" dir_name[id] path
+        id = dir_up[id]
+      }
+      return ""
+    }
+    BEGIN { for (n = 0; n < 256; n++) { hex_byte[sprintf("%02x", n)] = n; hex_char[sprintf("%02x", n)] = sprintf("%c", n) } }
+    # A directory (a later record of the same id replaces it: renamed or moved): its parent and its name, from hex.
+    keyed && $5 == "dir" {
+      id = field("id")
+      dir_up[id] = field("up")
+      len = field("len") + 0
+      hex = field("name")
+      delete dir_cut[id]
+      if (len > 64 || 2 * len > length(hex)) { dir_cut[id] = 1; next }
+      named_as = ""
+      for (k = 1; k <= len; k++) named_as = named_as hex_char[substr(hex, 2 * k - 1, 2)]
+      if (named_as ~ /[\001-\037\177\/]/ || index(named_as, "\000")) dir_cut[id] = 1
+      dir_name[id] = named_as
+      next
+    }
     # The inode "file" was opened by "name": kept as that name, and as its directory node and last component, so that
     # the end gives it too the name a rename of a directory above it gave it.
     function opened(file, name,  dir) {
@@ -288,7 +341,7 @@ om_backend_mapped_names() {
       leaf_base[leaves] = substr(name, length(dir) + 2)
     }
     keyed && $5 == "open" && field("ret") ~ /^[0-9]+$/ && (file = field("ino")) ~ /^[1-9][0-9]*$/ {
-      if ((name = whole_path()) != "") opened(file, name)
+      if ((name = whole_path()) != "" || (!unspelled && (name = relative_path()) != "")) opened(file, name)
       else if (unspelled) unspelled_file[file] = 1
       next
     }

@@ -150,6 +150,49 @@ it('bpftrace: an exchange of files, control characters counted, renames paired b
   expect(unchecked).toBe(3);
 });
 
+// Review 74, F2: git opens its packs by relative names (.git/objects/pack/…), which the lookup left out, silently: a
+// pack another process replaced while git held it read clean under bpftrace. A relative name is now given by the real
+// path of the directory that holds the file (orphanmap.bt's `dir` records, which the open's dir= names: the id in its
+// high bits, a tag and the name's length in its low 24) and its last component.
+it('bpftrace: a relative name is looked up at the real path of its directory; one that cannot be given is counted', () => {
+  const record = (ns: number, text: string) => `${KEY} ${ns} 0 10 10 ${text} ${KEY}`;
+  const dir = (id: string, up: string, name: string) =>
+    `${KEY} 1 0 10 10 dir id=${id} up=${up} len=${Buffer.byteLength(name)} name=${Buffer.from(name).toString('hex').padEnd(128, '0').slice(0, 128)}`;
+  const opened = (ns: number, ino: number, ref: string, path: string, mapped = true) => [
+    record(ns, `open sys=openat ret=4 dfd=-100 flags=0x0 ino=${ino} dev=1 dir=${ref} path=${path}`),
+    ...(mapped ? [`${KEY} ${ns + 1} 0 10 10 mmap ret=0x7f00 addr=0x0 len=8192 prot=0x1 flags=0x1 fd=4 off=0x0 ens=1 mm=0x1 ino=${ino} dev=1 nlink=1`] : []),
+  ];
+  const { names, unchecked } = lookedUp(
+    [
+      dir('0x1000000', '0x0', 'srv'),
+      dir('0x2000000', '0x1000000', 'repo'),
+      // The root of a mount on /srv/repo/.git adds no name of its own; its parent is the mount point's directory.
+      dir('0x3000000', '0x2000000', ''),
+      dir('0x4000000', '0x3000000', 'pack'),
+      // dir=: the directory's id, a tag of the name (abcd), its length in bytes (6: "p.pack", 5: "p.idx").
+      ...opened(10, 21, '0x4abcd06', '.git/objects/pack/p.pack'),
+      ...opened(12, 22, '0x4abcd05', 'p.idx'),
+      // Not mapped: not looked up, nor counted.
+      ...opened(14, 23, '0x4abcd07', 'p.keep1', false),
+      // The directory renamed, described again: a later open in it has its new name.
+      dir('0x4000000', '0x3000000', 'pack2'),
+      ...opened(16, 24, '0x4abcd06', 'q.pack'),
+      // A directory whose name bpftrace cut (more than 64 bytes): the file's path cannot be given.
+      `${KEY} 1 0 10 10 dir id=0x5000000 up=0x0 len=70 name=${'61'.repeat(64)}`,
+      ...opened(18, 25, '0x5abcd06', 'r.pack'),
+      // A directory no record describes, and a last component of another length than the file's own name (a symlink
+      // to it, spelled link.pack, 9 bytes): neither can be given.
+      ...opened(20, 26, '0x6abcd06', 's.pack'),
+      ...opened(22, 27, '0x4abcd06', 'link.pack'),
+      // Not a regular file (dir=0): nothing to look up, as before.
+      ...opened(24, 28, '0x0', 'zero'),
+    ],
+    'bpftrace',
+  );
+  expect(names.sort()).toEqual(['/srv/repo/pack/p.idx', '/srv/repo/pack/p.pack', '/srv/repo/pack2/q.pack']);
+  expect(unchecked).toBe(3);
+});
+
 // Review 66, A-3: 15,000 mapped names 2,000 directories deep took 15 s of awk (a name normalized and a path built
 // one component at a time). Counted, not timed: every name comes out, under its directory's new name.
 it('names 2,000 directories deep are looked up, under the name a rename of one of those directories gave them', () => {
