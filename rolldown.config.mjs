@@ -10,7 +10,14 @@
 // The second reading thread (ingest/threaded-source.ts) starts
 // `./read-worker.js` next to the module that starts it: that module lands in
 // dist/cli-chunks/, so the worker is built there too, as an entry of its own.
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'rolldown';
+
+// Its input is tsc's dist/cli.js, which this bundle replaces: run alone after a build, it would bundle the bundle
+// (its source maps would then name chunks, not modules: review 75, F4). `npm run build` runs tsc first.
+if (readFileSync('dist/cli.js', 'utf8').includes('./cli-chunks/')) {
+  throw new Error('dist/cli.js is already the bundle: run `npm run build`, which runs tsc before rolldown');
+}
 
 export default defineConfig({
   input: { cli: 'dist/cli.js', 'read-worker': 'dist/ingest/read-worker.js' },

@@ -237,8 +237,11 @@ export function threadedFileSource(path: string, size: number, headShare = HEAD_
         failure ??= new InputError(`a batch of lines from the reading thread could not be read: ${error.message}`, path, { cause: error });
         arrived();
       });
-      worker.on('error', (error) => {
-        failure ??= new InputError(`the reading thread failed: ${error.message}`, path, { cause: error });
+      worker.on('error', (error: NodeJS.ErrnoException) => {
+        // An open-file limit too low for the thread to load its own code (it opens several files at once) is the
+        // user's to raise, as src/cli.ts says of the main thread's (review 75, F3).
+        const low = error.code === 'EMFILE' || error.code === 'ENFILE' ? '; the open-file limit is too low: raise it (ulimit -n 65536) and run again' : '';
+        failure ??= new InputError(`the reading thread failed: ${error.message}${low}`, path, { cause: error });
         arrived();
       });
       worker.on('exit', (code) => {
