@@ -282,10 +282,10 @@ om_backend_mapped_names() {
       if (name ~ /[\001-\037\177]/) { unspelled = 1; return "" }
       return normal(name)
     }
-    # A relative name: the real path of the directory what the dir= field names (its low 24 bits are a tag of the file
-    # name there and the length of that name in bytes, the rest the id of a `dir` record), and the last component of the name. ""
-    # when it is not relative or names no directory (dir=0: not a regular file); "" with unspelled set when it cannot
-    # be given.
+    # A relative name as the real path of the directory that holds the file and the last component of the name. The
+    # dir= field of the record is the id of the `dir` record of that directory, with a tag of the name of the file
+    # there and the length of that name in bytes in its low 24 bits. "" when the name is not relative or names no
+    # directory (dir=0: not a regular file); "" with unspelled set when it cannot be given.
     function relative_path(  at, name, ref, base, dir) {
       unspelled = 0
       at = index($0, " path=")
@@ -302,8 +302,8 @@ om_backend_mapped_names() {
       }
       return dir == "/" ? "/" base : dir "/" base
     }
-    # The real path of the directory whose `dir` record has id "id", from the root of the process; "" when a directory on the
-    # way is not known or its name was cut.
+    # The real path of the directory whose `dir` record has id "id", from the root of the process; "" when a
+    # directory on the way is not known or its name was cut.
     function dir_path(id,  path, depth) {
       path = ""
       for (depth = 0; depth < 256; depth++) {
