@@ -285,8 +285,10 @@ om_backend_mapped_names() {
     # A relative name as the real path of the directory that holds the file and the last component of the name. The
     # dir= field of the record is the id of the `dir` record of that directory, with a tag of the name of the file
     # there and the length of that name in bytes in its low 24 bits. "" when the name is not relative or names no
-    # directory (dir=0: not a regular file); "" with unspelled set when it cannot be given.
-    function relative_path(  at, name, ref, base, dir) {
+    # directory (dir=0: not a regular file); "" with unspelled set when it cannot be given. A directory no record
+    # has described yet is looked for again at the end, as the file is: bpftrace drains one buffer per CPU, and
+    # another thread may print its open of a file in that directory before the record another CPU carried.
+    function relative_path(file,  at, name, ref, base, id, dir) {
       unspelled = 0
       at = index($0, " path=")
       if (!at || substr($0, at + 6, 1) == "/" || (ref = field("dir")) !~ /^0x[0-9a-f]+$/ || length(ref) <= 8) return ""
@@ -295,11 +297,18 @@ om_backend_mapped_names() {
       if (length(name) >= '"$OM_BT_STRLEN"' - 1) return ""
       base = name
       sub(/.*\//, "", base)
-      dir = dir_path(substr(ref, 1, length(ref) - 6) "000000")
-      if (base == "" || base == "." || base == ".." || length(base) != hex_byte[substr(ref, length(ref) - 1)] || dir == "" || base ~ /[\001-\037\177]/) {
+      id = substr(ref, 1, length(ref) - 6) "000000"
+      if (base == "" || base == "." || base == ".." || length(base) != hex_byte[substr(ref, length(ref) - 1)] || base ~ /[\001-\037\177]/) {
         unspelled = 1
         return ""
       }
+      if (!(id in dir_up)) {
+        later_file[++laters] = file
+        later_dir[laters] = id
+        later_base[laters] = base
+        return ""
+      }
+      if ((dir = dir_path(id)) == "") { unspelled = 1; return "" }
       return dir == "/" ? "/" base : dir "/" base
     }
     # The real path of the directory whose `dir` record has id "id", from the root of the process; "" when a
@@ -341,7 +350,7 @@ om_backend_mapped_names() {
       leaf_base[leaves] = substr(name, length(dir) + 2)
     }
     keyed && $5 == "open" && field("ret") ~ /^[0-9]+$/ && (file = field("ino")) ~ /^[1-9][0-9]*$/ {
-      if ((name = whole_path()) != "" || (!unspelled && (name = relative_path()) != "")) opened(file, name)
+      if ((name = whole_path()) != "" || (!unspelled && (name = relative_path(file)) != "")) opened(file, name)
       else if (unspelled) unspelled_file[file] = 1
       next
     }
@@ -373,6 +382,12 @@ om_backend_mapped_names() {
         name = path_of(leaf_dir[k])
         if (name == "" && leaf_dir[k] != 0) { unchecked++; continue }
         name = name "/" leaf_base[k]
+        if (!(name in printed)) { printed[name] = 1; print name }
+      }
+      for (k = 1; k <= laters; k++) {
+        if (!(later_file[k] in mapped)) continue
+        if ((name = dir_path(later_dir[k])) == "") { unchecked++; continue }
+        name = name == "/" ? "/" later_base[k] : name "/" later_base[k]
         if (!(name in printed)) { printed[name] = 1; print name }
       }
       for (name in renamed) print name
