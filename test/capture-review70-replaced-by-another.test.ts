@@ -156,6 +156,40 @@ it('capture --backend bpftrace of a program holding a file it opened by a relati
   expect(runCli(['analyze', bundle, '--fail-on', 'error']).status).toBe(0);
 }, 180_000);
 
+// Review 76, F2 (of the fix above): `git add` enters a repository by its real path (it chdirs to the work tree's) and
+// maps its pack by a relative name; `git repack`, run from a symlink to the repository, removes that pack by the
+// symlink's spelling after `git add` has exited (the shell runs them one after the other: no mapping outlived the
+// pack). bpftrace names no real directory for a removal, and the lookup's real-path name went unexplained: in doubt,
+// exit 2. The repack's own open of the pack by that spelling says it is the same file.
+it('capture --backend bpftrace of git add, then git repack from a symlink to the repository: no doubt', async () => {
+  requireTool('git');
+  const work = workspace('review76-git');
+  const repo = join(work, 'repo');
+  const git = (...args: string[]) => {
+    const run = spawnSync('git', ['-c', 'user.name=om', '-c', 'user.email=om@example.com', ...args], { cwd: repo, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+  };
+  mkdirSync(repo);
+  git('init', '-q', '.');
+  for (const name of ['a', 'b', 'c']) writeFileSync(join(repo, name), `${name}\n`);
+  git('add', '.');
+  git('commit', '-qm', 'one');
+  git('gc', '-q');
+  symlinkSync('repo', join(work, 'L'));
+  const bundle = join(work, 'bundle');
+  const script = `cd ${join(work, 'L')} && echo m > m && git add m && git repack -q -a -d`;
+  const capturing = spawn(process.execPath, [CLI, 'capture', '--backend', 'bpftrace', '--out', bundle, '--', 'bash', '-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(capturing);
+  const result = await exited(capturing);
+  expect(result.code, result.stderr).toBe(0);
+  // The pack git add mapped was looked up by its real path, and found gone: what the repack's removal explains.
+  const gone = readFileSync(join(bundle, 'mapped-gone.txt'), 'utf8').split('\n');
+  expect(gone.filter((name) => name.startsWith(`${repo}/.git/objects/pack/pack-`) && name.endsWith('.idx'))).toHaveLength(1);
+  const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as { findings: unknown[]; summary: { mappingsInDoubt: number } };
+  expect([report.findings, report.summary.mappingsInDoubt]).toEqual([[], 0]);
+  expect(runCli(['analyze', bundle, '--fail-on', 'error']).status).toBe(0);
+}, 180_000);
+
 // Under strace a file's inode is known only from maps-start.txt, the file as it was at the attach: a mapping made later
 // of the file then at its name is of whichever file the name led to, and only its birth tells (mapped before the
 // attach, unmapped, replaced by another process, mapped again: that is the new file, not deleted).

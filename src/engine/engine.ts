@@ -746,6 +746,9 @@ export class Engine {
         if (this.mappings.goneAfterExit.watching && event.pathCut !== true && event.tmpfile !== true && (event.mayCreate === true || event.created === true)) {
           this.mappings.goneAfterExit.nameMade(resolveName(task, event.dir, event.path), event.resolvedHint);
         }
+        if (this.mappings.goneAfterExit.watching && event.pathCut !== true && event.resolvedHint !== undefined) {
+          this.mappings.goneAfterExit.spelledAs(resolveName(task, event.dir, event.path), event.resolvedHint);
+        }
         // Without -y, an open of /proc/self/fd/N names the path, not the file it reaches: fd N's.
         this.fds.open(task, event, event.resolvedHint === undefined ? this.procFdFile(task, resolveName(task, event.dir, event.path)) : undefined);
         if (event.truncated === true) this.openedTruncated(task, event);

@@ -18,7 +18,7 @@ import {
 import { AddressSpace, pageEnd, type Piece, type Pieced } from './address-space.js';
 import type { Counters } from './counters.js';
 import type { Fds } from './fds.js';
-import { DoubtfulCalls, type FileNode, type Files, sameInode as sameInodes } from './files.js';
+import { DoubtfulCalls, type FileNode, type Files, normalizePath, sameInode as sameInodes } from './files.js';
 import { total, UNNAMED_HOLDERS } from './replaced-names.js';
 import type { EvidenceMark } from './kept-evidence.js';
 import type { RunningImages } from './images.js';
@@ -359,6 +359,24 @@ export class GoneAfterExit {
       } else if (candidate.replaced && (this.sameFileThen(name, candidate.names) || (spelled !== undefined && this.sameFileThen(spelled, candidate.names)))) {
         candidate.explained = true;
       }
+    }
+  }
+
+  /**
+   * An open after a candidate's exit reached the file the kernel names `real`
+   * (bpftrace's `dir` records, strace -y's path) by `name`, another spelling
+   * of it (through a symlinked directory): a removal by that spelling is the
+   * file's too, as one by a spelling the file had at the exit is (review 76,
+   * F2: `git repack` in a repository entered through a symlink removed the
+   * packs a `git add` that had entered it by its real path mapped; under
+   * bpftrace, whose removals name no real directory, a false doubt, exit 2).
+   */
+  spelledAs(name: string, real: string): void {
+    if (name === real) return;
+    const normalized = normalizePath(real);
+    for (const candidate of this.candidates) {
+      if (candidate.explained || candidate.reopened || !candidate.names.includes(normalized) || candidate.spellings.includes(name)) continue;
+      candidate.spellings.push(flatCopy(name));
     }
   }
 
