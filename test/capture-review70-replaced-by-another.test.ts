@@ -81,6 +81,11 @@ async function capture(backend: 'strace' | 'bpftrace', attached: boolean, how: H
     run = exited(capturing);
   }
   await waitFor('the program to map cache.bin', () => existsSync(join(directory, 'mapped')), 120_000);
+  // A birth is read from the kernel's coarse clock, a tick behind (4 ms here): a file made within a tick of strace's
+  // time of the mmap reads as born before it, the same file (review 74, F3, a limit docs/report.md states). Changed
+  // that soon, 1 run in about 20 under load read clean, doubt 0 (the poll above sees DIR/mapped 0 to 50 ms after it
+  // is made): the scenario is a change made later than that.
+  await new Promise((resolve) => setTimeout(resolve, 25));
   change(directory, how);
   writeFileSync(join(directory, 'go'), '');
   const result = await run;
