@@ -747,7 +747,7 @@ export class Engine {
           this.mappings.goneAfterExit.nameMade(resolveName(task, event.dir, event.path), event.resolvedHint);
         }
         if (this.mappings.goneAfterExit.watching && event.pathCut !== true && event.resolvedHint !== undefined) {
-          this.mappings.goneAfterExit.spelledAs(resolveName(task, event.dir, event.path), event.resolvedHint);
+          this.mappings.goneAfterExit.spelledAs(resolveName(task, event.dir, event.path), event.resolvedHint, event.inode);
         }
         // Without -y, an open of /proc/self/fd/N names the path, not the file it reaches: fd N's.
         this.fds.open(task, event, event.resolvedHint === undefined ? this.procFdFile(task, resolveName(task, event.dir, event.path)) : undefined);

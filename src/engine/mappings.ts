@@ -311,13 +311,23 @@ export class GoneAfterExit {
    * `names`: those the lookup found gone, or (`replaced`) leading to a file that is not the one mapped; `spellings`:
    * the file's other names, through a symlinked directory.
    */
-  private readonly candidates: { pid: number; names: string[]; spellings: string[]; at: string | null; replaced: boolean; explained: boolean; reopened: boolean }[] = [];
+  private readonly candidates: {
+    pid: number;
+    /** The mapped file's inode as the trace gave it (bpftrace's opens give each one's), or null. */
+    inode: Inode | null;
+    names: string[];
+    spellings: string[];
+    at: string | null;
+    replaced: boolean;
+    explained: boolean;
+    reopened: boolean;
+  }[] = [];
 
   /** `namedAfter`: the file each name led to once the trace ended (Mappings.mappedNamed), or nothing. */
   constructor(private readonly namedAfter: (name: string) => NamedAfter | undefined) {}
 
-  add(pid: number, names: string[], spellings: string[], at: string | null, replaced: boolean): void {
-    this.candidates.push({ pid, names, spellings, at, replaced, explained: false, reopened: false });
+  add(pid: number, inode: Inode | null, names: string[], spellings: string[], at: string | null, replaced: boolean): void {
+    this.candidates.push({ pid, inode, names, spellings, at, replaced, explained: false, reopened: false });
   }
 
   /**
@@ -370,12 +380,15 @@ export class GoneAfterExit {
    * F2: `git repack` in a repository entered through a symlink removed the
    * packs a `git add` that had entered it by its real path mapped; under
    * bpftrace, whose removals name no real directory, a false doubt, exit 2).
+   * With the inode the open reached (bpftrace), only an open of the very file
+   * mapped: a file put at its name since is another.
    */
-  spelledAs(name: string, real: string): void {
+  spelledAs(name: string, real: string, inode: Inode | undefined): void {
     if (name === real) return;
     const normalized = normalizePath(real);
     for (const candidate of this.candidates) {
       if (candidate.explained || candidate.reopened || !candidate.names.includes(normalized) || candidate.spellings.includes(name)) continue;
+      if (inode !== undefined && (candidate.inode === null || candidate.inode.ino !== inode.ino)) continue;
       candidate.spellings.push(flatCopy(name));
     }
   }
@@ -1453,7 +1466,7 @@ export class Mappings {
       // Every other spelling of the file too: the lookup names -yy's real path, a later rm the program's own
       // spelling through a symlinked directory (review 53, S7: a false doubt, exit 2).
       const spellings = [...file.names].filter((name) => !names.includes(name));
-      this.goneAfterExit.add(space.ownerTgid, names, spellings, event === null ? null : `${event.place.file}:${event.place.line}`, goneNames.length === 0);
+      this.goneAfterExit.add(space.ownerTgid, file.inode, names, spellings, event === null ? null : `${event.place.file}:${event.place.line}`, goneNames.length === 0);
     }
   }
 
