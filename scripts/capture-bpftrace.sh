@@ -258,9 +258,11 @@ om_backend_first_pid() {
 # F2). One bpftrace may have cut (OM_BT_STRLEN - 1 bytes or more) is left out;
 # one holding a control character, which no line of the lists can hold, or a
 # relative one whose directory is not known (a name of more than 64 bytes on
-# the way) or whose last component is not the file's own name there (a
-# symbolic link to it), is counted into the file OM_UNCHECKED_FILE names
-# (review 66, A-2).
+# the way) or whose last component is not as long as the file's own name there
+# (a symbolic link to it), is counted into the file OM_UNCHECKED_FILE names
+# (review 66, A-2). A symbolic link as long as the file's name is not told
+# apart: the tag orphanmap.bt gives a name is a 64-bit hash awk cannot compute
+# (review 76, F1), and the name looked up is one the file never had.
 om_backend_mapped_names() {
   # shellcheck disable=SC2016
   om_keyed_awk "$OM_AWK_PATHS"'
