@@ -743,11 +743,11 @@ export class Engine {
         // An open that may write the name anew (O_CREAT|O_TRUNC, or O_CREAT|O_EXCL): not a read, as a cleaner's of what it
         // then removes (code review 60, F11), nor an O_TRUNC without O_CREAT, which found a file at the name (review 74,
         // F1: `cp` over a file, then `rm` of it, after its holder's exit, was a false doubt, exit 2).
-        if (this.mappings.goneAfterExit.watching && event.pathCut !== true && event.tmpfile !== true && (event.mayCreate === true || event.created === true)) {
-          this.mappings.goneAfterExit.nameMade(resolveName(task, event.dir, event.path), event.resolvedHint);
-        }
-        if (this.mappings.goneAfterExit.watching && event.pathCut !== true && event.resolvedHint !== undefined) {
-          this.mappings.goneAfterExit.spelledAs(resolveName(task, event.dir, event.path), event.resolvedHint, event.inode);
+        // And one that reaches the file by another spelling than the kernel's (GoneAfterExit.spelledAs).
+        if (this.mappings.goneAfterExit.watching && event.pathCut !== true) {
+          const name = resolveName(task, event.dir, event.path);
+          if (event.tmpfile !== true && (event.mayCreate === true || event.created === true)) this.mappings.goneAfterExit.nameMade(name, event.resolvedHint);
+          if (event.resolvedHint !== undefined) this.mappings.goneAfterExit.spelledAs(name, event.resolvedHint, event.inode);
         }
         // Without -y, an open of /proc/self/fd/N names the path, not the file it reaches: fd N's.
         this.fds.open(task, event, event.resolvedHint === undefined ? this.procFdFile(task, resolveName(task, event.dir, event.path)) : undefined);
