@@ -8,7 +8,7 @@
 #
 # USAGE (root)
 #   bench/bpftrace-start.sh RUNS SCRIPT...
-#   git show HEAD~1:scripts/orphanmap.bt > /tmp/before.bt
+#   git show 861af6c:scripts/orphanmap.bt > /tmp/before.bt
 #   bench/bpftrace-start.sh 5 /tmp/before.bt scripts/orphanmap.bt
 # OUTPUT (one line per SCRIPT)
 #   scripts/orphanmap.bt: start 4.07 s, end 4.52 s after it (medians of 5)
