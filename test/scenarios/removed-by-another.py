@@ -3,7 +3,12 @@ capture does not trace, before the program exits (review 50: `git cat-file`
 held packs mapped that an untraced `git repack` removed; it exited, and the
 capture said nothing).
 
-USAGE: python3 removed-by-another.py DIR [renamed|mv|exchanged|dir-renamed|dir-renamed-mv|dir-renamed-comm|dir-renamed-utf8|dir-renamed-tab|child|child-read|child-symlinked|via-moved|again|again-excl|again-rename|again-link]
+USAGE: python3 removed-by-another.py DIR [MODE [PARTITION]]
+  MODE: renamed|mv|exchanged|dir-renamed|dir-renamed-mv|dir-renamed-comm|dir-renamed-utf8|dir-renamed-tab|child|child-read|child-symlinked|via-moved|again|again-excl|again-rename|again-link
+  (none, or empty: the plain run). PARTITION (default 0): the dir-renamed modes'
+  directory is DIR/topic-PARTITION (below, topic-0). Runs at once under one capture
+  take one each: two mapped files whose names end in the same directory and name
+  may be one file reached two ways, and a rename over one is a doubt of the other.
   Maps DIR/held.pack and DIR/released.idx (made by the caller; libc's mmap
   through ctypes, shared; each fd closed at once), unmaps released.idx, and
   writes DIR/mapped. Then waits until held.pack is gone from its name (the
@@ -68,6 +73,7 @@ def map_whole(name):
 
 directory = os.path.abspath(sys.argv[1])
 mode = sys.argv[2] if len(sys.argv) > 2 else ""
+partition_name = "topic-" + (sys.argv[3] if len(sys.argv) > 3 else "0")
 if mode in ("child", "child-read", "child-symlinked"):
     scratch = os.path.join(directory, "via" if mode == "child-symlinked" else "", "scratch.bin")
     child = os.fork()
@@ -101,7 +107,7 @@ if mode.startswith("again"):
         sys.exit(0)
 held = os.path.join(directory, "held.pack")
 if mode.startswith("dir-renamed"):
-    partition = os.path.join(directory, "topic-0")
+    partition = os.path.join(directory, partition_name)
     os.mkdir(partition)
     os.rename(held, os.path.join(partition, "held.pack"))
     held = os.path.join(partition, "held.pack")
