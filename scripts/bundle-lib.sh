@@ -1430,7 +1430,9 @@ om_gone_lookup() {
     # 24); utime itself sets the change time to now. And what each is now (its mode in hex, %f; stat follows no
     # last symlink): a name in maps-start.txt has none on its way (the kernel prints the path it resolved), so a
     # symlink among its directories now leads elsewhere, where a file of the same device and inode proves nothing.
-    LC_ALL=C awk '{ while (sub(/\/[^\/]*$/, "")) { print ($0 == "" ? "/" : $0); if ($0 == "") break } }' "$stage.names" | LC_ALL=C sort -u |
+    # Each directory printed once, its walk up ended at the first one printed before (whose own walk printed those
+    # above it): the names of one deep directory would otherwise print its whole chain each, depth times its length.
+    LC_ALL=C awk '{ while (sub(/\/[^\/]*$/, "")) { dir = ($0 == "" ? "/" : $0); if (dir in done) break; done[dir]; print dir; if ($0 == "") break } }' "$stage.names" | LC_ALL=C sort -u |
       LC_ALL=C timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat --printf '%.9Z %f %n\n' -- 2> /dev/null | cat > "$stage.dirs"
     statuses=${PIPESTATUS[*]}
     [[ $statuses =~ ^0\ 0\ (0|123)\ 0$ ]] || { [[ $statuses =~ ^0\ 0\ [0-9]+\ 0$ ]] && return 3; return 2; }
@@ -1446,15 +1448,18 @@ om_gone_lookup() {
       # of the whole file system: a device no mount has counts as that of the btrfs in maps. Any other file
       # system a name can reach (a tmpfs, a FUSE mount its user made) is mounted, and its device shown.
       function same_device(answered, mapped) { return answered == mapped || (mapped in btrfs && !(answered in mounted)) }
-      # Whether a symlink is among the directories of PATH now.
-      function crooked(path,  dir) {
-        if (path in way) return way[path]
-        dir = path
+      # Whether a symlink is among the directories of PATH now. Kept for each directory (up: it or one above it is a
+      # symlink), so that the names of one deep directory walk its chain once between them, not once each.
+      function crooked(path,  dir, n, i, chain, found) {
+        dir = path; n = 0; found = 0
         do {
           sub(/\/[^\/]*$/, "", dir); if (dir == "") dir = "/"
-          if (dir in link) return way[path] = 1
+          if (dir in up) { found = up[dir]; break }
+          chain[++n] = dir
+          if (dir in link) { found = 1; break }
         } while (dir != "/")
-        return way[path] = 0
+        for (i = 1; i <= n; i++) up[chain[i]] = found
+        return found
       }
       BEGIN { before = seen - margin; said_absent = "^stat: cannot statx? " q "[^" q "]*" q ": (No such file or directory|Not a directory)$" }
       FILENAME == ARGV[1] { names++; next }
