@@ -22,7 +22,7 @@
 //
 // Needs strace and bpftrace.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exited, PYTHON, workspace } from './scenarios/harness.js';
@@ -90,15 +90,21 @@ async function captureRemoved(backend: 'strace' | 'bpftrace', modes: readonly st
   });
   children.push(capture);
   const captured = exited(capture);
+  const kept: number[] = [];
   await Promise.all(
     scenarios.map(async ({ directory, held, released }) => {
       await waitFor(`the program in ${directory} to map its files`, () => existsSync(join(directory, 'mapped')), 120_000);
+      // Kept open here until the capture ends: their inode numbers are not freed when their program exits, for
+      // another program's new file to take while the others run on (under bpftrace, which knows a file by its inode
+      // number, the new file would read as the removed one renamed, kept: docs/report.md).
+      kept.push(openSync(held, 'r'), openSync(released, 'r'));
       // The removal by a process the capture does not trace: this one.
       unlinkSync(held);
       unlinkSync(released);
     }),
   );
   const run = await captured;
+  for (const fd of kept) closeSync(fd);
   expect(run.code, run.stderr).toBe(0);
   return { scenarios, bundle };
 }
