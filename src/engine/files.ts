@@ -153,6 +153,11 @@ export class FileNode {
   /** A name of it went with a symlink on its way (Files.swappedNames lists it): looked for there when it is forgotten. */
   swappedOut = false;
   /**
+   * An open of a name of it reached another inode (Files.openedInode): it lost that name where the trace does not
+   * show it, and once nothing holds it the kernel may free its inode number and give it to a file made since.
+   */
+  replacedUnseen = false;
+  /**
    * The kernel named it: an open's -y path or inode, an fd's -y annotation,
    * a bundle's snapshot (/proc/PID/maps, readlink of /proc/PID/fd).
    * Another file reached by another spelling would have been found by that
@@ -1160,6 +1165,15 @@ export class Files {
       return made;
     }
     let file = this.withInode(inode);
+    // The number of a file an open found replaced at its name, held by nothing now (kept for a finding): the kernel
+    // frees the number of a removed file once nothing holds it, and ext4 gives it to the next file made, at once. This
+    // open may reach a new file that took it: a new file, and the old one's doubt stays (unindexInode). (A file renamed
+    // elsewhere out of sight, then opened by its new name once let go, stays in doubt too: without a birth or
+    // generation the trace cannot tell.)
+    if (file !== undefined && file.replacedUnseen && file.fdRefs === 0 && file.recordCount === 0 && file.runningIn === 0) {
+      this.unindexInode(file);
+      file = undefined;
+    }
     // Found gone (nameMissing), and not removed in the trace since: what an open of the name reaches now
     // is a file made since, not the mapped one, whose name went out of sight (it keeps the warning).
     if (file === undefined && this.missing.size > 0 && this.missing.get(name)?.file === this.byName.get(name)) this.forgetName(name);
@@ -1215,7 +1229,10 @@ export class Files {
     if (known.inode === null || known.gone) return;
     this.replaced.opened(name, inode.dev, inode.ino, { dev: known.inode.dev, ino: known.inode.ino, held: known.heldSince }, event, task.group.tgid);
     // Told once; a sighting starts the count again in opened().
-    if (!sameInode(known.inode, inode)) known.heldSince = null;
+    if (!sameInode(known.inode, inode)) {
+      known.heldSince = null;
+      known.replacedUnseen = true;
+    }
   }
 
   /**
@@ -2546,6 +2563,9 @@ export class Files {
     if (inodes?.get(inode.ino) !== file) return;
     inodes.delete(inode.ino);
     if (inodes.size === 0) this.byInode.delete(inode.dev);
+    // Let go by all, after an open found its name leading to another file: its number may go to a file made since,
+    // whose link count then says nothing of this one (ReplacedNames.settle).
+    if (file.replacedUnseen) this.replaced.numberMayBeReused(inode.dev, inode.ino);
   }
 }
 

@@ -59,6 +59,8 @@ interface Doubt {
   /** The call whose fd showed it gone (`closed`, `closed-nameless`): a close, or an mmap through a kept fd (review 61, F-5). */
   call?: string;
   held: HeldSince;
+  /** The old file's inode number may have gone to another file since (numberMayBeReused): a sighting of it settles nothing. */
+  numberFreed?: boolean;
 }
 
 /** Doubts told in the warning; the others are counted. */
@@ -115,7 +117,15 @@ export class ReplacedNames {
 
   /** A later call showed the old file with a name still (a link count of 1 or more): renamed elsewhere, not removed. */
   settle(dev: number, ino: number): void {
-    for (let k = this.doubts.length - 1; k >= 0; k--) if (this.doubts[k]!.dev === dev && this.doubts[k]!.was === ino) this.doubts.splice(k, 1);
+    for (let k = this.doubts.length - 1; k >= 0; k--) {
+      const doubt = this.doubts[k]!;
+      if (doubt.dev === dev && doubt.was === ino && doubt.numberFreed !== true) this.doubts.splice(k, 1);
+    }
+  }
+
+  /** The old file of inode `ino` was let go by all: a file that shows that number later may be another (Files.opened). */
+  numberMayBeReused(dev: number, ino: number): void {
+    for (const doubt of this.doubts) if (doubt.dev === dev && doubt.was === ino) doubt.numberFreed = true;
   }
 
   /**
