@@ -7,17 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { runCli } from './support/tools.js';
+import { verdictOf } from './support/tools.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'inode-number-taken');
 const BUNDLE = join(FIXTURE, 'bundle');
 const WORK = '/tmp/om-run-rZwSG9/om-review70-bpftrace-at-once-ucvbDe';
-
-/** `analyze --format json --fail-on error` of the bundle, kept to the files `glob` matches (all, without). */
-function analyzed(glob?: string) {
-  const run = runCli(['analyze', BUNDLE, '--format', 'json', '--fail-on', 'error', ...(glob === undefined ? [] : ['--path', glob])]);
-  return { report: JSON.parse(run.stdout) as { findings: unknown[]; summary: { mappingsInDoubt: number }; warnings: string[] }, status: run.status };
-}
 
 it('the record of the bundle: program 1 exited holding its replaced file, and a file program 2 made then took its inode number', () => {
   const cache = `${WORK}/1/w/cache.bin`;
@@ -35,11 +29,11 @@ it('the record of the bundle: program 1 exited holding its replaced file, and a 
 });
 
 it("program 1's mapping of the replaced file stays in doubt when a later file takes its inode number: --fail-on error exits 2", () => {
-  const { report, status } = analyzed(`${WORK}/1/w/cache.bin`);
+  const { report, failOn } = verdictOf(BUNDLE, { path: `${WORK}/1/w/cache.bin` });
   expect([report.findings, report.summary.mappingsInDoubt], report.warnings.join('\n')).toEqual([[], 1]);
-  expect(status).toBe(2);
+  expect(failOn).toBe(2);
   // Program 2's record.txt is a file of its own: no finding, no doubt.
-  expect(analyzed(`${WORK}/2/w/record.txt`).report.summary.mappingsInDoubt).toBe(0);
+  expect(verdictOf(BUNDLE, { path: `${WORK}/2/w/record.txt` }).report.summary.mappingsInDoubt).toBe(0);
   // And the bundle's three replaced files (programs 0, 1 and 3) are the three in doubt.
-  expect(analyzed().report.summary.mappingsInDoubt).toBe(3);
+  expect(verdictOf(BUNDLE).report.summary.mappingsInDoubt).toBe(3);
 });

@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exited, PYTHON, workspace } from './scenarios/harness.js';
 import { killStillRunning } from './support/proc.js';
-import { CLI, requireTool, runCli } from './support/tools.js';
+import { CLI, requireTool, runCli, verdictOf } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
 const SCENARIO = join(import.meta.dirname, 'scenarios', 'removed-by-another.py');
@@ -115,13 +115,6 @@ async function captureRemoved(backend: 'strace' | 'bpftrace', modes: readonly st
 
 const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** The report of the bundle kept to the files `glob` matches (all, without), and `--fail-on error`'s exit status. */
-function analyzed(bundle: string, glob?: string) {
-  const run = runCli(['analyze', bundle, '--format', 'json', '--fail-on', 'error', ...(glob === undefined ? [] : ['--path', glob])]);
-  const report = JSON.parse(run.stdout) as { findings: unknown[]; summary: { mappingsInDoubt: number }; warnings: string[] };
-  return { report, failOn: run.status };
-}
-
 /**
  * Every scenario of one capture of the modes. Its verdict is the report kept to its held.pack (`--path`: a doubt is
  * counted by its file, as a finding is); which kind of doubt each is shows in the whole report, whose warning names
@@ -143,18 +136,18 @@ function inDoubtEach(backend: 'strace' | 'bpftrace', modes: readonly string[]) {
     expect(gone).toContain(held);
     expect(gone).toContain(released);
     if (mode.startsWith('child')) expect(gone).toContain(join(directory, 'scratch.bin'));
-    const kept = analyzed(captured.bundle, held);
+    const kept = verdictOf(captured.bundle, { path: held });
     expect(kept.report.findings).toEqual([]);
     expect(kept.report.summary.mappingsInDoubt, kept.report.warnings.join('\n')).toBe(1);
     expect(kept.failOn).toBe(2);
     // Unmapped before its removal: neither a finding nor in doubt.
-    const unmapped = analyzed(captured.bundle, released);
+    const unmapped = verdictOf(captured.bundle, { path: released });
     expect(unmapped.report.findings).toEqual([]);
     expect(unmapped.report.summary.mappingsInDoubt).toBe(0);
   });
 
   it(`capture --backend ${backend}: one mapping in doubt for each of the ${modes.length} programs, each by the lookup at the end, no error, --fail-on error exits 2`, () => {
-    const { report, failOn } = analyzed(captured.bundle);
+    const { report, failOn } = verdictOf(captured.bundle);
     expect(report.findings).toEqual([]);
     expect(report.summary.mappingsInDoubt).toBe(modes.length);
     expect(failOn).toBe(2);

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exited, PYTHON, workspace } from './scenarios/harness.js';
 import { killStillRunning } from './support/proc.js';
-import { CLI, requireTool, runCli } from './support/tools.js';
+import { CLI, requireTool, runCli, verdictOf } from './support/tools.js';
 import { waitFor } from './support/wait.js';
 
 const SCENARIO = join(import.meta.dirname, 'scenarios', 'replaced-by-another.py');
@@ -186,14 +186,6 @@ async function captureAtOnce(backend: 'strace' | 'bpftrace', programs: readonly 
   };
 }
 
-/** The report of the bundle kept to the files `glob` matches and process `pid` (all, without), and `--fail-on error`'s exit status. */
-function analyzed(bundle: string, glob?: string, pid?: number) {
-  const only = [...(glob === undefined ? [] : ['--path', glob]), ...(pid === undefined ? [] : ['--pid', String(pid)])];
-  const run = runCli(['analyze', bundle, '--format', 'json', '--fail-on', 'error', ...only]);
-  const report = JSON.parse(run.stdout) as { findings: unknown[]; summary: { mappingsInDoubt: number }; warnings: string[] };
-  return { report, failOn: run.status };
-}
-
 // Five programs under one bpftrace capture, each one's verdict the report kept to its cache.bin (`--path`: a doubt is
 // counted by its file, as a finding is). Review 74, F2: a file opened by a relative name (git's packs:
 // .git/objects/pack/…) was never looked up under bpftrace, whose records give the name as the program spelled it:
@@ -220,13 +212,13 @@ describe('bpftrace: five programs at once', () => {
     if (!inDoubt) expect(readFileSync(join(captured.bundle, 'mapped-named.txt'), 'utf8')).toContain(` ${name}\n`);
     if (relative) expect(readFileSync(join(captured.bundle, 'trace.txt'), 'utf8')).toContain(' path=w/cache.bin ');
     // Kept to its file and its process: a doubt is counted by both, as a finding is.
-    const { report, failOn } = analyzed(captured.bundle, name, pid);
+    const { report, failOn } = verdictOf(captured.bundle, { path: name, pid });
     expect([report.findings, report.summary.mappingsInDoubt], report.warnings.join('\n')).toEqual([[], inDoubt ? 1 : 0]);
     expect(failOn).toBe(inDoubt ? 2 : 0);
   });
 
   it('capture --backend bpftrace of the five: three mappings in doubt, each by the lookup at the end or (mapped again) the open, no error', () => {
-    const { report, failOn } = analyzed(captured.bundle);
+    const { report, failOn } = verdictOf(captured.bundle);
     expect(report.findings).toEqual([]);
     expect(report.summary.mappingsInDoubt).toBe(3);
     expect(failOn).toBe(2);

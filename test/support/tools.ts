@@ -48,6 +48,23 @@ export function runCli(args: string[], input?: string, env?: Record<string, stri
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** What `analyze --format json` reports of a verdict: its findings, the mappings in doubt, the warnings. */
+export interface Verdict {
+  findings: unknown[];
+  summary: { mappingsInDoubt: number };
+  warnings: string[];
+}
+
+/**
+ * `analyze INPUT --format json --fail-on error`, kept to the files `path` matches and to process `pid` when given (a
+ * doubt is counted by both, as a finding is): the report, and the exit status `--fail-on` gave.
+ */
+export function verdictOf(input: string, only: { path?: string; pid?: number } = {}): { report: Verdict; failOn: number } {
+  const kept = [...(only.path === undefined ? [] : ['--path', only.path]), ...(only.pid === undefined ? [] : ['--pid', String(only.pid)])];
+  const run = runCli(['analyze', input, '--format', 'json', '--fail-on', 'error', ...kept]);
+  return { report: JSON.parse(run.stdout) as Verdict, failOn: run.status };
+}
+
 /** The built CLI run without blocking this process (a swapper it races must keep running meanwhile): its status and stderr. */
 export function runCliAsync(args: string[]): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve) => {
