@@ -104,8 +104,9 @@ describe('bpftrace stopping: the trace ends where the stop began', () => {
     const stops = trace.filter((line) => / stop$/.test(line) && RECORD.test(line));
     expect(stops).toHaveLength(1);
     const stopNs = BigInt(RECORD.exec(stops[0]!)![1]!);
-    // A rename or link is two lines (`rename.old`, then `rename`) and one record: counted once, by its second line.
-    const records = trace.filter((line) => RECORD.test(line) && !/ (stop|end)$/.test(line) && !/^\S+ \S+ \S+ \S+ \S+ (rename|link)\.old /.test(line));
+    // A rename or link is two lines (`rename.old`, then `rename`) and one record, and so is an open with the `gen` line
+    // before it: counted once, by its last line.
+    const records = trace.filter((line) => RECORD.test(line) && !/ (stop|end)$/.test(line) && !/^\S+ \S+ \S+ \S+ \S+ ((rename|link)\.old|gen) /.test(line));
     // The program worked through the stop, and bpftrace printed records of after it: for
     // seconds when SIGINT found it waiting (it prints what its probes made while
     // it took them off); for the moments before SIGINT when it found it reading

@@ -8,7 +8,8 @@
 import type { CloseRangeEvent, DupEvent, EventBase, Inode, OpenEvent, SetCloexecEvent, TraceEvent } from '../parse/events.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import { deletedKind } from '../parse/maps.js';
-import { DELETED_IN_ANNOTATION, learnCwd, REMOVED_OUT_OF_SIGHT, noteRelative, resolveName, sameInode, type FileNode, type Files } from './files.js';
+import { DELETED_IN_ANNOTATION, learnCwd, REMOVED_OUT_OF_SIGHT, noteRelative, resolveName, type FileNode, type Files } from './files.js';
+import { sameInode } from './inode.js';
 import type { Task } from './tasks.js';
 
 /** An fd open when the capture began: a line of a bundle's fds-start.txt. */

@@ -25,6 +25,7 @@ import type { RunningImages } from './images.js';
 import { type EvidenceMark, KeptEvidence } from './kept-evidence.js';
 import type { MappingState, SeedMapping, Space } from './mappings.js';
 import { ForgottenNames } from './forgotten-names.js';
+import { sameGeneration, sameInode } from './inode.js';
 import { baseName, lastTwoComponents, NameIndex, parentOf } from './name-index.js';
 import { type HeldSince, ReplacedNames, UNNAMED_HOLDERS } from './replaced-names.js';
 import type { Task } from './tasks.js';
@@ -1134,8 +1135,11 @@ export class Files {
   }
 
   setInode(file: FileNode, inode: Inode): void {
-    // A copy: the event's own object is not kept.
-    file.inode = { dev: inode.dev, ino: inode.ino };
+    // A copy: the event's own object is not kept. A generation the file's number was seen with stays, for a call
+    // that gives none (an unlink's, an mmap's).
+    const known = file.inode;
+    const gen = inode.gen ?? (known !== null && known.dev === inode.dev && known.ino === inode.ino ? known.gen : undefined);
+    file.inode = gen === undefined ? { dev: inode.dev, ino: inode.ino } : { dev: inode.dev, ino: inode.ino, gen };
     file.kernelNamed = true;
     let inodes = this.byInode.get(inode.dev);
     if (inodes === undefined) {
@@ -1165,12 +1169,19 @@ export class Files {
       return made;
     }
     let file = this.withInode(inode);
-    // The number of a file an open found replaced at its name, held by nothing now (kept for a finding): the kernel
-    // frees the number of a removed file once nothing holds it, and ext4 gives it to the next file made, at once. This
-    // open may reach a new file that took it: a new file, and the old one's doubt stays (unindexInode). (A file renamed
-    // elsewhere out of sight, then opened by its new name once let go, stays in doubt too: without a birth or
-    // generation the trace cannot tell.)
-    if (file !== undefined && file.replacedUnseen && file.fdRefs === 0 && file.recordCount === 0 && file.runningIn === 0) {
+    // The kernel frees the number of a removed file once nothing holds it, and ext4 gives it to the next file made, at
+    // once. Another generation: the file the number led to is gone, and this is a new one (its doubts keyed by the
+    // number are settled by no sighting of it: ReplacedNames.numberMayBeReused).
+    const generation = file === undefined || file.inode === null || inode === undefined ? undefined : sameGeneration(file.inode, inode);
+    if (file !== undefined && generation === false) {
+      this.unindexInode(file, true);
+      file = undefined;
+    }
+    // Without generations, the number of a file an open found replaced at its name, held by nothing now (kept for a
+    // finding), may be reached by a new file that took it: taken for a new file, and the old one's doubt stays
+    // (unindexInode). A file renamed elsewhere out of sight, then opened by its new name once let go, stays in doubt
+    // too: only a generation tells the two apart.
+    if (file !== undefined && generation === undefined && file.replacedUnseen && file.fdRefs === 0 && file.recordCount === 0 && file.runningIn === 0) {
       this.unindexInode(file);
       file = undefined;
     }
@@ -1182,7 +1193,7 @@ export class Files {
     if (file === undefined) file = this.newFile(name);
     else if (!file.names.has(name) && !file.gone) this.giveName(file, name);
     // A file kept by its names (keepLinked) is indexed by its inode again once an open shows it.
-    if (inode !== undefined && (file.inode === null || this.withInode(inode) !== file)) this.setInode(file, inode);
+    if (inode !== undefined && (file.inode === null || this.withInode(inode) !== file || (inode.gen !== undefined && file.inode.gen === undefined))) this.setInode(file, inode);
     if (file.names.has(name)) file.sighted();
     if (resolvedHint !== undefined && !file.gone) this.spellAlso(file, name, resolvedHint);
     // (An inode flags it in setInode.)
@@ -1223,11 +1234,11 @@ export class Files {
   openedInode(task: Task, name: string, inode: Inode, event: EventBase): void {
     const known = this.byName.get(name);
     if (known === undefined) {
-      this.replaced.opened(name, inode.dev, inode.ino, undefined, event, task.group.tgid);
+      this.replaced.opened(name, inode, undefined, event, task.group.tgid);
       return;
     }
     if (known.inode === null || known.gone) return;
-    this.replaced.opened(name, inode.dev, inode.ino, { dev: known.inode.dev, ino: known.inode.ino, held: known.heldSince }, event, task.group.tgid);
+    this.replaced.opened(name, inode, { inode: known.inode, held: known.heldSince }, event, task.group.tgid);
     // Told once; a sighting starts the count again in opened().
     if (!sameInode(known.inode, inode)) {
       known.heldSince = null;
@@ -2269,7 +2280,7 @@ export class Files {
       this.stillNamed(file);
       this.hidden.counted(file, nlink, event.place);
       this.cut.settle(file, nlink);
-      if (file.inode !== null) this.replaced.settle(file.inode.dev, file.inode.ino);
+      if (file.inode !== null) this.replaced.settle(file.inode);
       return;
     }
     if (file.gone || file.unnamed) return;
@@ -2335,8 +2346,7 @@ export class Files {
     if (file.heldSince !== null && file.heldSince.size > 0 && file.inode !== null && !file.gone) {
       this.replaced.leave(
         [...file.names].filter((name) => this.byName.get(name) === file),
-        file.inode.dev,
-        file.inode.ino,
+        file.inode,
         file.heldSince,
       );
     }
@@ -2556,7 +2566,8 @@ export class Files {
     for (const name of went.names) if (this.goneByName.get(name) === file) this.goneByName.delete(name);
   }
 
-  private unindexInode(file: FileNode): void {
+  /** `freed`: another file has its number now (another generation). */
+  private unindexInode(file: FileNode, freed = false): void {
     const inode = file.inode;
     if (inode === null) return;
     const inodes = this.byInode.get(inode.dev);
@@ -2565,7 +2576,7 @@ export class Files {
     if (inodes.size === 0) this.byInode.delete(inode.dev);
     // Let go by all, after an open found its name leading to another file: its number may go to a file made since,
     // whose link count then says nothing of this one (ReplacedNames.settle).
-    if (file.replacedUnseen) this.replaced.numberMayBeReused(inode.dev, inode.ino);
+    if (freed || file.replacedUnseen) this.replaced.numberMayBeReused(inode.dev, inode.ino);
   }
 }
 
@@ -2845,13 +2856,4 @@ export function normalizePath(path: string): string {
   }
   const joined = parts.join('/');
   return absolute ? `/${joined}` : joined === '' ? '.' : joined;
-}
-
-/** The same inode, as the `dev:ino` strings the index was once keyed by compared (SameValueZero: a NaN parsed twice is one key). */
-export function sameInode(a: Inode, b: Inode): boolean {
-  return sameNumber(a.dev, b.dev) && sameNumber(a.ino, b.ino);
-}
-
-function sameNumber(a: number, b: number): boolean {
-  return a === b || (Number.isNaN(a) && Number.isNaN(b));
 }

@@ -18,7 +18,8 @@ import {
 import { AddressSpace, pageEnd, type Piece, type Pieced } from './address-space.js';
 import type { Counters } from './counters.js';
 import type { Fds } from './fds.js';
-import { DoubtfulCalls, type FileNode, type Files, normalizePath, sameInode as sameInodes } from './files.js';
+import { DoubtfulCalls, type FileNode, type Files, normalizePath } from './files.js';
+import { sameInode as sameInodes } from './inode.js';
 import { total, UNNAMED_HOLDERS } from './replaced-names.js';
 import type { EvidenceMark } from './kept-evidence.js';
 import type { RunningImages } from './images.js';

@@ -25,7 +25,8 @@
 // fd, no mapping left), leaves its count behind under each of its names,
 // until the trace sees the name reach it again, removes or renames it, or an
 // open sees it reach another.
-import type { EventBase } from '../parse/events.js';
+import type { EventBase, Inode } from '../parse/events.js';
+import { sameGeneration, sameInode } from './inode.js';
 
 /**
  * Per process id, its mappings of a file made or live since the trace last
@@ -38,8 +39,7 @@ export type HeldSince = Map<number, number>;
 export const UNNAMED_HOLDERS = 0;
 
 interface Left {
-  dev: number;
-  ino: number;
+  inode: Inode;
   held: HeldSince;
 }
 
@@ -55,6 +55,8 @@ interface Doubt {
   at: string;
   openerPid: number;
   was: number;
+  /** The old file's generation, where the trace gave it: a sighting of its number with another is not of it. */
+  wasGen?: number;
   now: number;
   /** The call whose fd showed it gone (`closed`, `closed-nameless`): a close, or an mmap through a kept fd (review 61, F-5). */
   call?: string;
@@ -74,8 +76,8 @@ export class ReplacedNames {
   private readonly doubts: Doubt[] = [];
 
   /** A forgotten file with mappings held since it was last seen by name: kept under each name. */
-  leave(names: Iterable<string>, dev: number, ino: number, held: HeldSince): void {
-    for (const name of names) this.left.set(name, { dev, ino, held });
+  leave(names: Iterable<string>, inode: Inode, held: HeldSince): void {
+    for (const name of names) this.left.set(name, { inode, held });
   }
 
   /** The trace removed, renamed or linked the name: what it shows from here on is the trace's to follow. */
@@ -84,18 +86,20 @@ export class ReplacedNames {
   }
 
   /**
-   * An open of `name` reached inode (dev, ino). `known`: the count of the file
-   * the trace knows by that name and its inode, when it knows one (else the
-   * count a forgotten file left). The same file is a sighting: Files.opened
-   * starts its count again.
+   * An open of `name` reached `inode`. `known`: the count of the file the
+   * trace knows by that name and its inode, when it knows one (else the count
+   * a forgotten file left). The same file is a sighting: Files.opened starts
+   * its count again.
    */
-  opened(name: string, dev: number, ino: number, known: { dev: number; ino: number; held: HeldSince | null } | undefined, event: EventBase, openerPid: number): void {
+  opened(name: string, inode: Inode, known: { inode: Inode; held: HeldSince | null } | undefined, event: EventBase, openerPid: number): void {
     const was = known ?? this.left.get(name);
     if (was === undefined) return;
     if (known === undefined) this.left.delete(name);
-    if (was.dev === dev && was.ino === ino) return;
+    if (sameInode(was.inode, inode)) return;
     if (was.held !== null && total(was.held) > 0) {
-      this.doubts.push({ how: 'replaced', name, dev: was.dev, at: `${event.place.file}:${event.place.line}`, openerPid, was: was.ino, now: ino, held: was.held });
+      const doubt: Doubt = { how: 'replaced', name, dev: was.inode.dev, at: `${event.place.file}:${event.place.line}`, openerPid, was: was.inode.ino, now: inode.ino, held: was.held };
+      if (was.inode.gen !== undefined) doubt.wasGen = was.inode.gen;
+      this.doubts.push(doubt);
     }
   }
 
@@ -115,11 +119,17 @@ export class ReplacedNames {
     this.doubts.push({ how, name, dev: -1, at: `${place.file}:${place.line}`, openerPid: pid, was: 0, now: 0, held });
   }
 
-  /** A later call showed the old file with a name still (a link count of 1 or more): renamed elsewhere, not removed. */
-  settle(dev: number, ino: number): void {
+  /**
+   * A later call showed the file of `inode` with a name still (a link count of 1 or more): if it is the old file,
+   * renamed elsewhere, not removed. Its number alone tells that only while no other file can have taken it; the same
+   * generation tells it whatever the number went through.
+   */
+  settle(inode: Inode): void {
     for (let k = this.doubts.length - 1; k >= 0; k--) {
       const doubt = this.doubts[k]!;
-      if (doubt.dev === dev && doubt.was === ino && doubt.numberFreed !== true) this.doubts.splice(k, 1);
+      if (doubt.dev !== inode.dev || doubt.was !== inode.ino) continue;
+      const same = doubt.wasGen === undefined ? undefined : sameGeneration({ dev: doubt.dev, ino: doubt.was, gen: doubt.wasGen }, inode);
+      if (same === true || (same === undefined && doubt.numberFreed !== true)) this.doubts.splice(k, 1);
     }
   }
 

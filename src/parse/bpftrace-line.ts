@@ -86,6 +86,7 @@ export const EVENT_NAMES: ReadonlyMap<string, boolean> = new Map([
   ['end', false],
   ['stop', false],
   ['dir', false],
+  ['gen', false],
 ]);
 
 // 1498786270073 0 26514 26581 open sys=openat ret=3 …
@@ -232,6 +233,8 @@ export type BpftraceRecord =
   /** The second record of a rename/link/symlink: joinHalf() makes the event once its half is known. */
   | { type: 'second'; kind: 'rename' | 'link' | 'symlink'; tid: number; ns: string; text: string; place: Place; lines: number[] }
   | { type: 'dir'; dir: DirRecord }
+  /** The generation of the file thread `tid`'s open reached (inode `ino`), printed just before that open's record. */
+  | { type: 'gen'; tid: number; ino: number; gen: number }
   | { type: 'marker'; marker: Marker }
   /** A readable record the engine does not need: failed calls. */
   | { type: 'ignored'; reason: string }
@@ -438,6 +441,12 @@ function decodeFileRecord(c: RecordContext): BpftraceRecord | null {
     }
     case 'dir':
       return decodeDir(c);
+    case 'gen': {
+      const ino = f.int('ino');
+      const gen = f.int('gen');
+      if (f.missing.length > 0 || ino <= 0 || gen < 0) return c.bad(`gen: missing or bad ${f.missing.length > 0 ? f.missing.join(', ') : ino <= 0 ? 'ino' : 'gen'}`);
+      return { type: 'gen', tid: c.tid, ino, gen };
+    }
     default:
       return null;
   }

@@ -105,6 +105,8 @@ export class BpftraceReader {
   private readonly dirs = new RealDirectories();
   /** Opens held in the reorder buffer, and the directory that really holds their file. */
   private readonly realDirs = new WeakMap<TraceEvent, RealDirRef>();
+  /** Each thread's last `gen` record, until the record of its open (printed just after it, by the same CPU) takes it. */
+  private readonly generations = new Map<number, { ino: number; gen: number }>();
   private readonly strlen: number;
   private readonly sinceStart: boolean;
   private readonly liveWindowNs: bigint;
@@ -303,6 +305,10 @@ export class BpftraceReader {
         this.shape.records++;
         this.accept(record, out);
         return;
+      case 'gen':
+        this.shape.records++;
+        this.generations.set(record.tid, { ino: record.ino, gen: record.gen });
+        return;
       case 'dir': {
         this.shape.records++;
         // Applied in time order with the opens: a later record for the same id (a renamed directory, or a new one at a freed address) must not resolve an earlier open.
@@ -321,11 +327,20 @@ export class BpftraceReader {
     if (event.kind === 'lost') this.shape.lostEvents += event.count;
     this.markCutPaths(event);
     if (record.realDir !== undefined) this.realDirs.set(event, record.realDir);
+    if (event.kind === 'open' && this.generations.size > 0) this.takeGeneration(event);
     const key = record.key ?? this.buffer.newestKey ?? 0n;
     // 1498786418121 0 26514 26581 close fd=3 ret=0 ens=1498786415797
     // ^^^^^^^^^^^^^ ^ printed by CPU 0 at this ns; keyed by ens, when the fd was released
     const printed = event.time === null ? null : (record.printed ?? BigInt(event.time));
     this.release(printed === null ? this.buffer.push(key, { type: 'event', event }) : this.buffer.push(key, { type: 'event', event }, record.cpu, printed), out);
+  }
+
+  /** The generation its thread's `gen` record gave the file an open reached (a record lost between them: none). */
+  private takeGeneration(open: Extract<TraceEvent, { kind: 'open' }>): void {
+    const generation = this.generations.get(open.tid);
+    if (generation === undefined) return;
+    this.generations.delete(open.tid);
+    if (open.inode !== undefined && open.inode.ino === generation.ino) open.inode.gen = generation.gen;
   }
 
   /** Events leave the reorder buffer here, in time order, and take the clock asked for; `dir` records are applied. */

@@ -64,6 +64,11 @@ export interface EvidenceKeeper {
 export interface Inode {
   dev: number;
   ino: number;
+  /**
+   * The file's generation, where the trace gives it (a bpftrace capture's opens): ext4 gives a freed inode
+   * number to the next file made, at once, and two files that held one number differ in it.
+   */
+  gen?: number;
 }
 
 /** A directory argument: AT_FDCWD or a directory fd, with the path strace -y printed for it. */

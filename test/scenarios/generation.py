@@ -1,0 +1,97 @@
+"""Two files whose inode number alone says the wrong thing, for the inode
+generation a bpftrace capture gives with each open (ext4 gives a freed inode
+number to the next file made, at once; the generation differs).
+
+USAGE: python3 generation.py ROLE DIR
+  Writes its pid to DIR/pid first. Each file's inode number and generation
+  (FS_IOC_GETVERSION) are written to DIR/record.txt as `NAME ino=N gen=G`,
+  and the program's own /proc/self/maps lines of DIR as `maps LINE`.
+  rename-away: writes DIR/cache.bin, maps it (shared, read-only, by libc's
+      mmap: Python's mmap module keeps a copy of the fd, whose close would
+      show the file's link count; the fd closed at once), writes DIR/mapped
+      and waits for DIR/go; by then the
+      caller has renamed cache.bin to moved.bin and made a new cache.bin.
+      Opens cache.bin (another file now), unmaps the file it mapped, opens
+      moved.bin (the file it mapped), and exits.
+  hold: writes DIR/cache.bin, maps it as above, writes DIR/mapped and waits
+      for DIR/go; by then the caller has removed cache.bin. Exits holding the
+      mapping.
+  reopen: waits for DIR/made (the caller made a new cache.bin once `hold`
+      had exited), opens cache.bin and exits.
+"""
+import ctypes
+import fcntl
+import os
+import struct
+import sys
+import time
+
+FS_IOC_GETVERSION = 0x80087601
+PROT_READ, MAP_SHARED, SIZE = 1, 1, 16384
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+
+role, directory = sys.argv[1], sys.argv[2]
+record = open(os.path.join(directory, 'record.txt'), 'a')
+with open(os.path.join(directory, 'pid'), 'w') as out:
+    out.write(f'{os.getpid()}\n')
+
+
+def note(name, fd):
+    """The file behind fd, as the kernel numbers it: its inode and generation."""
+    generation = struct.unpack('l', fcntl.ioctl(fd, FS_IOC_GETVERSION, b'\0' * 8))[0]
+    record.write(f'{name} ino={os.fstat(fd).st_ino} gen={generation}\n')
+    record.flush()
+
+
+def wait_for(name):
+    while not os.path.exists(os.path.join(directory, name)):
+        time.sleep(0.02)
+
+
+def write_and_map():
+    name = os.path.join(directory, 'cache.bin')
+    with open(name, 'wb') as out:
+        out.write(b'c' * SIZE)
+    fd = os.open(name, os.O_RDONLY)
+    note('mapped', fd)
+    address = libc.mmap(None, SIZE, PROT_READ, MAP_SHARED, fd, 0)
+    if address in (None, ctypes.c_void_p(-1).value):
+        sys.exit(f'mmap: errno {ctypes.get_errno()}')
+    os.close(fd)
+    open(os.path.join(directory, 'mapped'), 'w').close()
+    return address
+
+
+def open_and_note(base, label):
+    fd = os.open(os.path.join(directory, base), os.O_RDONLY)
+    note(label, fd)
+    os.close(fd)
+
+
+def note_maps():
+    with open('/proc/self/maps') as maps:
+        record.writelines(f'maps {line}' for line in maps if f'{directory}/' in line)
+    record.flush()
+
+
+if role == 'rename-away':
+    address = write_and_map()
+    wait_for('go')
+    open_and_note('cache.bin', 'reopened')
+    note_maps()
+    libc.munmap(address, SIZE)
+    open_and_note('moved.bin', 'moved')
+elif role == 'hold':
+    write_and_map()
+    wait_for('go')
+    note_maps()
+    # Straight to exit_group, the mapping still held.
+    os._exit(0)
+elif role == 'reopen':
+    wait_for('made')
+    open_and_note('cache.bin', 'reopened')
+else:
+    sys.exit(f'unknown role {role}')
