@@ -46,6 +46,16 @@ describe('bpftrace gen records', () => {
     expect(opens(events).map((open) => open.inode?.gen)).toEqual([undefined, 1695897760, undefined]);
   });
 
+  it('takes generation 0 for none (what a file system that keeps no generation gives every file)', () => {
+    const lines = CAPTURE.split('\n');
+    const { events } = read(lines.map((line, index) => (index === 6 ? line.replace('gen=3864255038', 'gen=0') : line)).join('\n'));
+    expect(opens(events).map((open) => open.inode)).toEqual([
+      { dev: 7340032, ino: 19, gen: 1695897760 },
+      { dev: 7340032, ino: 19, gen: 1695897760 },
+      { dev: 7340032, ino: 19 },
+    ]);
+  });
+
   it('counts a gen record without its numbers as unreadable, naming its line', () => {
     const lines = CAPTURE.split('\n');
     const { events, diagnostics } = read(lines.map((line, index) => (index === 1 ? line.replace(' gen=1695897760', '') : line)).join('\n'));

@@ -174,6 +174,11 @@ export class FileNode {
     if (name !== null) this.addName(name);
   }
 
+  /** Held by something the trace shows: an fd, a live mapping, a process running it. The kernel keeps its inode number. */
+  get held(): boolean {
+    return this.fdRefs > 0 || this.recordCount > 0 || this.runningIn > 0;
+  }
+
   get recordCount(): number {
     return this.records?.size ?? (this.onlyRecord === null ? 0 : 1);
   }
@@ -1171,8 +1176,9 @@ export class Files {
     let file = this.withInode(inode);
     // The kernel frees the number of a removed file once nothing holds it, and ext4 gives it to the next file made, at
     // once. Another generation: the file the number led to is gone, and this is a new one (its doubts keyed by the
-    // number are settled by no sighting of it: ReplacedNames.numberMayBeReused).
-    const generation = file === undefined || file.inode === null || inode === undefined ? undefined : sameGeneration(file.inode, inode);
+    // number are settled by no sighting of it: ReplacedNames.numberMayBeReused). Not while the trace shows the file
+    // held (generationOf).
+    const generation = file === undefined || inode === undefined ? undefined : generationOf(file, inode);
     if (file !== undefined && generation === false) {
       this.unindexInode(file, true);
       file = undefined;
@@ -1181,7 +1187,7 @@ export class Files {
     // finding), may be reached by a new file that took it: taken for a new file, and the old one's doubt stays
     // (unindexInode). A file renamed elsewhere out of sight, then opened by its new name once let go, stays in doubt
     // too: only a generation tells the two apart.
-    if (file !== undefined && generation === undefined && file.replacedUnseen && file.fdRefs === 0 && file.recordCount === 0 && file.runningIn === 0) {
+    if (file !== undefined && generation === undefined && file.replacedUnseen && !file.held) {
       this.unindexInode(file);
       file = undefined;
     }
@@ -1238,9 +1244,10 @@ export class Files {
       return;
     }
     if (known.inode === null || known.gone) return;
-    this.replaced.opened(name, inode, { inode: known.inode, held: known.heldSince }, event, task.group.tgid);
+    const reached = sameInode(known.inode, inode) || (known.inode.dev === inode.dev && known.inode.ino === inode.ino && generationOf(known, inode) === undefined);
+    this.replaced.opened(name, inode, { inode: known.inode, held: known.heldSince, reached }, event, task.group.tgid);
     // Told once; a sighting starts the count again in opened().
-    if (!sameInode(known.inode, inode)) {
+    if (!reached) {
       known.heldSince = null;
       known.replacedUnseen = true;
     }
@@ -2578,6 +2585,16 @@ export class Files {
     // whose link count then says nothing of this one (ReplacedNames.settle).
     if (freed || file.replacedUnseen) this.replaced.numberMayBeReused(inode.dev, inode.ino);
   }
+}
+
+/**
+ * Whether an open that reached `inode` (the number of `file`) reached `file` by its generation: undefined when either
+ * lacks one, or while the trace shows `file` held, whose number the kernel cannot have given another file: another
+ * generation there is the file's own, changed under it (FS_IOC_SETVERSION, which a file's owner may call on ext4
+ * without metadata_csum: a traced program hid its own unlink of a file it held mapped so, review 78, F2).
+ */
+function generationOf(file: FileNode, inode: Inode): boolean | undefined {
+  return file.inode === null || file.held ? undefined : sameGeneration(file.inode, inode);
 }
 
 /**

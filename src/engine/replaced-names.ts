@@ -58,6 +58,8 @@ interface Doubt {
   /** The old file's generation, where the trace gave it: a sighting of its number with another is not of it. */
   wasGen?: number;
   now: number;
+  /** The generation of the file the open reached, where the trace gave it. */
+  nowGen?: number;
   /** The call whose fd showed it gone (`closed`, `closed-nameless`): a close, or an mmap through a kept fd (review 61, F-5). */
   call?: string;
   held: HeldSince;
@@ -87,18 +89,19 @@ export class ReplacedNames {
 
   /**
    * An open of `name` reached `inode`. `known`: the count of the file the
-   * trace knows by that name and its inode, when it knows one (else the count
-   * a forgotten file left). The same file is a sighting: Files.opened starts
-   * its count again.
+   * trace knows by that name and its inode, and whether the open reached it
+   * (Files.openedInode), when it knows one (else the count a forgotten file
+   * left). The same file is a sighting: Files.opened starts its count again.
    */
-  opened(name: string, inode: Inode, known: { inode: Inode; held: HeldSince | null } | undefined, event: EventBase, openerPid: number): void {
+  opened(name: string, inode: Inode, known: { inode: Inode; held: HeldSince | null; reached: boolean } | undefined, event: EventBase, openerPid: number): void {
     const was = known ?? this.left.get(name);
     if (was === undefined) return;
     if (known === undefined) this.left.delete(name);
-    if (sameInode(was.inode, inode)) return;
+    if (known === undefined ? sameInode(was.inode, inode) : known.reached) return;
     if (was.held !== null && total(was.held) > 0) {
       const doubt: Doubt = { how: 'replaced', name, dev: was.inode.dev, at: `${event.place.file}:${event.place.line}`, openerPid, was: was.inode.ino, now: inode.ino, held: was.held };
       if (was.inode.gen !== undefined) doubt.wasGen = was.inode.gen;
+      if (inode.gen !== undefined) doubt.nowGen = inode.gen;
       this.doubts.push(doubt);
     }
   }
@@ -201,6 +204,10 @@ function holdersText(holders: readonly [number, number][]): string {
 function howSeen(doubt: Doubt): string {
   switch (doubt.how) {
     case 'replaced':
+      // One number, two generations: the file the trace knew was removed, and a file made since took its number.
+      if (doubt.now === doubt.was && doubt.nowGen !== undefined && doubt.wasGen !== undefined) {
+        return `the open of ${doubt.name} at ${doubt.at} (process ${doubt.openerPid}) reached inode ${doubt.now} of generation ${doubt.nowGen}, not ${doubt.wasGen}: a file made since, which took the number of the file the trace knew by that name once that one was removed, and of which `;
+      }
       return `the open of ${doubt.name} at ${doubt.at} (process ${doubt.openerPid}) reached inode ${doubt.now}, not inode ${doubt.was}, the file the trace knew by that name, of which `;
     case 'closed':
       return `the ${doubt.call} at ${doubt.at} (process ${doubt.openerPid}) shows ${doubt.name} "(deleted)", which no call in the trace removed, and of which `;

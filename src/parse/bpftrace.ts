@@ -335,12 +335,16 @@ export class BpftraceReader {
     this.release(printed === null ? this.buffer.push(key, { type: 'event', event }) : this.buffer.push(key, { type: 'event', event }, record.cpu, printed), out);
   }
 
-  /** The generation its thread's `gen` record gave the file an open reached (a record lost between them: none). */
+  /**
+   * The generation its thread's `gen` record gave the file an open reached (a record lost between them: none). 0 is
+   * none either: file systems that keep no generation print 0 for every file (overlayfs, whose numbers are its upper
+   * layer's and come back at once: review 78, F1), and the script prints none for them.
+   */
   private takeGeneration(open: Extract<TraceEvent, { kind: 'open' }>): void {
     const generation = this.generations.get(open.tid);
     if (generation === undefined) return;
     this.generations.delete(open.tid);
-    if (open.inode !== undefined && open.inode.ino === generation.ino) open.inode.gen = generation.gen;
+    if (open.inode !== undefined && open.inode.ino === generation.ino && generation.gen !== 0) open.inode.gen = generation.gen;
   }
 
   /** Events leave the reorder buffer here, in time order, and take the clock asked for; `dir` records are applied. */

@@ -18,6 +18,16 @@ USAGE: python3 generation.py ROLE DIR
       mapping.
   reopen: waits for DIR/made (the caller made a new cache.bin once `hold`
       had exited), opens cache.bin and exits.
+  unlink-away: maps cache.bin as rename-away does and waits for DIR/go; by
+      then the caller has removed cache.bin and made a new one. Opens
+      cache.bin (another file), unmaps the file it mapped (freed then), makes
+      DIR/unmapped (which may take its number), and exits.
+  setversion: maps DIR/x.bin as above; changes its generation
+      (FS_IOC_SETVERSION, which ext4 allows without metadata_csum) and opens
+      it, puts the generation back and opens it, removes it, and exits
+      holding the mapping.
+A generation the file system does not give (FS_IOC_GETVERSION fails:
+overlayfs) is written as gen=-1.
 """
 import ctypes
 import fcntl
@@ -27,6 +37,7 @@ import sys
 import time
 
 FS_IOC_GETVERSION = 0x80087601
+FS_IOC_SETVERSION = 0x40087602
 PROT_READ, MAP_SHARED, SIZE = 1, 1, 16384
 libc = ctypes.CDLL(None, use_errno=True)
 libc.mmap.restype = ctypes.c_void_p
@@ -39,10 +50,16 @@ with open(os.path.join(directory, 'pid'), 'w') as out:
     out.write(f'{os.getpid()}\n')
 
 
+def generation_of(fd):
+    try:
+        return struct.unpack('l', fcntl.ioctl(fd, FS_IOC_GETVERSION, b'\0' * 8))[0]
+    except OSError:
+        return -1
+
+
 def note(name, fd):
     """The file behind fd, as the kernel numbers it: its inode and generation."""
-    generation = struct.unpack('l', fcntl.ioctl(fd, FS_IOC_GETVERSION, b'\0' * 8))[0]
-    record.write(f'{name} ino={os.fstat(fd).st_ino} gen={generation}\n')
+    record.write(f'{name} ino={os.fstat(fd).st_ino} gen={generation_of(fd)}\n')
     record.flush()
 
 
@@ -51,8 +68,8 @@ def wait_for(name):
         time.sleep(0.02)
 
 
-def write_and_map():
-    name = os.path.join(directory, 'cache.bin')
+def write_and_map(base='cache.bin'):
+    name = os.path.join(directory, base)
     with open(name, 'wb') as out:
         out.write(b'c' * SIZE)
     fd = os.open(name, os.O_RDONLY)
@@ -93,5 +110,29 @@ elif role == 'hold':
 elif role == 'reopen':
     wait_for('made')
     open_and_note('cache.bin', 'reopened')
+elif role == 'unlink-away':
+    address = write_and_map()
+    wait_for('go')
+    open_and_note('cache.bin', 'reopened')
+    note_maps()
+    libc.munmap(address, SIZE)
+    fd = os.open(os.path.join(directory, 'unmapped'), os.O_CREAT | os.O_WRONLY, 0o600)
+    note('unmapped', fd)
+    os.close(fd)
+elif role == 'setversion':
+    write_and_map('x.bin')
+    name = os.path.join(directory, 'x.bin')
+    fd = os.open(name, os.O_RDONLY)
+    mapped = generation_of(fd)
+    fcntl.ioctl(fd, FS_IOC_SETVERSION, struct.pack('l', mapped + 1))
+    os.close(fd)
+    open_and_note('x.bin', 'changed')
+    fd = os.open(name, os.O_RDONLY)
+    fcntl.ioctl(fd, FS_IOC_SETVERSION, struct.pack('l', mapped))
+    os.close(fd)
+    open_and_note('x.bin', 'restored')
+    os.unlink(name)
+    note_maps()
+    os._exit(0)
 else:
     sys.exit(f'unknown role {role}')
