@@ -1140,11 +1140,8 @@ export class Files {
   }
 
   setInode(file: FileNode, inode: Inode): void {
-    // A copy: the event's own object is not kept. A generation the file's number was seen with stays, for a call
-    // that gives none (an unlink's, an mmap's).
-    const known = file.inode;
-    const gen = inode.gen ?? (known !== null && known.dev === inode.dev && known.ino === inode.ino ? known.gen : undefined);
-    file.inode = gen === undefined ? { dev: inode.dev, ino: inode.ino } : { dev: inode.dev, ino: inode.ino, gen };
+    // A copy: the event's own object is not kept.
+    file.inode = inode.gen === undefined ? { dev: inode.dev, ino: inode.ino } : { dev: inode.dev, ino: inode.ino, gen: inode.gen };
     file.kernelNamed = true;
     let inodes = this.byInode.get(inode.dev);
     if (inodes === undefined) {
@@ -1199,7 +1196,7 @@ export class Files {
     if (file === undefined) file = this.newFile(name);
     else if (!file.names.has(name) && !file.gone) this.giveName(file, name);
     // A file kept by its names (keepLinked) is indexed by its inode again once an open shows it.
-    if (inode !== undefined && (file.inode === null || this.withInode(inode) !== file || (inode.gen !== undefined && file.inode.gen === undefined))) this.setInode(file, inode);
+    if (inode !== undefined && (file.inode === null || this.withInode(inode) !== file)) this.setInode(file, inode);
     if (file.names.has(name)) file.sighted();
     if (resolvedHint !== undefined && !file.gone) this.spellAlso(file, name, resolvedHint);
     // (An inode flags it in setInode.)
