@@ -39,11 +39,11 @@ const SCENARIO = join(import.meta.dirname, 'scenarios', 'generation.py');
 const children: ChildProcess[] = [];
 const mounts: string[] = [];
 
-// rename-away in A, unlink-away in C (overlayfs) and hold in B at once, then reopen in B once hold has exited, then
-// setversion in D.
+// rename-away in A, unlink-away in C (overlayfs), stale and hold in B at once, then reopen in B once hold has exited,
+// then setversion in D.
 const PROGRAMS =
   'python=$0; scenario=$1; "$python" "$scenario" rename-away "$2" & "$python" "$scenario" unlink-away "$4" & ' +
-  '"$python" "$scenario" hold "$3"; "$python" "$scenario" reopen "$3"; "$python" "$scenario" setversion "$5"; wait';
+  '"$python" "$scenario" stale "$3" & "$python" "$scenario" hold "$3"; "$python" "$scenario" reopen "$3"; "$python" "$scenario" setversion "$5"; wait';
 
 afterEach(() => killStillRunning(children));
 afterAll(() => {
@@ -127,7 +127,9 @@ describe('capture --backend bpftrace: two files with one inode number', () => {
     writeFileSync(join(c, 'cache.bin'), Buffer.alloc(16384, 'n'));
     writeFileSync(join(c, 'go'), '');
     await waitFor('hold to map b/cache.bin', () => existsSync(join(b, 'mapped')), 120_000);
-    held = { directory: b, pid: pidIn(b) };
+    held = { directory: b, pid: Number(readFileSync(join(b, 'record.txt'), 'utf8').match(/^hold pid=(\d+)$/m)![1]) };
+    // stale has cache.bin open by then, on an fd the trace will believe open after its exec closed it.
+    await waitFor('stale to open b/cache.bin', () => existsSync(join(b, 'stale')), 120_000);
     unlinkSync(join(b, 'cache.bin'));
     writeFileSync(join(b, 'go'), '');
     // Once hold has exited, nothing holds the removed file, and its number is free: the next file made takes it.

@@ -2586,12 +2586,14 @@ export class Files {
 
 /**
  * Whether an open that reached `inode` (the number of `file`) reached `file` by its generation: undefined when either
- * lacks one, or while the trace shows `file` held, whose number the kernel cannot have given another file: another
- * generation there is the file's own, changed under it (FS_IOC_SETVERSION, which a file's owner may call on ext4
- * without metadata_csum: a traced program hid its own unlink of a file it held mapped so, review 78, F2).
+ * lacks one, or while the trace shows `file` mapped or run, whose number the kernel cannot have given another file:
+ * another generation there is the file's own, changed under it (FS_IOC_SETVERSION, which a file's owner may call on
+ * ext4 without metadata_csum: a traced program hid its own unlink of a file it held mapped so, review 78, F2). Not
+ * for a file held by an fd alone: the trace may not show an fd closed (one an ioctl FIOCLEX marked, closed by an
+ * exec: Python's os.set_inheritable), and such a belief made a new file the old one, a false clean (review 79, F4).
  */
 function generationOf(file: FileNode, inode: Inode): boolean | undefined {
-  return file.inode === null || file.held ? undefined : sameGeneration(file.inode, inode);
+  return file.inode === null || file.recordCount > 0 || file.runningIn > 0 ? undefined : sameGeneration(file.inode, inode);
 }
 
 /**

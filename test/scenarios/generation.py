@@ -3,7 +3,7 @@ generation a bpftrace capture gives with each open (ext4 gives a freed inode
 number to the next file made, at once; the generation differs).
 
 USAGE: python3 generation.py ROLE DIR
-  Writes its pid to DIR/pid first. Each file's inode number and generation
+  Writes its pid to DIR/pid first, and `ROLE pid=N` to DIR/record.txt. Each file's inode number and generation
   (FS_IOC_GETVERSION) are written to DIR/record.txt as `NAME ino=N gen=G`,
   and the program's own /proc/self/maps lines of DIR as `maps LINE`.
   rename-away: writes DIR/cache.bin, maps it (shared, read-only, by libc's
@@ -17,7 +17,12 @@ USAGE: python3 generation.py ROLE DIR
       for DIR/go; by then the caller has removed cache.bin. Exits holding the
       mapping.
   reopen: waits for DIR/made (the caller made a new cache.bin once `hold`
-      had exited), opens cache.bin and exits.
+      had exited), opens cache.bin, writes DIR/reopened and exits.
+  stale: waits for DIR/mapped, opens cache.bin, copies the fd to 9 (dup2:
+      inheritable), marks 9 close-on-exec by ioctl FIOCLEX
+      (os.set_inheritable, which no backend traces), writes DIR/stale, and
+      execs a shell that waits for DIR/reopened: the exec closes fd 9, where
+      the trace shows it open.
   unlink-away: maps cache.bin as rename-away does and waits for DIR/go; by
       then the caller has removed cache.bin and made a new one. Opens
       cache.bin (another file), unmaps the file it mapped (freed then), makes
@@ -46,6 +51,8 @@ libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
 
 role, directory = sys.argv[1], sys.argv[2]
 record = open(os.path.join(directory, 'record.txt'), 'a')
+record.write(f'{role} pid={os.getpid()}\n')
+record.flush()
 with open(os.path.join(directory, 'pid'), 'w') as out:
     out.write(f'{os.getpid()}\n')
 
@@ -110,6 +117,16 @@ elif role == 'hold':
 elif role == 'reopen':
     wait_for('made')
     open_and_note('cache.bin', 'reopened')
+    open(os.path.join(directory, 'reopened'), 'w').close()
+elif role == 'stale':
+    wait_for('mapped')
+    fd = os.open(os.path.join(directory, 'cache.bin'), os.O_RDONLY)
+    os.dup2(fd, 9)
+    os.set_inheritable(9, False)
+    open(os.path.join(directory, 'stale'), 'w').close()
+    # At most a minute, should reopen never come.
+    wait = 'i=0; until [ -e "$1/reopened" ] || [ $i -ge 1200 ]; do sleep 0.05; i=$((i + 1)); done'
+    os.execv('/bin/sh', ['sh', '-c', wait, 'sh', directory])
 elif role == 'unlink-away':
     address = write_and_map()
     wait_for('go')
