@@ -150,12 +150,13 @@ describe('capture --backend bpftrace: two files with one inode number', () => {
     expect(after.ino).toBe(before.ino);
     expect(after.gen).not.toBe(before.gen);
     // So the trace's two opens of the name show one number.
-    const numbers = readFileSync(join(bundle, 'trace.txt'), 'utf8')
-      .split('\n')
-      .filter((line) => line.includes(' open ') && line.includes(` path=${name} `))
-      .map((line) => /ino=(\d+)/.exec(line)![1]);
+    const trace = readFileSync(join(bundle, 'trace.txt'), 'utf8').split('\n');
+    const numbers = trace.filter((line) => line.includes(' open ') && line.includes(` path=${name} `)).map((line) => /ino=(\d+)/.exec(line)![1]);
     expect(new Set(numbers)).toEqual(new Set([String(before.ino)]));
     expect(numbers.length).toBeGreaterThanOrEqual(2);
+    // The program beside it that held the file by an fd marked close-on-exec by ioctl, then exec'd: the trace has the ioctl.
+    const stale = readFileSync(join(directory, 'record.txt'), 'utf8').match(/^stale pid=(\d+)$/m)![1];
+    expect(trace.filter((line) => line.includes(` ${stale} ${stale} setfd fd=9 fdflags=0x1 ret=0`))).toHaveLength(1);
 
     const { report, failOn } = verdictOf(bundle, { pid });
     expect([report.findings, report.summary.mappingsInDoubt], report.warnings.join('\n')).toEqual([[], 1]);

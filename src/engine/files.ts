@@ -2590,7 +2590,8 @@ export class Files {
  * another generation there is the file's own, changed under it (FS_IOC_SETVERSION, which a file's owner may call on
  * ext4 without metadata_csum: a traced program hid its own unlink of a file it held mapped so, review 78, F2). Not
  * for a file held by an fd alone: the trace may not show an fd closed (one an ioctl FIOCLEX marked, closed by an
- * exec: Python's os.set_inheritable), and such a belief made a new file the old one, a false clean (review 79, F4).
+ * exec: Python's os.set_inheritable, which strace's filter leaves out; a lost record), and such a belief made a new
+ * file the old one, a false clean (review 79, F4).
  */
 function generationOf(file: FileNode, inode: Inode): boolean | undefined {
   return file.inode === null || file.recordCount > 0 || file.runningIn > 0 ? undefined : sameGeneration(file.inode, inode);

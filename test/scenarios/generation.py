@@ -20,9 +20,9 @@ USAGE: python3 generation.py ROLE DIR
       had exited), opens cache.bin, writes DIR/reopened and exits.
   stale: waits for DIR/mapped, opens cache.bin, copies the fd to 9 (dup2:
       inheritable), marks 9 close-on-exec by ioctl FIOCLEX
-      (os.set_inheritable, which no backend traces), writes DIR/stale, and
-      execs a shell that waits for DIR/reopened: the exec closes fd 9, where
-      the trace shows it open.
+      (os.set_inheritable), writes DIR/stale, and execs a shell that waits
+      for DIR/reopened: the exec closes fd 9, which a trace without that
+      ioctl shows open.
   unlink-away: maps cache.bin as rename-away does and waits for DIR/go; by
       then the caller has removed cache.bin and made a new one. Opens
       cache.bin (another file), unmaps the file it mapped (freed then), makes
