@@ -25,7 +25,7 @@ import type { RunningImages } from './images.js';
 import { type EvidenceMark, KeptEvidence } from './kept-evidence.js';
 import type { MappingState, SeedMapping, Space } from './mappings.js';
 import { ForgottenNames } from './forgotten-names.js';
-import { sameGeneration, sameInode } from './inode.js';
+import { sameGeneration, sameNumbers } from './inode.js';
 import { baseName, lastTwoComponents, NameIndex, parentOf } from './name-index.js';
 import { type HeldSince, ReplacedNames, UNNAMED_HOLDERS } from './replaced-names.js';
 import type { Task } from './tasks.js';
@@ -1174,7 +1174,7 @@ export class Files {
     // The kernel frees the number of a removed file once nothing holds it, and ext4 gives it to the next file made, at
     // once. Another generation: the file the number led to is gone, and this is a new one (its doubts keyed by the
     // number are settled by no sighting of it: ReplacedNames.numberMayBeReused). Not while the trace shows the file
-    // held (generationOf).
+    // mapped or run (generationOf).
     const generation = file === undefined || inode === undefined ? undefined : generationOf(file, inode);
     if (file !== undefined && generation === false) {
       this.unindexInode(file, true);
@@ -1241,7 +1241,7 @@ export class Files {
       return;
     }
     if (known.inode === null || known.gone) return;
-    const reached = sameInode(known.inode, inode) || (known.inode.dev === inode.dev && known.inode.ino === inode.ino && generationOf(known, inode) === undefined);
+    const reached = reaches(known, inode);
     this.replaced.opened(name, inode, { inode: known.inode, held: known.heldSince, reached }, event, task.group.tgid);
     // Told once; a sighting starts the count again in opened().
     if (!reached) {
@@ -1476,7 +1476,7 @@ export class Files {
    */
   private namedAs(name: string, inode: Inode | undefined): FileNode | undefined {
     const file = this.byName.get(name);
-    if (file === undefined || inode === undefined || file.inode === null || sameInode(file.inode, inode)) return file;
+    if (file === undefined || inode === undefined || reaches(file, inode)) return file;
     return undefined;
   }
 
@@ -2595,6 +2595,11 @@ export class Files {
  */
 function generationOf(file: FileNode, inode: Inode): boolean | undefined {
   return file.inode === null || file.recordCount > 0 || file.runningIn > 0 ? undefined : sameGeneration(file.inode, inode);
+}
+
+/** Whether an open that reached `inode` reached `file`: its number, and its generation as generationOf tells (a file the trace knows no inode of: yes). */
+function reaches(file: FileNode, inode: Inode): boolean {
+  return file.inode === null || (sameNumbers(file.inode, inode) && generationOf(file, inode) !== false);
 }
 
 /**

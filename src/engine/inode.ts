@@ -9,7 +9,12 @@ import type { Inode } from '../parse/events.js';
  * compared: a NaN parsed twice is one key), and the same generation where both know theirs.
  */
 export function sameInode(a: Inode, b: Inode): boolean {
-  return sameNumber(a.dev, b.dev) && sameNumber(a.ino, b.ino) && sameGeneration(a, b) !== false;
+  return sameNumbers(a, b) && sameGeneration(a, b) !== false;
+}
+
+/** The same device and inode number, whatever the generations. */
+export function sameNumbers(a: Inode, b: Inode): boolean {
+  return sameNumber(a.dev, b.dev) && sameNumber(a.ino, b.ino);
 }
 
 /** Whether two sightings of one inode number are of one file: undefined when either lacks its generation. */

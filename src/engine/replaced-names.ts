@@ -26,7 +26,7 @@
 // until the trace sees the name reach it again, removes or renames it, or an
 // open sees it reach another.
 import type { EventBase, Inode } from '../parse/events.js';
-import { sameGeneration, sameInode } from './inode.js';
+import { sameInode } from './inode.js';
 
 /**
  * Per process id, its mappings of a file made or live since the trace last
@@ -131,7 +131,7 @@ export class ReplacedNames {
     for (let k = this.doubts.length - 1; k >= 0; k--) {
       const doubt = this.doubts[k]!;
       if (doubt.dev !== inode.dev || doubt.was !== inode.ino) continue;
-      const same = doubt.wasGen === undefined ? undefined : sameGeneration({ dev: doubt.dev, ino: doubt.was, gen: doubt.wasGen }, inode);
+      const same = doubt.wasGen === undefined || inode.gen === undefined ? undefined : doubt.wasGen === inode.gen;
       if (same === true || (same === undefined && doubt.numberFreed !== true)) this.doubts.splice(k, 1);
     }
   }

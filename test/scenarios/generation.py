@@ -101,12 +101,17 @@ def note_maps():
     record.flush()
 
 
-if role == 'rename-away':
+def map_reopen_and_unmap():
+    """rename-away's and unlink-away's first steps: cache.bin mapped, then opened once the caller changed it."""
     address = write_and_map()
     wait_for('go')
     open_and_note('cache.bin', 'reopened')
     note_maps()
     libc.munmap(address, SIZE)
+
+
+if role == 'rename-away':
+    map_reopen_and_unmap()
     open_and_note('moved.bin', 'moved')
 elif role == 'hold':
     write_and_map()
@@ -128,11 +133,7 @@ elif role == 'stale':
     wait = 'i=0; until [ -e "$1/reopened" ] || [ $i -ge 1200 ]; do sleep 0.05; i=$((i + 1)); done'
     os.execv('/bin/sh', ['sh', '-c', wait, 'sh', directory])
 elif role == 'unlink-away':
-    address = write_and_map()
-    wait_for('go')
-    open_and_note('cache.bin', 'reopened')
-    note_maps()
-    libc.munmap(address, SIZE)
+    map_reopen_and_unmap()
     fd = os.open(os.path.join(directory, 'unmapped'), os.O_CREAT | os.O_WRONLY, 0o600)
     note('unmapped', fd)
     os.close(fd)
