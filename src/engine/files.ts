@@ -2335,7 +2335,7 @@ export class Files {
 
   /** A file with no fd, no live mapping and no finding can be forgotten: memory stays flat. */
   forgetIfUnused(file: FileNode): void {
-    if (file.fdRefs > 0 || file.recordCount > 0 || file.runningIn > 0) return;
+    if (file.held) return;
     // A deleted file that nothing holds is freed by the kernel, and its inode
     // number comes back for the next file created: it must not lead here.
     if (file.gone) {
