@@ -42,7 +42,8 @@ import { FindingLog, type EngineChange } from './finding-log.js';
 import { ExecNames } from './exec-names.js';
 import type { EvidenceLine, Finding } from './findings.js';
 import { RunningImages } from './images.js';
-import { type GoneAtExit, Mappings, measure, type EndMapping, type MappingStats, type NamedAfter, type ReleasedGone, type SeedMapping } from './mappings.js';
+import type { NamedAfter } from './gone-after-release.js';
+import { type GoneAtExit, Mappings, measure, type EndMapping, type MappingStats, type ReleasedGone, type SeedMapping } from './mappings.js';
 import { CloneWait, Tasks, type ProcessHints, type Task, type TasksHeld } from './tasks.js';
 import { UntracedCopies } from './untraced-copies.js';
 
@@ -83,13 +84,14 @@ export interface EngineOptions extends ProcessHints {
    * capture found leading to no file once the trace ended (a bundle's
    * mapped-gone.txt): a mapping of one still live when its process exited is
    * in doubt, unless the trace shows that name removed or renamed after
-   * (Mappings.goneAfterExit).
+   * (Mappings.goneAfterRelease).
    */
   mappedGone?: ReadonlySet<string>;
   /**
    * The other names (a bundle's mapped-named.txt): the file each led to once
    * the trace ended. A mapping made before that file was born, or of another
-   * inode, was of a file that lost the name: as mappedGone's (review 70, F1).
+   * inode, was of a file that lost the name: as mappedGone's (review 70, F1),
+   * and so is one its process unmapped while it lived (review 80, F3).
    */
   mappedNamed?: ReadonlyMap<string, NamedAfter>;
   /**
@@ -426,12 +428,12 @@ export class Engine {
    */
   mappingsInDoubt(): { pid: number; name: string }[] {
     const found = this.foundFor();
-    const others = this.doubtsBesidesGoneAfterExit(found);
-    return [...others, ...this.mappings.goneAfterExit.inDoubt(coveredBy(found, others))];
+    const others = this.doubtsBesidesGoneAfterRelease(found);
+    return [...others, ...this.mappings.goneAfterRelease.inDoubt(coveredBy(found, others))];
   }
 
-  /** Every mapping in doubt but those of files gone after the trace (GoneAfterExit), which may be of these too: counted once. */
-  private doubtsBesidesGoneAfterExit(found: (pid: number, name: string) => boolean): { pid: number; name: string }[] {
+  /** Every mapping in doubt but those of files gone after the trace (GoneAfterRelease), which may be of these too: counted once. */
+  private doubtsBesidesGoneAfterRelease(found: (pid: number, name: string) => boolean): { pid: number; name: string }[] {
     const replaced = this.files.replaced.inDoubt(found);
     return [
       ...this.files.cut.inDoubt(this.foundAtFor()),
@@ -527,8 +529,8 @@ export class Engine {
     const hidden = this.files.hidden.note();
     const goneUnknown = this.files.goneUnknown.note();
     const heldBeforeTrace = this.files.removedHeldBeforeTrace.note(this.foundFor());
-    const foundOrDoubted = coveredBy(this.foundFor(), this.doubtsBesidesGoneAfterExit(this.foundFor()));
-    const goneAfterExit = this.mappings.goneAfterExit.note(foundOrDoubted);
+    const foundOrDoubted = coveredBy(this.foundFor(), this.doubtsBesidesGoneAfterRelease(this.foundFor()));
+    const goneAfterRelease = this.mappings.goneAfterRelease.note(foundOrDoubted);
     const unknownRemovals = this.files.unknownRemovals.note();
     const window = this.window?.note() ?? null;
     const fromFiles = [
@@ -553,7 +555,7 @@ export class Engine {
       ...(hidden === null ? [] : [hidden]),
       ...(goneUnknown === null ? [] : [goneUnknown]),
       ...(heldBeforeTrace === null ? [] : [heldBeforeTrace]),
-      ...(goneAfterExit === null ? [] : [goneAfterExit]),
+      ...(goneAfterRelease === null ? [] : [goneAfterRelease]),
       ...(unknownRemovals === null ? [] : [unknownRemovals]),
       ...(window === null ? [] : [window]),
     ];
@@ -582,7 +584,7 @@ export class Engine {
       ...this.files.goneUnknown.paths(),
       ...this.files.removedHeldBeforeTrace.paths(),
       ...this.files.unknownRemovals.paths(),
-      ...this.mappings.goneAfterExit.paths(),
+      ...this.mappings.goneAfterRelease.paths(),
       ...(this.window?.paths() ?? []),
       ...this.files.missingPaths(),
       ...this.releasedGone(this.foundFor())
@@ -626,7 +628,7 @@ export class Engine {
     const to = resolveName(task, event.newDir, event.newPath);
     // A file renamed to the name makes it anew, as an atomic save does: whether the one the lookup found gone was
     // still there is not known (code review 60, F7).
-    if (!event.exchange && this.mappings.goneAfterExit.watching) this.mappings.goneAfterExit.nameMade(to, undefined);
+    if (!event.exchange && this.mappings.goneAfterRelease.watching) this.mappings.goneAfterRelease.nameMade(to, undefined);
     this.mappings.nameChanged(resolveName(task, event.oldDir, event.oldPath), true, event);
     this.mappings.nameChanged(to, false, event);
   }
@@ -743,11 +745,11 @@ export class Engine {
         // An open that may write the name anew (O_CREAT|O_TRUNC, or O_CREAT|O_EXCL): not a read, as a cleaner's of what it
         // then removes (code review 60, F11), nor an O_TRUNC without O_CREAT, which found a file at the name (review 74,
         // F1: `cp` over a file, then `rm` of it, after its holder's exit, was a false doubt, exit 2).
-        // And one that reaches the file by another spelling than the kernel's (GoneAfterExit.spelledAs).
-        if (this.mappings.goneAfterExit.watching && event.pathCut !== true) {
+        // And one that reaches the file by another spelling than the kernel's (GoneAfterRelease.spelledAs).
+        if (this.mappings.goneAfterRelease.watching && event.pathCut !== true) {
           const name = resolveName(task, event.dir, event.path);
-          if (event.tmpfile !== true && (event.mayCreate === true || event.created === true)) this.mappings.goneAfterExit.nameMade(name, event.resolvedHint);
-          if (event.resolvedHint !== undefined) this.mappings.goneAfterExit.spelledAs(name, event.resolvedHint, event.inode);
+          if (event.tmpfile !== true && (event.mayCreate === true || event.created === true)) this.mappings.goneAfterRelease.nameMade(name, event.resolvedHint);
+          if (event.resolvedHint !== undefined) this.mappings.goneAfterRelease.spelledAs(name, event.resolvedHint, event.inode);
         }
         // Without -y, an open of /proc/self/fd/N names the path, not the file it reaches: fd N's.
         this.fds.open(task, event, event.resolvedHint === undefined ? this.procFdFile(task, resolveName(task, event.dir, event.path)) : undefined);
@@ -793,7 +795,7 @@ export class Engine {
       case 'link':
         if (this.mappings.watchesReleasedNames) this.releasedDirEntryMade(task, event.newDir, event.newPath, event.newPathCut === true, event);
         // A link succeeds only to a free name: the file the lookup found gone had lost it (code review 60, F7).
-        if (this.mappings.goneAfterExit.watching && event.newPathCut !== true) this.mappings.goneAfterExit.nameMade(resolveName(task, event.newDir, event.newPath), undefined);
+        if (this.mappings.goneAfterRelease.watching && event.newPathCut !== true) this.mappings.goneAfterRelease.nameMade(resolveName(task, event.newDir, event.newPath), undefined);
         this.files.link(task, event, this.linkedFd(task, event));
         break;
       case 'symlink':

@@ -16,9 +16,10 @@ import {
   type TraceEvent,
 } from '../parse/events.js';
 import { AddressSpace, pageEnd, type Piece, type Pieced } from './address-space.js';
+import { GoneAfterRelease, type NamedAfter, nameTouched, type Release as GoneRelease } from './gone-after-release.js';
 import type { Counters } from './counters.js';
 import type { Fds } from './fds.js';
-import { DoubtfulCalls, type FileNode, type Files, normalizePath } from './files.js';
+import { DoubtfulCalls, type FileNode, type Files } from './files.js';
 import { sameInode as sameInodes } from './inode.js';
 import { total, UNNAMED_HOLDERS } from './replaced-names.js';
 import type { EvidenceMark } from './kept-evidence.js';
@@ -273,20 +274,6 @@ export interface ReleasedGone {
 }
 
 /**
- * The file a name the trace gave a mapped file led to once the trace ended
- * (a bundle's mapped-named.txt): its inode, the device as the kernel numbers
- * it, its birth in the trace's seconds when both count wall-clock time, its
- * file system's magic number, and whether the name reached it through no
- * symbolic link (`direct`).
- */
-export interface NamedAfter {
-  inode: Inode;
-  born: number | null;
-  fileSystem: number;
-  direct: boolean;
-}
-
-/**
  * The file systems whose births and inode numbers tell one file from another
  * as the kernel knows it: ext2/3/4, XFS, Btrfs, tmpfs, F2FS (statfs magic
  * numbers). Not overlayfs: a file copied up to the upper layer (on a
@@ -299,153 +286,6 @@ const LOCAL_FILE_SYSTEMS: ReadonlySet<number> = new Set([0xef53, 0x58465342, 0x9
 
 /** The earliest time a wall-clock trace (strace -ttt) can show: 2001, in seconds. A time of day (-t, -tt) is less. */
 const WALL_CLOCK_FROM = 1e9;
-
-/**
- * Mappings live when their process exited or exec'd, of files the capture
- * found gone from their names once the trace ended (mapped-gone.txt), or
- * whose names led to another file then (mapped-named.txt), whose removal the
- * trace does not show: in doubt (Mappings.checkGoneAfterExit). One a file
- * and process; the first told.
- */
-export class GoneAfterExit {
-  /**
-   * `names`: those the lookup found gone, or (`replaced`) leading to a file that is not the one mapped; `spellings`:
-   * the file's other names, through a symlinked directory.
-   */
-  private readonly candidates: {
-    pid: number;
-    /** The mapped file's inode as the trace gave it (bpftrace's opens give each one's), or null. */
-    inode: Inode | null;
-    names: string[];
-    spellings: string[];
-    at: string | null;
-    replaced: boolean;
-    explained: boolean;
-    reopened: boolean;
-  }[] = [];
-
-  /** `namedAfter`: the file each name led to once the trace ended (Mappings.mappedNamed), or nothing. */
-  constructor(private readonly namedAfter: (name: string) => NamedAfter | undefined) {}
-
-  add(pid: number, inode: Inode | null, names: string[], spellings: string[], at: string | null, replaced: boolean): void {
-    this.candidates.push({ pid, inode, names, spellings, at, replaced, explained: false, reopened: false });
-  }
-
-  /**
-   * Whether `made`, a name the trace shows made, led once the trace ended to the file one of `names` led to: one
-   * directory entry spelled another way (through a symlinked directory, a bind mount; review 73, F1: an atomic
-   * save so spelled after the holder's exit was a false doubt, exit 2).
-   */
-  private sameFileThen(made: string, names: readonly string[]): boolean {
-    const after = this.namedAfter(made);
-    if (after === undefined) return false;
-    return names.some((name) => {
-      const other = this.namedAfter(name);
-      return other !== undefined && other.inode.dev === after.inode.dev && other.inode.ino === after.inode.ino;
-    });
-  }
-
-  get watching(): boolean {
-    return this.candidates.length > 0;
-  }
-
-  /**
-   * A traced process made `name` (`spelled` as -y resolved it) anew after a
-   * candidate's exit: an open that may make it (O_CREAT|O_TRUNC, O_CREAT|O_EXCL), a
-   * rename or a link to it. The name may have led to another file by then,
-   * and a later removal of it be that file's (review 53, S6; code review 60,
-   * F7: a job writing it anew, or an atomic save, hid a leak: clean, exit 0).
-   * Not even bpftrace's inode tells: the exit freed the candidate's file if
-   * its name was gone, and a new file may take its inode number at once.
-   */
-  nameMade(name: string, spelled: string | undefined): void {
-    const named = (known: string) => known === name || known === spelled;
-    for (const candidate of this.candidates) {
-      if (candidate.explained || candidate.reopened) continue;
-      if (candidate.names.some(named) || candidate.spellings.some(named)) {
-        // A name found leading to another file: that file is the one the trace shows made, or a later one (code
-        // review 71, F1: an atomic save after the holder's exit was a false doubt, exit 2).
-        if (candidate.replaced) candidate.explained = true;
-        else candidate.reopened = true;
-      } else if (candidate.replaced && (this.sameFileThen(name, candidate.names) || (spelled !== undefined && this.sameFileThen(spelled, candidate.names)))) {
-        candidate.explained = true;
-      }
-    }
-  }
-
-  /**
-   * An open after a candidate's exit reached the file the kernel names `real`
-   * (bpftrace's `dir` records, strace -y's path) by `name`, another spelling
-   * of it (through a symlinked directory): a removal by that spelling is the
-   * file's too, as one by a spelling the file had at the exit is (review 76,
-   * F2: `git repack` in a repository entered through a symlink removed the
-   * packs a `git add` that had entered it by its real path mapped; under
-   * bpftrace, whose removals name no real directory, a false doubt, exit 2).
-   * With the inode the open reached (bpftrace), only an open of the very file
-   * mapped: a file put at its name since is another.
-   */
-  spelledAs(name: string, real: string, inode: Inode | undefined): void {
-    if (name === real) return;
-    const normalized = normalizePath(real);
-    for (const candidate of this.candidates) {
-      if (candidate.explained || candidate.reopened || !candidate.names.includes(normalized) || candidate.spellings.includes(name)) continue;
-      if (inode !== undefined && (candidate.inode === null || candidate.inode.ino !== inode.ino)) continue;
-      candidate.spellings.push(flatCopy(name));
-    }
-  }
-
-  /**
-   * The trace shows `name` removed, renamed or replaced (or, `under`, a
-   * directory above it renamed) after a candidate's exit: the lookup found
-   * it gone for that reason, not by a process the trace does not follow.
-   */
-  nameChanged(name: string, under: boolean): void {
-    for (const candidate of this.candidates) {
-      if (candidate.explained || candidate.reopened) continue;
-      // Another spelling explains it only when removed itself: a directory on its way renamed (a symlink, `mv d/via
-      // d/via.old`) leaves the file's real name where it was (review 57, F4: a leak read as clean).
-      if (nameTouched(candidate.names, name, under) || (!under && candidate.spellings.includes(name))) candidate.explained = true;
-    }
-  }
-
-  private left(found: (pid: number, name: string) => boolean): { pid: number; name: string; at: string | null; replaced: boolean }[] {
-    return this.candidates.filter(({ pid, names, explained }) => !explained && !found(pid, names[0]!)).map(({ pid, names, at, replaced }) => ({ pid, name: names[0]!, at, replaced }));
-  }
-
-  /** Each in doubt, but those a finding of that process and name covers. */
-  inDoubt(found: (pid: number, name: string) => boolean): { pid: number; name: string }[] {
-    return this.left(found).map(({ pid, name }) => ({ pid, name }));
-  }
-
-  note(found: (pid: number, name: string) => boolean): string | null {
-    const left = this.left(found);
-    const first = left[0];
-    if (first === undefined) return null;
-    const more = left.length > 1 ? `, and ${(left.length - 1).toLocaleString('en-US')} more mappings so` : '';
-    const held = `process ${first.pid} held a mapping of ${first.name} until it exited or exec'd${first.at === null ? '' : ` (${first.at})`}${more}; `;
-    if (first.replaced) {
-      return (
-        `${held}once the trace ended, the capture found that name leading to another file (mapped-named.txt: one born after the mapping was made, or of another inode), ` +
-        'and the trace shows no removal, rename or replacement of it: a process the trace does not follow replaced the file while it was mapped, or after the exit, which the capture cannot tell apart, ' +
-        'and the file mapped may keep another name: in doubt'
-      );
-    }
-    return (
-      `${held}once the trace ended, the capture found that name leading to no file (mapped-gone.txt), ` +
-      'and the trace shows no removal or rename of it: a process the trace does not follow removed the file while it was mapped, or after the exit, which the capture cannot tell apart: in doubt'
-    );
-  }
-
-  /** Every name doubted: the note names the first no finding covers. */
-  paths(): string[] {
-    return [...new Set(this.candidates.map(({ names }) => names[0]!))];
-  }
-}
-
-/** A file known by `names` lost one when `name` was removed, renamed or replaced, or (`under`) a directory above it renamed. */
-function nameTouched(names: readonly string[], name: string, under: boolean): boolean {
-  return names.includes(name) || (under && names.some((known) => known.startsWith(`${name}/`)));
-}
 
 /** The note of a mapping the trace made that maps-start.txt, read after, shows deleted (Mappings.seedTaken). */
 const DELETED_WHEN_READ =
@@ -651,8 +491,12 @@ export class Mappings {
   mappedGone: ReadonlySet<string> | null = null;
   /** The files the other names led to then (EngineOptions.mappedNamed), or null with none. */
   mappedNamed: ReadonlyMap<string, NamedAfter> | null = null;
-  /** The mappings of those files live when their process exited or exec'd (checkGoneAfterExit). */
-  readonly goneAfterExit = new GoneAfterExit((name) => this.mappedNamed?.get(name));
+  /** Whether the capture looked the mapped names up once the trace ended (mappedGone, mappedNamed). */
+  private get lookedUpAfter(): boolean {
+    return this.mappedGone !== null || this.mappedNamed !== null;
+  }
+  /** The mappings of those files released during the capture: exited, exec'd or unmapped (checkGoneAfterRelease). */
+  readonly goneAfterRelease = new GoneAfterRelease((name) => this.mappedNamed?.get(name));
   /**
    * Mappings of files found gone only as the exit was seen (GoneAtExit.late),
    * living until it: in doubt (review 24: a directory changed about the exit,
@@ -1209,7 +1053,7 @@ export class Mappings {
       const names = released.mapping.file.history;
       if (nameTouched(names, name, under)) released.nameChanged = true;
     }
-    if (this.goneAfterExit.watching) this.goneAfterExit.nameChanged(name, under);
+    if (this.goneAfterRelease.watching) this.goneAfterRelease.nameChanged(name, under);
     this.entryChanged(name, event);
   }
 
@@ -1238,7 +1082,7 @@ export class Mappings {
 
   /** Whether a seed released during the capture waits for its process's exit, or a mapping held until an exit for the lookup after the trace (nameChanged and entryChanged need asking). */
   get watchesReleasedNames(): boolean {
-    return this.releasedSeeds.size > 0 || this.goneAfterExit.watching;
+    return this.releasedSeeds.size > 0 || this.goneAfterRelease.watching;
   }
 
   /** Whether a seed of a line of maps-start-gone.txt or its -late twin, mapped or released, waits for its process's exit (nameOpened needs asking). */
@@ -1413,7 +1257,7 @@ export class Mappings {
       this.goneAtExit = null;
       this.goneWhenExited(space, gone);
     }
-    if (this.mappedGone !== null || this.mappedNamed !== null) this.checkGoneAfterExit(space, event, cause);
+    if (this.lookedUpAfter) this.checkGoneAfterExit(space, event, cause);
     // Its last exit is the one after the read of its maps: a pid used again before it keeps only that one.
     if (cause === 'exit' && this.mapsReadBeforeExit.has(space.ownerTgid)) this.exitedSpaces.set(space.ownerTgid, { pieces: [...space.pieces()], exit: copyOfEvent(event) });
     const stale = this.heldStale.get(space);
@@ -1435,40 +1279,75 @@ export class Mappings {
    * 50: git cat-file held packs an untraced `git repack` removed until it
    * exited: clean, --fail-on exit 0). Kept as a candidate, decided once the
    * trace has ended: a removal or rename of that name the trace shows later
-   * explains the lookup (GoneAfterExit.nameChanged; review 52, R1: git
+   * explains the lookup (GoneAfterRelease.nameChanged; review 52, R1: git
    * repack removes the packs its pack-objects child mapped, after that child
-   * exited). A seed is maps-start-gone.txt's (goneWhenExited); what the
-   * process released before is no more checked than maps-end.txt checks it;
-   * what an exec drops of its fork's copies it never held in its own right
+   * exited). A seed is maps-start-gone.txt's (goneWhenExited); what an exec
+   * drops of its fork's copies it never held in its own right
    * (droppedUnused; review 52, R9). A name that led to another file then
    * (mappedNamed: one of another inode, or born after this mapping was made)
    * is as good as gone for it (review 70, F1: fc-cache replaced the caches a
    * traced program held; gdbm's reorganize renamed a new file over the one a
-   * reader held: clean, exit 0).
+   * reader held: clean, exit 0). What the process unmapped before is checked
+   * at its munmap (settle).
    */
   private checkGoneAfterExit(space: Space, event: EventBase | null, cause: 'exec' | 'exit'): void {
-    const gone = this.mappedGone;
     const seen = new Set<FileNode>();
     const forkCopies = cause === 'exec' && space.forkedAt >= 0 ? space.forkedAt : -1;
     for (const piece of space.pieces()) {
       const mapping = piece.record;
-      const file = mapping.file;
-      if (mapping.seeded || file.gone || seen.has(file) || mapping.unlinkFinding !== null || mapping.pendingOrphan !== null || mapping.seq < forkCopies) continue;
-      const goneNames = [...file.names].filter((name) => gone?.has(name) === true);
-      // Each mapping of the file on its own: one made after the file now at a name was born may be of that very file.
-      const led = [...file.names].map((name) => this.ledTo(mapping, name));
-      const replaced = [...file.names].filter((_, k) => led[k] === 'elsewhere');
-      if (goneNames.length === 0 && replaced.length === 0) continue;
-      // Another of its names still leading to the file mapped (a name it was renamed to and one it was mapped by,
-      // both looked up): it was not deleted. (A hard link the trace made is not looked up: still in doubt.)
-      if (led.includes('same')) continue;
-      seen.add(file);
-      const names = [...goneNames, ...replaced];
-      // Every other spelling of the file too: the lookup names -yy's real path, a later rm the program's own
-      // spelling through a symlinked directory (review 53, S7: a false doubt, exit 2).
-      const spellings = [...file.names].filter((name) => !names.includes(name));
-      this.goneAfterExit.add(space.ownerTgid, file.inode, names, spellings, event === null ? null : `${event.place.file}:${event.place.line}`, goneNames.length === 0);
+      if (seen.has(mapping.file) || mapping.seq < forkCopies) continue;
+      if (this.checkGoneAfterRelease(mapping, space.ownerTgid, event, 'exit')) seen.add(mapping.file);
     }
+  }
+
+  /**
+   * `mapping`, of process `pid`, released (`release`) at `event`: a candidate
+   * of goneAfterRelease when its file's name was found gone once the trace
+   * ended, or leading to another file, by no removal the trace shows
+   * (checkGoneAfterExit). False for one not a candidate.
+   *
+   * A mapping unmapped while its process lived is one only when a name led to
+   * a file born after the mapping was made and before it was unmapped
+   * (strace, whose times and the births are the wall clock's): that file was
+   * renamed into place after its birth, perhaps before the munmap (review 80,
+   * F3: a daemon's data file replaced by an untraced deploy, mapped again by
+   * its name, the old mapping then unmapped: /proc showed it "(deleted)"
+   * until the munmap, and the report read clean, exit 0). A file born after
+   * the munmap came after it (review 70: a file unmapped, then replaced, then
+   * mapped again, a healthy reload). Not a name found leading to no file:
+   * nothing dates that removal, most often a cleanup once every user had let
+   * the file go (an IPC segment a peer unlinks after the others unmapped it:
+   * review 47, P3), so a file removed out of sight while mapped, then
+   * unmapped, is missed (review 80, F2). Not under bpftrace either, whose
+   * clock is not the births', where an open of the name that reached another
+   * file while the old one was mapped makes a doubt (ReplacedNames); nor a
+   * mapping of maps-start.txt, whose time is not known.
+   */
+  private checkGoneAfterRelease(mapping: MappingState, pid: number, event: EventBase | null, release: GoneRelease): boolean {
+    const file = mapping.file;
+    if (mapping.seeded || file.gone || mapping.unlinkFinding !== null || mapping.pendingOrphan !== null) return false;
+    const gone = release === 'exit' ? this.mappedGone : null;
+    const goneNames = [...file.names].filter((name) => gone?.has(name) === true);
+    // Each mapping of the file on its own: one made after the file now at a name was born may be of that very file.
+    const led = [...file.names].map((name) => this.ledTo(mapping, name));
+    const unmapped = release === 'unmap' ? (event?.seconds ?? null) : null;
+    const replaced = [...file.names].filter((name, k) => led[k] === 'elsewhere' && (release === 'exit' || this.bornBefore(name, unmapped)));
+    if (goneNames.length === 0 && replaced.length === 0) return false;
+    // Another of its names still leading to the file mapped (a name it was renamed to and one it was mapped by,
+    // both looked up): it was not deleted. (A hard link the trace made is not looked up: still in doubt.)
+    if (led.includes('same')) return false;
+    const names = [...goneNames, ...replaced];
+    // Every other spelling of the file too: the lookup names -yy's real path, a later rm the program's own
+    // spelling through a symlinked directory (review 53, S7: a false doubt, exit 2).
+    const spellings = [...file.names].filter((name) => !names.includes(name));
+    this.goneAfterRelease.add(pid, file.inode, names, spellings, event === null ? null : `${event.place.file}:${event.place.line}`, goneNames.length === 0, release);
+    return true;
+  }
+
+  /** Whether the file `name` led to once the trace ended was born before `seconds`, a wall-clock time of the trace. */
+  private bornBefore(name: string, seconds: number | null): boolean {
+    const born = this.mappedNamed?.get(name)?.born ?? null;
+    return born !== null && seconds !== null && seconds >= WALL_CLOCK_FROM && born < seconds;
   }
 
   /**
@@ -1650,6 +1529,7 @@ export class Mappings {
       }
       if (!mapping.file.deleteRecord(mapping)) continue;
       if (this.deletedSeeds.size > 0) this.deletedSeeds.delete(mapping);
+      if ((cause === 'munmap' || cause === 'replaced') && event !== null && this.lookedUpAfter) this.checkGoneAfterRelease(mapping, mapping.space.ownerTgid, event, 'unmap');
       if (this.goneSeeds.size > 0 && cause !== 'exit') this.seedReleased(mapping, event, cause);
       const pending = mapping.pendingOrphan;
       if (pending !== null) {

@@ -16,7 +16,7 @@ import { closeSync, constants, fstatSync, openSync, readdirSync } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EndMapping, EngineOptions, SeedFd, SeedMapping, WindowMapping } from '../engine/engine.js';
-import type { NamedAfter } from '../engine/mappings.js';
+import type { NamedAfter } from '../engine/gone-after-release.js';
 import { findingStart, heldNow, type Finding } from '../engine/findings.js';
 import { findingNameMayBe } from '../engine/mappings.js';
 import { DELETED_SUFFIX, deletedKind, ELISION, firstEndingAfter, isDeletedFile, mapsLookup, parseDev, readMapsLine, type MapsEntry } from '../parse/maps.js';
