@@ -18,7 +18,9 @@
 //
 // One capture runs four programs in turn, each mapping a file of its own;
 // this test plays the untraced process. Truth: each program's own
-// /proc/self/maps line of its file, read just before its munmap.
+// /proc/self/maps line of its file, read just before its munmap. And the
+// review's attached form: the file mapped before `capture --pid`, known by
+// its maps-start.txt line, whose inode tells it from the file born since.
 //
 // Needs strace and /usr/bin/python3.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -26,6 +28,7 @@ import { existsSync, readFileSync, realpathSync, renameSync, writeFileSync } fro
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { exited, PYTHON, workspace } from './scenarios/harness.js';
+import { captureAttached } from './support/attach.js';
 import { killStillRunning } from './support/proc.js';
 import { CLI, requireTool, runCli } from './support/tools.js';
 import { waitFor } from './support/wait.js';
@@ -145,4 +148,41 @@ it('capture --backend strace: a file replaced out of sight (and mapped again by 
     const only = JSON.parse(runCli(['analyze', bundle, '--format', 'json', '--path', `${directories[mode]}/*`]).stdout) as Report;
     expect([mode, only.summary.mappingsInDoubt]).toEqual([mode, doubts]);
   }
+}, 120_000);
+
+/**
+ * PROGRAM in a process that lives on: once it has unmapped the first file (`reloaded`), writes DIR/released, and exits
+ * at DIR/done.
+ */
+const DAEMON = `${PROGRAM}
+open(os.path.join(directory, "released"), "w").close()
+while not os.path.exists(os.path.join(directory, "done")):
+    time.sleep(0.02)
+`;
+
+it('capture --pid --backend strace: a file mapped before the attach, replaced out of sight, reloaded, then unmapped, is in doubt', async () => {
+  const work = realpathSync(workspace('review80-attached'));
+  const directory = join(work, 'w');
+  const program = spawn(PYTHON, ['-c', DAEMON, directory, 'reloaded'], { stdio: 'ignore' });
+  started.push(program);
+  await waitFor('the program to map its file', () => existsSync(join(directory, 'mapped')), 30_000);
+  const bundle = join(work, 'bundle');
+  const capture = await captureAttached('strace', program, bundle, started, [], 'snapshots');
+  // The capture's process, the last started.
+  const capturing = started.at(-1)!;
+  expect(readFileSync(join(bundle, 'maps-start.txt'), 'utf8')).toContain(` ${join(directory, 'data.bin')}\n`);
+  replace(join(directory, 'data.bin'), 'n'.repeat(4096));
+  writeFileSync(join(directory, 'go'), '');
+  await waitFor('the program to unmap the first file', () => existsSync(join(directory, 'released')), 30_000);
+  capturing.kill('SIGINT');
+  const result = await capture.captured;
+  expect(result.code, result.stderr).toBe(130);
+  writeFileSync(join(directory, 'done'), '');
+  // The truth: the mapping made before the attach outlived the file's name until the munmap.
+  expect(readFileSync(join(directory, 'truth.txt'), 'utf8')).toMatch(new RegExp(` ${join(directory, 'data.bin')} \\(deleted\\)\\n$`));
+  const report = JSON.parse(runCli(['analyze', bundle, '--format', 'json']).stdout) as Report;
+  expect(report.findings).toEqual([]);
+  expect(report.summary.mappingsInDoubt, report.warnings.join('\n')).toBe(1);
+  expect(report.warnings.join('\n')).toMatch(new RegExp(`held a mapping of ${join(directory, 'data.bin')} until it unmapped it \\(\\S+trace\\.txt:\\d+\\); .*leading to another file`));
+  expect(runCli(['analyze', bundle, '--fail-on', 'error']).status).toBe(2);
 }, 120_000);

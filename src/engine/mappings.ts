@@ -1320,12 +1320,14 @@ export class Mappings {
    * review 47, P3), so a file removed out of sight while mapped, then
    * unmapped, is missed (review 80, F2). Not under bpftrace either, whose
    * clock is not the births', where an open of the name that reached another
-   * file while the old one was mapped makes a doubt (ReplacedNames); nor a
-   * mapping of maps-start.txt, whose time is not known.
+   * file while the old one was mapped makes a doubt (ReplacedNames). A
+   * mapping of maps-start.txt, whose time is not known, by the inode its line
+   * gives (ledTo): F3 with the file mapped before the attach. One exiting is
+   * maps-start-gone.txt's to check (goneWhenExited).
    */
   private checkGoneAfterRelease(mapping: MappingState, pid: number, event: EventBase | null, release: GoneRelease): boolean {
     const file = mapping.file;
-    if (mapping.seeded || file.gone || mapping.unlinkFinding !== null || mapping.pendingOrphan !== null) return false;
+    if ((mapping.seeded && release === 'exit') || file.gone || mapping.unlinkFinding !== null || mapping.pendingOrphan !== null) return false;
     const gone = release === 'exit' ? this.mappedGone : null;
     const goneNames = [...file.names].filter((name) => gone?.has(name) === true);
     // Each mapping of the file on its own: one made after the file now at a name was born may be of that very file.
@@ -1355,18 +1357,19 @@ export class Mappings {
    * (LOCAL_FILE_SYSTEMS): to a file other than `mapping`'s, born after the mapping was made (strace, whose times are
    * the wall clock's: a file's inode under strace is maps-start.txt's, the file at the attach, not necessarily the
    * one a later open of its name reached), or else of another inode number than the trace's (bpftrace, which gives
-   * each mmap's; the device is left out, as btrfs gives stat another number than the kernel's records); or to a
-   * file that may be `mapping`'s; or null: not known.
+   * each mmap's, and a mapping of maps-start.txt, whose line gives its own; the device is left out, as btrfs gives
+   * stat another number than the kernel's records); or to a file that may be `mapping`'s; or null: not known.
    */
   private ledTo(mapping: MappingState, name: string): 'elsewhere' | 'same' | null {
     const after = this.mappedNamed?.get(name);
     if (after === undefined || !after.direct || !LOCAL_FILE_SYSTEMS.has(after.fileSystem)) return null;
     const made = mapping.mappedAt?.seconds;
-    if (after.born !== null) {
+    // A mapping of maps-start.txt has no time, but the inode its line gives is that very mapping's, read from /proc.
+    if (after.born !== null && !mapping.seeded) {
       if (made === null || made === undefined || made < WALL_CLOCK_FROM) return null;
       return after.born > made ? 'elsewhere' : 'same';
     }
-    const inode = mapping.file.inode;
+    const inode = mapping.seeded ? this.files.seedInodeOf(mapping.file) : mapping.file.inode;
     if (inode === null) return null;
     return inode.ino === after.inode.ino ? 'same' : 'elsewhere';
   }
