@@ -1288,7 +1288,7 @@ export class Mappings {
    * is as good as gone for it (review 70, F1: fc-cache replaced the caches a
    * traced program held; gdbm's reorganize renamed a new file over the one a
    * reader held: clean, exit 0). What the process unmapped before is checked
-   * at its munmap (settle).
+   * at its munmap (settle, checkGoneAfterRelease), when a birth dates it.
    */
   private checkGoneAfterExit(space: Space, event: EventBase | null, cause: 'exec' | 'exit'): void {
     const seen = new Set<FileNode>();
