@@ -2424,6 +2424,10 @@ om_find_cmd_pid() {
     # an unreadable exe is not the command.
     [[ -e /proc/$c/exe ]] || continue
     [[ /proc/$c/exe -ef /proc/$OM_TRACER_PID/exe ]] && continue
+    # Nor one that ended between the two looks: -ef is false when its exe is
+    # gone (a CI run recorded strace's probe, three pids before the command,
+    # as the command in meta.json).
+    [[ -e /proc/$c/exe ]] || continue
     OM_FOUND=$c
     return 0
   done

@@ -43,9 +43,10 @@ interface Candidate {
  * come before the release or after it: one lookup at the end cannot tell
  * them apart.
  *
- * Candidates are found by name: a long capture may hold thousands (a mapped
- * file's every munmap before a removal the trace then shows), and every
- * removal, rename and open that may make a file asks about its name.
+ * Candidates are found by name: a long capture may hold thousands (every
+ * file a process mapped and let go before a deploy replaced it, or before
+ * the traced process itself removed it), and every removal, rename and open
+ * that may make a file asks about its name.
  */
 export class GoneAfterRelease {
   private readonly candidates: Candidate[] = [];
