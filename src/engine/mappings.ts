@@ -1328,11 +1328,13 @@ export class Mappings {
   private checkGoneAfterRelease(mapping: MappingState, pid: number, event: EventBase | null, release: GoneRelease): boolean {
     const file = mapping.file;
     if ((mapping.seeded && release === 'exit') || file.gone || mapping.unlinkFinding !== null || mapping.pendingOrphan !== null) return false;
+    // Asked at every munmap of a file in a bundle: one no birth can date (bpftrace's clock, no mapped-named.txt) is no candidate.
+    const unmapped = release === 'unmap' ? (event?.seconds ?? null) : null;
+    if (release === 'unmap' && (this.mappedNamed === null || unmapped === null || unmapped < WALL_CLOCK_FROM)) return false;
     const gone = release === 'exit' ? this.mappedGone : null;
-    const goneNames = [...file.names].filter((name) => gone?.has(name) === true);
+    const goneNames = gone === null ? [] : [...file.names].filter((name) => gone.has(name));
     // Each mapping of the file on its own: one made after the file now at a name was born may be of that very file.
     const led = [...file.names].map((name) => this.ledTo(mapping, name));
-    const unmapped = release === 'unmap' ? (event?.seconds ?? null) : null;
     const replaced = [...file.names].filter((name, k) => led[k] === 'elsewhere' && (release === 'exit' || this.bornBefore(name, unmapped)));
     if (goneNames.length === 0 && replaced.length === 0) return false;
     // Another of its names still leading to the file mapped (a name it was renamed to and one it was mapped by,
@@ -1349,7 +1351,7 @@ export class Mappings {
   /** Whether the file `name` led to once the trace ended was born before `seconds`, a wall-clock time of the trace. */
   private bornBefore(name: string, seconds: number | null): boolean {
     const born = this.mappedNamed?.get(name)?.born ?? null;
-    return born !== null && seconds !== null && seconds >= WALL_CLOCK_FROM && born < seconds;
+    return born !== null && seconds !== null && born < seconds;
   }
 
   /**
