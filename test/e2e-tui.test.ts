@@ -21,13 +21,21 @@ const SIZES = [
   [200, 60],
 ] as const;
 
-let term: TmuxSession | null = null;
+/** Every session a test started, killed after it. */
+let sessions: TmuxSession[] = [];
+
+/** Starts the TUI on `inputs` in a terminal of this size. */
+function startTui(inputs: string[], width: number, height: number, name: string): TmuxSession {
+  const term = new TmuxSession(name);
+  sessions.push(term);
+  const command = ['node', join(ROOT, 'dist/cli.js'), 'analyze', ...inputs, '--tui'].map(shellQuote).join(' ');
+  term.start(`cd ${shellQuote(ROOT)} && ${command}; echo "exited with status $?"; sleep 120`, width, height);
+  return term;
+}
 
 /** Opens the TUI on `inputs` in a terminal of this size and waits for the end of the reading. */
 async function open(inputs: string[], width: number, height: number, name: string): Promise<TmuxSession> {
-  term = new TmuxSession(name);
-  const command = ['node', join(ROOT, 'dist/cli.js'), 'analyze', ...inputs, '--tui'].map(shellQuote).join(' ');
-  term.start(`cd ${shellQuote(ROOT)} && ${command}; echo "exited with status $?"; sleep 120`, width, height);
+  const term = startTui(inputs, width, height, name);
   // Node's start and the read take seconds on a loaded machine.
   await term.waitForScreen((text) => text.includes('read to the end') && text.includes('? help'), 'the trace to be read', 60_000);
   return term;
@@ -46,8 +54,8 @@ function pathCell(row: string): string {
 }
 
 afterEach(() => {
-  term?.kill();
-  term = null;
+  for (const term of sessions) term.kill();
+  sessions = [];
 });
 
 beforeAll(() => {
@@ -182,24 +190,26 @@ describe('TUI in a real terminal (tmux), every bundled trace', () => {
       const store = await storeFromInputs(inputs);
       const rows = store.getSnapshot().rows;
       if (rows.length === 0) return;
-      for (const width of [70, 80, 100]) {
-        // Tall enough for every row on one screen.
-        const t = await open(inputs, width, Math.max(24, rows.length + 12), `all-${name}-${width}`);
-        const screen = await t.waitForScreen((text) => lines(text).filter((line) => ROW.test(line)).length === rows.length, 'every row');
-        const shown = lines(screen)
-          .filter((line) => ROW.test(line))
-          .map(pathCell);
-        const byLabel = new Map<string, Set<string>>();
-        shown.forEach((label, k) => {
-          const set = byLabel.get(label) ?? new Set<string>();
-          set.add(rows[k]!.path);
-          byLabel.set(label, set);
-        });
-        for (const [label, paths] of byLabel) expect(paths.size, `"${label}" at ${width} columns shows ${[...paths].join(' and ')}`).toBe(1);
-        t.send('q');
-        await t.waitForScreen((text) => text.includes('exited with status 0'), 'the TUI to quit');
-        t.kill();
-      }
+      // The three widths at once: each its own tmux server, its own CLI.
+      await Promise.all(
+        [70, 80, 100].map(async (width) => {
+          // Tall enough for every row on one screen.
+          const t = startTui(inputs, width, Math.max(24, rows.length + 12), `all-${name}-${width}`);
+          const screen = await t.waitForScreen((text) => lines(text).filter((line) => ROW.test(line)).length === rows.length, 'every row', 60_000);
+          const shown = lines(screen)
+            .filter((line) => ROW.test(line))
+            .map(pathCell);
+          const byLabel = new Map<string, Set<string>>();
+          shown.forEach((label, k) => {
+            const set = byLabel.get(label) ?? new Set<string>();
+            set.add(rows[k]!.path);
+            byLabel.set(label, set);
+          });
+          for (const [label, paths] of byLabel) expect(paths.size, `"${label}" at ${width} columns shows ${[...paths].join(' and ')}`).toBe(1);
+          t.send('q');
+          await t.waitForScreen((text) => text.includes('exited with status 0'), 'the TUI to quit');
+        }),
+      );
     }, 120_000);
   }
 });

@@ -38,14 +38,19 @@ export class TmuxSession {
     return this.tmux('capture-pane', '-p', '-t', this.session);
   }
 
-  /** Poll the screen until `predicate` holds; throws with the last screen after `timeoutMs`. */
+  /**
+   * Poll the screen until `predicate` holds; throws with the last screen after `timeoutMs`.
+   * Every 20 ms for the first half second (a key's effect is usually drawn within a frame or two, and
+   * a suite walks hundreds of rows one key at a time), then every 100 ms (a program's start, a capture).
+   */
   async waitForScreen(predicate: (text: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
-    const end = Date.now() + timeoutMs;
+    const start = Date.now();
+    const end = start + timeoutMs;
     let last = '';
     while (Date.now() < end) {
       last = this.screen();
       if (predicate(last)) return last;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, Date.now() - start < 500 ? 20 : 100));
     }
     throw new Error(`timed out waiting for ${what}; screen:\n${last}`);
   }
