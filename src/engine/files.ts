@@ -1240,9 +1240,10 @@ export class Files {
       this.replaced.opened(name, inode, undefined, event, task.group.tgid);
       return;
     }
-    if (known.inode === null || known.gone) return;
-    const reached = reaches(known, inode);
-    this.replaced.opened(name, inode, { inode: known.inode, held: known.heldSince, reached }, event, task.group.tgid);
+    const listed = known.inode ?? this.seedInodes.get(known);
+    if (listed === undefined || known.gone) return;
+    const reached = this.mayReach(known, inode);
+    this.replaced.opened(name, inode, { inode: listed, held: known.heldSince, reached }, event, task.group.tgid);
     // Told once; a sighting starts the count again in opened().
     if (!reached) {
       known.heldSince = null;
@@ -1476,8 +1477,23 @@ export class Files {
    */
   private namedAs(name: string, inode: Inode | undefined): FileNode | undefined {
     const file = this.byName.get(name);
-    if (file === undefined || inode === undefined || reaches(file, inode)) return file;
+    if (file === undefined || inode === undefined || this.mayReach(file, inode)) return file;
     return undefined;
+  }
+
+  /**
+   * Whether an open that reached `inode` (bpftrace) may have reached `file`:
+   * by the file's own inode, else by the one its maps-start.txt line gave
+   * when the two are of one device. An overlayfs file's line gives the
+   * layer's device, the open the overlay's, so another device tells nothing
+   * (seedInodes); another number on the same device is another file (review
+   * 81, F2: mime.cache replaced out of sight, then opened again by its
+   * name, lent the new file's link count to the mapped one, and a doubt went).
+   */
+  private mayReach(file: FileNode, inode: Inode): boolean {
+    if (file.inode !== null) return reaches(file, inode);
+    const listed = this.seedInodes.get(file);
+    return listed === undefined || listed.dev !== inode.dev || listed.ino === inode.ino;
   }
 
   /**

@@ -219,6 +219,8 @@ interface Reopened {
  */
 interface WatchedSeed {
   start: number;
+  /** The name its maps-start.txt line gives (seedsNamed). */
+  name: string;
   /** Its line is one of GoneAtExit.late: the directory changed about the exit or after it. */
   late: boolean;
   /** The inode of its maps-start.txt line (column 5, with the device). */
@@ -259,7 +261,10 @@ interface ReleasedSeed extends WatchedSeed {
 
 /** A mapping of a file found gone at its process's exit that the process had released itself before: in doubt (Mappings.goneReleased). */
 export interface ReleasedGone {
+  /** The process that held the mapping: the one that exited, or a fork of it that held a copy. */
   pid: number;
+  /** The process whose exit the capture looked up the file after (maps-start-gone.txt's). */
+  exited: number;
   name: string;
   /** Its maps-start-gone.txt (or -late) line, as `file:line`. */
   goneAt: string;
@@ -520,7 +525,10 @@ export class Mappings {
   readonly goneReleased: ReleasedGone[] = [];
   /** Ranges of each address space marked MADV_DONTFORK, in address order: a fork copies none of them (madvise). */
   private readonly noFork = new WeakMap<Space, [number, number][]>();
-  /** The seeded mappings at a maps-start-gone.txt (or -late) line's start, of the process it is about, until they go (seedReleased). */
+  /**
+   * The seeded mappings at a maps-start-gone.txt (or -late) line's start, of the process it is about, and the copies a
+   * fork of it made (a server's workers), until they go (seedReleased).
+   */
   private readonly goneSeeds = new Map<MappingState, WatchedSeed>();
   /**
    * Mappings that took a deleted file's seed (seedTaken) and were released
@@ -536,10 +544,10 @@ export class Mappings {
   private readonly windowReleased = new Map<number, { mapping: MappingState; pending: PendingOrphan; how: Resolution; event: EventBase | null }[]>();
   /** The seeds of deleted files' mappings, until the trace takes their range or they go (seedTaken). */
   private readonly deletedSeeds = new Map<MappingState, { path: string; inode: Inode | undefined }>();
-  /** The watched seeds by the name maps-start.txt gives them, for the opens of the trace (nameOpened). */
+  /** The watched seeds (and their copies) by the name maps-start.txt gives them, for the opens of the trace (nameOpened). */
   private readonly seedsNamed = new Map<string, { mapping: MappingState; start: number }[]>();
-  /** Those released by their own process, by their maps-start.txt start. */
-  private readonly releasedSeeds = new Map<number, ReleasedSeed>();
+  /** Those released by their own process (a copy: by its exit too), each by its mapping. */
+  private readonly releasedSeeds = new Map<MappingState, ReleasedSeed>();
   /**
    * Processes whose maps at the end were read before the capture stopped
    * them (EngineOptions.mapsReadBeforeExit), and what each held as it exited:
@@ -870,7 +878,7 @@ export class Mappings {
       // Watched until it goes: its process may release it before the exit that shows its file gone (seedReleased).
       const goneLine = seed.deleted ? undefined : goneLines?.get(seed.start);
       if (goneLine !== undefined && goneLine.line.path === seed.path) {
-        this.goneSeeds.set(mapping, { start: seed.start, late: goneLine.late, inode: goneLine.line.inode, reopened: null });
+        this.goneSeeds.set(mapping, { start: seed.start, name: seed.path, late: goneLine.late, inode: goneLine.line.inode, reopened: null });
         const named = this.seedsNamed.get(seed.path);
         if (named === undefined) this.seedsNamed.set(seed.path, [{ mapping, start: seed.start }]);
         else named.push({ mapping, start: seed.start });
@@ -985,8 +993,9 @@ export class Mappings {
     if (traceEndedFirst) this.goneLate.afterTrace = true;
     for (const line of traceEndedFirst ? [] : gone.lines) {
       const mapping = this.seededAt(space, line, gone.startFile);
+      this.releasedBeforeExit(space, line, mapping === null);
       if (mapping === null) {
-        this.releasedBeforeExit(space, line);
+        this.copiesLiveAtExit(space, line, false);
         continue;
       }
       // Links the capture counted at the attach that the trace does not know may keep it: in doubt (review 32).
@@ -1000,8 +1009,10 @@ export class Mappings {
     }
     // Gone by the time the exit was seen, but perhaps after it: in doubt.
     for (const line of traceEndedFirst ? [...gone.lines, ...gone.late] : gone.late) {
-      if (this.seededAt(space, line, gone.startFile) === null) {
-        this.releasedBeforeExit(space, line);
+      const own = this.seededAt(space, line, gone.startFile) === null;
+      this.releasedBeforeExit(space, line, own);
+      if (own) {
+        this.copiesLiveAtExit(space, line, true);
         continue;
       }
       // The JVM's own hsperfdata file, named by its pid: the JVM removes it as it exits, after the trace here, as the
@@ -1023,14 +1034,56 @@ export class Mappings {
    * non-fixed mmap over a seed in a trace in the order calls returned is no
    * release: the seed was that mmap's, read into maps-start.txt after it (settle).
    */
-  private seedReleased(mapping: MappingState, event: EventBase | null, cause: Release): void {
+  private seedReleased(mapping: MappingState, event: EventBase | null, cause: Release | 'exit'): void {
     const watched = this.goneSeeds.get(mapping);
     if (watched === undefined) return;
+    const copy = this.goneAtExit === null || mapping.space.ownerTgid !== this.goneAtExit.pid;
+    // The exit of the process maps-start-gone.txt is about is where its seeds are looked at (goneWhenExited).
+    if (cause === 'exit' && !copy) return;
     this.goneSeeds.delete(mapping);
-    if (event === null) return;
+    // A fork's copy dropped by an exec was never the child's to use (droppedUnused; review 23: a child that execs at once).
+    if (event === null || (copy && cause === 'exec')) return;
     if (cause === 'replaced' && ((event as MmapEvent).flags & MAP_FIXED) === 0 && !this.entryOrdered) return;
-    const call = cause === 'exec' ? 'execve' : (event as TraceEvent).kind;
-    this.releasedSeeds.set(watched.start, { ...watched, mapping, call, at: `${event.place.file}:${event.place.line}`, nameChanged: false, dirChangedAt: null });
+    const call = cause === 'exec' ? 'execve' : cause === 'exit' ? 'exit' : (event as TraceEvent).kind;
+    this.releasedSeeds.set(mapping, { ...watched, mapping, call, at: `${event.place.file}:${event.place.line}`, nameChanged: false, dirChangedAt: null });
+  }
+
+  /**
+   * A fork copied `source` to `copy`: a copy of a watched seed is watched as
+   * the seed is, for the exit of the process maps-start-gone.txt is about
+   * (review 81, F2: a server's workers forked under the capture held the
+   * file until they exited, after a deploy replaced it; the server had
+   * reloaded it, and only its own mapping was looked at).
+   */
+  private watchCopy(source: MappingState, copy: MappingState): void {
+    const watched = this.goneSeeds.get(source);
+    if (watched === undefined) return;
+    this.goneSeeds.set(copy, { ...watched });
+    this.seedsNamed.get(watched.name)?.push({ mapping: copy, start: watched.start });
+  }
+
+  /**
+   * The copies of the seed at `line`'s start still live in other processes
+   * as process `space` exits, having released its own: each outlived the
+   * file (a removal before the exit, `late` false), as goneFromOthers finds
+   * of a seed held until the exit, or may have (`late`: in doubt).
+   */
+  private copiesLiveAtExit(space: Space, line: EndMapping, late: boolean): void {
+    const found: MappingState[] = [];
+    for (const [mapping, watched] of this.goneSeeds) {
+      if (watched.start !== line.start || mapping.space === space || mapping.pieces === 0 || mapping.unlinkFinding !== null || mapping.pendingOrphan !== null) continue;
+      if (!sameFile(mapping.file, line) || keptByAnotherName(mapping.file, line.path)) continue;
+      found.push(mapping);
+    }
+    if (found.length === 0) return;
+    if (late) {
+      for (const mapping of found) this.goneLate.mappings.push({ pid: mapping.space.ownerTgid, name: line.path });
+      if (this.goneLate.first === null) this.goneLate.first = { pid: found[0]!.space.ownerTgid, path: line.path, at: `${line.place.file}:${line.place.line}` };
+      return;
+    }
+    const note = inheritedGoneNote(space.ownerTgid);
+    for (const mapping of found) this.log.goneOutOfSight(mapping, note);
+    this.files.goneOutOfSight(found[0]!.file, line.path, line.place, 'gone-at-exit', space.ownerTgid);
   }
 
   /**
@@ -1103,8 +1156,8 @@ export class Mappings {
   nameOpened(name: string, spelled: string | undefined, inode: Inode | null, event: EventBase): void {
     const seeds = this.seedsNamed.get(name) ?? (spelled === undefined ? undefined : this.seedsNamed.get(spelled));
     if (seeds === undefined) return;
-    for (const { mapping, start } of seeds) {
-      const released = this.releasedSeeds.get(start);
+    for (const { mapping } of seeds) {
+      const released = this.releasedSeeds.get(mapping);
       const watched = this.goneSeeds.get(mapping) ?? (released?.mapping === mapping && !released.nameChanged ? released : undefined);
       if (watched === undefined || watched.reopened !== null) continue;
       // The very file, by its inode: the name still led to it then. After the release, it did at the release too: the
@@ -1127,9 +1180,16 @@ export class Mappings {
    * known: in doubt. The lookup's directory time tells before the exit from
    * about it, not from a release earlier in the capture.
    */
-  private releasedBeforeExit(space: Space, line: EndMapping): void {
-    const released = this.releasedSeeds.get(line.start);
-    if (released === undefined) return;
+  private releasedBeforeExit(space: Space, line: EndMapping, own: boolean): void {
+    for (const released of this.releasedSeeds.values()) {
+      if (released.start !== line.start) continue;
+      // Its own seed (when it did not hold it to the exit), or a fork's copy (review 81, F2).
+      const copy = released.mapping.space.ownerTgid !== space.ownerTgid;
+      if (copy || own) this.releasedGone(space, line, released, copy);
+    }
+  }
+
+  private releasedGone(space: Space, line: EndMapping, released: ReleasedSeed, copy: boolean): void {
     // A -late line says the directory changed about the exit or after it, as a cleanup after the exit does: no doubt,
     // unless the trace shows a traced call changing that directory after the release, whose change the capture may
     // have seen instead of the removal (review 27, F7: the program's own unlink at its exit).
@@ -1141,12 +1201,13 @@ export class Mappings {
     // that may have reached another file (a reload after a deploy) leaves the removal perhaps to the new one.
     if (released.nameChanged && released.reopened === null) return;
     const mapping = released.mapping;
-    if (mapping.space.ownerTgid !== space.ownerTgid || mapping.unlinkFinding !== null) return;
+    if ((!copy && mapping.space.ownerTgid !== space.ownerTgid) || mapping.unlinkFinding !== null) return;
     // The mapping is the line's own (seeded from that very maps-start.txt line, seed): by its name, not by an inode a
     // later open gave its file node, which may be the new file's.
     if (!mapping.file.history.includes(line.path) || keptByAnotherName(mapping.file, line.path)) return;
     this.goneReleased.push({
-      pid: space.ownerTgid,
+      pid: mapping.space.ownerTgid,
+      exited: space.ownerTgid,
       name: line.path,
       goneAt: `${line.place.file}:${line.place.line}`,
       call: released.call,
@@ -1219,6 +1280,7 @@ export class Mappings {
         if (!source.file.gone) source.file.heldBy(childTgid);
         copy.seq = source.seq;
         copy.unclonedMaker = source.unclonedMaker;
+        if (this.goneSeeds.size > 0) this.watchCopy(source, copy);
         const orphan = source.unlinkFinding ?? source.pendingOrphan;
         if ((!source.file.gone && !source.file.unnamed) || orphan === null) continue;
         // What the parent's mapping is: an orphan, or one made with no name left (benign, as the parent's is).
@@ -1535,7 +1597,7 @@ export class Mappings {
       if (!mapping.file.deleteRecord(mapping)) continue;
       if (this.deletedSeeds.size > 0) this.deletedSeeds.delete(mapping);
       if ((cause === 'munmap' || cause === 'replaced') && event !== null && this.lookedUpAfter) this.checkGoneAfterRelease(mapping, mapping.space.ownerTgid, event, 'unmap');
-      if (this.goneSeeds.size > 0 && cause !== 'exit') this.seedReleased(mapping, event, cause);
+      if (this.goneSeeds.size > 0) this.seedReleased(mapping, event, cause);
       const pending = mapping.pendingOrphan;
       if (pending !== null) {
         this.pendingOrphans.delete(mapping);
