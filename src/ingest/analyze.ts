@@ -16,7 +16,9 @@ import {
   untracedChildren,
   closeOthersMapsEnd,
   countIsOf,
+  countTells,
   loadBundle,
+  overlayCountsIgnored,
   confirmWithMaps,
   readOthersMapsEnd,
   type Bundle,
@@ -335,10 +337,18 @@ const UNSEEN_NAMED = 3;
  */
 function checkProcess(run: Run, engine: Engine, pid: number, mapsEnd: readonly MapsLine[], path: string, readBeforeStop: boolean, links: ReadonlyMap<number, RangeLine> | null = null): void {
   // The capture's count of the line's file, if it counted it (a mapping gone by the count has none).
-  const countOf = (line: MapsLine) => {
+  const linkOf = (line: MapsLine) => {
     const link = links?.get(line.start);
-    return link !== undefined && link.end === line.end && countIsOf(link, line.inode, line.dev) ? link.count : null;
+    return link !== undefined && link.end === line.end && countIsOf(link, line.inode, line.dev) ? link : null;
   };
+  // …and only where it tells: not an overlayfs count of a file printed "(deleted)" (countTells).
+  const countOf = (line: MapsLine) => {
+    const link = linkOf(line);
+    return link !== null && countTells(link, isDeletedFile(line)) ? link.count : null;
+  };
+  const overlayIgnored = links === null ? 0 : mapsEnd.filter((line) => linkOf(line) !== null && countOf(line) === null).length;
+  const ignored = overlayCountsIgnored(path.replace(/\.txt$/, '.nlink'), overlayIgnored);
+  if (ignored !== null) run.warnings.push(ignored);
   // Printed "(deleted)", but a name kept the file: no leak, and nothing to explain.
   const named = (line: MapsLine) => (countOf(line) ?? 0) > 0;
   const kept = links === null ? [] : mapsEnd.filter((line) => isDeletedFile(line) && named(line));

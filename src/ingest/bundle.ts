@@ -416,6 +416,33 @@ export function countIsOf(link: RangeLine, inode: number, dev: string): boolean 
 const STAT_DEV_ELSEWHERE = 'btrfs';
 
 /**
+ * Whether a count of links (a line of a .nlink twin) says anything of a
+ * mapping the maps print "(deleted)": not one of overlayfs above 0. A file
+ * of an image's lower layer keeps the count the layer gives it when its name
+ * in the overlay (a container's root) is removed or replaced, since the
+ * lower layer is never written (review 81, F3: gconv-modules.cache replaced
+ * by iconvconfig, and a library by dpkg's rename, read as kept by a hard
+ * link, clean, while /proc printed them "(deleted)"). A file of the upper
+ * layer counts truly, but the count cannot tell the two apart.
+ */
+export function countTells(link: RangeLine, deleted: boolean): boolean {
+  return !deleted || link.count === 0 || link.fsType !== OVERLAY;
+}
+
+/** stat -f's name of overlayfs. */
+const OVERLAY = 'overlayfs';
+
+/** The warning for `ignored` mappings `snapshot` prints "(deleted)" whose overlayfs counts were not used (countTells), or null for none. */
+export function overlayCountsIgnored(snapshot: string, ignored: number): string | null {
+  if (ignored === 0) return null;
+  return (
+    `${snapshot}: ${ignored === 1 ? 'a mapping it prints' : `${ignored} mappings it prints`} "(deleted)" ${ignored === 1 ? 'is' : 'are'} of overlayfs (a container's root), whose link count ` +
+    'of a file of the image (a lower layer) stays what the image gives it once its name in the container is removed or replaced: ' +
+    `${ignored === 1 ? 'its count was' : 'their counts were'} not taken for a name left, and ${ignored === 1 ? 'it is' : 'they are'} read as /proc prints ${ignored === 1 ? 'it' : 'them'}`
+  );
+}
+
+/**
  * The lines of a maps snapshot's twin, each `START-END` (or, `counted`,
  * `START-END N INODE DEV FSTYPE`, N a count, DEV st_dev in decimal, FSTYPE its file system's, both absent from older captures): by START. No larger than the snapshot,
  * as no capture writes one.
@@ -793,14 +820,21 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
       // The same range of the same file: the counts are read after maps-start.txt, and the process may have mapped
       // another there between the two reads (review 32).
       const rangeAt = links.size === 0 ? null : new Map(startRanges.map((range) => [range.start, range]));
+      let overlayIgnored = 0;
       for (const seed of mappings) {
         const link = links.get(seed.start);
         const range = rangeAt?.get(seed.start);
         if (link === undefined || range === undefined || link.end !== seed.end || !countIsOf(link, range.inode, range.dev)) continue;
+        if (!countTells(link, seed.deleted)) {
+          overlayIgnored++;
+          continue;
+        }
         const earlier = before?.get(fileKey(link));
         if (before === null) seed.nlink = link.count;
         else if (earlier !== undefined) seed.nlink = Math.min(earlier, link.count);
       }
+      const ignored = overlayCountsIgnored(join(dir, 'maps-start.nlink'), overlayIgnored);
+      if (ignored !== null) warnings.push(ignored);
       if (tmpfiles.size > 0) {
         mappings = mappings.filter((seed) => !tmpfiles.has(seed) || (seed.nlink ?? 0) > 0);
         seeds.set(meta.pid as number, mappings);
