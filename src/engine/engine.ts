@@ -145,6 +145,8 @@ export class Engine {
   private readonly tasks: Tasks;
   private readonly cloneWait: CloneWait;
   private events = 0;
+  /** Hard links the trace shows made (link, linkat): none in a filtered trace may be the filter's doing (Run.result). */
+  linksSeen = 0;
   private fileEvents = 0;
   private readonly untracedChildren = new UntracedChildren();
   private readonly rings = new BlindSpots('io_uring');
@@ -793,6 +795,7 @@ export class Engine {
         this.mappings.mremap(task.space, event);
         break;
       case 'link':
+        this.linksSeen++;
         if (this.mappings.watchesReleasedNames) this.releasedDirEntryMade(task, event.newDir, event.newPath, event.newPathCut === true, event);
         // A link succeeds only to a free name: the file the lookup found gone had lost it (code review 60, F7).
         if (this.mappings.goneAfterRelease.watching && event.newPathCut !== true) this.mappings.goneAfterRelease.nameMade(resolveName(task, event.newDir, event.newPath), undefined);

@@ -31,6 +31,8 @@ export interface LineParser {
    * keeps the number, not the text (InputEvidence.timeText).
    */
   timeText?(seconds: number): string;
+  /** strace: the input holds calls and none but those orphanmap follows (`-e trace=…`), so which calls its filter left out is not known. */
+  filtered?(): boolean;
   /** bpftrace format 2: the capture's key (BpftraceReader.key), which no event's text holds; null until known, or for none. */
   key?(): string | null;
   /** Why the input is not the tracer's output whole (BpftraceReader.damage): the verdict is undecided. */
@@ -85,6 +87,7 @@ function straceParser(file: string, defaultTid: number): LineParser {
     end: (out) => reader.end(out),
     warnings: (mapsStartRead) => straceWarnings(reader, defaultTid !== 0, mapsStartRead),
     traceLines: () => reader.shape.traceLines,
+    filtered: () => reader.shape.callLines > 0 && reader.shape.unfollowedCalls === 0,
     lowestSkippedTid: () => reader.lowestSkippedTid,
   };
 }

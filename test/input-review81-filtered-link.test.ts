@@ -1,0 +1,68 @@
+// Review 81, F1: a trace taken by hand with an `-e trace=` of only the calls
+// the mission names (openat, mmap, munmap, ftruncate, rename…, unlink…,
+// close) leaves out link and linkat. Debian's localedef builds a locale
+// archive under a temporary name (O_CREAT|O_EXCL), maps it, links it into
+// place and removes the temporary name: read without the link, the removal
+// is the file's last name, and its mappings read as errors ("520.7 MiB held
+// when unlinked"), with nothing said. The trace cannot show a call its filter
+// left out; the report now says that a filtered trace with no link or linkat
+// may be missing them, whenever it reports an error.
+//
+// Truth: the same program under a filter that keeps link (the README's):
+// strace shows the link, the archive has its name, and nothing outlived it.
+//
+// Needs strace and localedef (Debian's libc-bin) with the en_US locale source (locales).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, expect, it } from 'vitest';
+import { workspace } from './scenarios/harness.js';
+import { requireTool, STRACE_FILTER, verdictOf } from './support/tools.js';
+
+const MISSION_FILTER = 'execve,clone,clone3,fork,vfork,exit_group,openat,mmap,munmap,ftruncate,rename,renameat,renameat2,unlink,unlinkat,close';
+
+beforeAll(() => {
+  requireTool('strace');
+  requireTool('localedef');
+  if (!existsSync('/usr/share/i18n/locales/en_US')) throw new Error("localedef needs the en_US locale source (Debian's locales package)");
+});
+
+/** localedef writing an archive under `prefix`, under strace -f -ttt -yy with `filter`: the trace, and the archive's path. */
+function localedef(name: string, filter: string): { trace: string; archive: string } {
+  const prefix = workspace(`review81-localedef-${name}`);
+  mkdirSync(join(prefix, 'usr', 'lib', 'locale'), { recursive: true });
+  const trace = join(prefix, 'trace.txt');
+  const run = spawnSync('strace', ['-f', '-ttt', '-yy', '-e', `trace=${filter}`, '-o', trace, 'localedef', '-i', 'en_US', '-f', 'UTF-8', `--prefix=${prefix}`, 'en_US.UTF-8'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  expect(run.status, run.stderr).toBe(0);
+  return { trace, archive: join(prefix, 'usr', 'lib', 'locale', 'locale-archive') };
+}
+
+const WARNING = 'only calls orphanmap follows, and no link or linkat: if -e trace= left them out';
+
+it('a filter that keeps link: strace shows the temporary name linked into place, and nothing outlived its file', () => {
+  const { trace, archive } = localedef('kept', STRACE_FILTER);
+  const text = readFileSync(trace, 'utf8');
+  expect(text).toMatch(new RegExp(`link\\("${archive.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\w+", "${archive.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"\\) = 0`));
+  expect(statSync(archive).nlink).toBe(1);
+  const { report, failOn } = verdictOf(trace);
+  expect(report.findings.filter((finding) => (finding as { severity: string }).severity === 'error')).toEqual([]);
+  expect(failOn).toBe(0);
+  expect(report.warnings.join('\n')).not.toContain(WARNING);
+});
+
+it('a filter of the calls the mission names, without link: the errors it reads come with the warning that link may have been left out', () => {
+  const { trace, archive } = localedef('left-out', MISSION_FILTER);
+  expect(readFileSync(trace, 'utf8')).not.toMatch(/^\d+ [\d.]+ link/m);
+  expect(statSync(archive).nlink).toBe(1);
+  const { report, failOn } = verdictOf(trace);
+  const errors = report.findings.filter((finding) => (finding as { severity: string }).severity === 'error') as { path: string }[];
+  // What the trace alone reads: the temporary name's removal, the last as far as it shows.
+  expect(errors.length).toBeGreaterThan(0);
+  for (const error of errors) expect(error.path).toMatch(new RegExp(`^${archive.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\w+$`));
+  expect(failOn).toBe(3);
+  const said = report.warnings.filter((warning) => warning.includes(WARNING));
+  expect(said).toEqual([expect.stringMatching(new RegExp(`^${trace.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `))]);
+});
