@@ -241,6 +241,8 @@ describe('the reader on lines built to trip its fast paths', () => {
       firstCallSeconds: 1795606335.190358,
       attachedSeen: true,
       clones: 0,
+      // Every call of these lines is one orphanmap follows ("futex" is in comm names and prefixes only).
+      unfollowedCalls: 0,
     });
   });
 });
