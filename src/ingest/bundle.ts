@@ -436,9 +436,9 @@ const OVERLAY = 'overlayfs';
 export function overlayCountsIgnored(snapshot: string, ignored: number): string | null {
   if (ignored === 0) return null;
   return (
-    `${snapshot}: ${ignored === 1 ? 'a mapping it prints' : `${ignored} mappings it prints`} "(deleted)" ${ignored === 1 ? 'is' : 'are'} of overlayfs (a container's root), whose link count ` +
-    'of a file of the image (a lower layer) stays what the image gives it once its name in the container is removed or replaced: ' +
-    `${ignored === 1 ? 'its count was' : 'their counts were'} not taken for a name left, and ${ignored === 1 ? 'it is' : 'they are'} read as /proc prints ${ignored === 1 ? 'it' : 'them'}`
+    `${snapshot}: ${ignored === 1 ? 'a mapping it prints' : `${ignored} mappings it prints`} "(deleted)" ${ignored === 1 ? 'is' : 'are'} of overlayfs (a container's root), where a file ` +
+    "of the image (a lower layer) keeps the image's link count once its name in the container is removed or replaced, and the count cannot tell such a file " +
+    `from one kept by a hard link: ${ignored === 1 ? 'its count was' : 'their counts were'} not taken for a name left, and ${ignored === 1 ? 'it is' : 'they are'} read as /proc prints ${ignored === 1 ? 'it' : 'them'}`
   );
 }
 

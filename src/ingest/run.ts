@@ -471,8 +471,15 @@ export class Run {
     if (pidNotice !== null) this.warnings.push(pidNotice);
     // A capture's filter keeps link and linkat; one written by hand may not (review 81, F1: localedef maps its new
     // archive by a temporary name, links it into place, then removes that name: two errors, "520.7 MiB held when
-    // unlinked", and nothing said). Only when it matters: an error to take with that in mind.
-    if (bundle === null && this.filtered.length > 0 && this.engine.linksSeen === 0 && this.engine.findings().some((f) => f.kind === 'unlinked-while-mapped' && f.severity === 'error'))
+    // unlinked", and nothing said). Only when it matters: an error to take with that in mind; and not for a filter as
+    // broad as the README's, which keeps them (a call of dup, fcntl, mremap… says so: review 82, the warning was noise).
+    if (
+      bundle === null &&
+      this.filtered.length > 0 &&
+      this.engine.linksSeen === 0 &&
+      this.engine.broadFilterCalls === 0 &&
+      this.engine.findings().some((f) => f.kind === 'unlinked-while-mapped' && f.severity === 'error')
+    )
       this.warnings.push(
         `${this.filtered.join(', ')}: only calls orphanmap follows, and no link or linkat: if -e trace= left them out, a file given another name by link() ` +
           'before its name was removed reads as unlinked while mapped (a temporary file linked into place, then its temporary name removed): ' +
