@@ -242,7 +242,7 @@ describe('the reader on lines built to trip its fast paths', () => {
       attachedSeen: true,
       clones: 0,
       // Every call of these lines is one orphanmap follows ("futex" is in comm names and prefixes only).
-      unfollowedCalls: 0,
+      sawUnfollowedCall: false,
     });
   });
 });

@@ -87,7 +87,7 @@ function straceParser(file: string, defaultTid: number): LineParser {
     end: (out) => reader.end(out),
     warnings: (mapsStartRead) => straceWarnings(reader, defaultTid !== 0, mapsStartRead),
     traceLines: () => reader.shape.traceLines,
-    filtered: () => reader.shape.callLines > 0 && reader.shape.unfollowedCalls === 0,
+    filtered: () => reader.shape.callLines > 0 && !reader.shape.sawUnfollowedCall,
     lowestSkippedTid: () => reader.lowestSkippedTid,
   };
 }

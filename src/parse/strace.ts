@@ -105,8 +105,11 @@ export interface StraceShape {
   attachedSeen: boolean;
   /** Successful clone/fork calls: their children exist even when the trace does not follow them. */
   clones: number;
-  /** Lines of calls orphanmap does not follow (read, brk, futex…): none in a trace of many calls says `-e trace=` kept only followed ones. */
-  unfollowedCalls: number;
+  /**
+   * A line of a call orphanmap does not follow (read, brk, futex…) was read or skipped: without one, `-e trace=` kept
+   * only followed ones. A flag, not a count: the line filter skips an ignored call's continuations too (strace-skip.ts).
+   */
+  sawUnfollowedCall: boolean;
 }
 
 /**
@@ -167,7 +170,7 @@ export class StraceReader {
     firstCallSeconds: null,
     attachedSeen: false,
     clones: 0,
-    unfollowedCalls: 0,
+    sawUnfollowedCall: false,
   };
   /**
    * The call each thread is inside, by tid; undefined once it ended. A call
@@ -246,7 +249,7 @@ export class StraceReader {
     // The first lines are always read in full: they tell whether this is a -r trace.
     // A followed call after a plain prefix is one ignoredCall would not skip: no need to ask it.
     if (isCall && followed === undefined) {
-      this.shape.unfollowedCalls++;
+      this.shape.sawUnfollowedCall = true;
       const tid = scan.tid ?? this.defaultTid;
       if (tid > 0 && tid < this.lowestSkipped) this.lowestSkipped = tid;
     }
@@ -361,7 +364,7 @@ export class StraceReader {
   noteSkipped(skipped: SkippedLines): void {
     this.shape.lines += skipped.lines;
     this.shape.traceLines += skipped.traceLines;
-    this.shape.unfollowedCalls += skipped.lines;
+    if (skipped.lines > 0) this.shape.sawUnfollowedCall = true;
     if (skipped.unfinished >= 0) this.lastUnfinishedIgnored = skipped.unfinished === 1;
     // Lines of a -ff member carry no prefix: its thread's.
     const tid = skipped.lowestTid > 0 ? skipped.lowestTid : skipped.lines > 0 ? this.defaultTid : 0;
