@@ -2267,6 +2267,13 @@ om_stop_tracer() {
     fi
   fi
   om_alive "$OM_TRACER_PID" "$OM_TRACER_ST" || return 0
+  # --pid, the target gone: what it forked under the trace that strace still traces may hold what it mapped, and
+  # outlive it (review 82, E2: a pre-fork server exited, its workers held its file on under a new name, a deploy having
+  # moved the directory away; with no maps-end.N.txt for them, the file read as removed: four errors). Snapshot
+  # before strace lets go, as for a launched command that left processes running (above).
+  if ((!OM_CMD_MODE)) && [[ $OM_BACKEND == strace && -n $OM_PID ]] && ! om_running "$OM_PID" "$OM_PID_ST" && om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; then
+    om_with_late_stop om_others_now
+  fi
   # SIGCONT after each signal: a tracer that is stopped (a Ctrl-Z reaches the
   # tracer of a launched command, as it would reach `strace CMD`; SIGSTOP)
   # would act on it only once continued. A signal the tracer ignores is

@@ -144,6 +144,23 @@ export const KEPT_BY_ANOTHER_NAME: BenignRule = {
 };
 
 /**
+ * A finding of a file the capture found gone from its name once its process
+ * had exited (maps-start-gone.txt: its name led nowhere, or to another file),
+ * whose very file (device and inode) the maps read at the end show mapped
+ * under a name, not "(deleted)", in a process alive then: the file had a
+ * name at the end, so it was renamed (a directory moved away, as a
+ * blue/green deploy does), not removed; no file gets a name back once its
+ * last has gone (review 82, E2). Applied after the trace, whatever its
+ * resolution.
+ */
+export const RENAMED_NOT_REMOVED: BenignRule = {
+  name: 'renamed, not removed',
+  note:
+    'The capture found this file gone from its name once its process had exited (maps-start-gone.txt), but the maps read at the end show the very file (its device and inode) ' +
+    'mapped under a name, not "(deleted)", in a process alive then: it was renamed (a directory moved away, as a deploy does), not removed. Benign; not a leak.',
+};
+
+/**
  * The rule that makes a mapping of this file benign by its name, or null.
  * `unlinkedByOwner`: the mapping's own process removed the last name
  * (BenignRule.ownUnlinkOnly); `length`: the mapping's (BenignRule.maxLength).

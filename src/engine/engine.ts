@@ -362,6 +362,13 @@ export class Engine {
     return this.log.changed();
   }
 
+  /** Findings of files found gone at their process's exit that the maps at the end show named (RENAMED_NOT_REMOVED): benign. */
+  renamedNotRemoved(findings: readonly Finding[]): EngineChange[] {
+    this.log.begin();
+    for (const finding of findings) this.log.renamedNotRemoved(finding);
+    return this.log.changed();
+  }
+
   /**
    * Whether the trace shows process `pid` (an event of one of its threads,
    * at any time): a process whose maps at the end of the capture

@@ -3,7 +3,7 @@
 // changes one call into the engine produced, for live views.
 import { MAP_FIXED, type EventBase, type MmapEvent, type TraceEvent, type UnlinkEvent } from '../parse/events.js';
 import { pageEnd } from './address-space.js';
-import { benignRuleFor, benignRuleNamed, KEPT_BY_ANOTHER_NAME, MAPPED_WITH_NO_NAME, mappedWithNoName, RELEASED_DURING_UNLINK, type BenignRule } from './benign.js';
+import { benignRuleFor, benignRuleNamed, KEPT_BY_ANOTHER_NAME, MAPPED_WITH_NO_NAME, mappedWithNoName, RELEASED_DURING_UNLINK, RENAMED_NOT_REMOVED, type BenignRule } from './benign.js';
 import { flatCopy } from '../parse/flat-copy.js';
 import type { FileLife, FileNode } from './files.js';
 import type { EvidenceMark } from './kept-evidence.js';
@@ -368,6 +368,16 @@ export class FindingLog {
    * file the capture found with a name left then (maps-end.nlink): benign
    * (KEPT_BY_ANOTHER_NAME), an `updated` change.
    */
+  /** A finding of a file found gone at its process's exit that the maps at the end show named (RENAMED_NOT_REMOVED), an `updated` change. */
+  renamedNotRemoved(finding: Finding): void {
+    if (finding.kind !== 'unlinked-while-mapped' || finding.benign !== undefined) return;
+    finding.severity = 'info';
+    finding.benign = RENAMED_NOT_REMOVED.name;
+    finding.note = RENAMED_NOT_REMOVED.note;
+    delete finding.mappedAfterUnlink;
+    this.push({ type: 'updated', finding });
+  }
+
   keptByAnotherName(finding: Finding): void {
     if (finding.kind !== 'unlinked-while-mapped' || finding.benign !== undefined || finding.resolution !== 'still-mapped') return;
     finding.severity = 'info';

@@ -28,7 +28,7 @@ import {
 import { contradiction, noEventTraced, untracedBy, untracedTarget } from './untraced.js';
 import { endMappings, findingsKeptByName, fromKernelName, keptDeleted, unexplainedDeleted, unexplainedLines } from './maps-end.js';
 import { findingStart, heldNow, type Finding } from '../engine/findings.js';
-import { isDeletedFile } from '../parse/maps.js';
+import { isDeletedFile, parseDev } from '../parse/maps.js';
 import { tailFile } from './tail.js';
 import type { TraceFormat } from './formats.js';
 import { resolveInputs } from './inputs.js';
@@ -264,6 +264,7 @@ async function checkWithMaps(run: Run, engine: Engine, bundle: Bundle, finishing
     if (engine.checkableAtEnd(other)) checkProcess(run, engine, other, lines, join(bundle.dir, `maps-end.${other}.txt`), readBeforeStop);
     else unchecked.push(other);
   }
+  renamedNotRemoved(run, engine, bundle, others.kept);
   if (unchecked.length > 0) {
     run.warnings.push(
       `${unchecked.length} traced process(es) exited once the capture had read their maps (maps-end.N.txt: pid ${unchecked.slice(0, UNSEEN_NAMED).join(', ')}${unchecked.length > UNSEEN_NAMED ? ', …' : ''}): ` +
@@ -390,6 +391,63 @@ function checkProcess(run: Run, engine: Engine, pid: number, mapsEnd: readonly M
   if (unexplained === null) return;
   run.warnings.push(unexplained.warning);
   run.warningPaths.push(...unexplained.paths);
+}
+
+/**
+ * The findings of files the capture found gone from their names once its
+ * process had exited (maps-start-gone.txt: the name led nowhere, or to
+ * another file) whose very file, by its device and inode, the maps read at
+ * the end (maps-end.txt, maps-end.N.txt) show mapped under a name, not
+ * "(deleted)": it had a name then, and no file gets one back once its last
+ * has gone, so it was renamed, not removed (review 82, E2: a blue/green
+ * deploy moved the directory of a pre-fork server's file away and put a new
+ * one in its place; the server exited, its workers held the file on as
+ * app.old/data, and four errors, exit 3). Benign (RENAMED_NOT_REMOVED), and
+ * said. A process that held it alone, with no maps read after its exit,
+ * stays a finding: nothing tells a rename from a removal then.
+ */
+function renamedNotRemoved(run: Run, engine: Engine, bundle: Bundle, others: ReadonlyMap<number, readonly MapsLine[]>): void {
+  const gone = bundle.engineOptions.goneAtExit;
+  if (gone === undefined) return;
+  const keyOf = (dev: string, inode: number) => {
+    const parsed = parseDev(dev);
+    return parsed === null || inode === 0 ? null : `${parsed.major}:${parsed.minor}:${inode}`;
+  };
+  const named = new Map<string, { pid: number; path: string }>();
+  const add = (pid: number, lines: readonly MapsLine[]) => {
+    for (const line of lines) {
+      if (line.deleted || !line.path.startsWith('/')) continue;
+      const key = keyOf(line.dev, line.inode);
+      if (key !== null && !named.has(key)) named.set(key, { pid, path: line.path });
+    }
+  };
+  if (bundle.mapsEnd !== null && bundle.meta.pid !== undefined) add(bundle.meta.pid, bundle.mapsEnd);
+  for (const [pid, lines] of others) add(pid, lines);
+  if (named.size === 0) return;
+  // The maps-start.txt lines the findings were seeded from (a fork's copy keeps its parent's line), by number.
+  const seeded = new Map<number, string>();
+  for (const seed of bundle.seeds.get(gone.pid) ?? []) {
+    const inode = seed.mapsInode;
+    if (inode !== undefined) seeded.set(seed.place.line, `${Math.floor(inode.dev / 2 ** 20)}:${inode.dev % 2 ** 20}:${inode.ino}`);
+  }
+  const taken: Finding[] = [];
+  let first: { pid: number; path: string } | null = null;
+  for (const finding of engine.findings()) {
+    if (finding.kind !== 'unlinked-while-mapped' || finding.benign !== undefined || finding.unlinkedAt !== null || finding.mappedAt?.file !== gone.startFile) continue;
+    const key = seeded.get(finding.mappedAt.line);
+    const held = key === undefined ? undefined : named.get(key);
+    if (held === undefined) continue;
+    taken.push(finding);
+    first ??= held;
+  }
+  if (taken.length === 0 || first === null) return;
+  run.report(engine.renamedNotRemoved(taken));
+  run.warnings.push(
+    `${taken.length === 1 ? 'a finding' : `${taken.length} findings`} of a file the capture found gone from its name once process ${gone.pid} had exited (maps-start-gone.txt) ` +
+      `${taken.length === 1 ? 'is' : 'are'} no leak: the maps read at the end show that very file (its device and inode) mapped under a name, not "(deleted)" ` +
+      `(${first.path} in process ${first.pid}): it was renamed, not removed (benign, "renamed, not removed")`,
+  );
+  run.warningPaths.push(first.path);
 }
 
 /**
