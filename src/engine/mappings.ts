@@ -991,11 +991,17 @@ export class Mappings {
     // changed. Each file found gone is in doubt (review 46, L4: a JVM's own removal of its hsperfdata file at its exit
     // read as another process's, an error).
     if (traceEndedFirst) this.goneLate.afterTrace = true;
+    // By their maps-start.txt start: a line is asked about each (a broker's lines, and its workers' copies, can be 10^5).
+    const released = groupedByStart(this.releasedSeeds.values(), (seed) => seed.start);
+    const copies = groupedByStart(
+      [...this.goneSeeds].filter(([mapping]) => mapping.space !== space),
+      ([, watched]) => watched.start,
+    );
     for (const line of traceEndedFirst ? [] : gone.lines) {
       const mapping = this.seededAt(space, line, gone.startFile);
-      this.releasedBeforeExit(space, line, mapping === null);
+      this.releasedBeforeExit(space, line, mapping === null, released.get(line.start));
       if (mapping === null) {
-        this.copiesLiveAtExit(space, line, false);
+        this.copiesLiveAtExit(space, line, false, copies.get(line.start));
         continue;
       }
       // Links the capture counted at the attach that the trace does not know may keep it: in doubt (review 32).
@@ -1010,9 +1016,9 @@ export class Mappings {
     // Gone by the time the exit was seen, but perhaps after it: in doubt.
     for (const line of traceEndedFirst ? [...gone.lines, ...gone.late] : gone.late) {
       const own = this.seededAt(space, line, gone.startFile) === null;
-      this.releasedBeforeExit(space, line, own);
+      this.releasedBeforeExit(space, line, own, released.get(line.start));
       if (own) {
-        this.copiesLiveAtExit(space, line, true);
+        this.copiesLiveAtExit(space, line, true, copies.get(line.start));
         continue;
       }
       // The JVM's own hsperfdata file, named by its pid: the JVM removes it as it exits, after the trace here, as the
@@ -1034,7 +1040,7 @@ export class Mappings {
    * non-fixed mmap over a seed in a trace in the order calls returned is no
    * release: the seed was that mmap's, read into maps-start.txt after it (settle).
    */
-  private seedReleased(mapping: MappingState, event: EventBase | null, cause: Release | 'exit'): void {
+  private seedReleased(mapping: MappingState, event: EventBase | null, cause: Release): void {
     const watched = this.goneSeeds.get(mapping);
     if (watched === undefined) return;
     const copy = this.goneAtExit === null || mapping.space.ownerTgid !== this.goneAtExit.pid;
@@ -1063,15 +1069,16 @@ export class Mappings {
   }
 
   /**
-   * The copies of the seed at `line`'s start still live in other processes
-   * as process `space` exits, having released its own: each outlived the
-   * file (a removal before the exit, `late` false), as goneFromOthers finds
-   * of a seed held until the exit, or may have (`late`: in doubt).
+   * The copies of the seed at `line`'s start (`copies`, those of other
+   * processes watched then) still live as process `space` exits, having
+   * released its own: each outlived the file (a removal before the exit,
+   * `late` false), as goneFromOthers finds of a seed held until the exit, or
+   * may have (`late`: in doubt).
    */
-  private copiesLiveAtExit(space: Space, line: EndMapping, late: boolean): void {
+  private copiesLiveAtExit(space: Space, line: EndMapping, late: boolean, copies: readonly (readonly [MappingState, WatchedSeed])[] | undefined): void {
     const found: MappingState[] = [];
-    for (const [mapping, watched] of this.goneSeeds) {
-      if (watched.start !== line.start || mapping.space === space || mapping.pieces === 0 || mapping.unlinkFinding !== null || mapping.pendingOrphan !== null) continue;
+    for (const [mapping] of copies ?? []) {
+      if (mapping.pieces === 0 || mapping.unlinkFinding !== null || mapping.pendingOrphan !== null) continue;
       if (!sameFile(mapping.file, line) || keptByAnotherName(mapping.file, line.path)) continue;
       found.push(mapping);
     }
@@ -1180,15 +1187,15 @@ export class Mappings {
    * known: in doubt. The lookup's directory time tells before the exit from
    * about it, not from a release earlier in the capture.
    */
-  private releasedBeforeExit(space: Space, line: EndMapping, own: boolean): void {
-    for (const released of this.releasedSeeds.values()) {
-      if (released.start !== line.start) continue;
+  private releasedBeforeExit(space: Space, line: EndMapping, own: boolean, released: readonly ReleasedSeed[] | undefined): void {
+    for (const seed of released ?? []) {
       // Its own seed (when it did not hold it to the exit), or a fork's copy (review 81, F2).
-      const copy = released.mapping.space.ownerTgid !== space.ownerTgid;
-      if (copy || own) this.releasedGone(space, line, released, copy);
+      const copy = seed.mapping.space.ownerTgid !== space.ownerTgid;
+      if (copy || own) this.releasedGone(space, line, seed, copy);
     }
   }
 
+  /** `released`, a seed of `line` or a fork's copy of it (`copy`), given up before process `space` exited: in doubt, unless what the trace shows after says the file went then. */
   private releasedGone(space: Space, line: EndMapping, released: ReleasedSeed, copy: boolean): void {
     // A -late line says the directory changed about the exit or after it, as a cleanup after the exit does: no doubt,
     // unless the trace shows a traced call changing that directory after the release, whose change the capture may
@@ -1809,4 +1816,16 @@ function withoutRanges<T extends { start: number; end: number }>(piece: T, range
   }
   if (at < piece.end) parts.push(at === piece.start ? piece : { ...piece, start: at, end: piece.end });
   return parts;
+}
+
+/** `items` by the start `startOf` gives each, in their order. */
+function groupedByStart<T>(items: Iterable<T>, startOf: (item: T) => number): Map<number, T[]> {
+  const grouped = new Map<number, T[]>();
+  for (const item of items) {
+    const start = startOf(item);
+    const group = grouped.get(start);
+    if (group === undefined) grouped.set(start, [item]);
+    else group.push(item);
+  }
+  return grouped;
 }
