@@ -532,6 +532,11 @@ export class Engine {
           `but ${first.pid === first.exited ? 'the process had released its mapping' : `process ${first.pid}, a fork of it, had released its copy of the mapping`} of it itself during the capture (its ${first.call} at ${first.releasedAt})` +
           `${released.length > 1 ? `, and ${released.length - 1} more mappings so` : ''}; ${changeTold(first)}${removalTold(first)}: ` +
           'a process the trace does not follow removed or replaced the file before that release, while it was mapped, or after it, or only renamed it (the lookup names no file: review 65, F-4), which the capture cannot tell apart: in doubt';
+    const copies =
+      this.mappings.copiesUnwatched === 0
+        ? null
+        : `${this.mappings.copiesUnwatched} copies that forks made of mappings of files the capture found gone at its process's exit (maps-start-gone.txt) were not followed, ` +
+          'past the first 1,024: a copy given up before that exit is not in doubt as the others are, and one live then is no finding';
     const untraced = this.untracedChildren.note();
     const rings = this.rings.note();
     const views = this.views.note();
@@ -564,6 +569,7 @@ export class Engine {
       ...(missing === null ? [] : [missing]),
       ...(goneLate === null ? [] : [goneLate]),
       ...(goneReleased === null ? [] : [goneReleased]),
+      ...(copies === null ? [] : [copies]),
       ...(failedUnmaps === null ? [] : [failedUnmaps]),
       ...(unnamed === null ? [] : [unnamed]),
       ...(hidden === null ? [] : [hidden]),

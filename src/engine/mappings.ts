@@ -289,6 +289,9 @@ export interface ReleasedGone {
  */
 const LOCAL_FILE_SYSTEMS: ReadonlySet<number> = new Set([0xef53, 0x58465342, 0x9123683e, 0x01021994, 0xf2f52010]);
 
+/** The most fork copies of watched seeds watched (Mappings.watchCopy): a pre-fork server's workers, not a fork per request. */
+const MAX_WATCHED_COPIES = 1024;
+
 /** The earliest time a wall-clock trace (strace -ttt) can show: 2001, in seconds. A time of day (-t, -tt) is less. */
 const WALL_CLOCK_FROM = 1e9;
 
@@ -523,6 +526,9 @@ export class Mappings {
    * was clean, exit 0).
    */
   readonly goneReleased: ReleasedGone[] = [];
+  /** Fork copies of watched seeds watched (watchCopy), and those past MAX_WATCHED_COPIES not watched. */
+  private copiesWatched = 0;
+  copiesUnwatched = 0;
   /** Ranges of each address space marked MADV_DONTFORK, in address order: a fork copies none of them (madvise). */
   private readonly noFork = new WeakMap<Space, [number, number][]>();
   /**
@@ -1064,6 +1070,13 @@ export class Mappings {
   private watchCopy(source: MappingState, copy: MappingState): void {
     const watched = this.goneSeeds.get(source);
     if (watched === undefined) return;
+    // Each watched copy, once released, is walked at every removal, rename and bpftrace link count (nameChanged,
+    // stillNamed): a fork-per-request server makes 10^5 (code review 83). Past the bound, copies are not watched, and said.
+    if (this.copiesWatched >= MAX_WATCHED_COPIES) {
+      this.copiesUnwatched++;
+      return;
+    }
+    this.copiesWatched++;
     this.goneSeeds.set(copy, { ...watched });
     this.seedsNamed.get(watched.name)?.push({ mapping: copy, start: watched.start });
   }

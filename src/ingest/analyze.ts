@@ -18,6 +18,7 @@ import {
   countIsOf,
   countTells,
   loadBundle,
+  othersReadWhileTraced,
   overlayCountsIgnored,
   confirmWithMaps,
   readOthersMapsEnd,
@@ -261,7 +262,7 @@ async function checkWithMaps(run: Run, engine: Engine, bundle: Bundle, finishing
   // rules; only those the trace shows: a pid it never showed is a process it did not follow (one forked before an attach).
   const unchecked: number[] = [];
   for (const [other, lines] of others.kept) {
-    if (engine.checkableAtEnd(other)) checkProcess(run, engine, other, lines, join(bundle.dir, `maps-end.${other}.txt`), readBeforeStop);
+    if (engine.checkableAtEnd(other)) checkProcess(run, engine, other, lines, join(bundle.dir, `maps-end.${other}.txt`), othersReadWhileTraced(bundle.meta));
     else unchecked.push(other);
   }
   renamedNotRemoved(run, engine, bundle, others.kept);
@@ -396,51 +397,45 @@ function checkProcess(run: Run, engine: Engine, pid: number, mapsEnd: readonly M
 /**
  * The findings of files the capture found gone from their names once its
  * process had exited (maps-start-gone.txt: the name led nowhere, or to
- * another file) whose very file, by its device and inode, the maps read at
- * the end (maps-end.txt, maps-end.N.txt) show mapped under a name, not
- * "(deleted)": it had a name then, and no file gets one back once its last
- * has gone, so it was renamed, not removed (review 82, E2: a blue/green
- * deploy moved the directory of a pre-fork server's file away and put a new
- * one in its place; the server exited, its workers held the file on as
- * app.old/data, and four errors, exit 3). Benign (RENAMED_NOT_REMOVED), and
- * said. A process that held it alone, with no maps read after its exit,
+ * another file), when a copy of that very mapping (a fork's, the trace
+ * showing it live to the end) is in its process's maps at the end
+ * (maps-end.N.txt), at its address, of the same device and inode, under a
+ * name, not "(deleted)": the file it held all along had a name then, and no
+ * file gets one back once its last has gone, so it was renamed, not removed
+ * (review 82, E2: a blue/green deploy moved the directory of a pre-fork
+ * server's file away and put a new one in its place; the server exited, its
+ * workers held the file on as app.old/data, and four errors, exit 3). Only
+ * such a copy tells: a line of the same inode number elsewhere may be a new
+ * file that took the number once the old one was freed (code review 83).
+ * Benign (RENAMED_NOT_REMOVED), each finding of that maps-start.txt line,
+ * and said. A process that held it alone, with no maps read after its exit,
  * stays a finding: nothing tells a rename from a removal then.
  */
 function renamedNotRemoved(run: Run, engine: Engine, bundle: Bundle, others: ReadonlyMap<number, readonly MapsLine[]>): void {
   const gone = bundle.engineOptions.goneAtExit;
-  if (gone === undefined) return;
-  const keyOf = (dev: string, inode: number) => {
-    const parsed = parseDev(dev);
-    return parsed === null || inode === 0 ? null : `${parsed.major}:${parsed.minor}:${inode}`;
-  };
-  const named = new Map<string, { pid: number; path: string }>();
-  const add = (pid: number, lines: readonly MapsLine[]) => {
-    for (const line of lines) {
-      if (line.deleted || !line.path.startsWith('/')) continue;
-      const key = keyOf(line.dev, line.inode);
-      if (key !== null && !named.has(key)) named.set(key, { pid, path: line.path });
-    }
-  };
-  if (bundle.mapsEnd !== null && bundle.meta.pid !== undefined) add(bundle.meta.pid, bundle.mapsEnd);
-  for (const [pid, lines] of others) add(pid, lines);
-  if (named.size === 0) return;
+  if (gone === undefined || others.size === 0) return;
   // The maps-start.txt lines the findings were seeded from (a fork's copy keeps its parent's line), by number.
   const seeded = new Map<number, string>();
   for (const seed of bundle.seeds.get(gone.pid) ?? []) {
     const inode = seed.mapsInode;
     if (inode !== undefined) seeded.set(seed.place.line, `${Math.floor(inode.dev / 2 ** 20)}:${inode.dev % 2 ** 20}:${inode.ino}`);
   }
-  const taken: Finding[] = [];
-  let first: { pid: number; path: string } | null = null;
-  for (const finding of engine.findings()) {
-    if (finding.kind !== 'unlinked-while-mapped' || finding.benign !== undefined || finding.unlinkedAt !== null || finding.mappedAt?.file !== gone.startFile) continue;
-    const key = seeded.get(finding.mappedAt.line);
-    const held = key === undefined ? undefined : named.get(key);
-    if (held === undefined) continue;
-    taken.push(finding);
-    first ??= held;
+  const candidates = engine
+    .findings()
+    .filter((finding) => finding.kind === 'unlinked-while-mapped' && finding.benign === undefined && finding.unlinkedAt === null && finding.mappedAt?.file === gone.startFile);
+  // The maps-start.txt lines a live copy shows named at the end, with where.
+  const named = new Map<number, { pid: number; path: string }>();
+  for (const finding of candidates) {
+    if (finding.resolution !== 'still-mapped' || named.has(finding.mappedAt!.line)) continue;
+    const start = findingStart(finding);
+    const line = others.get(finding.pid)?.find((each) => each.start === start);
+    if (line === undefined || line.deleted || !line.path.startsWith('/')) continue;
+    const dev = parseDev(line.dev);
+    if (dev !== null && `${dev.major}:${dev.minor}:${line.inode}` === seeded.get(finding.mappedAt!.line)) named.set(finding.mappedAt!.line, { pid: finding.pid, path: line.path });
   }
-  if (taken.length === 0 || first === null) return;
+  if (named.size === 0) return;
+  const taken = candidates.filter((finding) => named.has(finding.mappedAt!.line));
+  const first = named.get(taken[0]!.mappedAt!.line)!;
   run.report(engine.renamedNotRemoved(taken));
   run.warnings.push(
     `${taken.length === 1 ? 'a finding' : `${taken.length} findings`} of a file the capture found gone from its name once process ${gone.pid} had exited (maps-start-gone.txt) ` +

@@ -443,6 +443,16 @@ export function overlayCountsIgnored(snapshot: string, ignored: number): string 
 }
 
 /**
+ * Whether the maps-end.N.txt files of the bundle were read while the trace
+ * went on: a launched command's (its maps are read before the capture stops
+ * it), and, once an attached capture's process had exited, strace's (the
+ * processes it still traces are read before it lets go: review 82, E2).
+ */
+export function othersReadWhileTraced(meta: BundleMeta): boolean {
+  return meta.mode === 'launched' || (meta.mode === 'attached' && meta.backend === 'strace' && meta.exitReason === 'target-exited');
+}
+
+/**
  * The lines of a maps snapshot's twin, each `START-END` (or, `counted`,
  * `START-END N INODE DEV FSTYPE`, N a count, DEV st_dev in decimal, FSTYPE its file system's, both absent from older captures): by START. No larger than the snapshot,
  * as no capture writes one.
@@ -901,6 +911,8 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   if (othersListed.length > 0) engineOptions.watchedProcesses = new Set(othersListed.map(([pid]) => pid));
   // A launched command's maps are read before the capture stops it (and a live capture's are read later): its exit is in the trace.
   if (meta.mode === 'launched' && typeof meta.pid === 'number') engineOptions.mapsReadBeforeExit = new Set([meta.pid, ...othersListed.map(([pid]) => pid)]);
+  // So are those of the processes strace still traced once an attached capture's process had exited (code review 83).
+  else if (othersReadWhileTraced(meta) && othersListed.length > 0) engineOptions.mapsReadBeforeExit = new Set(othersListed.map(([pid]) => pid));
   if ((meta.lostEvents ?? 0) > 0) warnings.push(`the tracer lost ${meta.lostEvents} events during the capture (meta.json)`);
   // The children listed at the attach: said once the trace is read, but those it shows (childrenAtAttachWarning).
   const children = listedChildren(meta);
