@@ -348,7 +348,13 @@ function checkProcess(run: Run, engine: Engine, pid: number, mapsEnd: readonly M
     const link = linkOf(line);
     return link !== null && countTells(link, isDeletedFile(line)) ? link.count : null;
   };
-  const overlayIgnored = links === null ? 0 : mapsEnd.filter((line) => linkOf(line) !== null && countOf(line) === null).length;
+  const overlayIgnored =
+    links === null
+      ? 0
+      : mapsEnd.filter((line) => {
+          const link = linkOf(line);
+          return link !== null && !countTells(link, isDeletedFile(line));
+        }).length;
   const ignored = overlayCountsIgnored(path.replace(/\.txt$/, '.nlink'), overlayIgnored);
   if (ignored !== null) run.warnings.push(ignored);
   // Printed "(deleted)", but a name kept the file: no leak, and nothing to explain.
