@@ -2,7 +2,7 @@
 // never from the file name. And, once an input is read, whether it was a
 // trace at all.
 import { BpftraceReader, looksLikeBpftrace } from '../parse/bpftrace.js';
-import { StraceReader, type ParseOutput } from '../parse/strace.js';
+import { StraceReader, type ParseOutput, type StraceShape } from '../parse/strace.js';
 import type { SkippedLines, SkipPolicy } from '../parse/strace-skip.js';
 
 export type TraceFormat = 'strace' | 'bpftrace';
@@ -31,8 +31,8 @@ export interface LineParser {
    * keeps the number, not the text (InputEvidence.timeText).
    */
   timeText?(seconds: number): string;
-  /** strace: the input holds calls and none but those orphanmap follows (`-e trace=…`), so which calls its filter left out is not known. */
-  filtered?(): boolean;
+  /** strace: whether the input looks filtered (shapeFiltered), or null when it holds no call to tell by. */
+  filtered?(): boolean | null;
   /** bpftrace format 2: the capture's key (BpftraceReader.key), which no event's text holds; null until known, or for none. */
   key?(): string | null;
   /** Why the input is not the tracer's output whole (BpftraceReader.damage): the verdict is undecided. */
@@ -87,7 +87,7 @@ function straceParser(file: string, defaultTid: number): LineParser {
     end: (out) => reader.end(out),
     warnings: (mapsStartRead) => straceWarnings(reader, defaultTid !== 0, mapsStartRead),
     traceLines: () => reader.shape.traceLines,
-    filtered: () => reader.shape.callLines > 0 && !reader.shape.sawUnfollowedCall,
+    filtered: () => shapeFiltered([reader.shape]),
     lowestSkippedTid: () => reader.lowestSkippedTid,
   };
 }
@@ -223,4 +223,15 @@ export function describeNonTrace(counts: InputCounts): string {
   const lines = `${counts.contentLines} line${counts.contentLines === 1 ? '' : 's'}`;
   if (counts.traceLines === 0) return `text with no syscall lines (${lines})`;
   return `text with only ${counts.traceLines} syscall-like line${counts.traceLines === 1 ? '' : 's'} among ${lines}, and no call orphanmap follows`;
+}
+
+/**
+ * Whether the strace input these shapes are of (one file, or every file of an
+ * -ff set) holds calls and none but those orphanmap follows (`-e trace=…`),
+ * so which calls its filter left out is not known: true; false when it shows
+ * a call nobody follows (no such filter); null when it holds no call.
+ */
+export function shapeFiltered(shapes: readonly StraceShape[]): boolean | null {
+  if (shapes.some((shape) => shape.sawUnfollowedCall)) return false;
+  return shapes.some((shape) => shape.callLines > 0) ? true : null;
 }

@@ -11,7 +11,7 @@ import { type HeapPressure, HeapWatch } from './heap-guard.js';
 import type { LineSkipping } from './line-filter.js';
 import { fileLineCursor, MAX_LINE_CHARS, type CursorLine, type LineSource } from './lines.js';
 import type { Bundle } from './bundle.js';
-import { CAPTURE_ADVICE, createLineParser, describeNonTrace, detectFormat, HEAD_LINES, isNotATrace, type InputCounts, type LineParser } from './formats.js';
+import { CAPTURE_ADVICE, createLineParser, describeNonTrace, detectFormat, HEAD_LINES, isNotATrace, type InputCounts, type LineParser, shapeFiltered } from './formats.js';
 import type { Analysis, AnalyzeOptions, InputInfo } from './analyze.js';
 import { dayStart, effectSeconds, type FfClock, FfMembers, type FfOrderSeen, type FfSet, onClock, refuseUnordered } from './ff-set.js';
 import { InputEvidence, TEXT_EVIDENCE } from './evidence.js';
@@ -40,6 +40,12 @@ export class Run {
   lost = 0;
   /** strace inputs that hold only calls orphanmap follows (LineParser.filtered): their filter may have left out link and linkat. */
   private readonly filtered: string[] = [];
+  /**
+   * Whether an input showed a call nobody follows: taken with no such filter. Its run is one capture, most likely
+   * (several files of one incident), so the warning is not given: one small input of a child that made only followed
+   * calls before its exit does not make an unfiltered trace's run filtered (code review 83, F7).
+   */
+  private unfilteredSeen = false;
   /** Why an input is not its tracer's output whole (LineParser.damage): the first one, for Analysis.undecided. */
   damage: string | undefined;
   /** Events applied, all inputs together. */
@@ -219,7 +225,7 @@ export class Run {
       const counts: InputCounts = { format: finished.format, contentLines, traceLines: finished.traceLines(), events: this.events - eventsBefore, head };
       if (judge && isNotATrace(counts)) throw new NotATraceError(describeNonTrace(counts), CAPTURE_ADVICE, source.name);
       this.warnings.push(...finished.warnings(this.mapsStartRead));
-      if (finished.filtered?.() === true) this.filtered.push(source.name);
+      this.noteFilter(finished.filtered?.() ?? null, source.name);
       this.damage ??= finished.damage?.() ?? undefined;
     } else if (contentLines > 0) {
       // Nothing but lines too long to read: not a trace either.
@@ -235,6 +241,12 @@ export class Run {
     }
     this.inputs.push({ path: source.name, format: finished?.format ?? 'strace', sha256: source.sha256() });
     this.progress(source);
+  }
+
+  /** What an input's calls tell of its filter (shapeFiltered), for the run's warning. */
+  private noteFilter(filtered: boolean | null, name: string): void {
+    if (filtered === true) this.filtered.push(name);
+    else if (filtered === false) this.unfilteredSeen = true;
   }
 
   /**
@@ -308,6 +320,7 @@ export class Run {
     this.drain();
     this.releaseOutputs();
     const traceLines = cursors.reduce((sum, cursor) => sum + cursor.reader.shape.traceLines, 0);
+    this.noteFilter(shapeFiltered(cursors.map(({ reader }) => reader.shape)), files.length === 1 ? files[0]!.path : `${files[0]!.path} and the ${files.length - 1} other files of its -ff set`);
     for (const cursor of cursors) this.lowestSkippedTid = Math.min(this.lowestSkippedTid, cursor.reader.lowestSkippedTid);
     const counts: InputCounts = { format: 'strace', contentLines, traceLines, events: this.events - eventsBefore, head };
     if (isNotATrace(counts)) throw new NotATraceError(describeNonTrace(counts), CAPTURE_ADVICE, files[0]!.path);
@@ -476,6 +489,7 @@ export class Run {
     if (
       bundle === null &&
       this.filtered.length > 0 &&
+      !this.unfilteredSeen &&
       this.engine.linksSeen === 0 &&
       this.engine.broadFilterCalls === 0 &&
       this.engine.findings().some((f) => f.kind === 'unlinked-while-mapped' && f.severity === 'error')
