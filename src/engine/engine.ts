@@ -43,6 +43,7 @@ import { ExecNames } from './exec-names.js';
 import type { EvidenceLine, Finding } from './findings.js';
 import { RunningImages } from './images.js';
 import type { NamedAfter } from './gone-after-release.js';
+import type { DoubtOfFile } from './replaced-names.js';
 import { type GoneAtExit, Mappings, measure, type EndMapping, type MappingStats, type ReleasedGone, type SeedMapping } from './mappings.js';
 import { CloneWait, Tasks, type ProcessHints, type Task, type TasksHeld } from './tasks.js';
 import { UntracedCopies } from './untraced-copies.js';
@@ -1011,20 +1012,31 @@ class UntracedChildren extends FirstOfMany<{ pid: number; child: number; at: str
 const IO_URING_FD = 'anon_inode:[io_uring]';
 
 /**
- * Of `doubts`, those no doubt of `counted` (of the same process and name)
- * stands for: a mapping whose release maps-start-gone.txt puts in doubt, and
- * whose fd's close showed its file "(deleted)" (ReplacedNames), is one
- * mapping (review 64, F-2: "2 mappings are in doubt" of one).
+ * Of the released mappings in doubt, those no doubt of `counted` (of the same
+ * process and name, and of the same file where both know it) stands for: a
+ * mapping whose release maps-start-gone.txt puts in doubt, and whose fd's
+ * close showed its file "(deleted)" (ReplacedNames), is one mapping (review
+ * 64, F-2: "2 mappings are in doubt" of one). An open that showed a newer file
+ * replaced is of another mapping than the maps-start.txt one released
+ * before (review 81: a cache replaced twice, each reloaded, read as 1 in
+ * doubt of 2). By inode number alone: an overlayfs file's maps line and its
+ * open may give two devices (Files.mayReach).
  */
-function notCountedIn<T extends { pid: number; name: string }>(counted: readonly { pid: number; name: string }[], doubts: readonly T[]): T[] {
-  if (counted.length === 0) return [...doubts];
-  const left = new Map<string, number>();
-  for (const { pid, name } of counted) left.set(`${pid}\0${name}`, (left.get(`${pid}\0${name}`) ?? 0) + 1);
-  return doubts.filter(({ pid, name }) => {
-    const key = `${pid}\0${name}`;
-    const count = left.get(key) ?? 0;
-    if (count > 0) left.set(key, count - 1);
-    return count === 0;
+function notCountedIn(counted: readonly DoubtOfFile[], released: readonly ReleasedGone[]): ReleasedGone[] {
+  if (counted.length === 0) return [...released];
+  const left = new Map<string, DoubtOfFile[]>();
+  for (const doubt of counted) {
+    const key = `${doubt.pid}\0${doubt.name}`;
+    const same = left.get(key);
+    if (same === undefined) left.set(key, [doubt]);
+    else same.push(doubt);
+  }
+  return released.filter((doubt) => {
+    const same = left.get(`${doubt.pid}\0${doubt.name}`);
+    const at = same?.findIndex(({ file }) => file === null || doubt.inode === null || file.ino === doubt.inode.ino) ?? -1;
+    if (at < 0) return true;
+    same!.splice(at, 1);
+    return false;
   });
 }
 

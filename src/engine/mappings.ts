@@ -268,6 +268,8 @@ export interface ReleasedGone {
   name: string;
   /** Its maps-start-gone.txt (or -late) line, as `file:line`. */
   goneAt: string;
+  /** The file that line gives, where it gives one. */
+  inode: Inode | null;
   call: string;
   releasedAt: string;
   /** Its line is of maps-start-gone-late.txt, and the trace shows its directory changed after the release, here. */
@@ -1230,6 +1232,7 @@ export class Mappings {
       exited: space.ownerTgid,
       name: line.path,
       goneAt: `${line.place.file}:${line.place.line}`,
+      inode: line.inode,
       call: released.call,
       releasedAt: released.at,
       dirChangedAt: released.late ? released.dirChangedAt : null,

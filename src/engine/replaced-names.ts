@@ -38,6 +38,13 @@ export type HeldSince = Map<number, number>;
 /** The key of HeldSince's count of mappings in processes it does not name: no process has id 0. */
 export const UNNAMED_HOLDERS = 0;
 
+/** A mapping in doubt (ReplacedNames.inDoubt): its process, its name, and its file where the doubt knows it. */
+export interface DoubtOfFile {
+  pid: number;
+  name: string;
+  file: { dev: number; ino: number } | null;
+}
+
 interface Left {
   inode: Inode;
   held: HeldSince;
@@ -146,12 +153,14 @@ export class ReplacedNames {
    * finding of that process and name covers (`found`: a later sign, a link
    * count of 0 or maps-end.txt, showed the file gone while it was mapped).
    */
-  inDoubt(found: (pid: number, name: string) => boolean): { pid: number; name: string }[] {
-    const doubts: { pid: number; name: string }[] = [];
+  inDoubt(found: (pid: number, name: string) => boolean): DoubtOfFile[] {
+    const doubts: DoubtOfFile[] = [];
     for (const doubt of this.doubts) {
+      // The old file, where the open that showed it replaced names it (a close's or the exit's doubt does not).
+      const file = doubt.how === 'replaced' ? { dev: doubt.dev, ino: doubt.was } : null;
       for (const [pid, mappings] of doubt.held) {
         if (mappings <= 0 || found(pid, doubt.name)) continue;
-        for (let k = 0; k < mappings; k++) doubts.push({ pid, name: doubt.name });
+        for (let k = 0; k < mappings; k++) doubts.push({ pid, name: doubt.name, file });
       }
     }
     return doubts;
