@@ -938,7 +938,8 @@ om_note_others_left() {
 }
 
 # om_others_now -> om_snapshot_others for the target's descendants and, for
-# strace while it runs, every process it traces, and (--pid) the processes
+# strace while it runs, every process it traces (bpftrace, the target gone:
+# those the trace shows forked and never ending), and (--pid) the processes
 # that were its descendants at the attach, untraced, wherever they are now:
 # they may hold what it mapped, and outlive it (review 59, M5: a child that
 # mapped a file the traced target then removed, the target gone first: no
@@ -958,6 +959,11 @@ om_others_now() {
   fi
   if [[ $OM_BACKEND == strace && -n ${OM_TRACER_PID:-} ]] && om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; then
     om_tracees_of "$OM_TRACER_PID" OM_END_CUT
+    tree+=$OM_TREE
+  elif [[ $OM_BACKEND == bpftrace && -z $tree ]] && declare -F om_backend_tracees > /dev/null; then
+    # The target gone (no tree listed), what the trace shows it forked may live on, reparented: bpftrace lists no
+    # tracee, the trace does.
+    om_backend_tracees
     tree+=$OM_TREE
   fi
   # The children at the attach that are not among them (listed once: the count of those left out counts each once).
@@ -2270,8 +2276,9 @@ om_stop_tracer() {
   # --pid, the target gone: what it forked under the trace that strace still traces may hold what it mapped, and
   # outlive it (review 82, E2: a pre-fork server exited, its workers held its file on under a new name, a deploy having
   # moved the directory away; with no maps-end.N.txt for them, the file read as removed: four errors). Snapshot
-  # before strace lets go, as for a launched command that left processes running (above).
-  if ((!OM_CMD_MODE)) && [[ $OM_BACKEND == strace && -n $OM_PID ]] && ! om_running "$OM_PID" "$OM_PID_ST" && om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; then
+  # before the tracer lets go, as for a launched command that left processes running (above): strace's tracees, or
+  # under bpftrace those the trace shows forked and never ending.
+  if ((!OM_CMD_MODE)) && [[ -n $OM_PID ]] && ! om_running "$OM_PID" "$OM_PID_ST" && om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; then
     om_with_late_stop om_others_now
   fi
   # SIGCONT after each signal: a tracer that is stopped (a Ctrl-Z reaches the

@@ -403,28 +403,57 @@ om_backend_mapped_names() {
 # trace cannot tell more.
 om_backend_exit_seen() { return 0; }
 
+# om_bt_unended -> "PID NS" a line: the processes the trace shows forked (a
+# clone without CLONE_THREAD) and never ending (no exit with group_dead=1),
+# NS the time of the clone record (ns since boot, as bpftrace's nsecs).
+om_bt_unended() {
+  # shellcheck disable=SC2016
+  om_retry om_keyed_awk '
+    keyed && $5 == "clone" && $6 ~ /^child=[0-9]+$/ && $7 ~ /^flags=0x[0-9a-f]+$/ {
+      hex = substr($7, 9)
+      # The hex digit of bits 16-19: odd when CLONE_THREAD (0x10000) is set.
+      digit = length(hex) >= 5 ? index("0123456789abcdef", substr(hex, length(hex) - 4, 1)) - 1 : 0
+      if (digit % 2 == 0) started[substr($6, 7)] = $1
+    }
+    keyed && $5 == "exit" && $7 == "group_dead=1" { ended[$3] = 1 }
+    END { for (pid in started) if (!(pid in ended)) print pid, started[pid] }' "$OM_D/trace.txt"
+}
+
+# om_backend_tracees -> OM_TREE, "pid:starttime " for each process the trace
+# shows forked and never ending that runs now (om_bt_unended), each the very
+# process the clone made: started within a second of its clone record (a pid
+# given to another process since started later). For the maps at the end of
+# what the target forked, once it has gone, read before bpftrace stops
+# (review 82, E2: a pre-fork server exited, its workers held its file on
+# under a new name; with no maps-end.N.txt for them, four errors).
+om_backend_tracees() {
+  local listed='' pid clone_ns tick_ns
+  OM_TREE=''
+  om_out listed om_bt_unended
+  om_out tick_ns getconf CLK_TCK || return 0
+  [[ $tick_ns =~ ^[1-9][0-9]*$ ]] || return 0
+  tick_ns=$((1000000000 / tick_ns))
+  while read -r pid clone_ns; do
+    [[ $pid =~ ^[1-9][0-9]*$ && $clone_ns =~ ^[0-9]+$ ]] && om_stat "$pid" && [[ $OM_STATE != [ZX] ]] || continue
+    # /proc's start time counts from boot in clock ticks; the record's from boot in ns (the same clock but over a suspend).
+    (((OM_ST * tick_ns - clone_ns) < 1000000000 && (clone_ns - OM_ST * tick_ns) < 1000000000)) || continue
+    OM_TREE+="$pid:$OM_ST "
+  done <<< "$listed"
+}
+
 # om_backend_left_running -> OM_LEFT_RUNNING, said: the processes of the
 # command's tree the trace shows forked (a clone without CLONE_THREAD) and
 # never ending (no exit with group_dead=1) that still run now that bpftrace
 # -c has ended with the command: a daemon it started runs on untraced.
 om_backend_left_running() {
-  local listed='' pid pids=''
-  # shellcheck disable=SC2016
-  om_out listed om_retry om_keyed_awk '
-    keyed && $5 == "clone" && $6 ~ /^child=[0-9]+$/ && $7 ~ /^flags=0x[0-9a-f]+$/ {
-      hex = substr($7, 9)
-      # The hex digit of bits 16-19: odd when CLONE_THREAD (0x10000) is set.
-      digit = length(hex) >= 5 ? index("0123456789abcdef", substr(hex, length(hex) - 4, 1)) - 1 : 0
-      if (digit % 2 == 0) started[substr($6, 7)] = 1
-    }
-    keyed && $5 == "exit" && $7 == "group_dead=1" { ended[$3] = 1 }
-    END { for (pid in started) if (!(pid in ended)) print pid }' "$OM_D/trace.txt"
+  local listed='' pid clone_ns pids=''
+  om_out listed om_bt_unended
   OM_LEFT_RUNNING=0
-  for pid in $listed; do
+  while read -r pid clone_ns; do
     [[ $pid =~ ^[1-9][0-9]*$ ]] && om_stat "$pid" && [[ $OM_STATE != [ZX] ]] || continue
     OM_LEFT_RUNNING=$((OM_LEFT_RUNNING + 1))
     ((OM_LEFT_RUNNING <= 5)) && pids+=" $pid"
-  done
+  done <<< "$listed"
   om_say_left_running "$pids"
 }
 

@@ -445,11 +445,12 @@ export function overlayCountsIgnored(snapshot: string, ignored: number): string 
 /**
  * Whether the maps-end.N.txt files of the bundle were read while the trace
  * went on: a launched command's (its maps are read before the capture stops
- * it), and, once an attached capture's process had exited, strace's (the
- * processes it still traces are read before it lets go: review 82, E2).
+ * it), and, once an attached capture's process had exited, those of what
+ * it forked under the trace (read before the tracer lets go: review 82, E2;
+ * under bpftrace too since its capture reads them).
  */
 export function othersReadWhileTraced(meta: BundleMeta): boolean {
-  return meta.mode === 'launched' || (meta.mode === 'attached' && meta.backend === 'strace' && meta.exitReason === 'target-exited');
+  return meta.mode === 'launched' || (meta.mode === 'attached' && meta.exitReason === 'target-exited');
 }
 
 /**
