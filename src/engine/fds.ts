@@ -205,6 +205,7 @@ export class Fds {
     if (event.created === true && event.inode !== undefined) this.files.inodeMadeNew(event.inode);
     if (event.inode !== undefined && real === null && !tmpfile) this.files.openedInode(task, name, event.inode, event);
     const file = real === null ? this.files.opened(name, event.inode, resolved, tmpfile) : this.files.openedThrough(real, event.inode);
+    if (real === null && !tmpfile) this.files.madeHere(file, name, event.created === true);
     const through = real === null ? null : flatCopy(name);
     if (event.realName !== undefined && real === null) this.files.awaitRealName(file, name, event.realName);
     this.setFd(task, event.fd, file, event.cloexec, event, false, through);

@@ -134,6 +134,8 @@ export class FileNode {
    * unlink, and the names it last had (Files.goneByName lists it by them).
    */
   wentHeld: { at: At; names: readonly string[] } | null = null;
+  /** The trace showed an open with O_CREAT|O_EXCL make it (Files.madeHere): no process mapped it before the trace. */
+  madeInTrace = false;
   /**
    * The address spaces that held the file mapped when its last name went
    * (an error finding each), or, when it went out of the trace's sight, the
@@ -703,6 +705,9 @@ export class UnknownRemovals extends FirstOfMany<{ name: string; at: string; by:
   }
 }
 
+/** The names Files.madeNames keeps: the most recent. */
+const MADE_NAMES_KEPT = 1024;
+
 /** The names RemovedNames keeps: the most recent. */
 const REMOVED_NAMES_KEPT = 1024;
 
@@ -956,6 +961,16 @@ export class Files {
   readonly goneUnknown = new GoneUnderUnknownName();
   readonly removedHeldBeforeTrace = new RemovedHeldBeforeTrace();
   readonly unknownRemovals = new UnknownRemovals();
+  /**
+   * Names at which an open with O_CREAT|O_EXCL made a new file, not removed
+   * since: the most recent MADE_NAMES_KEPT. Such a file was mapped by no
+   * process before the trace, and its removal is none of UnknownRemovals',
+   * once the trace has forgotten it too (review 85: PostgreSQL's parallel
+   * queries make, map and remove a shared memory file each, and a `strace -p`
+   * of the postmaster said 20 names went that a process may have mapped
+   * before the trace).
+   */
+  private readonly madeNames = new Set<string>();
   /** Files an attached process (no execve of it in the trace) held by an fd opened before the trace: the process, and the fd. */
   private readonly heldBeforeTrace = new WeakMap<FileNode, { group: { tgid: number }; fd: number }>();
   /**
@@ -1048,6 +1063,15 @@ export class Files {
 
   named(name: string): FileNode | undefined {
     return this.byName.get(name);
+  }
+
+  /** An open with O_CREAT|O_EXCL made `file` at `name` (or an open reached a file made so): see madeNames. */
+  madeHere(file: FileNode, name: string, created: boolean): void {
+    if (!created && !this.madeNames.has(name)) return;
+    file.madeInTrace = true;
+    this.madeNames.delete(name);
+    this.madeNames.add(flatCopy(name));
+    if (this.madeNames.size > MADE_NAMES_KEPT) this.madeNames.delete(this.madeNames.values().next().value as string);
   }
 
   /**
@@ -1766,6 +1790,10 @@ export class Files {
     this.notFollowed(task, event, 'rename', from);
     this.notFollowed(task, event, 'rename', to);
     if (from === to) return;
+    // A file made in the trace moves with its name; one renamed over goes (or, exchanged, comes back: followed no further).
+    const madeFrom = this.madeNames.size > 0 && this.madeNames.delete(from);
+    const madeTo = this.madeNames.size > 0 && this.madeNames.delete(to);
+    if (madeFrom && event.exchange !== true) this.madeNames.add(to);
     this.copiedToUntraced?.renamed(from, to, event.exchange === true, event);
     // Two names of one file (a link the trace showed): the kernel does nothing and both stay (rename(2), review 28: the
     // old name was dropped, and an unlink of the new one made a leak up). RENAME_EXCHANGE of the two alike.
@@ -1823,7 +1851,7 @@ export class Files {
     // (Not with RENAME_NOREPLACE, coreutils mv's: it succeeds only where no file had the name: code review 60, F4.)
     if (replaced === undefined && event.noReplace !== true && this.removedWhereUnseenMapsRun(task.space)) {
       this.unknownRemoved.note(to, event, task.group);
-      this.unknownRemovals.removed(to, event, task.group, true);
+      if (!madeTo) this.unknownRemovals.removed(to, event, task.group, true);
     }
     // A name of no file the trace knows may be a hidden one (HiddenLinks), which a rename over it removes.
     if (replaced === undefined && event.noReplace !== true && !symlinkTo && !toElsewhere && this.hidden.watching) this.hidden.untiedRemoval(event);
@@ -2165,6 +2193,7 @@ export class Files {
       return;
     }
     const name = this.knownSpelling(resolveName(task, event.dir, event.path, this.linkTargets), false, task);
+    const madeInTrace = this.madeNames.size > 0 && this.madeNames.delete(name);
     this.copiedToUntraced?.removed(name, event);
     this.notFollowed(task, event, 'unlink', name);
     if (this.realNameClues.size > 0) this.claimRealName(name);
@@ -2188,8 +2217,10 @@ export class Files {
       if (this.removedWhereUnseenMapsRun(task.space)) {
         this.unknownRemoved.note(name, event, task.group);
         // A file the trace saw opened and let go counts too: it may have been mapped before the trace, its fd closed, and
-        // opened again to read (review 54, T4); a temporary file the trace saw made adds to a warning only (review 53, S1).
-        this.unknownRemovals.removed(name, event, task.group);
+        // opened again to read (review 54, T4); a temporary file the trace saw made adds to a warning only (review 53, S1),
+        // one it saw made by O_EXCL not even that (madeNames), unless an fd shows a file of its name held before the trace
+        // deleted (unknownRemoved: a process the trace does not follow may have renamed such a file over it).
+        if (!madeInTrace) this.unknownRemovals.removed(name, event, task.group);
       }
       noteRelative(task, name, event);
       this.checkSwapped(task, event, 'unlink', name);
@@ -2263,7 +2294,7 @@ export class Files {
       // Under every name it had: an fd shows the file "(deleted)" by the name it was opened by, which an earlier call
       // may have removed (code review 60, F3: `ln f f.bak; rm f; rm f.bak`, the fd shown as f).
       for (const had of new Set([...file.history, name])) this.unknownRemoved.note(had, event, by);
-      if (file.recordCount === 0) this.unknownRemovals.removed(name, event, by);
+      if (file.recordCount === 0 && !file.madeInTrace) this.unknownRemovals.removed(name, event, by);
     }
     if (file.runningIn > 0) this.images.lostLastName(file, event, name);
     if (lastNames !== null) {
