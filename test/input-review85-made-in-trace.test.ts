@@ -90,7 +90,7 @@ it('strace -f -p of a process that makes, shares and removes a shared memory blo
   const [made, old] = names as [string, string];
 
   // The kernel's word: after the removals, neither process maps a block of /dev/shm, deleted or not.
-  expect(truth, truth.join("\n")).toEqual([]);
+  expect(truth, truth.join('\n')).toEqual([]);
   // strace's: the block made in the trace, by an open that makes a new file only.
   const text = readFileSync(trace, 'utf8');
   expect(text).toMatch(new RegExp(`openat\\(AT_FDCWD[^,]*, "/dev/shm/${made}", O_RDWR\\|O_CREAT\\|O_EXCL\\|[^)]*\\) = \\d+`));
