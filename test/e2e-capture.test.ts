@@ -1,10 +1,13 @@
 // End to end with the real tracers: `orphanmap capture` records the JVM
 // reproducer (launched, or attached while it runs) with strace and with
 // bpftrace; `orphanmap analyze BUNDLE` must match the ground truth the JVM
-// printed from /proc/self/maps. Needs root, strace, bpftrace, tracefs and a
-// JDK: .ci/run provides them all.
+// printed from /proc/self/maps. Under bpftrace the launched JVMs of both
+// modes run at once under one capture (one start and end of its tracer,
+// seconds), each with its own --dir and stdout; each one's verdict is kept to
+// its process (--pid). Needs root, strace, bpftrace, tracefs and a JDK:
+// .ci/run provides them all.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -40,8 +43,9 @@ function waitForFile(path: string, timeoutMs: number): Promise<void> {
   return waitFor(path, () => existsSync(path), timeoutMs, 100);
 }
 
-function analyzeBundle(bundle: string): { findings: Finding[]; unparsed: number } {
-  const result = runCli(['analyze', bundle, '--format', 'json']);
+/** The bundle's findings, kept to process `pid` when given, and its unparsed lines (all of them). */
+function analyzeBundle(bundle: string, pid?: number): { findings: Finding[]; unparsed: number } {
+  const result = runCli(['analyze', bundle, '--format', 'json', ...(pid === undefined ? [] : ['--pid', String(pid)])]);
   expect(result.status, result.stderr).toBe(0);
   const report = JSON.parse(result.stdout) as { findings: Finding[]; summary: { unparsedLines: number } };
   return { findings: report.findings, unparsed: report.summary.unparsedLines };
@@ -56,6 +60,28 @@ async function captureLaunched(backend: string, mode: string): Promise<{ bundle:
   const capture = await run(spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--out', bundle, '--', 'sh', '-c', shell]));
   expect(capture.code, capture.stderr).toBe(0);
   return { bundle, truth: readFileSync(stdoutFile, 'utf8') };
+}
+
+/**
+ * One launched capture of a JVM in each mode, at once under sh, each with its own --dir and stdout file (its ground
+ * truth, whose first line is its pid): one start and end of the tracer for them all (a bpftrace capture spends seconds
+ * on each). Their files never meet: a directory each.
+ */
+async function captureLaunchedTogether(backend: string, modes: readonly string[]): Promise<{ bundle: string; runs: Map<string, { truth: string; pid: number }> }> {
+  const dir = mkdtempSync(join(tmpdir(), `orphanmap-e2e-${backend}-together-`));
+  const bundle = join(dir, 'bundle');
+  const stdoutFile = (mode: string) => join(dir, mode, 'stdout.txt');
+  for (const mode of modes) mkdirSync(join(dir, mode));
+  const shell = `${modes.map((mode) => `${reproducerArgs(mode, join(dir, mode)).join(' ')} > ${stdoutFile(mode)} &`).join(' ')} wait`;
+  const capture = await run(spawn(process.execPath, [CLI, 'capture', '--backend', backend, '--out', bundle, '--', 'sh', '-c', shell]));
+  expect(capture.code, capture.stderr).toBe(0);
+  const runs = new Map(
+    modes.map((mode) => {
+      const truth = readFileSync(stdoutFile(mode), 'utf8');
+      return [mode, { truth, pid: Number(/^pid=(\d+)$/m.exec(truth)![1]) }];
+    }),
+  );
+  return { bundle, runs };
 }
 
 async function captureAttached(backend: string, mode: string): Promise<{ bundle: string; truth: string }> {
@@ -83,6 +109,18 @@ async function captureAttached(backend: string, mode: string): Promise<{ bundle:
 }
 
 describe.each(['strace', 'bpftrace'])('capture with %s, then analyze the bundle', (backend) => {
+  // Under bpftrace, the launched JVMs share one capture; each one's verdict is kept to its process (--pid).
+  let together: Awaited<ReturnType<typeof captureLaunchedTogether>> | null = null;
+  beforeAll(async () => {
+    if (backend === 'bpftrace') together = await captureLaunchedTogether(backend, ['leaky', 'fixed']);
+  }, 240_000);
+
+  /** The bundle of the JVM in `mode` launched, its ground truth, and the process its verdict is kept to when it shares the bundle. */
+  async function launched(mode: string): Promise<{ bundle: string; truth: string; pid?: number }> {
+    if (together === null) return captureLaunched(backend, mode);
+    return { bundle: together.bundle, ...together.runs.get(mode)! };
+  }
+
   it.each([
     ['launched', 'leaky'],
     ['launched', 'fixed'],
@@ -91,13 +129,13 @@ describe.each(['strace', 'bpftrace'])('capture with %s, then analyze the bundle'
   ])(
     '%s, %s mode: exactly the ground truth',
     async (how, mode) => {
-      const { bundle, truth } = how === 'launched' ? await captureLaunched(backend, mode) : await captureAttached(backend, mode);
+      const { bundle, truth, pid }: { bundle: string; truth: string; pid?: number } = how === 'launched' ? await launched(mode) : await captureAttached(backend, mode);
       const expected = parseGroundTruth(truth);
       expect(expected).toHaveLength(mode === 'leaky' ? 8 : 0);
       const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { backend: string; endTime: string | null; lostEvents: number | null };
       expect(meta.backend).toBe(backend);
       expect(meta.endTime).not.toBeNull();
-      const { findings, unparsed } = analyzeBundle(bundle);
+      const { findings, unparsed } = analyzeBundle(bundle, pid);
       expect(unparsed).toBe(0);
       expect(reportedOrphans(findings)).toEqual(expected);
       expect(findings.filter((f) => f.kind === 'remapped-without-unmap')).toHaveLength(expected.length);
