@@ -468,6 +468,25 @@ om_stat() {
   [[ -n $OM_ST ]]
 }
 
+# om_trace_clock VAR SIDE -> VAR = now, in seconds on the clock the trace's
+# times are on: strace -ttt's, the epoch (to the microsecond); bpftrace's, the
+# time since boot (CLOCK_BOOTTIME, which /proc/uptime gives to the
+# hundredth: SIDE - or + takes a hundredth off or adds one, so that the time
+# is before, or after, the moment asked about). False when not known.
+om_trace_clock() {
+  local now='' rest
+  if [[ $OM_BACKEND == strace ]]; then
+    now=${EPOCHREALTIME/,/.}
+  else
+    IFS=' ' read -r now rest 2>/dev/null < /proc/uptime || now=''
+    [[ $now =~ ^([0-9]+)\.([0-9]{2})$ ]] || return 1
+    now=$((10#${BASH_REMATCH[1]}${BASH_REMATCH[2]} ${2}1))
+    printf -v now '%d.%02d' $((now / 100)) $((now % 100))
+  fi
+  [[ $now =~ ^[0-9]+\.[0-9]+$ ]] || return 1
+  printf -v "$1" '%s' "$now"
+}
+
 # om_identify PID VAR -> VAR=PID's starttime, or "gone", which no process matches.
 om_identify() {
   if om_stat "$1"; then printf -v "$2" '%s' "$OM_ST"; else printf -v "$2" '%s' gone; fi
@@ -1703,6 +1722,8 @@ om_meta_json() {
   om_meta_field noDetachReason om_json_str_or_null "$no_detach"
   # Why names of mapped files were not looked up at the end (om_gone_mapped), or null.
   om_meta_field mappedGoneUnchecked om_json_str_or_null "$OM_MAPPED_UNCHECKED"
+  # --pid: from when to when maps-start.txt was read, in seconds on the trace's clock (om_trace_clock), or null.
+  om_meta_field mapsStartRead om_meta_raw "${OM_START_MAPS_READ:-null}"
   # false while the capture runs, and at the end when the trace may lack events
   # (the tracer died, the disk filled up, a bundle file could not be written).
   printf '  "complete": '
@@ -2046,6 +2067,7 @@ OM_STOP_REASON=''
 OM_CMD_MODE=0
 OM_WRITE_FAILED=''
 OM_MAPPED_UNCHECKED=''
+OM_START_MAPS_READ=''  # "[FROM, TO]": when maps-start.txt was read, on the trace's clock (om_trace_clock)
 OM_STOPPED=0           # 1 once om_stop_tracer has run
 OM_TARGET_ST=''        # -p: the target's starttime when the tracer was started
 OM_PARENT_ST=''        # --parent-pid: its starttime when the capture began (om_parent_gone)
@@ -2766,8 +2788,11 @@ om_run_capture() {
     # The target decides how long its maps take to read (262,000 mappings of
     # 3.9 KB paths: 25 s, traced all the while): a stop asked for meanwhile
     # ends the copy, and maps-start.txt is left out (review 10, R10-1).
+    local read_from read_to
+    om_trace_clock read_from -
     om_bounded "$OM_START_MAPS_SECONDS" v om_snapshot_maps "$OM_PID" "$OM_D/maps-start.txt"
     case $? in
+      0) [[ -n $read_from ]] && om_trace_clock read_to + && OM_START_MAPS_READ="[$read_from, $read_to]" ;;
       2) OM_WRITE_FAILED+=' maps-start.txt' ;;
       124)
         rm -f -- "$OM_D/maps-start.txt.tmp"

@@ -123,6 +123,16 @@ it.each(['strace', 'bpftrace'] as const)('capture --backend %s --pid of a pre-fo
   expect(readFileSync(join(bundle, 'maps-start-gone.txt'), 'utf8')).toContain(` ${join(work, 'app', 'data')}\n`);
   for (const worker of workers) expect(readFileSync(join(bundle, `maps-end.${worker}.txt`), 'utf8')).toContain(` ${join(work, 'app.old', 'data')}\n`);
 
+  // When the capture read maps-start.txt, on the trace's clock (review 84): before the forks, which the test asked for
+  // once the capture had read it; under bpftrace after its begin record.
+  const read = (JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { mapsStartRead: [number, number] | null }).mapsStartRead;
+  expect(read).not.toBeNull();
+  const trace = readFileSync(join(bundle, 'trace.txt'), 'utf8');
+  const fork = backend === 'bpftrace' ? /^\S+ (\d+) \d+ \d+ \d+ clone child=/m.exec(trace) : /^\d+(?:<[^>\n]*>)? +(\d+\.\d+) clone\(/m.exec(trace);
+  expect(fork).not.toBeNull();
+  expect(read![1]).toBeLessThan(backend === 'bpftrace' ? Number(fork![1]) / 1e9 : Number(fork![1]));
+  if (backend === 'bpftrace') expect(Number(/ begin ns=(\d+) /.exec(trace)![1]) / 1e9).toBeLessThan(read![0]);
+
   const { report, failOn } = verdictOf(bundle);
   const found = (report.findings as { kind: string; severity: string; benign?: string; pid: number }[]).filter((finding) => finding.kind === 'unlinked-while-mapped');
   expect(found.map((finding) => [finding.pid, finding.severity, finding.benign]).sort()).toEqual([server, ...workers].map((pid) => [pid, 'info', 'renamed, not removed']).sort());

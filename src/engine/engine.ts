@@ -242,6 +242,11 @@ export class Engine {
     return this.log.changed();
   }
 
+  /** The lines of trace file `file` whose unlinks and renames came before the capture read maps-start.txt (start-read.ts). */
+  removalsBeforeStartRead(file: string, lines: ReadonlySet<number>): void {
+    this.files.removedBeforeStartRead = { file, lines };
+  }
+
   /**
    * Seed an address space with the mappings that existed before the trace
    * (a bundle's maps-start.txt). Mappings of files already deleted become

@@ -680,6 +680,8 @@ export class RemovedHeldBeforeTrace {
 export class UnknownRemovals extends FirstOfMany<{ name: string; at: string; by: Holder }> {
   /** How many of them a rename went over, a name the trace knew no file by: it may have been free (review 59, H2: dpkg's `mv -f` of a library). */
   renamedOver = 0;
+  /** They came before a bundle's capture read maps-start.txt (Files.removedWhereUnseenMapsRun), not in a trace with no snapshot. */
+  beforeStartRead = false;
   /** Process `by` removed `name` at `event` (`renamedOver`: a rename went over it). The first name is kept as a copy. */
   removed(name: string, event: EventBase, by: Holder, renamedOver = false): void {
     this.add({ name: this.count === 0 ? flatCopy(name) : name, at: `${event.place.file}:${event.place.line}`, by });
@@ -694,6 +696,12 @@ export class UnknownRemovals extends FirstOfMany<{ name: string; at: string; by:
       this.count === 1
         ? `the name ${first.name}, of a file the trace holds no mapping of, ${this.renamedOver === 0 ? 'went' : 'was renamed over (replacing a file there, if one was)'}`
         : `${this.count.toLocaleString('en-US')} names of files the trace holds no mapping of ${gone} (the first, ${first.name},`;
+    if (this.beforeStartRead)
+      return (
+        `${what} at ${first.at} (by process ${first.by.tgid})${this.count === 1 ? '' : ')'}, while a process that ran before the trace ran, ` +
+        'before the capture read its maps (maps-start.txt): a mapping of such a file made after maps-before.txt was read and ended before that read is in neither snapshot, ' +
+        'and may have outlived it. On the host, look for "(deleted)" in /proc/PID/maps (orphanmap scan)'
+      );
     return (
       `${what} at ${first.at} (by process ${first.by.tgid})${this.count === 1 ? '' : ')'}, while a process that ran before the trace ran, ` +
       `and the trace has no snapshot of its maps (strace -p, not orphanmap capture --pid): a mapping of such a file made before the trace is not known, and may have outlived it. ${PRE_TRACE_ADVICE}`
@@ -1598,13 +1606,26 @@ export class Files {
   }
 
   /**
-   * A name removed by `task` may have been of a file mapped where the trace
-   * cannot tell: no maps snapshot, and the remover, or the process the trace
-   * was attached to (or a fork of it), ran before the trace (review 55, H1:
-   * its child's rm).
+   * A name removed by `task` (at `event`) may have been of a file mapped
+   * where the trace cannot tell: no maps snapshot, or one read after the
+   * removal (a mapping made after maps-before.txt and ended before the read
+   * is in neither: review 84, start-read.ts), and the remover, or the process
+   * the trace was attached to (or a fork of it), ran before the trace
+   * (review 55, H1: its child's rm).
    */
-  private removedWhereUnseenMapsRun(by: Space): boolean {
-    return !this.snapshotSeeded && (!this.seenFromStart(by) || this.firstRanBeforeTrace());
+  private removedWhereUnseenMapsRun(by: Space, event: EventBase): boolean {
+    if (this.snapshotSeeded && !this.beforeStartRead(event)) return false;
+    return !this.seenFromStart(by) || this.firstRanBeforeTrace();
+  }
+
+  /** The lines of a bundle's trace file whose removals came before the capture read maps-start.txt (Engine.removalsBeforeStartRead). */
+  removedBeforeStartRead: { file: string; lines: ReadonlySet<number> } | null = null;
+
+  private beforeStartRead(event: EventBase): boolean {
+    const before = this.removedBeforeStartRead;
+    if (before === null || event.place.file !== before.file || !before.lines.has(event.place.line)) return false;
+    this.unknownRemovals.beforeStartRead = true;
+    return true;
   }
 
   /**
@@ -1849,7 +1870,7 @@ export class Files {
     // over a file mapped before `strace -p`, read as clean). Counted in UnknownRemovals as a rename over a name, which
     // may have been free (review 59, H2: a library loaded before the attach, replaced as dpkg does, read clean).
     // (Not with RENAME_NOREPLACE, coreutils mv's: it succeeds only where no file had the name: code review 60, F4.)
-    if (replaced === undefined && event.noReplace !== true && this.removedWhereUnseenMapsRun(task.space)) {
+    if (replaced === undefined && event.noReplace !== true && this.removedWhereUnseenMapsRun(task.space, event)) {
       this.unknownRemoved.note(to, event, task.group);
       if (!madeTo) this.unknownRemovals.removed(to, event, task.group, true);
     }
@@ -2214,7 +2235,7 @@ export class Files {
       // An fd opened before the trace may show this file "(deleted)" later (RemovedHeldBeforeTrace): the remover's,
       // or the attached process's when a child the trace saw start removes it (review 55, H1: db_recover and rm,
       // run by a Berkeley DB holder attached by strace -p, removed the region files it mapped: clean, exit 0).
-      if (this.removedWhereUnseenMapsRun(task.space)) {
+      if (this.removedWhereUnseenMapsRun(task.space, event)) {
         this.unknownRemoved.note(name, event, task.group);
         // A file the trace saw opened and let go counts too: it may have been mapped before the trace, its fd closed, and
         // opened again to read (review 54, T4); a temporary file the trace saw made adds to a warning only (review 53, S1),
@@ -2286,7 +2307,7 @@ export class Files {
     const unlinkedAt = this.log.unlinked(file, event, lastNames !== null, by);
     const held = this.snapshotSeeded ? undefined : this.heldBeforeTrace.get(file);
     if (held !== undefined) this.removedHeldBeforeTrace.removed(held.group, held.fd, flatCopy(name), event, by);
-    else if (this.removedWhereUnseenMapsRun(by)) {
+    else if (this.removedWhereUnseenMapsRun(by, event)) {
       // A file the trace knows only by what a traced process did to it (a helper opened it, `ln` gave it a backup
       // name) may be one an attached process mapped before the trace too: its fd first shown "(deleted)" after this
       // makes a doubt, as for a file the trace never saw (review 59, H1: gdbm's reorganize by another process), and

@@ -2,6 +2,7 @@
 // detect each one's format from its content, feed the lines through the
 // parser into one engine, and collect what a report needs. The reading is
 // Run's (run.ts); which files an input names is inputs.ts's.
+import { type BeforeStartRead, seedMadeInTrace, traceBeforeStartRead } from './start-read.js';
 import { createHash } from 'node:crypto';
 import { Buffer } from 'node:buffer';
 import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
@@ -147,7 +148,11 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
           run.warnings.push(`${input.bundle.dir}: ${why}`);
           unfinished ??= `${input.bundle.dir}: ${why}`;
         }
-        run.seed(input.bundle);
+        // Its first moments are in maps-start.txt already: what their mmaps made is not seeded, and what they removed
+        // may have been mapped in neither snapshot (start-read.ts).
+        const beforeRead = traceBeforeStartRead(input.bundle);
+        run.seed(beforeRead === null ? input.bundle : withoutSeedsMadeInTrace(input.bundle, beforeRead));
+        if (beforeRead !== null && beforeRead.removals.size > 0) engine.removalsBeforeStartRead(input.bundle.traceFiles[0]!, beforeRead.removals);
         // A finished capture's own record of when it began to stop; live follows a bundle before it has one.
         const stopAfterByte = input.bundle.meta.backend === 'bpftrace' ? input.bundle.meta.stopAfterByte : undefined;
         // One whose meta.json says nothing was traced is no trace to refuse: its trace holds what the tracer
@@ -529,4 +534,11 @@ function bundleProcesses(bundle: Bundle): number[] {
 function sizeText(bytes: number): string {
   const [value, unit] = bytes < 1 << 20 ? [bytes / 1024, 'KiB'] : [bytes / (1 << 20), 'MiB'];
   return `${value.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} ${unit}`;
+}
+
+/** `bundle` without the seeds of maps-start.txt that a traced mmap made before the capture read it (seedMadeInTrace): the trace makes them. */
+function withoutSeedsMadeInTrace(bundle: Bundle, before: BeforeStartRead): Bundle {
+  if (before.mapped.length === 0) return bundle;
+  const seeds = new Map([...bundle.seeds].map(([pid, mappings]) => [pid, mappings.filter((seed) => !seedMadeInTrace(seed, before))]));
+  return { ...bundle, seeds };
 }

@@ -67,6 +67,13 @@ export interface BundleMeta {
   /** Launched with strace: processes the command started that still ran when it exited (a daemon), untraced from then on. */
   leftRunning?: number | null;
   /**
+   * From when to when maps-start.txt was read, in seconds on the trace's
+   * clock (strace -ttt's epoch; bpftrace's time since boot, to the
+   * hundredth): the trace's first moments come before it, and their calls
+   * are in it; null when not known; absent from captures before review 84.
+   */
+  mapsStartRead?: [number, number] | null;
+  /**
    * Whether the process saw the capture's mount namespace and root: false for
    * a container's or a chroot's process attached with --pid, whose names are
    * not the host's; null when not read; absent from captures before review 24.
@@ -116,6 +123,13 @@ export interface Bundle {
   /** Each trace file, open since it was checked (see bundleTraceSource). */
   traceFds: number[];
   seeds: Map<number, SeedMapping[]>;
+  /**
+   * Every range maps-before.txt lists, and every range maps-start.txt does,
+   * of files or not, each sorted by start: a range the trace's first moments
+   * unmap that none of them holds, and no mmap of the trace made, was mapped
+   * in neither snapshot (start-read.ts). Empty without both.
+   */
+  rangesAtAttach: readonly (readonly { start: number; end: number }[])[];
   /** The fds open when an attached capture began (fds-start.txt), per process. */
   fdSeeds: Map<number, SeedFd[]>;
   /** An io_uring ring among them: its process and the line of its first fd (a ring may have several: dup, Python's mmap). */
@@ -550,7 +564,7 @@ const MAX_WINDOW_MAPPINGS = 4096;
  * file over them. One that lines of other files cover now was mapped over
  * in between (`replaced`). None without the file.
  */
-async function readAttachWindow(files: BundleFiles, path: string, startRanges: readonly StartRange[], warnings: string[]): Promise<WindowMapping[]> {
+async function readAttachWindow(files: BundleFiles, path: string, startRanges: readonly StartRange[], warnings: string[], everyRange: { start: number; end: number }[]): Promise<WindowMapping[]> {
   if (!files.has(BEFORE_FILE)) return [];
   const ranges = [...startRanges].sort((a, b) => a.start - b.start);
   const byInode = new Map<number, StartRange[]>();
@@ -562,6 +576,7 @@ async function readAttachWindow(files: BundleFiles, path: string, startRanges: r
   const window: WindowMapping[] = [];
   let more = 0;
   const before = await readMapsSnapshot(files, BEFORE_FILE, path, (entry) => {
+    everyRange.push({ start: entry.start, end: entry.end });
     if (!entry.path.startsWith('/') || entry.inode === 0 || entry.deleted) return;
     const over = overlapping(ranges, byInode, entry.start, entry.end, entry.inode);
     // Still there (mprotect may have split it): seeded from maps-start.txt.
@@ -772,6 +787,7 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   if (typeof meta.cwd === 'string' && meta.cwd.startsWith('/') && !meta.cwd.endsWith(' (deleted)')) engineOptions.rootCwd = meta.cwd;
 
   const seeds = new Map<number, SeedMapping[]>();
+  let rangesAtAttach: { start: number; end: number }[][] = [];
   const startPath = join(dir, 'maps-start.txt');
   let ringMapLine = 0;
   let startUnread: string | null = null;
@@ -852,7 +868,10 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
       }
       if (start.cutAfter !== null) warnings.push(`${startPath}: ${cutText(start)}; the mappings they list are unknown, as if made before the capture`);
       else {
-        const window = await readAttachWindow(files, join(dir, BEFORE_FILE), startRanges, warnings);
+        const beforeRanges: { start: number; end: number }[] = [];
+        const window = await readAttachWindow(files, join(dir, BEFORE_FILE), startRanges, warnings, beforeRanges);
+        const byStart = (a: { start: number }, b: { start: number }) => a.start - b.start;
+        if (files.has(BEFORE_FILE)) rangesAtAttach = [beforeRanges.sort(byStart), startRanges.map(({ start, end }) => ({ start, end })).sort(byStart)];
         if (window.length > 0) engineOptions.attachWindow = { pid: meta.pid as number, mappings: window };
       }
     }
@@ -938,7 +957,7 @@ async function loadOpenBundle(dir: string, handle: FileHandle): Promise<Bundle> 
   const othersMapsEnd = othersListed.length === 0 ? null : { dirFd: openSync(`/proc/self/fd/${handle.fd}`, constants.O_RDONLY | constants.O_DIRECTORY), files: othersListed };
   const otherViewAtStart = meta.sameView === false && typeof meta.pid === 'number' ? { pid: meta.pid, at: `${metaPath} (sameView: false)` } : null;
   if (startUnread !== null) warnings.push(startUnread);
-  return { dir, meta, traceFiles, traceFds, seeds, fdSeeds, ringAtStart, otherViewAtStart, mapsEnd, mapsEndLinks, othersMapsEnd, engineOptions, warnings, unfinished, startUnread };
+  return { dir, meta, traceFiles, traceFds, seeds, rangesAtAttach, fdSeeds, ringAtStart, otherViewAtStart, mapsEnd, mapsEndLinks, othersMapsEnd, engineOptions, warnings, unfinished, startUnread };
 }
 
 /** meta.json's children of the process when the capture attached; a launched command's are traced from their fork: none (review 25: said untraced). */
@@ -1435,6 +1454,7 @@ const META_FIELDS: ReadonlySet<string> = new Set([
   'canDetach',
   'noDetachReason',
   'mappedGoneUnchecked',
+  'mapsStartRead',
   'complete',
   'attached',
 ] satisfies (keyof BundleMeta)[]);
@@ -1490,6 +1510,9 @@ function checkMeta(value: unknown, path: string, warnings: string[]): BundleMeta
     if (meta[field] !== undefined && meta[field] !== null && typeof meta[field] !== 'string') bad(field, 'a string or null');
   }
   if (meta.backend !== undefined && meta.backend !== null && meta.backend !== 'strace' && meta.backend !== 'bpftrace') bad('backend', '"strace" or "bpftrace"');
+  const read = meta.mapsStartRead;
+  if (read !== undefined && read !== null && !(Array.isArray(read) && read.length === 2 && read.every((time) => typeof time === 'number' && Number.isFinite(time) && time >= 0) && read[0] <= read[1]))
+    bad('mapsStartRead', 'two times in seconds, the first not after the second, or null');
   if (meta.exitReason !== undefined && meta.exitReason !== null && !(EXIT_REASONS as readonly unknown[]).includes(meta.exitReason))
     bad('exitReason', `one of ${EXIT_REASONS.map((reason) => `"${reason}"`).join(', ')}, or null`);
   for (const field of ['complete', 'canDetach'] as const) {
