@@ -497,7 +497,8 @@ export class Run {
       this.warnings.push(
         `${this.filtered.slice(0, 3).join(', ')}${this.filtered.length > 3 ? ` and ${this.filtered.length - 3} more` : ''}: only calls orphanmap follows, and no link or linkat: if -e trace= left them out, a file given another name by link() ` +
           'before its name was removed reads as unlinked while mapped (a temporary file linked into place, then its temporary name removed): ' +
-          'each error below may be one; capture again with link,linkat in -e trace= (the filter the README gives keeps them), or with orphanmap capture',
+          "each error below may be one. If the filter kept link and linkat (the README's does), the program made none and the errors stand; " +
+          'if not, capture again with them in -e trace=, or with orphanmap capture',
       );
     return {
       engine: this.engine,
