@@ -2788,7 +2788,7 @@ om_run_capture() {
     # The target decides how long its maps take to read (262,000 mappings of
     # 3.9 KB paths: 25 s, traced all the while): a stop asked for meanwhile
     # ends the copy, and maps-start.txt is left out (review 10, R10-1).
-    local read_from read_to
+    local read_from='' read_to=''
     om_trace_clock read_from -
     om_bounded "$OM_START_MAPS_SECONDS" v om_snapshot_maps "$OM_PID" "$OM_D/maps-start.txt"
     case $? in

@@ -1075,7 +1075,8 @@ export class Files {
 
   /** An open with O_CREAT|O_EXCL made `file` at `name` (or an open reached a file made so): see madeNames. */
   madeHere(file: FileNode, name: string, created: boolean): void {
-    if (!created && !this.madeNames.has(name)) return;
+    // Not a relative name (strace -p does not know every cwd): another process's file of that name may be another file.
+    if ((!created && !this.madeNames.has(name)) || !name.startsWith('/')) return;
     file.madeInTrace = true;
     this.madeNames.delete(name);
     this.madeNames.add(flatCopy(name));

@@ -34,7 +34,11 @@ export interface BeforeStartRead {
 
 /** How much of the trace is read for it at most: the window is seconds long, a trace may be gigabytes. */
 const MAX_BYTES = 64 * 1024 * 1024;
+/** And how many calls: a window's are hundreds to thousands; a hostile meta.json's time must not make its checks quadratic. */
+const MAX_EVENTS = 20_000;
 const CHUNK = 1024 * 1024;
+/** CLONE_THREAD: a thread of the same process. */
+const CLONE_THREAD = 0x10000;
 
 /**
  * The trace's calls before the capture read maps-start.txt (BundleMeta.mapsStartRead), from its
@@ -42,16 +46,21 @@ const CHUNK = 1024 * 1024;
  */
 export function traceBeforeStartRead(bundle: Bundle): BeforeStartRead | null {
   const read = bundle.meta.mapsStartRead;
-  if (read === undefined || read === null || bundle.meta.mode !== 'attached' || bundle.traceFds.length === 0) return null;
+  const pid = bundle.meta.pid;
+  if (read === undefined || read === null || bundle.meta.mode !== 'attached' || typeof pid !== 'number' || bundle.traceFds.length === 0) return null;
   // A call that began before the read ended may have done its work before the read reached its range: taken as
   // before it (its mapping listed, what it removed perhaps mapped then and not).
   const to = read[1];
   const file = bundle.traceFiles[0]!;
-  const reader = bundle.meta.backend === 'bpftrace' ? new BpftraceReader(file) : new StraceReader(file, 0);
+  const bpftrace = bundle.meta.backend === 'bpftrace';
+  const reader = bpftrace ? new BpftraceReader(file) : new StraceReader(file, 0);
   const out: ParseOutput[] = [];
   const result: BeforeStartRead = { mapped: [], removals: new Set() };
   const known = bundle.rangesAtAttach;
-  // Every range an mmap of the trace made then, of a file or not (an allocator's): no unseen mapping's.
+  // The snapshots are of the process's own address space: its threads' calls are checked against them, not a
+  // child's (a fork in the window unmaps its own memory). Its threads at the attach, and those cloned since.
+  const threads = new Set<number>([pid, ...(bundle.meta.threads ?? []).filter((thread) => thread.tgid === pid).map((thread) => thread.tid)]);
+  // Every range an mmap of the process made then, of a file or not (an allocator's): no unseen mapping's.
   const traced: { start: number; end: number }[] = [];
   // The names maps-start.txt prints "(deleted)": findings of their own (the removal the trace shows is theirs).
   const deletedSeeds = new Set([...bundle.seeds.values()].flatMap((seeds) => seeds.filter((seed) => seed.deleted).map((seed) => seed.path)));
@@ -62,23 +71,38 @@ export function traceBeforeStartRead(bundle: Bundle): BeforeStartRead | null {
   const buffer = Buffer.alloc(CHUNK);
   let rest = '';
   let lineNo = 0;
+  let events = 0;
   let done = false;
+  let first = true;
   const take = () => {
     for (const output of out) {
       if (output.type !== 'event') continue;
       const event = output.event;
       if (event.seconds === null || event.seconds === undefined) continue;
-      if (event.seconds > to) {
+      // bpftrace's clock against the capture's (/proc/uptime, CLOCK_BOOTTIME as bpftrace's nsecs): a record before
+      // its begin (a container's own uptime, a time namespace) says they are not one clock; then nothing is told.
+      if (first && bpftrace && event.seconds > to + 1) {
+        done = true;
+        result.mapped.length = 0;
+        break;
+      }
+      first = false;
+      if (event.seconds > to || ++events > MAX_EVENTS) {
         done = true;
         break;
       }
-      if (event.kind === 'unlink') {
-        if (!deletedSeeds.has(event.path)) waiting.push(event.place.line);
-      } else if (event.kind === 'rename') waiting.push(event.place.line);
-      else if (event.kind === 'munmap' && waiting.length > 0 && known.length > 0 && unseen(event.address, pageEnd(event.address + event.length))) {
+      const own = threads.has(event.tid);
+      if (event.kind === 'clone') {
+        if (own && event.childTid > 0 && (event.flags & CLONE_THREAD) !== 0) threads.add(event.childTid);
+      } else if (event.kind === 'unlink') {
+        // Any process's: a child's `rm` removes what the process mapped.
+        if (!event.removeDir && !deletedSeeds.has(event.path)) waiting.push(event.place.line);
+      } else if (event.kind === 'rename') {
+        if (!deletedSeeds.has(event.newPath)) waiting.push(event.place.line);
+      } else if (own && event.kind === 'munmap' && waiting.length > 0 && known.length > 0 && unseen(event.address, pageEnd(event.address + event.length))) {
         for (const line of waiting) result.removals.add(line);
         waiting = [];
-      } else if (event.kind === 'mmap') {
+      } else if (own && event.kind === 'mmap') {
         const mmap = event as MmapEvent;
         traced.push({ start: mmap.address, end: pageEnd(mmap.address + mmap.length) });
         if (mmap.fd < 0) continue;
@@ -108,23 +132,40 @@ export function traceBeforeStartRead(bundle: Bundle): BeforeStartRead | null {
     reader.end(out);
     take();
   }
+  result.mapped.sort((a, b) => a.start - b.start);
   return result;
 }
 
 /**
- * Whether `seed` is a mapping one of `before.mapped` made: its start in that range, of the same file where both say
- * which. Not one printed "(deleted)": what the trace does not show of its file (an unlink before bpftrace's probe of
- * it attached: review 46) only the seed tells, and the engine takes an mmap of a seed's range for the seed's maker.
+ * Whether `seed` is a mapping one of `before.mapped` (sorted by start) made: within that range, of the same file
+ * where both say which. Not one printed "(deleted)": what the trace does not show of its file (an unlink before
+ * bpftrace's probe of it attached: review 46) only the seed tells, and the engine takes an mmap of a seed's range
+ * for the seed's maker. Nor one reaching past the range: the kernel merges a new mapping with an older one of the
+ * same file beside it, and that older part was made before the trace.
  */
 export function seedMadeInTrace(seed: SeedMapping, before: BeforeStartRead): boolean {
   if (seed.deleted) return false;
-  return before.mapped.some((made) => {
-    if (seed.start < made.start || seed.start >= made.end) return false;
-    if (made.inode !== undefined && seed.inode !== undefined) return made.inode.dev === seed.inode.dev && made.inode.ino === seed.inode.ino;
-    if (made.hint !== undefined) return made.hint === seed.path;
-    return true;
-  });
+  const mapped = before.mapped;
+  // The last range starting at or before the seed's start, and a few before it (ranges of one address mapped, unmapped and mapped again).
+  let low = 0;
+  let high = mapped.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (mapped[middle]!.start <= seed.start) low = middle + 1;
+    else high = middle;
+  }
+  for (let k = low - 1; k >= 0 && k >= low - SAME_START_LOOKED; k--) {
+    const made = mapped[k]!;
+    if (seed.start >= pageEnd(made.end) || seed.end > pageEnd(made.end)) continue;
+    if (made.inode !== undefined && seed.inode !== undefined) {
+      if (made.inode.dev === seed.inode.dev && made.inode.ino === seed.inode.ino) return true;
+    } else if (made.hint === undefined || made.hint === seed.path) return true;
+  }
+  return false;
 }
+
+/** How many ranges starting at or before a seed's start seedMadeInTrace looks at. */
+const SAME_START_LOOKED = 16;
 
 const PAGE = 4096;
 const pageEnd = (end: number) => Math.ceil(end / PAGE) * PAGE;
