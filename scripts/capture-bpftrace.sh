@@ -435,7 +435,7 @@ om_backend_tracees() {
   tick_ns=$((1000000000 / tick_ns))
   while read -r pid clone_ns; do
     [[ $pid =~ ^[1-9][0-9]*$ && $clone_ns =~ ^[0-9]+$ ]] && om_stat "$pid" && [[ $OM_STATE != [ZX] ]] || continue
-    # /proc's start time counts from boot in clock ticks; the record's from boot in ns (the same clock but over a suspend).
+    # /proc's start time counts from boot in clock ticks, the record's in ns: both CLOCK_BOOTTIME.
     (((OM_ST * tick_ns - clone_ns) < 1000000000 && (clone_ns - OM_ST * tick_ns) < 1000000000)) || continue
     OM_TREE+="$pid:$OM_ST "
   done <<< "$listed"

@@ -79,8 +79,9 @@ export function traceBeforeStartRead(bundle: Bundle): BeforeStartRead | null {
       if (output.type !== 'event') continue;
       const event = output.event;
       if (event.seconds === null || event.seconds === undefined) continue;
-      // bpftrace's clock against the capture's (/proc/uptime, CLOCK_BOOTTIME as bpftrace's nsecs): a record before
-      // its begin (a container's own uptime, a time namespace) says they are not one clock; then nothing is told.
+      // bpftrace's clock against the capture's (/proc/uptime, CLOCK_BOOTTIME as bpftrace's nsecs): a read time over a
+      // second before the first record says they may not be one clock (lxcfs' uptime of a container, a time
+      // namespace), or that the process made no call until then; either way nothing in the window is told.
       if (first && bpftrace && event.seconds > to + 1) {
         done = true;
         result.mapped.length = 0;
