@@ -351,6 +351,15 @@ while True:
     return { pid, progress: () => Number(readFileSync(beat, 'utf8') || '0') };
   }
 
+  /** What process `pid` runs, its command line as ps shows it, or "gone". */
+  function commandOf(pid: number): string {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim().slice(0, 200);
+    } catch {
+      return 'gone';
+    }
+  }
+
   /** The pids of the script and of its children (the tracer, the watchdog). */
   function scriptAndChildren(orphanmap: number): { script: number; tracer: number; others: number[] } {
     const children = (pid: number): number[] =>
@@ -378,6 +387,7 @@ while True:
     const run = capture(['--pid', String(pid), '--out', bundle]);
     await waitFor('the attach (meta.json)', () => existsSync(join(bundle, 'meta.json')), 20_000);
     const { script, tracer, others } = scriptAndChildren(run.group);
+    const listed = new Map([script, tracer, ...others].map((child) => [child, commandOf(child)]));
     expect(procStatus(pid)?.tracerPid).toBe(tracer);
     process.kill(-run.group, 'SIGTSTP');
     // The Ctrl-Z arrived: orphanmap itself is stopped.
@@ -389,7 +399,8 @@ while True:
     await waitFor('the target to make progress while orphanmap is stopped', () => progress() >= before + 20, 5_000);
     const later = progress();
     await waitFor('the target to go on making progress', () => progress() >= later + 20, 5_000);
-    for (const other of [script, tracer, ...others]) expect(procStatus(other)?.state ?? 'gone', `pid ${other}`).not.toMatch(/^[tT]$/);
+    // Each named by what it ran when listed: a stopped one says which (a CI run saw one child "T", its role unknown).
+    for (const other of [script, tracer, ...others]) expect(procStatus(other)?.state ?? 'gone', `pid ${other} (${listed.get(other) ?? '?'})`).not.toMatch(/^[tT]$/);
     // fg: the capture goes on, and its stop still detaches.
     process.kill(-run.group, 'SIGCONT');
     process.kill(run.group, 'SIGTERM');
