@@ -244,7 +244,7 @@ export class Engine {
 
   /** The lines of trace file `file` whose unlinks and renames came before the capture read maps-start.txt (start-read.ts). */
   removalsBeforeStartRead(file: string, lines: ReadonlySet<number>): void {
-    this.files.removedBeforeStartRead = { file, lines };
+    this.files.removalsBeforeStartRead(file, lines);
   }
 
   /**

@@ -1619,14 +1619,18 @@ export class Files {
     return !this.seenFromStart(by) || this.firstRanBeforeTrace();
   }
 
-  /** The lines of a bundle's trace file whose removals came before the capture read maps-start.txt (Engine.removalsBeforeStartRead). */
-  removedBeforeStartRead: { file: string; lines: ReadonlySet<number> } | null = null;
+  /** The lines of a bundle's trace file whose removals came before the capture read maps-start.txt (start-read.ts). */
+  private removedBeforeStartRead: { file: string; lines: ReadonlySet<number> } | null = null;
+
+  /** In a bundle, the only removals UnknownRemovals counts are those: its note says so. */
+  removalsBeforeStartRead(file: string, lines: ReadonlySet<number>): void {
+    this.removedBeforeStartRead = { file, lines };
+    this.unknownRemovals.beforeStartRead = true;
+  }
 
   private beforeStartRead(event: EventBase): boolean {
     const before = this.removedBeforeStartRead;
-    if (before === null || event.place.file !== before.file || !before.lines.has(event.place.line)) return false;
-    this.unknownRemovals.beforeStartRead = true;
-    return true;
+    return before !== null && event.place.file === before.file && before.lines.has(event.place.line);
   }
 
   /**
