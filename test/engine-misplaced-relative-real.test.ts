@@ -100,7 +100,7 @@ describe('M1: a relative unlink and rename after an fchdir the filter left out',
         'if the call unlinked that file, a mapping that outlived it may be missed, so the mappings live then are in doubt; the working directory the trace knows may not be the one the process was in: ' +
         'a capture filter without chdir and fchdir (-e trace=%file,%memory has no fchdir), or a working directory the trace did not show, may have hidden the real directory. ' +
         'Keep chdir,fchdir in -e trace=, or capture with orphanmap capture. ' +
-        'Or the names went through a symlink or a bind mount made before the trace, which no capture shows (review 27: a file opened as b/f and unlinked as a/f, b bound to a)',
+        'Or the names went through a symlink or a bind mount made before the trace, which no capture shows (a file opened as b/f and unlinked as a/f, b bound to a)',
     );
   });
 

@@ -538,7 +538,7 @@ export class Engine {
         : `process ${first.exited} exited during the capture, and right after, the capture found ${first.name} gone from its name, ${directoryTold(first)}, ` +
           `but ${first.pid === first.exited ? 'the process had released its mapping' : `process ${first.pid}, a fork of it, had released its copy of the mapping`} of it itself during the capture (its ${first.call} at ${first.releasedAt})` +
           `${released.length > 1 ? `, and ${released.length - 1} more mappings so` : ''}; ${changeTold(first)}${removalTold(first)}: ` +
-          'a process the trace does not follow removed or replaced the file before that release, while it was mapped, or after it, or only renamed it (the lookup names no file: review 65, F-4), which the capture cannot tell apart: in doubt';
+          'a process the trace does not follow removed or replaced the file before that release, while it was mapped, or after it, or only renamed it (the lookup names no file), which the capture cannot tell apart: in doubt';
     const copies =
       this.mappings.copiesUnwatched === 0
         ? null

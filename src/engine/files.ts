@@ -828,7 +828,7 @@ export class MisplacedNames extends DoubtfulCalls<Misplaced> {
       first.dir === 'cwd'
         ? 'the working directory the trace knows may not be the one the process was in: a capture filter without chdir and fchdir (-e trace=%file,%memory has no fchdir), ' +
           'or a working directory the trace did not show, may have hidden the real directory. Keep chdir,fchdir in -e trace=, or capture with orphanmap capture. ' +
-          'Or the names went through a symlink or a bind mount made before the trace, which no capture shows (review 27: a file opened as b/f and unlinked as a/f, b bound to a)'
+          'Or the names went through a symlink or a bind mount made before the trace, which no capture shows (a file opened as b/f and unlinked as a/f, b bound to a)'
         : first.staleDir !== null
           ? `it is relative to fd ${first.dir}, which the trace last saw opened on ${first.staleDir}, but the trace shows no close or dup (filtered out with -e trace=…?), so fd ${first.dir} may hold another directory since (the kernel hands the number out again): keep close,dup,dup2,dup3,fcntl in -e trace=, or capture with -y`
           : `it is relative to fd ${first.dir}, which no call in the trace opened and no -y annotation names: the real directory is not known. Capture with -y, or keep the directory's open in -e trace=`;
