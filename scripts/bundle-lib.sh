@@ -1116,7 +1116,9 @@ om_threads_json() {
 # another device (review 26, F6: a directory swapped for a symlink to
 # /dev/shm, where a file had the removed one's inode number, read as still
 # there). A file is still there only when its name, by the same directories,
-# reaches the same device and inode. A directory gone too (rm -rf) went after
+# reaches the same device and inode, or another name in that directory does,
+# the file born before the read of maps-start.txt (om_renamed_within: renamed
+# out of sight, review 82, E1). A directory gone too (rm -rf) went after
 # its files: the nearest directory above it that is left changed then.
 #
 # Only where the target sees the files as this script does (OM_SAME_VIEW:
@@ -1443,6 +1445,42 @@ om_mapped_named() {
 # file or directory" (LC_ALL=C.UTF-8, where it is installed: names in UTF-8 are then
 # quoted as they are; a name quoted otherwise, one holding a quote, is never
 # read as gone).
+# om_renamed_within STAGE START -> STAGE.moved: for each directory of a name of
+# START (maps-start.txt) that STAGE.answers shows gone or leading to another
+# file, a line "D DIR", then "DEVICE INODE LINKS BIRTH MODE" of each name in
+# it (stat: %d %i %h %.9W %f), so that om_gone_lookup can tell a file renamed
+# within its directory out of sight (review 82, E1) from one removed. Names
+# are not printed: one may hold a newline, and only the file matters. Bounded
+# by a directory's size (a /dev/shm of 10^5 files) within OM_GONE_SECONDS /
+# 2: cut short, failed, or with no time of the read of maps-start.txt, the
+# list is empty, and every such file is looked at as before.
+om_renamed_within() {
+  local stage=$1 start=$2
+  : >| "$stage.moved" || return 0
+  [[ -n $OM_START_MAPS_EPOCH ]] || return 0
+  # shellcheck disable=SC2016
+  LC_ALL=C awk '
+    FILENAME == ARGV[1] { if (match($0, /^[0-9]+ [0-9]+ [0-9]+ \//)) inode[substr($0, RLENGTH)] = $2 ""; next }
+    match($0, /^[^ ]+ [^ ]+ [^ ]+ [^ ]+ [0-9]+ +/) {
+      path = substr($0, RLENGTH + 1)
+      if ($5 == 0 || path !~ /^\// || path ~ / \(deleted\)$/ || index(path, "\\")) next
+      if ((path in inode) && inode[path] == $5 "") next
+      dir = path; sub(/\/[^\/]*$/, "", dir); if (dir == "") dir = "/"
+      if (!(dir in listed)) { listed[dir]; print dir }
+    }' "$stage.answers" "$start" >| "$stage.movedirs" || return 0
+  [[ -s $stage.movedirs ]] || return 0
+  # One find a directory, its files stat-ed in batches; no symlink followed (-P, and stat without -L).
+  if ! timeout -k 1 $((OM_GONE_SECONDS / 2)) bash -c '
+      while IFS= read -r dir; do
+        printf "D %s\n" "$dir"
+        find -P "$dir" -mindepth 1 -maxdepth 1 -exec stat --printf "%d %i %h %.9W %f\n" -- {} + 2> /dev/null
+      done
+      exit 0' _ < "$stage.movedirs" >| "$stage.moved" 2> /dev/null; then
+    : >| "$stage.moved"
+  fi
+  return 0
+}
+
 om_gone_lookup() {
   local stage=$1 seen_s=$2 start=$OM_D/maps-start.txt statuses
   {
@@ -1473,8 +1511,9 @@ om_gone_lookup() {
       LC_ALL=C timeout -k 1 "$OM_GONE_SECONDS" xargs -d '\n' -r stat --printf '%.9Z %f %n\n' -- 2> /dev/null | cat > "$stage.dirs"
     statuses=${PIPESTATUS[*]}
     [[ $statuses =~ ^0\ 0\ (0|123)\ 0$ ]] || { [[ $statuses =~ ^0\ 0\ [0-9]+\ 0$ ]] && return 3; return 2; }
+    om_renamed_within "$stage" "$start"
     # Inodes compared as text: awk's numbers are doubles, and an overlayfs inode can pass 2^53.
-    LC_ALL=C awk -v seen="$seen_s" -v margin="$OM_GONE_MARGIN" -v late="$stage.late" -v q="'" '
+    LC_ALL=C awk -v seen="$seen_s" -v margin="$OM_GONE_MARGIN" -v late="$stage.late" -v q="'" -v read_began="$OM_START_MAPS_EPOCH" '
       # st_dev as a maps line prints the device, major:minor in hex: glibc puts the major in bits 8-19 (and 44-63),
       # the minor in bits 0-7 and 20-43. (Seen alike in maps and stat on ext4, tmpfs and overlayfs under Linux 6.18;
       # older kernels printed an overlayfs file with the device of the layer below, so there its name is in doubt.)
@@ -1498,7 +1537,16 @@ om_gone_lookup() {
         for (i = 1; i <= n; i++) up[chain[i]] = found
         return found
       }
-      BEGIN { before = seen - margin; said_absent = "^stat: cannot statx? " q "[^" q "]*" q ": (No such file or directory|Not a directory)$" }
+      # Whether the file PATH named (DEVICE, INODE) keeps another name in the same directory (a rename within
+      # it: a log or a database rotated out of sight, review 82, E1: an error, exit 3, for a file never removed).
+      function renamed(path, mapped, number,  dir, devices, n, i) {
+        dir = path; sub(/\/[^\/]*$/, "", dir); if (dir == "") dir = "/"
+        if (!((dir, number) in moved)) return 0
+        n = split(moved[dir, number], devices, " ")
+        for (i = 1; i <= n; i++) if (same_device(devices[i], mapped)) return 1
+        return 0
+      }
+      BEGIN { before = seen - margin; born_before = (read_began == "" ? 0 : read_began - margin); said_absent = "^stat: cannot statx? " q "[^" q "]*" q ": (No such file or directory|Not a directory)$" }
       FILENAME == ARGV[1] { names++; next }
       FILENAME == ARGV[2] {
         if (match($0, /^[0-9]+ [0-9]+ [0-9]+ \//)) {
@@ -1528,6 +1576,16 @@ om_gone_lookup() {
         for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) == "btrfs") btrfs[dev] = 1; break }
         next
       }
+      # "D /dir", then "DEVICE INODE LINKS BIRTH MODE" of each file in it (om_renamed_within).
+      FILENAME == ARGV[5] {
+        if (substr($0, 1, 2) == "D ") { listed = substr($0, 3); next }
+        # A regular file (mode 8xxx in hex), linked, born a margin before the read of maps-start.txt began (file
+        # times come from a coarse kernel clock, a tick behind). Both it and the mapped file lived then, on the
+        # same device by the same number: the same file, renamed. One born since (ext4 gives a freed number to
+        # the next file made at once: the mapped one freed at the exit) is not it, nor one of unknown birth (0).
+        if (NF == 5 && $3 > 0 && $4 > 0 && $4 < born_before && $5 ~ /^8...$/) moved[listed, $2 ""] = moved[listed, $2 ""] " " major_minor($1)
+        next
+      }
       !checked { checked = 1; if (strange || answers != names) exit 4 }
       match($0, /^[^ ]+ [^ ]+ [^ ]+ [^ ]+ [0-9]+ +/) {
         path = substr($0, RLENGTH + 1)
@@ -1545,11 +1603,12 @@ om_gone_lookup() {
           if (!same_device(device[path], $4) || (inode[path] == $5 "" && links[path] == 0)) { print > late; next }
           if (inode[path] == $5 "") next
         } else if (!(path in absent)) { print > late; next }
+        if (renamed(path, $4, $5 "")) next
         dir = path
         do { sub(/\/[^\/]*$/, "", dir); if (dir == "") dir = "/" } while (!(dir in changed) && dir != "/")
         if (!(dir in changed)) { print > late; next }
         if (changed[dir] < before) print; else print > late
-      }' "$stage.names" "$stage.answers" "$stage.dirs" /proc/self/mountinfo "$start" > "$stage"
+      }' "$stage.names" "$stage.answers" "$stage.dirs" /proc/self/mountinfo "$stage.moved" "$start" > "$stage"
     statuses=$?
     ((statuses == 4)) && return 4
     ((statuses == 0)) || return 2
@@ -2068,6 +2127,7 @@ OM_CMD_MODE=0
 OM_WRITE_FAILED=''
 OM_MAPPED_UNCHECKED=''
 OM_START_MAPS_READ=''  # "[FROM, TO]": when maps-start.txt was read, on the trace's clock (om_trace_clock)
+OM_START_MAPS_EPOCH=''  # when the read of maps-start.txt began, epoch seconds ($EPOCHREALTIME): a file born before it is the one mapped (om_gone_lookup)
 OM_STOPPED=0           # 1 once om_stop_tracer has run
 OM_TARGET_ST=''        # -p: the target's starttime when the tracer was started
 OM_PARENT_ST=''        # --parent-pid: its starttime when the capture began (om_parent_gone)
@@ -2790,6 +2850,7 @@ om_run_capture() {
     # ends the copy, and maps-start.txt is left out (review 10, R10-1).
     local read_from='' read_to=''
     om_trace_clock read_from -
+    OM_START_MAPS_EPOCH=${EPOCHREALTIME/,/.}
     om_bounded "$OM_START_MAPS_SECONDS" v om_snapshot_maps "$OM_PID" "$OM_D/maps-start.txt"
     case $? in
       0) [[ -n $read_from ]] && om_trace_clock read_to + && OM_START_MAPS_READ="[$read_from, $read_to]" ;;

@@ -27,12 +27,13 @@
 //
 // Needs root (it mounts), bpftrace and mkfs.ext4.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exited, PYTHON, workspace } from './scenarios/harness.js';
 import { killStillRunning } from './support/proc.js';
 import { CLI, requireTool, verdictOf } from './support/tools.js';
+import { mountExt4 } from './support/ext4.js';
 import { waitFor } from './support/wait.js';
 
 const SCENARIO = join(import.meta.dirname, 'scenarios', 'generation.py');
@@ -70,18 +71,6 @@ function recordOf(directory: string): Record {
 
 const pidIn = (directory: string) => Number(readFileSync(join(directory, 'pid'), 'utf8'));
 
-/** An ext4 file system of its own, made with mkfs.ext4 `options`, loop-mounted at `at`. */
-function mountExt4(image: string, at: string, options: string[] = []): void {
-  closeSync(openSync(image, 'w'));
-  spawnSync('truncate', ['-s', '16M', image]);
-  const made = spawnSync('mkfs.ext4', ['-q', '-F', ...options, image], { encoding: 'utf8' });
-  expect(made.status, `mkfs.ext4: ${made.stderr}`).toBe(0);
-  mkdirSync(at);
-  const mounted = spawnSync('mount', ['-o', 'loop', image, at], { encoding: 'utf8' });
-  expect(mounted.status, `cannot loop-mount ext4: ${mounted.stderr}`).toBe(0);
-  mounts.unshift(at);
-}
-
 describe('capture --backend bpftrace: two files with one inode number', () => {
   let bundle: string;
   let renamed: { directory: string; pid: number };
@@ -94,9 +83,9 @@ describe('capture --backend bpftrace: two files with one inode number', () => {
     const work = workspace('generation');
     // Without metadata_csum, for setversion: ext4 refuses FS_IOC_SETVERSION with it.
     const files = join(work, 'fs');
-    mountExt4(join(work, 'ext4.img'), files, ['-O', '^metadata_csum']);
+    mountExt4(join(work, 'ext4.img'), files, mounts, ['-O', '^metadata_csum']);
     const base = join(work, 'base');
-    mountExt4(join(work, 'base.img'), base);
+    mountExt4(join(work, 'base.img'), base, mounts);
     for (const layer of ['lower', 'upper', 'work']) mkdirSync(join(base, layer));
     const merged = join(work, 'overlay');
     mkdirSync(merged);

@@ -15,7 +15,7 @@
 //
 // Needs root and strace.
 import { spawn } from 'node:child_process';
-import { existsSync, linkSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, expect, it } from 'vitest';
@@ -38,9 +38,13 @@ it('capture --pid (strace): hard links made before the attach keep the files: no
   const top = realpathSync(workspace('linked-before'));
   const work = join(top, 'w');
   const truthFile = join(top, 'truth.json');
+  // The second names in another directory: one left in the same directory the capture's lookup at the exit finds,
+  // and e.dat would be no doubt (review 82, E1; test/capture-review82-renamed-at-exit.test.ts).
+  const keep = join(top, 'keep');
+  mkdirSync(keep);
   for (const name of ['f', 'e', 'g']) {
     writeFileSync(join(work, `${name}.dat`), Buffer.alloc(8192));
-    linkSync(join(work, `${name}.dat`), join(work, `${name}.keep`));
+    linkSync(join(work, `${name}.dat`), join(keep, `${name}.keep`));
   }
   const program = spawn(PYTHON, [join(REPO, 'test', 'scenarios', 'linked-before-attach.py'), work, truthFile], { stdio: ['pipe', 'pipe', 'inherit'] });
   children.push(program);
@@ -61,19 +65,19 @@ it('capture --pid (strace): hard links made before the attach keep the files: no
   // The program's word: both mapped files live on under their second names.
   const truth = JSON.parse(readFileSync(truthFile, 'utf8')) as { pid: number; mapped: Record<string, number> };
   expect(truth.mapped).toEqual({
-    [`${join(work, 'f.dat')} (deleted)`]: statSync(join(work, 'f.keep')).ino,
-    [`${join(work, 'e.dat')} (deleted)`]: statSync(join(work, 'e.keep')).ino,
-    [`${join(work, 'g.dat')} (deleted)`]: statSync(join(work, 'g.keep')).ino,
+    [`${join(work, 'f.dat')} (deleted)`]: statSync(join(keep, 'f.keep')).ino,
+    [`${join(work, 'e.dat')} (deleted)`]: statSync(join(keep, 'e.keep')).ino,
+    [`${join(work, 'g.dat')} (deleted)`]: statSync(join(keep, 'g.keep')).ino,
   });
   // The capture's word: two links of f.dat's and e.dat's files, one of g.dat's (printed deleted), counted at the
   // attach, each with its inode; e.dat found gone before the exit.
   const counted = readFileSync(join(bundle, 'maps-start.nlink'), 'utf8').trim().split('\n');
   // Each line ends with the file's inode and device (st_dev in decimal, as Node's stat gives it).
-  const fileOf = (keep: string) => {
-    const { ino, dev } = statSync(join(work, keep));
+  const fileOf = (name: string) => {
+    const { ino, dev } = statSync(join(keep, name));
     return ` ${ino} ${dev} `;
   };
-  const ofFile = (keep: string) => counted.filter((line) => line.includes(fileOf(keep))).map((line) => line.split(' ')[1]);
+  const ofFile = (name: string) => counted.filter((line) => line.includes(fileOf(name))).map((line) => line.split(' ')[1]);
   expect([ofFile('f.keep'), ofFile('e.keep'), ofFile('g.keep')]).toEqual([['2'], ['2'], ['1']]);
   expect(counted.find((line) => line.includes(fileOf('g.keep')))).toMatch(/^a000000-a002000 /);
   // g.dat, printed "(deleted)" at 0a000000 (padded), its count found all the same (review 32, code review 2).

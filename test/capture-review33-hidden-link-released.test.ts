@@ -14,7 +14,7 @@
 //
 // Needs root and strace.
 import { spawn } from 'node:child_process';
-import { linkSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, expect, it } from 'vitest';
@@ -35,7 +35,9 @@ it('capture --pid (strace): the name unlinked in the trace, a hard link keeping 
   const work = realpathSync(workspace('hidden-link-released'));
   const hl = join(work, 'hl');
   writeFileSync(hl, Buffer.alloc(8192));
-  linkSync(hl, `${hl}.bak`);
+  // The other name in another directory, which the capture's lookup at the exit does not search (review 82, E1).
+  mkdirSync(join(work, 'keep'));
+  linkSync(hl, join(work, 'keep', 'hl.bak'));
   const { ino: inode, dev } = statSync(hl);
   const program = spawn(PYTHON, [join(REPO, 'test', 'scenarios', 'hidden-link-released.py'), work], { stdio: ['pipe', 'pipe', 'inherit'] });
   children.push(program);

@@ -3,7 +3,9 @@ the process unlinks the name it mapped it by, then unmaps it and exits
 (review 33 exactness, 1). For test/capture-review33-hidden-link-released.test.ts.
 
 USAGE: python3 hidden-link-released.py DIR
-  DIR/hl (8 KiB) has a second name, DIR/hl.bak, made before. Maps hl (by
+  DIR/hl (8 KiB) has a second name, DIR/keep/hl.bak, made before (in
+  another directory: the capture's lookup at the exit finds one in the same
+  directory, review 82, E1, and there would be nothing to doubt). Maps hl (by
   libc, the fd closed) and prints its pid. At a line on stdin: unlinks hl,
   prints the links hl.bak's file has then, unmaps hl's mapping, and exits
   2 s later (the capture's lookup at the exit then finds hl gone well before
@@ -20,6 +22,6 @@ address = map_and_close(os.path.join(directory, "hl"), 8192)
 print(os.getpid(), flush=True)
 sys.stdin.readline()
 os.unlink(os.path.join(directory, "hl"))
-print(os.stat(os.path.join(directory, "hl.bak")).st_nlink, flush=True)
+print(os.stat(os.path.join(directory, "keep", "hl.bak")).st_nlink, flush=True)
 unmap(address, 8192)
 time.sleep(2)

@@ -4,7 +4,9 @@ test/capture-review32-linked-before-attach.test.ts.
 
 USAGE: python3 linked-before-attach.py DIR TRUTH
   DIR/f.dat, DIR/e.dat and DIR/g.dat (8 KiB each) have second names
-  DIR/f.keep, DIR/e.keep and DIR/g.keep, made before the trace. Maps f.dat
+  f.keep, e.keep and g.keep in another directory, made before the trace (the
+  capture's lookup at the exit finds a name left in the same one: review
+  82, E1). Maps f.dat
   and e.dat; maps g.dat at 0x0a000000 (below 0x10000000, where maps pads
   its addresses to 8 digits and /proc/PID/map_files does not) and unlinks
   it; prints its pid. At a
