@@ -1153,6 +1153,7 @@ OM_GONE_SEEN_S=''      # when the target was first seen gone (epoch seconds, to 
 OM_SAME_VIEW=0
 OM_CHILDREN_AT_ATTACH=''  # --pid: the target's descendants at the attach, untraced ("pid,pid"; om_tree_of)
 OM_CHILDREN_AT_ATTACH_TREE=''  # the same as "pid:starttime " entries, for their maps at the end (om_others_now)
+OM_CHILDREN_BEFORE_TREE=''  # --pid: the target and its descendants before the tracer started ("pid:starttime "; om_tree_of)
 OM_WATCHDOG_PID='' OM_WATCHDOG_ST=''  # the watchdog this script started (om_watchdog), ended once the bundle is finished
 OM_MAX_CHILDREN_NAMED=100
 OM_VIEW_UNREAD=1       # 0 once the target's mount namespace was read: meta.json's sameView is null until then (review 31, F3)
@@ -2754,6 +2755,14 @@ om_run_capture() {
     esac
     [[ -f $OM_D/maps-before.txt && -z $OM_STOP_REASON ]] && om_note_nlink "$OM_TARGET_PID" "$OM_D/maps-before.txt"
     [[ -f $OM_D/maps-before.txt && -z $OM_STOP_REASON ]] && om_note_dontfork "$OM_TARGET_PID" "$OM_D/maps-before.txt"
+    # Its children before the tracer starts, too: one that exits before the list made once the tracer is attached
+    # (after the snapshots that must come at once) would be in neither, and a copy it held of a mapping whose file
+    # the trace then shows removed would read as clean (review 87, D2: a child that exited 0.15 s after the attach,
+    # childrenAtAttach [], exit 0 with --fail-on; on a loaded host the list came 3 s after the attach).
+    if [[ -z $OM_STOP_REASON ]]; then
+      om_tree_of "$OM_TARGET_PID" $((OM_MAX_CHILDREN_NAMED + 1)) OM_STOP_REASON
+      OM_CHILDREN_BEFORE_TREE=$OM_TREE
+    fi
   fi
   om_out tracer_start_ns date +%s%N
   if ((!OM_CMD_MODE)) && [[ -n $OM_STOP_REASON ]]; then
@@ -2882,6 +2891,25 @@ om_run_capture() {
         if [[ -n $OM_STOP_REASON ]]; then om_log "fds-start.txt left out: the capture was stopped first"
         else om_log "fds-start.txt left out: listing the open fds of pid $OM_PID took over $OM_FDS_SECONDS s"; fi ;;
     esac
+    # Its child processes now: the tracer follows only those it forks from here
+    # on, so these run untraced, and meta.json names them (review 24: a fio job
+    # forked before the attach held a 32 MiB deleted mapping, unreported).
+    # Not a launched command's: the tracer follows it from its exec, and what
+    # it forked since (review 25: those were said to be untraced). Listed
+    # right after the snapshots, before the reads the target can make slow,
+    # and with those listed before the tracer started that are gone since
+    # (review 87, D2): each exited before the capture could read its maps,
+    # which the analysis tells. By pid: one listed again with another start
+    # time is the process that has that pid now.
+    local entry
+    if ((!OM_CMD_MODE)); then
+      om_tree_of "$OM_PID" $((OM_MAX_CHILDREN_NAMED + 1)) OM_STOP_REASON
+      for entry in $OM_TREE $OM_CHILDREN_BEFORE_TREE; do
+        [[ ${entry%%:*} == "$OM_PID" || ",$OM_CHILDREN_AT_ATTACH," == *",${entry%%:*},"* ]] && continue
+        OM_CHILDREN_AT_ATTACH+="${OM_CHILDREN_AT_ATTACH:+,}${entry%%:*}"
+        OM_CHILDREN_AT_ATTACH_TREE+="$entry "
+      done
+    fi
     # The command's stdin was read before the tracer started it, and bpftrace takes seconds to load: a rename of
     # it meanwhile, by a process not traced, would leave the name the trace then sees go another file's (review
     # 45, G3). Read again now that the tracer is attached (after the snapshots, which must come at once): a name
@@ -2909,20 +2937,6 @@ om_run_capture() {
     [[ -f $OM_D/maps-start.txt ]] && ((!OM_CMD_MODE)) && om_note_dontfork "$OM_PID"
     [[ -f $OM_D/maps-start.txt ]] && ((!OM_CMD_MODE)) && om_note_nlink "$OM_PID" "$OM_D/maps-start.txt"
     om_read_process "$OM_PID"
-    # Its child processes now: the tracer follows only those it forks from here
-    # on, so these run untraced, and meta.json names them (review 24: a fio job
-    # forked before the attach held a 32 MiB deleted mapping, unreported).
-    # Not a launched command's: the tracer follows it from its exec, and what
-    # it forked since (review 25: those were said to be untraced).
-    local entry
-    if ((!OM_CMD_MODE)); then
-      om_tree_of "$OM_PID" $((OM_MAX_CHILDREN_NAMED + 1)) OM_STOP_REASON
-      for entry in $OM_TREE; do
-        [[ ${entry%%:*} == "$OM_PID" ]] && continue
-        OM_CHILDREN_AT_ATTACH+="${OM_CHILDREN_AT_ATTACH:+,}${entry%%:*}"
-        OM_CHILDREN_AT_ATTACH_TREE+="$entry "
-      done
-    fi
     # Read once attached, as maps-start.txt is: a chdir from here on is in the trace.
     ((OM_CMD_MODE)) || om_read_cwd "$OM_PID"
     om_out OM_MAP_COUNT_START om_count_lines "$OM_D/maps-start.txt"
