@@ -291,6 +291,12 @@ om_bounded() {
   } &
   pid=$!
   om_identify "$pid" st
+  # Most commands end within milliseconds: looked at a few times first, not after a whole nap each (a capture makes
+  # a dozen of these calls; 50 ms each before any look cost half a second a capture).
+  for ((i = 0; i < 4; i++)); do
+    om_alive "$pid" "$st" || break
+    om_nap 0.005
+  done
   for ((i = 0; ; i++)); do
     om_alive "$pid" "$st" || break
     if ((i >= limit * 20)) || om_stop_due; then status=124; break; fi
