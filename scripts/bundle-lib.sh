@@ -330,6 +330,21 @@ om_bounded() {
 # om_stop_due -> true when a stop is asked for and the tracer is not yet
 # stopped; sets OM_STOP_REASON=duration once --duration has passed since the
 # attach (OM_START_NS; checked every 10th call, it runs two processes).
+# om_drop_gone_children: OM_CHILDREN_BEFORE_TREE without the processes gone
+# since (each "pid:starttime"). Called while the tracer has not yet attached
+# (bpftrace compiles for 8-40 s): a child listed before the tracer started and
+# gone by the attach would otherwise be taken for one at the attach, and every
+# removal of a file the target mapped before the trace a doubt of it (code
+# review 89, M2: a clean git or a server recycling workers, exit 2).
+om_drop_gone_children() {
+  local entry kept=''
+  [[ -n $OM_CHILDREN_BEFORE_TREE ]] || return 0
+  for entry in $OM_CHILDREN_BEFORE_TREE; do
+    om_alive "${entry%%:*}" "${entry#*:}" && kept+="$entry "
+  done
+  OM_CHILDREN_BEFORE_TREE=$kept
+}
+
 om_stop_due() {
   om_take_requests
   if [[ -z $OM_TRACER_PID ]]; then
@@ -1181,8 +1196,9 @@ om_gone_from_start() {
     OM_GONE_SEEN_S=${EPOCHREALTIME/,/.}
     [[ $OM_GONE_SEEN_S =~ ^[0-9]+(\.[0-9]+)?$ ]] || om_out OM_GONE_SEEN_S date +%s.%N
   fi
-  # Its two stats within OM_GONE_SECONDS each, and the list of names (9.9 s for 1 GB) within as much.
-  om_bounded $((3 * OM_GONE_SECONDS)) v om_gone_lookup "$stage" "$OM_GONE_SEEN_S"
+  # Its two stats within OM_GONE_SECONDS each, the list of names (9.9 s for 1 GB) within as much, and the
+  # directories of names gone listed within half as much (om_renamed_within).
+  om_bounded $((4 * OM_GONE_SECONDS)) v om_gone_lookup "$stage" "$OM_GONE_SEEN_S"
   status=$?
   if ((status == 124)) && [[ -n $OM_STOP_REASON ]] && ((!OM_STOPPED)) && om_alive "$OM_TRACER_PID" "$OM_TRACER_ST"; then
     # Cut by a stop: again once the tracer has let go.
@@ -1439,6 +1455,51 @@ om_mapped_named() {
   [[ $statuses == '0 0' ]]
 }
 
+# om_renamed_within STAGE START -> STAGE.moved: for each directory of a name of
+# START (maps-start.txt) that STAGE.answers shows gone or leading to another
+# file, a line "D DIR", then "DEVICE INODE LINKS BIRTH MODE" of each name in
+# it (stat: %d %i %h %.9W %f), so that om_gone_lookup can tell a file renamed
+# within its directory out of sight (review 82, E1) from one removed. Names
+# are not printed: one may hold a newline, and only the file matters. Not a
+# directory with a symlink on its way now (STAGE.dirs: what answers there is
+# another directory's; om_gone_lookup holds such names in doubt), nor more
+# than OM_GONE_SECONDS / 2 in all, each directory within 2 s (a /dev/shm of
+# 10^5 files, a FUSE mount that does not answer): a directory not listed, or
+# listed in part, leaves its files looked at as before (gone), as does a
+# bundle with no time of the read of maps-start.txt.
+om_renamed_within() {
+  local stage=$1 start=$2 dir until
+  : >| "$stage.moved" || return 0
+  [[ -n $OM_START_MAPS_EPOCH ]] || return 0
+  # shellcheck disable=SC2016
+  LC_ALL=C awk '
+    FILENAME == ARGV[1] { if (match($0, /^[0-9]+ [0-9]+ [0-9]+ \//)) inode[substr($0, RLENGTH)] = $2 ""; next }
+    # "CHANGED MODE /dir" (om_gone_lookup): a symlink mode in hex starts with a.
+    FILENAME == ARGV[2] { if (match($0, /^[^ ]+ [0-9a-f]+ \//) && $2 ~ /^a...$/) link[substr($0, RLENGTH)] = 1; next }
+    match($0, /^[^ ]+ [^ ]+ [^ ]+ [^ ]+ [0-9]+ +/) {
+      path = substr($0, RLENGTH + 1)
+      if ($5 == 0 || path !~ /^\// || path ~ / \(deleted\)$/ || index(path, "\\")) next
+      if ((path in inode) && inode[path] == $5 "") next
+      dir = path; sub(/\/[^\/]*$/, "", dir); if (dir == "") dir = "/"
+      if (dir in listed) next
+      listed[dir]
+      up = dir
+      while (up != "") { if (up in link) next; sub(/\/[^\/]*$/, "", up) }
+      print dir
+    }' "$stage.answers" "$stage.dirs" "$start" >| "$stage.movedirs" || return 0
+  [[ -s $stage.movedirs ]] || return 0
+  until=$((${EPOCHREALTIME//[.,]/} + OM_GONE_SECONDS * 500000))
+  {
+    while IFS= read -r dir; do
+      ((${EPOCHREALTIME//[.,]/} < until)) || break
+      printf 'D %s\n' "$dir"
+      # No symlink followed (-P, and stat without -L). A line cut by the timeout lacks its mode: not read.
+      timeout -k 1 2 find -P "$dir" -mindepth 1 -maxdepth 1 -exec stat --printf '%d %i %h %.9W %f\n' -- {} + 2> /dev/null
+    done < "$stage.movedirs" >| "$stage.moved"
+  } 2> /dev/null || : >| "$stage.moved"
+  return 0
+}
+
 # om_gone_lookup STAGE SEEN_S -> STAGE (and STAGE.late): the lines of
 # maps-start.txt gone before (and about or after) SEEN_S, as om_gone_from_start
 # describes; status 0, or 2 when a list could not be written whole, 3 when a
@@ -1452,42 +1513,6 @@ om_mapped_named() {
 # file or directory" (LC_ALL=C.UTF-8, where it is installed: names in UTF-8 are then
 # quoted as they are; a name quoted otherwise, one holding a quote, is never
 # read as gone).
-# om_renamed_within STAGE START -> STAGE.moved: for each directory of a name of
-# START (maps-start.txt) that STAGE.answers shows gone or leading to another
-# file, a line "D DIR", then "DEVICE INODE LINKS BIRTH MODE" of each name in
-# it (stat: %d %i %h %.9W %f), so that om_gone_lookup can tell a file renamed
-# within its directory out of sight (review 82, E1) from one removed. Names
-# are not printed: one may hold a newline, and only the file matters. Bounded
-# by a directory's size (a /dev/shm of 10^5 files) within OM_GONE_SECONDS /
-# 2: cut short, failed, or with no time of the read of maps-start.txt, the
-# list is empty, and every such file is looked at as before.
-om_renamed_within() {
-  local stage=$1 start=$2
-  : >| "$stage.moved" || return 0
-  [[ -n $OM_START_MAPS_EPOCH ]] || return 0
-  # shellcheck disable=SC2016
-  LC_ALL=C awk '
-    FILENAME == ARGV[1] { if (match($0, /^[0-9]+ [0-9]+ [0-9]+ \//)) inode[substr($0, RLENGTH)] = $2 ""; next }
-    match($0, /^[^ ]+ [^ ]+ [^ ]+ [^ ]+ [0-9]+ +/) {
-      path = substr($0, RLENGTH + 1)
-      if ($5 == 0 || path !~ /^\// || path ~ / \(deleted\)$/ || index(path, "\\")) next
-      if ((path in inode) && inode[path] == $5 "") next
-      dir = path; sub(/\/[^\/]*$/, "", dir); if (dir == "") dir = "/"
-      if (!(dir in listed)) { listed[dir]; print dir }
-    }' "$stage.answers" "$start" >| "$stage.movedirs" || return 0
-  [[ -s $stage.movedirs ]] || return 0
-  # One find a directory, its files stat-ed in batches; no symlink followed (-P, and stat without -L).
-  if ! timeout -k 1 $((OM_GONE_SECONDS / 2)) bash -c '
-      while IFS= read -r dir; do
-        printf "D %s\n" "$dir"
-        find -P "$dir" -mindepth 1 -maxdepth 1 -exec stat --printf "%d %i %h %.9W %f\n" -- {} + 2> /dev/null
-      done
-      exit 0' _ < "$stage.movedirs" >| "$stage.moved" 2> /dev/null; then
-    : >| "$stage.moved"
-  fi
-  return 0
-}
-
 om_gone_lookup() {
   local stage=$1 seen_s=$2 start=$OM_D/maps-start.txt statuses
   {
@@ -1546,7 +1571,10 @@ om_gone_lookup() {
       }
       # Whether the file PATH named (DEVICE, INODE) keeps another name in the same directory (a rename within
       # it: a log or a database rotated out of sight, review 82, E1: an error, exit 3, for a file never removed).
+      # Only on a local file system whose renames the lookup sees as they are: an NFS client renames a file removed
+      # while held open or mapped to .nfsXXXX in its directory, FUSE (libfuse) to .fuse_hidden, each kept until let go.
       function renamed(path, mapped, number,  dir, devices, n, i) {
+        if (!(mapped in renames_kept)) return 0
         dir = path; sub(/\/[^\/]*$/, "", dir); if (dir == "") dir = "/"
         if (!((dir, number) in moved)) return 0
         n = split(moved[dir, number], devices, " ")
@@ -1580,7 +1608,7 @@ om_gone_lookup() {
       # "36 35 0:39 / /srv rw,relatime shared:1 - btrfs /dev/vdb rw": the device in decimal, the type after "-".
       FILENAME == ARGV[4] {
         split($3, number, ":"); mounted[dev = sprintf("%02x:%02x", number[1], number[2])] = 1
-        for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) == "btrfs") btrfs[dev] = 1; break }
+        for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) == "btrfs") btrfs[dev] = 1; if ($(i + 1) ~ /^(ext[234]|xfs|btrfs|tmpfs|f2fs)$/) renames_kept[dev] = 1; break }
         next
       }
       # "D /dir", then "DEVICE INODE LINKS BIRTH MODE" of each file in it (om_renamed_within).
@@ -2815,6 +2843,8 @@ om_run_capture() {
       OM_PID=$OM_TARGET_PID
     fi
     [[ -n $OM_PID ]] && { attached=1; break; }
+    # Not attached yet: a child gone now went before the trace, and held nothing the trace can show removed.
+    ((OM_CMD_MODE)) || om_drop_gone_children
     om_take_requests
     [[ -n $OM_STOP_REASON ]] || ! om_parent_gone || OM_STOP_REASON=parent-died
     [[ -n $OM_STOP_REASON ]] && break
@@ -2912,6 +2942,8 @@ om_run_capture() {
       om_tree_of "$OM_PID" $((OM_MAX_CHILDREN_NAMED + 1)) OM_STOP_REASON
       for entry in $OM_TREE $OM_CHILDREN_BEFORE_TREE; do
         [[ ${entry%%:*} == "$OM_PID" || ",$OM_CHILDREN_AT_ATTACH," == *",${entry%%:*},"* ]] && continue
+        # As many as each list holds: OM_MAX_CHILDREN_NAMED, and one more that says the list is cut.
+        [[ $OM_CHILDREN_AT_ATTACH =~ ^([0-9]+,){$OM_MAX_CHILDREN_NAMED} ]] && break
         OM_CHILDREN_AT_ATTACH+="${OM_CHILDREN_AT_ATTACH:+,}${entry%%:*}"
         OM_CHILDREN_AT_ATTACH_TREE+="$entry "
       done

@@ -626,8 +626,8 @@ const PRE_TRACE_ADVICE = 'On the host, look for "(deleted)" in /proc/PID/maps (o
  */
 export class RemovedHeldBeforeTrace {
   private readonly doubted: { name: string; at: string; by: Holder | null; holder: Holder; fd: number }[] = [];
-  /** The names in doubt of each holder (a thread group, whose pid may be learnt later: keyed by the object). */
-  private readonly namesOf = new Map<Holder, Set<string>>();
+  /** Of each holder (a thread group, whose pid may be learnt later: keyed by the object), the names in doubt, and "NAME\0AT" of each removal. */
+  private readonly seenOf = new Map<Holder, Set<string>>();
 
   removed(holder: Holder, fd: number, name: string, event: EventBase, by: Holder): void {
     this.removedAt(holder, fd, name, `${event.place.file}:${event.place.line}`, by);
@@ -635,18 +635,20 @@ export class RemovedHeldBeforeTrace {
 
   /**
    * `by` null: a process the trace does not follow removed it, and `at` is the call that showed the fd "(deleted)".
-   * Once a process and name: a file held by two fds shows "(deleted)" on each (review 87, D3: LMDB opens data.mdb
-   * twice, and three files removed read as five doubts). Two files of one name, both held and removed, are one doubt
-   * then: strace names no inode, and the verdict is the same.
+   * A file held by two fds shows "(deleted)" on each (review 87, D3: LMDB opens data.mdb twice, and three files
+   * removed read as five doubts): one doubt a removal the trace shows (a name removed again later is another file:
+   * a log rotated in a loop), and one shown only "(deleted)" is no other doubt when its process has one of that name.
    */
   removedAt(holder: Holder, fd: number, name: string, at: string, by: Holder | null): void {
-    let names = this.namesOf.get(holder);
-    if (names === undefined) {
-      names = new Set();
-      this.namesOf.set(holder, names);
+    let seen = this.seenOf.get(holder);
+    if (seen === undefined) {
+      seen = new Set();
+      this.seenOf.set(holder, seen);
     }
-    if (names.has(name)) return;
-    names.add(name);
+    const removal = by === null ? null : `${name}\0${at}`;
+    if (removal === null ? seen.has(name) : seen.has(removal)) return;
+    seen.add(name);
+    if (removal !== null) seen.add(removal);
     this.doubted.push({ name, at, by, holder, fd });
   }
 
