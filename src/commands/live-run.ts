@@ -12,6 +12,7 @@ import { ndjsonChangeLine } from '../report/formats.js';
 import { redaction, type Redaction } from '../report/redact.js';
 import { buildReport, findingFilter, type FindingFilter, redactAllButFindings, type Report } from '../report/report.js';
 import { escapeControl } from '../report/sanitize.js';
+import { verdict } from '../report/text.js';
 import type { QuitHow } from '../tui/run.js';
 import { hasTerminal, loadInkInteractively } from '../tui/terminal.js';
 import { detachOffer, withCapture, type LiveFlags } from './live.js';
@@ -44,10 +45,11 @@ export async function runLive(command: string[], flags: LiveFlags): Promise<numb
   // Throws only the capture's own error, once the capture has ended: nothing to stop.
   await waitForBundleStart(handle);
   let stopped: boolean;
+  let verdictAfter: string | null = null;
   try {
-    ({ stopped } = await withCapture(
+    ({ stopped, verdictAfter = null } = await withCapture(
       handle,
-      () => (tui ? liveInTui(handle, flags, pid, command, filter, redact) : liveAsNdjson(handle, filter, redact)),
+      (): Promise<{ stopped: boolean; verdictAfter?: string }> => (tui ? liveInTui(handle, flags, pid, command, filter, redact) : liveAsNdjson(handle, filter, redact)),
       (text) => process.stderr.write(text),
     ));
   } catch (error) {
@@ -57,6 +59,7 @@ export async function runLive(command: string[], flags: LiveFlags): Promise<numb
   // may have renamed it): what the capture itself checked and read.
   const result = await handle.done;
   if (tui) process.stderr.write(endOfCaptureText(result));
+  if (verdictAfter !== null) process.stderr.write(`${verdictAfter}\n`);
   process.stderr.write(`orphanmap: capture finished; analyze it again with: orphanmap analyze ${escapeControl(result.bundleDir)}\n`);
   return stopped ? EXIT_INTERRUPTED : 0;
 }
@@ -92,7 +95,20 @@ async function liveAsNdjson(handle: CaptureHandle, filter: FindingFilter, redact
   return { stopped, analysis };
 }
 
-async function liveInTui(handle: CaptureHandle, flags: LiveFlags, pid: number | undefined, command: string[], filter: FindingFilter, redact: Redaction): Promise<{ stopped: boolean }> {
+/**
+ * The view, until the user quits it (or a signal ends it): whether a signal did, and the verdict of the whole bundle,
+ * said once the view has left the screen. A user who quits while the capture ends never sees what the end added to
+ * the view (review 88, H1: the findings of `--pid` read from the maps at the end, a file removed by a process the
+ * trace does not follow, were in no line the terminal kept).
+ */
+async function liveInTui(
+  handle: CaptureHandle,
+  flags: LiveFlags,
+  pid: number | undefined,
+  command: string[],
+  filter: FindingFilter,
+  redact: Redaction,
+): Promise<{ stopped: boolean; verdictAfter: string }> {
   loadInkInteractively();
   const { startTui, checkedByMapsInto } = await import('../tui/run.js');
   // Only for words on the quit question (the program's name, whether detach
@@ -175,7 +191,8 @@ async function liveInTui(handle: CaptureHandle, flags: LiveFlags, pid: number | 
     await session.waitUntilExit();
     // Quitting the UI is the normal way to end a live session, not an
     // interruption; a signal is one, as it is for `capture` (exit 130).
-    return { stopped: session.endedBy() !== null };
+    const shown = redactAllButFindings(buildReport(result, filter), redact.withWholePaths(result.warningPaths));
+    return { stopped: session.endedBy() !== null, verdictAfter: verdict(shown) };
   } finally {
     clearInterval(poll);
     session.close();
