@@ -327,9 +327,6 @@ om_bounded() {
   return "$status"
 }
 
-# om_stop_due -> true when a stop is asked for and the tracer is not yet
-# stopped; sets OM_STOP_REASON=duration once --duration has passed since the
-# attach (OM_START_NS; checked every 10th call, it runs two processes).
 # om_drop_gone_children: OM_CHILDREN_BEFORE_TREE without the processes gone
 # since (each "pid:starttime"). Called while the tracer has not yet attached
 # (bpftrace compiles for 8-40 s): a child listed before the tracer started and
@@ -345,6 +342,9 @@ om_drop_gone_children() {
   OM_CHILDREN_BEFORE_TREE=$kept
 }
 
+# om_stop_due -> true when a stop is asked for and the tracer is not yet
+# stopped; sets OM_STOP_REASON=duration once --duration has passed since the
+# attach (OM_START_NS; checked every 10th call, it runs two processes).
 om_stop_due() {
   om_take_requests
   if [[ -z $OM_TRACER_PID ]]; then
@@ -1468,7 +1468,7 @@ om_mapped_named() {
 # listed in part, leaves its files looked at as before (gone), as does a
 # bundle with no time of the read of maps-start.txt.
 om_renamed_within() {
-  local stage=$1 start=$2 dir until
+  local stage=$1 start=$2 dir deadline
   : >| "$stage.moved" || return 0
   [[ -n $OM_START_MAPS_EPOCH ]] || return 0
   # shellcheck disable=SC2016
@@ -1488,10 +1488,10 @@ om_renamed_within() {
       print dir
     }' "$stage.answers" "$stage.dirs" "$start" >| "$stage.movedirs" || return 0
   [[ -s $stage.movedirs ]] || return 0
-  until=$((${EPOCHREALTIME//[.,]/} + OM_GONE_SECONDS * 500000))
+  deadline=$((${EPOCHREALTIME//[.,]/} + OM_GONE_SECONDS * 500000))
   {
     while IFS= read -r dir; do
-      ((${EPOCHREALTIME//[.,]/} < until)) || break
+      ((${EPOCHREALTIME//[.,]/} < deadline)) || break
       printf 'D %s\n' "$dir"
       # No symlink followed (-P, and stat without -L). A line cut by the timeout lacks its mode: not read.
       timeout -k 1 2 find -P "$dir" -mindepth 1 -maxdepth 1 -exec stat --printf '%d %i %h %.9W %f\n' -- {} + 2> /dev/null
