@@ -291,17 +291,15 @@ om_bounded() {
   } &
   pid=$!
   om_identify "$pid" st
-  # Most commands end within milliseconds: looked at a few times first, not after a whole nap each (a capture makes
-  # a dozen of these calls; 50 ms each before any look cost half a second a capture).
-  for ((i = 0; i < 4; i++)); do
-    om_alive "$pid" "$st" || break
-    om_nap 0.005
-  done
   for ((i = 0; ; i++)); do
     om_alive "$pid" "$st" || break
-    if ((i >= limit * 20)) || om_stop_due; then status=124; break; fi
+    # A stop asked for is heard at every look, the first too: one already waiting when the capture began ends
+    # the read of maps-before.txt, and no tracer is started (a look skipped there started strace all the same).
+    if ((i >= limit * 20 + 4)) || om_stop_due; then status=124; break; fi
     om_say_refused
-    om_nap 0.05
+    # Most commands end within milliseconds: the first looks 5 ms apart, not a whole nap each (a capture makes a
+    # dozen of these calls; 50 ms each before any second look cost half a second a capture).
+    if ((i < 4)); then om_nap 0.005; else om_nap 0.05; fi
   done
   if ((status == 124)); then
     # Out of the job table first: bash would say "Killed" on our stderr.
