@@ -114,7 +114,6 @@ OM_FDS_SECONDS=30      # the most the fds-start.txt snapshot may take
 OM_START_MAPS_SECONDS=300 # and the maps-start.txt one: 1 GB of maps take 25 s to read, more on a loaded host
 OM_THREADS_SECONDS=10  # the most listing the target's threads may take
 OM_START_NS=''         # when the tracer attached (date +%s%N)
-OM_DUE_CALLS=0
 OM_THREADS_UNWRITTEN=0 # times the thread list could not be written (said once)
 
 # Messages name paths that others may choose (a bundle renamed mid-capture, a
@@ -342,7 +341,7 @@ om_drop_gone_children() {
 
 # om_stop_due -> true when a stop is asked for and the tracer is not yet
 # stopped; sets OM_STOP_REASON=duration once --duration has passed since the
-# attach (OM_START_NS; checked every 10th call, it runs two processes).
+# attach (OM_START_NS).
 om_stop_due() {
   om_take_requests
   if [[ -z $OM_TRACER_PID ]]; then
@@ -355,7 +354,6 @@ om_stop_due() {
   [[ -n $OM_STOP_REASON ]] && { ((OM_STOPPED)) && return 1; return 0; }
   om_parent_gone && { OM_STOP_REASON=parent-died; return 0; }
   [[ -n $OM_START_NS && -n $OM_DURATION ]] || return 1
-  ((++OM_DUE_CALLS % 10 == 1)) || return 1
   om_deadline_reached "$OM_START_NS" "$OM_DURATION" || return 1
   OM_STOP_REASON=duration
 }
@@ -2006,15 +2004,19 @@ om_disk_full() {
   if ((EUID == 0)); then (($1 == 0)); else (($2 == 0)); fi
 }
 
-# om_deadline_reached START_EPOCH_NS SECONDS -> true once SECONDS have passed.
+# om_deadline_reached START_EPOCH_NS SECONDS -> true once SECONDS (digits, a
+# fraction allowed: -d's form) have passed. Counted in bash, on
+# $EPOCHREALTIME: it is asked at every look of every wait while attached, and
+# a `date` and an `awk` each time were two processes a look on a loaded host.
 om_deadline_reached() {
-  [[ -n $2 ]] || return 1
-  local now limit_ms
-  om_out now date +%s%N || return 1
-  om_out limit_ms awk -v s="$2" 'BEGIN { printf "%d", s * 1000 }' || return 1
-  # An empty number would count as 0 and end the capture at once.
-  [[ $now =~ ^[0-9]+$ && $1 =~ ^[0-9]+$ && $limit_ms =~ ^[0-9]+$ ]] || return 1
-  (( (now - $1) / 1000000 >= limit_ms ))
+  [[ $1 =~ ^[0-9]+$ && $2 =~ ^([0-9]+)([.]([0-9]+))?$ ]] || return 1
+  local whole=${BASH_REMATCH[1]} fraction="${BASH_REMATCH[3]}000000"
+  # More than a dozen digits of seconds is never (and would overflow below); 10# keeps "010" decimal.
+  ((${#whole} <= 12)) || return 1
+  local limit_us=$((10#$whole * 1000000 + 10#${fraction:0:6}))
+  local now_us=${EPOCHREALTIME//[.,]/}
+  [[ $now_us =~ ^[0-9]+$ ]] || return 1
+  ((now_us - $1 / 1000 >= limit_us))
 }
 
 # om_kill_tree PIDS_WITH_STARTTIMES SIGNAL -> signals each "pid:starttime" that is

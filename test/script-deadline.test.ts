@@ -1,0 +1,34 @@
+// om_deadline_reached decides when --duration has passed since the attach. It
+// is asked at every look of every wait while the tracer is attached, so it
+// counts in bash on $EPOCHREALTIME; these cases pin that count to the test's
+// own clock, with the forms `-d` accepts (a fraction, leading zeros, a number
+// too large to ever pass).
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { captureScriptPath } from '../src/capture/index.js';
+
+const LIB = join(captureScriptPath('strace'), '..', 'bundle-lib.sh');
+
+/** Asks om_deadline_reached for each SECONDS at once, the start `agoMs` before now by Node's clock: "yes" or "no" per line. */
+function reached(agoMs: number, seconds: string[]): string[] {
+  const startNs = (BigInt(Date.now() - agoMs) * 1_000_000n).toString();
+  const script = '. "$1"; start=$2; shift 2; for s in "$@"; do if om_deadline_reached "$start" "$s"; then echo yes; else echo no; fi; done';
+  const out = execFileSync('bash', ['-c', script, 'harness', LIB, startNs, ...seconds], { encoding: 'utf8' });
+  return out.trimEnd().split('\n');
+}
+
+describe('om_deadline_reached (--duration counted from the attach)', () => {
+  it('is reached once the seconds have passed, not before, to the fraction', () => {
+    // 3 s ago by Node's clock; a few hundred ms of bash start-up on a loaded host stay within the margins.
+    expect(reached(3_000, ['1', '2.5', '2.999', '3.9', '4', '10'])).toEqual(['yes', 'yes', 'yes', 'no', 'no', 'no']);
+  });
+
+  it('reads leading zeros as decimal (bash would take "010" for octal 8), and a fraction of many digits', () => {
+    expect(reached(9_000, ['010', '08', '8.9999999', '009.5'])).toEqual(['no', 'yes', 'yes', 'no']);
+  });
+
+  it('never ends a capture on a number too large to count, nor on anything but digits', () => {
+    expect(reached(60_000, ['99999999999999999999', '1e3', '', '-1', '1.'])).toEqual(['no', 'no', 'no', 'no', 'no']);
+  });
+});
