@@ -1462,11 +1462,21 @@ om_mapped_named() {
 # than OM_GONE_SECONDS / 2 in all, each directory within 2 s (a /dev/shm of
 # 10^5 files, a FUSE mount that does not answer): a directory not listed, or
 # listed in part, leaves its files looked at as before (gone), as does a
-# bundle with no time of the read of maps-start.txt.
+# bundle with no time of the read of maps-start.txt, or a capture during
+# which the realtime clock went back against the boot clock (an NTP step, a
+# VM's clock set right): a file made after the read would then pass for one
+# born before it (code review 89, L2).
 om_renamed_within() {
   local stage=$1 start=$2 dir deadline
   : >| "$stage.moved" || return 0
-  [[ -n $OM_START_MAPS_EPOCH ]] || return 0
+  [[ $OM_START_MAPS_EPOCH =~ ^[0-9]+[.,][0-9]{6}$ && $OM_START_MAPS_UPTIME =~ ^[0-9]+$ ]] || return 0
+  local now_cs
+  om_uptime_cs now_cs
+  [[ -n $now_cs ]] || return 0
+  local boot_us=$(((now_cs - OM_START_MAPS_UPTIME) * 10000))
+  local real_us=$((${EPOCHREALTIME//[.,]/} - 10#${OM_START_MAPS_EPOCH//[.,]/}))
+  # Half a second for /proc/uptime's hundredths and the two reads' distance.
+  ((real_us >= boot_us - 500000)) || return 0
   # shellcheck disable=SC2016
   LC_ALL=C awk '
     FILENAME == ARGV[1] { if (match($0, /^[0-9]+ [0-9]+ [0-9]+ \//)) inode[substr($0, RLENGTH)] = $2 ""; next }
@@ -2163,6 +2173,7 @@ OM_WRITE_FAILED=''
 OM_MAPPED_UNCHECKED=''
 OM_START_MAPS_READ=''  # "[FROM, TO]": when maps-start.txt was read, on the trace's clock (om_trace_clock)
 OM_START_MAPS_EPOCH=''  # when the read of maps-start.txt began, epoch seconds ($EPOCHREALTIME): a file born before it is the one mapped (om_gone_lookup)
+OM_START_MAPS_UPTIME='' # and then, the boot clock in hundredths (/proc/uptime): was the realtime clock stepped back since? (om_renamed_within)
 OM_STOPPED=0           # 1 once om_stop_tracer has run
 OM_TARGET_ST=''        # -p: the target's starttime when the tracer was started
 OM_PARENT_ST=''        # --parent-pid: its starttime when the capture began (om_parent_gone)
@@ -2587,6 +2598,16 @@ om_find_cmd_pid() {
 # sleeps in the foreground (a trap then runs when the sleep ends), and a
 # background child reports its status through a file (om_bounded).
 
+# om_uptime_cs VAR -> VAR = the time since boot in hundredths of a second
+# (/proc/uptime, CLOCK_BOOTTIME: never stepped), empty when unreadable.
+om_uptime_cs() {
+  local uptime rest
+  printf -v "$1" '%s' ''
+  IFS=' ' read -r uptime rest 2> /dev/null < /proc/uptime || return 0
+  [[ $uptime =~ ^([0-9]+)\.([0-9]{2})$ ]] && printf -v "$1" '%s' "$((10#${BASH_REMATCH[1]}${BASH_REMATCH[2]}))"
+  return 0
+}
+
 # om_nap SECONDS -> a foreground sleep. A sleep killed by a signal sent to the
 # whole process group (a systemd stop) would have bash report it on stderr.
 om_nap() { { sleep "$1"; } 2>/dev/null; }
@@ -2896,6 +2917,7 @@ om_run_capture() {
     local read_from='' read_to=''
     om_trace_clock read_from -
     OM_START_MAPS_EPOCH=${EPOCHREALTIME/,/.}
+    om_uptime_cs OM_START_MAPS_UPTIME
     om_bounded "$OM_START_MAPS_SECONDS" v om_snapshot_maps "$OM_PID" "$OM_D/maps-start.txt"
     case $? in
       0) [[ -n $read_from ]] && om_trace_clock read_to + && OM_START_MAPS_READ="[$read_from, $read_to]" ;;

@@ -139,6 +139,39 @@ describe("the capture's lookup at the exit (om_gone_lookup), on the files themse
     return `${address.toString(16)}-${(address + 0x2000).toString(16)} r--s 00000000 ${major}:${minor} ${ino}                    ${file}`;
   }
 
+  /** The time since boot in hundredths, as the capture reads it beside the epoch (/proc/uptime). */
+  function uptimeHundredths(): number {
+    return Math.round(Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 100);
+  }
+
+  /** Runs om_gone_lookup on BUNDLE's maps-start.txt, the read of it begun at READ_BEGAN (epoch seconds) and UPTIME: the names found gone, and those found gone late. */
+  function lookUp(bundle: string, readBegan: number, uptime: number): { gone: string[]; late: string } {
+    const lookup = spawnSync(
+      'bash',
+      [
+        '-c',
+        'source "$1"; OM_D=$2; OM_START_MAPS_EPOCH=$3; OM_START_MAPS_UPTIME=$4; om_gone_lookup "$OM_D/.gone" "$5" && cat "$OM_D/.gone" && echo late && cat "$OM_D/.gone.late" 2> /dev/null; true',
+        'bash',
+        join(REPO, 'scripts', 'bundle-lib.sh'),
+        bundle,
+        readBegan.toFixed(6),
+        String(uptime),
+        (readBegan + 3).toFixed(6),
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(lookup.status, lookup.stderr).toBe(0);
+    const [gone, late] = lookup.stdout.split('late\n');
+    return {
+      gone: gone!
+        .trim()
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => line.slice(line.lastIndexOf(' ') + 1)),
+      late: late!,
+    };
+  }
+
   it('takes a file made since the read, with the number of the mapped one, for another file', async () => {
     await segmentsIn(['reused', 'moved']);
     const reused = join(files, 'reused', 'seg');
@@ -148,6 +181,7 @@ describe("the capture's lookup at the exit (om_gone_lookup), on the files themse
     const before = statSync(reused);
     // The capture's read of maps-start.txt began now; the files were born over a second before.
     const readBegan = Date.now() / 1000;
+    const uptime = uptimeHundredths();
     unlinkSync(reused);
     writeFileSync(join(files, 'reused', 'new'), 'made after the read');
     renameSync(moved, `${moved}.old`);
@@ -155,28 +189,22 @@ describe("the capture's lookup at the exit (om_gone_lookup), on the files themse
     const made = statSync(join(files, 'reused', 'new'));
     expect([made.dev, made.ino]).toEqual([before.dev, before.ino]);
 
-    const lookup = spawnSync(
-      'bash',
-      [
-        '-c',
-        'source "$1"; OM_D=$2; OM_START_MAPS_EPOCH=$3; om_gone_lookup "$OM_D/.gone" "$4" && cat "$OM_D/.gone" && echo late && cat "$OM_D/.gone.late" 2> /dev/null; true',
-        'bash',
-        join(REPO, 'scripts', 'bundle-lib.sh'),
-        bundle,
-        readBegan.toFixed(6),
-        (readBegan + 3).toFixed(6),
-      ],
-      { encoding: 'utf8' },
-    );
-    expect(lookup.status, lookup.stderr).toBe(0);
-    const [gone, late] = lookup.stdout.split('late\n');
+    const { gone, late } = lookUp(bundle, readBegan, uptime);
     // The removed file is gone, though a file of its number is at its directory; the renamed one is not.
-    expect(
-      gone!
-        .trim()
-        .split('\n')
-        .map((line) => line.slice(line.lastIndexOf(' ') + 1)),
-    ).toEqual([reused]);
+    expect(gone).toEqual([reused]);
     expect(late).toBe('');
+  });
+
+  it('trusts no rename when the realtime clock went back during the capture: a file made after the read could pass for one born before', async () => {
+    await segmentsIn(['stepped']);
+    const moved = join(files, 'stepped', 'seg');
+    const bundle = mkdtempSync(join(work, 'lookup-'));
+    writeFileSync(join(bundle, 'maps-start.txt'), `${mapsLine(0x7f0000020000, moved)}\n`);
+    renameSync(moved, `${moved}.old`);
+    const readBegan = Date.now() / 1000;
+    // The boot clock says 10 s more passed since the read than the realtime clock does: the latter was stepped back.
+    expect(lookUp(bundle, readBegan, uptimeHundredths() - 1000).gone).toEqual([moved]);
+    // The same rename, the two clocks agreeing: the file renamed in its directory is not gone.
+    expect(lookUp(bundle, readBegan, uptimeHundredths()).gone).toEqual([]);
   });
 });
