@@ -744,7 +744,11 @@ function furthestReach(file: FileNode, space: Space): number {
   return reach;
 }
 
-/** What the finding of a leak's last mapping says (Mappings.continued). */
+/**
+ * What the finding of a leak's last mapping says (Mappings.continued). Not
+ * "the one /proc shows": the mapping the process held when the name went
+ * showed "(deleted)" too, as its own finding (review 91, 6).
+ */
 function continuedNote(file: FileNode, pending: PendingOrphan): string {
   const went =
     file.wentHeld !== null
@@ -755,7 +759,7 @@ function continuedNote(file: FileNode, pending: PendingOrphan): string {
     remapped === 0
       ? ''
       : ` ${remapped} other mapping${remapped === 1 ? '' : 's'} of it that this process made after the name went and unmapped (resizes, or windows moved along the file) ${remapped === 1 ? 'is' : 'are'} not listed.`;
-  return `${went}: the same leak going on through the fd it kept, not the shared-memory idiom. This is its last mapping, the one /proc shows "(deleted)".${before}`;
+  return `${went}: the same leak going on through the fd it kept, not the shared-memory idiom. Of the mappings it made of the file since, this is the last (each shows "(deleted)" in /proc while it lives).${before}`;
 }
 
 /** An error finding of a mapping its file's last name went from: its space goes on leaking the file if it maps it again (FileNode.leakedIn). */

@@ -72,12 +72,18 @@ export function decidedAt(finding: Finding): At | null {
  * The unlink came before the mapping: views say it first, and the delay
  * counts from the mapping. A file mapped with no name left (the benign
  * idiom), or mapped again by a process that held it when its last name went
- * (a leak going on: the unlink a line above the mapping in the same file).
+ * (a leak going on: the unlink a line above the mapping in the same file, or
+ * in another file of an -ff set, at an earlier time: the remover is another
+ * process, whose lines strace -ff writes to its own file; review 91, 1).
  */
 export function unlinkedFirst(finding: Finding): boolean {
   if (mappedWithNoName(finding)) return true;
   const { unlinkedAt, mappedAt } = finding;
-  return finding.kind === 'unlinked-while-mapped' && unlinkedAt !== null && mappedAt !== null && unlinkedAt.file === mappedAt.file && unlinkedAt.line < mappedAt.line;
+  if (finding.kind !== 'unlinked-while-mapped' || unlinkedAt === null || mappedAt === null) return false;
+  if (unlinkedAt.file === mappedAt.file) return unlinkedAt.line < mappedAt.line;
+  const unlinked = secondsOf(unlinkedAt);
+  const mapped = secondsOf(mappedAt);
+  return unlinked !== null && mapped !== null && unlinked < mapped;
 }
 
 /** Where the file's last name went, as every view says it: "trace.txt:5  12.000001  tid 100", "… (before it was mapped)". */
