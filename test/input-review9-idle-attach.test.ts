@@ -106,4 +106,8 @@ it('capture --pid of the sleeper: an empty trace, and --fail-on error judges by 
   expect(gate.status, gate.stderr).toBe(3);
   const report = JSON.parse(gate.stdout) as { findings: Finding[] };
   expect(report.findings.map((finding) => [finding.kind, finding.pid, finding.address, finding.length, finding.path])).toEqual([['unlinked-while-mapped', program.pid, address, 65536, file]]);
+  // Said as an idle process, not as a failed capture (review 91, 4: "empty input: no trace lines").
+  expect((report as unknown as { warnings: string[] }).warnings).toContain(
+    `${join(bundle, 'trace.txt')}: empty: the process made none of the calls the capture traces while it was attached; what the report says of its mappings comes from its /proc/PID/maps, read at the start and at the end (maps-start.txt, maps-end.txt)`,
+  );
 });

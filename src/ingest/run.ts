@@ -68,11 +68,21 @@ export class Run {
     return this.empty;
   }
 
-  /** These trace files, empty or not, are judged by their bundle's /proc/PID/maps snapshots: none is an empty input. */
+  /**
+   * These trace files, empty or not, are judged by their bundle's /proc/PID/maps snapshots: none is an empty
+   * input, and the warning says the process was idle rather than "empty input", which read as a failed capture
+   * (review 91, 4: an idle imap process whose cache file another process replaced, the finding right).
+   */
   snapshotsJudge(traceFiles: readonly string[]): void {
     for (const file of traceFiles) {
       const at = this.empty.indexOf(file);
-      if (at >= 0) this.empty.splice(at, 1);
+      if (at < 0) continue;
+      this.empty.splice(at, 1);
+      const warning = this.warnings.indexOf(`${file}: empty input: no trace lines`);
+      if (warning >= 0) {
+        this.warnings[warning] =
+          `${file}: empty: the process made none of the calls the capture traces while it was attached; what the report says of its mappings comes from its /proc/PID/maps, read at the start and at the end (maps-start.txt, maps-end.txt)`;
+      }
     }
   }
   private readonly out: ParseOutput[] = [];
