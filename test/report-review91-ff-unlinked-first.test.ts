@@ -6,29 +6,39 @@
 // with an earlier time and no word, and "unmapped 0.3 s later" read as after
 // the removal: the views told the order by line numbers, which compare only
 // within one file, and -ff writes the remover's lines to a file of its own.
-// Truth: the program's own record (the time `mv` returned, the time it
-// mapped again) and its /proc/self/maps.
+//
+// Review 91, 2 (and review 85, 3): that file was replaced, not deleted, and
+// the report said "unlinked" and "look for code that deletes the file": the
+// place of a rename over the last name says so (unlinkedAt.renamedOver), and
+// so do the views and the diagnosis; an `rm` still reads as a deletion.
+//
+// Truth: the program's own record (the time `mv` or `rm` returned, the time
+// it mapped again) and its /proc/self/maps.
 //
 // Needs strace.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { beforeAll, expect, it } from 'vitest';
 import { PYTHON, workspace } from './scenarios/harness.js';
-import { requireTool, runCli } from './support/tools.js';
+import { REPO, requireTool, runCli } from './support/tools.js';
 
-// Maps DIR/seg, has `mv` rename DIR/seg.new over it, maps it again through its fd 0.2 s later, records both times and
-// its maps lines of the deleted file, holds both mappings 0.3 s, unmaps them.
+const SCHEMA = JSON.parse(readFileSync(join(REPO, 'docs', 'report.schema.json'), 'utf8')) as { $id: string };
+const validateReport = new Ajv2020({ strict: true, strictTypes: false, allErrors: true }).compile(SCHEMA);
+
+// Maps DIR/seg, has `mv` rename DIR/seg.new over it (or `rm` remove it), maps it again through its fd 0.2 s later,
+// records both times and its maps lines of the deleted file, holds both mappings 0.3 s, unmaps them.
 const PROGRAM = `
 import mmap, os, subprocess, sys, time
-directory, record = sys.argv[1], sys.argv[2]
+directory, record, how = sys.argv[1], sys.argv[2], sys.argv[3]
 seg = os.path.join(directory, "seg")
 for name, fill in ((seg, b"a"), (seg + ".new", b"b")):
     with open(name, "wb") as f:
         f.write(fill * 8192)
 fd = os.open(seg, os.O_RDWR)
 first = mmap.mmap(fd, 8192)
-subprocess.run(["mv", seg + ".new", seg], check=True)
+subprocess.run(["mv", seg + ".new", seg] if how == "mv" else ["rm", seg], check=True)
 replaced = time.time()
 time.sleep(0.2)
 again = time.time()
@@ -46,6 +56,7 @@ interface At {
   file: string;
   line: number;
   seconds: number;
+  renamedOver?: true;
 }
 
 interface Finding {
@@ -58,25 +69,45 @@ interface Finding {
 }
 
 beforeAll(() => {
-  for (const tool of ['strace', 'mv', PYTHON]) requireTool(tool);
+  for (const tool of ['strace', 'mv', 'rm', PYTHON]) requireTool(tool);
 });
 
-it('strace -ff: a mapping made after another process renamed a file over its name is drawn with the removal first, and its delay counted from the mapping', () => {
-  const work = workspace('review91-ff-unlinked-first');
+/** The program run under strace with FLAGS, removing its file as HOW says: what analyze takes, and the program's record. */
+function traced(name: string, flags: string[], how: 'mv' | 'rm'): { input: string; replaced: number; again: number; addresses: string[] } {
+  const work = workspace(name);
   const set = join(work, 'ff');
   mkdirSync(set);
   const record = join(work, 'record.txt');
-  const traced = spawnSync('strace', ['-ff', '-ttt', '-T', '-y', '-o', join(set, 't'), PYTHON, '-c', PROGRAM, join(work, 'w'), record], { encoding: 'utf8', timeout: 60_000 });
-  expect(traced.status, traced.stderr).toBe(0);
+  const ff = flags.includes('-ff');
+  const output = ff ? join(set, 't') : join(work, 'trace.txt');
+  const run = spawnSync('strace', [...flags, '-ttt', '-T', '-y', '-o', output, PYTHON, '-c', PROGRAM, join(work, 'w'), record, how], { encoding: 'utf8', timeout: 60_000 });
+  expect(run.status, run.stderr).toBe(0);
   const [times, ...deleted] = readFileSync(record, 'utf8').trim().split('\n');
   const [replaced, again] = times!.split(' ').map(Number) as [number, number];
-  // Both mappings read "(deleted)" once mv returned: the one made before and the one made after.
+  // Both mappings read "(deleted)" once mv (or rm) returned: the one made before and the one made after.
   expect(deleted).toHaveLength(2);
-  const addresses = deleted.map((line) => `0x${line.split('-')[0]}`).sort();
+  return { input: ff ? set : output, replaced, again, addresses: deleted.map((line) => `0x${line.split('-')[0]}`).sort() };
+}
 
-  const report = JSON.parse(runCli(['analyze', set, '--format', 'json']).stdout) as { findings: Finding[] };
+/** The findings of INPUT, checked against the program's own maps lines and the report schema. */
+function findingsOf(input: string, addresses: string[]): Finding[] {
+  const report = JSON.parse(runCli(['analyze', input, '--format', 'json']).stdout) as { findings: Finding[] };
+  expect(validateReport(report), JSON.stringify(validateReport.errors)).toBe(true);
   const errors = report.findings.filter((finding) => finding.kind === 'unlinked-while-mapped');
   expect(errors.map((finding) => finding.address).sort()).toEqual(addresses);
+  return errors;
+}
+
+/** The block of finding ID in a text, Markdown or Jira report (Jira escapes the kind's hyphens). */
+function blockOf(out: string, id: string): string {
+  const start = out.search(new RegExp(`${id} unlinked\\\\?-while`));
+  expect(start, out).toBeGreaterThanOrEqual(0);
+  return out.slice(start);
+}
+
+it('strace -ff: a mapping made after another process renamed a file over its name is drawn with the removal first, and its delay counted from the mapping', () => {
+  const { input, replaced, again, addresses } = traced('review91-ff-unlinked-first', ['-ff'], 'mv');
+  const errors = findingsOf(input, addresses);
   const after = errors.find((finding) => finding.mappedAt.seconds >= again);
   expect(after, JSON.stringify(errors)).toBeDefined();
   // The case: the removal (by mv) and the mapping are in two files of the set, the removal the earlier.
@@ -87,13 +118,32 @@ it('strace -ff: a mapping made after another process renamed a file over its nam
   expect(after!.delayMs).toBeLessThan(500 + (again - replaced) * 1000);
 
   for (const format of ['text', 'markdown', 'jira']) {
-    const out = runCli(['analyze', set, '--format', format]).stdout;
-    // Jira escapes the kind's hyphens.
-    const block = out.slice(out.search(new RegExp(`${after!.id} unlinked\\\\?-while`)));
+    const block = blockOf(runCli(['analyze', input, '--format', format]).stdout, after!.id);
     const unlinked = block.search(/unlinked/);
     const mapped = block.search(/mapped(?!-)/);
     expect(block, format).toMatch(/before it was mapped/);
     expect(unlinked, `${format}: the removal is said before the mapping\n${block.slice(0, 1200)}`).toBeLessThan(mapped);
     expect(block, format).toMatch(/after it was mapped/);
   }
+});
+
+it.each([
+  ['mv', 'a rename over it: replaced, and said so', true],
+  ['rm', 'rm: deleted, as before', false],
+] as const)('strace -f, the file taken by %s', (how, _, renamed) => {
+  const { input, addresses } = traced(`review91-renamed-over-${how}`, ['-f'], how);
+  const errors = findingsOf(input, addresses);
+  // The rename's place says so; an unlink's has no such word (absent, not false).
+  expect(errors.map((finding) => finding.unlinkedAt.renamedOver)).toEqual(renamed ? [true, true] : [undefined, undefined]);
+  const text = runCli(['analyze', input]).stdout;
+  for (const finding of errors) {
+    const row = /\n {2}unlinked {2}(.*)\n/.exec(blockOf(text, finding.id))![1]!;
+    expect(row.includes('(another file renamed over it'), row).toBe(renamed);
+  }
+  const diagnosis = text.slice(text.indexOf('what it means:'));
+  expect(diagnosis).toContain(
+    renamed ? 'The file was replaced while a mapping of it was still live: another file was renamed over its name' : 'The file was deleted while a mapping of it was still live.',
+  );
+  expect(diagnosis.includes('Look for code that deletes the file')).toBe(!renamed);
+  for (const format of ['markdown', 'jira']) expect(runCli(['analyze', input, '--format', format]).stdout.includes('another file renamed over it'), format).toBe(renamed);
 });

@@ -19,7 +19,7 @@ import { deletedKind } from '../parse/maps.js';
 import type { Counters } from './counters.js';
 import { CutNames } from './cut-names.js';
 import type { UntracedCopies } from './untraced-copies.js';
-import { atOf, type FindingLog } from './finding-log.js';
+import { nameWentAt, type FindingLog } from './finding-log.js';
 import type { At, EvidenceLine } from './findings.js';
 import type { RunningImages } from './images.js';
 import { type EvidenceMark, KeptEvidence } from './kept-evidence.js';
@@ -2340,7 +2340,7 @@ export class Files {
     }
     if (file.runningIn > 0) this.images.lostLastName(file, event, name);
     if (lastNames !== null) {
-      file.wentHeld = { at: unlinkedAt ?? atOf(event), names: lastNames };
+      file.wentHeld = { at: unlinkedAt ?? nameWentAt(event), names: lastNames };
       for (const last of lastNames) this.goneByName.set(last, file);
     }
     this.forgetIfUnused(file);

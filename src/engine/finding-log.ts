@@ -1,7 +1,7 @@
 // Findings, decided as soon as they are decidable and resolved later: the
 // rules that decide them, the file whose life is their evidence, and the
 // changes one call into the engine produced, for live views.
-import { MAP_FIXED, type EventBase, type MmapEvent, type TraceEvent, type UnlinkEvent } from '../parse/events.js';
+import { MAP_FIXED, type EventBase, type MmapEvent, type RenameEvent, type TraceEvent, type UnlinkEvent } from '../parse/events.js';
 import { pageEnd } from './address-space.js';
 import { benignRuleFor, benignRuleNamed, KEPT_BY_ANOTHER_NAME, MAPPED_WITH_NO_NAME, mappedWithNoName, RELEASED_DURING_UNLINK, RENAMED_NOT_REMOVED, type BenignRule } from './benign.js';
 import { flatCopy } from '../parse/flat-copy.js';
@@ -76,8 +76,8 @@ export class FindingLog {
    */
   unlinked(file: FileNode, event: EventBase, wanted = false, by: Space | null = null): At | null {
     // Most files go with no mapping live: no place made for them.
-    if (file.recordCount === 0) return wanted ? atOf(event) : null;
-    const unlinkedAt = atOf(event);
+    if (file.recordCount === 0) return wanted ? nameWentAt(event) : null;
+    const unlinkedAt = nameWentAt(event);
     for (const mapping of file.liveRecords()) {
       if (mapping.remapFinding !== null && mapping.remapFinding.unlinkedAt === null) {
         mapping.remapFinding.unlinkedAt = unlinkedAt;
@@ -771,6 +771,13 @@ function heldWhenGone(finding: Finding, mapping: MappingState): void {
 }
 
 /** A moment of the trace, as a finding places it. */
+/** The place of the call that took a file's last name: a rename over it says so (At.renamedOver). */
+export function nameWentAt(event: EventBase): At {
+  const at = atOf(event);
+  if ((event as Partial<RenameEvent>).kind === 'rename') at.renamedOver = true;
+  return at;
+}
+
 export function atOf(event: EventBase): At {
   // Copies: a slice of the line would keep the whole line alive as long as the finding.
   const at: At = { file: event.place.file, line: event.place.line, time: event.time === null ? null : flatCopy(event.time), seconds: event.seconds, tid: event.tid };

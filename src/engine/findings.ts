@@ -23,6 +23,14 @@ export interface At {
   tid: number | null;
   /** The thread's name when the trace has it (strace -Y, bpftrace): on a JVM it names the thread. */
   comm?: string;
+  /**
+   * Only on the place where a file's last name went (`unlinkedAt`): the call
+   * was a rename of another file over that name, not an unlink. The file was
+   * replaced (`mv new old`, a cache or database rewritten and swapped in),
+   * which an on-call engineer looks for in other code than a delete (review
+   * 91, 2; review 85, 3: Dovecot's cache, TDB and fontconfig read "deleted").
+   */
+  renamedOver?: true;
 }
 
 export interface EvidenceLine {

@@ -91,10 +91,16 @@ export function unlinkedText(finding: Finding, separator = '  '): string {
   if (!unlinkedFirst(finding)) {
     // Not "(before the trace)": a name can go during the capture by a call the trace does not show (another process's, maps-end.txt's word).
     if (finding.unlinkedAt === null) return finding.note === null ? 'not in the trace' : 'not in the trace (see the note)';
-    return describePlace(finding.unlinkedAt, separator);
+    return withWords(finding.unlinkedAt, separator, null);
   }
   if (finding.unlinkedAt === null) return 'not in the trace: the file had no name when it was mapped';
-  return `${describePlace(finding.unlinkedAt, separator)}${separator.trim() === '' ? separator : ' '}(before it was mapped)`;
+  return withWords(finding.unlinkedAt, separator, 'before it was mapped');
+}
+
+/** A place where the last name went, and in parentheses how (a rename over it) and `more`. */
+function withWords(place: At, separator: string, more: string | null): string {
+  const words = [place.renamedOver === true ? 'another file renamed over it' : null, more].filter((word) => word !== null);
+  return words.length === 0 ? describePlace(place, separator) : `${describePlace(place, separator)}${separator.trim() === '' ? separator : ' '}(${words.join(', ')})`;
 }
 
 export function formatDelay(ms: number): string {

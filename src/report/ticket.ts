@@ -324,6 +324,23 @@ function mapOf<O, K, V>(outer: Map<O, Map<K, V>>, key: O): Map<K, V> {
   return inner;
 }
 
+const KEPT_UNTIL =
+  "The kernel keeps the file's blocks on disk (at most the file's size, however far the mapping reaches), and the mapping keeps its slot in vm.max_map_count, until it is unmapped or the process exits.";
+const REPLACED_HOW = 'another file was renamed over its name (an atomic replace, as "mv new old" does, or a cache or database rewritten and swapped in)';
+const LOOK_FOR_SWAP = 'the code that swaps the new file in while a mapping of the old one is live, and the readers that go on using the old mapping';
+
+/**
+ * "Unlinked while mapped", in words: a file that lost its last name to a
+ * rename over it was replaced, not deleted, and a search for code that
+ * deletes it finds none (review 91, 2: Dovecot's cache, TDB's backups).
+ */
+function unlinkedMeaning(orphans: readonly Finding[]): string {
+  const replaced = orphans.filter((f) => f.unlinkedAt?.renamedOver === true).length;
+  if (replaced > 0 && replaced === orphans.length) return `The file was replaced while a mapping of it was still live: ${REPLACED_HOW}. ${KEPT_UNTIL} Look for ${LOOK_FOR_SWAP}.`;
+  const deleted = `The file was deleted while a mapping of it was still live. ${KEPT_UNTIL} Look for code that deletes the file before unmapping it (in Java, a MappedByteBuffer left to the garbage collector).`;
+  return replaced === 0 ? deleted : `${deleted} ${replaced} of these ${orphans.length} mappings were of a file replaced rather than deleted: ${REPLACED_HOW}; for those, look for ${LOOK_FOR_SWAP}.`;
+}
+
 /** What the findings mean and what to do, in plain words: the ticket's Diagnosis, and the text report's. */
 export function diagnosis(report: Report, redaction: Redaction = NO_REDACTION): Block[] {
   return diagnosisBlocks(report, resizesOf(report.findings, redaction.path), redaction);
@@ -345,14 +362,7 @@ function diagnosisBlocks(report: Report, resizes: Resizes, redaction: Redaction)
       ),
     );
   } else if (orphans.length > 0) {
-    blocks.push(
-      paragraph(
-        strong('Unlinked while mapped. '),
-        text(
-          "The file was deleted while a mapping of it was still live. The kernel keeps the file's blocks on disk (at most the file's size, however far the mapping reaches), and the mapping keeps its slot in vm.max_map_count, until it is unmapped or the process exits. Look for code that deletes the file before unmapping it (in Java, a MappedByteBuffer left to the garbage collector).",
-        ),
-      ),
-    );
+    blocks.push(paragraph(strong('Unlinked while mapped. '), text(unlinkedMeaning(orphans))));
   }
   const explained = new Set(orphans.map((o) => resizes.get(o)));
   const lone = report.findings.filter((f) => f.kind === 'remapped-without-unmap' && !explained.has(f));
