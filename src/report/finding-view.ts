@@ -184,12 +184,17 @@ export function endingsText(findings: readonly Finding[]): string {
   const parts: string[] = [];
   if (still > 0) parts.push(`${formatCount(still)} ${STILL_MAPPED_AT_THE_END}`);
   if (unmapped.length > 0) {
-    const spread =
-      delays.length === 0 ? '' : delays.length === 1 ? ` (${formatDelay(delays[0]!)})` : ` (median ${formatDelay(delays[(delays.length - 1) >> 1]!)}, max ${formatDelay(delays[delays.length - 1]!)})`;
+    const spread = delays.length === 0 ? '' : delays.length === 1 ? ` (${formatDelay(delays[0]!)})` : ` (median ${formatDelay(median(delays))}, max ${formatDelay(delays[delays.length - 1]!)})`;
     parts.push(`${formatCount(unmapped.length)} unmapped later${spread}`);
   }
   if (exited > 0) parts.push(`${formatCount(exited)} released when the process exited`);
   return parts.join(', ');
+}
+
+/** The median of SORTED: of an even count, the mean of the middle two (review 90: "median" of two delays said the smaller). */
+function median(sorted: readonly number[]): number {
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** The resolution in a table cell: "still mapped", "unmapped after 16.4 ms", "released at exit". */
