@@ -21,7 +21,7 @@ export interface At {
   /** The same moment as a number of seconds, as the trace counts them (null when the trace has no times). */
   seconds?: number | null;
   tid: number | null;
-  /** The thread's name when the trace has it (strace -Y, bpftrace): on a JVM it names the thread. */
+  /** The thread's name when the trace has it (strace -Y; orphanmap.bt prints none): on a JVM it names the thread. */
   comm?: string;
   /**
    * Only on the place where a file's last name went (`unlinkedAt`): the call
