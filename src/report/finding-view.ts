@@ -86,6 +86,14 @@ export function unlinkedFirst(finding: Finding): boolean {
   return unlinked !== null && mapped !== null && unlinked < mapped;
 }
 
+/**
+ * What a bpftrace trace's "+seconds" count from: its script's begin line,
+ * printed once its probes attached, 8 to 40 s after a capture began (review
+ * 90, S-6: "+17.16" added to the capture's start missed the server's own log
+ * line by the attach's 6.6 s).
+ */
+export const BPFTRACE_TIMES = 'times "+s.us": seconds since the bpftrace script began (once its probes attached), not wall-clock times';
+
 /** Where the file's last name went, as every view says it: "trace.txt:5  12.000001  tid 100", "… (before it was mapped)". */
 export function unlinkedText(finding: Finding, separator = '  '): string {
   if (!unlinkedFirst(finding)) {

@@ -18,6 +18,7 @@ import {
   resolutionText,
   SEVERITY_TAG,
   tally,
+  BPFTRACE_TIMES,
   unlinkedFirst,
   unlinkedText,
 } from './finding-view.js';
@@ -38,6 +39,7 @@ export function formatText(report: Report, redaction: Redaction = NO_REDACTION):
     `  findings: ${findingCountsText(t)}`,
   );
   if (t.orphans > 0) out.push(`  ${endStateText(t)}`);
+  if (report.inputs.some((input) => input.format === 'bpftrace')) out.push(`  ${BPFTRACE_TIMES}`);
   out.push('');
   if (report.findings.length > 1) out.push(...patternLines(report, redaction), '');
   if (report.warnings.length > 0) {

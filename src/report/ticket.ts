@@ -11,6 +11,7 @@ import {
   BENIGN,
   bySeverity,
   describePlace,
+  BPFTRACE_TIMES,
   endingsText,
   formatDelay,
   reportHeadline,
@@ -118,6 +119,7 @@ function environmentRows(meta: BundleMeta): Cell[][] {
   }
   const startTime = metaText(meta.startTime);
   add('capture', startTime === undefined ? undefined : `${startTime} to ${metaText(meta.endTime) ?? '(not recorded)'}`);
+  if (meta.backend === 'bpftrace') add('trace times', BPFTRACE_TIMES.replace(/^times /, ''));
   const lost = metaCount(meta.lostEvents);
   if (lost !== undefined) add('lost events', formatCount(lost));
   return rows;
