@@ -2019,9 +2019,10 @@ om_disk_full() {
 # $EPOCHREALTIME: it is asked at every look of every wait while attached, and
 # a `date` and an `awk` each time were two processes a look on a loaded host.
 om_deadline_reached() {
-  [[ $1 =~ ^[0-9]+$ && $2 =~ ^([0-9]+)([.]([0-9]+))?$ ]] || return 1
+  # Leading zeros not counted as digits (-d 0000000000005 is 5 s: code review 92, 5).
+  [[ $1 =~ ^[0-9]+$ && $2 =~ ^0*([0-9]+)([.]([0-9]+))?$ ]] || return 1
   local whole=${BASH_REMATCH[1]} fraction="${BASH_REMATCH[3]}000000"
-  # More than a dozen digits of seconds is never (and would overflow below); 10# keeps "010" decimal.
+  # More than a dozen digits of seconds is never (and would overflow below); 10# keeps "08" decimal.
   ((${#whole} <= 12)) || return 1
   local limit_us=$((10#$whole * 1000000 + 10#${fraction:0:6}))
   local now_us=${EPOCHREALTIME//[.,]/}

@@ -21,11 +21,21 @@ function reached(agoMs: number, seconds: string[]): string[] {
 describe('om_deadline_reached (--duration counted from the attach)', () => {
   it('is reached once the seconds have passed, not before, to the fraction', () => {
     // 3 s ago by Node's clock; a few hundred ms of bash start-up on a loaded host stay within the margins.
-    expect(reached(3_000, ['1', '2.5', '2.999', '3.9', '4', '10'])).toEqual(['yes', 'yes', 'yes', 'no', 'no', 'no']);
+    expect(reached(3_000, ['1', '2.5', '2.999', '4.5', '5', '10'])).toEqual(['yes', 'yes', 'yes', 'no', 'no', 'no']);
   });
 
-  it('reads leading zeros as decimal (bash would take "010" for octal 8), and a fraction of many digits', () => {
-    expect(reached(9_000, ['010', '08', '8.9999999', '009.5'])).toEqual(['no', 'yes', 'yes', 'no']);
+  it('reads leading zeros as decimal (bash would take "010" for octal 8) and counts no leading zero as a digit, and a fraction of many digits', () => {
+    expect(reached(9_000, ['010', '08', '8.9999999', '0011.5', '0000000000005'])).toEqual(['no', 'yes', 'yes', 'no', 'yes']);
+  });
+
+  it('om_stop_due hears the deadline at the first look after it, not at every tenth (a capture attached, --duration 0.3)', () => {
+    // The tracer stands in as this shell's own process (alive); the start is now; two looks 0.5 s apart.
+    const script = `. "$1"; OM_TRACER_PID=$$; om_identify "$$" OM_TRACER_ST; OM_START_NS=$(date +%s%N); OM_DURATION=0.3
+      om_stop_due && echo "first: stop" || echo "first: go on"
+      sleep 0.5
+      om_stop_due && echo "second: stop $OM_STOP_REASON" || echo "second: go on"`;
+    const out = execFileSync('bash', ['-c', script, 'harness', LIB], { encoding: 'utf8' });
+    expect(out).toBe('first: go on\nsecond: stop duration\n');
   });
 
   it('never ends a capture on a number too large to count, nor on anything but digits', () => {

@@ -46,9 +46,10 @@ export function captureScriptPath(backend: Backend): string {
 }
 
 /**
- * The capture scripts count a duration in whole milliseconds with mawk's
- * printf %d, which stops at 2^31-1, as Node's timers do: a duration outside
- * these bounds would silently become another one.
+ * What a duration may be: at least the millisecond the script is given it to
+ * (-d N.NNN), at most 2^31-1 ms, as Node's timers and the scripts' first
+ * count (mawk's printf %d) stop there. The scripts now count it in bash, up to
+ * 12 digits of seconds: the bound stays the one users were told.
  */
 export const DURATION_MIN_SECONDS = 0.001;
 export const DURATION_MAX_SECONDS = 2_147_483;
