@@ -147,3 +147,57 @@ it.each([
   expect(diagnosis.includes('Look for code that deletes the file')).toBe(!renamed);
   for (const format of ['markdown', 'jira']) expect(runCli(['analyze', input, '--format', format]).stdout.includes('another file renamed over it'), format).toBe(renamed);
 });
+
+// Maps DIR/seg, grows it and maps it again with the old mapping live (the resize signature), then has `mv` rename
+// DIR/seg.new over it, holds both 0.3 s and unmaps them.
+const RESIZED = `
+import mmap, os, subprocess, sys, time
+seg = os.path.join(sys.argv[1], "seg")
+for name in (seg, seg + ".new"):
+    with open(name, "wb") as f:
+        f.write(b"a" * 8192)
+fd = os.open(seg, os.O_RDWR)
+old = mmap.mmap(fd, 8192)
+os.ftruncate(fd, 16384)
+grown = mmap.mmap(fd, 16384)
+subprocess.run(["mv", seg + ".new", seg], check=True)
+time.sleep(0.3)
+grown.close()
+old.close()
+`;
+
+it('strace -f, a resize then a rename over the file: the resize story says the file was replaced, not unlinked (code review 92, 3)', () => {
+  const work = workspace('review91-resize-renamed-over');
+  const trace = join(work, 'trace.txt');
+  const run = spawnSync('strace', ['-f', '-ttt', '-T', '-y', '-o', trace, PYTHON, '-c', RESIZED, join(work, 'w')], { encoding: 'utf8', timeout: 60_000 });
+  expect(run.status, run.stderr).toBe(0);
+  const text = runCli(['analyze', trace]).stdout;
+  const diagnosis = text.slice(text.indexOf('what it means:'));
+  expect(diagnosis).toContain('Resize signature.');
+  expect(diagnosis).toMatch(/the file was replaced: another file was renamed over its name \(line \d+\) while the old mapping was still live; the old mapping was unmapped only after the rename, /);
+  expect(diagnosis).not.toContain('the file was unlinked (');
+});
+
+// Maps DIR/a and DIR/b, has `rm` remove a and `mv` rename b.new over b, holds both 0.3 s.
+const MIXED = `
+import mmap, os, subprocess, sys, time
+d = sys.argv[1]
+for name in ("a", "b", "b.new"):
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(b"a" * 8192)
+held = [mmap.mmap(os.open(os.path.join(d, name), os.O_RDWR), 8192) for name in ("a", "b")]
+subprocess.run(["rm", os.path.join(d, "a")], check=True)
+subprocess.run(["mv", os.path.join(d, "b.new"), os.path.join(d, "b")], check=True)
+time.sleep(0.3)
+`;
+
+it('strace -f, one file removed and one replaced: the diagnosis says which of them were replaced (code review 92, 4)', () => {
+  const work = workspace('review91-mixed');
+  const trace = join(work, 'trace.txt');
+  const run = spawnSync('strace', ['-f', '-ttt', '-T', '-y', '-o', trace, PYTHON, '-c', MIXED, join(work, 'w')], { encoding: 'utf8', timeout: 60_000 });
+  expect(run.status, run.stderr).toBe(0);
+  const text = runCli(['analyze', trace]).stdout;
+  const diagnosis = text.slice(text.indexOf('what it means:'));
+  expect(diagnosis).toContain('The file was deleted while a mapping of it was still live.');
+  expect(diagnosis).toContain('1 of the 2 mappings was of a file replaced rather than deleted (the unlinked row says "another file renamed over it")');
+});

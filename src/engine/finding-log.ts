@@ -221,7 +221,9 @@ export class FindingLog {
       ? 'An O_TMPFILE file, mapped before any link gave it a name.'
       : unlinkedAt === null
         ? 'Mapped after its last name was unlinked (through an fd kept open); the unlink is not in the trace.'
-        : 'Mapped after its last name was unlinked (through an fd kept open).';
+        : unlinkedAt.renamedOver === true
+          ? 'Mapped after another file was renamed over its last name (through an fd kept open).'
+          : 'Mapped after its last name was unlinked (through an fd kept open).';
     finding.note = `${how} ${MAPPED_WITH_NO_NAME.note}`;
     mapping.unlinkFinding = finding;
   }
@@ -771,10 +773,15 @@ function heldWhenGone(finding: Finding, mapping: MappingState): void {
 }
 
 /** A moment of the trace, as a finding places it. */
-/** The place of the call that took a file's last name: a rename over it says so (At.renamedOver). */
+/**
+ * The place of the call that took a file's last name: a rename over it says so (At.renamedOver). Not one with
+ * RENAME_NOREPLACE, which succeeds only where no file had the name: the file the trace knew by it had gone unseen
+ * (code review 92).
+ */
 export function nameWentAt(event: EventBase): At {
   const at = atOf(event);
-  if ((event as Partial<RenameEvent>).kind === 'rename') at.renamedOver = true;
+  const rename = event as Partial<RenameEvent>;
+  if (rename.kind === 'rename' && rename.noReplace !== true) at.renamedOver = true;
   return at;
 }
 

@@ -165,7 +165,9 @@ export async function analyze(paths: readonly string[], options: AnalyzeOptions 
         // An attached process that made no call orphanmap follows leaves an empty trace, and the /proc/PID/maps
         // snapshots the capture read are the verdict: a mapping another process's removal left "(deleted)" is in
         // maps-end.txt (review 20: --fail-on refused such a bundle, though its report listed the leak).
-        if (input.bundle.meta.mode === 'attached' && (input.bundle.mapsEnd !== null || input.bundle.seeds.size > 0)) run.snapshotsJudge(input.bundle.traceFiles);
+        if (input.bundle.meta.mode === 'attached' && (input.bundle.mapsEnd !== null || input.bundle.seeds.size > 0)) {
+          run.snapshotsJudge(input.bundle.traceFiles, { start: input.bundle.seeds.size > 0, end: input.bundle.mapsEnd !== null });
+        }
         break;
       }
     }

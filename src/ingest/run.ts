@@ -73,7 +73,10 @@ export class Run {
    * input, and the warning says the process was idle rather than "empty input", which read as a failed capture
    * (review 91, 4: an idle imap process whose cache file another process replaced, the finding right).
    */
-  snapshotsJudge(traceFiles: readonly string[]): void {
+  snapshotsJudge(traceFiles: readonly string[], snapshots: { start: boolean; end: boolean }): void {
+    // Only the snapshots the bundle holds: a process that exited before the end has no maps-end.txt (code review 92, 2).
+    const read =
+      snapshots.start && snapshots.end ? 'read at the start and at the end (maps-start.txt, maps-end.txt)' : snapshots.start ? 'read at the start (maps-start.txt)' : 'read at the end (maps-end.txt)';
     for (const file of traceFiles) {
       const at = this.empty.indexOf(file);
       if (at < 0) continue;
@@ -81,7 +84,7 @@ export class Run {
       const warning = this.warnings.indexOf(`${file}: empty input: no trace lines`);
       if (warning >= 0) {
         this.warnings[warning] =
-          `${file}: empty: the process made none of the calls the capture traces while it was attached; what the report says of its mappings comes from its /proc/PID/maps, read at the start and at the end (maps-start.txt, maps-end.txt)`;
+          `${file}: empty: the process made none of the calls the capture traces while it was attached; what the report says of its mappings comes from its /proc/PID/maps, ${read}`;
       }
     }
   }

@@ -72,18 +72,19 @@ export function decidedAt(finding: Finding): At | null {
  * The unlink came before the mapping: views say it first, and the delay
  * counts from the mapping. A file mapped with no name left (the benign
  * idiom), or mapped again by a process that held it when its last name went
- * (a leak going on: the unlink a line above the mapping in the same file, or
- * in another file of an -ff set, at an earlier time: the remover is another
- * process, whose lines strace -ff writes to its own file; review 91, 1).
+ * (a leak going on: the unlink a line above the mapping in the same file).
+ * In two files (an -ff set, whose remover's lines are in a file of its own:
+ * review 91, 1), the engine's word (mappedAfterUnlink), which read them in
+ * order: their times may be on two clocks (inputs given together, one -tt and
+ * one -ttt) or a day apart (-tt past midnight; code review 92, 1). Not a fork
+ * child's copy, whose place is its parent's mapping.
  */
 export function unlinkedFirst(finding: Finding): boolean {
   if (mappedWithNoName(finding)) return true;
   const { unlinkedAt, mappedAt } = finding;
   if (finding.kind !== 'unlinked-while-mapped' || unlinkedAt === null || mappedAt === null) return false;
   if (unlinkedAt.file === mappedAt.file) return unlinkedAt.line < mappedAt.line;
-  const unlinked = secondsOf(unlinkedAt);
-  const mapped = secondsOf(mappedAt);
-  return unlinked !== null && mapped !== null && unlinked < mapped;
+  return finding.mappedAfterUnlink === true && finding.inheritedFrom === undefined;
 }
 
 /**

@@ -340,7 +340,9 @@ function unlinkedMeaning(orphans: readonly Finding[]): string {
   const replaced = orphans.filter((f) => f.unlinkedAt?.renamedOver === true).length;
   if (replaced > 0 && replaced === orphans.length) return `The file was replaced while a mapping of it was still live: ${REPLACED_HOW}. ${KEPT_UNTIL} Look for ${LOOK_FOR_SWAP}.`;
   const deleted = `The file was deleted while a mapping of it was still live. ${KEPT_UNTIL} Look for code that deletes the file before unmapping it (in Java, a MappedByteBuffer left to the garbage collector).`;
-  return replaced === 0 ? deleted : `${deleted} ${replaced} of these ${orphans.length} mappings were of a file replaced rather than deleted: ${REPLACED_HOW}; for those, look for ${LOOK_FOR_SWAP}.`;
+  if (replaced === 0) return deleted;
+  const those = `${replaced} of the ${orphans.length} mappings ${replaced === 1 ? 'was of a file' : 'were of files'}`;
+  return `${deleted} ${those} replaced rather than deleted (the unlinked row says "another file renamed over it"): ${REPLACED_HOW}; for those, look for ${LOOK_FOR_SWAP}.`;
 }
 
 /** What the findings mean and what to do, in plain words: the ticket's Diagnosis, and the text report's. */
@@ -481,7 +483,9 @@ function resizeStory(orphan: Finding, resize: Finding, multi: boolean): Inline[]
   const unlinked =
     orphan.unlinkedAt === null
       ? "the file lost its last name where the trace does not show it (see the finding's note) while the old mapping was still live"
-      : `the file was unlinked (${place(orphan.unlinkedAt, multi)}) while the old mapping was still live`;
+      : orphan.unlinkedAt.renamedOver === true
+        ? `the file was replaced: another file was renamed over its name (${place(orphan.unlinkedAt, multi)}) while the old mapping was still live`
+        : `the file was unlinked (${place(orphan.unlinkedAt, multi)}) while the old mapping was still live`;
   return [
     text('The file '),
     code(escapeControl(orphan.path)),
@@ -506,8 +510,10 @@ function oldMappingEnd(orphan: Finding, unlinked: string, multi: boolean): strin
     case 'unmapped': {
       const where = orphan.resolvedAt === null ? '' : ` (${place(orphan.resolvedAt, multi)})`;
       const delay = orphan.delayMs;
-      if (delay !== null && delay < 0 && Number.isFinite(delay)) return `and ${unlinked}; it was unmapped as the file was unlinked${where}, the two calls running at once`;
-      return `and ${unlinked}; the old mapping was unmapped only after the unlink${delay === null ? '' : `, ${formatDelay(delay)} later`}${where}`;
+      const call = orphan.unlinkedAt?.renamedOver === true ? 'rename' : 'unlink';
+      if (delay !== null && delay < 0 && Number.isFinite(delay))
+        return `and ${unlinked}; it was unmapped as the file ${call === 'rename' ? 'was replaced' : 'was unlinked'}${where}, the two calls running at once`;
+      return `and ${unlinked}; the old mapping was unmapped only after the ${call}${delay === null ? '' : `, ${formatDelay(delay)} later`}${where}`;
     }
   }
 }
