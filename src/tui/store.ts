@@ -374,6 +374,12 @@ export class TuiStore {
     const selected = rows[index];
     const ageOf = ageFunction(traceNow, this.heardAt, Math.min(until, this.endedAt ?? Infinity));
     const paths = this.paths;
+    const tally = this.tallyOf(data);
+    // The peak of the mappings deleted and live at once is at least those still so at the end: the gauge counts only
+    // removals the trace shows, and those the maps snapshots show (a file removed out of sight, maps-end.txt's word)
+    // made "still mapped at the end 1 (5.0 GiB)  peak 0 (0 B)" on one line (review 93, D4).
+    const ended = this.phase === 'done' || this.phase === 'ended';
+    const peak = ended ? { count: Math.max(data.peak.count, tally.stillMappedAtEnd), bytes: Math.max(data.peak.bytes, tally.stillMappedAtEndBytes) } : data.peak;
     return {
       source: this.source,
       phase: this.phase,
@@ -382,7 +388,7 @@ export class TuiStore {
       elapsedMs: this.elapsed(now),
       progress: this.progressSample,
       counters: { ...data.counters },
-      peak: data.peak,
+      peak,
       rows,
       rowCounts: counts,
       totalFindings: data.findings.size,
@@ -413,7 +419,7 @@ export class TuiStore {
       pathDepth: (path) => paths.depth(path),
       evidenceOf: (finding) => this.evidenceIn(data, finding),
       mapsLineOf: (finding) => this.mapsLines.get(finding.id) ?? null,
-      tally: this.tallyOf(data),
+      tally,
       warnings: [...this.warnings],
       untraced: this.untraced,
       undecided: this.undecided,

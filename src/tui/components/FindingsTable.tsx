@@ -6,7 +6,7 @@ import { useRef } from 'react';
 import { Box, Text } from 'ink';
 import type { Finding, Severity } from '../../engine/findings.js';
 import { KIND_SHORT, SEVERITY_SHORT, stateLabel } from '../../report/finding-view.js';
-import { ageLabel, fit, fitRight, highlightPieces, shownText, sizeLabel } from '../format.js';
+import { ageLabel, fit, fitRight, highlightPieces, shownText, sizeLabel, wrapWords } from '../format.js';
 import { neededWidth, pathLabels } from '../paths.js';
 import type { SortKey } from '../snapshot.js';
 
@@ -107,12 +107,17 @@ export function FindingsTable({ rows, selectedIndex, width, height, ageOf, pathD
       <Text bold wrap="truncate">
         {headerLine(layout, sort, reversed)}
       </Text>
-      {rows.length === 0 ? (
-        <Text dimColor wrap="truncate">
-          {' '}
-          {empty}
-        </Text>
-      ) : null}
+      {/* Wrapped, not cut: the words that say why a verdict is not clean come last (review 93, D2: "but 3 mappings ar…"). */}
+      {rows.length === 0
+        ? wrapWords(empty, Math.max(1, width - 1))
+            .slice(0, visible)
+            .map((row, k) => (
+              <Text key={`empty-${k}`} dimColor wrap="truncate">
+                {' '}
+                {row}
+              </Text>
+            ))
+        : null}
       {shown.map((finding, k) => {
         const selected = top.current + k === selectedIndex;
         const label = labels.get(paths[k]!) ?? paths[k]!;

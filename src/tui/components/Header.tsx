@@ -46,9 +46,13 @@ export function headerLines(snapshot: TuiSnapshot, width: number): (Part & { sho
   if (snapshot.warnings.length > 0) second.push(part(`warnings ${formatCount(snapshot.warnings.length)} (?)`, 85, 'warn'));
 
   const [nowLabel, nowCount, nowBytes] = ended ? [STILL_MAPPED_AT_THE_END, t.stillMappedAtEnd, t.stillMappedAtEndBytes] : ['deleted but mapped', c.deletedMappings, c.deletedBytes];
-  const third: Part[] = [part(`${nowLabel} ${formatCount(nowCount)} (${formatBytes(nowBytes)})`, 100, nowCount > 0 ? 'alert' : 'good')];
+  // What keeps the verdict from being plain (mappings in doubt, a trace that may miss some), in the report's words: the
+  // list's empty message said it, and with a finding listed nothing did (review 93, D1: a green "0" and no doubt).
+  const notClear = snapshot.undecided === null ? null : `not clear: ${escapeControl(snapshot.undecided)}`;
+  const third: Part[] = [part(`${nowLabel} ${formatCount(nowCount)} (${formatBytes(nowBytes)})`, 100, nowCount > 0 ? 'alert' : notClear === null ? 'good' : 'warn')];
   third.push(part(`peak ${formatCount(snapshot.peak.count)} (${formatBytes(snapshot.peak.bytes)})`, 60, 'dim'));
   if (t.orphans > 0) third.push(part(`${HELD_WHEN_UNLINKED} ${formatBytes(t.heldWhenUnlinkedBytes)}`, 50));
+  if (notClear !== null) third.push(part(notClear, 88, 'warn', { shrink: 'end', min: 24 }));
   if (snapshot.error !== null) third.push(part(`error: ${escapeControl(snapshot.error)}`, 95, 'alert', { shrink: 'end', min: 12 }));
   return [first, second, third].map((line) => fitParts(line, width));
 }

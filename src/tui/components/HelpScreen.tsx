@@ -39,8 +39,10 @@ export function helpLines(width: number, quitNote: string, warnings: readonly st
     lines.push({ keys: '', text: `warnings (${formatCount(warnings.length)}): what the trace could not show, and what was assumed`, kind: 'heading' });
     // Paths from the trace, escaped as everywhere else on the screen.
     for (const warning of warnings) {
-      const rows = wrapWords(`- ${escapeControl(warning)}`, width);
-      for (let k = 0; k < rows.length; k++) lines.push({ keys: '', text: k === 0 ? rows[k]! : `  ${rows[k]}`, kind: 'warning' });
+      // Wrapped two columns short of the width, then each row indented by "- " or "  ": a row wrapped to the whole width
+      // and indented after lost its last two characters to the truncation (review 93, D3: "pass --p… PID").
+      const rows = wrapWords(escapeControl(warning), Math.max(1, width - 2));
+      for (let k = 0; k < rows.length; k++) lines.push({ keys: '', text: `${k === 0 ? '- ' : '  '}${rows[k]}`, kind: 'warning' });
     }
   }
   const seen = new Set<(typeof KEYMAP)[number]>();
