@@ -67,6 +67,26 @@ describe('PATH labels', () => {
     });
   }
 
+  it("a path's label does not hang on its twin being drawn: topic-1's reads as topic-1's alone too (review 93, D6)", () => {
+    const paths = ['/tmp/kafka/topic-0/00000000000000001000.timeindex.deleted', '/tmp/kafka/topic-1/00000000000000001000.timeindex.deleted'];
+    const index = new PathIndex();
+    for (const path of paths) index.add(path);
+    const depthOf = (path: string) => index.depth(path);
+    for (let width = 16; width <= 60; width++) {
+      const together = pathLabels(paths, width, depthOf);
+      expectDistinct(together, width);
+      const alone = paths.map((path) => pathLabels([path], width, depthOf).get(path)!);
+      expect(alone, `${width} columns`).toEqual(paths.map((path) => together.get(path)));
+      for (const label of alone) expect(label, `${width} columns`).not.toContain('……');
+    }
+  });
+
+  it('tells apart long names that differ only in their middle, at any width from 12 columns (review 93, D8)', () => {
+    const q = 'q'.repeat(60);
+    const paths = [0, 1, 2].map((n) => `/tmp/r/segment-directory-07-abcdefghij/file with space and tab-${n}-${q}.idx`);
+    for (let width = 12; width <= 120; width++) expectDistinct(labelsFor(paths, width), width);
+  });
+
   it('labels any set of Kafka-like paths distinctly once the column holds the distinguishing part', () => {
     const segment = fc.tuple(
       fc.constantFrom('orders', 'events-1.v2', 'payments'),

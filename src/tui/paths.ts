@@ -95,9 +95,40 @@ function candidates(path: string, depth: number, width: number): string[] {
   if (lowest < parts.length) out.push(`${ELLIPSIS}/${suffixOf(lowest, false)}`);
   // Narrower than the distinguishing suffix: its head goes first (a
   // partition directory keeps its number), then its middle.
-  if (width >= 2) out.push(`${ELLIPSIS}${endOf(squeezed, width - 1)}`);
-  out.push(elideMiddle(suffixOf(lowest, true), width));
+  // Not one cut inside the last component when a directory tells the file apart: "……1000.timeindex.deleted" read
+  // the same for topic-0 and topic-1, and changed as the other scrolled into view (review 93, D6).
+  if (width >= 2) {
+    const end = endOf(squeezed, width - 1);
+    if (lowest < 2 || /[^/…]\//.test(end)) out.push(`${ELLIPSIS}${end}`);
+  }
+  // One ellipsis where the cut meets a squeezed run of zeros ("0……x.deleted").
+  out.push(elideMiddle(suffixOf(lowest, true), width).replace(/……/g, ELLIPSIS));
   return out;
+}
+
+/**
+ * The last resort for paths every candidate of which reads as another's
+ * (review 93, D8: three names that differ in the middle of a long last
+ * component, each cut where they differ): the characters from where it
+ * differs from the others to its end, or, when those do not fit, a window
+ * around the furthest difference and the end. One column a character only;
+ * null otherwise.
+ */
+function differenceLabel(path: string, others: readonly string[], width: number): string | null {
+  const text = squeezeZeros(path);
+  if (!isOneColumnEach(text) || width < 8) return null;
+  // How far from the end the text differs from each other path: the furthest of those.
+  let far = 1;
+  for (const other of others.map(squeezeZeros)) {
+    let k = 1;
+    while (k <= text.length && k <= other.length && text[text.length - k] === other[other.length - k]) k++;
+    far = Math.max(far, k);
+  }
+  if (far + 1 <= width) return `${ELLIPSIS}${text.slice(text.length - (width - 1))}`;
+  const tail = Math.max(1, Math.min(12, Math.floor(width / 3)));
+  const window = width - tail - 2;
+  const start = Math.max(0, Math.min(text.length - far - Math.floor(window / 2), text.length - tail - window));
+  return `${start === 0 ? '' : ELLIPSIS}${text.slice(start, start + window)}${ELLIPSIS}${text.slice(text.length - tail)}`;
 }
 
 /**
@@ -151,7 +182,21 @@ export function pathLabels(paths: readonly string[], width: number, depthOf: (pa
     }
     if (!moved) break;
   }
-  return new Map(distinct.map((path) => [path, labelOf(path)]));
+  const labels = new Map(distinct.map((path) => [path, labelOf(path)]));
+  const owners = new Map<string, string[]>();
+  for (const [path, label] of labels) owners.set(label, [...(owners.get(label) ?? []), path]);
+  for (const group of owners.values()) {
+    if (group.length < 2) continue;
+    for (const path of group) {
+      const label = differenceLabel(
+        path,
+        group.filter((other) => other !== path),
+        width,
+      );
+      if (label !== null) labels.set(path, label);
+    }
+  }
+  return labels;
 }
 
 /** The label's width at its best fit with unlimited room: how wide a column should be for it. */
