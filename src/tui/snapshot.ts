@@ -20,8 +20,11 @@ export type SeverityFilter = (typeof SEVERITY_FILTERS)[number];
 
 /** What each order means, for the help and the title line. */
 export const SORT_WORDS: Readonly<Record<SortKey, string>> = {
-  severity: 'severity, then age (errors first, the longest held first)',
-  age: 'age (the longest held first)',
+  // By when each became true (the unlink), not by the AGE/DELAY column: an open finding's age grows as the trace goes
+  // on while a released one's delay stays, and an order that moved rows with no event would lose the selection. Of
+  // those still mapped, the oldest is the longest held (review 93, D7: "the longest held first" was said of all).
+  severity: 'severity, then age (errors first, the oldest unlink first: of those still mapped, the longest held)',
+  age: 'age (the oldest unlink first: of those still mapped, the longest held; not the delay of those released)',
   size: 'size (largest first)',
   path: 'path (A to Z)',
   pid: 'pid (lowest first)',
