@@ -11,6 +11,8 @@
 // - D4: "still mapped at the end 1 (5.0 GiB)  peak 0 (0 B)": the peak counted
 //   only removals the trace shows. Input: `capture --pid` of a program whose
 //   mapped file this test removes, untraced; truth its /proc/PID/maps.
+// - D9: where the AGE/DELAY column gives way, a finding still mapped said
+//   nowhere how long it had been held.
 //
 // Needs strace (D1).
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -155,4 +157,19 @@ it('D4: a mapping whose file an untraced process removed during the capture: the
   const [, still, peak] = /still mapped at the end (\d+) \(.*?\) {2}peak (\d+) /.exec(screen)!.map(Number);
   expect(still, screen).toBe(1);
   expect(peak, screen).toBeGreaterThanOrEqual(1);
+});
+
+it('D9: where the AGE/DELAY column gives way, a finding still mapped says how long it has been held, as the wide screen does', async () => {
+  // A real bundle whose findings still mapped at the end have their unlink in the trace: an age to tell.
+  const bundle = join(REPO, 'test', 'fixtures', 'review50-mapped-after-trace', 'bundle');
+  const ages = (screen: string) =>
+    screen
+      .split('\n')
+      .map((line) => /(?:still mapped +|(?<!un)mapped \+)(\d[\d.,]* (?:ms|s|min|h))/.exec(line)?.[1])
+      .filter((age) => age !== undefined);
+  const wide = ages(await screenOf([bundle], 200, 60, 'still mapped at the end'));
+  unmount?.();
+  const narrow = ages(await screenOf([bundle], 60, 60, 'still mapped at the end'));
+  expect(wide.length).toBeGreaterThan(0);
+  expect(narrow).toEqual(wide);
 });

@@ -130,7 +130,7 @@ export function FindingsTable({ rows, selectedIndex, width, height, ageOf, pathD
             {layout.kind ? `${fit(KIND_SHORT[finding.kind], KIND)} ` : ''}
             <Highlighted text={fit(label, layout.path)} needle={needle} />
             {layout.address ? ` ${fit(finding.address, ADDRESS)}` : ''} {fitRight(sizeLabel(finding.length), SIZE)}
-            {layout.pid ? ` ${fitRight(String(finding.pid), PID)}` : ''} {fit(state(finding, layout), layout.state)}
+            {layout.pid ? ` ${fitRight(String(finding.pid), PID)}` : ''} {fit(state(finding, layout, ageOf(finding)), layout.state)}
             {layout.age ? ` ${fitRight(ageLabel(finding, ageOf(finding)), AGE)}` : ''}
           </Text>
         );
@@ -176,9 +176,14 @@ export function headerLine(layout: Layout, sort: SortKey = 'id', reversed = fals
   ].join(' ');
 }
 
-/** The state, compact on narrow terminals ("unmapped +16.4 ms"), and without the delay the AGE/DELAY column shows. */
-function state(finding: Finding, layout: Layout): string {
+/**
+ * The state, compact on narrow terminals ("unmapped +16.4 ms"), and without the delay the AGE/DELAY column shows.
+ * Without that column, a finding still mapped says its age too ("mapped +2.1 min"): how long it has been held
+ * was on the screen nowhere (review 93, D9).
+ */
+function state(finding: Finding, layout: Layout, ageMs: number | undefined): string {
   const label = stateLabel(finding);
   if (layout.age) return label.replace(/^unmapped after .*/, 'unmapped');
+  if (label === 'still mapped' && ageMs !== undefined) return `${layout.state >= STATE_LONG ? 'still mapped' : 'mapped'} +${ageLabel(finding, ageMs)}`;
   return layout.state >= STATE_LONG ? label : label.replace('unmapped after ', 'unmapped +');
 }
