@@ -148,6 +148,16 @@ it.each([
   for (const format of ['markdown', 'jira']) expect(runCli(['analyze', input, '--format', format]).stdout.includes('another file renamed over it'), format).toBe(renamed);
 });
 
+/** PROGRAM (python3 -c, its directory the argument) under `strace -f`: the text report's "what it means". */
+function diagnosisOf(name: string, program: string): string {
+  const work = workspace(name);
+  const trace = join(work, 'trace.txt');
+  const run = spawnSync('strace', ['-f', '-ttt', '-T', '-y', '-o', trace, PYTHON, '-c', program, join(work, 'w')], { encoding: 'utf8', timeout: 60_000 });
+  expect(run.status, run.stderr).toBe(0);
+  const text = runCli(['analyze', trace]).stdout;
+  return text.slice(text.indexOf('what it means:'));
+}
+
 // Maps DIR/seg, grows it and maps it again with the old mapping live (the resize signature), then has `mv` rename
 // DIR/seg.new over it, holds both 0.3 s and unmaps them.
 const RESIZED = `
@@ -167,12 +177,7 @@ old.close()
 `;
 
 it('strace -f, a resize then a rename over the file: the resize story says the file was replaced, not unlinked (code review 92, 3)', () => {
-  const work = workspace('review91-resize-renamed-over');
-  const trace = join(work, 'trace.txt');
-  const run = spawnSync('strace', ['-f', '-ttt', '-T', '-y', '-o', trace, PYTHON, '-c', RESIZED, join(work, 'w')], { encoding: 'utf8', timeout: 60_000 });
-  expect(run.status, run.stderr).toBe(0);
-  const text = runCli(['analyze', trace]).stdout;
-  const diagnosis = text.slice(text.indexOf('what it means:'));
+  const diagnosis = diagnosisOf('review91-resize-renamed-over', RESIZED);
   expect(diagnosis).toContain('Resize signature.');
   expect(diagnosis).toMatch(/the file was replaced: another file was renamed over its name \(line \d+\) while the old mapping was still live; the old mapping was unmapped only after the rename, /);
   expect(diagnosis).not.toContain('the file was unlinked (');
@@ -192,12 +197,7 @@ time.sleep(0.3)
 `;
 
 it('strace -f, one file removed and one replaced: the diagnosis says which of them were replaced (code review 92, 4)', () => {
-  const work = workspace('review91-mixed');
-  const trace = join(work, 'trace.txt');
-  const run = spawnSync('strace', ['-f', '-ttt', '-T', '-y', '-o', trace, PYTHON, '-c', MIXED, join(work, 'w')], { encoding: 'utf8', timeout: 60_000 });
-  expect(run.status, run.stderr).toBe(0);
-  const text = runCli(['analyze', trace]).stdout;
-  const diagnosis = text.slice(text.indexOf('what it means:'));
+  const diagnosis = diagnosisOf('review91-mixed', MIXED);
   expect(diagnosis).toContain('The file was deleted while a mapping of it was still live.');
   expect(diagnosis).toContain('1 of the 2 mappings was of a file replaced rather than deleted (the unlinked row says "another file renamed over it")');
 });
