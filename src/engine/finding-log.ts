@@ -772,7 +772,6 @@ function heldWhenGone(finding: Finding, mapping: MappingState): void {
   else if (!file.leakedIn.includes(mapping.space)) file.leakedIn.push(mapping.space);
 }
 
-/** A moment of the trace, as a finding places it. */
 /**
  * The place of the call that took a file's last name: a rename over it says so (At.renamedOver). Not one with
  * RENAME_NOREPLACE, which succeeds only where no file had the name: the file the trace knew by it had gone unseen
@@ -785,6 +784,7 @@ export function nameWentAt(event: EventBase): At {
   return at;
 }
 
+/** A moment of the trace, as a finding places it. */
 export function atOf(event: EventBase): At {
   // Copies: a slice of the line would keep the whole line alive as long as the finding.
   const at: At = { file: event.place.file, line: event.place.line, time: event.time === null ? null : flatCopy(event.time), seconds: event.seconds, tid: event.tid };
