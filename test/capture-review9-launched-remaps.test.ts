@@ -55,14 +55,15 @@ describe('review 9, R9-1: a replaced database mapped again at each growth (launc
       [pid, 'error', `0x${heldStart.toString(16)}`, heldEnd - heldStart, 'unmapped'],
       [pid, 'error', `0x${lastStart.toString(16)}`, lastEnd - lastStart, 'unmapped'],
     ]);
-    // Both name the mv as where the name went; the second says it goes on from the first.
+    // Both name the mv as where the name went, a rename over it (review 91, 2); the second says it goes on from the first.
+    expect(findings[0].unlinkedAt.renamedOver).toBe(true);
     expect(findings[1].unlinkedAt).toEqual(findings[0].unlinkedAt);
     expect(findings[1].note).toContain('the same leak going on');
     expect(report.findings.filter((finding: { severity: string }) => finding.severity === 'info')).toEqual([]);
     // The text says the second was mapped after the name went, and counts its delay from the mapping.
     const text = runCli(['analyze', bundle]).stdout;
     const second = text.split(`${findings[1].id} unlinked-while-mapped`)[1]!.split('\n\n')[0]!;
-    expect(second).toMatch(/\n {2}unlinked {2}\S+:\d+ .*\(before it was mapped\)\n {2}mapped /);
+    expect(second).toMatch(/\n {2}unlinked {2}\S+:\d+ .*\(another file renamed over it, before it was mapped\)\n {2}mapped /);
     expect(second).toMatch(/\n {2}now {7}unmapped at \S+:\d+ .*, [\d.]+ (ms|s) after it was mapped\n/);
   }, 90_000);
 });
