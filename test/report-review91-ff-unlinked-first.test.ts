@@ -28,7 +28,8 @@ const SCHEMA = JSON.parse(readFileSync(join(REPO, 'docs', 'report.schema.json'),
 const validateReport = new Ajv2020({ strict: true, strictTypes: false, allErrors: true }).compile(SCHEMA);
 
 // Maps DIR/seg, has `mv` rename DIR/seg.new over it (or `rm` remove it), maps it again through its fd 0.2 s later,
-// records both times and its maps lines of the deleted file, holds both mappings 0.3 s, unmaps them.
+// holds both mappings 0.3 s, records the three times (the removal's return, the second mapping's, the unmapping's) and
+// its maps lines of the deleted file, unmaps them.
 const PROGRAM = `
 import mmap, os, subprocess, sys, time
 directory, record, how = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -44,9 +45,9 @@ time.sleep(0.2)
 again = time.time()
 second = mmap.mmap(fd, 8192)
 deleted = [line for line in open("/proc/self/maps") if line.rstrip("\\n").endswith(seg + " (deleted)")]
-with open(record, "w") as f:
-    f.write("%.6f %.6f\\n" % (replaced, again) + "".join(deleted))
 time.sleep(0.3)
+with open(record, "w") as f:
+    f.write("%.6f %.6f %.6f\\n" % (replaced, again, time.time()) + "".join(deleted))
 second.close()
 first.close()
 os.close(fd)
@@ -65,6 +66,7 @@ interface Finding {
   address: string;
   mappedAt: At;
   unlinkedAt: At;
+  resolvedAt: At;
   delayMs: number;
 }
 
@@ -73,7 +75,7 @@ beforeAll(() => {
 });
 
 /** The program run under strace with FLAGS, removing its file as HOW says: what analyze takes, and the program's record. */
-function traced(name: string, flags: string[], how: 'mv' | 'rm'): { input: string; replaced: number; again: number; addresses: string[] } {
+function traced(name: string, flags: string[], how: 'mv' | 'rm'): { input: string; replaced: number; again: number; unmapping: number; addresses: string[] } {
   const work = workspace(name);
   const set = join(work, 'ff');
   mkdirSync(set);
@@ -83,10 +85,10 @@ function traced(name: string, flags: string[], how: 'mv' | 'rm'): { input: strin
   const run = spawnSync('strace', [...flags, '-ttt', '-T', '-y', '-o', output, PYTHON, '-c', PROGRAM, join(work, 'w'), record, how], { encoding: 'utf8', timeout: 60_000 });
   expect(run.status, run.stderr).toBe(0);
   const [times, ...deleted] = readFileSync(record, 'utf8').trim().split('\n');
-  const [replaced, again] = times!.split(' ').map(Number) as [number, number];
+  const [replaced, again, unmapping] = times!.split(' ').map(Number) as [number, number, number];
   // Both mappings read "(deleted)" once mv (or rm) returned: the one made before and the one made after.
   expect(deleted).toHaveLength(2);
-  return { input: ff ? set : output, replaced, again, addresses: deleted.map((line) => `0x${line.split('-')[0]}`).sort() };
+  return { input: ff ? set : output, replaced, again, unmapping, addresses: deleted.map((line) => `0x${line.split('-')[0]}`).sort() };
 }
 
 /** The findings of INPUT, checked against the program's own maps lines and the report schema. */
@@ -106,16 +108,20 @@ function blockOf(out: string, id: string): string {
 }
 
 it('strace -ff: a mapping made after another process renamed a file over its name is drawn with the removal first, and its delay counted from the mapping', () => {
-  const { input, replaced, again, addresses } = traced('review91-ff-unlinked-first', ['-ff'], 'mv');
+  const { input, replaced, again, unmapping, addresses } = traced('review91-ff-unlinked-first', ['-ff'], 'mv');
   const errors = findingsOf(input, addresses);
   const after = errors.find((finding) => finding.mappedAt.seconds >= again);
   expect(after, JSON.stringify(errors)).toBeDefined();
   // The case: the removal (by mv) and the mapping are in two files of the set, the removal the earlier.
   expect(after!.unlinkedAt.file).not.toBe(after!.mappedAt.file);
   expect(after!.unlinkedAt.seconds).toBeLessThanOrEqual(replaced);
-  // Held 0.3 s after it was made, 0.5 s after the rename: the delay counts from the mapping.
+  // The delay counts from the mapping (made at least 0.2 s after the removal, by the program's record): from its place
+  // to the munmap's, at least the 0.3 s the program held it, and no more than its own time from mapping to unmapping
+  // with the unmapping's own calls.
+  expect(after!.delayMs).toBeCloseTo((after!.resolvedAt.seconds - after!.mappedAt.seconds) * 1000, 0);
   expect(after!.delayMs).toBeGreaterThanOrEqual(300);
-  expect(after!.delayMs).toBeLessThan(500 + (again - replaced) * 1000);
+  expect(after!.mappedAt.seconds - after!.unlinkedAt.seconds).toBeGreaterThanOrEqual(0.2);
+  expect(after!.resolvedAt.seconds).toBeGreaterThanOrEqual(unmapping);
 
   for (const format of ['text', 'markdown', 'jira']) {
     const block = blockOf(runCli(['analyze', input, '--format', format]).stdout, after!.id);
