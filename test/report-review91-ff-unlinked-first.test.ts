@@ -116,8 +116,7 @@ it('strace -ff: a mapping made after another process renamed a file over its nam
   expect(after!.unlinkedAt.file).not.toBe(after!.mappedAt.file);
   expect(after!.unlinkedAt.seconds).toBeLessThanOrEqual(replaced);
   // The delay counts from the mapping (made at least 0.2 s after the removal, by the program's record): from its place
-  // to the munmap's, at least the 0.3 s the program held it, and no more than its own time from mapping to unmapping
-  // with the unmapping's own calls.
+  // to the munmap's, which came after the program's own record of unmapping, at least the 0.3 s it held the mapping.
   expect(after!.delayMs).toBeCloseTo((after!.resolvedAt.seconds - after!.mappedAt.seconds) * 1000, 0);
   expect(after!.delayMs).toBeGreaterThanOrEqual(300);
   expect(after!.mappedAt.seconds - after!.unlinkedAt.seconds).toBeGreaterThanOrEqual(0.2);
